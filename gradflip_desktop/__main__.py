@@ -1,0 +1,3 @@
+from gradflip_desktop.app import main
+
+raise SystemExit(main())

@@ -1,0 +1,45 @@
+"""Small image filters shared by the algorithm and the maps (torch, separable, reflect-padded)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def gaussian_kernel1d(sigma: float, dtype=torch.float32, device=None) -> torch.Tensor:
+    radius = max(1, int(math.ceil(3.0 * sigma)))
+    x = torch.arange(-radius, radius + 1, dtype=dtype, device=device)
+    k = torch.exp(-0.5 * (x / sigma) ** 2)
+    return k / k.sum()
+
+
+def gaussian_blur(t: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Blur an ``N x C x H x W`` tensor with a Gaussian of ``sigma`` pixels (no-op for sigma <= 0)."""
+    if sigma <= 0:
+        return t
+    n, c, h, w = t.shape
+    k = gaussian_kernel1d(sigma, t.dtype, t.device)
+    r = k.numel() // 2
+    x = t.reshape(n * c, 1, h, w)
+    # reflect padding needs pad < size; fall back to replicate for tiny images
+    mode = "reflect" if r < h and r < w else "replicate"
+    x = F.pad(x, (r, r, 0, 0), mode=mode)
+    x = F.conv2d(x, k.view(1, 1, 1, -1))
+    x = F.pad(x, (0, 0, r, r), mode=mode)
+    x = F.conv2d(x, k.view(1, 1, -1, 1))
+    return x.reshape(n, c, h, w)
+
+
+def blur_array(a: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian blur of an H x W or H x W x C float array (numpy in, numpy out)."""
+    if sigma <= 0:
+        return np.asarray(a, dtype=np.float32)
+    arr = np.asarray(a, dtype=np.float32)
+    t = torch.from_numpy(np.ascontiguousarray(arr))
+    t = t[None, None] if arr.ndim == 2 else t.permute(2, 0, 1)[None]
+    with torch.no_grad():
+        out = gaussian_blur(t, sigma)[0]
+    return (out[0] if arr.ndim == 2 else out.permute(1, 2, 0)).numpy()
