@@ -66,7 +66,7 @@ class ExplainOptions:
     target: int | str | None = None
     group: str | list[int] | None = None
     mode: str = "adaptive"
-    epsilon: float = 0.001
+    epsilon: float = 0.0002
     max_steps: int = 200
     smoothing: float = 0.0
     minimise: bool = True

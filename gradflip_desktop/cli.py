@@ -1,0 +1,238 @@
+"""Headless command line over the same core as the desktop app.
+
+    gradflip classify IMAGE...                 top-k classes with probabilities
+    gradflip explain IMAGE... --out DIR        explain, write the result set, progress on stderr
+
+Exit codes: 0 done (every explanation flipped), 1 ran but at least one did not flip,
+2 bad input or usage (unreadable image, bad model, bad option, files exist), 3 internal error,
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import __version__
+
+EXIT_OK, EXIT_NOT_FLIPPED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one clear line, exit 2
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_BAD_INPUT, f"gradflip: error: {message}\n")
+
+
+def _positive_int(text: str) -> int:
+    v = int(text)
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {v}")
+    return v
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (anything Pillow reads)")
+    p.add_argument("--model", default=None, help="model: 'efficientnet-lite0' (default) or a model file")
+    p.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N, mps or auto")
+    p.add_argument("--max-side", type=_positive_int, default=1024, help="long side of the working image in px (default 1024)")
+    p.add_argument("--max-pixels", type=_positive_int, default=200_000_000, help="refuse images with more pixels (default 200e6)")
+    try:
+        from .core.model_files import add_model_arguments  # noqa: PLC0415 - optional model options
+    except ImportError:
+        return
+    add_model_arguments(p)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="gradflip", description="Explain an image classifier's decision by the pixel change that flips it.")
+    parser.add_argument("--version", action="version", version=f"gradflip {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    c = sub.add_parser("classify", help="print the top classes of images")
+    _add_common(c)
+    c.add_argument("-k", "--top", type=_positive_int, default=5, help="how many classes (default 5)")
+    c.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    e = sub.add_parser("explain", help="explain the decision on images and write the result sets")
+    _add_common(e)
+    e.add_argument("--out", default="gradflip-results", help="output folder (default ./gradflip-results)")
+    e.add_argument("--force", action="store_true", help="overwrite existing result files")
+    e.add_argument("--json", action="store_true", help="print the JSON record(s) on stdout")
+    e.add_argument("--target", default=None, help="targeted: the class (label or index) to reach")
+    e.add_argument("--group", default=None, help="explain a class group: a name (cat, dog, ...) or index ranges 281-285")
+    e.add_argument("--mode", choices=("adaptive", "fixed"), default="adaptive", help="step mode (default adaptive)")
+    e.add_argument("--epsilon", type=float, default=None, help="step length in RMS pixel units (default 0.0002)")
+    e.add_argument("--max-steps", type=_positive_int, default=200, help="step budget (default 200)")
+    e.add_argument("--smoothing", type=float, default=0.0, help="Gaussian sigma (px) applied to the gradient")
+    e.add_argument("--no-minimise", action="store_true", help="skip the minimise pass")
+    e.add_argument("--no-key-pixels", action="store_true", help="skip the key-pixel search")
+    e.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    return parser
+
+
+def _err(message: str) -> None:
+    print(f"gradflip: error: {message}", file=sys.stderr)
+
+
+def _load_model(args):
+    from .core.models import load_classifier
+
+    extra = {}
+    try:
+        from .core.model_files import model_options_from_args  # noqa: PLC0415
+    except ImportError:
+        pass
+    else:
+        extra = model_options_from_args(args)
+    clf = load_classifier(args.model, device=args.device, **extra)
+    for w in getattr(clf, "warnings", []):
+        print(f"gradflip: warning: {w}", file=sys.stderr)
+    return clf
+
+
+def _classify(args) -> int:
+    from .core.images import ImageError, load_image
+
+    clf = _load_model(args)
+    code, out = EXIT_OK, []
+    for path in args.images:
+        try:
+            img = load_image(path, max_side=args.max_side, max_pixels=args.max_pixels)
+        except ImageError as exc:
+            _err(str(exc))
+            code = EXIT_BAD_INPUT
+            continue
+        preds = clf.classify(img.pixels, k=args.top)
+        if args.json:
+            out.append({"image": str(path), "top": [p.to_dict() for p in preds]})
+        else:
+            print(f"{path}:")
+            for p in preds:
+                print(f"  {100 * p.probability:6.2f} %  {p.label}  ({p.index})")
+    if args.json:
+        print(json.dumps(out[0] if len(out) == 1 else out, indent=2, ensure_ascii=False))
+    return code
+
+
+class _Progress:
+    def __init__(self, name: str, budget: int, quiet: bool, labels):
+        self.name, self.budget, self.quiet, self.labels = name, budget, quiet, labels
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, step) -> None:
+        if self.quiet:
+            return
+        (i, p), = step.top(1)
+        line = f"{self.name}: step {step.index}/{self.budget}  {self.labels[i] if i < len(self.labels) else i} {100 * p:.1f} %  L2 {step.l2:.3f}"
+        if self.tty:
+            print("\r" + line.ljust(90), end="", file=sys.stderr, flush=True)
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+    def done(self, text: str) -> None:
+        if self.quiet:
+            return
+        print(("\r" if self.tty else "") + f"{self.name}: {text}".ljust(90), file=sys.stderr, flush=True)
+
+
+def _explain(args) -> int:
+    from .core import explain as ex
+    from .core.images import ImageError, load_image
+    from .core.report import ReportError, result_paths, write_result_set
+
+    opts = ex.ExplainOptions(
+        target=args.target,
+        group=args.group,
+        mode=args.mode,
+        max_steps=args.max_steps,
+        smoothing=args.smoothing,
+        minimise=not args.no_minimise,
+        key_pixels=not args.no_key_pixels,
+    )
+    if args.epsilon is not None:
+        opts.epsilon = args.epsilon
+    try:
+        opts.validate()
+    except ValueError as exc:
+        _err(str(exc))
+        return EXIT_BAD_INPUT
+    clf = _load_model(args)
+    codes, records = [], []
+    for path in args.images:
+        try:
+            img = load_image(path, max_side=args.max_side, max_pixels=args.max_pixels)
+        except ImageError as exc:
+            _err(str(exc))
+            codes.append(EXIT_BAD_INPUT)
+            continue
+        existing = [p for p in result_paths(args.out, img.name).values() if p.exists()]
+        if existing and not args.force:
+            _err(f"{len(existing)} result file(s) for {img.name!r} already exist in {args.out}; use --force to overwrite")
+            codes.append(EXIT_BAD_INPUT)
+            continue
+        for w in img.warnings:
+            print(f"gradflip: note: {Path(path).name}: {w}", file=sys.stderr)
+        progress = _Progress(Path(path).name, opts.max_steps, args.quiet, clf.labels)
+        result = ex.run(clf, img, opts, on_step=progress)
+        info = {
+            "name": img.name,
+            "source": img.source,
+            "original_size": list(img.original_size),
+            "working_size": list(img.size),
+            "warnings": list(img.warnings),
+        }
+        try:
+            written = write_result_set(result, args.out, img.name, force=args.force, image_info=info)
+        except (FileExistsError, ReportError) as exc:
+            _err(str(exc))
+            codes.append(EXIT_BAD_INPUT)
+            continue
+        if result.flipped:
+            kp = result.key_pixels
+            key = f", key pixels {kp.count:,} ({100 * kp.fraction:.2f} %)" if kp else ""
+            progress.done(
+                f"{result.original.label} {100 * result.original.probability:.1f} % → {result.final.label} "
+                f"{100 * result.final.probability:.1f} % in {len(result.steps)} steps, L2 {result.l2:.3f}{key}; "
+                f"wrote {len(written)} files to {written[0].parent}"
+            )
+            codes.append(EXIT_OK)
+        else:
+            progress.done(f"not flipped ({result.status}): {result.message}; wrote {len(written)} files to {written[0].parent}")
+            codes.append(EXIT_NOT_FLIPPED)
+        if args.json:
+            records.append(json.loads(written[-1].read_text(encoding="utf-8")))
+    if args.json and records:
+        print(json.dumps(records[0] if len(records) == 1 else records, indent=2, ensure_ascii=False))
+    if EXIT_BAD_INPUT in codes:
+        return EXIT_BAD_INPUT
+    return EXIT_NOT_FLIPPED if EXIT_NOT_FLIPPED in codes else EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        from .core.images import ImageError
+        from .core.models import ModelError
+
+        handlers = {"classify": _classify, "explain": _explain}
+        return handlers[args.command](args)
+    except KeyboardInterrupt:
+        print("\ngradflip: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (ImageError, ModelError, ValueError) as exc:
+        _err(str(exc))
+        return EXIT_BAD_INPUT
+    except Exception as exc:  # noqa: BLE001 - never a traceback for users
+        _err(f"internal error: {type(exc).__name__}: {exc} (please report this)")
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

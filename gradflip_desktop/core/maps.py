@@ -1,0 +1,129 @@
+"""Maps that make a change δ readable: where it concentrates, its sign, the key pixels.
+
+All functions take the float change ``delta`` (H x W x 3, the flipping change) and return numpy arrays.
+The GUI's Difference modes and the exported figure/importance map use these same functions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .filters import blur_array
+
+
+def default_sigma(height: int, width: int) -> float:
+    """Smoothing (px) of the default magnitude view: about 1/150 of the long side, at least 1 px."""
+    return max(1.0, max(height, width) / 150.0)
+
+
+def pixel_magnitude(delta: np.ndarray) -> np.ndarray:
+    """|δ| summed over channels, H x W float32: the ranking used for key pixels."""
+    return np.abs(np.asarray(delta, dtype=np.float32)).sum(axis=2)
+
+
+def magnitude_map(delta: np.ndarray, sigma: float | None = None) -> np.ndarray:
+    """Smoothed |δ| (summed over channels), H x W float32 >= 0. ``sigma=None`` uses :func:`default_sigma`."""
+    mag = pixel_magnitude(delta)
+    s = default_sigma(*mag.shape) if sigma is None else float(sigma)
+    return np.maximum(blur_array(mag, s), 0.0).astype(np.float32)
+
+
+def signed_map(delta: np.ndarray) -> np.ndarray:
+    """Mean change over channels, H x W float32 (positive = brighter)."""
+    return np.asarray(delta, dtype=np.float32).mean(axis=2)
+
+
+def amplified(delta: np.ndarray, gain: float) -> np.ndarray:
+    """The change as RGB around mid-grey: clip(0.5 + gain·δ, 0, 1)."""
+    return np.clip(0.5 + gain * np.asarray(delta, dtype=np.float32), 0.0, 1.0)
+
+
+def auto_gain(delta: np.ndarray) -> float:
+    """Gain that maps the 99.5th percentile of |δ| to 0.45 (so amplified RGB uses the visible range)."""
+    q = float(np.percentile(np.abs(delta), 99.5)) if delta.size else 0.0
+    return 0.45 / q if q > 0 else 1.0
+
+
+def dilate(mask: np.ndarray, radius: int) -> np.ndarray:
+    if radius <= 0:
+        return mask.astype(bool)
+    t = torch.from_numpy(mask.astype(np.float32))[None, None]
+    out = F.max_pool2d(t, 2 * radius + 1, stride=1, padding=radius)
+    return out[0, 0].numpy() > 0.5
+
+
+def key_region(mask: np.ndarray, radius: int | None = None) -> np.ndarray:
+    """Key pixels grown into regions (scattered pixels become visible blobs)."""
+    r = max(1, round(max(mask.shape) / 300)) if radius is None else radius
+    return dilate(mask, r)
+
+
+def key_outline(mask: np.ndarray, radius: int | None = None) -> np.ndarray:
+    """Outline (H x W bool) around the key-pixel regions."""
+    region = key_region(mask, radius)
+    inner = ~dilate(~region, 1)
+    return region & ~inner
+
+
+# ---- colour maps (small LUTs; no matplotlib needed) ------------------------------------------------
+
+_INFERNO = np.array(
+    [[0, 0, 4], [40, 11, 84], [101, 21, 110], [159, 42, 99], [212, 72, 66], [245, 125, 21], [250, 193, 39], [252, 255, 164]],
+    dtype=np.float32,
+) / 255.0
+_DIVERGING = np.array([[5, 48, 97], [67, 147, 195], [247, 247, 247], [214, 96, 77], [103, 0, 31]], dtype=np.float32) / 255.0
+
+
+def _lut(anchors: np.ndarray, n: int = 256) -> np.ndarray:
+    xs = np.linspace(0, 1, len(anchors))
+    t = np.linspace(0, 1, n)
+    return np.stack([np.interp(t, xs, anchors[:, c]) for c in range(3)], axis=1).astype(np.float32)
+
+
+INFERNO_LUT = _lut(_INFERNO)
+DIVERGING_LUT = _lut(_DIVERGING)
+
+
+def colorize(values: np.ndarray, lut: np.ndarray, vmin: float, vmax: float) -> np.ndarray:
+    """Map H x W values to RGB float32 with a LUT over [vmin, vmax]."""
+    span = vmax - vmin if vmax > vmin else 1.0
+    idx = np.clip((values - vmin) / span, 0, 1) * (len(lut) - 1)
+    return lut[np.rint(idx).astype(np.int32)]
+
+
+def grayscale(pixels: np.ndarray) -> np.ndarray:
+    return (pixels @ np.array([0.299, 0.587, 0.114], dtype=np.float32)).astype(np.float32)
+
+
+def magnitude_overlay(original: np.ndarray, delta: np.ndarray, sigma: float | None = None, opacity: float = 0.75) -> np.ndarray:
+    """Smoothed magnitude (inferno) over the dimmed greyscale original; H x W x 3 float32.
+
+    Opacity grows with the magnitude, so unchanged areas show the photo and the change stands out.
+    """
+    mag = magnitude_map(delta, sigma)
+    top = float(np.percentile(mag, 99.5)) if mag.size else 0.0
+    norm = np.clip(mag / top, 0, 1) if top > 0 else np.zeros_like(mag)
+    heat = colorize(norm, INFERNO_LUT, 0.0, 1.0)
+    base = 0.25 + 0.5 * grayscale(original)
+    a = (opacity * np.sqrt(norm))[..., None]
+    return np.clip(base[..., None] * (1 - a) + heat * a, 0, 1).astype(np.float32)
+
+
+def signed_overlay(delta: np.ndarray) -> tuple[np.ndarray, float]:
+    """Signed map in a diverging colour map centred on 0; returns (RGB, symmetric limit in pixel units)."""
+    s = signed_map(delta)
+    lim = float(np.percentile(np.abs(s), 99.5)) if s.size else 0.0
+    lim = lim if lim > 0 else 1.0 / 255.0
+    return colorize(s, DIVERGING_LUT, -lim, lim), lim
+
+
+def key_pixel_overlay(original: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Dimmed original with key-pixel regions highlighted (original colours) and outlined in red."""
+    region = key_region(mask)
+    outline = key_outline(mask)
+    out = original * 0.35 + 0.1
+    out[region] = original[region]
+    out[outline] = np.array([1.0, 0.15, 0.1], dtype=np.float32)
+    return np.clip(out, 0, 1).astype(np.float32)

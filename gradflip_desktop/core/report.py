@@ -1,0 +1,263 @@
+"""Export an explanation as a result set (figure, images, arrays, per-step table, JSON record).
+
+For an input called ``NAME`` the set is::
+
+    NAME.gradflip.json     the record (see RECORD_DOC / README)
+    NAME.adjusted.png      the adjusted image, 8-bit; re-classifies to ``final``
+    NAME.difference.png    smoothed |change| over the greyscale original
+    NAME.figure.png        annotated original | adjusted | difference | key pixels
+    NAME.delta.npy         float32 change, H x W x 3 (working resolution)
+    NAME.importance.npy    float32 H x W importance map (smoothed |change|), the map the views show
+    NAME.steps.csv         one row per step: epsilon, score, top-5 probabilities
+
+Every file is written to a temporary file and renamed; nothing is overwritten unless ``force``; if any
+target exists the whole set is refused before anything is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from . import maps
+from .explain import ExplainResult
+from .images import atomic_write_bytes, png_bytes
+
+SUFFIXES = (
+    ".gradflip.json",
+    ".adjusted.png",
+    ".difference.png",
+    ".figure.png",
+    ".delta.npy",
+    ".importance.npy",
+    ".steps.csv",
+)
+MAX_NAME_BYTES = 120
+
+
+class ReportError(Exception):
+    """The result set could not be written; the message is meant for the user."""
+
+
+def safe_name(name: str) -> str:
+    """A file-name stem safe on Linux, macOS and Windows: no separators/control characters, bounded length."""
+    n = unicodedata.normalize("NFC", str(name))
+    n = re.sub(r'[\x00-\x1f\x7f<>:"/\\|?*]', "_", n).strip(" .")
+    if not n or set(n) <= {"_"}:
+        n = "image"
+    if n.upper().split(".")[0] in {"CON", "PRN", "AUX", "NUL"} | {f"COM{i}" for i in range(1, 10)} | {
+        f"LPT{i}" for i in range(1, 10)
+    }:
+        n = "_" + n
+    while len(n.encode("utf-8")) > MAX_NAME_BYTES:
+        n = n[:-1]
+    return n.rstrip(" .") or "image"
+
+
+def result_paths(out_dir: str | os.PathLike, name: str) -> dict[str, Path]:
+    stem = safe_name(name)
+    out = Path(out_dir)
+    return {suffix: out / f"{stem}{suffix}" for suffix in SUFFIXES}
+
+
+def _r(x: float, digits: int = 6) -> float | None:
+    return float(round(x, digits)) if x is not None and math.isfinite(x) else None
+
+
+def record(result: ExplainResult, image_info: dict | None = None, versions: dict | None = None) -> dict:
+    """The JSON record of a run (plain types only)."""
+    from .models import model_versions
+
+    kp = result.key_pixels
+    return {
+        "format": "gradflip-result/1",
+        "flipped": result.flipped,
+        "status": result.status,
+        "message": result.message,
+        "original": result.original.to_dict(),
+        "final": result.final.to_dict(),
+        "target": None if result.target is None else result.target.to_dict(),
+        "explained": {"name": result.explained_name, "indices": list(result.explained)},
+        "steps": len(result.steps),
+        "gradient_evaluations": result.gradient_evaluations,
+        "forward_evaluations": result.forward_evaluations,
+        "l2": _r(result.l2),
+        "linf": _r(result.linf),
+        "rms": _r(result.rms, 8),
+        "l2_saved": _r(result.l2_saved),
+        "linf_saved": _r(float(np.abs(result.saved_delta).max()) if result.delta.size else 0.0),
+        "alpha": _r(result.alpha),
+        "key_pixels": (
+            {"count": 0, "fraction": 0.0, "flips": False, "prediction": None}
+            if kp is None
+            else {"count": kp.count, "fraction": _r(kp.fraction, 8), "flips": kp.flips, "prediction": kp.prediction.to_dict()}
+        ),
+        "seconds": _r(result.seconds, 4),
+        "timings": {k: _r(v, 4) for k, v in result.timings.items()},
+        "options": result.options.to_dict(),
+        "model": {"name": result.model_name},
+        "image": image_info or {"working_size": [int(result.delta.shape[1]), int(result.delta.shape[0])]},
+        "versions": versions or model_versions(),
+    }
+
+
+def steps_csv(result: ExplainResult, k: int = 5) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    header = ["step", "phase", "accepted", "epsilon", "score", "l2", "linf", "flipped"]
+    for i in range(1, k + 1):
+        header += [f"top{i}_index", f"top{i}_label", f"top{i}_probability"]
+    w.writerow(header)
+    for s in result.steps:
+        row = [s.index, s.phase, int(s.accepted), f"{s.epsilon:.6g}", f"{s.score:.6f}", f"{s.l2:.6f}", f"{s.linf:.6f}", int(s.flipped)]
+        for idx, p in s.top(k):
+            row += [idx, result.label(idx), f"{p:.6f}"]
+        w.writerow(row)
+    return buf.getvalue()
+
+
+def _npy_bytes(a: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, a, allow_pickle=False)
+    return buf.getvalue()
+
+
+def importance_map(result: ExplainResult) -> np.ndarray:
+    """H x W float32: smoothed |δ| of the flipping change (what the default Difference view shows)."""
+    return maps.magnitude_map(result.delta)
+
+
+# ---- figure -------------------------------------------------------------------------------------------
+
+def _font(size: int):
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # Pillow without FreeType
+        return ImageFont.load_default()
+
+
+def _fmt_pred(p) -> str:
+    return f"{p.label} ({100 * p.probability:.1f} %)"
+
+
+def describe_change(result: ExplainResult) -> str:
+    return f"L2 {result.l2:.3f} · max {result.linf * 255:.1f}/255 · RMS {result.rms * 255:.2f}/255"
+
+
+def render_figure(result: ExplainResult, panel_height: int = 360) -> np.ndarray:
+    """Annotated figure: original | adjusted | difference | key pixels, with captions. uint8 H x W x 3."""
+    orig = result.original_pixels
+    h, w = orig.shape[:2]
+    scale = min(1.0, panel_height / h) if h > panel_height else panel_height / h
+    pw, ph = max(1, round(w * scale)), max(1, round(h * scale))
+    if pw > 520:  # keep very wide images readable
+        scale = 520 / w
+        pw, ph = 520, max(1, round(h * scale))
+    adjusted = result.adjusted_uint8.astype(np.float32) / 255.0
+    panels = [
+        (orig, "Original", _fmt_pred(result.original)),
+        (adjusted, "Adjusted", _fmt_pred(result.final)),
+        (maps.magnitude_overlay(orig, result.delta), "Where it changed", describe_change(result)),
+    ]
+    kp = result.key_pixels
+    if kp is not None:
+        panels.append(
+            (
+                maps.key_pixel_overlay(orig, kp.mask),
+                "Key pixels",
+                f"{kp.count:,} px ({100 * kp.fraction:.2f} %) alone give {kp.prediction.label}",
+            )
+        )
+    pad, cap_h, title_h = 12, 46, 58
+    width = pad + len(panels) * (pw + pad)
+    height = title_h + ph + cap_h + pad
+    canvas = Image.new("RGB", (width, height), (255, 255, 255))
+    draw = ImageDraw.Draw(canvas)
+    f_title, f_cap, f_small = _font(20), _font(15), _font(13)
+    verdict = "flipped" if result.flipped else result.status.replace("_", " ")
+    title = f"GradFlip · {result.model_name} · {_fmt_pred(result.original)} -> {_fmt_pred(result.final)} ({verdict})"
+    draw.text((pad, 10), title, fill=(20, 20, 20), font=f_title)
+    sub = (
+        f"{len(result.steps)} steps, {result.gradient_evaluations} gradient + {result.forward_evaluations} forward "
+        f"evaluations, {result.seconds:.1f} s · mode {result.options.mode}, epsilon {result.options.epsilon:g}"
+    )
+    draw.text((pad, 34), sub, fill=(90, 90, 90), font=f_small)
+    for i, (img, head, caption) in enumerate(panels):
+        x = pad + i * (pw + pad)
+        im = Image.fromarray(np.clip(np.rint(img * 255), 0, 255).astype(np.uint8)).resize(
+            (pw, ph), Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.NEAREST
+        )
+        canvas.paste(im, (x, title_h))
+        draw.text((x, title_h + ph + 5), head, fill=(20, 20, 20), font=f_cap)
+        draw.text((x, title_h + ph + 25), caption, fill=(60, 60, 60), font=f_small)
+    return np.asarray(canvas)
+
+
+# ---- write ------------------------------------------------------------------------------------------
+
+@dataclass
+class WrittenSet:
+    folder: Path
+    files: dict[str, Path]
+
+
+def write_result_set(
+    result: ExplainResult,
+    out_dir: str | os.PathLike,
+    name: str,
+    force: bool = False,
+    image_info: dict | None = None,
+) -> list[Path]:
+    """Write the result set for ``name`` into ``out_dir`` (created if needed); return the paths written.
+
+    Raises ``FileExistsError`` (listing the files) when a target exists and ``force`` is False, and
+    :class:`ReportError` for folders that cannot be created or written.
+    """
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReportError(f"cannot create the folder {out}: {exc.strerror or exc}") from None
+    if not out.is_dir():
+        raise ReportError(f"{out} is not a folder")
+    paths = result_paths(out, name)
+    existing = [p for p in paths.values() if p.exists()]
+    if existing and not force:
+        raise FileExistsError(
+            f"{len(existing)} result file(s) already exist in {out} (e.g. {existing[0].name}); use --force to overwrite"
+        )
+    rec = record(result, image_info)
+    rec["files"] = {suffix.strip(".").split(".")[0]: p.name for suffix, p in paths.items()}
+    payloads = {
+        ".adjusted.png": png_bytes(result.adjusted_uint8),
+        ".difference.png": png_bytes(maps.magnitude_overlay(result.original_pixels, result.delta)),
+        ".figure.png": png_bytes(render_figure(result)),
+        ".delta.npy": _npy_bytes(result.delta.astype(np.float32)),
+        ".importance.npy": _npy_bytes(importance_map(result).astype(np.float32)),
+        ".steps.csv": steps_csv(result).encode("utf-8"),
+        ".gradflip.json": (json.dumps(rec, indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
+    }
+    written: list[Path] = []
+    try:
+        for suffix, data in payloads.items():
+            written.append(atomic_write_bytes(paths[suffix], data, overwrite=force))
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        if getattr(exc, "errno", None) == 28:
+            reason = "the disk is full"
+        elif getattr(exc, "errno", None) in (13, 30, 1):
+            reason = "the folder is read-only or you lack permission"
+        raise ReportError(f"cannot write the results to {out}: {reason}") from None
+    return written
