@@ -186,7 +186,8 @@ class ExplainResult:
 
     @property
     def saved_delta(self) -> np.ndarray:
-        return self.adjusted_uint8.astype(np.float32) / 255.0 - to_uint8(self.original_pixels).astype(np.float32) / 255.0
+        """The change as saved: 8-bit adjusted image minus the original (float32, H x W x 3)."""
+        return self.adjusted_uint8.astype(np.float32) / np.float32(255.0) - self.original_pixels
 
     @property
     def l2_saved(self) -> float:
@@ -499,8 +500,10 @@ def _search(obj, opts, x, z, loss, grad, eps, budget, scale, steps, stop, succes
             _pixels=x,
         )
         steps.append(step)
-        yield step
-        step._pixels = None
+        try:
+            yield step
+        finally:
+            step._pixels = None
         if flipped:
             return _SearchOutcome(FLIPPED, "", x, z)
         if eps < EPS_MIN:

@@ -1,0 +1,190 @@
+"""Background jobs that must not stall the GUI thread: Difference maps, export, the figure.
+
+The maps (:mod:`gradflip_desktop.core.maps`) take tens of milliseconds on a 1024 px image, so they are
+rendered in a second worker thread. Render requests are coalesced: only the newest one is drawn, so a
+fast-moving slider or a stream of live previews never builds a queue.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+if TYPE_CHECKING:
+    from gradflip_desktop.core.explain import ExplainResult
+
+MAGNITUDE = "magnitude"
+SIGNED = "signed"
+KEY_PIXELS = "key"
+AMPLIFIED = "amplified"
+DIFF_MODES = {
+    MAGNITUDE: "Smoothed magnitude",
+    SIGNED: "Signed (diverging)",
+    KEY_PIXELS: "Key-pixel outline",
+    AMPLIFIED: "Amplified RGB",
+}
+
+
+@dataclass
+class DiffRequest:
+    """What to draw in the Difference panel.
+
+    original, delta: H x W x 3 float32; mask: H x W bool key pixels (or None);
+    opacity in [0, 1]; gain: amplification for ``amplified`` (None = automatic).
+    """
+
+    token: int
+    mode: str
+    original: np.ndarray
+    delta: np.ndarray
+    mask: np.ndarray | None = None
+    opacity: float = 0.75
+    gain: float | None = None
+
+
+@dataclass
+class ColorBar:
+    lut: np.ndarray  # N x 3 float in [0, 1]
+    low: float
+    high: float
+    label: str
+
+
+@dataclass
+class DiffImage:
+    token: int
+    mode: str
+    rgb: np.ndarray  # H x W x 3 uint8
+    colorbar: ColorBar | None
+    gain: float | None
+    note: str = ""
+
+
+def to_uint8(pixels: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(np.asarray(pixels, dtype=np.float32) * 255.0), 0, 255).astype(np.uint8)
+
+
+def render_difference(req: DiffRequest) -> DiffImage:
+    """Draw one Difference mode with the core's maps (the same ones the exported figure uses)."""
+    from gradflip_desktop.core import maps
+
+    orig, delta, o = req.original, req.delta, float(np.clip(req.opacity, 0.0, 1.0))
+    if req.mode == SIGNED:
+        rgb, lim = maps.signed_overlay(delta)
+        base = (0.25 + 0.5 * maps.grayscale(orig))[..., None]
+        out = base * (1 - o) + rgb * o
+        bar = ColorBar(maps.DIVERGING_LUT, -lim * 255, lim * 255, "mean change (8-bit levels)")
+        return DiffImage(req.token, req.mode, to_uint8(out), bar, None)
+    if req.mode == AMPLIFIED:
+        gain = float(req.gain) if req.gain else maps.auto_gain(delta)
+        return DiffImage(req.token, req.mode, to_uint8(maps.amplified(delta, gain)), None, gain)
+    if req.mode == KEY_PIXELS and req.mask is not None:
+        over = maps.key_pixel_overlay(orig, req.mask)
+        out = orig * (1 - o) + over * o
+        return DiffImage(req.token, req.mode, to_uint8(out), None, None)
+    # magnitude (also the key-pixel view until the key pixels are known)
+    mag = maps.magnitude_map(delta)
+    top = float(np.percentile(mag, 99.5)) if mag.size else 0.0
+    out = maps.magnitude_overlay(orig, delta, None, o)
+    bar = ColorBar(maps.INFERNO_LUT, 0.0, max(top, 1e-12) * 255, "smoothed |change| (8-bit levels, sum of RGB)")
+    note = "key pixels are found after the flip" if req.mode == KEY_PIXELS else ""
+    return DiffImage(req.token, req.mode, to_uint8(out), bar, None, note)
+
+
+class BackgroundWorker(QObject):
+    rendered = Signal(object)  # DiffImage
+    render_failed = Signal(str)
+    exported = Signal(object)  # list[Path]
+    export_failed = Signal(str, bool)  # message, files exist (ask to overwrite)
+    figure_ready = Signal(object)  # uint8 H x W x 3
+    figure_failed = Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._pending: DiffRequest | None = None
+
+    def submit(self, req: DiffRequest) -> None:
+        """Store the newest request (any thread); the queued ``kick`` draws whatever is newest."""
+        with self._lock:
+            self._pending = req
+
+    @Slot()
+    def kick(self) -> None:
+        with self._lock:
+            req, self._pending = self._pending, None
+        if req is None:
+            return
+        try:
+            self.rendered.emit(render_difference(req))
+        except Exception as exc:  # noqa: BLE001
+            self.render_failed.emit(f"could not draw the difference: {exc}")
+
+    @Slot(object, str, str, bool, object)
+    def export(self, result: "ExplainResult", folder: str, name: str, force: bool, info: dict) -> None:
+        try:
+            from gradflip_desktop.core.report import ReportError, write_result_set
+
+            paths = write_result_set(result, folder, name, force=force, image_info=info)
+        except FileExistsError as exc:
+            self.export_failed.emit(str(exc), True)
+            return
+        except ReportError as exc:
+            self.export_failed.emit(str(exc), False)
+            return
+        except Exception as exc:  # noqa: BLE001
+            self.export_failed.emit(f"export failed: {type(exc).__name__}: {exc}", False)
+            return
+        self.exported.emit(paths)
+
+    @Slot(object)
+    def figure(self, result: "ExplainResult") -> None:
+        try:
+            from gradflip_desktop.core.report import render_figure
+
+            self.figure_ready.emit(render_figure(result))
+        except Exception as exc:  # noqa: BLE001
+            self.figure_failed.emit(f"could not draw the figure: {exc}")
+
+
+class BackgroundHost(QObject):
+    _kick = Signal()
+    _export = Signal(object, str, str, bool, object)
+    _figure = Signal(object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.thread = QThread()
+        self.thread.setObjectName("gradflip-background")
+        self.worker = BackgroundWorker()
+        self.worker.moveToThread(self.thread)
+        self._kick.connect(self.worker.kick)
+        self._export.connect(self.worker.export)
+        self._figure.connect(self.worker.figure)
+        self.thread.finished.connect(self.worker.deleteLater)
+
+    def _start(self) -> None:
+        if not self.thread.isRunning():
+            self.thread.start(QThread.Priority.LowPriority)
+
+    def render(self, req: DiffRequest) -> None:
+        self._start()
+        self.worker.submit(req)
+        self._kick.emit()
+
+    def export(self, result, folder: str, name: str, force: bool, info: dict) -> None:
+        self._start()
+        self._export.emit(result, folder, name, force, info)
+
+    def figure(self, result) -> None:
+        self._start()
+        self._figure.emit(result)
+
+    def shutdown(self) -> None:
+        if self.thread.isRunning():
+            self.thread.quit()
+            self.thread.wait()

@@ -1,0 +1,258 @@
+"""The GUI's link to the core: a worker QObject on its own QThread that owns the classifier.
+
+Everything that touches torch runs here: loading the model (torch is imported in this thread, so the
+window appears before torch is loaded), classifying an image and iterating the
+:func:`gradflip_desktop.core.explain.explain` generator. The window only sends requests (queued
+signals), receives results (signals) and sets the cancel mark (:meth:`Engine.cancel`, thread-safe).
+
+Requests carry an id; a cancelled run's late signals carry its old id and are ignored by the window.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from .settings import RunSettings
+
+if TYPE_CHECKING:  # torch-importing modules are never imported on the GUI thread at start-up
+    from gradflip_desktop.core.explain import ExplainResult, Step
+    from gradflip_desktop.core.models import Classifier
+
+PREVIEW_INTERVAL_S = 0.1  # adjusted-image previews: about 10 per second
+BATCH_INTERVAL_S = 0.05  # step records are sent in batches at most 20 times per second
+
+# Loaded classifiers by (spec, device): a second window (or test) reuses the model instead of reloading.
+_CLASSIFIERS: dict[tuple[str, str], "Classifier"] = {}
+
+
+@dataclass
+class ModelInfo:
+    """What the window needs to know about the loaded model (plain Python, no torch objects)."""
+
+    name: str
+    labels: list[str]
+    groups: dict[str, list[int]]
+    devices: list[str]
+    device: str
+    versions: dict[str, str]
+    seconds: float = 0.0
+
+
+@dataclass
+class StepBatch:
+    """Steps reached since the last batch, and (at most ~10/s) the current adjusted image."""
+
+    steps: list["Step"]
+    preview: np.ndarray | None  # H x W x 3 float32 in [0, 1], or None
+    budget: int
+    phase: str = "search"
+
+
+class Engine(QObject):
+    """Lives in the engine thread. Slots are called through queued signals from :class:`EngineHost`."""
+
+    model_loaded = Signal(object)  # ModelInfo
+    model_failed = Signal(str)
+    classified = Signal(int, object)  # image token, list[Prediction]
+    classify_failed = Signal(int, str)
+    step = Signal(int, object)  # run id, StepBatch
+    finished = Signal(int, object)  # run id, ExplainResult (any status except cancelled)
+    cancelled = Signal(int, object)  # run id, ExplainResult with the state reached (None: never started)
+    failed = Signal(int, str)  # run id, readable message
+    started = Signal(int)  # run id
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.classifier: Classifier | None = None
+        self._cancelled_upto = 0  # every run id <= this is cancelled (int writes are atomic under the GIL)
+        self._spec: str | None = None
+
+    # -- called from any thread ----------------------------------------------------------------------
+    def cancel(self, run_id: int) -> None:
+        """Ask run ``run_id`` (and every older one) to stop at its next step. Thread-safe."""
+        if run_id > self._cancelled_upto:
+            self._cancelled_upto = run_id
+
+    def is_cancelled(self, run_id: int) -> bool:
+        return run_id <= self._cancelled_upto
+
+    # -- slots (engine thread) ---------------------------------------------------------------------
+    @Slot(object, str)
+    def load_model(self, spec: str | None, device: str) -> None:
+        t0 = time.perf_counter()
+        try:
+            from gradflip_desktop.core.models import ModelError, available_devices, load_classifier, model_versions
+
+            key = (spec or "", device or "cpu")
+            try:
+                clf = _CLASSIFIERS.get(key) or load_classifier(spec, device=device or "cpu")
+            except ModelError as exc:
+                if (device or "cpu") != "cpu":  # a device that vanished: fall back to the CPU, say so
+                    clf = _CLASSIFIERS.get((spec or "", "cpu")) or load_classifier(spec, device="cpu")
+                    clf.warnings.append(f"{exc}; using the CPU instead")
+                    key = (spec or "", "cpu")
+                else:
+                    raise
+            _CLASSIFIERS[key] = clf
+            self.classifier = clf
+            self._spec = spec
+            info = ModelInfo(
+                name=clf.name,
+                labels=list(clf.labels),
+                groups={k: list(v) for k, v in clf.groups.items()},
+                devices=available_devices(),
+                device=str(clf.device),
+                versions=model_versions(),
+                seconds=time.perf_counter() - t0,
+            )
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a message for the user
+            self.classifier = None
+            self.model_failed.emit(_message(exc, "the model could not be loaded"))
+            return
+        self.model_loaded.emit(info)
+
+    @Slot(int, object)
+    def classify(self, token: int, pixels: np.ndarray) -> None:
+        if self.classifier is None:
+            self.classify_failed.emit(token, "no model is loaded")
+            return
+        try:
+            preds = self.classifier.classify(pixels, 5)
+        except Exception as exc:  # noqa: BLE001
+            self.classify_failed.emit(token, _message(exc, "the model failed on this image"))
+            return
+        self.classified.emit(token, preds)
+
+    @Slot(int, object, object)
+    def explain(self, run_id: int, pixels: np.ndarray, settings: RunSettings) -> None:
+        if self.is_cancelled(run_id):  # cancelled (or superseded) while waiting in the queue
+            self.cancelled.emit(run_id, None)
+            return
+        if self.classifier is None:
+            self.failed.emit(run_id, "no model is loaded")
+            return
+        try:
+            from gradflip_desktop.core.explain import CANCELLED, explain
+
+            if settings.device and settings.device != str(self.classifier.device):
+                self.classifier.to(settings.device)
+            options = settings.to_options()
+            gen = explain(self.classifier, pixels, options, should_stop=lambda: self.is_cancelled(run_id))
+            self.started.emit(run_id)
+            budget = int(options.max_steps)
+            batch: list[Step] = []
+            last_preview = last_emit = 0.0
+            while True:
+                try:
+                    step = next(gen)
+                except StopIteration as done:
+                    result = done.value
+                    break
+                now = time.perf_counter()
+                preview = None
+                # step.image() is only valid now, before the generator resumes
+                if step.flipped or now - last_preview >= PREVIEW_INTERVAL_S:
+                    preview = step.image()
+                    last_preview = now
+                batch.append(step)
+                if preview is not None or now - last_emit >= BATCH_INTERVAL_S:
+                    self.step.emit(run_id, StepBatch(batch, preview, budget, step.phase))
+                    batch, last_emit = [], now
+            if batch:
+                self.step.emit(run_id, StepBatch(batch, None, budget, batch[-1].phase))
+        except Exception as exc:  # noqa: BLE001 - a failing model or bad option is a message, not a crash
+            self.failed.emit(run_id, _message(exc, "the explanation failed"))
+            return
+        if result.status == CANCELLED:
+            self.cancelled.emit(run_id, result)
+        else:
+            self.finished.emit(run_id, result)
+
+
+def _message(exc: BaseException, context: str) -> str:
+    from gradflip_desktop.core.images import ImageError
+
+    known = (ValueError, ImageError)
+    try:
+        from gradflip_desktop.core.models import ModelError
+
+        known = known + (ModelError,)
+    except Exception:  # noqa: BLE001 - torch itself may be what failed to import
+        pass
+    if isinstance(exc, known):
+        return str(exc)
+    if isinstance(exc, ImportError):
+        return f"{context}: a required package is missing or broken ({exc})"
+    detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return f"{context}: {detail}"
+
+
+class EngineHost(QObject):
+    """Owns the engine thread; lives in the GUI thread. Send requests with the methods below."""
+
+    _load = Signal(object, str)
+    _classify = Signal(int, object)
+    _explain = Signal(int, object, object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.thread = QThread()
+        self.thread.setObjectName("gradflip-engine")
+        self.engine = Engine()
+        self.engine.moveToThread(self.thread)
+        self._load.connect(self.engine.load_model)
+        self._classify.connect(self.engine.classify)
+        self._explain.connect(self.engine.explain)
+        self.thread.finished.connect(self.engine.deleteLater)
+        self._next_id = 0
+        self._running = False
+
+    def start(self) -> None:
+        if not self.thread.isRunning():
+            self.thread.start(QThread.Priority.LowPriority)
+
+    def new_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    def load_model(self, spec: str | None = None, device: str = "cpu") -> None:
+        self.start()
+        self._load.emit(spec, device)
+
+    def classify(self, token: int, pixels: np.ndarray) -> None:
+        self.start()
+        self._classify.emit(token, pixels)
+
+    def explain(self, pixels: np.ndarray, settings: RunSettings) -> int:
+        """Queue a run; returns its id. Cancel older runs first (the window does)."""
+        self.start()
+        run_id = self.new_id()
+        self._explain.emit(run_id, pixels, settings)
+        return run_id
+
+    def cancel(self, run_id: int) -> None:
+        self.engine.cancel(run_id)
+
+    def shutdown(self) -> None:
+        """Cancel everything, let the thread finish its current step, and wait. Never terminates."""
+        self.engine.cancel(1 << 62)
+        if self.thread.isRunning():
+            self.thread.quit()
+            self.thread.wait()
+
+
+def image_info(source: Any) -> dict:
+    """A small dict about the input image for the exported record."""
+    return {
+        "name": getattr(source, "name", "image"),
+        "source": getattr(source, "source", None),
+        "original_size": list(getattr(source, "original_size", (0, 0))),
+        "working_size": list(getattr(source, "size", (0, 0))),
+        "warnings": list(getattr(source, "warnings", [])),
+    }
