@@ -49,6 +49,11 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gradflip", description="Explain an image classifier's decision by the pixel change that flips it.")
     parser.add_argument("--version", action="version", version=f"gradflip {__version__}")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="offscreen check: load the default model and sample photo, explain, export, verify; exit 0/1",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     c = sub.add_parser("classify", help="print the top classes of images")
@@ -214,6 +219,10 @@ def _explain(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.self_test:
+        from .selftest import run_self_test  # noqa: PLC0415
+
+        return run_self_test()
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_BAD_INPUT
