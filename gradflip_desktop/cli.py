@@ -75,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--no-minimise", action="store_true", help="skip the minimise pass")
     e.add_argument("--no-key-pixels", action="store_true", help="skip the key-pixel search")
     e.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+
+    sub.add_parser("models", help="list ready-to-use models: the default and torchvision weights in the torch hub cache")
     return parser
 
 
@@ -216,6 +218,13 @@ def _explain(args) -> int:
     return EXIT_NOT_FLIPPED if EXIT_NOT_FLIPPED in codes else EXIT_OK
 
 
+def _models(args) -> int:
+    from .core.model_files import format_model_list
+
+    print(format_model_list())
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -230,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         from .core.images import ImageError
         from .core.models import ModelError
 
-        handlers = {"classify": _classify, "explain": _explain}
+        handlers = {"classify": _classify, "explain": _explain, "models": _models}
         return handlers[args.command](args)
     except KeyboardInterrupt:
         print("\ngradflip: interrupted", file=sys.stderr)

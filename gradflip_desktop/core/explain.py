@@ -25,6 +25,7 @@ from typing import Callable, Generator, Sequence
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from .filters import gaussian_blur
 from .images import ImageData, quantize, to_uint8
@@ -59,6 +60,9 @@ class ExplainOptions:
     epsilon: step length in RMS pixel units (a step changes the image by ε·√n in L2, n = H·W·3).
     max_steps: gradient-evaluation budget of the search.
     smoothing: Gaussian σ in working-image pixels applied to the gradient (0 = raw gradient).
+    coarse: coarse-to-fine factor f >= 1: each step is the gradient averaged over f x f blocks and
+        upsampled bilinearly, so the change lives at 1/f resolution (a smooth, readable change at a
+        larger L2; 1 = full resolution).
     minimise / eight_bit / key_pixels: the post passes (see module doc).
     extra_steps: extra gradient steps allowed to make the flip survive 8-bit quantisation.
     """
@@ -69,6 +73,7 @@ class ExplainOptions:
     epsilon: float = 0.0002
     max_steps: int = 200
     smoothing: float = 0.0
+    coarse: int = 1
     minimise: bool = True
     eight_bit: bool = True
     key_pixels: bool = True
@@ -83,6 +88,8 @@ class ExplainOptions:
             raise ValueError(f"max_steps must be between 1 and 100000, not {self.max_steps}")
         if not (math.isfinite(self.smoothing) and 0 <= self.smoothing <= 100):
             raise ValueError(f"smoothing must be between 0 and 100 px, not {self.smoothing}")
+        if not (1 <= int(self.coarse) <= 64):
+            raise ValueError(f"coarse factor must be between 1 and 64, not {self.coarse}")
         if self.target is not None and self.group is not None:
             raise ValueError("choose either a target class or a class group, not both")
 
@@ -330,7 +337,7 @@ def explain(
             try:
                 z_final = obj.forward(clf.image_tensor(adj_u8.astype(np.float32) / 255.0))
                 pf = _probs(z_final)
-            except _RunEnded:
+            except Exception:  # noqa: BLE001 - the model may fail again here; keep the last known output
                 pf = _probs(state["z"])
         else:
             pf = _probs(z_final)
@@ -457,7 +464,7 @@ def _search(obj, opts, x, z, loss, grad, eps, budget, scale, steps, stop, succes
     for _ in range(budget):
         if stop():
             return _SearchOutcome(CANCELLED, "cancelled by the user", x, z)
-        g = gaussian_blur(grad, opts.smoothing) if opts.smoothing > 0 else grad
+        g = _direction(grad, opts)
         if not torch.isfinite(g).all():
             return _SearchOutcome(NONFINITE_GRADIENT, "the gradient is not finite (NaN or infinity); the model is numerically unstable here", x, z)
         norm = float(g.norm())
@@ -509,6 +516,17 @@ def _search(obj, opts, x, z, loss, grad, eps, budget, scale, steps, stop, succes
         if eps < EPS_MIN:
             return _SearchOutcome(STALLED, "the adaptive step length shrank to nothing without a flip (a local optimum)", x, z)
     return _SearchOutcome(BUDGET, f"the decision did not flip within {budget} steps; raise the step budget or epsilon", x, z)
+
+
+def _direction(grad: torch.Tensor, opts: ExplainOptions) -> torch.Tensor:
+    """The gradient as the step uses it: Gaussian-smoothed and/or projected to 1/coarse resolution."""
+    g = gaussian_blur(grad, opts.smoothing) if opts.smoothing > 0 else grad
+    f = int(opts.coarse)
+    if f > 1:
+        h, w = g.shape[-2:]
+        low = F.adaptive_avg_pool2d(g, (max(1, math.ceil(h / f)), max(1, math.ceil(w / f))))
+        g = F.interpolate(low, size=(h, w), mode="bilinear", align_corners=False)
+    return g
 
 
 def _eight_bit(obj, opts, x0, x_min, delta, state, scale, steps, stop):

@@ -111,6 +111,17 @@ def record(result: ExplainResult, image_info: dict | None = None, versions: dict
     }
 
 
+def _strict(obj):
+    """Non-finite floats (a model that output NaN) become null, so the record is strict JSON."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _strict(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_strict(v) for v in obj]
+    return obj
+
+
 def steps_csv(result: ExplainResult, k: int = 5) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
@@ -245,15 +256,26 @@ def write_result_set(
         ".delta.npy": _npy_bytes(result.delta.astype(np.float32)),
         ".importance.npy": _npy_bytes(importance_map(result).astype(np.float32)),
         ".steps.csv": steps_csv(result).encode("utf-8"),
-        ".gradflip.json": (json.dumps(rec, indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
+        ".gradflip.json": (json.dumps(_strict(rec), indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8"),
     }
     written: list[Path] = []
+
+    def roll_back() -> None:  # a failed set leaves no partial set behind (files that existed before stay)
+        for p in written:
+            if p not in existing:
+                try:
+                    p.unlink()
+                except OSError:
+                    pass
+
     try:
         for suffix, data in payloads.items():
             written.append(atomic_write_bytes(paths[suffix], data, overwrite=force))
     except FileExistsError:
+        roll_back()
         raise
     except OSError as exc:
+        roll_back()
         reason = exc.strerror or str(exc)
         if getattr(exc, "errno", None) == 28:
             reason = "the disk is full"

@@ -40,10 +40,17 @@ class DiffRequest:
     token: int
     mode: str
     original: np.ndarray
-    delta: np.ndarray
+    delta: np.ndarray | None  # None: computed here as adjusted - original
     mask: np.ndarray | None = None
     opacity: float = 0.75
     gain: float | None = None
+    adjusted: np.ndarray | None = None
+
+
+@dataclass
+class LoadedImage:
+    image: object  # ImageData
+    rgb: np.ndarray  # its pixels as H x W x 3 uint8, ready to show
 
 
 @dataclass
@@ -72,7 +79,8 @@ def render_difference(req: DiffRequest) -> DiffImage:
     """Draw one Difference mode with the core's maps (the same ones the exported figure uses)."""
     from gradflip_desktop.core import maps
 
-    orig, delta, o = req.original, req.delta, float(np.clip(req.opacity, 0.0, 1.0))
+    orig, o = req.original, float(np.clip(req.opacity, 0.0, 1.0))
+    delta = req.delta if req.delta is not None else (req.adjusted - orig).astype(np.float32)
     if req.mode == SIGNED:
         rgb, lim = maps.signed_overlay(delta)
         base = (0.25 + 0.5 * maps.grayscale(orig))[..., None]
@@ -102,6 +110,8 @@ class BackgroundWorker(QObject):
     export_failed = Signal(str, bool)  # message, files exist (ask to overwrite)
     figure_ready = Signal(object)  # uint8 H x W x 3
     figure_failed = Signal(str)
+    image_loaded = Signal(int, object)  # token, LoadedImage
+    image_failed = Signal(int, str)  # token, message
 
     def __init__(self) -> None:
         super().__init__()
@@ -141,6 +151,27 @@ class BackgroundWorker(QObject):
             return
         self.exported.emit(paths)
 
+    @Slot(int, object, str)
+    def load_image(self, token: int, source, name: str) -> None:
+        """Decode a file (path), file bytes or an H x W x C array into ImageData."""
+        from gradflip_desktop.core.images import ImageError, from_array, load_image
+
+        try:
+            if isinstance(source, np.ndarray):
+                image = from_array(source, name=name or "pasted image")
+            else:
+                image = load_image(source, name=name or None)
+        except ImageError as exc:
+            self.image_failed.emit(token, str(exc))
+            return
+        except MemoryError:
+            self.image_failed.emit(token, "the image is too large for the available memory")
+            return
+        except Exception as exc:  # noqa: BLE001
+            self.image_failed.emit(token, f"the image could not be read: {type(exc).__name__}: {exc}")
+            return
+        self.image_loaded.emit(token, LoadedImage(image, to_uint8(image.pixels)))
+
     @Slot(object)
     def figure(self, result: "ExplainResult") -> None:
         try:
@@ -155,6 +186,7 @@ class BackgroundHost(QObject):
     _kick = Signal()
     _export = Signal(object, str, str, bool, object)
     _figure = Signal(object)
+    _load = Signal(int, object, str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -165,6 +197,7 @@ class BackgroundHost(QObject):
         self._kick.connect(self.worker.kick)
         self._export.connect(self.worker.export)
         self._figure.connect(self.worker.figure)
+        self._load.connect(self.worker.load_image)
         self.thread.finished.connect(self.worker.deleteLater)
 
     def _start(self) -> None:
@@ -183,6 +216,10 @@ class BackgroundHost(QObject):
     def figure(self, result) -> None:
         self._start()
         self._figure.emit(result)
+
+    def load_image(self, token: int, source, name: str = "") -> None:
+        self._start()
+        self._load.emit(token, source, name)
 
     def shutdown(self) -> None:
         if self.thread.isRunning():

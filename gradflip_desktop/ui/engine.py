@@ -52,6 +52,33 @@ class StepBatch:
     preview: np.ndarray | None  # H x W x 3 float32 in [0, 1], or None
     budget: int
     phase: str = "search"
+    preview_uint8: np.ndarray | None = None  # the same preview as 8-bit, ready to show
+
+
+@dataclass
+class RunOutcome:
+    """A finished (or cancelled) run and the text the window shows about it, computed off the GUI thread."""
+
+    result: "ExplainResult"
+    change: str  # size of the change, e.g. "L2 1.078 · max 6.6/255 · RMS 0.43/255"
+
+
+@dataclass
+class Classification:
+    """Top-5 predictions and the full probability vector of one image."""
+
+    top: list  # list[Prediction]
+    probabilities: np.ndarray  # float32, length C
+
+
+@dataclass
+class RunStart:
+    """Sent when a run starts: which classes are explained and which class is the target."""
+
+    explained: list[int]  # empty: the top class of the image
+    explained_name: str
+    target: int | None
+    budget: int
 
 
 class Engine(QObject):
@@ -59,13 +86,13 @@ class Engine(QObject):
 
     model_loaded = Signal(object)  # ModelInfo
     model_failed = Signal(str)
-    classified = Signal(int, object)  # image token, list[Prediction]
+    classified = Signal(int, object)  # image token, Classification
     classify_failed = Signal(int, str)
     step = Signal(int, object)  # run id, StepBatch
-    finished = Signal(int, object)  # run id, ExplainResult (any status except cancelled)
-    cancelled = Signal(int, object)  # run id, ExplainResult with the state reached (None: never started)
+    finished = Signal(int, object)  # run id, RunOutcome (any status except cancelled)
+    cancelled = Signal(int, object)  # run id, RunOutcome with the state reached (None: never started)
     failed = Signal(int, str)  # run id, readable message
-    started = Signal(int)  # run id
+    started = Signal(int, object)  # run id, RunStart
 
     def __init__(self) -> None:
         super().__init__()
@@ -123,11 +150,14 @@ class Engine(QObject):
             self.classify_failed.emit(token, "no model is loaded")
             return
         try:
-            preds = self.classifier.classify(pixels, 5)
+            probs = self.classifier.probabilities(pixels)
+            if not np.all(np.isfinite(probs)):
+                raise ValueError("the model produced non-finite outputs (NaN or infinity) for this image")
+            preds = self.classifier.top(probs, 5)
         except Exception as exc:  # noqa: BLE001
             self.classify_failed.emit(token, _message(exc, "the model failed on this image"))
             return
-        self.classified.emit(token, preds)
+        self.classified.emit(token, Classification(preds, probs.astype(np.float32)))
 
     @Slot(int, object, object)
     def explain(self, run_id: int, pixels: np.ndarray, settings: RunSettings) -> None:
@@ -144,8 +174,13 @@ class Engine(QObject):
                 self.classifier.to(settings.device)
             options = settings.to_options()
             gen = explain(self.classifier, pixels, options, should_stop=lambda: self.is_cancelled(run_id))
-            self.started.emit(run_id)
             budget = int(options.max_steps)
+            clf = self.classifier
+            target = None if options.target is None else clf.find_class(options.target)
+            # a group is resolved here; otherwise the explained class is the top class, which the
+            # window already knows from classifying the image (explained stays empty)
+            name, explained = clf.find_group(options.group) if options.group is not None else ("", [])
+            self.started.emit(run_id, RunStart(list(explained), name, target, budget))
             batch: list[Step] = []
             last_preview = last_emit = 0.0
             while True:
@@ -162,17 +197,25 @@ class Engine(QObject):
                     last_preview = now
                 batch.append(step)
                 if preview is not None or now - last_emit >= BATCH_INTERVAL_S:
-                    self.step.emit(run_id, StepBatch(batch, preview, budget, step.phase))
+                    u8 = None if preview is None else _to_uint8(preview)
+                    self.step.emit(run_id, StepBatch(batch, preview, budget, step.phase, u8))
                     batch, last_emit = [], now
             if batch:
                 self.step.emit(run_id, StepBatch(batch, None, budget, batch[-1].phase))
-        except Exception as exc:  # noqa: BLE001 - a failing model or bad option is a message, not a crash
+            from gradflip_desktop.core.report import describe_change
+
+            outcome = RunOutcome(result, describe_change(result))
+        except Exception as exc:  # noqa: BLE001
             self.failed.emit(run_id, _message(exc, "the explanation failed"))
             return
         if result.status == CANCELLED:
-            self.cancelled.emit(run_id, result)
+            self.cancelled.emit(run_id, outcome)
         else:
-            self.finished.emit(run_id, result)
+            self.finished.emit(run_id, outcome)
+
+
+def _to_uint8(pixels: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(pixels * np.float32(255)), 0, 255).astype(np.uint8)
 
 
 def _message(exc: BaseException, context: str) -> str:
@@ -215,7 +258,7 @@ class EngineHost(QObject):
 
     def start(self) -> None:
         if not self.thread.isRunning():
-            self.thread.start(QThread.Priority.LowPriority)
+            self.thread.start()
 
     def new_id(self) -> int:
         self._next_id += 1

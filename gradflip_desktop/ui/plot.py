@@ -17,6 +17,7 @@ EXPLAINED_COLOR = "#0072B2"
 FLIP_COLOR = "#E69F00"
 RUNNER_COLORS = ("#009E73", "#CC79A7")
 RUNNERS_UP = 2
+SYMBOLS_UP_TO = 60  # dots on the points of short runs; plain lines for long ones
 
 
 class ProbabilityPlot(QWidget):
@@ -26,6 +27,7 @@ class ProbabilityPlot(QWidget):
         super().__init__(parent)
         self.plot = pg.PlotWidget()
         self.plot.setMinimumHeight(150)
+        self.plot.setAcceptDrops(False)  # files dropped here go to the window
         self.plot.setMenuEnabled(False)
         self.plot.setLabel("bottom", "step")
         self.plot.setLabel("left", "probability")
@@ -52,6 +54,7 @@ class ProbabilityPlot(QWidget):
         self.readout = QLabel("Hover over the plot to read the probabilities of a step.")
         self.readout.setTextFormat(Qt.TextFormat.RichText)
         self.readout.setWordWrap(True)
+        self._symbols = True
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot, 1)
@@ -66,6 +69,7 @@ class ProbabilityPlot(QWidget):
         self.explained_name = ""
         self.flip_to: int | None = None
         self.fixed_flip_to = False
+        self.targeted = False
         self.x: list[int] = []
         self.rows: list[np.ndarray] = []
         self.flip_step: int | None = None
@@ -82,16 +86,24 @@ class ProbabilityPlot(QWidget):
         explained_name: str,
         original: np.ndarray,
         flip_to: int | None = None,
+        targeted: bool = False,
+        redraw: bool = True,
     ) -> None:
-        """Begin a run: ``original`` are the probabilities of the unchanged image (step 0)."""
+        """Begin a run: ``original`` are the probabilities of the unchanged image (step 0).
+
+        ``flip_to``: the class to draw as "flips to" (the target of a targeted run, or the final class of a
+        finished run); None = the strongest class outside the explained set at the latest step.
+        """
         self.clear(labels)
+        self.targeted = targeted
         self.explained = list(explained)
         self.explained_name = explained_name
         self.flip_to = flip_to
         self.fixed_flip_to = flip_to is not None
         self.x = [0]
         self.rows = [np.asarray(original, dtype=np.float32)]
-        self._redraw()
+        if redraw:
+            self._redraw()
 
     def add_steps(self, steps: Sequence) -> None:
         """Append core ``Step`` records (index, probabilities, flipped, phase)."""
@@ -104,10 +116,14 @@ class ProbabilityPlot(QWidget):
 
     def show_result(self, result) -> None:
         """Redraw from a finished (or cancelled) ExplainResult: every step, the class it flipped to."""
-        flip_to = result.target.index if result.target is not None else None
-        if flip_to is None and result.flipped:
+        targeted = result.target is not None
+        flip_to = result.target.index if targeted else None
+        if flip_to is None and result.final.index not in result.explained:
             flip_to = result.final.index
-        self.start(result.labels, result.explained, result.explained_name, result.original_probabilities, flip_to)
+        self.start(
+            result.labels, result.explained, result.explained_name, result.original_probabilities, flip_to, targeted,
+            redraw=False,
+        )
         self.add_steps(result.steps)
 
     def point_count(self) -> int:
@@ -134,6 +150,11 @@ class ProbabilityPlot(QWidget):
         x = np.asarray(self.x, dtype=np.float64)
         flip_to, runners = self._choose_classes(rows[-1])
         shown = [flip_to, *runners]
+        symbols = len(x) <= SYMBOLS_UP_TO
+        if symbols != self._symbols:
+            self._symbols = symbols
+            for curve, color in ((self.explained_curve, EXPLAINED_COLOR), (self.flip_curve, FLIP_COLOR)):
+                curve.setSymbol("o" if symbols else None)
         self.explained_curve.setData(x, self._explained_series(rows))
         if flip_to is not None:
             self.flip_curve.setData(x, rows[:, flip_to])
@@ -147,10 +168,15 @@ class ProbabilityPlot(QWidget):
             name = self.explained_name if len(self.explained) == 1 else f"any {self.explained_name}"
             self.legend.addItem(self.explained_curve, f"explained: {name}")
             if flip_to is not None:
-                kind = "target" if self.fixed_flip_to and self.flip_step is None else "flips to"
+                kind = "target" if self.targeted else "flips to"
                 self.legend.addItem(self.flip_curve, f"{kind}: {self.label(flip_to)}")
             for curve, idx in zip(self.runner_curves, runners):
                 self.legend.addItem(curve, self.label(idx))
+        axis = self.plot.getAxis("bottom")
+        if x[-1] <= 12:
+            axis.setTickSpacing(1, 1)  # whole steps only
+        else:
+            axis.setTickSpacing()
         if self.flip_step is not None:
             self.flip_line.setValue(self.flip_step)
             self.flip_line.show()

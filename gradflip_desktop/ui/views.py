@@ -22,9 +22,16 @@ from .background import AMPLIFIED, DIFF_MODES, KEY_PIXELS, MAGNITUDE, ColorBar, 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
 
 
+_COLORMAPS: dict[int, pg.ColorMap] = {}
+
+
 def colormap_from_lut(lut: np.ndarray) -> pg.ColorMap:
-    lut = np.asarray(lut, dtype=np.float32)
-    return pg.ColorMap(np.linspace(0.0, 1.0, len(lut)), np.clip(np.rint(lut * 255), 0, 255).astype(np.uint8))
+    """A pyqtgraph ColorMap of an N x 3 float LUT (cached: the core's LUTs are module constants)."""
+    key = id(lut)
+    if key not in _COLORMAPS:
+        a = np.asarray(lut, dtype=np.float32)
+        _COLORMAPS[key] = pg.ColorMap(np.linspace(0.0, 1.0, len(a)), np.clip(np.rint(a * 255), 0, 255).astype(np.uint8))
+    return _COLORMAPS[key]
 
 
 class ImagePanel(QWidget):
@@ -36,6 +43,7 @@ class ImagePanel(QWidget):
         self.title.setObjectName(f"title-{title.lower()}")
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setMinimumSize(180, 140)
+        self.graphics.setAcceptDrops(False)  # files dropped here go to the window
         self.graphics.ci.setContentsMargins(0, 0, 0, 0)
         self.view: pg.ViewBox = self.graphics.addViewBox(row=0, col=0, lockAspect=True, invertY=True, enableMenu=False)
         self.view.setDefaultPadding(0.0)
@@ -174,11 +182,9 @@ class ResultViews(QWidget):
         self._sync_slider()
         self.diff_settings_changed.emit()
 
-    def reset_gain(self, auto_gain: float) -> None:
-        """A new change arrived: amplified mode returns to its automatic gain."""
+    def reset_gain(self) -> None:
+        """A new change arrived: amplified mode returns to its automatic gain (set when drawn)."""
         self._gain = None
-        self._auto_gain = auto_gain
-        self._sync_slider()
 
     # -- content -------------------------------------------------------------------------------------
     def clear_result(self) -> None:
@@ -192,16 +198,21 @@ class ResultViews(QWidget):
         self.difference.set_image(diff.rgb)
         self._set_colorbar(diff.colorbar)
         if diff.gain is not None:
-            self._auto_gain = diff.gain if self._gain is None else self._auto_gain
-            self.slider_label.setText(f"Gain ×{diff.gain:.1f}")
+            if self._gain is None:
+                self._auto_gain = diff.gain
+            if self.mode == AMPLIFIED:
+                self._sync_slider()
 
     def _set_colorbar(self, bar: ColorBar | None) -> None:
         if bar is None:
             self.colorbar.hide()
             return
-        self.colorbar.setColorMap(colormap_from_lut(bar.lut))
+        cmap = colormap_from_lut(bar.lut)
+        if self.colorbar.colorMap() is not cmap:
+            self.colorbar.setColorMap(cmap)
         self.colorbar.setLevels(values=(bar.low, bar.high))
-        self.colorbar.axis.setLabel(bar.label)
+        if self.colorbar.axis.labelText != bar.label:
+            self.colorbar.axis.setLabel(bar.label)
         self.colorbar.show()
 
     def set_background(self, color, foreground) -> None:

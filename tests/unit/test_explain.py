@@ -223,3 +223,16 @@ def test_smoothing_makes_the_step_smooth(tiny, tiny_image):
         return float(np.abs(np.diff(d, axis=0)).mean() + np.abs(np.diff(d, axis=1)).mean()) / float(np.abs(d).mean())
 
     assert roughness(d_smooth) < 0.5 * roughness(d_raw)
+
+
+def test_coarse_to_fine_change_is_blocky_smooth(tiny, tiny_image):
+    gen = ex.explain(tiny, tiny_image, ex.ExplainOptions(mode="fixed", epsilon=0.002, coarse=8))
+    d = next(gen).image() - tiny_image
+    gen.close()
+    # the change lives at 1/8 resolution: averaging over 8x8 blocks then upsampling changes it little
+    t = torch.from_numpy(d).permute(2, 0, 1)[None]
+    low = torch.nn.functional.adaptive_avg_pool2d(t, (3, 4))
+    back = torch.nn.functional.interpolate(low, size=d.shape[:2], mode="bilinear", align_corners=False)
+    assert float((back - t).norm() / t.norm()) < 0.35
+    with pytest.raises(ValueError, match="coarse"):
+        ex.ExplainOptions(coarse=0).validate()

@@ -1,0 +1,105 @@
+"""``gradflip``: the desktop app (and the door to the CLI).
+
+``gradflip``                      opens the window on the bundled sample photo
+``gradflip photo.jpg``            opens the window on that photo
+``gradflip classify|explain ...`` and ``--version`` / ``--self-test`` run the command-line tool
+
+Start-up stays fast: torch is imported in the engine thread after the window is shown.
+Set ``GRADFLIP_TIMING=1`` to print start-up timestamps (seconds since the epoch) on stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+CLI_COMMANDS = ("classify", "explain")
+CLI_FLAGS = ("--version", "--self-test")
+
+GUI_HELP = """usage: gradflip [IMAGE]
+       gradflip {classify,explain} ... (the command-line tool; see gradflip classify --help)
+
+Open the GradFlip window on IMAGE (default: the bundled sample photo).
+
+options:
+  -h, --help   show this help and exit
+  --version    print the version and exit
+"""
+
+
+def _timing(event: str) -> None:
+    if os.environ.get("GRADFLIP_TIMING"):
+        print(f"gradflip-timing {event} {time.time():.4f}", file=sys.stderr, flush=True)
+
+
+def _run_cli(argv: list[str]) -> int:
+    try:
+        from gradflip_desktop import cli
+    except ImportError:
+        if argv and argv[0] == "--version":
+            from gradflip_desktop import __version__
+
+            print(f"gradflip {__version__}")
+            return 0
+        print("gradflip: the command-line tool is not available in this installation", file=sys.stderr)
+        return 2
+    return int(cli.main(argv) or 0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``gradflip``. Returns the exit status."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and (args[0] in CLI_COMMANDS or args[0] in CLI_FLAGS):
+        return _run_cli(args)
+    if args and args[0] in ("-h", "--help"):
+        print(GUI_HELP)
+        return 0
+    paths = [a for a in args if not a.startswith("-")]
+    unknown = [a for a in args if a.startswith("-")]
+    if unknown:
+        print(f"gradflip: unknown option {unknown[0]}\n\n{GUI_HELP}", file=sys.stderr)
+        return 2
+    if len(paths) > 1:
+        print("gradflip: give at most one image", file=sys.stderr)
+        return 2
+    return run_gui(paths[0] if paths else None)
+
+
+def run_gui(path: str | None = None) -> int:
+    _timing("main")
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from .ui.settings import APPLICATION, ORGANIZATION
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    from . import __version__
+
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("gradflip")
+    from .ui.branding import apply_branding
+
+    apply_branding(app)  # desktop file id io.github.gradflip.GradFlip (taskbar match) + window icon
+
+    from .ui.main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    _timing("shown")
+
+    if os.environ.get("GRADFLIP_TIMING"):
+        window.classified.connect(lambda _top: _timing("top5"))
+        window.model_ready.connect(lambda _info: _timing("model"))
+        QTimer.singleShot(0, lambda: _timing("painted"))  # runs after the first expose/paint
+        if os.environ.get("GRADFLIP_TIMING_QUIT"):
+            window.classified.connect(lambda _top: QTimer.singleShot(0, window.close))
+    # the first paint happens before the engine thread starts importing torch
+    QTimer.singleShot(0, lambda: window.start(path))
+    return int(app.exec())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,123 @@
+"""Measure the desktop app's targets (not a test): start-up times and the longest GUI-thread stall.
+
+    python tests/gui/measure.py            # 3 cold starts of `gradflip` + heartbeat during runs
+
+Start-up: `gradflip` is launched offscreen with GRADFLIP_TIMING=1; it prints timestamps when the window
+has been shown and painted and when the top-5 are on screen. Stall: a 5 ms QTimer heartbeat runs on the
+GUI thread during Explain (the sample photo, and a 1024 px image with a 40-step fixed-ε run, the
+worst case for previews); the longest gap between beats minus 5 ms is the longest stall.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def startup(runs: int = 3) -> None:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", GRADFLIP_TIMING="1", GRADFLIP_TIMING_QUIT="1")
+    shown, top5 = [], []
+    for _ in range(runs):
+        t0 = time.time()
+        proc = subprocess.run([sys.executable, "-m", "gradflip_desktop"], env=env, capture_output=True, text=True, timeout=120)
+        stamps = {}
+        for line in proc.stderr.splitlines():
+            if line.startswith("gradflip-timing"):
+                _, event, t = line.split()
+                stamps[event] = float(t) - t0
+        shown.append(stamps.get("painted", float("nan")))
+        top5.append(stamps.get("top5", float("nan")))
+        print(f"  run: window painted {shown[-1]:.2f} s, top-5 shown {top5[-1]:.2f} s")
+    print(f"window visible: median {statistics.median(shown):.2f} s (max {max(shown):.2f}); "
+          f"top-5 shown: median {statistics.median(top5):.2f} s (max {max(top5):.2f})")
+
+
+def stall() -> None:
+    import numpy as np
+    from PIL import Image
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, Qt, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from gradflip_desktop.core.resources import sample_image_path
+    from gradflip_desktop.ui.main_window import MainWindow
+    from gradflip_desktop.ui.settings import RunSettings
+
+    app = QApplication.instance() or QApplication([])
+    handler_ms: dict[str, float] = {}
+
+    import functools
+
+    def timed(name, fn):
+        @functools.wraps(fn)
+        def wrapper(self, *a):
+            t = time.perf_counter()
+            try:
+                return fn(self, *a)
+            finally:
+                handler_ms[name] = max(handler_ms.get(name, 0.0), (time.perf_counter() - t) * 1000)
+        return wrapper
+
+    for name in ("_on_step", "_on_finished", "_on_rendered", "_on_started", "explain", "_on_classified", "_on_image_loaded"):
+        setattr(MainWindow, name, timed(name, getattr(MainWindow, name)))
+    tmp = Path(tempfile.mkdtemp())
+    w = MainWindow(settings=QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat))
+    w.resize(1360, 860)
+    w.show()
+
+    def wait(signal, ms=180_000):
+        loop = QEventLoop()
+        got = []
+        signal.connect(lambda *a: (got.extend(a), loop.quit()))
+        QTimer.singleShot(ms, loop.quit)
+        loop.exec()
+        return got
+
+    QTimer.singleShot(0, w.start)
+    wait(w.classified)
+    big = tmp / "big.png"
+    im = Image.open(sample_image_path()).convert("RGB")
+    im.resize((1024, round(1024 * im.height / im.width)), Image.Resampling.LANCZOS).save(big)
+
+    clock = QElapsedTimer()
+    beats: list[int] = []
+    timer = QTimer()
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
+    timer.setInterval(5)
+    timer.timeout.connect(lambda: beats.append(clock.nsecsElapsed()))
+
+    def measured_run(label: str, settings: RunSettings) -> None:
+        w.controls.set_settings(settings)
+        beats.clear()
+        clock.start()
+        timer.start()
+        w.explain()
+        res = wait(w.run_finished)
+        wait(w.difference_shown, 5000)
+        timer.stop()
+        gaps = np.diff(np.asarray(beats, dtype=np.float64)) / 1e6
+        r = res[0] if res else None
+        print(f"{label}: {len(r.steps) if r else '?'} steps in {r.seconds if r else float('nan'):.1f} s; heartbeat gaps: "
+              f"max {gaps.max():.1f} ms, 99th pct {np.percentile(gaps, 99):.1f} ms, median {np.median(gaps):.1f} ms "
+              f"→ longest stall {max(0.0, gaps.max() - 5):.1f} ms")
+        print("  slowest GUI-thread handlers (ms):", {k: round(v, 1) for k, v in sorted(handler_ms.items())})
+        handler_ms.clear()
+
+    measured_run("sample 451x300, default settings", RunSettings())
+    w.open_path(str(big))
+    wait(w.classified)
+    measured_run("1024x682, fixed eps 0.0002, 40 steps", RunSettings(mode="fixed", epsilon=0.0002, max_steps=40))
+    w.close()
+
+
+if __name__ == "__main__":
+    if "--stall-only" not in sys.argv:
+        startup()
+    if "--startup-only" not in sys.argv:
+        stall()

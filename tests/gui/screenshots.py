@@ -1,0 +1,81 @@
+"""Save screenshots of the real window before and after Explain (docs/screenshot-*.png).
+
+    QT_QPA_PLATFORM=offscreen python tests/gui/screenshots.py [OUT_DIR] [--dark]
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
+from PySide6.QtGui import QColor, QPalette  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+
+def wait_for(signal, timeout_ms: int = 120_000) -> list:
+    loop = QEventLoop()
+    got: list = []
+    signal.connect(lambda *a: (got.extend(a), loop.quit()))
+    QTimer.singleShot(timeout_ms, loop.quit)
+    loop.exec()
+    return got
+
+
+def settle(ms: int = 300) -> None:
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+def dark_palette() -> QPalette:
+    p = QPalette()
+    for role, c in {
+        QPalette.ColorRole.Window: "#2b2b2b", QPalette.ColorRole.WindowText: "#e6e6e6",
+        QPalette.ColorRole.Base: "#1e1e1e", QPalette.ColorRole.AlternateBase: "#2f2f2f",
+        QPalette.ColorRole.Text: "#e6e6e6", QPalette.ColorRole.Button: "#353535",
+        QPalette.ColorRole.ButtonText: "#e6e6e6", QPalette.ColorRole.Highlight: "#3d7bd9",
+        QPalette.ColorRole.HighlightedText: "#ffffff", QPalette.ColorRole.ToolTipBase: "#353535",
+        QPalette.ColorRole.ToolTipText: "#e6e6e6", QPalette.ColorRole.PlaceholderText: "#9a9a9a",
+    }.items():
+        p.setColor(role, QColor(c))
+    return p
+
+
+def main() -> int:
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    dark = "--dark" in sys.argv
+    out = Path(args[0] if args else "docs")
+    out.mkdir(parents=True, exist_ok=True)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setStyle("Fusion")
+    if dark:
+        app.setPalette(dark_palette())
+    from gradflip_desktop.ui.main_window import MainWindow
+
+    settings = QSettings(str(Path(tempfile.mkdtemp()) / "s.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(settings=settings)
+    w.resize(1360, 860)
+    w.show()
+    QTimer.singleShot(0, w.start)
+    wait_for(w.classified)
+    settle()
+    suffix = "-dark" if dark else ""
+    w.grab().save(str(out / f"screenshot-before{suffix}.png"))
+    w.explain()
+    wait_for(w.run_finished)
+    wait_for(w.difference_shown, 10_000)
+    w.plot.show_readout(w.plot.point_count() - 1)
+    settle()
+    w.grab().save(str(out / f"screenshot-after{suffix}.png"))
+    w.close()
+    print("saved", out / f"screenshot-before{suffix}.png", out / f"screenshot-after{suffix}.png")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
