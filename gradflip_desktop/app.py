@@ -14,11 +14,11 @@ import os
 import sys
 import time
 
-CLI_COMMANDS = ("classify", "explain")
+CLI_COMMANDS = ("classify", "explain", "models")
 CLI_FLAGS = ("--version", "--self-test")
 
 GUI_HELP = """usage: gradflip [IMAGE]
-       gradflip {classify,explain} ... (the command-line tool; see gradflip classify --help)
+       gradflip {classify,explain,models} ... (the command-line tool; see gradflip classify --help)
 
 Open the GradFlip window on IMAGE (default: the bundled sample photo).
 

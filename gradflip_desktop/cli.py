@@ -148,6 +148,7 @@ class _Progress:
 def _explain(args) -> int:
     from .core import explain as ex
     from .core.images import ImageError, load_image
+    from .core.models import ModelError
     from .core.report import ReportError, result_paths, write_result_set
 
     opts = ex.ExplainOptions(
@@ -183,7 +184,12 @@ def _explain(args) -> int:
         for w in img.warnings:
             print(f"gradflip: note: {Path(path).name}: {w}", file=sys.stderr)
         progress = _Progress(Path(path).name, opts.max_steps, args.quiet, clf.labels)
-        result = ex.run(clf, img, opts, on_step=progress)
+        try:
+            result = ex.run(clf, img, opts, on_step=progress)
+        except ModelError as exc:  # the model failed before any prediction existed
+            _err(f"{Path(path).name}: {exc}" if len(args.images) > 1 else str(exc))
+            codes.append(EXIT_BAD_INPUT)
+            continue
         info = {
             "name": img.name,
             "source": img.source,

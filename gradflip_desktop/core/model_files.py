@@ -12,7 +12,7 @@ for the user. Formats:
     ``module.`` prefixes (DataParallel), ``_orig_mod.`` (torch.compile) and checkpoints that wrap the
     weights under ``state_dict``/``model``/... are handled. A whole pickled ``nn.Module`` or any other
     pickled object is refused; nothing from the file is ever unpickled beyond tensors and containers.
-``torchscript`` ``torch.jit.load``; runs code stored in the file, so it needs ``trust_torchscript=True``.
+``torchscript`` ``torch.jit.load``; runs code stored in the file: loaded with a warning (``trust_torchscript=False`` refuses it).
 ``onnx``        converted with onnx2torch (optional extra ``onnx``) so that gradients exist.
 
 Labels, preprocessing and class groups come from (first wins): explicit arguments, the sidecar
@@ -449,7 +449,7 @@ def format_model_list() -> str:
         lines.append(f"  {c.key.ljust(width)}  {c.title} – {c.description}")
     if len(choices) == 1:
         lines.append(f"  (no torchvision weights in {hub_checkpoint_dir()}; GradFlip never downloads)")
-    lines.append("Any .pth/.pt state dict (with --arch), TorchScript (--trust-torchscript) or .onnx file works too.")
+    lines.append("Any .pth/.pt state dict (with --arch), TorchScript or .onnx file works too.")
     return "\n".join(lines)
 
 
@@ -830,8 +830,7 @@ def _load_torchscript(path: Path, trust: bool, notes: list[str]) -> nn.Module:
     if not trust:
         raise ModelError(
             f"{path.name} is a TorchScript file. Loading TorchScript runs code stored in the file, so load it "
-            "only if you trust where it came from: pass --trust-torchscript (CLI), confirm in the Load model "
-            "dialog, or call load_model_file(..., trust_torchscript=True)."
+            "only if you trust where it came from (it was refused because trust_torchscript=False)."
         )
     try:
         with warnings.catch_warnings():  # "torch.jit.load is deprecated": noise for users
@@ -839,7 +838,7 @@ def _load_torchscript(path: Path, trust: bool, notes: list[str]) -> nn.Module:
             net = torch.jit.load(str(path), map_location="cpu")
     except Exception as exc:  # noqa: BLE001
         raise ModelError(f"cannot load TorchScript file {path.name}: {_short(exc)}") from None
-    notes.append(f"{path.name} is TorchScript: loading it ran code stored in the file")
+    notes.append(f"{path.name} is TorchScript: loading it runs code stored in the file; use only model files you trust")
     return net
 
 
@@ -976,7 +975,7 @@ def load_model_file(
     labels: str | os.PathLike | Sequence[str] | None = None,
     preprocessing: Preprocessing | Mapping | None = None,
     groups: Mapping[str, Any] | None = None,
-    trust_torchscript: bool = False,
+    trust_torchscript: bool = True,
     format: str | None = None,  # noqa: A002 - the user-facing word
     name: str | None = None,
     use_sidecar: bool = True,
@@ -989,7 +988,7 @@ def load_model_file(
     weights when omitted). ``labels``: a labels file (text, one per line, or JSON) or a list of names.
     ``preprocessing``: a :class:`Preprocessing`, or a mapping of settings that override the file's
     (``{"input_size": [28, 28], "channels": 1}``). ``groups``: name → class indices (or ``"3-5,9"``).
-    ``trust_torchscript``: TorchScript runs code from the file; it is refused unless this is True.
+    ``trust_torchscript``: TorchScript runs code from the file; it loads with a warning, or is refused when False.
     ``format``: force ``"state_dict"``, ``"torchscript"`` or ``"onnx"``. ``use_sidecar``: read
     ``MODEL.gradflip.json`` next to the file (explicit arguments win over it).
     Raises :class:`ModelError` with a message naming the problem.
@@ -1134,7 +1133,7 @@ def load_model_file(
         raise ModelError(f"cannot move {p.name} to {dev}: {_short(exc)}") from None
 
 
-def load_model_spec(spec: ModelSpec, device: str | torch.device = "cpu", trust_torchscript: bool = False) -> Classifier:
+def load_model_spec(spec: ModelSpec, device: str | torch.device = "cpu", trust_torchscript: bool = True) -> Classifier:
     """Load what a :class:`ModelSpec` describes (the GUI's dialog result); the sidecar is not read."""
     return load_model_file(
         spec.path,
@@ -1229,7 +1228,6 @@ def add_model_arguments(parser) -> None:
     g.add_argument("--mean", type=_floats, default=None, metavar="M", help="normalisation mean, e.g. 0.485,0.456,0.406")
     g.add_argument("--std", type=_floats, default=None, metavar="S", help="normalisation std, e.g. 0.229,0.224,0.225")
     g.add_argument("--channels", type=int, choices=(1, 3), default=None, help="1 for grayscale models (MNIST-style), 3 for RGB")
-    g.add_argument("--trust-torchscript", action="store_true", help="allow TorchScript files (they run code stored in the file)")
 
 
 def model_options_from_args(args) -> dict:
@@ -1246,6 +1244,4 @@ def model_options_from_args(args) -> dict:
             pre[key] = val
     if pre:
         out["preprocessing"] = pre
-    if getattr(args, "trust_torchscript", False):
-        out["trust_torchscript"] = True
     return out

@@ -45,6 +45,8 @@ class DiffRequest:
     opacity: float = 0.75
     gain: float | None = None
     adjusted: np.ndarray | None = None
+    ranking: np.ndarray | None = None  # with key_count: the mask is ranking < key_count (key explorer)
+    key_count: int | None = None
 
 
 @dataclass
@@ -85,20 +87,23 @@ def render_difference(req: DiffRequest) -> DiffImage:
         rgb, lim = maps.signed_overlay(delta)
         base = (0.25 + 0.5 * maps.grayscale(orig))[..., None]
         out = base * (1 - o) + rgb * o
-        bar = ColorBar(maps.DIVERGING_LUT, -lim * 255, lim * 255, "mean change (8-bit levels)")
+        bar = ColorBar(maps.DIVERGING_LUT, -lim * 255, lim * 255, "mean Δ (8-bit levels)")
         return DiffImage(req.token, req.mode, to_uint8(out), bar, None)
     if req.mode == AMPLIFIED:
         gain = float(req.gain) if req.gain else maps.auto_gain(delta)
         return DiffImage(req.token, req.mode, to_uint8(maps.amplified(delta, gain)), None, gain)
-    if req.mode == KEY_PIXELS and req.mask is not None:
-        over = maps.key_pixel_overlay(orig, req.mask)
+    mask = req.mask
+    if req.ranking is not None and req.key_count is not None:
+        mask = (req.ranking >= 0) & (req.ranking < req.key_count)
+    if req.mode == KEY_PIXELS and mask is not None:
+        over = maps.key_pixel_overlay(orig, mask)
         out = orig * (1 - o) + over * o
         return DiffImage(req.token, req.mode, to_uint8(out), None, None)
     # magnitude (also the key-pixel view until the key pixels are known)
     mag = maps.magnitude_map(delta)
     top = float(np.percentile(mag, 99.5)) if mag.size else 0.0
     out = maps.magnitude_overlay(orig, delta, None, o)
-    bar = ColorBar(maps.INFERNO_LUT, 0.0, max(top, 1e-12) * 255, "smoothed |change| (8-bit levels, sum of RGB)")
+    bar = ColorBar(maps.INFERNO_LUT, 0.0, max(top, 1e-12) * 255, "smoothed |Δ| (8-bit levels)")
     note = "key pixels are found after the flip" if req.mode == KEY_PIXELS else ""
     return DiffImage(req.token, req.mode, to_uint8(out), bar, None, note)
 

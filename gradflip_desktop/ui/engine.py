@@ -10,6 +10,7 @@ Requests carry an id; a cancelled run's late signals carry its old id and are ig
 
 from __future__ import annotations
 
+import threading
 import time
 import traceback
 from dataclasses import dataclass
@@ -81,6 +82,28 @@ class RunStart:
     budget: int
 
 
+@dataclass
+class KeyPixelQuery:
+    """Classify the image with only the ``count`` top-|δ| pixels changed (the key-pixel explorer).
+
+    ``original``: H x W x 3 float32; ``delta``: the saved (8-bit) change, H x W x 3;
+    ``ranking``: H x W int32 rank of each pixel by |δ| (0 = largest, -1 = unchanged), from KeyPixels.
+    """
+
+    token: int
+    original: np.ndarray
+    delta: np.ndarray
+    ranking: np.ndarray
+    count: int
+
+
+@dataclass
+class KeyPixelAnswer:
+    token: int
+    count: int
+    top: list  # list[Prediction], top-3
+
+
 class Engine(QObject):
     """Lives in the engine thread. Slots are called through queued signals from :class:`EngineHost`."""
 
@@ -93,12 +116,21 @@ class Engine(QObject):
     cancelled = Signal(int, object)  # run id, RunOutcome with the state reached (None: never started)
     failed = Signal(int, str)  # run id, readable message
     started = Signal(int, object)  # run id, RunStart
+    key_evaluated = Signal(object)  # KeyPixelAnswer
+    key_failed = Signal(str)
 
     def __init__(self) -> None:
         super().__init__()
         self.classifier: Classifier | None = None
         self._cancelled_upto = 0  # every run id <= this is cancelled (int writes are atomic under the GIL)
         self._spec: str | None = None
+        self._key_lock = threading.Lock()
+        self._key_pending: KeyPixelQuery | None = None
+
+    def submit_key_query(self, query: KeyPixelQuery) -> None:
+        """Store the newest key-pixel query (any thread); ``evaluate_key_pixels`` answers the newest only."""
+        with self._key_lock:
+            self._key_pending = query
 
     # -- called from any thread ----------------------------------------------------------------------
     def cancel(self, run_id: int) -> None:
@@ -158,6 +190,22 @@ class Engine(QObject):
             self.classify_failed.emit(token, _message(exc, "the model failed on this image"))
             return
         self.classified.emit(token, Classification(preds, probs.astype(np.float32)))
+
+    @Slot()
+    def evaluate_key_pixels(self) -> None:
+        with self._key_lock:
+            q, self._key_pending = self._key_pending, None
+        if q is None or self.classifier is None:
+            return
+        try:
+            mask = (q.ranking >= 0) & (q.ranking < q.count)
+            # the same image the core's key-pixel search classifies: x0 + δ_saved on the top-k pixels only
+            pixels = np.clip(q.original + q.delta * mask[..., None], 0.0, 1.0).astype(np.float32)
+            top = self.classifier.classify(pixels, 3)
+        except Exception as exc:  # noqa: BLE001
+            self.key_failed.emit(_message(exc, "the key-pixel check failed"))
+            return
+        self.key_evaluated.emit(KeyPixelAnswer(q.token, q.count, top))
 
     @Slot(int, object, object)
     def explain(self, run_id: int, pixels: np.ndarray, settings: RunSettings) -> None:
@@ -242,6 +290,7 @@ class EngineHost(QObject):
     _load = Signal(object, str)
     _classify = Signal(int, object)
     _explain = Signal(int, object, object)
+    _key = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -252,6 +301,7 @@ class EngineHost(QObject):
         self._load.connect(self.engine.load_model)
         self._classify.connect(self.engine.classify)
         self._explain.connect(self.engine.explain)
+        self._key.connect(self.engine.evaluate_key_pixels)
         self.thread.finished.connect(self.engine.deleteLater)
         self._next_id = 0
         self._running = False
@@ -278,6 +328,11 @@ class EngineHost(QObject):
         run_id = self.new_id()
         self._explain.emit(run_id, pixels, settings)
         return run_id
+
+    def query_key_pixels(self, query: KeyPixelQuery) -> None:
+        self.start()
+        self.engine.submit_key_query(query)
+        self._key.emit()
 
     def cancel(self, run_id: int) -> None:
         self.engine.cancel(run_id)

@@ -33,7 +33,17 @@ from PySide6.QtWidgets import (
 from .. import __version__
 from .background import KEY_PIXELS, BackgroundHost, DiffImage, DiffRequest, LoadedImage
 from .controls import ControlsPanel
-from .engine import Classification, EngineHost, ModelInfo, RunOutcome, RunStart, StepBatch, image_info
+from .engine import (
+    Classification,
+    EngineHost,
+    KeyPixelAnswer,
+    KeyPixelQuery,
+    ModelInfo,
+    RunOutcome,
+    RunStart,
+    StepBatch,
+    image_info,
+)
 from .plot import ProbabilityPlot
 from .settings import RunSettings, add_recent_file, app_settings, recent_files
 from .views import ResultViews
@@ -70,6 +80,7 @@ class MainWindow(QMainWindow):
     exported = Signal(object)  # list[Path]
     export_failed = Signal(str)
     figure_copied = Signal()
+    key_answer_shown = Signal(object)  # KeyPixelAnswer
     error_shown = Signal(str, str)  # title, message
 
     # Worker signals connect only to methods of this window (never lambdas): PySide runs a lambda in
@@ -97,6 +108,9 @@ class MainWindow(QMainWindow):
         # (original, delta or None, key-pixel mask or None, adjusted or None) of the Difference view
         self._diff_source: tuple | None = None
         self._pending_export: tuple[str, bool] | None = None
+        self._key_ranking: np.ndarray | None = None  # KeyPixels.ranking of the shown result
+        self._saved_delta: np.ndarray | None = None
+        self._key_token = 0
         self.last_error_box: QMessageBox | None = None
         self._shut_down = False
 
@@ -226,6 +240,8 @@ class MainWindow(QMainWindow):
         eng.finished.connect(self._on_finished)
         eng.cancelled.connect(self._on_cancelled)
         eng.failed.connect(self._on_failed)
+        eng.key_evaluated.connect(self._on_key_evaluated)
+        eng.key_failed.connect(self._on_render_failed)
         bg = self.background.worker
         bg.image_loaded.connect(self._on_image_loaded)
         bg.image_failed.connect(self._on_image_failed)
@@ -239,6 +255,7 @@ class MainWindow(QMainWindow):
         self.controls.cancel_clicked.connect(self.cancel)
         self.controls.device_changed.connect(self._device_changed)
         self.views.diff_settings_changed.connect(self._diff_settings_changed)
+        self.views.key_count_changed.connect(self._key_count_changed)
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -313,6 +330,7 @@ class MainWindow(QMainWindow):
         self.image = image
         self._image_u8 = loaded.rgb
         self.result = None
+        self._key_ranking = None
         self.classification = None
         self._diff_source = None
         self._shown_token = token
@@ -323,7 +341,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{image.name} – {APP_NAME}")
         self.views.original.set_image(loaded.rgb)
         self.views.clear_result()
-        self.views.original.caption.setText("classifying …")
+        self.views.set_caption(self.views.original, "classifying …")
         self.plot.clear()
         self.controls.top5.placeholder("classifying …")
         self.controls.progress.setRange(0, 1)
@@ -430,7 +448,7 @@ class MainWindow(QMainWindow):
         self.classification = result
         self.controls.top5.set_predictions(result.top)
         top = result.top[0]
-        self.views.original.caption.setText(f"<b>{html.escape(top.label)}</b> — {_pct(top.probability)}")
+        self.views.set_caption(self.views.original, f"<b>{html.escape(top.label)}</b> — {_pct(top.probability)}")
         if not self.running:
             self.set_status(
                 f"{html.escape(self.image.name if self.image else '')}: the model sees "
@@ -443,7 +461,7 @@ class MainWindow(QMainWindow):
         if token != self._shown_token:
             return
         self.controls.top5.placeholder("classification failed")
-        self.views.original.caption.setText("")
+        self.views.set_caption(self.views.original, "")
         self.show_error("Classification failed", message)
 
     # =================================================================================================
@@ -457,13 +475,14 @@ class MainWindow(QMainWindow):
         settings = self.controls.settings()
         settings.save(self.settings)
         self.result = None
+        self._key_ranking = None
         self.running = True
         self._run_start = None
         self._run_t0 = time.perf_counter()
         self.run_id = self.engine.explain(self.image.pixels, settings)
         self.views.clear_result()
         self.views.adjusted.set_image(self._image_u8)
-        self.views.adjusted.caption.setText("starting …")
+        self.views.set_caption(self.views.adjusted, "starting …")
         self.views.reset_gain()
         self.plot.clear(self.model_info.labels)
         self.controls.progress.setRange(0, settings.max_steps)
@@ -525,13 +544,11 @@ class MainWindow(QMainWindow):
         labels = self.model_info.labels if self.model_info else []
         top = int(np.argmax(last.probabilities))
         name = labels[top] if top < len(labels) else f"class {top}"
-        self.views.adjusted.caption.setText(
+        self.views.set_caption(self.views.adjusted, 
             f"step {last.index}: <b>{html.escape(name)}</b> — {_pct(float(last.probabilities[top]))}"
             + (" (flipped)" if last.flipped else "")
         )
-        self.views.difference.caption.setText(
-            f"L2 {last.l2:.3f} · max {last.linf * 255:.1f}/255 (so far)"
-        )
+        self.views.set_change_caption(f"L2 {last.l2:.3f} · max {last.linf * 255:.1f}/255 (so far)")
         if batch.preview is not None and self.image is not None:
             self.views.adjusted.set_image(batch.preview_uint8)
             self._diff_source = (self.image.pixels, None, None, batch.preview)
@@ -556,7 +573,7 @@ class MainWindow(QMainWindow):
             self.set_status(f"Cancelled after {len(result.steps)} steps; the state reached is shown.")
         else:
             self.views.adjusted.set_image(None)
-            self.views.adjusted.caption.setText("")
+            self.views.set_caption(self.views.adjusted, "")
             self.set_status("Cancelled.")
         self.controls.progress.setFormat(f"cancelled at step {len(result.steps) if result else 0}")
         self._update_actions()
@@ -569,13 +586,19 @@ class MainWindow(QMainWindow):
         self.controls.progress.setRange(0, 1)
         self.controls.progress.setValue(0)
         self.controls.progress.setFormat("failed")
-        self.views.adjusted.caption.setText("")
+        self.views.set_caption(self.views.adjusted, "")
         self.show_error("The explanation failed", message)
         self._update_actions()
         self.run_failed.emit(message)
 
     def _show_result(self, result: "ExplainResult", change: str) -> None:
         self.result = result
+        self._saved_delta = None
+        kp = result.key_pixels
+        self._key_ranking = kp.ranking if kp is not None else None
+        if kp is not None:
+            self.views.set_key_pixels(int((kp.ranking >= 0).sum()), kp.count)
+            self.views.set_key_answer(self._key_text(kp.count, kp.prediction, kp.flips))
         self.plot.show_result(result)
         self.views.adjusted.set_image(result.adjusted_uint8)
         mask = result.key_pixels.mask if result.key_pixels is not None else None
@@ -585,17 +608,10 @@ class MainWindow(QMainWindow):
             verdict = f"flipped from {html.escape(orig.label)} in {len(result.steps)} steps"
         else:
             verdict = html.escape(result.status.replace("_", " "))
-        self.views.adjusted.caption.setText(
+        self.views.set_caption(self.views.adjusted, 
             f"<b>{html.escape(final.label)}</b> — {_pct(final.probability)} · {verdict}"
         )
-        diff = html.escape(change)
-        kp = result.key_pixels
-        if kp is not None:
-            diff += (
-                f"<br>key pixels: {kp.count:,} ({100 * kp.fraction:.2f} %) alone give "
-                f"<b>{html.escape(kp.prediction.label)}</b>"
-            )
-        self.views.difference.caption.setText(diff)
+        self.views.set_change_caption(html.escape(change))
         bar = self.controls.progress
         n = len(result.steps)
         bar.setRange(0, max(1, n))
@@ -623,11 +639,44 @@ class MainWindow(QMainWindow):
             return
         original, delta, mask, adjusted = self._diff_source
         self._diff_token += 1
+        ranking = self._key_ranking if adjusted is None else None
         self.background.render(
             DiffRequest(
-                self._diff_token, self.views.mode, original, delta, mask, self.views.opacity, self.views.gain, adjusted
+                self._diff_token, self.views.mode, original, delta, mask, self.views.opacity, self.views.gain, adjusted,
+                ranking, self.views.key_count if ranking is not None else None,
             )
         )
+
+    # -- key-pixel explorer -------------------------------------------------------------------------------
+    def _key_text(self, k: int, prediction, flips: bool) -> str:
+        n = self.image.size[0] * self.image.size[1] if self.image is not None else 1
+        verdict = "flips" if flips else "no flip"
+        return (
+            f"key pixels: {k:,} ({100 * k / max(1, n):.2f} %) alone → <b>{html.escape(prediction.label)}</b> "
+            f"{_pct(prediction.probability)} · {verdict}"
+        )
+
+    def _key_count_changed(self, k: int) -> None:
+        self._request_diff()
+        result = self.result
+        if result is None or self._key_ranking is None or self.running:
+            return
+        if self._saved_delta is None:
+            self._saved_delta = result.saved_delta.astype(np.float32)
+        self._key_token += 1
+        self.views.set_key_answer(f"key pixels: {k:,} → classifying …")
+        self.engine.query_key_pixels(
+            KeyPixelQuery(self._key_token, result.original_pixels, self._saved_delta, self._key_ranking, k)
+        )
+
+    def _on_key_evaluated(self, answer: KeyPixelAnswer) -> None:
+        if answer.token != self._key_token or self.result is None:
+            return
+        top = answer.top[0]
+        result = self.result
+        flips = top.index == result.target.index if result.target is not None else top.index not in result.explained
+        self.views.set_key_answer(self._key_text(answer.count, top, flips))
+        self.key_answer_shown.emit(answer)
 
     def _on_render_failed(self, message: str) -> None:
         self.set_status(html.escape(message))
@@ -764,7 +813,7 @@ class MainWindow(QMainWindow):
         pal = self.palette()
         bg = pal.color(QPalette.ColorRole.Base)
         fg = pal.color(QPalette.ColorRole.WindowText)
-        self.views.set_background(pal.color(QPalette.ColorRole.Window).darker(108), fg)
+        self.views.set_background(pal.color(QPalette.ColorRole.Window).darker(108), fg, pal.color(QPalette.ColorRole.Window))
         self.plot.plot.setBackground(bg)
         self.plot.set_foreground(fg)
 

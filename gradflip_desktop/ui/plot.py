@@ -32,6 +32,8 @@ class ProbabilityPlot(QWidget):
         self.plot.setLabel("bottom", "step")
         self.plot.setLabel("left", "probability")
         self.plot.setYRange(0.0, 1.0, padding=0.02)
+        self.plot.enableAutoRange(axis="y", enable=False)
+        self.plot.getAxis("left").setTicks([[(v / 5, f"{v / 5:.1f}") for v in range(6)]])
         self.plot.setLimits(yMin=-0.05, yMax=1.05, xMin=-1)
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="9pt")

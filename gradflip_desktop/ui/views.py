@@ -37,7 +37,7 @@ def colormap_from_lut(lut: np.ndarray) -> pg.ColorMap:
 class ImagePanel(QWidget):
     """A title, an image in a pan/zoom view (y down, square pixels) and a caption."""
 
-    def __init__(self, title: str, parent: QWidget | None = None, header: QWidget | None = None):
+    def __init__(self, title: str, parent: QWidget | None = None):
         super().__init__(parent)
         self.title = QLabel(f"<b>{title}</b>")
         self.title.setObjectName(f"title-{title.lower()}")
@@ -48,11 +48,12 @@ class ImagePanel(QWidget):
         self.view: pg.ViewBox = self.graphics.addViewBox(row=0, col=0, lockAspect=True, invertY=True, enableMenu=False)
         self.view.setDefaultPadding(0.0)
         self.image_item = pg.ImageItem()
+        self.image_item.setAutoDownsample(True)  # big images paint fast when zoomed out
         self.view.addItem(self.image_item)
         self.caption = QLabel("")
         self.caption.setWordWrap(True)
         self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.caption.setMinimumHeight(self.caption.fontMetrics().lineSpacing() * 2 + 4)
+        self.caption.setFixedHeight(self.caption.fontMetrics().lineSpacing() * 2 + 6)
         self.caption.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
         layout = QVBoxLayout(self)
@@ -60,8 +61,6 @@ class ImagePanel(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.title)
         top.addStretch(1)
-        if header is not None:
-            top.addWidget(header)
         layout.addLayout(top)
         layout.addWidget(self.graphics, 1)
         layout.addWidget(self.caption)
@@ -86,9 +85,11 @@ class ImagePanel(QWidget):
 
 
 class ResultViews(QWidget):
-    """The three image panels. Difference mode and the opacity/gain slider live above the Difference."""
+    """The three image panels, and a row above them with the Difference mode, opacity/gain slider, colour
+    bar and key-pixel explorer."""
 
     diff_settings_changed = Signal()
+    key_count_changed = Signal(int)  # the key-pixel explorer: show/classify the top-k changed pixels
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -102,34 +103,77 @@ class ResultViews(QWidget):
         self.slider.setMinimumWidth(90)
         self.slider_label = QLabel("Opacity 75 %")
         self.slider_label.setMinimumWidth(self.slider_label.fontMetrics().horizontalAdvance("Gain ×1000.0 "))
-        header = QWidget()
-        h = QHBoxLayout(header)
-        h.setContentsMargins(0, 0, 0, 0)
-        h.addWidget(self.mode_box)
-        h.addWidget(self.slider_label)
-        h.addWidget(self.slider)
+        # key-pixel explorer: a slider over k, the number of top-|change| pixels kept
+        self.key_row = QWidget()
+        kr = QHBoxLayout(self.key_row)
+        kr.setContentsMargins(0, 0, 0, 0)
+        self.key_slider = QSlider(Qt.Orientation.Horizontal)
+        self.key_slider.setRange(0, 1000)
+        self.key_slider.setMinimumWidth(80)
+        self.key_slider.setToolTip(
+            "Keep only the k pixels with the largest change (logarithmic) and see what the model says"
+        )
+        self.key_label = QLabel("")
+        self.key_label.setMinimumWidth(self.key_label.fontMetrics().horizontalAdvance("000,000 px"))
+        kr.addWidget(QLabel("Key pixels"))
+        kr.addWidget(self.key_slider, 1)
+        kr.addWidget(self.key_label)
+        self._change_text = ""
+        self._key_text = ""
+        self.key_row.hide()
+        self._key_total = 0
+        self._key_count = 0
+        self._key_found = 0
+
+        # colour bar of the magnitude and signed maps, horizontal, in real units
+        self.colorbar_view = pg.GraphicsLayoutWidget()
+        self.colorbar_view.setAcceptDrops(False)
+        self.colorbar_view.ci.setContentsMargins(4, 0, 12, 0)
+        self.colorbar = pg.ColorBarItem(
+            values=(0, 1), width=10, interactive=False, colorMapMenu=False, orientation="horizontal"
+        )
+        self.colorbar_view.addItem(self.colorbar)
+        self.colorbar_view.setFixedHeight(52)
+        self.colorbar_view.setMinimumWidth(200)
+        self.colorbar_view.hide()
+
+        # one row above the panels: Difference mode, opacity/gain, colour bar or key-pixel explorer
+        toolbar = QHBoxLayout()
+        toolbar.setContentsMargins(2, 0, 2, 0)
+        toolbar.addWidget(QLabel("Difference:"))
+        toolbar.addWidget(self.mode_box)
+        toolbar.addWidget(self.slider_label)
+        toolbar.addWidget(self.slider)
+        toolbar.addWidget(self.colorbar_view, 1)
+        toolbar.addWidget(self.key_row, 1)
+        self._spacer = QWidget()
+        self._spacer.setFixedHeight(52)
+        toolbar.addWidget(self._spacer, 1)
 
         self.original = ImagePanel("Original")
         self.adjusted = ImagePanel("Adjusted")
-        self.difference = ImagePanel("Difference", header=header)
-        self.colorbar = pg.ColorBarItem(values=(0, 1), width=14, interactive=False, colorMapMenu=False)
-        self.colorbar.axis.setWidth(62)
-        self.difference.graphics.addItem(self.colorbar, row=0, col=1)
-        self.colorbar.hide()
+        self.difference = ImagePanel("Difference")
         for panel in (self.adjusted, self.difference):
             panel.view.setXLink(self.original.view)
             panel.view.setYLink(self.original.view)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(4)
+        panels = QHBoxLayout()
+        panels.setSpacing(4)
         for panel in (self.original, self.adjusted, self.difference):
-            layout.addWidget(panel, 1)
+            # equal sizes: linked views with square pixels only show the same region when equally large
+            panel.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            panels.addWidget(panel, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(toolbar)
+        layout.addLayout(panels, 1)
 
         self._opacity = 0.75
         self._gain: float | None = None  # None = automatic
         self._auto_gain = 1.0
         self.mode_box.currentIndexChanged.connect(self._mode_changed)
         self.slider.valueChanged.connect(self._slider_moved)
+        self.key_slider.valueChanged.connect(self._key_slider_moved)
 
     # -- difference settings ------------------------------------------------------------------------
     @property
@@ -172,7 +216,95 @@ class ResultViews(QWidget):
 
     def _mode_changed(self) -> None:
         self._sync_slider()
+        self._update_key_row()
         self.diff_settings_changed.emit()
+
+    # -- key-pixel explorer ------------------------------------------------------------------------------
+    @property
+    def key_count(self) -> int | None:
+        """k of the key-pixel view, or None when the explorer is off (no key pixels known)."""
+        return self._key_count if self._key_total > 0 else None
+
+    def set_key_pixels(self, total: int, found: int) -> None:
+        """``total``: pixels that changed at all; ``found``: the smallest flipping set (the slider's start)."""
+        self._key_total = max(0, int(total))
+        self._key_found = int(found)
+        self._key_count = int(found)
+        self.key_slider.blockSignals(True)
+        self.key_slider.setValue(self._count_to_slider(found))
+        self.key_slider.blockSignals(False)
+        self._update_key_row()
+        self._show_key_count()
+
+    def set_key_count(self, k: int) -> None:
+        """Move the explorer to ``k`` pixels (emits key_count_changed)."""
+        k = max(0, min(int(k), self._key_total))
+        self.key_slider.blockSignals(True)
+        self.key_slider.setValue(self._count_to_slider(k))
+        self.key_slider.blockSignals(False)
+        self._key_count = k
+        self._show_key_count()
+        self.key_count_changed.emit(k)
+
+    def set_key_answer(self, rich_text: str) -> None:
+        """What the model says with only the key pixels changed (second line of the Difference caption)."""
+        self._key_text = rich_text
+        self._update_difference_caption()
+
+    def set_change_caption(self, rich_text: str) -> None:
+        """The size of the change (first line of the Difference caption)."""
+        self._change_text = rich_text
+        self._update_difference_caption()
+
+    def _update_difference_caption(self) -> None:
+        self.set_caption(self.difference, "<br>".join(t for t in (self._change_text, self._key_text) if t))
+
+    # -- captions ------------------------------------------------------------------------------------------
+    def set_caption(self, panel: ImagePanel, rich_text: str) -> None:
+        panel.caption.setText(rich_text)
+        self._sync_caption_heights()
+
+    def _sync_caption_heights(self) -> None:
+        """All captions as tall as the tallest (at least 2 lines): equally large views stay aligned."""
+        captions = [p.caption for p in (self.original, self.adjusted, self.difference)]
+        line = captions[0].fontMetrics().lineSpacing()
+        need = max(c.heightForWidth(max(60, c.width())) for c in captions)
+        h = max(2 * line + 6, need + 2)
+        for c in captions:
+            if c.height() != h or c.minimumHeight() != h:
+                c.setFixedHeight(h)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._sync_caption_heights()
+
+    def _update_key_row(self) -> None:
+        self.key_row.setVisible(self.mode == KEY_PIXELS and self._key_total > 0)
+        self._update_spacer()
+
+    def _update_spacer(self) -> None:
+        # keeps the row's height and layout when neither the colour bar nor the explorer is shown
+        self._spacer.setVisible(self.key_row.isHidden() and self.colorbar_view.isHidden())
+
+    def _count_to_slider(self, k: int) -> int:
+        if k <= 0 or self._key_total <= 1:
+            return 0 if k <= 0 else 1000
+        return int(round(1000 * math.log(k) / math.log(self._key_total)))
+
+    def _slider_to_count(self, v: int) -> int:
+        if v <= 0 or self._key_total <= 0:
+            return 0
+        return max(1, min(self._key_total, int(round(self._key_total ** (v / 1000)))))
+
+    def _key_slider_moved(self, v: int) -> None:
+        self._key_count = self._slider_to_count(v)
+        self._show_key_count()
+        self.key_count_changed.emit(self._key_count)
+
+    def _show_key_count(self) -> None:
+        self.key_label.setText(f"{self._key_count:,} px")
+        mark = " (smallest flipping set)" if self._key_count == self._key_found else ""
+        self.key_slider.setToolTip(f"{self._key_count:,} of {self._key_total:,} changed pixels{mark}")
 
     def _slider_moved(self, value: int) -> None:
         if self.mode == AMPLIFIED:
@@ -188,11 +320,16 @@ class ResultViews(QWidget):
 
     # -- content -------------------------------------------------------------------------------------
     def clear_result(self) -> None:
+        self._key_total = 0
+        self._change_text = self._key_text = ""
+        self.key_label.setText("")
+        self._update_key_row()
         self.adjusted.set_image(None)
         self.difference.set_image(None)
-        self.adjusted.caption.setText("")
-        self.difference.caption.setText("")
-        self.colorbar.hide()
+        self.set_caption(self.adjusted, "")
+        self.set_caption(self.difference, "")
+        self.colorbar_view.hide()
+        self._update_spacer()
 
     def show_difference(self, diff: DiffImage) -> None:
         self.difference.set_image(diff.rgb)
@@ -205,7 +342,8 @@ class ResultViews(QWidget):
 
     def _set_colorbar(self, bar: ColorBar | None) -> None:
         if bar is None:
-            self.colorbar.hide()
+            self.colorbar_view.hide()
+            self._update_spacer()
             return
         cmap = colormap_from_lut(bar.lut)
         if self.colorbar.colorMap() is not cmap:
@@ -213,11 +351,13 @@ class ResultViews(QWidget):
         self.colorbar.setLevels(values=(bar.low, bar.high))
         if self.colorbar.axis.labelText != bar.label:
             self.colorbar.axis.setLabel(bar.label)
-        self.colorbar.show()
+        self.colorbar_view.show()
+        self._update_spacer()
 
-    def set_background(self, color, foreground) -> None:
+    def set_background(self, color, foreground, bar_background=None) -> None:
         for panel in (self.original, self.adjusted, self.difference):
             panel.set_background(color)
+        self.colorbar_view.setBackground(bar_background if bar_background is not None else color)
         for name in ("left", "right", "top", "bottom"):
             ax = self.colorbar.getAxis(name)
             ax.setPen(foreground)

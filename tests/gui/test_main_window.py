@@ -110,7 +110,7 @@ def test_explain_runs_live_and_shows_the_result(qtbot, window, tmp_path):
         assert diff.rgb.shape == SAMPLE_SHAPE and diff.rgb.dtype == np.uint8
         assert window.views.difference.image().shape == SAMPLE_SHAPE
         assert (diff.colorbar is not None) == (mode in (MAGNITUDE, SIGNED))
-        assert window.views.colorbar.isVisible() == (mode in (MAGNITUDE, SIGNED))
+        assert window.views.colorbar_view.isVisible() == (mode in (MAGNITUDE, SIGNED))
         if mode == SIGNED:
             assert diff.colorbar.low == pytest.approx(-diff.colorbar.high)  # centred on zero
         if mode == AMPLIFIED:
@@ -311,3 +311,95 @@ def test_about_lists_versions(window):
     text = window.about_text()
     assert __version__ in text and torch.__version__ in text and qVersion() in text
     assert "EfficientNet-Lite0" in text
+
+
+def test_key_pixel_explorer(qtbot, window):
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS) as blocker:
+        window.explain()
+    result = blocker.args[0]
+    kp = result.key_pixels
+    assert kp is not None and kp.flips
+    with qtbot.waitSignal(window.difference_shown, timeout=30_000, check_params_cb=lambda d: d.mode == KEY_PIXELS):
+        window.views.set_mode(KEY_PIXELS)
+    assert window.views.key_row.isVisible()
+    assert window.views.key_count == kp.count
+    assert window.views.key_label.text() == f"{kp.count:,} px"
+    caption = window.views.difference.caption.text()
+    assert f"key pixels: {kp.count:,}" in caption and kp.prediction.label in caption and "· flips" in caption
+    # no pixel changed: the model sees the original class again
+    with qtbot.waitSignal(window.key_answer_shown, timeout=30_000) as b0:
+        window.views.set_key_count(0)
+    assert b0.args[0].count == 0 and b0.args[0].top[0].index == result.original.index
+    assert "no flip" in window.views.difference.caption.text()
+    # the smallest flipping set found by the core flips again, to the same class
+    with qtbot.waitSignal(window.key_answer_shown, timeout=30_000) as b1:
+        window.views.set_key_count(kp.count)
+    assert b1.args[0].top[0].index == kp.prediction.index
+    assert "· flips" in window.views.difference.caption.text()
+    # the outline follows k: fewer key pixels, fewer highlighted pixels
+    with qtbot.waitSignal(window.difference_shown, timeout=30_000) as d_small:
+        window.views.set_key_count(max(1, kp.count // 20))
+    with qtbot.waitSignal(window.difference_shown, timeout=30_000) as d_big:
+        window.views.set_key_count(kp.count)
+    assert not np.array_equal(d_small.args[0].rgb, d_big.args[0].rgb)
+
+
+def test_window_starts_without_importing_torch():
+    """The window is built and shown before torch is imported (it loads in the engine thread)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys; os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
+        "from PySide6.QtCore import QStandardPaths; QStandardPaths.setTestModeEnabled(True)\n"
+        "from PySide6.QtWidgets import QApplication; app = QApplication([])\n"
+        "from gradflip_desktop.ui.main_window import MainWindow\n"
+        "w = MainWindow(); w.show(); app.processEvents()\n"
+        "print('torch' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_entry_point_delegates_to_the_cli(monkeypatch, capsys):
+    import sys
+    import types
+
+    from gradflip_desktop import app
+
+    calls = []
+    fake = types.ModuleType("gradflip_desktop.cli")
+    fake.main = lambda argv: calls.append(list(argv)) or 3
+    monkeypatch.setitem(sys.modules, "gradflip_desktop.cli", fake)
+    monkeypatch.setattr(app, "run_gui", lambda path=None: calls.append(("gui", path)) or 0)
+    assert app.main(["classify", "x.png"]) == 3
+    assert app.main(["explain", "x.png", "--out", "o"]) == 3
+    assert app.main(["--version"]) == 3
+    assert app.main(["photo.jpg"]) == 0
+    assert app.main([]) == 0
+    assert calls == [["classify", "x.png"], ["explain", "x.png", "--out", "o"], ["--version"], ("gui", "photo.jpg"), ("gui", None)]
+    assert app.main(["--help"]) == 0
+    assert "usage: gradflip [IMAGE]" in capsys.readouterr().out
+    assert app.main(["--bogus"]) == 2
+
+
+def test_signals_cannot_exhaust_the_refcount_of_true():
+    """PySide6 6.12.0's emit() drops a reference to True per call; the ui package guards against it."""
+    import sys
+
+    from PySide6.QtCore import QObject, Signal
+
+    import gradflip_desktop.ui as ui
+
+    class Probe(QObject):
+        ping = Signal()
+
+    probe = Probe()
+    before = sys.getrefcount(True)
+    for _ in range(20_000):  # more than True's own reference count would survive without the guard
+        probe.ping.emit()
+    leaks = sys.getrefcount(True) < before
+    if leaks and sys.version_info < (3, 12):
+        assert ui.BOOL_REFCOUNT_GUARD
+        assert sys.getrefcount(True) > 1 << 39

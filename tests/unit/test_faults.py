@@ -109,14 +109,11 @@ def test_fault_midway_ends_with_its_status(tmp_path, tiny_image, fault, good, st
 
 
 def test_nan_midway_result_is_consistent_and_finite(tiny_image):
-    """A NaN after two steps ends the run; the result is finite and self-consistent.
-
-    (The adjusted image is the state the run had committed to, here the original: the steps taken
-    before the fault are listed in ``steps``, but their image is not kept. See docs/robustness.md.)
-    """
+    """A NaN after two steps ends the run; the result keeps the last good image and is finite."""
     res = ex.run(wrap(Faulty("nan", good=4)), tiny_image, OPTS)
     assert res.status == ex.NONFINITE_OUTPUT
     assert len(res.steps) == 2 and res.steps[-1].l2 > 0
+    assert res.l2 == pytest.approx(res.steps[-1].l2, rel=1e-5)  # progress before the fault is kept
     finite_result(res)
     assert np.isfinite(res.final_probabilities).all()
 

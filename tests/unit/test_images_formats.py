@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import io
 import json
 import struct
 import subprocess
 import sys
-import time
 import zlib
 
 import numpy as np

@@ -84,7 +84,6 @@ def test_png_with_valid_crcs_and_random_header_fields(width, height, depth, colo
         assert img is None  # over the pixel limit: refused from the header
 
 
-MODES = ["RGB", "RGBA", "L", "LA", "P", "1", "I;16", "F", "CMYK"]
 FORMATS = {
     "PNG": {"RGB", "RGBA", "L", "LA", "P", "1", "I;16"},
     "TIFF": {"RGB", "RGBA", "L", "LA", "P", "1", "I;16", "F", "CMYK"},

@@ -289,12 +289,14 @@ def test_whole_pickled_module_is_refused_with_how_to_save_a_state_dict(tmp_path)
 # ---------------------------------------------------------------------------------------------------
 
 
-def test_torchscript_needs_trust_and_says_it_runs_code(tmp_path):
+def test_torchscript_warns_that_it_runs_code_and_can_be_refused(tmp_path):
     path = tmp_path / "digits.pt"
     script(SmallCNN(), path)
     assert mf.detect_format(path) == "torchscript"
-    with pytest.raises(ModelError, match=r"digits\.pt is a TorchScript file\. Loading TorchScript runs code .*--trust-torchscript"):
-        mf.load_model_file(path)
+    clf = mf.load_model_file(path, preprocessing={"input_size": [28, 28]})
+    assert any("runs code stored in the file" in w for w in clf.warnings)
+    with pytest.raises(ModelError, match=r"digits\.pt is a TorchScript file\. Loading TorchScript runs code"):
+        mf.load_model_file(path, trust_torchscript=False)
 
 
 def test_torchscript_grayscale_model_with_labels_and_preprocessing(tmp_path, image):
@@ -307,7 +309,7 @@ def test_torchscript_grayscale_model_with_labels_and_preprocessing(tmp_path, ima
     assert clf.num_classes == 10 and clf.labels[3] == "digit 3"
     assert clf.preprocessing.channels == 1 and clf.preprocessing.input_size == (28, 28)
     assert clf.preprocessing.mean == (0.1307,) and clf.preprocessing.std == (0.3081,)
-    assert "digits.pt is TorchScript: loading it ran code stored in the file" in clf.warnings
+    assert "digits.pt is TorchScript: loading it runs code stored in the file; use only model files you trust" in clf.warnings
     g = pixel_gradient(clf, image)
     assert g.shape == (1, 3, 48, 64) and float(g.abs().sum()) > 0
     assert_short_run(clf, image)
