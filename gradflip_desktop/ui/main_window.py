@@ -449,6 +449,8 @@ class MainWindow(QMainWindow):
         self.controls.top5.set_predictions(result.top)
         top = result.top[0]
         self.views.set_caption(self.views.original, f"<b>{html.escape(top.label)}</b> — {_pct(top.probability)}")
+        if self.result is None and not self.running:
+            self.views.set_caption(self.views.adjusted, "Explain finds the smallest change that flips this decision.")
         if not self.running:
             self.set_status(
                 f"{html.escape(self.image.name if self.image else '')}: the model sees "

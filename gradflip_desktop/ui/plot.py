@@ -17,6 +17,8 @@ EXPLAINED_COLOR = "#0072B2"
 FLIP_COLOR = "#E69F00"
 RUNNER_COLORS = ("#009E73", "#CC79A7")
 RUNNERS_UP = 2
+EMPTY_HINT = "Press Explain (Ctrl+Return): the probabilities appear here, step by step."
+HOVER_HINT = "Hover over the plot to read the probabilities of a step."
 SYMBOLS_UP_TO = 60  # dots on the points of short runs; plain lines for long ones
 
 
@@ -53,7 +55,7 @@ class ProbabilityPlot(QWidget):
         self.hover_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((128, 128, 128, 120), width=1))
         self.hover_line.hide()
         self.plot.addItem(self.hover_line, ignoreBounds=True)
-        self.readout = QLabel("Hover over the plot to read the probabilities of a step.")
+        self.readout = QLabel("")
         self.readout.setTextFormat(Qt.TextFormat.RichText)
         self.readout.setWordWrap(True)
         self._symbols = True
@@ -79,7 +81,9 @@ class ProbabilityPlot(QWidget):
         for c in (self.explained_curve, self.flip_curve, *self.runner_curves):
             c.setData([], [])
         self.flip_line.hide()
+        self.hover_line.hide()
         self.legend.clear()
+        self.readout.setText(EMPTY_HINT)
 
     def start(
         self,
@@ -104,6 +108,7 @@ class ProbabilityPlot(QWidget):
         self.fixed_flip_to = flip_to is not None
         self.x = [0]
         self.rows = [np.asarray(original, dtype=np.float32)]
+        self.readout.setText(HOVER_HINT)
         if redraw:
             self._redraw()
 
