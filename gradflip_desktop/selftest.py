@@ -21,7 +21,6 @@ or ``gradflip self-test: FAILED at <stage> — <reason>, 1.3 s``; returns 0 or 1
 
 from __future__ import annotations
 
-import locale
 import os
 import sys
 import tempfile
@@ -102,7 +101,7 @@ def _stage_export(clf, img, result) -> None:
 
 def _stage_gui() -> str:
     """Qt offscreen: application, icon, pyqtgraph rendering. Returns e.g. ``"Qt 6.12.0 offscreen"``."""
-    saved = os.environ.get("QT_QPA_PLATFORM")
+    saved_env = {"QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM")}
     try:
         from PySide6 import __version__ as pyside_version
         from PySide6.QtCore import QSize
@@ -111,8 +110,12 @@ def _stage_gui() -> str:
         app = QApplication.instance()
         if app is None:
             os.environ["QT_QPA_PLATFORM"] = "offscreen"
-            if "utf" not in (locale.setlocale(locale.LC_CTYPE, None) + str(locale.getpreferredencoding(False))).lower():
-                os.environ["LC_CTYPE"] = "C.UTF-8"  # e.g. under `env -i`: spare Qt's warning about the C locale
+            lc_var = "LC_ALL" if os.environ.get("LC_ALL") else "LC_CTYPE"
+            current = os.environ.get("LC_ALL") or os.environ.get("LC_CTYPE") or os.environ.get("LANG") or "C"
+            if "utf8" not in current.lower().replace("-", ""):
+                # e.g. under `env -i`: spare the user Qt's warning about the C locale (Qt switches anyway)
+                saved_env.setdefault(lc_var, os.environ.get(lc_var))
+                os.environ[lc_var] = "C.UTF-8"
             app = QApplication(["gradflip-self-test"])
         platform = app.platformName()
 
@@ -148,10 +151,11 @@ def _stage_gui() -> str:
             app.processEvents()
         return f"Qt {pyside_version} {platform}"
     finally:
-        if saved is None:
-            os.environ.pop("QT_QPA_PLATFORM", None)
-        else:
-            os.environ["QT_QPA_PLATFORM"] = saved
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def _render_svg_icon(size: int) -> bool:

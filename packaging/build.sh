@@ -62,5 +62,7 @@ t2=$(date +%s)
 
 exe=$DIST/gradflip/gradflip
 [[ -x $exe ]] || exe=$DIST/gradflip/gradflip.exe
-echo "build.sh: bundle $DIST/gradflip ($(du -sh "$DIST/gradflip" | cut -f1)); PyInstaller $((t2 - t1)) s, total $((t2 - t0)) s" >&2
+info="last build $(date -u +%FT%TZ): $(du -sh "$DIST/gradflip" | cut -f1), PyInstaller $((t2 - t1)) s, build.sh total $((t2 - t0)) s$([[ ${CLEAN:-0} == 1 ]] && echo ' (clean)')"
+echo "$info" > "$DIST/build-info.txt"
+echo "build.sh: bundle $DIST/gradflip; $info" >&2
 "$exe" --version

@@ -24,9 +24,7 @@ fail() { echo "smoke.sh: FAIL: $*" >&2; exit 1; }
 now() { date +%s.%N; }
 
 if [[ ${REBUILD:-0} == 1 || ! -x $EXE ]]; then
-  tb=$(now)
   packaging/build.sh
-  echo "build: $(printf '%.0f' "$(echo "$(now) - $tb" | bc)") s" > "$DIST/build-time.txt"
 fi
 [[ -x $EXE ]] || fail "no bundle at $BUNDLE"
 rm -rf "$OUT"; mkdir -p "$OUT"
@@ -121,7 +119,7 @@ DISPLAY=$disp import -window root "$OUT/screen.png"
 DISPLAY=$disp import -window "$wid" "$OUT/window.png"
 title=$(DISPLAY=$disp xdotool getwindowname "$wid")
 { DISPLAY=$disp xprop -id "$wid" WM_CLASS _KDE_NET_WM_DESKTOP_FILE _GTK_APPLICATION_ID
-  DISPLAY=$disp xprop -id "$wid" -len 2 _NET_WM_ICON; } > "$OUT/xprop.txt" 2>/dev/null || true
+  DISPLAY=$disp xprop -id "$wid" -len 8 _NET_WM_ICON; } > "$OUT/xprop.txt" 2>/dev/null || true
 grep -q '_NET_WM_ICON(CARDINAL)' "$OUT/xprop.txt" || fail "the window has no icon (_NET_WM_ICON)"
 echo "window \"$title\", $(grep WM_CLASS "$OUT/xprop.txt")"
 
@@ -139,7 +137,7 @@ grep -q Traceback "$OUT/gui.stderr" && { cat "$OUT/gui.stderr" >&2; fail "traceb
 
 {
   echo "bundle size: $size ($BUNDLE)"
-  [[ -f $DIST/build-time.txt ]] && cat "$DIST/build-time.txt"
+  [[ -f $DIST/build-info.txt ]] && cat "$DIST/build-info.txt"
   printf 'self-test (env -i): %.1f s wall\n' "$t_self"
   cat "$OUT/self-test.txt"
   printf 'GUI start-up to a visible window: %.2f s\n' "$t_window"

@@ -143,6 +143,15 @@ class KeyPixels:
     prediction: Prediction
     flips: bool
 
+    @property
+    def changed(self) -> int:
+        """How many pixels the saved change touches at all (the largest possible set)."""
+        return int((self.ranking >= 0).sum())
+
+    def mask_for(self, k: int) -> np.ndarray:
+        """H x W bool: the k pixels with the largest |change| (``mask_for(count)`` is ``mask``)."""
+        return (self.ranking >= 0) & (self.ranking < int(k))
+
     def to_dict(self) -> dict:
         return {"count": self.count, "fraction": self.fraction, "flips": self.flips, "prediction": self.prediction.to_dict()}
 
@@ -202,6 +211,16 @@ class ExplainResult:
 
     def label(self, index: int) -> str:
         return self.labels[index] if 0 <= index < len(self.labels) else f"class {index}"
+
+    def key_pixel_image(self, k: int | None = None) -> np.ndarray:
+        """The original with only the top-k changed pixels (by |saved change|) changed; k defaults to the key set.
+
+        This is exactly the image the key-pixel search classified. Float32 H x W x 3 in [0, 1].
+        """
+        if self.key_pixels is None:
+            raise ValueError("this run has no key pixels")
+        mask = self.key_pixels.mask_for(self.key_pixels.count if k is None else k)
+        return np.clip(self.original_pixels + self.saved_delta * mask[..., None], 0.0, 1.0).astype(np.float32)
 
 
 class _Objective:

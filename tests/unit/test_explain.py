@@ -102,6 +102,8 @@ def test_key_pixels_are_minimal_and_flip_alone(tiny, tiny_image):
     assert kp.fraction == pytest.approx(kp.count / (tiny_image.shape[0] * tiny_image.shape[1]))
     dq = res.saved_delta
     only = tiny_image + dq * kp.mask[..., None]
+    np.testing.assert_allclose(res.key_pixel_image(), only, atol=1e-6)
+    assert np.array_equal(kp.mask_for(kp.count), kp.mask) and kp.changed >= kp.count
     assert argmax_of(tiny, only) == kp.prediction.index != res.original.index
     # one pixel fewer (by the ranking) does not flip: bisection tested it
     if kp.count > 1:
