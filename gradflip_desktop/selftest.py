@@ -14,7 +14,7 @@ Checks, in order, each one a named stage so that a failure says where it broke:
 
 Prints exactly one line on stdout, e.g.::
 
-    gradflip self-test: OK — Egyptian cat (79.0 %) flipped to tiger cat in 3 steps, export verified, GUI ok (Qt 6.12.0 offscreen), 4.2 s
+    gradflip self-test: OK — Egyptian cat (79.0 %) flipped to tiger cat in 3 steps, export verified, GUI ok (Qt 6.11.3 offscreen), 6.2 s
 
 or ``gradflip self-test: FAILED at <stage> — <reason>, 1.3 s``; returns 0 or 1 (the exit status).
 """

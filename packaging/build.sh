@@ -10,6 +10,9 @@
 #                             (not needed here: torch==2.13.0 resolves to a local CPU wheel)
 #   GRADFLIP_BUNDLE_CUDA=1    allow a CUDA torch and keep its libraries (several GB; not the default)
 #   CLEAN=1                   remove packaging/build and packaging/dist first
+#   SOURCE=DIR                build the app from another source tree (default: this checkout, as it is,
+#                             uncommitted changes included); for a release build from a commit:
+#                             git archive HEAD | tar -x -C /tmp/src && SOURCE=/tmp/src packaging/build.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -50,7 +53,7 @@ EOF
 fi
 
 # 3. the project itself, non-editable (so gradflip_desktop.resources is a real package directory)
-"$VBIN/python" -m pip install --quiet --no-deps --force-reinstall "$ROOT"
+"$VBIN/python" -m pip install --quiet --no-deps --force-reinstall "${SOURCE:-$ROOT}"
 
 # 4. PyInstaller
 [[ ${CLEAN:-0} == 1 ]] && rm -rf "$WORK" "$DIST"
@@ -62,7 +65,9 @@ t2=$(date +%s)
 
 exe=$DIST/gradflip/gradflip
 [[ -x $exe ]] || exe=$DIST/gradflip/gradflip.exe
-info="last build $(date -u +%FT%TZ): $(du -sh "$DIST/gradflip" | cut -f1), PyInstaller $((t2 - t1)) s, build.sh total $((t2 - t0)) s$([[ ${CLEAN:-0} == 1 ]] && echo ' (clean)')"
+clean=""
+if [[ ${CLEAN:-0} == 1 ]]; then clean=" (clean)"; fi
+info="last build $(date -u +%FT%TZ): $(du -sh "$DIST/gradflip" | cut -f1), PyInstaller $((t2 - t1)) s, build.sh total $((t2 - t0)) s$clean"
 echo "$info" > "$DIST/build-info.txt"
 echo "build.sh: bundle $DIST/gradflip; $info" >&2
 "$exe" --version

@@ -1,4 +1,4 @@
-"""Background jobs that must not stall the GUI thread: Difference maps, export, the figure.
+"""Background jobs that must not stall the GUI thread: Difference maps, export, the figure, model-file inspection.
 
 The maps (:mod:`gradflip_desktop.core.maps`) take tens of milliseconds on a 1024 px image, so they are
 rendered in a second worker thread. Render requests are coalesced: only the newest one is drawn, so a
@@ -45,7 +45,7 @@ class DiffRequest:
     opacity: float = 0.75
     gain: float | None = None
     adjusted: np.ndarray | None = None
-    ranking: np.ndarray | None = None  # with key_count: the mask is ranking < key_count (key explorer)
+    key_pixels: object | None = None  # KeyPixels; with key_count the mask is key_pixels.mask_for(key_count)
     key_count: int | None = None
 
 
@@ -53,6 +53,14 @@ class DiffRequest:
 class LoadedImage:
     image: object  # ImageData
     rgb: np.ndarray  # its pixels as H x W x 3 uint8, ready to show
+
+
+@dataclass
+class ModelFileFacts:
+    """What the Load model dialog is pre-filled with: ``inspect_model_file`` and the architectures."""
+
+    info: object  # ModelFileInfo
+    architectures: list[str]
 
 
 @dataclass
@@ -93,8 +101,8 @@ def render_difference(req: DiffRequest) -> DiffImage:
         gain = float(req.gain) if req.gain else maps.auto_gain(delta)
         return DiffImage(req.token, req.mode, to_uint8(maps.amplified(delta, gain)), None, gain)
     mask = req.mask
-    if req.ranking is not None and req.key_count is not None:
-        mask = (req.ranking >= 0) & (req.ranking < req.key_count)
+    if req.key_pixels is not None and req.key_count is not None:
+        mask = req.key_pixels.mask_for(req.key_count)
     if req.mode == KEY_PIXELS and mask is not None:
         over = maps.key_pixel_overlay(orig, mask)
         out = orig * (1 - o) + over * o
@@ -117,6 +125,8 @@ class BackgroundWorker(QObject):
     figure_failed = Signal(str)
     image_loaded = Signal(int, object)  # token, LoadedImage
     image_failed = Signal(int, str)  # token, message
+    model_inspected = Signal(int, object)  # token, ModelFileFacts
+    model_inspect_failed = Signal(int, str)  # token, message
 
     def __init__(self) -> None:
         super().__init__()
@@ -177,6 +187,20 @@ class BackgroundWorker(QObject):
             return
         self.image_loaded.emit(token, LoadedImage(image, to_uint8(image.pixels)))
 
+    @Slot(int, str)
+    def inspect_model(self, token: int, path: str) -> None:
+        """Read a model file's format, recognised weights and sidecar (no network is built)."""
+        try:
+            from gradflip_desktop.core.model_files import inspect_model_file, torchvision_architectures
+
+            info = inspect_model_file(path)
+            archs = torchvision_architectures() if info.format == "state_dict" else []
+        except Exception as exc:  # noqa: BLE001 - ModelError and friends: a message for the user
+            text = str(exc) if type(exc).__name__ == "ModelError" else f"{type(exc).__name__}: {exc}"
+            self.model_inspect_failed.emit(token, text)
+            return
+        self.model_inspected.emit(token, ModelFileFacts(info, archs))
+
     @Slot(object)
     def figure(self, result: "ExplainResult") -> None:
         try:
@@ -192,6 +216,7 @@ class BackgroundHost(QObject):
     _export = Signal(object, str, str, bool, object)
     _figure = Signal(object)
     _load = Signal(int, object, str)
+    _inspect = Signal(int, str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -203,6 +228,7 @@ class BackgroundHost(QObject):
         self._export.connect(self.worker.export)
         self._figure.connect(self.worker.figure)
         self._load.connect(self.worker.load_image)
+        self._inspect.connect(self.worker.inspect_model)
         self.thread.finished.connect(self.worker.deleteLater)
 
     def _start(self) -> None:
@@ -225,6 +251,10 @@ class BackgroundHost(QObject):
     def load_image(self, token: int, source, name: str = "") -> None:
         self._start()
         self._load.emit(token, source, name)
+
+    def inspect_model(self, token: int, path: str) -> None:
+        self._start()
+        self._inspect.emit(token, path)
 
     def shutdown(self) -> None:
         if self.thread.isRunning():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -20,11 +20,12 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from .settings import TARGET_CLASS, TARGET_GROUP, TARGET_TOP, RunSettings
+from .settings import CORE_FIELDS, TARGET_CLASS, TARGET_GROUP, TARGET_TOP, RunSettings
 
 
 class TopClasses(QTableWidget):
@@ -66,18 +67,43 @@ class TopClasses(QTableWidget):
         return [self.item(r, 0).text() for r in range(self.rowCount()) if self.item(r, 0) is not None]
 
 
+def percent_of(count: int, total: int) -> str:
+    """``"0.3 %"``: one decimal, or two significant digits below 0.1 %."""
+    p = 100.0 * count / max(1, total)
+    if p == 0 or p >= 0.1:
+        return f"{p:.1f} %"
+    return f"{p:.2g} %"
+
+
 class ControlsPanel(QWidget):
     explain_clicked = Signal()
     cancel_clicked = Signal()
     device_changed = Signal(str)
+    model_chosen = Signal(str)  # a picker key (registry name or model file path)
+    load_model_clicked = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self._defaults: dict[str, Any] | None = None  # the core's ExplainOptions() values, once known
+        self._pending: RunSettings | None = None  # settings waiting for those defaults
         self.top5 = TopClasses()
+        self.model_box = QComboBox()
+        self.model_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model_box.setMinimumContentsLength(12)
+        self.model_box.setToolTip("The classifier to explain: the default model, torchvision weights already "
+                                  "downloaded, or model files you loaded")
+        self.load_model_button = QToolButton()
+        self.load_model_button.setText("Load…")
+        self.load_model_button.setToolTip("Load your own model file (.pth, .pt, .onnx) (Ctrl+M)")
         self.model_label = QLabel("Loading the model …")
         self.model_label.setWordWrap(True)
         top_box = QGroupBox("What the model sees")
         tl = QVBoxLayout(top_box)
+        self.model_box.setAccessibleName("Model")
+        picker = QHBoxLayout()
+        picker.addWidget(self.model_box, 1)
+        picker.addWidget(self.load_model_button)
+        tl.addLayout(picker)
         tl.addWidget(self.top5)
         tl.addWidget(self.model_label)
 
@@ -97,16 +123,20 @@ class ControlsPanel(QWidget):
         self.epsilon = QDoubleSpinBox()
         self.epsilon.setDecimals(5)
         self.epsilon.setRange(0.00001, 0.25)
-        self.epsilon.setSingleStep(0.0005)
-        self.epsilon.setToolTip("Step length in RMS pixel units (0.001 ≈ 0.26/255 per value per step)")
+        self.epsilon.setSingleStep(0.0001)
         self.max_steps = QSpinBox()
         self.max_steps.setRange(1, 100_000)
-        self.max_steps.setToolTip("Most gradient steps before giving up")
         self.smoothing = QDoubleSpinBox()
         self.smoothing.setDecimals(1)
         self.smoothing.setRange(0.0, 100.0)
         self.smoothing.setSuffix(" px")
-        self.smoothing.setToolTip("Gaussian σ applied to the gradient: smoother, more readable changes")
+        self.smoothing.setSpecialValueText("off")
+        self.coarse = QSpinBox()
+        self.coarse.setRange(1, 64)
+        self.coarse.setSpecialValueText("off")
+        self.coarse.setPrefix("× ")
+        self.coarse.setSuffix(" blocks")
+        self._set_tooltips()
         self.device = QComboBox()
         self.device.addItem("cpu", "cpu")
         self.reset_button = QPushButton("Reset")
@@ -126,6 +156,7 @@ class ControlsPanel(QWidget):
         form.addRow("&ε (step)", self.epsilon)
         form.addRow("Step &budget", self.max_steps)
         form.addRow("&Smoothing σ", self.smoothing)
+        form.addRow("Coarse-to-&fine", self.coarse)
         form.addRow("&Device", self.device)
         row = QHBoxLayout()
         row.addStretch(1)
@@ -157,9 +188,80 @@ class ControlsPanel(QWidget):
         self.target_mode.currentIndexChanged.connect(self._update_enabled)
         self.explain_button.clicked.connect(self.explain_clicked)
         self.cancel_button.clicked.connect(self.cancel_clicked)
-        self.reset_button.clicked.connect(lambda: self.set_settings(RunSettings(device=self.settings().device)))
+        self.reset_button.clicked.connect(self.reset)
         self.device.activated.connect(lambda _i: self.device_changed.emit(self.device.currentData()))
+        self.model_box.activated.connect(self._model_activated)
+        self.load_model_button.clicked.connect(self.load_model_clicked)
         self.set_settings(RunSettings())
+
+    def _set_tooltips(self) -> None:
+        d = self._defaults or {}
+
+        def default(key: str, fmt=str) -> str:
+            return f" Default: {fmt(d[key])}." if key in d else ""
+
+        eps = float(d.get("epsilon", 0.0002))
+        self.epsilon.setToolTip(
+            "Step length ε in RMS pixel units: one step changes the image by ε·√n in L2 (n values), so ε "
+            f"means the same on any image size; ε = {eps:g} is about {eps * 255:.2g}/255 per value per step. "
+            "Adaptive mode grows and shrinks it as it goes." + default("epsilon", lambda v: f"{v:g}")
+        )
+        self.max_steps.setToolTip("Most gradient steps before giving up." + default("max_steps"))
+        self.smoothing.setToolTip(
+            "Gaussian σ (pixels) applied to the gradient before each step. The raw gradient (off) finds the "
+            "smallest change, but it looks like noise; a larger σ gives a smoother change that reads as "
+            "shapes, at a larger L2 (more change is needed to flip)." + default("smoothing", lambda v: "off" if not v else f"{v:g} px")
+        )
+        self.coarse.setToolTip(
+            "Coarse-to-fine factor f: each step is the gradient averaged over f × f pixel blocks and "
+            "upsampled, so the change lives at 1/f resolution. 4, 8 or 16 give a smooth, readable change "
+            "(blobs instead of noise) at a larger L2; off (1) works at full resolution (the smallest change)."
+            + default("coarse", lambda v: "off" if int(v) <= 1 else f"{v}")
+        )
+
+    def reset(self) -> None:
+        """The core's default explanation settings (ExplainOptions()), the default target; same device."""
+        self.set_settings(RunSettings(device=self.settings().device))
+
+    # -- model picker -----------------------------------------------------------------------------------
+    def set_model_choices(self, entries: Sequence[tuple[str, str, str]], current: str) -> None:
+        """Fill the picker with (key, title, description) entries and select ``current`` (a key)."""
+        self.model_box.blockSignals(True)
+        self.model_box.clear()
+        for key, title, description in entries:
+            self.model_box.addItem(title, key)
+            self.model_box.setItemData(self.model_box.count() - 1, f"{description}\n{key}", Qt.ItemDataRole.ToolTipRole)
+        i = self.model_box.findData(current)
+        if i < 0:
+            self.model_box.addItem(current, current)
+            i = self.model_box.count() - 1
+        self.model_box.setCurrentIndex(i)
+        self.model_box.blockSignals(False)
+
+    def select_model(self, key: str) -> None:
+        i = self.model_box.findData(key)
+        if i >= 0:
+            self.model_box.blockSignals(True)
+            self.model_box.setCurrentIndex(i)
+            self.model_box.blockSignals(False)
+
+    def _model_activated(self, index: int) -> None:
+        key = self.model_box.itemData(index)
+        if key:
+            self.model_chosen.emit(str(key))
+
+    # -- the core's defaults ------------------------------------------------------------------------------
+    def set_defaults(self, defaults: Mapping[str, Any]) -> None:
+        """The core's ExplainOptions() values (from the engine thread); unset settings take them."""
+        self._defaults = {k: defaults[k] for k in CORE_FIELDS if k in defaults}
+        self._set_tooltips()
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            self.set_settings(pending)
+
+    @property
+    def defaults(self) -> dict[str, Any] | None:
+        return dict(self._defaults) if self._defaults is not None else None
 
     # -- model-dependent choices ------------------------------------------------------------------------
     def set_model(self, labels: Sequence[str], groups: Sequence[str], devices: Sequence[str], device: str) -> None:
@@ -179,11 +281,17 @@ class ControlsPanel(QWidget):
         for d in devices:
             self.device.addItem(d, d)
         current.device = device if device in devices else current.device
+        # choices of the previous model that this one lacks are dropped (another model, other labels)
+        if current.group not in groups:
+            current.group = groups[0] if groups else ""
+        if current.target_class and current.target_class not in labels:
+            current.target_class = ""
         self.set_settings(current)
 
     # -- settings <-> widgets --------------------------------------------------------------------------
     def settings(self) -> RunSettings:
-        return RunSettings(
+        """The settings shown; explanation settings not known yet (core defaults pending) are None."""
+        out = RunSettings(
             target_mode=self.target_mode.currentData(),
             target_class=self.target_class.currentText().strip(),
             group=self.group.currentData() or self.group.currentText(),
@@ -191,10 +299,23 @@ class ControlsPanel(QWidget):
             epsilon=float(self.epsilon.value()),
             max_steps=int(self.max_steps.value()),
             smoothing=float(self.smoothing.value()),
+            coarse=int(self.coarse.value()),
             device=self.device.currentData() or "cpu",
         )
+        if self._pending is not None:
+            for k in CORE_FIELDS:
+                if getattr(self._pending, k) is None:
+                    setattr(out, k, None)
+        return out
 
     def set_settings(self, s: RunSettings) -> None:
+        if self._defaults is not None:
+            s = s.with_defaults(self._defaults)
+            self._pending = None
+        elif any(getattr(s, k) is None for k in CORE_FIELDS):
+            self._pending = s  # shown when the engine reports the core's defaults
+        else:
+            self._pending = None
         _select(self.target_mode, s.target_mode)
         if s.target_class:
             i = self.target_class.findText(s.target_class)
@@ -207,10 +328,16 @@ class ControlsPanel(QWidget):
         if self.group.findData(s.group) < 0 and s.group:
             self.group.addItem(f"any {s.group}", s.group)
         _select(self.group, s.group)
-        _select(self.mode, s.mode)
-        self.epsilon.setValue(s.epsilon)
-        self.max_steps.setValue(s.max_steps)
-        self.smoothing.setValue(s.smoothing)
+        if s.mode is not None:
+            _select(self.mode, s.mode)
+        if s.epsilon is not None:
+            self.epsilon.setValue(s.epsilon)
+        if s.max_steps is not None:
+            self.max_steps.setValue(s.max_steps)
+        if s.smoothing is not None:
+            self.smoothing.setValue(s.smoothing)
+        if s.coarse is not None:
+            self.coarse.setValue(int(s.coarse))
         if self.device.findData(s.device) >= 0:
             _select(self.device, s.device)
         self._update_enabled()

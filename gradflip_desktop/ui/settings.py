@@ -6,8 +6,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+import math
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any, Mapping
 
 from PySide6.QtCore import QSettings
 
@@ -21,24 +22,38 @@ APPLICATION = "GradFlip"
 MAX_RECENT = 10
 
 
+# RunSettings fields whose defaults belong to the core's ExplainOptions (None = "the core's default")
+CORE_FIELDS = ("mode", "epsilon", "max_steps", "smoothing", "coarse")
+
+
 @dataclass
 class RunSettings:
     """What the user chose for the next run.
 
     target_mode: ``"top"`` (push the top class down until another wins), ``"class"`` (push
     ``target_class`` up until it wins) or ``"group"`` (push the group ``group`` down, e.g. "any cat").
-    epsilon: step length in RMS pixel units; max_steps: gradient-evaluation budget;
-    smoothing: Gaussian σ (px) applied to the gradient; device: ``"cpu"``, ``"cuda"``, ...
+    mode: ``"adaptive"`` or ``"fixed"``; epsilon: step length in RMS pixel units; max_steps:
+    gradient-evaluation budget; smoothing: Gaussian σ (px) applied to the gradient; coarse:
+    coarse-to-fine factor (1 = off); device: ``"cpu"``, ``"cuda"``, ...
+
+    The explanation settings (:data:`CORE_FIELDS`) default to ``None``, which means the core's default
+    (``ExplainOptions()``): their values live in one place, the core. The panel shows them once the
+    engine thread has reported them (:meth:`with_defaults`).
     """
 
     target_mode: str = TARGET_TOP
     target_class: str = ""
     group: str = "cat"
-    mode: str = "adaptive"
-    epsilon: float = 0.001
-    max_steps: int = 200
-    smoothing: float = 0.0
+    mode: str | None = None
+    epsilon: float | None = None
+    max_steps: int | None = None
+    smoothing: float | None = None
+    coarse: int | None = None
     device: str = "cpu"
+
+    def with_defaults(self, defaults: Mapping[str, Any]) -> "RunSettings":
+        """A copy with every unset explanation setting taken from ``defaults`` (``asdict(ExplainOptions())``)."""
+        return replace(self, **{k: defaults[k] for k in CORE_FIELDS if getattr(self, k) is None and k in defaults})
 
     def to_options(self):
         """The core's ExplainOptions (imports torch: call it in the engine thread)."""
@@ -53,42 +68,46 @@ class RunSettings:
             if not self.group.strip():
                 raise ValueError("choose a class group (Target: a class group)")
             group = self.group.strip()
-        return ExplainOptions(
-            target=target,
-            group=group,
-            mode=self.mode,
-            epsilon=float(self.epsilon),
-            max_steps=int(self.max_steps),
-            smoothing=float(self.smoothing),
-        )
+        kinds = {"mode": str, "epsilon": float, "max_steps": int, "smoothing": float, "coarse": int}
+        chosen = {k: kinds[k](getattr(self, k)) for k in CORE_FIELDS if getattr(self, k) is not None}
+        return ExplainOptions(target=target, group=group, **chosen)
 
     # -- persistence ---------------------------------------------------------------------------------
     def save(self, settings: QSettings) -> None:
         for key, value in asdict(self).items():
-            settings.setValue(f"run/{key}", value)
+            if value is None:
+                settings.remove(f"run/{key}")
+            else:
+                settings.setValue(f"run/{key}", value)
 
     @classmethod
     def load(cls, settings: QSettings) -> "RunSettings":
-        default = cls()
+        """The saved settings; missing or invalid explanation settings are None (the core's default)."""
+        kinds = {"target_mode": str, "target_class": str, "group": str, "mode": str, "epsilon": float,
+                 "max_steps": int, "smoothing": float, "coarse": int, "device": str}
         values: dict[str, Any] = {}
         for f in fields(cls):
-            raw = settings.value(f"run/{f.name}", getattr(default, f.name))
+            raw = settings.value(f"run/{f.name}", None)
+            if raw is None:
+                continue
             try:
-                kind = type(getattr(default, f.name))
-                values[f.name] = kind(raw) if kind is not bool else str(raw).lower() in ("1", "true")
+                values[f.name] = kinds[f.name](raw)
             except (TypeError, ValueError):
-                values[f.name] = getattr(default, f.name)
+                pass
         out = cls(**values)
         if out.target_mode not in TARGET_MODES:
             out.target_mode = TARGET_TOP
-        if out.mode not in ("adaptive", "fixed"):
-            out.mode = "adaptive"
-        if not 0 < out.epsilon <= 0.25:
-            out.epsilon = default.epsilon
-        if not 1 <= out.max_steps <= 100_000:
-            out.max_steps = default.max_steps
-        if not 0 <= out.smoothing <= 100:
-            out.smoothing = default.smoothing
+        checks = {
+            "mode": lambda v: v in ("adaptive", "fixed"),
+            "epsilon": lambda v: 0 < v <= 0.25,
+            "max_steps": lambda v: 1 <= v <= 100_000,
+            "smoothing": lambda v: 0 <= v <= 100,
+            "coarse": lambda v: 1 <= v <= 64,
+        }
+        for key, ok in checks.items():
+            v = getattr(out, key)
+            if v is not None and not (ok(v) and (not isinstance(v, float) or math.isfinite(v))):
+                setattr(out, key, None)
         return out
 
 

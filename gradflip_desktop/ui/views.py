@@ -367,4 +367,58 @@ class ResultViews(QWidget):
         self.original.view.autoRange(padding=0.0)
 
 
-__all__ = ["ImagePanel", "ResultViews", "MAGNITUDE", "KEY_PIXELS", "AMPLIFIED"]
+class CompareViews(QWidget):
+    """The comparison panel: GradFlip's importance map next to Grad-CAM and gradient saliency of the
+    same image and class, each as a heat overlay over the greyscale photo with a caption."""
+
+    TITLES = ("GradFlip", "Grad-CAM", "Gradient saliency")
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.heading = QLabel("")
+        self.heading.setWordWrap(True)
+        self.panels = [ImagePanel(t) for t in self.TITLES]
+        row = QHBoxLayout()
+        row.setSpacing(4)
+        for panel in self.panels:
+            panel.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            row.addWidget(panel, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.heading)
+        layout.addLayout(row, 1)
+        self.clear()
+
+    def link_to(self, view: pg.ViewBox) -> None:
+        """Zoom and pan with the main panels."""
+        for panel in self.panels:
+            panel.view.setXLink(view)
+            panel.view.setYLink(view)
+
+    def panel(self, title: str) -> ImagePanel:
+        return self.panels[self.TITLES.index(title)]
+
+    def clear(self, text: str = "Press Explain: the maps of the three methods appear here after the run.") -> None:
+        self.heading.setText(text)
+        for panel in self.panels:
+            panel.set_image(None)
+            panel.caption.setText("")
+
+    def show_comparison(self, comparison, class_label: str) -> None:
+        self.heading.setText(
+            f"Three explanations of <b>{class_label}</b> on the same image (brighter = more important)"
+        )
+        for item in comparison.panels:
+            if item.title not in self.TITLES:
+                continue
+            panel = self.panel(item.title)
+            panel.set_image(item.rgb)
+            panel.caption.setText(item.caption if item.rgb is not None else f"not available: {item.caption}")
+
+    def set_background(self, color) -> None:
+        for panel in self.panels:
+            panel.set_background(color)
+
+
+__all__ = ["CompareViews", "ImagePanel", "ResultViews", "MAGNITUDE", "KEY_PIXELS", "AMPLIFIED"]

@@ -72,8 +72,32 @@ def main() -> int:
     w.plot.show_readout(w.plot.point_count() - 1)
     settle()
     w.grab().save(str(out / f"screenshot-after{suffix}.png"))
+    # View ▸ Compare Methods: Grad-CAM and gradient saliency next to GradFlip's map
+    w.compare_action.trigger()
+    wait_for(w.comparison_shown)
+    settle()
+    w.grab().save(str(out / f"screenshot-compare{suffix}.png"))
+    w.compare_action.trigger()
+    # File ▸ Load Model…: the settings dialog of a (tiny, scripted) model file
+    import torch
+    from torch import nn
+
+    net = torch.jit.script(nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 10)))
+    model = Path(tempfile.mkdtemp()) / "digits.pt"
+    torch.jit.save(net, str(model))
+    w.open_model_file(str(model))
+    dialog = wait_for(w.model_dialog_shown)[0]
+    dialog.height_box.setValue(28)
+    dialog.width_box.setValue(28)
+    dialog.channels_box.setCurrentIndex(dialog.channels_box.findData(1))
+    dialog.mean_edit.setText("0.1307")
+    dialog.std_edit.setText("0.3081")
+    dialog.groups_edit.setText("odd: 1,3,5,7,9; small: 0-4")
+    settle()
+    dialog.grab().save(str(out / f"screenshot-load-model{suffix}.png"))
+    dialog.reject()
     w.close()
-    print("saved", out / f"screenshot-before{suffix}.png", out / f"screenshot-after{suffix}.png")
+    print("saved", *(out / f"screenshot-{n}{suffix}.png" for n in ("before", "after", "compare", "load-model")))
     return 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication, QFileDialog
 
@@ -220,7 +220,7 @@ def test_drag_and_drop_of_a_file(qtbot, window, tmp_path):
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
     pos = window.rect().center()
-    enter = QDragEnterEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window, enter)
     assert enter.isAccepted()
     drop = QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
@@ -232,7 +232,7 @@ def test_drag_and_drop_of_a_file(qtbot, window, tmp_path):
     # something that is not a file is refused
     text = QMimeData()
     text.setText("hello")
-    enter2 = QDragEnterEvent(QPointF(5, 5), Qt.DropAction.CopyAction, text, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    enter2 = QDragEnterEvent(QPoint(5, 5), Qt.DropAction.CopyAction, text, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window, enter2)
     assert not enter2.isAccepted()
 
@@ -284,22 +284,60 @@ def test_run_failure_is_reported_and_the_app_stays_usable(qtbot, window):
     assert not window.running and window.explain_action.isEnabled()
 
 
+def core_defaults() -> RunSettings:
+    from gradflip_desktop.core.explain import ExplainOptions
+
+    o = ExplainOptions()
+    return RunSettings(mode=o.mode, epsilon=o.epsilon, max_steps=o.max_steps, smoothing=o.smoothing, coarse=o.coarse)
+
+
+def test_panel_shows_the_core_defaults(window):
+    """Every explanation default comes from ExplainOptions(): one place for each fact."""
+    c = window.controls
+    expected = core_defaults()
+    shown = c.settings()
+    assert (shown.mode, shown.epsilon, shown.max_steps, shown.smoothing, shown.coarse) == (
+        expected.mode, expected.epsilon, expected.max_steps, expected.smoothing, expected.coarse)
+    assert c.epsilon.value() == pytest.approx(expected.epsilon)
+    assert c.coarse.value() == expected.coarse and c.coarse.text() == "off"
+    # the tooltips explain the trade-off of the readable styles
+    for box in (c.smoothing, c.coarse):
+        tip = box.toolTip()
+        assert "L2" in tip and "smooth" in tip.lower()
+    assert "block" in c.coarse.toolTip()
+
+
 def test_settings_persist_and_reset(qtbot, window, settings):
     c = window.controls
     assert c.group.count() >= 2 and c.group.findData("cat") >= 0  # groups from the model
     assert c.target_class.count() == 1000
-    chosen = RunSettings(target_mode=TARGET_GROUP, group="dog", mode="fixed", epsilon=0.002, max_steps=77, smoothing=2.5)
+    chosen = RunSettings(target_mode=TARGET_GROUP, group="dog", mode="fixed", epsilon=0.002, max_steps=77,
+                         smoothing=2.5, coarse=8)
     c.set_settings(chosen)
     assert c.settings() == chosen
     assert not c.group.isHidden() and c.target_class.isHidden()
     window.close()
     assert RunSettings.load(settings) == chosen
+    # an old value in the settings file is kept as it is (0.001 was the panel's old ε)
+    settings.setValue("run/epsilon", 0.001)
     w2 = MainWindow(settings=settings)
     qtbot.addWidget(w2)
-    assert w2.controls.settings().max_steps == 77 and w2.controls.settings().mode == "fixed"
+    with qtbot.waitSignal(w2.model_ready, timeout=RUN_TIMEOUT_MS):
+        w2.start()
+    s2 = w2.controls.settings()
+    assert s2.max_steps == 77 and s2.mode == "fixed" and s2.coarse == 8 and s2.epsilon == pytest.approx(0.001)
+    # Reset gives the core's defaults, not a copy kept in the GUI
     w2.controls.reset_button.click()
-    assert w2.controls.settings() == RunSettings()
+    assert w2.controls.settings() == core_defaults()
     w2.close()
+
+
+def test_run_settings_without_values_use_the_core_defaults():
+    from gradflip_desktop.core.explain import ExplainOptions
+
+    assert RunSettings().to_options() == ExplainOptions()
+    opts = RunSettings(coarse=8, smoothing=3.0).to_options()
+    assert opts.coarse == 8 and opts.smoothing == 3.0 and opts.epsilon == ExplainOptions().epsilon
 
 
 def test_about_lists_versions(window):
@@ -325,23 +363,47 @@ def test_key_pixel_explorer(qtbot, window):
     assert window.views.key_count == kp.count
     assert window.views.key_label.text() == f"{kp.count:,} px"
     caption = window.views.difference.caption.text()
-    assert f"key pixels: {kp.count:,}" in caption and kp.prediction.label in caption and "· flips" in caption
+    n = SAMPLE_SHAPE[0] * SAMPLE_SHAPE[1]
+    pct = 100 * kp.count / n
+    share = f"{pct:.1f} %" if pct >= 0.1 else f"{pct:.2g} %"
+    # reads like "412 pixels, 0.3 % of the image, flip it to tiger cat"
+    assert f"key pixels: {kp.count:,} pixels, {share} of the image, flip it to <b>{kp.prediction.label}</b>" in caption
     # no pixel changed: the model sees the original class again
     with qtbot.waitSignal(window.key_answer_shown, timeout=30_000) as b0:
         window.views.set_key_count(0)
     assert b0.args[0].count == 0 and b0.args[0].top[0].index == result.original.index
-    assert "no flip" in window.views.difference.caption.text()
+    assert "0 pixels, 0.0 % of the image, do not flip it" in window.views.difference.caption.text()
     # the smallest flipping set found by the core flips again, to the same class
     with qtbot.waitSignal(window.key_answer_shown, timeout=30_000) as b1:
         window.views.set_key_count(kp.count)
     assert b1.args[0].top[0].index == kp.prediction.index
-    assert "· flips" in window.views.difference.caption.text()
+    assert "flip it to" in window.views.difference.caption.text()
     # the outline follows k: fewer key pixels, fewer highlighted pixels
     with qtbot.waitSignal(window.difference_shown, timeout=30_000) as d_small:
         window.views.set_key_count(max(1, kp.count // 20))
     with qtbot.waitSignal(window.difference_shown, timeout=30_000) as d_big:
         window.views.set_key_count(kp.count)
     assert not np.array_equal(d_small.args[0].rgb, d_big.args[0].rgb)
+    # the slider uses the core's KeyPixels.mask_for / key_pixel_image, not a copy of the mask
+    calls = []
+    original = type(kp).mask_for
+
+    def spy(self, k):
+        calls.append(k)
+        return original(self, k)
+
+    import gradflip_desktop.core.explain as explain_mod
+
+    monkey = pytest.MonkeyPatch()
+    monkey.setattr(explain_mod.KeyPixels, "mask_for", spy)
+    try:
+        with qtbot.waitSignal(window.key_answer_shown, timeout=30_000) as b2:
+            window.views.set_key_count(kp.count // 2)
+        assert kp.count // 2 in calls
+    finally:
+        monkey.undo()
+    expected = window.engine.engine.classifier.classify(result.key_pixel_image(kp.count // 2), 3)
+    assert [p.index for p in b2.args[0].top] == [p.index for p in expected]
 
 
 def test_window_starts_without_importing_torch():
@@ -372,6 +434,9 @@ def test_entry_point_delegates_to_the_cli(monkeypatch, capsys):
     fake = types.ModuleType("gradflip_desktop.cli")
     fake.main = lambda argv: calls.append(list(argv)) or 3
     monkeypatch.setitem(sys.modules, "gradflip_desktop.cli", fake)
+    import gradflip_desktop
+
+    monkeypatch.setattr(gradflip_desktop, "cli", fake, raising=False)  # when the real cli was imported before
     monkeypatch.setattr(app, "run_gui", lambda path=None: calls.append(("gui", path)) or 0)
     assert app.main(["classify", "x.png"]) == 3
     assert app.main(["explain", "x.png", "--out", "o"]) == 3

@@ -507,13 +507,12 @@ def test_cli_model_options_become_load_arguments():
     mf.add_model_arguments(parser)
     args = parser.parse_args(
         "--arch resnet18 --labels l.txt --input-size 28x32 --resize center-crop --mean 0.1307 --std 0.3081 "
-        "--channels 1 --trust-torchscript".split()
+        "--channels 1".split()
     )
     assert mf.model_options_from_args(args) == {
         "arch": "resnet18",
         "labels": "l.txt",
         "preprocessing": {"input_size": [28, 32], "resize": "center-crop", "mean": [0.1307], "std": [0.3081], "channels": 1},
-        "trust_torchscript": True,
     }
     assert mf.model_options_from_args(parser.parse_args([])) == {}
     with pytest.raises(SystemExit):

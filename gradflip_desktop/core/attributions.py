@@ -1,0 +1,143 @@
+"""Classic attribution maps for comparison with GradFlip's importance map: gradient saliency and Grad-CAM.
+
+Both take a :class:`~gradflip_desktop.core.models.Classifier` and an image as the rest of the core
+does (``pixels``: H x W x 3 float32 in [0, 1] at working resolution) and return an H x W float32 map
+at that same resolution, so the three maps can be shown side by side over the photo.
+
+- :func:`saliency_map`: |∂z_t/∂x| summed over the colour channels (Simonyan et al. 2014), where z_t is
+  the logit of class ``target``. Gradients reach the user's own pixels (resizing and normalisation are
+  inside the pixel-space module).
+- :func:`gradcam_map`: Grad-CAM (Selvaraju et al. 2017) at a feature layer: ReLU(Σ_k w_k·A_k) with
+  w_k the spatial mean of ∂z_t/∂A_k, upsampled bilinearly to the image size. By default the layer is
+  the last Conv2d/BatchNorm layer the network runs (for the default EfficientNet-Lite0 ``net._bn1``).
+
+Plain Python + torch; no Qt (the GUI computes these in its worker thread).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .maps import INFERNO_LUT, colorize, grayscale
+from .models import Classifier, ModelError
+
+__all__ = ["feature_layer", "gradcam_map", "heat_overlay", "saliency_map"]
+
+# layer types Grad-CAM may hook: convolutions and the normalisation layers that follow them
+_FEATURE_TYPES: tuple[type, ...] = (nn.Conv2d, nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.InstanceNorm2d)
+
+
+def _check_target(classifier: Classifier, target: int) -> int:
+    t = int(target)
+    if not 0 <= t < classifier.num_classes:
+        raise ModelError(f"class index {t} out of range (0–{classifier.num_classes - 1})")
+    return t
+
+
+def _input(classifier: Classifier, pixels: np.ndarray) -> torch.Tensor:
+    a = np.asarray(pixels, dtype=np.float32)
+    if a.ndim != 3 or a.shape[2] != 3:
+        raise ValueError(f"pixels must be H x W x 3, not {a.shape}")
+    return classifier.image_tensor(a).requires_grad_(True)
+
+
+def saliency_map(classifier: Classifier, pixels: np.ndarray, target: int) -> np.ndarray:
+    """Vanilla gradient saliency: |∂z_target/∂x| summed over channels, H x W float32 >= 0.
+
+    ``pixels``: H x W x 3 float32 in [0, 1]; ``target``: class index. Equals captum's
+    ``Saliency(classifier.module).attribute(x, target=target).sum(1)`` (abs=True).
+    """
+    t = _check_target(classifier, target)
+    x = _input(classifier, pixels)
+    with torch.enable_grad():
+        z = classifier.module(x)[0, t]
+        (g,) = torch.autograd.grad(z, x)
+    return g.abs().sum(1)[0].detach().float().cpu().numpy().astype(np.float32)
+
+
+def feature_layer(module: nn.Module) -> tuple[str, nn.Module]:
+    """The last Conv2d/BatchNorm-like layer of ``module`` (registration order), as (name, layer).
+
+    Raises :class:`ModelError` when there is none (a network without convolutions, or TorchScript,
+    whose layers cannot be hooked).
+    """
+    if isinstance(module, torch.jit.ScriptModule) or any(isinstance(m, torch.jit.ScriptModule) for m in module.modules()):
+        raise ModelError(
+            "Grad-CAM needs to hook a convolutional layer, and the layers of a TorchScript model cannot be "
+            "hooked; load the weights as a state dict or ONNX file to compare with Grad-CAM"
+        )
+    found: tuple[str, nn.Module] | None = None
+    for name, m in module.named_modules():
+        if isinstance(m, _FEATURE_TYPES):
+            found = (name, m)
+    if found is None:
+        raise ModelError("Grad-CAM needs a convolutional layer, and this model has no Conv2d or BatchNorm layer")
+    return found
+
+
+def gradcam_map(
+    classifier: Classifier, pixels: np.ndarray, target: int, layer: nn.Module | str | None = None
+) -> np.ndarray:
+    """Grad-CAM of class ``target`` at ``layer``, upsampled bilinearly to H x W; float32 >= 0.
+
+    ``layer``: a submodule of ``classifier.module`` or its dotted name (``"net._bn1"``); ``None`` picks
+    :func:`feature_layer`. The map is ReLU(Σ_k mean_ij(∂z_t/∂A_k) · A_k) on the layer's grid, then
+    ``F.interpolate(..., mode="bilinear", align_corners=False)`` to the image size: the same as captum's
+    ``LayerGradCam(...).attribute(x, target, relu_attributions=True)`` followed by
+    ``LayerAttribution.interpolate(..., (H, W), "bilinear")``.
+    Raises :class:`ModelError` when no convolutional layer can be hooked.
+    """
+    t = _check_target(classifier, target)
+    module = classifier.module
+    if layer is None:
+        _, layer = feature_layer(module)
+    elif isinstance(layer, str):
+        try:
+            layer = module.get_submodule(layer)
+        except AttributeError:
+            raise ModelError(f"the model has no layer named {layer!r}") from None
+    x = _input(classifier, pixels)
+    h, w = x.shape[-2:]
+    saved: list[torch.Tensor] = []
+
+    def hook(_m, _inp, out):
+        if not isinstance(out, torch.Tensor) or out.dim() != 4:
+            raise ModelError("Grad-CAM needs a layer with a N x C x H x W output")
+        saved.append(out)
+        return out.clone()  # later in-place operations (x += identity, ReLU(inplace)) must not change `out`
+
+    try:
+        handle = layer.register_forward_hook(hook)
+    except Exception as exc:  # noqa: BLE001 - e.g. a scripted layer
+        raise ModelError(f"cannot hook the layer for Grad-CAM: {exc}") from None
+    try:
+        with torch.enable_grad():
+            z = module(x)[0, t]
+            if not saved:
+                raise ModelError("the Grad-CAM layer was not used by the model's forward pass")
+            act = saved[-1]
+            (g,) = torch.autograd.grad(z, act)
+    finally:
+        handle.remove()
+    weights = g.mean(dim=(2, 3), keepdim=True)
+    cam = F.relu((weights * act.detach()).sum(1, keepdim=True))
+    cam = F.interpolate(cam, size=(h, w), mode="bilinear", align_corners=False)
+    return cam[0, 0].detach().float().cpu().numpy().astype(np.float32)
+
+
+def heat_overlay(original: np.ndarray, values: np.ndarray, opacity: float = 0.75) -> np.ndarray:
+    """A map as inferno heat over the dimmed greyscale photo (as the Difference view draws |change|).
+
+    ``original``: H x W x 3 float in [0, 1]; ``values``: H x W >= 0. Normalised by the 99.5th
+    percentile; opacity grows with the value. Returns H x W x 3 float32 in [0, 1].
+    """
+    v = np.nan_to_num(np.asarray(values, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+    top = float(np.percentile(v, 99.5)) if v.size else 0.0
+    norm = np.clip(v / top, 0, 1) if top > 0 else np.zeros_like(v)
+    heat = colorize(norm, INFERNO_LUT, 0.0, 1.0)
+    base = 0.25 + 0.5 * grayscale(original)
+    a = (float(opacity) * np.sqrt(norm))[..., None]
+    return np.clip(base[..., None] * (1 - a) + heat * a, 0, 1).astype(np.float32)
