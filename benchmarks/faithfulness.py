@@ -1,19 +1,20 @@
 """Faithfulness of importance maps: deletion and insertion AUC (Petsiuk et al., RISE, 2018).
 
     pip install -e ".[bench]"        # captum, scikit-image, scikit-learn (benchmark only)
-    python benchmarks/faithfulness.py [--steps 50] [--blur 10]
+    python benchmarks/faithfulness.py [--steps 50] [--baseline blur|mean] [--blur 10]
 
 Protocol (same for every method, same model: the default EfficientNet-Lite0):
 - each photo is resized to 224 x 224 (the model's input size), so all maps rank the same pixels;
 - the explained class is the model's top class on the photo;
 - pixels are ranked by the method's map (descending, ties broken by a fixed random order);
 - **deletion**: the top-k pixels are replaced by a strongly blurred copy of the photo (Gaussian,
-  sigma = --blur px) and the explained class's probability is recorded for k = 0 ... all pixels in
+  sigma = --blur px; or, with --baseline mean, by the photo's mean colour) and the explained class's probability is recorded for k = 0 ... all pixels in
   --steps equal increments; AUC = area under that curve over the deleted fraction (lower is better);
 - **insertion**: start from the blurred copy and put the top-k original pixels back (higher is better).
 
-Methods: GradFlip maps derived from the flipping change delta (the exported importance map = smoothed
-|delta|; raw |delta| of a textbook fixed-step run; a coarse-to-fine delta), vanilla gradient saliency,
+Methods: GradFlip maps derived from the flipping change delta (the exported importance map of the
+default free style = smoothed |delta|; raw |delta| of a textbook fixed-step run; a coarse-to-fine delta;
+the blur style's per-pixel blur amount, its own sigma = 224/24 = 9.3 px), vanilla gradient saliency,
 Integrated Gradients (black baseline, 32 steps) and Grad-CAM (last feature map), all via captum.
 Prints per-photo rows and a table of medians.
 """
@@ -66,14 +67,18 @@ def to_input(arr: np.ndarray) -> np.ndarray:
 
 
 def gradflip_maps(clf, x: np.ndarray) -> dict[str, np.ndarray]:
-    out = {}
-    res = ex.run(clf, x, ex.ExplainOptions())
-    out["GradFlip (exported map)"] = maps.magnitude_map(res.delta)
-    raw = ex.run(clf, x, ex.ExplainOptions(mode="fixed", minimise=False, eight_bit=False, key_pixels=False))
-    out["GradFlip raw |delta| (textbook)"] = maps.pixel_magnitude(raw.delta)
-    coarse = ex.run(clf, x, ex.ExplainOptions(coarse=8, key_pixels=False))
-    out["GradFlip coarse-to-fine x8"] = maps.magnitude_map(coarse.delta, sigma=4.0)
-    out["_flipped"] = np.array([res.flipped, raw.flipped, coarse.flipped])
+    """The exported importance map (``ExplainResult.importance_map()``) of each explanation style."""
+    runs = {
+        "GradFlip free (default, exported map)": ex.run(clf, x, ex.ExplainOptions()),
+        "GradFlip raw |delta| (textbook fixed)": ex.run(
+            clf, x, ex.ExplainOptions(mode="fixed", minimise=False, eight_bit=False, key_pixels=False)
+        ),
+        "GradFlip coarse-to-fine x8": ex.run(clf, x, ex.ExplainOptions(coarse=8, key_pixels=False)),
+        "GradFlip blur style (exported map)": ex.run(clf, x, ex.ExplainOptions(style="blur", key_pixels=False)),
+    }
+    out = {name: r.importance_map() for name, r in runs.items()}
+    out["GradFlip raw |delta| (textbook fixed)"] = maps.pixel_magnitude(runs["GradFlip raw |delta| (textbook fixed)"].delta)
+    out["_flipped"] = np.array([r.flipped for r in runs.values()])
     return out
 
 
@@ -122,6 +127,7 @@ def curves(clf, x: np.ndarray, blurred: np.ndarray, imp: np.ndarray, target: int
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=50, help="points per curve (default 50)")
+    ap.add_argument("--baseline", choices=("blur", "mean"), default="blur", help="what deleted pixels become")
     ap.add_argument("--blur", type=float, default=10.0, help="sigma of the blurred baseline, px (default 10)")
     args = ap.parse_args()
     torch.manual_seed(0)
@@ -132,7 +138,10 @@ def main() -> None:
     for name, arr in photos():
         x = to_input(arr)
         target = int(np.argmax(clf.probabilities(x)))
-        blurred = np.clip(blur_array(x, args.blur), 0, 1)
+        if args.baseline == "blur":
+            blurred = np.clip(blur_array(x, args.blur), 0, 1)
+        else:
+            blurred = np.ascontiguousarray(np.broadcast_to(x.mean((0, 1)), x.shape), dtype=np.float32)
         m = gradflip_maps(clf, x)
         flipped = m.pop("_flipped")
         m.update(baseline_maps(clf, x, target))
@@ -145,7 +154,8 @@ def main() -> None:
             d, i = curves(clf, x, blurred, imp, target, args.steps)
             table.setdefault(method, []).append((d, i))
             print(f"    {method:34} deletion {d:.3f}   insertion {i:.3f}")
-    print(f"\n{len(next(iter(table.values())))} photos, 224 x 224, deleted pixels -> Gaussian blur sigma {args.blur:g} px, "
+    what = f"Gaussian blur sigma {args.blur:g} px" if args.baseline == "blur" else "the mean colour"
+    print(f"\n{len(next(iter(table.values())))} photos, 224 x 224, deleted pixels -> {what}, "
           f"{args.steps} steps per curve, {time.perf_counter() - t0:.0f} s")
     print(f"{'method':36} {'deletion AUC (lower better)':>28} {'insertion AUC (higher better)':>30}")
     for method, vals in table.items():

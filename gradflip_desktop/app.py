@@ -66,8 +66,18 @@ def main(argv: list[str] | None = None) -> int:
     return run_gui(paths[0] if paths else None)
 
 
+def _utf8_locale() -> None:
+    """Under a bare C/POSIX locale (e.g. ``env -i``) Qt warns and mis-decodes file names: use C.UTF-8."""
+    current = os.environ.get("LC_ALL") or os.environ.get("LC_CTYPE") or os.environ.get("LANG") or ""
+    if current in ("", "C", "POSIX"):
+        os.environ["LC_CTYPE"] = "C.UTF-8"
+        if os.environ.get("LC_ALL") in ("C", "POSIX"):
+            del os.environ["LC_ALL"]
+
+
 def run_gui(path: str | None = None) -> int:
     _timing("main")
+    _utf8_locale()
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -93,6 +103,7 @@ def run_gui(path: str | None = None) -> int:
     if os.environ.get("GRADFLIP_TIMING"):
         window.classified.connect(lambda _top: _timing("top5"))
         window.model_ready.connect(lambda _info: _timing("model"))
+        window.run_finished.connect(lambda _result: _timing("explained"))
         QTimer.singleShot(0, lambda: _timing("painted"))  # runs after the first expose/paint
         if os.environ.get("GRADFLIP_TIMING_QUIT"):
             window.classified.connect(lambda _top: QTimer.singleShot(0, window.close))

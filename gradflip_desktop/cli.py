@@ -72,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--epsilon", type=float, default=None, help="step length in RMS pixel units (default 0.0002)")
     e.add_argument("--max-steps", type=_positive_int, default=200, help="step budget (default 200)")
     e.add_argument("--smoothing", type=float, default=0.0, help="Gaussian sigma (px) applied to the gradient")
+    e.add_argument("--coarse", type=_positive_int, default=1, help="coarse-to-fine factor: change at 1/F resolution (default 1 = off)")
+    e.add_argument("--style", choices=("free", "blur"), default="free",
+                   help="free: any pixel change (default); blur: pixels may only move toward a blurred copy")
+    e.add_argument("--blur-sigma", type=float, default=None, help="sigma (px) of the blurred copy for --style blur (default: long side / 24)")
     e.add_argument("--no-minimise", action="store_true", help="skip the minimise pass")
     e.add_argument("--no-key-pixels", action="store_true", help="skip the key-pixel search")
     e.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
@@ -157,6 +161,9 @@ def _explain(args) -> int:
         mode=args.mode,
         max_steps=args.max_steps,
         smoothing=args.smoothing,
+        coarse=args.coarse,
+        style=args.style,
+        blur_sigma=args.blur_sigma,
         minimise=not args.no_minimise,
         key_pixels=not args.no_key_pixels,
     )
@@ -232,8 +239,12 @@ def _models(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args_in = sys.argv[1:] if argv is None else list(argv)
+    if args_in == ["--version"]:  # answer at once, without building the parser (which imports torch)
+        print(f"gradflip {__version__}")
+        return EXIT_OK
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(args_in)
     if args.self_test:
         from .selftest import run_self_test  # noqa: PLC0415
 

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .maps import INFERNO_LUT, colorize, grayscale
+from .maps import heat_overlay  # noqa: F401 - re-exported for the comparison panel
 from .models import Classifier, ModelError
 
 __all__ = ["feature_layer", "gradcam_map", "heat_overlay", "saliency_map"]
@@ -128,16 +128,3 @@ def gradcam_map(
     return cam[0, 0].detach().float().cpu().numpy().astype(np.float32)
 
 
-def heat_overlay(original: np.ndarray, values: np.ndarray, opacity: float = 0.75) -> np.ndarray:
-    """A map as inferno heat over the dimmed greyscale photo (as the Difference view draws |change|).
-
-    ``original``: H x W x 3 float in [0, 1]; ``values``: H x W >= 0. Normalised by the 99.5th
-    percentile; opacity grows with the value. Returns H x W x 3 float32 in [0, 1].
-    """
-    v = np.nan_to_num(np.asarray(values, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
-    top = float(np.percentile(v, 99.5)) if v.size else 0.0
-    norm = np.clip(v / top, 0, 1) if top > 0 else np.zeros_like(v)
-    heat = colorize(norm, INFERNO_LUT, 0.0, 1.0)
-    base = 0.25 + 0.5 * grayscale(original)
-    a = (float(opacity) * np.sqrt(norm))[..., None]
-    return np.clip(base[..., None] * (1 - a) + heat * a, 0, 1).astype(np.float32)

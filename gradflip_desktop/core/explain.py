@@ -27,6 +27,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from . import maps
 from .filters import gaussian_blur
 from .images import ImageData, quantize, to_uint8
 from .models import Classifier, ModelError, Prediction
@@ -60,6 +61,11 @@ class ExplainOptions:
     epsilon: step length in RMS pixel units (a step changes the image by ε·√n in L2, n = H·W·3).
     max_steps: gradient-evaluation budget of the search.
     smoothing: Gaussian σ in working-image pixels applied to the gradient (0 = raw gradient).
+    style: ``"free"`` (default, the textbook method: any pixel may move in any direction) or ``"blur"``
+        (each pixel may only move toward a blurred copy of the image, by its own amount in [0, 1]:
+        the change removes detail, and the blur amount per pixel is the importance map).
+    blur_sigma: Gaussian σ (working-image px) of the blurred copy for ``style="blur"``; ``None`` uses
+        1/24 of the long side.
     coarse: coarse-to-fine factor f >= 1: each step is the gradient averaged over f x f blocks and
         upsampled bilinearly, so the change lives at 1/f resolution (a smooth, readable change at a
         larger L2; 1 = full resolution).
@@ -73,6 +79,8 @@ class ExplainOptions:
     epsilon: float = 0.0002
     max_steps: int = 200
     smoothing: float = 0.0
+    style: str = "free"
+    blur_sigma: float | None = None
     coarse: int = 1
     minimise: bool = True
     eight_bit: bool = True
@@ -88,6 +96,10 @@ class ExplainOptions:
             raise ValueError(f"max_steps must be between 1 and 100000, not {self.max_steps}")
         if not (math.isfinite(self.smoothing) and 0 <= self.smoothing <= 100):
             raise ValueError(f"smoothing must be between 0 and 100 px, not {self.smoothing}")
+        if self.style not in ("free", "blur"):
+            raise ValueError(f"style must be 'free' or 'blur', not {self.style!r}")
+        if self.blur_sigma is not None and not (math.isfinite(self.blur_sigma) and 0 < self.blur_sigma <= 500):
+            raise ValueError(f"blur_sigma must be in (0, 500] px, not {self.blur_sigma}")
         if not (1 <= int(self.coarse) <= 64):
             raise ValueError(f"coarse factor must be between 1 and 64, not {self.coarse}")
         if self.target is not None and self.group is not None:
@@ -183,6 +195,7 @@ class ExplainResult:
     options: ExplainOptions
     model_name: str
     labels: list[str] = field(default_factory=list, repr=False)
+    blur_amount: np.ndarray | None = field(default=None, repr=False)  # H x W in [0, 1], style "blur" only
 
     @property
     def flipped(self) -> bool:
@@ -211,6 +224,14 @@ class ExplainResult:
 
     def label(self, index: int) -> str:
         return self.labels[index] if 0 <= index < len(self.labels) else f"class {index}"
+
+    def importance_map(self) -> np.ndarray:
+        """H x W float32 importance derived from the flipping change, smoothed with
+        :func:`maps.default_sigma`: the blur amount per pixel for the ``blur`` style, otherwise the
+        |change| summed over channels (:func:`maps.magnitude_map`)."""
+        if self.blur_amount is not None:
+            return maps.smoothed(self.blur_amount)
+        return maps.magnitude_map(self.delta)
 
     def key_pixel_image(self, k: int | None = None) -> np.ndarray:
         """The original with only the top-k changed pixels (by |saved change|) changed; k defaults to the key set.
@@ -322,8 +343,6 @@ def explain(
     t_start = time.perf_counter()
     timings = {"flip": 0.0, "minimise": 0.0, "eight_bit": 0.0, "key_pixels": 0.0}
     x0 = clf.image_tensor(pixels)
-    n_values = x0.numel()
-    scale = math.sqrt(n_values)
 
     # first classification (no gradient): which class is explained, what counts as a flip
     try:
@@ -343,6 +362,7 @@ def explain(
         explained_name, explained = clf.label(top0), [top0]
     obj = _Objective(clf, explained, target_idx)
     obj.x0 = x0
+    param = _BlurCoordinates(x0, opts) if opts.style == "blur" else _FreeCoordinates(x0)
     obj.last_x = x0  # the last good image of the search (kept when the model fails mid-run)
     obj.fwd_evals = 1
     steps: list[Step] = []
@@ -381,6 +401,7 @@ def explain(
             final_probabilities=pf.astype(np.float32),
             alpha=float(state["alpha"]),
             key_pixels=state["key"],
+            blur_amount=param.blur_amount(x),
             timings=timings,
             seconds=time.perf_counter() - t_start,
             options=opts,
@@ -402,7 +423,8 @@ def explain(
     eps = float(opts.epsilon)
     try:
         z, loss, grad = obj.value_and_grad(x0)
-        search = _search(obj, opts, x0, z, loss, grad, eps, budget, scale, steps, stop, lambda zn, xn: obj.flipped(zn))
+        search = _search(obj, opts, param, param.start(), x0, z, loss, grad, eps, budget, steps, stop,
+                         lambda zn, xn: obj.flipped(zn))
         outcome = yield from search
         state["x"], state["z"] = outcome.x, outcome.z
         state["search_done"] = True
@@ -436,7 +458,7 @@ def explain(
         t = time.perf_counter()
         x_final = x_min
         if opts.eight_bit:
-            x_final = yield from _eight_bit(obj, opts, x0, x_min, delta, state, scale, steps, stop)
+            x_final = yield from _eight_bit(obj, opts, param, outcome.c, x0, x_min, delta, state, steps, stop)
         state["x"] = x_final
         timings["eight_bit"] = time.perf_counter() - t
         xq = _quantize_tensor(x_final) if opts.eight_bit else x_final
@@ -480,29 +502,83 @@ class _SearchOutcome:
     message: str
     x: torch.Tensor
     z: torch.Tensor
+    c: torch.Tensor | None = None  # the search coordinates at x
 
 
-def _search(obj, opts, x, z, loss, grad, eps, budget, scale, steps, stop, success, phase="search"):
-    """Gradient steps from ``x`` until ``success(z_new, x_new)``; yields Steps; returns a _SearchOutcome."""
+class _FreeCoordinates:
+    """The textbook search space: the pixels themselves, clipped to [0, 1]."""
+
+    def __init__(self, x0: torch.Tensor):
+        self.x0 = x0
+        self.scale = math.sqrt(x0.numel())  # a step of eps RMS pixel units has L2 eps*sqrt(n)
+
+    def start(self) -> torch.Tensor:
+        return self.x0
+
+    def image(self, c: torch.Tensor) -> torch.Tensor:
+        return c
+
+    def grad(self, g: torch.Tensor) -> torch.Tensor:
+        return g
+
+    def blur_amount(self, x: torch.Tensor) -> None:
+        return None
+
+
+class _BlurCoordinates:
+    """x = x0 + m * (blur(x0) - x0) with one amount m in [0, 1] per pixel: the change can only remove detail."""
+
+    def __init__(self, x0: torch.Tensor, opts: "ExplainOptions"):
+        h, w = x0.shape[-2:]
+        sigma = opts.blur_sigma if opts.blur_sigma is not None else max(1.0, max(h, w) / 24.0)
+        self.x0 = x0
+        self.d = (gaussian_blur(x0, sigma).clamp(0.0, 1.0) - x0).detach()
+        rms = float(self.d.pow(2).mean().sqrt())
+        # eps keeps its meaning (RMS pixel change per step): a step of eps/rms(d) in m changes pixels by ~eps RMS
+        self.scale = math.sqrt(h * w) / rms if rms > 0 else math.sqrt(h * w)
+        self.d_sq = self.d.pow(2).sum(1, keepdim=True)
+
+    def start(self) -> torch.Tensor:
+        return torch.zeros_like(self.x0[:, :1])
+
+    def image(self, m: torch.Tensor) -> torch.Tensor:
+        return self.x0 + m * self.d
+
+    def grad(self, g: torch.Tensor) -> torch.Tensor:
+        return (g * self.d).sum(1, keepdim=True)
+
+    def blur_amount(self, x: torch.Tensor) -> np.ndarray:
+        """Per-pixel amount m recovered from any image on the path (least squares over the channels)."""
+        m = ((x - self.x0) * self.d).sum(1, keepdim=True) / self.d_sq.clamp_min(1e-12)
+        m = torch.where(self.d_sq > 1e-12, m, torch.zeros_like(m)).clamp(0.0, 1.0)
+        return m[0, 0].detach().cpu().numpy().astype(np.float32)
+
+
+def _search(obj, opts, param, c, x, z, loss, grad, eps, budget, steps, stop, success, phase="search"):
+    """Gradient steps from coordinates ``c`` (image ``x``) until ``success(z_new, x_new)``.
+
+    Yields Steps; returns a _SearchOutcome. ``param`` maps coordinates to images and gradients back.
+    """
     adaptive = opts.mode == "adaptive"
     x0 = obj.x0
     for _ in range(budget):
         if stop():
-            return _SearchOutcome(CANCELLED, "cancelled by the user", x, z)
-        g = _direction(grad, opts)
+            return _SearchOutcome(CANCELLED, "cancelled by the user", x, z, c)
+        g = _direction(param.grad(grad), opts)
         if not torch.isfinite(g).all():
-            return _SearchOutcome(NONFINITE_GRADIENT, "the gradient is not finite (NaN or infinity); the model is numerically unstable here", x, z)
+            return _SearchOutcome(NONFINITE_GRADIENT, "the gradient is not finite (NaN or infinity); the model is numerically unstable here", x, z, c)
         norm = float(g.norm())
         if norm == 0.0 or not math.isfinite(norm):
             return _SearchOutcome(
                 ZERO_GRADIENT,
                 "the gradient is zero: the model's score does not change with any pixel here (a flat or saturated model)",
-                x, z,
+                x, z, c,
             )
         used = eps
-        x_new = (x - (eps * scale / norm) * g).clamp_(0.0, 1.0)
+        c_new = (c - (eps * param.scale / norm) * g).clamp_(0.0, 1.0)
+        x_new = param.image(c_new)
         if torch.equal(x_new, x):
-            return _SearchOutcome(STALLED, "every pixel the gradient points at is already at 0 or 1; the image cannot change further", x, z)
+            return _SearchOutcome(STALLED, "every pixel the gradient points at is already at its limit; the image cannot change further", x, z, c)
         z_new, loss_new, grad_new = obj.value_and_grad(x_new)
         flipped = success(z_new, x_new)
         accepted = True
@@ -517,7 +593,7 @@ def _search(obj, opts, x, z, loss, grad, eps, budget, scale, steps, stop, succes
             elif predicted > 0 and actual / predicted < 0.25:
                 eps *= 0.7
         if accepted:
-            x, z, loss, grad = x_new, z_new, loss_new, grad_new
+            c, x, z, loss, grad = c_new, x_new, z_new, loss_new, grad_new
             obj.last_x = x
         d = x - x0
         step = Step(
@@ -538,10 +614,10 @@ def _search(obj, opts, x, z, loss, grad, eps, budget, scale, steps, stop, succes
         finally:
             step._pixels = None
         if flipped:
-            return _SearchOutcome(FLIPPED, "", x, z)
+            return _SearchOutcome(FLIPPED, "", x, z, c)
         if eps < EPS_MIN:
-            return _SearchOutcome(STALLED, "the adaptive step length shrank to nothing without a flip (a local optimum)", x, z)
-    return _SearchOutcome(BUDGET, f"the decision did not flip within {budget} steps; raise the step budget or epsilon", x, z)
+            return _SearchOutcome(STALLED, "the adaptive step length shrank to nothing without a flip (a local optimum)", x, z, c)
+    return _SearchOutcome(BUDGET, f"the decision did not flip within {budget} steps; raise the step budget or epsilon", x, z, c)
 
 
 def _direction(grad: torch.Tensor, opts: ExplainOptions) -> torch.Tensor:
@@ -555,7 +631,7 @@ def _direction(grad: torch.Tensor, opts: ExplainOptions) -> torch.Tensor:
     return g
 
 
-def _eight_bit(obj, opts, x0, x_min, delta, state, scale, steps, stop):
+def _eight_bit(obj, opts, param, c_full, x0, x_min, delta, state, steps, stop):
     """Make sure the 8-bit quantised change still flips: grow alpha, then keep stepping. Returns float x."""
     if obj.flipped(obj.forward(_quantize_tensor(x_min))):
         return x_min
@@ -572,7 +648,7 @@ def _eight_bit(obj, opts, x0, x_min, delta, state, scale, steps, stop):
     x = x0 + delta
     z, loss, grad = obj.value_and_grad(x)
     outcome = yield from _search(
-        obj, opts, x, z, loss, grad, opts.epsilon, int(opts.extra_steps), scale, steps, stop,
+        obj, opts, param, c_full, x, z, loss, grad, opts.epsilon, int(opts.extra_steps), steps, stop,
         success=lambda z_new, x_new: obj.flipped(obj.forward(_quantize_tensor(x_new))),
         phase="eight_bit",
     )

@@ -23,11 +23,15 @@ def pixel_magnitude(delta: np.ndarray) -> np.ndarray:
     return np.abs(np.asarray(delta, dtype=np.float32)).sum(axis=2)
 
 
+def smoothed(values: np.ndarray, sigma: float | None = None) -> np.ndarray:
+    """An H x W map >= 0 blurred with ``sigma`` px (``None``: :func:`default_sigma`), float32."""
+    s = default_sigma(*values.shape) if sigma is None else float(sigma)
+    return np.maximum(blur_array(values, s), 0.0).astype(np.float32)
+
+
 def magnitude_map(delta: np.ndarray, sigma: float | None = None) -> np.ndarray:
     """Smoothed |δ| (summed over channels), H x W float32 >= 0. ``sigma=None`` uses :func:`default_sigma`."""
-    mag = pixel_magnitude(delta)
-    s = default_sigma(*mag.shape) if sigma is None else float(sigma)
-    return np.maximum(blur_array(mag, s), 0.0).astype(np.float32)
+    return smoothed(pixel_magnitude(delta), sigma)
 
 
 def signed_map(delta: np.ndarray) -> np.ndarray:
@@ -52,19 +56,6 @@ def dilate(mask: np.ndarray, radius: int) -> np.ndarray:
     t = torch.from_numpy(mask.astype(np.float32))[None, None]
     out = F.max_pool2d(t, 2 * radius + 1, stride=1, padding=radius)
     return out[0, 0].numpy() > 0.5
-
-
-def key_region(mask: np.ndarray, radius: int | None = None) -> np.ndarray:
-    """Key pixels grown into regions (scattered pixels become visible blobs)."""
-    r = max(1, round(max(mask.shape) / 300)) if radius is None else radius
-    return dilate(mask, r)
-
-
-def key_outline(mask: np.ndarray, radius: int | None = None) -> np.ndarray:
-    """Outline (H x W bool) around the key-pixel regions."""
-    region = key_region(mask, radius)
-    inner = ~dilate(~region, 1)
-    return region & ~inner
 
 
 # ---- colour maps (small LUTs; no matplotlib needed) ------------------------------------------------
@@ -97,18 +88,24 @@ def grayscale(pixels: np.ndarray) -> np.ndarray:
     return (pixels @ np.array([0.299, 0.587, 0.114], dtype=np.float32)).astype(np.float32)
 
 
-def magnitude_overlay(original: np.ndarray, delta: np.ndarray, sigma: float | None = None, opacity: float = 0.75) -> np.ndarray:
-    """Smoothed magnitude (inferno) over the dimmed greyscale original; H x W x 3 float32.
+def heat_overlay(original: np.ndarray, values: np.ndarray, opacity: float = 0.75) -> np.ndarray:
+    """A map as inferno heat over the dimmed greyscale photo; H x W x 3 float32 in [0, 1].
 
-    Opacity grows with the magnitude, so unchanged areas show the photo and the change stands out.
+    ``values``: H x W >= 0, normalised by its 99.5th percentile. Opacity grows with the value, so
+    unimportant areas show the photo and the important ones stand out.
     """
-    mag = magnitude_map(delta, sigma)
-    top = float(np.percentile(mag, 99.5)) if mag.size else 0.0
-    norm = np.clip(mag / top, 0, 1) if top > 0 else np.zeros_like(mag)
+    v = np.nan_to_num(np.asarray(values, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+    top = float(np.percentile(v, 99.5)) if v.size else 0.0
+    norm = np.clip(v / top, 0, 1) if top > 0 else np.zeros_like(v)
     heat = colorize(norm, INFERNO_LUT, 0.0, 1.0)
     base = 0.25 + 0.5 * grayscale(original)
-    a = (opacity * np.sqrt(norm))[..., None]
+    a = (float(opacity) * np.sqrt(norm))[..., None]
     return np.clip(base[..., None] * (1 - a) + heat * a, 0, 1).astype(np.float32)
+
+
+def magnitude_overlay(original: np.ndarray, delta: np.ndarray, sigma: float | None = None, opacity: float = 0.75) -> np.ndarray:
+    """Smoothed magnitude of the change (:func:`magnitude_map`) as :func:`heat_overlay`."""
+    return heat_overlay(original, magnitude_map(delta, sigma), opacity)
 
 
 def signed_overlay(delta: np.ndarray) -> tuple[np.ndarray, float]:
@@ -120,10 +117,16 @@ def signed_overlay(delta: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def key_pixel_overlay(original: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Dimmed original with key-pixel regions highlighted (original colours) and outlined in red."""
-    region = key_region(mask)
-    outline = key_outline(mask)
-    out = original * 0.35 + 0.1
-    out[region] = original[region]
-    out[outline] = np.array([1.0, 0.15, 0.1], dtype=np.float32)
-    return np.clip(out, 0, 1).astype(np.float32)
+    """Key pixels as bright yellow dots with a red outline over the dimmed greyscale photo; H x W x 3.
+
+    On large images the dots grow (1 px per 600 px of the long side) so they stay visible when the
+    view is scaled down.
+    """
+    mask = np.asarray(mask, dtype=bool)
+    r = max(1, round(max(mask.shape) / 600))
+    dots = dilate(mask, r - 1)
+    outline = dilate(mask, r) & ~dots
+    out = np.repeat((0.2 + 0.45 * grayscale(original))[..., None], 3, axis=2)
+    out[outline] = np.array([0.9, 0.15, 0.1], dtype=np.float32)
+    out[dots] = np.array([1.0, 0.9, 0.2], dtype=np.float32)
+    return out.astype(np.float32)

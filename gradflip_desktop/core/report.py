@@ -144,8 +144,8 @@ def _npy_bytes(a: np.ndarray) -> bytes:
 
 
 def importance_map(result: ExplainResult) -> np.ndarray:
-    """H x W float32: smoothed |δ| of the flipping change (what the default Difference view shows)."""
-    return maps.magnitude_map(result.delta)
+    """H x W float32 map the default Difference view shows (:meth:`ExplainResult.importance_map`)."""
+    return result.importance_map()
 
 
 # ---- figure -------------------------------------------------------------------------------------------
@@ -178,7 +178,7 @@ def render_figure(result: ExplainResult, panel_height: int = 360) -> np.ndarray:
     panels = [
         (orig, "Original", _fmt_pred(result.original)),
         (adjusted, "Adjusted", _fmt_pred(result.final)),
-        (maps.magnitude_overlay(orig, result.delta), "Where it changed", describe_change(result)),
+        (maps.heat_overlay(orig, result.importance_map()), "Where it changed", describe_change(result)),
     ]
     kp = result.key_pixels
     if kp is not None:
@@ -251,7 +251,7 @@ def write_result_set(
     rec["files"] = {suffix.strip(".").split(".")[0]: p.name for suffix, p in paths.items()}
     payloads = {
         ".adjusted.png": png_bytes(result.adjusted_uint8),
-        ".difference.png": png_bytes(maps.magnitude_overlay(result.original_pixels, result.delta)),
+        ".difference.png": png_bytes(maps.heat_overlay(result.original_pixels, result.importance_map())),
         ".figure.png": png_bytes(render_figure(result)),
         ".delta.npy": _npy_bytes(result.delta.astype(np.float32)),
         ".importance.npy": _npy_bytes(importance_map(result).astype(np.float32)),

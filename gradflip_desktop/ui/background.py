@@ -47,6 +47,7 @@ class DiffRequest:
     adjusted: np.ndarray | None = None
     key_pixels: object | None = None  # KeyPixels; with key_count the mask is key_pixels.mask_for(key_count)
     key_count: int | None = None
+    blur_amount: np.ndarray | None = None  # H x W importance of a "blur"-style result (shown instead of |Δ|)
 
 
 @dataclass
@@ -108,10 +109,13 @@ def render_difference(req: DiffRequest) -> DiffImage:
         out = orig * (1 - o) + over * o
         return DiffImage(req.token, req.mode, to_uint8(out), None, None)
     # magnitude (also the key-pixel view until the key pixels are known)
-    mag = maps.magnitude_map(delta)
-    top = float(np.percentile(mag, 99.5)) if mag.size else 0.0
-    out = maps.magnitude_overlay(orig, delta, None, o)
-    bar = ColorBar(maps.INFERNO_LUT, 0.0, max(top, 1e-12) * 255, "smoothed |Δ| (8-bit levels)")
+    if req.blur_amount is not None:
+        imp, scale, what = req.blur_amount, 100.0, "blur amount (%)"
+    else:
+        imp, scale, what = maps.magnitude_map(delta), 255.0, "smoothed |Δ| (8-bit levels)"
+    top = float(np.percentile(imp, 99.5)) if imp.size else 0.0
+    out = maps.heat_overlay(orig, imp, o)
+    bar = ColorBar(maps.INFERNO_LUT, 0.0, max(top, 1e-12) * scale, what)
     note = "key pixels are found after the flip" if req.mode == KEY_PIXELS else ""
     return DiffImage(req.token, req.mode, to_uint8(out), bar, None, note)
 

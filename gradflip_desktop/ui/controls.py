@@ -116,6 +116,9 @@ class ControlsPanel(QWidget):
         self.target_class.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.target_class.lineEdit().setPlaceholderText("type a class name")
         self.group = QComboBox()
+        self.style = QComboBox()
+        self.style.addItem("Free (any pixel change)", "free")
+        self.style.addItem("Blur (remove detail)", "blur")
         self.mode = QComboBox()
         self.mode.addItem("Adaptive", "adaptive")
         self.mode.addItem("Fixed ε", "fixed")
@@ -152,6 +155,7 @@ class ControlsPanel(QWidget):
         self.group_label = QLabel("&Group")
         self.group_label.setBuddy(self.group)
         form.addRow(self.group_label, self.group)
+        form.addRow("St&yle", self.style)
         form.addRow("Step &mode", self.mode)
         form.addRow("&ε (step)", self.epsilon)
         form.addRow("Step &budget", self.max_steps)
@@ -211,6 +215,12 @@ class ControlsPanel(QWidget):
             "Gaussian σ (pixels) applied to the gradient before each step. The raw gradient (off) finds the "
             "smallest change, but it looks like noise; a larger σ gives a smoother change that reads as "
             "shapes, at a larger L2 (more change is needed to flip)." + default("smoothing", lambda v: "off" if not v else f"{v:g} px")
+        )
+        self.style.setToolTip(
+            "Free: the textbook method, every pixel may move in any direction (the smallest change, which "
+            "looks like noise). Blur: each pixel may only move toward a blurred copy of the photo, by its own "
+            "amount; the change removes detail, and the blur amount per pixel is the importance map (larger "
+            "L2, but it points at regions a person can read)." + default("style")
         )
         self.coarse.setToolTip(
             "Coarse-to-fine factor f: each step is the gradient averaged over f × f pixel blocks and "
@@ -295,6 +305,7 @@ class ControlsPanel(QWidget):
             target_mode=self.target_mode.currentData(),
             target_class=self.target_class.currentText().strip(),
             group=self.group.currentData() or self.group.currentText(),
+            style=self.style.currentData(),
             mode=self.mode.currentData(),
             epsilon=float(self.epsilon.value()),
             max_steps=int(self.max_steps.value()),
@@ -328,6 +339,8 @@ class ControlsPanel(QWidget):
         if self.group.findData(s.group) < 0 and s.group:
             self.group.addItem(f"any {s.group}", s.group)
         _select(self.group, s.group)
+        if s.style is not None:
+            _select(self.style, s.style)
         if s.mode is not None:
             _select(self.mode, s.mode)
         if s.epsilon is not None:

@@ -290,8 +290,8 @@ class Engine(QObject):
         panels = [
             ComparePanel(
                 "GradFlip",
-                _to_uint8(heat_overlay(original, maps.magnitude_map(result.delta))),
-                f"where the flipping change concentrates (smoothed |Δ|, L2 {result.l2:.3f})",
+                _to_uint8(heat_overlay(original, result.importance_map())),
+                f"where the flipping change concentrates ({'blur amount' if result.blur_amount is not None else 'smoothed |Δ|'}, L2 {result.l2:.3f})",
             )
         ]
         if clf is None or clf.labels != result.labels:

@@ -796,10 +796,12 @@ class MainWindow(QMainWindow):
         original, delta, mask, adjusted = self._diff_source
         self._diff_token += 1
         kp = self._key_pixels if adjusted is None else None
+        result = self.result if adjusted is None else None
         self.background.render(
             DiffRequest(
                 self._diff_token, self.views.mode, original, delta, mask, self.views.opacity, self.views.gain, adjusted,
                 kp, self.views.key_count if kp is not None else None,
+                None if result is None else result.blur_amount,
             )
         )
 

@@ -23,7 +23,7 @@ MAX_RECENT = 10
 
 
 # RunSettings fields whose defaults belong to the core's ExplainOptions (None = "the core's default")
-CORE_FIELDS = ("mode", "epsilon", "max_steps", "smoothing", "coarse")
+CORE_FIELDS = ("style", "mode", "epsilon", "max_steps", "smoothing", "coarse")
 
 
 @dataclass
@@ -34,7 +34,7 @@ class RunSettings:
     ``target_class`` up until it wins) or ``"group"`` (push the group ``group`` down, e.g. "any cat").
     mode: ``"adaptive"`` or ``"fixed"``; epsilon: step length in RMS pixel units; max_steps:
     gradient-evaluation budget; smoothing: Gaussian σ (px) applied to the gradient; coarse:
-    coarse-to-fine factor (1 = off); device: ``"cpu"``, ``"cuda"``, ...
+    coarse-to-fine factor (1 = off); style: ``"free"`` or ``"blur"`` (ExplainOptions.style); device: ``"cpu"``, ``"cuda"``, ...
 
     The explanation settings (:data:`CORE_FIELDS`) default to ``None``, which means the core's default
     (``ExplainOptions()``): their values live in one place, the core. The panel shows them once the
@@ -44,6 +44,7 @@ class RunSettings:
     target_mode: str = TARGET_TOP
     target_class: str = ""
     group: str = "cat"
+    style: str | None = None
     mode: str | None = None
     epsilon: float | None = None
     max_steps: int | None = None
@@ -68,7 +69,7 @@ class RunSettings:
             if not self.group.strip():
                 raise ValueError("choose a class group (Target: a class group)")
             group = self.group.strip()
-        kinds = {"mode": str, "epsilon": float, "max_steps": int, "smoothing": float, "coarse": int}
+        kinds = {"style": str, "mode": str, "epsilon": float, "max_steps": int, "smoothing": float, "coarse": int}
         chosen = {k: kinds[k](getattr(self, k)) for k in CORE_FIELDS if getattr(self, k) is not None}
         return ExplainOptions(target=target, group=group, **chosen)
 
@@ -83,7 +84,7 @@ class RunSettings:
     @classmethod
     def load(cls, settings: QSettings) -> "RunSettings":
         """The saved settings; missing or invalid explanation settings are None (the core's default)."""
-        kinds = {"target_mode": str, "target_class": str, "group": str, "mode": str, "epsilon": float,
+        kinds = {"target_mode": str, "target_class": str, "group": str, "style": str, "mode": str, "epsilon": float,
                  "max_steps": int, "smoothing": float, "coarse": int, "device": str}
         values: dict[str, Any] = {}
         for f in fields(cls):
@@ -98,6 +99,7 @@ class RunSettings:
         if out.target_mode not in TARGET_MODES:
             out.target_mode = TARGET_TOP
         checks = {
+            "style": lambda v: v in ("free", "blur"),
             "mode": lambda v: v in ("adaptive", "fixed"),
             "epsilon": lambda v: 0 < v <= 0.25,
             "max_steps": lambda v: 1 <= v <= 100_000,

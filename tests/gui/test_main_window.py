@@ -288,7 +288,8 @@ def core_defaults() -> RunSettings:
     from gradflip_desktop.core.explain import ExplainOptions
 
     o = ExplainOptions()
-    return RunSettings(mode=o.mode, epsilon=o.epsilon, max_steps=o.max_steps, smoothing=o.smoothing, coarse=o.coarse)
+    return RunSettings(style=o.style, mode=o.mode, epsilon=o.epsilon, max_steps=o.max_steps, smoothing=o.smoothing,
+                       coarse=o.coarse)
 
 
 def test_panel_shows_the_core_defaults(window):
@@ -296,14 +297,15 @@ def test_panel_shows_the_core_defaults(window):
     c = window.controls
     expected = core_defaults()
     shown = c.settings()
-    assert (shown.mode, shown.epsilon, shown.max_steps, shown.smoothing, shown.coarse) == (
-        expected.mode, expected.epsilon, expected.max_steps, expected.smoothing, expected.coarse)
+    assert (shown.style, shown.mode, shown.epsilon, shown.max_steps, shown.smoothing, shown.coarse) == (
+        expected.style, expected.mode, expected.epsilon, expected.max_steps, expected.smoothing, expected.coarse)
     assert c.epsilon.value() == pytest.approx(expected.epsilon)
     assert c.coarse.value() == expected.coarse and c.coarse.text() == "off"
     # the tooltips explain the trade-off of the readable styles
     for box in (c.smoothing, c.coarse):
         tip = box.toolTip()
         assert "L2" in tip and "smooth" in tip.lower()
+    assert "blurred copy" in c.style.toolTip() and "L2" in c.style.toolTip()
     assert "block" in c.coarse.toolTip()
 
 
@@ -311,8 +313,8 @@ def test_settings_persist_and_reset(qtbot, window, settings):
     c = window.controls
     assert c.group.count() >= 2 and c.group.findData("cat") >= 0  # groups from the model
     assert c.target_class.count() == 1000
-    chosen = RunSettings(target_mode=TARGET_GROUP, group="dog", mode="fixed", epsilon=0.002, max_steps=77,
-                         smoothing=2.5, coarse=8)
+    chosen = RunSettings(target_mode=TARGET_GROUP, group="dog", style="blur", mode="fixed", epsilon=0.002,
+                         max_steps=77, smoothing=2.5, coarse=8)
     c.set_settings(chosen)
     assert c.settings() == chosen
     assert not c.group.isHidden() and c.target_class.isHidden()

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from gradflip_desktop.core import explain as ex
+from gradflip_desktop.core import maps
 from gradflip_desktop.core.models import Classifier, ModelError, PixelSpaceModel, Preprocessing
 
 from conftest import make_tiny
@@ -238,3 +239,23 @@ def test_coarse_to_fine_change_is_blocky_smooth(tiny, tiny_image):
     assert float((back - t).norm() / t.norm()) < 0.35
     with pytest.raises(ValueError, match="coarse"):
         ex.ExplainOptions(coarse=0).validate()
+
+
+def test_blur_style_only_moves_pixels_toward_the_blurred_copy(tiny, tiny_image):
+    from gradflip_desktop.core.filters import blur_array
+
+    opts = ex.ExplainOptions(style="blur", blur_sigma=3.0, epsilon=0.01, max_steps=300)
+    res = ex.run(tiny, tiny_image, opts)
+    assert res.status == ex.FLIPPED
+    m = res.blur_amount
+    assert m is not None and m.shape == tiny_image.shape[:2]
+    assert m.min() >= 0 and m.max() <= 1 and m.max() > 0
+    blurred = np.clip(blur_array(tiny_image, 3.0), 0, 1)
+    # every changed pixel lies on the segment from the photo to its blurred copy, by the reported amount
+    np.testing.assert_allclose(res.adjusted_pixels, tiny_image + m[..., None] * (blurred - tiny_image), atol=2e-5)
+    np.testing.assert_allclose(res.importance_map(), maps.smoothed(m), atol=1e-6)
+    free = ex.run(tiny, tiny_image, ex.ExplainOptions(epsilon=0.01, max_steps=300))
+    assert free.blur_amount is None
+    np.testing.assert_allclose(free.importance_map(), maps.magnitude_map(free.delta))
+    with pytest.raises(ValueError, match="style"):
+        ex.ExplainOptions(style="wavy").validate()
