@@ -109,8 +109,8 @@ def render_difference(req: DiffRequest) -> DiffImage:
         out = orig * (1 - o) + over * o
         return DiffImage(req.token, req.mode, to_uint8(out), None, None)
     # magnitude (also the key-pixel view until the key pixels are known)
-    if req.blur_amount is not None:
-        imp, scale, what = req.blur_amount, 100.0, "blur amount (%)"
+    if req.blur_amount is not None:  # smoothed exactly as ExplainResult.importance_map() does
+        imp, scale, what = maps.smoothed(req.blur_amount), 100.0, "blur amount (%)"
     else:
         imp, scale, what = maps.magnitude_map(delta), 255.0, "smoothed |Δ| (8-bit levels)"
     top = float(np.percentile(imp, 99.5)) if imp.size else 0.0
