@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
+from .background import box_downsample, lower_thread_priority
 from .settings import RunSettings
 
 if TYPE_CHECKING:  # torch-importing modules are never imported on the GUI thread at start-up
@@ -68,6 +69,9 @@ class StepBatch:
     budget: int
     phase: str = "search"
     preview_uint8: np.ndarray | None = None  # the same preview as 8-bit, ready to show
+    # preview_uint8 reduced to about the size the Adjusted panel shows, by (x, y) factor (so the GUI
+    # thread need not downsample it when painting); the full-size preview_uint8 stays what is shown
+    preview_reduced: dict[tuple[int, int], np.ndarray] | None = None
 
 
 @dataclass
@@ -163,6 +167,7 @@ class Engine(QObject):
         self._choices: list[tuple[str, str, str]] | None = None
         self._key_lock = threading.Lock()
         self._key_pending: KeyPixelQuery | None = None
+        self.preview_factor = 1  # set by the window (any thread): the Adjusted panel's display factor
 
     def submit_key_query(self, query: KeyPixelQuery) -> None:
         """Store the newest key-pixel query (any thread); ``evaluate_key_pixels`` answers the newest only."""
@@ -357,7 +362,9 @@ class Engine(QObject):
                 batch.append(step)
                 if preview is not None or now - last_emit >= BATCH_INTERVAL_S:
                     u8 = None if preview is None else _to_uint8(preview)
-                    self.step.emit(run_id, StepBatch(batch, preview, budget, step.phase, u8))
+                    f = self.preview_factor
+                    reduced = {(f, f): box_downsample(u8, f)} if u8 is not None and f > 1 else None
+                    self.step.emit(run_id, StepBatch(batch, preview, budget, step.phase, u8, reduced))
                     batch, last_emit = [], now
             if batch:
                 self.step.emit(run_id, StepBatch(batch, None, budget, batch[-1].phase))
@@ -456,6 +463,7 @@ class EngineHost(QObject):
         self._key.connect(self.engine.evaluate_key_pixels)
         self._compare.connect(self.engine.compare)
         self.thread.finished.connect(self.engine.deleteLater)
+        self.thread.started.connect(lower_thread_priority, Qt.ConnectionType.DirectConnection)
         self._next_id = 0
         self._running = False
 
@@ -494,6 +502,10 @@ class EngineHost(QObject):
 
     def cancel(self, run_id: int) -> None:
         self.engine.cancel(run_id)
+
+    def set_preview_factor(self, factor: int) -> None:
+        """The Adjusted panel's display factor: live previews come with a copy reduced by it."""
+        self.engine.preview_factor = max(1, int(factor))
 
     def shutdown(self) -> None:
         """Cancel everything, let the thread finish its current step, and wait. Never terminates."""

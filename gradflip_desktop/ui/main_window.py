@@ -57,6 +57,9 @@ if TYPE_CHECKING:
 
 APP_NAME = "GradFlip"
 MAX_MODEL_FILES = 8  # model files remembered in the picker
+# The live Difference view (during a run) is redrawn at most this often: a 1024 px map is ~70 ms of
+# CPU in the background thread, which on a small machine competes with the model and the GUI thread.
+LIVE_DIFF_INTERVAL_S = 0.3
 IMAGE_PATTERNS = ("png", "jpg", "jpeg", "bmp", "gif", "tif", "tiff", "webp", "ppm", "pgm", "pbm", "tga", "ico")
 # Both cases: the non-native Qt dialog filters case-sensitively on Linux ("PHOTO.JPG").
 IMAGE_FILTER = (
@@ -112,6 +115,7 @@ class MainWindow(QMainWindow):
         self._shown_token = 0
         self._diff_token = 0
         self._diff_shown = 0
+        self._live_diff_t = 0.0  # when the live Difference view was last requested
         # (original, delta or None, key-pixel mask or None, adjusted or None) of the Difference view
         self._diff_source: tuple | None = None
         self._pending_export: tuple[str, bool] | None = None
@@ -635,6 +639,8 @@ class MainWindow(QMainWindow):
         self.running = True
         self._run_start = None
         self._run_t0 = time.perf_counter()
+        self._live_diff_t = 0.0
+        self.engine.set_preview_factor(self.views.original.display_factor())
         self.run_id = self.engine.explain(self.image.pixels, settings)
         self.views.clear_result()
         self.views.adjusted.set_image(self._image_u8)
@@ -706,9 +712,13 @@ class MainWindow(QMainWindow):
         )
         self.views.set_change_caption(f"L2 {last.l2:.3f} · max {last.linf * 255:.1f}/255 (so far)")
         if batch.preview is not None and self.image is not None:
-            self.views.adjusted.set_image(batch.preview_uint8)
+            self.views.adjusted.set_image(batch.preview_uint8, reduced=batch.preview_reduced)
+            self.engine.set_preview_factor(self.views.original.display_factor())
             self._diff_source = (self.image.pixels, None, None, batch.preview)
-            self._request_diff()
+            now = time.perf_counter()
+            if now - self._live_diff_t >= LIVE_DIFF_INTERVAL_S:  # the finished result is drawn in any case
+                self._live_diff_t = now
+                self._request_diff()
 
     def _on_finished(self, run_id: int, outcome: RunOutcome) -> None:
         if run_id != self.run_id:
@@ -802,6 +812,7 @@ class MainWindow(QMainWindow):
                 self._diff_token, self.views.mode, original, delta, mask, self.views.opacity, self.views.gain, adjusted,
                 kp, self.views.key_count if kp is not None else None,
                 None if result is None else result.blur_amount,
+                reduce=self.views.original.display_factor() if adjusted is not None else 1,
             )
         )
 

@@ -470,3 +470,28 @@ def test_signals_cannot_exhaust_the_refcount_of_true():
     if leaks and sys.version_info < (3, 12):
         assert ui.BOOL_REFCOUNT_GUARD
         assert sys.getrefcount(True) > 1 << 39
+
+
+def test_live_difference_reduced_and_box_downsample():
+    """Live previews: the Difference map drawn at the panel's size is the full map, block-averaged;
+    the fast 8-bit downsampling of the image panels is pyqtgraph's mean, rounded."""
+    import pyqtgraph.functions as pgfn
+
+    from gradflip_desktop.ui.background import MAGNITUDE, SIGNED, DiffRequest, box_downsample, render_difference
+
+    rng = np.random.default_rng(1)
+    u8 = rng.integers(0, 256, (61, 95, 3), dtype=np.uint8)
+    ref = pgfn.downsample(pgfn.downsample(u8, 3, axis=1), 2, axis=0)
+    got = box_downsample(u8, 3, 2)
+    assert got.dtype == np.uint8 and got.shape == ref.shape
+    assert np.abs(got.astype(np.float64) - ref).max() <= 0.5
+    orig = rng.random((120, 180, 3), dtype=np.float32)
+    adj = np.clip(orig + rng.normal(0, 0.01, orig.shape).astype(np.float32), 0, 1)
+    full = render_difference(DiffRequest(1, MAGNITUDE, orig, None, adjusted=adj))
+    live = render_difference(DiffRequest(1, MAGNITUDE, orig, None, adjusted=adj, reduce=2))
+    assert full.extent is None and live.extent == (180, 120)
+    assert live.rgb.shape == (60, 90, 3)
+    diff = np.abs(live.rgb.astype(np.float32) - box_downsample(full.rgb, 2).astype(np.float32))
+    assert diff.mean() < 6, diff.mean()
+    # the per-pixel modes stay full size
+    assert render_difference(DiffRequest(1, SIGNED, orig, None, adjusted=adj, reduce=2)).rgb.shape == orig.shape
