@@ -75,8 +75,25 @@ def _utf8_locale() -> None:
             del os.environ["LC_ALL"]
 
 
+def _display_problem() -> str | None:
+    """Why no window can be shown here (Linux without X11/Wayland and no Qt platform chosen), or None."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "gradflip: no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set).\n"
+        "Run it in a desktop session, or use the command line: gradflip classify IMAGE, "
+        "gradflip explain IMAGE --out DIR (see gradflip explain --help)."
+    )
+
+
 def run_gui(path: str | None = None) -> int:
     _timing("main")
+    problem = _display_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     _utf8_locale()
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication

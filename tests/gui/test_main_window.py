@@ -495,3 +495,18 @@ def test_live_difference_reduced_and_box_downsample():
     assert diff.mean() < 6, diff.mean()
     # the per-pixel modes stay full size
     assert render_difference(DiffRequest(1, SIGNED, orig, None, adjusted=adj, reduce=2)).rgb.shape == orig.shape
+
+
+def test_no_display_is_a_clear_message_not_a_qt_abort(monkeypatch, capsys):
+    import sys as _sys
+
+    from gradflip_desktop import app
+
+    monkeypatch.setattr(_sys, "platform", "linux")
+    for var in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(var, raising=False)
+    assert app.run_gui(None) == 2
+    err = capsys.readouterr().err
+    assert "no display" in err and "gradflip explain" in err
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    assert app._display_problem() is None
