@@ -27,7 +27,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _positive_int(text: str) -> int:
-    v = int(text)
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
     if v < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {v}")
     return v
@@ -153,7 +156,7 @@ def _explain(args) -> int:
     from .core import explain as ex
     from .core.images import ImageError, load_image
     from .core.models import ModelError
-    from .core.report import ReportError, result_paths, write_result_set
+    from .core.report import ReportError, result_paths, safe_name, write_result_set
 
     opts = ex.ExplainOptions(
         target=args.target,
@@ -176,6 +179,7 @@ def _explain(args) -> int:
         return EXIT_BAD_INPUT
     clf = _load_model(args)
     codes, records = [], []
+    claimed: dict[str, str] = {}  # result name (case-folded) -> the input that wrote it in this run
     for path in args.images:
         try:
             img = load_image(path, max_side=args.max_side, max_pixels=args.max_pixels)
@@ -183,7 +187,24 @@ def _explain(args) -> int:
             _err(str(exc))
             codes.append(EXIT_BAD_INPUT)
             continue
-        existing = [p for p in result_paths(args.out, img.name).values() if p.exists()]
+        stem = safe_name(img.name)
+        if stem.casefold() in claimed:  # never overwrite a result set this same run wrote (even with --force)
+            first = claimed[stem.casefold()]
+            if Path(first).resolve() == Path(path).resolve():
+                print(f"gradflip: note: {path} is listed twice; explained once", file=sys.stderr)
+                continue
+            _err(
+                f"{path}: its results would be named {stem!r} like those of {first} in this run; "
+                "rename one or explain them into different --out folders"
+            )
+            codes.append(EXIT_BAD_INPUT)
+            continue
+        try:
+            existing = [p for p in result_paths(args.out, img.name).values() if p.exists()]
+        except OSError as exc:  # e.g. a name too long for the file system
+            _err(f"cannot write the results to {args.out}: {exc.strerror or exc}")
+            codes.append(EXIT_BAD_INPUT)
+            continue
         if existing and not args.force:
             _err(f"{len(existing)} result file(s) for {img.name!r} already exist in {args.out}; use --force to overwrite")
             codes.append(EXIT_BAD_INPUT)
@@ -210,6 +231,7 @@ def _explain(args) -> int:
             _err(str(exc))
             codes.append(EXIT_BAD_INPUT)
             continue
+        claimed[stem.casefold()] = str(path)
         if result.flipped:
             kp = result.key_pixels
             key = f", key pixels {kp.count:,} ({100 * kp.fraction:.2f} %)" if kp else ""

@@ -90,8 +90,8 @@ class ExplainOptions:
     def validate(self) -> None:
         if self.mode not in ("adaptive", "fixed"):
             raise ValueError(f"step mode must be 'adaptive' or 'fixed', not {self.mode!r}")
-        if not (math.isfinite(self.epsilon) and 0 < self.epsilon <= EPS_MAX):
-            raise ValueError(f"epsilon must be in (0, {EPS_MAX}], not {self.epsilon}")
+        if not (math.isfinite(self.epsilon) and EPS_MIN <= self.epsilon <= EPS_MAX):
+            raise ValueError(f"epsilon must be in [{EPS_MIN:g}, {EPS_MAX}], not {self.epsilon}")
         if not (1 <= int(self.max_steps) <= 100_000):
             raise ValueError(f"max_steps must be between 1 and 100000, not {self.max_steps}")
         if not (math.isfinite(self.smoothing) and 0 <= self.smoothing <= 100):
@@ -338,6 +338,8 @@ def explain(
     pixels = image.pixels if isinstance(image, ImageData) else np.asarray(image, dtype=np.float32)
     if pixels.ndim != 3 or pixels.shape[2] != 3:
         raise ValueError(f"image must be H x W x 3, got {pixels.shape}")
+    if pixels.size == 0:
+        raise ValueError(f"image is empty (shape {pixels.shape})")
     if not np.all(np.isfinite(pixels)) or pixels.min() < 0 or pixels.max() > 1:
         raise ValueError("image pixels must be finite and lie in [0, 1]")
     t_start = time.perf_counter()
@@ -493,7 +495,13 @@ def explain(
 
 
 def _quantize_tensor(x: torch.Tensor) -> torch.Tensor:
-    return torch.round(x * 255.0) / 255.0
+    """What saving as 8-bit PNG and loading back gives: rounds exactly like :func:`images.to_uint8`
+    (x·255 in float64; in float32 a few values per million round to the other level, so the image
+    tested would differ from the PNG saved)."""
+    if x.device.type == "mps":  # no float64 on Apple GPUs
+        return _quantize_tensor(x.cpu()).to(x.device)
+    levels = torch.round(x.double() * 255.0).clamp_(0.0, 255.0)
+    return levels.to(x.dtype) / 255.0
 
 
 @dataclass

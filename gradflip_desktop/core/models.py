@@ -210,17 +210,21 @@ class Classifier:
                 raise ModelError(f"class index {i} out of range (0–{self.num_classes - 1})")
             return i
         q = str(query).strip()
+        if not q:
+            raise ModelError("the class name is empty; give a class label or index")
         if q in self.labels:
             return self.labels.index(q)
         low = [lab.lower() for lab in self.labels]
-        if q.lower() in low:
-            return low.index(q.lower())
-        hits = [i for i, lab in enumerate(low) if lab.startswith(q.lower())]
+        hits = [i for i, lab in enumerate(low) if lab == q.lower()]
+        if not hits:
+            hits = [i for i, lab in enumerate(low) if lab.startswith(q.lower())]
         if len(hits) == 1:
             return hits[0]
         if hits:
-            shown = ", ".join(self.labels[i] for i in hits[:5])
-            raise ModelError(f"class {q!r} is ambiguous: {shown}{' …' if len(hits) > 5 else ''}")
+            shown = ", ".join(f"{self.labels[i]} ({i})" for i in hits[:5])
+            raise ModelError(
+                f"class {q!r} is ambiguous: {shown}{' …' if len(hits) > 5 else ''}; give the exact label or the index"
+            )
         raise ModelError(f"no class named {q!r} in model {self.name}")
 
     def find_group(self, spec: str | Sequence[int]) -> tuple[str, list[int]]:
@@ -235,23 +239,33 @@ class Classifier:
                 idx = sorted(set(self.groups[name]))
             else:
                 try:
-                    idx = parse_ranges(key)
+                    idx = parse_ranges(key, limit=self.num_classes)
                 except ValueError:
                     known = ", ".join(sorted(self.groups)) or "none"
                     raise ModelError(
                         f"unknown class group {key!r}; known groups: {known}; or give index ranges like 281-285"
                     ) from None
                 name = f"classes {format_ranges(idx)}"
+        if not idx:
+            raise ModelError("a class group needs at least one class")
         bad = [i for i in idx if not 0 <= i < self.num_classes]
-        if bad or not idx:
+        if bad:
             raise ModelError(f"class group {name!r} has indices outside 0–{self.num_classes - 1}")
         if len(idx) == self.num_classes:
             raise ModelError("a class group cannot contain every class")
         return name, idx
 
 
-def parse_ranges(text: str) -> list[int]:
-    """``"281-285, 290"`` -> ``[281, 282, 283, 284, 285, 290]``."""
+MAX_RANGE = 1_000_000  # widest index range parse_ranges expands without a class count
+
+
+def parse_ranges(text: str, limit: int | None = None) -> list[int]:
+    """``"281-285, 290"`` -> ``[281, 282, 283, 284, 285, 290]``.
+
+    ``limit``: the number of classes; a range reaching past it is not expanded beyond ``limit`` (its
+    end is kept as the one out-of-range index, for the caller's message), so ``0-99999999999`` cannot
+    exhaust memory; without ``limit`` a range wider than ``MAX_RANGE`` is a ValueError.
+    """
     out: set[int] = set()
     for part in text.replace(";", ",").split(","):
         part = part.strip()
@@ -262,6 +276,11 @@ def parse_ranges(text: str) -> list[int]:
             lo, hi = int(a), int(b)
             if hi < lo:
                 raise ValueError(part)
+            if limit is not None and hi >= limit:
+                out.add(hi)  # out of range: reported by the caller
+                hi = max(lo - 1, limit - 1)
+            elif limit is None and hi - lo >= MAX_RANGE:
+                raise ValueError(f"{part}: a range of more than {MAX_RANGE:,} classes")
             out.update(range(lo, hi + 1))
         else:
             out.add(int(part))
@@ -386,6 +405,11 @@ def load_classifier(spec: str | None = None, device: str | torch.device = "cpu",
     """Load a classifier by registry name (``None`` or ``"efficientnet-lite0"`` is the default) or file path."""
     name = (spec or DEFAULT_MODEL).strip()
     if name.lower() in MODEL_REGISTRY:
+        if options:
+            raise ModelError(
+                f"the model options ({', '.join(sorted(options))}) apply to model files only, not to the built-in "
+                f"model {name!r}; pass --model FILE"
+            )
         resolve_device(device)  # fail early with a clear message
         return MODEL_REGISTRY[name.lower()](device=device)
     from . import model_files  # noqa: PLC0415 - file formats are loaded on demand

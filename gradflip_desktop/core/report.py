@@ -236,13 +236,18 @@ def write_result_set(
     """
     out = Path(out_dir)
     try:
+        if out.exists() and not out.is_dir():
+            raise ReportError(f"cannot create the folder {out}: a file of that name exists (not a folder)")
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ReportError(f"cannot create the folder {out}: {exc.strerror or exc}") from None
     if not out.is_dir():
         raise ReportError(f"{out} is not a folder")
     paths = result_paths(out, name)
-    existing = [p for p in paths.values() if p.exists()]
+    try:
+        existing = [p for p in paths.values() if p.exists()]
+    except OSError as exc:  # e.g. ENAMETOOLONG
+        raise ReportError(f"cannot write the results to {out}: {exc.strerror or exc}") from None
     if existing and not force:
         raise FileExistsError(
             f"{len(existing)} result file(s) already exist in {out} (e.g. {existing[0].name}); use --force to overwrite"
