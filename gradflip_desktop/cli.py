@@ -22,8 +22,7 @@ EXIT_OK, EXIT_NOT_FLIPPED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one clear line, exit 2
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_BAD_INPUT, f"gradflip: error: {message}\n")
+        self.exit(EXIT_BAD_INPUT, f"gradflip: error: {message} (see {self.prog} --help)\n")
 
 
 def _positive_int(text: str) -> int:
@@ -119,6 +118,8 @@ def _classify(args) -> int:
             _err(str(exc))
             code = EXIT_BAD_INPUT
             continue
+        for w in img.warnings:
+            print(f"gradflip: note: {Path(path).name}: {w}", file=sys.stderr)
         preds = clf.classify(img.pixels, k=args.top)
         if args.json:
             out.append({"image": str(path), "top": [p.to_dict() for p in preds]})
@@ -127,7 +128,8 @@ def _classify(args) -> int:
             for p in preds:
                 print(f"  {100 * p.probability:6.2f} %  {p.label}  ({p.index})")
     if args.json:
-        print(json.dumps(out[0] if len(out) == 1 else out, indent=2, ensure_ascii=False))
+        # one image: an object; several: a list (one entry per image that could be read)
+        print(json.dumps(out[0] if len(args.images) == 1 and out else out, indent=2, ensure_ascii=False))
     return code
 
 
@@ -246,8 +248,8 @@ def _explain(args) -> int:
             codes.append(EXIT_NOT_FLIPPED)
         if args.json:
             records.append(json.loads(written[-1].read_text(encoding="utf-8")))
-    if args.json and records:
-        print(json.dumps(records[0] if len(records) == 1 else records, indent=2, ensure_ascii=False))
+    if args.json and (records or len(args.images) > 1):
+        print(json.dumps(records[0] if len(args.images) == 1 else records, indent=2, ensure_ascii=False))
     if EXIT_BAD_INPUT in codes:
         return EXIT_BAD_INPUT
     return EXIT_NOT_FLIPPED if EXIT_NOT_FLIPPED in codes else EXIT_OK

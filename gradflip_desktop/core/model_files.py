@@ -468,6 +468,8 @@ def detect_format(path: str | os.PathLike) -> str:
             head = fh.read(4)
     except OSError as exc:
         raise ModelError(f"cannot read model file {p}: {exc.strerror or exc}") from None
+    if not head:
+        raise ModelError(f"{p.name} is empty (0 bytes)")
     if head.startswith(b"PK\x03\x04"):
         try:
             with zipfile.ZipFile(p) as zf:

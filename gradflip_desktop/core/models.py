@@ -204,6 +204,8 @@ class Classifier:
 
     def find_class(self, query: str | int) -> int:
         """Class index from an index or a label (exact, then case-insensitive, then unique prefix)."""
+        if isinstance(query, (bool, np.bool_)):
+            raise ModelError(f"a class is an index or a label, not {query!r}")
         if isinstance(query, (int, np.integer)) or (isinstance(query, str) and query.strip().isdigit()):
             i = int(query)
             if not 0 <= i < self.num_classes:

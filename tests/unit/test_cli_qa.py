@@ -107,8 +107,8 @@ def test_same_image_twice_is_explained_once(tiny_cli, tmp_path, capsys):
     out = tmp_path / "out"
     code = cli.main(["explain", str(a), str(a), "--out", str(out), "-q", "--json", "--no-key-pixels"])
     io = capsys.readouterr()
-    rec = json.loads(io.out)  # stdout is one valid JSON document
-    assert isinstance(rec, dict) and rec["format"] == "gradflip-result/1"
+    recs = json.loads(io.out)  # stdout is one valid JSON document: a list, as two images were given
+    assert isinstance(recs, list) and len(recs) == 1 and recs[0]["format"] == "gradflip-result/1"
     assert code in (0, 1) and "error" not in io.err
 
 
@@ -186,3 +186,46 @@ def test_saved_adjusted_png_reclassifies_to_final(tiny, tmp_path, tiny_image):
     rec = json.loads((tmp_path / "t.gradflip.json").read_text(encoding="utf-8"))
     assert rec["l2"] == pytest.approx(float(np.linalg.norm(delta.astype(np.float64))), abs=1e-5)
     assert np.load(tmp_path / "t.importance.npy").shape == tiny_image.shape[:2]
+
+
+# ---- second QA round: output shapes and messages ---------------------------------------------------------
+
+def test_usage_errors_are_one_line(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["explain", "x.png", "--mode", "wild"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("gradflip: error:") and "--help" in err[0]
+
+
+def test_json_is_a_list_whenever_several_images_are_given(tiny_cli, tmp_path, capsys):
+    good = _png(tmp_path / "good.png")
+    code = cli.main(["classify", str(good), str(tmp_path / "missing.png"), "--json"])
+    out = capsys.readouterr().out
+    assert code == 2 and isinstance(json.loads(out), list) and len(json.loads(out)) == 1
+    code = cli.main(["classify", str(good), "--json"])
+    assert code == 0 and isinstance(json.loads(capsys.readouterr().out), dict)
+    code = cli.main(["explain", str(tmp_path / "missing.png"), str(tmp_path / "gone.png"), "--json", "-q",
+                     "--out", str(tmp_path / "o")])
+    assert code == 2 and json.loads(capsys.readouterr().out) == []
+
+
+def test_classify_prints_the_image_notes(tiny_cli, tmp_path, capsys):
+    rgba = np.zeros((8, 8, 4), np.uint8)
+    rgba[..., 3] = 128
+    Image.fromarray(rgba).save(tmp_path / "half.png")
+    assert cli.main(["classify", str(tmp_path / "half.png")]) == 0
+    assert "composited on white" in capsys.readouterr().err
+
+
+def test_boolean_target_is_refused(tiny, tiny_image):
+    with pytest.raises(ModelError, match="index or a label"):
+        ex.run(tiny, tiny_image, ex.ExplainOptions(target=True))
+
+
+def test_empty_model_file_says_so(tmp_path):
+    from gradflip_desktop.core.model_files import load_model_file
+
+    (tmp_path / "m.pth").write_bytes(b"")
+    with pytest.raises(ModelError, match=r"m\.pth is empty \(0 bytes\)"):
+        load_model_file(tmp_path / "m.pth")
