@@ -98,18 +98,12 @@ def run_gui(path: str | None = None) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from .ui.settings import APPLICATION, ORGANIZATION
-
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setOrganizationName(ORGANIZATION)
-    app.setApplicationName(APPLICATION)
-    from . import __version__
-
-    app.setApplicationVersion(__version__)
-    app.setDesktopFileName("gradflip")
     from .ui.branding import apply_branding
 
-    apply_branding(app)  # desktop file id io.github.gradflip.GradFlip (taskbar match) + window icon
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    # name, version, organisation (QSettings location), desktop file id io.github.gradflip.GradFlip
+    # (taskbar match) and window icon
+    apply_branding(app)
 
     from .ui.main_window import MainWindow
 

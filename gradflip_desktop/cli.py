@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Callable
 
 from . import __version__
 
@@ -36,11 +37,15 @@ def _positive_int(text: str) -> int:
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
+    from .core.images import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE  # noqa: PLC0415 - numpy/Pillow only
+
     p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (anything Pillow reads)")
     p.add_argument("--model", default=None, help="model: 'efficientnet-lite0' (default) or a model file")
     p.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N, mps or auto")
-    p.add_argument("--max-side", type=_positive_int, default=1024, help="long side of the working image in px (default 1024)")
-    p.add_argument("--max-pixels", type=_positive_int, default=200_000_000, help="refuse images with more pixels (default 200e6)")
+    p.add_argument("--max-side", type=_positive_int, default=DEFAULT_MAX_SIDE,
+                   help=f"long side of the working image in px (default {DEFAULT_MAX_SIDE})")
+    p.add_argument("--max-pixels", type=_positive_int, default=DEFAULT_MAX_PIXELS,
+                   help=f"refuse images with more pixels (default {DEFAULT_MAX_PIXELS / 1e6:g}e6)")
     try:
         from .core.model_files import add_model_arguments  # noqa: PLC0415 - optional model options
     except ImportError:
@@ -49,6 +54,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .core.explain import ExplainOptions  # noqa: PLC0415 - imports torch; --version answers before this
     parser = _Parser(prog="gradflip", description="Explain an image classifier's decision by the pixel change that flips it.")
     parser.add_argument("--version", action="version", version=f"gradflip {__version__}")
     parser.add_argument(
@@ -70,12 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true", help="print the JSON record(s) on stdout")
     e.add_argument("--target", default=None, help="targeted: the class (label or index) to reach")
     e.add_argument("--group", default=None, help="explain a class group: a name (cat, dog, ...) or index ranges 281-285")
-    e.add_argument("--mode", choices=("adaptive", "fixed"), default="adaptive", help="step mode (default adaptive)")
-    e.add_argument("--epsilon", type=float, default=None, help="step length in RMS pixel units (default 0.0002)")
-    e.add_argument("--max-steps", type=_positive_int, default=200, help="step budget (default 200)")
-    e.add_argument("--smoothing", type=float, default=0.0, help="Gaussian sigma (px) applied to the gradient")
-    e.add_argument("--coarse", type=_positive_int, default=1, help="coarse-to-fine factor: change at 1/F resolution (default 1 = off)")
-    e.add_argument("--style", choices=("free", "blur"), default="free",
+    d = ExplainOptions()  # the defaults live in the core, once
+    e.add_argument("--mode", choices=("adaptive", "fixed"), default=d.mode, help=f"step mode (default {d.mode})")
+    e.add_argument("--epsilon", type=float, default=d.epsilon, help=f"step length in RMS pixel units (default {d.epsilon:g})")
+    e.add_argument("--max-steps", type=_positive_int, default=d.max_steps, help=f"step budget (default {d.max_steps})")
+    e.add_argument("--smoothing", type=float, default=d.smoothing, help="Gaussian sigma (px) applied to the gradient")
+    e.add_argument("--coarse", type=_positive_int, default=d.coarse, help="coarse-to-fine factor: change at 1/F resolution (default 1 = off)")
+    e.add_argument("--style", choices=("free", "blur"), default=d.style,
                    help="free: any pixel change (default); blur: pixels may only move toward a blurred copy")
     e.add_argument("--blur-sigma", type=float, default=None, help="sigma (px) of the blurred copy for --style blur (default: long side / 24)")
     e.add_argument("--no-minimise", action="store_true", help="skip the minimise pass")
@@ -134,15 +141,15 @@ def _classify(args) -> int:
 
 
 class _Progress:
-    def __init__(self, name: str, budget: int, quiet: bool, labels):
-        self.name, self.budget, self.quiet, self.labels = name, budget, quiet, labels
+    def __init__(self, name: str, budget: int, quiet: bool, label: Callable[[int], str]):
+        self.name, self.budget, self.quiet, self.label = name, budget, quiet, label
         self.tty = sys.stderr.isatty()
 
     def __call__(self, step) -> None:
         if self.quiet:
             return
         (i, p), = step.top(1)
-        line = f"{self.name}: step {step.index}/{self.budget}  {self.labels[i] if i < len(self.labels) else i} {100 * p:.1f} %  L2 {step.l2:.3f}"
+        line = f"{self.name}: step {step.index}/{self.budget}  {self.label(i)} {100 * p:.1f} %  L2 {step.l2:.3f}"
         if self.tty:
             print("\r" + line.ljust(90), end="", file=sys.stderr, flush=True)
         else:
@@ -164,6 +171,7 @@ def _explain(args) -> int:
         target=args.target,
         group=args.group,
         mode=args.mode,
+        epsilon=args.epsilon,
         max_steps=args.max_steps,
         smoothing=args.smoothing,
         coarse=args.coarse,
@@ -172,8 +180,6 @@ def _explain(args) -> int:
         minimise=not args.no_minimise,
         key_pixels=not args.no_key_pixels,
     )
-    if args.epsilon is not None:
-        opts.epsilon = args.epsilon
     try:
         opts.validate()
     except ValueError as exc:
@@ -213,22 +219,15 @@ def _explain(args) -> int:
             continue
         for w in img.warnings:
             print(f"gradflip: note: {Path(path).name}: {w}", file=sys.stderr)
-        progress = _Progress(Path(path).name, opts.max_steps, args.quiet, clf.labels)
+        progress = _Progress(Path(path).name, opts.max_steps, args.quiet, clf.label)
         try:
             result = ex.run(clf, img, opts, on_step=progress)
         except ModelError as exc:  # the model failed before any prediction existed
             _err(f"{Path(path).name}: {exc}" if len(args.images) > 1 else str(exc))
             codes.append(EXIT_BAD_INPUT)
             continue
-        info = {
-            "name": img.name,
-            "source": img.source,
-            "original_size": list(img.original_size),
-            "working_size": list(img.size),
-            "warnings": list(img.warnings),
-        }
         try:
-            written = write_result_set(result, args.out, img.name, force=args.force, image_info=info)
+            written = write_result_set(result, args.out, img.name, force=args.force, image_info=img.to_dict())
         except (FileExistsError, ReportError) as exc:
             _err(str(exc))
             codes.append(EXIT_BAD_INPUT)

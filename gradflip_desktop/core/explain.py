@@ -29,7 +29,7 @@ import torch.nn.functional as F
 
 from . import maps
 from .filters import gaussian_blur
-from .images import ImageData, quantize, to_uint8
+from .images import ImageData, to_uint8
 from .models import Classifier, ModelError, Prediction
 
 # Statuses a run ends with. ``flipped`` is the only success.
@@ -247,8 +247,10 @@ class ExplainResult:
 class _Objective:
     """Log-odds score of a class set, the flip test, and counters."""
 
-    def __init__(self, clf: Classifier, explained: Sequence[int], target: int | None):
+    def __init__(self, clf: Classifier, explained: Sequence[int], target: int | None, x0: torch.Tensor):
         self.clf = clf
+        self.x0 = x0
+        self.last_x = x0  # the last good image of the search (kept when the model fails mid-run)
         c = clf.num_classes
         self.explained_mask = torch.zeros(c, dtype=torch.bool, device=clf.device)
         self.explained_mask[list(explained)] = True
@@ -362,10 +364,8 @@ def explain(
         explained_name, explained = clf.find_group(opts.group)
     else:
         explained_name, explained = clf.label(top0), [top0]
-    obj = _Objective(clf, explained, target_idx)
-    obj.x0 = x0
+    obj = _Objective(clf, explained, target_idx, x0)
     param = _BlurCoordinates(x0, opts) if opts.style == "blur" else _FreeCoordinates(x0)
-    obj.last_x = x0  # the last good image of the search (kept when the model fails mid-run)
     obj.fwd_evals = 1
     steps: list[Step] = []
     state = {"x": x0, "z": z0, "alpha": 1.0, "key": None}

@@ -71,6 +71,16 @@ class ImageData:
     def scaled(self) -> bool:
         return self.size != tuple(self.original_size)
 
+    def to_dict(self) -> dict:
+        """The ``image`` entry of an exported record: name, source, sizes and loading notes (plain types)."""
+        return {
+            "name": self.name,
+            "source": self.source,
+            "original_size": list(self.original_size),
+            "working_size": list(self.size),
+            "warnings": list(self.warnings),
+        }
+
 
 def _describe(path: Path) -> str:
     return f"“{path.name or str(path)}”"

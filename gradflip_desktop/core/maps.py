@@ -88,14 +88,22 @@ def grayscale(pixels: np.ndarray) -> np.ndarray:
     return (pixels @ np.array([0.299, 0.587, 0.114], dtype=np.float32)).astype(np.float32)
 
 
-def heat_overlay(original: np.ndarray, values: np.ndarray, opacity: float = 0.75) -> np.ndarray:
+def heat_top(values: np.ndarray) -> float:
+    """The value :func:`heat_overlay` shows at full heat: the 99.5th percentile (non-finite values as 0)."""
+    v = np.nan_to_num(np.asarray(values, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+    return float(np.percentile(v, 99.5)) if v.size else 0.0
+
+
+def heat_overlay(original: np.ndarray, values: np.ndarray, opacity: float = 0.75, top: float | None = None) -> np.ndarray:
     """A map as inferno heat over the dimmed greyscale photo; H x W x 3 float32 in [0, 1].
 
-    ``values``: H x W >= 0, normalised by its 99.5th percentile. Opacity grows with the value, so
-    unimportant areas show the photo and the important ones stand out.
+    ``values``: H x W >= 0, normalised by its 99.5th percentile (:func:`heat_top`; pass ``top`` when it
+    is known already). Opacity grows with the value, so unimportant areas show the photo and the
+    important ones stand out.
     """
     v = np.nan_to_num(np.asarray(values, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
-    top = float(np.percentile(v, 99.5)) if v.size else 0.0
+    if top is None:
+        top = heat_top(v)
     norm = np.clip(v / top, 0, 1) if top > 0 else np.zeros_like(v)
     heat = colorize(norm, INFERNO_LUT, 0.0, 1.0)
     base = 0.25 + 0.5 * grayscale(original)

@@ -8,7 +8,7 @@ For an input called ``NAME`` the set is::
     NAME.figure.png        annotated original | adjusted | difference | key pixels
     NAME.delta.npy         float32 change, H x W x 3 (working resolution)
     NAME.importance.npy    float32 H x W importance map (smoothed |change|), the map the views show
-    NAME.steps.csv         one row per step: epsilon, score, top-5 probabilities
+    NAME.steps.csv         one row per step: phase, accepted, epsilon, score, L2, L∞, flipped, top-5 classes
 
 Every file is written to a temporary file and renamed; nothing is overwritten unless ``force``; if any
 target exists the whole set is refused before anything is written.
@@ -23,7 +23,6 @@ import math
 import os
 import re
 import unicodedata
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +30,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from . import maps
 from .explain import ExplainResult
-from .images import atomic_write_bytes, png_bytes
+from .images import atomic_write_bytes, png_bytes, to_uint8
 
 SUFFIXES = (
     ".gradflip.json",
@@ -143,11 +142,6 @@ def _npy_bytes(a: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def importance_map(result: ExplainResult) -> np.ndarray:
-    """H x W float32 map the default Difference view shows (:meth:`ExplainResult.importance_map`)."""
-    return result.importance_map()
-
-
 # ---- figure -------------------------------------------------------------------------------------------
 
 def _font(size: int):
@@ -161,12 +155,20 @@ def _fmt_pred(p) -> str:
     return f"{p.label} ({100 * p.probability:.1f} %)"
 
 
+def difference_overlay(result: ExplainResult, importance: np.ndarray | None = None) -> np.ndarray:
+    """``NAME.difference.png`` and the figure's third panel: the importance map as heat over the photo."""
+    return maps.heat_overlay(result.original_pixels, result.importance_map() if importance is None else importance)
+
+
 def describe_change(result: ExplainResult) -> str:
     return f"L2 {result.l2:.3f} · max {result.linf * 255:.1f}/255 · RMS {result.rms * 255:.2f}/255"
 
 
-def render_figure(result: ExplainResult, panel_height: int = 360) -> np.ndarray:
-    """Annotated figure: original | adjusted | difference | key pixels, with captions. uint8 H x W x 3."""
+def render_figure(result: ExplainResult, panel_height: int = 360, importance: np.ndarray | None = None) -> np.ndarray:
+    """Annotated figure: original | adjusted | difference | key pixels, with captions. uint8 H x W x 3.
+
+    ``importance``: ``result.importance_map()`` when the caller has it already (computed here otherwise).
+    """
     orig = result.original_pixels
     h, w = orig.shape[:2]
     scale = min(1.0, panel_height / h) if h > panel_height else panel_height / h
@@ -178,7 +180,7 @@ def render_figure(result: ExplainResult, panel_height: int = 360) -> np.ndarray:
     panels = [
         (orig, "Original", _fmt_pred(result.original)),
         (adjusted, "Adjusted", _fmt_pred(result.final)),
-        (maps.heat_overlay(orig, result.importance_map()), "Where it changed", describe_change(result)),
+        (difference_overlay(result, importance), "Where it changed", describe_change(result)),
     ]
     kp = result.key_pixels
     if kp is not None:
@@ -205,7 +207,7 @@ def render_figure(result: ExplainResult, panel_height: int = 360) -> np.ndarray:
     draw.text((pad, 34), sub, fill=(90, 90, 90), font=f_small)
     for i, (img, head, caption) in enumerate(panels):
         x = pad + i * (pw + pad)
-        im = Image.fromarray(np.clip(np.rint(img * 255), 0, 255).astype(np.uint8)).resize(
+        im = Image.fromarray(to_uint8(img)).resize(
             (pw, ph), Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.NEAREST
         )
         canvas.paste(im, (x, title_h))
@@ -215,12 +217,6 @@ def render_figure(result: ExplainResult, panel_height: int = 360) -> np.ndarray:
 
 
 # ---- write ------------------------------------------------------------------------------------------
-
-@dataclass
-class WrittenSet:
-    folder: Path
-    files: dict[str, Path]
-
 
 def write_result_set(
     result: ExplainResult,
@@ -254,12 +250,13 @@ def write_result_set(
         )
     rec = record(result, image_info)
     rec["files"] = {suffix.strip(".").split(".")[0]: p.name for suffix, p in paths.items()}
+    importance = result.importance_map()  # one map for the difference image, the figure and the .npy
     payloads = {
         ".adjusted.png": png_bytes(result.adjusted_uint8),
-        ".difference.png": png_bytes(maps.heat_overlay(result.original_pixels, result.importance_map())),
-        ".figure.png": png_bytes(render_figure(result)),
+        ".difference.png": png_bytes(difference_overlay(result, importance)),
+        ".figure.png": png_bytes(render_figure(result, importance=importance)),
         ".delta.npy": _npy_bytes(result.delta.astype(np.float32)),
-        ".importance.npy": _npy_bytes(importance_map(result).astype(np.float32)),
+        ".importance.npy": _npy_bytes(importance.astype(np.float32)),
         ".steps.csv": steps_csv(result).encode("utf-8"),
         ".gradflip.json": (json.dumps(_strict(rec), indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8"),
     }

@@ -108,8 +108,21 @@ def lower_thread_priority() -> None:
         pass
 
 
-def to_uint8(pixels: np.ndarray) -> np.ndarray:
+def display_uint8(pixels: np.ndarray) -> np.ndarray:
+    """Float [0, 1] -> uint8 for display, in float32 (4-5x faster than the float64 rounding of
+    :func:`gradflip_desktop.core.images.to_uint8`, which defines what is saved; a few values per million
+    land on the neighbouring level, invisible on screen)."""
     return np.clip(np.rint(np.asarray(pixels, dtype=np.float32) * 255.0), 0, 255).astype(np.uint8)
+
+
+def worker_thread(worker: QObject, name: str) -> QThread:
+    """A QThread named ``name`` that ``worker`` lives in, at lower CPU priority, deleting it when done."""
+    thread = QThread()
+    thread.setObjectName(name)
+    worker.moveToThread(thread)
+    thread.finished.connect(worker.deleteLater)
+    thread.started.connect(lower_thread_priority, Qt.ConnectionType.DirectConnection)
+    return thread
 
 
 def box_downsample(image: np.ndarray, fx: int, fy: int | None = None) -> np.ndarray:
@@ -166,17 +179,17 @@ def render_difference(req: DiffRequest) -> DiffImage:
         base = (0.25 + 0.5 * maps.grayscale(orig))[..., None]
         out = base * (1 - o) + rgb * o
         bar = ColorBar(maps.DIVERGING_LUT, -lim * 255, lim * 255, "mean Δ (8-bit levels)")
-        return DiffImage(req.token, req.mode, to_uint8(out), bar, None)
+        return DiffImage(req.token, req.mode, display_uint8(out), bar, None)
     if req.mode == AMPLIFIED:
         gain = gain or maps.auto_gain(delta)
-        return DiffImage(req.token, req.mode, to_uint8(maps.amplified(delta, gain)), None, gain)
+        return DiffImage(req.token, req.mode, display_uint8(maps.amplified(delta, gain)), None, gain)
     mask = req.mask
     if req.key_pixels is not None and req.key_count is not None:
         mask = req.key_pixels.mask_for(req.key_count)
     if req.mode == KEY_PIXELS and mask is not None:
         over = maps.key_pixel_overlay(orig, mask)
         out = orig * (1 - o) + over * o
-        return DiffImage(req.token, req.mode, to_uint8(out), None, None)
+        return DiffImage(req.token, req.mode, display_uint8(out), None, None)
     # magnitude (also the key-pixel view until the key pixels are known)
     if req.blur_amount is not None:  # smoothed exactly as ExplainResult.importance_map() does
         imp, scale, what = maps.smoothed(req.blur_amount), 100.0, "blur amount (%)"
@@ -184,11 +197,11 @@ def render_difference(req: DiffRequest) -> DiffImage:
         imp, scale, what = maps.smoothed(magnitude, sigma), 255.0, "smoothed |Δ| (8-bit levels)"
     else:
         imp, scale, what = maps.magnitude_map(delta), 255.0, "smoothed |Δ| (8-bit levels)"
-    top = float(np.percentile(imp, 99.5)) if imp.size else 0.0
-    out = maps.heat_overlay(orig, imp, o)
+    top = maps.heat_top(imp)
+    out = maps.heat_overlay(orig, imp, o, top=top)
     bar = ColorBar(maps.INFERNO_LUT, 0.0, max(top, 1e-12) * scale, what)
     note = "key pixels are found after the flip" if req.mode == KEY_PIXELS else ""
-    return DiffImage(req.token, req.mode, to_uint8(out), bar, None, note, extent)
+    return DiffImage(req.token, req.mode, display_uint8(out), bar, None, note, extent)
 
 
 class BackgroundWorker(QObject):
@@ -260,7 +273,7 @@ class BackgroundWorker(QObject):
         except Exception as exc:  # noqa: BLE001
             self.image_failed.emit(token, f"the image could not be read: {type(exc).__name__}: {exc}")
             return
-        self.image_loaded.emit(token, LoadedImage(image, to_uint8(image.pixels)))
+        self.image_loaded.emit(token, LoadedImage(image, display_uint8(image.pixels)))
 
     @Slot(int, str)
     def inspect_model(self, token: int, path: str) -> None:
@@ -295,17 +308,13 @@ class BackgroundHost(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.thread = QThread()
-        self.thread.setObjectName("gradflip-background")
         self.worker = BackgroundWorker()
-        self.worker.moveToThread(self.thread)
+        self.thread = worker_thread(self.worker, "gradflip-background")
         self._kick.connect(self.worker.kick)
         self._export.connect(self.worker.export)
         self._figure.connect(self.worker.figure)
         self._load.connect(self.worker.load_image)
         self._inspect.connect(self.worker.inspect_model)
-        self.thread.finished.connect(self.worker.deleteLater)
-        self.thread.started.connect(lower_thread_priority, Qt.ConnectionType.DirectConnection)
 
     def _start(self) -> None:
         if not self.thread.isRunning():

@@ -15,11 +15,11 @@ from PySide6.QtGui import QGuiApplication, QIcon
 
 from .. import __version__
 from ..core.resources import resource_path
+from .settings import APPLICATION as APP_NAME
+from .settings import ORGANIZATION  # the QSettings location
 
 #: Reverse-DNS application id: the name of the .desktop and .metainfo.xml files and the icon name.
 APP_ID = "io.github.gradflip.GradFlip"
-APP_NAME = "GradFlip"
-ORGANIZATION = "GradFlip"  # same as ui.settings.ORGANIZATION (QSettings location)
 ORGANIZATION_DOMAIN = "gradflip.github.io"
 ICON_SIZES = (16, 32, 48, 64, 128, 256, 512)
 

@@ -173,9 +173,7 @@ class ControlsPanel(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setMinimumHeight(32)
         self.progress = QProgressBar()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.progress.setFormat("")
+        self.reset_progress()
         self.progress.setTextVisible(True)
         buttons = QHBoxLayout()
         buttons.addWidget(self.explain_button, 2)
@@ -228,6 +226,12 @@ class ControlsPanel(QWidget):
             "(blobs instead of noise) at a larger L2; off (1) works at full resolution (the smallest change)."
             + default("coarse", lambda v: "off" if int(v) <= 1 else f"{v}")
         )
+
+    def reset_progress(self, text: str = "") -> None:
+        """An empty progress bar showing ``text`` (no run, or a failed one)."""
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat(text)
 
     def reset(self) -> None:
         """The core's default explanation settings (ExplainOptions()), the default target; same device."""

@@ -15,12 +15,12 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
-from .background import box_downsample, lower_thread_priority
+from .background import box_downsample, display_uint8, worker_thread
 from .settings import RunSettings
 
 if TYPE_CHECKING:  # torch-importing modules are never imported on the GUI thread at start-up
@@ -287,7 +287,8 @@ class Engine(QObject):
         owns, and a hook must never see the forward passes of a running explanation.
         """
         from gradflip_desktop.core import maps
-        from gradflip_desktop.core.attributions import feature_layer, gradcam_map, heat_overlay, saliency_map
+        from gradflip_desktop.core.attributions import feature_layer, gradcam_map, saliency_map
+        from gradflip_desktop.core.report import difference_overlay
 
         result, clf = q.result, self.classifier
         original = result.original_pixels
@@ -295,7 +296,7 @@ class Engine(QObject):
         panels = [
             ComparePanel(
                 "GradFlip",
-                _to_uint8(heat_overlay(original, result.importance_map())),
+                display_uint8(difference_overlay(result)),  # as in the exported figure
                 f"where the flipping change concentrates ({'blur amount' if result.blur_amount is not None else 'smoothed |Δ|'}, L2 {result.l2:.3f})",
             )
         ]
@@ -308,7 +309,7 @@ class Engine(QObject):
             name, _ = feature_layer(clf.module)
             cam = gradcam_map(clf, original, q.target)
             panels.append(ComparePanel(
-                "Grad-CAM", _to_uint8(heat_overlay(original, cam)),
+                "Grad-CAM", display_uint8(maps.heat_overlay(original, cam)),
                 f"of <b>{html.escape(label)}</b> at layer {html.escape(name)} (coarse: the layer's grid, upsampled)", cam,
             ))
         except Exception as exc:  # noqa: BLE001
@@ -316,7 +317,7 @@ class Engine(QObject):
         try:
             sal = saliency_map(clf, original, q.target)
             panels.append(ComparePanel(
-                "Gradient saliency", _to_uint8(heat_overlay(original, maps.magnitude_map(sal[..., None]))),
+                "Gradient saliency", display_uint8(maps.heat_overlay(original, maps.magnitude_map(sal[..., None]))),
                 f"|∂z/∂x| of <b>{html.escape(label)}</b> (smoothed like GradFlip's map)", sal,
             ))
         except Exception as exc:  # noqa: BLE001
@@ -361,7 +362,7 @@ class Engine(QObject):
                     last_preview = now
                 batch.append(step)
                 if preview is not None or now - last_emit >= BATCH_INTERVAL_S:
-                    u8 = None if preview is None else _to_uint8(preview)
+                    u8 = None if preview is None else display_uint8(preview)
                     f = self.preview_factor
                     reduced = {(f, f): box_downsample(u8, f)} if u8 is not None and f > 1 else None
                     self.step.emit(run_id, StepBatch(batch, preview, budget, step.phase, u8, reduced))
@@ -413,15 +414,9 @@ def _model_choices() -> list[tuple[str, str, str]]:
 
 
 def _core_defaults() -> dict:
-    from dataclasses import asdict
-
     from gradflip_desktop.core.explain import ExplainOptions
 
-    return asdict(ExplainOptions())
-
-
-def _to_uint8(pixels: np.ndarray) -> np.ndarray:
-    return np.clip(np.rint(pixels * np.float32(255)), 0, 255).astype(np.uint8)
+    return ExplainOptions().to_dict()
 
 
 def _message(exc: BaseException, context: str) -> str:
@@ -453,17 +448,13 @@ class EngineHost(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.thread = QThread()
-        self.thread.setObjectName("gradflip-engine")
         self.engine = Engine()
-        self.engine.moveToThread(self.thread)
+        self.thread = worker_thread(self.engine, "gradflip-engine")
         self._load.connect(self.engine.load_model)
         self._classify.connect(self.engine.classify)
         self._explain.connect(self.engine.explain)
         self._key.connect(self.engine.evaluate_key_pixels)
         self._compare.connect(self.engine.compare)
-        self.thread.finished.connect(self.engine.deleteLater)
-        self.thread.started.connect(lower_thread_priority, Qt.ConnectionType.DirectConnection)
         self._next_id = 0
         self._running = False
 
@@ -513,14 +504,3 @@ class EngineHost(QObject):
         if self.thread.isRunning():
             self.thread.quit()
             self.thread.wait()
-
-
-def image_info(source: Any) -> dict:
-    """A small dict about the input image for the exported record."""
-    return {
-        "name": getattr(source, "name", "image"),
-        "source": getattr(source, "source", None),
-        "original_size": list(getattr(source, "original_size", (0, 0))),
-        "working_size": list(getattr(source, "size", (0, 0))),
-        "warnings": list(getattr(source, "warnings", [])),
-    }

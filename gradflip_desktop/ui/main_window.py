@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from .. import __version__
+from .branding import APP_NAME
 from .background import KEY_PIXELS, BackgroundHost, DiffImage, DiffRequest, LoadedImage, ModelFileFacts
 from .controls import ControlsPanel, percent_of
 from .engine import (
@@ -44,7 +45,6 @@ from .engine import (
     RunOutcome,
     RunStart,
     StepBatch,
-    image_info,
 )
 from .plot import ProbabilityPlot
 from .settings import RunSettings, add_recent_file, app_settings, recent_files
@@ -55,7 +55,6 @@ if TYPE_CHECKING:
     from gradflip_desktop.core.explain import ExplainResult
     from gradflip_desktop.core.images import ImageData
 
-APP_NAME = "GradFlip"
 MAX_MODEL_FILES = 8  # model files remembered in the picker
 # The live Difference view (during a run) is redrawn at most this often: a 1024 px map is ~70 ms of
 # CPU in the background thread, which on a small machine competes with the model and the GUI thread.
@@ -224,30 +223,26 @@ class MainWindow(QMainWindow):
         self.about_action = self._action("&About GradFlip", self.about, None, "Versions of GradFlip, PyTorch, Qt and the model")
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
 
-        mb = self.menuBar()
-        file_menu = mb.addMenu("&File")
-        file_menu.addAction(self.open_action)
         self.recent_menu = QMenu("Open &Recent", self)
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        file_menu.addMenu(self.recent_menu)
-        file_menu.addAction(self.open_sample_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.load_model_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.export_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-        edit_menu = mb.addMenu("&Edit")
-        edit_menu.addAction(self.paste_action)
-        edit_menu.addAction(self.copy_figure_action)
-        run_menu = mb.addMenu("&Run")
-        run_menu.addAction(self.explain_action)
-        run_menu.addAction(self.cancel_action)
-        view_menu = mb.addMenu("&View")
-        view_menu.addAction(self.fit_action)
-        view_menu.addAction(self.compare_action)
-        help_menu = mb.addMenu("&Help")
-        help_menu.addAction(self.about_action)
+        menus = {  # None: a separator
+            "&File": (self.open_action, self.recent_menu, self.open_sample_action, None, self.load_model_action, None,
+                      self.export_action, None, self.quit_action),
+            "&Edit": (self.paste_action, self.copy_figure_action),
+            "&Run": (self.explain_action, self.cancel_action),
+            "&View": (self.fit_action, self.compare_action),
+            "&Help": (self.about_action,),
+        }
+        mb = self.menuBar()
+        for title, items in menus.items():
+            menu = mb.addMenu(title)
+            for item in items:
+                if item is None:
+                    menu.addSeparator()
+                elif isinstance(item, QMenu):
+                    menu.addMenu(item)
+                else:
+                    menu.addAction(item)
 
         tb = QToolBar("Main")
         tb.setObjectName("main-toolbar")
@@ -379,9 +374,7 @@ class MainWindow(QMainWindow):
         self.views.set_caption(self.views.original, "classifying …")
         self.plot.clear()
         self.controls.top5.placeholder("classifying …")
-        self.controls.progress.setRange(0, 1)
-        self.controls.progress.setValue(0)
-        self.controls.progress.setFormat("")
+        self.controls.reset_progress()
         w, h = image.size
         note = f"{html.escape(image.name)}: {w}×{h} px"
         if image.scaled:
@@ -749,9 +742,7 @@ class MainWindow(QMainWindow):
         if run_id != self.run_id:
             return
         self.running = False
-        self.controls.progress.setRange(0, 1)
-        self.controls.progress.setValue(0)
-        self.controls.progress.setFormat("failed")
+        self.controls.reset_progress("failed")
         self.views.set_caption(self.views.adjusted, "")
         self.show_error("The explanation failed", message)
         self._update_actions()
@@ -767,8 +758,7 @@ class MainWindow(QMainWindow):
         self._request_compare()
         self.plot.show_result(result)
         self.views.adjusted.set_image(result.adjusted_uint8)
-        mask = result.key_pixels.mask if result.key_pixels is not None else None
-        self._set_diff_source(result.original_pixels, result.delta, mask)
+        self._set_diff_source(result.original_pixels, result.delta, kp.mask if kp is not None else None)
         final, orig = result.final, result.original
         if result.flipped:
             verdict = f"flipped from {html.escape(orig.label)} in {len(result.steps)} steps"
@@ -860,9 +850,9 @@ class MainWindow(QMainWindow):
         if result is None or not self.compare_action.isChecked():
             return
         self._compare_token += 1
-        label = result.label(self._compare_class(result))
-        self.compare.heading.setText(f"Computing Grad-CAM and gradient saliency of <b>{html.escape(label)}</b> …")
-        self.engine.compare(CompareQuery(self._compare_token, result, self._compare_class(result)))
+        target = self._compare_class(result)
+        self.compare.heading.setText(f"Computing Grad-CAM and gradient saliency of <b>{html.escape(result.label(target))}</b> …")
+        self.engine.compare(CompareQuery(self._compare_token, result, target))
 
     def _on_compared(self, comparison: Comparison) -> None:
         if comparison.token != self._compare_token or self.result is None:
@@ -878,9 +868,7 @@ class MainWindow(QMainWindow):
         self.views.clear_result()
         self.plot.clear()
         self.compare.clear()
-        self.controls.progress.setRange(0, 1)
-        self.controls.progress.setValue(0)
-        self.controls.progress.setFormat("")
+        self.controls.reset_progress()
 
     def _on_render_failed(self, message: str) -> None:
         self.set_status(html.escape(message))
@@ -914,7 +902,8 @@ class MainWindow(QMainWindow):
         self._pending_export = (folder, force)
         self.settings.setValue("export/folder", folder)
         self.set_status(f"Exporting to {html.escape(folder)} …")
-        self.background.export(self.result, folder, self.export_name(), force, image_info(self.image))
+        info = self.image.to_dict() if self.image is not None else None
+        self.background.export(self.result, folder, self.export_name(), force, info)
 
     def _on_exported(self, paths: list) -> None:
         folder = Path(paths[0]).parent if paths else Path(self._pending_export[0] if self._pending_export else ".")

@@ -24,6 +24,9 @@ MAX_RECENT = 10
 
 # RunSettings fields whose defaults belong to the core's ExplainOptions (None = "the core's default")
 CORE_FIELDS = ("style", "mode", "epsilon", "max_steps", "smoothing", "coarse")
+# the type of every RunSettings field (QSettings may hand values back as strings)
+_KINDS = {"target_mode": str, "target_class": str, "group": str, "style": str, "mode": str, "epsilon": float,
+          "max_steps": int, "smoothing": float, "coarse": int, "device": str}
 
 
 @dataclass
@@ -69,8 +72,7 @@ class RunSettings:
             if not self.group.strip():
                 raise ValueError("choose a class group (Target: a class group)")
             group = self.group.strip()
-        kinds = {"style": str, "mode": str, "epsilon": float, "max_steps": int, "smoothing": float, "coarse": int}
-        chosen = {k: kinds[k](getattr(self, k)) for k in CORE_FIELDS if getattr(self, k) is not None}
+        chosen = {k: _KINDS[k](getattr(self, k)) for k in CORE_FIELDS if getattr(self, k) is not None}
         return ExplainOptions(target=target, group=group, **chosen)
 
     # -- persistence ---------------------------------------------------------------------------------
@@ -84,15 +86,13 @@ class RunSettings:
     @classmethod
     def load(cls, settings: QSettings) -> "RunSettings":
         """The saved settings; missing or invalid explanation settings are None (the core's default)."""
-        kinds = {"target_mode": str, "target_class": str, "group": str, "style": str, "mode": str, "epsilon": float,
-                 "max_steps": int, "smoothing": float, "coarse": int, "device": str}
         values: dict[str, Any] = {}
         for f in fields(cls):
             raw = settings.value(f"run/{f.name}", None)
             if raw is None:
                 continue
             try:
-                values[f.name] = kinds[f.name](raw)
+                values[f.name] = _KINDS[f.name](raw)
             except (TypeError, ValueError):
                 pass
         out = cls(**values)
