@@ -213,7 +213,7 @@ class MainWindow(QMainWindow):
         self.paste_action = self._action("&Paste Image", self.paste, QKeySequence.StandardKey.Paste, "Open the image on the clipboard", SP.SP_FileDialogContentsView)
         self.export_action = self._action("&Export Results…", self.export_dialog, "Ctrl+E", "Write the result set (figure, images, arrays, table, record) to a folder", SP.SP_DialogSaveButton)
         self.copy_figure_action = self._action("&Copy Figure", self.copy_figure, "Ctrl+Shift+C", "Copy the annotated figure to the clipboard")
-        self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit, "Quit GradFlip")
+        self.quit_action = self._action("&Quit", self.close, "Ctrl+Q", "Quit GradFlip")
         self.explain_action = self._action("&Explain", self.explain, ["Ctrl+Return", "Ctrl+Enter"], "Find the smallest change that flips the decision", SP.SP_MediaPlay)
         self.cancel_action = self._action("&Cancel", self.cancel, "Esc", "Stop the running explanation", SP.SP_MediaStop)
         self.fit_action = self._action("Zoom to &Fit", self.views.fit, "Ctrl+0", "Show the whole image")
