@@ -222,6 +222,10 @@ class ExplainResult:
     def l2_saved(self) -> float:
         return float(np.linalg.norm(self.saved_delta.astype(np.float64)))
 
+    @property
+    def linf_saved(self) -> float:
+        return float(np.abs(self.saved_delta).max()) if self.delta.size else 0.0
+
     def label(self, index: int) -> str:
         return self.labels[index] if 0 <= index < len(self.labels) else f"class {index}"
 

@@ -94,7 +94,7 @@ def record(result: ExplainResult, image_info: dict | None = None, versions: dict
         "linf": _r(result.linf),
         "rms": _r(result.rms, 8),
         "l2_saved": _r(result.l2_saved),
-        "linf_saved": _r(float(np.abs(result.saved_delta).max()) if result.delta.size else 0.0),
+        "linf_saved": _r(result.linf_saved),
         "alpha": _r(result.alpha),
         "key_pixels": (
             {"count": 0, "fraction": 0.0, "flips": False, "prediction": None}

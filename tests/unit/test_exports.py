@@ -28,6 +28,13 @@ def result():
     return res
 
 
+def _blocky_png(path):
+    """A smooth 24 x 32 test photo saved as PNG (values inside (0.3, 0.7): no step is clipped at first)."""
+    rng = np.random.default_rng(1)
+    pixels = np.kron(rng.uniform(0.3, 0.7, size=(6, 8, 3)), np.ones((4, 4, 1))).astype(np.float32)
+    return save_png(path, pixels)
+
+
 def leftovers(folder) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.startswith(".gradflip-") or p.suffix == ".part")
 
@@ -129,9 +136,7 @@ def test_no_silent_overwrite(tmp_path, result):
 
 def test_cli_refuses_to_overwrite_exit_2(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(cli, "_load_model", lambda args: make_tiny())
-    rng = np.random.default_rng(1)
-    pixels = np.kron(rng.uniform(0.3, 0.7, size=(6, 8, 3)), np.ones((4, 4, 1))).astype(np.float32)
-    img = save_png(tmp_path / "cat photo.png", pixels)
+    img = _blocky_png(tmp_path / "cat photo.png")
     out = tmp_path / "res"
     assert cli.main(["explain", str(img), "--out", str(out), "-q"]) == cli.EXIT_OK
     capsys.readouterr()
@@ -262,9 +267,7 @@ def test_long_and_hostile_names_are_bounded_and_written_inside_the_folder(tmp_pa
 
 def test_unicode_input_file_name_through_the_cli(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(cli, "_load_model", lambda args: make_tiny())
-    rng = np.random.default_rng(1)
-    pixels = np.kron(rng.uniform(0.3, 0.7, size=(6, 8, 3)), np.ones((4, 4, 1))).astype(np.float32)
-    img = save_png(tmp_path / "Chat – été 🐱.png", pixels)
+    img = _blocky_png(tmp_path / "Chat – été 🐱.png")
     out = tmp_path / "out"
     assert cli.main(["explain", str(img), "--out", str(out), "-q"]) == cli.EXIT_OK
     assert (out / "Chat – été 🐱.adjusted.png").exists()
