@@ -19,6 +19,8 @@ import numpy as np
 import skimage.data as data
 
 from gradflip_desktop.core import explain as ex
+
+from gradflip_desktop.core.options import ExplainOptions
 from gradflip_desktop.core.images import from_array
 from gradflip_desktop.core.models import load_default_model
 
@@ -44,7 +46,7 @@ def photos(max_side):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--max-side", type=int, default=1024)
-    ap.add_argument("--epsilon", type=float, default=ex.ExplainOptions.epsilon)
+    ap.add_argument("--epsilon", type=float, default=ExplainOptions.epsilon)
     args = ap.parse_args()
     clf = load_default_model()
     clf.classify(np.zeros((224, 224, 3), np.float32))  # warm-up
@@ -53,7 +55,7 @@ def main() -> None:
     for img in photos(args.max_side):
         for mode, extra in CONFIGS.items():
             t = time.perf_counter()
-            r = ex.run(clf, img, ex.ExplainOptions(epsilon=args.epsilon, **extra))
+            r = ex.run(clf, img, ExplainOptions(epsilon=args.epsilon, **extra))
             dt = time.perf_counter() - t
             kp = 100 * r.key_pixels.fraction if r.key_pixels else float("nan")
             rows.append((mode, len(r.steps), r.gradient_evaluations, r.forward_evaluations, r.l2_saved, kp, dt, r.flipped))

@@ -1,170 +1,258 @@
-"""Faithfulness of importance maps: deletion and insertion AUC (Petsiuk et al., RISE, 2018).
+"""Faithfulness of importance maps: deletion/insertion AUC under three fill-ins, and ROAD. All methods in one run.
 
-    pip install -e ".[bench]"        # captum, scikit-image, scikit-learn (benchmark only)
-    python benchmarks/faithfulness.py [--steps 50] [--baseline blur|mean] [--blur 10]
+    pip install -e ".[bench]"      # captum, grad-cam, scikit-image, scikit-learn, scipy (benchmark only)
+    OMP_NUM_THREADS=1 python benchmarks/faithfulness.py                 # every method, every photo
+    python benchmarks/faithfulness.py --photos 4 --methods gradflip,gradcam --rise-masks 200   # quick look
 
-Protocol (same for every method, same model: the default EfficientNet-Lite0):
-- each photo is resized to 224 x 224 (the model's input size), so all maps rank the same pixels;
-- the explained class is the model's top class on the photo;
-- pixels are ranked by the method's map (descending, ties broken by a fixed random order);
-- **deletion**: the top-k pixels are replaced by a strongly blurred copy of the photo (Gaussian,
-  sigma = --blur px; or, with --baseline mean, by the photo's mean colour) and the explained class's probability is recorded for k = 0 ... all pixels in
-  --steps equal increments; AUC = area under that curve over the deleted fraction (lower is better);
-- **insertion**: start from the blurred copy and put the top-k original pixels back (higher is better).
+Protocol (the same for every method; the default EfficientNet-Lite0; the photos of benchmarks/photos.py):
+- each photo is resized to 224 x 224 (the model's input size), so every map ranks the same pixels;
+  the explained class is the model's top class on the photo;
+- pixels are ranked by the method's map (descending; ties broken by one fixed random order);
+- **deletion** (Petsiuk et al. 2018): the top-k pixels are replaced by a fill-in and the explained
+  class's probability is recorded at k = 0, n/32, ..., n (33 points); AUC over the deleted fraction,
+  lower is better. **Insertion**: start from the fill-in and put the top-k original pixels back,
+  higher is better. Fill-ins: a Gaussian-blurred copy (sigma 10 px, scipy), the photo's mean colour, black.
+- **ROAD** (Rong et al. 2022) with pytorch-grad-cam's ``ROADMostRelevantFirstAverage`` /
+  ``ROADLeastRelevantFirstAverage`` / ``ROADCombined`` as shipped (noisy linear imputation, percentiles
+  10 ... 90, the change of the class probability): MoRF lower is better, LeRF higher is better, combined
+  = (LeRF - MoRF) / 2 higher is better.
+- The table shows medians over the photos and the median time per photo of each method (2 CPU cores).
 
-Methods: GradFlip maps derived from the flipping change delta (the exported importance map of the
-default free style = smoothed |delta|; raw |delta| of a textbook fixed-step run; a coarse-to-fine delta;
-the blur style's per-pixel blur amount, its own sigma = 224/24 = 9.3 px), vanilla gradient saliency,
-Integrated Gradients (black baseline, 32 steps) and Grad-CAM (last feature map), all via captum.
-Prints per-photo rows and a table of medians.
+Methods: GradFlip default style and its "smallest change" style (the exported importance map of each,
+``ExplainResult.importance_map()``), vanilla gradient saliency, Integrated Gradients (captum; black
+baseline, 32 steps), Grad-CAM (last feature layer), RISE (Petsiuk 2018: N random 7 x 7 masks, p = 0.5,
+black fill-in, the probability-weighted mean mask), a centred Gaussian (the centre prior) and a random map.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
+from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
-from PIL import Image
+import torch.nn.functional as F
 
-from gradflip_desktop.core import explain as ex
-from gradflip_desktop.core import maps
-from gradflip_desktop.core.filters import blur_array
-from gradflip_desktop.core.models import load_default_model
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.photos import benchmark_photos, to_input  # noqa: E402
 
 SIZE = 224
+POINTS = 33
+FILLS = ("blur", "mean", "black")
+Map = Callable[[object, np.ndarray, int], np.ndarray]
 
 
-def photos() -> list[tuple[str, np.ndarray]]:
-    """Real photos that ship inside packages (scikit-image, scikit-learn)."""
-    import skimage.data as data
+# ---- methods -------------------------------------------------------------------------------------------
 
-    out = []
-    for name in ("chelsea", "coffee", "rocket", "astronaut", "motorcycle_left", "hubble_deep_field", "retina", "cat"):
-        try:
-            arr = getattr(data, name)()
-        except Exception:  # noqa: BLE001 - not in this scikit-image version
-            continue
-        if name == "cat" and any(n == "chelsea" for n, _ in out):
-            continue
-        out.append((name, arr))
-    try:
-        from sklearn.datasets import load_sample_images
+def gradflip_style(style: str | None) -> Map:
+    def method(clf, x, target):
+        from gradflip_desktop.core.explain import run
+        from gradflip_desktop.core.options import ExplainOptions
 
-        for fname, arr in zip(load_sample_images().filenames, load_sample_images().images):
-            out.append((fname.split("/")[-1].split(".")[0], arr))
-    except Exception:  # noqa: BLE001 - scikit-learn not installed
-        pass
-    return out
+        opts = ExplainOptions() if style is None else ExplainOptions(style=style)
+        res = run(clf, x, opts)
+        return res.importance_map()
+    return method
 
 
-def to_input(arr: np.ndarray) -> np.ndarray:
-    im = Image.fromarray(arr[..., :3] if arr.ndim == 3 else np.stack([arr] * 3, 2))
-    im = im.convert("RGB").resize((SIZE, SIZE), Image.Resampling.BILINEAR)
-    return np.asarray(im, dtype=np.float32) / 255.0
+def saliency(clf, x, target):
+    from gradflip_desktop.core.attributions import saliency_map
+    return saliency_map(clf, x, target)
 
 
-def gradflip_maps(clf, x: np.ndarray) -> dict[str, np.ndarray]:
-    """The exported importance map (``ExplainResult.importance_map()``) of each explanation style."""
-    runs = {
-        "GradFlip free (default, exported map)": ex.run(clf, x, ex.ExplainOptions()),
-        "GradFlip raw |delta| (textbook fixed)": ex.run(
-            clf, x, ex.ExplainOptions(mode="fixed", minimise=False, eight_bit=False, key_pixels=False)
-        ),
-        "GradFlip coarse-to-fine x8": ex.run(clf, x, ex.ExplainOptions(coarse=8, key_pixels=False)),
-        "GradFlip blur style (exported map)": ex.run(clf, x, ex.ExplainOptions(style="blur", key_pixels=False)),
-    }
-    out = {name: r.importance_map() for name, r in runs.items()}
-    out["GradFlip raw |delta| (textbook fixed)"] = maps.pixel_magnitude(runs["GradFlip raw |delta| (textbook fixed)"].delta)
-    out["_flipped"] = np.array([r.flipped for r in runs.values()])
-    return out
+def integrated_gradients(clf, x, target):
+    from captum.attr import IntegratedGradients
 
-
-def baseline_maps(clf, x: np.ndarray, target: int) -> dict[str, np.ndarray]:
-    from captum.attr import IntegratedGradients, LayerAttribution, LayerGradCam, Saliency
-
-    model = clf.module
     xt = torch.from_numpy(x).permute(2, 0, 1)[None].contiguous()
-    sal = Saliency(model).attribute(xt.clone().requires_grad_(True), target=target, abs=True)
-    ig = IntegratedGradients(model).attribute(xt, baselines=torch.zeros_like(xt), target=target, n_steps=32,
-                                             internal_batch_size=8)
-    gc = LayerGradCam(model, model.net._bn1).attribute(xt, target=target, relu_attributions=True)
-    gc = LayerAttribution.interpolate(gc, (SIZE, SIZE), interpolate_mode="bilinear")
+    ig = IntegratedGradients(clf.module).attribute(xt, baselines=torch.zeros_like(xt), target=target, n_steps=32,
+                                                  internal_batch_size=8)
+    return ig[0].abs().sum(0).detach().numpy()
+
+
+def gradcam(clf, x, target):
+    from gradflip_desktop.core.attributions import gradcam_map
+    return gradcam_map(clf, x, target)
+
+
+def rise(masks: int, cells: int = 7, p: float = 0.5, batch: int = 50) -> Map:
+    """RISE (Petsiuk et al. 2018), as published: random binary cells x cells grids, upsampled bilinearly
+    with a random shift, multiplied into the image (black fill-in); importance = sum_i P(class | x*M_i) M_i / (N p)."""
+    @torch.no_grad()
+    def method(clf, x, target):
+        gen = torch.Generator().manual_seed(0)
+        cell = int(np.ceil(SIZE / cells))
+        up = (cells + 1) * cell
+        xt = torch.from_numpy(x).permute(2, 0, 1)[None]
+        acc = torch.zeros(SIZE, SIZE, dtype=torch.float64)
+        for start in range(0, masks, batch):
+            b = min(batch, masks - start)
+            grid = (torch.rand(b, 1, cells, cells, generator=gen) < p).float()
+            big = F.interpolate(grid, size=(up, up), mode="bilinear", align_corners=False)
+            dx = torch.randint(0, cell, (b,), generator=gen)
+            dy = torch.randint(0, cell, (b,), generator=gen)
+            m = torch.stack([big[i, 0, dy[i]:dy[i] + SIZE, dx[i]:dx[i] + SIZE] for i in range(b)])
+            probs = torch.softmax(clf.module(xt * m[:, None]), 1)[:, target]
+            acc += (probs[:, None, None].double() * m.double()).sum(0)
+        return (acc / (masks * p)).float().numpy()
+    return method
+
+
+def centre_gaussian(clf, x, target):
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32)
+    c = (SIZE - 1) / 2
+    return np.exp(-((yy - c) ** 2 + (xx - c) ** 2) / (2 * (SIZE / 4) ** 2)).astype(np.float32)
+
+
+def random_map(clf, x, target):
+    seed = int(np.asarray(x * 255, np.uint8).sum()) % (2**31)
+    return np.random.default_rng(seed).random((SIZE, SIZE)).astype(np.float32)
+
+
+def methods(rise_masks: int) -> dict[str, tuple[str, Map]]:
     return {
-        "Saliency (|gradient|)": sal[0].abs().sum(0).detach().numpy(),
-        "Integrated Gradients": ig[0].abs().sum(0).detach().numpy(),
-        "Grad-CAM": gc[0, 0].detach().numpy(),
+        "gradflip": ("GradFlip default", gradflip_style(None)),
+        "gradflip-free": ("GradFlip smallest change", gradflip_style("free")),
+        "saliency": ("Saliency", saliency),
+        "ig": ("Integrated Gradients", integrated_gradients),
+        "gradcam": ("Grad-CAM", gradcam),
+        "rise": (f"RISE ({rise_masks} masks)", rise(rise_masks)),
+        "centre": ("centred Gaussian", centre_gaussian),
+        "random": ("random map", random_map),
     }
+
+
+# ---- metrics -------------------------------------------------------------------------------------------
+
+def fill_in(x: np.ndarray, kind: str) -> np.ndarray:
+    if kind == "blur":
+        from scipy.ndimage import gaussian_filter
+        return np.clip(gaussian_filter(x, sigma=(10, 10, 0), mode="reflect"), 0, 1).astype(np.float32)
+    if kind == "mean":
+        return np.ascontiguousarray(np.broadcast_to(x.mean((0, 1)), x.shape), dtype=np.float32)
+    if kind == "black":
+        return np.zeros_like(x)
+    raise ValueError(kind)
+
+
+def ranks(imp: np.ndarray) -> np.ndarray:
+    """H x W rank of each pixel (0 = most important); ties broken by one fixed random order."""
+    n = imp.size
+    v = np.nan_to_num(np.asarray(imp, np.float64)).ravel()
+    v = v / (np.abs(v).max() or 1.0)
+    tie = np.random.default_rng(0).random(n)
+    order = np.lexsort((tie, -v))
+    r = np.empty(n, np.int64)
+    r[order] = np.arange(n)
+    return r.reshape(imp.shape)
 
 
 @torch.no_grad()
-def curves(clf, x: np.ndarray, blurred: np.ndarray, imp: np.ndarray, target: int, steps: int) -> tuple[float, float]:
-    n = SIZE * SIZE
-    tiebreak = np.random.default_rng(0).random(n) * 1e-12
-    flat = imp.astype(np.float64).flatten()
-    flat = flat / (np.abs(flat).max() or 1.0) + tiebreak
-    order = np.argsort(-flat, kind="stable")
-    rank = np.empty(n, np.int64)
-    rank[order] = np.arange(n)
-    rank = rank.reshape(SIZE, SIZE)
-    ks = np.linspace(0, n, steps + 1).round().astype(int)
+def deletion_insertion(clf, x: np.ndarray, base: np.ndarray, imp: np.ndarray, target: int) -> tuple[float, float]:
+    n = x.shape[0] * x.shape[1]
+    ks = np.linspace(0, n, POINTS).round().astype(int)
+    rt = torch.from_numpy(ranks(imp))
     xt = torch.from_numpy(x).permute(2, 0, 1)
-    bt = torch.from_numpy(blurred).permute(2, 0, 1)
-    rt = torch.from_numpy(rank)
+    bt = torch.from_numpy(base).permute(2, 0, 1)
     dels, ins = [], []
-    for chunk in np.array_split(ks, max(1, len(ks) // 17)):
-        masks = torch.stack([(rt < k).float() for k in chunk])[:, None]
-        deleted = xt * (1 - masks) + bt * masks
-        inserted = bt * (1 - masks) + xt * masks
-        dels += torch.softmax(clf.module(deleted), 1)[:, target].tolist()
-        ins += torch.softmax(clf.module(inserted), 1)[:, target].tolist()
+    for chunk in np.array_split(ks, 3):
+        m = torch.stack([(rt < k).float() for k in chunk])[:, None]
+        dels += torch.softmax(clf.module(xt * (1 - m) + bt * m), 1)[:, target].tolist()
+        ins += torch.softmax(clf.module(bt * (1 - m) + xt * m), 1)[:, target].tolist()
     fr = ks / n
     return float(np.trapezoid(dels, fr)), float(np.trapezoid(ins, fr))
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--steps", type=int, default=50, help="points per curve (default 50)")
-    ap.add_argument("--baseline", choices=("blur", "mean"), default="blur", help="what deleted pixels become")
-    ap.add_argument("--blur", type=float, default=10.0, help="sigma of the blurred baseline, px (default 10)")
-    args = ap.parse_args()
+def road(clf, x: np.ndarray, imps: list[np.ndarray], target: int) -> list[tuple[float, float, float]]:
+    """(MoRF, LeRF, combined) per map, pytorch-grad-cam as shipped; maps passed as ranks so ties cannot
+    shift the percentile thresholds."""
+    from pytorch_grad_cam.metrics.road import (ROADCombined, ROADLeastRelevantFirstAverage,
+                                               ROADMostRelevantFirstAverage)
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputSoftmaxTarget
+
+    n = x.shape[0] * x.shape[1]
+    cams = np.stack([1.0 - ranks(m) / (n - 1) for m in imps]).astype(np.float32)
+    inp = torch.from_numpy(x).permute(2, 0, 1)[None].repeat(len(imps), 1, 1, 1).contiguous()
+    targets = [ClassifierOutputSoftmaxTarget(target)] * len(imps)
     torch.manual_seed(0)
+    morf = ROADMostRelevantFirstAverage()(inp, cams, targets, clf.module)
+    torch.manual_seed(0)
+    lerf = ROADLeastRelevantFirstAverage()(inp, cams, targets, clf.module)
+    assert ROADCombined  # the combined score is (LeRF - MoRF) / 2, computed from the two runs above
+    return [(float(a), float(b), float((b - a) / 2)) for a, b in zip(morf, lerf)]
+
+
+def evaluate(clf, x, target, imps: dict[str, np.ndarray], with_road: bool = True) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {k: {} for k in imps}
+    for kind in FILLS:
+        base = fill_in(x, kind)
+        for k, imp in imps.items():
+            d, i = deletion_insertion(clf, x, base, imp, target)
+            out[k][f"{kind} del"] = d
+            out[k][f"{kind} ins"] = i
+    if with_road:
+        for k, (m, l, c) in zip(imps, road(clf, x, list(imps.values()), target)):
+            out[k].update({"ROAD MoRF": m, "ROAD LeRF": l, "ROAD comb": c})
+    return out
+
+
+COLUMNS = [f"{k} {c}" for k in FILLS for c in ("del", "ins")] + ["ROAD MoRF", "ROAD LeRF", "ROAD comb"]
+LOWER_BETTER = {c for c in COLUMNS if c.endswith("del") or c == "ROAD MoRF"}
+
+
+def table(rows: dict[str, list[dict[str, float]]], names: dict[str, str], times: dict[str, list[float]]) -> str:
+    cols = [c for c in COLUMNS if any(c in r for rs in rows.values() for r in rs)]
+    med = {k: {c: statistics.median(r[c] for r in rs) for c in cols} for k, rs in rows.items()}
+    best = {c: (min if c in LOWER_BETTER else max)(med[k][c] for k in med) for c in cols}
+    lines = ["| method | " + " | ".join(c + (" ↓" if c in LOWER_BETTER else " ↑") for c in cols) + " | s / photo |",
+             "|---" * (len(cols) + 2) + "|"]
+    for k in rows:
+        cells = [f"**{med[k][c]:.3f}**" if med[k][c] == best[c] else f"{med[k][c]:.3f}" for c in cols]
+        lines.append(f"| {names[k]} | " + " | ".join(cells) + f" | {statistics.median(times[k]):.2f} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--photos", type=int, default=None, help="use only the first N photos of the fixed list")
+    ap.add_argument("--methods", default=None, help="comma-separated subset of: " + ",".join(methods(1000)))
+    ap.add_argument("--rise-masks", type=int, default=1000, help="RISE masks per photo (default 1000)")
+    ap.add_argument("--no-road", action="store_true", help="skip ROAD (slow: sparse imputation)")
+    args = ap.parse_args(argv)
+    torch.manual_seed(0)
+    from gradflip_desktop.core.models import load_default_model
+
     clf = load_default_model()
-    table: dict[str, list[tuple[float, float]]] = {}
-    key_fracs, key_flips = [], []
+    all_methods = methods(args.rise_masks)
+    keys = list(all_methods) if args.methods is None else [k.strip() for k in args.methods.split(",")]
+    unknown = [k for k in keys if k not in all_methods]
+    if unknown:
+        ap.error(f"unknown method(s) {unknown}; choose from {list(all_methods)}")
+    rows: dict[str, list[dict[str, float]]] = {k: [] for k in keys}
+    times: dict[str, list[float]] = {k: [] for k in keys}
     t0 = time.perf_counter()
-    for name, arr in photos():
-        x = to_input(arr)
+    photos = benchmark_photos(args.photos)
+    for name, arr in photos:
+        x = to_input(arr, SIZE)
         target = int(np.argmax(clf.probabilities(x)))
-        if args.baseline == "blur":
-            blurred = np.clip(blur_array(x, args.blur), 0, 1)
-        else:
-            blurred = np.ascontiguousarray(np.broadcast_to(x.mean((0, 1)), x.shape), dtype=np.float32)
-        m = gradflip_maps(clf, x)
-        flipped = m.pop("_flipped")
-        m.update(baseline_maps(clf, x, target))
-        res = ex.run(clf, x, ex.ExplainOptions())
-        if res.key_pixels is not None:
-            key_fracs.append(res.key_pixels.fraction)
-            key_flips.append(res.key_pixels.flips)
-        print(f"{name:18} top: {clf.label(target)!r:28} flipped: {flipped.tolist()}")
-        for method, imp in m.items():
-            d, i = curves(clf, x, blurred, imp, target, args.steps)
-            table.setdefault(method, []).append((d, i))
-            print(f"    {method:34} deletion {d:.3f}   insertion {i:.3f}")
-    what = f"Gaussian blur sigma {args.blur:g} px" if args.baseline == "blur" else "the mean colour"
-    print(f"\n{len(next(iter(table.values())))} photos, 224 x 224, deleted pixels -> {what}, "
-          f"{args.steps} steps per curve, {time.perf_counter() - t0:.0f} s")
-    print(f"{'method':36} {'deletion AUC (lower better)':>28} {'insertion AUC (higher better)':>30}")
-    for method, vals in table.items():
-        d = statistics.median(v[0] for v in vals)
-        i = statistics.median(v[1] for v in vals)
-        print(f"{method:36} {d:28.3f} {i:30.3f}")
-    if key_fracs:
-        print(f"\nkey pixels (default run): median fraction {100 * statistics.median(key_fracs):.2f} % of the image; "
-              f"key-pixel-only image flips in {sum(key_flips)}/{len(key_flips)} photos")
+        imps = {}
+        for k in keys:
+            t = time.perf_counter()
+            imps[k] = np.asarray(all_methods[k][1](clf, x, target), np.float32)
+            times[k].append(time.perf_counter() - t)
+        res = evaluate(clf, x, target, imps, with_road=not args.no_road)
+        print(f"{name:22} top: {clf.label(target)!r}", flush=True)
+        for k in keys:
+            rows[k].append(res[k])
+            print(f"    {all_methods[k][0]:28} " + "  ".join(f"{c} {v:.3f}" for c, v in res[k].items())
+                  + f"  ({times[k][-1]:.2f} s)", flush=True)
+    print(f"\n{len(photos)} photos at {SIZE} x {SIZE}, {POINTS} points per curve, medians; "
+          f"torch threads {torch.get_num_threads()}; {time.perf_counter() - t0:.0f} s in all\n")
+    print(table(rows, {k: all_methods[k][0] for k in keys}, times))
 
 
 if __name__ == "__main__":

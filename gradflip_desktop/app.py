@@ -47,9 +47,22 @@ def _run_cli(argv: list[str]) -> int:
     return int(cli.main(argv) or 0)
 
 
+def self_test() -> int:
+    """``gradflip --self-test``: the core stages and, in this process, the GUI stage."""
+    from .selftest import gui_available, run_self_test
+
+    if not gui_available():  # no PySide6: the core stages, and the verdict says the GUI stage was skipped
+        return run_self_test()
+    from .ui.selfcheck import check_gui
+
+    return run_self_test(gui_stage=check_gui)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``gradflip``. Returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if args == ["--self-test"]:
+        return self_test()
     if args and (args[0] in CLI_COMMANDS or args[0] in CLI_FLAGS):
         return _run_cli(args)
     if args and args[0] in ("-h", "--help"):

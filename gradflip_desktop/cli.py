@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Callable
@@ -36,6 +37,105 @@ def _positive_int(text: str) -> int:
     return v
 
 
+# --------------------------------------------------------------------------------------------------
+# Model options: the settings of a model file (--arch, --labels, --input-size ...), the model list,
+# and the remedies this CLI adds to the core's ModelSettingError (core messages never name flags).
+# --------------------------------------------------------------------------------------------------
+
+
+def _floats(text: str) -> list[float]:
+    try:
+        return [float(v) for v in re.split(r"[,\s]+", text.strip()) if v]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers separated by commas, not {text!r}") from None
+
+
+def _size(text: str) -> list[int]:
+    parts = [v for v in re.split(r"[x×,\s]+", text.strip().lower()) if v]
+    try:
+        vals = [int(v) for v in parts]
+    except ValueError:
+        vals = []
+    if len(vals) == 1:
+        vals = vals * 2
+    if len(vals) != 2 or min(vals) < 1:
+        raise argparse.ArgumentTypeError(f"expected a size like 224 or 224x224 (height x width), not {text!r}")
+    return vals
+
+
+def add_model_arguments(parser) -> None:
+    """Options for models loaded from files (``--model FILE``); see :func:`model_options_from_args`."""
+    g = parser.add_argument_group("model file options (for --model FILE; saved settings in FILE's .gradflip.json are used too)")
+    g.add_argument("--arch", default=None, help="torchvision architecture of a state dict, e.g. resnet18 (detected from torchvision file names)")
+    g.add_argument("--labels", default=None, metavar="FILE", help="class labels: text file (one per line) or JSON")
+    g.add_argument("--input-size", type=_size, default=None, metavar="HxW", help="network input size, e.g. 224 or 28x28")
+    g.add_argument("--resize", choices=("squash", "center-crop"), default=None, help="how the image reaches the input size")
+    g.add_argument("--mean", type=_floats, default=None, metavar="M", help="normalisation mean, e.g. 0.485,0.456,0.406")
+    g.add_argument("--std", type=_floats, default=None, metavar="S", help="normalisation std, e.g. 0.229,0.224,0.225")
+    g.add_argument("--channels", type=int, choices=(1, 3), default=None, help="1 for grayscale models (MNIST-style), 3 for RGB")
+
+
+def model_options_from_args(args) -> dict:
+    """Keyword arguments for ``load_classifier``/``load_model_file`` from the options above (only those set)."""
+    out: dict = {}
+    if getattr(args, "arch", None):
+        out["arch"] = args.arch
+    if getattr(args, "labels", None):
+        out["labels"] = args.labels
+    pre = {}
+    for key in ("input_size", "resize", "mean", "std", "channels"):
+        val = getattr(args, key, None)
+        if val is not None:
+            pre[key] = val
+    if pre:
+        out["preprocessing"] = pre
+    return out
+
+
+def model_error_text(exc: BaseException) -> str:
+    """``exc``'s message, plus the command-line remedy when it is a ``ModelSettingError``."""
+    text = str(exc)
+    setting = getattr(exc, "setting", None)
+    suggestions = list(getattr(exc, "suggestions", None) or [])
+    if setting == "architecture":
+        if suggestions:
+            return f"{text}: use --arch {suggestions[0]}"
+        return f"{text} Choose it with --arch NAME." if text.endswith(("?", ".")) else f"{text}; choose it with --arch NAME"
+    if setting == "preprocessing":
+        return f"{text} (--input-size, --channels)"
+    if setting == "device":
+        return f"{text}; use --device cpu"
+    if setting == "model":
+        return f"{text}; pass --model FILE"
+    return text
+
+
+def error_text(exc: BaseException) -> str:
+    """The one-line message for a typed core error, with this CLI's remedy (core messages name no flags)."""
+    from .core.errors import ResultExistsError  # noqa: PLC0415 - torch-free
+
+    if isinstance(exc, ResultExistsError):
+        return f"{exc}; use --force to overwrite"
+    if isinstance(exc, FileExistsError):  # atomic_write_bytes without overwrite: the path is the message
+        return f"{exc} already exists; use --force to overwrite"
+    return model_error_text(exc)
+
+
+def format_model_list() -> str:
+    """Text for ``gradflip models``."""
+    from .core.models.registry import hub_checkpoint_dir, model_choices  # noqa: PLC0415 - imports torch
+
+    lines = ["Models (pass the first column to --model):"]
+    choices = model_choices()
+    width = max(len(c.key) for c in choices)
+    for c in choices:
+        lines.append(f"  {c.key.ljust(width)}  {c.title} – {c.description}")
+    if len(choices) == 1:
+        lines.append(f"  (no torchvision weights in {hub_checkpoint_dir()}; GradFlip never downloads)")
+    lines.append("Any .pth/.pt state dict (with --arch), TorchScript or .onnx file works too.")
+    return "\n".join(lines)
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
     from .core.images import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE  # noqa: PLC0415 - numpy/Pillow only
 
@@ -46,15 +146,11 @@ def _add_common(p: argparse.ArgumentParser) -> None:
                    help=f"long side of the working image in px (default {DEFAULT_MAX_SIDE})")
     p.add_argument("--max-pixels", type=_positive_int, default=DEFAULT_MAX_PIXELS,
                    help=f"refuse images with more pixels (default {DEFAULT_MAX_PIXELS / 1e6:g}e6)")
-    try:
-        from .core.model_files import add_model_arguments  # noqa: PLC0415 - optional model options
-    except ImportError:
-        return
     add_model_arguments(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .core.explain import ExplainOptions  # noqa: PLC0415 - imports torch; --version answers before this
+    from .core.options import ExplainOptions  # noqa: PLC0415 - torch-free (tests/test_cli.py checks it)
     parser = _Parser(prog="gradflip", description="Explain an image classifier's decision by the pixel change that flips it.")
     parser.add_argument("--version", action="version", version=f"gradflip {__version__}")
     parser.add_argument(
@@ -100,14 +196,7 @@ def _err(message: str) -> None:
 def _load_model(args):
     from .core.models import load_classifier
 
-    extra = {}
-    try:
-        from .core.model_files import model_options_from_args  # noqa: PLC0415
-    except ImportError:
-        pass
-    else:
-        extra = model_options_from_args(args)
-    clf = load_classifier(args.model, device=args.device, **extra)
+    clf = load_classifier(args.model, device=args.device, **model_options_from_args(args))
     for w in getattr(clf, "warnings", []):
         print(f"gradflip: warning: {w}", file=sys.stderr)
     return clf
@@ -163,11 +252,12 @@ class _Progress:
 
 def _explain(args) -> int:
     from .core import explain as ex
-    from .core.images import ImageError, load_image
-    from .core.models import ModelError
-    from .core.report import ReportError, result_paths, safe_name, write_result_set
+    from .core.errors import ExportError, ImageError, ModelError
+    from .core.images import load_image
+    from .core.options import ExplainOptions
+    from .core.report import result_paths, safe_name, write_result_set
 
-    opts = ex.ExplainOptions(
+    opts = ExplainOptions(
         target=args.target,
         group=args.group,
         mode=args.mode,
@@ -223,13 +313,14 @@ def _explain(args) -> int:
         try:
             result = ex.run(clf, img, opts, on_step=progress)
         except ModelError as exc:  # the model failed before any prediction existed
-            _err(f"{Path(path).name}: {exc}" if len(args.images) > 1 else str(exc))
+            text = model_error_text(exc)
+            _err(f"{Path(path).name}: {text}" if len(args.images) > 1 else text)
             codes.append(EXIT_BAD_INPUT)
             continue
         try:
             written = write_result_set(result, args.out, img.name, force=args.force, image_info=img.to_dict())
-        except (FileExistsError, ReportError) as exc:
-            _err(str(exc))
+        except (FileExistsError, ExportError) as exc:
+            _err(error_text(exc))
             codes.append(EXIT_BAD_INPUT)
             continue
         claimed[stem.casefold()] = str(path)
@@ -255,15 +346,13 @@ def _explain(args) -> int:
 
 
 def _models(args) -> int:
-    from .core.model_files import format_model_list
-
     print(format_model_list())
     return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
     args_in = sys.argv[1:] if argv is None else list(argv)
-    if args_in == ["--version"]:  # answer at once, without building the parser (which imports torch)
+    if args_in == ["--version"]:  # answer at once, without building the parser (numpy, Pillow)
         print(f"gradflip {__version__}")
         return EXIT_OK
     parser = build_parser()
@@ -276,16 +365,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        from .core.images import ImageError
-        from .core.models import ModelError
+        from .core.errors import GradFlipError
 
         handlers = {"classify": _classify, "explain": _explain, "models": _models}
         return handlers[args.command](args)
     except KeyboardInterrupt:
         print("\ngradflip: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (ImageError, ModelError, ValueError) as exc:
-        _err(str(exc))
+    except (GradFlipError, ValueError) as exc:
+        _err(error_text(exc))
         return EXIT_BAD_INPUT
     except Exception as exc:  # noqa: BLE001 - never a traceback for users
         _err(f"internal error: {type(exc).__name__}: {exc} (please report this)")

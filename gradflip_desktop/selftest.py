@@ -7,10 +7,10 @@ Checks, in order, each one a named stage so that a failure says where it broke:
 3. ``explain`` one explanation (default options, without the minimise pass) flips the decision;
 4. ``export``  the result set is written to a temporary folder, every file is there, and the adjusted
                PNG, loaded back, classifies as the reported final class (not the original one);
-5. ``gui``     the Qt stack works offscreen: QApplication on the ``offscreen`` platform, the
-               application icon (SVG and PNG sizes), pyqtgraph drawing a plot and an image into a
-               pixmap. This is what usually breaks in a frozen bundle (platform plugins, image format
-               plugins, pyqtgraph's dynamically imported modules).
+5. ``gui``     the Qt stack works offscreen (:mod:`gradflip_desktop.ui.selfcheck`). ``gradflip --self-test``
+               (the app) runs it in its own process; the command-line tool, which never imports the
+               GUI, runs it in a child process when PySide6 is installed and otherwise says that the
+               GUI stage was skipped.
 
 Prints exactly one line on stdout, e.g.::
 
@@ -27,9 +27,10 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
-from typing import TextIO
+from typing import Callable, TextIO
 
 EXIT_OK, EXIT_FAILED = 0, 1
+GUI_TIMEOUT_S = 120
 
 #: ImageNet indices of the "cat" group (tabby, tiger cat, Persian, Siamese, Egyptian cat).
 CAT_CLASSES = range(281, 286)
@@ -67,10 +68,11 @@ def _stage_sample(clf):
 
 def _stage_explain(clf, img):
     from .core import explain as ex
+    from .core.options import ExplainOptions
 
     # default options except the minimise pass (forward passes only, like the key-pixel search that
     # stays on): it adds most of the time and nothing that the installation could get wrong
-    result = ex.run(clf, img, ex.ExplainOptions(minimise=False))
+    result = ex.run(clf, img, ExplainOptions(minimise=False))
     _check(result.flipped, f"the explanation did not flip ({result.status}): {result.message}")
     _check(result.final.index != result.original.index, "the explanation reports a flip to the same class")
     return result
@@ -99,90 +101,52 @@ def _stage_export(clf, img, result) -> None:
         _check(top.index != result.original.index, f"the exported adjusted PNG is still {top.label!r}: the flip did not survive export")
 
 
-def _stage_gui() -> str:
-    """Qt offscreen: application, icon, pyqtgraph rendering. Returns e.g. ``"Qt 6.12.0 offscreen"``."""
-    saved_env = {"QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM")}
+def _gui_in_subprocess() -> str:
+    """The GUI stage in a child process (``python -m gradflip_desktop.ui.selfcheck``): this module and
+    the command-line tool never import the GUI package. Returns e.g. ``"Qt 6.12.0 offscreen"``."""
+    import subprocess
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     try:
-        from PySide6 import __version__ as pyside_version
-        from PySide6.QtCore import QSize
-        from PySide6.QtWidgets import QApplication
-
-        app = QApplication.instance()
-        if app is None:
-            os.environ["QT_QPA_PLATFORM"] = "offscreen"
-            lc_var = "LC_ALL" if os.environ.get("LC_ALL") else "LC_CTYPE"
-            current = os.environ.get("LC_ALL") or os.environ.get("LC_CTYPE") or os.environ.get("LANG") or "C"
-            if "utf8" not in current.lower().replace("-", ""):
-                # e.g. under `env -i`: spare the user Qt's warning about the C locale (Qt switches anyway)
-                saved_env.setdefault(lc_var, os.environ.get(lc_var))
-                os.environ[lc_var] = "C.UTF-8"
-            app = QApplication(["gradflip-self-test"])
-        platform = app.platformName()
-
-        from .ui.branding import APP_ID, app_icon, apply_branding
-
-        apply_branding(app)
-        _check(app.desktopFileName() == APP_ID, f"desktop file name is {app.desktopFileName()!r}, not {APP_ID!r}")
-        icon = app_icon()
-        _check(not icon.isNull(), "the application icon did not load")
-        for size in (16, 48, 256):
-            pm = icon.pixmap(QSize(size, size))
-            _check(not pm.isNull() and pm.width() == size, f"the application icon has no {size} px image")
-        svg = _render_svg_icon(64)
-        _check(svg, "the SVG icon did not render (QtSvg missing?)")
-
-        import numpy as np
-        import pyqtgraph as pg
-
-        widget = pg.GraphicsLayoutWidget()
-        try:
-            widget.resize(320, 200)
-            plot = widget.addPlot()
-            plot.plot(np.linspace(0, 1, 20), np.sin(np.linspace(0, 6, 20)), pen="r")
-            view = widget.addViewBox()
-            view.addItem(pg.ImageItem(np.random.default_rng(0).random((16, 16, 3)).astype(np.float32)))
-            widget.show()
-            app.processEvents()
-            image = widget.grab().toImage()
-            _check(not image.isNull() and image.width() > 0, "pyqtgraph could not draw into a pixmap")
-        finally:
-            widget.close()
-            widget.deleteLater()
-            app.processEvents()
-        return f"Qt {pyside_version} {platform}"
-    finally:
-        for key, value in saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        proc = subprocess.run(
+            [sys.executable, "-m", "gradflip_desktop.ui.selfcheck"], env=env, capture_output=True, text=True,
+            timeout=GUI_TIMEOUT_S,
+        )
+    except subprocess.TimeoutExpired:
+        raise SelfTestFailure(f"the GUI check did not finish in {GUI_TIMEOUT_S} s") from None
+    lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
+    last = lines[-1].strip() if lines else ""
+    if proc.returncode != 0 or not last.startswith("Qt "):
+        reason = last.removeprefix("FAILED: ") or (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
+        raise SelfTestFailure(reason)
+    return last
 
 
-def _render_svg_icon(size: int) -> bool:
-    from PySide6.QtCore import Qt
-    from PySide6.QtGui import QImage, QPainter
-    from PySide6.QtSvg import QSvgRenderer
+def gui_available() -> bool:
+    """Is the GUI stack installed (PySide6 importable)? Checked without importing it."""
+    import importlib.util
 
-    from .ui.branding import icon_path
-
-    renderer = QSvgRenderer(str(icon_path("svg")))
-    if not renderer.isValid():
+    try:
+        return importlib.util.find_spec("PySide6") is not None
+    except (ImportError, ValueError):
         return False
-    image = QImage(size, size, QImage.Format.Format_ARGB32)
-    image.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(image)
-    renderer.render(painter)
-    painter.end()
-    return image.pixelColor(size // 2, size // 2).alpha() > 0
 
 
 # ---- driver --------------------------------------------------------------------------------------------
 
 
-def run_self_test(out: TextIO | None = None, *, gui: bool = True, verbose: bool | None = None) -> int:
+def run_self_test(
+    out: TextIO | None = None,
+    *,
+    gui: bool = True,
+    verbose: bool | None = None,
+    gui_stage: Callable[[], str] | None = None,
+) -> int:
     """Run every check; print one verdict line to ``out`` (stdout); return 0 (all passed) or 1.
 
-    ``gui=False`` skips the Qt stage (for an installation without a display stack).
+    ``gui=False`` skips the Qt stage (for an installation without a display stack). ``gui_stage``: the
+    GUI check to run in this process (the app passes :func:`gradflip_desktop.ui.selfcheck.check_gui`);
+    by default it runs in a child process when PySide6 is installed, and is skipped otherwise.
     ``verbose`` (default: the environment variable ``GRADFLIP_SELFTEST_VERBOSE`` is set) prints the
     traceback of a failure on stderr, after the verdict.
     """
@@ -212,10 +176,13 @@ def run_self_test(out: TextIO | None = None, *, gui: bool = True, verbose: bool 
         _stage_export(clf, img, result)
         t = done(stage, t)
         gui_text = ""
-        if gui:
+        # a frozen executable cannot run `python -m`: there the app passes the stage in
+        if gui and (gui_stage is not None or (gui_available() and not getattr(sys, "frozen", False))):
             stage = "gui"
-            gui_text = f", GUI ok ({_stage_gui()})"
+            gui_text = f", GUI ok ({(gui_stage or _gui_in_subprocess)()})"
             done(stage, t)
+        elif gui:
+            gui_text = ", GUI stage skipped (PySide6 is not installed)"
     except Exception as exc:  # noqa: BLE001 - the verdict must name any failure, never a bare traceback
         # GradFlip's own errors (ModelError, ImageError, ReportError, ...) carry a message for the user
         own = type(exc).__module__.startswith("gradflip_desktop") and str(exc)

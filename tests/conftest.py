@@ -1,8 +1,67 @@
-"""Shared test set-up. Qt runs offscreen (no display needed); settings never touch the user's own."""
+"""Shared test set-up.
+
+- Qt runs offscreen (no display needed); settings never touch the user's own.
+- Every test under tests/ui/ gets the ``gui`` marker and every test under tests/e2e/ the ``e2e`` marker,
+  by folder, so ``pytest -m "not gui"`` runs without Qt windows and ``-m "not e2e"`` without the real model.
+- Hypothesis: with ``CI`` set (or ``HYPOTHESIS_PROFILE=ci``) property tests are derandomised (fixed seed,
+  no example database), so a CI run is reproducible; the example budget is the one each test states.
+- Fixtures shared by core tests: ``tiny`` (a seeded tiny classifier) and ``tiny_image``; the builders are
+  plain functions in helpers.py.
+"""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+import pytest
+
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+try:  # hypothesis is in the test extra; a missing one only matters to the property tests
+    from hypothesis import HealthCheck, settings
+except ImportError:  # pragma: no cover
+    settings = None
+else:
+    settings.register_profile(
+        "ci",
+        derandomize=True,
+        database=None,
+        deadline=None,
+        max_examples=100,
+        print_blob=True,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    settings.register_profile("dev", deadline=None)
+    _profile = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+    settings.load_profile(_profile)
+
+_TESTS = Path(__file__).resolve().parent
+_FOLDER_MARKERS = {"ui": "gui", "gui": "gui", "e2e": "e2e"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        try:
+            rel = Path(str(item.path)).resolve().relative_to(_TESTS)
+        except ValueError:
+            continue
+        marker = _FOLDER_MARKERS.get(rel.parts[0]) if len(rel.parts) > 1 else None
+        if marker and not item.get_closest_marker(marker):
+            item.add_marker(getattr(pytest.mark, marker))
+
+
+@pytest.fixture
+def tiny():
+    """A tiny seeded 4-class pixel-space classifier (16 x 16 input); see helpers.make_tiny."""
+    from helpers import make_tiny
+
+    return make_tiny()
+
+
+@pytest.fixture
+def tiny_image():
+    """A smooth 24 x 32 RGB image with values inside (0.2, 0.8), so no step is clipped at first."""
+    from helpers import tiny_image_array
+
+    return tiny_image_array()

@@ -1,4 +1,57 @@
 """Qt-free core of GradFlip: images, models, the explanation algorithm and export.
 
-Nothing under ``gradflip_desktop.core`` imports Qt; the package is importable without a display.
+Nothing under ``gradflip_desktop.core`` imports Qt; the package is importable without a display, and
+importing it (or :mod:`gradflip_desktop.core.options`) does not import torch: the names below are
+loaded on first use.
+
+Explain one photo in five lines::
+
+    from gradflip_desktop.core import ExplainOptions, load_default_model, load_image, run
+    model = load_default_model()                      # EfficientNet-Lite0, shipped weights, offline
+    image = load_image("cat.jpg")                     # float32 H x W x 3 in [0, 1], working size
+    result = run(model, image, ExplainOptions(max_steps=200))
+    print(result.status, result.original.label, "->", result.final.label)
+
+``explain`` is the same run as a generator of :class:`Step` (for live progress and cancellation);
+``write_result_set(result, out_dir)`` writes the figure, the adjusted PNG, the maps and the record.
 """
+
+from __future__ import annotations
+
+import importlib
+
+# public name -> module that defines it (one place for each fact)
+_EXPORTS = {
+    "load_image": "images",
+    "ImageData": "images",
+    "load_classifier": "models",
+    "load_default_model": "models",
+    "Classifier": "models",
+    "ExplainOptions": "options",
+    "Status": "options",
+    "explain": "explain",
+    "run": "explain",
+    "Step": "results",
+    "ExplainResult": "results",
+    "write_result_set": "report",
+    "GradFlipError": "errors",
+    "ImageError": "errors",
+    "ModelError": "errors",
+    "ExportError": "errors",
+    "ResultExistsError": "errors",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -21,8 +21,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .maps import heat_overlay  # noqa: F401 - re-exported for the comparison panel
-from .models import Classifier, ModelError
+from .viz.maps import heat_overlay  # noqa: F401 - re-exported for the comparison panel
+from .errors import ModelError
+from .models import Classifier
 
 __all__ = ["feature_layer", "gradcam_map", "heat_overlay", "saliency_map"]
 

@@ -28,9 +28,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from . import maps
-from .explain import ExplainResult
+from .errors import ExportError, ResultExistsError
 from .images import atomic_write_bytes, png_bytes, to_uint8
+from .results import ExplainResult
+from .viz import maps
 
 SUFFIXES = (
     ".gradflip.json",
@@ -44,8 +45,7 @@ SUFFIXES = (
 MAX_NAME_BYTES = 120
 
 
-class ReportError(Exception):
-    """The result set could not be written; the message is meant for the user."""
+ReportError = ExportError  # the former name of ExportError
 
 
 def safe_name(name: str) -> str:
@@ -227,26 +227,26 @@ def write_result_set(
 ) -> list[Path]:
     """Write the result set for ``name`` into ``out_dir`` (created if needed); return the paths written.
 
-    Raises ``FileExistsError`` (listing the files) when a target exists and ``force`` is False, and
-    :class:`ReportError` for folders that cannot be created or written.
+    Raises :class:`ResultExistsError` (a ``FileExistsError``; ``existing`` lists the files) when a target
+    exists and ``force`` is False, and :class:`ExportError` for folders that cannot be created or written.
     """
     out = Path(out_dir)
     try:
         if out.exists() and not out.is_dir():
-            raise ReportError(f"cannot create the folder {out}: a file of that name exists (not a folder)")
+            raise ExportError(f"cannot create the folder {out}: a file of that name exists (not a folder)")
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ReportError(f"cannot create the folder {out}: {exc.strerror or exc}") from None
+        raise ExportError(f"cannot create the folder {out}: {exc.strerror or exc}") from None
     if not out.is_dir():
-        raise ReportError(f"{out} is not a folder")
+        raise ExportError(f"{out} is not a folder")
     paths = result_paths(out, name)
     try:
         existing = [p for p in paths.values() if p.exists()]
     except OSError as exc:  # e.g. ENAMETOOLONG
-        raise ReportError(f"cannot write the results to {out}: {exc.strerror or exc}") from None
+        raise ExportError(f"cannot write the results to {out}: {exc.strerror or exc}") from None
     if existing and not force:
-        raise FileExistsError(
-            f"{len(existing)} result file(s) already exist in {out} (e.g. {existing[0].name}); use --force to overwrite"
+        raise ResultExistsError(
+            f"{len(existing)} result file(s) already exist in {out} (e.g. {existing[0].name})", existing
         )
     rec = record(result, image_info)
     rec["files"] = {suffix.strip(".").split(".")[0]: p.name for suffix, p in paths.items()}
@@ -273,9 +273,9 @@ def write_result_set(
     try:
         for suffix, data in payloads.items():
             written.append(atomic_write_bytes(paths[suffix], data, overwrite=force))
-    except FileExistsError:
+    except FileExistsError as exc:  # a file appeared while writing (another program)
         roll_back()
-        raise
+        raise ResultExistsError(f"a result file appeared in {out} while writing: {exc}", [str(exc)]) from None
     except OSError as exc:
         roll_back()
         reason = exc.strerror or str(exc)
@@ -283,5 +283,5 @@ def write_result_set(
             reason = "the disk is full"
         elif getattr(exc, "errno", None) in (13, 30, 1):
             reason = "the folder is read-only or you lack permission"
-        raise ReportError(f"cannot write the results to {out}: {reason}") from None
+        raise ExportError(f"cannot write the results to {out}: {reason}") from None
     return written

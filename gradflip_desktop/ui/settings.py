@@ -1,16 +1,19 @@
 """Run settings chosen in the controls panel, and their persistence in QSettings.
 
-:class:`RunSettings` is plain Python (no torch): the window builds it, the engine thread turns it into
-:class:`gradflip_desktop.core.explain.ExplainOptions` with :meth:`RunSettings.to_options`.
+:class:`RunSettings` is plain Python: its explanation settings default to the core's
+:class:`~gradflip_desktop.core.options.ExplainOptions` (torch-free, so the panel shows them at once), and
+:meth:`RunSettings.to_options` turns the choice into ExplainOptions. Saved values are checked with the
+core's own validation (one place for every range).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any, Mapping
+from typing import Any
 
 from PySide6.QtCore import QSettings
+
+from gradflip_desktop.core.options import ExplainOptions
 
 TARGET_TOP = "top"
 TARGET_CLASS = "class"
@@ -22,7 +25,8 @@ APPLICATION = "GradFlip"
 MAX_RECENT = 10
 
 
-# RunSettings fields whose defaults belong to the core's ExplainOptions (None = "the core's default")
+# RunSettings fields that are ExplainOptions fields (their defaults and ranges are the core's)
+_CORE = ExplainOptions()
 CORE_FIELDS = ("style", "mode", "epsilon", "max_steps", "smoothing", "coarse")
 # the type of every RunSettings field (QSettings may hand values back as strings)
 _KINDS = {"target_mode": str, "target_class": str, "group": str, "style": str, "mode": str, "epsilon": float,
@@ -39,30 +43,22 @@ class RunSettings:
     gradient-evaluation budget; smoothing: Gaussian σ (px) applied to the gradient; coarse:
     coarse-to-fine factor (1 = off); style: ``"free"`` or ``"blur"`` (ExplainOptions.style); device: ``"cpu"``, ``"cuda"``, ...
 
-    The explanation settings (:data:`CORE_FIELDS`) default to ``None``, which means the core's default
-    (``ExplainOptions()``): their values live in one place, the core. The panel shows them once the
-    engine thread has reported them (:meth:`with_defaults`).
+    The explanation settings (:data:`CORE_FIELDS`) default to the core's ``ExplainOptions()`` values.
     """
 
     target_mode: str = TARGET_TOP
     target_class: str = ""
     group: str = "cat"
-    style: str | None = None
-    mode: str | None = None
-    epsilon: float | None = None
-    max_steps: int | None = None
-    smoothing: float | None = None
-    coarse: int | None = None
+    style: str = _CORE.style
+    mode: str = _CORE.mode
+    epsilon: float = _CORE.epsilon
+    max_steps: int = _CORE.max_steps
+    smoothing: float = _CORE.smoothing
+    coarse: int = _CORE.coarse
     device: str = "cpu"
 
-    def with_defaults(self, defaults: Mapping[str, Any]) -> "RunSettings":
-        """A copy with every unset explanation setting taken from ``defaults`` (``asdict(ExplainOptions())``)."""
-        return replace(self, **{k: defaults[k] for k in CORE_FIELDS if getattr(self, k) is None and k in defaults})
-
-    def to_options(self):
-        """The core's ExplainOptions (imports torch: call it in the engine thread)."""
-        from gradflip_desktop.core.explain import ExplainOptions
-
+    def to_options(self) -> ExplainOptions:
+        """The core's ExplainOptions (not validated here: the run validates them)."""
         target = group = None
         if self.target_mode == TARGET_CLASS:
             if not self.target_class.strip():
@@ -72,44 +68,33 @@ class RunSettings:
             if not self.group.strip():
                 raise ValueError("choose a class group (Target: a class group)")
             group = self.group.strip()
-        chosen = {k: _KINDS[k](getattr(self, k)) for k in CORE_FIELDS if getattr(self, k) is not None}
+        chosen = {k: _KINDS[k](getattr(self, k)) for k in CORE_FIELDS}
         return ExplainOptions(target=target, group=group, **chosen)
 
     # -- persistence ---------------------------------------------------------------------------------
     def save(self, settings: QSettings) -> None:
         for key, value in asdict(self).items():
-            if value is None:
-                settings.remove(f"run/{key}")
-            else:
-                settings.setValue(f"run/{key}", value)
+            settings.setValue(f"run/{key}", value)
 
     @classmethod
     def load(cls, settings: QSettings) -> "RunSettings":
-        """The saved settings; missing or invalid explanation settings are None (the core's default)."""
+        """The saved settings; missing or invalid explanation settings are the core's defaults
+        (checked with :meth:`ExplainOptions.validate`, the one place the ranges live)."""
         values: dict[str, Any] = {}
         for f in fields(cls):
             raw = settings.value(f"run/{f.name}", None)
             if raw is None:
                 continue
             try:
-                values[f.name] = _KINDS[f.name](raw)
-            except (TypeError, ValueError):
-                pass
+                value = _KINDS[f.name](raw)
+                if f.name in CORE_FIELDS:
+                    replace(_CORE, **{f.name: value}).validate()
+            except (TypeError, ValueError, OverflowError):
+                continue
+            values[f.name] = value
         out = cls(**values)
         if out.target_mode not in TARGET_MODES:
             out.target_mode = TARGET_TOP
-        checks = {
-            "style": lambda v: v in ("free", "blur"),
-            "mode": lambda v: v in ("adaptive", "fixed"),
-            "epsilon": lambda v: 0 < v <= 0.25,
-            "max_steps": lambda v: 1 <= v <= 100_000,
-            "smoothing": lambda v: 0 <= v <= 100,
-            "coarse": lambda v: 1 <= v <= 64,
-        }
-        for key, ok in checks.items():
-            v = getattr(out, key)
-            if v is not None and not (ok(v) and (not isinstance(v, float) or math.isfinite(v))):
-                setattr(out, key, None)
         return out
 
 

@@ -1,0 +1,66 @@
+"""GradFlip's error types. Torch-free and Qt-free: anything may import this module.
+
+Every error carries a message meant for the user. Messages describe the problem, never a remedy phrased
+in one front end's terms (no command-line flags, no menu names): the CLI and the GUI add their own remedy
+(the CLI says "use --force", the GUI offers to overwrite).
+
+    GradFlipError
+      ImageError          an image could not be loaded or saved
+      ModelError          a model could not be loaded or used
+        ModelSettingError   ... unless a setting is given or changed (``setting``, ``suggestions``)
+      ExportError         a result set could not be written
+        ResultExistsError   result files already exist (also a FileExistsError)
+"""
+
+from __future__ import annotations
+
+
+class GradFlipError(Exception):
+    """Base of GradFlip's own errors; the message is meant for the user."""
+
+
+class ImageError(GradFlipError):
+    """An image could not be loaded or saved; the message is meant for the user."""
+
+
+class ModelError(GradFlipError):
+    """A model could not be loaded or used; the message is meant for the user."""
+
+
+class ModelSettingError(ModelError):
+    """A model needs a setting it was not given, or a different one (added by the models helper).
+
+    ``setting`` names it: ``"architecture"`` (of a state dict), ``"preprocessing"`` (input size /
+    channels), ``"device"``, or ``"model"`` (model-file options given for the built-in model).
+    ``suggestions``: values that would work, best first (may be empty). The message states the problem;
+    the front end phrases the remedy (the CLI names its flag, the GUI its field).
+    """
+
+    def __init__(self, message: str, setting: str, suggestions: list | tuple = ()):
+        super().__init__(message)
+        self.setting = setting
+        self.suggestions = list(suggestions)
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class ExportError(GradFlipError):
+    """The result set could not be written; the message is meant for the user."""
+
+
+class ResultExistsError(ExportError, FileExistsError):
+    """Result files already exist and overwriting was not asked for.
+
+    Also a :class:`FileExistsError`, so callers catching that keep working. ``existing`` lists the paths.
+    """
+
+    def __init__(self, message: str, existing: list | tuple = ()):
+        super().__init__(message)
+        self.existing = list(existing)
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+__all__ = ["GradFlipError", "ImageError", "ModelError", "ModelSettingError", "ExportError", "ResultExistsError"]

@@ -1,0 +1,95 @@
+"""The score the search moves and the flip test.
+
+Score: the log-odds of the explained class t (or group G) from the logits z,
+``S = logsumexp(z[G]) - logsumexp(z[not G])``; ``C_t = sigmoid(S)``, so ``∇S`` points the same way as
+``∇C_t`` but stays exact in float32 when ``C_t`` ≈ 1. Targeted runs decrease ``-S_target``.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from ..models import Classifier
+from ..options import Status
+
+
+class RunEnded(Exception):
+    """Raised inside a run when the model misbehaves; ends the run with ``status``."""
+
+    def __init__(self, status: Status, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def probabilities(z: torch.Tensor) -> np.ndarray:
+    """Softmax of a 1 x C logit tensor as float32 numpy (computed in float64)."""
+    return torch.softmax(z[0].double(), 0).float().cpu().numpy()
+
+
+class Objective:
+    """Log-odds score of a class set, the flip test, and the evaluation counters."""
+
+    def __init__(self, clf: Classifier, explained: Sequence[int], target: int | None, x0: torch.Tensor):
+        self.clf = clf
+        self.x0 = x0
+        self.last_x = x0  # the last good image of the search (kept when the model fails mid-run)
+        c = clf.num_classes
+        self.explained_mask = torch.zeros(c, dtype=torch.bool, device=clf.device)
+        self.explained_mask[list(explained)] = True
+        self.target = target
+        if target is not None:
+            self.target_mask = torch.zeros(c, dtype=torch.bool, device=clf.device)
+            self.target_mask[target] = True
+        self.grad_evals = 0
+        self.fwd_evals = 0
+
+    @staticmethod
+    def log_odds(z: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        inside = z.masked_fill(~mask, float("-inf")).logsumexp(-1)
+        outside = z.masked_fill(mask, float("-inf")).logsumexp(-1)
+        return inside - outside
+
+    def score(self, z: torch.Tensor) -> torch.Tensor:
+        """Log-odds of the explained class (group)."""
+        return self.log_odds(z, self.explained_mask)
+
+    def loss(self, z: torch.Tensor) -> torch.Tensor:
+        """What the search decreases."""
+        if self.target is not None:
+            return -self.log_odds(z, self.target_mask)
+        return self.score(z)
+
+    def flipped(self, z: torch.Tensor) -> bool:
+        top = int(torch.argmax(z[0]))
+        if self.target is not None:
+            return top == self.target
+        return not bool(self.explained_mask[top])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.fwd_evals += 1
+        with torch.no_grad():
+            z = self.clf.module(x)
+        return self._check(z)
+
+    def value_and_grad(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        self.grad_evals += 1
+        xg = x.detach().requires_grad_(True)
+        with torch.enable_grad():
+            z = self._check(self.clf.module(xg))
+            loss = self.loss(z)[0]
+            (g,) = torch.autograd.grad(loss, xg)
+        return z.detach(), loss.detach(), g.detach()
+
+    def _check(self, z: torch.Tensor) -> torch.Tensor:
+        if z.ndim != 2 or z.shape[0] != 1 or z.shape[1] != self.clf.num_classes:
+            raise RunEnded(
+                Status.MODEL_ERROR,
+                f"the model returned logits of shape {tuple(z.shape)}, expected (1, {self.clf.num_classes})",
+            )
+        if not torch.isfinite(z).all():
+            raise RunEnded(Status.NONFINITE_OUTPUT, "the model produced non-finite outputs (NaN or infinity)")
+        return z

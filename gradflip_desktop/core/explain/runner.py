@@ -1,0 +1,260 @@
+"""The GradFlip explanation: follow the normalised gradient until the decision flips.
+
+``explain(classifier, image, options)`` is a generator. It yields one :class:`Step` per gradient
+evaluation and returns an :class:`ExplainResult` (``StopIteration.value``). :func:`run` consumes it.
+
+Passes (each its own module): the search (:mod:`.search`, in the space of :mod:`.coordinates`, on the
+score of :mod:`.objective`); after the flip, forward passes only: *minimise* (:mod:`.minimise`), the
+*8-bit check* (:mod:`.quantise`) and *key pixels* (:mod:`.key_pixels`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Generator
+
+import numpy as np
+import torch
+
+from ..errors import ModelError
+from ..images import ImageData, to_uint8
+from ..models import Classifier, Prediction
+from ..options import ExplainOptions, Status
+from ..results import ExplainResult, KeyPixels, Step
+from .coordinates import Coordinates, coordinates_for
+from .key_pixels import key_pixels
+from .minimise import minimise_alpha
+from .objective import Objective, RunEnded, probabilities
+from .quantise import eight_bit, quantize_tensor
+from .search import Point, SearchContext, SearchParams, search
+
+
+@dataclass
+class RunState:
+    """Everything one run knows: fixed after the first classification, then where it has got to."""
+
+    classifier: Classifier
+    options: ExplainOptions
+    pixels: np.ndarray  # the original, H x W x 3 float32
+    x0: torch.Tensor
+    z0: torch.Tensor
+    p0: np.ndarray
+    original: Prediction
+    explained: list[int]
+    explained_name: str
+    target: int | None
+    objective: Objective
+    coords: Coordinates
+    t_start: float
+    steps: list[Step] = field(default_factory=list)
+    timings: dict[str, float] = field(
+        default_factory=lambda: {"flip": 0.0, "minimise": 0.0, "eight_bit": 0.0, "key_pixels": 0.0}
+    )
+    # where the run has got to
+    x: torch.Tensor | None = None  # current adjusted image (None: x0)
+    z: torch.Tensor | None = None  # logits at x (None: z0)
+    alpha: float = 1.0
+    key: KeyPixels | None = None
+    search_done: bool = False
+
+    def __post_init__(self) -> None:
+        if self.x is None:
+            self.x = self.x0
+        if self.z is None:
+            self.z = self.z0
+
+
+def _pixels_of(image: ImageData | np.ndarray) -> np.ndarray:
+    pixels = image.pixels if isinstance(image, ImageData) else np.asarray(image, dtype=np.float32)
+    if pixels.ndim != 3 or pixels.shape[2] != 3:
+        raise ValueError(f"image must be H x W x 3, got {pixels.shape}")
+    if pixels.size == 0:
+        raise ValueError(f"image is empty (shape {pixels.shape})")
+    if not np.all(np.isfinite(pixels)) or pixels.min() < 0 or pixels.max() > 1:
+        raise ValueError("image pixels must be finite and lie in [0, 1]")
+    return pixels
+
+
+def _start(clf: Classifier, pixels: np.ndarray, opts: ExplainOptions, t_start: float) -> RunState:
+    """First classification (no gradient): which class is explained, what counts as a flip."""
+    x0 = clf.image_tensor(pixels)
+    try:
+        with torch.no_grad():
+            z0 = clf.module(x0)
+    except Exception as exc:  # noqa: BLE001 - any model failure becomes a status
+        raise ModelError(f"the model failed on this image: {type(exc).__name__}: {exc}") from None
+    if z0.ndim != 2 or z0.shape[0] != 1 or z0.shape[1] != clf.num_classes:
+        raise ModelError(f"the model returned logits of shape {tuple(z0.shape)}, expected (1, {clf.num_classes})")
+    p0 = probabilities(z0)
+    top0 = int(np.argmax(p0))
+    original = Prediction(top0, clf.label(top0), float(p0[top0]))
+    target_idx = None if opts.target is None else clf.find_class(opts.target)
+    if opts.group is not None:
+        explained_name, explained = clf.find_group(opts.group)
+    else:
+        explained_name, explained = clf.label(top0), [top0]
+    obj = Objective(clf, explained, target_idx, x0)
+    coords = coordinates_for(x0, opts)
+    obj.fwd_evals = 1
+    return RunState(
+        classifier=clf, options=opts, pixels=pixels, x0=x0, z0=z0, p0=p0, original=original,
+        explained=list(explained), explained_name=explained_name, target=target_idx,
+        objective=obj, coords=coords, t_start=t_start,
+    )
+
+
+def _finish(s: RunState, status: Status, message: str, x_final: torch.Tensor | None = None, z_final=None) -> ExplainResult:
+    clf, obj = s.classifier, s.objective
+    x = s.x if x_final is None else x_final
+    adj = x[0].permute(1, 2, 0).detach().cpu().numpy().astype(np.float32)
+    adj_u8 = to_uint8(adj)
+    delta = (adj - s.pixels).astype(np.float32)
+    if z_final is None:
+        try:
+            z_final = obj.forward(clf.image_tensor(adj_u8.astype(np.float32) / 255.0))
+            pf = probabilities(z_final)
+        except Exception:  # noqa: BLE001 - the model may fail again here; keep the last known output
+            pf = probabilities(s.z)
+    else:
+        pf = probabilities(z_final)
+    top = int(np.argmax(pf))
+    return ExplainResult(
+        status=Status(status),
+        message=message,
+        original=s.original,
+        final=Prediction(top, clf.label(top), float(pf[top])),
+        explained=list(s.explained),
+        explained_name=s.explained_name,
+        target=None if s.target is None else Prediction(s.target, clf.label(s.target), float(s.p0[s.target])),
+        steps=s.steps,
+        gradient_evaluations=obj.grad_evals,
+        forward_evaluations=obj.fwd_evals,
+        original_pixels=s.pixels,
+        adjusted_pixels=adj,
+        adjusted_uint8=adj_u8,
+        delta=delta,
+        original_probabilities=s.p0.astype(np.float32),
+        final_probabilities=pf.astype(np.float32),
+        alpha=float(s.alpha),
+        key_pixels=s.key,
+        blur_amount=s.coords.blur_amount(x),
+        timings=s.timings,
+        seconds=time.perf_counter() - s.t_start,
+        options=s.options,
+        model_name=clf.name,
+        labels=list(clf.labels),
+    )
+
+
+def explain(
+    classifier: Classifier,
+    image: ImageData | np.ndarray,
+    options: ExplainOptions | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> Generator[Step, None, ExplainResult]:
+    """Explain the classifier's decision on ``image`` (H x W x 3 float32 in [0, 1], or ImageData).
+
+    Yields a :class:`Step` per gradient evaluation; returns an :class:`ExplainResult`.
+    ``should_stop()`` is polled before every model evaluation; when it returns True the run ends with
+    status ``cancelled`` and the state reached so far.
+    Raises ``ValueError``/``ModelError`` only for invalid options (bad target or group names).
+    """
+    opts = options or ExplainOptions()
+    opts.validate()
+    stop = should_stop or (lambda: False)
+    pixels = _pixels_of(image)
+    t_start = time.perf_counter()
+    s = _start(classifier, pixels, opts, t_start)
+    clf, obj, x0, z0, timings = classifier, s.objective, s.x0, s.z0, s.timings
+
+    if not torch.isfinite(z0).all():
+        return _finish(s, Status.NONFINITE_OUTPUT, "the model produced non-finite outputs (NaN or infinity) for this image", x0, z0)
+    if obj.flipped(z0):
+        if s.target is not None:
+            msg = f"the model already predicts the target “{clf.label(s.target)}”; nothing to change"
+        else:
+            msg = f"the top class “{s.original.label}” is not in the group “{s.explained_name}”; nothing to flip"
+        return _finish(s, Status.ALREADY, msg, x0, z0)
+
+    ctx = SearchContext(objective=obj, options=opts, coords=s.coords, steps=s.steps, stop=stop)
+    try:
+        # ---- search -------------------------------------------------------------------------------
+        start = Point.at(obj, s.coords.start(), x0)
+        outcome = yield from search(
+            ctx,
+            SearchParams(start=start, epsilon=float(opts.epsilon), budget=int(opts.max_steps),
+                         success=lambda zn, xn: obj.flipped(zn)),
+        )
+        s.x, s.z = outcome.x, outcome.z
+        s.search_done = True
+        timings["flip"] = time.perf_counter() - t_start
+        if outcome.status != Status.FLIPPED:
+            return _finish(s, outcome.status, outcome.message)
+
+        # ---- minimise: smallest alpha*delta that still flips ------------------------------------
+        t = time.perf_counter()
+        delta = outcome.x - x0
+        if opts.minimise:
+            s.alpha = minimise_alpha(obj, x0, delta, stop)
+        x_min = x0 + s.alpha * delta
+        timings["minimise"] = time.perf_counter() - t
+        if stop():
+            s.x = x_min
+            return _finish(s, Status.CANCELLED, "cancelled after the decision flipped, before the final checks")
+
+        # ---- 8-bit check: the saved PNG must flip too -------------------------------------------
+        t = time.perf_counter()
+        x_final = x_min
+        if opts.eight_bit:
+            x_final = yield from eight_bit(ctx, s, outcome.c, delta)
+        s.x = x_final
+        timings["eight_bit"] = time.perf_counter() - t
+        xq = quantize_tensor(x_final) if opts.eight_bit else x_final
+        zq = obj.forward(xq)
+        if not obj.flipped(zq):
+            timings["eight_bit"] = time.perf_counter() - t
+            if stop():
+                return _finish(s, Status.CANCELLED, "cancelled while making the change survive 8-bit saving")
+            return _finish(
+                s,
+                Status.BUDGET,
+                "the decision flipped, but the change did not survive 8-bit quantisation within the extra step budget",
+            )
+
+        # ---- key pixels ---------------------------------------------------------------------------
+        t = time.perf_counter()
+        if opts.key_pixels and not stop():
+            s.key = key_pixels(obj, x0, xq - x0, stop)
+        timings["key_pixels"] = time.perf_counter() - t
+    except RunEnded as ended:
+        if not s.search_done:
+            s.x = obj.last_x
+        return _finish(s, ended.status, ended.message)
+    except Exception as exc:  # noqa: BLE001 - a model raising in forward/backward ends the run clearly
+        if not s.search_done:
+            s.x = obj.last_x
+        return _finish(s, Status.MODEL_ERROR, f"the model failed during the run: {type(exc).__name__}: {exc}")
+    if stop() and s.key is None and opts.key_pixels:
+        return _finish(s, Status.CANCELLED, "cancelled after the decision flipped, before the key pixels were found")
+    res = _finish(s, Status.FLIPPED, "", z_final=zq)
+    res.message = f"“{res.original.label}” flipped to “{res.final.label}”"
+    return res
+
+
+def run(
+    classifier: Classifier,
+    image: ImageData | np.ndarray,
+    options: ExplainOptions | None = None,
+    on_step: Callable[[Step], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> ExplainResult:
+    """Run :func:`explain` to the end and return its result, calling ``on_step`` for every step."""
+    gen = explain(classifier, image, options, should_stop=should_stop)
+    while True:
+        try:
+            step = next(gen)
+        except StopIteration as done:
+            return done.value
+        if on_step is not None:
+            on_step(step)

@@ -1,0 +1,173 @@
+"""The gradient step loop shared by the search and the 8-bit recovery.
+
+One step: ``g = ∇S`` pulled back to the search coordinates, optionally Gaussian-smoothed and/or
+projected to 1/coarse resolution; ``c ← clip(c − ε·scale·g/|g|, 0, 1)``. ``"fixed"`` mode keeps ε;
+``"adaptive"`` compares the predicted (first-order) and actual decrease of the loss: ratio > 0.75 grows
+ε ×1.5 (at most ``EPS_MAX``), ratio < 0.25 shrinks it ×0.7, and a step that does not decrease the loss
+is rejected (the image stays) and ε halves. Below ``EPS_MIN`` the run has stalled.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Generator
+
+import torch
+import torch.nn.functional as F
+
+from ..options import EPS_MAX, EPS_MIN, ExplainOptions, Status
+from ..results import Step
+from ..viz.filters import gaussian_blur
+from .coordinates import Coordinates
+from .objective import Objective, probabilities
+
+GROW = 1.5  # adaptive: factor on ε when the step did better than GOOD_RATIO of its prediction
+SHRINK = 0.7  # adaptive: factor on ε when it did worse than POOR_RATIO
+REJECT = 0.5  # adaptive: factor on ε after a rejected step (the loss did not fall)
+GOOD_RATIO = 0.75
+POOR_RATIO = 0.25
+
+
+@dataclass
+class SearchContext:
+    """What stays the same for every step loop of one run."""
+
+    objective: Objective
+    options: ExplainOptions
+    coords: Coordinates
+    steps: list[Step]  # every Step of the run is appended here
+    stop: Callable[[], bool]
+
+
+@dataclass
+class Point:
+    """A point of the search: coordinates ``c``, image ``x``, logits ``z``, loss and its image gradient."""
+
+    c: torch.Tensor
+    x: torch.Tensor
+    z: torch.Tensor
+    loss: torch.Tensor
+    grad: torch.Tensor
+
+    @classmethod
+    def at(cls, obj: Objective, c: torch.Tensor, x: torch.Tensor) -> "Point":
+        z, loss, grad = obj.value_and_grad(x)
+        return cls(c, x, z, loss, grad)
+
+
+@dataclass
+class SearchParams:
+    """One call of the step loop: where it starts, its ε and budget, what counts as success."""
+
+    start: Point
+    epsilon: float
+    budget: int
+    success: Callable[[torch.Tensor, torch.Tensor], bool]  # (z_new, x_new) -> done
+    phase: str = "search"
+
+
+@dataclass
+class SearchOutcome:
+    status: Status
+    message: str
+    x: torch.Tensor
+    z: torch.Tensor
+    c: torch.Tensor | None = None  # the search coordinates at x
+
+
+def direction(grad: torch.Tensor, opts: ExplainOptions) -> torch.Tensor:
+    """The gradient as the step uses it: Gaussian-smoothed and/or projected to 1/coarse resolution."""
+    g = gaussian_blur(grad, opts.smoothing) if opts.smoothing > 0 else grad
+    f = int(opts.coarse)
+    if f > 1:
+        h, w = g.shape[-2:]
+        low = F.adaptive_avg_pool2d(g, (max(1, math.ceil(h / f)), max(1, math.ceil(w / f))))
+        g = F.interpolate(low, size=(h, w), mode="bilinear", align_corners=False)
+    return g
+
+
+def adapt(eps: float, predicted: float, actual: float) -> tuple[float, bool]:
+    """The adaptive rule: (next ε, whether the step is accepted) from the predicted and actual decrease."""
+    if actual <= 0.0:
+        return eps * REJECT, False
+    if predicted > 0 and actual / predicted > GOOD_RATIO:
+        return min(eps * GROW, EPS_MAX), True
+    if predicted > 0 and actual / predicted < POOR_RATIO:
+        return eps * SHRINK, True
+    return eps, True
+
+
+def search(ctx: SearchContext, params: SearchParams) -> Generator[Step, None, SearchOutcome]:
+    """Gradient steps from ``params.start`` until ``params.success(z_new, x_new)``.
+
+    Yields Steps (also appended to ``ctx.steps``); returns a :class:`SearchOutcome`.
+    """
+    obj, opts, param, stop = ctx.objective, ctx.options, ctx.coords, ctx.stop
+    p = params.start
+    c, x, z, loss, grad = p.c, p.x, p.z, p.loss, p.grad
+    eps = float(params.epsilon)
+    adaptive = opts.mode == "adaptive"
+    x0 = obj.x0
+    for _ in range(int(params.budget)):
+        if stop():
+            return SearchOutcome(Status.CANCELLED, "cancelled by the user", x, z, c)
+        g = direction(param.grad(grad), opts)
+        if not torch.isfinite(g).all():
+            return SearchOutcome(
+                Status.NONFINITE_GRADIENT,
+                "the gradient is not finite (NaN or infinity); the model is numerically unstable here",
+                x, z, c,
+            )
+        norm = float(g.norm())
+        if norm == 0.0 or not math.isfinite(norm):
+            return SearchOutcome(
+                Status.ZERO_GRADIENT,
+                "the gradient is zero: the model's score does not change with any pixel here (a flat or saturated model)",
+                x, z, c,
+            )
+        used = eps
+        c_new = (c - (eps * param.scale / norm) * g).clamp_(0.0, 1.0)
+        x_new = param.image(c_new)
+        if torch.equal(x_new, x):
+            return SearchOutcome(
+                Status.STALLED,
+                "every pixel the gradient points at is already at its limit; the image cannot change further",
+                x, z, c,
+            )
+        z_new, loss_new, grad_new = obj.value_and_grad(x_new)
+        flipped = params.success(z_new, x_new)
+        accepted = True
+        if adaptive and not flipped:
+            predicted = float(-(grad * (x_new - x)).sum())
+            eps, accepted = adapt(eps, predicted, float(loss - loss_new))
+        if accepted:
+            c, x, z, loss, grad = c_new, x_new, z_new, loss_new, grad_new
+            obj.last_x = x
+        d = x - x0
+        step = Step(
+            index=len(ctx.steps) + 1,
+            epsilon=used,
+            score=float(obj.score(z)[0]),
+            probabilities=probabilities(z),
+            l2=float(d.norm()),
+            linf=float(d.abs().max()),
+            flipped=flipped,
+            accepted=accepted,
+            phase=params.phase,
+            _pixels=x,
+        )
+        ctx.steps.append(step)
+        try:
+            yield step
+        finally:
+            step._pixels = None
+        if flipped:
+            return SearchOutcome(Status.FLIPPED, "", x, z, c)
+        if eps < EPS_MIN:
+            return SearchOutcome(Status.STALLED, "the adaptive step length shrank to nothing without a flip (a local optimum)", x, z, c)
+    return SearchOutcome(
+        Status.BUDGET,
+        f"the decision did not flip within {int(params.budget)} steps; raise the step budget or epsilon",
+        x, z, c,
+    )

@@ -1,0 +1,282 @@
+"""Loading image files: sniffing the first bytes, header-only size limits, decoding with Pillow.
+
+Every failure becomes an :class:`ImageError` naming the file and the problem (see the package docstring and
+docs/robustness.md). Pixel conversion lives in :mod:`.pixels`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import stat
+import threading
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+from ..errors import ImageError
+from .pixels import DEFAULT_MAX_SIDE, ImageData, _resize_to_working, _to_float, _working_size
+
+DEFAULT_MAX_PIXELS = 200_000_000
+MAX_FILE_BYTES = 2 * 1024**3
+
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+
+def _describe(path: Path) -> str:
+    return f"“{path.name or str(path)}”"
+
+
+# Pillow's own decompression-bomb limit is a process-wide global. GradFlip applies its own, configurable
+# limit from the header, so the global is lifted while a load runs: reference-counted under a lock, so
+# that concurrent loads (GUI worker + main thread) cannot leave it lifted for good.
+_limit_lock = threading.Lock()
+_limit_users = 0
+_limit_saved: int | None = None
+
+
+@contextlib.contextmanager
+def _own_pixel_limit():
+    global _limit_users, _limit_saved
+    with _limit_lock:
+        if _limit_users == 0:
+            _limit_saved = Image.MAX_IMAGE_PIXELS
+            Image.MAX_IMAGE_PIXELS = None
+        _limit_users += 1
+    try:
+        yield
+    finally:
+        with _limit_lock:
+            _limit_users -= 1
+            if _limit_users == 0:
+                Image.MAX_IMAGE_PIXELS = _limit_saved
+
+
+def load_image(
+    source: str | os.PathLike | bytes,
+    max_side: int | None = DEFAULT_MAX_SIDE,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    name: str | None = None,
+) -> ImageData:
+    """Load an image file (or its bytes) as :class:`ImageData`; raise :class:`ImageError` with a clear message.
+
+    ``max_side``: long side of the working image in pixels (``None`` keeps the native size).
+    ``max_pixels``: refuse images whose header declares more pixels than this.
+    ``name``: the name used in messages and results for ``bytes`` sources (default "pasted image").
+
+    Every failure is an :class:`ImageError` whose message names the file and the problem; no other
+    exception escapes (``MemoryError`` included).
+    """
+    if max_side is not None and int(max_side) < 1:
+        raise ImageError(f"the working size (max side) must be at least 1 pixel, not {max_side}")
+    if int(max_pixels) < 1:
+        raise ImageError(f"the pixel limit must be at least 1, not {max_pixels}")
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+        label = f"“{name}”" if name else "the pasted image"
+        if not data:
+            raise ImageError(f"{label} is empty (0 bytes)")
+        src_name, src_path = name or "pasted image", None
+        opener = io.BytesIO(data)
+    else:
+        try:
+            path = Path(source)
+        except TypeError:
+            raise ImageError(f"cannot load an image from a {type(source).__name__}") from None
+        label = _describe(path)
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            raise ImageError(f"{label} does not exist") from None
+        except OSError as exc:
+            raise ImageError(f"cannot read {label}: {exc.strerror or exc}") from None
+        if stat.S_ISDIR(st.st_mode):
+            raise ImageError(f"{label} is a folder, not an image file")
+        if not stat.S_ISREG(st.st_mode):
+            raise ImageError(f"{label} is not a regular file (a device, pipe or socket), not an image file")
+        nbytes = st.st_size
+        if nbytes == 0:
+            raise ImageError(f"{label} is empty (0 bytes)")
+        if nbytes > MAX_FILE_BYTES:
+            raise ImageError(f"{label} is {nbytes / 1e9:.1f} GB, larger than the 2 GB limit for image files")
+        src_name, src_path = path.stem or "image", str(path)
+        try:
+            opener = open(path, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise ImageError(f"cannot open {label}: {exc.strerror or exc}") from None
+    try:
+        with _own_pixel_limit():
+            return _load(opener, label, src_name, src_path, max_side, int(max_pixels))
+    except MemoryError:
+        raise ImageError(f"{label} is too large to load with the memory available; lower the working size") from None
+    finally:
+        opener.close()
+
+
+# Signatures of raster formats: a file that starts like one but that Pillow cannot open is broken.
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"BM", "BMP"),
+    (b"\x00\x00\x00\x0cjP  ", "JPEG 2000"),
+    (b"\xff\x4f\xff\x51", "JPEG 2000"),
+    (b"qoif", "QOI"),
+)
+
+
+def _signature(head: bytes) -> str | None:
+    for sig, fmt in _SIGNATURES:
+        if head.startswith(sig):
+            return fmt
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "WebP"
+    return None
+
+
+def _sniff_text(head: bytes) -> str | None:
+    """Problems recognisable from the first bytes before Pillow looks (documents named like images)."""
+    h = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if h.startswith(b"<svg") or b"<svg" in h[:1024]:
+        return "is an SVG vector image; GradFlip needs a raster image (export it to PNG first)"
+    if h.startswith(b"<!doctype html") or h.startswith(b"<html") or b"<html" in h[:512]:
+        return "is an HTML page, not an image (a failed download?)"
+    if h.startswith(b"%pdf"):
+        return "is a PDF document, not an image"
+    if h.startswith(b"<?xml"):
+        return "is an XML document, not an image"
+    return None
+
+
+def _sniff_unidentified(head: bytes) -> str:
+    """Why Pillow could not identify a file, as specifically as the first bytes allow."""
+    fmt = _signature(head)
+    if fmt:
+        return f"starts like a {fmt} file but its header is truncated or corrupt"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"hevc", b"mif1", b"msf1", b"heim", b"heis"):
+        return "is a HEIC/HEIF image, which this installation cannot read (convert it to JPEG or PNG)"
+    if head.startswith(b"PK\x03\x04"):
+        return "is a ZIP archive, not an image"
+    if head.startswith(b"\x1f\x8b"):
+        return "is a gzip archive, not an image"
+    if head.startswith(b"%!ps"):
+        return "is a PostScript document, not an image"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and all(c.isprintable() or c in "\t\r\n\f" for c in text):
+        return "is a text file, not an image"
+    return "is not an image format GradFlip can read (unknown or corrupt file header)"
+
+
+def _decode_error(label: str, exc: BaseException) -> ImageError:
+    msg = str(exc) or type(exc).__name__
+    if "truncated" in msg.lower() or isinstance(exc, EOFError) or "premature end" in msg.lower():
+        return ImageError(f"{label} is truncated or incomplete (broken download?): {msg}")
+    return ImageError(f"{label} is corrupt and could not be decoded: {msg}")
+
+
+def _check_size(label: str, w: int, h: int, max_pixels: int) -> None:
+    if w <= 0 or h <= 0:
+        raise ImageError(f"{label} has an invalid size {w}×{h}")
+    if w * h > max_pixels:
+        declared, limit = _pixel_counts(w * h, max_pixels)
+        raise ImageError(
+            f"{label} declares {w}×{h} = {declared}, more than the limit of "
+            f"{limit} (possible decompression bomb; the limit is configurable)"
+        )
+
+
+def _pixel_counts(declared: int, limit: int) -> tuple[str, str]:
+    """Both counts in whole megapixels when that still shows ``declared > limit``, else in exact pixels."""
+    mp_declared, mp_limit = round(declared / 1e6), round(limit / 1e6)
+    if limit >= 1_000_000 and mp_declared > mp_limit:
+        return f"{mp_declared:,} megapixels", f"{mp_limit:,} megapixels"
+    return f"{declared:,} pixels", f"{limit:,} pixels"
+
+
+def _load(fp, label, src_name, src_path, max_side, max_pixels) -> ImageData:
+    head = fp.read(1024)
+    fp.seek(0)
+    problem = _sniff_text(head)
+    if problem:
+        raise ImageError(f"{label} {problem}")
+    notes: list[str] = []
+    # -- header only: identify, check the declared size --------------------------------------------------
+    try:
+        im = Image.open(fp)
+        w, h = im.size
+    except UnidentifiedImageError:
+        raise ImageError(f"{label} {_sniff_unidentified(head)}") from None
+    except Image.DecompressionBombError as exc:
+        raise ImageError(f"{label} was refused as a possible decompression bomb: {exc}") from None
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - Pillow plugins raise many kinds on broken headers
+        detail = str(exc) or type(exc).__name__
+        fmt = _signature(head)
+        if fmt:
+            raise ImageError(f"{label} starts like a {fmt} file but its header is truncated or corrupt: {detail}") from None
+        raise ImageError(f"{label} has a corrupt header and could not be read: {detail}") from None
+    _check_size(label, w, h, max_pixels)
+    fmt = im.format
+    orig_mode = im.mode
+    # -- decode ------------------------------------------------------------------------------------------
+    try:
+        try:
+            frames = int(getattr(im, "n_frames", 1) or 1)
+        except Exception:  # noqa: BLE001 - counting frames reads the file; a broken tail is not fatal here
+            frames = 1
+        if frames > 1:
+            notes.append(f"the file has {frames} frames; using the first")
+            im.seek(0)
+        if max_side and fmt == "JPEG":
+            # decode big JPEGs at a reduced scale (bounded memory); still >= 2x the working size
+            target = _working_size(w, h, max_side * 2)
+            if target != (w, h):
+                im.draft("RGB" if im.mode not in ("L", "CMYK") else im.mode, target)
+        im.load()
+    except ImageError:
+        raise
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - OSError, EOFError, SyntaxError, struct.error, ...
+        raise _decode_error(label, exc) from None
+    _check_size(label, im.size[0], im.size[1], max_pixels)  # ICO/ICNS may pick a larger frame on load
+    # the size as stored: the header's, unless loading changed it (ICO/ICNS); not the JPEG draft size
+    stored = (w, h) if fmt == "JPEG" else im.size
+    decoded = im.size
+    try:
+        im = ImageOps.exif_transpose(im) or im
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a broken EXIF block must not stop loading
+        notes.append(f"ignored an unreadable EXIF orientation ({exc or type(exc).__name__})")
+    rotated = im.size != decoded  # EXIF 5-8 swap width and height
+    original_size = (stored[1], stored[0]) if rotated else stored
+    try:
+        pixels = _to_float(im, label, notes, max_side)
+    except (ImageError, MemoryError):
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise ImageError(f"{label} (pixel mode {im.mode}) could not be converted to RGB: {exc}") from None
+    pixels = _resize_to_working(pixels, max_side)
+    if pixels.shape[2] == 1:
+        pixels = np.repeat(pixels, 3, axis=2)
+    if not np.all(np.isfinite(pixels)):  # cannot happen after the checks above; never pass NaN on
+        raise ImageError(f"{label} contains non-finite pixel values (NaN or infinity)")
+    return ImageData(
+        pixels=np.ascontiguousarray(pixels, dtype=np.float32),
+        name=src_name,
+        source=src_path,
+        original_size=(int(original_size[0]), int(original_size[1])),
+        mode=orig_mode,
+        format=fmt,
+        warnings=notes,
+    )

@@ -1,0 +1,228 @@
+"""Pixel conversion: :class:`ImageData`, any Pillow mode -> float32 RGB in [0, 1] (ICC to sRGB, alpha on
+white, 16/32-bit and float scaling), resizing to the working size, numpy arrays in and 8-bit out."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image, ImageCms
+
+from ..errors import ImageError
+
+DEFAULT_MAX_SIDE = 1024  # long side of the working image, pixels
+BACKGROUND = (1.0, 1.0, 1.0)  # alpha is composited on white
+
+
+@dataclass
+class ImageData:
+    """An image ready for the classifier.
+
+    ``pixels``: float32, H x W x 3, RGB in [0, 1], at working resolution.
+    ``original_size``: (width, height) of the file as stored (after EXIF rotation).
+    """
+
+    pixels: np.ndarray
+    name: str = "image"
+    source: str | None = None
+    original_size: tuple[int, int] = (0, 0)
+    mode: str = "RGB"
+    format: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) at working resolution."""
+        return int(self.pixels.shape[1]), int(self.pixels.shape[0])
+
+    @property
+    def scaled(self) -> bool:
+        return self.size != tuple(self.original_size)
+
+    def to_dict(self) -> dict:
+        """The ``image`` entry of an exported record: name, source, sizes and loading notes (plain types)."""
+        return {
+            "name": self.name,
+            "source": self.source,
+            "original_size": list(self.original_size),
+            "working_size": list(self.size),
+            "warnings": list(self.warnings),
+        }
+
+
+def _working_size(w: int, h: int, max_side: int | None) -> tuple[int, int]:
+    if not max_side or max(w, h) <= max_side:
+        return w, h
+    s = max_side / max(w, h)
+    return max(1, round(w * s)), max(1, round(h * s))
+
+
+def _icc_to_srgb(im: Image.Image, notes: list[str]) -> Image.Image:
+    """Convert RGB(A)/CMYK images with an embedded non-sRGB ICC profile to sRGB (perceptual intent)."""
+    icc = im.info.get("icc_profile")
+    if not icc or im.mode not in ("RGB", "RGBA", "CMYK"):
+        return im
+    try:
+        src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        desc = (ImageCms.getProfileDescription(src) or "").strip() or "unnamed"
+        if "srgb" in desc.lower() and im.mode != "CMYK":
+            return im  # already sRGB
+        out_mode = "RGBA" if im.mode == "RGBA" else "RGB"
+        converted = ImageCms.profileToProfile(im, src, ImageCms.createProfile("sRGB"), outputMode=out_mode)
+        if converted is None:  # pragma: no cover - only with inPlace=True
+            return im
+        notes.append(f"converted from the embedded colour profile “{desc}” to sRGB")
+        return converted
+    except Exception as exc:  # noqa: BLE001 - a broken profile must not stop loading
+        notes.append(f"ignored an unreadable or unsuitable embedded colour profile ({exc or type(exc).__name__})")
+        return im
+
+
+def _composite(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    bg = np.asarray(BACKGROUND, dtype=np.float32)[: rgb.shape[-1]]
+    a = alpha[..., None]
+    return rgb * a + bg * (1.0 - a)
+
+
+def _reduce_factor(w: int, h: int, max_side: int | None) -> int:
+    """Integer box-reduction that keeps the image at least twice the working size (bounded memory)."""
+    if not max_side:
+        return 1
+    return max(1, max(w, h) // (2 * max_side))
+
+
+def _to_float(im: Image.Image, label: str, notes: list[str], max_side: int | None) -> np.ndarray:
+    """Any Pillow image -> float32 H x W x C (C = 1 gray or 3 RGB) in [0, 1]; alpha composited on white.
+
+    Images much larger than the working size are box-reduced (``Image.reduce``) in 8 bits first, so
+    that the float copy stays small.
+    """
+    mode = im.mode
+    if mode in ("I", "F") or mode.startswith("I;16") or mode.startswith("I;32") or mode.startswith("F;"):
+        return _scale_high_depth(np.asarray(im), mode, label, notes)
+    if mode == "CMYK":
+        im = _icc_to_srgb(im, notes)
+    if im.mode == "P":
+        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+    elif im.mode == "PA":
+        im = im.convert("RGBA")
+    elif im.mode == "1":
+        im = im.convert("L")
+    elif im.mode in ("CMYK", "YCbCr", "LAB", "HSV", "RGBX"):
+        im = im.convert("RGB")
+    elif im.mode == "La":
+        im = im.convert("LA")
+    elif im.mode == "RGBa":
+        im = im.convert("RGBA")
+    elif im.mode == "L" and "transparency" in im.info:
+        im = im.convert("LA")
+    elif im.mode == "RGB" and "transparency" in im.info:
+        im = im.convert("RGBA")
+    elif im.mode not in ("L", "LA", "RGB", "RGBA"):
+        try:
+            im = im.convert("RGBA")
+        except Exception as exc:  # noqa: BLE001
+            raise ImageError(f"{label} uses the pixel mode {mode}, which cannot be converted to RGB: {exc}") from None
+    if im.mode in ("RGB", "RGBA"):
+        im = _icc_to_srgb(im, notes)
+    if im.mode in ("L", "RGB"):
+        f = _reduce_factor(*im.size, max_side)
+        if f > 1:
+            im = im.reduce(f)
+    arr = np.asarray(im, dtype=np.float32)
+    arr /= np.float32(255.0)
+    if im.mode == "L":
+        return arr[..., None]
+    if im.mode == "LA":
+        if arr[..., 1].min() < 1.0:
+            notes.append("transparent areas were composited on white")
+        return _composite(arr[..., :1], arr[..., 1])
+    if im.mode == "RGBA":
+        if arr[..., 3].min() < 1.0:
+            notes.append("transparent areas were composited on white")
+        return _composite(arr[..., :3], arr[..., 3])
+    return arr[..., :3]
+
+
+def _scale_high_depth(arr: np.ndarray, mode: str, label: str, notes: list[str]) -> np.ndarray:
+    """16/32-bit integer and float images -> float32 in [0, 1] (scaled, never clipped)."""
+    arr = np.asarray(arr)
+    if arr.dtype.kind == "f":
+        a = arr.astype(np.float32)
+        if not np.all(np.isfinite(a)):
+            raise ImageError(f"{label} contains non-finite pixel values (NaN or infinity)")
+        lo, hi = float(a.min()), float(a.max())
+        if lo >= 0.0 and hi <= 1.0:
+            out = a
+        else:
+            span = hi - lo
+            out = (a - lo) / np.float32(span) if span > 0 else np.zeros_like(a)
+            notes.append(f"float pixel values in [{lo:.4g}, {hi:.4g}] were scaled to [0, 1]")
+    else:
+        a = arr.astype(np.float64)
+        lo, hi = float(a.min()), float(a.max())
+        if mode.startswith("I;16"):
+            out = a / 65535.0
+        elif lo >= 0 and hi <= 65535:
+            out = a / 65535.0  # 16-bit data held as 32-bit integers (e.g. 16-bit PNG/TIFF)
+        else:
+            span = hi - lo
+            out = (a - lo) / span if span > 0 else np.zeros_like(a)
+            notes.append(f"integer pixel values in [{lo:.0f}, {hi:.0f}] were scaled to [0, 1]")
+    out = np.clip(out, 0.0, 1.0).astype(np.float32)  # guards float rounding only; ranges were scaled above
+    return out[..., None] if out.ndim == 2 else np.ascontiguousarray(out[..., :3])
+
+
+def _resize_to_working(pixels: np.ndarray, max_side: int | None) -> np.ndarray:
+    """Resize H x W x C float32 so that the long side is at most ``max_side`` (Lanczos, clipped to [0, 1])."""
+    h, w = pixels.shape[:2]
+    tw, th = _working_size(w, h, max_side)
+    if (tw, th) == (w, h):
+        return np.ascontiguousarray(pixels, dtype=np.float32)
+    channels = [
+        np.asarray(
+            Image.fromarray(np.ascontiguousarray(pixels[..., c], dtype=np.float32)).resize(
+                (tw, th), Image.Resampling.LANCZOS
+            )
+        )
+        for c in range(pixels.shape[2])
+    ]
+    return np.clip(np.stack(channels, axis=2), 0.0, 1.0).astype(np.float32)
+
+
+def from_array(array: np.ndarray, name: str = "image", max_side: int | None = DEFAULT_MAX_SIDE) -> ImageData:
+    """Wrap a numpy image (H x W, H x W x 1/3/4; uint8, uint16 or float) as :class:`ImageData`."""
+    a = np.asarray(array)
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (1, 3, 4)) or min(a.shape[:2]) < 1:
+        raise ImageError(f"{name}: expected an H×W or H×W×(1, 3, 4) array, got shape {a.shape}")
+    if a.dtype == np.uint8:
+        f = a.astype(np.float32) / 255.0
+    elif a.dtype == np.uint16:
+        f = a.astype(np.float32) / 65535.0
+    elif a.dtype == np.bool_:
+        f = a.astype(np.float32)
+    else:
+        f = a.astype(np.float32)
+        if not np.all(np.isfinite(f)):
+            raise ImageError(f"{name} contains non-finite pixel values (NaN or infinity)")
+        if f.min() < 0 or f.max() > 1:
+            raise ImageError(f"{name}: float pixel values must lie in [0, 1]")
+    if f.ndim == 2:
+        f = f[..., None]
+    if f.shape[2] == 1:
+        f = np.repeat(f, 3, axis=2)
+    elif f.shape[2] == 4:
+        f = _composite(f[..., :3], f[..., 3])
+    h, w = f.shape[:2]
+    return ImageData(pixels=_resize_to_working(f, max_side), name=name, original_size=(w, h), mode="array")
+
+
+def to_uint8(pixels: np.ndarray) -> np.ndarray:
+    """Float [0, 1] -> uint8 by rounding, exactly as images are saved."""
+    return np.clip(np.rint(np.asarray(pixels, dtype=np.float64) * 255.0), 0, 255).astype(np.uint8)
+
+
+def quantize(pixels: np.ndarray) -> np.ndarray:
+    """Float image -> the float image that an 8-bit save and reload gives back."""
+    return to_uint8(pixels).astype(np.float32) / np.float32(255.0)

@@ -1,0 +1,255 @@
+"""Classifiers as pixel-space modules: preprocessing inside the graph, labels and class groups with them.
+
+A :class:`Classifier` takes images as float RGB in [0, 1] with shape ``N x 3 x H x W`` at any size and
+returns logits ``N x C``. Resizing to the network's input size and mean/std normalisation happen inside
+the differentiable module, so gradients reach the user's own pixels at their working resolution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..errors import ModelError
+from .devices import resolve_device
+from .labels import format_ranges, parse_ranges
+
+__all__ = ["Classifier", "PixelSpaceModel", "Prediction", "Preprocessing"]
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """How pixels in [0, 1] become network input.
+
+    ``resize``: ``"squash"`` resizes the whole image to ``input_size`` (aspect not kept);
+    ``"center-crop"`` resizes the shorter side to ``resize_size`` then crops ``input_size`` from the centre.
+    ``channels``: 3 (RGB) or 1 (luma, ITU-R BT.601 weights).
+    """
+
+    input_size: tuple[int, int] = (224, 224)  # (height, width)
+    mean: tuple[float, ...] = (0.485, 0.456, 0.406)
+    std: tuple[float, ...] = (0.229, 0.224, 0.225)
+    resize: str = "squash"
+    resize_size: int | None = None
+    channels: int = 3
+    interpolation: str = "bilinear"
+    antialias: bool = True
+
+    def __post_init__(self) -> None:
+        if self.resize not in ("squash", "center-crop"):
+            raise ModelError(f"unknown resize mode {self.resize!r} (use 'squash' or 'center-crop')")
+        if self.channels not in (1, 3):
+            raise ModelError(f"channels must be 1 or 3, not {self.channels}")
+        if len(self.mean) not in (1, self.channels) or len(self.std) not in (1, self.channels):
+            raise ModelError(f"mean/std need 1 or {self.channels} values")
+        if any(s <= 0 for s in self.std):
+            raise ModelError("std values must be positive")
+        h, w = self.input_size
+        if not (1 <= h <= 8192 and 1 <= w <= 8192):
+            raise ModelError(f"input size {self.input_size} out of range")
+
+    def to_dict(self) -> dict:
+        return {
+            "input_size": list(self.input_size),
+            "mean": list(self.mean),
+            "std": list(self.std),
+            "resize": self.resize,
+            "resize_size": self.resize_size,
+            "channels": self.channels,
+            "interpolation": self.interpolation,
+            "antialias": self.antialias,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Preprocessing":
+        try:
+            size = d.get("input_size", (224, 224))
+            if isinstance(size, int):
+                size = (size, size)
+            return cls(
+                input_size=(int(size[0]), int(size[1])),
+                mean=tuple(float(v) for v in d.get("mean", cls.mean)),
+                std=tuple(float(v) for v in d.get("std", cls.std)),
+                resize=str(d.get("resize", "squash")),
+                resize_size=None if d.get("resize_size") is None else int(d["resize_size"]),
+                channels=int(d.get("channels", 3)),
+                interpolation=str(d.get("interpolation", "bilinear")),
+                antialias=bool(d.get("antialias", True)),
+            )
+        except (TypeError, ValueError, IndexError) as exc:
+            raise ModelError(f"invalid preprocessing settings: {exc}") from None
+
+
+class PixelSpaceModel(nn.Module):
+    """Wraps a network so that it takes ``N x 3 x H x W`` pixels in [0, 1] at any size.
+
+    Resize, channel conversion and normalisation are part of the differentiable graph.
+    A network with a single output logit (binary classifier) is presented as two classes,
+    logits ``[0, z]``, so that softmax gives ``[1 - sigmoid(z), sigmoid(z)]``.
+    """
+
+    def __init__(self, net: nn.Module, pre: Preprocessing, single_logit: bool = False):
+        super().__init__()
+        self.net = net
+        self.pre = pre
+        self.single_logit = single_logit
+        self.register_buffer("mean", torch.tensor(pre.mean, dtype=torch.float32).view(1, -1, 1, 1))
+        self.register_buffer("std", torch.tensor(pre.std, dtype=torch.float32).view(1, -1, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pre = self.pre
+        mode = pre.interpolation if pre.interpolation in ("bilinear", "bicubic") else "bilinear"
+        h, w = x.shape[-2:]
+        if pre.resize == "center-crop":
+            short = pre.resize_size or max(pre.input_size)
+            scale = short / min(h, w)
+            nh, nw = max(pre.input_size[0], round(h * scale)), max(pre.input_size[1], round(w * scale))
+            if (nh, nw) != (h, w):
+                x = F.interpolate(x, size=(nh, nw), mode=mode, antialias=pre.antialias, align_corners=False)
+            top, left = (nh - pre.input_size[0]) // 2, (nw - pre.input_size[1]) // 2
+            x = x[..., top : top + pre.input_size[0], left : left + pre.input_size[1]]
+        elif (h, w) != tuple(pre.input_size):
+            x = F.interpolate(x, size=pre.input_size, mode=mode, antialias=pre.antialias, align_corners=False)
+        if pre.channels == 1:
+            weights = torch.tensor([0.299, 0.587, 0.114], dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+            x = (x * weights).sum(1, keepdim=True)
+        x = (x - self.mean) / self.std
+        out = self.net(x)
+        if isinstance(out, (tuple, list)):
+            out = out[0]
+        if isinstance(out, dict):
+            out = out.get("logits", next(iter(out.values())))
+        if not isinstance(out, torch.Tensor):
+            raise ModelError(f"the model returned {type(out).__name__}, not a tensor of logits")
+        out = out.reshape(out.shape[0], -1)
+        if self.single_logit:
+            out = torch.cat([torch.zeros_like(out), out], dim=1)
+        return out
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One class with its probability."""
+
+    index: int
+    label: str
+    probability: float
+
+    def to_dict(self) -> dict:
+        return {"index": self.index, "label": self.label, "probability": self.probability}
+
+
+@dataclass
+class Classifier:
+    """A pixel-space classifier with its labels and class groups.
+
+    ``module(x)`` takes ``N x 3 x H x W`` float pixels in [0, 1] (any H, W) and returns ``N x C`` logits.
+    """
+
+    module: nn.Module
+    labels: list[str]
+    name: str
+    groups: dict[str, list[int]] = field(default_factory=dict)
+    source: str = ""
+    preprocessing: Preprocessing = field(default_factory=Preprocessing)
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.labels)
+
+    def to(self, device: str | torch.device) -> "Classifier":
+        dev = resolve_device(device)
+        self.module.to(dev)
+        self.device = dev
+        return self
+
+    def label(self, index: int) -> str:
+        return self.labels[index] if 0 <= index < len(self.labels) else f"class {index}"
+
+    def image_tensor(self, pixels: np.ndarray) -> torch.Tensor:
+        """H x W x 3 float32 [0, 1] numpy image -> 1 x 3 x H x W tensor on this classifier's device."""
+        t = torch.from_numpy(np.ascontiguousarray(pixels, dtype=np.float32)).permute(2, 0, 1)[None]
+        return t.to(self.device)
+
+    @torch.no_grad()
+    def logits(self, pixels: np.ndarray | torch.Tensor) -> torch.Tensor:
+        x = pixels if isinstance(pixels, torch.Tensor) else self.image_tensor(pixels)
+        return self.module(x)
+
+    def probabilities(self, pixels: np.ndarray | torch.Tensor) -> np.ndarray:
+        """Softmax probabilities of one image, a float64 vector of length C."""
+        z = self.logits(pixels)[0].double()
+        return torch.softmax(z, 0).cpu().numpy()
+
+    def top(self, probabilities: np.ndarray, k: int = 5) -> list[Prediction]:
+        order = np.argsort(-probabilities, kind="stable")[:k]
+        return [Prediction(int(i), self.label(int(i)), float(probabilities[i])) for i in order]
+
+    def classify(self, pixels: np.ndarray, k: int = 5) -> list[Prediction]:
+        """Top-k classes of an H x W x 3 float image in [0, 1]."""
+        probs = self.probabilities(pixels)
+        if not np.all(np.isfinite(probs)):
+            raise ModelError("the model produced non-finite outputs (NaN or infinity) for this image")
+        return self.top(probs, k)
+
+    def find_class(self, query: str | int) -> int:
+        """Class index from an index or a label (exact, then case-insensitive, then unique prefix)."""
+        if isinstance(query, (bool, np.bool_)):
+            raise ModelError(f"a class is an index or a label, not {query!r}")
+        if isinstance(query, (int, np.integer)) or (isinstance(query, str) and query.strip().isdigit()):
+            i = int(query)
+            if not 0 <= i < self.num_classes:
+                raise ModelError(f"class index {i} out of range (0–{self.num_classes - 1})")
+            return i
+        q = str(query).strip()
+        if not q:
+            raise ModelError("the class name is empty; give a class label or index")
+        if q in self.labels:
+            return self.labels.index(q)
+        low = [lab.lower() for lab in self.labels]
+        hits = [i for i, lab in enumerate(low) if lab == q.lower()]
+        if not hits:
+            hits = [i for i, lab in enumerate(low) if lab.startswith(q.lower())]
+        if len(hits) == 1:
+            return hits[0]
+        if hits:
+            shown = ", ".join(f"{self.labels[i]} ({i})" for i in hits[:5])
+            raise ModelError(
+                f"class {q!r} is ambiguous: {shown}{' …' if len(hits) > 5 else ''}; give the exact label or the index"
+            )
+        raise ModelError(f"no class named {q!r} in model {self.name}")
+
+    def find_group(self, spec: str | Sequence[int]) -> tuple[str, list[int]]:
+        """A class group from a name (``"cat"``) or index ranges (``"281-285,290"``) or a list of indices."""
+        if not isinstance(spec, str):
+            idx = sorted({int(i) for i in spec})
+            name = f"classes {format_ranges(idx)}"
+        else:
+            key = spec.strip()
+            if key.lower() in {k.lower() for k in self.groups}:
+                name = next(k for k in self.groups if k.lower() == key.lower())
+                idx = sorted(set(self.groups[name]))
+            else:
+                try:
+                    idx = parse_ranges(key, limit=self.num_classes)
+                except ValueError:
+                    known = ", ".join(sorted(self.groups)) or "none"
+                    raise ModelError(
+                        f"unknown class group {key!r}; known groups: {known}; or give index ranges like 281-285"
+                    ) from None
+                name = f"classes {format_ranges(idx)}"
+        if not idx:
+            raise ModelError("a class group needs at least one class")
+        bad = [i for i in idx if not 0 <= i < self.num_classes]
+        if bad:
+            raise ModelError(f"class group {name!r} has indices outside 0–{self.num_classes - 1}")
+        if len(idx) == self.num_classes:
+            raise ModelError("a class group cannot contain every class")
+        return name, idx

@@ -1,0 +1,58 @@
+"""Compute devices: ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"`` or ``"auto"`` to a device that exists."""
+
+from __future__ import annotations
+
+import torch
+
+from ..errors import ModelError, ModelSettingError
+
+__all__ = ["available_devices", "resolve_device"]
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"`` or ``"auto"`` -> a device that exists, or ModelError.
+
+    A CUDA or MPS device that this machine lacks raises :class:`ModelSettingError` with
+    ``setting="device"`` and ``suggestions=["cpu"]`` (the front end says how to choose another).
+    """
+    if isinstance(device, torch.device):
+        device = str(device)
+    name = (device or "cpu").strip().lower()
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cpu":
+        return torch.device("cpu")
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ModelSettingError(
+                "device 'cuda' was chosen but no CUDA GPU is available to this PyTorch build "
+                f"(torch {torch.__version__})",
+                setting="device",
+                suggestions=["cpu"],
+            )
+        dev = torch.device(name)
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ModelError(f"device {name!r}: only {torch.cuda.device_count()} CUDA device(s) present")
+        return dev
+    if name == "mps":
+        if getattr(torch.backends, "mps", None) is None or not torch.backends.mps.is_available():
+            raise ModelSettingError(
+                "device 'mps' was chosen but Apple Metal (MPS) is not available here",
+                setting="device",
+                suggestions=["cpu"],
+            )
+        return torch.device("mps")
+    raise ModelError(f"unknown device {device!r} (use cpu, cuda, cuda:N, mps or auto)")
+
+
+def available_devices() -> list[str]:
+    devices = ["cpu"]
+    if torch.cuda.is_available():
+        devices += ["cuda"] + [f"cuda:{i}" for i in range(1, torch.cuda.device_count())]
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        devices.append("mps")
+    return devices

@@ -1,0 +1,37 @@
+"""Bring your own classifier: model files (torchvision state dicts, TorchScript, ONNX), their settings
+(:class:`ModelSpec`, saved in a sidecar ``MODEL.gradflip.json``) and safe reading of weights.
+
+    spec.py        ModelSpec, FORMATS, settings parsing
+    sidecar.py     read_sidecar, write_sidecar, sidecar_path
+    safety.py      torch.load(weights_only=True) and the pickle scan that says why a file is refused
+    torchvision.py architectures, weights metadata, the torch hub cache (torchvision imported lazily)
+    scripted.py    TorchScript
+    onnx.py        ONNX via onnx2torch (optional extra)
+    load.py        load_model_file, load_model_spec, inspect_model_file, detect_format
+"""
+
+from __future__ import annotations
+
+from .load import ModelFileInfo, detect_format, inspect_model_file, load_model_file, load_model_spec
+from .sidecar import read_sidecar, sidecar_path, write_sidecar
+from .spec import FORMATS, SIDECAR_SUFFIX, ModelSpec
+from .torchvision import CachedWeights, cached_torchvision_weights, guess_architectures, hub_checkpoint_dir, torchvision_architectures
+
+__all__ = [
+    "FORMATS",
+    "SIDECAR_SUFFIX",
+    "CachedWeights",
+    "ModelFileInfo",
+    "ModelSpec",
+    "cached_torchvision_weights",
+    "detect_format",
+    "guess_architectures",
+    "hub_checkpoint_dir",
+    "inspect_model_file",
+    "load_model_file",
+    "load_model_spec",
+    "read_sidecar",
+    "sidecar_path",
+    "torchvision_architectures",
+    "write_sidecar",
+]

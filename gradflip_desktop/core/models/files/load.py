@@ -1,0 +1,376 @@
+"""Load a model file as a pixel-space :class:`~gradflip_desktop.core.models.Classifier`.
+
+Formats (see :func:`detect_format`):
+
+``state_dict``  a ``.pth``/``.pt`` file with the weights of a torchvision classification architecture,
+    read with ``torch.load(weights_only=True)``. The architecture comes from torchvision's own weight
+    file names (``resnet18-f37072fd.pth`` → ResNet18_Weights.IMAGENET1K_V1: its labels and
+    preprocessing), from ``arch=``, from the sidecar, or, when exactly one architecture fits the
+    tensors, from the weights themselves. Fine-tuned heads (class count from the final layer),
+    ``module.`` prefixes (DataParallel), ``_orig_mod.`` (torch.compile) and checkpoints that wrap the
+    weights under ``state_dict``/``model``/... are handled. A whole pickled ``nn.Module`` or any other
+    pickled object is refused; nothing from the file is ever unpickled beyond tensors and containers.
+``torchscript`` ``torch.jit.load``; runs code stored in the file: loaded with a warning (``trust_torchscript=False`` refuses it).
+``onnx``        converted with onnx2torch (optional extra ``onnx``) so that gradients exist.
+
+Labels, preprocessing and class groups come from (first wins): explicit arguments, the sidecar
+``MODEL.gradflip.json`` next to the model file (see :class:`ModelSpec`), the torchvision weights'
+metadata, then defaults (ImageNet mean/std, 224 × 224 squash, labels ``class 0``...).
+Every loader raises :class:`ModelError` with a message meant for the user.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import torch
+from torch import nn
+
+from ...errors import ModelError, ModelSettingError
+from ..classifier import Classifier, PixelSpaceModel, Preprocessing
+from ..devices import resolve_device
+from ..labels import IMAGENET_GROUPS, imagenet_labels, read_labels
+from .onnx import load_onnx
+from .safety import short_reason
+from .scripted import load_torchscript
+from .sidecar import read_sidecar, read_sidecar_raw
+from .spec import FORMATS, ModelSpec, merge_preprocessing, parse_groups
+from .torchvision import (
+    cached_torchvision_weights,
+    hub_checkpoint_dir,
+    load_torchvision_state_dict,
+    pre_from_weights,
+    torchvision_architectures,
+    tv_models,
+    tv_weights_for_file,
+    weights_name,
+)
+
+__all__ = ["ModelFileInfo", "detect_format", "inspect_model_file", "load_model_file", "load_model_spec"]
+
+
+def detect_format(path: str | os.PathLike) -> str:
+    """``"state_dict"``, ``"torchscript"`` or ``"onnx"`` from the file's name and first bytes."""
+    p = Path(path)
+    if p.suffix.lower() == ".onnx":
+        return "onnx"
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(4)
+    except OSError as exc:
+        raise ModelError(f"cannot read model file {p}: {exc.strerror or exc}") from None
+    if not head:
+        raise ModelError(f"{p.name} is empty (0 bytes)")
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(p) as zf:
+                names = zf.namelist()
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise ModelError(f"{p.name} is a damaged zip archive: {exc}") from None
+        if any("/code/" in n or n.endswith("/constants.pkl") for n in names):
+            return "torchscript"
+        if any(n.endswith("data.pkl") for n in names):
+            return "state_dict"
+        raise ModelError(f"{p.name} is a zip archive but not a PyTorch file")
+    if head[:1] == b"\x80":  # pickle protocol 2+ (the legacy torch.save format)
+        return "state_dict"
+    if p.suffix.lower() == ".safetensors":
+        raise ModelError(f"{p.name}: safetensors files are not supported; save a .pth state dict (torch.save(model.state_dict(), ...))")
+    raise ModelError(
+        f"cannot tell the format of {p.name}: expected a PyTorch state dict (.pth/.pt), "
+        "a TorchScript file or an ONNX file (.onnx)"
+    )
+
+
+def _resolve_model_path(spec: str | os.PathLike) -> Path:
+    """An existing file, or a bare name looked up in the torch hub cache (file name, weights name, arch)."""
+    p = Path(spec).expanduser()
+    if p.is_file():
+        return p
+    if p.exists():
+        raise ModelError(f"{p} is not a model file")
+    text = str(spec)
+    if os.sep not in text and "/" not in text:
+        cache = hub_checkpoint_dir()
+        if (cache / text).is_file():
+            return cache / text
+        cached = cached_torchvision_weights()
+        by_weights = [c for c in cached if c.weights.lower() == text.lower() or c.weights.split(".")[-1].lower() == text.lower()]
+        by_arch = [c for c in cached if c.arch == text.lower()]
+        if by_weights:
+            return by_weights[0].path
+        if by_arch:
+            try:
+                default = weights_name(tv_models().get_model_weights(text.lower()).DEFAULT)
+            except Exception:  # noqa: BLE001
+                default = ""
+            best = next((c for c in by_arch if c.weights == default), by_arch[0])
+            return best.path
+        if text.lower() in torchvision_architectures():
+            raise ModelError(
+                f"no cached weights for {text} in {cache}; GradFlip never downloads. Fetch them once with "
+                f"torchvision.models.get_model('{text.lower()}', weights='DEFAULT') or pass a weights file"
+            )
+    raise ModelError(f"model file {spec} not found (and it is not a known model name; see 'gradflip models')")
+
+
+
+
+def _labels_from(value: Any, base_dir: Path | None = None) -> list[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, (str, os.PathLike)):
+        p = Path(value)
+        if base_dir is not None and not p.is_absolute():
+            p = base_dir / p  # relative to the sidecar
+        return read_labels(p)
+    labels = [str(x) for x in value]
+    if not labels:
+        raise ModelError("the label list is empty")
+    return labels
+
+
+def _probe(net: nn.Module, pre: Preprocessing, name: str) -> int:
+    """Class count (outputs) of ``net`` under ``pre``; ModelError when it cannot run such input."""
+    module = PixelSpaceModel(net, pre).eval()
+    h, w = pre.input_size
+    x = torch.full((1, 3, h, w), 0.5)
+    try:
+        with torch.no_grad():
+            out = module(x)
+    except ModelError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+        reason = lines[-1] if lines else type(exc).__name__  # TorchScript puts the real error last
+        raise ModelSettingError(
+            f"{name} failed on a 1×{pre.channels}×{h}×{w} input ({short_reason(Exception(reason), 200)}); "
+            "check the input size and channel count",
+            setting="preprocessing",
+        ) from None
+    return int(out.shape[1])
+
+
+def load_model_file(
+    path: str | os.PathLike,
+    device: str | torch.device = "cpu",
+    arch: str | None = None,
+    labels: str | os.PathLike | Sequence[str] | None = None,
+    preprocessing: Preprocessing | Mapping | None = None,
+    groups: Mapping[str, Any] | None = None,
+    trust_torchscript: bool = True,
+    format: str | None = None,  # noqa: A002 - the user-facing word
+    name: str | None = None,
+    use_sidecar: bool = True,
+) -> Classifier:
+    """Load a model file as a pixel-space :class:`Classifier` on ``device``.
+
+    ``path``: a file, or a bare name of torchvision weights in the torch hub cache
+    (``resnet18-f37072fd.pth``, ``ResNet18_Weights.IMAGENET1K_V1`` or ``resnet18``).
+    ``arch``: torchvision architecture of a state dict (detected from torchvision's file names or the
+    weights when omitted). ``labels``: a labels file (text, one per line, or JSON) or a list of names.
+    ``preprocessing``: a :class:`Preprocessing`, or a mapping of settings that override the file's
+    (``{"input_size": [28, 28], "channels": 1}``). ``groups``: name → class indices (or ``"3-5,9"``).
+    ``trust_torchscript``: TorchScript runs code from the file; it loads with a warning, or is refused when False.
+    ``format``: force ``"state_dict"``, ``"torchscript"`` or ``"onnx"``. ``use_sidecar``: read
+    ``MODEL.gradflip.json`` next to the file (explicit arguments win over it).
+    Raises :class:`ModelError` with a message naming the problem.
+    """
+    dev = resolve_device(device)  # fail early with a clear message
+    p = _resolve_model_path(path)
+    raw = read_sidecar_raw(p) if use_sidecar else None
+    side: dict = raw[0] if raw else {}
+    side_dir = raw[1].parent if raw else None
+    if raw:
+        ModelSpec.from_dict(side, p, side_dir)  # validate the whole sidecar up front
+    fmt = format or side.get("format") or detect_format(p)
+    if fmt not in FORMATS:
+        raise ModelError(f"unknown model format {fmt!r} (use {', '.join(FORMATS)})")
+    notes: list[str] = []
+    if raw:
+        notes.append(f"settings read from {raw[1].name}")
+
+    tv_weights = None
+    used_arch = None
+    fixed_classes = None
+    base_pre = Preprocessing()
+    pre_known = False
+    if fmt == "state_dict":
+        net, fixed_classes, tv_weights, used_arch = load_torchvision_state_dict(p, arch or side.get("arch"), notes)
+        if tv_weights is None and fixed_classes == 1000:
+            try:  # the same architecture's ImageNet weights tell the labels and preprocessing
+                tv_weights = tv_models().get_model_weights(used_arch).DEFAULT
+                notes.append(f"1000 classes: assuming ImageNet-1k labels and the preprocessing of {weights_name(tv_weights)}")
+            except Exception:  # noqa: BLE001
+                tv_weights = None
+        if tv_weights is not None:
+            base_pre, pre_known = pre_from_weights(tv_weights), True
+        elif isinstance(getattr(net, "image_size", None), int):  # ViT: fixed input size
+            base_pre = Preprocessing(input_size=(net.image_size, net.image_size))
+    elif fmt == "torchscript":
+        net = load_torchscript(p, trust_torchscript, notes)
+    else:
+        net, shape = load_onnx(p)
+        if shape is not None and len(shape) == 4:
+            c, h, w = shape[1], shape[2], shape[3]
+            base_pre = Preprocessing(
+                input_size=(h, w) if h > 0 and w > 0 else (224, 224),
+                channels=c if c in (1, 3) else 3,
+                mean=(0.485, 0.456, 0.406) if c != 1 else (0.5,),
+                std=(0.229, 0.224, 0.225) if c != 1 else (0.5,),
+            )
+    net.eval()
+    for prm in net.parameters():
+        prm.requires_grad_(False)
+
+    explicit_pre = preprocessing is not None
+    pre = merge_preprocessing(base_pre, side.get("preprocessing"))
+    pre = merge_preprocessing(pre, preprocessing)
+    if not (explicit_pre or "preprocessing" in side or pre_known):
+        notes.append(
+            f"no preprocessing settings for {p.name}: assuming {pre.input_size[0]}×{pre.input_size[1]} input, "
+            f"{'grayscale' if pre.channels == 1 else 'RGB'}, mean {list(pre.mean)}, std {list(pre.std)} "
+            "(set the input size, mean, std and channels in the model settings or the sidecar)"
+        )
+
+    # how many outputs: known for torchvision, measured for TorchScript/ONNX
+    if fixed_classes is None:
+        try:
+            outputs = _probe(net, pre, p.name)
+        except ModelError:
+            side_pre = side.get("preprocessing") or {}
+            channels_given = isinstance(preprocessing, Preprocessing) or "channels" in (preprocessing or {}) or "channels" in side_pre
+            if channels_given or pre.channels == 1:
+                raise
+            gray = merge_preprocessing(pre, {"channels": 1})
+            try:
+                outputs = _probe(net, gray, p.name)
+            except ModelError:
+                _probe(net, pre, p.name)  # raise the RGB error, the one the user expects
+                raise
+            pre = gray
+            notes.append("the model takes 1-channel input: using grayscale (luma) input")
+    else:
+        outputs = fixed_classes
+    if outputs < 1:
+        raise ModelError(f"{p.name} returns no outputs")
+    single = outputs == 1
+    num_classes = 2 if single else outputs
+    if single:
+        notes.append("single-logit binary classifier: shown as two classes, p(class 1) = sigmoid(logit)")
+
+    # labels: explicit > sidecar > torchvision metadata > generic
+    lab = _labels_from(labels)
+    if lab is None and side:
+        lab = _labels_from(side.get("labels_file") or side.get("labels"), side_dir)
+    imagenet = False
+    if lab is None and tv_weights is not None:
+        cats = list(tv_weights.meta.get("categories") or [])
+        if len(cats) == num_classes:
+            lab = cats
+            imagenet = num_classes == 1000
+    if lab is None and num_classes == 1000 and fmt != "state_dict":
+        notes.append("1000 outputs and no labels: assuming ImageNet-1k labels")
+        lab, imagenet = imagenet_labels(), True
+    if lab is None:
+        lab = [f"class {i}" for i in range(num_classes)]
+        notes.append(f"no labels for {p.name}: classes are named 'class 0' … 'class {num_classes - 1}' (give a labels file)")
+    if len(lab) != num_classes:
+        extra = " (a single-logit binary classifier needs 2 labels: negative, then positive)" if single else ""
+        raise ModelError(f"{len(lab)} labels were given but {p.name} has {num_classes} classes{extra}")
+
+    # groups: built-in ImageNet groups, then sidecar, then explicit
+    grp: dict[str, list[int]] = {}
+    if imagenet:
+        grp.update({k: list(v) for k, v in IMAGENET_GROUPS.items()})
+    grp.update(parse_groups(side.get("groups") or {}))
+    grp.update(parse_groups(groups or {}))
+    for gname, idx in grp.items():
+        bad = [i for i in idx if not 0 <= i < num_classes]
+        if bad:
+            raise ModelError(f"class group {gname!r} lists class {bad[0]}, but {p.name} has only {num_classes} classes (0–{num_classes - 1})")
+
+    module = PixelSpaceModel(net, pre, single_logit=single).eval()
+    if name is None:
+        name = side.get("name")
+    if name is None:
+        if fmt == "state_dict":
+            what = weights_name(tv_weights) if tv_weights is not None and tv_weights_for_file(p.name) else f"{num_classes} classes"
+            name = f"{used_arch} ({what}, {p.name})"
+        else:
+            name = f"{p.name} ({'TorchScript' if fmt == 'torchscript' else 'ONNX'}, {num_classes} classes)"
+    clf = Classifier(
+        module=module,
+        labels=lab,
+        name=name,
+        groups=grp,
+        source=str(p),
+        preprocessing=pre,
+        warnings=notes,
+    )
+    try:
+        return clf.to(dev)
+    except ModelError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - e.g. an operator the device lacks
+        raise ModelError(f"cannot move {p.name} to {dev}: {short_reason(exc)}") from None
+
+
+def load_model_spec(spec: ModelSpec, device: str | torch.device = "cpu", trust_torchscript: bool = True) -> Classifier:
+    """Load what a :class:`ModelSpec` describes (the GUI's dialog result); the sidecar is not read."""
+    return load_model_file(
+        spec.path,
+        device=device,
+        arch=spec.arch,
+        labels=spec.labels if spec.labels is not None else spec.labels_path,
+        preprocessing=spec.preprocessing,
+        groups=spec.groups or None,
+        trust_torchscript=trust_torchscript,
+        format=spec.format,
+        name=spec.name,
+        use_sidecar=False,
+    )
+
+
+@dataclass
+class ModelFileInfo:
+    """What the "Load model…" dialog can prefill before asking anything (cheap: no network built).
+
+    ``needs_arch``: a state dict whose architecture is not known from its name or sidecar.
+    ``runs_code``: TorchScript (ask for trust). ``weights``: torchvision weights name when recognised.
+    """
+
+    path: Path
+    format: str
+    arch: str | None = None
+    weights: str | None = None
+    needs_arch: bool = False
+    runs_code: bool = False
+    sidecar: ModelSpec | None = None
+    preprocessing: Preprocessing | None = None
+    labels: list[str] | None = None
+
+
+def inspect_model_file(path: str | os.PathLike) -> ModelFileInfo:
+    """Format, recognised torchvision weights and sidecar of a model file, without building the model."""
+    p = _resolve_model_path(path)
+    spec = read_sidecar(p)
+    fmt = (spec.format if spec else None) or detect_format(p)
+    info = ModelFileInfo(path=p, format=fmt, sidecar=spec, runs_code=fmt == "torchscript")
+    if fmt == "state_dict":
+        hit = tv_weights_for_file(p.name)
+        if hit is not None:
+            info.arch, w = hit
+            info.weights = weights_name(w)
+            info.preprocessing = pre_from_weights(w)
+            info.labels = list(w.meta.get("categories") or [])
+        elif spec and spec.arch:
+            info.arch = spec.arch
+        info.needs_arch = info.arch is None
+    if spec and spec.preprocessing is not None:
+        info.preprocessing = spec.preprocessing
+    return info

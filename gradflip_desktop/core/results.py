@@ -1,0 +1,165 @@
+"""What an explanation produces: one :class:`Step` per gradient evaluation, the :class:`KeyPixels`
+and the final :class:`ExplainResult` the views and the report read."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .options import ExplainOptions, Status
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+    from .models import Prediction
+
+
+@dataclass
+class Step:
+    """One gradient evaluation of the search.
+
+    ``probabilities``: softmax (float32, length C) at the current image after this step.
+    ``score``: log-odds of the explained class (group) at the current image.
+    ``accepted``: False when the adaptive mode rejected an overshooting step (the image did not change).
+    ``image()``: the current adjusted image (H x W x 3 float32); only valid while the step is the
+    generator's latest output (the reference is dropped when the generator resumes).
+    """
+
+    index: int
+    epsilon: float
+    score: float
+    probabilities: np.ndarray
+    l2: float
+    linf: float
+    flipped: bool
+    accepted: bool = True
+    phase: str = "search"
+    _pixels: torch.Tensor | None = field(default=None, repr=False, compare=False)
+
+    def image(self) -> np.ndarray | None:
+        if self._pixels is None:
+            return None
+        return self._pixels[0].permute(1, 2, 0).detach().cpu().numpy().copy()
+
+    def top(self, k: int = 5) -> list[tuple[int, float]]:
+        order = np.argsort(-self.probabilities, kind="stable")[:k]
+        return [(int(i), float(self.probabilities[i])) for i in order]
+
+
+@dataclass
+class KeyPixels:
+    """The smallest set of top-|δ| pixels whose change alone flips the decision.
+
+    ``mask``: H x W bool; ``ranking``: H x W int32 rank of each pixel by |δ| (0 = largest; -1 unchanged).
+    """
+
+    count: int
+    fraction: float
+    mask: np.ndarray
+    ranking: np.ndarray
+    prediction: Prediction
+    flips: bool
+
+    @property
+    def changed(self) -> int:
+        """How many pixels the saved change touches at all (the largest possible set)."""
+        return int((self.ranking >= 0).sum())
+
+    def mask_for(self, k: int) -> np.ndarray:
+        """H x W bool: the k pixels with the largest |change| (``mask_for(count)`` is ``mask``)."""
+        return (self.ranking >= 0) & (self.ranking < int(k))
+
+    def to_dict(self) -> dict:
+        return {"count": self.count, "fraction": self.fraction, "flips": self.flips, "prediction": self.prediction.to_dict()}
+
+
+@dataclass
+class ExplainResult:
+    """Everything the views and the report need about one run. Arrays are at working resolution."""
+
+    status: Status
+    message: str
+    original: Prediction
+    final: Prediction
+    explained: list[int]
+    explained_name: str
+    target: Prediction | None
+    steps: list[Step]
+    gradient_evaluations: int
+    forward_evaluations: int
+    original_pixels: np.ndarray
+    adjusted_pixels: np.ndarray  # float32, X0 + delta
+    adjusted_uint8: np.ndarray  # what is saved as NAME.adjusted.png
+    delta: np.ndarray  # float32 change, H x W x 3
+    original_probabilities: np.ndarray
+    final_probabilities: np.ndarray  # of the saved 8-bit adjusted image
+    alpha: float
+    key_pixels: KeyPixels | None
+    timings: dict[str, float]
+    seconds: float
+    options: ExplainOptions
+    model_name: str
+    labels: list[str] = field(default_factory=list, repr=False)
+    blur_amount: np.ndarray | None = field(default=None, repr=False)  # H x W in [0, 1], style "blur" only
+
+    @property
+    def flipped(self) -> bool:
+        return self.status == Status.FLIPPED
+
+    @property
+    def l2(self) -> float:
+        return float(np.linalg.norm(self.delta.astype(np.float64)))
+
+    @property
+    def linf(self) -> float:
+        return float(np.abs(self.delta).max()) if self.delta.size else 0.0
+
+    @property
+    def rms(self) -> float:
+        return self.l2 / math.sqrt(max(1, self.delta.size))
+
+    @property
+    def saved_delta(self) -> np.ndarray:
+        """The change as saved: 8-bit adjusted image minus the original (float32, H x W x 3)."""
+        return self.adjusted_uint8.astype(np.float32) / np.float32(255.0) - self.original_pixels
+
+    @property
+    def l2_saved(self) -> float:
+        return float(np.linalg.norm(self.saved_delta.astype(np.float64)))
+
+    @property
+    def linf_saved(self) -> float:
+        return float(np.abs(self.saved_delta).max()) if self.delta.size else 0.0
+
+    def is_flip(self, index: int) -> bool:
+        """Would class ``index`` as the top class count as a flip of this run? (the core's flip rule:
+        targeted runs flip when the target is on top, untargeted ones when no explained class is)"""
+        if self.target is not None:
+            return int(index) == self.target.index
+        return int(index) not in self.explained
+
+    def label(self, index: int) -> str:
+        return self.labels[index] if 0 <= index < len(self.labels) else f"class {index}"
+
+    def importance_map(self) -> np.ndarray:
+        """H x W float32 importance derived from the flipping change, smoothed with
+        :func:`maps.default_sigma`: the blur amount per pixel for the ``blur`` style, otherwise the
+        |change| summed over channels (:func:`maps.magnitude_map`)."""
+        from .viz import maps
+
+        if self.blur_amount is not None:
+            return maps.smoothed(self.blur_amount)
+        return maps.magnitude_map(self.delta)
+
+    def key_pixel_image(self, k: int | None = None) -> np.ndarray:
+        """The original with only the top-k changed pixels (by |saved change|) changed; k defaults to the key set.
+
+        This is exactly the image the key-pixel search classified. Float32 H x W x 3 in [0, 1].
+        """
+        if self.key_pixels is None:
+            raise ValueError("this run has no key pixels")
+        mask = self.key_pixels.mask_for(self.key_pixels.count if k is None else k)
+        return np.clip(self.original_pixels + self.saved_delta * mask[..., None], 0.0, 1.0).astype(np.float32)

@@ -1,0 +1,123 @@
+"""The Difference view's renderer: one of four ways to show a change over the photo, with its colour bar.
+
+Qt-free. The GUI calls :func:`render_difference` on a worker thread and only paints the returned
+:class:`DiffImage`; the maps are the core's (:mod:`.maps`), the same ones the exported figure uses.
+:mod:`.maps` (which imports torch) is imported when the first map is drawn, so the GUI thread can import
+the mode names and data classes here at start-up without importing torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .display import box_downsample, display_uint8
+
+MAGNITUDE = "magnitude"
+SIGNED = "signed"
+KEY_PIXELS = "key"
+AMPLIFIED = "amplified"
+DIFF_MODES = {
+    MAGNITUDE: "Smoothed magnitude",
+    SIGNED: "Signed (diverging)",
+    KEY_PIXELS: "Key-pixel outline",
+    AMPLIFIED: "Amplified RGB",
+}
+
+
+@dataclass
+class DiffRequest:
+    """What to draw in the Difference panel.
+
+    original, delta: H x W x 3 float32; mask: H x W bool key pixels (or None);
+    opacity in [0, 1]; gain: amplification for ``amplified`` (None = automatic).
+    """
+
+    mode: str
+    original: np.ndarray
+    delta: np.ndarray | None  # None: computed here as adjusted - original
+    mask: np.ndarray | None = None
+    opacity: float = 0.75
+    gain: float | None = None
+    adjusted: np.ndarray | None = None
+    key_pixels: object | None = None  # KeyPixels; with key_count the mask is key_pixels.mask_for(key_count)
+    key_count: int | None = None
+    blur_amount: np.ndarray | None = None  # H x W importance of a "blur"-style result (shown instead of |Δ|)
+    # live previews only (no mask, key pixels or blur amount): draw at 1/reduce of the size, about the
+    # size the panel shows (the same maps, computed on block means; the final result is full size)
+    reduce: int = 1
+
+
+@dataclass
+class ColorBar:
+    lut: np.ndarray  # N x 3 float in [0, 1]
+    low: float
+    high: float
+    label: str
+
+
+@dataclass
+class DiffImage:
+    mode: str
+    rgb: np.ndarray  # H x W x 3 uint8
+    colorbar: ColorBar | None
+    gain: float | None
+    note: str = ""
+    extent: tuple[int, int] | None = None  # (width, height) of the full image when rgb is reduced
+
+
+def render_difference(req: DiffRequest) -> DiffImage:
+    """Draw one Difference mode with the core's maps (the same ones the exported figure uses)."""
+    from . import maps  # noqa: PLC0415 - imports torch (see the module doc)
+
+    orig, o = req.original, float(np.clip(req.opacity, 0.0, 1.0))
+    delta = req.delta if req.delta is not None else (req.adjusted - orig).astype(np.float32)
+    f = max(1, int(req.reduce))
+    if req.mask is not None or req.key_pixels is not None or req.blur_amount is not None:
+        f = 1  # a finished result: always full size
+    if req.mode not in (MAGNITUDE, KEY_PIXELS) or min(orig.shape[:2]) // f < 8:
+        f = 1  # the per-pixel modes are cheap and would look different as block means
+    extent = magnitude = sigma = None
+    if f > 1:
+        # the smoothed-magnitude map (the expensive one) from block means of the full-size |δ|
+        # (block means of δ itself would cancel); smoothing scaled to match
+        extent = (orig.shape[1], orig.shape[0])
+        magnitude = box_downsample(maps.pixel_magnitude(delta), f)
+        sigma = maps.default_sigma(*orig.shape[:2]) / f
+        orig = box_downsample(orig, f)
+    gain = float(req.gain) if req.gain else None
+    if req.mode == SIGNED:
+        rgb, lim = maps.signed_overlay(delta)
+        base = (0.25 + 0.5 * maps.grayscale(orig))[..., None]
+        out = base * (1 - o) + rgb * o
+        bar = ColorBar(maps.DIVERGING_LUT, -lim * 255, lim * 255, "mean Δ (8-bit levels)")
+        return DiffImage(req.mode, display_uint8(out), bar, None)
+    if req.mode == AMPLIFIED:
+        gain = gain or maps.auto_gain(delta)
+        return DiffImage(req.mode, display_uint8(maps.amplified(delta, gain)), None, gain)
+    mask = req.mask
+    if req.key_pixels is not None and req.key_count is not None:
+        mask = req.key_pixels.mask_for(req.key_count)
+    if req.mode == KEY_PIXELS and mask is not None:
+        over = maps.key_pixel_overlay(orig, mask)
+        out = orig * (1 - o) + over * o
+        return DiffImage(req.mode, display_uint8(out), None, None)
+    # magnitude (also the key-pixel view until the key pixels are known)
+    if req.blur_amount is not None:  # smoothed exactly as ExplainResult.importance_map() does
+        imp, scale, what = maps.smoothed(req.blur_amount), 100.0, "blur amount (%)"
+    elif magnitude is not None:
+        imp, scale, what = maps.smoothed(magnitude, sigma), 255.0, "smoothed |Δ| (8-bit levels)"
+    else:
+        imp, scale, what = maps.magnitude_map(delta), 255.0, "smoothed |Δ| (8-bit levels)"
+    top = maps.heat_top(imp)
+    out = maps.heat_overlay(orig, imp, o, top=top)
+    bar = ColorBar(maps.INFERNO_LUT, 0.0, max(top, 1e-12) * scale, what)
+    note = "key pixels are found after the flip" if req.mode == KEY_PIXELS else ""
+    return DiffImage(req.mode, display_uint8(out), bar, None, note, extent)
+
+
+__all__ = [
+    "MAGNITUDE", "SIGNED", "KEY_PIXELS", "AMPLIFIED", "DIFF_MODES",
+    "DiffRequest", "ColorBar", "DiffImage", "render_difference",
+]

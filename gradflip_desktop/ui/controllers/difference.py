@@ -1,0 +1,249 @@
+"""The Difference view, the key-pixel explorer and the comparison panel (View ▸ Compare Methods).
+
+Maps are drawn by :func:`gradflip_desktop.core.viz.difference.render_difference` in the background
+thread; key-pixel checks and Grad-CAM/saliency run in the engine thread, which owns the classifier
+(a Grad-CAM hook must never see the forward passes of a running explanation).
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QObject
+
+from gradflip_desktop.core.viz.difference import KEY_PIXELS, DiffImage, DiffRequest
+
+from ..widgets.controls import percent_of
+from ..worker import TaskSlot, error_message
+
+if TYPE_CHECKING:
+    from gradflip_desktop.core.results import ExplainResult, KeyPixels
+
+    from ..main_window import MainWindow
+    from .models import ModelSession
+
+# The live Difference view (during a run) is redrawn at most this often: a 1024 px map is ~70 ms of
+# CPU in the background thread, which on a small machine competes with the model and the GUI thread.
+LIVE_DIFF_INTERVAL_S = 0.3
+
+
+@dataclass
+class DiffSource:
+    """What the Difference view shows: a finished result (``delta``, key pixels, blur amount) or a live
+    preview during a run (``adjusted``; the change is computed when drawn)."""
+
+    original: np.ndarray
+    delta: np.ndarray | None = None
+    adjusted: np.ndarray | None = None
+    key_pixels: "KeyPixels | None" = None
+    blur_amount: np.ndarray | None = None
+
+    @property
+    def live(self) -> bool:
+        return self.adjusted is not None
+
+
+@dataclass
+class KeyPixelAnswer:
+    count: int
+    top: list  # list[Prediction], top-3
+
+
+@dataclass
+class ComparePanel:
+    """One map of the comparison panel: H x W x 3 uint8 heat overlay (None: not available) and caption."""
+
+    title: str
+    rgb: np.ndarray | None
+    caption: str
+    values: np.ndarray | None = None  # the H x W float32 map
+
+
+@dataclass
+class Comparison:
+    target: int
+    panels: list[ComparePanel]
+
+
+# ---- tasks ----------------------------------------------------------------------------------------------
+
+def render_task(task, request: DiffRequest) -> DiffImage:
+    from gradflip_desktop.core.viz.difference import render_difference
+
+    return render_difference(request)
+
+
+def key_pixels_task(task, session: "ModelSession", result: "ExplainResult", count: int) -> KeyPixelAnswer:
+    """Classify the image with only the ``count`` top-|δ| pixels changed: ``result.key_pixel_image(count)``,
+    the image the core's key-pixel search classifies (engine thread)."""
+    if session.classifier is None:
+        raise ValueError("no model is loaded")
+    return KeyPixelAnswer(count, session.classifier.classify(result.key_pixel_image(count), 3))
+
+
+def compare_task(task, session: "ModelSession", result: "ExplainResult", target: int) -> Comparison:
+    """GradFlip's importance map, Grad-CAM and gradient saliency of the same image and class (engine thread)."""
+    from gradflip_desktop.core.attributions import feature_layer, gradcam_map, saliency_map
+    from gradflip_desktop.core.report import difference_overlay
+    from gradflip_desktop.core.viz import maps
+    from gradflip_desktop.core.viz.display import display_uint8
+
+    clf = session.classifier
+    original = result.original_pixels
+    label = result.label(target)
+    panels = [
+        ComparePanel(
+            "GradFlip",
+            display_uint8(difference_overlay(result)),  # as in the exported figure
+            f"where the flipping change concentrates ({'blur amount' if result.blur_amount is not None else 'smoothed |Δ|'}, L2 {result.l2:.3f})",
+        )
+    ]
+    if clf is None or clf.labels != result.labels:
+        note = "the model that made this result is no longer loaded"
+        return Comparison(target, panels + [ComparePanel("Grad-CAM", None, note), ComparePanel("Gradient saliency", None, note)])
+    try:
+        name, _ = feature_layer(clf.module)
+        cam = gradcam_map(clf, original, target)
+        panels.append(ComparePanel(
+            "Grad-CAM", display_uint8(maps.heat_overlay(original, cam)),
+            f"of <b>{html.escape(label)}</b> at layer {html.escape(name)} (coarse: the layer's grid, upsampled)", cam,
+        ))
+    except Exception as exc:  # noqa: BLE001
+        panels.append(ComparePanel("Grad-CAM", None, html.escape(error_message(exc, "Grad-CAM failed"))))
+    try:
+        sal = saliency_map(clf, original, target)
+        panels.append(ComparePanel(
+            "Gradient saliency", display_uint8(maps.heat_overlay(original, maps.magnitude_map(sal[..., None]))),
+            f"|∂z/∂x| of <b>{html.escape(label)}</b> (smoothed like GradFlip's map)", sal,
+        ))
+    except Exception as exc:  # noqa: BLE001
+        panels.append(ComparePanel("Gradient saliency", None, html.escape(error_message(exc, "saliency failed"))))
+    return Comparison(target, panels)
+
+
+# ---- the controller ---------------------------------------------------------------------------------------
+
+class DifferenceController(QObject):
+    def __init__(self, window: "MainWindow") -> None:
+        super().__init__(window)
+        self.w = window
+        self.source: DiffSource | None = None
+        self._live_t = 0.0  # when the live Difference view was last requested
+        self._render = TaskSlot(window.background, self._on_rendered, on_error=self._on_failed, parent=self)
+        self._key = TaskSlot(window.engine, self._on_key_answer, on_error=self._on_failed, parent=self)
+        self._compare = TaskSlot(window.engine, self._on_compared, on_error=self._on_compare_failed, parent=self)
+
+    # -- what is shown -------------------------------------------------------------------------------------
+    def set_result(self, result: "ExplainResult") -> None:
+        """A finished (or cancelled) run: its change, key pixels and (when shown) the comparison."""
+        kp = result.key_pixels
+        if kp is not None:
+            self.w.views.set_key_pixels(kp.changed, kp.count)
+            self.w.views.set_key_answer(self._key_text(kp.count, kp.prediction, kp.flips))
+        self.request_compare()
+        self.source = DiffSource(result.original_pixels, result.delta, key_pixels=kp, blur_amount=result.blur_amount)
+        self.request()
+
+    def show_live(self, original: np.ndarray, adjusted: np.ndarray) -> None:
+        """A preview during a run; redrawn at most every LIVE_DIFF_INTERVAL_S (the result always is)."""
+        self.source = DiffSource(original, adjusted=adjusted)
+        now = time.perf_counter()
+        if now - self._live_t >= LIVE_DIFF_INTERVAL_S:
+            self._live_t = now
+            self.request()
+
+    def clear(self, compare_text: str | None = None) -> None:
+        self.source = None
+        self._live_t = 0.0
+        self._render.discard()
+        self._key.discard()
+        self._compare.discard()
+        if compare_text is None:
+            self.w.compare.clear()
+        else:
+            self.w.compare.clear(compare_text)
+
+    def settings_changed(self) -> None:
+        self.w.settings.setValue("view/difference_mode", self.w.views.mode)
+        self.request()
+
+    def request(self) -> None:
+        src, views = self.source, self.w.views
+        if src is None:
+            return
+        kp = src.key_pixels
+        self._render.start(render_task, DiffRequest(
+            views.mode, src.original, src.delta, kp.mask if kp is not None else None, views.opacity, views.gain,
+            src.adjusted, kp, views.key_count if kp is not None else None, src.blur_amount,
+            reduce=views.original.display_factor() if src.live else 1,
+        ))
+
+    def _on_rendered(self, diff: DiffImage | None) -> None:
+        if diff is None or self.source is None:
+            return
+        self.w.views.show_difference(diff)
+        if diff.mode == KEY_PIXELS and diff.note:
+            self.w.set_status(html.escape(diff.note))
+        self.w.difference_shown.emit(diff)
+
+    def _on_failed(self, exc: BaseException) -> None:
+        self.w.set_status(html.escape(error_message(exc, "could not draw the difference")))
+
+    # -- key-pixel explorer ------------------------------------------------------------------------------
+    def _key_text(self, k: int, prediction, flips: bool) -> str:
+        """``key pixels: 412 pixels, 0.3 % of the image, flip it to tiger cat (51.2 %)``."""
+        image = self.w.image
+        n = image.size[0] * image.size[1] if image is not None else 1
+        what = f"key pixels: {k:,} pixel{'s' if k != 1 else ''}, {percent_of(k, n)} of the image"
+        label = f"<b>{html.escape(prediction.label)}</b> ({100 * prediction.probability:.1f} %)"
+        if flips:
+            return f"{what}, flip it to {label}"
+        return f"{what}, do not flip it: {label}"
+
+    def key_count_changed(self, k: int) -> None:
+        self.request()
+        result = self.w.result
+        if result is None or result.key_pixels is None or self.w.runs.running:
+            return
+        self.w.views.set_key_answer(f"key pixels: {k:,} → classifying …")
+        self._key.start(key_pixels_task, self.w.models.session, result, k)
+
+    def _on_key_answer(self, answer: KeyPixelAnswer | None) -> None:
+        result = self.w.result
+        if answer is None or result is None:
+            return
+        top = answer.top[0]
+        self.w.views.set_key_answer(self._key_text(answer.count, top, result.is_flip(top.index)))
+        self.w.key_answer_shown.emit(answer)
+
+    # -- comparison panel ----------------------------------------------------------------------------------
+    def set_compare_visible(self, visible: bool) -> None:
+        w = self.w
+        w.compare_action.setChecked(bool(visible))
+        w.compare.setVisible(bool(visible))
+        w.settings.setValue("view/compare", bool(visible))
+        if visible:
+            self.request_compare()
+
+    def request_compare(self) -> None:
+        result = self.w.result
+        if result is None or not self.w.compare_action.isChecked():
+            return
+        target = result.target.index if result.target is not None else result.original.index
+        self.w.compare.heading.setText(
+            f"Computing Grad-CAM and gradient saliency of <b>{html.escape(result.label(target))}</b> …"
+        )
+        self._compare.start(compare_task, self.w.models.session, result, target)
+
+    def _on_compare_failed(self, exc: BaseException) -> None:
+        self.w.compare.heading.setText(html.escape(error_message(exc, "the comparison failed")))
+
+    def _on_compared(self, comparison: Comparison | None) -> None:
+        if comparison is None or self.w.result is None:
+            return
+        self.w.compare.show_comparison(comparison, html.escape(self.w.result.label(comparison.target)))
+        self.w.comparison_shown.emit(comparison)

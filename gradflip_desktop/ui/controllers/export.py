@@ -1,0 +1,109 @@
+"""Export Results… (the result set, written in the background) and Copy Figure (to the clipboard).
+
+When result files exist already, the window asks before overwriting: the core raises
+:class:`~gradflip_desktop.core.errors.ResultExistsError` and the GUI phrases its own question.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QObject, QUrl
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QFileDialog
+
+from ..qimages import array_to_qimage
+from ..worker import TaskSlot
+
+if TYPE_CHECKING:
+    from gradflip_desktop.core.results import ExplainResult
+
+    from ..main_window import MainWindow
+
+
+def export_task(task, result: "ExplainResult", folder: str, name: str, force: bool, info: dict | None) -> list[Path]:
+    from gradflip_desktop.core.report import write_result_set
+
+    return write_result_set(result, folder, name, force=force, image_info=info)
+
+
+def figure_task(task, result: "ExplainResult") -> np.ndarray:
+    from gradflip_desktop.core.report import render_figure
+
+    return render_figure(result)
+
+
+class ExportController(QObject):
+    def __init__(self, window: "MainWindow") -> None:
+        super().__init__(window)
+        self.w = window
+        self._pending: tuple[str, bool] | None = None  # folder, force of the export in progress
+        self._export = TaskSlot(window.background, self._on_exported, on_error=self._on_export_failed, parent=self)
+        self._figure = TaskSlot(window.background, self._on_figure, on_error=self._on_figure_failed, parent=self)
+
+    def export_name(self) -> str:
+        return self.w.image.name if self.w.image is not None else "image"
+
+    def export_dialog(self) -> None:
+        if self.w.result is None:
+            return
+        start = str(self.w.settings.value("export/folder", str(Path.home())))
+        folder = QFileDialog.getExistingDirectory(self.w, "Export Results to Folder", start)
+        if folder:
+            self.export_to(folder)
+
+    def export_to(self, folder: str, force: bool = False) -> None:
+        w = self.w
+        if w.result is None:
+            return
+        self._pending = (folder, force)
+        w.settings.setValue("export/folder", folder)
+        w.set_status(f"Exporting to {html.escape(folder)} …")
+        info = w.image.to_dict() if w.image is not None else None
+        self._export.start(export_task, w.result, folder, self.export_name(), force, info)
+
+    def _on_exported(self, paths: list | None) -> None:
+        if paths is None:
+            return
+        folder = Path(paths[0]).parent if paths else Path(self._pending[0] if self._pending else ".")
+        url = QUrl.fromLocalFile(str(folder)).toString()
+        self.w.set_status(
+            f"Exported {len(paths)} files to <a href=\"{html.escape(url)}\">{html.escape(str(folder))}</a>"
+        )
+        self.w.exported.emit(list(paths))
+
+    def _on_export_failed(self, exc: BaseException) -> None:
+        from gradflip_desktop.core.errors import ExportError, ResultExistsError
+
+        w = self.w
+        if isinstance(exc, ExportError):
+            message = str(exc)
+        else:
+            message = f"export failed: {type(exc).__name__}: {exc}"
+        if isinstance(exc, ResultExistsError) and self._pending and not self._pending[1]:
+            if w.ask_overwrite(f"{message}. Overwrite them?"):
+                self.export_to(self._pending[0], force=True)
+                return
+            w.set_status("Export cancelled; nothing was overwritten.")
+            w.export_failed.emit(message)
+            return
+        w.show_error("Export failed", message)
+        w.export_failed.emit(message)
+
+    def copy_figure(self) -> None:
+        if self.w.result is not None:
+            self.w.set_status("Drawing the figure …")
+            self._figure.start(figure_task, self.w.result)
+
+    def _on_figure_failed(self, exc: BaseException) -> None:
+        self.w.show_error("Copy figure", f"could not draw the figure: {exc}")
+
+    def _on_figure(self, rgb: np.ndarray | None) -> None:
+        if rgb is None:
+            return
+        QGuiApplication.clipboard().setImage(array_to_qimage(rgb))
+        self.w.set_status(f"Figure copied to the clipboard ({rgb.shape[1]}×{rgb.shape[0]} px).")
+        self.w.figure_copied.emit()

@@ -1,0 +1,191 @@
+"""Opening images: the file dialog, Open Recent, paste, drag and drop; decoding in the background.
+
+The window switches to an image only when it has been decoded; a newer request drops an older one.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QObject, QUrl
+from PySide6.QtGui import QGuiApplication, QImage
+from PySide6.QtWidgets import QFileDialog
+
+from ..branding import APP_NAME
+from ..qimages import qimage_to_array
+from ..settings import add_recent_file, recent_files
+from ..worker import TaskSlot
+
+if TYPE_CHECKING:
+    from ..main_window import MainWindow
+
+IMAGE_PATTERNS = ("png", "jpg", "jpeg", "bmp", "gif", "tif", "tiff", "webp", "ppm", "pgm", "pbm", "tga", "ico")
+# Both cases: the non-native Qt dialog filters case-sensitively on Linux ("PHOTO.JPG").
+IMAGE_FILTER = (
+    "Images ("
+    + " ".join(f"*.{e} *.{e.upper()}" for e in IMAGE_PATTERNS)
+    + ");;All files (*)"
+)
+
+
+@dataclass
+class LoadedImage:
+    image: object  # ImageData
+    rgb: np.ndarray  # its pixels as H x W x 3 uint8, ready to show
+    remember: str | None = None  # the path to add to Open Recent
+
+
+def load_image_task(task, source, name: str, remember: str | None) -> LoadedImage:
+    """Decode a file (path) or an H x W x C array into ImageData (background thread)."""
+    from gradflip_desktop.core.images import from_array, load_image
+    from gradflip_desktop.core.viz.display import display_uint8
+
+    if isinstance(source, np.ndarray):
+        image = from_array(source, name=name or "pasted image")
+    else:
+        image = load_image(source, name=name or None)
+    return LoadedImage(image, display_uint8(image.pixels), remember)
+
+
+def _load_error_message(exc: BaseException) -> str:
+    from gradflip_desktop.core.errors import ImageError
+
+    if isinstance(exc, ImageError):
+        return str(exc)
+    if isinstance(exc, MemoryError):
+        return "the image is too large for the available memory"
+    return f"the image could not be read: {type(exc).__name__}: {exc}"
+
+
+class ImagesController(QObject):
+    def __init__(self, window: "MainWindow") -> None:
+        super().__init__(window)
+        self.w = window
+        self._load = TaskSlot(window.background, self._on_loaded, on_error=self._on_failed, parent=self)
+
+    # -- requests ----------------------------------------------------------------------------------------
+    def open_dialog(self) -> None:
+        start = str(self.w.settings.value("recent/folder", str(Path.home())))
+        path, _ = QFileDialog.getOpenFileName(self.w, "Open Image", start, IMAGE_FILTER)
+        if path:
+            self.open_path(path)
+
+    def open_sample(self) -> None:
+        from gradflip_desktop.core.resources import sample_image_path
+
+        self.open_path(str(sample_image_path()), remember=False)
+
+    def open_path(self, path: str, remember: bool = True) -> int:
+        """Decode ``path`` in the background; the window switches to it when it has loaded. Returns a task id."""
+        self.w.set_status(f"Opening {html.escape(Path(path).name)} …")
+        return self._load.start(load_image_task, str(path), "", str(path) if remember else None).id
+
+    def open_array(self, array: np.ndarray, name: str = "pasted image") -> int:
+        return self._load.start(load_image_task, array, name, None).id
+
+    def paste(self) -> None:
+        clipboard = QGuiApplication.clipboard()
+        mime = clipboard.mimeData()
+        if mime is None:
+            self.w.set_status("The clipboard is empty.")
+            return
+        paths = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()] if mime.hasUrls() else []
+        if paths:
+            self.open_path(paths[0])
+            return
+        if mime.hasImage():
+            qimage = clipboard.image()
+            if not qimage.isNull():
+                self.open_array(qimage_to_array(qimage), "pasted image")
+                return
+        text = mime.text().strip() if mime.hasText() else ""
+        if text and "\n" not in text:
+            candidate = QUrl(text).toLocalFile() if text.startswith("file:") else text
+            if Path(candidate).is_file():
+                self.open_path(candidate)
+                return
+        self.w.show_error("Paste", "The clipboard holds no image (copy an image or an image file first).")
+
+    # -- drag and drop (the window forwards its events) ---------------------------------------------------
+    @staticmethod
+    def dropped_paths(event) -> list[str]:
+        mime = event.mimeData()
+        if mime is None or not mime.hasUrls():
+            return []
+        return [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and u.toLocalFile()]
+
+    def drag_enter(self, event) -> None:
+        if self.dropped_paths(event) or (event.mimeData() is not None and event.mimeData().hasImage()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def drop(self, event) -> None:
+        paths = self.dropped_paths(event)
+        if paths:
+            event.acceptProposedAction()
+            if len(paths) > 1:
+                self.w.set_status(f"{len(paths)} files dropped; opening the first.")
+            self.open_path(paths[0])
+            return
+        mime = event.mimeData()
+        if mime is not None and mime.hasImage():
+            event.acceptProposedAction()
+            qimage = QImage(mime.imageData())
+            if not qimage.isNull():
+                self.open_array(qimage_to_array(qimage), "dropped image")
+            return
+        event.ignore()
+
+    # -- Open Recent -------------------------------------------------------------------------------------
+    def fill_recent_menu(self) -> None:
+        menu = self.w.recent_menu
+        menu.clear()
+        files = recent_files(self.w.settings)
+        for i, path in enumerate(files, 1):
+            act = menu.addAction(f"&{i % 10} {Path(path).name}")
+            act.setToolTip(path)
+            act.setStatusTip(path)
+            act.triggered.connect(lambda _checked=False, p=path: self.open_path(p))
+        if not files:
+            menu.addAction("No recent images").setEnabled(False)
+        menu.addSeparator()
+        clear = menu.addAction("Clear Menu")
+        clear.setEnabled(bool(files))
+        clear.triggered.connect(lambda: self.w.settings.setValue("recent/files", []))
+
+    # -- results -----------------------------------------------------------------------------------------
+    def _on_loaded(self, loaded: LoadedImage | None) -> None:
+        if loaded is None:
+            return
+        w = self.w
+        w.runs.stop()
+        image = loaded.image
+        w.image = image
+        w.image_u8 = loaded.rgb
+        w.clear_result()
+        if loaded.remember:
+            add_recent_file(w.settings, loaded.remember)
+            w.settings.setValue("recent/folder", str(Path(loaded.remember).parent))
+        w.setWindowTitle(f"{image.name} – {APP_NAME}")
+        w.views.original.set_image(loaded.rgb)
+        w.views.set_caption(w.views.original, "classifying …")
+        width, height = image.size
+        note = f"{html.escape(image.name)}: {width}×{height} px"
+        if image.scaled:
+            note += f" (scaled from {image.original_size[0]}×{image.original_size[1]})"
+        if image.warnings:
+            note += " · " + html.escape("; ".join(image.warnings))
+        w.set_status(note)
+        w.models.classify(image.pixels)
+        w.update_actions()
+        w.image_opened.emit(image.name)
+
+    def _on_failed(self, exc: BaseException) -> None:
+        message = _load_error_message(exc)
+        self.w.show_error("Cannot open the image", message)
+        self.w.image_failed.emit(message)

@@ -1,0 +1,393 @@
+"""Which classifier the window explains: loading it (default, picker entry, model file), the Load model
+dialog, device changes, and classifying the shown image.
+
+The classifier lives in :class:`ModelSession`, touched only by tasks on the engine thread (torch is
+imported there, so the window appears before torch is loaded). The window learns what it needs from
+:class:`ModelInfo` (plain Python, no torch objects).
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import QFileDialog
+
+from ..widgets.model_dialog import MODEL_FILTER, LoadModelDialog
+from ..worker import TaskSlot, error_message
+
+if TYPE_CHECKING:
+    from gradflip_desktop.core.models import Classifier
+    from gradflip_desktop.core.models.files import ModelSpec
+
+    from ..main_window import MainWindow
+
+MAX_MODEL_FILES = 8  # model files remembered in the picker
+
+# The default model by device: a second window (or test) reuses it instead of reloading. Model files
+# are not cached (the file or its settings may have changed since).
+_CLASSIFIERS: dict[tuple[str, str], "Classifier"] = {}
+
+
+@dataclass
+class ModelInfo:
+    """What the window needs to know about the loaded model (plain Python, no torch objects).
+
+    ``source``: what was loaded: ``None`` (the default model), a picker key / file path, or the
+    :class:`~gradflip_desktop.core.models.files.ModelSpec` the Load model dialog filled.
+    ``choices``: the model picker's entries (key, title, description) from ``model_choices()``.
+    """
+
+    name: str
+    labels: list[str]
+    groups: dict[str, list[int]]
+    devices: list[str]
+    device: str
+    versions: dict[str, str]
+    seconds: float = 0.0
+    source: "str | ModelSpec | None" = None
+    key: str = ""  # the picker key of this model: the registry name or the model file's path
+    choices: list[tuple[str, str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Classification:
+    """Top-5 predictions and the full probability vector of one image."""
+
+    top: list  # list[Prediction]
+    probabilities: np.ndarray  # float32, length C
+
+
+@dataclass
+class ModelFileFacts:
+    """What the Load model dialog is pre-filled with: ``inspect_model_file`` and the architectures."""
+
+    info: object  # ModelFileInfo
+    architectures: list[str]
+
+
+class ModelSession:
+    """The engine thread's classifier and where it came from. Only engine-thread tasks touch it."""
+
+    def __init__(self) -> None:
+        self.classifier: Classifier | None = None
+        self.source: "str | ModelSpec | None" = None
+        self.choices: list[tuple[str, str, str]] | None = None
+
+
+# ---- tasks (engine thread) ------------------------------------------------------------------------------
+
+def load_model_task(task, session: ModelSession, source: "str | ModelSpec | None", device: str) -> ModelInfo:
+    """Load ``source`` (None/registry name/file path, or a ModelSpec) on ``device``.
+
+    On failure the previous model stays loaded. Asking for the model that is loaded already on another
+    device moves it (a device change); the first load falls back to the CPU when the remembered device
+    is not there.
+    """
+    from gradflip_desktop.core.errors import ModelError
+    from gradflip_desktop.core.models import available_devices, model_versions, resolve_device
+
+    t0 = time.perf_counter()
+    device = device or "cpu"
+    first = session.classifier is None
+    try:
+        dev = resolve_device(device)
+    except ModelError as exc:
+        if not first:
+            raise
+        dev = resolve_device("cpu")  # a remembered device that vanished: the CPU, and say so
+        notes = [f"{exc}; using the CPU instead"]
+    else:
+        notes = []
+    same = session.classifier is not None and _same_source(source, session.source)
+    if same and not (source is None or isinstance(source, str)):
+        clf = session.classifier.to(dev)  # a device change of a model file: move it, do not re-read it
+    else:
+        clf = _load(source, dev)
+    clf.warnings.extend(n for n in notes if n not in clf.warnings)
+    session.classifier = clf
+    session.source = source
+    if session.choices is None:
+        session.choices = _model_choices()
+    return ModelInfo(
+        name=clf.name,
+        labels=list(clf.labels),
+        groups={k: list(v) for k, v in clf.groups.items()},
+        devices=available_devices(),
+        device=str(clf.device),
+        versions=model_versions(),
+        seconds=time.perf_counter() - t0,
+        source=source,
+        key=_source_key(source),
+        choices=list(session.choices),
+        warnings=list(clf.warnings),
+    )
+
+
+def classify_task(task, session: ModelSession, pixels: np.ndarray) -> Classification:
+    if session.classifier is None:
+        raise ValueError("no model is loaded")
+    probs = session.classifier.probabilities(pixels)
+    if not np.all(np.isfinite(probs)):
+        raise ValueError("the model produced non-finite outputs (NaN or infinity) for this image")
+    return Classification(session.classifier.top(probs, 5), probs.astype(np.float32))
+
+
+def inspect_model_task(task, path: str) -> ModelFileFacts:
+    """Read a model file's format, recognised weights and sidecar (no network is built). Background thread."""
+    from gradflip_desktop.core.models.files import inspect_model_file, torchvision_architectures
+
+    info = inspect_model_file(path)
+    return ModelFileFacts(info, torchvision_architectures() if info.format == "state_dict" else [])
+
+
+def _load(source: "str | ModelSpec | None", dev) -> "Classifier":
+    from gradflip_desktop.core.models import DEFAULT_MODEL, load_classifier
+    from gradflip_desktop.core.models.files import ModelSpec, load_model_spec
+
+    if isinstance(source, ModelSpec):
+        return load_model_spec(source, dev)
+    key = (source or DEFAULT_MODEL).strip()
+    if key.lower() == DEFAULT_MODEL:
+        cached = _CLASSIFIERS.get((DEFAULT_MODEL, str(dev)))
+        if cached is None:
+            cached = _CLASSIFIERS[(DEFAULT_MODEL, str(dev))] = load_classifier(None, device=dev)
+        return cached
+    return load_classifier(key, device=dev)
+
+
+def _same_source(a, b) -> bool:
+    """Is ``a`` the model ``b`` (so a load only moves it to another device)? A new ModelSpec object is always (re)loaded."""
+    from gradflip_desktop.core.models import DEFAULT_MODEL
+
+    if a is b and a is not None:
+        return True
+    if (a is None or isinstance(a, str)) and (b is None or isinstance(b, str)):
+        ka, kb = (a or DEFAULT_MODEL).strip(), (b or DEFAULT_MODEL).strip()
+        return ka == kb or ka.lower() == kb.lower() == DEFAULT_MODEL
+    return False
+
+
+def _source_key(source) -> str:
+    from gradflip_desktop.core.models import DEFAULT_MODEL
+    from gradflip_desktop.core.models.files import ModelSpec
+
+    if isinstance(source, ModelSpec):
+        return str(source.path)
+    return (source or DEFAULT_MODEL).strip()
+
+
+def _model_choices() -> list[tuple[str, str, str]]:
+    try:
+        from gradflip_desktop.core.models.registry import model_choices
+
+        return [(c.key, c.title, c.description) for c in model_choices()]
+    except Exception:  # noqa: BLE001 - the picker then lists the default only
+        from gradflip_desktop.core.models import DEFAULT_MODEL
+
+        return [(DEFAULT_MODEL, "EfficientNet-Lite0 (ImageNet)", "default model, bundled")]
+
+
+# ---- the controller (GUI thread) -------------------------------------------------------------------------
+
+class ModelsController(QObject):
+    def __init__(self, window: "MainWindow") -> None:
+        super().__init__(window)
+        self.w = window
+        self.session = ModelSession()
+        self.info: ModelInfo | None = None
+        self.error: str | None = None
+        self.loading = False
+        self.classification: Classification | None = None
+        self.dialog: LoadModelDialog | None = None
+        self.sidecar_note = ""
+        self._specs: dict[str, object] = {}  # path -> ModelSpec loaded through the dialog this session
+        self._load = TaskSlot(window.engine, self._on_loaded, on_error=self._on_load_failed, parent=self)
+        self._classify = TaskSlot(window.engine, self._on_classified, on_error=self._on_classify_failed, parent=self)
+        self._inspect = TaskSlot(window.background, self._on_inspected, on_error=self._on_inspect_failed, parent=self)
+
+    @property
+    def classifier(self):
+        """The loaded classifier (for tests and tools; the GUI thread never calls it)."""
+        return self.session.classifier
+
+    # -- loading --------------------------------------------------------------------------------------
+    def load(self, source, device: str | None = None) -> None:
+        """Load ``source`` (None: the default; a picker key, a model file path or a ModelSpec) in the engine
+        thread. A running explanation is cancelled first; the current image is classified again with
+        the new model. If loading fails, the previous model stays and an error says why."""
+        w = self.w
+        if w.runs.running:
+            w.runs.stop()
+            w.clear_result()
+            w.set_status("Cancelled the run to change the model.")
+        self.loading = True
+        if self.info is not None or source is not None:  # not the first load at start-up
+            name = Path(getattr(source, "path", source) or "").name or "the default model"
+            w.controls.show_model(f"Loading {html.escape(name)} …")
+            w.set_status(f"Loading the model {html.escape(name)} …")
+        self._load.start(load_model_task, self.session, source, device or w.controls.settings().device)
+        if w.image is not None:  # queued after the load: classified by whichever model is loaded then
+            self.classify(w.image.pixels)
+        w.update_actions()
+
+    def classify(self, pixels: np.ndarray) -> None:
+        """Classify the shown image (engine thread); a previous request is dropped."""
+        self.classification = None
+        self.w.controls.show_predictions_placeholder("classifying …")
+        self._classify.start(classify_task, self.session, pixels)
+
+    def _on_loaded(self, info: ModelInfo) -> None:
+        w = self.w
+        old = self.info
+        changed = old is not None and (info.key != old.key or info.labels != old.labels)
+        self.info, self.error, self.loading = info, None, False
+        w.controls.set_model(info.labels, list(info.groups), info.devices, info.device)
+        w.controls.set_model_choices(self._picker_entries(info), info.key)
+        w.controls.show_model(f"Model: {html.escape(info.name)} on {info.device}", "\n".join([info.key, *info.warnings]))
+        if changed:  # the shown result belongs to the previous model
+            w.clear_result()
+            w.set_status(
+                f"Loaded {html.escape(info.name)} ({len(info.labels)} classes, {info.seconds:.1f} s)"
+                + (": " + html.escape("; ".join(info.warnings)) if info.warnings else ".")
+            )
+        elif info.warnings:
+            w.set_status(html.escape("; ".join(info.warnings)))
+        w.update_actions()
+        w.model_ready.emit(info)
+
+    def _on_load_failed(self, exc: BaseException) -> None:
+        w = self.w
+        message = error_message(exc, "the model could not be loaded")
+        self.loading = False
+        self.error = message
+        info = self.info
+        if info is not None:  # the previous model stays loaded
+            w.controls.show_model(f"Model: {html.escape(info.name)} on {info.device}")
+            w.controls.select_model(info.key)
+            w.controls.select_device(info.device)
+            w.show_error("The model could not be loaded", message + f"\n\nStill using {info.name}.")
+        else:
+            w.controls.show_model("No model: " + html.escape(message))
+            w.controls.show_predictions_placeholder("no model")
+            w.show_error("The model could not be loaded", message)
+        w.update_actions()
+        w.model_failed.emit(message)
+
+    # -- classification -------------------------------------------------------------------------------
+    def _on_classified(self, result: Classification | None) -> None:
+        w = self.w
+        if result is None:
+            return
+        self.classification = result
+        w.controls.show_predictions(result.top)
+        top = result.top[0]
+        pct = f"{100 * top.probability:.1f} %"
+        w.views.set_caption(w.views.original, f"<b>{html.escape(top.label)}</b> — {pct}")
+        if w.result is None and not w.runs.running:
+            w.views.set_caption(w.views.adjusted, "Explain finds the smallest change that flips this decision.")
+        if not w.runs.running:
+            w.set_status(
+                f"{html.escape(w.image.name if w.image else '')}: the model sees "
+                f"<b>{html.escape(top.label)}</b> ({pct}). Press Explain (Ctrl+Return)."
+            )
+        w.update_actions()
+        w.classified.emit(result.top)
+
+    def _on_classify_failed(self, exc: BaseException) -> None:
+        w = self.w
+        w.controls.show_predictions_placeholder("classification failed")
+        w.views.set_caption(w.views.original, "")
+        w.show_error("Classification failed", error_message(exc, "the model failed on this image"))
+
+    # -- the picker ---------------------------------------------------------------------------------------
+    def model_files(self) -> list[str]:
+        value = self.w.settings.value("model/files", [])
+        if isinstance(value, str):
+            value = [value] if value else []
+        return [str(v) for v in (value or []) if Path(str(v)).is_file()][:MAX_MODEL_FILES]
+
+    def _remember_model_file(self, path: str) -> None:
+        files = [path] + [f for f in self.model_files() if f != path]
+        self.w.settings.setValue("model/files", files[:MAX_MODEL_FILES])
+
+    def _picker_entries(self, info: ModelInfo) -> list[tuple[str, str, str]]:
+        entries = list(info.choices)
+        keys = {e[0] for e in entries}
+        for path in self.model_files():
+            if path not in keys:
+                entries.append((path, f"{Path(path).name} (file)", f"model file {path}"))
+                keys.add(path)
+        if info.key not in keys:
+            entries.append((info.key, info.name, info.key))
+        return entries
+
+    def chosen(self, key: str) -> None:
+        """A picker entry was chosen."""
+        if self.info is not None and key == self.info.key:
+            return
+        self.load(self._specs.get(key, key))
+
+    def device_changed(self, device: str) -> None:
+        if self.info is not None and device != self.info.device:
+            self.load(self.info.source)
+
+    # -- model files: File ▸ Load Model… ---------------------------------------------------------------------
+    def load_dialog(self) -> None:
+        """Choose a file, then its settings in :class:`LoadModelDialog`."""
+        start = str(self.w.settings.value("model/folder", str(Path.home())))
+        path, _ = QFileDialog.getOpenFileName(self.w, "Load Model", start, MODEL_FILTER)
+        if path:
+            self.open_file(path)
+
+    def open_file(self, path: str) -> int:
+        """Inspect ``path`` in the background; the Load model dialog opens when that is done."""
+        self.w.settings.setValue("model/folder", str(Path(path).parent))
+        self.w.set_status(f"Reading {html.escape(Path(path).name)} …")
+        return self._inspect.start(inspect_model_task, str(path)).id
+
+    def _on_inspect_failed(self, exc: BaseException) -> None:
+        from gradflip_desktop.core.errors import GradFlipError
+
+        message = str(exc) if isinstance(exc, GradFlipError) else f"{type(exc).__name__}: {exc}"
+        self.w.show_error("Cannot load the model", message)
+        self.w.model_failed.emit(message)
+
+    def _on_inspected(self, facts: ModelFileFacts | None) -> None:
+        if facts is None:
+            return
+        if self.dialog is not None:
+            self.dialog.close()
+        dlg = LoadModelDialog(facts, self.w)
+        dlg.setWindowModality(Qt.WindowModality.WindowModal)
+        dlg.accepted.connect(self._on_dialog_accepted)
+        self.dialog = dlg
+        dlg.open()
+        self.w.set_status(f"Settings of {html.escape(Path(str(facts.info.path)).name)}: check them and press Load.")
+        self.w.model_dialog_shown.emit(dlg)
+
+    def _on_dialog_accepted(self) -> None:
+        dlg = self.dialog
+        if dlg is not None and dlg.result_spec is not None:
+            self.load_spec(dlg.result_spec)
+
+    def load_spec(self, spec) -> None:
+        """Save ``spec`` as the model's sidecar (a failure is only a status message), then load it."""
+        from gradflip_desktop.core.errors import ModelError
+        from gradflip_desktop.core.models import files
+
+        try:
+            note = f"settings saved to {files.write_sidecar(spec).name}"
+        except ModelError as exc:
+            note = f"the settings were not saved ({exc}); the model is still loaded"
+        self._specs[str(spec.path)] = spec
+        self._remember_model_file(str(spec.path))
+        self.load(spec)
+        self.w.set_status(f"Loading the model {html.escape(Path(spec.path).name)} … ({html.escape(note)})")
+        self.sidecar_note = note

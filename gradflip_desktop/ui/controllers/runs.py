@@ -1,0 +1,283 @@
+"""What the Explain button does: run the core's explanation in the engine thread and show it live.
+
+The run task iterates :func:`gradflip_desktop.core.explain.explain` and sends, as partial results, one
+:class:`RunStart` and then :class:`StepBatch` es (steps at most ~20 times a second, an adjusted-image
+preview about 10 times a second). Cancel stops the run within one step; the state reached is shown.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QObject
+
+from ..settings import RunSettings
+from ..worker import TaskSlot, error_message
+
+if TYPE_CHECKING:
+    from gradflip_desktop.core.results import ExplainResult, Step
+
+    from ..main_window import MainWindow
+    from .models import ModelSession
+
+PREVIEW_INTERVAL_S = 0.1  # adjusted-image previews: about 10 per second
+BATCH_INTERVAL_S = 0.05  # step records are sent in batches at most 20 times per second
+
+
+@dataclass
+class RunStart:
+    """Sent when a run starts: which classes are explained and which class is the target."""
+
+    explained: list[int]  # empty: the top class of the image
+    explained_name: str
+    target: int | None
+    budget: int
+
+
+@dataclass
+class StepBatch:
+    """Steps reached since the last batch, and (at most ~10/s) the current adjusted image."""
+
+    steps: list["Step"]
+    preview: np.ndarray | None  # H x W x 3 float32 in [0, 1], or None
+    budget: int
+    phase: str = "search"
+    preview_uint8: np.ndarray | None = None  # the same preview as 8-bit, ready to show
+    # preview_uint8 reduced to about the size the Adjusted panel shows, by (x, y) factor (so the GUI
+    # thread need not downsample it when painting); the full-size preview_uint8 stays what is shown
+    preview_reduced: dict[tuple[int, int], np.ndarray] | None = None
+
+
+@dataclass
+class RunOutcome:
+    """A finished (or cancelled) run and the text the window shows about it, computed off the GUI thread."""
+
+    result: "ExplainResult"
+    change: str  # size of the change, e.g. "L2 1.078 · max 6.6/255 · RMS 0.43/255"
+
+
+@dataclass
+class PreviewSize:
+    """The Adjusted panel's display factor, written by the window, read by the run (any thread)."""
+
+    factor: int = 1
+
+
+def explain_task(task, session: "ModelSession", pixels: np.ndarray, settings: RunSettings, size: PreviewSize):
+    """The run (engine thread): yields a RunStart, then StepBatches; returns a RunOutcome."""
+    from gradflip_desktop.core.explain import explain
+    from gradflip_desktop.core.report import describe_change
+    from gradflip_desktop.core.viz.display import box_downsample, display_uint8
+
+    clf = session.classifier
+    if clf is None:
+        raise ValueError("no model is loaded")
+    if settings.device and settings.device != str(clf.device):
+        clf.to(settings.device)
+    options = settings.to_options()
+    gen = explain(clf, pixels, options, should_stop=lambda: task.cancelled)
+    budget = int(options.max_steps)
+    target = None if options.target is None else clf.find_class(options.target)
+    # a group is resolved here; otherwise the explained class is the top class, which the window
+    # already knows from classifying the image (explained stays empty)
+    name, explained = clf.find_group(options.group) if options.group is not None else ("", [])
+    yield RunStart(list(explained), name, target, budget)
+    batch: list[Step] = []
+    last_preview = last_emit = 0.0
+    while True:
+        try:
+            step = next(gen)
+        except StopIteration as done:
+            result = done.value
+            break
+        now = time.perf_counter()
+        preview = None
+        # step.image() is only valid now, before the generator resumes
+        if step.flipped or now - last_preview >= PREVIEW_INTERVAL_S:
+            preview = step.image()
+            last_preview = now
+        batch.append(step)
+        if preview is not None or now - last_emit >= BATCH_INTERVAL_S:
+            u8 = None if preview is None else display_uint8(preview)
+            f = size.factor
+            reduced = {(f, f): box_downsample(u8, f)} if u8 is not None and f > 1 else None
+            yield StepBatch(batch, preview, budget, step.phase, u8, reduced)
+            batch, last_emit = [], now
+    if batch:
+        yield StepBatch(batch, None, budget, batch[-1].phase)
+    return RunOutcome(result, describe_change(result))
+
+
+def _pct(p: float) -> str:
+    return f"{100 * p:.1f} %"
+
+
+def status_text(status) -> str:
+    """``"budget exhausted"`` for the status ``budget_exhausted``."""
+    return str(getattr(status, "value", status)).replace("_", " ")
+
+
+class RunsController(QObject):
+    def __init__(self, window: "MainWindow") -> None:
+        super().__init__(window)
+        self.w = window
+        self._slot = TaskSlot(window.engine, self._on_done, self._on_partial, self._on_error, parent=self)
+        self.preview = PreviewSize()
+        self._start: RunStart | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._slot.busy
+
+    @property
+    def task(self):
+        """The current run's task (None: no run)."""
+        return self._slot.task
+
+    # -- requests ----------------------------------------------------------------------------------------
+    def explain(self) -> None:
+        """Start a run on the current image; a running one is cancelled first (and not heard from again)."""
+        w = self.w
+        if w.image is None or w.models.info is None or w.models.loading:
+            return
+        self._slot.discard()
+        settings = w.controls.settings()
+        settings.save(w.settings)
+        w.result = None
+        w.difference.clear("The maps appear here when the run has finished.")
+        self._start = None
+        self.preview.factor = w.views.original.display_factor()
+        task = self._slot.start(explain_task, w.models.session, w.image.pixels, settings, self.preview)
+        w.views.clear_result()
+        w.views.adjusted.set_image(w.image_u8)
+        w.views.set_caption(w.views.adjusted, "starting …")
+        w.views.reset_gain()
+        w.plot.clear(w.models.info.labels)
+        w.controls.show_progress(0, settings.max_steps, "starting …")
+        w.set_status("Explaining … (Esc cancels)")
+        w.update_actions()
+        w.run_started.emit(task.id)
+
+    def cancel(self) -> None:
+        """Stop the run at its next step; it reports the state reached."""
+        if self.running:
+            self._slot.cancel()
+            self.w.controls.set_progress_text("cancelling …")
+            self.w.set_status("Cancelling …")
+
+    def stop(self) -> None:
+        """Cancel the run and stop listening to it (a new image or model)."""
+        self._slot.discard()
+        self.w.update_actions()
+
+    # -- partial results -----------------------------------------------------------------------------------
+    def _on_partial(self, value) -> None:
+        if isinstance(value, RunStart):
+            self._on_started(value)
+        elif isinstance(value, StepBatch) and value.steps:
+            self._on_steps(value)
+
+    def _explained_now(self) -> tuple[list[int], str, int | None]:
+        start = self._start
+        classification = self.w.models.classification
+        top = classification.top[0] if classification else None
+        if start is not None and start.explained:
+            return start.explained, start.explained_name, start.target
+        if top is not None:
+            return [top.index], top.label, start.target if start else None
+        return [], "", None
+
+    def _on_started(self, start: RunStart) -> None:
+        w = self.w
+        self._start = start
+        explained, name, target = self._explained_now()
+        classification = w.models.classification
+        if classification is not None and explained:
+            w.plot.start(w.models.info.labels, explained, name, classification.probabilities, target, target is not None)
+        w.controls.show_progress(0, start.budget, f"step 0 / {start.budget}")
+
+    def _on_steps(self, batch: StepBatch) -> None:
+        w = self.w
+        if w.plot.rows:
+            w.plot.add_steps(batch.steps)
+        last = batch.steps[-1]
+        if last.phase == "search":
+            w.controls.show_progress(
+                min(last.index, batch.budget), batch.budget,
+                f"step {last.index} / {batch.budget}" + (" – flipped, finishing …" if last.flipped else ""),
+            )
+        else:
+            w.controls.show_progress(0, 0, f"step {last.index}: making the change survive 8-bit saving …")
+        labels = w.models.info.labels if w.models.info else []
+        top = int(np.argmax(last.probabilities))
+        name = labels[top] if top < len(labels) else f"class {top}"
+        w.views.set_caption(
+            w.views.adjusted,
+            f"step {last.index}: <b>{html.escape(name)}</b> — {_pct(float(last.probabilities[top]))}"
+            + (" (flipped)" if last.flipped else ""),
+        )
+        w.views.set_change_caption(f"L2 {last.l2:.3f} · max {last.linf * 255:.1f}/255 (so far)")
+        if batch.preview is not None and w.image is not None:
+            w.views.adjusted.set_image(batch.preview_uint8, reduced=batch.preview_reduced)
+            self.preview.factor = w.views.original.display_factor()
+            w.difference.show_live(w.image.pixels, batch.preview)
+        w.run_progress.emit(batch)
+
+    # -- the end ----------------------------------------------------------------------------------------
+    def _on_done(self, outcome: RunOutcome | None) -> None:
+        from gradflip_desktop.core.options import Status
+
+        w = self.w
+        if outcome is not None and outcome.result.status != Status.CANCELLED:
+            self._show_result(outcome.result, outcome.change)
+            w.update_actions()
+            w.run_finished.emit(outcome.result)
+            return
+        result = outcome.result if outcome is not None else None
+        if outcome is not None:
+            self._show_result(result, outcome.change)
+            w.set_status(f"Cancelled after {len(result.steps)} steps; the state reached is shown.")
+        else:  # cancelled before it started
+            w.views.adjusted.set_image(None)
+            w.views.set_caption(w.views.adjusted, "")
+            w.set_status("Cancelled.")
+        w.controls.set_progress_text(f"cancelled at step {len(result.steps) if result else 0}")
+        w.update_actions()
+        w.run_cancelled.emit(result)
+
+    def _on_error(self, exc: BaseException) -> None:
+        w = self.w
+        message = error_message(exc, "the explanation failed")
+        w.controls.reset_progress("failed")
+        w.views.set_caption(w.views.adjusted, "")
+        w.show_error("The explanation failed", message)
+        w.update_actions()
+        w.run_failed.emit(message)
+
+    def _show_result(self, result: "ExplainResult", change: str) -> None:
+        w = self.w
+        w.result = result
+        w.difference.set_result(result)
+        w.plot.show_result(result)
+        w.views.adjusted.set_image(result.adjusted_uint8)
+        final, orig = result.final, result.original
+        if result.flipped:
+            verdict = f"flipped from {html.escape(orig.label)} in {len(result.steps)} steps"
+        else:
+            verdict = html.escape(status_text(result.status))
+        w.views.set_caption(w.views.adjusted, f"<b>{html.escape(final.label)}</b> — {_pct(final.probability)} · {verdict}")
+        w.views.set_change_caption(html.escape(change))
+        n = len(result.steps)
+        w.controls.show_progress(
+            max(1, n) if result.flipped else n, max(1, n),
+            f"{'flipped' if result.flipped else status_text(result.status)} · {n} steps · {result.seconds:.1f} s",
+        )
+        msg = result.message or str(getattr(result.status, "value", result.status))
+        w.set_status(
+            ("Done: " if result.flipped else "Finished: ") + html.escape(msg) + f" ({result.seconds:.1f} s). "
+            "Export with Ctrl+E."
+        )

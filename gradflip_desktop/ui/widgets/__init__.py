@@ -1,0 +1,1 @@
+"""The window's widgets: image views, the probability plot, the side panel, the Load model dialog."""

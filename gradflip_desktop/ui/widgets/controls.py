@@ -1,0 +1,381 @@
+"""The side panel: the model's top-5, the run settings, Explain/Cancel and progress."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QCompleter,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gradflip_desktop.core import options as core_options
+
+from ..settings import TARGET_CLASS, TARGET_GROUP, TARGET_TOP, RunSettings
+
+
+class CompactDoubleSpinBox(QDoubleSpinBox):
+    """A spin box that shows its value without trailing zeros (``0.0002``, not ``0.0002000``)."""
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802 - Qt API
+        return f"{value:.{self.decimals()}f}".rstrip("0").rstrip(".") if value else "0"
+
+
+class TopClasses(QTableWidget):
+    """The model's top-k classes of the current image, with probabilities."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(0, 2, parent)
+        self.setHorizontalHeaderLabels(["Class", "Probability"])
+        self.verticalHeader().hide()
+        self.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setShowGrid(False)
+        rows = 5
+        h = self.verticalHeader().defaultSectionSize() * rows + self.horizontalHeader().sizeHint().height() + 4
+        self.setFixedHeight(h)
+        self.placeholder("classifying …")
+
+    def placeholder(self, text: str) -> None:
+        self.setRowCount(1)
+        item = QTableWidgetItem(text)
+        item.setForeground(self.palette().placeholderText())
+        self.setItem(0, 0, item)
+        self.setItem(0, 1, QTableWidgetItem(""))
+
+    def set_predictions(self, predictions: Sequence) -> None:
+        self.setRowCount(len(predictions))
+        for r, p in enumerate(predictions):
+            name = QTableWidgetItem(p.label)
+            name.setToolTip(f"class {p.index}: {p.label}")
+            prob = QTableWidgetItem(f"{100 * p.probability:.1f} %")
+            prob.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.setItem(r, 0, name)
+            self.setItem(r, 1, prob)
+
+    def labels(self) -> list[str]:
+        return [self.item(r, 0).text() for r in range(self.rowCount()) if self.item(r, 0) is not None]
+
+
+def percent_of(count: int, total: int) -> str:
+    """``"0.3 %"``: one decimal, or two significant digits below 0.1 %."""
+    p = 100.0 * count / max(1, total)
+    if p == 0 or p >= 0.1:
+        return f"{p:.1f} %"
+    return f"{p:.2g} %"
+
+
+class ControlsPanel(QWidget):
+    explain_clicked = Signal()
+    cancel_clicked = Signal()
+    device_changed = Signal(str)
+    model_chosen = Signal(str)  # a picker key (registry name or model file path)
+    load_model_clicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.top5 = TopClasses()
+        self.model_box = QComboBox()
+        self.model_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model_box.setMinimumContentsLength(12)
+        self.model_box.setToolTip("The classifier to explain: the default model, torchvision weights already "
+                                  "downloaded, or model files you loaded")
+        self.load_model_button = QToolButton()
+        self.load_model_button.setText("Load…")
+        self.load_model_button.setToolTip("Load your own model file (.pth, .pt, .onnx) (Ctrl+M)")
+        self.model_label = QLabel("Loading the model …")
+        self.model_label.setWordWrap(True)
+        top_box = QGroupBox("What the model sees")
+        tl = QVBoxLayout(top_box)
+        self.model_box.setAccessibleName("Model")
+        picker = QHBoxLayout()
+        picker.addWidget(self.model_box, 1)
+        picker.addWidget(self.load_model_button)
+        tl.addLayout(picker)
+        tl.addWidget(self.top5)
+        tl.addWidget(self.model_label)
+
+        self.target_mode = QComboBox()
+        self.target_mode.addItem("Top class (push it down)", TARGET_TOP)
+        self.target_mode.addItem("A chosen class (reach it)", TARGET_CLASS)
+        self.target_mode.addItem("A class group (e.g. any cat)", TARGET_GROUP)
+        self.target_class = QComboBox()
+        self.target_class.setEditable(True)
+        self.target_class.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.target_class.lineEdit().setPlaceholderText("type a class name")
+        self.group = QComboBox()
+        self.style = QComboBox()
+        self.style.addItem("Free (any pixel change)", "free")
+        self.style.addItem("Blur (remove detail)", "blur")
+        self.mode = QComboBox()
+        self.mode.addItem("Adaptive", "adaptive")
+        self.mode.addItem("Fixed ε", "fixed")
+        self.mode.setToolTip("Adaptive grows ε while the score falls slowly and backs off on overshoot")
+        self.epsilon = CompactDoubleSpinBox()
+        self.epsilon.setDecimals(7)  # EPS_MIN is 1e-7
+        self.epsilon.setRange(core_options.EPS_MIN, core_options.EPS_MAX)
+        self.epsilon.setSingleStep(0.0001)
+        self.max_steps = QSpinBox()
+        self.max_steps.setRange(core_options.MAX_STEPS_MIN, core_options.MAX_STEPS_MAX)
+        self.smoothing = QDoubleSpinBox()
+        self.smoothing.setDecimals(1)
+        self.smoothing.setRange(core_options.SMOOTHING_MIN, core_options.SMOOTHING_MAX)
+        self.smoothing.setSuffix(" px")
+        self.smoothing.setSpecialValueText("off")
+        self.coarse = QSpinBox()
+        self.coarse.setRange(core_options.COARSE_MIN, core_options.COARSE_MAX)
+        self.coarse.setSpecialValueText("off")
+        self.coarse.setPrefix("× ")
+        self.coarse.setSuffix(" blocks")
+        self._set_tooltips()
+        self.device = QComboBox()
+        self.device.addItem("cpu", "cpu")
+        self.reset_button = QPushButton("Reset")
+        self.reset_button.setToolTip("Restore the default settings")
+
+        settings_box = QGroupBox("Explanation settings")
+        form = QFormLayout(settings_box)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow("&Target", self.target_mode)
+        self.class_label = QLabel("&Class")
+        self.class_label.setBuddy(self.target_class)
+        form.addRow(self.class_label, self.target_class)
+        self.group_label = QLabel("&Group")
+        self.group_label.setBuddy(self.group)
+        form.addRow(self.group_label, self.group)
+        form.addRow("St&yle", self.style)
+        form.addRow("Step &mode", self.mode)
+        form.addRow("&ε (step)", self.epsilon)
+        form.addRow("Step &budget", self.max_steps)
+        form.addRow("&Smoothing σ", self.smoothing)
+        form.addRow("Coarse-to-&fine", self.coarse)
+        form.addRow("&Device", self.device)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.reset_button)
+        form.addRow(row)
+
+        self.explain_button = QPushButton("Explain")
+        self.explain_button.setDefault(True)
+        self.explain_button.setMinimumHeight(32)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setMinimumHeight(32)
+        self.progress = QProgressBar()
+        self.reset_progress()
+        self.progress.setTextVisible(True)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.explain_button, 2)
+        buttons.addWidget(self.cancel_button, 1)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(top_box)
+        layout.addWidget(settings_box)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addStretch(1)
+        self.setMinimumWidth(250)
+
+        self.target_mode.currentIndexChanged.connect(self._update_enabled)
+        self.explain_button.clicked.connect(self.explain_clicked)
+        self.cancel_button.clicked.connect(self.cancel_clicked)
+        self.reset_button.clicked.connect(self.reset)
+        self.device.activated.connect(lambda _i: self.device_changed.emit(self.device.currentData()))
+        self.model_box.activated.connect(self._model_activated)
+        self.load_model_button.clicked.connect(self.load_model_clicked)
+        self.set_settings(RunSettings())
+
+    def _set_tooltips(self) -> None:
+        d = core_options.ExplainOptions().to_dict()  # the core's defaults
+
+        def default(key: str, fmt=str) -> str:
+            return f" Default: {fmt(d[key])}."
+
+        eps = float(d["epsilon"])
+        self.epsilon.setToolTip(
+            "Step length ε in RMS pixel units: one step changes the image by ε·√n in L2 (n values), so ε "
+            f"means the same on any image size; ε = {eps:g} is about {eps * 255:.2g}/255 per value per step. "
+            "Adaptive mode grows and shrinks it as it goes." + default("epsilon", lambda v: f"{v:g}")
+        )
+        self.max_steps.setToolTip("Most gradient steps before giving up." + default("max_steps"))
+        self.smoothing.setToolTip(
+            "Gaussian σ (pixels) applied to the gradient before each step. The raw gradient (off) finds the "
+            "smallest change, but it looks like noise; a larger σ gives a smoother change that reads as "
+            "shapes, at a larger L2 (more change is needed to flip)." + default("smoothing", lambda v: "off" if not v else f"{v:g} px")
+        )
+        self.style.setToolTip(
+            "Free: the textbook method, every pixel may move in any direction (the smallest change, which "
+            "looks like noise). Blur: each pixel may only move toward a blurred copy of the photo, by its own "
+            "amount; the change removes detail, and the blur amount per pixel is the importance map (larger "
+            "L2, but it points at regions a person can read)." + default("style")
+        )
+        self.coarse.setToolTip(
+            "Coarse-to-fine factor f: each step is the gradient averaged over f × f pixel blocks and "
+            "upsampled, so the change lives at 1/f resolution. 4, 8 or 16 give a smooth, readable change "
+            "(blobs instead of noise) at a larger L2; off (1) works at full resolution (the smallest change)."
+            + default("coarse", lambda v: "off" if int(v) <= 1 else f"{v}")
+        )
+
+    # -- what the window shows here ------------------------------------------------------------------------
+    def set_run_state(self, ready: bool, running: bool) -> None:
+        """Explain is enabled when an image and a model are there; it reads Restart during a run."""
+        self.explain_button.setEnabled(ready)
+        self.explain_button.setText("Restart" if running else "Explain")
+        self.cancel_button.setEnabled(running)
+
+    def show_progress(self, value: int, maximum: int, text: str) -> None:
+        """The progress bar at ``value`` of ``maximum`` (maximum 0: busy, no known end) with ``text``."""
+        self.progress.setRange(0, maximum)
+        if maximum:
+            self.progress.setValue(value)
+        self.progress.setFormat(text)
+
+    def set_progress_text(self, text: str) -> None:
+        self.progress.setFormat(text)
+
+    def show_model(self, text: str, tooltip: str | None = None) -> None:
+        """The line under the top-5: which model is loaded (rich text)."""
+        self.model_label.setText(text)
+        if tooltip is not None:
+            self.model_label.setToolTip(tooltip)
+
+    def show_predictions(self, predictions: Sequence) -> None:
+        self.top5.set_predictions(predictions)
+
+    def show_predictions_placeholder(self, text: str) -> None:
+        self.top5.placeholder(text)
+
+    def select_device(self, device: str) -> None:
+        _select(self.device, device)
+
+    def reset_progress(self, text: str = "") -> None:
+        """An empty progress bar showing ``text`` (no run, or a failed one)."""
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat(text)
+
+    def reset(self) -> None:
+        """The core's default explanation settings (ExplainOptions()), the default target; same device."""
+        self.set_settings(RunSettings(device=self.settings().device))
+
+    # -- model picker -----------------------------------------------------------------------------------
+    def set_model_choices(self, entries: Sequence[tuple[str, str, str]], current: str) -> None:
+        """Fill the picker with (key, title, description) entries and select ``current`` (a key)."""
+        self.model_box.blockSignals(True)
+        self.model_box.clear()
+        for key, title, description in entries:
+            self.model_box.addItem(title, key)
+            self.model_box.setItemData(self.model_box.count() - 1, f"{description}\n{key}", Qt.ItemDataRole.ToolTipRole)
+        i = self.model_box.findData(current)
+        if i < 0:
+            self.model_box.addItem(current, current)
+            i = self.model_box.count() - 1
+        self.model_box.setCurrentIndex(i)
+        self.model_box.blockSignals(False)
+
+    def select_model(self, key: str) -> None:
+        i = self.model_box.findData(key)
+        if i >= 0:
+            self.model_box.blockSignals(True)
+            self.model_box.setCurrentIndex(i)
+            self.model_box.blockSignals(False)
+
+    def _model_activated(self, index: int) -> None:
+        key = self.model_box.itemData(index)
+        if key:
+            self.model_chosen.emit(str(key))
+
+    # -- model-dependent choices ------------------------------------------------------------------------
+    def set_model(self, labels: Sequence[str], groups: Sequence[str], devices: Sequence[str], device: str) -> None:
+        current = self.settings()
+        self.target_class.blockSignals(True)
+        self.target_class.clear()
+        self.target_class.addItems(list(labels))
+        completer = QCompleter(list(labels), self.target_class)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.target_class.setCompleter(completer)
+        self.target_class.blockSignals(False)
+        self.group.clear()
+        for g in groups:
+            self.group.addItem(f"any {g}", g)
+        self.device.clear()
+        for d in devices:
+            self.device.addItem(d, d)
+        current.device = device if device in devices else current.device
+        # choices of the previous model that this one lacks are dropped (another model, other labels)
+        if current.group not in groups:
+            current.group = groups[0] if groups else ""
+        if current.target_class and current.target_class not in labels:
+            current.target_class = ""
+        self.set_settings(current)
+
+    # -- settings <-> widgets --------------------------------------------------------------------------
+    def settings(self) -> RunSettings:
+        """The settings shown."""
+        return RunSettings(
+            target_mode=self.target_mode.currentData(),
+            target_class=self.target_class.currentText().strip(),
+            group=self.group.currentData() or self.group.currentText(),
+            style=self.style.currentData(),
+            mode=self.mode.currentData(),
+            epsilon=float(self.epsilon.value()),
+            max_steps=int(self.max_steps.value()),
+            smoothing=float(self.smoothing.value()),
+            coarse=int(self.coarse.value()),
+            device=self.device.currentData() or "cpu",
+        )
+
+    def set_settings(self, s: RunSettings) -> None:
+        _select(self.target_mode, s.target_mode)
+        if s.target_class:
+            i = self.target_class.findText(s.target_class)
+            if i >= 0:
+                self.target_class.setCurrentIndex(i)
+            else:
+                self.target_class.setEditText(s.target_class)
+        else:
+            self.target_class.setEditText("")
+        if self.group.findData(s.group) < 0 and s.group:
+            self.group.addItem(f"any {s.group}", s.group)
+        _select(self.group, s.group)
+        _select(self.style, s.style)
+        _select(self.mode, s.mode)
+        self.epsilon.setValue(s.epsilon)
+        self.max_steps.setValue(s.max_steps)
+        self.smoothing.setValue(s.smoothing)
+        self.coarse.setValue(int(s.coarse))
+        if self.device.findData(s.device) >= 0:
+            _select(self.device, s.device)
+        self._update_enabled()
+
+    def _update_enabled(self) -> None:
+        mode = self.target_mode.currentData()
+        for w in (self.target_class, self.class_label):
+            w.setVisible(mode == TARGET_CLASS)
+        for w in (self.group, self.group_label):
+            w.setVisible(mode == TARGET_GROUP)
+
+
+def _select(box: QComboBox, data) -> None:
+    i = box.findData(data)
+    if i >= 0:
+        box.setCurrentIndex(i)

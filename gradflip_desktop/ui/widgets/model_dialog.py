@@ -1,0 +1,297 @@
+"""The "Load model…" dialog: the settings of a model file, pre-filled by ``inspect_model_file``.
+
+The file was inspected in the background thread (:class:`~gradflip_desktop.ui.background.ModelFileFacts`);
+the dialog only edits plain values and builds a :class:`~gradflip_desktop.core.models.files.ModelSpec`
+(:meth:`LoadModelDialog.spec`). The window writes it as the model's sidecar and loads it in the engine
+thread. Core modules are imported inside methods: by the time the dialog exists, the background
+thread has imported them, and importing this module must not import torch.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+MODEL_PATTERNS = ("pth", "pt", "onnx")
+# both cases: the non-native Qt dialog filters case-sensitively on Linux ("NET.PTH")
+MODEL_FILTER = "Model files (" + " ".join(f"*.{e} *.{e.upper()}" for e in MODEL_PATTERNS) + ");;All files (*)"
+LABELS_FILTER = "Labels (*.txt *.json *.TXT *.JSON);;All files (*)"
+FORMAT_TITLES = {
+    "state_dict": "State dict (torchvision architecture + weights)",
+    "torchscript": "TorchScript",
+    "onnx": "ONNX",
+}
+DETECT_ARCH = "(detect from the weights)"
+TORCHSCRIPT_WARNING = (
+    "<b>Loading TorchScript runs code stored in the file.</b> Load it only if you trust where it came from."
+)
+
+
+def _numbers(text: str, what: str) -> tuple[float, ...]:
+    parts = [p for p in re.split(r"[,;\s]+", text.strip()) if p]
+    try:
+        values = tuple(float(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"{what}: expected numbers separated by commas, not {text!r}") from None
+    if not values:
+        raise ValueError(f"{what}: give 1 or 3 numbers")
+    return values
+
+
+def parse_groups(text: str) -> dict[str, list[int]]:
+    """``"odd: 1,3,5; small: 0-4"`` → ``{"odd": [1, 3, 5], "small": [0, 1, 2, 3, 4]}``."""
+    from gradflip_desktop.core.models.labels import parse_ranges
+
+    out: dict[str, list[int]] = {}
+    for part in [p.strip() for p in text.split(";") if p.strip()]:
+        name, sep, ranges = part.partition(":")
+        if not sep or not name.strip():
+            raise ValueError(f"class groups: write name: indices, e.g. 'odd: 1,3,5; small: 0-4' (not {part!r})")
+        try:
+            idx = parse_ranges(ranges)
+        except ValueError as exc:
+            raise ValueError(f"class group {name.strip()!r}: {exc}") from None
+        if not idx:
+            raise ValueError(f"class group {name.strip()!r} is empty")
+        out[name.strip()] = idx
+    return out
+
+
+def format_groups(groups: dict[str, list[int]]) -> str:
+    from gradflip_desktop.core.models.labels import format_ranges
+
+    return "; ".join(f"{k}: {format_ranges(v)}" for k, v in groups.items())
+
+
+class LoadModelDialog(QDialog):
+    """Format, architecture, labels, preprocessing and class groups of one model file.
+
+    ``facts``: a ModelFileFacts (``info``: ModelFileInfo, ``architectures``: torchvision names).
+    After OK, :attr:`result_spec` holds the ModelSpec. :meth:`accept` validates and keeps the dialog
+    open with a message when something is wrong.
+    """
+
+    def __init__(self, facts, parent: QWidget | None = None):
+        super().__init__(parent)
+        from gradflip_desktop.core.models import Preprocessing
+
+        self.info = info = facts.info
+        self.result_spec = None
+        side = info.sidecar
+        self.setWindowTitle(f"Load Model – {Path(info.path).name}")
+        self.setMinimumWidth(520)
+
+        self.path_label = QLabel(str(info.path))
+        self.path_label.setWordWrap(True)
+        self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.name_edit = QLineEdit(side.name if side and side.name else "")
+        self.name_edit.setPlaceholderText("shown in the window (default: from the file)")
+
+        self.format_box = QComboBox()
+        for key, title in FORMAT_TITLES.items():
+            self.format_box.addItem(title, key)
+        self.format_box.setCurrentIndex(max(0, self.format_box.findData(info.format)))
+
+        self.arch_box = QComboBox()
+        self.arch_box.setEditable(True)
+        self.arch_box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.arch_box.addItem(DETECT_ARCH, "")
+        for a in facts.architectures:
+            self.arch_box.addItem(a, a)
+        if info.arch:
+            i = self.arch_box.findData(info.arch)
+            if i < 0:
+                self.arch_box.addItem(info.arch, info.arch)
+                i = self.arch_box.count() - 1
+            self.arch_box.setCurrentIndex(i)
+        self.arch_box.setToolTip("The torchvision architecture the weights belong to, e.g. resnet18")
+        self.arch_label = QLabel("&Architecture")
+        self.arch_label.setBuddy(self.arch_box)
+        self.weights_note = QLabel(f"recognised torchvision weights: {info.weights}" if info.weights else "")
+        self.weights_note.setWordWrap(True)
+
+        self.labels_edit = QLineEdit(side.labels_path if side and side.labels_path else "")
+        self.labels_edit.setPlaceholderText(
+            f"from the weights ({len(info.labels)} classes)" if info.labels else "optional: text (one per line) or JSON"
+        )
+        self.labels_button = QPushButton("Browse…")
+        labels_row = QHBoxLayout()
+        labels_row.addWidget(self.labels_edit, 1)
+        labels_row.addWidget(self.labels_button)
+        self._inline_labels = side.labels if side and side.labels is not None else None
+
+        pre = info.preprocessing or Preprocessing()
+        self._prefilled_pre = pre
+        self._pre_known = info.preprocessing is not None
+        self.height_box = QSpinBox()
+        self.width_box = QSpinBox()
+        for box in (self.height_box, self.width_box):
+            box.setRange(1, 8192)
+        self.height_box.setValue(pre.input_size[0])
+        self.width_box.setValue(pre.input_size[1])
+        size_row = QHBoxLayout()
+        size_row.addWidget(self.height_box)
+        size_row.addWidget(QLabel("×"))
+        size_row.addWidget(self.width_box)
+        size_row.addWidget(QLabel("(height × width)"))
+        size_row.addStretch(1)
+        self.resize_box = QComboBox()
+        self.resize_box.addItem("Squash to the input size", "squash")
+        self.resize_box.addItem("Resize the short side, crop the centre", "center-crop")
+        self.resize_box.setCurrentIndex(max(0, self.resize_box.findData(pre.resize)))
+        self.mean_edit = QLineEdit(", ".join(f"{v:g}" for v in pre.mean))
+        self.std_edit = QLineEdit(", ".join(f"{v:g}" for v in pre.std))
+        self.channels_box = QComboBox()
+        self.channels_box.addItem("3 (RGB)", 3)
+        self.channels_box.addItem("1 (grayscale)", 1)
+        self.channels_box.setCurrentIndex(max(0, self.channels_box.findData(pre.channels)))
+        self.groups_edit = QLineEdit(format_groups(side.groups) if side and side.groups else "")
+        self.groups_edit.setPlaceholderText("optional, e.g. odd: 1,3,5,7,9; small: 0-4")
+
+        self.trust_label = QLabel(TORCHSCRIPT_WARNING)
+        self.trust_label.setWordWrap(True)
+        self.trust_label.setStyleSheet("color: #b35900")
+        self.trust_box = QCheckBox("I trust this file: load it")
+        self.error_label = QLabel("")
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #c0392b")
+        self.error_label.hide()
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow("File", self.path_label)
+        form.addRow("&Name", self.name_edit)
+        form.addRow("&Format", self.format_box)
+        form.addRow(self.arch_label, self.arch_box)
+        form.addRow("", self.weights_note)
+        labels_label = QLabel("&Labels")
+        labels_label.setBuddy(self.labels_edit)
+        size_label = QLabel("&Input size")
+        size_label.setBuddy(self.height_box)
+        form.addRow(labels_label, labels_row)
+        form.addRow(size_label, size_row)
+        form.addRow("&Resize", self.resize_box)
+        form.addRow("&Mean", self.mean_edit)
+        form.addRow("&Std", self.std_edit)
+        form.addRow("&Channels", self.channels_box)
+        form.addRow("Class &groups", self.groups_edit)
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Load")
+        note = QLabel("The settings are saved next to the model file, so the next load needs no questions.")
+        note.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.trust_label)
+        layout.addWidget(self.trust_box)
+        layout.addWidget(self.error_label)
+        layout.addWidget(note)
+        layout.addWidget(self.buttons)
+
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.labels_button.clicked.connect(self._browse_labels)
+        self.format_box.currentIndexChanged.connect(self._update)
+        self.trust_box.toggled.connect(self._update)
+        self._update()
+
+    # -- state -------------------------------------------------------------------------------------------
+    @property
+    def format(self) -> str:
+        return self.format_box.currentData()
+
+    def _update(self) -> None:
+        state_dict = self.format == "state_dict"
+        for w in (self.arch_box, self.arch_label):
+            w.setVisible(state_dict)
+        self.weights_note.setVisible(state_dict and bool(self.info.weights))
+        script = self.format == "torchscript"
+        self.trust_label.setVisible(script)
+        self.trust_box.setVisible(script)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not script or self.trust_box.isChecked())
+
+    def _browse_labels(self) -> None:
+        start = str(Path(self.info.path).parent)
+        path, _ = QFileDialog.getOpenFileName(self, "Labels File", start, LABELS_FILTER)
+        if path:
+            self.labels_edit.setText(path)
+
+    def show_error(self, message: str) -> None:
+        self.error_label.setText(message)
+        self.error_label.setVisible(bool(message))
+
+    # -- the result ----------------------------------------------------------------------------------------
+    def preprocessing(self):
+        """The Preprocessing shown, or None when it is the untouched guess for a file that has none."""
+        from gradflip_desktop.core.errors import ModelError
+        from gradflip_desktop.core.models import Preprocessing
+
+        base = self._prefilled_pre
+        try:
+            pre = Preprocessing(
+                input_size=(self.height_box.value(), self.width_box.value()),
+                mean=_numbers(self.mean_edit.text(), "mean"),
+                std=_numbers(self.std_edit.text(), "std"),
+                resize=self.resize_box.currentData(),
+                resize_size=base.resize_size if self.resize_box.currentData() == "center-crop" else None,
+                channels=int(self.channels_box.currentData()),
+                interpolation=base.interpolation,
+                antialias=base.antialias,
+            )
+        except ModelError as exc:
+            raise ValueError(str(exc)) from None
+        if not self._pre_known and pre == base:
+            return None  # nothing known and nothing chosen: the loader's own guess (and its note)
+        return pre
+
+    def spec(self):
+        """The ModelSpec the dialog describes; ValueError with a readable message when a field is wrong."""
+        from gradflip_desktop.core.models.files import ModelSpec
+
+        fmt = self.format
+        if fmt == "torchscript" and not self.trust_box.isChecked():
+            raise ValueError("TorchScript runs code stored in the file: tick 'I trust this file' to load it")
+        arch = None
+        if fmt == "state_dict":
+            text = self.arch_box.currentText().strip()
+            arch = None if text in ("", DETECT_ARCH) else text
+        labels_path = self.labels_edit.text().strip() or None
+        if labels_path is not None and not Path(labels_path).is_file():
+            raise ValueError(f"the labels file {labels_path} does not exist")
+        return ModelSpec(
+            path=str(self.info.path),
+            format=fmt,
+            arch=arch,
+            labels=self._inline_labels if labels_path is None else None,
+            labels_path=labels_path,
+            preprocessing=self.preprocessing(),
+            groups=parse_groups(self.groups_edit.text()),
+            name=self.name_edit.text().strip() or None,
+        )
+
+    def accept(self) -> None:  # noqa: D401 - Qt API
+        """Validate; on success keep the spec in :attr:`result_spec` and close with Accepted."""
+        try:
+            self.result_spec = self.spec()
+        except ValueError as exc:
+            self.show_error(str(exc))
+            return
+        self.show_error("")
+        super().accept()

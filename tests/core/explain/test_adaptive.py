@@ -1,0 +1,128 @@
+"""The adaptive step length and the ``stalled`` outcomes, deterministically (core/explain/search.py).
+
+The model is a known 1-D landscape of the image mean m (logits ``[S(m), 0]``, class "a" wins while S > 0,
+which it always does here). Its gradient is the same for every pixel, so a step of ε moves every pixel,
+and m, by exactly ε: the predicted decrease is S'(m)·ε and the actual one S(m) − S(m − ε), both known.
+
+    S(m) = 1 + 10·(m − 0.45)      for m ≥ 0.45   (steep and linear: ratio 1, ε grows ×1.5)
+         = 1 − 0.5·(0.45 − m)     for 0.40 ≤ m < 0.45 (almost flat: a step from the steep part
+                                                    gains far less than predicted, ε shrinks ×0.7)
+         = 0.975 + 50·(0.40 − m)  for m < 0.40   (a wall: a step into it raises S, it is rejected, ε halves)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from gradflip_desktop.core.explain import run
+from gradflip_desktop.core.explain.search import GOOD_RATIO, GROW, POOR_RATIO, REJECT, SHRINK
+from gradflip_desktop.core.models import Classifier, PixelSpaceModel, Preprocessing
+from gradflip_desktop.core.options import EPS_MAX, EPS_MIN, ExplainOptions, Status
+
+
+def s_of_m(m):
+    relu = (lambda v: torch.relu(v)) if isinstance(m, torch.Tensor) else (lambda v: max(v, 0.0))
+    return 1 + 10 * relu(m - 0.45) - 0.5 * relu(0.45 - m) + 50.5 * relu(0.40 - m)
+
+
+def slope(m: float) -> float:
+    return 10.0 if m > 0.45 else (0.5 if m > 0.40 else -50.0)
+
+
+class Landscape(nn.Module):
+    def forward(self, x):
+        s = s_of_m(x.mean((1, 2, 3)))
+        return torch.stack([s, torch.zeros_like(s)], 1)
+
+
+class Ramp(nn.Module):
+    """S = 1 + 10·m: pushing S down pushes every pixel toward 0, where it cannot go further."""
+
+    def forward(self, x):
+        s = 1 + 10 * x.mean((1, 2, 3))
+        return torch.stack([s, torch.zeros_like(s)], 1)
+
+
+def classifier(net: nn.Module) -> Classifier:
+    pre = Preprocessing(input_size=(8, 8), mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
+    return Classifier(module=PixelSpaceModel(net, pre).eval(), labels=["a", "b"], name="landscape", preprocessing=pre)
+
+
+def reference(m: float, eps: float, budget: int) -> list[tuple[float, bool]]:
+    """The documented rule, in float64 on the analytic landscape: [(ε used, accepted), ...]."""
+    out = []
+    for _ in range(budget):
+        predicted = slope(m) * eps
+        actual = s_of_m(m) - s_of_m(m - eps)
+        used = eps
+        if actual <= 0:
+            eps, accepted = eps * 0.5, False
+        elif actual / predicted > 0.75:
+            eps, accepted = min(eps * 1.5, EPS_MAX), True
+        elif actual / predicted < 0.25:
+            eps, accepted = eps * 0.7, True
+        else:
+            accepted = True
+        if accepted:
+            m -= used
+        out.append((used, accepted))
+        if eps < EPS_MIN:
+            break
+    return out
+
+
+def test_rule_constants_are_the_documented_ones():
+    assert (GROW, SHRINK, REJECT, GOOD_RATIO, POOR_RATIO) == (1.5, 0.7, 0.5, 0.75, 0.25)
+
+
+def test_adaptive_epsilon_grows_shrinks_and_halves_on_reject():
+    img = np.full((8, 8, 3), 0.5, np.float32)
+    res = run(classifier(Landscape()), img, ExplainOptions(mode="adaptive", epsilon=0.01, max_steps=500))
+    eps = [s.epsilon for s in res.steps]
+    accepted = [s.accepted for s in res.steps]
+    # by hand: m = 0.5 -> 0.49 -> 0.475 -> 0.4525 (x1.5 each: linear, ratio 1); the 4th step lands at
+    # 0.41875 on the flat part (ratio 0.12: x0.7); the 5th would cross the wall (rejected: /2); ...
+    e = 0.01
+    expected = [
+        (e, True), (1.5 * e, True), (1.5**2 * e, True), (1.5**3 * e, True),
+        (0.7 * 1.5**3 * e, False), (0.5 * 0.7 * 1.5**3 * e, True), (1.5 * 0.5 * 0.7 * 1.5**3 * e, False),
+        (0.5 * 1.5 * 0.5 * 0.7 * 1.5**3 * e, False), (0.25 * 1.5 * 0.5 * 0.7 * 1.5**3 * e, True),
+    ]
+    assert eps[: len(expected)] == pytest.approx([x for x, _ in expected], rel=1e-9)
+    assert accepted[: len(expected)] == [a for _, a in expected]
+    # the whole sequence follows the rule, step by step, until the step length falls below EPS_MIN
+    ref = reference(0.5, 0.01, 500)
+    assert len(res.steps) == len(ref) > 20
+    assert eps == pytest.approx([x for x, _ in ref], rel=1e-6)
+    assert accepted == [a for _, a in ref]
+    # a rejected step leaves the image (and the score) where it was; an accepted one lowers the score
+    for prev, step in zip(res.steps, res.steps[1:]):
+        if step.accepted:
+            assert step.score < prev.score
+        else:
+            assert step.score == prev.score and step.l2 == prev.l2
+    # stalled: the adaptive floor, with its own message and the image reached so far
+    assert res.status == Status.STALLED
+    assert res.message == "the adaptive step length shrank to nothing without a flip (a local optimum)"
+    m_final = float(res.adjusted_pixels.mean())
+    assert 0.40 < m_final < 0.4001 and np.isfinite(res.delta).all()
+
+
+def test_fixed_mode_keeps_epsilon_and_accepts_every_step():
+    img = np.full((8, 8, 3), 0.5, np.float32)
+    res = run(classifier(Landscape()), img, ExplainOptions(mode="fixed", epsilon=0.01, max_steps=12))
+    assert [s.epsilon for s in res.steps] == [0.01] * 12
+    assert all(s.accepted for s in res.steps)
+    assert res.status == Status.BUDGET  # the wall is no obstacle to the fixed mode, but S never drops below 0
+
+
+def test_stalled_when_every_pixel_is_at_its_limit():
+    img = np.zeros((8, 8, 3), np.float32)  # the gradient pushes every pixel below 0: clipping keeps them
+    res = run(classifier(Ramp()), img, ExplainOptions(mode="fixed", epsilon=0.01))
+    assert res.status == Status.STALLED and not res.flipped
+    assert res.message == "every pixel the gradient points at is already at its limit; the image cannot change further"
+    assert res.steps == [] and res.gradient_evaluations == 1
+    assert np.array_equal(res.delta, np.zeros_like(res.delta))

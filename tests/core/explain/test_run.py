@@ -1,0 +1,144 @@
+"""A whole run (core/explain/runner.py) on a tiny deterministic model: flips, targets, groups, statuses,
+cancel, budget, edge cases. The passes have their own test files next to this one."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from gradflip_desktop.core.explain import explain, run
+from gradflip_desktop.core.options import ExplainOptions, Status
+from gradflip_desktop.core.errors import ModelError
+from gradflip_desktop.core.models import Classifier, PixelSpaceModel, Preprocessing
+
+from helpers import make_tiny
+
+
+def argmax_of(clf, pixels):
+    return int(np.argmax(clf.probabilities(pixels)))
+
+
+def test_untargeted_run_flips_and_result_is_consistent(tiny, tiny_image):
+    res = run(tiny, tiny_image, ExplainOptions(epsilon=0.01))
+    assert res.status == Status.FLIPPED and res.flipped
+    assert res.final.index != res.original.index
+    # the final class is that of the saved 8-bit image
+    assert argmax_of(tiny, res.adjusted_uint8.astype(np.float32) / 255) == res.final.index
+    np.testing.assert_allclose(res.adjusted_pixels, tiny_image + res.delta, atol=1e-6)
+    assert res.adjusted_pixels.min() >= 0 and res.adjusted_pixels.max() <= 1
+    assert res.l2 == pytest.approx(float(np.linalg.norm(res.delta)), rel=1e-6)
+    assert res.rms == pytest.approx(res.l2 / math.sqrt(res.delta.size))
+    assert res.gradient_evaluations >= len(res.steps) >= 1
+    assert res.forward_evaluations > 1
+    assert set(res.timings) == {"flip", "minimise", "eight_bit", "key_pixels"}
+    assert 0 < res.alpha <= 1
+
+
+def test_targeted_run_reaches_the_target(tiny, tiny_image):
+    top = argmax_of(tiny, tiny_image)
+    target = (top + 2) % 4
+    res = run(tiny, tiny_image, ExplainOptions(target=f"class{target}", epsilon=0.01, max_steps=500))
+    assert res.status == Status.FLIPPED
+    assert res.final.index == target
+    assert res.target.index == target
+
+
+def test_group_run_leaves_the_group(tiny_image):
+    clf = make_tiny()
+    top = argmax_of(clf, tiny_image)
+    group = [top, (top + 1) % 4]
+    res = run(clf, tiny_image, ExplainOptions(group=group, epsilon=0.01, max_steps=500))
+    assert res.status == Status.FLIPPED
+    assert res.final.index not in group
+    assert res.explained == sorted(group)
+
+
+def test_group_by_name_and_ranges(tiny):
+    assert tiny.find_group("low") == ("low", [0, 1])
+    assert tiny.find_group("1-2") == ("classes 1-2", [1, 2])
+    with pytest.raises(ModelError, match="unknown class group"):
+        tiny.find_group("felines")
+    with pytest.raises(ModelError, match="outside"):
+        tiny.find_group("2-9")
+
+
+def test_nothing_to_flip_when_target_already_wins(tiny, tiny_image):
+    top = argmax_of(tiny, tiny_image)
+    res = run(tiny, tiny_image, ExplainOptions(target=top))
+    assert res.status == Status.ALREADY and not res.flipped
+    assert "already predicts" in res.message
+    assert np.array_equal(res.delta, np.zeros_like(res.delta))
+
+
+def test_cancel_ends_with_state_so_far(tiny, tiny_image):
+    calls = {"n": 0}
+    steps_seen = []
+
+    def stop():
+        return len(steps_seen) >= 2
+
+    res = run(tiny, tiny_image, ExplainOptions(mode="fixed", epsilon=1e-5, max_steps=50), on_step=steps_seen.append, should_stop=stop)
+    assert res.status == Status.CANCELLED
+    assert len(res.steps) == 2
+    assert np.isfinite(res.adjusted_pixels).all()
+    assert res.l2 == pytest.approx(res.steps[-1].l2, rel=1e-4)
+    del calls
+
+
+def test_budget_exhausted(tiny, tiny_image):
+    res = run(tiny, tiny_image, ExplainOptions(mode="fixed", epsilon=1e-6, max_steps=3))
+    assert res.status == Status.BUDGET
+    assert len(res.steps) == 3 and res.key_pixels is None
+    assert "3 steps" in res.message
+
+
+class _Const(nn.Module):
+    def forward(self, x):
+        return torch.tensor([[1.0, 0.0, -1.0]]).expand(x.shape[0], 3) + 0 * x.mean()
+
+
+class _NaN(nn.Module):
+    def forward(self, x):
+        return torch.full((x.shape[0], 3), float("nan")) + x.mean()
+
+
+class _Huge(nn.Module):
+    """Logit margin of thousands: softmax(z)[t] is exactly 1.0 in float32, its gradient exactly 0."""
+
+    def forward(self, x):
+        m = x.mean((2, 3))
+        return torch.stack([5000 * m[:, 0], 5000 * m[:, 1] - 2000, 5000 * m[:, 2] - 2000], 1)
+
+
+def _wrap(net, classes=3):
+    pre = Preprocessing(input_size=(8, 8), mean=(0.0,), std=(1.0,))
+    return Classifier(module=PixelSpaceModel(net, pre).eval(), labels=[f"c{i}" for i in range(classes)], name="t")
+
+
+def test_zero_gradient_has_its_own_status(tiny_image):
+    res = run(_wrap(_Const()), tiny_image)
+    assert res.status == Status.ZERO_GRADIENT
+    assert "gradient is zero" in res.message
+    assert np.isfinite(res.adjusted_pixels).all()
+
+
+def test_nonfinite_output_has_its_own_status(tiny_image):
+    res = run(_wrap(_NaN()), tiny_image)
+    assert res.status == Status.NONFINITE_OUTPUT
+    assert np.isfinite(res.adjusted_pixels).all() and np.isfinite(res.delta).all()
+
+
+def test_log_odds_gradient_survives_saturated_probability(tiny_image):
+    clf = _wrap(_Huge())
+    img = np.full_like(tiny_image, 0.5)
+    img[..., 0] = 0.9
+    p = clf.probabilities(img)
+    assert p[0] == 1.0  # saturated: gradient of C_t itself would vanish
+    gen = explain(clf, img, ExplainOptions(mode="fixed", epsilon=0.01, max_steps=5))
+    step = next(gen)
+    assert step.l2 > 0 and np.isfinite(step.score)
+    gen.close()

@@ -1,0 +1,133 @@
+"""Classifier, PixelSpaceModel, Preprocessing, Prediction: the pixel-space wrapper every model becomes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gradflip_desktop.core.errors import ModelError
+from gradflip_desktop.core.models import Classifier, PixelSpaceModel, Prediction, Preprocessing
+
+
+class Mean(nn.Module):
+    """Logits = per-channel means of the (normalised) input; lets the tests read what the net saw."""
+
+    def forward(self, x):
+        return x.mean((2, 3))
+
+
+def test_preprocessing_round_trips_and_validates():
+    pre = Preprocessing(input_size=(28, 32), mean=(0.1307,), std=(0.3081,), channels=1, resize="center-crop", resize_size=36)
+    assert Preprocessing.from_dict(pre.to_dict()) == pre
+    assert Preprocessing.from_dict({"input_size": 64}).input_size == (64, 64)
+    assert Preprocessing.from_dict({}) == Preprocessing()
+    for kwargs, msg in [
+        ({"resize": "stretch"}, r"unknown resize mode 'stretch'"),
+        ({"channels": 2}, r"channels must be 1 or 3, not 2"),
+        ({"mean": (0.1, 0.2)}, r"mean/std need 1 or 3 values"),
+        ({"std": (0.0, 1.0, 1.0)}, r"std values must be positive"),
+        ({"input_size": (0, 10)}, r"input size \(0, 10\) out of range"),
+    ]:
+        with pytest.raises(ModelError, match=msg):
+            Preprocessing(**kwargs)
+    with pytest.raises(ModelError, match=r"invalid preprocessing settings"):
+        Preprocessing.from_dict({"input_size": "big"})
+
+
+def test_pixel_space_model_normalises_resizes_and_converts_to_gray():
+    pre = Preprocessing(input_size=(4, 4), mean=(0.5, 0.25, 0.0), std=(0.5, 0.25, 1.0))
+    m = PixelSpaceModel(Mean(), pre)
+    x = torch.full((1, 3, 10, 6), 0.5)
+    torch.testing.assert_close(m(x), torch.tensor([[0.0, 1.0, 0.5]]))
+    gray = PixelSpaceModel(Mean(), Preprocessing(input_size=(4, 4), mean=(0.0,), std=(1.0,), channels=1))
+    rgb = torch.zeros(1, 3, 4, 4)
+    rgb[:, 0], rgb[:, 1], rgb[:, 2] = 1.0, 0.5, 0.25
+    torch.testing.assert_close(gray(rgb), torch.tensor([[0.299 + 0.587 * 0.5 + 0.114 * 0.25]]))
+
+
+def test_center_crop_takes_the_middle_after_resizing_the_short_side():
+    pre = Preprocessing(input_size=(2, 2), mean=(0.0,) * 3, std=(1.0,) * 3, resize="center-crop", resize_size=2)
+
+    class Keep(nn.Module):
+        def forward(self, x):
+            self.seen = x
+            return x.flatten(1)
+
+    net = Keep()
+    x = torch.arange(2 * 6, dtype=torch.float32).view(1, 1, 2, 6).expand(1, 3, 2, 6).contiguous()
+    PixelSpaceModel(net, pre)(x)
+    torch.testing.assert_close(net.seen, x[..., :, 2:4])  # short side is 2 already: crop columns 2-3
+    squash = Preprocessing(input_size=(2, 2), mean=(0.0,) * 3, std=(1.0,) * 3)
+    PixelSpaceModel(net, squash)(x)
+    torch.testing.assert_close(net.seen, F.interpolate(x, size=(2, 2), mode="bilinear", antialias=True, align_corners=False))
+
+
+def test_single_logit_becomes_two_classes_and_dict_outputs_are_read():
+    class One(nn.Module):
+        def forward(self, x):
+            return {"logits": torch.full((x.shape[0], 1), 2.0)}
+
+    m = PixelSpaceModel(One(), Preprocessing(input_size=(2, 2)), single_logit=True)
+    torch.testing.assert_close(m(torch.zeros(2, 3, 5, 5)), torch.tensor([[0.0, 2.0], [0.0, 2.0]]))
+
+    class Text(nn.Module):
+        def forward(self, x):
+            return "cat"
+
+    with pytest.raises(ModelError, match=r"the model returned str, not a tensor of logits"):
+        PixelSpaceModel(Text(), Preprocessing(input_size=(2, 2)))(torch.zeros(1, 3, 2, 2))
+
+
+def make_classifier(logits, labels=None, groups=None) -> Classifier:
+    class Fixed(nn.Module):
+        def forward(self, x):
+            return torch.tensor([logits], dtype=torch.float32).expand(x.shape[0], -1)
+
+    labels = labels or [f"c{i}" for i in range(len(logits))]
+    return Classifier(PixelSpaceModel(Fixed(), Preprocessing(input_size=(2, 2))), labels, "fixed", groups or {})
+
+
+def test_classify_gives_sorted_probabilities_and_refuses_non_finite():
+    clf = make_classifier([0.0, 2.0, 1.0])
+    img = np.full((3, 5, 3), 0.5, np.float32)
+    probs = clf.probabilities(img)
+    expected = np.exp([0.0, 2.0, 1.0]) / np.exp([0.0, 2.0, 1.0]).sum()
+    np.testing.assert_allclose(probs, expected, rtol=1e-12)
+    top = clf.classify(img, k=2)
+    assert [p.index for p in top] == [1, 2] and top[0].label == "c1"
+    assert top[0] == Prediction(1, "c1", pytest.approx(expected[1]))
+    assert top[0].to_dict() == {"index": 1, "label": "c1", "probability": pytest.approx(expected[1])}
+    assert clf.label(7) == "class 7" and clf.num_classes == 3
+    with pytest.raises(ModelError, match=r"non-finite outputs"):
+        make_classifier([0.0, float("nan")]).classify(img)
+
+
+def test_find_class_by_index_label_case_and_prefix():
+    clf = make_classifier([0.0] * 4, labels=["tabby cat", "tiger cat", "dog", "Egyptian cat"])
+    assert clf.find_class(2) == 2 and clf.find_class(" 3 ") == 3
+    assert clf.find_class("dog") == 2 and clf.find_class("DOG") == 2 and clf.find_class("egy") == 3
+    for query, msg in [
+        (True, r"a class is an index or a label, not True"),
+        (9, r"class index 9 out of range \(0–3\)"),
+        ("  ", r"the class name is empty"),
+        ("t", r"class 't' is ambiguous: tabby cat \(0\), tiger cat \(1\)"),
+        ("horse", r"no class named 'horse' in model fixed"),
+    ]:
+        with pytest.raises(ModelError, match=msg):
+            clf.find_class(query)
+
+
+def test_find_group_by_name_ranges_or_indices():
+    clf = make_classifier([0.0] * 6, groups={"Low": [1, 0]})
+    assert clf.find_group("low") == ("Low", [0, 1])
+    assert clf.find_group("2-3,5") == ("classes 2-3,5", [2, 3, 5])
+    assert clf.find_group([4, 2, 2]) == ("classes 2,4", [2, 4])
+    with pytest.raises(ModelError, match=r"unknown class group 'birds'; known groups: Low"):
+        clf.find_group("birds")
+    with pytest.raises(ModelError, match=r"has indices outside 0–5"):
+        clf.find_group("4-9")
+    with pytest.raises(ModelError, match=r"cannot contain every class"):
+        clf.find_group("0-5")

@@ -1,0 +1,54 @@
+"""Devices: a device this machine lacks is named (typed, for the front end's remedy); auto picks one that exists."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from model_helpers import SmallCNN, script
+
+from gradflip_desktop.core.errors import ModelError, ModelSettingError
+from gradflip_desktop.core.models import available_devices, resolve_device
+from gradflip_desktop.core.models import files as mf
+
+
+def test_missing_device_is_named(tmp_path, monkeypatch):
+    path = tmp_path / "digits.pt"
+    script(SmallCNN(), path)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ModelError, match=r"device 'cuda' was chosen but no CUDA GPU is available"):
+        mf.load_model_file(path, device="cuda", trust_torchscript=True)
+    if getattr(torch.backends, "mps", None) is not None:
+        monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    with pytest.raises(ModelError, match=r"device 'mps' was chosen but Apple Metal \(MPS\) is not available"):
+        mf.load_model_file(path, device="mps", trust_torchscript=True)
+
+
+def test_cpu_and_auto_resolve_to_devices_that_exist(monkeypatch):
+    assert resolve_device(None) == torch.device("cpu")
+    assert resolve_device(" CPU ") == torch.device("cpu")
+    assert resolve_device(torch.device("cpu")) == torch.device("cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    if getattr(torch.backends, "mps", None) is not None:
+        monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert resolve_device("auto") == torch.device("cpu")
+    assert available_devices() == ["cpu"]
+
+
+def test_missing_devices_are_typed_for_the_front_end(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ModelSettingError) as err:
+        resolve_device("cuda:0")
+    assert err.value.setting == "device" and err.value.suggestions == ["cpu"]
+    assert str(err.value) == f"device 'cuda' was chosen but no CUDA GPU is available to this PyTorch build (torch {torch.__version__})"
+    with pytest.raises(ModelError, match=r"^unknown device 'tpu' \(use cpu, cuda, cuda:N, mps or auto\)$") as err:
+        resolve_device("tpu")
+    assert not isinstance(err.value, ModelSettingError)
+
+
+def test_cuda_index_beyond_the_device_count_is_named(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert resolve_device("cuda:0") == torch.device("cuda:0")
+    with pytest.raises(ModelError, match=r"^device 'cuda:3': only 1 CUDA device\(s\) present$"):
+        resolve_device("cuda:3")
+    assert available_devices()[:2] == ["cpu", "cuda"]

@@ -1,0 +1,74 @@
+"""Labels and class groups: labels files, index ranges, the packaged ImageNet labels and groups."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gradflip_desktop.core.errors import ModelError
+from gradflip_desktop.core.models import labels as mf  # read_labels, as the tests before the split called it
+
+
+@pytest.mark.parametrize(
+    "name, content, expected",
+    [
+        ("l.txt", "cat\ndog\n\n", ["cat", "dog"]),
+        ("l.json", json.dumps(["cat", "dog"]), ["cat", "dog"]),
+        ("l.json", json.dumps({"labels": ["cat", "dog"]}), ["cat", "dog"]),
+        ("l.json", json.dumps({"1": "dog", "0": "cat"}), ["cat", "dog"]),
+        ("l.json", json.dumps({"0": ["n02123045", "tabby"], "1": ["n02085620", "Chihuahua"]}), ["tabby", "Chihuahua"]),
+    ],
+)
+def test_label_file_formats(tmp_path, name, content, expected):
+    p = tmp_path / name
+    p.write_text(content, encoding="utf-8")
+    assert mf.read_labels(p) == expected
+
+
+def test_label_file_errors(tmp_path):
+    gap = tmp_path / "gap.json"
+    gap.write_text(json.dumps({"0": "a", "2": "c"}), encoding="utf-8")
+    with pytest.raises(ModelError, match=r"class indices must run 0…1 without gaps"):
+        mf.read_labels(gap)
+    hole = tmp_path / "hole.txt"
+    hole.write_text("a\n\nb\n", encoding="utf-8")
+    with pytest.raises(ModelError, match=r"empty line 2"):
+        mf.read_labels(hole)
+    with pytest.raises(ModelError, match=r"labels file .*missing\.txt not found"):
+        mf.read_labels(tmp_path / "missing.txt")
+
+
+
+def test_parse_ranges_expands_sorts_and_bounds():
+    from gradflip_desktop.core.models.labels import MAX_RANGE, parse_ranges
+
+    assert parse_ranges("281-285, 290") == [281, 282, 283, 284, 285, 290]
+    assert parse_ranges("5;3,3,1-2") == [1, 2, 3, 5]
+    # with a class count, a range past the end keeps one out-of-range index for the caller's message
+    assert parse_ranges("8-99999999999", limit=10) == [8, 9, 99999999999]
+    for bad in ("", "a", "5-3", " , "):
+        with pytest.raises(ValueError):
+            parse_ranges(bad)
+    with pytest.raises(ValueError, match="a range of more than"):
+        parse_ranges(f"0-{MAX_RANGE}")
+
+
+def test_format_ranges_is_the_inverse_of_parse_ranges():
+    from gradflip_desktop.core.models.labels import format_ranges, parse_ranges
+
+    assert format_ranges([285, 281, 282, 283, 284, 290, 7]) == "7,281-285,290"
+    assert format_ranges([3]) == "3" and format_ranges([]) == ""
+    for text in ("0-4,9", "151-268", "1,3,5-6"):
+        assert format_ranges(parse_ranges(text)) == text
+
+
+def test_packaged_imagenet_labels_and_groups():
+    from gradflip_desktop.core.models.labels import IMAGENET_GROUPS, imagenet_labels
+
+    labels = imagenet_labels()
+    assert len(labels) == 1000 and labels[0] == "tench" and labels[281] == "tabby"
+    assert IMAGENET_GROUPS["cat"] == [281, 282, 283, 284, 285]
+    assert len(IMAGENET_GROUPS["dog"]) == 118 and IMAGENET_GROUPS["dog"][0] == 151
+    assert all(0 <= i < 1000 for idx in IMAGENET_GROUPS.values() for i in idx)
+

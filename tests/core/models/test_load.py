@@ -1,0 +1,96 @@
+"""load_model_file / load_model_spec / inspect_model_file / detect_format: the public path for model files.
+
+Every format is exercised with a small real model built in a tmp folder; the format-specific behaviour
+is tested next to its module (test_torchvision_files, test_scripted, test_onnx_files, test_safety, test_sidecar).
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import pytest
+import torch
+from model_helpers import RESNET18_FILE, SmallCNN, script
+
+from gradflip_desktop.core.errors import ModelError
+from gradflip_desktop.core.models import Preprocessing
+from gradflip_desktop.core.models import files as mf
+
+
+def test_wrong_label_count_is_refused(resnet_files, tmp_path):
+    path = tmp_path / "ft.pth"
+    torch.save(resnet_files["ft"].state_dict(), path)
+    labels = tmp_path / "labels.txt"
+    labels.write_text("a\nb\nc\nd\ne\n", encoding="utf-8")
+    with pytest.raises(ModelError, match=r"^5 labels were given but ft\.pth has 10 classes$"):
+        mf.load_model_file(path, arch="resnet18", labels=labels)
+
+
+def test_detect_format_from_name_and_first_bytes(tmp_path):
+    sd = tmp_path / "w.pth"
+    torch.save({"a": torch.zeros(2)}, sd)
+    legacy = tmp_path / "legacy.pt"
+    torch.save({"a": torch.zeros(2)}, legacy, _use_new_zipfile_serialization=False)
+    ts = tmp_path / "m.pt"
+    script(SmallCNN(), ts)
+    assert mf.detect_format(sd) == "state_dict"
+    assert mf.detect_format(legacy) == "state_dict"
+    assert mf.detect_format(ts) == "torchscript"
+    assert mf.detect_format(tmp_path / "anything.onnx") == "onnx"  # by name, not read
+    empty = tmp_path / "empty.pth"
+    empty.write_bytes(b"")
+    with pytest.raises(ModelError, match=r"^empty\.pth is empty \(0 bytes\)$"):
+        mf.detect_format(empty)
+    other_zip = tmp_path / "notes.pth"
+    with zipfile.ZipFile(other_zip, "w") as zf:
+        zf.writestr("readme.txt", "hello")
+    with pytest.raises(ModelError, match=r"^notes\.pth is a zip archive but not a PyTorch file$"):
+        mf.detect_format(other_zip)
+    text = tmp_path / "model.bin"
+    text.write_text("hello", encoding="utf-8")
+    with pytest.raises(ModelError, match=r"cannot tell the format of model\.bin"):
+        mf.detect_format(text)
+
+
+def test_model_path_that_is_a_folder_or_missing_is_named(tmp_path):
+    with pytest.raises(ModelError, match=r"is not a model file$"):
+        mf.load_model_file(tmp_path)
+    with pytest.raises(ModelError, match=r"model file .*nope\.pth not found"):
+        mf.load_model_file(tmp_path / "nope.pth")
+
+
+def test_inspect_model_file_prefills_without_building(resnet_files, tmp_path):
+    info = mf.inspect_model_file(resnet_files["imagenet"])
+    assert (info.format, info.arch, info.weights, info.needs_arch) == (
+        "state_dict", "resnet18", "ResNet18_Weights.IMAGENET1K_V1", False)
+    assert info.preprocessing.resize == "center-crop" and info.preprocessing.resize_size == 256
+    assert len(info.labels) == 1000 and info.labels[0] == "tench"
+    own = tmp_path / "own.pth"
+    torch.save(resnet_files["ft"].state_dict(), own)
+    info = mf.inspect_model_file(own)
+    assert info.format == "state_dict" and info.arch is None and info.needs_arch and not info.runs_code
+    ts = tmp_path / "digits.pt"
+    script(SmallCNN(), ts)
+    mf.write_sidecar(mf.ModelSpec(str(ts), preprocessing=Preprocessing(input_size=(28, 28), channels=1, mean=(0.5,), std=(0.5,))))
+    info = mf.inspect_model_file(ts)
+    assert info.format == "torchscript" and info.runs_code and not info.needs_arch
+    assert info.preprocessing.input_size == (28, 28) and info.sidecar is not None
+
+
+def test_load_model_spec_uses_the_spec_not_the_sidecar(tmp_path):
+    path = tmp_path / "digits.pt"
+    script(SmallCNN(channels=1, classes=3, size=28), path)
+    (tmp_path / "digits.gradflip.json").write_text(json.dumps({"labels": ["x", "y", "z"], "name": "side"}), encoding="utf-8")
+    pre = Preprocessing(input_size=(28, 28), channels=1, mean=(0.5,), std=(0.5,))
+    clf = mf.load_model_spec(mf.ModelSpec(str(path), labels=["a", "b", "c"], preprocessing=pre, name="Spec"))
+    assert clf.name == "Spec" and clf.labels == ["a", "b", "c"] and clf.preprocessing == pre
+    assert not any("settings read from" in w for w in clf.warnings)
+    assert mf.load_model_file(path, preprocessing=pre).labels == ["x", "y", "z"]  # the sidecar, when loading the file
+
+
+def test_hub_cache_name_of_torchvision_weights(resnet_files, monkeypatch, tmp_path):
+    monkeypatch.setenv("TORCH_HOME", str(resnet_files["torch_home"]))
+    monkeypatch.chdir(tmp_path)
+    by_weights = mf.load_model_file("ResNet18_Weights.IMAGENET1K_V1")
+    assert by_weights.source == str(resnet_files["imagenet"]) and RESNET18_FILE in by_weights.name

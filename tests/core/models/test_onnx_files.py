@@ -1,0 +1,64 @@
+"""ONNX model files, converted with onnx2torch so that gradients exist."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+
+import pytest
+import torch
+from model_helpers import SmallCNN, assert_short_run, export_onnx, pixel_gradient
+
+from gradflip_desktop.core.errors import ModelError
+from gradflip_desktop.core.models import files as mf
+
+HAVE_ONNX = all(importlib.util.find_spec(m) is not None for m in ("onnx", "onnx2torch"))
+needs_onnx = pytest.mark.skipif(not HAVE_ONNX, reason="the 'onnx' extra (onnx, onnx2torch) is not installed")
+
+
+@needs_onnx
+def test_onnx_model_converts_with_gradients_and_explains(tmp_path, image):
+    net = SmallCNN(channels=3, classes=5, size=32, seed=4).eval()
+    path = tmp_path / "tiny.onnx"
+    export_onnx(net, path, 32)
+    labels = tmp_path / "tiny.json"
+    labels.write_text(json.dumps(["ant", "bee", "cat", "dog", "eel"]), encoding="utf-8")
+    clf = mf.load_model_file(path, labels=labels)
+    assert clf.num_classes == 5 and clf.labels[2] == "cat"
+    assert clf.preprocessing.input_size == (32, 32)  # from the ONNX input shape
+    x = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+    mean = torch.tensor(clf.preprocessing.mean).view(1, 3, 1, 1)
+    std = torch.tensor(clf.preprocessing.std).view(1, 3, 1, 1)
+    torch.testing.assert_close(clf.module(x), net((x - mean) / std), atol=1e-5, rtol=1e-5)
+    assert float(pixel_gradient(clf, image).abs().sum()) > 0
+    assert_short_run(clf, image)
+
+
+def test_onnx_missing_extra_says_how_to_install(tmp_path, monkeypatch):
+    path = tmp_path / "tiny.onnx"
+    path.write_bytes(b"\x08\x07")  # never read: the extra is checked first
+    monkeypatch.setitem(sys.modules, "onnx2torch", None)  # import fails as if not installed
+    with pytest.raises(ModelError, match=r"loading ONNX files needs the optional extra 'onnx' \(onnx2torch is not installed\): pip install 'gradflip-desktop\[onnx\]'"):
+        mf.load_model_file(path)
+
+
+@needs_onnx
+def test_onnx_unsupported_operator_is_named(tmp_path):
+    import onnx
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [
+            helper.make_node("GlobalAveragePool", ["image"], ["pooled"]),
+            helper.make_node("Flatten", ["pooled"], ["flat"]),
+            helper.make_node("Hardmax", ["flat"], ["logits"]),
+        ],
+        "hardmax",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 3])],
+    )
+    path = tmp_path / "hard.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    with pytest.raises(ModelError, match=r"hard\.onnx uses the ONNX operator Hardmax \(opset 13\), which onnx2torch cannot convert"):
+        mf.load_model_file(path)

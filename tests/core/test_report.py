@@ -1,0 +1,296 @@
+"""Exports: atomic writes, no silent overwrite, clear messages for read-only/full folders, safe names,
+and the exported adjusted PNG re-classifies to the reported class."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from helpers import make_tiny
+from gradflip_desktop import cli
+from gradflip_desktop.core.explain import run
+from gradflip_desktop.core.options import ExplainOptions, Status
+from gradflip_desktop.core import images
+from gradflip_desktop.core.images import atomic_write_bytes, load_image, save_png
+from gradflip_desktop.core.errors import ExportError, ResultExistsError
+from gradflip_desktop.core.report import SUFFIXES, safe_name, write_result_set
+
+
+@pytest.fixture(scope="module")
+def result():
+    rng = np.random.default_rng(1)
+    base = rng.uniform(0.3, 0.7, size=(6, 8, 3)).astype(np.float32)
+    pixels = np.kron(base, np.ones((4, 4, 1), dtype=np.float32))
+    res = run(make_tiny(), pixels, ExplainOptions())
+    assert res.status == Status.FLIPPED
+    return res
+
+
+def _blocky_png(path):
+    """A smooth 24 x 32 test photo saved as PNG (values inside (0.3, 0.7): no step is clipped at first)."""
+    rng = np.random.default_rng(1)
+    pixels = np.kron(rng.uniform(0.3, 0.7, size=(6, 8, 3)), np.ones((4, 4, 1))).astype(np.float32)
+    return save_png(path, pixels)
+
+
+def leftovers(folder) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(".gradflip-") or p.suffix == ".part")
+
+
+# ---- atomic writes ------------------------------------------------------------------------------------
+
+
+def test_atomic_write_failure_mid_write_leaves_no_temp_and_keeps_the_old_file(tmp_path, monkeypatch):
+    target = tmp_path / "a.png"
+    target.write_bytes(b"old")
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(images.writing.os, "fsync", full)
+    with pytest.raises(OSError) as info:
+        atomic_write_bytes(target, b"new" * 1000, overwrite=True)
+    assert info.value.errno == errno.ENOSPC
+    assert target.read_bytes() == b"old"
+    assert leftovers(tmp_path) == []
+
+
+def test_atomic_write_failure_at_rename_leaves_no_temp(tmp_path, monkeypatch):
+    def ro(src, dst):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(images.writing.os, "replace", ro)
+    with pytest.raises(OSError):
+        save_png(tmp_path / "x.png", np.zeros((2, 2, 3), np.float32))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_write_interrupted_by_keyboard_interrupt(tmp_path, monkeypatch):
+    def stop(fd):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(images.writing.os, "fsync", stop)
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write_bytes(tmp_path / "x.bin", b"data")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_write_file_mode_follows_umask(tmp_path):
+    old = os.umask(0o027)
+    try:
+        p = atomic_write_bytes(tmp_path / "m.bin", b"x")
+    finally:
+        os.umask(old)
+    assert (p.stat().st_mode & 0o777) == 0o640
+
+
+@pytest.mark.parametrize("fail_at", [1, 4, 7])
+def test_result_set_failure_mid_set_rolls_back(tmp_path, monkeypatch, result, fail_at):
+    """The disk fills up after some files of the set: ExportError, no partial set, no temp files."""
+    real = os.fsync
+    calls = {"n": 0}
+
+    def fsync(fd):
+        calls["n"] += 1
+        if calls["n"] == fail_at:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(fd)
+
+    monkeypatch.setattr(images.writing.os, "fsync", fsync)
+    out = tmp_path / "out"
+    with pytest.raises(ExportError) as info:
+        write_result_set(result, out, "cat")
+    assert str(info.value) == f"cannot write the results to {out}: the disk is full"
+    assert list(out.iterdir()) == []
+    monkeypatch.setattr(images.writing.os, "fsync", real)
+    assert len(write_result_set(result, out, "cat")) == len(SUFFIXES)  # a retry works: nothing blocks it
+
+
+# ---- no silent overwrite ------------------------------------------------------------------------------
+
+
+def test_no_silent_overwrite(tmp_path, result):
+    out = tmp_path / "out"
+    first = write_result_set(result, out, "cat")
+    before = {p.name: p.read_bytes() for p in first}
+    (out / "cat.steps.csv").write_text("my own notes")
+    with pytest.raises(ResultExistsError) as info:
+        write_result_set(result, out, "cat")
+    # the core names the problem; the remedy ("use --force", an overwrite question) is the CLI's / GUI's
+    assert str(info.value) == f"{len(SUFFIXES)} result file(s) already exist in {out} (e.g. cat.gradflip.json)"
+    assert "--" not in str(info.value)
+    assert isinstance(info.value, FileExistsError) and isinstance(info.value, ExportError)
+    assert sorted(Path(p).name for p in info.value.existing) == sorted(f"cat{s}" for s in SUFFIXES)
+    assert (out / "cat.steps.csv").read_text() == "my own notes"
+    assert (out / "cat.adjusted.png").read_bytes() == before["cat.adjusted.png"]
+    # one existing file is enough to refuse the whole set, before anything is written
+    (out / "dog.delta.npy").write_bytes(b"keep")
+    with pytest.raises(FileExistsError):
+        write_result_set(result, out, "dog")
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith("dog")) == ["dog.delta.npy"]
+    # force overwrites
+    assert len(write_result_set(result, out, "cat", force=True)) == len(SUFFIXES)
+    assert (out / "cat.steps.csv").read_text().startswith("step,phase")
+    assert leftovers(out) == []
+
+
+def test_cli_refuses_to_overwrite_exit_2(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "_load_model", lambda args: make_tiny())
+    img = _blocky_png(tmp_path / "cat photo.png")
+    out = tmp_path / "res"
+    assert cli.main(["explain", str(img), "--out", str(out), "-q"]) == cli.EXIT_OK
+    capsys.readouterr()
+    assert cli.main(["explain", str(img), "--out", str(out), "-q"]) == cli.EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert err.strip() == (
+        f"gradflip: error: {len(SUFFIXES)} result file(s) for 'cat photo' already exist in {out}; use --force to overwrite"
+    )
+    assert cli.main(["explain", str(img), "--out", str(out), "-q", "--force"]) == cli.EXIT_OK
+
+
+# ---- read-only and full folders -----------------------------------------------------------------------
+
+
+def _really_read_only(folder) -> bool:
+    try:
+        (folder / ".probe").write_bytes(b"")
+    except OSError:
+        return True
+    (folder / ".probe").unlink()
+    return False
+
+
+def test_read_only_folder(tmp_path, monkeypatch, result):
+    """chmod 0o555; where that does not stop writes (tests running as root), the OS answer is simulated."""
+    out = tmp_path / "ro"
+    out.mkdir()
+    out.chmod(0o555)
+    try:
+        if not _really_read_only(out):  # root: chmod does not block writes; simulate EACCES from the OS
+            def denied(*a, **k):
+                raise PermissionError(errno.EACCES, "Permission denied")
+
+            monkeypatch.setattr(images.writing.tempfile, "mkstemp", denied)
+        with pytest.raises(ExportError) as info:
+            write_result_set(result, out, "cat")
+        assert str(info.value) == f"cannot write the results to {out}: the folder is read-only or you lack permission"
+        assert list(out.iterdir()) == []
+    finally:
+        out.chmod(0o755)
+
+
+@pytest.mark.parametrize(
+    "code, reason",
+    [
+        (errno.EROFS, "the folder is read-only or you lack permission"),
+        (errno.EPERM, "the folder is read-only or you lack permission"),
+        (errno.ENOSPC, "the disk is full"),
+        (errno.EDQUOT, "Disk quota exceeded"),
+    ],
+)
+def test_os_errors_at_rename_become_messages(tmp_path, monkeypatch, result, code, reason):
+    def fail(src, dst):
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(images.writing.os, "replace", fail)
+    out = tmp_path / "out"
+    with pytest.raises(ExportError) as info:
+        write_result_set(result, out, "cat")
+    assert str(info.value) == f"cannot write the results to {out}: {reason}"
+    assert list(out.iterdir()) == []
+
+
+def test_output_folder_under_a_regular_file(tmp_path, result):
+    blocker = tmp_path / "results.txt"
+    blocker.write_text("not a folder")
+    with pytest.raises(ExportError) as info:
+        write_result_set(result, blocker / "sub", "cat")
+    assert str(info.value) == f"cannot create the folder {blocker / 'sub'}: Not a directory"
+    with pytest.raises(ExportError) as info:
+        write_result_set(result, blocker, "cat")
+    assert str(info.value).startswith(f"cannot create the folder {blocker}")
+
+
+def test_cli_read_only_target_exit_2(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "_load_model", lambda args: make_tiny())
+    img = save_png(tmp_path / "in.png", np.full((8, 8, 3), 0.5, np.float32))
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code = cli.main(["explain", str(img), "--out", str(blocker / "out"), "-q", "--max-steps", "2"])
+    assert code == cli.EXIT_BAD_INPUT
+    assert capsys.readouterr().err.strip() == f"gradflip: error: cannot create the folder {blocker / 'out'}: Not a directory"
+
+
+# ---- safe names ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("cat photo", "cat photo"),
+        ("Katze – Küche 🐱", "Katze – Küche 🐱"),
+        ("Cafe\u0301", "Café"),  # NFD -> NFC
+        ("a/b\\c:d*e?f\"g<h>i|j", "a_b_c_d_e_f_g_h_i_j"),
+        ("../../etc/passwd", "_.._etc_passwd"),
+        ("..", "image"),
+        ("", "image"),
+        ("   ", "image"),
+        ("///", "image"),
+        ("tab\there\nnewline\x00nul", "tab_here_newline_nul"),
+        ("CON", "_CON"),
+        ("con.txt", "_con.txt"),
+        ("LPT9", "_LPT9"),
+        ("COM1.tar", "_COM1.tar"),
+        ("CONSOLE", "CONSOLE"),
+        ("trailing dots...", "trailing dots"),
+    ],
+)
+def test_safe_name(name, expected):
+    assert safe_name(name) == expected
+
+
+@pytest.mark.parametrize("name", ["x" * 300, "é" * 300, "🐱" * 300, "a b " * 100, "../" * 100 + "x"])
+def test_long_and_hostile_names_are_bounded_and_written_inside_the_folder(tmp_path, result, name):
+    out = tmp_path / "out"
+    stem = safe_name(name)
+    assert 0 < len(stem.encode("utf-8")) <= 120
+    assert "/" not in stem and "\\" not in stem and stem == stem.strip(" .")
+    stem.encode("utf-8")  # valid UTF-8, no split surrogate/character
+    written = write_result_set(result, out, name)
+    assert len(written) == len(SUFFIXES)
+    for p in written:
+        assert p.parent == out
+        assert len(p.name.encode("utf-8")) <= 255
+        assert p.name == stem + next(s for s in SUFFIXES if p.name.endswith(s))
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in written)
+
+
+def test_unicode_input_file_name_through_the_cli(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "_load_model", lambda args: make_tiny())
+    img = _blocky_png(tmp_path / "Chat – été 🐱.png")
+    out = tmp_path / "out"
+    assert cli.main(["explain", str(img), "--out", str(out), "-q"]) == cli.EXIT_OK
+    assert (out / "Chat – été 🐱.adjusted.png").exists()
+    rec = json.loads((out / "Chat – été 🐱.gradflip.json").read_text(encoding="utf-8"))
+    assert rec["image"]["name"] == "Chat – été 🐱"
+
+
+# ---- the exported adjusted PNG re-classifies to the reported class ------------------------------------
+
+
+def test_exported_adjusted_png_reclassifies_to_the_reported_class(tmp_path, result):
+    out = tmp_path / "out"
+    write_result_set(result, out, "cat")
+    reloaded = load_image(out / "cat.adjusted.png")  # the loader the GUI and CLI use
+    np.testing.assert_array_equal(reloaded.pixels, result.adjusted_uint8.astype(np.float32) / np.float32(255))
+    probs = make_tiny().probabilities(reloaded.pixels)
+    assert int(np.argmax(probs)) == result.final.index
+    assert result.final.index != result.original.index
+    np.testing.assert_allclose(probs, result.final_probabilities, atol=1e-5)
+    rec = json.loads((out / "cat.gradflip.json").read_text(encoding="utf-8"))
+    assert rec["final"]["index"] == result.final.index and rec["flipped"] is True

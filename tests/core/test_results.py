@@ -1,0 +1,65 @@
+"""The result types (core/results.py): Step, KeyPixels, ExplainResult and what they derive."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from gradflip_desktop.core.explain import run
+from gradflip_desktop.core.options import ExplainOptions, Status
+from gradflip_desktop.core.results import ExplainResult, KeyPixels, Step
+from gradflip_desktop.core.viz import maps
+
+
+def test_step_top_orders_by_probability_stably():
+    s = Step(index=1, epsilon=0.1, score=0.0, probabilities=np.array([0.2, 0.5, 0.2, 0.1], np.float32),
+             l2=0.0, linf=0.0, flipped=False)
+    assert s.top(3) == [(1, pytest.approx(0.5)), (0, pytest.approx(0.2)), (2, pytest.approx(0.2))]
+    assert s.image() is None and s.accepted and s.phase == "search"
+
+
+def test_key_pixels_masks_follow_the_ranking():
+    ranking = np.array([[0, 3, -1], [1, 2, -1]], np.int32)
+    kp = KeyPixels(count=2, fraction=2 / 6, mask=ranking == -99, ranking=ranking, prediction=None, flips=True)
+    assert kp.changed == 4
+    assert kp.mask_for(2).tolist() == [[True, False, False], [True, False, False]]
+    assert kp.mask_for(0).sum() == 0 and kp.mask_for(100).sum() == 4
+
+
+def test_result_measures_and_flip_rule(tiny, tiny_image):
+    res = run(tiny, tiny_image, ExplainOptions(epsilon=0.01))
+    assert isinstance(res, ExplainResult) and res.status is Status.FLIPPED and res.flipped
+    d64 = res.delta.astype(np.float64)
+    assert res.l2 == pytest.approx(float(np.sqrt((d64**2).sum())))
+    assert res.linf == pytest.approx(float(np.abs(d64).max()))
+    assert res.rms == pytest.approx(res.l2 / math.sqrt(res.delta.size))
+    saved = res.adjusted_uint8.astype(np.float32) / 255 - tiny_image
+    np.testing.assert_allclose(res.saved_delta, saved, atol=1e-7)
+    assert res.l2_saved == pytest.approx(float(np.linalg.norm(saved.astype(np.float64))), rel=1e-6)
+    assert res.linf_saved == pytest.approx(float(np.abs(saved).max()), rel=1e-6)
+    assert res.label(res.original.index) == f"class{res.original.index}" and res.label(99) == "class 99"
+    # untargeted: any class outside the explained set is a flip
+    assert res.explained == [res.original.index]
+    assert not res.is_flip(res.original.index)
+    assert all(res.is_flip(i) for i in range(4) if i != res.original.index)
+    assert res.is_flip(res.final.index)
+    np.testing.assert_allclose(res.importance_map(), maps.magnitude_map(res.delta))
+
+
+def test_flip_rule_targeted_and_group(tiny, tiny_image):
+    top = int(np.argmax(tiny.probabilities(tiny_image)))
+    target = (top + 2) % 4
+    res = run(tiny, tiny_image, ExplainOptions(target=target, epsilon=0.01, max_steps=500))
+    assert [i for i in range(4) if res.is_flip(i)] == [target]
+    group = sorted({top, (top + 1) % 4})
+    res = run(tiny, tiny_image, ExplainOptions(group=group, epsilon=0.01, max_steps=500))
+    assert [i for i in range(4) if res.is_flip(i)] == sorted(set(range(4)) - set(group))
+
+
+def test_key_pixel_image_needs_key_pixels(tiny, tiny_image):
+    res = run(tiny, tiny_image, ExplainOptions(epsilon=0.01, key_pixels=False))
+    assert res.key_pixels is None
+    with pytest.raises(ValueError, match="no key pixels"):
+        res.key_pixel_image()

@@ -1,0 +1,77 @@
+"""The Difference view's renderer (Qt-free): every mode, the colour bars, live previews drawn small."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gradflip_desktop.core.viz.difference import (
+    AMPLIFIED,
+    DIFF_MODES,
+    KEY_PIXELS,
+    MAGNITUDE,
+    SIGNED,
+    DiffRequest,
+    render_difference,
+)
+from gradflip_desktop.core.viz.display import box_downsample
+
+
+@pytest.fixture
+def pair():
+    rng = np.random.default_rng(1)
+    orig = rng.random((120, 180, 3), dtype=np.float32)
+    adj = np.clip(orig + rng.normal(0, 0.01, orig.shape).astype(np.float32), 0, 1)
+    return orig, adj
+
+
+def test_live_difference_is_drawn_at_the_panel_size(pair):
+    """Live previews: the map drawn at the panel's size is the full map, block-averaged."""
+    orig, adj = pair
+    full = render_difference(DiffRequest(MAGNITUDE, orig, None, adjusted=adj))
+    live = render_difference(DiffRequest(MAGNITUDE, orig, None, adjusted=adj, reduce=2))
+    assert full.extent is None and live.extent == (180, 120)
+    assert live.rgb.shape == (60, 90, 3)
+    diff = np.abs(live.rgb.astype(np.float32) - box_downsample(full.rgb, 2).astype(np.float32))
+    assert diff.mean() < 6, diff.mean()
+    # the per-pixel modes stay full size
+    assert render_difference(DiffRequest(SIGNED, orig, None, adjusted=adj, reduce=2)).rgb.shape == orig.shape
+
+
+def test_every_mode_draws_the_image_size_with_its_colour_bar(pair):
+    orig, adj = pair
+    delta = adj - orig
+    assert set(DIFF_MODES) == {MAGNITUDE, SIGNED, KEY_PIXELS, AMPLIFIED}
+    for mode in DIFF_MODES:
+        d = render_difference(DiffRequest(mode, orig, delta))
+        assert d.mode == mode and d.rgb.shape == orig.shape and d.rgb.dtype == np.uint8
+        assert (d.colorbar is not None) == (mode in (MAGNITUDE, SIGNED))
+    signed = render_difference(DiffRequest(SIGNED, orig, delta)).colorbar
+    assert signed.low == pytest.approx(-signed.high) and signed.high > 0  # centred on zero, 8-bit levels
+    amp = render_difference(DiffRequest(AMPLIFIED, orig, delta))
+    assert amp.gain > 1  # automatic gain
+    fixed = render_difference(DiffRequest(AMPLIFIED, orig, delta, gain=3.0))
+    assert fixed.gain == 3.0 and not np.array_equal(fixed.rgb, amp.rgb)
+    # the key-pixel view before the key pixels are known shows the magnitude map and says why
+    early = render_difference(DiffRequest(KEY_PIXELS, orig, delta))
+    assert early.colorbar is not None and "after the flip" in early.note
+
+
+def test_key_pixel_outline_follows_the_mask_and_opacity(pair):
+    orig, adj = pair
+    delta = adj - orig
+    mask = np.zeros(orig.shape[:2], bool)
+    mask[40:60, 50:90] = True
+    clear = render_difference(DiffRequest(KEY_PIXELS, orig, delta, mask=mask, opacity=0.0))
+    np.testing.assert_array_equal(clear.rgb, np.clip(np.rint(orig * 255), 0, 255).astype(np.uint8))
+    shown = render_difference(DiffRequest(KEY_PIXELS, orig, delta, mask=mask, opacity=1.0))
+    changed = np.any(shown.rgb != clear.rgb, axis=2)
+    assert changed[mask].mean() > changed[~mask].mean()  # the outline marks the key pixels
+
+
+def test_blur_amount_is_shown_in_percent(pair):
+    orig, adj = pair
+    amount = np.zeros(orig.shape[:2], np.float32)
+    amount[30:70, 60:120] = 0.8
+    d = render_difference(DiffRequest(MAGNITUDE, orig, adj - orig, blur_amount=amount))
+    assert d.colorbar.label == "blur amount (%)" and 0 < d.colorbar.high <= 100

@@ -1,0 +1,83 @@
+"""Helpers shared by the tests (plain functions and constants; fixtures stay in the conftest.py files).
+
+Import as ``from helpers import make_tiny`` (``tests/`` is on ``pythonpath`` in pyproject's pytest config).
+Never ``from conftest import ...``: conftest modules are pytest's, not importable API.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+# --- GUI timing ---------------------------------------------------------------------------------
+# the first window imports torch and loads the model; later ones reuse the loaded model
+STARTUP_TIMEOUT_MS = 90_000
+RUN_TIMEOUT_MS = 90_000
+
+
+# --- tiny deterministic pixel-space classifier --------------------------------------------------
+class TinyNet(nn.Module):
+    """3 -> 6 conv (3x3), tanh, global average pool, linear to ``classes`` logits. Seeded weights."""
+
+    def __init__(self, classes: int = 4, seed: int = 0):
+        super().__init__()
+        g = torch.Generator().manual_seed(seed)
+        self.conv = nn.Conv2d(3, 6, 3, padding=1)
+        self.fc = nn.Linear(6, classes)
+        with torch.no_grad():
+            for p in self.parameters():
+                p.copy_(torch.randn(p.shape, generator=g) * 0.8)
+
+    def forward(self, x):
+        return self.fc(torch.tanh(self.conv(x)).mean((2, 3)))
+
+
+def make_tiny(classes: int = 4, seed: int = 0, size: int = 16):
+    """A tiny seeded Classifier (``classes`` labels ``class0..``, group ``low`` = classes 0 and 1)."""
+    from gradflip_desktop.core.models import Classifier, PixelSpaceModel, Preprocessing
+
+    pre = Preprocessing(input_size=(size, size), mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25))
+    module = PixelSpaceModel(TinyNet(classes, seed), pre).eval()
+    for p in module.parameters():
+        p.requires_grad_(False)
+    labels = [f"class{i}" for i in range(classes)]
+    return Classifier(module=module, labels=labels, name="tiny", groups={"low": [0, 1]}, preprocessing=pre)
+
+
+def tiny_image_array() -> np.ndarray:
+    """A smooth 24 x 32 RGB image with values inside (0.2, 0.8), so no step is clipped at first."""
+    rng = np.random.default_rng(1)
+    base = rng.uniform(0.3, 0.7, size=(6, 8, 3)).astype(np.float32)
+    return np.kron(base, np.ones((4, 4, 1), dtype=np.float32))
+
+
+# --- image files --------------------------------------------------------------------------------
+def make_image_file(path: Path, width: int = 96, height: int = 64, seed: int = 0) -> Path:
+    """A smooth colour pattern with some texture, saved as PNG/JPEG by extension."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    img = np.stack([x / width, y / height, 0.5 + 0.4 * np.sin(x / 5.0) * np.cos(y / 7.0)], axis=2)
+    img = np.clip(img + rng.normal(0, 0.03, img.shape), 0, 1)
+    fmt = "JPEG" if path.suffix.lower() in (".jpg", ".jpeg") else "PNG"
+    Image.fromarray((img * 255).round().astype(np.uint8)).save(path, format=fmt)
+    return path
+
+
+# --- real photos (end-to-end tests) -------------------------------------------------------------
+# skimage.data photos used by the e2e tests: natural RGB photos of ImageNet-like subjects.
+E2E_PHOTOS = ("chelsea", "coffee", "astronaut")
+
+
+def skimage_photo(name: str) -> np.ndarray:
+    """A photo from ``skimage.data`` as uint8 RGB (H, W, 3). Raises if it is missing: never skipped."""
+    import skimage.data
+
+    img = np.asarray(getattr(skimage.data, name)())
+    if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
+        raise ValueError(f"skimage.data.{name} is not an 8-bit RGB photo: {img.shape} {img.dtype}")
+    return img

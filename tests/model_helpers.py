@@ -1,0 +1,89 @@
+"""Helpers for the model tests (tests/core/models, tests/test_cli_model_files.py): small real networks
+built here, saved in the formats GradFlip loads. Plain functions; fixtures live in tests/core/models/conftest.py.
+
+Imports torch (unlike helpers.py): only model tests import this module.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import torch
+from torch import nn
+
+RESNET18_FILE = "resnet18-f37072fd.pth"  # torchvision's own file name for ResNet18_Weights.IMAGENET1K_V1
+
+
+class SmallCNN(nn.Module):
+    """conv 3x3 -> relu -> 2x2 max-pool -> linear; needs exactly ``size`` x ``size`` input."""
+
+    def __init__(self, channels: int = 1, classes: int = 10, size: int = 28, seed: int = 0):
+        super().__init__()
+        torch.manual_seed(seed)
+        self.conv = nn.Conv2d(channels, 4, 3, padding=1)
+        self.fc = nn.Linear(4 * (size // 2) ** 2, classes)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(torch.max_pool2d(torch.relu(self.conv(x)), 2), 1))
+
+
+def seeded_resnet18(num_classes: int = 1000, seed: int = 0) -> nn.Module:
+    import torchvision as tv
+
+    torch.manual_seed(seed)
+    return tv.models.resnet18(num_classes=num_classes).eval()
+
+
+def make_resnet_files(root) -> dict:
+    """A seeded ResNet18 saved under torchvision's file name inside a fake torch hub cache under ``root``,
+    and a 10-class fine-tuned ResNet18 (its state dict is saved by the tests that need a file)."""
+    cache = root / "torch_home" / "hub" / "checkpoints"
+    cache.mkdir(parents=True)
+    net = seeded_resnet18()
+    torch.save(net.state_dict(), cache / RESNET18_FILE)
+    ft = seeded_resnet18(10, seed=1)
+    return {"root": root, "torch_home": root / "torch_home", "imagenet": cache / RESNET18_FILE, "net": net, "ft": ft}
+
+
+def script(model: nn.Module, path) -> None:
+    """Save ``model`` as TorchScript at ``path``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.jit.script(model.eval()).save(str(path))
+
+
+def export_onnx(model: nn.Module, path, size: int, channels: int = 3) -> None:
+    """Export ``model`` to ONNX with the legacy (TorchScript-based) exporter."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model.eval(), torch.zeros(1, channels, size, size), str(path), dynamo=False,
+                          input_names=["image"], output_names=["logits"])
+
+
+def short_options():
+    from gradflip_desktop.core.options import ExplainOptions
+
+    return ExplainOptions(max_steps=5, key_pixels=False, extra_steps=5)
+
+
+def assert_short_run(clf, image):
+    """A 5-step explanation runs, changes the image through real gradients, and ends as it should."""
+    from gradflip_desktop.core.explain import run
+    from gradflip_desktop.core.options import Status
+
+    opts = short_options()
+    res = run(clf, image, opts)
+    assert res.status in (Status.FLIPPED, Status.BUDGET), res.message
+    assert 1 <= res.gradient_evaluations <= opts.max_steps + opts.extra_steps
+    assert res.l2 > 0 and np.isfinite(res.delta).all()
+    assert res.original.index == clf.classify(image, k=1)[0].index
+    assert res.model_name == clf.name
+    return res
+
+
+def pixel_gradient(clf, image) -> torch.Tensor:
+    """Gradient of the top logit with respect to the input pixels."""
+    x = clf.image_tensor(image).requires_grad_(True)
+    clf.module(x)[0].max().backward()
+    return x.grad

@@ -1,0 +1,114 @@
+"""The CLI's model-file options (--arch, --labels, --input-size ...), `gradflip models`, and the remedies
+the CLI adds to the core's ModelSettingError (the core never names flags)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from model_helpers import RESNET18_FILE, SmallCNN, make_resnet_files, script
+
+from gradflip_desktop import cli
+from gradflip_desktop import cli as mf  # add_model_arguments / model_options_from_args live in the CLI now
+
+tv = pytest.importorskip("torchvision")  # part of the `test` extra
+
+
+@pytest.fixture(scope="module")
+def resnet_files(tmp_path_factory):
+    return make_resnet_files(tmp_path_factory.mktemp("tv"))
+
+
+def test_cli_model_options_become_load_arguments():
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    mf.add_model_arguments(parser)
+    args = parser.parse_args(
+        "--arch resnet18 --labels l.txt --input-size 28x32 --resize center-crop --mean 0.1307 --std 0.3081 "
+        "--channels 1".split()
+    )
+    assert mf.model_options_from_args(args) == {
+        "arch": "resnet18",
+        "labels": "l.txt",
+        "preprocessing": {"input_size": [28, 32], "resize": "center-crop", "mean": [0.1307], "std": [0.3081], "channels": 1},
+    }
+    assert mf.model_options_from_args(parser.parse_args([])) == {}
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--input-size", "big"])
+
+
+def test_cli_classify_and_explain_with_model_files(resnet_files, tmp_path, capsys, monkeypatch):
+    from gradflip_desktop.core.images import save_png
+
+    photo = tmp_path / "photo.png"
+    rng = np.random.default_rng(0)
+    save_png(photo, rng.uniform(0.2, 0.8, size=(40, 56, 3)).astype(np.float32))
+    digits = tmp_path / "digits.pt"
+    script(SmallCNN(channels=1, classes=10, size=28), digits)
+    code = cli.main(["classify", str(photo), "--model", str(digits), "--input-size", "28", "--channels", "1", "--json"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    top = json.loads(out.out)["top"]
+    assert len(top) == 5 and top[0]["label"].startswith("class ")
+    assert "gradflip: warning: digits.pt is TorchScript: loading it runs code stored in the file" in out.err
+    code = cli.main(["explain", str(photo), "--model", str(digits), "--input-size", "28",
+                     "--channels", "1", "--out", str(tmp_path / "out"), "--max-steps", "3", "--no-key-pixels",
+                     "--quiet", "--json"])
+    out = capsys.readouterr()
+    assert code in (0, 1), out.err
+    assert "digits.pt" in json.dumps(json.loads(out.out))
+    # torchvision weights by their file name, found in the hub cache
+    monkeypatch.setenv("TORCH_HOME", str(resnet_files["torch_home"]))
+    monkeypatch.chdir(tmp_path)
+    code = cli.main(["classify", str(photo), "--model", RESNET18_FILE, "--json"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    labels = tv.models.ResNet18_Weights.IMAGENET1K_V1.meta["categories"]
+    assert all(p["label"] == labels[p["index"]] for p in json.loads(out.out)["top"])
+    assert cli.main(["models"]) == 0
+    listing = capsys.readouterr().out
+    assert "efficientnet-lite0" in listing and RESNET18_FILE in listing and "ResNet18_Weights.IMAGENET1K_V1" in listing
+
+
+def photo_file(tmp_path):
+    from gradflip_desktop.core.images import save_png
+
+    photo = tmp_path / "photo.png"
+    save_png(photo, np.random.default_rng(0).uniform(0.2, 0.8, size=(40, 56, 3)).astype(np.float32))
+    return photo
+
+
+def test_cli_adds_the_flag_to_model_setting_errors(resnet_files, tmp_path, capsys):
+    """The core names the problem; the CLI names the flag that fixes it (these were core messages before)."""
+    photo = photo_file(tmp_path)
+    ft = tmp_path / "ft.pth"
+    torch.save(resnet_files["ft"].state_dict(), ft)
+    assert cli.main(["classify", str(photo), "--model", str(ft), "--arch", "resnet34"]) == 2
+    err = capsys.readouterr().err
+    assert "do not fit the torchvision architecture resnet34" in err and "use --arch resnet18" in err
+    own = tmp_path / "own_cnn.pth"
+    torch.save(SmallCNN().state_dict(), own)
+    assert cli.main(["classify", str(photo), "--model", str(own)]) == 2
+    err = capsys.readouterr().err
+    assert "cannot tell which architecture own_cnn.pth is for" in err and "choose it with --arch NAME" in err
+    digits = tmp_path / "digits.pt"
+    script(SmallCNN(channels=1, classes=10, size=28), digits)
+    assert cli.main(["classify", str(photo), "--model", str(digits)]) == 2
+    err = capsys.readouterr().err
+    assert "digits.pt failed on a 1×3×224×224 input" in err and err.rstrip().endswith("check the input size and channel count (--input-size, --channels)")
+    assert cli.main(["classify", str(photo), "--arch", "resnet18"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == ("gradflip: error: the model options (arch) apply to model files only, not to the built-in "
+                           "model 'efficientnet-lite0'; pass --model FILE")
+
+
+def test_model_error_text_remedies():
+    from gradflip_desktop.core.errors import ModelError, ModelSettingError
+
+    assert cli.model_error_text(ModelError("plain")) == "plain"
+    assert cli.model_error_text(ModelSettingError("no GPU", setting="device", suggestions=["cpu"])) == "no GPU; use --device cpu"
+    assert cli.model_error_text(ModelSettingError("x. The weights fit a, b", setting="architecture", suggestions=["a", "b"])) == "x. The weights fit a, b: use --arch a"
+    assert cli.model_error_text(ModelSettingError("Is the architecture right?", setting="architecture")) == "Is the architecture right? Choose it with --arch NAME."

@@ -1,0 +1,31 @@
+"""Fixtures for the desktop-app tests (pytest-qt, offscreen, the real default model)."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import STARTUP_TIMEOUT_MS
+from PySide6.QtCore import QSettings, QStandardPaths
+
+QStandardPaths.setTestModeEnabled(True)
+
+@pytest.fixture
+def settings(tmp_path) -> QSettings:
+    s = QSettings(str(tmp_path / "gradflip-test.ini"), QSettings.Format.IniFormat)
+    s.clear()
+    return s
+
+
+@pytest.fixture
+def window(qtbot, settings):
+    """The main window on the bundled sample photo, model loaded and top-5 shown."""
+    from gradflip_desktop.ui.main_window import MainWindow
+
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.show()
+    with qtbot.waitSignal(w.classified, timeout=STARTUP_TIMEOUT_MS):
+        w.start()
+    yield w
+    w.close()
+    assert not w.engine.thread.isRunning()
+    assert not w.background.thread.isRunning()

@@ -1,0 +1,503 @@
+"""The desktop app end to end: open, explain live on the real default model, cancel, export, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtWidgets import QApplication, QFileDialog
+
+from gradflip_desktop.core.viz.difference import AMPLIFIED, KEY_PIXELS, MAGNITUDE, SIGNED
+from gradflip_desktop.ui.main_window import IMAGE_FILTER, MainWindow
+from gradflip_desktop.ui.qimages import array_to_qimage
+from gradflip_desktop.ui.settings import TARGET_CLASS, TARGET_GROUP, RunSettings
+
+from helpers import RUN_TIMEOUT_MS, make_image_file
+
+pytestmark = pytest.mark.gui
+
+SAMPLE_SHAPE = (300, 451, 3)  # resources/samples/chelsea.png at working resolution
+
+
+def slow_settings(budget: int = 5000) -> RunSettings:
+    """A run that will not flip for many steps (tiny fixed steps): for cancel/close tests."""
+    return RunSettings(mode="fixed", epsilon=0.00001, max_steps=budget)
+
+
+def wait_first_step(qtbot, window):
+    with qtbot.waitSignal(window.run_progress, timeout=RUN_TIMEOUT_MS):
+        pass
+
+
+def test_startup_shows_sample_with_top5(window):
+    assert window.windowTitle() == "chelsea – GradFlip"
+    assert window.views.original.image().shape == SAMPLE_SHAPE
+    labels = window.controls.top5.labels()
+    assert len(labels) == 5
+    assert labels[0] == "Egyptian cat"
+    assert "Egyptian cat" in window.views.original.caption.text()
+    # actions enabled only when they make sense
+    assert window.explain_action.isEnabled()
+    assert not window.cancel_action.isEnabled()
+    assert not window.export_action.isEnabled()
+    assert not window.copy_figure_action.isEnabled()
+    assert window.explain_action.shortcut().toString() == "Ctrl+Return"
+    assert window.open_action.shortcut().toString() == "Ctrl+O"
+    assert window.export_action.shortcut().toString() == "Ctrl+E"
+    assert window.cancel_action.shortcut().toString() == "Esc"
+
+
+def test_open_through_the_dialog_code_path(qtbot, window, tmp_path, monkeypatch):
+    path = make_image_file(tmp_path / "PATTERN.PNG", 120, 80)
+    assert "*.PNG" in IMAGE_FILTER and "*.JPG" in IMAGE_FILTER and "*.jpeg" in IMAGE_FILTER
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(path), IMAGE_FILTER)))
+    with qtbot.waitSignal(window.classified, timeout=RUN_TIMEOUT_MS):
+        window.open_action.trigger()
+    assert window.windowTitle() == "PATTERN – GradFlip"
+    assert window.views.original.image().shape == (80, 120, 3)
+    assert window.image.source == str(path)
+    assert len(window.controls.top5.labels()) == 5
+    # remembered in Open Recent
+    window.images.fill_recent_menu()
+    names = [a.text() for a in window.recent_menu.actions()]
+    assert any("PATTERN.PNG" in n for n in names)
+
+
+def test_explain_runs_live_and_shows_the_result(qtbot, window, tmp_path):
+    steps_seen = []
+    window.run_progress.connect(lambda batch: steps_seen.extend(batch.steps))
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS) as blocker:
+        window.explain_action.trigger()
+        assert window.cancel_action.isEnabled()  # running
+    result = blocker.args[0]
+    assert result.flipped
+    assert not window.running and not window.cancel_action.isEnabled()
+    # views hold images of the right shape; the adjusted view is the saved 8-bit image
+    assert window.views.original.image().shape == SAMPLE_SHAPE
+    adjusted = window.views.adjusted.image()
+    assert adjusted.shape == SAMPLE_SHAPE
+    np.testing.assert_array_equal(adjusted, result.adjusted_uint8)
+    # one plot point per step (plus step 0, the unchanged image), x = step index
+    n = len(result.steps)
+    assert n >= 1
+    assert window.plot.point_count() == n + 1
+    x, y = window.plot.explained_curve.getData()
+    np.testing.assert_array_equal(x, np.arange(n + 1))
+    assert y[0] == pytest.approx(result.original_probabilities[result.explained[0]], rel=1e-5)
+    fx, fy = window.plot.flip_curve.getData()
+    assert fy[-1] == pytest.approx(result.steps[-1].probabilities[result.final.index], rel=1e-5)
+    assert window.plot.flip_line.isVisible()
+    assert window.plot.flip_line.value() == next(s.index for s in result.steps if s.flipped)
+    assert len(steps_seen) == n  # every step reached the window
+    # captions show the flipped class and the size of the change
+    assert result.final.label in window.views.adjusted.caption.text()
+    assert "flipped from Egyptian cat" in window.views.adjusted.caption.text()
+    assert "L2" in window.views.difference.caption.text()
+    assert "key pixels" in window.views.difference.caption.text()
+    # hover read-out
+    text = window.plot.show_readout(n)
+    assert f"step {n}" in text and "Egyptian cat" in text
+    assert window.export_action.isEnabled() and window.copy_figure_action.isEnabled()
+    assert "flipped" in window.controls.progress.format()
+
+    # every Difference mode draws an image of the right shape
+    for mode in (MAGNITUDE, SIGNED, KEY_PIXELS, AMPLIFIED):
+        with qtbot.waitSignal(window.difference_shown, timeout=30_000, check_params_cb=lambda d, m=mode: d.mode == m) as b:
+            window.views.set_mode(mode)
+            if mode == MAGNITUDE:  # already the mode: move the slider to force a redraw
+                window.views.slider.setValue(60)
+        diff = b.args[0]
+        assert diff.rgb.shape == SAMPLE_SHAPE and diff.rgb.dtype == np.uint8
+        assert window.views.difference.image().shape == SAMPLE_SHAPE
+        assert (diff.colorbar is not None) == (mode in (MAGNITUDE, SIGNED))
+        assert window.views.colorbar_view.isVisible() == (mode in (MAGNITUDE, SIGNED))
+        if mode == SIGNED:
+            assert diff.colorbar.low == pytest.approx(-diff.colorbar.high)  # centred on zero
+        if mode == AMPLIFIED:
+            assert diff.gain > 1
+            assert "Gain ×" in window.views.slider_label.text()
+
+
+def test_export_and_copy_figure(qtbot, window, tmp_path, monkeypatch):
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
+        window.explain()
+    out = tmp_path / "export"
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(out)))
+    with qtbot.waitSignal(window.exported, timeout=30_000) as blocker:
+        window.export_action.trigger()
+    paths = blocker.args[0]
+    names = sorted(p.name for p in paths)
+    assert "chelsea.adjusted.png" in names and "chelsea.gradflip.json" in names and "chelsea.figure.png" in names
+    assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
+    assert "href=" in window.status_label.text() and str(out) in window.status_label.text()
+    # exporting again asks before overwriting
+    asked = []
+    monkeypatch.setattr(window, "ask_overwrite", lambda msg: asked.append(msg) or True)
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_to(str(out))
+    assert len(asked) == 1 and "exist" in asked[0]
+    # Copy figure puts the annotated figure on the clipboard
+    QGuiApplication.clipboard().clear()
+    with qtbot.waitSignal(window.figure_copied, timeout=30_000):
+        window.copy_figure_action.trigger()
+    img = QGuiApplication.clipboard().image()
+    assert not img.isNull() and img.width() > img.height() > 100
+
+
+def test_cancel_mid_run_keeps_the_last_state(qtbot, window):
+    window.controls.set_settings(slow_settings())
+    counted = []
+    window.run_progress.connect(lambda batch: counted.extend(batch.steps))
+    window.explain()
+    wait_first_step(qtbot, window)
+    seen_at_cancel = len(counted)
+    with qtbot.waitSignal(window.run_cancelled, timeout=RUN_TIMEOUT_MS) as blocker:
+        window.cancel_action.trigger()
+    result = blocker.args[0]
+    assert result.status == "cancelled"
+    assert len(result.steps) <= seen_at_cancel + 1  # stops within one step
+    assert len(result.steps) < 5000
+    assert window.views.adjusted.image().shape == SAMPLE_SHAPE
+    np.testing.assert_array_equal(window.views.adjusted.image(), result.adjusted_uint8)
+    assert window.plot.point_count() == len(result.steps) + 1
+    assert "cancelled" in window.controls.progress.format()
+    assert not window.running and window.explain_action.isEnabled() and not window.cancel_action.isEnabled()
+
+
+def test_start_while_running_cancels_then_starts(qtbot, window):
+    window.controls.set_settings(slow_settings())
+    window.explain()
+    first = window.runs.task
+    wait_first_step(qtbot, window)
+    cancelled = []
+    window.run_cancelled.connect(cancelled.append)
+    window.controls.set_settings(RunSettings())  # the default settings flip chelsea quickly
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS) as blocker:
+        window.explain_action.trigger()
+        assert window.run_id != first.id
+        assert first.cancelled
+    result = blocker.args[0]
+    assert result.flipped and result.options.mode == "adaptive"
+    assert cancelled == []  # the superseded run's late signals are ignored
+    assert window.plot.point_count() == len(result.steps) + 1
+
+
+def test_open_image_while_running_cancels_the_run(qtbot, window, tmp_path):
+    window.controls.set_settings(slow_settings())
+    window.explain()
+    first = window.runs.task
+    wait_first_step(qtbot, window)
+    path = make_image_file(tmp_path / "other.png", 64, 48)
+    with qtbot.waitSignal(window.classified, timeout=RUN_TIMEOUT_MS):
+        window.open_path(str(path))
+    assert first.cancelled
+    assert not window.running and window.result is None
+    assert window.windowTitle() == "other – GradFlip"
+    assert window.views.adjusted.image() is None
+    assert window.plot.point_count() == 0
+
+
+def test_close_mid_run_is_clean(qtbot, qtlog, settings):
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.show()
+    with qtbot.waitSignal(w.classified, timeout=RUN_TIMEOUT_MS):
+        w.start()
+    w.controls.set_settings(slow_settings())
+    w.explain()
+    wait_first_step(qtbot, w)
+    assert w.engine.thread.isRunning()
+    w.close()
+    assert w.engine.thread.isFinished() and w.background.thread.isFinished()
+    messages = [r.message for r in qtlog.records]
+    assert not any("QThread" in m and "Destroyed" in m for m in messages), messages
+    # the window remembers the settings it closed with
+    assert RunSettings.load(settings).mode == "fixed"
+
+
+def test_drag_and_drop_of_a_file(qtbot, window, tmp_path):
+    path = make_image_file(tmp_path / "dropped.JPG", 90, 70)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    pos = window.rect().center()
+    enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.classified, timeout=RUN_TIMEOUT_MS):
+        QApplication.sendEvent(window, drop)
+    assert drop.isAccepted()
+    assert window.windowTitle() == "dropped – GradFlip"
+    assert window.views.original.image().shape == (70, 90, 3)
+    # something that is not a file is refused
+    text = QMimeData()
+    text.setText("hello")
+    enter2 = QDragEnterEvent(QPoint(5, 5), Qt.DropAction.CopyAction, text, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter2)
+    assert not enter2.isAccepted()
+
+
+def test_paste_image_from_clipboard(qtbot, window):
+    rgb = np.zeros((60, 80, 3), np.uint8)
+    rgb[..., 0] = np.linspace(0, 255, 80, dtype=np.uint8)[None, :]
+    rgb[..., 1] = 128
+    rgb[10:20, 10:30, 2] = 255
+    QGuiApplication.clipboard().setImage(array_to_qimage(rgb))
+    with qtbot.waitSignal(window.classified, timeout=RUN_TIMEOUT_MS):
+        window.paste_action.trigger()
+    assert window.windowTitle() == "pasted image – GradFlip"
+    np.testing.assert_array_equal(window.views.original.image(), rgb)
+    assert len(window.controls.top5.labels()) == 5
+
+
+def test_paste_without_image_is_a_message(qtbot, window):
+    QGuiApplication.clipboard().setText("just some words")
+    with qtbot.waitSignal(window.error_shown, timeout=5000) as blocker:
+        window.paste()
+    assert "no image" in blocker.args[1]
+    assert window.windowTitle() == "chelsea – GradFlip"
+
+
+@pytest.mark.parametrize("content", [b"this is not an image at all", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40])
+def test_unreadable_file_shows_error_and_keeps_the_image(qtbot, window, tmp_path, content):
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(content)
+    before = window.views.original.image().copy()
+    with qtbot.waitSignal(window.error_shown, timeout=10_000) as blocker:
+        window.open_path(str(bad))
+    title, message = blocker.args
+    assert title == "Cannot open the image"
+    assert "broken.png" in message
+    assert window.last_error_box.isVisible() and "broken.png" in window.last_error_box.text()
+    assert window.windowTitle() == "chelsea – GradFlip"
+    np.testing.assert_array_equal(window.views.original.image(), before)
+    assert window.explain_action.isEnabled()  # still usable
+    window.last_error_box.close()
+
+
+def test_run_failure_is_reported_and_the_app_stays_usable(qtbot, window):
+    window.controls.set_settings(RunSettings(target_mode=TARGET_CLASS, target_class="no such class zzz"))
+    with qtbot.waitSignal(window.run_failed, timeout=RUN_TIMEOUT_MS) as blocker:
+        window.explain()
+    assert "no such class zzz" in blocker.args[0]
+    assert window.last_error_box.isVisible()
+    assert not window.running and window.explain_action.isEnabled()
+
+
+def core_defaults() -> RunSettings:
+    from gradflip_desktop.core.options import ExplainOptions
+
+    o = ExplainOptions()
+    return RunSettings(style=o.style, mode=o.mode, epsilon=o.epsilon, max_steps=o.max_steps, smoothing=o.smoothing,
+                       coarse=o.coarse)
+
+
+def test_panel_shows_the_core_defaults(window):
+    """Every explanation default comes from ExplainOptions(): one place for each fact."""
+    c = window.controls
+    expected = core_defaults()
+    shown = c.settings()
+    assert (shown.style, shown.mode, shown.epsilon, shown.max_steps, shown.smoothing, shown.coarse) == (
+        expected.style, expected.mode, expected.epsilon, expected.max_steps, expected.smoothing, expected.coarse)
+    assert c.epsilon.value() == pytest.approx(expected.epsilon)
+    assert c.coarse.value() == expected.coarse and c.coarse.text() == "off"
+    # the tooltips explain the trade-off of the readable styles
+    for box in (c.smoothing, c.coarse):
+        tip = box.toolTip()
+        assert "L2" in tip and "smooth" in tip.lower()
+    assert "blurred copy" in c.style.toolTip() and "L2" in c.style.toolTip()
+    assert "block" in c.coarse.toolTip()
+
+
+def test_settings_persist_and_reset(qtbot, window, settings):
+    c = window.controls
+    assert c.group.count() >= 2 and c.group.findData("cat") >= 0  # groups from the model
+    assert c.target_class.count() == 1000
+    chosen = RunSettings(target_mode=TARGET_GROUP, group="dog", style="blur", mode="fixed", epsilon=0.002,
+                         max_steps=77, smoothing=2.5, coarse=8)
+    c.set_settings(chosen)
+    assert c.settings() == chosen
+    assert not c.group.isHidden() and c.target_class.isHidden()
+    window.close()
+    assert RunSettings.load(settings) == chosen
+    # an old value in the settings file is kept as it is (0.001 was the panel's old ε)
+    settings.setValue("run/epsilon", 0.001)
+    w2 = MainWindow(settings=settings)
+    qtbot.addWidget(w2)
+    with qtbot.waitSignal(w2.model_ready, timeout=RUN_TIMEOUT_MS):
+        w2.start()
+    s2 = w2.controls.settings()
+    assert s2.max_steps == 77 and s2.mode == "fixed" and s2.coarse == 8 and s2.epsilon == pytest.approx(0.001)
+    # Reset gives the core's defaults, not a copy kept in the GUI
+    w2.controls.reset_button.click()
+    assert w2.controls.settings() == core_defaults()
+    w2.close()
+
+
+def test_run_settings_without_values_use_the_core_defaults():
+    from gradflip_desktop.core.options import ExplainOptions
+
+    assert RunSettings().to_options() == ExplainOptions()
+    opts = RunSettings(coarse=8, smoothing=3.0).to_options()
+    assert opts.coarse == 8 and opts.smoothing == 3.0 and opts.epsilon == ExplainOptions().epsilon
+
+
+def test_about_lists_versions(window):
+    import torch
+    from PySide6.QtCore import qVersion
+
+    from gradflip_desktop import __version__
+
+    text = window.about_text()
+    assert __version__ in text and torch.__version__ in text and qVersion() in text
+    assert "EfficientNet-Lite0" in text
+
+
+def test_key_pixel_explorer(qtbot, window):
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS) as blocker:
+        window.explain()
+    result = blocker.args[0]
+    kp = result.key_pixels
+    assert kp is not None and kp.flips
+    with qtbot.waitSignal(window.difference_shown, timeout=30_000, check_params_cb=lambda d: d.mode == KEY_PIXELS):
+        window.views.set_mode(KEY_PIXELS)
+    assert window.views.key_row.isVisible()
+    assert window.views.key_count == kp.count
+    assert window.views.key_label.text() == f"{kp.count:,} px"
+    caption = window.views.difference.caption.text()
+    n = SAMPLE_SHAPE[0] * SAMPLE_SHAPE[1]
+    pct = 100 * kp.count / n
+    share = f"{pct:.1f} %" if pct >= 0.1 else f"{pct:.2g} %"
+    # reads like "412 pixels, 0.3 % of the image, flip it to tiger cat"
+    assert f"key pixels: {kp.count:,} pixels, {share} of the image, flip it to <b>{kp.prediction.label}</b>" in caption
+    # no pixel changed: the model sees the original class again
+    with qtbot.waitSignal(window.key_answer_shown, timeout=30_000) as b0:
+        window.views.set_key_count(0)
+    assert b0.args[0].count == 0 and b0.args[0].top[0].index == result.original.index
+    assert "0 pixels, 0.0 % of the image, do not flip it" in window.views.difference.caption.text()
+    # the smallest flipping set found by the core flips again, to the same class
+    with qtbot.waitSignal(window.key_answer_shown, timeout=30_000) as b1:
+        window.views.set_key_count(kp.count)
+    assert b1.args[0].top[0].index == kp.prediction.index
+    assert "flip it to" in window.views.difference.caption.text()
+    # the outline follows k: fewer key pixels, fewer highlighted pixels
+    with qtbot.waitSignal(window.difference_shown, timeout=30_000) as d_small:
+        window.views.set_key_count(max(1, kp.count // 20))
+    with qtbot.waitSignal(window.difference_shown, timeout=30_000) as d_big:
+        window.views.set_key_count(kp.count)
+    assert not np.array_equal(d_small.args[0].rgb, d_big.args[0].rgb)
+    # the slider uses the core's KeyPixels.mask_for / key_pixel_image, not a copy of the mask
+    calls = []
+    original = type(kp).mask_for
+
+    def spy(self, k):
+        calls.append(k)
+        return original(self, k)
+
+    import gradflip_desktop.core.results as explain_mod
+
+    monkey = pytest.MonkeyPatch()
+    monkey.setattr(explain_mod.KeyPixels, "mask_for", spy)
+    try:
+        with qtbot.waitSignal(window.key_answer_shown, timeout=30_000) as b2:
+            window.views.set_key_count(kp.count // 2)
+        assert kp.count // 2 in calls
+    finally:
+        monkey.undo()
+    expected = window.models.classifier.classify(result.key_pixel_image(kp.count // 2), 3)
+    assert [p.index for p in b2.args[0].top] == [p.index for p in expected]
+
+
+def test_window_starts_without_importing_torch():
+    """The window is built and shown before torch is imported (it loads in the engine thread)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys; os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
+        "from PySide6.QtCore import QStandardPaths; QStandardPaths.setTestModeEnabled(True)\n"
+        "from PySide6.QtWidgets import QApplication; app = QApplication([])\n"
+        "from gradflip_desktop.ui.main_window import MainWindow\n"
+        "w = MainWindow(); w.show(); app.processEvents()\n"
+        "print('torch' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_entry_point_delegates_to_the_cli(monkeypatch, capsys):
+    import sys
+    import types
+
+    from gradflip_desktop import app
+
+    calls = []
+    fake = types.ModuleType("gradflip_desktop.cli")
+    fake.main = lambda argv: calls.append(list(argv)) or 3
+    monkeypatch.setitem(sys.modules, "gradflip_desktop.cli", fake)
+    import gradflip_desktop
+
+    monkeypatch.setattr(gradflip_desktop, "cli", fake, raising=False)  # when the real cli was imported before
+    monkeypatch.setattr(app, "run_gui", lambda path=None: calls.append(("gui", path)) or 0)
+    assert app.main(["classify", "x.png"]) == 3
+    assert app.main(["explain", "x.png", "--out", "o"]) == 3
+    assert app.main(["--version"]) == 3
+    assert app.main(["photo.jpg"]) == 0
+    assert app.main([]) == 0
+    assert calls == [["classify", "x.png"], ["explain", "x.png", "--out", "o"], ["--version"], ("gui", "photo.jpg"), ("gui", None)]
+    assert app.main(["--help"]) == 0
+    assert "usage: gradflip [IMAGE]" in capsys.readouterr().out
+    assert app.main(["--bogus"]) == 2
+
+
+def test_signals_cannot_exhaust_the_refcount_of_true():
+    """PySide6 6.12.0's emit() drops a reference to True per call; the ui package guards against it."""
+    import sys
+
+    from PySide6.QtCore import QObject, Signal
+
+    import gradflip_desktop.ui as ui
+
+    class Probe(QObject):
+        ping = Signal()
+
+    probe = Probe()
+    before = sys.getrefcount(True)
+    for _ in range(20_000):  # more than True's own reference count would survive without the guard
+        probe.ping.emit()
+    leaks = sys.getrefcount(True) < before
+    if leaks and sys.version_info < (3, 12):
+        assert ui.BOOL_REFCOUNT_GUARD
+        assert sys.getrefcount(True) > 1 << 39
+
+
+def test_fast_8bit_downsampling_is_pyqtgraphs_mean_rounded():
+    """The fast 8-bit downsampling of the image panels is pyqtgraph's mean, rounded (the live Difference
+    map drawn at the panel's size: tests/core/viz/test_difference.py)."""
+    import pyqtgraph.functions as pgfn
+
+    from gradflip_desktop.core.viz.display import box_downsample
+
+    rng = np.random.default_rng(1)
+    u8 = rng.integers(0, 256, (61, 95, 3), dtype=np.uint8)
+    ref = pgfn.downsample(pgfn.downsample(u8, 3, axis=1), 2, axis=0)
+    got = box_downsample(u8, 3, 2)
+    assert got.dtype == np.uint8 and got.shape == ref.shape
+    assert np.abs(got.astype(np.float64) - ref).max() <= 0.5
+
+
+def test_no_display_is_a_clear_message_not_a_qt_abort(monkeypatch, capsys):
+    import sys as _sys
+
+    from gradflip_desktop import app
+
+    monkeypatch.setattr(_sys, "platform", "linux")
+    for var in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(var, raising=False)
+    assert app.run_gui(None) == 2
+    err = capsys.readouterr().err
+    assert "no display" in err and "gradflip explain" in err
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    assert app._display_problem() is None

@@ -1,0 +1,296 @@
+"""Model picker, the Load model dialog (your own classifier), device changes and the comparison panel."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PySide6.QtWidgets import QDialogButtonBox, QFileDialog
+from torch import nn
+
+from gradflip_desktop.ui.main_window import MainWindow
+from gradflip_desktop.ui.widgets.model_dialog import MODEL_FILTER, TORCHSCRIPT_WARNING, LoadModelDialog, parse_groups
+from gradflip_desktop.ui.settings import RunSettings
+
+from helpers import RUN_TIMEOUT_MS
+
+pytestmark = pytest.mark.gui
+
+DEFAULT_NAME = "EfficientNet-Lite0 (ImageNet)"
+FRUIT = ["apple", "banana", "cherry"]
+
+
+class TinyCNN(nn.Module):
+    """3 -> 6 conv, ReLU, global average pool, 3 logits; seeded weights."""
+
+    def __init__(self, seed: int = 0):
+        super().__init__()
+        g = torch.Generator().manual_seed(seed)
+        self.conv = nn.Conv2d(3, 6, 3, padding=1)
+        self.fc = nn.Linear(6, 3)
+        with torch.no_grad():
+            for p in self.parameters():
+                p.copy_(torch.randn(p.shape, generator=g) * 0.7)
+
+    def forward(self, x):
+        return self.fc(torch.relu(self.conv(x)).mean((2, 3)))
+
+
+@pytest.fixture
+def torchscript_model(tmp_path):
+    path = tmp_path / "fruit.pt"
+    torch.jit.save(torch.jit.script(TinyCNN().eval()), str(path))
+    labels = tmp_path / "fruit.txt"
+    labels.write_text("\n".join(FRUIT) + "\n", encoding="utf-8")
+    return path, labels
+
+
+@pytest.fixture(scope="module")
+def resnet_state_dict(tmp_path_factory):
+    import torchvision
+
+    torch.manual_seed(0)
+    net = torchvision.models.resnet18(num_classes=3)
+    path = tmp_path_factory.mktemp("models") / "my_resnet.pth"
+    torch.save(net.state_dict(), path)
+    return path
+
+
+def open_dialog(qtbot, window, path) -> LoadModelDialog:
+    with qtbot.waitSignal(window.model_dialog_shown, timeout=30_000) as blocker:
+        window.open_model_file(str(path))
+    dlg = blocker.args[0]
+    assert dlg.isVisible()
+    return dlg
+
+
+def fill_fruit(dlg: LoadModelDialog, labels) -> None:
+    dlg.labels_edit.setText(str(labels))
+    dlg.height_box.setValue(32)
+    dlg.width_box.setValue(32)
+    dlg.mean_edit.setText("0.5, 0.5, 0.5")
+    dlg.std_edit.setText("0.25")
+    dlg.groups_edit.setText("sweet: 1-2")
+    dlg.name_edit.setText("Fruit net")
+
+
+def test_picker_lists_the_default_model(window):
+    c = window.controls
+    assert c.model_box.count() >= 1
+    assert c.model_box.currentText() == DEFAULT_NAME
+    assert c.model_box.currentData() == window.model_info.key == "efficientnet-lite0"
+    assert window.load_model_action.shortcut().toString() == "Ctrl+M"
+    assert "*.pth" in MODEL_FILTER and "*.PT" in MODEL_FILTER and "*.onnx" in MODEL_FILTER and "*.ONNX" in MODEL_FILTER
+    assert parse_groups("odd: 1,3; small: 0-2") == {"odd": [1, 3], "small": [0, 1, 2]}
+    with pytest.raises(ValueError, match="name: indices"):
+        parse_groups("1,3")
+
+
+def test_load_torchscript_model_through_the_dialog(qtbot, window, torchscript_model, monkeypatch):
+    path, labels = torchscript_model
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(path), MODEL_FILTER)))
+    with qtbot.waitSignal(window.model_dialog_shown, timeout=30_000) as blocker:
+        window.load_model_action.trigger()  # File ▸ Load Model… → file dialog → inspection → settings dialog
+    dlg = blocker.args[0]
+    assert dlg.format == "torchscript"
+    ok = dlg.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    # TorchScript runs code from the file: a clear warning, and Load only after the user agrees
+    assert not dlg.trust_label.isHidden() and "runs code stored in the file" in dlg.trust_label.text()
+    assert dlg.trust_label.text() == TORCHSCRIPT_WARNING
+    assert not ok.isEnabled()
+    assert dlg.arch_box.isHidden()  # no architecture for TorchScript
+    fill_fruit(dlg, labels)
+    dlg.mean_edit.setText("half")  # a wrong field keeps the dialog open with a message
+    dlg.trust_box.setChecked(True)
+    assert ok.isEnabled()
+    dlg.accept()
+    assert dlg.result_spec is None and "mean" in dlg.error_label.text() and not dlg.error_label.isHidden()
+    dlg.mean_edit.setText("0.5, 0.5, 0.5")
+    with qtbot.waitSignal(window.model_ready, timeout=RUN_TIMEOUT_MS) as ready:
+        with qtbot.waitSignal(window.classified, timeout=RUN_TIMEOUT_MS) as classified:
+            dlg.accept()  # the dialog's OK
+    info = ready.args[0]
+    assert info.name == "Fruit net" and info.labels == FRUIT
+    assert "Fruit net" in window.controls.model_label.text()
+    assert window.controls.model_box.currentData() == str(path)
+    assert any("runs code stored in the file" in w for w in info.warnings)
+    # the top-k table shows the new model's labels (3 classes); target and groups follow the model
+    shown = window.controls.top5.labels()
+    assert sorted(shown) == FRUIT and [p.label for p in classified.args[0]] == shown
+    assert window.controls.target_class.count() == 3
+    assert [window.controls.group.itemData(i) for i in range(window.controls.group.count())] == ["sweet"]
+    # the sidecar was written: the next load needs no questions
+    side = path.with_name("fruit.gradflip.json")
+    data = json.loads(side.read_text(encoding="utf-8"))
+    assert data["format"] == "torchscript" and data["name"] == "Fruit net"
+    assert data["preprocessing"]["input_size"] == [32, 32] and data["preprocessing"]["std"] == [0.25]
+    assert data["labels_file"] == "fruit.txt" and data["groups"] == {"sweet": [1, 2]}
+    # an explanation runs to the end on the new model
+    window.controls.set_settings(RunSettings())
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS) as done:
+        window.explain()
+    result = done.args[0]
+    assert result.model_name == "Fruit net" and result.labels == FRUIT
+    assert result.flipped and result.final.label in FRUIT and result.final.label != result.original.label
+    assert result.final.label in window.views.adjusted.caption.text()
+    # the comparison panel: Grad-CAM cannot hook a TorchScript model and says so; saliency works
+    with qtbot.waitSignal(window.comparison_shown, timeout=RUN_TIMEOUT_MS) as cmp:
+        window.compare_action.trigger()
+    panels = {p.title: p for p in cmp.args[0].panels}
+    assert panels["Grad-CAM"].rgb is None and "TorchScript" in panels["Grad-CAM"].caption
+    assert "not available" in window.compare.panel("Grad-CAM").caption.text()
+    assert panels["Gradient saliency"].rgb.shape == result.original_pixels.shape
+    # the picker lists the file: choosing the default model again reloads it
+    assert window.controls.model_box.findData(str(path)) >= 0
+    with qtbot.waitSignal(window.classified, timeout=RUN_TIMEOUT_MS):
+        window.controls.model_chosen.emit("efficientnet-lite0")
+    assert window.model_info.name == DEFAULT_NAME and len(window.controls.top5.labels()) == 5
+    assert window.result is None and window.views.adjusted.image() is None  # the old result is gone
+
+
+def test_sidecar_is_used_and_a_write_failure_is_not_fatal(qtbot, window, torchscript_model, monkeypatch):
+    path, labels = torchscript_model
+    from gradflip_desktop.core.errors import ModelError
+    from gradflip_desktop.core.models import Preprocessing
+    from gradflip_desktop.core.models import files as model_files
+
+    def refuse(spec, path=None):
+        raise ModelError("cannot write the model settings: read-only folder")
+
+    monkeypatch.setattr(model_files, "write_sidecar", refuse)
+    dlg = open_dialog(qtbot, window, path)
+    fill_fruit(dlg, labels)
+    dlg.trust_box.setChecked(True)
+    with qtbot.waitSignal(window.model_ready, timeout=RUN_TIMEOUT_MS) as ready:
+        dlg.accept()
+    assert ready.args[0].labels == FRUIT
+    assert "not saved" in window.models.sidecar_note and "read-only" in window.models.sidecar_note
+    assert not path.with_name("fruit.gradflip.json").exists()
+    monkeypatch.undo()
+    # with a sidecar, the dialog is pre-filled from it
+    model_files.write_sidecar(model_files.ModelSpec(str(path), "torchscript", labels_path=str(labels), name="Fruit",
+                                                    groups={"sweet": [1, 2]},
+                                                    preprocessing=Preprocessing(input_size=(32, 32))))
+    dlg2 = open_dialog(qtbot, window, path)
+    assert dlg2.name_edit.text() == "Fruit" and dlg2.height_box.value() == 32
+    assert dlg2.labels_edit.text() == str(labels) and dlg2.groups_edit.text() == "sweet: 1-2"
+    dlg2.reject()
+
+
+def test_state_dict_with_architecture_and_a_broken_model(qtbot, window, resnet_state_dict, tmp_path):
+    # a state dict whose architecture is unknown: the dialog asks for it (torchvision's list)
+    dlg = open_dialog(qtbot, window, resnet_state_dict)
+    assert dlg.format == "state_dict" and not dlg.arch_box.isHidden()
+    assert dlg.info.needs_arch and dlg.arch_box.findData("resnet18") >= 0
+    assert dlg.trust_label.isHidden()
+    # the wrong architecture: an error, and the previous model stays
+    dlg.arch_box.setCurrentIndex(dlg.arch_box.findData("resnet34"))
+    failures = []
+    window.model_failed.connect(failures.append)
+    with qtbot.waitSignals([window.model_failed, window.classified], timeout=RUN_TIMEOUT_MS):
+        dlg.accept()  # the image is classified again, by the model that stayed
+    assert len(failures) == 1 and "resnet34" in failures[0] and "fit resnet18" in failures[0]
+    assert window.last_error_box.isVisible() and "Still using" in window.last_error_box.text()
+    window.last_error_box.close()
+    assert window.model_info.name == DEFAULT_NAME
+    assert DEFAULT_NAME in window.controls.model_label.text()
+    assert window.controls.model_box.currentData() == "efficientnet-lite0"
+    assert window.explain_action.isEnabled()
+    # the right one loads, with generic labels (no labels file) and the input size chosen
+    dlg = open_dialog(qtbot, window, resnet_state_dict)
+    assert dlg.arch_box.currentText() == "resnet34"  # pre-filled from the sidecar written before
+    dlg.arch_box.setCurrentIndex(dlg.arch_box.findData("resnet18"))
+    dlg.height_box.setValue(64)
+    dlg.width_box.setValue(64)
+    with qtbot.waitSignals([window.model_ready, window.classified], timeout=RUN_TIMEOUT_MS):
+        dlg.accept()
+    assert window.model_error is None, window.model_error
+    assert window.model_info.name.startswith("resnet18") and window.model_info.labels == ["class 0", "class 1", "class 2"]
+    assert sorted(window.controls.top5.labels()) == ["class 0", "class 1", "class 2"]
+    name = window.model_info.name
+    # a file that is no model at all: an error, the model stays
+    broken = tmp_path / "broken.pth"
+    broken.write_bytes(b"definitely not a model")
+    with qtbot.waitSignal(window.error_shown, timeout=30_000) as err:
+        window.open_model_file(str(broken))
+    assert "broken.pth" in err.args[1]
+    assert window.model_info.name == name
+
+
+def test_model_change_while_running_cancels_cleanly(qtbot, qtlog, settings, torchscript_model):
+    path, labels = torchscript_model
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.show()
+    with qtbot.waitSignal(w.classified, timeout=RUN_TIMEOUT_MS):
+        w.start()
+    w.controls.set_settings(RunSettings(mode="fixed", epsilon=0.00001, max_steps=5000))
+    w.explain()
+    first = w.runs.task
+    with qtbot.waitSignal(w.run_progress, timeout=RUN_TIMEOUT_MS):
+        pass
+    assert w.running
+    late = []
+    w.run_cancelled.connect(late.append)
+    w.run_finished.connect(late.append)
+    from gradflip_desktop.core.models import Preprocessing
+    from gradflip_desktop.core.models.files import ModelSpec
+
+    spec = ModelSpec(str(path), "torchscript", labels_path=str(labels), preprocessing=Preprocessing(input_size=(32, 32)))
+    with qtbot.waitSignal(w.classified, timeout=RUN_TIMEOUT_MS):
+        w.load_model_spec(spec)
+        assert not w.running and first.cancelled
+        assert not w.explain_action.isEnabled()  # while the model loads
+    assert sorted(w.controls.top5.labels()) == FRUIT
+    assert late == []  # the cancelled run's last signals are ignored
+    assert w.result is None and w.plot.point_count() == 0
+    assert w.explain_action.isEnabled()
+    w.close()
+    assert w.engine.thread.isFinished() and w.background.thread.isFinished()
+    messages = [r.message for r in qtlog.records]
+    assert not any("QThread" in m and "Destroyed" in m for m in messages), messages
+
+
+def test_device_change_to_a_missing_device_keeps_the_model(qtbot, window):
+    c = window.controls
+    c.device.addItem("mps", "mps")  # never available on this machine (Linux)
+    c.device.setCurrentIndex(c.device.findData("mps"))
+    with qtbot.waitSignal(window.model_failed, timeout=RUN_TIMEOUT_MS) as failed:
+        c.device_changed.emit("mps")
+    assert "mps" in failed.args[0].lower()
+    assert window.model_info.name == DEFAULT_NAME and window.model_info.device == "cpu"
+    assert c.device.currentData() == "cpu"
+    window.last_error_box.close()
+
+
+def test_compare_methods_panel(qtbot, window):
+    assert not window.compare_action.isChecked() and window.compare.isHidden()  # off by default
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS) as done:
+        window.explain()
+    result = done.args[0]
+    with qtbot.waitSignal(window.comparison_shown, timeout=RUN_TIMEOUT_MS) as cmp:
+        window.compare_action.trigger()
+    assert window.compare.isVisible()
+    comparison = cmp.args[0]
+    assert comparison.target == result.original.index
+    assert [p.title for p in comparison.panels] == ["GradFlip", "Grad-CAM", "Gradient saliency"]
+    for p in comparison.panels:
+        assert p.rgb is not None and p.rgb.shape == result.original_pixels.shape and p.rgb.dtype == np.uint8
+        assert window.compare.panel(p.title).image().shape == p.rgb.shape
+    panels = {p.title: p for p in comparison.panels}
+    assert "net._bn1" in panels["Grad-CAM"].caption and "Egyptian cat" in panels["Grad-CAM"].caption
+    assert "Egyptian cat" in window.compare.heading.text()
+    # the maps are the core's, for the explained class
+    from gradflip_desktop.core.attributions import gradcam_map, saliency_map
+
+    clf = window.models.classifier
+    np.testing.assert_allclose(panels["Grad-CAM"].values, gradcam_map(clf, result.original_pixels, result.original.index), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(panels["Gradient saliency"].values, saliency_map(clf, result.original_pixels, result.original.index), rtol=1e-4, atol=1e-9)
+    # different methods, different maps
+    assert not np.array_equal(panels["Grad-CAM"].rgb, panels["Gradient saliency"].rgb)
+    # remembered; hiding it again is instant
+    assert str(window.settings.value("view/compare")).lower() == "true"
+    window.compare_action.trigger()
+    assert window.compare.isHidden()
