@@ -44,6 +44,7 @@ from benchmarks.photos import benchmark_photos, to_input  # noqa: E402
 SIZE = 224
 POINTS = 33
 FILLS = ("blur", "mean", "black")
+ROAD_PERCENTILES = (10, 20, 30, 40, 50, 60, 70, 80, 90)  # pytorch-grad-cam's default
 Map = Callable[[object, np.ndarray, int], np.ndarray]
 
 
@@ -167,7 +168,8 @@ def deletion_insertion(clf, x: np.ndarray, base: np.ndarray, imp: np.ndarray, ta
     return float(np.trapezoid(dels, fr)), float(np.trapezoid(ins, fr))
 
 
-def road(clf, x: np.ndarray, imps: list[np.ndarray], target: int) -> list[tuple[float, float, float]]:
+def road(clf, x: np.ndarray, imps: list[np.ndarray], target: int,
+         percentiles: tuple[int, ...] = ROAD_PERCENTILES) -> list[tuple[float, float, float]]:
     """(MoRF, LeRF, combined) per map, pytorch-grad-cam as shipped; maps passed as ranks so ties cannot
     shift the percentile thresholds."""
     from pytorch_grad_cam.metrics.road import (ROADCombined, ROADLeastRelevantFirstAverage,
@@ -179,14 +181,15 @@ def road(clf, x: np.ndarray, imps: list[np.ndarray], target: int) -> list[tuple[
     inp = torch.from_numpy(x).permute(2, 0, 1)[None].repeat(len(imps), 1, 1, 1).contiguous()
     targets = [ClassifierOutputSoftmaxTarget(target)] * len(imps)
     torch.manual_seed(0)
-    morf = ROADMostRelevantFirstAverage()(inp, cams, targets, clf.module)
+    morf = ROADMostRelevantFirstAverage(list(percentiles))(inp, cams, targets, clf.module)
     torch.manual_seed(0)
-    lerf = ROADLeastRelevantFirstAverage()(inp, cams, targets, clf.module)
+    lerf = ROADLeastRelevantFirstAverage(list(percentiles))(inp, cams, targets, clf.module)
     assert ROADCombined  # the combined score is (LeRF - MoRF) / 2, computed from the two runs above
     return [(float(a), float(b), float((b - a) / 2)) for a, b in zip(morf, lerf)]
 
 
-def evaluate(clf, x, target, imps: dict[str, np.ndarray], with_road: bool = True) -> dict[str, dict[str, float]]:
+def evaluate(clf, x, target, imps: dict[str, np.ndarray], with_road: bool = True,
+             percentiles: tuple[int, ...] = ROAD_PERCENTILES) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {k: {} for k in imps}
     for kind in FILLS:
         base = fill_in(x, kind)
@@ -195,7 +198,7 @@ def evaluate(clf, x, target, imps: dict[str, np.ndarray], with_road: bool = True
             out[k][f"{kind} del"] = d
             out[k][f"{kind} ins"] = i
     if with_road:
-        for k, (m, l, c) in zip(imps, road(clf, x, list(imps.values()), target)):
+        for k, (m, l, c) in zip(imps, road(clf, x, list(imps.values()), target, percentiles)):
             out[k].update({"ROAD MoRF": m, "ROAD LeRF": l, "ROAD comb": c})
     return out
 
@@ -222,7 +225,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--methods", default=None, help="comma-separated subset of: " + ",".join(methods(1000)))
     ap.add_argument("--rise-masks", type=int, default=1000, help="RISE masks per photo (default 1000)")
     ap.add_argument("--no-road", action="store_true", help="skip ROAD (slow: sparse imputation)")
+    ap.add_argument("--road-percentiles", default=",".join(map(str, ROAD_PERCENTILES)),
+                    help="ROAD removal percentiles (default: pytorch-grad-cam's 10,20,...,90)")
     args = ap.parse_args(argv)
+    percentiles = tuple(int(p) for p in args.road_percentiles.split(","))
     torch.manual_seed(0)
     from gradflip_desktop.core.models import load_default_model
 
@@ -244,7 +250,7 @@ def main(argv: list[str] | None = None) -> None:
             t = time.perf_counter()
             imps[k] = np.asarray(all_methods[k][1](clf, x, target), np.float32)
             times[k].append(time.perf_counter() - t)
-        res = evaluate(clf, x, target, imps, with_road=not args.no_road)
+        res = evaluate(clf, x, target, imps, with_road=not args.no_road, percentiles=percentiles)
         print(f"{name:22} top: {clf.label(target)!r}", flush=True)
         for k in keys:
             rows[k].append(res[k])

@@ -251,7 +251,7 @@ class _Progress:
 
 
 def _explain(args) -> int:
-    from .core import explain as ex
+    from .core.explain import run as run_explanation
     from .core.errors import ExportError, ImageError, ModelError
     from .core.images import load_image
     from .core.options import ExplainOptions
@@ -311,7 +311,7 @@ def _explain(args) -> int:
             print(f"gradflip: note: {Path(path).name}: {w}", file=sys.stderr)
         progress = _Progress(Path(path).name, opts.max_steps, args.quiet, clf.label)
         try:
-            result = ex.run(clf, img, opts, on_step=progress)
+            result = run_explanation(clf, img, opts, on_step=progress)
         except ModelError as exc:  # the model failed before any prediction existed
             text = model_error_text(exc)
             _err(f"{Path(path).name}: {text}" if len(args.images) > 1 else text)

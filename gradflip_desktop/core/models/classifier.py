@@ -89,6 +89,8 @@ class PixelSpaceModel(nn.Module):
     """Wraps a network so that it takes ``N x 3 x H x W`` pixels in [0, 1] at any size.
 
     Resize, channel conversion and normalisation are part of the differentiable graph.
+    The network's output is unwrapped (first item of a tuple/list, ``"logits"`` of a dict or a Hugging
+    Face output object) and must then have shape ``[N, C]``; anything else is a :class:`ModelError`.
     A network with a single output logit (binary classifier) is presented as two classes,
     logits ``[0, z]``, so that softmax gives ``[1 - sigmoid(z), sigmoid(z)]``.
     """
@@ -122,11 +124,16 @@ class PixelSpaceModel(nn.Module):
         out = self.net(x)
         if isinstance(out, (tuple, list)):
             out = out[0]
-        if isinstance(out, dict):
+        if isinstance(out, dict):  # also Hugging Face ModelOutput (an OrderedDict): its "logits"
             out = out.get("logits", next(iter(out.values())))
+        elif not isinstance(out, torch.Tensor) and isinstance(getattr(out, "logits", None), torch.Tensor):
+            out = out.logits
         if not isinstance(out, torch.Tensor):
             raise ModelError(f"the model returned {type(out).__name__}, not a tensor of logits")
-        out = out.reshape(out.shape[0], -1)
+        if out.ndim != 2:  # e.g. a segmentation map (1, 10, 7, 7): never flattened into "490 classes"
+            raise ModelError(
+                f"the model returned shape {tuple(out.shape)}; GradFlip needs class scores of shape [N, C]"
+            )
         if self.single_logit:
             out = torch.cat([torch.zeros_like(out), out], dim=1)
         return out

@@ -117,7 +117,36 @@ def render_difference(req: DiffRequest) -> DiffImage:
     return DiffImage(req.mode, display_uint8(out), bar, None, note, extent)
 
 
+OUTLINE_RGB = (255, 80, 40)  # the key-pixel outline on the photo (orange-red, visible on light and dark)
+
+
+def _dilate(mask: np.ndarray, r: int) -> np.ndarray:
+    """Square (2r+1)² binary dilation with numpy shifts (separable; r is small)."""
+    out = mask.copy()
+    for _ in range(max(0, int(r))):
+        grown = out.copy()
+        grown[1:] |= out[:-1]
+        grown[:-1] |= out[1:]
+        grown[:, 1:] |= grown[:, :-1].copy()
+        grown[:, :-1] |= grown[:, 1:].copy()
+        out = grown
+    return out
+
+
+def key_outline(mask: np.ndarray, width: int | None = None) -> np.ndarray:
+    """H x W x 4 uint8: an outline around the key pixels (``mask``), transparent elsewhere, drawn over
+    the photo. ``width`` (px) defaults to 1 per 400 px of the long side, so it stays visible when a
+    large image is shown small; the key pixels themselves get a light tint."""
+    mask = np.asarray(mask, dtype=bool)
+    w = max(1, round(max(mask.shape) / 400)) if width is None else max(1, int(width))
+    ring = _dilate(mask, w) & ~mask
+    out = np.zeros(mask.shape + (4,), np.uint8)
+    out[ring] = (*OUTLINE_RGB, 255)
+    out[mask] = (*OUTLINE_RGB, 70)
+    return out
+
+
 __all__ = [
-    "MAGNITUDE", "SIGNED", "KEY_PIXELS", "AMPLIFIED", "DIFF_MODES",
+    "OUTLINE_RGB", "key_outline", "MAGNITUDE", "SIGNED", "KEY_PIXELS", "AMPLIFIED", "DIFF_MODES",
     "DiffRequest", "ColorBar", "DiffImage", "render_difference",
 ]

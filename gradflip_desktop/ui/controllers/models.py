@@ -147,6 +147,20 @@ def inspect_model_task(task, path: str) -> ModelFileFacts:
     return ModelFileFacts(info, torchvision_architectures() if info.format == "state_dict" else [])
 
 
+def gui_remedy(exc: BaseException) -> str:
+    """What to do about a model setting, in the window's terms (the core's message states the problem)."""
+    from gradflip_desktop.core.errors import ModelSettingError
+
+    if not isinstance(exc, ModelSettingError):
+        return ""
+    first = f" ({exc.suggestions[0]} fits)" if exc.suggestions else ""
+    return {
+        "architecture": f"\n\nChoose the architecture in File ▸ Load Model…{first}.",
+        "preprocessing": "\n\nSet the input size and channels in File ▸ Load Model….",
+        "device": "\n\nChoose the CPU as the device.",
+    }.get(exc.setting, "")
+
+
 def _load(source: "str | ModelSpec | None", dev) -> "Classifier":
     from gradflip_desktop.core.models import DEFAULT_MODEL, load_classifier
     from gradflip_desktop.core.models.files import ModelSpec, load_model_spec
@@ -264,7 +278,7 @@ class ModelsController(QObject):
 
     def _on_load_failed(self, exc: BaseException) -> None:
         w = self.w
-        message = error_message(exc, "the model could not be loaded")
+        message = error_message(exc, "the model could not be loaded") + gui_remedy(exc)
         self.loading = False
         self.error = message
         info = self.info

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -18,10 +18,10 @@ from PySide6.QtWidgets import (
 )
 
 from gradflip_desktop.core.viz.difference import AMPLIFIED, DIFF_MODES, KEY_PIXELS, MAGNITUDE, ColorBar, DiffImage
-from gradflip_desktop.core.viz.display import box_downsample
+
+from .image_panel import ImagePanel
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
-
 
 _COLORMAPS: dict[int, pg.ColorMap] = {}
 
@@ -35,152 +35,13 @@ def colormap_from_lut(lut: np.ndarray) -> pg.ColorMap:
     return _COLORMAPS[key]
 
 
-class FastImageItem(pg.ImageItem):
-    """An ImageItem whose automatic downsampling of 8-bit RGB images is cheap.
-
-    pyqtgraph downsamples a zoomed-out image in ``render()``, on the GUI thread, at the first paint
-    after every ``setImage``: a float mean of the whole image, about 15–30 ms for a 1024 px image, and
-    the Adjusted and Difference panels each pay it in the same frame. Here an 8-bit image is reduced
-    with an integer box filter (the same mean, rounded; ~2 ms), reduced copies are kept per factor
-    until the image changes, and a copy made ahead of time (``reduced``, e.g. by a worker thread) is
-    used as it is. The full-resolution image stays the item's image: zooming in shows real pixels.
-    """
-
-    def __init__(self, *args, **kwargs):
-        self._reduced: tuple[object, dict[tuple[int, int], np.ndarray]] = (None, {})
-        super().__init__(*args, **kwargs)
-
-    def set_reduced(self, reduced: dict[tuple[int, int], np.ndarray] | None) -> None:
-        """Reduced copies of the current image by (x, y) factor, made elsewhere (call after setImage)."""
-        self._reduced = (self.image, dict(reduced or {}))
-
-    def render(self):  # noqa: D401 - pyqtgraph API
-        image = self.image
-        if (
-            not self.autoDownsample
-            or image is None
-            or not isinstance(image, np.ndarray)
-            or image.dtype != np.uint8
-            or image.ndim != 3
-            or image.shape[2] not in (3, 4)
-            or self.axisOrder != "row-major"
-        ):
-            return super().render()
-        xds, yds = self._computeDownsampleFactors()
-        if xds is None:
-            return super().render()
-        owner, cache = self._reduced
-        if owner is not image:
-            cache = {}
-            self._reduced = (image, cache)
-        small = image
-        if (xds, yds) != (1, 1):
-            small = cache.get((xds, yds))
-            if small is None:
-                small = cache[(xds, yds)] = box_downsample(image, xds, yds)
-        if small.size == 0:  # a view too small for one block (pyqtgraph: nothing to draw)
-            self._unrenderable = True
-            return None
-        small = np.ascontiguousarray(small)
-        levels = self.levels
-        if image.shape[2] == 4 and levels is not None:
-            return super().render()
-        from pyqtgraph import functions_qimage
-
-        qimage = functions_qimage.try_make_qimage(small, levels=levels, lut=None)
-        if qimage is None:
-            return super().render()
-        self._lastDownsample = (xds, yds)
-        self._imageNanLocations = None
-        self._processingBuffer = None
-        self._displayBuffer = None
-        self.qimage = qimage
-        self._renderRequired = False
-        self._unrenderable = False
-
-
-class ImagePanel(QWidget):
-    """A title, an image in a pan/zoom view (y down, square pixels) and a caption."""
-
-    def __init__(self, title: str, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.title = QLabel(f"<b>{title}</b>")
-        self.title.setObjectName(f"title-{title.lower()}")
-        self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.setMinimumSize(180, 140)
-        self.graphics.setAcceptDrops(False)  # files dropped here go to the window
-        self.graphics.ci.setContentsMargins(0, 0, 0, 0)
-        self.view: pg.ViewBox = self.graphics.addViewBox(row=0, col=0, lockAspect=True, invertY=True, enableMenu=False)
-        self.view.setDefaultPadding(0.0)
-        self.image_item = FastImageItem()
-        self.image_item.setAutoDownsample(True)  # big images paint fast when zoomed out
-        self.view.addItem(self.image_item)
-        self.caption = QLabel("")
-        self.caption.setWordWrap(True)
-        self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.caption.setFixedHeight(self.caption.fontMetrics().lineSpacing() * 2 + 6)
-        self.caption.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(2, 2, 2, 2)
-        top = QHBoxLayout()
-        top.addWidget(self.title)
-        top.addStretch(1)
-        layout.addLayout(top)
-        layout.addWidget(self.graphics, 1)
-        layout.addWidget(self.caption)
-        self._shape: tuple[int, ...] | None = None
-
-    def set_image(
-        self,
-        rgb: np.ndarray | None,
-        extent: tuple[int, int] | None = None,
-        reduced: dict[tuple[int, int], np.ndarray] | None = None,
-    ) -> None:
-        """Show an H x W x 3 uint8 image (None clears).
-
-        ``extent``: (width, height) the image stands for when it is a reduced copy (a live preview drawn
-        at about the panel's size); it then covers the same area as the full-size image would.
-        ``reduced``: ready-made reduced copies of ``rgb`` by (x, y) factor (see :class:`FastImageItem`).
-        """
-        if rgb is None:
-            self.image_item.clear()
-            self._shape = None
-            return
-        w, h = extent if extent is not None else (rgb.shape[1], rgb.shape[0])
-        self.image_item.setImage(rgb, autoLevels=False, levels=(0, 255), rect=QRectF(0, 0, w, h))
-        self.image_item.set_reduced(reduced)
-        shape = (h, w) + rgb.shape[2:]
-        if shape != self._shape:
-            self._shape = shape
-            self.view.autoRange(padding=0.0)
-
-    def display_factor(self) -> int:
-        """How many image pixels (of the image's full size) share one screen pixel now, at least 1:
-        the factor pyqtgraph downsamples by (1 when zoomed in or nothing is shown)."""
-        item = self.image_item
-        if item.image is None or self._shape is None:
-            return 1
-        try:
-            xds, yds = item._computeDownsampleFactors()
-        except Exception:  # noqa: BLE001 - not on a scene yet
-            return 1
-        if xds is None:
-            return 1
-        # relative to the image shown; a reduced image stands for a larger one
-        scale = self._shape[1] / max(1, item.image.shape[1])
-        return max(1, int(min(xds, yds) * scale))
-
-    def image(self) -> np.ndarray | None:
-        return self.image_item.image
-
-    def set_background(self, color) -> None:
-        self.graphics.setBackground(color)
+KEY_SLIDER_STEPS = 1000
 
 
 class ResultViews(QWidget):
-    """The three image panels, and a row above them with the Difference mode, opacity/gain slider, colour
-    bar and key-pixel explorer."""
+    """The result area: a one-sentence summary, a row with the Difference mode, opacity/gain slider and
+    colour bar, the three image panels, and the key-pixel explorer below them (shown with every result
+    that has key pixels)."""
 
     diff_settings_changed = Signal()
     key_count_changed = Signal(int)  # the key-pixel explorer: show/classify the top-k changed pixels
@@ -197,24 +58,47 @@ class ResultViews(QWidget):
         self.slider.setMinimumWidth(90)
         self.slider_label = QLabel("Opacity 75 %")
         self.slider_label.setMinimumWidth(self.slider_label.fontMetrics().horizontalAdvance("Gain ×1000.0 "))
-        # key-pixel explorer: a slider over k, the number of top-|change| pixels kept
+        # the summary: one plain-language sentence about the result
+        self.summary = QLabel("")
+        self.summary.setObjectName("result-summary")
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        font = self.summary.font()
+        font.setPointSizeF(font.pointSizeF() * 1.1)
+        self.summary.setFont(font)
+        self.summary.setFixedHeight(self.summary.fontMetrics().lineSpacing() * 2 + 6)
+        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        # key-pixel explorer: a slider over k, the number of top-|change| pixels kept, and what the
+        # model says about the original with only those pixels changed
         self.key_row = QWidget()
         kr = QHBoxLayout(self.key_row)
-        kr.setContentsMargins(0, 0, 0, 0)
+        kr.setContentsMargins(2, 0, 2, 0)
         self.key_slider = QSlider(Qt.Orientation.Horizontal)
-        self.key_slider.setRange(0, 1000)
-        self.key_slider.setMinimumWidth(80)
+        self.key_slider.setRange(0, KEY_SLIDER_STEPS)
+        self.key_slider.setMinimumWidth(120)
+        self.key_slider.setMaximumWidth(320)
         self.key_slider.setToolTip(
-            "Keep only the k pixels with the largest change (logarithmic) and see what the model says"
+            "Keep only the k pixels with the largest change and see what the model says. The slider starts "
+            "at the smallest set the search found that flips the decision; they are outlined on the Original."
         )
+        self.key_slider.setAccessibleName("Key pixels")
         self.key_label = QLabel("")
         self.key_label.setMinimumWidth(self.key_label.fontMetrics().horizontalAdvance("000,000 px"))
-        kr.addWidget(QLabel("Key pixels"))
+        self.key_answer = QLabel("")
+        self.key_answer.setWordWrap(True)
+        self.key_answer.setTextFormat(Qt.TextFormat.RichText)
+        self.key_answer.setFixedHeight(self.key_answer.fontMetrics().lineSpacing() * 2 + 4)
+        self.key_answer.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        key_title = QLabel("<b>Key pixels</b>")
+        key_title.setBuddy(self.key_slider)
+        kr.addWidget(key_title)
         kr.addWidget(self.key_slider, 1)
         kr.addWidget(self.key_label)
+        kr.addWidget(self.key_answer, 3)
         self._change_text = ""
         self._key_text = ""
-        self.key_row.hide()
+        self.key_row.setVisible(False)
         self._key_total = 0
         self._key_count = 0
         self._key_found = 0
@@ -222,16 +106,18 @@ class ResultViews(QWidget):
         # colour bar of the magnitude and signed maps, horizontal, in real units
         self.colorbar_view = pg.GraphicsLayoutWidget()
         self.colorbar_view.setAcceptDrops(False)
+        self.colorbar_view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.colorbar_view.ci.setContentsMargins(4, 0, 12, 0)
         self.colorbar = pg.ColorBarItem(
             values=(0, 1), width=10, interactive=False, colorMapMenu=False, orientation="horizontal"
         )
+        self.colorbar.axis.enableAutoSIPrefix(False)  # real units, never "(x0.001)"
         self.colorbar_view.addItem(self.colorbar)
         self.colorbar_view.setFixedHeight(52)
         self.colorbar_view.setMinimumWidth(200)
         self.colorbar_view.hide()
 
-        # one row above the panels: Difference mode, opacity/gain, colour bar or key-pixel explorer
+        # one row above the panels: Difference mode, opacity/gain, colour bar
         toolbar = QHBoxLayout()
         toolbar.setContentsMargins(2, 0, 2, 0)
         toolbar.addWidget(QLabel("Difference:"))
@@ -239,7 +125,6 @@ class ResultViews(QWidget):
         toolbar.addWidget(self.slider_label)
         toolbar.addWidget(self.slider)
         toolbar.addWidget(self.colorbar_view, 1)
-        toolbar.addWidget(self.key_row, 1)
         self._spacer = QWidget()
         self._spacer.setFixedHeight(52)
         toolbar.addWidget(self._spacer, 1)
@@ -259,8 +144,10 @@ class ResultViews(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
+        layout.addWidget(self.summary)
         layout.addLayout(toolbar)
         layout.addLayout(panels, 1)
+        layout.addWidget(self.key_row)
 
         self._opacity = 0.75
         self._gain: float | None = None  # None = automatic
@@ -310,7 +197,6 @@ class ResultViews(QWidget):
 
     def _mode_changed(self) -> None:
         self._sync_slider()
-        self._update_key_row()
         self.diff_settings_changed.emit()
 
     # -- key-pixel explorer ------------------------------------------------------------------------------
@@ -327,7 +213,7 @@ class ResultViews(QWidget):
         self.key_slider.blockSignals(True)
         self.key_slider.setValue(self._count_to_slider(found))
         self.key_slider.blockSignals(False)
-        self._update_key_row()
+        self.key_row.setVisible(self._key_total > 0)
         self._show_key_count()
 
     def set_key_count(self, k: int) -> None:
@@ -340,55 +226,44 @@ class ResultViews(QWidget):
         self._show_key_count()
         self.key_count_changed.emit(k)
 
-    def set_key_answer(self, rich_text: str) -> None:
-        """What the model says with only the key pixels changed (second line of the Difference caption)."""
+    def set_key_answer(self, rich_text: str, tooltip: str = "") -> None:
+        """What the model says with only the key pixels changed (the explorer's fixed-height answer)."""
         self._key_text = rich_text
-        self._update_difference_caption()
+        self.key_answer.setText(rich_text)
+        self.key_answer.setToolTip(tooltip)
 
-    def set_change_caption(self, rich_text: str) -> None:
-        """The size of the change (first line of the Difference caption)."""
+    def set_change_caption(self, rich_text: str, tooltip: str = "") -> None:
+        """The size of the change (the Difference caption)."""
         self._change_text = rich_text
-        self._update_difference_caption()
+        self.set_caption(self.difference, rich_text, tooltip)
 
-    def _update_difference_caption(self) -> None:
-        self.set_caption(self.difference, "<br>".join(t for t in (self._change_text, self._key_text) if t))
+    def set_summary(self, rich_text: str) -> None:
+        """The one-sentence summary above the panels."""
+        self.summary.setText(rich_text)
+        self.summary.setToolTip(rich_text if len(rich_text) > 120 else "")
 
     # -- captions ------------------------------------------------------------------------------------------
-    def set_caption(self, panel: ImagePanel, rich_text: str) -> None:
+    def set_caption(self, panel: ImagePanel, rich_text: str, tooltip: str = "") -> None:
+        """A panel's caption. Captions have a fixed height (``image_panel.CAPTION_LINES``), so no text changes the
+        size of the views; the tooltip repeats a long caption and explains its numbers."""
         panel.caption.setText(rich_text)
-        self._sync_caption_heights()
-
-    def _sync_caption_heights(self) -> None:
-        """All captions as tall as the tallest (at least 2 lines): equally large views stay aligned."""
-        captions = [p.caption for p in (self.original, self.adjusted, self.difference)]
-        line = captions[0].fontMetrics().lineSpacing()
-        need = max(c.heightForWidth(max(60, c.width())) for c in captions)
-        h = max(2 * line + 6, need + 2)
-        for c in captions:
-            if c.height() != h or c.minimumHeight() != h:
-                c.setFixedHeight(h)
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
-        super().resizeEvent(event)
-        self._sync_caption_heights()
-
-    def _update_key_row(self) -> None:
-        self.key_row.setVisible(self.mode == KEY_PIXELS and self._key_total > 0)
-        self._update_spacer()
+        panel.caption.setToolTip(tooltip or (rich_text if len(rich_text) > 80 else ""))
 
     def _update_spacer(self) -> None:
-        # keeps the row's height and layout when neither the colour bar nor the explorer is shown
-        self._spacer.setVisible(self.key_row.isHidden() and self.colorbar_view.isHidden())
+        # keeps the row's height and layout when the colour bar is not shown
+        self._spacer.setVisible(self.colorbar_view.isHidden())
 
+    # the slider is quadratic in k/total: the found set (a few % of the pixels) sits left of the middle,
+    # and every k up to all changed pixels is reachable
     def _count_to_slider(self, k: int) -> int:
-        if k <= 0 or self._key_total <= 1:
-            return 0 if k <= 0 else 1000
-        return int(round(1000 * math.log(k) / math.log(self._key_total)))
+        if k <= 0 or self._key_total <= 0:
+            return 0
+        return int(round(KEY_SLIDER_STEPS * math.sqrt(min(1.0, k / self._key_total))))
 
     def _slider_to_count(self, v: int) -> int:
         if v <= 0 or self._key_total <= 0:
             return 0
-        return max(1, min(self._key_total, int(round(self._key_total ** (v / 1000)))))
+        return max(1, min(self._key_total, int(round(self._key_total * (v / KEY_SLIDER_STEPS) ** 2))))
 
     def _key_slider_moved(self, v: int) -> None:
         self._key_count = self._slider_to_count(v)
@@ -397,6 +272,7 @@ class ResultViews(QWidget):
 
     def _show_key_count(self) -> None:
         self.key_label.setText(f"{self._key_count:,} px")
+        self.key_label.setToolTip(f"{self._key_count:,} of the {self._key_total:,} pixels the change touches")
         mark = " (smallest flipping set)" if self._key_count == self._key_found else ""
         self.key_slider.setToolTip(f"{self._key_count:,} of {self._key_total:,} changed pixels{mark}")
 
@@ -417,7 +293,9 @@ class ResultViews(QWidget):
         self._key_total = 0
         self._change_text = self._key_text = ""
         self.key_label.setText("")
-        self._update_key_row()
+        self.key_answer.setText("")
+        self.key_row.setVisible(False)
+        self.original.set_overlay(None)
         self.adjusted.set_image(None)
         self.difference.set_image(None)
         self.set_caption(self.adjusted, "")
@@ -459,6 +337,10 @@ class ResultViews(QWidget):
 
     def fit(self) -> None:
         self.original.view.autoRange(padding=0.0)
+
+    def zoom(self, factor: float) -> None:
+        """Zoom all linked views by ``factor`` (> 1: in) about the centre of what is shown."""
+        self.original.view.scaleBy((1.0 / factor, 1.0 / factor))
 
 
 class CompareViews(QWidget):

@@ -22,7 +22,7 @@ from gradflip_desktop.core.images import ImageData, ImageError, load_image
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
-FUZZ_INPUTS = int(os.environ.get("GRADFLIP_FUZZ_INPUTS", "400"))  # a fixed budget: the same inputs every run
+FUZZ_INPUTS = int(os.environ.get("GRADFLIP_FUZZ_INPUTS", "5000"))  # a fixed budget: the same inputs every run
 
 
 def check_contract(data: bytes, max_side: int | None = 64) -> ImageData | None:
@@ -171,7 +171,7 @@ def _mutate(data: bytes, rng: np.random.Generator) -> bytes:
 
 def test_mutation_fuzz():
     """Mutate valid PNG/JPEG/GIF/TIFF/BMP/WebP files: a fixed number of inputs (GRADFLIP_FUZZ_INPUTS, default
-    400) from a fixed seed (GRADFLIP_FUZZ_SEED), so every run checks the same inputs whatever the machine's speed."""
+    5000) from a fixed seed (GRADFLIP_FUZZ_SEED), so every run checks the same inputs whatever the machine's speed."""
     rng = np.random.default_rng(int(os.environ.get("GRADFLIP_FUZZ_SEED", "1234")))
     seeds = _seeds()
     for s in seeds:

@@ -42,8 +42,10 @@ def test_every_mode_draws_the_image_size_with_its_colour_bar(pair):
     orig, adj = pair
     delta = adj - orig
     assert set(DIFF_MODES) == {MAGNITUDE, SIGNED, KEY_PIXELS, AMPLIFIED}
+    mask = np.zeros(orig.shape[:2], bool)
+    mask[::7, ::5] = True
     for mode in DIFF_MODES:
-        d = render_difference(DiffRequest(mode, orig, delta))
+        d = render_difference(DiffRequest(mode, orig, delta, mask=mask))
         assert d.mode == mode and d.rgb.shape == orig.shape and d.rgb.dtype == np.uint8
         assert (d.colorbar is not None) == (mode in (MAGNITUDE, SIGNED))
     signed = render_difference(DiffRequest(SIGNED, orig, delta)).colorbar
@@ -65,8 +67,8 @@ def test_key_pixel_outline_follows_the_mask_and_opacity(pair):
     clear = render_difference(DiffRequest(KEY_PIXELS, orig, delta, mask=mask, opacity=0.0))
     np.testing.assert_array_equal(clear.rgb, np.clip(np.rint(orig * 255), 0, 255).astype(np.uint8))
     shown = render_difference(DiffRequest(KEY_PIXELS, orig, delta, mask=mask, opacity=1.0))
-    changed = np.any(shown.rgb != clear.rgb, axis=2)
-    assert changed[mask].mean() > changed[~mask].mean()  # the outline marks the key pixels
+    yellow = np.all(shown.rgb == np.array([255, 230, 51], np.uint8), axis=2)
+    np.testing.assert_array_equal(yellow, mask)  # the key pixels, and only they, are the bright dots
 
 
 def test_blur_amount_is_shown_in_percent(pair):
@@ -75,3 +77,19 @@ def test_blur_amount_is_shown_in_percent(pair):
     amount[30:70, 60:120] = 0.8
     d = render_difference(DiffRequest(MAGNITUDE, orig, adj - orig, blur_amount=amount))
     assert d.colorbar.label == "blur amount (%)" and 0 < d.colorbar.high <= 100
+
+
+def test_key_outline_rings_the_key_pixels_and_is_transparent_elsewhere():
+    from gradflip_desktop.core.viz.difference import OUTLINE_RGB, key_outline
+
+    mask = np.zeros((40, 60), bool)
+    mask[10:20, 20:30] = True
+    rgba = key_outline(mask, width=2)
+    assert rgba.shape == (40, 60, 4) and rgba.dtype == np.uint8
+    ring = rgba[..., 3] == 255
+    assert ring[8, 25] and ring[21, 25] and ring[15, 18] and ring[15, 31]  # 2 px around the block
+    assert not ring[10:20, 20:30].any() and not ring[5, 25] and not ring[15, 10]
+    assert (rgba[ring][:, :3] == OUTLINE_RGB).all()
+    assert (rgba[10:20, 20:30, 3] == 70).all()  # the key pixels: a light tint
+    assert (rgba[0:5, :, 3] == 0).all()  # transparent elsewhere
+    assert key_outline(np.zeros((1200, 800), bool)).shape == (1200, 800, 4)  # nothing to outline: all clear

@@ -34,11 +34,13 @@ from ...errors import ModelError, ModelSettingError
 from ..classifier import Classifier, PixelSpaceModel, Preprocessing
 from ..devices import resolve_device
 from ..labels import IMAGENET_GROUPS, imagenet_labels, read_labels
+from .huggingface import is_hf_folder, load_hf_folder
 from .onnx import load_onnx
-from .safety import short_reason
+from .safety import is_safetensors, short_reason
 from .scripted import load_torchscript
 from .sidecar import read_sidecar, read_sidecar_raw
 from .spec import FORMATS, ModelSpec, merge_preprocessing, parse_groups
+from .timm import is_timm_arch, load_timm_state_dict
 from .torchvision import (
     cached_torchvision_weights,
     hub_checkpoint_dir,
@@ -54,10 +56,17 @@ __all__ = ["ModelFileInfo", "detect_format", "inspect_model_file", "load_model_f
 
 
 def detect_format(path: str | os.PathLike) -> str:
-    """``"state_dict"``, ``"torchscript"`` or ``"onnx"`` from the file's name and first bytes."""
+    """``"state_dict"`` (also safetensors), ``"torchscript"``, ``"onnx"`` or ``"huggingface"`` (a folder
+    with ``config.json``) from the file's name and first bytes."""
     p = Path(path)
+    if p.is_dir():
+        if is_hf_folder(p):
+            return "huggingface"
+        raise ModelError(f"{p.name} is a folder without config.json: not a Hugging Face model folder")
     if p.suffix.lower() == ".onnx":
         return "onnx"
+    if is_safetensors(p):
+        return "state_dict"
     try:
         with open(p, "rb") as fh:
             head = fh.read(4)
@@ -78,19 +87,19 @@ def detect_format(path: str | os.PathLike) -> str:
         raise ModelError(f"{p.name} is a zip archive but not a PyTorch file")
     if head[:1] == b"\x80":  # pickle protocol 2+ (the legacy torch.save format)
         return "state_dict"
-    if p.suffix.lower() == ".safetensors":
-        raise ModelError(f"{p.name}: safetensors files are not supported; save a .pth state dict (torch.save(model.state_dict(), ...))")
     raise ModelError(
-        f"cannot tell the format of {p.name}: expected a PyTorch state dict (.pth/.pt), "
-        "a TorchScript file or an ONNX file (.onnx)"
+        f"cannot tell the format of {p.name}: expected a PyTorch state dict (.pth/.pt/.bin/.safetensors), "
+        "a TorchScript file, an ONNX file (.onnx) or a Hugging Face model folder"
     )
 
 
 def _resolve_model_path(spec: str | os.PathLike) -> Path:
     """An existing file, or a bare name looked up in the torch hub cache (file name, weights name, arch)."""
     p = Path(spec).expanduser()
-    if p.is_file():
+    if p.is_file() or is_hf_folder(p):
         return p
+    if p.is_dir():
+        raise ModelError(f"{p} is a folder without config.json: neither a model file nor a Hugging Face model folder")
     if p.exists():
         raise ModelError(f"{p} is not a model file")
     text = str(spec)
@@ -199,8 +208,15 @@ def load_model_file(
     fixed_classes = None
     base_pre = Preprocessing()
     pre_known = False
-    if fmt == "state_dict":
-        net, fixed_classes, tv_weights, used_arch = load_torchvision_state_dict(p, arch or side.get("arch"), notes)
+    own_labels = None  # labels the checkpoint or folder carries
+    chosen_arch = arch or side.get("arch")
+    if fmt == "state_dict" and is_timm_arch(chosen_arch):
+        net, fixed_classes, base_pre, own_labels, used_arch = load_timm_state_dict(p, chosen_arch, notes)
+        pre_known = True
+    elif fmt == "huggingface":
+        net, fixed_classes, base_pre, pre_known, own_labels = load_hf_folder(p, notes)
+    elif fmt == "state_dict":
+        net, fixed_classes, tv_weights, used_arch, own_labels = load_torchvision_state_dict(p, chosen_arch, notes)
         if tv_weights is None and fixed_classes == 1000:
             try:  # the same architecture's ImageNet weights tell the labels and preprocessing
                 tv_weights = tv_models().get_model_weights(used_arch).DEFAULT
@@ -214,7 +230,7 @@ def load_model_file(
     elif fmt == "torchscript":
         net = load_torchscript(p, trust_torchscript, notes)
     else:
-        net, shape = load_onnx(p)
+        net, shape = load_onnx(p, notes)
         if shape is not None and len(shape) == 4:
             c, h, w = shape[1], shape[2], shape[3]
             base_pre = Preprocessing(
@@ -268,12 +284,17 @@ def load_model_file(
     if lab is None and side:
         lab = _labels_from(side.get("labels_file") or side.get("labels"), side_dir)
     imagenet = False
+    if lab is None and own_labels is not None:
+        if len(own_labels) == num_classes:
+            lab = own_labels
+        else:
+            notes.append(f"the labels stored with {p.name} are {len(own_labels)}, not {num_classes}: not used")
     if lab is None and tv_weights is not None:
         cats = list(tv_weights.meta.get("categories") or [])
         if len(cats) == num_classes:
             lab = cats
             imagenet = num_classes == 1000
-    if lab is None and num_classes == 1000 and fmt != "state_dict":
+    if lab is None and num_classes == 1000 and (fmt != "state_dict" or is_timm_arch(used_arch)):
         notes.append("1000 outputs and no labels: assuming ImageNet-1k labels")
         lab, imagenet = imagenet_labels(), True
     if lab is None:
@@ -302,7 +323,8 @@ def load_model_file(
             what = weights_name(tv_weights) if tv_weights is not None and tv_weights_for_file(p.name) else f"{num_classes} classes"
             name = f"{used_arch} ({what}, {p.name})"
         else:
-            name = f"{p.name} ({'TorchScript' if fmt == 'torchscript' else 'ONNX'}, {num_classes} classes)"
+            kind = {"torchscript": "TorchScript", "onnx": "ONNX", "huggingface": "Hugging Face"}[fmt]
+            name = f"{p.name} ({kind}, {num_classes} classes)"
     clf = Classifier(
         module=module,
         labels=lab,

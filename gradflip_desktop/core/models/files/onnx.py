@@ -34,7 +34,92 @@ def _onnx_input_shape(model) -> tuple[int, ...] | None:
     return tuple(int(d.dim_value) if d.HasField("dim_value") else 0 for d in dims)
 
 
-def load_onnx(path: Path) -> tuple[nn.Module, tuple[int, ...] | None]:
+# ops whose weight inputs onnx2torch expects as initializers (not node outputs)
+WEIGHT_OPS = frozenset(
+    {"Conv", "ConvTranspose", "Gemm", "BatchNormalization", "InstanceNormalization", "LayerNormalization", "GroupNormalization", "PRelu"}
+)
+ONNX2TORCH_MAX_OPSET = 17  # highest opset whose operators onnx2torch converts (ReduceMean-18 etc. are not)
+
+
+def fold_weight_nodes(model) -> int:
+    """Turn ``Identity`` nodes of initializers, and ``Constant`` nodes that feed weight inputs, back into
+    initializers, in place; returns how many were folded.
+
+    The legacy exporter deduplicates equal initializers and routes the copies through ``Identity``
+    (``onnx::Conv_197``); onnx2torch needs Conv/Gemm weights as initializers.
+    """
+    import onnx  # noqa: PLC0415 - optional extra (checked by the caller)
+
+    g = model.graph
+    by_name = {i.name: i for i in g.initializer}
+    outputs = {o.name for o in g.output}
+    consumers: dict[str, set[str]] = {}
+    for n in g.node:
+        for i in n.input:
+            consumers.setdefault(i, set()).add(n.op_type)
+    keep, folded = [], 0
+    for n in g.node:
+        tensor = None
+        if n.domain in ("", "ai.onnx") and len(n.output) == 1 and n.output[0] not in outputs:
+            if n.op_type == "Identity" and len(n.input) == 1 and n.input[0] in by_name:
+                tensor = by_name[n.input[0]]
+            elif (
+                n.op_type == "Constant"
+                and len(n.attribute) == 1
+                and n.attribute[0].name == "value"
+                and consumers.get(n.output[0], set()) & WEIGHT_OPS
+            ):
+                tensor = n.attribute[0].t
+        if tensor is None:
+            keep.append(n)
+            continue
+        t = onnx.TensorProto()
+        t.CopyFrom(tensor)
+        t.name = n.output[0]
+        g.initializer.append(t)
+        by_name[t.name] = t
+        folded += 1
+    if folded:
+        del g.node[:]
+        g.node.extend(keep)
+    return folded
+
+
+def _drop_needless_allowzero(model) -> None:
+    """``Reshape(allowzero=1)`` (what the dynamo exporter writes) with a constant shape without zeros means
+    the same as ``allowzero=0``, which onnx2torch converts."""
+    from onnx import numpy_helper  # noqa: PLC0415
+
+    by_name = {i.name: i for i in model.graph.initializer}
+    for n in model.graph.node:
+        if n.op_type == "Reshape" and len(n.input) > 1 and n.input[1] in by_name:
+            if 0 not in numpy_helper.to_array(by_name[n.input[1]]).tolist():
+                attrs = [a for a in n.attribute if a.name != "allowzero"]
+                del n.attribute[:]
+                n.attribute.extend(attrs)
+
+
+def _default_opset(model) -> int:
+    return max((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), default=0)
+
+
+def _unsupported(path: Path, exc: Exception) -> ModelError:
+    m = re.search(r"operation_type='([^']+)'.*?version=(\d+)", str(exc))
+    what = f"the ONNX operator {m.group(1)} (opset {m.group(2)})" if m else "an ONNX operator"
+    return ModelError(
+        f"{path.name} uses {what}, which onnx2torch cannot convert to PyTorch, so GradFlip cannot take "
+        f"gradients through it. Re-export the model without it or with another opset ({short_reason(exc, 200)})"
+    )
+
+
+def load_onnx(path: Path, notes: list[str] | None = None) -> tuple[nn.Module, tuple[int, ...] | None]:
+    """Convert the ONNX file at ``path`` to a PyTorch module; returns (module, input shape or None).
+
+    Before conversion: weights routed through Identity/Constant nodes are folded back into
+    initializers; a model above opset 17 (the dynamo exporter writes 18+) whose operators onnx2torch
+    does not convert is converted down to opset 17 with ONNX's version converter.
+    """
+    notes = notes if notes is not None else []
     onnx, onnx2torch = _onnx_modules()
     try:
         model = onnx.load(str(path))
@@ -42,14 +127,28 @@ def load_onnx(path: Path) -> tuple[nn.Module, tuple[int, ...] | None]:
         raise ModelError(f"cannot read ONNX file {path.name}: {short_reason(exc)}") from None
     shape = _onnx_input_shape(model)
     try:
+        folded = fold_weight_nodes(model)
+        _drop_needless_allowzero(model)
+    except Exception as exc:  # noqa: BLE001 - a malformed graph: let the converter name the problem
+        folded = 0
+        notes.append(f"could not simplify the ONNX graph before conversion: {short_reason(exc, 120)}")
+    if folded:
+        notes.append(f"{folded} weight node(s) of {path.name} (Identity/Constant) folded into initializers")
+    try:
         net = onnx2torch.convert(model)
     except NotImplementedError as exc:
-        m = re.search(r"operation_type='([^']+)'.*?version=(\d+)", str(exc))
-        what = f"the ONNX operator {m.group(1)} (opset {m.group(2)})" if m else "an ONNX operator"
-        raise ModelError(
-            f"{path.name} uses {what}, which onnx2torch cannot convert to PyTorch, so GradFlip cannot take "
-            f"gradients through it. Re-export the model without it or with another opset ({short_reason(exc, 200)})"
-        ) from None
+        m = re.search(r"version=(\d+)", str(exc))
+        if not (m and int(m.group(1)) > ONNX2TORCH_MAX_OPSET and _default_opset(model) > ONNX2TORCH_MAX_OPSET):
+            raise _unsupported(path, exc) from None
+        try:  # e.g. ReduceMean-18 (axes as an input): the same graph at opset 17 converts
+            older = onnx.version_converter.convert_version(model, ONNX2TORCH_MAX_OPSET)
+            _drop_needless_allowzero(older)
+            net = onnx2torch.convert(older)
+        except NotImplementedError as exc2:
+            raise _unsupported(path, exc2) from None
+        except Exception:  # noqa: BLE001 - the version converter could not do it: report the first problem
+            raise _unsupported(path, exc) from None
+        notes.append(f"{path.name} (opset {_default_opset(model)}) converted to opset {ONNX2TORCH_MAX_OPSET} for onnx2torch")
     except Exception as exc:  # noqa: BLE001
         raise ModelError(f"cannot convert ONNX file {path.name} to PyTorch: {short_reason(exc)}") from None
     return net, shape

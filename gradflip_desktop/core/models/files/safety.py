@@ -1,5 +1,6 @@
 """Reading weights files without running code from them.
 
+safetensors files through the ``safetensors`` package (no pickle); everything else with
 ``torch.load(weights_only=True)`` only; when it refuses a file, the pickle is scanned (never
 unpickled) to say why: a whole pickled ``nn.Module``, or other Python objects. Checkpoints that wrap
 the state dict (``{"state_dict": ..., "epoch": 3}``) and wrapper prefixes are unwrapped here.
@@ -8,6 +9,7 @@ the state dict (``{"state_dict": ..., "epoch": 3}``) and wrapper prefixes are un
 from __future__ import annotations
 
 import io
+import json
 import pickletools
 import warnings
 import zipfile
@@ -18,10 +20,24 @@ import torch
 
 from ...errors import ModelError
 
-__all__ = ["ALWAYS_STRIP", "WRAPPER_KEYS", "extract_state_dict", "load_weights", "short_reason"]
+__all__ = [
+    "ALWAYS_STRIP",
+    "WRAPPER_KEYS",
+    "checkpoint_labels",
+    "extract_state_dict",
+    "is_safetensors",
+    "load_safetensors",
+    "load_weights",
+    "short_reason",
+]
+
+SAFETENSORS_EXTRA = "pip install 'gradflip-desktop[safetensors]'"
 
 # checkpoint entries that may hold the state dict, in the order they are tried
-WRAPPER_KEYS = ("state_dict", "model_state_dict", "model", "net", "network", "weights", "params", "module")
+WRAPPER_KEYS = (
+    "state_dict", "model_state_dict", "model", "net", "network", "weights", "params", "module",
+    "state_dict_ema", "model_ema", "ema",  # exponential moving averages (timm's train script): used when no plain entry exists
+)
 # prefixes that wrappers add to every key: DataParallel/DDP, torch.compile
 ALWAYS_STRIP = ("module.", "_orig_mod.")
 
@@ -111,14 +127,101 @@ def short_reason(exc: Exception, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def is_safetensors(path: Path) -> bool:
+    """A safetensors file: by its name, or by its header (8-byte little-endian length, then a JSON object)."""
+    if path.suffix.lower() == ".safetensors":
+        return True
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(9)
+        size = path.stat().st_size
+    except OSError:
+        return False
+    if len(head) < 9 or head[8:9] != b"{":
+        return False
+    n = int.from_bytes(head[:8], "little")
+    return 2 <= n <= size - 8
+
+
+def _safetensors():
+    try:
+        import safetensors.torch  # noqa: PLC0415 - optional extra
+    except ImportError:
+        raise ModelError(f"reading .safetensors files needs the safetensors package, which is not installed: {SAFETENSORS_EXTRA}") from None
+    return safetensors
+
+
+def load_safetensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """The tensors and the metadata (str → str) of a safetensors file; no pickle is involved."""
+    st = _safetensors()
+    try:
+        with st.safe_open(str(path), framework="pt", device="cpu") as fh:
+            meta = dict(fh.metadata() or {})
+            tensors = {k: fh.get_tensor(k) for k in fh.keys()}
+    except Exception as exc:  # noqa: BLE001 - SafetensorError, header errors, OSError
+        raise ModelError(f"cannot read {path.name} as safetensors: {short_reason(exc)}") from None
+    if not tensors:
+        raise ModelError(f"{path.name} holds no tensors")
+    return tensors, meta
+
+
 def load_weights(path: Path) -> Any:
-    """``torch.load(weights_only=True)`` with user-facing errors; never unpickles arbitrary objects."""
+    """The object stored in a weights file, never unpickling arbitrary objects.
+
+    safetensors files are read with the ``safetensors`` package (no pickle at all); anything else with
+    ``torch.load(weights_only=True)``; a refusal says why (see :func:`_refusal`).
+    """
+    if is_safetensors(path):
+        return load_safetensors(path)[0]
     try:
         with warnings.catch_warnings():  # e.g. "Detected pickle protocol 4": noise for users
             warnings.simplefilter("ignore", UserWarning)
             return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - UnpicklingError, RuntimeError, EOFError ...
         raise _refusal(path, exc) from None
+
+
+LABEL_KEYS = ("labels", "class_names", "classes", "id2label")
+
+
+def _as_labels(value: Any) -> list[str] | None:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            return None
+    if isinstance(value, Mapping):  # {"0": "cat", ...} / {0: "cat", ...}
+        try:
+            items = sorted((int(k), v) for k, v in value.items())
+        except (TypeError, ValueError):
+            return None
+        if [k for k, _ in items] != list(range(len(items))):
+            return None
+        value = [v for _, v in items]
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
+        return list(value)
+    return None
+
+
+def checkpoint_labels(obj: Any, path: Path | None = None) -> list[str] | None:
+    """Class names a checkpoint carries: a ``labels``/``class_names``/``classes``/``id2label`` entry next
+    to the weights, or (safetensors) the same key in the file's metadata as JSON. ``None`` when absent."""
+    if path is not None and is_safetensors(path):
+        try:
+            meta = load_safetensors(path)[1]
+        except ModelError:
+            return None
+        for key in LABEL_KEYS:
+            labels = _as_labels(meta.get(key))
+            if labels:
+                return labels
+        return None
+    if isinstance(obj, Mapping):
+        for key in LABEL_KEYS:
+            labels = _as_labels(obj.get(key))
+            if labels:
+                return labels
+    return None
 
 
 def _is_tensor_dict(obj: Any) -> bool:

@@ -14,7 +14,7 @@ from ..labels import parse_ranges
 
 __all__ = ["FORMATS", "SIDECAR_KIND", "SIDECAR_SUFFIX", "SIDECAR_VERSION", "ModelSpec", "merge_preprocessing", "parse_groups"]
 
-FORMATS = ("state_dict", "torchscript", "onnx")
+FORMATS = ("state_dict", "torchscript", "onnx", "huggingface")
 SIDECAR_SUFFIX = ".gradflip.json"
 SIDECAR_KIND = "gradflip-model"
 SIDECAR_VERSION = 1

@@ -12,14 +12,15 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import torch
 from torch import nn
 
 from ...errors import ModelError, ModelSettingError
 from ..classifier import Preprocessing
-from .safety import extract_state_dict, load_weights, short_reason
+from .fitting import build_and_load, key_diff, mismatch_message, strip_framework_prefix
+from .safety import checkpoint_labels, extract_state_dict, load_weights
 
 __all__ = [
     "CachedWeights",
@@ -33,9 +34,6 @@ __all__ = [
     "tv_weights_for_file",
     "weights_name",
 ]
-
-# prefixes that training frameworks add (Lightning's self.model ...); stripped only when that fits better
-MAYBE_STRIP = ("model.", "net.", "network.")
 
 _TV_EXTRA = "pip install 'gradflip-desktop[torchvision]'"
 
@@ -195,40 +193,6 @@ def _head_classes(ref: Mapping[str, tuple[int, ...]], sd: Mapping[str, torch.Ten
     return None
 
 
-def _diff(ref: Mapping[str, tuple[int, ...]], sd: Mapping[str, torch.Tensor]):
-    missing = [k for k in ref if k not in sd and not k.endswith("num_batches_tracked")]
-    unexpected = [k for k in sd if k not in ref]
-    mismatched = [(k, tuple(sd[k].shape), ref[k]) for k in ref if k in sd and tuple(sd[k].shape) != ref[k]]
-    return missing, unexpected, mismatched
-
-
-def _keys_text(keys: Sequence[str], n: int = 4) -> str:
-    return ", ".join(keys[:n]) + (", …" if len(keys) > n else "")
-
-
-def _mismatch_message(name: str, arch: str, missing, unexpected, mismatched) -> str:
-    parts = []
-    if missing:
-        parts.append(f"{len(missing)} missing keys ({_keys_text(missing)})")
-    if unexpected:
-        parts.append(f"{len(unexpected)} unexpected keys ({_keys_text(unexpected)})")
-    if mismatched:
-        shown = "; ".join(f"{k}: file {list(a)} vs {arch} {list(b)}" for k, a, b in mismatched[:3])
-        parts.append(f"{len(mismatched)} shape mismatches ({shown}{'; …' if len(mismatched) > 3 else ''})")
-    return f"the weights in {name} do not fit the torchvision architecture {arch}: " + ", ".join(parts)
-
-
-def _strip_framework_prefix(sd: dict[str, torch.Tensor], ref: Mapping[str, Any], notes: list[str]) -> dict[str, torch.Tensor]:
-    """Strip ``model.``/``net.`` when every key has it and the rest fits the architecture better."""
-    for prefix in MAYBE_STRIP:
-        if sd and all(k.startswith(prefix) for k in sd):
-            stripped = {k[len(prefix):]: v for k, v in sd.items()}
-            if len(set(stripped) & set(ref)) > len(set(sd) & set(ref)):
-                notes.append(f"removed the '{prefix}' prefix of the weight names")
-                return stripped
-    return sd
-
-
 def _fit(arch: str, sd: Mapping[str, torch.Tensor], tv_weights: Any) -> tuple[dict, int, list, list, list]:
     """Architecture kwargs and class count for ``sd`` on ``arch``, and what still does not fit."""
     kw = _arch_kwargs(arch, sd, tv_weights)
@@ -236,7 +200,7 @@ def _fit(arch: str, sd: Mapping[str, torch.Tensor], tv_weights: Any) -> tuple[di
     classes = _head_classes(ref, sd, 1000) or 1000
     if classes != 1000:
         ref = _shapes_of(arch, num_classes=classes, **kw)
-    missing, unexpected, mismatched = _diff(ref, sd)
+    missing, unexpected, mismatched = key_diff(ref, sd)
     return {**kw, "num_classes": classes}, classes, missing, unexpected, mismatched
 
 
@@ -267,14 +231,16 @@ def guess_architectures(sd: Mapping[str, torch.Tensor]) -> list[str]:
     return hits
 
 
-def load_torchvision_state_dict(path: Path, arch: str | None, notes: list[str]) -> tuple[nn.Module, int, Any, str]:
-    """Build the torchvision network for ``path``; returns (net, class count, weights entry or None, arch)."""
+def load_torchvision_state_dict(path: Path, arch: str | None, notes: list[str]) -> tuple[nn.Module, int, Any, str, list[str] | None]:
+    """Build the torchvision network for ``path``; returns (net, class count, weights entry or None, arch,
+    the labels the checkpoint carries or None)."""
     name = path.name
     hit = tv_weights_for_file(name)
     tv_weights = None
     if hit is not None and (arch is None or arch == hit[0]):
         arch, tv_weights = hit
     obj = load_weights(path)
+    labels = checkpoint_labels(obj, path)
     sd, more = extract_state_dict(obj, name)
     notes.extend(more)
     tvm = tv_models()
@@ -304,35 +270,15 @@ def load_torchvision_state_dict(path: Path, arch: str | None, notes: list[str]) 
         )
     # prefixes added by training frameworks
     ref0 = _shapes_of(arch, **_arch_kwargs(arch, sd, tv_weights))
-    sd = _strip_framework_prefix(sd, ref0, notes)
+    sd = strip_framework_prefix(sd, ref0, notes)
     kw, classes, missing, unexpected, mismatched = _fit(arch, sd, tv_weights)
     if missing or unexpected or mismatched:
-        msg = _mismatch_message(name, arch, missing, unexpected, mismatched)
+        msg = mismatch_message(name, arch, missing, unexpected, mismatched)
         guesses = [g for g in guess_architectures(sd) if g != arch]
         if guesses:
             msg += f". The weights fit {', '.join(guesses[:5])}"
         else:
             msg += ". Is the architecture right?"
         raise ModelSettingError(msg, setting="architecture", suggestions=guesses[:5])
-    net = _build_and_load(arch, kw, sd, name)
-    return net, classes, tv_weights, arch
-
-
-def _build_and_load(arch: str, kw: dict, sd: Mapping[str, torch.Tensor], name: str) -> nn.Module:
-    tvm = tv_models()
-    net = None
-    try:
-        with torch.device("meta"):
-            meta_net = tvm.get_model(arch, weights=None, **kw)
-        meta_net.load_state_dict(sd, strict=True, assign=True)
-        if not any(t.is_meta for t in list(meta_net.parameters()) + list(meta_net.buffers())):
-            net = meta_net
-    except Exception:  # noqa: BLE001 - fall back to building on the CPU
-        net = None
-    if net is None:
-        net = tvm.get_model(arch, weights=None, **kw)
-        try:
-            net.load_state_dict(sd, strict=True)
-        except RuntimeError as exc:
-            raise ModelError(f"the weights in {name} do not fit {arch}: {short_reason(exc, 500)}") from None
-    return net.float()
+    net = build_and_load(lambda: tvm.get_model(arch, weights=None, **kw), sd, name, arch)
+    return net, classes, tv_weights, arch, labels

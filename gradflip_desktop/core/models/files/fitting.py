@@ -1,0 +1,73 @@
+"""Fitting a state dict to an architecture (torchvision or timm): key prefixes, what does not fit, and
+building the network without allocating it twice."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping, Sequence
+
+import torch
+from torch import nn
+
+from ...errors import ModelError
+from .safety import short_reason
+
+__all__ = ["MAYBE_STRIP", "build_and_load", "key_diff", "mismatch_message", "strip_framework_prefix"]
+
+# prefixes that training frameworks add (Lightning's self.model ...); stripped only when that fits better
+MAYBE_STRIP = ("model.", "net.", "network.")
+
+
+def key_diff(ref: Mapping[str, tuple[int, ...]], sd: Mapping[str, torch.Tensor]):
+    """(missing keys, unexpected keys, [(key, file shape, architecture shape)]) of ``sd`` against ``ref``."""
+    missing = [k for k in ref if k not in sd and not k.endswith("num_batches_tracked")]
+    unexpected = [k for k in sd if k not in ref]
+    mismatched = [(k, tuple(sd[k].shape), ref[k]) for k in ref if k in sd and tuple(sd[k].shape) != ref[k]]
+    return missing, unexpected, mismatched
+
+
+def _keys_text(keys: Sequence[str], n: int = 4) -> str:
+    return ", ".join(keys[:n]) + (", …" if len(keys) > n else "")
+
+
+def mismatch_message(name: str, arch: str, missing, unexpected, mismatched, kind: str = "torchvision") -> str:
+    parts = []
+    if missing:
+        parts.append(f"{len(missing)} missing keys ({_keys_text(missing)})")
+    if unexpected:
+        parts.append(f"{len(unexpected)} unexpected keys ({_keys_text(unexpected)})")
+    if mismatched:
+        shown = "; ".join(f"{k}: file {list(a)} vs {arch} {list(b)}" for k, a, b in mismatched[:3])
+        parts.append(f"{len(mismatched)} shape mismatches ({shown}{'; …' if len(mismatched) > 3 else ''})")
+    return f"the weights in {name} do not fit the {kind} architecture {arch}: " + ", ".join(parts)
+
+
+def strip_framework_prefix(sd: dict[str, torch.Tensor], ref: Mapping[str, Any], notes: list[str]) -> dict[str, torch.Tensor]:
+    """Strip ``model.``/``net.`` when every key has it and the rest fits the architecture better."""
+    for prefix in MAYBE_STRIP:
+        if sd and all(k.startswith(prefix) for k in sd):
+            stripped = {k[len(prefix):]: v for k, v in sd.items()}
+            if len(set(stripped) & set(ref)) > len(set(sd) & set(ref)):
+                notes.append(f"removed the '{prefix}' prefix of the weight names")
+                return stripped
+    return sd
+
+
+def build_and_load(build: Callable[[], nn.Module], sd: Mapping[str, torch.Tensor], name: str, arch: str) -> nn.Module:
+    """``build()`` on the meta device and assign ``sd`` (no second copy of the weights); when that leaves
+    a tensor unset (non-persistent buffers) or fails, build on the CPU and copy ``sd`` in."""
+    net = None
+    try:
+        with torch.device("meta"):
+            meta_net = build()
+        meta_net.load_state_dict(sd, strict=True, assign=True)
+        if not any(t.is_meta for t in list(meta_net.parameters()) + list(meta_net.buffers())):
+            net = meta_net
+    except Exception:  # noqa: BLE001 - fall back to building on the CPU
+        net = None
+    if net is None:
+        net = build()
+        try:
+            net.load_state_dict(sd, strict=True)
+        except RuntimeError as exc:
+            raise ModelError(f"the weights in {name} do not fit {arch}: {short_reason(exc, 500)}") from None
+    return net.float()

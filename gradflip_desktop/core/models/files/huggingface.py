@@ -1,0 +1,157 @@
+"""Hugging Face model folders (what ``save_pretrained`` writes): ``config.json`` + ``model.safetensors``
+or ``pytorch_model.bin`` (+ ``preprocessor_config.json``), loaded with ``transformers``'
+``AutoModelForImageClassification.from_pretrained(DIR, local_files_only=True)`` (optional extra ``hf``).
+
+Labels come from the config's ``id2label``; input size, mean and std from ``preprocessor_config.json``;
+the logits are taken from the output object. Never downloads, never runs code from the folder
+(``trust_remote_code=False``); a pickled ``pytorch_model.bin`` is checked with the same weights-only
+reader as every other weights file before transformers reads it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ...errors import ModelError
+from ..classifier import Preprocessing
+from .safety import load_weights, short_reason
+
+__all__ = ["HFLogits", "hf_preprocessing", "is_hf_folder", "load_hf_folder"]
+
+HF_EXTRA = "pip install 'gradflip-desktop[hf]'"
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
+# PIL resampling codes used in preprocessor configs
+_RESAMPLE = {2: "bilinear", 3: "bicubic"}
+
+
+def is_hf_folder(path: Path) -> bool:
+    return path.is_dir() and (path / "config.json").is_file()
+
+
+class HFLogits(nn.Module):
+    """A transformers image classifier as ``x -> logits`` (``N x C``)."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(pixel_values=x).logits
+
+
+def _transformers():
+    try:
+        import transformers  # noqa: PLC0415 - optional extra, imported on demand
+    except ImportError:
+        raise ModelError(f"Hugging Face model folders need the transformers package, which is not installed: {HF_EXTRA}") from None
+    return transformers
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"cannot read {path.parent.name}/{path.name}: {short_reason(exc)}") from None
+    if not isinstance(data, dict):
+        raise ModelError(f"{path.parent.name}/{path.name} must hold a JSON object")
+    return data
+
+
+def _size(value: Any) -> tuple[int, int] | None:
+    if isinstance(value, int):
+        return value, value
+    if isinstance(value, dict):
+        if "height" in value and "width" in value:
+            return int(value["height"]), int(value["width"])
+        if "shortest_edge" in value:
+            return int(value["shortest_edge"]), int(value["shortest_edge"])
+    return None
+
+
+def hf_preprocessing(folder: Path, config: Any, notes: list[str]) -> tuple[Preprocessing, bool]:
+    """Preprocessing from ``preprocessor_config.json`` (size, crop, mean, std, resample); the second value
+    says whether the file was there. Without it: the config's image size, mean = std = 0.5."""
+    channels = int(getattr(config, "num_channels", 3) or 3)
+    image_size = getattr(config, "image_size", 224)
+    size = _size(image_size) or (224, 224)
+    pp = folder / "preprocessor_config.json"
+    if not pp.is_file():
+        pre = Preprocessing(input_size=size, mean=(0.5,) * channels, std=(0.5,) * channels, channels=1 if channels == 1 else 3)
+        return pre, False
+    d = _read_json(pp)
+    resize = "squash"
+    resize_size = None
+    out_size = _size(d.get("size")) or size
+    if d.get("do_center_crop") and _size(d.get("crop_size")):
+        crop = _size(d.get("crop_size"))
+        resize, resize_size, out_size = "center-crop", int(min(out_size)), crop
+    if d.get("do_normalize", True):
+        mean = tuple(float(v) for v in (d.get("image_mean") or (0.5,) * channels))
+        std = tuple(float(v) for v in (d.get("image_std") or (0.5,) * channels))
+    else:
+        mean, std = (0.0,) * channels, (1.0,) * channels
+    if not d.get("do_rescale", True):
+        notes.append("the model's preprocessor does not rescale pixels to [0, 1]; GradFlip feeds [0, 1] pixels anyway")
+    pre = Preprocessing(
+        input_size=out_size,
+        mean=mean,
+        std=std,
+        resize=resize,
+        resize_size=resize_size,
+        channels=1 if channels == 1 else 3,
+        interpolation=_RESAMPLE.get(d.get("resample"), "bilinear"),
+    )
+    return pre, True
+
+
+def _labels(config: Any, num_classes: int) -> list[str] | None:
+    id2label = getattr(config, "id2label", None) or {}
+    try:
+        labels = [str(id2label[i] if i in id2label else id2label[str(i)]) for i in range(num_classes)]
+    except KeyError:
+        return None
+    if all(re.fullmatch(r"LABEL_\d+", lab) for lab in labels):
+        return None  # transformers' placeholder names: no labels were saved
+    return labels
+
+
+def load_hf_folder(folder: Path, notes: list[str]) -> tuple[nn.Module, int, Preprocessing, bool, list[str] | None]:
+    """(net returning logits, class count, preprocessing, whether the preprocessing was given, labels or None)."""
+    weights = [folder / f for f in WEIGHT_FILES if (folder / f).is_file()]
+    if not weights:
+        raise ModelError(
+            f"{folder.name} holds config.json but no weights (model.safetensors or pytorch_model.bin); "
+            "save the model with save_pretrained"
+        )
+    transformers = _transformers()
+    if not any(w.name.startswith("model.safetensors") for w in weights) and (folder / "pytorch_model.bin").is_file():
+        load_weights(folder / "pytorch_model.bin")  # refuses pickled objects before transformers reads the file
+    hf_logging = transformers.utils.logging
+    verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()  # no "Loading weights" progress bars or notices on the user's terminal
+    hf_logging.disable_progress_bar()
+    try:
+        config = transformers.AutoConfig.from_pretrained(str(folder), local_files_only=True, trust_remote_code=False)
+        model = transformers.AutoModelForImageClassification.from_pretrained(
+            str(folder), config=config, local_files_only=True, trust_remote_code=False
+        )
+    except Exception as exc:  # noqa: BLE001 - ValueError (not an image classifier), OSError, ...
+        raise ModelError(f"cannot load the Hugging Face model in {folder.name}: {short_reason(exc)}") from None
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
+    model = model.float().eval()
+    num_classes = int(getattr(model.config, "num_labels", 0) or 0)
+    if num_classes < 1:
+        raise ModelError(f"the Hugging Face model in {folder.name} has no classification head (num_labels is 0)")
+    pre, known = hf_preprocessing(folder, model.config, notes)
+    kind = type(model).__name__
+    notes.append(f"Hugging Face {kind} from {folder.name}")
+    return HFLogits(model), num_classes, pre, known, _labels(model.config, num_classes)

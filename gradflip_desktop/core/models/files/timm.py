@@ -1,0 +1,125 @@
+"""timm architectures: ``arch="timm:NAME"`` builds ``timm.create_model(NAME, pretrained=False,
+num_classes=…)`` and loads a checkpoint into it (``.pth``/``.bin``/``.safetensors``, plain or wrapped in
+``state_dict``/``model``/``ema`` entries). The class count comes from the head's shape, the
+preprocessing from the architecture's ``pretrained_cfg``. timm (optional extra ``timm``) is imported
+only here and only when such a model is loaded; nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+from torch import nn
+
+from ...errors import ModelError, ModelSettingError
+from ..classifier import Preprocessing
+from .fitting import build_and_load, key_diff, mismatch_message, strip_framework_prefix
+from .safety import checkpoint_labels, extract_state_dict, load_weights, short_reason
+
+__all__ = ["TIMM_PREFIX", "is_timm_arch", "load_timm_state_dict", "timm_architectures", "timm_module", "timm_preprocessing"]
+
+TIMM_PREFIX = "timm:"
+TIMM_EXTRA = "pip install 'gradflip-desktop[timm]'"
+
+
+def is_timm_arch(arch: str | None) -> bool:
+    return bool(arch) and arch.strip().lower().startswith(TIMM_PREFIX)
+
+
+def timm_module():
+    try:
+        import timm  # noqa: PLC0415 - optional extra, imported on demand
+    except ImportError:
+        raise ModelError(f"timm architectures need the timm package, which is not installed: {TIMM_EXTRA}") from None
+    return timm
+
+
+def timm_architectures() -> list[str]:
+    """timm's architecture names (``[]`` when timm is not installed); for the GUI's completion."""
+    try:
+        return list(timm_module().list_models())
+    except ModelError:
+        return []
+
+
+def _head_keys(cfg: Mapping[str, Any]) -> list[str]:
+    heads = cfg.get("classifier") or []
+    return [heads] if isinstance(heads, str) else list(heads)
+
+
+def timm_preprocessing(cfg: Mapping[str, Any]) -> Preprocessing:
+    """Preprocessing of a timm ``pretrained_cfg``: input size, mean/std, crop (``crop_pct``) and interpolation."""
+    c, h, w = tuple(cfg.get("input_size") or (3, 224, 224))
+    crop_pct = cfg.get("crop_pct")
+    mode = cfg.get("crop_mode") or "center"
+    interp = str(cfg.get("interpolation") or "bilinear").lower()
+    mean = tuple(float(v) for v in (cfg.get("mean") or (0.485, 0.456, 0.406)))
+    std = tuple(float(v) for v in (cfg.get("std") or (0.229, 0.224, 0.225)))
+    if c == 1:
+        mean, std = mean[:1], std[:1]
+    pre = dict(
+        input_size=(int(h), int(w)),
+        mean=mean,
+        std=std,
+        channels=1 if c == 1 else 3,
+        interpolation=interp if interp in ("bilinear", "bicubic") else "bilinear",
+    )
+    if crop_pct and mode != "squash" and float(crop_pct) < 1.0:
+        # timm: resize the short side to floor(size / crop_pct), then crop the centre
+        return Preprocessing(resize="center-crop", resize_size=int(math.floor(max(h, w) / float(crop_pct))), **pre)
+    return Preprocessing(resize="squash", **pre)
+
+
+def _unknown(timm, name: str) -> ModelSettingError:
+    names = timm.list_models()
+    close = difflib.get_close_matches(name, names, n=5, cutoff=0.6)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    return ModelSettingError(f"unknown timm architecture {name!r}{hint}", setting="architecture", suggestions=[f"{TIMM_PREFIX}{c}" for c in close])
+
+
+def load_timm_state_dict(path: Path, arch: str, notes: list[str]) -> tuple[nn.Module, int, Preprocessing, list[str] | None, str]:
+    """Build timm's ``arch`` (``"timm:NAME"`` or ``"NAME"``) for the checkpoint at ``path``.
+
+    Returns (net, class count, preprocessing from ``pretrained_cfg``, the checkpoint's own labels or
+    ``None``, ``"timm:NAME"``). Raises :class:`ModelError` naming what does not fit.
+    """
+    timm = timm_module()
+    name = arch.strip()[len(TIMM_PREFIX):] if is_timm_arch(arch) else arch.strip()
+    if not name or not timm.is_model(name):
+        raise _unknown(timm, name)
+    obj = load_weights(path)
+    labels = checkpoint_labels(obj, path)
+    sd, more = extract_state_dict(obj, path.name)
+    notes.extend(more)
+    try:
+        with torch.device("meta"):
+            ref_net = timm.create_model(name, pretrained=False)
+    except Exception as exc:  # noqa: BLE001 - a timm builder that cannot run on the meta device
+        try:
+            ref_net = timm.create_model(name, pretrained=False)
+        except Exception:  # noqa: BLE001
+            raise ModelError(f"cannot build the timm architecture {name}: {short_reason(exc)}") from None
+    cfg = dict(getattr(ref_net, "pretrained_cfg", None) or {})
+    ref = {k: tuple(v.shape) for k, v in ref_net.state_dict().items()}
+    sd = strip_framework_prefix(sd, ref, notes)
+    classes = int(cfg.get("num_classes") or 1000)
+    for head in _head_keys(cfg):
+        w = sd.get(f"{head}.weight")
+        if w is not None and w.ndim >= 1:
+            classes = int(w.shape[0])
+            break
+    if classes != int(cfg.get("num_classes") or 1000):
+        with torch.device("meta"):
+            ref = {k: tuple(v.shape) for k, v in timm.create_model(name, pretrained=False, num_classes=classes).state_dict().items()}
+    missing, unexpected, mismatched = key_diff(ref, sd)
+    if missing or unexpected or mismatched:
+        raise ModelSettingError(
+            mismatch_message(path.name, name, missing, unexpected, mismatched, kind="timm") + ". Is the architecture right?",
+            setting="architecture",
+        )
+    net = build_and_load(lambda: timm.create_model(name, pretrained=False, num_classes=classes), sd, path.name, name)
+    return net, classes, timm_preprocessing(cfg), labels, f"{TIMM_PREFIX}{name}"

@@ -1,0 +1,174 @@
+"""One image panel: a title, an image in a pan/zoom view (y down, square pixels) and a caption; and the
+fast 8-bit image item it draws with."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from gradflip_desktop.core.viz.display import box_downsample
+
+pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
+
+CAPTION_LINES = 3  # every caption has this fixed height: no text changes the size of the views
+
+
+class FastImageItem(pg.ImageItem):
+    """An ImageItem whose automatic downsampling of 8-bit RGB images is cheap.
+
+    pyqtgraph downsamples a zoomed-out image in ``render()``, on the GUI thread, at the first paint
+    after every ``setImage``: a float mean of the whole image, about 15–30 ms for a 1024 px image, and
+    the Adjusted and Difference panels each pay it in the same frame. Here an 8-bit image is reduced
+    with an integer box filter (the same mean, rounded; ~2 ms), reduced copies are kept per factor
+    until the image changes, and a copy made ahead of time (``reduced``, e.g. by a worker thread) is
+    used as it is. The full-resolution image stays the item's image: zooming in shows real pixels.
+    """
+
+    def __init__(self, *args, **kwargs):
+        self._reduced: tuple[object, dict[tuple[int, int], np.ndarray]] = (None, {})
+        super().__init__(*args, **kwargs)
+
+    def set_reduced(self, reduced: dict[tuple[int, int], np.ndarray] | None) -> None:
+        """Reduced copies of the current image by (x, y) factor, made elsewhere (call after setImage)."""
+        self._reduced = (self.image, dict(reduced or {}))
+
+    def render(self):  # noqa: D401 - pyqtgraph API
+        image = self.image
+        if (
+            not self.autoDownsample
+            or image is None
+            or not isinstance(image, np.ndarray)
+            or image.dtype != np.uint8
+            or image.ndim != 3
+            or image.shape[2] not in (3, 4)
+            or self.axisOrder != "row-major"
+        ):
+            return super().render()
+        xds, yds = self._computeDownsampleFactors()
+        if xds is None:
+            return super().render()
+        owner, cache = self._reduced
+        if owner is not image:
+            cache = {}
+            self._reduced = (image, cache)
+        small = image
+        if (xds, yds) != (1, 1):
+            small = cache.get((xds, yds))
+            if small is None:
+                small = cache[(xds, yds)] = box_downsample(image, xds, yds)
+        if small.size == 0:  # a view too small for one block (pyqtgraph: nothing to draw)
+            self._unrenderable = True
+            return None
+        small = np.ascontiguousarray(small)
+        levels = self.levels
+        if image.shape[2] == 4 and levels is not None:
+            return super().render()
+        from pyqtgraph import functions_qimage
+
+        qimage = functions_qimage.try_make_qimage(small, levels=levels, lut=None)
+        if qimage is None:
+            return super().render()
+        self._lastDownsample = (xds, yds)
+        self._imageNanLocations = None
+        self._processingBuffer = None
+        self._displayBuffer = None
+        self.qimage = qimage
+        self._renderRequired = False
+        self._unrenderable = False
+
+
+class ImagePanel(QWidget):
+    """A title, an image in a pan/zoom view (y down, square pixels) and a caption."""
+
+    def __init__(self, title: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.title = QLabel(f"<b>{title}</b>")
+        self.title.setObjectName(f"title-{title.lower()}")
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setMinimumSize(180, 140)
+        self.graphics.setAcceptDrops(False)  # files dropped here go to the window
+        self.graphics.ci.setContentsMargins(0, 0, 0, 0)
+        self.view: pg.ViewBox = self.graphics.addViewBox(row=0, col=0, lockAspect=True, invertY=True, enableMenu=False)
+        self.view.setDefaultPadding(0.0)
+        self.image_item = FastImageItem()
+        self.image_item.setAutoDownsample(True)  # big images paint fast when zoomed out
+        self.view.addItem(self.image_item)
+        # an RGBA layer over the image (the key-pixel outline on the Original); transparent elsewhere
+        self.overlay_item = pg.ImageItem()
+        self.overlay_item.setZValue(1)
+        self.view.addItem(self.overlay_item)
+        self.graphics.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # mouse-driven; the window's actions zoom
+        self.caption = QLabel("")
+        self.caption.setWordWrap(True)
+        self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.caption.setFixedHeight(self.caption.fontMetrics().lineSpacing() * CAPTION_LINES + 6)
+        self.caption.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        top = QHBoxLayout()
+        top.addWidget(self.title)
+        top.addStretch(1)
+        layout.addLayout(top)
+        layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.caption)
+        self._shape: tuple[int, ...] | None = None
+
+    def set_image(
+        self,
+        rgb: np.ndarray | None,
+        extent: tuple[int, int] | None = None,
+        reduced: dict[tuple[int, int], np.ndarray] | None = None,
+    ) -> None:
+        """Show an H x W x 3 uint8 image (None clears).
+
+        ``extent``: (width, height) the image stands for when it is a reduced copy (a live preview drawn
+        at about the panel's size); it then covers the same area as the full-size image would.
+        ``reduced``: ready-made reduced copies of ``rgb`` by (x, y) factor (see :class:`FastImageItem`).
+        """
+        if rgb is None:
+            self.image_item.clear()
+            self._shape = None
+            return
+        w, h = extent if extent is not None else (rgb.shape[1], rgb.shape[0])
+        self.image_item.setImage(rgb, autoLevels=False, levels=(0, 255), rect=QRectF(0, 0, w, h))
+        self.image_item.set_reduced(reduced)
+        shape = (h, w) + rgb.shape[2:]
+        if shape != self._shape:
+            self._shape = shape
+            self.view.autoRange(padding=0.0)
+
+    def set_overlay(self, rgba: np.ndarray | None) -> None:
+        """An H x W x 4 uint8 layer over the image, at the image's full size (None removes it)."""
+        if rgba is None or self._shape is None:
+            self.overlay_item.clear()
+            return
+        h, w = self._shape[:2]
+        self.overlay_item.setImage(rgba, autoLevels=False, rect=QRectF(0, 0, w, h))
+
+    def overlay(self) -> np.ndarray | None:
+        return self.overlay_item.image
+
+    def display_factor(self) -> int:
+        """How many image pixels (of the image's full size) share one screen pixel now, at least 1:
+        the factor pyqtgraph downsamples by (1 when zoomed in or nothing is shown)."""
+        item = self.image_item
+        if item.image is None or self._shape is None:
+            return 1
+        try:
+            xds, yds = item._computeDownsampleFactors()
+        except Exception:  # noqa: BLE001 - not on a scene yet
+            return 1
+        if xds is None:
+            return 1
+        # relative to the image shown; a reduced image stands for a larger one
+        scale = self._shape[1] / max(1, item.image.shape[1])
+        return max(1, int(min(xds, yds) * scale))
+
+    def image(self) -> np.ndarray | None:
+        return self.image_item.image
+
+    def set_background(self, color) -> None:
+        self.graphics.setBackground(color)
