@@ -73,7 +73,7 @@ def large_photo_child(path: str, device: str, threads: int | None, max_steps: in
 
     if threads:
         torch.set_num_threads(threads)
-    from gradflip_desktop.core import explain as ex
+    from gradflip_desktop.core.explain import run as explain_run
     from gradflip_desktop.core.options import ExplainOptions
     from gradflip_desktop.core.images import load_image
     from gradflip_desktop.core.models import load_classifier
@@ -89,7 +89,7 @@ def large_photo_child(path: str, device: str, threads: int | None, max_steps: in
     top = clf.classify(img.pixels, k=1)[0]
     stages.append((f"classified: {top.label} {100 * top.probability:.1f} %", rss_mb(), peak_mb(), time.perf_counter() - t))
     t = time.perf_counter()
-    res = ex.run(clf, img, ExplainOptions(max_steps=max_steps))
+    res = explain_run(clf, img, ExplainOptions(max_steps=max_steps))
     stages.append((f"explained: {res.status}, {len(res.steps)} steps -> {res.final.label}", rss_mb(), peak_mb(), time.perf_counter() - t))
     return {"file_mb": os.path.getsize(path) / 2**20, "stages": stages}
 
@@ -99,7 +99,7 @@ def rss_curve(runs: int, every: int, device: str, threads: int | None, max_steps
 
     if threads:
         torch.set_num_threads(threads)
-    from gradflip_desktop.core import explain as ex
+    from gradflip_desktop.core.explain import run as explain_run
     from gradflip_desktop.core.options import ExplainOptions
     from gradflip_desktop.core.images import load_image
     from gradflip_desktop.core.models import load_classifier
@@ -112,7 +112,7 @@ def rss_curve(runs: int, every: int, device: str, threads: int | None, max_steps
     print(f"{0:4d} {_fmt(rows[0][1])} {rows[0][2]:8.1f} {'':>6}  {rows[0][4]}", flush=True)
     for i in range(1, runs + 1):
         t = time.perf_counter()
-        res = ex.run(clf, img, ExplainOptions(max_steps=max_steps))
+        res = explain_run(clf, img, ExplainOptions(max_steps=max_steps))
         dt = time.perf_counter() - t
         del res
         if i % every == 0 or i == 1:

@@ -28,6 +28,16 @@ class SmallCNN(nn.Module):
         return self.fc(torch.flatten(torch.max_pool2d(torch.relu(self.conv(x)), 2), 1))
 
 
+class PicklePayload:
+    """Unpickling this creates the marker file: proof that the pickle ran."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
 def seeded_resnet18(num_classes: int = 1000, seed: int = 0) -> nn.Module:
     import torchvision as tv
 
@@ -87,3 +97,51 @@ def pixel_gradient(clf, image) -> torch.Tensor:
     x = clf.image_tensor(image).requires_grad_(True)
     clf.module(x)[0].max().backward()
     return x.grad
+
+
+# --- timm / Hugging Face / safetensors / ONNX: tiny random-init models written to a folder -------------
+
+
+def timm_checkpoint(path, name: str = "test_vit", classes: int = 5, wrap: str | None = None, labels=None, seed: int = 0):
+    """A random-init timm model ``name`` with ``classes`` outputs saved at ``path`` (.pth, .bin or .safetensors;
+    ``wrap``: a checkpoint entry such as ``"ema"`` or ``"state_dict"``); returns the model (eval mode)."""
+    import timm
+
+    torch.manual_seed(seed)
+    model = timm.create_model(name, pretrained=False, num_classes=classes).eval()
+    sd = model.state_dict()
+    if str(path).endswith(".safetensors"):
+        import json
+
+        from safetensors.torch import save_file
+
+        save_file({k: v.contiguous() for k, v in sd.items()}, str(path), metadata={"labels": json.dumps(labels)} if labels else None)
+    else:
+        obj = {wrap: sd, "epoch": 3} if wrap else dict(sd)
+        if labels:
+            obj["labels"] = list(labels)
+        torch.save(obj, path)
+    return model
+
+
+def hf_vit_folder(folder, labels=("ant", "bee", "cat"), size: int = 32, weights: str = "safetensors", seed: int = 0,
+                  preprocessor: bool = True):
+    """A tiny random-init Hugging Face ViT classifier saved with ``save_pretrained`` in ``folder``
+    (``weights``: "safetensors" or "bin"), with ``id2label`` and a ``preprocessor_config.json``; returns the model."""
+    from transformers import ViTConfig, ViTForImageClassification, ViTImageProcessor
+
+    torch.manual_seed(seed)
+    cfg = ViTConfig(image_size=size, patch_size=8, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                    intermediate_size=64, num_labels=len(labels), id2label=dict(enumerate(labels)),
+                    label2id={lab: i for i, lab in enumerate(labels)})
+    model = ViTForImageClassification(cfg).eval()
+    model.save_pretrained(str(folder))
+    if weights == "bin":  # the older format: a weights-only pickle (transformers 5 writes safetensors itself)
+        from pathlib import Path
+
+        (Path(folder) / "model.safetensors").unlink()
+        torch.save(model.state_dict(), Path(folder) / "pytorch_model.bin")
+    if preprocessor:
+        ViTImageProcessor(size={"height": size, "width": size}, image_mean=[0.5, 0.5, 0.5], image_std=[0.25, 0.25, 0.25],
+                          resample=3).save_pretrained(str(folder))
+    return model

@@ -112,3 +112,20 @@ def test_model_error_text_remedies():
     assert cli.model_error_text(ModelSettingError("no GPU", setting="device", suggestions=["cpu"])) == "no GPU; use --device cpu"
     assert cli.model_error_text(ModelSettingError("x. The weights fit a, b", setting="architecture", suggestions=["a", "b"])) == "x. The weights fit a, b: use --arch a"
     assert cli.model_error_text(ModelSettingError("Is the architecture right?", setting="architecture")) == "Is the architecture right? Choose it with --arch NAME."
+
+
+def test_cli_refuses_a_model_whose_output_is_not_class_scores(tmp_path, capsys):
+    class Seg(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 10, 1)
+
+        def forward(self, x):
+            return self.conv(x)
+
+    path = tmp_path / "seg.pt"
+    script(Seg(), path)
+    photo = photo_file(tmp_path)
+    assert cli.main(["classify", str(photo), "--model", str(path), "--input-size", "7"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1] == "gradflip: error: the model returned shape (1, 10, 7, 7); GradFlip needs class scores of shape [N, C]"

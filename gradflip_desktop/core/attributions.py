@@ -9,12 +9,16 @@ at that same resolution, so the three maps can be shown side by side over the ph
   inside the pixel-space module).
 - :func:`gradcam_map`: Grad-CAM (Selvaraju et al. 2017) at a feature layer: ReLU(Σ_k w_k·A_k) with
   w_k the spatial mean of ∂z_t/∂A_k, upsampled bilinearly to the image size. By default the layer is
-  the last Conv2d/BatchNorm layer the network runs (for the default EfficientNet-Lite0 ``net._bn1``).
+  the last Conv2d/BatchNorm layer the network runs (for the default EfficientNet-Lite0 ``net._bn1``);
+  for a vision transformer the LayerNorm before its last attention layer, its patch tokens reshaped to
+  the patch grid (the class token dropped), as is usual for ViT Grad-CAM.
 
 Plain Python + torch; no Qt (the GUI computes these in its worker thread).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import torch
@@ -25,7 +29,7 @@ from .viz.maps import heat_overlay  # noqa: F401 - re-exported for the compariso
 from .errors import ModelError
 from .models import Classifier
 
-__all__ = ["feature_layer", "gradcam_map", "heat_overlay", "saliency_map"]
+__all__ = ["feature_layer", "gradcam_map", "heat_overlay", "saliency_map", "token_layer"]
 
 # layer types Grad-CAM may hook: convolutions and the normalisation layers that follow them
 _FEATURE_TYPES: tuple[type, ...] = (nn.Conv2d, nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.InstanceNorm2d)
@@ -59,8 +63,55 @@ def saliency_map(classifier: Classifier, pixels: np.ndarray, target: int) -> np.
     return g.abs().sum(1)[0].detach().float().cpu().numpy().astype(np.float32)
 
 
+def _is_attention(m: nn.Module) -> bool:
+    return isinstance(m, nn.MultiheadAttention) or type(m).__name__.endswith("Attention")
+
+
+def token_layer(module: nn.Module) -> tuple[str, nn.Module] | None:
+    """For a transformer (a model with attention layers: timm ViT/DeiT/Swin, Hugging Face ViT): the last
+    LayerNorm that runs before the last attention layer (timm: ``blocks[-1].norm1``), whose patch tokens
+    still reach the class score through that attention; ``None`` for a model without attention."""
+    mods = list(module.named_modules())
+    last = max((i for i, (_, m) in enumerate(mods) if _is_attention(m)), default=None)
+    if last is None:
+        return None
+    norms = [(n, m) for n, m in mods[:last] if isinstance(m, nn.LayerNorm)]
+    return norms[-1] if norms else None
+
+
+def _token_grid(t: torch.Tensor, aspect: float) -> tuple[int, int, int] | None:
+    """(prefix tokens, grid height, grid width) of ``N x T x D`` tokens: the class/distillation/register
+    tokens come first, then a grid of patches whose shape follows the network input's ``aspect`` (h / w)."""
+    n_tokens = t.shape[1]
+    for prefix in range(0, min(17, n_tokens)):
+        cells = n_tokens - prefix
+        gh = max(1, round(math.sqrt(cells * aspect)))
+        if cells % gh == 0 and abs(cells // gh * aspect - gh) <= 1:
+            return prefix, gh, cells // gh
+    return None
+
+
+def _as_grid(act: torch.Tensor, layer: nn.Module, name: str, aspect: float) -> torch.Tensor:
+    """A layer output as ``N x C x h x w``: convolution maps as they are, transformer tokens reshaped to
+    their patch grid (``N x T x D``, or ``N x h x w x D`` from a LayerNorm as in Swin)."""
+    if act.dim() == 4 and isinstance(layer, nn.LayerNorm) and act.shape[-1] == layer.normalized_shape[-1]:
+        return act.permute(0, 3, 1, 2)
+    if act.dim() == 4:
+        return act
+    if act.dim() == 3:
+        grid = _token_grid(act, aspect)
+        if grid is None:
+            raise ModelError(
+                f"Grad-CAM is not available for this model: the {act.shape[1]} tokens of layer {name} do not form a patch grid"
+            )
+        prefix, gh, gw = grid
+        return act[:, prefix:].reshape(act.shape[0], gh, gw, act.shape[2]).permute(0, 3, 1, 2)
+    raise ModelError(f"Grad-CAM is not available for this model: layer {name} gives {act.dim()}-D output, not a feature map")
+
+
 def feature_layer(module: nn.Module) -> tuple[str, nn.Module]:
-    """The last Conv2d/BatchNorm-like layer of ``module`` (registration order), as (name, layer).
+    """The layer Grad-CAM uses, as (name, layer): for a transformer :func:`token_layer` (its tokens are
+    reshaped to the patch grid), else the last Conv2d/BatchNorm-like layer (registration order).
 
     Raises :class:`ModelError` when there is none (a network without convolutions, or TorchScript,
     whose layers cannot be hooked).
@@ -70,6 +121,9 @@ def feature_layer(module: nn.Module) -> tuple[str, nn.Module]:
             "Grad-CAM needs to hook a convolutional layer, and the layers of a TorchScript model cannot be "
             "hooked; load the weights as a state dict or ONNX file to compare with Grad-CAM"
         )
+    tokens = token_layer(module)
+    if tokens is not None:
+        return tokens
     found: tuple[str, nn.Module] | None = None
     for name, m in module.named_modules():
         if isinstance(m, _FEATURE_TYPES):
@@ -105,8 +159,8 @@ def gradcam_map(
     saved: list[torch.Tensor] = []
 
     def hook(_m, _inp, out):
-        if not isinstance(out, torch.Tensor) or out.dim() != 4:
-            raise ModelError("Grad-CAM needs a layer with a N x C x H x W output")
+        if not isinstance(out, torch.Tensor) or out.dim() not in (3, 4):
+            raise ModelError("Grad-CAM needs a layer with a N x C x H x W output (or transformer tokens)")
         saved.append(out)
         return out.clone()  # later in-place operations (x += identity, ReLU(inplace)) must not change `out`
 
@@ -123,8 +177,11 @@ def gradcam_map(
             (g,) = torch.autograd.grad(z, act)
     finally:
         handle.remove()
+    layer_name = next((n for n, m in module.named_modules() if m is layer), "?")
+    aspect = classifier.preprocessing.input_size[0] / classifier.preprocessing.input_size[1]
+    act, g = _as_grid(act.detach(), layer, layer_name, aspect), _as_grid(g, layer, layer_name, aspect)
     weights = g.mean(dim=(2, 3), keepdim=True)
-    cam = F.relu((weights * act.detach()).sum(1, keepdim=True))
+    cam = F.relu((weights * act).sum(1, keepdim=True))
     cam = F.interpolate(cam, size=(h, w), mode="bilinear", align_corners=False)
     return cam[0, 0].detach().float().cpu().numpy().astype(np.float32)
 

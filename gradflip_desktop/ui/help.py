@@ -1,4 +1,5 @@
-"""The Help menu's texts: About GradFlip (versions of everything that matters)."""
+"""The Help menu: About GradFlip (versions), Keyboard Shortcuts (from the window's actions) and How GradFlip
+Works (a short page, offline)."""
 
 from __future__ import annotations
 
@@ -31,3 +32,78 @@ def about_html(info, model_error: str | None = None) -> str:
         "<h3>GradFlip</h3><p>Explains an image classifier's decision by the smallest pixel change "
         f"that flips it.</p><table>{table}</table>"
     )
+
+
+def shortcut_rows(actions) -> list[tuple[str, str]]:
+    """(keys, what) of every action with a shortcut, in the order given."""
+    from PySide6.QtGui import QKeySequence
+
+    rows = []
+    for act in actions:
+        keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in act.shortcuts() if not k.isEmpty()]
+        if keys:
+            rows.append((" or ".join(keys), act.text().replace("&", "").rstrip("…")))
+    return rows
+
+
+def shortcuts_html(rows: list[tuple[str, str]]) -> str:
+    table = "".join(
+        f"<tr><td><b>{html.escape(k)}</b>&nbsp;&nbsp;&nbsp;</td><td>{html.escape(v)}</td></tr>" for k, v in rows
+    )
+    return (
+        "<h3>Keyboard shortcuts</h3>"
+        f"<table cellspacing='3'>{table}</table>"
+        "<p><b>Alt</b> + an underlined letter opens a menu (Alt+F: File) or moves to a setting "
+        "(Alt+T: Target, Alt+B: Step budget, …). <b>Tab</b> moves between the settings and buttons; "
+        "<b>Space</b> presses the focused button; the arrow keys move a focused slider.</p>"
+    )
+
+
+HOW_IT_WORKS_HTML = """
+<h3>How GradFlip works</h3>
+<p>GradFlip asks: <i>what is the smallest change to this photo that makes the classifier change its
+mind?</i> The pixels that change are the ones the decision depends on.</p>
+<ol>
+<li><b>The model looks.</b> The side panel shows the model's five most likely classes for the photo.
+Large photos are explained at the <i>working size</i> (long side, a setting); the status bar says when a
+photo was scaled.</li>
+<li><b>Explain</b> (Ctrl+Return) takes small gradient steps that lower the probability of the top class
+(or raise a chosen class), live: the plot shows each class's probability per step.</li>
+<li><b>The flip.</b> When another class wins, the search stops. A last pass makes sure the change
+survives saving as an ordinary 8-bit image; the plot's last point, <i>saved</i>, is that image, and its
+numbers are the ones the captions, the summary and the export state.</li>
+<li><b>Reading the result.</b> <i>Adjusted</i> is the changed photo; it usually looks the same, because
+the change is tiny (a few levels out of 255). <i>Difference</i> shows where the change is: bright areas
+matter most. <i>Key pixels</i> are the smallest set of the most-changed pixels that flip the decision
+on their own; they are outlined on the Original, and the slider below the views lets you try more or
+fewer.</li>
+<li><b>Styles.</b> <i>Free</i> lets every pixel move (the textbook method: the smallest change, which
+looks like noise). <i>Blur</i> only removes detail, so the change points at regions a person can read.</li>
+<li><b>Compare Methods</b> (View menu) shows Grad-CAM and gradient saliency next to GradFlip's map.</li>
+<li><b>Export</b> (Ctrl+E) writes the figure, the adjusted image, the maps, a step table and a record
+to a folder.</li>
+</ol>
+<p>The numbers: <i>at most N/255</i> is the largest change of any colour value (up to about 4/255 is
+invisible); <i>RMS</i> is the typical change per value; <i>L2</i> is the length of the whole change.
+Everything runs on this computer; nothing is downloaded.</p>
+"""
+
+
+def show_help(parent, title: str, rich_text: str):
+    """A non-modal window with ``rich_text`` (offline) and a Close button; returns it."""
+    from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout
+
+    dialog = QDialog(parent)
+    dialog.setWindowTitle(title)
+    dialog.setObjectName("help-" + title.lower().replace(" ", "-"))
+    browser = QTextBrowser()
+    browser.setOpenExternalLinks(False)
+    browser.setHtml(rich_text)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+    buttons.rejected.connect(dialog.close)
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(browser)
+    layout.addWidget(buttons)
+    dialog.resize(560, 520)
+    dialog.show()
+    return dialog

@@ -35,7 +35,7 @@ from .controllers.export import ExportController
 from .controllers.images import IMAGE_FILTER, ImagesController
 from .controllers.models import ModelsController
 from .controllers.runs import RunsController
-from .help import about_html
+from .help import HOW_IT_WORKS_HTML, about_html, shortcut_rows, shortcuts_html, show_help
 from .settings import RunSettings, app_settings
 from .widgets.controls import ControlsPanel
 from .widgets.plot import ProbabilityPlot
@@ -189,9 +189,13 @@ class MainWindow(QMainWindow):
         self.explain_action = a("&Explain", self.explain, ["Ctrl+Return", "Ctrl+Enter"], "Find the smallest change that flips the decision", SP.SP_MediaPlay)
         self.cancel_action = a("&Cancel", self.runs.cancel, "Esc", "Stop the running explanation", SP.SP_MediaStop)
         self.fit_action = a("Zoom to &Fit", self.views.fit, "Ctrl+0", "Show the whole image")
+        self.zoom_in_action = a("Zoom &In", self.zoom_in, ["Ctrl++", "Ctrl+="], "Zoom in on all views")
+        self.zoom_out_action = a("Zoom &Out", self.zoom_out, "Ctrl+-", "Zoom out of all views")
         self.load_model_action = a("Load &Model…", self.models.load_dialog, "Ctrl+M", "Explain your own classifier: a .pth/.pt state dict, TorchScript or ONNX file")
         self.compare_action = a("&Compare Methods", self.difference.set_compare_visible, None, "Show Grad-CAM and gradient saliency next to GradFlip's map")
         self.compare_action.setCheckable(True)
+        self.shortcuts_action = a("&Keyboard Shortcuts", self.show_shortcuts, None, "Every key the window knows")
+        self.how_action = a("&How GradFlip Works", self.show_how_it_works, "F1", "What the views, the plot and the numbers mean")
         self.about_action = a("&About GradFlip", self.about, None, "Versions of GradFlip, PyTorch, Qt and the model")
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
 
@@ -202,8 +206,8 @@ class MainWindow(QMainWindow):
                       self.export_action, None, self.quit_action),
             "&Edit": (self.paste_action, self.copy_figure_action),
             "&Run": (self.explain_action, self.cancel_action),
-            "&View": (self.fit_action, self.compare_action),
-            "&Help": (self.about_action,),
+            "&View": (self.fit_action, self.zoom_in_action, self.zoom_out_action, None, self.compare_action),
+            "&Help": (self.how_action, self.shortcuts_action, None, self.about_action),
         }
         for title, items in menus.items():
             menu = self.menuBar().addMenu(title)
@@ -229,6 +233,7 @@ class MainWindow(QMainWindow):
         self.controls.device_changed.connect(self.models.device_changed)
         self.controls.model_chosen.connect(self.models.chosen)
         self.controls.load_model_clicked.connect(self.models.load_dialog)
+        self.controls.message.connect(self.show_warning)
         self.views.diff_settings_changed.connect(self.difference.settings_changed)
         self.views.key_count_changed.connect(self.difference.key_count_changed)
         app = QApplication.instance()
@@ -277,15 +282,20 @@ class MainWindow(QMainWindow):
     def set_status(self, rich_text: str) -> None:
         self.status_label.setText(rich_text)
 
-    def show_error(self, title: str, message: str) -> None:
-        """A window-modal, non-blocking message box; the app stays usable."""
-        if self.last_error_box is not None:
-            self.last_error_box.close()
-        box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self)
-        box.setWindowModality(Qt.WindowModality.WindowModal)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
-        box.open()
-        self.last_error_box = box
+    def show_warning(self, message: str) -> None:
+        """A warning in the status bar only (no box): for things the user just did, e.g. a refused value."""
+        self.set_status(f"<span style='color:#c0392b'>{html.escape(message)}</span>")
+
+    def show_error(self, title: str, message: str, box: bool = True) -> None:
+        """A window-modal, non-blocking message box (``box``) and the status bar; the app stays usable."""
+        if box:
+            if self.last_error_box is not None:
+                self.last_error_box.close()
+            dialog = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self)
+            dialog.setWindowModality(Qt.WindowModality.WindowModal)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+            dialog.open()
+            self.last_error_box = dialog
         self.set_status(f"<span style='color:#c0392b'>{html.escape(title)}:</span> {html.escape(message)}")
         self.error_shown.emit(title, message)
 
@@ -302,6 +312,22 @@ class MainWindow(QMainWindow):
     def about(self) -> None:
         QMessageBox.about(self, "About GradFlip", self.about_text())
 
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        """(keys, what) of every action with a shortcut: the one source of Help ▸ Keyboard Shortcuts."""
+        return shortcut_rows(self.actions())
+
+    def show_shortcuts(self) -> None:
+        self.help_dialog = show_help(self, "Keyboard Shortcuts", shortcuts_html(self.shortcut_rows()))
+
+    def show_how_it_works(self) -> None:
+        self.help_dialog = show_help(self, "How GradFlip Works", HOW_IT_WORKS_HTML)
+
+    def zoom_in(self) -> None:
+        self.views.zoom(1.25)
+
+    def zoom_out(self) -> None:
+        self.views.zoom(0.8)
+
     def update_actions(self) -> None:
         has_image, running = self.image is not None, self.runs.running
         ready = has_image and self.models.info is not None and not self.models.loading
@@ -311,7 +337,8 @@ class MainWindow(QMainWindow):
         has_result = self.result is not None
         self.export_action.setEnabled(has_result)
         self.copy_figure_action.setEnabled(has_result)
-        self.fit_action.setEnabled(has_image)
+        for action in (self.fit_action, self.zoom_in_action, self.zoom_out_action):
+            action.setEnabled(has_image)
 
     def _apply_palette(self) -> None:
         pal = self.palette()

@@ -113,3 +113,47 @@ def test_cli_classify_and_bad_input_in_a_subprocess(tmp_path):
     run = subprocess.run([sys.executable, "-m", "gradflip_desktop.cli", "classify", str(sample_image_path()),
                           "--device", "cuda:7"], capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and "cuda" in run.stderr and "Traceback" not in run.stderr
+
+
+# ---- three real photos (skimage.data), through the command line ---------------------------------------------
+
+# top-1 of the default model on each photo at its native size (all three are under the 1024 px working size)
+PHOTO_TOP1 = {"chelsea": (285, "Egyptian cat"), "coffee": (967, "espresso"), "astronaut": (450, "bobsled")}
+
+
+@pytest.fixture(scope="module")
+def photo_files(tmp_path_factory):
+    from PIL import Image
+
+    from helpers import E2E_PHOTOS, skimage_photo
+
+    folder = tmp_path_factory.mktemp("photos")
+    paths = []
+    for name in E2E_PHOTOS:
+        Image.fromarray(skimage_photo(name)).save(folder / f"{name}.png")
+        paths.append(folder / f"{name}.png")
+    return paths
+
+
+def test_three_photos_classify_as_expected(default_model, photo_files):
+    from helpers import E2E_PHOTOS
+
+    assert set(E2E_PHOTOS) == set(PHOTO_TOP1) and len(E2E_PHOTOS) >= 3
+    for path in photo_files:
+        top = default_model.classify(load_image(path).pixels, k=1)[0]
+        assert (top.index, top.label) == PHOTO_TOP1[path.stem], path.stem
+
+
+def test_cli_explains_three_photos_and_each_saved_png_flips(default_model, photo_files, tmp_path, capsys):
+    out = tmp_path / "out"
+    code = cli.main(["explain", *map(str, photo_files), "--out", str(out), "--json", "--quiet"])
+    recs = json.loads(capsys.readouterr().out)
+    assert code == 0 and isinstance(recs, list) and len(recs) == 3
+    for path, rec in zip(photo_files, recs):
+        assert rec["image"]["source"] == str(path)
+        assert rec["flipped"] is True and rec["original"]["index"] == PHOTO_TOP1[path.stem][0]
+        assert rec["final"]["index"] != rec["original"]["index"]
+        back = load_image(out / f"{path.stem}.adjusted.png")  # the saved 8-bit PNG, read back
+        assert default_model.classify(back.pixels, k=1)[0].index == rec["final"]["index"]
+        assert 0 < rec["l2_saved"] < 5  # a small change: ||δ|| in [0, 1] pixel units over ~0.3-0.8 MP
+        assert rec["key_pixels"]["flips"] is True and 0 < rec["key_pixels"]["fraction"] < 0.5

@@ -108,7 +108,8 @@ class ImagesController(QObject):
             if Path(candidate).is_file():
                 self.open_path(candidate)
                 return
-        self.w.show_error("Paste", "The clipboard holds no image (copy an image or an image file first).")
+        # a status message, no box: the user just did this and reads the status bar
+        self.w.show_error("Paste", "The clipboard holds no image (copy an image or an image file first).", box=False)
 
     # -- drag and drop (the window forwards its events) ---------------------------------------------------
     @staticmethod

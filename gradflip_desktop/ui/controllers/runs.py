@@ -54,10 +54,9 @@ class StepBatch:
 
 @dataclass
 class RunOutcome:
-    """A finished (or cancelled) run and the text the window shows about it, computed off the GUI thread."""
+    """A finished (or cancelled) run."""
 
     result: "ExplainResult"
-    change: str  # size of the change, e.g. "L2 1.078 · max 6.6/255 · RMS 0.43/255"
 
 
 @dataclass
@@ -70,7 +69,6 @@ class PreviewSize:
 def explain_task(task, session: "ModelSession", pixels: np.ndarray, settings: RunSettings, size: PreviewSize):
     """The run (engine thread): yields a RunStart, then StepBatches; returns a RunOutcome."""
     from gradflip_desktop.core.explain import explain
-    from gradflip_desktop.core.report import describe_change
     from gradflip_desktop.core.viz.display import box_downsample, display_uint8
 
     clf = session.classifier
@@ -109,7 +107,7 @@ def explain_task(task, session: "ModelSession", pixels: np.ndarray, settings: Ru
             batch, last_emit = [], now
     if batch:
         yield StepBatch(batch, None, budget, batch[-1].phase)
-    return RunOutcome(result, describe_change(result))
+    return RunOutcome(result)
 
 
 def _pct(p: float) -> str:
@@ -233,13 +231,13 @@ class RunsController(QObject):
 
         w = self.w
         if outcome is not None and outcome.result.status != Status.CANCELLED:
-            self._show_result(outcome.result, outcome.change)
+            self._show_result(outcome.result)
             w.update_actions()
             w.run_finished.emit(outcome.result)
             return
         result = outcome.result if outcome is not None else None
         if outcome is not None:
-            self._show_result(result, outcome.change)
+            self._show_result(result)
             w.set_status(f"Cancelled after {len(result.steps)} steps; the state reached is shown.")
         else:  # cancelled before it started
             w.views.adjusted.set_image(None)
@@ -258,24 +256,51 @@ class RunsController(QObject):
         w.update_actions()
         w.run_failed.emit(message)
 
-    def _show_result(self, result: "ExplainResult", change: str) -> None:
+    def _show_result(self, result: "ExplainResult") -> None:
+        """A finished or cancelled run. Every number shown is the saved 8-bit image's (``result.final``),
+        the same as in the plot's saved point, the summary and the exported record."""
+        from gradflip_desktop.core.summary import steps_text, summary_sentence, visibility
+
         w = self.w
         w.result = result
         w.difference.set_result(result)
         w.plot.show_result(result)
         w.views.adjusted.set_image(result.adjusted_uint8)
+        w.views.set_summary(html.escape(summary_sentence(result)))
         final, orig = result.final, result.original
-        if result.flipped:
-            verdict = f"flipped from {html.escape(orig.label)} in {len(result.steps)} steps"
-        else:
-            verdict = html.escape(status_text(result.status))
-        w.views.set_caption(w.views.adjusted, f"<b>{html.escape(final.label)}</b> — {_pct(final.probability)} · {verdict}")
-        w.views.set_change_caption(html.escape(change))
         n = len(result.steps)
-        w.controls.show_progress(
-            max(1, n) if result.flipped else n, max(1, n),
-            f"{'flipped' if result.flipped else status_text(result.status)} · {n} steps · {result.seconds:.1f} s",
+        flip_step = next((s.index for s in result.steps if s.flipped and s.phase == "search"), None)
+        eight_bit = next((s.index for s in result.steps if s.phase != "search"), None)
+        if result.flipped:
+            verdict = f"flipped from {html.escape(orig.label)} at step {flip_step if flip_step is not None else n}"
+            if eight_bit is not None:
+                verdict += f"; steps {eight_bit}–{n} made it survive 8-bit saving"
+        else:
+            verdict = html.escape(status_text(result.status)) + f" after {steps_text(n)}"
+        levels = 255.0 * result.linf_saved
+        looks = visibility(levels)
+        note = f" It looks the same: the change is {looks}; see Difference." if looks == "invisible" else ""
+        w.views.set_caption(
+            w.views.adjusted,
+            f"<b>{html.escape(final.label)}</b> — {_pct(final.probability)} in the saved image · {verdict}",
+            f"The saved image: the adjusted pixels rounded to 8 bits, as exported ({result.adjusted_uint8.shape[1]}"
+            f"×{result.adjusted_uint8.shape[0]} px). Its probabilities are the plot's last point.{note}",
         )
+        rms = result.l2_saved / max(1.0, float(result.delta.size)) ** 0.5
+        w.views.set_change_caption(
+            f"change: at most {levels:.1f}/255 per value ({looks}) · RMS {255 * rms:.2f}/255 · L2 {result.l2_saved:.3f}",
+            "How large the change is, in 8-bit levels (0–255 is black to white):\n"
+            "• at most: the largest change of any colour value of any pixel;\n"
+            "• RMS: the typical change per value (root mean square);\n"
+            "• L2: the length of the whole change (square root of the sum of squared changes, values in 0–1).\n"
+            "Up to about 4/255 is invisible to the eye.",
+        )
+        budget = int(getattr(result.options, "max_steps", n) or n)
+        text = f"{'flipped' if result.flipped else status_text(result.status)} · {steps_text(n)} · {result.seconds:.1f} s"
+        if result.flipped:
+            w.controls.show_outcome(1, 1, text, ok=True)
+        else:  # not a success: the bar shows the share of the budget used, in the warning colour
+            w.controls.show_outcome(min(n, budget), max(1, budget), text, ok=False)
         msg = result.message or str(getattr(result.status, "value", result.status))
         w.set_status(
             ("Done: " if result.flipped else "Finished: ") + html.escape(msg) + f" ({result.seconds:.1f} s). "

@@ -30,8 +30,49 @@ from gradflip_desktop.core import options as core_options
 from ..settings import TARGET_CLASS, TARGET_GROUP, TARGET_TOP, RunSettings
 
 
-class CompactDoubleSpinBox(QDoubleSpinBox):
-    """A spin box that shows its value without trailing zeros (``0.0002``, not ``0.0002000``)."""
+class _SaysWhenRefused:
+    """Mixin for spin boxes: a typed value outside the range is not dropped silently; ``refused`` says
+    what was typed, the range, and the value kept (the box keeps its previous value, as Qt does)."""
+
+    refused = Signal(str)
+
+    def _watch(self) -> None:
+        self._typed: str | None = None
+        self.lineEdit().textEdited.connect(self._edited)
+        self.editingFinished.connect(self._finished)
+
+    def _edited(self, text: str) -> None:
+        self._typed = text
+
+    def _finished(self) -> None:
+        typed, self._typed = self._typed, None
+        if typed is None:
+            return
+        raw = typed.strip()
+        for fix in (self.prefix(), self.suffix()):
+            raw = raw.replace(fix.strip(), "") if fix.strip() else raw
+        try:
+            value = float(raw.strip().replace(",", "."))
+        except ValueError:
+            value = None
+        if value is not None and self.minimum() <= value <= self.maximum():
+            return
+        lo, hi = self.textFromValue(self.minimum()), self.textFromValue(self.maximum())
+        self.refused.emit(f"{typed.strip()!r} is outside {lo}–{hi}; kept {self.textFromValue(self.value())}")
+
+
+class CheckedSpinBox(_SaysWhenRefused, QSpinBox):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._watch()
+
+
+class CheckedDoubleSpinBox(_SaysWhenRefused, QDoubleSpinBox):
+    """Shows its value without trailing zeros (``0.0002``, not ``0.0002000``) and says when it refuses one."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._watch()
 
     def textFromValue(self, value: float) -> str:  # noqa: N802 - Qt API
         return f"{value:.{self.decimals()}f}".rstrip("0").rstrip(".") if value else "0"
@@ -84,12 +125,16 @@ def percent_of(count: int, total: int) -> str:
     return f"{p:.2g} %"
 
 
+WARNING_BAR = "QProgressBar::chunk { background-color: #d98c00; }"  # a run that did not flip
+
+
 class ControlsPanel(QWidget):
     explain_clicked = Signal()
     cancel_clicked = Signal()
     device_changed = Signal(str)
     model_chosen = Signal(str)  # a picker key (registry name or model file path)
     load_model_clicked = Signal()
+    message = Signal(str)  # something the user should read in the status bar (a refused value)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -130,18 +175,18 @@ class ControlsPanel(QWidget):
         self.mode.addItem("Adaptive", "adaptive")
         self.mode.addItem("Fixed ε", "fixed")
         self.mode.setToolTip("Adaptive grows ε while the score falls slowly and backs off on overshoot")
-        self.epsilon = CompactDoubleSpinBox()
+        self.epsilon = CheckedDoubleSpinBox()
         self.epsilon.setDecimals(7)  # EPS_MIN is 1e-7
         self.epsilon.setRange(core_options.EPS_MIN, core_options.EPS_MAX)
         self.epsilon.setSingleStep(0.0001)
-        self.max_steps = QSpinBox()
+        self.max_steps = CheckedSpinBox()
         self.max_steps.setRange(core_options.MAX_STEPS_MIN, core_options.MAX_STEPS_MAX)
-        self.smoothing = QDoubleSpinBox()
+        self.smoothing = CheckedDoubleSpinBox()
         self.smoothing.setDecimals(1)
         self.smoothing.setRange(core_options.SMOOTHING_MIN, core_options.SMOOTHING_MAX)
         self.smoothing.setSuffix(" px")
         self.smoothing.setSpecialValueText("off")
-        self.coarse = QSpinBox()
+        self.coarse = CheckedSpinBox()
         self.coarse.setRange(core_options.COARSE_MIN, core_options.COARSE_MAX)
         self.coarse.setSpecialValueText("off")
         self.coarse.setPrefix("× ")
@@ -167,7 +212,7 @@ class ControlsPanel(QWidget):
         form.addRow("&ε (step)", self.epsilon)
         form.addRow("Step &budget", self.max_steps)
         form.addRow("&Smoothing σ", self.smoothing)
-        form.addRow("Coarse-to-&fine", self.coarse)
+        form.addRow("Coarse-to-fi&ne", self.coarse)  # not Alt+F: that opens the File menu
         form.addRow("&Device", self.device)
         row = QHBoxLayout()
         row.addStretch(1)
@@ -193,6 +238,13 @@ class ControlsPanel(QWidget):
         layout.addWidget(self.progress)
         layout.addStretch(1)
         self.setMinimumWidth(250)
+        # a focused button must look focused (keyboard users): a highlight frame
+        self.setStyleSheet(
+            "QPushButton:focus, QToolButton:focus { border: 2px solid palette(highlight); border-radius: 4px; padding: 3px 8px; }"
+        )
+        for box, what in ((self.epsilon, "ε"), (self.max_steps, "Step budget"), (self.smoothing, "Smoothing σ"),
+                          (self.coarse, "Coarse-to-fine")):
+            box.refused.connect(lambda text, what=what: self.message.emit(f"{what}: {text}"))
 
         self.target_mode.currentIndexChanged.connect(self._update_enabled)
         self.explain_button.clicked.connect(self.explain_clicked)
@@ -243,10 +295,23 @@ class ControlsPanel(QWidget):
 
     def show_progress(self, value: int, maximum: int, text: str) -> None:
         """The progress bar at ``value`` of ``maximum`` (maximum 0: busy, no known end) with ``text``."""
+        self._warn(False)
         self.progress.setRange(0, maximum)
         if maximum:
             self.progress.setValue(value)
         self.progress.setFormat(text)
+
+    def show_outcome(self, value: int, maximum: int, text: str, ok: bool) -> None:
+        """How a run ended: a flip fills the bar; anything else shows the share of the budget used, in
+        the warning colour (a failed run never looks like a success)."""
+        self.show_progress(value, maximum, text)
+        self._warn(not ok)
+
+    def _warn(self, on: bool) -> None:
+        sheet = WARNING_BAR if on else ""
+        if self.progress.styleSheet() != sheet:
+            self.progress.setStyleSheet(sheet)
+        self.progress.setProperty("outcome", "warning" if on else "")
 
     def set_progress_text(self, text: str) -> None:
         self.progress.setFormat(text)
@@ -268,6 +333,7 @@ class ControlsPanel(QWidget):
 
     def reset_progress(self, text: str = "") -> None:
         """An empty progress bar showing ``text`` (no run, or a failed one)."""
+        self._warn(False)
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.progress.setFormat(text)

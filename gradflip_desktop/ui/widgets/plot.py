@@ -1,4 +1,9 @@
-"""Probability per step: the explained class, the class it flips to and the next runners-up."""
+"""Probability per step: the explained class, the class it flips to and the next runners-up.
+
+After a run, one more point on the right is the *saved* image (8-bit, what is exported): its numbers
+are the ones the captions, the summary and the record state. Dashed lines mark the step where the
+decision flipped and where the 8-bit pass took over (extra steps that make the flip survive rounding).
+"""
 
 from __future__ import annotations
 
@@ -20,6 +25,35 @@ RUNNERS_UP = 2
 EMPTY_HINT = "Press Explain (Ctrl+Return): the probabilities appear here, step by step."
 HOVER_HINT = "Hover over the plot to read the probabilities of a step."
 SYMBOLS_UP_TO = 60  # dots on the points of short runs; plain lines for long ones
+SAVED_TICK = "saved"
+MARK_COLOR = "#D55E00"
+EIGHT_BIT_COLOR = "#7F7F7F"
+
+
+class StepAxis(pg.AxisItem):
+    """The step axis: whole steps only, plain numbers (no SI prefix), and "saved" at the saved point."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.saved_x: float | None = None
+        self.enableAutoSIPrefix(False)
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 - pyqtgraph API
+        out = []
+        for spacing, values in super().tickValues(minVal, maxVal, size):
+            if spacing < 1:
+                continue
+            values = [v for v in values if float(v).is_integer() and (self.saved_x is None or v < self.saved_x)]
+            out.append((spacing, values))
+        if not out:
+            out = [(1.0, [float(v) for v in range(max(0, int(np.ceil(minVal))), int(np.floor(maxVal)) + 1)
+                          if self.saved_x is None or v < self.saved_x])]
+        if self.saved_x is not None and minVal <= self.saved_x <= maxVal:
+            out[0] = (out[0][0], list(out[0][1]) + [self.saved_x])
+        return out
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph API
+        return [SAVED_TICK if self.saved_x is not None and v == self.saved_x else f"{int(round(v))}" for v in values]
 
 
 class ProbabilityPlot(QWidget):
@@ -27,7 +61,9 @@ class ProbabilityPlot(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.plot = pg.PlotWidget()
+        self.step_axis = StepAxis(orientation="bottom")
+        self.plot = pg.PlotWidget(axisItems={"bottom": self.step_axis})
+        self.plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # mouse-driven (hover read-out)
         self.plot.setMinimumHeight(150)
         self.plot.setAcceptDrops(False)  # files dropped here go to the window
         self.plot.setMenuEnabled(False)
@@ -35,7 +71,8 @@ class ProbabilityPlot(QWidget):
         self.plot.setLabel("left", "probability")
         self.plot.setYRange(0.0, 1.0, padding=0.02)
         self.plot.enableAutoRange(axis="y", enable=False)
-        self.plot.getAxis("left").setTicks([[(v / 5, f"{v / 5:.1f}") for v in range(6)]])
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
+        self.plot.setXRange(0, 1, padding=0.05)
         self.plot.setLimits(yMin=-0.05, yMax=1.05, xMin=-1)
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="9pt")
@@ -47,11 +84,23 @@ class ProbabilityPlot(QWidget):
             self.plot.plot(pen=pg.mkPen(c, width=1.5, style=Qt.PenStyle.DashLine)) for c in RUNNER_COLORS[:RUNNERS_UP]
         ]
         self.flip_line = pg.InfiniteLine(
-            angle=90, movable=False, pen=pg.mkPen("#D55E00", width=1.5, style=Qt.PenStyle.DashLine),
-            label="flip", labelOpts={"position": 0.92, "color": "#D55E00"},
+            angle=90, movable=False, pen=pg.mkPen(MARK_COLOR, width=1.5, style=Qt.PenStyle.DashLine),
+            label="flip", labelOpts={"position": 0.92, "color": MARK_COLOR},
         )
         self.flip_line.hide()
         self.plot.addItem(self.flip_line, ignoreBounds=True)
+        self.eight_bit_line = pg.InfiniteLine(
+            angle=90, movable=False, pen=pg.mkPen(EIGHT_BIT_COLOR, width=1.2, style=Qt.PenStyle.DotLine),
+            label="8-bit pass", labelOpts={"position": 0.80, "color": EIGHT_BIT_COLOR},
+        )
+        self.eight_bit_line.hide()
+        self.plot.addItem(self.eight_bit_line, ignoreBounds=True)
+        # the saved (8-bit) image: one point per shown class, joined to the last step by a dotted line
+        self.saved_curves = [
+            self.plot.plot(pen=pg.mkPen(c, width=1.5, style=Qt.PenStyle.DotLine), symbol="s", symbolSize=9,
+                           symbolBrush=c, symbolPen=pg.mkPen("w", width=1))
+            for c in (EXPLAINED_COLOR, FLIP_COLOR)
+        ]
         self.hover_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((128, 128, 128, 120), width=1))
         self.hover_line.hide()
         self.plot.addItem(self.hover_line, ignoreBounds=True)
@@ -77,10 +126,16 @@ class ProbabilityPlot(QWidget):
         self.x: list[int] = []
         self.rows: list[np.ndarray] = []
         self.flip_step: int | None = None
+        self.eight_bit_step: int | None = None
+        self.saved: np.ndarray | None = None  # probabilities of the saved 8-bit image
+        self.saved_x: float | None = None
+        self.step_axis.saved_x = None
         self.shown: list[int] = []
-        for c in (self.explained_curve, self.flip_curve, *self.runner_curves):
+        self._legend_key: tuple = ()
+        for c in (self.explained_curve, self.flip_curve, *self.runner_curves, *self.saved_curves):
             c.setData([], [])
         self.flip_line.hide()
+        self.eight_bit_line.hide()
         self.hover_line.hide()
         self.legend.clear()
         self.readout.setText(EMPTY_HINT)
@@ -119,6 +174,8 @@ class ProbabilityPlot(QWidget):
             self.rows.append(s.probabilities)
             if s.flipped and self.flip_step is None and s.phase == "search":
                 self.flip_step = int(s.index)
+            if s.phase != "search" and self.eight_bit_step is None:
+                self.eight_bit_step = int(s.index)
         self._redraw()
 
     def show_result(self, result) -> None:
@@ -131,10 +188,20 @@ class ProbabilityPlot(QWidget):
             result.labels, result.explained, result.explained_name, result.original_probabilities, flip_to, targeted,
             redraw=False,
         )
+        self.saved = np.asarray(result.final_probabilities, dtype=np.float32)
         self.add_steps(result.steps)
 
     def point_count(self) -> int:
+        """Steps shown, step 0 included (the saved point is not a step)."""
         return len(self.x)
+
+    def saved_values(self) -> tuple[float, float | None] | None:
+        """(explained, flip-to) probabilities drawn at the saved point, or None."""
+        if self.saved is None or not self.explained:
+            return None
+        flip_to = self.shown[0] if self.shown else None
+        return (float(self.saved[self.explained].sum()),
+                None if flip_to is None else float(self.saved[flip_to]))
 
     def label(self, i: int) -> str:
         return self.labels[i] if 0 <= i < len(self.labels) else f"class {i}"
@@ -169,8 +236,10 @@ class ProbabilityPlot(QWidget):
             self.flip_curve.setData([], [])
         for curve, idx in zip(self.runner_curves, runners + [None] * RUNNERS_UP):
             curve.setData([], []) if idx is None else curve.setData(x, rows[:, idx])
-        if shown != self.shown:
+        legend_key = (tuple(shown), self.saved is not None)
+        if shown != self.shown or legend_key != self._legend_key:
             self.shown = shown
+            self._legend_key = legend_key
             self.legend.clear()
             name = self.explained_name if len(self.explained) == 1 else f"any {self.explained_name}"
             self.legend.addItem(self.explained_curve, f"explained: {name}")
@@ -179,16 +248,36 @@ class ProbabilityPlot(QWidget):
                 self.legend.addItem(self.flip_curve, f"{kind}: {self.label(flip_to)}")
             for curve, idx in zip(self.runner_curves, runners):
                 self.legend.addItem(curve, self.label(idx))
-        axis = self.plot.getAxis("bottom")
-        if x[-1] <= 12:
-            axis.setTickSpacing(1, 1)  # whole steps only
+            if self.saved is not None:
+                self.legend.addItem(self.saved_curves[0], "saved image (8-bit)")
+        top = float(self._explained_series(rows).max())
+        if flip_to is not None:
+            top = max(top, float(rows[:, flip_to].max()))
+        self.saved_x = None
+        if self.saved is not None:
+            self.saved_x = float(x[-1] + 1)
+            sx = [float(x[-1]), self.saved_x]
+            ys = [self._explained_series(rows[-1:])[0], float(self.saved[self.explained].sum())]
+            self.saved_curves[0].setData(sx, ys)
+            top = max(top, ys[1])
+            if flip_to is not None:
+                self.saved_curves[1].setData(sx, [float(rows[-1, flip_to]), float(self.saved[flip_to])])
+                top = max(top, float(self.saved[flip_to]))
+            else:
+                self.saved_curves[1].setData([], [])
         else:
-            axis.setTickSpacing()
-        if self.flip_step is not None:
-            self.flip_line.setValue(self.flip_step)
-            self.flip_line.show()
-        else:
-            self.flip_line.hide()
+            for c in self.saved_curves:
+                c.setData([], [])
+        self.step_axis.saved_x = self.saved_x
+        # the y axis follows the data (low-probability runs are not flat lines), at least 0-0.1
+        self.plot.setYRange(0.0, min(1.0, max(0.1, 1.1 * top)), padding=0.02)
+        self.plot.setXRange(0, max(1.0, self.saved_x or float(x[-1])), padding=0.04)
+        for line, where in ((self.flip_line, self.flip_step), (self.eight_bit_line, self.eight_bit_step)):
+            if where is not None:
+                line.setValue(where)
+                line.show()
+            else:
+                line.hide()
 
     def set_colors(self, background: QColor, foreground: QColor) -> None:
         """The palette's colours: plot background, axes and legend text."""
@@ -209,21 +298,34 @@ class ProbabilityPlot(QWidget):
             self.hover_line.hide()
             return
         xv = vb.mapSceneToView(pos).x()
+        if self.saved_x is not None and xv > self.x[-1] + 0.5:
+            self.show_saved_readout()
+            return
         self.show_readout(int(np.argmin(np.abs(np.asarray(self.x) - xv))))
+
+    def show_saved_readout(self) -> str:
+        """Describe the saved (8-bit) image in the read-out; returns the text."""
+        if self.saved is None or self.saved_x is None:
+            return ""
+        return self._readout(self.saved, "<b>saved image</b> (8-bit, as exported)", self.saved_x)
 
     def show_readout(self, row: int) -> str:
         """Describe point ``row`` (0 = unchanged image) in the read-out; returns the text."""
         row = max(0, min(row, len(self.rows) - 1))
-        p = self.rows[row]
         step = self.x[row]
+        what = "the 8-bit pass" if self.eight_bit_step is not None and step >= self.eight_bit_step else ""
+        title = f"<b>step {step}</b>" + (" (unchanged)" if step == 0 else f" ({what})" if what else "")
+        return self._readout(self.rows[row], title, step)
+
+    def _readout(self, p: np.ndarray, title: str, x: float) -> str:
         name = self.explained_name if len(self.explained) == 1 else f"any {self.explained_name}"
-        parts = [f"<b>step {step}</b>" + (" (unchanged)" if step == 0 else "")]
+        parts = [title]
         parts.append(f"<span style='color:{EXPLAINED_COLOR}'>{name} {100 * float(p[self.explained].sum()):.1f} %</span>")
         colors = [FLIP_COLOR, *RUNNER_COLORS]
         for c, idx in zip(colors, self.shown):
             if idx is not None:
                 parts.append(f"<span style='color:{c}'>{self.label(idx)} {100 * float(p[idx]):.1f} %</span>")
-        self.hover_line.setValue(step)
+        self.hover_line.setValue(x)
         self.hover_line.show()
         text = " · ".join(parts)
         self.readout.setText(text)

@@ -131,3 +131,30 @@ def test_find_group_by_name_ranges_or_indices():
         clf.find_group("4-9")
     with pytest.raises(ModelError, match=r"cannot contain every class"):
         clf.find_group("0-5")
+
+
+def test_outputs_that_are_not_class_scores_are_refused():
+    class Seg(nn.Module):
+        def forward(self, x):
+            return torch.zeros(x.shape[0], 10, 7, 7)
+
+    m = PixelSpaceModel(Seg(), Preprocessing(input_size=(7, 7)))
+    with pytest.raises(ModelError, match=r"^the model returned shape \(1, 10, 7, 7\); GradFlip needs class scores of shape \[N, C\]$"):
+        m(torch.zeros(1, 3, 7, 7))
+
+    class Flat(nn.Module):
+        def forward(self, x):
+            return torch.zeros(x.shape[0])
+
+    with pytest.raises(ModelError, match=r"^the model returned shape \(2,\); GradFlip needs class scores"):
+        PixelSpaceModel(Flat(), Preprocessing(input_size=(7, 7)))(torch.zeros(2, 3, 7, 7))
+
+    class Output:  # like a Hugging Face output object that is not a dict
+        def __init__(self, logits):
+            self.logits = logits
+
+    class WithLogits(nn.Module):
+        def forward(self, x):
+            return Output(torch.ones(x.shape[0], 3))
+
+    torch.testing.assert_close(PixelSpaceModel(WithLogits(), Preprocessing(input_size=(2, 2)))(torch.zeros(1, 3, 2, 2)), torch.ones(1, 3))

@@ -54,7 +54,7 @@ def test_detect_format_from_name_and_first_bytes(tmp_path):
 
 
 def test_model_path_that_is_a_folder_or_missing_is_named(tmp_path):
-    with pytest.raises(ModelError, match=r"is not a model file$"):
+    with pytest.raises(ModelError, match=r"is a folder without config\.json: neither a model file nor a Hugging Face model folder$"):
         mf.load_model_file(tmp_path)
     with pytest.raises(ModelError, match=r"model file .*nope\.pth not found"):
         mf.load_model_file(tmp_path / "nope.pth")

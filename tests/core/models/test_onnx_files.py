@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import io
 import json
 import sys
+import warnings
 
+import numpy as np
 import pytest
 import torch
 from model_helpers import SmallCNN, assert_short_run, export_onnx, pixel_gradient
@@ -62,3 +66,66 @@ def test_onnx_unsupported_operator_is_named(tmp_path):
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
     with pytest.raises(ModelError, match=r"hard\.onnx uses the ONNX operator Hardmax \(opset 13\), which onnx2torch cannot convert"):
         mf.load_model_file(path)
+
+
+@needs_onnx
+@pytest.mark.parametrize("dynamo", [False, True], ids=["legacy-exporter", "dynamo-exporter"])
+def test_torchvision_resnet18_exported_both_ways_matches_torch(tmp_path, image, dynamo):
+    """The most common ONNX file: torchvision ResNet-18 from torch.onnx.export. The legacy exporter routes
+    deduplicated weights through Identity nodes; the dynamo exporter writes opset 18+ (ReduceMean with
+    axes as an input, Reshape allowzero=1). Both convert, and the logits equal the source model's."""
+    if dynamo:
+        pytest.importorskip("onnxscript")  # the dynamo exporter needs it
+    tv = pytest.importorskip("torchvision")
+    torch.manual_seed(0)
+    net = tv.models.resnet18(num_classes=10).eval()
+    path = tmp_path / "r18.onnx"
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        if dynamo:
+            torch.onnx.export(net, (torch.zeros(1, 3, 64, 64),), str(path), dynamo=True, input_names=["image"], output_names=["logits"])
+        else:
+            torch.onnx.export(net, torch.zeros(1, 3, 64, 64), str(path), dynamo=False, opset_version=17,
+                              input_names=["image"], output_names=["logits"])
+    import onnx
+
+    ops = {n.op_type for n in onnx.load(str(path)).graph.node}
+    assert ("Identity" in ops) if not dynamo else ("ReduceMean" in ops)  # the graph shapes that used to fail
+    clf = mf.load_model_file(path)
+    assert clf.num_classes == 10 and clf.preprocessing.input_size == (64, 64)
+    if not dynamo:
+        assert any("(Identity/Constant) folded into initializers" in w for w in clf.warnings)
+    x = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(1))
+    mean = torch.tensor(clf.preprocessing.mean).view(1, 3, 1, 1)
+    std = torch.tensor(clf.preprocessing.std).view(1, 3, 1, 1)
+    with torch.no_grad():
+        ref = net((x - mean) / std)
+    torch.testing.assert_close(clf.module(x), ref, atol=1e-4, rtol=1e-4)
+    assert float(pixel_gradient(clf, image).abs().sum()) > 0
+    assert_short_run(clf, image)
+
+
+@needs_onnx
+def test_constant_weights_are_folded(tmp_path):
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = np.random.default_rng(0).normal(size=(4, 3, 3, 3)).astype(np.float32)
+    graph = helper.make_graph(
+        [
+            helper.make_node("Constant", [], ["w"], value=numpy_helper.from_array(w, "w")),
+            helper.make_node("Conv", ["image", "w"], ["c"], pads=[1, 1, 1, 1]),
+            helper.make_node("GlobalAveragePool", ["c"], ["p"]),
+            helper.make_node("Flatten", ["p"], ["logits"]),
+        ],
+        "const",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 4])],
+    )
+    path = tmp_path / "const.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    clf = mf.load_model_file(path, preprocessing={"mean": [0.0], "std": [1.0]})
+    x = torch.rand(1, 3, 8, 8, generator=torch.Generator().manual_seed(0))
+    ref = torch.nn.functional.conv2d(x, torch.from_numpy(w), padding=1).mean((2, 3))
+    torch.testing.assert_close(clf.module(x), ref, atol=1e-5, rtol=1e-5)
+    assert "1 weight node(s) of const.onnx (Identity/Constant) folded into initializers" in clf.warnings

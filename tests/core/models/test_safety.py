@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 import torch
-from model_helpers import SmallCNN
+from model_helpers import SmallCNN, PicklePayload
 
 from gradflip_desktop.core.errors import ModelError
 from gradflip_desktop.core.models import files as mf
@@ -19,24 +19,14 @@ def test_checkpoint_without_a_state_dict_is_refused(tmp_path):
         mf.load_model_file(path, arch="resnet18")
 
 
-class _Payload:
-    """Unpickling this creates the marker file: proof that the pickle ran."""
-
-    def __init__(self, marker):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        return (open, (self.marker, "w"))
-
-
 @pytest.mark.parametrize("writer", ["pickle", "torch.save"])
 def test_malicious_pickle_is_refused_and_its_payload_never_runs(tmp_path, writer):
     marker = tmp_path / "PAYLOAD_RAN"
     path = tmp_path / "weights.pth"
     if writer == "pickle":
-        path.write_bytes(pickle.dumps(_Payload(marker), protocol=2))
+        path.write_bytes(pickle.dumps(PicklePayload(marker), protocol=2))
     else:
-        torch.save({"conv.weight": torch.zeros(1), "evil": _Payload(marker)}, path)
+        torch.save({"conv.weight": torch.zeros(1), "evil": PicklePayload(marker)}, path)
     with pytest.raises(ModelError) as err:
         mf.load_model_file(path, arch="resnet18")
     assert not marker.exists()

@@ -3,6 +3,7 @@ heads, wrapped checkpoints, and messages that name what does not fit."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -117,3 +118,42 @@ def test_unknown_or_unrecognisable_architecture(resnet_files, tmp_path):
         mf.load_model_file(own)
     assert err.value.setting == "architecture" and err.value.suggestions == []  # the CLI adds "choose it with --arch NAME"
     assert "--" not in str(err.value)
+
+
+def test_safetensors_state_dict_loads_like_a_pth(resnet_files, tmp_path, image):
+    from safetensors.torch import save_file
+
+    ft = resnet_files["ft"]
+    path = tmp_path / "finetuned.safetensors"
+    save_file({k: v.contiguous() for k, v in ft.state_dict().items()}, str(path), metadata={"labels": json.dumps([f"part {i}" for i in range(10)])})
+    assert mf.detect_format(path) == "state_dict"
+    clf = mf.load_model_file(path)  # architecture from the weights, labels from the file's metadata
+    assert "architecture resnet18 recognised from the weights" in clf.warnings
+    assert clf.num_classes == 10 and clf.labels[3] == "part 3"
+    torch.testing.assert_close(clf.module.net.fc.weight, ft.fc.weight)
+    x = torch.rand(1, 3, 224, 224, generator=torch.Generator().manual_seed(0))
+    mean, std = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1), torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    torch.testing.assert_close(clf.module(x), ft((x - mean) / std))
+    # the same file without its extension is recognised by its header; --arch works as for .pth
+    bare = tmp_path / "weights"
+    bare.write_bytes(path.read_bytes())
+    assert mf.detect_format(bare) == "state_dict"
+    assert mf.load_model_file(bare, arch="resnet18").num_classes == 10
+    assert_short_run(clf, image)
+
+
+def test_safetensors_never_goes_through_pickle(resnet_files, tmp_path, monkeypatch):
+    from safetensors.torch import save_file
+
+    path = tmp_path / "w.safetensors"
+    save_file({k: v.contiguous() for k, v in resnet_files["ft"].state_dict().items()}, str(path))
+
+    def no_pickle(*a, **k):
+        raise AssertionError("torch.load was called for a safetensors file")
+
+    monkeypatch.setattr(torch, "load", no_pickle)
+    assert mf.load_model_file(path, arch="resnet18").num_classes == 10
+    broken = tmp_path / "broken.safetensors"
+    broken.write_bytes(path.read_bytes()[:1000])
+    with pytest.raises(ModelError, match=r"cannot read broken\.safetensors as safetensors"):
+        mf.load_model_file(broken, arch="resnet18")

@@ -1,0 +1,106 @@
+"""One plain-language sentence about a result, for the window (above the views) and the exported figure.
+
+Torch-free and Qt-free: it reads an :class:`~gradflip_desktop.core.results.ExplainResult` (or anything
+with the same fields) and returns plain text, e.g.
+
+    Changing pixels by at most 3/255 (invisible) turns Egyptian cat (79 %) into tiger cat (31 %):
+    the bright areas show where.
+
+The numbers are the saved 8-bit image's (``result.final``, ``result.linf_saved``): what is exported is
+what is described. The sentence adapts to the style (free / blur), the target (top class, a chosen
+class, a group), and to runs that did not flip (budget, nothing to flip, cancelled, stopped).
+"""
+
+from __future__ import annotations
+
+from .options import Status
+
+INVISIBLE_LEVELS = 4.0  # a change of at most this many 8-bit levels per value is invisible to the eye
+SUBTLE_LEVELS = 12.0
+
+
+def pct(p: float) -> str:
+    """``"79 %"``; one decimal below 10 % (``"4.2 %"``), ``"< 0.1 %"`` for tiny values."""
+    v = 100.0 * float(p)
+    if v < 0.1:
+        return "< 0.1 %"
+    return f"{v:.1f} %" if v < 10 else f"{v:.0f} %"
+
+
+def visibility(levels: float) -> str:
+    """How a change of at most ``levels`` 8-bit levels per value looks: invisible, subtle or visible."""
+    if levels <= INVISIBLE_LEVELS:
+        return "invisible"
+    if levels <= SUBTLE_LEVELS:
+        return "barely visible"
+    return "visible"
+
+
+def steps_text(n: int) -> str:
+    return f"{n} step" if n == 1 else f"{n} steps"
+
+
+def _explained_text(result) -> tuple[str, float]:
+    """What was explained and its probability in the original: ``("any cat", 0.97)`` or ``("Egyptian cat", 0.79)``."""
+    explained = list(result.explained)
+    probs = result.original_probabilities
+    if len(explained) > 1:
+        return f"any {result.explained_name}", float(sum(float(probs[i]) for i in explained))
+    return result.original.label, float(result.original.probability)
+
+
+def _explained_now(result) -> float:
+    explained = list(result.explained) or [result.original.index]
+    return float(sum(float(result.final_probabilities[i]) for i in explained))
+
+
+def _change_text(result) -> str:
+    levels = 255.0 * float(result.linf_saved)
+    if getattr(result.options, "style", "free") == "blur":
+        return "Removing detail (blurring parts of the photo)"
+    return f"Changing pixels by at most {levels:.0f}/255 ({visibility(levels)})"
+
+
+def _where(result) -> str:
+    kp = result.key_pixels
+    if kp is not None and kp.flips and 0 < kp.fraction < 0.5:
+        return f"the outlined {100 * kp.fraction:.2g} % of the pixels alone do it, the bright areas show where"
+    if getattr(result.options, "style", "free") == "blur":
+        return "the bright areas show where the detail mattered"
+    return "the bright areas show where"
+
+
+def summary_sentence(result) -> str:
+    """One sentence a person can read about ``result`` (plain text, no markup)."""
+    status = getattr(result.status, "value", result.status)
+    name, before = _explained_text(result)
+    final = result.final
+    if status == Status.FLIPPED.value:
+        change = _change_text(result)
+        if result.target is not None:
+            return (
+                f"{change} makes the model see {final.label} ({pct(final.probability)}) instead of "
+                f"{name} ({pct(before)}): {_where(result)}."
+            )
+        return (
+            f"{change} turns {name} ({pct(before)}) into {final.label} ({pct(final.probability)}): {_where(result)}."
+        )
+    n = len(result.steps)
+    if status == Status.ALREADY.value:
+        return f"Nothing to flip: {result.message}." if result.message else "Nothing to flip."
+    if status == Status.CANCELLED.value:
+        return (
+            f"Cancelled after {steps_text(n)}, before the decision flipped: {name} is at "
+            f"{pct(_explained_now(result))} (was {pct(before)})."
+        )
+    if status == Status.BUDGET.value:
+        budget = getattr(result.options, "max_steps", n)
+        return (
+            f"No flip within the budget of {steps_text(budget)}: {name} fell from {pct(before)} to "
+            f"{pct(_explained_now(result))}; a larger budget or step may flip it."
+        )
+    detail = f": {result.message}" if result.message else ""
+    return f"The search stopped after {steps_text(n)} without a flip{detail}."
+
+
+__all__ = ["summary_sentence", "visibility", "pct", "steps_text"]

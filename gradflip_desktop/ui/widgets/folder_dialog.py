@@ -1,0 +1,53 @@
+"""Choosing the export folder: a folder that does not exist yet is created, not refused."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QWidget
+
+
+class ExportFolderDialog(QFileDialog):
+    """A folder chooser whose typed, new folder name is created (Qt's own says "Directory not found")."""
+
+    def __init__(self, parent: QWidget | None, start: str):
+        super().__init__(parent, "Export Results to Folder", start)
+        self.setFileMode(QFileDialog.FileMode.Directory)
+        self.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        self.setOption(QFileDialog.Option.DontUseNativeDialog, True)  # the native one cannot create on accept
+        self.setLabelText(QFileDialog.DialogLabel.Accept, "Export Here")
+        self.created: Path | None = None
+        self.error = ""
+
+    def typed_path(self) -> Path | None:
+        """The folder the user typed or chose (relative names are in the shown folder)."""
+        edit = self.findChild(QWidget, "fileNameEdit")
+        text = edit.text().strip() if edit is not None and hasattr(edit, "text") else ""
+        if text:
+            return Path(self.directory().absolutePath()) / os.path.expanduser(text)
+        files = self.selectedFiles()
+        return Path(files[0]) if files else None
+
+    def accept(self) -> None:  # noqa: D401 - Qt API
+        """Create a typed folder that does not exist yet, then accept it."""
+        path = self.typed_path()
+        if path is not None and not path.exists():
+            try:
+                path.mkdir(parents=True)
+            except OSError as exc:
+                self.error = f"cannot create the folder {path}: {exc.strerror or exc}"
+                return
+            self.created = path
+            self.setDirectory(str(path.parent))
+            self.selectFile(str(path))
+        super().accept()
+
+
+def choose_export_folder(parent: QWidget | None, start: str) -> str | None:
+    """Ask for the export folder (modal); a typed new folder is created. None: cancelled."""
+    dialog = ExportFolderDialog(parent, start)
+    if dialog.exec() != QFileDialog.DialogCode.Accepted:
+        return None
+    files = dialog.selectedFiles()
+    return files[0] if files else None

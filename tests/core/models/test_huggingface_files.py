@@ -1,0 +1,66 @@
+"""Hugging Face model folders (save_pretrained): config.json + model.safetensors / pytorch_model.bin,
+labels from id2label, preprocessing from preprocessor_config.json, logits from the output object."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import pytest
+import torch
+from model_helpers import PicklePayload, assert_short_run, hf_vit_folder
+
+from gradflip_desktop.core.errors import ModelError
+from gradflip_desktop.core.models import files as mf
+
+pytest.importorskip("transformers")  # the `hf` extra (part of `test`)
+
+
+@pytest.mark.parametrize("weights", ["safetensors", "bin"])
+def test_hf_vit_folder_classifies_and_explains(tmp_path, image, weights):
+    folder = tmp_path / "my-vit"
+    ref = hf_vit_folder(folder, weights=weights)
+    assert mf.detect_format(folder) == "huggingface"
+    clf = mf.load_model_file(folder)
+    assert clf.labels == ["ant", "bee", "cat"] and clf.num_classes == 3
+    assert clf.name == "my-vit (Hugging Face, 3 classes)"
+    pre = clf.preprocessing
+    assert (pre.input_size, pre.mean, pre.std, pre.resize, pre.interpolation) == ((32, 32), (0.5,) * 3, (0.25,) * 3, "squash", "bicubic")
+    x = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(clf.module(x), ref(pixel_values=(x - 0.5) / 0.25).logits, atol=1e-5, rtol=1e-5)
+    assert_short_run(clf, image)
+
+
+def test_hf_folder_without_preprocessor_config_uses_the_config_size(tmp_path):
+    folder = tmp_path / "bare"
+    hf_vit_folder(folder, preprocessor=False, size=24)
+    clf = mf.load_model_file(folder)
+    assert clf.preprocessing.input_size == (24, 24) and clf.preprocessing.mean == (0.5,) * 3
+    assert any("no preprocessing settings for bare" in w for w in clf.warnings)
+
+
+def test_hf_folder_problems_are_named(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ModelError, match=r"is a folder without config\.json: neither a model file nor a Hugging Face model folder"):
+        mf.load_model_file(empty)
+    (empty / "config.json").write_text(json.dumps({"model_type": "vit"}), encoding="utf-8")
+    with pytest.raises(ModelError, match=r"^empty holds config\.json but no weights \(model\.safetensors or pytorch_model\.bin\)"):
+        mf.load_model_file(empty)
+    evil = tmp_path / "evil"
+    hf_vit_folder(evil, weights="bin")
+    marker = tmp_path / "PAYLOAD_RAN"
+    (evil / "pytorch_model.bin").write_bytes(pickle.dumps(PicklePayload(marker), protocol=2))
+    with pytest.raises(ModelError, match=r"refused to load pytorch_model\.bin: it contains pickled Python objects"):
+        mf.load_model_file(evil)
+    assert not marker.exists()
+
+
+def test_missing_transformers_says_how_to_install(tmp_path, monkeypatch):
+    import sys
+
+    folder = tmp_path / "vit"
+    hf_vit_folder(folder)
+    monkeypatch.setitem(sys.modules, "transformers", None)
+    with pytest.raises(ModelError, match=r"need the transformers package, which is not installed: pip install 'gradflip-desktop\[hf\]'"):
+        mf.load_model_file(folder)

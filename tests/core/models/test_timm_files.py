@@ -1,0 +1,94 @@
+"""timm checkpoints: ``arch="timm:NAME"`` (argument or sidecar), wrapped or plain, .pth/.bin/.safetensors,
+class count from the head, preprocessing from timm's pretrained_cfg, labels from the checkpoint."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from model_helpers import assert_short_run, timm_checkpoint
+
+from gradflip_desktop.core.errors import ModelError, ModelSettingError
+from gradflip_desktop.core.models import Preprocessing
+from gradflip_desktop.core.models import files as mf
+from gradflip_desktop.core.models.labels import IMAGENET_GROUPS
+
+timm = pytest.importorskip("timm")  # the `timm` extra (part of `test`)
+
+
+@pytest.mark.parametrize("name, suffix, wrap", [("test_vit", ".pth", "ema"), ("test_resnet", ".safetensors", None), ("test_resnet", ".bin", "state_dict")])
+def test_timm_checkpoint_classifies_and_explains_with_its_own_logits(tmp_path, image, name, suffix, wrap):
+    path = tmp_path / f"finetuned{suffix}"
+    ref = timm_checkpoint(path, name, classes=5, wrap=wrap)
+    clf = mf.load_model_file(path, arch=f"timm:{name}")
+    assert clf.num_classes == 5 and clf.labels == [f"class {i}" for i in range(5)] and clf.groups == {}
+    assert clf.name == f"timm:{name} (5 classes, finetuned{suffix})"
+    cfg = ref.pretrained_cfg
+    assert clf.preprocessing.input_size == tuple(cfg["input_size"][1:]) == (160, 160)
+    assert clf.preprocessing.mean == tuple(cfg["mean"]) and clf.preprocessing.std == tuple(cfg["std"])
+    assert clf.preprocessing.resize == "center-crop" and clf.preprocessing.resize_size == int(160 / cfg["crop_pct"])
+    assert clf.preprocessing.interpolation == cfg["interpolation"]
+    if wrap:
+        assert f"weights taken from the checkpoint entry '{wrap}'" in clf.warnings
+    assert not any("no preprocessing settings" in w for w in clf.warnings)  # timm's cfg says it
+    # the file's weights: logits equal the timm model's own on the same network input
+    # (a 168 x 168 input is not resized: the centre 160 x 160 is cropped, as timm's eval transform does)
+    x = torch.rand(1, 3, 168, 168, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        expected = ref((x[..., 4:164, 4:164] - 0.5) / 0.5)
+    torch.testing.assert_close(clf.module(x), expected, atol=1e-5, rtol=1e-5)
+    assert_short_run(clf, image)
+
+
+def test_timm_1000_classes_get_imagenet_labels_and_checkpoint_labels_win(tmp_path):
+    path = tmp_path / "in1k.safetensors"
+    timm_checkpoint(path, "test_resnet", classes=1000)
+    clf = mf.load_model_file(path, arch="timm:test_resnet")
+    assert clf.labels[0] == "tench" and clf.groups["cat"] == IMAGENET_GROUPS["cat"]
+    own = tmp_path / "own.pth"
+    timm_checkpoint(own, "test_resnet", classes=3, labels=["red", "green", "blue"])
+    assert mf.load_model_file(own, arch="timm:test_resnet").labels == ["red", "green", "blue"]
+    own_st = tmp_path / "own.safetensors"
+    timm_checkpoint(own_st, "test_resnet", classes=3, labels=["r", "g", "b"])
+    assert mf.load_model_file(own_st, arch="timm:test_resnet").labels == ["r", "g", "b"]
+    assert mf.load_model_file(own_st, arch="timm:test_resnet", labels=["x", "y", "z"]).labels == ["x", "y", "z"]
+
+
+def test_timm_arch_from_the_sidecar_and_preprocessing_override(tmp_path):
+    path = tmp_path / "vit.pth"
+    timm_checkpoint(path, "test_vit", classes=4)
+    (tmp_path / "vit.gradflip.json").write_text(json.dumps({"arch": "timm:test_vit", "preprocessing": {"resize": "squash"}}), encoding="utf-8")
+    clf = mf.load_model_file(path)
+    assert clf.num_classes == 4 and clf.name.startswith("timm:test_vit")
+    assert clf.preprocessing.resize == "squash" and clf.preprocessing.input_size == (160, 160)
+    assert mf.inspect_model_file(path).arch == "timm:test_vit" and not mf.inspect_model_file(path).needs_arch
+    spec = mf.ModelSpec(str(path), arch="timm:test_vit", preprocessing=Preprocessing(input_size=(160, 160), mean=(0.5,) * 3, std=(0.5,) * 3))
+    assert mf.load_model_spec(spec).preprocessing.resize == "squash"
+
+
+def test_timm_errors_name_the_problem(tmp_path):
+    path = tmp_path / "vit.pth"
+    timm_checkpoint(path, "test_vit", classes=4)
+    with pytest.raises(ModelSettingError, match=r"unknown timm architecture 'test_vitt'; did you mean test_vit") as err:
+        mf.load_model_file(path, arch="timm:test_vitt")
+    assert err.value.setting == "architecture" and "timm:test_vit" in err.value.suggestions
+    with pytest.raises(ModelSettingError, match=r"do not fit the timm architecture test_resnet: .*missing keys \(conv1") as err:
+        mf.load_model_file(path, arch="timm:test_resnet")
+    assert err.value.setting == "architecture"
+
+
+def test_missing_timm_says_how_to_install(tmp_path, monkeypatch):
+    import sys
+
+    path = tmp_path / "vit.pth"
+    timm_checkpoint(path, "test_vit", classes=4)
+    monkeypatch.setitem(sys.modules, "timm", None)
+    with pytest.raises(ModelError, match=r"timm architectures need the timm package, which is not installed: pip install 'gradflip-desktop\[timm\]'"):
+        mf.load_model_file(path, arch="timm:test_vit")
+    assert mf.timm_architectures() == []
+
+
+def test_timm_names_are_listed_for_completion():
+    names = mf.timm_architectures()
+    assert "resnet18" in names and "vit_tiny_patch16_224" in names and "test_vit" in names

@@ -1,0 +1,65 @@
+"""The one-sentence summary of a result (core/summary.py): numbers of the saved image, every outcome."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from gradflip_desktop.core.explain import run
+from gradflip_desktop.core.options import ExplainOptions, Status
+from gradflip_desktop.core.summary import pct, steps_text, summary_sentence, visibility
+
+
+def test_words_for_sizes_and_numbers():
+    assert [visibility(v) for v in (0.5, 4, 4.1, 12, 30)] == ["invisible", "invisible", "barely visible", "barely visible", "visible"]
+    assert (pct(0.791), pct(0.042), pct(0.0004), pct(1.0)) == ("79 %", "4.2 %", "< 0.1 %", "100 %")
+    assert steps_text(1) == "1 step" and steps_text(3) == "3 steps"
+
+
+def test_a_flip_is_described_with_the_saved_images_numbers(tiny, tiny_image):
+    result = run(tiny, tiny_image, ExplainOptions())
+    assert result.status == Status.FLIPPED
+    text = summary_sentence(result)
+    levels = round(255 * result.linf_saved)
+    assert text.startswith(f"Changing pixels by at most {levels}/255 ({visibility(255 * result.linf_saved)}) turns ")
+    assert f"{result.original.label} ({pct(result.original.probability)}) into " in text
+    assert f"{result.final.label} ({pct(result.final.probability)})" in text  # the saved 8-bit image's numbers
+    assert text.endswith(".") and "\n" not in text
+
+
+def test_targeted_group_blur_and_stopped_runs_say_so(tiny, tiny_image):
+    from dataclasses import replace
+
+    first = run(tiny, tiny_image, ExplainOptions())
+    target = next(i for i in range(len(tiny.labels)) if i != first.original.index)
+    targeted = run(tiny, tiny_image, ExplainOptions(target=target))
+    assert targeted.flipped
+    assert f"makes the model see {tiny.labels[target]} ({pct(targeted.final.probability)}) instead of " in summary_sentence(targeted)
+    group = run(tiny, tiny_image, ExplainOptions(group="low"))
+    assert group.flipped
+    before = float(sum(group.original_probabilities[i] for i in group.explained))
+    assert f"turns any low ({pct(before)}) into {group.final.label}" in summary_sentence(group)
+    as_blur = replace(first, options=replace(first.options, style="blur"))
+    assert summary_sentence(as_blur).startswith("Removing detail (blurring parts of the photo) turns ")
+    assert "where the detail mattered" in summary_sentence(as_blur)
+    stopped = replace(first, status=Status.STALLED, message="the image cannot change further")
+    assert summary_sentence(stopped) == (
+        f"The search stopped after {steps_text(len(first.steps))} without a flip: the image cannot change further."
+    )
+    nothing = replace(first, status=Status.ALREADY, message="the top class is not in the group")
+    assert summary_sentence(nothing) == "Nothing to flip: the top class is not in the group."
+
+
+def test_budget_and_cancel_say_what_was_reached(tiny, tiny_image):
+    result = run(tiny, tiny_image, ExplainOptions(mode="fixed", epsilon=1e-6, max_steps=1))
+    assert result.status == Status.BUDGET
+    text = summary_sentence(result)
+    assert text.startswith("No flip within the budget of 1 step: ")
+    now = float(result.final_probabilities[result.original.index])
+    assert f"fell from {pct(result.original.probability)} to {pct(now)}" in text
+    calls = []
+    cancelled = run(tiny, tiny_image, ExplainOptions(mode="fixed", epsilon=1e-6, max_steps=100),
+                    should_stop=lambda: calls.append(1) or len(calls) > 3)
+    assert cancelled.status == Status.CANCELLED
+    assert re.match(r"^Cancelled after \d+ steps?, before the decision flipped: ", summary_sentence(cancelled))
