@@ -4,7 +4,9 @@
 ``gradflip photo.jpg``            opens the window on that photo
 ``gradflip classify|explain ...`` and ``--version`` / ``--self-test`` run the command-line tool
 
-Start-up stays fast: torch is imported in the engine thread after the window is shown.
+Start-up stays fast: torch is imported in the engine thread after the window is shown. On X11, the
+libraries Qt's platform plugin needs are checked first (:data:`XCB_LIBRARIES`): a missing one is named
+with the install line for Debian/Ubuntu, Fedora and Arch (exit status 2), never Qt's abort.
 Set ``GRADFLIP_TIMING=1`` to print start-up timestamps (seconds since the epoch) on stderr.
 """
 
@@ -101,11 +103,83 @@ def _display_problem() -> str | None:
     )
 
 
+# The system libraries Qt's X11 platform plugin (xcb) loads, with the package that has each one:
+# (soname, Debian/Ubuntu, Fedora, Arch). Qt aborts with a core dump when one is missing.
+XCB_LIBRARIES = (
+    ("libxcb.so.1", "libxcb1", "libxcb", "libxcb"),
+    ("libX11-xcb.so.1", "libx11-xcb1", "libX11-xcb", "libx11"),
+    ("libxcb-cursor.so.0", "libxcb-cursor0", "xcb-util-cursor", "xcb-util-cursor"),
+    ("libxcb-icccm.so.4", "libxcb-icccm4", "xcb-util-wm", "xcb-util-wm"),
+    ("libxcb-keysyms.so.1", "libxcb-keysyms1", "xcb-util-keysyms", "xcb-util-keysyms"),
+    ("libxcb-image.so.0", "libxcb-image0", "xcb-util-image", "xcb-util-image"),
+    ("libxcb-render-util.so.0", "libxcb-render-util0", "xcb-util-renderutil", "xcb-util-renderutil"),
+    ("libxcb-util.so.1", "libxcb-util1", "xcb-util", "xcb-util"),
+    ("libxkbcommon.so.0", "libxkbcommon0", "libxkbcommon", "libxkbcommon"),
+    ("libxkbcommon-x11.so.0", "libxkbcommon-x11-0", "libxkbcommon-x11", "libxkbcommon-x11"),
+    ("libxcb-randr.so.0", "libxcb-randr0", "libxcb", "libxcb"),
+    ("libxcb-render.so.0", "libxcb-render0", "libxcb", "libxcb"),
+    ("libxcb-shape.so.0", "libxcb-shape0", "libxcb", "libxcb"),
+    ("libxcb-shm.so.0", "libxcb-shm0", "libxcb", "libxcb"),
+    ("libxcb-sync.so.1", "libxcb-sync1", "libxcb", "libxcb"),
+    ("libxcb-xfixes.so.0", "libxcb-xfixes0", "libxcb", "libxcb"),
+    ("libxcb-xkb.so.1", "libxcb-xkb1", "libxcb", "libxcb"),
+)
+
+
+def _library_loads(soname: str) -> bool:
+    import ctypes
+
+    try:
+        ctypes.CDLL(soname)
+    except OSError:
+        return False
+    return True
+
+
+def _platform_is_xcb() -> bool:
+    """Will Qt use its X11 plugin here? (Linux; QT_QPA_PLATFORM, else X11 unless a Wayland session.)"""
+    if not sys.platform.startswith("linux"):
+        return False
+    chosen = os.environ.get("QT_QPA_PLATFORM", "").strip().lower()
+    if chosen:
+        return chosen.split(";")[0].split(":")[0] == "xcb"
+    wayland = os.environ.get("WAYLAND_DISPLAY") and os.environ.get("XDG_SESSION_TYPE", "").lower() == "wayland"
+    return bool(os.environ.get("DISPLAY")) and not wayland
+
+
+def missing_xcb_libraries() -> list[tuple[str, str, str, str]]:
+    """The XCB_LIBRARIES rows whose library does not load (empty when all do, or when X11 is not used)."""
+    if not _platform_is_xcb():
+        return []
+    return [row for row in XCB_LIBRARIES if not _library_loads(row[0])]
+
+
+def xcb_problem(missing: list[tuple[str, str, str, str]]) -> str:
+    """What to install, for Debian/Ubuntu, Fedora and Arch: one command line each."""
+
+    def unique(items):
+        return " ".join(dict.fromkeys(items))
+
+    return (
+        "gradflip: the window cannot open: Qt's X11 platform plugin needs libraries that are not installed: "
+        + ", ".join(row[0] for row in missing)
+        + ".\nInstall them, then start gradflip again:\n"
+        f"  Debian/Ubuntu: sudo apt install {unique(r[1] for r in missing)}\n"
+        f"  Fedora:        sudo dnf install {unique(r[2] for r in missing)}\n"
+        f"  Arch:          sudo pacman -S {unique(r[3] for r in missing)}\n"
+        "The command-line tool needs none of them: gradflip classify IMAGE, gradflip explain IMAGE --out DIR."
+    )
+
+
 def run_gui(path: str | None = None) -> int:
     _timing("main")
     problem = _display_problem()
     if problem:
         print(problem, file=sys.stderr)
+        return 2
+    missing = missing_xcb_libraries()
+    if missing:  # Qt would abort with "could not load the Qt platform plugin" and a core dump
+        print(xcb_problem(missing), file=sys.stderr)
         return 2
     _utf8_locale()
     from PySide6.QtCore import QTimer

@@ -14,12 +14,14 @@ import argparse
 import json
 import re
 import sys
+import time
 from pathlib import Path
 from typing import Callable
 
 from . import __version__
 
 EXIT_OK, EXIT_NOT_FLIPPED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+DEFAULT_BATCH_SIZE = 1  # the fastest on 2 CPU cores (benchmarks/throughput.py); raise it on a GPU
 
 
 class _Parser(argparse.ArgumentParser):
@@ -66,7 +68,9 @@ def _size(text: str) -> list[int]:
 def add_model_arguments(parser) -> None:
     """Options for models loaded from files (``--model FILE``); see :func:`model_options_from_args`."""
     g = parser.add_argument_group("model file options (for --model FILE; saved settings in FILE's .gradflip.json are used too)")
-    g.add_argument("--arch", default=None, help="torchvision architecture of a state dict, e.g. resnet18 (detected from torchvision file names)")
+    g.add_argument("--arch", default=None,
+                   help="architecture of a state dict (.pth/.bin/.safetensors): torchvision, e.g. resnet18 (detected from "
+                        "torchvision file names), or timm:NAME, e.g. timm:vit_small_patch16_224")
     g.add_argument("--labels", default=None, metavar="FILE", help="class labels: text file (one per line) or JSON")
     g.add_argument("--input-size", type=_size, default=None, metavar="HxW", help="network input size, e.g. 224 or 28x28")
     g.add_argument("--resize", choices=("squash", "center-crop"), default=None, help="how the image reaches the input size")
@@ -98,9 +102,10 @@ def model_error_text(exc: BaseException) -> str:
     setting = getattr(exc, "setting", None)
     suggestions = list(getattr(exc, "suggestions", None) or [])
     if setting == "architecture":
+        end = text.endswith(("?", "."))
         if suggestions:
-            return f"{text}: use --arch {suggestions[0]}"
-        return f"{text} Choose it with --arch NAME." if text.endswith(("?", ".")) else f"{text}; choose it with --arch NAME"
+            return f"{text} Use --arch {suggestions[0]}." if end else f"{text}: use --arch {suggestions[0]}"
+        return f"{text} Choose it with --arch NAME." if end else f"{text}; choose it with --arch NAME"
     if setting == "preprocessing":
         return f"{text} (--input-size, --channels)"
     if setting == "device":
@@ -132,15 +137,16 @@ def format_model_list() -> str:
         lines.append(f"  {c.key.ljust(width)}  {c.title} – {c.description}")
     if len(choices) == 1:
         lines.append(f"  (no torchvision weights in {hub_checkpoint_dir()}; GradFlip never downloads)")
-    lines.append("Any .pth/.pt state dict (with --arch), TorchScript or .onnx file works too.")
+    lines.append("Any .pth/.pt/.bin/.safetensors state dict (with --arch NAME or --arch timm:NAME), TorchScript or "
+                 ".onnx file, or Hugging Face model folder works too.")
     return "\n".join(lines)
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
     from .core.images import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE  # noqa: PLC0415 - numpy/Pillow only
 
-    p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (anything Pillow reads)")
-    p.add_argument("--model", default=None, help="model: 'efficientnet-lite0' (default) or a model file")
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (anything Pillow reads) or folders of them")
+    p.add_argument("--model", default=None, help="model: 'efficientnet-lite0' (default), a model file or a Hugging Face model folder")
     p.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N, mps or auto")
     p.add_argument("--max-side", type=_positive_int, default=DEFAULT_MAX_SIDE,
                    help=f"long side of the working image in px (default {DEFAULT_MAX_SIDE})")
@@ -184,6 +190,14 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--no-minimise", action="store_true", help="skip the minimise pass")
     e.add_argument("--no-key-pixels", action="store_true", help="skip the key-pixel search")
     e.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    r = e.add_argument_group("many images (folders, resume, batches, a Ray cluster)")
+    r.add_argument("--recursive", "-r", action="store_true", help="include the subfolders of folders given as IMAGE")
+    r.add_argument("--resume", action="store_true", help="keep complete result sets in --out; recompute missing or partial ones")
+    r.add_argument("--batch-size", type=_positive_int, default=DEFAULT_BATCH_SIZE, metavar="N",
+                   help=f"explain N images in one batched model pass per step (default {DEFAULT_BATCH_SIZE})")
+    r.add_argument("--summary", action="store_true", help="write summary.csv and index.html also when no folder is given")
+    r.add_argument("--ray", default=None, metavar="ADDRESS",
+                   help="run on a Ray cluster (ADDRESS of its head, or 'local' to start one here); needs the extra 'ray'")
 
     sub.add_parser("models", help="list ready-to-use models: the default and torchvision weights in the torch hub cache")
     return parser
@@ -230,6 +244,8 @@ def _classify(args) -> int:
 
 
 class _Progress:
+    """Per-step progress of a single image (one line, rewritten on a terminal)."""
+
     def __init__(self, name: str, budget: int, quiet: bool, label: Callable[[int], str]):
         self.name, self.budget, self.quiet, self.label = name, budget, quiet, label
         self.tty = sys.stderr.isatty()
@@ -250,12 +266,29 @@ class _Progress:
         print(("\r" if self.tty else "") + f"{self.name}: {text}".ljust(90), file=sys.stderr, flush=True)
 
 
+def _outcome_text(o) -> str:
+    rec = o.record or {}
+    where = f"wrote {len(o.written)} files to {o.written[0].parent}" if o.written else "result set already complete (--resume)"
+    if rec.get("flipped"):
+        orig, final, kp = rec["original"], rec["final"], rec.get("key_pixels") or {}
+        key = f", key pixels {kp['count']:,} ({100 * kp['fraction']:.2f} %)" if kp.get("count") else ""
+        return (f"{orig['label']} {100 * orig['probability']:.1f} % → {final['label']} {100 * final['probability']:.1f} % "
+                f"in {rec['steps']} steps, L2 {rec['l2']:.3f}{key}; {where}")
+    return f"not flipped ({rec.get('status')}): {rec.get('message')}; {where}"
+
+
+def _ray_engine(args):
+    from .core.dataset.ray_engine import RayEngine  # noqa: PLC0415 - needs the optional extra `ray`
+
+    return RayEngine(args.ray, model=args.model, device=args.device, model_options=model_options_from_args(args),
+                     max_side=args.max_side, max_pixels=args.max_pixels)
+
+
 def _explain(args) -> int:
-    from .core.explain import run as run_explanation
-    from .core.errors import ExportError, ImageError, ModelError
-    from .core.images import load_image
+    from .core.dataset import collect_inputs
+    from .core.dataset.job import DONE, ERROR, JobSettings, explain_inputs, rate_text
+    from .core.errors import GradFlipError
     from .core.options import ExplainOptions
-    from .core.report import result_paths, safe_name, write_result_set
 
     opts = ExplainOptions(
         target=args.target,
@@ -275,74 +308,63 @@ def _explain(args) -> int:
     except ValueError as exc:
         _err(str(exc))
         return EXIT_BAD_INPUT
-    clf = _load_model(args)
-    codes, records = [], []
-    claimed: dict[str, str] = {}  # result name (case-folded) -> the input that wrote it in this run
-    for path in args.images:
-        try:
-            img = load_image(path, max_side=args.max_side, max_pixels=args.max_pixels)
-        except ImageError as exc:
-            _err(str(exc))
-            codes.append(EXIT_BAD_INPUT)
-            continue
-        stem = safe_name(img.name)
-        if stem.casefold() in claimed:  # never overwrite a result set this same run wrote (even with --force)
-            first = claimed[stem.casefold()]
-            if Path(first).resolve() == Path(path).resolve():
-                print(f"gradflip: note: {path} is listed twice; explained once", file=sys.stderr)
-                continue
-            _err(
-                f"{path}: its results would be named {stem!r} like those of {first} in this run; "
-                "rename one or explain them into different --out folders"
-            )
-            codes.append(EXIT_BAD_INPUT)
-            continue
-        try:
-            existing = [p for p in result_paths(args.out, img.name).values() if p.exists()]
-        except OSError as exc:  # e.g. a name too long for the file system
-            _err(f"cannot write the results to {args.out}: {exc.strerror or exc}")
-            codes.append(EXIT_BAD_INPUT)
-            continue
-        if existing and not args.force:
-            _err(f"{len(existing)} result file(s) for {img.name!r} already exist in {args.out}; use --force to overwrite")
-            codes.append(EXIT_BAD_INPUT)
-            continue
-        for w in img.warnings:
-            print(f"gradflip: note: {Path(path).name}: {w}", file=sys.stderr)
-        progress = _Progress(Path(path).name, opts.max_steps, args.quiet, clf.label)
-        try:
-            result = run_explanation(clf, img, opts, on_step=progress)
-        except ModelError as exc:  # the model failed before any prediction existed
-            text = model_error_text(exc)
-            _err(f"{Path(path).name}: {text}" if len(args.images) > 1 else text)
-            codes.append(EXIT_BAD_INPUT)
-            continue
-        try:
-            written = write_result_set(result, args.out, img.name, force=args.force, image_info=img.to_dict())
-        except (FileExistsError, ExportError) as exc:
-            _err(error_text(exc))
-            codes.append(EXIT_BAD_INPUT)
-            continue
-        claimed[stem.casefold()] = str(path)
-        if result.flipped:
-            kp = result.key_pixels
-            key = f", key pixels {kp.count:,} ({100 * kp.fraction:.2f} %)" if kp else ""
-            progress.done(
-                f"{result.original.label} {100 * result.original.probability:.1f} % → {result.final.label} "
-                f"{100 * result.final.probability:.1f} % in {len(result.steps)} steps, L2 {result.l2:.3f}{key}; "
-                f"wrote {len(written)} files to {written[0].parent}"
-            )
-            codes.append(EXIT_OK)
-        else:
-            progress.done(f"not flipped ({result.status}): {result.message}; wrote {len(written)} files to {written[0].parent}")
-            codes.append(EXIT_NOT_FLIPPED)
-        if args.json:
-            records.append(json.loads(written[-1].read_text(encoding="utf-8")))
-    if args.json and (records or len(args.images) > 1):
-        print(json.dumps(records[0] if len(args.images) == 1 else records, indent=2, ensure_ascii=False))
-    if EXIT_BAD_INPUT in codes:
+    if args.force and args.resume:
+        _err("choose --force (recompute everything) or --resume (keep complete result sets), not both")
         return EXIT_BAD_INPUT
-    return EXIT_NOT_FLIPPED if EXIT_NOT_FLIPPED in codes else EXIT_OK
+    inputs, skipped = collect_inputs(args.images, recursive=args.recursive)
+    folders = any(Path(p).is_dir() for p in args.images)
+    if not args.quiet:
+        for path, why in skipped:
+            print(f"gradflip: skipped: {path}: {why}", file=sys.stderr)
+    seen: set[Path] = set()
+    for inp in inputs:
+        key = Path(inp.path).resolve()
+        if key in seen:
+            print(f"gradflip: note: {inp.path} is listed twice; explained once", file=sys.stderr)
+        seen.add(key)
+    engine = _ray_engine(args) if args.ray else None
+    clf = None if engine is not None else _load_model(args)
+    settings = JobSettings(out=args.out, force=args.force, resume=args.resume, batch_size=args.batch_size,
+                           max_side=args.max_side, max_pixels=args.max_pixels, summary=folders or args.summary)
+    many = len(inputs) > 1
+    started = time.perf_counter()
+    single = _Progress(Path(inputs[0].path).name if inputs else "", opts.max_steps, args.quiet or many,
+                       clf.label if clf is not None else str)
+    codes, records = [], []
+
+    def on_outcome(o, done: int, total: int) -> None:
+        for w in o.notes:
+            print(f"gradflip: note: {Path(o.input.path).name}: {w}", file=sys.stderr)
+        if o.status == ERROR:
+            exc = o.error
+            internal = not isinstance(exc, (GradFlipError, ValueError, OSError))
+            text = f"internal error: {type(exc).__name__}: {exc} (please report this)" if internal else error_text(exc)
+            if many and Path(o.input.path).name not in text and o.input.name not in text:
+                text = f"{Path(o.input.path).name}: {text}"  # say which input, unless the message does
+            _err(text)
+            codes.append(EXIT_INTERNAL if internal else EXIT_BAD_INPUT)
+            return
+        codes.append(EXIT_OK if o.flipped else EXIT_NOT_FLIPPED)
+        if args.json and o.record is not None:
+            records.append(o.record)
+        if not args.quiet:
+            if many:
+                tag = "" if o.status != DONE else " (kept)"
+                print(f"[{rate_text(done, total, started)}] {Path(o.input.path).name}{tag}: {_outcome_text(o)}",
+                      file=sys.stderr, flush=True)
+            else:
+                single.done(_outcome_text(o))
+
+    explain_inputs(clf, inputs, opts, settings, on_outcome=on_outcome,
+                   on_step=(lambda key, step: single(step)) if not many else None, engine=engine)
+    if settings.summary and not args.quiet:
+        print(f"gradflip: summary: {Path(args.out) / 'summary.csv'}, gallery: {Path(args.out) / 'index.html'}", file=sys.stderr)
+    if args.json and (records or len(args.images) > 1 or folders):
+        print(json.dumps(records[0] if len(args.images) == 1 and not folders else records, indent=2, ensure_ascii=False))
+    for code in (EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_NOT_FLIPPED):
+        if code in codes:
+            return code
+    return EXIT_OK
 
 
 def _models(args) -> int:

@@ -1,6 +1,11 @@
 """Save screenshots of the real window before and after Explain (docs/screenshot-*.png).
 
-    QT_QPA_PLATFORM=offscreen python tools/screenshots.py [OUT_DIR] [--dark]
+    python tools/screenshots.py [OUT_DIR] [--dark] [--size WxH]      (offscreen by default)
+    xvfb-run -a -s "-screen 0 1920x1200x24" python tools/screenshots.py docs --size 1024x700   (a real X server)
+
+Without --size the window is 1360×860 and the files are docs/screenshot-{before,after,compare,load-model}.png;
+with --size WxH they are screenshot-{before,after,compare}-WxH-{light|dark}.png. The window uses the
+default explanation settings (the core's), so the screenshots show what a new user sees.
 """
 
 from __future__ import annotations
@@ -10,7 +15,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+if not os.environ.get("DISPLAY"):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
 from PySide6.QtGui import QColor, QPalette  # noqa: E402
@@ -41,14 +47,21 @@ def dark_palette() -> QPalette:
         QPalette.ColorRole.ButtonText: "#e6e6e6", QPalette.ColorRole.Highlight: "#3d7bd9",
         QPalette.ColorRole.HighlightedText: "#ffffff", QPalette.ColorRole.ToolTipBase: "#353535",
         QPalette.ColorRole.ToolTipText: "#e6e6e6", QPalette.ColorRole.PlaceholderText: "#9a9a9a",
+        QPalette.ColorRole.Link: "#7ab8ff", QPalette.ColorRole.LinkVisited: "#c39bff",
     }.items():
         p.setColor(role, QColor(c))
     return p
 
 
 def main() -> int:
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    dark = "--dark" in sys.argv
+    argv = sys.argv[1:]
+    size = None
+    if "--size" in argv:
+        i = argv.index("--size")
+        size = tuple(int(v) for v in argv[i + 1].lower().split("x"))
+        del argv[i:i + 2]
+    args = [a for a in argv if not a.startswith("--")]
+    dark = "--dark" in argv
     out = Path(args[0] if args else "docs")
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -59,12 +72,14 @@ def main() -> int:
 
     settings = QSettings(str(Path(tempfile.mkdtemp()) / "s.ini"), QSettings.Format.IniFormat)
     w = MainWindow(settings=settings)
-    w.resize(1360, 860)
+    w.resize(*(size or (1360, 860)))
     w.show()
     QTimer.singleShot(0, w.start)
     wait_for(w.classified)
     settle()
     suffix = "-dark" if dark else ""
+    if size is not None:
+        suffix = f"-{size[0]}x{size[1]}-{'dark' if dark else 'light'}"
     w.grab().save(str(out / f"screenshot-before{suffix}.png"))
     w.explain()
     wait_for(w.run_finished)
@@ -78,6 +93,10 @@ def main() -> int:
     settle()
     w.grab().save(str(out / f"screenshot-compare{suffix}.png"))
     w.compare_action.trigger()
+    if size is not None:
+        w.close()
+        print("saved", *(out / f"screenshot-{n}{suffix}.png" for n in ("before", "after", "compare")))
+        return 0
     # File ▸ Load Model…: the settings dialog of a (tiny, scripted) model file
     import torch
     from torch import nn

@@ -54,9 +54,14 @@ SMOOTHING_MAX = 100.0
 BLUR_SIGMA_MAX = 500.0  # blur style's sigma, working-image px, in (0, BLUR_SIGMA_MAX]
 COARSE_MIN = 1
 COARSE_MAX = 64
+WORKING_SIZE_DEFAULT = 1024  # long side of the working image, px
+WORKING_SIZE_MIN = 64
+WORKING_SIZE_MAX = 4096
 
 MODES = ("adaptive", "fixed")
-STYLES = ("free", "blur")
+STYLES = ("region", "free", "blur")
+# what each style is called where people read it (GUI, CLI help, figure)
+STYLE_NAMES = {"region": "key region", "free": "smallest change", "blur": "blur per pixel"}
 
 
 @dataclass
@@ -71,7 +76,9 @@ class ExplainOptions:
     epsilon: step length in RMS pixel units (a step changes the image by ε·√n in L2, n = H·W·3).
     max_steps: gradient-evaluation budget of the search.
     smoothing: Gaussian σ in working-image pixels applied to the gradient (0 = raw gradient).
-    style: ``"free"`` (default, the textbook method: any pixel may move in any direction) or ``"blur"``
+    style: ``"region"`` (default: a smooth low-resolution mask removes detail, the mask is the importance
+        map and the result names the key region; :mod:`gradflip_desktop.core.explain.mask`), ``"free"``
+        ("smallest change", the textbook method: any pixel may move in any direction) or ``"blur"``
         (each pixel may only move toward a blurred copy of the image, by its own amount in [0, 1]:
         the change removes detail, and the blur amount per pixel is the importance map).
     blur_sigma: Gaussian σ (working-image px) of the blurred copy for ``style="blur"``; ``None`` uses
@@ -80,6 +87,12 @@ class ExplainOptions:
         upsampled bilinearly, so the change lives at 1/f resolution (a smooth, readable change at a
         larger L2; 1 = full resolution).
     minimise / eight_bit / key_pixels: the post passes (see :mod:`gradflip_desktop.core.explain`).
+    refine: after the straight-line minimise, walk the change along the decision boundary toward the
+        original (:func:`~gradflip_desktop.core.explain.minimise.refine`); the textbook change only
+        (style ``"free"``, no smoothing, coarse 1), where the smallest change is the point.
+    lattice: make the 8-bit PNG flip by moving few values by one level each, chosen by the gradient
+        (:func:`~gradflip_desktop.core.explain.quantise.lattice`), instead of rounding the float change to
+        the nearest level; the textbook change only, falls back to the rounding pass when it finds nothing.
     extra_steps: extra gradient steps allowed to make the flip survive 8-bit quantisation.
     """
 
@@ -89,13 +102,15 @@ class ExplainOptions:
     epsilon: float = 0.0002
     max_steps: int = 200
     smoothing: float = 0.0
-    style: str = "free"
+    style: str = "region"
     blur_sigma: float | None = None
     coarse: int = 1
     minimise: bool = True
     eight_bit: bool = True
     key_pixels: bool = True
     extra_steps: int = 50
+    refine: bool = True
+    lattice: bool = True
 
     def validate(self) -> None:
         """Raise ``ValueError`` (a message for the user) when a setting is out of range."""
@@ -108,7 +123,7 @@ class ExplainOptions:
         if not (math.isfinite(self.smoothing) and SMOOTHING_MIN <= self.smoothing <= SMOOTHING_MAX):
             raise ValueError(f"smoothing must be between {SMOOTHING_MIN:g} and {SMOOTHING_MAX:g} px, not {self.smoothing}")
         if self.style not in STYLES:
-            raise ValueError(f"style must be 'free' or 'blur', not {self.style!r}")
+            raise ValueError(f"style must be 'region', 'free' or 'blur', not {self.style!r}")
         if self.blur_sigma is not None and not (math.isfinite(self.blur_sigma) and 0 < self.blur_sigma <= BLUR_SIGMA_MAX):
             raise ValueError(f"blur_sigma must be in (0, {BLUR_SIGMA_MAX:g}] px, not {self.blur_sigma}")
         if not (COARSE_MIN <= int(self.coarse) <= COARSE_MAX):
@@ -118,3 +133,8 @@ class ExplainOptions:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def textbook(self) -> bool:
+        """The free style at full resolution, unsmoothed: the change whose size is the point."""
+        return self.style == "free" and int(self.coarse) == 1 and self.smoothing == 0

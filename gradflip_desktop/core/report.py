@@ -94,12 +94,17 @@ def record(result: ExplainResult, image_info: dict | None = None, versions: dict
         "linf": _r(result.linf),
         "rms": _r(result.rms, 8),
         "l2_saved": _r(result.l2_saved),
+        "l2_minimal_float": None if result.l2_minimal_float is None else _r(result.l2_minimal_float),
         "linf_saved": _r(result.linf_saved),
         "alpha": _r(result.alpha),
         "key_pixels": (
             {"count": 0, "fraction": 0.0, "flips": False, "prediction": None}
             if kp is None
             else {"count": kp.count, "fraction": _r(kp.fraction, 8), "flips": kp.flips, "prediction": kp.prediction.to_dict()}
+        ),
+        "key_region": (
+            None if result.key_region is None
+            else {**result.key_region.to_dict(), "fraction": _r(result.key_region.fraction, 8)}
         ),
         "seconds": _r(result.seconds, 4),
         "timings": {k: _r(v, 4) for k, v in result.timings.items()},
@@ -183,6 +188,17 @@ def render_figure(result: ExplainResult, panel_height: int = 360, importance: np
         (difference_overlay(result, importance), "Where it changed", describe_change(result)),
     ]
     kp = result.key_pixels
+    kr = result.key_region
+    if kr is not None:
+        verb = "removing detail" if kr.fill.startswith("blur") else f"filling with the {kr.fill}"
+        panels.append(
+            (
+                maps.key_region_overlay(orig, kr.mask),
+                "Key region",
+                f"{verb} in {100 * kr.fraction:.1f} % -> {kr.prediction.label}"
+                if kr.flips else f"{100 * kr.fraction:.1f} % (does not flip alone)",
+            )
+        )
     if kp is not None:
         panels.append(
             (

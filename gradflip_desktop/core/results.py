@@ -77,6 +77,34 @@ class KeyPixels:
 
 
 @dataclass
+class KeyRegion:
+    """The smallest top-ranked region of the importance map whose change alone flips the decision
+    (region style: inside it the detail is removed, outside the photo is untouched).
+
+    ``mask``: H x W bool; ``ranking``: H x W int32 rank of each pixel by importance (0 = most important),
+    so ``ranking < pixels`` is ``mask``; ``components``: number of connected blobs of ``mask``;
+    ``prediction``: the model's top class on the 8-bit image with only the region changed.
+    """
+
+    pixels: int
+    fraction: float
+    components: int
+    flips: bool
+    prediction: Prediction
+    mask: np.ndarray
+    ranking: np.ndarray
+    fill: str = "blur"  # what replaces the region: "blur sigma = long side / 24", ..., "mean colour"
+
+    def mask_for(self, k: int) -> np.ndarray:
+        """H x W bool: the k most important pixels (``mask_for(pixels)`` is ``mask``)."""
+        return self.ranking < int(k)
+
+    def to_dict(self) -> dict:
+        return {"fraction": self.fraction, "pixels": self.pixels, "components": self.components,
+                "flips": self.flips, "prediction": self.prediction.to_dict(), "fill": self.fill}
+
+
+@dataclass
 class ExplainResult:
     """Everything the views and the report need about one run. Arrays are at working resolution."""
 
@@ -104,6 +132,12 @@ class ExplainResult:
     model_name: str
     labels: list[str] = field(default_factory=list, repr=False)
     blur_amount: np.ndarray | None = field(default=None, repr=False)  # H x W in [0, 1], style "blur" only
+    # region style: the importance map (H x W in [0, 1], smooth) and the key region ranked by it
+    region_map: np.ndarray | None = field(default=None, repr=False)
+    key_region: KeyRegion | None = None
+    fill_pixels: np.ndarray | None = field(default=None, repr=False)  # region style: the detail-removed copy
+    # L2 of the smallest float change found that flips, before 8-bit saving (None: the run did not flip)
+    l2_minimal_float: float | None = None
 
     @property
     def flipped(self) -> bool:
@@ -145,14 +179,26 @@ class ExplainResult:
         return self.labels[index] if 0 <= index < len(self.labels) else f"class {index}"
 
     def importance_map(self) -> np.ndarray:
-        """H x W float32 importance derived from the flipping change, smoothed with
-        :func:`maps.default_sigma`: the blur amount per pixel for the ``blur`` style, otherwise the
-        |change| summed over channels (:func:`maps.magnitude_map`)."""
+        """H x W float32 importance: for the ``region`` style (default) the smooth mask map of the run
+        (:mod:`gradflip_desktop.core.explain.mask`); otherwise derived from the flipping change, smoothed
+        with :func:`maps.default_sigma`: the blur amount per pixel for the ``blur`` style, the |change|
+        summed over channels (:func:`maps.magnitude_map`) for ``free``."""
         from .viz import maps
 
+        if self.region_map is not None:
+            return self.region_map
         if self.blur_amount is not None:
             return maps.smoothed(self.blur_amount)
         return maps.magnitude_map(self.delta)
+
+    def key_region_image(self, k: int | None = None) -> np.ndarray:
+        """The original with only the key region (or the k most important pixels) replaced by the
+        detail-removed copy: the image the key-region search classified (before 8-bit rounding).
+        Float32 H x W x 3 in [0, 1]."""
+        if self.key_region is None or self.fill_pixels is None:
+            raise ValueError("this run has no key region")
+        mask = self.key_region.mask_for(self.key_region.pixels if k is None else k)
+        return np.where(mask[..., None], self.fill_pixels, self.original_pixels).astype(np.float32)
 
     def key_pixel_image(self, k: int | None = None) -> np.ndarray:
         """The original with only the top-k changed pixels (by |saved change|) changed; k defaults to the key set.

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from .branding import APP_NAME
 from .controllers.difference import DifferenceController
-from .controllers.export import ExportController
+from .controllers.export import CHOOSE_ANOTHER, ExportController
 from .controllers.images import IMAGE_FILTER, ImagesController
 from .controllers.models import ModelsController
 from .controllers.runs import RunsController
@@ -65,6 +65,7 @@ class MainWindow(QMainWindow):
     export_failed = Signal(str)
     figure_copied = Signal()
     key_answer_shown = Signal(object)  # KeyPixelAnswer
+    outline_shown = Signal(object)  # the key-pixel outline (H x W x 4 uint8) drawn over the Original
     model_failed = Signal(str)  # a model load failed (the previous model stays)
     model_dialog_shown = Signal(object)  # LoadModelDialog
     comparison_shown = Signal(object)  # Comparison
@@ -234,8 +235,10 @@ class MainWindow(QMainWindow):
         self.controls.model_chosen.connect(self.models.chosen)
         self.controls.load_model_clicked.connect(self.models.load_dialog)
         self.controls.message.connect(self.show_warning)
+        self.controls.working_size_changed.connect(self.images.set_working_size)
         self.views.diff_settings_changed.connect(self.difference.settings_changed)
         self.views.key_count_changed.connect(self.difference.key_count_changed)
+        self.views.summary.linkActivated.connect(self.runs.follow_link)
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -275,6 +278,7 @@ class MainWindow(QMainWindow):
         self.result = None
         self.difference.clear()
         self.views.clear_result()
+        self.views.set_summary("")
         self.plot.clear()
         self.controls.reset_progress()
 
@@ -299,12 +303,16 @@ class MainWindow(QMainWindow):
         self.set_status(f"<span style='color:#c0392b'>{html.escape(title)}:</span> {html.escape(message)}")
         self.error_shown.emit(title, message)
 
-    def ask_overwrite(self, question: str) -> bool:
-        box = QMessageBox.question(
-            self, "Overwrite results?", question,
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No,
-        )
-        return box == QMessageBox.StandardButton.Yes
+    def ask_overwrite(self, question: str) -> bool | str:
+        """Overwrite (True), choose another folder (``CHOOSE_ANOTHER``) or cancel (False)?"""
+        box = QMessageBox(QMessageBox.Icon.Question, "Overwrite results?", question, QMessageBox.StandardButton.NoButton, self)
+        overwrite = box.addButton("Overwrite", QMessageBox.ButtonRole.DestructiveRole)
+        other = box.addButton("Choose Another Folder…", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(other)
+        box.exec()
+        clicked = box.clickedButton()
+        return True if clicked is overwrite else CHOOSE_ANOTHER if clicked is other else False
 
     def about_text(self) -> str:
         return about_html(self.models.info, self.models.error)

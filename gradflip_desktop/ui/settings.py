@@ -13,6 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QSettings
 
+from gradflip_desktop.core import options as core_options
 from gradflip_desktop.core.options import ExplainOptions
 
 TARGET_TOP = "top"
@@ -30,7 +31,7 @@ _CORE = ExplainOptions()
 CORE_FIELDS = ("style", "mode", "epsilon", "max_steps", "smoothing", "coarse")
 # the type of every RunSettings field (QSettings may hand values back as strings)
 _KINDS = {"target_mode": str, "target_class": str, "group": str, "style": str, "mode": str, "epsilon": float,
-          "max_steps": int, "smoothing": float, "coarse": int, "device": str}
+          "max_steps": int, "smoothing": float, "coarse": int, "device": str, "working_size": int}
 
 
 @dataclass
@@ -56,6 +57,8 @@ class RunSettings:
     smoothing: float = _CORE.smoothing
     coarse: int = _CORE.coarse
     device: str = "cpu"
+    # long side of the working image (px): photos are loaded at this size (core.options.WORKING_SIZE_*)
+    working_size: int = core_options.WORKING_SIZE_DEFAULT
 
     def to_options(self) -> ExplainOptions:
         """The core's ExplainOptions (not validated here: the run validates them)."""
@@ -89,6 +92,10 @@ class RunSettings:
                 value = _KINDS[f.name](raw)
                 if f.name in CORE_FIELDS:
                     replace(_CORE, **{f.name: value}).validate()
+                elif f.name == "working_size" and not (
+                    core_options.WORKING_SIZE_MIN <= value <= core_options.WORKING_SIZE_MAX
+                ):
+                    continue
             except (TypeError, ValueError, OverflowError):
                 continue
             values[f.name] = value

@@ -67,7 +67,7 @@ def test_blur_sigma_style_mode_and_target_with_group():
     for bad in (0.0, -1.0, o.BLUR_SIGMA_MAX + 1, float("inf")):
         with pytest.raises(ValueError, match=r"blur_sigma must be in \(0, 500\] px"):
             ExplainOptions(blur_sigma=bad).validate()
-    with pytest.raises(ValueError, match="style must be 'free' or 'blur', not 'wavy'"):
+    with pytest.raises(ValueError, match="style must be 'region', 'free' or 'blur', not 'wavy'"):
         ExplainOptions(style="wavy").validate()
     with pytest.raises(ValueError, match="step mode must be 'adaptive' or 'fixed', not 'wild'"):
         ExplainOptions(mode="wild").validate()

@@ -26,7 +26,7 @@ def result():
     rng = np.random.default_rng(1)
     base = rng.uniform(0.3, 0.7, size=(6, 8, 3)).astype(np.float32)
     pixels = np.kron(base, np.ones((4, 4, 1), dtype=np.float32))
-    res = run(make_tiny(), pixels, ExplainOptions())
+    res = run(make_tiny(), pixels, ExplainOptions(style="free"))
     assert res.status == Status.FLIPPED
     return res
 

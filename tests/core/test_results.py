@@ -29,7 +29,7 @@ def test_key_pixels_masks_follow_the_ranking():
 
 
 def test_result_measures_and_flip_rule(tiny, tiny_image):
-    res = run(tiny, tiny_image, ExplainOptions(epsilon=0.01))
+    res = run(tiny, tiny_image, ExplainOptions(style="free", epsilon=0.01))
     assert isinstance(res, ExplainResult) and res.status is Status.FLIPPED and res.flipped
     d64 = res.delta.astype(np.float64)
     assert res.l2 == pytest.approx(float(np.sqrt((d64**2).sum())))
@@ -51,15 +51,15 @@ def test_result_measures_and_flip_rule(tiny, tiny_image):
 def test_flip_rule_targeted_and_group(tiny, tiny_image):
     top = int(np.argmax(tiny.probabilities(tiny_image)))
     target = (top + 2) % 4
-    res = run(tiny, tiny_image, ExplainOptions(target=target, epsilon=0.01, max_steps=500))
+    res = run(tiny, tiny_image, ExplainOptions(style="free", target=target, epsilon=0.01, max_steps=500))
     assert [i for i in range(4) if res.is_flip(i)] == [target]
     group = sorted({top, (top + 1) % 4})
-    res = run(tiny, tiny_image, ExplainOptions(group=group, epsilon=0.01, max_steps=500))
+    res = run(tiny, tiny_image, ExplainOptions(style="free", group=group, epsilon=0.01, max_steps=500))
     assert [i for i in range(4) if res.is_flip(i)] == sorted(set(range(4)) - set(group))
 
 
 def test_key_pixel_image_needs_key_pixels(tiny, tiny_image):
-    res = run(tiny, tiny_image, ExplainOptions(epsilon=0.01, key_pixels=False))
+    res = run(tiny, tiny_image, ExplainOptions(style="free", epsilon=0.01, key_pixels=False))
     assert res.key_pixels is None
     with pytest.raises(ValueError, match="no key pixels"):
         res.key_pixel_image()

@@ -18,7 +18,7 @@ def test_words_for_sizes_and_numbers():
 
 
 def test_a_flip_is_described_with_the_saved_images_numbers(tiny, tiny_image):
-    result = run(tiny, tiny_image, ExplainOptions())
+    result = run(tiny, tiny_image, ExplainOptions(style="free"))
     assert result.status == Status.FLIPPED
     text = summary_sentence(result)
     levels = round(255 * result.linf_saved)
@@ -31,12 +31,12 @@ def test_a_flip_is_described_with_the_saved_images_numbers(tiny, tiny_image):
 def test_targeted_group_blur_and_stopped_runs_say_so(tiny, tiny_image):
     from dataclasses import replace
 
-    first = run(tiny, tiny_image, ExplainOptions())
+    first = run(tiny, tiny_image, ExplainOptions(style="free"))
     target = next(i for i in range(len(tiny.labels)) if i != first.original.index)
-    targeted = run(tiny, tiny_image, ExplainOptions(target=target))
+    targeted = run(tiny, tiny_image, ExplainOptions(style="free", target=target))
     assert targeted.flipped
     assert f"makes the model see {tiny.labels[target]} ({pct(targeted.final.probability)}) instead of " in summary_sentence(targeted)
-    group = run(tiny, tiny_image, ExplainOptions(group="low"))
+    group = run(tiny, tiny_image, ExplainOptions(style="free", group="low"))
     assert group.flipped
     before = float(sum(group.original_probabilities[i] for i in group.explained))
     assert f"turns any low ({pct(before)}) into {group.final.label}" in summary_sentence(group)
@@ -49,6 +49,30 @@ def test_targeted_group_blur_and_stopped_runs_say_so(tiny, tiny_image):
     )
     nothing = replace(first, status=Status.ALREADY, message="the top class is not in the group")
     assert summary_sentence(nothing) == "Nothing to flip: the top class is not in the group."
+
+
+def test_a_key_region_is_named_with_its_share_of_the_image(tiny, tiny_image):
+    from dataclasses import replace
+
+    import numpy as np
+
+    from gradflip_desktop.core.results import KeyRegion
+
+    first = run(tiny, tiny_image, ExplainOptions(style="free"))
+    h, w = first.original_pixels.shape[:2]
+    mask = np.zeros((h, w), bool)
+    mask[: max(1, h // 6), : max(1, w // 6)] = True
+    region = KeyRegion(pixels=int(mask.sum()), fraction=float(mask.mean()), components=2, flips=True,
+                       prediction=first.final, mask=mask, ranking=np.where(mask, 0, 1).astype(np.int32))
+    text = summary_sentence(replace(first, options=replace(first.options, style="region"), key_region=region))
+    from gradflip_desktop.core.summary import _share
+
+    assert text.startswith(f"Removing detail in the outlined {_share(region.fraction)} of the image (2 areas) turns ")
+    assert _share(0.031) == "3.1 %" and _share(0.004) == "0.4 %" and _share(0.25) == "25 %" and _share(0.05) == "5 %"
+    assert f"into {first.final.label} ({pct(first.final.probability)})" in text
+    # a region that does not flip on its own is not claimed
+    no = replace(region, flips=False)
+    assert "outlined" not in summary_sentence(replace(first, options=replace(first.options, style="region"), key_region=no))
 
 
 def test_budget_and_cancel_say_what_was_reached(tiny, tiny_image):

@@ -18,6 +18,9 @@ from helpers import RUN_TIMEOUT_MS, make_image_file
 pytestmark = pytest.mark.gui
 
 SAMPLE_SHAPE = (300, 451, 3)  # resources/samples/chelsea.png at working resolution
+# the textbook style: its key pixels and its quick flip of chelsea (Egyptian cat -> tiger cat) are what
+# these tests check; the default style is the key region (tests/ui/test_window_story.py)
+FREE = RunSettings(style="free")
 
 
 def slow_settings(budget: int = 5000) -> RunSettings:
@@ -66,6 +69,7 @@ def test_open_through_the_dialog_code_path(qtbot, window, tmp_path, monkeypatch)
 
 def test_explain_runs_live_and_shows_the_result(qtbot, window, tmp_path):
     steps_seen = []
+    window.controls.set_settings(FREE)
     window.run_progress.connect(lambda batch: steps_seen.extend(batch.steps))
     with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS) as blocker:
         window.explain_action.trigger()
@@ -94,7 +98,7 @@ def test_explain_runs_live_and_shows_the_result(qtbot, window, tmp_path):
     assert result.final.label in window.views.adjusted.caption.text()
     assert "flipped from Egyptian cat" in window.views.adjusted.caption.text()
     assert "L2" in window.views.difference.caption.text()
-    assert "key pixels" in window.views.difference.caption.text()
+    assert "key pixels" in window.views.key_answer.text()  # the key-pixel explorer, below the views
     # hover read-out
     text = window.plot.show_readout(n)
     assert f"step {n}" in text and "Egyptian cat" in text
@@ -120,10 +124,13 @@ def test_explain_runs_live_and_shows_the_result(qtbot, window, tmp_path):
 
 
 def test_export_and_copy_figure(qtbot, window, tmp_path, monkeypatch):
+    window.controls.set_settings(FREE)
     with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
         window.explain()
     out = tmp_path / "export"
-    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(out)))
+    import gradflip_desktop.ui.controllers.export as export_mod
+
+    monkeypatch.setattr(export_mod, "choose_export_folder", lambda *a, **k: str(out))
     with qtbot.waitSignal(window.exported, timeout=30_000) as blocker:
         window.export_action.trigger()
     paths = blocker.args[0]
@@ -172,7 +179,7 @@ def test_start_while_running_cancels_then_starts(qtbot, window):
     wait_first_step(qtbot, window)
     cancelled = []
     window.run_cancelled.connect(cancelled.append)
-    window.controls.set_settings(RunSettings())  # the default settings flip chelsea quickly
+    window.controls.set_settings(FREE)  # the textbook settings flip chelsea quickly
     with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS) as blocker:
         window.explain_action.trigger()
         assert window.run_id != first.id
@@ -355,6 +362,7 @@ def test_about_lists_versions(window):
 
 
 def test_key_pixel_explorer(qtbot, window):
+    window.controls.set_settings(FREE)
     with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS) as blocker:
         window.explain()
     result = blocker.args[0]
@@ -365,7 +373,7 @@ def test_key_pixel_explorer(qtbot, window):
     assert window.views.key_row.isVisible()
     assert window.views.key_count == kp.count
     assert window.views.key_label.text() == f"{kp.count:,} px"
-    caption = window.views.difference.caption.text()
+    caption = window.views.key_answer.text()
     n = SAMPLE_SHAPE[0] * SAMPLE_SHAPE[1]
     pct = 100 * kp.count / n
     share = f"{pct:.1f} %" if pct >= 0.1 else f"{pct:.2g} %"
@@ -375,12 +383,12 @@ def test_key_pixel_explorer(qtbot, window):
     with qtbot.waitSignal(window.key_answer_shown, timeout=30_000) as b0:
         window.views.set_key_count(0)
     assert b0.args[0].count == 0 and b0.args[0].top[0].index == result.original.index
-    assert "0 pixels, 0.0 % of the image, do not flip it" in window.views.difference.caption.text()
+    assert "0 pixels, 0.0 % of the image, do not flip it" in window.views.key_answer.text()
     # the smallest flipping set found by the core flips again, to the same class
     with qtbot.waitSignal(window.key_answer_shown, timeout=30_000) as b1:
         window.views.set_key_count(kp.count)
     assert b1.args[0].top[0].index == kp.prediction.index
-    assert "flip it to" in window.views.difference.caption.text()
+    assert "flip it to" in window.views.key_answer.text()
     # the outline follows k: fewer key pixels, fewer highlighted pixels
     with qtbot.waitSignal(window.difference_shown, timeout=30_000) as d_small:
         window.views.set_key_count(max(1, kp.count // 20))

@@ -79,4 +79,8 @@ class BlurCoordinates:
 
 def coordinates_for(x0: torch.Tensor, opts: ExplainOptions) -> Coordinates:
     """The search space of ``opts.style``."""
+    if opts.style == "region":
+        from .mask import MaskCoordinates  # the default search space lives in its own module
+
+        return MaskCoordinates(x0)
     return BlurCoordinates(x0, opts) if opts.style == "blur" else FreeCoordinates(x0)

@@ -13,12 +13,21 @@ from ..results import KeyPixels
 from .objective import Objective, probabilities
 
 
-def key_pixels(obj: Objective, x0: torch.Tensor, dq: torch.Tensor, stop: Callable[[], bool]) -> KeyPixels:
-    """Smallest k such that changing only the k pixels with the largest |dq| (summed over channels) flips."""
+def key_pixels(
+    obj: Objective, x0: torch.Tensor, dq: torch.Tensor, stop: Callable[[], bool], tie: torch.Tensor | None = None
+) -> KeyPixels:
+    """Smallest k such that changing only the k pixels with the largest |dq| (summed over channels) flips.
+
+    ``tie``: a change whose |value| (summed over channels) orders pixels of equal |dq| — after the 8-bit
+    lattice pass many pixels moved by exactly one level, and the float change says which matter more.
+    """
     h, w = dq.shape[-2:]
     flat = dq.abs().sum(1)[0].flatten()
     m = int((flat > 0).sum())
-    order = torch.argsort(flat, descending=True, stable=True)
+    order = torch.arange(h * w, device=flat.device)
+    if tie is not None:
+        order = torch.argsort(tie.abs().sum(1)[0].flatten(), descending=True, stable=True)
+    order = order[torch.argsort(flat[order], descending=True, stable=True)]
     ranks = torch.full((h * w,), -1, dtype=torch.int64, device=flat.device)
     ranks[order[:m]] = torch.arange(m, device=flat.device)
     ranks = ranks.view(1, 1, h, w)

@@ -69,6 +69,27 @@ class Objective:
             return top == self.target
         return not bool(self.explained_mask[top])
 
+    def margin(self, z: torch.Tensor) -> torch.Tensor:
+        """The decision margin: < 0 exactly when the run counts as flipped (ties aside), per batch row.
+
+        Untargeted: the best explained logit minus the best other one; targeted: the best non-target
+        logit minus the target's. Its zero set is the decision boundary the refinement walks on."""
+        if self.target is not None:
+            keep, lose = self.target_mask, ~self.target_mask
+        else:
+            keep, lose = ~self.explained_mask, self.explained_mask
+        return z.masked_fill(~lose, float("-inf")).amax(-1) - z.masked_fill(~keep, float("-inf")).amax(-1)
+
+    def margin_and_grad(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(logits, margin, gradient of the margin) at ``x`` (one gradient evaluation)."""
+        self.grad_evals += 1
+        xg = x.detach().requires_grad_(True)
+        with torch.enable_grad():
+            z = self._check(self.clf.module(xg))
+            m = self.margin(z)[0]
+            (g,) = torch.autograd.grad(m, xg)
+        return z.detach(), m.detach(), g.detach()
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.fwd_evals += 1
         with torch.no_grad():

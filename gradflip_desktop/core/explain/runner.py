@@ -5,7 +5,9 @@ evaluation and returns an :class:`ExplainResult` (``StopIteration.value``). :fun
 
 Passes (each its own module): the search (:mod:`.search`, in the space of :mod:`.coordinates`, on the
 score of :mod:`.objective`); after the flip, forward passes only: *minimise* (:mod:`.minimise`), the
-*8-bit check* (:mod:`.quantise`) and *key pixels* (:mod:`.key_pixels`).
+*8-bit check* (:mod:`.quantise`) and *key pixels* (:mod:`.key_pixels`). The region style (the default,
+:mod:`.mask`) replaces the key pixels by a flip-back search, its importance map and the *key region*
+(:mod:`.key_region`).
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ from ..errors import ModelError
 from ..images import ImageData, to_uint8
 from ..models import Classifier, Prediction
 from ..options import ExplainOptions, Status
-from ..results import ExplainResult, KeyPixels, Step
+from ..results import ExplainResult, KeyPixels, KeyRegion, Step
 from .coordinates import Coordinates, coordinates_for
 from .key_pixels import key_pixels
-from .minimise import minimise_alpha
+from .key_region import key_region
+from .mask import MaskCoordinates, restore_search
+from .minimise import minimise_alpha, ray_boundary, refine
 from .objective import Objective, RunEnded, probabilities
-from .quantise import eight_bit, quantize_tensor
+from .quantise import eight_bit, lattice, quantize_tensor
 from .search import Point, SearchContext, SearchParams, search
 
 
@@ -57,6 +61,9 @@ class RunState:
     alpha: float = 1.0
     key: KeyPixels | None = None
     search_done: bool = False
+    region_map: np.ndarray | None = None  # region style: the importance map
+    region: KeyRegion | None = None  # region style: the key region
+    l2_minimal_float: float | None = None  # the smallest flipping float change found, before 8-bit saving
 
     def __post_init__(self) -> None:
         if self.x is None:
@@ -87,7 +94,7 @@ def _start(clf: Classifier, pixels: np.ndarray, opts: ExplainOptions, t_start: f
     if z0.ndim != 2 or z0.shape[0] != 1 or z0.shape[1] != clf.num_classes:
         raise ModelError(f"the model returned logits of shape {tuple(z0.shape)}, expected (1, {clf.num_classes})")
     p0 = probabilities(z0)
-    top0 = int(np.argmax(p0))
+    top0 = _top(z0, p0)
     original = Prediction(top0, clf.label(top0), float(p0[top0]))
     target_idx = None if opts.target is None else clf.find_class(opts.target)
     if opts.group is not None:
@@ -104,6 +111,12 @@ def _start(clf: Classifier, pixels: np.ndarray, opts: ExplainOptions, t_start: f
     )
 
 
+def _top(z: torch.Tensor, p: np.ndarray) -> int:
+    """The top class by the logits (as the flip test and Classifier.top order them; the float32
+    probabilities can tie where the logits do not)."""
+    return int(torch.argmax(z[0])) if bool(torch.isfinite(z).all()) else int(np.argmax(p))
+
+
 def _finish(s: RunState, status: Status, message: str, x_final: torch.Tensor | None = None, z_final=None) -> ExplainResult:
     clf, obj = s.classifier, s.objective
     x = s.x if x_final is None else x_final
@@ -113,12 +126,10 @@ def _finish(s: RunState, status: Status, message: str, x_final: torch.Tensor | N
     if z_final is None:
         try:
             z_final = obj.forward(clf.image_tensor(adj_u8.astype(np.float32) / 255.0))
-            pf = probabilities(z_final)
         except Exception:  # noqa: BLE001 - the model may fail again here; keep the last known output
-            pf = probabilities(s.z)
-    else:
-        pf = probabilities(z_final)
-    top = int(np.argmax(pf))
+            z_final = s.z
+    pf = probabilities(z_final)
+    top = _top(z_final, pf)
     return ExplainResult(
         status=Status(status),
         message=message,
@@ -144,6 +155,11 @@ def _finish(s: RunState, status: Status, message: str, x_final: torch.Tensor | N
         options=s.options,
         model_name=clf.name,
         labels=list(clf.labels),
+        region_map=s.region_map,
+        key_region=s.region,
+        fill_pixels=(s.coords.fill[0].permute(1, 2, 0).cpu().numpy().astype(np.float32)
+                     if isinstance(s.coords, MaskCoordinates) else None),
+        l2_minimal_float=s.l2_minimal_float,
     )
 
 
@@ -179,6 +195,8 @@ def explain(
 
     ctx = SearchContext(objective=obj, options=opts, coords=s.coords, steps=s.steps, stop=stop)
     try:
+        if isinstance(s.coords, MaskCoordinates):
+            s.coords.choose_fill(obj)
         # ---- search -------------------------------------------------------------------------------
         start = Point.at(obj, s.coords.start(), x0)
         outcome = yield from search(
@@ -195,9 +213,18 @@ def explain(
         # ---- minimise: smallest alpha*delta that still flips ------------------------------------
         t = time.perf_counter()
         delta = outcome.x - x0
-        if opts.minimise:
-            s.alpha = minimise_alpha(obj, x0, delta, stop)
-        x_min = x0 + s.alpha * delta
+        if opts.minimise and opts.textbook:  # the smallest change is the point: margin-guided passes
+            m0 = float(obj.margin(z0)[0])
+            crossing = ray_boundary(obj, x0, delta, m0, stop, m1=float(obj.margin(outcome.z)[0]))
+            s.alpha = minimise_alpha(obj, x0, delta, stop) if crossing is None else crossing
+            x_min = x0 + s.alpha * delta
+            if opts.refine and not stop():
+                x_min = x0 + refine(obj, x0, x_min - x0, m0, stop)
+        else:
+            if opts.minimise:
+                s.alpha = minimise_alpha(obj, x0, delta, stop)
+            x_min = x0 + s.alpha * delta
+        s.l2_minimal_float = float((x_min - x0).double().norm())
         timings["minimise"] = time.perf_counter() - t
         if stop():
             s.x = x_min
@@ -206,7 +233,12 @@ def explain(
         # ---- 8-bit check: the saved PNG must flip too -------------------------------------------
         t = time.perf_counter()
         x_final = x_min
-        if opts.eight_bit:
+        on_lattice = None
+        if opts.eight_bit and opts.lattice and opts.textbook:
+            on_lattice = lattice(ctx, x_min)
+        if on_lattice is not None:
+            x_final = on_lattice
+        elif opts.eight_bit:
             x_final = yield from eight_bit(ctx, s, outcome.c, delta)
         s.x = x_final
         timings["eight_bit"] = time.perf_counter() - t
@@ -222,10 +254,23 @@ def explain(
                 "the decision flipped, but the change did not survive 8-bit quantisation within the extra step budget",
             )
 
+        # ---- region style: flip back, the importance map, the key region -------------------------
+        if isinstance(s.coords, MaskCoordinates):
+            t = time.perf_counter()
+            if s.target is None and not stop():
+                s.region_map = yield from restore_search(ctx, s.explained, outcome.c)
+            else:
+                deleted = s.coords.weights(outcome.c)[0, 0]
+                s.region_map = (deleted / deleted.max().clamp_min(1e-12)).cpu().numpy().astype(np.float32)
+            timings["restore"] = time.perf_counter() - t
+            t = time.perf_counter()
+            if opts.key_pixels and not stop():
+                s.region = key_region(obj, x0, s.coords.fill, s.region_map, stop, s.coords.fill_name)
+            timings["key_region"] = time.perf_counter() - t
         # ---- key pixels ---------------------------------------------------------------------------
         t = time.perf_counter()
-        if opts.key_pixels and not stop():
-            s.key = key_pixels(obj, x0, xq - x0, stop)
+        if opts.key_pixels and not stop() and not isinstance(s.coords, MaskCoordinates):
+            s.key = key_pixels(obj, x0, xq - x0, stop, tie=None if on_lattice is None else x_min - x0)
         timings["key_pixels"] = time.perf_counter() - t
     except RunEnded as ended:
         if not s.search_done:
@@ -235,7 +280,8 @@ def explain(
         if not s.search_done:
             s.x = obj.last_x
         return _finish(s, Status.MODEL_ERROR, f"the model failed during the run: {type(exc).__name__}: {exc}")
-    if stop() and s.key is None and opts.key_pixels:
+    key_found = s.region if isinstance(s.coords, MaskCoordinates) else s.key
+    if stop() and key_found is None and opts.key_pixels:
         return _finish(s, Status.CANCELLED, "cancelled after the decision flipped, before the key pixels were found")
     res = _finish(s, Status.FLIPPED, "", z_final=zq)
     res.message = f"“{res.original.label}” flipped to “{res.final.label}”"

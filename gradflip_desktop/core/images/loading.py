@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from ..errors import ImageError
-from .pixels import DEFAULT_MAX_SIDE, ImageData, _resize_to_working, _to_float, _working_size
+from .pixels import DEFAULT_MAX_SIDE, ImageData, _resize_to_working, _to_float, _working_size, scaled_note
 
 DEFAULT_MAX_PIXELS = 200_000_000
 MAX_FILE_BYTES = 2 * 1024**3
@@ -267,6 +267,9 @@ def _load(fp, label, src_name, src_path, max_side, max_pixels) -> ImageData:
     except Exception as exc:  # noqa: BLE001
         raise ImageError(f"{label} (pixel mode {im.mode}) could not be converted to RGB: {exc}") from None
     pixels = _resize_to_working(pixels, max_side)
+    note = scaled_note(original_size, pixels.shape, max_side)
+    if note:
+        notes.append(note)
     if pixels.shape[2] == 1:
         pixels = np.repeat(pixels, 3, axis=2)
     if not np.all(np.isfinite(pixels)):  # cannot happen after the checks above; never pass NaN on

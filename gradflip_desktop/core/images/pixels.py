@@ -215,7 +215,19 @@ def from_array(array: np.ndarray, name: str = "image", max_side: int | None = DE
     elif f.shape[2] == 4:
         f = _composite(f[..., :3], f[..., 3])
     h, w = f.shape[:2]
-    return ImageData(pixels=_resize_to_working(f, max_side), name=name, original_size=(w, h), mode="array")
+    pixels = _resize_to_working(f, max_side)
+    note = scaled_note((w, h), pixels.shape, max_side)
+    return ImageData(pixels=pixels, name=name, original_size=(w, h), mode="array", warnings=[note] if note else [])
+
+
+def scaled_note(original_size: tuple[int, int], shape: tuple, max_side: int | None) -> str | None:
+    """The note for an image reduced to the working size, e.g. "scaled from 6000×4000 to 1024×683 (working
+    size 1024 px)"; None when it kept its size."""
+    w, h = int(original_size[0]), int(original_size[1])
+    ww, wh = int(shape[1]), int(shape[0])
+    if (ww, wh) == (w, h):
+        return None
+    return f"scaled from {w}×{h} to {ww}×{wh} (working size {max_side} px)"
 
 
 def to_uint8(pixels: np.ndarray) -> np.ndarray:

@@ -44,6 +44,7 @@ class DiffRequest:
     key_pixels: object | None = None  # KeyPixels; with key_count the mask is key_pixels.mask_for(key_count)
     key_count: int | None = None
     blur_amount: np.ndarray | None = None  # H x W importance of a "blur"-style result (shown instead of |Δ|)
+    importance: np.ndarray | None = None  # H x W smooth importance in [0, 1] (the region style's map), shown as is
     # live previews only (no mask, key pixels or blur amount): draw at 1/reduce of the size, about the
     # size the panel shows (the same maps, computed on block means; the final result is full size)
     reduce: int = 1
@@ -74,7 +75,7 @@ def render_difference(req: DiffRequest) -> DiffImage:
     orig, o = req.original, float(np.clip(req.opacity, 0.0, 1.0))
     delta = req.delta if req.delta is not None else (req.adjusted - orig).astype(np.float32)
     f = max(1, int(req.reduce))
-    if req.mask is not None or req.key_pixels is not None or req.blur_amount is not None:
+    if req.mask is not None or req.key_pixels is not None or req.blur_amount is not None or req.importance is not None:
         f = 1  # a finished result: always full size
     if req.mode not in (MAGNITUDE, KEY_PIXELS) or min(orig.shape[:2]) // f < 8:
         f = 1  # the per-pixel modes are cheap and would look different as block means
@@ -104,7 +105,9 @@ def render_difference(req: DiffRequest) -> DiffImage:
         out = orig * (1 - o) + over * o
         return DiffImage(req.mode, display_uint8(out), None, None)
     # magnitude (also the key-pixel view until the key pixels are known)
-    if req.blur_amount is not None:  # smoothed exactly as ExplainResult.importance_map() does
+    if req.importance is not None:  # already the result's importance map (ExplainResult.importance_map())
+        imp, scale, what = np.asarray(req.importance, dtype=np.float32), 100.0, "importance (%)"
+    elif req.blur_amount is not None:  # smoothed exactly as ExplainResult.importance_map() does
         imp, scale, what = maps.smoothed(req.blur_amount), 100.0, "blur amount (%)"
     elif magnitude is not None:
         imp, scale, what = maps.smoothed(magnitude, sigma), 255.0, "smoothed |Δ| (8-bit levels)"
@@ -133,20 +136,30 @@ def _dilate(mask: np.ndarray, r: int) -> np.ndarray:
     return out
 
 
-def key_outline(mask: np.ndarray, width: int | None = None) -> np.ndarray:
-    """H x W x 4 uint8: an outline around the key pixels (``mask``), transparent elsewhere, drawn over
-    the photo. ``width`` (px) defaults to 1 per 400 px of the long side, so it stays visible when a
-    large image is shown small; the key pixels themselves get a light tint."""
+def key_region(mask: np.ndarray, radius: int | None = None) -> np.ndarray:
+    """The region the key pixels form: ``mask`` closed (dilated, then eroded) by ``radius`` px (default
+    1 per 90 px of the long side), so scattered key pixels that lie close together read as one area."""
+    mask = np.asarray(mask, dtype=bool)
+    r = max(1, round(max(mask.shape) / 90)) if radius is None else max(0, int(radius))
+    grown = _dilate(mask, r)
+    return ~_dilate(~grown, r)
+
+
+def key_outline(mask: np.ndarray, width: int | None = None, radius: int | None = None) -> np.ndarray:
+    """H x W x 4 uint8 to draw over the photo: a line around the region the key pixels form
+    (:func:`key_region`), the key pixels themselves lightly tinted, transparent elsewhere. ``width`` (px)
+    defaults to 1 per 400 px of the long side, so the line stays visible when a large image is shown small."""
     mask = np.asarray(mask, dtype=bool)
     w = max(1, round(max(mask.shape) / 400)) if width is None else max(1, int(width))
-    ring = _dilate(mask, w) & ~mask
+    region = key_region(mask, radius)
+    ring = _dilate(region, w) & ~region
     out = np.zeros(mask.shape + (4,), np.uint8)
+    out[mask] = (*OUTLINE_RGB, 90)
     out[ring] = (*OUTLINE_RGB, 255)
-    out[mask] = (*OUTLINE_RGB, 70)
     return out
 
 
 __all__ = [
-    "OUTLINE_RGB", "key_outline", "MAGNITUDE", "SIGNED", "KEY_PIXELS", "AMPLIFIED", "DIFF_MODES",
+    "OUTLINE_RGB", "key_outline", "key_region", "MAGNITUDE", "SIGNED", "KEY_PIXELS", "AMPLIFIED", "DIFF_MODES",
     "DiffRequest", "ColorBar", "DiffImage", "render_difference",
 ]

@@ -138,3 +138,24 @@ def key_pixel_overlay(original: np.ndarray, mask: np.ndarray) -> np.ndarray:
     out[outline] = np.array([0.9, 0.15, 0.1], dtype=np.float32)
     out[dots] = np.array([1.0, 0.9, 0.2], dtype=np.float32)
     return out.astype(np.float32)
+
+
+def region_outline(mask: np.ndarray, width: int | None = None) -> np.ndarray:
+    """H x W bool: the outline (inner border, ``width`` px; default 1 px per 300 px of the long side,
+    at least 1) of the region ``mask``."""
+    mask = np.asarray(mask, dtype=bool)
+    r = max(1, round(max(mask.shape) / 300)) if width is None else max(1, int(width))
+    return dilate(~mask, r) & mask
+
+
+def key_region_overlay(original: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The photo with the key region outlined (yellow line, dark edge) and the rest slightly dimmed;
+    H x W x 3 float32 in [0, 1]. The region itself keeps its colours so one can see what is in it."""
+    mask = np.asarray(mask, dtype=bool)
+    pix = np.asarray(original, dtype=np.float32)
+    out = np.where(mask[..., None], pix, 0.35 + 0.4 * grayscale(pix)[..., None] * np.ones(3, np.float32)).astype(np.float32)
+    line = region_outline(mask)
+    edge = dilate(line, max(1, round(max(mask.shape) / 600))) & ~line
+    out[edge] = np.array([0.1, 0.1, 0.1], dtype=np.float32)
+    out[line] = np.array([1.0, 0.85, 0.1], dtype=np.float32)
+    return np.clip(out, 0, 1).astype(np.float32)

@@ -21,7 +21,7 @@ from ..widgets.controls import percent_of
 from ..worker import TaskSlot, error_message
 
 if TYPE_CHECKING:
-    from gradflip_desktop.core.results import ExplainResult, KeyPixels
+    from gradflip_desktop.core.results import ExplainResult, KeyPixels, KeyRegion
 
     from ..main_window import MainWindow
     from .models import ModelSession
@@ -39,8 +39,9 @@ class DiffSource:
     original: np.ndarray
     delta: np.ndarray | None = None
     adjusted: np.ndarray | None = None
-    key_pixels: "KeyPixels | None" = None
+    key_pixels: "KeyPixels | KeyRegion | None" = None  # the key set: anything with mask_for(k)
     blur_amount: np.ndarray | None = None
+    importance: np.ndarray | None = None  # the region style's map
 
     @property
     def live(self) -> bool:
@@ -77,12 +78,63 @@ def render_task(task, request: DiffRequest) -> DiffImage:
     return render_difference(request)
 
 
+def outline_task(task, mask: np.ndarray) -> np.ndarray:
+    """The key-pixel outline over the Original (background thread): H x W x 4 uint8."""
+    from gradflip_desktop.core.viz.difference import key_outline
+
+    return key_outline(mask)
+
+
+@dataclass
+class KeySet:
+    """What the key explorer works on: the key region (region style) or the key pixels.
+
+    ``found``: the smallest set that flips (where the slider starts); ``total``: the largest set;
+    ``mask_for(k)`` and ``image_for(k)`` come from the core (the image its own search classified)."""
+
+    kind: str  # "region" or "pixels"
+    found: int
+    total: int
+    flips: bool
+    prediction: object  # Prediction
+    source: object  # KeyRegion or KeyPixels
+
+    def mask_for(self, k: int) -> np.ndarray:
+        return self.source.mask_for(k)
+
+
+def key_set(result: "ExplainResult") -> KeySet | None:
+    region = getattr(result, "key_region", None)
+    if region is not None and getattr(result, "fill_pixels", None) is not None:
+        h, w = result.original_pixels.shape[:2]
+        return KeySet("region", region.pixels, h * w, region.flips, region.prediction, region)
+    kp = result.key_pixels
+    if kp is not None:
+        return KeySet("pixels", kp.count, kp.changed, kp.flips, kp.prediction, kp)
+    return None
+
+
 def key_pixels_task(task, session: "ModelSession", result: "ExplainResult", count: int) -> KeyPixelAnswer:
-    """Classify the image with only the ``count`` top-|δ| pixels changed: ``result.key_pixel_image(count)``,
-    the image the core's key-pixel search classifies (engine thread)."""
+    """Classify the image with only the ``count`` top pixels of the key set changed
+    (``result.key_region_image(count)`` or ``result.key_pixel_image(count)``: the image the core's own
+    search classifies; engine thread)."""
     if session.classifier is None:
         raise ValueError("no model is loaded")
-    return KeyPixelAnswer(count, session.classifier.classify(result.key_pixel_image(count), 3))
+    keys = key_set(result)
+    if keys is not None and keys.kind == "region":
+        from gradflip_desktop.core.images import quantize
+
+        # KeyRegion.prediction is the model's answer for the 8-bit image (what would be saved)
+        image = quantize(result.key_region_image(count))
+    else:
+        image = result.key_pixel_image(count)
+    return KeyPixelAnswer(count, session.classifier.classify(image, 3))
+
+
+def _map_name(result) -> str:
+    if getattr(result, "region_map", None) is not None:
+        return "importance of the key-region search"
+    return "blur amount" if result.blur_amount is not None else "smoothed |Δ|"
 
 
 def compare_task(task, session: "ModelSession", result: "ExplainResult", target: int) -> Comparison:
@@ -99,7 +151,7 @@ def compare_task(task, session: "ModelSession", result: "ExplainResult", target:
         ComparePanel(
             "GradFlip",
             display_uint8(difference_overlay(result)),  # as in the exported figure
-            f"where the flipping change concentrates ({'blur amount' if result.blur_amount is not None else 'smoothed |Δ|'}, L2 {result.l2:.3f})",
+            f"where the flipping change concentrates ({_map_name(result)}, L2 {result.l2:.3f})",
         )
     ]
     if clf is None or clf.labels != result.labels:
@@ -132,20 +184,26 @@ class DifferenceController(QObject):
         super().__init__(window)
         self.w = window
         self.source: DiffSource | None = None
+        self.keys: KeySet | None = None
         self._live_t = 0.0  # when the live Difference view was last requested
         self._render = TaskSlot(window.background, self._on_rendered, on_error=self._on_failed, parent=self)
         self._key = TaskSlot(window.engine, self._on_key_answer, on_error=self._on_failed, parent=self)
         self._compare = TaskSlot(window.engine, self._on_compared, on_error=self._on_compare_failed, parent=self)
+        self._outline = TaskSlot(window.background, self._on_outline, on_error=self._on_failed, parent=self)
 
     # -- what is shown -------------------------------------------------------------------------------------
     def set_result(self, result: "ExplainResult") -> None:
         """A finished (or cancelled) run: its change, key pixels and (when shown) the comparison."""
-        kp = result.key_pixels
-        if kp is not None:
-            self.w.views.set_key_pixels(kp.changed, kp.count)
-            self.w.views.set_key_answer(self._key_text(kp.count, kp.prediction, kp.flips))
+        keys = self.keys = key_set(result)
+        if keys is not None:
+            self.w.views.set_key_pixels(keys.total, keys.found, "Key region" if keys.kind == "region" else "Key pixels")
+            self.w.views.set_key_answer(self._key_text(keys.found, keys.prediction, keys.flips))
+            self._outline.start(outline_task, keys.mask_for(keys.found))
         self.request_compare()
-        self.source = DiffSource(result.original_pixels, result.delta, key_pixels=kp, blur_amount=result.blur_amount)
+        self.source = DiffSource(
+            result.original_pixels, result.delta, key_pixels=keys.source if keys is not None else None,
+            blur_amount=result.blur_amount, importance=getattr(result, "region_map", None),
+        )
         self.request()
 
     def show_live(self, original: np.ndarray, adjusted: np.ndarray) -> None:
@@ -158,10 +216,12 @@ class DifferenceController(QObject):
 
     def clear(self, compare_text: str | None = None) -> None:
         self.source = None
+        self.keys = None
         self._live_t = 0.0
         self._render.discard()
         self._key.discard()
         self._compare.discard()
+        self._outline.discard()
         if compare_text is None:
             self.w.compare.clear()
         else:
@@ -176,9 +236,10 @@ class DifferenceController(QObject):
         if src is None:
             return
         kp = src.key_pixels
+        count = views.key_count if kp is not None else None
         self._render.start(render_task, DiffRequest(
-            views.mode, src.original, src.delta, kp.mask if kp is not None else None, views.opacity, views.gain,
-            src.adjusted, kp, views.key_count if kp is not None else None, src.blur_amount,
+            views.mode, src.original, src.delta, None, views.opacity,  # the mask: kp.mask_for(count), drawn there
+            views.gain, src.adjusted, kp, count, src.blur_amount, importance=src.importance,
             reduce=views.original.display_factor() if src.live else 1,
         ))
 
@@ -195,11 +256,17 @@ class DifferenceController(QObject):
 
     # -- key-pixel explorer ------------------------------------------------------------------------------
     def _key_text(self, k: int, prediction, flips: bool) -> str:
-        """``key pixels: 412 pixels, 0.3 % of the image, flip it to tiger cat (51.2 %)``."""
+        """``key pixels: 412 pixels, 0.3 % of the image, flip it to tiger cat (51.2 %)``; for a key region
+        ``key region: 3.1 % of the image (4,210 pixels), removing its detail flips it to tabby (41.0 %)``."""
         image = self.w.image
         n = image.size[0] * image.size[1] if image is not None else 1
-        what = f"key pixels: {k:,} pixel{'s' if k != 1 else ''}, {percent_of(k, n)} of the image"
         label = f"<b>{html.escape(prediction.label)}</b> ({100 * prediction.probability:.1f} %)"
+        if self.keys is not None and self.keys.kind == "region":
+            what = f"key region: {percent_of(k, n)} of the image ({k:,} pixel{'s' if k != 1 else ''})"
+            if flips:
+                return f"{what}, removing its detail flips it to {label}"
+            return f"{what}, removing its detail does not flip it: {label}"
+        what = f"key pixels: {k:,} pixel{'s' if k != 1 else ''}, {percent_of(k, n)} of the image"
         if flips:
             return f"{what}, flip it to {label}"
         return f"{what}, do not flip it: {label}"
@@ -207,10 +274,16 @@ class DifferenceController(QObject):
     def key_count_changed(self, k: int) -> None:
         self.request()
         result = self.w.result
-        if result is None or result.key_pixels is None or self.w.runs.running:
+        if result is None or self.keys is None or self.w.runs.running:
             return
+        self._outline.start(outline_task, self.keys.mask_for(k))
         self.w.views.set_key_answer(f"key pixels: {k:,} → classifying …")
         self._key.start(key_pixels_task, self.w.models.session, result, k)
+
+    def _on_outline(self, rgba: np.ndarray | None) -> None:
+        if rgba is not None and self.w.result is not None:
+            self.w.views.original.set_overlay(rgba)
+            self.w.outline_shown.emit(rgba)
 
     def _on_key_answer(self, answer: KeyPixelAnswer | None) -> None:
         result = self.w.result

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QFileDialog
 
 from ..qimages import array_to_qimage
+from ..widgets.folder_dialog import choose_export_folder
 from ..worker import TaskSlot
 
 if TYPE_CHECKING:
@@ -36,6 +36,9 @@ def figure_task(task, result: "ExplainResult") -> np.ndarray:
     return render_figure(result)
 
 
+CHOOSE_ANOTHER = "choose another folder"  # an answer of MainWindow.ask_overwrite
+
+
 class ExportController(QObject):
     def __init__(self, window: "MainWindow") -> None:
         super().__init__(window)
@@ -51,7 +54,7 @@ class ExportController(QObject):
         if self.w.result is None:
             return
         start = str(self.w.settings.value("export/folder", str(Path.home())))
-        folder = QFileDialog.getExistingDirectory(self.w, "Export Results to Folder", start)
+        folder = choose_export_folder(self.w, start)  # a typed new folder is created
         if folder:
             self.export_to(folder)
 
@@ -84,8 +87,13 @@ class ExportController(QObject):
         else:
             message = f"export failed: {type(exc).__name__}: {exc}"
         if isinstance(exc, ResultExistsError) and self._pending and not self._pending[1]:
-            if w.ask_overwrite(f"{message}. Overwrite them?"):
+            answer = w.ask_overwrite(f"{message}. Overwrite them?")
+            if answer is True:
                 self.export_to(self._pending[0], force=True)
+                return
+            if answer == CHOOSE_ANOTHER:
+                w.set_status("Nothing was overwritten; choose another folder.")
+                self.export_dialog()
                 return
             w.set_status("Export cancelled; nothing was overwritten.")
             w.export_failed.emit(message)

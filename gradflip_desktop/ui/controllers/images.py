@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QFileDialog
 from ..branding import APP_NAME
 from ..qimages import qimage_to_array
 from ..settings import add_recent_file, recent_files
+from ..widgets.model_dialog import MODEL_PATTERNS
 from ..worker import TaskSlot
 
 if TYPE_CHECKING:
@@ -32,23 +33,35 @@ IMAGE_FILTER = (
 )
 
 
+def is_model_path(path: str) -> bool:
+    """A model file (by its extension) or a Hugging Face model folder (a folder with config.json, as
+    ``core.models.files.huggingface.is_hf_folder`` says; checked here without importing torch)."""
+    p = Path(path)
+    if p.is_dir():
+        return (p / "config.json").is_file()
+    return p.suffix.lower().lstrip(".") in MODEL_PATTERNS
+
+
 @dataclass
 class LoadedImage:
     image: object  # ImageData
     rgb: np.ndarray  # its pixels as H x W x 3 uint8, ready to show
     remember: str | None = None  # the path to add to Open Recent
+    source: tuple | None = None  # (path or array, name): what to decode again at another working size
 
 
-def load_image_task(task, source, name: str, remember: str | None) -> LoadedImage:
-    """Decode a file (path) or an H x W x C array into ImageData (background thread)."""
+def load_image_task(task, source, name: str, remember: str | None, max_side: int | None = None) -> LoadedImage:
+    """Decode a file (path) or an H x W x C array into ImageData at the working size ``max_side``
+    (None: the core's default) in the background thread."""
     from gradflip_desktop.core.images import from_array, load_image
     from gradflip_desktop.core.viz.display import display_uint8
 
+    size = {} if max_side is None else {"max_side": int(max_side)}
     if isinstance(source, np.ndarray):
-        image = from_array(source, name=name or "pasted image")
+        image = from_array(source, name=name or "pasted image", **size)
     else:
-        image = load_image(source, name=name or None)
-    return LoadedImage(image, display_uint8(image.pixels), remember)
+        image = load_image(source, name=name or None, **size)
+    return LoadedImage(image, display_uint8(image.pixels), remember, (source, name))
 
 
 def _load_error_message(exc: BaseException) -> str:
@@ -66,6 +79,7 @@ class ImagesController(QObject):
         super().__init__(window)
         self.w = window
         self._load = TaskSlot(window.background, self._on_loaded, on_error=self._on_failed, parent=self)
+        self.source: tuple | None = None  # (path or array, name) of the shown image
 
     # -- requests ----------------------------------------------------------------------------------------
     def open_dialog(self) -> None:
@@ -82,10 +96,22 @@ class ImagesController(QObject):
     def open_path(self, path: str, remember: bool = True) -> int:
         """Decode ``path`` in the background; the window switches to it when it has loaded. Returns a task id."""
         self.w.set_status(f"Opening {html.escape(Path(path).name)} …")
-        return self._load.start(load_image_task, str(path), "", str(path) if remember else None).id
+        return self._load.start(load_image_task, str(path), "", str(path) if remember else None, self._size()).id
 
     def open_array(self, array: np.ndarray, name: str = "pasted image") -> int:
-        return self._load.start(load_image_task, array, name, None).id
+        return self._load.start(load_image_task, array, name, None, self._size()).id
+
+    def _size(self) -> int:
+        return int(self.w.controls.settings().working_size)
+
+    def set_working_size(self, side: int) -> None:
+        """A new working size: saved, and the shown photo is decoded again at that size."""
+        self.w.settings.setValue("run/working_size", int(side))
+        if self.source is None:
+            return
+        source, name = self.source
+        self.w.set_status(f"Loading the photo again at {int(side)} px …")
+        self._load.start(load_image_task, source, name, None, int(side))
 
     def paste(self) -> None:
         clipboard = QGuiApplication.clipboard()
@@ -131,6 +157,9 @@ class ImagesController(QObject):
             event.acceptProposedAction()
             if len(paths) > 1:
                 self.w.set_status(f"{len(paths)} files dropped; opening the first.")
+            if is_model_path(paths[0]):  # a model file or a Hugging Face model folder: the Load Model dialog
+                self.w.models.open_file(paths[0])
+                return
             self.open_path(paths[0])
             return
         mime = event.mimeData()
@@ -166,6 +195,7 @@ class ImagesController(QObject):
         w = self.w
         w.runs.stop()
         image = loaded.image
+        self.source = loaded.source
         w.image = image
         w.image_u8 = loaded.rgb
         w.clear_result()
@@ -177,14 +207,22 @@ class ImagesController(QObject):
         w.views.set_caption(w.views.original, "classifying …")
         width, height = image.size
         note = f"{html.escape(image.name)}: {width}×{height} px"
-        if image.scaled:
-            note += f" (scaled from {image.original_size[0]}×{image.original_size[1]})"
-        if image.warnings:
+        if image.scaled and not any("scaled from" in text for text in image.warnings):
+            note += f" (scaled from {image.original_size[0]}×{image.original_size[1]}: explained at this size)"
+        if image.warnings:  # the core's notes, the scaling among them (also in the exported record)
             note += " · " + html.escape("; ".join(image.warnings))
         w.set_status(note)
         w.models.classify(image.pixels)
         w.update_actions()
         w.image_opened.emit(image.name)
+
+    @staticmethod
+    def size_note(image) -> str:
+        """``"explained at 1024×683 (scaled from 6000×4000)"`` for a scaled image, else ``""``."""
+        if image is None or not getattr(image, "scaled", False):
+            return ""
+        (w, h), (ow, oh) = image.size, image.original_size
+        return f"explained at {w}×{h} px (scaled from {ow}×{oh})"
 
     def _on_failed(self, exc: BaseException) -> None:
         message = _load_error_message(exc)

@@ -141,10 +141,12 @@ def classify_task(task, session: ModelSession, pixels: np.ndarray) -> Classifica
 
 def inspect_model_task(task, path: str) -> ModelFileFacts:
     """Read a model file's format, recognised weights and sidecar (no network is built). Background thread."""
-    from gradflip_desktop.core.models.files import inspect_model_file, torchvision_architectures
+    from gradflip_desktop.core.models.files import TIMM_PREFIX, inspect_model_file, timm_architectures, torchvision_architectures
 
     info = inspect_model_file(path)
-    return ModelFileFacts(info, torchvision_architectures() if info.format == "state_dict" else [])
+    if info.format != "state_dict":
+        return ModelFileFacts(info, [])
+    return ModelFileFacts(info, torchvision_architectures() + [TIMM_PREFIX + n for n in timm_architectures()])
 
 
 def gui_remedy(exc: BaseException) -> str:
@@ -303,13 +305,23 @@ class ModelsController(QObject):
         w.controls.show_predictions(result.top)
         top = result.top[0]
         pct = f"{100 * top.probability:.1f} %"
-        w.views.set_caption(w.views.original, f"<b>{html.escape(top.label)}</b> — {pct}")
+        size = w.images.size_note(w.image)
+        w.views.set_caption(
+            w.views.original, f"<b>{html.escape(top.label)}</b> — {pct}" + (f"<br>{html.escape(size)}" if size else ""),
+            "What the model sees in the photo (the top class and its probability)."
+            + (" Large photos are explained at the working size (Explanation settings)." if size else ""),
+        )
         if w.result is None and not w.runs.running:
             w.views.set_caption(w.views.adjusted, "Explain finds the smallest change that flips this decision.")
+            w.views.set_summary(
+                f"The model sees <b>{html.escape(top.label)}</b> ({pct}). Press <b>Explain</b> (Ctrl+Return) to find "
+                "the smallest change that makes it see something else."
+            )
         if not w.runs.running:
             w.set_status(
                 f"{html.escape(w.image.name if w.image else '')}: the model sees "
-                f"<b>{html.escape(top.label)}</b> ({pct}). Press Explain (Ctrl+Return)."
+                f"<b>{html.escape(top.label)}</b> ({pct})"
+                + (f"; {html.escape(size)}" if size else "") + ". Press Explain (Ctrl+Return)."
             )
         w.update_actions()
         w.classified.emit(result.top)

@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from ..main_window import MainWindow
     from .models import ModelSession
 
+PHASE_TEXT = {  # what a step of each phase of the core's run is doing, for the progress bar
+    "eight_bit": "making the change survive 8-bit saving",
+    "restore": "building the importance map (restoring detail)",
+}
 PREVIEW_INTERVAL_S = 0.1  # adjusted-image previews: about 10 per second
 BATCH_INTERVAL_S = 0.05  # step records are sent in batches at most 20 times per second
 
@@ -54,9 +58,19 @@ class StepBatch:
 
 @dataclass
 class RunOutcome:
-    """A finished (or cancelled) run."""
+    """A finished (or cancelled) run, and what the window says about it, computed off the GUI thread
+    (the saved change's size takes a few full-image passes on a 1024 px photo)."""
 
     result: "ExplainResult"
+    summary: str = ""
+    linf_saved: float = 0.0
+    l2_saved: float = 0.0
+
+    @classmethod
+    def of(cls, result: "ExplainResult") -> "RunOutcome":
+        from gradflip_desktop.core.summary import summary_sentence
+
+        return cls(result, summary_sentence(result), result.linf_saved, result.l2_saved)
 
 
 @dataclass
@@ -107,7 +121,7 @@ def explain_task(task, session: "ModelSession", pixels: np.ndarray, settings: Ru
             batch, last_emit = [], now
     if batch:
         yield StepBatch(batch, None, budget, batch[-1].phase)
-    return RunOutcome(result)
+    return RunOutcome.of(result)
 
 
 def _pct(p: float) -> str:
@@ -155,6 +169,7 @@ class RunsController(QObject):
         w.views.set_caption(w.views.adjusted, "starting …")
         w.views.reset_gain()
         w.plot.clear(w.models.info.labels)
+        w.views.set_summary("Explaining … the probabilities appear below, step by step (Esc cancels).")
         w.controls.show_progress(0, settings.max_steps, "starting …")
         w.set_status("Explaining … (Esc cancels)")
         w.update_actions()
@@ -209,7 +224,10 @@ class RunsController(QObject):
                 f"step {last.index} / {batch.budget}" + (" – flipped, finishing …" if last.flipped else ""),
             )
         else:
-            w.controls.show_progress(0, 0, f"step {last.index}: making the change survive 8-bit saving …")
+            w.controls.show_progress(0, 0, f"step {last.index}: {PHASE_TEXT.get(last.phase, last.phase)} …")
+        if last.phase not in ("search", "eight_bit"):  # steps on other images (the map's restore search)
+            w.run_progress.emit(batch)
+            return
         labels = w.models.info.labels if w.models.info else []
         top = int(np.argmax(last.probabilities))
         name = labels[top] if top < len(labels) else f"class {top}"
@@ -225,19 +243,49 @@ class RunsController(QObject):
             w.difference.show_live(w.image.pixels, batch.preview)
         w.run_progress.emit(batch)
 
+    # -- suggestions in the summary ------------------------------------------------------------------------
+    def suggestions(self, result: "ExplainResult") -> list[str]:
+        """Links after the summary: explain the whole built-in group when the flip stayed inside it
+        (Egyptian cat → tiger cat: "explain 'any cat' instead"); the textbook (free) change one click
+        away when another style was used."""
+        links = []
+        groups = self.w.models.info.groups if self.w.models.info is not None else {}
+        if not result.flipped or result.target is not None or len(result.explained) != 1:
+            groups = {}
+        for name, members in groups.items():
+            if result.original.index in members and result.final.index in members:
+                links.append(f"<a href='group:{html.escape(name)}'>Explain “any {html.escape(name)}”</a>")
+                break
+        if getattr(result.options, "style", "free") != "free":
+            links.append("<a href='style:free'>Textbook change</a>")
+        return links
+
+    def follow_link(self, href: str) -> None:
+        """A link of the summary: change the one setting it names and explain again."""
+        kind, _, value = href.partition(":")
+        current = self.w.controls.settings()
+        if kind == "group":
+            current.target_mode, current.group = "group", value
+        elif kind == "style":
+            current.style = value
+        else:
+            return
+        self.w.controls.set_settings(current)
+        self.explain()
+
     # -- the end ----------------------------------------------------------------------------------------
     def _on_done(self, outcome: RunOutcome | None) -> None:
         from gradflip_desktop.core.options import Status
 
         w = self.w
         if outcome is not None and outcome.result.status != Status.CANCELLED:
-            self._show_result(outcome.result)
+            self._show_result(outcome.result, outcome)
             w.update_actions()
             w.run_finished.emit(outcome.result)
             return
         result = outcome.result if outcome is not None else None
         if outcome is not None:
-            self._show_result(result)
+            self._show_result(result, outcome)
             w.set_status(f"Cancelled after {len(result.steps)} steps; the state reached is shown.")
         else:  # cancelled before it started
             w.views.adjusted.set_image(None)
@@ -252,43 +300,46 @@ class RunsController(QObject):
         message = error_message(exc, "the explanation failed")
         w.controls.reset_progress("failed")
         w.views.set_caption(w.views.adjusted, "")
+        w.views.set_summary("The explanation failed: " + html.escape(message))
         w.show_error("The explanation failed", message)
         w.update_actions()
         w.run_failed.emit(message)
 
-    def _show_result(self, result: "ExplainResult") -> None:
+    def _show_result(self, result: "ExplainResult", outcome: RunOutcome | None = None) -> None:
         """A finished or cancelled run. Every number shown is the saved 8-bit image's (``result.final``),
         the same as in the plot's saved point, the summary and the exported record."""
-        from gradflip_desktop.core.summary import steps_text, summary_sentence, visibility
+        from gradflip_desktop.core.summary import steps_text, visibility
 
+        outcome = outcome or RunOutcome.of(result)
         w = self.w
         w.result = result
         w.difference.set_result(result)
         w.plot.show_result(result)
         w.views.adjusted.set_image(result.adjusted_uint8)
-        w.views.set_summary(html.escape(summary_sentence(result)))
+        links = self.suggestions(result)
+        w.views.set_summary(html.escape(outcome.summary) + ("&nbsp;&nbsp;" + " · ".join(links) if links else ""))
         final, orig = result.final, result.original
         n = len(result.steps)
         flip_step = next((s.index for s in result.steps if s.flipped and s.phase == "search"), None)
-        eight_bit = next((s.index for s in result.steps if s.phase != "search"), None)
+        eight_bit = next((s.index for s in result.steps if s.phase == "eight_bit"), None)
+        last_step = max((s.index for s in result.steps if s.phase in ("search", "eight_bit")), default=n)
+        eight_bit_note = f" Steps {eight_bit}–{last_step} made the flip survive 8-bit saving." if eight_bit is not None else ""
         if result.flipped:
             verdict = f"flipped from {html.escape(orig.label)} at step {flip_step if flip_step is not None else n}"
-            if eight_bit is not None:
-                verdict += f"; steps {eight_bit}–{n} made it survive 8-bit saving"
         else:
             verdict = html.escape(status_text(result.status)) + f" after {steps_text(n)}"
-        levels = 255.0 * result.linf_saved
+        levels = 255.0 * outcome.linf_saved
         looks = visibility(levels)
         note = f" It looks the same: the change is {looks}; see Difference." if looks == "invisible" else ""
         w.views.set_caption(
             w.views.adjusted,
-            f"<b>{html.escape(final.label)}</b> — {_pct(final.probability)} in the saved image · {verdict}",
+            f"<b>{html.escape(final.label)}</b> — {_pct(final.probability)} (saved image) · {verdict}",
             f"The saved image: the adjusted pixels rounded to 8 bits, as exported ({result.adjusted_uint8.shape[1]}"
-            f"×{result.adjusted_uint8.shape[0]} px). Its probabilities are the plot's last point.{note}",
+            f"×{result.adjusted_uint8.shape[0]} px). Its probabilities are the plot's last point.{eight_bit_note}{note}",
         )
-        rms = result.l2_saved / max(1.0, float(result.delta.size)) ** 0.5
+        rms = outcome.l2_saved / max(1.0, float(result.delta.size)) ** 0.5
         w.views.set_change_caption(
-            f"change: at most {levels:.1f}/255 per value ({looks}) · RMS {255 * rms:.2f}/255 · L2 {result.l2_saved:.3f}",
+            f"change: at most {levels:.1f}/255 per value ({looks}) · RMS {255 * rms:.2f}/255 · L2 {outcome.l2_saved:.3f}",
             "How large the change is, in 8-bit levels (0–255 is black to white):\n"
             "• at most: the largest change of any colour value of any pixel;\n"
             "• RMS: the typical change per value (root mean square);\n"

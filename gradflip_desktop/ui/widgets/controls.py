@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QCompleter,
-    QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -17,7 +16,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QToolButton,
@@ -28,54 +26,7 @@ from PySide6.QtWidgets import (
 from gradflip_desktop.core import options as core_options
 
 from ..settings import TARGET_CLASS, TARGET_GROUP, TARGET_TOP, RunSettings
-
-
-class _SaysWhenRefused:
-    """Mixin for spin boxes: a typed value outside the range is not dropped silently; ``refused`` says
-    what was typed, the range, and the value kept (the box keeps its previous value, as Qt does)."""
-
-    refused = Signal(str)
-
-    def _watch(self) -> None:
-        self._typed: str | None = None
-        self.lineEdit().textEdited.connect(self._edited)
-        self.editingFinished.connect(self._finished)
-
-    def _edited(self, text: str) -> None:
-        self._typed = text
-
-    def _finished(self) -> None:
-        typed, self._typed = self._typed, None
-        if typed is None:
-            return
-        raw = typed.strip()
-        for fix in (self.prefix(), self.suffix()):
-            raw = raw.replace(fix.strip(), "") if fix.strip() else raw
-        try:
-            value = float(raw.strip().replace(",", "."))
-        except ValueError:
-            value = None
-        if value is not None and self.minimum() <= value <= self.maximum():
-            return
-        lo, hi = self.textFromValue(self.minimum()), self.textFromValue(self.maximum())
-        self.refused.emit(f"{typed.strip()!r} is outside {lo}–{hi}; kept {self.textFromValue(self.value())}")
-
-
-class CheckedSpinBox(_SaysWhenRefused, QSpinBox):
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self._watch()
-
-
-class CheckedDoubleSpinBox(_SaysWhenRefused, QDoubleSpinBox):
-    """Shows its value without trailing zeros (``0.0002``, not ``0.0002000``) and says when it refuses one."""
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self._watch()
-
-    def textFromValue(self, value: float) -> str:  # noqa: N802 - Qt API
-        return f"{value:.{self.decimals()}f}".rstrip("0").rstrip(".") if value else "0"
+from .spinboxes import CheckedDoubleSpinBox, CheckedSpinBox
 
 
 class TopClasses(QTableWidget):
@@ -91,6 +42,8 @@ class TopClasses(QTableWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setShowGrid(False)
+        self.setToolTip("The model's five most likely classes for the photo and the probability it gives each "
+                        "(softmax, summing to 100 % over all its classes).")
         rows = 5
         h = self.verticalHeader().defaultSectionSize() * rows + self.horizontalHeader().sizeHint().height() + 4
         self.setFixedHeight(h)
@@ -125,6 +78,19 @@ def percent_of(count: int, total: int) -> str:
     return f"{p:.2g} %"
 
 
+STYLE_TITLES = {  # the window's names of the core's styles (core.options.STYLES)
+    "region": "Key region (remove detail in a few areas)",
+    "free": "Smallest change (any pixel; textbook)",
+    "blur": "Blur per pixel (remove detail)",
+}
+RUN_COPIES = 30  # float copies of the photo an explanation holds at its peak (x, δ, gradients, maps, result)
+
+
+def working_size_megabytes(side: int) -> float:
+    """Memory of one float32 RGB copy of a 4:3 photo whose long side is ``side`` px, in MB."""
+    return side * round(side * 3 / 4) * 3 * 4 / 1e6
+
+
 WARNING_BAR = "QProgressBar::chunk { background-color: #d98c00; }"  # a run that did not flip
 
 
@@ -135,9 +101,11 @@ class ControlsPanel(QWidget):
     model_chosen = Signal(str)  # a picker key (registry name or model file path)
     load_model_clicked = Signal()
     message = Signal(str)  # something the user should read in the status bar (a refused value)
+    working_size_changed = Signal(int)  # the long side photos are explained at (px)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self._setting = False
         self.top5 = TopClasses()
         self.model_box = QComboBox()
         self.model_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -169,8 +137,8 @@ class ControlsPanel(QWidget):
         self.target_class.lineEdit().setPlaceholderText("type a class name")
         self.group = QComboBox()
         self.style = QComboBox()
-        self.style.addItem("Free (any pixel change)", "free")
-        self.style.addItem("Blur (remove detail)", "blur")
+        for key in core_options.STYLES:  # the core's styles, in its order, named for what they do
+            self.style.addItem(STYLE_TITLES.get(key, core_options.STYLE_NAMES.get(key, key)), key)
         self.mode = QComboBox()
         self.mode.addItem("Adaptive", "adaptive")
         self.mode.addItem("Fixed ε", "fixed")
@@ -192,6 +160,13 @@ class ControlsPanel(QWidget):
         self.coarse.setPrefix("× ")
         self.coarse.setSuffix(" blocks")
         self._set_tooltips()
+        self.working_size = CheckedSpinBox()
+        self.working_size.setRange(core_options.WORKING_SIZE_MIN, core_options.WORKING_SIZE_MAX)
+        self.working_size.setSingleStep(64)
+        self.working_size.setSuffix(" px")
+        self.working_size.setKeyboardTracking(False)  # one reload when the typing is done, not per digit
+        self.working_size_note = QLabel("")
+        self.working_size_note.setWordWrap(True)
         self.device = QComboBox()
         self.device.addItem("cpu", "cpu")
         self.reset_button = QPushButton("Reset")
@@ -213,6 +188,10 @@ class ControlsPanel(QWidget):
         form.addRow("Step &budget", self.max_steps)
         form.addRow("&Smoothing σ", self.smoothing)
         form.addRow("Coarse-to-fi&ne", self.coarse)  # not Alt+F: that opens the File menu
+        self.working_size_label = QLabel("Working si&ze")
+        self.working_size_label.setBuddy(self.working_size)
+        form.addRow(self.working_size_label, self.working_size)
+        form.addRow("", self.working_size_note)
         form.addRow("&Device", self.device)
         row = QHBoxLayout()
         row.addStretch(1)
@@ -227,6 +206,7 @@ class ControlsPanel(QWidget):
         self.progress = QProgressBar()
         self.reset_progress()
         self.progress.setTextVisible(True)
+        self.progress.setToolTip("Gradient steps taken of the step budget. Orange: the run ended without a flip.")
         buttons = QHBoxLayout()
         buttons.addWidget(self.explain_button, 2)
         buttons.addWidget(self.cancel_button, 1)
@@ -242,8 +222,9 @@ class ControlsPanel(QWidget):
         self.setStyleSheet(
             "QPushButton:focus, QToolButton:focus { border: 2px solid palette(highlight); border-radius: 4px; padding: 3px 8px; }"
         )
+        self.working_size.valueChanged.connect(self._working_size_changed)
         for box, what in ((self.epsilon, "ε"), (self.max_steps, "Step budget"), (self.smoothing, "Smoothing σ"),
-                          (self.coarse, "Coarse-to-fine")):
+                          (self.coarse, "Coarse-to-fine"), (self.working_size, "Working size")):
             box.refused.connect(lambda text, what=what: self.message.emit(f"{what}: {text}"))
 
         self.target_mode.currentIndexChanged.connect(self._update_enabled)
@@ -274,6 +255,8 @@ class ControlsPanel(QWidget):
             "shapes, at a larger L2 (more change is needed to flip)." + default("smoothing", lambda v: "off" if not v else f"{v:g} px")
         )
         self.style.setToolTip(
+            "Key region: a smooth, low-resolution mask removes detail (blurs) where it matters; the mask is "
+            "the importance map and the result outlines the smallest region that flips the decision on its own. "
             "Free: the textbook method, every pixel may move in any direction (the smallest change, which "
             "looks like noise). Blur: each pixel may only move toward a blurred copy of the photo, by its own "
             "amount; the change removes detail, and the blur amount per pixel is the importance map (larger "
@@ -331,6 +314,21 @@ class ControlsPanel(QWidget):
     def select_device(self, device: str) -> None:
         _select(self.device, device)
 
+    def _working_size_changed(self, value: int) -> None:
+        self._show_working_size_note(value)
+        if not self.signalsBlocked() and not self._setting:
+            self.working_size_changed.emit(int(value))
+
+    def _show_working_size_note(self, side: int) -> None:
+        mb = working_size_megabytes(side)
+        self.working_size_note.setText(f"≈ {mb:.0f} MB per copy of a 4:3 photo; a run holds about "
+                                       f"{RUN_COPIES} copies (≈ {RUN_COPIES * mb:.0f} MB)")
+        self.working_size.setToolTip(
+            "Photos larger than this (long side) are scaled down to it before they are explained; the status bar "
+            "says so. Larger: finer detail and a sharper map, but slower and more memory (memory grows with the "
+            f"square of the size). Default: {core_options.WORKING_SIZE_DEFAULT} px. Changing it reloads the photo."
+        )
+
     def reset_progress(self, text: str = "") -> None:
         """An empty progress bar showing ``text`` (no run, or a failed one)."""
         self._warn(False)
@@ -340,7 +338,10 @@ class ControlsPanel(QWidget):
 
     def reset(self) -> None:
         """The core's default explanation settings (ExplainOptions()), the default target; same device."""
+        before = self.working_size.value()
         self.set_settings(RunSettings(device=self.settings().device))
+        if self.working_size.value() != before:
+            self.working_size_changed.emit(int(self.working_size.value()))
 
     # -- model picker -----------------------------------------------------------------------------------
     def set_model_choices(self, entries: Sequence[tuple[str, str, str]], current: str) -> None:
@@ -408,6 +409,7 @@ class ControlsPanel(QWidget):
             smoothing=float(self.smoothing.value()),
             coarse=int(self.coarse.value()),
             device=self.device.currentData() or "cpu",
+            working_size=int(self.working_size.value()),
         )
 
     def set_settings(self, s: RunSettings) -> None:
@@ -429,6 +431,10 @@ class ControlsPanel(QWidget):
         self.max_steps.setValue(s.max_steps)
         self.smoothing.setValue(s.smoothing)
         self.coarse.setValue(int(s.coarse))
+        self._setting = True  # showing stored settings is no request to reload the photo
+        self.working_size.setValue(int(s.working_size))
+        self._setting = False
+        self._show_working_size_note(int(s.working_size))
         if self.device.findData(s.device) >= 0:
             _select(self.device, s.device)
         self._update_enabled()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QWidget
+from PySide6.QtWidgets import QDialog, QFileDialog, QWidget
 
 
 class ExportFolderDialog(QFileDialog):
@@ -18,6 +18,7 @@ class ExportFolderDialog(QFileDialog):
         self.setOption(QFileDialog.Option.DontUseNativeDialog, True)  # the native one cannot create on accept
         self.setLabelText(QFileDialog.DialogLabel.Accept, "Export Here")
         self.created: Path | None = None
+        self.chosen: str | None = None
         self.error = ""
 
     def typed_path(self) -> Path | None:
@@ -30,18 +31,23 @@ class ExportFolderDialog(QFileDialog):
         return Path(files[0]) if files else None
 
     def accept(self) -> None:  # noqa: D401 - Qt API
-        """Create a typed folder that does not exist yet, then accept it."""
+        """Accept the chosen folder; a typed folder that does not exist yet is created first."""
         path = self.typed_path()
-        if path is not None and not path.exists():
+        if path is None:
+            return
+        if not path.exists():
             try:
                 path.mkdir(parents=True)
             except OSError as exc:
                 self.error = f"cannot create the folder {path}: {exc.strerror or exc}"
+                self.setLabelText(QFileDialog.DialogLabel.FileName, "Cannot create it:")
                 return
             self.created = path
-            self.setDirectory(str(path.parent))
-            self.selectFile(str(path))
-        super().accept()
+        elif not path.is_dir():
+            self.error = f"{path} is a file, not a folder"
+            return
+        self.chosen = str(path)
+        QDialog.accept(self)
 
 
 def choose_export_folder(parent: QWidget | None, start: str) -> str | None:
@@ -49,5 +55,4 @@ def choose_export_folder(parent: QWidget | None, start: str) -> str | None:
     dialog = ExportFolderDialog(parent, start)
     if dialog.exec() != QFileDialog.DialogCode.Accepted:
         return None
-    files = dialog.selectedFiles()
-    return files[0] if files else None
+    return dialog.chosen

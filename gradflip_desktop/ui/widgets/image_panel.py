@@ -87,7 +87,7 @@ class ImagePanel(QWidget):
         self.title = QLabel(f"<b>{title}</b>")
         self.title.setObjectName(f"title-{title.lower()}")
         self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.setMinimumSize(180, 140)
+        self.graphics.setMinimumSize(160, 80)  # small windows (1024×700 with Compare on) keep every caption below its image
         self.graphics.setAcceptDrops(False)  # files dropped here go to the window
         self.graphics.ci.setContentsMargins(0, 0, 0, 0)
         self.view: pg.ViewBox = self.graphics.addViewBox(row=0, col=0, lockAspect=True, invertY=True, enableMenu=False)

@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QCompleter,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -29,14 +30,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-MODEL_PATTERNS = ("pth", "pt", "onnx")
-# both cases: the non-native Qt dialog filters case-sensitively on Linux ("NET.PTH")
-MODEL_FILTER = "Model files (" + " ".join(f"*.{e} *.{e.upper()}" for e in MODEL_PATTERNS) + ");;All files (*)"
+MODEL_PATTERNS = ("pth", "pt", "bin", "safetensors", "onnx")
+# both cases: the non-native Qt dialog filters case-sensitively on Linux ("NET.PTH"); a Hugging Face
+# model folder is chosen by its config.json (the core loads the folder)
+MODEL_FILTER = (
+    "Model files (" + " ".join(f"*.{e} *.{e.upper()}" for e in MODEL_PATTERNS) + " config.json);;"
+    "Hugging Face model folder (config.json);;All files (*)"
+)
 LABELS_FILTER = "Labels (*.txt *.json *.TXT *.JSON);;All files (*)"
 FORMAT_TITLES = {
-    "state_dict": "State dict (torchvision architecture + weights)",
+    "state_dict": "State dict (torchvision or timm architecture + weights)",
     "torchscript": "TorchScript",
     "onnx": "ONNX",
+    "huggingface": "Hugging Face folder (transformers)",
 }
 DETECT_ARCH = "(detect from the weights)"
 TORCHSCRIPT_WARNING = (
@@ -83,7 +89,8 @@ def format_groups(groups: dict[str, list[int]]) -> str:
 class LoadModelDialog(QDialog):
     """Format, architecture, labels, preprocessing and class groups of one model file.
 
-    ``facts``: a ModelFileFacts (``info``: ModelFileInfo, ``architectures``: torchvision names).
+    ``facts``: a ModelFileFacts (``info``: ModelFileInfo, ``architectures``: torchvision names and
+    ``timm:NAME`` for timm's).
     After OK, :attr:`result_spec` holds the ModelSpec. :meth:`accept` validates and keeps the dialog
     open with a message when something is wrong.
     """
@@ -121,7 +128,14 @@ class LoadModelDialog(QDialog):
                 self.arch_box.addItem(info.arch, info.arch)
                 i = self.arch_box.count() - 1
             self.arch_box.setCurrentIndex(i)
-        self.arch_box.setToolTip("The torchvision architecture the weights belong to, e.g. resnet18")
+        self.arch_box.setToolTip(
+            "The architecture the weights belong to: torchvision (e.g. resnet18) or timm:NAME "
+            "(e.g. timm:vit_small_patch16_224); type part of a name to see matches"
+        )
+        completer = self.arch_box.completer()  # any part of the name matches, in a popup (timm has >1000 names)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.arch_label = QLabel("&Architecture")
         self.arch_label.setBuddy(self.arch_box)
         self.weights_note = QLabel(f"recognised torchvision weights: {info.weights}" if info.weights else "")

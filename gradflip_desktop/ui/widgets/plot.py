@@ -26,6 +26,9 @@ EMPTY_HINT = "Press Explain (Ctrl+Return): the probabilities appear here, step b
 HOVER_HINT = "Hover over the plot to read the probabilities of a step."
 SYMBOLS_UP_TO = 60  # dots on the points of short runs; plain lines for long ones
 SAVED_TICK = "saved"
+# the steps on the path to the saved image; other phases (the region style's "restore" search, which
+# builds the importance map on other images) are not points of these curves
+PLOTTED_PHASES = ("search", "eight_bit")
 MARK_COLOR = "#D55E00"
 EIGHT_BIT_COLOR = "#7F7F7F"
 
@@ -64,7 +67,7 @@ class ProbabilityPlot(QWidget):
         self.step_axis = StepAxis(orientation="bottom")
         self.plot = pg.PlotWidget(axisItems={"bottom": self.step_axis})
         self.plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # mouse-driven (hover read-out)
-        self.plot.setMinimumHeight(150)
+        self.plot.setMinimumHeight(100)
         self.plot.setAcceptDrops(False)  # files dropped here go to the window
         self.plot.setMenuEnabled(False)
         self.plot.setLabel("bottom", "step")
@@ -104,6 +107,8 @@ class ProbabilityPlot(QWidget):
         self.hover_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((128, 128, 128, 120), width=1))
         self.hover_line.hide()
         self.plot.addItem(self.hover_line, ignoreBounds=True)
+        self.plot.setToolTip("The probability of each class after each gradient step (step 0: the photo). "
+                             "\"saved\": the saved 8-bit image, whose numbers the captions and the export state.")
         self.readout = QLabel("")
         self.readout.setTextFormat(Qt.TextFormat.RichText)
         self.readout.setWordWrap(True)
@@ -170,11 +175,13 @@ class ProbabilityPlot(QWidget):
     def add_steps(self, steps: Sequence) -> None:
         """Append core ``Step`` records (index, probabilities, flipped, phase)."""
         for s in steps:
+            if s.phase not in PLOTTED_PHASES:
+                continue
             self.x.append(int(s.index))
             self.rows.append(s.probabilities)
             if s.flipped and self.flip_step is None and s.phase == "search":
                 self.flip_step = int(s.index)
-            if s.phase != "search" and self.eight_bit_step is None:
+            if s.phase == "eight_bit" and self.eight_bit_step is None:
                 self.eight_bit_step = int(s.index)
         self._redraw()
 

@@ -36,6 +36,11 @@ def colormap_from_lut(lut: np.ndarray) -> pg.ColorMap:
 
 
 KEY_SLIDER_STEPS = 1000
+KEY_TIP = (
+    "Key pixels: the pixels with the largest change, as many as it takes to flip the decision on their own "
+    "(the rest of the photo unchanged). They are outlined on the Original. Move the slider to try more or fewer; "
+    "the model's answer for that image appears here."
+)
 
 
 class ResultViews(QWidget):
@@ -63,11 +68,14 @@ class ResultViews(QWidget):
         self.summary.setObjectName("result-summary")
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
-        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.summary.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.LinksAccessibleByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+        )
         font = self.summary.font()
         font.setPointSizeF(font.pointSizeF() * 1.1)
         self.summary.setFont(font)
-        self.summary.setFixedHeight(self.summary.fontMetrics().lineSpacing() * 2 + 6)
+        self.summary.setFixedHeight(self.summary.fontMetrics().lineSpacing() * 3 + 4)  # 3 lines at 1024 px
         self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         # key-pixel explorer: a slider over k, the number of top-|change| pixels kept, and what the
         # model says about the original with only those pixels changed
@@ -90,9 +98,10 @@ class ResultViews(QWidget):
         self.key_answer.setTextFormat(Qt.TextFormat.RichText)
         self.key_answer.setFixedHeight(self.key_answer.fontMetrics().lineSpacing() * 2 + 4)
         self.key_answer.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        key_title = QLabel("<b>Key pixels</b>")
-        key_title.setBuddy(self.key_slider)
-        kr.addWidget(key_title)
+        self.key_answer.setToolTip(KEY_TIP)
+        self.key_title = QLabel("<b>Key pixels</b>")
+        self.key_title.setBuddy(self.key_slider)
+        kr.addWidget(self.key_title)
         kr.addWidget(self.key_slider, 1)
         kr.addWidget(self.key_label)
         kr.addWidget(self.key_answer, 3)
@@ -114,6 +123,7 @@ class ResultViews(QWidget):
         self.colorbar.axis.enableAutoSIPrefix(False)  # real units, never "(x0.001)"
         self.colorbar_view.addItem(self.colorbar)
         self.colorbar_view.setFixedHeight(52)
+        self.colorbar_view.setToolTip("The Difference map's scale: which colour means how much (the unit is in the label).")
         self.colorbar_view.setMinimumWidth(200)
         self.colorbar_view.hide()
 
@@ -205,8 +215,10 @@ class ResultViews(QWidget):
         """k of the key-pixel view, or None when the explorer is off (no key pixels known)."""
         return self._key_count if self._key_total > 0 else None
 
-    def set_key_pixels(self, total: int, found: int) -> None:
-        """``total``: pixels that changed at all; ``found``: the smallest flipping set (the slider's start)."""
+    def set_key_pixels(self, total: int, found: int, title: str = "Key pixels") -> None:
+        """``total``: the largest set (pixels that changed at all, or the whole image for a key region);
+        ``found``: the smallest flipping set (the slider's start)."""
+        self.key_title.setText(f"<b>{title}</b>")
         self._key_total = max(0, int(total))
         self._key_found = int(found)
         self._key_count = int(found)
@@ -226,11 +238,10 @@ class ResultViews(QWidget):
         self._show_key_count()
         self.key_count_changed.emit(k)
 
-    def set_key_answer(self, rich_text: str, tooltip: str = "") -> None:
+    def set_key_answer(self, rich_text: str) -> None:
         """What the model says with only the key pixels changed (the explorer's fixed-height answer)."""
         self._key_text = rich_text
         self.key_answer.setText(rich_text)
-        self.key_answer.setToolTip(tooltip)
 
     def set_change_caption(self, rich_text: str, tooltip: str = "") -> None:
         """The size of the change (the Difference caption)."""
@@ -343,6 +354,17 @@ class ResultViews(QWidget):
         self.original.view.scaleBy((1.0 / factor, 1.0 / factor))
 
 
+COMPARE_TIPS = {
+    "GradFlip": "GradFlip's map: where the change that flips the decision is largest (smoothed), "
+                "or how much each pixel was blurred in the blur style.",
+    "Grad-CAM": "Grad-CAM weights the feature maps of one layer of the network (named in the caption: the last "
+                "block before the classifier) by how much they raise the class. Its map is as coarse as that "
+                "layer's grid (e.g. 7×7 cells), upsampled to the photo.",
+    "Gradient saliency": "Gradient saliency: how strongly each pixel's value moves the class score (|∂z/∂x|), "
+                         "smoothed like GradFlip's map.",
+}
+
+
 class CompareViews(QWidget):
     """The comparison panel: GradFlip's importance map next to Grad-CAM and gradient saliency of the
     same image and class, each as a heat overlay over the greyscale photo with a caption."""
@@ -391,6 +413,7 @@ class CompareViews(QWidget):
             panel = self.panel(item.title)
             panel.set_image(item.rgb)
             panel.caption.setText(item.caption if item.rgb is not None else f"not available: {item.caption}")
+            panel.caption.setToolTip(COMPARE_TIPS.get(item.title, ""))
 
     def set_background(self, color) -> None:
         for panel in self.panels:

@@ -80,7 +80,7 @@ def test_rule_constants_are_the_documented_ones():
 
 def test_adaptive_epsilon_grows_shrinks_and_halves_on_reject():
     img = np.full((8, 8, 3), 0.5, np.float32)
-    res = run(classifier(Landscape()), img, ExplainOptions(mode="adaptive", epsilon=0.01, max_steps=500))
+    res = run(classifier(Landscape()), img, ExplainOptions(style="free", mode="adaptive", epsilon=0.01, max_steps=500))
     eps = [s.epsilon for s in res.steps]
     accepted = [s.accepted for s in res.steps]
     # by hand: m = 0.5 -> 0.49 -> 0.475 -> 0.4525 (x1.5 each: linear, ratio 1); the 4th step lands at
@@ -113,7 +113,7 @@ def test_adaptive_epsilon_grows_shrinks_and_halves_on_reject():
 
 def test_fixed_mode_keeps_epsilon_and_accepts_every_step():
     img = np.full((8, 8, 3), 0.5, np.float32)
-    res = run(classifier(Landscape()), img, ExplainOptions(mode="fixed", epsilon=0.01, max_steps=12))
+    res = run(classifier(Landscape()), img, ExplainOptions(style="free", mode="fixed", epsilon=0.01, max_steps=12))
     assert [s.epsilon for s in res.steps] == [0.01] * 12
     assert all(s.accepted for s in res.steps)
     assert res.status == Status.BUDGET  # the wall is no obstacle to the fixed mode, but S never drops below 0
@@ -121,7 +121,7 @@ def test_fixed_mode_keeps_epsilon_and_accepts_every_step():
 
 def test_stalled_when_every_pixel_is_at_its_limit():
     img = np.zeros((8, 8, 3), np.float32)  # the gradient pushes every pixel below 0: clipping keeps them
-    res = run(classifier(Ramp()), img, ExplainOptions(mode="fixed", epsilon=0.01))
+    res = run(classifier(Ramp()), img, ExplainOptions(style="free", mode="fixed", epsilon=0.01))
     assert res.status == Status.STALLED and not res.flipped
     assert res.message == "every pixel the gradient points at is already at its limit; the image cannot change further"
     assert res.steps == [] and res.gradient_evaluations == 1

@@ -23,7 +23,7 @@ def test_blur_style_only_moves_pixels_toward_the_blurred_copy(tiny, tiny_image):
     # every changed pixel lies on the segment from the photo to its blurred copy, by the reported amount
     np.testing.assert_allclose(res.adjusted_pixels, tiny_image + m[..., None] * (blurred - tiny_image), atol=2e-5)
     np.testing.assert_allclose(res.importance_map(), maps.smoothed(m), atol=1e-6)
-    free = run(tiny, tiny_image, ExplainOptions(epsilon=0.01, max_steps=300))
+    free = run(tiny, tiny_image, ExplainOptions(style="free", epsilon=0.01, max_steps=300))
     assert free.blur_amount is None
     np.testing.assert_allclose(free.importance_map(), maps.magnitude_map(free.delta))
     with pytest.raises(ValueError, match="style"):

@@ -84,7 +84,7 @@ def exported(res: ExplainResult, tmp_path) -> dict:
     return json.loads(text, parse_constant=no_constants)
 
 
-OPTS = ExplainOptions(mode="fixed", epsilon=0.002, max_steps=30)
+OPTS = ExplainOptions(style="free", mode="fixed", epsilon=0.002, max_steps=30)
 
 
 @pytest.mark.parametrize(
@@ -150,7 +150,7 @@ def test_fault_on_the_first_classification_is_a_model_error(tiny_image, fault, f
 def test_healthy_model_after_a_faulty_run_still_works(tiny_image):
     """A failed run leaves nothing behind: the next run on a good model flips as usual."""
     run(wrap(Faulty("raise", good=3)), tiny_image, OPTS)
-    res = run(wrap(Faulty("nan", good=10**9)), tiny_image, ExplainOptions(max_steps=200))
+    res = run(wrap(Faulty("nan", good=10**9)), tiny_image, ExplainOptions(style="free", max_steps=200))
     assert res.status == Status.FLIPPED
 
 

@@ -14,7 +14,7 @@ def argmax_of(clf, pixels):
 
 
 def test_key_pixels_are_minimal_and_flip_alone(tiny, tiny_image):
-    res = run(tiny, tiny_image, ExplainOptions(epsilon=0.01))
+    res = run(tiny, tiny_image, ExplainOptions(style="free", epsilon=0.01))
     kp = res.key_pixels
     assert kp is not None and kp.flips
     assert kp.mask.shape == tiny_image.shape[:2] and int(kp.mask.sum()) == kp.count

@@ -9,8 +9,8 @@ from gradflip_desktop.core.options import ExplainOptions
 
 
 def test_minimise_never_grows_the_change(tiny, tiny_image):
-    full = run(tiny, tiny_image, ExplainOptions(mode="fixed", epsilon=0.02, minimise=False, eight_bit=False))
-    small = run(tiny, tiny_image, ExplainOptions(mode="fixed", epsilon=0.02, minimise=True, eight_bit=False))
+    full = run(tiny, tiny_image, ExplainOptions(style="free", mode="fixed", epsilon=0.02, minimise=False, eight_bit=False))
+    small = run(tiny, tiny_image, ExplainOptions(style="free", mode="fixed", epsilon=0.02, minimise=True, eight_bit=False))
     assert full.flipped and small.flipped
     assert small.alpha < 1.0
     assert small.l2 == pytest.approx(small.alpha * full.l2, rel=1e-4)

@@ -1,4 +1,5 @@
-"""The 8-bit pass (core/explain/quantise.py), deterministically: the saved 8-bit PNG must flip too.
+"""The 8-bit rounding pass (core/explain/quantise.py ``eight_bit``; ``lattice=False``), deterministically:
+the saved 8-bit PNG must flip too. The lattice pass has its own tests in test_minimality.py.
 
 The model's score is linear in the image mean m: logits ``[k·(m − m*), 0]``, so class "b" wins (the run
 flips) once m < m*. The image is uniform at the 8-bit level 128, and the gradient is the same for every
@@ -44,7 +45,7 @@ def test_alpha_grows_until_the_quantised_change_flips():
     """Flip below level 120.7: the minimised change ends just below it, which rounds back up to 121
     (no flip), so α grows (α·1.25 + 0.01) until the rounded image is at level 120 or below."""
     clf = classifier(120.7)
-    opts = dict(mode="fixed", epsilon=3.3 / 255, max_steps=20, key_pixels=False)
+    opts = dict(style="free", mode="fixed", epsilon=3.3 / 255, max_steps=20, key_pixels=False, refine=False, lattice=False)
     plain = run(clf, IMAGE, ExplainOptions(eight_bit=False, **opts))
     assert plain.flipped and 0 < plain.alpha < 1
     delta = plain.delta / plain.alpha  # the search's full change (3 steps of 3.3 levels)
@@ -74,7 +75,7 @@ def test_extra_steps_when_even_the_full_change_rounds_away():
     to 128, so does every α ≤ 1; the extra steps (phase ``eight_bit``) go on until the rounded image flips:
     127.6 still rounds to 128, 127.4 rounds to 127."""
     clf = classifier(127.9)
-    res = run(clf, IMAGE, ExplainOptions(mode="fixed", epsilon=0.2 / 255, max_steps=20, key_pixels=False))
+    res = run(clf, IMAGE, ExplainOptions(style="free", mode="fixed", epsilon=0.2 / 255, max_steps=20, key_pixels=False, lattice=False))
     assert res.status == Status.FLIPPED and saved_top(clf, res) == 1
     assert [s.phase for s in res.steps] == ["search", "eight_bit", "eight_bit"]
     assert [s.flipped for s in res.steps] == [True, False, True]
@@ -87,7 +88,7 @@ def test_extra_steps_when_even_the_full_change_rounds_away():
 @pytest.mark.parametrize("extra", [0, 1])
 def test_did_not_survive_8_bit_within_the_extra_budget(extra):
     clf = classifier(127.9)
-    res = run(clf, IMAGE, ExplainOptions(mode="fixed", epsilon=0.2 / 255, max_steps=20, extra_steps=extra))
+    res = run(clf, IMAGE, ExplainOptions(style="free", mode="fixed", epsilon=0.2 / 255, max_steps=20, extra_steps=extra, lattice=False))
     assert res.status == Status.BUDGET and not res.flipped
     assert res.message == (
         "the decision flipped, but the change did not survive 8-bit quantisation within the extra step budget"

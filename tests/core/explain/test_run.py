@@ -23,7 +23,7 @@ def argmax_of(clf, pixels):
 
 
 def test_untargeted_run_flips_and_result_is_consistent(tiny, tiny_image):
-    res = run(tiny, tiny_image, ExplainOptions(epsilon=0.01))
+    res = run(tiny, tiny_image, ExplainOptions(style="free", epsilon=0.01))
     assert res.status == Status.FLIPPED and res.flipped
     assert res.final.index != res.original.index
     # the final class is that of the saved 8-bit image
@@ -41,7 +41,7 @@ def test_untargeted_run_flips_and_result_is_consistent(tiny, tiny_image):
 def test_targeted_run_reaches_the_target(tiny, tiny_image):
     top = argmax_of(tiny, tiny_image)
     target = (top + 2) % 4
-    res = run(tiny, tiny_image, ExplainOptions(target=f"class{target}", epsilon=0.01, max_steps=500))
+    res = run(tiny, tiny_image, ExplainOptions(style="free", target=f"class{target}", epsilon=0.01, max_steps=500))
     assert res.status == Status.FLIPPED
     assert res.final.index == target
     assert res.target.index == target
@@ -51,7 +51,7 @@ def test_group_run_leaves_the_group(tiny_image):
     clf = make_tiny()
     top = argmax_of(clf, tiny_image)
     group = [top, (top + 1) % 4]
-    res = run(clf, tiny_image, ExplainOptions(group=group, epsilon=0.01, max_steps=500))
+    res = run(clf, tiny_image, ExplainOptions(style="free", group=group, epsilon=0.01, max_steps=500))
     assert res.status == Status.FLIPPED
     assert res.final.index not in group
     assert res.explained == sorted(group)
@@ -68,7 +68,7 @@ def test_group_by_name_and_ranges(tiny):
 
 def test_nothing_to_flip_when_target_already_wins(tiny, tiny_image):
     top = argmax_of(tiny, tiny_image)
-    res = run(tiny, tiny_image, ExplainOptions(target=top))
+    res = run(tiny, tiny_image, ExplainOptions(style="free", target=top))
     assert res.status == Status.ALREADY and not res.flipped
     assert "already predicts" in res.message
     assert np.array_equal(res.delta, np.zeros_like(res.delta))
@@ -81,7 +81,7 @@ def test_cancel_ends_with_state_so_far(tiny, tiny_image):
     def stop():
         return len(steps_seen) >= 2
 
-    res = run(tiny, tiny_image, ExplainOptions(mode="fixed", epsilon=1e-5, max_steps=50), on_step=steps_seen.append, should_stop=stop)
+    res = run(tiny, tiny_image, ExplainOptions(style="free", mode="fixed", epsilon=1e-5, max_steps=50), on_step=steps_seen.append, should_stop=stop)
     assert res.status == Status.CANCELLED
     assert len(res.steps) == 2
     assert np.isfinite(res.adjusted_pixels).all()
@@ -90,7 +90,7 @@ def test_cancel_ends_with_state_so_far(tiny, tiny_image):
 
 
 def test_budget_exhausted(tiny, tiny_image):
-    res = run(tiny, tiny_image, ExplainOptions(mode="fixed", epsilon=1e-6, max_steps=3))
+    res = run(tiny, tiny_image, ExplainOptions(style="free", mode="fixed", epsilon=1e-6, max_steps=3))
     assert res.status == Status.BUDGET
     assert len(res.steps) == 3 and res.key_pixels is None
     assert "3 steps" in res.message
@@ -138,7 +138,25 @@ def test_log_odds_gradient_survives_saturated_probability(tiny_image):
     img[..., 0] = 0.9
     p = clf.probabilities(img)
     assert p[0] == 1.0  # saturated: gradient of C_t itself would vanish
-    gen = explain(clf, img, ExplainOptions(mode="fixed", epsilon=0.01, max_steps=5))
+    gen = explain(clf, img, ExplainOptions(style="free", mode="fixed", epsilon=0.01, max_steps=5))
     step = next(gen)
     assert step.l2 > 0 and np.isfinite(step.score)
     gen.close()
+
+
+class _NearTie(nn.Module):
+    """Logits [0, 1e-8, -3, -3]: class 1 wins, but the float32 probabilities of classes 0 and 1 are equal."""
+
+    def forward(self, x):
+        z = torch.tensor([[0.0, 1e-8, -3.0, -3.0]])
+        return z.expand(x.shape[0], 4) + 0 * x.mean()
+
+
+def test_the_explained_class_is_the_top_class_the_window_shows_even_at_a_near_tie(tiny_image):
+    clf = _wrap(_NearTie(), classes=4)
+    p = clf.probabilities(tiny_image)
+    assert np.float32(p[0]) == np.float32(p[1])  # rounded to float32 they tie; argmax would say class 0
+    shown = clf.top(p, 1)[0].index
+    assert shown == 1
+    res = run(clf, tiny_image, ExplainOptions(style="free", max_steps=2))
+    assert res.original.index == shown and res.explained == [shown]

@@ -16,7 +16,7 @@ from gradflip_desktop.core.options import ExplainOptions, Status
 def test_each_step_is_a_normalised_gradient_step_of_the_log_odds(tiny, tiny_image):
     """Fixed mode: X1 = clip(X0 - eps*sqrt(n) * g/|g|) with g the gradient of the log-odds of the top class."""
     eps = 0.002
-    gen = explain(tiny, tiny_image, ExplainOptions(mode="fixed", epsilon=eps))
+    gen = explain(tiny, tiny_image, ExplainOptions(style="free", mode="fixed", epsilon=eps))
     step = next(gen)
     x1 = step.image()
     x = torch.from_numpy(tiny_image).permute(2, 0, 1)[None].clone().requires_grad_(True)
@@ -37,7 +37,7 @@ def test_each_step_is_a_normalised_gradient_step_of_the_log_odds(tiny, tiny_imag
 
 
 def test_adaptive_mode_rejects_overshoot_and_reports_it(tiny, tiny_image):
-    res = run(tiny, tiny_image, ExplainOptions(mode="adaptive", epsilon=0.2, max_steps=100))
+    res = run(tiny, tiny_image, ExplainOptions(style="free", mode="adaptive", epsilon=0.2, max_steps=100))
     assert res.status in (Status.FLIPPED, Status.BUDGET)
     eps = [s.epsilon for s in res.steps]
     assert all(e > 0 for e in eps)
@@ -47,10 +47,10 @@ def test_adaptive_mode_rejects_overshoot_and_reports_it(tiny, tiny_image):
 
 
 def test_smoothing_makes_the_step_smooth(tiny, tiny_image):
-    gen = explain(tiny, tiny_image, ExplainOptions(mode="fixed", epsilon=0.002, smoothing=3.0))
+    gen = explain(tiny, tiny_image, ExplainOptions(style="free", mode="fixed", epsilon=0.002, smoothing=3.0))
     d_smooth = next(gen).image() - tiny_image
     gen.close()
-    gen = explain(tiny, tiny_image, ExplainOptions(mode="fixed", epsilon=0.002, smoothing=0.0))
+    gen = explain(tiny, tiny_image, ExplainOptions(style="free", mode="fixed", epsilon=0.002, smoothing=0.0))
     d_raw = next(gen).image() - tiny_image
     gen.close()
 
@@ -61,7 +61,7 @@ def test_smoothing_makes_the_step_smooth(tiny, tiny_image):
 
 
 def test_coarse_to_fine_change_is_blocky_smooth(tiny, tiny_image):
-    gen = explain(tiny, tiny_image, ExplainOptions(mode="fixed", epsilon=0.002, coarse=8))
+    gen = explain(tiny, tiny_image, ExplainOptions(style="free", mode="fixed", epsilon=0.002, coarse=8))
     d = next(gen).image() - tiny_image
     gen.close()
     # the change lives at 1/8 resolution: averaging over 8x8 blocks then upsampling changes it little
@@ -70,4 +70,4 @@ def test_coarse_to_fine_change_is_blocky_smooth(tiny, tiny_image):
     back = torch.nn.functional.interpolate(low, size=d.shape[:2], mode="bilinear", align_corners=False)
     assert float((back - t).norm() / t.norm()) < 0.35
     with pytest.raises(ValueError, match="coarse"):
-        ExplainOptions(coarse=0).validate()
+        ExplainOptions(style="free", coarse=0).validate()

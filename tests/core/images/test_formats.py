@@ -356,10 +356,14 @@ def test_extreme_aspect_ratios(tmp_path):
 def test_working_size_is_configurable(tmp_path):
     a = np.full((300, 400, 3), 90, np.uint8)
     p = save(tmp_path, "m.png", Image.fromarray(a))
-    assert load_image(p).pixels.shape == (300, 400, 3)  # below the default 1024: native
+    native = load_image(p)
+    assert native.pixels.shape == (300, 400, 3) and native.warnings == []  # below the default 1024: native
     img = load_image(p, max_side=100)
     assert img.pixels.shape == (75, 100, 3) and img.original_size == (400, 300)
     np.testing.assert_allclose(img.pixels, 90 / 255, atol=1e-6)
+    assert img.warnings == ["scaled from 400×300 to 100×75 (working size 100 px)"]  # said, in the record too
+    assert from_array(a, max_side=100).warnings == ["scaled from 400×300 to 100×75 (working size 100 px)"]
+    assert from_array(a).warnings == []
 
 
 def test_large_png_is_box_reduced_before_float(tmp_path):

@@ -157,3 +157,14 @@ def test_safetensors_never_goes_through_pickle(resnet_files, tmp_path, monkeypat
     broken.write_bytes(path.read_bytes()[:1000])
     with pytest.raises(ModelError, match=r"cannot read broken\.safetensors as safetensors"):
         mf.load_model_file(broken, arch="resnet18")
+
+
+def test_missing_safetensors_package_says_how_to_install(resnet_files, tmp_path, monkeypatch):
+    from safetensors.torch import save_file
+
+    path = tmp_path / "w.safetensors"
+    save_file({"fc.bias": torch.zeros(3)}, str(path))
+    monkeypatch.setitem(sys.modules, "safetensors", None)
+    monkeypatch.setitem(sys.modules, "safetensors.torch", None)
+    with pytest.raises(ModelError, match=r"reading \.safetensors files needs the safetensors package, which is not installed: pip install 'gradflip-desktop\[safetensors\]'"):
+        mf.load_model_file(path, arch="resnet18")

@@ -80,16 +80,30 @@ def test_blur_amount_is_shown_in_percent(pair):
 
 
 def test_key_outline_rings_the_key_pixels_and_is_transparent_elsewhere():
-    from gradflip_desktop.core.viz.difference import OUTLINE_RGB, key_outline
+    from gradflip_desktop.core.viz.difference import OUTLINE_RGB, key_outline, key_region
 
     mask = np.zeros((40, 60), bool)
     mask[10:20, 20:30] = True
-    rgba = key_outline(mask, width=2)
+    rgba = key_outline(mask, width=2, radius=0)
     assert rgba.shape == (40, 60, 4) and rgba.dtype == np.uint8
     ring = rgba[..., 3] == 255
     assert ring[8, 25] and ring[21, 25] and ring[15, 18] and ring[15, 31]  # 2 px around the block
     assert not ring[10:20, 20:30].any() and not ring[5, 25] and not ring[15, 10]
     assert (rgba[ring][:, :3] == OUTLINE_RGB).all()
-    assert (rgba[10:20, 20:30, 3] == 70).all()  # the key pixels: a light tint
+    assert (rgba[10:20, 20:30, 3] == 90).all()  # the key pixels: a light tint
     assert (rgba[0:5, :, 3] == 0).all()  # transparent elsewhere
-    assert key_outline(np.zeros((1200, 800), bool)).shape == (1200, 800, 4)  # nothing to outline: all clear
+    assert (key_outline(np.zeros((1200, 800), bool))[..., 3] == 0).all()  # nothing to outline: all clear
+
+
+def test_scattered_key_pixels_close_together_are_outlined_as_one_region():
+    from gradflip_desktop.core.viz.difference import key_outline, key_region
+
+    mask = np.zeros((90, 90), bool)
+    mask[30:60:3, 30:60:3] = True  # a grid of single pixels, 3 px apart
+    region = key_region(mask, radius=2)
+    assert region[30:58, 30:58].all()  # one area
+    assert not region[:25].any() and not region[65:].any()
+    rgba = key_outline(mask, width=1, radius=2)
+    ring = rgba[..., 3] == 255
+    assert ring[29, 40] and ring[40, 29]  # one line around the area ...
+    assert not ring[31:57, 31:57].any()  # ... not a ring around every pixel

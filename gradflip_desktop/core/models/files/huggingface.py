@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import torch
@@ -22,7 +23,7 @@ from ...errors import ModelError
 from ..classifier import Preprocessing
 from .safety import load_weights, short_reason
 
-__all__ = ["HFLogits", "hf_preprocessing", "is_hf_folder", "load_hf_folder"]
+__all__ = ["HFLogits", "hf_folder_facts", "hf_preprocessing", "is_hf_folder", "load_hf_folder"]
 
 HF_EXTRA = "pip install 'gradflip-desktop[hf]'"
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
@@ -121,6 +122,21 @@ def _labels(config: Any, num_classes: int) -> list[str] | None:
     return labels
 
 
+def hf_folder_facts(folder: Path) -> tuple[list[str] | None, Preprocessing | None]:
+    """Labels and preprocessing of a Hugging Face folder from its JSON files alone (no transformers import),
+    for the Load Model dialog; ``None`` for what cannot be read."""
+    try:
+        d = _read_json(folder / "config.json")
+        config = SimpleNamespace(num_channels=d.get("num_channels", 3), image_size=d.get("image_size", 224),
+                                 id2label={int(k): v for k, v in (d.get("id2label") or {}).items()})
+        n = len(config.id2label)
+        labels = _labels(config, n) if n else None
+        pre, known = hf_preprocessing(folder, config, [])
+    except (ModelError, TypeError, ValueError):
+        return None, None
+    return labels, pre if known else None
+
+
 def load_hf_folder(folder: Path, notes: list[str]) -> tuple[nn.Module, int, Preprocessing, bool, list[str] | None]:
     """(net returning logits, class count, preprocessing, whether the preprocessing was given, labels or None)."""
     weights = [folder / f for f in WEIGHT_FILES if (folder / f).is_file()]
@@ -152,6 +168,4 @@ def load_hf_folder(folder: Path, notes: list[str]) -> tuple[nn.Module, int, Prep
     if num_classes < 1:
         raise ModelError(f"the Hugging Face model in {folder.name} has no classification head (num_labels is 0)")
     pre, known = hf_preprocessing(folder, model.config, notes)
-    kind = type(model).__name__
-    notes.append(f"Hugging Face {kind} from {folder.name}")
     return HFLogits(model), num_classes, pre, known, _labels(model.config, num_classes)

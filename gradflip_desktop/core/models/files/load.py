@@ -34,7 +34,7 @@ from ...errors import ModelError, ModelSettingError
 from ..classifier import Classifier, PixelSpaceModel, Preprocessing
 from ..devices import resolve_device
 from ..labels import IMAGENET_GROUPS, imagenet_labels, read_labels
-from .huggingface import is_hf_folder, load_hf_folder
+from .huggingface import hf_folder_facts, is_hf_folder, load_hf_folder
 from .onnx import load_onnx
 from .safety import is_safetensors, short_reason
 from .scripted import load_torchscript
@@ -96,6 +96,8 @@ def detect_format(path: str | os.PathLike) -> str:
 def _resolve_model_path(spec: str | os.PathLike) -> Path:
     """An existing file, or a bare name looked up in the torch hub cache (file name, weights name, arch)."""
     p = Path(spec).expanduser()
+    if p.name == "config.json" and is_hf_folder(p.parent):  # the config file chosen in a file dialog: its folder
+        return p.parent
     if p.is_file() or is_hf_folder(p):
         return p
     if p.is_dir():
@@ -393,6 +395,8 @@ def inspect_model_file(path: str | os.PathLike) -> ModelFileInfo:
         elif spec and spec.arch:
             info.arch = spec.arch
         info.needs_arch = info.arch is None
+    elif fmt == "huggingface":  # read the JSON files only: transformers is imported when the model loads
+        info.labels, info.preprocessing = hf_folder_facts(p)
     if spec and spec.preprocessing is not None:
         info.preprocessing = spec.preprocessing
     return info

@@ -1,0 +1,221 @@
+"""How small is the textbook change? GradFlip's free style against foolbox's DeepFool and FMN (L2).
+
+    pip install -e ".[bench]"      # foolbox, scikit-image, scikit-learn
+    python benchmarks/minimality.py [--limit N] [--fmn-steps 100] [--no-targeted] [--no-ablation]
+
+One run, one process, every method on the same photos (benchmarks/photos.py, resized to 224 x 224,
+8-bit: the original is itself a valid PNG) and the default model (EfficientNet-Lite0), one after the other
+per photo. Per photo and method: the float L2 of the smallest change found that flips; the L2 of a change
+that still flips once saved as an 8-bit PNG; the wall time. Then medians and per-photo ratios.
+
+- GradFlip: ``l2_minimal_float`` (search, straight-line minimise, boundary refinement) and ``l2_saved``
+  (the saved PNG's change, 8-bit lattice pass); time = flip + minimise (incl. refinement); total = all
+  passes (incl. the 8-bit pass and key pixels).
+- DeepFool: foolbox ``L2DeepFoolAttack()`` with its defaults (50 steps, 10 candidate classes, overshoot 0.02).
+- FMN: foolbox ``L2FMNAttack`` (``--fmn-steps``, DeepFool start for untargeted runs, none for targeted
+  ones). foolbox 3.3.4's ``L2FMNAttack.project`` never projects (``factor = min(1, norms / norms)`` is
+  always 1), so this benchmark uses a subclass with the intended ``delta · min(1, ε/‖delta‖₂)``.
+- A peer's change made 8-bit-valid: scaled by the smallest factor ≥ 1 (×1.1 steps, then 6 bisections)
+  whose rounded image still flips.
+- Targeted: the target is the photo's 5th most probable class; DeepFool has no targeted mode, so the
+  comparison is with FMN.
+- Ablation: GradFlip with the refinement and/or the lattice pass off (``refine``/``lattice`` options).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.photos import benchmark_photos, to_input  # noqa: E402
+from gradflip_desktop.core.explain import run as explain_run  # noqa: E402
+from gradflip_desktop.core.models import load_default_model  # noqa: E402
+from gradflip_desktop.core.options import ExplainOptions  # noqa: E402
+
+TARGET_RANK = 5  # targeted runs aim at the photo's 5th most probable class
+
+ABLATION = {
+    "seed (bisection + rounding)": dict(refine=False, lattice=False),
+    "+ refinement": dict(refine=True, lattice=False),
+    "+ lattice": dict(refine=False, lattice=True),
+    "full (default)": dict(refine=True, lattice=True),
+}
+
+
+def fmn_class():
+    """foolbox's L2 FMN with the projection it intends (3.3.4's ``project`` is the identity)."""
+    import eagerpy as ep
+    import foolbox as fb
+    from foolbox.devutils import atleast_kd, flatten
+
+    class ProjectedL2FMN(fb.attacks.L2FMNAttack):
+        def project(self, x, x0, epsilon):
+            norms = ep.maximum(flatten(x - x0).norms.l2(axis=-1), 1e-12)
+            return x0 + (x - x0) * atleast_kd(ep.minimum(1, epsilon / norms), x.ndim)
+
+    return ProjectedL2FMN
+
+
+def top_index(clf, x: torch.Tensor) -> int:
+    with torch.no_grad():
+        return int(clf.module(x)[0].argmax())
+
+
+def eight_bit_valid(clf, x0: torch.Tensor, d: torch.Tensor, flips) -> float:
+    """L2 of the peer's change scaled by the smallest factor >= 1 whose rounded image still flips."""
+
+    def rounded(s: float) -> torch.Tensor:
+        return torch.round((x0 + s * d).clamp(0, 1).double() * 255).float() / 255
+
+    s = 1.0
+    while not flips(rounded(s)):
+        s *= 1.1
+        if s > 200:
+            return float("nan")
+    if s > 1.0:
+        lo, hi = max(1.0, s / 1.1), s
+        for _ in range(6):
+            mid = 0.5 * (lo + hi)
+            if flips(rounded(mid)):
+                hi = mid
+            else:
+                lo = mid
+        s = hi
+    return float((rounded(s) - x0).double().norm())
+
+
+def med(values) -> float:
+    v = [x for x in values if x == x]
+    return statistics.median(v) if v else float("nan")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--limit", type=int, default=None, help="only the first N photos of the fixed list")
+    ap.add_argument("--fmn-steps", type=int, default=100)
+    ap.add_argument("--no-targeted", action="store_true")
+    ap.add_argument("--no-ablation", action="store_true")
+    args = ap.parse_args(argv)
+    import foolbox as fb
+
+    FMN = fmn_class()
+    clf = load_default_model()
+    fmodel = fb.PyTorchModel(clf.module, bounds=(0, 1))
+    configs = {"full (default)": ABLATION["full (default)"]} if args.no_ablation else ABLATION
+    rows: dict[str, dict[str, dict]] = {}
+    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__} "
+          f"({torch.get_num_threads()} threads), foolbox {fb.__version__}, model {clf.name}", flush=True)
+    for name, arr in benchmark_photos(args.limit):
+        x = to_input(arr)
+        x0 = clf.image_tensor(x)
+        with torch.no_grad():
+            order = torch.argsort(clf.module(x0)[0], descending=True)
+        label, target = int(order[0]), int(order[TARGET_RANK - 1])
+        r: dict[str, dict] = {}
+
+        def untargeted(y: torch.Tensor) -> bool:
+            return top_index(clf, y) != label
+
+        def targeted(y: torch.Tensor) -> bool:
+            return top_index(clf, y) == target
+
+        for cname, extra in configs.items():
+            res = explain_run(clf, x, ExplainOptions(**extra))
+            r[cname] = _gradflip_row(res)
+        t = time.perf_counter()
+        _, adv, ok = fb.attacks.L2DeepFoolAttack()(fmodel, x0, torch.tensor([label]), epsilons=None)
+        r["DeepFool"] = _peer_row(clf, x0, adv, bool(ok), time.perf_counter() - t, untargeted)
+        t = time.perf_counter()
+        _, adv, ok = FMN(steps=args.fmn_steps, init_attack=fb.attacks.L2DeepFoolAttack())(
+            fmodel, x0, torch.tensor([label]), epsilons=None
+        )
+        r["FMN"] = _peer_row(clf, x0, adv, bool(ok), time.perf_counter() - t, untargeted)
+        if not args.no_targeted:
+            res = explain_run(clf, x, ExplainOptions(target=target))
+            r["targeted: GradFlip"] = _gradflip_row(res)
+            res = explain_run(clf, x, ExplainOptions(target=target, refine=False, lattice=False))
+            r["targeted: GradFlip seed"] = _gradflip_row(res)
+            crit = fb.criteria.TargetedMisclassification(torch.tensor([target]))
+            t = time.perf_counter()
+            _, adv, ok = FMN(steps=args.fmn_steps)(fmodel, x0, crit, epsilons=None)
+            r["targeted: FMN"] = _peer_row(clf, x0, adv, bool(ok), time.perf_counter() - t, targeted)
+        rows[name] = r
+        print(name, "  ".join(f"{k}: {v['float']:.4f}/{v['saved']:.4f} {v['time']:.2f}s{'' if v['ok'] else ' NOFLIP'}"
+                              for k, v in r.items()), flush=True)
+    _report(rows, args)
+    return 0
+
+
+def _gradflip_row(res) -> dict:
+    kp = res.key_pixels
+    return {
+        "ok": bool(res.flipped),
+        "float": res.l2_minimal_float if res.l2_minimal_float is not None else float("nan"),
+        "saved": res.l2_saved if res.flipped else float("nan"),
+        "time": res.timings["flip"] + res.timings["minimise"],
+        "total": res.seconds,
+        "key": None if kp is None else (kp.count, kp.fraction),
+        "grads": res.gradient_evaluations,
+        "fwds": res.forward_evaluations,
+    }
+
+
+def _peer_row(clf, x0, adv, ok, seconds, flips) -> dict:
+    d = (adv - x0).detach()
+    ok = ok and flips(adv)
+    return {
+        "ok": ok,
+        "float": float(d.double().norm()) if ok else float("nan"),
+        "saved": eight_bit_valid(clf, x0, d, flips) if ok else float("nan"),
+        "time": seconds,
+        "total": seconds,
+        "key": None,
+    }
+
+
+def _report(rows: dict, args) -> None:
+    names = list(next(iter(rows.values())).keys())
+    n = len(rows)
+    print(f"\n## Medians over {n} photos (224 x 224, EfficientNet-Lite0)\n")
+    print("| method | flipped | float L2 | 8-bit L2 (saved PNG) | time (GradFlip: flip + minimise) | total time | key pixels |")
+    print("|---|---|---|---|---|---|---|")
+    for m in names:
+        vals = [rows[p][m] for p in rows]
+        keys = [v["key"] for v in vals if v["key"] is not None]
+        kp = f"{med([k[0] for k in keys]):,.0f} ({100 * med([k[1] for k in keys]):.2f} %)" if keys else "–"
+        print(f"| {m} | {sum(v['ok'] for v in vals)}/{n} | {med([v['float'] for v in vals]):.4f} | "
+              f"{med([v['saved'] for v in vals]):.4f} | {med([v['time'] for v in vals]):.2f} s | "
+              f"{med([v['total'] for v in vals]):.2f} s | {kp} |")
+
+    def ratio(a: str, key: str, peers: list[str]) -> float:
+        out = []
+        for p in rows:
+            best = min(rows[p][q][key] for q in peers)
+            out.append(rows[p][a][key] / best if best > 0 else float("nan"))
+        return med(out)
+
+    print("\n## Per-photo ratios, median (< 1: GradFlip smaller / faster)\n")
+    print("| ratio | value |")
+    print("|---|---|")
+    for a in [m for m in names if not m.startswith("targeted") and m not in ("DeepFool", "FMN")]:
+        print(f"| {a}: float L2 / min(DeepFool, FMN) | {ratio(a, 'float', ['DeepFool', 'FMN']):.3f} |")
+        print(f"| {a}: 8-bit L2 / min(DeepFool, FMN) made 8-bit-valid | {ratio(a, 'saved', ['DeepFool', 'FMN']):.3f} |")
+        print(f"| {a}: time (flip + minimise) / DeepFool time | {ratio(a, 'time', ['DeepFool']):.3f} |")
+    if "targeted: FMN" in names:
+        for a in ("targeted: GradFlip", "targeted: GradFlip seed"):
+            print(f"| {a}: float L2 / FMN targeted | {ratio(a, 'float', ['targeted: FMN']):.3f} |")
+            print(f"| {a}: 8-bit L2 / FMN targeted made 8-bit-valid | {ratio(a, 'saved', ['targeted: FMN']):.3f} |")
+    print(f"\ncommand: python benchmarks/minimality.py{' ' + ' '.join(sys.argv[1:]) if sys.argv[1:] else ''}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,157 @@
+"""The gallery of a run: a thumbnail strip per result (original | difference | key set) and ``index.html``,
+one self-contained page (thumbnails inlined as data URIs, no script or style from elsewhere) that opens in
+any browser offline: a table sortable by how easily each photo flips (L2 of the saved change, key-set
+size) and by class, and a per-class table."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import statistics
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from ..images import atomic_write_bytes
+
+THUMB_DIR = ".thumbs"
+THUMB_HEIGHT = 96
+
+
+def _resize(img: np.ndarray, height: int) -> np.ndarray:
+    from PIL import Image
+
+    h, w = img.shape[:2]
+    width = max(1, round(w * height / h))
+    arr = img if img.dtype == np.uint8 else np.clip(np.rint(img * 255), 0, 255).astype(np.uint8)
+    return np.asarray(Image.fromarray(arr).resize((width, height), Image.Resampling.BOX))
+
+
+def thumbnail_strip(result, height: int = THUMB_HEIGHT) -> np.ndarray:
+    """original | difference (heat over the photo) | key set (key pixels red on the grey photo), uint8."""
+    from ..report import difference_overlay
+
+    orig = result.original_pixels
+    diff = difference_overlay(result)
+    grey = np.repeat(orig.mean(axis=2, keepdims=True), 3, axis=2) * 0.6 + 0.2
+    key = grey.copy()
+    if result.key_pixels is not None:
+        key[result.key_pixels.mask] = (1.0, 0.1, 0.1)
+    panels = [_resize(p, height) for p in (orig, diff, key)]
+    gap = np.full((height, 3, 3), 255, np.uint8)
+    return np.concatenate([panels[0], gap, panels[1], gap, panels[2]], axis=1)
+
+
+def write_thumbnail(out_dir: str | Path, name: str, result) -> Path:
+    from PIL import Image
+
+    folder = Path(out_dir) / THUMB_DIR
+    folder.mkdir(exist_ok=True)
+    buf = io.BytesIO()
+    Image.fromarray(thumbnail_strip(result)).save(buf, format="JPEG", quality=85)
+    return atomic_write_bytes(folder / f"{name}.jpg", buf.getvalue(), overwrite=True)
+
+
+def _data_uri(out_dir: Path, name: str, files: dict) -> str:
+    """The thumbnail strip of ``name``; else the difference image of its set; else ''."""
+    for path, mime in ((out_dir / THUMB_DIR / f"{name}.jpg", "image/jpeg"),
+                       (out_dir / str(files.get("difference", "")), "image/png")):
+        if path.is_file():
+            if mime == "image/png":  # a set written elsewhere (no strip): shrink its difference image
+                from PIL import Image
+
+                with Image.open(path) as im:
+                    im.thumbnail((THUMB_HEIGHT * 4, THUMB_HEIGHT))
+                    buf = io.BytesIO()
+                    im.convert("RGB").save(buf, format="JPEG", quality=85)
+                data, mime = buf.getvalue(), "image/jpeg"
+            else:
+                data = path.read_bytes()
+            return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+    return ""
+
+
+_SCRIPT = """
+function sortBy(table, col, numeric) {
+  const body = table.tBodies[0], rows = Array.from(body.rows);
+  const dir = table.dataset.col == col && table.dataset.dir == "asc" ? "desc" : "asc";
+  rows.sort((a, b) => {
+    let x = a.cells[col].dataset.v ?? a.cells[col].textContent, y = b.cells[col].dataset.v ?? b.cells[col].textContent;
+    if (numeric) { x = x === "" ? Infinity : parseFloat(x); y = y === "" ? Infinity : parseFloat(y); }
+    return (x < y ? -1 : x > y ? 1 : 0) * (dir == "asc" ? 1 : -1);
+  });
+  rows.forEach(r => body.appendChild(r));
+  table.dataset.col = col; table.dataset.dir = dir;
+}
+"""
+_STYLE = """
+body{font-family:system-ui,sans-serif;margin:1.5em;color:#222} table{border-collapse:collapse;margin-bottom:2em}
+th,td{padding:4px 8px;border-bottom:1px solid #ddd;text-align:left;vertical-align:middle}
+th{cursor:pointer;background:#f3f3f3;position:sticky;top:0} td.n{text-align:right;font-variant-numeric:tabular-nums}
+.error{color:#a00} img{display:block}
+"""
+
+
+def write_gallery(out_dir: str | Path, rows: list[dict], records: dict[str, dict], title: str = "GradFlip results") -> Path:
+    """Write ``OUT/index.html`` for the summary ``rows`` (``records``: name -> record, for thumbnails)."""
+    out = Path(out_dir)
+    e = html.escape
+    body = []
+    for r in rows:
+        rec = records.get(r["name"]) or {}
+        uri = _data_uri(out, r["name"], rec.get("files") or {}) if rec else ""
+        img = f'<img src="{uri}" alt="{e(r["name"])}" height="{THUMB_HEIGHT}">' if uri else ""
+        cls = ' class="error"' if r["status"] == "error" else ""
+        change = (f'{e(r["original_label"])} ({_pct(r["original_probability"])}) → {e(r["final_label"])} '
+                  f'({_pct(r["final_probability"])})') if r["original_label"] else e(r["message"])
+        body.append(
+            f"<tr{cls}><td>{img}</td><td>{e(Path(r['file']).name)}</td><td>{e(r['status'])}</td>"
+            f"<td data-v=\"{e(str(r['original_label']))}\">{change}</td>"
+            f"<td class=n data-v=\"{r['l2_saved']}\">{r['l2_saved']}</td>"
+            f"<td class=n data-v=\"{r['key_fraction']}\">{_pct(r['key_fraction'], 2)}</td>"
+            f"<td class=n data-v=\"{r['steps']}\">{r['steps']}</td></tr>"
+        )
+    per_class = _per_class(rows)
+    n_flip = sum(1 for r in rows if r["status"] == "flipped")
+    n_err = sum(1 for r in rows if r["status"] == "error")
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{e(title)}</title><style>{_STYLE}</style><script>{_SCRIPT}</script></head>
+<body><h1>{e(title)}</h1>
+<p>{len(rows)} inputs: {n_flip} flipped, {len(rows) - n_flip - n_err} not flipped, {n_err} could not be read or explained.
+Click a column to sort; a small L2 of the saved change or a small key set means the decision flips easily.
+Thumbnails: original | difference | key set (red).</p>
+<table id="results"><thead><tr><th>result</th><th onclick="sortBy(results,1,false)">file</th>
+<th onclick="sortBy(results,2,false)">status</th><th onclick="sortBy(results,3,false)">class → flipped to</th>
+<th onclick="sortBy(results,4,true)">L2 saved</th><th onclick="sortBy(results,5,true)">key set</th>
+<th onclick="sortBy(results,6,true)">steps</th></tr></thead><tbody>
+{chr(10).join(body)}
+</tbody></table>
+<h2>Per class</h2>
+<table id="classes"><thead><tr><th onclick="sortBy(classes,0,false)">original class</th><th onclick="sortBy(classes,1,true)">images</th>
+<th onclick="sortBy(classes,2,true)">flipped</th><th onclick="sortBy(classes,3,true)">median L2 saved</th><th>most often flipped to</th></tr></thead><tbody>
+{chr(10).join(per_class)}
+</tbody></table></body></html>
+"""
+    return atomic_write_bytes(out / "index.html", page.encode("utf-8"), overwrite=True)
+
+
+def _pct(v, digits: int = 1) -> str:
+    return "" if v in ("", None) else f"{100 * float(v):.{digits}f} %"
+
+
+def _per_class(rows: list[dict]) -> list[str]:
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        if r["original_label"]:
+            groups[str(r["original_label"])].append(r)
+    out = []
+    for label, rs in sorted(groups.items()):
+        flipped = [r for r in rs if r["status"] == "flipped"]
+        l2 = [float(r["l2_saved"]) for r in flipped if r["l2_saved"] != ""]
+        med = f"{statistics.median(l2):.4g}" if l2 else ""
+        to = Counter(r["final_label"] for r in flipped).most_common(1)
+        out.append(f"<tr><td>{html.escape(label)}</td><td class=n>{len(rs)}</td><td class=n>{len(flipped)}</td>"
+                   f"<td class=n data-v=\"{med}\">{med}</td><td>{html.escape(to[0][0]) if to else ''}</td></tr>")
+    return out

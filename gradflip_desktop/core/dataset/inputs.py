@@ -1,0 +1,71 @@
+"""The inputs of a run: files as given, folders expanded to the images they hold (recognised by content)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Input:
+    """One image to explain: its ``path`` and the ``name`` its result set gets (``NAME.gradflip.json`` ...)."""
+
+    path: Path
+    name: str
+
+
+def is_image_file(path: Path) -> bool:
+    """Whether ``path`` is meant to be an image: Pillow recognises its header (nothing is decoded), or it
+    starts with a raster signature or carries an image extension (a broken image is an input that fails
+    with its own message, not a file to skip)."""
+    from PIL import Image, UnidentifiedImageError
+
+    from ..images.loading import _signature
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+    except OSError:
+        return path.suffix.lower() in Image.registered_extensions()
+    if _signature(head) or path.suffix.lower() in Image.registered_extensions():
+        return True
+    try:
+        with Image.open(path) as im:
+            return bool(im.format)
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return False
+    except Exception:  # noqa: BLE001 - a plugin choking on a header: not an image we can use
+        return False
+
+
+def collect_inputs(paths: list[str | Path], recursive: bool = False) -> tuple[list[Input], list[tuple[Path, str]]]:
+    """Expand ``paths`` into inputs. Returns ``(inputs, skipped)``; ``skipped`` lists (path, reason).
+
+    A file given by name is an input whatever it holds (loading it reports any problem). A folder
+    contributes the files in it that are images by content, in sorted order; with ``recursive`` its
+    subfolders too, and the result name is the path inside the folder ("cats/001.jpg" -> "cats_001").
+    Hidden files and folders (".name") are ignored.
+    """
+    inputs: list[Input] = []
+    skipped: list[tuple[Path, str]] = []
+    for raw in paths:
+        p = Path(raw)
+        if not p.is_dir():
+            inputs.append(Input(p, p.stem or "image"))
+            continue
+        entries = sorted(p.rglob("*") if recursive else p.iterdir())
+        for f in entries:
+            rel = f.relative_to(p)
+            if any(part.startswith(".") for part in rel.parts):
+                continue
+            if f.is_dir():
+                if not recursive:
+                    skipped.append((f, "a folder (use --recursive to include subfolders)"))
+                continue
+            if not f.is_file():
+                skipped.append((f, "not a regular file"))
+            elif is_image_file(f):
+                inputs.append(Input(f, "_".join([*rel.parts[:-1], f.stem]) or "image"))
+            else:
+                skipped.append((f, "not an image"))
+    return inputs, skipped

@@ -1,0 +1,225 @@
+"""One run over many inputs: resume, the (batched) engine, atomic result sets, summary and gallery.
+
+    outcomes = explain_inputs(classifier, inputs, ExplainOptions(), JobSettings(out="results", resume=True))
+
+Every input gets one :class:`Outcome`: ``flipped`` or another run status, ``done`` (``--resume`` found its
+complete set), or ``error`` with the exception (unreadable image, existing results, a bad target ...).
+Result sets are written by this thread only, each file atomically and the record last; an interrupt
+(Ctrl+C) while a set is written removes that set's new files, so no half-written set is left. A process
+killed mid-set leaves files without a record: not a complete set, recomputed by ``resume``.
+``summary.csv`` and ``index.html`` are rebuilt from the records on disk at the end, also after an interrupt.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+from ..errors import ResultExistsError
+from ..images import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, load_image
+from ..options import ExplainOptions
+from ..report import result_paths, safe_name, write_result_set
+from .inputs import Input
+from .summary import complete_record, summary_row, write_summary
+
+DONE = "done"  # resumed: the complete result set was already on disk
+ERROR = "error"  # the input could not be read or explained
+
+
+@dataclass
+class JobSettings:
+    out: str | Path = "gradflip-results"
+    force: bool = False  # overwrite existing result sets
+    resume: bool = False  # keep complete sets, recompute missing or partial ones
+    batch_size: int = 1
+    max_side: int | None = DEFAULT_MAX_SIDE
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    summary: bool = True  # write summary.csv, index.html and the thumbnails
+
+
+@dataclass
+class Outcome:
+    input: Input
+    status: str  # a run status ("flipped", "budget_exhausted", ...), DONE or ERROR
+    message: str = ""
+    record: dict | None = None
+    error: BaseException | None = None
+    written: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # loading notes of the image (scaled, ICC, ...)
+
+    @property
+    def flipped(self) -> bool:
+        return bool(self.record and self.record.get("flipped"))
+
+
+# an engine: (classifier, jobs, options, batch_size, on_step, should_stop) -> (job, result | exception)
+Engine = Callable[..., Iterator[tuple[Any, Any]]]
+
+
+def local_engine(classifier, jobs, options, batch_size, on_step=None, should_stop=None):
+    from ..explain.batch import explain_batched  # noqa: PLC0415 - imports torch
+
+    return explain_batched(classifier, jobs, options, batch_size=batch_size, on_step=on_step, should_stop=should_stop)
+
+
+def plan(inputs: Iterable[Input], settings: JobSettings) -> tuple[list[Outcome], list[tuple[Input, bool]]]:
+    """Sort the inputs into those settled before any run (resumed, duplicate, existing results) and
+    those to explain, with whether their files may be overwritten."""
+    settled: list[Outcome] = []
+    todo: list[tuple[Input, bool]] = []
+    claimed: dict[str, Input] = {}
+    out = Path(settings.out)
+    for inp in inputs:
+        key = safe_name(inp.name).casefold()
+        first = claimed.get(key)
+        if first is not None:
+            if Path(first.path).resolve() == Path(inp.path).resolve():
+                continue  # the same file listed twice: explained once
+            settled.append(Outcome(inp, ERROR, error=ValueError(
+                f"{inp.path}: its results would be named {safe_name(inp.name)!r} like those of {first.path} in this run; "
+                "rename one or explain them into different output folders")))
+            continue
+        claimed[key] = inp
+        try:
+            existing = [p for p in result_paths(out, inp.name).values() if p.exists()]
+        except OSError as exc:  # e.g. a name too long for the file system
+            settled.append(Outcome(inp, ERROR, error=OSError(f"cannot write the results to {out}: {exc.strerror or exc}")))
+            continue
+        if existing and settings.resume:
+            rec = complete_record(out, inp.name)
+            if rec is not None:
+                settled.append(Outcome(inp, DONE, rec.get("message", ""), record=rec))
+                continue
+            todo.append((inp, True))  # a partial set: recompute, replacing its files
+        elif existing and not settings.force:
+            settled.append(Outcome(inp, ERROR, error=ResultExistsError(
+                f"{len(existing)} result file(s) for {inp.name!r} already exist in {out}", existing)))
+        else:
+            todo.append((inp, settings.force))
+    return settled, todo
+
+
+def explain_inputs(
+    classifier,
+    inputs: list[Input],
+    options: ExplainOptions,
+    settings: JobSettings,
+    on_outcome: Callable[[Outcome, int, int], None] | None = None,
+    on_step: Callable[[Any, Any], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    engine: Engine | None = None,
+) -> list[Outcome]:
+    """Explain ``inputs`` into ``settings.out``; ``on_outcome(outcome, done, total)`` after each input.
+
+    Returns the outcomes in input order (inputs not reached after an interrupt have none). Raises what
+    interrupted it (KeyboardInterrupt) after the summary and gallery are written.
+    """
+    out = Path(settings.out)
+    settled, todo = plan(inputs, settings)
+    total = len(settled) + len(todo)
+    outcomes: dict[Input, Outcome] = {}
+    images: dict[Input, Any] = {}
+
+    def report(o: Outcome) -> None:
+        outcomes[o.input] = o
+        if on_outcome is not None:
+            on_outcome(o, len(outcomes), total)
+
+    try:
+        for o in settled:
+            report(o)
+        if todo:
+            from ..explain.batch import BatchJob  # noqa: PLC0415 - imports torch
+
+            overwrite = {inp: ow for inp, ow in todo}
+
+            def loader(inp: Input):
+                def load():
+                    img = load_image(inp.path, max_side=settings.max_side, max_pixels=settings.max_pixels)
+                    images[inp] = img
+                    return img
+                return load
+
+            jobs = (BatchJob(inp, loader(inp)) for inp, _ in todo)
+            run_engine = engine or local_engine
+            for job, result in run_engine(classifier, jobs, options, settings.batch_size, on_step, should_stop):
+                inp = job.key
+                if isinstance(result, BaseException):
+                    images.pop(inp, None)
+                    report(Outcome(inp, ERROR, error=result))
+                    continue
+                img = images.pop(inp, None)
+                info = img.to_dict() if img is not None else job.info
+                report(_write(result, inp, out, overwrite[inp], info, settings.summary))
+    finally:
+        if settings.summary and (outcomes or inputs):
+            write_run_summary(out, inputs, outcomes)
+    return [outcomes[i] for i in inputs if i in outcomes]
+
+
+def _write(result, inp: Input, out: Path, overwrite: bool, info: dict | None, thumbs: bool) -> Outcome:
+    before = {p for p in result_paths(out, inp.name).values() if p.exists()}
+    notes = list((info or {}).get("warnings") or [])
+    try:
+        written = write_result_set(result, out, inp.name, force=overwrite, image_info=info)
+    except Exception as exc:  # noqa: BLE001 - ExportError / ResultExistsError: this input failed
+        return Outcome(inp, ERROR, error=exc, notes=notes)
+    except BaseException:  # interrupted while writing: leave no half-written set
+        for p in result_paths(out, inp.name).values():
+            if p not in before:
+                p.unlink(missing_ok=True)
+        raise
+    if thumbs:
+        from .gallery import write_thumbnail  # noqa: PLC0415
+
+        try:
+            write_thumbnail(out, safe_name(inp.name), result)
+        except Exception:  # noqa: BLE001 - a missing thumbnail only costs the gallery a picture
+            pass
+    import json  # noqa: PLC0415
+
+    rec = json.loads(written[-1].read_text(encoding="utf-8"))
+    return Outcome(inp, str(result.status), result.message, record=rec, written=written, notes=notes)
+
+
+def write_run_summary(out: Path, inputs: list[Input], outcomes: dict[Input, Outcome]) -> None:
+    """``summary.csv`` and ``index.html`` for ``inputs``: records from disk, errors from this run."""
+    from .gallery import write_gallery  # noqa: PLC0415
+
+    if not out.is_dir():
+        return
+    rows, records = [], {}
+    seen = set()
+    for inp in inputs:
+        name = safe_name(inp.name)
+        if (name.casefold(), str(inp.path)) in seen:
+            continue
+        seen.add((name.casefold(), str(inp.path)))
+        o = outcomes.get(inp)
+        if o is not None and o.status == ERROR:
+            rows.append(summary_row(inp.path, name, status=ERROR, message=_message(o.error)))
+            continue
+        rec = complete_record(out, name)
+        if rec is None:
+            rows.append(summary_row(inp.path, name, status="not run", message="the run stopped before this input"))
+        else:
+            records[name] = rec
+            rows.append(summary_row(inp.path, name, rec))
+    write_summary(out, rows)
+    write_gallery(out, rows, records)
+
+
+def _message(exc: BaseException | None) -> str:
+    return str(exc) if exc is not None else ""
+
+
+def rate_text(done: int, total: int, started: float) -> str:
+    """"12/200 (6 %) · 1.3 images/s · ETA 2:24" for a progress line."""
+    elapsed = max(time.perf_counter() - started, 1e-9)
+    rate = done / elapsed
+    left = (total - done) / rate if rate > 0 else float("inf")
+    eta = "--:--" if left == float("inf") else f"{int(left) // 60}:{int(left) % 60:02d}"
+    pct = 100 * done / total if total else 100
+    return f"{done}/{total} ({pct:.0f} %) · {rate:.2f} images/s · ETA {eta}"

@@ -1,0 +1,144 @@
+"""Run the explanations of a job on a Ray cluster, through Ray Data (optional extra ``ray``).
+
+The driver lists the inputs; Ray Data streams them in batches to actors that each load the model once
+(on a GPU when Ray gives the actor one) and explain their batch with the batched engine; the results come
+back to the driver, which writes the result sets, the summary and the gallery exactly as a local run does
+(:func:`gradflip_desktop.core.dataset.job.explain_inputs` with ``engine=RayEngine(...)``).
+
+    gradflip explain photos/ --out results --ray local            # a Ray instance on this machine
+    gradflip explain photos/ --out results --ray 10.0.0.5:6379    # an existing cluster (`ray start --head`)
+
+Results travel as pickles made by GradFlip's own actors inside the cluster (Ray's transport); no file
+from outside is unpickled.
+"""
+
+from __future__ import annotations
+
+import functools
+import pickle
+from typing import Any, Callable
+
+import numpy as np
+
+from ..images import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE
+
+
+def load_model(model: str | None, device: str, model_options: dict):
+    from ..models import load_classifier  # noqa: PLC0415 - in the actor
+
+    return load_classifier(model, device=device, **model_options)
+
+
+class _Explainer:
+    """A Ray Data actor: one model, loaded once; explains a batch of image paths per call."""
+
+    def __init__(self, loader: Callable[[], Any], options: dict, max_side, max_pixels, batch_size: int):
+        from ..options import ExplainOptions  # noqa: PLC0415
+
+        self.classifier = loader()
+        self.options = ExplainOptions(**options)
+        self.max_side, self.max_pixels, self.batch_size = max_side, max_pixels, batch_size
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        from ..explain.batch import BatchJob, explain_batched  # noqa: PLC0415
+        from ..images import load_image  # noqa: PLC0415
+
+        infos: dict[int, dict] = {}
+
+        def loader(idx: int, path: str):
+            def load():
+                img = load_image(path, max_side=self.max_side, max_pixels=self.max_pixels)
+                infos[idx] = img.to_dict()
+                return img
+            return load
+
+        jobs = [BatchJob(int(i), loader(int(i), str(p))) for i, p in zip(batch["idx"], batch["path"])]
+        out_idx, out_payload = [], []
+        for job, result in explain_batched(self.classifier, jobs, self.options, batch_size=self.batch_size):
+            if isinstance(result, BaseException):
+                payload = {"error": type(result).__name__, "message": str(result)}
+            else:
+                payload = {"result": result, "info": infos.get(job.key)}
+            out_idx.append(job.key)
+            out_payload.append(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+        return {"idx": np.asarray(out_idx, dtype=np.int64), "payload": np.asarray(out_payload, dtype=object)}
+
+
+def _error(name: str, message: str) -> BaseException:
+    from .. import errors  # noqa: PLC0415
+
+    cls = getattr(errors, name, None)
+    if isinstance(cls, type) and issubclass(cls, Exception):
+        return cls(message)
+    if name == "ValueError":
+        return ValueError(message)
+    return RuntimeError(f"{name}: {message}")
+
+
+class RayEngine:
+    """An engine for :func:`~.job.explain_inputs` that runs on Ray (``address``: "local" or a head's)."""
+
+    def __init__(
+        self,
+        address: str,
+        model: str | None = None,
+        device: str = "cpu",
+        model_options: dict | None = None,
+        max_side: int | None = DEFAULT_MAX_SIDE,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+        actors: int | None = None,
+        loader: Callable[[], Any] | None = None,
+        init_kwargs: dict | None = None,
+    ):
+        self.address = address
+        self.device = device
+        self.loader = loader or functools.partial(load_model, model, device, dict(model_options or {}))
+        self.max_side, self.max_pixels = max_side, max_pixels
+        self.actors = actors
+        self.init_kwargs = dict(init_kwargs or {})
+
+    def _init(self):
+        try:
+            import ray  # noqa: PLC0415
+        except ImportError:
+            raise RuntimeError("--ray needs Ray: pip install 'gradflip-desktop[ray]'") from None
+        if not ray.is_initialized():
+            kw = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False, **self.init_kwargs}
+            if self.address != "local":
+                kw["address"] = self.address
+            ray.init(**kw)
+        return ray
+
+    def __call__(self, classifier, jobs, options, batch_size, on_step=None, should_stop=None):
+        ray = self._init()
+        jobs = list(jobs)
+        if not jobs:
+            return
+        by_idx = dict(enumerate(jobs))
+        cpus = int(ray.available_resources().get("CPU", 1)) or 1
+        gpus = int(ray.available_resources().get("GPU", 0))
+        use_gpu = gpus > 0 and self.device != "cpu"
+        actors = self.actors or max(1, min(gpus if use_gpu else cpus, len(jobs)))
+        per_call = max(1, int(batch_size))
+        ds = ray.data.from_items([{"idx": i, "path": str(j.key.path)} for i, j in by_idx.items()])
+        ds = ds.map_batches(
+            _Explainer,
+            fn_constructor_kwargs={
+                "loader": self.loader, "options": options.to_dict(), "max_side": self.max_side,
+                "max_pixels": self.max_pixels, "batch_size": per_call,
+            },
+            batch_size=per_call,
+            concurrency=actors,
+            num_cpus=0 if use_gpu else 1,
+            num_gpus=1 if use_gpu else 0,
+        )
+        for row in ds.iter_rows():
+            if should_stop is not None and should_stop():
+                return
+            job = by_idx[int(row["idx"])]
+            payload = pickle.loads(row["payload"])  # made by _Explainer above, inside this job
+            if "error" in payload:
+                yield job, _error(payload["error"], payload["message"])
+            else:
+                job.info = payload["info"]
+                yield job, payload["result"]

@@ -1,0 +1,78 @@
+"""Complete result sets on disk and ``summary.csv``: one row per input of a run, failed ones included.
+
+A result set is complete when its record (``NAME.gradflip.json``, written last) parses and every file it
+lists exists: a run killed while writing leaves an incomplete set, which ``--resume`` recomputes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from ..images import atomic_write_bytes
+from ..report import result_paths
+
+SUMMARY_COLUMNS = (
+    "file", "name", "status", "message",
+    "original_index", "original_label", "original_probability",
+    "final_index", "final_label", "final_probability",
+    "l2", "l2_saved", "key_fraction", "steps", "seconds",
+)
+
+
+def complete_record(out_dir: str | Path, name: str) -> dict | None:
+    """The record of ``name``'s result set in ``out_dir`` when the set is complete, else None."""
+    paths = result_paths(out_dir, name)
+    rec_path = paths[".gradflip.json"]
+    try:
+        rec = json.loads(rec_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    files = rec.get("files") if isinstance(rec, dict) else None
+    if not isinstance(files, dict) or not files:
+        return None
+    if any(not (rec_path.parent / str(f)).is_file() for f in files.values()):
+        return None
+    if {p.name for p in paths.values()} - set(files.values()):
+        return None
+    return rec
+
+
+def summary_row(file: str | Path, name: str, record: dict | None = None, status: str = "", message: str = "") -> dict:
+    """One summary row: from a record, or for an input that failed (``status`` "error" and its message)."""
+    row = dict.fromkeys(SUMMARY_COLUMNS, "")
+    row.update(file=str(file), name=name, status=status, message=message)
+    if record:
+        orig, final, kp = record.get("original") or {}, record.get("final") or {}, record.get("key_pixels") or {}
+        row.update(
+            status=record.get("status", ""),
+            message=record.get("message", ""),
+            original_index=orig.get("index", ""), original_label=orig.get("label", ""),
+            original_probability=_num(orig.get("probability")),
+            final_index=final.get("index", ""), final_label=final.get("label", ""),
+            final_probability=_num(final.get("probability")),
+            l2=_num(record.get("l2")), l2_saved=_num(record.get("l2_saved")),
+            key_fraction=_num(kp.get("fraction"), 8) if kp.get("count") else "",
+            steps=record.get("steps", ""), seconds=_num(record.get("seconds"), 3),
+        )
+    return row
+
+
+def _num(v, digits: int = 6) -> str:
+    return "" if v is None or v == "" else f"{float(v):.{digits}g}"
+
+
+def write_summary(out_dir: str | Path, rows: list[dict]) -> Path:
+    """Write ``OUT/summary.csv`` atomically (replacing the previous one)."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(SUMMARY_COLUMNS), lineterminator="\n", extrasaction="ignore")
+    w.writeheader()
+    w.writerows(rows)
+    return atomic_write_bytes(Path(out_dir) / "summary.csv", buf.getvalue().encode("utf-8"), overwrite=True)
+
+
+def read_summary(path: str | Path) -> list[dict]:
+    with open(path, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))

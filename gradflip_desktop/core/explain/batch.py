@@ -1,0 +1,295 @@
+"""Explain many images with one batched forward/backward pass per step.
+
+Each image runs the ordinary :func:`~.runner.run` in its own worker thread, on a copy of the classifier
+whose ``module`` is a :class:`_BatchedModule`: every model call of every run (the first classification,
+the search's forward+backward, the minimise / 8-bit / key-pixel forward passes) is sent to one model
+thread, which waits until every live run has asked for something, then evaluates all same-shaped
+requests as one batch. So each image keeps its own step length, flip test and early exit, finished
+images leave the batch and the next ones enter, and the answers are those of single runs (up to the
+float rounding of a batched convolution). A model that refuses a batch (fixed batch size 1, e.g. some
+ONNX exports) is evaluated one request at a time instead.
+
+    for job, outcome in explain_batched(classifier, jobs, options, batch_size=8):
+        ...  # outcome: ExplainResult, or the exception that job raised (ImageError, ModelError, ...)
+
+``jobs`` yields :class:`BatchJob` (a key and a ``load()`` returning the image); images are loaded in the
+worker threads, overlapping the model's work. Results come back as they finish, not in input order.
+"""
+
+from __future__ import annotations
+
+import copy
+import queue
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator
+
+import torch
+
+from ..options import ExplainOptions
+from ..results import ExplainResult, Step
+
+__all__ = ["BatchJob", "explain_batched"]
+
+
+@dataclass
+class BatchJob:
+    """One image of a batched run: ``key`` identifies it to the caller, ``load()`` returns the image."""
+
+    key: Any
+    load: Callable[[], Any]
+    info: dict | None = None  # an engine that loads the image elsewhere (Ray) puts ImageData.to_dict() here
+
+
+class _Request:
+    __slots__ = ("kind", "x", "handle", "dz", "result", "error", "done")
+
+    def __init__(self, kind: str, x=None, handle=None, dz=None):
+        self.kind, self.x, self.handle, self.dz = kind, x, handle, dz
+        self.result = self.error = None
+        self.done = False
+
+
+class _Graph:
+    """The autograd graph of one batched forward pass, kept until its rows' backward requests arrive."""
+
+    def __init__(self, xs: torch.Tensor, z: torch.Tensor):
+        self.xs, self.z = xs, z
+
+
+class _Batcher:
+    """Collects model requests from the live runs; evaluates them when every live run is waiting."""
+
+    def __init__(self, module: torch.nn.Module):
+        self.module = module
+        self.cond = threading.Condition()
+        self.live = 0
+        self.pending: list[_Request] = []
+        self.closed = False
+        self.batches = 0  # number of batched evaluations (for tests and benchmarks)
+        self.rows = 0  # requests evaluated
+        self.thread = threading.Thread(target=self._loop, name="gradflip-batch-model", daemon=True)
+        self.thread.start()
+
+    # -- run threads ---------------------------------------------------------------------------------
+    def enter(self) -> None:
+        with self.cond:
+            self.live += 1
+
+    def leave(self) -> None:
+        with self.cond:
+            self.live -= 1
+            self.cond.notify_all()
+
+    def call(self, req: _Request):
+        with self.cond:
+            self.pending.append(req)
+            self.cond.notify_all()
+            while not req.done:
+                self.cond.wait()
+        if req.error is not None:
+            raise req.error
+        return req.result
+
+    def close(self) -> None:
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
+        self.thread.join(30)
+
+    # -- the model thread ----------------------------------------------------------------------------
+    def _loop(self) -> None:
+        while True:
+            with self.cond:
+                while not self.closed and not (self.pending and len(self.pending) >= self.live):
+                    self.cond.wait()
+                if self.closed and not self.pending:
+                    return
+                todo, self.pending = self.pending, []
+            self._evaluate(todo)
+            with self.cond:
+                for r in todo:
+                    r.done = True
+                self.cond.notify_all()
+
+    def _evaluate(self, todo: list[_Request]) -> None:
+        # backward requests first: they close the graphs of the previous forward batch
+        graphs: dict[int, tuple[_Graph, list[tuple[int, _Request]]]] = {}
+        for r in todo:
+            if r.kind == "backward":
+                graph, row = r.handle
+                graphs.setdefault(id(graph), (graph, []))[1].append((row, r))
+        for graph, rows in graphs.values():
+            self._backward(graph, rows)
+        groups: dict[tuple, list[_Request]] = {}
+        for r in todo:
+            if r.kind != "backward":
+                groups.setdefault((r.kind, tuple(r.x.shape), r.x.dtype, str(r.x.device)), []).append(r)
+        for (kind, *_), reqs in groups.items():
+            self._forward(kind, reqs)
+
+    def _forward(self, kind: str, reqs: list[_Request]) -> None:
+        try:
+            xs = torch.cat([r.x for r in reqs])
+            if kind == "forward":
+                with torch.no_grad():
+                    z = self.module(xs)
+                self._check_rows(z, len(reqs))
+                for i, r in enumerate(reqs):
+                    r.result = z[i : i + 1]
+            else:
+                xs = xs.detach().requires_grad_(True)
+                with torch.enable_grad():
+                    z = self.module(xs)
+                self._check_rows(z, len(reqs))
+                graph = _Graph(xs, z)
+                for i, r in enumerate(reqs):
+                    r.result = (z[i : i + 1].detach(), (graph, i))
+            self.batches += 1
+            self.rows += len(reqs)
+        except Exception as exc:  # noqa: BLE001 - retried one by one, then given to each run
+            if len(reqs) > 1:
+                for r in reqs:  # a model that refuses batches: evaluate each request alone
+                    self._forward(kind, [r])
+            else:
+                reqs[0].error = exc
+
+    @staticmethod
+    def _check_rows(z, n: int) -> None:
+        if not isinstance(z, torch.Tensor) or z.ndim < 1 or z.shape[0] != n:
+            shape = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
+            raise RuntimeError(f"the model returned {shape} for a batch of {n}")
+
+    @staticmethod
+    def _backward(graph: _Graph, rows: list[tuple[int, _Request]]) -> None:
+        try:
+            dz = torch.zeros_like(graph.z)
+            for row, r in rows:
+                dz[row : row + 1] = r.dz
+            (g,) = torch.autograd.grad(graph.z, graph.xs, grad_outputs=dz)
+            for row, r in rows:
+                r.result = g[row : row + 1]
+        except Exception as exc:  # noqa: BLE001 - handed to the runs, which end with a model error
+            for _, r in rows:
+                r.error = exc
+        graph.xs = graph.z = None  # the graph is released: rows that did not ask have moved on
+
+
+class _RemoteCall(torch.autograd.Function):
+    """``z = module(x)`` evaluated by the batcher, differentiable: backward asks the batcher too."""
+
+    @staticmethod
+    def forward(ctx, x, batcher):
+        z, handle = batcher.call(_Request("grad", x=x.detach()))
+        ctx.handle, ctx.batcher = handle, batcher
+        return z
+
+    @staticmethod
+    def backward(ctx, dz):
+        g = ctx.batcher.call(_Request("backward", handle=ctx.handle, dz=dz.detach()))
+        return g, None
+
+
+class _BatchedModule:
+    """Stands in for ``classifier.module`` inside one run: every call goes through the batcher."""
+
+    def __init__(self, module: torch.nn.Module, batcher: _Batcher):
+        self._module, self._batcher = module, batcher
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if torch.is_grad_enabled() and x.requires_grad:
+            return _RemoteCall.apply(x, self._batcher)
+        return self._batcher.call(_Request("forward", x=x.detach()))
+
+    def __getattr__(self, name):  # parameters(), eval(), ... of the real module
+        return getattr(self._module, name)
+
+
+def explain_batched(
+    classifier,
+    jobs: Iterable[BatchJob],
+    options: ExplainOptions | None = None,
+    batch_size: int = 8,
+    on_step: Callable[[Any, Step], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> Iterator[tuple[BatchJob, ExplainResult | BaseException]]:
+    """Explain every job's image, ``batch_size`` at a time in one batched model pass per step.
+
+    Yields ``(job, result)`` as each finishes; ``result`` is the exception when loading or explaining
+    that image raised (an ``ImageError``, a ``ModelError`` for a bad target ...). ``on_step(key, step)``
+    is called from the worker threads. ``batch_size=1`` runs the plain, unbatched engine in this thread.
+    """
+    from .runner import run  # noqa: PLC0415 - the runner imports the models (torch)
+
+    opts = options or ExplainOptions()
+    stop = should_stop or (lambda: False)
+    if int(batch_size) <= 1:
+        for job in jobs:
+            if stop():
+                return
+            try:
+                image = job.load()
+                result = run(classifier, image, opts, on_step=(lambda s, k=job.key: on_step(k, s)) if on_step else None,
+                             should_stop=stop)
+            except Exception as exc:  # noqa: BLE001 - handed to the caller with its job
+                yield job, exc
+                continue
+            yield job, result
+        return
+
+    batcher = _Batcher(classifier.module)
+    proxy = copy.copy(classifier)
+    proxy.module = _BatchedModule(classifier.module, batcher)
+    it = iter(jobs)
+    it_lock = threading.Lock()
+    done: queue.Queue = queue.Queue()
+    stopping = threading.Event()  # the caller stopped (Ctrl+C, closed the generator) or a run raised
+    raised: list[BaseException] = []  # BaseExceptions from the runs (KeyboardInterrupt in on_step)
+
+    def halted() -> bool:
+        return stopping.is_set() or stop()
+
+    def next_job() -> BatchJob | None:
+        with it_lock:
+            return None if halted() else next(it, None)
+
+    def worker() -> None:
+        try:
+            while (job := next_job()) is not None:
+                try:
+                    image = job.load()
+                except Exception as exc:  # noqa: BLE001
+                    done.put((job, exc))
+                    continue
+                batcher.enter()
+                try:
+                    cb = (lambda s, k=job.key: on_step(k, s)) if on_step else None
+                    done.put((job, run(proxy, image, opts, on_step=cb, should_stop=halted)))
+                except Exception as exc:  # noqa: BLE001
+                    done.put((job, exc))
+                except BaseException as exc:  # noqa: BLE001 - e.g. KeyboardInterrupt from on_step: stop all
+                    raised.append(exc)
+                    stopping.set()
+                finally:
+                    batcher.leave()
+        finally:
+            done.put(None)  # this worker has finished
+
+    workers = [threading.Thread(target=worker, name=f"gradflip-batch-{i}", daemon=True) for i in range(int(batch_size))]
+    for w in workers:
+        w.start()
+    running = len(workers)
+    try:
+        while running:
+            item = done.get()
+            if item is None:
+                running -= 1
+            elif not stopping.is_set():
+                yield item
+    finally:
+        stopping.set()  # runs still going end as "cancelled" at their next model call; never yielded
+        for w in workers:
+            w.join(60)
+        batcher.close()
+    if raised:
+        raise raised[0]

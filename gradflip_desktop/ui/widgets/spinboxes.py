@@ -1,0 +1,54 @@
+"""Spin boxes that say when they refuse a typed value (instead of silently keeping the old one)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QDoubleSpinBox, QSpinBox, QWidget
+
+
+class _SaysWhenRefused:
+    """Mixin for spin boxes: a typed value outside the range is not dropped silently; ``refused`` says
+    what was typed, the range, and the value kept (the box keeps its previous value, as Qt does)."""
+
+    refused = Signal(str)
+
+    def _watch(self) -> None:
+        self._typed: str | None = None
+        self.lineEdit().textEdited.connect(self._edited)
+        self.editingFinished.connect(self._finished)
+
+    def _edited(self, text: str) -> None:
+        self._typed = text
+
+    def _finished(self) -> None:
+        typed, self._typed = self._typed, None
+        if typed is None:
+            return
+        raw = typed.strip()
+        for fix in (self.prefix(), self.suffix()):
+            raw = raw.replace(fix.strip(), "") if fix.strip() else raw
+        try:
+            value = float(raw.strip().replace(",", "."))
+        except ValueError:
+            value = None
+        if value is not None and self.minimum() <= value <= self.maximum():
+            return
+        lo, hi = self.textFromValue(self.minimum()), self.textFromValue(self.maximum())
+        self.refused.emit(f"{typed.strip()!r} is outside {lo}–{hi}; kept {self.textFromValue(self.value())}")
+
+
+class CheckedSpinBox(_SaysWhenRefused, QSpinBox):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._watch()
+
+
+class CheckedDoubleSpinBox(_SaysWhenRefused, QDoubleSpinBox):
+    """Shows its value without trailing zeros (``0.0002``, not ``0.0002000``) and says when it refuses one."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._watch()
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802 - Qt API
+        return f"{value:.{self.decimals()}f}".rstrip("0").rstrip(".") if value else "0"

@@ -1,0 +1,106 @@
+"""The batched engine (core/explain/batch.py): same answers as single runs, real batches, fallbacks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from gradflip_desktop.core.explain import run
+from gradflip_desktop.core.explain.batch import BatchJob, explain_batched
+from gradflip_desktop.core.models import Classifier
+from gradflip_desktop.core.options import ExplainOptions
+
+from helpers import make_tiny
+
+
+def _images(n: int, shape=(6, 8)) -> list[np.ndarray]:
+    rng = np.random.default_rng(0)
+    return [np.kron(rng.uniform(0.3, 0.7, size=(*shape, 3)).astype(np.float32), np.ones((4, 4, 1), np.float32))
+            for _ in range(n)]
+
+
+class _Counting(torch.nn.Module):
+    """Wraps a module; records the batch size of every call; optionally refuses batches > 1."""
+
+    def __init__(self, inner, refuse_batches: bool = False):
+        super().__init__()
+        self.inner, self.refuse, self.sizes = inner, refuse_batches, []
+
+    def forward(self, x):
+        self.sizes.append(int(x.shape[0]))
+        if self.refuse and x.shape[0] > 1:
+            raise RuntimeError("this model takes one image at a time")
+        return self.inner(x)
+
+
+def _wrapped(refuse: bool = False) -> Classifier:
+    t = make_tiny()
+    return Classifier(module=_Counting(t.module, refuse), labels=t.labels, name="tiny", groups=t.groups,
+                      preprocessing=t.preprocessing)
+
+
+def _jobs(images):
+    return [BatchJob(i, (lambda a=a: a)) for i, a in enumerate(images)]
+
+
+def test_batched_results_match_single_runs_and_batches_happen():
+    images = _images(12)
+    single = {i: run(make_tiny(), a, ExplainOptions(style="free")) for i, a in enumerate(images)}
+    clf = _wrapped()
+    batched = {job.key: r for job, r in explain_batched(clf, _jobs(images), ExplainOptions(style="free"), batch_size=4)}
+    assert sorted(batched) == list(range(12))
+    for i, s in single.items():
+        b = batched[i]
+        assert b.status == s.status and b.final.index == s.final.index and b.original.index == s.original.index
+        assert b.l2 == pytest.approx(s.l2, rel=0.03)  # a batched convolution rounds differently
+        if s.flipped:  # a flip is reached by the same steps; a stall may wander a few steps further
+            assert len(b.steps) == len(s.steps) and b.gradient_evaluations == s.gradient_evaluations
+    sizes = clf.module.sizes
+    assert max(sizes) == 4 and sum(s > 1 for s in sizes) > len(sizes) / 2  # most passes are real batches
+
+
+def test_mixed_sizes_are_batched_by_shape():
+    images = _images(3) + _images(3, shape=(5, 5))
+    clf = _wrapped()
+    got = {job.key: r for job, r in explain_batched(clf, _jobs(images), ExplainOptions(style="free"), batch_size=6)}
+    for i, a in enumerate(images):
+        assert got[i].final.index == run(make_tiny(), a, ExplainOptions(style="free")).final.index
+        assert got[i].delta.shape == a.shape
+
+
+def test_a_model_that_refuses_batches_is_run_one_by_one():
+    images = _images(4)
+    clf = _wrapped(refuse=True)
+    got = {job.key: r for job, r in explain_batched(clf, _jobs(images), ExplainOptions(style="free"), batch_size=4)}
+    for i, a in enumerate(images):
+        s = run(make_tiny(), a, ExplainOptions(style="free"))
+        assert got[i].status == s.status and got[i].final.index == s.final.index
+    assert 1 in clf.module.sizes
+
+
+def test_errors_come_back_with_their_job_and_the_rest_runs():
+    images = _images(3)
+
+    def broken():
+        raise ValueError("cannot read this one")
+
+    jobs = _jobs(images) + [BatchJob("bad", broken)]
+    got = {job.key: r for job, r in explain_batched(make_tiny(), jobs, ExplainOptions(style="free"), batch_size=2)}
+    assert isinstance(got["bad"], ValueError) and str(got["bad"]) == "cannot read this one"
+    assert all(not isinstance(got[i], BaseException) for i in range(3))
+    bad_target = {job.key: r for job, r in explain_batched(make_tiny(), _jobs(images), ExplainOptions(style="free", target="zebra"),
+                                                             batch_size=2)}
+    assert all("zebra" in str(r) for r in bad_target.values())
+
+
+def test_interrupt_in_a_step_callback_stops_the_batch():
+    seen = []
+
+    def on_step(key, step):
+        seen.append(key)
+        if len(seen) == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        list(explain_batched(make_tiny(), _jobs(_images(8)), ExplainOptions(style="free"), batch_size=4, on_step=on_step))

@@ -1,0 +1,153 @@
+"""The textbook change at its limit (issue 12): boundary refinement (core/explain/minimise.py) and the
+8-bit lattice pass (core/explain/quantise.py).
+
+On a linear model the answers are known: the smallest float change that flips has L2 = margin / |w| (along
+w), and the fewest one-level moves that flip take the values with the largest |w| first. On the tiny
+network the passes must never return a change that does not flip, contains NaN, or (refinement) is larger
+than the change it started from.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from gradflip_desktop.core.explain import run
+from gradflip_desktop.core.explain.minimise import refine
+from gradflip_desktop.core.explain.objective import Objective
+from gradflip_desktop.core.explain.quantise import lattice
+from gradflip_desktop.core.explain.search import SearchContext
+from gradflip_desktop.core.models import Classifier, PixelSpaceModel, Preprocessing
+from gradflip_desktop.core.options import ExplainOptions, Status
+
+from helpers import make_tiny, tiny_image_array
+
+
+class Linear(nn.Module):
+    """logits [w·x + b, 0]: class 0 wins while w·x + b > 0."""
+
+    def __init__(self, w: torch.Tensor, b: float):
+        super().__init__()
+        self.register_buffer("w", w)
+        self.b = b
+
+    def forward(self, x):
+        s = (x * self.w).sum((1, 2, 3)) + self.b
+        return torch.stack([s, torch.zeros_like(s)], 1)
+
+
+def linear_case(seed: int = 0, margin: float = 0.2):
+    g = torch.Generator().manual_seed(seed)
+    w = torch.randn(1, 3, 8, 8, generator=g) * torch.rand(1, 3, 8, 8, generator=g) ** 3  # heavy-tailed weights
+    x0 = torch.round(torch.rand(1, 3, 8, 8, generator=g) * 100 + 80) / 255  # 8-bit, away from 0 and 1
+    b = margin - float((w * x0).sum())
+    pre = Preprocessing(input_size=(8, 8), mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
+    clf = Classifier(module=PixelSpaceModel(Linear(w, b), pre).eval(), labels=["a", "b"], name="linear", preprocessing=pre)
+    return clf, w, x0
+
+
+def never_stop() -> bool:
+    return False
+
+
+def test_margin_is_the_flip_rule_and_its_gradient_is_exact():
+    clf, w, x0 = linear_case()
+    obj = Objective(clf, [0], None, x0)
+    z, m, g = obj.margin_and_grad(x0)
+    assert float(m) == pytest.approx(0.2, abs=1e-5) and not obj.flipped(z)
+    torch.testing.assert_close(g, w)
+    # targeted: the best non-target logit minus the target's
+    assert float(Objective(clf, [0], 1, x0).margin(z)[0]) == pytest.approx(0.2, abs=1e-5)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_refinement_reaches_the_smallest_change_of_a_linear_model(seed):
+    clf, w, x0 = linear_case(seed)
+    obj = Objective(clf, [0], None, x0)
+    optimum = 0.2 / float(w.norm())
+    # a flipping start that is far from the optimum: along -w mixed with a large orthogonal part
+    u = -w / w.norm()
+    v = torch.randn(x0.shape, generator=torch.Generator().manual_seed(99))
+    v = v - (v * u).sum() * u
+    start = (u + 1.5 * v / v.norm()) * optimum * 2.0
+    assert obj.flipped(obj.forward(x0 + start))
+    d3 = refine(obj, x0, start, 0.2, never_stop)  # the default: 3 iterations, each halves the detour
+    d = refine(obj, x0, start, 0.2, never_stop, iterations=10)
+    for x in (d3, d):
+        assert obj.flipped(obj.forward(x0 + x)) and torch.isfinite(x).all()
+    assert optimum <= float(d.norm()) <= 1.01 * optimum
+    assert float(d.norm()) <= float(d3.norm()) <= 1.1 * optimum < float(start.norm())
+
+
+def test_refinement_keeps_the_start_when_it_cannot_improve():
+    clf, w, x0 = linear_case()
+    obj = Objective(clf, [0], None, x0)
+    best = -w / float((w * w).sum()) * 0.2 * 1.001  # already the smallest flipping change
+    d = refine(obj, x0, best, 0.2, never_stop)
+    assert obj.flipped(obj.forward(x0 + d))
+    assert float(d.norm()) <= float(best.norm())
+
+
+def test_lattice_moves_the_fewest_values_one_level_by_largest_weight():
+    _, w, _ = linear_case()
+    margin = 0.4 / 255 * float((w * w).sum()) / float(w.abs().max())  # the float optimum stays below 0.4 level
+    clf, w, x0 = linear_case(margin=margin)
+    obj = Objective(clf, [0], None, x0)
+    ctx = SearchContext(objective=obj, options=ExplainOptions(style="free"), coords=None, steps=[], stop=never_stop)
+    x_float = x0 - w / float((w * w).sum()) * margin * 1.01  # the float optimum
+    assert torch.equal(torch.round(x_float * 255), torch.round(x0 * 255))  # nearest rounding loses it all
+    y = lattice(ctx, x_float)
+    assert y is not None and obj.flipped(obj.forward(y))
+    moves = torch.round((y - x0).double() * 255)
+    assert torch.equal(moves.abs().unique(), torch.tensor([0.0, 1.0], dtype=torch.float64))
+    moved = moves != 0
+    assert torch.equal(torch.sign(moves[moved]), -torch.sign(w.double()[moved]))  # against the gradient
+    # the fewest moves that can flip: the largest |w| first, until their sum exceeds the margin
+    gain = torch.sort(w.abs().flatten(), descending=True).values.double().cumsum(0) / 255
+    fewest = int((gain <= margin).sum()) + 1
+    assert fewest > 3
+    assert int(moved.sum()) == fewest
+    assert float(w.abs()[moved].min()) >= float(w.abs()[~moved].max())
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_on_the_tiny_network_the_passes_only_ever_shrink_and_always_flip(seed):
+    clf = make_tiny(seed=seed)
+    rng = np.random.default_rng(seed)
+    img = np.clip(tiny_image_array() + rng.uniform(-0.15, 0.15, (1, 1, 3)).astype(np.float32), 0, 1)
+    seed_run = run(clf, img, ExplainOptions(style="free", epsilon=0.01, max_steps=500, refine=False, lattice=False))
+    full = run(clf, img, ExplainOptions(style="free", epsilon=0.01, max_steps=500))
+    assert seed_run.status == full.status == Status.FLIPPED
+    # never larger than before: the refinement starts where the seed's minimise ended
+    assert full.l2_minimal_float <= seed_run.l2_minimal_float + 1e-9
+    # the saved PNG flips when loaded back, and the lattice image is exactly what is saved
+    saved = full.adjusted_uint8.astype(np.float32) / 255
+    assert int(np.argmax(clf.probabilities(saved))) == full.final.index != full.original.index
+    assert np.isfinite(full.delta).all() and np.isfinite(full.adjusted_pixels).all()
+    np.testing.assert_array_equal(full.adjusted_pixels, saved)
+    assert full.l2 == pytest.approx(full.l2_saved, rel=1e-6)
+    assert full.l2_saved <= seed_run.l2_saved * 1.0 + 1e-9  # measured on these models: never larger
+    assert full.key_pixels is not None and full.key_pixels.flips
+
+
+def test_refine_and_lattice_apply_to_the_textbook_change_only(tiny, tiny_image):
+    """The readable styles keep their passes: no refinement, no lattice (their change must stay smooth)."""
+    a = run(tiny, tiny_image, ExplainOptions(style="free", smoothing=3.0, refine=False, lattice=False))
+    b = run(tiny, tiny_image, ExplainOptions(style="free", smoothing=3.0))
+    np.testing.assert_array_equal(a.delta, b.delta)
+    assert a.l2_minimal_float == b.l2_minimal_float
+    assert ExplainOptions(style="free").textbook and not ExplainOptions(style="free", coarse=2).textbook
+    assert not ExplainOptions(style="blur").textbook and not ExplainOptions(style="free", smoothing=1.0).textbook
+
+
+def test_l2_minimal_float_in_the_record(tiny, tiny_image):
+    from gradflip_desktop.core.report import record
+
+    res = run(tiny, tiny_image, ExplainOptions(style="free"))
+    rec = record(res, versions={})
+    assert rec["l2_minimal_float"] == pytest.approx(res.l2_minimal_float, abs=1e-6)
+    assert rec["l2_minimal_float"] > 0 and rec["l2"] == pytest.approx(res.l2, abs=1e-6)  # l2 keeps its meaning
+    budget = run(tiny, tiny_image, ExplainOptions(style="free", mode="fixed", epsilon=1e-6, max_steps=2))
+    assert budget.l2_minimal_float is None and record(budget, versions={})["l2_minimal_float"] is None

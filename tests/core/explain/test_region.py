@@ -1,0 +1,155 @@
+"""The default region style (core/explain/mask.py, key_region.py) on a model that only looks at one planted
+region: the map finds it, the key region alone flips, the map follows the model (not the photo)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gradflip_desktop.core.explain import run
+from gradflip_desktop.core.explain.key_region import count_components, pixel_ranking
+from gradflip_desktop.core.explain.mask import MaskCoordinates, grid_shape
+from gradflip_desktop.core.images import to_uint8
+from gradflip_desktop.core.models import Classifier, PixelSpaceModel, Preprocessing
+from gradflip_desktop.core.options import ExplainOptions, Status
+from gradflip_desktop.core.report import record
+
+SIZE = 64
+REGION = (slice(20, 44), slice(12, 36))  # 24 x 24 px, 14 % of the image
+
+
+class DetailInRegion(nn.Module):
+    """Looks only where ``weight`` > 0: class 0's logit grows with the local contrast (|x - 3x3 mean|)
+    weighted by ``weight``; class 1's logit is a constant. Removing detail where it looks flips it."""
+
+    def __init__(self, weight: torch.Tensor):
+        super().__init__()
+        self.weight = nn.Parameter(weight / weight.sum(), requires_grad=False)
+
+    def forward(self, x):
+        detail = (x - F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)).abs().mean(1)
+        energy = (detail * self.weight).sum((1, 2))
+        return torch.stack([40.0 * (energy - 0.5 * self.reference), torch.zeros_like(energy)], 1)
+
+    reference = 0.0
+
+
+def classifier(weight: torch.Tensor, photo: np.ndarray) -> Classifier:
+    net = DetailInRegion(weight)
+    with torch.no_grad():  # the reference energy: this photo's, so the photo is class 0 with a margin
+        x = torch.from_numpy(photo).permute(2, 0, 1)[None]
+        d = (x - F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)).abs().mean(1)
+        net.reference = float((d * net.weight).sum())
+    pre = Preprocessing(input_size=(SIZE, SIZE), mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
+    module = PixelSpaceModel(net, pre).eval()
+    return Classifier(module=module, labels=["detailed", "smooth"], name="planted", groups={}, preprocessing=pre)
+
+
+@pytest.fixture(scope="module")
+def photo() -> np.ndarray:
+    """Texture everywhere (the model ignores all of it but the planted region)."""
+    rng = np.random.default_rng(3)
+    return rng.uniform(0.15, 0.85, size=(SIZE, SIZE, 3)).astype(np.float32)
+
+
+def planted() -> torch.Tensor:
+    w = torch.zeros(SIZE, SIZE)
+    w[REGION] = 1.0
+    return w
+
+
+def region_mask() -> np.ndarray:
+    m = np.zeros((SIZE, SIZE), bool)
+    m[REGION] = True
+    return m
+
+
+@pytest.fixture(scope="module")
+def result(photo):
+    clf = classifier(planted(), photo)
+    return clf, run(clf, photo, ExplainOptions())
+
+
+def test_region_is_the_default_style_and_flips(result):
+    clf, res = result
+    assert ExplainOptions().style == "region"
+    assert res.status == Status.FLIPPED and res.original.index == 0 and res.final.index == 1
+    assert res.key_pixels is None and res.key_region is not None
+    assert {s.phase for s in res.steps} <= {"search", "restore", "eight_bit"}
+    assert res.region_map is not None and res.region_map.shape == (SIZE, SIZE)
+    assert np.array_equal(res.importance_map(), res.region_map)
+    assert 0.0 <= res.region_map.min() and res.region_map.max() == pytest.approx(1.0)
+
+
+def test_the_planted_region_is_found(result):
+    _, res = result
+    inside = region_mask()
+    k = int(inside.sum())
+    top = pixel_ranking(res.importance_map()) < k
+    assert (top & inside).sum() / k >= 0.9
+    # and the change itself removes detail only around the region (nothing far from it moves)
+    far = ~np.pad(inside, 0)
+    far[REGION[0].start - 10 : REGION[0].stop + 10, REGION[1].start - 10 : REGION[1].stop + 10] = False
+    assert np.abs(res.delta[far]).max() < 1e-6
+
+
+def test_the_key_region_alone_flips_and_lies_in_the_planted_region(result):
+    clf, res = result
+    kr = res.key_region
+    assert kr.flips and kr.prediction.index == 1
+    assert kr.pixels == int(kr.mask.sum()) and kr.fraction == pytest.approx(kr.pixels / SIZE**2)
+    assert 0 < kr.fraction < region_mask().mean() * 1.2
+    assert (kr.mask & region_mask()).sum() / kr.pixels >= 0.9
+    assert kr.components == count_components(kr.mask) >= 1
+    # the image with only the region changed, as saved in 8 bits, is classified as the record says
+    img = to_uint8(res.key_region_image()).astype(np.float32) / 255.0
+    assert int(np.argmax(clf.probabilities(img))) == kr.prediction.index == 1
+    # one pixel fewer than the key region, by the same ranking, no longer flips (it is the smallest, to 1/400)
+    smaller = np.where(kr.mask_for(kr.pixels - SIZE * SIZE // 400 - 1)[..., None], res.fill_pixels, res.original_pixels)
+    assert int(np.argmax(clf.probabilities(to_uint8(smaller).astype(np.float32) / 255.0))) == 0
+    rec = record(res, versions={})
+    assert rec["key_region"]["flips"] is True and rec["key_region"]["pixels"] == kr.pixels
+    assert rec["key_region"]["components"] == kr.components and rec["key_region"]["prediction"]["index"] == 1
+
+
+def test_the_map_changes_when_the_model_is_randomised(result, photo):
+    from scipy.stats import spearmanr
+
+    _, res = result
+    randomised = classifier(torch.rand(SIZE, SIZE, generator=torch.Generator().manual_seed(0)), photo)
+    other = run(randomised, photo, ExplainOptions())
+    assert other.status == Status.FLIPPED
+    rho = spearmanr(res.importance_map().ravel(), other.importance_map().ravel()).statistic
+    assert rho < 0.3
+    k = int(region_mask().sum())
+    top = pixel_ranking(other.importance_map()) < k
+    assert (top & region_mask()).sum() / k < 0.5
+
+
+def test_mask_coordinates_are_smooth_and_their_gradient_is_the_adjoint(photo):
+    x0 = torch.from_numpy(photo).permute(2, 0, 1)[None]
+    coords = MaskCoordinates(x0)
+    assert coords.grid == grid_shape(SIZE, SIZE) == (14, 14)
+    m = torch.rand(1, 1, 14, 14, generator=torch.Generator().manual_seed(1))
+    g = torch.randn(1, 3, SIZE, SIZE, generator=torch.Generator().manual_seed(2))
+    # <g, image(m) - x0> == <grad(g), m>: grad() pulls the image gradient back exactly
+    lhs = float((g * (coords.image(m) - x0)).sum())
+    rhs = float((coords.grad(g) * m).sum())
+    assert lhs == pytest.approx(rhs, rel=1e-4)
+    # the change moves each pixel toward the detail-removed copy, by at most the full way
+    a = coords.blur_amount(coords.image(m))
+    assert a.min() >= 0 and a.max() <= 1 + 1e-6
+
+
+def test_count_components():
+    m = np.zeros((40, 40), bool)
+    assert count_components(m) == 0
+    m[2:6, 2:6] = True
+    m[20:30, 20:22] = True
+    m[35, 35] = True
+    assert count_components(m) == 3
+    m[6, 6] = True  # touches the first blob diagonally: 8-connected
+    assert count_components(m) == 3

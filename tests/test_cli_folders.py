@@ -1,0 +1,188 @@
+"""`gradflip explain DIR`: folders, one progress line per image, summary.csv, index.html, --resume, batches.
+
+All on the tiny model (``cli._load_model`` patched), photos generated in tmp_path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gradflip_desktop import cli
+from gradflip_desktop.core.dataset import SUMMARY_COLUMNS, read_summary
+from gradflip_desktop.core.report import SUFFIXES
+
+from helpers import make_tiny
+
+
+@pytest.fixture
+def tiny_cli(monkeypatch):
+    monkeypatch.setattr(cli, "_load_model", lambda args: make_tiny())
+
+
+def _photo(path, seed):
+    rng = np.random.default_rng(seed)
+    base = rng.uniform(60, 200, size=(6, 8, 3))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.kron(base, np.ones((4, 4, 1))).astype(np.uint8)).save(path)
+    return path
+
+
+@pytest.fixture
+def folder(tmp_path):
+    d = tmp_path / "in"
+    for i in range(5):
+        _photo(d / f"p{i}.png", seed=i)
+    _photo(d / "sub" / "deep.png", seed=9)
+    (d / "notes.txt").write_text("not an image\n")
+    (d / ".hidden.png").write_bytes(b"ignored")
+    return d
+
+
+def _names(out):
+    return sorted(p.name for p in out.iterdir())
+
+
+def test_folder_run_writes_sets_summary_and_gallery(tiny_cli, folder, tmp_path, capsys):
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n-cut-")  # looks like a PNG: an input that fails
+    out = tmp_path / "out"
+    code = cli.main(["explain", str(folder), "--out", str(out), "--no-key-pixels"])
+    err = capsys.readouterr().err
+    assert code == 2  # one input failed; the others still ran
+    assert "skipped: " + str(folder / "notes.txt") + ": not an image" in err
+    assert "sub: a folder (use --recursive" in err
+    assert "gradflip: error: “broken.png” starts like a PNG file" in err
+    progress = [ln for ln in err.splitlines() if ln.startswith("[")]
+    assert len(progress) == 5 and progress[-1].startswith("[6/6 (100 %) · ")  # one line per image, rate and ETA
+    assert all("images/s · ETA" in ln for ln in progress)
+    rows = read_summary(out / "summary.csv")
+    assert list(rows[0]) == list(SUMMARY_COLUMNS)
+    assert [r["name"] for r in rows] == ["broken", "p0", "p1", "p2", "p3", "p4"]
+    assert rows[0]["status"] == "error" and "truncated or corrupt" in rows[0]["message"]
+    for r in rows[1:]:
+        rec = json.loads((out / f"{r['name']}.gradflip.json").read_text(encoding="utf-8"))
+        assert r["status"] == rec["status"] and int(r["final_index"]) == rec["final"]["index"]
+        assert float(r["l2_saved"]) == pytest.approx(rec["l2_saved"], rel=1e-5)
+        assert int(r["steps"]) == rec["steps"] and r["original_label"] == rec["original"]["label"]
+        assert all((out / f"{r['name']}{s}").is_file() for s in SUFFIXES)
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert page.count("data:image/jpeg;base64,") == 5  # a thumbnail strip per result, inlined
+    assert "http://" not in page and "https://" not in page and "<link" not in page  # opens offline
+    assert "Per class" in page and "class1" in page and "sortBy" in page
+    strip = np.asarray(Image.open(out / ".thumbs" / "p0.jpg"))
+    assert strip.shape[0] == 96 and strip.shape[1] > 3 * 96  # original | difference | key set
+
+
+def test_recursive_names_results_by_their_path(tiny_cli, folder, tmp_path):
+    out = tmp_path / "out"
+    assert cli.main(["explain", str(folder), "-r", "--out", str(out), "-q", "--no-key-pixels"]) in (0, 1)
+    rows = read_summary(out / "summary.csv")
+    assert [r["name"] for r in rows] == ["p0", "p1", "p2", "p3", "p4", "sub_deep"]
+    assert (out / "sub_deep.gradflip.json").is_file()
+
+
+def test_existing_results_stop_each_input_unless_resume(tiny_cli, folder, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert cli.main(["explain", str(folder), "--out", str(out), "-q", "--no-key-pixels"]) in (0, 1)
+    capsys.readouterr()
+    assert cli.main(["explain", str(folder), "--out", str(out), "-q", "--no-key-pixels"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 5 and all(ln.endswith("; use --force to overwrite") for ln in lines)
+    assert cli.main(["explain", str(folder), "--out", str(out), "-q", "--force", "--resume"]) == 2  # not both
+
+
+def test_resume_recomputes_only_missing_and_partial_sets(tiny_cli, folder, tmp_path, capsys):
+    out = tmp_path / "out"
+    first = cli.main(["explain", str(folder), "--out", str(out), "-q", "--no-key-pixels"])
+    mtimes = {p.name: p.stat().st_mtime_ns for p in out.iterdir() if p.is_file()}
+    # p1: killed while writing (files, no record); p2: a file lost; p3: never written
+    (out / "p1.gradflip.json").unlink()
+    (out / "p2.delta.npy").unlink()
+    for s in SUFFIXES:
+        (out / f"p3{s}").unlink()
+    (out / "summary.csv").unlink()
+    code = cli.main(["explain", str(folder), "--out", str(out), "--resume", "--no-key-pixels"])
+    err = capsys.readouterr().err
+    assert code == first
+    kept = [ln for ln in err.splitlines() if "(kept)" in ln]
+    assert len(kept) == 2 and "p0.png (kept)" in err and "p4.png (kept)" in err
+    for name in ("p0", "p4"):  # complete sets are not touched
+        assert all((out / f"{name}{s}").stat().st_mtime_ns == mtimes[f"{name}{s}"] for s in SUFFIXES)
+    for name in ("p1", "p2", "p3"):  # the others are complete again
+        rec = json.loads((out / f"{name}.gradflip.json").read_text(encoding="utf-8"))
+        assert sorted(rec["files"].values()) == sorted(f"{name}{s}" for s in SUFFIXES)
+        assert all((out / f"{name}{s}").is_file() for s in SUFFIXES)
+    rows = read_summary(out / "summary.csv")  # rebuilt from the records on disk: every input
+    assert [r["name"] for r in rows] == ["p0", "p1", "p2", "p3", "p4"] and all(r["status"] for r in rows)
+
+
+def test_interrupted_folder_run_leaves_complete_sets_and_a_summary(tiny_cli, folder, tmp_path, capsys, monkeypatch):
+    from gradflip_desktop.core.explain import runner
+
+    real, calls = runner.run, []
+
+    def run(clf, img, opts, on_step=None, **kw):
+        calls.append(img.name)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(clf, img, opts, on_step=on_step, **kw)
+
+    monkeypatch.setattr(runner, "run", run)
+    out = tmp_path / "out"
+    assert cli.main(["explain", str(folder), "--out", str(out), "-q", "--no-key-pixels"]) == 130
+    assert "interrupted" in capsys.readouterr().err
+    files = _names(out)
+    for name in ("p0", "p1"):
+        assert all(f"{name}{s}" in files for s in SUFFIXES)
+    assert not [f for f in files if f.startswith(("p2", "p3", "p4"))]  # nothing half-written
+    rows = read_summary(out / "summary.csv")
+    assert [r["status"] for r in rows[2:]] == ["not run"] * 3
+    assert not [f for f in files if f.endswith(".part")]
+
+
+def test_interrupt_while_writing_removes_that_sets_files(tiny_cli, tmp_path, capsys, monkeypatch):
+    from gradflip_desktop.core.images import writing
+
+    real, n = writing.os.replace, []
+
+    def replace(src, dst):
+        n.append(dst)
+        if len(n) == 3:  # the third file of the set
+            raise KeyboardInterrupt
+        return real(src, dst)
+
+    monkeypatch.setattr(writing.os, "replace", replace)
+    img = _photo(tmp_path / "a.png", seed=1)
+    out = tmp_path / "out"
+    assert cli.main(["explain", str(img), "--out", str(out), "-q", "--no-key-pixels"]) == 130
+    assert [p.name for p in out.iterdir()] == []  # the two files already renamed were removed again
+
+
+def test_batched_run_gives_the_answers_of_single_runs(tiny_cli, folder, tmp_path):
+    for i in range(5, 12):
+        _photo(folder / f"p{i:02d}.png", seed=i)
+    recs = {}
+    for bs in (1, 4):
+        out = tmp_path / f"b{bs}"
+        cli.main(["explain", str(folder), "--out", str(out), "-q", "--batch-size", str(bs)])
+        recs[bs] = {r["name"]: r for r in read_summary(out / "summary.csv")}
+    assert len(recs[1]) == 12 and recs[1].keys() == recs[4].keys()
+    for name, single in recs[1].items():
+        batched = recs[4][name]
+        assert batched["status"] == single["status"] and batched["final_index"] == single["final_index"], name
+        assert float(batched["l2_saved"]) == pytest.approx(float(single["l2_saved"]), rel=0.03), name
+        assert batched["key_fraction"] == pytest.approx(single["key_fraction"], rel=0.05) if single["key_fraction"] else True
+
+
+def test_summary_option_for_plain_files(tiny_cli, tmp_path):
+    a, b = _photo(tmp_path / "a.png", 1), _photo(tmp_path / "b.png", 2)
+    out = tmp_path / "out"
+    cli.main(["explain", str(a), str(b), "--out", str(out), "-q", "--no-key-pixels"])
+    assert not (out / "summary.csv").exists()  # plain files: only the result sets, as before
+    cli.main(["explain", str(a), str(b), "--out", str(out), "-q", "--no-key-pixels", "--resume", "--summary"])
+    assert [r["name"] for r in read_summary(out / "summary.csv")] == ["a", "b"]
+    assert os.path.getsize(out / "index.html") > 1000

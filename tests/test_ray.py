@@ -1,0 +1,63 @@
+"""--ray: the same job on a local Ray instance (2 CPUs) gives the local run's answers.
+
+Needs the optional extra `ray` (pip install -e ".[ray]"); without it this module is skipped. It starts a
+Ray instance (about 10-30 s), so it is slower than the other CLI tests.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+ray = pytest.importorskip("ray")
+pytestmark = pytest.mark.ray  # CI may deselect it with -m "not ray"; plain `pytest` runs it
+
+from gradflip_desktop.core.dataset import collect_inputs, read_summary  # noqa: E402
+from gradflip_desktop.core.dataset.job import JobSettings, explain_inputs  # noqa: E402
+from gradflip_desktop.core.dataset.ray_engine import RayEngine  # noqa: E402
+from gradflip_desktop.core.options import ExplainOptions  # noqa: E402
+
+from helpers import make_tiny  # noqa: E402
+
+TESTS = Path(__file__).resolve().parent
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
+             runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join([str(TESTS), str(TESTS.parent)])}})
+    yield
+    ray.shutdown()
+
+
+def test_ray_run_writes_the_local_runs_answers(local_ray, tmp_path):
+    rng = np.random.default_rng(5)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(6):
+        base = rng.uniform(60, 200, size=(6, 8, 3))
+        Image.fromarray(np.kron(base, np.ones((4, 4, 1))).astype(np.uint8)).save(folder / f"p{i}.png")
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff-cut-")
+    inputs, _ = collect_inputs([folder])
+    opts = ExplainOptions(key_pixels=False)
+    local = explain_inputs(make_tiny(), inputs, opts, JobSettings(out=tmp_path / "local"))
+    engine = RayEngine("local", loader=functools.partial(make_tiny), actors=2)
+    remote = explain_inputs(None, inputs, opts, JobSettings(out=tmp_path / "ray", batch_size=2), engine=engine)
+    assert [o.input.name for o in remote] == [o.input.name for o in local]  # the summary keeps input order
+    rows_l = {r["name"]: r for r in read_summary(tmp_path / "local" / "summary.csv")}
+    rows_r = {r["name"]: r for r in read_summary(tmp_path / "ray" / "summary.csv")}
+    assert rows_l.keys() == rows_r.keys() and len(rows_l) == 7
+    assert rows_r["broken"]["status"] == "error" and rows_r["broken"]["message"] == rows_l["broken"]["message"]
+    for name, lr in rows_l.items():
+        rr = rows_r[name]
+        assert rr["status"] == lr["status"] and rr["final_index"] == lr["final_index"], name
+        if lr["l2_saved"]:
+            assert float(rr["l2_saved"]) == pytest.approx(float(lr["l2_saved"]), rel=0.03), name
+    rec = (tmp_path / "ray" / "p0.gradflip.json").read_text(encoding="utf-8")
+    assert str(folder / "p0.png") in rec  # the image entry came back from the actor
+    assert (tmp_path / "ray" / "index.html").is_file()

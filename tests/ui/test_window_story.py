@@ -1,0 +1,383 @@
+"""Issue 15: the window tells one consistent story. One test (at least) per point of the issue."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from gradflip_desktop.core.options import ExplainOptions, Status
+from gradflip_desktop.core.summary import pct, summary_sentence
+from gradflip_desktop.ui.main_window import MainWindow
+from gradflip_desktop.ui.settings import RunSettings
+
+from helpers import RUN_TIMEOUT_MS, make_image_file
+
+pytestmark = pytest.mark.gui
+
+FREE = RunSettings(style="free")  # the textbook style: a quick flip of chelsea with key pixels
+
+
+def run_and_wait(qtbot, window, settings: RunSettings | None = None, signal=None):
+    if settings is not None:
+        window.controls.set_settings(settings)
+    with qtbot.waitSignal(signal or window.run_finished, timeout=RUN_TIMEOUT_MS) as blocker:
+        window.explain()
+    return blocker.args[0]
+
+
+def panel_heights(window) -> list[int]:
+    return [p.graphics.height() for p in (window.views.original, window.views.adjusted, window.views.difference)]
+
+
+def settle(qtbot, ms: int = 50) -> None:
+    QApplication.processEvents()
+    qtbot.wait(ms)
+
+
+# 1 --------------------------------------------------------------------------------------------------------
+def test_caption_updates_never_change_the_views_height(qtbot, window, tmp_path):
+    """The caption ratchet: every caption update made captions taller (40 px -> 148 px after three images)."""
+    window.resize(1024, 700)
+    settle(qtbot)
+    before = panel_heights(window)
+    captions = [p.caption.height() for p in (window.views.original, window.views.adjusted, window.views.difference)]
+    long = "<b>tiger cat</b> — 30.6 % in the saved image · flipped from Egyptian cat at step 54; " * 3
+    for i in range(40):
+        text = long if i % 2 else "short"
+        for panel in (window.views.original, window.views.adjusted, window.views.difference):
+            window.views.set_caption(panel, text)
+        window.views.set_key_answer(text)
+        window.views.set_change_caption(text)
+        settle(qtbot, 1)
+    settle(qtbot)
+    assert panel_heights(window) == before
+    assert [p.caption.height() for p in (window.views.original, window.views.adjusted, window.views.difference)] == captions
+    for i in range(3):  # three images, as in the report
+        path = make_image_file(tmp_path / f"img{i}.png", 120 + 40 * i, 90)
+        with qtbot.waitSignal(window.classified, timeout=RUN_TIMEOUT_MS):
+            window.open_path(str(path))
+    settle(qtbot)
+    assert panel_heights(window) == before
+    # at 1024x700 with Compare on, the caption stays below its image, never across it
+    window.set_compare_visible(True)
+    settle(qtbot)
+    for panel in (window.views.original, window.views.adjusted, window.views.difference):
+        g, c = panel.graphics.geometry(), panel.caption.geometry()
+        assert c.top() >= g.bottom(), (g, c)
+
+
+# 2, 3 -----------------------------------------------------------------------------------------------------
+def assert_numbers_agree(window, result) -> None:
+    """Plot (saved point), captions, summary and the record state the same numbers for one run."""
+    from gradflip_desktop.core.report import record
+
+    final = result.final
+    explained_saved, flip_saved = window.plot.saved_values()
+    assert explained_saved == pytest.approx(float(result.final_probabilities[result.explained].sum()), abs=1e-6)
+    if window.plot.shown and window.plot.shown[0] == final.index:
+        assert flip_saved == pytest.approx(final.probability, abs=1e-6)
+    caption = window.views.adjusted.caption.text()
+    assert f"<b>{final.label}</b> — {100 * final.probability:.1f} % (saved image)" in caption
+    summary = window.views.summary.text()
+    assert summary.startswith(html.escape(summary_sentence(result)))  # the core's sentence (also in the figure)
+    if result.flipped:
+        assert f"{final.label} ({pct(final.probability)})" in summary
+    rec = record(result)
+    assert rec["final"]["probability"] == pytest.approx(final.probability, abs=1e-5)
+    flip = next((s.index for s in result.steps if s.flipped and s.phase == "search"), None)
+    if flip is not None:
+        assert window.plot.flip_line.isVisible() and window.plot.flip_line.value() == flip
+        assert f"at step {flip}" in caption
+    # the saved point is one step to the right of the last step, and the axis calls it "saved"
+    assert window.plot.saved_x == window.plot.x[-1] + 1
+    assert window.plot.step_axis.tickStrings([window.plot.saved_x], 1, 1) == ["saved"]
+
+
+def test_numbers_agree_default_budget_one_and_cancelled(qtbot, window):
+    result = run_and_wait(qtbot, window, FREE)
+    assert result.flipped
+    assert_numbers_agree(window, result)
+    assert window.controls.progress.property("outcome") == ""  # a flip: the normal bar
+    # budget 1: no flip; the bar shows 1 of 1 used, in the warning colour, and says "1 step"
+    result = run_and_wait(qtbot, window, RunSettings(style="free", mode="fixed", epsilon=0.00001, max_steps=1))
+    assert result.status == Status.BUDGET and len(result.steps) == 1
+    assert_numbers_agree(window, result)
+    bar = window.controls.progress
+    assert bar.property("outcome") == "warning" and "chunk" in bar.styleSheet()
+    assert "1 step ·" in bar.format() and "1 steps" not in bar.format()
+    assert window.views.summary.text().startswith("No flip within the budget of 1 step")
+    # cancelled: the state reached, the same numbers everywhere
+    window.controls.set_settings(RunSettings(style="free", mode="fixed", epsilon=0.00001, max_steps=5000))
+    window.explain()
+    with qtbot.waitSignal(window.run_progress, timeout=RUN_TIMEOUT_MS):
+        pass
+    with qtbot.waitSignal(window.run_cancelled, timeout=RUN_TIMEOUT_MS) as blocker:
+        window.cancel_action.trigger()
+    result = blocker.args[0]
+    assert result.status == Status.CANCELLED
+    assert_numbers_agree(window, result)
+    assert window.views.summary.text().startswith("Cancelled after")
+    assert window.controls.progress.value() < window.controls.progress.maximum()
+
+
+def test_a_run_extended_by_the_8bit_pass_is_marked(qtbot, window):
+    """The plot marks the flip and where the 8-bit pass continued; the caption says both steps."""
+    from helpers import make_tiny, tiny_image_array
+
+    from gradflip_desktop.core.explain import run
+
+    from dataclasses import replace
+
+    result = run(make_tiny(seed=1), tiny_image_array(),
+                 ExplainOptions(style="free", mode="fixed", epsilon=1e-4, minimise=False))
+    assert result.flipped and len(result.steps) >= 4
+    if all(s.phase == "search" for s in result.steps):
+        # this run needed no 8-bit pass: mark its last two steps as one would (the window reads only the phases)
+        steps = [replace(s, phase="eight_bit") if i >= len(result.steps) - 2 else s for i, s in enumerate(result.steps)]
+        steps[-3] = replace(steps[-3], flipped=True)
+        result = replace(result, steps=steps)
+    window.runs._show_result(result)
+    eight = next(s.index for s in result.steps if s.phase != "search")
+    assert window.plot.eight_bit_line.isVisible() and window.plot.eight_bit_line.value() == eight
+    assert f"Steps {eight}–{len(result.steps)} made the flip survive 8-bit saving" in window.views.adjusted.caption.toolTip()
+    assert "8-bit pass" in window.plot.show_readout(len(result.steps))
+    assert "saved image" in window.plot.show_saved_readout()
+    assert_numbers_agree(window, result)
+
+
+# 5, 11 ----------------------------------------------------------------------------------------------------
+def test_key_explorer_is_a_visible_control_with_a_fixed_height(qtbot, window, tmp_path):
+    result = run_and_wait(qtbot, window, FREE)
+    kp = result.key_pixels
+    assert window.views.mode == "magnitude"  # not the key-pixel mode: the explorer shows anyway
+    assert window.views.key_row.isVisible() and window.views.key_count == kp.count
+    slider = window.views.key_slider
+    assert slider.value() == window.views._count_to_slider(kp.count)
+    # the key pixels are outlined over the Original
+    qtbot.waitUntil(lambda: window.views.original.overlay() is not None, timeout=30_000)
+    overlay = window.views.original.overlay()
+    assert overlay.shape[:2] == result.original_pixels.shape[:2] and (overlay[..., 3] == 255).any()
+    height = window.views.key_answer.height()
+    for k in (0, 1, kp.count // 3, kp.count):
+        with qtbot.waitSignal(window.key_answer_shown, timeout=30_000):
+            window.views.set_key_count(k)
+        assert window.views.key_answer.height() == height
+    assert "flip it to" in window.views.key_answer.text()
+    assert "outlined on the Original" in window.views.key_answer.toolTip()
+    # numbers explained: tooltips of the change caption and the adjusted caption
+    tip = window.views.difference.caption.toolTip()
+    assert "RMS" in tip and "L2" in tip and "255" in tip
+    # a new image: the explorer's answer goes with the result
+    path = make_image_file(tmp_path / "other.png", 80, 60)
+    with qtbot.waitSignal(window.classified, timeout=RUN_TIMEOUT_MS):
+        window.open_path(str(path))
+    assert window.views.key_answer.text() == "" and not window.views.key_row.isVisible()
+    assert window.views.original.overlay() is None
+
+
+def test_summary_offers_the_whole_group_when_the_flip_stays_in_it(qtbot, window):
+    result = run_and_wait(qtbot, window, FREE)
+    assert result.original.label == "Egyptian cat" and result.final.index in range(281, 286)
+    summary = window.views.summary.text()
+    assert "href='group:cat'" in summary and "any cat" in summary
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS) as blocker:
+        window.views.summary.linkActivated.emit("group:cat")
+    group_run = blocker.args[0]
+    assert sorted(group_run.explained) == [281, 282, 283, 284, 285]
+    assert window.controls.settings().target_mode == "group" and window.controls.settings().group == "cat"
+
+
+# 6 --------------------------------------------------------------------------------------------------------
+def test_units_without_si_prefixes_whole_steps_and_a_fitted_y_axis(qtbot, window):
+    assert window.views.colorbar.axis.autoSIPrefix is False
+    axis = window.plot.step_axis
+    assert axis.autoSIPrefix is False
+    for lo, hi in ((0, 1), (0, 0.5), (0, 3), (0, 250)):
+        for _spacing, values in axis.tickValues(lo, hi, 600):
+            assert all(float(v).is_integer() for v in values), (lo, hi, values)
+    assert axis.tickStrings([0.0, 2.0], 1, 1) == ["0", "2"]
+    result = run_and_wait(qtbot, window, FREE)
+    top = window.plot.plot.getPlotItem().vb.viewRange()[1][1]
+    highest = max(float(result.original_probabilities[result.explained].sum()), result.final.probability)
+    assert highest <= top <= min(1.05, 1.2 * highest + 0.05)  # fitted to the data, not fixed at 1
+
+
+# 7 --------------------------------------------------------------------------------------------------------
+def test_downscaling_is_said(qtbot, window, tmp_path):
+    path = make_image_file(tmp_path / "panorama.png", 2400, 300)
+    with qtbot.waitSignal(window.classified, timeout=RUN_TIMEOUT_MS):
+        window.open_path(str(path))
+    w, h = window.image.size
+    assert max(w, h) < 2400 and window.image.scaled
+    assert "scaled from 2400×300" in window.status_label.text()
+    assert f"explained at {w}×{h} px (scaled from 2400×300)" in window.views.original.caption.text()
+
+
+def test_working_size_is_a_setting_with_its_memory_cost(qtbot, window, settings):
+    from gradflip_desktop.core import options
+
+    c = window.controls
+    assert c.working_size.value() == options.WORKING_SIZE_DEFAULT
+    assert (c.working_size.minimum(), c.working_size.maximum()) == (options.WORKING_SIZE_MIN, options.WORKING_SIZE_MAX)
+    assert "MB" in c.working_size_note.text() and "memory" in c.working_size.toolTip()
+    with qtbot.waitSignal(window.classified, timeout=RUN_TIMEOUT_MS):
+        c.working_size.setValue(256)  # the sample photo (451×300) is decoded again at 256 px
+    assert window.image.size == (256, 170) and window.image.scaled
+    assert "explained at 256×170 px (scaled from 451×300)" in window.views.original.caption.text()
+    assert RunSettings.load(settings).working_size == 256
+    window.close()
+    assert RunSettings.load(settings).working_size == 256
+
+
+# 8 --------------------------------------------------------------------------------------------------------
+def test_keyboard_mnemonics_zoom_and_focus(qtbot, window):
+    menus = {a.text().split("&")[1][0].lower() for a in window.menuBar().actions() if "&" in a.text()}
+    assert menus >= {"f", "e", "r", "v", "h"}
+    from PySide6.QtWidgets import QLabel
+
+    settings_keys = set()
+    for label in window.controls.findChildren(QLabel):
+        m = re.search(r"&(\w)", label.text())
+        if m and label.buddy() is not None:
+            settings_keys.add(m.group(1).lower())
+    assert settings_keys and not (settings_keys & menus), settings_keys & menus
+    # keyboard zoom on the linked views
+    assert "Ctrl++" in [k.toString() for k in window.zoom_in_action.shortcuts()]
+    assert window.zoom_out_action.shortcut().toString() == "Ctrl+-"
+    before = window.views.original.view.viewRange()[0]
+    window.zoom_in_action.trigger()
+    after = window.views.original.view.viewRange()[0]
+    assert after[1] - after[0] < before[1] - before[0]
+    linked = window.views.adjusted.view.viewRange()[0]
+    assert linked[1] - linked[0] == pytest.approx(after[1] - after[0], rel=0.05)  # linked (panels differ by a few px)
+    # the image views and the plot take no tab stop they cannot show; a focused button looks focused
+    for w in (window.views.original.graphics, window.views.difference.graphics, window.plot.plot,
+              window.views.colorbar_view):
+        assert w.focusPolicy() == Qt.FocusPolicy.NoFocus
+    assert ":focus" in window.controls.styleSheet()
+
+
+# 9 --------------------------------------------------------------------------------------------------------
+def test_defaults_at_once_and_a_refused_value_is_said(qtbot, settings):
+    w = MainWindow(settings=settings)  # no model yet: the settings are the core's at once
+    qtbot.addWidget(w)
+    w.show()
+    o = ExplainOptions()
+    shown = w.controls.settings()
+    assert (shown.epsilon, shown.max_steps, shown.mode, shown.style) == (o.epsilon, o.max_steps, o.mode, o.style)
+    box = w.controls.epsilon
+    box.setFocus()
+    box.lineEdit().selectAll()
+    QTest.keyClicks(box.lineEdit(), "0")
+    QTest.keyClick(box.lineEdit(), Qt.Key.Key_Return)
+    assert box.value() == o.epsilon
+    status = w.status_label.text()
+    assert "ε" in status and "outside" in status and f"kept {o.epsilon:g}" in status
+    w.close()
+
+
+# 10 -------------------------------------------------------------------------------------------------------
+def test_export_creates_a_typed_folder_and_asks_with_three_choices(qtbot, window, tmp_path):
+    from gradflip_desktop.ui.controllers.export import CHOOSE_ANOTHER
+    from gradflip_desktop.ui.widgets.folder_dialog import ExportFolderDialog
+
+    dlg = ExportFolderDialog(window, str(tmp_path))
+    qtbot.addWidget(dlg)
+    dlg.show()
+    dlg.findChild(QWidget, "fileNameEdit").setText("results/cat")
+    dlg.accept()
+    assert dlg.result() == 1 and (tmp_path / "results" / "cat").is_dir() and dlg.chosen == str(tmp_path / "results" / "cat")
+
+    seen = []
+
+    def answer():
+        box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible())
+        seen.extend(b.text() for b in box.buttons())
+        next(b for b in box.buttons() if b.text().startswith("Choose Another")).click()
+
+    QTimer.singleShot(200, answer)
+    assert window.ask_overwrite("3 result file(s) already exist. Overwrite them?") == CHOOSE_ANOTHER
+    assert "Overwrite" in seen and "Choose Another Folder…" in seen and len(seen) == 3
+
+
+def test_paste_without_image_is_only_a_status_message_and_help_has_pages(qtbot, window):
+    from PySide6.QtGui import QGuiApplication
+
+    QGuiApplication.clipboard().setText("no image here")
+    with qtbot.waitSignal(window.error_shown, timeout=5000):
+        window.paste()
+    assert window.last_error_box is None or not window.last_error_box.isVisible()
+    assert "no image" in window.status_label.text()
+    help_items = [a.text() for a in window.menuBar().actions()[-1].menu().actions()]
+    assert "&Keyboard Shortcuts" in help_items and "&How GradFlip Works" in help_items
+    window.shortcuts_action.trigger()
+    text = window.help_dialog.layout().itemAt(0).widget().toPlainText()
+    assert "Ctrl+Return" in text and "Explain" in text and "Ctrl+E" in text
+    window.help_dialog.close()
+    window.how_action.trigger()
+    how = window.help_dialog.layout().itemAt(0).widget().toPlainText()
+    assert "smallest change" in how and "saved" in how and "Key pixels" in how
+    window.help_dialog.close()
+
+
+# 12 -------------------------------------------------------------------------------------------------------
+def test_missing_x11_libraries_are_named_with_the_install_line(monkeypatch, capsys):
+    from gradflip_desktop import app
+
+    monkeypatch.setattr(app.sys, "platform", "linux")
+    monkeypatch.setenv("DISPLAY", ":99")
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    missing = {"libxcb-cursor.so.0", "libxcb-icccm.so.4"}
+    monkeypatch.setattr(app, "_library_loads", lambda soname: soname not in missing)
+    assert app.run_gui(None) == 2  # before any QApplication: no abort, no core dump
+    err = capsys.readouterr().err
+    assert "libxcb-cursor.so.0, libxcb-icccm.so.4" in err
+    assert "sudo apt install libxcb-cursor0 libxcb-icccm4\n" in err
+    assert "sudo dnf install xcb-util-cursor xcb-util-wm" in err and "sudo pacman -S xcb-util-cursor xcb-util-wm" in err
+    # offscreen or Wayland: nothing to check
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    assert app.missing_xcb_libraries() == []
+    # here, with the real loader, every library is there
+    monkeypatch.undo()
+    monkeypatch.setenv("DISPLAY", ":99")
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert app.missing_xcb_libraries() == []
+
+
+def test_the_default_result_shows_its_key_set_outlined(qtbot, window):
+    """The default (region) style names a key region; the explorer and the outline follow whichever key
+    set the result has."""
+    from gradflip_desktop.ui.controllers.difference import key_set
+
+    result = run_and_wait(qtbot, window, RunSettings(), signal=None)
+    keys = key_set(result)
+    if keys is None:
+        assert not window.views.key_row.isVisible()
+        return
+    title = "Key region" if keys.kind == "region" else "Key pixels"
+    assert window.views.key_row.isVisible() and title in window.views.key_title.text()
+    assert window.views.key_count == keys.found
+    qtbot.waitUntil(lambda: window.views.original.overlay() is not None, timeout=30_000)
+    assert ("key region:" if keys.kind == "region" else "key pixels:") in window.views.key_answer.text()
+    with qtbot.waitSignal(window.key_answer_shown, timeout=30_000) as answer:
+        window.views.set_key_count(keys.found)
+    assert answer.args[0].top[0].index == keys.prediction.index  # the core's own image for that set
+
+
+def test_readme_lists_every_x11_library_the_check_knows():
+    from pathlib import Path
+
+    from gradflip_desktop import app
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    apt = re.search(r"sudo apt install (.*?)# Debian/Ubuntu", readme, re.S).group(1).replace("\\", "").split()
+    assert set(apt) == {row[1] for row in app.XCB_LIBRARIES}
+    dnf = re.search(r"sudo dnf install (.*?)# Fedora", readme, re.S).group(1).replace("\\", "").split()
+    assert set(dnf) == {row[2] for row in app.XCB_LIBRARIES}

@@ -1,0 +1,31 @@
+"""Print the package tree with one line per file (the first line of each module's docstring).
+
+    python tools/architecture_tree.py        # paste into docs/architecture.md
+
+tests/test_docs.py checks that docs/architecture.md names every module of the package.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def first_line(path: Path) -> str:
+    doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+    line = doc.strip().split("\n\n", 1)[0].replace("\n", " ")
+    return line.split(". ", 1)[0].rstrip(".")
+
+
+def tree(package: Path = ROOT / "gradflip_desktop") -> list[str]:
+    lines = []
+    for path in sorted(package.rglob("*.py"), key=lambda p: (p.parent.relative_to(ROOT).parts, p.name)):
+        rel = path.relative_to(ROOT).as_posix()
+        lines.append(f"{rel:<48} {first_line(path)}")
+    return lines
+
+
+if __name__ == "__main__":
+    print("\n".join(tree()))
