@@ -189,18 +189,59 @@ def road(clf, x: np.ndarray, imps: list[np.ndarray], target: int,
 
 
 def evaluate(clf, x, target, imps: dict[str, np.ndarray], with_road: bool = True,
-             percentiles: tuple[int, ...] = ROAD_PERCENTILES) -> dict[str, dict[str, float]]:
-    out: dict[str, dict[str, float]] = {k: {} for k in imps}
+             percentiles: tuple[int, ...] = ROAD_PERCENTILES, known: dict[str, dict[str, float]] | None = None
+             ) -> dict[str, dict[str, float]]:
+    """Every metric of every map; ``known[k]`` (from the cache) holds metrics already measured for map k."""
+    known = known or {}
+    out: dict[str, dict[str, float]] = {k: dict(known.get(k, {})) for k in imps}
     for kind in FILLS:
         base = fill_in(x, kind)
         for k, imp in imps.items():
+            if f"{kind} ins" in out[k]:
+                continue
             d, i = deletion_insertion(clf, x, base, imp, target)
             out[k][f"{kind} del"] = d
             out[k][f"{kind} ins"] = i
-    if with_road:
-        for k, (m, l, c) in zip(imps, road(clf, x, list(imps.values()), target, percentiles)):
+    todo = [k for k in imps if "ROAD comb" not in out[k]]
+    if with_road and todo:
+        for k, (m, l, c) in zip(todo, road(clf, x, [imps[k] for k in todo], target, percentiles)):
             out[k].update({"ROAD MoRF": m, "ROAD LeRF": l, "ROAD comb": c})
     return out
+
+
+class Cache:
+    """``--cache DIR``: the maps of the deterministic peer methods (not GradFlip's) and their metrics, per
+    photo, keyed by the protocol (points, ROAD percentiles), so a rerun measures only what changed. Every
+    metric is recomputed when its map's bytes differ."""
+
+    def __init__(self, root: str | None, protocol: str):
+        self.root = Path(root) if root else None
+        self.protocol = protocol
+
+    def _paths(self, photo: str, method: str) -> tuple[Path, Path]:
+        d = self.root / photo
+        return d / f"{method}.npy", d / f"{method}.{self.protocol}.json"
+
+    def load(self, photo: str, method: str) -> tuple[np.ndarray | None, float | None, dict]:
+        if self.root is None or method.startswith("gradflip"):
+            return None, None, {}
+        import json
+
+        npy, js = self._paths(photo, method)
+        if not npy.exists():
+            return None, None, {}
+        meta = json.loads(js.read_text()) if js.exists() else {}
+        return np.load(npy), meta.get("time"), meta.get("metrics", {})
+
+    def save(self, photo: str, method: str, imp: np.ndarray, seconds: float, metrics: dict) -> None:
+        if self.root is None or method.startswith("gradflip"):
+            return
+        import json
+
+        npy, js = self._paths(photo, method)
+        npy.parent.mkdir(parents=True, exist_ok=True)
+        np.save(npy, imp)
+        js.write_text(json.dumps({"time": seconds, "metrics": metrics}))
 
 
 COLUMNS = [f"{k} {c}" for k in FILLS for c in ("del", "ins")] + ["ROAD MoRF", "ROAD LeRF", "ROAD comb"]
@@ -227,8 +268,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-road", action="store_true", help="skip ROAD (slow: sparse imputation)")
     ap.add_argument("--road-percentiles", default=",".join(map(str, ROAD_PERCENTILES)),
                     help="ROAD removal percentiles (default: pytorch-grad-cam's 10,20,...,90)")
+    ap.add_argument("--cache", default=None, metavar="DIR",
+                    help="reuse the peer methods' maps and metrics stored in DIR by an earlier run (GradFlip is always recomputed)")
     args = ap.parse_args(argv)
     percentiles = tuple(int(p) for p in args.road_percentiles.split(","))
+    cache = Cache(args.cache, f"p{POINTS}-road{'-'.join(map(str, percentiles))}")
     torch.manual_seed(0)
     from gradflip_desktop.core.models import load_default_model
 
@@ -245,12 +289,18 @@ def main(argv: list[str] | None = None) -> None:
     for name, arr in photos:
         x = to_input(arr, SIZE)
         target = int(np.argmax(clf.probabilities(x)))
-        imps = {}
+        imps, known = {}, {}
         for k in keys:
-            t = time.perf_counter()
-            imps[k] = np.asarray(all_methods[k][1](clf, x, target), np.float32)
-            times[k].append(time.perf_counter() - t)
-        res = evaluate(clf, x, target, imps, with_road=not args.no_road, percentiles=percentiles)
+            imp, seconds, known[k] = cache.load(name, k)
+            if imp is None:
+                t = time.perf_counter()
+                imp = np.asarray(all_methods[k][1](clf, x, target), np.float32)
+                seconds = time.perf_counter() - t
+            imps[k] = imp
+            times[k].append(seconds)
+        res = evaluate(clf, x, target, imps, with_road=not args.no_road, percentiles=percentiles, known=known)
+        for k in keys:
+            cache.save(name, k, imps[k], times[k][-1], res[k])
         print(f"{name:22} top: {clf.label(target)!r}", flush=True)
         for k in keys:
             rows[k].append(res[k])

@@ -8,7 +8,7 @@ One run, one process, every method on the same photos (benchmarks/photos.py, res
 per photo. Per photo and method: the float L2 of the smallest change found that flips; the L2 of a change
 that still flips once saved as an 8-bit PNG; the wall time. Then medians and per-photo ratios.
 
-- GradFlip: ``l2_minimal_float`` (search, straight-line minimise, boundary refinement) and ``l2_saved``
+- GradFlip, free style ("smallest change"; the default style is the key region): ``l2_minimal_float`` (search, straight-line minimise, boundary refinement) and ``l2_saved``
   (the saved PNG's change, 8-bit lattice pass); time = flip + minimise (incl. refinement); total = all
   passes (incl. the 8-bit pass and key pixels).
 - DeepFool: foolbox ``L2DeepFoolAttack()`` with its defaults (50 steps, 10 candidate classes, overshoot 0.02).
@@ -43,11 +43,12 @@ from gradflip_desktop.core.options import ExplainOptions  # noqa: E402
 
 TARGET_RANK = 5  # targeted runs aim at the photo's 5th most probable class
 
+FULL = "GradFlip free (refinement + lattice)"
 ABLATION = {
-    "seed (bisection + rounding)": dict(refine=False, lattice=False),
-    "+ refinement": dict(refine=True, lattice=False),
-    "+ lattice": dict(refine=False, lattice=True),
-    "full (default)": dict(refine=True, lattice=True),
+    "GradFlip free, seed passes (bisection + rounding)": dict(refine=False, lattice=False),
+    "GradFlip free + refinement only": dict(refine=True, lattice=False),
+    "GradFlip free + lattice only": dict(refine=False, lattice=True),
+    FULL: dict(refine=True, lattice=True),
 }
 
 
@@ -110,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     FMN = fmn_class()
     clf = load_default_model()
     fmodel = fb.PyTorchModel(clf.module, bounds=(0, 1))
-    configs = {"full (default)": ABLATION["full (default)"]} if args.no_ablation else ABLATION
+    configs = {FULL: ABLATION[FULL]} if args.no_ablation else ABLATION
     rows: dict[str, dict[str, dict]] = {}
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__} "
           f"({torch.get_num_threads()} threads), foolbox {fb.__version__}, model {clf.name}", flush=True)
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             return top_index(clf, y) == target
 
         for cname, extra in configs.items():
-            res = explain_run(clf, x, ExplainOptions(**extra))
+            res = explain_run(clf, x, ExplainOptions(style="free", **extra))
             r[cname] = _gradflip_row(res)
         t = time.perf_counter()
         _, adv, ok = fb.attacks.L2DeepFoolAttack()(fmodel, x0, torch.tensor([label]), epsilons=None)
@@ -140,10 +141,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         r["FMN"] = _peer_row(clf, x0, adv, bool(ok), time.perf_counter() - t, untargeted)
         if not args.no_targeted:
-            res = explain_run(clf, x, ExplainOptions(target=target))
-            r["targeted: GradFlip"] = _gradflip_row(res)
-            res = explain_run(clf, x, ExplainOptions(target=target, refine=False, lattice=False))
-            r["targeted: GradFlip seed"] = _gradflip_row(res)
+            res = explain_run(clf, x, ExplainOptions(style="free", target=target))
+            r["targeted: GradFlip free"] = _gradflip_row(res)
+            res = explain_run(clf, x, ExplainOptions(style="free", target=target, refine=False, lattice=False))
+            r["targeted: GradFlip free, seed passes"] = _gradflip_row(res)
             crit = fb.criteria.TargetedMisclassification(torch.tensor([target]))
             t = time.perf_counter()
             _, adv, ok = FMN(steps=args.fmn_steps)(fmodel, x0, crit, epsilons=None)
@@ -211,7 +212,7 @@ def _report(rows: dict, args) -> None:
         print(f"| {a}: 8-bit L2 / min(DeepFool, FMN) made 8-bit-valid | {ratio(a, 'saved', ['DeepFool', 'FMN']):.3f} |")
         print(f"| {a}: time (flip + minimise) / DeepFool time | {ratio(a, 'time', ['DeepFool']):.3f} |")
     if "targeted: FMN" in names:
-        for a in ("targeted: GradFlip", "targeted: GradFlip seed"):
+        for a in ("targeted: GradFlip free", "targeted: GradFlip free, seed passes"):
             print(f"| {a}: float L2 / FMN targeted | {ratio(a, 'float', ['targeted: FMN']):.3f} |")
             print(f"| {a}: 8-bit L2 / FMN targeted made 8-bit-valid | {ratio(a, 'saved', ['targeted: FMN']):.3f} |")
     print(f"\ncommand: python benchmarks/minimality.py{' ' + ' '.join(sys.argv[1:]) if sys.argv[1:] else ''}")

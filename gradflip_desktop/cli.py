@@ -156,7 +156,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .core.options import ExplainOptions  # noqa: PLC0415 - torch-free (tests/test_cli.py checks it)
+    from .core.options import STYLE_NAMES, STYLES, ExplainOptions  # noqa: PLC0415 - torch-free (tests/test_boundaries.py checks it)
     parser = _Parser(prog="gradflip", description="Explain an image classifier's decision by the pixel change that flips it.")
     parser.add_argument("--version", action="version", version=f"gradflip {__version__}")
     parser.add_argument(
@@ -184,8 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--max-steps", type=_positive_int, default=d.max_steps, help=f"step budget (default {d.max_steps})")
     e.add_argument("--smoothing", type=float, default=d.smoothing, help="Gaussian sigma (px) applied to the gradient")
     e.add_argument("--coarse", type=_positive_int, default=d.coarse, help="coarse-to-fine factor: change at 1/F resolution (default 1 = off)")
-    e.add_argument("--style", choices=("free", "blur"), default=d.style,
-                   help="free: any pixel change (default); blur: pixels may only move toward a blurred copy")
+    e.add_argument("--style", choices=STYLES, default=d.style,
+                   help=f"{', '.join(f'{k}: {v}' for k, v in STYLE_NAMES.items())} (default {d.style}); see README")
     e.add_argument("--blur-sigma", type=float, default=None, help="sigma (px) of the blurred copy for --style blur (default: long side / 24)")
     e.add_argument("--no-minimise", action="store_true", help="skip the minimise pass")
     e.add_argument("--no-key-pixels", action="store_true", help="skip the key-pixel search")

@@ -246,7 +246,8 @@ def _explain(tmp_path, tag: str, *extra: str, image=None) -> tuple[int, dict, np
     """Run ``gradflip explain`` on the tiny model; return (exit code, record, delta, steps.csv text)."""
     img = image or _png(tmp_path / "a.png")
     out = tmp_path / tag
-    code = cli.main(["explain", str(img), "--out", str(out), "-q", "--no-key-pixels", *extra])
+    style = [] if "--style" in extra else ["--style", "free"]  # the textbook change unless a test picks one
+    code = cli.main(["explain", str(img), "--out", str(out), "-q", "--no-key-pixels", *style, *extra])
     stem = img.stem
     rec = json.loads((out / f"{stem}.gradflip.json").read_text(encoding="utf-8"))
     delta = np.load(out / f"{stem}.delta.npy")
@@ -285,7 +286,7 @@ def test_explain_default_run_and_its_record(tiny_cli, tmp_path):
     assert code == 0 and rec["flipped"] and rec["status"] == "flipped"
     assert rec["original"]["index"] == 1 and rec["final"]["index"] == 3
     assert rec["model"]["name"] == "tiny"
-    assert rec["options"] == ExplainOptions(key_pixels=False).to_dict()
+    assert rec["options"] == ExplainOptions(key_pixels=False, style="free").to_dict()
     assert rec["image"]["source"] == str(tmp_path / "a.png")
     assert rec["image"]["original_size"] == [32, 24] and rec["image"]["working_size"] == [32, 24]
     names = {"gradflip", "adjusted", "difference", "figure", "delta", "importance", "steps"}
@@ -416,7 +417,7 @@ def test_max_steps_option(tiny_cli, tmp_path):
 
 def test_key_pixels_option(tiny_cli, tmp_path):
     img = _png(tmp_path / "a.png")
-    assert cli.main(["explain", str(img), "--out", str(tmp_path / "kp"), "-q"]) == 0
+    assert cli.main(["explain", str(img), "--out", str(tmp_path / "kp"), "-q", "--style", "free"]) == 0
     rec = json.loads((tmp_path / "kp" / "a.gradflip.json").read_text(encoding="utf-8"))
     assert rec["options"]["key_pixels"] is True and rec["key_pixels"]["count"] > 0
     _, rec_no, _, _ = _explain(tmp_path, "nokp")
@@ -426,14 +427,14 @@ def test_key_pixels_option(tiny_cli, tmp_path):
 def test_force_option_and_its_remedy(tiny_cli, tmp_path, capsys):
     img = _png(tmp_path / "a.png")
     out = tmp_path / "o"
-    assert cli.main(["explain", str(img), "--out", str(out), "-q", "--no-key-pixels"]) == 0
+    assert cli.main(["explain", str(img), "--out", str(out), "-q", "--style", "free", "--no-key-pixels"]) == 0
     before = (out / "a.gradflip.json").stat().st_mtime_ns
     capsys.readouterr()
-    assert cli.main(["explain", str(img), "--out", str(out), "-q", "--no-key-pixels"]) == 2
+    assert cli.main(["explain", str(img), "--out", str(out), "-q", "--style", "free", "--no-key-pixels"]) == 2
     line = _one_error_line(capsys.readouterr().err)
     assert line.endswith("already exist in " + str(out) + "; use --force to overwrite")
     assert (out / "a.gradflip.json").stat().st_mtime_ns == before  # nothing was touched
-    assert cli.main(["explain", str(img), "--out", str(out), "-q", "--no-key-pixels", "--force"]) == 0
+    assert cli.main(["explain", str(img), "--out", str(out), "-q", "--style", "free", "--no-key-pixels", "--force"]) == 0
     assert (out / "a.gradflip.json").stat().st_mtime_ns != before
 
 
@@ -456,10 +457,10 @@ def test_result_exists_from_the_core_gets_the_cli_remedy(tiny_cli, tmp_path, cap
 
 def test_quiet_option(tiny_cli, tmp_path, capsys):
     img = _png(tmp_path / "a.png")
-    assert cli.main(["explain", str(img), "--out", str(tmp_path / "loud"), "--no-key-pixels"]) == 0
+    assert cli.main(["explain", str(img), "--out", str(tmp_path / "loud"), "--no-key-pixels", "--style", "free"]) == 0
     err = capsys.readouterr().err
     assert "a.png: step 1/200" in err and "→ class3" in err and "wrote 7 files" in err
-    assert cli.main(["explain", str(img), "--out", str(tmp_path / "quiet"), "-q", "--no-key-pixels"]) == 0
+    assert cli.main(["explain", str(img), "--out", str(tmp_path / "quiet"), "-q", "--style", "free", "--no-key-pixels"]) == 0
     assert capsys.readouterr().err == ""
 
 
@@ -523,7 +524,7 @@ def test_interrupt_exits_130_and_leaves_no_half_written_set(tiny_cli, tmp_path, 
     monkeypatch.setattr(explain_pkg, "run", interrupted)
     a, b = _png(tmp_path / "a.png", seed=1), _png(tmp_path / "b.png", seed=2)
     out = tmp_path / "o"
-    assert cli.main(["explain", str(a), str(b), "--out", str(out), "-q", "--no-key-pixels"]) == 130
+    assert cli.main(["explain", str(a), str(b), "--out", str(out), "-q", "--no-key-pixels", "--style", "free"]) == 130
     assert capsys.readouterr().err.strip() == "gradflip: interrupted"
     assert sorted(p.name for p in out.iterdir()) == sorted(f"a{s}" for s in report_suffixes())
     assert calls == ["a", "b"]
@@ -533,3 +534,13 @@ def report_suffixes():
     from gradflip_desktop.core.report import SUFFIXES
 
     return SUFFIXES
+
+
+def test_default_style_is_the_key_region(tiny_cli, tmp_path):
+    img = _png(tmp_path / "a.png")
+    assert cli.main(["explain", str(img), "--out", str(tmp_path / "r"), "-q"]) in (0, 1)
+    rec = json.loads((tmp_path / "r" / "a.gradflip.json").read_text(encoding="utf-8"))
+    assert rec["options"]["style"] == ExplainOptions().style == "region"
+    assert "key_region" in rec and (rec["key_region"] is not None) == rec["flipped"]
+    code, rec_free, _, _ = _explain(tmp_path, "f", "--style", "free")
+    assert rec_free["options"]["style"] == "free"

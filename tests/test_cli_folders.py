@@ -186,3 +186,17 @@ def test_summary_option_for_plain_files(tiny_cli, tmp_path):
     cli.main(["explain", str(a), str(b), "--out", str(out), "-q", "--no-key-pixels", "--resume", "--summary"])
     assert [r["name"] for r in read_summary(out / "summary.csv")] == ["a", "b"]
     assert os.path.getsize(out / "index.html") > 1000
+
+
+def test_batch_size_reaches_the_engine(tiny_cli, folder, tmp_path, monkeypatch):
+    from gradflip_desktop.core.explain import batch
+
+    real, seen = batch.explain_batched, []
+
+    def spy(*a, batch_size=1, **k):
+        seen.append(batch_size)
+        return real(*a, batch_size=batch_size, **k)
+
+    monkeypatch.setattr(batch, "explain_batched", spy)
+    cli.main(["explain", str(folder), "--out", str(tmp_path / "o"), "-q", "--batch-size", "3", "--no-key-pixels"])
+    assert seen == [3]

@@ -86,7 +86,7 @@ def _token_grid(t: torch.Tensor, aspect: float) -> tuple[int, int, int] | None:
     for prefix in range(0, min(17, n_tokens)):
         cells = n_tokens - prefix
         gh = max(1, round(math.sqrt(cells * aspect)))
-        if cells % gh == 0 and abs(cells // gh * aspect - gh) <= 1:
+        if cells % gh == 0 and min(gh, cells // gh) >= 2 and abs(cells // gh * aspect - gh) < 0.5:
             return prefix, gh, cells // gh
     return None
 

@@ -22,6 +22,7 @@ import json
 import math
 import os
 import re
+import textwrap
 import unicodedata
 from pathlib import Path
 
@@ -209,6 +210,10 @@ def render_figure(result: ExplainResult, panel_height: int = 360, importance: np
         )
     pad, cap_h, title_h = 12, 46, 58
     width = pad + len(panels) * (pw + pad)
+    from .summary import summary_sentence  # the sentence the window shows above its views
+
+    sentence = textwrap.wrap(summary_sentence(result), width=max(40, (width - 2 * pad) // 8))
+    title_h += 20 * len(sentence)
     height = title_h + ph + cap_h + pad
     canvas = Image.new("RGB", (width, height), (255, 255, 255))
     draw = ImageDraw.Draw(canvas)
@@ -221,6 +226,8 @@ def render_figure(result: ExplainResult, panel_height: int = 360, importance: np
         f"evaluations, {result.seconds:.1f} s · mode {result.options.mode}, epsilon {result.options.epsilon:g}"
     )
     draw.text((pad, 34), sub, fill=(90, 90, 90), font=f_small)
+    for i, line in enumerate(sentence):
+        draw.text((pad, 54 + 20 * i), line, fill=(20, 20, 20), font=f_cap)
     for i, (img, head, caption) in enumerate(panels):
         x = pad + i * (pw + pad)
         im = Image.fromarray(to_uint8(img)).resize(

@@ -16,6 +16,7 @@ import torch
 
 from ..options import ExplainOptions
 from ..viz.filters import gaussian_blur
+from .mask import MaskCoordinates
 
 
 class Coordinates(Protocol):
@@ -80,7 +81,5 @@ class BlurCoordinates:
 def coordinates_for(x0: torch.Tensor, opts: ExplainOptions) -> Coordinates:
     """The search space of ``opts.style``."""
     if opts.style == "region":
-        from .mask import MaskCoordinates  # the default search space lives in its own module
-
         return MaskCoordinates(x0)
     return BlurCoordinates(x0, opts) if opts.style == "blur" else FreeCoordinates(x0)

@@ -34,7 +34,7 @@ from ..viz.filters import gaussian_blur
 from .objective import Objective
 
 CELLS = 14  # mask cells along the long side of the image (224 px -> 16 px cells)
-FILL_BLUR_DIVISOR = 24.0  # fill-in: Gaussian blur with sigma = long side / this
+FILL_BLUR_DIVISOR = 8.0  # fill-in: Gaussian blur with sigma = long side / this (28 px at 224 px)
 MASK_STEP = 0.15  # RMS change of the mask per step at the default epsilon (see MaskCoordinates.scale)
 DEFAULT_EPSILON = 0.0002  # ExplainOptions().epsilon: epsilon / DEFAULT_EPSILON scales MASK_STEP
 
@@ -50,7 +50,7 @@ def upsample(m: torch.Tensor, h: int, w: int) -> torch.Tensor:
     return F.interpolate(m, size=(h, w), mode="bilinear", align_corners=False)
 
 
-FILL_LADDER = (24.0, 8.0, 3.0)  # blur sigmas tried, as long side / divisor; then the mean colour
+FILL_LADDER = (FILL_BLUR_DIVISOR, 3.0)  # blur sigmas tried, as long side / divisor; then the mean colour
 
 
 def detail_removed(x0: torch.Tensor, divisor: float = FILL_BLUR_DIVISOR) -> torch.Tensor:
@@ -136,43 +136,3 @@ class RestoreObjective(Objective):
         top = int(torch.argmax(z[0]))
         return bool(self.explained_mask[top])
 
-
-RESTORE_BUDGET = 30  # gradient steps at most for the flip-back search
-
-
-def restore_search(ctx, explained: list[int], c_deleted: torch.Tensor):
-    """The flip-back search and the importance map (a generator: yields the restore Steps).
-
-    ``ctx``: the run's :class:`~.search.SearchContext` (its coordinates must be :class:`MaskCoordinates`);
-    ``c_deleted``: the mask where the deletion search flipped. Returns the H x W float32 importance map
-    in [0, 1]: the mean of the deletion mask and of (1 − the restore mask), each scaled to a maximum of 1;
-    the deletion mask alone when the fully detail-removed image is still the explained class (nothing to
-    restore) or the restore search ends without the class coming back.
-    """
-    from .search import Point, SearchContext, SearchParams, search
-
-    coords: MaskCoordinates = ctx.coords
-    obj = ctx.objective
-    deleted = coords.weights(c_deleted)[0, 0]
-    deleted = deleted / deleted.max().clamp_min(1e-12)
-    restore = RestoreObjective(obj.clf, explained, None, coords.x0)
-    full = coords.full()
-    try:
-        start = Point.at(restore, full, coords.image(full))
-        if restore.flipped(start.z):
-            return deleted.cpu().numpy().astype(np.float32)
-        rctx = SearchContext(objective=restore, options=ctx.options, coords=coords, steps=ctx.steps, stop=ctx.stop)
-        outcome = yield from search(
-            rctx,
-            SearchParams(start=start, epsilon=float(ctx.options.epsilon),
-                         budget=min(RESTORE_BUDGET, int(ctx.options.max_steps)),
-                         success=lambda zn, xn: restore.flipped(zn), phase="restore"),
-        )
-    finally:
-        obj.grad_evals += restore.grad_evals
-        obj.fwd_evals += restore.fwd_evals
-    if outcome.c is None or outcome.status != "flipped":
-        return deleted.cpu().numpy().astype(np.float32)
-    kept = 1.0 - coords.weights(outcome.c)[0, 0]
-    kept = kept / kept.max().clamp_min(1e-12)
-    return (0.5 * (deleted + kept)).cpu().numpy().astype(np.float32)

@@ -25,9 +25,9 @@ BISECTIONS = 14  # at most this many forward passes
 TOLERANCE = 2e-3  # stop when the bracket on α is narrower
 REFINE_ITERATIONS = 3  # boundary refinement: at most this many gradient evaluations
 MIN_GAIN = 1e-3  # stop refining once a candidate shrinks the change by less than this fraction
-RAY_EVALUATIONS = 4  # forward passes of one boundary search along a ray
+RAY_EVALUATIONS = 3  # forward passes of one boundary search along a ray
 RAY_MARGIN = 0.003  # aim this fraction past the secant's root, so the point tested lands on the flipped side
-RAY_TOLERANCE = 0.004
+RAY_TOLERANCE = 0.008
 RAY_MAX_SCALE = 4.0
 BLEND = 0.5  # refinement: how far toward the projection each iteration moves before returning to the boundary
 

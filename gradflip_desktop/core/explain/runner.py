@@ -27,7 +27,8 @@ from ..results import ExplainResult, KeyPixels, KeyRegion, Step
 from .coordinates import Coordinates, coordinates_for
 from .key_pixels import key_pixels
 from .key_region import key_region
-from .mask import MaskCoordinates, restore_search
+from .mask import MaskCoordinates
+from .restore import restore_search
 from .minimise import minimise_alpha, ray_boundary, refine
 from .objective import Objective, RunEnded, probabilities
 from .quantise import eight_bit, lattice, quantize_tensor

@@ -151,3 +151,44 @@ def test_l2_minimal_float_in_the_record(tiny, tiny_image):
     assert rec["l2_minimal_float"] > 0 and rec["l2"] == pytest.approx(res.l2, abs=1e-6)  # l2 keeps its meaning
     budget = run(tiny, tiny_image, ExplainOptions(style="free", mode="fixed", epsilon=1e-6, max_steps=2))
     assert budget.l2_minimal_float is None and record(budget, versions={})["l2_minimal_float"] is None
+
+
+def test_refinement_never_grows_the_change_at_the_box_limit():
+    """The projection wants to raise a value that is already at 1: clipped, the way back to the boundary
+    is longer than the start. The start must be kept, not the larger candidate."""
+    w = torch.zeros(1, 3, 8, 8)
+    w[0, 0, 0, 0], w[0, 1, 0, 0] = -10.0, 1.0  # A (at 1.0, cannot rise) matters most; B (at 0.5) a little
+    x0 = torch.full((1, 3, 8, 8), 0.5)
+    x0[0, 0, 0, 0] = 1.0
+    b = 0.2 - float((w * x0).sum())
+    pre = Preprocessing(input_size=(8, 8), mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
+    clf = Classifier(module=PixelSpaceModel(Linear(w, b), pre).eval(), labels=["a", "b"], name="box", preprocessing=pre)
+    obj = Objective(clf, [0], None, x0)
+    start = torch.zeros_like(x0)
+    start[0, 1, 0, 0] = -0.2 * 1.001  # B alone, just past the boundary: the smallest feasible change
+    assert obj.flipped(obj.forward(x0 + start))
+    d = refine(obj, x0, start, 0.2, never_stop)
+    assert obj.flipped(obj.forward(x0 + d))
+    assert float(d.norm()) <= float(start.norm())
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_every_point_the_ray_search_returns_was_tested_to_flip(seed):
+    from gradflip_desktop.core.explain.minimise import ray_boundary
+
+    clf = make_tiny(seed=seed)
+    img = tiny_image_array()
+    res = run(clf, img, ExplainOptions(style="free", epsilon=0.01, max_steps=500, minimise=False, eight_bit=False, key_pixels=False))
+    assert res.flipped
+    x0 = clf.image_tensor(img)
+    delta = torch.from_numpy(res.delta).permute(2, 0, 1)[None]
+    obj = Objective(clf, res.explained, None, x0)
+    m0 = float(obj.margin(obj.forward(x0))[0])
+    found = 0
+    for f in (0.3, 0.6, 1.0, 1.7):  # rays that end short of, at and past the boundary
+        s = ray_boundary(obj, x0, f * delta, m0, never_stop)
+        if s is not None:
+            found += 1
+            assert obj.flipped(obj.forward(x0 + s * f * delta))
+            assert float(obj.margin(obj.forward(x0 + s * f * delta))[0]) < 0
+    assert found >= 2

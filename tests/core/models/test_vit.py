@@ -50,3 +50,36 @@ def test_vit_gradcam_uses_the_token_grid(vit, image):
     cam = gradcam_map(clf, image, 0)
     assert cam.shape == image.shape[:2] and np.isfinite(cam).all() and cam.min() >= 0
     assert cam.max() > 0 and cam.std() > 0  # a map that varies over the image, not a constant
+
+
+def test_token_grids_and_the_plain_not_available_message():
+    import torch
+    from torch import nn
+
+    from gradflip_desktop.core.attributions import _token_grid
+    from gradflip_desktop.core.errors import ModelError
+    from gradflip_desktop.core.models import Classifier, PixelSpaceModel, Preprocessing
+
+    assert _token_grid(torch.zeros(1, 197, 8), 1.0) == (1, 14, 14)  # ViT-B/16 at 224: class token + 14 x 14
+    assert _token_grid(torch.zeros(1, 198, 8), 1.0) == (2, 14, 14)  # DeiT distilled: class + distillation token
+    assert _token_grid(torch.zeros(1, 196, 8), 1.0) == (0, 14, 14)  # no class token (average-pooled)
+    assert _token_grid(torch.zeros(1, 1 + 24 * 16, 8), 1.5) == (1, 24, 16)  # a 384 x 256 input
+    assert _token_grid(torch.zeros(1, 3, 8), 1.0) is None
+
+    class ThreeTokens(nn.Module):
+        """Attention over 3 tokens that are no patch grid."""
+
+        def __init__(self):
+            super().__init__()
+            self.norm = nn.LayerNorm(3)
+            self.attn = nn.MultiheadAttention(3, 1, batch_first=True)
+            self.head = nn.Linear(3, 2)
+
+        def forward(self, x):
+            t = self.norm(x[:, :, 0, :3].transpose(1, 2))
+            return self.head(self.attn(t, t, t)[0].mean(1))
+
+    clf = Classifier(PixelSpaceModel(ThreeTokens(), Preprocessing(input_size=(4, 4))), ["a", "b"], "three")
+    assert feature_layer(clf.module)[0] == "net.norm"
+    with pytest.raises(ModelError, match=r"^Grad-CAM is not available for this model: the 3 tokens of layer net\.norm do not form a patch grid$"):
+        gradcam_map(clf, np.full((8, 8, 3), 0.5, np.float32), 0)
