@@ -2,8 +2,9 @@
 
     python benchmarks/explain_speed.py [--max-side 1024]
 
-Configurations: the fixed and adaptive step modes (free style, the textbook change), and the readable
-styles on top of the adaptive mode: gradient smoothing sigma 3 px, coarse-to-fine x8, blur.
+Configurations: the fixed and adaptive step modes (free style, the textbook change), the readable
+variants on top of the adaptive mode: gradient smoothing sigma 3 px, coarse-to-fine x8, and the blur and
+key-region (default) styles.
 Prints one row per photo and configuration: steps, gradient/forward evaluations, L2 of the saved
 change, key-pixel fraction and wall time, then the medians per configuration (the cost in L2 of
 each style). Photos: the fixed list of benchmarks/photos.py (a missing photo stops the run loudly).
@@ -33,10 +34,11 @@ from gradflip_desktop.core.models import load_default_model  # noqa: E402
 from gradflip_desktop.core.options import ExplainOptions  # noqa: E402
 
 CONFIGS = {
-    "adaptive": dict(mode="adaptive"),
-    "smooth3": dict(smoothing=3.0),
-    "coarse8": dict(coarse=8),
+    "adaptive": dict(mode="adaptive", style="free"),
+    "smooth3": dict(style="free", smoothing=3.0),
+    "coarse8": dict(style="free", coarse=8),
     "blur": dict(style="blur"),
+    "region": dict(style="region"),  # the default style
 }
 FIXED_EPS = (0.0005, 0.002, 0.008)  # the fixed mode at three step lengths (RMS pixel units)
 
@@ -58,7 +60,7 @@ def main() -> None:
     ap.add_argument("--fixed-eps", type=float, nargs="+", default=list(FIXED_EPS), help="ε values of the fixed mode")
     ap.add_argument("--photos", type=int, default=6, help=f"the first N photos of benchmarks/photos.py (max {len(PHOTOS)})")
     args = ap.parse_args()
-    configs = {f"fixed{e:g}": dict(mode="fixed", epsilon=e) for e in args.fixed_eps}
+    configs = {f"fixed{e:g}": dict(mode="fixed", style="free", epsilon=e) for e in args.fixed_eps}
     configs.update({k: dict(epsilon=args.epsilon, **v) for k, v in CONFIGS.items()})
     clf = load_default_model()
     clf.classify(np.zeros((224, 224, 3), np.float32))  # warm-up

@@ -250,8 +250,9 @@ LOWER_BETTER = {c for c in COLUMNS if c.endswith("del") or c == "ROAD MoRF"}
 
 def table(rows: dict[str, list[dict[str, float]]], names: dict[str, str], times: dict[str, list[float]]) -> str:
     cols = [c for c in COLUMNS if any(c in r for rs in rows.values() for r in rs)]
-    med = {k: {c: statistics.median(r[c] for r in rs) for c in cols} for k, rs in rows.items()}
-    best = {c: (min if c in LOWER_BETTER else max)(med[k][c] for k in med) for c in cols}
+    # medians over the photos that have the metric (ROAD may have been run on a subset: --no-road)
+    med = {k: {c: statistics.median([r[c] for r in rs if c in r] or [float("nan")]) for c in cols} for k, rs in rows.items()}
+    best = {c: (min if c in LOWER_BETTER else max)(med[k][c] for k in med if med[k][c] == med[k][c]) for c in cols}
     lines = ["| method | " + " | ".join(c + (" ↓" if c in LOWER_BETTER else " ↑") for c in cols) + " | s / photo |",
              "|---" * (len(cols) + 2) + "|"]
     for k in rows:
@@ -268,9 +269,24 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-road", action="store_true", help="skip ROAD (slow: sparse imputation)")
     ap.add_argument("--road-percentiles", default=",".join(map(str, ROAD_PERCENTILES)),
                     help="ROAD removal percentiles (default: pytorch-grad-cam's 10,20,...,90)")
+    ap.add_argument("--only", default=None, help="comma-separated photo names of the fixed list (default: all)")
+    ap.add_argument("--json", default=None, metavar="FILE", help="also write the per-photo numbers to FILE")
+    ap.add_argument("--merge", nargs="+", default=None, metavar="FILE",
+                    help="print the table of several --json files (photo subsets run in parallel) and exit")
     ap.add_argument("--cache", default=None, metavar="DIR",
                     help="reuse the peer methods' maps and metrics stored in DIR by an earlier run (GradFlip is always recomputed)")
     args = ap.parse_args(argv)
+    if args.merge:
+        import json
+
+        parts = [json.loads(Path(f).read_text()) for f in args.merge]
+        names = parts[0]["names"]
+        rows = {k: [r for p in parts for r in p["rows"][k]] for k in names}
+        times = {k: [t for p in parts for t in p["times"][k]] for k in names}
+        photos = [n for p in parts for n in p["photos"]]
+        print(f"{len(photos)} photos ({', '.join(photos)}); " + "; ".join(p["protocol"] for p in parts[:1]) + "\n")
+        print(table(rows, names, times))
+        return
     percentiles = tuple(int(p) for p in args.road_percentiles.split(","))
     cache = Cache(args.cache, f"p{POINTS}-road{'-'.join(map(str, percentiles))}")
     torch.manual_seed(0)
@@ -286,6 +302,12 @@ def main(argv: list[str] | None = None) -> None:
     times: dict[str, list[float]] = {k: [] for k in keys}
     t0 = time.perf_counter()
     photos = benchmark_photos(args.photos)
+    if args.only:
+        wanted = [n.strip() for n in args.only.split(",")]
+        unknown = sorted(set(wanted) - {n for n, _ in photos})
+        if unknown:
+            ap.error(f"unknown photo(s) {unknown}")
+        photos = [(n, a) for n, a in photos if n in wanted]
     for name, arr in photos:
         x = to_input(arr, SIZE)
         target = int(np.argmax(clf.probabilities(x)))
@@ -309,6 +331,14 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\n{len(photos)} photos at {SIZE} x {SIZE}, {POINTS} points per curve, medians; "
           f"torch threads {torch.get_num_threads()}; {time.perf_counter() - t0:.0f} s in all\n")
     print(table(rows, {k: all_methods[k][0] for k in keys}, times))
+    if args.json:
+        import json
+
+        protocol = (f"{SIZE} x {SIZE}, {POINTS} points per curve, ROAD percentiles "
+                    f"{','.join(map(str, percentiles)) if not args.no_road else 'none'}")
+        Path(args.json).write_text(json.dumps({
+            "photos": [n for n, _ in photos], "protocol": protocol, "names": {k: all_methods[k][0] for k in keys},
+            "rows": rows, "times": times}, indent=1))
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ TARGET_RANK = 5  # targeted runs aim at the photo's 5th most probable class
 
 FULL = "GradFlip free (refinement + lattice)"
 ABLATION = {
-    "GradFlip free, seed passes (bisection + rounding)": dict(refine=False, lattice=False),
+    "GradFlip free, seed passes (straight line + rounding)": dict(refine=False, lattice=False),
     "GradFlip free + refinement only": dict(refine=True, lattice=False),
     "GradFlip free + lattice only": dict(refine=False, lattice=True),
     FULL: dict(refine=True, lattice=True),

@@ -1,11 +1,14 @@
 """Headless command line over the same core as the desktop app.
 
     gradflip classify IMAGE...                 top-k classes with probabilities
-    gradflip explain IMAGE... --out DIR        explain, write the result set, progress on stderr
+    gradflip explain IMAGE|DIR... --out OUT    explain, write the result sets, progress on stderr;
+                                               folders also get OUT/summary.csv and OUT/index.html
+                                               (the run itself: core/dataset/job.py; --ray: core/dataset/ray_engine.py)
 
 Exit codes: 0 done (every explanation flipped), 1 ran but at least one did not flip,
 2 bad input or usage (unreadable image, bad model, bad option, files exist), 3 internal error,
-130 interrupted.
+130 interrupted. With many inputs the run goes on past a failed one; the worst code is returned.
+The core's errors carry no command-line wording: the remedies ("use --force ...") are added here.
 """
 
 from __future__ import annotations

@@ -200,3 +200,19 @@ def test_batch_size_reaches_the_engine(tiny_cli, folder, tmp_path, monkeypatch):
     monkeypatch.setattr(batch, "explain_batched", spy)
     cli.main(["explain", str(folder), "--out", str(tmp_path / "o"), "-q", "--batch-size", "3", "--no-key-pixels"])
     assert seen == [3]
+
+
+def test_thumbnail_strip_marks_the_key_set_of_each_style(tiny):
+    from gradflip_desktop.core.dataset.gallery import thumbnail_strip
+    from gradflip_desktop.core.explain import run
+    from gradflip_desktop.core.options import ExplainOptions
+
+    rng = np.random.default_rng(3)
+    pixels = np.kron(rng.uniform(0.3, 0.7, size=(12, 16, 3)).astype(np.float32), np.ones((4, 4, 1), np.float32))
+    for style in ("free", "region"):
+        res = run(tiny, pixels, ExplainOptions(style=style))
+        mask = res.key_pixels.mask if res.key_pixels is not None else (res.key_region.mask if res.key_region else None)
+        strip = thumbnail_strip(res, height=48)
+        third = strip[:, -64:]  # the key-set panel (64 x 48: the photo's own aspect)
+        red = (third[..., 0] > 200) & (third[..., 1] < 80)
+        assert mask is not None and red.any() == bool(mask.any()), style

@@ -1,6 +1,7 @@
 """Measure the desktop app's targets (not a test): start-up times and the longest GUI-thread stall.
 
     python tools/measure.py                # 3 cold starts of `gradflip` + heartbeat during runs
+    python tools/measure.py --stall-only --style free     # the runs in the textbook style
 
 Start-up: `gradflip` is launched offscreen with GRADFLIP_TIMING=1; it prints timestamps when the window
 has been shown and painted and when the top-5 are on screen. Stall: a 5 ms QTimer heartbeat runs on the
@@ -117,10 +118,12 @@ def stall() -> None:
         print("  slowest GUI-thread handlers (ms):", {k: round(v, 1) for k, v in sorted(handler_ms.items())})
         handler_ms.clear()
 
-    measured_run("sample 451x300, default settings", RunSettings())
+    # --style NAME: runs of that style (e.g. "free", the textbook one, to compare with an older version)
+    style = {"style": sys.argv[sys.argv.index("--style") + 1]} if "--style" in sys.argv else {}
+    measured_run(f"sample 451x300, default settings {style}", RunSettings(**style))
     w.open_path(str(big))
     wait(w.classified)
-    measured_run("1024x682, fixed eps 0.0002, 40 steps", RunSettings(mode="fixed", epsilon=0.0002, max_steps=40))
+    measured_run("1024x682, fixed eps 0.0002, 40 steps", RunSettings(mode="fixed", epsilon=0.0002, max_steps=40, **style))
     w.close()
 
 

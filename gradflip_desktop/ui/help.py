@@ -72,13 +72,17 @@ photo was scaled.</li>
 <li><b>The flip.</b> When another class wins, the search stops. A last pass makes sure the change
 survives saving as an ordinary 8-bit image; the plot's last point, <i>saved</i>, is that image, and its
 numbers are the ones the captions, the summary and the export state.</li>
-<li><b>Reading the result.</b> <i>Adjusted</i> is the changed photo; it usually looks the same, because
-the change is tiny (a few levels out of 255). <i>Difference</i> shows where the change is: bright areas
-matter most. <i>Key pixels</i> are the smallest set of the most-changed pixels that flip the decision
-on their own; they are outlined on the Original, and the slider below the views lets you try more or
-fewer.</li>
-<li><b>Styles.</b> <i>Free</i> lets every pixel move (the textbook method: the smallest change, which
-looks like noise). <i>Blur</i> only removes detail, so the change points at regions a person can read.</li>
+<li><b>Reading the result.</b> The sentence above the views says what happened. <i>Adjusted</i> is the
+changed photo; with the textbook style it usually looks the same, because the change is tiny (a few levels
+out of 255). <i>Difference</i> shows where the change is: bright areas matter most. The <i>key region</i>
+(or, for the textbook style, the <i>key pixels</i>) is the smallest part of the photo whose change alone
+flips the decision; it is outlined on the Original, and the slider below the views lets you try more or
+less and see what the model says.</li>
+<li><b>Styles.</b> <i>Key region</i> (the default) removes detail in a few smooth areas and names the
+smallest region that matters. <i>Smallest change</i> lets every pixel move (the textbook method: the
+smallest change, which looks like noise). <i>Blur per pixel</i> removes detail pixel by pixel. When the
+flip lands in a class of the same kind (Egyptian cat → tiger cat), a link explains the whole group
+(“any cat”) instead.</li>
 <li><b>Compare Methods</b> (View menu) shows Grad-CAM and gradient saliency next to GradFlip's map.</li>
 <li><b>Export</b> (Ctrl+E) writes the figure, the adjusted image, the maps, a step table and a record
 to a folder.</li>

@@ -17,6 +17,7 @@ from PySide6.QtCore import QEvent, QSettings, Qt, QThread, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QApplication,
+    QDockWidget,
     QLabel,
     QMainWindow,
     QMenu,
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
 from .branding import APP_NAME
 from .controllers.difference import DifferenceController
 from .controllers.export import CHOOSE_ANOTHER, ExportController
+from .controllers.folders import FoldersController
 from .controllers.images import IMAGE_FILTER, ImagesController
 from .controllers.models import ModelsController
 from .controllers.runs import RunsController
@@ -91,6 +93,12 @@ class MainWindow(QMainWindow):
         self.runs = RunsController(self)
         self.difference = DifferenceController(self)
         self.export = ExportController(self)
+        self.folders = FoldersController(self)  # File ▸ Open Folder…: the gallery, a dock below the views
+        self.gallery_dock = QDockWidget("Folder", self)
+        self.gallery_dock.setObjectName("gallery-dock")
+        self.gallery_dock.setWidget(self.folders.panel)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.gallery_dock)
+        self.gallery_dock.hide()
         self._build_actions()
         self._connect()
         self.controls.set_settings(RunSettings.load(self.settings))
@@ -182,6 +190,7 @@ class MainWindow(QMainWindow):
         SP = QStyle.StandardPixmap
         a = self._action
         self.open_action = a("&Open Image…", self.images.open_dialog, QKeySequence.StandardKey.Open, "Open an image file", SP.SP_DialogOpenButton)
+        self.open_folder_action = a("Open &Folder…", self.folders.open_dialog, "Ctrl+Shift+O", "Explain every image of a folder, shown in a gallery", SP.SP_DirOpenIcon)
         self.open_sample_action = a("Open &Sample Image", self.images.open_sample, None, "Open the bundled sample photo")
         self.paste_action = a("&Paste Image", self.images.paste, QKeySequence.StandardKey.Paste, "Open the image on the clipboard", SP.SP_FileDialogContentsView)
         self.export_action = a("&Export Results…", self.export.export_dialog, "Ctrl+E", "Write the result set (figure, images, arrays, table, record) to a folder", SP.SP_DialogSaveButton)
@@ -203,11 +212,12 @@ class MainWindow(QMainWindow):
         self.recent_menu = QMenu("Open &Recent", self)
         self.recent_menu.aboutToShow.connect(self.images.fill_recent_menu)
         menus = {  # None: a separator
-            "&File": (self.open_action, self.recent_menu, self.open_sample_action, None, self.load_model_action, None,
+            "&File": (self.open_action, self.open_folder_action, self.recent_menu, self.open_sample_action, None, self.load_model_action, None,
                       self.export_action, None, self.quit_action),
             "&Edit": (self.paste_action, self.copy_figure_action),
             "&Run": (self.explain_action, self.cancel_action),
-            "&View": (self.fit_action, self.zoom_in_action, self.zoom_out_action, None, self.compare_action),
+            "&View": (self.fit_action, self.zoom_in_action, self.zoom_out_action, None, self.compare_action,
+                      self.gallery_dock.toggleViewAction()),
             "&Help": (self.how_action, self.shortcuts_action, None, self.about_action),
         }
         for title, items in menus.items():
@@ -380,6 +390,7 @@ class MainWindow(QMainWindow):
         self.runs.stop()
         self.engine.shutdown()
         self.background.shutdown()
+        self.folders.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         try:

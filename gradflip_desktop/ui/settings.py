@@ -42,7 +42,8 @@ class RunSettings:
     ``target_class`` up until it wins) or ``"group"`` (push the group ``group`` down, e.g. "any cat").
     mode: ``"adaptive"`` or ``"fixed"``; epsilon: step length in RMS pixel units; max_steps:
     gradient-evaluation budget; smoothing: Gaussian σ (px) applied to the gradient; coarse:
-    coarse-to-fine factor (1 = off); style: ``"free"`` or ``"blur"`` (ExplainOptions.style); device: ``"cpu"``, ``"cuda"``, ...
+    coarse-to-fine factor (1 = off); style: one of ``core.options.STYLES``; device: ``"cpu"``, ``"cuda"``, ...;
+    working_size: the long side (px) photos are loaded at (not an ExplainOptions field: it is the image's).
 
     The explanation settings (:data:`CORE_FIELDS`) default to the core's ``ExplainOptions()`` values.
     """

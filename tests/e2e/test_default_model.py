@@ -30,7 +30,7 @@ def test_default_model_classifies_chelsea_as_egyptian_cat(default_model, chelsea
 
 @pytest.fixture(scope="module")
 def chelsea_run(default_model, chelsea):
-    return explain_run(default_model, chelsea, ExplainOptions())
+    return explain_run(default_model, chelsea, ExplainOptions(style="free"))  # the textbook change
 
 
 def test_explanation_flips_and_exported_files_agree(default_model, chelsea, chelsea_run, tmp_path):
@@ -63,7 +63,7 @@ def test_explanation_flips_and_exported_files_agree(default_model, chelsea, chel
     for key in ("flipped", "status", "original", "final", "steps", "gradient_evaluations", "forward_evaluations",
                 "l2", "linf", "rms", "l2_saved", "key_pixels", "seconds", "timings", "options", "versions"):
         assert key in rec
-    assert set(rec["timings"]) == {"flip", "minimise", "eight_bit", "key_pixels"}
+    assert {"flip", "minimise", "eight_bit", "key_pixels"} <= set(rec["timings"])
 
 
 def test_key_pixels_alone_flip_the_real_model(default_model, chelsea, chelsea_run):
@@ -74,7 +74,7 @@ def test_key_pixels_alone_flip_the_real_model(default_model, chelsea, chelsea_ru
 
 
 def test_group_explanation_leaves_all_cats(default_model, chelsea):
-    res = explain_run(default_model, chelsea, ExplainOptions(group="cat", key_pixels=False))
+    res = explain_run(default_model, chelsea, ExplainOptions(group="cat", key_pixels=False, style="free"))
     assert res.status == "flipped"
     assert res.final.index not in range(281, 286)
 
@@ -155,5 +155,6 @@ def test_cli_explains_three_photos_and_each_saved_png_flips(default_model, photo
         assert rec["final"]["index"] != rec["original"]["index"]
         back = load_image(out / f"{path.stem}.adjusted.png")  # the saved 8-bit PNG, read back
         assert default_model.classify(back.pixels, k=1)[0].index == rec["final"]["index"]
-        assert 0 < rec["l2_saved"] < 5  # a small change: ||δ|| in [0, 1] pixel units over ~0.3-0.8 MP
-        assert rec["key_pixels"]["flips"] is True and 0 < rec["key_pixels"]["fraction"] < 0.5
+        assert rec["options"]["style"] == "region" and rec["l2_saved"] > 0  # the default style
+        region = rec["key_region"]  # removing detail in the key region alone flips the decision
+        assert region["flips"] is True and 0 < region["fraction"] < 0.5

@@ -1,65 +1,303 @@
-"""The folder gallery (ui/widgets/gallery.py + ui/controllers/folders.py) on the real default model."""
+"""The folder gallery (issue 14.6): ui/widgets/gallery.py + ui/controllers/folders.py, on the tiny model.
+
+The window is built without the default model; the tiny seeded classifier (helpers.make_tiny) is put in
+the model session, so each image is explained in well under a second.
+"""
 
 from __future__ import annotations
 
-import numpy as np
-from PIL import Image
+import json
+import time
+from pathlib import Path
 
-from helpers import RUN_TIMEOUT_MS, make_image_file
+import pytest
+from helpers import RUN_TIMEOUT_MS, make_image_file, make_tiny
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
+from PySide6.QtWidgets import QApplication
 
+from gradflip_desktop.ui.settings import RunSettings
+from gradflip_desktop.ui.widgets.gallery import (
+    ERROR,
+    FLIPPED,
+    KEY_ROLE,
+    NOT_FLIPPED,
+    RUNNING,
+    WAITING,
+    GalleryPanel,
+)
 
-def _panel_widget_only(qtbot):
-    from gradflip_desktop.ui.widgets.gallery import FLIPPED, NOT_FLIPPED, GalleryPanel
-
-    p = GalleryPanel()
-    qtbot.addWidget(p)
-    p.start("t", [(f"k{i}", f"/x/{i}.png", f"img{i}") for i in range(4)])
-    p.set_state("k0", FLIPPED, "→ a", label="zebra", size=0.9)
-    p.set_state("k1", FLIPPED, "→ b", label="ant", size=0.2)
-    p.set_state("k2", NOT_FLIPPED, "not flipped", label="cat", size=0.1)
-    return p
-
-
-def test_gallery_sorts_by_flip_size_and_by_class(qtbot):
-    p = _panel_widget_only(qtbot)
-    assert p.ordered_keys() == ["k0", "k1", "k2", "k3"]
-    p.sort.setCurrentIndex(1)  # flip size: flipped ones, smallest change first
-    assert p.ordered_keys()[:2] == ["k1", "k0"]
-    assert [p.list.item(i).data(256) for i in range(4)][:2] == ["k1", "k0"]  # the list itself is reordered
-    p.sort.setCurrentIndex(2)  # class
-    assert p.ordered_keys()[:3] == ["k1", "k2", "k0"]
+QUICK = RunSettings(style="free", max_steps=60)
+SLOW = RunSettings(style="free", mode="fixed", epsilon=1e-6, max_steps=5000)  # never flips within a test
 
 
-def test_gallery_click_asks_to_open_the_image(qtbot):
-    p = _panel_widget_only(qtbot)
-    with qtbot.waitSignal(p.open_requested) as sig:
-        p.list.itemClicked.emit(p.items["k2"])
-    assert sig.args == ["/x/2.png"]
+@pytest.fixture
+def tiny_window(qtbot, settings):
+    from gradflip_desktop.ui.main_window import MainWindow
+
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.models.session.classifier = make_tiny(seed=1)  # before any engine task: no other thread holds it
+    w.controls.set_settings(QUICK)
+    w.show()
+    yield w
+    w.close()
+    assert not w.engine.thread.isRunning() and not w.background.thread.isRunning()
 
 
-def test_open_folder_explains_every_image_and_exports_all(window, qtbot, tmp_path):
-    from gradflip_desktop.ui.controllers.folders import FoldersController
-    from gradflip_desktop.ui.widgets.gallery import ERROR, FLIPPED, NOT_FLIPPED
-
+@pytest.fixture
+def photos(tmp_path) -> Path:
     folder = tmp_path / "photos"
     folder.mkdir()
     for i in range(3):
         make_image_file(folder / f"p{i}.png", 64, 48, seed=i)
-    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff-cut-")
-    (folder / "readme.txt").write_text("skip me")
-    c = FoldersController(window)
-    qtbot.addWidget(c.panel)
-    c.open_folder(str(folder))
-    qtbot.waitUntil(lambda: not c.running, timeout=RUN_TIMEOUT_MS * 2)
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff-cut-")  # an image by its signature, unreadable
+    (folder / "readme.txt").write_text("skip me")  # not an image: skipped, no tile
+    return folder
+
+
+def _view_keys(panel: GalleryPanel) -> list[str]:
+    m = panel.list.model()
+    return [m.index(r, 0).data(KEY_ROLE) for r in range(m.rowCount())]
+
+
+def _wait_done(qtbot, c, timeout=RUN_TIMEOUT_MS):
+    qtbot.waitUntil(lambda: not c.running and c.summary_written, timeout=timeout)
+
+
+def test_sort_by_flip_size_and_by_class_reorders_the_view(qtbot):
+    p = GalleryPanel()
+    qtbot.addWidget(p)
+    p.start("t", [(f"k{i}", f"/x/{i}.png", f"img{i}") for i in range(5)])
+    p.set_state("k0", FLIPPED, "→ a", label="zebra", size=0.9)
+    p.set_state("k1", FLIPPED, "→ b", label="ant", size=0.2)
+    p.set_state("k2", NOT_FLIPPED, "not flipped", label="cat", size=0.01)  # not flipped: after every flip
+    p.set_state("k3", FLIPPED, "→ c", label="cat", size=0.5)
+    p.set_state("k4", ERROR, "cannot read")
+    assert _view_keys(p) == ["k0", "k1", "k2", "k3", "k4"]
+    p.sort.setCurrentIndex(1)  # flip size: the flipped ones, smallest change first
+    assert _view_keys(p)[:3] == ["k1", "k3", "k0"] and set(_view_keys(p)[3:]) == {"k2", "k4"}
+    p.sort.setCurrentIndex(2)  # class (alphabetical), then flip size; no class last
+    assert _view_keys(p) == ["k1", "k3", "k2", "k0", "k4"]
+    # a result arriving while sorted by flip size moves into place
+    p.sort.setCurrentIndex(1)
+    p.set_state("k4", FLIPPED, "→ d", label="eel", size=0.05)
+    assert _view_keys(p)[0] == "k4"
+    p.sort.setCurrentIndex(0)
+    assert _view_keys(p) == ["k0", "k1", "k2", "k3", "k4"]
+
+
+def test_click_on_a_tile_asks_to_open_that_image(qtbot):
+    p = GalleryPanel()
+    qtbot.addWidget(p)
+    p.start("t", [(f"k{i}", f"/x/{i}.png", f"img{i}") for i in range(3)])
+    p.sort.setCurrentIndex(1)
+    p.set_state("k2", FLIPPED, "→ a", size=0.1)  # now first in the view
+    with qtbot.waitSignal(p.open_requested) as sig:
+        p.list.clicked.emit(p.list.model().index(0, 0))
+    assert sig.args == ["/x/2.png"]
+
+
+def test_open_folder_explains_every_image_shows_states_and_opens_a_click(qtbot, tiny_window, photos):
+    w, c = tiny_window, tiny_window.folders
+    seen: set[str] = set()
+    orig = c.panel.set_state
+    c.panel.set_state = lambda key, state, *a, **k: (seen.add(state), orig(key, state, *a, **k))[1]
+    c.open_folder(str(photos))
+    assert w.gallery_dock.isVisible()
+    _wait_done(qtbot, c)
     states = {t.name: t.state for t in c.panel.tiles.values()}
-    assert states["broken"] == ERROR and len(states) == 4
-    assert all(states[f"p{i}"] in (FLIPPED, NOT_FLIPPED) for i in range(3))
+    assert set(states) == {"broken.jpg", "p0.png", "p1.png", "p2.png"}  # readme.txt skipped by content
+    assert states["broken.jpg"] == ERROR and "broken.jpg" in c.panel.tiles[str(photos / "broken.jpg")].text
+    assert all(states[f"p{i}.png"] in (FLIPPED, NOT_FLIPPED) for i in range(3))
+    assert RUNNING in seen  # each tile went waiting -> running -> its outcome
     assert c.panel.progress.value() == 4 and c.panel.title.text().startswith("4/4 done: ")
-    thumb = c.panel.tiles[str(folder / "p0.png")].thumbnail  # the tile shows the run's thumbnail strip
-    assert thumb is not None and thumb.endswith("p0.jpg") and thumb.startswith(c.out)
-    dest = c.export_all(str(tmp_path / "export"))
-    assert (dest / "summary.csv").is_file() and (dest / "index.html").is_file() and (dest / "p0.gradflip.json").is_file()
-    assert c.export_all(str(tmp_path / "export")) is None  # never overwrites
-    with qtbot.waitSignal(window.classified, timeout=RUN_TIMEOUT_MS):
-        c.panel.list.itemClicked.emit(c.panel.items[str(folder / "p1.png")])
-    assert window.image.name == "p1"
+    flipped = [t for t in c.panel.tiles.values() if t.state == FLIPPED]
+    assert flipped, states  # the tiny model flips these photos
+    for t in flipped:  # the tile shows "→ class" and the result's thumbnail strip
+        rec = json.loads((Path(c.out) / f"{Path(t.path).stem}.gradflip.json").read_text())
+        assert t.text.startswith(f"→ {rec['final']['label']}") and t.size == pytest.approx(rec["l2_saved"])
+        assert t.strip and t.pixmap is not None and not t.pixmap.isNull()
+    summary = (Path(c.out) / "summary.csv").read_text()
+    assert summary.count("\n") == 5 and "broken" in summary  # header + one row per input, failures included
+    assert c.panel.export_button.isEnabled() and not c.panel.cancel_button.isEnabled()
+    # a click opens that image in the main views (decoded in the background, classified by the engine)
+    row = _view_keys(c.panel).index(str(photos / "p1.png"))
+    with qtbot.waitSignal(w.classified, timeout=RUN_TIMEOUT_MS):
+        c.panel.list.clicked.emit(c.panel.list.model().index(row, 0))
+    assert w.image.name == "p1" and w.views.original.image().shape == (48, 64, 3)
+
+
+def test_photo_thumbnails_are_decoded_in_a_worker(qtbot, tiny_window, photos):
+    import threading
+
+    from gradflip_desktop.ui.controllers import folders
+
+    threads = []
+    real = folders.photo_thumbnails_task
+
+    def spy(task, items):
+        threads.append(threading.current_thread())
+        return real(task, items)
+
+    folders.photo_thumbnails_task = spy
+    try:
+        tiny_window.controls.set_settings(SLOW)  # the run stays on image 1; the photos' thumbnails arrive anyway
+        c = tiny_window.folders
+        c.open_folder(str(photos))
+        qtbot.waitUntil(lambda: len(c.panel.tiles) == 4 and all(
+            t.pixmap is not None for t in c.panel.tiles.values() if t.name != "broken.jpg"), timeout=RUN_TIMEOUT_MS)
+        assert threads and all(t is not threading.main_thread() for t in threads)
+        assert c.panel.tiles[str(photos / "broken.jpg")].pixmap is None  # unreadable: the placeholder stays
+        assert c.running
+        c.cancel()
+        _wait_done(qtbot, c)
+    finally:
+        folders.photo_thumbnails_task = real
+
+
+def test_cancel_stops_within_the_current_image_and_writes_no_half_set(qtbot, tiny_window, photos):
+    c = tiny_window.folders
+    tiny_window.controls.set_settings(SLOW)
+    steps = []
+    tiny_window.models.session.classifier.module.register_forward_hook(lambda *a: steps.append(1))
+    c.open_folder(str(photos))
+    first = str(photos / "broken.jpg")  # sorted first; fails at once, then p0 runs for a long time
+    qtbot.waitUntil(lambda: c.panel.tiles.get(str(photos / "p0.png")) is not None
+                    and c.panel.tiles[str(photos / "p0.png")].state == RUNNING and len(steps) > 5, timeout=RUN_TIMEOUT_MS)
+    t0 = time.perf_counter()
+    c.cancel()
+    _wait_done(qtbot, c)
+    assert time.perf_counter() - t0 < 10  # stopped within the image, not after its 5000 steps
+    tiles = c.panel.tiles
+    assert tiles[first].state == ERROR
+    assert all(tiles[str(photos / f"p{i}.png")].state == WAITING and tiles[str(photos / f"p{i}.png")].text == "not run"
+               for i in range(3))
+    assert not list(Path(c.out).glob("p*.*"))  # the cancelled run wrote nothing
+    assert c.panel.title.text().endswith("(cancelled)")
+    rows = (Path(c.out) / "summary.csv").read_text()
+    assert rows.count("not run") == 3  # the summary still lists every input
+
+
+def test_export_all_copies_whole_sets_and_never_overwrites(qtbot, tiny_window, photos, tmp_path):
+    c = tiny_window.folders
+    c.open_folder(str(photos))
+    _wait_done(qtbot, c)
+    dest = tmp_path / "export"
+    c.export_all(str(dest))
+    qtbot.waitUntil(lambda: c.exported is not None or c.export_error is not None, timeout=RUN_TIMEOUT_MS)
+    assert c.export_error is None
+    assert (dest / "summary.csv").is_file() and (dest / "index.html").is_file()
+    from gradflip_desktop.core.dataset import complete_record
+
+    for i in range(3):
+        assert complete_record(dest, f"p{i}") is not None
+    assert not list(dest.glob(".gradflip-export-*"))  # the staging folder is gone
+    before = {p: p.stat().st_mtime_ns for p in dest.rglob("*") if p.is_file()}
+    c.export_all(str(dest))  # again into the same folder: refused, nothing touched
+    qtbot.waitUntil(lambda: c.export_error is not None, timeout=RUN_TIMEOUT_MS)
+    assert "already exist" in c.export_error
+    assert {p: p.stat().st_mtime_ns for p in dest.rglob("*") if p.is_file()} == before
+
+
+def test_an_interrupted_export_leaves_no_half_written_set(qtbot, tiny_window, photos, tmp_path, monkeypatch):
+    from gradflip_desktop.core.dataset import complete_record
+    from gradflip_desktop.ui.controllers import folders
+
+    c = tiny_window.folders
+    c.open_folder(str(photos))
+    _wait_done(qtbot, c)
+    moves = []
+    real = folders.os.replace
+
+    def failing(a, b):  # the disk fills up when the first record is moved in
+        if Path(b).name.endswith(".gradflip.json"):
+            raise OSError(28, "No space left on device")
+        moves.append(Path(b).name)
+        return real(a, b)
+
+    monkeypatch.setattr(folders.os, "replace", failing)
+    dest = tmp_path / "export"
+    with pytest.raises(OSError):
+        folders.export_task(None, c.out, str(dest), False)
+    others = [p for p in Path(c.out).rglob("*") if p.is_file() and not p.name.endswith(".gradflip.json")
+              and p.name not in ("summary.csv", "index.html")]
+    assert len(moves) == len(others) > 6  # every other file went in before any record
+    assert all(complete_record(dest, f"p{i}") is None for i in range(3))  # so no set looks complete
+    assert not (dest / "summary.csv").exists() and not list(dest.glob(".gradflip-export-*"))
+
+
+def test_a_new_folder_drops_the_old_run(qtbot, tiny_window, photos, tmp_path):
+    c = tiny_window.folders
+    tiny_window.controls.set_settings(SLOW)
+    c.open_folder(str(photos))
+    qtbot.waitUntil(lambda: any(t.state == RUNNING for t in c.panel.tiles.values()), timeout=RUN_TIMEOUT_MS)
+    old_out = c.out
+    other = tmp_path / "other"
+    other.mkdir()
+    make_image_file(other / "only.png", 40, 30, seed=7)
+    tiny_window.controls.set_settings(QUICK)
+    c.open_folder(str(other))
+    _wait_done(qtbot, c)
+    assert [t.name for t in c.panel.tiles.values()] == ["only.png"]  # nothing of the old run arrived
+    assert c.panel.tiles[str(other / "only.png")].state in (FLIPPED, NOT_FLIPPED)
+    assert not Path(old_out).exists()
+
+
+def test_a_dropped_folder_opens_the_gallery(qtbot, tiny_window, photos):
+    w = tiny_window
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(photos))])
+    pos = w.rect().center()
+    enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(w, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(w, drop)
+    assert w.folders.folder == str(photos) and w.gallery_dock.isVisible()
+    _wait_done(qtbot, w.folders)
+    assert len(w.folders.panel.tiles) == 4
+    assert w.open_folder_action in w.menuBar().actions()[0].menu().actions()
+
+
+def test_strip_never_replaced_by_the_photo_thumbnail(qtbot):
+    p = GalleryPanel()
+    qtbot.addWidget(p)
+    p.start("t", [("k", "/x/k.png", "k")])
+    strip = QImage(300, 96, QImage.Format.Format_RGB888)
+    strip.fill(Qt.GlobalColor.red)
+    photo = QImage(120, 90, QImage.Format.Format_RGB888)
+    photo.fill(Qt.GlobalColor.blue)
+    p.set_thumbnails([("k", strip)], strip=True)
+    p.set_thumbnails([("k", photo)])  # a late photo thumbnail
+    tile = p.tiles["k"]
+    assert tile.strip and tile.pixmap.toImage().pixelColor(tile.pixmap.width() // 2, tile.pixmap.height() // 2) == Qt.GlobalColor.red
+
+
+def test_closing_the_window_mid_folder_run_is_clean(qtbot, tiny_window, photos):
+    c = tiny_window.folders
+    tiny_window.controls.set_settings(SLOW)
+    c.open_folder(str(photos))
+    qtbot.waitUntil(lambda: any(t.state == RUNNING for t in c.panel.tiles.values()), timeout=RUN_TIMEOUT_MS)
+    out = c.out
+    t0 = time.perf_counter()
+    tiny_window.close()
+    assert time.perf_counter() - t0 < 10  # the running image stops at its next step
+    assert not tiny_window.engine.thread.isRunning() and not tiny_window.background.thread.isRunning()
+    assert not Path(out).exists()  # the session folder is removed
+
+
+def test_two_images_with_one_result_name_never_overwrite_each_other(qtbot, tiny_window, tmp_path):
+    folder = tmp_path / "clash"
+    folder.mkdir()
+    make_image_file(folder / "Cat.png", 40, 30, seed=1)
+    make_image_file(folder / "cat.jpg", 40, 30, seed=2)  # results would also be named "cat" (case-insensitive)
+    c = tiny_window.folders
+    c.open_folder(str(folder))
+    _wait_done(qtbot, c)
+    states = {t.name: t for t in c.panel.tiles.values()}
+    assert states["cat.jpg"].state == ERROR and "would be named" in states["cat.jpg"].text
+    assert states["Cat.png"].state in (FLIPPED, NOT_FLIPPED)
+    rec = json.loads((Path(c.out) / "Cat.gradflip.json").read_text())
+    assert str(rec["image"]["source"]).endswith("Cat.png")  # the set is Cat.png's, not overwritten
+    assert c.panel.title.text().startswith("2/2 done") and "1 error" in c.panel.title.text()

@@ -30,15 +30,18 @@ def _resize(img: np.ndarray, height: int) -> np.ndarray:
 
 
 def thumbnail_strip(result, height: int = THUMB_HEIGHT) -> np.ndarray:
-    """original | difference (heat over the photo) | key set (key pixels red on the grey photo), uint8."""
+    """original | difference (heat over the photo) | key set (key pixels or key region red on the grey
+    photo), uint8."""
     from ..report import difference_overlay
 
     orig = result.original_pixels
     diff = difference_overlay(result)
     grey = np.repeat(orig.mean(axis=2, keepdims=True), 3, axis=2) * 0.6 + 0.2
     key = grey.copy()
-    if result.key_pixels is not None:
-        key[result.key_pixels.mask] = (1.0, 0.1, 0.1)
+    kp, region = result.key_pixels, getattr(result, "key_region", None)
+    mask = kp.mask if kp is not None else (region.mask if region is not None else None)
+    if mask is not None:  # the key pixels (free/blur styles) or the key region (region style)
+        key[mask] = (1.0, 0.1, 0.1)
     panels = [_resize(p, height) for p in (orig, diff, key)]
     gap = np.full((height, 3, 3), 255, np.uint8)
     return np.concatenate([panels[0], gap, panels[1], gap, panels[2]], axis=1)

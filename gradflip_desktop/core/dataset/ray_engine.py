@@ -107,6 +107,14 @@ class RayEngine:
             if self.address != "local":
                 kw["address"] = self.address
             ray.init(**kw)
+        import logging  # noqa: PLC0415
+
+        for name in ("ray", "ray.data"):  # the CLI prints its own progress; Ray's INFO lines are noise here
+            logging.getLogger(name).setLevel(logging.WARNING)
+        ctx = ray.data.DataContext.get_current()
+        for attr in ("enable_progress_bars", "print_on_execution_start"):
+            if hasattr(ctx, attr):
+                setattr(ctx, attr, False)
         return ray
 
     def __call__(self, classifier, jobs, options, batch_size, on_step=None, should_stop=None):

@@ -11,31 +11,54 @@ import numpy as np
 import torch
 
 from ..options import Status
+from ..viz.filters import gaussian_blur
 from .mask import MaskCoordinates, RestoreObjective
 from .search import Point, SearchContext, SearchParams, search
 
 RESTORE_BUDGET = 30  # gradient steps at most for the flip-back search
+PAST_FLIP = 3  # steps each search continues past its flip, to rank the cells beyond the first flip
+CONTEXT_WEIGHT = 0.3  # share of the blurred copy of the map in the final map (see with_context)
+CONTEXT_DIVISOR = 8.0  # its sigma: long side / this
 
 
-def restore_search(ctx, explained: list[int], c_deleted: torch.Tensor):
-    """The flip-back search and the importance map (a generator: yields the restore Steps).
+def _continue(ctx: SearchContext, c: torch.Tensor, phase: str):
+    """PAST_FLIP more steps of the same search from mask ``c`` (nothing counts as success); the last mask."""
+    if PAST_FLIP <= 0 or ctx.stop():
+        return c
+    start = Point.at(ctx.objective, c, ctx.coords.image(c))
+    out = yield from search(ctx, SearchParams(start=start, epsilon=float(ctx.options.epsilon), budget=PAST_FLIP,
+                                              success=lambda zn, xn: False, phase=phase))
+    return c if out.c is None else out.c
+
+
+def _scaled(coords: MaskCoordinates, m: torch.Tensor) -> torch.Tensor:
+    w = coords.weights(m)[0, 0].clamp_min(0.0)
+    return w / w.max().clamp_min(1e-12)
+
+
+def restore_search(ctx: SearchContext, explained: list[int], c_deleted: torch.Tensor):
+    """The rest of the region style's search and its importance map (a generator: yields the Steps).
 
     ``ctx``: the run's :class:`~.search.SearchContext` (its coordinates must be :class:`MaskCoordinates`);
-    ``c_deleted``: the mask where the deletion search flipped. Returns the H x W float32 importance map
-    in [0, 1]: the mean of the deletion mask and of (1 − the restore mask), each scaled to a maximum of 1;
+    ``c_deleted``: the mask where the deletion search flipped. The deletion search goes on for
+    :data:`PAST_FLIP` steps (phase ``"sharpen"``: the cells it adds next rank below those of the flip);
+    then the flip-back search runs from the fully detail-removed image until the class returns and
+    :data:`PAST_FLIP` steps beyond (phase ``"restore"``). Returns the H x W float32 importance map in
+    [0, 1]: the mean of the deletion mask and of (1 − the restore mask), each scaled to a maximum of 1;
     the deletion mask alone when the fully detail-removed image is still the explained class (nothing to
     restore) or the restore search ends without the class coming back.
     """
     coords: MaskCoordinates = ctx.coords
     obj = ctx.objective
-    deleted = coords.weights(c_deleted)[0, 0]
-    deleted = deleted / deleted.max().clamp_min(1e-12)
+    c_deleted = yield from _continue(ctx, c_deleted, "sharpen")
+    deleted = _scaled(coords, c_deleted)
+    alone = with_context(deleted).cpu().numpy().astype(np.float32)
     restore = RestoreObjective(obj.clf, explained, None, coords.x0)
     full = coords.full()
     try:
         start = Point.at(restore, full, coords.image(full))
-        if restore.flipped(start.z):
-            return deleted.cpu().numpy().astype(np.float32)
+        if restore.flipped(start.z) or ctx.stop():
+            return alone
         rctx = SearchContext(objective=restore, options=ctx.options, coords=coords, steps=ctx.steps, stop=ctx.stop)
         outcome = yield from search(
             rctx,
@@ -43,11 +66,23 @@ def restore_search(ctx, explained: list[int], c_deleted: torch.Tensor):
                          budget=min(RESTORE_BUDGET, int(ctx.options.max_steps)),
                          success=lambda zn, xn: restore.flipped(zn), phase="restore"),
         )
+        if outcome.c is None or outcome.status != Status.FLIPPED:
+            return alone
+        c_restored = yield from _continue(rctx, outcome.c, "restore")
     finally:
         obj.grad_evals += restore.grad_evals
         obj.fwd_evals += restore.fwd_evals
-    if outcome.c is None or outcome.status != Status.FLIPPED:
-        return deleted.cpu().numpy().astype(np.float32)
-    kept = 1.0 - coords.weights(outcome.c)[0, 0]
-    kept = kept / kept.max().clamp_min(1e-12)
-    return (0.5 * (deleted + kept)).cpu().numpy().astype(np.float32)
+    kept = 1.0 - coords.weights(c_restored)[0, 0]
+    kept = kept.clamp_min(0.0) / kept.max().clamp_min(1e-12)
+    return with_context(0.5 * (deleted + kept)).cpu().numpy().astype(np.float32)
+
+
+def with_context(m: torch.Tensor) -> torch.Tensor:
+    """The map plus :data:`CONTEXT_WEIGHT` of itself blurred with σ = long side / :data:`CONTEXT_DIVISOR`,
+    scaled to a maximum of 1. The searches leave many cells at exactly 0 (never needed) or 1 (saturated);
+    the blurred copy orders those ties by how close they lie to the cells that mattered, so the ranking
+    grows regions outward instead of jumping to scattered ties. H x W in, H x W out."""
+    h, w = m.shape[-2:]
+    wide = gaussian_blur(m[None, None], max(1.0, max(h, w) / CONTEXT_DIVISOR))[0, 0]
+    out = (1.0 - CONTEXT_WEIGHT) * m + CONTEXT_WEIGHT * wide / wide.max().clamp_min(1e-12)
+    return out / out.max().clamp_min(1e-12)

@@ -1,150 +1,424 @@
-"""File ▸ Open Folder…: explain every image of a folder in the engine thread, shown in the gallery.
+"""File ▸ Open Folder… (or a folder dropped on the window): explain every image of a folder, shown in
+the gallery panel.
 
-The run is the command line's (:func:`gradflip_desktop.core.dataset.job.explain_inputs`): result sets,
-thumbnails, ``summary.csv`` and ``index.html`` go to a session folder; Export All copies them to a folder
-the user picks. Each finished image is sent to the GUI as a partial result; Cancel stops the run at the
-next model evaluation (the images done so far stay).
+The run is the command line's (:mod:`gradflip_desktop.core.dataset`): result sets, thumbnail strips,
+``summary.csv`` and ``index.html`` go to a session folder; Export All copies them to a folder the user
+picks. Everything runs through :mod:`gradflip_desktop.ui.worker`:
+
+- the ``background`` executor lists the folder (images recognised by content), decodes and shrinks the
+  photos' thumbnails a few at a time (so opening an image is never queued behind 500 thumbnails),
+  writes the summary at the end and does Export All;
+- the ``engine`` executor (the only thread that runs the model) explains ONE image per task; the next
+  image is started when the previous one is shown. So a click on a tile, or Explain on the main image,
+  gets the model after at most the current image. Cancel stops the current image at its next step (its
+  cancelled run writes nothing) and starts no further one.
+
+Each kind of work has its own :class:`TaskSlot`: a new folder drops the old one's tasks, so no stale
+result can arrive.
 """
 
 from __future__ import annotations
 
+import html
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog
 
-from ..widgets.gallery import ERROR, FLIPPED, NOT_FLIPPED, RUNNING, GalleryPanel
+from ..widgets.gallery import (
+    ERROR,
+    FLIPPED,
+    ICON,
+    NOT_FLIPPED,
+    RUNNING,
+    WAITING,
+    GalleryPanel,
+    fit_image,
+)
 from ..worker import TaskSlot, error_message
 
 if TYPE_CHECKING:
     from ..main_window import MainWindow
 
+THUMBS_PER_TASK = 12  # photos decoded per background task: ~20-80 ms, then other work may run
+
 
 @dataclass
-class FolderInputs:
+class FolderListing:
     folder: str
-    out: str
-    entries: list[tuple[str, str, str]]  # key, path, name
+    inputs: list  # core.dataset.Input, in input order
     skipped: int
+    settled: list  # core.dataset.job.Outcome of inputs that fail before any run (two images, one result name)
 
 
 @dataclass
-class FolderItem:
+class ImageDone:
     key: str
-    state: str
+    state: str  # FLIPPED, NOT_FLIPPED, ERROR, or WAITING when it was cancelled before it finished
     text: str
-    thumbnail: str | None
-    label: str
-    size: float | None
-    done: int
-    total: int
+    label: str = ""
+    size: float | None = None
+    strip: QImage | None = None  # original | difference | key set, decoded in the worker
+    outcome: Any = None  # core.dataset.job.Outcome (for the summary: errors of this run)
 
 
-def folder_run_task(task, session, folder: str, out: str, options, recursive: bool = False):
-    """Engine thread: list the folder's images, then explain them; yields FolderInputs, then FolderItems."""
+# -- tasks (worker threads) ---------------------------------------------------------------------------------
+def list_folder_task(task, folder: str, recursive: bool, out: str) -> FolderListing:
+    """Background thread: the images of ``folder`` by content (other files are counted as skipped), and
+    the command line's plan for them (an image whose results would overwrite another's fails at once)."""
     from gradflip_desktop.core.dataset import collect_inputs
-    from gradflip_desktop.core.dataset.gallery import THUMB_DIR
-    from gradflip_desktop.core.dataset.job import ERROR as JOB_ERROR, JobSettings, explain_inputs
+    from gradflip_desktop.core.dataset.job import JobSettings, plan
 
+    if not Path(folder).is_dir():
+        raise ValueError(f"{folder} is not a folder")
+    inputs, skipped = collect_inputs([folder], recursive=recursive)
+    settled, _ = plan(inputs, JobSettings(out=out))
+    return FolderListing(folder, inputs, len(skipped), settled)
+
+
+def _qimage(rgb) -> QImage:
+    h, w = rgb.shape[:2]
+    return QImage(rgb.tobytes(), w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+def photo_thumbnails_task(task, items: list[tuple[str, str]]) -> list[tuple[str, QImage]]:
+    """Background thread: decode (JPEG: at a reduced size) and shrink each photo to the tile size."""
+    import numpy as np
+    from PIL import Image, ImageOps
+
+    out = []
+    for key, path in items:
+        if task.cancelled:
+            break
+        try:
+            with Image.open(path) as im:
+                im.draft("RGB", (ICON.width(), ICON.height()))
+                im = ImageOps.exif_transpose(im)
+                im.thumbnail((ICON.width(), ICON.height()), Image.Resampling.BILINEAR)
+                rgb = np.asarray(im.convert("RGB"))
+        except Exception:  # noqa: BLE001, S112 - an unreadable file keeps the placeholder; its run says why
+            continue
+        out.append((key, fit_image(_qimage(np.ascontiguousarray(rgb)))))
+    return out
+
+
+def explain_one_task(task, session, inp, out: str, options, max_side: int | None) -> ImageDone:
+    """Engine thread: explain one input into ``out`` with the command line's job runner."""
+    from gradflip_desktop.core.dataset.gallery import write_thumbnail
+    from gradflip_desktop.core.dataset.job import ERROR as JOB_ERROR
+    from gradflip_desktop.core.dataset.job import (
+        JobSettings,
+        explain_inputs,
+        local_engine,
+    )
+    from gradflip_desktop.core.options import Status
+    from gradflip_desktop.core.report import safe_name
+
+    key = str(inp.path)
     if session.classifier is None:
         raise ValueError("no model is loaded")
-    inputs, skipped = collect_inputs([folder], recursive=recursive)
-    yield FolderInputs(folder, out, [(str(i.path), str(i.path), i.name) for i in inputs], len(skipped))
-    if not inputs:
-        return 0
+    results: dict = {}
 
-    def on_outcome(o, done, total):
-        rec = o.record or {}
-        if o.status == JOB_ERROR:
-            item = FolderItem(str(o.input.path), ERROR, error_message(o.error, "could not explain"), None, "", None, done, total)
-        else:
-            flipped = bool(rec.get("flipped"))
-            text = (f"→ {rec['final']['label']} (L2 {rec.get('l2_saved', 0):.2f})" if flipped
-                    else f"not flipped: {rec.get('status')}")
-            thumb = Path(out) / THUMB_DIR / f"{Path(o.written[0]).name.split('.')[0]}.jpg" if o.written else None
-            item = FolderItem(str(o.input.path), FLIPPED if flipped else NOT_FLIPPED, text,
-                              str(thumb) if thumb and thumb.is_file() else None,
-                              (rec.get("original") or {}).get("label", ""), rec.get("l2_saved"), done, total)
-        task.partial.emit(task, item)  # queued to the GUI thread
+    def engine(classifier, jobs, opts, batch_size, on_step, should_stop):
+        for job, result in local_engine(classifier, jobs, opts, 1, on_step, should_stop):
+            if not isinstance(result, BaseException):
+                if result.status == Status.CANCELLED:
+                    return  # cancelled: nothing is written, the tile goes back to waiting
+                results[job.key] = result
+            yield job, result
 
-    outcomes = explain_inputs(session.classifier, inputs, options, JobSettings(out=out, force=True), on_outcome=on_outcome,
-                              should_stop=lambda: task.cancelled)
-    return len(outcomes)
+    settings = JobSettings(out=out, force=True, summary=False, max_side=max_side)
+    outcomes = explain_inputs(session.classifier, [inp], options, settings, should_stop=lambda: task.cancelled,
+                              engine=engine)
+    if not outcomes:
+        return ImageDone(key, WAITING, "not run")
+    o = outcomes[0]
+    if o.status == JOB_ERROR:
+        return ImageDone(key, ERROR, error_message(o.error, "could not explain"), outcome=o)
+    rec = o.record or {}
+    flipped = bool(rec.get("flipped"))
+    final = rec.get("final") or {}
+    if flipped:
+        text = f"→ {final.get('label', '?')} (L2 {float(rec.get('l2_saved') or 0):.3g})"
+    else:
+        text = f"not flipped ({str(rec.get('status', o.status)).replace('_', ' ')})"
+    strip = None
+    result = results.get(inp)
+    if result is not None:
+        try:
+            strip = QImage(str(write_thumbnail(out, safe_name(inp.name), result)))
+            strip = None if strip.isNull() else fit_image(strip)
+        except Exception:  # noqa: BLE001 - a missing strip only costs the tile its picture
+            strip = None
+    return ImageDone(key, FLIPPED if flipped else NOT_FLIPPED, text, (rec.get("original") or {}).get("label", ""),
+                     rec.get("l2_saved"), strip, o)
 
 
+def summary_task(task, out: str, inputs: list, outcomes: dict) -> Path:
+    """Background thread: ``summary.csv`` and ``index.html`` of the session folder, from the records."""
+    from gradflip_desktop.core.dataset.job import write_run_summary
+
+    write_run_summary(Path(out), inputs, outcomes)
+    return Path(out)
+
+
+def export_task(task, source: str, dest: str, overwrite: bool) -> list[Path]:
+    """Background thread: copy the session folder's files into ``dest`` without ever leaving a
+    half-written result set there. Everything is first copied into a hidden staging folder inside
+    ``dest`` (same file system), then moved in by renames: the other files first, each set's record
+    (``NAME.gradflip.json``, what makes a set complete) after them, ``summary.csv``/``index.html`` last.
+    An interruption leaves whole files only, and a set without its record is not a complete set."""
+    src, dst = Path(source), Path(dest)
+    dst.mkdir(parents=True, exist_ok=True)
+    names = sorted(p.name for p in src.iterdir())
+    clash = [n for n in names if (dst / n).exists() and not (dst / n).is_dir()]
+    if clash and not overwrite:
+        from gradflip_desktop.core.errors import ResultExistsError
+
+        raise ResultExistsError(f"{len(clash)} result file(s) already exist in {dst} (e.g. {clash[0]})",
+                                [dst / n for n in clash])
+    staging = Path(tempfile.mkdtemp(prefix=".gradflip-export-", dir=dst))
+    moved: list[Path] = []
+    try:
+        shutil.copytree(src, staging, dirs_exist_ok=True)
+        files = [p for p in staging.rglob("*") if p.is_file()]
+
+        def rank(p: Path) -> int:
+            if p.parent == staging and p.name in ("summary.csv", "index.html"):
+                return 2
+            return 1 if p.name.endswith(".gradflip.json") else 0
+
+        for p in sorted(files, key=rank):
+            target = dst / p.relative_to(staging)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(p, target)
+            moved.append(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return moved
+
+
+# -- the controller (GUI thread) ----------------------------------------------------------------------------
 class FoldersController(QObject):
-    """Owns the gallery panel and the folder run (one at a time)."""
+    """Owns the gallery panel and the folder run (one folder at a time)."""
 
-    def __init__(self, window: "MainWindow", panel: GalleryPanel | None = None) -> None:
+    def __init__(self, window: MainWindow, panel: GalleryPanel | None = None) -> None:
         super().__init__(window)
         self.w = window
         self.panel = panel or GalleryPanel()
         self.out: str | None = None
+        self.folder: str | None = None
+        self.inputs: list = []
+        self.queue: list = []  # the inputs to explain, in order
+        self.outcomes: dict = {}  # Input -> Outcome of this run's errors (the summary lists them)
+        self.next = 0  # index of the next input to explain
+        self.cancelling = False
         self.counts = {FLIPPED: 0, NOT_FLIPPED: 0, ERROR: 0}
-        self._slot = TaskSlot(window.engine, self._on_done, self._on_partial, self._on_error, parent=self)
+        self._options = None
+        self._max_side: int | None = None
+        self._thumb_queue: list[tuple[str, str]] = []
+        self._list = TaskSlot(window.background, self._on_listed, on_error=self._on_failed, parent=self)
+        self._thumbs = TaskSlot(window.background, self._on_thumbnails, on_error=lambda exc: None, parent=self)
+        self._run = TaskSlot(window.engine, self._on_image_done, on_error=self._on_failed, parent=self)
+        self._summary = TaskSlot(window.background, self._on_summary, on_error=self._on_summary_failed, parent=self)
+        self._export = TaskSlot(window.background, self._on_exported, on_error=self._on_export_failed, parent=self)
         self.panel.cancel_requested.connect(self.cancel)
-        self.panel.export_requested.connect(self.export_all)
-        self.panel.open_requested.connect(lambda path: self.w.open_path(path))
+        self.panel.export_requested.connect(lambda: self.export_all())
+        self.panel.open_requested.connect(self._open)
+        self.exported: list[Path] | None = None
+        self.export_error: str | None = None
+        self.summary_written = False
+        self._export_target: str | None = None
+        self._export_interactive = False
 
     @property
     def running(self) -> bool:
-        return self._slot.busy
+        """Listing, explaining or writing the summary."""
+        return self._list.busy or self._run.busy or self._summary.busy
 
+    # -- requests -----------------------------------------------------------------------------------------
     def open_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self.w, "Open Folder")
+        start = str(self.w.settings.value("recent/folder", str(Path.home())))
+        folder = QFileDialog.getExistingDirectory(self.w, "Open Folder", start)
         if folder:
             self.open_folder(folder)
 
     def open_folder(self, folder: str, recursive: bool = False) -> None:
+        """List ``folder`` in the background, then explain its images one by one with the current settings."""
+        for slot in (self._list, self._thumbs, self._run, self._summary, self._export):
+            slot.discard()
+        self._remove_session()
         self.out = tempfile.mkdtemp(prefix="gradflip-folder-")
+        self.folder, self.inputs, self.queue, self.outcomes, self.next = folder, [], [], {}, 0
+        self.cancelling, self.summary_written, self.exported, self.export_error = False, False, None, None
         self.counts = dict.fromkeys(self.counts, 0)
-        options = self.w.controls.settings().to_options()
+        settings = self.w.controls.settings()
+        self._options = settings.to_options()
+        self._max_side = int(settings.working_size)
         self.panel.start(f"Listing {folder} …", [])
-        self.panel.show()
-        self._slot.start(folder_run_task, self.w.models.session, folder, self.out, options, recursive)
+        self.show_panel()
+        self.w.set_status(f"Opening the folder {html.escape(folder)} …")
+        self._list.start(list_folder_task, folder, recursive, self.out)
+
+    def show_panel(self) -> None:
+        dock = getattr(self.w, "gallery_dock", None)
+        if dock is not None:
+            dock.show()
+            dock.raise_()
+        elif self.panel.parent() is None:
+            self.panel.show()
 
     def cancel(self) -> None:
-        self._slot.cancel()
-
-    def _on_partial(self, value) -> None:
-        if isinstance(value, FolderInputs):
-            skipped = f", {value.skipped} other files skipped" if value.skipped else ""
-            self.panel.start(f"{value.folder}: {len(value.entries)} images{skipped}", value.entries)
-            if value.entries:
-                self.panel.set_state(value.entries[0][0], RUNNING)
+        """Stop the run: the current image stops at its next step, no further image starts."""
+        if self._list.busy:
+            self._list.discard()
+            self.panel.finish("Cancelled while listing the folder", exportable=False)
             return
-        self.counts[value.state] = self.counts.get(value.state, 0) + 1
-        self.panel.set_state(value.key, value.state, value.text, value.thumbnail, value.label, value.size)
-        self.panel.set_progress(value.done, value.total, self._summary(value.done, value.total))
+        if not self._run.busy:
+            return
+        self.cancelling = True
+        self.panel.cancel_button.setEnabled(False)
+        self.panel.title.setText("Cancelling …")
+        self._run.cancel()
 
-    def _summary(self, done: int, total: int) -> str:
+    def shutdown(self) -> None:
+        for slot in (self._list, self._thumbs, self._run, self._summary, self._export):
+            slot.discard()
+        self._remove_session()
+
+    # -- the run --------------------------------------------------------------------------------------------
+    def _on_listed(self, listing: FolderListing | None) -> None:
+        if listing is None:
+            return
+        self.inputs = list(listing.inputs)
+        entries = [(str(i.path), str(i.path), str(Path(i.path).relative_to(listing.folder))) for i in self.inputs]
+        skipped = f"; {listing.skipped} other file(s) skipped" if listing.skipped else ""
+        self.panel.start(f"{listing.folder}: {len(entries)} image(s){skipped}", entries)
+        self.w.settings.setValue("recent/folder", str(listing.folder))
+        if not entries:
+            self.panel.finish(f"{listing.folder}: no images found{skipped}", exportable=False)
+            self.w.set_status(f"No images in {html.escape(listing.folder)}")
+            return
+        for o in listing.settled:
+            self.outcomes[o.input] = o
+            self.counts[ERROR] += 1
+            self.panel.set_state(str(o.input.path), ERROR, error_message(o.error, "could not explain"))
+        failed = {o.input for o in listing.settled}
+        self.queue = [i for i in self.inputs if i not in failed]
+        self.panel.set_progress(self.counts[ERROR], len(self.inputs))
+        self._thumb_queue = [(k, p) for k, p, _ in entries]
+        self._next_thumbnails()
+        self._start_next()
+
+    def _next_thumbnails(self) -> None:
+        chunk, self._thumb_queue = self._thumb_queue[:THUMBS_PER_TASK], self._thumb_queue[THUMBS_PER_TASK:]
+        if chunk:
+            self._thumbs.start(photo_thumbnails_task, chunk)
+
+    def _on_thumbnails(self, images) -> None:
+        if images:
+            self.panel.set_thumbnails(images)
+        self._next_thumbnails()
+
+    def _start_next(self) -> None:
+        if self.cancelling or self.next >= len(self.queue):
+            self._write_summary()
+            return
+        inp = self.queue[self.next]
+        self.next += 1
+        self.panel.set_state(str(inp.path), RUNNING, "explaining …")
+        self._run.start(explain_one_task, self.w.models.session, inp, self.out, self._options, self._max_side)
+
+    def _on_image_done(self, done: ImageDone | None) -> None:
+        if done is None:  # cancelled before it started
+            self._write_summary()
+            return
+        if done.state in self.counts:
+            self.counts[done.state] += 1
+        if done.outcome is not None and done.state == ERROR:
+            self.outcomes[done.outcome.input] = done.outcome
+        self.panel.set_state(done.key, done.state, done.text, done.label, done.size)
+        if done.strip is not None:
+            self.panel.set_thumbnails([(done.key, done.strip)], strip=True)
+        finished = sum(self.counts.values())
+        self.panel.set_progress(finished, len(self.inputs), self._summary_text())
+        self._start_next()
+
+    def _summary_text(self) -> str:
         c = self.counts
-        return f"{done}/{total} done: {c[FLIPPED]} flipped, {c[NOT_FLIPPED]} not flipped, {c[ERROR]} errors"
+        done = sum(c.values())
+        return (f"{done}/{len(self.inputs)} done: {c[FLIPPED]} flipped, {c[NOT_FLIPPED]} not flipped, "
+                f"{c[ERROR]} error{'s' if c[ERROR] != 1 else ''}")
 
-    def _on_done(self, value) -> None:
-        total = len(self.panel.tiles)
-        done = sum(self.counts.values())
-        self.panel.finish(self._summary(done, total) + ("" if done == total else " (cancelled)"))
+    def _write_summary(self) -> None:
+        self._summary.start(summary_task, self.out, list(self.inputs), dict(self.outcomes))
 
-    def _on_error(self, exc: BaseException) -> None:
-        self.panel.finish(error_message(exc, "the folder run failed"))
+    def _on_summary(self, out) -> None:
+        self.summary_written = out is not None
+        cancelled = sum(self.counts.values()) < len(self.inputs)
+        text = self._summary_text() + (" (cancelled)" if cancelled else "")
+        self.panel.finish(text)
+        self.w.set_status(html.escape(f"Folder {self.folder}: {text}"))
 
-    def export_all(self, folder: str | None = None) -> Path | None:
-        """Copy the run's result sets, summary.csv and index.html to ``folder`` (asked for when None)."""
-        if self.out is None:
-            return None
+    def _on_summary_failed(self, exc: BaseException) -> None:
+        self.panel.finish(self._summary_text() + " (the summary could not be written)")
+        self.w.show_error("Folder summary", error_message(exc, "the summary could not be written"), box=False)
+
+    def _on_failed(self, exc: BaseException) -> None:
+        message = error_message(exc, "the folder run failed")
+        self.panel.finish(message, exportable=False)
+        self.w.show_error("Open Folder", message)
+
+    def _open(self, path: str) -> None:
+        self.w.open_path(path)
+
+    # -- Export All ------------------------------------------------------------------------------------------
+    def export_all(self, folder: str | None = None, overwrite: bool = False) -> None:
+        """Copy the run's result sets, summary.csv and index.html to ``folder`` (asked for when None), in the
+        background; existing files are never overwritten unless the user says so."""
+        if self.out is None or self.running:
+            return
+        self._export_interactive = folder is None and not overwrite
         if folder is None:
-            folder = QFileDialog.getExistingDirectory(self.w, "Export All Results to Folder")
+            start = str(self.w.settings.value("export/folder", str(Path.home())))
+            folder = QFileDialog.getExistingDirectory(self.w, "Export All Results to Folder", start)
             if not folder:
-                return None
-        dest = Path(folder)
-        clash = [p.name for p in Path(self.out).iterdir() if (dest / p.name).exists()]
-        if clash:
-            self.w.show_error("Export All", f"{len(clash)} result file(s) already exist in {dest} (e.g. {clash[0]})")
-            return None
-        shutil.copytree(self.out, dest, dirs_exist_ok=True)
-        return dest
+                return
+        self._export_target = folder
+        self.exported, self.export_error = None, None
+        self.panel.export_button.setEnabled(False)
+        self.w.set_status(f"Exporting the folder's results to {html.escape(folder)} …")
+        self._export.start(export_task, self.out, folder, overwrite)
+
+    def _on_exported(self, paths: list[Path] | None) -> None:
+        self.panel.export_button.setEnabled(True)
+        if paths is None:
+            return
+        self.exported = paths
+        self.w.settings.setValue("export/folder", str(self._export_target))
+        self.w.set_status(html.escape(f"Exported {len(paths)} files to {self._export_target}"))
+
+    def _on_export_failed(self, exc: BaseException) -> None:
+        from gradflip_desktop.core.errors import ResultExistsError
+
+        self.panel.export_button.setEnabled(True)
+        self.export_error = error_message(exc, "the results could not be exported")
+        if isinstance(exc, ResultExistsError) and self._export_interactive:
+            answer = self.w.ask_overwrite(f"{self.export_error}. Overwrite them?")
+            if answer is True:
+                self.export_all(self._export_target, overwrite=True)
+            elif answer:  # choose another folder
+                self.export_all()
+            return
+        self.w.show_error("Export All", self.export_error, box=not isinstance(exc, ResultExistsError))
+
+    def _remove_session(self) -> None:
+        if self.out is not None:
+            shutil.rmtree(self.out, ignore_errors=True)
+            self.out = None

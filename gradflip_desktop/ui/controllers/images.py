@@ -160,6 +160,9 @@ class ImagesController(QObject):
             if is_model_path(paths[0]):  # a model file or a Hugging Face model folder: the Load Model dialog
                 self.w.models.open_file(paths[0])
                 return
+            if Path(paths[0]).is_dir():  # any other folder: explain its images in the gallery
+                self.w.folders.open_folder(paths[0])
+                return
             self.open_path(paths[0])
             return
         mime = event.mimeData()

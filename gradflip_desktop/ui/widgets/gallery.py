@@ -1,24 +1,30 @@
 """The folder gallery: one tile per image of a folder run, with its state, overall progress, Cancel,
 sorting by how easily each photo flips, Export All; a click opens the image in the main views.
 
-Only widgets: the run itself is :class:`gradflip_desktop.ui.controllers.folders.FoldersController`.
-Tiles are items of one ``QListWidget`` in icon mode with uniform sizes, so hundreds of thumbnails stay
-cheap to lay out and paint.
+Only widgets and their model: the run itself is :class:`gradflip_desktop.ui.controllers.folders.FoldersController`.
+A ``QListView`` in icon mode over :class:`GalleryModel` (no widget per image): laying out and painting
+500 tiles costs only the visible ones. Thumbnails arrive as ``QImage`` decoded and shrunk in a worker
+thread; the GUI thread only turns each into a pixmap once.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
     QListView,
-    QListWidget,
-    QListWidgetItem,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -26,8 +32,12 @@ from PySide6.QtWidgets import (
 )
 
 WAITING, RUNNING, FLIPPED, NOT_FLIPPED, ERROR = "waiting", "running", "flipped", "not flipped", "error"
+DONE_STATES = (FLIPPED, NOT_FLIPPED, ERROR)
 SORTS = ("input order", "flip size (smallest change first)", "class")
-TILE = QSize(300, 96)  # a thumbnail strip: original | difference | key set
+ICON = QSize(264, 88)  # a thumbnail strip: original | difference | key set; a waiting photo is centred
+KEY_ROLE = Qt.ItemDataRole.UserRole
+STATE_ROLE = Qt.ItemDataRole.UserRole + 1
+_STATE_COLOURS = {FLIPPED: "#1e8449", NOT_FLIPPED: "#b9770e", ERROR: "#c0392b", RUNNING: "#2e86c1"}
 
 
 @dataclass
@@ -40,7 +50,115 @@ class Tile:
     text: str = ""
     label: str = ""  # the original class, for sorting by class
     size: float = float("inf")  # L2 of the saved change, for sorting by flip size
-    thumbnail: str | None = None  # the strip shown as the tile's icon
+    pixmap: QPixmap | None = None
+    strip: bool = False  # the pixmap is the result's strip (not the photo)
+
+
+def fit_image(image: QImage, size: QSize = ICON) -> QImage:
+    """``image`` scaled to fit ``size`` (never up), centred on a transparent image of exactly ``size`` so
+    the grid stays uniform. Called in the worker threads (QImage and QPainter on a QImage are allowed
+    there); the GUI thread only turns the result into a pixmap."""
+    scaled = image
+    if image.width() > size.width() or image.height() > size.height():
+        scaled = image.scaled(size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+    out = QImage(size, QImage.Format.Format_ARGB32_Premultiplied)
+    out.fill(Qt.GlobalColor.transparent)
+    p = QPainter(out)
+    p.drawImage((size.width() - scaled.width()) // 2, (size.height() - scaled.height()) // 2, scaled)
+    p.end()
+    return out
+
+
+class GalleryModel(QAbstractListModel):
+    """The tiles in display order. ``rows`` holds keys; sorting reorders them (a layout change)."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.tiles: dict[str, Tile] = {}
+        self.rows: list[str] = []
+        self._row_of: dict[str, int] = {}
+        self.sort_mode = 0
+        self._placeholder = QPixmap(ICON)
+        self._placeholder.fill(QColor(0, 0, 0, 0))
+        p = QPainter(self._placeholder)
+        p.fillRect((ICON.width() - ICON.height()) // 2, 0, ICON.height(), ICON.height(), QColor(200, 200, 200))
+        p.end()
+
+    # -- Qt model API -------------------------------------------------------------------------------------
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or index.row() >= len(self.rows):
+            return None
+        tile = self.tiles[self.rows[index.row()]]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f"{tile.name}\n{tile.text or tile.state}"
+        if role == Qt.ItemDataRole.DecorationRole:
+            return tile.pixmap or self._placeholder
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{tile.path}\n{tile.text or tile.state}"
+        if role == Qt.ItemDataRole.ForegroundRole:
+            colour = _STATE_COLOURS.get(tile.state)
+            return QColor(colour) if colour else None
+        if role == KEY_ROLE:
+            return tile.key
+        if role == STATE_ROLE:
+            return tile.state
+        return None
+
+    # -- filling ------------------------------------------------------------------------------------------
+    def reset(self, entries: list[tuple[str, str, str]]) -> None:
+        self.beginResetModel()
+        self.tiles = {key: Tile(key, path, name, i) for i, (key, path, name) in enumerate(entries)}
+        self.rows = [key for key, _, _ in entries]
+        self._row_of = {key: i for i, key in enumerate(self.rows)}
+        self.endResetModel()
+        if self.sort_mode:
+            self.resort()
+
+    def index_of(self, key: str) -> QModelIndex:
+        row = self._row_of.get(key)
+        return self.index(row) if row is not None else QModelIndex()
+
+    def changed(self, key: str) -> None:
+        idx = self.index_of(key)
+        if idx.isValid():
+            self.dataChanged.emit(idx, idx)
+
+    def set_thumbnails(self, images: list[tuple[str, QImage]], strip: bool = False) -> None:
+        """Show decoded thumbnails; a photo never replaces a result's strip."""
+        rows = []
+        for key, image in images:
+            tile = self.tiles.get(key)
+            if tile is None or image is None or image.isNull() or (tile.strip and not strip):
+                continue
+            if image.size() != ICON:  # normally fitted in the worker already
+                image = fit_image(image)
+            tile.pixmap, tile.strip = QPixmap.fromImage(image), strip
+            rows.append(self._row_of[key])
+        if rows:
+            self.dataChanged.emit(self.index(min(rows)), self.index(max(rows)), [Qt.ItemDataRole.DecorationRole])
+
+    # -- sorting ------------------------------------------------------------------------------------------
+    def sort_key(self, tile: Tile):
+        if self.sort_mode == 1:  # flipped ones first, smallest change first
+            return (tile.state != FLIPPED, tile.size, tile.order)
+        if self.sort_mode == 2:
+            return (tile.label == "", tile.label.casefold(), tile.state != FLIPPED, tile.size, tile.order)
+        return (tile.order,)
+
+    def resort(self) -> None:
+        keys = [t.key for t in sorted(self.tiles.values(), key=self.sort_key)]
+        if keys == self.rows:
+            return
+        self.layoutAboutToBeChanged.emit()
+        persistent = self.persistentIndexList()
+        held = [self.rows[i.row()] if i.isValid() and i.row() < len(self.rows) else None for i in persistent]
+        self.rows = keys
+        self._row_of = {key: i for i, key in enumerate(keys)}
+        self.changePersistentIndexList(persistent, [self.index(self._row_of[k]) if k is not None else QModelIndex() for k in held])
+        self.layoutChanged.emit()
 
 
 class GalleryPanel(QWidget):
@@ -50,27 +168,35 @@ class GalleryPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.tiles: dict[str, Tile] = {}
-        self.items: dict[str, QListWidgetItem] = {}
+        self.model = GalleryModel(self)
         self.title = QLabel("No folder open")
+        self.title.setWordWrap(True)
         self.progress = QProgressBar()
         self.progress.setFormat("%v / %m images")
+        self.progress.setValue(0)
         self.sort = QComboBox()
         self.sort.addItems(SORTS)
-        self.sort.setToolTip("Sort the images")
+        self.sort.setToolTip("Sort the images (flip size: the L2 of the saved change, smallest first)")
         self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the folder run (the image being explained stops at its next step)")
+        self.cancel_button.setEnabled(False)
         self.export_button = QPushButton("Export All…")
+        self.export_button.setToolTip("Copy every result set, summary.csv and index.html to a folder")
         self.export_button.setEnabled(False)
-        self.list = QListWidget()
+        self.list = QListView()
+        self.list.setModel(self.model)
         self.list.setViewMode(QListView.ViewMode.IconMode)
-        self.list.setIconSize(TILE)
-        self.list.setGridSize(QSize(TILE.width() + 16, TILE.height() + 48))
+        self.list.setIconSize(ICON)
+        self.list.setGridSize(QSize(ICON.width() + 16, ICON.height() + 44))
         self.list.setUniformItemSizes(True)
         self.list.setResizeMode(QListView.ResizeMode.Adjust)
         self.list.setMovement(QListView.Movement.Static)
+        self.list.setLayoutMode(QListView.LayoutMode.Batched)
+        self.list.setBatchSize(200)
         self.list.setWordWrap(True)
+        self.list.setSelectionMode(QListView.SelectionMode.SingleSelection)
         top = QHBoxLayout()
-        top.addWidget(self.title, 1)
+        top.addWidget(self.title, 2)
         top.addWidget(self.progress, 1)
         top.addWidget(self.sort)
         top.addWidget(self.cancel_button)
@@ -81,37 +207,26 @@ class GalleryPanel(QWidget):
         lay.addWidget(self.list, 1)
         self.cancel_button.clicked.connect(self.cancel_requested)
         self.export_button.clicked.connect(self.export_requested)
-        self.sort.currentIndexChanged.connect(lambda _: self.resort())
-        self.list.itemActivated.connect(self._activated)
-        self.list.itemClicked.connect(self._activated)
-        self._placeholder = QPixmap(TILE)
-        self._placeholder.fill(Qt.GlobalColor.lightGray)
+        self.sort.currentIndexChanged.connect(self._sort_changed)
+        self.list.clicked.connect(self._activated)
+        self.list.activated.connect(self._activated)
+
+    @property
+    def tiles(self) -> dict[str, Tile]:
+        return self.model.tiles
 
     # -- filling -------------------------------------------------------------------------------------------
     def start(self, title: str, entries: list[tuple[str, str, str]]) -> None:
         """A new run: ``entries`` are (key, path, name) in input order, all waiting."""
-        self.list.clear()
-        self.tiles.clear()
-        self.items.clear()
+        self.model.reset(entries)
         self.title.setText(title)
         self.progress.setRange(0, max(1, len(entries)))
         self.progress.setValue(0)
         self.cancel_button.setEnabled(True)
         self.export_button.setEnabled(False)
-        icon = QIcon(self._placeholder)
-        self.list.setUpdatesEnabled(False)
-        for i, (key, path, name) in enumerate(entries):
-            tile = self.tiles[key] = Tile(key, path, name, i)
-            item = QListWidgetItem(icon, self._caption(tile))
-            item.setData(Qt.ItemDataRole.UserRole, key)
-            item.setToolTip(path)
-            self.items[key] = item
-            self.list.addItem(item)
-        self.list.setUpdatesEnabled(True)
 
-    def set_state(self, key: str, state: str, text: str = "", thumbnail: str | None = None,
-                  label: str = "", size: float | None = None) -> None:
-        tile = self.tiles.get(key)
+    def set_state(self, key: str, state: str, text: str = "", label: str = "", size: float | None = None) -> None:
+        tile = self.model.tiles.get(key)
         if tile is None:
             return
         tile.state, tile.text = state, text
@@ -119,15 +234,12 @@ class GalleryPanel(QWidget):
             tile.label = label
         if size is not None:
             tile.size = size
-        item = self.items[key]
-        item.setText(self._caption(tile))
-        if thumbnail:
-            pix = QPixmap(thumbnail)
-            if not pix.isNull():
-                item.setIcon(QIcon(pix))
-                tile.thumbnail = thumbnail
-        if self.sort.currentIndex() and state in (FLIPPED, NOT_FLIPPED, ERROR):
-            self.resort()
+        self.model.changed(key)
+        if self.model.sort_mode and state in DONE_STATES:
+            self.model.resort()
+
+    def set_thumbnails(self, images: list[tuple[str, QImage]], strip: bool = False) -> None:
+        self.model.set_thumbnails(images, strip)
 
     def set_progress(self, done: int, total: int, summary: str = "") -> None:
         self.progress.setRange(0, max(1, total))
@@ -135,41 +247,29 @@ class GalleryPanel(QWidget):
         if summary:
             self.title.setText(summary)
 
-    def finish(self, summary: str) -> None:
+    def finish(self, summary: str, exportable: bool | None = None) -> None:
         self.title.setText(summary)
         self.cancel_button.setEnabled(False)
-        self.export_button.setEnabled(any(t.state in (FLIPPED, NOT_FLIPPED) for t in self.tiles.values()))
-        for tile in self.tiles.values():  # cancelled before they ran
+        for tile in self.model.tiles.values():  # cancelled before they ran
             if tile.state in (WAITING, RUNNING):
-                self.set_state(tile.key, WAITING, "not run")
+                tile.state, tile.text = WAITING, "not run"
+                self.model.changed(tile.key)
+        if exportable is None:
+            exportable = any(t.state in (FLIPPED, NOT_FLIPPED) for t in self.model.tiles.values())
+        self.export_button.setEnabled(exportable)
 
     # -- sorting, clicks -----------------------------------------------------------------------------------
-    def sort_key(self, tile: Tile):
-        mode = self.sort.currentIndex()
-        if mode == 1:
-            return (tile.state != FLIPPED, tile.size, tile.order)
-        if mode == 2:
-            return (tile.label == "", tile.label.casefold(), tile.size, tile.order)
-        return (tile.order,)
-
     def ordered_keys(self) -> list[str]:
-        return [t.key for t in sorted(self.tiles.values(), key=self.sort_key)]
+        return list(self.model.rows)
 
-    def resort(self) -> None:
-        keys = self.ordered_keys()
-        self.list.setUpdatesEnabled(False)
-        for row, key in enumerate(keys):
-            item = self.items[key]
-            current = self.list.row(item)
-            if current != row:
-                self.list.insertItem(row, self.list.takeItem(current))
-        self.list.setUpdatesEnabled(True)
+    def index_of(self, key: str) -> QModelIndex:
+        return self.model.index_of(key)
 
-    def _activated(self, item: QListWidgetItem) -> None:
-        tile = self.tiles.get(item.data(Qt.ItemDataRole.UserRole))
+    def _sort_changed(self, mode: int) -> None:
+        self.model.sort_mode = int(mode)
+        self.model.resort()
+
+    def _activated(self, index: QModelIndex | QPersistentModelIndex) -> None:
+        tile = self.model.tiles.get(index.data(KEY_ROLE)) if index.isValid() else None
         if tile is not None:
             self.open_requested.emit(tile.path)
-
-    @staticmethod
-    def _caption(tile: Tile) -> str:
-        return f"{tile.name}\n{tile.text or tile.state}"

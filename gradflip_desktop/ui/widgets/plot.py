@@ -121,7 +121,9 @@ class ProbabilityPlot(QWidget):
         self.clear()
 
     # -- data ------------------------------------------------------------------------------------------
-    def clear(self, labels: Sequence[str] | None = None) -> None:
+    def clear(self, labels: Sequence[str] | None = None, keep_items: bool = False) -> None:
+        """Forget the data. ``keep_items``: leave the curves and the legend as they are, because a redraw
+        follows at once and sets every one of them (a finished run: half the work on the GUI thread)."""
         self.labels = list(labels or [])
         self.explained: list[int] = []
         self.explained_name = ""
@@ -135,15 +137,17 @@ class ProbabilityPlot(QWidget):
         self.saved: np.ndarray | None = None  # probabilities of the saved 8-bit image
         self.saved_x: float | None = None
         self.step_axis.saved_x = None
+        self.hover_line.hide()
+        self.readout.setText(EMPTY_HINT)
+        if keep_items:
+            return
         self.shown: list[int] = []
         self._legend_key: tuple = ()
         for c in (self.explained_curve, self.flip_curve, *self.runner_curves, *self.saved_curves):
             c.setData([], [])
         self.flip_line.hide()
         self.eight_bit_line.hide()
-        self.hover_line.hide()
         self.legend.clear()
-        self.readout.setText(EMPTY_HINT)
 
     def start(
         self,
@@ -160,7 +164,7 @@ class ProbabilityPlot(QWidget):
         ``flip_to``: the class to draw as "flips to" (the target of a targeted run, or the final class of a
         finished run); None = the strongest class outside the explained set at the latest step.
         """
-        self.clear(labels)
+        self.clear(labels, keep_items=not redraw)
         self.targeted = targeted
         self.explained = list(explained)
         self.explained_name = explained_name

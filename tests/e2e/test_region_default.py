@@ -1,0 +1,35 @@
+"""The default explanation (region style) on the real default model and the bundled cat photo."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gradflip_desktop.core.explain import run
+from gradflip_desktop.core.images import to_uint8
+from gradflip_desktop.core.options import ExplainOptions, Status
+from gradflip_desktop.core.report import record
+from gradflip_desktop.core.summary import summary_sentence
+
+
+@pytest.fixture(scope="module")
+def region_run(default_model, chelsea):
+    return run(default_model, chelsea, ExplainOptions())
+
+
+def test_default_run_names_a_key_region_that_alone_flips(default_model, chelsea, region_run):
+    res = region_run
+    assert res.options.style == "region" and res.status == Status.FLIPPED
+    assert res.original.label == "Egyptian cat" and res.final.index != 285
+    kr = res.key_region
+    assert kr is not None and kr.flips and 0 < kr.fraction < 1 and kr.components >= 1
+    # the photo with only the key region changed, as an 8-bit image, is not an Egyptian cat
+    only = to_uint8(res.key_region_image()).astype(np.float32) / 255.0
+    assert default_model.classify(only, k=1)[0].index == kr.prediction.index != 285
+    # the importance map is smooth: neighbouring pixels differ little (no speckle)
+    imp = res.importance_map()
+    assert imp.shape == chelsea.pixels.shape[:2] and 0 <= imp.min() and imp.max() == pytest.approx(1.0)
+    assert float(np.abs(np.diff(imp, axis=1)).max()) < 0.1
+    rec = record(res, versions={})
+    assert rec["key_region"]["flips"] is True and rec["key_region"]["fraction"] == pytest.approx(kr.fraction)
+    assert "outlined" in summary_sentence(res)
