@@ -43,3 +43,12 @@ def test_docs_cite_existing_tests(doc):
 def test_docs_cite_existing_files(doc):
     missing = sorted(p for p in _cited(FILE_PATH, doc.read_text(encoding="utf-8")) if not (REPO / p).is_file())
     assert not missing, f"{doc.name} cites files that do not exist: {missing}"
+
+
+def test_architecture_page_names_every_module():
+    """docs/architecture.md keeps the tree true: one line per file of the package, none that is gone."""
+    text = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8")
+    modules = {p.relative_to(REPO).as_posix() for p in (REPO / "gradflip_desktop").rglob("*.py")}
+    listed = set(re.findall(r"^(gradflip_desktop/\S+\.py)\s", text, re.M))
+    assert modules - listed == set(), "modules missing from docs/architecture.md"
+    assert listed - modules == set(), "docs/architecture.md lists files that no longer exist"

@@ -65,6 +65,20 @@ def main() -> None:
                 handler_ms[name] = max(handler_ms.get(name, 0.0), (time.perf_counter() - t) * 1000)
         return wrapper
 
+    import gc
+
+    gc_ms: dict[int, float] = {}
+    gc_start: list[float] = [0.0]
+
+    def gc_watch(phase, info):  # cyclic garbage collection holds the GIL: a stall in any thread
+        if phase == "start":
+            gc_start[0] = time.perf_counter()
+        else:
+            g = info["generation"]
+            gc_ms[g] = max(gc_ms.get(g, 0.0), (time.perf_counter() - gc_start[0]) * 1000)
+
+    gc.callbacks.append(gc_watch)
+
     for name in ("_on_listed", "_on_thumbnails", "_on_image_done", "_on_summary"):
         setattr(FoldersController, name, timed(name, getattr(FoldersController, name)))
 
@@ -102,6 +116,8 @@ def main() -> None:
         gaps = np.diff(np.asarray(beats, dtype=np.float64)) / 1e6
         print(f"{label}: {len(beats)} beats; gaps max {gaps.max():.1f} ms, 99th pct {np.percentile(gaps, 99):.1f} ms, "
               f"median {np.median(gaps):.1f} ms -> longest stall {max(0.0, gaps.max() - 5):.1f} ms")
+        print(f"  longest garbage collection per generation (ms): { {g: round(v, 1) for g, v in sorted(gc_ms.items())} }")
+        gc_ms.clear()
         beats.clear()
 
     clock.start()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 
 from gradflip_desktop.core.explain import run
 from gradflip_desktop.core.options import ExplainOptions, Status

@@ -46,7 +46,9 @@ def restore_search(ctx: SearchContext, explained: list[int], c_deleted: torch.Te
     :data:`PAST_FLIP` steps beyond (phase ``"restore"``). Returns the H x W float32 importance map in
     [0, 1]: the mean of the deletion mask and of (1 − the restore mask), each scaled to a maximum of 1;
     the deletion mask alone when the fully detail-removed image is still the explained class (nothing to
-    restore) or the restore search ends without the class coming back.
+    restore) or the restore search ends without the class coming back. Returns (importance map, deletion
+    map): the key region is ranked by the deletion map (with the same context blur), the part of the map
+    that answers "what must go for the class to flip".
     """
     coords: MaskCoordinates = ctx.coords
     obj = ctx.objective
@@ -58,7 +60,7 @@ def restore_search(ctx: SearchContext, explained: list[int], c_deleted: torch.Te
     try:
         start = Point.at(restore, full, coords.image(full))
         if restore.flipped(start.z) or ctx.stop():
-            return alone
+            return alone, alone
         rctx = SearchContext(objective=restore, options=ctx.options, coords=coords, steps=ctx.steps, stop=ctx.stop)
         outcome = yield from search(
             rctx,
@@ -67,14 +69,14 @@ def restore_search(ctx: SearchContext, explained: list[int], c_deleted: torch.Te
                          success=lambda zn, xn: restore.flipped(zn), phase="restore"),
         )
         if outcome.c is None or outcome.status != Status.FLIPPED:
-            return alone
+            return alone, alone
         c_restored = yield from _continue(rctx, outcome.c, "restore")
     finally:
         obj.grad_evals += restore.grad_evals
         obj.fwd_evals += restore.fwd_evals
     kept = 1.0 - coords.weights(c_restored)[0, 0]
     kept = kept.clamp_min(0.0) / kept.max().clamp_min(1e-12)
-    return with_context(0.5 * (deleted + kept)).cpu().numpy().astype(np.float32)
+    return with_context(0.5 * (deleted + kept)).cpu().numpy().astype(np.float32), alone
 
 
 def with_context(m: torch.Tensor) -> torch.Tensor:

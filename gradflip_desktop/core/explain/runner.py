@@ -259,14 +259,15 @@ def explain(
         if isinstance(s.coords, MaskCoordinates):
             t = time.perf_counter()
             if s.target is None and not stop():
-                s.region_map = yield from restore_search(ctx, s.explained, outcome.c)
+                s.region_map, ranking_map = yield from restore_search(ctx, s.explained, outcome.c)
             else:
                 deleted = s.coords.weights(outcome.c)[0, 0]
                 s.region_map = (deleted / deleted.max().clamp_min(1e-12)).cpu().numpy().astype(np.float32)
+                ranking_map = s.region_map
             timings["restore"] = time.perf_counter() - t
             t = time.perf_counter()
             if opts.key_pixels and not stop():
-                s.region = key_region(obj, x0, s.coords.fill, s.region_map, stop, s.coords.fill_name)
+                s.region = key_region(obj, x0, s.coords.fill, ranking_map, stop, s.coords.fill_name)
             timings["key_region"] = time.perf_counter() - t
         # ---- key pixels ---------------------------------------------------------------------------
         t = time.perf_counter()

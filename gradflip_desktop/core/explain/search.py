@@ -18,6 +18,7 @@ import torch.nn.functional as F
 
 from ..options import EPS_MAX, EPS_MIN, ExplainOptions, Status
 from ..results import Step
+from ..summary import steps_text
 from ..viz.filters import gaussian_blur
 from .coordinates import Coordinates
 from .objective import Objective, probabilities
@@ -168,6 +169,6 @@ def search(ctx: SearchContext, params: SearchParams) -> Generator[Step, None, Se
             return SearchOutcome(Status.STALLED, "the adaptive step length shrank to nothing without a flip (a local optimum)", x, z, c)
     return SearchOutcome(
         Status.BUDGET,
-        f"the decision did not flip within {int(params.budget)} steps; raise the step budget or epsilon",
+        f"the decision did not flip within {steps_text(int(params.budget))}; raise the step budget or epsilon",
         x, z, c,
     )

@@ -94,6 +94,8 @@ def test_budget_exhausted(tiny, tiny_image):
     assert res.status == Status.BUDGET
     assert len(res.steps) == 3 and res.key_pixels is None
     assert "3 steps" in res.message
+    one = run(tiny, tiny_image, ExplainOptions(style="free", mode="fixed", epsilon=1e-6, max_steps=1))
+    assert one.status == Status.BUDGET and "within 1 step;" in one.message
 
 
 class _Const(nn.Module):

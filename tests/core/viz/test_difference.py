@@ -80,7 +80,7 @@ def test_blur_amount_is_shown_in_percent(pair):
 
 
 def test_key_outline_rings_the_key_pixels_and_is_transparent_elsewhere():
-    from gradflip_desktop.core.viz.difference import OUTLINE_RGB, key_outline, key_region
+    from gradflip_desktop.core.viz.difference import OUTLINE_RGB, key_outline
 
     mask = np.zeros((40, 60), bool)
     mask[10:20, 20:30] = True
