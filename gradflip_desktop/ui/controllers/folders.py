@@ -55,6 +55,7 @@ class FolderListing:
     inputs: list  # core.dataset.Input, in input order
     skipped: int
     settled: list  # core.dataset.job.Outcome of inputs that fail before any run (two images, one result name)
+    entries: list  # (key, path, name shown) per input, built here rather than on the GUI thread
 
 
 @dataclass
@@ -79,7 +80,8 @@ def list_folder_task(task, folder: str, recursive: bool, out: str) -> FolderList
         raise ValueError(f"{folder} is not a folder")
     inputs, skipped = collect_inputs([folder], recursive=recursive)
     settled, _ = plan(inputs, JobSettings(out=out))
-    return FolderListing(folder, inputs, len(skipped), settled)
+    entries = [(str(i.path), str(i.path), str(Path(i.path).relative_to(folder))) for i in inputs]
+    return FolderListing(folder, inputs, len(skipped), settled, entries)
 
 
 def _qimage(rgb) -> QImage:
@@ -284,7 +286,7 @@ class FoldersController(QObject):
             return
         self.cancelling = True
         self.panel.cancel_button.setEnabled(False)
-        self.panel.title.setText("Cancelling …")
+        self.panel.set_title("Cancelling …")
         self._run.cancel()
 
     def shutdown(self) -> None:
@@ -297,7 +299,7 @@ class FoldersController(QObject):
         if listing is None:
             return
         self.inputs = list(listing.inputs)
-        entries = [(str(i.path), str(i.path), str(Path(i.path).relative_to(listing.folder))) for i in self.inputs]
+        entries = listing.entries
         skipped = f"; {listing.skipped} other file(s) skipped" if listing.skipped else ""
         self.panel.start(f"{listing.folder}: {len(entries)} image(s){skipped}", entries)
         self.w.settings.setValue("recent/folder", str(listing.folder))

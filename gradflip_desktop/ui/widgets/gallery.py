@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QListView,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -170,7 +171,9 @@ class GalleryPanel(QWidget):
         super().__init__(parent)
         self.model = GalleryModel(self)
         self.title = QLabel("No folder open")
-        self.title.setWordWrap(True)
+        # one line whose size never follows its text: a new text must not relayout the window (the views)
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.title.setMinimumWidth(120)
         self.progress = QProgressBar()
         self.progress.setFormat("%v / %m images")
         self.progress.setValue(0)
@@ -219,7 +222,7 @@ class GalleryPanel(QWidget):
     def start(self, title: str, entries: list[tuple[str, str, str]]) -> None:
         """A new run: ``entries`` are (key, path, name) in input order, all waiting."""
         self.model.reset(entries)
-        self.title.setText(title)
+        self.set_title(title)
         self.progress.setRange(0, max(1, len(entries)))
         self.progress.setValue(0)
         self.cancel_button.setEnabled(True)
@@ -245,10 +248,14 @@ class GalleryPanel(QWidget):
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(done)
         if summary:
-            self.title.setText(summary)
+            self.set_title(summary)
+
+    def set_title(self, text: str) -> None:
+        self.title.setText(text)
+        self.title.setToolTip(text)  # the label may be cut short
 
     def finish(self, summary: str, exportable: bool | None = None) -> None:
-        self.title.setText(summary)
+        self.set_title(summary)
         self.cancel_button.setEnabled(False)
         for tile in self.model.tiles.values():  # cancelled before they ran
             if tile.state in (WAITING, RUNNING):
