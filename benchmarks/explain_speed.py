@@ -87,7 +87,7 @@ def main() -> None:
             continue
         med = [_median(r[i] for r in ok) for i in range(1, 7)]
         print(f"  {mode:11} flipped {len(ok)}/{len(sel)}  steps {med[0]:.0f}  grad {med[1]:.0f}  fwd {med[2]:.0f}  "
-              f"L2 saved {med[3]:.3f}  key {med[4]:.2f} %  {med[5]:.2f} s")
+              f"L2 saved {med[3]:.3f}  key {'n/a' if math.isnan(med[4]) else f'{med[4]:.2f} %'}  {med[5]:.2f} s")
 
 
 if __name__ == "__main__":

@@ -11,8 +11,7 @@ import numpy as np
 import torch
 
 from ..options import Status
-from ..viz.filters import gaussian_blur
-from .mask import MaskCoordinates, RestoreObjective
+from .mask import MaskCoordinates, RestoreObjective, wide_blur
 from .search import Point, SearchContext, SearchParams, search
 
 RESTORE_BUDGET = 30  # gradient steps at most for the flip-back search
@@ -85,6 +84,6 @@ def with_context(m: torch.Tensor) -> torch.Tensor:
     the blurred copy orders those ties by how close they lie to the cells that mattered, so the ranking
     grows regions outward instead of jumping to scattered ties. H x W in, H x W out."""
     h, w = m.shape[-2:]
-    wide = gaussian_blur(m[None, None], max(1.0, max(h, w) / CONTEXT_DIVISOR))[0, 0]
+    wide = wide_blur(m[None, None], max(1.0, max(h, w) / CONTEXT_DIVISOR))[0, 0]
     out = (1.0 - CONTEXT_WEIGHT) * m + CONTEXT_WEIGHT * wide / wide.max().clamp_min(1e-12)
     return out / out.max().clamp_min(1e-12)
