@@ -72,6 +72,9 @@ def _change_text(result) -> str:
     region = _key_region(result)
     if region is not None:
         blobs = "" if region.components <= 1 else f" ({region.components} areas)"
+        fill = str(getattr(region, "fill", "blur"))
+        if not fill.startswith("blur"):  # blurring could not flip it: the region was filled with e.g. the mean colour
+            return f"Filling the outlined {_share(region.fraction)} of the image{blobs} with its {fill}"
         return f"Removing detail in the outlined {_share(region.fraction)} of the image{blobs}"
     if style in ("blur", "region"):
         return "Removing detail (blurring parts of the photo)"

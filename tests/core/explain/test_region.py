@@ -155,3 +155,28 @@ def test_count_components():
     assert count_components(m) == 3
     m[6, 6] = True  # touches the first blob diagonally: 8-connected
     assert count_components(m) == 3
+
+
+def test_wide_blur_of_large_images_is_close_to_the_exact_blur():
+    from gradflip_desktop.core.explain.mask import EXACT_FILL_SIDE, wide_blur
+    from gradflip_desktop.core.viz.filters import gaussian_blur
+
+    g = torch.Generator().manual_seed(0)
+    small = torch.rand(1, 3, 64, 64, generator=g)
+    assert torch.equal(wide_blur(small, 8.0), gaussian_blur(small, 8.0))  # exact up to EXACT_FILL_SIDE
+    big = F.interpolate(torch.rand(1, 3, 40, 40, generator=g), size=(EXACT_FILL_SIDE + 8,) * 2, mode="bilinear")
+    sigma = (EXACT_FILL_SIDE + 8) / 8
+    err = (wide_blur(big, sigma) - gaussian_blur(big, sigma)).abs()
+    assert float(err.max()) < 0.03 and float(err.mean()) < 5e-3  # worst at the borders
+
+
+def test_a_mean_colour_fill_is_named_in_the_sentence(result):
+    from dataclasses import replace
+
+    from gradflip_desktop.core.summary import summary_sentence
+
+    _, res = result
+    assert summary_sentence(res).startswith("Removing detail in the outlined ")
+    filled = replace(res, key_region=replace(res.key_region, fill="mean colour"))
+    assert summary_sentence(filled).startswith("Filling the outlined ")
+    assert "with its mean colour turns detailed" in summary_sentence(filled)
