@@ -104,6 +104,15 @@ def summary_sentence(result) -> str:
                 f"{change} makes the model see {final.label} ({pct(final.probability)}) instead of "
                 f"{name} ({pct(before)}): {_where(result)}."
             )
+        region = _key_region(result)
+        if region is not None:
+            # the sentence is about the key region: what changing it ALONE makes of the photo; the Adjusted
+            # image (the change over the whole photo) is named too when the model calls it something else
+            alone = region.prediction
+            text = f"{change} turns {name} ({pct(before)}) into {alone.label} ({pct(alone.probability)})"
+            if alone.index != final.index:
+                text += f"; over the whole photo (Adjusted) it becomes {final.label} ({pct(final.probability)})"
+            return f"{text}: {_where(result)}."
         return (
             f"{change} turns {name} ({pct(before)}) into {final.label} ({pct(final.probability)}): {_where(result)}."
         )

@@ -69,6 +69,12 @@ def test_a_key_region_is_named_with_its_share_of_the_image(tiny, tiny_image):
     assert text.startswith(f"Removing detail in the outlined {_share(region.fraction)} of the image (2 areas) turns ")
     assert _share(0.031) == "3.1 %" and _share(0.004) == "0.4 %" and _share(0.25) == "25 %" and _share(0.05) == "5 %"
     assert f"into {first.final.label} ({pct(first.final.probability)})" in text
+    # the sentence names what the region ALONE makes of the photo, and the Adjusted image's class when it differs
+    other = next(i for i in range(len(first.labels)) if i not in (first.final.index, first.original.index))
+    alone = replace(first.final, index=other, label=first.labels[other], probability=0.25)
+    text2 = summary_sentence(replace(first, options=replace(first.options, style="region"),
+                                     key_region=replace(region, prediction=alone)))
+    assert f"into {alone.label} (25 %); over the whole photo (Adjusted) it becomes {first.final.label}" in text2
     # a region that does not flip on its own is not claimed
     no = replace(region, flips=False)
     assert "outlined" not in summary_sentence(replace(first, options=replace(first.options, style="region"), key_region=no))
