@@ -28,6 +28,7 @@ MAX_RECENT = 10
 
 # RunSettings fields that are ExplainOptions fields (their defaults and ranges are the core's)
 _CORE = ExplainOptions()
+SETTINGS_FORMAT = 2  # 2: the default style became the key region
 CORE_FIELDS = ("style", "mode", "epsilon", "max_steps", "smoothing", "coarse")
 # the type of every RunSettings field (QSettings may hand values back as strings)
 _KINDS = {"target_mode": str, "target_class": str, "group": str, "style": str, "mode": str, "epsilon": float,
@@ -79,15 +80,19 @@ class RunSettings:
     def save(self, settings: QSettings) -> None:
         for key, value in asdict(self).items():
             settings.setValue(f"run/{key}", value)
+        settings.setValue("run/format", SETTINGS_FORMAT)
 
     @classmethod
     def load(cls, settings: QSettings) -> "RunSettings":
         """The saved settings; missing or invalid explanation settings are the core's defaults
         (checked with :meth:`ExplainOptions.validate`, the one place the ranges live)."""
         values: dict[str, Any] = {}
+        # settings saved before the key-region default (no format mark) hold the old default style "free",
+        # which the user never chose: they start from the new default instead
+        old_format = settings.value("run/format", None) is None
         for f in fields(cls):
             raw = settings.value(f"run/{f.name}", None)
-            if raw is None:
+            if raw is None or (old_format and f.name == "style"):
                 continue
             try:
                 value = _KINDS[f.name](raw)

@@ -521,3 +521,16 @@ def test_no_display_is_a_clear_message_not_a_qt_abort(monkeypatch, capsys):
     assert "no display" in err and "gradflip explain" in err
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
     assert app._display_problem() is None
+
+
+def test_settings_from_before_the_key_region_default_start_from_the_new_default(settings):
+    """A settings file without the format mark holds the old default style ("free"), which the user never
+    chose: it is not kept. The user's other choices are; a saved file keeps its style."""
+    from gradflip_desktop.core.options import ExplainOptions
+
+    settings.setValue("run/style", "free")
+    settings.setValue("run/max_steps", 77)
+    old = RunSettings.load(settings)
+    assert old.style == ExplainOptions().style and old.max_steps == 77
+    RunSettings(style="free", max_steps=77).save(settings)
+    assert RunSettings.load(settings).style == "free"
