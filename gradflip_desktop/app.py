@@ -16,6 +16,8 @@ import os
 import sys
 import time
 
+from .cli import quiet_broken_pipe
+
 CLI_COMMANDS = ("classify", "explain", "models")
 CLI_FLAGS = ("--version", "--self-test")
 
@@ -60,6 +62,7 @@ def self_test() -> int:
     return run_self_test(gui_stage=check_gui)
 
 
+@quiet_broken_pipe
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``gradflip``. Returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)

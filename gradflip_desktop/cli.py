@@ -24,6 +24,24 @@ from typing import Callable
 from . import __version__
 
 EXIT_OK, EXIT_NOT_FLIPPED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a reader that went away
+
+
+def quiet_broken_pipe(main_fn: Callable[..., int]) -> Callable[..., int]:
+    """``main_fn`` for a console script: a reader that goes away (``gradflip --help | head -1``) ends the
+    program quietly with :data:`EXIT_BROKEN_PIPE` instead of a traceback."""
+
+    def wrapper(argv: list[str] | None = None) -> int:
+        try:
+            return main_fn(argv)
+        except BrokenPipeError:
+            import os  # noqa: PLC0415
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+            return EXIT_BROKEN_PIPE
+
+    wrapper.__doc__, wrapper.__name__, wrapper.__wrapped__ = main_fn.__doc__, main_fn.__name__, main_fn
+    return wrapper
 DEFAULT_BATCH_SIZE = 1  # the fastest on 2 CPU cores (benchmarks/throughput.py); raise it on a GPU
 
 
@@ -375,6 +393,7 @@ def _models(args) -> int:
     return EXIT_OK
 
 
+@quiet_broken_pipe
 def main(argv: list[str] | None = None) -> int:
     args_in = sys.argv[1:] if argv is None else list(argv)
     if args_in == ["--version"]:  # answer at once, without building the parser (numpy, Pillow)

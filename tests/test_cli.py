@@ -6,6 +6,7 @@ The CLI tests run on the tiny model (``_load_model`` monkeypatched), so they tak
 from __future__ import annotations
 
 import json
+import sys
 import time
 
 import numpy as np
@@ -544,3 +545,20 @@ def test_default_style_is_the_key_region(tiny_cli, tmp_path):
     assert "key_region" in rec and (rec["key_region"] is not None) == rec["flipped"]
     code, rec_free, _, _ = _explain(tmp_path, "f", "--style", "free")
     assert rec_free["options"]["style"] == "free"
+
+
+def test_a_reader_that_goes_away_ends_quietly_without_a_traceback():
+    """`gradflip --help | head -1`: the closed pipe ends the program with 141 (128 + SIGPIPE), no traceback."""
+    import subprocess
+
+    code = (
+        "from gradflip_desktop.cli import quiet_broken_pipe\n"
+        "def main(argv=None):\n"
+        "    raise BrokenPipeError(32, 'Broken pipe')\n"
+        "raise SystemExit(quiet_broken_pipe(main)())\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 141 and proc.stderr == ""
+    from gradflip_desktop import app, cli
+
+    assert cli.main.__wrapped__ and app.main.__wrapped__  # both console scripts are wrapped
