@@ -11,6 +11,7 @@ worst case for previews); the longest gap between beats minus 5 ms is the longes
 
 from __future__ import annotations
 
+import functools
 import os
 import statistics
 import subprocess
@@ -20,6 +21,20 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def timed_handler(record: dict[str, float], name: str, fn):
+    """``fn`` (a method) wrapped so that its longest call, in ms, is kept in ``record[name]``."""
+
+    @functools.wraps(fn)
+    def wrapper(self, *a):
+        t = time.perf_counter()
+        try:
+            return fn(self, *a)
+        finally:
+            record[name] = max(record.get(name, 0.0), (time.perf_counter() - t) * 1000)
+
+    return wrapper
 
 
 def startup(runs: int = 3) -> None:
@@ -57,17 +72,8 @@ def stall() -> None:
     app = QApplication.instance() or QApplication([])  # noqa: F841 - kept alive for the run
     handler_ms: dict[str, float] = {}
 
-    import functools
-
     def timed(name, fn):
-        @functools.wraps(fn)
-        def wrapper(self, *a):
-            t = time.perf_counter()
-            try:
-                return fn(self, *a)
-            finally:
-                handler_ms[name] = max(handler_ms.get(name, 0.0), (time.perf_counter() - t) * 1000)
-        return wrapper
+        return timed_handler(handler_ms, name, fn)
 
     # the GUI-thread handlers of the controllers (patched before the window binds them)
     for cls, names in ((RunsController, ("_on_steps", "_on_done", "_on_started", "explain")),

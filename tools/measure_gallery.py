@@ -12,7 +12,6 @@ possible: the worst case for the GUI), the view is re-sorted and scrolled, and t
 from __future__ import annotations
 
 import argparse
-import functools
 import os
 import sys
 import tempfile
@@ -55,15 +54,10 @@ def main() -> None:
     app = QApplication.instance() or QApplication([])  # noqa: F841
     handler_ms: dict[str, float] = {}
 
+    from measure import timed_handler  # tools/measure.py, beside this script
+
     def timed(name, fn):
-        @functools.wraps(fn)
-        def wrapper(self, *a):
-            t = time.perf_counter()
-            try:
-                return fn(self, *a)
-            finally:
-                handler_ms[name] = max(handler_ms.get(name, 0.0), (time.perf_counter() - t) * 1000)
-        return wrapper
+        return timed_handler(handler_ms, name, fn)
 
     import gc
 
