@@ -1,12 +1,14 @@
 """Memory over a long folder run: RSS after every 100 images of one `explain` job (issue 14: flat).
 
-    python benchmarks/folder_memory.py [--images 1000] [--size 64] [--batch-size 1]
+    python benchmarks/folder_memory.py [--images 1000] [--size 64] [--batch-size 1] [--progress FILE]
 
 The folder: ``--images`` small crops (``--size`` px) of the fixed photos of benchmarks/photos.py, each
 crop at its own position, so no two images are the same. One job in this process
 (:func:`gradflip_desktop.core.dataset.job.explain_inputs`, the code behind `gradflip explain DIR`,
 with the default model and options) writes the result sets, summary and gallery; RSS is read after every
-100th image. Prints the RSS table and the growth from image 100 to the last.
+100th image. Prints the RSS table and the growth from image 100 to the last. With ``--progress FILE``
+every 10th image's RSS is also appended to FILE as it happens (flushed), so a run stopped part-way still
+shows RSS at image 100 and at the last image it reached.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ def main() -> None:
     ap.add_argument("--images", type=int, default=1000)
     ap.add_argument("--size", type=int, default=64)
     ap.add_argument("--batch-size", type=int, default=1)
+    ap.add_argument("--progress", default=None, help="append 'images RSS seconds' every 10th image to this file")
     args = ap.parse_args()
     from gradflip_desktop.core.dataset import collect_inputs
     from gradflip_desktop.core.dataset.job import JobSettings, explain_inputs
@@ -49,7 +52,11 @@ def main() -> None:
     from gradflip_desktop.core.options import ExplainOptions
 
     print(f"command: python benchmarks/folder_memory.py --images {args.images} --size {args.size} "
-          f"--batch-size {args.batch_size}")
+          f"--batch-size {args.batch_size}" + (f" --progress {args.progress}" if args.progress else ""))
+    progress = open(args.progress, "a", encoding="utf-8", buffering=1) if args.progress else None  # noqa: SIM115
+    if progress:
+        progress.write(f"# {time.strftime('%Y-%m-%d %H:%M:%S')} images={args.images} size={args.size} "
+                       f"batch={args.batch_size}\n# images RSS_MiB seconds\n")
     with tempfile.TemporaryDirectory() as tmp:
         folder, out = Path(tmp) / "in", Path(tmp) / "out"
         folder.mkdir()
@@ -62,6 +69,8 @@ def main() -> None:
 
         def on_outcome(o, done, total):
             flipped[0] += o.flipped
+            if progress and (done % 10 == 0 or done == total):
+                progress.write(f"{done} {rss_mb() or float('nan'):.1f} {time.perf_counter() - t0:.1f}\n")
             if done % 100 == 0 or done == total:
                 marks.append((done, rss_mb() or float("nan"), time.perf_counter() - t0))
                 print(f"  {done:5d} images  RSS {marks[-1][1]:8.1f} MiB  {marks[-1][2]:7.1f} s", flush=True)
@@ -69,8 +78,11 @@ def main() -> None:
         explain_inputs(clf, inputs, ExplainOptions(), JobSettings(out=out, batch_size=args.batch_size),
                        on_outcome=on_outcome)
         first = next((m for m in marks if m[0] >= 100), marks[0])
-        print(f"flipped {flipped[0]}/{len(inputs)}; RSS growth from image {first[0]} to {marks[-1][0]}: "
-              f"{marks[-1][1] - first[1]:+.1f} MiB")
+        line = (f"flipped {flipped[0]}/{len(inputs)}; RSS growth from image {first[0]} to {marks[-1][0]}: "
+                f"{marks[-1][1] - first[1]:+.1f} MiB")
+        print(line)
+        if progress:
+            progress.write(f"# {line}\n")
 
 
 if __name__ == "__main__":

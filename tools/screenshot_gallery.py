@@ -3,7 +3,8 @@
     python tools/screenshot_gallery.py [OUT_DIR]        (offscreen by default; a few minutes on 2 CPU cores)
 
 The folder holds photos from scikit-image's sample data (never downloaded) and one broken file, so
-every tile state shows; the gallery is sorted by flip size and its first tile is opened in the views.
+every tile state shows; the gallery is sorted by flip size and its first tile's explanation is opened in the
+views.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def main() -> int:
     c.panel.list.setCurrentIndex(first)
     c.panel.list.clicked.emit(first)
     spin(120_000, until=lambda: w.image is not None and w.image.name == Path(c.panel.tiles[first.data(256)].path).stem
-         and w.models.classification is not None)
+         and w.models.classification is not None and w.result is not None)
     spin(1500)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "screenshot-gallery.png"

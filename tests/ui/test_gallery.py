@@ -329,3 +329,109 @@ def test_a_new_title_never_relayouts_the_window(qtbot, tiny_window):
         QApplication.processEvents()
     assert resized == []
     assert w.folders.panel.title.toolTip().startswith("5/500 done")  # the whole text, when the label cuts it
+
+
+def test_a_click_on_a_finished_tile_shows_its_explanation_in_the_main_views(qtbot, tiny_window, photos):
+    import numpy as np
+    from PIL import Image
+
+    w, c = tiny_window, tiny_window.folders
+    c.open_folder(str(photos))
+    _wait_done(qtbot, c)
+    done = [t for t in c.panel.tiles.values() if t.state in (FLIPPED, NOT_FLIPPED)]
+    assert len(done) == 3 and set(c.stored) == {t.key for t in done}
+    for tile in done:
+        row = _view_keys(c.panel).index(tile.key)
+        with qtbot.waitSignal(w.classified, timeout=RUN_TIMEOUT_MS):
+            c.panel.list.clicked.emit(c.panel.list.model().index(row, 0))
+        qtbot.waitUntil(lambda t=tile: w.result is not None and w.image.name == Path(t.path).stem, timeout=RUN_TIMEOUT_MS)
+        stem = Path(tile.path).stem
+        rec = json.loads((Path(c.out) / f"{stem}.gradflip.json").read_text())
+        res = w.result
+        # the saved explanation, not a new run: the record's classes, its saved image, its steps
+        assert res.status == rec["status"] and res.final.label == rec["final"]["label"]
+        assert res.original.label == rec["original"]["label"] and len(res.steps) == rec["steps"] > 0
+        saved = np.asarray(Image.open(Path(c.out) / f"{stem}.adjusted.png").convert("RGB"))
+        np.testing.assert_array_equal(w.views.adjusted.image(), saved)  # Adjusted shows the saved image
+        np.testing.assert_array_equal(w.views.original.image(), res.original_pixels.__mul__(255).round().astype(np.uint8))
+        assert res.l2_saved == pytest.approx(rec["l2_saved"], abs=1e-5)
+        assert res.key_pixels is not None and res.key_pixels.count == rec["key_pixels"]["count"]
+        assert w.views.difference.image() is not None  # the Difference view shows this result
+        assert w.export_action.isEnabled()  # and it can be exported like a result computed in the window
+
+
+def test_a_click_on_a_tile_not_yet_explained_opens_the_photo(qtbot, tiny_window, photos):
+    w, c = tiny_window, tiny_window.folders
+    w.controls.set_settings(SLOW)  # p0 runs for a long time; p2 waits
+    c.open_folder(str(photos))
+    qtbot.waitUntil(lambda: c.panel.tiles.get(str(photos / "p0.png")) is not None
+                    and c.panel.tiles[str(photos / "p0.png")].state == RUNNING, timeout=RUN_TIMEOUT_MS)
+    key = str(photos / "p2.png")
+    assert c.panel.tiles[key].state == WAITING and key not in c.stored
+    opened = []
+    w.image_opened.connect(opened.append)
+    c.panel.list.clicked.emit(c.panel.list.model().index(_view_keys(c.panel).index(key), 0))
+    qtbot.waitUntil(lambda: opened == ["p2"], timeout=RUN_TIMEOUT_MS)
+    assert w.result is None and w.image.name == "p2"  # the photo, no explanation
+    c.cancel()
+    _wait_done(qtbot, c)
+
+
+@pytest.fixture
+def nested(photos) -> Path:
+    (photos / "sub" / "deeper").mkdir(parents=True)
+    make_image_file(photos / "sub" / "deeper" / "d0.png", 40, 30, seed=7)
+    return photos
+
+
+def test_include_subfolders_in_the_panel_lists_the_folder_again_with_them(qtbot, tiny_window, nested):
+    w, c = tiny_window, tiny_window.folders
+    titles = []
+    real = c.panel.set_title
+    c.panel.set_title = lambda text: (titles.append(text), real(text))[1]
+    c.open_folder(str(nested), recursive=False)
+    _wait_done(qtbot, c)
+    assert "sub" not in {Path(t.name).parts[0] for t in c.panel.tiles.values()}
+    assert any(t.endswith(": 4 image(s); 1 other file(s) skipped; 1 subfolder(s) not included") for t in titles), titles
+    assert not c.panel.subfolders.isChecked()
+    c.panel.subfolders.click()  # the user ticks it: listed and run again, remembered
+    qtbot.waitUntil(lambda: str(nested / "sub" / "deeper" / "d0.png") in c.panel.tiles, timeout=RUN_TIMEOUT_MS)
+    _wait_done(qtbot, c)
+    assert c.recursive and str(w.settings.value("folders/recursive")).lower() == "true"
+    assert c.panel.tiles[str(nested / "sub" / "deeper" / "d0.png")].state in (FLIPPED, NOT_FLIPPED)
+    assert len(c.panel.tiles) == 5
+
+
+def test_a_dropped_folder_and_open_folder_follow_the_remembered_choice(qtbot, tiny_window, nested, monkeypatch):
+    from gradflip_desktop.ui.controllers import folders
+
+    w, c = tiny_window, tiny_window.folders
+    # File > Open Folder: the dialog offers "Include subfolders", pre-set to the last choice
+    asked = []
+    monkeypatch.setattr(folders, "choose_folder_to_explain",
+                        lambda parent, start, recursive: (asked.append(recursive), (str(nested), True))[1])
+    c.open_dialog()
+    assert asked == [False] and c.recursive and c.panel.subfolders.isChecked()
+    _wait_done(qtbot, c)
+    assert str(nested / "sub" / "deeper" / "d0.png") in c.panel.tiles
+    # a dropped folder uses the same, remembered, choice
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(nested / "sub"))])
+    pos = w.rect().center()
+    QApplication.sendEvent(w, QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                                              Qt.KeyboardModifier.NoModifier))
+    QApplication.sendEvent(w, QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                                         Qt.KeyboardModifier.NoModifier))
+    assert c.folder == str(nested / "sub") and c.recursive
+    _wait_done(qtbot, c)
+    assert [t.name for t in c.panel.tiles.values()] == [str(Path("deeper") / "d0.png")]
+
+
+def test_open_folder_dialog_has_the_include_subfolders_choice(qtbot, tmp_path):
+    from gradflip_desktop.ui.widgets.folder_dialog import OpenFolderDialog
+
+    dlg = OpenFolderDialog(None, str(tmp_path), recursive=True)
+    qtbot.addWidget(dlg)
+    assert dlg.subfolders.isChecked() and dlg.subfolders.text() == "Include subfolders"
+    assert dlg.isAncestorOf(dlg.subfolders)
+    assert not OpenFolderDialog(None, str(tmp_path), recursive=False).subfolders.isChecked()

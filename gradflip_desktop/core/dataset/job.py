@@ -4,14 +4,18 @@
 
 Every input gets one :class:`Outcome`: ``flipped`` or another run status, ``done`` (``--resume`` found its
 complete set), or ``error`` with the exception (unreadable image, existing results, a bad target ...).
-Result sets are written by this thread only, each file atomically and the record last; an interrupt
-(Ctrl+C) while a set is written removes that set's new files, so no half-written set is left. A process
-killed mid-set leaves files without a record: not a complete set, recomputed by ``resume``.
+Result sets are written by one background writer thread (:class:`SetWriter`), in the order the results
+come, so the figure and PNG encoding overlap the next explanations; each file atomically and the record
+last. An interrupt (Ctrl+C) stops the run: the results already computed are still written (complete sets),
+and an interrupt inside a set's writing removes that set's new files, so no half-written set is left. A
+process killed mid-set leaves files without a record: not a complete set, recomputed by ``resume``.
 ``summary.csv`` and ``index.html`` are rebuilt from the records on disk at the end, also after an interrupt.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,19 +148,73 @@ def explain_inputs(
 
             jobs = (BatchJob(inp, loader(inp)) for inp, _ in todo)
             run_engine = engine or local_engine
-            for job, result in run_engine(classifier, jobs, options, settings.batch_size, on_step, should_stop):
-                inp = job.key
-                if isinstance(result, BaseException):
-                    images.pop(inp, None)
-                    report(Outcome(inp, ERROR, error=result))
-                    continue
-                img = images.pop(inp, None)
-                info = img.to_dict() if img is not None else job.info
-                report(_write(result, inp, out, overwrite[inp], info, settings.summary))
+            writer = SetWriter(out, settings.summary)
+            try:
+                for job, result in run_engine(classifier, jobs, options, settings.batch_size, on_step, should_stop):
+                    inp = job.key
+                    img = images.pop(inp, None)
+                    if isinstance(result, BaseException):
+                        report(Outcome(inp, ERROR, error=result))
+                    else:
+                        info = img.to_dict() if img is not None else job.info
+                        writer.put(result, inp, overwrite[inp], info)
+                    for o in writer.written():
+                        report(o)
+            finally:
+                for o in writer.close():  # the sets already computed are written, also after an interrupt
+                    report(o)
     finally:
         if settings.summary and (outcomes or inputs):
             write_run_summary(out, inputs, outcomes)
     return [outcomes[i] for i in inputs if i in outcomes]
+
+
+class SetWriter:
+    """Writes result sets on one background thread, in order, while the engine computes the next ones.
+
+    ``put`` hands over a result (it waits while :data:`DEPTH` sets are queued, so memory stays bounded);
+    ``written()`` returns the outcomes finished since the last call; ``close()`` writes what is queued,
+    stops the thread and returns the last outcomes. An exception that is not an ``Exception`` (an interrupt
+    inside a set's writing: that set's new files are removed) is raised again by ``written()``/``close()``
+    in the caller's thread.
+    """
+
+    DEPTH = 2
+
+    def __init__(self, out: Path, thumbs: bool):
+        self.out, self.thumbs = out, thumbs
+        self._todo: queue.Queue = queue.Queue(maxsize=self.DEPTH)
+        self._done: queue.Queue = queue.Queue()
+        self._thread = threading.Thread(target=self._loop, name="gradflip-set-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, result, inp: Input, overwrite: bool, info: dict | None) -> None:
+        self._todo.put((result, inp, overwrite, info))
+
+    def _loop(self) -> None:
+        while (item := self._todo.get()) is not None:
+            result, inp, overwrite, info = item
+            try:
+                self._done.put(_write(result, inp, self.out, overwrite, info, self.thumbs))
+            except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+                self._done.put(exc)
+
+    def written(self) -> list[Outcome]:
+        done = []
+        while True:
+            try:
+                item = self._done.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            done.append(item)
+        return done
+
+    def close(self) -> list[Outcome]:
+        self._todo.put(None)
+        self._thread.join()
+        return self.written()
 
 
 def _write(result, inp: Input, out: Path, overwrite: bool, info: dict | None, thumbs: bool) -> Outcome:

@@ -1,5 +1,7 @@
-"""File ▸ Open Folder… (or a folder dropped on the window): explain every image of a folder, shown in
-the gallery panel.
+"""File ▸ Open Folder… (or a folder dropped on the window): explain every image of a folder (and of its
+subfolders when "Include subfolders" is ticked, in the dialog or the panel), shown in the gallery panel.
+A click on a tile opens its explanation in the main views (read back from its result set and a side file,
+:mod:`gradflip_desktop.core.dataset.stored`); an image without one opens as a photo.
 
 The run is the command line's (:mod:`gradflip_desktop.core.dataset`): result sets, thumbnail strips,
 ``summary.csv`` and ``index.html`` go to a session folder; Export All copies them to a folder the user
@@ -41,6 +43,7 @@ from ..widgets.gallery import (
     GalleryPanel,
     fit_image,
 )
+from ..widgets.folder_dialog import choose_folder_to_explain
 from ..worker import TaskSlot, error_message
 
 if TYPE_CHECKING:
@@ -56,6 +59,7 @@ class FolderListing:
     skipped: int
     settled: list  # core.dataset.job.Outcome of inputs that fail before any run (two images, one result name)
     entries: list  # (key, path, name shown) per input, built here rather than on the GUI thread
+    subfolders: int = 0  # subfolders left out (not recursive)
 
 
 @dataclass
@@ -67,6 +71,7 @@ class ImageDone:
     size: float | None = None
     strip: QImage | None = None  # original | difference | key set, decoded in the worker
     outcome: Any = None  # core.dataset.job.Outcome (for the summary: errors of this run)
+    stored: str = ""  # the result set's name when the explanation can be shown again (load_result_task)
 
 
 # -- tasks (worker threads) ---------------------------------------------------------------------------------
@@ -81,7 +86,8 @@ def list_folder_task(task, folder: str, recursive: bool, out: str) -> FolderList
     inputs, skipped = collect_inputs([folder], recursive=recursive)
     settled, _ = plan(inputs, JobSettings(out=out))
     entries = [(str(i.path), str(i.path), str(Path(i.path).relative_to(folder))) for i in inputs]
-    return FolderListing(folder, inputs, len(skipped), settled, entries)
+    dirs = sum(1 for path, _ in skipped if Path(path).is_dir())
+    return FolderListing(folder, inputs, len(skipped) - dirs, settled, entries, dirs)
 
 
 def _qimage(rgb) -> QImage:
@@ -110,9 +116,11 @@ def photo_thumbnails_task(task, items: list[tuple[str, str]]) -> list[tuple[str,
     return out
 
 
-def explain_one_task(task, session, inp, out: str, options, max_side: int | None) -> ImageDone:
-    """Engine thread: explain one input into ``out`` with the command line's job runner."""
+def explain_one_task(task, session, inp, out: str, options, max_side: int | None, views: str | None = None) -> ImageDone:
+    """Engine thread: explain one input into ``out`` with the command line's job runner (and, with ``views``,
+    the side file that lets a click show the explanation again)."""
     from gradflip_desktop.core.dataset.gallery import write_thumbnail
+    from gradflip_desktop.core.dataset.stored import save_extras
     from gradflip_desktop.core.dataset.job import ERROR as JOB_ERROR
     from gradflip_desktop.core.dataset.job import (
         JobSettings,
@@ -150,7 +158,7 @@ def explain_one_task(task, session, inp, out: str, options, max_side: int | None
         text = f"→ {final.get('label', '?')} (L2 {float(rec.get('l2_saved') or 0):.3g})"
     else:
         text = f"not flipped ({str(rec.get('status', o.status)).replace('_', ' ')})"
-    strip = None
+    strip, stored = None, ""
     result = results.get(inp)
     if result is not None:
         try:
@@ -158,8 +166,26 @@ def explain_one_task(task, session, inp, out: str, options, max_side: int | None
             strip = None if strip.isNull() else fit_image(strip)
         except Exception:  # noqa: BLE001 - a missing strip only costs the tile its picture
             strip = None
+        if views is not None:
+            try:
+                save_extras(result, Path(views) / f"{safe_name(inp.name)}.npz")
+                stored = safe_name(inp.name)
+            except Exception:  # noqa: BLE001, S110 - without it a click opens the photo only
+                pass
     return ImageDone(key, FLIPPED if flipped else NOT_FLIPPED, text, (rec.get("original") or {}).get("label", ""),
-                     rec.get("l2_saved"), strip, o)
+                     rec.get("l2_saved"), strip, o, stored)
+
+
+def load_result_task(task, path: str, out: str, name: str, views: str, max_side: int | None):
+    """Background thread: the photo (as the run loaded it) and its explanation read back from the result set."""
+    from gradflip_desktop.core.dataset.stored import load_result
+
+    from .images import load_image_task
+    from .runs import RunOutcome
+
+    loaded = load_image_task(task, path, "", path, max_side)
+    result = load_result(out, name, loaded.image.pixels, Path(views) / f"{name}.npz")
+    return loaded, RunOutcome.of(result)
 
 
 def summary_task(task, out: str, inputs: list, outcomes: dict) -> Path:
@@ -215,6 +241,9 @@ class FoldersController(QObject):
         self.w = window
         self.panel = panel or GalleryPanel()
         self.out: str | None = None
+        self.views: str | None = None  # side files of the explanations a click shows again
+        self.stored: dict[str, str] = {}  # tile key -> result set name, for tiles with a stored explanation
+        self.recursive = False  # the shown folder's "Include subfolders"
         self.folder: str | None = None
         self.inputs: list = []
         self.queue: list = []  # the inputs to explain, in order
@@ -230,6 +259,9 @@ class FoldersController(QObject):
         self._run = TaskSlot(window.engine, self._on_image_done, on_error=self._on_failed, parent=self)
         self._summary = TaskSlot(window.background, self._on_summary, on_error=self._on_summary_failed, parent=self)
         self._export = TaskSlot(window.background, self._on_exported, on_error=self._on_export_failed, parent=self)
+        self._show = TaskSlot(window.background, self._on_result_loaded, on_error=self._on_show_failed, parent=self)
+        self.panel.subfolders.setChecked(self._recursive_setting())
+        self.panel.subfolders_toggled.connect(self._subfolders_toggled)
         self.panel.cancel_requested.connect(self.cancel)
         self.panel.export_requested.connect(lambda: self.export_all())
         self.panel.open_requested.connect(self._open)
@@ -247,16 +279,32 @@ class FoldersController(QObject):
     # -- requests -----------------------------------------------------------------------------------------
     def open_dialog(self) -> None:
         start = str(self.w.settings.value("recent/folder", str(Path.home())))
-        folder = QFileDialog.getExistingDirectory(self.w, "Open Folder", start)
-        if folder:
-            self.open_folder(folder)
+        chosen = choose_folder_to_explain(self.w, start, self._recursive_setting())
+        if chosen:
+            self.open_folder(*chosen)
 
-    def open_folder(self, folder: str, recursive: bool = False) -> None:
-        """List ``folder`` in the background, then explain its images one by one with the current settings."""
-        for slot in (self._list, self._thumbs, self._run, self._summary, self._export):
+    def _recursive_setting(self) -> bool:
+        return str(self.w.settings.value("folders/recursive", "false")).lower() in ("true", "1")
+
+    def _subfolders_toggled(self, checked: bool) -> None:
+        """The panel's "Include subfolders": remembered, and the shown folder is listed (and run) again."""
+        self.w.settings.setValue("folders/recursive", bool(checked))
+        if self.folder is not None and bool(checked) != self.recursive:
+            self.open_folder(self.folder, bool(checked))
+
+    def open_folder(self, folder: str, recursive: bool | None = None) -> None:
+        """List ``folder`` (with its subfolders when ``recursive``; None: as last chosen) in the background,
+        then explain its images one by one with the current settings."""
+        for slot in (self._list, self._thumbs, self._run, self._summary, self._export, self._show):
             slot.discard()
         self._remove_session()
+        recursive = self._recursive_setting() if recursive is None else bool(recursive)
+        self.w.settings.setValue("folders/recursive", recursive)
+        self.recursive = recursive
+        self.panel.subfolders.setChecked(recursive)
         self.out = tempfile.mkdtemp(prefix="gradflip-folder-")
+        self.views = tempfile.mkdtemp(prefix="gradflip-folder-views-")
+        self.stored = {}
         self.folder, self.inputs, self.queue, self.outcomes, self.next = folder, [], [], {}, 0
         self.cancelling, self.summary_written, self.exported, self.export_error = False, False, None, None
         self.counts = dict.fromkeys(self.counts, 0)
@@ -290,7 +338,7 @@ class FoldersController(QObject):
         self._run.cancel()
 
     def shutdown(self) -> None:
-        for slot in (self._list, self._thumbs, self._run, self._summary, self._export):
+        for slot in (self._list, self._thumbs, self._run, self._summary, self._export, self._show):
             slot.discard()
         self._remove_session()
 
@@ -301,6 +349,8 @@ class FoldersController(QObject):
         self.inputs = list(listing.inputs)
         entries = listing.entries
         skipped = f"; {listing.skipped} other file(s) skipped" if listing.skipped else ""
+        if listing.subfolders:
+            skipped += f"; {listing.subfolders} subfolder(s) not included"
         self.panel.start(f"{listing.folder}: {len(entries)} image(s){skipped}", entries)
         self.w.settings.setValue("recent/folder", str(listing.folder))
         if not entries:
@@ -335,7 +385,8 @@ class FoldersController(QObject):
         inp = self.queue[self.next]
         self.next += 1
         self.panel.set_state(str(inp.path), RUNNING, "explaining …")
-        self._run.start(explain_one_task, self.w.models.session, inp, self.out, self._options, self._max_side)
+        self._run.start(explain_one_task, self.w.models.session, inp, self.out, self._options, self._max_side,
+                        self.views)
 
     def _on_image_done(self, done: ImageDone | None) -> None:
         if done is None:  # cancelled before it started
@@ -345,6 +396,8 @@ class FoldersController(QObject):
             self.counts[done.state] += 1
         if done.outcome is not None and done.state == ERROR:
             self.outcomes[done.outcome.input] = done.outcome
+        if done.stored:
+            self.stored[done.key] = done.stored
         self.panel.set_state(done.key, done.state, done.text, done.label, done.size)
         if done.strip is not None:
             self.panel.set_thumbnails([(done.key, done.strip)], strip=True)
@@ -378,7 +431,25 @@ class FoldersController(QObject):
         self.w.show_error("Open Folder", message)
 
     def _open(self, path: str) -> None:
-        self.w.open_path(path)
+        """A click on a tile: its explanation in the main views when it has one, else the photo."""
+        name = self.stored.get(path)
+        if name is None or self.out is None or self.views is None:
+            self.w.open_path(path)
+            return
+        self.w.set_status(f"Opening the explanation of {html.escape(Path(path).name)} …")
+        self._show.start(load_result_task, path, self.out, name, self.views, self._max_side)
+
+    def _on_result_loaded(self, value) -> None:
+        if value is None:
+            return
+        loaded, outcome = value
+        w = self.w
+        w.images._on_loaded(loaded)  # the photo becomes the window's image (as File ▸ Open), then its result
+        w.runs._show_result(outcome.result, outcome)
+        w.update_actions()
+
+    def _on_show_failed(self, exc: BaseException) -> None:
+        self.w.show_error("Open", error_message(exc, "the explanation could not be shown"), box=False)
 
     # -- Export All ------------------------------------------------------------------------------------------
     def export_all(self, folder: str | None = None, overwrite: bool = False) -> None:
@@ -421,6 +492,7 @@ class FoldersController(QObject):
         self.w.show_error("Export All", self.export_error, box=not isinstance(exc, ResultExistsError))
 
     def _remove_session(self) -> None:
-        if self.out is not None:
-            shutil.rmtree(self.out, ignore_errors=True)
-            self.out = None
+        for folder in (self.out, self.views):
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+        self.out = self.views = None

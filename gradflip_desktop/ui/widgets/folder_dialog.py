@@ -1,11 +1,12 @@
-"""Choosing the export folder: a folder that does not exist yet is created, not refused."""
+"""Choosing folders: the export folder (a folder that does not exist yet is created, not refused) and the
+folder to explain (File ▸ Open Folder…, with an "Include subfolders" choice)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from PySide6.QtWidgets import QDialog, QFileDialog, QWidget
+from PySide6.QtWidgets import QCheckBox, QDialog, QFileDialog, QGridLayout, QWidget
 
 
 class ExportFolderDialog(QFileDialog):
@@ -56,3 +57,31 @@ def choose_export_folder(parent: QWidget | None, start: str) -> str | None:
     if dialog.exec() != QFileDialog.DialogCode.Accepted:
         return None
     return dialog.chosen
+
+
+class OpenFolderDialog(QFileDialog):
+    """Choose a folder to explain, with an "Include subfolders" check box (the command line's --recursive)."""
+
+    def __init__(self, parent: QWidget | None, start: str, recursive: bool = False):
+        super().__init__(parent, "Open Folder", start)
+        self.setFileMode(QFileDialog.FileMode.Directory)
+        self.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        self.setOption(QFileDialog.Option.DontUseNativeDialog, True)  # a native dialog takes no extra widget
+        self.setLabelText(QFileDialog.DialogLabel.Accept, "Explain Images")
+        self.subfolders = QCheckBox("Include subfolders")
+        self.subfolders.setToolTip("Also explain the images in the folder's subfolders, at any depth")
+        self.subfolders.setChecked(bool(recursive))
+        grid = self.layout()
+        if isinstance(grid, QGridLayout):
+            grid.addWidget(self.subfolders, grid.rowCount(), 0, 1, grid.columnCount())
+        else:  # pragma: no cover - Qt's own dialog is a grid
+            grid.addWidget(self.subfolders)
+
+
+def choose_folder_to_explain(parent: QWidget | None, start: str, recursive: bool) -> tuple[str, bool] | None:
+    """Ask for a folder to explain (modal): (folder, include subfolders), or None when cancelled."""
+    dialog = OpenFolderDialog(parent, start, recursive)
+    if dialog.exec() != QFileDialog.DialogCode.Accepted:
+        return None
+    files = dialog.selectedFiles()
+    return (files[0], dialog.subfolders.isChecked()) if files else None

@@ -1,5 +1,6 @@
 """The folder gallery: one tile per image of a folder run, with its state, overall progress, Cancel,
-sorting by how easily each photo flips, Export All; a click opens the image in the main views.
+sorting by how easily each photo flips, Include subfolders, Export All; a click opens the image in the
+main views (its explanation, once it has one).
 
 Only widgets and their model: the run itself is :class:`gradflip_desktop.ui.controllers.folders.FoldersController`.
 A ``QListView`` in icon mode over :class:`GalleryModel` (no widget per image): laying out and painting
@@ -21,6 +22,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -166,6 +168,7 @@ class GalleryPanel(QWidget):
     open_requested = Signal(str)  # the path of a clicked image
     cancel_requested = Signal()
     export_requested = Signal()
+    subfolders_toggled = Signal(bool)  # the user ticked or cleared "Include subfolders"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -180,6 +183,9 @@ class GalleryPanel(QWidget):
         self.sort = QComboBox()
         self.sort.addItems(SORTS)
         self.sort.setToolTip("Sort the images (flip size: the L2 of the saved change, smallest first)")
+        self.subfolders = QCheckBox("Include subfolders")
+        self.subfolders.setToolTip("Explain the images of the folder's subfolders too (like the command line's "
+                                   "--recursive); changing it lists the folder again")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop the folder run (the image being explained stops at its next step)")
         self.cancel_button.setEnabled(False)
@@ -202,6 +208,7 @@ class GalleryPanel(QWidget):
         top.addWidget(self.title, 2)
         top.addWidget(self.progress, 1)
         top.addWidget(self.sort)
+        top.addWidget(self.subfolders)
         top.addWidget(self.cancel_button)
         top.addWidget(self.export_button)
         lay = QVBoxLayout(self)
@@ -210,6 +217,7 @@ class GalleryPanel(QWidget):
         lay.addWidget(self.list, 1)
         self.cancel_button.clicked.connect(self.cancel_requested)
         self.export_button.clicked.connect(self.export_requested)
+        self.subfolders.clicked.connect(self.subfolders_toggled)  # the user's clicks only, not setChecked
         self.sort.currentIndexChanged.connect(self._sort_changed)
         self.list.clicked.connect(self._activated)
         self.list.activated.connect(self._activated)

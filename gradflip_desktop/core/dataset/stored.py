@@ -1,0 +1,139 @@
+"""A finished explanation read back from disk: its result set plus a small side file, so a gallery can show
+it again (all views, the plot, the key region) without keeping every result in memory.
+
+    save_extras(result, extras_path)                   # after write_result_set(result, out, name)
+    result = load_result(out, name, pixels, extras_path)  # pixels: the photo, loaded as for the run
+
+The result set holds the record, the saved 8-bit image, the change and the importance map; the side file
+(``.npz``, read with ``allow_pickle=False``: no code is ever unpickled) holds what the set does not: every
+step's probabilities, the probabilities before and after, the key region's ranking and the
+detail-removed copy, the key pixels' ranking, the blur amount and the labels. The original pixels are
+not stored: the caller loads the photo again exactly as the run did (same working size).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..images import atomic_write_bytes
+from ..options import ExplainOptions, Status
+from ..report import result_paths
+from ..results import ExplainResult, KeyPixels, KeyRegion, Step
+
+__all__ = ["load_result", "save_extras"]
+
+_STEP_FLOATS = ("epsilon", "score", "l2", "linf")
+
+
+def save_extras(result: ExplainResult, path: str | os.PathLike) -> Path:
+    """Write the side file of ``result`` to ``path`` (atomically, overwriting)."""
+    import io  # noqa: PLC0415
+
+    steps = result.steps
+    arrays: dict[str, np.ndarray] = {
+        "step_index": np.asarray([s.index for s in steps], dtype=np.int64),
+        "step_floats": np.asarray([[getattr(s, f) for f in _STEP_FLOATS] for s in steps], dtype=np.float64).reshape(-1, 4),
+        "step_flags": np.asarray([[s.flipped, s.accepted] for s in steps], dtype=bool).reshape(-1, 2),
+        "step_phase": np.asarray([s.phase for s in steps], dtype=str),
+        "step_probabilities": (np.stack([s.probabilities for s in steps]).astype(np.float32) if steps
+                               else np.zeros((0, len(result.original_probabilities)), np.float32)),
+        "original_probabilities": np.asarray(result.original_probabilities, dtype=np.float32),
+        "final_probabilities": np.asarray(result.final_probabilities, dtype=np.float32),
+        "labels": np.asarray(result.labels, dtype=str),
+        "has_region_map": np.asarray(result.region_map is not None),
+    }
+    if result.key_region is not None:
+        arrays["region_ranking"] = np.asarray(result.key_region.ranking)
+    if result.key_pixels is not None:
+        arrays["key_pixels_ranking"] = np.asarray(result.key_pixels.ranking)
+    if result.fill_pixels is not None:
+        arrays["fill_pixels"] = np.asarray(result.fill_pixels, dtype=np.float32)
+    if result.blur_amount is not None:
+        arrays["blur_amount"] = np.asarray(result.blur_amount, dtype=np.float32)
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    return atomic_write_bytes(p, buf.getvalue(), overwrite=True)
+
+
+def _prediction(d: dict | None):
+    from ..models import Prediction  # noqa: PLC0415 - imports torch
+
+    if not d:
+        return None
+    return Prediction(int(d["index"]), str(d["label"]), float(d["probability"]))
+
+
+def load_result(out_dir: str | os.PathLike, name: str, pixels: np.ndarray, extras: str | os.PathLike) -> ExplainResult:
+    """The :class:`ExplainResult` of the complete result set ``name`` in ``out_dir`` with its side file
+    ``extras``; ``pixels`` (H x W x 3 float32) is the photo as the run loaded it. Raises ``ValueError``
+    when the files do not belong together (another size) and ``OSError`` when one is missing."""
+    paths = result_paths(out_dir, name)
+    rec = json.loads(paths[".gradflip.json"].read_text(encoding="utf-8"))
+    delta = np.load(paths[".delta.npy"], allow_pickle=False).astype(np.float32)
+    importance = np.load(paths[".importance.npy"], allow_pickle=False).astype(np.float32)
+    from PIL import Image  # noqa: PLC0415
+
+    with Image.open(paths[".adjusted.png"]) as im:
+        adjusted_uint8 = np.asarray(im.convert("RGB"), dtype=np.uint8).copy()
+    pixels = np.asarray(pixels, dtype=np.float32)
+    if delta.shape != pixels.shape or adjusted_uint8.shape != pixels.shape:
+        raise ValueError(f"the results of {name!r} are for a {delta.shape[1]}×{delta.shape[0]} image, "
+                         f"not {pixels.shape[1]}×{pixels.shape[0]}")
+    with np.load(extras, allow_pickle=False) as z:
+        x = {k: z[k] for k in z.files}
+    steps = [
+        Step(index=int(i), epsilon=float(f[0]), score=float(f[1]), probabilities=p, l2=float(f[2]), linf=float(f[3]),
+             flipped=bool(flags[0]), accepted=bool(flags[1]), phase=str(phase))
+        for i, f, flags, phase, p in zip(x["step_index"], x["step_floats"], x["step_flags"], x["step_phase"],
+                                         x["step_probabilities"])
+    ]
+    kp, kr = rec.get("key_pixels") or {}, rec.get("key_region")
+    key_pixels = None
+    if "key_pixels_ranking" in x and kp.get("prediction"):
+        ranking = x["key_pixels_ranking"]
+        key_pixels = KeyPixels(int(kp["count"]), float(kp["fraction"]), (ranking >= 0) & (ranking < int(kp["count"])),
+                               ranking, _prediction(kp["prediction"]), bool(kp["flips"]))
+    key_region = None
+    if kr and "region_ranking" in x:
+        ranking = x["region_ranking"]
+        key_region = KeyRegion(int(kr["pixels"]), float(kr["fraction"]), int(kr["components"]), bool(kr["flips"]),
+                               _prediction(kr["prediction"]), ranking < int(kr["pixels"]), ranking,
+                               str(kr.get("fill", "blur")))
+    options = ExplainOptions(**(rec.get("options") or {}))
+    explained = rec.get("explained") or {}
+    return ExplainResult(
+        status=Status(rec["status"]),
+        message=str(rec.get("message", "")),
+        original=_prediction(rec["original"]),
+        final=_prediction(rec["final"]),
+        explained=[int(i) for i in explained.get("indices", [])],
+        explained_name=str(explained.get("name", "")),
+        target=_prediction(rec.get("target")),
+        steps=steps,
+        gradient_evaluations=int(rec.get("gradient_evaluations", 0)),
+        forward_evaluations=int(rec.get("forward_evaluations", 0)),
+        original_pixels=pixels,
+        adjusted_pixels=np.clip(pixels + delta, 0.0, 1.0).astype(np.float32),
+        adjusted_uint8=adjusted_uint8,
+        delta=delta,
+        original_probabilities=x["original_probabilities"],
+        final_probabilities=x["final_probabilities"],
+        alpha=float(rec.get("alpha") or 1.0),
+        key_pixels=key_pixels,
+        timings={k: float(v or 0.0) for k, v in (rec.get("timings") or {}).items()},
+        seconds=float(rec.get("seconds") or 0.0),
+        options=options,
+        model_name=str((rec.get("model") or {}).get("name", "")),
+        labels=[str(v) for v in x["labels"]],
+        blur_amount=x.get("blur_amount"),
+        region_map=importance if bool(x.get("has_region_map", False)) else None,
+        key_region=key_region,
+        fill_pixels=x.get("fill_pixels"),
+        l2_minimal_float=rec.get("l2_minimal_float"),
+    )

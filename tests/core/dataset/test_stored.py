@@ -1,0 +1,61 @@
+"""core/dataset/stored.py: a result read back from its result set and side file equals the result shown
+when the run finished (what the gallery opens on a click), for the region style and the free style."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gradflip_desktop.core.dataset.stored import load_result, save_extras
+from gradflip_desktop.core.explain import run
+from gradflip_desktop.core.options import ExplainOptions
+from gradflip_desktop.core.report import write_result_set
+from gradflip_desktop.core.summary import summary_sentence
+
+from helpers import make_tiny, tiny_image_array
+
+
+@pytest.mark.parametrize("style", ["region", "free"])
+def test_a_stored_result_reads_back_as_the_result_of_the_run(tmp_path, style):
+    clf, pixels = make_tiny(), tiny_image_array()
+    res = run(clf, pixels, ExplainOptions(style=style))
+    assert res.flipped
+    write_result_set(res, tmp_path, "photo")
+    save_extras(res, tmp_path / "cache" / "photo.npz")
+    back = load_result(tmp_path, "photo", pixels.copy(), tmp_path / "cache" / "photo.npz")
+    assert back.status == res.status and back.message == res.message
+    assert back.original == res.original and back.final == res.final and back.target == res.target
+    assert back.explained == res.explained and back.explained_name == res.explained_name
+    np.testing.assert_array_equal(back.adjusted_uint8, res.adjusted_uint8)
+    np.testing.assert_array_equal(back.delta, res.delta)
+    np.testing.assert_allclose(back.adjusted_pixels, res.adjusted_pixels, atol=1e-6)
+    np.testing.assert_array_equal(back.importance_map(), res.importance_map())
+    assert len(back.steps) == len(res.steps) > 0
+    for a, b in zip(back.steps, res.steps):
+        assert (a.index, a.phase, a.flipped, a.accepted) == (b.index, b.phase, b.flipped, b.accepted)
+        assert a.score == b.score and a.l2 == b.l2 and a.epsilon == b.epsilon
+        np.testing.assert_array_equal(a.probabilities, b.probabilities)
+    np.testing.assert_array_equal(back.final_probabilities, res.final_probabilities)
+    assert back.l2_saved == pytest.approx(res.l2_saved) and back.labels == res.labels
+    assert back.options == res.options
+    if style == "region":
+        assert back.key_region is not None and back.key_pixels is None
+        assert back.key_region.pixels == res.key_region.pixels and back.key_region.fill == res.key_region.fill
+        np.testing.assert_array_equal(back.key_region.mask, res.key_region.mask)
+        np.testing.assert_array_equal(back.key_region_image(), res.key_region_image())
+        assert back.region_map is not None
+    else:
+        assert back.key_pixels is not None and back.key_region is None and back.region_map is None
+        assert back.key_pixels.count == res.key_pixels.count
+        np.testing.assert_array_equal(back.key_pixels.mask, res.key_pixels.mask)
+        np.testing.assert_array_equal(back.key_pixel_image(), res.key_pixel_image())
+    assert summary_sentence(back) == summary_sentence(res)
+
+
+def test_a_result_set_for_another_image_size_is_refused(tmp_path):
+    clf, pixels = make_tiny(), tiny_image_array()
+    res = run(clf, pixels, ExplainOptions(style="free", key_pixels=False))
+    write_result_set(res, tmp_path, "photo")
+    save_extras(res, tmp_path / "photo.npz")
+    with pytest.raises(ValueError, match="results of 'photo' are for a 32×24 image"):
+        load_result(tmp_path, "photo", pixels[:, :16], tmp_path / "photo.npz")
