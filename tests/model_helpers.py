@@ -82,7 +82,7 @@ def assert_short_run(clf, image):
     from gradflip_desktop.core.explain import run
     from gradflip_desktop.core.options import Status
 
-    from gradflip_desktop.core.explain.restore import PAST_FLIP
+    from gradflip_desktop.core.explain.restore import PAST_FLIP, RESTORE_PAST_FLIP
 
     opts = short_options()
     res = run(clf, image, opts)
@@ -91,7 +91,7 @@ def assert_short_run(clf, image):
     # flip and a flip-back search of at most max_steps with its own sharpening
     budget = opts.max_steps + opts.extra_steps
     if opts.style == "region":
-        budget += PAST_FLIP + opts.max_steps + PAST_FLIP
+        budget += PAST_FLIP + opts.max_steps + RESTORE_PAST_FLIP
     assert 1 <= res.gradient_evaluations <= budget
     assert res.l2 > 0 and np.isfinite(res.delta).all()
     assert res.original.index == clf.classify(image, k=1)[0].index

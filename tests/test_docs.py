@@ -46,9 +46,11 @@ def test_docs_cite_existing_files(doc):
 
 
 def test_architecture_page_names_every_module():
-    """docs/architecture.md keeps the tree true: one line per file of the package, none that is gone."""
+    """docs/architecture.md keeps the tree true: one line per file of the package, the benchmarks and the
+    tools, none that is gone."""
     text = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8")
-    modules = {p.relative_to(REPO).as_posix() for p in (REPO / "gradflip_desktop").rglob("*.py")}
-    listed = set(re.findall(r"^(gradflip_desktop/\S+\.py)\s", text, re.M))
+    folders = ("gradflip_desktop", "benchmarks", "tools")
+    modules = {p.relative_to(REPO).as_posix() for f in folders for p in (REPO / f).rglob("*.py")}
+    listed = set(re.findall(r"^((?:gradflip_desktop|benchmarks|tools)/\S+\.py)\s", text, re.M))
     assert modules - listed == set(), "modules missing from docs/architecture.md"
     assert listed - modules == set(), "docs/architecture.md lists files that no longer exist"

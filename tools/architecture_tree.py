@@ -1,4 +1,4 @@
-"""Print the package tree with one line per file (the first line of each module's docstring).
+"""Print the tree with one line per file (the first line of each module's docstring): the package, benchmarks/, tools/.
 
     python tools/architecture_tree.py        # paste into docs/architecture.md
 
@@ -19,11 +19,19 @@ def first_line(path: Path) -> str:
     return line.split(". ", 1)[0].rstrip(".")
 
 
-def tree(package: Path = ROOT / "gradflip_desktop") -> list[str]:
+FOLDERS = ("gradflip_desktop", "benchmarks", "tools")  # the code whose files the page lists
+
+
+def files(folder: str) -> list[Path]:
+    return sorted((ROOT / folder).rglob("*.py"), key=lambda p: (p.parent.relative_to(ROOT).parts, p.name))
+
+
+def tree(folders: tuple[str, ...] = FOLDERS) -> list[str]:
     lines = []
-    for path in sorted(package.rglob("*.py"), key=lambda p: (p.parent.relative_to(ROOT).parts, p.name)):
-        rel = path.relative_to(ROOT).as_posix()
-        lines.append(f"{rel:<48} {first_line(path)}")
+    for folder in folders:
+        for path in files(folder):
+            rel = path.relative_to(ROOT).as_posix()
+            lines.append(f"{rel:<48} {first_line(path)}")
     return lines
 
 

@@ -381,3 +381,16 @@ def test_readme_lists_every_x11_library_the_check_knows():
     assert set(apt) == {row[1] for row in app.XCB_LIBRARIES}
     dnf = re.search(r"sudo dnf install (.*?)# Fedora", readme, re.S).group(1).replace("\\", "").split()
     assert set(dnf) == {row[2] for row in app.XCB_LIBRARIES}
+
+
+def test_the_hint_before_a_run_names_what_the_chosen_style_finds(qtbot, window, tmp_path):
+    """Before Explain, the summary and the Adjusted caption say what the run will find: for the default
+    (region) style where the decision's detail lies, for the textbook style the smallest change."""
+    assert window.controls.style.currentData() == "region"
+    summary = window.views.summary.text()
+    assert "regions whose detail the decision depends on" in summary and "smallest change" not in summary
+    window.controls.set_settings(FREE)
+    path = make_image_file(tmp_path / "photo.png")
+    with qtbot.waitSignal(window.classified, timeout=RUN_TIMEOUT_MS):
+        window.open_path(str(path))
+    assert "the smallest change that makes it see something else" in window.views.summary.text()

@@ -7,6 +7,8 @@ map is the mean of the deletion mask (where the deletion search flipped) and of 
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import torch
 
@@ -15,17 +17,19 @@ from .mask import MaskCoordinates, RestoreObjective, wide_blur
 from .search import Point, SearchContext, SearchParams, search
 
 RESTORE_BUDGET = 30  # gradient steps at most for the flip-back search
-PAST_FLIP = 3  # steps each search continues past its flip, to rank the cells beyond the first flip
+PAST_FLIP = 3  # steps the deletion search continues past its flip, to rank the cells beyond the first flip
+RESTORE_PAST_FLIP = 10  # steps the flip-back search continues past its flip (see restore_search)
+RESTORE_MODE = "fixed"  # step rule of the flip-back search ("adaptive" was the rule before; see restore_search)
 CONTEXT_WEIGHT = 0.3  # share of the blurred copy of the map in the final map (see with_context)
 CONTEXT_DIVISOR = 8.0  # its sigma: long side / this
 
 
-def _continue(ctx: SearchContext, c: torch.Tensor, phase: str):
-    """PAST_FLIP more steps of the same search from mask ``c`` (nothing counts as success); the last mask."""
-    if PAST_FLIP <= 0 or ctx.stop():
+def _continue(ctx: SearchContext, c: torch.Tensor, phase: str, steps: int):
+    """``steps`` more steps of the same search from mask ``c`` (nothing counts as success); the last mask."""
+    if steps <= 0 or ctx.stop():
         return c
     start = Point.at(ctx.objective, c, ctx.coords.image(c))
-    out = yield from search(ctx, SearchParams(start=start, epsilon=float(ctx.options.epsilon), budget=PAST_FLIP,
+    out = yield from search(ctx, SearchParams(start=start, epsilon=float(ctx.options.epsilon), budget=steps,
                                               success=lambda zn, xn: False, phase=phase))
     return c if out.c is None else out.c
 
@@ -41,9 +45,9 @@ def restore_search(ctx: SearchContext, explained: list[int], c_deleted: torch.Te
     ``ctx``: the run's :class:`~.search.SearchContext` (its coordinates must be :class:`MaskCoordinates`);
     ``c_deleted``: the mask where the deletion search flipped. The deletion search goes on for
     :data:`PAST_FLIP` steps (phase ``"sharpen"``: the cells it adds next rank below those of the flip);
-    then the flip-back search runs from the fully detail-removed image until the class returns and
-    :data:`PAST_FLIP` steps beyond (phase ``"restore"``). Returns the H x W float32 importance map in
-    [0, 1]: the mean of the deletion mask and of (1 − the restore mask), each scaled to a maximum of 1;
+    then the flip-back search runs from the fully detail-removed image, in fixed steps of the run's ε,
+    until the class returns and :data:`RESTORE_PAST_FLIP` steps beyond (phase ``"restore"``). Returns the
+    H x W float32 importance map in [0, 1]: the mean of the deletion mask and of (1 − the restore mask), each scaled to a maximum of 1;
     the deletion mask alone when the fully detail-removed image is still the explained class (nothing to
     restore) or the restore search ends without the class coming back. Returns (importance map, deletion
     map): the key region is ranked by the deletion map (with the same context blur), the part of the map
@@ -51,7 +55,7 @@ def restore_search(ctx: SearchContext, explained: list[int], c_deleted: torch.Te
     """
     coords: MaskCoordinates = ctx.coords
     obj = ctx.objective
-    c_deleted = yield from _continue(ctx, c_deleted, "sharpen")
+    c_deleted = yield from _continue(ctx, c_deleted, "sharpen", PAST_FLIP)
     deleted = _scaled(coords, c_deleted)
     alone = with_context(deleted).cpu().numpy().astype(np.float32)
     restore = RestoreObjective(obj.clf, explained, None, coords.x0)
@@ -60,7 +64,12 @@ def restore_search(ctx: SearchContext, explained: list[int], c_deleted: torch.Te
         start = Point.at(restore, full, coords.image(full))
         if restore.flipped(start.z) or ctx.stop():
             return alone, alone
-        rctx = SearchContext(objective=restore, options=ctx.options, coords=coords, steps=ctx.steps, stop=ctx.stop)
+        # fixed steps: at the fully detail-removed image the log-odds is rough (a step of mask RMS 4e-4 along
+        # the gradient can still lower the class), so the adaptive rule rejected up to 10 steps in a row,
+        # shrank the step ~1000x and "flipped back" by an adversarially tiny restoration; whole steps
+        # restore whole regions (docs/benchmarks.md, "Why this search space").
+        ropts = dataclasses.replace(ctx.options, mode=RESTORE_MODE)
+        rctx = SearchContext(objective=restore, options=ropts, coords=coords, steps=ctx.steps, stop=ctx.stop)
         outcome = yield from search(
             rctx,
             SearchParams(start=start, epsilon=float(ctx.options.epsilon),
@@ -69,7 +78,7 @@ def restore_search(ctx: SearchContext, explained: list[int], c_deleted: torch.Te
         )
         if outcome.c is None or outcome.status != Status.FLIPPED:
             return alone, alone
-        c_restored = yield from _continue(rctx, outcome.c, "restore")
+        c_restored = yield from _continue(rctx, outcome.c, "restore", RESTORE_PAST_FLIP)
     finally:
         obj.grad_evals += restore.grad_evals
         obj.fwd_evals += restore.fwd_evals

@@ -312,10 +312,16 @@ class ModelsController(QObject):
             + (" Large photos are explained at the working size (Explanation settings)." if size else ""),
         )
         if w.result is None and not w.runs.running:
-            w.views.set_caption(w.views.adjusted, "Explain finds the smallest change that flips this decision.")
+            if w.controls.style.currentData() == "region":
+                hint, goal = ("Explain finds where the decision's detail lies: removing it there flips this decision.",
+                              "the regions whose detail the decision depends on")
+            else:
+                hint, goal = ("Explain finds the smallest change that flips this decision.",
+                              "the smallest change that makes it see something else")
+            w.views.set_caption(w.views.adjusted, hint)
             w.views.set_summary(
                 f"The model sees <b>{html.escape(top.label)}</b> ({pct}). Press <b>Explain</b> (Ctrl+Return) to find "
-                "the smallest change that makes it see something else."
+                f"{goal}."
             )
         if not w.runs.running:
             w.set_status(

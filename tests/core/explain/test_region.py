@@ -84,6 +84,24 @@ def test_region_is_the_default_style_and_flips(result):
     assert 0.0 <= res.region_map.min() and res.region_map.max() == pytest.approx(1.0)
 
 
+def test_the_flip_back_search_takes_whole_steps_and_goes_past_its_flip(result):
+    """The flip-back search starts from the fully detail-removed image, where the class's log-odds is rough:
+    it takes fixed steps of the run's epsilon (the adaptive rule would shrink them to nothing there) and
+    continues RESTORE_PAST_FLIP steps after the class returns, to rank the regions beyond the first flip."""
+    from gradflip_desktop.core.explain.restore import PAST_FLIP, RESTORE_PAST_FLIP
+
+    _, res = result
+    opts = ExplainOptions()
+    restore = [s for s in res.steps if s.phase == "restore"]
+    assert restore, "the flip-back search ran"
+    assert all(s.accepted and s.epsilon == pytest.approx(opts.epsilon) for s in restore)
+    back = [i for i, s in enumerate(restore) if s.flipped]
+    assert len(back) == 1 and len(restore) - back[0] - 1 == RESTORE_PAST_FLIP
+    assert sum(s.phase == "sharpen" for s in res.steps) == PAST_FLIP
+    # the steps are numbered in order across all phases
+    assert [s.index for s in res.steps] == list(range(1, len(res.steps) + 1))
+
+
 def test_the_planted_region_is_found(result):
     _, res = result
     inside = region_mask()
