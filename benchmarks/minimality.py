@@ -19,7 +19,13 @@ that still flips once saved as an 8-bit PNG; the wall time. Then medians and per
   whose rounded image still flips.
 - Targeted: the target is the photo's 5th most probable class; DeepFool has no targeted mode, so the
   comparison is with FMN.
-- Ablation: GradFlip with the refinement and/or the lattice pass off (``refine``/``lattice`` options).
+- Ablation: GradFlip with the refinement and/or the lattice pass off (``refine``/``lattice`` options, the
+  CLI's ``--no-refine``/``--no-lattice``), the refinement without its averaged normals
+  (``minimise.AVERAGE = 0``) and the lattice pass in one round (``quantise.LATTICE_ROUNDS = 1``), each
+  module constant set for that configuration only; and the refinement in 3 steps instead of 6 (the
+  time/size trade-off).
+- Model calls: GradFlip counts its gradient and forward evaluations; for the peers a hook counts the calls
+  of the model (foolbox's DeepFool takes one forward + backward per candidate class and step).
 """
 
 from __future__ import annotations
@@ -30,9 +36,9 @@ import platform
 import statistics
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
-import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -44,12 +50,36 @@ from gradflip_desktop.core.options import ExplainOptions  # noqa: E402
 TARGET_RANK = 5  # targeted runs aim at the photo's 5th most probable class
 
 FULL = "GradFlip free (refinement + lattice)"
+SEED = "GradFlip free, seed passes (straight line + rounding)"
+# configuration name -> (ExplainOptions fields, module constants set for that configuration only)
 ABLATION = {
-    "GradFlip free, seed passes (straight line + rounding)": dict(refine=False, lattice=False),
-    "GradFlip free + refinement only": dict(refine=True, lattice=False),
-    "GradFlip free + lattice only": dict(refine=False, lattice=True),
-    FULL: dict(refine=True, lattice=True),
+    SEED: (dict(refine=False, lattice=False), {}),
+    "GradFlip free + refinement only": (dict(refine=True, lattice=False), {}),
+    "GradFlip free + lattice only": (dict(refine=False, lattice=True), {}),
+    "GradFlip free, refinement without averaged normals": (dict(), {"minimise.AVERAGE": 0.0}),
+    "GradFlip free, lattice in one round (no re-linearisation)": (dict(), {"quantise.LATTICE_ROUNDS": 1}),
+    "GradFlip free, refinement in 3 steps (instead of 6)": (dict(), {"minimise.REFINE_ITERATIONS": 3}),
+    FULL: (dict(refine=True, lattice=True), {}),
 }
+
+
+@contextmanager
+def constants(overrides: dict):
+    """Set ``module.NAME`` constants of gradflip_desktop.core.explain for one configuration, then restore."""
+    from gradflip_desktop.core.explain import minimise, quantise
+
+    modules = {"minimise": minimise, "quantise": quantise}
+    saved = {}
+    try:
+        for key, value in overrides.items():
+            mod, name = key.split(".")
+            saved[key] = getattr(modules[mod], name)
+            setattr(modules[mod], name, value)
+        yield
+    finally:
+        for key, value in saved.items():
+            mod, name = key.split(".")
+            setattr(modules[mod], name, value)
 
 
 def fmn_class():
@@ -111,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     FMN = fmn_class()
     clf = load_default_model()
     fmodel = fb.PyTorchModel(clf.module, bounds=(0, 1))
+    calls = [0]  # model calls (forward passes, each followed by a backward pass for a gradient or not)
+    clf.module.register_forward_pre_hook(lambda module, inputs: calls.__setitem__(0, calls[0] + 1))
     configs = {FULL: ABLATION[FULL]} if args.no_ablation else ABLATION
     rows: dict[str, dict[str, dict]] = {}
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__} "
@@ -129,26 +161,27 @@ def main(argv: list[str] | None = None) -> int:
         def targeted(y: torch.Tensor) -> bool:
             return top_index(clf, y) == target
 
-        for cname, extra in configs.items():
-            res = explain_run(clf, x, ExplainOptions(style="free", **extra))
+        for cname, (extra, overrides) in configs.items():
+            with constants(overrides):
+                res = explain_run(clf, x, ExplainOptions(style="free", **extra))
             r[cname] = _gradflip_row(res)
-        t = time.perf_counter()
+        t, n = time.perf_counter(), calls[0]
         _, adv, ok = fb.attacks.L2DeepFoolAttack()(fmodel, x0, torch.tensor([label]), epsilons=None)
-        r["DeepFool"] = _peer_row(clf, x0, adv, bool(ok), time.perf_counter() - t, untargeted)
-        t = time.perf_counter()
+        r["DeepFool"] = _peer_row(clf, x0, adv, bool(ok), time.perf_counter() - t, untargeted, calls[0] - n)
+        t, n = time.perf_counter(), calls[0]
         _, adv, ok = FMN(steps=args.fmn_steps, init_attack=fb.attacks.L2DeepFoolAttack())(
             fmodel, x0, torch.tensor([label]), epsilons=None
         )
-        r["FMN"] = _peer_row(clf, x0, adv, bool(ok), time.perf_counter() - t, untargeted)
+        r["FMN"] = _peer_row(clf, x0, adv, bool(ok), time.perf_counter() - t, untargeted, calls[0] - n)
         if not args.no_targeted:
             res = explain_run(clf, x, ExplainOptions(style="free", target=target))
             r["targeted: GradFlip free"] = _gradflip_row(res)
             res = explain_run(clf, x, ExplainOptions(style="free", target=target, refine=False, lattice=False))
             r["targeted: GradFlip free, seed passes"] = _gradflip_row(res)
             crit = fb.criteria.TargetedMisclassification(torch.tensor([target]))
-            t = time.perf_counter()
+            t, n = time.perf_counter(), calls[0]
             _, adv, ok = FMN(steps=args.fmn_steps)(fmodel, x0, crit, epsilons=None)
-            r["targeted: FMN"] = _peer_row(clf, x0, adv, bool(ok), time.perf_counter() - t, targeted)
+            r["targeted: FMN"] = _peer_row(clf, x0, adv, bool(ok), time.perf_counter() - t, targeted, calls[0] - n)
         rows[name] = r
         print(name, "  ".join(f"{k}: {v['float']:.4f}/{v['saved']:.4f} {v['time']:.2f}s{'' if v['ok'] else ' NOFLIP'}"
                               for k, v in r.items()), flush=True)
@@ -170,10 +203,11 @@ def _gradflip_row(res) -> dict:
     }
 
 
-def _peer_row(clf, x0, adv, ok, seconds, flips) -> dict:
+def _peer_row(clf, x0, adv, ok, seconds, flips, model_calls) -> dict:
     d = (adv - x0).detach()
     ok = ok and flips(adv)
     return {
+        "calls": model_calls,
         "ok": ok,
         "float": float(d.double().norm()) if ok else float("nan"),
         "saved": eight_bit_valid(clf, x0, d, flips) if ok else float("nan"),
@@ -187,15 +221,19 @@ def _report(rows: dict, args) -> None:
     names = list(next(iter(rows.values())).keys())
     n = len(rows)
     print(f"\n## Medians over {n} photos (224 x 224, EfficientNet-Lite0)\n")
-    print("| method | flipped | float L2 | 8-bit L2 (saved PNG) | time (GradFlip: flip + minimise) | total time | key pixels |")
-    print("|---|---|---|---|---|---|---|")
+    print("| method | flipped | float L2 | 8-bit L2 (saved PNG) | time (GradFlip: flip + minimise) | total time | "
+          "key pixels | model evaluations (GradFlip: gradients + forwards) |")
+    print("|---|---|---|---|---|---|---|---|")
     for m in names:
         vals = [rows[p][m] for p in rows]
         keys = [v["key"] for v in vals if v["key"] is not None]
         kp = f"{med([k[0] for k in keys]):,.0f} ({100 * med([k[1] for k in keys]):.2f} %)" if keys else "–"
+        counted = [v for v in vals if "grads" in v]
+        evals = f"{med([v['grads'] for v in counted]):.0f} + {med([v['fwds'] for v in counted]):.0f}" if counted else (
+            f"{med([v['calls'] for v in vals]):.0f} model calls" if all("calls" in v for v in vals) else "–")
         print(f"| {m} | {sum(v['ok'] for v in vals)}/{n} | {med([v['float'] for v in vals]):.4f} | "
               f"{med([v['saved'] for v in vals]):.4f} | {med([v['time'] for v in vals]):.2f} s | "
-              f"{med([v['total'] for v in vals]):.2f} s | {kp} |")
+              f"{med([v['total'] for v in vals]):.2f} s | {kp} | {evals} |")
 
     def ratio(a: str, key: str, peers: list[str]) -> float:
         out = []
@@ -204,6 +242,9 @@ def _report(rows: dict, args) -> None:
             out.append(rows[p][a][key] / best if best > 0 else float("nan"))
         return med(out)
 
+    def ratio_to(a: str, key: str, peer: str, peer_key: str) -> float:
+        return med([rows[p][a][key] / rows[p][peer][peer_key] for p in rows])
+
     print("\n## Per-photo ratios, median (< 1: GradFlip smaller / faster)\n")
     print("| ratio | value |")
     print("|---|---|")
@@ -211,6 +252,7 @@ def _report(rows: dict, args) -> None:
         print(f"| {a}: float L2 / min(DeepFool, FMN) | {ratio(a, 'float', ['DeepFool', 'FMN']):.3f} |")
         print(f"| {a}: 8-bit L2 / min(DeepFool, FMN) made 8-bit-valid | {ratio(a, 'saved', ['DeepFool', 'FMN']):.3f} |")
         print(f"| {a}: time (flip + minimise) / DeepFool time | {ratio(a, 'time', ['DeepFool']):.3f} |")
+        print(f"| {a}: total time (all passes) / DeepFool time | {ratio_to(a, 'total', 'DeepFool', 'time'):.3f} |")
     if "targeted: FMN" in names:
         for a in ("targeted: GradFlip free", "targeted: GradFlip free, seed passes"):
             print(f"| {a}: float L2 / FMN targeted | {ratio(a, 'float', ['targeted: FMN']):.3f} |")

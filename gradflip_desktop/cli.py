@@ -42,7 +42,7 @@ def quiet_broken_pipe(main_fn: Callable[..., int]) -> Callable[..., int]:
 
     wrapper.__doc__, wrapper.__name__, wrapper.__wrapped__ = main_fn.__doc__, main_fn.__name__, main_fn
     return wrapper
-DEFAULT_BATCH_SIZE = 1  # the fastest on 2 CPU cores (benchmarks/throughput.py); raise it on a GPU
+DEFAULT_BATCH_SIZE = 8  # the fastest on 2 CPU cores at 1 and 2 threads (benchmarks/throughput.py, docs/benchmarks.md)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -210,6 +210,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--blur-sigma", type=float, default=None, help="sigma (px) of the blurred copy for --style blur (default: long side / 24)")
     e.add_argument("--no-minimise", action="store_true", help="skip the minimise pass")
     e.add_argument("--no-key-pixels", action="store_true", help="skip the key-pixel search")
+    e.add_argument("--no-refine", action="store_true",
+                   help="--style free: skip the boundary refinement (keep the straight-line minimum)")
+    e.add_argument("--no-lattice", action="store_true",
+                   help="--style free: round the change to 8 bits instead of the lattice pass")
     e.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     r = e.add_argument_group("many images (folders, resume, batches, a Ray cluster)")
     r.add_argument("--recursive", "-r", action="store_true", help="include the subfolders of folders given as IMAGE")
@@ -323,6 +327,8 @@ def _explain(args) -> int:
         blur_sigma=args.blur_sigma,
         minimise=not args.no_minimise,
         key_pixels=not args.no_key_pixels,
+        refine=not args.no_refine,
+        lattice=not args.no_lattice,
     )
     try:
         opts.validate()

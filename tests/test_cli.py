@@ -394,6 +394,19 @@ def test_no_minimise_option(tiny_cli, tmp_path):
     assert rec_min["l2"] < rec["l2"]  # ... so the saved change is smaller
 
 
+def test_no_refine_and_no_lattice_options(tiny_cli, tmp_path):
+    """The free style's passes after the flip can be switched off one by one (the benchmark's ablation):
+    each reaches the record's options, and each pass only ever makes its size smaller."""
+    _, full, _, _ = _explain(tmp_path, "full")
+    code, plain, _, _ = _explain(tmp_path, "norefine", "--no-refine")
+    assert code == 0 and plain["options"]["refine"] is False and full["options"]["refine"] is True
+    assert full["l2_minimal_float"] < plain["l2_minimal_float"]  # the refinement walks the change smaller
+    code, rounded, _, _ = _explain(tmp_path, "nolattice", "--no-lattice")
+    assert code == 0 and rounded["options"]["lattice"] is False and full["options"]["lattice"] is True
+    assert rounded["l2_minimal_float"] == full["l2_minimal_float"]  # the float passes are the same
+    assert full["l2_saved"] < rounded["l2_saved"]  # the lattice pass saves a smaller 8-bit change
+
+
 def test_max_side_option(tiny_cli, tmp_path):
     code, rec, delta, _ = _explain(tmp_path, "ms", "--max-side", "16")
     assert code == 0
@@ -525,7 +538,9 @@ def test_interrupt_exits_130_and_leaves_no_half_written_set(tiny_cli, tmp_path, 
     monkeypatch.setattr(explain_pkg, "run", interrupted)
     a, b = _png(tmp_path / "a.png", seed=1), _png(tmp_path / "b.png", seed=2)
     out = tmp_path / "o"
-    assert cli.main(["explain", str(a), str(b), "--out", str(out), "-q", "--no-key-pixels", "--style", "free"]) == 130
+    # one image at a time (a batched run stops every image in flight; tests/test_cli_folders.py covers it)
+    assert cli.main(["explain", str(a), str(b), "--out", str(out), "-q", "--no-key-pixels", "--style", "free",
+                     "--batch-size", "1"]) == 130
     assert capsys.readouterr().err.strip() == "gradflip: interrupted"
     assert sorted(p.name for p in out.iterdir()) == sorted(f"a{s}" for s in report_suffixes())
     assert calls == ["a", "b"]

@@ -133,7 +133,7 @@ def test_interrupted_folder_run_leaves_complete_sets_and_a_summary(tiny_cli, fol
 
     monkeypatch.setattr(runner, "run", run)
     out = tmp_path / "out"
-    assert cli.main(["explain", str(folder), "--out", str(out), "-q", "--no-key-pixels"]) == 130
+    assert cli.main(["explain", str(folder), "--out", str(out), "-q", "--no-key-pixels", "--batch-size", "1"]) == 130
     assert "interrupted" in capsys.readouterr().err
     files = _names(out)
     for name in ("p0", "p1"):
@@ -142,6 +142,34 @@ def test_interrupted_folder_run_leaves_complete_sets_and_a_summary(tiny_cli, fol
     rows = read_summary(out / "summary.csv")
     assert [r["status"] for r in rows[2:]] == ["not run"] * 3
     assert not [f for f in files if f.endswith(".part")]
+
+
+def test_interrupted_batched_run_writes_the_finished_sets_whole_and_no_other(tiny_cli, folder, tmp_path, capsys,
+                                                                            monkeypatch):
+    from gradflip_desktop.core.explain import runner
+
+    for i in range(5, 10):
+        _photo(folder / f"p{i}.png", seed=i)
+    real, calls = runner.run, []
+
+    def run(clf, img, opts, on_step=None, **kw):
+        calls.append(img.name)
+        if len(calls) == 4:  # images 1-3 started (two at a time); one or two of them have finished
+            raise KeyboardInterrupt
+        return real(clf, img, opts, on_step=on_step, **kw)
+
+    monkeypatch.setattr(runner, "run", run)
+    out = tmp_path / "out"
+    assert cli.main(["explain", str(folder), "--out", str(out), "-q", "--no-key-pixels", "--batch-size", "2"]) == 130
+    assert "interrupted" in capsys.readouterr().err
+    files = _names(out)
+    done = sorted({f.split(".")[0] for f in files if f.endswith(".gradflip.json")})
+    assert 1 <= len(done) <= 3 and set(done) <= set(calls[:3])  # finished before the interrupt: written
+    for name in {f.split(".")[0] for f in files if not f.startswith(".")} - {"summary", "index"}:
+        assert name in done and all(f"{name}{s}" in files for s in SUFFIXES), name  # whole sets only
+    assert not [f for f in files if f.endswith(".part")]
+    rows = read_summary(out / "summary.csv")
+    assert len(rows) == 10 and sum(r["status"] == "not run" for r in rows) == 10 - len(done)
 
 
 def test_interrupt_while_writing_removes_that_sets_files(tiny_cli, tmp_path, capsys, monkeypatch):

@@ -6,9 +6,10 @@ it again (all views, the plot, the key region) without keeping every result in m
 
 The result set holds the record, the saved 8-bit image, the change and the importance map; the side file
 (``.npz``, read with ``allow_pickle=False``: no code is ever unpickled) holds what the set does not: every
-step's probabilities, the probabilities before and after, the key region's ranking and the
-detail-removed copy, the key pixels' ranking, the blur amount and the labels. The original pixels are
-not stored: the caller loads the photo again exactly as the run did (same working size).
+step's probabilities, the probabilities before and after, the key region's ranking, the key pixels'
+ranking, the blur amount and the labels. The original pixels are not stored: the caller loads the photo
+again exactly as the run did (same working size); nor is the detail-removed copy when it is one of the
+region style's fill-ins recomputed bit for bit from the photo (checked when saving; else it is stored).
 """
 
 from __future__ import annotations
@@ -51,7 +52,11 @@ def save_extras(result: ExplainResult, path: str | os.PathLike) -> Path:
     if result.key_pixels is not None:
         arrays["key_pixels_ranking"] = np.asarray(result.key_pixels.ranking)
     if result.fill_pixels is not None:
-        arrays["fill_pixels"] = np.asarray(result.fill_pixels, dtype=np.float32)
+        name = _fill_name(result.original_pixels, result.fill_pixels)
+        if name is None:
+            arrays["fill_pixels"] = np.asarray(result.fill_pixels, dtype=np.float32)
+        else:
+            arrays["fill_name"] = np.asarray(name, dtype=str)
     if result.blur_amount is not None:
         arrays["blur_amount"] = np.asarray(result.blur_amount, dtype=np.float32)
     buf = io.BytesIO()
@@ -59,6 +64,26 @@ def save_extras(result: ExplainResult, path: str | os.PathLike) -> Path:
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     return atomic_write_bytes(p, buf.getvalue(), overwrite=True)
+
+
+def _fills(pixels: np.ndarray):
+    """(name, H x W x 3 float32) for each fill-in of the region style, computed from the photo as the run does."""
+    import torch  # noqa: PLC0415
+
+    from ..explain.mask import fill_ladder  # noqa: PLC0415
+
+    x0 = torch.from_numpy(np.ascontiguousarray(pixels, dtype=np.float32)).permute(2, 0, 1)[None]
+    with torch.no_grad():
+        for name, fill in fill_ladder(x0):
+            yield name, fill[0].permute(1, 2, 0).numpy().astype(np.float32)
+
+
+def _fill_name(pixels: np.ndarray, fill: np.ndarray) -> str | None:
+    """The name of the fill-in that recomputes ``fill`` exactly from ``pixels``, or None."""
+    for name, candidate in _fills(pixels):
+        if candidate.shape == fill.shape and np.array_equal(candidate, fill):
+            return name
+    return None
 
 
 def _prediction(d: dict | None):
@@ -105,6 +130,11 @@ def load_result(out_dir: str | os.PathLike, name: str, pixels: np.ndarray, extra
         key_region = KeyRegion(int(kr["pixels"]), float(kr["fraction"]), int(kr["components"]), bool(kr["flips"]),
                                _prediction(kr["prediction"]), ranking < int(kr["pixels"]), ranking,
                                str(kr.get("fill", "blur")))
+    fill = x.get("fill_pixels")
+    if "fill_name" in x:
+        fill = next((f for n, f in _fills(pixels) if n == str(x["fill_name"])), None)
+        if fill is None:
+            raise ValueError(f"the fill-in {str(x['fill_name'])!r} of {name!r} is not known to this version")
     options = ExplainOptions(**(rec.get("options") or {}))
     explained = rec.get("explained") or {}
     return ExplainResult(
@@ -134,6 +164,6 @@ def load_result(out_dir: str | os.PathLike, name: str, pixels: np.ndarray, extra
         blur_amount=x.get("blur_amount"),
         region_map=importance if bool(x.get("has_region_map", False)) else None,
         key_region=key_region,
-        fill_pixels=x.get("fill_pixels"),
+        fill_pixels=fill,
         l2_minimal_float=rec.get("l2_minimal_float"),
     )

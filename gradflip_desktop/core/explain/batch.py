@@ -6,8 +6,12 @@ the search's forward+backward, the minimise / 8-bit / key-pixel forward passes) 
 thread, which waits until every live run has asked for something, then evaluates all same-shaped
 requests as one batch. So each image keeps its own step length, flip test and early exit, finished
 images leave the batch and the next ones enter, and the answers are those of single runs (up to the
-float rounding of a batched convolution). A model that refuses a batch (fixed batch size 1, e.g. some
-ONNX exports) is evaluated one request at a time instead.
+float rounding of a batched convolution). A run busy with work of its own between model calls (the
+key region's connected components, the end of a run) does not hold the others back for long: once the
+model thread has waited :data:`PATIENCE_S` (or half its last evaluation, if longer) for it, the requests
+that are there are evaluated, so that work overlaps the model's on a second core (never between a
+gradient pass and its backward: the backward rows of one graph are always evaluated together). A model
+that refuses a batch (fixed batch size 1, e.g. some ONNX exports) is evaluated one request at a time.
 
     for job, outcome in explain_batched(classifier, jobs, options, batch_size=8):
         ...  # outcome: ExplainResult, or the exception that job raised (ImageError, ModelError, ...)
@@ -21,6 +25,7 @@ from __future__ import annotations
 import copy
 import queue
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
@@ -30,6 +35,8 @@ from ..options import ExplainOptions
 from ..results import ExplainResult, Step
 
 __all__ = ["BatchJob", "explain_batched"]
+
+PATIENCE_S = 0.05  # how long the model thread waits for runs still busy, at least (see _Batcher._loop)
 
 
 @dataclass
@@ -42,12 +49,14 @@ class BatchJob:
 
 
 class _Request:
-    __slots__ = ("kind", "x", "handle", "dz", "result", "error", "done")
+    __slots__ = ("kind", "x", "handle", "dz", "result", "error", "done", "since", "run")
 
     def __init__(self, kind: str, x=None, handle=None, dz=None):
         self.kind, self.x, self.handle, self.dz = kind, x, handle, dz
         self.result = self.error = None
         self.done = False
+        self.since = time.perf_counter()
+        self.run = threading.get_ident()  # each run has its own thread
 
 
 class _Graph:
@@ -68,6 +77,12 @@ class _Batcher:
         self.closed = False
         self.batches = 0  # number of batched evaluations (for tests and benchmarks)
         self.rows = 0  # requests evaluated
+        self.early = 0  # evaluations started before every live run had asked (a run was busy elsewhere)
+        self.free_since = time.perf_counter()  # when the model thread last finished an evaluation
+        self.last_eval = 0.0  # seconds the last evaluation took
+        # runs that got a row of a gradient graph and have not yet asked for its backward (or moved on):
+        # no early evaluation while there are any, so every backward of a graph is evaluated together
+        self.owing: set[int] = set()
         self.thread = threading.Thread(target=self._loop, name="gradflip-batch-model", daemon=True)
         self.thread.start()
 
@@ -79,10 +94,12 @@ class _Batcher:
     def leave(self) -> None:
         with self.cond:
             self.live -= 1
+            self.owing.discard(threading.get_ident())
             self.cond.notify_all()
 
     def call(self, req: _Request):
         with self.cond:
+            self.owing.discard(req.run)  # its backward, or it moved on
             self.pending.append(req)
             self.cond.notify_all()
             while not req.done:
@@ -98,18 +115,37 @@ class _Batcher:
         self.thread.join(30)
 
     # -- the model thread ----------------------------------------------------------------------------
+    def _ready(self) -> bool:
+        """Evaluate now? When every live run has asked, or when the first request (counted from the end of
+        the last evaluation, so runs that just got their answers may come back) has waited long enough."""
+        if not self.pending:
+            return False
+        if self.closed or len(self.pending) >= self.live:
+            return True
+        return not self.owing and self._left() <= 0.0
+
+    def _left(self) -> float:
+        patience = max(PATIENCE_S, 0.5 * self.last_eval)
+        return patience - (time.perf_counter() - max(self.free_since, self.pending[0].since))
+
     def _loop(self) -> None:
         while True:
             with self.cond:
-                while not self.closed and not (self.pending and len(self.pending) >= self.live):
-                    self.cond.wait()
-                if self.closed and not self.pending:
-                    return
+                while not self._ready():
+                    if self.closed and not self.pending:
+                        return
+                    self.cond.wait(max(self._left(), 0.001) if self.pending and not self.owing else None)
                 todo, self.pending = self.pending, []
+                self.early += len(todo) < self.live
+            t = time.perf_counter()
             self._evaluate(todo)
             with self.cond:
+                self.last_eval = time.perf_counter() - t
+                self.free_since = time.perf_counter()
                 for r in todo:
                     r.done = True
+                    if r.kind == "grad" and r.error is None:
+                        self.owing.add(r.run)
                 self.cond.notify_all()
 
     def _evaluate(self, todo: list[_Request]) -> None:

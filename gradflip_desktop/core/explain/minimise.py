@@ -4,17 +4,25 @@
    Other styles bisect on α (:func:`minimise_alpha`); the textbook change (free style) finds the crossing by
    regula falsi on the decision margin along the line (:func:`ray_boundary`: a few forward passes).
 2. *Boundary refinement* (textbook change; ``ExplainOptions.refine``). The straight line keeps the direction
-   of the search's curved path. From the boundary point reached: the gradient g of the decision margin m
-   (best explained logit minus the best other one; < 0 once flipped), the point of the linearised boundary
-   ``m + g·(x − x_b) = 0`` closest to the original (DeepFool's projection, linearised at the boundary point
-   rather than at the original), a move half-way toward it (the full jump lands far off the curved
-   boundary), then back to the boundary along the ray from the original. A candidate is kept only if it
-   was tested to flip and is smaller; a few iterations (one gradient each).
+   of the search's curved path. A walk along the decision margin m (best explained logit minus the best
+   other one; < 0 once flipped), one gradient evaluation per step, that evaluation also being the flip
+   test: at the current point, the component of the change across the boundary is kept and half of the
+   rest is dropped (the point of the linearised boundary closest to the original, approached half-way: the
+   full jump lands far off the curved boundary), then the point is scaled back to the boundary along the ray
+   from the original, to the root the linearised margin predicts, corrected by how far off the previous
+   predictions were (the boundary curves away from the original). The "normal" used is a running average of
+   the unit gradients of the points visited: on piecewise-linear networks (ReLU) each gradient is one facet's
+   normal, and the average is a steadier estimate of the boundary's orientation. A few forward passes at the
+   end put the best point back on the boundary (Newton along the ray with the gradient there, then regula
+   falsi). It takes a fixed ``REFINE_ITERATIONS`` steps (fewer only when the linearisation breaks down), so
+   its cost is known in advance and the same when float rounding differs (batched runs): a rule like "stop
+   when a step gains < 0.1 %" decides differently on near-ties of the flip test.
 Never returns a change that was not tested to flip, contains NaN, or is larger than the one it started from.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 import torch
@@ -23,14 +31,17 @@ from .objective import Objective
 
 BISECTIONS = 14  # at most this many forward passes
 TOLERANCE = 2e-3  # stop when the bracket on α is narrower
-REFINE_ITERATIONS = 3  # boundary refinement: at most this many gradient evaluations
-MIN_GAIN = 1e-3  # stop refining once a candidate shrinks the change by less than this fraction
+REFINE_ITERATIONS = 6  # boundary refinement: at most this many gradient evaluations after the first
 RAY_EVALUATIONS = 3  # forward passes of one boundary search along a ray
 RAY_MARGIN = 0.003  # aim this fraction past the secant's root, so the point tested lands on the flipped side
 RAY_TOLERANCE = 0.008
 RAY_MAX_SCALE = 4.0
-BLEND = 0.5  # refinement: how far toward the projection each iteration moves before returning to the boundary
-
+BLEND = 0.5  # refinement: the fraction of the change's along-boundary part dropped per step
+AVERAGE = 0.5  # refinement: weight of the previous normals in the running average (0: the latest gradient)
+OVERSHOOT = 0.005  # refinement: aim this fraction past the predicted boundary crossing
+POLISH_MARGIN = 0.0003  # final polish: aim this fraction of the original margin past the boundary
+POLISH_TOLERANCE = 0.0005  # final polish: stop when the bracket on the scale is this narrow
+POLISH_EVALUATIONS = 4
 
 def minimise_alpha(obj: Objective, x0: torch.Tensor, delta: torch.Tensor, stop: Callable[[], bool]) -> float:
     """The smallest α found such that ``x0 + α·delta`` still flips (1.0 when nothing smaller was found)."""
@@ -96,36 +107,108 @@ def ray_boundary(
     return best
 
 
+@dataclass
+class Refined:
+    """The refinement's answer: ``change`` (flips, no larger than the start) and the margin's gradient at a
+    point within the final polish of it (``None`` when none was computed): the 8-bit pass reuses it."""
+
+    change: torch.Tensor
+    grad: torch.Tensor | None
+
+
 def refine(
     obj: Objective, x0: torch.Tensor, d: torch.Tensor, m0: float, stop: Callable[[], bool],
-    iterations: int = REFINE_ITERATIONS,
+    iterations: int | None = None,
 ) -> torch.Tensor:
     """Walk the flipping change ``d`` (``x0 + d`` flips; ``m0``: the margin at ``x0``) along the decision
-    boundary toward ``x0``. Each iteration: the margin's gradient at the current boundary point, the point of
-    the linearised boundary closest to ``x0``, a move half-way toward it, and back to the boundary along the
-    ray from ``x0`` (:func:`ray_boundary`). Returns a change that flips and is no larger than ``d``.
-    """
-    best = d
-    best_norm = float(d.norm())
-    for _ in range(iterations):
+    boundary toward ``x0`` (:func:`boundary_walk`); a change that flips and is no larger than ``d``."""
+    return boundary_walk(obj, x0, d, m0, stop, iterations).change
+
+
+def boundary_walk(
+    obj: Objective, x0: torch.Tensor, d: torch.Tensor, m0: float, stop: Callable[[], bool],
+    iterations: int | None = None,
+) -> Refined:
+    """The boundary refinement (module docstring, 2.): at most ``1 + iterations`` gradient evaluations
+    (default ``REFINE_ITERATIONS``) and ``POLISH_EVALUATIONS`` forward passes. Every change kept was tested
+    to flip and is smaller than the last."""
+    iterations = REFINE_ITERATIONS if iterations is None else int(iterations)
+    if stop():
+        return Refined(d, None)
+    z, m, g = obj.margin_and_grad(x0 + d)
+    if not obj.flipped(z) or not _usable(g):
+        return Refined(d, None)
+    best, best_norm, best_m, best_g = d, float(d.norm()), float(m), g
+    cur, cur_m, cur_g = d, float(m), g
+    normal = None
+    kappa = 1.0  # actual / linearly predicted scale back to the boundary (running average)
+    evals = 0
+    while evals < iterations and not stop():
+        unit = cur_g / cur_g.norm()
+        normal = unit if normal is None else AVERAGE * normal + (1.0 - AVERAGE) * unit
+        n = normal / normal.norm().clamp_min(1e-30)
+        along = float((n * cur).sum())
+        u = (x0 + cur - BLEND * (cur - along * n)).clamp(0.0, 1.0) - x0
+        gu = float((cur_g * u).sum())
+        c = float((cur_g * cur).sum()) - cur_m  # the linearised boundary at cur: g·(x - x0) = c (< 0)
+        if not (gu < 0.0 and c < 0.0):
+            break
+        s_lin = c / gu
+        s = s_lin * kappa * (1.0 + OVERSHOOT)
+        for attempt in range(2):  # one Newton correction along the ray when the first point does not flip
+            evals += 1
+            cand = (x0 + s * u).clamp(0.0, 1.0) - x0
+            z, m2, g2 = obj.margin_and_grad(x0 + cand)
+            flipped, m2 = obj.flipped(z), float(m2)
+            if flipped or attempt == 1 or evals >= iterations or stop():
+                break
+            g2u = float((g2 * u).sum())
+            if not g2u < 0.0:
+                break
+            s = (s - m2 / g2u) * (1.0 + OVERSHOOT)
+        if not (_usable(g2) and bool(torch.isfinite(cand).all())):
+            break
+        kappa = 0.5 * kappa + 0.5 * s / s_lin
+        cur, cur_m, cur_g = cand, m2, g2
+        size = float(cand.norm())
+        if flipped and size < best_norm:
+            best, best_norm, best_m, best_g = cand, size, m2, g2
+    polished = _polish(obj, x0, best, best_m, best_g, m0, stop)
+    if polished is not None and float(polished.norm()) < best_norm:
+        best = polished
+    return Refined(best, best_g)
+
+
+def _usable(g: torch.Tensor) -> bool:
+    gg = float((g * g).sum())
+    return gg > 0.0 and gg == gg and gg != float("inf")
+
+
+def _polish(obj, x0, d, m_d, g_d, m0, stop) -> torch.Tensor | None:
+    """The smallest tested flipping ``x0 + s·d`` with s < 1 (``d`` flips with margin ``m_d`` < 0 and
+    gradient ``g_d``): Newton along the ray from s = 1, then regula falsi once bracketed; ``None`` if no
+    tested point flipped."""
+    k = float((g_d * d).sum())  # d margin / d s near s = 1
+    if not (k < 0.0 and m_d < 0.0):
+        return None
+    aim = POLISH_MARGIN * m0
+    lo = m_lo = None
+    hi, m_hi = 1.0, m_d
+    for _ in range(POLISH_EVALUATIONS):
         if stop():
             break
-        _, m, g = obj.margin_and_grad(x0 + best)
-        gg = float((g * g).sum())
-        m = float(m)
-        if not (gg > 0.0 and m == m and bool(torch.isfinite(g).all())):
+        if lo is None:
+            s = hi - (m_hi + aim) / k
+        else:
+            s = (lo + (hi - lo) * m_lo / (m_lo - m_hi)) * (1.0 + POLISH_MARGIN)
+        if not (0.0 < s < hi):
             break
-        c = float((g * best).sum()) - m  # the linearised boundary: g·(x - x0) = c
-        if c >= 0.0:  # linearly, the original is already across: nothing to project toward
+        z = obj.forward((x0 + s * d).clamp(0.0, 1.0))
+        m = float(obj.margin(z)[0])
+        if obj.flipped(z):
+            hi, m_hi = s, min(m, -1e-12)
+        else:
+            lo, m_lo = s, max(m, 1e-12)
+        if lo is not None and hi - lo <= POLISH_TOLERANCE * hi:
             break
-        proj = (c / gg) * g  # its point closest to the original
-        u = (x0 + best + BLEND * (proj - best)).clamp(0.0, 1.0) - x0
-        s = ray_boundary(obj, x0, u, m0, stop)
-        if s is None:
-            break
-        cand = (x0 + s * u).clamp(0.0, 1.0) - x0
-        n = float(cand.norm())
-        if not (n < best_norm * (1.0 - MIN_GAIN)) or not bool(torch.isfinite(cand).all()):
-            break
-        best, best_norm = cand, n
-    return best
+    return None if hi >= 1.0 else (x0 + hi * d).clamp(0.0, 1.0) - x0

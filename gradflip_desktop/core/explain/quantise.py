@@ -66,42 +66,53 @@ def eight_bit(
     return outcome.x
 
 
-LATTICE_BISECTIONS = 8  # on the scale c of the lattice change (after a doubling search)
+LATTICE_ROUNDS = 5  # searches for a lattice point; each after the first re-linearises at the last one found
+LATTICE_PROBES = 10  # forward passes of one search on the scale c, at most
+LATTICE_TOLERANCE = 0.02  # a search on c stops when its bracket is this narrow (relative)
 LATTICE_PRUNE_ROUNDS = 1  # gradient-guided rounds that undo the moves the flip does not need
 
 
-
-def lattice(ctx: SearchContext, x_float: torch.Tensor) -> torch.Tensor | None:
+def lattice(
+    ctx: SearchContext, x_float: torch.Tensor, grad: torch.Tensor | None = None, m0: float | None = None
+) -> torch.Tensor | None:
     """The 8-bit lattice pass: an 8-bit image (levels / 255) that flips and is close to the original, or
     ``None`` when none is found (the caller falls back to :func:`eight_bit`).
 
     Rounding the smallest float change to the nearest level throws most of it away: almost everywhere it
     is far below half a level. On the lattice, the change that lowers a linearised margin m by a given
-    amount at the least squared cost moves value i by ``round(c·|g_i|)`` levels against the gradient g
-    (the greedy by marginal gain |g_i| / (2k + 1) of a separable convex problem): few values, the most
-    sensitive ones, by one level or more. So: g = the margin's gradient at the float optimum ``x_float``;
-    find the smallest c whose image flips (geometric search from the linear estimate, then bisection);
-    then, guided by the gradient at that image, undo the moves the flip does not need. Finally the plain
-    rounding of a scaled copy of the float change is tried too, and the smaller of the two is kept.
-    Forward passes and two gradient evaluations; the image returned is exactly what is saved and it flips.
+    amount at the least squared cost moves value i by ``round(c·|n_i|)`` levels against the margin's
+    gradient direction n (the greedy by marginal gain |n_i| / (2k + 1) of a separable convex problem): few
+    values, the most sensitive ones, by one level or more. So: find the smallest c whose image flips (from
+    the linear prediction, secant steps on the margin, then regula falsi); then *re-linearise*: the gradient
+    at the lattice point found joins the running mean of the unit gradients seen (first: at the float
+    optimum ``x_float``, ``grad`` when the refinement has it) and the search repeats with that mean, from the
+    last c (``LATTICE_ROUNDS`` in all). One gradient describes the dense float change, not a sparse change of
+    whole levels; on piecewise-linear networks it is also one facet's normal. The mean over the lattice
+    points visited predicts which moves matter better. Then, guided by the mean including the gradient at
+    the best lattice point, the moves the flip does not need are undone. Finally the plain rounding of a
+    scaled copy of the float change is tried too, and the smaller of the two is kept. The image returned is
+    exactly what is saved, and it was tested to flip. ``m0``: the margin at the original (computed if
+    ``None``).
     """
     obj, stop = ctx.objective, ctx.stop
     x0 = obj.x0
     if x0.device.type == "mps":  # no float64 on Apple GPUs
         return None
-    _, _, g = obj.margin_and_grad(x_float)
-    if not bool(torch.isfinite(g).all()):
+    if grad is None:
+        _, _, grad = obj.margin_and_grad(x_float)
+    g = grad.double()
+    if not _unit_ok(g):
         return None
-    g = g.double()
-    gg = float((g * g).sum())
-    if gg == 0.0:
+    if m0 is None:
+        m0 = float(obj.margin(obj.forward(x0))[0])
+    if not m0 > 0.0:
         return None
     scaled0 = x0.double() * 255.0
     q0 = torch.round(scaled0).clamp_(0.0, 255.0)
     r = scaled0 - q0  # where the original sits between levels (0 for an 8-bit original)
 
-    def moves_for(c: float) -> torch.Tensor:
-        return torch.round(scaled0 - c * g).clamp_(0.0, 255.0) - q0
+    def moves_for(c: float, n: torch.Tensor) -> torch.Tensor:
+        return torch.round(scaled0 - c * n).clamp_(0.0, 255.0) - q0
 
     def image(moves: torch.Tensor) -> torch.Tensor:
         return ((q0 + moves) / 255.0).to(x0.dtype)
@@ -109,27 +120,40 @@ def lattice(ctx: SearchContext, x_float: torch.Tensor) -> torch.Tensor | None:
     def flips(moves: torch.Tensor) -> bool:
         return obj.flipped(obj.forward(image(moves)))
 
-    c = 0.5 / float(g.abs().max())  # the smallest c that moves anything: the largest |g| gets one level
-    lo = 0.0
-    while not flips(moves_for(c)):
-        if stop() or c > 1e12:
-            return None
-        lo, c = c, c * 2.0
-    for _ in range(LATTICE_BISECTIONS):
-        if stop() or c - lo <= 0.01 * c:
+    normals = [g / g.norm()]
+    direction = normals[0]
+    c = _predicted_scale(g, moves_for, m0) * float(g.norm())
+    best, best_cost = None, float("inf")
+    for round_ in range(LATTICE_ROUNDS):
+        found = _smallest_scale(obj, lambda c_, n=direction: image(moves_for(c_, n)), c, m0, stop)
+        if found is None:
             break
-        mid = 0.5 * (lo + c)
-        if flips(moves_for(mid)):
-            c = mid
-        else:
-            lo = mid
-    moves = moves_for(c)
+        c = found
+        moves = moves_for(c, direction)
+        cost = float(((moves - r) ** 2).sum())
+        if cost < best_cost:
+            best, best_cost = moves, cost
+        if round_ == LATTICE_ROUNDS - 1 or stop():
+            break
+        _, _, gy = obj.margin_and_grad(image(moves))
+        if not _unit_ok(gy.double()):
+            break
+        normals.append(gy.double() / gy.double().norm())
+        direction = torch.stack(normals).mean(0)
+    if best is None:
+        return None
     for _ in range(LATTICE_PRUNE_ROUNDS):
-        pruned = _prune(obj, q0, r, moves, image, flips, stop)
-        if torch.equal(pruned, moves):
+        if stop():
             break
-        moves = pruned
-    y = image(moves)
+        _, _, gy = obj.margin_and_grad(image(best))
+        if not _unit_ok(gy.double()):
+            break
+        normals.append(gy.double() / gy.double().norm())
+        pruned = _prune(best, torch.stack(normals).mean(0), r, flips, stop)
+        if torch.equal(pruned, best):
+            break
+        best = pruned
+    y = image(best)
     if not obj.flipped(obj.forward(y)):
         return None
     # the rounding pass's answer on the same float change, when it is smaller
@@ -137,17 +161,64 @@ def lattice(ctx: SearchContext, x_float: torch.Tensor) -> torch.Tensor | None:
     return y if rounded is None else rounded
 
 
-def _prune(obj, q0, r, moves, image, flips, stop) -> torch.Tensor:
+def _unit_ok(g: torch.Tensor) -> bool:
+    n = float(g.norm())
+    return n > 0.0 and n == n and n != float("inf")
+
+
+def _predicted_scale(g: torch.Tensor, moves_for, m0: float) -> float:
+    """The smallest c whose moves ``moves_for(c, g)`` lower the margin linearised with ``g`` by ``m0``
+    (bisection on the prediction; no model evaluation)."""
+
+    def drop(c: float) -> float:
+        return -float((g * moves_for(c, g)).sum()) / 255.0
+
+    lo, hi = 0.0, 0.5 / float(g.abs().max())
+    while drop(hi) < m0 and hi < 1e30:
+        lo, hi = hi, hi * 2.0
+    for _ in range(30):
+        mid = 0.5 * (lo + hi)
+        if drop(mid) >= m0:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def _smallest_scale(obj, image_at, c: float, m0: float, stop) -> float | None:
+    """The smallest c tried whose lattice image ``image_at(c)`` flips, searched from ``c``: secant steps
+    on the margin through the original's (c = 0, ``m0``) until bracketed, then regula falsi (kept 15 %
+    inside the bracket) until it is ``LATTICE_TOLERANCE`` narrow; ``None`` when no image tried flips."""
+    lo = m_lo = hi = m_hi = None
+    for _ in range(LATTICE_PROBES):
+        if stop() or not (c > 0.0 and c < 1e30):
+            break
+        z = obj.forward(image_at(c))
+        m = float(obj.margin(z)[0])
+        if obj.flipped(z):
+            hi, m_hi = c, min(m, -1e-12)
+        else:
+            lo, m_lo = c, max(m, 1e-12)
+        if hi is not None and lo is not None:
+            if hi - lo <= LATTICE_TOLERANCE * hi:
+                break
+            c = lo + (hi - lo) * m_lo / (m_lo - m_hi)
+            c = min(max(c, lo + 0.15 * (hi - lo)), hi - 0.15 * (hi - lo))
+        elif hi is None:  # nothing flips yet: the secant's root, at least 4 % and at most 2x further
+            c = c * min(2.0, max(1.04, m0 / max(m0 - m_lo, 1e-12) * 1.02))
+        else:  # flips, nothing below yet: back toward the secant's root
+            c = c * min(1.0 / 1.04, max(0.5, m0 / (m0 - m_hi)))
+    return hi
+
+
+def _prune(moves, direction, r, flips, stop) -> torch.Tensor:
     """Undo the moves that help the flip least per unit of squared change they cost, as many as the flip
-    allows (bisection on how many, weakest first; guided by the margin's gradient at the flipped image)."""
-    if stop():
-        return moves
-    _, _, gy = obj.margin_and_grad(image(moves))
+    allows (bisection on how many, weakest first; guided by the margin's gradient ``direction``)."""
     chosen = (moves != 0).flatten()
     count = int(chosen.sum())
-    if count < 2 or not torch.isfinite(gy).all():
+    if count < 2 or stop():
         return moves
-    help_ = (-gy.double() * moves).flatten()[chosen]  # > 0: the move lowers the margin
+    help_ = (-direction * moves).flatten()[chosen]  # > 0: the move lowers the margin
     saved = ((moves - r) ** 2 - r**2).flatten()[chosen].clamp_min(1e-3)  # squared change it costs
     weakest = torch.argsort(help_ / saved, stable=True)
     idx = torch.nonzero(chosen, as_tuple=False).flatten()[weakest]

@@ -29,7 +29,7 @@ from .key_pixels import key_pixels
 from .key_region import key_region
 from .mask import MaskCoordinates
 from .restore import restore_search
-from .minimise import minimise_alpha, ray_boundary, refine
+from .minimise import boundary_walk, minimise_alpha, ray_boundary
 from .objective import Objective, RunEnded, probabilities
 from .quantise import eight_bit, lattice, quantize_tensor
 from .search import Point, SearchContext, SearchParams, search
@@ -214,13 +214,15 @@ def explain(
         # ---- minimise: smallest alpha*delta that still flips ------------------------------------
         t = time.perf_counter()
         delta = outcome.x - x0
+        grad_min = None  # the margin's gradient near the smallest change, when the refinement has it
         if opts.minimise and opts.textbook:  # the smallest change is the point: margin-guided passes
             m0 = float(obj.margin(z0)[0])
             crossing = ray_boundary(obj, x0, delta, m0, stop, m1=float(obj.margin(outcome.z)[0]))
             s.alpha = minimise_alpha(obj, x0, delta, stop) if crossing is None else crossing
             x_min = x0 + s.alpha * delta
             if opts.refine and not stop():
-                x_min = x0 + refine(obj, x0, x_min - x0, m0, stop)
+                refined = boundary_walk(obj, x0, x_min - x0, m0, stop)
+                x_min, grad_min = x0 + refined.change, refined.grad
         else:
             if opts.minimise:
                 s.alpha = minimise_alpha(obj, x0, delta, stop)
@@ -236,7 +238,7 @@ def explain(
         x_final = x_min
         on_lattice = None
         if opts.eight_bit and opts.lattice and opts.textbook:
-            on_lattice = lattice(ctx, x_min)
+            on_lattice = lattice(ctx, x_min, grad_min, float(obj.margin(z0)[0]))
         if on_lattice is not None:
             x_final = on_lattice
         elif opts.eight_bit:

@@ -39,6 +39,9 @@ def test_a_stored_result_reads_back_as_the_result_of_the_run(tmp_path, style):
     assert back.l2_saved == pytest.approx(res.l2_saved) and back.labels == res.labels
     assert back.options == res.options
     if style == "region":
+        with np.load(tmp_path / "cache" / "photo.npz") as z:  # the fill-in is recomputed, not stored
+            assert "fill_name" in z.files and "fill_pixels" not in z.files
+        np.testing.assert_array_equal(back.fill_pixels, res.fill_pixels)
         assert back.key_region is not None and back.key_pixels is None
         assert back.key_region.pixels == res.key_region.pixels and back.key_region.fill == res.key_region.fill
         np.testing.assert_array_equal(back.key_region.mask, res.key_region.mask)
@@ -59,3 +62,15 @@ def test_a_result_set_for_another_image_size_is_refused(tmp_path):
     save_extras(res, tmp_path / "photo.npz")
     with pytest.raises(ValueError, match="results of 'photo' are for a 32×24 image"):
         load_result(tmp_path, "photo", pixels[:, :16], tmp_path / "photo.npz")
+
+
+def test_a_fill_in_that_cannot_be_recomputed_is_stored(tmp_path):
+    clf, pixels = make_tiny(), tiny_image_array()
+    res = run(clf, pixels, ExplainOptions())
+    res.fill_pixels = res.fill_pixels * np.float32(0.5)  # not one of the region style's fill-ins
+    write_result_set(res, tmp_path, "photo")
+    save_extras(res, tmp_path / "photo.npz")
+    with np.load(tmp_path / "photo.npz") as z:
+        assert "fill_pixels" in z.files
+    back = load_result(tmp_path, "photo", pixels, tmp_path / "photo.npz")
+    np.testing.assert_array_equal(back.fill_pixels, res.fill_pixels)

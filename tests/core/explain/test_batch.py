@@ -104,3 +104,35 @@ def test_interrupt_in_a_step_callback_stops_the_batch():
 
     with pytest.raises(KeyboardInterrupt):
         list(explain_batched(make_tiny(), _jobs(_images(8)), ExplainOptions(style="free"), batch_size=4, on_step=on_step))
+
+
+def test_a_busy_run_does_not_hold_the_others_back_and_answers_stay_those_of_single_runs(monkeypatch):
+    import time
+
+    from gradflip_desktop.core.explain import batch
+
+    made = []
+    real_init = batch._Batcher.__init__
+    monkeypatch.setattr(batch._Batcher, "__init__", lambda self, m: (made.append(self), real_init(self, m))[1])
+    images = _images(4)
+    opts = ExplainOptions(style="free")
+    single = {i: run(make_tiny(), a, opts) for i, a in enumerate(images)}
+    busy_steps = []
+
+    def on_step(key, step):  # image 0's run is busy with work of its own after every step
+        if key == 0:
+            busy_steps.append(step.index)
+            time.sleep(0.25)
+
+    t0 = time.perf_counter()
+    got = {job.key: r for job, r in explain_batched(_wrapped(), _jobs(images), opts, batch_size=4, on_step=on_step)}
+    seconds = time.perf_counter() - t0
+    (b,) = made
+    assert b.early > 0  # the others were evaluated without waiting for the busy run
+    for i, s in single.items():
+        assert got[i].status == s.status and got[i].final.index == s.final.index
+        assert got[i].l2 == pytest.approx(s.l2, rel=0.03)
+        if s.flipped:
+            assert len(got[i].steps) == len(s.steps)
+    # the busy run's sleeps dominate; the other runs finished alongside, not after them
+    assert seconds < 0.25 * len(busy_steps) + 5
