@@ -323,7 +323,7 @@ class ModelsController(QObject):
                 f"The model sees <b>{html.escape(top.label)}</b> ({pct}). Press <b>Explain</b> (Ctrl+Return) to find "
                 f"{goal}."
             )
-        if not w.runs.running:
+        if not w.runs.running and w.result is None:  # a shown result (e.g. from the gallery) keeps its status
             w.set_status(
                 f"{html.escape(w.image.name if w.image else '')}: the model sees "
                 f"<b>{html.escape(top.label)}</b> ({pct})"
