@@ -358,6 +358,9 @@ def _explain(args) -> int:
     single = _Progress(Path(inputs[0].path).name if inputs else "", opts.max_steps, args.quiet or many,
                        clf.label if clf is not None else str)
     codes, records = [], []
+    order: dict[str, int] = {}  # --json lists the records in input order (batches finish in any order)
+    for i, inp in enumerate(inputs):
+        order.setdefault(str(inp.path), i)
 
     def on_outcome(o, done: int, total: int) -> None:
         for w in o.notes:
@@ -373,7 +376,7 @@ def _explain(args) -> int:
             return
         codes.append(EXIT_OK if o.flipped else EXIT_NOT_FLIPPED)
         if args.json and o.record is not None:
-            records.append(o.record)
+            records.append((order.get(str(o.input.path), len(order)), len(records), o.record))
         if not args.quiet:
             if many:
                 tag = "" if o.status != DONE else " (kept)"
@@ -387,6 +390,7 @@ def _explain(args) -> int:
     if settings.summary and not args.quiet:
         print(f"gradflip: summary: {Path(args.out) / 'summary.csv'}, gallery: {Path(args.out) / 'index.html'}", file=sys.stderr)
     if args.json and (records or len(args.images) > 1 or folders):
+        records = [r for _, _, r in sorted(records, key=lambda t: t[:2])]
         print(json.dumps(records[0] if len(args.images) == 1 and not folders else records, indent=2, ensure_ascii=False))
     for code in (EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_NOT_FLIPPED):
         if code in codes:

@@ -244,3 +244,22 @@ def test_thumbnail_strip_marks_the_key_set_of_each_style(tiny):
         third = strip[:, -64:]  # the key-set panel (64 x 48: the photo's own aspect)
         red = (third[..., 0] > 200) & (third[..., 1] < 80)
         assert mask is not None and red.any() == bool(mask.any()), style
+
+
+def test_json_lists_the_records_in_input_order_whatever_order_they_finish(tiny_cli, folder, tmp_path, capsys, monkeypatch):
+    """With batches, images finish in any order; --json still lists them as the inputs were given."""
+    from gradflip_desktop.core.dataset import job
+
+    real = job.explain_inputs
+
+    def finish_backwards(clf, inputs, opts, settings, on_outcome, **kw):
+        got = []
+        real(clf, inputs, opts, settings, on_outcome=lambda o, d, t: got.append(o), **kw)
+        for i, o in enumerate(reversed(got)):
+            on_outcome(o, i + 1, len(got))
+
+    monkeypatch.setattr(job, "explain_inputs", finish_backwards)  # cli imports it from job when it runs
+    paths = [str(folder / f"p{i}.png") for i in (3, 0, 4)]
+    code = cli.main(["explain", *paths, "--out", str(tmp_path / "out"), "--json", "--quiet", "--no-key-pixels"])
+    recs = json.loads(capsys.readouterr().out)
+    assert code in (0, 1) and [r["image"]["source"] for r in recs] == paths
