@@ -268,6 +268,10 @@ def _classify(args) -> int:
     return code
 
 
+# how a step's phase reads in the progress line (the search itself needs no name)
+_PHASES = {"sharpen": " (past the flip)", "restore": " (flip-back search)", "eight_bit": " (8-bit check)"}
+
+
 class _Progress:
     """Per-step progress of a single image (one line, rewritten on a terminal)."""
 
@@ -279,7 +283,8 @@ class _Progress:
         if self.quiet:
             return
         (i, p), = step.top(1)
-        line = f"{self.name}: step {step.index}/{self.budget}  {self.label(i)} {100 * p:.1f} %  L2 {step.l2:.3f}"
+        phase = _PHASES.get(step.phase, "")
+        line = f"{self.name}: step {step.index}/{self.budget}{phase}  {self.label(i)} {100 * p:.1f} %  L2 {step.l2:.3f}"
         if self.tty:
             print("\r" + line.ljust(90), end="", file=sys.stderr, flush=True)
         else:
@@ -295,8 +300,11 @@ def _outcome_text(o) -> str:
     rec = o.record or {}
     where = f"wrote {len(o.written)} files to {o.written[0].parent}" if o.written else "result set already complete (--resume)"
     if rec.get("flipped"):
-        orig, final, kp = rec["original"], rec["final"], rec.get("key_pixels") or {}
+        orig, final, kp, kr = rec["original"], rec["final"], rec.get("key_pixels") or {}, rec.get("key_region") or {}
         key = f", key pixels {kp['count']:,} ({100 * kp['fraction']:.2f} %)" if kp.get("count") else ""
+        if kr.get("flips"):
+            key = (f", key region {100 * kr['fraction']:.1f} % of the image ({kr['components']} areas)"
+                   f" alone → {kr['prediction']['label']}")
         return (f"{orig['label']} {100 * orig['probability']:.1f} % → {final['label']} {100 * final['probability']:.1f} % "
                 f"in {rec['steps']} steps, L2 {rec['l2']:.3f}{key}; {where}")
     return f"not flipped ({rec.get('status')}): {rec.get('message')}; {where}"

@@ -577,3 +577,30 @@ def test_a_reader_that_goes_away_ends_quietly_without_a_traceback():
     from gradflip_desktop import app, cli
 
     assert cli.main.__wrapped__ and app.main.__wrapped__  # both console scripts are wrapped
+
+
+def test_progress_names_each_phase_and_the_last_line_names_the_key_region(capsys):
+    """The default style's steps after the flip are not the search: the progress line says which pass runs,
+    and the final line reports the key region (its share, areas and the class it alone gives)."""
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from gradflip_desktop.core.results import Step
+
+    progress = cli._Progress("a.png", 200, quiet=False, label=lambda i: f"class{i}")
+    for n, phase in enumerate(("search", "sharpen", "restore", "eight_bit"), 1):
+        p = np.full(4, 0.1, np.float32)
+        p[n % 4] = 0.7
+        progress(Step(index=n, epsilon=2e-4, score=0.0, probabilities=p, l2=0.5, linf=0.1, flipped=False, phase=phase))
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("a.png: step 1/200  class1 70.0 %")
+    assert lines[1].startswith("a.png: step 2/200 (past the flip)  class2 70.0 %")
+    assert lines[2].startswith("a.png: step 3/200 (flip-back search)  class3")
+    assert lines[3].startswith("a.png: step 4/200 (8-bit check)  class0")
+    rec = {"flipped": True, "steps": 19, "l2": 22.8,
+           "original": {"label": "Egyptian cat", "probability": 0.79}, "final": {"label": "tiger cat", "probability": 0.385},
+           "key_pixels": {"count": 0, "fraction": 0.0},
+           "key_region": {"fraction": 0.449, "components": 7, "flips": True, "prediction": {"label": "fox squirrel"}}}
+    text = cli._outcome_text(SimpleNamespace(record=rec, written=[Path("out/a.png")]))
+    assert text == ("Egyptian cat 79.0 % → tiger cat 38.5 % in 19 steps, L2 22.800, key region 44.9 % of the image "
+                    "(7 areas) alone → fox squirrel; wrote 1 files to out")
