@@ -37,6 +37,21 @@ def timed_handler(record: dict[str, float], name: str, fn):
     return wrapper
 
 
+def heartbeat(period_ms: int = 5):
+    """A precise QTimer on the GUI thread that appends the QElapsedTimer's nanoseconds to ``beats`` on each
+    tick: the longest gap between beats minus the period is the longest stall. Returns (clock, timer, beats);
+    start both (``clock.start(); timer.start()``) to measure."""
+    from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+
+    clock = QElapsedTimer()
+    beats: list[int] = []
+    timer = QTimer()
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
+    timer.setInterval(period_ms)
+    timer.timeout.connect(lambda: beats.append(clock.nsecsElapsed()))
+    return clock, timer, beats
+
+
 def startup(runs: int = 3) -> None:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", GRADFLIP_TIMING="1", GRADFLIP_TIMING_QUIT="1")
     shown, top5 = [], []
@@ -58,7 +73,7 @@ def startup(runs: int = 3) -> None:
 def stall() -> None:
     import numpy as np
     from PIL import Image
-    from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, Qt, QTimer
+    from PySide6.QtCore import QEventLoop, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
     from gradflip_desktop.core.resources import sample_image_path
@@ -100,12 +115,7 @@ def stall() -> None:
     im = Image.open(sample_image_path()).convert("RGB")
     im.resize((1024, round(1024 * im.height / im.width)), Image.Resampling.LANCZOS).save(big)
 
-    clock = QElapsedTimer()
-    beats: list[int] = []
-    timer = QTimer()
-    timer.setTimerType(Qt.TimerType.PreciseTimer)
-    timer.setInterval(5)
-    timer.timeout.connect(lambda: beats.append(clock.nsecsElapsed()))
+    clock, timer, beats = heartbeat()
 
     def measured_run(label: str, settings: RunSettings) -> None:
         w.controls.set_settings(settings)

@@ -44,7 +44,7 @@ def main() -> None:
 
     import numpy as np
     from helpers import make_tiny
-    from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, Qt, QTimer
+    from PySide6.QtCore import QEventLoop, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
     from gradflip_desktop.ui.controllers.folders import FoldersController
@@ -54,7 +54,7 @@ def main() -> None:
     app = QApplication.instance() or QApplication([])  # noqa: F841
     handler_ms: dict[str, float] = {}
 
-    from measure import timed_handler  # tools/measure.py, beside this script
+    from measure import heartbeat, timed_handler  # tools/measure.py, beside this script
 
     def timed(name, fn):
         return timed_handler(handler_ms, name, fn)
@@ -90,12 +90,7 @@ def main() -> None:
     win.show()
     c = win.folders
 
-    clock = QElapsedTimer()
-    beats: list[int] = []
-    timer = QTimer()
-    timer.setTimerType(Qt.TimerType.PreciseTimer)
-    timer.setInterval(5)
-    timer.timeout.connect(lambda: beats.append(clock.nsecsElapsed()))
+    clock, timer, beats = heartbeat()
 
     def spin(ms: int, until=None) -> None:
         loop = QEventLoop()
