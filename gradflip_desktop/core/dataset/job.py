@@ -10,6 +10,7 @@ last. An interrupt (Ctrl+C) stops the run: the results already computed are stil
 and an interrupt inside a set's writing removes that set's new files, so no half-written set is left. A
 process killed mid-set leaves files without a record: not a complete set, recomputed by ``resume``.
 ``summary.csv`` and ``index.html`` are rebuilt from the records on disk at the end, also after an interrupt.
+After each image the C heap's free pages go back to the OS (:mod:`..memory`), so RSS stays flat.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from ..errors import ResultExistsError
 from ..images import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, load_image
+from ..memory import release_free_memory
 from ..options import ExplainOptions
 from ..report import result_paths, safe_name, write_result_set
 from .inputs import Input
@@ -160,6 +162,7 @@ def explain_inputs(
                         writer.put(result, inp, overwrite[inp], info)
                     for o in writer.written():
                         report(o)
+                    release_free_memory()  # keeps RSS flat over thousands of images (see core/memory.py)
             finally:
                 for o in writer.close():  # the sets already computed are written, also after an interrupt
                     report(o)
