@@ -351,6 +351,11 @@ def _explain(args) -> int:
     if not args.quiet:
         for path, why in skipped:
             print(f"gradflip: skipped: {path}: {why}", file=sys.stderr)
+    if not inputs:  # only folders, none holding an image: say so (no model load, no empty summary)
+        hint = "" if args.recursive or not any(why.startswith("a folder") for _, why in skipped) else \
+            "; --recursive includes subfolders"
+        _err(f"no images to explain in {', '.join(map(str, args.images))}{hint}")
+        return EXIT_BAD_INPUT
     seen: set[Path] = set()
     for inp in inputs:
         key = Path(inp.path).resolve()
@@ -366,6 +371,7 @@ def _explain(args) -> int:
     single = _Progress(Path(inputs[0].path).name if inputs else "", opts.max_steps, args.quiet or many,
                        clf.label if clf is not None else str)
     codes, records = [], []
+    kept = [0]  # inputs whose result set --resume kept: no time spent, not counted in the rate
     order: dict[str, int] = {}  # --json lists the records in input order (batches finish in any order)
     for i, inp in enumerate(inputs):
         order.setdefault(str(inp.path), i)
@@ -388,7 +394,8 @@ def _explain(args) -> int:
         if not args.quiet:
             if many:
                 tag = "" if o.status != DONE else " (kept)"
-                print(f"[{rate_text(done, total, started)}] {Path(o.input.path).name}{tag}: {_outcome_text(o)}",
+                kept[0] += o.status == DONE
+                print(f"[{rate_text(done, total, started, kept[0])}] {Path(o.input.path).name}{tag}: {_outcome_text(o)}",
                       file=sys.stderr, flush=True)
             else:
                 single.done(_outcome_text(o))

@@ -95,6 +95,35 @@ def test_existing_results_stop_each_input_unless_resume(tiny_cli, folder, tmp_pa
     assert cli.main(["explain", str(folder), "--out", str(out), "-q", "--force", "--resume"]) == 2  # not both
 
 
+def test_folder_without_images_is_an_error_not_an_empty_run(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "_load_model", lambda args: pytest.fail("no model is needed"))
+    empty, nested = tmp_path / "empty", tmp_path / "nested"
+    empty.mkdir()
+    _photo(nested / "sub" / "a.png", seed=1)
+    (nested / "notes.txt").write_text("text\n")
+    out = tmp_path / "out"
+    assert cli.main(["explain", str(empty), "--out", str(out)]) == 2
+    assert capsys.readouterr().err == f"gradflip: error: no images to explain in {empty}\n"
+    assert cli.main(["explain", str(nested), "--out", str(out), "-q"]) == 2
+    assert capsys.readouterr().err.endswith("; --recursive includes subfolders\n")
+    assert not out.exists()  # no empty summary or gallery
+
+
+def test_refused_rerun_keeps_the_summary_of_the_results_on_disk(tiny_cli, folder, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert cli.main(["explain", str(folder), "--out", str(out), "-q", "--no-key-pixels"]) in (0, 1)
+    before = read_summary(out / "summary.csv")
+    (folder / "p0.png").unlink()
+    _photo(folder / "p5.png", seed=5)  # new: explained; p1-p4: refused, their sets stay
+    assert cli.main(["explain", str(folder), "--out", str(out), "-q", "--no-key-pixels"]) == 2
+    rows = {r["name"]: r for r in read_summary(out / "summary.csv")}
+    assert sorted(rows) == ["p1", "p2", "p3", "p4", "p5"]
+    assert all(rows[r["name"]] == r for r in before if r["name"] != "p0")  # not replaced by "error" rows
+    assert rows["p5"]["status"] != "error" and rows["p5"]["final_label"]
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert page.count("data:image/jpeg;base64,") == 5 and "already exist" not in page
+
+
 def test_resume_recomputes_only_missing_and_partial_sets(tiny_cli, folder, tmp_path, capsys):
     out = tmp_path / "out"
     first = cli.main(["explain", str(folder), "--out", str(out), "-q", "--no-key-pixels"])

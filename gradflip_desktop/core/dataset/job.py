@@ -259,7 +259,7 @@ def write_run_summary(out: Path, inputs: list[Input], outcomes: dict[Input, Outc
             continue
         seen.add((name.casefold(), str(inp.path)))
         o = outcomes.get(inp)
-        if o is not None and o.status == ERROR:
+        if o is not None and o.status == ERROR and not _kept(o, out, name):
             rows.append(summary_row(inp.path, name, status=ERROR, message=_message(o.error)))
             continue
         rec = complete_record(out, name)
@@ -272,15 +272,24 @@ def write_run_summary(out: Path, inputs: list[Input], outcomes: dict[Input, Outc
     write_gallery(out, rows, records)
 
 
+def _kept(o: Outcome, out: Path, name: str) -> bool:
+    """An input refused because its result set exists: the summary keeps that set's row (when complete)
+    instead of replacing it with the refusal."""
+    return isinstance(o.error, ResultExistsError) and complete_record(out, name) is not None
+
+
 def _message(exc: BaseException | None) -> str:
     return str(exc) if exc is not None else ""
 
 
-def rate_text(done: int, total: int, started: float) -> str:
-    """"12/200 (6 %) · 1.3 images/s · ETA 2:24" for a progress line."""
+def rate_text(done: int, total: int, started: float, kept: int = 0) -> str:
+    """"12/200 (6 %) · 1.3 images/s · ETA 2:24" for a progress line. ``kept`` of the ``done`` inputs took no
+    time (result sets kept by ``--resume``): the rate and ETA count only the images explained."""
     elapsed = max(time.perf_counter() - started, 1e-9)
-    rate = done / elapsed
-    left = (total - done) / rate if rate > 0 else float("inf")
+    explained = done - kept
+    rate = explained / elapsed
+    left = 0.0 if done >= total else (total - done) / rate if explained > 0 else float("inf")
     eta = "--:--" if left == float("inf") else f"{int(left) // 60}:{int(left) % 60:02d}"
     pct = 100 * done / total if total else 100
-    return f"{done}/{total} ({pct:.0f} %) · {rate:.2f} images/s · ETA {eta}"
+    speed = f"{rate:.2f}" if explained > 0 else "--"
+    return f"{done}/{total} ({pct:.0f} %) · {speed} images/s · ETA {eta}"

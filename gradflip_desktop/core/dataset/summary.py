@@ -54,10 +54,20 @@ def summary_row(file: str | Path, name: str, record: dict | None = None, status:
             final_index=final.get("index", ""), final_label=final.get("label", ""),
             final_probability=_num(final.get("probability")),
             l2=_num(record.get("l2")), l2_saved=_num(record.get("l2_saved")),
-            key_fraction=_num(kp.get("fraction"), 8) if kp.get("count") else "",
+            key_fraction=_key_fraction(kp, record.get("key_region")),
             steps=record.get("steps", ""), seconds=_num(record.get("seconds"), 3),
         )
     return row
+
+
+def _key_fraction(key_pixels: dict, key_region: dict | None) -> str:
+    """The key set's share of the image: the key pixels (free/blur styles) or, for the region style, whose
+    key pixels are zeros, the key region; empty when the search found no set that flips alone."""
+    if key_pixels.get("count"):
+        return _num(key_pixels.get("fraction"), 8)
+    if isinstance(key_region, dict) and key_region.get("flips"):
+        return _num(key_region.get("fraction"), 8)
+    return ""
 
 
 def _num(v, digits: int = 6) -> str:

@@ -1,0 +1,56 @@
+"""summary.csv rows and the gallery's "key set" column for each explanation style."""
+
+from gradflip_desktop.core.dataset.gallery import write_gallery
+from gradflip_desktop.core.dataset.summary import summary_row
+
+_BASE = {
+    "status": "flipped", "message": "flipped",
+    "original": {"index": 285, "label": "Egyptian cat", "probability": 0.79},
+    "final": {"index": 282, "label": "tiger cat", "probability": 0.38},
+    "l2": 22.7, "l2_saved": 22.8, "steps": 19, "seconds": 5.0,
+}
+
+
+def _record(**extra):
+    return {**_BASE, **extra}
+
+
+def test_region_style_row_has_the_key_region_fraction():
+    # the region style (the default) writes zeros for the key pixels and its key set as key_region
+    rec = _record(key_pixels={"count": 0, "fraction": 0.0, "flips": False, "prediction": None},
+                  key_region={"fraction": 0.449, "pixels": 60778, "components": 7, "flips": True})
+    row = summary_row("a.png", "a", rec)
+    assert float(row["key_fraction"]) == 0.449
+
+
+def test_region_that_does_not_flip_alone_has_no_key_fraction():
+    rec = _record(key_pixels={"count": 0, "fraction": 0.0, "flips": False, "prediction": None},
+                  key_region={"fraction": 1.0, "pixels": 135300, "components": 1, "flips": False})
+    assert summary_row("a.png", "a", rec)["key_fraction"] == ""
+
+
+def test_free_style_row_keeps_the_key_pixel_fraction():
+    rec = _record(key_pixels={"count": 11979, "fraction": 0.0885, "flips": True}, key_region=None)
+    assert float(summary_row("a.png", "a", rec)["key_fraction"]) == 0.0885
+
+
+def test_gallery_shows_the_region_key_set(tmp_path):
+    rec = _record(key_pixels={"count": 0, "fraction": 0.0, "flips": False, "prediction": None},
+                  key_region={"fraction": 0.449, "pixels": 60778, "components": 7, "flips": True})
+    row = summary_row("a.png", "a", rec)
+    page = write_gallery(tmp_path, [row], {}).read_text(encoding="utf-8")
+    assert 'data-v="0.449"' in page and "44.9" in page
+
+
+def test_progress_rate_counts_only_the_images_explained():
+    import time
+
+    from gradflip_desktop.core.dataset.job import rate_text
+
+    started = time.perf_counter() - 10.0  # 10 s ago
+    # two result sets kept by --resume took no time: not "0.2 images/s" or a huge rate, and no "ETA 0:00"
+    assert rate_text(2, 5, started, kept=2) == "2/5 (40 %) · -- images/s · ETA --:--"
+    line = rate_text(3, 5, started, kept=2)  # one image explained in ~10 s, two left
+    assert " · 0.10 images/s · ETA 0:19" in line or " · 0.10 images/s · ETA 0:20" in line
+    assert rate_text(4, 4, started, kept=4).endswith("-- images/s · ETA 0:00")
+    assert " · 0.40 images/s · ETA 0:" in rate_text(4, 8, started)  # no kept sets: as before
