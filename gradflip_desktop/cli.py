@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import signal
 import sys
 import time
 from pathlib import Path
@@ -306,7 +307,7 @@ def _outcome_text(o) -> str:
             key = (f", key region {100 * kr['fraction']:.1f} % of the image ({kr['components']} areas)"
                    f" alone → {kr['prediction']['label']}")
         return (f"{orig['label']} {100 * orig['probability']:.1f} % → {final['label']} {100 * final['probability']:.1f} % "
-                f"in {rec['steps']} steps, L2 {rec['l2']:.3f}{key}; {where}")
+                f"in {rec['steps']} steps, L2 {rec.get('l2_saved', rec['l2']):.3f}{key}; {where}")  # saved, as the figure
     return f"not flipped ({rec.get('status')}): {rec.get('message')}; {where}"
 
 
@@ -433,13 +434,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_BAD_INPUT
+    previous = _stop_on_sigterm()
     try:
         from .core.errors import GradFlipError
 
         handlers = {"classify": _classify, "explain": _explain, "models": _models}
         return handlers[args.command](args)
-    except KeyboardInterrupt:
-        print("\ngradflip: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print(f"\ngradflip: interrupted{' (SIGTERM)' if isinstance(exc, _Terminated) else ''}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except (GradFlipError, ValueError) as exc:
         _err(error_text(exc))
@@ -447,6 +449,25 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - never a traceback for users
         _err(f"internal error: {type(exc).__name__}: {exc} (please report this)")
         return EXIT_INTERNAL
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, ``timeout``, a batch scheduler) stops a run as Ctrl+C does: finished result sets
+    written whole, none half-written, the summary rebuilt."""
+
+
+def _stop_on_sigterm():
+    """Handle SIGTERM as an interrupt while a command runs; returns the previous handler (None if not set)."""
+    def stop(signum, frame):
+        raise _Terminated()
+
+    try:
+        return signal.signal(signal.SIGTERM, stop)
+    except (ValueError, OSError, AttributeError):  # not the main thread, or no SIGTERM on this platform
+        return None
 
 
 if __name__ == "__main__":

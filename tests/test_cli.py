@@ -597,7 +597,7 @@ def test_progress_names_each_phase_and_the_last_line_names_the_key_region(capsys
     assert lines[1].startswith("a.png: step 2/200 (past the flip)  class2 70.0 %")
     assert lines[2].startswith("a.png: step 3/200 (flip-back search)  class3")
     assert lines[3].startswith("a.png: step 4/200 (8-bit check)  class0")
-    rec = {"flipped": True, "steps": 19, "l2": 22.8,
+    rec = {"flipped": True, "steps": 19, "l2": 22.779, "l2_saved": 22.8,  # the saved change's L2, as the figure
            "original": {"label": "Egyptian cat", "probability": 0.79}, "final": {"label": "tiger cat", "probability": 0.385},
            "key_pixels": {"count": 0, "fraction": 0.0},
            "key_region": {"fraction": 0.449, "components": 7, "flips": True, "prediction": {"label": "fox squirrel"}}}

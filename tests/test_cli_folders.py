@@ -173,6 +173,38 @@ def test_interrupted_folder_run_leaves_complete_sets_and_a_summary(tiny_cli, fol
     assert not [f for f in files if f.endswith(".part")]
 
 
+def test_sigterm_stops_a_folder_run_like_ctrl_c(tiny_cli, folder, tmp_path, capsys, monkeypatch):
+    # `kill`, `timeout` and batch schedulers send SIGTERM: the finished sets stay whole and the summary is written
+    import signal
+
+    from gradflip_desktop.core.explain import runner
+
+    def unhandled(signum, frame):  # the CLI must replace this while it runs (and put it back after)
+        raise RuntimeError("SIGTERM reached the process's own handler")
+
+    before = signal.signal(signal.SIGTERM, unhandled)
+    real, calls = runner.run, []
+
+    def run(clf, img, opts, on_step=None, **kw):
+        calls.append(img.name)
+        if len(calls) == 3:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real(clf, img, opts, on_step=on_step, **kw)
+
+    monkeypatch.setattr(runner, "run", run)
+    out = tmp_path / "out"
+    try:
+        code = cli.main(["explain", str(folder), "--out", str(out), "-q", "--no-key-pixels", "--batch-size", "1"])
+        assert signal.getsignal(signal.SIGTERM) is unhandled
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert code == 130 and "interrupted (SIGTERM)" in capsys.readouterr().err
+    rows = read_summary(out / "summary.csv")
+    assert [r["status"] for r in rows[3:]] == ["not run"] * 2
+    files = _names(out)
+    assert not [f for f in files if f.startswith(("p3", "p4")) or f.endswith(".part")]
+
+
 def test_interrupted_batched_run_writes_the_finished_sets_whole_and_no_other(tiny_cli, folder, tmp_path, capsys,
                                                                             monkeypatch):
     from gradflip_desktop.core.explain import runner

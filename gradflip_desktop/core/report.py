@@ -167,7 +167,9 @@ def difference_overlay(result: ExplainResult, importance: np.ndarray | None = No
 
 
 def describe_change(result: ExplainResult) -> str:
-    return f"L2 {result.l2:.3f} · max {result.linf * 255:.1f}/255 · RMS {result.rms * 255:.2f}/255"
+    """The size of the saved 8-bit change (the image whose class the figure names; the window's numbers too)."""
+    rms = result.l2_saved / max(1.0, float(result.delta.size)) ** 0.5
+    return f"L2 {result.l2_saved:.3f} · max {result.linf_saved * 255:.1f}/255 · RMS {rms * 255:.2f}/255"
 
 
 def render_figure(result: ExplainResult, panel_height: int = 360, importance: np.ndarray | None = None) -> np.ndarray:

@@ -120,6 +120,13 @@ def summary_sentence(result) -> str:
     if status == Status.ALREADY.value:
         return f"Nothing to flip: {result.message}." if result.message else "Nothing to flip."
     if status == Status.CANCELLED.value:
+        if final.index not in (list(result.explained) or [result.original.index]):
+            # cancelled past the flip (e.g. while the region style sharpens or searches back): the saved
+            # image already shows another class, so "before the decision flipped" would contradict the views
+            return (
+                f"Cancelled after {steps_text(n)}, after the decision flipped: the model now sees {final.label} "
+                f"({pct(final.probability)}) instead of {name} ({pct(before)}), but the explanation was not finished."
+            )
         return (
             f"Cancelled after {steps_text(n)}, before the decision flipped: {name} is at "
             f"{pct(_explained_now(result))} (was {pct(before)})."

@@ -294,3 +294,15 @@ def test_exported_adjusted_png_reclassifies_to_the_reported_class(tmp_path, resu
     np.testing.assert_allclose(probs, result.final_probabilities, atol=1e-5)
     rec = json.loads((out / "cat.gradflip.json").read_text(encoding="utf-8"))
     assert rec["final"]["index"] == result.final.index and rec["flipped"] is True
+
+
+def test_figure_gives_the_size_of_the_saved_change(tiny, tiny_image):
+    # the figure names the saved image's class, and the window shows the saved change's size: the figure's
+    # "Where it changed" caption must give the same numbers (not the float change's, e.g. 22.779 vs 22.790)
+    from gradflip_desktop.core.report import describe_change
+
+    result = run(tiny, tiny_image, ExplainOptions(style="blur"))
+    assert f"{result.l2:.3f}" != f"{result.l2_saved:.3f}"
+    text = describe_change(result)
+    rms = result.l2_saved / np.sqrt(result.delta.size)
+    assert text == f"L2 {result.l2_saved:.3f} · max {255 * result.linf_saved:.1f}/255 · RMS {255 * rms:.2f}/255"

@@ -92,3 +92,18 @@ def test_budget_and_cancel_say_what_was_reached(tiny, tiny_image):
                     should_stop=lambda: calls.append(1) or len(calls) > 3)
     assert cancelled.status == Status.CANCELLED
     assert re.match(r"^Cancelled after \d+ steps?, before the decision flipped: ", summary_sentence(cancelled))
+
+
+def test_cancel_after_the_flip_does_not_claim_it_did_not_flip(tiny, tiny_image):
+    # the region style goes on past its flip (sharpen, flip-back search): a cancel there keeps a flipped image
+    full = run(tiny, tiny_image, ExplainOptions())
+    assert full.flipped
+    calls = []
+    first_flip = next(i for i, s in enumerate(full.steps) if s.flipped)
+    cancelled = run(tiny, tiny_image, ExplainOptions(),
+                    should_stop=lambda: calls.append(1) or len(calls) > first_flip + 1)
+    assert cancelled.status == Status.CANCELLED and cancelled.final.index != cancelled.original.index
+    text = summary_sentence(cancelled)
+    assert "before the decision flipped" not in text
+    assert text.startswith(f"Cancelled after {steps_text(len(cancelled.steps))}, after the decision flipped: ")
+    assert f"the model now sees {cancelled.final.label} ({pct(cancelled.final.probability)}) instead of " in text

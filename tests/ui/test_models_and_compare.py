@@ -295,3 +295,17 @@ def test_compare_methods_panel(qtbot, window):
     assert str(window.settings.value("view/compare")).lower() == "true"
     window.compare_action.trigger()
     assert window.compare.isHidden()
+
+
+def test_compare_caption_gives_the_same_l2_as_the_difference_caption(tiny, tiny_image):
+    # the Difference caption shows the saved change's L2; the GradFlip compare panel must not show another one
+    from gradflip_desktop.core.explain import run
+    from gradflip_desktop.core.options import ExplainOptions
+    from gradflip_desktop.ui.controllers.difference import compare_task
+    from gradflip_desktop.ui.controllers.models import ModelSession
+
+    result = run(tiny, tiny_image, ExplainOptions(style="blur"))
+    assert f"{result.l2:.3f}" != f"{result.l2_saved:.3f}"  # 8-bit rounding changes the size (as 22.779 -> 22.790)
+    comparison = compare_task(None, ModelSession(), result, result.original.index)  # no model: GradFlip panel only
+    caption = comparison.panels[0].caption
+    assert f"L2 {result.l2_saved:.3f})" in caption and f"L2 {result.l2:.3f}" not in caption

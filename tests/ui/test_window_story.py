@@ -394,3 +394,19 @@ def test_the_hint_before_a_run_names_what_the_chosen_style_finds(qtbot, window, 
     with qtbot.waitSignal(window.classified, timeout=RUN_TIMEOUT_MS):
         window.open_path(str(path))
     assert "the smallest change that makes it see something else" in window.views.summary.text()
+
+
+def test_progress_bar_names_the_flip_step_the_plot_and_caption_show(tiny, tiny_image):
+    # the region style goes on after its flip (sharpen, flip-back search): "flipped · 19 steps" next to a plot
+    # whose flip line is at step 3 and a caption "flipped ... at step 3" told two stories
+    from gradflip_desktop.core.explain import run
+    from gradflip_desktop.ui.controllers.runs import progress_text
+
+    result = run(tiny, tiny_image, ExplainOptions())
+    flip = next(s.index for s in result.steps if s.flipped and s.phase == "search")
+    n = len(result.steps)
+    assert result.flipped and flip < n
+    assert progress_text(result, flip) == f"flipped at step {flip} · {n} steps in all · {result.seconds:.1f} s"
+    free = run(tiny, tiny_image, ExplainOptions(style="free", key_pixels=False))
+    last = len(free.steps)
+    assert progress_text(free, last) == f"flipped · {last} step{'s' if last != 1 else ''} · {free.seconds:.1f} s"

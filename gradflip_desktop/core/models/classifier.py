@@ -256,7 +256,8 @@ class Classifier:
             raise ModelError("a class group needs at least one class")
         bad = [i for i in idx if not 0 <= i < self.num_classes]
         if bad:
-            raise ModelError(f"class group {name!r} has indices outside 0–{self.num_classes - 1}")
+            shown = spec.strip() if isinstance(spec, str) else format_ranges(idx)  # as typed: not the clipped ranges
+            raise ModelError(f"class group {shown!r} has indices outside 0–{self.num_classes - 1} (e.g. {bad[-1]})")
         if len(idx) == self.num_classes:
             raise ModelError("a class group cannot contain every class")
         return name, idx

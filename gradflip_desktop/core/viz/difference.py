@@ -115,7 +115,8 @@ def render_difference(req: DiffRequest) -> DiffImage:
         imp, scale, what = maps.magnitude_map(delta), 255.0, "smoothed |Δ| (8-bit levels)"
     top = maps.heat_top(imp)
     out = maps.heat_overlay(orig, imp, o, top=top)
-    bar = ColorBar(maps.INFERNO_LUT, 0.0, max(top, 1e-12) * scale, what)
+    # an all-zero map (no change: a run that stopped at step 0) gets a 0-1 unit scale, not ticks like 2e-11
+    bar = ColorBar(maps.INFERNO_LUT, 0.0, top * scale if top > 0 else 1.0, what)
     note = "key pixels are found after the flip" if req.mode == KEY_PIXELS else ""
     return DiffImage(req.mode, display_uint8(out), bar, None, note, extent)
 

@@ -151,7 +151,8 @@ def compare_task(task, session: "ModelSession", result: "ExplainResult", target:
         ComparePanel(
             "GradFlip",
             display_uint8(difference_overlay(result)),  # as in the exported figure
-            f"where the flipping change concentrates ({_map_name(result)}, L2 {result.l2:.3f})",
+            # the saved change's L2, as the Difference caption under it (not the float change's: two L2s in one window)
+            f"where the flipping change concentrates ({_map_name(result)}, L2 {result.l2_saved:.3f})",
         )
     ]
     if clf is None or clf.labels != result.labels:

@@ -133,6 +133,18 @@ def status_text(status) -> str:
     return str(getattr(status, "value", status)).replace("_", " ")
 
 
+def progress_text(result: "ExplainResult", flip_step: int | None) -> str:
+    """The progress bar after a run: "flipped at step 3 · 19 steps in all · 5.4 s" when steps followed the
+    flip (the region style's sharpen and flip-back search, the 8-bit check), so it agrees with the plot's
+    flip line and the Adjusted caption; else "flipped · 3 steps · 1.2 s" or the status."""
+    from gradflip_desktop.core.summary import steps_text
+
+    n = len(result.steps)
+    if result.flipped and flip_step is not None and flip_step < n:
+        return f"flipped at step {flip_step} · {n} steps in all · {result.seconds:.1f} s"
+    return f"{'flipped' if result.flipped else status_text(result.status)} · {steps_text(n)} · {result.seconds:.1f} s"
+
+
 class RunsController(QObject):
     def __init__(self, window: "MainWindow") -> None:
         super().__init__(window)
@@ -347,7 +359,7 @@ class RunsController(QObject):
             "Up to about 4/255 is invisible to the eye.",
         )
         budget = int(getattr(result.options, "max_steps", n) or n)
-        text = f"{'flipped' if result.flipped else status_text(result.status)} · {steps_text(n)} · {result.seconds:.1f} s"
+        text = progress_text(result, flip_step)
         if result.flipped:
             w.controls.show_outcome(1, 1, text, ok=True)
         else:  # not a success: the bar shows the share of the budget used, in the warning colour

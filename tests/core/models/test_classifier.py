@@ -133,6 +133,16 @@ def test_find_group_by_name_ranges_or_indices():
         clf.find_group("0-5")
 
 
+def test_out_of_range_group_is_named_as_typed():
+    # "4-9" reaches past 6 classes; the message must not show the clipped "classes 4-5,9" as if typed so
+    clf = make_classifier([0.0] * 6)
+    with pytest.raises(ModelError) as err:
+        clf.find_group("4-9")
+    assert str(err.value) == "class group '4-9' has indices outside 0–5 (e.g. 9)"
+    with pytest.raises(ModelError, match=r"^class group '3,7' has indices outside 0–5 \(e\.g\. 7\)$"):
+        clf.find_group([7, 3])
+
+
 def test_outputs_that_are_not_class_scores_are_refused():
     class Seg(nn.Module):
         def forward(self, x):

@@ -79,6 +79,17 @@ def test_blur_amount_is_shown_in_percent(pair):
     assert d.colorbar.label == "blur amount (%)" and 0 < d.colorbar.high <= 100
 
 
+def test_a_map_without_any_change_has_a_plain_scale(pair):
+    # a run that stopped at step 0 (zero gradient, e.g. a 1x1 or one-colour photo): its map is all zero; the
+    # colour bar went from 0 to 1e-10 % (ticks "2e-11 ... 8e-11"), numbers that mean nothing
+    orig, _ = pair
+    zero = np.zeros(orig.shape[:2], np.float32)
+    for req in (DiffRequest(MAGNITUDE, orig, np.zeros_like(orig), blur_amount=zero),
+                DiffRequest(MAGNITUDE, orig, np.zeros_like(orig), importance=zero),
+                DiffRequest(MAGNITUDE, orig, np.zeros_like(orig))):
+        bar = render_difference(req).colorbar
+        assert (bar.low, bar.high) == (0.0, 1.0)
+
 def test_key_outline_rings_the_key_pixels_and_is_transparent_elsewhere():
     from gradflip_desktop.core.viz.difference import OUTLINE_RGB, key_outline
 
