@@ -192,6 +192,10 @@ def test_state_dict_with_architecture_and_a_broken_model(qtbot, window, resnet_s
     with qtbot.waitSignals([window.model_failed, window.classified], timeout=RUN_TIMEOUT_MS):
         dlg.accept()  # the image is classified again, by the model that stayed
     assert len(failures) == 1 and "resnet34" in failures[0] and "fit resnet18" in failures[0]
+    # a model that did not load leaves nothing behind: no sidecar with the wrong settings, no picker entry
+    assert not resnet_state_dict.with_name("my_resnet.gradflip.json").exists()
+    assert window.controls.model_box.findData(str(resnet_state_dict)) < 0
+    assert str(resnet_state_dict) not in window.models.model_files()
     assert window.last_error_box.isVisible() and "Still using" in window.last_error_box.text()
     window.last_error_box.close()
     assert window.model_info.name == DEFAULT_NAME
@@ -200,7 +204,7 @@ def test_state_dict_with_architecture_and_a_broken_model(qtbot, window, resnet_s
     assert window.explain_action.isEnabled()
     # the right one loads, with generic labels (no labels file) and the input size chosen
     dlg = open_dialog(qtbot, window, resnet_state_dict)
-    assert dlg.arch_box.currentText() == "resnet34"  # pre-filled from the sidecar written before
+    assert dlg.arch_box.currentText() == "resnet34"  # pre-filled from the failed attempt (kept in memory, not on disk)
     dlg.arch_box.setCurrentIndex(dlg.arch_box.findData("resnet18"))
     dlg.height_box.setValue(64)
     dlg.width_box.setValue(64)

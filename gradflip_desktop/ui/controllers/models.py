@@ -139,11 +139,12 @@ def classify_task(task, session: ModelSession, pixels: np.ndarray) -> Classifica
     return Classification(session.classifier.top(probs, 5), probs.astype(np.float32))
 
 
-def inspect_model_task(task, path: str) -> ModelFileFacts:
-    """Read a model file's format, recognised weights and sidecar (no network is built). Background thread."""
+def inspect_model_task(task, path: str, unsaved=None) -> ModelFileFacts:
+    """Read a model file's format, recognised weights and sidecar (no network is built); ``unsaved``: the
+    settings of this session's failed attempt, used where there is no sidecar. Background thread."""
     from gradflip_desktop.core.models.files import TIMM_PREFIX, inspect_model_file, timm_architectures, torchvision_architectures
 
-    info = inspect_model_file(path)
+    info = inspect_model_file(path, unsaved)
     if info.format != "state_dict":
         return ModelFileFacts(info, [])
     return ModelFileFacts(info, torchvision_architectures() + [TIMM_PREFIX + n for n in timm_architectures()])
@@ -224,6 +225,8 @@ class ModelsController(QObject):
         self.dialog: LoadModelDialog | None = None
         self.sidecar_note = ""
         self._specs: dict[str, object] = {}  # path -> ModelSpec loaded through the dialog this session
+        self._pending_spec = None  # the dialog's spec being loaded: saved as the sidecar once it has loaded
+        self._failed_specs: dict[str, object] = {}  # resolved path -> settings whose load failed (this session only)
         self._load = TaskSlot(window.engine, self._on_loaded, on_error=self._on_load_failed, parent=self)
         self._classify = TaskSlot(window.engine, self._on_classified, on_error=self._on_classify_failed, parent=self)
         self._inspect = TaskSlot(window.background, self._on_inspected, on_error=self._on_inspect_failed, parent=self)
@@ -239,6 +242,7 @@ class ModelsController(QObject):
         thread. A running explanation is cancelled first; the current image is classified again with
         the new model. If loading fails, the previous model stays and an error says why."""
         w = self.w
+        self._pending_spec = None  # a newer load replaces the one whose settings were waiting to be saved
         if w.runs.running:
             w.runs.stop()
             w.clear_result()
@@ -264,6 +268,7 @@ class ModelsController(QObject):
         old = self.info
         changed = old is not None and (info.key != old.key or info.labels != old.labels)
         self.info, self.error, self.loading = info, None, False
+        note = self._save_loaded_spec() if self._pending_spec is not None else ""
         w.controls.set_model(info.labels, list(info.groups), info.devices, info.device)
         w.controls.set_model_choices(self._picker_entries(info), info.key)
         w.controls.show_model(f"Model: {html.escape(info.name)} on {info.device}", "\n".join([info.key, *info.warnings]))
@@ -275,6 +280,8 @@ class ModelsController(QObject):
             )
         elif info.warnings:
             w.set_status(html.escape("; ".join(info.warnings)))
+        if note:
+            w.set_status(f"Loaded {html.escape(info.name)}; {html.escape(note)}.")
         w.update_actions()
         w.model_ready.emit(info)
 
@@ -282,6 +289,9 @@ class ModelsController(QObject):
         w = self.w
         message = error_message(exc, "the model could not be loaded") + gui_remedy(exc)
         self.loading = False
+        if self._pending_spec is not None:  # nothing is saved for a model that did not load; a retry of the
+            spec, self._pending_spec = self._pending_spec, None  # dialog starts from these settings
+            self._failed_specs[str(Path(spec.path).resolve())] = spec
         self.error = message
         info = self.info
         if info is not None:  # the previous model stays loaded
@@ -382,7 +392,8 @@ class ModelsController(QObject):
         """Inspect ``path`` in the background; the Load model dialog opens when that is done."""
         self.w.settings.setValue("model/folder", str(Path(path).parent))
         self.w.set_status(f"Reading {html.escape(Path(path).name)} …")
-        return self._inspect.start(inspect_model_task, str(path)).id
+        unsaved = self._failed_specs.get(str(Path(path).resolve()))
+        return self._inspect.start(inspect_model_task, str(path), unsaved).id
 
     def _on_inspect_failed(self, exc: BaseException) -> None:
         from gradflip_desktop.core.errors import GradFlipError
@@ -410,16 +421,25 @@ class ModelsController(QObject):
             self.load_spec(dlg.result_spec)
 
     def load_spec(self, spec) -> None:
-        """Save ``spec`` as the model's sidecar (a failure is only a status message), then load it."""
+        """Load ``spec`` (the Load model dialog's settings); once it has loaded, save it as the model's sidecar
+        (a failure to write is only a status message) and list the file in the picker. A model that fails to
+        load leaves nothing behind: no sidecar next to the file, no picker entry."""
+        self.load(spec)
+        self._pending_spec = spec  # after load(), which forgets any earlier pending spec
+        self.sidecar_note = ""
+
+    def _save_loaded_spec(self) -> str:
+        """The pending spec has loaded: write its sidecar, remember the file; returns the note for the status."""
         from gradflip_desktop.core.errors import ModelError
         from gradflip_desktop.core.models import files
 
+        spec, self._pending_spec = self._pending_spec, None
+        self._failed_specs.pop(str(Path(spec.path).resolve()), None)
         try:
             note = f"settings saved to {files.write_sidecar(spec).name}"
         except ModelError as exc:
             note = f"the settings were not saved ({exc}); the model is still loaded"
         self._specs[str(spec.path)] = spec
         self._remember_model_file(str(spec.path))
-        self.load(spec)
-        self.w.set_status(f"Loading the model {html.escape(Path(spec.path).name)} … ({html.escape(note)})")
         self.sidecar_note = note
+        return note

@@ -209,7 +209,7 @@ class LoadModelDialog(QDialog):
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Load")
-        note = QLabel("The settings are saved next to the model file, so the next load needs no questions.")
+        note = QLabel("Once the model loads, the settings are saved next to the model file, so the next load needs no questions.")
         note.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
