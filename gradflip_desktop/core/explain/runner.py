@@ -198,6 +198,10 @@ def explain(
     try:
         if isinstance(s.coords, MaskCoordinates):
             s.coords.choose_fill(obj)
+            if float(s.coords.d.abs().max()) < 0.5 / 255:  # a flat photo (or 1 x 1): its fill-ins are itself
+                return _finish(s, Status.STALLED, "the photo has no detail to remove (it is flat: blurring it or "
+                               "replacing it by its mean colour gives the same image), so the region style cannot "
+                               "change it; the “smallest change” style (--style free) can", x0, z0)
         # ---- search -------------------------------------------------------------------------------
         start = Point.at(obj, s.coords.start(), x0)
         outcome = yield from search(

@@ -198,3 +198,17 @@ def test_a_mean_colour_fill_is_named_in_the_sentence(result):
     filled = replace(res, key_region=replace(res.key_region, fill="mean colour"))
     assert summary_sentence(filled).startswith("Filling the outlined ")
     assert "with its mean colour turns detailed" in summary_sentence(filled)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (24, 32)])
+def test_a_flat_photo_has_no_detail_to_remove_and_says_so(tiny, shape):
+    # one colour (or one pixel): every fill-in of the region style is the photo itself, so no mask can
+    # change it; the run says why, instead of blaming the gradient or the model
+    photo = np.full((*shape, 3), (0.3, 0.6, 0.2), dtype=np.float32)
+    res = run(tiny, photo, ExplainOptions(max_steps=5))
+    assert res.status == Status.STALLED
+    assert "no detail to remove" in res.message and "--style free" in res.message
+    assert res.steps == [] or len(res.steps) <= 1
+    assert np.array_equal(res.adjusted_pixels, photo) or np.abs(res.adjusted_pixels - photo).max() <= 1 / 255
+    free = run(tiny, photo, ExplainOptions(style="free", max_steps=200))
+    assert "no detail to remove" not in free.message
