@@ -79,9 +79,9 @@ def percent_of(count: int, total: int) -> str:
 
 
 STYLE_TITLES = {  # the window's names of the core's styles (core.options.STYLES)
-    "region": "Key region (remove detail in a few areas)",
-    "free": "Smallest change (any pixel; textbook)",
-    "blur": "Blur per pixel (remove detail)",
+    "region": "Key region (remove detail)",
+    "free": "Smallest change (textbook)",
+    "blur": "Blur per pixel",
 }
 RUN_COPIES = 30  # float copies of the photo an explanation holds at its peak (x, δ, gradients, maps, result)
 

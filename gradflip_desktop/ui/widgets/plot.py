@@ -79,6 +79,7 @@ class ProbabilityPlot(QWidget):
         self.plot.setLimits(yMin=-0.05, yMax=1.05, xMin=-1)
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="9pt")
+        self.legend.setPen(pg.mkPen(128, 128, 128, 90))
         self.explained_curve = self.plot.plot(
             pen=pg.mkPen(EXPLAINED_COLOR, width=2.5), symbol="o", symbolSize=5, symbolBrush=EXPLAINED_COLOR
         )
@@ -291,8 +292,10 @@ class ProbabilityPlot(QWidget):
                 line.hide()
 
     def set_colors(self, background: QColor, foreground: QColor) -> None:
-        """The palette's colours: plot background, axes and legend text."""
+        """The palette's colours: plot background, axes and legend text (on a translucent box of the
+        background colour: in a small window the legend lies over the curves and the flip mark)."""
         self.plot.setBackground(background)
+        self.legend.setBrush(pg.mkBrush(background.red(), background.green(), background.blue(), 215))
         self.set_foreground(foreground)
 
     def set_foreground(self, color: QColor) -> None:
