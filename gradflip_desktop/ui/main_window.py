@@ -154,7 +154,12 @@ class MainWindow(QMainWindow):
 
         self.main_splitter = QSplitter(Qt.Orientation.Horizontal)
         self.main_splitter.addWidget(self.splitter)
-        self.main_splitter.addWidget(scroll)
+        side = QWidget()  # the settings scroll; Explain, Cancel and progress stay below them, always in view
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addWidget(scroll, 1)
+        side_layout.addWidget(self.controls.run_bar)
+        self.main_splitter.addWidget(side)
         self.main_splitter.setStretchFactor(0, 1)
         self.main_splitter.setStretchFactor(1, 0)
         self.main_splitter.setChildrenCollapsible(False)

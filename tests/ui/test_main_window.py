@@ -534,3 +534,17 @@ def test_settings_from_before_the_key_region_default_start_from_the_new_default(
     assert old.style == ExplainOptions().style and old.max_steps == 77
     RunSettings(style="free", max_steps=77).save(settings)
     assert RunSettings.load(settings).style == "free"
+
+
+def test_explain_cancel_and_progress_stay_in_view_in_a_small_window(qtbot, window):
+    # a 1,024 x 700 window (a small laptop): the settings scroll, the run bar below them does not
+    from PySide6.QtCore import QPoint, QRect
+    from PySide6.QtWidgets import QApplication
+
+    window.resize(1024, 700)
+    QApplication.processEvents()
+    inside = QRect(QPoint(0, 0), window.size())
+    for widget in (window.controls.explain_button, window.controls.cancel_button, window.controls.progress):
+        top_left = widget.mapTo(window, QPoint(0, 0))
+        assert inside.contains(QRect(top_left, widget.size())), (widget, top_left, widget.size())
+        assert widget.visibleRegion().boundingRect().size() == widget.size()  # not clipped by a scroll area

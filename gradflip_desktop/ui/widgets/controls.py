@@ -214,9 +214,16 @@ class ControlsPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(top_box)
         layout.addWidget(settings_box)
-        layout.addLayout(buttons)
-        layout.addWidget(self.progress)
         layout.addStretch(1)
+        # Explain, Cancel and the progress bar: a bar of their own that the window keeps below the scrolling
+        # settings, so they stay in view in a small window (a panel the window does not place keeps it)
+        self.run_bar = QWidget(self)
+        bar = QVBoxLayout(self.run_bar)
+        m = layout.contentsMargins()
+        bar.setContentsMargins(m.left(), 4, m.right(), m.bottom())  # lined up with the settings above it
+        bar.addLayout(buttons)
+        bar.addWidget(self.progress)
+        layout.addWidget(self.run_bar)
         self.setMinimumWidth(250)
         # a focused button must look focused (keyboard users): a highlight frame
         self.setStyleSheet(

@@ -79,7 +79,6 @@ class ProbabilityPlot(QWidget):
         self.plot.setLimits(yMin=-0.05, yMax=1.05, xMin=-1)
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="9pt")
-        self.legend.setPen(pg.mkPen(128, 128, 128, 90))
         self.explained_curve = self.plot.plot(
             pen=pg.mkPen(EXPLAINED_COLOR, width=2.5), symbol="o", symbolSize=5, symbolBrush=EXPLAINED_COLOR
         )
