@@ -363,6 +363,8 @@ def test_the_default_result_shows_its_key_set_outlined(qtbot, window):
         return
     title = "Key region" if keys.kind == "region" else "Key pixels"
     assert window.views.key_row.isVisible() and title in window.views.key_title.text()
+    mode_texts = [window.views.mode_box.itemText(i) for i in range(window.views.mode_box.count())]
+    assert f"{title} outline" in mode_texts  # the Difference mode names the same set as the explorer
     assert window.views.key_count == keys.found
     qtbot.waitUntil(lambda: window.views.original.overlay() is not None, timeout=30_000)
     assert ("key region:" if keys.kind == "region" else "key pixels:") in window.views.key_answer.text()

@@ -219,6 +219,9 @@ class ResultViews(QWidget):
         """``total``: the largest set (pixels that changed at all, or the whole image for a key region);
         ``found``: the smallest flipping set (the slider's start)."""
         self.key_title.setText(f"<b>{title}</b>")
+        i = self.mode_box.findData(KEY_PIXELS)  # the Difference mode names the same set as the explorer
+        if i >= 0:
+            self.mode_box.setItemText(i, DIFF_MODES[KEY_PIXELS] if title == "Key pixels" else f"{title} outline")
         self._key_total = max(0, int(total))
         self._key_found = int(found)
         self._key_count = int(found)
