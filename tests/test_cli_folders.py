@@ -47,6 +47,20 @@ def _names(out):
     return sorted(p.name for p in out.iterdir())
 
 
+def _interrupt_run_at(monkeypatch, runner, n: int) -> list[str]:
+    """Make the n-th call of ``runner.run`` raise KeyboardInterrupt (Ctrl+C); returns the names it was called with."""
+    real, calls = runner.run, []
+
+    def run(clf, img, opts, on_step=None, **kw):
+        calls.append(img.name)
+        if len(calls) == n:
+            raise KeyboardInterrupt
+        return real(clf, img, opts, on_step=on_step, **kw)
+
+    monkeypatch.setattr(runner, "run", run)
+    return calls
+
+
 def test_folder_run_writes_sets_summary_and_gallery(tiny_cli, folder, tmp_path, capsys):
     (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n-cut-")  # looks like a PNG: an input that fails
     out = tmp_path / "out"
@@ -152,15 +166,7 @@ def test_resume_recomputes_only_missing_and_partial_sets(tiny_cli, folder, tmp_p
 def test_interrupted_folder_run_leaves_complete_sets_and_a_summary(tiny_cli, folder, tmp_path, capsys, monkeypatch):
     from gradflip_desktop.core.explain import runner
 
-    real, calls = runner.run, []
-
-    def run(clf, img, opts, on_step=None, **kw):
-        calls.append(img.name)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        return real(clf, img, opts, on_step=on_step, **kw)
-
-    monkeypatch.setattr(runner, "run", run)
+    calls = _interrupt_run_at(monkeypatch, runner, 3)
     out = tmp_path / "out"
     assert cli.main(["explain", str(folder), "--out", str(out), "-q", "--no-key-pixels", "--batch-size", "1"]) == 130
     assert "interrupted" in capsys.readouterr().err
@@ -211,15 +217,7 @@ def test_interrupted_batched_run_writes_the_finished_sets_whole_and_no_other(tin
 
     for i in range(5, 10):
         _photo(folder / f"p{i}.png", seed=i)
-    real, calls = runner.run, []
-
-    def run(clf, img, opts, on_step=None, **kw):
-        calls.append(img.name)
-        if len(calls) == 4:  # images 1-3 started (two at a time); one or two of them have finished
-            raise KeyboardInterrupt
-        return real(clf, img, opts, on_step=on_step, **kw)
-
-    monkeypatch.setattr(runner, "run", run)
+    calls = _interrupt_run_at(monkeypatch, runner, 4)  # images 1-3 started (two at a time); 1 or 2 finished
     out = tmp_path / "out"
     assert cli.main(["explain", str(folder), "--out", str(out), "-q", "--no-key-pixels", "--batch-size", "2"]) == 130
     assert "interrupted" in capsys.readouterr().err
