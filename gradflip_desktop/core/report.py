@@ -167,9 +167,13 @@ def difference_overlay(result: ExplainResult, importance: np.ndarray | None = No
 
 
 def describe_change(result: ExplainResult) -> str:
-    """The size of the saved 8-bit change (the image whose class the figure names; the window's numbers too)."""
-    rms = result.l2_saved / max(1.0, float(result.delta.size)) ** 0.5
-    return f"L2 {result.l2_saved:.3f} · max {result.linf_saved * 255:.1f}/255 · RMS {rms * 255:.2f}/255"
+    """The size of the saved 8-bit change (the image whose class the figure names; the window's numbers too).
+    The saved change is computed once here (``l2_saved`` and ``linf_saved`` would each compute it again)."""
+    d = result.saved_delta.astype(np.float64)
+    l2 = float(np.linalg.norm(d))
+    linf = float(np.abs(d).max()) if d.size else 0.0
+    rms = l2 / max(1.0, float(d.size)) ** 0.5
+    return f"L2 {l2:.3f} · max {linf * 255:.1f}/255 · RMS {rms * 255:.2f}/255"
 
 
 def render_figure(result: ExplainResult, panel_height: int = 360, importance: np.ndarray | None = None) -> np.ndarray:
