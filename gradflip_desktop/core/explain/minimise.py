@@ -1,8 +1,8 @@
 """Minimise: after the flip, the smallest change that still flips.
 
-1. *On the straight line* from the original to the search's end: the smallest α such that α·δ still flips.
-   Other styles bisect on α (:func:`minimise_alpha`); the textbook change (free style) finds the crossing by
-   regula falsi on the decision margin along the line (:func:`ray_boundary`: a few forward passes).
+1. *On the straight line* from the original to the search's end: the smallest α such that α·δ still flips,
+   by regula falsi on the decision margin along the line (:func:`ray_boundary`: a few forward passes), with
+   a bisection on α (:func:`minimise_alpha`) when no tested point flips. Every style.
 2. *Boundary refinement* (textbook change; ``ExplainOptions.refine``). The straight line keeps the direction
    of the search's curved path. A walk along the decision margin m (best explained logit minus the best
    other one; < 0 once flipped), one gradient evaluation per step, that evaluation also being the flip

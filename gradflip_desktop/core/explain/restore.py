@@ -24,11 +24,13 @@ CONTEXT_WEIGHT = 0.3  # share of the blurred copy of the map in the final map (s
 CONTEXT_DIVISOR = 8.0  # its sigma: long side / this
 
 
-def _continue(ctx: SearchContext, c: torch.Tensor, phase: str, steps: int):
-    """``steps`` more steps of the same search from mask ``c`` (nothing counts as success); the last mask."""
+def _continue(ctx: SearchContext, c: torch.Tensor, phase: str, steps: int, at: Point | None = None):
+    """``steps`` more steps of the same search from mask ``c`` (nothing counts as success); the last mask.
+    ``at``: the search's point at ``c`` with its gradient, when the search that ended there has it (saves
+    recomputing it)."""
     if steps <= 0 or ctx.stop():
         return c
-    start = Point.at(ctx.objective, c, ctx.coords.image(c))
+    start = at if at is not None and at.c is c else Point.at(ctx.objective, c, ctx.coords.image(c))
     out = yield from search(ctx, SearchParams(start=start, epsilon=float(ctx.options.epsilon), budget=steps,
                                               success=lambda zn, xn: False, phase=phase))
     return c if out.c is None else out.c
@@ -39,11 +41,11 @@ def _scaled(coords: MaskCoordinates, m: torch.Tensor) -> torch.Tensor:
     return w / w.max().clamp_min(1e-12)
 
 
-def restore_search(ctx: SearchContext, explained: list[int], c_deleted: torch.Tensor):
+def restore_search(ctx: SearchContext, explained: list[int], c_deleted: torch.Tensor, at: Point | None = None):
     """The rest of the region style's search and its importance map (a generator: yields the Steps).
 
     ``ctx``: the run's :class:`~.search.SearchContext` (its coordinates must be :class:`MaskCoordinates`);
-    ``c_deleted``: the mask where the deletion search flipped. The deletion search goes on for
+    ``c_deleted``: the mask where the deletion search flipped (``at``: its point with the gradient there). The deletion search goes on for
     :data:`PAST_FLIP` steps (phase ``"sharpen"``: the cells it adds next rank below those of the flip);
     then the flip-back search runs from the fully detail-removed image, in fixed steps of the run's ε,
     until the class returns and :data:`RESTORE_PAST_FLIP` steps beyond (phase ``"restore"``). Returns the
@@ -55,7 +57,7 @@ def restore_search(ctx: SearchContext, explained: list[int], c_deleted: torch.Te
     """
     coords: MaskCoordinates = ctx.coords
     obj = ctx.objective
-    c_deleted = yield from _continue(ctx, c_deleted, "sharpen", PAST_FLIP)
+    c_deleted = yield from _continue(ctx, c_deleted, "sharpen", PAST_FLIP, at)
     deleted = _scaled(coords, c_deleted)
     alone = with_context(deleted).cpu().numpy().astype(np.float32)
     restore = RestoreObjective(obj.clf, explained, None, coords.x0)
@@ -78,7 +80,7 @@ def restore_search(ctx: SearchContext, explained: list[int], c_deleted: torch.Te
         )
         if outcome.c is None or outcome.status != Status.FLIPPED:
             return alone, alone
-        c_restored = yield from _continue(rctx, outcome.c, "restore", RESTORE_PAST_FLIP)
+        c_restored = yield from _continue(rctx, outcome.c, "restore", RESTORE_PAST_FLIP, outcome.point)
     finally:
         obj.grad_evals += restore.grad_evals
         obj.fwd_evals += restore.fwd_evals

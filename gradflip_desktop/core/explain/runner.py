@@ -219,18 +219,14 @@ def explain(
         t = time.perf_counter()
         delta = outcome.x - x0
         grad_min = None  # the margin's gradient near the smallest change, when the refinement has it
-        if opts.minimise and opts.textbook:  # the smallest change is the point: margin-guided passes
+        if opts.minimise:  # the crossing on the line: regula falsi on the margin (bisection as the fallback)
             m0 = float(obj.margin(z0)[0])
             crossing = ray_boundary(obj, x0, delta, m0, stop, m1=float(obj.margin(outcome.z)[0]))
             s.alpha = minimise_alpha(obj, x0, delta, stop) if crossing is None else crossing
-            x_min = x0 + s.alpha * delta
-            if opts.refine and not stop():
-                refined = boundary_walk(obj, x0, x_min - x0, m0, stop)
-                x_min, grad_min = x0 + refined.change, refined.grad
-        else:
-            if opts.minimise:
-                s.alpha = minimise_alpha(obj, x0, delta, stop)
-            x_min = x0 + s.alpha * delta
+        x_min = x0 + s.alpha * delta
+        if opts.minimise and opts.textbook and opts.refine and not stop():  # the smallest change is the point
+            refined = boundary_walk(obj, x0, x_min - x0, m0, stop)
+            x_min, grad_min = x0 + refined.change, refined.grad
         s.l2_minimal_float = float((x_min - x0).double().norm())
         timings["minimise"] = time.perf_counter() - t
         if stop():
@@ -265,7 +261,7 @@ def explain(
         if isinstance(s.coords, MaskCoordinates):
             t = time.perf_counter()
             if s.target is None and not stop():
-                s.region_map, ranking_map = yield from restore_search(ctx, s.explained, outcome.c)
+                s.region_map, ranking_map = yield from restore_search(ctx, s.explained, outcome.c, outcome.point)
             else:
                 deleted = s.coords.weights(outcome.c)[0, 0]
                 s.region_map = (deleted / deleted.max().clamp_min(1e-12)).cpu().numpy().astype(np.float32)

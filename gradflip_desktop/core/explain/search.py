@@ -75,6 +75,7 @@ class SearchOutcome:
     x: torch.Tensor
     z: torch.Tensor
     c: torch.Tensor | None = None  # the search coordinates at x
+    point: Point | None = None  # x with its loss and gradient (success or budget): a continuation starts here
 
 
 def direction(grad: torch.Tensor, opts: ExplainOptions) -> torch.Tensor:
@@ -164,11 +165,11 @@ def search(ctx: SearchContext, params: SearchParams) -> Generator[Step, None, Se
         finally:
             step._pixels = None
         if flipped:
-            return SearchOutcome(Status.FLIPPED, "", x, z, c)
+            return SearchOutcome(Status.FLIPPED, "", x, z, c, Point(c, x, z, loss, grad) if accepted else None)
         if eps < EPS_MIN:
             return SearchOutcome(Status.STALLED, "the adaptive step length shrank to nothing without a flip (a local optimum)", x, z, c)
     return SearchOutcome(
         Status.BUDGET,
         f"the decision did not flip within {steps_text(int(params.budget))}; raise the step budget or epsilon",
-        x, z, c,
+        x, z, c, Point(c, x, z, loss, grad),
     )

@@ -102,6 +102,23 @@ def test_the_flip_back_search_takes_whole_steps_and_goes_past_its_flip(result):
     assert [s.index for s in res.steps] == list(range(1, len(res.steps) + 1))
 
 
+def test_each_gradient_is_computed_once_and_the_line_search_is_short(result):
+    """A gradient is evaluated once per step, plus once at the original and once at the fully detail-removed
+    image where the flip-back search starts: the searches that continue past their flip reuse the gradient
+    at the point where they flipped. The shrink of the deletion mask along its line is a regula falsi on
+    the margin: a few forward passes, and the shrunk change still flips."""
+    from gradflip_desktop.core.explain.minimise import RAY_EVALUATIONS
+
+    clf, res = result
+    assert res.gradient_evaluations == len(res.steps) + 2
+    assert 0.0 < res.alpha < 1.0
+    x = torch.from_numpy(res.adjusted_uint8.astype(np.float32) / 255.0).permute(2, 0, 1)[None]
+    assert int(torch.argmax(clf.module(x)[0])) == 1
+    # first classification, the fill-in check, the line search, the 8-bit check, the key region's bisection
+    # (log2(400) + 1) and its final check: no more
+    assert res.forward_evaluations <= 1 + 1 + RAY_EVALUATIONS + 2 + 10 + 1
+
+
 def test_the_planted_region_is_found(result):
     _, res = result
     inside = region_mask()
