@@ -1,0 +1,47 @@
+"""core/models/efficientnet_lite.py: TensorFlow "same" padding without copies, and the default model's layout."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from gradflip_desktop.core.models.efficientnet_lite import Conv2dSame
+
+
+def _same_by_copy(conv: Conv2dSame, x: torch.Tensor) -> torch.Tensor:
+    """TF "SAME": output ceil(in / stride), total padding split with the odd pixel at the end."""
+    ih, iw = x.shape[-2:]
+    kh, kw = conv.weight.shape[-2:]
+    sh, sw = conv.stride
+    ph = max((-(-ih // sh) - 1) * sh + kh - ih, 0)
+    pw = max((-(-iw // sw) - 1) * sw + kw - iw, 0)
+    return F.conv2d(F.pad(x, [pw // 2, pw - pw // 2, ph // 2, ph - ph // 2]), conv.weight, conv.bias, conv.stride,
+                    0, 1, conv.groups)
+
+
+@pytest.mark.parametrize("kernel,stride,groups", [(3, 1, 1), (5, 1, 4), (3, 2, 1), (5, 2, 4), (1, 1, 1)])
+@pytest.mark.parametrize("size", [(9, 9), (10, 7), (224, 224), (17, 32)])
+def test_same_padding_matches_the_padded_copy(kernel, stride, groups, size):
+    torch.manual_seed(0)
+    conv = Conv2dSame(4, 8, kernel, stride=stride, groups=groups, bias=True)
+    x = torch.randn(2, 4, *size)
+    y = conv(x)
+    assert y.shape[-2:] == (-(-size[0] // stride), -(-size[1] // stride))
+    torch.testing.assert_close(y, _same_by_copy(conv, x), rtol=1e-5, atol=1e-5)
+    # and with channels-last weights and inputs (the default model's layout)
+    conv_cl = conv.to(memory_format=torch.channels_last)
+    torch.testing.assert_close(conv_cl(x.contiguous(memory_format=torch.channels_last)), y, rtol=1e-5, atol=1e-5)
+
+
+def test_the_default_model_is_channels_last_and_gives_the_same_logits_as_the_plain_layout():
+    from gradflip_desktop.core.models import load_default_model
+
+    module = load_default_model().module
+    convs = [m for m in module.modules() if isinstance(m, Conv2dSame)]
+    assert convs and all(c.weight.is_contiguous(memory_format=torch.channels_last) for c in convs)
+    plain = __import__("copy").deepcopy(module).to(memory_format=torch.contiguous_format)
+    assert all(c.weight.is_contiguous() for c in plain.modules() if isinstance(c, Conv2dSame))
+    x = torch.rand(1, 3, 224, 224, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        torch.testing.assert_close(module(x), plain(x), rtol=1e-4, atol=1e-4)
