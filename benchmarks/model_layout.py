@@ -7,8 +7,9 @@ Side by side in one run, interleaved round by round (this machine is noisy; the 
 * **before**: weights N x C x H x W (PyTorch's default) and every "same"-padded convolution copying its
   input into a padded tensor first (``F.pad``);
 * **layout**: channels-last weights only;
-* **now**: channels-last weights, and the symmetric paddings (every stride-1 convolution) done by the
-  convolution itself (``core/models/efficientnet_lite.py``, ``core/models/registry.py``).
+* **now**: channels-last weights, the symmetric paddings (every stride-1 convolution) done by the
+  convolution itself, and each batch norm folded into the convolution before it (cached folded weights)
+  (``core/models/efficientnet_lite.py``, ``core/models/registry.py``).
 
 For each: a gradient evaluation (forward + backward to the input) and a forward pass at 224 x 224, and one
 whole default explanation per photo. Prints medians and the paired median ratio to *before*, and the largest
@@ -30,7 +31,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.photos import benchmark_photos, to_input  # noqa: E402
-from gradflip_desktop.core.models.efficientnet_lite import Conv2dSame  # noqa: E402
+from gradflip_desktop.core.models.efficientnet_lite import Conv2dSame, EfficientNetLite0, MBConvBlock  # noqa: E402
 
 
 class PadCopyConv(Conv2dSame):
@@ -51,6 +52,39 @@ class PadCopyConv(Conv2dSame):
         return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
 
 
+class SeparateBlock(MBConvBlock):
+    """The block as it was: each batch norm a separate layer after its convolution."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = x
+        if self.expand:
+            y = F.relu6(self._bn0(self._expand_conv(y)))
+        y = F.relu6(self._bn1(self._depthwise_conv(y)))
+        y = self._bn2(self._project_conv(y))
+        return y + x if self.residual else y
+
+
+class SeparateNet(EfficientNetLite0):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu6(self._bn0(self._conv_stem(x)))
+        for block in self._blocks:
+            x = block(x)
+        x = F.relu6(self._bn1(self._conv_head(x)))
+        x = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
+        return self._fc(self._dropout(x))
+
+
+def as_before(module) -> None:
+    """Turn the model's layers back into what they were: pad copies and separate batch norms."""
+    for m in module.modules():
+        if type(m) is Conv2dSame:
+            m.__class__ = PadCopyConv
+        elif type(m) is MBConvBlock:
+            m.__class__ = SeparateBlock
+        elif type(m) is EfficientNetLite0:
+            m.__class__ = SeparateNet
+
+
 def variants(clf):
     """(name, classifier) for before / layout / now; the classifiers share nothing but the weights' values."""
     now = clf
@@ -58,12 +92,8 @@ def variants(clf):
     layout.module = copy.deepcopy(clf.module)
     before = copy.copy(clf)
     before.module = copy.deepcopy(clf.module).to(memory_format=torch.contiguous_format)
-    for m in before.module.modules():
-        if type(m) is Conv2dSame:
-            m.__class__ = PadCopyConv
-    for m in layout.module.modules():
-        if type(m) is Conv2dSame:
-            m.__class__ = PadCopyConv
+    as_before(before.module)
+    as_before(layout.module)
     return [("before", before), ("layout", layout), ("now", now)]
 
 

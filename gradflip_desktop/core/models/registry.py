@@ -54,9 +54,9 @@ def load_default_model(device: str | torch.device = "cpu") -> Classifier:
         raise ModelError(f"cannot read the default model weights {path}: {exc}") from None
     net = EfficientNetLite0(num_classes=1000)
     net.load_state_dict(state, strict=True)
-    # channels-last weights: oneDNN's depthwise and 1x1 convolutions run in NHWC without re-ordering, so a
-    # gradient evaluation takes ~0.75x and a forward pass ~0.9x the time on CPU (benchmarks/model_layout.py);
-    # the logits are the same to float rounding. Inputs stay N x C x H x W.
+    # channels-last weights: oneDNN's depthwise and 1x1 convolutions run in NHWC without re-ordering (a
+    # gradient evaluation ~0.7x, a forward pass ~0.85x the time on CPU, benchmarks/model_layout.py); the
+    # logits are the same to float rounding. Inputs stay N x C x H x W.
     net = net.to(memory_format=torch.channels_last)
     pre = Preprocessing(input_size=(224, 224), mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), resize="squash")
     module = PixelSpaceModel(net, pre).eval()

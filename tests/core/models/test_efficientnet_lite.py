@@ -45,3 +45,50 @@ def test_the_default_model_is_channels_last_and_gives_the_same_logits_as_the_pla
     x = torch.rand(1, 3, 224, 224, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         torch.testing.assert_close(module(x), plain(x), rtol=1e-4, atol=1e-4)
+
+
+def _separate(module):
+    """The same network with every batch norm run as its own layer (a no-op hook forces that path)."""
+    from torch import nn
+
+    handles = [m.register_forward_hook(lambda *_: None) for m in module.modules() if isinstance(m, nn.BatchNorm2d)]
+    return handles
+
+
+def test_folded_batch_norms_give_the_same_logits_and_gradients_and_follow_weight_changes():
+    from gradflip_desktop.core.models import load_default_model
+    from gradflip_desktop.core.models.efficientnet_lite import EfficientNetLite0
+
+    net = load_default_model().module.net
+    x = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(2)) * 2 - 1
+
+    def logits_and_grad():
+        xg = x.clone().requires_grad_(True)
+        z = net(xg)
+        (g,) = torch.autograd.grad(z[:, 3].sum(), xg)
+        return z.detach(), g
+
+    z_fold, g_fold = logits_and_grad()
+    assert any("_folded" in bn.__dict__ for bn in net.modules() if isinstance(bn, torch.nn.BatchNorm2d))
+    handles = _separate(net)
+    z_sep, g_sep = logits_and_grad()
+    for h in handles:
+        h.remove()
+    torch.testing.assert_close(z_fold, z_sep, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(g_fold, g_sep, rtol=1e-3, atol=1e-5)
+    # re-initialising a layer in place (as the sanity benchmark does) is seen: no stale folded weights
+    with torch.no_grad():
+        net._blocks[3]._bn1.running_var.mul_(4.0)
+        net._blocks[5]._depthwise_conv.weight.mul_(-1.0)
+    z_changed, _ = logits_and_grad()
+    handles = _separate(net)
+    z_changed_sep, _ = logits_and_grad()
+    for h in handles:
+        h.remove()
+    assert not torch.allclose(z_changed, z_fold, atol=1e-3)
+    torch.testing.assert_close(z_changed, z_changed_sep, rtol=1e-4, atol=1e-4)
+    # in training mode the batch norms use the batch's statistics, not the folded running ones
+    fresh = EfficientNetLite0(num_classes=10).train()
+    y = fresh(x)
+    assert not any("_folded" in bn.__dict__ for bn in fresh.modules() if isinstance(bn, torch.nn.BatchNorm2d))
+    assert y.shape == (2, 10)
