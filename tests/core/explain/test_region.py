@@ -119,6 +119,38 @@ def test_each_gradient_is_computed_once_and_the_line_search_is_short(result):
     assert res.forward_evaluations <= 1 + 1 + RAY_EVALUATIONS + 2 + 10 + 1
 
 
+def test_past_the_flip_the_map_takes_the_mean_of_the_masks_visited(photo):
+    """The steps past a flip circle the boundary; the continuation answers with the mean of the masks its
+    steps visit (not the last one), reusing the gradient it starts from."""
+    from gradflip_desktop.core.explain.objective import Objective
+    from gradflip_desktop.core.explain.restore import _continue
+    from gradflip_desktop.core.explain.search import Point, SearchContext
+
+    clf = classifier(planted(), photo)
+    x0 = clf.image_tensor(photo)
+    obj = Objective(clf, [0], None, x0)
+    coords = MaskCoordinates(x0)
+    steps: list = []
+    ctx = SearchContext(objective=obj, options=ExplainOptions(), coords=coords, steps=steps, stop=lambda: False)
+    c0 = torch.full((1, 1, *coords.grid), 0.3)
+    start = Point.at(obj, c0, coords.image(c0))
+    visited = []
+    image = coords.image
+    coords.image = lambda c: (visited.append(c.clone()), image(c))[1]
+    evals = obj.grad_evals
+    gen = _continue(ctx, c0, "sharpen", 4, start)
+    while True:
+        try:
+            next(gen)
+        except StopIteration as done:
+            mean = done.value
+            break
+    assert len(visited) == len(steps) == 4 and obj.grad_evals - evals == 4  # no gradient recomputed at c0
+    assert not torch.equal(visited[-1], visited[0])
+    torch.testing.assert_close(mean, torch.stack(visited).mean(0))
+    assert not torch.allclose(mean, visited[-1])
+
+
 def test_the_planted_region_is_found(result):
     _, res = result
     inside = region_mask()
