@@ -21,6 +21,7 @@ RESTORE_BUDGET = 30  # gradient steps at most for the flip-back search
 PAST_FLIP = 3  # steps the deletion search continues past its flip, to rank the cells beyond the first flip
 RESTORE_PAST_FLIP = 10  # steps the flip-back search continues past its flip (see restore_search)
 RESTORE_MODE = "fixed"  # step rule of the flip-back search ("adaptive" was the rule before; see restore_search)
+AVERAGE_PAST_FLIP = True  # the steps past a flip answer with the mean of their masks (False: the last; see _continue)
 CONTEXT_WEIGHT = 0.3  # share of the blurred copy of the map in the final map (see with_context)
 CONTEXT_DIVISOR = 8.0  # its sigma: long side / this
 
@@ -40,7 +41,7 @@ def _continue(ctx: SearchContext, c: torch.Tensor, phase: str, steps: int, at: P
     if steps <= 0 or ctx.stop():
         return c
     point = at if at is not None and at.c is c else Point.at(ctx.objective, c, ctx.coords.image(c))
-    total, taken = torch.zeros_like(c), 0
+    total, taken, last = torch.zeros_like(c), 0, c
     for _ in range(steps):
         out = yield from search(ctx, SearchParams(start=point, epsilon=float(ctx.options.epsilon), budget=1,
                                                   success=lambda zn, xn: False, phase=phase))
@@ -49,6 +50,9 @@ def _continue(ctx: SearchContext, c: torch.Tensor, phase: str, steps: int, at: P
         point = out.point
         total += point.c
         taken += 1
+        last = point.c
+    if not AVERAGE_PAST_FLIP:
+        return last
     return total / taken if taken else c
 
 
