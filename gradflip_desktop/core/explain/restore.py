@@ -33,9 +33,9 @@ def _continue(ctx: SearchContext, c: torch.Tensor, phase: str, steps: int, at: P
     Why the mean and not the last mask: past its flip the search takes whole steps of a fixed length along
     a normalised gradient, so it circles the decision boundary (the class's log-odds goes +1.3, -1.9, +0.1,
     +1.9, ... on coffee) and the last mask is one sample of where it circles: a change of the logits by
-    1e-6 (another float summation order) moved the map's ranking to a Spearman correlation of 0.84-0.97
-    with itself. The mean over the steps (Polyak averaging) is the steadier answer: 0.92-0.99, and better
-    deletion/insertion on most photos, at no extra evaluation (docs/benchmarks.md, "Averaging past the
+    1e-6 (another float summation order) moved the map's ranking to a median Spearman correlation of 0.90
+    with itself over the benchmark photos. The mean over the steps (Polyak averaging) is the steadier
+    answer: 0.95, and better deletion/insertion on most photos, at no extra evaluation (docs/benchmarks.md, "Averaging past the
     flip"). ``at``: the search's point at ``c`` with its gradient, when the search that ended there has it
     (saves recomputing it)."""
     if steps <= 0 or ctx.stop():
@@ -65,9 +65,9 @@ def restore_search(ctx: SearchContext, explained: list[int], c_deleted: torch.Te
     """The rest of the region style's search and its importance map (a generator: yields the Steps).
 
     ``ctx``: the run's :class:`~.search.SearchContext` (its coordinates must be :class:`MaskCoordinates`);
-    ``c_deleted``: the mask where the deletion search flipped (``at``: its point with the gradient there). The deletion search goes on for
-    :data:`PAST_FLIP` steps (phase ``"sharpen"``: the cells it adds next rank below those of the flip);
-    then the flip-back search runs from the fully detail-removed image, in fixed steps of the run's ε,
+    ``c_deleted``: the mask where the deletion search flipped (``at``: its point with the gradient there).
+    The deletion search goes on for :data:`PAST_FLIP` steps (phase ``"sharpen"``: the cells it adds next
+    rank below those of the flip); then the flip-back search runs from the fully detail-removed image, in fixed steps of the run's ε,
     until the class returns and :data:`RESTORE_PAST_FLIP` steps beyond (phase ``"restore"``). Returns the
     H x W float32 importance map in [0, 1]: the mean of the deletion mask and of (1 − the restore mask), each
     averaged over the steps past its flip (:func:`_continue`) and scaled to a maximum of 1;

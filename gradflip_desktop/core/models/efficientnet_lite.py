@@ -70,7 +70,8 @@ def conv_bn(conv: Conv2dSame, bn: nn.BatchNorm2d, x: torch.Tensor) -> torch.Tens
     if cached is None or cached[0] != key:
         with torch.no_grad():
             scale = bn.weight * torch.rsqrt(bn.running_var + bn.eps)
-            fmt = torch.channels_last if conv.weight.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
+            nhwc = conv.weight.is_contiguous(memory_format=torch.channels_last)
+            fmt = torch.channels_last if nhwc else torch.contiguous_format
             w = (conv.weight * scale.view(-1, 1, 1, 1)).contiguous(memory_format=fmt)
             b = bn.bias - bn.running_mean * scale
             if conv.bias is not None:
