@@ -35,9 +35,9 @@ def _continue(ctx: SearchContext, c: torch.Tensor, phase: str, steps: int, at: P
     +1.9, ... on coffee) and the last mask is one sample of where it circles: a change of the logits by
     1e-6 (another float summation order) moved the map's ranking to a median Spearman correlation of 0.90
     with itself over the benchmark photos. The mean over the steps (Polyak averaging) is the steadier
-    answer: 0.95, and better deletion/insertion on most photos, at no extra evaluation (docs/benchmarks.md, "Averaging past the
-    flip"). ``at``: the search's point at ``c`` with its gradient, when the search that ended there has it
-    (saves recomputing it)."""
+    answer: 0.95, and better deletion/insertion on most photos, at no extra evaluation (docs/benchmarks.md,
+    "Averaging past the flip"). ``at``: the search's point at ``c`` with its gradient, when the search that
+    ended there has it (saves recomputing it)."""
     if steps <= 0 or ctx.stop():
         return c
     point = at if at is not None and at.c is c else Point.at(ctx.objective, c, ctx.coords.image(c))
