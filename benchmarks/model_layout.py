@@ -38,15 +38,7 @@ class PadCopyConv(Conv2dSame):
     """The convolution as it was: always pads by copying the input (F.pad), then convolves unpadded."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        import math
-
-        ih, iw = x.shape[-2:]
-        kh, kw = self.weight.shape[-2:]
-        sh, sw = self.stride
-        dh, dw = self.dilation
-        oh, ow = math.ceil(ih / sh), math.ceil(iw / sw)
-        pad_h = max((oh - 1) * sh + (kh - 1) * dh + 1 - ih, 0)
-        pad_w = max((ow - 1) * sw + (kw - 1) * dw + 1 - iw, 0)
+        pad_h, pad_w = self.pads(x)
         if pad_h or pad_w:
             x = F.pad(x, [pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2])
         return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)

@@ -36,15 +36,18 @@ class Conv2dSame(nn.Conv2d):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.same(x, self.weight, self.bias)
 
-    def same(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
-        """This convolution's "SAME"-padded conv2d with the given weights."""
+    def pads(self, x: torch.Tensor) -> tuple[int, int]:
+        """Total "SAME" padding (rows, columns) for input ``x``: output ceil(in / stride)."""
         ih, iw = x.shape[-2:]
-        kh, kw = weight.shape[-2:]
+        kh, kw = self.weight.shape[-2:]
         sh, sw = self.stride
         dh, dw = self.dilation
         oh, ow = math.ceil(ih / sh), math.ceil(iw / sw)
-        pad_h = max((oh - 1) * sh + (kh - 1) * dh + 1 - ih, 0)
-        pad_w = max((ow - 1) * sw + (kw - 1) * dw + 1 - iw, 0)
+        return max((oh - 1) * sh + (kh - 1) * dh + 1 - ih, 0), max((ow - 1) * sw + (kw - 1) * dw + 1 - iw, 0)
+
+    def same(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+        """This convolution's "SAME"-padded conv2d with the given weights."""
+        pad_h, pad_w = self.pads(x)
         if pad_h % 2 == 0 and pad_w % 2 == 0:  # symmetric (every stride-1 conv): the conv pads, no copy
             return F.conv2d(x, weight, bias, self.stride, (pad_h // 2, pad_w // 2), self.dilation, self.groups)
         x = F.pad(x, [pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2])
