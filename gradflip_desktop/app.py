@@ -24,7 +24,8 @@ CLI_FLAGS = ("--version", "--self-test")
 GUI_HELP = """usage: gradflip [IMAGE]
        gradflip {classify,explain,models} ... (the command-line tool; see gradflip classify --help)
 
-Open the GradFlip window on IMAGE (default: the bundled sample photo).
+Open the GradFlip window on IMAGE (default: the bundled sample photo). IMAGE may be a folder:
+every image in it is explained, one after another, in the gallery (as File > Open Folder).
 
 options:
   -h, --help   show this help and exit

@@ -285,7 +285,9 @@ class _Progress:
             return
         (i, p), = step.top(1)
         phase = _PHASES.get(step.phase, "")
-        line = f"{self.name}: step {step.index}/{self.budget}{phase}  {self.label(i)} {100 * p:.1f} %  L2 {step.l2:.3f}"
+        # the budget bounds the search only: the passes after the flip count on past it ("step 13/3" misled)
+        of = "" if phase else f"/{self.budget}"
+        line = f"{self.name}: step {step.index}{of}{phase}  {self.label(i)} {100 * p:.1f} %  L2 {step.l2:.3f}"
         if self.tty:
             print("\r" + line.ljust(90), end="", file=sys.stderr, flush=True)
         else:

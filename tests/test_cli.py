@@ -579,6 +579,21 @@ def test_a_reader_that_goes_away_ends_quietly_without_a_traceback():
     assert cli.main.__wrapped__ and app.main.__wrapped__  # both console scripts are wrapped
 
 
+def test_progress_never_counts_past_the_step_budget(capsys):
+    """--max-steps 3 on a photo that flips at step 3: the default style's passes after the flip go on to step
+    19; the progress line used to read "step 13/3 (flip-back search)"."""
+    from gradflip_desktop.core.results import Step
+
+    progress = cli._Progress("a.png", 3, quiet=False, label=lambda i: f"class{i}")
+    p = np.array([0.7, 0.1, 0.1, 0.1], np.float32)
+    for n, phase in ((3, "search"), (5, "sharpen"), (13, "restore"), (19, "eight_bit")):
+        progress(Step(index=n, epsilon=2e-4, score=0.0, probabilities=p, l2=0.5, linf=0.1, flipped=False, phase=phase))
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split("  ")[0] for line in lines] == [
+        "a.png: step 3/3", "a.png: step 5 (past the flip)", "a.png: step 13 (flip-back search)",
+        "a.png: step 19 (8-bit check)"]
+
+
 def test_progress_names_each_phase_and_the_last_line_names_the_key_region(capsys):
     """The default style's steps after the flip are not the search: the progress line says which pass runs,
     and the final line reports the key region (its share, areas and the class it alone gives)."""
@@ -594,9 +609,9 @@ def test_progress_names_each_phase_and_the_last_line_names_the_key_region(capsys
         progress(Step(index=n, epsilon=2e-4, score=0.0, probabilities=p, l2=0.5, linf=0.1, flipped=False, phase=phase))
     lines = capsys.readouterr().err.splitlines()
     assert lines[0].startswith("a.png: step 1/200  class1 70.0 %")
-    assert lines[1].startswith("a.png: step 2/200 (past the flip)  class2 70.0 %")
-    assert lines[2].startswith("a.png: step 3/200 (flip-back search)  class3")
-    assert lines[3].startswith("a.png: step 4/200 (8-bit check)  class0")
+    assert lines[1].startswith("a.png: step 2 (past the flip)  class2 70.0 %")  # the budget bounds the search only
+    assert lines[2].startswith("a.png: step 3 (flip-back search)  class3")
+    assert lines[3].startswith("a.png: step 4 (8-bit check)  class0")
     rec = {"flipped": True, "steps": 19, "l2": 22.779, "l2_saved": 22.8,  # the saved change's L2, as the figure
            "original": {"label": "Egyptian cat", "probability": 0.79}, "final": {"label": "tiger cat", "probability": 0.385},
            "key_pixels": {"count": 0, "fraction": 0.0},

@@ -4,10 +4,11 @@ For an input called ``NAME`` the set is::
 
     NAME.gradflip.json     the record (see RECORD_DOC / README)
     NAME.adjusted.png      the adjusted image, 8-bit; re-classifies to ``final``
-    NAME.difference.png    smoothed |change| over the greyscale original
-    NAME.figure.png        annotated original | adjusted | difference | key pixels
+    NAME.difference.png    the importance map as heat over the greyscale original
+    NAME.figure.png        annotated original | adjusted | difference | key region or key pixels
     NAME.delta.npy         float32 change, H x W x 3 (working resolution)
-    NAME.importance.npy    float32 H x W importance map (smoothed |change|), the map the views show
+    NAME.importance.npy    float32 H x W importance map, the map the views show (region style: the mask
+                           map; free: smoothed |change|; blur: smoothed blur amount)
     NAME.steps.csv         one row per step: phase, accepted, epsilon, score, L2, L∞, flipped, top-5 classes
 
 Every file is written to a temporary file and renamed; nothing is overwritten unless ``force``; if any

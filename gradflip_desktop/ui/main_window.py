@@ -10,6 +10,7 @@ Difference maps, export, the figure, model-file inspection).
 from __future__ import annotations
 
 import html
+import os
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -262,7 +263,10 @@ class MainWindow(QMainWindow):
     def start(self, path: str | None = None) -> None:
         """Load the model (in the engine thread) and open ``path`` or the bundled sample photo."""
         self.models.load(None)
-        if path:
+        if path and os.path.isdir(path):  # `gradflip photos/`: the sample, and the folder's gallery (as a drop)
+            self.images.open_sample()
+            self.folders.open_folder(os.path.abspath(path))
+        elif path:
             self.images.open_path(path)
         else:
             self.images.open_sample()

@@ -244,6 +244,19 @@ def test_a_new_folder_drops_the_old_run(qtbot, tiny_window, photos, tmp_path):
     assert not Path(old_out).exists()
 
 
+def test_a_folder_on_the_command_line_opens_the_gallery(qtbot, tiny_window, photos, monkeypatch):
+    # `gradflip photos/` used to answer "“photos” is a folder, not an image file" and show nothing
+    w = tiny_window
+    monkeypatch.setattr(w.models, "load", lambda source, device=None: None)  # keep the tiny model
+    errors = []
+    w.error_shown.connect(lambda title, message: errors.append(message))
+    w.start(str(photos))
+    assert w.folders.folder == str(photos) and w.gallery_dock.isVisible()
+    _wait_done(qtbot, w.folders)
+    assert len(w.folders.panel.tiles) == 4
+    assert w.windowTitle() == "chelsea – GradFlip" and errors == []
+
+
 def test_a_dropped_folder_opens_the_gallery(qtbot, tiny_window, photos):
     w = tiny_window
     mime = QMimeData()

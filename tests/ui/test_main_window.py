@@ -13,7 +13,7 @@ from gradflip_desktop.ui.main_window import IMAGE_FILTER, MainWindow
 from gradflip_desktop.ui.qimages import array_to_qimage
 from gradflip_desktop.ui.settings import TARGET_CLASS, TARGET_GROUP, RunSettings
 
-from helpers import RUN_TIMEOUT_MS, make_image_file
+from helpers import RUN_TIMEOUT_MS, STARTUP_TIMEOUT_MS, make_image_file
 
 pytestmark = pytest.mark.gui
 
@@ -65,6 +65,20 @@ def test_open_through_the_dialog_code_path(qtbot, window, tmp_path, monkeypatch)
     window.images.fill_recent_menu()
     names = [a.text() for a in window.recent_menu.actions()]
     assert any("PATTERN.PNG" in n for n in names)
+
+
+def test_a_relative_path_is_remembered_absolute(qtbot, window, tmp_path, monkeypatch):
+    # `gradflip photo.jpg` from a shell: Open Recent and the Open dialog's folder must still work in a
+    # session started from another folder (they used to keep "photo.jpg" and ".")
+    from gradflip_desktop.ui.settings import recent_files
+
+    make_image_file(tmp_path / "rel.png", 90, 60)
+    monkeypatch.chdir(tmp_path)
+    with qtbot.waitSignal(window.classified, timeout=RUN_TIMEOUT_MS):
+        window.open_path("rel.png")
+    assert window.windowTitle() == "rel – GradFlip"
+    assert recent_files(window.settings)[0] == str(tmp_path / "rel.png")
+    assert window.settings.value("recent/folder") == str(tmp_path)
 
 
 def test_explain_runs_live_and_shows_the_result(qtbot, window, tmp_path):
@@ -281,6 +295,50 @@ def test_unreadable_file_shows_error_and_keeps_the_image(qtbot, window, tmp_path
     np.testing.assert_array_equal(window.views.original.image(), before)
     assert window.explain_action.isEnabled()  # still usable
     window.last_error_box.close()
+
+
+def test_unreadable_file_at_start_opens_the_sample(qtbot, settings, tmp_path):
+    # `gradflip notes.png` (a text file): the message, then the sample photo; the window used to stay empty
+    # with "classifying …" in the class list and Explain disabled for good
+    bad = tmp_path / "notes.png"
+    bad.write_text("not an image\n")
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.show()
+    try:
+        with qtbot.waitSignals([w.error_shown, w.classified], timeout=STARTUP_TIMEOUT_MS):
+            w.start(str(bad))
+        assert "notes.png" in w.last_error_box.text()
+        assert w.windowTitle() == "chelsea – GradFlip"
+        assert w.controls.top5.labels()[0] == "Egyptian cat"
+        assert w.explain_action.isEnabled()
+        w.last_error_box.close()
+    finally:
+        w.close()
+
+
+def test_a_run_that_does_not_flip_names_no_flips_to_class(qtbot, window, tmp_path):
+    # a flat photo: the default style stalls at step 0; the plot's legend used to say "flips to: velvet"
+    from PIL import Image
+
+    flat = tmp_path / "flat.png"
+    Image.new("RGB", (64, 48), (128, 0, 0)).save(flat)
+    with qtbot.waitSignal(window.classified, timeout=RUN_TIMEOUT_MS):
+        window.open_path(str(flat))
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS) as blocker:
+        window.explain()
+    assert not blocker.args[0].flipped
+    legend = [label.text for _, label in window.plot.legend.items]
+    assert not any("flips to" in text for text in legend), legend
+    assert any(text.startswith("runner-up: ") for text in legend), legend
+    # the next run that flips says "flips to" again
+    window.controls.set_settings(FREE)
+    with qtbot.waitSignal(window.classified, timeout=RUN_TIMEOUT_MS):
+        window.images.open_sample()
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS) as blocker:
+        window.explain()
+    assert blocker.args[0].flipped
+    assert "flips to: tiger cat" in [label.text for _, label in window.plot.legend.items]
 
 
 def test_run_failure_is_reported_and_the_app_stays_usable(qtbot, window):

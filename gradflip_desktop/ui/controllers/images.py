@@ -96,7 +96,10 @@ class ImagesController(QObject):
     def open_path(self, path: str, remember: bool = True) -> int:
         """Decode ``path`` in the background; the window switches to it when it has loaded. Returns a task id."""
         self.w.set_status(f"Opening {html.escape(Path(path).name)} …")
-        return self._load.start(load_image_task, str(path), "", str(path) if remember else None, self._size()).id
+        # Open Recent and the dialogs' start folder keep an absolute path: ``gradflip photo.jpg`` given
+        # relative to today's working folder must still open from the menu in a session started elsewhere
+        keep = str(Path(path).absolute()) if remember else None
+        return self._load.start(load_image_task, str(path), "", keep, self._size()).id
 
     def open_array(self, array: np.ndarray, name: str = "pasted image") -> int:
         return self._load.start(load_image_task, array, name, None, self._size()).id
@@ -231,3 +234,5 @@ class ImagesController(QObject):
         message = _load_error_message(exc)
         self.w.show_error("Cannot open the image", message)
         self.w.image_failed.emit(message)
+        if self.w.image is None:  # `gradflip broken.png`: no image to keep; show the sample, not an empty window
+            self.open_sample()

@@ -130,6 +130,7 @@ class ProbabilityPlot(QWidget):
         self.flip_to: int | None = None
         self.fixed_flip_to = False
         self.targeted = False
+        self.not_flipped = False  # a finished run that did not flip: its strongest other class is a runner-up
         self.x: list[int] = []
         self.rows: list[np.ndarray] = []
         self.flip_step: int | None = None
@@ -199,6 +200,7 @@ class ProbabilityPlot(QWidget):
             result.labels, result.explained, result.explained_name, result.original_probabilities, flip_to, targeted,
             redraw=False,
         )
+        self.not_flipped = not result.flipped
         self.saved = np.asarray(result.final_probabilities, dtype=np.float32)
         self.add_steps(result.steps)
 
@@ -247,7 +249,8 @@ class ProbabilityPlot(QWidget):
             self.flip_curve.setData([], [])
         for curve, idx in zip(self.runner_curves, runners + [None] * RUNNERS_UP):
             curve.setData([], []) if idx is None else curve.setData(x, rows[:, idx])
-        legend_key = (tuple(shown), self.saved is not None)
+        kind = "target" if self.targeted else "runner-up" if self.not_flipped else "flips to"
+        legend_key = (tuple(shown), self.saved is not None, kind)
         if shown != self.shown or legend_key != self._legend_key:
             self.shown = shown
             self._legend_key = legend_key
@@ -255,7 +258,6 @@ class ProbabilityPlot(QWidget):
             name = self.explained_name if len(self.explained) == 1 else f"any {self.explained_name}"
             self.legend.addItem(self.explained_curve, f"explained: {name}")
             if flip_to is not None:
-                kind = "target" if self.targeted else "flips to"
                 self.legend.addItem(self.flip_curve, f"{kind}: {self.label(flip_to)}")
             for curve, idx in zip(self.runner_curves, runners):
                 self.legend.addItem(curve, self.label(idx))
