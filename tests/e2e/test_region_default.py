@@ -33,3 +33,14 @@ def test_default_run_names_a_key_region_that_alone_flips(default_model, chelsea,
     rec = record(res, versions={})
     assert rec["key_region"]["flips"] is True and rec["key_region"]["fraction"] == pytest.approx(kr.fraction)
     assert "outlined" in summary_sentence(res)
+
+
+def test_any_cat_on_the_sample_flips_without_crawling(default_model, chelsea):
+    """"Explain any cat" in the default style: the adaptive search used to shrink its steps ~50x on this
+    photo and crawl for 192 steps (25 s); stuck, it now takes whole steps and, once the group holds under
+    half of the probability, decreases the margin (objective.py): a few dozen steps at most."""
+    res = run(default_model, chelsea, ExplainOptions(group="cat"))
+    assert res.status == Status.FLIPPED
+    assert res.final.index not in range(281, 286)
+    assert len([s for s in res.steps if s.phase == "search"]) < 60
+    assert res.key_region is not None and res.key_region.flips

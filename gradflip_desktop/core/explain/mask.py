@@ -147,6 +147,9 @@ class RestoreObjective(Objective):
     def loss(self, z: torch.Tensor) -> torch.Tensor:
         return -self.score(z)
 
+    def switch_to_margin(self, z: torch.Tensor) -> bool:
+        return False  # the flip back raises the group's log-odds throughout
+
     def flipped(self, z: torch.Tensor) -> bool:
         top = int(torch.argmax(z[0]))
         return bool(self.explained_mask[top])

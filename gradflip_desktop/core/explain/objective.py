@@ -3,6 +3,14 @@
 Score: the log-odds of the explained class t (or group G) from the logits z,
 ``S = logsumexp(z[G]) - logsumexp(z[not G])``; ``C_t = sigmoid(S)``, so ``∇S`` points the same way as
 ``∇C_t`` but stays exact in float32 when ``C_t`` ≈ 1. Targeted runs decrease ``-S_target``.
+
+Groups ("any cat"): once the group holds less than half of the probability (S < 0) but one of its classes
+is still on top, lowering S further mostly spreads probability over the many other classes without any
+of them overtaking the group's best class (the bundled cat, "any cat": S went from 2.4 to −0.9 over
+190 steps with a cat still on top at 224 px; no flip within the 200-step budget). From there the search
+decreases the decision margin instead (best group logit − best other logit, :meth:`Objective.margin`),
+the quantity the flip test reads: the same photo flips in 5 steps (docs/benchmarks.md, "Group runs").
+Single classes keep the log-odds throughout.
 """
 
 from __future__ import annotations
@@ -46,6 +54,7 @@ class Objective:
             self.target_mask[target] = True
         self.grad_evals = 0
         self.fwd_evals = 0
+        self.by_margin = False  # a group run that switched to the margin (see the module doc)
 
     @staticmethod
     def log_odds(z: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -61,7 +70,20 @@ class Objective:
         """What the search decreases."""
         if self.target is not None:
             return -self.log_odds(z, self.target_mask)
+        if self.by_margin:
+            return self.margin(z)
         return self.score(z)
+
+    def switch_to_margin(self, z: torch.Tensor) -> bool:
+        """For an untargeted group run at logits ``z`` (not yet flipped) whose score has fallen below 0:
+        from now on :meth:`loss` is the margin (module doc). True when it switched now (the caller must
+        re-evaluate the loss and gradient at its current point)."""
+        if self.by_margin or self.target is not None or int(self.explained_mask.sum()) < 2:
+            return False
+        if float(self.score(z)[0]) < 0.0 and not self.flipped(z):
+            self.by_margin = True
+            return True
+        return False
 
     def flipped(self, z: torch.Tensor) -> bool:
         top = int(torch.argmax(z[0]))

@@ -207,7 +207,7 @@ def explain(
         outcome = yield from search(
             ctx,
             SearchParams(start=start, epsilon=float(opts.epsilon), budget=int(opts.max_steps),
-                         success=lambda zn, xn: obj.flipped(zn)),
+                         success=lambda zn, xn: obj.flipped(zn), rescue=isinstance(s.coords, MaskCoordinates)),
         )
         s.x, s.z = outcome.x, outcome.z
         s.search_done = True

@@ -28,6 +28,7 @@ SHRINK = 0.7  # adaptive: factor on ε when it did worse than POOR_RATIO
 REJECT = 0.5  # adaptive: factor on ε after a rejected step (the loss did not fall)
 GOOD_RATIO = 0.75
 POOR_RATIO = 0.25
+STUCK = 0.125  # adaptive, SearchParams.rescue: below this fraction of the starting ε the steps become whole
 
 
 @dataclass
@@ -66,6 +67,7 @@ class SearchParams:
     budget: int
     success: Callable[[torch.Tensor, torch.Tensor], bool]  # (z_new, x_new) -> done
     phase: str = "search"
+    rescue: bool = False  # adaptive steps that shrank STUCK-fold without a flip continue as whole steps
 
 
 @dataclass
@@ -110,6 +112,7 @@ def search(ctx: SearchContext, params: SearchParams) -> Generator[Step, None, Se
     c, x, z, loss, grad = p.c, p.x, p.z, p.loss, p.grad
     eps = float(params.epsilon)
     adaptive = opts.mode == "adaptive"
+    rescued = False
     x0 = obj.x0
     for _ in range(int(params.budget)):
         if stop():
@@ -146,6 +149,12 @@ def search(ctx: SearchContext, params: SearchParams) -> Generator[Step, None, Se
         if accepted:
             c, x, z, loss, grad = c_new, x_new, z_new, loss_new, grad_new
             obj.last_x = x
+        if params.rescue and adaptive and not flipped and eps < STUCK * float(params.epsilon):
+            # stuck: the adaptive rule has shrunk ε 8x without a flip (a rough score): whole steps from here
+            adaptive, rescued, eps = False, True, float(params.epsilon)
+        if rescued and not flipped and obj.switch_to_margin(z):
+            # a rescued group run whose score is below 0 decreases the margin from here (objective.py)
+            z, loss, grad = obj.value_and_grad(x)
         d = x - x0
         step = Step(
             index=len(ctx.steps) + 1,

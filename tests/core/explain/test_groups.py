@@ -1,0 +1,83 @@
+"""Group runs ("any cat") and the stuck adaptive search (core/explain/objective.py, search.py).
+
+A group's log-odds can keep falling while one of its classes stays on top (the probability spreads over the
+many other classes): the search then switches to the decision margin, and only when the adaptive rule has
+got stuck; runs that progress are unchanged.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from gradflip_desktop.core.explain import run, search
+from gradflip_desktop.core.explain.objective import Objective
+from gradflip_desktop.core.options import ExplainOptions, Status
+from helpers import make_tiny, tiny_image_array
+
+CLASSES = 20
+
+
+def logits(group: tuple[float, float], others: float) -> torch.Tensor:
+    z = torch.full((1, CLASSES), float(others))
+    z[0, 0], z[0, 1] = group
+    return z
+
+
+def objective(explained, target=None) -> Objective:
+    clf = make_tiny(classes=CLASSES)
+    return Objective(clf, explained, target, torch.zeros(1, 3, 16, 16))
+
+
+def test_a_group_below_half_the_probability_but_on_top_switches_to_the_margin():
+    z = logits((2.0, 1.9), 1.5)  # 18 others at 1.5: the group's log-odds is < 0, class 0 is still on top
+    obj = objective([0, 1])
+    assert float(obj.score(z)[0]) < 0 and not obj.flipped(z)
+    assert float(obj.loss(z)[0]) == pytest.approx(float(obj.score(z)[0]))
+    assert obj.switch_to_margin(z) is True
+    assert float(obj.loss(z)[0]) == pytest.approx(0.5)  # best group logit 2.0 - best other 1.5
+    assert obj.switch_to_margin(z) is False  # once
+
+
+@pytest.mark.parametrize(
+    "explained, target, z",
+    [
+        ([0], None, logits((2.0, 1.9), 1.5)),  # a single class keeps the log-odds
+        ([0, 1], 5, logits((2.0, 1.9), 1.5)),  # targeted runs keep theirs
+        ([0, 1], None, logits((4.0, 3.9), 1.5)),  # the group still holds most of the probability
+        ([0, 1], None, logits((1.0, 0.9), 1.5)),  # already flipped
+    ],
+)
+def test_no_switch_otherwise(explained, target, z):
+    obj = objective(explained, target)
+    before = float(obj.loss(z)[0])
+    assert obj.switch_to_margin(z) is False and not obj.by_margin
+    assert float(obj.loss(z)[0]) == before
+
+
+def test_a_stuck_adaptive_region_search_continues_in_whole_steps(monkeypatch):
+    """Every adaptive step rejected (a rough score): the region style's search is rescued and flips with
+    whole steps of ε once ε has shrunk STUCK-fold; the free style (no rescue) stalls as before."""
+    clf = make_tiny()
+    img = tiny_image_array()
+    monkeypatch.setattr(search, "adapt", lambda eps, predicted, actual: (eps * search.REJECT, False))
+    res = run(clf, img, ExplainOptions(key_pixels=False))
+    assert res.status == Status.FLIPPED
+    steps = [s for s in res.steps if s.phase == "search"]
+    rejected = [s for s in steps if not s.accepted]
+    # 0.5^3 = STUCK: the 4th rejection's ε is below it, then whole steps of the run's ε, all accepted
+    assert len(rejected) == 4 and all(not s.accepted for s in steps[:4])
+    assert all(s.accepted and s.epsilon == pytest.approx(res.options.epsilon) for s in steps[4:])
+    assert len(steps) > 4
+    free = run(clf, img, ExplainOptions(style="free", key_pixels=False))
+    assert free.status == Status.STALLED
+
+
+def test_progressing_group_runs_are_unchanged(monkeypatch):
+    clf = make_tiny()
+    img = tiny_image_array()
+    base = run(clf, img, ExplainOptions(group="low", key_pixels=False))
+    monkeypatch.setattr(Objective, "switch_to_margin", lambda self, z: False)
+    plain = run(clf, img, ExplainOptions(group="low", key_pixels=False))
+    assert base.status == plain.status == Status.FLIPPED
+    assert [s.score for s in base.steps] == [s.score for s in plain.steps]
