@@ -177,6 +177,15 @@ def describe_change(result: ExplainResult) -> str:
     return f"L2 {l2:.3f} · max {linf * 255:.1f}/255 · RMS {rms * 255:.2f}/255"
 
 
+def key_region_caption(kr) -> str:
+    """The figure's caption under the key region: what changing it alone gives, or, when no region flips
+    alone (a targeted run whose target removing detail does not reach), what changing all of it gives."""
+    verb = "removing detail" if kr.fill.startswith("blur") else f"filling with the {kr.fill}"
+    if kr.flips:
+        return f"{verb} in {100 * kr.fraction:.1f} % -> {kr.prediction.label}"
+    return f"no region alone flips it; {verb} everywhere gives {kr.prediction.label}"
+
+
 def render_figure(result: ExplainResult, panel_height: int = 360, importance: np.ndarray | None = None) -> np.ndarray:
     """Annotated figure: original | adjusted | difference | key pixels, with captions. uint8 H x W x 3.
 
@@ -198,15 +207,7 @@ def render_figure(result: ExplainResult, panel_height: int = 360, importance: np
     kp = result.key_pixels
     kr = result.key_region
     if kr is not None:
-        verb = "removing detail" if kr.fill.startswith("blur") else f"filling with the {kr.fill}"
-        panels.append(
-            (
-                maps.key_region_overlay(orig, kr.mask),
-                "Key region",
-                f"{verb} in {100 * kr.fraction:.1f} % -> {kr.prediction.label}"
-                if kr.flips else f"{100 * kr.fraction:.1f} % (does not flip alone)",
-            )
-        )
+        panels.append((maps.key_region_overlay(orig, kr.mask), "Key region", key_region_caption(kr)))
     if kp is not None:
         panels.append(
             (

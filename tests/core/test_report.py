@@ -306,3 +306,21 @@ def test_figure_gives_the_size_of_the_saved_change(tiny, tiny_image):
     text = describe_change(result)
     rms = result.l2_saved / np.sqrt(result.delta.size)
     assert text == f"L2 {result.l2_saved:.3f} · max {255 * result.linf_saved:.1f}/255 · RMS {255 * rms:.2f}/255"
+
+
+def test_key_region_caption_says_what_changing_it_gives_and_when_no_region_flips_alone():
+    from gradflip_desktop.core.models import Prediction
+    from gradflip_desktop.core.report import key_region_caption
+    from gradflip_desktop.core.results import KeyRegion
+
+    mask = np.zeros((4, 4), bool)
+    mask[:2] = True
+    kr = KeyRegion(pixels=8, fraction=0.5, components=1, flips=True, prediction=Prediction(3, "candle", 0.4),
+                   mask=mask, ranking=np.arange(16, dtype=np.int32).reshape(4, 4), fill="blur sigma = long side / 8")
+    assert key_region_caption(kr) == "removing detail in 50.0 % -> candle"
+    # a targeted run whose target no region reaches: the whole image, not flipping
+    whole = KeyRegion(pixels=16, fraction=1.0, components=1, flips=False, prediction=Prediction(2, "espresso", 0.7),
+                      mask=np.ones((4, 4), bool), ranking=kr.ranking, fill="mean colour")
+    caption = key_region_caption(whole)
+    assert caption == "no region alone flips it; filling with the mean colour everywhere gives espresso"
+    assert "100.0 %" not in caption
