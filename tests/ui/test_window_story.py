@@ -87,6 +87,9 @@ def assert_numbers_agree(window, result) -> None:
     assert summary.startswith(html.escape(summary_sentence(result)))  # the core's sentence (also in the figure)
     if result.flipped:
         assert f"{final.label} ({pct(final.probability)})" in summary
+        # the other style is one click away, both ways
+        other = "style:region" if result.options.style == "free" else "style:free"
+        assert f"href='{other}'" in summary
     rec = record(result)
     assert rec["final"]["probability"] == pytest.approx(final.probability, abs=1e-5)
     flip = next((s.index for s in result.steps if s.flipped and s.phase == "search"), None)
@@ -185,6 +188,7 @@ def test_summary_offers_the_whole_group_when_the_flip_stays_in_it(qtbot, window)
     assert result.original.label == "Egyptian cat" and result.final.index in range(281, 286)
     summary = window.views.summary.text()
     assert "href='group:cat'" in summary and "any cat" in summary
+    assert "href='style:region'" in summary and "href='style:free'" not in summary  # the way back to the default
     with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS) as blocker:
         window.views.summary.linkActivated.emit("group:cat")
     group_run = blocker.args[0]

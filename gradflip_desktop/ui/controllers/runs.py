@@ -259,7 +259,7 @@ class RunsController(QObject):
     def suggestions(self, result: "ExplainResult") -> list[str]:
         """Links after the summary: explain the whole built-in group when the flip stayed inside it
         (Egyptian cat → tiger cat: "explain 'any cat' instead"); the textbook (free) change one click
-        away when another style was used."""
+        away when another style was used, the key region one click away after a textbook run."""
         links = []
         groups = self.w.models.info.groups if self.w.models.info is not None else {}
         if not result.flipped or result.target is not None or len(result.explained) != 1:
@@ -270,6 +270,8 @@ class RunsController(QObject):
                 break
         if getattr(result.options, "style", "free") != "free":
             links.append("<a href='style:free'>Textbook change</a>")
+        else:  # and back: the style is remembered for the next session, so the way back is one click too
+            links.append("<a href='style:region'>Key region</a>")
         return links
 
     def follow_link(self, href: str) -> None:
