@@ -78,11 +78,12 @@ class KeyPixels:
 
 @dataclass
 class KeyRegion:
-    """The smallest top-ranked region of the importance map whose change alone flips the decision
-    (region style: inside it the detail is removed, outside the photo is untouched).
+    """The smallest top-ranked region of the importance map whose change alone flips the decision, less
+    the blobs the flip does not need (region style: inside it the detail is removed, outside the photo is
+    untouched).
 
-    ``mask``: H x W bool; ``ranking``: H x W int32 rank of each pixel by importance (0 = most important),
-    so ``ranking < pixels`` is ``mask``; ``components``: number of connected blobs of ``mask``;
+    ``mask``: H x W bool; ``ranking``: H x W int32 rank of each pixel by importance (0 = most important;
+    the region's pixels first), so ``ranking < pixels`` is ``mask``; ``components``: number of connected blobs of ``mask``;
     ``prediction``: the model's top class on the 8-bit image with only the region changed.
     """
 

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gradflip_desktop.core.explain import run
-from gradflip_desktop.core.explain.key_region import count_components, pixel_ranking
+from gradflip_desktop.core.explain.key_region import count_components, key_region, pixel_ranking
 from gradflip_desktop.core.explain.mask import MaskCoordinates, grid_shape
 from gradflip_desktop.core.images import to_uint8
 from gradflip_desktop.core.models import Classifier, PixelSpaceModel, Preprocessing
@@ -261,3 +261,44 @@ def test_a_flat_photo_has_no_detail_to_remove_and_says_so(tiny, shape):
     assert np.array_equal(res.adjusted_pixels, photo) or np.abs(res.adjusted_pixels - photo).max() <= 1 / 255
     free = run(tiny, photo, ExplainOptions(style="free", max_steps=200))
     assert "no detail to remove" not in free.message
+
+
+def test_the_key_region_drops_the_blobs_the_flip_does_not_need(photo):
+    """An importance map that ranks a decoy blob (which the model ignores) above the planted region: the
+    top-k region that flips holds both; the pruning drops the decoy, the rest still flips alone, and the
+    ranking puts the kept pixels first (mask == ranking < pixels)."""
+    from gradflip_desktop.core.explain import key_region as kr_module
+    from gradflip_desktop.core.explain.mask import detail_removed
+    from gradflip_desktop.core.explain.objective import Objective
+
+    clf = classifier(planted(), photo)
+    x0 = torch.from_numpy(photo).permute(2, 0, 1)[None]
+    obj = Objective(clf, [0], None, x0)
+    importance = np.zeros((SIZE, SIZE), np.float32)
+    importance[REGION] = 0.5
+    decoy = (slice(2, 10), slice(50, 58))
+    importance[decoy] = 1.0  # ranked first, changes nothing the model looks at
+    fill = detail_removed(x0)
+    res = key_region(obj, x0, fill, importance, lambda: False)
+    decoy_mask = np.zeros((SIZE, SIZE), bool)
+    decoy_mask[decoy] = True
+    assert res.flips and res.components == 1 and not (res.mask & decoy_mask).any()
+    assert (res.mask & region_mask()).sum() == res.pixels
+    assert np.array_equal(res.ranking < res.pixels, res.mask)
+    assert sorted(res.ranking.ravel().tolist()) == list(range(SIZE * SIZE))  # still a permutation
+    img = quantise(x0 + (fill - x0) * torch.from_numpy(res.mask)[None, None])
+    assert obj.flipped(obj.forward(img))
+    # without the pruning the decoy stays in
+    old = kr_module.PRUNE_TRIES
+    kr_module.PRUNE_TRIES = 0
+    try:
+        unpruned = key_region(obj, x0, fill, importance, lambda: False)
+    finally:
+        kr_module.PRUNE_TRIES = old
+    assert unpruned.mask[decoy_mask].all() and unpruned.components == 2 and unpruned.pixels > res.pixels
+
+
+def quantise(x: torch.Tensor) -> torch.Tensor:
+    from gradflip_desktop.core.explain.quantise import quantize_tensor
+
+    return quantize_tensor(x)
