@@ -308,8 +308,10 @@ def _outcome_text(o) -> str:
         if kr.get("flips"):
             key = (f", key region {100 * kr['fraction']:.1f} % of the image ({kr['components']} areas)"
                    f" alone → {kr['prediction']['label']}")
+        flip, n = rec.get("flip_step"), rec["steps"]  # as the app's progress bar: where it flipped, then all steps
+        steps = f"at step {flip} ({n} steps in all)" if flip is not None and flip < n else f"in {n} steps"
         return (f"{orig['label']} {100 * orig['probability']:.1f} % → {final['label']} {100 * final['probability']:.1f} % "
-                f"in {rec['steps']} steps, L2 {rec.get('l2_saved', rec['l2']):.3f}{key}; {where}")  # saved, as the figure
+                f"{steps}, L2 {rec.get('l2_saved', rec['l2']):.3f}{key}; {where}")  # saved, as the figure
     return f"not flipped ({rec.get('status')}): {rec.get('message')}; {where}"
 
 

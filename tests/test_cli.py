@@ -619,3 +619,6 @@ def test_progress_names_each_phase_and_the_last_line_names_the_key_region(capsys
     text = cli._outcome_text(SimpleNamespace(record=rec, written=[Path("out/a.png")]))
     assert text == ("Egyptian cat 79.0 % → tiger cat 38.5 % in 19 steps, L2 22.800, key region 44.9 % of the image "
                     "(7 areas) alone → fox squirrel; wrote 1 files to out")
+    # with the flip step recorded, the line says where it flipped, as the app's progress bar does
+    text = cli._outcome_text(SimpleNamespace(record={**rec, "flip_step": 3}, written=[Path("out/a.png")]))
+    assert text.startswith("Egyptian cat 79.0 % → tiger cat 38.5 % at step 3 (19 steps in all), L2 22.800")

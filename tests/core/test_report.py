@@ -324,3 +324,16 @@ def test_key_region_caption_says_what_changing_it_gives_and_when_no_region_flips
     caption = key_region_caption(whole)
     assert caption == "no region alone flips it; filling with the mean colour everywhere gives espresso"
     assert "100.0 %" not in caption
+
+
+def test_the_record_says_at_which_search_step_the_decision_flipped():
+    from gradflip_desktop.core.report import record
+    from helpers import tiny_image_array
+
+    res = run(make_tiny(), tiny_image_array(), ExplainOptions(key_pixels=False))  # region style: steps follow the flip
+    rec = record(res, versions={})
+    searched = [s for s in res.steps if s.phase == "search"]
+    assert res.flipped and searched[-1].flipped
+    assert rec["flip_step"] == searched[-1].index < rec["steps"] == len(res.steps)
+    stopped = run(make_tiny(), tiny_image_array(), ExplainOptions(max_steps=1, epsilon=1e-6, key_pixels=False))
+    assert not stopped.flipped and record(stopped, versions={})["flip_step"] is None
