@@ -97,7 +97,9 @@ class KeyRegion:
     fill: str = "blur"  # what replaces the region: "blur sigma = long side / 24", ..., "mean colour"
 
     def mask_for(self, k: int) -> np.ndarray:
-        """H x W bool: the k most important pixels (``mask_for(pixels)`` is ``mask``)."""
+        """H x W bool: the first k pixels of the ranking (``mask_for(pixels)`` is ``mask``). Up to ``pixels``
+        these are the region's, most important first; beyond, the others by importance (the blobs the
+        pruning dropped among them)."""
         return self.ranking < int(k)
 
     def to_dict(self) -> dict:
@@ -193,7 +195,7 @@ class ExplainResult:
         return maps.magnitude_map(self.delta)
 
     def key_region_image(self, k: int | None = None) -> np.ndarray:
-        """The original with only the key region (or the k most important pixels) replaced by the
+        """The original with only the key region (or the first k pixels of its ranking) replaced by the
         detail-removed copy: the image the key-region search classified (before 8-bit rounding).
         Float32 H x W x 3 in [0, 1]."""
         if self.key_region is None or self.fill_pixels is None:

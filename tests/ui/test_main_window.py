@@ -317,6 +317,29 @@ def test_unreadable_file_at_start_opens_the_sample(qtbot, settings, tmp_path):
         w.close()
 
 
+def test_a_broken_sample_is_reported_once_not_retried_forever(qtbot, settings, tmp_path, monkeypatch):
+    # a broken installation: the bundled sample itself cannot be read; the fallback to the sample must not
+    # try it again and again
+    from gradflip_desktop.core import resources
+
+    bad = tmp_path / "chelsea.png"
+    bad.write_text("not an image\n")
+    monkeypatch.setattr(resources, "sample_image_path", lambda: bad)
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.show()
+    errors = []
+    w.error_shown.connect(lambda *a: errors.append(a))
+    try:
+        with qtbot.waitSignal(w.error_shown, timeout=STARTUP_TIMEOUT_MS):
+            w.start(None)
+        qtbot.wait(1500)
+        assert len(errors) == 1 and w.image is None
+        assert not w.images._load.busy
+    finally:
+        w.close()
+
+
 def test_a_run_that_does_not_flip_names_no_flips_to_class(qtbot, window, tmp_path):
     # a flat photo: the default style stalls at step 0; the plot's legend used to say "flips to: velvet"
     from PIL import Image

@@ -12,6 +12,7 @@ The returned ranking puts the kept pixels first, so ``ranking < pixels`` is the 
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import numpy as np
@@ -59,7 +60,15 @@ def component_labels(mask: np.ndarray) -> tuple[np.ndarray, int]:
         labels = grown
     count = int(torch.unique(labels[m > 0]).numel())
     if (hh, ww) != (h, w):
-        labels = F.interpolate(labels, size=(h, w), mode="nearest")
+        fm = torch.from_numpy(full.astype(np.float32))[None, None]
+        labels = F.interpolate(labels, size=(h, w), mode="nearest") * fm
+        # mask pixels on an empty cell of the copy (blob edges) take the label next to them, so that a
+        # blob dropped by its label leaves no rim behind; a speck too small for the copy keeps 0
+        for _ in range(math.ceil(max(h, w) / COMPONENT_SIDE) + 1):
+            grown = torch.where(labels > 0, labels, F.max_pool2d(labels, 3, stride=1, padding=1) * fm)
+            if torch.equal(grown, labels):
+                break
+            labels = grown
     return labels[0, 0].to(torch.int64).numpy() * full, count
 
 
@@ -114,8 +123,10 @@ def key_region(
     mask = ranks_np < hi
     labels, count = component_labels(mask)
     if obj.flipped(z_hi) and count >= 2 and PRUNE_TRIES > 0 and not stop():
-        mask, z_hi, count = _prune(obj, x0, d, importance, mask, labels, count, z_hi, stop)
-        ranks_np = _kept_first(ranks_np, mask)
+        mask, z_hi, dropped = _prune(obj, x0, d, importance, mask, labels, count, z_hi, stop)
+        if dropped:
+            ranks_np = _kept_first(ranks_np, mask)
+            count = count_components(mask)
     top = int(torch.argmax(z_hi[0]))
     p = probabilities(z_hi)
     kept = int(mask.sum())
@@ -134,15 +145,16 @@ def key_region(
 def _prune(obj, x0, d, importance, mask, labels, count, z, stop):
     """Drop the blobs of ``mask`` the flip does not need: the least important first (by mean importance),
     at most PRUNE_TRIES tries, never the last one; each try is one forward pass of the 8-bit image.
-    Returns (mask, logits of its image, blobs left)."""
+    Returns (mask, logits of its image, how many blobs were dropped)."""
     imp = np.asarray(importance, dtype=np.float64)
     ids = [i for i in np.unique(labels) if i > 0]
     ids.sort(key=lambda i: float(imp[labels == i].mean()))
+    dropped = 0
     for i in ids[:PRUNE_TRIES]:
-        if count < 2 or stop():
+        if count - dropped < 2 or stop():
             break
         trial = mask & (labels != i)
         zt = obj.forward(quantize_tensor(x0 + d * torch.from_numpy(trial).to(x0.device, x0.dtype)[None, None]))
         if obj.flipped(zt):
-            mask, z, count = trial, zt, count - 1
-    return mask, z, count
+            mask, z, dropped = trial, zt, dropped + 1
+    return mask, z, dropped

@@ -153,7 +153,10 @@ def search(ctx: SearchContext, params: SearchParams) -> Generator[Step, None, Se
             # stuck: the adaptive rule has shrunk ε 8x without a flip (a rough score): whole steps from here
             adaptive, rescued, eps = False, True, float(params.epsilon)
         if rescued and not flipped and obj.switch_to_margin(z):
-            # a rescued group run whose score is below 0 decreases the margin from here (objective.py)
+            # a rescued group run whose score is below 0 decreases the margin from here (objective.py); the
+            # gradient of the new loss at the current point is one evaluation without a Step of its own
+            if stop():
+                return SearchOutcome(Status.CANCELLED, "cancelled by the user", x, z, c)
             z, loss, grad = obj.value_and_grad(x)
         d = x - x0
         step = Step(

@@ -80,6 +80,7 @@ class ImagesController(QObject):
         self.w = window
         self._load = TaskSlot(window.background, self._on_loaded, on_error=self._on_failed, parent=self)
         self.source: tuple | None = None  # (path or array, name) of the shown image
+        self._opening_sample = False  # the load in flight is the bundled sample
 
     # -- requests ----------------------------------------------------------------------------------------
     def open_dialog(self) -> None:
@@ -92,16 +93,19 @@ class ImagesController(QObject):
         from gradflip_desktop.core.resources import sample_image_path
 
         self.open_path(str(sample_image_path()), remember=False)
+        self._opening_sample = True
 
     def open_path(self, path: str, remember: bool = True) -> int:
         """Decode ``path`` in the background; the window switches to it when it has loaded. Returns a task id."""
         self.w.set_status(f"Opening {html.escape(Path(path).name)} …")
+        self._opening_sample = False
         # Open Recent and the dialogs' start folder keep an absolute path: ``gradflip photo.jpg`` given
         # relative to today's working folder must still open from the menu in a session started elsewhere
         keep = str(Path(path).absolute()) if remember else None
         return self._load.start(load_image_task, str(path), "", keep, self._size()).id
 
     def open_array(self, array: np.ndarray, name: str = "pasted image") -> int:
+        self._opening_sample = False
         return self._load.start(load_image_task, array, name, None, self._size()).id
 
     def _size(self) -> int:
@@ -234,5 +238,7 @@ class ImagesController(QObject):
         message = _load_error_message(exc)
         self.w.show_error("Cannot open the image", message)
         self.w.image_failed.emit(message)
-        if self.w.image is None:  # `gradflip broken.png`: no image to keep; show the sample, not an empty window
+        # `gradflip broken.png`: no image to keep, show the sample instead of an empty window (not when the
+        # sample itself failed, a broken install: that would retry forever)
+        if self.w.image is None and not self._opening_sample:
             self.open_sample()

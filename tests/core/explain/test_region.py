@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gradflip_desktop.core.explain import run
-from gradflip_desktop.core.explain.key_region import count_components, key_region, pixel_ranking
+from gradflip_desktop.core.explain.key_region import component_labels, count_components, key_region, pixel_ranking
 from gradflip_desktop.core.explain.mask import MaskCoordinates, grid_shape
 from gradflip_desktop.core.images import to_uint8
 from gradflip_desktop.core.models import Classifier, PixelSpaceModel, Preprocessing
@@ -302,3 +302,17 @@ def quantise(x: torch.Tensor) -> torch.Tensor:
     from gradflip_desktop.core.explain.quantise import quantize_tensor
 
     return quantize_tensor(x)
+
+
+def test_component_labels_of_a_large_mask_cover_every_pixel_of_each_blob():
+    """Above COMPONENT_SIDE px the blobs are found on a smaller copy; every mask pixel still gets its blob's
+    label (a blob dropped by label leaves no rim), and the count agrees with count_components."""
+    yy, xx = np.mgrid[0:1000, 0:1000]
+    mask = ((yy - 300) ** 2 + (xx - 300) ** 2 < 150**2) | ((yy - 700) ** 2 + (xx - 650) ** 2 < 120**2)
+    labels, count = component_labels(mask)
+    assert count == 2 == count_components(mask)
+    assert (labels[mask] > 0).all() and (labels[~mask] == 0).all()
+    first = labels[300, 300]
+    assert first != labels[700, 650] and set(np.unique(labels[mask])) == {first, labels[700, 650]}
+    rest = mask & (labels != first)
+    assert not rest[(yy - 300) ** 2 + (xx - 300) ** 2 < 150**2].any() and count_components(rest) == 1
