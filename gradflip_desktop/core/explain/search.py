@@ -4,7 +4,11 @@ One step: ``g = ∇S`` pulled back to the search coordinates, optionally Gaussia
 projected to 1/coarse resolution; ``c ← clip(c − ε·scale·g/|g|, 0, 1)``. ``"fixed"`` mode keeps ε;
 ``"adaptive"`` compares the predicted (first-order) and actual decrease of the loss: ratio > 0.75 grows
 ε ×1.5 (at most ``EPS_MAX``), ratio < 0.25 shrinks it ×0.7, and a step that does not decrease the loss
-is rejected (the image stays) and ε halves. Below ``EPS_MIN`` the run has stalled.
+is rejected (the image stays) and ε halves. Below ``EPS_MIN`` the run has stalled. With
+``SearchParams.rescue`` (the region style's deletion search), a search whose ε shrank below ``STUCK`` of its
+start without a flip goes on in whole steps instead (a rough score: the bundled cat's "any cat" run crawled
+192 steps; docs/benchmarks.md, "Group runs"), and a group run then lowers the margin once its log-odds is
+below 0 (:meth:`.objective.Objective.switch_to_margin`).
 """
 
 from __future__ import annotations
