@@ -102,15 +102,18 @@ class MaskCoordinates:
 
     fill_name = f"blur sigma = long side / {FILL_BLUR_DIVISOR:g}"
 
-    def choose_fill(self, obj: Objective) -> None:
+    def choose_fill(self, obj: Objective) -> bool:
         """Use the least detail-removing fill-in of :func:`fill_ladder` whose full application flips the
         decision (one forward pass each; usually the first). When none flips, the strongest is kept
-        and the search reports that it found no flip."""
+        and the search reports that it found no flip. Returns whether the chosen fill-in flips."""
+        flips = False
         for i, (name, fill) in enumerate(fill_ladder(self.x0, first=self.fill)):
             self.fill, self.fill_name = fill.detach(), name
-            if obj.flipped(obj.forward(fill)):
+            flips = obj.flipped(obj.forward(fill))
+            if flips:
                 break
         self.d = (self.fill - self.x0).detach()
+        return flips
 
     def start(self) -> torch.Tensor:
         return torch.zeros((1, 1, *self.grid), dtype=self.x0.dtype, device=self.x0.device)

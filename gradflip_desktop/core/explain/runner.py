@@ -195,9 +195,10 @@ def explain(
         return _finish(s, Status.ALREADY, msg, x0, z0)
 
     ctx = SearchContext(objective=obj, options=opts, coords=s.coords, steps=s.steps, stop=stop)
+    reachable = False  # region style, a flip within reach: a stuck adaptive search may go on in whole steps
     try:
         if isinstance(s.coords, MaskCoordinates):
-            s.coords.choose_fill(obj)
+            reachable = s.coords.choose_fill(obj)  # the fully detail-removed image flips
             if float(s.coords.d.abs().max()) < 0.5 / 255:  # a flat photo (or 1 x 1): its fill-ins are itself
                 return _finish(s, Status.STALLED, "the photo has no detail to remove (it is flat: blurring it or "
                                "replacing it by its mean colour gives the same image), so the region style cannot "
@@ -207,7 +208,7 @@ def explain(
         outcome = yield from search(
             ctx,
             SearchParams(start=start, epsilon=float(opts.epsilon), budget=int(opts.max_steps),
-                         success=lambda zn, xn: obj.flipped(zn), rescue=isinstance(s.coords, MaskCoordinates)),
+                         success=lambda zn, xn: obj.flipped(zn), rescue=reachable),
         )
         s.x, s.z = outcome.x, outcome.z
         s.search_done = True

@@ -5,8 +5,9 @@ projected to 1/coarse resolution; ``c ← clip(c − ε·scale·g/|g|, 0, 1)``. 
 ``"adaptive"`` compares the predicted (first-order) and actual decrease of the loss: ratio > 0.75 grows
 ε ×1.5 (at most ``EPS_MAX``), ratio < 0.25 shrinks it ×0.7, and a step that does not decrease the loss
 is rejected (the image stays) and ε halves. Below ``EPS_MIN`` the run has stalled. With
-``SearchParams.rescue`` (the region style's deletion search), a search whose ε shrank below ``STUCK`` of its
-start without a flip goes on in whole steps instead (a rough score: the bundled cat's "any cat" run crawled
+``SearchParams.rescue`` (the region style's deletion search, when its fully detail-removed image flips, so a
+flip is within reach), a search whose ε shrank below ``STUCK`` of its start without a flip goes on in whole
+steps instead (a rough score: the bundled cat's "any cat" run crawled
 192 steps; docs/benchmarks.md, "Group runs"), and a group run then lowers the margin once its log-odds is
 below 0 (:meth:`.objective.Objective.switch_to_margin`).
 """

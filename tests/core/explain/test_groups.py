@@ -81,3 +81,18 @@ def test_progressing_group_runs_are_unchanged(monkeypatch):
     plain = run(clf, img, ExplainOptions(group="low", key_pixels=False))
     assert base.status == plain.status == Status.FLIPPED
     assert [s.score for s in base.steps] == [s.score for s in plain.steps]
+
+
+def test_no_rescue_when_even_the_fully_detail_removed_image_does_not_flip(monkeypatch):
+    """No fill-in flips the photo: a flip is out of reach, so a stuck search stalls quickly as before
+    instead of spending the whole budget in whole steps."""
+    from gradflip_desktop.core.explain.mask import MaskCoordinates
+
+    clf = make_tiny()
+    img = tiny_image_array()
+    monkeypatch.setattr(search, "adapt", lambda eps, predicted, actual: (eps * search.REJECT, False))
+    real = MaskCoordinates.choose_fill
+    monkeypatch.setattr(MaskCoordinates, "choose_fill", lambda self, obj: real(self, obj) and False)
+    res = run(clf, img, ExplainOptions(key_pixels=False))
+    assert res.status == Status.STALLED
+    assert all(not s.accepted for s in res.steps if s.phase == "search")
