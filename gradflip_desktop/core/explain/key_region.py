@@ -122,7 +122,7 @@ def key_region(
                 lo = mid
     mask = ranks_np < hi
     labels, count = component_labels(mask)
-    if obj.flipped(z_hi) and count >= 2 and PRUNE_TRIES > 0 and not stop():
+    if obj.flipped(z_hi) and (count >= 2 or (mask & (labels == 0)).any()) and PRUNE_TRIES > 0 and not stop():
         mask, z_hi, dropped = _prune(obj, x0, d, importance, mask, labels, count, z_hi, stop)
         if dropped:
             ranks_np = _kept_first(ranks_np, mask)
@@ -145,16 +145,27 @@ def key_region(
 def _prune(obj, x0, d, importance, mask, labels, count, z, stop):
     """Drop the blobs of ``mask`` the flip does not need: the least important first (by mean importance),
     at most PRUNE_TRIES tries, never the last one; each try is one forward pass of the 8-bit image.
-    Returns (mask, logits of its image, how many blobs were dropped)."""
+    Specks too small for the copy the blobs are found on (label 0 inside the mask) are tried first, all
+    together. Returns (mask, logits of its image, how many blobs or speck sets were dropped)."""
+
+    def flips_without(trial: np.ndarray):
+        zt = obj.forward(quantize_tensor(x0 + d * torch.from_numpy(trial).to(x0.device, x0.dtype)[None, None]))
+        return zt if obj.flipped(zt) else None
+
+    dropped = 0
+    specks = mask & (labels == 0)
+    if specks.any() and count >= 1 and not stop():
+        zt = flips_without(mask & ~specks)
+        if zt is not None:
+            mask, z, dropped = mask & ~specks, zt, 1
     imp = np.asarray(importance, dtype=np.float64)
     ids = [i for i in np.unique(labels) if i > 0]
     ids.sort(key=lambda i: float(imp[labels == i].mean()))
-    dropped = 0
+    blobs = 0
     for i in ids[:PRUNE_TRIES]:
-        if count - dropped < 2 or stop():
+        if count - blobs < 2 or stop():
             break
-        trial = mask & (labels != i)
-        zt = obj.forward(quantize_tensor(x0 + d * torch.from_numpy(trial).to(x0.device, x0.dtype)[None, None]))
-        if obj.flipped(zt):
-            mask, z, dropped = trial, zt, dropped + 1
-    return mask, z, dropped
+        zt = flips_without(mask & (labels != i))
+        if zt is not None:
+            mask, z, blobs = mask & (labels != i), zt, blobs + 1
+    return mask, z, dropped + blobs

@@ -316,3 +316,27 @@ def test_component_labels_of_a_large_mask_cover_every_pixel_of_each_blob():
     assert first != labels[700, 650] and set(np.unique(labels[mask])) == {first, labels[700, 650]}
     rest = mask & (labels != first)
     assert not rest[(yy - 300) ** 2 + (xx - 300) ** 2 < 150**2].any() and count_components(rest) == 1
+
+
+def test_specks_too_small_to_be_counted_are_dropped_when_the_flip_does_not_need_them():
+    """Above COMPONENT_SIDE px a speck of a few pixels vanishes on the copy the blobs are found on (label 0):
+    it is neither counted nor a blob to drop, yet it would be drawn; the pruning tries it first."""
+    from gradflip_desktop.core.explain.key_region import _prune
+
+    class Always:  # every image flips: nothing in the region is needed but one blob
+        def forward(self, x):
+            return torch.zeros(1, 2)
+
+        def flipped(self, z):
+            return True
+
+    yy, xx = np.mgrid[0:600, 0:600]
+    blob = (yy - 300) ** 2 + (xx - 300) ** 2 < 80**2
+    mask = blob.copy()
+    mask[50:52, 550:552] = True  # a 2 x 2 px speck
+    labels, count = component_labels(mask)
+    assert count == 1 and (labels[50:52, 550:552] == 0).all()
+    x0 = torch.zeros(1, 3, 600, 600)
+    kept, _, dropped = _prune(Always(), x0, torch.ones_like(x0), np.ones((600, 600)), mask, labels, count,
+                              torch.zeros(1, 2), lambda: False)
+    assert dropped == 1 and np.array_equal(kept, blob)  # the speck is gone, the one blob stays
