@@ -90,7 +90,7 @@ def record(result: ExplainResult, image_info: dict | None = None, versions: dict
         "target": None if result.target is None else result.target.to_dict(),
         "explained": {"name": result.explained_name, "indices": list(result.explained)},
         "steps": len(result.steps),
-        "flip_step": next((s.index for s in result.steps if s.flipped and s.phase == "search"), None),
+        "flip_step": result.flip_step,
         "gradient_evaluations": result.gradient_evaluations,
         "forward_evaluations": result.forward_evaluations,
         "l2": _r(result.l2),

@@ -146,6 +146,12 @@ class ExplainResult:
     def flipped(self) -> bool:
         return self.status == Status.FLIPPED
 
+
+    @property
+    def flip_step(self) -> int | None:
+        """The search step at which the decision flipped (None if it did not); the steps after it sharpen
+        the map, search the flip back or make the 8-bit image flip."""
+        return next((s.index for s in self.steps if s.flipped and s.phase == "search"), None)
     @property
     def l2(self) -> float:
         return float(np.linalg.norm(self.delta.astype(np.float64)))

@@ -159,13 +159,13 @@ def _prune(obj, x0, d, importance, mask, labels, count, z, stop):
         if zt is not None:
             mask, z, dropped = mask & ~specks, zt, 1
     imp = np.asarray(importance, dtype=np.float64)
-    ids = [i for i in np.unique(labels) if i > 0]
-    ids.sort(key=lambda i: float(imp[labels == i].mean()))
-    blobs = 0
+    ids = sorted((i for i in np.unique(labels) if i > 0), key=lambda i: float(imp[labels == i].mean()))
+    left = count
     for i in ids[:PRUNE_TRIES]:
-        if count - blobs < 2 or stop():
+        if left < 2 or stop():
             break
-        zt = flips_without(mask & (labels != i))
+        trial = mask & (labels != i)
+        zt = flips_without(trial)
         if zt is not None:
-            mask, z, blobs = mask & (labels != i), zt, blobs + 1
-    return mask, z, dropped + blobs
+            mask, z, left, dropped = trial, zt, left - 1, dropped + 1
+    return mask, z, dropped

@@ -7,10 +7,10 @@ Score: the log-odds of the explained class t (or group G) from the logits z,
 Groups ("any cat"): once the group holds less than half of the probability (S < 0) but one of its classes
 is still on top, lowering S further mostly spreads probability over the many other classes without any
 of them overtaking the group's best class (the bundled cat, "any cat": S went from 2.4 to −0.9 over
-190 steps with a cat still on top at 224 px; no flip within the 200-step budget). From there the search
-decreases the decision margin instead (best group logit − best other logit, :meth:`Objective.margin`),
-the quantity the flip test reads: the same photo flips in 5 steps (docs/benchmarks.md, "Group runs").
-Single classes keep the log-odds throughout.
+190 steps with a cat still on top at 224 px; no flip within the 200-step budget). When such a search is
+stuck (search.py's rescue) it decreases the decision margin instead (best group logit − best other logit,
+:meth:`Objective.margin`), the quantity the flip test reads: the same photo flips in 15 steps
+(docs/benchmarks.md, "Group runs"). Single classes keep the log-odds throughout.
 """
 
 from __future__ import annotations

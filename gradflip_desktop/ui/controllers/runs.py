@@ -334,7 +334,7 @@ class RunsController(QObject):
         w.views.set_summary(html.escape(outcome.summary) + ("&nbsp;&nbsp;" + " · ".join(links) if links else ""))
         final, orig = result.final, result.original
         n = len(result.steps)
-        flip_step = next((s.index for s in result.steps if s.flipped and s.phase == "search"), None)
+        flip_step = result.flip_step
         eight_bit = next((s.index for s in result.steps if s.phase == "eight_bit"), None)
         last_step = max((s.index for s in result.steps if s.phase in ("search", "eight_bit")), default=n)
         eight_bit_note = f" Steps {eight_bit}–{last_step} made the flip survive 8-bit saving." if eight_bit is not None else ""
