@@ -340,3 +340,41 @@ def test_specks_too_small_to_be_counted_are_dropped_when_the_flip_does_not_need_
     kept, _, dropped = _prune(Always(), x0, torch.ones_like(x0), np.ones((600, 600)), mask, labels, count,
                               torch.zeros(1, 2), lambda: False)
     assert dropped == 1 and np.array_equal(kept, blob)  # the speck is gone, the one blob stays
+
+
+def test_after_dropping_a_blob_the_rest_is_bisected_again(photo):
+    """A blob ranked first whose detail works *for* the class (removing it raises the class's score) makes
+    the top-k bisection take more of the planted region than the flip needs once that blob is dropped; the
+    second bisection, on the kept pixels, shrinks the region to what flips without it."""
+    from gradflip_desktop.core.explain import key_region as kr_module
+    from gradflip_desktop.core.explain.mask import detail_removed
+    from gradflip_desktop.core.explain.objective import Objective
+
+    counter = (slice(2, 14), slice(46, 58))
+    weight = planted()
+    weight[counter] = -0.5  # removing detail here raises class 0's logit
+    clf = classifier(weight, photo)
+    x0 = torch.from_numpy(photo).permute(2, 0, 1)[None]
+    obj = Objective(clf, [0], None, x0)
+    importance = np.zeros((SIZE, SIZE), np.float32)
+    importance[REGION] = np.linspace(0.9, 0.1, REGION[0].stop - REGION[0].start)[:, None]
+    importance[counter] = 1.0  # ranked first
+    fill = detail_removed(x0)
+    counter_mask = np.zeros((SIZE, SIZE), bool)
+    counter_mask[counter] = True
+    old = kr_module.PRUNE_TRIES
+    kr_module.PRUNE_TRIES = 0
+    try:
+        unpruned = key_region(obj, x0, fill, importance, lambda: False)
+    finally:
+        kr_module.PRUNE_TRIES = old
+    assert unpruned.flips and unpruned.mask[counter_mask].all()
+    res = key_region(obj, x0, fill, importance, lambda: False)
+    assert res.flips and res.components == 1 and not (res.mask & counter_mask).any()
+    assert res.pixels < 0.9 * (unpruned.mask & region_mask()).sum()  # not just the unpruned region minus the blob
+    assert (res.mask & region_mask()).sum() == res.pixels
+    assert np.array_equal(res.ranking < res.pixels, res.mask)
+    assert sorted(res.ranking.ravel().tolist()) == list(range(SIZE * SIZE))
+    assert obj.flipped(obj.forward(quantise(x0 + (fill - x0) * torch.from_numpy(res.mask)[None, None])))
+    # the top pixels of the region by the map, not any subset: everything kept outranks everything dropped
+    assert importance[res.mask].min() >= importance[region_mask() & ~res.mask].max()
