@@ -50,6 +50,8 @@ def dark_palette() -> QPalette:
         QPalette.ColorRole.Link: "#7ab8ff", QPalette.ColorRole.LinkVisited: "#c39bff",
     }.items():
         p.setColor(role, QColor(c))
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
+        p.setColor(QPalette.ColorGroup.Disabled, role, QColor("#7a7a7a"))  # as a real dark theme greys them
     return p
 
 

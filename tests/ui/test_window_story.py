@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
@@ -372,6 +373,10 @@ def test_the_default_result_shows_its_key_set_outlined(qtbot, window):
     assert window.views.key_count == keys.found
     qtbot.waitUntil(lambda: window.views.original.overlay() is not None, timeout=30_000)
     assert ("key region:" if keys.kind == "region" else "key pixels:") in window.views.key_answer.text()
+    if keys.kind == "region":  # drawn over the Original as the exported figure draws it
+        from gradflip_desktop.core.viz.maps import key_region_layer
+
+        assert np.array_equal(window.views.original.overlay(), key_region_layer(keys.mask_for(keys.found)))
     with qtbot.waitSignal(window.key_answer_shown, timeout=30_000) as answer:
         window.views.set_key_count(keys.found)
     assert answer.args[0].top[0].index == keys.prediction.index  # the core's own image for that set

@@ -101,7 +101,10 @@ def render_difference(req: DiffRequest) -> DiffImage:
     if req.key_pixels is not None and req.key_count is not None:
         mask = req.key_pixels.mask_for(req.key_count)
     if req.mode == KEY_PIXELS and mask is not None:
-        over = maps.key_pixel_overlay(orig, mask)
+        from ..results import KeyRegion  # noqa: PLC0415
+
+        region = isinstance(req.key_pixels, KeyRegion)  # drawn as the figure and the Original draw it
+        over = maps.key_region_overlay(orig, mask) if region else maps.key_pixel_overlay(orig, mask)
         out = orig * (1 - o) + over * o
         return DiffImage(req.mode, display_uint8(out), None, None)
     # magnitude (also the key-pixel view until the key pixels are known)

@@ -148,14 +148,33 @@ def region_outline(mask: np.ndarray, width: int | None = None) -> np.ndarray:
     return dilate(~mask, r) & mask
 
 
-def key_region_overlay(original: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The photo with the key region outlined (yellow line, dark edge) and the rest slightly dimmed;
-    H x W x 3 float32 in [0, 1]. The region itself keeps its colours so one can see what is in it."""
+REGION_LINE_RGB = (255, 217, 26)  # the key region's outline (yellow), with a dark edge so it shows on light photos
+REGION_EDGE_RGB = (26, 26, 26)
+REGION_DIM = (85, 85, 85, 170)  # outside the region: a grey veil, so the region's own colours stand out
+
+
+def key_region_layer(mask: np.ndarray) -> np.ndarray:
+    """H x W x 4 uint8 to lay over the photo: the key region outlined (yellow line, dark edge), the rest
+    under a grey veil, the region itself clear. The app draws it over the Original; the figure's panel
+    (:func:`key_region_overlay`) is the same layer composited, so both show the region alike."""
     mask = np.asarray(mask, dtype=bool)
-    pix = np.asarray(original, dtype=np.float32)
-    out = np.where(mask[..., None], pix, 0.35 + 0.4 * grayscale(pix)[..., None] * np.ones(3, np.float32)).astype(np.float32)
+    out = np.zeros(mask.shape + (4,), np.uint8)
+    out[~mask] = REGION_DIM
     line = region_outline(mask)
     edge = dilate(line, max(1, round(max(mask.shape) / 600))) & ~line
-    out[edge] = np.array([0.1, 0.1, 0.1], dtype=np.float32)
-    out[line] = np.array([1.0, 0.85, 0.1], dtype=np.float32)
+    out[edge] = (*REGION_EDGE_RGB, 255)
+    out[line] = (*REGION_LINE_RGB, 255)
+    return out
+
+
+def composite(pixels: np.ndarray, layer: np.ndarray) -> np.ndarray:
+    """``layer`` (H x W x 4 uint8) over ``pixels`` (H x W x 3 in [0, 1]): H x W x 3 float32."""
+    a = layer[..., 3:4].astype(np.float32) / 255.0
+    out = (1.0 - a) * np.asarray(pixels, dtype=np.float32) + a * layer[..., :3].astype(np.float32) / 255.0
     return np.clip(out, 0, 1).astype(np.float32)
+
+
+def key_region_overlay(original: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The photo with the key region outlined (yellow line, dark edge) and the rest dimmed (the figure's
+    panel); H x W x 3 float32 in [0, 1]. The region itself keeps its colours so one can see what is in it."""
+    return composite(original, key_region_layer(mask))

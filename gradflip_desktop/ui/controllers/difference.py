@@ -78,8 +78,13 @@ def render_task(task, request: DiffRequest) -> DiffImage:
     return render_difference(request)
 
 
-def outline_task(task, mask: np.ndarray) -> np.ndarray:
-    """The key-pixel outline over the Original (background thread): H x W x 4 uint8."""
+def outline_task(task, mask: np.ndarray, kind: str = "pixels") -> np.ndarray:
+    """The layer over the Original (background thread), H x W x 4 uint8: the key region as the figure draws
+    it (yellow line, the rest dimmed), or the outline around the key pixels."""
+    if kind == "region":
+        from gradflip_desktop.core.viz.maps import key_region_layer
+
+        return key_region_layer(mask)
     from gradflip_desktop.core.viz.difference import key_outline
 
     return key_outline(mask)
@@ -199,7 +204,7 @@ class DifferenceController(QObject):
         if keys is not None:
             self.w.views.set_key_pixels(keys.total, keys.found, "Key region" if keys.kind == "region" else "Key pixels")
             self.w.views.set_key_answer(self._key_text(keys.found, keys.prediction, keys.flips))
-            self._outline.start(outline_task, keys.mask_for(keys.found))
+            self._outline.start(outline_task, keys.mask_for(keys.found), keys.kind)
         self.request_compare()
         self.source = DiffSource(
             result.original_pixels, result.delta, key_pixels=keys.source if keys is not None else None,
@@ -277,7 +282,7 @@ class DifferenceController(QObject):
         result = self.w.result
         if result is None or self.keys is None or self.w.runs.running:
             return
-        self._outline.start(outline_task, self.keys.mask_for(k))
+        self._outline.start(outline_task, self.keys.mask_for(k), self.keys.kind)
         self.w.views.set_key_answer(f"key pixels: {k:,} → classifying …")
         self._key.start(key_pixels_task, self.w.models.session, result, k)
 

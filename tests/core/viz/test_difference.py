@@ -118,3 +118,25 @@ def test_scattered_key_pixels_close_together_are_outlined_as_one_region():
     ring = rgba[..., 3] == 255
     assert ring[29, 40] and ring[40, 29]  # one line around the area ...
     assert not ring[31:57, 31:57].any()  # ... not a ring around every pixel
+
+
+def test_the_key_set_mode_draws_a_key_region_as_the_figure_does():
+    """Difference view, "Key region outline": the region outlined with the rest dimmed (the figure's
+    panel), not yellow key-pixel dots over the whole region."""
+    from gradflip_desktop.core.models import Prediction
+    from gradflip_desktop.core.results import KeyRegion
+    from gradflip_desktop.core.viz.difference import KEY_PIXELS, DiffRequest, render_difference
+    from gradflip_desktop.core.viz.maps import key_region_overlay
+
+    rng = np.random.default_rng(1)
+    orig = rng.uniform(0, 1, (48, 64, 3)).astype(np.float32)
+    mask = np.zeros((48, 64), bool)
+    mask[10:30, 10:40] = True
+    ranking = np.argsort(np.argsort(~mask.ravel(), kind="stable"), kind="stable").reshape(mask.shape)  # region first
+    region = KeyRegion(pixels=int(mask.sum()), fraction=float(mask.mean()), components=1, flips=True,
+                       prediction=Prediction(1, "b", 0.6), mask=mask, ranking=ranking.astype(np.int32), fill="blur")
+    req = DiffRequest(KEY_PIXELS, orig, orig.copy(), opacity=1.0, key_pixels=region, key_count=region.pixels)
+    img = render_difference(req)
+    expected = np.clip(np.round(key_region_overlay(orig, mask) * 255), 0, 255)
+    assert np.abs(img.rgb.astype(int) - expected.astype(int)).max() <= 1
+    assert np.abs(img.rgb[15:25, 15:35].astype(int) - np.round(orig[15:25, 15:35] * 255).astype(int)).max() <= 1

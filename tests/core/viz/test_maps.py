@@ -49,3 +49,26 @@ def test_heat_overlay_range_and_emphasis():
     assert out.shape == (20, 20, 3) and out.min() >= 0 and out.max() <= 1
     assert out[6, 6].sum() > out[15, 15].sum()  # the important area stands out
     assert np.allclose(out[15, 15], out[0, 0])  # the rest shows the (dimmed) photo unchanged
+
+
+def test_the_key_region_layer_outlines_the_region_dims_the_rest_and_the_figure_composites_it():
+    from gradflip_desktop.core.viz.maps import (
+        REGION_LINE_RGB, composite, key_region_layer, key_region_overlay,
+    )
+
+    mask = np.zeros((60, 80), bool)
+    mask[20:40, 30:50] = True
+    layer = key_region_layer(mask)
+    assert layer.shape == (60, 80, 4) and layer.dtype == np.uint8
+    line = (layer[..., :3] == REGION_LINE_RGB).all(-1) & (layer[..., 3] == 255)
+    assert line[20, 35] and line[39, 35] and line[25, 30] and line[25, 49]  # the region's inner border
+    assert not line[~mask].any() and not line[25:35, 35:45].any()
+    assert (layer[25:35, 35:45, 3] == 0).all()  # inside: the photo as it is
+    assert (layer[0:10, :, 3] > 0).all() and (layer[0:10, :, 3] < 255).all()  # outside: a veil, not opaque
+    photo = np.random.default_rng(0).uniform(0, 1, (60, 80, 3)).astype(np.float32)
+    fig = key_region_overlay(photo, mask)
+    assert np.array_equal(fig, composite(photo, layer))  # the figure and the app draw the same layer
+    assert np.allclose(fig[25:35, 35:45], photo[25:35, 35:45])
+    assert np.allclose(fig[line], np.array(REGION_LINE_RGB) / 255.0)
+    # outside, the photo is dimmed toward grey: less contrast than the original
+    assert fig[0:10].std() < 0.6 * photo[0:10].std()
