@@ -9,8 +9,8 @@ grows several blobs at once, and some only ride along (10 benchmark photos at 22
 2.15 % → 1.48 %, blobs 6 → 2.5, for ~6 forward passes; docs/benchmarks.md, "Key region and speed").
 When a blob was dropped, the kept pixels (in their order) are bisected again: a dropped blob can have worked
 *for* the class, so the first bisection took more of the others than the flip needs without it (1,024 px:
-median 5.07 % → 1.47 %, for ≤ 4 passes). The returned ranking puts the kept pixels first, so
-``ranking < pixels`` is the region. Forward passes only.
+median 5.07 % → 1.47 %; two passes when nothing can go). The returned ranking puts the kept pixels first,
+so ``ranking < pixels`` is the region. Forward passes only.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from .quantise import quantize_tensor
 RESOLUTION = 1.0 / 400.0  # bisection stops when the bracket on the region's fraction is narrower
 COMPONENT_SIDE = 256  # connected components are counted on a copy at most this many px on the long side
 PRUNE_TRIES = 6  # blobs of the top-k region tried for removal (least important first), one forward pass each
-REBISECT_PARTS = 16  # after blobs were dropped, the second bisection stops at 1/16 of the kept region (<= 4 passes)
+REBISECT_PARTS = 16  # after blobs were dropped, the second bisection's resolution: 1/16 of the kept region
 
 
 def pixel_ranking(importance: np.ndarray) -> np.ndarray:
@@ -115,7 +115,7 @@ def key_region(
 
     step = max(1, int(n * RESOLUTION))
     z_hi = obj.forward(image(n))
-    hi, z_hi = _bisect(obj, image, n, z_hi, step, stop) if obj.flipped(z_hi) else (n, z_hi)
+    hi, z_hi = _bisect(obj, image, 0, n, z_hi, step, stop) if obj.flipped(z_hi) else (n, z_hi)
     mask = ranks_np < hi
     labels, count = component_labels(mask)
     if obj.flipped(z_hi) and (count >= 2 or (mask & (labels == 0)).any()) and PRUNE_TRIES > 0 and not stop():
@@ -125,8 +125,19 @@ def key_region(
             ranks_np = _kept_first(ranks_np, mask)
             ranks = torch.from_numpy(ranks_np).to(x0.device).view(1, 1, h, w)
             kept = int(mask.sum())
-            hi, z_hi = _bisect(obj, image, kept, z_hi, max(step, kept // REBISECT_PARTS), stop)
-            mask = ranks_np < hi
+            resolution = max(step, kept // REBISECT_PARTS)
+            # the top half first, as a bisection would; when it does not flip, the kept region less its last
+            # 1/16 says in one more pass whether anything can go (usually nothing can)
+            lo = 0
+            for probe in (kept // 2, kept - resolution):
+                if not lo < probe < kept or stop():
+                    break
+                z = obj.forward(image(probe))
+                if obj.flipped(z):
+                    hi, z_hi = _bisect(obj, image, lo, probe, z, resolution, stop)
+                    mask = ranks_np < hi
+                    break
+                lo = probe
             count = count_components(mask)
     top = int(torch.argmax(z_hi[0]))
     p = probabilities(z_hi)
@@ -143,10 +154,9 @@ def key_region(
     )
 
 
-def _bisect(obj, image, hi, z_hi, step, stop):
-    """Smallest k found (bracket narrower than ``step``) with ``image(k)`` flipping, given that
-    ``image(hi)`` flips with logits ``z_hi``: (k, its logits)."""
-    lo = 0
+def _bisect(obj, image, lo, hi, z_hi, step, stop):
+    """Smallest k in (lo, hi] found (bracket narrower than ``step``) with ``image(k)`` flipping, given that
+    ``image(hi)`` flips with logits ``z_hi`` (and ``image(lo)`` does not, or lo = 0): (k, its logits)."""
     while hi - lo > step and not stop():
         mid = (lo + hi) // 2
         z = obj.forward(image(mid))
