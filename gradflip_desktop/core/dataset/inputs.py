@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -12,6 +12,14 @@ class Input:
 
     path: Path
     name: str
+    shown: str = field(default="", compare=False)  # a folder's image: its path inside the folder ("cats/001.jpg")
+
+    @property
+    def display(self) -> str:
+        """How messages name this input: its path inside the folder given, else its file name (two
+        subfolders may each hold a ``001.jpg``)."""
+        text = self.shown or Path(self.path).name
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")  # b"caf\xe9.png": "caf�.png"
 
 
 def is_image_file(path: Path) -> bool:
@@ -36,6 +44,18 @@ def is_image_file(path: Path) -> bool:
         return False
     except Exception:  # noqa: BLE001 - a plugin choking on a header: not an image we can use
         return False
+
+
+RESULT_IMAGES = (".adjusted.png", ".difference.png", ".figure.png")  # the images of a result set (core/report.py)
+
+
+def is_result_image(path: Path) -> bool:
+    """An image GradFlip wrote: ``NAME.adjusted.png`` (or difference, figure) next to ``NAME.gradflip.json``."""
+    name = path.name
+    for suffix in RESULT_IMAGES:
+        if name.endswith(suffix):
+            return (path.parent / f"{name[: -len(suffix)]}.gradflip.json").is_file()
+    return False
 
 
 def collect_inputs(paths: list[str | Path], recursive: bool = False) -> tuple[list[Input], list[tuple[Path, str]]]:
@@ -64,8 +84,10 @@ def collect_inputs(paths: list[str | Path], recursive: bool = False) -> tuple[li
                 continue
             if not f.is_file():
                 skipped.append((f, "not a regular file"))
+            elif is_result_image(f):  # --out inside the folder: never explain the explanations again
+                skipped.append((f, "a GradFlip result image"))
             elif is_image_file(f):
-                inputs.append(Input(f, "_".join([*rel.parts[:-1], f.stem]) or "image"))
+                inputs.append(Input(f, "_".join([*rel.parts[:-1], f.stem]) or "image", rel.as_posix()))
             else:
                 skipped.append((f, "not an image"))
     return inputs, skipped

@@ -11,7 +11,7 @@ import io
 import json
 from pathlib import Path
 
-from ..images import atomic_write_bytes
+from ..images import atomic_write_bytes, utf8_bytes
 from ..report import result_paths
 
 SUMMARY_COLUMNS = (
@@ -80,7 +80,7 @@ def write_summary(out_dir: str | Path, rows: list[dict]) -> Path:
     w = csv.DictWriter(buf, fieldnames=list(SUMMARY_COLUMNS), lineterminator="\n", extrasaction="ignore")
     w.writeheader()
     w.writerows(rows)
-    return atomic_write_bytes(Path(out_dir) / "summary.csv", buf.getvalue().encode("utf-8"), overwrite=True)
+    return atomic_write_bytes(Path(out_dir) / "summary.csv", utf8_bytes(buf.getvalue()), overwrite=True)
 
 
 def read_summary(path: str | Path) -> list[dict]:

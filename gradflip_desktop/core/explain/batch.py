@@ -33,6 +33,7 @@ import torch
 
 from ..options import ExplainOptions
 from ..results import ExplainResult, Step
+from .objective import require_gradient
 
 __all__ = ["BatchJob", "explain_batched"]
 
@@ -178,6 +179,7 @@ class _Batcher:
                 with torch.enable_grad():
                     z = self.module(xs)
                 self._check_rows(z, len(reqs))
+                require_gradient(z)
                 graph = _Graph(xs, z)
                 for i, r in enumerate(reqs):
                     r.result = (z[i : i + 1].detach(), (graph, i))

@@ -25,6 +25,7 @@ curve and loses the other).
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import numpy as np
 import torch
@@ -102,12 +103,15 @@ class MaskCoordinates:
 
     fill_name = f"blur sigma = long side / {FILL_BLUR_DIVISOR:g}"
 
-    def choose_fill(self, obj: Objective) -> bool:
+    def choose_fill(self, obj: Objective, stop: Callable[[], bool] | None = None) -> bool:
         """Use the least detail-removing fill-in of :func:`fill_ladder` whose full application flips the
         decision (one forward pass each; usually the first). When none flips, the strongest is kept
-        and the search reports that it found no flip. Returns whether the chosen fill-in flips."""
+        and the search reports that it found no flip. Returns whether the chosen fill-in flips.
+        ``stop()`` (polled before each forward pass) ends the choice early."""
         flips = False
         for i, (name, fill) in enumerate(fill_ladder(self.x0, first=self.fill)):
+            if stop is not None and stop():
+                break
             self.fill, self.fill_name = fill.detach(), name
             flips = obj.flipped(obj.forward(fill))
             if flips:

@@ -24,6 +24,10 @@ from ..models import Classifier
 from ..options import Status
 
 
+NO_GRADIENT = ("the model's class scores ({dtype}) carry no gradient with respect to the image (integer outputs, "
+               "or .detach() / torch.no_grad() inside the model); GradFlip follows the gradient, so it cannot explain "
+               "this model")
+
 class RunEnded(Exception):
     """Raised inside a run when the model misbehaves; ends the run with ``status``."""
 
@@ -31,6 +35,14 @@ class RunEnded(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+
+def require_gradient(z: torch.Tensor) -> torch.Tensor:
+    """``z`` (logits computed with gradients enabled), or :class:`RunEnded` when they carry no gradient."""
+    if not (z.is_floating_point() and z.requires_grad):
+        raise RunEnded(Status.MODEL_ERROR, NO_GRADIENT.format(dtype=str(z.dtype).replace("torch.", "")))
+    return z
 
 
 def probabilities(z: torch.Tensor) -> np.ndarray:
@@ -107,7 +119,7 @@ class Objective:
         self.grad_evals += 1
         xg = x.detach().requires_grad_(True)
         with torch.enable_grad():
-            z = self._check(self.clf.module(xg))
+            z = require_gradient(self._check(self.clf.module(xg)))
             m = self.margin(z)[0]
             (g,) = torch.autograd.grad(m, xg)
         return z.detach(), m.detach(), g.detach()
@@ -122,7 +134,7 @@ class Objective:
         self.grad_evals += 1
         xg = x.detach().requires_grad_(True)
         with torch.enable_grad():
-            z = self._check(self.clf.module(xg))
+            z = require_gradient(self._check(self.clf.module(xg)))
             loss = self.loss(z)[0]
             (g,) = torch.autograd.grad(loss, xg)
         return z.detach(), loss.detach(), g.detach()

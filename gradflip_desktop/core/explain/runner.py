@@ -24,7 +24,7 @@ from ..images import ImageData, to_uint8
 from ..models import Classifier, Prediction
 from ..options import ExplainOptions, Status
 from ..results import ExplainResult, KeyPixels, KeyRegion, Step
-from .coordinates import Coordinates, coordinates_for
+from .coordinates import BlurCoordinates, Coordinates, coordinates_for
 from .key_pixels import key_pixels
 from .key_region import key_region
 from .mask import MaskCoordinates
@@ -198,11 +198,15 @@ def explain(
     reachable = False  # region style, a flip within reach: a stuck adaptive search may go on in whole steps
     try:
         if isinstance(s.coords, MaskCoordinates):
-            reachable = s.coords.choose_fill(obj)  # the fully detail-removed image flips
-            if float(s.coords.d.abs().max()) < 0.5 / 255:  # a flat photo (or 1 x 1): its fill-ins are itself
-                return _finish(s, Status.STALLED, "the photo has no detail to remove (it is flat: blurring it or "
-                               "replacing it by its mean colour gives the same image), so the region style cannot "
-                               "change it; the “smallest change” style (--style free) can", x0, z0)
+            reachable = s.coords.choose_fill(obj, stop)  # the fully detail-removed image flips
+        if stop():  # before the first gradient: with a slow model every evaluation spared counts
+            return _finish(s, Status.CANCELLED, "cancelled by the user", x0, z0)
+        if isinstance(s.coords, (MaskCoordinates, BlurCoordinates)) and float(s.coords.d.abs().max()) < 0.5 / 255:
+            # a flat photo (or 1 x 1): its fill-ins (blurred copy, mean colour) are the photo itself
+            how = "blurring it or replacing it by its mean colour" if isinstance(s.coords, MaskCoordinates) else "blurring it"
+            return _finish(s, Status.STALLED, f"the photo has no detail to remove (it is flat: {how} gives the same "
+                           f"image), so the {opts.style} style cannot change it; the “smallest change” style "
+                           "(--style free) can", x0, z0)
         # ---- search -------------------------------------------------------------------------------
         start = Point.at(obj, s.coords.start(), x0)
         outcome = yield from search(

@@ -29,7 +29,7 @@ from ..errors import ImageError
 from . import loading, pixels, writing
 from .loading import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, MAX_FILE_BYTES, load_image
 from .pixels import BACKGROUND, ImageData, from_array, quantize, to_uint8
-from .writing import atomic_write_bytes, png_bytes, save_png
+from .writing import atomic_write_bytes, discard, png_bytes, save_png, stage_bytes, utf8_bytes
 
 __all__ = [
     "ImageError",
@@ -39,6 +39,9 @@ __all__ = [
     "to_uint8",
     "quantize",
     "atomic_write_bytes",
+    "stage_bytes",
+    "discard",
+    "utf8_bytes",
     "png_bytes",
     "save_png",
     "DEFAULT_MAX_SIDE",

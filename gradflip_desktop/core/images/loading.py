@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import warnings
 import os
 import stat
 import threading
@@ -107,8 +108,12 @@ def load_image(
         except OSError as exc:
             raise ImageError(f"cannot open {label}: {exc.strerror or exc}") from None
     try:
-        with _own_pixel_limit():
-            return _load(opener, label, src_name, src_path, max_side, int(max_pixels))
+        with _own_pixel_limit(), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")  # Pillow's warnings ("Corrupt EXIF data. ...") become notes, not stderr
+            data = _load(opener, label, src_name, src_path, max_side, int(max_pixels))
+        for text in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
+            data.warnings.append(f"while reading the file: {text}")
+        return data
     except MemoryError:
         raise ImageError(f"{label} is too large to load with the memory available; lower the working size") from None
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -19,11 +20,12 @@ def _umask() -> int:
     return mask
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes, overwrite: bool = False) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
+def stage_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to a new temporary file next to ``path`` (fsynced) and return it; ``path`` is untouched.
+
+    The caller renames it into place (``os.replace``) or removes it; on failure nothing is left behind.
+    """
     path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(str(path))
     fd, tmp = tempfile.mkstemp(prefix=".gradflip-", suffix=".part", dir=str(path.parent))
     try:
         os.chmod(tmp, 0o666 & ~_umask())
@@ -31,14 +33,41 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, overwrite: bool = F
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+    except BaseException:
+        discard(Path(tmp))
+        raise
+    return Path(tmp)
+
+
+def discard(tmp: Path) -> None:
+    """Remove a staged temporary file, if it is still there."""
+    try:
+        os.unlink(tmp)
+    except OSError:
+        pass
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes, overwrite: bool = False) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(str(path))
+    tmp = stage_bytes(path, data)
+    try:
         os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        discard(tmp)
         raise
     return path
+
+
+def utf8_bytes(text: str) -> bytes:
+    """``text`` encoded as UTF-8 for a text file (record, CSV, HTML). A file name that is not valid UTF-8
+    (b"caf\\xe9.png": Python keeps such bytes as lone surrogates) gets U+FFFD instead of failing the write."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return re.sub("[\ud800-\udfff]", "\ufffd", text).encode("utf-8")
 
 
 def png_bytes(pixels: np.ndarray) -> bytes:

@@ -92,14 +92,16 @@ class PixelSpaceModel(nn.Module):
     The network's output is unwrapped (first item of a tuple/list, ``"logits"`` of a dict or a Hugging
     Face output object) and must then have shape ``[N, C]``; anything else is a :class:`ModelError`.
     A network with a single output logit (binary classifier) is presented as two classes,
-    logits ``[0, z]``, so that softmax gives ``[1 - sigmoid(z), sigmoid(z)]``.
+    logits ``[0, z]``, so that softmax gives ``[1 - sigmoid(z), sigmoid(z)]``. A network that outputs
+    probabilities (``probabilities=True``: it ends in softmax) gives their logarithm, whose softmax is them.
     """
 
-    def __init__(self, net: nn.Module, pre: Preprocessing, single_logit: bool = False):
+    def __init__(self, net: nn.Module, pre: Preprocessing, single_logit: bool = False, probabilities: bool = False):
         super().__init__()
         self.net = net
         self.pre = pre
         self.single_logit = single_logit
+        self.probabilities = probabilities  # the network ends in softmax: log-probabilities are its logits
         self.register_buffer("mean", torch.tensor(pre.mean, dtype=torch.float32).view(1, -1, 1, 1))
         self.register_buffer("std", torch.tensor(pre.std, dtype=torch.float32).view(1, -1, 1, 1))
 
@@ -134,6 +136,8 @@ class PixelSpaceModel(nn.Module):
             raise ModelError(
                 f"the model returned shape {tuple(out.shape)}; GradFlip needs class scores of shape [N, C]"
             )
+        if self.probabilities:
+            out = torch.log(out.clamp_min(torch.finfo(out.dtype).tiny))
         if self.single_logit:
             out = torch.cat([torch.zeros_like(out), out], dim=1)
         return out

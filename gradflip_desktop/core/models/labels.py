@@ -99,12 +99,17 @@ def read_labels(path: str | os.PathLike) -> list[str]:
     (``{"0": "cat", ...}``; Keras-style ``{"0": ["n02123045", "tabby"]}`` takes the last item).
     """
     p = Path(path)
+    if p.is_dir():
+        raise ModelError(f"labels file {p} is a folder; give the labels file inside it")
     if not p.is_file():
         raise ModelError(f"labels file {p} not found")
     try:
         text = p.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ModelError(f"cannot read labels file {p.name}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ModelError(f"labels file {p.name} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
+                         f"position {exc.start}); save it with UTF-8 encoding") from None
+    except OSError as exc:
+        raise ModelError(f"cannot read labels file {p.name}: {exc.strerror or exc}") from None
     if p.suffix.lower() == ".json":
         try:
             data = json.loads(text)

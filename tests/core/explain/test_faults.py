@@ -50,6 +50,10 @@ class Faulty(nn.Module):
             return "logits"
         if self.fault == "zero_grad":
             return z.detach() + 0.0 * x.mean()  # the output no longer depends on the pixels
+        if self.fault == "detached":  # e.g. torch.no_grad() or .detach() inside the model
+            return z.detach()
+        if self.fault == "integer":  # class scores as integers
+            return (z * 100).round().long()
         if self.fault == "nan_grad":
             # finite value, NaN gradient: sqrt'(0) = inf, times 0
             return z + torch.sqrt(x.mean() * 0.0)
@@ -173,3 +177,18 @@ def test_cli_explain_with_faulty_models(tmp_path, tiny_image, capsys, monkeypatc
     assert err.strip() == (
         "gradflip: error: the model failed on this image: RuntimeError: CUDA error: device-side assert triggered (simulated)"
     )
+
+
+@pytest.mark.parametrize("batch_size", [1, 2])
+@pytest.mark.parametrize("fault, dtype", [("detached", "float32"), ("integer", "int64")])
+def test_a_model_without_gradients_is_named_so_single_and_batched(tiny_image, fault, dtype, batch_size):
+    """Not torch's "element 0 of tensors does not require grad" or an int64 overflow, but what is wrong."""
+    from gradflip_desktop.core.explain.batch import BatchJob, explain_batched
+
+    jobs = [BatchJob(i, lambda: tiny_image) for i in range(batch_size)]
+    results = [r for _, r in explain_batched(wrap(Faulty(fault, good=1)), jobs, OPTS, batch_size=batch_size)]
+    assert len(results) == batch_size
+    for res in results:
+        assert res.status == Status.MODEL_ERROR
+        assert res.message.startswith(f"the model's class scores ({dtype}) carry no gradient with respect to the image")
+        finite_result(res)

@@ -92,7 +92,7 @@ def test_no_rescue_when_even_the_fully_detail_removed_image_does_not_flip(monkey
     img = tiny_image_array()
     monkeypatch.setattr(search, "adapt", lambda eps, predicted, actual: (eps * search.REJECT, False))
     real = MaskCoordinates.choose_fill
-    monkeypatch.setattr(MaskCoordinates, "choose_fill", lambda self, obj: real(self, obj) and False)
+    monkeypatch.setattr(MaskCoordinates, "choose_fill", lambda self, obj, stop=None: real(self, obj, stop) and False)
     res = run(clf, img, ExplainOptions(key_pixels=False))
     assert res.status == Status.STALLED
     assert all(not s.accepted for s in res.steps if s.phase == "search")

@@ -89,6 +89,41 @@ def test_cancel_ends_with_state_so_far(tiny, tiny_image):
     del calls
 
 
+class _Counting(nn.Module):
+    """Counts forward passes (with and without gradient) of the wrapped network."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner, self.calls = inner, []
+
+    def forward(self, x):
+        self.calls.append(torch.is_grad_enabled())
+        return self.inner(x)
+
+
+@pytest.mark.parametrize("style", ["region", "blur", "free"])
+def test_cancel_during_the_start_costs_no_gradient(tiny, tiny_image, style):
+    """A slow model: Cancel pressed while the run starts (the first classification, the region style's
+    choice of fill-in) ends the run before its first gradient, with the photo unchanged."""
+    counting = _Counting(tiny.module)
+    clf = Classifier(module=counting, labels=tiny.labels, name="tiny", preprocessing=tiny.preprocessing)
+    res = run(clf, tiny_image, ExplainOptions(style=style), should_stop=lambda: len(counting.calls) >= 1)
+    assert res.status == Status.CANCELLED and res.message == "cancelled by the user"
+    assert res.steps == [] and not any(counting.calls)  # no evaluation with gradient
+    assert len(counting.calls) == 1  # the first classification only: no fill-in tried, no final re-check
+    assert np.array_equal(res.delta, np.zeros_like(res.delta))
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (24, 32)])
+def test_a_flat_photo_in_the_blur_style_says_it_has_no_detail_to_blur(tiny, shape):
+    photo = np.full((*shape, 3), (0.3, 0.6, 0.2), dtype=np.float32)
+    res = run(tiny, photo, ExplainOptions(style="blur", max_steps=5))
+    assert res.status == Status.STALLED
+    assert res.message.startswith("the photo has no detail to remove (it is flat: blurring it gives the same image)")
+    assert "the blur style cannot change it" in res.message and "--style free" in res.message
+    assert res.steps == []
+
+
 def test_budget_exhausted(tiny, tiny_image):
     res = run(tiny, tiny_image, ExplainOptions(style="free", mode="fixed", epsilon=1e-6, max_steps=3))
     assert res.status == Status.BUDGET

@@ -80,6 +80,20 @@ def test_exif_orientation_jpeg_portrait_phone_photo(tmp_path):
     assert img.original_size == (1200, 3000) and img.pixels.shape == (500, 200, 3)
 
 
+def test_damaged_exif_is_a_note_not_a_python_warning_on_stderr(tmp_path, recwarn):
+    """A camera JPEG whose EXIF block is cut short: Pillow warns ("Corrupt EXIF data"); the loader keeps
+    that as one of the image's notes (the CLI prints "gradflip: note: ..."), never a raw Python warning."""
+    a = asym(8, 12)
+    good = save(tmp_path, "ok.jpg", Image.fromarray(a), quality=95).read_bytes()
+    app1 = b"Exif\x00\x00" + b"MM\x00\x2a\x00\x00\x00\x08" + b"\xff" * 32  # a TIFF header, then garbage
+    p = tmp_path / "cut_exif.jpg"
+    p.write_bytes(good[:2] + b"\xff\xe1" + (len(app1) + 2).to_bytes(2, "big") + app1 + good[2:])
+    img = load_image(p)
+    assert img.pixels.shape == (8, 12, 3)
+    assert img.warnings == ["while reading the file: Corrupt EXIF data. Expecting to read 12 bytes but only got 6."]
+    assert not [w for w in recwarn.list if "EXIF" in str(w.message)]
+
+
 # ---- bit depths ------------------------------------------------------------------------------------------
 
 

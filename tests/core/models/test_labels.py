@@ -39,6 +39,16 @@ def test_label_file_errors(tmp_path):
         mf.read_labels(tmp_path / "missing.txt")
 
 
+def test_labels_file_that_is_a_folder_or_not_utf8_says_which(tmp_path):
+    with pytest.raises(ModelError, match=r"labels file .* is a folder; give the labels file inside it"):
+        mf.read_labels(tmp_path)
+    latin = tmp_path / "latin1.txt"
+    latin.write_bytes("café\nthé\n".encode("latin-1"))
+    with pytest.raises(ModelError) as err:
+        mf.read_labels(latin)
+    assert str(err.value) == "labels file latin1.txt is not UTF-8 text (byte 0xe9 at position 3); save it with UTF-8 encoding"
+
+
 
 def test_parse_ranges_expands_sorts_and_bounds():
     from gradflip_desktop.core.models.labels import MAX_RANGE, parse_ranges

@@ -44,3 +44,50 @@ def test_whole_pickled_module_is_refused_with_how_to_save_a_state_dict(tmp_path)
     msg = str(err.value)
     assert "whole.pth holds a whole pickled model (" in msg and "SmallCNN)" in msg
     assert "torch.save(model.state_dict(), 'whole.state_dict.pth')" in msg
+
+
+def test_damaged_pickle_is_named_damaged_without_torchs_advice_to_load_unsafely(tmp_path):
+    # a zip laid out like a torch file whose data.pkl is garbage: torch's own message advises
+    # weights_only=False ("will likely succeed"), advice GradFlip must not pass on
+    import zipfile  # noqa: PLC0415
+
+    path = tmp_path / "garbage.pt"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("garbage/data.pkl", bytes([191, 7, 200, 3]) * 50)
+        zf.writestr("garbage/version", "3\n")
+    with pytest.raises(ModelError) as err:
+        mf.load_model_file(path, arch="resnet18")
+    msg = str(err.value)
+    assert msg.startswith("cannot read garbage.pt as PyTorch weights: the file is damaged or not a PyTorch checkpoint (")
+    assert "weights_only" not in msg and "will likely succeed" not in msg
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_training_checkpoint_with_its_args_loads_its_weights_and_runs_nothing(tmp_path, legacy):
+    """timm's train.py saves {"state_dict", "state_dict_ema", "optimizer", "args": argparse.Namespace, ...}:
+    the weights load; the Namespace (and a payload hidden next to the weights) is never imported or run."""
+    import argparse
+
+    import torchvision
+
+    net = torchvision.models.resnet18(weights=None, num_classes=3).eval()
+    marker = tmp_path / "PAYLOAD_RAN"
+    ckpt = {"epoch": 7, "arch": "resnet18", "state_dict": net.state_dict(), "version": 2,
+            "args": argparse.Namespace(model="resnet18", lr=0.1), "metric": torch.tensor(0.5).numpy(),
+            "hook": PicklePayload(marker)}
+    path = tmp_path / "checkpoint-7.pth.tar"
+    torch.save(ckpt, path, _use_new_zipfile_serialization=not legacy)
+    clf = mf.load_model_file(path, arch="resnet18")
+    assert not marker.exists()
+    assert clf.num_classes == 3
+    x = torch.rand(1, 3, 224, 224)
+    pre = clf.preprocessing
+    mean, std = torch.tensor(pre.mean).view(1, 3, 1, 1), torch.tensor(pre.std).view(1, 3, 1, 1)
+    with torch.no_grad():
+        torch.testing.assert_close(clf.logits(x), net((x - mean) / std))
+    # the weights themselves may hold no stand-in: a payload among them is still refused, unrun
+    bad = tmp_path / "bad.pth"
+    torch.save({**net.state_dict(), "fc.weight": PicklePayload(marker)}, bad)
+    with pytest.raises(ModelError, match=r"refused to load bad\.pth: it contains pickled Python objects"):
+        mf.load_model_file(bad, arch="resnet18")
+    assert not marker.exists()

@@ -54,3 +54,23 @@ def test_sidecar_errors_name_the_problem(tmp_path):
     side.write_text("{not json", encoding="utf-8")
     with pytest.raises(ModelError, match=r"cannot read the model settings digits\.gradflip\.json"):
         mf.load_model_file(path, trust_torchscript=True)
+
+
+def test_a_sidecar_write_that_fails_leaves_the_old_one_and_no_temporary_file(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    model = tmp_path / "m.pt"
+    script(SmallCNN(), model)
+    spec = mf.ModelSpec(path=str(model), format="torchscript", name="first")
+    first = mf.write_sidecar(spec)
+    before = first.read_bytes()
+
+    def full(src, dst):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full)
+    with pytest.raises(ModelError, match=r"cannot write the model settings .*m\.gradflip\.json"):
+        mf.write_sidecar(mf.ModelSpec(path=str(model), format="torchscript", name="second"))
+    assert first.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.gradflip.json", "m.pt"]

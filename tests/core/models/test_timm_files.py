@@ -92,3 +92,10 @@ def test_missing_timm_says_how_to_install(tmp_path, monkeypatch):
 def test_timm_names_are_listed_for_completion():
     names = mf.timm_architectures()
     assert "resnet18" in names and "vit_tiny_patch16_224" in names and "test_vit" in names
+
+
+def test_a_bare_timm_name_as_the_model_says_to_give_the_checkpoint():
+    with pytest.raises(ModelError) as err:
+        mf.load_model_file("timm:resnet18")
+    assert str(err.value) == ("timm:resnet18 names a timm architecture, not weights; GradFlip never downloads. "
+                              "Give the checkpoint file and name the architecture: --model FILE --arch timm:resnet18")

@@ -126,6 +126,9 @@ def _resolve_model_path(spec: str | os.PathLike) -> Path:
                 f"no cached weights for {text} in {cache}; GradFlip never downloads. Fetch them once with "
                 f"torchvision.models.get_model('{text.lower()}', weights='DEFAULT') or pass a weights file"
             )
+    if text.lower().startswith("timm:"):  # an architecture, not weights: GradFlip never downloads them
+        raise ModelError(f"{text} names a timm architecture, not weights; GradFlip never downloads. Give the "
+                         f"checkpoint file and name the architecture: --model FILE --arch {text}")
     raise ModelError(f"model file {spec} not found (and it is not a known model name; see 'gradflip models')")
 
 
@@ -145,8 +148,8 @@ def _labels_from(value: Any, base_dir: Path | None = None) -> list[str] | None:
     return labels
 
 
-def _probe(net: nn.Module, pre: Preprocessing, name: str) -> int:
-    """Class count (outputs) of ``net`` under ``pre``; ModelError when it cannot run such input."""
+def _probe(net: nn.Module, pre: Preprocessing, name: str) -> torch.Tensor:
+    """The output (1 x C) of ``net`` under ``pre`` for a grey image; ModelError when it cannot run such input."""
     module = PixelSpaceModel(net, pre).eval()
     h, w = pre.input_size
     x = torch.full((1, 3, h, w), 0.5)
@@ -163,7 +166,13 @@ def _probe(net: nn.Module, pre: Preprocessing, name: str) -> int:
             "check the input size and channel count",
             setting="preprocessing",
         ) from None
-    return int(out.shape[1])
+    return out
+
+
+def _are_probabilities(out: torch.Tensor) -> bool:
+    """Outputs that are already probabilities (a model ending in softmax): in [0, 1], summing to 1."""
+    out = out.double()
+    return out.shape[1] > 1 and bool(out.min() >= 0 and out.max() <= 1 and (out.sum(1) - 1).abs().max() < 1e-3)
 
 
 def load_model_file(
@@ -242,6 +251,11 @@ def load_model_file(
                 std=(0.229, 0.224, 0.225) if c != 1 else (0.5,),
             )
     net.eval()
+    low = sorted({str(t.dtype).replace("torch.", "") for t in (*net.parameters(), *net.buffers())
+                  if t.dtype in (torch.float16, torch.bfloat16)})
+    if low:  # images come in float32 (and CPUs lack many half-precision kernels): compute in float32
+        net.float()
+        notes.append(f"{p.name} stores {' and '.join(low)} weights: computing in float32")
     for prm in net.parameters():
         prm.requires_grad_(False)
 
@@ -256,9 +270,10 @@ def load_model_file(
         )
 
     # how many outputs: known for torchvision, measured for TorchScript/ONNX
+    probabilities = False
     if fixed_classes is None:
         try:
-            outputs = _probe(net, pre, p.name)
+            probe = _probe(net, pre, p.name)
         except ModelError:
             side_pre = side.get("preprocessing") or {}
             channels_given = isinstance(preprocessing, Preprocessing) or "channels" in (preprocessing or {}) or "channels" in side_pre
@@ -266,12 +281,16 @@ def load_model_file(
                 raise
             gray = merge_preprocessing(pre, {"channels": 1})
             try:
-                outputs = _probe(net, gray, p.name)
+                probe = _probe(net, gray, p.name)
             except ModelError:
                 _probe(net, pre, p.name)  # raise the RGB error, the one the user expects
                 raise
             pre = gray
             notes.append("the model takes 1-channel input: using grayscale (luma) input")
+        outputs = int(probe.shape[1])
+        probabilities = _are_probabilities(probe)
+        if probabilities:  # softmax(softmax(z)) would show 12 % for a 55 % decision: take their logarithm
+            notes.append(f"{p.name} outputs probabilities (they sum to 1): their logarithm is used as class scores")
     else:
         outputs = fixed_classes
     if outputs < 1:
@@ -317,7 +336,7 @@ def load_model_file(
         if bad:
             raise ModelError(f"class group {gname!r} lists class {bad[0]}, but {p.name} has only {num_classes} classes (0–{num_classes - 1})")
 
-    module = PixelSpaceModel(net, pre, single_logit=single).eval()
+    module = PixelSpaceModel(net, pre, single_logit=single, probabilities=probabilities).eval()
     if name is None:
         name = side.get("name")
     if name is None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import io
 import json
+import pickle
 import pickletools
+import types
 import warnings
 import zipfile
 from pathlib import Path
@@ -119,7 +121,20 @@ def _refusal(path: Path, exc: Exception) -> ModelError:
             "GradFlip never unpickles arbitrary objects, because unpickling can run code. "
             "Save only the weights: torch.save(model.state_dict(), PATH)."
         )
-    return ModelError(f"cannot read {path.name} as PyTorch weights: {short_reason(exc)}")
+    return ModelError(f"cannot read {path.name} as PyTorch weights: {_torch_reason(exc)}")
+
+
+def _torch_reason(exc: Exception) -> str:
+    """``torch.load``'s reason without its weights-only boilerplate, which advises ``weights_only=False``
+    (running code from the file): only the unpickler's own error is kept."""
+    text = str(exc)
+    marker = "WeightsUnpickler error:"
+    if marker in text:
+        reason = short_reason(Exception(text.split(marker, 1)[1].split("Check the documentation of torch.load", 1)[0]), 200)
+        if reason.startswith("Unsupported global"):
+            return f"it holds pickled objects that only an unsafe load could read ({reason})"
+        return f"the file is damaged or not a PyTorch checkpoint ({reason or 'unreadable pickle'})"
+    return short_reason(exc)
 
 
 def short_reason(exc: Exception, limit: int = 300) -> str:
@@ -165,11 +180,14 @@ def load_safetensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str
     return tensors, meta
 
 
-def load_weights(path: Path) -> Any:
+def load_weights(path: Path, stubs: bool = True) -> Any:
     """The object stored in a weights file, never unpickling arbitrary objects.
 
     safetensors files are read with the ``safetensors`` package (no pickle at all); anything else with
-    ``torch.load(weights_only=True)``; a refusal says why (see :func:`_refusal`).
+    ``torch.load(weights_only=True)``; a refusal says why (see :func:`_refusal`). A checkpoint that keeps
+    other Python objects next to its weights (timm's training script saves its ``args``, an
+    ``argparse.Namespace``) is read with those objects replaced by inert stand-ins (``stubs``; see
+    :class:`_Stub`), and used when its weights are a clean state dict; a whole pickled model is refused.
     """
     if is_safetensors(path):
         return load_safetensors(path)[0]
@@ -178,7 +196,78 @@ def load_weights(path: Path) -> Any:
             warnings.simplefilter("ignore", UserWarning)
             return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - UnpicklingError, RuntimeError, EOFError ...
-        raise _refusal(path, exc) from None
+        refusal = _refusal(path, exc)
+    if stubs and str(refusal).startswith("refused to load"):  # other objects than tensors, not a module
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                obj = torch.load(path, map_location="cpu", weights_only=False, pickle_module=_STUB_PICKLE)
+            if not _stub_among_tensors(obj):  # the weights themselves hold no stand-in
+                extract_state_dict(obj, path.name)
+                return obj
+        except Exception:  # noqa: BLE001 - no clean state dict in it: the refusal stands
+            pass
+    raise refusal
+
+
+def _stub_among_tensors(obj: Any, depth: int = 0) -> bool:
+    """Whether a mapping that holds tensors (a state dict, maybe wrapped) also holds a stand-in."""
+    if not isinstance(obj, Mapping):
+        return False
+    values = list(obj.values())
+    if any(isinstance(v, torch.Tensor) for v in values) and any(isinstance(v, _Stub) for v in values):
+        return True
+    return depth < 3 and any(_stub_among_tensors(v, depth + 1) for v in values)
+
+
+class _Stub:
+    """Stands in for a pickled object whose class is not on torch's weights-only list: the class is never
+    imported and nothing of it runs; what the pickle would pass it is dropped."""
+
+    def __new__(cls, *args, **kwargs):
+        return object.__new__(cls)
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __setstate__(self, state):
+        pass
+
+    def __setitem__(self, key, value):
+        pass
+
+    def append(self, value):
+        pass
+
+    def extend(self, values):
+        pass
+
+
+class _StubUnpickler(pickle.Unpickler):
+    """Resolves only the globals torch's weights-only loader allows; every other one becomes a :class:`_Stub`."""
+
+    def find_class(self, module: str, name: str):
+        allowed = _allowed_globals()
+        key = f"{module}.{name}"
+        if key in allowed:
+            return allowed[key]
+        return type(str(name), (_Stub,), {"__module__": "gradflip.stub"})
+
+
+def _allowed_globals() -> dict:
+    from torch import _weights_only_unpickler as wo  # noqa: PLC0415
+
+    return wo._get_allowed_globals()  # noqa: SLF001 - the list torch.load(weights_only=True) itself uses
+
+
+def _stub_load(file, **kwargs):
+    return _StubUnpickler(file, **kwargs).load()
+
+
+_STUB_PICKLE = types.ModuleType("gradflip_stub_pickle")  # the pickle module torch.load gets (legacy files too)
+_STUB_PICKLE.Unpickler = _StubUnpickler
+_STUB_PICKLE.load = _stub_load
+_STUB_PICKLE.__version__ = getattr(pickle, "__version__", "")
 
 
 LABEL_KEYS = ("labels", "class_names", "classes", "id2label")

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from ...errors import ModelError
+from ...images.writing import atomic_write_bytes, utf8_bytes
 from .spec import SIDECAR_KIND, SIDECAR_SUFFIX, ModelSpec
 
 __all__ = ["read_sidecar", "read_sidecar_raw", "sidecar_path", "write_sidecar"]
@@ -50,10 +51,8 @@ def write_sidecar(spec: ModelSpec, path: str | os.PathLike | None = None) -> Pat
     """Write ``spec`` as JSON next to its model file (or to ``path``); returns the file written."""
     target = Path(path) if path is not None else sidecar_path(spec.path)
     data = json.dumps(spec.to_dict(base_dir=target.parent.resolve()), indent=2, ensure_ascii=False) + "\n"
-    tmp = target.with_name(target.name + ".tmp")
-    try:
-        tmp.write_text(data, encoding="utf-8")
-        os.replace(tmp, target)
+    try:  # a temporary file of its own, fsynced, then renamed; removed again on failure
+        atomic_write_bytes(target, utf8_bytes(data), overwrite=True)
     except OSError as exc:
         raise ModelError(f"cannot write the model settings {target}: {exc}") from None
     return target
