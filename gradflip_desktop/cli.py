@@ -306,11 +306,15 @@ def _outcome_text(o) -> str:
         orig, final, kp, kr = rec["original"], rec["final"], rec.get("key_pixels") or {}, rec.get("key_region") or {}
         key = f", key pixels {kp['count']:,} ({100 * kp['fraction']:.2f} %)" if kp.get("count") else ""
         if kr.get("flips"):
-            key = (f", key region {100 * kr['fraction']:.1f} % of the image ({kr['components']} areas)"
-                   f" alone → {kr['prediction']['label']}")
+            areas = f" ({kr['components']} areas)" if kr.get("components", 1) > 1 else ""  # as the app's sentence
+            key = f", key region {100 * kr['fraction']:.1f} % of the image{areas} alone → {kr['prediction']['label']}"
         flip, n = rec.get("flip_step"), rec["steps"]  # as the app's progress bar: where it flipped, then all steps
         steps = f"at step {flip} ({n} steps in all)" if flip is not None and flip < n else f"in {n} steps"
-        return (f"{orig['label']} {100 * orig['probability']:.1f} % → {final['label']} {100 * final['probability']:.1f} % "
+        group = rec.get("explained") or {}
+        before = f"{orig['label']} {100 * orig['probability']:.1f} %"
+        if len(group.get("indices") or ()) > 1:  # a group run flipped "any cat" (as the app and the figure's sentence)
+            before = f"any {group['name']} ({before})"
+        return (f"{before} → {final['label']} {100 * final['probability']:.1f} % "
                 f"{steps}, L2 {rec.get('l2_saved', rec['l2']):.3f}{key}; {where}")  # saved, as the figure
     return f"not flipped ({rec.get('status')}): {rec.get('message')}; {where}"
 
@@ -373,7 +377,7 @@ def _explain(args) -> int:
                            max_side=args.max_side, max_pixels=args.max_pixels, summary=folders or args.summary)
     many = len(inputs) > 1
     started = time.perf_counter()
-    single = _Progress(Path(inputs[0].path).name if inputs else "", opts.max_steps, args.quiet or many,
+    single = _Progress(inputs[0].display if inputs else "", opts.max_steps, args.quiet or many,
                        clf.label if clf is not None else str)
     codes, records = [], []
     kept = [0]  # inputs whose result set --resume kept: no time spent, not counted in the rate
@@ -383,13 +387,13 @@ def _explain(args) -> int:
 
     def on_outcome(o, done: int, total: int) -> None:
         for w in o.notes:
-            print(f"gradflip: note: {Path(o.input.path).name}: {w}", file=sys.stderr)
+            print(f"gradflip: note: {o.input.display}: {w}", file=sys.stderr)
         if o.status == ERROR:
             exc = o.error
             internal = not isinstance(exc, (GradFlipError, ValueError, OSError))
             text = f"internal error: {type(exc).__name__}: {exc} (please report this)" if internal else error_text(exc)
-            if many and Path(o.input.path).name not in text and o.input.name not in text:
-                text = f"{Path(o.input.path).name}: {text}"  # say which input, unless the message does
+            if many and o.input.display not in text and o.input.name not in text:
+                text = f"{o.input.display}: {text}"  # say which input, unless the message does
             _err(text)
             codes.append(EXIT_INTERNAL if internal else EXIT_BAD_INPUT)
             return
@@ -400,7 +404,7 @@ def _explain(args) -> int:
             if many:
                 tag = "" if o.status != DONE else " (kept)"
                 kept[0] += o.status == DONE
-                print(f"[{rate_text(done, total, started, kept[0])}] {Path(o.input.path).name}{tag}: {_outcome_text(o)}",
+                print(f"[{rate_text(done, total, started, kept[0])}] {o.input.display}{tag}: {_outcome_text(o)}",
                       file=sys.stderr, flush=True)
             else:
                 single.done(_outcome_text(o))

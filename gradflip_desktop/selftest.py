@@ -197,11 +197,17 @@ def run_self_test(
     _print(
         out,
         f"gradflip self-test: OK — {orig.label} ({100 * orig.probability:.1f} %) flipped to {final.label} "
-        f"in {len(result.steps)} steps, export verified{gui_text}, {time.perf_counter() - t0:.1f} s",
+        f"{_when(result)}, export verified{gui_text}, {time.perf_counter() - t0:.1f} s",
     )
     if verbose:
         _details(times)
     return EXIT_OK
+
+
+def _when(result) -> str:
+    """"at step 3 (19 steps in all)", as the CLI's last line and the app's progress bar say it."""
+    n, flip = len(result.steps), result.flip_step
+    return f"at step {flip} ({n} steps in all)" if flip is not None and flip < n else f"in {n} steps"
 
 
 def _details(times: dict[str, float]) -> None:

@@ -99,6 +99,57 @@ def test_recursive_names_results_by_their_path(tiny_cli, folder, tmp_path):
     assert (out / "sub_deep.gradflip.json").is_file()
 
 
+def test_progress_lines_name_an_image_by_its_path_inside_the_folder(tiny_cli, tmp_path, capsys):
+    """Class folders that each hold a 001.png: each line says which one (not "001.png" twice)."""
+    folder = tmp_path / "data"
+    _photo(folder / "cats" / "001.png", seed=1)
+    _photo(folder / "dogs" / "001.png", seed=2)
+    out = tmp_path / "out"
+    assert cli.main(["explain", str(folder), "-r", "--out", str(out), "--no-key-pixels", "--max-steps", "3"]) in (0, 1)
+    progress = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("[")]
+    assert len(progress) == 2
+    assert sorted(ln.split("] ", 1)[1].split(":", 1)[0] for ln in progress) == ["cats/001.png", "dogs/001.png"]
+
+
+@pytest.mark.parametrize("out_inside", [".", "results"])
+def test_results_written_inside_the_folder_are_not_explained_again(tiny_cli, tmp_path, capsys, out_inside):
+    """--out the photo folder itself (or a subfolder with --recursive): a re-run explains the photos,
+    never the adjusted/difference/figure PNGs of the first run (which would snowball run after run)."""
+    folder = tmp_path / "photos"
+    _photo(folder / "a.png", seed=1)
+    out = folder / out_inside
+    args = ["explain", str(folder), "-r", "--out", str(out), "--no-key-pixels", "--max-steps", "3"]
+    assert cli.main(args) in (0, 1)
+    assert cli.main([*args, "--resume"]) in (0, 1)
+    err = capsys.readouterr().err
+    assert "a.figure.png: a GradFlip result image" in err
+    assert sorted(p.name for p in out.glob("*.gradflip.json")) == ["a.gradflip.json"]
+    assert [r["file"] for r in read_summary(out / "summary.csv")] == [str(folder / "a.png")]
+    # a user's own file that merely ends like one (no record next to it) is still an image to explain
+    _photo(folder / "b.figure.png", seed=2)
+    assert cli.main([*args, "--resume"]) in (0, 1)
+    assert (out / "b.figure.gradflip.json").is_file()
+
+
+def test_a_file_name_that_is_not_utf8_gets_its_results_like_any_other(tiny_cli, tmp_path, capsys):
+    """b"caf\\xe9.png" (a Latin-1 name from an old archive): the run writes its set, record and summary
+    instead of failing the whole run with "'utf-8' codec can't encode character '\\udce9'"."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    name = os.fsdecode(b"caf\xe9.png")
+    try:
+        _photo(folder / name, seed=1)
+    except (OSError, UnicodeError):  # a file system that only takes UTF-8 names: nothing to test there
+        pytest.skip("this file system refuses non-UTF-8 file names")
+    out = tmp_path / "out"
+    assert cli.main(["explain", str(folder), "--out", str(out), "--no-key-pixels", "--max-steps", "3", "--json"]) in (0, 1)
+    printed = json.loads(capsys.readouterr().out)
+    rec = json.loads((out / "caf_.gradflip.json").read_bytes().decode("utf-8"))
+    assert rec["image"]["name"] == "caf\ufffd" and printed[0]["image"]["name"] == "caf\ufffd"
+    assert [r["file"] for r in read_summary(out / "summary.csv")] == [str(folder / "caf\ufffd.png")]
+    assert "caf\ufffd" in (out / "index.html").read_bytes().decode("utf-8")
+
+
 def test_existing_results_stop_each_input_unless_resume(tiny_cli, folder, tmp_path, capsys):
     out = tmp_path / "out"
     assert cli.main(["explain", str(folder), "--out", str(out), "-q", "--no-key-pixels"]) in (0, 1)
@@ -300,9 +351,20 @@ def test_thumbnail_strip_marks_the_key_set_of_each_style(tiny):
         res = run(tiny, pixels, ExplainOptions(style=style))
         mask = res.key_pixels.mask if res.key_pixels is not None else (res.key_region.mask if res.key_region else None)
         strip = thumbnail_strip(res, height=48)
-        third = strip[:, -64:]  # the key-set panel (64 x 48: the photo's own aspect)
-        red = (third[..., 0] > 200) & (third[..., 1] < 80)
-        assert mask is not None and red.any() == bool(mask.any()), style
+        third = strip[:, -64:].astype(int)  # the key-set panel (64 x 48: the photo's own aspect)
+        assert mask is not None and mask.any(), style
+        if style == "free":  # key pixels: red on the grey photo
+            red = (third[..., 0] > 200) & (third[..., 1] < 80)
+            assert red.any(), style
+        else:  # the key region as the app and the figure draw it: a yellow outline, the rest dimmed
+            from gradflip_desktop.core.viz.maps import REGION_LINE_RGB
+
+            line = (np.abs(third - np.array(REGION_LINE_RGB)) <= 12).all(-1)
+            assert line.any() and not ((third[..., 0] > 200) & (third[..., 1] < 80)).any(), style
+            if not mask.all():  # outside the region the photo is dimmed
+                photo = strip[:, :64].astype(int)
+                outside = ~mask & ~line  # the photo is 48 x 64: the thumbnail's own size
+                assert third[outside].mean() < photo[outside].mean(), style
 
 
 def test_json_lists_the_records_in_input_order_whatever_order_they_finish(tiny_cli, folder, tmp_path, capsys, monkeypatch):

@@ -13,7 +13,8 @@ from gradflip_desktop.core.errors import ModelError
 from helpers import make_tiny
 
 OK_LINE = re.compile(
-    r"^gradflip self-test: OK — Egyptian cat \(\d+\.\d %\) flipped to [\w ,'-]+ in \d+ steps, export verified, "
+    r"^gradflip self-test: OK — Egyptian cat \(\d+\.\d %\) flipped to [\w ,'-]+ at step \d+ \(\d+ steps in all\), "
+    r"export verified, "
     r"GUI ok \(Qt [\d.]+ \w+\), \d+\.\d s$"
 )
 

@@ -62,6 +62,10 @@ def main() -> int:
         i = argv.index("--size")
         size = tuple(int(v) for v in argv[i + 1].lower().split("x"))
         del argv[i:i + 2]
+    unknown = [a for a in argv if a.startswith("-") and a != "--dark"]
+    if unknown or len([a for a in argv if not a.startswith("-")]) > 1:
+        print(__doc__.strip(), file=sys.stderr)
+        return 0 if any(a in ("-h", "--help") for a in unknown) else 2
     args = [a for a in argv if not a.startswith("--")]
     dark = "--dark" in argv
     out = Path(args[0] if args else "docs")

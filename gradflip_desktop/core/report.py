@@ -11,8 +11,9 @@ For an input called ``NAME`` the set is::
                            map; free: smoothed |change|; blur: smoothed blur amount)
     NAME.steps.csv         one row per step: phase, accepted, epsilon, score, L2, L∞, flipped, top-5 classes
 
-Every file is written to a temporary file and renamed; nothing is overwritten unless ``force``; if any
-target exists the whole set is refused before anything is written.
+Every file is written in full to a temporary file first, then all are renamed into place (the record
+last), so a failure leaves the previous set or none, never a mix; nothing is overwritten unless ``force``;
+if any target exists the whole set is refused before anything is written.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import json
 import math
 import os
 import re
-import textwrap
 import unicodedata
 from pathlib import Path
 
@@ -31,7 +31,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from .errors import ExportError, ResultExistsError
-from .images import atomic_write_bytes, png_bytes, to_uint8
+from .images import discard, png_bytes, stage_bytes, to_uint8, utf8_bytes
 from .results import ExplainResult
 from .viz import maps
 
@@ -53,6 +53,7 @@ ReportError = ExportError  # the former name of ExportError
 def safe_name(name: str) -> str:
     """A file-name stem safe on Linux, macOS and Windows: no separators/control characters, bounded length."""
     n = unicodedata.normalize("NFC", str(name))
+    n = n.encode("utf-8", "replace").decode("utf-8")  # a file name that is not UTF-8 (b"caf\xe9"): "?" then "_"
     n = re.sub(r'[\x00-\x1f\x7f<>:"/\\|?*]', "_", n).strip(" .")
     if not n or set(n) <= {"_"}:
         n = "image"
@@ -99,6 +100,7 @@ def record(result: ExplainResult, image_info: dict | None = None, versions: dict
         "l2_saved": _r(result.l2_saved),
         "l2_minimal_float": None if result.l2_minimal_float is None else _r(result.l2_minimal_float),
         "linf_saved": _r(result.linf_saved),
+        "rms_saved": _r(result.l2_saved / max(1.0, float(result.delta.size)) ** 0.5, 8),  # the figure's RMS
         "alpha": _r(result.alpha),
         "key_pixels": (
             {"count": 0, "fraction": 0.0, "flips": False, "prediction": None}
@@ -187,6 +189,50 @@ def key_region_caption(kr) -> str:
     return f"no region alone flips it; {verb} everywhere gives {kr.prediction.label}"
 
 
+def _fit(draw, text: str, font, width: int, max_lines: int) -> list[str]:
+    """``text`` in lines no wider than ``width`` pixels: broken between words, inside a word wider than
+    ``width``; past ``max_lines`` the last line ends with "…"."""
+    def fits(t: str) -> bool:
+        return draw.textlength(t, font=font) <= width
+
+    def longest_prefix(t: str, end: str = "") -> int:  # t[:n] + end fits; at least one character
+        lo, hi = 1, len(t)
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            lo, hi = (mid, hi) if fits(t[:mid] + end) else (lo, mid - 1)
+        return lo
+
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        if fits(f"{line} {word}" if line else word):
+            line = f"{line} {word}" if line else word
+            continue
+        if line:
+            lines.append(line)
+        line = word
+        while not fits(line) and len(line) > 1:
+            cut = longest_prefix(line)
+            lines.append(line[:cut])
+            line = line[cut:]
+    if line:
+        lines.append(line)
+    if len(lines) > max_lines:
+        last = lines[max_lines - 1]
+        lines = lines[: max_lines - 1] + [last[: longest_prefix(last, "…")] + "…"]
+    return lines or [""]
+
+
+def figure_title(result: ExplainResult) -> str:
+    """The figure's first line: model, what was explained -> what it became, and how the run ended. A group
+    run names the group ("any cat (Egyptian cat 79.0 %)"), as the sentence and the CLI do."""
+    verdict = "flipped" if result.flipped else result.status.replace("_", " ")
+    before = _fmt_pred(result.original)
+    if len(result.explained) > 1:
+        before = f"any {result.explained_name} ({before})"
+    return f"GradFlip · {result.model_name} · {before} -> {_fmt_pred(result.final)} ({verdict})"
+
+
 def render_figure(result: ExplainResult, panel_height: int = 360, importance: np.ndarray | None = None) -> np.ndarray:
     """Annotated figure: original | adjusted | difference | key pixels, with captions. uint8 H x W x 3.
 
@@ -221,30 +267,37 @@ def render_figure(result: ExplainResult, panel_height: int = 360, importance: np
     width = pad + len(panels) * (pw + pad)
     from .summary import summary_sentence  # the sentence the window shows above its views
 
-    sentence = textwrap.wrap(summary_sentence(result), width=max(40, (width - 2 * pad) // 8))
-    title_h += 20 * len(sentence)
+    f_title, f_cap, f_small = _font(20), _font(15), _font(13)
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    title = figure_title(result)
+    # every text fits its place (long class names wrap; never drawn over the next panel or off the figure)
+    titles = _fit(measure, title, f_title, width - 2 * pad, 3)
+    sentence = _fit(measure, summary_sentence(result), f_cap, width - 2 * pad, 8)
+    captions = [_fit(measure, caption, f_small, pw, 4) for _, _, caption in panels]
+    down = 24 * (len(titles) - 1)
+    title_h += down + 20 * len(sentence)
+    cap_h += 17 * (max(len(c) for c in captions) - 1)
     height = title_h + ph + cap_h + pad
     canvas = Image.new("RGB", (width, height), (255, 255, 255))
     draw = ImageDraw.Draw(canvas)
-    f_title, f_cap, f_small = _font(20), _font(15), _font(13)
-    verdict = "flipped" if result.flipped else result.status.replace("_", " ")
-    title = f"GradFlip · {result.model_name} · {_fmt_pred(result.original)} -> {_fmt_pred(result.final)} ({verdict})"
-    draw.text((pad, 10), title, fill=(20, 20, 20), font=f_title)
+    for i, line in enumerate(titles):
+        draw.text((pad, 10 + 24 * i), line, fill=(20, 20, 20), font=f_title)
     sub = (
         f"{len(result.steps)} steps, {result.gradient_evaluations} gradient + {result.forward_evaluations} forward "
         f"evaluations, {result.seconds:.1f} s · mode {result.options.mode}, epsilon {result.options.epsilon:g}"
     )
-    draw.text((pad, 34), sub, fill=(90, 90, 90), font=f_small)
+    draw.text((pad, 34 + down), sub, fill=(90, 90, 90), font=f_small)
     for i, line in enumerate(sentence):
-        draw.text((pad, 54 + 20 * i), line, fill=(20, 20, 20), font=f_cap)
-    for i, (img, head, caption) in enumerate(panels):
+        draw.text((pad, 54 + down + 20 * i), line, fill=(20, 20, 20), font=f_cap)
+    for i, (img, head, _) in enumerate(panels):
         x = pad + i * (pw + pad)
         im = Image.fromarray(to_uint8(img)).resize(
             (pw, ph), Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.NEAREST
         )
         canvas.paste(im, (x, title_h))
         draw.text((x, title_h + ph + 5), head, fill=(20, 20, 20), font=f_cap)
-        draw.text((x, title_h + ph + 25), caption, fill=(60, 60, 60), font=f_small)
+        for j, line in enumerate(captions[i]):
+            draw.text((x, title_h + ph + 25 + 17 * j), line, fill=(60, 60, 60), font=f_small)
     return np.asarray(canvas)
 
 
@@ -289,12 +342,19 @@ def write_result_set(
         ".figure.png": png_bytes(render_figure(result, importance=importance)),
         ".delta.npy": _npy_bytes(result.delta.astype(np.float32)),
         ".importance.npy": _npy_bytes(importance.astype(np.float32)),
-        ".steps.csv": steps_csv(result).encode("utf-8"),
-        ".gradflip.json": (json.dumps(_strict(rec), indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8"),
+        ".steps.csv": utf8_bytes(steps_csv(result)),
+        ".gradflip.json": utf8_bytes(json.dumps(_strict(rec), indent=2, ensure_ascii=False, allow_nan=False) + "\n"),
     }
+    # Two phases, so that a failure (disk full, an interrupt) never leaves a set that mixes files of two
+    # runs: every file is first written in full to a temporary file next to its target; only then are they
+    # renamed into place, the record last. When a set is replaced, its old record goes first: an
+    # interruption among the renames leaves a set without a record (incomplete: --resume recomputes it).
+    staged: dict[str, Path] = {}
     written: list[Path] = []
 
-    def roll_back() -> None:  # a failed set leaves no partial set behind (files that existed before stay)
+    def roll_back() -> None:  # temporary files go; new files go; files that existed before stay
+        for tmp in staged.values():
+            discard(tmp)
         for p in written:
             if p not in existing:
                 try:
@@ -304,10 +364,20 @@ def write_result_set(
 
     try:
         for suffix, data in payloads.items():
-            written.append(atomic_write_bytes(paths[suffix], data, overwrite=force))
-    except FileExistsError as exc:  # a file appeared while writing (another program)
-        roll_back()
-        raise ResultExistsError(f"a result file appeared in {out} while writing: {exc}", [str(exc)]) from None
+            staged[suffix] = stage_bytes(paths[suffix], data)
+        appeared = [p for p in paths.values() if p.exists() and p not in existing]
+        if appeared and not force:  # another program wrote one while the set was being prepared
+            roll_back()
+            raise ResultExistsError(f"a result file appeared in {out} while writing: {appeared[0]}", appeared)
+        record_path = paths[".gradflip.json"]
+        if record_path in existing:
+            record_path.unlink(missing_ok=True)
+        for suffix in payloads:  # the record is the last payload
+            os.replace(staged[suffix], paths[suffix])
+            del staged[suffix]
+            written.append(paths[suffix])
+    except ResultExistsError:
+        raise
     except OSError as exc:
         roll_back()
         reason = exc.strerror or str(exc)
@@ -316,4 +386,7 @@ def write_result_set(
         elif getattr(exc, "errno", None) in (13, 30, 1):
             reason = "the folder is read-only or you lack permission"
         raise ExportError(f"cannot write the results to {out}: {reason}") from None
+    except BaseException:
+        roll_back()
+        raise
     return written

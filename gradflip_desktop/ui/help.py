@@ -29,8 +29,9 @@ def about_html(info, model_error: str | None = None) -> str:
     ]
     table = "".join(f"<tr><td><b>{html.escape(k)}</b>&nbsp;&nbsp;</td><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
     return (
-        "<h3>GradFlip</h3><p>Explains an image classifier's decision by the smallest pixel change "
-        f"that flips it.</p><table>{table}</table>"
+        "<h3>GradFlip</h3><p>Explains why an image classifier chose its answer: by default the smallest region "
+        "whose detail removal alone flips the decision; one click away, the textbook smallest pixel change."
+        f"</p><table>{table}</table>"
     )
 
 
@@ -69,8 +70,9 @@ Large photos are explained at the <i>working size</i> (long side, a setting); th
 photo was scaled.</li>
 <li><b>Explain</b> (Ctrl+Return) takes small gradient steps that lower the probability of the top class
 (or raise a chosen class), live: the plot shows each class's probability per step.</li>
-<li><b>The flip.</b> When another class wins, the search stops. A last pass makes sure the change
-survives saving as an ordinary 8-bit image; the plot's last point, <i>saved</i>, is that image, and its
+<li><b>The flip.</b> When another class wins, the search has found its flip (the plot's <i>flip</i> line);
+the key-region style then takes a few more steps to rank the areas (the progress bar's <i>steps in all</i>).
+A last pass makes sure the change survives saving as an ordinary 8-bit image; the plot's last point, <i>saved</i>, is that image, and its
 numbers are the ones the captions, the summary and the export state.</li>
 <li><b>Reading the result.</b> The sentence above the views says what happened. <i>Adjusted</i> is the
 changed photo; with the textbook style it usually looks the same, because the change is tiny (a few levels

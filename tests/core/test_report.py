@@ -337,3 +337,111 @@ def test_the_record_says_at_which_search_step_the_decision_flipped():
     assert rec["flip_step"] == searched[-1].index < rec["steps"] == len(res.steps)
     stopped = run(make_tiny(), tiny_image_array(), ExplainOptions(max_steps=1, epsilon=1e-6, key_pixels=False))
     assert not stopped.flipped and record(stopped, versions={})["flip_step"] is None
+
+
+@pytest.mark.parametrize("fail_at", [1, 4, 7])
+def test_replacing_a_set_that_fails_midway_keeps_the_old_set_whole(tmp_path, monkeypatch, result, fail_at):
+    """--force / Overwrite, and the disk fills up after some files: the old set stays as it was (not a mix
+    of the new run's first files and the old record, which --resume would take for a complete set)."""
+    out = tmp_path / "out"
+    old = {p.name: p.read_bytes() for p in write_result_set(result, out, "cat")}
+    for name in old:  # mark the old set so that a file of the new run is told apart
+        (out / name).write_bytes(b"old " + name.encode())
+    real = os.fsync
+    calls = {"n": 0}
+
+    def fsync(fd):
+        calls["n"] += 1
+        if calls["n"] == fail_at:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(fd)
+
+    monkeypatch.setattr(images.writing.os, "fsync", fsync)
+    with pytest.raises(ExportError, match="the disk is full"):
+        write_result_set(result, out, "cat", force=True)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == {n: b"old " + n.encode() for n in old}
+
+
+def test_replacing_a_set_interrupted_among_the_renames_leaves_it_without_a_record(tmp_path, monkeypatch, result):
+    out = tmp_path / "out"
+    write_result_set(result, out, "cat")
+    real = os.replace
+    calls = {"n": 0}
+
+    def replace(src, dst):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        real(src, dst)
+
+    monkeypatch.setattr(images.writing.os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        write_result_set(result, out, "cat", force=True)
+    # the record goes first and is written last: the set reads as incomplete, and no temporary file is left
+    assert not (out / "cat.gradflip.json").exists()
+    assert leftovers(out) == []
+
+
+@pytest.mark.parametrize("label", ["Greater Swiss Mountain dog", "A" * 40 + " " + "x" * 200])
+def test_figure_text_stays_inside_its_panel_and_the_figure(monkeypatch, label):
+    """Long class names (and the key region's caption, long by itself on a portrait photo) wrap inside
+    their panel instead of running over the next panel's numbers or off the figure's edge."""
+    import dataclasses
+
+    from PIL import ImageDraw
+
+    from gradflip_desktop.core.report import render_figure
+    from helpers import tiny_image_array
+
+    portrait = np.ascontiguousarray(np.transpose(tiny_image_array(), (1, 0, 2)))  # taller than wide
+    res = run(make_tiny(), portrait, ExplainOptions())
+    assert res.key_region is not None and res.key_pixels is None  # four panels
+    res = dataclasses.replace(res, original=dataclasses.replace(res.original, label=label))
+    drawn = []
+    real = ImageDraw.ImageDraw.text
+
+    def text(self, xy, t, *args, **kw):
+        drawn.append((xy, t, self.textlength(t, font=kw["font"])))
+        return real(self, xy, t, *args, **kw)
+
+    monkeypatch.setattr(ImageDraw.ImageDraw, "text", text)
+    fig = render_figure(res)
+    pad, panels = 12, 4
+    pw = (fig.shape[1] - pad) // panels - pad
+    below = next(y for (_, y), t, _ in drawn if t == "Original")  # the panels' headings and captions
+    for (x, y), t, length in drawn:
+        if y < below:  # title, numbers line and sentence, above the panels: the figure's width
+            assert x + length <= fig.shape[1] - pad, t
+        else:  # a panel's heading or caption: its own column
+            left = pad + ((x - pad) // (pw + pad)) * (pw + pad)
+            assert x + length <= left + pw, t
+        assert y < fig.shape[0]
+    joined = " ".join(t for _, t, _ in drawn)
+    assert label.split()[0] in joined and "L2 " in joined
+
+
+def test_the_figures_size_of_change_is_in_the_record(tiny, tiny_image):
+    """The "Where it changed" caption (the saved change: L2, max, RMS) can be read back from the record."""
+    from gradflip_desktop.core.report import describe_change, record
+
+    result = run(tiny, tiny_image, ExplainOptions(style="blur"))
+    rec = record(result, versions={})
+    assert describe_change(result) == (
+        f"L2 {rec['l2_saved']:.3f} · max {255 * rec['linf_saved']:.1f}/255 · RMS {255 * rec['rms_saved']:.2f}/255"
+    )
+    assert rec["rms_saved"] != rec["rms"]  # the float change's RMS is another number
+
+
+def test_the_figure_title_names_the_group_a_group_run_explained(result):
+    from gradflip_desktop.core.report import figure_title
+
+    title = figure_title(result)
+    assert title.startswith(f"GradFlip · tiny · {result.original.label} (") and "(flipped)" in title
+    assert "any " not in title
+    rng = np.random.default_rng(1)
+    pixels = np.kron(rng.uniform(0.3, 0.7, size=(6, 8, 3)).astype(np.float32), np.ones((4, 4, 1), np.float32))
+    grouped = run(make_tiny(), pixels, ExplainOptions(style="free", group="low"))
+    assert len(grouped.explained) == 2
+    title = figure_title(grouped)
+    assert title.startswith(f"GradFlip · tiny · any low ({grouped.original.label} ")
+    assert f"-> {grouped.final.label} (" in title

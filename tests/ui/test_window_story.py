@@ -84,8 +84,8 @@ def assert_numbers_agree(window, result) -> None:
         assert flip_saved == pytest.approx(final.probability, abs=1e-6)
     caption = window.views.adjusted.caption.text()
     assert f"<b>{final.label}</b> — {100 * final.probability:.1f} % (saved image)" in caption
-    summary = window.views.summary.text()
-    assert summary.startswith(html.escape(summary_sentence(result)))  # the core's sentence (also in the figure)
+    summary = html.unescape(window.views.summary.text()).replace("\xa0", " ")  # "9.5&nbsp;%": kept on one line
+    assert summary.startswith(summary_sentence(result))  # the core's sentence (also in the figure)
     if result.flipped:
         assert f"{final.label} ({pct(final.probability)})" in summary
         # the other style is one click away, both ways

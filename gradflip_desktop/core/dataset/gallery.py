@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..images import atomic_write_bytes
+from ..images import atomic_write_bytes, utf8_bytes
 
 THUMB_DIR = ".thumbs"
 THUMB_HEIGHT = 96
@@ -30,18 +30,26 @@ def _resize(img: np.ndarray, height: int) -> np.ndarray:
 
 
 def thumbnail_strip(result, height: int = THUMB_HEIGHT) -> np.ndarray:
-    """original | difference (heat over the photo) | key set (key pixels or key region red on the grey
-    photo), uint8."""
+    """original | difference (heat over the photo) | key set, uint8. The key region (region style) is drawn
+    as the app and the figure draw it (yellow outline, the rest dimmed; the outline drawn at the thumbnail's
+    size, so it stays one pixel wide and visible); key pixels (free/blur styles) red on the grey photo."""
     from ..report import difference_overlay
+    from ..viz.maps import composite, key_region_layer
 
     orig = result.original_pixels
     diff = difference_overlay(result)
-    grey = np.repeat(orig.mean(axis=2, keepdims=True), 3, axis=2) * 0.6 + 0.2
-    key = grey.copy()
     kp, region = result.key_pixels, getattr(result, "key_region", None)
-    mask = kp.mask if kp is not None else (region.mask if region is not None else None)
-    if mask is not None:  # the key pixels (free/blur styles) or the key region (region style)
-        key[mask] = (1.0, 0.1, 0.1)
+    if kp is None and region is not None:
+        small = _resize(orig, height)
+        mask = np.asarray(region.mask, dtype=bool)
+        rows = np.minimum((np.arange(small.shape[0]) + 0.5) * mask.shape[0] / small.shape[0], mask.shape[0] - 1)
+        cols = np.minimum((np.arange(small.shape[1]) + 0.5) * mask.shape[1] / small.shape[1], mask.shape[1] - 1)
+        small_mask = mask[rows.astype(int)[:, None], cols.astype(int)[None, :]]
+        key = composite(small.astype(np.float32) / 255.0, key_region_layer(small_mask))
+    else:
+        key = np.repeat(orig.mean(axis=2, keepdims=True), 3, axis=2) * 0.6 + 0.2
+        if kp is not None:  # the key pixels
+            key[kp.mask] = (1.0, 0.1, 0.1)
     panels = [_resize(p, height) for p in (orig, diff, key)]
     gap = np.full((height, 3, 3), 255, np.uint8)
     return np.concatenate([panels[0], gap, panels[1], gap, panels[2]], axis=1)
@@ -124,7 +132,7 @@ def write_gallery(out_dir: str | Path, rows: list[dict], records: dict[str, dict
 <body><h1>{e(title)}</h1>
 <p>{len(rows)} inputs: {n_flip} flipped, {len(rows) - n_flip - n_err} not flipped, {n_err} could not be read or explained.
 Click a column to sort; a small L2 of the saved change or a small key set means the decision flips easily.
-Thumbnails: original | difference | key set (red).</p>
+Thumbnails: original | difference | key set (key region outlined in yellow; key pixels red).</p>
 <table id="results"><thead><tr><th>result</th><th onclick="sortBy(results,1,false)">file</th>
 <th onclick="sortBy(results,2,false)">status</th><th onclick="sortBy(results,3,false)">class → flipped to</th>
 <th onclick="sortBy(results,4,true)">L2 saved</th><th onclick="sortBy(results,5,true)">key set</th>
@@ -137,7 +145,7 @@ Thumbnails: original | difference | key set (red).</p>
 {chr(10).join(per_class)}
 </tbody></table></body></html>
 """
-    return atomic_write_bytes(out / "index.html", page.encode("utf-8"), overwrite=True)
+    return atomic_write_bytes(out / "index.html", utf8_bytes(page), overwrite=True)
 
 
 def _pct(v, digits: int = 1) -> str:

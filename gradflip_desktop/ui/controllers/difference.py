@@ -119,6 +119,28 @@ def key_set(result: "ExplainResult") -> KeySet | None:
     return None
 
 
+def key_answer_text(kind: str, k: int, n: int, prediction, flips: bool, fill: str = "blur",
+                    target: str | None = None) -> str:
+    """The explorer's answer for the top ``k`` of ``n`` pixels (rich text): ``key pixels: 412 pixels, 0.3 % of
+    the image, flip it to tiger cat (51.2 %)``; for a key region ``key region: 3.1 % of the image (4,210
+    pixels), removing its detail flips it to tabby (41.0 %)``. Worded as the figure's caption: a region filled
+    with its ``fill`` (e.g. the mean colour, when blurring could not flip) says so, and a targeted run's set
+    that does not reach ``target`` says it does not make it that class."""
+    label = f"<b>{html.escape(prediction.label)}</b> ({100 * prediction.probability:.1f} %)"
+    plural = "s" if k != 1 else ""
+    miss = f"make it {html.escape(target)}" if target else "flip it"
+    if kind == "region":
+        what = f"key region: {percent_of(k, n)} of the image ({k:,} pixel{plural})"
+        verb = "removing its detail" if fill.startswith("blur") else f"filling it with the {html.escape(fill)}"
+        if flips:
+            return f"{what}, {verb} flips it to {label}"
+        return f"{what}, {verb} does not {miss}: {label}"
+    what = f"key pixels: {k:,} pixel{plural}, {percent_of(k, n)} of the image"
+    if flips:
+        return f"{what}, flip it to {label}"
+    return f"{what}, do not {miss}: {label}"
+
+
 def key_pixels_task(task, session: "ModelSession", result: "ExplainResult", count: int) -> KeyPixelAnswer:
     """Classify the image with only the ``count`` top pixels of the key set changed
     (``result.key_region_image(count)`` or ``result.key_pixel_image(count)``: the image the core's own
@@ -191,6 +213,7 @@ class DifferenceController(QObject):
         self.w = window
         self.source: DiffSource | None = None
         self.keys: KeySet | None = None
+        self._target: str | None = None  # the targeted class of the shown result (None: untargeted)
         self._live_t = 0.0  # when the live Difference view was last requested
         self._render = TaskSlot(window.background, self._on_rendered, on_error=self._on_failed, parent=self)
         self._key = TaskSlot(window.engine, self._on_key_answer, on_error=self._on_failed, parent=self)
@@ -201,6 +224,8 @@ class DifferenceController(QObject):
     def set_result(self, result: "ExplainResult") -> None:
         """A finished (or cancelled) run: its change, key pixels and (when shown) the comparison."""
         keys = self.keys = key_set(result)
+        target = getattr(result, "target", None)
+        self._target = target.label if target is not None else None  # a targeted run's class (the answer names it)
         if keys is not None:
             self.w.views.set_key_pixels(keys.total, keys.found, "Key region" if keys.kind == "region" else "Key pixels")
             self.w.views.set_key_answer(self._key_text(keys.found, keys.prediction, keys.flips))
@@ -223,6 +248,7 @@ class DifferenceController(QObject):
     def clear(self, compare_text: str | None = None) -> None:
         self.source = None
         self.keys = None
+        self._target = None
         self._live_t = 0.0
         self._render.discard()
         self._key.discard()
@@ -262,20 +288,11 @@ class DifferenceController(QObject):
 
     # -- key-pixel explorer ------------------------------------------------------------------------------
     def _key_text(self, k: int, prediction, flips: bool) -> str:
-        """``key pixels: 412 pixels, 0.3 % of the image, flip it to tiger cat (51.2 %)``; for a key region
-        ``key region: 3.1 % of the image (4,210 pixels), removing its detail flips it to tabby (41.0 %)``."""
         image = self.w.image
         n = image.size[0] * image.size[1] if image is not None else 1
-        label = f"<b>{html.escape(prediction.label)}</b> ({100 * prediction.probability:.1f} %)"
-        if self.keys is not None and self.keys.kind == "region":
-            what = f"key region: {percent_of(k, n)} of the image ({k:,} pixel{'s' if k != 1 else ''})"
-            if flips:
-                return f"{what}, removing its detail flips it to {label}"
-            return f"{what}, removing its detail does not flip it: {label}"
-        what = f"key pixels: {k:,} pixel{'s' if k != 1 else ''}, {percent_of(k, n)} of the image"
-        if flips:
-            return f"{what}, flip it to {label}"
-        return f"{what}, do not flip it: {label}"
+        kind = self.keys.kind if self.keys is not None else "pixels"
+        fill = str(getattr(self.keys.source, "fill", "blur")) if kind == "region" else "blur"
+        return key_answer_text(kind, k, n, prediction, flips, fill, self._target)
 
     def key_count_changed(self, k: int) -> None:
         self.request()
@@ -283,7 +300,8 @@ class DifferenceController(QObject):
         if result is None or self.keys is None or self.w.runs.running:
             return
         self._outline.start(outline_task, self.keys.mask_for(k), self.keys.kind)
-        self.w.views.set_key_answer(f"key pixels: {k:,} → classifying …")
+        what = "key region" if self.keys.kind == "region" else "key pixels"
+        self.w.views.set_key_answer(f"{what}: {k:,} pixels → classifying …")
         self._key.start(key_pixels_task, self.w.models.session, result, k)
 
     def _on_outline(self, rgba: np.ndarray | None) -> None:

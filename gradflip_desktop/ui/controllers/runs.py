@@ -331,15 +331,18 @@ class RunsController(QObject):
         w.plot.show_result(result)
         w.views.adjusted.set_image(result.adjusted_uint8)
         links = self.suggestions(result)
-        w.views.set_summary(html.escape(outcome.summary) + ("&nbsp;&nbsp;" + " · ".join(links) if links else ""))
+        sentence = html.escape(outcome.summary).replace(" %", "&nbsp;%")  # "9.5 %" never wraps before its "%"
+        w.views.set_summary(sentence + ("&nbsp;&nbsp;" + " · ".join(links) if links else ""))
         final, orig = result.final, result.original
         n = len(result.steps)
         flip_step = result.flip_step
         eight_bit = next((s.index for s in result.steps if s.phase == "eight_bit"), None)
         last_step = max((s.index for s in result.steps if s.phase in ("search", "eight_bit")), default=n)
         eight_bit_note = f" Steps {eight_bit}–{last_step} made the flip survive 8-bit saving." if eight_bit is not None else ""
+        # a group run flipped "any cat" (as the summary and the plot say), not only its top class
+        explained = f"any {result.explained_name}" if len(result.explained) > 1 else orig.label
         if result.flipped:
-            verdict = f"flipped from {html.escape(orig.label)} at step {flip_step if flip_step is not None else n}"
+            verdict = f"flipped from {html.escape(explained)} at step {flip_step if flip_step is not None else n}"
         else:
             verdict = html.escape(status_text(result.status)) + f" after {steps_text(n)}"
         levels = 255.0 * outcome.linf_saved
@@ -367,6 +370,8 @@ class RunsController(QObject):
         else:  # not a success: the bar shows the share of the budget used, in the warning colour
             w.controls.show_outcome(min(n, budget), max(1, budget), text, ok=False)
         msg = result.message or str(getattr(result.status, "value", result.status))
+        if result.flipped and len(result.explained) > 1:
+            msg = f"“{explained}” flipped to “{final.label}”"
         w.set_status(
             ("Done: " if result.flipped else "Finished: ") + html.escape(msg) + f" ({result.seconds:.1f} s). "
             "Export with Ctrl+E."

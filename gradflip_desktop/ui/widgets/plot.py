@@ -26,6 +26,7 @@ EMPTY_HINT = "Press Explain (Ctrl+Return): the probabilities appear here, step b
 HOVER_HINT = "Hover over the plot to read the probabilities of a step."
 SYMBOLS_UP_TO = 60  # dots on the points of short runs; plain lines for long ones
 SAVED_TICK = "saved"
+SAVED_LABEL_ROOM_PX = 24.0  # right of the saved point: half the "saved" tick label fits
 # the steps on the path to the saved image; other phases (the region style's "restore" search, which
 # builds the importance map on other images) are not points of these curves
 PLOTTED_PHASES = ("search", "eight_bit")
@@ -78,7 +79,9 @@ class ProbabilityPlot(QWidget):
         self.plot.setXRange(0, 1, padding=0.05)
         self.plot.setLimits(yMin=-0.05, yMax=1.05, xMin=-1)
         self.plot.showGrid(x=True, y=True, alpha=0.2)
-        self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="9pt")
+        # the legend beside the view box, not over it: inside, its corner hid the saved points and the flip mark
+        self.legend = pg.LegendItem(labelTextSize="9pt")
+        self.plot.getPlotItem().layout.addItem(self.legend, 2, 3)
         self.explained_curve = self.plot.plot(
             pen=pg.mkPen(EXPLAINED_COLOR, width=2.5), symbol="o", symbolSize=5, symbolBrush=EXPLAINED_COLOR
         )
@@ -119,6 +122,7 @@ class ProbabilityPlot(QWidget):
         layout.addWidget(self.readout)
         self.plot.scene().sigMouseMoved.connect(self._mouse_moved)
         self.clear()
+        self.plot.getPlotItem().vb.sigResized.connect(self._fit_x)  # the label's room is in pixels
 
     # -- data ------------------------------------------------------------------------------------------
     def clear(self, labels: Sequence[str] | None = None, keep_items: bool = False) -> None:
@@ -284,7 +288,7 @@ class ProbabilityPlot(QWidget):
         self.step_axis.saved_x = self.saved_x
         # the y axis follows the data (low-probability runs are not flat lines), at least 0-0.1
         self.plot.setYRange(0.0, min(1.0, max(0.1, 1.1 * top)), padding=0.02)
-        self.plot.setXRange(0, max(1.0, self.saved_x or float(x[-1])), padding=0.04)
+        self._fit_x()
         for line, where in ((self.flip_line, self.flip_step), (self.eight_bit_line, self.eight_bit_step)):
             if where is not None:
                 line.setValue(where)
@@ -292,9 +296,17 @@ class ProbabilityPlot(QWidget):
             else:
                 line.hide()
 
+    def _fit_x(self, *_) -> None:
+        """Steps 0 .. the saved point, with room on the right for half the "saved" label (an axis hides a
+        label that does not fit; the legend beside the view leaves it no other space)."""
+        right = max(1.0, self.saved_x or float(self.x[-1] if self.x else 1))
+        room = SAVED_LABEL_ROOM_PX if self.saved_x is not None else 0.0
+        width = max(4.0 * SAVED_LABEL_ROOM_PX, float(self.plot.getPlotItem().vb.width()))
+        pad = 0.04 * right
+        self.plot.setXRange(-pad, right + pad + (right + 2 * pad) * room / (width - room), padding=0)
+
     def set_colors(self, background: QColor, foreground: QColor) -> None:
-        """The palette's colours: plot background, axes and legend text (on a translucent box of the
-        background colour: in a small window the legend lies over the curves and the flip mark)."""
+        """The palette's colours: plot background, axes and legend text (on a box of the background colour)."""
         self.plot.setBackground(background)
         self.legend.setBrush(pg.mkBrush(background.red(), background.green(), background.blue(), 215))
         self.set_foreground(foreground)

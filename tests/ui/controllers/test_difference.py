@@ -1,0 +1,62 @@
+"""The key-set explorer's answer (ui/controllers/difference.py): worded as the figure's caption."""
+
+from __future__ import annotations
+
+import pytest
+
+from gradflip_desktop.core.models import Prediction
+from gradflip_desktop.ui.controllers.difference import key_answer_text
+
+pytestmark = pytest.mark.gui
+
+VELVET = Prediction(885, "velvet", 0.0168)
+
+
+def test_a_region_filled_with_the_mean_colour_is_not_called_removing_detail():
+    # a targeted run whose blur cannot reach the target fills with the mean colour: the figure said
+    # "filling with the mean colour everywhere gives velvet", the window "removing its detail does not flip it"
+    text = key_answer_text("region", 100, 100, VELVET, False, "mean colour", "tiger cat")
+    assert "removing its detail" not in text
+    assert "filling it with the mean colour" in text
+    assert "does not make it tiger cat: <b>velvet</b> (1.7 %)" in text
+
+
+def test_blur_and_untargeted_wording_stays():
+    text = key_answer_text("region", 1956, 50176, Prediction(470, "candle", 0.401), True, "blur sigma = long side / 8")
+    assert text == "key region: 3.9 % of the image (1,956 pixels), removing its detail flips it to <b>candle</b> (40.1 %)"
+    miss = key_answer_text("pixels", 1, 400, Prediction(285, "Egyptian cat", 0.5), False)
+    assert miss == "key pixels: 1 pixel, 0.2 % of the image, do not flip it: <b>Egyptian cat</b> (50.0 %)"
+    target = key_answer_text("pixels", 4, 400, Prediction(285, "Egyptian cat", 0.5), False, target="tiger cat")
+    assert target.endswith("do not make it tiger cat: <b>Egyptian cat</b> (50.0 %)")
+
+
+def test_moving_the_region_slider_says_key_region_while_it_classifies(qtbot, window):
+    """The interim answer named "key pixels" while the explorer showed a key region."""
+    from helpers import RUN_TIMEOUT_MS
+
+    from gradflip_desktop.ui.settings import RunSettings
+
+    window.controls.set_settings(RunSettings())  # the default: key region
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
+        window.explain()
+    assert window.difference.keys is not None and window.difference.keys.kind == "region"
+    found = window.views.key_count
+    with qtbot.waitSignal(window.key_answer_shown, timeout=30_000):
+        window.views.key_slider.setValue(window.views.key_slider.value() // 2)
+        interim = window.views.key_answer.text()
+    assert interim.startswith("key region: ") and "classifying" in interim
+    assert window.views.key_count < found
+    assert window.views.key_answer.text().startswith("key region: ")
+
+
+def test_the_summary_never_wraps_a_number_away_from_its_percent_sign(qtbot, window):
+    """"over the whole photo (Adjusted) it becomes eggnog (9.5" at a line's end and "%)" on the next one."""
+    from helpers import RUN_TIMEOUT_MS
+
+    from gradflip_desktop.ui.settings import RunSettings
+
+    window.controls.set_settings(RunSettings())
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
+        window.explain()
+    text = window.views.summary.text()
+    assert "%" in text and " %" not in text and "&nbsp;%" in text

@@ -1,0 +1,26 @@
+"""Help ▸ About (ui/help.py) describes what the app does by default, as the README's first sentence."""
+
+from __future__ import annotations
+
+import pytest
+
+from gradflip_desktop.ui.help import about_html
+
+pytestmark = pytest.mark.gui
+
+
+def test_about_names_the_default_explanation_not_only_the_textbook_one():
+    # it said "Explains an image classifier's decision by the smallest pixel change that flips it": the
+    # textbook style, one click away since the key region became the default
+    text = about_html(None)
+    assert "smallest region whose detail removal alone flips the decision" in text
+    assert "textbook smallest pixel change" in text
+
+
+def test_how_it_works_explains_the_steps_after_the_flip():
+    # "When another class wins, the search stops": the default style goes on (sharpen, flip-back search),
+    # so the progress bar's "flipped at step 3 · 19 steps in all" had no explanation
+    from gradflip_desktop.ui.help import HOW_IT_WORKS_HTML
+
+    assert "the search stops" not in HOW_IT_WORKS_HTML
+    assert "steps in all" in HOW_IT_WORKS_HTML

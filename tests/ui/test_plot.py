@@ -1,0 +1,66 @@
+"""The probability plot (ui/widgets/plot.py): the legend never hides the curves, the flip or the saved point."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF
+from PySide6.QtWidgets import QApplication
+
+from gradflip_desktop.ui.widgets.plot import ProbabilityPlot
+
+pytestmark = pytest.mark.gui
+
+
+def test_the_legend_lies_beside_the_view_not_over_the_saved_point(qtbot):
+    # a one-step flip (moped -> motor scooter at ~40 %): the legend's box, in the view's top-right corner,
+    # covered both saved points and the end of the curves
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    plot.resize(1000, 240)
+    plot.show()
+    labels = ["moped", "motor scooter", "crash helmet", "disk brake"] + [f"class {i}" for i in range(6)]
+    rest = [0.02, 0.01] + [0.02] * 6
+    plot.start(labels, [0], "moped", np.array([0.50, 0.33, *rest], np.float32))
+    plot.add_steps([SimpleNamespace(index=1, probabilities=np.array([0.38, 0.41, *rest], np.float32), flipped=True,
+                                    phase="search")])
+    plot.saved = np.array([0.39, 0.41, *rest], np.float32)
+    plot._legend_key = ()
+    plot._redraw()
+    QApplication.processEvents()
+    qtbot.wait(50)
+    assert len(plot.legend.items) == 5  # explained, flips to, two runners-up, saved image
+    vb = plot.plot.getPlotItem().vb
+    legend = plot.legend.sceneBoundingRect()
+    assert legend.width() > 0 and legend.height() > 0
+    for y in plot.saved_values():
+        point = vb.mapViewToScene(QPointF(plot.saved_x, y))
+        assert vb.sceneBoundingRect().contains(point)  # the saved point is in view ...
+        assert not legend.contains(point)  # ... and not under the legend
+    assert legend.left() >= vb.sceneBoundingRect().right() - 1  # beside the view (a shared border at most)
+
+
+def test_the_saved_label_keeps_its_room_when_the_plot_narrows(qtbot):
+    # beside the legend the view ends at the axis' end, and an axis hides a label that does not fit:
+    # "saved" vanished in a 1024 px window
+    from gradflip_desktop.ui.widgets.plot import SAVED_LABEL_ROOM_PX
+
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    plot.show()
+    rest = [0.02] * 8
+    plot.start([f"c{i}" for i in range(10)], [0], "c0", np.array([0.40, 0.08, *rest], np.float32))
+    plot.add_steps([SimpleNamespace(index=i, probabilities=np.array([0.4 - 0.15 * i, 0.08 + 0.07 * i, *rest], np.float32),
+                                    flipped=i == 2, phase="search") for i in (1, 2)])
+    plot.saved = np.array([0.12, 0.17, *rest], np.float32)
+    plot._redraw()
+    vb = plot.plot.getPlotItem().vb
+    for width in (1000, 650, 420):
+        plot.resize(width, 200)
+        QApplication.processEvents()
+        qtbot.wait(20)
+        saved = vb.mapViewToScene(QPointF(plot.saved_x, 0.1)).x()
+        assert saved + SAVED_LABEL_ROOM_PX <= vb.sceneBoundingRect().right() + 1, width
+        assert vb.viewRange()[0][0] < 0  # step 0 is not on the left edge either
