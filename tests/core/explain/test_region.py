@@ -378,3 +378,55 @@ def test_after_dropping_a_blob_the_rest_is_bisected_again(photo):
     assert obj.flipped(obj.forward(quantise(x0 + (fill - x0) * torch.from_numpy(res.mask)[None, None])))
     # the top pixels of the region by the map, not any subset: everything kept outranks everything dropped
     assert importance[res.mask].min() >= importance[region_mask() & ~res.mask].max()
+
+
+def test_the_region_images_are_the_8bit_images_the_app_rebuilds():
+    """key_region composes its 8-bit images from two pre-rounded copies; they must equal, bit for bit, the
+    rounding of x0 + d·mask that the result's key_region_image and the saved files use."""
+    from gradflip_desktop.core.explain.key_region import _composer
+    from gradflip_desktop.core.explain.quantise import quantize_tensor
+
+    g = torch.Generator().manual_seed(0)
+    x0 = torch.rand(1, 3, 37, 53, generator=g)
+    x0[0, 0, 0, :8] = torch.tensor([0.5 / 255, 1.5 / 255, 2.5 / 255, 0.0, 1.0, 127.5 / 255, 254.5 / 255, 1e-7])
+    fill = torch.rand(1, 3, 37, 53, generator=g)
+    d = fill - x0
+    compose = _composer(x0, d)
+    for seed in range(4):
+        mask = torch.rand(1, 1, 37, 53, generator=torch.Generator().manual_seed(seed)) < 0.3 + 0.2 * seed
+        assert torch.equal(compose(mask), quantize_tensor(x0 + d * mask.to(x0.dtype)))
+
+
+def test_blob_roots_give_one_label_per_8_connected_blob():
+    """The union-find labelling against a direct flood fill, on random masks (diagonal contact joins)."""
+    from collections import deque
+
+    from gradflip_desktop.core.explain.key_region import _blob_roots
+
+    def flood(m):
+        out, n = np.zeros(m.shape, int), 0
+        for y, x in zip(*np.nonzero(m)):
+            if out[y, x]:
+                continue
+            n += 1
+            out[y, x] = n
+            todo = deque([(y, x)])
+            while todo:
+                cy, cx = todo.popleft()
+                for dy in (-1, 0, 1):
+                    for dx in (-1, 0, 1):
+                        ny, nx = cy + dy, cx + dx
+                        if 0 <= ny < m.shape[0] and 0 <= nx < m.shape[1] and m[ny, nx] and not out[ny, nx]:
+                            out[ny, nx] = n
+                            todo.append((ny, nx))
+        return out, n
+
+    rng = np.random.default_rng(7)
+    for _ in range(60):
+        m = rng.uniform(size=tuple(rng.integers(1, 30, 2))) < rng.uniform(0.2, 0.7)
+        roots, (ref, n) = _blob_roots(m), flood(m)
+        assert (roots[~m] == 0).all() and (roots[m] > 0).all()
+        pairs = set(zip(roots[m].tolist(), ref[m].tolist()))
+        assert len(pairs) == n == len({a for a, _ in pairs})  # a bijection between the two labellings
+    diagonal = np.eye(5, dtype=bool)
+    assert np.unique(_blob_roots(diagonal)[diagonal]).size == 1
