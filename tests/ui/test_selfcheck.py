@@ -34,7 +34,7 @@ def _fake_core_stages(monkeypatch):
     """The core stages replaced by quick stand-ins (the real ones: tests/test_selftest.py)."""
     pred = SimpleNamespace(label="Egyptian cat", probability=0.79, index=285)
     final = SimpleNamespace(label="tiger cat", probability=0.5, index=282)
-    result = SimpleNamespace(original=pred, final=final, steps=[1, 2, 3], timings={})
+    result = SimpleNamespace(original=pred, final=final, steps=[1, 2, 3], flip_step=1, timings={})
     monkeypatch.setattr(selftest, "_stage_model", lambda: object())
     monkeypatch.setattr(selftest, "_stage_sample", lambda clf: (object(), pred))
     monkeypatch.setattr(selftest, "_stage_explain", lambda clf, img: result)
