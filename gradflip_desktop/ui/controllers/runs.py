@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 
 PHASE_TEXT = {  # what a step of each phase of the core's run is doing, for the progress bar
     "eight_bit": "making the change survive 8-bit saving",
-    "restore": "building the importance map (restoring detail)",
+    "sharpen": "sharpening the importance map past the flip",
+    "restore": "building the importance map (restoring detail), then the key region",
 }
 PREVIEW_INTERVAL_S = 0.1  # adjusted-image previews: about 10 per second
 BATCH_INTERVAL_S = 0.05  # step records are sent in batches at most 20 times per second

@@ -25,3 +25,19 @@ def test_a_group_run_says_any_cat_flipped_everywhere(qtbot, window):
     assert "flipped from any cat at step" in caption and "flipped from Egyptian cat" not in caption
     status = window.status_label.text()
     assert f"“any cat” flipped to “{result.final.label}”" in status and "Egyptian cat" not in status
+
+
+def test_the_progress_text_names_the_key_region_while_the_map_and_region_are_built(qtbot, window):
+    """After the flip, the default run restores detail (steps of the "restore" phase) and then finds the key
+    region with forward passes only (no steps): the busy bar's text must cover both."""
+    from helpers import RUN_TIMEOUT_MS
+
+    seen = []
+    window.run_progress.connect(lambda batch: seen.append((batch.phase, window.controls.progress.format())))
+    window.controls.set_settings(RunSettings())
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
+        window.explain()
+    restore = [t for phase, t in seen if phase == "restore"]
+    sharpen = [t for phase, t in seen if phase == "sharpen"]
+    assert restore and all("importance map" in t and "then the key region" in t for t in restore)
+    assert sharpen and all("sharpening the importance map" in t for t in sharpen)  # not the bare phase name
