@@ -38,6 +38,19 @@ def _blocky_png(path):
     return save_png(path, pixels)
 
 
+def disk_full_at(monkeypatch, n: int) -> None:
+    """The n-th fsync of the writes from here on fails as a full disk does."""
+    real, calls = os.fsync, {"n": 0}
+
+    def fsync(fd):
+        calls["n"] += 1
+        if calls["n"] == n:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(fd)
+
+    monkeypatch.setattr(images.writing.os, "fsync", fsync)
+
+
 def leftovers(folder) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.startswith(".gradflip-") or p.suffix == ".part")
 
@@ -92,22 +105,13 @@ def test_atomic_write_file_mode_follows_umask(tmp_path):
 @pytest.mark.parametrize("fail_at", [1, 4, 7])
 def test_result_set_failure_mid_set_rolls_back(tmp_path, monkeypatch, result, fail_at):
     """The disk fills up after some files of the set: ExportError, no partial set, no temp files."""
-    real = os.fsync
-    calls = {"n": 0}
-
-    def fsync(fd):
-        calls["n"] += 1
-        if calls["n"] == fail_at:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        real(fd)
-
-    monkeypatch.setattr(images.writing.os, "fsync", fsync)
+    disk_full_at(monkeypatch, fail_at)
     out = tmp_path / "out"
     with pytest.raises(ExportError) as info:
         write_result_set(result, out, "cat")
     assert str(info.value) == f"cannot write the results to {out}: the disk is full"
     assert list(out.iterdir()) == []
-    monkeypatch.setattr(images.writing.os, "fsync", real)
+    monkeypatch.undo()
     assert len(write_result_set(result, out, "cat")) == len(SUFFIXES)  # a retry works: nothing blocks it
 
 
@@ -347,16 +351,7 @@ def test_replacing_a_set_that_fails_midway_keeps_the_old_set_whole(tmp_path, mon
     old = {p.name: p.read_bytes() for p in write_result_set(result, out, "cat")}
     for name in old:  # mark the old set so that a file of the new run is told apart
         (out / name).write_bytes(b"old " + name.encode())
-    real = os.fsync
-    calls = {"n": 0}
-
-    def fsync(fd):
-        calls["n"] += 1
-        if calls["n"] == fail_at:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        real(fd)
-
-    monkeypatch.setattr(images.writing.os, "fsync", fsync)
+    disk_full_at(monkeypatch, fail_at)
     with pytest.raises(ExportError, match="the disk is full"):
         write_result_set(result, out, "cat", force=True)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == {n: b"old " + n.encode() for n in old}

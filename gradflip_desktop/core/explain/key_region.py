@@ -149,7 +149,7 @@ def key_region(
     mask = ranks_np < hi
     labels, count = component_labels(mask)
     if obj.flipped(z_hi) and (count >= 2 or (mask & (labels == 0)).any()) and PRUNE_TRIES > 0 and not stop():
-        mask, z_hi, dropped = _prune(obj, x0, d, importance, mask, labels, count, z_hi, stop)
+        mask, z_hi, dropped = _prune(obj, compose, importance, mask, labels, count, z_hi, stop)
         if dropped:
             # the blobs left may not all be needed in full: bisect again on the ranking with them first
             ranks_np = _kept_first(ranks_np, mask)
@@ -190,7 +190,7 @@ def _composer(x0: torch.Tensor, d: torch.Tensor) -> Callable[[torch.Tensor], tor
     one, instead of a float64 rounding of the whole image per forward pass (at 1,024 px that was 60 % of
     the pass)."""
     inside, outside = quantize_tensor(x0 + d), quantize_tensor(x0)
-    return lambda mask: torch.where(mask, inside, outside)
+    return lambda mask: torch.where(mask.to(inside.device), inside, outside)
 
 
 def _bisect(obj, image, lo, hi, z_hi, step, stop):
@@ -206,16 +206,15 @@ def _bisect(obj, image, lo, hi, z_hi, step, stop):
     return hi, z_hi
 
 
-def _prune(obj, x0, d, importance, mask, labels, count, z, stop):
+def _prune(obj, compose, importance, mask, labels, count, z, stop):
     """Drop the blobs of ``mask`` the flip does not need: the least important first (by mean importance),
     at most PRUNE_TRIES tries, never the last one; each try is one forward pass of the 8-bit image.
     Specks too small for the copy the blobs are found on (label 0 inside the mask) are tried first, all
-    together. Returns (mask, logits of its image, how many blobs or speck sets were dropped)."""
-
-    compose = _composer(x0, d)
+    together. ``compose``: the 8-bit image of a region (:func:`_composer`). Returns (mask, logits of its
+    image, how many blobs or speck sets were dropped)."""
 
     def flips_without(trial: np.ndarray):
-        zt = obj.forward(compose(torch.from_numpy(trial).to(x0.device)[None, None]))
+        zt = obj.forward(compose(torch.from_numpy(trial)[None, None]))
         return zt if obj.flipped(zt) else None
 
     dropped = 0

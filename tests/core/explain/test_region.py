@@ -263,7 +263,16 @@ def test_a_flat_photo_has_no_detail_to_remove_and_says_so(tiny, shape):
     assert "no detail to remove" not in free.message
 
 
-def test_the_key_region_drops_the_blobs_the_flip_does_not_need(photo):
+def unpruned_region(monkeypatch, obj, x0, fill, importance):
+    """The key region as it was before the blob pruning (PRUNE_TRIES = 0)."""
+    from gradflip_desktop.core.explain import key_region as kr_module
+
+    with monkeypatch.context() as m:
+        m.setattr(kr_module, "PRUNE_TRIES", 0)
+        return key_region(obj, x0, fill, importance, lambda: False)
+
+
+def test_the_key_region_drops_the_blobs_the_flip_does_not_need(photo, monkeypatch):
     """An importance map that ranks a decoy blob (which the model ignores) above the planted region: the
     top-k region that flips holds both; the pruning drops the decoy, the rest still flips alone, and the
     ranking puts the kept pixels first (mask == ranking < pixels)."""
@@ -289,12 +298,7 @@ def test_the_key_region_drops_the_blobs_the_flip_does_not_need(photo):
     img = quantise(x0 + (fill - x0) * torch.from_numpy(res.mask)[None, None])
     assert obj.flipped(obj.forward(img))
     # without the pruning the decoy stays in
-    old = kr_module.PRUNE_TRIES
-    kr_module.PRUNE_TRIES = 0
-    try:
-        unpruned = key_region(obj, x0, fill, importance, lambda: False)
-    finally:
-        kr_module.PRUNE_TRIES = old
+    unpruned = unpruned_region(monkeypatch, obj, x0, fill, importance)
     assert unpruned.mask[decoy_mask].all() and unpruned.components == 2 and unpruned.pixels > res.pixels
 
 
@@ -321,7 +325,7 @@ def test_component_labels_of_a_large_mask_cover_every_pixel_of_each_blob():
 def test_specks_too_small_to_be_counted_are_dropped_when_the_flip_does_not_need_them():
     """Above COMPONENT_SIDE px a speck of a few pixels vanishes on the copy the blobs are found on (label 0):
     it is neither counted nor a blob to drop, yet it would be drawn; the pruning tries it first."""
-    from gradflip_desktop.core.explain.key_region import _prune
+    from gradflip_desktop.core.explain.key_region import _composer, _prune
 
     class Always:  # every image flips: nothing in the region is needed but one blob
         def forward(self, x):
@@ -337,12 +341,12 @@ def test_specks_too_small_to_be_counted_are_dropped_when_the_flip_does_not_need_
     labels, count = component_labels(mask)
     assert count == 1 and (labels[50:52, 550:552] == 0).all()
     x0 = torch.zeros(1, 3, 600, 600)
-    kept, _, dropped = _prune(Always(), x0, torch.ones_like(x0), np.ones((600, 600)), mask, labels, count,
-                              torch.zeros(1, 2), lambda: False)
+    kept, _, dropped = _prune(Always(), _composer(x0, torch.ones_like(x0)), np.ones((600, 600)), mask, labels,
+                              count, torch.zeros(1, 2), lambda: False)
     assert dropped == 1 and np.array_equal(kept, blob)  # the speck is gone, the one blob stays
 
 
-def test_after_dropping_a_blob_the_rest_is_bisected_again(photo):
+def test_after_dropping_a_blob_the_rest_is_bisected_again(photo, monkeypatch):
     """A blob ranked first whose detail works *for* the class (removing it raises the class's score) makes
     the top-k bisection take more of the planted region than the flip needs once that blob is dropped; the
     second bisection, on the kept pixels, shrinks the region to what flips without it."""
@@ -362,12 +366,7 @@ def test_after_dropping_a_blob_the_rest_is_bisected_again(photo):
     fill = detail_removed(x0)
     counter_mask = np.zeros((SIZE, SIZE), bool)
     counter_mask[counter] = True
-    old = kr_module.PRUNE_TRIES
-    kr_module.PRUNE_TRIES = 0
-    try:
-        unpruned = key_region(obj, x0, fill, importance, lambda: False)
-    finally:
-        kr_module.PRUNE_TRIES = old
+    unpruned = unpruned_region(monkeypatch, obj, x0, fill, importance)
     assert unpruned.flips and unpruned.mask[counter_mask].all()
     res = key_region(obj, x0, fill, importance, lambda: False)
     assert res.flips and res.components == 1 and not (res.mask & counter_mask).any()
