@@ -64,30 +64,65 @@ def test_damaged_pickle_is_named_damaged_without_torchs_advice_to_load_unsafely(
 
 @pytest.mark.parametrize("legacy", [False, True])
 def test_training_checkpoint_with_its_args_loads_its_weights_and_runs_nothing(tmp_path, legacy):
-    """timm's train.py saves {"state_dict", "state_dict_ema", "optimizer", "args": argparse.Namespace, ...}:
-    the weights load; the Namespace (and a payload hidden next to the weights) is never imported or run."""
+    """timm's train.py saves {"state_dict", "state_dict_ema", "optimizer", "args": argparse.Namespace, ...}
+    and numpy scalars: the weights load (torch's weights-only unpickler, those classes allowed too). Any
+    other object next to the weights is refused, never run."""
     import argparse
 
     import torchvision
 
     net = torchvision.models.resnet18(weights=None, num_classes=3).eval()
-    marker = tmp_path / "PAYLOAD_RAN"
     ckpt = {"epoch": 7, "arch": "resnet18", "state_dict": net.state_dict(), "version": 2,
-            "args": argparse.Namespace(model="resnet18", lr=0.1), "metric": torch.tensor(0.5).numpy(),
-            "hook": PicklePayload(marker)}
+            "args": argparse.Namespace(model="resnet18", lr=0.1), "metric": torch.tensor(0.5).numpy()[()]}
     path = tmp_path / "checkpoint-7.pth.tar"
     torch.save(ckpt, path, _use_new_zipfile_serialization=not legacy)
     clf = mf.load_model_file(path, arch="resnet18")
-    assert not marker.exists()
     assert clf.num_classes == 3
     x = torch.rand(1, 3, 224, 224)
     pre = clf.preprocessing
     mean, std = torch.tensor(pre.mean).view(1, 3, 1, 1), torch.tensor(pre.std).view(1, 3, 1, 1)
     with torch.no_grad():
         torch.testing.assert_close(clf.logits(x), net((x - mean) / std))
-    # the weights themselves may hold no stand-in: a payload among them is still refused, unrun
-    bad = tmp_path / "bad.pth"
-    torch.save({**net.state_dict(), "fc.weight": PicklePayload(marker)}, bad)
-    with pytest.raises(ModelError, match=r"refused to load bad\.pth: it contains pickled Python objects"):
-        mf.load_model_file(bad, arch="resnet18")
+    # an object of any other class next to the weights, or among them: refused, never run
+    marker = tmp_path / "PAYLOAD_RAN"
+    for name, obj in (("beside.pth", {**ckpt, "hook": PicklePayload(marker)}),
+                      ("among.pth", {**net.state_dict(), "fc.weight": PicklePayload(marker)})):
+        torch.save(obj, tmp_path / name, _use_new_zipfile_serialization=not legacy)
+        with pytest.raises(ModelError, match=rf"refused to load {name}: it contains pickled Python objects"):
+            mf.load_model_file(tmp_path / name, arch="resnet18")
     assert not marker.exists()
+
+
+def test_a_legacy_checkpoint_cannot_use_allowed_functions_to_write_files(tmp_path):
+    """A legacy (non-zip) file that needs a training extra (argparse.Namespace) to load, then BUILDs
+    attributes onto torch's own _rebuild_tensor_v2 and hands it to persistent_load ('module' records write
+    NAME.patch when dump_patches is set): refused, no file written, torch left as it was."""
+    import pickle
+    import struct
+    import sys
+
+    import torch._utils as tu
+
+    target = tmp_path / "PWNED"
+
+    def text(v: str) -> bytes:
+        b = v.encode()
+        return b"X" + struct.pack("<I", len(b)) + b
+
+    main = (b"\x80\x02" + b"cargparse\nNamespace\n" + b")\x81" + b"0"
+            + b"(" + text("module") + b"ctorch._utils\n_rebuild_tensor_v2\n" + b"N}("
+            + text("dump_patches") + b"\x88" + text("__name__") + text(str(target)) + b"u\x86b"
+            + text("x.py") + text("written by a checkpoint\n") + b"tQ0}.")
+    path = tmp_path / "evil.pt"
+    with open(path, "wb") as f:
+        for head in (0x1950A86A20F9469CFC6C, 1001,
+                     {"protocol_version": 1001, "little_endian": sys.byteorder == "little",
+                      "type_sizes": {"short": 2, "int": 4, "long": 4}}):
+            f.write(pickle.dumps(head, protocol=2))
+        f.write(main)
+        f.write(pickle.dumps([], protocol=2))
+    name = tu._rebuild_tensor_v2.__name__
+    with pytest.raises(ModelError):
+        mf.load_model_file(path, arch="resnet18")
+    assert not target.with_suffix(".patch").exists() and not list(tmp_path.glob("*.patch"))
+    assert tu._rebuild_tensor_v2.__name__ == name and not getattr(tu._rebuild_tensor_v2, "dump_patches", False)

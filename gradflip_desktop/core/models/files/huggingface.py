@@ -147,7 +147,7 @@ def load_hf_folder(folder: Path, notes: list[str]) -> tuple[nn.Module, int, Prep
         )
     transformers = _transformers()
     if not any(w.name.startswith("model.safetensors") for w in weights) and (folder / "pytorch_model.bin").is_file():
-        load_weights(folder / "pytorch_model.bin", stubs=False)  # refuses pickled objects before transformers reads it
+        load_weights(folder / "pytorch_model.bin", extras=False)  # refuses pickled objects before transformers reads it
     hf_logging = transformers.utils.logging
     verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
     hf_logging.set_verbosity_error()  # no "Loading weights" progress bars or notices on the user's terminal

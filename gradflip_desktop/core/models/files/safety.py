@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import io
 import json
-import pickle
 import pickletools
-import types
 import warnings
 import zipfile
 from pathlib import Path
@@ -180,14 +178,17 @@ def load_safetensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str
     return tensors, meta
 
 
-def load_weights(path: Path, stubs: bool = True) -> Any:
+def load_weights(path: Path, extras: bool = True) -> Any:
     """The object stored in a weights file, never unpickling arbitrary objects.
 
     safetensors files are read with the ``safetensors`` package (no pickle at all); anything else with
-    ``torch.load(weights_only=True)``; a refusal says why (see :func:`_refusal`). A checkpoint that keeps
-    other Python objects next to its weights (timm's training script saves its ``args``, an
-    ``argparse.Namespace``) is read with those objects replaced by inert stand-ins (``stubs``; see
-    :class:`_Stub`), and used when its weights are a clean state dict; a whole pickled model is refused.
+    ``torch.load(weights_only=True)``; a refusal says why (see :func:`_refusal`). A training checkpoint
+    that keeps its settings next to its weights (timm's ``train.py`` saves ``args``, an
+    ``argparse.Namespace``, and numpy scalars) is read again, still with torch's weights-only unpickler,
+    with those few classes allowed too (``extras``; :func:`_training_extras`); anything else in it, and a
+    whole pickled model, is refused. (A custom unpickler that replaced unknown classes by stand-ins was
+    tried and dropped: the stock unpickler's other opcodes could still set attributes on torch's own
+    functions and, through a legacy file's ``persistent_load``, write files.)
     """
     if is_safetensors(path):
         return load_safetensors(path)[0]
@@ -197,77 +198,34 @@ def load_weights(path: Path, stubs: bool = True) -> Any:
             return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - UnpicklingError, RuntimeError, EOFError ...
         refusal = _refusal(path, exc)
-    if stubs and str(refusal).startswith("refused to load"):  # other objects than tensors, not a module
+    if extras and str(refusal).startswith("refused to load"):  # other objects than tensors, not a module
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                obj = torch.load(path, map_location="cpu", weights_only=False, pickle_module=_STUB_PICKLE)
-            if not _stub_among_tensors(obj):  # the weights themselves hold no stand-in
-                extract_state_dict(obj, path.name)
-                return obj
-        except Exception:  # noqa: BLE001 - no clean state dict in it: the refusal stands
+            with warnings.catch_warnings(), torch.serialization.safe_globals(_training_extras()):
+                warnings.simplefilter("ignore", UserWarning)
+                obj = torch.load(path, map_location="cpu", weights_only=True)
+            extract_state_dict(obj, path.name)  # it must hold a state dict
+            return obj
+        except Exception:  # noqa: BLE001 - anything else pickled in it, or no state dict: the refusal stands
             pass
     raise refusal
 
 
-def _stub_among_tensors(obj: Any, depth: int = 0) -> bool:
-    """Whether a mapping that holds tensors (a state dict, maybe wrapped) also holds a stand-in."""
-    if not isinstance(obj, Mapping):
-        return False
-    values = list(obj.values())
-    if any(isinstance(v, torch.Tensor) for v in values) and any(isinstance(v, _Stub) for v in values):
-        return True
-    return depth < 3 and any(_stub_among_tensors(v, depth + 1) for v in values)
+def _training_extras() -> list:
+    """The classes a training checkpoint keeps next to its weights that torch's weights-only unpickler may
+    also build: ``argparse.Namespace`` (its attributes set, nothing called) and numpy scalars and dtypes
+    (under the names numpy 1 and numpy 2 pickle them with)."""
+    import argparse
 
+    import numpy as np
 
-class _Stub:
-    """Stands in for a pickled object whose class is not on torch's weights-only list: the class is never
-    imported and nothing of it runs; what the pickle would pass it is dropped."""
-
-    def __new__(cls, *args, **kwargs):
-        return object.__new__(cls)
-
-    def __init__(self, *args, **kwargs):
-        pass
-
-    def __setstate__(self, state):
-        pass
-
-    def __setitem__(self, key, value):
-        pass
-
-    def append(self, value):
-        pass
-
-    def extend(self, values):
-        pass
-
-
-class _StubUnpickler(pickle.Unpickler):
-    """Resolves only the globals torch's weights-only loader allows; every other one becomes a :class:`_Stub`."""
-
-    def find_class(self, module: str, name: str):
-        allowed = _allowed_globals()
-        key = f"{module}.{name}"
-        if key in allowed:
-            return allowed[key]
-        return type(str(name), (_Stub,), {"__module__": "gradflip.stub"})
-
-
-def _allowed_globals() -> dict:
-    from torch import _weights_only_unpickler as wo  # noqa: PLC0415
-
-    return wo._get_allowed_globals()  # noqa: SLF001 - the list torch.load(weights_only=True) itself uses
-
-
-def _stub_load(file, **kwargs):
-    return _StubUnpickler(file, **kwargs).load()
-
-
-_STUB_PICKLE = types.ModuleType("gradflip_stub_pickle")  # the pickle module torch.load gets (legacy files too)
-_STUB_PICKLE.Unpickler = _StubUnpickler
-_STUB_PICKLE.load = _stub_load
-_STUB_PICKLE.__version__ = getattr(pickle, "__version__", "")
+    core = getattr(np, "_core", None) or np.core
+    extras: list = [argparse.Namespace, np.dtype]
+    for name in ("numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar"):
+        extras.append((core.multiarray.scalar, name))
+    for name in dir(getattr(np, "dtypes", object())):
+        if name.endswith("DType"):
+            extras.append(getattr(np.dtypes, name))
+    return extras
 
 
 LABEL_KEYS = ("labels", "class_names", "classes", "id2label")
