@@ -38,6 +38,9 @@ _limit_users = 0
 _limit_saved: int | None = None
 
 
+_warnings_lock = threading.Lock()  # load_image: recording warnings is process-wide
+
+
 @contextlib.contextmanager
 def _own_pixel_limit():
     global _limit_users, _limit_saved
@@ -108,8 +111,11 @@ def load_image(
         except OSError as exc:
             raise ImageError(f"cannot open {label}: {exc.strerror or exc}") from None
     try:
-        with _own_pixel_limit(), warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")  # Pillow's warnings ("Corrupt EXIF data. ...") become notes, not stderr
+        # Pillow's warnings ("Corrupt EXIF data. ...") become notes, not stderr. The warning filters are one
+        # per process, so loads that record them take turns (batched folder runs load in several threads;
+        # otherwise one image's warning could land in another's notes, or the filter stay changed)
+        with _own_pixel_limit(), _warnings_lock, warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             data = _load(opener, label, src_name, src_path, max_side, int(max_pixels))
         for text in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
             data.warnings.append(f"while reading the file: {text}")

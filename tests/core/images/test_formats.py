@@ -440,3 +440,30 @@ def test_save_png_roundtrip_is_quantize(tmp_path):
     np.testing.assert_array_equal(np.asarray(Image.open(p)), to_uint8(x))
     with pytest.raises(FileExistsError):
         save_png(p, x)
+
+
+def test_images_loaded_in_threads_keep_their_own_notes(tmp_path):
+    """Batched folder runs load images in several threads at once: a damaged-EXIF note stays with its image,
+    and a clean image gets none."""
+    import threading
+
+    a = asym(8, 12)
+    good = save(tmp_path, "ok.jpg", Image.fromarray(a), quality=95).read_bytes()
+    app1 = b"Exif\x00\x00" + b"MM\x00\x2a\x00\x00\x00\x08" + b"\xff" * 32
+    bad = tmp_path / "cut_exif.jpg"
+    bad.write_bytes(good[:2] + b"\xff\xe1" + (len(app1) + 2).to_bytes(2, "big") + app1 + good[2:])
+    clean = save(tmp_path, "clean.png", Image.fromarray(a))
+    notes: dict[str, list] = {"bad": [], "clean": []}
+
+    def work(kind, path):
+        for _ in range(25):
+            notes[kind].append(load_image(path).warnings)
+
+    threads = [threading.Thread(target=work, args=(k, p)) for k, p in (("bad", bad), ("clean", clean)) * 3]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(notes["bad"]) == len(notes["clean"]) == 75
+    assert all(n == [] for n in notes["clean"])
+    assert all(len(n) == 1 and "Corrupt EXIF" in n[0] for n in notes["bad"])
