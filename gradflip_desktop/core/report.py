@@ -12,8 +12,10 @@ For an input called ``NAME`` the set is::
     NAME.steps.csv         one row per step: phase, accepted, epsilon, score, L2, L∞, flipped, top-5 classes
 
 Every file is written in full to a temporary file first, then all are renamed into place (the record
-last), so a failure leaves the previous set or none, never a mix; nothing is overwritten unless ``force``;
-if any target exists the whole set is refused before anything is written.
+last). A failure while writing leaves the previous set untouched (or none); a replaced set (``force``)
+loses its old record before the first rename, so a failure during the renames leaves files without a
+record, which ``--resume`` recomputes, never a new set under an old record. Nothing is overwritten unless
+``force``; if any target exists the whole set is refused before anything is written.
 """
 
 from __future__ import annotations
