@@ -231,6 +231,8 @@ class _RemoteCall(torch.autograd.Function):
 class _BatchedModule:
     """Stands in for ``classifier.module`` inside one run: every call goes through the batcher."""
 
+    pairs_backward = True  # a gradient forward must be followed by its backward (the runner reads this)
+
     def __init__(self, module: torch.nn.Module, batcher: _Batcher):
         self._module, self._batcher = module, batcher
 

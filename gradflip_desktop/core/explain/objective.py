@@ -15,7 +15,7 @@ stuck (search.py's rescue) it decreases the decision margin instead (best group 
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -131,13 +131,28 @@ class Objective:
         return self._check(z)
 
     def value_and_grad(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        self.grad_evals += 1
+        z, loss, grad = self.value_then_grad(x)
+        return z, loss, grad()
+
+    def value_then_grad(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, Callable[[], torch.Tensor]]:
+        """(logits, loss, ``grad()``): the forward pass with its graph; the backward runs when ``grad()`` is
+        called, at most once. A caller that learns from the logits that it needs no gradient (the step that
+        flips, when nothing after it uses that gradient) saves the backward; the evaluation then counts as a
+        forward pass."""
+        self.fwd_evals += 1
         xg = x.detach().requires_grad_(True)
         with torch.enable_grad():
             z = require_gradient(self._check(self.clf.module(xg)))
             loss = self.loss(z)[0]
-            (g,) = torch.autograd.grad(loss, xg)
-        return z.detach(), loss.detach(), g.detach()
+
+        def grad() -> torch.Tensor:
+            self.fwd_evals -= 1
+            self.grad_evals += 1
+            with torch.enable_grad():
+                (g,) = torch.autograd.grad(loss, xg)
+            return g.detach()
+
+        return z.detach(), loss.detach(), grad
 
     def _check(self, z: torch.Tensor) -> torch.Tensor:
         if z.ndim != 2 or z.shape[0] != 1 or z.shape[1] != self.clf.num_classes:

@@ -212,7 +212,11 @@ def explain(
         outcome = yield from search(
             ctx,
             SearchParams(start=start, epsilon=float(opts.epsilon), budget=int(opts.max_steps),
-                         success=lambda zn, xn: obj.flipped(zn), rescue=reachable),
+                         success=lambda zn, xn: obj.flipped(zn), rescue=reachable,
+                         # only the region style's restore search goes on from the flip's gradient; a batched
+                         # run's model thread pairs every gradient forward with its backward
+                         flip_gradient=isinstance(s.coords, MaskCoordinates)
+                         or bool(getattr(clf.module, "pairs_backward", False))),
         )
         s.x, s.z = outcome.x, outcome.z
         s.search_done = True

@@ -73,6 +73,7 @@ class SearchParams:
     success: Callable[[torch.Tensor, torch.Tensor], bool]  # (z_new, x_new) -> done
     phase: str = "search"
     rescue: bool = False  # adaptive steps that shrank STUCK-fold without a flip continue as whole steps
+    flip_gradient: bool = True  # False: the step that flips skips its backward pass (nothing after uses it)
 
 
 @dataclass
@@ -145,8 +146,9 @@ def search(ctx: SearchContext, params: SearchParams) -> Generator[Step, None, Se
                 "every pixel the gradient points at is already at its limit; the image cannot change further",
                 x, z, c,
             )
-        z_new, loss_new, grad_new = obj.value_and_grad(x_new)
+        z_new, loss_new, grad_of = obj.value_then_grad(x_new)
         flipped = params.success(z_new, x_new)
+        grad_new = grad_of() if params.flip_gradient or not flipped else None
         accepted = True
         if adaptive and not flipped:
             predicted = float(-(grad * (x_new - x)).sum())
@@ -182,7 +184,8 @@ def search(ctx: SearchContext, params: SearchParams) -> Generator[Step, None, Se
         finally:
             step._pixels = None
         if flipped:
-            return SearchOutcome(Status.FLIPPED, "", x, z, c, Point(c, x, z, loss, grad) if accepted else None)
+            point = Point(c, x, z, loss, grad) if accepted and grad is not None else None
+            return SearchOutcome(Status.FLIPPED, "", x, z, c, point)
         if eps < EPS_MIN:
             return SearchOutcome(Status.STALLED, "the adaptive step length shrank to nothing without a flip (a local optimum)", x, z, c)
     return SearchOutcome(

@@ -114,6 +114,23 @@ def test_cancel_during_the_start_costs_no_gradient(tiny, tiny_image, style):
     assert np.array_equal(res.delta, np.zeros_like(res.delta))
 
 
+@pytest.mark.parametrize("style", ["free", "region"])
+def test_the_step_that_flips_skips_its_backward_unless_a_later_pass_uses_it(tiny, tiny_image, style):
+    """The flip test needs only the logits: the search's step that flips runs its backward pass only in the
+    region style (whose flip-back search goes on from that gradient). Every backward is counted as a
+    gradient evaluation and every gradient evaluation had one."""
+    counting = _Counting(tiny.module)
+    backwards = []
+    counting.register_full_backward_hook(lambda *a: backwards.append(1))
+    clf = Classifier(module=counting, labels=tiny.labels, name="tiny", preprocessing=tiny.preprocessing)
+    res = run(clf, tiny_image, ExplainOptions(style=style))
+    assert res.flipped
+    with_grad = sum(counting.calls)
+    assert len(backwards) == res.gradient_evaluations
+    assert res.forward_evaluations + res.gradient_evaluations == len(counting.calls)
+    assert with_grad - len(backwards) == (0 if style == "region" else 1)
+
+
 @pytest.mark.parametrize("shape", [(1, 1), (24, 32)])
 def test_a_flat_photo_in_the_blur_style_says_it_has_no_detail_to_blur(tiny, shape):
     photo = np.full((*shape, 3), (0.3, 0.6, 0.2), dtype=np.float32)
