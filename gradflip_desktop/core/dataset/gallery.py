@@ -40,11 +40,11 @@ def thumbnail_strip(result, height: int = THUMB_HEIGHT) -> np.ndarray:
     diff = difference_overlay(result)
     kp, region = result.key_pixels, getattr(result, "key_region", None)
     if kp is None and region is not None:
+        from PIL import Image
+
         small = _resize(orig, height)
-        mask = np.asarray(region.mask, dtype=bool)
-        rows = np.minimum((np.arange(small.shape[0]) + 0.5) * mask.shape[0] / small.shape[0], mask.shape[0] - 1)
-        cols = np.minimum((np.arange(small.shape[1]) + 0.5) * mask.shape[1] / small.shape[1], mask.shape[1] - 1)
-        small_mask = mask[rows.astype(int)[:, None], cols.astype(int)[None, :]]
+        mask = Image.fromarray(np.asarray(region.mask, dtype=bool))
+        small_mask = np.asarray(mask.resize(small.shape[1::-1], Image.Resampling.NEAREST), dtype=bool)
         key = composite(small.astype(np.float32) / 255.0, key_region_layer(small_mask))
     else:
         key = np.repeat(orig.mean(axis=2, keepdims=True), 3, axis=2) * 0.6 + 0.2

@@ -28,6 +28,7 @@ NO_GRADIENT = ("the model's class scores ({dtype}) carry no gradient with respec
                "or .detach() / torch.no_grad() inside the model); GradFlip follows the gradient, so it cannot explain "
                "this model")
 
+
 class RunEnded(Exception):
     """Raised inside a run when the model misbehaves; ends the run with ``status``."""
 
@@ -35,7 +36,6 @@ class RunEnded(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
-
 
 
 def require_gradient(z: torch.Tensor) -> torch.Tensor:
@@ -116,13 +116,8 @@ class Objective:
 
     def margin_and_grad(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(logits, margin, gradient of the margin) at ``x`` (one gradient evaluation)."""
-        self.grad_evals += 1
-        xg = x.detach().requires_grad_(True)
-        with torch.enable_grad():
-            z = require_gradient(self._check(self.clf.module(xg)))
-            m = self.margin(z)[0]
-            (g,) = torch.autograd.grad(m, xg)
-        return z.detach(), m.detach(), g.detach()
+        z, m, grad = self.value_then_grad(x, self.margin)
+        return z, m, grad()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.fwd_evals += 1
@@ -134,8 +129,11 @@ class Objective:
         z, loss, grad = self.value_then_grad(x)
         return z, loss, grad()
 
-    def value_then_grad(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, Callable[[], torch.Tensor]]:
-        """(logits, loss, ``grad()``): the forward pass with its graph; the backward runs when ``grad()`` is
+    def value_then_grad(
+        self, x: torch.Tensor, of: Callable[[torch.Tensor], torch.Tensor] | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, Callable[[], torch.Tensor]]:
+        """(logits, loss, ``grad()``) for :meth:`loss` (or ``of``, e.g. :meth:`margin`): the forward pass
+        with its graph; the backward runs when ``grad()`` is
         called, at most once. A caller that learns from the logits that it needs no gradient (the step that
         flips, when nothing after it uses that gradient) saves the backward; the evaluation then counts as a
         forward pass."""
@@ -143,7 +141,7 @@ class Objective:
         xg = x.detach().requires_grad_(True)
         with torch.enable_grad():
             z = require_gradient(self._check(self.clf.module(xg)))
-            loss = self.loss(z)[0]
+            loss = (of or self.loss)(z)[0]
 
         def grad() -> torch.Tensor:
             self.fwd_evals -= 1
