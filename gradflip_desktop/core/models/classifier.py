@@ -7,6 +7,7 @@ the differentiable module, so gradients reach the user's own pixels at their wor
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -235,7 +236,19 @@ class Classifier:
             raise ModelError(
                 f"class {q!r} is ambiguous: {shown}{' …' if len(hits) > 5 else ''}; give the exact label or the index"
             )
-        raise ModelError(f"no class named {q!r} in model {self.name}")
+        near = self._near(q)
+        hint = f"; did you mean {', '.join(near)}?" if near else ""
+        raise ModelError(f"no class named {q!r} in model {self.name}{hint}")
+
+    def _near(self, q: str, n: int = 3) -> list[str]:
+        """Up to ``n`` labels close to a query that matched none (a typo, or a word inside a label), as
+        "label (index)"."""
+        low = [lab.lower() for lab in self.labels]
+        key = q.lower()
+        inside = [i for i, lab in enumerate(low) if key in lab.replace(",", " ").split()]
+        close = [low.index(m) for m in difflib.get_close_matches(key, low, n=n, cutoff=0.75)]
+        picked = list(dict.fromkeys(inside + close))[:n]
+        return [f"{self.labels[i]} ({i})" for i in picked]
 
     def find_group(self, spec: str | Sequence[int]) -> tuple[str, list[int]]:
         """A class group from a name (``"cat"``) or index ranges (``"281-285,290"``) or a list of indices."""

@@ -114,7 +114,9 @@ def test_find_class_by_index_label_case_and_prefix():
         (9, r"class index 9 out of range \(0–3\)"),
         ("  ", r"the class name is empty"),
         ("t", r"class 't' is ambiguous: tabby cat \(0\), tiger cat \(1\)"),
-        ("horse", r"no class named 'horse' in model fixed"),
+        ("horse", r"no class named 'horse' in model fixed$"),
+        ("tabyy cat", r"no class named 'tabyy cat' in model fixed; did you mean tabby cat \(0\)\?"),
+        ("cat", r"no class named 'cat' in model fixed; did you mean tabby cat \(0\), tiger cat \(1\), Egyptian cat \(3\)\?"),
     ]:
         with pytest.raises(ModelError, match=msg):
             clf.find_class(query)
