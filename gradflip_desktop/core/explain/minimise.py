@@ -61,18 +61,21 @@ def minimise_alpha(obj: Objective, x0: torch.Tensor, delta: torch.Tensor, stop: 
 
 def ray_boundary(
     obj: Objective, x0: torch.Tensor, u: torch.Tensor, m0: float, stop: Callable[[], bool],
-    m1: float | None = None, evaluations: int = RAY_EVALUATIONS,
+    m1: float | None = None, evaluations: int = RAY_EVALUATIONS, keep: bool = False,
 ) -> float | None:
     """The smallest scale s found with ``x0 + s·u`` flipping, by regula falsi on the decision margin along
     the ray (``m0``: margin at ``x0``, > 0; ``m1``: at ``x0 + u`` if known). Every s returned was tested
-    and flips; ``None`` when no tested point flipped. A few forward passes instead of a bisection's 10+."""
+    and flips; ``None`` when no tested point flipped. A few forward passes instead of a bisection's 10+.
+    ``keep``: the passes keep the graph of the last flipping point, which is the one returned
+    (:meth:`.objective.Objective.forward`): the boundary walk's first gradient there costs only its backward."""
+    keep_if = obj.flipped if keep else None
     lo, m_lo = 0.0, float(m0)
     hi, m_hi = None, None
     best = None
     if m1 is None:
         if stop():
             return None
-        z = obj.forward(x0 + u)
+        z = obj.forward(x0 + u, keep_if)
         m1 = float(obj.margin(z)[0])
         if obj.flipped(z):
             best = 1.0
@@ -95,7 +98,7 @@ def ray_boundary(
             s = min(root * (1.0 + RAY_MARGIN), hi - 1e-6 * hi)
             if s <= lo:
                 break
-        z = obj.forward(x0 + s * u)
+        z = obj.forward(x0 + s * u, keep_if)
         m = float(obj.margin(z)[0])
         if obj.flipped(z):
             best = s if best is None else min(best, s)

@@ -67,6 +67,14 @@ class Objective:
         self.grad_evals = 0
         self.fwd_evals = 0
         self.by_margin = False  # a group run that switched to the margin (see the module doc)
+        # the last forward pass with its graph whose backward has not run (a flipping point the next pass
+        # may need the margin's gradient at): :meth:`margin_and_grad` at that very image reuses it
+        self._kept: _Taped | None = None
+        # a batched run's model thread pairs every forward with a graph with its backward: nothing is kept
+        self._can_keep = not bool(getattr(clf.module, "pairs_backward", False))
+        # the last image evaluated and its logits (a copy: callers may reuse their buffers): a forward pass at
+        # the very same image (a search's last test, checked again by the next pass) is not run twice
+        self._last: tuple[torch.Tensor, torch.Tensor] | None = None
 
     @staticmethod
     def log_odds(z: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -115,15 +123,41 @@ class Objective:
         return z.masked_fill(~lose, float("-inf")).amax(-1) - z.masked_fill(~keep, float("-inf")).amax(-1)
 
     def margin_and_grad(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(logits, margin, gradient of the margin) at ``x`` (one gradient evaluation)."""
-        z, m, grad = self.value_then_grad(x, self.margin)
-        return z, m, grad()
+        """(logits, margin, gradient of the margin) at ``x``: one gradient evaluation, whose forward pass is
+        the kept one (:meth:`forward` with ``keep_if``, a flipping search step) when that was at this very
+        image."""
+        kept = self._take(x)
+        if kept is None:
+            z, m, grad = self.value_then_grad(x, self.margin)
+            return z, m, grad()
+        with torch.enable_grad():
+            m = self.margin(require_gradient(kept.z))[0]
+        return kept.z.detach(), m.detach(), self._backward(kept, m)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        self.fwd_evals += 1
-        with torch.no_grad():
-            z = self.clf.module(x)
-        return self._check(z)
+    def forward(
+        self, x: torch.Tensor, keep_if: Callable[[torch.Tensor], bool] | None = None
+    ) -> torch.Tensor:
+        """The logits at ``x`` (one forward pass). With ``keep_if``, the pass keeps its graph when
+        ``keep_if(logits)`` holds (replacing the one kept before), so that the margin's gradient at ``x``
+        costs only the backward pass: the boundary searches keep their flipping points, one of which the
+        next pass starts from. Same logits, bit for bit."""
+        if keep_if is None or not self._can_keep:
+            if self._last is not None and self._last[0].shape == x.shape and torch.equal(self._last[0], x):
+                return self._last[1]  # the image just evaluated (a search's last test, checked again)
+            self.fwd_evals += 1
+            with torch.no_grad():
+                z = self._check(self.clf.module(x))
+            self._last = (x.detach().clone(), z)
+            return z
+        taped = self._tape(x)
+        z = taped.z.detach()
+        if taped.z.requires_grad and keep_if(z):
+            self._kept = taped
+        return z
+
+    def drop_kept(self) -> None:
+        """Free the kept graph (a run's searches on the boundary are over)."""
+        self._kept = None
 
     def value_and_grad(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         z, loss, grad = self.value_then_grad(x)
@@ -136,21 +170,42 @@ class Objective:
         with its graph; the backward runs when ``grad()`` is
         called, at most once. A caller that learns from the logits that it needs no gradient (the step that
         flips, when nothing after it uses that gradient) saves the backward; the evaluation then counts as a
-        forward pass."""
+        forward pass, and its graph stays kept for :meth:`margin_and_grad` at the same image."""
+        taped = self._tape(x)
+        with torch.enable_grad():
+            loss = (of or self.loss)(require_gradient(taped.z))[0]
+        if self._can_keep:
+            self._kept = taped
+
+        def grad() -> torch.Tensor:
+            return self._backward(taped, loss)
+
+        return taped.z.detach(), loss.detach(), grad
+
+    def _tape(self, x: torch.Tensor) -> "_Taped":
         self.fwd_evals += 1
         xg = x.detach().requires_grad_(True)
         with torch.enable_grad():
-            z = require_gradient(self._check(self.clf.module(xg)))
-            loss = (of or self.loss)(z)[0]
+            z = self._check(self.clf.module(xg))
+        self._last = (xg.detach().clone(), z.detach())
+        return _Taped(x, xg, z)
 
-        def grad() -> torch.Tensor:
-            self.fwd_evals -= 1
-            self.grad_evals += 1
-            with torch.enable_grad():
-                (g,) = torch.autograd.grad(loss, xg)
-            return g.detach()
+    def _take(self, x: torch.Tensor) -> "_Taped | None":
+        kept, self._kept = self._kept, None
+        if kept is None or kept.x.shape != x.shape or not torch.equal(kept.x, x):
+            return None
+        return kept
 
-        return z.detach(), loss.detach(), grad
+    def _backward(self, taped: "_Taped", of: torch.Tensor) -> torch.Tensor:
+        """The gradient of ``of`` (a function of ``taped``'s logits) with respect to its image; the pass
+        now counts as a gradient evaluation, and its graph is freed."""
+        if self._kept is taped:
+            self._kept = None
+        self.fwd_evals -= 1
+        self.grad_evals += 1
+        with torch.enable_grad():
+            (g,) = torch.autograd.grad(of, taped.xg)
+        return g.detach()
 
     def _check(self, z: torch.Tensor) -> torch.Tensor:
         if z.ndim != 2 or z.shape[0] != 1 or z.shape[1] != self.clf.num_classes:
@@ -161,3 +216,12 @@ class Objective:
         if not torch.isfinite(z).all():
             raise RunEnded(Status.NONFINITE_OUTPUT, "the model produced non-finite outputs (NaN or infinity)")
         return z
+
+
+class _Taped:
+    """A forward pass with its graph: the image ``x``, the input it was traced from, the logits."""
+
+    __slots__ = ("x", "xg", "z")
+
+    def __init__(self, x: torch.Tensor, xg: torch.Tensor, z: torch.Tensor):
+        self.x, self.xg, self.z = x, xg, z

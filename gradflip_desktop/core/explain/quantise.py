@@ -196,7 +196,8 @@ def _smallest_scale(obj, image_at, c: float, m0: float, stop) -> float | None:
     for _ in range(LATTICE_PROBES):
         if stop() or not (c > 0.0 and c < 1e30):
             break
-        z = obj.forward(image_at(c))
+        z = obj.forward(image_at(c), obj.flipped)  # a flipping lattice point keeps its graph: the
+        # gradient the next round re-linearises with costs only the backward pass there
         m = float(obj.margin(z)[0])
         if obj.flipped(z):
             hi, m_hi = c, min(m, -1e-12)

@@ -230,12 +230,14 @@ def explain(
         grad_min = None  # the margin's gradient near the smallest change, when the refinement has it
         if opts.minimise:  # the crossing on the line: regula falsi on the margin (bisection as the fallback)
             m0 = float(obj.margin(z0)[0])
-            crossing = ray_boundary(obj, x0, delta, m0, stop, m1=float(obj.margin(outcome.z)[0]))
+            crossing = ray_boundary(obj, x0, delta, m0, stop, m1=float(obj.margin(outcome.z)[0]),
+                                    keep=opts.textbook and opts.refine)
             s.alpha = minimise_alpha(obj, x0, delta, stop) if crossing is None else crossing
         x_min = x0 + s.alpha * delta
         if opts.minimise and opts.textbook and opts.refine and not stop():  # the smallest change is the point
             refined = boundary_walk(obj, x0, x_min - x0, m0, stop)
             x_min, grad_min = x0 + refined.change, refined.grad
+        obj.drop_kept()
         s.l2_minimal_float = float((x_min - x0).double().norm())
         timings["minimise"] = time.perf_counter() - t
         if stop():
@@ -248,6 +250,7 @@ def explain(
         on_lattice = None
         if opts.eight_bit and opts.lattice and opts.textbook:
             on_lattice = lattice(ctx, x_min, grad_min, float(obj.margin(z0)[0]))
+            obj.drop_kept()
         if on_lattice is not None:
             x_final = on_lattice
         elif opts.eight_bit:

@@ -297,3 +297,77 @@ def test_the_default_lattice_rounds_beat_five_on_the_tiny_network(monkeypatch):
         default.append(full.l2_saved)
         five.append(fewer.l2_saved)
     assert sum(default) < sum(five)
+
+
+class _Seen(nn.Module):
+    """Records every image the wrapped network is evaluated at, and whether that pass kept a graph."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner, self.seen = inner, []
+
+    def forward(self, x):
+        self.seen.append((x.detach().clone(), torch.is_grad_enabled() and x.requires_grad))
+        return self.inner(x)
+
+
+def test_a_kept_flipping_pass_gives_the_margin_gradient_without_a_second_forward():
+    clf, w, x0 = linear_case()
+    seen = _Seen(clf.module)
+    clf = Classifier(module=seen, labels=["a", "b"], name="linear", preprocessing=clf.preprocessing)
+    obj = Objective(clf, [0], None, x0)
+    x_flip = (x0 - 0.5 * w / w.norm()).clamp(0, 1)
+    z = obj.forward(x_flip, obj.flipped)
+    assert obj.flipped(z) and len(seen.seen) == 1
+    z2, m, g = obj.margin_and_grad(x_flip.clone())  # the same image: its kept pass's backward only
+    assert len(seen.seen) == 1 and (obj.fwd_evals, obj.grad_evals) == (0, 1)
+    assert torch.equal(z2, z) and float(m) < 0
+    torch.testing.assert_close(g, w)
+    obj.margin_and_grad(x_flip)  # used once: the next gradient there needs its own pass
+    assert len(seen.seen) == 2
+    # a pass that does not flip keeps nothing; a kept pass is not used at another image
+    obj.forward(x0, obj.flipped)
+    obj.margin_and_grad(x0)
+    assert len(seen.seen) == 4
+    obj.forward(x_flip, obj.flipped)
+    _, m_other, _ = obj.margin_and_grad(x0)
+    assert len(seen.seen) == 6 and float(m_other) == pytest.approx(0.2, abs=1e-5)
+
+
+def test_a_kept_pass_at_another_image_is_not_used_for_its_gradient(tiny, tiny_image):
+    x0 = tiny.image_tensor(tiny_image)
+    x1 = (x0 + 0.2 * torch.rand_like(x0)).clamp(0, 1)
+    obj = Objective(tiny, [int(torch.argmax(tiny.module(x0)))], None, x0)
+    obj.forward(x1, lambda z: True)
+    _, m, g = obj.margin_and_grad(x0)
+    _, m_ref, g_ref = Objective(tiny, list(obj.explained_mask.nonzero().flatten().tolist()), None, x0).margin_and_grad(x0)
+    assert float(m) == float(m_ref) and torch.equal(g, g_ref)
+
+
+def test_the_free_style_never_evaluates_an_image_twice_in_a_row(tiny, tiny_image):
+    """Each gradient the refinement and the lattice pass need at a point their searches just tested to flip
+    is the backward of that test's pass, not a second forward pass at the same image; the final checks of
+    the saved image reuse its last test. The one repeat left: the first classification is a pass without a
+    graph (Cancel at the start must cost no gradient), the search's first gradient at the photo follows."""
+    seen = _Seen(tiny.module)
+    clf = Classifier(module=seen, labels=tiny.labels, name="tiny", preprocessing=tiny.preprocessing)
+    res = run(clf, tiny_image, ExplainOptions(style="free"))
+    assert res.flipped and res.key_pixels is not None
+    assert res.forward_evaluations + res.gradient_evaluations == len(seen.seen)
+    repeats = [i for i in range(1, len(seen.seen)) if torch.equal(seen.seen[i][0], seen.seen[i - 1][0])]
+    assert repeats == [1]
+    # and the sizes are those of a run that keeps nothing (the same passes, each with its own forward)
+    plain = Objective.__init__
+
+    def keep_nothing(self, *a, **k):
+        plain(self, *a, **k)
+        self._can_keep = False
+
+    try:
+        Objective.__init__ = keep_nothing
+        ref = run(tiny, tiny_image, ExplainOptions(style="free"))
+    finally:
+        Objective.__init__ = plain
+    assert ref.l2_minimal_float == res.l2_minimal_float and ref.l2_saved == res.l2_saved
+    assert ref.gradient_evaluations == res.gradient_evaluations
+    assert ref.forward_evaluations > res.forward_evaluations

@@ -128,7 +128,10 @@ def test_the_step_that_flips_skips_its_backward_unless_a_later_pass_uses_it(tiny
     with_grad = sum(counting.calls)
     assert len(backwards) == res.gradient_evaluations
     assert res.forward_evaluations + res.gradient_evaluations == len(counting.calls)
-    assert with_grad - len(backwards) == (0 if style == "region" else 1)
+    if style == "free":  # its boundary searches keep their flipping passes' graphs too (test_minimality.py)
+        assert with_grad - len(backwards) >= 1
+    else:
+        assert with_grad - len(backwards) == (0 if style == "region" else 1)
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (24, 32)])
