@@ -1,5 +1,6 @@
-"""What an explanation produces: one :class:`Step` per gradient evaluation, the :class:`KeyPixels`
-and the final :class:`ExplainResult` the views and the report read."""
+"""What an explanation produces: one :class:`Step` per gradient evaluation (a :class:`Progress` per pass
+of a phase without steps), the :class:`KeyPixels` and the final :class:`ExplainResult` the views and the
+report read."""
 
 from __future__ import annotations
 
@@ -47,6 +48,16 @@ class Step:
     def top(self, k: int = 5) -> list[tuple[int, float]]:
         order = np.argsort(-self.probabilities, kind="stable")[:k]
         return [(int(i), float(self.probabilities[i])) for i in order]
+
+
+@dataclass
+class Progress:
+    """A pass of a phase that takes no gradient steps (the key region's forward passes): ``passes`` done so
+    far in ``phase``. The run's generator yields these between its Steps so that progress stays live; they
+    are not recorded."""
+
+    phase: str
+    passes: int
 
 
 @dataclass

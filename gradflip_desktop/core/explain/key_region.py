@@ -16,14 +16,14 @@ so ``ranking < pixels`` is the region. Forward passes only.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import Callable, Generator
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from ..models import Prediction
-from ..results import KeyRegion
+from ..results import KeyRegion, Progress
 from .objective import Objective, probabilities
 from .quantise import quantize_tensor
 
@@ -133,6 +133,31 @@ def key_region(
 ) -> KeyRegion:
     """Smallest top-k region (by ``importance``) such that ``x0`` with the region replaced by ``fill``
     flips after 8-bit quantisation. ``fill``: 1 x 3 x H x W; ``importance``: H x W."""
+    gen = find_key_region(obj, x0, fill, importance, stop, fill_name)
+    while True:
+        try:
+            next(gen)
+        except StopIteration as done:
+            return done.value
+
+
+def find_key_region(
+    obj: Objective,
+    x0: torch.Tensor,
+    fill: torch.Tensor,
+    importance: np.ndarray,
+    stop: Callable[[], bool],
+    fill_name: str = "blur",
+) -> Generator[Progress, None, KeyRegion]:
+    """:func:`key_region` as a generator: yields a :class:`.Progress` after each forward pass (the run's
+    progress stays live at large sizes) and returns the :class:`.KeyRegion`."""
+    done = [0]
+
+    def forward(image: torch.Tensor) -> Generator[Progress, None, torch.Tensor]:
+        z = obj.forward(image)
+        done[0] += 1
+        yield Progress("key_region", done[0])
+        return z
     h, w = importance.shape
     n = h * w
     ranks_np = pixel_ranking(importance)
@@ -144,12 +169,15 @@ def key_region(
         return compose(ranks < k)
 
     step = max(1, int(n * RESOLUTION))
-    z_hi = obj.forward(image(n))
-    hi, z_hi = _bisect(obj, image, 0, n, z_hi, step, stop) if obj.flipped(z_hi) else (n, z_hi)
+    z_hi = yield from forward(image(n))
+    if obj.flipped(z_hi):
+        hi, z_hi = yield from _bisect(forward, obj, image, 0, n, z_hi, step, stop)
+    else:
+        hi = n
     mask = ranks_np < hi
     labels, count = component_labels(mask)
     if obj.flipped(z_hi) and (count >= 2 or (mask & (labels == 0)).any()) and PRUNE_TRIES > 0 and not stop():
-        mask, z_hi, dropped = _prune(obj, compose, importance, mask, labels, count, z_hi, stop)
+        mask, z_hi, dropped = yield from _prune(forward, obj, compose, importance, mask, labels, count, z_hi, stop)
         if dropped:
             # the blobs left may not all be needed in full: bisect again on the ranking with them first
             ranks_np = _kept_first(ranks_np, mask)
@@ -162,9 +190,9 @@ def key_region(
             for probe in (kept // 2, kept - resolution):
                 if not lo < probe < kept or stop():
                     break
-                z = obj.forward(image(probe))
+                z = yield from forward(image(probe))
                 if obj.flipped(z):
-                    hi, z_hi = _bisect(obj, image, lo, probe, z, resolution, stop)
+                    hi, z_hi = yield from _bisect(forward, obj, image, lo, probe, z, resolution, stop)
                     mask = ranks_np < hi
                     break
                 lo = probe
@@ -193,12 +221,13 @@ def _composer(x0: torch.Tensor, d: torch.Tensor) -> Callable[[torch.Tensor], tor
     return lambda mask: torch.where(mask.to(inside.device), inside, outside)
 
 
-def _bisect(obj, image, lo, hi, z_hi, step, stop):
+def _bisect(forward, obj, image, lo, hi, z_hi, step, stop):
     """Smallest k in (lo, hi] found (bracket narrower than ``step``) with ``image(k)`` flipping, given that
-    ``image(hi)`` flips with logits ``z_hi`` (and ``image(lo)`` does not, or lo = 0): (k, its logits)."""
+    ``image(hi)`` flips with logits ``z_hi`` (and ``image(lo)`` does not, or lo = 0): (k, its logits).
+    ``forward``: a pass that yields its progress (a generator)."""
     while hi - lo > step and not stop():
         mid = (lo + hi) // 2
-        z = obj.forward(image(mid))
+        z = yield from forward(image(mid))
         if obj.flipped(z):
             hi, z_hi = mid, z
         else:
@@ -206,7 +235,7 @@ def _bisect(obj, image, lo, hi, z_hi, step, stop):
     return hi, z_hi
 
 
-def _prune(obj, compose, importance, mask, labels, count, z, stop):
+def _prune(forward, obj, compose, importance, mask, labels, count, z, stop):
     """Drop the blobs of ``mask`` the flip does not need: the least important first (by mean importance),
     at most PRUNE_TRIES tries, never the last one; each try is one forward pass of the 8-bit image.
     Specks too small for the copy the blobs are found on (label 0 inside the mask) are tried first, all
@@ -214,13 +243,13 @@ def _prune(obj, compose, importance, mask, labels, count, z, stop):
     image, how many blobs or speck sets were dropped)."""
 
     def flips_without(trial: np.ndarray):
-        zt = obj.forward(compose(torch.from_numpy(trial)[None, None]))
+        zt = yield from forward(compose(torch.from_numpy(trial)[None, None]))
         return zt if obj.flipped(zt) else None
 
     dropped = 0
     specks = mask & (labels == 0)
     if specks.any() and count >= 1 and not stop():
-        zt = flips_without(mask & ~specks)
+        zt = yield from flips_without(mask & ~specks)
         if zt is not None:
             mask, z, dropped = mask & ~specks, zt, 1
     imp = np.asarray(importance, dtype=np.float64)
@@ -230,7 +259,7 @@ def _prune(obj, compose, importance, mask, labels, count, z, stop):
         if left < 2 or stop():
             break
         trial = mask & (labels != i)
-        zt = flips_without(trial)
+        zt = yield from flips_without(trial)
         if zt is not None:
             mask, z, left, dropped = trial, zt, left - 1, dropped + 1
     return mask, z, dropped

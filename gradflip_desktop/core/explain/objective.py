@@ -155,6 +155,14 @@ class Objective:
             self._kept = taped
         return z
 
+    def keep_pass(self, x: torch.Tensor, xg: torch.Tensor, z: torch.Tensor) -> None:
+        """Adopt a forward pass made with its graph elsewhere (the run's first classification, ``z`` traced
+        from ``xg``, a leaf that requires grad, equal to ``x``): the search's first gradient at the photo
+        then costs only the backward pass."""
+        if self._can_keep and z.requires_grad:
+            self._kept = _Taped(x, xg, z)
+            self._last = (x.detach().clone(), z.detach())
+
     def drop_kept(self) -> None:
         """Free the kept graph (a run's searches on the boundary are over)."""
         self._kept = None
@@ -171,7 +179,7 @@ class Objective:
         called, at most once. A caller that learns from the logits that it needs no gradient (the step that
         flips, when nothing after it uses that gradient) saves the backward; the evaluation then counts as a
         forward pass, and its graph stays kept for :meth:`margin_and_grad` at the same image."""
-        taped = self._tape(x)
+        taped = self._take(x) or self._tape(x)
         with torch.enable_grad():
             loss = (of or self.loss)(require_gradient(taped.z))[0]
         if self._can_keep:

@@ -1,7 +1,8 @@
 """The GradFlip explanation: follow the normalised gradient until the decision flips.
 
 ``explain(classifier, image, options)`` is a generator. It yields one :class:`Step` per gradient
-evaluation and returns an :class:`ExplainResult` (``StopIteration.value``). :func:`run` consumes it.
+evaluation (and a :class:`.Progress` per forward pass of the key region, which has no steps) and returns
+an :class:`ExplainResult` (``StopIteration.value``). :func:`run` consumes it.
 
 Passes (each its own module): the search (:mod:`.search`, in the space of :mod:`.coordinates`, on the
 score of :mod:`.objective`); after the flip, forward passes only: *minimise* (:mod:`.minimise`), the
@@ -23,10 +24,10 @@ from ..errors import ModelError
 from ..images import ImageData, to_uint8
 from ..models import Classifier, Prediction
 from ..options import ExplainOptions, Status
-from ..results import ExplainResult, KeyPixels, KeyRegion, Step
+from ..results import ExplainResult, KeyPixels, KeyRegion, Progress, Step
 from .coordinates import BlurCoordinates, Coordinates, coordinates_for
 from .key_pixels import key_pixels
-from .key_region import key_region
+from .key_region import find_key_region
 from .mask import MaskCoordinates
 from .restore import restore_search
 from .minimise import boundary_walk, minimise_alpha, ray_boundary
@@ -87,9 +88,15 @@ def _pixels_of(image: ImageData | np.ndarray) -> np.ndarray:
 def _start(clf: Classifier, pixels: np.ndarray, opts: ExplainOptions, t_start: float) -> RunState:
     """First classification (no gradient): which class is explained, what counts as a flip."""
     x0 = clf.image_tensor(pixels)
+    # in the blur and free styles the search's first gradient is at the photo: the first classification
+    # keeps its graph for it (a forward pass costs the same with its graph; the backward runs only when the
+    # search starts). The region style first tries its fill-ins, so it classifies without a graph.
+    keep = opts.style != "region" and not getattr(clf.module, "pairs_backward", False)
+    xg = x0.detach().requires_grad_(True) if keep else x0
     try:
-        with torch.no_grad():
-            z0 = clf.module(x0)
+        with torch.set_grad_enabled(keep):
+            z_graph = clf.module(xg)
+        z0 = z_graph.detach() if isinstance(z_graph, torch.Tensor) else z_graph
     except Exception as exc:  # noqa: BLE001 - any model failure becomes a status
         raise ModelError(f"the model failed on this image: {type(exc).__name__}: {exc}") from None
     if z0.ndim != 2 or z0.shape[0] != 1 or z0.shape[1] != clf.num_classes:
@@ -103,6 +110,8 @@ def _start(clf: Classifier, pixels: np.ndarray, opts: ExplainOptions, t_start: f
     else:
         explained_name, explained = clf.label(top0), [top0]
     obj = Objective(clf, explained, target_idx, x0)
+    if keep and bool(torch.isfinite(z0).all()):
+        obj.keep_pass(x0, xg, z_graph)
     coords = coordinates_for(x0, opts)
     obj.fwd_evals = 1
     return RunState(
@@ -169,10 +178,11 @@ def explain(
     image: ImageData | np.ndarray,
     options: ExplainOptions | None = None,
     should_stop: Callable[[], bool] | None = None,
-) -> Generator[Step, None, ExplainResult]:
+) -> Generator[Step | Progress, None, ExplainResult]:
     """Explain the classifier's decision on ``image`` (H x W x 3 float32 in [0, 1], or ImageData).
 
-    Yields a :class:`Step` per gradient evaluation; returns an :class:`ExplainResult`.
+    Yields a :class:`Step` per gradient evaluation (and a :class:`.Progress` per key-region pass);
+    returns an :class:`ExplainResult`.
     ``should_stop()`` is polled before every model evaluation; when it returns True the run ends with
     status ``cancelled`` and the state reached so far.
     Raises ``ValueError``/``ModelError`` only for invalid options (bad target or group names).
@@ -281,7 +291,7 @@ def explain(
             timings["restore"] = time.perf_counter() - t
             t = time.perf_counter()
             if opts.key_pixels and not stop():
-                s.region = key_region(obj, x0, s.coords.fill, ranking_map, stop, s.coords.fill_name)
+                s.region = yield from find_key_region(obj, x0, s.coords.fill, ranking_map, stop, s.coords.fill_name)
             timings["key_region"] = time.perf_counter() - t
         # ---- key pixels ---------------------------------------------------------------------------
         t = time.perf_counter()
@@ -318,5 +328,5 @@ def run(
             step = next(gen)
         except StopIteration as done:
             return done.value
-        if on_step is not None:
+        if on_step is not None and isinstance(step, Step):
             on_step(step)

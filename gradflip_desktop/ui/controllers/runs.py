@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QObject
 
+from gradflip_desktop.core.results import Progress
+
 from ..settings import RunSettings
 from ..worker import TaskSlot, error_message
 
@@ -28,6 +30,7 @@ PHASE_TEXT = {  # what a step of each phase of the core's run is doing, for the 
     "eight_bit": "making the change survive 8-bit saving",
     "sharpen": "sharpening the importance map past the flip",
     "restore": "building the importance map (restoring detail), then the key region",
+    "key_region": "finding the key region (the smallest area that alone flips it)",
 }
 PREVIEW_INTERVAL_S = 0.1  # adjusted-image previews: about 10 per second
 BATCH_INTERVAL_S = 0.05  # step records are sent in batches at most 20 times per second
@@ -108,6 +111,14 @@ def explain_task(task, session: "ModelSession", pixels: np.ndarray, settings: Ru
             result = done.value
             break
         now = time.perf_counter()
+        if isinstance(step, Progress):  # a key-region pass: no step, no image; its count, ~20 times a second
+            if now - last_emit >= BATCH_INTERVAL_S:
+                if batch:
+                    yield StepBatch(batch, None, budget, batch[-1].phase)
+                    batch = []
+                yield step
+                last_emit = now
+            continue
         preview = None
         # step.image() is only valid now, before the generator resumes
         if step.flipped or now - last_preview >= PREVIEW_INTERVAL_S:
@@ -178,6 +189,7 @@ class RunsController(QObject):
         self.preview.factor = w.views.original.display_factor()
         task = self._slot.start(explain_task, w.models.session, w.image.pixels, settings, self.preview)
         w.views.clear_result()
+        w.views.name_key_set("Key region" if settings.style == "region" else "Key pixels")
         w.views.adjusted.set_image(w.image_u8)
         w.views.set_caption(w.views.adjusted, "starting …")
         w.views.reset_gain()
@@ -206,6 +218,8 @@ class RunsController(QObject):
             self._on_started(value)
         elif isinstance(value, StepBatch) and value.steps:
             self._on_steps(value)
+        elif isinstance(value, Progress):
+            self.w.controls.show_progress(0, 0, f"{PHASE_TEXT.get(value.phase, value.phase)}: pass {value.passes} …")
 
     def _explained_now(self) -> tuple[list[int], str, int | None]:
         start = self._start

@@ -341,8 +341,23 @@ def test_specks_too_small_to_be_counted_are_dropped_when_the_flip_does_not_need_
     labels, count = component_labels(mask)
     assert count == 1 and (labels[50:52, 550:552] == 0).all()
     x0 = torch.zeros(1, 3, 600, 600)
-    kept, _, dropped = _prune(Always(), _composer(x0, torch.ones_like(x0)), np.ones((600, 600)), mask, labels,
-                              count, torch.zeros(1, 2), lambda: False)
+    obj, passes = Always(), []
+
+    def forward(image):  # a pass that reports its progress, as find_key_region's does
+        passes.append(1)
+        yield len(passes)
+        return obj.forward(image)
+
+    gen = _prune(forward, obj, _composer(x0, torch.ones_like(x0)), np.ones((600, 600)), mask, labels,
+                 count, torch.zeros(1, 2), lambda: False)
+    reported = []
+    while True:
+        try:
+            reported.append(next(gen))
+        except StopIteration as done:
+            kept, _, dropped = done.value
+            break
+    assert reported == [1]  # one pass: the region without the speck
     assert dropped == 1 and np.array_equal(kept, blob)  # the speck is gone, the one blob stays
 
 
@@ -429,3 +444,30 @@ def test_blob_roots_give_one_label_per_8_connected_blob():
         assert len(pairs) == n == len({a for a, _ in pairs})  # a bijection between the two labellings
     diagonal = np.eye(5, dtype=bool)
     assert np.unique(_blob_roots(diagonal)[diagonal]).size == 1
+
+
+def test_the_key_region_reports_each_forward_pass_as_progress(tiny, tiny_image):
+    """The key region has no gradient steps: the run yields a Progress per forward pass (numbered), after
+    the last Step; they are not recorded as steps, and run() does not hand them to on_step."""
+    from gradflip_desktop.core.explain import explain, run
+    from gradflip_desktop.core.results import Progress, Step
+
+    gen = explain(tiny, tiny_image, ExplainOptions())
+    values = []
+    while True:
+        try:
+            values.append(next(gen))
+        except StopIteration as done:
+            result = done.value
+            break
+    progress = [v for v in values if isinstance(v, Progress)]
+    steps = [v for v in values if isinstance(v, Step)]
+    assert result.key_region is not None and result.key_region.flips
+    assert progress and [p.passes for p in progress] == list(range(1, len(progress) + 1))
+    assert {p.phase for p in progress} == {"key_region"}
+    assert values.index(progress[0]) > values.index(steps[-1])  # after the restore search's last step
+    assert [s.index for s in steps] == [s.index for s in result.steps]
+    handed = []
+    again = run(tiny, tiny_image, ExplainOptions(), on_step=handed.append)
+    assert all(isinstance(s, Step) for s in handed) and len(handed) == len(again.steps)
+    assert again.key_region.pixels == result.key_region.pixels

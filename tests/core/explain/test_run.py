@@ -106,10 +106,15 @@ def test_cancel_during_the_start_costs_no_gradient(tiny, tiny_image, style):
     """A slow model: Cancel pressed while the run starts (the first classification, the region style's
     choice of fill-in) ends the run before its first gradient, with the photo unchanged."""
     counting = _Counting(tiny.module)
+    backwards = []
+    counting.register_full_backward_hook(lambda *a: backwards.append(1))
     clf = Classifier(module=counting, labels=tiny.labels, name="tiny", preprocessing=tiny.preprocessing)
     res = run(clf, tiny_image, ExplainOptions(style=style), should_stop=lambda: len(counting.calls) >= 1)
     assert res.status == Status.CANCELLED and res.message == "cancelled by the user"
-    assert res.steps == [] and not any(counting.calls)  # no evaluation with gradient
+    assert res.steps == [] and backwards == [] and res.gradient_evaluations == 0  # no gradient computed
+    # the region style classifies without a graph; the others keep it for their first gradient (at the
+    # photo), which costs no more time than a pass without one
+    assert counting.calls == [style != "region"]
     assert len(counting.calls) == 1  # the first classification only: no fill-in tried, no final re-check
     assert np.array_equal(res.delta, np.zeros_like(res.delta))
 

@@ -41,3 +41,24 @@ def test_the_progress_text_names_the_key_region_while_the_map_and_region_are_bui
     sharpen = [t for phase, t in seen if phase == "sharpen"]
     assert restore and all("importance map" in t and "then the key region" in t for t in restore)
     assert sharpen and all("sharpening the importance map" in t for t in sharpen)  # not the bare phase name
+
+
+def test_the_key_region_passes_keep_the_progress_text_live(qtbot, window):
+    """The key region takes forward passes only (1.2-1.6 s at the 1,024 px working size): the run reports
+    each pass, and the busy bar's text counts them."""
+    from gradflip_desktop.core.results import Progress
+    from helpers import RUN_TIMEOUT_MS
+
+    texts = []
+    original = window.runs._on_partial
+
+    def spy(value):
+        original(value)
+        if isinstance(value, Progress):
+            texts.append(window.controls.progress.format())
+
+    window.runs._slot.on_partial = spy
+    window.controls.set_settings(RunSettings())
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
+        window.explain()
+    assert texts and all(t.startswith("finding the key region") and "pass" in t for t in texts)
