@@ -451,6 +451,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as exc:
         print(f"\ngradflip: interrupted{' (SIGTERM)' if isinstance(exc, _Terminated) else ''}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        raise  # the reader went away (`| head`): quiet_broken_pipe ends the program, not an internal error
     except (GradFlipError, ValueError) as exc:
         _err(error_text(exc))
         return EXIT_BAD_INPUT

@@ -562,6 +562,31 @@ def test_default_style_is_the_key_region(tiny_cli, tmp_path):
     assert rec_free["options"]["style"] == "free"
 
 
+def test_a_reader_that_goes_away_mid_output_is_not_an_internal_error(tiny_cli, tmp_path, monkeypatch, capsys):
+    """`gradflip classify a.png b.png | head -1`: main's catch-all turned the closed pipe into "internal error:
+    BrokenPipeError ... (please report this)" and exit 3 before the console-script wrapper could see it."""
+    img = _png(tmp_path / "a.png")
+    sink = open(tmp_path / "stdout", "w")  # the wrapper points this descriptor at /dev/null
+
+    class GoneReader:
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            pass
+
+        def fileno(self):
+            return sink.fileno()
+
+    monkeypatch.setattr(sys, "stdout", GoneReader())
+    try:
+        assert cli.main(["classify", str(img), str(img)]) == cli.EXIT_BROKEN_PIPE
+        assert cli.main(["classify", str(img), "--json"]) == cli.EXIT_BROKEN_PIPE
+    finally:
+        sink.close()
+    assert "internal error" not in capsys.readouterr().err
+
+
 def test_a_reader_that_goes_away_ends_quietly_without_a_traceback():
     """`gradflip --help | head -1`: the closed pipe ends the program with 141 (128 + SIGPIPE), no traceback."""
     import subprocess

@@ -214,6 +214,31 @@ def test_resume_recomputes_only_missing_and_partial_sets(tiny_cli, folder, tmp_p
     assert [r["name"] for r in rows] == ["p0", "p1", "p2", "p3", "p4"] and all(r["status"] for r in rows)
 
 
+def test_resume_refuses_sets_made_with_other_settings(tiny_cli, folder, tmp_path, capsys):
+    """--resume keeps a set only when it answers the question asked now: a set made with another style
+    (or step budget, or working size) is named and kept, never passed off as this run's answer."""
+    out = tmp_path / "out"
+    assert cli.main(["explain", str(folder / "p0.png"), str(folder / "p1.png"), "--out", str(out), "-q",
+                     "--no-key-pixels", "--style", "free"]) in (0, 1)
+    mtimes = {p.name: p.stat().st_mtime_ns for p in out.iterdir() if p.is_file()}
+    capsys.readouterr()
+    assert cli.main(["explain", str(folder / "p0.png"), str(folder / "p1.png"), "--out", str(out),
+                     "--resume", "--no-key-pixels", "--style", "blur", "--max-steps", "50"]) == 2
+    err = capsys.readouterr().err
+    assert "(kept)" not in err
+    lines = [ln for ln in err.splitlines() if "other settings" in ln]
+    assert len(lines) == 2 and all("style free, not blur" in ln and "max_steps 200, not 50" in ln for ln in lines)
+    assert all(ln.endswith("; use --force to overwrite") for ln in lines)
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir() if p.is_file()} == mtimes  # nothing rewritten
+    # the same settings again: kept; another working size: refused
+    assert cli.main(["explain", str(folder / "p0.png"), "--out", str(out), "--resume", "--no-key-pixels",
+                     "--style", "free"]) in (0, 1)
+    assert "p0.png: " in capsys.readouterr().err
+    assert cli.main(["explain", str(folder / "p0.png"), "--out", str(out), "--resume", "--no-key-pixels",
+                     "--style", "free", "--max-side", "16"]) == 2
+    assert "working size 32×24 px, not 16×12 px" in capsys.readouterr().err
+
+
 def test_interrupted_folder_run_leaves_complete_sets_and_a_summary(tiny_cli, folder, tmp_path, capsys, monkeypatch):
     from gradflip_desktop.core.explain import runner
 

@@ -251,7 +251,9 @@ def render_figure(result: ExplainResult, panel_height: int = 360, importance: np
     panels = [
         (orig, "Original", _fmt_pred(result.original)),
         (adjusted, "Adjusted", _fmt_pred(result.final)),
-        (difference_overlay(result, importance), "Where it changed", describe_change(result)),
+        # the region style's map is its search's importance, not the change (the caption still sizes the change)
+        (difference_overlay(result, importance),
+         "Where it mattered" if result.region_map is not None else "Where it changed", describe_change(result)),
     ]
     kp = result.key_pixels
     kr = result.key_region

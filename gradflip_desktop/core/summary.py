@@ -76,6 +76,9 @@ def _change_text(result) -> str:
         if not fill.startswith("blur"):  # blurring could not flip it: the region was filled with e.g. the mean colour
             return f"Filling the outlined {_share(region.fraction)} of the image{blobs} with its {fill}"
         return f"Removing detail in the outlined {_share(region.fraction)} of the image{blobs}"
+    fill = str(getattr(getattr(result, "key_region", None), "fill", "blur"))
+    if style == "region" and not fill.startswith("blur"):  # no blur flipped it: the search blended toward e.g. the mean colour
+        return f"Fading parts of the photo toward its {fill}"
     if style in ("blur", "region"):
         return "Removing detail (blurring parts of the photo)"
     return f"Changing pixels by at most {levels:.0f}/255 ({visibility(levels)})"

@@ -62,8 +62,10 @@ def shortcuts_html(rows: list[tuple[str, str]]) -> str:
 
 HOW_IT_WORKS_HTML = """
 <h3>How GradFlip works</h3>
-<p>GradFlip asks: <i>what is the smallest change to this photo that makes the classifier change its
-mind?</i> The pixels that change are the ones the decision depends on.</p>
+<p>GradFlip asks: <i>where in this photo does the classifier's decision lie?</i> It changes the photo
+along the gradient until the classifier changes its mind. By default it removes detail in smooth areas and
+names the smallest region whose detail removal alone flips the decision; the textbook style finds the
+smallest pixel change instead.</p>
 <ol>
 <li><b>The model looks.</b> The side panel shows the model's five most likely classes for the photo.
 Large photos are explained at the <i>working size</i> (long side, a setting); the status bar says when a
@@ -76,7 +78,8 @@ A last pass makes sure the change survives saving as an ordinary 8-bit image; th
 numbers are the ones the captions, the summary and the export state.</li>
 <li><b>Reading the result.</b> The sentence above the views says what happened. <i>Adjusted</i> is the
 changed photo; with the textbook style it usually looks the same, because the change is tiny (a few levels
-out of 255). <i>Difference</i> shows where the change is: bright areas matter most. The <i>key region</i>
+out of 255). <i>Difference</i> shows where it mattered: the importance of each area for the key
+region, where the pixels changed for the other styles; bright areas matter most. The <i>key region</i>
 (or, for the textbook style, the <i>key pixels</i>) is the smallest part of the photo whose change alone
 flips the decision; it is outlined on the Original, and the slider below the views lets you try more or
 less and see what the model says.</li>

@@ -103,6 +103,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._connect()
         self.controls.set_settings(RunSettings.load(self.settings))
+        self._name_key_set()
         self.views.set_mode(str(self.settings.value("view/difference_mode", "magnitude")))
         if str(self.settings.value("view/compare", "false")).lower() in ("1", "true"):
             self.difference.set_compare_visible(True)
@@ -113,6 +114,11 @@ class MainWindow(QMainWindow):
             self.resize(1280, 820)
         self._apply_palette()
         self.update_actions()
+
+    def _name_key_set(self) -> None:
+        """Before a run shows its own key set, the Difference mode names the one the chosen style finds."""
+        if self.result is None and not self.runs.running:
+            self.views.name_key_set("Key region" if self.controls.style.currentData() == "region" else "Key pixels")
 
     # -- state the controllers share --------------------------------------------------------------------
     @property
@@ -255,6 +261,7 @@ class MainWindow(QMainWindow):
         self.views.diff_settings_changed.connect(self.difference.settings_changed)
         self.views.key_count_changed.connect(self.difference.key_count_changed)
         self.views.summary.linkActivated.connect(self.runs.follow_link)
+        self.controls.style.currentIndexChanged.connect(self._name_key_set)
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)

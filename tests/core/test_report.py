@@ -440,3 +440,28 @@ def test_the_figure_title_names_the_group_a_group_run_explained(result):
     title = figure_title(grouped)
     assert title.startswith(f"GradFlip · tiny · any low ({grouped.original.label} ")
     assert f"-> {grouped.final.label} (" in title
+
+
+def test_the_figures_map_panel_is_named_for_what_it_shows(monkeypatch, result):
+    """The region style's third panel is the key-region search's importance map (the sentence above it says
+    "the bright areas show how much each part mattered"), not the change: it was headed "Where it changed"."""
+    from PIL import ImageDraw
+
+    from gradflip_desktop.core.report import render_figure
+    from helpers import tiny_image_array
+
+    drawn = []
+    real = ImageDraw.ImageDraw.text
+
+    def text(self, xy, t, *args, **kw):
+        drawn.append(t)
+        return real(self, xy, t, *args, **kw)
+
+    monkeypatch.setattr(ImageDraw.ImageDraw, "text", text)
+    region = run(make_tiny(), tiny_image_array(), ExplainOptions())
+    assert region.region_map is not None
+    render_figure(region)
+    assert "Where it mattered" in drawn and "Where it changed" not in drawn
+    drawn.clear()
+    render_figure(result)  # the textbook change: the map is the smoothed |change|
+    assert "Where it changed" in drawn and "Where it mattered" not in drawn

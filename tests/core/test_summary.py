@@ -107,3 +107,29 @@ def test_cancel_after_the_flip_does_not_claim_it_did_not_flip(tiny, tiny_image):
     assert "before the decision flipped" not in text
     assert text.startswith(f"Cancelled after {steps_text(len(cancelled.steps))}, after the decision flipped: ")
     assert f"the model now sees {cancelled.final.label} ({pct(cancelled.final.probability)}) instead of " in text
+
+
+def test_a_region_run_that_faded_toward_the_mean_colour_does_not_say_blurring(tiny, tiny_image):
+    """`--target "tiger cat"` on the bundled cat: no blur reaches tiger cat, so the search blends toward the
+    photo's mean colour (key_region.fill "mean colour", no region flips alone); the sentence said "Removing
+    detail (blurring parts of the photo) makes the model see tiger cat" above a key-region panel saying
+    "filling with the mean colour everywhere gives velvet"."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from gradflip_desktop.core.results import KeyRegion
+
+    first = run(tiny, tiny_image, ExplainOptions(style="free"))
+    h, w = first.original_pixels.shape[:2]
+    everything = np.ones((h, w), bool)
+    region = KeyRegion(pixels=h * w, fraction=1.0, components=1, flips=False, prediction=first.original,
+                       mask=everything, ranking=np.zeros((h, w), np.int32), fill="mean colour")
+    as_region = replace(first, options=replace(first.options, style="region"), key_region=region)
+    for result in (as_region, replace(as_region, target=first.final)):
+        text = summary_sentence(result)
+        assert "blurring" not in text and "Removing detail" not in text, text
+        assert text.startswith("Fading parts of the photo toward its mean colour "), text
+    # the blur fill keeps its words
+    blurred = replace(as_region, key_region=replace(region, fill="blur sigma = long side / 8"))
+    assert summary_sentence(blurred).startswith("Removing detail (blurring parts of the photo) ")

@@ -24,3 +24,15 @@ def test_how_it_works_explains_the_steps_after_the_flip():
 
     assert "the search stops" not in HOW_IT_WORKS_HTML
     assert "steps in all" in HOW_IT_WORKS_HTML
+
+
+def test_how_it_works_opens_with_the_default_question_not_the_textbook_one():
+    # it opened "GradFlip asks: what is the smallest change to this photo ...? The pixels that change are the
+    # ones the decision depends on" (the textbook style) and said Difference "shows where the change is",
+    # while the default answer is a key region and its Difference view is the region search's importance map
+    from gradflip_desktop.ui.help import HOW_IT_WORKS_HTML
+
+    intro = HOW_IT_WORKS_HTML.split("<ol>")[0]
+    assert "smallest region whose detail removal alone flips the decision" in intro
+    assert "The pixels that change are the ones" not in intro
+    assert "importance" in HOW_IT_WORKS_HTML.split("<i>Difference</i>")[1].split("</li>")[0]

@@ -64,3 +64,33 @@ def test_the_saved_label_keeps_its_room_when_the_plot_narrows(qtbot):
         saved = vb.mapViewToScene(QPointF(plot.saved_x, 0.1)).x()
         assert saved + SAVED_LABEL_ROOM_PX <= vb.sceneBoundingRect().right() + 1, width
         assert vb.viewRange()[0][0] < 0  # step 0 is not on the left edge either
+
+
+def test_a_run_cancelled_after_its_flip_names_the_class_it_flipped_to(qtbot):
+    # Cancel during the key-region phases: the summary says "after the decision flipped: the model now sees
+    # tiger cat", the Adjusted caption says tiger cat, the flip line is drawn, but the legend called the
+    # class "runner-up: tiger cat"
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    labels = ["Egyptian cat", "tiger cat", "tabby", "lynx"] + [f"class {i}" for i in range(6)]
+    rest = [0.01] * 6
+
+    def probs(a, b):
+        return np.array([a, b, 0.05, 0.02, *rest], np.float32)
+
+    steps = [SimpleNamespace(index=i, probabilities=probs(0.79 - 0.15 * i, 0.09 + 0.1 * i), flipped=i == 3,
+                             phase="search") for i in (1, 2, 3)]
+    steps.append(SimpleNamespace(index=4, probabilities=probs(0.6, 0.2), flipped=False, phase="restore"))
+
+    def result(status, final):
+        return SimpleNamespace(target=None, labels=labels, explained=[0], explained_name="Egyptian cat",
+                               original_probabilities=probs(0.79, 0.09), final=SimpleNamespace(index=final),
+                               final_probabilities=probs(0.37, 0.39) if final == 1 else probs(0.5, 0.3),
+                               flipped=status == "flipped", steps=steps)
+
+    plot.show_result(result("cancelled", final=1))
+    legend = [label.text for _, label in plot.legend.items]
+    assert "flips to: tiger cat" in legend and not any(t.startswith("runner-up") for t in legend), legend
+    plot.show_result(result("cancelled", final=0))  # cancelled before any flip: the strongest other is a runner-up
+    legend = [label.text for _, label in plot.legend.items]
+    assert "runner-up: tiger cat" in legend and not any("flips to" in t for t in legend), legend

@@ -15,6 +15,7 @@ After each image the C heap's free pages go back to the OS (:mod:`..memory`), so
 
 from __future__ import annotations
 
+import json
 import queue
 import threading
 import time
@@ -70,9 +71,11 @@ def local_engine(classifier, jobs, options, batch_size, on_step=None, should_sto
     return explain_batched(classifier, jobs, options, batch_size=batch_size, on_step=on_step, should_stop=should_stop)
 
 
-def plan(inputs: Iterable[Input], settings: JobSettings) -> tuple[list[Outcome], list[tuple[Input, bool]]]:
+def plan(inputs: Iterable[Input], settings: JobSettings, options: ExplainOptions | None = None,
+         model_name: str | None = None) -> tuple[list[Outcome], list[tuple[Input, bool]]]:
     """Sort the inputs into those settled before any run (resumed, duplicate, existing results) and
-    those to explain, with whether their files may be overwritten."""
+    those to explain, with whether their files may be overwritten. With ``options`` (and ``model_name``)
+    a complete set is kept by ``resume`` only when it was made with them (else it is refused, named)."""
     settled: list[Outcome] = []
     todo: list[tuple[Input, bool]] = []
     claimed: dict[str, Input] = {}
@@ -96,7 +99,13 @@ def plan(inputs: Iterable[Input], settings: JobSettings) -> tuple[list[Outcome],
         if existing and settings.resume:
             rec = complete_record(out, inp.name)
             if rec is not None:
-                settled.append(Outcome(inp, DONE, rec.get("message", ""), record=rec))
+                other = made_otherwise(rec, options, model_name, settings.max_side)
+                if other:
+                    settled.append(Outcome(inp, ERROR, error=ResultExistsError(
+                        f"the result set for {inp.name!r} in {out} was made with other settings ({other}); "
+                        "--resume keeps only sets made with the same ones", [])))
+                else:
+                    settled.append(Outcome(inp, DONE, rec.get("message", ""), record=rec))
                 continue
             todo.append((inp, True))  # a partial set: recompute, replacing its files
         elif existing and not settings.force:
@@ -105,6 +114,31 @@ def plan(inputs: Iterable[Input], settings: JobSettings) -> tuple[list[Outcome],
         else:
             todo.append((inp, settings.force))
     return settled, todo
+
+
+def made_otherwise(rec: dict, options: ExplainOptions | None, model_name: str | None, max_side: int | None) -> str:
+    """How a stored record's run differs from these settings ("style free, not blur; ..."), "" if it does not
+    (or nothing is known to compare): the explain options, the model and the working size."""
+    diffs = []
+    if options is not None:
+        now = json.loads(json.dumps(options.to_dict()))  # as the record stores them (tuples -> lists)
+        then = rec.get("options") or {}
+        diffs += [f"{k} {_opt(then[k])}, not {_opt(v)}" for k, v in now.items() if k in then and then[k] != v]
+    stored_model = (rec.get("model") or {}).get("name")
+    if model_name and stored_model and stored_model != model_name:
+        diffs.append(f"model {stored_model}, not {model_name}")
+    image = rec.get("image") or {}
+    size, work = image.get("original_size"), image.get("working_size")
+    if size and work and len(size) == len(work) == 2 and max(size) > 0:
+        scale = 1.0 if not max_side or max(size) <= max_side else max_side / max(size)
+        expect = [max(1, round(s * scale)) for s in size]
+        if any(abs(int(a) - b) > 1 for a, b in zip(work, expect)):
+            diffs.append(f"working size {work[0]}×{work[1]} px, not {expect[0]}×{expect[1]} px")
+    return "; ".join(diffs)
+
+
+def _opt(v) -> str:
+    return "none" if v is None else str(v)
 
 
 def explain_inputs(
@@ -123,7 +157,7 @@ def explain_inputs(
     interrupted it (KeyboardInterrupt) after the summary and gallery are written.
     """
     out = Path(settings.out)
-    settled, todo = plan(inputs, settings)
+    settled, todo = plan(inputs, settings, options, getattr(classifier, "name", None))
     total = len(settled) + len(todo)
     outcomes: dict[Input, Outcome] = {}
     images: dict[Input, Any] = {}

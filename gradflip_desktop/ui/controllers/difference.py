@@ -280,7 +280,9 @@ class DifferenceController(QObject):
             return
         self.w.views.show_difference(diff)
         if diff.mode == KEY_PIXELS and diff.note:
-            self.w.set_status(html.escape(diff.note))
+            # the core's note names key pixels; a key-region run finds a region instead
+            note = "the key region is found after the flip" if self.w.views.key_set_is_region else diff.note
+            self.w.set_status(html.escape(note))
         self.w.difference_shown.emit(diff)
 
     def _on_failed(self, exc: BaseException) -> None:

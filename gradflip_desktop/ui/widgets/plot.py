@@ -134,7 +134,7 @@ class ProbabilityPlot(QWidget):
         self.flip_to: int | None = None
         self.fixed_flip_to = False
         self.targeted = False
-        self.not_flipped = False  # a finished run that did not flip: its strongest other class is a runner-up
+        self.not_flipped = False  # a run that ended on its own class: its strongest other class is a runner-up
         self.x: list[int] = []
         self.rows: list[np.ndarray] = []
         self.flip_step: int | None = None
@@ -204,7 +204,8 @@ class ProbabilityPlot(QWidget):
             result.labels, result.explained, result.explained_name, result.original_probabilities, flip_to, targeted,
             redraw=False,
         )
-        self.not_flipped = not result.flipped
+        # a run that ends on another class flipped, also when it was cancelled later (key-region phases)
+        self.not_flipped = not result.flipped and result.final.index in result.explained
         self.saved = np.asarray(result.final_probabilities, dtype=np.float32)
         self.add_steps(result.steps)
 

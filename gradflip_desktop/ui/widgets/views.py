@@ -219,9 +219,7 @@ class ResultViews(QWidget):
         """``total``: the largest set (pixels that changed at all, or the whole image for a key region);
         ``found``: the smallest flipping set (the slider's start)."""
         self.key_title.setText(f"<b>{title}</b>")
-        i = self.mode_box.findData(KEY_PIXELS)  # the Difference mode names the same set as the explorer
-        if i >= 0:
-            self.mode_box.setItemText(i, DIFF_MODES[KEY_PIXELS] if title == "Key pixels" else f"{title} outline")
+        self.name_key_set(title)
         self._key_total = max(0, int(total))
         self._key_found = int(found)
         self._key_count = int(found)
@@ -303,6 +301,17 @@ class ResultViews(QWidget):
         self._gain = None
 
     # -- content -------------------------------------------------------------------------------------
+    def name_key_set(self, title: str) -> None:
+        """The Difference mode names the same set as the explorer: "Key pixels" or "Key region" (set when a
+        run starts, so a key-region run never shows "Key-pixel outline")."""
+        i = self.mode_box.findData(KEY_PIXELS)
+        if i >= 0:
+            self.mode_box.setItemText(i, DIFF_MODES[KEY_PIXELS] if title == "Key pixels" else f"{title} outline")
+
+    @property
+    def key_set_is_region(self) -> bool:
+        return self.mode_box.itemText(max(0, self.mode_box.findData(KEY_PIXELS))).startswith("Key region")
+
     def clear_result(self) -> None:
         self._key_total = 0
         self._change_text = self._key_text = ""

@@ -60,3 +60,51 @@ def test_the_summary_never_wraps_a_number_away_from_its_percent_sign(qtbot, wind
         window.explain()
     text = window.views.summary.text()
     assert "%" in text and " %" not in text and "&nbsp;%" in text
+
+
+def test_a_region_run_in_the_key_set_mode_never_speaks_of_key_pixels(qtbot, window):
+    """After a textbook run the Difference mode stayed "Key-pixel outline"; the next key-region run showed
+    that name and "key pixels are found after the flip" in the status bar while it ran (the region style
+    finds no key pixels), and only its result renamed the mode "Key region outline"."""
+    from helpers import RUN_TIMEOUT_MS
+
+    from gradflip_desktop.core.viz.difference import KEY_PIXELS
+    from gradflip_desktop.ui.settings import RunSettings
+
+    views = window.views
+    window.controls.set_settings(RunSettings(style="free", max_steps=20))
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
+        window.explain()
+    views.mode_box.setCurrentIndex(views.mode_box.findData(KEY_PIXELS))
+    assert views.mode_box.currentText() == "Key-pixel outline"
+    statuses, names = [], []
+    window.difference_shown.connect(lambda diff: (statuses.append(window.status_label.text()),
+                                                  names.append(views.mode_box.currentText())))
+    window.controls.set_settings(RunSettings())  # the default: key region
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
+        window.explain()
+        assert views.mode_box.currentText() == "Key region outline"  # named as soon as the run starts
+    qtbot.wait(300)
+    assert statuses and not any("key pixel" in s.lower() for s in statuses), statuses
+    assert any("key region is found after the flip" in s for s in statuses), statuses
+    assert set(names) == {"Key region outline"}, names
+    # and back: a textbook run names key pixels again from its start
+    window.controls.set_settings(RunSettings(style="free", max_steps=20))
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
+        window.explain()
+        assert views.mode_box.currentText() == "Key-pixel outline"
+
+
+def test_before_any_run_the_key_set_mode_is_named_by_the_chosen_style(qtbot, window):
+    """At start-up (Difference mode remembered as the key-set view, style key region) the mode read
+    "Key-pixel outline" until a run began."""
+    from gradflip_desktop.core.viz.difference import KEY_PIXELS
+
+    views, style = window.views, window.controls.style
+    name = lambda: views.mode_box.itemText(views.mode_box.findData(KEY_PIXELS))  # noqa: E731
+    assert window.result is None and style.currentData() == "region"
+    assert name() == "Key region outline"
+    style.setCurrentIndex(style.findData("free"))
+    assert name() == "Key-pixel outline"
+    style.setCurrentIndex(style.findData("region"))
+    assert name() == "Key region outline"
