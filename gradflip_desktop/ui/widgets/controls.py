@@ -94,6 +94,16 @@ def working_size_megabytes(side: int) -> float:
 WARNING_BAR = "QProgressBar::chunk { background-color: #d98c00; }"  # a run that did not flip
 
 
+class BusyTextBar(QProgressBar):
+    """A progress bar that keeps its text while busy (range 0-0): Qt's own returns no text then, so the
+    phases after the flip (restoring detail, the key region's passes) showed a bare moving bar."""
+
+    def text(self) -> str:  # noqa: D102 - Qt's virtual, read by the style when painting
+        if self.minimum() == 0 and self.maximum() == 0:
+            return self.format()
+        return super().text()
+
+
 class ControlsPanel(QWidget):
     explain_clicked = Signal()
     cancel_clicked = Signal()
@@ -203,7 +213,7 @@ class ControlsPanel(QWidget):
         self.explain_button.setMinimumHeight(32)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setMinimumHeight(32)
-        self.progress = QProgressBar()
+        self.progress = BusyTextBar()
         self.reset_progress()
         self.progress.setTextVisible(True)
         self.progress.setToolTip("Gradient steps taken of the step budget. Orange: the run ended without a flip.")
