@@ -94,7 +94,9 @@ class PixelSpaceModel(nn.Module):
     Face output object) and must then have shape ``[N, C]``; anything else is a :class:`ModelError`.
     A network with a single output logit (binary classifier) is presented as two classes,
     logits ``[0, z]``, so that softmax gives ``[1 - sigmoid(z), sigmoid(z)]``. A network that outputs
-    probabilities (``probabilities=True``: it ends in softmax) gives their logarithm, whose softmax is them.
+    probabilities (``probabilities=True``: it ends in softmax) gives their logarithm, whose softmax is them;
+    a single output that is a sigmoid's probability p (``single_logit`` and ``probabilities``) gives
+    ``[log(1 - p), log p]``.
     """
 
     def __init__(self, net: nn.Module, pre: Preprocessing, single_logit: bool = False, probabilities: bool = False):
@@ -137,6 +139,9 @@ class PixelSpaceModel(nn.Module):
             raise ModelError(
                 f"the model returned shape {tuple(out.shape)}; GradFlip needs class scores of shape [N, C]"
             )
+        if self.probabilities and self.single_logit:  # a sigmoid's p(class 1): [log(1 - p), log p]
+            tiny = torch.finfo(out.dtype).tiny
+            return torch.cat([torch.log((1.0 - out).clamp_min(tiny)), torch.log(out.clamp_min(tiny))], dim=1)
         if self.probabilities:
             out = torch.log(out.clamp_min(torch.finfo(out.dtype).tiny))
         if self.single_logit:

@@ -129,3 +129,18 @@ def test_constant_weights_are_folded(tmp_path):
     ref = torch.nn.functional.conv2d(x, torch.from_numpy(w), padding=1).mean((2, 3))
     torch.testing.assert_close(clf.module(x), ref, atol=1e-5, rtol=1e-5)
     assert "1 weight node(s) of const.onnx (Identity/Constant) folded into initializers" in clf.warnings
+
+
+@needs_onnx
+def test_an_onnx_binary_model_ending_in_a_sigmoid_is_read_as_its_probability(tmp_path, image):
+    net = SmallCNN(channels=3, classes=1, size=32, seed=4).eval()
+    path = tmp_path / "binary.onnx"
+    export_onnx(torch.nn.Sequential(net, torch.nn.Sigmoid()).eval(), path, 32)
+    clf = mf.load_model_file(path, labels=["no", "yes"])
+    assert any(w.startswith("binary.onnx ends in a sigmoid") for w in clf.warnings)
+    x = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+    mean = torch.tensor(clf.preprocessing.mean).view(1, 3, 1, 1)
+    std = torch.tensor(clf.preprocessing.std).view(1, 3, 1, 1)
+    with torch.no_grad():
+        p = float(torch.sigmoid(net((x - mean) / std))[0, 0])
+        assert float(torch.softmax(clf.module(x)[0].double(), 0)[1]) == pytest.approx(p, rel=1e-4)

@@ -104,3 +104,53 @@ def test_a_model_ending_in_softmax_shows_its_own_probabilities(tmp_path, image):
     plain = tmp_path / "logits.pt"
     torch.jit.save(torch.jit.script(net), str(plain))
     assert not any("probabilities" in w for w in mf.load_model_file(plain, preprocessing={"input_size": [28, 28]}).warnings)
+
+
+@pytest.mark.parametrize("how", ["module", "function"])
+def test_a_binary_model_ending_in_a_sigmoid_is_read_as_its_probability(tmp_path, image, how):
+    """A single output that is already sigmoid(z): read as a logit, every image would be class 1 at
+    50-73 % and nothing could flip it. The sigmoid at the end of the graph is recognised and p(class 1) is
+    the model's own output; the run can flip the decision."""
+    from gradflip_desktop.core.explain import run
+    from gradflip_desktop.core.options import ExplainOptions
+
+    net = SmallCNN(channels=3, classes=1, size=16, seed=2).eval()
+
+    class WithSigmoid(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = net
+
+        def forward(self, x):
+            return torch.sigmoid(self.net(x))
+
+    model = torch.nn.Sequential(net, torch.nn.Sigmoid()) if how == "module" else WithSigmoid()
+    path = tmp_path / "binary_sigmoid.pt"
+    torch.jit.save(torch.jit.script(model.eval()), str(path))
+    clf = mf.load_model_file(path, preprocessing={"input_size": 16}, labels=["no cat", "cat"])
+    assert any(w.startswith("binary_sigmoid.pt ends in a sigmoid") for w in clf.warnings)
+    x = torch.from_numpy(image).permute(2, 0, 1)[None].float()
+    mean, std = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1), torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    with torch.no_grad():
+        small = torch.nn.functional.interpolate(x, size=(16, 16), mode="bilinear", antialias=True, align_corners=False)
+        expected = float(torch.sigmoid(net((small - mean) / std))[0, 0])
+    assert clf.probabilities(image)[1] == pytest.approx(expected, rel=1e-4)
+    res = run(clf, image, ExplainOptions(style="free"))
+    assert res.flipped and res.final.index != res.original.index
+    # the same network without the sigmoid stays a single-logit classifier
+    plain = tmp_path / "binary_logit.pt"
+    torch.jit.save(torch.jit.script(net), str(plain))
+    assert not any("ends in a sigmoid" in w for w in mf.load_model_file(plain, preprocessing={"input_size": 16}, labels=["a", "b"]).warnings)
+
+
+def test_a_plain_module_ending_in_nn_sigmoid_is_recognised():
+    from gradflip_desktop.core.models.classifier import Preprocessing
+    from gradflip_desktop.core.models.files.outputs import ends_in_sigmoid
+
+    pre = Preprocessing(input_size=(16, 16))
+    net = SmallCNN(channels=3, classes=1, size=16, seed=2).eval()
+    assert ends_in_sigmoid(torch.nn.Sequential(net, torch.nn.Sigmoid()), pre)
+    assert not ends_in_sigmoid(net, pre)
+    inner = torch.nn.Sequential(torch.nn.Sigmoid(), net)  # a sigmoid that is not the last operation
+    assert not ends_in_sigmoid(inner, pre)
+    assert ends_in_sigmoid(torch.fx.symbolic_trace(torch.nn.Sequential(net, torch.nn.Sigmoid())), pre)

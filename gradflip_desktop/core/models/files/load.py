@@ -36,6 +36,7 @@ from ..devices import resolve_device
 from ..labels import IMAGENET_GROUPS, imagenet_labels, read_labels
 from .huggingface import hf_folder_facts, is_hf_folder, load_hf_folder
 from .onnx import load_onnx
+from .outputs import are_probabilities, ends_in_sigmoid
 from .safety import is_safetensors, short_reason
 from .scripted import load_torchscript
 from .sidecar import read_sidecar, read_sidecar_raw
@@ -169,12 +170,6 @@ def _probe(net: nn.Module, pre: Preprocessing, name: str) -> torch.Tensor:
     return out
 
 
-def _are_probabilities(out: torch.Tensor) -> bool:
-    """Outputs that are already probabilities (a model ending in softmax): in [0, 1], summing to 1."""
-    out = out.double()
-    return out.shape[1] > 1 and bool(out.min() >= 0 and out.max() <= 1 and (out.sum(1) - 1).abs().max() < 1e-3)
-
-
 def load_model_file(
     path: str | os.PathLike,
     device: str | torch.device = "cpu",
@@ -288,9 +283,13 @@ def load_model_file(
             pre = gray
             notes.append("the model takes 1-channel input: using grayscale (luma) input")
         outputs = int(probe.shape[1])
-        probabilities = _are_probabilities(probe)
+        probabilities = are_probabilities(probe)
         if probabilities:  # softmax(softmax(z)) would show 12 % for a 55 % decision: take their logarithm
             notes.append(f"{p.name} outputs probabilities (they sum to 1): their logarithm is used as class scores")
+        elif outputs == 1 and ends_in_sigmoid(net, pre):  # sigmoid(sigmoid(z)) is always class 1
+            probabilities = True
+            notes.append(f"{p.name} ends in a sigmoid: its output is read as p(class 1), and log(p), log(1 - p) are "
+                         "used as the class scores")
     else:
         outputs = fixed_classes
     if outputs < 1:

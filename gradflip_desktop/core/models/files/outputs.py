@@ -1,0 +1,62 @@
+"""What a loaded network's outputs are: class scores (logits), probabilities that sum to 1 (it ends in
+softmax), or one sigmoid probability (a binary classifier that ends in a sigmoid). GradFlip works on logits:
+the loader turns the other two back into them (:class:`..classifier.PixelSpaceModel`)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..classifier import PixelSpaceModel, Preprocessing
+
+SIGMOID_FUNCTIONS = (torch.sigmoid, F.sigmoid, torch.special.expit, torch.Tensor.sigmoid)
+
+
+def are_probabilities(out: torch.Tensor) -> bool:
+    """Outputs that are already probabilities (a model ending in softmax): in [0, 1], summing to 1."""
+    out = out.double()
+    return out.shape[1] > 1 and bool(out.min() >= 0 and out.max() <= 1 and (out.sum(1) - 1).abs().max() < 1e-3)
+
+
+def ends_in_sigmoid(net: nn.Module, pre: Preprocessing) -> bool:
+    """Whether ``net``'s output is computed by a sigmoid as its last operation (then a single output is a
+    probability, not a logit: read as a logit, every image would be class 1 at 50-73 %). Read from the graph
+    of a TorchScript or torch.fx module (ONNX files arrive as the latter); for other modules, by running a
+    grey image and checking that the output is the output of an ``nn.Sigmoid``. A sigmoid called as a function
+    inside a plain module's ``forward`` is not seen."""
+    if isinstance(net, torch.jit.ScriptModule):
+        try:
+            graph = net.inlined_graph  # keep a reference: the nodes die with the graph
+            outs = list(graph.return_node().inputs())
+            return len(outs) == 1 and outs[0].node().kind() == "aten::sigmoid"
+        except Exception:  # noqa: BLE001 - an unusual graph: treat as logits
+            return False
+    if isinstance(net, torch.fx.GraphModule):
+        out = next((n for n in net.graph.nodes if n.op == "output"), None)
+        src = out.args[0] if out is not None and out.args else None
+        if not isinstance(src, torch.fx.Node):
+            return False
+        if src.op == "call_function":
+            return src.target in SIGMOID_FUNCTIONS
+        if src.op == "call_method":
+            return src.target in ("sigmoid", "sigmoid_")
+        if src.op == "call_module":
+            return isinstance(net.get_submodule(str(src.target)), nn.Sigmoid)
+        return False
+    seen: list[torch.Tensor] = []
+    hooks = [m.register_forward_hook(lambda _m, _i, o: seen.append(o)) for m in net.modules() if isinstance(m, nn.Sigmoid)]
+    if not hooks:
+        return False
+    final: list[torch.Tensor] = []
+    hooks.append(net.register_forward_hook(lambda _m, _i, o: final.append(o)))
+    try:
+        h, w = pre.input_size
+        with torch.no_grad():
+            PixelSpaceModel(net, pre).eval()(torch.full((1, 3, h, w), 0.5))
+    except Exception:  # noqa: BLE001 - the loader's own probe reports what fails
+        return False
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return bool(final) and any(o is final[-1] for o in seen)
