@@ -313,3 +313,20 @@ def test_compare_caption_gives_the_same_l2_as_the_difference_caption(tiny, tiny_
     comparison = compare_task(None, ModelSession(), result, result.original.index)  # no model: GradFlip panel only
     caption = comparison.panels[0].caption
     assert f"L2 {result.l2_saved:.3f})" in caption and f"L2 {result.l2:.3f}" not in caption
+
+
+def test_the_comparison_of_a_group_run_names_what_each_map_explains(qtbot):
+    # "Explain any cat", then View > Compare Methods: the heading said "Three explanations of Egyptian cat",
+    # but GradFlip's map explains any cat (Grad-CAM and saliency: the top class, Egyptian cat)
+    import types
+
+    from gradflip_desktop.ui.widgets.views import CompareViews
+
+    views = CompareViews()
+    qtbot.addWidget(views)
+    views.show_comparison(types.SimpleNamespace(panels=[]), "Egyptian cat", explained="any cat")
+    text = views.heading.text()
+    assert "Three explanations of" not in text
+    assert "GradFlip's map of <b>any cat</b>" in text and "saliency of <b>Egyptian cat</b>" in text
+    views.show_comparison(types.SimpleNamespace(panels=[]), "Egyptian cat")  # one class: one name for all three
+    assert views.heading.text().startswith("Three explanations of <b>Egyptian cat</b>")

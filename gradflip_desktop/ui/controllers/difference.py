@@ -344,5 +344,8 @@ class DifferenceController(QObject):
     def _on_compared(self, comparison: Comparison | None) -> None:
         if comparison is None or self.w.result is None:
             return
-        self.w.compare.show_comparison(comparison, html.escape(self.w.result.label(comparison.target)))
+        result = self.w.result
+        group = len(getattr(result, "explained", []) or []) > 1  # GradFlip's map explains the group, not one class
+        self.w.compare.show_comparison(comparison, html.escape(result.label(comparison.target)),
+                                       html.escape(f"any {result.explained_name}") if group else None)
         self.w.comparison_shown.emit(comparison)

@@ -415,10 +415,18 @@ class CompareViews(QWidget):
             panel.set_image(None)
             panel.caption.setText("")
 
-    def show_comparison(self, comparison, class_label: str) -> None:
-        self.heading.setText(
-            f"Three explanations of <b>{class_label}</b> on the same image (brighter = more important)"
-        )
+    def show_comparison(self, comparison, class_label: str, explained: str | None = None) -> None:
+        """``class_label``: the class Grad-CAM and saliency explain; ``explained``: what GradFlip's map
+        explains when that differs (a group run: "any cat")."""
+        if explained and explained != class_label:
+            self.heading.setText(
+                f"GradFlip's map of <b>{explained}</b> next to Grad-CAM and gradient saliency of "
+                f"<b>{class_label}</b>, the top class (brighter = more important)"
+            )
+        else:
+            self.heading.setText(
+                f"Three explanations of <b>{class_label}</b> on the same image (brighter = more important)"
+            )
         for item in comparison.panels:
             if item.title not in self.TITLES:
                 continue
