@@ -89,7 +89,7 @@ def _where(result) -> str:
         return "the bright areas show how much each part mattered"
     kp = result.key_pixels
     if kp is not None and kp.flips and 0 < kp.fraction < 0.5:
-        return f"the outlined {_share(kp.fraction)} of the pixels alone do it, the bright areas show where"
+        return f"the marked {_share(kp.fraction)} of the pixels alone do it, the bright areas show where"
     if getattr(result.options, "style", "free") in ("blur", "region"):
         return "the bright areas show where the detail mattered"
     return "the bright areas show where"

@@ -25,6 +25,11 @@ def test_a_flip_is_described_with_the_saved_images_numbers(tiny, tiny_image):
     assert f"{result.original.label} ({pct(result.original.probability)}) into " in text
     assert f"{result.final.label} ({pct(result.final.probability)})" in text  # the saved 8-bit image's numbers
     assert text.endswith(".") and "\n" not in text
+    # a small flipping key-pixel set is named; the figure marks those pixels with dots, not outlines
+    from dataclasses import replace
+
+    few = replace(result, key_pixels=replace(result.key_pixels, fraction=0.05, flips=True))
+    assert "the marked 5 % of the pixels alone do it" in summary_sentence(few) and "outlined" not in summary_sentence(few)
 
 
 def test_targeted_group_blur_and_stopped_runs_say_so(tiny, tiny_image):

@@ -94,3 +94,29 @@ def test_a_run_cancelled_after_its_flip_names_the_class_it_flipped_to(qtbot):
     plot.show_result(result("cancelled", final=0))  # cancelled before any flip: the strongest other is a runner-up
     legend = [label.text for _, label in plot.legend.items]
     assert "runner-up: tiger cat" in legend and not any("flips to" in t for t in legend), legend
+
+
+def test_a_group_run_shows_its_best_single_class_which_crosses_the_class_it_flips_to(qtbot):
+    """"any cat": the group's sum stays above the class it flipped to (the flip test compares single
+    classes), so the plot also draws the group's best single class, which crosses it at the flip."""
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    labels = ["tabby", "tiger cat", "Egyptian cat", "lynx"] + [f"class {i}" for i in range(6)]
+    rest = [0.01] * 6
+    plot.start(labels, [0, 1, 2], "cat", np.array([0.30, 0.25, 0.35, 0.04, *rest], np.float32))
+    plot.add_steps([SimpleNamespace(index=1, probabilities=np.array([0.17, 0.16, 0.17, 0.44, *rest], np.float32),
+                                    flipped=True, phase="search")])
+    _, group = plot.explained_curve.getData()
+    _, best = plot.best_curve.getData()
+    _, flips_to = plot.flip_curve.getData()
+    np.testing.assert_allclose(group, [0.90, 0.50], atol=1e-6)  # the group: still above the lynx
+    np.testing.assert_allclose(best, [0.35, 0.17], atol=1e-6)
+    assert best[0] > flips_to[0] and best[-1] < flips_to[-1] and group[-1] > flips_to[-1]
+    names = [item[1].text for item in plot.legend.items]
+    assert "explained: any cat" in names and "its best single class" in names
+    # a single class has no such curve
+    plot.start(labels, [2], "Egyptian cat", np.array([0.30, 0.25, 0.35, 0.04, *rest], np.float32))
+    plot.add_steps([SimpleNamespace(index=1, probabilities=np.array([0.17, 0.16, 0.17, 0.44, *rest], np.float32),
+                                    flipped=True, phase="search")])
+    assert plot.best_curve.getData()[0] is None or len(plot.best_curve.getData()[0]) == 0
+    assert "its best single class" not in [item[1].text for item in plot.legend.items]

@@ -86,6 +86,9 @@ class ProbabilityPlot(QWidget):
             pen=pg.mkPen(EXPLAINED_COLOR, width=2.5), symbol="o", symbolSize=5, symbolBrush=EXPLAINED_COLOR
         )
         self.flip_curve = self.plot.plot(pen=pg.mkPen(FLIP_COLOR, width=2.5), symbol="o", symbolSize=5, symbolBrush=FLIP_COLOR)
+        # a group run: its most likely single class. The flip test compares classes, not the group's sum, so
+        # the group ("any cat", ~50 %) can stay above the class it flipped to (18 %); this curve crosses it
+        self.best_curve = self.plot.plot(pen=pg.mkPen(EXPLAINED_COLOR, width=1.5, style=Qt.PenStyle.DashDotLine))
         self.runner_curves = [
             self.plot.plot(pen=pg.mkPen(c, width=1.5, style=Qt.PenStyle.DashLine)) for c in RUNNER_COLORS[:RUNNERS_UP]
         ]
@@ -148,7 +151,7 @@ class ProbabilityPlot(QWidget):
             return
         self.shown: list[int] = []
         self._legend_key: tuple = ()
-        for c in (self.explained_curve, self.flip_curve, *self.runner_curves, *self.saved_curves):
+        for c in (self.explained_curve, self.best_curve, self.flip_curve, *self.runner_curves, *self.saved_curves):
             c.setData([], [])
         self.flip_line.hide()
         self.eight_bit_line.hide()
@@ -248,6 +251,11 @@ class ProbabilityPlot(QWidget):
             for curve, color in ((self.explained_curve, EXPLAINED_COLOR), (self.flip_curve, FLIP_COLOR)):
                 curve.setSymbol("o" if symbols else None)
         self.explained_curve.setData(x, self._explained_series(rows))
+        group = len(self.explained) > 1
+        if group:
+            self.best_curve.setData(x, rows[:, self.explained].max(axis=1))
+        else:
+            self.best_curve.setData([], [])
         if flip_to is not None:
             self.flip_curve.setData(x, rows[:, flip_to])
         else:
@@ -255,13 +263,15 @@ class ProbabilityPlot(QWidget):
         for curve, idx in zip(self.runner_curves, runners + [None] * RUNNERS_UP):
             curve.setData([], []) if idx is None else curve.setData(x, rows[:, idx])
         kind = "target" if self.targeted else "runner-up" if self.not_flipped else "flips to"
-        legend_key = (tuple(shown), self.saved is not None, kind)
+        legend_key = (tuple(shown), self.saved is not None, kind, group)
         if shown != self.shown or legend_key != self._legend_key:
             self.shown = shown
             self._legend_key = legend_key
             self.legend.clear()
             name = self.explained_name if len(self.explained) == 1 else f"any {self.explained_name}"
             self.legend.addItem(self.explained_curve, f"explained: {name}")
+            if group:
+                self.legend.addItem(self.best_curve, "its best single class")
             if flip_to is not None:
                 self.legend.addItem(self.flip_curve, f"{kind}: {self.label(flip_to)}")
             for curve, idx in zip(self.runner_curves, runners):
