@@ -4,7 +4,8 @@
 
 For each photo of benchmarks/photos.py: wall time and process CPU time of one default run (the model
 already loaded and warmed up), gradient/forward evaluations, the key region's share, and — for live
-progress — the time to the first Step and the longest gap between two Steps (the GUI redraws on each).
+progress — the time to the first Step, the longest gap between two Steps, and the longest gap between two
+updates of any kind (a Step or a key-region pass's Progress; the app's progress bar shows each).
 Medians at the end. Wall time depends on what else the machine runs; the load average is printed.
 """
 
@@ -29,19 +30,26 @@ def one(clf, x) -> dict:
     from gradflip_desktop.core.explain import explain
     from gradflip_desktop.core.options import ExplainOptions
 
-    marks = []
+    from gradflip_desktop.core.results import Step
+
+    marks, updates = [], []
     t0, c0 = time.perf_counter(), time.process_time()
     gen = explain(clf, x, ExplainOptions())
     while True:
         try:
-            next(gen)
-            marks.append(time.perf_counter() - t0)
+            value = next(gen)
+            now = time.perf_counter() - t0
+            updates.append(now)
+            if isinstance(value, Step):
+                marks.append(now)
         except StopIteration as done:
             res = done.value
             break
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     gaps = np.diff([0.0, *marks, wall])
+    update_gaps = np.diff([0.0, *updates, wall])
     return {"wall": wall, "cpu": cpu, "first": marks[0] if marks else wall, "gap": float(gaps.max()),
+            "update_gap": float(update_gaps.max()),
             "grad": res.gradient_evaluations, "fwd": res.forward_evaluations, "flipped": res.flipped,
             "region": None if res.key_region is None else res.key_region.fraction,
             "region_flips": bool(res.key_region and res.key_region.flips)}
@@ -66,11 +74,13 @@ def main(argv: list[str] | None = None) -> None:
             rows.append(r)
             share = "-" if r["region"] is None else f"{100 * r['region']:.1f} %"
             print(f"{size:5} {name:22} wall {r['wall']:5.2f} s  cpu {r['cpu']:5.2f} s  first step {r['first']:4.2f} s  "
-                  f"longest gap {r['gap']:4.2f} s  {r['grad']} grad + {r['fwd']} fwd  key region {share} "
+                  f"longest gap {r['gap']:4.2f} s (updates {r['update_gap']:4.2f} s)  {r['grad']} grad + {r['fwd']} fwd  "
+                  f"key region {share} "
                   f"flips {r['region_flips']}", flush=True)
-        med = {k: statistics.median(r[k] for r in rows) for k in ("wall", "cpu", "first", "gap", "grad", "fwd")}
+        med = {k: statistics.median(r[k] for r in rows) for k in ("wall", "cpu", "first", "gap", "update_gap", "grad", "fwd")}
         print(f"{size:5} MEDIAN wall {med['wall']:.2f} s, cpu {med['cpu']:.2f} s, first step {med['first']:.2f} s, "
-              f"longest gap {med['gap']:.2f} s, {med['grad']:.0f} grad + {med['fwd']:.0f} fwd; "
+              f"longest gap {med['gap']:.2f} s (between any updates {med['update_gap']:.2f} s, at most "
+              f"{max(r['update_gap'] for r in rows):.2f} s), {med['grad']:.0f} grad + {med['fwd']:.0f} fwd; "
               f"flipped {sum(r['flipped'] for r in rows)}/{len(rows)}; load average {os.getloadavg()[0]:.1f}", flush=True)
         shares = [r["region"] for r in rows if r["region"] is not None]
         if shares:
