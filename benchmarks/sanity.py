@@ -1,4 +1,4 @@
-"""Sanity check (Adebayo et al. 2018): does the map depend on the model? Cascading randomisation.
+"""Sanity check after Adebayo and co-authors (2018): does the map depend on the model? Cascading randomisation.
 
     OMP_NUM_THREADS=1 python benchmarks/sanity.py                    # every photo, every depth
     python benchmarks/sanity.py --photos 4 --methods gradflip,gradcam

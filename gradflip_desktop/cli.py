@@ -179,7 +179,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from .core.options import STYLE_NAMES, STYLES, ExplainOptions  # noqa: PLC0415 - torch-free (tests/test_boundaries.py checks it)
-    parser = _Parser(prog="gradflip", description="Explain an image classifier's decision by the pixel change that flips it.")
+    parser = _Parser(prog="gradflip", description="Explain an image classifier's decision: the region and the pixel change that flip it.")
     parser.add_argument("--version", action="version", version=f"gradflip {__version__}")
     parser.add_argument(
         "--self-test",

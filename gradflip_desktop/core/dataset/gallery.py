@@ -120,7 +120,7 @@ def write_gallery(out_dir: str | Path, rows: list[dict], records: dict[str, dict
         body.append(
             f"<tr{cls}><td>{img}</td><td>{e(Path(r['file']).name)}</td><td>{e(r['status'])}</td>"
             f"<td data-v=\"{e(str(r['original_label']))}\">{change}</td>"
-            f"<td class=n data-v=\"{r['l2_saved']}\">{r['l2_saved']}</td>"
+            f"<td class=n data-v=\"{r['l2_saved']}\">{_l2(r['l2_saved'])}</td>"
             f"<td class=n data-v=\"{r['key_fraction']}\">{_pct(r['key_fraction'], 2)}</td>"
             f"<td class=n data-v=\"{r['steps']}\">{r['steps']}</td></tr>"
         )
@@ -146,6 +146,14 @@ Thumbnails: original | difference | key set (key region outlined in yellow; key 
 </tbody></table></body></html>
 """
     return atomic_write_bytes(out / "index.html", utf8_bytes(page), overwrite=True)
+
+
+def _l2(value) -> str:
+    """An L2 as the per-class table's median shows it (4 significant digits); "" stays ""."""
+    try:
+        return f"{float(value):.4g}"
+    except (TypeError, ValueError):
+        return html.escape(str(value))
 
 
 def _pct(v, digits: int = 1) -> str:

@@ -155,7 +155,7 @@ def explain_one_task(task, session, inp, out: str, options, max_side: int | None
     flipped = bool(rec.get("flipped"))
     final = rec.get("final") or {}
     if flipped:
-        text = f"→ {final.get('label', '?')} (L2 {float(rec.get('l2_saved') or 0):.3g})"
+        text = f"→ {final.get('label', '?')} (L2 {float(rec.get('l2_saved') or 0):.3f})"  # one format, as the app's captions
     else:
         text = f"not flipped ({str(rec.get('status', o.status)).replace('_', ' ')})"
     strip, stored = None, ""

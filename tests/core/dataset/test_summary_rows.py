@@ -54,3 +54,12 @@ def test_progress_rate_counts_only_the_images_explained():
     assert " · 0.10 images/s · ETA 0:19" in line or " · 0.10 images/s · ETA 0:20" in line
     assert rate_text(4, 4, started, kept=4).endswith("-- images/s · ETA 0:00")
     assert " · 0.40 images/s · ETA 0:" in rate_text(4, 8, started)  # no kept sets: as before
+
+
+def test_gallery_page_shows_l2_as_its_per_class_table_does(tmp_path):
+    """The index.html rows printed the raw record value (0.522797) next to the per-class median (0.5228)."""
+    rec = _record(key_pixels={"count": 0, "fraction": 0.0, "flips": False, "prediction": None},
+                  key_region={"fraction": 0.449, "pixels": 60778, "components": 7, "flips": True})
+    row = {**summary_row("a.png", "a", rec), "l2_saved": "0.522797"}
+    page = write_gallery(tmp_path, [row], {}).read_text(encoding="utf-8")
+    assert 'data-v="0.522797">0.5228<' in page and ">0.522797<" not in page
