@@ -192,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(c)
     c.add_argument("-k", "--top", type=_positive_int, default=5, help="how many classes (default 5)")
     c.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    c.add_argument("--recursive", "-r", action="store_true", help="include the subfolders of folders given as IMAGE")
 
     e = sub.add_parser("explain", help="explain the decision on images and write the result sets")
     _add_common(e)
@@ -243,11 +244,21 @@ def _load_model(args):
 
 
 def _classify(args) -> int:
+    from .core.dataset import collect_inputs
     from .core.images import ImageError, load_image
 
+    inputs, skipped = collect_inputs(args.images, recursive=args.recursive)
+    for where, why in skipped:
+        print(f"gradflip: skipped: {where}: {why}", file=sys.stderr)
+    if not inputs:  # only folders, none holding an image
+        hint = "" if args.recursive or not any(why.startswith("a folder") for _, why in skipped) else \
+            "; --recursive includes subfolders"
+        _err(f"no images to classify in {', '.join(map(str, args.images))}{hint}")
+        return EXIT_BAD_INPUT
     clf = _load_model(args)
     code, out = EXIT_OK, []
-    for path in args.images:
+    for inp in inputs:
+        path = inp.path
         try:
             img = load_image(path, max_side=args.max_side, max_pixels=args.max_pixels)
         except ImageError as exc:
@@ -265,7 +276,8 @@ def _classify(args) -> int:
                 print(f"  {100 * p.probability:6.2f} %  {p.label}  ({p.index})")
     if args.json:
         # one image: an object; several: a list (one entry per image that could be read)
-        print(json.dumps(out[0] if len(args.images) == 1 and out else out, indent=2, ensure_ascii=False))
+        single = len(args.images) == 1 and not Path(args.images[0]).is_dir()
+        print(json.dumps(out[0] if single and out else out, indent=2, ensure_ascii=False))
     return code
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -279,6 +280,27 @@ def test_classify_top_k(tiny_cli, tmp_path, capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0] == f"{img}:" and len(lines) == 1 + 4
     assert [ln.split()[-1] for ln in lines[1:]] == ["(1)", "(3)", "(0)", "(2)"]  # most probable first
+
+
+def test_classify_takes_folders_as_explain_does(tiny_cli, tmp_path, capsys):
+    """IMAGE may be a folder (the help says so for both commands): its images, sorted; --recursive adds
+    subfolders; a folder without images is one error line."""
+    photos = tmp_path / "photos"
+    (photos / "more").mkdir(parents=True)
+    _png(photos / "b.png")
+    _png(photos / "a.png")
+    _png(photos / "more" / "c.png")
+    (photos / "notes.txt").write_text("not an image", encoding="utf-8")
+    assert cli.main(["classify", str(photos), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [Path(o["image"]).name for o in out] == ["a.png", "b.png"]  # a list, even for a folder of one
+    assert cli.main(["classify", str(photos), "--recursive"]) == 0
+    heads = [ln for ln in capsys.readouterr().out.splitlines() if ln.endswith(":")]
+    assert [Path(h[:-1]).name for h in heads] == ["a.png", "b.png", "c.png"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert cli.main(["classify", str(empty)]) == cli.EXIT_BAD_INPUT
+    assert "no images to classify in" in _one_error_line(capsys.readouterr().err)
 
 
 def test_explain_default_run_and_its_record(tiny_cli, tmp_path):
