@@ -123,17 +123,9 @@ def _kept_first(ranks: np.ndarray, keep: np.ndarray) -> np.ndarray:
     return out.reshape(ranks.shape)
 
 
-def key_region(
-    obj: Objective,
-    x0: torch.Tensor,
-    fill: torch.Tensor,
-    importance: np.ndarray,
-    stop: Callable[[], bool],
-    fill_name: str = "blur",
-) -> KeyRegion:
-    """Smallest top-k region (by ``importance``) such that ``x0`` with the region replaced by ``fill``
-    flips after 8-bit quantisation. ``fill``: 1 x 3 x H x W; ``importance``: H x W."""
-    gen = find_key_region(obj, x0, fill, importance, stop, fill_name)
+def key_region(*args, **kwargs) -> KeyRegion:
+    """:func:`find_key_region` run to its end, without progress (the same arguments)."""
+    gen = find_key_region(*args, **kwargs)
     while True:
         try:
             next(gen)
@@ -149,8 +141,10 @@ def find_key_region(
     stop: Callable[[], bool],
     fill_name: str = "blur",
 ) -> Generator[Progress, None, KeyRegion]:
-    """:func:`key_region` as a generator: yields a :class:`.Progress` after each forward pass (the run's
-    progress stays live at large sizes) and returns the :class:`.KeyRegion`."""
+    """Smallest top-k region (by ``importance``) such that ``x0`` with the region replaced by ``fill``
+    flips after 8-bit quantisation (``fill``: 1 x 3 x H x W; ``importance``: H x W). A generator: yields a
+    :class:`.Progress` after each forward pass (the run's progress stays live at large sizes) and returns
+    the :class:`.KeyRegion`."""
     done = [0]
 
     def forward(image: torch.Tensor) -> Generator[Progress, None, torch.Tensor]:
