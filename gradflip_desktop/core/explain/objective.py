@@ -72,9 +72,10 @@ class Objective:
         self._kept: _Taped | None = None
         # a batched run's model thread pairs every forward with a graph with its backward: nothing is kept
         self._can_keep = not bool(getattr(clf.module, "pairs_backward", False))
-        # the last image evaluated and its logits (a copy: callers may reuse their buffers): a forward pass at
-        # the very same image (a search's last test, checked again by the next pass) is not run twice
-        self._last: tuple[torch.Tensor, torch.Tensor] | None = None
+        # the last image evaluated, its version (in-place changes bump it) and its logits: a forward pass at
+        # the very same image (a search's last test, checked again by the next pass) is not run twice. A
+        # reference, not a copy: copying every image churned the allocator (+60-100 MiB peak at 1,024 px)
+        self._last: tuple[torch.Tensor, int, torch.Tensor] | None = None
 
     @staticmethod
     def log_odds(z: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -142,12 +143,12 @@ class Objective:
         costs only the backward pass: the boundary searches keep their flipping points, one of which the
         next pass starts from. Same logits, bit for bit."""
         if keep_if is None or not self._can_keep:
-            if self._last is not None and self._last[0].shape == x.shape and torch.equal(self._last[0], x):
-                return self._last[1]  # the image just evaluated (a search's last test, checked again)
+            if self._is_last(x):
+                return self._last[2]  # the image just evaluated (a search's last test, checked again)
             self.fwd_evals += 1
             with torch.no_grad():
                 z = self._check(self.clf.module(x))
-            self._last = (x.detach().clone(), z)
+            self._remember(x, z)
             return z
         taped = self._tape(x)
         z = taped.z.detach()
@@ -161,7 +162,7 @@ class Objective:
         then costs only the backward pass."""
         if self._can_keep and z.requires_grad:
             self._kept = _Taped(x, xg, z)
-            self._last = (x.detach().clone(), z.detach())
+            self._remember(x, z.detach())
 
     def drop_kept(self) -> None:
         """Free the kept graph (a run's searches on the boundary are over)."""
@@ -195,12 +196,21 @@ class Objective:
         xg = x.detach().requires_grad_(True)
         with torch.enable_grad():
             z = self._check(self.clf.module(xg))
-        self._last = (xg.detach().clone(), z.detach())
+        self._remember(x, z.detach())
         return _Taped(x, xg, z)
+
+    def _remember(self, x: torch.Tensor, z: torch.Tensor) -> None:
+        self._last = (x, x._version, z)
+
+    def _is_last(self, x: torch.Tensor) -> bool:
+        if self._last is None:
+            return False
+        last, version, _ = self._last
+        return last._version == version and last.shape == x.shape and torch.equal(last, x)
 
     def _take(self, x: torch.Tensor) -> "_Taped | None":
         kept, self._kept = self._kept, None
-        if kept is None or kept.x.shape != x.shape or not torch.equal(kept.x, x):
+        if kept is None or kept.x._version != kept.version or kept.x.shape != x.shape or not torch.equal(kept.x, x):
             return None
         return kept
 
@@ -229,7 +239,7 @@ class Objective:
 class _Taped:
     """A forward pass with its graph: the image ``x``, the input it was traced from, the logits."""
 
-    __slots__ = ("x", "xg", "z")
+    __slots__ = ("x", "version", "xg", "z")
 
     def __init__(self, x: torch.Tensor, xg: torch.Tensor, z: torch.Tensor):
-        self.x, self.xg, self.z = x, xg, z
+        self.x, self.version, self.xg, self.z = x, x._version, xg, z

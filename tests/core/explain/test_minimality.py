@@ -371,3 +371,23 @@ def test_the_free_style_never_evaluates_an_image_twice_in_a_row(tiny, tiny_image
     assert ref.l2_minimal_float == res.l2_minimal_float and ref.l2_saved == res.l2_saved
     assert ref.gradient_evaluations == res.gradient_evaluations
     assert ref.forward_evaluations > res.forward_evaluations
+
+
+def test_an_image_changed_in_place_after_its_pass_is_evaluated_again():
+    """The last image is remembered by reference (no copy): a caller that reuses its buffer in place gets a
+    new forward pass, not the stale logits."""
+    clf, w, x0 = linear_case()
+    seen = _Seen(clf.module)
+    clf = Classifier(module=seen, labels=["a", "b"], name="linear", preprocessing=clf.preprocessing)
+    obj = Objective(clf, [0], None, x0)
+    buf = x0.clone()
+    z1 = obj.forward(buf)
+    assert torch.equal(obj.forward(buf.clone()), z1) and len(seen.seen) == 1  # the same image: not run again
+    buf.sub_(0.5 * w / w.norm()).clamp_(0, 1)  # the caller's buffer, changed in place
+    z2 = obj.forward(buf)
+    assert len(seen.seen) == 2 and not torch.equal(z2, z1)
+    kept = (x0 - 0.5 * w / w.norm()).clamp(0, 1)
+    obj.forward(kept, obj.flipped)
+    kept.add_(0.0)  # an in-place change, even one that keeps the values, invalidates the kept pass
+    obj.margin_and_grad(kept)
+    assert len(seen.seen) == 4
