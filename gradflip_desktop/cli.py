@@ -243,17 +243,28 @@ def _load_model(args):
     return clf
 
 
-def _classify(args) -> int:
+def _inputs(args, verb: str) -> list | None:
+    """The inputs IMAGE|DIR... name (folders expanded), the skipped ones noted on stderr; None (after one
+    error line) when there is nothing to ``verb``."""
     from .core.dataset import collect_inputs
-    from .core.images import ImageError, load_image
 
     inputs, skipped = collect_inputs(args.images, recursive=args.recursive)
-    for where, why in skipped:
-        print(f"gradflip: skipped: {where}: {why}", file=sys.stderr)
-    if not inputs:  # only folders, none holding an image
-        hint = "" if args.recursive or not any(why.startswith("a folder") for _, why in skipped) else \
-            "; --recursive includes subfolders"
-        _err(f"no images to classify in {', '.join(map(str, args.images))}{hint}")
+    if not getattr(args, "quiet", False):
+        for where, why in skipped:
+            print(f"gradflip: skipped: {where}: {why}", file=sys.stderr)
+    if inputs:
+        return inputs
+    hint = "" if args.recursive or not any(why.startswith("a folder") for _, why in skipped) else \
+        "; --recursive includes subfolders"
+    _err(f"no images to {verb} in {', '.join(map(str, args.images))}{hint}")
+    return None
+
+
+def _classify(args) -> int:
+    from .core.images import ImageError, load_image
+
+    inputs = _inputs(args, "classify")
+    if inputs is None:
         return EXIT_BAD_INPUT
     clf = _load_model(args)
     code, out = EXIT_OK, []
@@ -339,7 +350,6 @@ def _ray_engine(args):
 
 
 def _explain(args) -> int:
-    from .core.dataset import collect_inputs
     from .core.dataset.job import DONE, ERROR, JobSettings, explain_inputs, rate_text
     from .core.errors import GradFlipError
     from .core.options import ExplainOptions
@@ -367,16 +377,10 @@ def _explain(args) -> int:
     if args.force and args.resume:
         _err("choose --force (recompute everything) or --resume (keep complete result sets), not both")
         return EXIT_BAD_INPUT
-    inputs, skipped = collect_inputs(args.images, recursive=args.recursive)
-    folders = any(Path(p).is_dir() for p in args.images)
-    if not args.quiet:
-        for path, why in skipped:
-            print(f"gradflip: skipped: {path}: {why}", file=sys.stderr)
-    if not inputs:  # only folders, none holding an image: say so (no model load, no empty summary)
-        hint = "" if args.recursive or not any(why.startswith("a folder") for _, why in skipped) else \
-            "; --recursive includes subfolders"
-        _err(f"no images to explain in {', '.join(map(str, args.images))}{hint}")
+    inputs = _inputs(args, "explain")
+    if inputs is None:  # no model load, no empty summary
         return EXIT_BAD_INPUT
+    folders = any(Path(p).is_dir() for p in args.images)
     seen: set[Path] = set()
     for inp in inputs:
         key = Path(inp.path).resolve()
