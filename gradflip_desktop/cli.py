@@ -306,20 +306,20 @@ class _Progress:
     def __call__(self, step) -> None:
         if self.quiet:
             return
+        if not hasattr(step, "top"):  # a Progress: the key region's forward passes have no step
+            return self._line(f"{self.name}: finding the key region: pass {step.passes}")
         (i, p), = step.top(1)
         phase = _PHASES.get(step.phase, "")
         # the budget bounds the search only: the passes after the flip count on past it ("step 13/3" misled)
         of = "" if phase else f"/{self.budget}"
-        line = f"{self.name}: step {step.index}{of}{phase}  {self.label(i)} {100 * p:.1f} %  L2 {step.l2:.3f}"
-        if self.tty:
-            print("\r" + line.ljust(90), end="", file=sys.stderr, flush=True)
-        else:
-            print(line, file=sys.stderr, flush=True)
+        self._line(f"{self.name}: step {step.index}{of}{phase}  {self.label(i)} {100 * p:.1f} %  L2 {step.l2:.3f}")
+
+    def _line(self, line: str) -> None:
+        print("\r" + line.ljust(90) if self.tty else line, end="" if self.tty else "\n", file=sys.stderr, flush=True)
 
     def done(self, text: str) -> None:
-        if self.quiet:
-            return
-        print(("\r" if self.tty else "") + f"{self.name}: {text}".ljust(90), file=sys.stderr, flush=True)
+        if not self.quiet:
+            print(("\r" if self.tty else "") + f"{self.name}: {text}".ljust(90), file=sys.stderr, flush=True)
 
 
 def _outcome_text(o) -> str:

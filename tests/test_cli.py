@@ -584,6 +584,24 @@ def test_default_style_is_the_key_region(tiny_cli, tmp_path):
     assert rec_free["options"]["style"] == "free"
 
 
+def test_progress_stays_live_while_the_key_region_is_found(tiny_cli, tmp_path, capsys):
+    """The key region's forward passes have no steps: the progress line used to stop at the last step while
+    they ran (seconds at the 1,024 px working size). Each pass now gets a line, after the steps."""
+    from helpers import tiny_image_array
+
+    img = tmp_path / "a.png"
+    Image.fromarray((255 * tiny_image_array()).round().astype(np.uint8)).save(img)  # flips, and its region alone
+    assert cli.main(["explain", str(img), "--out", str(tmp_path / "r")]) == 0
+    rec = json.loads((tmp_path / "r" / "a.gradflip.json").read_text(encoding="utf-8"))
+    assert rec["key_region"]["flips"]
+    lines = capsys.readouterr().err.splitlines()
+    passes = [i for i, line in enumerate(lines) if line.startswith("a.png: finding the key region: pass ")]
+    steps = [i for i, line in enumerate(lines) if line.startswith("a.png: step ")]
+    assert len(passes) >= 2 and steps and max(steps) < min(passes)
+    assert [int(lines[i].rsplit(" ", 1)[1]) for i in passes] == list(range(1, len(passes) + 1))
+    assert max(passes) < len(lines) - 1 and "key region" in lines[-1]  # then the outcome line
+
+
 def test_a_reader_that_goes_away_mid_output_is_not_an_internal_error(tiny_cli, tmp_path, monkeypatch, capsys):
     """`gradflip classify a.png b.png | head -1`: main's catch-all turned the closed pipe into "internal error:
     BrokenPipeError ... (please report this)" and exit 3 before the console-script wrapper could see it."""

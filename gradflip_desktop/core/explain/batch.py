@@ -32,7 +32,7 @@ from typing import Any, Callable, Iterable, Iterator
 import torch
 
 from ..options import ExplainOptions
-from ..results import ExplainResult, Step
+from ..results import ExplainResult, Progress, Step
 from .objective import require_gradient
 
 __all__ = ["BatchJob", "explain_batched"]
@@ -250,14 +250,15 @@ def explain_batched(
     jobs: Iterable[BatchJob],
     options: ExplainOptions | None = None,
     batch_size: int = 8,
-    on_step: Callable[[Any, Step], None] | None = None,
+    on_step: Callable[[Any, Step | Progress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> Iterator[tuple[BatchJob, ExplainResult | BaseException]]:
     """Explain every job's image, ``batch_size`` at a time in one batched model pass per step.
 
     Yields ``(job, result)`` as each finishes; ``result`` is the exception when loading or explaining
-    that image raised (an ``ImageError``, a ``ModelError`` for a bad target ...). ``on_step(key, step)``
-    is called from the worker threads. ``batch_size=1`` runs the plain, unbatched engine in this thread.
+    that image raised (an ``ImageError``, a ``ModelError`` for a bad target ...). ``on_step(key, item)``
+    is called from the worker threads, with each :class:`Step` and each :class:`~..results.Progress` (the
+    key region's passes) of that image's run. ``batch_size=1`` runs the plain, unbatched engine in this thread.
     """
     from .runner import run  # noqa: PLC0415 - the runner imports the models (torch)
 
@@ -269,8 +270,8 @@ def explain_batched(
                 return
             try:
                 image = job.load()
-                result = run(classifier, image, opts, on_step=(lambda s, k=job.key: on_step(k, s)) if on_step else None,
-                             should_stop=stop)
+                cb = (lambda s, k=job.key: on_step(k, s)) if on_step else None
+                result = run(classifier, image, opts, on_step=cb, should_stop=stop, on_progress=cb)
             except Exception as exc:  # noqa: BLE001 - handed to the caller with its job
                 yield job, exc
                 continue
@@ -304,7 +305,7 @@ def explain_batched(
                 batcher.enter()
                 try:
                     cb = (lambda s, k=job.key: on_step(k, s)) if on_step else None
-                    done.put((job, run(proxy, image, opts, on_step=cb, should_stop=halted)))
+                    done.put((job, run(proxy, image, opts, on_step=cb, should_stop=halted, on_progress=cb)))
                 except Exception as exc:  # noqa: BLE001
                     done.put((job, exc))
                 except BaseException as exc:  # noqa: BLE001 - e.g. KeyboardInterrupt from on_step: stop all

@@ -320,13 +320,18 @@ def run(
     options: ExplainOptions | None = None,
     on_step: Callable[[Step], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
 ) -> ExplainResult:
-    """Run :func:`explain` to the end and return its result, calling ``on_step`` for every step."""
+    """Run :func:`explain` to the end and return its result, calling ``on_step`` for every step and
+    ``on_progress`` for every :class:`~..results.Progress` (the key region's forward passes, not steps)."""
     gen = explain(classifier, image, options, should_stop=should_stop)
     while True:
         try:
             step = next(gen)
         except StopIteration as done:
             return done.value
-        if on_step is not None and isinstance(step, Step):
-            on_step(step)
+        if isinstance(step, Step):
+            if on_step is not None:
+                on_step(step)
+        elif on_progress is not None and isinstance(step, Progress):
+            on_progress(step)
