@@ -264,6 +264,8 @@ def table(rows: dict[str, list[dict[str, float]]], names: dict[str, str], times:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--photos", type=int, default=None, help="use only the first N photos of the fixed list")
+    ap.add_argument("--set", default="benchmark", choices=("benchmark", "held-out", "all"),
+                    help="photo set of benchmarks/photos.py (held-out: photos no setting was chosen on)")
     ap.add_argument("--methods", default=None, help="comma-separated subset of: " + ",".join(methods(1000)))
     ap.add_argument("--rise-masks", type=int, default=1000, help="RISE masks per photo (default 1000)")
     ap.add_argument("--no-road", action="store_true", help="skip ROAD (slow: sparse imputation)")
@@ -301,7 +303,7 @@ def main(argv: list[str] | None = None) -> None:
     rows: dict[str, list[dict[str, float]]] = {k: [] for k in keys}
     times: dict[str, list[float]] = {k: [] for k in keys}
     t0 = time.perf_counter()
-    photos = benchmark_photos(args.photos)
+    photos = benchmark_photos(args.photos, args.set)
     if args.only:
         wanted = [n.strip() for n in args.only.split(",")]
         unknown = sorted(set(wanted) - {n for n, _ in photos})

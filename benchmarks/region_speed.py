@@ -59,12 +59,14 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--threads", type=int, default=2, help="torch threads (default 2: the machine's cores)")
     ap.add_argument("--photos", type=int, default=None, help="use only the first N photos")
+    ap.add_argument("--set", default="benchmark", choices=("benchmark", "held-out", "all"),
+                    help="photo set of benchmarks/photos.py (held-out: photos no setting was chosen on)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     from gradflip_desktop.core.models import load_default_model
 
     clf = load_default_model()
-    photos = benchmark_photos(args.photos)
+    photos = benchmark_photos(args.photos, args.set)
     one(clf, to_input(photos[0][1], 224))  # warm-up
     print(f"torch threads {torch.get_num_threads()}, load average {os.getloadavg()[0]:.1f}")
     for size in (224, 1024):

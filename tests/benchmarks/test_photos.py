@@ -34,3 +34,19 @@ def test_greyscale_photos_become_three_equal_channels_and_to_input_resizes():
     assert cam.shape[2] == 3 and np.array_equal(cam[..., 0], cam[..., 2])
     x = to_input(cam, 64)
     assert x.shape == (64, 64, 3) and x.dtype == np.float32 and 0 <= x.min() <= x.max() <= 1
+
+
+def test_the_held_out_set_loads_and_shares_no_photo_with_the_benchmark_set():
+    """``--set held-out``: photos no setting was chosen on; every one loads (matplotlib's sample data and a
+    tuple-returning skimage loader included), none is in the benchmark list, unknown set names are refused."""
+    from benchmarks.photos import HELD_OUT, photo_set
+
+    assert not {n for n, _ in HELD_OUT} & {n for n, _ in PHOTOS}
+    got = benchmark_photos(which="held-out")
+    assert [n for n, _ in got] == [n for n, _ in HELD_OUT] and len(got) == 8
+    for _, arr in got:
+        assert arr.dtype == np.uint8 and arr.ndim == 3 and arr.shape[2] == 3 and min(arr.shape[:2]) >= 300
+    assert len(photo_set("all")) == len(PHOTOS) + len(HELD_OUT)
+    assert [n for n, _ in benchmark_photos(limit=2, which="all")] == ["chelsea", "coffee"]
+    with pytest.raises(ValueError, match="held-out"):
+        photo_set("nope")
