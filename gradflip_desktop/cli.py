@@ -323,21 +323,21 @@ class _Progress:
 
 
 def _outcome_text(o) -> str:
+    from .core.summary import pct1, region_share  # noqa: PLC0415 - torch-free; the numbers as the sentence's
     rec = o.record or {}
     where = f"wrote {len(o.written)} files to {o.written[0].parent}" if o.written else "result set already complete (--resume)"
     if rec.get("flipped"):
         orig, final, kp, kr = rec["original"], rec["final"], rec.get("key_pixels") or {}, rec.get("key_region") or {}
         key = f", key pixels {kp['count']:,} ({100 * kp['fraction']:.2f} %)" if kp.get("count") else ""
-        if kr.get("flips"):
-            areas = f" ({kr['components']} areas)" if kr.get("components", 1) > 1 else ""  # as the app's sentence
-            key = f", key region {100 * kr['fraction']:.1f} % of the image{areas} alone → {kr['prediction']['label']}"
+        if kr.get("flips"):  # worded as the sentence: the share, the blobs or "most of it" (hatched in the figure)
+            key = f", key region {region_share(kr['fraction'], kr.get('components', 1))} alone → {kr['prediction']['label']}"
         flip, n = rec.get("flip_step"), rec["steps"]  # as the app's progress bar: where it flipped, then all steps
         steps = f"at step {flip} ({n} steps in all)" if flip is not None and flip < n else f"in {n} steps"
         group = rec.get("explained") or {}
-        before = f"{orig['label']} {100 * orig['probability']:.1f} %"
+        before = f"{orig['label']} {pct1(orig['probability'])}"
         if len(group.get("indices") or ()) > 1:  # a group run flipped "any cat" (as the app and the figure's sentence)
             before = f"any {group['name']} ({before})"
-        return (f"{before} → {final['label']} {100 * final['probability']:.1f} % "
+        return (f"{before} → {final['label']} {pct1(final['probability'])} "
                 f"{steps}, L2 {rec.get('l2_saved', rec['l2']):.3f}{key}; {where}")  # saved, as the figure
     return f"not flipped ({rec.get('status')}): {rec.get('message')}; {where}"
 

@@ -682,7 +682,7 @@ def test_progress_names_each_phase_and_the_last_line_names_the_key_region(capsys
            "key_pixels": {"count": 0, "fraction": 0.0},
            "key_region": {"fraction": 0.449, "components": 7, "flips": True, "prediction": {"label": "fox squirrel"}}}
     text = cli._outcome_text(SimpleNamespace(record=rec, written=[Path("out/a.png")]))
-    assert text == ("Egyptian cat 79.0 % → tiger cat 38.5 % in 19 steps, L2 22.800, key region 44.9 % of the image "
+    assert text == ("Egyptian cat 79.0 % → tiger cat 38.5 % in 19 steps, L2 22.800, key region 45 % of the image "
                     "(7 areas) alone → fox squirrel; wrote 1 files to out")
     # with the flip step recorded, the line says where it flipped, as the app's progress bar does
     text = cli._outcome_text(SimpleNamespace(record={**rec, "flip_step": 3}, written=[Path("out/a.png")]))
@@ -690,10 +690,20 @@ def test_progress_names_each_phase_and_the_last_line_names_the_key_region(capsys
     # one blob: no "(1 areas)"; like the app's sentence, the count is named only when there are several
     one = {**rec, "key_region": {**rec["key_region"], "components": 1}}
     text = cli._outcome_text(SimpleNamespace(record=one, written=[Path("out/a.png")]))
-    assert "key region 44.9 % of the image alone → fox squirrel;" in text and "areas" not in text
+    assert "key region 45 % of the image alone → fox squirrel;" in text and "areas" not in text
     # a group run names the group it flipped, then its top class (the record has no group probability)
     group = {**rec, "explained": {"name": "cat", "indices": [281, 282, 283, 284, 285]}}
     text = cli._outcome_text(SimpleNamespace(record=group, written=[Path("out/a.png")]))
     assert text.startswith("any cat (Egyptian cat 79.0 %) → tiger cat 38.5 % in 19 steps")
     one = {**rec, "explained": {"name": "Egyptian cat", "indices": [285]}}
     assert cli._outcome_text(SimpleNamespace(record=one, written=[Path("out/a.png")])).startswith("Egyptian cat 79.0 % →")
+    # a key region over most of the image: no small region flips it (hatched in the figure), blobs not counted
+    most = {**rec, "key_region": {**rec["key_region"], "fraction": 0.781, "components": 3}}
+    text = cli._outcome_text(SimpleNamespace(record=most, written=[Path("out/a.png")]))
+    assert "key region 78 % of the image (most of it: no small region flips it) alone → fox squirrel;" in text
+    # the share as the sentence and the figure's caption write it: an 18-pixel region was "0.0 % of the image"
+    tiny = {**rec, "key_region": {**rec["key_region"], "fraction": 0.000454, "components": 1}}
+    text = cli._outcome_text(SimpleNamespace(record=tiny, written=[Path("out/a.png")]))
+    assert "key region 0.05 % of the image alone → fox squirrel;" in text
+    sure = {**rec, "original": {"label": "yurt", "probability": 0.9997}}  # not "yurt 100.0 %": it is not certain
+    assert cli._outcome_text(SimpleNamespace(record=sure, written=[Path("out/a.png")])).startswith("yurt 99.9 % → tiger cat 38.5 %")

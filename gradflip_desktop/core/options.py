@@ -57,6 +57,14 @@ COARSE_MAX = 64
 WORKING_SIZE_DEFAULT = 1024  # long side of the working image, px
 WORKING_SIZE_MIN = 64
 WORKING_SIZE_MAX = 4096
+# A key region above this share of the image is "most of the image": no small region flips the decision.
+# Outlined and dimmed outside like a small one, it reads inverted (the few unneeded areas are the only closed
+# outlines, islands of dim), so the figure, the app and the gallery hatch it too and the words say so
+# (``viz.maps.key_region_layer``, ``summary``, ``report.key_region_caption``, the app's key-set answer).
+LARGE_REGION = 0.5
+# A key region below this share of the image (a few blobs of some pixels, e.g. 18 px at 224 px) is hard to find
+# in the figure, the app and the gallery: a dashed box is drawn round it too (``viz.maps.key_region_layer``).
+SMALL_REGION = 0.01
 
 MODES = ("adaptive", "fixed")
 STYLES = ("region", "free", "blur")

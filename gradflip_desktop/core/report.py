@@ -164,7 +164,9 @@ def _font(size: int):
 
 
 def _fmt_pred(p) -> str:
-    return f"{p.label} ({100 * p.probability:.1f} %)"
+    from .summary import pct1  # one decimal, as the sentence's numbers: 99.97 % is not "100.0 %"
+
+    return f"{p.label} ({pct1(p.probability)})"
 
 
 def difference_overlay(result: ExplainResult, importance: np.ndarray | None = None) -> np.ndarray:
@@ -185,9 +187,13 @@ def describe_change(result: ExplainResult) -> str:
 def key_region_caption(kr) -> str:
     """The figure's caption under the key region: what changing it alone gives, or, when no region flips
     alone (a targeted run whose target removing detail does not reach), what changing all of it gives."""
+    from .summary import share  # the share as the sentence above writes it (never "100 %" for 99.8 %)
+
     verb = "removing detail" if kr.fill.startswith("blur") else f"filling with the {kr.fill}"
+    if kr.flips and kr.large:  # hatched: most of the image, so no small region does it
+        return f"no small region flips it; {verb} in {share(kr.fraction)} (hatched) -> {kr.prediction.label}"
     if kr.flips:
-        return f"{verb} in {100 * kr.fraction:.1f} % -> {kr.prediction.label}"
+        return f"{verb} in {share(kr.fraction)} -> {kr.prediction.label}"
     return f"no region alone flips it; {verb} everywhere gives {kr.prediction.label}"
 
 
@@ -235,8 +241,15 @@ def figure_title(result: ExplainResult) -> str:
     return f"GradFlip · {result.model_name} · {before} -> {_fmt_pred(result.final)} ({verdict})"
 
 
+MIN_SLOT = 220  # px: the narrowest panel column (a tall photo's heading and caption still fit beside the next)
+PANORAMA_ASPECT = 5  # wider than this many times its height: the panels go one per row
+ROW_WIDTH = 1040  # px: a panorama's panel width (one per row)
+
+
 def render_figure(result: ExplainResult, panel_height: int = 360, importance: np.ndarray | None = None) -> np.ndarray:
     """Annotated figure: original | adjusted | difference | key pixels, with captions. uint8 H x W x 3.
+    A panorama (wider than :data:`PANORAMA_ASPECT` times its height) has one panel per row instead of
+    panels squashed to a strip; a tall, narrow photo sits in a column at least :data:`MIN_SLOT` wide.
 
     ``importance``: ``result.importance_map()`` when the caller has it already (computed here otherwise).
     """
@@ -244,9 +257,14 @@ def render_figure(result: ExplainResult, panel_height: int = 360, importance: np
     h, w = orig.shape[:2]
     scale = min(1.0, panel_height / h) if h > panel_height else panel_height / h
     pw, ph = max(1, round(w * scale)), max(1, round(h * scale))
-    if pw > 520:  # keep very wide images readable
+    rows = w > PANORAMA_ASPECT * h  # a panorama: one panel per row, wide enough to see something
+    if rows:
+        scale = ROW_WIDTH / w
+        pw, ph = ROW_WIDTH, max(1, round(h * scale))
+    elif pw > 520:  # keep very wide images readable
         scale = 520 / w
         pw, ph = 520, max(1, round(h * scale))
+    slot = max(pw, MIN_SLOT)  # a tall, narrow image sits in a column wide enough for its heading and caption
     adjusted = result.adjusted_uint8.astype(np.float32) / 255.0
     panels = [
         (orig, "Original", _fmt_pred(result.original)),
@@ -268,40 +286,43 @@ def render_figure(result: ExplainResult, panel_height: int = 360, importance: np
             )
         )
     pad, cap_h, title_h = 12, 46, 58
-    width = pad + len(panels) * (pw + pad)
+    width = pad + (slot + pad if rows else len(panels) * (slot + pad))
     from .summary import summary_sentence  # the sentence the window shows above its views
 
     f_title, f_cap, f_small = _font(20), _font(15), _font(13)
     measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     title = figure_title(result)
+    sub_text = (
+        f"{len(result.steps)} steps, {result.gradient_evaluations} gradient + {result.forward_evaluations} forward "
+        f"evaluations, {result.seconds:.1f} s · mode {result.options.mode}, epsilon {result.options.epsilon:g}"
+    )
     # every text fits its place (long class names wrap; never drawn over the next panel or off the figure)
     titles = _fit(measure, title, f_title, width - 2 * pad, 3)
+    sub = _fit(measure, sub_text, f_small, width - 2 * pad, 3)
     sentence = _fit(measure, summary_sentence(result), f_cap, width - 2 * pad, 8)
-    captions = [_fit(measure, caption, f_small, pw, 4) for _, _, caption in panels]
-    down = 24 * (len(titles) - 1)
+    heads = [_fit(measure, head, f_cap, slot, 1)[0] for _, head, _ in panels]
+    captions = [_fit(measure, caption, f_small, slot, 4) for _, _, caption in panels]
+    down = 24 * (len(titles) - 1) + 17 * (len(sub) - 1)
     title_h += down + 20 * len(sentence)
     cap_h += 17 * (max(len(c) for c in captions) - 1)
-    height = title_h + ph + cap_h + pad
+    height = title_h + (len(panels) * (ph + cap_h) if rows else ph + cap_h) + pad
     canvas = Image.new("RGB", (width, height), (255, 255, 255))
     draw = ImageDraw.Draw(canvas)
     for i, line in enumerate(titles):
         draw.text((pad, 10 + 24 * i), line, fill=(20, 20, 20), font=f_title)
-    sub = (
-        f"{len(result.steps)} steps, {result.gradient_evaluations} gradient + {result.forward_evaluations} forward "
-        f"evaluations, {result.seconds:.1f} s · mode {result.options.mode}, epsilon {result.options.epsilon:g}"
-    )
-    draw.text((pad, 34 + down), sub, fill=(90, 90, 90), font=f_small)
+    for i, line in enumerate(sub):
+        draw.text((pad, 34 + 24 * (len(titles) - 1) + 17 * i), line, fill=(90, 90, 90), font=f_small)
     for i, line in enumerate(sentence):
         draw.text((pad, 54 + down + 20 * i), line, fill=(20, 20, 20), font=f_cap)
-    for i, (img, head, _) in enumerate(panels):
-        x = pad + i * (pw + pad)
+    for i, (img, _, _) in enumerate(panels):
+        x, y = (pad, title_h + i * (ph + cap_h)) if rows else (pad + i * (slot + pad), title_h)
         im = Image.fromarray(to_uint8(img)).resize(
             (pw, ph), Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.NEAREST
         )
-        canvas.paste(im, (x, title_h))
-        draw.text((x, title_h + ph + 5), head, fill=(20, 20, 20), font=f_cap)
+        canvas.paste(im, (x + (slot - pw) // 2, y))
+        draw.text((x, y + ph + 5), heads[i], fill=(20, 20, 20), font=f_cap)
         for j, line in enumerate(captions[i]):
-            draw.text((x, title_h + ph + 25 + 17 * j), line, fill=(60, 60, 60), font=f_small)
+            draw.text((x, y + ph + 25 + 17 * j), line, fill=(60, 60, 60), font=f_small)
     return np.asarray(canvas)
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .options import ExplainOptions, Status
+from .options import LARGE_REGION, ExplainOptions, Status
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -106,6 +106,11 @@ class KeyRegion:
     mask: np.ndarray
     ranking: np.ndarray
     fill: str = "blur"  # what replaces the region: "blur sigma = long side / 24", ..., "mean colour"
+
+    @property
+    def large(self) -> bool:
+        """Most of the image (more than :data:`~.options.LARGE_REGION`): no small region flips it."""
+        return float(self.fraction) > LARGE_REGION
 
     def mask_for(self, k: int) -> np.ndarray:
         """H x W bool: the first k pixels of the ranking (``mask_for(pixels)`` is ``mask``). Up to ``pixels``

@@ -14,18 +14,25 @@ class, a group), and to runs that did not flip (budget, nothing to flip, cancell
 
 from __future__ import annotations
 
-from .options import Status
+from .options import LARGE_REGION, Status
 
 INVISIBLE_LEVELS = 4.0  # a change of at most this many 8-bit levels per value is invisible to the eye
 SUBTLE_LEVELS = 12.0
 
 
 def pct(p: float) -> str:
-    """``"79 %"``; one decimal below 10 % (``"4.2 %"``), ``"< 0.1 %"`` for tiny values."""
+    """``"79 %"``; one decimal below 10 % (``"4.2 %"``), ``"< 0.1 %"`` for tiny values; a class the model is
+    99.97 % sure of is ``"99.9 %"``, not ``"100 %"`` (the figure's title says 99.9 % or more, never certain)."""
     v = 100.0 * float(p)
     if v < 0.1:
         return "< 0.1 %"
-    return f"{v:.1f} %" if v < 10 else f"{v:.0f} %"
+    return f"{v:.1f} %" if v < 10 else f"{min(v, 99.9):.1f} %" if v < 100 and f"{v:.0f}" == "100" else f"{v:.0f} %"
+
+
+def pct1(p: float) -> str:
+    """One decimal (the figure's titles and captions, the CLI): ``"79.0 %"``; below certainty never ``"100.0 %"``."""
+    v = 100.0 * float(p)
+    return f"{min(v, 99.9) if v < 100 else v:.1f} %"
 
 
 def visibility(levels: float) -> str:
@@ -56,9 +63,24 @@ def _explained_now(result) -> float:
 
 
 def _share(fraction: float) -> str:
-    """``"3 %"``, ``"0.4 %"`` of the image."""
+    """``"3 %"``, ``"0.4 %"`` of the image; never "100 %" for less than all of it (99.8 % is not the whole
+    image) nor "0 %" for more than none."""
     v = 100.0 * float(fraction)
-    return f"{v:.0f} %" if v >= 10 else f"{v:.1g} %" if v < 1 else f"{v:.1f} %".replace(".0 %", " %")
+    if v >= 10:
+        text = f"{v:.0f} %"
+        return f"{min(v, 99.9):.1f} %" if text == "100 %" and v < 100 else text
+    return f"{v:.1g} %" if v < 1 else f"{v:.1f} %".replace(".0 %", " %")
+
+
+share = _share  # the share of the image as the sentence writes it (the figure's caption and the CLI use it too)
+
+
+def region_share(fraction: float, components: int = 1) -> str:
+    """A key region's size for a line of text (the CLI's): ``"6.4 % of the image (2 areas)"``, or, over most
+    of the image (hatched in the figure), ``"78 % of the image (most of it: no small region flips it)"``."""
+    if float(fraction) > LARGE_REGION:
+        return f"{_share(fraction)} of the image (most of it: no small region flips it)"
+    return f"{_share(fraction)} of the image" + (f" ({components} areas)" if components > 1 else "")
 
 
 def _key_region(result):
@@ -66,13 +88,22 @@ def _key_region(result):
     return region if region is not None and region.flips and 0 < region.fraction < 1 else None
 
 
+def _large(region) -> bool:
+    """The key region covers most of the image (:data:`~.options.LARGE_REGION`)."""
+    return float(region.fraction) > LARGE_REGION
+
+
 def _change_text(result) -> str:
     levels = 255.0 * float(result.linf_saved)
     style = getattr(result.options, "style", "free")
     region = _key_region(result)
     if region is not None:
-        blobs = "" if region.components <= 1 else f" ({region.components} areas)"
         fill = str(getattr(region, "fill", "blur"))
+        if _large(region):  # most of the image: hatched, not outlined, and no small region does it
+            if not fill.startswith("blur"):
+                return f"No small region flips it: filling the hatched {_share(region.fraction)} of the image with its {fill}"
+            return f"No small region flips it: removing detail in the hatched {_share(region.fraction)} of the image"
+        blobs = "" if region.components <= 1 else f" ({region.components} areas)"
         if not fill.startswith("blur"):  # blurring could not flip it: the region was filled with e.g. the mean colour
             return f"Filling the outlined {_share(region.fraction)} of the image{blobs} with its {fill}"
         return f"Removing detail in the outlined {_share(region.fraction)} of the image{blobs}"
@@ -144,4 +175,4 @@ def summary_sentence(result) -> str:
     return f"The search stopped after {steps_text(n)} without a flip{detail}."
 
 
-__all__ = ["summary_sentence", "visibility", "pct", "steps_text"]
+__all__ = ["summary_sentence", "visibility", "pct", "pct1", "share", "region_share", "steps_text"]

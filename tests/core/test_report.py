@@ -321,7 +321,11 @@ def test_key_region_caption_says_what_changing_it_gives_and_when_no_region_flips
     mask[:2] = True
     kr = KeyRegion(pixels=8, fraction=0.5, components=1, flips=True, prediction=Prediction(3, "candle", 0.4),
                    mask=mask, ranking=np.arange(16, dtype=np.int32).reshape(4, 4), fill="blur sigma = long side / 8")
-    assert key_region_caption(kr) == "removing detail in 50.0 % -> candle"
+    assert key_region_caption(kr) == "removing detail in 50 % -> candle"  # the share as the sentence writes it
+    # most of the image: hatched, and no small region does it (99.8 % was "100 %" in the sentence above)
+    most = KeyRegion(pixels=15, fraction=0.998, components=1, flips=True, prediction=Prediction(3, "candle", 0.4),
+                     mask=~np.eye(4, dtype=bool), ranking=kr.ranking, fill="blur sigma = long side / 8")
+    assert key_region_caption(most) == "no small region flips it; removing detail in 99.8 % (hatched) -> candle"
     # a targeted run whose target no region reaches: the whole image, not flipping
     whole = KeyRegion(pixels=16, fraction=1.0, components=1, flips=False, prediction=Prediction(2, "espresso", 0.7),
                       mask=np.ones((4, 4), bool), ranking=kr.ranking, fill="mean colour")
@@ -465,3 +469,53 @@ def test_the_figures_map_panel_is_named_for_what_it_shows(monkeypatch, result):
     drawn.clear()
     render_figure(result)  # the textbook change: the map is the smoothed |change|
     assert "Where it changed" in drawn and "Where it mattered" not in drawn
+
+
+@pytest.mark.parametrize("shape", [(160, 12), (12, 160)])
+def test_tall_and_panorama_figures_keep_their_text_apart_and_their_panels_visible(monkeypatch, shape):
+    """A 300 x 2000 photo drew its panels 54 px wide: the headings "Where it mattered" and "Key region" were
+    drawn over each other and the numbers line ran off the figure. A 4000 x 300 panorama drew four strips
+    39 px high. Now a narrow photo sits in a column wide enough for its words, and a panorama gets one
+    panel per row."""
+    from PIL import Image, ImageDraw
+
+    from gradflip_desktop.core.report import render_figure
+
+    rng = np.random.default_rng(3)
+    h, w = shape
+    pixels = np.kron(rng.uniform(0.2, 0.8, size=(h // 4, w // 4, 3)), np.ones((4, 4, 1))).astype(np.float32)
+    res = run(make_tiny(), pixels, ExplainOptions())
+    drawn, pasted = [], []
+    real_text, real_paste = ImageDraw.ImageDraw.text, Image.Image.paste
+
+    def text(self, xy, t, *args, **kw):
+        drawn.append((xy, t, self.textlength(t, font=kw["font"])))
+        return real_text(self, xy, t, *args, **kw)
+
+    def paste(self, im, box=None, *args, **kw):
+        pasted.append(im.size)
+        return real_paste(self, im, box, *args, **kw)
+
+    monkeypatch.setattr(ImageDraw.ImageDraw, "text", text)
+    monkeypatch.setattr(Image.Image, "paste", paste)
+    fig = render_figure(res)
+    for (x, y), t, length in drawn:
+        assert x + length <= fig.shape[1] - 12 and y < fig.shape[0], t  # nothing runs off the figure
+    for i, ((x1, y1), t1, l1) in enumerate(drawn):  # texts on one line never overlap
+        for (x2, y2), t2, l2 in drawn[i + 1:]:
+            assert y1 != y2 or x1 + l1 <= x2 or x2 + l2 <= x1, (t1, t2)
+    assert len(pasted) == 4
+    if w > h:  # the panorama: panels high enough to see something (the tall photo keeps its 360 px height)
+        assert min(height for _, height in pasted) >= 60
+    else:
+        assert all(height == 360 for _, height in pasted)
+
+
+def test_the_figure_title_does_not_round_an_almost_sure_class_to_certain(result):
+    import dataclasses
+
+    from gradflip_desktop.core.report import figure_title
+
+    sure = dataclasses.replace(result, original=dataclasses.replace(result.original, probability=0.9997))
+    title = figure_title(sure)
+    assert f"{result.original.label} (99.9 %) ->" in title and "100.0 %" not in title

@@ -138,3 +138,45 @@ def test_a_region_run_that_faded_toward_the_mean_colour_does_not_say_blurring(ti
     # the blur fill keeps its words
     blurred = replace(as_region, key_region=replace(region, fill="blur sigma = long side / 8"))
     assert summary_sentence(blurred).startswith("Removing detail (blurring parts of the photo) ")
+
+
+def test_a_key_region_over_most_of_the_image_is_said_to_be_most_of_it(tiny, tiny_image):
+    """Photos the team had not seen (skimage's cell: 99.8 %, a greyscale cat: 78 %): the sentence said
+    "Removing detail in the outlined 100 % of the image", while the outline ran round the few unneeded
+    areas. A region over half of the image is hatched, and the sentence says that no small region does it;
+    its share never rounds up to the whole image."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from gradflip_desktop.core.results import KeyRegion
+    from gradflip_desktop.core.summary import share
+
+    first = run(tiny, tiny_image, ExplainOptions(style="free"))
+    h, w = first.original_pixels.shape[:2]
+    mask = np.ones((h, w), bool)
+    mask[0, 0] = False
+    region = KeyRegion(pixels=int(mask.sum()), fraction=0.998, components=1, flips=True,
+                       prediction=first.final, mask=mask, ranking=np.where(mask, 0, 1).astype(np.int32))
+    as_region = replace(first, options=replace(first.options, style="region"), key_region=region)
+    text = summary_sentence(as_region)
+    assert text.startswith("No small region flips it: removing detail in the hatched 99.8 % of the image turns ")
+    assert "outlined" not in text and "100 %" not in text
+    assert share(0.998) == "99.8 %" and share(0.99996) == "99.9 %" and share(1.0) == "100 %" and share(0.526) == "53 %"
+    mean = replace(region, fraction=0.78, components=3, fill="mean colour")
+    text = summary_sentence(replace(as_region, key_region=mean))
+    assert text.startswith("No small region flips it: filling the hatched 78 % of the image with its mean colour turns ")
+    assert "3 areas" not in text  # the blobs of a region over most of the image are not what matters
+    half = replace(region, fraction=0.5, components=2)  # up to half: outlined, as before
+    assert summary_sentence(replace(as_region, key_region=half)).startswith(
+        "Removing detail in the outlined 50 % of the image (2 areas) turns ")
+
+
+def test_a_class_the_model_is_almost_sure_of_is_not_called_certain():
+    """A photo the model is 99.97 % sure of: the figure's title said "yurt (99.9 %)" and the sentence under it
+    "turns yurt (100 %) into patio"; now both say 99.9 % (and the CLI, which said 100.0 %)."""
+    from gradflip_desktop.core.summary import pct1
+
+    assert pct(0.9997) == "99.9 %" and pct1(0.9997) == "99.9 %" and pct1(0.99996) == "99.9 %"
+    assert pct(1.0) == "100 %" and pct1(1.0) == "100.0 %"  # certain is certain
+    assert pct(0.79) == "79 %" and pct1(0.79) == "79.0 %" and pct(0.042) == "4.2 %" and pct(0.0004) == "< 0.1 %"

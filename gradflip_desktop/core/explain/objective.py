@@ -46,8 +46,11 @@ def require_gradient(z: torch.Tensor) -> torch.Tensor:
 
 
 def probabilities(z: torch.Tensor) -> np.ndarray:
-    """Softmax of a 1 x C logit tensor as float32 numpy (computed in float64)."""
-    return torch.softmax(z[0].double(), 0).float().cpu().numpy()
+    """Softmax of a 1 x C logit tensor as float32 numpy (computed in float64, on the CPU: Apple GPUs have none)."""
+    return torch.softmax(z[0].detach().cpu().double(), 0).float().numpy()
+
+
+TINY_LOGITS = 1e-2  # logits spread less than this are scored in float64 (see Objective.log_odds)
 
 
 class Objective:
@@ -79,6 +82,13 @@ class Objective:
 
     @staticmethod
     def log_odds(z: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        # next to logsumexp ~ log(C) (6.9 for 1000 classes) float32 resolves only ~5e-7, and a freshly
+        # initialised network's logits can all be ~1e-9 (torchvision's MobileNetV3): no step would change the
+        # score, every one would be rejected and the run would stall at L2 = 0. Such logits are scored in
+        # float64; logits that differ by more than TINY_LOGITS keep float32, so a trained model's run is the
+        # same bit for bit (the searches circle the boundary: another summation order moves the map)
+        if z.dtype != torch.float64 and z.device.type != "mps" and float((z.max() - z.min()).detach()) < TINY_LOGITS:
+            z = z.double()
         inside = z.masked_fill(~mask, float("-inf")).logsumexp(-1)
         outside = z.masked_fill(mask, float("-inf")).logsumexp(-1)
         return inside - outside

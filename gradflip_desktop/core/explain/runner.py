@@ -65,6 +65,7 @@ class RunState:
     search_done: bool = False
     region_map: np.ndarray | None = None  # region style: the importance map
     region: KeyRegion | None = None  # region style: the key region
+    region_fill: torch.Tensor | None = None  # region style: what the key region is filled with (None: coords.fill)
     l2_minimal_float: float | None = None  # the smallest flipping float change found, before 8-bit saving
 
     def __post_init__(self) -> None:
@@ -127,6 +128,23 @@ def _top(z: torch.Tensor, p: np.ndarray) -> int:
     return int(torch.argmax(z[0])) if bool(torch.isfinite(z).all()) else int(np.argmax(p))
 
 
+def _no_region_flip(s: RunState, outcome, reachable: bool) -> str:
+    """The message of a search that ended without a flip; for a region run where no fill-in flips the decision
+    applied everywhere (a model that does not go by detail), it says which style can."""
+    if not isinstance(s.coords, MaskCoordinates) or reachable or outcome.status not in (
+            Status.STALLED, Status.BUDGET, Status.ZERO_GRADIENT):
+        return outcome.message
+    first = ("the gradient is zero: removing detail does not change the model's score here (a model that does not "
+             "go by detail, or a flat one)" if outcome.status == Status.ZERO_GRADIENT else outcome.message)
+    return (f"{first}; removing all the detail does not flip it either (blurred, or the mean colour): try the "
+            "“smallest change” style (--style free), which can change any pixel")
+
+
+def _hwc(x: torch.Tensor) -> np.ndarray:
+    """1 x 3 x H x W tensor -> H x W x 3 float32 numpy."""
+    return x[0].permute(1, 2, 0).cpu().numpy().astype(np.float32)
+
+
 def _finish(s: RunState, status: Status, message: str, x_final: torch.Tensor | None = None, z_final=None) -> ExplainResult:
     clf, obj = s.classifier, s.objective
     x = s.x if x_final is None else x_final
@@ -167,7 +185,7 @@ def _finish(s: RunState, status: Status, message: str, x_final: torch.Tensor | N
         labels=list(clf.labels),
         region_map=s.region_map,
         key_region=s.region,
-        fill_pixels=(s.coords.fill[0].permute(1, 2, 0).cpu().numpy().astype(np.float32)
+        fill_pixels=(_hwc(s.coords.fill if s.region_fill is None else s.region_fill)
                      if isinstance(s.coords, MaskCoordinates) else None),
         l2_minimal_float=s.l2_minimal_float,
     )
@@ -232,7 +250,7 @@ def explain(
         s.search_done = True
         timings["flip"] = time.perf_counter() - t_start
         if outcome.status != Status.FLIPPED:
-            return _finish(s, outcome.status, outcome.message)
+            return _finish(s, outcome.status, _no_region_flip(s, outcome, reachable))
 
         # ---- minimise: smallest alpha*delta that still flips ------------------------------------
         t = time.perf_counter()
@@ -291,7 +309,12 @@ def explain(
             timings["restore"] = time.perf_counter() - t
             t = time.perf_counter()
             if opts.key_pixels and not stop():
-                s.region = yield from find_key_region(obj, x0, s.coords.fill, ranking_map, stop, s.coords.fill_name)
+                fill, fill_name = s.coords.fill, s.coords.fill_name
+                if not reachable:  # no fill-in flips applied everywhere, the partial removal found does: its
+                    # region would never flip with the fill-in, so the region is taken of the change found
+                    fill, fill_name = x_final.detach(), "blur amount found by the search"
+                    s.region_fill = fill
+                s.region = yield from find_key_region(obj, x0, fill, ranking_map, stop, fill_name)
             timings["key_region"] = time.perf_counter() - t
         # ---- key pixels ---------------------------------------------------------------------------
         t = time.perf_counter()

@@ -130,7 +130,11 @@ class PixelSpaceModel(nn.Module):
         if isinstance(out, (tuple, list)):
             out = out[0]
         if isinstance(out, dict):  # also Hugging Face ModelOutput (an OrderedDict): its "logits"
-            out = out.get("logits", next(iter(out.values())))
+            if "logits" not in out and len(out) != 1:  # never guess: the first entry may be features
+                keys = ", ".join(map(str, list(out)[:6])) + (", …" if len(out) > 6 else "")
+                raise ModelError(f"the model returned a dict with the entries {keys} and none named 'logits'; "
+                                 "GradFlip needs class scores of shape [N, C] (return them, or name them 'logits')")
+            out = out["logits"] if "logits" in out else next(iter(out.values()))
         elif not isinstance(out, torch.Tensor) and isinstance(getattr(out, "logits", None), torch.Tensor):
             out = out.logits
         if not isinstance(out, torch.Tensor):
@@ -176,6 +180,13 @@ class Classifier:
     preprocessing: Preprocessing = field(default_factory=Preprocessing)
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     warnings: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # a network left in train() mode gives another answer on every call (dropout, batch statistics)
+        if any(m.training for m in self.module.modules() if m is not self.module):
+            self.warnings.append("the model was in training mode: switched to evaluation mode (no dropout, batch-norm "
+                                 "running statistics), as for inference")
+        self.module.eval()
 
     @property
     def num_classes(self) -> int:

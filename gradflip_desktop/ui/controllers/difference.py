@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QObject
 
+from gradflip_desktop.core.options import LARGE_REGION
 from gradflip_desktop.core.viz.difference import KEY_PIXELS, DiffImage, DiffRequest
 
 from ..widgets.controls import percent_of
@@ -131,6 +132,8 @@ def key_answer_text(kind: str, k: int, n: int, prediction, flips: bool, fill: st
     miss = f"make it {html.escape(target)}" if target else "flip it"
     if kind == "region":
         what = f"key region: {percent_of(k, n)} of the image ({k:,} pixel{plural})"
+        if LARGE_REGION < k / max(1, n) < 1:  # drawn hatched (core.viz.maps.key_region_layer), as in the figure
+            what = f"key region: {percent_of(k, n)} of the image, hatched: most of it ({k:,} pixels)"
         verb = "removing its detail" if fill.startswith("blur") else f"filling it with the {html.escape(fill)}"
         if flips:
             return f"{what}, {verb} flips it to {label}"

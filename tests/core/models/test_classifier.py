@@ -170,3 +170,39 @@ def test_outputs_that_are_not_class_scores_are_refused():
             return Output(torch.ones(x.shape[0], 3))
 
     torch.testing.assert_close(PixelSpaceModel(WithLogits(), Preprocessing(input_size=(2, 2)))(torch.zeros(1, 3, 2, 2)), torch.ones(1, 3))
+
+
+def test_a_dict_without_logits_is_refused_naming_its_entries():
+    """{"features": ..., "out": ...}: the first entry was taken as class scores (here the 3 channel means,
+    shown as a 3-class model). One entry is unambiguous; several without "logits" are refused."""
+
+    class Two(nn.Module):
+        def forward(self, x):
+            return {"features": x.mean((2, 3)), "out": torch.ones(x.shape[0], 10)}
+
+    with pytest.raises(ModelError, match=r"^the model returned a dict with the entries features, out and none named 'logits'"):
+        PixelSpaceModel(Two(), Preprocessing(input_size=(2, 2)))(torch.zeros(1, 3, 2, 2))
+
+    class One(nn.Module):
+        def forward(self, x):
+            return {"scores": torch.ones(x.shape[0], 4)}
+
+    torch.testing.assert_close(PixelSpaceModel(One(), Preprocessing(input_size=(2, 2)))(torch.zeros(1, 3, 2, 2)), torch.ones(1, 4))
+
+
+def test_a_network_left_in_training_mode_is_put_in_eval_mode():
+    """A classifier built on a network in train() mode (dropout active, batch statistics): every
+    classification differed (the explained class could change between two calls). The Classifier puts it
+    in eval mode and says so."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.Flatten(), nn.Dropout(0.5), nn.LazyLinear(5))
+    net(torch.zeros(2, 3, 6, 6))  # materialise the lazy layer
+    net.train()
+    clf = Classifier(PixelSpaceModel(net, Preprocessing(input_size=(6, 6))), [f"c{i}" for i in range(5)], "train-mode")
+    assert not any(m.training for m in clf.module.modules())
+    image = np.random.default_rng(0).uniform(0, 1, (8, 8, 3)).astype(np.float32)
+    np.testing.assert_array_equal(clf.probabilities(image), clf.probabilities(image))
+    assert any("training mode" in w for w in clf.warnings), clf.warnings
+    quiet = Classifier(PixelSpaceModel(nn.Sequential(nn.Flatten(), nn.Linear(108, 5)).eval(), Preprocessing(input_size=(6, 6))),
+                       [f"c{i}" for i in range(5)], "eval-mode")
+    assert quiet.warnings == []  # a new wrapper around an eval-mode network is not worth a note

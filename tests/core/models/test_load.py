@@ -53,6 +53,30 @@ def test_detect_format_from_name_and_first_bytes(tmp_path):
         mf.detect_format(text)
 
 
+def test_empty_truncated_and_exported_files_get_their_own_message(tmp_path):
+    """Empty files of any name are "empty" (an empty .onnx said "the ONNX model has 0 inputs"); a cut-off torch
+    file says truncated; a torch.export archive (.pt2) is named as such, not "a zip archive but not a PyTorch file"."""
+    for name in ("empty.onnx", "empty.safetensors"):
+        (tmp_path / name).write_bytes(b"")
+        with pytest.raises(ModelError, match=rf"^{name.replace('.', '[.]')} is empty \(0 bytes\)$"):
+            mf.load_model_file(tmp_path / name)
+    whole = tmp_path / "w.pth"
+    torch.save({"a": torch.zeros(1000)}, whole)
+    cut = tmp_path / "cut.pth"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    with pytest.raises(ModelError, match=r"^cut\.pth is truncated or damaged \(an incomplete zip archive"):
+        mf.load_model_file(cut)
+
+    class Net(torch.nn.Module):
+        def forward(self, x):
+            return x.mean((2, 3))
+
+    pt2 = tmp_path / "exported.pt2"
+    torch.export.save(torch.export.export(Net(), (torch.zeros(1, 3, 4, 4),)), str(pt2))
+    with pytest.raises(ModelError, match=r"^exported\.pt2 is a torch\.export archive \(\.pt2\), which GradFlip does not load"):
+        mf.load_model_file(pt2)
+
+
 def test_model_path_that_is_a_folder_or_missing_is_named(tmp_path):
     with pytest.raises(ModelError, match=r"is a folder without config\.json: neither a model file nor a Hugging Face model folder$"):
         mf.load_model_file(tmp_path)

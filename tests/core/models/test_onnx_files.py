@@ -144,3 +144,38 @@ def test_an_onnx_binary_model_ending_in_a_sigmoid_is_read_as_its_probability(tmp
     with torch.no_grad():
         p = float(torch.sigmoid(net((x - mean) / std))[0, 0])
         assert float(torch.softmax(clf.module(x)[0].double(), 0)[1]) == pytest.approx(p, rel=1e-4)
+
+
+@needs_onnx
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_dynamo_export_with_gelu_converts(tmp_path, image, approximate):
+    """Transformers and ConvNeXts use GELU; the dynamo exporter (torch.onnx.export's default) writes it as the
+    opset-20 operator Gelu, which has no earlier version to convert down to and which onnx2torch does not
+    convert: timm's ViT and ConvNeXt exports were refused. Gelu is written out in operators every opset has."""
+    pytest.importorskip("onnxscript")
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            torch.manual_seed(0)
+            self.conv, self.act, self.fc = torch.nn.Conv2d(3, 8, 3), torch.nn.GELU(approximate=approximate), torch.nn.Linear(8, 5)
+
+        def forward(self, x):
+            return self.fc(self.act(self.conv(x)).mean((2, 3)) * 3.0)
+
+    net = Net().eval()
+    path = tmp_path / "gelu.onnx"
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net, (torch.zeros(1, 3, 32, 32),), str(path), dynamo=True, input_names=["image"], output_names=["logits"])
+    import onnx
+
+    assert "Gelu" in {n.op_type for n in onnx.load(str(path)).graph.node}  # the graph that used to fail
+    clf = mf.load_model_file(path)
+    x = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+    mean = torch.tensor(clf.preprocessing.mean).view(1, 3, 1, 1)
+    std = torch.tensor(clf.preprocessing.std).view(1, 3, 1, 1)
+    with torch.no_grad():
+        ref = net((x - mean) / std)
+    torch.testing.assert_close(clf.module(x), ref, atol=1e-5, rtol=1e-5)
+    assert float(pixel_gradient(clf, image).abs().sum()) > 0

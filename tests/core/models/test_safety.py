@@ -46,6 +46,18 @@ def test_whole_pickled_module_is_refused_with_how_to_save_a_state_dict(tmp_path)
     assert "torch.save(model.state_dict(), 'whole.state_dict.pth')" in msg
 
 
+def test_pickled_fx_graph_module_is_refused_naming_it(tmp_path):
+    """torch.fx.symbolic_trace(model) saved whole: refused (unpickling it runs the graph's code), and named as
+    the GraphModule it is, not by the first helper class of its pickle (it said "__builtin__.set")."""
+    path = tmp_path / "traced.pt"
+    torch.save(torch.fx.symbolic_trace(SmallCNN()), path)
+    with pytest.raises(ModelError) as err:
+        mf.load_model_file(path)
+    msg = str(err.value)
+    assert msg.startswith("traced.pt holds a whole pickled model (torch.fx.GraphModule), not a state dict"), msg
+    assert "__builtin__" not in msg
+
+
 def test_damaged_pickle_is_named_damaged_without_torchs_advice_to_load_unsafely(tmp_path):
     # a zip laid out like a torch file whose data.pkl is garbage: torch's own message advises
     # weights_only=False ("will likely succeed"), advice GradFlip must not pass on

@@ -154,3 +154,17 @@ def test_a_plain_module_ending_in_nn_sigmoid_is_recognised():
     inner = torch.nn.Sequential(torch.nn.Sigmoid(), net)  # a sigmoid that is not the last operation
     assert not ends_in_sigmoid(inner, pre)
     assert ends_in_sigmoid(torch.fx.symbolic_trace(torch.nn.Sequential(net, torch.nn.Sigmoid())), pre)
+
+
+def test_double_precision_torchscript_is_computed_in_float32(tmp_path, image):
+    """A model scripted after .double() (float64 weights): refused before with "check the input size and
+    channel count" (float input, double bias), though both were right."""
+    path = tmp_path / "double.pt"
+    net = SmallCNN(channels=3, classes=4, size=28).eval()
+    torch.jit.save(torch.jit.script(net.double()), str(path))
+    clf = mf.load_model_file(path, preprocessing={"input_size": [28, 28]})
+    assert "double.pt stores float64 weights: computing in float32" in clf.warnings
+    assert all(p.dtype == torch.float32 for p in clf.module.parameters())
+    assert clf.classify(image)[0].probability > 0
+    g = pixel_gradient(clf, image)
+    assert float(g.abs().sum()) > 0

@@ -99,3 +99,29 @@ def test_a_bare_timm_name_as_the_model_says_to_give_the_checkpoint():
         mf.load_model_file("timm:resnet18")
     assert str(err.value) == ("timm:resnet18 names a timm architecture, not weights; GradFlip never downloads. "
                               "Give the checkpoint file and name the architecture: --model FILE --arch timm:resnet18")
+
+
+def test_timm_grayscale_checkpoint_is_built_with_its_input_channels(tmp_path, image):
+    """A model trained with ``in_chans=1`` (X-rays, MNIST-like): refused before ("conv1.weight: file
+    [64, 1, 7, 7] vs [64, 3, 7, 7]"); the stem tells the channel count, as the class count comes from the head."""
+    torch.manual_seed(0)
+    ref = timm.create_model("test_resnet", pretrained=False, num_classes=3, in_chans=1).eval()
+    path = tmp_path / "xray.safetensors"
+    from safetensors.torch import save_file
+
+    save_file({k: v.contiguous() for k, v in ref.state_dict().items()}, str(path))
+    clf = mf.load_model_file(path, arch="timm:test_resnet")
+    assert clf.num_classes == 3 and clf.preprocessing.channels == 1
+    assert len(clf.preprocessing.mean) == 1 and len(clf.preprocessing.std) == 1
+    assert any("1-channel" in w for w in clf.warnings), clf.warnings
+    x = torch.rand(1, 3, 168, 168, generator=torch.Generator().manual_seed(0))
+    gray = (x * torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True)[..., 4:164, 4:164]
+    pre = clf.preprocessing
+    with torch.no_grad():
+        expected = ref((gray - pre.mean[0]) / pre.std[0])
+    torch.testing.assert_close(clf.module(x), expected, atol=1e-5, rtol=1e-5)
+    assert_short_run(clf, image)
+    five = tmp_path / "five.safetensors"  # neither RGB nor grayscale: refused, saying so
+    save_file({k: v.contiguous() for k, v in timm.create_model("test_resnet", num_classes=3, in_chans=5).state_dict().items()}, str(five))
+    with pytest.raises(ModelError, match=r"five\.safetensors takes 5-channel input; GradFlip feeds RGB \(3\) or grayscale \(1\)"):
+        mf.load_model_file(five, arch="timm:test_resnet")

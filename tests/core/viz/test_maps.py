@@ -72,3 +72,69 @@ def test_the_key_region_layer_outlines_the_region_dims_the_rest_and_the_figure_c
     assert np.allclose(fig[line], np.array(REGION_LINE_RGB) / 255.0)
     # outside, the photo is dimmed toward grey: less contrast than the original
     assert fig[0:10].std() < 0.6 * photo[0:10].std()
+
+
+def test_a_key_region_over_most_of_the_image_is_hatched_so_it_does_not_read_inverted():
+    """A region over half of the image, outlined and dimmed outside as a small one, showed closed outlines
+    only round the few unneeded areas (islands of dim), which read as the region. It is hatched too."""
+    from gradflip_desktop.core.options import LARGE_REGION
+    from gradflip_desktop.core.viz.maps import REGION_LINE_RGB, key_region_layer, region_hatch
+
+    mask = np.ones((60, 80), bool)
+    mask[20:30, 30:40] = False  # one small unneeded area: the region is 98 % of the image
+    layer = key_region_layer(mask)
+    yellow = (layer[..., :3] == REGION_LINE_RGB).all(-1)
+    inside = mask.copy()
+    inside[15:35, 25:45] = False  # away from the outline
+    stripes = yellow & inside & (layer[..., 3] > 0) & (layer[..., 3] < 255)
+    assert stripes.sum() > 0.15 * inside.sum()  # see-through yellow stripes over the region
+    assert (layer[inside & ~region_hatch(mask.shape), 3] == 0).all()  # between them, the photo as it is
+    assert (layer[22:28, 32:38, 3] > 0).all() and not yellow[22:28, 32:38].any()  # the unneeded area: dimmed
+    small = np.zeros((60, 80), bool)
+    small[20:40, 30:50] = True
+    half = np.zeros((60, 80), bool)
+    half[:30] = True
+    for m in (small, half, np.ones((60, 80), bool)):  # up to half (or all: nothing to tell apart): no stripes
+        assert m.mean() <= LARGE_REGION or m.all()
+        lay = key_region_layer(m)
+        assert not ((lay[..., 3] > 0) & (lay[..., 3] < 255) & (lay[..., :3] == REGION_LINE_RGB).all(-1)).any()
+
+
+def test_a_key_region_of_a_few_pixels_gets_a_dashed_box_so_it_can_be_found():
+    """skimage's coins at 224 px: an 18-pixel key region at the bottom edge was a yellow tick one had to hunt
+    for in the figure (and the caption said "0.0 %"). A region below SMALL_REGION gets a dashed box round it."""
+    from gradflip_desktop.core.options import SMALL_REGION
+    from gradflip_desktop.core.viz.maps import REGION_LINE_RGB, key_region_layer
+
+    mask = np.zeros((200, 200), bool)
+    mask[100:104, 50:54] = True  # 16 px, 0.04 %
+    assert mask.mean() < SMALL_REGION
+    yellow = (key_region_layer(mask)[..., :3] == REGION_LINE_RGB).all(-1)
+    far = yellow.copy()
+    far[95:110, 45:60] = False  # away from the region and its own outline
+    ys, xs = np.nonzero(far)
+    assert far.sum() >= 20  # the box's dashes
+    assert ys.min() < 100 - 5 and ys.max() > 104 + 5 and xs.min() < 50 - 5 and xs.max() > 54 + 5  # round the region
+    assert ys.max() - ys.min() < 60 and xs.max() - xs.min() < 60  # close to it, not round the whole image
+    big = np.zeros((200, 200), bool)
+    big[50:120, 50:120] = True  # 12 %: its own outline only
+    yellow = (key_region_layer(big)[..., :3] == REGION_LINE_RGB).all(-1)
+    assert not (yellow & ~big).any()
+
+
+def test_dilate_is_a_square_max_filter_at_any_radius():
+    """dilate() (outlines, key pixels, the small region's box) gives what a (2r+1)² max filter gives; it was max
+    pooling, 40 s for the key region's outline at the 4,096 px working size."""
+    import torch
+    import torch.nn.functional as F
+
+    from gradflip_desktop.core.viz.maps import dilate
+
+    rng = np.random.default_rng(0)
+    for shape in ((37, 53), (5, 90), (1, 1)):
+        mask = rng.uniform(size=shape) > 0.9
+        assert np.array_equal(dilate(mask, 0), mask)
+        for r in (1, 3, 40):
+            t = torch.from_numpy(mask.astype(np.float32))[None, None]
+            ref = F.max_pool2d(t, 2 * r + 1, stride=1, padding=r)[0, 0].numpy() > 0.5
+            assert np.array_equal(dilate(mask, r), ref), (shape, r)

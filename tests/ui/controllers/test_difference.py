@@ -108,3 +108,12 @@ def test_before_any_run_the_key_set_mode_is_named_by_the_chosen_style(qtbot, win
     assert name() == "Key-pixel outline"
     style.setCurrentIndex(style.findData("region"))
     assert name() == "Key region outline"
+
+
+def test_a_region_over_most_of_the_image_is_named_as_drawn_hatched():
+    # the overlay hatches a region over half of the image (core.viz.maps.key_region_layer); the answer says so
+    text = key_answer_text("region", 39187, 50176, Prediction(470, "candle", 0.401), True, "blur sigma = long side / 8")
+    assert text == ("key region: 78.1 % of the image, hatched: most of it (39,187 pixels), "
+                    "removing its detail flips it to <b>candle</b> (40.1 %)")
+    assert "hatched" not in key_answer_text("region", 25088, 50176, VELVET, True)  # half: outlined only
+    assert "hatched" not in key_answer_text("region", 50176, 50176, VELVET, False)  # all of it: nothing to hatch

@@ -64,6 +64,8 @@ def detect_format(path: str | os.PathLike) -> str:
         if is_hf_folder(p):
             return "huggingface"
         raise ModelError(f"{p.name} is a folder without config.json: not a Hugging Face model folder")
+    if p.is_file() and p.stat().st_size == 0:  # whatever its name says
+        raise ModelError(f"{p.name} is empty (0 bytes)")
     if p.suffix.lower() == ".onnx":
         return "onnx"
     if is_safetensors(p):
@@ -80,9 +82,12 @@ def detect_format(path: str | os.PathLike) -> str:
             with zipfile.ZipFile(p) as zf:
                 names = zf.namelist()
         except (zipfile.BadZipFile, OSError) as exc:
-            raise ModelError(f"{p.name} is a damaged zip archive: {exc}") from None
+            raise ModelError(f"{p.name} is truncated or damaged (an incomplete zip archive: {exc})") from None
         if any("/code/" in n or n.endswith("/constants.pkl") for n in names):
             return "torchscript"
+        if any(n.endswith("/archive_format") for n in names) and any("/models/" in n for n in names):
+            raise ModelError(f"{p.name} is a torch.export archive (.pt2), which GradFlip does not load: save the "
+                             "model as TorchScript (torch.jit.save), ONNX, or its state dict")
         if any(n.endswith("data.pkl") for n in names):
             return "state_dict"
         raise ModelError(f"{p.name} is a zip archive but not a PyTorch file")
@@ -247,8 +252,8 @@ def load_model_file(
             )
     net.eval()
     low = sorted({str(t.dtype).replace("torch.", "") for t in (*net.parameters(), *net.buffers())
-                  if t.dtype in (torch.float16, torch.bfloat16)})
-    if low:  # images come in float32 (and CPUs lack many half-precision kernels): compute in float32
+                  if t.dtype in (torch.float16, torch.bfloat16, torch.float64)})
+    if low:  # images come in float32 (CPUs lack many half-precision kernels; float64 weights refuse float32 input)
         net.float()
         notes.append(f"{p.name} stores {' and '.join(low)} weights: computing in float32")
     for prm in net.parameters():

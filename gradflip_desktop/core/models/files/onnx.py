@@ -99,6 +99,48 @@ def _drop_needless_allowzero(model) -> None:
                 n.attribute.extend(attrs)
 
 
+def decompose_gelu(model) -> int:
+    """Write each ``Gelu`` node (opset 20: the dynamo exporter's GELU of transformers and ConvNeXts; no earlier
+    version to convert down to, and onnx2torch has no converter) out in Div/Erf/Tanh/Add/Mul, in place;
+    returns how many. ``approximate="none"``: x/2 (1 + erf(x/√2)); ``"tanh"``: x/2 (1 + tanh(√(2/π)(x + 0.044715 x³)))."""
+    import numpy as np  # noqa: PLC0415
+    from onnx import helper, numpy_helper  # noqa: PLC0415
+
+    g = model.graph
+    nodes, count, made = [], 0, {}
+
+    def const(value: float) -> str:
+        name = made.get(value)
+        if name is None:
+            name = made[value] = f"gradflip_gelu_const_{len(made)}"
+            g.initializer.append(numpy_helper.from_array(np.array(value, dtype=np.float32), name))
+        return name
+
+    for n in g.node:
+        if n.op_type != "Gelu" or n.domain not in ("", "ai.onnx") or len(n.input) != 1 or len(n.output) != 1:
+            nodes.append(n)
+            continue
+        approx = next((a.s.decode() for a in n.attribute if a.name == "approximate"), "none")
+        x, y, t = n.input[0], n.output[0], f"gradflip_gelu_{count}_"
+        if approx == "tanh":
+            inner = [helper.make_node("Mul", [x, x], [t + "x2"]), helper.make_node("Mul", [t + "x2", x], [t + "x3"]),
+                     helper.make_node("Mul", [t + "x3", const(0.044715)], [t + "a"]),
+                     helper.make_node("Add", [x, t + "a"], [t + "b"]),
+                     helper.make_node("Mul", [t + "b", const(float(np.sqrt(2.0 / np.pi)))], [t + "c"]),
+                     helper.make_node("Tanh", [t + "c"], [t + "s"])]
+        else:
+            inner = [helper.make_node("Div", [x, const(float(np.sqrt(2.0)))], [t + "c"]),
+                     helper.make_node("Erf", [t + "c"], [t + "s"])]
+        nodes.extend(inner + [helper.make_node("Add", [t + "s", const(1.0)], [t + "p"]),
+                              helper.make_node("Mul", [x, t + "p"], [t + "q"]),
+                              helper.make_node("Mul", [t + "q", const(0.5)], [y])])
+        count += 1
+    if count:
+        del g.node[:]
+        g.node.extend(nodes)
+    return count
+
+
 def _default_opset(model) -> int:
     return max((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), default=0)
 
@@ -116,7 +158,7 @@ def load_onnx(path: Path, notes: list[str] | None = None) -> tuple[nn.Module, tu
     """Convert the ONNX file at ``path`` to a PyTorch module; returns (module, input shape or None).
 
     Before conversion: weights routed through Identity/Constant nodes are folded back into
-    initializers; a model above opset 17 (the dynamo exporter writes 18+) whose operators onnx2torch
+    initializers, Gelu nodes (opset 20) are written out in older operators; a model above opset 17 (the dynamo exporter writes 18+) whose operators onnx2torch
     does not convert is converted down to opset 17 with ONNX's version converter.
     """
     notes = notes if notes is not None else []
@@ -129,6 +171,7 @@ def load_onnx(path: Path, notes: list[str] | None = None) -> tuple[nn.Module, tu
     try:
         folded = fold_weight_nodes(model)
         _drop_needless_allowzero(model)
+        decompose_gelu(model)
     except Exception as exc:  # noqa: BLE001 - a malformed graph: let the converter name the problem
         folded = 0
         notes.append(f"could not simplify the ONNX graph before conversion: {short_reason(exc, 120)}")

@@ -92,7 +92,9 @@ def _pickle_globals(path: Path) -> tuple[list[str], set[str]]:
     return list(dict.fromkeys(found)), strings
 
 
-_SAFE_GLOBAL_PREFIXES = ("torch.", "collections.OrderedDict", "_codecs.encode", "builtins.set", "builtins.frozenset")
+_SAFE_GLOBAL_PREFIXES = ("torch.", "collections.OrderedDict", "_codecs.encode", "builtins.set", "builtins.frozenset",
+                         "__builtin__.set", "__builtin__.frozenset")  # (protocol 2 names builtins __builtin__)
+_LIBRARY_PREFIXES = ("torch.", "collections.", "builtins.", "__builtin__.", "_codecs.", "copyreg.")
 
 
 def _refusal(path: Path, exc: Exception) -> ModelError:
@@ -103,8 +105,13 @@ def _refusal(path: Path, exc: Exception) -> ModelError:
         globals_, strings = [], set()
     is_module = any(g.startswith("torch.nn.modules.") for g in globals_) or "_modules" in strings and "_parameters" in strings
     if is_module:
-        own = [g for g in globals_ if not g.startswith(("torch.", "collections.", "builtins.", "_codecs."))]
-        cls = own[0] if own else next((g for g in globals_ if g.startswith("torch.nn.modules.")), "nn.Module")
+        own = [g for g in globals_ if not g.startswith(_LIBRARY_PREFIXES)]
+        if own:
+            cls = own[0]
+        elif any(g.startswith("torch.fx.graph_module.") for g in globals_):
+            cls = "torch.fx.GraphModule"
+        else:
+            cls = next((g for g in globals_ if g.startswith("torch.nn.modules.")), "nn.Module")
         return ModelError(
             f"{path.name} holds a whole pickled model ({cls}), not a state dict. Loading it would run code "
             "from the file, which GradFlip never does. Save the weights instead, "

@@ -112,14 +112,33 @@ def load_timm_state_dict(path: Path, arch: str, notes: list[str]) -> tuple[nn.Mo
         if w is not None and w.ndim >= 1:
             classes = int(w.shape[0])
             break
-    if classes != int(cfg.get("num_classes") or 1000):
+    chans = _input_channels(cfg, sd)
+    if chans not in (1, 3):
+        raise ModelError(f"{path.name} takes {chans}-channel input; GradFlip feeds RGB (3) or grayscale (1) images")
+    kwargs = {"num_classes": classes, **({"in_chans": 1} if chans == 1 else {})}
+    if classes != int(cfg.get("num_classes") or 1000) or chans != 3:
         with torch.device("meta"):
-            ref = {k: tuple(v.shape) for k, v in timm.create_model(name, pretrained=False, num_classes=classes).state_dict().items()}
+            ref = {k: tuple(v.shape) for k, v in timm.create_model(name, pretrained=False, **kwargs).state_dict().items()}
     missing, unexpected, mismatched = key_diff(ref, sd)
     if missing or unexpected or mismatched:
         raise ModelSettingError(
             mismatch_message(path.name, name, missing, unexpected, mismatched, kind="timm") + ". Is the architecture right?",
             setting="architecture",
         )
-    net = build_and_load(lambda: timm.create_model(name, pretrained=False, num_classes=classes), sd, path.name, name)
+    net = build_and_load(lambda: timm.create_model(name, pretrained=False, **kwargs), sd, path.name, name)
+    if chans == 1:  # trained with in_chans=1: luma input, normalised by the average of the RGB mean/std
+        _, h, w = tuple(cfg.get("input_size") or (3, 224, 224))
+        mean, std = (tuple(cfg.get(k) or d) for k, d in (("mean", (0.485, 0.456, 0.406)), ("std", (0.229, 0.224, 0.225))))
+        cfg = {**cfg, "input_size": (1, h, w), "mean": (sum(mean) / len(mean),), "std": (sum(std) / len(std),)}
+        notes.append("the model takes 1-channel input: using grayscale (luma) input")
     return net, classes, timm_preprocessing(cfg), labels, f"{TIMM_PREFIX}{name}"
+
+
+def _input_channels(cfg: Mapping[str, Any], sd: Mapping[str, torch.Tensor]) -> int:
+    """The input channels of the checkpoint's stem (``pretrained_cfg["first_conv"]``), 3 when it cannot tell."""
+    first = cfg.get("first_conv") or []
+    for key in [first] if isinstance(first, str) else list(first):
+        w = sd.get(f"{key}.weight")
+        if w is not None and w.ndim == 4:
+            return int(w.shape[1])
+    return 3

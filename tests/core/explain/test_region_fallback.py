@@ -1,0 +1,73 @@
+"""The region style on a model whose decision does not follow "more detail removed": no fill-in flips it
+when applied everywhere, but the search's partial removal does (random-weight networks often behave so:
+torchvision's ResNet18 and ConvNeXt, a small CIFAR CNN). The key region must still be a region that flips."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from gradflip_desktop.core.explain import run
+from gradflip_desktop.core.images import to_uint8
+from gradflip_desktop.core.models import Classifier, PixelSpaceModel, Preprocessing
+from gradflip_desktop.core.options import ExplainOptions, Status
+
+SIZE = 32
+
+
+class MiddleDetail(nn.Module):
+    """Class 1 wins only when the image's contrast (std) is 60-90 % of the photo's: removing some detail
+    flips the decision, removing all of it (any blur of the fill ladder, the mean colour) does not."""
+
+    def __init__(self, s0: float):
+        super().__init__()
+        self.mid, self.width = 0.75 * s0, 0.1 * s0
+
+    def forward(self, x):
+        s = x.flatten(1).std(1, keepdim=True)
+        z1 = 1.0 - ((s - self.mid) / self.width) ** 2
+        return torch.cat([torch.zeros_like(z1), z1], 1)
+
+
+def _photo() -> np.ndarray:
+    rng = np.random.default_rng(5)
+    return rng.uniform(0.2, 0.8, size=(SIZE, SIZE, 3)).astype(np.float32)
+
+
+def test_key_region_flips_when_no_fill_in_flips_but_the_search_does():
+    photo = _photo()
+    pre = Preprocessing(input_size=(SIZE, SIZE), mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
+    module = PixelSpaceModel(MiddleDetail(float(photo.std())), pre).eval()
+    clf = Classifier(module=module, labels=["detailed", "softened"], name="middle", preprocessing=pre)
+    res = run(clf, photo, ExplainOptions())
+    assert res.status == Status.FLIPPED, res.message
+    kr = res.key_region
+    assert kr is not None and kr.flips, kr
+    assert kr.prediction.index == 1 and kr.fraction <= 1.0
+    # the image the key region names (as the app and the result set rebuild it) flips when saved in 8 bits
+    only = to_uint8(res.key_region_image()).astype(np.float32) / 255.0
+    assert clf.classify(only)[0].index == 1
+    assert kr.fill.startswith("blur")  # the figure's caption says "removing detail"
+
+
+class ColourBalance(nn.Module):
+    """Class 1 wins when the image is redder than green on average: removing detail (blurs, the mean colour)
+    keeps the average colour, so the region style cannot flip it; the smallest-change style can."""
+
+    def forward(self, x):
+        z1 = 20.0 * (x[:, 0].mean((1, 2)) - x[:, 1].mean((1, 2)))[:, None] - 1.0
+        return torch.cat([torch.zeros_like(z1), z1], 1)
+
+
+def test_a_region_run_no_fill_in_can_flip_says_which_style_can():
+    photo = _photo()
+    photo[..., 0] = photo[..., 1]  # as red as green: class 0
+    pre = Preprocessing(input_size=(SIZE, SIZE), mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
+    clf = Classifier(module=PixelSpaceModel(ColourBalance(), pre).eval(), labels=["grey", "red"], name="colour",
+                     preprocessing=pre)
+    res = run(clf, photo, ExplainOptions(max_steps=60))
+    assert res.status != Status.FLIPPED
+    assert "removing all the detail does not flip it either" in res.message, res.message
+    assert "--style free" in res.message
+    assert run(clf, photo, ExplainOptions(style="free", max_steps=60)).status == Status.FLIPPED
