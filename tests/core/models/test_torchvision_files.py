@@ -118,6 +118,7 @@ def test_unknown_or_unrecognisable_architecture(resnet_files, tmp_path):
         mf.load_model_file(own)
     assert err.value.setting == "architecture" and err.value.suggestions == []  # the CLI adds "choose it with --arch NAME"
     assert "--" not in str(err.value)
+    assert "or a timm architecture named timm:NAME" in str(err.value)  # a timm checkpoint is not guessed: say how
 
 
 def test_safetensors_state_dict_loads_like_a_pth(resnet_files, tmp_path, image):

@@ -117,3 +117,19 @@ def test_a_region_over_most_of_the_image_is_named_as_drawn_hatched():
                     "removing its detail flips it to <b>candle</b> (40.1 %)")
     assert "hatched" not in key_answer_text("region", 25088, 50176, VELVET, True)  # half: outlined only
     assert "hatched" not in key_answer_text("region", 50176, 50176, VELVET, False)  # all of it: nothing to hatch
+
+
+def test_the_app_draws_a_region_over_most_of_the_image_hatched_as_the_figure_does():
+    """The overlay over the Original (outline_task, the explorer's too) is the core's key_region_layer: a
+    region over half of the image gets the figure's yellow stripes, not just outlines round the holes."""
+    import numpy as np
+
+    from gradflip_desktop.core.viz.maps import REGION_LINE_RGB, key_region_layer
+    from gradflip_desktop.ui.controllers.difference import outline_task
+
+    mask = np.ones((90, 120), bool)
+    mask[30:50, 40:70] = False  # the region: 94 % of the image
+    layer = outline_task(None, mask, "region")
+    assert np.array_equal(layer, key_region_layer(mask))
+    stripes = (layer[..., :3] == REGION_LINE_RGB).all(-1) & (layer[..., 3] > 0) & (layer[..., 3] < 255)
+    assert stripes[mask].mean() > 0.15 and not stripes[~mask].any()

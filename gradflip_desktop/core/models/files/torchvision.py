@@ -259,7 +259,8 @@ def load_torchvision_state_dict(path: Path, arch: str | None, notes: list[str]) 
             hint = f"; the weights fit: {', '.join(guesses)}" if guesses else ""
             raise ModelSettingError(
                 f"cannot tell which architecture {name} is for "
-                f"(a torchvision classification model such as resnet18, efficientnet_b0, vit_b_16){hint}",
+                f"(a torchvision classification model such as resnet18, efficientnet_b0, vit_b_16, or a timm "
+                f"architecture named timm:NAME){hint}",
                 setting="architecture",
             )
     known = tvm.list_models(module=tvm)
