@@ -208,7 +208,7 @@ class MainWindow(QMainWindow):
         self.export_action = a("&Export Results…", self.export.export_dialog, "Ctrl+E", "Write the result set (figure, images, arrays, table, record) to a folder", SP.SP_DialogSaveButton)
         self.copy_figure_action = a("&Copy Figure", self.export.copy_figure, "Ctrl+Shift+C", "Copy the annotated figure to the clipboard")
         self.quit_action = a("&Quit", self.close, "Ctrl+Q", "Quit GradFlip")
-        self.explain_action = a("&Explain", self.explain, ["Ctrl+Return", "Ctrl+Enter"], "Find the smallest change that flips the decision", SP.SP_MediaPlay)
+        self.explain_action = a("&Explain", self.explain, ["Ctrl+Return", "Ctrl+Enter"], "Explain the decision: change the photo step by step until the model sees something else", SP.SP_MediaPlay)
         self.cancel_action = a("&Cancel", self.runs.cancel, "Esc", "Stop the running explanation", SP.SP_MediaStop)
         self.fit_action = a("Zoom to &Fit", self.views.fit, "Ctrl+0", "Show the whole image")
         self.zoom_in_action = a("Zoom &In", self.zoom_in, ["Ctrl++", "Ctrl+="], "Zoom in on all views")

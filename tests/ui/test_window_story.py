@@ -267,6 +267,14 @@ def test_keyboard_mnemonics_zoom_and_focus(qtbot, window):
     assert ":focus" in window.controls.styleSheet()
 
 
+
+def test_the_explain_action_does_not_promise_the_textbook_answer(qtbot, window):
+    """The default style answers with a key region, not "the smallest change" (the textbook style's answer):
+    the toolbar's tooltip said "Find the smallest change that flips the decision" whatever the style."""
+    tip = window.explain_action.toolTip()
+    assert window.controls.style.currentData() == "region"
+    assert "smallest change" not in tip and "Ctrl+Return" in tip
+
 # 9 --------------------------------------------------------------------------------------------------------
 def test_defaults_at_once_and_a_refused_value_is_said(qtbot, settings):
     w = MainWindow(settings=settings)  # no model yet: the settings are the core's at once
