@@ -35,6 +35,7 @@ from PIL import Image, ImageDraw, ImageFont
 from .errors import ExportError, ResultExistsError
 from .images import discard, png_bytes, stage_bytes, to_uint8, utf8_bytes
 from .results import ExplainResult
+from .summary import fill_base, pct1, share, summary_sentence
 from .viz import maps
 
 SUFFIXES = (
@@ -164,8 +165,6 @@ def _font(size: int):
 
 
 def _fmt_pred(p) -> str:
-    from .summary import pct1  # one decimal, as the sentence's numbers: 99.97 % is not "100.0 %"
-
     return f"{p.label} ({pct1(p.probability)})"
 
 
@@ -187,9 +186,8 @@ def describe_change(result: ExplainResult) -> str:
 def key_region_caption(kr) -> str:
     """The figure's caption under the key region: what changing it alone gives, or, when no region flips
     alone (a targeted run whose target removing detail does not reach), what changing all of it gives."""
-    from .summary import share  # the share as the sentence above writes it (never "100 %" for 99.8 %)
-
-    verb = "removing detail" if kr.fill.startswith("blur") else f"filling with the {kr.fill}"
+    base, found = fill_base(kr.fill)  # worded as the sentence: a blur, a fill-in, or the search's fade part-way
+    verb = "removing detail" if base.startswith("blur") else f"fading toward the {base}" if found else f"filling with the {base}"
     if kr.flips and kr.large:  # hatched: most of the image, so no small region does it
         return f"no small region flips it; {verb} in {share(kr.fraction)} (hatched) -> {kr.prediction.label}"
     if kr.flips:
@@ -287,7 +285,6 @@ def render_figure(result: ExplainResult, panel_height: int = 360, importance: np
         )
     pad, cap_h, title_h = 12, 46, 58
     width = pad + (slot + pad if rows else len(panels) * (slot + pad))
-    from .summary import summary_sentence  # the sentence the window shows above its views
 
     f_title, f_cap, f_small = _font(20), _font(15), _font(13)
     measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))

@@ -87,6 +87,12 @@ class KeyPixels:
         return {"count": self.count, "fraction": self.fraction, "flips": self.flips, "prediction": self.prediction.to_dict()}
 
 
+# A key region's fill-in when no fill-in flips the decision applied everywhere but the search's partial change
+# does: the region gets the change the search found, e.g. "blur amount found by the search" or, for a search
+# that faded toward the photo's mean colour, "mean colour amount found by the search" (said "fading", not "removing detail").
+FOUND_BY_SEARCH = " amount found by the search"
+
+
 @dataclass
 class KeyRegion:
     """The smallest top-ranked region of the importance map whose change alone flips the decision, less

@@ -15,6 +15,7 @@ class, a group), and to runs that did not flip (budget, nothing to flip, cancell
 from __future__ import annotations
 
 from .options import LARGE_REGION, Status
+from .results import FOUND_BY_SEARCH
 
 INVISIBLE_LEVELS = 4.0  # a change of at most this many 8-bit levels per value is invisible to the eye
 SUBTLE_LEVELS = 12.0
@@ -83,6 +84,22 @@ def region_share(fraction: float, components: int = 1) -> str:
     return f"{_share(fraction)} of the image" + (f" ({components} areas)" if components > 1 else "")
 
 
+def fill_base(fill: str) -> tuple[str, bool]:
+    """What a key region's fill-in is made of, and whether it is the search's own partial change
+    (:data:`~.results.FOUND_BY_SEARCH`): ``("mean colour", True)`` for "mean colour amount found by the search"."""
+    return (fill[: -len(FOUND_BY_SEARCH)], True) if fill.endswith(FOUND_BY_SEARCH) else (fill, False)
+
+
+def region_action(fill: str, where: str) -> str:
+    """What changing the key region ``where`` does, by its fill-in: ``"removing detail in WHERE"`` (a blur),
+    ``"filling WHERE with its mean colour"``, or ``"fading WHERE toward its mean colour"`` (a search that found
+    no fill-in that flips applied everywhere, and faded part-way toward the mean colour)."""
+    base, found = fill_base(fill)
+    if base.startswith("blur"):
+        return f"removing detail in {where}"
+    return f"fading {where} toward its {base}" if found else f"filling {where} with its {base}"
+
+
 def _key_region(result):
     region = getattr(result, "key_region", None)
     return region if region is not None and region.flips and 0 < region.fraction < 1 else None
@@ -100,14 +117,11 @@ def _change_text(result) -> str:
     if region is not None:
         fill = str(getattr(region, "fill", "blur"))
         if _large(region):  # most of the image: hatched, not outlined, and no small region does it
-            if not fill.startswith("blur"):
-                return f"No small region flips it: filling the hatched {_share(region.fraction)} of the image with its {fill}"
-            return f"No small region flips it: removing detail in the hatched {_share(region.fraction)} of the image"
+            return f"No small region flips it: {region_action(fill, f'the hatched {_share(region.fraction)} of the image')}"
         blobs = "" if region.components <= 1 else f" ({region.components} areas)"
-        if not fill.startswith("blur"):  # blurring could not flip it: the region was filled with e.g. the mean colour
-            return f"Filling the outlined {_share(region.fraction)} of the image{blobs} with its {fill}"
-        return f"Removing detail in the outlined {_share(region.fraction)} of the image{blobs}"
-    fill = str(getattr(getattr(result, "key_region", None), "fill", "blur"))
+        action = region_action(fill, f"the outlined {_share(region.fraction)} of the image{blobs}")
+        return action[0].upper() + action[1:]
+    fill, _ = fill_base(str(getattr(getattr(result, "key_region", None), "fill", "blur")))
     if style == "region" and not fill.startswith("blur"):  # no blur flipped it: the search blended toward e.g. the mean colour
         return f"Fading parts of the photo toward its {fill}"
     if style in ("blur", "region"):
@@ -175,4 +189,4 @@ def summary_sentence(result) -> str:
     return f"The search stopped after {steps_text(n)} without a flip{detail}."
 
 
-__all__ = ["summary_sentence", "visibility", "pct", "pct1", "share", "region_share", "steps_text"]
+__all__ = ["fill_base", "pct", "pct1", "region_action", "region_share", "share", "steps_text", "summary_sentence", "visibility"]

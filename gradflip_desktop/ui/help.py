@@ -81,8 +81,9 @@ changed photo; with the textbook style it usually looks the same, because the ch
 out of 255). <i>Difference</i> shows where it mattered: the importance of each area for the key
 region, where the pixels changed for the other styles; bright areas matter most. The <i>key region</i>
 (or, for the textbook style, the <i>key pixels</i>) is the smallest part of the photo whose change alone
-flips the decision; it is outlined on the Original, and the slider below the views lets you try more or
-less and see what the model says.</li>
+flips the decision; it is outlined on the Original (also hatched when it covers most of the photo: then no
+small region does it; a dashed box marks one of a few pixels), and the slider below the views lets you try
+more or less and see what the model says.</li>
 <li><b>Styles.</b> <i>Key region</i> (the default) removes detail in a few smooth areas and names the
 smallest region that matters. <i>Smallest change</i> lets every pixel move (the textbook method: the
 smallest change, which looks like noise). <i>Blur per pixel</i> removes detail pixel by pixel. When the

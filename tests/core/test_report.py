@@ -326,6 +326,9 @@ def test_key_region_caption_says_what_changing_it_gives_and_when_no_region_flips
     most = KeyRegion(pixels=15, fraction=0.998, components=1, flips=True, prediction=Prediction(3, "candle", 0.4),
                      mask=~np.eye(4, dtype=bool), ranking=kr.ranking, fill="blur sigma = long side / 8")
     assert key_region_caption(most) == "no small region flips it; removing detail in 99.8 % (hatched) -> candle"
+    faded = KeyRegion(pixels=8, fraction=0.47, components=5, flips=True, prediction=Prediction(70, "harvestman", 0.04),
+                      mask=mask, ranking=kr.ranking, fill="mean colour amount found by the search")
+    assert key_region_caption(faded) == "fading toward the mean colour in 47 % -> harvestman"  # not "removing detail"
     # a targeted run whose target no region reaches: the whole image, not flipping
     whole = KeyRegion(pixels=16, fraction=1.0, components=1, flips=False, prediction=Prediction(2, "espresso", 0.7),
                       mask=np.ones((4, 4), bool), ranking=kr.ranking, fill="mean colour")

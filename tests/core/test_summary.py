@@ -180,3 +180,32 @@ def test_a_class_the_model_is_almost_sure_of_is_not_called_certain():
     assert pct(0.9997) == "99.9 %" and pct1(0.9997) == "99.9 %" and pct1(0.99996) == "99.9 %"
     assert pct(1.0) == "100 %" and pct1(1.0) == "100.0 %"  # certain is certain
     assert pct(0.79) == "79 %" and pct1(0.79) == "79.0 %" and pct(0.042) == "4.2 %" and pct(0.0004) == "< 0.1 %"
+
+
+def test_a_region_the_search_faded_toward_the_mean_colour_is_not_called_removing_detail(tiny, tiny_image):
+    """skimage's microaneurysms: no fill-in flips it applied everywhere, the search's partial fade toward the
+    mean colour does; the key region takes that change ("mean colour amount found by the search"). The
+    sentence said "Removing detail in the outlined 47 % of the image"."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from gradflip_desktop.core.results import KeyRegion
+    from gradflip_desktop.core.summary import region_action
+
+    first = run(tiny, tiny_image, ExplainOptions(style="free"))
+    h, w = first.original_pixels.shape[:2]
+    mask = np.zeros((h, w), bool)
+    mask[: h // 2, : w // 2] = True
+    region = KeyRegion(pixels=int(mask.sum()), fraction=0.25, components=5, flips=True, prediction=first.final,
+                       mask=mask, ranking=np.where(mask, 0, 1).astype(np.int32),
+                       fill="mean colour amount found by the search")
+    as_region = replace(first, options=replace(first.options, style="region"), key_region=region)
+    text = summary_sentence(as_region)
+    assert text.startswith("Fading the outlined 25 % of the image (5 areas) toward its mean colour turns ")
+    assert "removing detail" not in text.lower() and "amount found" not in text
+    # a blur found by the search is still removing detail; a plain fill-in is filling, as before
+    assert region_action("blur amount found by the search", "X") == "removing detail in X"
+    assert region_action("mean colour", "X") == "filling X with its mean colour"
+    no = replace(region, flips=False)  # not flipping alone: the search's fade is named without the suffix
+    assert summary_sentence(replace(as_region, key_region=no)).startswith("Fading parts of the photo toward its mean colour turns ")

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..images import atomic_write_bytes, utf8_bytes
+from ..summary import pct1
 
 THUMB_DIR = ".thumbs"
 THUMB_HEIGHT = 96
@@ -132,7 +133,8 @@ def write_gallery(out_dir: str | Path, rows: list[dict], records: dict[str, dict
 <body><h1>{e(title)}</h1>
 <p>{len(rows)} inputs: {n_flip} flipped, {len(rows) - n_flip - n_err} not flipped, {n_err} could not be read or explained.
 Click a column to sort; a small L2 of the saved change or a small key set means the decision flips easily.
-Thumbnails: original | difference | key set (key region outlined in yellow; key pixels red).</p>
+Thumbnails: original | difference | key set (key region outlined in yellow, hatched when it covers most of the image,
+a dashed box round one of a few pixels; key pixels red).</p>
 <table id="results"><thead><tr><th>result</th><th onclick="sortBy(results,1,false)">file</th>
 <th onclick="sortBy(results,2,false)">status</th><th onclick="sortBy(results,3,false)">class → flipped to</th>
 <th onclick="sortBy(results,4,true)">L2 saved</th><th onclick="sortBy(results,5,true)">key set</th>
@@ -157,7 +159,11 @@ def _l2(value) -> str:
 
 
 def _pct(v, digits: int = 1) -> str:
-    return "" if v in ("", None) else f"{100 * float(v):.{digits}f} %"
+    """A probability as the figure's title writes it (99.97 % is "99.9 %", not "100.0 %"); a key set's share
+    with ``digits`` decimals."""
+    if v in ("", None):
+        return ""
+    return pct1(float(v)) if digits == 1 else f"{100 * float(v):.{digits}f} %"
 
 
 def _per_class(rows: list[dict]) -> list[str]:

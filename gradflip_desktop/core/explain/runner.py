@@ -24,7 +24,7 @@ from ..errors import ModelError
 from ..images import ImageData, to_uint8
 from ..models import Classifier, Prediction
 from ..options import ExplainOptions, Status
-from ..results import ExplainResult, KeyPixels, KeyRegion, Progress, Step
+from ..results import FOUND_BY_SEARCH, ExplainResult, KeyPixels, KeyRegion, Progress, Step
 from .coordinates import BlurCoordinates, Coordinates, coordinates_for
 from .key_pixels import key_pixels
 from .key_region import find_key_region
@@ -312,7 +312,8 @@ def explain(
                 fill, fill_name = s.coords.fill, s.coords.fill_name
                 if not reachable:  # no fill-in flips applied everywhere, the partial removal found does: its
                     # region would never flip with the fill-in, so the region is taken of the change found
-                    fill, fill_name = x_final.detach(), "blur amount found by the search"
+                    base = "blur" if fill_name.startswith("blur") else fill_name  # what the search faded toward
+                    fill, fill_name = x_final.detach(), f"{base}{FOUND_BY_SEARCH}"
                     s.region_fill = fill
                 s.region = yield from find_key_region(obj, x0, fill, ranking_map, stop, fill_name)
             timings["key_region"] = time.perf_counter() - t

@@ -16,6 +16,7 @@ import numpy as np
 from PySide6.QtCore import QObject
 
 from gradflip_desktop.core.options import LARGE_REGION
+from gradflip_desktop.core.summary import fill_base
 from gradflip_desktop.core.viz.difference import KEY_PIXELS, DiffImage, DiffRequest
 
 from ..widgets.controls import percent_of
@@ -134,7 +135,9 @@ def key_answer_text(kind: str, k: int, n: int, prediction, flips: bool, fill: st
         what = f"key region: {percent_of(k, n)} of the image ({k:,} pixel{plural})"
         if LARGE_REGION < k / max(1, n) < 1:  # drawn hatched (core.viz.maps.key_region_layer), as in the figure
             what = f"key region: {percent_of(k, n)} of the image, hatched: most of it ({k:,} pixels)"
-        verb = "removing its detail" if fill.startswith("blur") else f"filling it with the {html.escape(fill)}"
+        base, found = fill_base(fill)  # worded as the figure's caption (a search's fade toward the mean colour too)
+        verb = ("removing its detail" if base.startswith("blur") else f"fading it toward the {html.escape(base)}" if found
+                else f"filling it with the {html.escape(base)}")
         if flips:
             return f"{what}, {verb} flips it to {label}"
         return f"{what}, {verb} does not {miss}: {label}"

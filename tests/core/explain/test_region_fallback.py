@@ -48,7 +48,12 @@ def test_key_region_flips_when_no_fill_in_flips_but_the_search_does():
     # the image the key region names (as the app and the result set rebuild it) flips when saved in 8 bits
     only = to_uint8(res.key_region_image()).astype(np.float32) / 255.0
     assert clf.classify(only)[0].index == 1
-    assert kr.fill.startswith("blur")  # the figure's caption says "removing detail"
+    # no fill-in flips, so the search faded toward the strongest, the mean colour: the region is filled with the
+    # change it found, and the words say "fading toward the mean colour" (they said "removing detail")
+    from gradflip_desktop.core.summary import summary_sentence
+
+    assert kr.fill == "mean colour amount found by the search"
+    assert "fading the hatched 99 % of the image toward its mean colour turns detailed" in summary_sentence(res)
 
 
 class ColourBalance(nn.Module):

@@ -64,3 +64,17 @@ def test_missing_transformers_says_how_to_install(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "transformers", None)
     with pytest.raises(ModelError, match=r"need the transformers package, which is not installed: pip install 'gradflip-desktop\[hf\]'"):
         mf.load_model_file(folder)
+
+
+def test_hf_folder_without_a_classification_head_is_refused(tmp_path):
+    """A backbone saved without its head (ViTModel, or a head-less export): transformers initialises the head
+    at random, silently here (its logging is quieted), so GradFlip "explained" a random 2-class head."""
+    import transformers
+
+    cfg = transformers.ViTConfig(image_size=32, patch_size=8, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                                 intermediate_size=64)
+    torch.manual_seed(0)
+    transformers.ViTModel(cfg).save_pretrained(tmp_path / "backbone")
+    with pytest.raises(ModelError, match=r"^the weights in backbone lack 2 tensors of the image classifier \(classifier\.bias, "
+                                         r"classifier\.weight\): transformers would initialise them at random"):
+        mf.load_model_file(tmp_path / "backbone")

@@ -179,3 +179,42 @@ def test_dynamo_export_with_gelu_converts(tmp_path, image, approximate):
         ref = net((x - mean) / std)
     torch.testing.assert_close(clf.module(x), ref, atol=1e-5, rtol=1e-5)
     assert float(pixel_gradient(clf, image).abs().sum()) > 0
+
+
+class _ChannelsLast(torch.nn.Module):
+    """Takes N x H x W x C input, as models converted from TensorFlow/Keras (tf2onnx) do."""
+
+    def __init__(self, channels: int = 3):
+        super().__init__()
+        torch.manual_seed(0)
+        self.conv, self.fc = torch.nn.Conv2d(channels, 4, 3), torch.nn.Linear(4 * 14 * 14, 5)
+
+    def forward(self, x):
+        return self.fc(torch.relu(self.conv(x.permute(0, 3, 1, 2))).flatten(1))
+
+
+@needs_onnx
+@pytest.mark.parametrize("channels", [3, 1])
+def test_a_channels_last_onnx_model_gets_channels_last_input(tmp_path, image, channels):
+    """An ONNX input of shape [1, 16, 16, 3] (TensorFlow's layout) was read as 16 channels of 16 x 3 pixels and
+    refused ("failed on a 1×3×16×3 input"); it is fed N x H x W x C, and its logits are the model's."""
+    net = _ChannelsLast(channels).eval()
+    path = tmp_path / "keras.onnx"
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net, torch.zeros(1, 16, 16, channels), str(path), dynamo=False, opset_version=17,
+                          input_names=["image"], output_names=["logits"])
+    clf = mf.load_model_file(path)
+    pre = clf.preprocessing
+    assert pre.input_size == (16, 16) and pre.channels == channels and clf.num_classes == 5
+    assert any("channels-last" in w for w in clf.warnings), clf.warnings
+    x = torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(1))
+    if channels == 1:
+        x_in = (x * torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True)
+    else:
+        x_in = x
+    x_in = (x_in - torch.tensor(pre.mean).view(1, -1, 1, 1)) / torch.tensor(pre.std).view(1, -1, 1, 1)
+    with torch.no_grad():
+        ref = net(x_in.permute(0, 2, 3, 1))
+    torch.testing.assert_close(clf.module(x), ref, atol=1e-5, rtol=1e-5)
+    assert float(pixel_gradient(clf, image).abs().sum()) > 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -141,6 +143,69 @@ def test_a_binary_model_ending_in_a_sigmoid_is_read_as_its_probability(tmp_path,
     plain = tmp_path / "binary_logit.pt"
     torch.jit.save(torch.jit.script(net), str(plain))
     assert not any("ends in a sigmoid" in w for w in mf.load_model_file(plain, preprocessing={"input_size": 16}, labels=["a", "b"]).warnings)
+
+
+def test_a_multi_label_model_ending_in_a_sigmoid_is_read_as_its_probabilities(tmp_path, image):
+    """Several sigmoid outputs (a multi-label classifier, e.g. a chest X-ray DenseNet with 14 findings): their
+    softmax was shown, as if they were logits (a 0.9 finding among three 0.1s showed as 43 %, not 75 %). They
+    are read as the model's probabilities: log(p) are the class scores, so the shares shown are p / sum(p)."""
+    net = SmallCNN(channels=3, classes=4, size=16, seed=3).eval()
+    path = tmp_path / "findings.pt"
+    torch.jit.save(torch.jit.script(torch.nn.Sequential(net, torch.nn.Sigmoid()).eval()), str(path))
+    clf = mf.load_model_file(path, preprocessing={"input_size": 16})
+    assert any(w.startswith("findings.pt ends in a sigmoid: its 4 outputs are read as per-class probabilities")
+               for w in clf.warnings), clf.warnings
+    x = torch.from_numpy(image).permute(2, 0, 1)[None].float()
+    mean, std = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1), torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    with torch.no_grad():
+        small = torch.nn.functional.interpolate(x, size=(16, 16), mode="bilinear", antialias=True, align_corners=False)
+        p = torch.sigmoid(net((small - mean) / std))[0].double()
+    np.testing.assert_allclose(clf.probabilities(image), (p / p.sum()).numpy(), rtol=1e-4)
+    assert clf.classify(image)[0].index == int(p.argmax())
+
+
+def test_a_model_traced_in_training_mode_is_refused(tmp_path):
+    """torch.jit.trace of a model left in train() mode bakes its dropout in (eval() cannot turn it off): every
+    classification of the same image differed, and a run followed noise. Refused at load, saying why."""
+
+    class Dropping(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net, self.drop = SmallCNN(channels=3, classes=4, size=16, seed=1), torch.nn.Dropout(0.5)
+
+        def forward(self, x):
+            return self.drop(self.net(x) * 5.0)
+
+    path = tmp_path / "traced.pt"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.jit.save(torch.jit.trace(Dropping().train(), torch.rand(1, 3, 16, 16), check_trace=False), str(path))
+    with pytest.raises(ModelError, match=r"^traced\.pt gives different outputs for the same image .*training mode"):
+        mf.load_model_file(path, preprocessing={"input_size": 16})
+    scripted = tmp_path / "scripted.pt"  # scripted in train mode: eval() turns its dropout off, so it loads
+    torch.jit.save(torch.jit.script(Dropping().train()), str(scripted))
+    clf = mf.load_model_file(scripted, preprocessing={"input_size": 16})
+    image = np.random.default_rng(0).uniform(0, 1, (16, 16, 3)).astype(np.float32)
+    np.testing.assert_array_equal(clf.probabilities(image), clf.probabilities(image))
+
+
+def test_class_scores_in_a_column_are_refused(tmp_path):
+    """Scores returned as [C, 1] (transposed) for one image: read as 10 images of one logit, the model was
+    loaded as a binary classifier of the first score. Refused, naming the shape."""
+
+    class Column(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = SmallCNN(channels=3, classes=10, size=16)
+
+        def forward(self, x):
+            return self.net(x).t()
+
+    path = tmp_path / "column.pt"
+    torch.jit.save(torch.jit.script(Column().eval()), str(path))
+    with pytest.raises(ModelError, match=r"^column\.pt returned shape \(10, 1\) for one image; GradFlip needs class scores "
+                                         r"of shape \[N, C\]"):
+        mf.load_model_file(path, preprocessing={"input_size": 16})
 
 
 def test_a_plain_module_ending_in_nn_sigmoid_is_recognised():

@@ -54,6 +54,10 @@ def test_sidecar_errors_name_the_problem(tmp_path):
     side.write_text("{not json", encoding="utf-8")
     with pytest.raises(ModelError, match=r"cannot read the model settings digits\.gradflip\.json"):
         mf.load_model_file(path, trust_torchscript=True)
+    for key, value in (("name", ["MNIST"]), ("arch", 18), ("labels_file", ["a.txt"])):  # were taken as they were
+        side.write_text(json.dumps({"preprocessing": pre, key: value}), encoding="utf-8")
+        with pytest.raises(ModelError, match=rf"^'{key}' in the model settings must be a string"):
+            mf.load_model_file(path, trust_torchscript=True)
 
 
 def test_a_sidecar_write_that_fails_leaves_the_old_one_and_no_temporary_file(tmp_path, monkeypatch):

@@ -133,3 +133,10 @@ def test_the_app_draws_a_region_over_most_of_the_image_hatched_as_the_figure_doe
     assert np.array_equal(layer, key_region_layer(mask))
     stripes = (layer[..., :3] == REGION_LINE_RGB).all(-1) & (layer[..., 3] > 0) & (layer[..., 3] < 255)
     assert stripes[mask].mean() > 0.15 and not stripes[~mask].any()
+
+
+def test_a_region_the_search_faded_toward_the_mean_colour_is_named_so():
+    text = key_answer_text("region", 4896, 10404, Prediction(70, "harvestman", 0.045), True,
+                           "mean colour amount found by the search")
+    assert text == ("key region: 47.1 % of the image (4,896 pixels), fading it toward the mean colour flips it to "
+                    "<b>harvestman</b> (4.5 %)")

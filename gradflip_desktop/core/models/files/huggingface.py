@@ -154,8 +154,8 @@ def load_hf_folder(folder: Path, notes: list[str]) -> tuple[nn.Module, int, Prep
     hf_logging.disable_progress_bar()
     try:
         config = transformers.AutoConfig.from_pretrained(str(folder), local_files_only=True, trust_remote_code=False)
-        model = transformers.AutoModelForImageClassification.from_pretrained(
-            str(folder), config=config, local_files_only=True, trust_remote_code=False
+        model, info = transformers.AutoModelForImageClassification.from_pretrained(
+            str(folder), config=config, local_files_only=True, trust_remote_code=False, output_loading_info=True
         )
     except Exception as exc:  # noqa: BLE001 - ValueError (not an image classifier), OSError, ...
         raise ModelError(f"cannot load the Hugging Face model in {folder.name}: {short_reason(exc)}") from None
@@ -163,6 +163,13 @@ def load_hf_folder(folder: Path, notes: list[str]) -> tuple[nn.Module, int, Prep
         hf_logging.set_verbosity(verbosity)
         if bars:
             hf_logging.enable_progress_bar()
+    missing = sorted(info.get("missing_keys") or []) if isinstance(info, dict) else []
+    if missing:  # a backbone without its head, or other weights missing: never explain randomly initialised layers
+        shown = ", ".join(missing[:4]) + (", …" if len(missing) > 4 else "")
+        raise ModelError(
+            f"the weights in {folder.name} lack {len(missing)} tensors of the image classifier ({shown}): transformers "
+            "would initialise them at random. Save the fine-tuned classifier (…ForImageClassification) with save_pretrained"
+        )
     model = model.float().eval()
     num_classes = int(getattr(model.config, "num_labels", 0) or 0)
     if num_classes < 1:

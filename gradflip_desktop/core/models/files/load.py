@@ -287,6 +287,16 @@ def load_model_file(
                 raise
             pre = gray
             notes.append("the model takes 1-channel input: using grayscale (luma) input")
+        if probe.shape[0] != 1:  # e.g. [C, 1]: never read as C images of one logit
+            raise ModelError(f"{p.name} returned shape {tuple(probe.shape)} for one image; GradFlip needs class scores "
+                             "of shape [N, C], one row per image")
+        again = _probe(net, pre, p.name)
+        if again.shape != probe.shape or not torch.allclose(again, probe, rtol=1e-4, atol=1e-6, equal_nan=True):
+            diff = float((again.double() - probe.double()).abs().max()) if again.shape == probe.shape else float("nan")
+            raise ModelError(
+                f"{p.name} gives different outputs for the same image (by up to {diff:.3g}): it was probably traced or "
+                "exported in training mode, with its dropout active. Export it again after model.eval()"
+            )
         outputs = int(probe.shape[1])
         probabilities = are_probabilities(probe)
         if probabilities:  # softmax(softmax(z)) would show 12 % for a 55 % decision: take their logarithm
@@ -295,6 +305,10 @@ def load_model_file(
             probabilities = True
             notes.append(f"{p.name} ends in a sigmoid: its output is read as p(class 1), and log(p), log(1 - p) are "
                          "used as the class scores")
+        elif ends_in_sigmoid(net, pre):  # multi-label: a softmax of sigmoids shows 43 % for 0.9 among three 0.1s
+            probabilities = True
+            notes.append(f"{p.name} ends in a sigmoid: its {outputs} outputs are read as per-class probabilities "
+                         "(multi-label), their logarithm is used as class scores, and the shares shown are p / sum(p)")
     else:
         outputs = fixed_classes
     if outputs < 1:

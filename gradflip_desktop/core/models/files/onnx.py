@@ -154,8 +154,25 @@ def _unsupported(path: Path, exc: Exception) -> ModelError:
     )
 
 
+class ChannelsLast(nn.Module):
+    """A network that takes N x H x W x C input (TensorFlow's layout, kept by tf2onnx) fed N x C x H x W."""
+
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        return self.net(x.permute(0, 2, 3, 1))
+
+
+def is_channels_last(shape: tuple[int, ...] | None) -> bool:
+    """An input shape N x H x W x C: 1 or 3 last, and the second dimension not a channel count (0 = dynamic)."""
+    return shape is not None and len(shape) == 4 and shape[3] in (1, 3) and shape[1] not in (1, 3)
+
+
 def load_onnx(path: Path, notes: list[str] | None = None) -> tuple[nn.Module, tuple[int, ...] | None]:
-    """Convert the ONNX file at ``path`` to a PyTorch module; returns (module, input shape or None).
+    """Convert the ONNX file at ``path`` to a PyTorch module; returns (module, input shape N x C x H x W or None;
+    a channels-last input, N x H x W x C, is wrapped to take N x C x H x W).
 
     Before conversion: weights routed through Identity/Constant nodes are folded back into
     initializers, Gelu nodes (opset 20) are written out in older operators; a model above opset 17 (the dynamo exporter writes 18+) whose operators onnx2torch
@@ -194,4 +211,7 @@ def load_onnx(path: Path, notes: list[str] | None = None) -> tuple[nn.Module, tu
         notes.append(f"{path.name} (opset {_default_opset(model)}) converted to opset {ONNX2TORCH_MAX_OPSET} for onnx2torch")
     except Exception as exc:  # noqa: BLE001
         raise ModelError(f"cannot convert ONNX file {path.name} to PyTorch: {short_reason(exc)}") from None
+    if is_channels_last(shape):  # N x H x W x C: fed permuted; the shape returned is the N x C x H x W one
+        notes.append(f"{path.name} takes channels-last input (N×H×W×C, as TensorFlow models do): images are fed that way")
+        net, shape = ChannelsLast(net), (shape[0], shape[3], shape[1], shape[2])
     return net, shape

@@ -71,6 +71,9 @@ class ModelSpec:
         """Inverse of :meth:`to_dict`; a relative ``labels_file`` is resolved against ``base_dir``."""
         if not isinstance(d, Mapping):
             raise ModelError("model settings must be a JSON object")
+        for key in ("name", "arch", "labels_file"):
+            if d.get(key) is not None and not isinstance(d[key], str):
+                raise ModelError(f"'{key}' in the model settings must be a string, not {type(d[key]).__name__}")
         fmt = d.get("format")
         if fmt is not None and fmt not in FORMATS:
             raise ModelError(f"unknown model format {fmt!r} in the model settings (use {', '.join(FORMATS)})")
