@@ -234,8 +234,8 @@ def figure_title(result: ExplainResult) -> str:
     run names the group ("any cat (Egyptian cat 79.0 %)"), as the sentence and the CLI do."""
     verdict = "flipped" if result.flipped else result.status.replace("_", " ")
     before = _fmt_pred(result.original)
-    if len(result.explained) > 1:
-        before = f"any {result.explained_name} ({before})"
+    if len(result.explained) > 1:  # "any cat (Egyptian cat 79.0 %)", as the CLI writes it: not "(… (79.0 %))"
+        before = f"any {result.explained_name} ({result.original.label} {pct1(result.original.probability)})"
     return f"GradFlip · {result.model_name} · {before} -> {_fmt_pred(result.final)} ({verdict})"
 
 

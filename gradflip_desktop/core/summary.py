@@ -166,7 +166,10 @@ def summary_sentence(result) -> str:
         )
     n = len(result.steps)
     if status == Status.ALREADY.value:
-        return f"Nothing to flip: {result.message}." if result.message else "Nothing to flip."
+        message = str(result.message or "")
+        if "nothing to " in message:  # "…; nothing to flip" already says it: not "Nothing to flip: …; nothing to flip."
+            return f"{message[0].upper()}{message[1:]}."
+        return f"Nothing to flip: {message}." if message else "Nothing to flip."
     if status == Status.CANCELLED.value:
         if final.index not in (list(result.explained) or [result.original.index]):
             # cancelled past the flip (e.g. while the region style sharpens or searches back): the saved

@@ -446,6 +446,8 @@ def test_the_figure_title_names_the_group_a_group_run_explained(result):
     assert len(grouped.explained) == 2
     title = figure_title(grouped)
     assert title.startswith(f"GradFlip · tiny · any low ({grouped.original.label} ")
+    # one pair of brackets, as the CLI writes it: "any cat (Egyptian cat 79.0 %)", not "any cat (Egyptian cat (79.0 %))"
+    assert f"any low ({grouped.original.label} {100 * grouped.original.probability:.1f} %) -> " in title
     assert f"-> {grouped.final.label} (" in title
 
 

@@ -209,3 +209,16 @@ def test_a_region_the_search_faded_toward_the_mean_colour_is_not_called_removing
     assert region_action("mean colour", "X") == "filling X with its mean colour"
     no = replace(region, flips=False)  # not flipping alone: the search's fade is named without the suffix
     assert summary_sentence(replace(as_region, key_region=no)).startswith("Fading parts of the photo toward its mean colour turns ")
+
+
+def test_nothing_to_flip_is_said_once(tiny, tiny_image):
+    """A group run on a photo whose top class is not in the group: the figure said "Nothing to flip: the top
+    class “yurt” is not in the group “cat”; nothing to flip." """
+    from dataclasses import replace
+
+    first = run(tiny, tiny_image, ExplainOptions(style="free"))
+    group = replace(first, status=Status.ALREADY, message="the top class “yurt” is not in the group “cat”; nothing to flip")
+    assert summary_sentence(group) == "The top class “yurt” is not in the group “cat”; nothing to flip."
+    target = replace(group, message="the model already predicts the target “yurt”; nothing to change")
+    assert summary_sentence(target) == "The model already predicts the target “yurt”; nothing to change."
+    assert summary_sentence(replace(group, message="")) == "Nothing to flip."
