@@ -78,3 +78,28 @@ def test_hf_folder_without_a_classification_head_is_refused(tmp_path):
     with pytest.raises(ModelError, match=r"^the weights in backbone lack 2 tensors of the image classifier \(classifier\.bias, "
                                          r"classifier\.weight\): transformers would initialise them at random"):
         mf.load_model_file(tmp_path / "backbone")
+
+
+def test_a_timm_model_folder_loads_through_timm(tmp_path, image):
+    """timm's own Hub layout (timm.models.push_to_hf_hub / save_for_hf: config.json naming the architecture,
+    model.safetensors): transformers' wrapper for it failed ("got multiple values for keyword argument
+    'num_classes'"). The folder is loaded as a timm checkpoint of that architecture, with its label names."""
+    timm = pytest.importorskip("timm")
+    from timm.models import _hub
+
+    torch.manual_seed(0)
+    ref = timm.create_model("test_resnet", pretrained=False, num_classes=3).eval()
+    folder = tmp_path / "timm-folder"
+    folder.mkdir()
+    _hub.save_for_hf(ref, str(folder), model_config={"label_names": ["ant", "bee", "cat"]}, safe_serialization=True)
+    clf = mf.load_model_file(folder)
+    assert clf.num_classes == 3 and clf.labels == ["ant", "bee", "cat"]
+    assert any("timm model folder" in w for w in clf.warnings), clf.warnings
+    pre = clf.preprocessing
+    assert pre.input_size == tuple(ref.pretrained_cfg["input_size"][1:]) == (160, 160) and pre.resize_size == 168
+    x = torch.rand(1, 3, 168, 168, generator=torch.Generator().manual_seed(0))  # cropped to the centre 160 x 160
+    mean, std = torch.tensor(pre.mean).view(1, 3, 1, 1), torch.tensor(pre.std).view(1, 3, 1, 1)
+    with torch.no_grad():
+        expected = ref((x[..., 4:164, 4:164] - mean) / std)
+    torch.testing.assert_close(clf.module(x), expected, atol=1e-5, rtol=1e-5)
+    assert mf.load_model_file(folder / "config.json").labels == ["ant", "bee", "cat"]  # as chosen in the app's dialog

@@ -169,3 +169,47 @@ def test_missing_safetensors_package_says_how_to_install(resnet_files, tmp_path,
     monkeypatch.setitem(sys.modules, "safetensors.torch", None)
     with pytest.raises(ModelError, match=r"reading \.safetensors files needs the safetensors package, which is not installed: pip install 'gradflip-desktop\[safetensors\]'"):
         mf.load_model_file(path, arch="resnet18")
+
+
+def test_densenet_weights_with_torchvision_legacy_key_names_load(tmp_path, image):
+    """torchvision's own DenseNet files (densenet121-a639ec97.pth, …) name the layers ``norm.1``/``conv.2``;
+    torchvision renames them when it loads them, GradFlip refused them ("580 missing keys (…norm1.weight …)")."""
+    import re
+
+    tv = pytest.importorskip("torchvision")
+    torch.manual_seed(0)
+    net = tv.models.densenet121(num_classes=7).eval()
+    legacy = {re.sub(r"(denselayer\d+\.(?:norm|relu|conv))([12])\.", r"\1.\2.", k): v for k, v in net.state_dict().items()}
+    assert "features.denseblock1.denselayer1.norm.1.weight" in legacy
+    path = tmp_path / "densenet121-legacy.pth"
+    torch.save(legacy, path)
+    clf = mf.load_model_file(path, arch="densenet121")
+    assert clf.num_classes == 7
+    x = torch.rand(1, 3, 224, 224, generator=torch.Generator().manual_seed(0))
+    pre = clf.preprocessing
+    with torch.no_grad():
+        ref = net((x - torch.tensor(pre.mean).view(1, 3, 1, 1)) / torch.tensor(pre.std).view(1, 3, 1, 1))
+    torch.testing.assert_close(clf.module(x), ref, atol=1e-5, rtol=1e-5)
+    assert any("DenseNet" in w for w in clf.warnings), clf.warnings
+
+
+@pytest.mark.parametrize("suffix", [".pth", ".safetensors"])
+def test_a_state_dict_whose_architecture_reads_its_version_loads(tmp_path, suffix):
+    """MNASNet reads the state dict's version metadata when it loads; GradFlip dropped that metadata (and a
+    safetensors file has none), so torchvision raised "version should be set to 1 or 2 instead of None",
+    which escaped as a traceback. The file's own versions are kept, else the architecture's current ones."""
+    torch.manual_seed(0)
+    net = tv.models.mnasnet0_5(num_classes=6).eval()
+    path = tmp_path / f"mnas{suffix}"
+    if suffix == ".pth":
+        torch.save(net.state_dict(), path)
+    else:
+        from safetensors.torch import save_file
+
+        save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(path))
+    clf = mf.load_model_file(path, arch="mnasnet0_5")
+    x = torch.rand(1, 3, 224, 224, generator=torch.Generator().manual_seed(0))
+    pre = clf.preprocessing
+    with torch.no_grad():
+        ref = net((x - torch.tensor(pre.mean).view(1, 3, 1, 1)) / torch.tensor(pre.std).view(1, 3, 1, 1))
+    torch.testing.assert_close(clf.module(x), ref, atol=1e-5, rtol=1e-5)

@@ -3,6 +3,7 @@ building the network without allocating it twice."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any, Callable, Mapping, Sequence
 
 import torch
@@ -52,6 +53,19 @@ def strip_framework_prefix(sd: dict[str, torch.Tensor], ref: Mapping[str, Any], 
     return sd
 
 
+def _with_versions(sd: Mapping[str, torch.Tensor], net: nn.Module) -> Mapping[str, torch.Tensor]:
+    """``sd`` with the architecture's current module versions as its metadata when it carries none (a safetensors
+    file, or a dict made of a checkpoint): MNASNet, for one, refuses a state dict without its version."""
+    if getattr(sd, "_metadata", None) is not None:
+        return sd
+    versions = getattr(net.state_dict(keep_vars=True), "_metadata", None)
+    if versions is None:
+        return sd
+    out = OrderedDict(sd)
+    out._metadata = versions  # type: ignore[attr-defined]
+    return out
+
+
 def build_and_load(build: Callable[[], nn.Module], sd: Mapping[str, torch.Tensor], name: str, arch: str) -> nn.Module:
     """``build()`` on the meta device and assign ``sd`` (no second copy of the weights); when that leaves
     a tensor unset (non-persistent buffers) or fails, build on the CPU and copy ``sd`` in."""
@@ -59,7 +73,7 @@ def build_and_load(build: Callable[[], nn.Module], sd: Mapping[str, torch.Tensor
     try:
         with torch.device("meta"):
             meta_net = build()
-        meta_net.load_state_dict(sd, strict=True, assign=True)
+        meta_net.load_state_dict(_with_versions(sd, meta_net), strict=True, assign=True)
         if not any(t.is_meta for t in list(meta_net.parameters()) + list(meta_net.buffers())):
             net = meta_net
     except Exception:  # noqa: BLE001 - fall back to building on the CPU
@@ -67,7 +81,7 @@ def build_and_load(build: Callable[[], nn.Module], sd: Mapping[str, torch.Tensor
     if net is None:
         net = build()
         try:
-            net.load_state_dict(sd, strict=True)
-        except RuntimeError as exc:
+            net.load_state_dict(_with_versions(sd, net), strict=True)
+        except (RuntimeError, ValueError, KeyError) as exc:  # a module's own loading hook may raise anything
             raise ModelError(f"the weights in {name} do not fit {arch}: {short_reason(exc, 500)}") from None
     return net.float()

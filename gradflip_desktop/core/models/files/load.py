@@ -41,7 +41,7 @@ from .safety import is_safetensors, short_reason
 from .scripted import load_torchscript
 from .sidecar import read_sidecar, read_sidecar_raw
 from .spec import FORMATS, ModelSpec, merge_preprocessing, parse_groups
-from .timm import is_timm_arch, load_timm_state_dict
+from .timm import is_timm_arch, load_timm_state_dict, timm_folder, timm_preprocessing
 from .torchvision import (
     cached_torchvision_weights,
     hub_checkpoint_dir,
@@ -213,6 +213,10 @@ def load_model_file(
     notes: list[str] = []
     if raw:
         notes.append(f"settings read from {raw[1].name}")
+    timm_dir = timm_folder(p) if fmt == "huggingface" else None  # timm's own Hub layout, not transformers'
+    if timm_dir is not None:
+        notes.append(f"{p.name} is a timm model folder (its config.json names {timm_dir[1]}): loaded with timm")
+        folder, (p, fmt, arch) = p, (timm_dir[0], "state_dict", arch or f"timm:{timm_dir[1]}")
 
     tv_weights = None
     used_arch = None
@@ -222,8 +226,13 @@ def load_model_file(
     own_labels = None  # labels the checkpoint or folder carries
     chosen_arch = arch or side.get("arch")
     if fmt == "state_dict" and is_timm_arch(chosen_arch):
-        net, fixed_classes, base_pre, own_labels, used_arch = load_timm_state_dict(p, chosen_arch, notes)
+        net, fixed_classes, base_pre, own_labels, used_arch = load_timm_state_dict(
+            p, chosen_arch, notes, model_args=timm_dir[4] if timm_dir else None)
         pre_known = True
+        if timm_dir is not None:
+            own_labels = own_labels or timm_dir[2]
+            if timm_dir[3].get("input_size") and base_pre.channels == 3:  # the folder's own settings
+                base_pre = timm_preprocessing(timm_dir[3])
     elif fmt == "huggingface":
         net, fixed_classes, base_pre, pre_known, own_labels = load_hf_folder(p, notes)
     elif fmt == "state_dict":
@@ -358,7 +367,9 @@ def load_model_file(
     if name is None:
         name = side.get("name")
     if name is None:
-        if fmt == "state_dict":
+        if timm_dir is not None:
+            name = f"{used_arch} ({num_classes} classes, {folder.name})"
+        elif fmt == "state_dict":
             what = weights_name(tv_weights) if tv_weights is not None and tv_weights_for_file(p.name) else f"{num_classes} classes"
             name = f"{used_arch} ({what}, {p.name})"
         else:

@@ -8,6 +8,7 @@ only here and only when such a model is loaded; nothing is downloaded.
 from __future__ import annotations
 
 import difflib
+import json
 import math
 from pathlib import Path
 from typing import Any, Mapping
@@ -20,7 +21,7 @@ from ..classifier import Preprocessing
 from .fitting import build_and_load, key_diff, mismatch_message, strip_framework_prefix
 from .safety import checkpoint_labels, extract_state_dict, load_weights, short_reason
 
-__all__ = ["TIMM_PREFIX", "is_timm_arch", "load_timm_state_dict", "timm_architectures", "timm_module", "timm_preprocessing"]
+__all__ = ["TIMM_PREFIX", "is_timm_arch", "load_timm_state_dict", "timm_folder", "timm_architectures", "timm_module", "timm_preprocessing"]
 
 TIMM_PREFIX = "timm:"
 TIMM_EXTRA = "pip install 'gradflip-desktop[timm]'"
@@ -81,12 +82,16 @@ def _unknown(timm, name: str) -> ModelSettingError:
     return ModelSettingError(f"unknown timm architecture {name!r}{hint}", setting="architecture", suggestions=[f"{TIMM_PREFIX}{c}" for c in close])
 
 
-def load_timm_state_dict(path: Path, arch: str, notes: list[str]) -> tuple[nn.Module, int, Preprocessing, list[str] | None, str]:
+def load_timm_state_dict(path: Path, arch: str, notes: list[str], model_args: Mapping[str, Any] | None = None,
+                         ) -> tuple[nn.Module, int, Preprocessing, list[str] | None, str]:
     """Build timm's ``arch`` (``"timm:NAME"`` or ``"NAME"``) for the checkpoint at ``path``.
 
     Returns (net, class count, preprocessing from ``pretrained_cfg``, the checkpoint's own labels or
-    ``None``, ``"timm:NAME"``). Raises :class:`ModelError` naming what does not fit.
+    ``None``, ``"timm:NAME"``). ``model_args``: more ``create_model`` arguments (a timm folder's, e.g. ``img_size``;
+    the class count and input channels always come from the weights). Raises :class:`ModelError` naming what
+    does not fit.
     """
+    args = {k: v for k, v in (model_args or {}).items() if k not in ("num_classes", "in_chans", "pretrained")}
     timm = timm_module()
     name = arch.strip()[len(TIMM_PREFIX):] if is_timm_arch(arch) else arch.strip()
     if not name or not timm.is_model(name):
@@ -97,10 +102,10 @@ def load_timm_state_dict(path: Path, arch: str, notes: list[str]) -> tuple[nn.Mo
     notes.extend(more)
     try:
         with torch.device("meta"):
-            ref_net = timm.create_model(name, pretrained=False)
+            ref_net = timm.create_model(name, pretrained=False, **args)
     except Exception as exc:  # noqa: BLE001 - a timm builder that cannot run on the meta device
         try:
-            ref_net = timm.create_model(name, pretrained=False)
+            ref_net = timm.create_model(name, pretrained=False, **args)
         except Exception:  # noqa: BLE001
             raise ModelError(f"cannot build the timm architecture {name}: {short_reason(exc)}") from None
     cfg = dict(getattr(ref_net, "pretrained_cfg", None) or {})
@@ -115,7 +120,7 @@ def load_timm_state_dict(path: Path, arch: str, notes: list[str]) -> tuple[nn.Mo
     chans = _input_channels(cfg, sd)
     if chans not in (1, 3):
         raise ModelError(f"{path.name} takes {chans}-channel input; GradFlip feeds RGB (3) or grayscale (1) images")
-    kwargs = {"num_classes": classes, **({"in_chans": 1} if chans == 1 else {})}
+    kwargs = {**args, "num_classes": classes, **({"in_chans": 1} if chans == 1 else {})}
     if classes != int(cfg.get("num_classes") or 1000) or chans != 3:
         with torch.device("meta"):
             ref = {k: tuple(v.shape) for k, v in timm.create_model(name, pretrained=False, **kwargs).state_dict().items()}
@@ -132,6 +137,26 @@ def load_timm_state_dict(path: Path, arch: str, notes: list[str]) -> tuple[nn.Mo
         cfg = {**cfg, "input_size": (1, h, w), "mean": (sum(mean) / len(mean),), "std": (sum(std) / len(std),)}
         notes.append("the model takes 1-channel input: using grayscale (luma) input")
     return net, classes, timm_preprocessing(cfg), labels, f"{TIMM_PREFIX}{name}"
+
+
+def timm_folder(folder: Path) -> tuple[Path, str, list[str] | None, dict, dict] | None:
+    """A model folder in timm's own Hub layout (``save_for_hf``/``push_to_hf_hub``: ``config.json`` naming the
+    ``architecture``, no transformers ``model_type``): (weights file, architecture, label names or None,
+    ``pretrained_cfg``, ``model_args``); ``None`` for any other folder."""
+    try:
+        cfg = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    if not isinstance(cfg, dict) or not isinstance(cfg.get("architecture"), str) or "model_type" in cfg:
+        return None
+    weights = next((folder / f for f in ("model.safetensors", "pytorch_model.bin") if (folder / f).is_file()), None)
+    if weights is None:
+        return None
+    labels = cfg.get("label_names")
+    labels = [str(v) for v in labels] if isinstance(labels, list) and labels else None
+    pretrained = cfg.get("pretrained_cfg") if isinstance(cfg.get("pretrained_cfg"), dict) else {}
+    args = cfg.get("model_args") if isinstance(cfg.get("model_args"), dict) else {}
+    return weights, cfg["architecture"], labels, pretrained, args
 
 
 def _input_channels(cfg: Mapping[str, Any], sd: Mapping[str, torch.Tensor]) -> int:

@@ -231,6 +231,19 @@ def guess_architectures(sd: Mapping[str, torch.Tensor]) -> list[str]:
     return hits
 
 
+_DENSENET_LEGACY = re.compile(
+    r"^(.*denselayer\d+\.(?:norm|relu|conv))\.([12]\.(?:weight|bias|running_mean|running_var|num_batches_tracked))$")
+
+
+def _densenet_legacy_keys(sd: dict[str, torch.Tensor], notes: list[str]) -> dict[str, torch.Tensor]:
+    """torchvision's own DenseNet files name layers ``denselayer1.norm.1.weight``; its loader renames them to
+    ``norm1.weight`` (torchvision.models.densenet._load_state_dict), and so does this."""
+    if not any(_DENSENET_LEGACY.match(k) for k in sd):
+        return sd
+    notes.append("DenseNet weights with torchvision's legacy layer names (norm.1 → norm1): renamed as torchvision does")
+    return {(lambda m: m.group(1) + m.group(2) if m else k)(_DENSENET_LEGACY.match(k)): v for k, v in sd.items()}
+
+
 def load_torchvision_state_dict(path: Path, arch: str | None, notes: list[str]) -> tuple[nn.Module, int, Any, str, list[str] | None]:
     """Build the torchvision network for ``path``; returns (net, class count, weights entry or None, arch,
     the labels the checkpoint carries or None)."""
@@ -243,6 +256,7 @@ def load_torchvision_state_dict(path: Path, arch: str | None, notes: list[str]) 
     labels = checkpoint_labels(obj, path)
     sd, more = extract_state_dict(obj, name)
     notes.extend(more)
+    sd = _densenet_legacy_keys(sd, notes)
     tvm = tv_models()
     if arch is None:
         stem = path.name.split(".", 1)[0]
