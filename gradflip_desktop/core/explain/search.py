@@ -119,6 +119,7 @@ def search(ctx: SearchContext, params: SearchParams) -> Generator[Step, None, Se
     eps = float(params.epsilon)
     adaptive = opts.mode == "adaptive"
     rescued = False
+    moved = False  # a step was accepted
     x0 = obj.x0
     for _ in range(int(params.budget)):
         if stop():
@@ -156,6 +157,7 @@ def search(ctx: SearchContext, params: SearchParams) -> Generator[Step, None, Se
         if accepted:
             c, x, z, loss, grad = c_new, x_new, z_new, loss_new, grad_new
             obj.last_x = x
+            moved = True
         if params.rescue and adaptive and not flipped and eps < STUCK * float(params.epsilon):
             # stuck: the adaptive rule has shrunk ε 8x without a flip (a rough score): whole steps from here
             adaptive, rescued, eps = False, True, float(params.epsilon)
@@ -187,6 +189,10 @@ def search(ctx: SearchContext, params: SearchParams) -> Generator[Step, None, Se
             point = Point(c, x, z, loss, grad) if accepted and grad is not None else None
             return SearchOutcome(Status.FLIPPED, "", x, z, c, point)
         if eps < EPS_MIN:
+            if not moved:  # even the smallest step along -gradient raised the score: the gradient is not the output's
+                return SearchOutcome(Status.STALLED, "no step along the gradient lowered the score, not even the smallest: "
+                                     "the model's gradient does not describe its output here (its backward pass disagrees "
+                                     "with its forward pass, or the output barely depends on the image)", x, z, c)
             return SearchOutcome(Status.STALLED, "the adaptive step length shrank to nothing without a flip (a local optimum)", x, z, c)
     return SearchOutcome(
         Status.BUDGET,

@@ -71,3 +71,39 @@ def test_coarse_to_fine_change_is_blocky_smooth(tiny, tiny_image):
     assert float((back - t).norm() / t.norm()) < 0.35
     with pytest.raises(ValueError, match="coarse"):
         ExplainOptions(style="free", coarse=0).validate()
+
+
+class _Flipped(torch.autograd.Function):
+    """Identity forward, negated backward: a model whose gradient contradicts its output (timm's random-init
+    EfficientFormer-L1 and XCiT-nano, in torch 2.14, give a backward pass finite differences disagree with)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.clone()
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g
+
+
+def test_a_gradient_that_contradicts_the_output_is_named_when_no_step_helps(tiny_image):
+    from helpers import make_tiny
+
+    from gradflip_desktop.core.explain import run
+    from gradflip_desktop.core.options import ExplainOptions, Status
+
+    clf = make_tiny()
+    net = clf.module.net
+    clf.module.net = torch.nn.Sequential(_Wrap(_Flipped.apply), net)
+    res = run(clf, tiny_image, ExplainOptions(style="free"))
+    assert res.status == Status.STALLED and res.l2 == 0
+    assert "no step along the gradient lowered the score, not even the smallest" in res.message, res.message
+
+
+class _Wrap(torch.nn.Module):
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, x):
+        return self.fn(x)
