@@ -94,11 +94,11 @@ def test_cli_adds_the_flag_to_model_setting_errors(resnet_files, tmp_path, capsy
     assert cli.main(["classify", str(photo), "--model", str(own)]) == 2
     err = capsys.readouterr().err
     assert "cannot tell which architecture own_cnn.pth is for" in err and "choose it with --arch NAME" in err
-    digits = tmp_path / "digits.pt"
-    script(SmallCNN(channels=1, classes=10, size=28), digits)
-    assert cli.main(["classify", str(photo), "--model", str(digits)]) == 2
+    odd = tmp_path / "odd.pt"  # 30 px: none of the sizes tried without a setting
+    script(SmallCNN(channels=1, classes=10, size=30), odd)
+    assert cli.main(["classify", str(photo), "--model", str(odd)]) == 2
     err = capsys.readouterr().err
-    assert "digits.pt failed on a 1×3×224×224 input" in err and err.rstrip().endswith("check the input size and channel count (--input-size, --channels)")
+    assert "odd.pt failed on a 1×3×224×224 input" in err and err.rstrip().endswith("check the input size and channel count (--input-size, --channels)")
     assert cli.main(["classify", str(photo), "--arch", "resnet18"]) == 2
     err = capsys.readouterr().err
     assert err.strip() == ("gradflip: error: the model options (arch) apply to model files only, not to the built-in "

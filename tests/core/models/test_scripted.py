@@ -48,11 +48,30 @@ def test_torchscript_channel_count_is_detected_when_only_the_size_is_given(tmp_p
 
 
 def test_model_that_cannot_take_the_input_size_says_so(tmp_path):
-    path = tmp_path / "digits.pt"
-    script(SmallCNN(channels=1, classes=10, size=28), path)
-    with pytest.raises(ModelSettingError, match=r"digits\.pt failed on a 1×3×224×224 input .*check the input size and channel count$") as err:
+    """A model that runs at none of the common sizes (30 px) and was given none is refused, naming the setting;
+    one given a size it cannot take is refused at once (no guessing over the user's setting)."""
+    path = tmp_path / "odd.pt"
+    script(SmallCNN(channels=1, classes=10, size=30), path)
+    with pytest.raises(ModelSettingError, match=r"odd\.pt failed on a 1×3×224×224 input .*check the input size and channel count$") as err:
         mf.load_model_file(path, trust_torchscript=True)
     assert err.value.setting == "preprocessing"  # the CLI adds "(--input-size, --channels)"
+    digits = tmp_path / "digits.pt"
+    script(SmallCNN(channels=1, classes=10, size=28), digits)
+    with pytest.raises(ModelSettingError, match=r"digits\.pt failed on a 1×1×64×64 input"):
+        mf.load_model_file(digits, trust_torchscript=True, preprocessing={"input_size": [64, 64], "channels": 1})
+
+
+@pytest.mark.parametrize(("channels", "size"), [(1, 28), (3, 32), (3, 96)])
+def test_a_model_file_without_settings_runs_at_the_common_size_it_takes(tmp_path, image, channels, size):
+    """A TorchScript MNIST/CIFAR model without a sidecar was refused ("failed on a 1×3×224×224 input"): the
+    first common size (and channel count) it runs on is used, and a note says so."""
+    path = tmp_path / "small.pt"
+    script(SmallCNN(channels=channels, classes=10, size=size), path)
+    clf = mf.load_model_file(path, trust_torchscript=True)
+    assert clf.preprocessing.input_size == (size, size) and clf.preprocessing.channels == channels
+    assert clf.num_classes == 10
+    assert any(f"it runs on {size}×{size}: using that" in w for w in clf.warnings)
+    assert clf.probabilities(image).shape == (10,)
 
 
 def test_single_logit_binary_classifier_is_two_classes(tmp_path, image):

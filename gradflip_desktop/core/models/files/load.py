@@ -175,6 +175,50 @@ def _probe(net: nn.Module, pre: Preprocessing, name: str) -> torch.Tensor:
     return out
 
 
+GUESSED_SIZES = (32, 28, 64, 96, 128, 160, 192, 256, 299, 384, 512)  # tried when 224 px input fails and no size is set
+GUESS_SECONDS = 20.0  # the guessing stops after this long (a big model that fails at every size)
+
+
+def _probe_channels(net, pre: Preprocessing, name: str, channels_given: bool, notes: list[str]):
+    """(output, preprocessing) for ``pre``, or for its 1-channel variant when RGB input fails and the channel
+    count was not given; ModelSettingError (the RGB one) when neither runs."""
+    try:
+        return _probe(net, pre, name), pre
+    except ModelError:
+        if channels_given or pre.channels == 1:
+            raise
+        gray = merge_preprocessing(pre, {"channels": 1})
+        try:
+            out = _probe(net, gray, name)
+        except ModelError:
+            _probe(net, pre, name)  # raise the RGB error, the one the user expects
+            raise
+        notes.append("the model takes 1-channel input: using grayscale (luma) input")
+        return out, gray
+
+
+def _guess_input_size(net, pre: Preprocessing, name: str, channels_given: bool, notes: list[str]):
+    """A model that cannot take the assumed input size and was given none (a TorchScript/ONNX CIFAR or MNIST
+    model without a sidecar): the first of :data:`GUESSED_SIZES` it runs on, with a note; None when none does."""
+    import time  # noqa: PLC0415
+
+    t0 = time.perf_counter()
+    for side in GUESSED_SIZES:
+        if time.perf_counter() - t0 > GUESS_SECONDS:
+            break
+        trial = merge_preprocessing(pre, {"input_size": [side, side]})
+        tried: list[str] = []
+        try:
+            out, trial = _probe_channels(net, trial, name, channels_given, tried)
+        except ModelError:
+            continue
+        notes.extend(tried)
+        notes.append(f"{name} does not run on {pre.input_size[0]}×{pre.input_size[1]} input; it runs on {side}×{side}: "
+                     "using that (set the input size in the model settings or the sidecar if it was trained at another)")
+        return out, trial
+    return None
+
+
 def load_model_file(
     path: str | os.PathLike,
     device: str | torch.device = "cpu",
@@ -281,21 +325,17 @@ def load_model_file(
     # how many outputs: known for torchvision, measured for TorchScript/ONNX
     probabilities = False
     if fixed_classes is None:
+        side_pre = side.get("preprocessing") or {}
+        given = (lambda key: isinstance(preprocessing, Preprocessing) or key in (preprocessing or {}) or key in side_pre)
         try:
-            probe = _probe(net, pre, p.name)
-        except ModelError:
-            side_pre = side.get("preprocessing") or {}
-            channels_given = isinstance(preprocessing, Preprocessing) or "channels" in (preprocessing or {}) or "channels" in side_pre
-            if channels_given or pre.channels == 1:
+            probe, pre = _probe_channels(net, pre, p.name, given("channels"), notes)
+        except ModelSettingError:
+            if given("input_size") or pre_known:
                 raise
-            gray = merge_preprocessing(pre, {"channels": 1})
-            try:
-                probe = _probe(net, gray, p.name)
-            except ModelError:
-                _probe(net, pre, p.name)  # raise the RGB error, the one the user expects
+            found = _guess_input_size(net, pre, p.name, given("channels"), notes)  # e.g. a 32 px CIFAR model
+            if found is None:
                 raise
-            pre = gray
-            notes.append("the model takes 1-channel input: using grayscale (luma) input")
+            probe, pre = found
         if probe.shape[0] != 1:  # e.g. [C, 1]: never read as C images of one logit
             raise ModelError(f"{p.name} returned shape {tuple(probe.shape)} for one image; GradFlip needs class scores "
                              "of shape [N, C], one row per image")
