@@ -66,6 +66,11 @@ LARGE_REGION = 0.5
 # in the figure, the app and the gallery: a dashed box is drawn round it too (``viz.maps.key_region_layer``).
 SMALL_REGION = 0.01
 
+
+def is_large_region(fraction: float) -> bool:
+    """A key region of this share of the image is "most of it" (above :data:`LARGE_REGION`): hatched, and said so."""
+    return float(fraction) > LARGE_REGION
+
 MODES = ("adaptive", "fixed")
 STYLES = ("region", "free", "blur")
 # what each style is called where people read it (GUI, CLI help, figure)

@@ -35,7 +35,7 @@ from PIL import Image, ImageDraw, ImageFont
 from .errors import ExportError, ResultExistsError
 from .images import discard, png_bytes, stage_bytes, to_uint8, utf8_bytes
 from .results import ExplainResult
-from .summary import fill_base, pct1, share, summary_sentence
+from .summary import fill_verb, pct1, share, summary_sentence
 from .viz import maps
 
 SUFFIXES = (
@@ -186,8 +186,7 @@ def describe_change(result: ExplainResult) -> str:
 def key_region_caption(kr) -> str:
     """The figure's caption under the key region: what changing it alone gives, or, when no region flips
     alone (a targeted run whose target removing detail does not reach), what changing all of it gives."""
-    base, found = fill_base(kr.fill)  # worded as the sentence: a blur, a fill-in, or the search's fade part-way
-    verb = "removing detail" if base.startswith("blur") else f"fading toward the {base}" if found else f"filling with the {base}"
+    verb = fill_verb(kr.fill)  # worded as the sentence: a blur, a fill-in, or the search's fade part-way
     if kr.flips and kr.large:  # hatched: most of the image, so no small region does it
         return f"no small region flips it; {verb} in {share(kr.fraction)} (hatched) -> {kr.prediction.label}"
     if kr.flips:

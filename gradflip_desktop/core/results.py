@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .options import LARGE_REGION, ExplainOptions, Status
+from .options import ExplainOptions, Status, is_large_region
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -116,7 +116,7 @@ class KeyRegion:
     @property
     def large(self) -> bool:
         """Most of the image (more than :data:`~.options.LARGE_REGION`): no small region flips it."""
-        return float(self.fraction) > LARGE_REGION
+        return is_large_region(self.fraction)
 
     def mask_for(self, k: int) -> np.ndarray:
         """H x W bool: the first k pixels of the ranking (``mask_for(pixels)`` is ``mask``). Up to ``pixels``

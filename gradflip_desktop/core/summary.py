@@ -14,7 +14,7 @@ class, a group), and to runs that did not flip (budget, nothing to flip, cancell
 
 from __future__ import annotations
 
-from .options import LARGE_REGION, Status
+from .options import Status, is_large_region
 from .results import FOUND_BY_SEARCH
 
 INVISIBLE_LEVELS = 4.0  # a change of at most this many 8-bit levels per value is invisible to the eye
@@ -27,7 +27,13 @@ def pct(p: float) -> str:
     v = 100.0 * float(p)
     if v < 0.1:
         return "< 0.1 %"
-    return f"{v:.1f} %" if v < 10 else f"{min(v, 99.9):.1f} %" if v < 100 and f"{v:.0f}" == "100" else f"{v:.0f} %"
+    return f"{v:.1f} %" if v < 10 else _whole_percent(v)
+
+
+def _whole_percent(v: float) -> str:
+    """``v`` (a percentage >= 10) rounded to a whole percent; ``"99.9 %"`` where that would read 100 for less."""
+    text = f"{v:.0f} %"
+    return f"{min(v, 99.9):.1f} %" if text == "100 %" and v < 100 else text
 
 
 def pct1(p: float) -> str:
@@ -68,8 +74,7 @@ def _share(fraction: float) -> str:
     image) nor "0 %" for more than none."""
     v = 100.0 * float(fraction)
     if v >= 10:
-        text = f"{v:.0f} %"
-        return f"{min(v, 99.9):.1f} %" if text == "100 %" and v < 100 else text
+        return _whole_percent(v)
     return f"{v:.1g} %" if v < 1 else f"{v:.1f} %".replace(".0 %", " %")
 
 
@@ -79,7 +84,7 @@ share = _share  # the share of the image as the sentence writes it (the figure's
 def region_share(fraction: float, components: int = 1) -> str:
     """A key region's size for a line of text (the CLI's): ``"6.4 % of the image (2 areas)"``, or, over most
     of the image (hatched in the figure), ``"78 % of the image (most of it: no small region flips it)"``."""
-    if float(fraction) > LARGE_REGION:
+    if is_large_region(fraction):
         return f"{_share(fraction)} of the image (most of it: no small region flips it)"
     return f"{_share(fraction)} of the image" + (f" ({components} areas)" if components > 1 else "")
 
@@ -88,6 +93,13 @@ def fill_base(fill: str) -> tuple[str, bool]:
     """What a key region's fill-in is made of, and whether it is the search's own partial change
     (:data:`~.results.FOUND_BY_SEARCH`): ``("mean colour", True)`` for "mean colour amount found by the search"."""
     return (fill[: -len(FOUND_BY_SEARCH)], True) if fill.endswith(FOUND_BY_SEARCH) else (fill, False)
+
+
+def fill_verb(fill: str) -> str:
+    """What changing a key region does, by its fill-in, without a place: ``"removing detail"``, ``"filling with
+    the mean colour"`` or ``"fading toward the mean colour"`` (the search's own part-way change)."""
+    base, found = fill_base(fill)
+    return "removing detail" if base.startswith("blur") else f"fading toward the {base}" if found else f"filling with the {base}"
 
 
 def region_action(fill: str, where: str) -> str:
@@ -105,18 +117,13 @@ def _key_region(result):
     return region if region is not None and region.flips and 0 < region.fraction < 1 else None
 
 
-def _large(region) -> bool:
-    """The key region covers most of the image (:data:`~.options.LARGE_REGION`)."""
-    return float(region.fraction) > LARGE_REGION
-
-
 def _change_text(result) -> str:
     levels = 255.0 * float(result.linf_saved)
     style = getattr(result.options, "style", "free")
     region = _key_region(result)
     if region is not None:
         fill = str(getattr(region, "fill", "blur"))
-        if _large(region):  # most of the image: hatched, not outlined, and no small region does it
+        if is_large_region(region.fraction):  # most of the image: hatched, not outlined, and no small region does it
             return f"No small region flips it: {region_action(fill, f'the hatched {_share(region.fraction)} of the image')}"
         blobs = "" if region.components <= 1 else f" ({region.components} areas)"
         action = region_action(fill, f"the outlined {_share(region.fraction)} of the image{blobs}")
@@ -192,4 +199,4 @@ def summary_sentence(result) -> str:
     return f"The search stopped after {steps_text(n)} without a flip{detail}."
 
 
-__all__ = ["fill_base", "pct", "pct1", "region_action", "region_share", "share", "steps_text", "summary_sentence", "visibility"]
+__all__ = ["fill_base", "fill_verb", "pct", "pct1", "region_action", "region_share", "share", "steps_text", "summary_sentence", "visibility"]

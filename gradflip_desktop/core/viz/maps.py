@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..options import LARGE_REGION, SMALL_REGION
+from ..options import SMALL_REGION, is_large_region
 from .filters import blur_array
 
 
@@ -186,7 +186,7 @@ def key_region_layer(mask: np.ndarray) -> np.ndarray:
     out = np.zeros(mask.shape + (4,), np.uint8)
     out[~mask] = REGION_DIM
     share = float(mask.mean())
-    if LARGE_REGION < share < 1.0:
+    if is_large_region(share) and share < 1.0:
         out[mask & region_hatch(mask.shape)] = (*REGION_LINE_RGB, REGION_HATCH_ALPHA)
     elif 0.0 < share < SMALL_REGION:  # a few pixels: a dashed box round them (1/20 of the long side away)
         box = region_outline(dilate(mask, max(3, round(max(mask.shape) / 20))))

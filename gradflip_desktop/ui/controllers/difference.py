@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QObject
 
-from gradflip_desktop.core.options import LARGE_REGION
+from gradflip_desktop.core.options import is_large_region
 from gradflip_desktop.core.summary import fill_base
 from gradflip_desktop.core.viz.difference import KEY_PIXELS, DiffImage, DiffRequest
 
@@ -133,7 +133,7 @@ def key_answer_text(kind: str, k: int, n: int, prediction, flips: bool, fill: st
     miss = f"make it {html.escape(target)}" if target else "flip it"
     if kind == "region":
         what = f"key region: {percent_of(k, n)} of the image ({k:,} pixel{plural})"
-        if LARGE_REGION < k / max(1, n) < 1:  # drawn hatched (core.viz.maps.key_region_layer), as in the figure
+        if is_large_region(k / max(1, n)) and k < n:  # drawn hatched (core.viz.maps.key_region_layer), as in the figure
             what = f"key region: {percent_of(k, n)} of the image, hatched: most of it ({k:,} pixels)"
         base, found = fill_base(fill)  # worded as the figure's caption (a search's fade toward the mean colour too)
         verb = ("removing its detail" if base.startswith("blur") else f"fading it toward the {html.escape(base)}" if found
