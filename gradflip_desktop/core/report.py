@@ -35,7 +35,7 @@ from PIL import Image, ImageDraw, ImageFont
 from .errors import ExportError, ResultExistsError
 from .images import discard, png_bytes, stage_bytes, to_uint8, utf8_bytes
 from .results import ExplainResult
-from .summary import fill_verb, pct1, share, summary_sentence
+from .summary import fill_verb, no_change_reason, pct1, share, summary_sentence
 from .viz import maps
 
 SUFFIXES = (
@@ -180,7 +180,11 @@ def describe_change(result: ExplainResult) -> str:
     l2 = float(np.linalg.norm(d))
     linf = float(np.abs(d).max()) if d.size else 0.0
     rms = l2 / max(1.0, float(d.size)) ** 0.5
-    return f"L2 {l2:.3f} · max {linf * 255:.1f}/255 · RMS {rms * 255:.2f}/255"
+    sizes = f"L2 {l2:.3f} · max {linf * 255:.1f}/255 · RMS {rms * 255:.2f}/255"
+    why = no_change_reason(result)
+    if why is not None:  # nothing was searched: whatever differs is the saved image's 8-bit rounding
+        return f"no change ({why})" if l2 == 0.0 else f"no change ({why}); 8-bit rounding only: {sizes}"
+    return sizes
 
 
 def key_region_caption(kr) -> str:

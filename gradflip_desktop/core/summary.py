@@ -147,6 +147,17 @@ def _where(result) -> str:
     return "the bright areas show where"
 
 
+def no_change_reason(result) -> str | None:
+    """Why a result holds no change at all ("nothing to flip", "no step was taken"), or None when the
+    search moved the image: then any difference of the saved image is only its 8-bit rounding of the photo,
+    which the window and the figure must not present as the explanation's change."""
+    if result.status == Status.ALREADY:
+        return "nothing to flip"
+    if not result.steps and result.status != Status.FLIPPED:
+        return "no step was taken"
+    return None
+
+
 def summary_sentence(result) -> str:
     """One sentence a person can read about ``result`` (plain text, no markup)."""
     status = getattr(result.status, "value", result.status)

@@ -524,3 +524,30 @@ def test_the_figure_title_does_not_round_an_almost_sure_class_to_certain(result)
     sure = dataclasses.replace(result, original=dataclasses.replace(result.original, probability=0.9997))
     title = figure_title(sure)
     assert f"{result.original.label} (99.9 %) ->" in title and "100.0 %" not in title
+
+
+def test_a_run_with_nothing_to_flip_says_no_change_instead_of_sizing_the_rounding(tiny, tiny_image):
+    """Targeting the class the model already predicts changes nothing: the "Where it changed" caption says so,
+    and when the photo is not 8-bit (a float image) the saved image's rounding is named as such, not as a change."""
+    from gradflip_desktop.core.report import describe_change
+
+    top = int(np.argmax(tiny.probabilities(tiny_image)))
+    result = run(tiny, tiny_image, ExplainOptions(target=top))
+    assert result.status == Status.ALREADY and not result.steps
+    text = describe_change(result)
+    if result.l2_saved == 0.0:
+        assert text == "no change (nothing to flip)"
+    else:
+        assert text.startswith("no change (nothing to flip); 8-bit rounding only: L2 ")
+    # a float photo off the 8-bit lattice: the rounding is there, and it is labelled as rounding
+    off = np.clip(np.asarray(tiny_image, dtype=np.float32) + 0.3 / 255, 0, 1)
+    result = run(tiny, off, ExplainOptions(target=top))
+    assert result.l2_saved > 0
+    assert describe_change(result) == (
+        "no change (nothing to flip); 8-bit rounding only: "
+        f"L2 {result.l2_saved:.3f} · max {255 * result.linf_saved:.1f}/255 · "
+        f"RMS {255 * result.l2_saved / np.sqrt(result.delta.size):.2f}/255"
+    )
+    # a run that flipped keeps the plain sizes
+    flipped = run(tiny, tiny_image, ExplainOptions(style="blur"))
+    assert describe_change(flipped).startswith("L2 ")

@@ -64,3 +64,22 @@ def test_the_key_region_passes_keep_the_progress_text_live(qtbot, window):
     with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
         window.explain()
     assert texts and all(t.startswith("finding the key region") and "pass" in t for t in texts)
+
+
+def test_a_target_the_model_already_predicts_shows_no_change_not_a_size(qtbot, window):
+    """Targeting the class on top: nothing is searched, so the Difference caption says "no change (nothing to
+    flip)" (and names any difference as the 8-bit rounding), not "change: at most ... L2 ..." as for a run."""
+    from helpers import RUN_TIMEOUT_MS
+
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS) as first:
+        window.explain()
+    label = first.args[0].original.label
+    assert window.views.difference.caption.text().startswith("change: ")
+    window.controls.set_settings(RunSettings(target_mode="class", target_class=label, style="free"))
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS) as blocker:
+        window.explain()
+    result = blocker.args[0]
+    assert result.status.value == "nothing_to_flip" and not result.steps
+    caption = window.views.difference.caption.text()
+    assert caption.startswith("no change (nothing to flip)"), caption
+    assert ("8-bit rounding only" in caption) == (result.l2_saved > 0.0)
