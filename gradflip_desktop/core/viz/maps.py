@@ -160,7 +160,10 @@ def region_outline(mask: np.ndarray, width: int | None = None) -> np.ndarray:
 
 REGION_LINE_RGB = (255, 217, 26)  # the key region's outline (yellow), with a dark edge so it shows on light photos
 REGION_EDGE_RGB = (26, 26, 26)
-REGION_DIM = (85, 85, 85, 170)  # outside the region: a grey veil, so the region's own colours stand out
+# outside the region: a dark veil, so the region's own colours stand out. Dark, not mid-grey: a mid-grey
+# veil (85 at 2/3) left a mid-grey photo's outside almost as bright as the region (128 -> 99) and lifted a
+# dark one (64 -> 78); this dims every brightness to about 40-60 % (64 -> 38, 128 -> 60, 255 -> 106)
+REGION_DIM = (24, 24, 24, 165)
 REGION_HATCH_ALPHA = 150  # a region over most of the image: yellow stripes this opaque (the photo shows between)
 
 

@@ -72,6 +72,12 @@ def test_the_key_region_layer_outlines_the_region_dims_the_rest_and_the_figure_c
     assert np.allclose(fig[line], np.array(REGION_LINE_RGB) / 255.0)
     # outside, the photo is dimmed toward grey: less contrast than the original
     assert fig[0:10].std() < 0.6 * photo[0:10].std()
+    # and darker whatever its brightness: a mid-grey or dark photo's outside must not stay as bright as the region
+    for grey in (0.25, 0.5, 0.75, 1.0):
+        flat = np.full((60, 80, 3), grey, np.float32)
+        out = key_region_overlay(flat, mask)
+        assert np.allclose(out[25:35, 35:45], grey)  # the region as it is
+        assert (out[0:10] <= 0.62 * grey).all(), (grey, float(out[0:10].max()))  # the rest at most ~60 % as bright
 
 
 def test_a_key_region_over_most_of_the_image_is_hatched_so_it_does_not_read_inverted():
