@@ -204,30 +204,79 @@ def _fit(arch: str, sd: Mapping[str, torch.Tensor], tv_weights: Any) -> tuple[di
     return {**kw, "num_classes": classes}, classes, missing, unexpected, mismatched
 
 
-@lru_cache(maxsize=1)
-def _all_reference_shapes() -> tuple[tuple[str, dict], ...]:
-    out = []
-    for arch in torchvision_architectures():
-        ref = _reference_shapes(arch, **_arch_kwargs(arch, None, None))
-        if ref is not None:
-            out.append((arch, ref))
-    return tuple(out)
+# Prefilter for guess_architectures: (architectures, by full name match; a tensor name each of them has).
+# An architecture is built only when the state dict has the tensors its rows name; an architecture no row
+# covers is always built. A row gone stale with another torchvision costs time, not the answer: when no
+# candidate fits, every architecture is built and compared (it could hide only an architecture with the same
+# tensors as a candidate, and no two torchvision architectures have those). Both are checked, for the
+# installed torchvision, by tests/core/models/test_torchvision_guess.py.
+_SIGNATURES = tuple((re.compile(p), k) for p, k in (
+    (r"resnet\d+|wide_resnet\d+_2|resnext\d+_\d+x\d+d", "layer1.0.conv1.weight"),
+    (r"resnet(34|50|101|152)|wide_resnet\d+_2|resnext\d+_\d+x\d+d", "layer1.2.conv1.weight"),
+    (r"resnet(50|101|152)|wide_resnet\d+_2|resnext\d+_\d+x\d+d", "layer1.0.conv3.weight"),
+    (r"resnet(101|152)|wide_resnet101_2|resnext101_\d+x\d+d", "layer3.6.conv1.weight"),
+    (r"efficientnet_b\d", "features.1.0.block.1.fc1.weight"),
+    (r"efficientnet_b[1-7]", "features.2.2.block.0.0.weight"),
+    (r"efficientnet_b[4-7]", "features.2.3.block.0.0.weight"),
+    (r"efficientnet_v2_[sml]", "features.6.13.block.0.0.weight"),
+    (r"densenet\d+", "features.denseblock1.denselayer1.conv1.weight"),
+    (r"densenet(161|169|201)", "features.denseblock3.denselayer25.conv1.weight"),
+    (r"vit_[bhl]_\d+", "encoder.layers.encoder_layer_0.self_attention.in_proj_weight"),
+    (r"vit_[hl]_\d+", "encoder.layers.encoder_layer_12.ln_1.weight"),
+    (r"convnext_(tiny|small|base|large)", "features.1.0.layer_scale"),
+    (r"convnext_(small|base|large)", "features.5.9.layer_scale"),
+    (r"swin_[tsb]", "features.1.0.attn.relative_position_bias_table"),
+    (r"swin_v2_[tsb]", "features.1.0.attn.logit_scale"),
+    (r"swin_(v2_)?[sb]", "features.5.6.norm1.weight"),
+    (r"maxvit_t", "blocks.0.layers.0.layers.MBconv.proj.1.weight"),
+    (r"mobilenet_v3_(small|large)", "features.1.block.0.0.weight"),
+    (r"mobilenet_v2", "features.1.conv.0.0.weight"),
+    (r"mnasnet\d_\d+", "layers.8.0.layers.0.weight"),
+    (r"shufflenet_v2_x\d_\d", "stage2.0.branch1.0.weight"),
+    (r"vgg\d+(_bn)?", "classifier.3.weight"),
+    (r"vgg\d+_bn", "features.1.running_mean"),
+    (r"squeezenet1_\d", "features.3.squeeze.weight"),
+    (r"alexnet", "classifier.4.weight"),
+    (r"googlenet", "inception3a.branch1.conv.weight"),
+    (r"inception_v3", "Mixed_5b.branch1x1.conv.weight"),
+))
+
+
+@lru_cache(maxsize=None)
+def _guess_reference(arch: str) -> tuple[frozenset[str], dict[str, tuple[int, ...]], frozenset[str]] | None:
+    """``arch``'s tensor names (without ``num_batches_tracked``), shapes and head tensors (first dim 1000),
+    built once per process on the meta device; None when it cannot be built there (RegNets)."""
+    ref = _reference_shapes(arch, **_arch_kwargs(arch, None, None))
+    if ref is None:
+        return None
+    keys = frozenset(k for k in ref if not k.endswith("num_batches_tracked"))
+    return keys, ref, frozenset(k for k, s in ref.items() if s and s[0] == 1000)
+
+
+def _fits(arch: str, sd: Mapping[str, torch.Tensor], keys: frozenset[str]) -> bool:
+    got = _guess_reference(arch)
+    if got is None or got[0] != keys:
+        return False
+    _, ref, heads = got
+    return all(tuple(sd[k].shape) == ref[k] or (k in heads and tuple(sd[k].shape)[1:] == ref[k][1:]) for k in keys)
+
+
+def _could_fit(arch: str, keys: frozenset[str]) -> bool:
+    return all(k in keys for p, k in _SIGNATURES if p.fullmatch(arch))
 
 
 def guess_architectures(sd: Mapping[str, torch.Tensor]) -> list[str]:
     """torchvision architectures whose tensors match ``sd`` (names and shapes, the head's class count aside).
 
-    Builds every architecture on the meta device once (a few seconds, cached); RegNets are not tried.
+    Builds (on the meta device, once per process) only the architectures whose characteristic tensors
+    ``sd`` has (``_SIGNATURES``); when none of those fits, every architecture, so the answer is that of
+    the full comparison. RegNets are not tried (they cannot be built on the meta device).
     """
-    keys = {k for k in sd if not k.endswith("num_batches_tracked")}
-    hits = []
-    for arch, ref in _all_reference_shapes():
-        rkeys = {k for k in ref if not k.endswith("num_batches_tracked")}
-        if rkeys != keys:
-            continue
-        heads = {k for k, s in ref.items() if s and s[0] == 1000}
-        if all(tuple(sd[k].shape) == ref[k] or (k in heads and tuple(sd[k].shape)[1:] == ref[k][1:]) for k in rkeys):
-            hits.append(arch)
+    keys = frozenset(k for k in sd if not k.endswith("num_batches_tracked"))
+    archs = torchvision_architectures()
+    hits = [a for a in archs if _could_fit(a, keys) and _fits(a, sd, keys)]
+    if not hits:  # nothing among the candidates: the full check (a stale _SIGNATURES row costs time only)
+        hits = [a for a in archs if _fits(a, sd, keys)]
     return hits
 
 
