@@ -25,7 +25,7 @@ from ..images import ImageData, to_uint8
 from ..models import Classifier, Prediction
 from ..options import ExplainOptions, Status
 from ..results import FOUND_BY_SEARCH, ExplainResult, KeyPixels, KeyRegion, Progress, Step
-from .coordinates import BlurCoordinates, Coordinates, coordinates_for
+from .coordinates import BlurCoordinates, Coordinates, FreeCoordinates, coordinates_for
 from .key_pixels import key_pixels
 from .key_region import find_key_region
 from .mask import MaskCoordinates
@@ -237,10 +237,11 @@ def explain(
                            "(--style free) can", x0, z0)
         # ---- search -------------------------------------------------------------------------------
         start = Point.at(obj, s.coords.start(), x0)
+        free = isinstance(s.coords, FreeCoordinates)  # any pixel can change: a stuck search goes on (search.py)
         outcome = yield from search(
             ctx,
             SearchParams(start=start, epsilon=float(opts.epsilon), budget=int(opts.max_steps),
-                         success=lambda zn, xn: obj.flipped(zn), rescue=reachable,
+                         success=lambda zn, xn: obj.flipped(zn), rescue=reachable or free, rescue_at_peak=free,
                          # only the region style's restore search goes on from the flip's gradient; a batched
                          # run's model thread pairs every gradient forward with its backward
                          flip_gradient=isinstance(s.coords, MaskCoordinates)

@@ -5,11 +5,20 @@ projected to 1/coarse resolution; ``c ← clip(c − ε·scale·g/|g|, 0, 1)``. 
 ``"adaptive"`` compares the predicted (first-order) and actual decrease of the loss: ratio > 0.75 grows
 ε ×1.5 (at most ``EPS_MAX``), ratio < 0.25 shrinks it ×0.7, and a step that does not decrease the loss
 is rejected (the image stays) and ε halves. Below ``EPS_MIN`` the run has stalled. With
-``SearchParams.rescue`` (the region style's deletion search, when its fully detail-removed image flips, so a
-flip is within reach), a search whose ε shrank below ``STUCK`` of its start without a flip goes on in whole
-steps instead (a rough score: the bundled cat's "any cat" run crawled
-192 steps; docs/benchmarks.md, "Group runs"), and a group run then lowers the margin once its log-odds is
-below 0 (:meth:`.objective.Objective.switch_to_margin`).
+``SearchParams.rescue`` (the free style, which can change any pixel, and the region style's deletion search
+when its fully detail-removed image flips: a flip is within reach), a search whose ε shrank below ``STUCK`` of
+its start without a flip goes on in whole steps instead, of the run's ε (region) or of the longest ε an
+adaptive step was accepted at (free, ``rescue_at_peak``), and a group run then lowers the margin once its
+log-odds is below 0 (:meth:`.objective.Objective.switch_to_margin`). Whole steps that find no lower loss
+than the lowest so far in ``PATIENCE`` steps end the search ``stalled`` at that lowest point.
+
+Why: the adaptive rule trusts the first-order prediction, which fails on a crease of a piecewise-linear
+score (ReLU, max-pool). A small random-init ReLU net (a Hugging Face ResNet with 8/16 channels) drives
+hundreds of units onto their kinks: at its "stall" |∇S| = 0.0084 predicted a fall of 7e-6 for ε = 1e-6, the
+score rose 1e-6 (7e-7 in float64: no rounding), ε shrank ×0.7 step after step to ``EPS_MIN`` ("a local
+optimum", 148 steps, L2 27), yet the score still fell toward the mean colour and whole steps flip it
+(tests/core/explain/test_creases.py). A rough score in the region style did the same (the bundled cat's
+"any cat" run crawled 192 steps; docs/benchmarks.md, "Group runs").
 """
 
 from __future__ import annotations
@@ -34,6 +43,10 @@ REJECT = 0.5  # adaptive: factor on ε after a rejected step (the loss did not f
 GOOD_RATIO = 0.75
 POOR_RATIO = 0.25
 STUCK = 0.125  # adaptive, SearchParams.rescue: below this fraction of the starting ε the steps become whole
+PATIENCE = 25  # whole (rescued) steps without a new lowest loss: the search has stalled at that lowest point
+NO_STEP_HELPS = ("no step along the gradient lowered the score, not even the smallest: the model's gradient does not "
+                 "describe its output here (its backward pass disagrees with its forward pass, or the output barely "
+                 "depends on the image)")
 
 
 @dataclass
@@ -73,6 +86,7 @@ class SearchParams:
     success: Callable[[torch.Tensor, torch.Tensor], bool]  # (z_new, x_new) -> done
     phase: str = "search"
     rescue: bool = False  # adaptive steps that shrank STUCK-fold without a flip continue as whole steps
+    rescue_at_peak: bool = False  # ... of the longest ε an adaptive step was accepted at (else of ``epsilon``)
     flip_gradient: bool = True  # False: the step that flips skips its backward pass (nothing after uses it)
 
 
@@ -120,6 +134,11 @@ def search(ctx: SearchContext, params: SearchParams) -> Generator[Step, None, Se
     adaptive = opts.mode == "adaptive"
     rescued = False
     moved = False  # a step was accepted
+    peak = eps  # the longest ε an adaptive step was accepted at
+    # rescued: the lowest point so far (an accepted adaptive step always lowers the loss: until the rescue it is
+    # the current one), the whole steps since it was reached, and whether any step lowered the loss
+    best: Point | None = None
+    since_best, improved = 0, False
     x0 = obj.x0
     for _ in range(int(params.budget)):
         if stop():
@@ -155,18 +174,29 @@ def search(ctx: SearchContext, params: SearchParams) -> Generator[Step, None, Se
             predicted = float(-(grad * (x_new - x)).sum())
             eps, accepted = adapt(eps, predicted, float(loss - loss_new))
         if accepted:
+            if adaptive:
+                peak = max(peak, used)
             c, x, z, loss, grad = c_new, x_new, z_new, loss_new, grad_new
             obj.last_x = x
             moved = True
+            if rescued and not flipped:
+                if float(loss) < float(best.loss):
+                    best, since_best, improved = Point(c, x, z, loss, grad), 0, True
+                else:
+                    since_best += 1
         if params.rescue and adaptive and not flipped and eps < STUCK * float(params.epsilon):
-            # stuck: the adaptive rule has shrunk ε 8x without a flip (a rough score): whole steps from here
-            adaptive, rescued, eps = False, True, float(params.epsilon)
+            # stuck: the adaptive rule has shrunk ε 8x without a flip (a rough score, or a crease of a
+            # piecewise-linear one: module doc): whole steps from here
+            adaptive, rescued = False, True
+            eps = peak if params.rescue_at_peak else float(params.epsilon)
+            best, since_best, improved = Point(c, x, z, loss, grad), 0, moved
         if rescued and not flipped and obj.switch_to_margin(z):
             # a rescued group run whose score is below 0 decreases the margin from here (objective.py); the
             # gradient of the new loss at the current point is one evaluation without a Step of its own
             if stop():
                 return SearchOutcome(Status.CANCELLED, "cancelled by the user", x, z, c)
             z, loss, grad = obj.value_and_grad(x)
+            best, since_best = Point(c, x, z, loss, grad), 0  # another loss: its lowest starts here
         d = x - x0
         step = Step(
             index=len(ctx.steps) + 1,
@@ -188,11 +218,16 @@ def search(ctx: SearchContext, params: SearchParams) -> Generator[Step, None, Se
         if flipped:
             point = Point(c, x, z, loss, grad) if accepted and grad is not None else None
             return SearchOutcome(Status.FLIPPED, "", x, z, c, point)
+        if rescued and since_best >= PATIENCE:  # whole steps circle a low point they cannot leave: end there
+            obj.last_x = best.x
+            if not improved:
+                return SearchOutcome(Status.STALLED, NO_STEP_HELPS, best.x, best.z, best.c)
+            return SearchOutcome(Status.STALLED, f"the score stopped falling: neither shorter steps nor {PATIENCE} "
+                                 "whole steps along the gradient lowered it further, and the decision did not flip "
+                                 "(a local optimum)", best.x, best.z, best.c)
         if eps < EPS_MIN:
             if not moved:  # even the smallest step along -gradient raised the score: the gradient is not the output's
-                return SearchOutcome(Status.STALLED, "no step along the gradient lowered the score, not even the smallest: "
-                                     "the model's gradient does not describe its output here (its backward pass disagrees "
-                                     "with its forward pass, or the output barely depends on the image)", x, z, c)
+                return SearchOutcome(Status.STALLED, NO_STEP_HELPS, x, z, c)
             return SearchOutcome(Status.STALLED, "the adaptive step length shrank to nothing without a flip (a local optimum)", x, z, c)
     return SearchOutcome(
         Status.BUDGET,

@@ -57,7 +57,8 @@ def test_no_switch_otherwise(explained, target, z):
 
 def test_a_stuck_adaptive_region_search_continues_in_whole_steps(monkeypatch):
     """Every adaptive step rejected (a rough score): the region style's search is rescued and flips with
-    whole steps of ε once ε has shrunk STUCK-fold; the free style (no rescue) stalls as before."""
+    whole steps of ε once ε has shrunk STUCK-fold; so is the free style's (any pixel can change), with whole
+    steps of the longest ε an adaptive step was accepted at: none was, so the run's ε."""
     clf = make_tiny()
     img = tiny_image_array()
     monkeypatch.setattr(search, "adapt", lambda eps, predicted, actual: (eps * search.REJECT, False))
@@ -70,7 +71,10 @@ def test_a_stuck_adaptive_region_search_continues_in_whole_steps(monkeypatch):
     assert all(s.accepted and s.epsilon == pytest.approx(res.options.epsilon) for s in steps[4:])
     assert len(steps) > 4
     free = run(clf, img, ExplainOptions(style="free", key_pixels=False))
-    assert free.status == Status.STALLED
+    assert free.status == Status.FLIPPED
+    steps = [s for s in free.steps if s.phase == "search"]
+    assert [s.accepted for s in steps[:4]] == [False] * 4
+    assert all(s.accepted and s.epsilon == pytest.approx(free.options.epsilon) for s in steps[4:]) and len(steps) > 4
 
 
 def test_progressing_group_runs_are_unchanged(monkeypatch):
