@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import signal
 import sys
@@ -36,8 +37,6 @@ def quiet_broken_pipe(main_fn: Callable[..., int]) -> Callable[..., int]:
         try:
             return main_fn(argv)
         except BrokenPipeError:
-            import os  # noqa: PLC0415
-
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
             return EXIT_BROKEN_PIPE
 
@@ -248,7 +247,7 @@ def _inputs(args, verb: str) -> list | None:
     error line) when there is nothing to ``verb``."""
     from .core.dataset import collect_inputs
 
-    inputs, skipped = collect_inputs(args.images, recursive=args.recursive)
+    inputs, skipped = collect_inputs(args.images, recursive=args.recursive, out=getattr(args, "out", None))
     if not getattr(args, "quiet", False):
         for where, why in skipped:
             print(f"gradflip: skipped: {where}: {why}", file=sys.stderr)
@@ -355,25 +354,11 @@ def _explain(args) -> int:
     from .core.options import ExplainOptions
 
     opts = ExplainOptions(
-        target=args.target,
-        group=args.group,
-        mode=args.mode,
-        epsilon=args.epsilon,
-        max_steps=args.max_steps,
-        smoothing=args.smoothing,
-        coarse=args.coarse,
-        style=args.style,
-        blur_sigma=args.blur_sigma,
-        minimise=not args.no_minimise,
-        key_pixels=not args.no_key_pixels,
-        refine=not args.no_refine,
-        lattice=not args.no_lattice,
-    )
-    try:
-        opts.validate()
-    except ValueError as exc:
-        _err(str(exc))
-        return EXIT_BAD_INPUT
+        target=args.target, group=args.group, mode=args.mode, epsilon=args.epsilon, max_steps=args.max_steps,
+        smoothing=args.smoothing, coarse=args.coarse, style=args.style, blur_sigma=args.blur_sigma,
+        minimise=not args.no_minimise, key_pixels=not args.no_key_pixels, refine=not args.no_refine,
+        lattice=not args.no_lattice)
+    opts.validate()  # a ValueError: one line and exit 2 (main)
     if args.force and args.resume:
         _err("choose --force (recompute everything) or --resume (keep complete result sets), not both")
         return EXIT_BAD_INPUT
@@ -458,7 +443,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_BAD_INPUT
-    previous = _stop_on_sigterm()
+    previous = _stop_on_signals()
     try:
         from .core.errors import GradFlipError
 
@@ -476,8 +461,8 @@ def main(argv: list[str] | None = None) -> int:
         _err(f"internal error: {type(exc).__name__}: {exc} (please report this)")
         return EXIT_INTERNAL
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 class _Terminated(KeyboardInterrupt):
@@ -485,15 +470,27 @@ class _Terminated(KeyboardInterrupt):
     written whole, none half-written, the summary rebuilt."""
 
 
-def _stop_on_sigterm():
-    """Handle SIGTERM as an interrupt while a command runs; returns the previous handler (None if not set)."""
+def _stop_on_signals() -> dict:
+    """While a command runs, SIGTERM interrupts as Ctrl+C does, and a second Ctrl+C or SIGTERM during the first
+    one's clean-up ends the process at once (``os._exit``: a normal exit with torch threads still running would
+    abort). Returns the previous handlers; an ignored SIGINT (``nohup``, ``cmd &`` in a script) stays ignored."""
     def stop(signum, frame):
-        raise _Terminated()
+        if stop.hit:
+            try:
+                print("\ngradflip: interrupted again: stopped at once", file=sys.stderr, flush=True)
+            finally:
+                os._exit(EXIT_INTERRUPTED)
+        stop.hit = True
+        raise _Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
 
-    try:
-        return signal.signal(signal.SIGTERM, stop)
-    except (ValueError, OSError, AttributeError):  # not the main thread, or no SIGTERM on this platform
-        return None
+    stop.hit, previous = False, {}
+    for sig in (signal.SIGINT, getattr(signal, "SIGTERM", None)):
+        try:
+            if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
+                previous[sig] = signal.signal(sig, stop)
+        except (ValueError, OSError):  # not the main thread
+            pass
+    return previous
 
 
 if __name__ == "__main__":

@@ -122,7 +122,11 @@ def test_results_written_inside_the_folder_are_not_explained_again(tiny_cli, tmp
     assert cli.main(args) in (0, 1)
     assert cli.main([*args, "--resume"]) in (0, 1)
     err = capsys.readouterr().err
-    assert "a.figure.png: a GradFlip result image" in err
+    if out_inside == ".":
+        assert "a.figure.png: a GradFlip result image" in err
+    else:  # the output folder's result files: one line, not one per file (7 per photo, 2 for the summary)
+        assert [ln for ln in err.splitlines() if "skipped" in ln] == \
+            [f"gradflip: skipped: {out}: the output folder of this run (9 result files)"]
     assert sorted(p.name for p in out.glob("*.gradflip.json")) == ["a.gradflip.json"]
     assert [r["file"] for r in read_summary(out / "summary.csv")] == [str(folder / "a.png")]
     # a user's own file that merely ends like one (no record next to it) is still an image to explain
@@ -409,3 +413,166 @@ def test_json_lists_the_records_in_input_order_whatever_order_they_finish(tiny_c
     code = cli.main(["explain", *paths, "--out", str(tmp_path / "out"), "--json", "--quiet", "--no-key-pixels"])
     recs = json.loads(capsys.readouterr().out)
     assert code in (0, 1) and [r["image"]["source"] for r in recs] == paths
+
+
+# ---- an output folder that cannot take the results: refused before any image is explained ---------------
+
+def test_a_read_only_out_is_refused_before_any_image_is_explained(tiny_cli, folder, tmp_path, capsys, monkeypatch):
+    from gradflip_desktop.core import report
+    from gradflip_desktop.core.explain import runner
+
+    out = tmp_path / "out"
+    out.mkdir()
+    real_stage = report.stage_bytes
+
+    def stage(path, data):  # the folder is read-only (chmod does not stop root, who runs the tests here)
+        if os.path.dirname(os.path.abspath(path)) == str(out):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_stage(path, data)
+
+    monkeypatch.setattr(report, "stage_bytes", stage)
+    calls = _interrupt_run_at(monkeypatch, runner, 0)  # counts the explanations (none should start)
+    code = cli.main(["explain", str(folder), "--out", str(out), "--batch-size", "1"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert calls == []  # not one image explained into a folder that cannot keep it
+    lines = [ln for ln in err.splitlines() if ln.startswith("gradflip: error")]
+    assert lines == [f"gradflip: error: cannot write the results to {out}: the folder is read-only or you lack permission"]
+    assert "summary:" not in err and "internal error" not in err
+    assert list(out.iterdir()) == []
+
+
+def test_a_summary_that_cannot_be_written_is_a_clear_error_and_never_hides_an_interrupt(
+        tiny_cli, folder, tmp_path, capsys, monkeypatch):
+    from gradflip_desktop.core.dataset import job
+    from gradflip_desktop.core.explain import runner
+
+    def disk_full(out_dir, rows):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(job, "write_summary", disk_full)
+    code = cli.main(["explain", str(folder), "--out", str(tmp_path / "out"), "--batch-size", "1", "-q"])
+    err = capsys.readouterr().err
+    assert code == 2 and "internal error" not in err
+    assert f"cannot write the summary to {tmp_path / 'out'}: the disk is full" in err
+    assert len(list((tmp_path / "out").glob("*.gradflip.json"))) == 5  # the result sets themselves are whole
+
+    _interrupt_run_at(monkeypatch, runner, 2)
+    code = cli.main(["explain", str(folder), "--out", str(tmp_path / "out2"), "--batch-size", "1", "-q"])
+    err = capsys.readouterr().err
+    assert code == 130 and "interrupted" in err and "internal error" not in err
+
+
+def test_a_second_interrupt_during_the_clean_up_ends_the_process_at_once(tiny_cli, folder, tmp_path, capsys,
+                                                                          monkeypatch):
+    """Ctrl+C twice: the second one, while the first one's clean-up still waits for the batch's threads, ends
+    the process at once with ``os._exit`` (a normal interpreter exit with torch threads still running aborts:
+    "terminate called without an active exception", exit 134), after one line on stderr."""
+    import signal
+
+    from gradflip_desktop.core.dataset import job
+    from gradflip_desktop.core.explain import runner
+
+    class Exited(BaseException):
+        pass
+
+    def fake_exit(code):
+        raise Exited(code)
+
+    monkeypatch.setattr(os, "_exit", fake_exit)
+    real_run, real_summary = runner.run, job.write_run_summary
+    calls = []
+
+    def run(*a, **k):  # the first Ctrl+C arrives while the second image is explained
+        calls.append(1)
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+        return real_run(*a, **k)
+
+    def summary(*a, **k):  # the second one during the clean-up
+        os.kill(os.getpid(), signal.SIGINT)
+        return real_summary(*a, **k)
+
+    monkeypatch.setattr(runner, "run", run)
+    monkeypatch.setattr(job, "write_run_summary", summary)
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(Exited) as exited:
+        cli.main(["explain", str(folder), "--out", str(tmp_path / "out"), "--batch-size", "1", "-q"])
+    assert exited.value.args == (130,)
+    assert "interrupted again" in capsys.readouterr().err
+    signal.signal(signal.SIGINT, before)
+
+    # one Ctrl+C still stops the run as before (exit 130, the summary written), and the handlers are restored
+    monkeypatch.setattr(job, "write_run_summary", real_summary)
+    calls.clear()
+    assert cli.main(["explain", str(folder), "--out", str(tmp_path / "out2"), "--batch-size", "1", "-q"]) == 130
+    assert (tmp_path / "out2" / "summary.csv").is_file()
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_an_ignored_sigint_stays_ignored(tiny_cli, tmp_path, monkeypatch):
+    """``gradflip explain ... &`` in a script (or nohup) starts with SIGINT ignored: the run keeps it so."""
+    import signal
+
+    from gradflip_desktop.core.explain import runner
+
+    seen, real_run = [], runner.run
+    monkeypatch.setattr(runner, "run", lambda *a, **k: (seen.append(signal.getsignal(signal.SIGINT)), real_run(*a, **k))[1])
+    img = _photo(tmp_path / "a.png", seed=1)
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        assert cli.main(["explain", str(img), "--out", str(tmp_path / "out"), "-q"]) in (0, 1)
+    finally:
+        signal.signal(signal.SIGINT, before)
+    assert seen == [signal.SIG_IGN]
+
+
+def test_ctrl_c_while_a_set_is_written_lets_that_set_finish_whole(tiny_cli, tmp_path, capsys, monkeypatch):
+    """The signal reaches the main thread, which waits for the writer thread in the middle of a set: the set
+    is finished (the process would otherwise end with the thread half-way: some files renamed, the rest left
+    as hidden temporary files) and the summary, written after it, lists it."""
+    import signal
+    import time
+
+    from gradflip_desktop.core import report
+
+    real, n = report.os.replace, []
+
+    def replace(src, dst):
+        n.append(dst)
+        if len(n) == 3:  # the third file of the set
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.3)  # the main thread handles the signal meanwhile
+        return real(src, dst)
+
+    monkeypatch.setattr(report.os, "replace", replace)
+    img = _photo(tmp_path / "a.png", seed=1)
+    out = tmp_path / "out"
+    assert cli.main(["explain", str(img), "--out", str(out), "-q", "--no-key-pixels", "--summary"]) == 130
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith("a.")) == sorted(f"a{s}" for s in SUFFIXES)
+    assert not [p for p in out.iterdir() if p.name.endswith(".part")]
+    (row,) = read_summary(out / "summary.csv")
+    assert row["name"] == "a" and row["status"] == json.loads((out / "a.gradflip.json").read_text())["status"] != ""
+
+
+def test_resume_never_keeps_the_set_of_another_image_with_the_same_name(tiny_cli, tmp_path, capsys):
+    """Two folders with a p.png each, explained one after the other into one output folder: --resume must not
+    answer for b/p.png with a/p.png's result set (nor list a/p.png's numbers under b/p.png in the summary)."""
+    a, b, out = tmp_path / "a", tmp_path / "b", tmp_path / "out"
+    _photo(a / "p.png", seed=1)
+    _photo(b / "p.png", seed=2)
+    assert cli.main(["explain", str(a), "--out", str(out), "-q", "--no-key-pixels"]) in (0, 1)
+    before = (out / "p.gradflip.json").read_text()
+    capsys.readouterr()
+    code = cli.main(["explain", str(b), "--out", str(out), "--resume", "--no-key-pixels"])
+    err = capsys.readouterr().err
+    assert code == 2 and "(kept)" not in err and "already complete" not in err
+    assert f"is of another image ({a / 'p.png'}), not of {b / 'p.png'}" in err
+    assert (out / "p.gradflip.json").read_text() == before  # a's set untouched
+    (row,) = read_summary(out / "summary.csv")
+    assert row["file"] == str(b / "p.png") and row["status"] == "error" and row["original_label"] == ""
+    # the same folder again: its own set is kept as before
+    assert cli.main(["explain", str(a), "--out", str(out), "--resume", "--no-key-pixels"]) in (0, 1)
+    assert "result set already complete" in capsys.readouterr().err
+    (row,) = read_summary(out / "summary.csv")
+    assert row["file"] == str(a / "p.png") and row["status"] != "error"

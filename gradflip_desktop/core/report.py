@@ -328,6 +328,36 @@ def render_figure(result: ExplainResult, panel_height: int = 360, importance: np
 
 # ---- write ------------------------------------------------------------------------------------------
 
+def write_failure(exc: OSError) -> str:
+    """Why a file could not be written, in words ("the disk is full", ...)."""
+    if getattr(exc, "errno", None) == 28:
+        return "the disk is full"
+    if getattr(exc, "errno", None) in (13, 30, 1):
+        return "the folder is read-only or you lack permission"
+    return exc.strerror or str(exc)
+
+
+def make_folder(out_dir: str | os.PathLike, probe: bool = False) -> Path:
+    """``out_dir``, created if needed; :class:`ExportError` when it cannot be (a file of that name, a
+    parent that is a file, no permission). With ``probe`` a temporary file is also written there and
+    removed, so a read-only folder is refused before any work is done, not after it."""
+    out = Path(out_dir)
+    try:
+        if out.exists() and not out.is_dir():
+            raise ExportError(f"cannot create the folder {out}: a file of that name exists (not a folder)")
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(f"cannot create the folder {out}: {exc.strerror or exc}") from None
+    if not out.is_dir():
+        raise ExportError(f"{out} is not a folder")
+    if probe:
+        try:
+            discard(stage_bytes(out / "probe", b""))
+        except OSError as exc:
+            raise ExportError(f"cannot write the results to {out}: {write_failure(exc)}") from None
+    return out
+
+
 def write_result_set(
     result: ExplainResult,
     out_dir: str | os.PathLike,
@@ -340,15 +370,7 @@ def write_result_set(
     Raises :class:`ResultExistsError` (a ``FileExistsError``; ``existing`` lists the files) when a target
     exists and ``force`` is False, and :class:`ExportError` for folders that cannot be created or written.
     """
-    out = Path(out_dir)
-    try:
-        if out.exists() and not out.is_dir():
-            raise ExportError(f"cannot create the folder {out}: a file of that name exists (not a folder)")
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ExportError(f"cannot create the folder {out}: {exc.strerror or exc}") from None
-    if not out.is_dir():
-        raise ExportError(f"{out} is not a folder")
+    out = make_folder(out_dir)
     paths = result_paths(out, name)
     try:
         existing = [p for p in paths.values() if p.exists()]
@@ -405,12 +427,7 @@ def write_result_set(
         raise
     except OSError as exc:
         roll_back()
-        reason = exc.strerror or str(exc)
-        if getattr(exc, "errno", None) == 28:
-            reason = "the disk is full"
-        elif getattr(exc, "errno", None) in (13, 30, 1):
-            reason = "the folder is read-only or you lack permission"
-        raise ExportError(f"cannot write the results to {out}: {reason}") from None
+        raise ExportError(f"cannot write the results to {out}: {write_failure(exc)}") from None
     except BaseException:
         roll_back()
         raise

@@ -227,6 +227,57 @@ def test_an_interrupted_export_leaves_no_half_written_set(qtbot, tiny_window, ph
     assert not (dest / "summary.csv").exists() and not list(dest.glob(".gradflip-export-*"))
 
 
+def test_an_interrupted_overwriting_export_never_leaves_an_old_record_over_new_files(qtbot, tiny_window, photos,
+                                                                                    tmp_path, monkeypatch):
+    """Export All with Overwrite into a folder holding an earlier export: the disk fills up when the records
+    are moved in. An old record must not be left listing the new files (a set that looks complete but mixes
+    two runs); the replaced sets are incomplete instead (``--resume`` recomputes them)."""
+    from gradflip_desktop.core.dataset import complete_record
+    from gradflip_desktop.ui.controllers import folders
+
+    c = tiny_window.folders
+    c.open_folder(str(photos))
+    _wait_done(qtbot, c)
+    dest = tmp_path / "export"
+    folders.export_task(None, c.out, str(dest), False)  # an earlier export of the same names
+    assert all(complete_record(dest, f"p{i}") is not None for i in range(3))
+    real = folders.os.replace
+
+    def failing(a, b):
+        if Path(b).name.endswith(".gradflip.json"):
+            raise OSError(28, "No space left on device")
+        return real(a, b)
+
+    monkeypatch.setattr(folders.os, "replace", failing)
+    with pytest.raises(OSError):
+        folders.export_task(None, c.out, str(dest), True)
+    assert all(complete_record(dest, f"p{i}") is None for i in range(3))
+    assert not list(dest.glob(".gradflip-export-*"))
+
+
+def test_export_all_to_a_file_or_a_read_only_folder_says_so_in_words(qtbot, tiny_window, photos, tmp_path,
+                                                                     monkeypatch):
+    from gradflip_desktop.core import report
+
+    c = tiny_window.folders
+    c.open_folder(str(photos))
+    _wait_done(qtbot, c)
+    (tmp_path / "afile").write_text("x")
+    c.export_all(str(tmp_path / "afile"))
+    qtbot.waitUntil(lambda: c.export_error is not None, timeout=RUN_TIMEOUT_MS)
+    assert c.export_error == f"cannot create the folder {tmp_path / 'afile'}: a file of that name exists (not a folder)"
+    assert (tmp_path / "afile").read_text() == "x"
+
+    def read_only(path, data):  # chmod does not stop root, who runs the tests here
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(report, "stage_bytes", read_only)
+    c.export_all(str(tmp_path / "ro"))
+    qtbot.waitUntil(lambda: c.export_error is not None, timeout=RUN_TIMEOUT_MS)  # reset by export_all
+    assert c.export_error == f"cannot write the results to {tmp_path / 'ro'}: the folder is read-only or you lack permission"
+    assert list((tmp_path / "ro").iterdir()) == []
+
+
 def test_a_new_folder_drops_the_old_run(qtbot, tiny_window, photos, tmp_path):
     c = tiny_window.folders
     tiny_window.controls.set_settings(SLOW)

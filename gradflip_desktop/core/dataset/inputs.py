@@ -58,13 +58,16 @@ def is_result_image(path: Path) -> bool:
     return False
 
 
-def collect_inputs(paths: list[str | Path], recursive: bool = False) -> tuple[list[Input], list[tuple[Path, str]]]:
+def collect_inputs(paths: list[str | Path], recursive: bool = False,
+                   out: str | Path | None = None) -> tuple[list[Input], list[tuple[Path, str]]]:
     """Expand ``paths`` into inputs. Returns ``(inputs, skipped)``; ``skipped`` lists (path, reason).
 
     A file given by name is an input whatever it holds (loading it reports any problem). A folder
     contributes the files in it that are images by content, in sorted order; with ``recursive`` its
     subfolders too, and the result name is the path inside the folder ("cats/001.jpg" -> "cats_001").
-    Hidden files and folders (".name") are ignored.
+    Hidden files and folders (".name") are ignored. In the run's output folder ``out``, when it is a
+    subfolder of a folder given, the files that are not images to explain (the results) are skipped as one
+    entry for the folder, not one per result file.
     """
     inputs: list[Input] = []
     skipped: list[tuple[Path, str]] = []
@@ -73,6 +76,8 @@ def collect_inputs(paths: list[str | Path], recursive: bool = False) -> tuple[li
         if not p.is_dir():
             inputs.append(Input(p, p.stem or "image"))
             continue
+        inner = _inside(Path(out), p) if out is not None else None
+        quiet = 0  # result files in the output folder, skipped without a line each
         entries = sorted(p.rglob("*") if recursive else p.iterdir())
         for f in entries:
             rel = f.relative_to(p)
@@ -82,12 +87,28 @@ def collect_inputs(paths: list[str | Path], recursive: bool = False) -> tuple[li
                 if not recursive:
                     skipped.append((f, "a folder (use --recursive to include subfolders)"))
                 continue
+            in_out = bool(inner) and rel.parts[: len(inner)] == inner
             if not f.is_file():
                 skipped.append((f, "not a regular file"))
             elif is_result_image(f):  # --out inside the folder: never explain the explanations again
-                skipped.append((f, "a GradFlip result image"))
+                quiet += in_out
+                if not in_out:
+                    skipped.append((f, "a GradFlip result image"))
             elif is_image_file(f):
                 inputs.append(Input(f, "_".join([*rel.parts[:-1], f.stem]) or "image", rel.as_posix()))
+            elif in_out:
+                quiet += 1
             else:
                 skipped.append((f, "not an image"))
+        if quiet:
+            skipped.append((p.joinpath(*inner), f"the output folder of this run ({quiet} result files)"))
     return inputs, skipped
+
+
+def _inside(out: Path, folder: Path) -> tuple[str, ...] | None:
+    """The parts of ``out``'s path inside ``folder`` when it is a subfolder of it (not the folder itself)."""
+    try:
+        parts = out.resolve().relative_to(folder.resolve()).parts
+    except (ValueError, OSError):
+        return None
+    return parts or None

@@ -10,7 +10,8 @@ last. An interrupt (Ctrl+C) stops the run: the results already computed are stil
 and an interrupt inside a set's writing removes that set's new files, so no half-written set is left. A
 process killed mid-set leaves files without a record: not a complete set, recomputed by ``resume``.
 ``summary.csv`` and ``index.html`` are rebuilt from the records on disk at the end, also after an interrupt.
-After each image the C heap's free pages go back to the OS (:mod:`..memory`), so RSS stays flat.
+After each image the C heap's free pages go back to the OS (:mod:`..memory`), so RSS stays flat. An output
+folder that cannot be created or written is refused (``ExportError``) before any image is explained.
 """
 
 from __future__ import annotations
@@ -23,11 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from ..errors import ResultExistsError
+from ..errors import ExportError, ResultExistsError
 from ..images import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, load_image
 from ..memory import release_free_memory
 from ..options import ExplainOptions
-from ..report import result_paths, safe_name, write_result_set
+from ..report import make_folder, result_paths, safe_name, write_failure, write_result_set
 from .inputs import Input
 from .summary import complete_record, summary_row, write_summary
 
@@ -99,8 +100,13 @@ def plan(inputs: Iterable[Input], settings: JobSettings, options: ExplainOptions
         if existing and settings.resume:
             rec = complete_record(out, inp.name)
             if rec is not None:
+                source = other_image(rec, inp)
                 other = made_otherwise(rec, options, model_name, settings.max_side)
-                if other:
+                if source:
+                    settled.append(Outcome(inp, ERROR, error=ResultExistsError(
+                        f"the result set {safe_name(inp.name)!r} in {out} is of another image ({source}), not of "
+                        f"{inp.path}; explain them into different output folders", [])))
+                elif other:
                     settled.append(Outcome(inp, ERROR, error=ResultExistsError(
                         f"the result set for {inp.name!r} in {out} was made with other settings ({other}); "
                         "--resume keeps only sets made with the same ones", [])))
@@ -137,6 +143,20 @@ def made_otherwise(rec: dict, options: ExplainOptions | None, model_name: str | 
     return "; ".join(diffs)
 
 
+def other_image(rec: dict, inp: Input) -> str:
+    """The image a stored record was made from when it is surely not ``inp`` (another file name, or another
+    file that is still there: two folders with a ``cat.jpg`` each, explained into one output folder), else ""."""
+    source = str((rec.get("image") or {}).get("source") or "")
+    if not source:
+        return ""
+    try:
+        if Path(source).name != Path(inp.path).name or (Path(source).is_file() and not Path(source).samefile(inp.path)):
+            return source
+    except OSError:  # the input is gone or unreadable: loading it says so
+        pass
+    return ""
+
+
 def _opt(v) -> str:
     return "none" if v is None else str(v)
 
@@ -156,7 +176,7 @@ def explain_inputs(
     Returns the outcomes in input order (inputs not reached after an interrupt have none). Raises what
     interrupted it (KeyboardInterrupt) after the summary and gallery are written.
     """
-    out = Path(settings.out)
+    out = make_folder(settings.out, probe=True)  # an unusable --out fails now, not after hours of explaining
     settled, todo = plan(inputs, settings, options, getattr(classifier, "name", None))
     total = len(settled) + len(todo)
     outcomes: dict[Input, Outcome] = {}
@@ -200,9 +220,18 @@ def explain_inputs(
             finally:
                 for o in writer.close():  # the sets already computed are written, also after an interrupt
                     report(o)
-    finally:
+    except BaseException:
         if settings.summary and (outcomes or inputs):
+            try:
+                write_run_summary(out, inputs, outcomes)
+            except Exception:  # noqa: BLE001, S110 - what stopped the run is reported, not the summary too
+                pass
+        raise
+    if settings.summary and (outcomes or inputs):
+        try:
             write_run_summary(out, inputs, outcomes)
+        except OSError as exc:  # e.g. the disk filled up: a clear error, not an internal one
+            raise ExportError(f"cannot write the summary to {out}: {write_failure(exc)}") from None
     return [outcomes[i] for i in inputs if i in outcomes]
 
 
@@ -210,10 +239,10 @@ class SetWriter:
     """Writes result sets on one background thread, in order, while the engine computes the next ones.
 
     ``put`` hands over a result (it waits while :data:`DEPTH` sets are queued, so memory stays bounded);
-    ``written()`` returns the outcomes finished since the last call; ``close()`` writes what is queued,
-    stops the thread and returns the last outcomes. An exception that is not an ``Exception`` (an interrupt
-    inside a set's writing: that set's new files are removed) is raised again by ``written()``/``close()``
-    in the caller's thread.
+    ``written()`` returns the outcomes finished since the last call; ``close()`` writes what is queued
+    (also when an interrupt reaches it while it waits), stops the thread and returns the last outcomes. An
+    exception that is not an ``Exception`` (an interrupt inside a set's writing: that set's new files are
+    removed) is raised again by ``written()``/``close()`` in the caller's thread.
     """
 
     DEPTH = 2
@@ -222,6 +251,8 @@ class SetWriter:
         self.out, self.thumbs = out, thumbs
         self._todo: queue.Queue = queue.Queue(maxsize=self.DEPTH)
         self._done: queue.Queue = queue.Queue()
+        self._finished = threading.Event()  # waited on instead of join(): a join that Ctrl+C interrupts marks
+        # the thread stopped while it still runs (Python 3.11), and a second join() then returns at once
         self._thread = threading.Thread(target=self._loop, name="gradflip-set-writer", daemon=True)
         self._thread.start()
 
@@ -229,12 +260,15 @@ class SetWriter:
         self._todo.put((result, inp, overwrite, info))
 
     def _loop(self) -> None:
-        while (item := self._todo.get()) is not None:
-            result, inp, overwrite, info = item
-            try:
-                self._done.put(_write(result, inp, self.out, overwrite, info, self.thumbs))
-            except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
-                self._done.put(exc)
+        try:
+            while (item := self._todo.get()) is not None:
+                result, inp, overwrite, info = item
+                try:
+                    self._done.put(_write(result, inp, self.out, overwrite, info, self.thumbs))
+                except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+                    self._done.put(exc)
+        finally:
+            self._finished.set()
 
     def written(self) -> list[Outcome]:
         done = []
@@ -250,7 +284,11 @@ class SetWriter:
 
     def close(self) -> list[Outcome]:
         self._todo.put(None)
-        self._thread.join()
+        try:
+            self._finished.wait()
+        except BaseException:  # Ctrl+C reaches this (main) thread: the sets handed over are finished whole
+            self._finished.wait()  # first, else the process would end with one half-renamed
+            raise
         return self.written()
 
 
@@ -309,7 +347,8 @@ def write_run_summary(out: Path, inputs: list[Input], outcomes: dict[Input, Outc
 def _kept(o: Outcome, out: Path, name: str) -> bool:
     """An input refused because its result set exists: the summary keeps that set's row (when complete)
     instead of replacing it with the refusal."""
-    return isinstance(o.error, ResultExistsError) and complete_record(out, name) is not None
+    rec = complete_record(out, name) if isinstance(o.error, ResultExistsError) else None
+    return rec is not None and not other_image(rec, o.input)
 
 
 def _message(exc: BaseException | None) -> str:

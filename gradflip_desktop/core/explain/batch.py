@@ -61,10 +61,20 @@ class _Request:
 
 
 class _Graph:
-    """The autograd graph of one batched forward pass, kept until its rows' backward requests arrive."""
+    """The autograd graph of one batched forward pass, kept until each of its rows has had its backward or
+    its run has moved on (a new gradient forward, or the run ended): ``open`` maps those rows to their runs.
+    A run may ask for plain forwards between its gradient forward and its backward (the 8-bit search tests
+    the rounded image there), so another row's backward can come first: the graph is then retained for it."""
 
-    def __init__(self, xs: torch.Tensor, z: torch.Tensor):
+    def __init__(self, xs: torch.Tensor, z: torch.Tensor, runs: list[int]):
         self.xs, self.z = xs, z
+        self.open = dict(enumerate(runs))
+
+    def close(self, row: int) -> None:
+        """Row ``row`` needs the graph no more; the last one releases it (call with the batcher's lock)."""
+        self.open.pop(row, None)
+        if not self.open:
+            self.xs = self.z = None
 
 
 class _Batcher:
@@ -84,6 +94,7 @@ class _Batcher:
         # runs that got a row of a gradient graph and have not yet asked for its backward (or moved on):
         # no early evaluation while there are any, so every backward of a graph is evaluated together
         self.owing: set[int] = set()
+        self.holding: dict[int, tuple[_Graph, int]] = {}  # run -> its latest gradient row still open
         self.thread = threading.Thread(target=self._loop, name="gradflip-batch-model", daemon=True)
         self.thread.start()
 
@@ -96,11 +107,22 @@ class _Batcher:
         with self.cond:
             self.live -= 1
             self.owing.discard(threading.get_ident())
+            self._let_go(threading.get_ident())
             self.cond.notify_all()
+
+    def _let_go(self, run: int) -> None:
+        """``run`` will not ask for the backward of its open gradient row (it ended, or took a new one)."""
+        graph, row = self.holding.pop(run, (None, 0))
+        if graph is not None:
+            graph.close(row)
 
     def call(self, req: _Request):
         with self.cond:
             self.owing.discard(req.run)  # its backward, or it moved on
+            if req.kind == "grad":
+                self._let_go(req.run)
+            elif req.kind == "backward":
+                self.holding.pop(req.run, None)  # the model thread closes the row when it evaluates it
             self.pending.append(req)
             self.cond.notify_all()
             while not req.done:
@@ -147,6 +169,7 @@ class _Batcher:
                     r.done = True
                     if r.kind == "grad" and r.error is None:
                         self.owing.add(r.run)
+                        self.holding[r.run] = r.result[1]
                 self.cond.notify_all()
 
     def _evaluate(self, todo: list[_Request]) -> None:
@@ -180,7 +203,7 @@ class _Batcher:
                     z = self.module(xs)
                 self._check_rows(z, len(reqs))
                 require_gradient(z)
-                graph = _Graph(xs, z)
+                graph = _Graph(xs, z, [r.run for r in reqs])
                 for i, r in enumerate(reqs):
                     r.result = (z[i : i + 1].detach(), (graph, i))
             self.batches += 1
@@ -198,19 +221,24 @@ class _Batcher:
             shape = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
             raise RuntimeError(f"the model returned {shape} for a batch of {n}")
 
-    @staticmethod
-    def _backward(graph: _Graph, rows: list[tuple[int, _Request]]) -> None:
+    def _backward(self, graph: _Graph, rows: list[tuple[int, _Request]]) -> None:
+        with self.cond:  # the rows asked now are closed; rows still open keep the graph for a later backward
+            xs, z = graph.xs, graph.z
+            for row, _ in rows:
+                graph.close(row)
+            keep = bool(graph.open)
         try:
-            dz = torch.zeros_like(graph.z)
+            if z is None:
+                raise RuntimeError("the batched graph of this gradient was released before its backward")
+            dz = torch.zeros_like(z)
             for row, r in rows:
                 dz[row : row + 1] = r.dz
-            (g,) = torch.autograd.grad(graph.z, graph.xs, grad_outputs=dz)
+            (g,) = torch.autograd.grad(z, xs, grad_outputs=dz, retain_graph=keep)
             for row, r in rows:
                 r.result = g[row : row + 1]
         except Exception as exc:  # noqa: BLE001 - handed to the runs, which end with a model error
             for _, r in rows:
                 r.error = exc
-        graph.xs = graph.z = None  # the graph is released: rows that did not ask have moved on
 
 
 class _RemoteCall(torch.autograd.Function):

@@ -201,14 +201,15 @@ def export_task(task, source: str, dest: str, overwrite: bool) -> list[Path]:
     half-written result set there. Everything is first copied into a hidden staging folder inside
     ``dest`` (same file system), then moved in by renames: the other files first, each set's record
     (``NAME.gradflip.json``, what makes a set complete) after them, ``summary.csv``/``index.html`` last.
-    An interruption leaves whole files only, and a set without its record is not a complete set."""
-    src, dst = Path(source), Path(dest)
-    dst.mkdir(parents=True, exist_ok=True)
+    A replaced set's old record goes before any file moves (never an old record over new files). An
+    interruption leaves whole files only, and a set without its record is not a complete set."""
+    from gradflip_desktop.core.errors import ResultExistsError
+    from gradflip_desktop.core.report import make_folder
+
+    src, dst = Path(source), make_folder(dest, probe=True)  # ExportError: a file of that name, read-only ...
     names = sorted(p.name for p in src.iterdir())
     clash = [n for n in names if (dst / n).exists() and not (dst / n).is_dir()]
     if clash and not overwrite:
-        from gradflip_desktop.core.errors import ResultExistsError
-
         raise ResultExistsError(f"{len(clash)} result file(s) already exist in {dst} (e.g. {clash[0]})",
                                 [dst / n for n in clash])
     staging = Path(tempfile.mkdtemp(prefix=".gradflip-export-", dir=dst))
@@ -222,6 +223,8 @@ def export_task(task, source: str, dest: str, overwrite: bool) -> list[Path]:
                 return 2
             return 1 if p.name.endswith(".gradflip.json") else 0
 
+        for p in (p for p in files if rank(p) == 1):
+            (dst / p.relative_to(staging)).unlink(missing_ok=True)
         for p in sorted(files, key=rank):
             target = dst / p.relative_to(staging)
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -272,8 +275,7 @@ class FoldersController(QObject):
         self._export_interactive = False
 
     @property
-    def running(self) -> bool:
-        """Listing, explaining or writing the summary."""
+    def running(self) -> bool:  # listing, explaining or writing the summary
         return self._list.busy or self._run.busy or self._summary.busy
 
     # -- requests -----------------------------------------------------------------------------------------

@@ -138,3 +138,64 @@ def test_a_busy_run_does_not_hold_the_others_back_and_answers_stay_those_of_sing
             assert len(got[i].steps) == len(s.steps)
     # the busy run's sleeps dominate; the other runs finished alongside, not after them
     assert seconds < 0.25 * len(busy_steps) + 5
+
+
+def test_a_forward_between_a_gradient_and_its_backward_does_not_lose_the_graph():
+    """A run may ask for a plain forward between a gradient forward and its backward (the 8-bit search tests
+    the rounded image's flip there). The other run's backward of the same batched graph, evaluated meanwhile,
+    must not release the graph under it: its backward gets its own row's gradient, not a model error."""
+    import threading
+
+    from gradflip_desktop.core.explain import batch
+
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 3))
+    batcher = batch._Batcher(module)
+    proxy = batch._BatchedModule(module, batcher)
+    xs = [torch.rand(1, 3, 2, 2) for _ in range(2)]
+    got: dict[str, object] = {}
+    fw_done = threading.Event()
+    entered = threading.Barrier(2)  # both runs are live before either asks: their gradient rows share one graph
+
+    def run_a():  # gradient forward, a plain forward, then the backward
+        batcher.enter()
+        entered.wait(10)
+        try:
+            x = xs[0].clone().requires_grad_(True)
+            with torch.enable_grad():
+                z = proxy(x)
+                with torch.no_grad():
+                    proxy(xs[0] + 0.5)
+                fw_done.set()
+                got["a"] = torch.autograd.grad(z[0, 1], x)[0]
+        except Exception as exc:  # noqa: BLE001 - the assertion below names it
+            got["a"] = exc
+        finally:
+            batcher.leave()
+
+    def run_b():  # gradient forward and its backward, then it leaves
+        batcher.enter()
+        entered.wait(10)
+        try:
+            x = xs[1].clone().requires_grad_(True)
+            with torch.enable_grad():
+                z = proxy(x)
+                got["b"] = torch.autograd.grad(z[0, 2], x)[0]
+        except Exception as exc:  # noqa: BLE001
+            got["b"] = exc
+        finally:
+            fw_done.wait(10)
+            batcher.leave()
+
+    threads = [threading.Thread(target=f) for f in (run_a, run_b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    batcher.close()
+    assert not any(t.is_alive() for t in threads)
+    for key, x, cls in (("a", xs[0], 1), ("b", xs[1], 2)):
+        assert isinstance(got[key], torch.Tensor), f"run {key}: {got[key]!r}"
+        xr = x.clone().requires_grad_(True)
+        (want,) = torch.autograd.grad(module(xr)[0, cls], xr)
+        assert torch.allclose(got[key], want, atol=1e-6)
