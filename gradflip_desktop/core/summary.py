@@ -136,15 +136,36 @@ def _change_text(result) -> str:
     return f"Changing pixels by at most {levels:.0f}/255 ({visibility(levels)})"
 
 
-def _where(result) -> str:
-    if _key_region(result) is not None:
-        return "the bright areas show how much each part mattered"
+# what the Difference view shows, by its mode, for the sentence's last clause (the figure and the export
+# show the importance map: "magnitude"); keys are the window's Difference modes (core.viz.difference)
+_VIEW_SHOWS = {
+    "signed": "red shows where the photo got brighter, blue where it got darker",
+    "key": "the outline shows where",
+    "amplified": "the colours away from grey show the change, amplified",
+}
+
+
+def where_clause(result, view: str = "magnitude") -> str:
+    """The sentence's last clause, which points at the Difference view: ``"the bright areas show where"`` for
+    its default (smoothed magnitude) mode; ``view`` names another mode (signed, key, amplified), whose bright
+    areas mean something else (in the signed map white is no change), so the window can keep the sentence true."""
+    shows = _VIEW_SHOWS.get(view)
+    region = _key_region(result)
+    if region is not None:
+        if view == "key" and is_large_region(region.fraction):  # drawn hatched, as the sentence says
+            return "the hatching shows where"
+        return shows or "the bright areas show how much each part mattered"
     kp = result.key_pixels
     if kp is not None and kp.flips and 0 < kp.fraction < 0.5:
-        return f"the marked {_share(kp.fraction)} of the pixels alone do it, the bright areas show where"
+        return f"the marked {_share(kp.fraction)} of the pixels alone do it, " + (shows or "the bright areas show where")
+    if shows:
+        return shows
     if getattr(result.options, "style", "free") in ("blur", "region"):
         return "the bright areas show where the detail mattered"
     return "the bright areas show where"
+
+
+_where = where_clause
 
 
 def no_change_reason(result) -> str | None:
@@ -210,4 +231,5 @@ def summary_sentence(result) -> str:
     return f"The search stopped after {steps_text(n)} without a flip{detail}."
 
 
-__all__ = ["fill_base", "fill_verb", "pct", "pct1", "region_action", "region_share", "share", "steps_text", "summary_sentence", "visibility"]
+__all__ = ["fill_base", "fill_verb", "pct", "pct1", "region_action", "region_share", "share", "steps_text", "summary_sentence", "visibility",
+           "where_clause"]

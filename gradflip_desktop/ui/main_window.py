@@ -259,6 +259,7 @@ class MainWindow(QMainWindow):
         self.controls.message.connect(self.show_warning)
         self.controls.working_size_changed.connect(self.images.set_working_size)
         self.views.diff_settings_changed.connect(self.difference.settings_changed)
+        self.views.mode_box.currentIndexChanged.connect(self.runs.refresh_summary)
         self.views.key_count_changed.connect(self.difference.key_count_changed)
         self.views.summary.linkActivated.connect(self.runs.follow_link)
         self.controls.style.currentIndexChanged.connect(self._name_key_set)
@@ -381,6 +382,13 @@ class MainWindow(QMainWindow):
         self.views.set_background(window_bg.darker(108), fg, window_bg)
         self.compare.set_background(window_bg.darker(108))
         self.plot.set_colors(pal.color(QPalette.ColorRole.Base), fg)
+        # a link's colour is fixed when its rich text is parsed: a theme switched while a result is shown left
+        # the summary's links (and the status bar's export link) dark blue on a dark window
+        for label in (self.views.summary, self.status_label):
+            text = label.text()
+            if "<a " in text:
+                label.setText("")
+                label.setText(text)
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):

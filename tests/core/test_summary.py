@@ -170,6 +170,12 @@ def test_a_key_region_over_most_of_the_image_is_said_to_be_most_of_it(tiny, tiny
     half = replace(region, fraction=0.5, components=2)  # up to half: outlined, as before
     assert summary_sentence(replace(as_region, key_region=half)).startswith(
         "Removing detail in the outlined 50 % of the image (2 areas) turns ")
+    # the window's key-set view of such a region: the hatching, not an outline, shows where
+    from gradflip_desktop.core.summary import where_clause
+
+    assert where_clause(as_region, "key") == "the hatching shows where"
+    assert where_clause(replace(as_region, key_region=half), "key") == "the outline shows where"
+    assert where_clause(as_region) == "the bright areas show how much each part mattered"
 
 
 def test_a_class_the_model_is_almost_sure_of_is_not_called_certain():
@@ -222,3 +228,22 @@ def test_nothing_to_flip_is_said_once(tiny, tiny_image):
     target = replace(group, message="the model already predicts the target “yurt”; nothing to change")
     assert summary_sentence(target) == "The model already predicts the target “yurt”; nothing to change."
     assert summary_sentence(replace(group, message="")) == "Nothing to flip."
+
+
+def test_the_last_clause_can_be_worded_for_each_difference_view(tiny, tiny_image):
+    """The sentence points at the Difference view; its "bright areas" are the importance map's. The window
+    shows other modes too (in the signed map white is no change), and words the clause for them."""
+    from dataclasses import replace
+
+    from gradflip_desktop.core.summary import where_clause
+
+    result = run(tiny, tiny_image, ExplainOptions(style="free"))
+    text = summary_sentence(result)
+    assert text.endswith(f": {where_clause(result)}.") and where_clause(result) == where_clause(result, "magnitude")
+    assert where_clause(result, "signed") == "red shows where the photo got brighter, blue where it got darker"
+    assert where_clause(result, "key") == "the outline shows where"
+    assert "bright" not in where_clause(result, "amplified") and "grey" in where_clause(result, "amplified")
+    few = replace(result, key_pixels=replace(result.key_pixels, fraction=0.05, flips=True))
+    assert where_clause(few, "signed") == ("the marked 5 % of the pixels alone do it, "
+                                           "red shows where the photo got brighter, blue where it got darker")
+    assert summary_sentence(few).endswith(f": {where_clause(few)}.")  # the figure keeps the importance map's words

@@ -234,6 +234,12 @@ class ImagesController(QObject):
         (w, h), (ow, oh) = image.size, image.original_size
         return f"explained at {w}×{h} px (scaled from {ow}×{oh})"
 
+    @staticmethod
+    def loading_notes(image) -> list[str]:
+        """The core's notes on how the file became what the model sees, the scaling aside (:meth:`size_note`
+        says it): "transparent areas were composited on white", "the file has 3 frames; using the first", …"""
+        return [n for n in getattr(image, "warnings", None) or [] if not n.startswith("scaled from")]
+
     def _on_failed(self, exc: BaseException) -> None:
         message = _load_error_message(exc)
         self.w.show_error("Cannot open the image", message)

@@ -316,10 +316,15 @@ class ModelsController(QObject):
         top = result.top[0]
         pct = f"{100 * top.probability:.1f} %"
         size = w.images.size_note(w.image)
+        # the loading notes (alpha on white, first frame, colour profile) outlived only the status line of the
+        # load, which the classification replaced at once: a washed-out RGBA photo got no word on why
+        notes = "; ".join(w.images.loading_notes(w.image))
         w.views.set_caption(
-            w.views.original, f"<b>{html.escape(top.label)}</b> — {pct}" + (f"<br>{html.escape(size)}" if size else ""),
+            w.views.original, f"<b>{html.escape(top.label)}</b> — {pct}"
+            + "".join(f"<br>{html.escape(n)}" for n in (size, notes) if n),
             "What the model sees in the photo (the top class and its probability)."
-            + (" Large photos are explained at the working size (Explanation settings)." if size else ""),
+            + (" Large photos are explained at the working size (Explanation settings)." if size else "")
+            + (f" The file: {notes}." if notes else ""),
         )
         if w.result is None and not w.runs.running:
             if w.controls.style.currentData() == "region":
@@ -337,7 +342,7 @@ class ModelsController(QObject):
             w.set_status(
                 f"{html.escape(w.image.name if w.image else '')}: the model sees "
                 f"<b>{html.escape(top.label)}</b> ({pct})"
-                + (f"; {html.escape(size)}" if size else "") + ". Press Explain (Ctrl+Return)."
+                + "".join(f"; {html.escape(n)}" for n in (size, notes) if n) + ". Press Explain (Ctrl+Return)."
             )
         w.update_actions()
         w.classified.emit(result.top)

@@ -165,6 +165,7 @@ class RunsController(QObject):
         self._slot = TaskSlot(window.engine, self._on_done, self._on_partial, self._on_error, parent=self)
         self.preview = PreviewSize()
         self._start: RunStart | None = None
+        self._summary: tuple | None = None  # (result, its sentence, the links after it)
 
     @property
     def running(self) -> bool:
@@ -303,6 +304,20 @@ class RunsController(QObject):
         self.w.controls.set_settings(current)
         self.explain()
 
+    def refresh_summary(self) -> None:
+        """Show the result's sentence, its last clause worded for the Difference mode shown ("the bright areas
+        show …" is the importance map's; in the signed map white is no change)."""
+        from gradflip_desktop.core.summary import where_clause
+
+        if self._summary is None or self._summary[0] is not self.w.result:
+            return
+        result, sentence, links = self._summary
+        default, shown = where_clause(result), where_clause(result, self.w.views.mode)
+        if shown != default and f": {default}." in sentence:
+            sentence = sentence.replace(f": {default}.", f": {shown}.")
+        sentence = html.escape(sentence).replace(" %", "&nbsp;%")  # "9.5 %" never wraps before its "%"
+        self.w.views.set_summary(sentence + ("&nbsp;&nbsp;" + " · ".join(links) if links else ""))
+
     # -- the end ----------------------------------------------------------------------------------------
     def _on_done(self, outcome: RunOutcome | None) -> None:
         from gradflip_desktop.core.options import Status
@@ -346,9 +361,8 @@ class RunsController(QObject):
         w.difference.set_result(result)
         w.plot.show_result(result)
         w.views.adjusted.set_image(result.adjusted_uint8)
-        links = self.suggestions(result)
-        sentence = html.escape(outcome.summary).replace(" %", "&nbsp;%")  # "9.5 %" never wraps before its "%"
-        w.views.set_summary(sentence + ("&nbsp;&nbsp;" + " · ".join(links) if links else ""))
+        self._summary = (result, outcome.summary, self.suggestions(result))
+        self.refresh_summary()
         final, orig = result.final, result.original
         n = len(result.steps)
         flip_step = result.flip_step

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from gradflip_desktop.core.viz.display import box_downsample
@@ -82,6 +82,8 @@ class FastImageItem(pg.ImageItem):
 class ImagePanel(QWidget):
     """A title, an image in a pan/zoom view (y down, square pixels) and a caption."""
 
+    fitted = Signal()  # a new image's size: the view was fitted to it
+
     def __init__(self, title: str, parent: QWidget | None = None):
         super().__init__(parent)
         self.title = QLabel(f"<b>{title}</b>")
@@ -139,6 +141,7 @@ class ImagePanel(QWidget):
         if shape != self._shape:
             self._shape = shape
             self.view.autoRange(padding=0.0)
+            self.fitted.emit()
 
     def set_overlay(self, rgba: np.ndarray | None) -> None:
         """An H x W x 4 uint8 layer over the image, at the image's full size (None removes it)."""

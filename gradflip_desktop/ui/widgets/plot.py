@@ -110,6 +110,11 @@ class ProbabilityPlot(QWidget):
                            symbolBrush=c, symbolPen=pg.mkPen("w", width=1))
             for c in (EXPLAINED_COLOR, FLIP_COLOR)
         ]
+        # a group run: the saved point of its best single class (the group's sum can stay above the class it
+        # flipped to; this point shows the flip holds in the saved image)
+        self.saved_best_curve = self.plot.plot(
+            pen=pg.mkPen(EXPLAINED_COLOR, width=1.5, style=Qt.PenStyle.DotLine), symbol="d", symbolSize=9,
+            symbolBrush=EXPLAINED_COLOR, symbolPen=pg.mkPen("w", width=1))
         self.hover_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((128, 128, 128, 120), width=1))
         self.hover_line.hide()
         self.plot.addItem(self.hover_line, ignoreBounds=True)
@@ -126,6 +131,7 @@ class ProbabilityPlot(QWidget):
         self.plot.scene().sigMouseMoved.connect(self._mouse_moved)
         self.clear()
         self.plot.getPlotItem().vb.sigResized.connect(self._fit_x)  # the label's room is in pixels
+        self.plot.getPlotItem().vb.sigResized.connect(self._fit_legend)
 
     # -- data ------------------------------------------------------------------------------------------
     def clear(self, labels: Sequence[str] | None = None, keep_items: bool = False) -> None:
@@ -151,11 +157,15 @@ class ProbabilityPlot(QWidget):
             return
         self.shown: list[int] = []
         self._legend_key: tuple = ()
-        for c in (self.explained_curve, self.best_curve, self.flip_curve, *self.runner_curves, *self.saved_curves):
+        for c in (self.explained_curve, self.best_curve, self.flip_curve, *self.runner_curves, *self.saved_curves,
+                  self.saved_best_curve):
             c.setData([], [])
         self.flip_line.hide()
         self.eight_bit_line.hide()
         self.legend.clear()
+        # the axes of no run: a new image or model does not keep the last run's scale (0-0.3 for a weak class)
+        self.plot.setYRange(0.0, 1.0, padding=0.02)
+        self.plot.setXRange(0, 1, padding=0.05)
 
     def start(
         self,
@@ -278,6 +288,8 @@ class ProbabilityPlot(QWidget):
                 self.legend.addItem(curve, self.label(idx))
             if self.saved is not None:
                 self.legend.addItem(self.saved_curves[0], "saved image (8-bit)")
+            self._compact_legend()
+            self._fit_legend()
         top = float(self._explained_series(rows).max())
         if flip_to is not None:
             top = max(top, float(rows[:, flip_to].max()))
@@ -293,8 +305,13 @@ class ProbabilityPlot(QWidget):
                 top = max(top, float(self.saved[flip_to]))
             else:
                 self.saved_curves[1].setData([], [])
+            if group:
+                self.saved_best_curve.setData(sx, [float(rows[-1, self.explained].max()),
+                                                   float(self.saved[self.explained].max())])
+            else:
+                self.saved_best_curve.setData([], [])
         else:
-            for c in self.saved_curves:
+            for c in (*self.saved_curves, self.saved_best_curve):
                 c.setData([], [])
         self.step_axis.saved_x = self.saved_x
         # the y axis follows the data (low-probability runs are not flat lines), at least 0-0.1
@@ -306,6 +323,34 @@ class ProbabilityPlot(QWidget):
                 line.show()
             else:
                 line.hide()
+
+    def _compact_legend(self) -> None:
+        """Each label next to its line sample: the legend's cell is as tall as the plot, and stretched rows put
+        the label at the top of its row and the sample in its middle (a 1200 px window: 18 px apart)."""
+        for _, label in self.legend.items:
+            label.setMaximumHeight(label.item.boundingRect().height())
+            self.legend.layout.setAlignment(label, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
+        self.legend.layout.invalidate()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._fit_legend()
+
+    def _fit_legend(self, *_) -> None:
+        """Two columns when the entries do not fit the plot's height (a 1024×700 window with Compare Methods
+        on: "saved image (8-bit)" was cut off), one otherwise."""
+        items = self.legend.items
+        if not items:
+            return
+        row = max(label.item.boundingRect().height() for _, label in items)
+        # the view's height were the plot to fit its widget: a legend taller than that makes the plot item
+        # taller than the widget, which then cuts off the step axis and the last entries
+        item = self.plot.getPlotItem()
+        room = self.plot.viewport().height() - (item.size().height() - item.vb.height())
+        columns = 1 if len(items) * row <= room + 1 else 2
+        if columns != self.legend.columnCount:
+            self.legend.setColumnCount(columns)
+            self._compact_legend()
 
     def _fit_x(self, *_) -> None:
         """Steps 0 .. the saved point, with room on the right for half the "saved" label (an axis hides a
@@ -328,6 +373,8 @@ class ProbabilityPlot(QWidget):
             ax.setPen(color)
             ax.setTextPen(color)
         self.legend.setLabelTextColor(color)
+        for _, label in self.legend.items:  # setLabelTextColor only stores the colour: redraw the shown labels
+            label.setText(label.text, color=color)
 
     # -- hover read-out --------------------------------------------------------------------------------
     def _mouse_moved(self, pos: QPointF) -> None:
@@ -359,6 +406,9 @@ class ProbabilityPlot(QWidget):
         name = self.explained_name if len(self.explained) == 1 else f"any {self.explained_name}"
         parts = [title]
         parts.append(f"<span style='color:{EXPLAINED_COLOR}'>{name} {100 * float(p[self.explained].sum()):.1f} %</span>")
+        if len(self.explained) > 1:  # the flip test compares single classes: the group's best one
+            best = max(self.explained, key=lambda i: float(p[i]))
+            parts.append(f"<span style='color:{EXPLAINED_COLOR}'>its best, {self.label(best)} {100 * float(p[best]):.1f} %</span>")
         colors = [FLIP_COLOR, *RUNNER_COLORS]
         for c, idx in zip(colors, self.shown):
             if idx is not None:

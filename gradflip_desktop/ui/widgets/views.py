@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -108,6 +108,11 @@ class ResultViews(QWidget):
         self._change_text = ""
         self._key_text = ""
         self.key_row.setVisible(False)
+        # its room stays when hidden: a run hides the row, and views that grew taller and shrank back when it
+        # returned were left zoomed out (the photo in a margin of 28 px a side after the second run)
+        policy = self.key_row.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.key_row.setSizePolicy(policy)
         self._key_total = 0
         self._key_count = 0
         self._key_found = 0
@@ -145,6 +150,18 @@ class ResultViews(QWidget):
         for panel in (self.adjusted, self.difference):
             panel.view.setXLink(self.original.view)
             panel.view.setYLink(self.original.view)
+        # the photo fills its panel until the user zooms or pans: a panel that changes height (Compare Methods,
+        # the key-region row, the window) fits it again, instead of keeping a zoomed-out range
+        self._fit_on_resize = True
+        self._user_view: tuple[float, float, float] | None = None
+        self._refit_timer = QTimer(self)
+        self._refit_timer.setSingleShot(True)
+        self._refit_timer.setInterval(0)
+        self._refit_timer.timeout.connect(self._refit)
+        for panel in (self.original, self.adjusted, self.difference):
+            panel.view.sigRangeChangedManually.connect(self._zoomed_by_hand)
+            panel.view.sigResized.connect(self._panel_resized)
+            panel.fitted.connect(self._refitted)
         panels = QHBoxLayout()
         panels.setSpacing(4)
         for panel in (self.original, self.adjusted, self.difference):
@@ -242,7 +259,8 @@ class ResultViews(QWidget):
     def set_key_answer(self, rich_text: str) -> None:
         """What the model says with only the key pixels changed (the explorer's fixed-height answer)."""
         self._key_text = rich_text
-        self.key_answer.setText(rich_text)
+        # "candle (19.2" at a line's end and "%)" on the next: a number keeps its percent sign, as in the summary
+        self.key_answer.setText(rich_text.replace(" %", "&nbsp;%"))
 
     def set_change_caption(self, rich_text: str, tooltip: str = "") -> None:
         """The size of the change (the Difference caption)."""
@@ -284,9 +302,11 @@ class ResultViews(QWidget):
 
     def _show_key_count(self) -> None:
         self.key_label.setText(f"{self._key_count:,} px")
-        self.key_label.setToolTip(f"{self._key_count:,} of the {self._key_total:,} pixels the change touches")
+        # a key region is ranked over the whole image (its total: every pixel), key pixels over the changed ones
+        of = f"the image's {self._key_total:,} pixels" if self.key_set_is_region else f"the {self._key_total:,} pixels the change touches"
+        self.key_label.setToolTip(f"{self._key_count:,} of {of}")
         mark = " (smallest flipping set)" if self._key_count == self._key_found else ""
-        self.key_slider.setToolTip(f"{self._key_count:,} of {self._key_total:,} changed pixels{mark}")
+        self.key_slider.setToolTip(f"{self._key_count:,} of {of}{mark}")
 
     def _slider_moved(self, value: int) -> None:
         if self.mode == AMPLIFIED:
@@ -359,11 +379,40 @@ class ResultViews(QWidget):
             ax.setTextPen(foreground)
 
     def fit(self) -> None:
+        self._fit_on_resize = True
         self.original.view.autoRange(padding=0.0)
 
     def zoom(self, factor: float) -> None:
         """Zoom all linked views by ``factor`` (> 1: in) about the centre of what is shown."""
         self.original.view.scaleBy((1.0 / factor, 1.0 / factor))
+        self._zoomed_by_hand()
+
+    def _zoomed_by_hand(self, *_) -> None:
+        """The user's zoom and pan: its centre and scale (image pixels per screen pixel) outlive a resize."""
+        vb = self.original.view
+        (x0, x1), (y0, y1) = vb.viewRange()
+        self._fit_on_resize = False
+        self._user_view = ((x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / max(1.0, vb.width()))
+
+    def _refitted(self) -> None:
+        self._fit_on_resize = True
+
+    def _panel_resized(self, *_) -> None:
+        if self.original.image() is not None:
+            self._refit_timer.start()  # once every linked view has its new size
+
+    def _refit(self) -> None:
+        """After a resize: the fitted photo fitted again, the user's zoom at its centre and scale (linked
+        aspect-locked views left to themselves zoom out when they get shorter)."""
+        vb = self.original.view
+        if self.original.image() is None:
+            return
+        if self._fit_on_resize or self._user_view is None:
+            vb.autoRange(padding=0.0)
+            return
+        cx, cy, scale = self._user_view
+        half_w, half_h = scale * vb.width() / 2, scale * vb.height() / 2
+        vb.setRange(xRange=(cx - half_w, cx + half_w), yRange=(cy - half_h, cy + half_h), padding=0.0)
 
 
 COMPARE_TIPS = {

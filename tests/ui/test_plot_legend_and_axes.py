@@ -1,0 +1,114 @@
+"""The probability plot as a newcomer sees it: legend labels beside their lines in a tall window, a fresh
+scale for a new image, a group run's saved point of its best single class, and a live palette change."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QApplication
+
+from gradflip_desktop.ui.widgets.plot import ProbabilityPlot
+
+pytestmark = pytest.mark.gui
+
+LABELS = ["tabby", "tiger cat", "Egyptian cat", "lynx"] + [f"class {i}" for i in range(6)]
+REST = [0.01] * 6
+
+
+def _finished_single_run(plot: ProbabilityPlot) -> None:
+    plot.start(LABELS, [2], "Egyptian cat", np.array([0.05, 0.25, 0.30, 0.04, *REST], np.float32))
+    plot.add_steps([SimpleNamespace(index=1, probabilities=np.array([0.05, 0.28, 0.20, 0.04, *REST], np.float32),
+                                    flipped=True, phase="search")])
+    plot.saved = np.array([0.05, 0.27, 0.21, 0.04, *REST], np.float32)
+    plot._legend_key = ()
+    plot._redraw()
+
+
+def test_in_a_tall_plot_each_legend_label_sits_beside_its_line_sample(qtbot):
+    # a 1920x1200 window: the legend's cell is as tall as the plot; its rows stretched and each label's text
+    # sat at the top of its row, ~18 px above its sample, nearer the entry above
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    plot.resize(1100, 600)
+    plot.show()
+    _finished_single_run(plot)
+    for _ in range(3):
+        QApplication.processEvents()
+    rows = []
+    for sample, label in plot.legend.items:
+        text = label.item.sceneBoundingRect()
+        assert abs(text.center().y() - sample.sceneBoundingRect().center().y()) < 3, label.text
+        rows.append(text.center().y())
+    gaps = np.diff(rows)
+    assert len(rows) == 5 and gaps.min() > 0 and gaps.max() < 40  # compact rows, not spread over 540 px
+
+
+def test_a_new_image_starts_on_the_full_probability_scale(qtbot):
+    # a run on a weak class (29 %) scaled the axis to 0-0.3; opening the next photo kept that empty 0-0.3 plot
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    plot.show()
+    _finished_single_run(plot)
+    assert plot.plot.getPlotItem().vb.viewRange()[1][1] < 0.5
+    plot.clear(LABELS)
+    low, high = plot.plot.getPlotItem().vb.viewRange()[1]
+    assert low <= 0.0 and high >= 1.0
+
+
+def test_a_group_runs_saved_point_shows_its_best_single_class(qtbot):
+    # "any cat" flipped to lynx (21 %) while the group's sum in the saved image was 53 %: without the best
+    # single class at the saved point the plot seemed to say the cat still won
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    plot.start(LABELS, [0, 1, 2], "cat", np.array([0.30, 0.25, 0.35, 0.04, *REST], np.float32))
+    plot.add_steps([SimpleNamespace(index=1, probabilities=np.array([0.17, 0.16, 0.17, 0.44, *REST], np.float32),
+                                    flipped=True, phase="search")])
+    plot.saved = np.array([0.18, 0.17, 0.18, 0.21, *REST], np.float32)
+    plot._redraw()
+    x, y = plot.saved_best_curve.getData()
+    np.testing.assert_allclose(x, [1, plot.saved_x])
+    np.testing.assert_allclose(y, [0.17, 0.18], atol=1e-6)
+    assert y[-1] < plot.saved[3] < plot.saved_values()[0]  # best cat < lynx < the group's sum
+    text = plot.show_saved_readout()
+    assert "any cat 53.0 %" in text and "its best, tabby 18.0 %" in text and "lynx 21.0 %" in text
+    # a single-class run has no such point
+    _finished_single_run(plot)
+    assert len(plot.saved_best_curve.getData()[0] or []) == 0
+    assert "its best" not in plot.show_saved_readout()
+
+
+def test_a_palette_change_recolours_the_legend_labels_already_shown(qtbot):
+    # the system switched to a dark theme while a result was shown: the legend kept its dark text on the
+    # new dark background (unreadable) until the next run rebuilt it
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    plot.set_colors(QColor("#ffffff"), QColor("#101010"))
+    _finished_single_run(plot)
+    assert all("#101010" in label.item.toHtml().lower() or "16, 16, 16" in label.item.toHtml()
+               for _, label in plot.legend.items)
+    plot.set_colors(QColor("#1e1e1e"), QColor("#e6e6e6"))
+    for _, label in plot.legend.items:
+        assert label.item.defaultTextColor() == QColor("#e6e6e6") or "#e6e6e6" in label.item.toHtml().lower(), label.text
+
+
+def test_a_short_plot_lays_its_legend_out_in_two_columns_so_no_entry_is_cut_off(qtbot):
+    # 1024x700 with Compare Methods on: the plot is ~90 px high and "saved image (8-bit)", the last of five
+    # entries, fell below its bottom edge
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    plot.resize(700, 120)  # the plot widget 100 px high above its read-out, as in the window
+    plot.show()
+    _finished_single_run(plot)
+    qtbot.wait(50)
+    visible = plot.plot.mapToScene(plot.plot.viewport().rect()).boundingRect()
+    assert plot.legend.columnCount == 2
+    for sample, label in plot.legend.items:
+        text = label.item.sceneBoundingRect()
+        assert visible.contains(text), (label.text, text, visible)
+        assert abs(text.center().y() - sample.sceneBoundingRect().center().y()) < 3
+    plot.resize(700, 400)  # room again: one column
+    qtbot.wait(50)
+    assert plot.legend.columnCount == 1
