@@ -576,3 +576,32 @@ def test_resume_never_keeps_the_set_of_another_image_with_the_same_name(tiny_cli
     assert "result set already complete" in capsys.readouterr().err
     (row,) = read_summary(out / "summary.csv")
     assert row["file"] == str(a / "p.png") and row["status"] != "error"
+
+
+def test_resume_explains_again_a_set_whose_model_failed(tiny_cli, folder, tmp_path, monkeypatch, capsys):
+    """A complete set whose run ended in a model error (e.g. out of memory on a GPU) is a failure of the moment:
+    --resume explains it again and replaces its files; sets that ran to their end are kept untouched."""
+    out = tmp_path / "out"
+    assert cli.main(["explain", str(folder / "p0.png"), str(folder / "p1.png"), "--out", str(out), "-q",
+                     "--no-key-pixels", "--batch-size", "1"]) in (0, 1)
+    rec1 = json.loads((out / "p1.gradflip.json").read_text(encoding="utf-8"))
+    assert rec1["status"] != "model_error"
+    # as if p1's run had failed in the model: the set is complete, its status model_error
+    rec1["status"] = "model_error"
+    (out / "p1.gradflip.json").write_text(json.dumps(rec1), encoding="utf-8")
+    kept_mtime = (out / "p0.gradflip.json").stat().st_mtime_ns
+    code = cli.main(["explain", str(folder / "p0.png"), str(folder / "p1.png"), "--out", str(out), "--resume",
+                     "--no-key-pixels", "--batch-size", "1"])
+    err = capsys.readouterr().err
+    assert code in (0, 1)
+    assert "p0.png (kept)" in err and "p1.png (kept)" not in err
+    assert (out / "p0.gradflip.json").stat().st_mtime_ns == kept_mtime
+    again = json.loads((out / "p1.gradflip.json").read_text(encoding="utf-8"))
+    assert again["status"] != "model_error" and again["final"]["label"]
+    # a set that ran to its end without a flip is an answer, not a failure: kept
+    again["status"] = "budget_exhausted"
+    (out / "p1.gradflip.json").write_text(json.dumps(again), encoding="utf-8")
+    before = (out / "p1.gradflip.json").stat().st_mtime_ns
+    cli.main(["explain", str(folder / "p1.png"), "--out", str(out), "--resume", "--no-key-pixels", "--batch-size", "1"])
+    assert "already complete (--resume)" in capsys.readouterr().err
+    assert (out / "p1.gradflip.json").stat().st_mtime_ns == before

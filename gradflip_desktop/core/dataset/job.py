@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterable, Iterator
 from ..errors import ExportError, ResultExistsError
 from ..images import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, load_image
 from ..memory import release_free_memory
-from ..options import ExplainOptions
+from ..options import ExplainOptions, Status
 from ..report import make_folder, result_paths, safe_name, write_failure, write_result_set
 from .inputs import Input
 from .summary import complete_record, summary_row, write_summary
@@ -72,6 +72,12 @@ def local_engine(classifier, jobs, options, batch_size, on_step=None, should_sto
     return explain_batched(classifier, jobs, options, batch_size=batch_size, on_step=on_step, should_stop=should_stop)
 
 
+# statuses of complete sets that --resume explains again instead of keeping: what ended them may not happen
+# again (a model error such as running out of GPU memory; a run cancelled by the user). A run that ran to
+# its end without a flip (budget, stalled, nothing to flip) would end the same way: those sets are kept.
+RETRIED = frozenset({Status.MODEL_ERROR.value, Status.CANCELLED.value})
+
+
 def plan(inputs: Iterable[Input], settings: JobSettings, options: ExplainOptions | None = None,
          model_name: str | None = None) -> tuple[list[Outcome], list[tuple[Input, bool]]]:
     """Sort the inputs into those settled before any run (resumed, duplicate, existing results) and
@@ -110,6 +116,8 @@ def plan(inputs: Iterable[Input], settings: JobSettings, options: ExplainOptions
                     settled.append(Outcome(inp, ERROR, error=ResultExistsError(
                         f"the result set for {inp.name!r} in {out} was made with other settings ({other}); "
                         "--resume keeps only sets made with the same ones", [])))
+                elif rec.get("status") in RETRIED:  # a failure of the moment (the model raised, e.g. out of
+                    todo.append((inp, True))  # memory; or a cancelled run): explained again, its files replaced
                 else:
                     settled.append(Outcome(inp, DONE, rec.get("message", ""), record=rec))
                 continue
