@@ -165,8 +165,6 @@ def where_clause(result, view: str = "magnitude") -> str:
     return "the bright areas show where"
 
 
-_where = where_clause
-
 
 def no_change_reason(result) -> str | None:
     """Why a result holds no change at all ("nothing to flip", "no step was taken"), or None when the
@@ -179,7 +177,7 @@ def no_change_reason(result) -> str | None:
     return None
 
 
-def summary_sentence(result) -> str:
+def summary_sentence(result, view: str = "magnitude") -> str:
     """One sentence a person can read about ``result`` (plain text, no markup)."""
     status = getattr(result.status, "value", result.status)
     name, before = _explained_text(result)
@@ -189,7 +187,7 @@ def summary_sentence(result) -> str:
         if result.target is not None:
             return (
                 f"{change} makes the model see {final.label} ({pct(final.probability)}) instead of "
-                f"{name} ({pct(before)}): {_where(result)}."
+                f"{name} ({pct(before)}): {where_clause(result, view)}."
             )
         region = _key_region(result)
         if region is not None:
@@ -199,9 +197,9 @@ def summary_sentence(result) -> str:
             text = f"{change} turns {name} ({pct(before)}) into {alone.label} ({pct(alone.probability)})"
             if alone.index != final.index:
                 text += f"; over the whole photo (Adjusted) it becomes {final.label} ({pct(final.probability)})"
-            return f"{text}: {_where(result)}."
+            return f"{text}: {where_clause(result, view)}."
         return (
-            f"{change} turns {name} ({pct(before)}) into {final.label} ({pct(final.probability)}): {_where(result)}."
+            f"{change} turns {name} ({pct(before)}) into {final.label} ({pct(final.probability)}): {where_clause(result, view)}."
         )
     n = len(result.steps)
     if status == Status.ALREADY.value:

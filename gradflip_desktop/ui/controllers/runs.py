@@ -307,14 +307,14 @@ class RunsController(QObject):
     def refresh_summary(self) -> None:
         """Show the result's sentence, its last clause worded for the Difference mode shown ("the bright areas
         show …" is the importance map's; in the signed map white is no change)."""
-        from gradflip_desktop.core.summary import where_clause
+        from gradflip_desktop.core.summary import summary_sentence
+        from gradflip_desktop.core.viz.difference import MAGNITUDE
 
         if self._summary is None or self._summary[0] is not self.w.result:
             return
         result, sentence, links = self._summary
-        default, shown = where_clause(result), where_clause(result, self.w.views.mode)
-        if shown != default and f": {default}." in sentence:
-            sentence = sentence.replace(f": {default}.", f": {shown}.")
+        if self.w.views.mode != MAGNITUDE:  # the run's sentence is the importance map's (the figure's too)
+            sentence = summary_sentence(result, self.w.views.mode)
         sentence = html.escape(sentence).replace(" %", "&nbsp;%")  # "9.5 %" never wraps before its "%"
         self.w.views.set_summary(sentence + ("&nbsp;&nbsp;" + " · ".join(links) if links else ""))
 
