@@ -361,7 +361,9 @@ def test_target_unknown_is_one_error_line(tiny_cli, tmp_path, capsys):
 def test_group_name_success(tiny_cli, tmp_path):
     code, rec, _, _ = _explain(tmp_path, "g", "--group", "low")  # the tiny model's group: classes 0 and 1
     assert code == 0 and rec["options"]["group"] == "low"
-    assert rec["explained"] == {"name": "low", "indices": [0, 1]}
+    assert {k: rec["explained"][k] for k in ("name", "indices")} == {"name": "low", "indices": [0, 1]}
+    assert rec["explained"]["probability"] >= rec["original"]["probability"] > 0
+    assert rec["explained"]["final_probability"] < rec["explained"]["probability"]  # the group lost
     assert rec["original"]["index"] in (0, 1) and rec["final"]["index"] not in (0, 1)
 
 

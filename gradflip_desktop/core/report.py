@@ -92,7 +92,7 @@ def record(result: ExplainResult, image_info: dict | None = None, versions: dict
         "original": result.original.to_dict(),
         "final": result.final.to_dict(),
         "target": None if result.target is None else result.target.to_dict(),
-        "explained": {"name": result.explained_name, "indices": list(result.explained)},
+        "explained": _explained(result),
         "steps": len(result.steps),
         "flip_step": result.flip_step,
         "gradient_evaluations": result.gradient_evaluations,
@@ -121,6 +121,19 @@ def record(result: ExplainResult, image_info: dict | None = None, versions: dict
         "image": image_info or {"working_size": [int(result.delta.shape[1]), int(result.delta.shape[0])]},
         "versions": versions or model_versions(),
     }
+
+
+def _explained(result: ExplainResult) -> dict:
+    """The explained class or group with its probability (a group's: the sum over its classes) in the photo and
+    in the saved 8-bit image: the figure's "any cat (93 %)" is this ``probability``."""
+    indices = [int(i) for i in result.explained]
+
+    def total(probs) -> float | None:
+        probs = np.asarray(probs, dtype=np.float64)
+        return _r(float(sum(probs[i] for i in indices)), 8) if probs.size and indices else None
+
+    return {"name": result.explained_name, "indices": indices,
+            "probability": total(result.original_probabilities), "final_probability": total(result.final_probabilities)}
 
 
 def _strict(obj):

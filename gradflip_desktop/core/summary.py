@@ -184,12 +184,14 @@ def summary_sentence(result, view: str = "magnitude") -> str:
     final = result.final
     if status == Status.FLIPPED.value:
         change = _change_text(result)
-        if result.target is not None:
-            return (
-                f"{change} makes the model see {final.label} ({pct(final.probability)}) instead of "
-                f"{name} ({pct(before)}): {where_clause(result, view)}."
-            )
         region = _key_region(result)
+        if result.target is not None:
+            # a named key region: what changing it ALONE gives (as untargeted), the Adjusted image's when it differs
+            seen = final if region is None else region.prediction
+            text = f"{change} makes the model see {seen.label} ({pct(seen.probability)}) instead of {name} ({pct(before)})"
+            if region is not None and (seen.index, pct(seen.probability)) != (final.index, pct(final.probability)):
+                text += f"; over the whole photo (Adjusted) it sees {final.label} ({pct(final.probability)})"
+            return f"{text}: {where_clause(result, view)}."
         if region is not None:
             # the sentence is about the key region: what changing it ALONE makes of the photo; the Adjusted
             # image (the change over the whole photo) is named too when the model calls it something else

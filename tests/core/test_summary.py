@@ -247,3 +247,34 @@ def test_the_last_clause_can_be_worded_for_each_difference_view(tiny, tiny_image
     assert where_clause(few, "signed") == ("the marked 5 % of the pixels alone do it, "
                                            "red shows where the photo got brighter, blue where it got darker")
     assert summary_sentence(few).endswith(f": {where_clause(few)}.")  # the figure keeps the importance map's words
+
+
+def test_a_targeted_key_region_is_described_with_what_it_alone_gives(tiny, tiny_image):
+    """A targeted region-style run: the sentence said changing the key region "makes the model see tabby
+    (33 %)", quoting the Adjusted image's probability, while the record's key_region.prediction (the region
+    alone) is another number, or class. It now quotes the region's, and the Adjusted image's when it differs."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from gradflip_desktop.core.results import KeyRegion
+
+    first = run(tiny, tiny_image, ExplainOptions(style="free"))
+    target = next(i for i in range(len(tiny.labels)) if i != first.original.index)
+    targeted = run(tiny, tiny_image, ExplainOptions(style="free", target=target))
+    assert targeted.flipped and targeted.final.index == target
+    h, w = targeted.original_pixels.shape[:2]
+    mask = np.zeros((h, w), bool)
+    mask[: h // 4, : w // 4] = True
+    alone = replace(targeted.final, probability=0.6 if targeted.final.probability < 0.55 else 0.5)
+    region = KeyRegion(pixels=int(mask.sum()), fraction=float(mask.mean()), components=1, flips=True,
+                       prediction=alone, mask=mask, ranking=np.where(mask, 0, 1).astype(np.int32))
+    res = replace(targeted, options=replace(targeted.options, style="region"), key_region=region)
+    text = summary_sentence(res)
+    assert text.startswith("Removing detail in the outlined ")
+    assert f"makes the model see {alone.label} ({pct(alone.probability)}) instead of " in text
+    assert f"; over the whole photo (Adjusted) it sees {targeted.final.label} ({pct(targeted.final.probability)})" in text
+    same = replace(res, key_region=replace(region, prediction=targeted.final))
+    assert "over the whole photo" not in summary_sentence(same)
+    # without a key region (free style) the Adjusted image's numbers, as before
+    assert f"see {targeted.final.label} ({pct(targeted.final.probability)}) instead of" in summary_sentence(targeted)

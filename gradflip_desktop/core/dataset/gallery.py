@@ -116,13 +116,17 @@ def write_gallery(out_dir: str | Path, rows: list[dict], records: dict[str, dict
         uri = _data_uri(out, r["name"], rec.get("files") or {}) if rec else ""
         img = f'<img src="{uri}" alt="{e(r["name"])}" height="{THUMB_HEIGHT}">' if uri else ""
         cls = ' class="error"' if r["status"] == "error" else ""
+        flipped = r["status"] == "flipped"
         change = (f'{e(r["original_label"])} ({_pct(r["original_probability"])}) → {e(r["final_label"])} '
-                  f'({_pct(r["final_probability"])})') if r["original_label"] else e(r["message"])
+                  f'({_pct(r["final_probability"])}){"" if flipped else ", not flipped"}') if r["original_label"] else e(r["message"])
+        # "how easily it flips" only for a photo that flipped: a run that did not (nothing to flip, out of
+        # budget) has a small saved change (8-bit rounding, one step) that must not sort it first as the easiest
+        l2_saved, key = (r["l2_saved"], r["key_fraction"]) if flipped else ("", "")
         body.append(
             f"<tr{cls}><td>{img}</td><td>{e(Path(r['file']).name)}</td><td>{e(r['status'])}</td>"
             f"<td data-v=\"{e(str(r['original_label']))}\">{change}</td>"
-            f"<td class=n data-v=\"{r['l2_saved']}\">{_l2(r['l2_saved'])}</td>"
-            f"<td class=n data-v=\"{r['key_fraction']}\">{_pct(r['key_fraction'], 2)}</td>"
+            f"<td class=n data-v=\"{l2_saved}\">{_l2(l2_saved)}</td>"
+            f"<td class=n data-v=\"{key}\">{_pct(key, 2)}</td>"
             f"<td class=n data-v=\"{r['steps']}\">{r['steps']}</td></tr>"
         )
     per_class = _per_class(rows)
@@ -132,7 +136,8 @@ def write_gallery(out_dir: str | Path, rows: list[dict], records: dict[str, dict
 <html lang="en"><head><meta charset="utf-8"><title>{e(title)}</title><style>{_STYLE}</style><script>{_SCRIPT}</script></head>
 <body><h1>{e(title)}</h1>
 <p>{len(rows)} inputs: {n_flip} flipped, {len(rows) - n_flip - n_err} not flipped, {n_err} could not be read or explained.
-Click a column to sort; a small L2 of the saved change or a small key set means the decision flips easily.
+Click a column to sort; a small L2 of the saved change or a small key set means the decision flips easily
+(both are given for photos that flipped only).
 Thumbnails: original | difference | key set (key region outlined in yellow, hatched when it covers most of the image,
 a dashed box round one of a few pixels; key pixels red).</p>
 <table id="results"><thead><tr><th>result</th><th onclick="sortBy(results,1,false)">file</th>

@@ -62,8 +62,9 @@ def summary_row(file: str | Path, name: str, record: dict | None = None, status:
 
 def _key_fraction(key_pixels: dict, key_region: dict | None) -> str:
     """The key set's share of the image: the key pixels (free/blur styles) or, for the region style, whose
-    key pixels are zeros, the key region; empty when the search found no set that flips alone."""
-    if key_pixels.get("count"):
+    key pixels are zeros, the key region; empty when the search found no set that flips alone (key pixels cut
+short by a cancel list every changed pixel with ``flips`` false: not a key set either)."""
+    if key_pixels.get("count") and key_pixels.get("flips"):  # a set that does not flip alone is no key set
         return _num(key_pixels.get("fraction"), 8)
     if isinstance(key_region, dict) and key_region.get("flips"):
         return _num(key_region.get("fraction"), 8)

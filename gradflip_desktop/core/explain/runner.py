@@ -151,6 +151,8 @@ def _finish(s: RunState, status: Status, message: str, x_final: torch.Tensor | N
     adj = x[0].permute(1, 2, 0).detach().cpu().numpy().astype(np.float32)
     adj_u8 = to_uint8(adj)
     delta = (adj - s.pixels).astype(np.float32)
+    if status in (Status.ALREADY, Status.STALLED) and z_final is not None and not np.array_equal(adj_u8.astype(np.float32) / 255.0, adj):
+        z_final = None  # the float photo's output: ``final`` is the saved 8-bit image's (a cancel skips this pass)
     if z_final is None:
         try:
             z_final = obj.forward(clf.image_tensor(adj_u8.astype(np.float32) / 255.0))
@@ -335,7 +337,8 @@ def explain(
     if stop() and key_found is None and opts.key_pixels:
         return _finish(s, Status.CANCELLED, "cancelled after the decision flipped, before the key pixels were found")
     res = _finish(s, Status.FLIPPED, "", z_final=zq)
-    res.message = f"“{res.original.label}” flipped to “{res.final.label}”"
+    named = f"any {res.explained_name}" if len(res.explained) > 1 else res.original.label  # a group flips as a whole
+    res.message = f"“{named}” flipped to “{res.final.label}”"
     return res
 
 

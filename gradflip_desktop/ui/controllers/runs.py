@@ -402,9 +402,7 @@ class RunsController(QObject):
             w.controls.show_outcome(1, 1, text, ok=True)
         else:  # not a success: the bar shows the share of the budget used, in the warning colour
             w.controls.show_outcome(min(n, budget), max(1, budget), text, ok=False)
-        msg = result.message or str(getattr(result.status, "value", result.status))
-        if result.flipped and len(result.explained) > 1:
-            msg = f"“{explained}” flipped to “{final.label}”"
+        msg = result.message or str(getattr(result.status, "value", result.status))  # a group's names the group
         w.set_status(
             ("Done: " if result.flipped else "Finished: ") + html.escape(msg) + f" ({result.seconds:.1f} s). "
             "Export with Ctrl+E."

@@ -19,3 +19,23 @@ def test_an_almost_sure_class_is_not_called_certain_and_the_drawing_is_explained
     assert "yurt (99.9 %) → patio (16.3 %)" in page and "100.0 %" not in page
     assert "yurt (79.0 %)" in page and ">0.40 %<" in page  # other probabilities and the key set's share as before
     assert "hatched when it covers most of the image" in page and "dashed box" in page
+
+
+def test_a_run_that_did_not_flip_is_not_sorted_as_the_easiest_to_flip(tmp_path):
+    """Nothing to flip (or out of budget): the saved change is only 8-bit rounding or one step (L2 0.24),
+    which sorted the photo first in "how easily each photo flips" and read "bobsled → bobsled" under
+    "class → flipped to". Its L2 is left out of the sortable column and the row says it did not flip."""
+    rows = [_row("cat", 0.79, 0.44),
+            {**_row("sled", 0.381, ""), "status": "nothing_to_flip", "original_label": "bobsled",
+             "final_label": "bobsled", "final_probability": 0.381, "l2_saved": 0.238},
+            {**_row("stop", 0.5, 0.031), "status": "cancelled", "l2_saved": 3.5}]
+    page = write_gallery(tmp_path, rows, {}).read_text("utf-8")
+    sled = page[page.index("<td>sled.png"):]
+    sled = sled[: sled.index("</tr>")]
+    assert "bobsled (38.1 %) → bobsled (38.1 %), not flipped" in sled
+    assert 'data-v=""' in sled and "0.238" not in sled
+    cat = page[page.index("<td>cat.png"):]
+    assert 'data-v="46.5">46.5<' in cat[: cat.index("</tr>")] and "not flipped</td>" not in cat[: cat.index("</tr>")]
+    stop = page[page.index("<td>stop.png"):]
+    stop = stop[: stop.index("</tr>")]  # cancelled past its flip: neither its change nor its key set is ranked
+    assert "3.10 %" not in stop and ">3.5<" not in stop and "not flipped" in stop

@@ -63,3 +63,14 @@ def test_gallery_page_shows_l2_as_its_per_class_table_does(tmp_path):
     row = {**summary_row("a.png", "a", rec), "l2_saved": "0.522797"}
     page = write_gallery(tmp_path, [row], {}).read_text(encoding="utf-8")
     assert 'data-v="0.522797">0.5228<' in page and ">0.522797<" not in page
+
+
+def test_key_pixels_that_do_not_flip_alone_have_no_key_fraction():
+    """A key-pixel search cut short (a cancel) leaves every changed pixel counted with ``flips`` false: the
+    summary's key_fraction said 0.97 of the image was the key set, though that set flips nothing."""
+    rec = _record(status="cancelled", key_pixels={"count": 13000, "fraction": 0.97, "flips": False,
+                                                  "prediction": {"index": 285, "label": "Egyptian cat", "probability": 0.5}},
+                  key_region=None)
+    assert summary_row("a.png", "a", rec)["key_fraction"] == ""
+    flips = _record(key_pixels={"count": 13000, "fraction": 0.97, "flips": True}, key_region=None)
+    assert float(summary_row("a.png", "a", flips)["key_fraction"]) == 0.97

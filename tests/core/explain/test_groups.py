@@ -100,3 +100,15 @@ def test_no_rescue_when_even_the_fully_detail_removed_image_does_not_flip(monkey
     res = run(clf, img, ExplainOptions(key_pixels=False))
     assert res.status == Status.STALLED
     assert all(not s.accepted for s in res.steps if s.phase == "search")
+
+
+def test_a_flipped_group_run_names_the_group_in_its_message():
+    """The record's and the status bar's message of a group run says the group flipped ("any low"), not only
+    its top class, as the sentence and the plot do; a single-class run names the class."""
+    clf = make_tiny()
+    img = tiny_image_array()
+    group = run(clf, img, ExplainOptions(group="low", key_pixels=False))
+    assert group.status == Status.FLIPPED and len(group.explained) > 1
+    assert group.message == f"“any {group.explained_name}” flipped to “{group.final.label}”"
+    single = run(clf, img, ExplainOptions(key_pixels=False))
+    assert single.message == f"“{single.original.label}” flipped to “{single.final.label}”"

@@ -1,0 +1,44 @@
+"""The record (core/report.py ``record``) as a parser reads it: the figure's numbers are in it."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from helpers import make_tiny
+from gradflip_desktop.core.explain import run
+from gradflip_desktop.core.options import ExplainOptions
+from gradflip_desktop.core.report import write_result_set
+
+
+def _pixels() -> np.ndarray:
+    rng = np.random.default_rng(1)
+    return np.kron(rng.uniform(0.3, 0.7, size=(6, 8, 3)).astype(np.float32), np.ones((4, 4, 1), np.float32))
+
+
+def test_the_record_gives_the_explained_groups_probability_before_and_after(tmp_path):
+    """A group run's figure says "any low (93 %)": the group's probability, the sum over its classes, which
+    the record did not hold (only the top class's). ``explained`` now has it in the photo and in the saved
+    8-bit image; a one-class run's is its class's probability."""
+    clf, pixels = make_tiny(), _pixels()
+    grouped = run(clf, pixels, ExplainOptions(style="free", group="low"))
+    write_result_set(grouped, tmp_path, "g")
+    rec = json.loads((tmp_path / "g.gradflip.json").read_text("utf-8"))
+    ex = rec["explained"]
+    assert ex["name"] == "low" and ex["indices"] == [0, 1]
+    p0 = clf.probabilities(pixels)
+    saved = clf.probabilities(np.asarray(grouped.adjusted_uint8, np.float32) / 255.0)
+    assert abs(ex["probability"] - (p0[0] + p0[1])) < 1e-6
+    assert abs(ex["final_probability"] - (saved[0] + saved[1])) < 1e-5
+    assert ex["probability"] > rec["original"]["probability"]  # the group holds more than its top class
+    single = run(clf, pixels, ExplainOptions(style="free"))
+    write_result_set(single, tmp_path, "s")
+    one = json.loads((tmp_path / "s.gradflip.json").read_text("utf-8"))["explained"]
+    assert one["indices"] == [one_index := int(np.argmax(p0))]
+    assert abs(one["probability"] - p0[one_index]) < 1e-6
+    assert abs(one["final_probability"] - saved_of(clf, single, one_index)) < 1e-5
+
+
+def saved_of(clf, result, index: int) -> float:
+    return float(clf.probabilities(np.asarray(result.adjusted_uint8, np.float32) / 255.0)[index])
