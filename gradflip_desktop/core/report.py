@@ -21,6 +21,7 @@ record, which ``--resume`` recomputes, never a new set under an old record. Noth
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import math
@@ -343,9 +344,9 @@ def render_figure(result: ExplainResult, panel_height: int = 360, importance: np
 
 def write_failure(exc: OSError) -> str:
     """Why a file could not be written, in words ("the disk is full", ...)."""
-    if getattr(exc, "errno", None) == 28:
+    if getattr(exc, "errno", None) == errno.ENOSPC:
         return "the disk is full"
-    if getattr(exc, "errno", None) in (13, 30, 1):
+    if getattr(exc, "errno", None) in (errno.EACCES, errno.EROFS, errno.EPERM):
         return "the folder is read-only or you lack permission"
     return exc.strerror or str(exc)
 
