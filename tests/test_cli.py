@@ -312,7 +312,7 @@ def test_explain_default_run_and_its_record(tiny_cli, tmp_path):
     assert rec["options"] == ExplainOptions(key_pixels=False, style="free").to_dict()
     assert rec["image"]["source"] == str(tmp_path / "a.png")
     assert rec["image"]["original_size"] == [32, 24] and rec["image"]["working_size"] == [32, 24]
-    names = {"gradflip", "adjusted", "difference", "figure", "delta", "importance", "steps"}
+    names = {"gradflip", "adjusted", "difference", "figure", "delta", "importance", "key", "steps"}
     assert set(rec["files"]) == names
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(rec["files"].values())
     # reproduce the run from the record alone: same final class, same L2
@@ -497,7 +497,7 @@ def test_quiet_option(tiny_cli, tmp_path, capsys):
     img = _png(tmp_path / "a.png")
     assert cli.main(["explain", str(img), "--out", str(tmp_path / "loud"), "--no-key-pixels", "--style", "free"]) == 0
     err = capsys.readouterr().err
-    assert "a.png: step 1/200" in err and "→ class3" in err and "wrote 7 files" in err
+    assert "a.png: step 1/200" in err and "→ class3" in err and "wrote 8 files" in err
     assert cli.main(["explain", str(img), "--out", str(tmp_path / "quiet"), "-q", "--style", "free", "--no-key-pixels"]) == 0
     assert capsys.readouterr().err == ""
 

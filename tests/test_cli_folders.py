@@ -124,9 +124,9 @@ def test_results_written_inside_the_folder_are_not_explained_again(tiny_cli, tmp
     err = capsys.readouterr().err
     if out_inside == ".":
         assert "a.figure.png: a GradFlip result image" in err
-    else:  # the output folder's result files: one line, not one per file (7 per photo, 2 for the summary)
+    else:  # the output folder's result files: one line, not one per file (8 per photo, 2 for the summary)
         assert [ln for ln in err.splitlines() if "skipped" in ln] == \
-            [f"gradflip: skipped: {out}: the output folder of this run (9 result files)"]
+            [f"gradflip: skipped: {out}: the output folder of this run (10 result files)"]
     assert sorted(p.name for p in out.glob("*.gradflip.json")) == ["a.gradflip.json"]
     assert [r["file"] for r in read_summary(out / "summary.csv")] == [str(folder / "a.png")]
     # a user's own file that merely ends like one (no record next to it) is still an image to explain
@@ -605,3 +605,47 @@ def test_resume_explains_again_a_set_whose_model_failed(tiny_cli, folder, tmp_pa
     cli.main(["explain", str(folder / "p1.png"), "--out", str(out), "--resume", "--no-key-pixels", "--batch-size", "1"])
     assert "already complete (--resume)" in capsys.readouterr().err
     assert (out / "p1.gradflip.json").stat().st_mtime_ns == before
+
+
+def test_a_link_to_a_folder_is_named_as_skipped_not_followed(tiny_cli, tmp_path, capsys):
+    """--recursive does not follow links to folders (they can loop or repeat a folder); each one is a
+    'skipped' line that says how to include it, never a silent gap in the run."""
+    folder = tmp_path / "photos"
+    _photo(folder / "a.png", seed=1)
+    _photo(tmp_path / "elsewhere" / "b.png", seed=2)
+    (folder / "more").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (folder / "loop").symlink_to(folder, target_is_directory=True)
+    out = tmp_path / "out"
+    assert cli.main(["explain", str(folder), "-r", "--out", str(out), "--no-key-pixels", "--max-steps", "3"]) in (0, 1)
+    err = capsys.readouterr().err
+    for name in ("more", "loop"):
+        assert f"gradflip: skipped: {folder / name}: a link to a folder, not followed" in err
+    assert sorted(p.name for p in out.glob("*.gradflip.json")) == ["a.gradflip.json"]
+
+
+def test_a_killed_runs_staged_files_are_swept_by_the_next_run_and_nothing_else(tiny_cli, tmp_path):
+    """A run killed mid-write (SIGKILL: no clean-up) leaves '.gradflip-<pid>-….part' files; the next run into
+    that folder removes those whose writer is gone and which are over a minute old, and nothing else."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(dead.stdout)  # a process that has exited
+    folder, out = tmp_path / "photos", tmp_path / "out"
+    _photo(folder / "a.png", seed=1)
+    out.mkdir()
+    old = time.time() - 3600
+    stale = out / f".gradflip-{pid}-abc.part"
+    fresh = out / f".gradflip-{pid}-def.part"  # the same dead writer, but written just now: kept this time
+    mine = out / f".gradflip-{os.getpid()}-ghi.part"  # a live writer's
+    other = out / ".gradflip-notes.part"  # not a staged file's name
+    for p in (stale, fresh, mine, other):
+        p.write_bytes(b"half")
+    for p in (stale, mine, other):
+        os.utime(p, (old, old))
+    assert cli.main(["explain", str(folder), "--out", str(out), "--no-key-pixels", "--max-steps", "3"]) in (0, 1)
+    assert not stale.exists()
+    assert fresh.exists() and mine.exists() and other.exists()
+    assert (out / "a.gradflip.json").is_file()

@@ -9,6 +9,8 @@ For an input called ``NAME`` the set is::
     NAME.delta.npy         float32 change, H x W x 3 (working resolution)
     NAME.importance.npy    float32 H x W importance map, the map the views show (region style: the mask
                            map; free: smoothed |change|; blur: smoothed blur amount)
+    NAME.key.png           8-bit H x W mask of the key set the figure outlines: 255 in the key region
+                           (region style) or on the key pixels (other styles), 0 elsewhere; all 0 when none
     NAME.steps.csv         one row per step: phase, accepted, epsilon, score, L2, L∞, flipped, top-5 classes
 
 Every file is written in full to a temporary file first, then all are renamed into place (the record
@@ -35,6 +37,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from .errors import ExportError, ResultExistsError
 from .images import discard, png_bytes, stage_bytes, to_uint8, utf8_bytes
+from .images.writing import sweep_stale
 from .results import ExplainResult
 from .summary import fill_verb, no_change_reason, pct1, share, summary_sentence
 from .viz import maps
@@ -46,6 +49,7 @@ SUFFIXES = (
     ".figure.png",
     ".delta.npy",
     ".importance.npy",
+    ".key.png",
     ".steps.csv",
 )
 MAX_NAME_BYTES = 120
@@ -161,6 +165,19 @@ def steps_csv(result: ExplainResult, k: int = 5) -> str:
             row += [idx, result.label(idx), f"{p:.6f}"]
         w.writerow(row)
     return buf.getvalue()
+
+
+def key_mask(result: ExplainResult) -> np.ndarray:
+    """H x W uint8 mask of the key set the figure outlines: 255 in the key region (region style) or on the key
+    pixels (other styles), 0 elsewhere; all 0 when the run has none (it did not flip)."""
+    h, w = result.delta.shape[:2]
+    if result.key_region is not None:
+        mask = result.key_region.mask
+    elif result.key_pixels is not None and result.key_pixels.count > 0:
+        mask = result.key_pixels.mask
+    else:
+        mask = np.zeros((h, w), dtype=bool)
+    return np.where(np.asarray(mask, dtype=bool), np.uint8(255), np.uint8(0))
 
 
 def _npy_bytes(a: np.ndarray) -> bytes:
@@ -354,7 +371,8 @@ def write_failure(exc: OSError) -> str:
 def make_folder(out_dir: str | os.PathLike, probe: bool = False) -> Path:
     """``out_dir``, created if needed; :class:`ExportError` when it cannot be (a file of that name, a
     parent that is a file, no permission). With ``probe`` a temporary file is also written there and
-    removed, so a read-only folder is refused before any work is done, not after it."""
+    removed, so a read-only folder is refused before any work is done, not after it; and the staged files a
+    killed run left there are removed (:func:`~.images.writing.sweep_stale`)."""
     out = Path(out_dir)
     try:
         if out.exists() and not out.is_dir():
@@ -364,7 +382,8 @@ def make_folder(out_dir: str | os.PathLike, probe: bool = False) -> Path:
         raise ExportError(f"cannot create the folder {out}: {exc.strerror or exc}") from None
     if not out.is_dir():
         raise ExportError(f"{out} is not a folder")
-    if probe:
+    if probe:  # before a run's writes: a killed run's staged files go (sweep_stale), then the probe
+        sweep_stale(out)
         try:
             discard(stage_bytes(out / "probe", b""))
         except OSError as exc:
@@ -403,6 +422,7 @@ def write_result_set(
         ".figure.png": png_bytes(render_figure(result, importance=importance)),
         ".delta.npy": _npy_bytes(result.delta.astype(np.float32)),
         ".importance.npy": _npy_bytes(importance.astype(np.float32)),
+        ".key.png": png_bytes(key_mask(result)),
         ".steps.csv": utf8_bytes(steps_csv(result)),
         ".gradflip.json": utf8_bytes(json.dumps(_strict(rec), indent=2, ensure_ascii=False, allow_nan=False) + "\n"),
     }

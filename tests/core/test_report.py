@@ -551,3 +551,33 @@ def test_a_run_with_nothing_to_flip_says_no_change_instead_of_sizing_the_roundin
     # a run that flipped keeps the plain sizes
     flipped = run(tiny, tiny_image, ExplainOptions(style="blur"))
     assert describe_change(flipped).startswith("L2 ")
+
+
+# ---- the key set as a mask file ---------------------------------------------------------------------------
+
+
+def _key_png(folder, name) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(folder / f"{name}.key.png") as im:
+        assert im.mode == "L"
+        return np.asarray(im).copy()
+
+
+def test_the_key_pixels_are_exported_as_a_mask_the_same_as_the_figure_outlines(result, tmp_path):
+    write_result_set(result, tmp_path, "cat")
+    mask = _key_png(tmp_path, "cat")
+    assert mask.shape == result.delta.shape[:2] and set(np.unique(mask)) <= {0, 255}
+    assert np.array_equal(mask == 255, result.key_pixels.mask)
+    assert int((mask == 255).sum()) == result.key_pixels.count > 0
+    rec = json.loads((tmp_path / "cat.gradflip.json").read_text(encoding="utf-8"))
+    assert rec["files"]["key"] == "cat.key.png"
+
+
+def test_a_run_without_a_key_set_exports_an_empty_mask(tmp_path):
+    pixels = np.kron(np.random.default_rng(2).uniform(0.3, 0.7, size=(6, 8, 3)), np.ones((4, 4, 1))).astype(np.float32)
+    res = run(make_tiny(), pixels, ExplainOptions(style="free", max_steps=1))
+    assert res.status != Status.FLIPPED and res.key_pixels is None and res.key_region is None
+    write_result_set(res, tmp_path, "stuck")
+    mask = _key_png(tmp_path, "stuck")
+    assert mask.shape == pixels.shape[:2] and not mask.any()

@@ -41,7 +41,7 @@ def test_explanation_flips_and_exported_files_agree(default_model, chelsea, chel
     names = sorted(p.name for p in paths)
     assert names == sorted(
         f"chelsea{s}"
-        for s in (".gradflip.json", ".adjusted.png", ".difference.png", ".figure.png", ".delta.npy", ".importance.npy", ".steps.csv")
+        for s in (".gradflip.json", ".adjusted.png", ".difference.png", ".figure.png", ".delta.npy", ".importance.npy", ".key.png", ".steps.csv")
     )
     rec = json.loads((tmp_path / "chelsea.gradflip.json").read_text())
     # the adjusted PNG, loaded back through the same loader, classifies as the reported final class

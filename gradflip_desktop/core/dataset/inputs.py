@@ -46,7 +46,7 @@ def is_image_file(path: Path) -> bool:
         return False
 
 
-RESULT_IMAGES = (".adjusted.png", ".difference.png", ".figure.png")  # the images of a result set (core/report.py)
+RESULT_IMAGES = (".adjusted.png", ".difference.png", ".figure.png", ".key.png")  # a result set's images (report.SUFFIXES)
 
 
 def is_result_image(path: Path) -> bool:
@@ -65,7 +65,8 @@ def collect_inputs(paths: list[str | Path], recursive: bool = False,
     A file given by name is an input whatever it holds (loading it reports any problem). A folder
     contributes the files in it that are images by content, in sorted order; with ``recursive`` its
     subfolders too, and the result name is the path inside the folder ("cats/001.jpg" -> "cats_001").
-    Hidden files and folders (".name") are ignored. In the run's output folder ``out``, when it is a
+    Hidden files and folders (".name") are ignored; links to folders are not followed (each is one
+    skipped entry). In the run's output folder ``out``, when it is a
     subfolder of a folder given, the files that are not images to explain (the results) are skipped as one
     entry for the folder, not one per result file.
     """
@@ -86,6 +87,8 @@ def collect_inputs(paths: list[str | Path], recursive: bool = False,
             if f.is_dir():
                 if not recursive:
                     skipped.append((f, "a folder (use --recursive to include subfolders)"))
+                elif f.is_symlink():  # never followed (a link can loop or repeat a folder): said, not silent
+                    skipped.append((f, "a link to a folder, not followed (give the folder itself to include it)"))
                 continue
             in_out = bool(inner) and rel.parts[: len(inner)] == inner
             if not f.is_file():

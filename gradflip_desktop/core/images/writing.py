@@ -26,7 +26,7 @@ def stage_bytes(path: str | os.PathLike, data: bytes) -> Path:
     The caller renames it into place (``os.replace``) or removes it; on failure nothing is left behind.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=".gradflip-", suffix=".part", dir=str(path.parent))
+    fd, tmp = tempfile.mkstemp(prefix=f"{STAGED_PREFIX}{os.getpid()}-", suffix=".part", dir=str(path.parent))
     try:
         os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
@@ -37,6 +37,41 @@ def stage_bytes(path: str | os.PathLike, data: bytes) -> Path:
         discard(Path(tmp))
         raise
     return Path(tmp)
+
+
+STAGED_PREFIX = ".gradflip-"  # staged files are ".gradflip-<pid>-<random>.part"
+_STAGED = re.compile(r"\.gradflip-(\d+)-[^/]*\.part")
+STALE_AFTER_S = 60.0  # a staged file this old whose writer is gone is left over from a killed run
+
+
+def sweep_stale(folder: str | os.PathLike) -> int:
+    """Remove the staged files in ``folder`` that a killed run left (the writer process is gone and the file
+    is over a minute old); returns how many went. A live writer's files, other programs' files and files of
+    another user's processes are never touched; any error leaves the file where it is."""
+    import time  # noqa: PLC0415
+
+    removed, now = 0, time.time()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    for e in entries:
+        m = _STAGED.fullmatch(e.name)
+        if m is None or int(m.group(1)) == os.getpid():
+            continue
+        try:
+            if not e.is_file(follow_symlinks=False) or now - e.stat(follow_symlinks=False).st_mtime < STALE_AFTER_S:
+                continue
+            os.kill(int(m.group(1)), 0)  # raises ProcessLookupError when the writer is gone
+        except ProcessLookupError:
+            try:
+                os.unlink(e.path)
+                removed += 1
+            except OSError:
+                pass
+        except (OSError, OverflowError, ValueError):  # alive under another user, or not a process id
+            continue
+    return removed
 
 
 def discard(tmp: Path) -> None:

@@ -74,3 +74,11 @@ def test_key_pixels_that_do_not_flip_alone_have_no_key_fraction():
     assert summary_row("a.png", "a", rec)["key_fraction"] == ""
     flips = _record(key_pixels={"count": 13000, "fraction": 0.97, "flips": True}, key_region=None)
     assert float(summary_row("a.png", "a", flips)["key_fraction"]) == 0.97
+
+
+def test_every_image_of_a_result_set_is_known_as_a_result_image():
+    """A folder run never explains a result set's own images again: the list of result images is the set's PNGs."""
+    from gradflip_desktop.core.dataset.inputs import RESULT_IMAGES
+    from gradflip_desktop.core.report import SUFFIXES
+
+    assert sorted(RESULT_IMAGES) == sorted(s for s in SUFFIXES if s.endswith(".png"))

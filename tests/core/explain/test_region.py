@@ -471,3 +471,20 @@ def test_the_key_region_reports_each_forward_pass_as_progress(tiny, tiny_image):
     again = run(tiny, tiny_image, ExplainOptions(), on_step=handed.append)
     assert all(isinstance(s, Step) for s in handed) and len(handed) == len(again.steps)
     assert again.key_region.pixels == result.key_region.pixels
+
+
+def test_the_exported_key_mask_is_the_region_that_flips_alone(result, photo, tmp_path):
+    """NAME.key.png is the key region itself: the photo with its pixels replaced by the fill-in is classified
+    as the record's key_region.prediction, and it covers the planted region the model looks at."""
+    from PIL import Image
+
+    from gradflip_desktop.core.report import write_result_set
+
+    clf, res = result
+    write_result_set(res, tmp_path, "p")
+    with Image.open(tmp_path / "p.key.png") as im:
+        mask = np.asarray(im) == 255
+    assert np.array_equal(mask, res.key_region.mask) and int(mask.sum()) == res.key_region.pixels
+    assert (mask & region_mask()).sum() >= 0.5 * mask.sum()  # most of it is where the model looks
+    image = to_uint8(np.where(mask[..., None], res.fill_pixels, photo)).astype(np.float32) / 255.0  # as saved
+    assert clf.classify(image, 1)[0].index == res.key_region.prediction.index == 1
