@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import signal
@@ -27,6 +28,7 @@ from . import __version__
 
 EXIT_OK, EXIT_NOT_FLIPPED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a reader that went away
+SAME_SIGNAL_S = 0.3  # a second interrupt this soon after the first is the same one, delivered twice
 
 
 def quiet_broken_pipe(main_fn: Callable[..., int]) -> Callable[..., int]:
@@ -51,12 +53,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {v}")
+    try:  # "200e6" (as --help writes the default) is a whole number too
+        v = int(text) if re.fullmatch(r"\s*[+-]?\d+\s*", text) else int(float(text)) if float(text).is_integer() else None
+    except (ValueError, OverflowError):
+        v = None
+    if v is None or v < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}") from None
     return v
 
 
@@ -68,19 +70,17 @@ def _positive_int(text: str) -> int:
 
 def _floats(text: str) -> list[float]:
     try:
-        return [float(v) for v in re.split(r"[,\s]+", text.strip()) if v]
+        vals = [float(v) for v in re.split(r"[,\s]+", text.strip()) if v]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected numbers separated by commas, not {text!r}") from None
+        vals = [math.nan]
+    if not vals or not all(math.isfinite(v) for v in vals):
+        raise argparse.ArgumentTypeError(f"expected finite numbers separated by commas, not {text!r}") from None
+    return vals
 
 
 def _size(text: str) -> list[int]:
-    parts = [v for v in re.split(r"[x×,\s]+", text.strip().lower()) if v]
-    try:
-        vals = [int(v) for v in parts]
-    except ValueError:
-        vals = []
-    if len(vals) == 1:
-        vals = vals * 2
+    m = re.fullmatch(r"\s*(\d+)(?:\s*[x×,\s]\s*(\d+))?\s*", text.lower())  # "224", "224x224" (not "10x")
+    vals = [int(m.group(1)), int(m.group(2) or m.group(1))] if m else []
     if len(vals) != 2 or min(vals) < 1:
         raise argparse.ArgumentTypeError(f"expected a size like 224 or 224x224 (height x width), not {text!r}")
     return vals
@@ -202,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--group", default=None, help="explain a class group: a name (cat, dog, ...) or index ranges 281-285")
     d = ExplainOptions()  # the defaults live in the core, once
     e.add_argument("--mode", choices=("adaptive", "fixed"), default=d.mode, help=f"step mode (default {d.mode})")
-    e.add_argument("--epsilon", type=float, default=d.epsilon, help=f"step length in RMS pixel units (default {d.epsilon:g})")
+    e.add_argument("--epsilon", type=float, default=d.epsilon, help=f"step length in RMS pixel units; --style region scales it to a mask step (default {d.epsilon:g})")
     e.add_argument("--max-steps", type=_positive_int, default=d.max_steps, help=f"step budget (default {d.max_steps})")
     e.add_argument("--smoothing", type=float, default=d.smoothing, help="Gaussian sigma (px) applied to the gradient")
     e.add_argument("--coarse", type=_positive_int, default=d.coarse, help="coarse-to-fine factor: change at 1/F resolution (default 1 = off)")
@@ -210,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"{', '.join(f'{k}: {v}' for k, v in STYLE_NAMES.items())} (default {d.style}); see README")
     e.add_argument("--blur-sigma", type=float, default=None, help="sigma (px) of the blurred copy for --style blur (default: long side / 24)")
     e.add_argument("--no-minimise", action="store_true", help="skip the minimise pass")
-    e.add_argument("--no-key-pixels", action="store_true", help="skip the key-pixel search")
+    e.add_argument("--no-key-pixels", action="store_true", help="skip the key-set search (the key region of --style region, the key pixels of the others)")
     e.add_argument("--no-refine", action="store_true",
                    help="--style free: skip the boundary refinement (keep the straight-line minimum)")
     e.add_argument("--no-lattice", action="store_true",
@@ -322,7 +322,7 @@ class _Progress:
 
 
 def _outcome_text(o) -> str:
-    from .core.summary import pct1, region_share  # noqa: PLC0415 - torch-free; the numbers as the sentence's
+    from .core.summary import pct1, region_share, steps_text  # noqa: PLC0415 - torch-free; the numbers as the sentence's
     rec = o.record or {}
     where = f"wrote {len(o.written)} files to {o.written[0].parent}" if o.written else "result set already complete (--resume)"
     if rec.get("flipped"):
@@ -331,7 +331,7 @@ def _outcome_text(o) -> str:
         if kr.get("flips"):  # worded as the sentence: the share, the blobs or "most of it" (hatched in the figure)
             key = f", key region {region_share(kr['fraction'], kr.get('components', 1))} alone → {kr['prediction']['label']}"
         flip, n = rec.get("flip_step"), rec["steps"]  # as the app's progress bar: where it flipped, then all steps
-        steps = f"at step {flip} ({n} steps in all)" if flip is not None and flip < n else f"in {n} steps"
+        steps = f"at step {flip} ({n} steps in all)" if flip is not None and flip < n else f"in {steps_text(n)}"
         group = rec.get("explained") or {}
         before = f"{orig['label']} {pct1(orig['probability'])}"
         if len(group.get("indices") or ()) > 1:  # a group run flipped "any cat" (as the app and the figure's sentence)
@@ -473,17 +473,19 @@ class _Terminated(KeyboardInterrupt):
 def _stop_on_signals() -> dict:
     """While a command runs, SIGTERM interrupts as Ctrl+C does, and a second Ctrl+C or SIGTERM during the first
     one's clean-up ends the process at once (``os._exit``: a normal exit with torch threads still running would
-    abort). Returns the previous handlers; an ignored SIGINT (``nohup``, ``cmd &`` in a script) stays ignored."""
+    abort); one within :data:`SAME_SIGNAL_S` of the first is taken as the same (``timeout -s INT`` sends two). Returns the previous handlers; an ignored SIGINT (``nohup``, ``cmd &`` in a script) stays ignored."""
     def stop(signum, frame):
+        if stop.hit and time.monotonic() - stop.hit < SAME_SIGNAL_S:
+            return  # the same interrupt delivered twice (`timeout -s INT` signals the process and its group)
         if stop.hit:
             try:
                 print("\ngradflip: interrupted again: stopped at once", file=sys.stderr, flush=True)
             finally:
                 os._exit(EXIT_INTERRUPTED)
-        stop.hit = True
+        stop.hit = time.monotonic()
         raise _Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
 
-    stop.hit, previous = False, {}
+    stop.hit, previous = 0.0, {}
     for sig in (signal.SIGINT, getattr(signal, "SIGTERM", None)):
         try:
             if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:

@@ -153,7 +153,7 @@ def test_epsilon_below_the_minimum_is_refused(tiny_cli, tmp_path, capsys):
 
 def test_non_integer_count_option_message(capsys):
     with pytest.raises(SystemExit) as e:
-        cli.main(["explain", "x.png", "--max-steps", "1e3"])
+        cli.main(["explain", "x.png", "--max-steps", "12.5"])
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert "_positive_int" not in err and "whole number" in err
@@ -709,3 +709,29 @@ def test_progress_names_each_phase_and_the_last_line_names_the_key_region(capsys
     assert "key region 0.05 % of the image alone → fox squirrel;" in text
     sure = {**rec, "original": {"label": "yurt", "probability": 0.9997}}  # not "yurt 100.0 %": it is not certain
     assert cli._outcome_text(SimpleNamespace(record=sure, written=[Path("out/a.png")])).startswith("yurt 99.9 % → tiger cat 38.5 %")
+
+
+@pytest.mark.parametrize("args, field, value", [
+    (["--max-pixels", "200e6"], "max_pixels", 200_000_000),  # as --help writes the default
+    (["--max-side", "1e3"], "max_side", 1000),
+    (["--input-size", "28"], "input_size", [28, 28]),
+    (["--input-size", "24x32"], "input_size", [24, 32]),
+])
+def test_numbers_are_read_as_the_help_writes_them(args, field, value):
+    ns = cli.build_parser().parse_args(["explain", "a.png", *args])
+    assert getattr(ns, field) == value
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--std", "nan"], "expected finite numbers"),  # used to fail later as "the model produced non-finite outputs"
+    (["--mean", "0.5,inf"], "expected finite numbers"),
+    (["--input-size", "10x"], "expected a size like 224"),  # used to be read as 10×10
+    (["--max-pixels", "1.5"], "expected a whole number of at least 1"),
+    (["--max-steps", "0"], "expected a whole number of at least 1"),
+])
+def test_bad_numbers_are_one_line_before_anything_runs(args, words, capsys):
+    with pytest.raises(SystemExit) as ended:
+        cli.build_parser().parse_args(["explain", "a.png", *args])
+    assert ended.value.code == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert words in line

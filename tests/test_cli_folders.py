@@ -480,6 +480,7 @@ def test_a_second_interrupt_during_the_clean_up_ends_the_process_at_once(tiny_cl
         raise Exited(code)
 
     monkeypatch.setattr(os, "_exit", fake_exit)
+    monkeypatch.setattr(cli, "SAME_SIGNAL_S", 0.0)  # the tiny model is fast: the second may come within 0.3 s
     real_run, real_summary = runner.run, job.write_run_summary
     calls = []
 
@@ -649,3 +650,111 @@ def test_a_killed_runs_staged_files_are_swept_by_the_next_run_and_nothing_else(t
     assert not stale.exists()
     assert fresh.exists() and mine.exists() and other.exists()
     assert (out / "a.gradflip.json").is_file()
+
+
+def test_a_photo_edited_since_its_set_was_made_is_explained_again_by_resume(tiny_cli, tmp_path, capsys):
+    """--resume keeps a set only while its photo is the file it was made from: another photo copied over
+    it is explained again (the kept record would describe a picture that is gone); a copy of the same
+    bytes (new modification time) is kept."""
+    import os
+    import shutil
+
+    folder, out = tmp_path / "photos", tmp_path / "out"
+    _photo(folder / "p.png", seed=1)
+    args = ["explain", str(folder), "--out", str(out), "-q", "--no-key-pixels", "--max-steps", "3"]
+    assert cli.main(args) in (0, 1)
+    rec = json.loads((out / "p.gradflip.json").read_text(encoding="utf-8"))
+    assert rec["image"]["file"]["bytes"] == (folder / "p.png").stat().st_size and len(rec["image"]["file"]["sha256"]) == 64
+    mtime = (out / "p.gradflip.json").stat().st_mtime_ns
+    shutil.copyfile(folder / "p.png", tmp_path / "same.png")  # the same bytes, written again: a new mtime
+    os.replace(tmp_path / "same.png", folder / "p.png")
+    assert cli.main([*args, "--resume"]) in (0, 1)
+    assert (out / "p.gradflip.json").stat().st_mtime_ns == mtime  # kept
+    rng = np.random.default_rng(5)
+    Image.fromarray(rng.integers(0, 255, size=(20, 40, 3), dtype=np.uint8)).save(folder / "p.png")  # another photo
+    assert cli.main([*args, "--resume"]) in (0, 1)
+    rec = json.loads((out / "p.gradflip.json").read_text(encoding="utf-8"))
+    assert rec["image"]["working_size"] == [40, 20]  # explained again: the record is the new photo's
+    assert rec["image"]["file"]["sha256"] != "" and rec["image"]["file"]["bytes"] == (folder / "p.png").stat().st_size
+
+
+def test_resume_refuses_sets_made_with_other_model_settings(monkeypatch, tmp_path, capsys):
+    """The record's model entry holds what besides the weights decides the answers (input size, channels,
+    mean, std, labels); --resume refuses a set made with other ones, naming the difference."""
+    from gradflip_desktop.core.models import Preprocessing
+
+    def model(**pre):
+        clf = make_tiny()
+        clf.preprocessing = Preprocessing(**{**vars(clf.preprocessing), **pre})
+        return clf
+
+    folder, out = tmp_path / "photos", tmp_path / "out"
+    _photo(folder / "p.png", seed=1)
+    args = ["explain", str(folder / "p.png"), "--out", str(out), "-q", "--no-key-pixels", "--max-steps", "3"]
+    monkeypatch.setattr(cli, "_load_model", lambda a: model())
+    assert cli.main(args) in (0, 1)
+    rec = json.loads((out / "p.gradflip.json").read_text(encoding="utf-8"))
+    assert rec["model"]["classes"] == 4 and rec["model"]["channels"] == 3 and len(rec["model"]["labels_sha256"]) == 16
+    capsys.readouterr()
+    monkeypatch.setattr(cli, "_load_model", lambda a: model(std=(0.5, 0.5, 0.5)))
+    assert cli.main([*args, "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "other settings (model std " in err and "not [0.5, 0.5, 0.5]" in err
+    renamed = model()
+    renamed.labels = [f"kind {i}" for i in range(4)]
+    monkeypatch.setattr(cli, "_load_model", lambda a: renamed)
+    assert cli.main([*args, "--resume"]) == 2
+    assert "other settings (other labels)" in capsys.readouterr().err
+    monkeypatch.setattr(cli, "_load_model", lambda a: model())
+    assert cli.main([*args, "--resume"]) in (0, 1)  # the same again: kept
+    assert "other settings" not in capsys.readouterr().err
+
+
+def test_a_file_listed_twice_under_other_names_is_explained_once(tiny_cli, tmp_path, capsys):
+    """A folder given with the folder around it (--recursive), or a file given with a link to it: each image
+    is explained once, named from the outer folder, and no other image's name is taken."""
+    fold = tmp_path / "fold"
+    _photo(fold / "horse.png", seed=1)
+    _photo(fold / "sub" / "horse.png", seed=2)
+    (tmp_path / "link.png").symlink_to(fold / "horse.png")
+    out = tmp_path / "out"
+    code = cli.main(["explain", str(fold / "sub"), str(fold), str(tmp_path / "link.png"), "-r", "--out", str(out),
+                     "--no-key-pixels", "--max-steps", "3"])
+    err = capsys.readouterr().err
+    assert code in (0, 1), err
+    assert f"skipped: {fold / 'sub'}: inside {fold}, also given" in err
+    assert sorted(p.name for p in out.glob("*.gradflip.json")) == ["horse.gradflip.json", "sub_horse.gradflip.json"]
+    assert sorted(r["name"] for r in read_summary(out / "summary.csv")) == ["horse", "sub_horse"]
+
+
+def test_one_interrupt_delivered_twice_at_once_is_one_interrupt(tiny_cli, folder, tmp_path, capsys, monkeypatch):
+    """`timeout -s INT` signals the process and then its group: the same SIGINT arrives twice within
+    microseconds. That is one Ctrl+C (the run stops cleanly, exit 130, summary written), not two."""
+    import signal
+
+    from gradflip_desktop.core.explain import runner
+
+    class Exited(BaseException):
+        pass
+
+    def fake_exit(code):
+        raise Exited(code)
+
+    monkeypatch.setattr(os, "_exit", fake_exit)
+    real_run, calls = runner.run, []
+
+    def run(*a, **k):
+        calls.append(1)
+        if len(calls) == 2:
+            handler = signal.getsignal(signal.SIGINT)
+            try:
+                handler(signal.SIGINT, None)
+            finally:  # the second delivery, right after the first
+                handler(signal.SIGINT, None)
+        return real_run(*a, **k)
+
+    monkeypatch.setattr(runner, "run", run)
+    out = tmp_path / "out"
+    assert cli.main(["explain", str(folder), "--out", str(out), "--batch-size", "1", "-q"]) == 130
+    assert "interrupted again" not in capsys.readouterr().err
+    assert (out / "summary.csv").is_file()

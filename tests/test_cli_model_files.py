@@ -99,6 +99,11 @@ def test_cli_adds_the_flag_to_model_setting_errors(resnet_files, tmp_path, capsy
     assert cli.main(["classify", str(photo), "--model", str(odd)]) == 2
     err = capsys.readouterr().err
     assert "odd.pt failed on a 1×3×224×224 input" in err and err.rstrip().endswith("check the input size and channel count (--input-size, --channels)")
+    # a torchvision state dict with a channel count the network cannot take: the same words, not an internal error
+    assert cli.main(["classify", str(photo), "--model", str(ft), "--channels", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "internal error" not in err and "ft.pth failed on a 1×1×224×224 input" in err
+    assert err.rstrip().endswith("check the input size and channel count (--input-size, --channels)")
     assert cli.main(["classify", str(photo), "--arch", "resnet18"]) == 2
     err = capsys.readouterr().err
     assert err.strip() == ("gradflip: error: the model options (arch) apply to model files only, not to the built-in "

@@ -122,7 +122,7 @@ def record(result: ExplainResult, image_info: dict | None = None, versions: dict
         "seconds": _r(result.seconds, 4),
         "timings": {k: _r(v, 4) for k, v in result.timings.items()},
         "options": result.options.to_dict(),
-        "model": {"name": result.model_name},
+        "model": {"name": result.model_name, **result.model_settings},
         "image": image_info or {"working_size": [int(result.delta.shape[1]), int(result.delta.shape[0])]},
         "versions": versions or model_versions(),
     }

@@ -163,6 +163,8 @@ class ExplainResult:
     fill_pixels: np.ndarray | None = field(default=None, repr=False)  # region style: the detail-removed copy
     # L2 of the smallest float change found that flips, before 8-bit saving (None: the run did not flip)
     l2_minimal_float: float | None = None
+    # the classifier's settings besides its weights (Classifier.settings(): input size, mean, std, labels digest, ...)
+    model_settings: dict = field(default_factory=dict, repr=False)
 
     @property
     def flipped(self) -> bool:

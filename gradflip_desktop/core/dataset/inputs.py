@@ -72,10 +72,15 @@ def collect_inputs(paths: list[str | Path], recursive: bool = False,
     """
     inputs: list[Input] = []
     skipped: list[tuple[Path, str]] = []
+    folders = [Path(raw) for raw in paths if Path(raw).is_dir()]
     for raw in paths:
         p = Path(raw)
         if not p.is_dir():
             inputs.append(Input(p, p.stem or "image"))
+            continue
+        outer = _given_around(p, folders) if recursive else None
+        if outer is not None:  # its images come with the folder around it, named from there: once, one name
+            skipped.append((p, f"inside {outer}, also given: its images are explained once, as part of {outer}"))
             continue
         inner = _inside(Path(out), p) if out is not None else None
         quiet = 0  # result files in the output folder, skipped without a line each
@@ -106,6 +111,14 @@ def collect_inputs(paths: list[str | Path], recursive: bool = False,
         if quiet:
             skipped.append((p.joinpath(*inner), f"the output folder of this run ({quiet} result files)"))
     return inputs, skipped
+
+
+def _given_around(folder: Path, given: list[Path]) -> Path | None:
+    """Another folder of ``given`` that holds ``folder`` as a subfolder (not the same folder), or None."""
+    for other in given:
+        if _inside(folder, other):
+            return other
+    return None
 
 
 def _inside(out: Path, folder: Path) -> tuple[str, ...] | None:

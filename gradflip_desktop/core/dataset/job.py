@@ -16,7 +16,9 @@ folder that cannot be created or written is refused (``ExportError``) before any
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import queue
 import threading
 import time
@@ -79,15 +81,22 @@ RETRIED = frozenset({Status.MODEL_ERROR.value, Status.CANCELLED.value})
 
 
 def plan(inputs: Iterable[Input], settings: JobSettings, options: ExplainOptions | None = None,
-         model_name: str | None = None) -> tuple[list[Outcome], list[tuple[Input, bool]]]:
+         model: dict | str | None = None) -> tuple[list[Outcome], list[tuple[Input, bool]]]:
     """Sort the inputs into those settled before any run (resumed, duplicate, existing results) and
-    those to explain, with whether their files may be overwritten. With ``options`` (and ``model_name``)
-    a complete set is kept by ``resume`` only when it was made with them (else it is refused, named)."""
+    those to explain, with whether their files may be overwritten. With ``options`` (and ``model``: its
+    name, or :func:`model_description`) a complete set is kept by ``resume`` only when it was made with them
+    (else it is refused, named), and only when its photo is still the file it was made from (else it is
+    explained again). A file listed twice (also through a link or under another name) is explained once."""
     settled: list[Outcome] = []
     todo: list[tuple[Input, bool]] = []
     claimed: dict[str, Input] = {}
+    files: set[Path] = set()
     out = Path(settings.out)
     for inp in inputs:
+        real = _real(inp.path)
+        if real in files:
+            continue  # the same file listed twice (or through a link): explained once
+        files.add(real)
         key = safe_name(inp.name).casefold()
         first = claimed.get(key)
         if first is not None:
@@ -107,7 +116,7 @@ def plan(inputs: Iterable[Input], settings: JobSettings, options: ExplainOptions
             rec = complete_record(out, inp.name)
             if rec is not None:
                 source = other_image(rec, inp)
-                other = made_otherwise(rec, options, model_name, settings.max_side)
+                other = made_otherwise(rec, options, model, settings.max_side)
                 if source:
                     settled.append(Outcome(inp, ERROR, error=ResultExistsError(
                         f"the result set {safe_name(inp.name)!r} in {out} is of another image ({source}), not of "
@@ -116,8 +125,9 @@ def plan(inputs: Iterable[Input], settings: JobSettings, options: ExplainOptions
                     settled.append(Outcome(inp, ERROR, error=ResultExistsError(
                         f"the result set for {inp.name!r} in {out} was made with other settings ({other}); "
                         "--resume keeps only sets made with the same ones", [])))
-                elif rec.get("status") in RETRIED:  # a failure of the moment (the model raised, e.g. out of
-                    todo.append((inp, True))  # memory; or a cancelled run): explained again, its files replaced
+                elif rec.get("status") in RETRIED or changed_file(rec, inp):  # a failure of the moment (the
+                    # model raised, e.g. out of memory; a cancelled run) or a photo edited since: explained
+                    todo.append((inp, True))  # again, its files replaced
                 else:
                     settled.append(Outcome(inp, DONE, rec.get("message", ""), record=rec))
                 continue
@@ -130,17 +140,67 @@ def plan(inputs: Iterable[Input], settings: JobSettings, options: ExplainOptions
     return settled, todo
 
 
-def made_otherwise(rec: dict, options: ExplainOptions | None, model_name: str | None, max_side: int | None) -> str:
+def _real(path) -> Path:
+    """The file ``path`` names, links resolved (the path itself when it cannot be resolved: a link loop)."""
+    try:
+        return Path(path).resolve()
+    except (OSError, RuntimeError):
+        return Path(path)
+
+
+def model_description(classifier) -> dict | None:
+    """The record's ``model`` entry for ``classifier``: its name and :meth:`Classifier.settings` (None: unknown)."""
+    if classifier is None or not getattr(classifier, "name", None):
+        return None
+    settings = classifier.settings() if hasattr(classifier, "settings") else {}
+    return {"name": classifier.name, **settings}
+
+
+def file_fingerprint(path: str | Path) -> dict | None:
+    """``{"bytes", "mtime_ns", "sha256"}`` of a file (None when it cannot be read): the record's ``image.file``."""
+    try:
+        st = os.stat(path)
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return {"bytes": int(st.st_size), "mtime_ns": int(st.st_mtime_ns), "sha256": digest.hexdigest()}
+
+
+def changed_file(rec: dict, inp: Input) -> bool:
+    """Is the input file no longer the one the stored record was made from (its content changed)? Same size
+    and modification time count as unchanged; otherwise the content's digest decides (a copy is the same)."""
+    then = (rec.get("image") or {}).get("file")
+    if not isinstance(then, dict) or not then.get("sha256"):
+        return False  # a record without a fingerprint (an older version): nothing to compare
+    try:
+        st = os.stat(inp.path)
+    except OSError:
+        return False  # gone or unreadable: loading it says so
+    if st.st_size != then.get("bytes"):
+        return True
+    if st.st_mtime_ns == then.get("mtime_ns"):
+        return False
+    now = file_fingerprint(inp.path)
+    return now is not None and now["sha256"] != then["sha256"]
+
+
+def made_otherwise(rec: dict, options: ExplainOptions | None, model: dict | str | None, max_side: int | None) -> str:
     """How a stored record's run differs from these settings ("style free, not blur; ..."), "" if it does not
-    (or nothing is known to compare): the explain options, the model and the working size."""
+    (or nothing is known to compare): the explain options, the model (name and settings) and the working size."""
     diffs = []
     if options is not None:
         now = json.loads(json.dumps(options.to_dict()))  # as the record stores them (tuples -> lists)
         then = rec.get("options") or {}
         diffs += [f"{k} {_opt(then[k])}, not {_opt(v)}" for k, v in now.items() if k in then and then[k] != v]
-    stored_model = (rec.get("model") or {}).get("name")
-    if model_name and stored_model and stored_model != model_name:
-        diffs.append(f"model {stored_model}, not {model_name}")
+    stored = rec.get("model") or {}
+    model = {"name": model} if isinstance(model, str) else (model or {})
+    for k, v in model.items():
+        if v and stored.get(k) and stored[k] != v:
+            label = "model" if k == "name" else "labels" if k == "labels_sha256" else f"model {k.replace('_', ' ')}"
+            diffs.append(f"{label} {stored[k]}, not {v}" if k != "labels_sha256" else "other labels")
     image = rec.get("image") or {}
     size, work = image.get("original_size"), image.get("working_size")
     if size and work and len(size) == len(work) == 2 and max(size) > 0:
@@ -185,7 +245,7 @@ def explain_inputs(
     interrupted it (KeyboardInterrupt) after the summary and gallery are written.
     """
     out = make_folder(settings.out, probe=True)  # an unusable --out fails now, not after hours of explaining
-    settled, todo = plan(inputs, settings, options, getattr(classifier, "name", None))
+    settled, todo = plan(inputs, settings, options, model_description(classifier))
     total = len(settled) + len(todo)
     outcomes: dict[Input, Outcome] = {}
     images: dict[Input, Any] = {}
@@ -303,6 +363,8 @@ class SetWriter:
 def _write(result, inp: Input, out: Path, overwrite: bool, info: dict | None, thumbs: bool) -> Outcome:
     before = {p for p in result_paths(out, inp.name).values() if p.exists()}
     notes = list((info or {}).get("warnings") or [])
+    if info is not None and inp.path is not None:  # --resume then knows whether the photo changed since
+        info = {**info, "file": file_fingerprint(inp.path)}
     try:
         written = write_result_set(result, out, inp.name, force=overwrite, image_info=info)
     except Exception as exc:  # noqa: BLE001 - ExportError / ResultExistsError: this input failed
@@ -335,9 +397,9 @@ def write_run_summary(out: Path, inputs: list[Input], outcomes: dict[Input, Outc
     seen = set()
     for inp in inputs:
         name = safe_name(inp.name)
-        if (name.casefold(), str(inp.path)) in seen:
+        if _real(inp.path) in seen:  # a file listed twice (also through a link): one row, as it ran once
             continue
-        seen.add((name.casefold(), str(inp.path)))
+        seen.add(_real(inp.path))
         o = outcomes.get(inp)
         if o is not None and o.status == ERROR and not _kept(o, out, name):
             rows.append(summary_row(inp.path, name, status=ERROR, message=_message(o.error)))

@@ -160,6 +160,7 @@ def load_result(out_dir: str | os.PathLike, name: str, pixels: np.ndarray, extra
         seconds=float(rec.get("seconds") or 0.0),
         options=options,
         model_name=str((rec.get("model") or {}).get("name", "")),
+        model_settings={k: v for k, v in (rec.get("model") or {}).items() if k != "name"},
         labels=[str(v) for v in x["labels"]],
         blur_amount=x.get("blur_amount"),
         region_map=importance if bool(x.get("has_region_map", False)) else None,

@@ -184,6 +184,7 @@ def _finish(s: RunState, status: Status, message: str, x_final: torch.Tensor | N
         seconds=time.perf_counter() - s.t_start,
         options=s.options,
         model_name=clf.name,
+        model_settings=clf.settings() if hasattr(clf, "settings") else {},
         labels=list(clf.labels),
         region_map=s.region_map,
         key_region=s.region,

@@ -192,6 +192,23 @@ class Classifier:
     def num_classes(self) -> int:
         return len(self.labels)
 
+    def settings(self) -> dict:
+        """What besides the weights decides this classifier's answers, as plain types (the record's ``model``
+        entry; ``--resume`` keeps a result set only when these match): classes, input size [h, w], channels,
+        mean, std, resize rule and a digest of the labels."""
+        import hashlib  # noqa: PLC0415
+
+        pre = self.preprocessing
+        return {
+            "classes": self.num_classes,
+            "input_size": [int(v) for v in pre.input_size],
+            "channels": int(pre.channels),
+            "mean": [round(float(v), 6) for v in pre.mean],
+            "std": [round(float(v), 6) for v in pre.std],
+            "resize": str(pre.resize) + ("" if pre.resize_size is None else f" {int(pre.resize_size)}"),
+            "labels_sha256": hashlib.sha256("\n".join(self.labels).encode("utf-8", "replace")).hexdigest()[:16],
+        }
+
     def to(self, device: str | torch.device) -> "Classifier":
         dev = resolve_device(device)
         self.module.to(dev)
@@ -273,16 +290,21 @@ class Classifier:
             name = f"classes {format_ranges(idx)}"
         else:
             key = spec.strip()
+            if key.lower().startswith("any ") and key[4:].strip().lower() in {k.lower() for k in self.groups}:
+                key = key[4:].strip()  # "any cat", as the figure and the window name the group
             if key.lower() in {k.lower() for k in self.groups}:
                 name = next(k for k in self.groups if k.lower() == key.lower())
                 idx = sorted(set(self.groups[name]))
             else:
                 try:
                     idx = parse_ranges(key, limit=self.num_classes)
-                except ValueError:
+                except ValueError as exc:
+                    if "backwards" in str(exc):
+                        raise ModelError(f"class group {key!r}: {exc}") from None
                     known = ", ".join(sorted(self.groups)) or "none"
+                    example = "281-285" if self.num_classes > 285 else f"0-{min(2, self.num_classes - 1)}"
                     raise ModelError(
-                        f"unknown class group {key!r}; known groups: {known}; or give index ranges like 281-285"
+                        f"unknown class group {key!r}; known groups: {known}; or give index ranges like {example}"
                     ) from None
                 name = f"classes {format_ranges(idx)}"
         if not idx:

@@ -29,7 +29,7 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     if name.startswith("cuda"):
         if not torch.cuda.is_available():
             raise ModelSettingError(
-                "device 'cuda' was chosen but no CUDA GPU is available to this PyTorch build "
+                f"device {name!r} was chosen but no CUDA GPU is available to this PyTorch build "
                 f"(torch {torch.__version__})",
                 setting="device",
                 suggestions=["cpu"],

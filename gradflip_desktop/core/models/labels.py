@@ -41,7 +41,7 @@ def parse_ranges(text: str, limit: int | None = None) -> list[int]:
             a, b = part.split("-", 1) if not part.startswith("-") else (part, "")
             lo, hi = int(a), int(b)
             if hi < lo:
-                raise ValueError(part)
+                raise ValueError(f"the range {part} runs backwards (write {hi}-{lo})")
             if limit is not None and hi >= limit:
                 out.add(hi)  # out of range: reported by the caller
                 hi = max(lo - 1, limit - 1)

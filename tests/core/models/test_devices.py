@@ -39,7 +39,7 @@ def test_missing_devices_are_typed_for_the_front_end(monkeypatch):
     with pytest.raises(ModelSettingError) as err:
         resolve_device("cuda:0")
     assert err.value.setting == "device" and err.value.suggestions == ["cpu"]
-    assert str(err.value) == f"device 'cuda' was chosen but no CUDA GPU is available to this PyTorch build (torch {torch.__version__})"
+    assert str(err.value) == f"device 'cuda:0' was chosen but no CUDA GPU is available to this PyTorch build (torch {torch.__version__})"
     with pytest.raises(ModelError, match=r"^unknown device 'tpu' \(use cpu, cuda, cuda:N, mps or auto\)$") as err:
         resolve_device("tpu")
     assert not isinstance(err.value, ModelSettingError)

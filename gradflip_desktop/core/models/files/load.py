@@ -315,12 +315,7 @@ def load_model_file(
     explicit_pre = preprocessing is not None
     pre = merge_preprocessing(base_pre, side.get("preprocessing"))
     pre = merge_preprocessing(pre, preprocessing)
-    if not (explicit_pre or "preprocessing" in side or pre_known):
-        notes.append(
-            f"no preprocessing settings for {p.name}: assuming {pre.input_size[0]}×{pre.input_size[1]} input, "
-            f"{'grayscale' if pre.channels == 1 else 'RGB'}, mean {list(pre.mean)}, std {list(pre.std)} "
-            "(set the input size, mean, std and channels in the model settings or the sidecar)"
-        )
+    assumed = not (explicit_pre or "preprocessing" in side or pre_known)
 
     # how many outputs: known for torchvision, measured for TorchScript/ONNX
     probabilities = False
@@ -360,11 +355,18 @@ def load_model_file(
                          "(multi-label), their logarithm is used as class scores, and the shares shown are p / sum(p)")
     else:
         outputs = fixed_classes
+        _probe(net, pre, p.name)  # an input size or channel count the network cannot take: said now, in words
+    if assumed:  # after the probe: the size and channels it settled on (a 1-channel or 32 px model), not the first guess
+        notes.append(
+            f"no preprocessing settings for {p.name}: assuming {pre.input_size[0]}×{pre.input_size[1]} input, "
+            f"{'grayscale' if pre.channels == 1 else 'RGB'}, mean {list(pre.mean)}, std {list(pre.std)} "
+            "(set the input size, mean, std and channels in the model settings or the sidecar)"
+        )
     if outputs < 1:
         raise ModelError(f"{p.name} returns no outputs")
     single = outputs == 1
     num_classes = 2 if single else outputs
-    if single:
+    if single and not probabilities:  # (a sigmoid output has its own note: read as p(class 1))
         notes.append("single-logit binary classifier: shown as two classes, p(class 1) = sigmoid(logit)")
 
     # labels: explicit > sidecar > torchvision metadata > generic
