@@ -157,8 +157,9 @@ def _scale_high_depth(arr: np.ndarray, mode: str, label: str, notes: list[str]) 
             out = a
         else:
             span = hi - lo
-            out = (a - lo) / np.float32(span) if span > 0 else np.zeros_like(a)
-            notes.append(f"float pixel values in [{lo:.4g}, {hi:.4g}] were scaled to [0, 1]")
+            out = (a - lo) / np.float32(span) if span > 0 else np.full_like(a, 0.5)
+            notes.append(f"float pixel values in [{lo:.4g}, {hi:.4g}] were scaled to [0, 1]" if span > 0 else
+                         f"every pixel value is {lo:.4g}, outside [0, 1]: shown as mid-grey")
     else:
         a = arr.astype(np.float64)
         lo, hi = float(a.min()), float(a.max())
@@ -168,8 +169,9 @@ def _scale_high_depth(arr: np.ndarray, mode: str, label: str, notes: list[str]) 
             out = a / 65535.0  # 16-bit data held as 32-bit integers (e.g. 16-bit PNG/TIFF)
         else:
             span = hi - lo
-            out = (a - lo) / span if span > 0 else np.zeros_like(a)
-            notes.append(f"integer pixel values in [{lo:.0f}, {hi:.0f}] were scaled to [0, 1]")
+            out = (a - lo) / span if span > 0 else np.full_like(a, 0.5)
+            notes.append(f"integer pixel values in [{lo:.0f}, {hi:.0f}] were scaled to [0, 1]" if span > 0 else
+                         f"every pixel value is {lo:.0f}, outside 0–65535: shown as mid-grey")
     out = np.clip(out, 0.0, 1.0).astype(np.float32)  # guards float rounding only; ranges were scaled above
     return out[..., None] if out.ndim == 2 else np.ascontiguousarray(out[..., :3])
 

@@ -150,6 +150,18 @@ def test_float_tiff_out_of_range_is_scaled_with_warning(tmp_path):
     assert img.warnings == ["float pixel values in [-2, 6] were scaled to [0, 1]"]
 
 
+def test_a_constant_image_outside_the_range_is_mid_grey_not_black(tmp_path):
+    """Nothing to scale: min-max scaling used to give all zeros (a black image the note did not explain)."""
+    p = save(tmp_path, "seven.tif", Image.fromarray(np.full((4, 6), 7.0, np.float32), "F"))
+    img = load_image(p)
+    np.testing.assert_array_equal(img.pixels, np.full((4, 6, 3), 0.5, np.float32))
+    assert img.warnings == ["every pixel value is 7, outside [0, 1]: shown as mid-grey"]
+    p = save(tmp_path, "big.tif", Image.fromarray(np.full((4, 6), 300000, np.int32), "I"))
+    img = load_image(p)
+    np.testing.assert_array_equal(img.pixels, np.full((4, 6, 3), 0.5, np.float32))
+    assert img.warnings == ["every pixel value is 300000, outside 0–65535: shown as mid-grey"]
+
+
 # ---- colour models ---------------------------------------------------------------------------------------
 
 
