@@ -19,7 +19,8 @@ class Input:
         """How messages name this input: its path inside the folder given, else its file name (two
         subfolders may each hold a ``001.jpg``)."""
         text = self.shown or Path(self.path).name
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")  # b"caf\xe9.png": "caf�.png"
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")  # b"caf\xe9.png": "caf�.png"
+        return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)  # a newline in a name: "\n", one line
 
 
 def is_image_file(path: Path) -> bool:

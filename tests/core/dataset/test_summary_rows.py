@@ -82,3 +82,16 @@ def test_every_image_of_a_result_set_is_known_as_a_result_image():
     from gradflip_desktop.core.report import SUFFIXES
 
     assert sorted(RESULT_IMAGES) == sorted(s for s in SUFFIXES if s.endswith(".png"))
+
+
+def test_an_input_is_named_on_one_printable_line():
+    """Progress and error lines name an input by its path; a newline or an undecodable byte in a file name
+    must not break the line in two or fail to print."""
+    from pathlib import Path
+
+    from gradflip_desktop.core.dataset.inputs import Input
+
+    assert Input(Path("a\nb.png"), "a_b").display == "a\\nb.png"
+    assert Input(Path("tab\there.png"), "t").display == "tab\\there.png"
+    assert Input(Path("caf\udce9.png"), "c").display == "caf\ufffd.png"
+    assert Input(Path("猫 photo.png"), "p").display == "猫 photo.png"
