@@ -69,6 +69,18 @@ def _explained_now(result) -> float:
     return float(sum(float(result.final_probabilities[i]) for i in explained))
 
 
+def _now(result, name: str) -> str:
+    """The flipped-to class's probability in the saved image, and what the explained class (a group: its sum)
+    still has there when that is close (a near tie: "37.1 %; espresso now 37.0 %") or a group ("21 %; any cat
+    now 52 %": a group flips when a class outside it is the top one, while the group's sum may stay higher)."""
+    top, now = float(result.final.probability), _explained_now(result)
+    if len(list(result.explained)) > 1:
+        return f"{pct(top)}; {name} now {pct(now)}"
+    if top - now < 0.02:
+        return f"{pct1(top)}; {name} now {pct1(now)}"
+    return pct(top)
+
+
 def _share(fraction: float) -> str:
     """``"3 %"``, ``"0.4 %"`` of the image; never "100 %" for less than all of it (99.8 % is not the whole
     image) nor "0 %" for more than none."""
@@ -198,11 +210,10 @@ def summary_sentence(result, view: str = "magnitude") -> str:
             alone = region.prediction
             text = f"{change} turns {name} ({pct(before)}) into {alone.label} ({pct(alone.probability)})"
             if alone.index != final.index:
-                text += f"; over the whole photo (Adjusted) it becomes {final.label} ({pct(final.probability)})"
+                text += f"; over the whole photo (Adjusted) it becomes {final.label} ({_now(result, name)})"
             return f"{text}: {where_clause(result, view)}."
-        return (
-            f"{change} turns {name} ({pct(before)}) into {final.label} ({pct(final.probability)}): {where_clause(result, view)}."
-        )
+        return (f"{change} turns {name} ({pct(before)}) into {final.label} ({_now(result, name)}): "
+                f"{where_clause(result, view)}.")
     n = len(result.steps)
     if status == Status.ALREADY.value:
         message = str(result.message or "")

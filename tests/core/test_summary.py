@@ -7,7 +7,7 @@ import re
 
 from gradflip_desktop.core.explain import run
 from gradflip_desktop.core.options import ExplainOptions, Status
-from gradflip_desktop.core.summary import pct, steps_text, summary_sentence, visibility
+from gradflip_desktop.core.summary import pct1, pct, steps_text, summary_sentence, visibility
 
 
 def test_words_for_sizes_and_numbers():
@@ -23,8 +23,18 @@ def test_a_flip_is_described_with_the_saved_images_numbers(tiny, tiny_image):
     levels = round(255 * result.linf_saved)
     assert text.startswith(f"Changing pixels by at most {levels}/255 ({visibility(255 * result.linf_saved)}) turns ")
     assert f"{result.original.label} ({pct(result.original.probability)}) into " in text
-    assert f"{result.final.label} ({pct(result.final.probability)})" in text  # the saved 8-bit image's numbers
+    # the saved 8-bit image's numbers; the smallest change stops just past the boundary, so the explained
+    # class's share there is said too (a near tie: one decimal each, never "38 % into 38 %" unexplained)
+    now = float(result.final_probabilities[result.original.index])
+    assert result.final.probability - now < 0.02
+    assert f"{result.final.label} ({pct1(result.final.probability)}; {result.original.label} now {pct1(now)})" in text
     assert text.endswith(".") and "\n" not in text
+    # a clear flip names only the new class's share
+    from dataclasses import replace as _replace
+    probs = result.final_probabilities.copy()
+    probs[result.original.index] = 0.01
+    clear = _replace(result, final_probabilities=probs)
+    assert f"{result.final.label} ({pct(result.final.probability)}):" in summary_sentence(clear)
     # a small flipping key-pixel set is named; the figure marks those pixels with dots, not outlines
     from dataclasses import replace
 
@@ -278,3 +288,16 @@ def test_a_targeted_key_region_is_described_with_what_it_alone_gives(tiny, tiny_
     assert "over the whole photo" not in summary_sentence(same)
     # without a key region (free style) the Adjusted image's numbers, as before
     assert f"see {targeted.final.label} ({pct(targeted.final.probability)}) instead of" in summary_sentence(targeted)
+
+
+def test_a_group_flip_says_what_the_group_still_has(tiny, tiny_image):
+    """A group flips when a class outside it is the top one, while the group's sum can stay higher ("any cat"
+    21 % lynx with the cats together at 52 %): the sentence says both, so it never reads as a contradiction."""
+    from dataclasses import replace
+
+    result = run(tiny, tiny_image, ExplainOptions(style="free"))
+    others = [i for i in range(len(result.final_probabilities)) if i != result.final.index]
+    group = replace(result, explained=others[:2], explained_name="pair")
+    text = summary_sentence(group)
+    now = float(sum(result.final_probabilities[i] for i in others[:2]))
+    assert f"{result.final.label} ({pct(result.final.probability)}; any pair now {pct(now)})" in text

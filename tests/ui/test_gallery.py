@@ -179,7 +179,7 @@ def test_cancel_stops_within_the_current_image_and_writes_no_half_set(qtbot, tin
     assert rows.count("not run") == 3  # the summary still lists every input
 
 
-def test_export_all_copies_whole_sets_and_never_overwrites(qtbot, tiny_window, photos, tmp_path):
+def test_export_all_copies_whole_sets_and_never_overwrites(qtbot, tiny_window, photos, tmp_path, monkeypatch):
     c = tiny_window.folders
     c.open_folder(str(photos))
     _wait_done(qtbot, c)
@@ -188,6 +188,8 @@ def test_export_all_copies_whole_sets_and_never_overwrites(qtbot, tiny_window, p
     qtbot.waitUntil(lambda: c.exported is not None or c.export_error is not None, timeout=RUN_TIMEOUT_MS)
     assert c.export_error is None
     assert (dest / "summary.csv").is_file() and (dest / "index.html").is_file()
+    shown = [p for p in dest.rglob("*") if p.is_file() and not any(q.startswith(".") for q in p.relative_to(dest).parts)]
+    assert f"Exported {len(shown)} files to" in tiny_window.status_label.text()  # the thumbnails are not counted
     from gradflip_desktop.core.dataset import complete_record
 
     for i in range(3):
@@ -197,6 +199,17 @@ def test_export_all_copies_whole_sets_and_never_overwrites(qtbot, tiny_window, p
     c.export_all(str(dest))  # again into the same folder: refused, nothing touched
     qtbot.waitUntil(lambda: c.export_error is not None, timeout=RUN_TIMEOUT_MS)
     assert "already exist" in c.export_error
+    assert {p: p.stat().st_mtime_ns for p in dest.rglob("*") if p.is_file()} == before
+    # the same from the dialog, answered Cancel: the status says nothing was exported (it said "Exporting …")
+    from PySide6.QtWidgets import QFileDialog
+
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(dest)))
+    monkeypatch.setattr(tiny_window, "ask_overwrite", lambda text: asked.append(text))  # None: Cancel
+    c.export_error = None
+    c.export_all()
+    qtbot.waitUntil(lambda: bool(asked), timeout=RUN_TIMEOUT_MS)
+    assert tiny_window.status_label.text() == "Export All: nothing was exported"
     assert {p: p.stat().st_mtime_ns for p in dest.rglob("*") if p.is_file()} == before
 
 

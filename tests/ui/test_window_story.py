@@ -12,7 +12,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from gradflip_desktop.core.options import ExplainOptions, Status
-from gradflip_desktop.core.summary import pct, summary_sentence
+from gradflip_desktop.core.summary import pct, pct1, summary_sentence
 from gradflip_desktop.ui.main_window import MainWindow
 from gradflip_desktop.ui.settings import RunSettings
 
@@ -87,7 +87,7 @@ def assert_numbers_agree(window, result) -> None:
     summary = html.unescape(window.views.summary.text()).replace("\xa0", " ")  # "9.5&nbsp;%": kept on one line
     assert summary.startswith(summary_sentence(result))  # the core's sentence (also in the figure)
     if result.flipped:
-        assert f"{final.label} ({pct(final.probability)})" in summary
+        assert f"{final.label} ({pct(final.probability)}" in summary or f"{final.label} ({pct1(final.probability)};" in summary
         # the other style is one click away, both ways
         other = "style:region" if result.options.style == "free" else "style:free"
         assert f"href='{other}'" in summary
@@ -387,6 +387,8 @@ def test_the_default_result_shows_its_key_set_outlined(qtbot, window):
         return
     title = "Key region" if keys.kind == "region" else "Key pixels"
     assert window.views.key_row.isVisible() and title in window.views.key_title.text()
+    assert window.views.key_slider.accessibleName() == title  # screen readers name the same set
+    assert window.views.key_answer.toolTip().startswith(f"{title}:")
     mode_texts = [window.views.mode_box.itemText(i) for i in range(window.views.mode_box.count())]
     assert f"{title} outline" in mode_texts  # the Difference mode names the same set as the explorer
     assert window.views.key_count == keys.found

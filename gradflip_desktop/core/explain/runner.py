@@ -334,9 +334,10 @@ def explain(
         if not s.search_done:
             s.x = obj.last_x
         return _finish(s, Status.MODEL_ERROR, f"the model failed during the run: {type(exc).__name__}: {exc}")
-    key_found = s.region if isinstance(s.coords, MaskCoordinates) else s.key
-    if stop() and key_found is None and opts.key_pixels:
-        return _finish(s, Status.CANCELLED, "cancelled after the decision flipped, before the key pixels were found")
+    if stop() and opts.key_pixels:  # a Cancel during the key-set search (it stops early: its set is not the smallest)
+        what, verb = ("the key region", "was") if isinstance(s.coords, MaskCoordinates) else ("the key pixels", "were")
+        s.region, s.key = None, None
+        return _finish(s, Status.CANCELLED, f"cancelled after the decision flipped, before {what} {verb} found")
     res = _finish(s, Status.FLIPPED, "", z_final=zq)
     named = f"any {res.explained_name}" if len(res.explained) > 1 else res.original.label  # a group flips as a whole
     res.message = f"“{named}” flipped to “{res.final.label}”"

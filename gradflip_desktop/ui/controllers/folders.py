@@ -191,7 +191,6 @@ def load_result_task(task, path: str, out: str, name: str, views: str, max_side:
 def summary_task(task, out: str, inputs: list, outcomes: dict) -> Path:
     """Background thread: ``summary.csv`` and ``index.html`` of the session folder, from the records."""
     from gradflip_desktop.core.dataset.job import write_run_summary
-
     write_run_summary(Path(out), inputs, outcomes)
     return Path(out)
 
@@ -477,13 +476,14 @@ class FoldersController(QObject):
             return
         self.exported = paths
         self.w.settings.setValue("export/folder", str(self._export_target))
-        self.w.set_status(html.escape(f"Exported {len(paths)} files to {self._export_target}"))
+        shown = [p for p in paths if not p.name.startswith(".") and not p.parent.name.startswith(".")]  # not thumbnails
+        self.w.set_status(html.escape(f"Exported {len(shown)} files to {self._export_target}"))
 
     def _on_export_failed(self, exc: BaseException) -> None:
         from gradflip_desktop.core.errors import ResultExistsError
-
         self.panel.export_button.setEnabled(True)
         self.export_error = error_message(exc, "the results could not be exported")
+        self.w.set_status("Export All: nothing was exported")  # until an answer below starts another export
         if isinstance(exc, ResultExistsError) and self._export_interactive:
             answer = self.w.ask_overwrite(f"{self.export_error}. Overwrite them?")
             if answer is True:

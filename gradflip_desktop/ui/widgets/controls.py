@@ -91,7 +91,7 @@ def working_size_megabytes(side: int) -> float:
     return side * round(side * 3 / 4) * 3 * 4 / 1e6
 
 
-WARNING_BAR = "QProgressBar::chunk { background-color: #d98c00; }"  # a run that did not flip
+WARNING_BAR = "QProgressBar { text-align: center; } QProgressBar::chunk { background-color: #d98c00; }"  # a run that did not flip
 
 
 class BusyTextBar(QProgressBar):

@@ -119,7 +119,7 @@ class ProbabilityPlot(QWidget):
         self.hover_line.hide()
         self.plot.addItem(self.hover_line, ignoreBounds=True)
         self.plot.setToolTip("The probability of each class after each gradient step (step 0: the photo). "
-                             "\"saved\": the saved 8-bit image, whose numbers the captions and the export state.")
+                             "\"saved\": the saved 8-bit image, the one the captions and the export describe.")
         self.readout = QLabel("")
         self.readout.setTextFormat(Qt.TextFormat.RichText)
         self.readout.setWordWrap(True)

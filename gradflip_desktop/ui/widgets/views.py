@@ -42,6 +42,12 @@ KEY_TIP = (
     "the model's answer for that image appears here."
 )
 
+KEY_REGION_TIP = (
+    "Key region: the smallest top-ranked part of the importance map whose detail, removed alone, flips the "
+    "decision (the rest of the photo unchanged). It is outlined on the Original. Move the slider to try a larger "
+    "or smaller region; the model's answer for that image appears here."
+)
+
 
 class ResultViews(QWidget):
     """The result area: a one-sentence summary, a row with the Difference mode, opacity/gain slider and
@@ -236,6 +242,8 @@ class ResultViews(QWidget):
         """``total``: the largest set (pixels that changed at all, or the whole image for a key region);
         ``found``: the smallest flipping set (the slider's start)."""
         self.key_title.setText(f"<b>{title}</b>")
+        self.key_slider.setAccessibleName(title)  # screen readers name the set this run found
+        self.key_answer.setToolTip(KEY_TIP if title == "Key pixels" else KEY_REGION_TIP)
         self.name_key_set(title)
         self._key_total = max(0, int(total))
         self._key_found = int(found)

@@ -119,6 +119,22 @@ def test_cancel_during_the_start_costs_no_gradient(tiny, tiny_image, style):
     assert np.array_equal(res.delta, np.zeros_like(res.delta))
 
 
+def test_cancel_during_the_key_region_search_cancels(tiny, tiny_image):
+    """Cancel while the key set is searched: the search stops early, so its set is not the smallest that
+    flips; the run says it was cancelled and names no key set (it used to end "flipped" with that set)."""
+    from gradflip_desktop.core.results import Progress
+
+    done = run(tiny, tiny_image, ExplainOptions())
+    assert done.status == Status.FLIPPED and done.key_region is not None
+    searched = []
+    res = run(tiny, tiny_image, ExplainOptions(), should_stop=lambda: bool(searched),
+              on_progress=lambda p: searched.append(p) if isinstance(p, Progress) and p.phase == "key_region" else None)
+    assert len(searched) == 1  # stopped at the first pass of the key-region search
+    assert res.status == Status.CANCELLED
+    assert res.message == "cancelled after the decision flipped, before the key region was found"
+    assert res.key_region is None and res.key_pixels is None
+
+
 @pytest.mark.parametrize("style", ["free", "region"])
 def test_the_step_that_flips_skips_its_backward_unless_a_later_pass_uses_it(tiny, tiny_image, style):
     """The flip test needs only the logits: the search's step that flips runs its backward pass only in the
