@@ -152,6 +152,12 @@ def test_export_and_copy_figure(qtbot, window, tmp_path, monkeypatch):
     assert "chelsea.adjusted.png" in names and "chelsea.gradflip.json" in names and "chelsea.figure.png" in names
     assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
     assert "href=" in window.status_label.text() and str(out) in window.status_label.text()
+    import hashlib
+    import json
+
+    rec = json.loads((out / "chelsea.gradflip.json").read_text(encoding="utf-8"))
+    source = rec["image"]["source"]  # the photo's file, fingerprinted as in CLI sets (for --resume)
+    assert rec["image"]["file"]["sha256"] == hashlib.sha256(open(source, "rb").read()).hexdigest()
     # exporting again asks before overwriting
     asked = []
     monkeypatch.setattr(window, "ask_overwrite", lambda msg: asked.append(msg) or True)

@@ -94,6 +94,14 @@ def test_a_run_cancelled_after_its_flip_names_the_class_it_flipped_to(qtbot):
     plot.show_result(result("cancelled", final=0))  # cancelled before any flip: the strongest other is a runner-up
     legend = [label.text for _, label in plot.legend.items]
     assert "runner-up: tiger cat" in legend and not any("flips to" in t for t in legend), legend
+    # live, before the search has flipped: the strongest other class is a runner-up, not "flips to" yet
+    plot.start(labels, [0], "Egyptian cat", probs(0.79, 0.09))
+    plot.add_steps(steps[:2])
+    legend = [label.text for _, label in plot.legend.items]
+    assert "runner-up: tiger cat" in legend and not any("flips to" in t for t in legend), legend
+    plot.add_steps(steps[2:3])  # the step that flips
+    legend = [label.text for _, label in plot.legend.items]
+    assert "flips to: tiger cat" in legend, legend
 
 
 def test_a_group_run_shows_its_best_single_class_which_crosses_the_class_it_flips_to(qtbot):

@@ -272,7 +272,8 @@ class ProbabilityPlot(QWidget):
             self.flip_curve.setData([], [])
         for curve, idx in zip(self.runner_curves, runners + [None] * RUNNERS_UP):
             curve.setData([], []) if idx is None else curve.setData(x, rows[:, idx])
-        kind = "target" if self.targeted else "runner-up" if self.not_flipped else "flips to"
+        # "flips to" once the search has flipped; before that (live, or a run that ended on its own class) a runner-up
+        kind = "target" if self.targeted else "flips to" if self.flip_step is not None and not self.not_flipped else "runner-up"
         legend_key = (tuple(shown), self.saved is not None, kind, group)
         if shown != self.shown or legend_key != self._legend_key:
             self.shown = shown
