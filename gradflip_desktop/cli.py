@@ -72,7 +72,7 @@ def _floats(text: str) -> list[float]:
     try:
         vals = [float(v) for v in re.split(r"[,\s]+", text.strip()) if v]
     except ValueError:
-        vals = [math.nan]
+        vals = []
     if not vals or not all(math.isfinite(v) for v in vals):
         raise argparse.ArgumentTypeError(f"expected finite numbers separated by commas, not {text!r}") from None
     return vals

@@ -396,10 +396,10 @@ def write_run_summary(out: Path, inputs: list[Input], outcomes: dict[Input, Outc
     rows, records = [], {}
     seen = set()
     for inp in inputs:
-        name = safe_name(inp.name)
-        if _real(inp.path) in seen:  # a file listed twice (also through a link): one row, as it ran once
+        name, real = safe_name(inp.name), _real(inp.path)
+        if real in seen:  # a file listed twice (also through a link): one row, as it ran once
             continue
-        seen.add(_real(inp.path))
+        seen.add(real)
         o = outcomes.get(inp)
         if o is not None and o.status == ERROR and not _kept(o, out, name):
             rows.append(summary_row(inp.path, name, status=ERROR, message=_message(o.error)))

@@ -18,7 +18,7 @@ from torch import nn
 
 from ..errors import ModelError
 from .devices import resolve_device
-from .labels import format_ranges, parse_ranges
+from .labels import BackwardsRange, format_ranges, parse_ranges
 
 __all__ = ["Classifier", "PixelSpaceModel", "Prediction", "Preprocessing"]
 
@@ -298,9 +298,9 @@ class Classifier:
             else:
                 try:
                     idx = parse_ranges(key, limit=self.num_classes)
-                except ValueError as exc:
-                    if "backwards" in str(exc):
-                        raise ModelError(f"class group {key!r}: {exc}") from None
+                except BackwardsRange as exc:
+                    raise ModelError(f"class group {key!r}: {exc}") from None
+                except ValueError:
                     known = ", ".join(sorted(self.groups)) or "none"
                     example = "281-285" if self.num_classes > 285 else f"0-{min(2, self.num_classes - 1)}"
                     raise ModelError(

@@ -25,6 +25,10 @@ __all__ = [
 MAX_RANGE = 1_000_000  # widest index range parse_ranges expands without a class count
 
 
+class BackwardsRange(ValueError):
+    """An index range written high to low ("285-281"): said as such, not as an unknown group."""
+
+
 def parse_ranges(text: str, limit: int | None = None) -> list[int]:
     """``"281-285, 290"`` -> ``[281, 282, 283, 284, 285, 290]``.
 
@@ -41,7 +45,7 @@ def parse_ranges(text: str, limit: int | None = None) -> list[int]:
             a, b = part.split("-", 1) if not part.startswith("-") else (part, "")
             lo, hi = int(a), int(b)
             if hi < lo:
-                raise ValueError(f"the range {part} runs backwards (write {hi}-{lo})")
+                raise BackwardsRange(f"the range {part} runs backwards (write {hi}-{lo})")
             if limit is not None and hi >= limit:
                 out.add(hi)  # out of range: reported by the caller
                 hi = max(lo - 1, limit - 1)
