@@ -170,13 +170,8 @@ def steps_csv(result: ExplainResult, k: int = 5) -> str:
 def key_mask(result: ExplainResult) -> np.ndarray:
     """H x W uint8 mask of the key set the figure outlines: 255 in the key region (region style) or on the key
     pixels (other styles), 0 elsewhere; all 0 when the run has none (it did not flip)."""
-    h, w = result.delta.shape[:2]
-    if result.key_region is not None:
-        mask = result.key_region.mask
-    elif result.key_pixels is not None and result.key_pixels.count > 0:
-        mask = result.key_pixels.mask
-    else:
-        mask = np.zeros((h, w), dtype=bool)
+    kr, kp = result.key_region, result.key_pixels
+    mask = kr.mask if kr is not None else kp.mask if kp is not None else np.zeros(result.delta.shape[:2], bool)
     return np.where(np.asarray(mask, dtype=bool), np.uint8(255), np.uint8(0))
 
 
