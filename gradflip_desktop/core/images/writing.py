@@ -42,6 +42,7 @@ def stage_bytes(path: str | os.PathLike, data: bytes) -> Path:
 STAGED_PREFIX = ".gradflip-"  # staged files are ".gradflip-<pid>-<random>.part"
 _STAGED = re.compile(r"\.gradflip-(\d+)-[^/]*\.part")
 STALE_AFTER_S = 60.0  # a staged file this old whose writer is gone is left over from a killed run
+STALE_AFTER_S_NO_PID = 86400.0  # where a process cannot be asked whether it lives (not POSIX): a day old
 
 
 def sweep_stale(folder: str | os.PathLike) -> int:
@@ -60,9 +61,15 @@ def sweep_stale(folder: str | os.PathLike) -> int:
         if m is None or int(m.group(1)) == os.getpid():
             continue
         try:
-            if not e.is_file(follow_symlinks=False) or now - e.stat(follow_symlinks=False).st_mtime < STALE_AFTER_S:
+            age = now - e.stat(follow_symlinks=False).st_mtime
+            if not e.is_file(follow_symlinks=False) or age < STALE_AFTER_S:
                 continue
-            os.kill(int(m.group(1)), 0)  # raises ProcessLookupError when the writer is gone
+            if os.name == "posix":
+                os.kill(int(m.group(1)), 0)  # signal 0 only asks: ProcessLookupError when the writer is gone
+            elif age < STALE_AFTER_S_NO_PID:  # elsewhere os.kill would end the process: go by age alone
+                continue
+            else:
+                raise ProcessLookupError
         except ProcessLookupError:
             try:
                 os.unlink(e.path)

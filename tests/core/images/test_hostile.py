@@ -384,3 +384,26 @@ def test_peak_rss_is_sane_after_refusals(tmp_path, photo):
     assert out.returncode == 0, out.stderr + out.stdout
     m = json.loads(out.stdout)
     assert m["after_kib"] - m["before_kib"] < 20_000, m
+
+
+def test_the_stale_file_sweep_never_signals_a_process_where_that_would_end_it(tmp_path, monkeypatch):
+    """Off POSIX, os.kill(pid, 0) would terminate the process (and a stale file's pid may be reused by now):
+    there the sweep goes by age alone (a day), and never calls os.kill."""
+    import os
+    import time
+
+    from gradflip_desktop.core.images import writing
+
+    def no_kill(*a):
+        raise AssertionError("os.kill must not be called here")
+
+    old, older = tmp_path / ".gradflip-12345-a.part", tmp_path / ".gradflip-12345-b.part"
+    for p, age in ((old, 7200), (older, 2 * 86400)):
+        p.write_bytes(b"half")
+        t = time.time() - age
+        os.utime(p, (t, t))
+    monkeypatch.setattr(writing.os, "kill", no_kill)
+    monkeypatch.setattr(writing.os, "name", "nt")
+    removed = writing.sweep_stale(tmp_path)
+    monkeypatch.undo()
+    assert removed == 1 and old.exists() and not older.exists()
