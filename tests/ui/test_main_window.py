@@ -377,6 +377,15 @@ def test_run_failure_is_reported_and_the_app_stays_usable(qtbot, window):
     assert "no such class zzz" in blocker.args[0]
     assert window.last_error_box.isVisible()
     assert not window.running and window.explain_action.isEnabled()
+    # refused before any run starts: the result shown stays (it used to be cleared for a photo without a caption)
+    window.controls.set_settings(RunSettings(max_steps=3))
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
+        window.explain()
+    shown, caption = window.result, window.views.adjusted.caption.text()
+    window.controls.set_settings(RunSettings(target_mode=TARGET_CLASS, target_class="no such class zzz"))
+    with qtbot.waitSignal(window.run_failed, timeout=RUN_TIMEOUT_MS):
+        window.explain()
+    assert window.result is shown and window.views.adjusted.caption.text() == caption
 
 
 def core_defaults() -> RunSettings:

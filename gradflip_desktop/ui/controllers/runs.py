@@ -182,8 +182,20 @@ class RunsController(QObject):
         w = self.w
         if w.image is None or w.models.info is None or w.models.loading:
             return
-        self._slot.discard()
         settings = w.controls.settings()
+        clf = getattr(w.models.session, "classifier", None)
+        try:  # a target or group the model does not have: said now, the shown result untouched (string matching only)
+            options = settings.to_options()
+            if clf is not None and options.target is not None:
+                clf.find_class(options.target)
+            if clf is not None and options.group is not None:
+                clf.find_group(options.group)
+        except Exception as exc:  # noqa: BLE001 - ModelError, ValueError: the message names the problem
+            message = error_message(exc, "the settings do not fit this model")
+            w.show_error("Cannot explain", message)
+            w.run_failed.emit(message)
+            return
+        self._slot.discard()
         settings.save(w.settings)
         w.result = None
         w.difference.clear("The maps appear here when the run has finished.")
