@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +23,19 @@ class Input:
         text = self.shown or Path(self.path).name
         text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")  # b"caf\xe9.png": "caf�.png"
         return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)  # a newline in a name: "\n", one line
+
+
+def file_fingerprint(path: str | Path) -> dict | None:
+    """``{"bytes", "mtime_ns", "sha256"}`` of a file (None when it cannot be read): the record's ``image.file``."""
+    try:
+        st = os.stat(path)
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return {"bytes": int(st.st_size), "mtime_ns": int(st.st_mtime_ns), "sha256": digest.hexdigest()}
 
 
 def is_image_file(path: Path) -> bool:

@@ -16,7 +16,6 @@ folder that cannot be created or written is refused (``ExportError``) before any
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import queue
@@ -31,7 +30,7 @@ from ..images import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, load_image
 from ..memory import release_free_memory
 from ..options import ExplainOptions, Status
 from ..report import make_folder, result_paths, safe_name, write_failure, write_result_set
-from .inputs import Input
+from .inputs import Input, file_fingerprint
 from .summary import complete_record, summary_row, write_summary
 
 DONE = "done"  # resumed: the complete result set was already on disk
@@ -156,19 +155,6 @@ def model_description(classifier) -> dict | None:
     return {"name": classifier.name, **settings}
 
 
-def file_fingerprint(path: str | Path) -> dict | None:
-    """``{"bytes", "mtime_ns", "sha256"}`` of a file (None when it cannot be read): the record's ``image.file``."""
-    try:
-        st = os.stat(path)
-        digest = hashlib.sha256()
-        with open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-    except OSError:
-        return None
-    return {"bytes": int(st.st_size), "mtime_ns": int(st.st_mtime_ns), "sha256": digest.hexdigest()}
-
-
 def changed_file(rec: dict, inp: Input) -> bool:
     """Is the input file no longer the one the stored record was made from (its content changed)? Same size
     and modification time count as unchanged; otherwise the content's digest decides (a copy is the same)."""
@@ -199,8 +185,8 @@ def made_otherwise(rec: dict, options: ExplainOptions | None, model: dict | str 
     model = {"name": model} if isinstance(model, str) else (model or {})
     for k, v in model.items():
         if v and stored.get(k) and stored[k] != v:
-            label = "model" if k == "name" else "labels" if k == "labels_sha256" else f"model {k.replace('_', ' ')}"
-            diffs.append(f"{label} {stored[k]}, not {v}" if k != "labels_sha256" else "other labels")
+            what = "model" if k == "name" else f"model {k.replace('_', ' ')}"
+            diffs.append("other labels" if k == "labels_sha256" else f"{what} {stored[k]}, not {v}")
     image = rec.get("image") or {}
     size, work = image.get("original_size"), image.get("working_size")
     if size and work and len(size) == len(work) == 2 and max(size) > 0:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 
 def export_task(task, result: "ExplainResult", folder: str, name: str, force: bool, info: dict | None) -> list[Path]:
-    from gradflip_desktop.core.dataset.job import file_fingerprint
+    from gradflip_desktop.core.dataset.inputs import file_fingerprint
     from gradflip_desktop.core.report import write_result_set
 
     if info is not None and info.get("source"):  # as a CLI or Export All set: --resume can tell an edited photo
