@@ -94,21 +94,27 @@ def test_a_palette_change_recolours_the_legend_labels_already_shown(qtbot):
         assert label.item.defaultTextColor() == QColor("#e6e6e6") or "#e6e6e6" in label.item.toHtml().lower(), label.text
 
 
-def test_a_short_plot_lays_its_legend_out_in_two_columns_so_no_entry_is_cut_off(qtbot):
-    # 1024x700 with Compare Methods on: the plot is ~90 px high and "saved image (8-bit)", the last of five
-    # entries, fell below its bottom edge
+def test_a_short_plot_keeps_every_legend_entry_and_its_step_axis_inside_the_widget(qtbot):
+    # 1024x700 with Compare Methods on: the plot is ~100 px high. "saved image (8-bit)", the last of five
+    # entries, fell below its bottom edge with one legend column; with two, the legend and the vertical
+    # "probability" title still made the plot item taller than its widget and the step axis was cut off
     plot = ProbabilityPlot()
     qtbot.addWidget(plot)
     plot.resize(700, 120)  # the plot widget 100 px high above its read-out, as in the window
     plot.show()
     _finished_single_run(plot)
-    qtbot.wait(50)
+    qtbot.wait(100)
     visible = plot.plot.mapToScene(plot.plot.viewport().rect()).boundingRect()
-    assert plot.legend.columnCount == 2
+    item = plot.plot.getPlotItem()
+    assert item.sceneBoundingRect().height() <= visible.height() + 1, (item.sceneBoundingRect(), visible)
+    assert visible.contains(plot.step_axis.sceneBoundingRect()), (plot.step_axis.sceneBoundingRect(), visible)
+    assert plot.legend.columnCount >= 2
+    assert not plot.plot.getAxis("left").label.isVisible()
     for sample, label in plot.legend.items:
         text = label.item.sceneBoundingRect()
         assert visible.contains(text), (label.text, text, visible)
         assert abs(text.center().y() - sample.sceneBoundingRect().center().y()) < 3
-    plot.resize(700, 400)  # room again: one column
-    qtbot.wait(50)
+    plot.resize(700, 400)  # room again: one column and the axis titles
+    qtbot.wait(100)
     assert plot.legend.columnCount == 1
+    assert plot.plot.getAxis("left").label.isVisible() and plot.plot.getAxis("bottom").label.isVisible()

@@ -11,7 +11,7 @@ from typing import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
@@ -58,6 +58,9 @@ class StepAxis(pg.AxisItem):
 
     def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph API
         return [SAVED_TICK if self.saved_x is not None and v == self.saved_x else f"{int(round(v))}" for v in values]
+
+
+AXIS_TITLES_MIN_PX = 150  # a plot shorter than this shows its axes without their titles (see _fit_legend)
 
 
 class ProbabilityPlot(QWidget):
@@ -338,20 +341,35 @@ class ProbabilityPlot(QWidget):
         self._fit_legend()
 
     def _fit_legend(self, *_) -> None:
-        """Two columns when the entries do not fit the plot's height (a 1024×700 window with Compare Methods
-        on: "saved image (8-bit)" was cut off), one otherwise."""
-        items = self.legend.items
-        if not items:
-            return
-        row = max(label.item.boundingRect().height() for _, label in items)
-        # the view's height were the plot to fit its widget: a legend taller than that makes the plot item
-        # taller than the widget, which then cuts off the step axis and the last entries
+        """The fewest legend columns (at most three) whose rows fit the plot's height, and axis titles only on
+        a plot tall enough for them ("probability" runs vertically). A 1024×700 window with Compare Methods on
+        cut off "saved image (8-bit)" with one column and the step axis with two: the plot item cannot be
+        shorter than its legend or its left axis title, and it then outgrows its widget."""
         item = self.plot.getPlotItem()
-        room = self.plot.viewport().height() - (item.size().height() - item.vb.height())
-        columns = 1 if len(items) * row <= room + 1 else 2
-        if columns != self.legend.columnCount:
-            self.legend.setColumnCount(columns)
-            self._compact_legend()
+        changed = False
+        tall = self.plot.viewport().height() >= AXIS_TITLES_MIN_PX
+        for side in ("left", "bottom"):
+            if self.plot.getAxis(side).label.isVisible() != tall:
+                self.plot.getAxis(side).showLabel(tall)
+                changed = True
+        items = self.legend.items
+        if items:
+            row = max(label.item.boundingRect().height() for _, label in items)
+            # the view's height were the plot to fit its widget
+            room = self.plot.viewport().height() - (item.size().height() - item.vb.height())
+            _, top, _, bottom = self.legend.layout.getContentsMargins()
+            columns = next((c for c in (1, 2) if -(-len(items) // c) * row + top + bottom <= room + 1), 3)
+            if columns != self.legend.columnCount:
+                self.legend.setColumnCount(columns)
+                self._compact_legend()
+                changed = True
+        if changed:
+            # the view sizes its plot item only when the widget is resized: once the item's minimum has
+            # shrunk, ask again, or an item stretched by the old legend stays taller than the widget
+            QTimer.singleShot(0, self._fit_item)
+
+    def _fit_item(self) -> None:
+        self.plot.getPlotItem().setGeometry(self.plot.range)
 
     def _fit_x(self, *_) -> None:
         """Steps 0 .. the saved point, with room on the right for half the "saved" label (an axis hides a
