@@ -231,7 +231,11 @@ class Cache:
         if not npy.exists():
             return None, None, {}
         meta = json.loads(js.read_text()) if js.exists() else {}
-        return np.load(npy), meta.get("time"), meta.get("metrics", {})
+        seconds = meta.get("time")
+        if seconds is None:  # the map was cached under another protocol: its time is the same
+            others = sorted(npy.parent.glob(f"{method}.*.json"))
+            seconds = json.loads(others[0].read_text()).get("time") if others else None
+        return np.load(npy), seconds, meta.get("metrics", {})
 
     def save(self, photo: str, method: str, imp: np.ndarray, seconds: float, metrics: dict) -> None:
         if self.root is None or method.startswith("gradflip"):
@@ -321,7 +325,7 @@ def main(argv: list[str] | None = None) -> None:
                 imp = np.asarray(all_methods[k][1](clf, x, target), np.float32)
                 seconds = time.perf_counter() - t
             imps[k] = imp
-            times[k].append(seconds)
+            times[k].append(float("nan") if seconds is None else seconds)  # cached without a time
         res = evaluate(clf, x, target, imps, with_road=not args.no_road, percentiles=percentiles, known=known)
         for k in keys:
             cache.save(name, k, imps[k], times[k][-1], res[k])
