@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..images import atomic_write_bytes, utf8_bytes
+from ..images import atomic_write_bytes, safe_formats, utf8_bytes
 from ..summary import pct1
 
 THUMB_DIR = ".thumbs"
@@ -74,7 +74,7 @@ def _data_uri(out_dir: Path, name: str, files: dict) -> str:
             if mime == "image/png":  # a set written elsewhere (no strip): shrink its difference image
                 from PIL import Image
 
-                with Image.open(path) as im:
+                with Image.open(path, formats=safe_formats()) as im:
                     im.thumbnail((THUMB_HEIGHT * 4, THUMB_HEIGHT))
                     buf = io.BytesIO()
                     im.convert("RGB").save(buf, format="JPEG", quality=85)

@@ -44,7 +44,7 @@ def is_image_file(path: Path) -> bool:
     with its own message, not a file to skip)."""
     from PIL import Image, UnidentifiedImageError
 
-    from ..images.loading import _signature
+    from ..images.loading import _signature, safe_formats
 
     try:
         with open(path, "rb") as fh:
@@ -54,7 +54,7 @@ def is_image_file(path: Path) -> bool:
     if _signature(head) or path.suffix.lower() in Image.registered_extensions():
         return True
     try:
-        with Image.open(path) as im:
+        with Image.open(path, formats=safe_formats()) as im:
             return bool(im.format)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return False

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..images import atomic_write_bytes
+from ..images import atomic_write_bytes, safe_formats
 from ..options import ExplainOptions, Status
 from ..report import result_paths
 from ..results import ExplainResult, KeyPixels, KeyRegion, Step
@@ -104,7 +104,7 @@ def load_result(out_dir: str | os.PathLike, name: str, pixels: np.ndarray, extra
     importance = np.load(paths[".importance.npy"], allow_pickle=False).astype(np.float32)
     from PIL import Image  # noqa: PLC0415
 
-    with Image.open(paths[".adjusted.png"]) as im:
+    with Image.open(paths[".adjusted.png"], formats=safe_formats()) as im:
         adjusted_uint8 = np.asarray(im.convert("RGB"), dtype=np.uint8).copy()
     pixels = np.asarray(pixels, dtype=np.float32)
     if delta.shape != pixels.shape or adjusted_uint8.shape != pixels.shape:

@@ -16,7 +16,8 @@ Conversions (documented in the README):
 - Images larger than the working size are reduced while decoding (JPEG draft mode) or box-reduced in
   8 bits before the float copy, so that peak memory stays bounded for large photos.
 - Anything else (folders, pipes, empty, truncated or corrupt files, documents named like images, SVG,
-  non-finite float pixels) raises :class:`ImageError` with a message naming the file and the problem;
+  non-finite float pixels, EPS/PostScript, which Pillow renders by running Ghostscript on the file's
+  program) raises :class:`ImageError` with a message naming the file and the problem;
   no other exception escapes. See docs/robustness.md.
 
 Files: ``loading`` (sniffing, decoding, limits), ``pixels`` (ImageData, float conversion, ICC, alpha,
@@ -27,7 +28,7 @@ from __future__ import annotations
 
 from ..errors import ImageError
 from . import loading, pixels, writing
-from .loading import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, MAX_FILE_BYTES, load_image
+from .loading import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, MAX_FILE_BYTES, load_image, safe_formats
 from .pixels import BACKGROUND, ImageData, from_array, quantize, to_uint8
 from .writing import atomic_write_bytes, discard, png_bytes, save_png, stage_bytes, utf8_bytes
 
@@ -35,6 +36,7 @@ __all__ = [
     "ImageError",
     "ImageData",
     "load_image",
+    "safe_formats",
     "from_array",
     "to_uint8",
     "quantize",

@@ -25,6 +25,18 @@ MAX_FILE_BYTES = 2 * 1024**3
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
+# Formats Pillow decodes by running an external program on the file: EPS/PostScript goes through Ghostscript,
+# which executes the file's PostScript (it can loop forever, print to stdout and so break --json, and its
+# -dSAFER sandbox has had escapes). GradFlip never opens them, whatever the file is named.
+UNSAFE_FORMATS = frozenset({"EPS"})
+
+
+def safe_formats() -> tuple[str, ...]:
+    """The Pillow formats GradFlip opens: every registered one but :data:`UNSAFE_FORMATS` (for ``Image.open``'s
+    ``formats=``; every ``Image.open`` in GradFlip passes it)."""
+    Image.init()
+    return tuple(f for f in Image.ID if f not in UNSAFE_FORMATS)
+
 
 def _describe(path: Path) -> str:
     return f"“{path.name or str(path)}”"
@@ -175,8 +187,9 @@ def _sniff_unidentified(head: bytes) -> str:
         return "is a ZIP archive, not an image"
     if head.startswith(b"\x1f\x8b"):
         return "is a gzip archive, not an image"
-    if head.startswith(b"%!ps"):
-        return "is a PostScript document, not an image"
+    if head[:4].lower() == b"%!ps" or head.startswith(b"\xc5\xd0\xd3\xc6"):  # text or DOS-binary EPS
+        return ("is a PostScript/EPS document; GradFlip does not render PostScript (that would run the file's "
+                "program): export it to PNG first")
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError:
@@ -221,7 +234,7 @@ def _load(fp, label, src_name, src_path, max_side, max_pixels) -> ImageData:
     notes: list[str] = []
     # -- header only: identify, check the declared size --------------------------------------------------
     try:
-        im = Image.open(fp)
+        im = Image.open(fp, formats=safe_formats())
         w, h = im.size
     except UnidentifiedImageError:
         raise ImageError(f"{label} {_sniff_unidentified(head)}") from None

@@ -33,16 +33,8 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog
 
-from ..widgets.gallery import (
-    ERROR,
-    FLIPPED,
-    ICON,
-    NOT_FLIPPED,
-    RUNNING,
-    WAITING,
-    GalleryPanel,
-    fit_image,
-)
+from gradflip_desktop.core.images import safe_formats
+from ..widgets.gallery import ERROR, FLIPPED, ICON, NOT_FLIPPED, RUNNING, WAITING, GalleryPanel, fit_image
 from ..widgets.folder_dialog import choose_folder_to_explain
 from ..worker import TaskSlot, error_message
 
@@ -105,7 +97,7 @@ def photo_thumbnails_task(task, items: list[tuple[str, str]]) -> list[tuple[str,
         if task.cancelled:
             break
         try:
-            with Image.open(path) as im:
+            with Image.open(path, formats=safe_formats()) as im:  # never EPS (Ghostscript would run it)
                 im.draft("RGB", (ICON.width(), ICON.height()))
                 im = ImageOps.exif_transpose(im)
                 im.thumbnail((ICON.width(), ICON.height()), Image.Resampling.BILINEAR)

@@ -140,6 +140,43 @@ def test_pdf_and_zip_and_heic(tmp_path):
     assert "is a HEIC/HEIF image, which this installation cannot read" in refused(write(tmp_path, "IMG_1.HEIC", heic))
 
 
+EPS = (b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 16 16\n%%EndComments\n"
+       b"(GHOSTSCRIPT_RAN_THE_FILE) print flush\n{ } loop\nshowpage\n")
+
+
+@pytest.mark.parametrize("name", ["figure.eps", "photo.jpg", "scan.ps"])
+def test_postscript_is_refused_and_never_handed_to_ghostscript(tmp_path, monkeypatch, name):
+    # Pillow renders EPS by running Ghostscript on the file's program: this one prints to stdout (which
+    # broke --json) and then loops forever (the run hung). It must never get that far, whatever its name
+    from PIL import EpsImagePlugin
+
+    ran = []
+    monkeypatch.setattr(EpsImagePlugin, "Ghostscript", lambda *a, **k: ran.append(a) or (_ for _ in ()).throw(
+        AssertionError("Ghostscript was asked to run the file")))
+    path = write(tmp_path, name, EPS)
+    message = refused(path)
+    assert message.startswith(f"“{name}” is a PostScript/EPS document") and "export it to PNG" in message
+    assert ran == []
+    # the DOS-binary EPS header too
+    binary = write(tmp_path, "b" + name, b"\xc5\xd0\xd3\xc6" + struct.pack("<IIIIII", 30, len(EPS), 0, 0, 0, 0)
+                   + bytes(6) + EPS)
+    assert "is a PostScript/EPS document" in refused(binary) and ran == []
+
+
+def test_no_part_of_gradflip_opens_a_format_that_runs_a_program():
+    # every Image.open in the package passes formats=safe_formats(): a file named .png that holds EPS is
+    # neither thumbnailed (folder view), nor read back as a result set's image, nor taken for an image
+    import pathlib
+    import re
+
+    root = pathlib.Path(images.__file__).resolve().parents[2]
+    calls = [(p.relative_to(root), line) for p in root.rglob("*.py")
+             for line in p.read_text(encoding="utf-8").splitlines() if re.search(r"Image\.open\(", line)]
+    assert calls, "no Image.open found: the search is broken"
+    assert all("formats=safe_formats()" in line for _, line in calls), calls
+    assert "EPS" not in images.safe_formats() and "PNG" in images.safe_formats()
+
+
 def test_random_bytes_named_as_jpg(tmp_path):
     data = np.random.default_rng(0).bytes(5000)
     assert refused(write(tmp_path, "photo.jpg", data)) == (
