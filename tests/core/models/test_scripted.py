@@ -208,6 +208,47 @@ def test_a_model_traced_in_training_mode_is_refused(tmp_path):
     np.testing.assert_array_equal(clf.probabilities(image), clf.probabilities(image))
 
 
+def test_a_model_whose_answer_depends_on_its_batch_is_refused_and_one_image_models_still_load(tmp_path):
+    """torch.jit.trace of a model with batch-norm left in train() mode keeps using the batch's statistics:
+    one image alone gives one answer, the same image in a folder run's batch another (a helper's ResNet-18
+    said "butcher shop" at --batch-size 1 and "vacuum" at 8, silently). Refused at load, saying why; a
+    network that takes one image at a time (fails on two) is not refused for it."""
+
+    class Normed(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net, self.norm = SmallCNN(channels=3, classes=4, size=16, seed=2), torch.nn.BatchNorm1d(4)
+
+        def forward(self, x):
+            return self.norm(self.net(x))
+
+    traced = tmp_path / "bn_train.pt"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.jit.save(torch.jit.trace(Normed().train(), torch.rand(2, 3, 16, 16), check_trace=False), str(traced))
+    with pytest.raises(ModelError, match=r"^bn_train\.pt gives another output for an image when other images share "
+                                         r"its batch .*batch-norm.*model\.eval\(\)"):
+        mf.load_model_file(traced, preprocessing={"input_size": 16})
+    evaluated = tmp_path / "bn_eval.pt"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.jit.save(torch.jit.trace(Normed().eval(), torch.rand(1, 3, 16, 16)), str(evaluated))
+    assert mf.load_model_file(evaluated, preprocessing={"input_size": 16}).num_classes == 4
+
+    class OneAtATime(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = SmallCNN(channels=3, classes=4, size=16, seed=2)
+
+        def forward(self, x):
+            assert x.shape[0] == 1, "one image at a time"
+            return self.net(x)
+
+    single = tmp_path / "single.pt"
+    torch.jit.save(torch.jit.script(OneAtATime().eval()), str(single))
+    assert mf.load_model_file(single, preprocessing={"input_size": 16}).num_classes == 4
+
+
 def test_class_scores_in_a_column_are_refused(tmp_path):
     """Scores returned as [C, 1] (transposed) for one image: read as 10 images of one logit, the model was
     loaded as a binary classifier of the first score. Refused, naming the shape."""

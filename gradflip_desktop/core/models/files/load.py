@@ -36,7 +36,7 @@ from ..devices import resolve_device
 from ..labels import IMAGENET_GROUPS, imagenet_labels, read_labels
 from .huggingface import hf_folder_facts, is_hf_folder, load_hf_folder
 from .onnx import load_onnx
-from .outputs import are_probabilities, ends_in_sigmoid
+from .outputs import are_probabilities, check_batch_independent, ends_in_sigmoid
 from .safety import is_safetensors, short_reason
 from .scripted import load_torchscript
 from .sidecar import read_sidecar, read_sidecar_raw
@@ -341,6 +341,7 @@ def load_model_file(
                 f"{p.name} gives different outputs for the same image (by up to {diff:.3g}): it was probably traced or "
                 "exported in training mode, with its dropout active. Export it again after model.eval()"
             )
+        check_batch_independent(net, pre, p.name, probe)  # folder runs batch images
         outputs = int(probe.shape[1])
         probabilities = are_probabilities(probe)
         if probabilities:  # softmax(softmax(z)) would show 12 % for a 55 % decision: take their logarithm

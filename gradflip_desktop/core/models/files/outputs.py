@@ -1,6 +1,7 @@
 """What a loaded network's outputs are: class scores (logits), probabilities that sum to 1 (it ends in
 softmax), or one sigmoid probability (a binary classifier that ends in a sigmoid). GradFlip works on logits:
-the loader turns the other two back into them (:class:`..classifier.PixelSpaceModel`)."""
+the loader turns the other two back into them (:class:`..classifier.PixelSpaceModel`). And whether one
+image's output depends on the other images of its batch (:func:`check_batch_independent`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ...errors import ModelError
 from ..classifier import PixelSpaceModel, Preprocessing
 
 SIGMOID_FUNCTIONS = (torch.sigmoid, F.sigmoid, torch.special.expit, torch.Tensor.sigmoid)
@@ -60,3 +62,28 @@ def ends_in_sigmoid(net: nn.Module, pre: Preprocessing) -> bool:
         for hook in hooks:
             hook.remove()
     return bool(final) and any(o is final[-1] for o in seen)
+
+
+def check_batch_independent(net: nn.Module, pre: Preprocessing, name: str, single: torch.Tensor) -> None:
+    """Refuse a network whose output for one image changes with the other images of its batch: batch-norm
+    traced or exported in training mode keeps using batch statistics. Folder runs batch images, and their
+    answers would then depend on which photos share a batch. ``single``: its output (1 x C) for the grey
+    probe image alone. A network that takes one image at a time (it fails, or answers [1, C], on two) passes:
+    the batched engine runs it one image at a time."""
+    module = PixelSpaceModel(net, pre).eval()
+    h, w = pre.input_size
+    other = torch.rand((1, 3, h, w), generator=torch.Generator().manual_seed(0))
+    try:
+        with torch.no_grad():
+            out = module(torch.cat([torch.full((1, 3, h, w), 0.5), other]))
+    except Exception:  # noqa: BLE001 - one image at a time only
+        return
+    if out.shape != (2, single.shape[1]):
+        return
+    if not torch.allclose(out[:1], single, rtol=1e-3, atol=1e-5, equal_nan=True):
+        diff = float((out[:1].double() - single.double()).abs().max())
+        raise ModelError(
+            f"{name} gives another output for an image when other images share its batch (by up to {diff:.3g}): "
+            "it was probably traced or exported in training mode, with batch-norm using batch statistics. "
+            "Export it again after model.eval()"
+        )
