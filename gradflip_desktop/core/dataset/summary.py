@@ -75,15 +75,34 @@ def _num(v, digits: int = 6) -> str:
     return "" if v is None or v == "" else f"{float(v):.{digits}g}"
 
 
+TEXT_COLUMNS = frozenset({"file", "name", "message", "original_label", "final_label"})
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet runs as a formula (OWASP, CSV injection)
+
+
+def _cell(column: str, value):
+    """A text cell a spreadsheet would run as a formula (a file named ``=HYPERLINK(…).png``, a label from a
+    user's labels file) gets a leading apostrophe; :func:`read_summary` takes it off again."""
+    if column in TEXT_COLUMNS and isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def write_summary(out_dir: str | Path, rows: list[dict]) -> Path:
     """Write ``OUT/summary.csv`` atomically (replacing the previous one)."""
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(SUMMARY_COLUMNS), lineterminator="\n", extrasaction="ignore")
     w.writeheader()
-    w.writerows(rows)
+    w.writerows({k: _cell(k, v) for k, v in row.items()} for row in rows)
     return atomic_write_bytes(Path(out_dir) / "summary.csv", utf8_bytes(buf.getvalue()), overwrite=True)
 
 
 def read_summary(path: str | Path) -> list[dict]:
+    """The rows of a ``summary.csv``, text cells as they were before :func:`_cell` guarded them."""
     with open(path, encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        for k in TEXT_COLUMNS & row.keys():
+            v = row[k]
+            if isinstance(v, str) and v.startswith("'") and v[1:].startswith(FORMULA_STARTS):
+                row[k] = v[1:]
+    return rows

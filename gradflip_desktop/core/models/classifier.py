@@ -256,10 +256,12 @@ class Classifier:
         q = str(query).strip()
         if not q:
             raise ModelError("the class name is empty; give a class label or index")
-        if q in self.labels:
-            return self.labels.index(q)
+        hits = [i for i, lab in enumerate(self.labels) if lab == q]  # a labels file may name two classes alike
+        if len(hits) == 1:
+            return hits[0]
         low = [lab.lower() for lab in self.labels]
-        hits = [i for i, lab in enumerate(low) if lab == q.lower()]
+        if not hits:
+            hits = [i for i, lab in enumerate(low) if lab == q.lower()]
         if not hits:
             hits = [i for i, lab in enumerate(low) if lab.startswith(q.lower())]
         if len(hits) == 1:

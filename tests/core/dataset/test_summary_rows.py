@@ -95,3 +95,26 @@ def test_an_input_is_named_on_one_printable_line():
     assert Input(Path("tab\there.png"), "t").display == "tab\\there.png"
     assert Input(Path("caf\udce9.png"), "c").display == "caf\ufffd.png"
     assert Input(Path("猫 photo.png"), "p").display == "猫 photo.png"
+
+
+def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_written_inert_and_read_back_as_it_was(tmp_path):
+    # a photo named "=HYPERLINK(...).png" or a label from a user's labels file starting with "=", "+", "-" or
+    # "@": a spreadsheet opening summary.csv ran it as a formula (CSV injection)
+    import csv
+
+    from gradflip_desktop.core.dataset import read_summary, write_summary
+    from gradflip_desktop.core.dataset.summary import SUMMARY_COLUMNS
+
+    hostile = ['=HYPERLINK("http://x","y").png', "+1+2", "-3", "@SUM(A1)", "\tcmd"]
+    rows = [dict.fromkeys(SUMMARY_COLUMNS, "") | {"file": f, "name": f, "original_label": f, "final_label": "tabby",
+                                                   "message": f, "final_probability": "-0.5"} for f in hostile]
+    path = write_summary(tmp_path, rows)
+    with open(path, encoding="utf-8", newline="") as fh:
+        raw = list(csv.DictReader(fh))
+    for r, f in zip(raw, hostile):
+        for col in ("file", "name", "original_label", "message"):
+            assert r[col] == "'" + f, (col, r[col])
+        assert r["final_label"] == "tabby" and r["final_probability"] == "-0.5"  # numbers stay numbers
+    back = read_summary(path)
+    assert [r["name"] for r in back] == hostile and [r["file"] for r in back] == hostile
+    assert back[0]["final_probability"] == "-0.5"

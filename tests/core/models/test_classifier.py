@@ -122,6 +122,26 @@ def test_find_class_by_index_label_case_and_prefix():
             clf.find_class(query)
 
 
+def test_two_classes_with_the_same_label_are_ambiguous_not_the_first(tmp_path):
+    # a user's labels file naming two classes alike: "--target a" silently took class 0 (the exact-match
+    # shortcut), while "--target A" said it was ambiguous
+    clf = make_classifier([0.0] * 3, labels=["a", "a", "b"])
+    for query in ("a", "A"):
+        with pytest.raises(ModelError, match=r"class '(a|A)' is ambiguous: a \(0\), a \(1\)"):
+            clf.find_class(query)
+    assert clf.find_class("b") == 2 and clf.find_class(1) == 1
+
+
+def test_a_sidecar_group_written_backwards_is_named_as_backwards():
+    from gradflip_desktop.core.models.files.spec import parse_groups
+
+    assert parse_groups({"x": "3-5", "y": [2, 1]}) == {"x": [3, 4, 5], "y": [1, 2]}
+    with pytest.raises(ModelError, match=r"^class group 'x': the range 5-3 runs backwards \(write 3-5\)$"):
+        parse_groups({"x": "5-3"})
+    with pytest.raises(ModelError, match=r"^class group 'x': \['a'\] is not a list of class indices$"):
+        parse_groups({"x": ["a"]})
+
+
 def test_find_group_by_name_ranges_or_indices():
     clf = make_classifier([0.0] * 6, groups={"Low": [1, 0]})
     assert clf.find_group("low") == ("Low", [0, 1])

@@ -10,7 +10,7 @@ from typing import Any, Mapping
 
 from ...errors import ModelError
 from ..classifier import Preprocessing
-from ..labels import parse_ranges
+from ..labels import BackwardsRange, parse_ranges
 
 __all__ = ["FORMATS", "SIDECAR_KIND", "SIDECAR_SUFFIX", "SIDECAR_VERSION", "ModelSpec", "merge_preprocessing", "parse_groups"]
 
@@ -124,6 +124,8 @@ def parse_groups(groups: Any) -> dict[str, list[int]]:
                 values = [idx]
             else:
                 values = sorted({int(i) for i in idx})
+        except BackwardsRange as exc:  # "5-3": say so, it is a valid way to write a group otherwise
+            raise ModelError(f"class group {name!r}: {exc}") from None
         except (TypeError, ValueError):
             raise ModelError(f"class group {name!r}: {idx!r} is not a list of class indices") from None
         if not values:
