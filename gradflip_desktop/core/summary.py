@@ -14,6 +14,8 @@ class, a group), and to runs that did not flip (budget, nothing to flip, cancell
 
 from __future__ import annotations
 
+import math
+
 from .options import Status, is_large_region
 from .results import FOUND_BY_SEARCH
 
@@ -23,7 +25,10 @@ SUBTLE_LEVELS = 12.0
 
 def pct(p: float) -> str:
     """``"79 %"``; one decimal below 10 % (``"4.2 %"``), ``"< 0.1 %"`` for tiny values; a class the model is
-    99.97 % sure of is ``"99.9 %"``, not ``"100 %"`` (the figure's title says 99.9 % or more, never certain)."""
+    99.97 % sure of is ``"99.9 %"``, not ``"100 %"`` (the figure's title says 99.9 % or more, never certain);
+    ``"n/a"`` for a model that output NaN or infinity."""
+    if p is None or not math.isfinite(float(p)):
+        return "n/a"
     v = 100.0 * float(p)
     if v < 0.1:
         return "< 0.1 %"
@@ -37,7 +42,10 @@ def _whole_percent(v: float) -> str:
 
 
 def pct1(p: float) -> str:
-    """One decimal (the figure's titles and captions, the CLI): ``"79.0 %"``; below certainty never ``"100.0 %"``."""
+    """One decimal (the figure's titles and captions, the CLI): ``"79.0 %"``; below certainty never ``"100.0 %"``;
+    ``"n/a"`` for a model that output NaN or infinity (the figure said "class 0 (nan %)")."""
+    if p is None or not math.isfinite(float(p)):
+        return "n/a"
     v = 100.0 * float(p)
     return f"{min(v, 99.9) if v < 100 else v:.1f} %"
 

@@ -208,6 +208,11 @@ def test_nonfinite_output_has_its_own_status(tiny_image):
     res = run(_wrap(_NaN()), tiny_image)
     assert res.status == Status.NONFINITE_OUTPUT
     assert np.isfinite(res.adjusted_pixels).all() and np.isfinite(res.delta).all()
+    # the figure's title said "class 0 (nan %) -> class 0 (nan %)"
+    from gradflip_desktop.core.report import figure_title
+
+    title = figure_title(res)
+    assert "nan" not in title.lower().replace("nonfinite", "") and "(n/a) -> " in title, title
 
 
 def test_log_odds_gradient_survives_saturated_probability(tiny_image):

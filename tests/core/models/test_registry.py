@@ -20,6 +20,9 @@ from gradflip_desktop.core.models import files as mf
 def test_hub_cache_weights_are_listed_and_loaded_by_name_without_download(resnet_files, monkeypatch, tmp_path, no_download):
     monkeypatch.setenv("TORCH_HOME", str(resnet_files["torch_home"]))
     (resnet_files["torch_home"] / "hub" / "checkpoints" / "not-a-torchvision-file.pth").write_bytes(b"x")
+    # torchvision's names, but an interrupted download (empty) and a text file: not listed as ready to use
+    (resnet_files["torch_home"] / "hub" / "checkpoints" / "mobilenet_v3_small-047dcff4.pth").write_bytes(b"")
+    (resnet_files["torch_home"] / "hub" / "checkpoints" / "alexnet-owt-7be5be79.pth").write_bytes(b"<html>")
     cached = mf.cached_torchvision_weights()
     assert [(c.arch, c.weights, c.num_classes, c.key) for c in cached] == [
         ("resnet18", "ResNet18_Weights.IMAGENET1K_V1", 1000, RESNET18_FILE)

@@ -17,6 +17,9 @@ def test_checkpoint_without_a_state_dict_is_refused(tmp_path):
     torch.save({"epoch": 3, "optimizer": {"lr": 0.1}}, path)
     with pytest.raises(ModelError, match=r"checkpoint with entries \(epoch, optimizer\) but none of them is a state dict"):
         mf.load_model_file(path, arch="resnet18")
+    torch.save({}, path)  # it said "with entries ()"
+    with pytest.raises(ModelError, match=r"^ckpt\.pth holds an empty dictionary: no weights were saved in it$"):
+        mf.load_model_file(path, arch="resnet18")
 
 
 @pytest.mark.parametrize("writer", ["pickle", "torch.save"])

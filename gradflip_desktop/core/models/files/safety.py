@@ -299,6 +299,8 @@ def extract_state_dict(obj: Any, name: str) -> tuple[dict[str, torch.Tensor], li
             if tensors and len(tensors) >= 0.9 * len(obj) and all(isinstance(k, str) for k in tensors):
                 obj = tensors
                 break
+            if not obj:
+                raise ModelError(f"{name} holds an empty dictionary: no weights were saved in it")
             keys = ", ".join(map(str, list(obj)[:8]))
             raise ModelError(
                 f"{name} holds a checkpoint with entries ({keys}) but none of them is a state dict of tensors; "

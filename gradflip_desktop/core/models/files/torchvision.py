@@ -134,11 +134,22 @@ def cached_torchvision_weights() -> list[CachedWeights]:
     out = []
     for f in sorted(d.iterdir()):
         hit = known.get(f.name)
-        if hit is None or not f.is_file():
+        if hit is None or not f.is_file() or not _looks_like_weights(f):
             continue
         arch, w = hit
         out.append(CachedWeights(f, arch, weights_name(w), len(w.meta.get("categories") or []), f.stat().st_size))
     return out
+
+
+def _looks_like_weights(f: Path) -> bool:
+    """A file in the hub cache with torchvision's name could be anything (an interrupted download is empty):
+    listed as ready to use only when it starts like a torch.save file (a zip, or a legacy pickle)."""
+    try:
+        with open(f, "rb") as fh:
+            head = fh.read(4)
+    except OSError:
+        return False
+    return head.startswith(b"PK\x03\x04") or head[:1] == b"\x80"
 
 
 def _arch_kwargs(arch: str, sd: Mapping[str, torch.Tensor] | None, tv_weights: Any) -> dict:
