@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 
 __all__ = ["MainWindow", "IMAGE_FILTER"]
 
+MIN_SIZE = (820, 560)  # the window's least size, within the screen's usable area (see MainWindow._fit_screen)
+
 
 class MainWindow(QMainWindow):
     # emitted after the window has updated itself (tests and tools wait on these)
@@ -87,7 +89,7 @@ class MainWindow(QMainWindow):
 
         self.setWindowTitle(APP_NAME)
         self.setAcceptDrops(True)
-        self.setMinimumSize(820, 560)
+        self.setMinimumSize(*MIN_SIZE)
         self._build_widgets()
         self.images = ImagesController(self)
         self.models = ModelsController(self)
@@ -112,8 +114,21 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1280, 820)
+        self._fit_screen()
         self._apply_palette()
         self.update_actions()
+
+    def _fit_screen(self) -> None:
+        """Never larger than the screen's usable area: at a scale factor of 2 on a 1600×1000 screen (800×500
+        logical pixels) the first size, 1280×820, and even the minimum, 820×560, put Explain, the settings
+        and the status bar off screen, out of reach."""
+        screen = self.screen() or QApplication.primaryScreen()
+        if screen is None:
+            return
+        avail = screen.availableGeometry()
+        self.setMinimumSize(min(MIN_SIZE[0], avail.width()), min(MIN_SIZE[1], avail.height()))
+        if self.width() > avail.width() or self.height() > avail.height():
+            self.resize(min(self.width(), avail.width()), min(self.height(), avail.height()))
 
     def _name_key_set(self) -> None:
         """Before a run shows its own key set, the Difference mode names the one the chosen style finds."""

@@ -265,6 +265,26 @@ def test_drag_and_drop_of_a_file(qtbot, window, tmp_path):
     assert not enter2.isAccepted()
 
 
+def test_a_drop_of_several_files_says_that_only_the_first_was_opened(qtbot, window, tmp_path):
+    # "2 files dropped; opening the first." was replaced at once by the load's and the classification's
+    # status lines: the second file was ignored without a word the user could read
+    first, second = make_image_file(tmp_path / "rocket.png", 90, 70), make_image_file(tmp_path / "horse.png", 80, 60)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(first)), QUrl.fromLocalFile(str(second))])
+    pos = window.rect().center()
+    enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    drop = QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.classified, timeout=RUN_TIMEOUT_MS):
+        QApplication.sendEvent(window, drop)
+    assert window.windowTitle() == "rocket – GradFlip"
+    said = window.views.original.caption.text() + window.views.original.caption.toolTip()
+    assert "2 files dropped; opened only rocket.png" in said, said
+    with qtbot.waitSignal(window.classified, timeout=RUN_TIMEOUT_MS):  # said once, not for the next image
+        window.open_path(str(second))
+    assert "files dropped" not in window.views.original.caption.text()
+
+
 def test_paste_image_from_clipboard(qtbot, window):
     rgb = np.zeros((60, 80, 3), np.uint8)
     rgb[..., 0] = np.linspace(0, 255, 80, dtype=np.uint8)[None, :]

@@ -81,6 +81,7 @@ class ImagesController(QObject):
         self._load = TaskSlot(window.background, self._on_loaded, on_error=self._on_failed, parent=self)
         self.source: tuple | None = None  # (path or array, name) of the shown image
         self._opening_sample = False  # the load in flight is the bundled sample
+        self._drop_note = ""  # "2 files dropped; …": said with the image's note, which replaces the status
 
     # -- requests ----------------------------------------------------------------------------------------
     def open_dialog(self) -> None:
@@ -162,8 +163,6 @@ class ImagesController(QObject):
         paths = self.dropped_paths(event)
         if paths:
             event.acceptProposedAction()
-            if len(paths) > 1:
-                self.w.set_status(f"{len(paths)} files dropped; opening the first.")
             if is_model_path(paths[0]):  # a model file or a Hugging Face model folder: the Load Model dialog
                 self.w.models.open_file(paths[0])
                 return
@@ -171,6 +170,9 @@ class ImagesController(QObject):
                 self.w.folders.open_folder(paths[0])
                 return
             self.open_path(paths[0])
+            if len(paths) > 1:  # set after open_path: its "Opening …" (then the image's note) replaced it unread
+                self._drop_note = (f"{len(paths)} files dropped; opened only {Path(paths[0]).name} "
+                                   "(drop their folder to explain them all)")
             return
         mime = event.mimeData()
         if mime is not None and mime.hasImage():
@@ -225,6 +227,11 @@ class ImagesController(QObject):
         w.models.classify(image.pixels)
         w.update_actions()
         w.image_opened.emit(image.name)
+
+    def take_drop_note(self) -> str:
+        """The note on a drop of several files, once (the classification's status line says it)."""
+        note, self._drop_note = self._drop_note, ""
+        return note
 
     @staticmethod
     def size_note(image) -> str:

@@ -319,6 +319,7 @@ class ModelsController(QObject):
         # the loading notes (alpha on white, first frame, colour profile) outlived only the status line of the
         # load, which the classification replaced at once: a washed-out RGBA photo got no word on why
         notes = "; ".join(w.images.loading_notes(w.image))
+        notes = "; ".join(n for n in (notes, w.images.take_drop_note()) if n)  # "2 files dropped; opened only …"
         w.views.set_caption(
             w.views.original, f"<b>{html.escape(top.label)}</b> — {pct}"
             + "".join(f"<br>{html.escape(n)}" for n in (size, notes) if n),

@@ -297,6 +297,10 @@ class RunsController(QObject):
             if result.original.index in members and result.final.index in members:
                 links.append(f"<a href='group:{html.escape(name)}'>Explain “any {html.escape(name)}”</a>")
                 break
+        if getattr(result.options, "group", None) is not None and not result.flipped:
+            # a group chosen by the "Explain any cat" link stays chosen (it is saved): on the next photo,
+            # an espresso, the run says "not in the group; nothing to flip", so the way back is one click
+            links.append("<a href='target:top'>Explain the top class</a>")
         if getattr(result.options, "style", "free") != "free":
             links.append("<a href='style:free'>Textbook change</a>")
         else:  # and back: the style is remembered for the next session, so the way back is one click too
@@ -311,6 +315,8 @@ class RunsController(QObject):
             current.target_mode, current.group = "group", value
         elif kind == "style":
             current.style = value
+        elif kind == "target" and value == "top":
+            current.target_mode = "top"  # the group stays chosen in its box
         else:
             return
         self.w.controls.set_settings(current)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from gradflip_desktop.core.viz.difference import AMPLIFIED, DIFF_MODES, KEY_PIXELS, MAGNITUDE, ColorBar, DiffImage
 
+from .fitted_label import FittedLabel
 from .image_panel import ImagePanel
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
@@ -70,10 +71,8 @@ class ResultViews(QWidget):
         self.slider_label = QLabel("Opacity 75 %")
         self.slider_label.setMinimumWidth(self.slider_label.fontMetrics().horizontalAdvance("Gain ×1000.0 "))
         # the summary: one plain-language sentence about the result
-        self.summary = QLabel("")
+        self.summary = FittedLabel(min_lines=3)  # 3 lines at 1024 px; more in a narrow window
         self.summary.setObjectName("result-summary")
-        self.summary.setWordWrap(True)
-        self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.summary.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.LinksAccessibleByMouse
             | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
@@ -81,8 +80,6 @@ class ResultViews(QWidget):
         font = self.summary.font()
         font.setPointSizeF(font.pointSizeF() * 1.1)
         self.summary.setFont(font)
-        self.summary.setFixedHeight(self.summary.fontMetrics().lineSpacing() * 3 + 4)  # 3 lines at 1024 px
-        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         # key-pixel explorer: a slider over k, the number of top-|change| pixels kept, and what the
         # model says about the original with only those pixels changed
         self.key_row = QWidget()
@@ -99,11 +96,7 @@ class ResultViews(QWidget):
         self.key_slider.setAccessibleName("Key pixels")
         self.key_label = QLabel("")
         self.key_label.setMinimumWidth(self.key_label.fontMetrics().horizontalAdvance("000,000 px"))
-        self.key_answer = QLabel("")
-        self.key_answer.setWordWrap(True)
-        self.key_answer.setTextFormat(Qt.TextFormat.RichText)
-        self.key_answer.setFixedHeight(self.key_answer.fontMetrics().lineSpacing() * 2 + 4)
-        self.key_answer.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.key_answer = FittedLabel(min_lines=2)
         self.key_answer.setToolTip(KEY_TIP)
         self.key_title = QLabel("<b>Key pixels</b>")
         self.key_title.setBuddy(self.key_slider)
@@ -265,7 +258,7 @@ class ResultViews(QWidget):
         self.key_count_changed.emit(k)
 
     def set_key_answer(self, rich_text: str) -> None:
-        """What the model says with only the key pixels changed (the explorer's fixed-height answer)."""
+        """What the model says with only the key pixels changed (two lines, more in a narrow window)."""
         self._key_text = rich_text
         # "candle (19.2" at a line's end and "%)" on the next: a number keeps its percent sign, as in the summary
         self.key_answer.setText(rich_text.replace(" %", "&nbsp;%"))
