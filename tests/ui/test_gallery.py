@@ -337,6 +337,18 @@ def test_a_dropped_folder_opens_the_gallery(qtbot, tiny_window, photos):
     assert w.open_folder_action in w.menuBar().actions()[0].menu().actions()
 
 
+def test_a_pasted_folder_path_opens_the_gallery(qtbot, tiny_window, photos):
+    # pasting a folder's path said "The clipboard holds no image", while dropping the folder opened it
+    from PySide6.QtGui import QGuiApplication
+
+    w = tiny_window
+    QGuiApplication.clipboard().setText(str(photos))
+    w.paste_action.trigger()
+    assert w.folders.folder == str(photos) and w.gallery_dock.isVisible()
+    _wait_done(qtbot, w.folders)
+    assert len(w.folders.panel.tiles) == 4
+
+
 def test_strip_never_replaced_by_the_photo_thumbnail(qtbot):
     p = GalleryPanel()
     qtbot.addWidget(p)

@@ -192,6 +192,21 @@ def test_cancel_mid_run_keeps_the_last_state(qtbot, window):
     assert not window.running and window.explain_action.isEnabled() and not window.cancel_action.isEnabled()
 
 
+def test_cancel_at_once_never_says_a_state_is_shown_when_no_step_was_taken(qtbot, window):
+    # Esc right after Explain: "Cancelled after 0 steps; the state reached is shown." with nothing new shown
+    window.controls.set_settings(slow_settings())
+    with qtbot.waitSignal(window.run_cancelled, timeout=RUN_TIMEOUT_MS) as blocker:
+        window.explain()
+        window.cancel_action.trigger()
+    result = blocker.args[0]
+    status = window.status_label.text()
+    assert ("the state reached is shown" in status) == bool(result is not None and result.steps), status
+    from gradflip_desktop.ui.controllers.runs import cancelled_status
+
+    assert cancelled_status(0) == "Cancelled before the first step; the photo is unchanged."
+    assert cancelled_status(3) == "Cancelled after 3 steps; the state reached is shown."
+
+
 def test_start_while_running_cancels_then_starts(qtbot, window):
     window.controls.set_settings(slow_settings())
     window.explain()
@@ -263,6 +278,20 @@ def test_drag_and_drop_of_a_file(qtbot, window, tmp_path):
     enter2 = QDragEnterEvent(QPoint(5, 5), Qt.DropAction.CopyAction, text, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window, enter2)
     assert not enter2.isAccepted()
+    # a path dropped as text (from a terminal or an editor) opens, as pasting it does; it was refused silently
+    other = make_image_file(tmp_path / "as text.png", 60, 40)
+    for written in (str(other), QUrl.fromLocalFile(str(other)).toString()):
+        text = QMimeData()
+        text.setText(written)
+        enter3 = QDragEnterEvent(QPoint(5, 5), Qt.DropAction.CopyAction, text, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(window, enter3)
+        assert enter3.isAccepted(), written
+        drop3 = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, text, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+        with qtbot.waitSignal(window.classified, timeout=RUN_TIMEOUT_MS):
+            QApplication.sendEvent(window, drop3)
+        assert window.windowTitle() == "as text – GradFlip"
+        window.open_path(str(path))
+        qtbot.waitSignal(window.classified, timeout=RUN_TIMEOUT_MS).wait()
 
 
 def test_a_drop_of_several_files_says_that_only_the_first_was_opened(qtbot, window, tmp_path):

@@ -6,6 +6,7 @@ The window switches to an image only when it has been decoded; a newer request d
 from __future__ import annotations
 
 import html
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -136,22 +137,38 @@ class ImagesController(QObject):
             if not qimage.isNull():
                 self.open_array(qimage_to_array(qimage), "pasted image")
                 return
-        text = mime.text().strip() if mime.hasText() else ""
-        if text and "\n" not in text:
-            candidate = QUrl(text).toLocalFile() if text.startswith("file:") else text
-            if Path(candidate).is_file():
-                self.open_path(candidate)
-                return
+        candidate = self.text_path(mime)
+        if candidate is not None and Path(candidate).is_dir():  # a folder's path: its images, in the gallery
+            self.w.folders.open_folder(candidate)
+            return
+        if candidate is not None:
+            self.open_path(candidate)
+            return
         # a status message, no box: the user just did this and reads the status bar
         self.w.show_error("Paste", "The clipboard holds no image (copy an image or an image file first).", box=False)
 
     # -- drag and drop (the window forwards its events) ---------------------------------------------------
     @staticmethod
-    def dropped_paths(event) -> list[str]:
+    def text_path(mime) -> str | None:
+        """The file or folder a one-line text names (a path, ``~/x.jpg`` or a ``file:`` URL), if it exists."""
+        text = mime.text().strip() if mime is not None and mime.hasText() else ""
+        if not text or "\n" in text:
+            return None
+        candidate = QUrl(text).toLocalFile() if text.startswith("file:") else os.path.expanduser(text)
+        return candidate if candidate and Path(candidate).exists() else None
+
+    @classmethod
+    def dropped_paths(cls, event) -> list[str]:
+        """The local files dropped: their URLs, or a path dropped as text (from a terminal or an editor)."""
         mime = event.mimeData()
-        if mime is None or not mime.hasUrls():
+        if mime is None:
             return []
-        return [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and u.toLocalFile()]
+        if mime.hasUrls():
+            paths = [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and u.toLocalFile()]
+            if paths:
+                return paths
+        path = cls.text_path(mime)
+        return [path] if path is not None else []
 
     def drag_enter(self, event) -> None:
         if self.dropped_paths(event) or (event.mimeData() is not None and event.mimeData().hasImage()):

@@ -47,6 +47,14 @@ class RunStart:
     budget: int
 
 
+def cancelled_status(steps: int) -> str:
+    """The status line of a cancelled run that had started: no "state reached" to show before its first step
+    (Esc right after Explain said "Cancelled after 0 steps; the state reached is shown.")."""
+    if steps:
+        return f"Cancelled after {steps} steps; the state reached is shown."
+    return "Cancelled before the first step; the photo is unchanged."
+
+
 @dataclass
 class StepBatch:
     """Steps reached since the last batch, and (at most ~10/s) the current adjusted image."""
@@ -349,7 +357,7 @@ class RunsController(QObject):
         result = outcome.result if outcome is not None else None
         if outcome is not None:
             self._show_result(result, outcome)
-            w.set_status(f"Cancelled after {len(result.steps)} steps; the state reached is shown.")
+            w.set_status(cancelled_status(len(result.steps)))
         else:  # cancelled before it started
             w.views.adjusted.set_image(None)
             w.views.set_caption(w.views.adjusted, "")
