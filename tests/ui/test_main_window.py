@@ -312,6 +312,19 @@ def test_a_drop_of_several_files_says_that_only_the_first_was_opened(qtbot, wind
     with qtbot.waitSignal(window.classified, timeout=RUN_TIMEOUT_MS):  # said once, not for the next image
         window.open_path(str(second))
     assert "files dropped" not in window.views.original.caption.text()
+    # a drop whose first file cannot be read: its note is not said later about another image
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(20))
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(broken)), QUrl.fromLocalFile(str(second))])
+    QApplication.sendEvent(window, QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                                                   Qt.KeyboardModifier.NoModifier))
+    with qtbot.waitSignal(window.image_failed, timeout=RUN_TIMEOUT_MS):
+        QApplication.sendEvent(window, QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                                                  Qt.KeyboardModifier.NoModifier))
+    with qtbot.waitSignal(window.classified, timeout=RUN_TIMEOUT_MS):
+        window.open_path(str(first))
+    assert "files dropped" not in window.views.original.caption.text() + window.views.original.caption.toolTip()
 
 
 def test_paste_image_from_clipboard(qtbot, window):

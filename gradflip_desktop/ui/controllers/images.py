@@ -101,6 +101,7 @@ class ImagesController(QObject):
         """Decode ``path`` in the background; the window switches to it when it has loaded. Returns a task id."""
         self.w.set_status(f"Opening {html.escape(Path(path).name)} …")
         self._opening_sample = False
+        self._drop_note = ""  # a new image: a drop's note (set after this call) is about this one only
         # Open Recent and the dialogs' start folder keep an absolute path: ``gradflip photo.jpg`` given
         # relative to today's working folder must still open from the menu in a session started elsewhere
         keep = str(Path(path).absolute()) if remember else None
@@ -108,6 +109,7 @@ class ImagesController(QObject):
 
     def open_array(self, array: np.ndarray, name: str = "pasted image") -> int:
         self._opening_sample = False
+        self._drop_note = ""
         return self._load.start(load_image_task, array, name, None, self._size()).id
 
     def _size(self) -> int:

@@ -318,8 +318,7 @@ class ModelsController(QObject):
         size = w.images.size_note(w.image)
         # the loading notes (alpha on white, first frame, colour profile) outlived only the status line of the
         # load, which the classification replaced at once: a washed-out RGBA photo got no word on why
-        notes = "; ".join(w.images.loading_notes(w.image))
-        notes = "; ".join(n for n in (notes, w.images.take_drop_note()) if n)  # "2 files dropped; opened only …"
+        notes = "; ".join([*w.images.loading_notes(w.image), *filter(None, [w.images.take_drop_note()])])
         w.views.set_caption(
             w.views.original, f"<b>{html.escape(top.label)}</b> — {pct}"
             + "".join(f"<br>{html.escape(n)}" for n in (size, notes) if n),
