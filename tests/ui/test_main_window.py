@@ -327,6 +327,44 @@ def test_a_drop_of_several_files_says_that_only_the_first_was_opened(qtbot, wind
     assert "files dropped" not in window.views.original.caption.text() + window.views.original.caption.toolTip()
 
 
+def test_a_pasted_file_goes_where_a_dropped_one_goes_and_a_web_address_is_explained(qtbot, window, tmp_path,
+                                                                                       monkeypatch):
+    # pasting a model file's path (or a file copied in a file manager) tried to open it as an image, while
+    # dropping it opened Load Model; a web address was refused in silence (drop) or called "no image" (paste)
+    opened = []
+    monkeypatch.setattr(window.models, "open_file", opened.append)
+    model = tmp_path / "net.pth"
+    model.write_bytes(b"x")
+    for holder in ("text", "urls"):
+        mime = QMimeData()
+        if holder == "text":
+            mime.setText(str(model))
+        else:
+            mime.setUrls([QUrl.fromLocalFile(str(model))])
+        QGuiApplication.clipboard().setMimeData(mime)
+        window.paste()
+        assert opened[-1] == str(model), holder
+    assert len(opened) == 2
+    assert window.windowTitle() == "chelsea – GradFlip"
+
+    url = "https://example.com/photos/cat.jpg"
+    QGuiApplication.clipboard().setText(url)
+    with qtbot.waitSignal(window.error_shown, timeout=5000) as blocker:
+        window.paste()
+    assert "offline" in blocker.args[1] and url in blocker.args[1]
+    mime = QMimeData()
+    mime.setUrls([QUrl(url)])
+    pos = window.rect().center()
+    enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.error_shown, timeout=5000) as blocker:
+        QApplication.sendEvent(window, drop)
+    assert blocker.args[0] == "Drop" and "does not download" in blocker.args[1]
+    assert window.windowTitle() == "chelsea – GradFlip" and not opened[2:]
+
+
 def test_paste_image_from_clipboard(qtbot, window):
     rgb = np.zeros((60, 80, 3), np.uint8)
     rgb[..., 0] = np.linspace(0, 255, 80, dtype=np.uint8)[None, :]

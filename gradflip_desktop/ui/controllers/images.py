@@ -130,24 +130,55 @@ class ImagesController(QObject):
         if mime is None:
             self.w.set_status("The clipboard is empty.")
             return
-        paths = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()] if mime.hasUrls() else []
-        if paths:
-            self.open_path(paths[0])
+        paths = self.local_paths(mime)
+        if paths:  # a file copied in a file manager, or a path copied as text: as if it were dropped
+            self.open_paths(paths, "pasted")
             return
         if mime.hasImage():
             qimage = clipboard.image()
             if not qimage.isNull():
                 self.open_array(qimage_to_array(qimage), "pasted image")
                 return
-        candidate = self.text_path(mime)
-        if candidate is not None and Path(candidate).is_dir():  # a folder's path: its images, in the gallery
-            self.w.folders.open_folder(candidate)
-            return
-        if candidate is not None:
-            self.open_path(candidate)
+        remote = self.remote_url(mime)
+        if remote:
+            self.w.show_error("Paste", self.remote_message(remote), box=False)
             return
         # a status message, no box: the user just did this and reads the status bar
         self.w.show_error("Paste", "The clipboard holds no image (copy an image or an image file first).", box=False)
+
+    def open_paths(self, paths: list[str], how: str) -> None:
+        """Open what was dropped or pasted: a model file or Hugging Face folder goes to the Load Model
+        dialog, any other folder to the gallery, a file to the window (the first of several, with a note)."""
+        first = paths[0]
+        if is_model_path(first):
+            self.w.models.open_file(first)
+            return
+        if Path(first).is_dir():
+            self.w.folders.open_folder(first)
+            return
+        self.open_path(first)
+        if len(paths) > 1:  # set after open_path: its "Opening …" (then the image's note) replaced it unread
+            self._drop_note = (f"{len(paths)} files {how}; opened only {Path(first).name} "
+                               "(drop their folder to explain them all)")
+
+    @staticmethod
+    def remote_url(mime) -> str:
+        """The first web address (http, https, ftp) the data holds, as a URL list or one line of text."""
+        if mime is None:
+            return ""
+        urls = [u.toString() for u in mime.urls()] if mime.hasUrls() else []
+        if mime.hasText() and "\n" not in mime.text().strip():
+            urls.append(mime.text().strip())
+        for url in urls:
+            if QUrl(url).scheme().lower() in ("http", "https", "ftp"):
+                return url
+        return ""
+
+    @staticmethod
+    def remote_message(url: str) -> str:
+        shown = url if len(url) <= 80 else url[:77] + "…"
+        return (f"{APP_NAME} works offline and does not download {shown}: save the image from the browser "
+                "(or copy the image itself, not its address) and open the file.")
 
     # -- drag and drop (the window forwards its events) ---------------------------------------------------
     @staticmethod
@@ -160,9 +191,9 @@ class ImagesController(QObject):
         return candidate if candidate and Path(candidate).exists() else None
 
     @classmethod
-    def dropped_paths(cls, event) -> list[str]:
-        """The local files dropped: their URLs, or a path dropped as text (from a terminal or an editor)."""
-        mime = event.mimeData()
+    def local_paths(cls, mime) -> list[str]:
+        """The local files dropped or copied: their URLs, or a path given as text (from a terminal or an
+        editor)."""
         if mime is None:
             return []
         if mime.hasUrls():
@@ -173,32 +204,31 @@ class ImagesController(QObject):
         return [path] if path is not None else []
 
     def drag_enter(self, event) -> None:
-        if self.dropped_paths(event) or (event.mimeData() is not None and event.mimeData().hasImage()):
+        mime = event.mimeData()
+        # a web address is accepted too, so that the drop can say why it is not opened (refused, the
+        # cursor only showed "no" and nothing said why)
+        if self.local_paths(mime) or (mime is not None and (mime.hasImage() or self.remote_url(mime))):
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def drop(self, event) -> None:
-        paths = self.dropped_paths(event)
+        mime = event.mimeData()
+        paths = self.local_paths(mime)
         if paths:
             event.acceptProposedAction()
-            if is_model_path(paths[0]):  # a model file or a Hugging Face model folder: the Load Model dialog
-                self.w.models.open_file(paths[0])
-                return
-            if Path(paths[0]).is_dir():  # any other folder: explain its images in the gallery
-                self.w.folders.open_folder(paths[0])
-                return
-            self.open_path(paths[0])
-            if len(paths) > 1:  # set after open_path: its "Opening …" (then the image's note) replaced it unread
-                self._drop_note = (f"{len(paths)} files dropped; opened only {Path(paths[0]).name} "
-                                   "(drop their folder to explain them all)")
+            self.open_paths(paths, "dropped")
             return
-        mime = event.mimeData()
-        if mime is not None and mime.hasImage():
+        if mime is not None and mime.hasImage():  # a browser's drag of an image carries its pixels
             event.acceptProposedAction()
             qimage = QImage(mime.imageData())
             if not qimage.isNull():
                 self.open_array(qimage_to_array(qimage), "dropped image")
+                return
+        remote = self.remote_url(mime)
+        if remote:
+            event.acceptProposedAction()
+            self.w.show_error("Drop", self.remote_message(remote), box=False)
             return
         event.ignore()
 
