@@ -128,3 +128,41 @@ def test_a_group_run_shows_its_best_single_class_which_crosses_the_class_it_flip
                                     flipped=True, phase="search")])
     assert plot.best_curve.getData()[0] is None or len(plot.best_curve.getData()[0]) == 0
     assert "its best single class" not in [item[1].text for item in plot.legend.items]
+
+
+def test_the_read_out_follows_the_arrow_keys_as_well_as_the_mouse(qtbot):
+    # the step read-out was mouse-only: the plot could not take the focus and no key moved the read-out
+    from PySide6.QtCore import Qt
+
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    plot.resize(800, 240)
+    plot.show()
+    labels = ["tabby", "tiger cat", "lynx"] + [f"class {i}" for i in range(5)]
+    rest = [0.01] * 5
+    plot.start(labels, [0], "tabby", np.array([0.70, 0.20, 0.05, *rest], np.float32))
+    rows = [(0.55, 0.30), (0.40, 0.45)]
+    plot.add_steps([SimpleNamespace(index=i + 1, probabilities=np.array([a, b, 0.05, *rest], np.float32),
+                                    flipped=b > a, phase="search") for i, (a, b) in enumerate(rows)])
+    plot.saved = np.array([0.41, 0.44, 0.05, *rest], np.float32)
+    plot.saved_x = 3.0
+    plot._redraw()
+    assert plot.plot.focusPolicy() != Qt.FocusPolicy.NoFocus and plot.plot.accessibleName()
+    plot.plot.setFocus()
+    qtbot.keyClick(plot.plot, Qt.Key.Key_Right)  # the first key starts at the photo
+    assert "step 0" in plot.readout.text() and "tabby 70.0 %" in plot.readout.text()
+    qtbot.keyClick(plot.plot, Qt.Key.Key_Right)
+    assert "step 1" in plot.readout.text() and "tabby 55.0 %" in plot.readout.text()
+    qtbot.keyClick(plot.plot, Qt.Key.Key_End)  # the saved image is the last point
+    assert "saved image" in plot.readout.text() and "tiger cat 44.0 %" in plot.readout.text()
+    qtbot.keyClick(plot.plot, Qt.Key.Key_Right)  # stays there
+    assert "saved image" in plot.readout.text()
+    qtbot.keyClick(plot.plot, Qt.Key.Key_Left)
+    assert "step 2" in plot.readout.text() and "tabby 40.0 %" in plot.readout.text()
+    qtbot.keyClick(plot.plot, Qt.Key.Key_Home)
+    assert "step 0" in plot.readout.text()
+    assert plot.hover_line.isVisible() and plot.hover_line.value() == 0
+    plot.clear()  # a new run starts again at the photo, not at the old run's point
+    plot.start(labels, [0], "tabby", np.array([0.60, 0.30, 0.05, *rest], np.float32))
+    qtbot.keyClick(plot.plot, Qt.Key.Key_Left)
+    assert "step 0" in plot.readout.text() and "tabby 60.0 %" in plot.readout.text()

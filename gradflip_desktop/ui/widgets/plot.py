@@ -11,9 +11,9 @@ from typing import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, QTimer
+from PySide6.QtCore import QEvent, QPointF, Qt, QTimer
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
 
@@ -23,7 +23,7 @@ FLIP_COLOR = "#E69F00"
 RUNNER_COLORS = ("#009E73", "#CC79A7")
 RUNNERS_UP = 2
 EMPTY_HINT = "Press Explain (Ctrl+Return): the probabilities appear here, step by step."
-HOVER_HINT = "Hover over the plot to read the probabilities of a step."
+HOVER_HINT = "Hover over the plot (or click it and press ← →) to read the probabilities of a step."
 SYMBOLS_UP_TO = 60  # dots on the points of short runs; plain lines for long ones
 SAVED_TICK = "saved"
 SAVED_LABEL_ROOM_PX = 24.0  # right of the saved point: half the "saved" tick label fits
@@ -70,7 +70,13 @@ class ProbabilityPlot(QWidget):
         super().__init__(parent)
         self.step_axis = StepAxis(orientation="bottom")
         self.plot = pg.PlotWidget(axisItems={"bottom": self.step_axis})
-        self.plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # mouse-driven (hover read-out)
+        # the read-out follows the mouse, or the arrow keys when the plot has the focus (Tab or a click)
+        self.plot.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.plot.setAccessibleName("Probability plot")
+        self.plot.setAccessibleDescription("Left and Right step through the run's points, Home and End go to the "
+                                           "photo and the last point; the line below reads them out.")
+        self.plot.installEventFilter(self)
+        self._cursor: int | None = None  # the point the keys read out (len(rows): the saved image)
         self.plot.setMinimumHeight(100)
         self.plot.setAcceptDrops(False)  # files dropped here go to the window
         self.plot.setMenuEnabled(False)
@@ -127,9 +133,17 @@ class ProbabilityPlot(QWidget):
         self.readout.setTextFormat(Qt.TextFormat.RichText)
         self.readout.setWordWrap(True)
         self._symbols = True
+        # a focused plot looks focused: the same 2 px highlight as the focused buttons, on a frame around
+        # it (a border on the view itself shrinks its viewport below the scene pyqtgraph lays out)
+        self.frame = QFrame()
+        self.frame.setObjectName("plotFrame")
+        frame_layout = QVBoxLayout(self.frame)
+        frame_layout.setContentsMargins(2, 2, 2, 2)
+        frame_layout.addWidget(self.plot)
+        self._show_focus(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.frame, 1)
         layout.addWidget(self.readout)
         self.plot.scene().sigMouseMoved.connect(self._mouse_moved)
         self.clear()
@@ -154,6 +168,7 @@ class ProbabilityPlot(QWidget):
         self.saved: np.ndarray | None = None  # probabilities of the saved 8-bit image
         self.saved_x: float | None = None
         self.step_axis.saved_x = None
+        self._cursor = None
         self.hover_line.hide()
         self.readout.setText(EMPTY_HINT)
         if keep_items:
@@ -396,6 +411,46 @@ class ProbabilityPlot(QWidget):
             label.setText(label.text, color=color)
 
     # -- hover read-out --------------------------------------------------------------------------------
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
+        if obj is self.plot:
+            if event.type() == QEvent.Type.KeyPress and self.step_key(event.key()):
+                return True
+            if event.type() in (QEvent.Type.FocusIn, QEvent.Type.FocusOut):
+                self._show_focus(event.type() == QEvent.Type.FocusIn)
+        return super().eventFilter(obj, event)
+
+    def _show_focus(self, focused: bool) -> None:
+        color = "palette(highlight)" if focused else "transparent"
+        self.frame.setStyleSheet(f"QFrame#plotFrame {{ border: 2px solid {color}; border-radius: 4px; }}")
+
+    def has_focus_frame(self) -> bool:
+        return "highlight" in self.frame.styleSheet()
+
+    def step_key(self, key: int) -> bool:
+        """Move the read-out one point (Left/Right), to the photo (Home) or the last point (End; the saved
+        image where there is one). Returns whether the key was one of these."""
+        moves = {Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Home: "first", Qt.Key.Key_End: "last"}
+        move = moves.get(Qt.Key(key))
+        if move is None:
+            return False
+        if not self.x:
+            return True
+        last = len(self.rows) - (0 if self.saved is not None and self.saved_x is not None else 1)
+        if move == "first":
+            cursor = 0
+        elif move == "last":
+            cursor = last
+        elif self._cursor is None:
+            cursor = 0 if move > 0 else last
+        else:
+            cursor = self._cursor + move
+        self._cursor = max(0, min(cursor, last))
+        if self._cursor == len(self.rows):
+            self.show_saved_readout()
+        else:
+            self.show_readout(self._cursor)
+        return True
+
     def _mouse_moved(self, pos: QPointF) -> None:
         vb = self.plot.getPlotItem().vb
         if not self.x or not self.plot.sceneBoundingRect().contains(pos):
@@ -403,9 +458,11 @@ class ProbabilityPlot(QWidget):
             return
         xv = vb.mapSceneToView(pos).x()
         if self.saved_x is not None and xv > self.x[-1] + 0.5:
+            self._cursor = len(self.rows)  # the keys go on from the point the mouse read
             self.show_saved_readout()
             return
-        self.show_readout(int(np.argmin(np.abs(np.asarray(self.x) - xv))))
+        self._cursor = int(np.argmin(np.abs(np.asarray(self.x) - xv)))
+        self.show_readout(self._cursor)
 
     def show_saved_readout(self) -> str:
         """Describe the saved (8-bit) image in the read-out; returns the text."""
