@@ -320,6 +320,14 @@ def explain(
                     fill, fill_name = x_final.detach(), f"{base}{FOUND_BY_SEARCH}"
                     s.region_fill = fill
                 s.region = yield from find_key_region(obj, x0, fill, ranking_map, stop, fill_name)
+                if reachable and not s.region.flips and not stop():
+                    # the fill-in flipped applied everywhere in float, but not as the 8-bit image the region
+                    # is tested as (a near tie, e.g. a fully blurred photo with no class above a few per
+                    # cent): take the region of the change found, which flips as saved (checked above)
+                    base = "blur" if fill_name.startswith("blur") else fill_name
+                    fill, fill_name = x_final.detach(), f"{base}{FOUND_BY_SEARCH}"
+                    s.region_fill = fill
+                    s.region = yield from find_key_region(obj, x0, fill, ranking_map, stop, fill_name)
             timings["key_region"] = time.perf_counter() - t
         # ---- key pixels ---------------------------------------------------------------------------
         t = time.perf_counter()
