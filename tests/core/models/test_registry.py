@@ -23,6 +23,9 @@ def test_hub_cache_weights_are_listed_and_loaded_by_name_without_download(resnet
     # torchvision's names, but an interrupted download (empty) and a text file: not listed as ready to use
     (resnet_files["torch_home"] / "hub" / "checkpoints" / "mobilenet_v3_small-047dcff4.pth").write_bytes(b"")
     (resnet_files["torch_home"] / "hub" / "checkpoints" / "alexnet-owt-7be5be79.pth").write_bytes(b"<html>")
+    # and a download cut short: a zip's start without its end (listed before: only its first bytes were read)
+    whole = resnet_files["imagenet"].read_bytes()
+    (resnet_files["torch_home"] / "hub" / "checkpoints" / "vgg11-8a719046.pth").write_bytes(whole[: len(whole) // 2])
     cached = mf.cached_torchvision_weights()
     assert [(c.arch, c.weights, c.num_classes, c.key) for c in cached] == [
         ("resnet18", "ResNet18_Weights.IMAGENET1K_V1", 1000, RESNET18_FILE)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -142,14 +143,17 @@ def cached_torchvision_weights() -> list[CachedWeights]:
 
 
 def _looks_like_weights(f: Path) -> bool:
-    """A file in the hub cache with torchvision's name could be anything (an interrupted download is empty):
-    listed as ready to use only when it starts like a torch.save file (a zip, or a legacy pickle)."""
+    """A file in the hub cache with torchvision's name could be anything (an interrupted download is empty
+    or cut short): listed as ready to use only when it is a whole zip (torch.save's format; a cut-off one
+    has no central directory at its end) or starts like a legacy torch.save pickle."""
     try:
         with open(f, "rb") as fh:
             head = fh.read(4)
+        if head.startswith(b"PK\x03\x04"):
+            return zipfile.is_zipfile(f)
     except OSError:
         return False
-    return head.startswith(b"PK\x03\x04") or head[:1] == b"\x80"
+    return head[:1] == b"\x80"
 
 
 def _arch_kwargs(arch: str, sd: Mapping[str, torch.Tensor] | None, tv_weights: Any) -> dict:
