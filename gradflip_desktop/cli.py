@@ -195,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("explain", help="explain the decision on images and write the result sets")
     _add_common(e)
-    e.add_argument("--out", default="gradflip-results", help="output folder (default ./gradflip-results)")
+    e.add_argument("--out", "-o", default="gradflip-results", help="output folder (default ./gradflip-results)")
     e.add_argument("--force", action="store_true", help="overwrite existing result files")
     e.add_argument("--json", action="store_true", help="print the JSON record(s) on stdout")
     e.add_argument("--target", default=None, help="targeted: the class (label or index) to reach")

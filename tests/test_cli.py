@@ -113,11 +113,12 @@ def test_two_inputs_with_the_same_name_do_not_overwrite_each_other(tiny_cli, tmp
 def test_same_image_twice_is_explained_once(tiny_cli, tmp_path, capsys):
     a = _png(tmp_path / "photo.png")
     out = tmp_path / "out"
-    code = cli.main(["explain", str(a), str(a), "--out", str(out), "-q", "--json", "--no-key-pixels"])
+    code = cli.main(["explain", str(a), str(a), "-o", str(out), "-q", "--json", "--no-key-pixels"])  # -o: --out
     io = capsys.readouterr()
     recs = json.loads(io.out)  # stdout is one valid JSON document: a list, as two images were given
     assert isinstance(recs, list) and len(recs) == 1 and recs[0]["format"] == "gradflip-result/1"
     assert code in (0, 1) and "error" not in io.err
+    assert (out / "photo.gradflip.json").is_file()
 
 
 # ---- output folder problems are bad input (2), not internal errors (3) ---------------------------------
