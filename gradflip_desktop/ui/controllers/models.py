@@ -326,18 +326,7 @@ class ModelsController(QObject):
             + (" Large photos are explained at the working size (Explanation settings)." if size else "")
             + (f" The file: {notes}." if notes else ""),
         )
-        if w.result is None and not w.runs.running:
-            if w.controls.style.currentData() == "region":
-                hint, goal = ("Explain finds where the decision's detail lies: removing it there flips this decision.",
-                              "the regions whose detail the decision depends on")
-            else:
-                hint, goal = ("Explain finds the smallest change that flips this decision.",
-                              "the smallest change that makes it see something else")
-            w.views.set_caption(w.views.adjusted, hint)
-            w.views.set_summary(
-                f"The model sees <b>{html.escape(top.label)}</b> ({pct}). Press <b>Explain</b> (Ctrl+Return) to find "
-                f"{goal}."
-            )
+        self.show_hint()
         if not w.runs.running and w.result is None:  # a shown result (e.g. from the gallery) keeps its status
             w.set_status(
                 f"{html.escape(w.image.name if w.image else '')}: the model sees "
@@ -346,6 +335,40 @@ class ModelsController(QObject):
             )
         w.update_actions()
         w.classified.emit(result.top)
+
+    def show_hint(self, *_args) -> None:
+        """Before a run: the sentence and the Adjusted caption say what Explain will look for, from the settings
+        as they are now. They were written once, when the photo was classified: a style or target chosen after
+        that left "find the smallest change that makes it see something else" above a key-region or targeted
+        run (and "flips this decision" when the chosen class already wins, where there is nothing to flip)."""
+        w = self.w
+        if w.result is not None or w.runs.running or self.classification is None or not self.classification.top:
+            return
+        top = self.classification.top[0]
+        pct = f"{100 * top.probability:.1f} %"
+        mode = w.controls.target_mode.currentData()
+        target = w.controls.target_class.currentText().strip()
+        if mode == "class" and target and w.controls.target_class.findText(target) >= 0:  # not half-typed
+            if target == top.label:
+                hint = "The model already sees this class: choose another class to reach, or another target."
+                goal = f"the change that makes it see <b>{html.escape(target)}</b>, which it already sees (nothing to flip)"
+            else:
+                hint = f"Explain changes the photo until the model sees {target}."
+                goal = f"the change that makes it see <b>{html.escape(target)}</b>"
+        elif mode == "group":
+            group = w.controls.group.currentText()
+            hint = f"Explain changes the photo until no class of {group} wins."
+            goal = f"what makes it stop seeing <b>{html.escape(group)}</b>"
+        elif w.controls.style.currentData() == "region":
+            hint = "Explain finds where the decision's detail lies: removing it there flips this decision."
+            goal = "the regions whose detail the decision depends on"
+        else:
+            hint = "Explain finds the smallest change that flips this decision."
+            goal = "the smallest change that makes it see something else"
+        w.views.set_caption(w.views.adjusted, hint)
+        w.views.set_summary(
+            f"The model sees <b>{html.escape(top.label)}</b> ({pct}). Press <b>Explain</b> (Ctrl+Return) to find {goal}."
+        )
 
     def _on_classify_failed(self, exc: BaseException) -> None:
         w = self.w

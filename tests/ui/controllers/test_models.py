@@ -29,3 +29,32 @@ def test_dropped_model_files_and_hugging_face_folders_go_to_load_model(tmp_path)
         assert is_model_path(str(tmp_path / name)), name
     for name in ("cat.jpg", "cat.png", "notes.txt"):
         assert not is_model_path(str(tmp_path / name)), name
+
+
+def test_the_words_before_a_run_follow_the_style_and_the_target(qtbot, window):
+    """The sentence and the Adjusted caption before a run were written when the photo was classified: choosing
+    Key region, a class to reach or a group afterwards left "find the smallest change that makes it see something
+    else" (and "flips this decision" for a chosen class the model already sees, where there is nothing to flip)."""
+    c = window.controls
+    top = window.models.classification.top[0].label
+
+    def words():
+        return window.views.summary.text(), window.views.adjusted.caption.text()
+
+    c.style.setCurrentIndex(c.style.findData("free"))
+    assert "the smallest change that makes it see something else" in words()[0]
+    c.style.setCurrentIndex(c.style.findData("region"))
+    summary, caption = words()
+    assert "the regions whose detail the decision depends on" in summary and "removing it there" in caption
+    c.target_mode.setCurrentIndex(c.target_mode.findData("class"))
+    other = next(c.target_class.itemText(i) for i in range(c.target_class.count()) if c.target_class.itemText(i) != top)
+    c.target_class.setCurrentText(other)
+    summary, caption = words()
+    assert f"makes it see <b>{other}</b>" in summary and "something else" not in summary
+    assert caption == f"Explain changes the photo until the model sees {other}."
+    c.target_class.setCurrentText(top)
+    summary, caption = words()
+    assert "nothing to flip" in summary and "flips this decision" not in caption
+    c.target_mode.setCurrentIndex(c.target_mode.findData("group"))
+    group = c.group.currentText()
+    assert f"stop seeing <b>{group}</b>" in words()[0]
