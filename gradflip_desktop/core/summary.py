@@ -247,6 +247,8 @@ def summary_sentence(result, view: str = "magnitude") -> str:
             f"{pct(_explained_now(result))}; a larger budget or step may flip it."
         )
     detail = f": {result.message}" if result.message else ""
+    if n == 0:  # "The search stopped after 0 steps without a flip" (a flat or 1×1 photo)
+        return f"The search could not take a first step{detail}."
     return f"The search stopped after {steps_text(n)} without a flip{detail}."
 
 

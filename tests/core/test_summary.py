@@ -61,6 +61,9 @@ def test_targeted_group_blur_and_stopped_runs_say_so(tiny, tiny_image):
     assert summary_sentence(stopped) == (
         f"The search stopped after {steps_text(len(first.steps))} without a flip: the image cannot change further."
     )
+    # a search that could not take its first step (a flat or 1×1 photo) never says "after 0 steps"
+    flat = replace(first, status=Status.STALLED, steps=[], message="the photo has no detail to remove")
+    assert summary_sentence(flat) == "The search could not take a first step: the photo has no detail to remove."
     nothing = replace(first, status=Status.ALREADY, message="the top class is not in the group")
     assert summary_sentence(nothing) == "Nothing to flip: the top class is not in the group."
 

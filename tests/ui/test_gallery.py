@@ -524,3 +524,16 @@ def test_open_folder_dialog_has_the_include_subfolders_choice(qtbot, tmp_path):
     assert dlg.subfolders.isChecked() and dlg.subfolders.text() == "Include subfolders"
     assert dlg.isAncestorOf(dlg.subfolders)
     assert not OpenFolderDialog(None, str(tmp_path), recursive=False).subfolders.isChecked()
+
+
+def test_an_empty_folder_reads_0_of_0_images_not_0_of_1(qtbot):
+    """The bar's range is kept at least 1 (a 0..0 bar is a busy indicator), but its words name the real
+    total: an empty folder said "no images found" next to "0 / 1 images"."""
+    p = GalleryPanel()
+    qtbot.addWidget(p)
+    p.start("empty: 0 image(s)", [])
+    p.finish("empty: no images found", exportable=False)
+    assert p.progress.text() == "0 / 0 images"
+    p.start("two", [("a", "/x/a.png", "a.png"), ("b", "/x/b.png", "b.png")])
+    p.set_progress(1, 2)
+    assert p.progress.text() == "1 / 2 images"

@@ -118,8 +118,9 @@ def render_difference(req: DiffRequest) -> DiffImage:
         imp, scale, what = maps.magnitude_map(delta), 255.0, "smoothed |Δ| (8-bit levels)"
     top = maps.heat_top(imp)
     out = maps.heat_overlay(orig, imp, o, top=top)
-    # an all-zero map (no change: a run that stopped at step 0) gets a 0-1 unit scale, not ticks like 2e-11
-    bar = ColorBar(maps.INFERNO_LUT, 0.0, top * scale if top > 0 else 1.0, what)
+    # an all-zero map (no change: a run that stopped at step 0) gets the unit's full scale (0-100 %, 0-255
+    # levels), not ticks like 2e-11; a 0-1 scale read "0.2 … 0.8" under a label in % (or 8-bit levels)
+    bar = ColorBar(maps.INFERNO_LUT, 0.0, top * scale if top > 0 else scale, what)
     note = "key pixels are found after the flip" if req.mode == KEY_PIXELS else ""
     return DiffImage(req.mode, display_uint8(out), bar, None, note, extent)
 

@@ -400,7 +400,8 @@ class RunsController(QObject):
         if result.flipped:
             verdict = f"flipped from {html.escape(explained)} at step {flip_step if flip_step is not None else n}"
         else:
-            verdict = html.escape(status_text(result.status)) + f" after {steps_text(n)}"
+            # no "after 0 steps" ("nothing to flip after 0 steps", "stalled after 0 steps")
+            verdict = html.escape(status_text(result.status)) + (f" after {steps_text(n)}" if n else "")
         levels = 255.0 * outcome.linf_saved
         looks = visibility(levels)
         note = f" It looks the same: the change is {looks}; see Difference." if looks == "invisible" else ""

@@ -194,7 +194,7 @@ class ControlsPanel(QWidget):
         form.addRow(self.group_label, self.group)
         form.addRow("St&yle", self.style)
         form.addRow("Step &mode", self.mode)
-        form.addRow("&ε (step)", self.epsilon)
+        form.addRow("ε (ste&p)", self.epsilon)  # not &ε: no Latin keyboard types Alt+ε
         form.addRow("Step &budget", self.max_steps)
         form.addRow("&Smoothing σ", self.smoothing)
         form.addRow("Coarse-to-fi&ne", self.coarse)  # not Alt+F: that opens the File menu

@@ -231,7 +231,7 @@ class GalleryPanel(QWidget):
         """A new run: ``entries`` are (key, path, name) in input order, all waiting."""
         self.model.reset(entries)
         self.set_title(title)
-        self.progress.setRange(0, max(1, len(entries)))
+        self._set_total(len(entries))
         self.progress.setValue(0)
         self.cancel_button.setEnabled(True)
         self.export_button.setEnabled(False)
@@ -252,8 +252,14 @@ class GalleryPanel(QWidget):
     def set_thumbnails(self, images: list[tuple[str, QImage]], strip: bool = False) -> None:
         self.model.set_thumbnails(images, strip)
 
-    def set_progress(self, done: int, total: int, summary: str = "") -> None:
+    def _set_total(self, total: int) -> None:
+        """The bar's range; its text names the real total (an empty folder read "0 / 1 images": the range
+        is kept at least 1 so that the bar is not a busy indicator)."""
         self.progress.setRange(0, max(1, total))
+        self.progress.setFormat(f"%v / {total} images")
+
+    def set_progress(self, done: int, total: int, summary: str = "") -> None:
+        self._set_total(total)
         self.progress.setValue(done)
         if summary:
             self.set_title(summary)

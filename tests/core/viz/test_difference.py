@@ -84,11 +84,12 @@ def test_a_map_without_any_change_has_a_plain_scale(pair):
     # colour bar went from 0 to 1e-10 % (ticks "2e-11 ... 8e-11"), numbers that mean nothing
     orig, _ = pair
     zero = np.zeros(orig.shape[:2], np.float32)
-    for req in (DiffRequest(MAGNITUDE, orig, np.zeros_like(orig), blur_amount=zero),
-                DiffRequest(MAGNITUDE, orig, np.zeros_like(orig), importance=zero),
-                DiffRequest(MAGNITUDE, orig, np.zeros_like(orig))):
+    # ... and its scale is the full one of its unit: a 0-1 scale under "blur amount (%)" read "0.2 % … 0.8 %"
+    for req, high in ((DiffRequest(MAGNITUDE, orig, np.zeros_like(orig), blur_amount=zero), 100.0),
+                      (DiffRequest(MAGNITUDE, orig, np.zeros_like(orig), importance=zero), 100.0),
+                      (DiffRequest(MAGNITUDE, orig, np.zeros_like(orig)), 255.0)):
         bar = render_difference(req).colorbar
-        assert (bar.low, bar.high) == (0.0, 1.0)
+        assert (bar.low, bar.high) == (0.0, high), bar.label
 
 def test_key_outline_rings_the_key_pixels_and_is_transparent_elsewhere():
     from gradflip_desktop.core.viz.difference import OUTLINE_RGB, key_outline

@@ -83,3 +83,6 @@ def test_a_target_the_model_already_predicts_shows_no_change_not_a_size(qtbot, w
     caption = window.views.difference.caption.text()
     assert caption.startswith("no change (nothing to flip)"), caption
     assert ("8-bit rounding only" in caption) == (result.l2_saved > 0.0)
+    # the Adjusted caption says "nothing to flip", not "nothing to flip after 0 steps"
+    adjusted = window.views.adjusted.caption.text()
+    assert "nothing to flip" in adjusted and "after 0 steps" not in adjusted, adjusted

@@ -1,0 +1,28 @@
+"""Every setting's Alt+letter can be typed: the mnemonic is an ASCII letter or digit, one per setting."""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtWidgets import QLabel
+
+from gradflip_desktop.ui.widgets.controls import ControlsPanel
+
+
+def test_every_setting_has_a_typeable_alt_key_of_its_own(qtbot):
+    # "&ε (step)" made Alt+ε the way to the step length: no Latin keyboard has an ε key, so Help's promise
+    # "Alt + an underlined letter moves to a setting" did not hold for it
+    panel = ControlsPanel()
+    qtbot.addWidget(panel)
+    keys = {}
+    for label in panel.findChildren(QLabel):
+        if label.buddy() is None:
+            continue
+        m = re.search(r"&(.)", label.text().replace("&&", ""))
+        assert m is not None, f"{label.text()!r} has no Alt key"
+        key = m.group(1).lower()
+        assert re.fullmatch(r"[a-z0-9]", key), f"{label.text()!r}: Alt+{key} cannot be typed on most keyboards"
+        assert key not in keys, f"Alt+{key}: {keys.get(key)!r} and {label.text()!r}"
+        assert key not in "ferv h", f"{label.text()!r}: Alt+{key} opens a menu"
+        keys[key] = label.text()
+    assert panel.epsilon in [lab.buddy() for lab in panel.findChildren(QLabel)]
