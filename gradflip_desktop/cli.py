@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__
+from .cli_values import floats, nonempty, positive_int, size
 
 EXIT_OK, EXIT_NOT_FLIPPED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a reader that went away
@@ -52,51 +53,23 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"gradflip: error: {message} (see {self.prog} --help)\n")
 
 
-def _positive_int(text: str) -> int:
-    try:  # "200e6" (as --help writes the default) is a whole number too
-        v = int(text) if re.fullmatch(r"\s*[+-]?\d+\s*", text) else int(float(text)) if float(text).is_integer() else None
-    except (ValueError, OverflowError):
-        v = None
-    if v is None or v < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}") from None
-    return v
-
-
 # --------------------------------------------------------------------------------------------------
 # Model options: the settings of a model file (--arch, --labels, --input-size ...), the model list,
 # and the remedies this CLI adds to the core's ModelSettingError (core messages never name flags).
 # --------------------------------------------------------------------------------------------------
 
 
-def _floats(text: str) -> list[float]:
-    try:
-        vals = [float(v) for v in re.split(r"[,\s]+", text.strip()) if v]
-    except ValueError:
-        vals = []
-    if not vals or not all(math.isfinite(v) for v in vals):
-        raise argparse.ArgumentTypeError(f"expected finite numbers separated by commas, not {text!r}") from None
-    return vals
-
-
-def _size(text: str) -> list[int]:
-    m = re.fullmatch(r"\s*(\d+)(?:\s*[x×,\s]\s*(\d+))?\s*", text.lower())  # "224", "224x224" (not "10x")
-    vals = [int(m.group(1)), int(m.group(2) or m.group(1))] if m else []
-    if len(vals) != 2 or min(vals) < 1:
-        raise argparse.ArgumentTypeError(f"expected a size like 224 or 224x224 (height x width), not {text!r}")
-    return vals
-
-
 def add_model_arguments(parser) -> None:
     """Options for models loaded from files (``--model FILE``); see :func:`model_options_from_args`."""
     g = parser.add_argument_group("model file options (for --model FILE; saved settings in FILE's .gradflip.json are used too)")
-    g.add_argument("--arch", default=None,
+    g.add_argument("--arch", type=nonempty, default=None,
                    help="architecture of a state dict (.pth/.bin/.safetensors): torchvision, e.g. resnet18 (detected from "
                         "torchvision file names), or timm:NAME, e.g. timm:vit_small_patch16_224")
-    g.add_argument("--labels", default=None, metavar="FILE", help="class labels: text file (one per line) or JSON")
-    g.add_argument("--input-size", type=_size, default=None, metavar="HxW", help="network input size, e.g. 224 or 28x28")
+    g.add_argument("--labels", type=nonempty, default=None, metavar="FILE", help="class labels: text file (one per line) or JSON")
+    g.add_argument("--input-size", type=size, default=None, metavar="HxW", help="network input size, e.g. 224 or 28x28")
     g.add_argument("--resize", choices=("squash", "center-crop"), default=None, help="how the image reaches the input size")
-    g.add_argument("--mean", type=_floats, default=None, metavar="M", help="normalisation mean, e.g. 0.485,0.456,0.406")
-    g.add_argument("--std", type=_floats, default=None, metavar="S", help="normalisation std, e.g. 0.229,0.224,0.225")
+    g.add_argument("--mean", type=floats, default=None, metavar="M", help="normalisation mean, e.g. 0.485,0.456,0.406")
+    g.add_argument("--std", type=floats, default=None, metavar="S", help="normalisation std, e.g. 0.229,0.224,0.225")
     g.add_argument("--channels", type=int, choices=(1, 3), default=None, help="1 for grayscale models (MNIST-style), 3 for RGB")
 
 
@@ -166,12 +139,12 @@ def format_model_list() -> str:
 def _add_common(p: argparse.ArgumentParser) -> None:
     from .core.images import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE  # noqa: PLC0415 - numpy/Pillow only
 
-    p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (anything Pillow reads) or folders of them")
-    p.add_argument("--model", default=None, help="model: 'efficientnet-lite0' (default), a model file or a Hugging Face model folder")
-    p.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N, mps or auto")
-    p.add_argument("--max-side", type=_positive_int, default=DEFAULT_MAX_SIDE,
+    p.add_argument("images", nargs="+", type=nonempty, metavar="IMAGE", help="image files (anything Pillow reads) or folders of them")
+    p.add_argument("--model", type=nonempty, default=None, help="model: 'efficientnet-lite0' (default), a model file or a Hugging Face model folder")
+    p.add_argument("--device", type=nonempty, default="cpu", help="cpu (default), cuda, cuda:N, mps or auto")
+    p.add_argument("--max-side", type=positive_int, default=DEFAULT_MAX_SIDE,
                    help=f"long side of the working image in px (default {DEFAULT_MAX_SIDE})")
-    p.add_argument("--max-pixels", type=_positive_int, default=DEFAULT_MAX_PIXELS,
+    p.add_argument("--max-pixels", type=positive_int, default=DEFAULT_MAX_PIXELS,
                    help=f"refuse images with more pixels (default {DEFAULT_MAX_PIXELS / 1e6:g}e6)")
     add_model_arguments(p)
 
@@ -189,13 +162,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("classify", help="print the top classes of images")
     _add_common(c)
-    c.add_argument("-k", "--top", type=_positive_int, default=5, help="how many classes (default 5)")
+    c.add_argument("-k", "--top", type=positive_int, default=5, help="how many classes (default 5)")
     c.add_argument("--json", action="store_true", help="print JSON instead of a table")
     c.add_argument("--recursive", "-r", action="store_true", help="include the subfolders of folders given as IMAGE")
 
     e = sub.add_parser("explain", help="explain the decision on images and write the result sets")
     _add_common(e)
-    e.add_argument("--out", "-o", default="gradflip-results", help="output folder (default ./gradflip-results)")
+    e.add_argument("--out", "-o", type=nonempty, default="gradflip-results", help="output folder (default ./gradflip-results)")
     e.add_argument("--force", action="store_true", help="overwrite existing result files")
     e.add_argument("--json", action="store_true", help="print the JSON record(s) on stdout")
     e.add_argument("--target", default=None, help="targeted: the class (label or index) to reach")
@@ -203,9 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     d = ExplainOptions()  # the defaults live in the core, once
     e.add_argument("--mode", choices=("adaptive", "fixed"), default=d.mode, help=f"step mode (default {d.mode})")
     e.add_argument("--epsilon", type=float, default=d.epsilon, help=f"step length in RMS pixel units; --style region scales it to a mask step (default {d.epsilon:g})")
-    e.add_argument("--max-steps", type=_positive_int, default=d.max_steps, help=f"step budget (default {d.max_steps})")
+    e.add_argument("--max-steps", type=positive_int, default=d.max_steps, help=f"step budget (default {d.max_steps})")
     e.add_argument("--smoothing", type=float, default=d.smoothing, help="Gaussian sigma (px) applied to the gradient")
-    e.add_argument("--coarse", type=_positive_int, default=d.coarse, help="coarse-to-fine factor: change at 1/F resolution (default 1 = off)")
+    e.add_argument("--coarse", type=positive_int, default=d.coarse, help="coarse-to-fine factor: change at 1/F resolution (default 1 = off)")
     e.add_argument("--style", choices=STYLES, default=d.style,
                    help=f"{', '.join(f'{k}: {v}' for k, v in STYLE_NAMES.items())} (default {d.style}); see README")
     e.add_argument("--blur-sigma", type=float, default=None, help="sigma (px) of the blurred copy for --style blur (default: long side / 24)")
@@ -219,10 +192,10 @@ def build_parser() -> argparse.ArgumentParser:
     r = e.add_argument_group("many images (folders, resume, batches, a Ray cluster)")
     r.add_argument("--recursive", "-r", action="store_true", help="include the subfolders of folders given as IMAGE")
     r.add_argument("--resume", action="store_true", help="keep complete result sets in --out; recompute missing or partial ones")
-    r.add_argument("--batch-size", type=_positive_int, default=DEFAULT_BATCH_SIZE, metavar="N",
+    r.add_argument("--batch-size", type=positive_int, default=DEFAULT_BATCH_SIZE, metavar="N",
                    help=f"explain N images in one batched model pass per step (default {DEFAULT_BATCH_SIZE})")
     r.add_argument("--summary", action="store_true", help="write summary.csv and index.html also when no folder is given")
-    r.add_argument("--ray", default=None, metavar="ADDRESS",
+    r.add_argument("--ray", type=nonempty, default=None, metavar="ADDRESS",
                    help="run on a Ray cluster (ADDRESS of its head, or 'local' to start one here); needs the extra 'ray'")
 
     sub.add_parser("models", help="list ready-to-use models: the default and torchvision weights in the torch hub cache")
@@ -260,6 +233,7 @@ def _inputs(args, verb: str) -> list | None:
 
 
 def _classify(args) -> int:
+    from .core.errors import ModelError
     from .core.images import ImageError, load_image
 
     inputs = _inputs(args, "classify")
@@ -277,7 +251,12 @@ def _classify(args) -> int:
             continue
         for w in img.warnings:
             print(f"gradflip: note: {Path(path).name}: {w}", file=sys.stderr)
-        preds = clf.classify(img.pixels, k=args.top)
+        try:
+            preds = clf.classify(img.pixels, k=args.top)
+        except ModelError as exc:  # e.g. NaN for this image only: say which, go on with the others
+            _err(f"{path}: {exc}")
+            code = EXIT_BAD_INPUT
+            continue
         if args.json:
             out.append({"image": str(path), "top": [p.to_dict() for p in preds]})
         else:

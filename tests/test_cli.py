@@ -736,3 +736,55 @@ def test_bad_numbers_are_one_line_before_anything_runs(args, words, capsys):
     assert ended.value.code == 2
     line = _one_error_line(capsys.readouterr().err)
     assert words in line
+
+
+def test_classify_goes_on_past_an_image_the_model_fails_on_and_names_it(tmp_path, capsys, monkeypatch):
+    """A model that gives NaN (or raises) for one image only: that image is one error line naming it, the
+    other images are still classified, exit 2 (it stopped at the failing image, unnamed: "… for this image")."""
+    tiny = make_tiny()
+    real = tiny.classify
+
+    def classify(pixels, k=5):
+        if pixels.mean() < 0.2:  # the dark photo
+            raise ModelError("the model produced non-finite outputs (NaN or infinity) for this image")
+        return real(pixels, k=k)
+
+    monkeypatch.setattr(tiny, "classify", classify)
+    monkeypatch.setattr(cli, "_load_model", lambda args: tiny)
+    bright, after = _png(tmp_path / "a_bright.png"), _png(tmp_path / "c_after.png", seed=3)
+    dark = tmp_path / "b_dark.png"
+    Image.fromarray(np.full((24, 32, 3), 10, np.uint8)).save(dark)
+    assert cli.main(["classify", str(bright), str(dark), str(after), "--json"]) == cli.EXIT_BAD_INPUT
+    captured = capsys.readouterr()
+    line = _one_error_line(captured.err)
+    assert "b_dark.png" in line and "non-finite" in line
+    assert [Path(o["image"]).name for o in json.loads(captured.out)] == ["a_bright.png", "c_after.png"]
+
+
+@pytest.mark.parametrize("argv", [
+    ["classify", ""],
+    ["explain", "", "--out", "OUT"],
+    ["explain", "IMG", "--out", ""],
+    ["explain", "IMG", "--out", "OUT", "--model", ""],
+    ["classify", "IMG", "--labels", " "],
+    ["classify", "IMG", "--arch", ""],
+    ["classify", "IMG", "--device", ""],
+    ["explain", "IMG", "--out", "OUT", "--ray", ""],
+])
+def test_an_empty_path_or_name_is_refused_not_read_as_the_current_folder_or_the_default(
+        argv, tiny_cli, tmp_path, capsys, monkeypatch):
+    """`gradflip explain "$IMG" --out "$OUT"` with a variable unset: IMAGE '' explained every image in the
+    current folder, --out '' wrote the result sets there, --model '' ran the default model, --labels ''
+    dropped the labels. Each is one usage line, exit 2, before anything runs."""
+    monkeypatch.chdir(tmp_path)
+    _png(tmp_path / "img.png")
+    _png(tmp_path / "other.png", seed=2)
+    argv = [str(tmp_path / "img.png") if a == "IMG" else a for a in argv]
+    try:
+        code = cli.main(argv)
+    except SystemExit as exc:  # a usage error: argparse exits
+        code = exc.code
+    assert code == cli.EXIT_BAD_INPUT
+    line = _one_error_line(capsys.readouterr().err)
+    assert "empty value" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["img.png", "other.png"]  # nothing written

@@ -758,3 +758,47 @@ def test_one_interrupt_delivered_twice_at_once_is_one_interrupt(tiny_cli, folder
     assert cli.main(["explain", str(folder), "--out", str(out), "--batch-size", "1", "-q"]) == 130
     assert "interrupted again" not in capsys.readouterr().err
     assert (out / "summary.csv").is_file()
+
+
+def test_a_batch_size_larger_than_the_run_starts_no_more_workers_than_images(tiny_cli, folder, tmp_path, monkeypatch):
+    """--batch-size 1000000 on a few photos: as many batch workers as photos, not a million threads (it took
+    2.9 GB and over a minute on one 64 px photo before the first step)."""
+    import re
+    import threading
+
+    started = []
+    real_start = threading.Thread.start
+
+    def start(self):
+        if re.fullmatch(r"gradflip-batch-\d+", self.name):
+            started.append(self.name)
+            if len(started) > 50:
+                raise RuntimeError("too many batch workers started")
+        return real_start(self)
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    out = tmp_path / "out"
+    code = cli.main(["explain", str(folder), "--out", str(out), "--quiet", "--max-steps", "2",
+                     "--batch-size", "1000000"])
+    assert code in (cli.EXIT_OK, cli.EXIT_NOT_FLIPPED)
+    assert len(started) == 5  # one worker per photo of the folder's 5 photos (sub/ needs --recursive)
+    assert len([p for p in out.iterdir() if p.name.endswith(".gradflip.json")]) == 5
+
+
+@pytest.mark.parametrize("flag", ["--force", "--resume"])
+def test_a_result_file_never_replaces_a_photo_of_the_same_run(flag, tiny_cli, tmp_path, capsys):
+    """A folder holding holiday.png and a photo named holiday.figure.png, explained into itself: holiday's
+    figure would be written over the other photo. --force (or --resume, which recomputes a partial set
+    "replacing its files") overwrote the user's photo; now holiday.png is one error line naming it, the other
+    photo is explained and kept byte for byte."""
+    d = tmp_path / "photos"
+    _photo(d / "holiday.png", seed=1)
+    other = _photo(d / "holiday.figure.png", seed=2)
+    before = other.read_bytes()
+    code = cli.main(["explain", str(d), "--out", str(d), "--quiet", "--max-steps", "2", flag])
+    assert code == cli.EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "would replace" in err and "holiday.figure.png" in err
+    assert other.read_bytes() == before
+    assert (d / "holiday.figure.gradflip.json").is_file()  # the other photo was explained
+    assert not (d / "holiday.gradflip.json").exists()

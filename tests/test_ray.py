@@ -61,3 +61,23 @@ def test_ray_run_writes_the_local_runs_answers(local_ray, tmp_path):
     rec = (tmp_path / "ray" / "p0.gradflip.json").read_text(encoding="utf-8")
     assert str(folder / "p0.png") in rec  # the image entry came back from the actor
     assert (tmp_path / "ray" / "index.html").is_file()
+
+
+def test_an_unreachable_cluster_is_one_line_and_exit_2_not_an_internal_error(tmp_path, capsys, monkeypatch):
+    """--ray 10.255.255.1:6379 (a wrong or unreachable head): "cannot connect to the Ray cluster at …", exit 2
+    (it was "internal error: ConnectionError: … (please report this)", exit 3)."""
+    from gradflip_desktop import cli
+
+    def refuse(**kw):
+        raise ConnectionError(f"Failed to connect to Ray cluster at {kw.get('address')}")
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", refuse)
+    img = tmp_path / "p.png"
+    Image.fromarray(np.full((24, 32, 3), 120, np.uint8)).save(img)
+    code = cli.main(["explain", str(img), "--out", str(tmp_path / "out"), "--quiet", "--ray", "10.255.255.1:6379"])
+    err = capsys.readouterr().err
+    assert code == cli.EXIT_BAD_INPUT
+    assert "Traceback" not in err and "internal error" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "cannot connect to the Ray cluster at 10.255.255.1:6379" in lines[0], lines

@@ -91,6 +91,8 @@ def plan(inputs: Iterable[Input], settings: JobSettings, options: ExplainOptions
     claimed: dict[str, Input] = {}
     files: set[Path] = set()
     out = Path(settings.out)
+    inputs = list(inputs)
+    given = {_real(i.path) for i in inputs}  # a result file never replaces a photo of this run (--force or not)
     for inp in inputs:
         real = _real(inp.path)
         if real in files:
@@ -110,6 +112,12 @@ def plan(inputs: Iterable[Input], settings: JobSettings, options: ExplainOptions
             existing = [p for p in result_paths(out, inp.name).values() if p.exists()]
         except OSError as exc:  # e.g. a name too long for the file system
             settled.append(Outcome(inp, ERROR, error=OSError(f"cannot write the results to {out}: {exc.strerror or exc}")))
+            continue
+        photo = next((p for p in existing if _real(p) in given), None)
+        if photo is not None:  # holiday.png's figure is holiday.figure.png, a photo given too: never overwritten
+            settled.append(Outcome(inp, ERROR, error=ValueError(
+                f"{inp.path}: its result file {photo.name} would replace {photo}, an image of this run; "
+                "rename one or explain them into another output folder")))
             continue
         if existing and settings.resume:
             rec = complete_record(out, inp.name)
@@ -259,8 +267,11 @@ def explain_inputs(
             jobs = (BatchJob(inp, loader(inp)) for inp, _ in todo)
             run_engine = engine or local_engine
             writer = SetWriter(out, settings.summary)
+            # never more images in flight than there are images (the local engine starts one thread per slot:
+            # --batch-size 1000000 on one photo started a million threads, 2.9 GB and minutes before any step)
+            batch = max(1, min(int(settings.batch_size), len(todo)))
             try:
-                for job, result in run_engine(classifier, jobs, options, settings.batch_size, on_step, should_stop):
+                for job, result in run_engine(classifier, jobs, options, batch, on_step, should_stop):
                     inp = job.key
                     img = images.pop(inp, None)
                     if isinstance(result, BaseException):

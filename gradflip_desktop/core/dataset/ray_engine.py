@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..errors import GradFlipError
 from ..images import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE
 
 
@@ -101,12 +102,16 @@ class RayEngine:
         try:
             import ray  # noqa: PLC0415
         except ImportError:
-            raise RuntimeError("--ray needs Ray: pip install 'gradflip-desktop[ray]'") from None
+            raise GradFlipError("running on a Ray cluster needs Ray: pip install 'gradflip-desktop[ray]'") from None
         if not ray.is_initialized():
             kw = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False, **self.init_kwargs}
             if self.address != "local":
                 kw["address"] = self.address
-            ray.init(**kw)
+            try:
+                ray.init(**kw)
+            except (ConnectionError, TimeoutError, RuntimeError, ValueError) as exc:  # a wrong or unreachable address
+                where = "a local Ray instance" if self.address == "local" else f"the Ray cluster at {self.address}"
+                raise GradFlipError(f"cannot connect to {where}: {exc}") from None
         import logging  # noqa: PLC0415
 
         for name in ("ray", "ray.data"):  # the CLI prints its own progress; Ray's INFO lines are noise here

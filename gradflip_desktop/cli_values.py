@@ -1,0 +1,43 @@
+"""Parsing of the command line's option values: one clear ``argparse`` error for a value that cannot be meant."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+
+
+def positive_int(text: str) -> int:
+    try:  # "200e6" (as --help writes the default) is a whole number too
+        v = int(text) if re.fullmatch(r"\s*[+-]?\d+\s*", text) else int(float(text)) if float(text).is_integer() else None
+    except (ValueError, OverflowError):
+        v = None
+    if v is None or v < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}") from None
+    return v
+
+
+def nonempty(text: str) -> str:
+    """A path or name option: an empty value (``--out "$DIR"`` with DIR unset) is refused, never read as the
+    current folder (IMAGE '' explained every image in it) or as "not given" (``--model ''`` ran the default model)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"empty value {text!r} (an unset shell variable?)")
+    return text
+
+
+def floats(text: str) -> list[float]:
+    try:
+        vals = [float(v) for v in re.split(r"[,\s]+", text.strip()) if v]
+    except ValueError:
+        vals = []
+    if not vals or not all(math.isfinite(v) for v in vals):
+        raise argparse.ArgumentTypeError(f"expected finite numbers separated by commas, not {text!r}") from None
+    return vals
+
+
+def size(text: str) -> list[int]:
+    m = re.fullmatch(r"\s*(\d+)(?:\s*[x×,\s]\s*(\d+))?\s*", text.lower())  # "224", "224x224" (not "10x")
+    vals = [int(m.group(1)), int(m.group(2) or m.group(1))] if m else []
+    if len(vals) != 2 or min(vals) < 1:
+        raise argparse.ArgumentTypeError(f"expected a size like 224 or 224x224 (height x width), not {text!r}")
+    return vals
