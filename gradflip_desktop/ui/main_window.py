@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QEvent, QSettings, Qt, QThread, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QPalette
+from PySide6.QtGui import (QAction, QCloseEvent, QColor, QDragEnterEvent, QDropEvent, QIcon, QKeySequence, QPainter,
+                           QPalette)
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -52,6 +53,16 @@ if TYPE_CHECKING:
 __all__ = ["MainWindow", "IMAGE_FILTER"]
 
 MIN_SIZE = (820, 560)  # the window's least size, within the screen's usable area (see MainWindow._fit_screen)
+
+
+def tinted_icon(icon: QIcon, color: QColor, side: int = 32) -> QIcon:
+    """``icon``'s shape in one colour (its alpha kept); Qt derives the disabled look from it."""
+    pixmap = icon.pixmap(side, side)
+    painter = QPainter(pixmap)
+    painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceIn)
+    painter.fillRect(pixmap.rect(), color)
+    painter.end()
+    return QIcon(pixmap)
 
 
 class MainWindow(QMainWindow):
@@ -401,6 +412,10 @@ class MainWindow(QMainWindow):
         self.views.set_background(window_bg.darker(108), fg, window_bg)
         self.compare.set_background(window_bg.darker(108))
         self.plot.set_colors(pal.color(QPalette.ColorRole.Base), fg)
+        # the style's play/stop icons are drawn black whatever the palette: black on a dark toolbar
+        SP = QStyle.StandardPixmap
+        for action, icon in ((self.explain_action, SP.SP_MediaPlay), (self.cancel_action, SP.SP_MediaStop)):
+            action.setIcon(tinted_icon(self.style().standardIcon(icon), pal.color(QPalette.ColorRole.ButtonText)))
         # a link's colour is fixed when its rich text is parsed: a theme switched while a result is shown left
         # the summary's links (and the status bar's export link) dark blue on a dark window
         for label in (self.views.summary, self.status_label):

@@ -464,3 +464,21 @@ def test_progress_bar_names_the_flip_step_the_plot_and_caption_show(tiny, tiny_i
     free = run(tiny, tiny_image, ExplainOptions(style="free", key_pixels=False))
     last = len(free.steps)
     assert progress_text(free, last) == f"flipped · {last} step{'s' if last != 1 else ''} · {free.seconds:.1f} s"
+
+
+def test_the_explain_and_cancel_icons_follow_a_dark_palette(qtbot, window):
+    # the style's play/stop icons stayed black on a dark toolbar (hard to see in dark mode)
+    from PySide6.QtGui import QColor, QPalette
+
+    dark = QPalette(window.palette())
+    for role, color in ((QPalette.ColorRole.Window, "#202124"), (QPalette.ColorRole.WindowText, "#e8eaed"),
+                        (QPalette.ColorRole.Button, "#303134"), (QPalette.ColorRole.ButtonText, "#e8eaed"),
+                        (QPalette.ColorRole.Base, "#171717")):
+        dark.setColor(role, QColor(color))
+    window.setPalette(dark)
+    for action in (window.explain_action, window.cancel_action):
+        image = action.icon().pixmap(32, 32).toImage()
+        opaque = [image.pixelColor(x, y) for x in range(image.width()) for y in range(image.height())
+                  if image.pixelColor(x, y).alpha() > 200]
+        assert opaque, action.text()
+        assert min(c.lightness() for c in opaque) > 150, action.text()  # light on dark, not black

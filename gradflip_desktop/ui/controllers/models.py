@@ -158,8 +158,8 @@ def gui_remedy(exc: BaseException) -> str:
         return ""
     first = f" ({exc.suggestions[0]} fits)" if exc.suggestions else ""
     return {
-        "architecture": f"\n\nChoose the architecture in File ▸ Load Model…{first}.",
-        "preprocessing": "\n\nSet the input size and channels in File ▸ Load Model….",
+        "architecture": f"\n\nChoose the architecture in File ▸ Load Model…{first + '.' if first else ''}",  # not "…."
+        "preprocessing": "\n\nSet the input size and channels in File ▸ Load Model…",
         "device": "\n\nChoose the CPU as the device.",
     }.get(exc.setting, "")
 

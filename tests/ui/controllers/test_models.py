@@ -14,6 +14,9 @@ pytestmark = pytest.mark.gui
 def test_model_setting_errors_get_the_windows_remedy_not_a_flag():
     arch = gui_remedy(ModelSettingError("the weights do not fit resnet34", "architecture", ["resnet18"]))
     assert "File ▸ Load Model…" in arch and "resnet18 fits" in arch and "--" not in arch
+    # an ellipsis is not followed by a full stop ("File ▸ Load Model…." in the error box)
+    for exc in (ModelSettingError("x", "architecture"), ModelSettingError("wrong input size", "preprocessing")):
+        assert gui_remedy(exc).endswith("Load Model…"), gui_remedy(exc)
     assert "input size" in gui_remedy(ModelSettingError("wrong input size", "preprocessing"))
     assert "CPU" in gui_remedy(ModelSettingError("no such device: mps", "device"))
     assert gui_remedy(ModelError("broken file")) == "" and gui_remedy(ValueError("x")) == ""
