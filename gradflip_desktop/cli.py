@@ -329,7 +329,7 @@ def _ray_engine(args):
 
 def _explain(args) -> int:
     from .core.dataset.job import DONE, ERROR, JobSettings, explain_inputs, rate_text
-    from .core.errors import GradFlipError
+    from .core.errors import DiskFullError, GradFlipError
     from .core.options import ExplainOptions
 
     opts = ExplainOptions(
@@ -389,8 +389,11 @@ def _explain(args) -> int:
             else:
                 single.done(_outcome_text(o))
 
-    explain_inputs(clf, inputs, opts, settings, on_outcome=on_outcome,
-                   on_step=(lambda key, step: single(step)) if not many else None, engine=engine)
+    try:
+        explain_inputs(clf, inputs, opts, settings, on_outcome=on_outcome,
+                       on_step=(lambda key, step: single(step)) if not many else None, engine=engine)
+    except DiskFullError as exc:
+        raise DiskFullError(f"{exc} (free some space, then run the same command with --resume)") from None
     if settings.summary and not args.quiet:
         print(f"gradflip: summary: {Path(args.out) / 'summary.csv'}, gallery: {Path(args.out) / 'index.html'}", file=sys.stderr)
     if args.json and (records or len(args.images) > 1 or folders):

@@ -463,6 +463,36 @@ def test_a_summary_that_cannot_be_written_is_a_clear_error_and_never_hides_an_in
     assert code == 130 and "interrupted" in err and "internal error" not in err
 
 
+def test_a_full_disk_stops_the_run_at_the_first_set_it_cannot_write(tiny_cli, folder, tmp_path, capsys, monkeypatch):
+    """Before: every further image was explained and then failed to write, one error line each, for nothing."""
+    import errno
+
+    from gradflip_desktop.core import report
+    from gradflip_desktop.core.explain import runner
+
+    real_stage, sets = report.stage_bytes, []
+
+    def stage(path, data):
+        if str(path).endswith(".adjusted.png"):
+            sets.append(path)
+        if len(sets) > 2:  # the third set finds the disk full
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_stage(path, data)
+
+    monkeypatch.setattr(report, "stage_bytes", stage)
+    calls = _interrupt_run_at(monkeypatch, runner, 99)  # counts the explanations
+    out = tmp_path / "out"
+    code = cli.main(["explain", str(folder), "--out", str(out), "--batch-size", "1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "internal error" not in err
+    errors = [ln for ln in err.splitlines() if ln.startswith("gradflip: error")]
+    assert errors == [f"gradflip: error: cannot write the results to {out}: the disk is full; the run stopped there, "
+                      "with 2 of 5 result sets whole (free some space, then run the same command with --resume)"]
+    assert len(calls) <= 3 + 2  # the images already in flight, not the whole folder
+    assert len(list(out.glob("*.gradflip.json"))) == 2
+    assert not [p for p in out.rglob("*") if ".part" in p.name]
+
+
 def test_a_second_interrupt_during_the_clean_up_ends_the_process_at_once(tiny_cli, folder, tmp_path, capsys,
                                                                           monkeypatch):
     """Ctrl+C twice: the second one, while the first one's clean-up still waits for the batch's threads, ends

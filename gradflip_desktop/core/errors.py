@@ -49,6 +49,11 @@ class ExportError(GradFlipError):
     """The result set could not be written; the message is meant for the user."""
 
 
+class DiskFullError(ExportError):
+    """The disk (or the user's quota) is full: every further result set would fail the same way, so a run
+    stops at the first one instead of explaining the rest for nothing."""
+
+
 class ResultExistsError(ExportError, FileExistsError):
     """Result files already exist and overwriting was not asked for.
 

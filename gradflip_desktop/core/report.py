@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .errors import ExportError, ResultExistsError
+from .errors import DiskFullError, ExportError, ResultExistsError
 from .images import discard, png_bytes, stage_bytes, to_uint8, utf8_bytes
 from .images.writing import sweep_stale
 from .results import ExplainResult
@@ -354,10 +354,15 @@ def render_figure(result: ExplainResult, panel_height: int = 360, importance: np
 
 # ---- write ------------------------------------------------------------------------------------------
 
+DISK_FULL = frozenset(e for e in (errno.ENOSPC, getattr(errno, "EDQUOT", None)) if e is not None)
+
+
 def write_failure(exc: OSError) -> str:
     """Why a file could not be written, in words ("the disk is full", ...)."""
     if getattr(exc, "errno", None) == errno.ENOSPC:
         return "the disk is full"
+    if getattr(exc, "errno", None) in DISK_FULL:
+        return "your disk quota is used up"
     if getattr(exc, "errno", None) in (errno.EACCES, errno.EROFS, errno.EPERM):
         return "the folder is read-only or you lack permission"
     return exc.strerror or str(exc)
@@ -456,7 +461,8 @@ def write_result_set(
         raise
     except OSError as exc:
         roll_back()
-        raise ExportError(f"cannot write the results to {out}: {write_failure(exc)}") from None
+        error = DiskFullError if getattr(exc, "errno", None) in DISK_FULL else ExportError
+        raise error(f"cannot write the results to {out}: {write_failure(exc)}") from None
     except BaseException:
         roll_back()
         raise

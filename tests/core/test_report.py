@@ -17,7 +17,7 @@ from gradflip_desktop.core.explain import run
 from gradflip_desktop.core.options import ExplainOptions, Status
 from gradflip_desktop.core import images
 from gradflip_desktop.core.images import atomic_write_bytes, load_image, save_png
-from gradflip_desktop.core.errors import ExportError, ResultExistsError
+from gradflip_desktop.core.errors import DiskFullError, ExportError, ResultExistsError
 from gradflip_desktop.core.report import SUFFIXES, safe_name, write_result_set
 
 
@@ -194,7 +194,7 @@ def test_read_only_folder(tmp_path, monkeypatch, result):
         (errno.EROFS, "the folder is read-only or you lack permission"),
         (errno.EPERM, "the folder is read-only or you lack permission"),
         (errno.ENOSPC, "the disk is full"),
-        (errno.EDQUOT, "Disk quota exceeded"),
+        (errno.EDQUOT, "your disk quota is used up"),
     ],
 )
 def test_os_errors_at_rename_become_messages(tmp_path, monkeypatch, result, code, reason):
@@ -206,6 +206,7 @@ def test_os_errors_at_rename_become_messages(tmp_path, monkeypatch, result, code
     with pytest.raises(ExportError) as info:
         write_result_set(result, out, "cat")
     assert str(info.value) == f"cannot write the results to {out}: {reason}"
+    assert isinstance(info.value, DiskFullError) == (code in (errno.ENOSPC, errno.EDQUOT))  # a folder run stops
     assert list(out.iterdir()) == []
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from ..errors import ExportError, ResultExistsError
+from ..errors import DiskFullError, ExportError, ResultExistsError
 from ..images import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, load_image
 from ..memory import release_free_memory
 from ..options import ExplainOptions, Status
@@ -285,12 +285,15 @@ def explain_inputs(
             finally:
                 for o in writer.close():  # the sets already computed are written, also after an interrupt
                     report(o)
-    except BaseException:
+    except BaseException as exc:
         if settings.summary and (outcomes or inputs):
             try:
                 write_run_summary(out, inputs, outcomes)
             except Exception:  # noqa: BLE001, S110 - what stopped the run is reported, not the summary too
                 pass
+        if isinstance(exc, DiskFullError) and total > 1:  # every further set would fail the same way: stop
+            kept = sum(o.status != ERROR for o in outcomes.values())
+            raise DiskFullError(f"{exc}; the run stopped there, with {kept} of {total} result sets whole") from None
         raise
     if settings.summary and (outcomes or inputs):
         try:
@@ -364,6 +367,8 @@ def _write(result, inp: Input, out: Path, overwrite: bool, info: dict | None, th
         info = {**info, "file": file_fingerprint(inp.path)}
     try:
         written = write_result_set(result, out, inp.name, force=overwrite, image_info=info)
+    except DiskFullError:  # not this input's fault: the run stops (see run)
+        raise
     except Exception as exc:  # noqa: BLE001 - ExportError / ResultExistsError: this input failed
         return Outcome(inp, ERROR, error=exc, notes=notes)
     except BaseException:  # interrupted while writing: leave no half-written set
