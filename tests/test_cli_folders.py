@@ -186,11 +186,12 @@ def test_refused_rerun_keeps_the_summary_of_the_results_on_disk(tiny_cli, folder
     _photo(folder / "p5.png", seed=5)  # new: explained; p1-p4: refused, their sets stay
     assert cli.main(["explain", str(folder), "--out", str(out), "-q", "--no-key-pixels"]) == 2
     rows = {r["name"]: r for r in read_summary(out / "summary.csv")}
-    assert sorted(rows) == ["p1", "p2", "p3", "p4", "p5"]
+    assert list(rows) == ["p1", "p2", "p3", "p4", "p5", "p0"]  # p0's set is still there: listed after the run's
     assert all(rows[r["name"]] == r for r in before if r["name"] != "p0")  # not replaced by "error" rows
     assert rows["p5"]["status"] != "error" and rows["p5"]["final_label"]
+    assert {k: v for k, v in rows["p0"].items() if k != "file"} == {k: v for k, v in before[0].items() if k != "file"}
     page = (out / "index.html").read_text(encoding="utf-8")
-    assert page.count("data:image/jpeg;base64,") == 5 and "already exist" not in page
+    assert page.count("data:image/jpeg;base64,") == 6 and "already exist" not in page
 
 
 def test_resume_recomputes_only_missing_and_partial_sets(tiny_cli, folder, tmp_path, capsys):
@@ -353,6 +354,24 @@ def test_summary_option_for_plain_files(tiny_cli, tmp_path):
     cli.main(["explain", str(a), str(b), "--out", str(out), "-q", "--no-key-pixels", "--resume", "--summary"])
     assert [r["name"] for r in read_summary(out / "summary.csv")] == ["a", "b"]
     assert os.path.getsize(out / "index.html") > 1000
+
+
+def test_two_folders_into_one_out_keep_both_in_the_summary_and_gallery(tiny_cli, tmp_path):
+    """Before: the second run's summary.csv and index.html listed only its own images, although the first
+    run's result sets were still in the folder."""
+    first = [_photo(tmp_path / "one" / f"a{i}.png", i) for i in range(2)]
+    _photo(tmp_path / "two" / "b0.png", 7)
+    out = tmp_path / "out"
+    assert cli.main(["explain", str(tmp_path / "one"), "--out", str(out), "-q", "--no-key-pixels"]) in (0, 1)
+    first[1].unlink()  # a photo gone since: its result set is still in the folder
+    (out / "stray.gradflip.json").write_text("{}")  # not a complete set: not listed
+    assert cli.main(["explain", str(tmp_path / "two"), "--out", str(out), "-q", "--no-key-pixels"]) in (0, 1)
+    rows = read_summary(out / "summary.csv")
+    assert [(r["name"], r["file"]) for r in rows] == [
+        ("b0", str(tmp_path / "two" / "b0.png")), ("a0", str(first[0])), ("a1", str(first[1]))]  # this run's first
+    assert all(r["status"] and r["status"] != "error" and r["original_label"] for r in rows)
+    gallery = (out / "index.html").read_text(encoding="utf-8")
+    assert all(name in gallery for name in ("a0", "a1", "b0"))
 
 
 def test_batch_size_reaches_the_engine(tiny_cli, folder, tmp_path, monkeypatch):

@@ -412,8 +412,31 @@ def write_run_summary(out: Path, inputs: list[Input], outcomes: dict[Input, Outc
         else:
             records[name] = rec
             rows.append(summary_row(inp.path, name, rec))
+    rows += _earlier_rows(out, {r["name"] for r in rows}, records)
     write_summary(out, rows)
     write_gallery(out, rows, records)
+
+
+def _earlier_rows(out: Path, listed: set[str], records: dict) -> list[dict]:
+    """Rows for the complete result sets in ``out`` that earlier runs left there (another folder explained
+    into the same ``--out``): the summary and the gallery list everything the folder holds, not only the last
+    run's inputs. Their ``file`` is the record's source name; they come after this run's rows, by name."""
+    rows = []
+    suffix = ".gradflip.json"
+    try:
+        names = sorted(p.name[: -len(suffix)] for p in out.glob("*" + suffix))
+    except OSError:
+        return rows
+    for name in names:
+        if name in listed:
+            continue
+        rec = complete_record(out, name)
+        if rec is None:
+            continue
+        records[name] = rec
+        image = rec.get("image") if isinstance(rec.get("image"), dict) else {}
+        rows.append(summary_row(str(image.get("source") or name), name, rec))
+    return rows
 
 
 def _kept(o: Outcome, out: Path, name: str) -> bool:
