@@ -10,6 +10,7 @@ import contextlib
 import io
 import warnings
 import os
+import re
 import stat
 import threading
 from pathlib import Path
@@ -29,6 +30,7 @@ ImageFile.LOAD_TRUNCATED_IMAGES = False
 # which executes the file's PostScript (it can loop forever, print to stdout and so break --json, and its
 # -dSAFER sandbox has had escapes). GradFlip never opens them, whatever the file is named.
 UNSAFE_FORMATS = frozenset({"EPS"})
+WEB_ADDRESS = re.compile(r"(?i)^(https?|ftp):/+")  # one slash too: a Path folds "https://" into "https:/"
 
 
 def safe_formats() -> tuple[str, ...]:
@@ -105,6 +107,10 @@ def load_image(
         try:
             st = path.stat()
         except FileNotFoundError:
+            if WEB_ADDRESS.match(str(source)):  # "https://host/cat.jpg" as a path: say what it is, whole
+                url = WEB_ADDRESS.sub(lambda m: m.group(1) + "://", str(source))
+                raise ImageError(f"{url} is a web address: GradFlip works offline and does not download "
+                                 "images; save the image and give the file's path") from None
             raise ImageError(f"{label} does not exist") from None
         except OSError as exc:
             raise ImageError(f"cannot read {label}: {exc.strerror or exc}") from None

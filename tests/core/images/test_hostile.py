@@ -86,6 +86,15 @@ def test_nonexistent_path(tmp_path):
     assert refused(tmp_path / "nope.png") == "“nope.png” does not exist"
 
 
+@pytest.mark.parametrize("url", ["https://example.com/cat.jpg", "HTTP://example.com/a/b.png", "ftp://host/x.gif"])
+def test_a_web_address_is_named_whole_as_one(url, capsys):
+    """Before: "“cat.jpg” does not exist", the address cut to its last part."""
+    assert refused(url) == f"{url} is a web address: GradFlip works offline and does not " \
+        "download images; save the image and give the file's path"
+    assert cli.main(["classify", url]) == 2
+    assert capsys.readouterr().err.strip() == f"gradflip: error: {refused(url)}"
+
+
 def test_directory(tmp_path):
     d = tmp_path / "holiday.jpg"
     d.mkdir()

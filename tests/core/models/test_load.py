@@ -118,3 +118,14 @@ def test_hub_cache_name_of_torchvision_weights(resnet_files, monkeypatch, tmp_pa
     monkeypatch.chdir(tmp_path)
     by_weights = mf.load_model_file("ResNet18_Weights.IMAGENET1K_V1")
     assert by_weights.source == str(resnet_files["imagenet"]) and RESNET18_FILE in by_weights.name
+
+
+def test_a_web_address_as_the_model_says_gradflip_never_downloads():
+    """Before: "model file https:/x.org/m.pt not found (and it is not a known model name ...)"."""
+    from gradflip_desktop.core.errors import ModelError
+    from gradflip_desktop.core.models.files.load import load_model_file
+
+    with pytest.raises(ModelError) as info:
+        load_model_file("https://x.org/models/m.pt")
+    assert str(info.value) == ("https://x.org/models/m.pt is a web address: GradFlip works offline and never "
+                               "downloads models; save the file and give its path")

@@ -22,6 +22,7 @@ Every loader raises :class:`ModelError` with a message meant for the user.
 from __future__ import annotations
 
 import os
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,6 +136,9 @@ def _resolve_model_path(spec: str | os.PathLike) -> Path:
     if text.lower().startswith("timm:"):  # an architecture, not weights: GradFlip never downloads them
         raise ModelError(f"{text} names a timm architecture, not weights; GradFlip never downloads. Give the "
                          f"checkpoint file and name the architecture: --model FILE --arch {text}")
+    if re.match(r"(?i)^(https?|ftp)://", text):
+        raise ModelError(f"{text} is a web address: GradFlip works offline and never downloads models; save the "
+                         "file and give its path")
     raise ModelError(f"model file {spec} not found (and it is not a known model name; see 'gradflip models')")
 
 
