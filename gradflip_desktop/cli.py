@@ -353,6 +353,10 @@ def _explain(args) -> int:
         seen.add(key)
     engine = _ray_engine(args) if args.ray else None
     clf = None if engine is not None else _load_model(args)
+    if clf is not None and args.target is not None and not str(args.target).strip().isdigit():
+        label = clf.labels[clf.find_class(args.target)]  # a name that matches none: one line, exit 2, now
+        if label.lower() != str(args.target).strip().lower():  # a unique prefix: say which class it means
+            print(f"gradflip: note: --target {args.target!r} means {label!r}", file=sys.stderr)
     settings = JobSettings(out=args.out, force=args.force, resume=args.resume, batch_size=args.batch_size,
                            max_side=args.max_side, max_pixels=args.max_pixels, summary=folders or args.summary)
     many = len(inputs) > 1

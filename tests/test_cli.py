@@ -359,6 +359,24 @@ def test_target_unknown_is_one_error_line(tiny_cli, tmp_path, capsys):
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
 
 
+def test_target_given_by_a_prefix_names_the_class_it_means(monkeypatch, tmp_path, capsys):
+    """Before: a unique prefix ran that class without naming it (the user may have meant another)."""
+    clf = make_tiny()
+    clf.labels[:] = ["tabby", "tiger", "tiger cat", "lynx"]
+    monkeypatch.setattr(cli, "_load_model", lambda args: clf)
+    img = _png(tmp_path / "a.png")
+    capsys.readouterr()
+    assert cli.main(["explain", str(img), "--out", str(tmp_path / "o"), "-q", "--target", "tiger c"]) in (0, 1)
+    assert "gradflip: note: --target 'tiger c' means 'tiger cat'" in capsys.readouterr().err.splitlines()
+    assert json.loads((tmp_path / "o" / "a.gradflip.json").read_text(encoding="utf-8"))["target"]["index"] == 2
+    for exact in ("TIGER", "2"):  # the label itself in another case, or an index: no note
+        assert cli.main(["explain", str(img), "--out", str(tmp_path / exact), "-q", "--target", exact]) in (0, 1)
+        assert "--target" not in capsys.readouterr().err
+    assert cli.main(["explain", str(img), "--out", str(tmp_path / "p"), "-q", "--target", "tig"]) == 2
+    err = capsys.readouterr().err  # ambiguous: one line before any image is explained
+    assert "ambiguous" in err and not (tmp_path / "p").exists()
+
+
 def test_group_name_success(tiny_cli, tmp_path):
     code, rec, _, _ = _explain(tmp_path, "g", "--group", "low")  # the tiny model's group: classes 0 and 1
     assert code == 0 and rec["options"]["group"] == "low"
