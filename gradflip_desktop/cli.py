@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__
-from .cli_values import floats, nonempty, positive_int, size
+from .cli_values import floats, ignored_options, nonempty, positive_int, size
 
 EXIT_OK, EXIT_NOT_FLIPPED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a reader that went away
@@ -338,6 +338,8 @@ def _explain(args) -> int:
         minimise=not args.no_minimise, key_pixels=not args.no_key_pixels, refine=not args.no_refine,
         lattice=not args.no_lattice)
     opts.validate()  # a ValueError: one line and exit 2 (main)
+    for note in ignored_options(args, opts.textbook):
+        print(f"gradflip: note: {note}", file=sys.stderr)
     if args.force and args.resume:
         _err("choose --force (recompute everything) or --resume (keep complete result sets), not both")
         return EXIT_BAD_INPUT

@@ -41,3 +41,19 @@ def size(text: str) -> list[int]:
     if len(vals) != 2 or min(vals) < 1:
         raise argparse.ArgumentTypeError(f"expected a size like 224 or 224x224 (height x width), not {text!r}")
     return vals
+
+
+def ignored_options(args: argparse.Namespace, textbook: bool) -> list[str]:
+    """Notes for options given that the chosen style does not use (they used to be dropped in silence).
+    ``textbook``: the run is the smallest change (free style, no smoothing, coarse 1), where the refinement
+    and the 8-bit lattice pass run."""
+    notes = []
+    if getattr(args, "blur_sigma", None) is not None and args.style != "blur":
+        notes.append(f"--blur-sigma applies to --style blur only; ignored with --style {args.style}")
+    passes = [o for o, given in (("--no-refine", getattr(args, "no_refine", False)),
+                                 ("--no-lattice", getattr(args, "no_lattice", False))) if given]
+    if passes and not textbook:
+        why = f"--style {args.style}" if args.style != "free" else "--smoothing or --coarse"
+        notes.append(f"{' and '.join(passes)} appl{'ies' if len(passes) == 1 else 'y'} to the smallest change only "
+                     f"(--style free, no smoothing, coarse 1); ignored with {why}")
+    return notes

@@ -377,6 +377,25 @@ def test_target_given_by_a_prefix_names_the_class_it_means(monkeypatch, tmp_path
     assert "ambiguous" in err and not (tmp_path / "p").exists()
 
 
+@pytest.mark.parametrize("extra, note", [
+    (["--blur-sigma", "3"], "--blur-sigma applies to --style blur only; ignored with --style region"),
+    (["--style", "free", "--blur-sigma", "3"], "--blur-sigma applies to --style blur only; ignored with --style free"),
+    (["--no-refine"], "--no-refine applies to the smallest change only (--style free, no smoothing, coarse 1); "
+                      "ignored with --style region"),
+    (["--style", "free", "--coarse", "2", "--no-refine", "--no-lattice"],
+     "--no-refine and --no-lattice apply to the smallest change only (--style free, no smoothing, coarse 1); "
+     "ignored with --smoothing or --coarse"),
+    (["--style", "blur", "--blur-sigma", "3"], None),
+    (["--style", "free", "--no-lattice"], None),
+])
+def test_an_option_the_style_does_not_use_gets_a_note(tiny_cli, tmp_path, capsys, extra, note):
+    """Before: these options were dropped in silence."""
+    img = _png(tmp_path / "a.png")
+    assert cli.main(["explain", str(img), "--out", str(tmp_path / "o"), "-q", *extra]) in (0, 1)
+    notes = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("gradflip: note: --")]
+    assert notes == ([f"gradflip: note: {note}"] if note else [])
+
+
 def test_group_name_success(tiny_cli, tmp_path):
     code, rec, _, _ = _explain(tmp_path, "g", "--group", "low")  # the tiny model's group: classes 0 and 1
     assert code == 0 and rec["options"]["group"] == "low"
