@@ -222,14 +222,20 @@ def from_array(array: np.ndarray, name: str = "image", max_side: int | None = DE
     return ImageData(pixels=pixels, name=name, original_size=(w, h), mode="array", warnings=[note] if note else [])
 
 
+THIN_SIDE = 16  # a working image whose short side scaling made thinner than this gets a note (a 10000×20 panorama)
+
+
 def scaled_note(original_size: tuple[int, int], shape: tuple, max_side: int | None) -> str | None:
     """The note for an image reduced to the working size, e.g. "scaled from 6000×4000 to 1024×683 (working
     size 1024 px)"; None when it kept its size."""
     w, h = int(original_size[0]), int(original_size[1])
     ww, wh = int(shape[1]), int(shape[0])
+    short = min(ww, wh)
+    thin = (f"; its short side is only {short} px there, so a classifier sees little of it (crop it, or raise "
+            "the working size)") if short < min(THIN_SIDE, min(w, h)) else ""  # the scaling made it that thin
     if (ww, wh) == (w, h):
         return None
-    return f"scaled from {w}×{h} to {ww}×{wh} (working size {max_side} px)"
+    return f"scaled from {w}×{h} to {ww}×{wh} (working size {max_side} px){thin}"
 
 
 def to_uint8(pixels: np.ndarray) -> np.ndarray:

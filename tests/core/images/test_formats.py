@@ -392,6 +392,17 @@ def test_working_size_is_configurable(tmp_path):
     assert from_array(a).warnings == []
 
 
+def test_a_panorama_scaled_to_a_sliver_says_so():
+    """Before: a 10000×20 strip was explained at 1024×2 px with only the usual "scaled from" note."""
+    pano = from_array(np.full((20, 10000, 3), 90, np.uint8))
+    assert pano.pixels.shape == (2, 1024, 3)
+    assert pano.warnings == ["scaled from 10000×20 to 1024×2 (working size 1024 px); its short side is only 2 px "
+                             "there, so a classifier sees little of it (crop it, or raise the working size)"]
+    assert from_array(np.full((8, 8, 3), 90, np.uint8)).warnings == []  # small as given: not the scaling's doing
+    assert from_array(np.full((40, 2000, 3), 90, np.uint8)).warnings == [
+        "scaled from 2000×40 to 1024×20 (working size 1024 px)"]  # 20 px: thin, not a sliver
+
+
 def test_large_png_is_box_reduced_before_float(tmp_path):
     """A 5000 x 3000 PNG with max_side 1024: reduced 2x in 8 bits, then Lanczos; the colour is kept."""
     a = np.zeros((3000, 5000, 3), np.uint8)
