@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QEvent, QSettings, Qt, QThread, Signal
 from PySide6.QtGui import (QAction, QCloseEvent, QColor, QDragEnterEvent, QDropEvent, QIcon, QKeySequence, QPainter,
-                           QPalette)
+                           QPalette, QShortcut)
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -236,6 +236,9 @@ class MainWindow(QMainWindow):
         self.quit_action = a("&Quit", self.close, "Ctrl+Q", "Quit GradFlip")
         self.explain_action = a("&Explain", self.explain, ["Ctrl+Return", "Ctrl+Enter"], "Explain the decision: change the photo step by step until the model sees something else", SP.SP_MediaPlay)
         self.cancel_action = a("&Cancel", self.runs.cancel, "Esc", "Stop the running explanation", SP.SP_MediaStop)
+        # while Explain is disabled its keys say why (a disabled action's shortcut does nothing at all); only one
+        # of the two is enabled at a time, so the keys are never ambiguous
+        self.explain_why = [QShortcut(QKeySequence(k), self, self.why_not_explain) for k in ("Ctrl+Return", "Ctrl+Enter")]
         self.fit_action = a("Zoom to &Fit", self.views.fit, "Ctrl+0", "Show the whole image")
         self.zoom_in_action = a("Zoom &In", self.zoom_in, ["Ctrl++", "Ctrl+="], "Zoom in on all views")
         self.zoom_out_action = a("Zoom &Out", self.zoom_out, "Ctrl+-", "Zoom out of all views")
@@ -318,6 +321,18 @@ class MainWindow(QMainWindow):
     def explain(self) -> None:
         self.runs.explain()
 
+    def why_not_explain(self) -> None:
+        """Ctrl+Return while Explain is disabled: the status bar says what it waits for."""
+        if self.runs.running:
+            why = "An explanation is running; Cancel (Esc) stops it."
+        elif self.image is None:
+            why = "Open a photo first (Ctrl+O, a drop, or Ctrl+V); then Explain (Ctrl+Return)."
+        elif self.models.loading:
+            why = "The model is still loading; Explain (Ctrl+Return) works once it is ready."
+        else:
+            why = "No model is loaded: choose one in File ▸ Load Model…; then Explain (Ctrl+Return)."
+        self.set_status(why)
+
     def export_to(self, folder: str, force: bool = False) -> None:
         self.export.export_to(folder, force)
 
@@ -397,6 +412,8 @@ class MainWindow(QMainWindow):
         has_image, running = self.image is not None, self.runs.running
         ready = has_image and self.models.info is not None and not self.models.loading
         self.explain_action.setEnabled(ready)
+        for shortcut in self.explain_why:
+            shortcut.setEnabled(not ready)
         self.cancel_action.setEnabled(running)
         self.controls.set_run_state(ready, running)
         has_result = self.result is not None

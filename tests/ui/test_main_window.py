@@ -744,3 +744,24 @@ def test_explain_cancel_and_progress_stay_in_view_in_a_small_window(qtbot, windo
         top_left = widget.mapTo(window, QPoint(0, 0))
         assert inside.contains(QRect(top_left, widget.size())), (widget, top_left, widget.size())
         assert widget.visibleRegion().boundingRect().size() == widget.size()  # not clipped by a scroll area
+
+
+def test_ctrl_return_while_explain_is_disabled_says_why(qtbot, window):
+    """Before: Ctrl+Return during a model load (or a run) did nothing at all, without a word."""
+    from PySide6.QtTest import QTest
+
+    window.activateWindow()
+    qtbot.waitUntil(lambda: window.explain_action.isEnabled(), timeout=STARTUP_TIMEOUT_MS)
+    assert not any(s.isEnabled() for s in window.explain_why)  # enabled Explain owns the keys: never ambiguous
+    window.models.loading = True  # as while a model file loads
+    window.update_actions()
+    assert not window.explain_action.isEnabled() and all(s.isEnabled() for s in window.explain_why)
+    window.set_status("")
+    for s in window.explain_why:
+        s.activated.emit()
+        assert window.status_label.text() == "The model is still loading; Explain (Ctrl+Return) works once it is ready."
+    QTest.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert not window.runs.running  # the key said why; it started nothing
+    window.models.loading = False
+    window.update_actions()
+    assert window.explain_action.isEnabled() and not any(s.isEnabled() for s in window.explain_why)
