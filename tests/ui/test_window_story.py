@@ -216,6 +216,19 @@ def test_a_group_run_that_cannot_flip_offers_the_way_back_to_the_top_class(qtbot
     assert window.controls.settings().target_mode == "top" and len(blocker.args[0].explained) == 1
 
 
+def test_a_chosen_class_the_model_already_sees_offers_the_top_class_not_another_style(qtbot, window):
+    """Before: "nothing to flip" (the chosen class is already on top) offered "Key region" or "Textbook change",
+    which change nothing; now the link explains why the model sees the class."""
+    window.controls.set_settings(RunSettings(target_mode="class", target_class="Egyptian cat"))
+    result = run_and_wait(qtbot, window)
+    assert str(result.status) == "nothing_to_flip" and result.target is not None
+    summary = window.views.summary.text()
+    assert "href='target:top'" in summary and "style:" not in summary
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS) as blocker:
+        window.views.summary.linkActivated.emit("target:top")
+    assert window.controls.settings().target_mode == "top" and blocker.args[0].flipped
+
+
 # 6 --------------------------------------------------------------------------------------------------------
 def test_units_without_si_prefixes_whole_steps_and_a_fitted_y_axis(qtbot, window):
     assert window.views.colorbar.axis.autoSIPrefix is False

@@ -305,10 +305,17 @@ class RunsController(QObject):
             if result.original.index in members and result.final.index in members:
                 links.append(f"<a href='group:{html.escape(name)}'>Explain “any {html.escape(name)}”</a>")
                 break
-        if getattr(result.options, "group", None) is not None and not result.flipped:
+        from gradflip_desktop.core.options import Status
+
+        nothing = str(result.status) == Status.ALREADY  # no change was searched: another style cannot help
+        if (getattr(result.options, "group", None) is not None and not result.flipped) or (
+                nothing and result.target is not None):
             # a group chosen by the "Explain any cat" link stays chosen (it is saved): on the next photo,
-            # an espresso, the run says "not in the group; nothing to flip", so the way back is one click
+            # an espresso, the run says "not in the group; nothing to flip", so the way back is one click;
+            # a chosen class the model already sees: explaining why it sees it is one click too
             links.append("<a href='target:top'>Explain the top class</a>")
+        if nothing:
+            return links
         if getattr(result.options, "style", "free") != "free":
             links.append("<a href='style:free'>Textbook change</a>")
         else:  # and back: the style is remembered for the next session, so the way back is one click too
