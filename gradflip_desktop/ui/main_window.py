@@ -65,6 +65,15 @@ def tinted_icon(icon: QIcon, color: QColor, side: int = 32) -> QIcon:
     return QIcon(pixmap)
 
 
+def sentence_case(message: str) -> str:
+    """A dialog's text starts as a sentence ("cannot write …" → "Cannot write …"); a first word that is a name
+    (a file "cat.png", an option "--out", a path) is left as it is."""
+    first = message.split(" ", 1)[0]
+    if message[:1].islower() and first.isalpha():
+        return message[:1].upper() + message[1:]
+    return message
+
+
 class MainWindow(QMainWindow):
     # emitted after the window has updated itself (tests and tools wait on these)
     image_opened = Signal(str)  # image name
@@ -367,7 +376,7 @@ class MainWindow(QMainWindow):
         if box:
             if self.last_error_box is not None:
                 self.last_error_box.close()
-            dialog = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self)
+            dialog = QMessageBox(QMessageBox.Icon.Warning, title, sentence_case(message), QMessageBox.StandardButton.Ok, self)
             dialog.setWindowModality(Qt.WindowModality.WindowModal)
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
             dialog.open()

@@ -765,3 +765,18 @@ def test_ctrl_return_while_explain_is_disabled_says_why(qtbot, window):
     window.models.loading = False
     window.update_actions()
     assert window.explain_action.isEnabled() and not any(s.isEnabled() for s in window.explain_why)
+
+
+def test_error_dialogs_start_as_sentences(window):
+    """Before: "cannot write the results to …" in a dialog of its own, lower case."""
+    from gradflip_desktop.ui.main_window import sentence_case
+
+    assert sentence_case("cannot write the results to /x: the disk is full") == \
+        "Cannot write the results to /x: the disk is full"
+    for kept in ("“cat.jpg” does not exist", "cat.png is a text file", "--out is a file", "/tmp/x is read-only",
+                 "Already a sentence", ""):
+        assert sentence_case(kept) == kept
+    window.show_error("Open Folder", "the folder run failed")
+    assert window.last_error_box.text() == "The folder run failed"
+    assert window.status_label.text().endswith(" the folder run failed")  # after "Open Folder:" it reads on
+    window.last_error_box.close()
