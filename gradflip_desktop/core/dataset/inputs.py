@@ -126,7 +126,40 @@ def collect_inputs(paths: list[str | Path], recursive: bool = False,
                 skipped.append((f, "not an image"))
         if quiet:
             skipped.append((p.joinpath(*inner), f"the output folder of this run ({quiet} result files)"))
-    return inputs, skipped
+    return distinct_names(inputs), skipped
+
+
+def distinct_names(inputs: list[Input]) -> list[Input]:
+    """Give every file its own result name: the first of the files whose names would be the same on a
+    case-insensitive file system (``photo.jpg`` and ``photo.png``, ``Cat.png`` and ``cat.jpg``, two ``a.png``
+    of different folders) keeps it, each later one gets its extension after it (``photo_png``), then a number.
+    The same file listed twice keeps its one name (the run explains it once)."""
+    from ..report import safe_name  # noqa: PLC0415 - report imports torch-free modules only
+
+    claimed: dict[str, Path] = {}
+    out = []
+    for inp in inputs:
+        real = _resolved(inp.path)
+        name = inp.name
+        key = safe_name(name).casefold()
+        if key in claimed and claimed[key] != real:
+            ext = Path(inp.path).suffix.lstrip(".").lower()
+            base = f"{name}_{ext}" if ext else f"{name}_2"
+            name, n = base, 2
+            while safe_name(name).casefold() in claimed:
+                name, n = f"{base}-{n}", n + 1
+            key = safe_name(name).casefold()
+            inp = Input(inp.path, name, inp.shown)
+        claimed.setdefault(key, real)
+        out.append(inp)
+    return out
+
+
+def _resolved(path) -> Path:
+    try:
+        return Path(path).resolve()
+    except (OSError, RuntimeError):
+        return Path(path)
 
 
 def _given_around(folder: Path, given: list[Path]) -> Path | None:
