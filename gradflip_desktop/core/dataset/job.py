@@ -270,6 +270,7 @@ def explain_inputs(
             # never more images in flight than there are images (the local engine starts one thread per slot:
             # --batch-size 1000000 on one photo started a million threads, 2.9 GB and minutes before any step)
             batch = max(1, min(int(settings.batch_size), len(todo)))
+            completed = False
             try:
                 for job, result in run_engine(classifier, jobs, options, batch, on_step, should_stop):
                     inp = job.key
@@ -282,9 +283,12 @@ def explain_inputs(
                     for o in writer.written():
                         report(o)
                     release_free_memory()  # keeps RSS flat over thousands of images (see core/memory.py)
+                completed = True
             finally:
                 for o in writer.close():  # the sets already computed are written, also after an interrupt
                     report(o)
+            if completed:
+                writer.raise_error()  # e.g. the disk filled up at the last set
     except BaseException as exc:
         if settings.summary and (outcomes or inputs):
             try:
@@ -319,6 +323,8 @@ class SetWriter:
         self.out, self.thumbs = out, thumbs
         self._todo: queue.Queue = queue.Queue(maxsize=self.DEPTH)
         self._done: queue.Queue = queue.Queue()
+        self._raised: BaseException | None = None  # a writer's exception held back behind finished outcomes
+        self.error: BaseException | None = None  # the first one close() met
         self._finished = threading.Event()  # waited on instead of join(): a join that Ctrl+C interrupts marks
         # the thread stopped while it still runs (Python 3.11), and a second join() then returns at once
         self._thread = threading.Thread(target=self._loop, name="gradflip-set-writer", daemon=True)
@@ -339,6 +345,11 @@ class SetWriter:
             self._finished.set()
 
     def written(self) -> list[Outcome]:
+        """The outcomes finished since the last call; an exception of the writer is raised once the outcomes
+        finished before it have been returned (a full disk at the third set still reports the first two)."""
+        if self._raised is not None:
+            exc, self._raised = self._raised, None
+            raise exc
         done = []
         while True:
             try:
@@ -346,6 +357,9 @@ class SetWriter:
             except queue.Empty:
                 break
             if isinstance(item, BaseException):
+                if done:
+                    self._raised = item  # the next call raises it
+                    break
                 raise item
             done.append(item)
         return done
@@ -357,7 +371,21 @@ class SetWriter:
         except BaseException:  # Ctrl+C reaches this (main) thread: the sets handed over are finished whole
             self._finished.wait()  # first, else the process would end with one half-renamed
             raise
-        return self.written()
+        done: list[Outcome] = []
+        while True:  # every finished outcome, also those behind a failed set; the first failure is kept
+            try:
+                more = self.written()
+            except BaseException as exc:  # noqa: BLE001 - raised by raise_error() once the outcomes are reported
+                self.error = self.error or exc
+                continue
+            if not more and self._raised is None:
+                return done
+            done += more
+
+    def raise_error(self) -> None:
+        """Raise the first exception ``close()`` met among the writer's sets (after its outcomes were reported)."""
+        if self.error is not None:
+            raise self.error
 
 
 def _write(result, inp: Input, out: Path, overwrite: bool, info: dict | None, thumbs: bool) -> Outcome:

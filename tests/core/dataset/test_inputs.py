@@ -32,3 +32,4 @@ def test_files_given_from_two_folders_and_the_same_file_twice(tmp_path):
     inputs, _ = collect_inputs([a, b, a, tmp_path / "x" / ".." / "x" / "a.png"])
     assert [i.name for i in inputs] == ["a", "a_png", "a", "a"]  # the same file keeps its one name (run once)
     assert distinct_names([Input(a, "a"), Input(b, "a"), Input(tmp_path / "z" / "a", "a")])[2].name == "a_2"
+
