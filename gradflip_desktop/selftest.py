@@ -207,7 +207,7 @@ def run_self_test(
 def _when(result) -> str:
     """"at step 3 (19 steps in all)", as the CLI's last line and the app's progress bar say it."""
     n, flip = len(result.steps), result.flip_step
-    return f"at step {flip} ({n} steps in all)" if flip is not None and flip < n else f"in {n} steps"
+    return f"at step {flip} ({n} steps in all)" if flip is not None and flip < n else f"in {n} step{'' if n == 1 else 's'}"
 
 
 def _details(times: dict[str, float]) -> None:

@@ -96,3 +96,13 @@ def test_branding_sets_desktop_id_names_and_icon():
     for size in (16, 32, 48, 64, 128, 256):
         assert branding.icon_path(size).is_file()
     assert branding.icon_path("svg").is_file()
+
+
+def test_the_self_test_says_one_step_in_the_singular():
+    from types import SimpleNamespace
+
+    from gradflip_desktop.selftest import _when
+
+    assert _when(SimpleNamespace(steps=[0], flip_step=1)) == "in 1 step"  # before: "in 1 steps"
+    assert _when(SimpleNamespace(steps=[0, 0, 0], flip_step=3)) == "in 3 steps"
+    assert _when(SimpleNamespace(steps=[0] * 19, flip_step=3)) == "at step 3 (19 steps in all)"

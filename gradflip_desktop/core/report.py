@@ -39,7 +39,7 @@ from .errors import DiskFullError, ExportError, ResultExistsError
 from .images import discard, png_bytes, stage_bytes, to_uint8, utf8_bytes
 from .images.writing import sweep_stale
 from .results import ExplainResult
-from .summary import fill_verb, no_change_reason, pct1, share, summary_sentence
+from .summary import fill_verb, no_change_reason, pct1, share, steps_text, summary_sentence
 from .viz import maps
 
 SUFFIXES = (
@@ -268,6 +268,15 @@ def figure_title(result: ExplainResult) -> str:
     return f"GradFlip · {result.model_name} · {before} -> {_fmt_pred(result.final)} ({verdict})"
 
 
+def figure_subtitle(result: ExplainResult) -> str:
+    """The figure's second line: steps, model evaluations, time and step settings ("1 step", not "1 steps")."""
+    g, f = result.gradient_evaluations, result.forward_evaluations
+    return (
+        f"{steps_text(len(result.steps))}, {g} gradient + {f} forward evaluation{'' if g + f == 1 else 's'}, "
+        f"{result.seconds:.1f} s · mode {result.options.mode}, epsilon {result.options.epsilon:g}"
+    )
+
+
 MIN_SLOT = 220  # px: the narrowest panel column (a tall photo's heading and caption still fit beside the next)
 PANORAMA_ASPECT = 5  # wider than this many times its height: the panels go one per row
 ROW_WIDTH = 1040  # px: a panorama's panel width (one per row)
@@ -318,10 +327,7 @@ def render_figure(result: ExplainResult, panel_height: int = 360, importance: np
     f_title, f_cap, f_small = _font(20), _font(15), _font(13)
     measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     title = figure_title(result)
-    sub_text = (
-        f"{len(result.steps)} steps, {result.gradient_evaluations} gradient + {result.forward_evaluations} forward "
-        f"evaluations, {result.seconds:.1f} s · mode {result.options.mode}, epsilon {result.options.epsilon:g}"
-    )
+    sub_text = figure_subtitle(result)
     # every text fits its place (long class names wrap; never drawn over the next panel or off the figure)
     titles = _fit(measure, title, f_title, width - 2 * pad, 3)
     sub = _fit(measure, sub_text, f_small, width - 2 * pad, 3)

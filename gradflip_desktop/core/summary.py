@@ -89,6 +89,21 @@ def _now(result, name: str) -> str:
     return pct(top)
 
 
+def _from_to(before: float, now: float) -> tuple[str, str]:
+    """Two probabilities as the sentence writes them, with one decimal where whole percents would read the
+    same ("fell from 82.2 % to 81.7 %", not "fell from 82 % to 82 %")."""
+    a, b = pct(before), pct(now)
+    return (pct1(before), pct1(now)) if a == b else (a, b)
+
+
+def _fell(before: float, now: float) -> str:
+    """``"fell from 82.2 % to 81.7 %"``; ``"rose from …"`` or ``"stayed at 82.2 %"`` when it did not fall."""
+    a, b = _from_to(before, now)
+    if a == b:
+        return f"stayed at {b}"
+    return f"{'fell' if now < before else 'rose'} from {a} to {b}"
+
+
 def _share(fraction: float) -> str:
     """``"3 %"``, ``"0.4 %"`` of the image; never "100 %" for less than all of it (99.8 % is not the whole
     image) nor "0 %" for more than none."""
@@ -236,15 +251,13 @@ def summary_sentence(result, view: str = "magnitude") -> str:
                 f"Cancelled after {steps_text(n)}, after the decision flipped: the model now sees {final.label} "
                 f"({pct(final.probability)}) instead of {name} ({pct(before)}), but the explanation was not finished."
             )
-        return (
-            f"Cancelled after {steps_text(n)}, before the decision flipped: {name} is at "
-            f"{pct(_explained_now(result))} (was {pct(before)})."
-        )
+        was, now = _from_to(before, _explained_now(result))
+        return f"Cancelled after {steps_text(n)}, before the decision flipped: {name} is at {now} (was {was})."
     if status == Status.BUDGET.value:
         budget = getattr(result.options, "max_steps", n)
         return (
-            f"No flip within the budget of {steps_text(budget)}: {name} fell from {pct(before)} to "
-            f"{pct(_explained_now(result))}; a larger budget or step may flip it."
+            f"No flip within the budget of {steps_text(budget)}: {name} {_fell(before, _explained_now(result))}; "
+            f"a larger budget or step may flip it."
         )
     detail = f": {result.message}" if result.message else ""
     if n == 0:  # "The search stopped after 0 steps without a flip" (a flat or 1×1 photo)

@@ -582,3 +582,19 @@ def test_a_run_without_a_key_set_exports_an_empty_mask(tmp_path):
     write_result_set(res, tmp_path, "stuck")
     mask = _key_png(tmp_path, "stuck")
     assert mask.shape == pixels.shape[:2] and not mask.any()
+
+
+def test_the_figure_subtitle_counts_one_step_and_one_evaluation_in_the_singular(tiny, tiny_image):
+    # a 1-step budget run's figure said "1 steps, 2 gradient + 3 forward evaluations"
+    from dataclasses import replace
+
+    from gradflip_desktop.core.report import figure_subtitle
+
+    result = run(tiny, tiny_image, ExplainOptions(mode="fixed", epsilon=1e-6, max_steps=1))
+    assert len(result.steps) == 1
+    text = figure_subtitle(result)
+    assert text.startswith("1 step, ") and "1 steps" not in text
+    one = replace(result, steps=[], gradient_evaluations=0, forward_evaluations=1)
+    assert figure_subtitle(one).startswith("0 steps, 0 gradient + 1 forward evaluation, ")
+    many = figure_subtitle(replace(result, gradient_evaluations=2, forward_evaluations=3))
+    assert "2 gradient + 3 forward evaluations, " in many and "mode fixed, epsilon 1e-06" in many

@@ -104,7 +104,11 @@ def test_budget_and_cancel_say_what_was_reached(tiny, tiny_image):
     text = summary_sentence(result)
     assert text.startswith("No flip within the budget of 1 step: ")
     now = float(result.final_probabilities[result.original.index])
-    assert f"fell from {pct(result.original.probability)} to {pct(now)}" in text
+    before = float(result.original.probability)
+    if pct(before) != pct(now):
+        assert f"fell from {pct(before)} to {pct(now)}" in text
+    else:  # whole percents would read "fell from 82 % to 82 %": one decimal instead
+        assert f" from {pct1(before)} to {pct1(now)}" in text or f"stayed at {pct1(now)}" in text
     calls = []
     cancelled = run(tiny, tiny_image, ExplainOptions(mode="fixed", epsilon=1e-6, max_steps=100),
                     should_stop=lambda: calls.append(1) or len(calls) > 3)
@@ -304,3 +308,25 @@ def test_a_group_flip_says_what_the_group_still_has(tiny, tiny_image):
     text = summary_sentence(group)
     now = float(sum(result.final_probabilities[i] for i in others[:2]))
     assert f"{result.final.label} ({pct(result.final.probability)}; any pair now {pct(now)})" in text
+
+
+def test_a_budget_or_cancel_that_moved_less_than_a_percent_is_not_said_from_82_to_82(tiny, tiny_image):
+    # the exported figure of a 1-step budget run said "Egyptian cat fell from 82 % to 82 %"
+    from dataclasses import replace
+
+    result = run(tiny, tiny_image, ExplainOptions(mode="fixed", epsilon=1e-6, max_steps=1))
+    assert result.status == Status.BUDGET
+    i = result.original.index
+
+    def with_probs(before: float, now: float):
+        probs = result.final_probabilities.copy()
+        probs[i] = now
+        return replace(result, original=replace(result.original, probability=before), final_probabilities=probs)
+
+    name = result.original.label
+    assert f"{name} fell from 82.2 % to 81.7 %;" in summary_sentence(with_probs(0.822, 0.817))
+    assert f"{name} fell from 82 % to 61 %;" in summary_sentence(with_probs(0.822, 0.611))
+    assert f"{name} rose from 82.2 % to 82.4 %;" in summary_sentence(with_probs(0.822, 0.824))
+    assert f"{name} stayed at 82.2 %;" in summary_sentence(with_probs(0.8221, 0.8219))
+    cancelled = replace(with_probs(0.822, 0.817), status=Status.CANCELLED)
+    assert summary_sentence(cancelled).endswith(f"{name} is at 81.7 % (was 82.2 %).")

@@ -205,6 +205,7 @@ def test_cancel_at_once_never_says_a_state_is_shown_when_no_step_was_taken(qtbot
 
     assert cancelled_status(0) == "Cancelled before the first step; the photo is unchanged."
     assert cancelled_status(3) == "Cancelled after 3 steps; the state reached is shown."
+    assert cancelled_status(1) == "Cancelled after 1 step; the state reached is shown."  # not "1 steps"
 
 
 def test_start_while_running_cancels_then_starts(qtbot, window):

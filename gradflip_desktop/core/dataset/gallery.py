@@ -19,15 +19,33 @@ from ..summary import pct1
 
 THUMB_DIR = ".thumbs"
 THUMB_HEIGHT = 96
+THUMB_MAX_ASPECT = 3  # a panel at most this many times as wide as the strip is high (a 4000 x 300 panorama
+# made a 3,837 px wide strip that pushed every row's numbers off the page); a wider photo is letterboxed
 
 
-def _resize(img: np.ndarray, height: int) -> np.ndarray:
+def _shrunk(img: np.ndarray, height: int) -> np.ndarray:
+    """``img`` as uint8, ``height`` px high, or, when that would be wider than :data:`THUMB_MAX_ASPECT` x
+    ``height``, that wide (and less high)."""
     from PIL import Image
 
     h, w = img.shape[:2]
-    width = max(1, round(w * height / h))
+    width, inner = max(1, round(w * height / h)), height
+    if width > THUMB_MAX_ASPECT * height:
+        width = THUMB_MAX_ASPECT * height
+        inner = max(1, round(h * width / w))
     arr = img if img.dtype == np.uint8 else np.clip(np.rint(img * 255), 0, 255).astype(np.uint8)
-    return np.asarray(Image.fromarray(arr).resize((width, height), Image.Resampling.BOX))
+    return np.asarray(Image.fromarray(arr).resize((width, inner), Image.Resampling.BOX))
+
+
+def _resize(img: np.ndarray, height: int) -> np.ndarray:
+    """A panel of the strip: :func:`_shrunk`, centred on white ``height`` px high when it is less high."""
+    small = _shrunk(img, height)
+    if small.shape[0] == height:
+        return small
+    panel = np.full((height,) + small.shape[1:], 255, np.uint8)
+    top = (height - small.shape[0]) // 2
+    panel[top:top + small.shape[0]] = small
+    return panel
 
 
 def thumbnail_strip(result, height: int = THUMB_HEIGHT) -> np.ndarray:
@@ -43,7 +61,7 @@ def thumbnail_strip(result, height: int = THUMB_HEIGHT) -> np.ndarray:
     if kp is None and region is not None:
         from PIL import Image
 
-        small = _resize(orig, height)
+        small = _shrunk(orig, height)  # a letterboxed panorama's outline is drawn at its own size, then padded
         mask = Image.fromarray(np.asarray(region.mask, dtype=bool))
         small_mask = np.asarray(mask.resize(small.shape[1::-1], Image.Resampling.NEAREST), dtype=bool)
         key = composite(small.astype(np.float32) / 255.0, key_region_layer(small_mask))

@@ -19,6 +19,7 @@ SUMMARY_COLUMNS = (
     "original_index", "original_label", "original_probability",
     "final_index", "final_label", "final_probability",
     "l2", "l2_saved", "key_fraction", "steps", "seconds",
+    "style", "group", "target", "model",
 )
 
 
@@ -56,8 +57,24 @@ def summary_row(file: str | Path, name: str, record: dict | None = None, status:
             l2=_num(record.get("l2")), l2_saved=_num(record.get("l2_saved")),
             key_fraction=_key_fraction(kp, record.get("key_region")),
             steps=record.get("steps", ""), seconds=_num(record.get("seconds"), 3),
+            # how the set was made: a folder can hold sets of earlier runs with other settings, whose L2 and
+            # key set mean something else (the smallest change's L2 is ~100x below a key region's)
+            **_made_with(record),
         )
     return row
+
+
+def _made_with(record: dict) -> dict:
+    """The ``style``, ``group``, ``target`` and ``model`` cells of a record (empty where it does not say)."""
+    options = record.get("options") if isinstance(record.get("options"), dict) else {}
+    model = record.get("model") if isinstance(record.get("model"), dict) else {}
+    target = record.get("target") if isinstance(record.get("target"), dict) else {}
+
+    def text(v) -> str:
+        return "" if v is None else str(v)
+
+    return {"style": text(options.get("style")), "group": text(options.get("group")),
+            "target": text(target.get("label", options.get("target"))), "model": text(model.get("name"))}
 
 
 def _key_fraction(key_pixels: dict, key_region: dict | None) -> str:
@@ -75,7 +92,7 @@ def _num(v, digits: int = 6) -> str:
     return "" if v is None or v == "" else f"{float(v):.{digits}g}"
 
 
-TEXT_COLUMNS = frozenset({"file", "name", "message", "original_label", "final_label"})
+TEXT_COLUMNS = frozenset({"file", "name", "message", "original_label", "final_label", "group", "target", "model"})
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet runs as a formula (OWASP, CSV injection)
 
 

@@ -51,7 +51,7 @@ def cancelled_status(steps: int) -> str:
     """The status line of a cancelled run that had started: no "state reached" to show before its first step
     (Esc right after Explain said "Cancelled after 0 steps; the state reached is shown.")."""
     if steps:
-        return f"Cancelled after {steps} steps; the state reached is shown."
+        return f"Cancelled after {steps} step{'' if steps == 1 else 's'}; the state reached is shown."
     return "Cancelled before the first step; the photo is unchanged."
 
 

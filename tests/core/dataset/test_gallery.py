@@ -39,3 +39,33 @@ def test_a_run_that_did_not_flip_is_not_sorted_as_the_easiest_to_flip(tmp_path):
     stop = page[page.index("<td>stop.png"):]
     stop = stop[: stop.index("</tr>")]  # cancelled past its flip: neither its change nor its key set is ranked
     assert "3.10 %" not in stop and ">3.5<" not in stop and "not flipped" in stop
+
+
+def test_a_panorama_thumbnail_does_not_widen_the_gallery(tmp_path):
+    """A 4000 x 300 panorama (1024 x 77 at working size) made a 3,837 px wide strip at the gallery's 96 px
+    height: the results table grew as wide and every row's class, L2 and key set went off the page. Each
+    panel is at most three times as wide as it is high now; the photo sits on white, centred."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from gradflip_desktop.core.dataset.gallery import THUMB_HEIGHT, thumbnail_strip
+    from gradflip_desktop.core.results import KeyRegion
+
+    rng = np.random.default_rng(0)
+
+    def result(h, w, region=False):
+        mask = np.zeros((h, w), bool)
+        mask[h // 4: h // 2, w // 3: w // 2] = True
+        kr = KeyRegion(pixels=int(mask.sum()), fraction=float(mask.mean()), components=1, flips=True,
+                       prediction=None, mask=mask, ranking=np.zeros((h, w), np.int32)) if region else None
+        return SimpleNamespace(original_pixels=rng.random((h, w, 3), dtype=np.float32), key_pixels=None,
+                               key_region=kr, importance_map=lambda: rng.random((h, w), dtype=np.float32))
+
+    for region in (False, True):
+        wide = thumbnail_strip(result(77, 1024, region))
+        assert wide.shape[0] == THUMB_HEIGHT and wide.shape[1] <= 3 * 3 * THUMB_HEIGHT + 6, wide.shape
+        assert (wide[:10] == 255).all() and (wide[-10:] == 255).all()  # letterboxed on white
+        assert not (wide[THUMB_HEIGHT // 2] == 255).all()  # the photo is there
+        usual = thumbnail_strip(result(300, 400, region))  # a 4:3 photo is drawn as before
+        assert usual.shape == (THUMB_HEIGHT, 3 * 128 + 6, 3)

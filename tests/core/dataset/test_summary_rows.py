@@ -118,3 +118,22 @@ def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_written_inert_and_read_b
     back = read_summary(path)
     assert [r["name"] for r in back] == hostile and [r["file"] for r in back] == hostile
     assert back[0]["final_probability"] == "-0.5"
+
+
+def test_rows_say_how_each_set_was_made():
+    # a folder's summary lists the sets earlier runs left there too: a smallest-change set (L2 0.05) sat next
+    # to key-region sets (L2 5) with nothing in the row to tell them apart
+    from gradflip_desktop.core.dataset.summary import SUMMARY_COLUMNS
+
+    assert SUMMARY_COLUMNS[-4:] == ("style", "group", "target", "model")
+    model = {"name": "EfficientNet-Lite0 (ImageNet)", "classes": 1000}
+    free = summary_row("a.png", "a", _record(options={"style": "free", "group": None, "target": None}, model=model,
+                                             target=None, key_pixels={"count": 5, "fraction": 0.01, "flips": True}))
+    assert (free["style"], free["group"], free["target"], free["model"]) == ("free", "", "", model["name"])
+    group = summary_row("b.png", "b", _record(options={"style": "region", "group": "cat", "target": None}, model=model))
+    assert (group["style"], group["group"], group["target"]) == ("region", "cat", "")
+    aimed = summary_row("c.png", "c", _record(options={"style": "region", "group": None, "target": "282"},
+                                              target={"index": 282, "label": "tiger cat", "probability": 0.09}))
+    assert (aimed["target"], aimed["model"]) == ("tiger cat", "")
+    failed = summary_row("d.png", "d", status="error", message="unreadable")
+    assert (failed["style"], failed["model"]) == ("", "")
