@@ -113,8 +113,9 @@ def error_text(exc: BaseException) -> str:
     """The one-line message for a typed core error, with this CLI's remedy (core messages name no flags)."""
     from .core.errors import ResultExistsError  # noqa: PLC0415 - torch-free
 
-    if isinstance(exc, ResultExistsError):
-        return f"{exc}; use --force to overwrite"
+    if isinstance(exc, ResultExistsError):  # files found (not a --resume refusal): keeping them is a choice too
+        keep = "--resume to keep complete sets or " if exc.existing else ""
+        return f"{exc}; use {keep}--force to overwrite"
     if isinstance(exc, FileExistsError):  # atomic_write_bytes without overwrite: the path is the message
         return f"{exc} already exists; use --force to overwrite"
     return model_error_text(exc)

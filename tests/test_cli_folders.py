@@ -160,7 +160,7 @@ def test_existing_results_stop_each_input_unless_resume(tiny_cli, folder, tmp_pa
     capsys.readouterr()
     assert cli.main(["explain", str(folder), "--out", str(out), "-q", "--no-key-pixels"]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 5 and all(ln.endswith("; use --force to overwrite") for ln in lines)
+    assert len(lines) == 5 and all(ln.endswith("; use --resume to keep complete sets or --force to overwrite") for ln in lines)
     assert cli.main(["explain", str(folder), "--out", str(out), "-q", "--force", "--resume"]) == 2  # not both
 
 
