@@ -112,6 +112,7 @@ class KeyRegion:
     mask: np.ndarray
     ranking: np.ndarray
     fill: str = "blur"  # what replaces the region: "blur sigma = long side / 24", ..., "mean colour"
+    explained_probability: float | None = None  # the explained class's (a group's: its sum) there, region alone
 
     @property
     def large(self) -> bool:
@@ -126,7 +127,8 @@ class KeyRegion:
 
     def to_dict(self) -> dict:
         return {"fraction": self.fraction, "pixels": self.pixels, "components": self.components,
-                "flips": self.flips, "prediction": self.prediction.to_dict(), "fill": self.fill}
+                "flips": self.flips, "prediction": self.prediction.to_dict(), "fill": self.fill,
+                "explained_probability": self.explained_probability}
 
 
 @dataclass

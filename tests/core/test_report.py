@@ -152,7 +152,7 @@ def test_cli_refuses_to_overwrite_exit_2(tmp_path, capsys, monkeypatch):
     assert cli.main(["explain", str(img), "--out", str(out), "-q"]) == cli.EXIT_BAD_INPUT
     err = capsys.readouterr().err
     assert err.strip() == (
-        f"gradflip: error: {len(SUFFIXES)} result file(s) for 'cat photo' already exist in {out}; use --force to overwrite"
+        f"gradflip: error: {len(SUFFIXES)} result file(s) for 'cat photo' already exist in {out}; use --resume to keep complete sets or --force to overwrite"
     )
     assert cli.main(["explain", str(img), "--out", str(out), "-q", "--force"]) == cli.EXIT_OK
 

@@ -131,6 +131,26 @@ def test_cancel_after_the_flip_does_not_claim_it_did_not_flip(tiny, tiny_image):
     assert f"the model now sees {cancelled.final.label} ({pct(cancelled.final.probability)}) instead of " in text
 
 
+def test_the_key_region_clause_says_what_the_explained_class_still_has(tiny, tiny_image):
+    """Before: "turns espresso (88 %) into chocolate sauce (15 %)" with espresso still at 12.4 % there, unsaid."""
+    from dataclasses import replace
+
+    result = run(tiny, tiny_image, ExplainOptions())  # the region style, on the tiny model
+    region = result.key_region
+    assert region is not None and region.flips and region.explained_probability is not None
+    assert 0 < region.fraction < 1 and not region.large  # the sentence names it
+    probs = region.explained_probability
+    assert 0 <= probs <= 1 and region.to_dict()["explained_probability"] == probs
+    name = result.original.label
+    chosen = {0.124: f"(15 %; {name} now 12 %)", 0.149: f"(15.0 %; {name} now 14.9 %)"}
+    for now, words in chosen.items():
+        top = replace(region.prediction, probability=0.15)
+        text = summary_sentence(replace(result, key_region=replace(region, prediction=top, explained_probability=now)))
+        assert f"into {top.label} {words}" in text, text
+    old = replace(region, explained_probability=None)  # a record written before the field: no "now"
+    assert " now " not in summary_sentence(replace(result, key_region=old)).split("; over the whole")[0]
+
+
 def test_a_region_run_that_faded_toward_the_mean_colour_does_not_say_blurring(tiny, tiny_image):
     """`--target "tiger cat"` on the bundled cat: no blur reaches tiger cat, so the search blends toward the
     photo's mean colour (key_region.fill "mean colour", no region flips alone); the sentence said "Removing

@@ -203,6 +203,7 @@ def find_key_region(
         mask=mask,
         ranking=ranks_np.astype(np.int32) if n < 2**31 else ranks_np,
         fill=fill_name,
+        explained_probability=float(p[obj.explained_mask.cpu().numpy()].sum()),
     )
 
 
