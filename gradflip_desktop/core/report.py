@@ -302,12 +302,16 @@ def render_figure(result: ExplainResult, panel_height: int = 360, importance: np
         pw, ph = 520, max(1, round(h * scale))
     slot = max(pw, MIN_SLOT)  # a tall, narrow image sits in a column wide enough for its heading and caption
     adjusted = result.adjusted_uint8.astype(np.float32) / 255.0
+    changed = describe_change(result)
+    mattered = result.region_map is not None  # the region style's map is its search's importance, not the change
     panels = [
         (orig, "Original", _fmt_pred(result.original)),
-        (adjusted, "Adjusted", _fmt_pred(result.final)),
-        # the region style's map is its search's importance, not the change (the caption still sizes the change)
-        (difference_overlay(result, importance),
-         "Where it mattered" if result.region_map is not None else "Where it changed", describe_change(result)),
+        # the change's size goes with the image it measures (it sat under the map, in other units than the map's)
+        (adjusted, "Adjusted", f"{_fmt_pred(result.final)} · change: {changed}" if changed.startswith("L2")
+         else f"{_fmt_pred(result.final)} · {changed}"),
+        (difference_overlay(result, importance), "Where it mattered" if mattered else "Where it changed",
+         f"bright = {'mattered' if mattered else 'changed'} most, dark = "
+         f"{'not at all' if mattered else 'unchanged'} (scaled to this photo's largest value)"),
     ]
     kp = result.key_pixels
     kr = result.key_region

@@ -472,9 +472,16 @@ def test_the_figures_map_panel_is_named_for_what_it_shows(monkeypatch, result):
     assert region.region_map is not None
     render_figure(region)
     assert "Where it mattered" in drawn and "Where it changed" not in drawn
+    text_all = " ".join(drawn)
+    # the map's caption says what its colours mean; the change's size sits under the Adjusted image it measures
+    assert "bright = mattered most, dark = not at all (scaled to this" in text_all
+    from gradflip_desktop.core.report import _fmt_pred, describe_change
+
+    assert f"{_fmt_pred(region.final)} · change: {describe_change(region)}".split(" · max")[0] in text_all
     drawn.clear()
     render_figure(result)  # the textbook change: the map is the smoothed |change|
     assert "Where it changed" in drawn and "Where it mattered" not in drawn
+    assert "bright = changed most, dark = unchanged" in " ".join(drawn)
 
 
 @pytest.mark.parametrize("shape", [(160, 12), (12, 160)])
