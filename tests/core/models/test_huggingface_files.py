@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import pickle
 
+import numpy as np
 import pytest
 import torch
 from model_helpers import PicklePayload, assert_short_run, hf_vit_folder
@@ -103,3 +104,31 @@ def test_a_timm_model_folder_loads_through_timm(tmp_path, image):
         expected = ref((x[..., 4:164, 4:164] - mean) / std)
     torch.testing.assert_close(clf.module(x), expected, atol=1e-5, rtol=1e-5)
     assert mf.load_model_file(folder / "config.json").labels == ["ant", "bee", "cat"]  # as chosen in the app's dialog
+
+
+def test_a_convnext_image_processor_crops_as_transformers_does(tmp_path, image):
+    """ConvNextImageProcessor (facebook/convnext-*-224, microsoft/resnet-*: size {"shortest_edge": 224},
+    crop_pct 0.875) resizes the shorter side to 256 and crops 224 × 224 from the centre; GradFlip squashed the
+    whole photo to 224 × 224 (another aspect ratio and framing than the model was trained on)."""
+    from transformers import ConvNextImageProcessor
+
+    folder = tmp_path / "convnext"
+    hf_vit_folder(folder, size=32, preprocessor=False)
+    ConvNextImageProcessor(size={"shortest_edge": 32}, crop_pct=0.8, image_mean=[0.5] * 3, image_std=[0.25] * 3,
+                           resample=3).save_pretrained(str(folder))
+    clf = mf.load_model_file(folder)
+    pre = clf.preprocessing
+    assert (pre.input_size, pre.resize, pre.resize_size) == ((32, 32), "center-crop", 40)
+    photo = (np.random.default_rng(0).random((30, 60, 3)) * 255).astype(np.uint8)  # H x W, not square
+    processor = ConvNextImageProcessor.from_pretrained(str(folder))
+    want = processor(images=photo, return_tensors="pt")["pixel_values"]
+    assert tuple(want.shape) == (1, 3, 32, 32)
+    x = torch.from_numpy(photo).permute(2, 0, 1)[None].float() / 255
+    got = clf.module.net.model  # HFLogits' model: compare what reaches it
+    seen = []
+    hook = got.register_forward_pre_hook(lambda _m, args, kwargs: seen.append(kwargs["pixel_values"]), with_kwargs=True)
+    with torch.no_grad():
+        clf.module(x)
+    hook.remove()
+    assert seen[0].shape == want.shape
+    assert float((seen[0] - want).abs().mean()) < 0.05  # the same framing (the resampling differs slightly)

@@ -218,3 +218,67 @@ def test_a_channels_last_onnx_model_gets_channels_last_input(tmp_path, image, ch
         ref = net(x_in.permute(0, 2, 3, 1))
     torch.testing.assert_close(clf.module(x), ref, atol=1e-5, rtol=1e-5)
     assert float(pixel_gradient(clf, image).abs().sum()) > 0
+
+
+class _SplitPad(torch.nn.Module):
+    """torch.chunk and F.pad: the dynamo exporter writes Split-18 (num_outputs) and Pad-18, for which ONNX's
+    version converter has no adapter down to opset 17 (ShuffleNet's channel shuffle, EfficientViT's attention)."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.conv, self.fc = torch.nn.Conv2d(3, 6, 3), torch.nn.Linear(6, 5)
+
+    def forward(self, x):
+        a, b = torch.chunk(self.conv(x), 2, dim=1)
+        y = torch.cat([torch.relu(b), a], 1)
+        y = torch.nn.functional.pad(y, (1, 1, 1, 1))
+        return self.fc(y.mean((2, 3)) * 3.0)
+
+
+@needs_onnx
+def test_dynamo_export_with_split_and_pad_converts(tmp_path, image):
+    """A torchvision ShuffleNetV2 or timm EfficientViT exported with torch.onnx.export's default (dynamo) was
+    refused ("uses the ONNX operator Reshape (opset 19)"): the conversion to opset 17 failed on Split and Pad."""
+    pytest.importorskip("onnxscript")
+    net = _SplitPad().eval()
+    path = tmp_path / "split.onnx"
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net, (torch.zeros(1, 3, 32, 32),), str(path), dynamo=True, input_names=["image"], output_names=["logits"])
+    import onnx
+
+    assert {"Split", "Pad"} <= {n.op_type for n in onnx.load(str(path)).graph.node}  # the graph that used to fail
+    clf = mf.load_model_file(path)
+    assert any("converted to opset 17" in w for w in clf.warnings)
+    x = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+    mean = torch.tensor(clf.preprocessing.mean).view(1, 3, 1, 1)
+    std = torch.tensor(clf.preprocessing.std).view(1, 3, 1, 1)
+    with torch.no_grad():
+        ref = net((x - mean) / std)
+    torch.testing.assert_close(clf.module(x), ref, atol=1e-5, rtol=1e-5)
+    assert float(pixel_gradient(clf, image).abs().sum()) > 0
+
+
+@needs_onnx
+def test_an_old_opset_file_is_converted_up(tmp_path, image):
+    """ONNX model zoo classifiers (resnet50-v1-7.onnx, mobilenetv2-7.onnx, ...) are opset 7: onnx2torch has no
+    BatchNormalization-7 converter and they were refused; they are converted up to opset 17 first."""
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.ReLU(),
+                              torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(4, 5)).eval()
+    net[1].running_mean.uniform_(-1, 1)
+    path = tmp_path / "zoo-7.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net, torch.zeros(1, 3, 32, 32), str(path), dynamo=False, opset_version=7,
+                          input_names=["image"], output_names=["logits"])
+    clf = mf.load_model_file(path)
+    assert "zoo-7.onnx (opset 7) converted to opset 17 for onnx2torch" in clf.warnings
+    x = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+    mean = torch.tensor(clf.preprocessing.mean).view(1, 3, 1, 1)
+    std = torch.tensor(clf.preprocessing.std).view(1, 3, 1, 1)
+    with torch.no_grad():
+        ref = net((x - mean) / std)
+    torch.testing.assert_close(clf.module(x), ref, atol=1e-5, rtol=1e-5)
+    assert float(pixel_gradient(clf, image).abs().sum()) > 0

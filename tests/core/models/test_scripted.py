@@ -293,3 +293,30 @@ def test_double_precision_torchscript_is_computed_in_float32(tmp_path, image):
     assert clf.classify(image)[0].probability > 0
     g = pixel_gradient(clf, image)
     assert float(g.abs().sum()) > 0
+
+
+
+class _Argmax(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = SmallCNN(channels=3, classes=10, size=16)
+
+    def forward(self, x):
+        return self.net(x).argmax(1, keepdim=True)
+
+
+class _OneHot(_Argmax):
+    def forward(self, x):
+        return torch.nn.functional.one_hot(self.net(x).argmax(1), 10)
+
+
+@pytest.mark.parametrize("net", [_Argmax, _OneHot], ids=["argmax", "one-hot"])
+def test_a_model_returning_class_indices_is_refused(tmp_path, net):
+    """A deployment export that ends in argmax returns the class index, an integer [N, 1]: it was loaded as a
+    single-logit binary classifier ('99.97 % class 1' for class 9 of 10); a one-hot decision was taken for
+    probabilities and classifying failed with an internal error (torch.finfo of int64). Both are refused when
+    loaded, saying the model returns integers, not scores."""
+    path = tmp_path / "argmax.pt"
+    torch.jit.save(torch.jit.script(net().eval()), str(path))
+    with pytest.raises(ModelError, match=r"^argmax\.pt returns int64 values \(class indices or decisions\?\), not class scores"):
+        mf.load_model_file(path, preprocessing={"input_size": 16})

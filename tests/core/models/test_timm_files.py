@@ -125,3 +125,23 @@ def test_timm_grayscale_checkpoint_is_built_with_its_input_channels(tmp_path, im
     save_file({k: v.contiguous() for k, v in timm.create_model("test_resnet", num_classes=3, in_chans=5).state_dict().items()}, str(five))
     with pytest.raises(ModelError, match=r"five\.safetensors takes 5-channel input; GradFlip feeds RGB \(3\) or grayscale \(1\)"):
         mf.load_model_file(five, arch="timm:test_resnet")
+
+
+def test_a_timm_vit_trained_at_another_input_size_is_built_at_that_size(tmp_path, image):
+    """A ViT fine-tuned on CIFAR (timm.create_model("vit_tiny_patch16_224", img_size=32, patch_size=4, ...)) was
+    refused: its position embeddings (65 tokens) do not fit the architecture at its default size and nothing could name the
+    size. The size and patch are read from the weights and the network is built at that size."""
+    torch.manual_seed(0)
+    ref = timm.create_model("test_vit", pretrained=False, num_classes=10, img_size=32, patch_size=4).eval()
+    path = tmp_path / "cifar_vit.pth"
+    torch.save(ref.state_dict(), path)
+    clf = mf.load_model_file(path, arch="timm:test_vit")
+    assert clf.num_classes == 10 and clf.preprocessing.input_size == (32, 32) and clf.preprocessing.resize == "squash"
+    assert any("trained at 32×32 input (patch 4): built at that size" in w for w in clf.warnings)
+    x = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    mean = torch.tensor(clf.preprocessing.mean).view(1, 3, 1, 1)
+    std = torch.tensor(clf.preprocessing.std).view(1, 3, 1, 1)
+    with torch.no_grad():
+        expected = ref((x - mean) / std)
+    torch.testing.assert_close(clf.module(x), expected, atol=1e-5, rtol=1e-5)
+    assert_short_run(clf, image)

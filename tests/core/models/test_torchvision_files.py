@@ -81,6 +81,19 @@ def test_architecture_is_recognised_from_the_weights_when_not_named(resnet_files
     assert "architecture resnet18 recognised from the weights" in clf.warnings
 
 
+@pytest.mark.parametrize("prefix", ["model.", "net."])
+def test_architecture_is_recognised_under_a_training_framework_prefix(resnet_files, tmp_path, prefix):
+    """A PyTorch Lightning checkpoint of a LightningModule holding ``self.model = resnet18(...)`` names its tensors
+    ``model.conv1.weight`` ...: loaded with --arch, but without it 'cannot tell which architecture' (the prefix was
+    stripped only once an architecture was named)."""
+    path = tmp_path / "epoch=3-step=100.ckpt"
+    torch.save({"state_dict": {f"{prefix}{k}": v for k, v in resnet_files["ft"].state_dict().items()}, "epoch": 3}, path)
+    clf = mf.load_model_file(path)
+    assert clf.num_classes == 10 and "resnet18" in clf.name
+    assert "architecture resnet18 recognised from the weights" in clf.warnings
+    assert f"removed the '{prefix}' prefix of the weight names" in clf.warnings
+
+
 def test_wrong_architecture_names_missing_keys_and_suggests_the_right_one(resnet_files, tmp_path):
     path = tmp_path / "ft.pth"
     torch.save(resnet_files["ft"].state_dict(), path)

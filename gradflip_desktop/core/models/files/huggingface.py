@@ -75,6 +75,19 @@ def _size(value: Any) -> tuple[int, int] | None:
     return None
 
 
+def _crop_pct_crop(d: dict) -> tuple[int, int] | None:
+    """(resize size, crop size) of a ``ConvNextImageProcessor`` config (``size: {"shortest_edge": S}``,
+    ``crop_pct``): below 384 px it resizes the shorter side to ``int(S / crop_pct)`` and crops S × S from the
+    centre (at 384 px and more it warps the image to S × S, as squash does); ``None`` for other configs."""
+    size, crop_pct = d.get("size"), d.get("crop_pct")
+    if not (isinstance(size, dict) and isinstance(size.get("shortest_edge"), int) and isinstance(crop_pct, (int, float))):
+        return None
+    edge = int(size["shortest_edge"])
+    if edge >= 384 or not 0 < crop_pct < 1:
+        return None
+    return int(edge / crop_pct), edge
+
+
 def hf_preprocessing(folder: Path, config: Any, notes: list[str]) -> tuple[Preprocessing, bool]:
     """Preprocessing from ``preprocessor_config.json`` (size, crop, mean, std, resample); the second value
     says whether the file was there. Without it: the config's image size, mean = std = 0.5."""
@@ -92,6 +105,9 @@ def hf_preprocessing(folder: Path, config: Any, notes: list[str]) -> tuple[Prepr
     if d.get("do_center_crop") and _size(d.get("crop_size")):
         crop = _size(d.get("crop_size"))
         resize, resize_size, out_size = "center-crop", int(min(out_size)), crop
+    elif _crop_pct_crop(d) is not None:  # ConvNextImageProcessor (ConvNeXt, ResNet, ...): shortest edge / crop_pct, crop
+        resize_size, edge = _crop_pct_crop(d)
+        resize, out_size = "center-crop", (edge, edge)
     if d.get("do_normalize", True):
         mean = tuple(float(v) for v in (d.get("image_mean") or (0.5,) * channels))
         std = tuple(float(v) for v in (d.get("image_std") or (0.5,) * channels))

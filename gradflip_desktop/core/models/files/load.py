@@ -37,7 +37,7 @@ from ..devices import resolve_device
 from ..labels import IMAGENET_GROUPS, imagenet_labels, read_labels
 from .huggingface import hf_folder_facts, is_hf_folder, load_hf_folder
 from .onnx import load_onnx
-from .outputs import are_probabilities, check_batch_independent, ends_in_sigmoid
+from .outputs import are_probabilities, check_batch_independent, ends_in_sigmoid, refuse_non_scores
 from .safety import is_safetensors, short_reason
 from .scripted import load_torchscript
 from .sidecar import read_sidecar, read_sidecar_raw
@@ -136,9 +136,8 @@ def _resolve_model_path(spec: str | os.PathLike) -> Path:
     if text.lower().startswith("timm:"):  # an architecture, not weights: GradFlip never downloads them
         raise ModelError(f"{text} names a timm architecture, not weights; GradFlip never downloads. Give the "
                          f"checkpoint file and name the architecture: --model FILE --arch {text}")
-    if re.match(r"(?i)^(https?|ftp)://", text):
-        raise ModelError(f"{text} is a web address: GradFlip works offline and never downloads models; save the "
-                         "file and give its path")
+    if re.match(r"(?i)^(https?|ftp)://", text):  # said whole, not "https:/x.org/m.pt not found"
+        raise ModelError(f"{text} is a web address: GradFlip works offline and never downloads models; save the file and give its path")
     raise ModelError(f"model file {spec} not found (and it is not a known model name; see 'gradflip models')")
 
 
@@ -338,6 +337,7 @@ def load_model_file(
         if probe.shape[0] != 1:  # e.g. [C, 1]: never read as C images of one logit
             raise ModelError(f"{p.name} returned shape {tuple(probe.shape)} for one image; GradFlip needs class scores "
                              "of shape [N, C], one row per image")
+        refuse_non_scores(probe, p.name)
         again = _probe(net, pre, p.name)
         if again.shape != probe.shape or not torch.allclose(again, probe, rtol=1e-4, atol=1e-6, equal_nan=True):
             diff = float((again.double() - probe.double()).abs().max()) if again.shape == probe.shape else float("nan")

@@ -141,6 +141,107 @@ def decompose_gelu(model) -> int:
     return count
 
 
+def split_to_slices(model) -> int:
+    """Write each ``Split`` node whose piece sizes are known (a constant ``split`` input, or ``num_outputs`` and a
+    static size of the split axis) out as ``Slice`` nodes, in place; returns how many. ONNX's version converter has
+    no adapter for Split-18 (what the dynamo exporter writes for ``torch.chunk``/``torch.split``: ShuffleNet's
+    channel shuffle, EfficientViT's attention) down to opset 17, so such a graph could not be converted at all;
+    Slice is the same from opset 13 to 20."""
+    import numpy as np  # noqa: PLC0415
+    from onnx import helper, numpy_helper, shape_inference  # noqa: PLC0415
+
+    g = model.graph
+    if not any(n.op_type == "Split" and n.domain in ("", "ai.onnx") for n in g.node):
+        return 0
+    try:
+        inferred = shape_inference.infer_shapes(model).graph
+    except Exception:  # noqa: BLE001 - no shapes: only constant split sizes can be used
+        inferred = g
+    dims = {}
+    for vi in (*inferred.value_info, *inferred.input, *inferred.output):
+        if vi.type.HasField("tensor_type") and vi.type.tensor_type.HasField("shape"):
+            dims[vi.name] = [d.dim_value if d.HasField("dim_value") else None for d in vi.type.tensor_type.shape.dim]
+    consts = {i.name: i for i in g.initializer}
+    for n in g.node:
+        if n.op_type == "Constant" and len(n.attribute) == 1 and n.attribute[0].name == "value":
+            consts[n.output[0]] = n.attribute[0].t
+    nodes, count, made = [], 0, 0
+
+    def const(values) -> str:
+        nonlocal made
+        name = f"gradflip_split_const_{made}"
+        made += 1
+        g.initializer.append(numpy_helper.from_array(np.array(values, dtype=np.int64), name))
+        return name
+
+    for n in g.node:
+        sizes = None
+        if n.op_type == "Split" and n.domain in ("", "ai.onnx"):
+            axis = next((a.i for a in n.attribute if a.name == "axis"), 0)
+            shape = dims.get(n.input[0])
+            if axis < 0 and shape is not None:
+                axis += len(shape)
+            if len(n.input) > 1 and n.input[1]:
+                if n.input[1] in consts:
+                    sizes = [int(v) for v in numpy_helper.to_array(consts[n.input[1]]).reshape(-1)]
+            elif shape is not None and 0 <= axis < len(shape) and shape[axis]:
+                parts = next((a.i for a in n.attribute if a.name == "num_outputs"), len(n.output))
+                step = -(-shape[axis] // parts)  # Split-18: pieces of ceil(size / parts), the last one smaller
+                sizes = [min(step, shape[axis] - k * step) for k in range(parts)]
+            if sizes is not None and (len(sizes) != len(n.output) or axis < 0 or min(sizes) < 0):
+                sizes = None
+        if sizes is None:
+            nodes.append(n)
+            continue
+        start = 0
+        for out, size in zip(n.output, sizes):
+            if out:
+                nodes.append(helper.make_node("Slice", [n.input[0], const([start]), const([start + size]), const([axis])], [out]))
+            start += size
+        count += 1
+    if count:
+        del g.node[:]
+        g.node.extend(nodes)
+    return count
+
+
+_HIDDEN_DOMAIN = "gradflip.unchanged"
+
+
+def _at_opset17(onnx, path: Path, opset: int):
+    """The ONNX file at ``path`` (read again, unchanged) converted to opset 17 with ONNX's version converter, then
+    simplified as :func:`load_onnx` does. Going down (the dynamo exporter's opset 18+): ``Split`` nodes become
+    ``Slice`` nodes and ``Pad`` nodes without an ``axes`` input (the same operator at opset 13) are kept out of
+    the converter's way, since it has no 18 -> 17 adapter for either. Going up (opset 7-9 files, e.g. the ONNX
+    model zoo's): converted first, as the converter needs the weights where the old exporter put them."""
+    from onnx import helper  # noqa: PLC0415
+
+    model = onnx.load(str(path))
+    if opset > ONNX2TORCH_MAX_OPSET:
+        fold_weight_nodes(model)
+        decompose_gelu(model)
+        split_to_slices(model)
+        hidden = [n for n in model.graph.node if n.op_type == "Pad" and n.domain in ("", "ai.onnx")
+                  and len([i for i in n.input if i]) <= 3]
+        for n in hidden:
+            n.domain = _HIDDEN_DOMAIN
+        if hidden:
+            model.opset_import.append(helper.make_opsetid(_HIDDEN_DOMAIN, 1))
+        other = onnx.version_converter.convert_version(model, ONNX2TORCH_MAX_OPSET)
+        for n in other.graph.node:
+            if n.domain == _HIDDEN_DOMAIN:
+                n.domain = ""
+        kept = [o for o in other.opset_import if o.domain != _HIDDEN_DOMAIN]
+        del other.opset_import[:]
+        other.opset_import.extend(kept)
+    else:
+        other = onnx.version_converter.convert_version(model, ONNX2TORCH_MAX_OPSET)
+        fold_weight_nodes(other)
+        decompose_gelu(other)
+    _drop_needless_allowzero(other)
+    return other
+
+
 def _default_opset(model) -> int:
     return max((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), default=0)
 
@@ -197,18 +298,16 @@ def load_onnx(path: Path, notes: list[str] | None = None) -> tuple[nn.Module, tu
     try:
         net = onnx2torch.convert(model)
     except NotImplementedError as exc:
-        m = re.search(r"version=(\d+)", str(exc))
-        if not (m and int(m.group(1)) > ONNX2TORCH_MAX_OPSET and _default_opset(model) > ONNX2TORCH_MAX_OPSET):
+        opset = _default_opset(model)
+        if opset == ONNX2TORCH_MAX_OPSET or opset < 1:
             raise _unsupported(path, exc) from None
-        try:  # e.g. ReduceMean-18 (axes as an input): the same graph at opset 17 converts
-            older = onnx.version_converter.convert_version(model, ONNX2TORCH_MAX_OPSET)
-            _drop_needless_allowzero(older)
-            net = onnx2torch.convert(older)
+        try:  # e.g. ReduceMean-18 (axes as an input), or BatchNormalization-7 (ONNX model zoo files): at opset 17 it converts
+            net = onnx2torch.convert(_at_opset17(onnx, path, opset))
         except NotImplementedError as exc2:
             raise _unsupported(path, exc2) from None
         except Exception:  # noqa: BLE001 - the version converter could not do it: report the first problem
             raise _unsupported(path, exc) from None
-        notes.append(f"{path.name} (opset {_default_opset(model)}) converted to opset {ONNX2TORCH_MAX_OPSET} for onnx2torch")
+        notes.append(f"{path.name} (opset {opset}) converted to opset {ONNX2TORCH_MAX_OPSET} for onnx2torch")
     except Exception as exc:  # noqa: BLE001
         raise ModelError(f"cannot convert ONNX file {path.name} to PyTorch: {short_reason(exc)}") from None
     if is_channels_last(shape):  # N x H x W x C: fed permuted; the shape returned is the N x C x H x W one

@@ -87,3 +87,13 @@ def check_batch_independent(net: nn.Module, pre: Preprocessing, name: str, singl
             "it was probably traced or exported in training mode, with batch-norm using batch statistics. "
             "Export it again after model.eval()"
         )
+
+
+def refuse_non_scores(probe: torch.Tensor, name: str) -> None:
+    """A model whose output is not floating point returns decisions, not the scores they are made from (an
+    export ending in argmax gives class indices, [N, 1] int64, once read as one logit; a one-hot decision was
+    taken for probabilities): :class:`ModelError` saying so."""
+    if not (probe.is_floating_point() or probe.is_complex()):
+        raise ModelError(f"{name} returns {str(probe.dtype).replace('torch.', '')} values (class indices or "
+                         "decisions?), not class scores; GradFlip needs the scores (logits or probabilities) the "
+                         "decision is made from: export the model without its final argmax")

@@ -111,6 +111,17 @@ def load_timm_state_dict(path: Path, arch: str, notes: list[str], model_args: Ma
     cfg = dict(getattr(ref_net, "pretrained_cfg", None) or {})
     ref = {k: tuple(v.shape) for k, v in ref_net.state_dict().items()}
     sd = strip_framework_prefix(sd, ref, notes)
+    geometry = _vit_geometry(ref_net, ref, sd, args)
+    if geometry:  # a ViT trained at another input size (CIFAR's 32 px): built at that size
+        args = {**args, **geometry}
+        side = geometry["img_size"]
+        cfg = {**cfg, "input_size": (3, side, side)}
+        if side < 224:  # small images are not cropped (a 32 px model would lose its border)
+            cfg["crop_pct"] = 1.0
+        notes.append(f"{path.name} is a {name} trained at {side}×{side} input (patch {geometry['patch_size']}): built "
+                     "at that size")
+        with torch.device("meta"):
+            ref = {k: tuple(v.shape) for k, v in timm.create_model(name, pretrained=False, **args).state_dict().items()}
     classes = int(cfg.get("num_classes") or 1000)
     for head in _head_keys(cfg):
         w = sd.get(f"{head}.weight")
@@ -157,6 +168,27 @@ def timm_folder(folder: Path) -> tuple[Path, str, list[str] | None, dict, dict] 
     pretrained = cfg.get("pretrained_cfg") if isinstance(cfg.get("pretrained_cfg"), dict) else {}
     args = cfg.get("model_args") if isinstance(cfg.get("model_args"), dict) else {}
     return weights, cfg["architecture"], labels, pretrained, args
+
+
+def _vit_geometry(ref_net: nn.Module, ref: Mapping[str, tuple[int, ...]], sd: Mapping[str, torch.Tensor],
+                  args: Mapping[str, Any]) -> dict:
+    """``{"img_size", "patch_size"}`` for a timm ViT-style checkpoint (``pos_embed``, ``patch_embed.proj``) whose
+    position embeddings are for another input size than the architecture's default (timm builds it at any size with
+    ``img_size=``/``patch_size=``); ``{}`` when the sizes agree, were given, or cannot be read from the weights."""
+    pos, proj = sd.get("pos_embed"), sd.get("patch_embed.proj.weight")
+    if "img_size" in args or pos is None or proj is None or pos.ndim != 3 or proj.ndim != 4 or "pos_embed" not in ref:
+        return {}
+    if tuple(pos.shape) == ref["pos_embed"] and tuple(proj.shape) == ref.get("patch_embed.proj.weight"):
+        return {}
+    if proj.shape[-1] != proj.shape[-2]:
+        return {}
+    prefix = 0 if getattr(ref_net, "no_embed_class", False) else int(getattr(ref_net, "num_prefix_tokens", 1) or 0)
+    tokens = int(pos.shape[1]) - prefix
+    side = math.isqrt(max(tokens, 0))
+    if side < 1 or side * side != tokens:
+        return {}
+    patch = int(proj.shape[-1])
+    return {"img_size": side * patch, "patch_size": patch}
 
 
 def _input_channels(cfg: Mapping[str, Any], sd: Mapping[str, torch.Tensor]) -> int:

@@ -20,7 +20,7 @@ from torch import nn
 
 from ...errors import ModelError, ModelSettingError
 from ..classifier import Preprocessing
-from .fitting import build_and_load, key_diff, mismatch_message, strip_framework_prefix
+from .fitting import MAYBE_STRIP, build_and_load, key_diff, mismatch_message, strip_framework_prefix
 from .safety import checkpoint_labels, extract_state_dict, load_weights
 
 __all__ = [
@@ -329,7 +329,9 @@ def load_torchvision_state_dict(path: Path, arch: str | None, notes: list[str]) 
                 arch = candidate
                 break
     if arch is None:
-        guesses = guess_architectures(sd)
+        # a Lightning module's self.model: every name starts model. (no torchvision architecture has such names)
+        prefix = next((pre for pre in MAYBE_STRIP if sd and all(k.startswith(pre) for k in sd)), "")
+        guesses = guess_architectures({k[len(prefix):]: v for k, v in sd.items()})
         if len(guesses) == 1:
             arch = guesses[0]
             notes.append(f"architecture {arch} recognised from the weights")
