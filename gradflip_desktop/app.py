@@ -25,7 +25,8 @@ GUI_HELP = """usage: gradflip [IMAGE]
        gradflip {classify,explain,models} ... (the command-line tool; see gradflip classify --help)
 
 Open the GradFlip window on IMAGE (default: the bundled sample photo). IMAGE may be a folder:
-every image in it is explained, one after another, in the gallery (as File > Open Folder).
+every image in it is explained, one after another, in the gallery (as File > Open Folder). A model
+file or a Hugging Face model folder opens in File > Load Model instead, on the sample photo.
 
 options:
   -h, --help   show this help and exit

@@ -36,7 +36,7 @@ from .branding import APP_NAME
 from .controllers.difference import DifferenceController
 from .controllers.export import CHOOSE_ANOTHER, ExportController
 from .controllers.folders import FoldersController
-from .controllers.images import IMAGE_FILTER, ImagesController
+from .controllers.images import IMAGE_FILTER, ImagesController, is_model_path
 from .controllers.models import ModelsController
 from .controllers.runs import RunsController
 from .help import HOW_IT_WORKS_HTML, about_html, shortcut_rows, shortcuts_html, show_help
@@ -313,7 +313,10 @@ class MainWindow(QMainWindow):
     def start(self, path: str | None = None) -> None:
         """Load the model (in the engine thread) and open ``path`` or the bundled sample photo."""
         self.models.load(None)
-        if path and os.path.isdir(path):  # `gradflip photos/`: the sample, and the folder's gallery (as a drop)
+        if path and is_model_path(path):  # `gradflip model.pt` (or a Hugging Face folder): Load Model, as a drop
+            self.images.open_sample()
+            self.models.open_file(os.path.abspath(path))
+        elif path and os.path.isdir(path):  # `gradflip photos/`: the sample, and the folder's gallery (as a drop)
             self.images.open_sample()
             self.folders.open_folder(os.path.abspath(path))
         elif path:

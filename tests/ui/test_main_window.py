@@ -781,3 +781,28 @@ def test_error_dialogs_start_as_sentences(window):
     assert window.last_error_box.text() == "The folder run failed"
     assert window.status_label.text().endswith(" the folder run failed")  # after "Open Folder:" it reads on
     window.last_error_box.close()
+
+
+@pytest.mark.parametrize("kind", ["file", "hf folder"])
+def test_a_model_given_at_start_opens_load_model_not_an_image(qtbot, settings, tmp_path, monkeypatch, kind):
+    """`gradflip model.pt` said "is a ZIP archive, not an image"; dropping the same file opened Load Model."""
+    if kind == "file":
+        path = tmp_path / "model.pt"
+        path.write_bytes(b"PK\x03\x04 not really a model")
+    else:
+        path = tmp_path / "vit-finetuned"
+        path.mkdir()
+        (path / "config.json").write_text("{}")
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    opened = []
+    monkeypatch.setattr(w.models, "open_file", lambda p: opened.append(p) or 0)
+    w.show()
+    try:
+        with qtbot.waitSignal(w.classified, timeout=STARTUP_TIMEOUT_MS):
+            w.start(str(path))
+        assert opened == [str(path)]  # to Load Model, as a drop
+        assert w.windowTitle() == "chelsea – GradFlip"  # on the sample photo, no error
+        assert w.last_error_box is None or not w.last_error_box.isVisible()
+    finally:
+        w.close()
