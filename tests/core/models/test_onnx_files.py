@@ -282,3 +282,27 @@ def test_an_old_opset_file_is_converted_up(tmp_path, image):
         ref = net((x - mean) / std)
     torch.testing.assert_close(clf.module(x), ref, atol=1e-5, rtol=1e-5)
     assert float(pixel_gradient(clf, image).abs().sum()) > 0
+
+
+def test_onnx2torch_slice_warning_is_not_printed_on_every_run(tmp_path):
+    """A model that crops (a multi-axis Slice) printed torch's "non-tuple sequence for multidimensional
+    indexing" warning from onnx2torch's code at every pass: a user can do nothing about it."""
+    import subprocess
+
+    class Crop(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = torch.nn.Linear(3 * 8 * 8, 4)
+
+        def forward(self, x):
+            return self.fc(x[:, :, 2:10, 3:11].flatten(1))
+
+    path = tmp_path / "crop.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(Crop().eval(), torch.rand(1, 3, 16, 16), str(path), dynamo=False, opset_version=13)
+    code = ("import numpy as np; from gradflip_desktop.core.models.files.load import load_model_file; "
+            f"clf = load_model_file({str(path)!r}); print(clf.classify(np.full((16, 16, 3), 0.5, 'float32'))[0].index)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "non-tuple sequence" not in done.stderr and done.stdout.strip().isdigit()

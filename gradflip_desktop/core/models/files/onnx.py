@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 from torch import nn
@@ -281,6 +282,10 @@ def load_onnx(path: Path, notes: list[str] | None = None) -> tuple[nn.Module, tu
     """
     notes = notes if notes is not None else []
     onnx, onnx2torch = _onnx_modules()
+    # onnx2torch's Slice indexes with a list (torch deprecates it): printed on every run of every such model,
+    # a warning about onnx2torch's code that the user can do nothing about
+    warnings.filterwarnings("ignore", message="Using a non-tuple sequence for multidimensional indexing",
+                            category=UserWarning)
     try:
         model = onnx.load(str(path))
     except Exception as exc:  # noqa: BLE001
