@@ -132,3 +132,25 @@ def test_a_convnext_image_processor_crops_as_transformers_does(tmp_path, image):
     hook.remove()
     assert seen[0].shape == want.shape
     assert float((seen[0] - want).abs().mean()) < 0.05  # the same framing (the resampling differs slightly)
+
+
+def test_a_multi_label_folder_reads_its_logits_as_sigmoids(tmp_path, image):
+    """problem_type multi_label_classification: each class has its own sigmoid. It was shown as a softmax of the
+    logits without a note (shares that mean nothing for a multi-label model); now p / sum(p), as for TorchScript."""
+    import json as _json
+
+    folder = tmp_path / "tags"
+    ref = hf_vit_folder(folder)
+    cfg = _json.loads((folder / "config.json").read_text())
+    cfg["problem_type"] = "multi_label_classification"
+    (folder / "config.json").write_text(_json.dumps(cfg))
+    clf = mf.load_model_file(folder)
+    assert any("multi-label classifier" in w and "p / sum(p)" in w for w in clf.warnings)
+    x = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        p = torch.sigmoid(ref(pixel_values=(x - 0.5) / 0.25).logits)
+        shown = torch.softmax(clf.module(x), dim=1)
+    torch.testing.assert_close(shown, p / p.sum(1, keepdim=True), atol=1e-5, rtol=1e-4)
+    plain = mf.load_model_file(hf_vit_folder(tmp_path / "plain") and tmp_path / "plain")
+    assert not any("multi-label" in w for w in plain.warnings)  # a single-label folder is unchanged
+    assert_short_run(clf, image)

@@ -36,14 +36,18 @@ def is_hf_folder(path: Path) -> bool:
 
 
 class HFLogits(nn.Module):
-    """A transformers image classifier as ``x -> logits`` (``N x C``)."""
+    """A transformers image classifier as ``x -> logits`` (``N x C``). A multi-label one (``problem_type``
+    ``multi_label_classification``: one sigmoid per class) gives ``log sigmoid(logits)``, so the softmax the
+    classifier takes shows p / sum(p), as for a TorchScript or ONNX multi-label model."""
 
-    def __init__(self, model: nn.Module):
+    def __init__(self, model: nn.Module, multi_label: bool = False):
         super().__init__()
         self.model = model
+        self.multi_label = multi_label
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model(pixel_values=x).logits
+        logits = self.model(pixel_values=x).logits
+        return torch.nn.functional.logsigmoid(logits) if self.multi_label else logits
 
 
 def _transformers():
@@ -191,4 +195,9 @@ def load_hf_folder(folder: Path, notes: list[str]) -> tuple[nn.Module, int, Prep
     if num_classes < 1:
         raise ModelError(f"the Hugging Face model in {folder.name} has no classification head (num_labels is 0)")
     pre, known = hf_preprocessing(folder, model.config, notes)
-    return HFLogits(model), num_classes, pre, known, _labels(model.config, num_classes)
+    multi = getattr(model.config, "problem_type", None) == "multi_label_classification" and num_classes > 1
+    if multi:  # a softmax of independent sigmoid logits would rank fine but show shares that mean nothing
+        notes.append(f"{folder.name} is a multi-label classifier (problem_type multi_label_classification): each "
+                     "class has its own sigmoid probability p; log(p) is used as the class scores, so the shares "
+                     "shown are p / sum(p)")
+    return HFLogits(model, multi), num_classes, pre, known, _labels(model.config, num_classes)
