@@ -139,6 +139,8 @@ class PixelSpaceModel(nn.Module):
             out = out.logits
         if not isinstance(out, torch.Tensor):
             raise ModelError(f"the model returned {type(out).__name__}, not a tensor of logits")
+        if out.ndim == 1 and out.shape[0] == x.shape[0] and out.shape[0] > 0:  # one score per image, squeezed
+            out = out[:, None]  # (a binary model's logit, `.squeeze(1)`): the [N, 1] it stands for
         if out.ndim != 2:  # e.g. a segmentation map (1, 10, 7, 7): never flattened into "490 classes"
             raise ModelError(
                 f"the model returned shape {tuple(out.shape)}; GradFlip needs class scores of shape [N, C]"

@@ -179,10 +179,17 @@ def test_outputs_that_are_not_class_scores_are_refused():
 
     class Flat(nn.Module):
         def forward(self, x):
-            return torch.zeros(x.shape[0])
+            return torch.zeros(5 * x.shape[0])  # not one value per image
 
-    with pytest.raises(ModelError, match=r"^the model returned shape \(2,\); GradFlip needs class scores"):
+    with pytest.raises(ModelError, match=r"^the model returned shape \(10,\); GradFlip needs class scores"):
         PixelSpaceModel(Flat(), Preprocessing(input_size=(7, 7)))(torch.zeros(2, 3, 7, 7))
+
+    class Squeezed(nn.Module):  # one value per image: a binary model's logit, squeezed to [N]
+        def forward(self, x):
+            return torch.full((x.shape[0],), 2.0)
+
+    out = PixelSpaceModel(Squeezed(), Preprocessing(input_size=(7, 7)), single_logit=True)(torch.zeros(2, 3, 7, 7))
+    torch.testing.assert_close(out, torch.tensor([[0.0, 2.0], [0.0, 2.0]]))
 
     class Output:  # like a Hugging Face output object that is not a dict
         def __init__(self, logits):

@@ -89,6 +89,28 @@ def test_single_logit_binary_classifier_is_two_classes(tmp_path, image):
         mf.load_model_file(path, trust_torchscript=True, preprocessing=pre, labels=["a", "b", "c"])
 
 
+class _Squeezed(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = SmallCNN(channels=3, classes=1, size=16, seed=2)
+
+    def forward(self, x):
+        return self.net(x).squeeze(1)  # one score per image, shape [N]: common in binary models
+
+
+def test_a_binary_model_returning_shape_n_is_read_as_its_single_logit(tmp_path, image):
+    """It was refused ("the model returned shape (1,)"); it is the [N, 1] logit it stands for."""
+    path = tmp_path / "squeezed.pt"
+    torch.jit.save(torch.jit.script(_Squeezed().eval()), str(path))
+    clf = mf.load_model_file(path, preprocessing={"input_size": 16}, labels=["no cat", "cat"])
+    ref = tmp_path / "binary.pt"
+    script(SmallCNN(channels=3, classes=1, size=16, seed=2), ref)
+    twin = mf.load_model_file(ref, preprocessing={"input_size": 16}, labels=["no cat", "cat"])
+    assert clf.num_classes == 2
+    np.testing.assert_allclose(clf.probabilities(image), twin.probabilities(image), rtol=1e-6)
+    assert_short_run(clf, image)
+
+
 def test_half_precision_torchscript_is_computed_in_float32(tmp_path, image):
     """A model scripted after .half(): not refused as if its input size were wrong, but run in float32."""
     path = tmp_path / "half.pt"
