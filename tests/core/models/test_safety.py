@@ -141,3 +141,12 @@ def test_a_legacy_checkpoint_cannot_use_allowed_functions_to_write_files(tmp_pat
         mf.load_model_file(path, arch="resnet18")
     assert not target.with_suffix(".patch").exists() and not list(tmp_path.glob("*.patch"))
     assert tu._rebuild_tensor_v2.__name__ == name and not getattr(tu._rebuild_tensor_v2, "dump_patches", False)
+
+
+def test_short_reason_drops_torchs_plea_to_report_its_message():
+    from gradflip_desktop.core.models.files.safety import short_reason
+
+    exc = RuntimeError("PytorchStreamReader failed reading zip archive: failed finding central directory (Could this "
+                       "error message be improved? If so, please report an enhancement request to PyTorch.)")
+    assert short_reason(exc) == "PytorchStreamReader failed reading zip archive: failed finding central directory"
+    assert short_reason(ValueError("a\n  b")) == "a b"

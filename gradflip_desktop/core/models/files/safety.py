@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import pickletools
+import re
 import warnings
 import zipfile
 from pathlib import Path
@@ -143,7 +144,10 @@ def _torch_reason(exc: Exception) -> str:
 
 
 def short_reason(exc: Exception, limit: int = 300) -> str:
+    """``exc`` as one line of at most ``limit`` characters, without torch's plea to report its message to PyTorch
+    (the user's file is what is wrong, not torch)."""
     text = " ".join(str(exc).split())
+    text = re.sub(r"\s*\(?\s*Could this error message be improved\?.*$", "", text, flags=re.IGNORECASE | re.DOTALL)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
