@@ -226,3 +226,20 @@ def test_a_state_dict_whose_architecture_reads_its_version_loads(tmp_path, suffi
     with torch.no_grad():
         ref = net((x - torch.tensor(pre.mean).view(1, 3, 1, 1)) / torch.tensor(pre.std).view(1, 3, 1, 1))
     torch.testing.assert_close(clf.module(x), ref, atol=1e-5, rtol=1e-5)
+
+
+def test_a_fine_tuned_inception_v3_runs_at_its_own_299_px(tmp_path):
+    """A fine-tuned torchvision inception_v3 (10 classes) was assumed to take 224 × 224 like most; its own weights
+    (and so nearly every fine-tune of them) take 299. The size comes from torchvision's metadata (no download)."""
+    from gradflip_desktop.core.models.files.torchvision import tv_models
+
+    torch.manual_seed(0)
+    net = tv_models().get_model("inception_v3", weights=None, num_classes=10, aux_logits=False, init_weights=False)
+    path = tmp_path / "inception_ft.pth"
+    torch.save(net.state_dict(), path)
+    clf = mf.load_model_file(path, arch="inception_v3")
+    assert clf.num_classes == 10 and clf.preprocessing.input_size == (299, 299)
+    assert any("assuming 299×299 input" in w for w in clf.warnings)
+    small = tmp_path / "r18_ft.pth"  # the usual 224 stays the default
+    torch.save(tv_models().get_model("resnet18", weights=None, num_classes=3).state_dict(), small)
+    assert mf.load_model_file(small, arch="resnet18").preprocessing.input_size == (224, 224)

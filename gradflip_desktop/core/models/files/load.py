@@ -43,16 +43,8 @@ from .scripted import load_torchscript
 from .sidecar import read_sidecar, read_sidecar_raw
 from .spec import FORMATS, ModelSpec, merge_preprocessing, parse_groups
 from .timm import is_timm_arch, load_timm_state_dict, timm_folder, timm_preprocessing
-from .torchvision import (
-    cached_torchvision_weights,
-    hub_checkpoint_dir,
-    load_torchvision_state_dict,
-    pre_from_weights,
-    torchvision_architectures,
-    tv_models,
-    tv_weights_for_file,
-    weights_name,
-)
+from .torchvision import (cached_torchvision_weights, hub_checkpoint_dir, load_torchvision_state_dict, own_input_size,
+                          pre_from_weights, torchvision_architectures, tv_models, tv_weights_for_file, weights_name)
 
 __all__ = ["ModelFileInfo", "detect_format", "inspect_model_file", "load_model_file", "load_model_spec"]
 
@@ -292,8 +284,8 @@ def load_model_file(
                 tv_weights = None
         if tv_weights is not None:
             base_pre, pre_known = pre_from_weights(tv_weights), True
-        elif isinstance(getattr(net, "image_size", None), int):  # ViT: fixed input size
-            base_pre = Preprocessing(input_size=(net.image_size, net.image_size))
+        else:  # a ViT's fixed input size, else the size the architecture's own weights use (inception_v3: 299)
+            base_pre = own_input_size(net, used_arch) or base_pre
     elif fmt == "torchscript":
         net = load_torchscript(p, trust_torchscript, notes)
     else:

@@ -29,6 +29,7 @@ __all__ = [
     "guess_architectures",
     "hub_checkpoint_dir",
     "load_torchvision_state_dict",
+    "own_input_size",
     "pre_from_weights",
     "torchvision_architectures",
     "tv_models",
@@ -97,6 +98,19 @@ def pre_from_weights(w: Any) -> Preprocessing:
         interpolation=interp if interp in ("bilinear", "bicubic") else "bilinear",
         antialias=bool(getattr(t, "antialias", True) if getattr(t, "antialias", True) is not None else True),
     )
+
+
+def own_input_size(net: nn.Module, arch: str) -> Preprocessing | None:
+    """The input size of a torchvision network whose weights name no preprocessing (a fine-tune): a ViT's fixed
+    ``image_size``, else the crop of the architecture's own ImageNet weights when it is not 224 (inception_v3 takes
+    299, efficientnet_b3 300; read from torchvision's metadata, nothing downloaded); None for the usual 224."""
+    if isinstance(getattr(net, "image_size", None), int):
+        return Preprocessing(input_size=(net.image_size, net.image_size))
+    try:
+        crop = list(getattr(tv_models().get_model_weights(arch).DEFAULT.transforms(), "crop_size", [224]))
+    except Exception:  # noqa: BLE001 - an architecture without weights metadata: the usual default
+        return None
+    return Preprocessing(input_size=(int(crop[0]), int(crop[-1]))) if int(crop[0]) != 224 else None
 
 
 @dataclass(frozen=True)
