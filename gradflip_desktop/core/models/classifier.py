@@ -8,6 +8,7 @@ the differentiable module, so gradients reach the user's own pixels at their wor
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -48,6 +49,8 @@ class Preprocessing:
             raise ModelError(f"channels must be 1 or 3, not {self.channels}")
         if len(self.mean) not in (1, self.channels) or len(self.std) not in (1, self.channels):
             raise ModelError(f"mean/std need 1 or {self.channels} values")
+        if not all(math.isfinite(v) for v in (*self.mean, *self.std)):  # a NaN mean made every output NaN
+            raise ModelError(f"mean and std must be finite numbers, not {list(self.mean)} / {list(self.std)}")
         if any(s <= 0 for s in self.std):
             raise ModelError("std values must be positive")
         h, w = self.input_size

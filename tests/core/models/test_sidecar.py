@@ -56,7 +56,13 @@ def test_sidecar_errors_name_the_problem(tmp_path):
         mf.load_model_file(path, trust_torchscript=True)
     for key, value in (("name", ["MNIST"]), ("arch", 18), ("labels_file", ["a.txt"])):  # were taken as they were
         side.write_text(json.dumps({"preprocessing": pre, key: value}), encoding="utf-8")
-        with pytest.raises(ModelError, match=rf"^'{key}' in the model settings must be a string"):
+        with pytest.raises(ModelError, match=rf"^digits\.gradflip\.json: '{key}' in the model settings must be a string"):
+            mf.load_model_file(path, trust_torchscript=True)
+    # values the command line refuses: refused here too, naming the file (a NaN mean made every output NaN)
+    for bad, words in (({"mean": [float("nan")]}, "mean and std must be finite numbers"),
+                       ({"std": [0.0]}, "std values must be positive")):
+        side.write_text(json.dumps({"preprocessing": {**pre, **bad}}), encoding="utf-8")
+        with pytest.raises(ModelError, match=rf"^digits\.gradflip\.json: {words}"):
             mf.load_model_file(path, trust_torchscript=True)
 
 

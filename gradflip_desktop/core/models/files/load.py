@@ -244,8 +244,11 @@ def load_model_file(
     raw = read_sidecar_raw(p) if use_sidecar else None
     side: dict = raw[0] if raw else {}
     side_dir = raw[1].parent if raw else None
-    if raw:
-        ModelSpec.from_dict(side, p, side_dir)  # validate the whole sidecar up front
+    if raw:  # validate the whole sidecar up front; its errors name it (the same value on the command line would not)
+        try:
+            ModelSpec.from_dict(side, p, side_dir)
+        except ModelError as exc:
+            raise type(exc)(f"{raw[1].name}: {exc}") from None
     fmt = format or side.get("format") or detect_format(p)
     if fmt not in FORMATS:
         raise ModelError(f"unknown model format {fmt!r} (use {', '.join(FORMATS)})")
