@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__
-from .cli_values import floats, ignored_options, nonempty, positive_int, size
+from .cli_values import floats, ignored_options, nonempty, positive_int, size, working_side
 
 EXIT_OK, EXIT_NOT_FLIPPED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a reader that went away
@@ -143,7 +143,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("images", nargs="+", type=nonempty, metavar="IMAGE", help="image files (anything Pillow reads) or folders of them")
     p.add_argument("--model", type=nonempty, default=None, help="model: 'efficientnet-lite0' (default), a model file or a Hugging Face model folder")
     p.add_argument("--device", type=nonempty, default="cpu", help="cpu (default), cuda, cuda:N, mps or auto")
-    p.add_argument("--max-side", type=positive_int, default=DEFAULT_MAX_SIDE,
+    p.add_argument("--max-side", type=working_side, default=DEFAULT_MAX_SIDE,
                    help=f"long side of the working image in px (default {DEFAULT_MAX_SIDE})")
     p.add_argument("--max-pixels", type=positive_int, default=DEFAULT_MAX_PIXELS,
                    help=f"refuse images with more pixels (default {DEFAULT_MAX_PIXELS / 1e6:g}e6)")

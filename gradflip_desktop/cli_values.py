@@ -57,3 +57,14 @@ def ignored_options(args: argparse.Namespace, textbook: bool) -> list[str]:
         notes.append(f"{' and '.join(passes)} appl{'ies' if len(passes) == 1 else 'y'} to the smallest change only "
                      f"(--style free, no smoothing, coarse 1); ignored with {why}")
     return notes
+
+
+def working_side(text: str) -> int:
+    """``--max-side``: a whole number of pixels up to the app's working-size limit (a run holds about 30 copies
+    of the working image: at 100,000 px that is terabytes, and the run died of memory instead of being refused)."""
+    from .core.options import WORKING_SIZE_MAX  # noqa: PLC0415 - torch-free
+
+    v = positive_int(text)
+    if v > WORKING_SIZE_MAX:
+        raise argparse.ArgumentTypeError(f"at most {WORKING_SIZE_MAX} px (the working-size limit), not {text!r}")
+    return v

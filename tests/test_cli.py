@@ -767,6 +767,8 @@ def test_numbers_are_read_as_the_help_writes_them(args, field, value):
     (["--input-size", "10x"], "expected a size like 224"),  # used to be read as 10×10
     (["--max-pixels", "1.5"], "expected a whole number of at least 1"),
     (["--max-steps", "0"], "expected a whole number of at least 1"),
+    (["--max-side", "100000"], "at most 4096 px (the working-size limit)"),  # ran until memory ran out
+    (["--max-side", "0"], "expected a whole number of at least 1"),
 ])
 def test_bad_numbers_are_one_line_before_anything_runs(args, words, capsys):
     with pytest.raises(SystemExit) as ended:
