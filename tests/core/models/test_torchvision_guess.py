@@ -125,5 +125,36 @@ def test_a_prefilter_row_gone_stale_costs_time_not_the_answer(references, monkey
     candidates fits, and the full comparison still finds it."""
     stale = (re.compile(r"resnet\d+"), "layer1.0.renamed_conv.weight")
     monkeypatch.setattr(tvf, "_SIGNATURES", (*tvf._SIGNATURES, stale))
+    monkeypatch.setattr(tvf, "SIGNATURES_CHECKED", ("0.0",))  # the rows were checked against another release
     assert not tvf._could_fit("resnet18", frozenset(meta_state_dict("resnet18")))
     assert tvf.guess_architectures(meta_state_dict("resnet18", num_classes=10)) == ["resnet18"]
+
+
+def test_a_custom_networks_weights_build_only_the_candidates_on_a_checked_torchvision(monkeypatch):
+    """A state dict of the user's own network (no torchvision architecture) built all ~80 architectures, 18 s,
+    only to say "name the architecture". On a torchvision whose rows the test above checks, the rows are exact,
+    so only the candidates are built; on another release the full comparison still runs."""
+    sd = SmallCNN(channels=3, classes=4, size=16).state_dict()
+    installed = tv.__version__.split("+")[0]
+    built = []
+    real = tvf._reference_shapes
+
+    def spy(arch, **kw):
+        built.append(arch)
+        return real(arch, **kw)
+
+    monkeypatch.setattr(tvf, "_reference_shapes", spy)
+    try:
+        monkeypatch.setattr(tvf, "SIGNATURES_CHECKED", (installed,))
+        tvf._guess_reference.cache_clear()
+        assert tvf.guess_architectures(sd) == []
+        candidates = [a for a in tvf.torchvision_architectures()
+                      if tvf._could_fit(a, frozenset(k for k in sd if not k.endswith("num_batches_tracked")))]
+        assert sorted(set(built)) == sorted(set(candidates)) and len(set(built)) < len(tvf.torchvision_architectures())
+        monkeypatch.setattr(tvf, "SIGNATURES_CHECKED", ("0.0",))  # a release the rows were not checked against
+        built.clear()
+        tvf._guess_reference.cache_clear()
+        assert tvf.guess_architectures(sd) == []
+        assert set(built) == set(tvf.torchvision_architectures())
+    finally:
+        tvf._guess_reference.cache_clear()

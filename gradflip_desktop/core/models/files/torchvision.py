@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
@@ -304,9 +305,22 @@ def guess_architectures(sd: Mapping[str, torch.Tensor]) -> list[str]:
     keys = frozenset(k for k in sd if not k.endswith("num_batches_tracked"))
     archs = torchvision_architectures()
     hits = [a for a in archs if _could_fit(a, keys) and _fits(a, sd, keys)]
-    if not hits:  # nothing among the candidates: the full check (a stale _SIGNATURES row costs time only)
+    if not hits and not _signatures_checked():  # another torchvision: a row may be stale, so the full check
         hits = [a for a in archs if _fits(a, sd, keys)]
     return hits
+
+
+SIGNATURES_CHECKED = ("0.29",)  # torchvision releases whose architectures the rows were checked against
+
+
+def _signatures_checked() -> bool:
+    """Whether the installed torchvision is one ``_SIGNATURES`` was checked against (the tests check every row
+    against the installed one): then no architecture the rows exclude can fit, and the full comparison, which
+    builds all ~80 architectures (18 s for a custom network's weights, only to say "name the architecture"),
+    is skipped."""
+    tv_models()  # imports torchvision
+    version = str(getattr(sys.modules.get("torchvision"), "__version__", "")).split("+")[0]  # "0.29.1+cpu"
+    return any(version == v or version.startswith(v + ".") for v in SIGNATURES_CHECKED)
 
 
 _DENSENET_LEGACY = re.compile(
