@@ -122,11 +122,10 @@ def test_results_written_inside_the_folder_are_not_explained_again(tiny_cli, tmp
     assert cli.main(args) in (0, 1)
     assert cli.main([*args, "--resume"]) in (0, 1)
     err = capsys.readouterr().err
-    if out_inside == ".":
-        assert "a.figure.png: a GradFlip result image" in err
-    else:  # the output folder's result files: one line, not one per file (8 per photo, 2 for the summary)
-        assert [ln for ln in err.splitlines() if "skipped" in ln] == \
-            [f"gradflip: skipped: {out}: the output folder of this run (10 result files)"]
+    # the output folder's result files: one line, not one per file (8 per photo, 2 for the summary); also
+    # when --out is the photo folder itself (before: 10 "skipped" lines per photo on every re-run)
+    assert [ln for ln in err.splitlines() if "skipped" in ln] == \
+        [f"gradflip: skipped: {out}: the output folder of this run (10 result files)"]
     assert sorted(p.name for p in out.glob("*.gradflip.json")) == ["a.gradflip.json"]
     assert [r["file"] for r in read_summary(out / "summary.csv")] == [str(folder / "a.png")]
     # a user's own file that merely ends like one (no record next to it) is still an image to explain
@@ -727,6 +726,37 @@ def test_a_photo_edited_since_its_set_was_made_is_explained_again_by_resume(tiny
     assert rec["image"]["file"]["sha256"] != "" and rec["image"]["file"]["bytes"] == (folder / "p.png").stat().st_size
 
 
+def test_a_photo_replaced_while_it_is_explained_is_explained_again_by_resume(tiny_cli, tmp_path, monkeypatch):
+    """The record's file fingerprint is the file that was explained, taken when it was loaded: before, it
+    was taken when the set was written, so a photo replaced during its explanation (a sync client, an
+    export still running) got the new file's digest on the old photo's answer, and --resume kept it."""
+    import hashlib
+
+    from gradflip_desktop.core.dataset import job
+
+    folder, out = tmp_path / "photos", tmp_path / "out"
+    photo = _photo(folder / "p.png", seed=1)
+    explained = hashlib.sha256(photo.read_bytes()).hexdigest()
+    real_load = job.load_image
+
+    def load_then_replace(path, **kw):
+        img = real_load(path, **kw)
+        rng = np.random.default_rng(5)  # another photo lands while this one is being explained
+        Image.fromarray(rng.integers(0, 255, size=(20, 40, 3), dtype=np.uint8)).save(path)
+        return img
+
+    args = ["explain", str(folder), "--out", str(out), "-q", "--no-key-pixels", "--max-steps", "3"]
+    monkeypatch.setattr(job, "load_image", load_then_replace)
+    assert cli.main(args) in (0, 1)
+    monkeypatch.setattr(job, "load_image", real_load)
+    rec = json.loads((out / "p.gradflip.json").read_text(encoding="utf-8"))
+    assert rec["image"]["working_size"] == [32, 24]  # the first photo's answer ...
+    assert rec["image"]["file"]["sha256"] == explained  # ... with the first photo's digest
+    assert cli.main([*args, "--resume"]) in (0, 1)
+    rec = json.loads((out / "p.gradflip.json").read_text(encoding="utf-8"))
+    assert rec["image"]["working_size"] == [40, 20]  # the photo there now, explained again
+
+
 def test_resume_refuses_sets_made_with_other_model_settings(monkeypatch, tmp_path, capsys):
     """The record's model entry holds what besides the weights decides the answers (input size, channels,
     mean, std, labels); --resume refuses a set made with other ones, naming the difference."""
@@ -851,3 +881,20 @@ def test_a_result_file_never_replaces_a_photo_of_the_same_run(flag, tiny_cli, tm
     assert other.read_bytes() == before
     assert (d / "holiday.figure.gradflip.json").is_file()  # the other photo was explained
     assert not (d / "holiday.gradflip.json").exists()
+
+
+def test_a_photo_added_to_the_folder_leaves_the_kept_sets_and_the_summary_as_they_were(tiny_cli, tmp_path):
+    """Photo.jpg added to a folder whose photo.png was explained: --resume keeps photo.png's set and explains
+    only Photo.jpg (before: Photo.jpg, sorted first, took the name "photo", photo.png was explained again as
+    "photo_png", and summary.csv listed photo.png twice: 3 rows for 2 photos)."""
+    folder, out = tmp_path / "photos", tmp_path / "out"
+    _photo(folder / "photo.png", seed=1)
+    args = ["explain", str(folder), "--out", str(out), "-q", "--no-key-pixels", "--max-steps", "3"]
+    assert cli.main(args) in (0, 1)
+    mtime = (out / "photo.gradflip.json").stat().st_mtime_ns
+    _photo(folder / "Photo.jpg", seed=2)
+    assert cli.main([*args, "--resume"]) in (0, 1)
+    assert (out / "photo.gradflip.json").stat().st_mtime_ns == mtime  # kept, not explained again
+    rows = read_summary(out / "summary.csv")
+    assert sorted(os.path.basename(r["file"]) for r in rows) == ["Photo.jpg", "photo.png"]
+    assert sorted(p.name for p in out.glob("*.gradflip.json")) == ["Photo_jpg.gradflip.json", "photo.gradflip.json"]

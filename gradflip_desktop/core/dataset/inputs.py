@@ -74,6 +74,21 @@ def is_result_image(path: Path) -> bool:
     return False
 
 
+RESULT_FILES = (".gradflip.json", ".delta.npy", ".importance.npy", ".steps.csv", *RESULT_IMAGES)  # report.SUFFIXES
+
+
+def is_result_file(path: Path) -> bool:
+    """A file a run wrote into its output folder: a result set's file (next to its record), ``summary.csv``
+    or ``index.html``."""
+    name = path.name
+    if name in ("summary.csv", "index.html"):
+        return True
+    for suffix in RESULT_FILES:
+        if name.endswith(suffix):
+            return (path.parent / f"{name[: -len(suffix)]}.gradflip.json").is_file()
+    return False
+
+
 def collect_inputs(paths: list[str | Path], recursive: bool = False,
                    out: str | Path | None = None) -> tuple[list[Input], list[tuple[Path, str]]]:
     """Expand ``paths`` into inputs. Returns ``(inputs, skipped)``; ``skipped`` lists (path, reason).
@@ -99,19 +114,27 @@ def collect_inputs(paths: list[str | Path], recursive: bool = False,
             skipped.append((p, f"inside {outer}, also given: its images are explained once, as part of {outer}"))
             continue
         inner = _inside(Path(out), p) if out is not None else None
+        same = out is not None and inner is None and _resolved(Path(out)) == _resolved(p)  # --out the folder itself
         quiet = 0  # result files in the output folder, skipped without a line each
-        entries = sorted(p.rglob("*") if recursive else p.iterdir())
+        entries = _entries(p, recursive, skipped)
         for f in entries:
             rel = f.relative_to(p)
             if any(part.startswith(".") for part in rel.parts):
                 continue
-            if f.is_dir():
+            try:
+                is_folder = f.is_dir()
+            except OSError as exc:  # e.g. a path longer than the system allows (ENAMETOOLONG)
+                if all(where != f for where, _ in skipped):  # not already said by the folder scan
+                    skipped.append((f, f"cannot be read: {exc.strerror or exc}"))
+                continue
+            if is_folder:
                 if not recursive:
                     skipped.append((f, "a folder (use --recursive to include subfolders)"))
                 elif f.is_symlink():  # never followed (a link can loop or repeat a folder): said, not silent
                     skipped.append((f, "a link to a folder, not followed (give the folder itself to include it)"))
                 continue
-            in_out = bool(inner) and rel.parts[: len(inner)] == inner
+            in_out = (bool(inner) and rel.parts[: len(inner)] == inner) or (
+                same and len(rel.parts) == 1 and is_result_file(f))  # its results: one line, not one per file
             if not f.is_file():
                 skipped.append((f, "not a regular file"))
             elif is_result_image(f):  # --out inside the folder: never explain the explanations again
@@ -125,34 +148,97 @@ def collect_inputs(paths: list[str | Path], recursive: bool = False,
             else:
                 skipped.append((f, "not an image"))
         if quiet:
-            skipped.append((p.joinpath(*inner), f"the output folder of this run ({quiet} result files)"))
-    return distinct_names(inputs), skipped
+            skipped.append((p.joinpath(*(inner or ())), f"the output folder of this run ({quiet} result files)"))
+    return distinct_names(inputs, out), skipped
 
 
-def distinct_names(inputs: list[Input]) -> list[Input]:
+def _entries(folder: Path, recursive: bool, skipped: list[tuple[Path, str]]) -> list[Path]:
+    """What ``folder`` holds (with ``recursive``: its subfolders too, links to folders not entered, hidden
+    folders not entered), sorted. A folder that cannot be read is one skipped entry and the scan goes on
+    (before: ``rglob`` dropped an unreadable subfolder without a word, and a scan error such as a path
+    longer than the system allows, or an unreadable folder given, ended the run as an internal error)."""
+    def failed(exc: OSError) -> None:
+        where = Path(exc.filename) if getattr(exc, "filename", None) else folder
+        skipped.append((where, f"a folder that cannot be read: {exc.strerror or exc}"))
+
+    if not recursive:
+        try:
+            return sorted(folder.iterdir())
+        except OSError as exc:
+            failed(exc)
+            return []
+    found: list[Path] = []
+    for root, dirs, files in os.walk(folder, onerror=failed):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found += [Path(root) / n for n in (*dirs, *files)]
+    return sorted(found)
+
+
+def distinct_names(inputs: list[Input], out: str | Path | None = None) -> list[Input]:
     """Give every file its own result name: the first of the files whose names would be the same on a
     case-insensitive file system (``photo.jpg`` and ``photo.png``, ``Cat.png`` and ``cat.jpg``, two ``a.png``
     of different folders) keeps it, each later one gets its extension after it (``photo_png``), then a number.
-    The same file listed twice keeps its one name (the run explains it once)."""
+    The same file listed twice keeps its one name (the run explains it once). With ``out``, the file whose
+    result set in ``out`` already holds the name keeps it, first or not (a ``Photo.jpg`` added to a folder
+    explained before must not take ``photo.png``'s set's name: ``--resume`` would explain it again as
+    ``photo_png`` and list it twice)."""
     from ..report import safe_name  # noqa: PLC0415 - report imports torch-free modules only
 
-    claimed: dict[str, Path] = {}
-    out = []
+    claimed: dict[str, Path] = _owners(inputs, out) if out is not None else {}
+    named = []
     for inp in inputs:
         real = _resolved(inp.path)
         name = inp.name
         key = safe_name(name).casefold()
         if key in claimed and claimed[key] != real:
-            ext = Path(inp.path).suffix.lstrip(".").lower()
-            base = f"{name}_{ext}" if ext else f"{name}_2"
-            name, n = base, 2
+            ext = Path(inp.path).suffix.lstrip(".").lower()[:16]
+            tail = f"_{ext}" if ext else "_2"
+            name, n = _suffixed(inp.name, tail), 2
             while safe_name(name).casefold() in claimed:
-                name, n = f"{base}-{n}", n + 1
+                name, n = _suffixed(inp.name, f"{tail}-{n}"), n + 1
             key = safe_name(name).casefold()
             inp = Input(inp.path, name, inp.shown)
         claimed.setdefault(key, real)
-        out.append(inp)
-    return out
+        named.append(inp)
+    return named
+
+
+def _owners(inputs: list[Input], out: str | Path) -> dict[str, Path]:
+    """For the names two or more files of ``inputs`` would share: the file whose result set in ``out`` has
+    that name (its record's ``image.source``), by the name's key."""
+    import json  # noqa: PLC0415
+
+    from ..report import safe_name  # noqa: PLC0415
+
+    files: dict[str, set[Path]] = {}
+    for inp in inputs:
+        files.setdefault(safe_name(inp.name).casefold(), set()).add(_resolved(inp.path))
+    owners = {}
+    for inp in inputs:
+        key = safe_name(inp.name).casefold()
+        if len(files[key]) < 2 or key in owners:
+            continue
+        try:
+            rec = json.loads((Path(out) / f"{safe_name(inp.name)}.gradflip.json").read_text(encoding="utf-8"))
+            source = _resolved(rec["image"]["source"])
+        except (OSError, ValueError, TypeError, KeyError):
+            continue
+        if source in files[key]:
+            owners[key] = source
+    return owners
+
+
+def _suffixed(name: str, suffix: str) -> str:
+    """``name`` + ``suffix``, ``name`` shortened where the result name's length bound would cut the suffix off
+    (two long names alike in their first 120 bytes: the suffix that tells them apart must survive)."""
+    from ..report import MAX_NAME_BYTES, safe_name  # noqa: PLC0415
+
+    if safe_name(name + suffix).endswith(suffix):
+        return name + suffix
+    stem = safe_name(name)
+    while stem and len((stem + suffix).encode("utf-8")) > MAX_NAME_BYTES:
+        stem = stem[:-1]
+    return stem.rstrip(" .") + suffix
 
 
 def _resolved(path) -> Path:

@@ -259,8 +259,12 @@ def explain_inputs(
 
             def loader(inp: Input):
                 def load():
+                    # the record's fingerprint is the file as it was loaded, taken now: taken when the set is
+                    # written, a photo replaced while it was explained got the new file's digest, and --resume
+                    # then kept the old photo's answer for it
+                    fingerprint = file_fingerprint(inp.path)
                     img = load_image(inp.path, max_side=settings.max_side, max_pixels=settings.max_pixels)
-                    images[inp] = img
+                    images[inp] = (img, fingerprint)
                     return img
                 return load
 
@@ -274,11 +278,13 @@ def explain_inputs(
             try:
                 for job, result in run_engine(classifier, jobs, options, batch, on_step, should_stop):
                     inp = job.key
-                    img = images.pop(inp, None)
+                    img, fingerprint = images.pop(inp, (None, None))
                     if isinstance(result, BaseException):
                         report(Outcome(inp, ERROR, error=result))
                     else:
                         info = img.to_dict() if img is not None else job.info
+                        if img is not None and fingerprint is not None:
+                            info["file"] = fingerprint
                         writer.put(result, inp, overwrite[inp], info)
                     for o in writer.written():
                         report(o)
@@ -391,8 +397,8 @@ class SetWriter:
 def _write(result, inp: Input, out: Path, overwrite: bool, info: dict | None, thumbs: bool) -> Outcome:
     before = {p for p in result_paths(out, inp.name).values() if p.exists()}
     notes = list((info or {}).get("warnings") or [])
-    if info is not None and inp.path is not None:  # --resume then knows whether the photo changed since
-        info = {**info, "file": file_fingerprint(inp.path)}
+    if info is not None and inp.path is not None and not info.get("file"):  # --resume then knows whether
+        info = {**info, "file": file_fingerprint(inp.path)}  # the photo changed since (else taken at loading)
     try:
         written = write_result_set(result, out, inp.name, force=overwrite, image_info=info)
     except DiskFullError:  # not this input's fault: the run stops (see run)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from gradflip_desktop.core.dataset import collect_inputs
@@ -33,3 +34,77 @@ def test_files_given_from_two_folders_and_the_same_file_twice(tmp_path):
     assert [i.name for i in inputs] == ["a", "a_png", "a", "a"]  # the same file keeps its one name (run once)
     assert distinct_names([Input(a, "a"), Input(b, "a"), Input(tmp_path / "z" / "a", "a")])[2].name == "a_2"
 
+
+def test_long_names_alike_in_their_first_120_bytes_each_get_a_name_that_fits(tmp_path):
+    """Before: the suffix that tells them apart was cut off again by the 120-byte bound of a result name,
+    and distinct_names looped for ever (`gradflip explain DIR` hung before loading the model, silently)."""
+    import signal
+
+    from gradflip_desktop.core.report import MAX_NAME_BYTES, safe_name
+
+    d = tmp_path / "in"
+    for n in ("x" * 130 + "A.png", "x" * 130 + "B.png", "x" * 130 + "C.png", "é" * 70 + "D.png", "é" * 70 + "E.png"):
+        _img(d / n)
+
+    def hung(signum, frame):
+        raise TimeoutError("collect_inputs did not return within 10 s")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(10)
+    try:
+        inputs, skipped = collect_inputs([d])
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert skipped == [] and len(inputs) == 5
+    stems = [safe_name(i.name) for i in inputs]
+    assert len({s.casefold() for s in stems}) == 5
+    assert all(len(s.encode("utf-8")) <= MAX_NAME_BYTES for s in stems)
+    assert stems[1].endswith("_png") and stems[2].endswith("_png-2") and stems[4].endswith("_png")
+
+
+def test_a_file_added_to_a_folder_explained_before_does_not_take_a_result_set_name(tmp_path):
+    """photo.png was explained into out (set "photo"); then Photo.jpg is added to the folder. Photo.jpg sorts
+    first, and before it took the name "photo" (casefolded): --resume explained photo.png again as
+    "photo_png" and the summary listed photo.png twice (on a case-insensitive disk Photo.jpg was refused as
+    "of another image"). The file whose set holds the name keeps it."""
+    import json
+
+    d, out = tmp_path / "in", tmp_path / "out"
+    photo = _img(d / "photo.png")
+    out.mkdir()
+    (out / "photo.gradflip.json").write_text(json.dumps({"image": {"source": str(photo)}}), encoding="utf-8")
+    _img(d / "Photo.jpg")
+    inputs, _ = collect_inputs([d], out=out)
+    assert [(i.path.name, i.name) for i in inputs] == [("Photo.jpg", "Photo_jpg"), ("photo.png", "photo")]
+    inputs, _ = collect_inputs([d])  # no output folder known: the first keeps it, as before
+    assert [(i.path.name, i.name) for i in inputs] == [("Photo.jpg", "Photo"), ("photo.png", "photo_png")]
+
+
+@pytest.mark.parametrize("recursive", [True, False])
+def test_a_folder_that_cannot_be_read_is_a_skipped_line_and_the_scan_goes_on(tmp_path, monkeypatch, recursive):
+    """Before: with --recursive an unreadable subfolder was dropped without a word (pathlib's rglob ignores
+    PermissionError), and an unreadable folder given (or a path over PATH_MAX inside one) ended the whole run
+    as "internal error: PermissionError ... (please report this)", exit 3."""
+    import errno
+    import os
+
+    d = tmp_path / "in"
+    _img(d / "a.png")
+    _img(d / "locked" / "b.png")
+    _img(d / "z" / "c.png")
+    def locked(real):  # as a folder without read permission (the tests may run as root, who reads any)
+        def listing(path="."):
+            if os.path.basename(os.fspath(path)) == "locked":
+                raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+            return real(path)
+        return listing
+
+    monkeypatch.setattr(os, "scandir", locked(os.scandir))
+    monkeypatch.setattr(os, "listdir", locked(os.listdir))
+    inputs, skipped = collect_inputs([d / "locked" if not recursive else d], recursive=recursive)
+    if recursive:
+        assert [i.name for i in inputs] == ["a", "z_c"]
+    else:
+        assert inputs == []
+    assert skipped == [(d / "locked", "a folder that cannot be read: Permission denied")]
