@@ -63,6 +63,10 @@ def safe_name(name: str) -> str:
     n = unicodedata.normalize("NFC", str(name))
     n = n.encode("utf-8", "replace").decode("utf-8")  # a file name that is not UTF-8 (b"caf\xe9"): "?" then "_"
     n = re.sub(r'[\x00-\x1f\x7f<>:"/\\|?*]', "_", n).strip(" .")
+    # invisible format characters (a right-to-left override shows "gpj.exe" as "exe.jpg"; zero-width spaces)
+    n = "".join("_" if unicodedata.category(ch) == "Cf" else ch for ch in n)
+    if n.startswith("-"):  # "-rf.gradflip.json" is read as options by `rm *` and other tools
+        n = "_" + n
     if not n or set(n) <= {"_"}:
         n = "image"
     if n.upper().split(".")[0] in {"CON", "PRN", "AUX", "NUL"} | {f"COM{i}" for i in range(1, 10)} | {

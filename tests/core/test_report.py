@@ -253,6 +253,9 @@ def test_cli_read_only_target_exit_2(tmp_path, capsys, monkeypatch):
         ("COM1.tar", "_COM1.tar"),
         ("CONSOLE", "CONSOLE"),
         ("trailing dots...", "trailing dots"),
+        ("photo\u202egpj.exe", "photo_gpj.exe"),  # a right-to-left override would show it as "exe.jpg"
+        ("a\u200bb", "a_b"),  # zero-width space
+        ("-rf", "_-rf"),  # never read as options by `rm *`
     ],
 )
 def test_safe_name(name, expected):

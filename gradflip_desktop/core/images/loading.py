@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from ..errors import ImageError
 from .pixels import DEFAULT_MAX_SIDE, ImageData, _resize_to_working, _to_float, _working_size, scaled_note
@@ -25,6 +25,10 @@ DEFAULT_MAX_PIXELS = 200_000_000
 MAX_FILE_BYTES = 2 * 1024**3
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False
+# a PNG's text or colour-profile chunk may hold up to this much once decompressed (Pillow's default is 1 MB:
+# photo editors' XMP metadata exceeds it, and such a photo, which viewers open, was refused as corrupt); the
+# total over all chunks stays Pillow's MAX_TEXT_MEMORY (64 MB)
+PngImagePlugin.MAX_TEXT_CHUNK = max(PngImagePlugin.MAX_TEXT_CHUNK, 16 * 1024 * 1024)
 
 # Formats Pillow decodes by running an external program on the file: EPS/PostScript goes through Ghostscript,
 # which executes the file's PostScript (it can loop forever, print to stdout and so break --json, and its
@@ -107,6 +111,8 @@ def load_image(
         try:
             st = path.stat()
         except FileNotFoundError:
+            if str(source) == "-":
+                raise ImageError("reading an image from standard input ('-') is not supported; give the file's path") from None
             if WEB_ADDRESS.match(str(source)):  # "https://host/cat.jpg" as a path: say what it is, whole
                 url = WEB_ADDRESS.sub(lambda m: m.group(1) + "://", str(source))
                 raise ImageError(f"{url} is a web address: GradFlip works offline and does not download "
@@ -251,6 +257,10 @@ def _load(fp, label, src_name, src_path, max_side, max_pixels) -> ImageData:
     except Exception as exc:  # noqa: BLE001 - Pillow plugins raise many kinds on broken headers
         detail = str(exc) or type(exc).__name__
         fmt = _signature(head)
+        if "decompressed data too large" in detail.lower():  # a metadata chunk over the limit above: not corrupt
+            raise ImageError(f"{label} holds a metadata chunk (text or colour profile) of more than "
+                             f"{PngImagePlugin.MAX_TEXT_CHUNK // 2**20} MB, more than GradFlip reads; save the image "
+                             "again without its metadata") from None
         if fmt:
             raise ImageError(f"{label} starts like a {fmt} file but its header is truncated or corrupt: {detail}") from None
         raise ImageError(f"{label} has a corrupt header and could not be read: {detail}") from None

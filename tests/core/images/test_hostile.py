@@ -95,6 +95,27 @@ def test_a_web_address_is_named_whole_as_one(url, capsys):
     assert capsys.readouterr().err.strip() == f"gradflip: error: {refused(url)}"
 
 
+def test_a_png_with_large_metadata_opens_and_a_huge_one_is_named_as_such(tmp_path):
+    """A 5 MB XMP chunk (photo editors write them) was refused as "header is truncated or corrupt: Decompressed
+    data too large for PngImagePlugin.MAX_TEXT_CHUNK"; over 16 MB it is refused, saying what it is."""
+    from PIL import PngImagePlugin
+
+    for size, ok in ((5, True), (40, False)):
+        info = PngImagePlugin.PngInfo()
+        info.add_text("XML:com.adobe.xmp", "x" * (size * 2**20), zip=True)
+        path = tmp_path / f"xmp{size}.png"
+        Image.fromarray(np.full((8, 8, 3), 90, np.uint8)).save(path, pnginfo=info)
+        if ok:
+            assert load_image(path).pixels.shape == (8, 8, 3)
+        else:
+            assert refused(path) == (f"“xmp{size}.png” holds a metadata chunk (text or colour profile) of more than "
+                                     "16 MB, more than GradFlip reads; save the image again without its metadata")
+
+
+def test_standard_input_as_a_dash_is_said_to_be_unsupported():
+    assert refused("-") == "reading an image from standard input ('-') is not supported; give the file's path"
+
+
 def test_directory(tmp_path):
     d = tmp_path / "holiday.jpg"
     d.mkdir()
