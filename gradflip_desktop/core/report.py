@@ -320,7 +320,9 @@ def render_figure(result: ExplainResult, panel_height: int = 360, importance: np
     kp = result.key_pixels
     kr = result.key_region
     if kr is not None:
-        panels.append((maps.key_region_overlay(orig, kr.mask), "Key region", key_region_caption(kr)))
+        # drawn at least at the panel's size: on a small photo's own grid the outline hid the region
+        panels.append((maps.key_region_overlay(orig, kr.mask, maps.outline_scale(kr.mask.shape, max(pw, ph))),
+                       "Key region", key_region_caption(kr)))
     if kp is not None:
         panels.append(
             (
@@ -356,9 +358,8 @@ def render_figure(result: ExplainResult, panel_height: int = 360, importance: np
         draw.text((pad, 54 + down + 20 * i), line, fill=(20, 20, 20), font=f_cap)
     for i, (img, _, _) in enumerate(panels):
         x, y = (pad, title_h + i * (ph + cap_h)) if rows else (pad + i * (slot + pad), title_h)
-        im = Image.fromarray(to_uint8(img)).resize(
-            (pw, ph), Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.NEAREST
-        )
+        im = Image.fromarray(to_uint8(img))  # (the key region's panel of a small photo is larger than the photo)
+        im = im.resize((pw, ph), Image.Resampling.LANCZOS if im.width > pw else Image.Resampling.NEAREST)
         canvas.paste(im, (x + (slot - pw) // 2, y))
         draw.text((x, y + ph + 5), heads[i], fill=(20, 20, 20), font=f_cap)
         for j, line in enumerate(captions[i]):

@@ -538,3 +538,18 @@ def test_an_empty_folder_reads_0_of_0_images_not_0_of_1(qtbot):
     p.start("two", [("a", "/x/a.png", "a.png"), ("b", "/x/b.png", "b.png")])
     p.set_progress(1, 2)
     assert p.progress.text() == "1 / 2 images"
+
+
+def test_the_status_bar_says_the_folder_is_being_explained_not_still_opened(qtbot, tiny_window, photos):
+    """The status bar read "Opening the folder … …" for the whole run (3 of 16 images done, and on); once the
+    folder is listed it says that its images are being explained, and at the end how the run went."""
+    c = tiny_window.folders
+    tiny_window.controls.set_settings(SLOW)
+    c.open_folder(str(photos))
+    qtbot.waitUntil(lambda: c.panel.tiles.get(str(photos / "p0.png")) is not None
+                    and c.panel.tiles[str(photos / "p0.png")].state == RUNNING, timeout=RUN_TIMEOUT_MS)
+    text = tiny_window.status_label.text()
+    assert "Opening the folder" not in text and "explaining 4 image(s)" in text, text  # broken.jpg too: it fails when run
+    c.cancel()
+    _wait_done(qtbot, c)
+    assert tiny_window.status_label.text().endswith("(cancelled)")

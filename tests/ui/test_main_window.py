@@ -379,6 +379,22 @@ def test_paste_image_from_clipboard(qtbot, window):
     assert len(window.controls.top5.labels()) == 5
 
 
+def test_a_pasted_image_with_transparency_says_so_under_the_original(qtbot, window):
+    """The Original's caption names how the photo became what the model sees; for a pasted image with
+    transparency it said nothing (the same PNG opened as a file: "transparent areas were composited on white")."""
+    from PySide6.QtGui import QImage
+
+    rgba = np.zeros((60, 80, 4), np.uint8)
+    rgba[..., 1] = 160
+    rgba[..., 3] = 255
+    rgba[:, :20, 3] = 0
+    qimage = QImage(rgba.data, 80, 60, 80 * 4, QImage.Format.Format_RGBA8888).copy()
+    QGuiApplication.clipboard().setImage(qimage)
+    with qtbot.waitSignal(window.classified, timeout=RUN_TIMEOUT_MS):
+        window.paste_action.trigger()
+    assert "composited on white" in window.views.original.caption.text()
+
+
 def test_paste_without_image_is_a_message(qtbot, window):
     QGuiApplication.clipboard().setText("just some words")
     with qtbot.waitSignal(window.error_shown, timeout=5000) as blocker:

@@ -118,3 +118,23 @@ def test_a_short_plot_keeps_every_legend_entry_and_its_step_axis_inside_the_widg
     qtbot.wait(100)
     assert plot.legend.columnCount == 1
     assert plot.plot.getAxis("left").label.isVisible() and plot.plot.getAxis("bottom").label.isVisible()
+
+
+def test_no_step_tick_label_runs_into_the_saved_label_in_a_narrow_plot(qtbot):
+    """In a 1024 px window the plot is ~270 px wide: the ticks "9" and "saved" (flip at step 9) were drawn
+    touching, "9saved". The step ticks stop short of the saved point by the room its label needs."""
+    from gradflip_desktop.ui.widgets.plot import StepAxis
+
+    room = 30.0  # px between a step's tick and "saved": half the word plus half a number and a space
+
+    axis = StepAxis(orientation="bottom")
+    axis.saved_x = 10.0
+    lo, hi = -0.4, 10.4
+    for size in (200, 270, 400, 700, 1200):
+        per_unit = size / (hi - lo)
+        ticks = [v for _spacing, values in axis.tickValues(lo, hi, size) for v in values]
+        assert 10.0 in ticks and axis.tickStrings([10.0], 1, 1) == ["saved"]
+        steps = [v for v in ticks if v != 10.0]
+        assert steps and all((10.0 - v) * per_unit >= room for v in steps), (size, steps)
+        if per_unit >= 2 * room:  # a wide plot still names the last step
+            assert 9.0 in steps, (size, steps)

@@ -210,16 +210,20 @@ def from_array(array: np.ndarray, name: str = "image", max_side: int | None = DE
             raise ImageError(f"{name} contains non-finite pixel values (NaN or infinity)")
         if f.min() < 0 or f.max() > 1:
             raise ImageError(f"{name}: float pixel values must lie in [0, 1]")
+    notes: list[str] = []
     if f.ndim == 2:
         f = f[..., None]
     if f.shape[2] == 1:
         f = np.repeat(f, 3, axis=2)
     elif f.shape[2] == 4:
+        if f[..., 3].min() < 1.0:  # said as a file's load says it (a pasted PNG with transparency said nothing)
+            notes.append("transparent areas were composited on white")
         f = _composite(f[..., :3], f[..., 3])
     h, w = f.shape[:2]
     pixels = _resize_to_working(f, max_side)
     note = scaled_note((w, h), pixels.shape, max_side)
-    return ImageData(pixels=pixels, name=name, original_size=(w, h), mode="array", warnings=[note] if note else [])
+    return ImageData(pixels=pixels, name=name, original_size=(w, h), mode="array",
+                     warnings=notes + ([note] if note else []))
 
 
 THIN_SIDE = 16  # a working image whose short side scaling made thinner than this gets a note (a 10000×20 panorama)

@@ -176,7 +176,26 @@ def region_hatch(shape: tuple[int, int]) -> np.ndarray:
     return (yy + xx) % period < width
 
 
-def key_region_layer(mask: np.ndarray) -> np.ndarray:
+OUTLINE_MIN_SIDE = 256  # a key region's layer is drawn at least this many pixels on the long side (see outline_scale)
+
+
+def outline_scale(shape: tuple[int, ...], min_side: int = OUTLINE_MIN_SIDE) -> int:
+    """The whole factor a small image's key-region layer is drawn at, so that its long side is at least
+    ``min_side`` px (1 for larger images). The outline is 1 px wide with a 1 px dark edge: drawn on the
+    photo's own grid, an 8 x 8 or a 32 x 32 (CIFAR-sized) photo's region became solid yellow ringed by
+    black squares, hiding the very pixels it outlines."""
+    long_side = max(1, int(max(shape[:2])))
+    return 1 if long_side >= min_side else -(-int(min_side) // long_side)
+
+
+def upscale(a: np.ndarray, factor: int) -> np.ndarray:
+    """``a`` (H x W [x C]) with every pixel repeated ``factor`` times on both axes (nearest neighbour)."""
+    if factor <= 1:
+        return a
+    return np.repeat(np.repeat(a, factor, axis=0), factor, axis=1)
+
+
+def key_region_layer(mask: np.ndarray, scale: int = 1) -> np.ndarray:
     """H x W x 4 uint8 to lay over the photo: the key region outlined (yellow line, dark edge), the rest
     under a grey veil, the region itself clear. The app draws it over the Original; the figure's panel
     (:func:`key_region_overlay`) is the same layer composited, so both show the region alike.
@@ -184,8 +203,11 @@ def key_region_layer(mask: np.ndarray) -> np.ndarray:
     A region that covers most of the image (more than :data:`~..options.LARGE_REGION`, less than all) is
     hatched in the outline's yellow as well: outlined alone, its only closed outlines would be around the
     few unneeded areas, which then read as the region (islands of dim). One below
-    :data:`~..options.SMALL_REGION` (a few pixels) gets a dashed yellow box round it, so that it can be found."""
-    mask = np.asarray(mask, dtype=bool)
+    :data:`~..options.SMALL_REGION` (a few pixels) gets a dashed yellow box round it, so that it can be found.
+
+    ``scale``: the layer is drawn ``scale`` times larger than the mask (:func:`outline_scale`), so that a
+    small photo's outline is thinner than its pixels; it is laid over the photo at the photo's size."""
+    mask = upscale(np.asarray(mask, dtype=bool), int(scale))
     out = np.zeros(mask.shape + (4,), np.uint8)
     out[~mask] = REGION_DIM
     share = float(mask.mean())
@@ -210,7 +232,8 @@ def composite(pixels: np.ndarray, layer: np.ndarray) -> np.ndarray:
     return np.clip(out, 0, 1).astype(np.float32)
 
 
-def key_region_overlay(original: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def key_region_overlay(original: np.ndarray, mask: np.ndarray, scale: int = 1) -> np.ndarray:
     """The photo with the key region outlined (yellow line, dark edge) and the rest dimmed (the figure's
-    panel); H x W x 3 float32 in [0, 1]. The region itself keeps its colours so one can see what is in it."""
-    return composite(original, key_region_layer(mask))
+    panel); H x W x 3 float32 in [0, 1] (``scale`` times larger: :func:`key_region_layer`). The region
+    itself keeps its colours so one can see what is in it."""
+    return composite(upscale(np.asarray(original, dtype=np.float32), int(scale)), key_region_layer(mask, scale))

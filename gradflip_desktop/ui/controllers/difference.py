@@ -84,9 +84,10 @@ def outline_task(task, mask: np.ndarray, kind: str = "pixels") -> np.ndarray:
     """The layer over the Original (background thread), H x W x 4 uint8: the key region as the figure draws
     it (yellow line, the rest dimmed), or the outline around the key pixels."""
     if kind == "region":
-        from gradflip_desktop.core.viz.maps import key_region_layer
+        from gradflip_desktop.core.viz.maps import key_region_layer, outline_scale
 
-        return key_region_layer(mask)
+        # a small photo's layer is drawn larger (ImagePanel.set_overlay lays it over the photo at its size)
+        return key_region_layer(mask, outline_scale(mask.shape))
     from gradflip_desktop.core.viz.difference import key_outline
 
     return key_outline(mask)

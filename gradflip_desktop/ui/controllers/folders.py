@@ -356,6 +356,9 @@ class FoldersController(QObject):
             self.panel.set_state(str(o.input.path), ERROR, error_message(o.error, "could not explain"))
         failed = {o.input for o in listing.settled}
         self.queue = [i for i in self.inputs if i not in failed]
+        # the status said "Opening the folder …" until the whole run had ended
+        self.w.set_status(html.escape(f"Folder {listing.folder}: explaining {len(self.queue)} image(s), one after "
+                                      "another (progress and Cancel in the Folder panel) …"))
         self.panel.set_progress(self.counts[ERROR], len(self.inputs))
         self._thumb_queue = [(k, p) for k, p, _ in entries]
         self._next_thumbnails()

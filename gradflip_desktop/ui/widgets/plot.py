@@ -27,6 +27,7 @@ HOVER_HINT = "Hover over the plot (or click it and press ← →) to read the pr
 SYMBOLS_UP_TO = 60  # dots on the points of short runs; plain lines for long ones
 SAVED_TICK = "saved"
 SAVED_LABEL_ROOM_PX = 24.0  # right of the saved point: half the "saved" tick label fits
+SAVED_TICK_GAP_PX = 32.0  # no step tick this close left of "saved": in a narrow plot "9" and "saved" read "9saved"
 # the steps on the path to the saved image; other phases (the region style's "restore" search, which
 # builds the importance map on other images) are not points of these curves
 PLOTTED_PHASES = ("search", "eight_bit")
@@ -44,14 +45,20 @@ class StepAxis(pg.AxisItem):
 
     def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 - pyqtgraph API
         out = []
+        # the steps' ticks stop short of the saved point by the room its wider label needs
+        gap = SAVED_TICK_GAP_PX * max(0.0, float(maxVal) - float(minVal)) / max(float(size), 1.0)
+
+        def shown(v: float) -> bool:
+            return self.saved_x is None or v < self.saved_x - gap
+
         for spacing, values in super().tickValues(minVal, maxVal, size):
             if spacing < 1:
                 continue
-            values = [v for v in values if float(v).is_integer() and (self.saved_x is None or v < self.saved_x)]
+            values = [v for v in values if float(v).is_integer() and shown(v)]
             out.append((spacing, values))
         if not out:
             out = [(1.0, [float(v) for v in range(max(0, int(np.ceil(minVal))), int(np.floor(maxVal)) + 1)
-                          if self.saved_x is None or v < self.saved_x])]
+                          if shown(v)])]
         if self.saved_x is not None and minVal <= self.saved_x <= maxVal:
             out[0] = (out[0][0], list(out[0][1]) + [self.saved_x])
         return out

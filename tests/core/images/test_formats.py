@@ -490,3 +490,21 @@ def test_images_loaded_in_threads_keep_their_own_notes(tmp_path):
     assert len(notes["bad"]) == len(notes["clean"]) == 75
     assert all(n == [] for n in notes["clean"])
     assert all(len(n) == 1 and "Corrupt EXIF" in n[0] for n in notes["bad"])
+
+
+def test_an_array_with_transparency_says_it_was_composited_on_white_as_a_file_does():
+    """A pasted image (Edit > Paste Image of a PNG with transparency) goes through from_array: it was
+    composited on white without a word, while the same PNG opened as a file said so under the Original."""
+    rgba = np.zeros((30, 40, 4), np.uint8)
+    rgba[..., 0] = 200
+    rgba[..., 3] = 255
+    rgba[:, :10, 3] = 0  # a transparent strip
+    img = from_array(rgba)
+    assert img.warnings == ["transparent areas were composited on white"]
+    np.testing.assert_allclose(img.pixels[:, :10], 1.0)  # white where it was transparent
+    rgba[..., 3] = 255  # opaque: nothing to say
+    assert from_array(rgba).warnings == []
+    big = np.zeros((300, 400, 4), np.uint8)
+    big[..., 3] = 128
+    assert from_array(big, max_side=100).warnings == [
+        "transparent areas were composited on white", "scaled from 400×300 to 100×75 (working size 100 px)"]

@@ -144,3 +144,21 @@ def test_dilate_is_a_square_max_filter_at_any_radius():
             t = torch.from_numpy(mask.astype(np.float32))[None, None]
             ref = F.max_pool2d(t, 2 * r + 1, stride=1, padding=r)[0, 0].numpy() > 0.5
             assert np.array_equal(dilate(mask, r), ref), (shape, r)
+
+
+def test_the_figure_draws_a_small_photos_key_region_at_the_panels_size():
+    """The figure's Key region panel of an 8 x 8 photo was the 8 x 8 overlay scaled up: the region solid
+    yellow, ringed by black squares. At a scale (outline_scale), the region's pixels keep their colours."""
+    from gradflip_desktop.core.viz.maps import key_region_overlay, outline_scale
+
+    assert outline_scale((600, 800)) == 1 and outline_scale((8, 8)) == 32 and outline_scale((8, 8), 360) == 45
+    assert outline_scale((300, 100, 3)) == 1  # the long side counts
+    photo = np.random.default_rng(1).uniform(0, 1, (8, 8, 3)).astype(np.float32)
+    mask = np.zeros((8, 8), bool)
+    mask[2, 3:5] = True
+    f = outline_scale(mask.shape, 360)
+    fig = key_region_overlay(photo, mask, f)
+    assert fig.shape == (8 * f, 8 * f, 3)
+    for y, x in ((2, 3), (2, 4)):  # inside the region, away from its outline: the photo's own colour
+        assert np.allclose(fig[y * f + f // 2, x * f + f // 2], photo[y, x], atol=1e-6)
+    assert np.array_equal(key_region_overlay(photo, mask), key_region_overlay(photo, mask, 1))  # the default

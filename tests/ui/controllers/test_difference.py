@@ -124,15 +124,43 @@ def test_the_app_draws_a_region_over_most_of_the_image_hatched_as_the_figure_doe
     region over half of the image gets the figure's yellow stripes, not just outlines round the holes."""
     import numpy as np
 
-    from gradflip_desktop.core.viz.maps import REGION_LINE_RGB, key_region_layer
+    from gradflip_desktop.core.viz.maps import REGION_LINE_RGB, key_region_layer, outline_scale, upscale
     from gradflip_desktop.ui.controllers.difference import outline_task
 
     mask = np.ones((90, 120), bool)
     mask[30:50, 40:70] = False  # the region: 94 % of the image
     layer = outline_task(None, mask, "region")
-    assert np.array_equal(layer, key_region_layer(mask))
+    f = outline_scale(mask.shape)  # a photo this small is drawn larger (the next test)
+    assert np.array_equal(layer, key_region_layer(mask, f))
     stripes = (layer[..., :3] == REGION_LINE_RGB).all(-1) & (layer[..., 3] > 0) & (layer[..., 3] < 255)
-    assert stripes[mask].mean() > 0.15 and not stripes[~mask].any()
+    big = upscale(mask, f)
+    assert stripes[big].mean() > 0.15 and not stripes[~big].any()
+
+
+def test_a_small_photos_key_region_shows_its_pixels_inside_a_thin_outline():
+    """An 8 x 8 photo's 3-pixel key region was drawn on the photo's own grid: the 1 px outline made the
+    region's pixels solid yellow and its 1 px dark edge blacked out their neighbours, so the Original showed
+    nothing of what the region holds (a 32 x 32, CIFAR-sized photo alike). The layer is drawn finer."""
+    import numpy as np
+
+    from gradflip_desktop.core.viz.maps import REGION_EDGE_RGB, REGION_LINE_RGB
+    from gradflip_desktop.ui.controllers.difference import outline_task
+
+    for side, cells in ((8, [(0, 4), (2, 3), (2, 4)]), (32, [(10, 10), (10, 11), (11, 10), (20, 25)])):
+        mask = np.zeros((side, side), bool)
+        for y, x in cells:
+            mask[y, x] = True
+        layer = outline_task(None, mask, "region")
+        f = layer.shape[0] // side
+        assert layer.shape[:2] == (side * f, side * f) and layer.shape[0] >= 128, layer.shape
+        for y, x in cells:  # the middle of each region pixel: the photo as it is
+            assert layer[y * f + f // 2, x * f + f // 2, 3] == 0, (side, y, x)
+        # the pixels next to the region are veiled as the rest is, not blacked out by the outline's edge
+        y, x = cells[0]
+        x_next = x + 1 if not mask[y, x + 1] else x - 1
+        assert not mask[y, x_next]
+        centre = layer[y * f + f // 2, x_next * f + f // 2]
+        assert tuple(centre[:3]) != REGION_EDGE_RGB and tuple(centre[:3]) != REGION_LINE_RGB and centre[3] < 255
 
 
 def test_a_region_the_search_faded_toward_the_mean_colour_is_named_so():
