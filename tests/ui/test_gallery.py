@@ -174,7 +174,8 @@ def test_cancel_stops_within_the_current_image_and_writes_no_half_set(qtbot, tin
     assert all(tiles[str(photos / f"p{i}.png")].state == WAITING and tiles[str(photos / f"p{i}.png")].text == "not run"
                for i in range(3))
     assert not list(Path(c.out).glob("p*.*"))  # the cancelled run wrote nothing
-    assert c.panel.title.text().endswith("(cancelled)")
+    assert c.panel.title.text().endswith("(cancelled: Continue explains the rest)")
+    assert c.panel.continue_button.isEnabled()
     rows = (Path(c.out) / "summary.csv").read_text()
     assert rows.count("not run") == 3  # the summary still lists every input
 
@@ -552,4 +553,33 @@ def test_the_status_bar_says_the_folder_is_being_explained_not_still_opened(qtbo
     assert "Opening the folder" not in text and "explaining 4 image(s)" in text, text  # broken.jpg too: it fails when run
     c.cancel()
     _wait_done(qtbot, c)
-    assert tiny_window.status_label.text().endswith("(cancelled)")
+    assert tiny_window.status_label.text().endswith("(cancelled: Continue explains the rest)")
+
+
+def test_continue_after_cancel_explains_only_the_images_left(qtbot, tiny_window, photos):
+    """A cancelled folder run could only be run again from the start (a new session folder, every image
+    explained again); Continue explains the images it did not reach and keeps the finished ones."""
+    from gradflip_desktop.ui.settings import RunSettings
+
+    c = tiny_window.folders
+    c.open_folder(str(photos))
+    qtbot.waitUntil(lambda: c.panel.tiles.get(str(photos / "p1.png")) is not None
+                    and c.panel.tiles[str(photos / "p1.png")].state == RUNNING, timeout=RUN_TIMEOUT_MS)
+    c._options = SLOW.to_options()  # p1 (already started) ran at the run's settings; from here on it would not end
+    c.cancel()
+    _wait_done(qtbot, c)
+    tiles = c.panel.tiles
+    first = tiles[str(photos / "p0.png")]
+    assert first.state in (FLIPPED, NOT_FLIPPED) and tiles[str(photos / "p2.png")].text == "not run"
+    assert c.panel.continue_button.isEnabled() and not c.panel.cancel_button.isEnabled()
+    out, kept = c.out, (Path(c.out) / "p0.gradflip.json").stat().st_mtime_ns
+    c._options = RunSettings(style="free").to_options()  # the rest may end quickly in a test
+    c.panel.continue_button.click()
+    assert c.panel.cancel_button.isEnabled() and not c.panel.continue_button.isEnabled()
+    _wait_done(qtbot, c)
+    assert all(t.state in (FLIPPED, NOT_FLIPPED, ERROR) for t in tiles.values())  # every image ran once
+    assert c.out == out and (Path(out) / "p0.gradflip.json").stat().st_mtime_ns == kept  # p0 kept, not redone
+    assert c.panel.title.text().startswith("4/4 done") and "cancelled" not in c.panel.title.text()
+    assert not c.panel.continue_button.isEnabled()
+    rows = (Path(out) / "summary.csv").read_text()
+    assert "not run" not in rows

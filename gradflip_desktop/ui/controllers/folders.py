@@ -257,6 +257,7 @@ class FoldersController(QObject):
         self.panel.subfolders.setChecked(self._recursive_setting())
         self.panel.subfolders_toggled.connect(self._subfolders_toggled)
         self.panel.cancel_requested.connect(self.cancel)
+        self.panel.continue_requested.connect(self.resume)
         self.panel.export_requested.connect(lambda: self.export_all())
         self.panel.open_requested.connect(self._open)
         self.exported: list[Path] | None = None
@@ -329,6 +330,24 @@ class FoldersController(QObject):
         self.panel.cancel_button.setEnabled(False)
         self.panel.set_title("Cancelling …")
         self._run.cancel()
+
+    def resume(self) -> None:
+        """Continue a cancelled run: explain the images it did not reach, into the same session folder, with the
+        run's own settings; the finished ones are kept (before, only opening the folder again, which explained
+        every image again into a new folder)."""
+        if self._run.busy or self._list.busy or self.folder is None:
+            return
+        left = [i for i in self.inputs if (t := self.panel.tiles.get(str(i.path))) is not None and t.state == WAITING]
+        if not left:
+            return
+        self.queue, self.next, self.cancelling = left, 0, False
+        self.panel.cancel_button.setEnabled(True)
+        self.panel.continue_button.setEnabled(False)
+        self.panel.export_button.setEnabled(False)
+        self.panel.set_title(self._summary_text() + f"; continuing with {len(left)} image(s) …")
+        self.w.set_status(html.escape(f"Folder {self.folder}: explaining the {len(left)} image(s) the run did not "
+                                      "reach …"))
+        self._start_next()
 
     def shutdown(self) -> None:
         for slot in (self._list, self._thumbs, self._run, self._summary, self._export, self._show):
@@ -413,8 +432,8 @@ class FoldersController(QObject):
     def _on_summary(self, out) -> None:
         self.summary_written = out is not None
         cancelled = sum(self.counts.values()) < len(self.inputs)
-        text = self._summary_text() + (" (cancelled)" if cancelled else "")
-        self.panel.finish(text)
+        text = self._summary_text() + (" (cancelled: Continue explains the rest)" if cancelled else "")
+        self.panel.finish(text, resumable=cancelled)
         self.w.set_status(html.escape(f"Folder {self.folder}: {text}"))
 
     def _on_summary_failed(self, exc: BaseException) -> None:

@@ -167,6 +167,7 @@ class GalleryModel(QAbstractListModel):
 class GalleryPanel(QWidget):
     open_requested = Signal(str)  # the path of a clicked image
     cancel_requested = Signal()
+    continue_requested = Signal()
     export_requested = Signal()
     subfolders_toggled = Signal(bool)  # the user ticked or cleared "Include subfolders"
 
@@ -189,6 +190,9 @@ class GalleryPanel(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop the folder run (the image being explained stops at its next step)")
         self.cancel_button.setEnabled(False)
+        self.continue_button = QPushButton("Continue")
+        self.continue_button.setToolTip("Explain the images the cancelled run did not reach; the finished ones are kept")
+        self.continue_button.setEnabled(False)
         self.export_button = QPushButton("Export All…")
         self.export_button.setToolTip("Copy every result set, summary.csv and index.html to a folder")
         self.export_button.setEnabled(False)
@@ -210,12 +214,14 @@ class GalleryPanel(QWidget):
         top.addWidget(self.sort)
         top.addWidget(self.subfolders)
         top.addWidget(self.cancel_button)
+        top.addWidget(self.continue_button)
         top.addWidget(self.export_button)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(top)
         lay.addWidget(self.list, 1)
         self.cancel_button.clicked.connect(self.cancel_requested)
+        self.continue_button.clicked.connect(self.continue_requested)
         self.export_button.clicked.connect(self.export_requested)
         self.subfolders.clicked.connect(self.subfolders_toggled)  # the user's clicks only, not setChecked
         self.sort.currentIndexChanged.connect(self._sort_changed)
@@ -234,6 +240,7 @@ class GalleryPanel(QWidget):
         self._set_total(len(entries))
         self.progress.setValue(0)
         self.cancel_button.setEnabled(True)
+        self.continue_button.setEnabled(False)
         self.export_button.setEnabled(False)
 
     def set_state(self, key: str, state: str, text: str = "", label: str = "", size: float | None = None) -> None:
@@ -268,13 +275,17 @@ class GalleryPanel(QWidget):
         self.title.setText(text)
         self.title.setToolTip(text)  # the label may be cut short
 
-    def finish(self, summary: str, exportable: bool | None = None) -> None:
+    def finish(self, summary: str, exportable: bool | None = None, resumable: bool = False) -> None:
+        """The run ended: ``summary`` as the title; ``resumable``: Continue explains the tiles left "not run"."""
         self.set_title(summary)
         self.cancel_button.setEnabled(False)
+        left = False
         for tile in self.model.tiles.values():  # cancelled before they ran
             if tile.state in (WAITING, RUNNING):
                 tile.state, tile.text = WAITING, "not run"
                 self.model.changed(tile.key)
+                left = True
+        self.continue_button.setEnabled(resumable and left)
         if exportable is None:
             exportable = any(t.state in (FLIPPED, NOT_FLIPPED) for t in self.model.tiles.values())
         self.export_button.setEnabled(exportable)
