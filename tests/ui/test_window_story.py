@@ -495,3 +495,19 @@ def test_the_explain_and_cancel_icons_follow_a_dark_palette(qtbot, window):
                   if image.pixelColor(x, y).alpha() > 200]
         assert opaque, action.text()
         assert min(c.lightness() for c in opaque) > 150, action.text()  # light on dark, not black
+
+
+def test_a_class_the_model_does_not_have_is_a_status_message_with_the_field_focused(qtbot, window):
+    """A typo in the class name (or an empty field) opened a modal box on Explain; now the status bar says it and
+    the Class field gets the focus, its text selected, ready to be retyped."""
+    window.activateWindow()
+    for typed, words in (("goldfi", "ambiguous"), ("zebrafishy", "no class named"), ("", "")):
+        window.controls.set_settings(RunSettings(target_mode="class", target_class=typed))
+        with qtbot.waitSignal(window.error_shown, timeout=5000) as shown:
+            window.explain()
+        assert shown.args[0] == "Cannot explain" and words in shown.args[1]
+        assert window.last_error_box is None or not window.last_error_box.isVisible()
+        assert "Cannot explain" in window.status_label.text() and not window.runs.running
+        edit = window.controls.target_class.lineEdit()
+        qtbot.waitUntil(lambda: window.controls.target_class.hasFocus() or edit.hasFocus(), timeout=2000)
+        assert edit.selectedText() == edit.text()

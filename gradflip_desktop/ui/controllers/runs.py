@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject
 
 from gradflip_desktop.core.results import Progress
 
-from ..settings import RunSettings
+from ..settings import TARGET_GROUP, RunSettings
 from ..worker import TaskSlot, error_message
 
 if TYPE_CHECKING:
@@ -200,7 +200,13 @@ class RunsController(QObject):
                 clf.find_group(options.group)
         except Exception as exc:  # noqa: BLE001 - ModelError, ValueError: the message names the problem
             message = error_message(exc, "the settings do not fit this model")
-            w.show_error("Cannot explain", message)
+            # the user just pressed Explain and reads the status bar; the field to fix gets the focus (a modal
+            # box for a typo in the class name, then a click back into the field, was one step too many)
+            w.show_error("Cannot explain", message, box=False)
+            field = w.controls.group if settings.target_mode == TARGET_GROUP else w.controls.target_class
+            field.setFocus()
+            if field.lineEdit() is not None:
+                field.lineEdit().selectAll()
             w.run_failed.emit(message)
             return
         self._slot.discard()
