@@ -166,3 +166,18 @@ def test_the_read_out_follows_the_arrow_keys_as_well_as_the_mouse(qtbot):
     plot.start(labels, [0], "tabby", np.array([0.60, 0.30, 0.05, *rest], np.float32))
     qtbot.keyClick(plot.plot, Qt.Key.Key_Left)
     assert "step 0" in plot.readout.text() and "tabby 60.0 %" in plot.readout.text()
+
+
+def test_a_targeted_run_names_the_photos_class_as_the_top_class_not_the_explained_one(qtbot):
+    """A targeted run (reach goldfish) read "explained: Egyptian cat" while the Compare panel said "explanations
+    of goldfish": the photo's class is what the run pushes past; the chosen class is the target."""
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    labels = ["Egyptian cat", "goldfish", "tabby"] + [f"class {i}" for i in range(5)]
+    probs = np.array([0.7, 0.05, 0.1, *[0.03] * 5], np.float32)
+    plot.start(labels, [0], "Egyptian cat", probs, 1, True)
+    names = [item[1].text for item in plot.legend.items]
+    assert "top class: Egyptian cat" in names and "target: goldfish" in names, names
+    assert not any(n.startswith("explained:") for n in names)
+    plot.start(labels, [0], "Egyptian cat", probs)  # untargeted: the class is what is explained
+    assert "explained: Egyptian cat" in [item[1].text for item in plot.legend.items]

@@ -305,7 +305,9 @@ class ProbabilityPlot(QWidget):
             self._legend_key = legend_key
             self.legend.clear()
             name = self.explained_name if len(self.explained) == 1 else f"any {self.explained_name}"
-            self.legend.addItem(self.explained_curve, f"explained: {name}")
+            # a targeted run explains how the chosen class is reached (the Compare panel's "explanations of" it):
+            # the photo's own class is then what it pushes past, not what is explained
+            self.legend.addItem(self.explained_curve, f"{'top class' if self.targeted else 'explained'}: {name}")
             if group:
                 self.legend.addItem(self.best_curve, "its best single class")
             if flip_to is not None:
