@@ -511,3 +511,17 @@ def test_a_class_the_model_does_not_have_is_a_status_message_with_the_field_focu
         edit = window.controls.target_class.lineEdit()
         qtbot.waitUntil(lambda: window.controls.target_class.hasFocus() or edit.hasFocus(), timeout=2000)
         assert edit.selectedText() == edit.text()
+
+
+def test_changing_the_style_after_a_result_says_the_views_show_the_earlier_settings(qtbot, window):
+    """The views kept a key-region result after the style was switched to the smallest change, with nothing
+    saying they came from other settings."""
+    run_and_wait(qtbot, window)
+    window.set_status("")
+    window.controls.style.setCurrentIndex(window.controls.style.findData("free"))
+    text = window.status_label.text()
+    assert text.startswith("Settings changed: the result shown was made with the key region style"), text
+    assert "Explain (Ctrl+Return) applies the new ones" in text
+    window.set_status("")
+    window.controls.style.setCurrentIndex(window.controls.style.findData("region"))  # back as it was: no note
+    assert window.status_label.text() == ""

@@ -342,7 +342,10 @@ class ModelsController(QObject):
         that left "find the smallest change that makes it see something else" above a key-region or targeted
         run (and "flips this decision" when the chosen class already wins, where there is nothing to flip)."""
         w = self.w
-        if w.result is not None or w.runs.running or self.classification is None or not self.classification.top:
+        if w.result is not None and not w.runs.running:
+            self._settings_changed_note(w.result)
+            return
+        if w.runs.running or self.classification is None or not self.classification.top:
             return
         top = self.classification.top[0]
         pct = f"{100 * top.probability:.1f} %"
@@ -369,6 +372,27 @@ class ModelsController(QObject):
         w.views.set_summary(
             f"The model sees <b>{html.escape(top.label)}</b> ({pct}). Press <b>Explain</b> (Ctrl+Return) to find {goal}."
         )
+
+    def _settings_changed_note(self, result) -> None:
+        """A result is shown and the style, target or group was changed: the views still show the result of the
+        earlier settings, so the status bar says so (nothing did before; the views and the new settings
+        disagreed in silence)."""
+        from gradflip_desktop.core.options import STYLE_NAMES
+
+        w = self.w
+        try:
+            now = w.controls.settings().to_options()
+        except Exception:  # noqa: BLE001 - a half-typed class: Explain will say what is wrong
+            return
+        was = result.options
+        if (now.style, now.target, now.group) == (getattr(was, "style", None), getattr(was, "target", None),
+                                                     getattr(was, "group", None)):
+            return
+        style = STYLE_NAMES.get(str(getattr(was, "style", "")), str(getattr(was, "style", "")))
+        w.set_status(html.escape(f"Settings changed: the result shown was made with the {style} style"
+                                 + (f", target {was.target}" if getattr(was, "target", None) is not None else "")
+                                 + (f", group {was.group}" if getattr(was, "group", None) is not None else "")
+                                 + ". Explain (Ctrl+Return) applies the new ones."))
 
     def _on_classify_failed(self, exc: BaseException) -> None:
         w = self.w
