@@ -216,13 +216,14 @@ def test_export_all_copies_whole_sets_and_never_overwrites(qtbot, tiny_window, p
 
 def test_an_interrupted_export_leaves_no_half_written_set(qtbot, tiny_window, photos, tmp_path, monkeypatch):
     from gradflip_desktop.core.dataset import complete_record
+    from gradflip_desktop.core.dataset import copy as copy_mod
     from gradflip_desktop.ui.controllers import folders
 
     c = tiny_window.folders
     c.open_folder(str(photos))
     _wait_done(qtbot, c)
     moves = []
-    real = folders.os.replace
+    real = copy_mod.os.replace
 
     def failing(a, b):  # the disk fills up when the first record is moved in
         if Path(b).name.endswith(".gradflip.json"):
@@ -230,7 +231,7 @@ def test_an_interrupted_export_leaves_no_half_written_set(qtbot, tiny_window, ph
         moves.append(Path(b).name)
         return real(a, b)
 
-    monkeypatch.setattr(folders.os, "replace", failing)
+    monkeypatch.setattr(copy_mod.os, "replace", failing)
     dest = tmp_path / "export"
     with pytest.raises(OSError):
         folders.export_task(None, c.out, str(dest), False)
@@ -247,6 +248,7 @@ def test_an_interrupted_overwriting_export_never_leaves_an_old_record_over_new_f
     are moved in. An old record must not be left listing the new files (a set that looks complete but mixes
     two runs); the replaced sets are incomplete instead (``--resume`` recomputes them)."""
     from gradflip_desktop.core.dataset import complete_record
+    from gradflip_desktop.core.dataset import copy as copy_mod
     from gradflip_desktop.ui.controllers import folders
 
     c = tiny_window.folders
@@ -255,14 +257,14 @@ def test_an_interrupted_overwriting_export_never_leaves_an_old_record_over_new_f
     dest = tmp_path / "export"
     folders.export_task(None, c.out, str(dest), False)  # an earlier export of the same names
     assert all(complete_record(dest, f"p{i}") is not None for i in range(3))
-    real = folders.os.replace
+    real = copy_mod.os.replace
 
     def failing(a, b):
         if Path(b).name.endswith(".gradflip.json"):
             raise OSError(28, "No space left on device")
         return real(a, b)
 
-    monkeypatch.setattr(folders.os, "replace", failing)
+    monkeypatch.setattr(copy_mod.os, "replace", failing)
     with pytest.raises(OSError):
         folders.export_task(None, c.out, str(dest), True)
     assert all(complete_record(dest, f"p{i}") is None for i in range(3))

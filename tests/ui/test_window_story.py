@@ -474,6 +474,11 @@ def test_progress_bar_names_the_flip_step_the_plot_and_caption_show(tiny, tiny_i
     n = len(result.steps)
     assert result.flipped and flip < n
     assert progress_text(result, flip) == f"flipped at step {flip} · {n} steps in all · {result.seconds:.1f} s"
+    from gradflip_desktop.ui.controllers.runs import progress_tip
+
+    tip = progress_tip(result, flip)  # the steps past the flip are not plotted: the tooltip says what they did
+    assert tip.startswith(f"Steps 1–{flip} searched for the flip (the plot's curves); steps {flip + 1}–{n} ")
+    assert "rank the areas" in tip
     free = run(tiny, tiny_image, ExplainOptions(style="free", key_pixels=False))
     last = len(free.steps)
     assert progress_text(free, last) == f"flipped · {last} step{'s' if last != 1 else ''} · {free.seconds:.1f} s"

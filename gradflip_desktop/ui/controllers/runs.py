@@ -166,6 +166,25 @@ def progress_text(result: "ExplainResult", flip_step: int | None) -> str:
     return f"{'flipped' if result.flipped else status_text(result.status)} · {steps_text(n)} · {result.seconds:.1f} s"
 
 
+def progress_tip(result: "ExplainResult", flip_step: int | None) -> str:
+    """The progress bar's tooltip after a run: what the steps after the flip were for (the plot draws the
+    steps up to the saved image only; "19 steps in all" left 16 of them unexplained)."""
+    n = len(result.steps)
+    base = "Gradient steps taken of the step budget. Orange: the run ended without a flip."
+    if not (result.flipped and flip_step is not None and flip_step < n):
+        return base
+    later = {str(getattr(s, "phase", "")) for s in result.steps[flip_step:]}
+    why = []
+    if later & {"sharpen", "restore"}:
+        why.append("sharpen the mask and search back from the detail-removed photo, to rank the areas of the "
+                   "importance map and the key region")
+    if "eight_bit" in later:
+        why.append("make the saved 8-bit image flip too")
+    what = " and ".join(why) or "refine the result"
+    return (f"Steps 1–{flip_step} searched for the flip (the plot's curves); steps {flip_step + 1}–{n} {what} "
+            "(not plotted). " + base)
+
+
 class RunsController(QObject):
     def __init__(self, window: "MainWindow") -> None:
         super().__init__(window)
@@ -438,6 +457,7 @@ class RunsController(QObject):
         )
         budget = int(getattr(result.options, "max_steps", n) or n)
         text = progress_text(result, flip_step)
+        w.controls.progress.setToolTip(progress_tip(result, flip_step))
         if result.flipped:
             w.controls.show_outcome(1, 1, text, ok=True)
         else:  # not a success: the bar shows the share of the budget used, in the warning colour

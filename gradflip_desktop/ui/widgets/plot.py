@@ -45,12 +45,8 @@ class StepAxis(pg.AxisItem):
 
     def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 - pyqtgraph API
         out = []
-        # the steps' ticks stop short of the saved point by the room its wider label needs
         gap = SAVED_TICK_GAP_PX * max(0.0, float(maxVal) - float(minVal)) / max(float(size), 1.0)
-
-        def shown(v: float) -> bool:
-            return self.saved_x is None or v < self.saved_x - gap
-
+        shown = lambda v: self.saved_x is None or v < self.saved_x - gap  # noqa: E731 - room for "saved"
         for spacing, values in super().tickValues(minVal, maxVal, size):
             if spacing < 1:
                 continue
@@ -305,8 +301,7 @@ class ProbabilityPlot(QWidget):
             self._legend_key = legend_key
             self.legend.clear()
             name = self.explained_name if len(self.explained) == 1 else f"any {self.explained_name}"
-            # a targeted run explains how the chosen class is reached (the Compare panel's "explanations of" it):
-            # the photo's own class is then what it pushes past, not what is explained
+            # targeted: the chosen class is what is explained (as in the Compare panel), the photo's class is passed
             self.legend.addItem(self.explained_curve, f"{'top class' if self.targeted else 'explained'}: {name}")
             if group:
                 self.legend.addItem(self.best_curve, "its best single class")

@@ -1,0 +1,49 @@
+"""Copying a finished run's folder (result sets, ``summary.csv``, ``index.html``) into another folder without
+ever leaving a half-written result set there: the app's Export All of a folder run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from ..errors import ResultExistsError
+from ..report import make_folder
+
+
+def copy_run_folder(source: str | os.PathLike, dest: str | os.PathLike, overwrite: bool) -> list[Path]:
+    """Copy ``source``'s files into ``dest``; return the paths written. Everything is first copied into a hidden
+    staging folder inside ``dest`` (same file system), then moved in by renames: the other files first, each
+    set's record (``NAME.gradflip.json``, what makes a set complete) after them, ``summary.csv``/``index.html``
+    last. A replaced set's old record goes before any file moves (never an old record over new files). An
+    interruption leaves whole files only, and a set without its record is not a complete set. Raises
+    :class:`ResultExistsError` when files of those names exist and ``overwrite`` is False, and
+    :class:`ExportError` for a ``dest`` that cannot be written."""
+    src, dst = Path(source), make_folder(dest, probe=True)  # ExportError: a file of that name, read-only ...
+    names = sorted(p.name for p in src.iterdir())
+    clash = [n for n in names if (dst / n).exists() and not (dst / n).is_dir()]
+    if clash and not overwrite:
+        raise ResultExistsError(f"{len(clash)} result file(s) already exist in {dst} (e.g. {clash[0]})",
+                                [dst / n for n in clash])
+    staging = Path(tempfile.mkdtemp(prefix=".gradflip-export-", dir=dst))
+    moved: list[Path] = []
+    try:
+        shutil.copytree(src, staging, dirs_exist_ok=True)
+        files = [p for p in staging.rglob("*") if p.is_file()]
+
+        def rank(p: Path) -> int:
+            if p.parent == staging and p.name in ("summary.csv", "index.html"):
+                return 2
+            return 1 if p.name.endswith(".gradflip.json") else 0
+
+        for p in (p for p in files if rank(p) == 1):
+            (dst / p.relative_to(staging)).unlink(missing_ok=True)
+        for p in sorted(files, key=rank):
+            target = dst / p.relative_to(staging)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(p, target)
+            moved.append(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return moved
