@@ -396,16 +396,22 @@ def _explain(args) -> int:
             else:
                 single.done(_outcome_text(o))
 
+    def emit_json() -> None:  # one JSON document: the records in input order (a list for several images)
+        if args.json and (records or len(args.images) > 1 or folders):
+            done = [r for _, _, r in sorted(records, key=lambda t: t[:2])]
+            print(json.dumps(done[0] if len(args.images) == 1 and not folders else done, indent=2, ensure_ascii=False))
+
     try:
         explain_inputs(clf, inputs, opts, settings, on_outcome=on_outcome,
                        on_step=(lambda key, step: single(step)) if not many else None, engine=engine)
     except DiskFullError as exc:
         raise DiskFullError(f"{exc} (free some space, then run the same command with --resume)") from None
+    except KeyboardInterrupt:  # the sets written before it are on disk: --json lists them (it printed nothing)
+        emit_json()
+        raise
     if settings.summary and not args.quiet:
         print(f"gradflip: summary: {Path(args.out) / 'summary.csv'}, gallery: {Path(args.out) / 'index.html'}", file=sys.stderr)
-    if args.json and (records or len(args.images) > 1 or folders):
-        records = [r for _, _, r in sorted(records, key=lambda t: t[:2])]
-        print(json.dumps(records[0] if len(args.images) == 1 and not folders else records, indent=2, ensure_ascii=False))
+    emit_json()
     for code in (EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_NOT_FLIPPED):
         if code in codes:
             return code

@@ -898,3 +898,18 @@ def test_a_photo_added_to_the_folder_leaves_the_kept_sets_and_the_summary_as_the
     rows = read_summary(out / "summary.csv")
     assert sorted(os.path.basename(r["file"]) for r in rows) == ["Photo.jpg", "photo.png"]
     assert sorted(p.name for p in out.glob("*.gradflip.json")) == ["Photo_jpg.gradflip.json", "photo.gradflip.json"]
+
+
+def test_json_after_an_interrupt_lists_the_sets_written_before_it(tiny_cli, folder, tmp_path, capsys, monkeypatch):
+    """Ctrl+C during a folder run with --json printed nothing, although the sets finished before it were on disk:
+    a script reading stdout lost them. Now stdout is one JSON list of those records."""
+    from gradflip_desktop.core.explain import runner
+
+    _interrupt_run_at(monkeypatch, runner, 3)
+    out = tmp_path / "out"
+    code = cli.main(["explain", str(folder), "--out", str(out), "--batch-size", "1", "--json", "-q"])
+    io = capsys.readouterr()
+    assert code == 130
+    recs = json.loads(io.out)
+    assert isinstance(recs, list) and len(recs) == 2
+    assert sorted(r["image"]["name"] for r in recs) == sorted(p.name.split(".")[0] for p in out.glob("*.gradflip.json"))
