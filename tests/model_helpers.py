@@ -152,3 +152,14 @@ def hf_vit_folder(folder, labels=("ant", "bee", "cat"), size: int = 32, weights:
         ViTImageProcessor(size={"height": size, "width": size}, image_mean=[0.5, 0.5, 0.5], image_std=[0.25, 0.25, 0.25],
                           resample=3).save_pretrained(str(folder))
     return model
+
+
+def assert_same_logits(clf, net, size: int, seed: int = 1, atol: float = 1e-5) -> None:
+    """``clf`` (a loaded model file) gives ``net``'s logits on a random image normalised with ``clf``'s own
+    mean and std: the file was converted/built without changing what the network computes."""
+    x = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(seed))
+    mean = torch.tensor(clf.preprocessing.mean).view(1, 3, 1, 1)
+    std = torch.tensor(clf.preprocessing.std).view(1, 3, 1, 1)
+    with torch.no_grad():
+        ref = net((x - mean) / std)
+    torch.testing.assert_close(clf.module(x), ref, atol=atol, rtol=atol)

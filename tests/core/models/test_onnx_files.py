@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from model_helpers import SmallCNN, assert_short_run, export_onnx, pixel_gradient
+from model_helpers import SmallCNN, assert_same_logits, assert_short_run, export_onnx, pixel_gradient
 
 from gradflip_desktop.core.errors import ModelError
 from gradflip_desktop.core.models import files as mf
@@ -172,12 +172,7 @@ def test_dynamo_export_with_gelu_converts(tmp_path, image, approximate):
 
     assert "Gelu" in {n.op_type for n in onnx.load(str(path)).graph.node}  # the graph that used to fail
     clf = mf.load_model_file(path)
-    x = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(1))
-    mean = torch.tensor(clf.preprocessing.mean).view(1, 3, 1, 1)
-    std = torch.tensor(clf.preprocessing.std).view(1, 3, 1, 1)
-    with torch.no_grad():
-        ref = net((x - mean) / std)
-    torch.testing.assert_close(clf.module(x), ref, atol=1e-5, rtol=1e-5)
+    assert_same_logits(clf, net, 32)
     assert float(pixel_gradient(clf, image).abs().sum()) > 0
 
 
@@ -251,12 +246,7 @@ def test_dynamo_export_with_split_and_pad_converts(tmp_path, image):
     assert {"Split", "Pad"} <= {n.op_type for n in onnx.load(str(path)).graph.node}  # the graph that used to fail
     clf = mf.load_model_file(path)
     assert any("converted to opset 17" in w for w in clf.warnings)
-    x = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(1))
-    mean = torch.tensor(clf.preprocessing.mean).view(1, 3, 1, 1)
-    std = torch.tensor(clf.preprocessing.std).view(1, 3, 1, 1)
-    with torch.no_grad():
-        ref = net((x - mean) / std)
-    torch.testing.assert_close(clf.module(x), ref, atol=1e-5, rtol=1e-5)
+    assert_same_logits(clf, net, 32)
     assert float(pixel_gradient(clf, image).abs().sum()) > 0
 
 
@@ -275,12 +265,7 @@ def test_an_old_opset_file_is_converted_up(tmp_path, image):
                           input_names=["image"], output_names=["logits"])
     clf = mf.load_model_file(path)
     assert "zoo-7.onnx (opset 7) converted to opset 17 for onnx2torch" in clf.warnings
-    x = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(1))
-    mean = torch.tensor(clf.preprocessing.mean).view(1, 3, 1, 1)
-    std = torch.tensor(clf.preprocessing.std).view(1, 3, 1, 1)
-    with torch.no_grad():
-        ref = net((x - mean) / std)
-    torch.testing.assert_close(clf.module(x), ref, atol=1e-5, rtol=1e-5)
+    assert_same_logits(clf, net, 32)
     assert float(pixel_gradient(clf, image).abs().sum()) > 0
 
 

@@ -21,10 +21,9 @@ def meta_state_dict(arch: str, **kw) -> dict[str, torch.Tensor]:
         return dict(tv.models.get_model(arch, weights=None, **kw).state_dict())
 
 
-def test_a_resnet18_or_mobilenet_builds_only_its_own_family(monkeypatch):
-    """The slow part of guessing is building architectures (~5 s for all of them); one whose
-    characteristic tensors the state dict lacks is not built."""
-    built = []
+def spy_builds(monkeypatch) -> list[str]:
+    """The architectures guessing builds from now on (the slow part), in order."""
+    built: list[str] = []
     real = tvf._reference_shapes
 
     def spy(arch, **kw):
@@ -32,6 +31,13 @@ def test_a_resnet18_or_mobilenet_builds_only_its_own_family(monkeypatch):
         return real(arch, **kw)
 
     monkeypatch.setattr(tvf, "_reference_shapes", spy)
+    return built
+
+
+def test_a_resnet18_or_mobilenet_builds_only_its_own_family(monkeypatch):
+    """The slow part of guessing is building architectures (~5 s for all of them); one whose
+    characteristic tensors the state dict lacks is not built."""
+    built = spy_builds(monkeypatch)
     tvf._guess_reference.cache_clear()
     try:
         assert tvf.guess_architectures(meta_state_dict("resnet18")) == ["resnet18"]
@@ -136,14 +142,7 @@ def test_a_custom_networks_weights_build_only_the_candidates_on_a_checked_torchv
     so only the candidates are built; on another release the full comparison still runs."""
     sd = SmallCNN(channels=3, classes=4, size=16).state_dict()
     installed = tv.__version__.split("+")[0]
-    built = []
-    real = tvf._reference_shapes
-
-    def spy(arch, **kw):
-        built.append(arch)
-        return real(arch, **kw)
-
-    monkeypatch.setattr(tvf, "_reference_shapes", spy)
+    built = spy_builds(monkeypatch)
     try:
         monkeypatch.setattr(tvf, "SIGNATURES_CHECKED", (installed,))
         tvf._guess_reference.cache_clear()
