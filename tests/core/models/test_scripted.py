@@ -61,6 +61,24 @@ def test_model_that_cannot_take_the_input_size_says_so(tmp_path):
         mf.load_model_file(digits, trust_torchscript=True, preprocessing={"input_size": [64, 64], "channels": 1})
 
 
+class _RaisesItsOwnError(torch.nn.Module):
+    def forward(self, x):
+        if bool(x.mean() > -10.0):
+            raise RuntimeError("not initialised: call setup() first")
+        return x.flatten(1)[:, :10]
+
+
+def test_a_model_whose_own_code_raises_is_not_sent_to_the_input_size(tmp_path):
+    """Its error is not one of shape: "check the input size and channel count" misled (found in a hunt)."""
+    path = tmp_path / "boom.pt"
+    torch.jit.script(_RaisesItsOwnError()).save(str(path))
+    with pytest.raises(ModelError) as err:
+        mf.load_model_file(path, trust_torchscript=True, preprocessing={"input_size": [32, 32]})
+    text = str(err.value)
+    assert "not initialised: call setup() first" in text and "own code raised it" in text
+    assert "input size" not in text and not isinstance(err.value, ModelSettingError)
+
+
 @pytest.mark.parametrize(("channels", "size"), [(1, 28), (3, 32), (3, 96)])
 def test_a_model_file_without_settings_runs_at_the_common_size_it_takes(tmp_path, image, channels, size):
     """A TorchScript MNIST/CIFAR model without a sidecar was refused ("failed on a 1×3×224×224 input"): the

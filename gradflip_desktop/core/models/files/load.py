@@ -149,6 +149,10 @@ def _labels_from(value: Any, base_dir: Path | None = None) -> list[str] | None:
     return labels
 
 
+_SHAPE_WORDS = re.compile(r"size|shape|dimension|channel|mat\d|expected|stride|kernel|padding|index|out of range"
+                          r"|elements|view|reshape|match|input", re.I)  # errors an input of another size can cure
+
+
 def _probe(net: nn.Module, pre: Preprocessing, name: str) -> torch.Tensor:
     """The output (1 x C) of ``net`` under ``pre`` for a grey image; ModelError when it cannot run such input."""
     module = PixelSpaceModel(net, pre).eval()
@@ -162,11 +166,10 @@ def _probe(net: nn.Module, pre: Preprocessing, name: str) -> torch.Tensor:
     except Exception as exc:  # noqa: BLE001
         lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
         reason = lines[-1] if lines else type(exc).__name__  # TorchScript puts the real error last
-        raise ModelSettingError(
-            f"{name} failed on a 1×{pre.channels}×{h}×{w} input ({short_reason(Exception(reason), 200)}); "
-            "check the input size and channel count",
-            setting="preprocessing",
-        ) from None
+        text = f"{name} failed on a 1×{pre.channels}×{h}×{w} input ({short_reason(Exception(reason), 200)})"
+        if not _SHAPE_WORDS.search(reason):  # the model's own error (an assert, a missing key): no setting helps
+            raise ModelError(f"{text}; the model's own code raised it on a plain grey image") from None
+        raise ModelSettingError(f"{text}; check the input size and channel count", setting="preprocessing") from None
     return out
 
 

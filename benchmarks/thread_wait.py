@@ -1,0 +1,107 @@
+"""How torch's CPU threads wait, side by side: OpenMP's spinning default against OMP_WAIT_POLICY=PASSIVE.
+
+    python benchmarks/thread_wait.py [--photos 2] [--rounds 3] [--busy 1] [--threads 2]
+
+torch's CPU kernels run on an OpenMP pool (libgomp on Linux). By default a pool thread that reaches a barrier
+*spins* (GOMP_SPINCOUNT, ~300,000 iterations) before it sleeps. That is fastest on an idle machine. When
+another program occupies one of the cores, the spinning thread burns its time slice while the thread it
+waits for is descheduled, and every one of the thousands of barriers of an explanation pays for it. With
+``OMP_WAIT_POLICY=PASSIVE`` a waiting thread sleeps at once. The app and the command line set PASSIVE at
+start-up unless the user set OMP_WAIT_POLICY (``gradflip_desktop/core/threads.py``).
+
+The policy is read once, when torch loads libgomp, so each configuration runs in its own child process
+(this script with ``--child``), the configurations alternate round by round, and each child explains the
+same photos (benchmarks/photos.py, 224 x 224, the default explanation, the model loaded and warmed up
+first). ``--busy K`` starts K busy-loop processes for the whole run: "another program uses a core". Wall
+times per configuration: median and worst over every run, and the ratio of medians to the spinning
+default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIGS = {  # name -> (OMP_WAIT_POLICY, or None: not set, OpenMP's default; torch threads, None: --threads)
+    "spinning (OpenMP's default)": (None, None),
+    "passive (GradFlip's default)": ("PASSIVE", None),
+    "one thread (OpenMP's default)": (None, 1),
+}
+
+
+def child(photos: int, repeats: int, threads: int) -> None:
+    import torch
+
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.photos import benchmark_photos, to_input
+    from gradflip_desktop.core.explain import run as explain_run
+    from gradflip_desktop.core.models import load_default_model
+    from gradflip_desktop.core.options import ExplainOptions
+
+    torch.set_num_threads(threads)
+    clf = load_default_model()
+    chosen = benchmark_photos(photos)
+    explain_run(clf, to_input(chosen[0][1], 224), ExplainOptions())  # warm-up
+    walls = []
+    for _ in range(repeats):
+        for _name, arr in chosen:
+            t = time.perf_counter()
+            explain_run(clf, to_input(arr, 224), ExplainOptions())
+            walls.append(time.perf_counter() - t)
+    print(json.dumps(walls))
+
+
+def _busy() -> None:  # another program on one core
+    while True:
+        pass
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--photos", type=int, default=2, help="the first N photos of benchmarks/photos.py")
+    ap.add_argument("--repeats", type=int, default=2, help="runs of each photo per child process")
+    ap.add_argument("--rounds", type=int, default=3, help="child processes per configuration, alternating")
+    ap.add_argument("--threads", type=int, default=2, help="torch threads (default 2: this machine's cores)")
+    ap.add_argument("--busy", type=int, default=0, help="busy-loop processes running meanwhile")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        return child(args.photos, args.repeats, args.threads)
+    busy = [multiprocessing.Process(target=_busy, daemon=True) for _ in range(args.busy)]
+    for p in busy:
+        p.start()
+    walls: dict[str, list[float]] = {name: [] for name in CONFIGS}
+    try:
+        print(f"{os.cpu_count()} CPUs, {args.busy} busy-loop process(es), load average {os.getloadavg()[0]:.1f}",
+              flush=True)
+        for rnd in range(args.rounds):
+            for name, (policy, threads) in CONFIGS.items():
+                env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+                if policy:
+                    env["OMP_WAIT_POLICY"] = policy
+                cmd = [sys.executable, __file__, "--child", "--photos", str(args.photos), "--repeats",
+                       str(args.repeats), "--threads", str(threads or args.threads)]
+                out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
+                runs = json.loads(out.strip().splitlines()[-1])
+                walls[name] += runs
+                print(f"round {rnd + 1}  {name:30} " + " ".join(f"{w:5.2f}" for w in runs)
+                      + f"  (load {os.getloadavg()[0]:.1f})", flush=True)
+    finally:
+        for p in busy:
+            p.terminate()
+    base = statistics.median(walls[next(iter(CONFIGS))])
+    print("\n| configuration | median wall (s) | worst (s) | median / spinning |\n|---|---|---|---|")
+    for name, w in walls.items():
+        print(f"| {name} | {statistics.median(w):.2f} | {max(w):.2f} | {statistics.median(w) / base:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
