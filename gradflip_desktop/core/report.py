@@ -326,7 +326,9 @@ def render_figure(result: ExplainResult, panel_height: int = 360, importance: np
     if kp is not None:
         panels.append(
             (
-                maps.key_pixel_overlay(orig, kp.mask),
+                # drawn at least at the panel's size, as the key region is: on a small photo's own grid the
+                # red outline covered whole pixels beside each key pixel
+                maps.key_pixel_overlay(orig, kp.mask, maps.outline_scale(kp.mask.shape, max(pw, ph))),
                 "Key pixels",
                 f"{kp.count:,} px ({100 * kp.fraction:.2f} %) alone give {kp.prediction.label}",
             )

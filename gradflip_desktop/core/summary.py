@@ -19,6 +19,8 @@ import math
 from .options import Status, is_large_region
 from .results import FOUND_BY_SEARCH
 
+# in the message of a region run whose fully detail-removed photo keeps the class (explain/runner.py)
+NO_DETAIL_FLIP = "removing all the detail does not flip it either"
 INVISIBLE_LEVELS = 4.0  # a change of at most this many 8-bit levels per value is invisible to the eye
 SUBTLE_LEVELS = 12.0
 
@@ -85,8 +87,33 @@ def _now(result, name: str) -> str:
     if len(list(result.explained)) > 1:
         return f"{pct(top)}; {name} now {pct(now)}"
     if top - now < 0.02:
-        return f"{pct1(top)}; {name} now {pct1(now)}"
+        return _tie(top, now, name)
     return pct(top)
+
+
+def _apart(a: float, b: float) -> tuple[str, str]:
+    """Two probabilities with one decimal, or two where one reads the same for both: the smallest change stops
+    just past the boundary, where "bow tie (4.7 %; French horn now 4.7 %)" showed no flip at all."""
+    for digits in (1, 2):
+        x, y = _pct_digits(a, digits), _pct_digits(b, digits)
+        if x != y:
+            break
+    return x, y
+
+
+def _pct_digits(p: float, digits: int) -> str:
+    """:func:`pct1` with ``digits`` decimals (never "100.0 %" below certainty)."""
+    if p is None or not math.isfinite(float(p)):
+        return "n/a"
+    v = 100.0 * float(p)
+    return f"{min(v, 100 - 10 ** -digits) if v < 100 else v:.{digits}f} %"
+
+
+def _tie(top: float, now: float, name: str) -> str:
+    """The new class's probability and the explained class's, told apart ("4.75 %; French horn now 4.69 %";
+    equal to two decimals: "13.33 %; ballpoint just below it")."""
+    a, b = _apart(top, now)
+    return f"{a}; {name} just below it" if a == b else f"{a}; {name} now {b}"
 
 
 def _alone(region, name: str) -> str:
@@ -97,7 +124,8 @@ def _alone(region, name: str) -> str:
     if now is None:  # a record written before the field existed
         return pct(top)
     if abs(top - now) < 0.02 and pct(top) == pct(now):
-        return f"{pct1(top)}; {name} now {pct1(now)}"
+        a, b = _apart(top, now)
+        return f"{a}; {name} now {b}"
     return f"{pct(top)}; {name} now {pct(now)}"
 
 
@@ -235,7 +263,12 @@ def summary_sentence(result, view: str = "magnitude") -> str:
         if result.target is not None:
             # a named key region: what changing it ALONE gives (as untargeted), the Adjusted image's when it differs
             seen = final if region is None else region.prediction
-            text = f"{change} makes the model see {seen.label} ({pct(seen.probability)}) instead of {name} ({pct(before)})"
+            now = _explained_now(result) if region is None else getattr(region, "explained_probability", None)
+            # a near tie names what the explained class still has ("instead of Egyptian cat (79 %)" read as if it
+            # were gone, at 34.7 % beside tiger cat's 34.8 %)
+            seen_text = (_tie(float(seen.probability), float(now), name)
+                         if now is not None and float(seen.probability) - float(now) < 0.02 else pct(seen.probability))
+            text = f"{change} makes the model see {seen.label} ({seen_text}) instead of {name} ({pct(before)})"
             if region is not None and (seen.index, pct(seen.probability)) != (final.index, pct(final.probability)):
                 text += f"; over the whole photo (Adjusted) it sees {final.label} ({pct(final.probability)})"
             return f"{text}: {where_clause(result, view)}."
@@ -267,10 +300,20 @@ def summary_sentence(result, view: str = "magnitude") -> str:
         return f"Cancelled after {steps_text(n)}, before the decision flipped: {name} is at {now} (was {was})."
     if status == Status.BUDGET.value:
         budget = getattr(result.options, "max_steps", n)
-        return (
-            f"No flip within the budget of {steps_text(budget)}: {name} {_fell(before, _explained_now(result))}; "
-            f"a larger budget or step may flip it."
-        )
+        moved = f"{name} {_fell(before, _explained_now(result))}"
+        if result.target is not None:
+            # a targeted run is about its target: it was never named ("Egyptian cat fell from 68 % to 18 %" for a
+            # run to "school bus", under a title ending "-> tiger cat (27.1 %)")
+            target = result.target
+            reached = _fell(float(target.probability), float(result.final_probabilities[target.index]))
+            top = "" if final.index in (list(result.explained) or [result.original.index]) else \
+                f", {final.label} is on top ({pct(final.probability)})"
+            moved = f"{target.label} {reached}{top} and {moved}"
+        # a region run whose fully detail-removed photo does not flip either: a larger budget cannot help, and
+        # the record's message says which style can (the sentence said "a larger budget or step may flip it")
+        advice = ("removing all the detail does not flip it either: the “smallest change” style (--style free) can "
+                  "change any pixel" if NO_DETAIL_FLIP in str(result.message or "") else "a larger budget or step may flip it")
+        return f"No flip within the budget of {steps_text(budget)}: {moved}; {advice}."
     detail = f": {result.message}" if result.message else ""
     if n == 0:  # "The search stopped after 0 steps without a flip" (a flat or 1×1 photo)
         return f"The search could not take a first step{detail}."

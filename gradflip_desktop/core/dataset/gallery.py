@@ -189,6 +189,20 @@ def _pct(v, digits: int = 1) -> str:
     return pct1(float(v)) if digits == 1 else f"{100 * float(v):.{digits}f} %"
 
 
+def _most_often(flipped: list[dict], shown: int = 3) -> str:
+    """The class the rows flipped to most often; a tie names every class sharing the count ("binoculars,
+    harmonica (1 each)"; the first of them alone read as the most frequent), at most ``shown`` of them."""
+    counts = Counter(str(r["final_label"]) for r in flipped).most_common()
+    if not counts:
+        return ""
+    best = counts[0][1]
+    tied = [label for label, n in counts if n == best]
+    if len(tied) == 1:
+        return tied[0]
+    names = ", ".join(tied[:shown]) + (", …" if len(tied) > shown else "")
+    return f"{names} ({best} each)"
+
+
 def _per_class(rows: list[dict]) -> list[str]:
     groups: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
@@ -199,7 +213,6 @@ def _per_class(rows: list[dict]) -> list[str]:
         flipped = [r for r in rs if r["status"] == "flipped"]
         l2 = [float(r["l2_saved"]) for r in flipped if r["l2_saved"] != ""]
         med = f"{statistics.median(l2):.4g}" if l2 else ""
-        to = Counter(r["final_label"] for r in flipped).most_common(1)
         out.append(f"<tr><td>{html.escape(label)}</td><td class=n>{len(rs)}</td><td class=n>{len(flipped)}</td>"
-                   f"<td class=n data-v=\"{med}\">{med}</td><td>{html.escape(to[0][0]) if to else ''}</td></tr>")
+                   f"<td class=n data-v=\"{med}\">{med}</td><td>{html.escape(_most_often(flipped))}</td></tr>")
     return out

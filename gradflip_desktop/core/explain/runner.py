@@ -25,6 +25,7 @@ from ..images import ImageData, to_uint8
 from ..models import Classifier, Prediction
 from ..options import ExplainOptions, Status
 from ..results import FOUND_BY_SEARCH, ExplainResult, KeyPixels, KeyRegion, Progress, Step
+from ..summary import NO_DETAIL_FLIP
 from .coordinates import BlurCoordinates, Coordinates, FreeCoordinates, coordinates_for
 from .key_pixels import key_pixels
 from .key_region import find_key_region
@@ -136,7 +137,7 @@ def _no_region_flip(s: RunState, outcome, reachable: bool) -> str:
         return outcome.message
     first = ("the gradient is zero: removing detail does not change the model's score here (a model that does not "
              "go by detail, or a flat one)" if outcome.status == Status.ZERO_GRADIENT else outcome.message)
-    return (f"{first}; removing all the detail does not flip it either (blurred, or the mean colour): try the "
+    return (f"{first}; {NO_DETAIL_FLIP} (blurred, or the mean colour): try the "
             "“smallest change” style (--style free), which can change any pixel")
 
 

@@ -177,11 +177,19 @@ def _scale_high_depth(arr: np.ndarray, mode: str, label: str, notes: list[str]) 
 
 
 def _resize_to_working(pixels: np.ndarray, max_side: int | None) -> np.ndarray:
-    """Resize H x W x C float32 so that the long side is at most ``max_side`` (Lanczos, clipped to [0, 1])."""
+    """Resize H x W x C float32 so that the long side is at most ``max_side`` (Lanczos, clipped to [0, 1]).
+
+    An 8-bit photo (every value a whole level) stays one: the scaled copy is rounded to whole levels, as an
+    image editor's scaled copy would be. Left in between levels, every value differed from the 8-bit adjusted
+    PNG by up to half a level before the explanation changed anything, and the smallest change's map and key
+    pixels showed that rounding: a 1,600 px photo's key pixels were 95 % of the image (8.6 % for the same
+    photo scaled and saved as 8-bit first), its map flat noise.
+    """
     h, w = pixels.shape[:2]
     tw, th = _working_size(w, h, max_side)
     if (tw, th) == (w, h):
         return np.ascontiguousarray(pixels, dtype=np.float32)
+    eight_bit = bool(np.array_equal(quantize(pixels), np.asarray(pixels, dtype=np.float32)))
     channels = [
         np.asarray(
             Image.fromarray(np.ascontiguousarray(pixels[..., c], dtype=np.float32)).resize(
@@ -190,7 +198,8 @@ def _resize_to_working(pixels: np.ndarray, max_side: int | None) -> np.ndarray:
         )
         for c in range(pixels.shape[2])
     ]
-    return np.clip(np.stack(channels, axis=2), 0.0, 1.0).astype(np.float32)
+    out = np.clip(np.stack(channels, axis=2), 0.0, 1.0).astype(np.float32)
+    return quantize(out) if eight_bit else out
 
 
 def from_array(array: np.ndarray, name: str = "image", max_side: int | None = DEFAULT_MAX_SIDE) -> ImageData:

@@ -137,3 +137,18 @@ def test_rows_say_how_each_set_was_made():
     assert (aimed["target"], aimed["model"]) == ("tiger cat", "")
     failed = summary_row("d.png", "d", status="error", message="unreadable")
     assert (failed["style"], failed["model"]) == ("", "")
+
+
+def test_the_per_class_table_does_not_pick_one_class_of_a_tie(tmp_path):
+    """Two tripod photos, one flipped to binoculars and one to harmonica: "most often flipped to" said
+    "binoculars" (Counter.most_common(1) takes the first of a tie)."""
+    rows = []
+    for name, to in (("a", "binoculars"), ("b", "harmonica"), ("c", "tiger cat"), ("d", "tiger cat"), ("e", "tabby")):
+        original = "tripod" if name in "ab" else "Egyptian cat"
+        rec = _record(original={"index": 1, "label": original, "probability": 0.7},
+                      final={"index": 2, "label": to, "probability": 0.3}, key_region=None,
+                      key_pixels={"count": 0, "fraction": 0.0, "flips": False, "prediction": None})
+        rows.append(summary_row(f"{name}.png", name, rec))
+    page = write_gallery(tmp_path, rows, {}).read_text(encoding="utf-8")
+    assert "<td>binoculars, harmonica (1 each)</td>" in page
+    assert "<td>tiger cat</td>" in page  # a class that leads is named alone, as before

@@ -162,3 +162,36 @@ def test_the_figure_draws_a_small_photos_key_region_at_the_panels_size():
     for y, x in ((2, 3), (2, 4)):  # inside the region, away from its outline: the photo's own colour
         assert np.allclose(fig[y * f + f // 2, x * f + f // 2], photo[y, x], atol=1e-6)
     assert np.array_equal(key_region_overlay(photo, mask), key_region_overlay(photo, mask, 1))  # the default
+
+
+def test_a_small_photos_key_pixels_are_drawn_at_the_panels_size(tiny, tiny_image, monkeypatch):
+    """On a small photo's own grid the key pixels' red outline covered whole pixels that are not key pixels:
+    skimage's chelsea at 16 x 16 (--style free) showed its 57 key pixels with 108 red ones, 64 % of the photo
+    coloured. Drawn at the panel's size (outline_scale, as the key region is), the ring is a thin line and the
+    pixel next to a key pixel shows its (dimmed) photo."""
+    photo = np.random.default_rng(2).uniform(0, 1, (16, 16, 3)).astype(np.float32)
+    mask = np.zeros((16, 16), bool)
+    mask[5, 5] = mask[5, 6] = mask[10, 3] = True
+    f = maps.outline_scale(mask.shape, 360)
+    out = maps.key_pixel_overlay(photo, mask, f)
+    assert out.shape == (16 * f, 16 * f, 3)
+    yellow = np.all(np.isclose(out, [1.0, 0.9, 0.2]), axis=2)
+    red = np.all(np.isclose(out, [0.9, 0.15, 0.1]), axis=2)
+    assert np.array_equal(yellow, maps.upscale(mask, f))
+    assert red.sum() < yellow.sum() / 2  # a thin ring, not a ring of whole pixels
+    cy, cx = 5 * f + f // 2, 7 * f + f // 2  # the centre of the pixel right of a key pixel
+    assert np.allclose(out[cy, cx], 0.2 + 0.45 * maps.grayscale(photo)[5, 7], atol=1e-6)
+    assert np.array_equal(maps.key_pixel_overlay(photo, mask), maps.key_pixel_overlay(photo, mask, 1))  # the default
+
+    # the figure draws a small photo's key pixels that way
+    from gradflip_desktop.core import report
+    from gradflip_desktop.core.explain import run
+    from gradflip_desktop.core.options import ExplainOptions
+
+    result = run(tiny, tiny_image, ExplainOptions(style="free"))
+    assert result.key_pixels is not None and max(result.original_pixels.shape[:2]) < 64
+    scales = []
+    drawn = maps.key_pixel_overlay
+    monkeypatch.setattr(maps, "key_pixel_overlay", lambda o, m, scale=1: scales.append(scale) or drawn(o, m, scale))
+    report.render_figure(result)
+    assert scales and scales[0] > 1
