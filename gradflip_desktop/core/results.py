@@ -238,9 +238,14 @@ class ExplainResult:
     def key_pixel_image(self, k: int | None = None) -> np.ndarray:
         """The original with only the top-k changed pixels (by |saved change|) changed; k defaults to the key set.
 
-        This is exactly the image the key-pixel search classified. Float32 H x W x 3 in [0, 1].
+        This is exactly the image the key-pixel search classified: the other pixels keep the photo's own 8-bit
+        rounding (the photo itself when it is 8-bit; a 16-bit photo differs from every 8-bit image everywhere).
+        Float32 H x W x 3 in [0, 1].
         """
         if self.key_pixels is None:
             raise ValueError("this run has no key pixels")
         mask = self.key_pixels.mask_for(self.key_pixels.count if k is None else k)
-        return np.clip(self.original_pixels + self.saved_delta * mask[..., None], 0.0, 1.0).astype(np.float32)
+        levels = np.clip(np.rint(np.asarray(self.original_pixels, dtype=np.float64) * 255.0), 0, 255)
+        base = levels.astype(np.float32) / np.float32(255.0)
+        change = self.adjusted_uint8.astype(np.float32) / np.float32(255.0) - base
+        return np.clip(base + change * mask[..., None], 0.0, 1.0).astype(np.float32)

@@ -333,7 +333,10 @@ def explain(
         # ---- key pixels ---------------------------------------------------------------------------
         t = time.perf_counter()
         if opts.key_pixels and not stop() and not isinstance(s.coords, MaskCoordinates):
-            s.key = key_pixels(obj, x0, xq - x0, stop, tie=None if on_lattice is None else x_min - x0)
+            # from the photo's own 8-bit rounding (the photo itself for an 8-bit one): a 16-bit or float photo
+            # differs from any 8-bit image everywhere, and that rounding is not a change the flip needs
+            base = quantize_tensor(x0)
+            s.key = key_pixels(obj, base, xq - base, stop, tie=None if on_lattice is None else x_min - x0)
         timings["key_pixels"] = time.perf_counter() - t
     except RunEnded as ended:
         if not s.search_done:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from gradflip_desktop.core.explain import run
+from gradflip_desktop.core.images import quantize
 from gradflip_desktop.core.options import ExplainOptions
 
 
@@ -19,18 +20,37 @@ def test_key_pixels_are_minimal_and_flip_alone(tiny, tiny_image):
     assert kp is not None and kp.flips
     assert kp.mask.shape == tiny_image.shape[:2] and int(kp.mask.sum()) == kp.count
     assert kp.fraction == pytest.approx(kp.count / (tiny_image.shape[0] * tiny_image.shape[1]))
-    dq = res.saved_delta
-    only = tiny_image + dq * kp.mask[..., None]
+    base = quantize(tiny_image)  # the photo's own 8-bit rounding (this random photo is between levels)
+    dq = res.adjusted_uint8.astype(np.float32) / np.float32(255) - base
+    only = base + dq * kp.mask[..., None]
     np.testing.assert_allclose(res.key_pixel_image(), only, atol=1e-6)
     assert np.array_equal(kp.mask_for(kp.count), kp.mask) and kp.changed >= kp.count
     assert argmax_of(tiny, only) == kp.prediction.index != res.original.index
     # one pixel fewer (by the ranking) does not flip: bisection tested it
     if kp.count > 1:
         fewer = (kp.ranking >= 0) & (kp.ranking < kp.count - 1)
-        assert argmax_of(tiny, tiny_image + dq * fewer[..., None]) == res.original.index
+        assert argmax_of(tiny, base + dq * fewer[..., None]) == res.original.index
     # the ranking orders pixels by |change|
     mag = np.abs(dq).sum(2)
     ranked = kp.ranking[kp.ranking >= 0]
     assert len(ranked) == int((mag > 0).sum())
     inside, outside = mag[kp.mask], mag[~kp.mask]
     assert inside.min() >= outside.max() - 1e-7
+
+
+def test_a_photo_between_8bit_levels_gets_key_pixels_of_its_change_not_of_its_rounding(tiny, tiny_image):
+    """A 16-bit or float photo differs from every 8-bit image everywhere: ranked from the photo itself, the key
+    pixels took in that rounding too (a 16-bit grey photo: 68 % of the image against 4.1 % saved as 8-bit first).
+    They are the pixels where the saved image differs from the photo's own 8-bit rounding."""
+    rng = np.random.default_rng(5)
+    deep = np.clip(quantize(tiny_image) + rng.uniform(-0.45, 0.45, tiny_image.shape).astype(np.float32) / 255,
+                   0, 1).astype(np.float32)  # the same photo, between levels (as 16 bits give)
+    assert not np.array_equal(quantize(deep), deep)
+    res = run(tiny, deep, ExplainOptions(style="free", epsilon=0.01))
+    kp = res.key_pixels
+    assert res.flipped and kp is not None and kp.flips
+    moved = (res.adjusted_uint8 != (quantize(deep) * 255).round().astype(np.uint8)).any(2)
+    assert not (kp.mask & ~moved).any()
+    image = res.key_pixel_image()  # the image the search classified flips, and is the rounded photo elsewhere
+    assert argmax_of(tiny, image) == kp.prediction.index != res.original.index
+    np.testing.assert_array_equal(image[~kp.mask], quantize(deep)[~kp.mask])
