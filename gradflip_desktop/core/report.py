@@ -33,7 +33,7 @@ import unicodedata
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from .errors import DiskFullError, ExportError, ResultExistsError
 from .images import discard, png_bytes, stage_bytes, to_uint8, utf8_bytes
@@ -41,6 +41,7 @@ from .images.writing import sweep_stale
 from .results import ExplainResult
 from .summary import fill_verb, no_change_reason, pct1, share, steps_text, summary_sentence
 from .viz import maps
+from .viz.fonts import figure_font
 
 SUFFIXES = (
     ".gradflip.json",
@@ -187,13 +188,6 @@ def _npy_bytes(a: np.ndarray) -> bytes:
 
 # ---- figure -------------------------------------------------------------------------------------------
 
-def _font(size: int):
-    try:
-        return ImageFont.load_default(size=size)
-    except TypeError:  # Pillow without FreeType
-        return ImageFont.load_default()
-
-
 def _fmt_pred(p) -> str:
     return f"{p.label} ({pct1(p.probability)})"
 
@@ -286,12 +280,21 @@ PANORAMA_ASPECT = 5  # wider than this many times its height: the panels go one 
 ROW_WIDTH = 1040  # px: a panorama's panel width (one per row)
 
 
-def render_figure(result: ExplainResult, panel_height: int = 360, importance: np.ndarray | None = None) -> np.ndarray:
+def original_caption(result: ExplainResult, notes: list[str] | None = None) -> str:
+    """The Original panel's caption: the prediction, then how the file became what the model saw (the
+    loading notes: scaled to the working size, composited on white, the first of several frames)."""
+    told = [str(n) for n in (notes or []) if str(n).strip()]
+    return " · ".join([_fmt_pred(result.original), *told])
+
+
+def render_figure(result: ExplainResult, panel_height: int = 360, importance: np.ndarray | None = None,
+                  notes: list[str] | None = None) -> np.ndarray:
     """Annotated figure: original | adjusted | difference | key pixels, with captions. uint8 H x W x 3.
     A panorama (wider than :data:`PANORAMA_ASPECT` times its height) has one panel per row instead of
     panels squashed to a strip; a tall, narrow photo sits in a column at least :data:`MIN_SLOT` wide.
 
-    ``importance``: ``result.importance_map()`` when the caller has it already (computed here otherwise).
+    ``importance``: ``result.importance_map()`` when the caller has it already (computed here otherwise);
+    ``notes``: the image's loading notes, under the Original (:func:`original_caption`).
     """
     orig = result.original_pixels
     h, w = orig.shape[:2]
@@ -309,7 +312,7 @@ def render_figure(result: ExplainResult, panel_height: int = 360, importance: np
     changed = describe_change(result)
     mattered = result.region_map is not None  # the region style's map is its search's importance, not the change
     panels = [
-        (orig, "Original", _fmt_pred(result.original)),
+        (orig, "Original", original_caption(result, notes)),
         # the change's size goes with the image it measures (it sat under the map, in other units than the map's)
         (adjusted, "Adjusted", f"{_fmt_pred(result.final)} · change: {changed}" if changed.startswith("L2")
          else f"{_fmt_pred(result.final)} · {changed}"),
@@ -336,14 +339,16 @@ def render_figure(result: ExplainResult, panel_height: int = 360, importance: np
     pad, cap_h, title_h = 12, 46, 58
     width = pad + (slot + pad if rows else len(panels) * (slot + pad))
 
-    f_title, f_cap, f_small = _font(20), _font(15), _font(13)
     measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     title = figure_title(result)
     sub_text = figure_subtitle(result)
+    said = summary_sentence(result)
+    font = figure_font([title, sub_text, said, *(head + caption for _, head, caption in panels)])
+    f_title, f_cap, f_small = font(20), font(15), font(13)
     # every text fits its place (long class names wrap; never drawn over the next panel or off the figure)
     titles = _fit(measure, title, f_title, width - 2 * pad, 3)
     sub = _fit(measure, sub_text, f_small, width - 2 * pad, 3)
-    sentence = _fit(measure, summary_sentence(result), f_cap, width - 2 * pad, 8)
+    sentence = _fit(measure, said, f_cap, width - 2 * pad, 8)
     heads = [_fit(measure, head, f_cap, slot, 1)[0] for _, head, _ in panels]
     captions = [_fit(measure, caption, f_small, slot, 4) for _, _, caption in panels]
     down = 24 * (len(titles) - 1) + 17 * (len(sub) - 1)
@@ -436,7 +441,7 @@ def write_result_set(
     payloads = {
         ".adjusted.png": png_bytes(result.adjusted_uint8),
         ".difference.png": png_bytes(difference_overlay(result, importance)),
-        ".figure.png": png_bytes(render_figure(result, importance=importance)),
+        ".figure.png": png_bytes(render_figure(result, importance=importance, notes=(image_info or {}).get("warnings"))),
         ".delta.npy": _npy_bytes(result.delta.astype(np.float32)),
         ".importance.npy": _npy_bytes(importance.astype(np.float32)),
         ".key.png": png_bytes(key_mask(result)),

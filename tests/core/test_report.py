@@ -608,3 +608,21 @@ def test_the_figure_subtitle_counts_one_step_and_one_evaluation_in_the_singular(
     assert figure_subtitle(one).startswith("0 steps, 0 gradient + 1 forward evaluation, ")
     many = figure_subtitle(replace(result, gradient_evaluations=2, forward_evaluations=3))
     assert "2 gradient + 3 forward evaluations, " in many and "mode fixed, epsilon 1e-06" in many
+
+
+def test_the_figure_says_how_the_file_became_what_the_model_saw(tmp_path, monkeypatch, result):
+    """The loading notes (scaled to the working size, composited on white) were in the record and the app's
+    caption, never in the figure: it sits under the Original now."""
+    from gradflip_desktop.core import report
+
+    notes = ["scaled from 1600×1200 to 1024×768 (working size 1024 px)", "transparent areas were composited on white"]
+    caption = report.original_caption(result, notes)
+    assert caption.startswith(f"{result.original.label} (") and caption.endswith(" · ".join(notes))
+    assert report.original_caption(result, []) == report.original_caption(result) == caption.split(" · ")[0]
+    seen = []
+    real = report.render_figure
+    monkeypatch.setattr(report, "render_figure", lambda *a, **k: seen.append(k.get("notes")) or real(*a, **k))
+    write_result_set(result, tmp_path, "p", image_info={"warnings": notes})
+    assert seen == [notes]
+    with_notes, without = real(result, notes=notes), real(result)
+    assert with_notes.shape[1] == without.shape[1] and not np.array_equal(with_notes, without)  # drawn

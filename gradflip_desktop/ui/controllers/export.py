@@ -33,10 +33,10 @@ def export_task(task, result: "ExplainResult", folder: str, name: str, force: bo
     return write_result_set(result, folder, name, force=force, image_info=info)
 
 
-def figure_task(task, result: "ExplainResult") -> np.ndarray:
+def figure_task(task, result: "ExplainResult", notes: list | None = None) -> np.ndarray:
     from gradflip_desktop.core.report import render_figure
 
-    return render_figure(result)
+    return render_figure(result, notes=notes)
 
 
 CHOOSE_ANOTHER = "choose another folder"  # an answer of MainWindow.ask_overwrite
@@ -107,7 +107,8 @@ class ExportController(QObject):
     def copy_figure(self) -> None:
         if self.w.result is not None:
             self.w.set_status("Drawing the figure …")
-            self._figure.start(figure_task, self.w.result)
+            notes = list(self.w.image.warnings) if self.w.image is not None else None
+            self._figure.start(figure_task, self.w.result, notes)
 
     def _on_figure_failed(self, exc: BaseException) -> None:
         self.w.show_error("Copy figure", f"could not draw the figure: {exc}")
