@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QFileDialog
 from ..branding import APP_NAME
 from ..qimages import qimage_to_array
 from ..settings import add_recent_file, recent_files
+from ..widgets.elision import elide_middle
 from ..widgets.model_dialog import MODEL_PATTERNS
 from ..worker import TaskSlot
 
@@ -41,6 +42,16 @@ def is_model_path(path: str) -> bool:
     if p.is_dir():
         return (p / "config.json").is_file()
     return p.suffix.lower().lstrip(".") in MODEL_PATTERNS
+
+
+STATUS_NAME_CHARS = 60  # a longer file name is shortened in the middle where the status bar leads with it
+
+
+def status_name(name: str, limit: int = STATUS_NAME_CHARS) -> str:
+    """``name`` for the start of a status-bar line, HTML-escaped: a longer one keeps its start and end around
+    "…". The status bar does not wrap: a 160-character name pushed "the model sees …" (and the loading
+    notes after it) off the window's edge; the full name is in the window title."""
+    return html.escape(elide_middle(name, limit))
 
 
 @dataclass
@@ -267,7 +278,7 @@ class ImagesController(QObject):
         w.views.original.set_image(loaded.rgb)
         w.views.set_caption(w.views.original, "classifying …")
         width, height = image.size
-        note = f"{html.escape(image.name)}: {width}×{height} px"
+        note = f"{status_name(image.name)}: {width}×{height} px"
         if image.scaled and not any("scaled from" in text for text in image.warnings):
             note += f" (scaled from {image.original_size[0]}×{image.original_size[1]}: explained at this size)"
         if image.warnings:  # the core's notes, the scaling among them (also in the exported record)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from ..widgets.model_dialog import MODEL_FILTER, LoadModelDialog
 from ..worker import TaskSlot, error_message
+from .images import status_name
 
 if TYPE_CHECKING:
     from gradflip_desktop.core.models import Classifier
@@ -329,7 +330,7 @@ class ModelsController(QObject):
         self.show_hint()
         if not w.runs.running and w.result is None:  # a shown result (e.g. from the gallery) keeps its status
             w.set_status(
-                f"{html.escape(w.image.name if w.image else '')}: the model sees "
+                f"{status_name(w.image.name if w.image else '')}: the model sees "
                 f"<b>{html.escape(top.label)}</b> ({pct})"
                 + "".join(f"; {html.escape(n)}" for n in (size, notes) if n) + ". Press Explain (Ctrl+Return)."
             )

@@ -91,6 +91,8 @@ def working_size_megabytes(side: int) -> float:
     return side * round(side * 3 / 4) * 3 * 4 / 1e6
 
 
+# a focused button looks focused (keyboard users): a highlight frame
+FOCUS_FRAME = "QPushButton:focus, QToolButton:focus { border: 2px solid palette(highlight); border-radius: 4px; padding: 3px 8px; }"
 WARNING_BAR = "QProgressBar { text-align: center; } QProgressBar::chunk { background-color: #d98c00; }"  # a run that did not flip
 
 
@@ -235,10 +237,10 @@ class ControlsPanel(QWidget):
         bar.addWidget(self.progress)
         layout.addWidget(self.run_bar)
         self.setMinimumWidth(250)
-        # a focused button must look focused (keyboard users): a highlight frame
-        self.setStyleSheet(
-            "QPushButton:focus, QToolButton:focus { border: 2px solid palette(highlight); border-radius: 4px; padding: 3px 8px; }"
-        )
+        # a focused button must look focused (keyboard users): a highlight frame. The window moves the run bar
+        # (Explain, Cancel) out of this panel, out of reach of this panel's sheet: the bar gets its own copy
+        self.setStyleSheet(FOCUS_FRAME)
+        self.run_bar.setStyleSheet(FOCUS_FRAME)
         self.working_size.valueChanged.connect(self._working_size_changed)
         for box, what in ((self.epsilon, "ε"), (self.max_steps, "Step budget"), (self.smoothing, "Smoothing σ"),
                           (self.coarse, "Coarse-to-fine"), (self.working_size, "Working size")):

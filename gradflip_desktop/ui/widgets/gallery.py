@@ -30,9 +30,12 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSizePolicy,
+    QStyledItemDelegate,
     QVBoxLayout,
     QWidget,
 )
+
+from .elision import elide_middle
 
 WAITING, RUNNING, FLIPPED, NOT_FLIPPED, ERROR = "waiting", "running", "flipped", "not flipped", "error"
 DONE_STATES = (FLIPPED, NOT_FLIPPED, ERROR)
@@ -41,6 +44,11 @@ ICON = QSize(264, 88)  # a thumbnail strip: original | difference | key set; a w
 KEY_ROLE = Qt.ItemDataRole.UserRole
 STATE_ROLE = Qt.ItemDataRole.UserRole + 1
 _STATE_COLOURS = {FLIPPED: "#1e8449", NOT_FLIPPED: "#b9770e", ERROR: "#c0392b", RUNNING: "#2e86c1"}
+TILE_NAME_CHARS = 56  # a longer name is shortened in the middle on its tile (two lines at most; the tooltip has it whole)
+
+
+def tile_name(name: str, limit: int = TILE_NAME_CHARS) -> str:
+    return elide_middle(name, limit)
 
 
 @dataclass
@@ -96,7 +104,7 @@ class GalleryModel(QAbstractListModel):
             return None
         tile = self.tiles[self.rows[index.row()]]
         if role == Qt.ItemDataRole.DisplayRole:
-            return f"{tile.name}\n{tile.text or tile.state}"
+            return f"{tile_name(tile.name)}\n{tile.text or tile.state}"
         if role == Qt.ItemDataRole.DecorationRole:
             return tile.pixmap or self._placeholder
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -164,6 +172,14 @@ class GalleryModel(QAbstractListModel):
         self.layoutChanged.emit()
 
 
+class GridSizeDelegate(QStyledItemDelegate):
+    """Tiles as large as their view's grid cell (less a small gap), so the text has the room the grid gives."""
+
+    def sizeHint(self, option, index) -> QSize:  # noqa: N802 - Qt API
+        grid = self.parent().gridSize()
+        return QSize(grid.width() - 4, grid.height() - 4) if grid.isValid() else super().sizeHint(option, index)
+
+
 class GalleryPanel(QWidget):
     open_requested = Signal(str)  # the path of a clicked image
     cancel_requested = Signal()
@@ -200,7 +216,11 @@ class GalleryPanel(QWidget):
         self.list.setModel(self.model)
         self.list.setViewMode(QListView.ViewMode.IconMode)
         self.list.setIconSize(ICON)
-        self.list.setGridSize(QSize(ICON.width() + 16, ICON.height() + 44))
+        # room for 3 lines under the strip: a name that wraps (or is set in a taller fallback font: 日本語 猫.png)
+        # and the state line; with room for 2 the state ("explaining …", "→ tiger cat (L2 …)", an error) was cut.
+        # Every tile is the grid's size (uniform sizes took the first tile's, two lines for a short name)
+        self.list.setGridSize(QSize(ICON.width() + 16, ICON.height() + 3 * self.list.fontMetrics().lineSpacing() + 14))
+        self.list.setItemDelegate(GridSizeDelegate(self.list))
         self.list.setUniformItemSizes(True)
         self.list.setResizeMode(QListView.ResizeMode.Adjust)
         self.list.setMovement(QListView.Movement.Static)

@@ -142,14 +142,23 @@ class LoadModelDialog(QDialog):
         self.weights_note.setWordWrap(True)
 
         self.labels_edit = QLineEdit(side.labels_path if side and side.labels_path else "")
-        self.labels_edit.setPlaceholderText(
-            f"from the weights ({len(info.labels)} classes)" if info.labels else "optional: text (one per line) or JSON"
-        )
+        self._inline_labels = side.labels if side and side.labels is not None else None
+        # labels listed in the saved settings are kept when the field stays empty: say so (the field read
+        # "optional: …", as if the model had none, and its classes would be "class 0", "class 1", …)
+        if self._inline_labels:
+            first = ", ".join(self._inline_labels[:2])
+            more = ", …" if len(self._inline_labels) > 2 else ""
+            hint = f"from the saved settings ({len(self._inline_labels)} classes: {first}{more})"
+        elif info.labels:
+            hint = f"from the weights ({len(info.labels)} classes)"
+        else:
+            hint = "optional: text (one per line) or JSON"
+        self.labels_edit.setPlaceholderText(hint)
+        self.labels_edit.setToolTip("\n".join(self._inline_labels[:20]) if self._inline_labels else "")
         self.labels_button = QPushButton("Browse…")
         labels_row = QHBoxLayout()
         labels_row.addWidget(self.labels_edit, 1)
         labels_row.addWidget(self.labels_button)
-        self._inline_labels = side.labels if side and side.labels is not None else None
 
         pre = info.preprocessing or Preprocessing()
         self._prefilled_pre = pre

@@ -15,6 +15,8 @@ from PySide6.QtCore import QEvent, QPointF, Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
+from .elision import LEGEND_CHARS, elide_end
+
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
 
 # colour-blind-safe (Okabe–Ito) colours, readable on light and dark backgrounds
@@ -198,11 +200,9 @@ class ProbabilityPlot(QWidget):
         targeted: bool = False,
         redraw: bool = True,
     ) -> None:
-        """Begin a run: ``original`` are the probabilities of the unchanged image (step 0).
-
-        ``flip_to``: the class to draw as "flips to" (the target of a targeted run, or the final class of a
-        finished run); None = the strongest class outside the explained set at the latest step.
-        """
+        """Begin a run: ``original`` are the probabilities of the unchanged image (step 0). ``flip_to``: the class
+        drawn as "flips to" (a targeted run's target, a finished run's final class); None = the strongest class
+        outside the explained set at the latest step."""
         self.clear(labels, keep_items=not redraw)
         self.targeted = targeted
         self.explained = list(explained)
@@ -302,13 +302,13 @@ class ProbabilityPlot(QWidget):
             self.legend.clear()
             name = self.explained_name if len(self.explained) == 1 else f"any {self.explained_name}"
             # targeted: the chosen class is what is explained (as in the Compare panel), the photo's class is passed
-            self.legend.addItem(self.explained_curve, f"{'top class' if self.targeted else 'explained'}: {name}")
+            self.legend.addItem(self.explained_curve, f"{'top class' if self.targeted else 'explained'}: {elide_end(name, LEGEND_CHARS)}")
             if group:
                 self.legend.addItem(self.best_curve, "its best single class")
             if flip_to is not None:
-                self.legend.addItem(self.flip_curve, f"{kind}: {self.label(flip_to)}")
+                self.legend.addItem(self.flip_curve, f"{kind}: {elide_end(self.label(flip_to), LEGEND_CHARS)}")
             for curve, idx in zip(self.runner_curves, runners):
-                self.legend.addItem(curve, self.label(idx))
+                self.legend.addItem(curve, elide_end(self.label(idx), LEGEND_CHARS))
             if self.saved is not None:
                 self.legend.addItem(self.saved_curves[0], "saved image (8-bit)")
             self._compact_legend()

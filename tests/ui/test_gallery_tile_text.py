@@ -1,0 +1,42 @@
+"""Every gallery tile shows its state line ("waiting", "explaining …", "→ tiger cat (L2 …)", an error), whatever
+its file's name: a name that wrapped to two lines (or a CJK name, set in a taller fallback font) took the
+tile's second line and the state was cut off ("holiday photo … grandma.png...")."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QApplication, QStyledItemDelegate, QStyleOptionViewItem
+
+from gradflip_desktop.ui.widgets.gallery import GalleryPanel
+
+pytestmark = pytest.mark.gui
+
+NAMES = [
+    "short.png",
+    "holiday photo from the beach in summer 2024 number 17 with grandma.png",
+    "日本語 猫.png",
+    "a_really_long_file_name_for_a_cat_photo_" * 4 + ".png",
+    "a really long file name for a cat photo " * 4 + ".png",
+]
+
+
+def test_each_tile_has_room_for_its_name_and_state(qtbot):
+    panel = GalleryPanel()
+    qtbot.addWidget(panel)
+    panel.resize(1200, 400)
+    panel.show()
+    panel.start("folder", [(n, f"/photos/{n}", n) for n in NAMES])
+    QApplication.processEvents()
+    view = panel.list
+    delegate = QStyledItemDelegate()  # what the icon and the wrapped text need
+    for row, name in enumerate(NAMES):
+        index = panel.model.index(row)
+        option = QStyleOptionViewItem()
+        view.initViewItemOption(option)
+        option.rect = view.visualRect(index)
+        delegate.initStyleOption(option, index)
+        need = delegate.sizeHint(option, index).height()
+        assert need <= view.visualRect(index).height(), (name, need, view.visualRect(index).height())
+        text = index.data()
+        assert text.endswith("\nwaiting") and len(text.split("\n")[0]) <= 56, text
+        assert name in index.data(3)  # the tooltip has the whole name  (Qt.ItemDataRole.ToolTipRole)

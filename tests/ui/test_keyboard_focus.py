@@ -1,0 +1,36 @@
+"""Keyboard users see where the focus is: every button a Tab reaches looks different when focused, and the
+window has no tab stop that shows nothing (the settings' scroll area took one)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QScrollArea
+
+
+def _pixels(widget) -> np.ndarray:
+    image = widget.grab().toImage()
+    ptr = image.constBits()
+    return np.frombuffer(ptr, np.uint8, count=image.sizeInBytes()).reshape(image.height(), -1).copy()
+
+
+def test_explain_and_cancel_look_focused(qtbot, window):
+    """The run bar (Explain, Cancel, progress) is moved by the window out of the settings panel, whose style
+    sheet drew the focus frame: a focused Explain button looked exactly like an unfocused one."""
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    c = window.controls
+    c.cancel_button.setEnabled(True)  # (enabled during a run; the look is what is tested)
+    for button in (c.explain_button, c.cancel_button, c.reset_button):
+        c.load_model_button.setFocus()
+        qtbot.waitUntil(lambda: c.load_model_button.hasFocus(), timeout=2000)
+        plain = _pixels(button)
+        button.setFocus(Qt.FocusReason.TabFocusReason)
+        qtbot.waitUntil(button.hasFocus, timeout=2000)
+        focused = _pixels(button)
+        assert plain.shape != focused.shape or (plain != focused).any(), f"{button.text()}: focus not visible"
+
+
+def test_the_settings_scroll_area_takes_no_tab_stop(qtbot, window):
+    scroll = next(s for s in window.findChildren(QScrollArea) if s.widget() is window.controls)
+    assert scroll.focusPolicy() == Qt.FocusPolicy.NoFocus
