@@ -129,9 +129,23 @@ def _top(z: torch.Tensor, p: np.ndarray) -> int:
     return int(torch.argmax(z[0])) if bool(torch.isfinite(z).all()) else int(np.argmax(p))
 
 
+SATURATED = ("the gradient is zero: the model's own output is saturated (its final sigmoid or softmax gives "
+             "exactly 100 % in float32, which has no gradient), so no change of the photo can be found; export the "
+             "model without its final sigmoid/softmax (returning its logits) to explain this image")
+
+
+def _saturated(s: RunState) -> bool:
+    """The model outputs probabilities (module ``probabilities``) and the photo's top one is 1 to float32 precision."""
+    return bool(getattr(s.classifier.module, "probabilities", False)) and float(np.max(s.p0)) >= 1.0 - 2.0 ** -24
+
+
 def _no_region_flip(s: RunState, outcome, reachable: bool) -> str:
     """The message of a search that ended without a flip; for a region run where no fill-in flips the decision
-    applied everywhere (a model that does not go by detail), it says which style can."""
+    applied everywhere (a model that does not go by detail), it says which style can. A zero gradient of a model
+    whose own output is a probability that has rounded to 100 % (a final sigmoid or softmax, read through its
+    logarithm) says so: no style can change that, only a model file that returns its logits."""
+    if outcome.status == Status.ZERO_GRADIENT and _saturated(s):
+        return SATURATED
     if not isinstance(s.coords, MaskCoordinates) or reachable or outcome.status not in (
             Status.STALLED, Status.BUDGET, Status.ZERO_GRADIENT):
         return outcome.message

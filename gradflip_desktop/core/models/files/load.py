@@ -37,7 +37,7 @@ from ..devices import resolve_device
 from ..labels import IMAGENET_GROUPS, imagenet_labels, read_labels
 from .huggingface import hf_folder_facts, is_hf_folder, load_hf_folder
 from .onnx import load_onnx
-from .outputs import are_probabilities, check_batch_independent, ends_in_sigmoid, refuse_non_scores
+from .outputs import check_batch_independent, read_scores, refuse_non_scores
 from .safety import is_safetensors, short_reason
 from .scripted import load_torchscript
 from .sidecar import read_sidecar, read_sidecar_raw
@@ -319,7 +319,7 @@ def load_model_file(
     assumed = not (explicit_pre or "preprocessing" in side or pre_known)
 
     # how many outputs: known for torchvision, measured for TorchScript/ONNX
-    probabilities = False
+    probabilities = from_input = False
     if fixed_classes is None:
         side_pre = side.get("preprocessing") or {}
         given = (lambda key: isinstance(preprocessing, Preprocessing) or key in (preprocessing or {}) or key in side_pre)
@@ -345,17 +345,7 @@ def load_model_file(
             )
         check_batch_independent(net, pre, p.name, probe)  # folder runs batch images
         outputs = int(probe.shape[1])
-        probabilities = are_probabilities(probe)
-        if probabilities:  # softmax(softmax(z)) would show 12 % for a 55 % decision: take their logarithm
-            notes.append(f"{p.name} outputs probabilities (they sum to 1): their logarithm is used as class scores")
-        elif outputs == 1 and ends_in_sigmoid(net, pre):  # sigmoid(sigmoid(z)) is always class 1
-            probabilities = True
-            notes.append(f"{p.name} ends in a sigmoid: its output is read as p(class 1), and log(p), log(1 - p) are "
-                         "used as the class scores")
-        elif ends_in_sigmoid(net, pre):  # multi-label: a softmax of sigmoids shows 43 % for 0.9 among three 0.1s
-            probabilities = True
-            notes.append(f"{p.name} ends in a sigmoid: its {outputs} outputs are read as per-class probabilities "
-                         "(multi-label), their logarithm is used as class scores, and the shares shown are p / sum(p)")
+        probabilities, from_input = read_scores(net, pre, p.name, probe, notes)
     else:
         outputs = fixed_classes
         _probe(net, pre, p.name)  # an input size or channel count the network cannot take: said now, in words
@@ -369,7 +359,7 @@ def load_model_file(
         raise ModelError(f"{p.name} returns no outputs")
     single = outputs == 1
     num_classes = 2 if single else outputs
-    if single and not probabilities:  # (a sigmoid output has its own note: read as p(class 1))
+    if single and not probabilities and not from_input:  # (a sigmoid output has its own note: read as p(class 1))
         notes.append("single-logit binary classifier: shown as two classes, p(class 1) = sigmoid(logit)")
 
     # labels: explicit > sidecar > torchvision metadata > generic

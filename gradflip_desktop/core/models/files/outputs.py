@@ -13,12 +13,39 @@ from ...errors import ModelError
 from ..classifier import PixelSpaceModel, Preprocessing
 
 SIGMOID_FUNCTIONS = (torch.sigmoid, F.sigmoid, torch.special.expit, torch.Tensor.sigmoid)
+# operations that only reshape a sigmoid's output (``torch.sigmoid(z).squeeze(1)``, a binary model's [N] output)
+SHAPE_OPS_TS = ("aten::squeeze", "aten::unsqueeze", "aten::view", "aten::reshape", "aten::flatten", "aten::contiguous",
+                "aten::clone")
+SHAPE_METHODS = ("squeeze", "unsqueeze", "view", "reshape", "flatten", "contiguous", "clone")
+SHAPE_FUNCTIONS = (torch.squeeze, torch.unsqueeze, torch.reshape, torch.flatten, torch.clone)
+SHAPE_MODULE_PREFIXES = ("OnnxSqueeze", "OnnxUnsqueeze", "OnnxReshape", "OnnxFlatten")  # onnx2torch's converters
 
 
 def are_probabilities(out: torch.Tensor) -> bool:
     """Outputs that are already probabilities (a model ending in softmax): in [0, 1], summing to 1."""
     out = out.double()
     return out.shape[1] > 1 and bool(out.min() >= 0 and out.max() <= 1 and (out.sum(1) - 1).abs().max() < 1e-3)
+
+
+def _is_shape_op(net: torch.fx.GraphModule, node) -> bool:
+    """An fx node that only reshapes its first argument (squeeze, view, flatten; onnx2torch's Squeeze modules)."""
+    if not isinstance(node, torch.fx.Node) or not node.args:
+        return False
+    if node.op == "call_method":
+        return node.target in SHAPE_METHODS
+    if node.op == "call_function":
+        return node.target in SHAPE_FUNCTIONS
+    if node.op == "call_module":
+        mod = net.get_submodule(str(node.target))
+        return isinstance(mod, (nn.Flatten, nn.Identity)) or type(mod).__name__.startswith(SHAPE_MODULE_PREFIXES)
+    return False
+
+
+def _before_shape_ops(net: torch.fx.GraphModule, node):
+    """The node whose output ``node`` reshapes (through any number of shape-only operations), else ``node``."""
+    while _is_shape_op(net, node):
+        node = node.args[0]
+    return node
 
 
 def ends_in_sigmoid(net: nn.Module, pre: Preprocessing) -> bool:
@@ -31,12 +58,18 @@ def ends_in_sigmoid(net: nn.Module, pre: Preprocessing) -> bool:
         try:
             graph = net.inlined_graph  # keep a reference: the nodes die with the graph
             outs = list(graph.return_node().inputs())
-            return len(outs) == 1 and outs[0].node().kind() == "aten::sigmoid"
+            if len(outs) != 1:
+                return False
+            node = outs[0].node()
+            while node.kind() in SHAPE_OPS_TS:  # sigmoid(z).squeeze(1): a binary model's [N] output
+                node = next(node.inputs()).node()
+            return node.kind() == "aten::sigmoid"
         except Exception:  # noqa: BLE001 - an unusual graph: treat as logits
             return False
     if isinstance(net, torch.fx.GraphModule):
         out = next((n for n in net.graph.nodes if n.op == "output"), None)
         src = out.args[0] if out is not None and out.args else None
+        src = _before_shape_ops(net, src)
         if not isinstance(src, torch.fx.Node):
             return False
         if src.op == "call_function":
@@ -62,6 +95,85 @@ def ends_in_sigmoid(net: nn.Module, pre: Preprocessing) -> bool:
         for hook in hooks:
             hook.remove()
     return bool(final) and any(o is final[-1] for o in seen)
+
+
+SOFTMAX_FUNCTIONS = (torch.softmax, F.softmax, torch.Tensor.softmax, torch.special.softmax)
+
+
+def scores_before_final_activation(net: nn.Module, single: bool) -> str | None:
+    """Rewrite, in place, a torch.fx GraphModule (an ONNX file arrives as one) that ends in a sigmoid or a softmax
+    so that it returns class scores computed from that last operation's input: the logit itself for a single
+    sigmoid output (read as p(class 1) = sigmoid(logit)), ``log_softmax`` for a softmax, ``logsigmoid`` for
+    several sigmoids (multi-label). Their softmax is what the probabilities' logarithm gives, but they keep
+    their gradient where the probability rounds to exactly 1 (or 0) in float32: a sigmoid past a logit of
+    about 17, a softmax past a margin of about 104, i.e. a confident trained model, whose log(p) then has a
+    zero gradient and cannot be explained. Returns what the scores are now ("logit", "log-softmax",
+    "log-sigmoid"), or None when the network is not such a graph (TorchScript, eager modules: unchanged)."""
+    inner = getattr(net, "net", net) if type(net).__name__ == "ChannelsLast" else net
+    if not isinstance(inner, torch.fx.GraphModule):
+        return None
+    graph = inner.graph
+    out = next((n for n in graph.nodes if n.op == "output"), None)
+    src = _before_shape_ops(inner, out.args[0] if out is not None and out.args else None)
+    if not isinstance(src, torch.fx.Node) or not src.args or not isinstance(src.args[0], torch.fx.Node):
+        return None
+    kind, dim = None, None
+    if src.op == "call_module":
+        mod = inner.get_submodule(str(src.target))
+        if isinstance(mod, nn.Sigmoid):
+            kind = "sigmoid"
+        elif isinstance(mod, nn.Softmax) and mod.dim is not None:
+            kind, dim = "softmax", mod.dim
+    elif src.op == "call_function" and src.target in SIGMOID_FUNCTIONS or src.op == "call_method" and src.target == "sigmoid":
+        kind = "sigmoid"
+    elif src.op == "call_function" and src.target in SOFTMAX_FUNCTIONS or src.op == "call_method" and src.target == "softmax":
+        dim = src.kwargs.get("dim", src.args[1] if len(src.args) > 1 else None)
+        kind = "softmax" if isinstance(dim, int) else None
+    if kind is None or len(src.users) != 1:
+        return None
+    x = src.args[0]
+    with graph.inserting_after(src):
+        if kind == "sigmoid" and single:
+            new, what = x, "logit"
+        elif kind == "sigmoid":
+            new, what = graph.call_function(F.logsigmoid, (x,)), "log-sigmoid"
+        else:
+            new, what = graph.call_function(F.log_softmax, (x,), {"dim": dim}), "log-softmax"
+    src.replace_all_uses_with(new)
+    graph.erase_node(src)
+    graph.lint()
+    inner.recompile()
+    return what
+
+
+def read_scores(net: nn.Module, pre: Preprocessing, name: str, probe: torch.Tensor, notes: list[str]) -> tuple[bool, bool]:
+    """How the network's output (``probe``: its output for one grey image) becomes class scores:
+    ``(probabilities, rewritten)``. Probabilities (a softmax's, or a sigmoid's: the last operation) are read
+    through their logarithm; where the graph allows, the network is rewritten to return the same scores
+    from that last operation's input (:func:`scores_before_final_activation`), and ``rewritten`` is True.
+    Each reading adds its note to ``notes``."""
+    outputs = int(probe.shape[1])
+    probabilities = are_probabilities(probe)
+    if probabilities:  # softmax(softmax(z)) would show 12 % for a 55 % decision: take their logarithm
+        notes.append(f"{name} outputs probabilities (they sum to 1): their logarithm is used as class scores")
+    elif outputs == 1 and ends_in_sigmoid(net, pre):  # sigmoid(sigmoid(z)) is always class 1
+        probabilities = True
+        notes.append(f"{name} ends in a sigmoid: its output is read as p(class 1), and log(1 - p), log(p) are "
+                     "used as the class scores")
+    elif ends_in_sigmoid(net, pre):  # multi-label: a softmax of sigmoids shows 43 % for 0.9 among three 0.1s
+        probabilities = True
+        notes.append(f"{name} ends in a sigmoid: its {outputs} outputs are read as per-class probabilities "
+                     "(multi-label), their logarithm is used as class scores, and the shares shown are p / sum(p)")
+    if not probabilities:
+        return False, False
+    # the same scores from the last operation's input, where the graph allows: a confident output that rounds
+    # to exactly 1 in float32 has no gradient through log(p) (nothing could be explained)
+    what = scores_before_final_activation(net, single=outputs == 1)
+    if what is None:
+        return True, False
+    notes[-1] += (f" (computed from the input of that last operation, as {what}, so outputs that round to "
+                  "100 % keep their gradient)")
+    return False, True
 
 
 def check_batch_independent(net: nn.Module, pre: Preprocessing, name: str, single: torch.Tensor) -> None:
