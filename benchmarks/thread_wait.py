@@ -1,20 +1,20 @@
-"""How torch's CPU threads wait, side by side: OpenMP's spinning default against OMP_WAIT_POLICY=PASSIVE.
+"""How torch's CPU threads wait, side by side: OpenMP's spinning default against OMP_WAIT_POLICY=PASSIVE and shorter spins.
 
-    python benchmarks/thread_wait.py [--photos 2] [--rounds 3] [--busy 1] [--threads 2]
+    python benchmarks/thread_wait.py [--photos 2] [--repeats 1] [--rounds 3] [--busy 1] [--only 1,4]
 
 torch's CPU kernels run on an OpenMP pool (libgomp on Linux). By default a pool thread that reaches a barrier
 *spins* (GOMP_SPINCOUNT, ~300,000 iterations) before it sleeps. That is fastest on an idle machine. When
 another program occupies one of the cores, the spinning thread burns its time slice while the thread it
 waits for is descheduled, and every one of the thousands of barriers of an explanation pays for it. With
-``OMP_WAIT_POLICY=PASSIVE`` a waiting thread sleeps at once. The app and the command line set PASSIVE at
-start-up unless the user set OMP_WAIT_POLICY (``gradflip_desktop/core/threads.py``).
+``OMP_WAIT_POLICY=PASSIVE`` a waiting thread sleeps at once; ``GOMP_SPINCOUNT`` (``KMP_BLOCKTIME`` for
+LLVM's OpenMP) spins less before sleeping. GradFlip keeps OpenMP's default (docs/benchmarks.md: PASSIVE is
+1.4-2x slower on an idle machine); README says when to set the variable.
 
 The policy is read once, when torch loads libgomp, so each configuration runs in its own child process
 (this script with ``--child``), the configurations alternate round by round, and each child explains the
 same photos (benchmarks/photos.py, 224 x 224, the default explanation, the model loaded and warmed up
 first). ``--busy K`` starts K busy-loop processes for the whole run: "another program uses a core". Wall
-times per configuration: median and worst over every run, and the ratio of medians to the spinning
-default.
+times per configuration: median and worst over every run, and the ratio of medians to the first row's.
 """
 
 from __future__ import annotations
@@ -30,10 +30,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CONFIGS = {  # name -> (OMP_WAIT_POLICY, or None: not set, OpenMP's default; torch threads, None: --threads)
-    "spinning (OpenMP's default)": (None, None),
-    "passive (GradFlip's default)": ("PASSIVE", None),
-    "one thread (OpenMP's default)": (None, 1),
+OMP_VARIABLES = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME")
+CONFIGS = {  # name -> (environment for OpenMP, or {}: OpenMP's defaults; torch threads, None: --threads)
+    "spinning (OpenMP's default)": ({}, None),
+    "spin 30,000 then sleep": ({"GOMP_SPINCOUNT": "30000", "KMP_BLOCKTIME": "1"}, None),
+    "spin 3,000 then sleep": ({"GOMP_SPINCOUNT": "3000", "KMP_BLOCKTIME": "0"}, None),
+    "passive (sleep at once)": ({"OMP_WAIT_POLICY": "PASSIVE"}, None),
+    "one thread (OpenMP's default)": ({}, 1),
 }
 
 
@@ -68,6 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--photos", type=int, default=2, help="the first N photos of benchmarks/photos.py")
     ap.add_argument("--repeats", type=int, default=2, help="runs of each photo per child process")
+    ap.add_argument("--only", default="", help="comma-separated configuration numbers (1-based) to run")
     ap.add_argument("--rounds", type=int, default=3, help="child processes per configuration, alternating")
     ap.add_argument("--threads", type=int, default=2, help="torch threads (default 2: this machine's cores)")
     ap.add_argument("--busy", type=int, default=0, help="busy-loop processes running meanwhile")
@@ -78,27 +82,26 @@ def main(argv: list[str] | None = None) -> None:
     busy = [multiprocessing.Process(target=_busy, daemon=True) for _ in range(args.busy)]
     for p in busy:
         p.start()
-    walls: dict[str, list[float]] = {name: [] for name in CONFIGS}
+    walls: dict[str, list[float]] = {}
     try:
         print(f"{os.cpu_count()} CPUs, {args.busy} busy-loop process(es), load average {os.getloadavg()[0]:.1f}",
               flush=True)
         for rnd in range(args.rounds):
-            for name, (policy, threads) in CONFIGS.items():
-                env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
-                if policy:
-                    env["OMP_WAIT_POLICY"] = policy
+            chosen = [int(i) - 1 for i in args.only.split(",") if i] or range(len(CONFIGS))
+            for name, (omp, threads) in [list(CONFIGS.items())[i] for i in chosen]:
+                env = {k: v for k, v in os.environ.items() if k not in OMP_VARIABLES} | omp
                 cmd = [sys.executable, __file__, "--child", "--photos", str(args.photos), "--repeats",
                        str(args.repeats), "--threads", str(threads or args.threads)]
                 out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
                 runs = json.loads(out.strip().splitlines()[-1])
-                walls[name] += runs
+                walls.setdefault(name, []).extend(runs)
                 print(f"round {rnd + 1}  {name:30} " + " ".join(f"{w:5.2f}" for w in runs)
                       + f"  (load {os.getloadavg()[0]:.1f})", flush=True)
     finally:
         for p in busy:
             p.terminate()
-    base = statistics.median(walls[next(iter(CONFIGS))])
-    print("\n| configuration | median wall (s) | worst (s) | median / spinning |\n|---|---|---|---|")
+    base = statistics.median(next(iter(walls.values())))
+    print("\n| configuration | median wall (s) | worst (s) | median / first row |\n|---|---|---|---|")
     for name, w in walls.items():
         print(f"| {name} | {statistics.median(w):.2f} | {max(w):.2f} | {statistics.median(w) / base:.2f} |")
 

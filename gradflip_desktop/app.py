@@ -17,7 +17,6 @@ import sys
 import time
 
 from .cli import quiet_broken_pipe
-from .core.threads import sleep_when_waiting
 
 CLI_COMMANDS = ("classify", "explain", "models")
 CLI_FLAGS = ("--version", "--self-test")
@@ -69,7 +68,6 @@ def self_test() -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``gradflip``. Returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
-    sleep_when_waiting()  # before torch: OpenMP threads that spin are slow beside other programs
     if args == ["--self-test"]:
         return self_test()
     if args and (args[0] in CLI_COMMANDS or args[0] in CLI_FLAGS):

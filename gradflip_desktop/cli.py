@@ -26,7 +26,6 @@ from typing import Callable
 
 from . import __version__
 from .cli_values import floats, ignored_options, nonempty, positive_int, size, working_side
-from .core.threads import sleep_when_waiting
 
 EXIT_OK, EXIT_NOT_FLIPPED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a reader that went away
@@ -427,7 +426,6 @@ def _models(args) -> int:
 @quiet_broken_pipe
 def main(argv: list[str] | None = None) -> int:
     args_in = sys.argv[1:] if argv is None else list(argv)
-    sleep_when_waiting()  # before torch: OpenMP threads that spin are slow beside other programs
     if args_in == ["--version"]:  # answer at once, without building the parser (numpy, Pillow)
         print(f"gradflip {__version__}")
         return EXIT_OK

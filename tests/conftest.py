@@ -1,7 +1,6 @@
 """Shared test set-up.
 
-- Qt runs offscreen (no display needed); settings never touch the user's own. torch's threads sleep when
-  they wait, as in the app (a busy CI machine otherwise slows every test several times).
+- Qt runs offscreen (no display needed); settings never touch the user's own.
 - Every test under tests/ui/ gets the ``gui`` marker and every test under tests/e2e/ the ``e2e`` marker,
   by folder, so ``pytest -m "not gui"`` runs without Qt windows and ``-m "not e2e"`` without the real model.
 - Hypothesis: with ``CI`` set (or ``HYPOTHESIS_PROFILE=ci``) property tests are derandomised (fixed seed,
@@ -18,7 +17,6 @@ from pathlib import Path
 import pytest
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the app and CLI (core/threads.py): torch loads later
 
 try:  # hypothesis is in the test extra; a missing one only matters to the property tests
     from hypothesis import HealthCheck, settings
