@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QEvent, QSettings, Qt, QThread, Signal
-from PySide6.QtGui import (QAction, QCloseEvent, QColor, QDragEnterEvent, QDropEvent, QIcon, QKeySequence, QPainter,
-                           QPalette, QShortcut)
+from PySide6.QtGui import (QAction, QCloseEvent, QColor, QDragEnterEvent, QDropEvent, QGuiApplication, QIcon, QKeySequence,
+                           QPainter, QPalette, QShortcut)
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -486,5 +486,9 @@ class MainWindow(QMainWindow):
             self.settings.setValue("window/geometry", self.saveGeometry())
             self.settings.sync()
         finally:
+            # gone from the screen at once: the wait below (a run's current step, an export finishing its
+            # files: 0.8-5.8 s) showed a window that no longer answered, with no word why
+            self.hide()
+            QGuiApplication.sync()
             self.shutdown()
         super().closeEvent(event)

@@ -259,6 +259,20 @@ def test_close_mid_run_is_clean(qtbot, qtlog, settings):
     assert RunSettings.load(settings).mode == "fixed"
 
 
+def test_closing_leaves_the_screen_before_waiting_for_the_workers(qtbot, settings, monkeypatch):
+    """Closing waits for the run's current step and an export's last file (never half-written); that wait
+    (0.8-5.8 s during an export) showed a window that no longer answered. It is hidden first."""
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    seen = []
+    real = w.background.shutdown
+    monkeypatch.setattr(w.background, "shutdown", lambda *a, **k: (seen.append(w.isVisible()), real(*a, **k))[1])
+    w.close()
+    assert seen == [False] and not w.background.thread.isRunning()
+
+
 def test_drag_and_drop_of_a_file(qtbot, window, tmp_path):
     path = make_image_file(tmp_path / "dropped.JPG", 90, 70)
     mime = QMimeData()
