@@ -46,10 +46,7 @@ def _whole_percent(v: float) -> str:
 def pct1(p: float) -> str:
     """One decimal (the figure's titles and captions, the CLI): ``"79.0 %"``; below certainty never ``"100.0 %"``;
     ``"n/a"`` for a model that output NaN or infinity (the figure said "class 0 (nan %)")."""
-    if p is None or not math.isfinite(float(p)):
-        return "n/a"
-    v = 100.0 * float(p)
-    return f"{min(v, 99.9) if v < 100 else v:.1f} %"
+    return _pct_digits(p, 1)
 
 
 def visibility(levels: float) -> str:
