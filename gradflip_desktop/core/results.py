@@ -245,7 +245,8 @@ class ExplainResult:
         if self.key_pixels is None:
             raise ValueError("this run has no key pixels")
         mask = self.key_pixels.mask_for(self.key_pixels.count if k is None else k)
-        levels = np.clip(np.rint(np.asarray(self.original_pixels, dtype=np.float64) * 255.0), 0, 255)
-        base = levels.astype(np.float32) / np.float32(255.0)
+        from .images import quantize  # noqa: PLC0415 - the images package loads Pillow; results stays light
+
+        base = quantize(self.original_pixels)
         change = self.adjusted_uint8.astype(np.float32) / np.float32(255.0) - base
         return np.clip(base + change * mask[..., None], 0.0, 1.0).astype(np.float32)
