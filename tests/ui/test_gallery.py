@@ -180,6 +180,23 @@ def test_cancel_stops_within_the_current_image_and_writes_no_half_set(qtbot, tin
     assert rows.count("not run") == 3  # the summary still lists every input
 
 
+def test_esc_cancels_a_folder_run_as_it_cancels_an_explanation(qtbot, tiny_window, photos):
+    """The window's Cancel (Esc) is enabled while a folder runs and stops it; before, Esc did nothing there."""
+    c = tiny_window.folders
+    tiny_window.controls.set_settings(SLOW)
+    assert not tiny_window.cancel_action.isEnabled()
+    c.open_folder(str(photos))
+    qtbot.waitUntil(lambda: c.panel.tiles.get(str(photos / "p0.png")) is not None
+                    and c.panel.tiles[str(photos / "p0.png")].state == RUNNING, timeout=RUN_TIMEOUT_MS)
+    assert tiny_window.cancel_action.isEnabled() and not tiny_window.runs.running
+    t0 = time.perf_counter()
+    qtbot.keyClick(tiny_window, Qt.Key.Key_Escape)
+    _wait_done(qtbot, c)
+    assert time.perf_counter() - t0 < 10
+    assert c.panel.title.text().endswith("(cancelled: Continue explains the rest)")
+    assert not tiny_window.cancel_action.isEnabled()  # nothing left to cancel
+
+
 def test_export_all_copies_whole_sets_and_never_overwrites(qtbot, tiny_window, photos, tmp_path, monkeypatch):
     c = tiny_window.folders
     c.open_folder(str(photos))

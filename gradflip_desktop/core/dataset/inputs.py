@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 from dataclasses import dataclass, field
@@ -136,7 +137,7 @@ def collect_inputs(paths: list[str | Path], recursive: bool = False,
             in_out = (bool(inner) and rel.parts[: len(inner)] == inner) or (
                 same and len(rel.parts) == 1 and is_result_file(f))  # its results: one line, not one per file
             if not f.is_file():
-                skipped.append((f, "not a regular file"))
+                skipped.append((f, _not_a_file(f)))
             elif is_result_image(f):  # --out inside the folder: never explain the explanations again
                 quiet += in_out
                 if not in_out:
@@ -149,7 +150,32 @@ def collect_inputs(paths: list[str | Path], recursive: bool = False,
                 skipped.append((f, "not an image"))
         if quiet:
             skipped.append((p.joinpath(*(inner or ())), f"the output folder of this run ({quiet} result files)"))
-    return distinct_names(inputs, out), skipped
+    return distinct_names(_told_apart(inputs), out), skipped
+
+
+def _told_apart(inputs: list[Input]) -> list[Input]:
+    """Inputs whose messages would name them alike (``a/photo.jpg`` and ``b/photo.jpg`` given by name, or
+    two folders given that each hold a ``001.jpg``) are shown by their paths as given instead."""
+    seen: dict[str, set[Path]] = {}
+    for inp in inputs:
+        seen.setdefault(inp.display, set()).add(_resolved(inp.path))
+    return [inp if len(seen[inp.display]) < 2 else Input(inp.path, inp.name, Path(inp.path).as_posix())
+            for inp in inputs]
+
+
+def _not_a_file(f: Path) -> str:
+    """Why ``f`` (neither a folder nor a regular file) is skipped, in words: a link that loops or leads
+    nowhere says so (both used to read "not a regular file")."""
+    if f.is_symlink():
+        try:
+            os.stat(f)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return "a link that loops back on itself"
+            if exc.errno == errno.ENOENT:
+                return f"a broken link: {os.readlink(f)} does not exist"
+            return f"a link that cannot be followed: {exc.strerror or exc}"
+    return "not a regular file (a device, pipe or socket)"
 
 
 def _entries(folder: Path, recursive: bool, skipped: list[tuple[Path, str]]) -> list[Path]:

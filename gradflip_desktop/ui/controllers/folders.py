@@ -276,6 +276,7 @@ class FoldersController(QObject):
         self.show_panel()
         self.w.set_status(f"Opening the folder {html.escape(folder)} …")
         self._list.start(list_folder_task, folder, recursive, self.out)
+        self.w.update_actions()
 
     def show_panel(self) -> None:
         dock = getattr(self.w, "gallery_dock", None)
@@ -290,6 +291,7 @@ class FoldersController(QObject):
         if self._list.busy:
             self._list.discard()
             self.panel.finish("Cancelled while listing the folder", exportable=False)
+            self.w.update_actions()
             return
         if not self._run.busy:
             return
@@ -315,6 +317,7 @@ class FoldersController(QObject):
         self.w.set_status(html.escape(f"Folder {self.folder}: explaining the {len(left)} image(s) the run did not "
                                       "reach …"))
         self._start_next()
+        self.w.update_actions()
 
     def shutdown(self) -> None:
         for slot in (self._list, self._thumbs, self._run, self._summary, self._export, self._show):
@@ -349,6 +352,7 @@ class FoldersController(QObject):
         self._thumb_queue = [(k, p) for k, p, _ in entries]
         self._next_thumbnails()
         self._start_next()
+        self.w.update_actions()
 
     def _next_thumbnails(self) -> None:
         chunk, self._thumb_queue = self._thumb_queue[:THUMBS_PER_TASK], self._thumb_queue[THUMBS_PER_TASK:]
@@ -402,14 +406,17 @@ class FoldersController(QObject):
         text = self._summary_text() + (" (cancelled: Continue explains the rest)" if cancelled else "")
         self.panel.finish(text, resumable=cancelled)
         self.w.set_status(html.escape(f"Folder {self.folder}: {text}"))
+        self.w.update_actions()
 
     def _on_summary_failed(self, exc: BaseException) -> None:
         self.panel.finish(self._summary_text() + " (the summary could not be written)")
+        self.w.update_actions()
         self.w.show_error("Folder summary", error_message(exc, "the summary could not be written"), box=False)
 
     def _on_failed(self, exc: BaseException) -> None:
         message = error_message(exc, "the folder run failed")
         self.panel.finish(message, exportable=False)
+        self.w.update_actions()
         self.w.show_error("Open Folder", message)
 
     def _open(self, path: str) -> None:

@@ -108,3 +108,31 @@ def test_a_folder_that_cannot_be_read_is_a_skipped_line_and_the_scan_goes_on(tmp
     else:
         assert inputs == []
     assert skipped == [(d / "locked", "a folder that cannot be read: Permission denied")]
+
+
+def test_inputs_that_messages_would_name_alike_are_shown_by_their_paths(tmp_path):
+    """``a/photo.png`` and ``b/photo.png`` given by name, or two folders that each hold ``001.png``: the progress
+    lines named both ``photo.png``; now each is shown by its path as given. A name alone stays as it was."""
+    a, b = _img(tmp_path / "a" / "photo.png"), _img(tmp_path / "b" / "photo.png")
+    solo = _img(tmp_path / "a" / "solo.png")
+    inputs, _ = collect_inputs([a, b, solo])
+    assert [i.display for i in inputs] == [a.as_posix(), b.as_posix(), "solo.png"]
+    _img(tmp_path / "c" / "001.png"), _img(tmp_path / "d" / "001.png"), _img(tmp_path / "d" / "002.png")
+    inputs, _ = collect_inputs([tmp_path / "c", tmp_path / "d"])
+    assert [i.display for i in inputs] == [(tmp_path / "c" / "001.png").as_posix(),
+                                           (tmp_path / "d" / "001.png").as_posix(), "002.png"]
+    assert len({i.name for i in inputs}) == 3  # result names stay distinct as before
+    inputs, _ = collect_inputs([a, a])  # the same file twice is one image: its name stays short
+    assert {i.display for i in inputs} == {"photo.png"}
+
+
+def test_links_that_loop_or_lead_nowhere_say_so(tmp_path):
+    d = tmp_path / "in"
+    _img(d / "ok.png")
+    (d / "loop.png").symlink_to(d / "loop.png")
+    (d / "gone.png").symlink_to(tmp_path / "missing.png")
+    inputs, skipped = collect_inputs([d])
+    assert [i.path.name for i in inputs] == ["ok.png"]
+    why = {p.name: reason for p, reason in skipped}
+    assert why["loop.png"] == "a link that loops back on itself"
+    assert why["gone.png"] == f"a broken link: {tmp_path / 'missing.png'} does not exist"
