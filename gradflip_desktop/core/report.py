@@ -454,6 +454,7 @@ def write_result_set(
     # interruption among the renames leaves a set without a record (incomplete: --resume recomputes it).
     staged: dict[str, Path] = {}
     written: list[Path] = []
+    replacing: Path | None = None  # the file being put in place (the second phase), when one is
 
     def roll_back() -> None:  # temporary files go; new files go; files that existed before stay
         for tmp in staged.values():
@@ -476,6 +477,7 @@ def write_result_set(
         if record_path in existing:
             record_path.unlink(missing_ok=True)
         for suffix in payloads:  # the record is the last payload
+            replacing = paths[suffix]
             os.replace(staged[suffix], paths[suffix])
             del staged[suffix]
             written.append(paths[suffix])
@@ -484,7 +486,14 @@ def write_result_set(
     except OSError as exc:
         roll_back()
         error = DiskFullError if getattr(exc, "errno", None) in DISK_FULL else ExportError
-        raise error(f"cannot write the results to {out}: {write_failure(exc)}") from None
+        if replacing not in existing:  # before any file was put in place, or a new file refused
+            raise error(f"cannot write the results to {out}: {write_failure(exc)}") from None
+        # every file was written next to its target, so the folder is writable: an old file refused
+        why = ("it is read-only or locked (the folder itself is writable)"
+               if getattr(exc, "errno", None) in (errno.EACCES, errno.EPERM) else write_failure(exc))
+        gone = ("; the earlier result set there is now incomplete (its record was removed first, so a resumed "
+                "run explains it again)" if paths[".gradflip.json"] in existing else "")
+        raise error(f"cannot replace {replacing.name} in {out}: {why}{gone}") from None
     except BaseException:
         roll_back()
         raise

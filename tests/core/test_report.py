@@ -210,6 +210,30 @@ def test_os_errors_at_rename_become_messages(tmp_path, monkeypatch, result, code
     assert list(out.iterdir()) == []
 
 
+def test_an_old_file_that_cannot_be_replaced_is_named_and_the_incomplete_set_said(tmp_path, monkeypatch, result):
+    """Overwriting a set (force) where one old file refuses (immutable, locked): the message named "the folder"
+    read-only although it is writable, and did not say that the old set there had lost its record."""
+    out = tmp_path / "out"
+    write_result_set(result, out, "cat")
+    real, calls = os.replace, []
+
+    def third_fails(src, dst):
+        calls.append(dst)
+        if len(calls) == 3:
+            raise PermissionError(errno.EPERM, "Operation not permitted")
+        return real(src, dst)
+
+    monkeypatch.setattr(images.writing.os, "replace", third_fails)
+    with pytest.raises(ExportError) as info:
+        write_result_set(result, out, "cat", force=True)
+    assert str(info.value) == (
+        f"cannot replace {Path(calls[2]).name} in {out}: it is read-only or locked (the folder itself is writable); "
+        "the earlier result set there is now incomplete (its record was removed first, so a resumed run explains "
+        "it again)")
+    assert not (out / "cat.gradflip.json").exists()  # incomplete, as said: no record
+    assert leftovers(out) == []  # no staged file left behind
+
+
 def test_output_folder_under_a_regular_file(tmp_path, result):
     blocker = tmp_path / "results.txt"
     blocker.write_text("not a folder")
