@@ -36,6 +36,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from .errors import DiskFullError, ExportError, ResultExistsError
+from .viz.text import fit_lines as _fit, short_labels
 from .images import discard, png_bytes, stage_bytes, to_uint8, utf8_bytes
 from .images.writing import sweep_stale
 from .results import ExplainResult
@@ -222,40 +223,6 @@ def key_region_caption(kr) -> str:
     return f"no region alone flips it; {verb} everywhere gives {kr.prediction.label}"
 
 
-def _fit(draw, text: str, font, width: int, max_lines: int) -> list[str]:
-    """``text`` in lines no wider than ``width`` pixels: broken between words, inside a word wider than
-    ``width``; past ``max_lines`` the last line ends with "…"."""
-    def fits(t: str) -> bool:
-        return draw.textlength(t, font=font) <= width
-
-    def longest_prefix(t: str, end: str = "") -> int:  # t[:n] + end fits; at least one character
-        lo, hi = 1, len(t)
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            lo, hi = (mid, hi) if fits(t[:mid] + end) else (lo, mid - 1)
-        return lo
-
-    lines: list[str] = []
-    line = ""
-    for word in text.split():
-        if fits(f"{line} {word}" if line else word):
-            line = f"{line} {word}" if line else word
-            continue
-        if line:
-            lines.append(line)
-        line = word
-        while not fits(line) and len(line) > 1:
-            cut = longest_prefix(line)
-            lines.append(line[:cut])
-            line = line[cut:]
-    if line:
-        lines.append(line)
-    if len(lines) > max_lines:
-        last = lines[max_lines - 1]
-        lines = lines[: max_lines - 1] + [last[: longest_prefix(last, "…")] + "…"]
-    return lines or [""]
-
-
 def figure_title(result: ExplainResult) -> str:
     """The figure's first line: model, what was explained -> what it became, and how the run ended. A group
     run names the group ("any cat (Egyptian cat 79.0 %)"), as the sentence and the CLI do."""
@@ -296,6 +263,7 @@ def render_figure(result: ExplainResult, panel_height: int = 360, importance: np
     ``importance``: ``result.importance_map()`` when the caller has it already (computed here otherwise);
     ``notes``: the image's loading notes, under the Original (:func:`original_caption`).
     """
+    result = short_labels(result)  # a model's sentence-long labels: cut, the numbers after them kept
     orig = result.original_pixels
     h, w = orig.shape[:2]
     scale = min(1.0, panel_height / h) if h > panel_height else panel_height / h

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
-    QScrollArea,
     QSplitter,
     QStyle,
     QToolBar,
@@ -43,6 +42,7 @@ from .help import HOW_IT_WORKS_HTML, about_html, shortcut_rows, shortcuts_html, 
 from .settings import RunSettings, app_settings
 from .widgets.controls import ControlsPanel
 from .widgets.plot import ProbabilityPlot
+from .widgets.scrolling import ScrollArea
 from .widgets.views import CompareViews, ResultViews
 from .worker import Executor
 
@@ -187,16 +187,11 @@ class MainWindow(QMainWindow):
         self.splitter.setChildrenCollapsible(False)
 
         self.controls = ControlsPanel()
-        scroll = QScrollArea()
-        scroll.setWidget(self.controls)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll = ScrollArea(self.controls, horizontal=False)
         scroll.setMinimumWidth(self.controls.minimumWidth() + 20)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # no invisible tab stop; Tab into its fields scrolls them into view
 
         self.main_splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.main_splitter.addWidget(self.splitter)
+        self.main_splitter.addWidget(ScrollArea(self.splitter, horizontal=False, least_height=320))  # too short: it scrolls
         side = QWidget()  # the settings scroll; Explain, Cancel and progress stay below them, always in view
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)

@@ -447,7 +447,45 @@ def test_figure_text_stays_inside_its_panel_and_the_figure(monkeypatch, label):
             assert x + length <= left + pw, t
         assert y < fig.shape[0]
     joined = " ".join(t for _, t, _ in drawn)
-    assert label.split()[0] in joined and "L2 " in joined
+    assert label.split()[0][:20] in joined and "L2 " in joined
+
+
+@pytest.mark.parametrize("label", [
+    "Extremely long class name number one: a small grey-and-white domestic short-haired cat on a windowsill",
+    "Supercalifragilisticexpialidocious_without_any_spaces_at_all_to_break_the_line_anywhere",
+])
+def test_a_long_class_name_is_shortened_and_the_numbers_after_it_stay(monkeypatch, label):
+    """A model's own label can be a sentence: the figure cut the caption after its 4th line, in the label, so
+    the Original lost its probability, the Adjusted its size of change ("... (39.1 %) ·…") and the title what
+    the photo became; a label without spaces broke at any letter ("to_break_th" / "e_line"), a lone "·" took a
+    line. Now a long label is cut with "…" and every number after it is drawn."""
+    import dataclasses
+
+    from PIL import ImageDraw
+
+    from gradflip_desktop.core.viz.text import FIGURE_LABEL_CHARS
+    from gradflip_desktop.core.report import render_figure
+    from helpers import tiny_image_array
+
+    portrait = np.ascontiguousarray(np.transpose(tiny_image_array(), (1, 0, 2)))  # narrow columns
+    res = run(make_tiny(), portrait, ExplainOptions())
+    relabel = lambda p: dataclasses.replace(p, label=label)  # noqa: E731
+    res = dataclasses.replace(res, original=relabel(res.original), final=relabel(res.final),
+                              key_region=dataclasses.replace(res.key_region, prediction=relabel(res.key_region.prediction)))
+    drawn = []
+    real = ImageDraw.ImageDraw.text
+    monkeypatch.setattr(ImageDraw.ImageDraw, "text",
+                        lambda self, xy, t, *a, **kw: (drawn.append(t), real(self, xy, t, *a, **kw))[1])
+    render_figure(res, notes=["scaled from 3000×4000 to 768×1024"])
+    joined = " ".join(drawn)
+    short = label[: FIGURE_LABEL_CHARS - 1].rstrip() + "…"
+    assert short in joined.replace("_ ", "_")  # cut once, with "…" (a word wider than its column may still wrap)
+    assert f"({res.original.probability * 100:.1f} %)" in joined  # the photo's probability, under the Original
+    assert "768×1024" in joined and "RMS " in joined  # the loading note and the size of the change
+    assert f"({res.final.probability * 100:.1f} %) (flipped)" in joined  # the title ends with the flip
+    assert not any(t.strip() in ("·", "->") for t in drawn), drawn  # a separator never takes a line alone
+    assert not any(t.endswith("·…") for t in drawn), drawn
+    assert not any(t.endswith("_th") for t in drawn), drawn  # "…_to_break_th" / "e_line…": broken after "_"
 
 
 def test_the_figures_size_of_change_is_in_the_record(tiny, tiny_image):

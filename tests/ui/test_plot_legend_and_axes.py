@@ -94,10 +94,11 @@ def test_a_palette_change_recolours_the_legend_labels_already_shown(qtbot):
         assert label.item.defaultTextColor() == QColor("#e6e6e6") or "#e6e6e6" in label.item.toHtml().lower(), label.text
 
 
-def test_a_short_plot_keeps_every_legend_entry_and_its_step_axis_inside_the_widget(qtbot):
+def test_a_short_plot_keeps_its_legend_entries_and_its_step_axis_inside_the_widget(qtbot):
     # 1024x700 with Compare Methods on: the plot is ~100 px high. "saved image (8-bit)", the last of five
     # entries, fell below its bottom edge with one legend column; with two, the legend and the vertical
-    # "probability" title still made the plot item taller than its widget and the step axis was cut off
+    # "probability" title still made the plot item taller than its widget and the step axis was cut off.
+    # Three columns then took 70 % of the plot's width: now the runners-up give way (the read-out names them)
     plot = ProbabilityPlot()
     qtbot.addWidget(plot)
     plot.resize(700, 120)  # the plot widget 100 px high above its read-out, as in the window
@@ -108,16 +109,40 @@ def test_a_short_plot_keeps_every_legend_entry_and_its_step_axis_inside_the_widg
     item = plot.plot.getPlotItem()
     assert item.sceneBoundingRect().height() <= visible.height() + 1, (item.sceneBoundingRect(), visible)
     assert visible.contains(plot.step_axis.sceneBoundingRect()), (plot.step_axis.sceneBoundingRect(), visible)
-    assert plot.legend.columnCount >= 2
+    shown = [label.text for _, label in plot.legend.items]
+    assert shown[:2] == ["explained: Egyptian cat", "flips to: tiger cat"] and len(shown) < 5, shown
+    assert "lynx" in plot.legend.toolTip() and "lynx" not in shown  # a runner-up gave way, and the tooltip says so
     assert not plot.plot.getAxis("left").label.isVisible()
     for sample, label in plot.legend.items:
         text = label.item.sceneBoundingRect()
         assert visible.contains(text), (label.text, text, visible)
         assert abs(text.center().y() - sample.sceneBoundingRect().center().y()) < 3
-    plot.resize(700, 400)  # room again: one column and the axis titles
+    plot.resize(700, 400)  # room again: every entry, one column and the axis titles
     qtbot.wait(100)
-    assert plot.legend.columnCount == 1
+    assert plot.legend.columnCount == 1 and len(plot.legend.items) == 5 and not plot.legend.toolTip()
     assert plot.plot.getAxis("left").label.isVisible() and plot.plot.getAxis("bottom").label.isVisible()
+
+
+@pytest.mark.parametrize("height", [100, 120, 160])
+def test_in_a_small_window_the_legend_leaves_the_curves_most_of_the_plot(qtbot, height):
+    # an 820x560 window: the plot is 526 px wide and 100-120 px high; the legend took 2-3 columns, 63-80 % of the
+    # width, and left the curves 80-170 px
+    from gradflip_desktop.ui.widgets.legend import LEGEND_SHARE
+
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    plot.resize(526, height + 20)
+    plot.show()
+    _finished_single_run(plot)
+    qtbot.wait(100)
+    legend = plot.legend.sceneBoundingRect()
+    view = plot.plot.getPlotItem().vb.sceneBoundingRect()
+    assert legend.width() <= LEGEND_SHARE * plot.plot.width() + 2, (legend.width(), plot.plot.width())
+    assert view.width() >= 0.45 * plot.plot.width(), (view.width(), plot.plot.width())
+    shown = [label.text for _, label in plot.legend.items]
+    assert "explained: Egyptian cat" in shown and "flips to: tiger cat" in shown, shown
+    visible = plot.plot.mapToScene(plot.plot.viewport().rect()).boundingRect()
+    assert all(visible.contains(label.item.sceneBoundingRect()) for _, label in plot.legend.items)
 
 
 def test_no_step_tick_label_runs_into_the_saved_label_in_a_narrow_plot(qtbot):

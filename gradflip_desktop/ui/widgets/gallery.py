@@ -200,6 +200,7 @@ class GalleryPanel(QWidget):
         self.sort = QComboBox()
         self.sort.addItems(SORTS)
         self.sort.setToolTip("Sort the images (flip size: the L2 of the saved change, smallest first)")
+        self.sort.setMinimumWidth(120)  # its longest entry made the row 843 px: an 820 px window cut off "Export All…"
         self.subfolders = QCheckBox("Include subfolders")
         self.subfolders.setToolTip("Explain the images of the folder's subfolders too (like the command line's "
                                    "--recursive); changing it lists the folder again")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QTextCursor, QTextDocument
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from gradflip_desktop.core.viz.display import box_downsample
@@ -79,6 +80,59 @@ class FastImageItem(pg.ImageItem):
         self._unrenderable = False
 
 
+class Caption(QLabel):
+    """A wrapping caption of at most :data:`CAPTION_LINES` lines: a longer text ends with "…" on its last line
+    (its fixed height cut a 4th line through the middle: "flipped from Egyptian cat at step 3" at 820 px showed
+    the top half of "step 3"). ``text()`` is the whole text; the panel's tooltip repeats a long one."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("", parent)
+        self._full = ""
+
+    def text(self) -> str:
+        return self._full
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt API
+        self._full = text
+        self._elide()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._elide()
+
+    @staticmethod
+    def _lines(doc: QTextDocument) -> int:
+        doc.size()  # lays it out
+        block, n = doc.begin(), 0
+        while block.isValid():
+            n += block.layout().lineCount()
+            block = block.next()
+        return n
+
+    def _elide(self) -> None:
+        full = self._full.replace(" %", "\u00a0%")  # "79.0" and "%" on one line ("Egyptian cat — 79.0" / "%")
+        rich = "<" in full
+        doc = QTextDocument()
+        doc.setDefaultFont(self.font())
+        doc.setDocumentMargin(0)  # as QLabel lays out its text
+        doc.setHtml(full) if rich else doc.setPlainText(full)
+        doc.setTextWidth(max(1, self.contentsRect().width()))
+        if self.width() <= 0 or self._lines(doc) <= CAPTION_LINES:
+            return super().setText(full)
+        cursor = QTextCursor(doc)
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertText("…")
+        while self._lines(doc) > CAPTION_LINES:  # drop the words before "…" until it ends the last line
+            cursor.setPosition(doc.characterCount() - 2)
+            cursor.movePosition(QTextCursor.MoveOperation.PreviousWord, QTextCursor.MoveMode.KeepAnchor)
+            if not cursor.hasSelection():
+                break
+            cursor.removeSelectedText()
+        cursor.movePosition(QTextCursor.MoveOperation.Left, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText() if cursor.selectedText() == " " else None  # "at step…", not "at step …"
+        super().setText(doc.toHtml() if rich else doc.toPlainText())
+
+
 class ImagePanel(QWidget):
     """A title, an image in a pan/zoom view (y down, square pixels) and a caption."""
 
@@ -102,7 +156,7 @@ class ImagePanel(QWidget):
         self.overlay_item.setZValue(1)
         self.view.addItem(self.overlay_item)
         self.graphics.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # mouse-driven; the window's actions zoom
-        self.caption = QLabel("")
+        self.caption = Caption()
         self.caption.setWordWrap(True)
         self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.caption.setFixedHeight(self.caption.fontMetrics().lineSpacing() * CAPTION_LINES + 6)

@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from .elision import LEGEND_CHARS, elide_end
+from .legend import FittedLegend
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
 
@@ -94,7 +95,7 @@ class ProbabilityPlot(QWidget):
         self.plot.setLimits(yMin=-0.05, yMax=1.05, xMin=-1)
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         # the legend beside the view box, not over it: inside, its corner hid the saved points and the flip mark
-        self.legend = pg.LegendItem(labelTextSize="9pt")
+        self.legend = FittedLegend(labelTextSize="9pt")
         self.plot.getPlotItem().layout.addItem(self.legend, 2, 3)
         self.explained_curve = self.plot.plot(
             pen=pg.mkPen(EXPLAINED_COLOR, width=2.5), symbol="o", symbolSize=5, symbolBrush=EXPLAINED_COLOR
@@ -299,19 +300,18 @@ class ProbabilityPlot(QWidget):
         if shown != self.shown or legend_key != self._legend_key:
             self.shown = shown
             self._legend_key = legend_key
-            self.legend.clear()
             name = self.explained_name if len(self.explained) == 1 else f"any {self.explained_name}"
-            # targeted: the chosen class is what is explained (as in the Compare panel), the photo's class is passed
-            self.legend.addItem(self.explained_curve, f"{'top class' if self.targeted else 'explained'}: {elide_end(name, LEGEND_CHARS)}")
+            # targeted: the chosen class is what is explained (as in the Compare panel), the photo's class is passed;
+            # the rank: which entries give way first in a cramped plot (the runners-up, then the group's best class)
+            entries = [(self.explained_curve, f"{'top class' if self.targeted else 'explained'}: {elide_end(name, LEGEND_CHARS)}", 0)]
             if group:
-                self.legend.addItem(self.best_curve, "its best single class")
+                entries.append((self.best_curve, "its best single class", 3))
             if flip_to is not None:
-                self.legend.addItem(self.flip_curve, f"{kind}: {elide_end(self.label(flip_to), LEGEND_CHARS)}")
-            for curve, idx in zip(self.runner_curves, runners):
-                self.legend.addItem(curve, elide_end(self.label(idx), LEGEND_CHARS))
+                entries.append((self.flip_curve, f"{kind}: {elide_end(self.label(flip_to), LEGEND_CHARS)}", 1))
+            entries += [(c, elide_end(self.label(i), LEGEND_CHARS), 4 + k) for k, (c, i) in enumerate(zip(self.runner_curves, runners))]
             if self.saved is not None:
-                self.legend.addItem(self.saved_curves[0], "saved image (8-bit)")
-            self._compact_legend()
+                entries.append((self.saved_curves[0], "saved image (8-bit)", 2))
+            self.legend.set_entries(entries)
             self._fit_legend()
         top = float(self._explained_series(rows).max())
         if flip_to is not None:
@@ -347,23 +347,15 @@ class ProbabilityPlot(QWidget):
             else:
                 line.hide()
 
-    def _compact_legend(self) -> None:
-        """Each label next to its line sample: the legend's cell is as tall as the plot, and stretched rows put
-        the label at the top of its row and the sample in its middle (a 1200 px window: 18 px apart)."""
-        for _, label in self.legend.items:
-            label.setMaximumHeight(label.item.boundingRect().height())
-            self.legend.layout.setAlignment(label, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
-        self.legend.layout.invalidate()
-
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(event)
         self._fit_legend()
 
     def _fit_legend(self, *_) -> None:
-        """The fewest legend columns (at most three) whose rows fit the plot's height, and axis titles only on
-        a plot tall enough for them ("probability" runs vertically). A 1024×700 window with Compare Methods on
-        cut off "saved image (8-bit)" with one column and the step axis with two: the plot item cannot be
-        shorter than its legend or its left axis title, and it then outgrows its widget."""
+        """The legend fitted to the plot's height and at most :data:`.legend.LEGEND_SHARE` of its width (:mod:`.legend`), and
+        axis titles only on a plot tall enough for them ("probability" runs vertically). A 1024×700 window with
+        Compare Methods on cut off the step axis: the plot item cannot be shorter than its legend or its left axis
+        title, and it then outgrows its widget."""
         item = self.plot.getPlotItem()
         changed = False
         tall = self.plot.viewport().height() >= AXIS_TITLES_MIN_PX
@@ -371,17 +363,9 @@ class ProbabilityPlot(QWidget):
             if self.plot.getAxis(side).label.isVisible() != tall:
                 self.plot.getAxis(side).showLabel(tall)
                 changed = True
-        items = self.legend.items
-        if items:
-            row = max(label.item.boundingRect().height() for _, label in items)
-            # the view's height were the plot to fit its widget
-            room = self.plot.viewport().height() - (item.size().height() - item.vb.height())
-            _, top, _, bottom = self.legend.layout.getContentsMargins()
-            columns = next((c for c in (1, 2) if -(-len(items) // c) * row + top + bottom <= room + 1), 3)
-            if columns != self.legend.columnCount:
-                self.legend.setColumnCount(columns)
-                self._compact_legend()
-                changed = True
+        # the view's height were the plot to fit its widget
+        room = self.plot.viewport().height() - (item.size().height() - item.vb.height())
+        changed = self.legend.fit(room, self.plot.viewport().width()) or changed
         if changed:
             # the view sizes its plot item only when the widget is resized: once the item's minimum has
             # shrunk, ask again, or an item stretched by the old legend stays taller than the widget

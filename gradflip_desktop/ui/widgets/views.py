@@ -64,10 +64,13 @@ class ResultViews(QWidget):
         for key, text in DIFF_MODES.items():
             self.mode_box.addItem(text, key)
         self.mode_box.setToolTip("How the change is shown")
+        # the Difference row's least width fits the views of an 820 px window (~515 px): at 615 px it ran past them
+        # and cut off the colour bar's right end, its largest value
+        self.mode_box.setMinimumWidth(100)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, 100)
         self.slider.setValue(75)
-        self.slider.setMinimumWidth(90)
+        self.slider.setMinimumWidth(60)
         self.slider_label = QLabel("Opacity 75 %")
         self.slider_label.setMinimumWidth(self.slider_label.fontMetrics().horizontalAdvance("Gain ×1000.0 "))
         # the summary: one plain-language sentence about the result
@@ -128,7 +131,7 @@ class ResultViews(QWidget):
         self.colorbar_view.addItem(self.colorbar)
         self.colorbar_view.setFixedHeight(52)
         self.colorbar_view.setToolTip("The Difference map's scale: which colour means how much (the unit is in the label).")
-        self.colorbar_view.setMinimumWidth(200)
+        self.colorbar_view.setMinimumWidth(170)
         self.colorbar_view.hide()
 
         # one row above the panels: Difference mode, opacity/gain, colour bar
@@ -435,13 +438,13 @@ class CompareViews(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.heading = QLabel("")
-        self.heading.setWordWrap(True)
+        self.heading = FittedLabel(min_lines=1)  # as tall as its lines: a wrapped QLabel's second line squeezed the maps
         self.panels = [ImagePanel(t) for t in self.TITLES]
         row = QHBoxLayout()
         row.setSpacing(4)
         for panel in self.panels:
             panel.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            panel.graphics.setMinimumHeight(64)  # smaller than the main panels': 1024×700 fits without scrolling
             row.addWidget(panel, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -1,0 +1,69 @@
+"""Text in the exported figure: lines that fit their column, and class names cut with "…" so the numbers after them stay."""
+
+from __future__ import annotations
+
+import dataclasses
+
+FIGURE_LABEL_CHARS = 40  # a longer class name is cut with "…" in the figure: the numbers after it stay in view
+SEPARATORS = ("·", "->")
+
+
+def _short(label: str) -> str:
+    return label if len(label) <= FIGURE_LABEL_CHARS else label[: FIGURE_LABEL_CHARS - 1].rstrip() + "…"
+
+
+def short_labels(result):
+    """``result`` with its class names cut to :data:`FIGURE_LABEL_CHARS` for the figure: a model's own labels can
+    be sentences, and a caption cut after its 4th line lost the probability and the size of the change."""
+    def pred(p):
+        return None if p is None else dataclasses.replace(p, label=_short(p.label))
+
+    kr, kp = result.key_region, result.key_pixels
+    return dataclasses.replace(
+        result, original=pred(result.original), final=pred(result.final), target=pred(result.target),
+        explained_name=_short(result.explained_name), labels=[_short(t) for t in result.labels],
+        key_region=None if kr is None else dataclasses.replace(kr, prediction=pred(kr.prediction)),
+        key_pixels=None if kp is None else dataclasses.replace(kp, prediction=pred(kp.prediction)))
+
+
+def fit_lines(draw, text: str, font, width: int, max_lines: int) -> list[str]:
+    """``text`` in lines no wider than ``width`` pixels: broken between words, inside a word wider than
+    ``width``; past ``max_lines`` the last line ends with "…"."""
+    def fits(t: str) -> bool:
+        return draw.textlength(t, font=font) <= width
+
+    def longest_prefix(t: str, end: str = "") -> int:  # t[:n] + end fits; at least one character
+        lo, hi = 1, len(t)
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            lo, hi = (mid, hi) if fits(t[:mid] + end) else (lo, mid - 1)
+        return lo
+
+    words: list[str] = []
+    for word in text.split():  # a separator stays with the word before it: never a line of its own "·"
+        if words and word in SEPARATORS:
+            words[-1] += f" {word}"
+        else:
+            words.append(word)
+    lines: list[str] = []
+    line = ""
+    for word in words:
+        if fits(f"{line} {word}" if line else word):
+            line = f"{line} {word}" if line else word
+            continue
+        if line:
+            lines.append(line)
+        line = word
+        while not fits(line) and len(line) > 1:
+            cut = longest_prefix(line)
+            # a word wider than the line (a label without spaces) breaks after "_", "-", "/" or "." where it can
+            soft = max(line.rfind(c, 0, cut) for c in "_-/.") + 1
+            cut = soft if soft > cut // 2 else cut
+            lines.append(line[:cut])
+            line = line[cut:]
+    if line:
+        lines.append(line)
+    if len(lines) > max_lines:
+        last = lines[max_lines - 1]
+        lines = lines[: max_lines - 1] + [last[: longest_prefix(last, "…")] + "…"]
+    return lines or [""]
