@@ -364,8 +364,9 @@ class MainWindow(QMainWindow):
         self.controls.reset_progress()
 
     # -- messages, About, state ------------------------------------------------------------------------------
-    def set_status(self, rich_text: str) -> None:
+    def set_status(self, rich_text: str, tip: str = "") -> None:
         self.status_label.setText(rich_text)
+        self.status_label.setToolTip(tip)  # the whole message, where the text shortens names
 
     def show_warning(self, message: str) -> None:
         """A warning in the status bar only (no box): for things the user just did, e.g. a refused value."""

@@ -8,6 +8,7 @@ preview about 10 times a second). Cancel stops the run within one step; the stat
 from __future__ import annotations
 
 import html
+import re
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -18,6 +19,7 @@ from PySide6.QtCore import QObject
 from gradflip_desktop.core.results import Progress
 
 from ..settings import TARGET_GROUP, RunSettings
+from ..widgets.elision import LEGEND_CHARS, elide_end
 from ..worker import TaskSlot, error_message
 
 if TYPE_CHECKING:
@@ -463,7 +465,8 @@ class RunsController(QObject):
         else:  # not a success: the bar shows the share of the budget used, in the warning colour
             w.controls.show_outcome(min(n, budget), max(1, budget), text, ok=False)
         msg = result.message or str(getattr(result.status, "value", result.status))  # a group's names the group
-        w.set_status(
-            ("Done: " if result.flipped else "Finished: ") + html.escape(msg) + f" ({result.seconds:.1f} s). "
-            "Export with Ctrl+E."
-        )
+        # a model's sentence-long class names are cut (the status bar does not wrap: uncut, "flipped to “dog”"
+        # was pushed off the window); the tooltip has the whole message
+        short = re.sub("“([^”]+)”", lambda m: f"“{elide_end(m.group(1), LEGEND_CHARS)}”", msg)
+        w.set_status(("Done: " if result.flipped else "Finished: ") + html.escape(short) + f" ({result.seconds:.1f} s). "
+                     "Export with Ctrl+E.", tip=msg if short != msg else "")

@@ -1,0 +1,30 @@
+"""The status bar after a run names both classes even when a model's labels are sentences (ui/controllers/runs.py)."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import make_tiny, tiny_image_array
+
+from gradflip_desktop.core.explain import run
+from gradflip_desktop.core.options import ExplainOptions
+from gradflip_desktop.ui.widgets.elision import LEGEND_CHARS
+
+pytestmark = pytest.mark.gui
+
+LONG = "Extremely long class name number {}: a small grey-and-white domestic short-haired cat sitting on a windowsill"
+
+
+def test_long_class_names_are_cut_in_the_status_bar_and_whole_in_its_tooltip(qtbot, window):
+    """Uncut, "Done: “<a sentence>” flipped to “dog”" pushed the class it flipped to off an 820 px window."""
+    clf = make_tiny(seed=1)
+    clf.labels[:] = [LONG.format(i) for i in range(len(clf.labels))]
+    result = run(clf, tiny_image_array(), ExplainOptions(style="free"))
+    assert result.flipped and LONG.format(result.final.index) in result.message
+    window.runs._show_result(result)
+    text, tip = window.status_label.text(), window.status_label.toolTip()
+    assert text.startswith("Done: ") and LONG.format(result.final.index) not in text
+    for index in (result.original.index, result.final.index):  # both named, each cut
+        assert "“" + LONG.format(index)[: LEGEND_CHARS - 1].rstrip() + "…”" in text
+    assert tip == result.message  # whole on hover
+    window.set_status("Explaining …")
+    assert window.status_label.toolTip() == ""  # a later message does not keep the old tooltip
