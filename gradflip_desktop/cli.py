@@ -172,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--out", "-o", type=nonempty, default="gradflip-results", help="output folder (default ./gradflip-results)")
     e.add_argument("--force", action="store_true", help="overwrite existing result files")
     e.add_argument("--json", action="store_true", help="print the JSON record(s) on stdout")
-    e.add_argument("--target", default=None, help="targeted: the class (label or index) to reach")
+    e.add_argument("--target", default=None, help="targeted: the class (label, index, or #INDEX when labels are numbers) to reach")
     e.add_argument("--group", default=None, help="explain a class group: a name (cat, dog, ...) or index ranges 281-285")
     d = ExplainOptions()  # the defaults live in the core, once
     e.add_argument("--mode", choices=("adaptive", "fixed"), default=d.mode, help=f"step mode (default {d.mode})")
@@ -302,21 +302,22 @@ class _Progress:
 
 
 def _outcome_text(o) -> str:
-    from .core.summary import pct1, region_share, steps_text  # noqa: PLC0415 - torch-free; the numbers as the sentence's
+    from .core.summary import any_of, apart, region_share, share, steps_text  # noqa: PLC0415 - torch-free; the numbers as the sentence's
     rec = o.record or {}
     where = f"wrote {len(o.written)} files to {o.written[0].parent}" if o.written else "result set already complete (--resume)"
     if rec.get("flipped"):
         orig, final, kp, kr = rec["original"], rec["final"], rec.get("key_pixels") or {}, rec.get("key_region") or {}
-        key = f", key pixels {kp['count']:,} ({100 * kp['fraction']:.2f} %)" if kp.get("count") else ""
+        key = f", key pixels {kp['count']:,} ({share(kp['fraction'])})" if kp.get("count") else ""  # 1 px: not "0.00 %"
         if kr.get("flips"):  # worded as the sentence: the share, the blobs or "most of it" (hatched in the figure)
             key = f", key region {region_share(kr['fraction'], kr.get('components', 1))} alone → {kr['prediction']['label']}"
         flip, n = rec.get("flip_step"), rec["steps"]  # as the app's progress bar: where it flipped, then all steps
         steps = f"at step {flip} ({n} steps in all)" if flip is not None and flip < n else f"in {steps_text(n)}"
         group = rec.get("explained") or {}
-        before = f"{orig['label']} {pct1(orig['probability'])}"
+        was, now = apart(orig["probability"], final["probability"])  # a near tie: "17.06 % → tripod 17.10 %"
+        before = f"{orig['label']} {was}"
         if len(group.get("indices") or ()) > 1:  # a group run flipped "any cat" (as the app and the figure's sentence)
-            before = f"any {group['name']} ({before})"
-        return (f"{before} → {final['label']} {pct1(final['probability'])} "
+            before = f"{any_of(str(group['name']))} ({before})"
+        return (f"{before} → {final['label']} {now} "
                 f"{steps}, L2 {rec.get('l2_saved', rec['l2']):.3f}{key}; {where}")  # saved, as the figure
     return f"not flipped ({rec.get('status')}): {rec.get('message')}; {where}"
 

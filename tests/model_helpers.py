@@ -163,3 +163,15 @@ def assert_same_logits(clf, net, size: int, seed: int = 1, atol: float = 1e-5) -
     with torch.no_grad():
         ref = net((x - mean) / std)
     torch.testing.assert_close(clf.module(x), ref, atol=atol, rtol=atol)
+
+
+def make_classifier(logits, labels=None, groups=None):
+    """A Classifier whose logits are ``logits`` for every image (labels ``c0``, ``c1``, … unless given)."""
+    from gradflip_desktop.core.models import Classifier, PixelSpaceModel, Preprocessing
+
+    class Fixed(nn.Module):
+        def forward(self, x):
+            return torch.tensor([logits], dtype=torch.float32).expand(x.shape[0], -1)
+
+    labels = labels or [f"c{i}" for i in range(len(logits))]
+    return Classifier(PixelSpaceModel(Fixed(), Preprocessing(input_size=(2, 2))), labels, "fixed", groups or {})

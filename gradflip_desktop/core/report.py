@@ -40,7 +40,7 @@ from .viz.text import fit_lines as _fit, short_labels
 from .images import discard, png_bytes, stage_bytes, to_uint8, utf8_bytes
 from .images.writing import sweep_stale
 from .results import ExplainResult
-from .summary import fill_verb, no_change_reason, pct1, share, steps_text, summary_sentence
+from .summary import any_of, apart, fill_verb, no_change_reason, pct1, share, steps_text, summary_sentence
 from .viz import maps
 from .viz.fonts import figure_font
 
@@ -227,10 +227,12 @@ def figure_title(result: ExplainResult) -> str:
     """The figure's first line: model, what was explained -> what it became, and how the run ended. A group
     run names the group ("any cat (Egyptian cat 79.0 %)"), as the sentence and the CLI do."""
     verdict = "flipped" if result.flipped else result.status.replace("_", " ")
-    before = _fmt_pred(result.original)
+    # two decimals where one reads the same for both: a near tie flipped "binoculars (17.1 %) -> tripod (17.1 %)"
+    was, now = apart(result.original.probability, result.final.probability)
+    before = f"{result.original.label} ({was})"
     if len(result.explained) > 1:  # "any cat (Egyptian cat 79.0 %)", as the CLI writes it: not "(… (79.0 %))"
-        before = f"any {result.explained_name} ({result.original.label} {pct1(result.original.probability)})"
-    return f"GradFlip · {result.model_name} · {before} -> {_fmt_pred(result.final)} ({verdict})"
+        before = f"{any_of(result.explained_name)} ({result.original.label} {was})"
+    return f"GradFlip · {result.model_name} · {before} -> {result.final.label} ({now}) ({verdict})"
 
 
 def figure_subtitle(result: ExplainResult) -> str:
@@ -301,7 +303,7 @@ def render_figure(result: ExplainResult, panel_height: int = 360, importance: np
                 # red outline covered whole pixels beside each key pixel
                 maps.key_pixel_overlay(orig, kp.mask, maps.outline_scale(kp.mask.shape, max(pw, ph))),
                 "Key pixels",
-                f"{kp.count:,} px ({100 * kp.fraction:.2f} %) alone give {kp.prediction.label}",
+                f"{kp.count:,} px ({share(kp.fraction)}) alone give {kp.prediction.label}",
             )
         )
     pad, cap_h, title_h = 12, 46, 58

@@ -67,7 +67,7 @@ def _explained_text(result) -> tuple[str, float]:
     explained = list(result.explained)
     probs = result.original_probabilities
     if len(explained) > 1:
-        return f"any {result.explained_name}", float(sum(float(probs[i]) for i in explained))
+        return any_of(result.explained_name), float(sum(float(probs[i]) for i in explained))
     return result.original.label, float(result.original.probability)
 
 
@@ -88,7 +88,13 @@ def _now(result, name: str) -> str:
     return pct(top)
 
 
-def _apart(a: float, b: float) -> tuple[str, str]:
+def any_of(group: str) -> str:
+    """How a group run names what it explained: "any cat", and "any of classes 281-285" for index ranges (whose
+    name is "classes …": "any classes 281-285" read wrong)."""
+    return f"any of {group}" if group.startswith("classes ") else f"any {group}"
+
+
+def apart(a: float, b: float) -> tuple[str, str]:
     """Two probabilities with one decimal, or two where one reads the same for both: the smallest change stops
     just past the boundary, where "bow tie (4.7 %; French horn now 4.7 %)" showed no flip at all."""
     for digits in (1, 2):
@@ -109,7 +115,7 @@ def _pct_digits(p: float, digits: int) -> str:
 def _tie(top: float, now: float, name: str) -> str:
     """The new class's probability and the explained class's, told apart ("4.75 %; French horn now 4.69 %";
     equal to two decimals: "13.33 %; ballpoint just below it")."""
-    a, b = _apart(top, now)
+    a, b = apart(top, now)
     return f"{a}; {name} just below it" if a == b else f"{a}; {name} now {b}"
 
 
@@ -121,7 +127,7 @@ def _alone(region, name: str) -> str:
     if now is None:  # a record written before the field existed
         return pct(top)
     if abs(top - now) < 0.02 and pct(top) == pct(now):
-        a, b = _apart(top, now)
+        a, b = apart(top, now)
         return f"{a}; {name} now {b}"
     return f"{pct(top)}; {name} now {pct(now)}"
 
@@ -317,5 +323,5 @@ def summary_sentence(result, view: str = "magnitude") -> str:
     return f"The search stopped after {steps_text(n)} without a flip{detail}."
 
 
-__all__ = ["fill_base", "fill_verb", "pct", "pct1", "region_action", "region_share", "share", "steps_text", "summary_sentence", "visibility",
+__all__ = ["any_of", "apart", "fill_base", "fill_verb", "pct", "pct1", "region_action", "region_share", "share", "steps_text", "summary_sentence", "visibility",
            "where_clause"]

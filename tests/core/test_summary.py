@@ -437,3 +437,21 @@ def test_a_targeted_budget_run_names_its_target_and_the_messages_advice(tiny, ti
                            f"{tiny.labels[top]} is on top (77 %) and {result.original.label} fell from ")
     assert text.endswith(f"; {NO_DETAIL_FLIP}: the “smallest change” style (--style free) can change any pixel.")
     assert "a larger budget" not in text
+
+
+def test_a_group_given_as_index_ranges_reads_any_of_classes(tiny, tiny_image):
+    """``--group 0-1`` is named "classes 0-1": the sentence, the figure's title and the CLI line read "any classes
+    0-1"; now "any of classes 0-1" (a named group stays "any cat")."""
+    from gradflip_desktop.cli import _outcome_text
+    from gradflip_desktop.core.report import figure_title, record
+    from gradflip_desktop.core.summary import any_of
+
+    assert any_of("cat") == "any cat" and any_of("classes 281-285") == "any of classes 281-285"
+    result = run(tiny, tiny_image, ExplainOptions(style="free", group="0-1"))
+    assert result.explained_name == "classes 0-1" and result.flipped
+    for text in (summary_sentence(result), figure_title(result), result.message):
+        assert "any of classes 0-1" in text and "any classes" not in text, text
+    from types import SimpleNamespace
+
+    line = _outcome_text(SimpleNamespace(record=record(result, versions={}), written=[]))
+    assert line.startswith("any of classes 0-1 ("), line

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..images import atomic_write_bytes, safe_formats, utf8_bytes
-from ..summary import pct1
+from ..summary import pct1, share
 
 THUMB_DIR = ".thumbs"
 THUMB_HEIGHT = 96
@@ -141,7 +141,7 @@ def write_gallery(out_dir: str | Path, rows: list[dict], records: dict[str, dict
         # budget) has a small saved change (8-bit rounding, one step) that must not sort it first as the easiest
         l2_saved, key = (r["l2_saved"], r["key_fraction"]) if flipped else ("", "")
         body.append(
-            f"<tr{cls}><td>{img}</td><td>{e(Path(r['file']).name)}</td><td>{e(r['status'])}</td>"
+            f"<tr{cls}><td>{img}</td><td>{e(Path(r['file']).name)}</td><td>{e(r['status'])}</td><td>{e(_made(r))}</td>"
             f"<td data-v=\"{e(str(r['original_label']))}\">{change}</td>"
             f"<td class=n data-v=\"{l2_saved}\">{_l2(l2_saved)}</td>"
             f"<td class=n data-v=\"{key}\">{_pct(key, 2)}</td>"
@@ -150,18 +150,22 @@ def write_gallery(out_dir: str | Path, rows: list[dict], records: dict[str, dict
     per_class = _per_class(rows)
     n_flip = sum(1 for r in rows if r["status"] == "flipped")
     n_err = sum(1 for r in rows if r["status"] == "error")
+    n_skip = sum(1 for r in rows if r["status"] == "not run")  # an interrupted run: never explained, not "not flipped"
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{e(title)}</title><style>{_STYLE}</style><script>{_SCRIPT}</script></head>
 <body><h1>{e(title)}</h1>
-<p>{len(rows)} inputs: {n_flip} flipped, {len(rows) - n_flip - n_err} not flipped, {n_err} could not be read or explained.
+<p>{len(rows)} inputs: {n_flip} flipped, {len(rows) - n_flip - n_err - n_skip} not flipped, {n_err} could not be read or explained{
+f", {n_skip} not run (the run stopped before them)" if n_skip else ""}.
 Click a column to sort; a small L2 of the saved change or a small key set means the decision flips easily
-(both are given for photos that flipped only).
+(both are given for photos that flipped only; compare them between sets made with the same style: the smallest
+change's L2 is about a hundredth of a key region's, and its key set is pixels, not a region).
 Thumbnails: original | difference | key set (key region outlined in yellow, hatched when it covers most of the image,
 a dashed box round one of a few pixels; key pixels red).</p>
 <table id="results"><thead><tr><th>result</th><th onclick="sortBy(results,1,false)">file</th>
-<th onclick="sortBy(results,2,false)">status</th><th onclick="sortBy(results,3,false)">class → flipped to</th>
-<th onclick="sortBy(results,4,true)">L2 saved</th><th onclick="sortBy(results,5,true)">key set</th>
-<th onclick="sortBy(results,6,true)">steps</th></tr></thead><tbody>
+<th onclick="sortBy(results,2,false)">status</th><th onclick="sortBy(results,3,false)">made with</th>
+<th onclick="sortBy(results,4,false)">class → flipped to</th>
+<th onclick="sortBy(results,5,true)">L2 saved</th><th onclick="sortBy(results,6,true)">key set</th>
+<th onclick="sortBy(results,7,true)">steps</th></tr></thead><tbody>
 {chr(10).join(body)}
 </tbody></table>
 <h2>Per class</h2>
@@ -186,7 +190,7 @@ def _pct(v, digits: int = 1) -> str:
     with ``digits`` decimals."""
     if v in ("", None):
         return ""
-    return pct1(float(v)) if digits == 1 else f"{100 * float(v):.{digits}f} %"
+    return pct1(float(v)) if digits == 1 else share(float(v))  # a 1-pixel key set: "0.002 %", not "0.00 %"
 
 
 def _most_often(flipped: list[dict], shown: int = 3) -> str:
@@ -203,16 +207,31 @@ def _most_often(flipped: list[dict], shown: int = 3) -> str:
     return f"{names} ({best} each)"
 
 
+def _made(row: dict) -> str:
+    """How a row's set was made, as summary.csv says it: its style, and its group or target when it has one
+    (``"region"``, ``"free · any cat"``, ``"region · target tiger cat"``); '' for a row that does not say."""
+    parts = [str(row.get("style") or "")]
+    if row.get("group"):
+        parts.append(f"any {row['group']}" if not str(row["group"])[:1].isdigit() else f"classes {row['group']}")
+    if row.get("target"):
+        parts.append(f"target {row['target']}")
+    return " · ".join(p for p in parts if p)
+
+
 def _per_class(rows: list[dict]) -> list[str]:
-    groups: dict[str, list[dict]] = defaultdict(list)
+    # one line per class and way of making the set: a median over a key region's L2 (~20) and a smallest
+    # change's (~0.2) of the same class measured neither ("drilling platform: median L2 saved 8.245")
+    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for r in rows:
         if r["original_label"]:
-            groups[str(r["original_label"])].append(r)
+            groups[(str(r["original_label"]), _made(r))].append(r)
+    several = len({made for _, made in groups}) > 1
     out = []
-    for label, rs in sorted(groups.items()):
+    for (label, made), rs in sorted(groups.items()):
         flipped = [r for r in rs if r["status"] == "flipped"]
         l2 = [float(r["l2_saved"]) for r in flipped if r["l2_saved"] != ""]
         med = f"{statistics.median(l2):.4g}" if l2 else ""
+        label = f"{label} ({made})" if several and made else label
         out.append(f"<tr><td>{html.escape(label)}</td><td class=n>{len(rs)}</td><td class=n>{len(flipped)}</td>"
                    f"<td class=n data-v=\"{med}\">{med}</td><td>{html.escape(_most_often(flipped))}</td></tr>")
     return out

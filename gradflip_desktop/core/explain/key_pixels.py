@@ -22,7 +22,10 @@ def key_pixels(
     lattice pass many pixels moved by exactly one level, and the float change says which matter more.
     """
     h, w = dq.shape[-2:]
-    flat = dq.abs().sum(1)[0].flatten()
+    # in 8-bit levels, rounded to 1/1000 of one: a one-level change is 1/255 only up to float32 rounding, which
+    # differs with the level it starts from (8 values between 0.99999994 and 1.0000075 levels), so unrounded the
+    # pixels of "equal" change were ordered by their brightness's rounding error before ``tie`` could order them
+    flat = torch.round(dq.abs().sum(1)[0].flatten().double() * (255.0 * 1000.0))
     m = int((flat > 0).sum())
     order = torch.arange(h * w, device=flat.device)
     if tie is not None:

@@ -25,7 +25,7 @@ from ..images import ImageData, to_uint8
 from ..models import Classifier, Prediction
 from ..options import ExplainOptions, Status
 from ..results import FOUND_BY_SEARCH, ExplainResult, KeyPixels, KeyRegion, Progress, Step
-from ..summary import NO_DETAIL_FLIP
+from ..summary import NO_DETAIL_FLIP, any_of
 from .coordinates import BlurCoordinates, Coordinates, FreeCoordinates, coordinates_for
 from .key_pixels import key_pixels
 from .key_region import find_key_region
@@ -350,7 +350,10 @@ def explain(
             # from the photo's own 8-bit rounding (the photo itself for an 8-bit one): a 16-bit or float photo
             # differs from any 8-bit image everywhere, and that rounding is not a change the flip needs
             base = quantize_tensor(x0)
-            s.key = key_pixels(obj, base, xq - base, stop, tie=None if on_lattice is None else x_min - x0)
+            # pixels of equal saved |change| (whole 8-bit levels: many tie) are ordered by the float change: the
+            # smallest change's after the lattice pass, else the float image behind the saved one (without a
+            # tie-break they went in scan order: the key set took the tied pixels of the top rows, none of the bottom's)
+            s.key = key_pixels(obj, base, xq - base, stop, tie=x_min - x0 if on_lattice is not None else x_final - base)
         timings["key_pixels"] = time.perf_counter() - t
     except RunEnded as ended:
         if not s.search_done:
@@ -365,7 +368,7 @@ def explain(
         s.region, s.key = None, None
         return _finish(s, Status.CANCELLED, f"cancelled after the decision flipped, before {what} {verb} found")
     res = _finish(s, Status.FLIPPED, "", z_final=zq)
-    named = f"any {res.explained_name}" if len(res.explained) > 1 else res.original.label  # a group flips as a whole
+    named = any_of(res.explained_name) if len(res.explained) > 1 else res.original.label  # a group flips as a whole
     res.message = f"“{named}” flipped to “{res.final.label}”"
     return res
 

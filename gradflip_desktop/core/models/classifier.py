@@ -129,7 +129,9 @@ class PixelSpaceModel(nn.Module):
             weights = torch.tensor([0.299, 0.587, 0.114], dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
             x = (x * weights).sum(1, keepdim=True)
         x = (x - self.mean) / self.std
-        out = self.net(x)
+        # in the N x C x H x W layout networks are written for: an image tensor is a permuted H x W x 3 array, and a
+        # network that flattens with .view (the PyTorch tutorials' x.view(-1, 16 * 5 * 5)) fails on other strides
+        out = self.net(x if getattr(self.net, "takes_any_layout", False) else x.contiguous())
         if isinstance(out, (tuple, list)):
             out = out[0]
         if isinstance(out, dict):  # also Hugging Face ModelOutput (an OrderedDict): its "logits"
@@ -144,6 +146,8 @@ class PixelSpaceModel(nn.Module):
             raise ModelError(f"the model returned {type(out).__name__}, not a tensor of logits")
         if out.ndim == 1 and out.shape[0] == x.shape[0] and out.shape[0] > 0:  # one score per image, squeezed
             out = out[:, None]  # (a binary model's logit, `.squeeze(1)`): the [N, 1] it stands for
+        if out.ndim > 2 and out.shape[0] == x.shape[0] and all(d == 1 for d in out.shape[2:]):
+            out = out.flatten(1)  # a convolutional head's [N, C, 1, 1] (SqueezeNet, Caffe2 exports): class scores
         if out.ndim != 2:  # e.g. a segmentation map (1, 10, 7, 7): never flattened into "490 classes"
             raise ModelError(
                 f"the model returned shape {tuple(out.shape)}; GradFlip needs class scores of shape [N, C]"
@@ -253,8 +257,19 @@ class Classifier:
         """Class index from an index or a label (exact, then case-insensitive, then unique prefix)."""
         if isinstance(query, (bool, np.bool_)):
             raise ModelError(f"a class is an index or a label, not {query!r}")
+        if isinstance(query, str) and query.strip().startswith("#") and query.strip()[1:].strip().isdigit():
+            query = int(query.strip()[1:])  # "#3": the index, whatever the labels are
         if isinstance(query, (int, np.integer)) or (isinstance(query, str) and query.strip().isdigit()):
             i = int(query)
+            # labels that are numbers themselves (star ratings "1"…"5", dice faces): "3" may mean either
+            named = [j for j, lab in enumerate(self.labels) if lab.strip() == str(query).strip()] if isinstance(query, str) else []
+            if named and named != [i]:
+                if len(named) == 1 and not 0 <= i < self.num_classes:
+                    return named[0]
+                inside = f"class index {i} (labelled {self.labels[i]!r})" if 0 <= i < self.num_classes else f"no index {i}"
+                raise ModelError(f"class {query.strip()!r} is ambiguous: the label of class {named[0]}, and {inside}; "
+                                 f"write #{named[0]} for the class labelled {query.strip()!r}"
+                                 + (f" or #{i} for index {i}" if 0 <= i < self.num_classes else ""))
             if not 0 <= i < self.num_classes:
                 raise ModelError(f"class index {i} out of range (0–{self.num_classes - 1})")
             return i

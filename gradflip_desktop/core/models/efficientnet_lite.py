@@ -114,6 +114,7 @@ class MBConvBlock(nn.Module):
 
 
 class EfficientNetLite0(nn.Module):
+    takes_any_layout = True  # no .view on its input: the photo's channels-last tensor is fed as it is (PixelSpaceModel)
     def __init__(self, num_classes: int = 1000, dropout: float = 0.2):
         super().__init__()
         self._conv_stem = Conv2dSame(3, 32, 3, stride=2, bias=False)

@@ -5,8 +5,10 @@ Torch-free: the GUI's dialogs and the CLI's option parsing use it without import
 
 from __future__ import annotations
 
+import csv
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -120,8 +122,10 @@ def read_labels(path: str | os.PathLike) -> list[str]:
         except json.JSONDecodeError as exc:
             raise ModelError(f"labels file {p.name} is not valid JSON: {exc}") from None
         labels = _labels_from_json(data, p.name)
+    elif p.suffix.lower() in (".csv", ".tsv"):
+        labels = _labels_from_table(text, p.name, "\t" if p.suffix.lower() == ".tsv" else ",")
     else:
-        labels = [line.strip() for line in text.splitlines()]
+        labels = _python_dict_lines(text) or [line.strip() for line in text.splitlines()]
         while labels and not labels[-1]:
             labels.pop()
         if any(not lab for lab in labels):
@@ -132,9 +136,45 @@ def read_labels(path: str | os.PathLike) -> list[str]:
     return labels
 
 
+_PY_DICT_LINE = re.compile(r"""\s*\{?\s*(\d+)\s*:\s*(['"])(.*)\2\s*,?\s*\}?\s*""")
+
+
+def _python_dict_lines(text: str) -> list[str] | None:
+    """A Python dict written one entry a line (``{0: 'tench, Tinca tinca',`` …, the widely shared
+    imagenet1000_clsidx_to_labels.txt): its labels in index order, else None."""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    found = [_PY_DICT_LINE.fullmatch(ln) for ln in lines]
+    if not lines or not all(found) or not lines[0].lstrip().startswith("{"):
+        return None
+    items = sorted((int(m.group(1)), m.group(3)) for m in found)
+    return [v for _, v in items] if [k for k, _ in items] == list(range(len(items))) else None
+
+
+def _labels_from_table(text: str, name: str, delimiter: str) -> list[str]:
+    """A CSV/TSV file: one row (the labels), one column (one label a line), or ``index,label`` rows with or
+    without a header row."""
+    rows = [[c.strip() for c in r] for r in csv.reader(text.splitlines(), delimiter=delimiter) if any(c.strip() for c in r)]
+    if len(rows) == 1:
+        return rows[0]
+    if all(len(r) == 1 for r in rows):
+        return [r[0] for r in rows]
+    body = rows[1:] if rows and not rows[0][0].isdigit() else rows  # a header: "index,label"
+    if body and all(len(r) >= 2 and r[0].isdigit() for r in body):
+        items = sorted((int(r[0]), r[1]) for r in body)
+        if [k for k, _ in items] != list(range(len(items))):
+            raise ModelError(f"labels file {name}: class indices must run 0…{len(items) - 1} without gaps")
+        return [v for _, v in items]
+    raise ModelError(f"labels file {name}: expected one label a row, or rows of class index and label")
+
+
 def _labels_from_json(data: Any, name: str) -> list[str]:
     if isinstance(data, dict) and "labels" in data:
         data = data["labels"]
+    elif isinstance(data, dict) and isinstance(data.get("id2label"), dict):  # a Hugging Face config's mapping
+        data = data["id2label"]
+    if isinstance(data, dict) and data and all(isinstance(v, int) and not isinstance(v, bool) for v in data.values()) \
+            and not all(str(k).strip().isdigit() for k in data):  # label → index (Keras' class_indices)
+        data = {str(v): k for k, v in data.items()}
     if isinstance(data, list):
         return [_label_item(x, name) for x in data]
     if isinstance(data, dict):

@@ -16,7 +16,7 @@ import numpy as np
 from PySide6.QtCore import QObject
 
 from gradflip_desktop.core.options import is_large_region
-from gradflip_desktop.core.summary import fill_base
+from gradflip_desktop.core.summary import any_of, fill_base
 from gradflip_desktop.core.viz.difference import KEY_PIXELS, DiffImage, DiffRequest
 
 from ..widgets.controls import percent_of
@@ -354,5 +354,5 @@ class DifferenceController(QObject):
         result = self.w.result
         group = len(getattr(result, "explained", []) or []) > 1  # GradFlip's map explains the group, not one class
         self.w.compare.show_comparison(comparison, html.escape(result.label(comparison.target)),
-                                       html.escape(f"any {result.explained_name}") if group else None)
+                                       html.escape(any_of(result.explained_name)) if group else None)
         self.w.comparison_shown.emit(comparison)

@@ -28,8 +28,8 @@ def export_task(task, result: "ExplainResult", folder: str, name: str, force: bo
     from gradflip_desktop.core.dataset.inputs import file_fingerprint
     from gradflip_desktop.core.report import write_result_set
 
-    if info is not None and info.get("source"):  # as a CLI or Export All set: --resume can tell an edited photo
-        info = {**info, "file": file_fingerprint(info["source"])}
+    if info is not None and info.get("source") and "file" not in info:  # as a CLI set: --resume can tell an edited
+        info = {**info, "file": file_fingerprint(info["source"])}  # photo (the window passes the one taken at loading)
     return write_result_set(result, folder, name, force=force, image_info=info)
 
 
@@ -69,6 +69,8 @@ class ExportController(QObject):
         w.settings.setValue("export/folder", folder)
         w.set_status(f"Exporting to {html.escape(folder)} …")
         info = w.image.to_dict() if w.image is not None else None
+        if info is not None and info.get("source") and w.images.file is not None:
+            info["file"] = w.images.file  # the file as it was when opened, not as it is now
         self._export.start(export_task, w.result, folder, self.export_name(), force, info)
 
     def _on_exported(self, paths: list | None) -> None:

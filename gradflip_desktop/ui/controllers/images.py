@@ -60,20 +60,26 @@ class LoadedImage:
     rgb: np.ndarray  # its pixels as H x W x 3 uint8, ready to show
     remember: str | None = None  # the path to add to Open Recent
     source: tuple | None = None  # (path or array, name): what to decode again at another working size
+    file: dict | None = None  # the file's fingerprint as it was loaded (the exported record's ``image.file``)
 
 
 def load_image_task(task, source, name: str, remember: str | None, max_side: int | None = None) -> LoadedImage:
     """Decode a file (path) or an H x W x C array into ImageData at the working size ``max_side``
     (None: the core's default) in the background thread."""
+    from gradflip_desktop.core.dataset.inputs import file_fingerprint
     from gradflip_desktop.core.images import from_array, load_image
     from gradflip_desktop.core.viz.display import display_uint8
 
     size = {} if max_side is None else {"max_side": int(max_side)}
+    fingerprint = None
     if isinstance(source, np.ndarray):
         image = from_array(source, name=name or "pasted image", **size)
     else:
+        # taken as it is decoded, as a folder run takes it: taken at Export, a photo edited or replaced since it
+        # was opened got the new file's digest, and `explain --resume` then kept this answer for the new photo
+        fingerprint = file_fingerprint(source)
         image = load_image(source, name=name or None, **size)
-    return LoadedImage(image, display_uint8(image.pixels), remember, (source, name))
+    return LoadedImage(image, display_uint8(image.pixels), remember, (source, name), fingerprint)
 
 
 def _load_error_message(exc: BaseException) -> str:
@@ -92,6 +98,7 @@ class ImagesController(QObject):
         self.w = window
         self._load = TaskSlot(window.background, self._on_loaded, on_error=self._on_failed, parent=self)
         self.source: tuple | None = None  # (path or array, name) of the shown image
+        self.file: dict | None = None  # its file's fingerprint when it was loaded (None: not from a file)
         self._opening_sample = False  # the load in flight is the bundled sample
         self._drop_note = ""  # "2 files dropped; …": said with the image's note, which replaces the status
 
@@ -267,7 +274,7 @@ class ImagesController(QObject):
         w = self.w
         w.runs.stop()
         image = loaded.image
-        self.source = loaded.source
+        self.source, self.file = loaded.source, loaded.file
         w.image = image
         w.image_u8 = loaded.rgb
         w.clear_result()

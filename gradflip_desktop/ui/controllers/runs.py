@@ -413,7 +413,7 @@ class RunsController(QObject):
     def _show_result(self, result: "ExplainResult", outcome: RunOutcome | None = None) -> None:
         """A finished or cancelled run. Every number shown is the saved 8-bit image's (``result.final``),
         the same as in the plot's saved point, the summary and the exported record."""
-        from gradflip_desktop.core.summary import no_change_reason, steps_text, visibility
+        from gradflip_desktop.core.summary import any_of, no_change_reason, steps_text, visibility
 
         outcome = outcome or RunOutcome.of(result)
         w = self.w
@@ -430,7 +430,7 @@ class RunsController(QObject):
         last_step = max((s.index for s in result.steps if s.phase in ("search", "eight_bit")), default=n)
         eight_bit_note = f" Steps {eight_bit}–{last_step} made the flip survive 8-bit saving." if eight_bit is not None else ""
         # a group run flipped "any cat" (as the summary and the plot say), not only its top class
-        explained = f"any {result.explained_name}" if len(result.explained) > 1 else orig.label
+        explained = any_of(result.explained_name) if len(result.explained) > 1 else orig.label
         if result.flipped:
             verdict = f"flipped from {html.escape(explained)} at step {flip_step if flip_step is not None else n}"
         else:

@@ -15,6 +15,8 @@ from PySide6.QtCore import QEvent, QPointF, Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
+from gradflip_desktop.core.summary import any_of
+
 from .elision import LEGEND_CHARS, elide_end
 from .legend import FittedLegend
 
@@ -300,7 +302,7 @@ class ProbabilityPlot(QWidget):
         if shown != self.shown or legend_key != self._legend_key:
             self.shown = shown
             self._legend_key = legend_key
-            name = self.explained_name if len(self.explained) == 1 else f"any {self.explained_name}"
+            name = self.explained_name if len(self.explained) == 1 else any_of(self.explained_name)
             # targeted: the chosen class is what is explained (as in the Compare panel), the photo's class is passed;
             # the rank: which entries give way first in a cramped plot (the runners-up, then the group's best class)
             entries = [(self.explained_curve, f"{'top class' if self.targeted else 'explained'}: {elide_end(name, LEGEND_CHARS)}", 0)]
@@ -467,7 +469,7 @@ class ProbabilityPlot(QWidget):
         return self._readout(self.rows[row], title, step)
 
     def _readout(self, p: np.ndarray, title: str, x: float) -> str:
-        name = self.explained_name if len(self.explained) == 1 else f"any {self.explained_name}"
+        name = self.explained_name if len(self.explained) == 1 else any_of(self.explained_name)
         parts = [title]
         parts.append(f"<span style='color:{EXPLAINED_COLOR}'>{name} {100 * float(p[self.explained].sum()):.1f} %</span>")
         if len(self.explained) > 1:  # the flip test compares single classes: the group's best one

@@ -15,9 +15,11 @@ def test_an_almost_sure_class_is_not_called_certain_and_the_drawing_is_explained
     """A photo the model is 99.97 % sure of: the figure's title says "yurt (99.9 %)", the gallery said
     "yurt (100.0 %)". The page also says how a key region over most of the image (hatched) and one of a few
     pixels (a dashed box) are drawn in its thumbnails."""
-    page = write_gallery(tmp_path, [_row("sure", 0.9997, 0.144), _row("plain", 0.79, 0.004)], {}).read_text("utf-8")
+    rows = [_row("sure", 0.9997, 0.144), _row("plain", 0.79, 0.004), _row("one", 0.79, 2e-5)]
+    page = write_gallery(tmp_path, rows, {}).read_text("utf-8")
     assert "yurt (99.9 %) → patio (16.3 %)" in page and "100.0 %" not in page
-    assert "yurt (79.0 %)" in page and ">0.40 %<" in page  # other probabilities and the key set's share as before
+    assert "yurt (79.0 %)" in page and ">0.4 %<" in page  # the key set's share as the sentence writes it
+    assert ">0.002 %<" in page and "0.00 %" not in page  # a 1-pixel key set is not "0.00 %"
     assert "hatched when it covers most of the image" in page and "dashed box" in page
 
 
@@ -69,3 +71,30 @@ def test_a_panorama_thumbnail_does_not_widen_the_gallery(tmp_path):
         assert not (wide[THUMB_HEIGHT // 2] == 255).all()  # the photo is there
         usual = thumbnail_strip(result(300, 400, region))  # a 4:3 photo is drawn as before
         assert usual.shape == (THUMB_HEIGHT, 3 * 128 + 6, 3)
+
+
+def test_sets_made_with_other_styles_are_told_apart(tmp_path):
+    """A folder holding key-region sets and smallest-change sets (another run into the same --out): the page
+    listed both without saying which was which, so sorting by L2 put every smallest change first as "easiest",
+    and the per-class median mixed them (drilling platform: median of 16.32 and 0.172 = 8.245)."""
+    rows = [{**_row("rocket", 0.536, 0.029), "original_label": "drilling platform", "l2_saved": 16.32, "style": "region"},
+            {**_row("rocket_free", 0.536, 0.0069), "original_label": "drilling platform", "l2_saved": 0.172,
+             "style": "free"},
+            {**_row("cat", 0.79, 0.48), "original_label": "Egyptian cat", "l2_saved": 43.9, "style": "region",
+             "group": "cat"}]
+    page = write_gallery(tmp_path, rows, {}).read_text("utf-8")
+    assert ">made with<" in page
+    assert "<td>rocket_free.png</td><td>flipped</td><td>free</td>" in page
+    assert "<td>cat.png</td><td>flipped</td><td>region · any cat</td>" in page
+    assert "8.245" not in page  # no median across the two styles
+    assert "drilling platform (region)" in page and "drilling platform (free)" in page
+
+
+def test_inputs_an_interrupted_run_never_reached_are_not_counted_as_not_flipped(tmp_path):
+    """Stopped (Ctrl+C, SIGTERM) before any image was done, the page read "13 inputs: 0 flipped, 13 not flipped":
+    none of them was explained at all."""
+    rows = [_row("done", 0.79, 0.4)] + [
+        {**_row(f"p{i}", 0.5, ""), "status": "not run", "message": "the run stopped before this input",
+         "original_label": "", "final_label": "", "l2_saved": ""} for i in range(3)]
+    page = write_gallery(tmp_path, rows, {}).read_text("utf-8")
+    assert "4 inputs: 1 flipped, 0 not flipped, 0 could not be read or explained, 3 not run" in page

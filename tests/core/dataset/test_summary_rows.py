@@ -39,7 +39,7 @@ def test_gallery_shows_the_region_key_set(tmp_path):
                   key_region={"fraction": 0.449, "pixels": 60778, "components": 7, "flips": True})
     row = summary_row("a.png", "a", rec)
     page = write_gallery(tmp_path, [row], {}).read_text(encoding="utf-8")
-    assert 'data-v="0.449"' in page and "44.9" in page
+    assert 'data-v="0.449"' in page and ">45 %<" in page  # as the sentence writes the share
 
 
 def test_progress_rate_counts_only_the_images_explained():

@@ -54,3 +54,22 @@ def test_a_photo_between_8bit_levels_gets_key_pixels_of_its_change_not_of_its_ro
     image = res.key_pixel_image()  # the image the search classified flips, and is the rounded photo elsewhere
     assert argmax_of(tiny, image) == kp.prediction.index != res.original.index
     np.testing.assert_array_equal(image[~kp.mask], quantize(deep)[~kp.mask])
+
+
+@pytest.mark.parametrize("options", [dict(style="blur", epsilon=0.01, blur_sigma=2.0), dict(style="free", epsilon=0.01, lattice=False),
+                                     dict(style="free", epsilon=0.01, smoothing=1.0)])
+def test_pixels_of_equal_saved_change_are_taken_by_their_float_change_not_in_scan_order(tiny, tiny_image, options):
+    """The saved change moves values by whole 8-bit levels, so many pixels tie on |saved change|. At the key set's
+    smallest level, the tied pixels it takes are those the float change behind the saved image moved most; they
+    used to be taken in scan order (the rocket in the blur style: the 530 one-level pixels of the key set lay
+    anywhere, the 2,558 left out all in the bottom half)."""
+    res = run(tiny, tiny_image, ExplainOptions(**options))
+    kp = res.key_pixels
+    assert res.flipped and kp is not None and kp.flips
+    base = quantize(tiny_image)
+    levels = np.rint(np.abs(res.adjusted_uint8.astype(np.float64) - base * 255.0).sum(2)).astype(int)
+    floats = np.abs(res.adjusted_pixels.astype(np.float64) - base).sum(2)  # the float image behind the saved one
+    edge = levels[kp.mask].min()
+    tied_in, tied_out = kp.mask & (levels == edge), ~kp.mask & (levels == edge)
+    if tied_out.any():  # the set stops inside a level (else there is no tie to break)
+        assert floats[tied_in].min() >= floats[tied_out].max() - 1e-7

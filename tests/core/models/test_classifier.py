@@ -10,6 +10,7 @@ from torch import nn
 
 from gradflip_desktop.core.errors import ModelError
 from gradflip_desktop.core.models import Classifier, PixelSpaceModel, Prediction, Preprocessing
+from model_helpers import make_classifier
 
 
 class Mean(nn.Module):
@@ -79,15 +80,6 @@ def test_single_logit_becomes_two_classes_and_dict_outputs_are_read():
 
     with pytest.raises(ModelError, match=r"the model returned str, not a tensor of logits"):
         PixelSpaceModel(Text(), Preprocessing(input_size=(2, 2)))(torch.zeros(1, 3, 2, 2))
-
-
-def make_classifier(logits, labels=None, groups=None) -> Classifier:
-    class Fixed(nn.Module):
-        def forward(self, x):
-            return torch.tensor([logits], dtype=torch.float32).expand(x.shape[0], -1)
-
-    labels = labels or [f"c{i}" for i in range(len(logits))]
-    return Classifier(PixelSpaceModel(Fixed(), Preprocessing(input_size=(2, 2))), labels, "fixed", groups or {})
 
 
 def test_classify_gives_sorted_probabilities_and_refuses_non_finite():

@@ -82,3 +82,23 @@ def test_packaged_imagenet_labels_and_groups():
     assert len(IMAGENET_GROUPS["dog"]) == 118 and IMAGENET_GROUPS["dog"][0] == 151
     assert all(0 <= i < 1000 for idx in IMAGENET_GROUPS.values() for i in idx)
 
+
+
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("idx.txt", "{0: 'red',\n 1: 'green, light',\n 2: \"blue\"}\n"),  # imagenet1000_clsidx_to_labels.txt's form
+        ("h.csv", "index,label\n0,red\n1,\"green, light\"\n2,blue\n"),
+        ("nh.csv", "2,blue\n0,red\n1,\"green, light\"\n"),
+        ("row.csv", "red,\"green, light\",blue\n"),
+        ("t.tsv", "id\tname\n0\tred\n1\tgreen, light\n2\tblue\n"),
+        ("keras.json", json.dumps({"blue": 2, "red": 0, "green, light": 1})),
+        ("config.json", json.dumps({"id2label": {"0": "red", "1": "green, light", "2": "blue"}, "num_labels": 3})),
+    ],
+)
+def test_label_files_with_indices_in_common_layouts(tmp_path, name, content):
+    """These came out as labels "{0: 'red',", "0,red" (and "5 labels were given" for the header), or were refused
+    as "keys must be class indices" (a label → index mapping, a config's id2label)."""
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    assert mf.read_labels(path) == ["red", "green, light", "blue"]

@@ -37,7 +37,7 @@ from ..devices import resolve_device
 from ..labels import IMAGENET_GROUPS, imagenet_labels, read_labels
 from .huggingface import hf_folder_facts, is_hf_folder, load_hf_folder
 from .onnx import load_onnx
-from .outputs import check_batch_independent, read_scores, refuse_non_scores
+from .outputs import check_batch_independent, choose_tuple_output, read_scores, refuse_non_scores
 from .safety import is_safetensors, short_reason
 from .scripted import load_torchscript
 from .sidecar import read_sidecar, read_sidecar_raw
@@ -167,7 +167,8 @@ def _probe(net: nn.Module, pre: Preprocessing, name: str) -> torch.Tensor:
         lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
         reason = lines[-1] if lines else type(exc).__name__  # TorchScript puts the real error last
         text = f"{name} failed on a 1×{pre.channels}×{h}×{w} input ({short_reason(Exception(reason), 200)})"
-        if not _SHAPE_WORDS.search(reason):  # the model's own error (an assert, a missing key): no setting helps
+        bare_assert = re.fullmatch(r"(\w+Error:\s*)*(\w+\.)*AssertionError:?", reason.strip()) is not None  # `assert x.shape[-1] == 96`
+        if not _SHAPE_WORDS.search(reason) and not bare_assert:  # the model's own error (a missing key): no setting helps
             raise ModelError(f"{text}; the model's own code raised it on a plain grey image") from None
         raise ModelSettingError(f"{text}; check the input size and channel count", setting="preprocessing") from None
     return out
@@ -292,18 +293,19 @@ def load_model_file(
             base_pre, pre_known = pre_from_weights(tv_weights), True
         else:  # a ViT's fixed input size, else the size the architecture's own weights use (inception_v3: 299)
             base_pre = own_input_size(net, used_arch) or base_pre
+        first_conv = next((m for m in net.modules() if isinstance(m, nn.Conv2d)), None)
+        if first_conv is not None and first_conv.in_channels == 1:  # a grayscale fine-tune (its stem rebuilt so)
+            base_pre = merge_preprocessing(base_pre, {"channels": 1})
     elif fmt == "torchscript":
         net = load_torchscript(p, trust_torchscript, notes)
     else:
         net, shape = load_onnx(p, notes)
         if shape is not None and len(shape) == 4:
             c, h, w = shape[1], shape[2], shape[3]
-            base_pre = Preprocessing(
-                input_size=(h, w) if h > 0 and w > 0 else (224, 224),
-                channels=c if c in (1, 3) else 3,
-                mean=(0.485, 0.456, 0.406) if c != 1 else (0.5,),
-                std=(0.229, 0.224, 0.225) if c != 1 else (0.5,),
-            )
+            mean, std = ((0.0,), (1 / 255,)) if net.eight_bit_input else ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)) \
+                if c != 1 else ((0.5,), (0.5,))  # an 8-bit input takes 0-255 pixels and normalises inside
+            base_pre = Preprocessing(input_size=(h, w) if h > 0 and w > 0 else (224, 224), channels=c if c in (1, 3) else 3,
+                                     mean=mean, std=std)
     net.eval()
     low = sorted({str(t.dtype).replace("torch.", "") for t in (*net.parameters(), *net.buffers())
                   if t.dtype in (torch.float16, torch.bfloat16, torch.float64)})
@@ -332,6 +334,15 @@ def load_model_file(
             if found is None:
                 raise
             probe, pre = found
+        try:  # a label count picks the scores out of (features, logits)
+            given_labels = _labels_from(labels) or (_labels_from(side.get("labels_file") or side.get("labels"), side_dir)
+                                                     if side else None)
+        except ModelError:
+            given_labels = None  # said below, where the labels are read
+        picked = choose_tuple_output(net, pre, p.name, len(given_labels) if given_labels else None, notes)
+        if picked is not net:
+            net = picked
+            probe = _probe(net, pre, p.name)
         if probe.shape[0] != 1:  # e.g. [C, 1]: never read as C images of one logit
             raise ModelError(f"{p.name} returned shape {tuple(probe.shape)} for one image; GradFlip needs class scores "
                              "of shape [N, C], one row per image")

@@ -6,6 +6,7 @@ import re
 import warnings
 from pathlib import Path
 
+import torch
 from torch import nn
 
 from ...errors import ModelError
@@ -24,6 +25,17 @@ def _onnx_modules():
         missing = getattr(exc, "name", None) or "onnx2torch"
         raise ModelError(f"loading ONNX files needs the optional extra 'onnx' ({missing} is not installed): {_ONNX_EXTRA}") from None
     return onnx, onnx2torch
+
+
+EIGHT_BIT_TYPES = {2: "uint8", 3: "int8"}  # onnx.TensorProto.UINT8, INT8
+
+
+def onnx_input_type(model) -> str | None:
+    """``"uint8"``/``"int8"`` when the image input is 8-bit (TensorFlow/TFLite models converted with tf2onnx often take
+    0-255 pixels and normalise inside the graph), else None."""
+    inits = {i.name for i in model.graph.initializer}
+    inputs = [i for i in model.graph.input if i.name not in inits]
+    return EIGHT_BIT_TYPES.get(inputs[0].type.tensor_type.elem_type) if len(inputs) == 1 else None
 
 
 def _onnx_input_shape(model) -> tuple[int, ...] | None:
@@ -267,6 +279,28 @@ class ChannelsLast(nn.Module):
         return self.net(x.permute(0, 2, 3, 1))
 
 
+class FixedBatch(nn.Module):
+    """A network exported with a fixed batch size ``size`` > 1 (its Reshape nodes keep it: ``x.view(4, -1)``) fed
+    any number of images: in batches of exactly ``size``, the last one filled up with copies of its last image,
+    whose rows are dropped again."""
+
+    def __init__(self, net: nn.Module, size: int):
+        super().__init__()
+        self.net = net
+        self.size = size
+
+    def forward(self, x):
+        n, outs = x.shape[0], []
+        for start in range(0, n, self.size):
+            part = x[start : start + self.size]
+            fill = self.size - part.shape[0]
+            if fill:
+                part = torch.cat([part, part[-1:].expand(fill, *part.shape[1:])])
+            out = self.net(part)
+            outs.append(out[: self.size - fill])
+        return torch.cat(outs)
+
+
 def is_channels_last(shape: tuple[int, ...] | None) -> bool:
     """An input shape N x H x W x C: 1 or 3 last, and the second dimension not a channel count (0 = dynamic)."""
     return shape is not None and len(shape) == 4 and shape[3] in (1, 3) and shape[1] not in (1, 3)
@@ -291,6 +325,10 @@ def load_onnx(path: Path, notes: list[str] | None = None) -> tuple[nn.Module, tu
     except Exception as exc:  # noqa: BLE001
         raise ModelError(f"cannot read ONNX file {path.name}: {short_reason(exc)}") from None
     shape = _onnx_input_shape(model)
+    eight_bit = onnx_input_type(model) == "uint8"  # the loader feeds 0-255 (mean 0, std 1/255); said here
+    if eight_bit:
+        notes.append(f"{path.name} takes 8-bit input (uint8, 0–255, normalised inside the model): pixels are fed as "
+                     "0–255 (mean 0, std 1/255) unless the mean and std are set")
     try:
         folded = fold_weight_nodes(model)
         _drop_needless_allowzero(model)
@@ -315,7 +353,12 @@ def load_onnx(path: Path, notes: list[str] | None = None) -> tuple[nn.Module, tu
         notes.append(f"{path.name} (opset {opset}) converted to opset {ONNX2TORCH_MAX_OPSET} for onnx2torch")
     except Exception as exc:  # noqa: BLE001
         raise ModelError(f"cannot convert ONNX file {path.name} to PyTorch: {short_reason(exc)}") from None
+    if shape is not None and len(shape) >= 1 and shape[0] > 1:  # a fixed batch of 4: one image could not pass
+        notes.append(f"{path.name} takes a fixed batch of {shape[0]} images: each image is fed in a batch of "
+                     f"{shape[0]} (filled up with copies)")
+        net = FixedBatch(net, shape[0])
     if is_channels_last(shape):  # N x H x W x C: fed permuted; the shape returned is the N x C x H x W one
         notes.append(f"{path.name} takes channels-last input (N×H×W×C, as TensorFlow models do): images are fed that way")
         net, shape = ChannelsLast(net), (shape[0], shape[3], shape[1], shape[2])
+    net.eight_bit_input = eight_bit  # read by the loader: its default mean and std
     return net, shape

@@ -109,7 +109,9 @@ def scores_before_final_activation(net: nn.Module, single: bool) -> str | None:
     about 17, a softmax past a margin of about 104, i.e. a confident trained model, whose log(p) then has a
     zero gradient and cannot be explained. Returns what the scores are now ("logit", "log-softmax",
     "log-sigmoid"), or None when the network is not such a graph (TorchScript, eager modules: unchanged)."""
-    inner = getattr(net, "net", net) if type(net).__name__ == "ChannelsLast" else net
+    inner = net
+    while type(inner).__name__ in ("ChannelsLast", "FixedBatch"):  # the converted graph inside the ONNX wrappers
+        inner = inner.net
     if not isinstance(inner, torch.fx.GraphModule):
         return None
     graph = inner.graph
@@ -199,6 +201,59 @@ def check_batch_independent(net: nn.Module, pre: Preprocessing, name: str, singl
             "it was probably traced or exported in training mode, with batch-norm using batch statistics. "
             "Export it again after model.eval()"
         )
+
+
+class PickOutput(nn.Module):
+    """A network returning several tensors (``(features, logits)``) read at item ``index`` of its output."""
+
+    def __init__(self, net: nn.Module, index: int):
+        super().__init__()
+        self.net = net
+        self.index = index
+
+    def forward(self, x):
+        return self.net(x)[self.index]
+
+
+def choose_tuple_output(net: nn.Module, pre: Preprocessing, name: str, classes: int | None,
+                        notes: list[str]) -> nn.Module:
+    """``net`` itself, or ``net`` read at another item of its output. A network returning a tuple of several
+    ``[1, k]`` tensors is read at its first item; when a label count is known and exactly one other item has
+    that many columns (``(features, logits)`` with 4 labels, features first), that item. A note names the
+    items and the choice, so that 1152 features are never explained silently as 1152 classes."""
+    seen: list = []
+
+    class Record(nn.Module):  # (TorchScript modules take no forward hooks)
+        def __init__(self):
+            super().__init__()
+            self.net = net
+
+        def forward(self, x):
+            seen.append(self.net(x))
+            return seen[-1]
+
+    try:
+        h, w = pre.input_size
+        with torch.no_grad():
+            PixelSpaceModel(Record(), pre).eval()(torch.full((1, 3, h, w), 0.5))
+    except Exception:  # noqa: BLE001 - the loader's own probe reports what fails
+        pass
+    out = seen[-1] if seen else None
+    if not isinstance(out, (tuple, list)) or len(out) < 2:
+        return net
+    widths = [int(o.shape[1]) if isinstance(o, torch.Tensor) and o.ndim == 2 and o.shape[0] == 1 else None for o in out]
+    if sum(wd is not None for wd in widths) < 2:
+        return net
+    shapes = ", ".join(f"[{i}] {tuple(o.shape) if isinstance(o, torch.Tensor) else type(o).__name__}"
+                       for i, o in enumerate(out))
+    fits = [i for i, wd in enumerate(widths) if classes is not None and wd == classes]
+    if len(fits) == 1 and fits[0] != 0:
+        notes.append(f"{name} returns {len(out)} outputs ({shapes}): item [{fits[0]}] has one score per label "
+                     f"({classes}), so it is read as the class scores")
+        return PickOutput(net, fits[0]).eval()
+    notes.append(f"{name} returns {len(out)} outputs ({shapes}): the first is read as the class scores; if the "
+                 "scores are another item, give a labels file with that many labels")
+    return net
 
 
 def refuse_non_scores(probe: torch.Tensor, name: str) -> None:

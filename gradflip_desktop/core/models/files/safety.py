@@ -315,8 +315,14 @@ def extract_state_dict(obj: Any, name: str) -> tuple[dict[str, torch.Tensor], li
     if not _is_tensor_dict(obj):
         raise ModelError(f"{name} does not hold a state dict (a mapping of parameter names to tensors)")
     sd = dict(obj)
-    for prefix in ALWAYS_STRIP:
-        if all(k.startswith(prefix) for k in sd):
-            sd = {k[len(prefix):]: v for k, v in sd.items()}
-            notes.append(f"removed the '{prefix}' prefix of the weight names")
+    stripped = True
+    while stripped:  # wrappers nest: torch.compile of a DDP model saves "_orig_mod.module.", an EMA of one "module.module."
+        stripped = False
+        for prefix in ALWAYS_STRIP:
+            if all(k.startswith(prefix) and len(k) > len(prefix) for k in sd):
+                sd = {k[len(prefix):]: v for k, v in sd.items()}
+                note = f"removed the '{prefix}' prefix of the weight names"
+                if note not in notes:
+                    notes.append(note)
+                stripped = True
     return sd, notes

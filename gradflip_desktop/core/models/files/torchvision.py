@@ -381,6 +381,11 @@ def load_torchvision_state_dict(path: Path, arch: str | None, notes: list[str]) 
     ref0 = _shapes_of(arch, **_arch_kwargs(arch, sd, tv_weights))
     sd = strip_framework_prefix(sd, ref0, notes)
     kw, classes, missing, unexpected, mismatched = _fit(arch, sd, tv_weights)
+    gray_stem = _one_channel_stem(mismatched) if not (missing or unexpected) else None
+    if gray_stem is not None:  # conv1 replaced by a 1-channel one (MNIST, X-rays): the rest is the architecture's
+        mismatched = []
+        notes.append(f"{name} was trained on 1-channel input (its {gray_stem} takes 1 channel): built that way, fed "
+                     "grayscale (luma)")
     if missing or unexpected or mismatched:
         msg = mismatch_message(name, arch, missing, unexpected, mismatched)
         guesses = [g for g in guess_architectures(sd) if g != arch]
@@ -389,5 +394,27 @@ def load_torchvision_state_dict(path: Path, arch: str | None, notes: list[str]) 
         else:
             msg += ". Is the architecture right?"
         raise ModelSettingError(msg, setting="architecture", suggestions=guesses[:5])
-    net = build_and_load(lambda: tvm.get_model(arch, weights=None, **kw), sd, name, arch)
+    def build() -> nn.Module:
+        net = tvm.get_model(arch, weights=None, **kw)
+        if gray_stem is not None:
+            parent_name, _, attr = gray_stem.rpartition(".")
+            parent = net.get_submodule(parent_name) if parent_name else net
+            old = getattr(parent, attr)
+            setattr(parent, attr, nn.Conv2d(1, old.out_channels, old.kernel_size, old.stride, old.padding, old.dilation,
+                                            old.groups, old.bias is not None, old.padding_mode))
+        return net
+
+    net = build_and_load(build, sd, name, arch)
     return net, classes, tv_weights, arch, labels
+
+
+def _one_channel_stem(mismatched) -> str | None:
+    """The name of the first convolution when the only thing that does not fit is its input channels, 1 in the
+    file where the architecture has 3 (``model.conv1 = nn.Conv2d(1, 64, ...)``, the usual grayscale fine-tune)."""
+    if len(mismatched) != 1:
+        return None
+    key, file_shape, arch_shape = mismatched[0]
+    if (key.endswith(".weight") and len(file_shape) == 4 and len(arch_shape) == 4 and file_shape[1] == 1
+            and arch_shape[1] == 3 and file_shape[0] == arch_shape[0] and file_shape[2:] == arch_shape[2:]):
+        return key[: -len(".weight")]
+    return None

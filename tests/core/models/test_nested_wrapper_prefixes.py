@@ -1,0 +1,24 @@
+"""Nested wrapper prefixes (_orig_mod.module., module.module.) are removed. (found in the session-15 model hunt)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from model_helpers import assert_short_run
+
+from gradflip_desktop.core.models import files as mf
+
+tv = pytest.importorskip("torchvision")  # part of the `test` extra
+
+
+@pytest.mark.parametrize("prefix", ["_orig_mod.module.", "module.module.", "module._orig_mod."])
+def test_nested_wrapper_prefixes_are_removed(resnet_files, tmp_path, prefix):
+    """torch.compile(DDP(model)).state_dict() names its tensors "_orig_mod.module.conv1.weight"; an EMA copy of a
+    DDP model "module.module.": both wrappers go, as each alone does (they were kept: "Is the architecture right?")."""
+    ft = resnet_files["ft"]
+    path = tmp_path / "nested.pth"
+    torch.save({prefix + k: v for k, v in ft.state_dict().items()}, path)
+    for arch in ("resnet18", None):
+        clf = mf.load_model_file(path, arch=arch)
+        assert clf.num_classes == 10
+        torch.testing.assert_close(clf.module.net.fc.weight, ft.fc.weight)

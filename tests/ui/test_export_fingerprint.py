@@ -1,0 +1,34 @@
+"""Export Results… records the photo's file as it was when opened (``image.file``), as a folder run does.
+
+Taken at Export, a photo edited or replaced on disk after it was opened got the new file's fingerprint, so
+``gradflip explain PHOTO --out DIR --resume`` kept the exported answer (224 × 224 espresso) for the new
+photo (an 8 × 8 fox squirrel): the working-size check compares the record with itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from helpers import RUN_TIMEOUT_MS, make_image_file
+
+from gradflip_desktop.ui.settings import RunSettings
+
+
+def test_export_fingerprints_the_photo_as_it_was_opened(qtbot, window, tmp_path):
+    w = window
+    w.controls.set_settings(RunSettings(style="free"))
+    photo = make_image_file(tmp_path / "p.png", 64, 48, seed=3)
+    opened = hashlib.sha256(photo.read_bytes()).hexdigest()
+    with qtbot.waitSignal(w.classified, timeout=RUN_TIMEOUT_MS):
+        w.open_path(str(photo))
+    with qtbot.waitSignal(w.run_finished, timeout=RUN_TIMEOUT_MS):
+        w.explain()
+    make_image_file(photo, 32, 32, seed=9)  # edited on disk after it was explained, before the export
+    assert hashlib.sha256(photo.read_bytes()).hexdigest() != opened
+    out = tmp_path / "out"
+    with qtbot.waitSignal(w.exported, timeout=30_000):
+        w.export_to(str(out))
+    rec = json.loads((out / "p.gradflip.json").read_text(encoding="utf-8"))
+    assert rec["image"]["file"]["sha256"] == opened  # the photo the arrays were made from
+    assert rec["image"]["working_size"] == [64, 48]
