@@ -37,6 +37,11 @@ UNSAFE_FORMATS = frozenset({"EPS"})
 WEB_ADDRESS = re.compile(r"(?i)^(https?|ftp):/+")  # one slash too: a Path folds "https://" into "https:/"
 
 
+# EXIF orientation tag (0x0112) values other than 1, as the note says what was done to the stored pixels
+_ORIENTATIONS = {2: "mirrored left to right", 3: "rotated 180°", 4: "mirrored top to bottom",
+                 5: "mirrored along its diagonal", 6: "rotated 90° clockwise", 7: "mirrored along its anti-diagonal",
+                 8: "rotated 90° counter-clockwise"}
+
 def safe_formats() -> tuple[str, ...]:
     """The Pillow formats GradFlip opens: every registered one but :data:`UNSAFE_FORMATS` (for ``Image.open``'s
     ``formats=``; every ``Image.open`` in GradFlip passes it)."""
@@ -293,7 +298,10 @@ def _load(fp, label, src_name, src_path, max_side, max_pixels) -> ImageData:
     stored = (w, h) if fmt == "JPEG" else im.size
     decoded = im.size
     try:
+        turn = _ORIENTATIONS.get(im.getexif().get(0x0112))  # said: the arrays are not the file's stored layout
         im = ImageOps.exif_transpose(im) or im
+        if turn:
+            notes.append(f"turned upright by its EXIF orientation ({turn})")
     except MemoryError:
         raise
     except Exception as exc:  # noqa: BLE001 - a broken EXIF block must not stop loading

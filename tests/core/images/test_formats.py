@@ -62,6 +62,10 @@ def test_exif_orientation_all_eight_values_png(tmp_path, orientation):
     expected = ORIENT[orientation](a)
     exact(img, expected)
     assert img.original_size == (expected.shape[1], expected.shape[0])
+    # said, as the other loading notes are (the record's image.warnings, the figure's Original caption): the
+    # arrays are not the file's stored layout
+    turned = [w for w in img.warnings if "turned upright by its EXIF orientation" in w]
+    assert len(turned) == (orientation != 1)
 
 
 def test_exif_orientation_jpeg_portrait_phone_photo(tmp_path):
