@@ -140,10 +140,13 @@ def write_gallery(out_dir: str | Path, rows: list[dict], records: dict[str, dict
         # "how easily it flips" only for a photo that flipped: a run that did not (nothing to flip, out of
         # budget) has a small saved change (8-bit rounding, one step) that must not sort it first as the easiest
         l2_saved, key = (r["l2_saved"], r["key_fraction"]) if flipped else ("", "")
+        rms = rec.get("rms_saved") if flipped and isinstance(rec.get("rms_saved"), (int, float)) else ""
+        rms = "" if rms == "" else round(255.0 * float(rms), 4)  # per value: photos of other sizes compare
         body.append(
             f"<tr{cls}><td>{img}</td><td>{e(Path(r['file']).name)}</td><td>{e(r['status'])}</td><td>{e(_made(r))}</td>"
             f"<td data-v=\"{e(str(r['original_label']))}\">{change}</td>"
             f"<td class=n data-v=\"{l2_saved}\">{_l2(l2_saved)}</td>"
+            f"<td class=n data-v=\"{rms}\">{'' if rms == '' else f'{rms:.2f}'}</td>"
             f"<td class=n data-v=\"{key}\">{_pct(key, 2)}</td>"
             f"<td class=n data-v=\"{r['steps']}\">{r['steps']}</td></tr>"
         )
@@ -158,14 +161,15 @@ def write_gallery(out_dir: str | Path, rows: list[dict], records: dict[str, dict
 f", {n_skip} not run (the run stopped before them)" if n_skip else ""}.
 Click a column to sort; a small L2 of the saved change or a small key set means the decision flips easily
 (both are given for photos that flipped only; compare them between sets made with the same style: the smallest
-change's L2 is about a hundredth of a key region's, and its key set is pixels, not a region).
+change's L2 is about a hundredth of a key region's, and its key set is pixels, not a region). L2 grows with the
+number of pixels; RMS, the change per value in 8-bit levels, compares photos of different sizes.
 Thumbnails: original | difference | key set (key region outlined in yellow, hatched when it covers most of the image,
 a dashed box round one of a few pixels; key pixels red).</p>
 <table id="results"><thead><tr><th>result</th><th onclick="sortBy(results,1,false)">file</th>
 <th onclick="sortBy(results,2,false)">status</th><th onclick="sortBy(results,3,false)">made with</th>
 <th onclick="sortBy(results,4,false)">class → flipped to</th>
-<th onclick="sortBy(results,5,true)">L2 saved</th><th onclick="sortBy(results,6,true)">key set</th>
-<th onclick="sortBy(results,7,true)">steps</th></tr></thead><tbody>
+<th onclick="sortBy(results,5,true)">L2 saved</th><th onclick="sortBy(results,6,true)">RMS saved (/255)</th>
+<th onclick="sortBy(results,7,true)">key set</th><th onclick="sortBy(results,8,true)">steps</th></tr></thead><tbody>
 {chr(10).join(body)}
 </tbody></table>
 <h2>Per class</h2>

@@ -98,3 +98,15 @@ def test_inputs_an_interrupted_run_never_reached_are_not_counted_as_not_flipped(
          "original_label": "", "final_label": "", "l2_saved": ""} for i in range(3)]
     page = write_gallery(tmp_path, rows, {}).read_text("utf-8")
     assert "4 inputs: 1 flipped, 0 not flipped, 0 could not be read or explained, 3 not run" in page
+
+
+def test_photos_of_other_sizes_compare_by_rms(tmp_path):
+    """L2 grows with the number of pixels (the same cat: 23.0 at 451 px, 47.6 at 1,024 px; an 8 × 8 photo 0.064),
+    so in a folder of mixed sizes sorting by L2 sorted by size. The page gives the RMS of the saved change per
+    value in 8-bit levels (the record's ``rms_saved``) beside it, sortable."""
+    rows = [_row("big", 0.79, 0.3), _row("small", 0.79, 0.3), {**_row("not", 0.5, ""), "status": "nothing_to_flip"}]
+    records = {"big": {"rms_saved": 9.17 / 255}, "small": {"rms_saved": 12.5 / 255}, "not": {"rms_saved": 0.01}}
+    page = write_gallery(tmp_path, rows, records).read_text("utf-8")
+    assert ">RMS saved (/255)<" in page and "sortBy(results,6,true)" in page
+    assert 'data-v="9.17">9.17<' in page and 'data-v="12.5">12.50<' in page
+    assert page.count('data-v=""></td>') >= 2  # a run that did not flip: no RMS, as no L2 (never "the easiest")
