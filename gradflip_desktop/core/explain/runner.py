@@ -23,6 +23,7 @@ import torch
 from ..errors import ModelError
 from ..images import ImageData, to_uint8
 from ..models import Classifier, Prediction
+from ..models.files.safety import error_line
 from ..options import ExplainOptions, Status
 from ..results import FOUND_BY_SEARCH, ExplainResult, KeyPixels, KeyRegion, Progress, Step
 from ..summary import NO_DETAIL_FLIP, any_of
@@ -100,7 +101,7 @@ def _start(clf: Classifier, pixels: np.ndarray, opts: ExplainOptions, t_start: f
             z_graph = clf.module(xg)
         z0 = z_graph.detach() if isinstance(z_graph, torch.Tensor) else z_graph
     except Exception as exc:  # noqa: BLE001 - any model failure becomes a status
-        raise ModelError(f"the model failed on this image: {type(exc).__name__}: {exc}") from None
+        raise ModelError(f"the model failed on this image: {error_line(exc)}") from None
     if z0.ndim != 2 or z0.shape[0] != 1 or z0.shape[1] != clf.num_classes:
         raise ModelError(f"the model returned logits of shape {tuple(z0.shape)}, expected (1, {clf.num_classes})")
     p0 = probabilities(z0)
@@ -362,14 +363,17 @@ def explain(
     except Exception as exc:  # noqa: BLE001 - a model raising in forward/backward ends the run clearly
         if not s.search_done:
             s.x = obj.last_x
-        return _finish(s, Status.MODEL_ERROR, f"the model failed during the run: {type(exc).__name__}: {exc}")
+        return _finish(s, Status.MODEL_ERROR, f"the model failed during the run: {error_line(exc)}")
     if stop() and opts.key_pixels:  # a Cancel during the key-set search (it stops early: its set is not the smallest)
         what, verb = ("the key region", "was") if isinstance(s.coords, MaskCoordinates) else ("the key pixels", "were")
         s.region, s.key = None, None
         return _finish(s, Status.CANCELLED, f"cancelled after the decision flipped, before {what} {verb} found")
     res = _finish(s, Status.FLIPPED, "", z_final=zq)
     named = any_of(res.explained_name) if len(res.explained) > 1 else res.original.label  # a group flips as a whole
-    res.message = f"“{named}” flipped to “{res.final.label}”"
+    if named == res.final.label:  # two classes labelled alike (a labels file's repeat): their indices tell them apart
+        res.message = f"“{named}” (class {res.original.index}) flipped to “{named}” (class {res.final.index})"
+    else:
+        res.message = f"“{named}” flipped to “{res.final.label}”"
     return res
 
 

@@ -174,6 +174,14 @@ class Prediction:
         return {"index": self.index, "label": self.label, "probability": self.probability}
 
 
+def repeated_labels(labels: list[str]) -> dict[str, list[int]]:
+    """Labels given to more than one class (a labels file may name two classes alike) → their indices."""
+    where: dict[str, list[int]] = {}
+    for i, lab in enumerate(labels):
+        where.setdefault(lab, []).append(i)
+    return {lab: idx for lab, idx in where.items() if len(idx) > 1}
+
+
 @dataclass
 class Classifier:
     """A pixel-space classifier with its labels and class groups.
@@ -196,6 +204,12 @@ class Classifier:
             self.warnings.append("the model was in training mode: switched to evaluation mode (no dropout, batch-norm "
                                  "running statistics), as for inference")
         self.module.eval()
+        repeated = repeated_labels(self.labels)
+        if repeated:  # a flip between two of them would read "“a” flipped to “a”"
+            shown = "; ".join(f"{lab!r}: classes {', '.join(map(str, idx))}" for lab, idx in list(repeated.items())[:5])
+            more = f"; {len(repeated) - 5} more" if len(repeated) > 5 else ""
+            self.warnings.append(f"some labels name more than one class ({shown}{more}): a flip between two of them names them "
+                                 "by index too, and #N picks a class by its index")
 
     @property
     def num_classes(self) -> int:

@@ -6,6 +6,7 @@ TorchScript, ONNX) and Hugging Face model folders, their settings
     sidecar.py     read_sidecar, write_sidecar, sidecar_path
     safety.py      torch.load(weights_only=True) and the pickle scan that says why a file is refused
     fitting.py     fitting a state dict to an architecture (key prefixes, mismatch messages, building)
+    heads.py       fine-tune heads replaced by nn.Sequential(Dropout, Linear) (fc.1.* for fc.*)
     torchvision.py architectures, weights metadata, the torch hub cache (torchvision imported lazily)
     timm.py        arch "timm:NAME" (optional extra timm)
     huggingface.py save_pretrained folders (optional extra hf)

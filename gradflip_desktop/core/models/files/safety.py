@@ -25,6 +25,7 @@ __all__ = [
     "ALWAYS_STRIP",
     "WRAPPER_KEYS",
     "checkpoint_labels",
+    "error_line",
     "extract_state_dict",
     "is_safetensors",
     "load_safetensors",
@@ -149,6 +150,21 @@ def short_reason(exc: Exception, limit: int = 300) -> str:
     text = " ".join(str(exc).split())
     text = re.sub(r"\s*\(?\s*Could this error message be improved\?.*$", "", text, flags=re.IGNORECASE | re.DOTALL)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_TYPED = re.compile(r"^(\w+\.)*\w+(Error|Exception|Interrupt|Exit)\b:?")
+
+
+def error_line(exc: BaseException, limit: int = 300) -> str:
+    """A model's error as one line, ``Type: message``, for a run's message, its record and summary.csv. An error in a
+    TorchScript model carries both its tracebacks (dozens of lines) with the real error last ("RuntimeError: mat1
+    and mat2 shapes cannot be multiplied (1x8 and 4x3)"): that line; any other error keeps its first part (CUDA's
+    errors put theirs first, then advice), through :func:`short_reason`."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    if len(lines) > 1 and any(ln.startswith("Traceback of TorchScript") for ln in lines):
+        last = short_reason(Exception(lines[-1]), limit)
+        return last if _TYPED.match(last) else short_reason(Exception(f"{type(exc).__name__}: {last}"), limit)
+    return short_reason(Exception(f"{type(exc).__name__}: {exc}"), limit)
 
 
 def is_safetensors(path: Path) -> bool:
@@ -286,6 +302,36 @@ def _is_tensor_dict(obj: Any) -> bool:
     return isinstance(obj, Mapping) and len(obj) > 0 and all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj.items())
 
 
+# where a training module keeps a moving average of its model next to it (timm's ModelEmaV2/V3 and torch's
+# AveragedModel wrap it: model_ema.module.*, with AveragedModel's n_averaged next to it)
+EMA_ROOTS = ("model_ema.", "ema_model.", "ema.")
+
+
+def _shapes(sd: Mapping[str, torch.Tensor]) -> dict[str, tuple[int, ...]]:
+    return {k: tuple(v.shape) for k, v in sd.items() if not k.endswith("num_batches_tracked")}
+
+
+def _ema_copy(sd: dict[str, torch.Tensor], name: str, notes: list[str]) -> dict[str, torch.Tensor]:
+    """A flat state dict holding a model twice, its weights (``model.*``) and their exponential moving average
+    (``model_ema.module.*``), as a Lightning module with ``self.model`` and ``self.model_ema`` saves it: the moving
+    average, the copy usually evaluated (timm's own loader prefers it too), with a note. ``sd`` unchanged otherwise."""
+    for root in EMA_ROOTS:
+        ema = {k[len(root):]: v for k, v in sd.items() if k.startswith(root)}
+        rest = {k: v for k, v in sd.items() if not k.startswith(root)}
+        if not ema or not rest:
+            continue
+        ema = {k: v for k, v in ema.items() if "." in k or v.ndim > 0}  # the wrapper's counters (n_averaged)
+        inner = "module." if ema and all(k.startswith("module.") for k in ema) else ""
+        ema = {k[len(inner):]: v for k, v in ema.items()}
+        outer = next((p for p in ("model.", "net.", "network.", "") if all(k.startswith(p) for k in rest)))
+        plain = {k[len(outer):]: v for k, v in rest.items()}
+        if _shapes(plain) == _shapes(ema):
+            notes.append(f"{name} holds the model twice, its weights ({outer or 'unprefixed'}*) and their moving average "
+                         f"({root}{inner}*): using the moving average, the copy usually evaluated (the other is not used)")
+            return ema
+    return sd
+
+
 def extract_state_dict(obj: Any, name: str) -> tuple[dict[str, torch.Tensor], list[str]]:
     """The tensors of a state dict or of a checkpoint that wraps one (``{"state_dict": ..., "epoch": 3}``)."""
     notes: list[str] = []
@@ -314,7 +360,7 @@ def extract_state_dict(obj: Any, name: str) -> tuple[dict[str, torch.Tensor], li
         raise ModelError(f"{name} holds a {what}, not a state dict (a mapping of parameter names to tensors)")
     if not _is_tensor_dict(obj):
         raise ModelError(f"{name} does not hold a state dict (a mapping of parameter names to tensors)")
-    sd = dict(obj)
+    sd = _ema_copy(dict(obj), name, notes)
     stripped = True
     while stripped:  # wrappers nest: torch.compile of a DDP model saves "_orig_mod.module.", an EMA of one "module.module."
         stripped = False

@@ -22,6 +22,8 @@ from torch import nn
 from ...errors import ModelError, ModelSettingError
 from ..classifier import Preprocessing
 from .fitting import MAYBE_STRIP, build_and_load, key_diff, mismatch_message, strip_framework_prefix
+from .heads import (accepted, collapse, collapsed_for_guess, head_note, head_refusal, replaced_head,
+                    stack_refusal)
 from .safety import checkpoint_labels, extract_state_dict, load_weights
 
 __all__ = [
@@ -359,7 +361,10 @@ def load_torchvision_state_dict(path: Path, arch: str | None, notes: list[str]) 
     if arch is None:
         # a Lightning module's self.model: every name starts model. (no torchvision architecture has such names)
         prefix = next((pre for pre in MAYBE_STRIP if sd and all(k.startswith(pre) for k in sd)), "")
-        guesses = guess_architectures({k[len(prefix):]: v for k, v in sd.items()})
+        bare = {k[len(prefix):]: v for k, v in sd.items()}
+        guesses = guess_architectures(bare)
+        if not guesses:  # a fine-tune whose head was replaced by a Sequential (fc.1.* where resnet18 has fc.*)
+            guesses = next((g for g in map(guess_architectures, collapsed_for_guess(bare)) if g), [])
         if len(guesses) == 1:
             arch = guesses[0]
             notes.append(f"architecture {arch} recognised from the weights")
@@ -381,12 +386,22 @@ def load_torchvision_state_dict(path: Path, arch: str | None, notes: list[str]) 
     ref0 = _shapes_of(arch, **_arch_kwargs(arch, sd, tv_weights))
     sd = strip_framework_prefix(sd, ref0, notes)
     kw, classes, missing, unexpected, mismatched = _fit(arch, sd, tv_weights)
+    head = replaced_head(ref0, sd, missing, unexpected) if missing and unexpected else None
+    if head is not None:  # model.fc = nn.Sequential(nn.Dropout(p), nn.Linear(...)): fc.1.* where resnet18 has fc.*
+        if not accepted(head):
+            raise ModelError(head_refusal(name, arch, head))
+        sd = collapse(sd, head)
+        kw, classes, missing, unexpected, mismatched = _fit(arch, sd, tv_weights)
+        notes.append(head_note(name, arch, head))
     gray_stem = _one_channel_stem(mismatched) if not (missing or unexpected) else None
     if gray_stem is not None:  # conv1 replaced by a 1-channel one (MNIST, X-rays): the rest is the architecture's
         mismatched = []
         notes.append(f"{name} was trained on 1-channel input (its {gray_stem} takes 1 channel): built that way, fed "
                      "grayscale (luma)")
     if missing or unexpected or mismatched:
+        stack = stack_refusal(name, arch, missing, unexpected) if not mismatched else None
+        if stack is not None:
+            raise ModelError(stack)
         msg = mismatch_message(name, arch, missing, unexpected, mismatched)
         guesses = [g for g in guess_architectures(sd) if g != arch]
         if guesses:

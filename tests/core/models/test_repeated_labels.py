@@ -1,0 +1,31 @@
+"""Labels that name two classes alike (a labels file's repeat): said when the model loads, and a flip between two
+such classes names their indices, never "“a” flipped to “a”"."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from model_helpers import SmallCNN, make_classifier, script, short_options
+
+from gradflip_desktop.core.explain import run
+from gradflip_desktop.core.models import files as mf
+from gradflip_desktop.core.options import Status
+
+
+def test_repeated_labels_are_noted_at_load_and_told_apart_by_index_in_the_message(tmp_path):
+    path = tmp_path / "dup.pt"
+    script(SmallCNN(channels=3, classes=3, size=16), path)
+    clf = mf.load_model_file(path, labels=["a", "b", "a"], preprocessing={"input_size": [16, 16]})
+    assert any("some labels name more than one class ('a': classes 0, 2)" in w for w in clf.warnings), clf.warnings
+    image = np.random.default_rng(0).uniform(0.2, 0.8, (16, 16, 3)).astype(np.float32)
+    top = clf.classify(image, k=1)[0].index
+    assert top in (0, 2)
+    other = 2 - top
+    res = run(clf, image, dataclasses.replace(short_options(), target=f"#{other}", max_steps=200))
+    assert res.status == Status.FLIPPED and res.final.index == other
+    assert res.message == f"“a” (class {top}) flipped to “a” (class {other})"
+
+
+def test_distinct_labels_get_no_note():
+    assert not any("more than one class" in w for w in make_classifier([1.0, 0.0, 2.0]).warnings)
