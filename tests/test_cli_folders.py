@@ -757,6 +757,30 @@ def test_a_photo_replaced_while_it_is_explained_is_explained_again_by_resume(tin
     assert rec["image"]["working_size"] == [40, 20]  # the photo there now, explained again
 
 
+def test_resume_keeps_a_set_whose_only_difference_is_options_the_style_ignored(tiny_cli, folder, tmp_path, capsys):
+    """--blur-sigma, --no-refine and --no-lattice given with a style that does not use them: a note says they are
+    ignored, and the record keeps them as given; --resume without them then refused the set as "made with other
+    settings (blur_sigma 3.0, not none; refine False, not True; ...)" although the answer is the same."""
+    out = tmp_path / "out"
+    photo = str(folder / "p0.png")
+    assert cli.main(["explain", photo, "--out", str(out), "-q", "--no-key-pixels", "--style", "blur",
+                     "--no-refine", "--no-lattice"]) in (0, 1)
+    assert cli.main(["explain", photo, "--out", str(tmp_path / "free"), "-q", "--no-key-pixels", "--style", "free",
+                     "--smoothing", "1", "--blur-sigma", "3", "--no-lattice"]) in (0, 1)
+    capsys.readouterr()
+    assert cli.main(["explain", photo, "--out", str(out), "--resume", "--no-key-pixels", "--style", "blur"]) in (0, 1)
+    err = capsys.readouterr().err
+    assert "other settings" not in err and "already complete" in err
+    code = cli.main(["explain", photo, "--out", str(tmp_path / "free"), "--resume", "--no-key-pixels", "--style", "free",
+                     "--smoothing", "1"])
+    err = capsys.readouterr().err
+    assert code in (0, 1) and "other settings" not in err and "already complete" in err
+    # an option the style does use still counts
+    assert cli.main(["explain", photo, "--out", str(out), "--resume", "--no-key-pixels", "--style", "blur",
+                     "--blur-sigma", "3"]) == 2
+    assert "blur_sigma" in capsys.readouterr().err
+
+
 def test_resume_refuses_sets_made_with_other_model_settings(monkeypatch, tmp_path, capsys):
     """The record's model entry holds what besides the weights decides the answers (input size, channels,
     mean, std, labels); --resume refuses a set made with other ones, naming the difference."""

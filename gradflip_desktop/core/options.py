@@ -147,6 +147,11 @@ class ExplainOptions:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def unused(self) -> set[str]:
+        """The options this style does not use (the CLI notes them as ignored; ``--resume`` does not compare
+        them): ``blur_sigma`` outside the blur style, ``refine`` and ``lattice`` outside the smallest change."""
+        return ({"blur_sigma"} if self.style != "blur" else set()) | ({"refine", "lattice"} if not self.textbook else set())
+
     @property
     def textbook(self) -> bool:
         """The free style at full resolution, unsmoothed: the change whose size is the point."""

@@ -188,7 +188,9 @@ def made_otherwise(rec: dict, options: ExplainOptions | None, model: dict | str 
     if options is not None:
         now = json.loads(json.dumps(options.to_dict()))  # as the record stores them (tuples -> lists)
         then = rec.get("options") or {}
-        diffs += [f"{k} {_opt(then[k])}, not {_opt(v)}" for k, v in now.items() if k in then and then[k] != v]
+        unused = options.unused()  # given but ignored (a note said so): no reason to explain it again
+        diffs += [f"{k} {_opt(then[k])}, not {_opt(v)}" for k, v in now.items()
+                  if k in then and then[k] != v and k not in unused]
     stored = rec.get("model") or {}
     model = {"name": model} if isinstance(model, str) else (model or {})
     for k, v in model.items():
