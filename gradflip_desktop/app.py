@@ -31,6 +31,7 @@ file or a Hugging Face model folder opens in File > Load Model instead, on the s
 options:
   -h, --help   show this help and exit
   --version    print the version and exit
+  --self-test  check the install (model, sample photo, an explanation, the window) and exit
 """
 
 

@@ -684,7 +684,8 @@ def test_entry_point_delegates_to_the_cli(monkeypatch, capsys):
     assert app.main([]) == 0
     assert calls == [["classify", "x.png"], ["explain", "x.png", "--out", "o"], ["--version"], ("gui", "photo.jpg"), ("gui", None)]
     assert app.main(["--help"]) == 0
-    assert "usage: gradflip [IMAGE]" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "usage: gradflip [IMAGE]" in out and "--self-test" in out  # every flag the README names
     assert app.main(["--bogus"]) == 2
 
 
