@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..images import atomic_write_bytes, safe_formats, utf8_bytes
-from ..summary import pct1, share
+from ..summary import any_of, pct1, share
 
 THUMB_DIR = ".thumbs"
 THUMB_HEIGHT = 96
@@ -216,7 +216,8 @@ def _made(row: dict) -> str:
     (``"region"``, ``"free · any cat"``, ``"region · target tiger cat"``); '' for a row that does not say."""
     parts = [str(row.get("style") or "")]
     if row.get("group"):
-        parts.append(f"any {row['group']}" if not str(row["group"])[:1].isdigit() else f"classes {row['group']}")
+        group = str(row["group"])  # a name ("cat") or index ranges ("281-285"), worded as the run names it
+        parts.append(any_of(f"classes {group}" if group[:1].isdigit() else group))
     if row.get("target"):
         parts.append(f"target {row['target']}")
     return " · ".join(p for p in parts if p)
