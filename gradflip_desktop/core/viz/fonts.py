@@ -3,7 +3,8 @@
 Pillow's own default face (Aileron) has ASCII and little else: "1600×1200", "é" in a label, an en dash or a
 Japanese file name came out as boxes. DejaVu Sans (resources/fonts, its licence beside it) covers Latin,
 Greek, Cyrillic, arrows and math signs. Text it cannot draw (Chinese, Japanese, Korean, …) is drawn in the
-first known system font that has all of it; the figure uses one face throughout.
+first known system font that has all of it (when none has, the one that lacks the fewest characters); the
+figure uses one face throughout.
 """
 
 from __future__ import annotations
@@ -77,12 +78,13 @@ def missing_characters(text: str, path: str | None) -> str:
 
 def figure_font(texts: list[str] | tuple[str, ...] = ()):
     """A function ``size -> font`` for a figure whose texts are ``texts``: the shipped DejaVu Sans, or the
-    first fallback that draws every character of them (the shipped face when none does)."""
+    first fallback that draws every character of them; when none draws them all (labels mixing Chinese and
+    Hebrew), the first face that lacks the fewest (it used to be the shipped one: every Chinese character a box)."""
     wanted = "".join(texts)
     candidates = _candidates()
-    chosen = candidates[0]
+    lacking = []
     for path in candidates:
-        if not missing_characters(wanted, path):
-            chosen = path
+        lacking.append(len(missing_characters(wanted, path)))
+        if not lacking[-1]:
             break
-    return functools.partial(_face, chosen)
+    return functools.partial(_face, candidates[lacking.index(min(lacking))])

@@ -43,3 +43,8 @@ def test_text_the_shipped_face_lacks_takes_the_first_face_that_has_all_of_it(mon
     assert fonts.figure_font(["abc", "猫"])(15) == (shipped, 15)
     assert fonts.figure_font(["abc", "日本 猫"])(13) == ("full", 13)
     assert fonts.figure_font(["abc", "ß"])(13) == (shipped, 13)  # no face has it: the shipped one
+    # no face has all of it (Chinese and Hebrew): the one that lacks the fewest, not the shipped face with every
+    # Chinese character a box
+    faces["full"] |= set("日本猫")
+    assert fonts.figure_font(["abc", "日本猫 שלום"])(13) == ("full", 13)
+    assert fonts.figure_font(["abc ß", "猫"])(13) == (shipped, 13)  # lacking ß alike: the first of them
