@@ -37,7 +37,7 @@ from ..devices import resolve_device
 from ..labels import IMAGENET_GROUPS, imagenet_labels, read_labels
 from .huggingface import hf_folder_facts, is_hf_folder, load_hf_folder
 from .onnx import load_onnx
-from .outputs import check_batch_independent, choose_tuple_output, read_scores, refuse_non_scores
+from .outputs import Recorded, check_batch_independent, choose_tuple_output, read_scores, refuse_non_scores
 from .safety import is_safetensors, short_reason
 from .scripted import load_torchscript
 from .sidecar import read_sidecar, read_sidecar_raw
@@ -339,15 +339,16 @@ def load_model_file(
                                                      if side else None)
         except ModelError:
             given_labels = None  # said below, where the labels are read
-        picked = choose_tuple_output(net, pre, p.name, len(given_labels) if given_labels else None, notes)
+        recorded = Recorded(net)  # the second pass (dropout left on?) keeps the raw output: a tuple's items
+        again = _probe(recorded, pre, p.name)
+        picked = choose_tuple_output(net, recorded.raw, p.name, len(given_labels) if given_labels else None, notes)
         if picked is not net:
             net = picked
-            probe = _probe(net, pre, p.name)
+            probe, again = _probe(net, pre, p.name), _probe(net, pre, p.name)
         if probe.shape[0] != 1:  # e.g. [C, 1]: never read as C images of one logit
             raise ModelError(f"{p.name} returned shape {tuple(probe.shape)} for one image; GradFlip needs class scores "
                              "of shape [N, C], one row per image")
         refuse_non_scores(probe, p.name)
-        again = _probe(net, pre, p.name)
         if again.shape != probe.shape or not torch.allclose(again, probe, rtol=1e-4, atol=1e-6, equal_nan=True):
             diff = float((again.double() - probe.double()).abs().max()) if again.shape == probe.shape else float("nan")
             raise ModelError(

@@ -215,30 +215,25 @@ class PickOutput(nn.Module):
         return self.net(x)[self.index]
 
 
-def choose_tuple_output(net: nn.Module, pre: Preprocessing, name: str, classes: int | None,
-                        notes: list[str]) -> nn.Module:
-    """``net`` itself, or ``net`` read at another item of its output. A network returning a tuple of several
-    ``[1, k]`` tensors is read at its first item; when a label count is known and exactly one other item has
-    that many columns (``(features, logits)`` with 4 labels, features first), that item. A note names the
-    items and the choice, so that 1152 features are never explained silently as 1152 classes."""
-    seen: list = []
+class Recorded(nn.Module):
+    """``net`` that keeps its last raw output in ``raw`` (a tuple stays a tuple; TorchScript modules take no
+    forward hooks): what :func:`choose_tuple_output` reads from a probe the loader runs anyway."""
 
-    class Record(nn.Module):  # (TorchScript modules take no forward hooks)
-        def __init__(self):
-            super().__init__()
-            self.net = net
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        self.net = net
+        self.raw = None
 
-        def forward(self, x):
-            seen.append(self.net(x))
-            return seen[-1]
+    def forward(self, x):
+        self.raw = self.net(x)
+        return self.raw
 
-    try:
-        h, w = pre.input_size
-        with torch.no_grad():
-            PixelSpaceModel(Record(), pre).eval()(torch.full((1, 3, h, w), 0.5))
-    except Exception:  # noqa: BLE001 - the loader's own probe reports what fails
-        pass
-    out = seen[-1] if seen else None
+
+def choose_tuple_output(net: nn.Module, out, name: str, classes: int | None, notes: list[str]) -> nn.Module:
+    """``net`` itself, or ``net`` read at another item of its raw output ``out`` (for one image). A network
+    returning a tuple of several ``[1, k]`` tensors is read at its first item; when a label count is known and
+    exactly one other item has that many columns (``(features, logits)`` with 4 labels, features first), that item.
+    A note names the items and the choice, so that 1152 features are never explained silently as 1152 classes."""
     if not isinstance(out, (tuple, list)) or len(out) < 2:
         return net
     widths = [int(o.shape[1]) if isinstance(o, torch.Tensor) and o.ndim == 2 and o.shape[0] == 1 else None for o in out]
