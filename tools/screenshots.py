@@ -95,7 +95,7 @@ def main() -> int:
     w.grab().save(str(out / f"screenshot-after{suffix}.png"))
     # View ▸ Compare Methods: Grad-CAM and gradient saliency next to GradFlip's map
     w.compare_action.trigger()
-    wait_for(w.comparison_shown)
+    wait_for(w.faithfulness_shown, 60_000)  # the maps, then their deletion and insertion areas
     settle()
     w.grab().save(str(out / f"screenshot-compare{suffix}.png"))
     w.compare_action.trigger()

@@ -43,7 +43,8 @@ from .settings import RunSettings, app_settings
 from .widgets.controls import ControlsPanel
 from .widgets.plot import ProbabilityPlot
 from .widgets.scrolling import ScrollArea
-from .widgets.views import CompareViews, ResultViews
+from .widgets.compare import CompareViews
+from .widgets.views import ResultViews
 from .worker import Executor
 
 if TYPE_CHECKING:
@@ -94,6 +95,7 @@ class MainWindow(QMainWindow):
     model_failed = Signal(str)  # a model load failed (the previous model stays)
     model_dialog_shown = Signal(object)  # LoadModelDialog
     comparison_shown = Signal(object)  # Comparison
+    faithfulness_shown = Signal(object)  # Comparison, with its deletion and insertion check (or why none)
     error_shown = Signal(str, str)  # title, message
 
     def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None):

@@ -295,6 +295,23 @@ def test_compare_methods_panel(qtbot, window):
     np.testing.assert_allclose(panels["Gradient saliency"].values, saliency_map(clf, result.original_pixels, result.original.index), rtol=1e-4, atol=1e-9)
     # different methods, different maps
     assert not np.array_equal(panels["Grad-CAM"].rgb, panels["Gradient saliency"].rgb)
+    # then how faithful each map is on this photo: the core's deletion and insertion check of the three maps
+    if not comparison.check:
+        with qtbot.waitSignal(window.faithfulness_shown, timeout=RUN_TIMEOUT_MS) as checked:
+            pass
+        comparison = checked.args[0]
+    check = comparison.check
+    assert check is not None and [c.name for c in check.curves] == ["GradFlip", "Grad-CAM", "Gradient saliency"]
+    assert check.explained == "Egyptian cat" and check.fill == "blur"
+    shown = window.compare.check.text()
+    assert check.verdict() in shown and "Deletion ↓ / insertion ↑" in shown
+    for c in check.curves:
+        assert f"{c.deletion_auc:.3f}" in shown and f"{c.insertion_auc:.3f}" in shown
+        assert 0.0 <= c.deletion_auc <= 1.0 and 0.0 <= c.insertion_auc <= 1.0
+    from gradflip_desktop.core.faithfulness import check_maps
+
+    again = check_maps(clf, result.original_pixels, {"Grad-CAM": panels["Grad-CAM"].values}, result.explained, points=5)
+    assert again.curves[0].deletion[0] == pytest.approx(check.curve("Grad-CAM").deletion[0], abs=1e-5)
     # remembered; hiding it again is instant
     assert str(window.settings.value("view/compare")).lower() == "true"
     window.compare_action.trigger()
@@ -310,7 +327,11 @@ def test_compare_caption_gives_the_same_l2_as_the_difference_caption(tiny, tiny_
 
     result = run(tiny, tiny_image, ExplainOptions(style="blur"))
     assert f"{result.l2:.3f}" != f"{result.l2_saved:.3f}"  # 8-bit rounding changes the size (as 22.779 -> 22.790)
-    comparison = compare_task(None, ModelSession(), result, result.original.index)  # no model: GradFlip panel only
+    gen = compare_task(None, ModelSession(), result, result.original.index)  # no model: GradFlip panel only
+    with pytest.raises(StopIteration) as stop:  # nothing to check without the model: the comparison, no partial
+        next(gen)
+    comparison = stop.value.value
+    assert comparison.check is None and "no longer loaded" in comparison.check_note
     caption = comparison.panels[0].caption
     assert f"L2 {result.l2_saved:.3f})" in caption and f"L2 {result.l2:.3f}" not in caption
 
@@ -320,7 +341,7 @@ def test_the_comparison_of_a_group_run_names_what_each_map_explains(qtbot):
     # but GradFlip's map explains any cat (Grad-CAM and saliency: the top class, Egyptian cat)
     import types
 
-    from gradflip_desktop.ui.widgets.views import CompareViews
+    from gradflip_desktop.ui.widgets.compare import CompareViews
 
     views = CompareViews()
     qtbot.addWidget(views)

@@ -23,6 +23,7 @@ from ..widgets.controls import percent_of
 from ..worker import TaskSlot, error_message
 
 if TYPE_CHECKING:
+    from gradflip_desktop.core.faithfulness import FaithfulnessCheck
     from gradflip_desktop.core.results import ExplainResult, KeyPixels, KeyRegion
 
     from ..main_window import MainWindow
@@ -70,6 +71,9 @@ class ComparePanel:
 class Comparison:
     target: int
     panels: list[ComparePanel]
+    # the maps' deletion and insertion curves on this photo (core.faithfulness), once measured
+    check: "FaithfulnessCheck | None" = None
+    check_note: str = ""  # why there is no check (a targeted run, stopped, failed), or "" while it is measured
 
 
 # ---- tasks ----------------------------------------------------------------------------------------------
@@ -171,8 +175,11 @@ def _map_name(result) -> str:
     return "blur amount" if result.blur_amount is not None else "smoothed |Δ|"
 
 
-def compare_task(task, session: "ModelSession", result: "ExplainResult", target: int) -> Comparison:
-    """GradFlip's importance map, Grad-CAM and gradient saliency of the same image and class (engine thread)."""
+def compare_task(task, session: "ModelSession", result: "ExplainResult", target: int):
+    """GradFlip's importance map, Grad-CAM and gradient saliency of the same image and class (engine thread).
+    A generator: yields the :class:`Comparison` with its maps, then returns it with the maps' deletion and
+    insertion curves on this photo (:func:`~gradflip_desktop.core.faithfulness.check_maps`; stops between
+    model calls when the task is cancelled)."""
     from gradflip_desktop.core.attributions import feature_layer, gradcam_map, saliency_map
     from gradflip_desktop.core.report import difference_overlay
     from gradflip_desktop.core.viz import maps
@@ -181,17 +188,19 @@ def compare_task(task, session: "ModelSession", result: "ExplainResult", target:
     clf = session.classifier
     original = result.original_pixels
     label = result.label(target)
+    importance = result.importance_map()
     panels = [
         ComparePanel(
             "GradFlip",
-            display_uint8(difference_overlay(result)),  # as in the exported figure
+            display_uint8(difference_overlay(result, importance)),  # as in the exported figure
             # the saved change's L2, as the Difference caption under it (not the float change's: two L2s in one window)
-            f"where the flipping change concentrates ({_map_name(result)}, L2 {result.l2_saved:.3f})",
+            f"where the flipping change concentrates ({_map_name(result)}, L2 {result.l2_saved:.3f})", importance,
         )
     ]
     if clf is None or clf.labels != result.labels:
         note = "the model that made this result is no longer loaded"
-        return Comparison(target, panels + [ComparePanel("Grad-CAM", None, note), ComparePanel("Gradient saliency", None, note)])
+        return Comparison(target, panels + [ComparePanel("Grad-CAM", None, note), ComparePanel("Gradient saliency", None, note)],
+                          check_note=note)
     try:
         name, _ = feature_layer(clf.module)
         cam = gradcam_map(clf, original, target)
@@ -209,7 +218,27 @@ def compare_task(task, session: "ModelSession", result: "ExplainResult", target:
         ))
     except Exception as exc:  # noqa: BLE001
         panels.append(ComparePanel("Gradient saliency", None, html.escape(error_message(exc, "saliency failed"))))
-    return Comparison(target, panels)
+    comparison = Comparison(target, panels)
+    if result.target is not None:  # its map ranks what brings the target on top, not the explained class's evidence
+        comparison.check_note = "a targeted run's map is not checked by deletion and insertion of the explained class"
+        return comparison
+    if not result.flipped:
+        comparison.check_note = "the run did not flip: its map is not checked"
+        return comparison
+    yield comparison  # the maps now; the curves take a few seconds more
+    from gradflip_desktop.core.faithfulness import check_maps
+
+    group = len(result.explained) > 1
+    try:
+        comparison.check = check_maps(
+            clf, original, {p.title: p.values for p in panels if p.values is not None}, list(result.explained),
+            explained_name=any_of(result.explained_name) if group else result.label(result.explained[0]),
+            stop=lambda: task.cancelled)
+    except Exception as exc:  # noqa: BLE001 - the maps stay; the check says why it has no numbers
+        comparison.check_note = error_message(exc, "the deletion and insertion check failed")
+    if comparison.check is None and not comparison.check_note:
+        comparison.check_note = "the deletion and insertion check was stopped"
+    return comparison
 
 
 # ---- the controller ---------------------------------------------------------------------------------------
@@ -224,8 +253,9 @@ class DifferenceController(QObject):
         self._live_t = 0.0  # when the live Difference view was last requested
         self._render = TaskSlot(window.background, self._on_rendered, on_error=self._on_failed, parent=self)
         self._key = TaskSlot(window.engine, self._on_key_answer, on_error=self._on_failed, parent=self)
-        self._compare = TaskSlot(window.engine, self._on_compared, on_error=self._on_compare_failed, parent=self)
+        self._compare = TaskSlot(window.engine, self._on_checked, self._on_compared, self._on_compare_failed, parent=self)
         self._outline = TaskSlot(window.background, self._on_outline, on_error=self._on_failed, parent=self)
+        self._shown: Comparison | None = None  # the comparison whose maps are shown
 
     # -- what is shown -------------------------------------------------------------------------------------
     def set_result(self, result: "ExplainResult") -> None:
@@ -355,4 +385,14 @@ class DifferenceController(QObject):
         group = len(getattr(result, "explained", []) or []) > 1  # GradFlip's map explains the group, not one class
         self.w.compare.show_comparison(comparison, html.escape(result.label(comparison.target)),
                                        html.escape(any_of(result.explained_name)) if group else None)
+        self._shown = comparison
         self.w.comparison_shown.emit(comparison)
+
+    def _on_checked(self, comparison: Comparison | None) -> None:
+        """The comparison with its deletion and insertion curves (or why it has none)."""
+        if comparison is None or self.w.result is None:
+            return
+        if self._shown is not comparison:  # no partial arrived (the check was skipped): the maps too
+            self._on_compared(comparison)
+        self.w.compare.show_check(comparison.check, comparison.check_note)
+        self.w.faithfulness_shown.emit(comparison)

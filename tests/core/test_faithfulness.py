@@ -1,0 +1,138 @@
+"""core/faithfulness.py: deletion and insertion curves of a map on one photo (the check the Compare panel and
+``gradflip check`` show). On a model that looks only at a planted region, the map of that region beats a
+random map and an inverted one on both curves; the numbers are the benchmark's own for the same map."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from gradflip_desktop.core.errors import ModelError
+from gradflip_desktop.core.faithfulness import FILLS, Curve, FaithfulnessCheck, check_maps, fill_in, ranking
+
+SIZE = 64
+REGION = (slice(20, 44), slice(12, 36))
+
+
+@pytest.fixture(scope="module")
+def planted_model():
+    """The region style's planted model (tests/core/explain/test_region.py): only the region's detail counts."""
+    spec = importlib.util.spec_from_file_location(
+        "planted_region", Path(__file__).parent / "explain" / "test_region.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    photo = np.random.default_rng(3).uniform(0.15, 0.85, size=(SIZE, SIZE, 3)).astype(np.float32)
+    return mod.classifier(mod.planted(), photo), photo
+
+
+def region_map() -> np.ndarray:
+    m = np.zeros((SIZE, SIZE), np.float32)
+    m[REGION] = 1.0
+    return m
+
+
+def test_the_planted_region_map_is_more_faithful_than_random_and_inverted_maps(planted_model):
+    clf, photo = planted_model
+    rng = np.random.default_rng(0)
+    maps = {"planted": region_map(), "random": rng.random((SIZE, SIZE)).astype(np.float32),
+            "inverted": 1.0 - region_map()}
+    check = check_maps(clf, photo, maps, [0], fill="blur", points=17)
+    assert [c.name for c in check.curves] == ["planted", "random", "inverted"]
+    planted, rand, inverted = check.curves
+    # deleting the planted region first removes the class fastest; putting it back first restores it fastest
+    assert planted.deletion_auc < rand.deletion_auc < inverted.deletion_auc
+    assert planted.insertion_auc > rand.insertion_auc > inverted.insertion_auc
+    assert check.best() == ("planted", "planted")
+    assert check.verdict() == "planted's map is the most faithful on both curves"
+    # the curves start and end where they must: nothing changed, or everything
+    p0 = float(clf.probabilities(photo)[0])
+    pf = float(clf.probabilities(fill_in(photo, "blur"))[0])
+    for c in check.curves:
+        assert c.fractions[0] == 0.0 and c.fractions[-1] == 1.0 and len(c.fractions) == 17
+        assert c.deletion[0] == pytest.approx(p0, abs=1e-5) and c.deletion[-1] == pytest.approx(pf, abs=1e-5)
+        assert c.insertion[0] == pytest.approx(pf, abs=1e-5) and c.insertion[-1] == pytest.approx(p0, abs=1e-5)
+        assert c.deletion_auc == pytest.approx(np.trapezoid(c.deletion, c.fractions))
+
+
+def test_the_numbers_are_the_benchmarks_own(planted_model):
+    """benchmarks/faithfulness.py's deletion_insertion (its own fill-ins and ranking) gives the same areas for
+    the same map and 33 points: the window's check and the benchmark tables measure one thing."""
+    spec = importlib.util.spec_from_file_location(
+        "bench_faithfulness", Path(__file__).parents[2] / "benchmarks" / "faithfulness.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    clf, photo = planted_model
+    m = np.random.default_rng(5).random((SIZE, SIZE)).astype(np.float32) + region_map()
+    t = int(np.argmax(clf.probabilities(photo)))
+    for kind in ("mean", "black"):  # the blur fill-in's borders differ (scipy vs torch): compared below
+        ours = check_maps(clf, photo, {"m": m}, [t], fill=kind, points=bench.POINTS).curves[0]
+        d, i = bench.deletion_insertion(clf, photo, bench.fill_in(photo, kind), m, t)
+        assert ours.deletion_auc == pytest.approx(d, abs=1e-6) and ours.insertion_auc == pytest.approx(i, abs=1e-6)
+    big = np.random.default_rng(2).uniform(0, 1, (224, 224, 3)).astype(np.float32)  # 10 px at 224 px, as theirs
+    assert np.abs(fill_in(big, "blur") - bench.fill_in(big, "blur"))[30:-30, 30:-30].max() < 1e-3  # kernels cut at 3σ vs 4σ
+
+
+def test_ties_follow_one_fixed_random_order_not_the_scan_order():
+    flat = np.zeros((40, 50), np.float32)
+    r = ranking(flat)
+    assert sorted(r.ravel().tolist()) == list(range(2000))
+    first = r < 200  # the first tenth of a flat map: scattered over the image, not the top rows
+    rows = np.nonzero(first)[0]
+    assert rows.min() < 5 and rows.max() > 35
+    assert np.array_equal(r, ranking(flat)), "the same order every time"
+    m = np.zeros((40, 50), np.float32)
+    m[10, 20], m[30, 5] = 2.0, 1.0
+    m[0, 0] = np.nan  # NaN is least important
+    r = ranking(m)
+    assert r[10, 20] == 0 and r[30, 5] == 1 and r[0, 0] == 1999
+
+
+def test_a_group_reads_the_sum_of_its_probabilities(tiny, tiny_image):
+    m = np.random.default_rng(1).random(tiny_image.shape[:2]).astype(np.float32)
+    one = check_maps(tiny, tiny_image, {"m": m}, [0], points=5).curves[0]
+    other = check_maps(tiny, tiny_image, {"m": m}, [1], points=5).curves[0]
+    both = check_maps(tiny, tiny_image, {"m": m}, [0, 1], points=5, explained_name="any low")
+    assert np.allclose(both.curves[0].deletion, np.add(one.deletion, other.deletion), atol=1e-6)
+    assert both.explained == "any low"
+
+
+def test_stop_ends_it_without_an_answer_and_bad_input_is_refused(tiny, tiny_image):
+    m = np.ones(tiny_image.shape[:2], np.float32)
+    calls = []
+    assert check_maps(tiny, tiny_image, {"m": m}, [0], stop=lambda: calls.append(1) or len(calls) > 1) is None
+    assert len(calls) == 2, "polled before each model call"
+    with pytest.raises(ValueError, match="photo"):
+        check_maps(tiny, tiny_image, {"m": np.ones((3, 3))}, [0])
+    with pytest.raises(ValueError, match="fill-in"):
+        check_maps(tiny, tiny_image, {"m": m}, [0], fill="grey")
+    assert set(FILLS) == {"blur", "mean", "black"}
+
+
+def test_a_model_with_non_finite_outputs_gets_a_clear_error(tiny, tiny_image):
+    class NaNNet(torch.nn.Module):
+        def forward(self, x):
+            return torch.full((x.shape[0], 4), float("nan"))
+
+    from dataclasses import replace
+
+    bad = replace(tiny, module=NaNNet())
+    with pytest.raises(ModelError, match="non-finite"):
+        check_maps(bad, tiny_image, {"m": np.ones(tiny_image.shape[:2], np.float32)}, [0])
+
+
+def test_the_sentence_names_the_leader_of_each_curve_and_the_protocol():
+    a = Curve("GradFlip", (0.0, 0.5, 1.0), (0.9, 0.1, 0.0), (0.0, 0.2, 0.9))
+    b = Curve("Grad-CAM", (0.0, 0.5, 1.0), (0.9, 0.4, 0.0), (0.0, 0.8, 0.9))
+    check = FaithfulnessCheck("mean", "tabby", (a, b))
+    assert check.best() == ("GradFlip", "Grad-CAM")
+    text = check.sentence()
+    assert text.startswith("GradFlip's map removes tabby fastest, Grad-CAM's brings it back fastest: ")
+    assert f"GradFlip {a.deletion_auc:.3f} / {a.insertion_auc:.3f}" in text and "3 points" in text
+    assert "the mean colour" in text
+    d = check.to_dict()
+    assert d["fill"] == "mean" and [m["name"] for m in d["maps"]] == ["GradFlip", "Grad-CAM"]
+    assert d["maps"][0]["deletion_auc"] == pytest.approx(a.deletion_auc)
