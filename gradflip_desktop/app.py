@@ -18,11 +18,11 @@ import time
 
 from .cli import quiet_broken_pipe
 
-CLI_COMMANDS = ("classify", "explain", "models")
+CLI_COMMANDS = ("classify", "explain", "models", "check")
 CLI_FLAGS = ("--version", "--self-test")
 
 GUI_HELP = """usage: gradflip [IMAGE]
-       gradflip {classify,explain,models} ... (the command-line tool; see gradflip classify --help)
+       gradflip {classify,explain,models,check} ... (the command-line tool; see gradflip classify --help)
 
 Open the GradFlip window on IMAGE (default: the bundled sample photo). IMAGE may be a folder:
 every image in it is explained, one after another, in the gallery (as File > Open Folder). A model

@@ -4,6 +4,7 @@
     gradflip explain IMAGE|DIR... --out OUT    explain, write the result sets, progress on stderr;
                                                folders also get OUT/summary.csv and OUT/index.html
                                                (the run itself: core/dataset/job.py; --ray: core/dataset/ray_engine.py)
+    gradflip check OUT...                      deletion/insertion of the sets' maps vs Grad-CAM, saliency (cli_check.py)
 
 Exit codes: 0 done (every explanation flipped), 1 ran but at least one did not flip,
 2 bad input or usage (unreadable image, bad model, bad option, files exist), 3 internal error,
@@ -24,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from . import __version__
+from . import __version__, cli_check
 from .cli_values import floats, ignored_options, nonempty, positive_int, size, working_side
 
 EXIT_OK, EXIT_NOT_FLIPPED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -200,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run on a Ray cluster (ADDRESS of its head, or 'local' to start one here); needs the extra 'ray'")
 
     sub.add_parser("models", help="list ready-to-use models: the default and torchvision weights in the torch hub cache")
+    cli_check.add_parser(sub, add_model_arguments)
     return parser
 
 
@@ -443,7 +445,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from .core.errors import GradFlipError
 
-        handlers = {"classify": _classify, "explain": _explain, "models": _models}
+        handlers = {"classify": _classify, "explain": _explain, "models": _models,
+                    "check": lambda a: cli_check.run(a, _load_model, _err)}
         return handlers[args.command](args)
     except KeyboardInterrupt as exc:
         print(f"\ngradflip: interrupted{' (SIGTERM)' if isinstance(exc, _Terminated) else ''}", file=sys.stderr)

@@ -1,0 +1,81 @@
+"""``gradflip check RESULTS...``: how faithful the maps of stored result sets are (the command line's part;
+the work is :mod:`gradflip_desktop.core.dataset.check`).
+
+Prints one line per result set on stderr and the medians over the sets on stdout (``--json``: the checks as
+JSON); writes ``NAME.faithfulness.json`` per set and ``faithfulness.csv`` per folder. Exit 0 when at least one
+set was checked, 2 when none could be (each reason printed).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Callable
+
+from .cli_values import nonempty, positive_int
+
+
+def add_parser(sub, add_model_arguments: Callable) -> None:
+    from .core.faithfulness import FILLS, POINTS  # noqa: PLC0415 - numpy only
+
+    k = sub.add_parser("check", help="measure how faithful the maps of result sets are, next to Grad-CAM and saliency")
+    k.add_argument("results", nargs="+", type=nonempty, metavar="RESULTS",
+                   help="result folders (of gradflip explain --out) or NAME.gradflip.json records")
+    k.add_argument("--model", type=nonempty, default=None, help="the model the results were made with (default: efficientnet-lite0)")
+    k.add_argument("--device", type=nonempty, default="cpu", help="cpu (default), cuda, cuda:N, mps or auto")
+    k.add_argument("--fill", choices=FILLS, default="blur",
+                   help="what replaces deleted pixels: the blurred photo (default), its mean colour, or black")
+    k.add_argument("--points", type=positive_int, default=POINTS, help=f"points per curve, at least 2 (default {POINTS})")
+    k.add_argument("--json", action="store_true", help="print the checks as JSON instead of the table")
+    k.add_argument("--quiet", "-q", action="store_true", help="no line per result set on stderr")
+    add_model_arguments(k)
+
+
+def run(args, load_model: Callable, err: Callable[[str], None]) -> int:
+    from .core.dataset.check import check_set, format_table, stored_records, write_csv  # noqa: PLC0415
+
+    if args.points < 2:
+        err(f"--points: a curve needs at least 2 points, not {args.points}")
+        return 2
+    records, problems = stored_records(args.results)
+    for line in problems:
+        err(line)
+    if not records:
+        return 2
+    clf = load_model(args)
+    checks = []
+    for i, rec in enumerate(records, 1):
+        c = check_set(clf, rec, fill=args.fill, points=args.points)
+        checks.append(c)
+        if args.quiet:
+            continue
+        where = f"[{i}/{len(records)}] {rec.parent.name}/{c.name}" if len(records) > 1 else c.name
+        if c.check is None:
+            print(f"gradflip: {where}: skipped: {c.skipped}", file=sys.stderr, flush=True)
+        else:
+            verdict = c.check.verdict()
+            print(f"gradflip: {where}: {c.check.numbers()}" + (f" ({verdict})" if verdict else ""), file=sys.stderr, flush=True)
+            for note in c.notes:
+                print(f"gradflip: note: {where}: {note}", file=sys.stderr)
+    folders = sorted({rec.parent for rec in records})
+    for folder in folders:
+        try:
+            written = write_csv(folder, [c for c in checks if c.record.parent == folder])
+        except OSError as exc:
+            err(f"{folder}: could not write faithfulness.csv ({exc.strerror or exc})")
+            continue
+        if written is not None and not args.quiet:
+            print(f"gradflip: wrote {written}", file=sys.stderr)
+    if args.json:
+        print(json.dumps([{"name": c.name, "record": str(c.record), "skipped": c.skipped or None,
+                           **(c.check.to_dict() if c.check is not None else {})} for c in checks], indent=2, ensure_ascii=False))
+    else:
+        print(format_table(checks))
+    if not any(c.check is not None for c in checks):
+        err("no result set could be checked" + (f": {checks[0].skipped}" if len(checks) == 1 else ""))
+        return 2
+    return 0
+
+
+__all__ = ["add_parser", "run"]

@@ -1,0 +1,227 @@
+"""``gradflip check``: how faithful the maps of stored result sets are, next to Grad-CAM and gradient saliency.
+
+For each result set (``NAME.gradflip.json`` with its ``NAME.importance.npy``) the photo is loaded again as the
+run loaded it (same file, by its SHA-256; same working size), Grad-CAM and gradient saliency of the explained
+class are computed with the same model, and the three maps' deletion and insertion curves are measured
+(:mod:`gradflip_desktop.core.faithfulness`). Each set gets ``NAME.faithfulness.json`` (written whole or not at
+all); the folder gets ``faithfulness.csv`` (one row per set and map) and the medians over the sets.
+
+    checks = [check_set(classifier, record) for record in stored_records(["results/"])]
+    print(format_table(checks))
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+RECORD_SUFFIX = ".gradflip.json"
+CHECK_SUFFIX = ".faithfulness.json"
+CSV_NAME = "faithfulness.csv"
+MAPS = ("GradFlip", "Grad-CAM", "Gradient saliency")
+
+
+@dataclass
+class SetCheck:
+    """One result set's check: ``check`` (a :class:`~gradflip_desktop.core.faithfulness.FaithfulnessCheck`),
+    or ``skipped``: why it has none."""
+
+    name: str
+    record: Path
+    check: object | None = None
+    skipped: str = ""
+    notes: tuple[str, ...] = ()
+
+
+def stored_records(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[str]]:
+    """The records named by ``paths`` (record files, or folders holding them: not their subfolders), sorted
+    by folder and name; and one line per path that names none."""
+    found: list[Path] = []
+    problems: list[str] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            here = sorted(q for q in p.iterdir() if q.name.endswith(RECORD_SUFFIX) and q.is_file())
+            if not here:
+                problems.append(f"{p}: no result sets ({RECORD_SUFFIX} files) in this folder")
+            found += here
+        elif p.is_file() and p.name.endswith(RECORD_SUFFIX):
+            found.append(p)
+        elif p.exists():
+            problems.append(f"{p}: not a result set record ({RECORD_SUFFIX}) or a folder of them")
+        else:
+            problems.append(f"{p}: does not exist")
+    unique = list(dict.fromkeys(q.resolve() for q in found))
+    return unique, problems
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _model_differs(rec: dict, classifier) -> str:
+    from .job import model_description
+
+    stored, now = rec.get("model") or {}, model_description(classifier) or {}
+    for key, what in (("name", "model"), ("labels_sha256", "labels"), ("classes", "number of classes")):
+        if stored.get(key) and now.get(key) and stored[key] != now[key]:
+            return f"made with {what} {stored[key]}, not {now[key]} (pass the run's --model and its options)"
+    return ""
+
+
+def check_set(classifier, record: str | os.PathLike, fill: str = "blur", points: int | None = None,
+              write: bool = True, stop: Callable[[], bool] | None = None) -> SetCheck:
+    """Check one result set (see the module doc); never raises for a set that cannot be checked: says why in
+    ``skipped``. ``write``: write ``NAME.faithfulness.json`` next to the record (atomically, replacing an
+    older one). ``stop()``: polled between model calls (``skipped`` = "stopped")."""
+    from ..attributions import gradcam_map, saliency_map
+    from ..errors import GradFlipError
+    from ..faithfulness import POINTS, check_maps
+    from ..images import atomic_write_bytes, load_image
+    from ..summary import any_of
+
+    path = Path(record)
+    name = path.name[: -len(RECORD_SUFFIX)]
+    out = SetCheck(name, path)
+    try:
+        rec = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        out.skipped = f"its record cannot be read ({exc.__class__.__name__}: {exc})"
+        return out
+    if not isinstance(rec, dict) or "explained" not in rec:
+        out.skipped = "not a GradFlip record"
+        return out
+    if not rec.get("flipped"):
+        out.skipped = f"the run did not flip ({rec.get('status')}): no map to check"
+        return out
+    if rec.get("target"):
+        out.skipped = "a targeted run: its map ranks what brings the target on top, not the explained class's evidence"
+        return out
+    why = _model_differs(rec, classifier)
+    if why:
+        out.skipped = why
+        return out
+    image = rec.get("image") or {}
+    source, work = image.get("source"), image.get("working_size")
+    if not source or not work:
+        out.skipped = "the record does not name the photo it was made from"
+        return out
+    src = Path(source)
+    try:
+        digest = (image.get("file") or {}).get("sha256")
+        if digest and _sha256(src) != digest:
+            out.skipped = f"the photo {src} changed since the run"
+            return out
+        data = load_image(src, max_side=max(int(v) for v in work))
+        pixels = data.pixels
+        importance = np.load(path.with_name(name + ".importance.npy"), allow_pickle=False)
+    except FileNotFoundError as exc:
+        out.skipped = f"{exc.filename or src} is missing"
+        return out
+    except (OSError, ValueError, GradFlipError) as exc:
+        out.skipped = f"cannot read it: {exc}"
+        return out
+    if pixels.shape[:2] != (int(work[1]), int(work[0])) or importance.shape != pixels.shape[:2]:
+        out.skipped = f"the photo loads at {pixels.shape[1]}×{pixels.shape[0]} px, the run's map is {importance.shape[::-1]}"
+        return out
+    explained = rec["explained"]
+    classes = [int(i) for i in explained.get("indices") or [rec["original"]["index"]]]
+    top = int(rec["original"]["index"])
+    maps = {"GradFlip": importance.astype(np.float32)}
+    notes = []
+    for title, fn in (("Grad-CAM", gradcam_map), ("Gradient saliency", saliency_map)):
+        try:
+            maps[title] = fn(classifier, pixels, top)
+        except Exception as exc:  # noqa: BLE001 - a model Grad-CAM cannot hook (TorchScript): checked without it
+            notes.append(f"no {title} map ({exc})")
+    group = len(classes) > 1
+    check = check_maps(classifier, pixels, maps, classes, fill=fill, points=points or POINTS, stop=stop,
+                       explained_name=any_of(str(explained.get("name"))) if group else str(explained.get("name")))
+    if check is None:
+        out.skipped = "stopped"
+        return out
+    out.check, out.notes = check, tuple(notes)
+    if write:
+        doc = {"format": "gradflip-faithfulness/1", "record": path.name, **check.to_dict(), "notes": notes}
+        atomic_write_bytes(path.with_name(name + CHECK_SUFFIX), json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8"),
+                           overwrite=True)
+    return out
+
+
+def medians(checks: list[SetCheck]) -> dict[str, tuple[float, float, int]]:
+    """Per map: (median deletion area, median insertion area, number of sets) over the checked sets."""
+    out = {}
+    for title in MAPS:
+        curves = [c.check.curve(title) for c in checks if c.check is not None and c.check.curve(title) is not None]
+        if curves:
+            out[title] = (float(np.median([c.deletion_auc for c in curves])),
+                          float(np.median([c.insertion_auc for c in curves])), len(curves))
+    return out
+
+
+def gradflip_better(checks: list[SetCheck], peer: str) -> tuple[int, int, int]:
+    """(sets where GradFlip's deletion area is lower than ``peer``'s, where its insertion area is higher, sets
+    with both maps)."""
+    d = i = n = 0
+    for c in checks:
+        ours, theirs = (c.check.curve("GradFlip"), c.check.curve(peer)) if c.check is not None else (None, None)
+        if ours is None or theirs is None:
+            continue
+        n += 1
+        d += ours.deletion_auc < theirs.deletion_auc
+        i += ours.insertion_auc > theirs.insertion_auc
+    return d, i, n
+
+
+def format_table(checks: list[SetCheck]) -> str:
+    """The medians over the checked sets and, per peer, on how many sets GradFlip's map is better."""
+    done = [c for c in checks if c.check is not None]
+    if not done:
+        return "no result set could be checked"
+    from ..faithfulness import FILL_NAMES
+
+    first = done[0].check
+    rows = [f"faithfulness of {len(done)} result set{'s' if len(done) != 1 else ''} "
+            f"({len(first.curves[0].fractions)} points, {FILL_NAMES.get(first.fill, first.fill)} as fill-in; medians)",
+            f"{'map':<18} {'deletion ↓':>10} {'insertion ↑':>11}   GradFlip better (deletion, insertion)"]
+    for title, (d, i, n) in medians(done).items():
+        if title == "GradFlip":
+            better = "—"
+        else:
+            bd, bi, bn = gradflip_better(done, title)
+            better = f"on {bd} and {bi} of {bn}"
+        rows.append(f"{title:<18} {d:>10.3f} {i:>11.3f}   {better}")
+    return "\n".join(rows)
+
+
+def write_csv(folder: str | os.PathLike, checks: list[SetCheck]) -> Path | None:
+    """``faithfulness.csv`` in ``folder``: one row per checked set and map (written whole or not at all);
+    None when no set was checked."""
+    from ..images import atomic_write_bytes
+
+    done = [c for c in checks if c.check is not None]
+    if not done:
+        return None
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["name", "map", "fill", "points", "deletion_auc", "insertion_auc", "explained"])
+    for c in done:
+        for curve in c.check.curves:
+            w.writerow([c.name, curve.name, c.check.fill, len(curve.fractions), f"{curve.deletion_auc:.6f}",
+                        f"{curve.insertion_auc:.6f}", c.check.explained])
+    return atomic_write_bytes(Path(folder) / CSV_NAME, buf.getvalue().encode("utf-8"), overwrite=True)
+
+
+__all__ = ["CHECK_SUFFIX", "CSV_NAME", "SetCheck", "check_set", "format_table", "gradflip_better", "medians",
+           "stored_records", "write_csv"]

@@ -1,0 +1,111 @@
+"""``gradflip check``: the deletion and insertion areas of stored result sets' maps, next to Grad-CAM and
+gradient saliency (cli_check.py, core/dataset/check.py). On the tiny model: fast."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gradflip_desktop import cli
+from gradflip_desktop.core.dataset.check import CHECK_SUFFIX, CSV_NAME, check_set
+from gradflip_desktop.core.faithfulness import check_maps
+from gradflip_desktop.core.images import load_image
+
+from helpers import make_tiny
+
+
+def _png(path, seed):
+    rng = np.random.default_rng(seed)
+    base = rng.uniform(40, 220, size=(6, 8, 3))
+    Image.fromarray(np.kron(base, np.ones((4, 4, 1))).astype(np.uint8)).save(path)
+    return path
+
+
+@pytest.fixture
+def results(tmp_path, monkeypatch):
+    """Two photos explained by the tiny model into one result folder (the textbook style flips it)."""
+    monkeypatch.setattr(cli, "_load_model", lambda args: make_tiny())
+    photos = [_png(tmp_path / f"p{i}.png", seed=i) for i in range(2)]
+    out = tmp_path / "out"
+    code = cli.main(["explain", *map(str, photos), "--out", str(out), "--style", "free", "--quiet"])
+    assert code == 0
+    return out, photos
+
+
+def test_check_measures_each_set_and_writes_its_numbers(results, capsys):
+    out, photos = results
+    capsys.readouterr()
+    assert cli.main(["check", str(out)]) == 0
+    io = capsys.readouterr()
+    assert "Traceback" not in io.err
+    # the table on stdout: medians of the three maps
+    assert "faithfulness of 2 result sets" in io.out and "Grad-CAM" in io.out and "Gradient saliency" in io.out
+    doc = json.loads((out / f"p0{CHECK_SUFFIX}").read_text(encoding="utf-8"))
+    assert [m["name"] for m in doc["maps"]] == ["GradFlip", "Grad-CAM", "Gradient saliency"]
+    assert doc["fill"] == "blur" and len(doc["maps"][0]["fractions"]) == 21
+    # the numbers are the core's check of the same maps on the photo as the run loaded it
+    rec = json.loads((out / "p0.gradflip.json").read_text(encoding="utf-8"))
+    pixels = load_image(photos[0], max_side=max(rec["image"]["working_size"])).pixels
+    importance = np.load(out / "p0.importance.npy")
+    again = check_maps(make_tiny(), pixels, {"GradFlip": importance}, rec["explained"]["indices"])
+    assert doc["maps"][0]["deletion_auc"] == pytest.approx(again.curves[0].deletion_auc, abs=1e-6)
+    assert doc["maps"][0]["insertion_auc"] == pytest.approx(again.curves[0].insertion_auc, abs=1e-6)
+    rows = list(csv.DictReader((out / CSV_NAME).open(encoding="utf-8")))
+    assert len(rows) == 6 and {r["name"] for r in rows} == {"p0", "p1"}
+    assert float(rows[0]["deletion_auc"]) == pytest.approx(doc["maps"][0]["deletion_auc"], abs=1e-6)
+    # one line per set on stderr
+    assert io.err.count("GradFlip ") >= 2 and "p1" in io.err
+
+
+def test_json_output_and_the_mean_fill(results, capsys):
+    out, _ = results
+    capsys.readouterr()
+    assert cli.main(["check", str(out / "p1.gradflip.json"), "--json", "--fill", "mean", "--points", "5", "-q"]) == 0
+    io = capsys.readouterr()
+    data = json.loads(io.out)
+    assert len(data) == 1 and data[0]["name"] == "p1" and data[0]["fill"] == "mean"
+    assert all(len(m["deletion"]) == 5 for m in data[0]["maps"]) and io.err == ""
+
+
+def test_a_set_that_cannot_be_checked_says_why(results, capsys, tmp_path):
+    out, photos = results
+    rec_path = out / "p0.gradflip.json"
+    # the photo changed since the run: never measured against another image
+    _png(photos[0], seed=7)
+    c = check_set(make_tiny(), rec_path, write=False)
+    assert c.check is None and "changed since the run" in c.skipped
+    # a run that did not flip has no map to check
+    rec = json.loads(rec_path.read_text(encoding="utf-8"))
+    rec_path.write_text(json.dumps({**rec, "flipped": False, "status": "budget_exhausted"}), encoding="utf-8")
+    c = check_set(make_tiny(), rec_path, write=False)
+    assert c.check is None and c.skipped.startswith("the run did not flip (budget_exhausted)")
+    # another model made it
+    rec["model"]["name"] = "Other net"
+    rec_path.write_text(json.dumps(rec), encoding="utf-8")
+    c = check_set(make_tiny(), rec_path, write=False)
+    assert c.check is None and "made with model Other net, not tiny" in c.skipped
+    # the photo is gone
+    photos[1].unlink()
+    capsys.readouterr()
+    assert cli.main(["check", str(out / "p1.gradflip.json")]) == 2
+    err = capsys.readouterr().err
+    assert "skipped" in err and "missing" in err and "Traceback" not in err
+    assert not (out / f"p1{CHECK_SUFFIX}").exists()
+    # not a result folder: one line, exit 2
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert cli.main(["check", str(empty)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [f"gradflip: error: {empty}: no result sets (.gradflip.json files) in this folder"]
+
+
+def test_gradflip_check_is_a_command_of_the_app_entry_point(monkeypatch):
+    from gradflip_desktop import app
+
+    seen = []
+    monkeypatch.setattr(app, "_run_cli", lambda argv: seen.append(argv) or 0)
+    assert app.main(["check", "somewhere"]) == 0 and seen == [["check", "somewhere"]]
