@@ -27,6 +27,8 @@ def add_parser(sub, add_model_arguments: Callable) -> None:
     k.add_argument("--fill", choices=FILLS, default="blur",
                    help="what replaces deleted pixels: the blurred photo (default), its mean colour, or black")
     k.add_argument("--points", type=positive_int, default=POINTS, help=f"points per curve, at least 2 (default {POINTS})")
+    k.add_argument("--photos", type=nonempty, default=None, metavar="DIR",
+                   help="where to find the photos when the paths in the records do not exist (moved, or relative)")
     k.add_argument("--json", action="store_true", help="print the checks as JSON instead of the table")
     k.add_argument("--quiet", "-q", action="store_true", help="no line per result set on stderr")
     add_model_arguments(k)
@@ -46,7 +48,7 @@ def run(args, load_model: Callable, err: Callable[[str], None]) -> int:
     clf = load_model(args)
     checks = []
     for i, rec in enumerate(records, 1):
-        c = check_set(clf, rec, fill=args.fill, points=args.points)
+        c = check_set(clf, rec, fill=args.fill, points=args.points, photos=args.photos)
         checks.append(c)
         if args.quiet:
             continue

@@ -103,6 +103,24 @@ def test_a_set_that_cannot_be_checked_says_why(results, capsys, tmp_path):
     assert err.strip().splitlines() == [f"gradflip: error: {empty}: no result sets (.gradflip.json files) in this folder"]
 
 
+def test_a_relative_photo_path_is_found_from_the_run_folder_or_with_photos(tmp_path, monkeypatch, capsys):
+    """A run started in the photo's folder stores "p.png"; check run elsewhere says how to find it."""
+    monkeypatch.setattr(cli, "_load_model", lambda args: make_tiny())
+    home = tmp_path / "home"
+    home.mkdir()
+    _png(home / "p.png", seed=3)
+    monkeypatch.chdir(home)
+    assert cli.main(["explain", "p.png", "--out", "out", "--style", "free", "-q"]) == 0
+    out = home / "out"
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    assert cli.main(["check", str(out), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "p.png is missing (the record names it relative to the folder the run started in" in err
+    assert cli.main(["check", str(out), "-q", "--photos", str(home)]) == 0
+    assert (out / f"p{CHECK_SUFFIX}").exists()
+
+
 def test_gradflip_check_is_a_command_of_the_app_entry_point(monkeypatch):
     from gradflip_desktop import app
 

@@ -80,11 +80,23 @@ def _model_differs(rec: dict, classifier) -> str:
     return ""
 
 
+def _photo(source: str, photos: str | os.PathLike | None) -> Path:
+    """The photo a record names: its stored path (relative ones to the current folder, as the run read them),
+    else, when ``photos`` is given, the file of that name in ``photos``."""
+    src = Path(source)
+    if src.exists() or photos is None:
+        return src
+    return Path(photos) / src.name
+
+
 def check_set(classifier, record: str | os.PathLike, fill: str = "blur", points: int | None = None,
-              write: bool = True, stop: Callable[[], bool] | None = None) -> SetCheck:
+              write: bool = True, stop: Callable[[], bool] | None = None,
+              photos: str | os.PathLike | None = None) -> SetCheck:
     """Check one result set (see the module doc); never raises for a set that cannot be checked: says why in
     ``skipped``. ``write``: write ``NAME.faithfulness.json`` next to the record (atomically, replacing an
-    older one). ``stop()``: polled between model calls (``skipped`` = "stopped")."""
+    older one). ``stop()``: polled between model calls (``skipped`` = "stopped"). ``photos``: a folder to
+    look in for the photo when the path the record names does not exist (moved, or relative to another
+    folder); the file must still be the one the run read (its SHA-256)."""
     from ..attributions import gradcam_map, saliency_map
     from ..errors import GradFlipError
     from ..faithfulness import POINTS, check_maps
@@ -117,7 +129,7 @@ def check_set(classifier, record: str | os.PathLike, fill: str = "blur", points:
     if not source or not work:
         out.skipped = "the record does not name the photo it was made from"
         return out
-    src = Path(source)
+    src = _photo(str(source), photos)
     try:
         digest = (image.get("file") or {}).get("sha256")
         if digest and _sha256(src) != digest:
@@ -127,7 +139,10 @@ def check_set(classifier, record: str | os.PathLike, fill: str = "blur", points:
         pixels = data.pixels
         importance = np.load(path.with_name(name + ".importance.npy"), allow_pickle=False)
     except FileNotFoundError as exc:
-        out.skipped = f"{exc.filename or src} is missing"
+        missing = Path(exc.filename or src)
+        hint = "" if missing != src or src.is_absolute() or photos is not None else \
+            " (the record names it relative to the folder the run started in: run check there, or give --photos DIR)"
+        out.skipped = f"{missing} is missing{hint}"
         return out
     except (OSError, ValueError, GradFlipError) as exc:
         out.skipped = f"cannot read it: {exc}"
