@@ -43,6 +43,7 @@ from .settings import RunSettings, app_settings
 from .widgets.controls import ControlsPanel
 from .widgets.plot import ProbabilityPlot
 from .widgets.scrolling import ScrollArea
+from .keys import WindowKeysFirst
 from .widgets.compare import CompareViews
 from .widgets.views import ResultViews
 from .worker import Executor
@@ -126,6 +127,7 @@ class MainWindow(QMainWindow):
         self.gallery_dock.hide()
         self._build_actions()
         self._connect()
+        self.keys_first = WindowKeysFirst.install(self, ["Ctrl+E"])
         self.controls.set_settings(RunSettings.load(self.settings))
         self._name_key_set()
         self.views.set_mode(str(self.settings.value("view/difference_mode", "magnitude")))

@@ -602,3 +602,22 @@ def test_continue_after_cancel_explains_only_the_images_left(qtbot, tiny_window,
     assert not c.panel.continue_button.isEnabled()
     rows = (Path(out) / "summary.csv").read_text()
     assert "not run" not in rows
+
+
+def test_a_photo_opened_otherwise_clears_the_tile_selection(qtbot, tiny_window, photos, tmp_path):
+    """Before: after a click on a tile, File ▸ Open of another photo (or Open Recent, a drop) left that tile
+    highlighted under the other photo's views and explanation, as if they were the tile's."""
+    w, c = tiny_window, tiny_window.folders
+    c.open_folder(str(photos))
+    _wait_done(qtbot, c)
+    key = str(photos / "p1.png")
+    index = c.panel.list.model().index(_view_keys(c.panel).index(key), 0)
+    with qtbot.waitSignal(w.classified, timeout=RUN_TIMEOUT_MS):
+        c.panel.list.setCurrentIndex(index)  # as a click does: selected, then clicked
+        c.panel.list.clicked.emit(index)
+    qtbot.waitUntil(lambda: w.image is not None and w.image.name == "p1", timeout=RUN_TIMEOUT_MS)
+    assert [i.data(KEY_ROLE) for i in c.panel.list.selectedIndexes()] == [key]  # the tile shown stays selected
+    other = make_image_file(tmp_path / "elsewhere.png", 50, 40, seed=9)
+    with qtbot.waitSignal(w.image_opened, timeout=RUN_TIMEOUT_MS):
+        w.open_path(str(other))
+    assert c.panel.list.selectedIndexes() == []

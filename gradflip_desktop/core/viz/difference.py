@@ -45,6 +45,9 @@ class DiffRequest:
     key_count: int | None = None
     blur_amount: np.ndarray | None = None  # H x W importance of a "blur"-style result (shown instead of |Δ|)
     importance: np.ndarray | None = None  # H x W smooth importance in [0, 1] (the region style's map), shown as is
+    # what blur_amount is called: a region-style run that ended before its map (nothing to flip, stopped) shows
+    # its mask, the detail it removed, not a "blur amount" of the blur style
+    blur_name: str = "blur amount"
     # live previews only (no mask, key pixels or blur amount): draw at 1/reduce of the size, about the
     # size the panel shows (the same maps, computed on block means; the final result is full size)
     reduce: int = 1
@@ -111,7 +114,7 @@ def render_difference(req: DiffRequest) -> DiffImage:
     if req.importance is not None:  # already the result's importance map (ExplainResult.importance_map())
         imp, scale, what = np.asarray(req.importance, dtype=np.float32), 100.0, "importance (%)"
     elif req.blur_amount is not None:  # smoothed exactly as ExplainResult.importance_map() does
-        imp, scale, what = maps.smoothed(req.blur_amount), 100.0, "blur amount (%)"
+        imp, scale, what = maps.smoothed(req.blur_amount), 100.0, f"{req.blur_name} (%)"
     elif magnitude is not None:
         imp, scale, what = maps.smoothed(magnitude, sigma), 255.0, "smoothed |Δ| (8-bit levels)"
     else:

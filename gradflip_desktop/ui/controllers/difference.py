@@ -45,6 +45,7 @@ class DiffSource:
     key_pixels: "KeyPixels | KeyRegion | None" = None  # the key set: anything with mask_for(k)
     blur_amount: np.ndarray | None = None
     importance: np.ndarray | None = None  # the region style's map
+    blur_name: str = "blur amount"  # the region style's mask: "detail removed"
 
     @property
     def live(self) -> bool:
@@ -172,7 +173,30 @@ def key_pixels_task(task, session: "ModelSession", result: "ExplainResult", coun
 def _map_name(result) -> str:
     if getattr(result, "region_map", None) is not None:
         return "importance of the key-region search"
-    return "blur amount" if result.blur_amount is not None else "smoothed |Δ|"
+    return blur_name(result) if result.blur_amount is not None else "smoothed |Δ|"
+
+
+def blur_name(result) -> str:
+    """The region style's mask is the detail removed (shown when the run ended before its map was made);
+    only the blur style's is a blur amount."""
+    return "detail removed" if getattr(result.options, "style", None) == "region" else "blur amount"
+
+
+def no_check_note(result) -> str:
+    """Why the map of a run that did not end flipped is not checked: a run cancelled after its flip did flip
+    (the summary says so); "the run did not flip" under it contradicted the sentence above."""
+    if result.flip_step is not None:  # cancelled (or stopped) after the decision flipped
+        return "the run was stopped before its map was finished: the map is not checked"
+    return "the run did not flip: its map is not checked"
+
+
+def no_key_set_note(result, region: bool) -> str:
+    """The status line when the key-set mode shows a finished run that has no key set: "the key region is
+    found after the flip" was said of runs that had flipped and of runs that will never flip."""
+    name = "key region" if region else "key pixels"
+    if result.flip_step is None:
+        return f"No {name}: the run did not flip" + (" (nothing to flip)" if result.status == "nothing_to_flip" else "")
+    return f"No {name}: the run stopped after the flip, before {'it was' if region else 'they were'} found"
 
 
 def compare_task(task, session: "ModelSession", result: "ExplainResult", target: int):
@@ -223,7 +247,7 @@ def compare_task(task, session: "ModelSession", result: "ExplainResult", target:
         comparison.check_note = "a targeted run's map is not checked by deletion and insertion of the explained class"
         return comparison
     if not result.flipped:
-        comparison.check_note = "the run did not flip: its map is not checked"
+        comparison.check_note = no_check_note(result)
         return comparison
     yield comparison  # the maps now; the curves take a few seconds more
     from gradflip_desktop.core.faithfulness import check_maps
@@ -270,7 +294,7 @@ class DifferenceController(QObject):
         self.request_compare()
         self.source = DiffSource(
             result.original_pixels, result.delta, key_pixels=keys.source if keys is not None else None,
-            blur_amount=result.blur_amount, importance=getattr(result, "region_map", None),
+            blur_amount=result.blur_amount, importance=getattr(result, "region_map", None), blur_name=blur_name(result),
         )
         self.request()
 
@@ -308,7 +332,7 @@ class DifferenceController(QObject):
         count = views.key_count if kp is not None else None
         self._render.start(render_task, DiffRequest(
             views.mode, src.original, src.delta, None, views.opacity,  # the mask: kp.mask_for(count), drawn there
-            views.gain, src.adjusted, kp, count, src.blur_amount, importance=src.importance,
+            views.gain, src.adjusted, kp, count, src.blur_amount, importance=src.importance, blur_name=src.blur_name,
             reduce=views.original.display_factor() if src.live else 1,
         ))
 
@@ -318,7 +342,11 @@ class DifferenceController(QObject):
         self.w.views.show_difference(diff)
         if diff.mode == KEY_PIXELS and diff.note:
             # the core's note names key pixels; a key-region run finds a region instead
-            note = "the key region is found after the flip" if self.w.views.key_set_is_region else diff.note
+            region = self.w.views.key_set_is_region
+            if not self.source.live and self.w.result is not None:  # a finished run without a key set
+                note = no_key_set_note(self.w.result, region)
+            else:
+                note = "the key region is found after the flip" if region else diff.note
             self.w.set_status(html.escape(note))
         self.w.difference_shown.emit(diff)
 

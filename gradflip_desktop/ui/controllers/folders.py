@@ -227,6 +227,10 @@ class FoldersController(QObject):
         self.panel.continue_requested.connect(self.resume)
         self.panel.export_requested.connect(lambda: self.export_all())
         self.panel.open_requested.connect(self._open)
+        # a photo opened otherwise (File ▸ Open, Recent, a drop) clears the tile selection: the tile last clicked
+        # stayed highlighted under another photo's views, as if they were its explanation
+        self._tile_opening = False
+        window.image_opened.connect(self._image_opened)
         self.exported: list[Path] | None = None
         self.export_error: str | None = None
         self.summary_written = False
@@ -419,8 +423,15 @@ class FoldersController(QObject):
         self.w.update_actions()
         self.w.show_error("Open Folder", message)
 
+    def _image_opened(self, _name: str) -> None:
+        if self._tile_opening:  # the clicked tile's photo (or explanation): its tile stays selected
+            self._tile_opening = False
+            return
+        self.panel.clear_selection()
+
     def _open(self, path: str) -> None:
         """A click on a tile: its explanation in the main views when it has one, else the photo."""
+        self._tile_opening = True
         name = self.stored.get(path)
         if name is None or self.out is None or self.views is None:
             self.w.open_path(path)
@@ -438,6 +449,7 @@ class FoldersController(QObject):
         w.update_actions()
 
     def _on_show_failed(self, exc: BaseException) -> None:
+        self._tile_opening = False
         self.w.show_error("Open", error_message(exc, "the explanation could not be shown"), box=False)
 
     # -- Export All ------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from ..widgets.model_dialog import MODEL_FILTER, LoadModelDialog
 from ..worker import TaskSlot, error_message
+from .hint import explain_hint
 from .images import status_name
 
 if TYPE_CHECKING:
@@ -350,25 +351,13 @@ class ModelsController(QObject):
             return
         top = self.classification.top[0]
         pct = f"{100 * top.probability:.1f} %"
-        mode = w.controls.target_mode.currentData()
-        target = w.controls.target_class.currentText().strip()
-        if mode == "class" and target and w.controls.target_class.findText(target) >= 0:  # not half-typed
-            if target == top.label:
-                hint = "The model already sees this class: choose another class to reach, or another target."
-                goal = f"the change that makes it see <b>{html.escape(target)}</b>, which it already sees (nothing to flip)"
-            else:
-                hint = f"Explain changes the photo until the model sees {target}."
-                goal = f"the change that makes it see <b>{html.escape(target)}</b>"
-        elif mode == "group":
-            group = w.controls.group.currentText()
-            hint = f"Explain changes the photo until no class of {group} wins."
-            goal = f"what makes it stop seeing <b>{html.escape(group)}</b>"
-        elif w.controls.style.currentData() == "region":
-            hint = "Explain finds where the decision's detail lies: removing it there flips this decision."
-            goal = "the regions whose detail the decision depends on"
-        else:
-            hint = "Explain finds the smallest change that flips this decision."
-            goal = "the smallest change that makes it see something else"
+        info = w.model_info
+        group = w.controls.group.currentData()
+        hint, goal = explain_hint(
+            top, w.controls.target_mode.currentData(), w.controls.target_class.currentText().strip(),
+            w.controls.target_class.findText(w.controls.target_class.currentText().strip()) >= 0,
+            w.controls.group.currentText(), set(info.groups.get(group, ())) if info is not None else set(),
+            w.controls.style.currentData())
         w.views.set_caption(w.views.adjusted, hint)
         w.views.set_summary(
             f"The model sees <b>{html.escape(top.label)}</b> ({pct}). Press <b>Explain</b> (Ctrl+Return) to find {goal}."

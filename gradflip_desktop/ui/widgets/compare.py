@@ -42,6 +42,7 @@ class CompareViews(QWidget):
         super().__init__(parent)
         self.heading = FittedLabel(min_lines=1)  # as tall as its lines: a wrapped QLabel's second line squeezed the maps
         self.check = FittedLabel(min_lines=1)  # the maps' deletion and insertion areas on this photo
+        self.check.hide()  # shown with text only: an empty line would take the maps' height at small sizes
         self.panels = [ImagePanel(t) for t in self.TITLES]
         row = QHBoxLayout()
         row.setSpacing(4)
@@ -68,7 +69,7 @@ class CompareViews(QWidget):
 
     def clear(self, text: str = "Press Explain: the maps of the three methods appear here after the run.") -> None:
         self.heading.setText(text)
-        self.check.setText("")
+        self._set_check("")
         for panel in self.panels:
             panel.set_image(None)
             panel.caption.setText("")
@@ -92,14 +93,18 @@ class CompareViews(QWidget):
             panel.set_image(item.rgb)
             panel.caption.setText(item.caption if item.rgb is not None else f"not available: {item.caption}")
             panel.caption.setToolTip(COMPARE_TIPS.get(item.title, ""))
-        self.check.setText("Measuring how fast each map's top pixels remove the class and bring it back …")
+        self._set_check("Measuring how fast each map's top pixels remove the class and bring it back …")
         self.check.setToolTip(CHECK_TIP)
+
+    def _set_check(self, text: str) -> None:
+        self.check.setText(text)
+        self.check.setVisible(bool(text))
 
     def show_check(self, check, note: str = "") -> None:
         """The maps' deletion and insertion areas on this photo (a
         :class:`~gradflip_desktop.core.faithfulness.FaithfulnessCheck`), or ``note``: why there are none."""
         if check is None:
-            self.check.setText(html.escape(note))
+            self._set_check(html.escape(note))
             return
         dele, ins = check.best()
         parts = []
@@ -108,7 +113,7 @@ class CompareViews(QWidget):
             i = f"<b>{c.insertion_auc:.3f}</b>" if c.name == ins else f"{c.insertion_auc:.3f}"
             parts.append(f"{html.escape(c.name, quote=False)} {d} / {i}")
         points = len(check.curves[0].fractions) if check.curves else 0
-        self.check.setText(
+        self._set_check(
             f"On this photo, {html.escape(check.verdict(), quote=False)}. Deletion ↓ / insertion ↑: {' · '.join(parts)} "
             f"({points} points, {html.escape(FILL_NAMES.get(check.fill, check.fill))} as fill-in)"
         )

@@ -318,6 +318,11 @@ class GalleryPanel(QWidget):
     def index_of(self, key: str) -> QModelIndex:
         return self.model.index_of(key)
 
+    def clear_selection(self) -> None:
+        """No tile is the one shown in the main views."""
+        self.list.clearSelection()
+        self.list.setCurrentIndex(QModelIndex())
+
     def _sort_changed(self, mode: int) -> None:
         self.model.sort_mode = int(mode)
         self.model.resort()

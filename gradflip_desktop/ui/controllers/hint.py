@@ -1,0 +1,36 @@
+"""Before a run: what Explain will look for, in words (the Adjusted caption and the sentence above the views)."""
+
+from __future__ import annotations
+
+import html
+
+
+def explain_hint(top, mode: str | None, target: str, target_known: bool, group: str, group_members: set[int],
+                 style: str | None) -> tuple[str, str]:
+    """(the caption's hint, the sentence's goal: HTML) for the settings as they are now.
+
+    ``top``: the photo's top class (``.label``, ``.index``); ``mode``: the target mode ("top", "class",
+    "group"); ``target``: the class field's text and ``target_known`` whether it names a class (not half-typed);
+    ``group``: the group's name as shown and ``group_members`` its class indices (empty: unknown); ``style``:
+    the explanation style. A class the model already sees, or a group it does not see, has nothing to flip:
+    the words say so before Explain ends at once."""
+    if mode == "class" and target and target_known:
+        if target == top.label:
+            return ("The model already sees this class: choose another class to reach, or another target.",
+                    f"the change that makes it see <b>{html.escape(target)}</b>, which it already sees (nothing to flip)")
+        return (f"Explain changes the photo until the model sees {target}.",
+                f"the change that makes it see <b>{html.escape(target)}</b>")
+    if mode == "group":
+        if group_members and top.index not in group_members:  # the run would end at once: nothing to flip
+            return (f"The model does not see {group} here: choose Top class to explain {top.label}, or another group.",
+                    f"what makes it stop seeing <b>{html.escape(group)}</b>, which it does not see (nothing to flip)")
+        return (f"Explain changes the photo until no class of {group} wins.",
+                f"what makes it stop seeing <b>{html.escape(group)}</b>")
+    if style == "region":
+        return ("Explain finds where the decision's detail lies: removing it there flips this decision.",
+                "the regions whose detail the decision depends on")
+    return ("Explain finds the smallest change that flips this decision.",
+            "the smallest change that makes it see something else")
+
+
+__all__ = ["explain_hint"]
