@@ -119,6 +119,28 @@ def _tie(top: float, now: float, name: str) -> str:
     return f"{a}; {name} just below it" if a == b else f"{a}; {name} now {b}"
 
 
+START_TIE = 0.02  # a top class this close to the runner-up at the start: any change may flip it, and the words say so
+
+
+def _before(result, before: float) -> str:
+    """The explained class's share in the photo, and the runner-up beside it when the two were a near tie from
+    the start ("8.5 %, a near tie with oil filter at 7.8 %"): such a photo flips at the first step by a change no
+    one can see, and without the runner-up the answer read as if the model had been sure."""
+    probs = getattr(result, "original_probabilities", None)
+    explained = set(int(i) for i in (list(result.explained) or [result.original.index]))
+    if probs is None or len(probs) < 2:
+        return pct(before)
+    others = [(float(p), i) for i, p in enumerate(probs) if i not in explained]
+    if not others:
+        return pct(before)
+    runner, index = max(others)
+    if before - runner >= START_TIE:
+        return pct(before)
+    label = result.label(index) if hasattr(result, "label") else str(index)
+    a, b = apart(before, runner)
+    return f"{a}, a near tie with {label} at {b}"
+
+
 def _alone(region, name: str) -> str:
     """The class the key region alone turns the photo into, and what the explained class (a group: its sum)
     still has there: "15 %; espresso now 12 %", one decimal on a near tie ("30.2 %; espresso now 29.9 %").
@@ -271,7 +293,7 @@ def summary_sentence(result, view: str = "magnitude") -> str:
             # were gone, at 34.7 % beside tiger cat's 34.8 %)
             seen_text = (_tie(float(seen.probability), float(now), name)
                          if now is not None and float(seen.probability) - float(now) < 0.02 else pct(seen.probability))
-            text = f"{change} makes the model see {seen.label} ({seen_text}) instead of {name} ({pct(before)})"
+            text = f"{change} makes the model see {seen.label} ({seen_text}) instead of {name} ({_before(result, before)})"
             if region is not None and (seen.index, pct(seen.probability)) != (final.index, pct(final.probability)):
                 text += f"; over the whole photo (Adjusted) it sees {final.label} ({pct(final.probability)})"
             return f"{text}: {where_clause(result, view)}."
@@ -279,11 +301,11 @@ def summary_sentence(result, view: str = "magnitude") -> str:
             # the sentence is about the key region: what changing it ALONE makes of the photo; the Adjusted
             # image (the change over the whole photo) is named too when the model calls it something else
             alone = region.prediction
-            text = f"{change} turns {name} ({pct(before)}) into {alone.label} ({_alone(region, name)})"
+            text = f"{change} turns {name} ({_before(result, before)}) into {alone.label} ({_alone(region, name)})"
             if alone.index != final.index:
                 text += f"; over the whole photo (Adjusted) it becomes {final.label} ({_now(result, name)})"
             return f"{text}: {where_clause(result, view)}."
-        return (f"{change} turns {name} ({pct(before)}) into {final.label} ({_now(result, name)}): "
+        return (f"{change} turns {name} ({_before(result, before)}) into {final.label} ({_now(result, name)}): "
                 f"{where_clause(result, view)}.")
     n = len(result.steps)
     if status == Status.ALREADY.value:

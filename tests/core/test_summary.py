@@ -455,3 +455,30 @@ def test_a_group_given_as_index_ranges_reads_any_of_classes(tiny, tiny_image):
 
     line = _outcome_text(SimpleNamespace(record=record(result, versions={}), written=[]))
     assert line.startswith("any of classes 0-1 ("), line
+
+
+def test_a_photo_that_was_a_near_tie_from_the_start_says_so(tiny, tiny_image):
+    """A cup at 8.5 % beside an oil filter at 7.8 % flips at the first step by a change no one can see; the
+    sentence read "turns cup (8.5 %) into oil filter" as if the model had been sure. It now names the runner-up."""
+    from dataclasses import replace
+
+    result = run(tiny, tiny_image, ExplainOptions(style="free"))
+    assert result.flipped
+    i = result.original.index
+    probs = result.original_probabilities.copy()
+    others = [k for k in range(len(probs)) if k != i]
+    runner = others[0]
+    probs[:] = 0.0
+    probs[i], probs[runner] = 0.085, 0.078
+    tie = replace(result, original=replace(result.original, probability=0.085), original_probabilities=probs)
+    text = summary_sentence(tie)
+    assert f"turns {result.original.label} (8.5 %, a near tie with {result.label(runner)} at 7.8 %) into " in text
+    probs2 = probs.copy()
+    probs2[runner] = 0.04  # 4.5 points apart: no note
+    clear = replace(tie, original_probabilities=probs2)
+    assert f"turns {result.original.label} (8.5 %) into " in summary_sentence(clear)
+    # equal to one decimal: two decimals tell them apart
+    probs3 = probs.copy()
+    probs3[i], probs3[runner] = 0.0851, 0.0849
+    close = replace(tie, original=replace(result.original, probability=0.0851), original_probabilities=probs3)
+    assert "(8.51 %, a near tie with" in summary_sentence(close) and "at 8.49 %)" in summary_sentence(close)
