@@ -121,6 +121,25 @@ def test_a_relative_photo_path_is_found_from_the_run_folder_or_with_photos(tmp_p
     assert (out / f"p{CHECK_SUFFIX}").exists()
 
 
+def test_a_read_only_result_folder_is_measured_and_says_what_it_could_not_write(results, capsys, monkeypatch):
+    from gradflip_desktop.core.dataset import check as check_mod
+
+    out, _ = results
+
+    def refuse(path, data, overwrite=False):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr("gradflip_desktop.core.images.atomic_write_bytes", refuse)
+    capsys.readouterr()
+    assert cli.main(["check", str(out)]) == 0
+    io = capsys.readouterr()
+    assert "Traceback" not in io.err and "internal error" not in io.err
+    assert "p0.faithfulness.json not written (Permission denied)" in io.err
+    assert "could not write faithfulness.csv (Permission denied)" in io.err
+    assert "faithfulness of 2 result sets" in io.out
+    assert not (out / f"p0{CHECK_SUFFIX}").exists() and check_mod.CSV_NAME == CSV_NAME
+
+
 def test_gradflip_check_is_a_command_of_the_app_entry_point(monkeypatch):
     from gradflip_desktop import app
 

@@ -169,8 +169,11 @@ def check_set(classifier, record: str | os.PathLike, fill: str = "blur", points:
     out.check, out.notes = check, tuple(notes)
     if write:
         doc = {"format": "gradflip-faithfulness/1", "record": path.name, **check.to_dict(), "notes": notes}
-        atomic_write_bytes(path.with_name(name + CHECK_SUFFIX), json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8"),
-                           overwrite=True)
+        try:
+            atomic_write_bytes(path.with_name(name + CHECK_SUFFIX),
+                               json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8"), overwrite=True)
+        except OSError as exc:  # a read-only result folder: the numbers are still measured and printed
+            out.notes += (f"{name + CHECK_SUFFIX} not written ({exc.strerror or exc})",)
     return out
 
 
