@@ -16,7 +16,7 @@ import os
 import sys
 import time
 
-from .cli import quiet_broken_pipe
+from .cli_process import cwd_gone, quiet_broken_pipe
 
 CLI_COMMANDS = ("classify", "explain", "models", "check")
 CLI_FLAGS = ("--version", "--self-test")
@@ -84,7 +84,11 @@ def main(argv: list[str] | None = None) -> int:
     if len(paths) > 1:
         print("gradflip: give at most one image", file=sys.stderr)
         return 2
-    return run_gui(paths[0] if paths else None)
+    try:
+        return run_gui(paths[0] if paths else None)
+    except KeyboardInterrupt:  # Ctrl+C while Qt and the window's modules load, before the window handles it
+        print("\ngradflip: interrupted", file=sys.stderr)
+        return 130
 
 
 def _utf8_locale() -> None:
@@ -179,7 +183,8 @@ def xcb_problem(missing: list[tuple[str, str, str, str]]) -> str:
 
 def run_gui(path: str | None = None) -> int:
     _timing("main")
-    problem = _display_problem()
+    gone = cwd_gone()  # torch's import would end the app with an MKL error there
+    problem = f"gradflip: {gone}" if gone else _display_problem()
     if problem:
         print(problem, file=sys.stderr)
         return 2
@@ -213,7 +218,38 @@ def run_gui(path: str | None = None) -> int:
             window.classified.connect(lambda _top: QTimer.singleShot(0, window.close))
     # the first paint happens before the engine thread starts importing torch
     QTimer.singleShot(0, lambda: window.start(path))
-    return int(app.exec())
+    stopped = _close_on_signals(window)
+    code = int(app.exec())
+    return 128 + stopped[0] if stopped else code
+
+
+def _close_on_signals(window) -> list[int]:
+    """Ctrl+C in the terminal that started the app, or SIGTERM (``kill``, a session ending), closes the window as
+    its close button does: the settings are saved, a run stops within a step, an export finishes its set. Python's
+    own Ctrl+C raised KeyboardInterrupt inside whichever Qt handler ran next (a traceback at the next mouse move,
+    the app going on, the handler cut short); SIGTERM killed the app at once. Python runs a signal's handler only
+    when it runs code, so a timer lets it run four times a second. Returns the list that gets the signal's number."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    stopped: list[int] = []
+
+    def close(signum, frame):
+        if not stopped:
+            stopped.append(signum)
+            QTimer.singleShot(0, window.close)
+
+    for sig in (signal.SIGINT, getattr(signal, "SIGTERM", None)):
+        try:
+            if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
+                signal.signal(sig, close)
+        except (ValueError, OSError):  # not the main thread
+            pass
+    wake = QTimer(window)
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
+    return stopped
 
 
 if __name__ == "__main__":  # pragma: no cover

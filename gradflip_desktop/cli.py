@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import os
-import re
 import signal
 import sys
 import time
@@ -26,26 +23,10 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__, cli_check
+from .cli_process import EXIT_BROKEN_PIPE, _Terminated, _stop_on_signals, cwd_gone, quiet_broken_pipe  # noqa: F401
 from .cli_values import floats, ignored_options, nonempty, positive_int, size, working_side
 
 EXIT_OK, EXIT_NOT_FLIPPED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a reader that went away
-SAME_SIGNAL_S = 0.3  # a second interrupt this soon after the first is the same one, delivered twice
-
-
-def quiet_broken_pipe(main_fn: Callable[..., int]) -> Callable[..., int]:
-    """``main_fn`` for a console script: a reader that goes away (``gradflip --help | head -1``) ends the
-    program quietly with :data:`EXIT_BROKEN_PIPE` instead of a traceback."""
-
-    def wrapper(argv: list[str] | None = None) -> int:
-        try:
-            return main_fn(argv)
-        except BrokenPipeError:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
-            return EXIT_BROKEN_PIPE
-
-    wrapper.__doc__, wrapper.__name__, wrapper.__wrapped__ = main_fn.__doc__, main_fn.__name__, main_fn
-    return wrapper
 DEFAULT_BATCH_SIZE = 8  # the fastest on 2 CPU cores at 1 and 2 threads (benchmarks/throughput.py, docs/benchmarks.md)
 
 
@@ -441,13 +422,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_BAD_INPUT
-    previous = _stop_on_signals()
+    gone = cwd_gone()
+    if gone:
+        _err(gone)
+        return EXIT_BAD_INPUT
+    previous, stop = _stop_on_signals()
     try:
         from .core.errors import GradFlipError
 
         handlers = {"classify": _classify, "explain": _explain, "models": _models,
                     "check": lambda a: cli_check.run(a, _load_model, _err)}
-        return handlers[args.command](args)
+        code = handlers[args.command](args)
+        stop.done = True  # the work is written: a later Ctrl+C no longer interrupts it
+        return code
     except KeyboardInterrupt as exc:
         print(f"\ngradflip: interrupted{' (SIGTERM)' if isinstance(exc, _Terminated) else ''}", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -460,38 +447,9 @@ def main(argv: list[str] | None = None) -> int:
         _err(f"internal error: {type(exc).__name__}: {exc} (please report this)")
         return EXIT_INTERNAL
     finally:
+        stop.done = True  # a Ctrl+C while the handlers are put back: no KeyboardInterrupt out of main
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-
-
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM (``kill``, ``timeout``, a batch scheduler) stops a run as Ctrl+C does: finished result sets
-    written whole, none half-written, the summary rebuilt."""
-
-
-def _stop_on_signals() -> dict:
-    """While a command runs, SIGTERM interrupts as Ctrl+C does, and a second Ctrl+C or SIGTERM during the first
-    one's clean-up ends the process at once (``os._exit``: a normal exit with torch threads still running would
-    abort); one within :data:`SAME_SIGNAL_S` of the first is taken as the same (``timeout -s INT`` sends two). Returns the previous handlers; an ignored SIGINT (``nohup``, ``cmd &`` in a script) stays ignored."""
-    def stop(signum, frame):
-        if stop.hit and time.monotonic() - stop.hit < SAME_SIGNAL_S:
-            return  # the same interrupt delivered twice (`timeout -s INT` signals the process and its group)
-        if stop.hit:
-            try:
-                print("\ngradflip: interrupted again: stopped at once", file=sys.stderr, flush=True)
-            finally:
-                os._exit(EXIT_INTERRUPTED)
-        stop.hit = time.monotonic()
-        raise _Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
-
-    stop.hit, previous = 0.0, {}
-    for sig in (signal.SIGINT, getattr(signal, "SIGTERM", None)):
-        try:
-            if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
-                previous[sig] = signal.signal(sig, stop)
-        except (ValueError, OSError):  # not the main thread
-            pass
-    return previous
 
 
 if __name__ == "__main__":

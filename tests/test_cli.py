@@ -6,6 +6,7 @@ The CLI tests run on the tiny model (``_load_model`` monkeypatched), so they tak
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -828,3 +829,110 @@ def test_an_empty_path_or_name_is_refused_not_read_as_the_current_folder_or_the_
     line = _one_error_line(capsys.readouterr().err)
     assert "empty value" in line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["img.png", "other.png"]  # nothing written
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="file descriptors 0-2 closed at start: POSIX")
+@pytest.mark.parametrize("close", ["stderr closed", "stderr read-only"])
+def test_explain_with_stderr_closed_still_writes_its_results(tmp_path, close):
+    """`gradflip explain photo.png --json 2>&-` (a launcher or scheduler that closes stderr): sys.stderr was None and
+    the first progress line failed the run (an internal error printed on stdout instead of the JSON, exit 3); under a
+    wrapper script fd 2 is that script, open read-only, and every explanation failed with EBADF (exit 1, nothing
+    written, no message). The program now puts /dev/null there: the set is written and stdout is the JSON."""
+    import os
+    import subprocess
+
+    img = _png(tmp_path / "a.png")
+    out = tmp_path / "out"
+    helpers = str(Path(__file__).resolve().parent)
+    code = (
+        f"import sys; sys.path.insert(0, {helpers!r})\n"
+        "from helpers import make_tiny\n"
+        "from gradflip_desktop import cli\n"
+        "cli._load_model = lambda args: make_tiny()\n"
+        "raise SystemExit(cli.main(sys.argv[1:]))\n"
+    )
+
+    def no_stderr():
+        os.close(2)
+        if close == "stderr read-only":  # what a wrapper script (pyenv's shim) leaves there: a file opened to read
+            os.open(__file__, os.O_RDONLY)
+
+    proc = subprocess.run([sys.executable, "-c", code, "explain", str(img), "--out", str(out), "--json",
+                           "--no-key-pixels", "--max-steps", "5"],
+                          stdout=subprocess.PIPE, text=True, timeout=120, preexec_fn=no_stderr)
+    assert proc.returncode in (0, 1), proc.stdout
+    assert json.loads(proc.stdout)["status"]
+    assert (out / "a.gradflip.json").is_file()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_as_the_finished_command_exits_prints_no_traceback(tmp_path):
+    """Ctrl+C pressed as a finished run exits (its last line printed; torch's clean-up takes a moment): main had put
+    Python's handler back, so the KeyboardInterrupt came out of an exit handler (torch.library's) with a traceback.
+    The console script now leaves Ctrl+C to end the process as it ends any program: no traceback."""
+    import subprocess
+
+    img = _png(tmp_path / "a.png")
+    helpers = str(Path(__file__).resolve().parent)
+    code = (
+        f"import os, signal, sys, time; sys.path.insert(0, {helpers!r})\n"
+        "from helpers import make_tiny\n"
+        "from gradflip_desktop import cli\n"
+        "cli._load_model = lambda args: make_tiny()\n"
+        f"sys.argv = ['gradflip', 'classify', {str(img)!r}]\n"
+        "code = cli.main()\n"
+        "os.kill(os.getpid(), signal.SIGINT)  # Ctrl+C while the interpreter exits\n"
+        "time.sleep(0.5)\n"
+        "raise SystemExit(code)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "a.png" in proc.stdout
+    assert "Traceback" not in proc.stderr and "KeyboardInterrupt" not in proc.stderr, proc.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a folder in use cannot be deleted on Windows")
+def test_a_current_folder_deleted_since_the_shell_entered_it_is_one_clear_line(tmp_path):
+    """In a folder deleted since the shell entered it, importing torch ended the process with "Intel oneMKL FATAL
+    ERROR: Cannot load .../libtorch_cpu.so" (as if the installation were broken): now one line says what is wrong."""
+    import subprocess
+
+    img = _png(tmp_path / "a.png")
+    code = (
+        "import os, sys\n"
+        f"gone = {str(tmp_path / 'gone')!r}; os.mkdir(gone); os.chdir(gone); os.rmdir(gone)\n"
+        "from gradflip_desktop import cli\n"
+        f"raise SystemExit(cli.main(['classify', {str(img)!r}]))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTHONPATH"] = str(Path(cli.__file__).resolve().parents[1])  # '' on sys.path is the deleted folder
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == cli.EXIT_BAD_INPUT
+    assert proc.stderr == ("gradflip: error: the current folder no longer exists (deleted since the shell entered "
+                           "it): cd to a folder that exists, then run it again\n")
+
+
+def test_a_name_the_output_encoding_lacks_is_escaped_not_a_failed_command(tmp_path):
+    """stdout in Latin-1 or ASCII (an old terminal's locale, PYTHONIOENCODING, Windows' ANSI code page when the output
+    is redirected): `gradflip classify 猫.png` failed with "'latin-1' codec can't encode character '\\u732b'", exit 2
+    and nothing printed. The name is written with a backslash escape and the command succeeds."""
+    import subprocess
+
+    try:
+        img = _png(tmp_path / "猫.png")
+    except (OSError, UnicodeError):
+        pytest.skip("this file system refuses the name")
+    helpers = str(Path(__file__).resolve().parent)
+    code = (
+        f"import sys; sys.path.insert(0, {helpers!r})\n"
+        "from helpers import make_tiny\n"
+        "from gradflip_desktop import cli\n"
+        "cli._load_model = lambda args: make_tiny()\n"
+        "raise SystemExit(cli.main(sys.argv[1:]))\n"
+    )
+    env = dict(os.environ, PYTHONIOENCODING="latin-1")
+    for extra in ([], ["--json"]):
+        proc = subprocess.run([sys.executable, "-c", code, "classify", str(img), *extra], capture_output=True,
+                              timeout=120, env=env)
+        assert proc.returncode == 0, proc.stderr
+        assert b"\\u732b.png" in proc.stdout
+    assert json.loads(proc.stdout.decode("latin-1"))["image"].endswith("猫.png")  # \u732b is JSON's own escape

@@ -153,6 +153,29 @@ def test_a_file_name_that_is_not_utf8_gets_its_results_like_any_other(tiny_cli, 
     assert "caf\ufffd" in (out / "index.html").read_bytes().decode("utf-8")
 
 
+def test_resume_keeps_the_set_of_a_file_name_that_is_not_utf8(tiny_cli, tmp_path, capsys):
+    """The record stores b"caf\\xe9.png" as "caf\ufffd.png" (UTF-8): --resume must still know the set as this
+    file's, not refuse it as "of another image (caf\ufffd.png), not of caf\\udce9.png" and list it as an error."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    name = os.fsdecode(b"caf\xe9.png")
+    try:
+        _photo(folder / name, seed=1)
+    except (OSError, UnicodeError):  # a file system that only takes UTF-8 names: nothing to test there
+        pytest.skip("this file system refuses non-UTF-8 file names")
+    out = tmp_path / "out"
+    args = ["explain", str(folder), "--out", str(out), "--no-key-pixels", "--max-steps", "3"]
+    assert cli.main([*args, "-q"]) in (0, 1)
+    before = (out / "caf_.gradflip.json").read_bytes()
+    capsys.readouterr()
+    assert cli.main([*args, "--resume"]) in (0, 1)
+    err = capsys.readouterr().err
+    assert "another image" not in err and "result set already complete" in err
+    assert (out / "caf_.gradflip.json").read_bytes() == before
+    (row,) = read_summary(out / "summary.csv")
+    assert row["status"] != "error" and row["original_label"] != ""
+
+
 def test_existing_results_stop_each_input_unless_resume(tiny_cli, folder, tmp_path, capsys):
     out = tmp_path / "out"
     assert cli.main(["explain", str(folder), "--out", str(out), "-q", "--no-key-pixels"]) in (0, 1)
@@ -518,6 +541,7 @@ def test_a_second_interrupt_during_the_clean_up_ends_the_process_at_once(tiny_cl
     "terminate called without an active exception", exit 134), after one line on stderr."""
     import signal
 
+    from gradflip_desktop import cli_process
     from gradflip_desktop.core.dataset import job
     from gradflip_desktop.core.explain import runner
 
@@ -528,7 +552,7 @@ def test_a_second_interrupt_during_the_clean_up_ends_the_process_at_once(tiny_cl
         raise Exited(code)
 
     monkeypatch.setattr(os, "_exit", fake_exit)
-    monkeypatch.setattr(cli, "SAME_SIGNAL_S", 0.0)  # the tiny model is fast: the second may come within 0.3 s
+    monkeypatch.setattr(cli_process, "SAME_SIGNAL_S", 0.0)  # the tiny model is fast: the second may come within 0.3 s
     real_run, real_summary = runner.run, job.write_run_summary
     calls = []
 

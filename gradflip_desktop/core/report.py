@@ -360,6 +360,23 @@ def write_failure(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
+def _no_folder_why(out: Path, exc: OSError) -> str:
+    """Why ``out`` could not be created, in words: mkdir's "File exists" for a link that leads nowhere and "Not a
+    directory" for a file on the way named what they are."""
+    if exc.errno in (errno.EEXIST, errno.ENOTDIR):
+        try:
+            for p in (out, *out.parents):
+                if p.is_symlink() and not p.exists():
+                    return f"{p} is a link to {os.readlink(p)}, which does not exist"
+                if p.exists():
+                    if not p.is_dir():
+                        return f"{p} is a file, not a folder"
+                    break
+        except OSError:  # a name too long, a folder that cannot be read: the OS's words below
+            pass
+    return exc.strerror or str(exc)
+
+
 def make_folder(out_dir: str | os.PathLike, probe: bool = False) -> Path:
     """``out_dir``, created if needed; :class:`ExportError` when it cannot be (a file of that name, a
     parent that is a file, no permission). With ``probe`` a temporary file is also written there and
@@ -371,7 +388,7 @@ def make_folder(out_dir: str | os.PathLike, probe: bool = False) -> Path:
             raise ExportError(f"cannot create the folder {out}: a file of that name exists (not a folder)")
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ExportError(f"cannot create the folder {out}: {exc.strerror or exc}") from None
+        raise ExportError(f"cannot create the folder {out}: {_no_folder_why(out, exc)}") from None
     if not out.is_dir():
         raise ExportError(f"{out} is not a folder")
     if probe:  # before a run's writes: a killed run's staged files go (sweep_stale), then the probe

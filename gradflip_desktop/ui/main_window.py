@@ -14,7 +14,7 @@ import os
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QEvent, QSettings, Qt, QThread, Signal
+from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QThread, Signal
 from PySide6.QtGui import (QAction, QCloseEvent, QColor, QDragEnterEvent, QDropEvent, QGuiApplication, QIcon, QKeySequence,
                            QPainter, QPalette, QShortcut)
 from PySide6.QtWidgets import (
@@ -134,9 +134,9 @@ class MainWindow(QMainWindow):
         if str(self.settings.value("view/compare", "false")).lower() in ("1", "true"):
             self.difference.set_compare_visible(True)
         geometry = self.settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
+        # a settings file edited by hand, cut short or written by something else can hold a string, a size or
+        # bytes Qt cannot read there: the window then starts at its first size instead of failing to start
+        if not (isinstance(geometry, (QByteArray, bytes)) and self.restoreGeometry(geometry)):
             self.resize(1280, 820)
         self._fit_screen()
         self._apply_palette()

@@ -239,7 +239,7 @@ def test_output_folder_under_a_regular_file(tmp_path, result):
     blocker.write_text("not a folder")
     with pytest.raises(ExportError) as info:
         write_result_set(result, blocker / "sub", "cat")
-    assert str(info.value) == f"cannot create the folder {blocker / 'sub'}: Not a directory"
+    assert str(info.value) == f"cannot create the folder {blocker / 'sub'}: {blocker} is a file, not a folder"
     with pytest.raises(ExportError) as info:
         write_result_set(result, blocker, "cat")
     assert str(info.value).startswith(f"cannot create the folder {blocker}")
@@ -252,7 +252,7 @@ def test_cli_read_only_target_exit_2(tmp_path, capsys, monkeypatch):
     blocker.write_text("x")
     code = cli.main(["explain", str(img), "--out", str(blocker / "out"), "-q", "--max-steps", "2"])
     assert code == cli.EXIT_BAD_INPUT
-    assert capsys.readouterr().err.strip() == f"gradflip: error: cannot create the folder {blocker / 'out'}: Not a directory"
+    assert capsys.readouterr().err.strip() == f"gradflip: error: cannot create the folder {blocker / 'out'}: {blocker} is a file, not a folder"
 
 
 # ---- safe names ---------------------------------------------------------------------------------------
@@ -688,3 +688,22 @@ def test_the_figure_says_how_the_file_became_what_the_model_saw(tmp_path, monkey
     assert seen == [notes]
     with_notes, without = real(result, notes=notes), real(result)
     assert with_notes.shape[1] == without.shape[1] and not np.array_equal(with_notes, without)  # drawn
+
+
+def test_an_out_folder_that_is_a_dangling_link_or_lies_under_a_file_is_named_for_what_it_is(tmp_path):
+    """--out (or Export) to a link whose target is gone said "cannot create the folder out: File exists", and to
+    a path under a file "...: Not a directory": the message names the link and its target, or the file."""
+    from gradflip_desktop.core.report import make_folder
+
+    link = tmp_path / "out"
+    try:
+        link.symlink_to(tmp_path / "gone" / "results")
+    except (OSError, NotImplementedError):
+        pytest.skip("no symbolic links here")
+    with pytest.raises(ExportError) as err:
+        make_folder(link)
+    assert str(err.value) == f"cannot create the folder {link}: {link} is a link to {tmp_path / 'gone' / 'results'}, which does not exist"
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(ExportError) as err:
+        make_folder(tmp_path / "afile" / "sub" / "deeper")
+    assert str(err.value) == f"cannot create the folder {tmp_path / 'afile' / 'sub' / 'deeper'}: {tmp_path / 'afile'} is a file, not a folder"

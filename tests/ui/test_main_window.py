@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
@@ -838,3 +841,33 @@ def test_a_model_given_at_start_opens_load_model_not_an_image(qtbot, settings, t
         assert w.last_error_box is None or not w.last_error_box.isVisible()
     finally:
         w.close()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
+def test_ctrl_c_or_sigterm_closes_the_app_like_its_close_button(tmp_path, signame):
+    """Ctrl+C in the terminal that started `gradflip` did nothing until the next Qt handler written in Python ran
+    (a mouse move over the plot), which then printed a KeyboardInterrupt traceback and the app went on; SIGTERM
+    killed it without saving its settings. Both now close the window (settings saved), exit 128 + the signal."""
+    import signal
+    import subprocess
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", GRADFLIP_TIMING="1", XDG_CONFIG_HOME=str(tmp_path))
+    proc = subprocess.Popen([sys.executable, "-c", "from gradflip_desktop import app; raise SystemExit(app.main([]))"],
+                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
+    try:
+        lines = []
+        for line in proc.stderr:  # the window is up and its first paint done
+            lines.append(line)
+            if line.startswith("gradflip-timing painted"):
+                break
+        sig = getattr(signal, signame)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + sig, "".join(lines) + err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert (tmp_path / "GradFlip" / "GradFlip.conf").is_file()  # saved as on close

@@ -47,3 +47,23 @@ def test_the_window_never_starts_larger_than_the_screen(qtbot, settings):
     assert w.width() <= avail.width() and w.height() <= avail.height(), (w.size(), avail)
     assert w.minimumWidth() <= avail.width() and w.minimumHeight() <= avail.height()
     w.close()
+
+
+@pytest.mark.parametrize("stored", ["garbage", "@ByteArray(\\x1\\xd9\\xd0", "@Size(100000 100000)", "@ByteArray(\\xff\\xfe)"])
+def test_a_damaged_window_geometry_in_the_settings_file_never_stops_the_window_from_opening(qtbot, tmp_path, stored):
+    """~/.config/GradFlip/GradFlip.conf edited by hand or cut short: ``window/geometry`` read back as a string or
+    a QSize made ``restoreGeometry`` raise TypeError in MainWindow(), a traceback at every start until the file
+    was deleted. The window starts at its first size instead."""
+    from PySide6.QtCore import QSettings
+
+    from gradflip_desktop.ui.main_window import MainWindow
+
+    path = tmp_path / "GradFlip.conf"
+    path.write_text(f"[window]\ngeometry={stored}\n", encoding="utf-8")
+    settings = QSettings(str(path), QSettings.Format.IniFormat)
+    assert settings.value("window/geometry") is not None
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    avail = w.screen().availableGeometry()
+    assert 0 < w.width() <= avail.width() and 0 < w.height() <= avail.height()
+    w.close()

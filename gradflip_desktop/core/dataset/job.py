@@ -164,8 +164,7 @@ def model_description(classifier) -> dict | None:
 
 
 def changed_file(rec: dict, inp: Input) -> bool:
-    """Is the input file no longer the one the stored record was made from (its content changed)? Same size
-    and modification time count as unchanged; otherwise the content's digest decides (a copy is the same)."""
+    """Is the input no longer the file the record was made from? Same size and time: unchanged; else the digest decides."""
     then = (rec.get("image") or {}).get("file")
     if not isinstance(then, dict) or not then.get("sha256"):
         return False  # a record without a fingerprint (an older version): nothing to compare
@@ -213,8 +212,10 @@ def other_image(rec: dict, inp: Input) -> str:
     source = str((rec.get("image") or {}).get("source") or "")
     if not source:
         return ""
+    # the record is UTF-8: a name that is not (b"caf\xe9.png", a lone surrogate here) was stored with U+FFFD
+    name = "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in Path(inp.path).name)
     try:
-        if Path(source).name != Path(inp.path).name or (Path(source).is_file() and not Path(source).samefile(inp.path)):
+        if Path(source).name != name or (Path(source).is_file() and not Path(source).samefile(inp.path)):
             return source
     except OSError:  # the input is gone or unreadable: loading it says so
         pass

@@ -1,0 +1,135 @@
+"""The process around a command: its standard streams, its current folder, Ctrl+C and SIGTERM, a reader that
+goes away. Shared by the command line (cli.py) and the app's entry point (app.py)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from typing import Callable
+
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a reader that went away
+SAME_SIGNAL_S = 0.3  # a second interrupt this soon after the first is the same one, delivered twice
+
+
+def std_streams_open() -> None:
+    """Started with stdin, stdout or stderr closed (``2>&-``, a launcher or scheduler that closes them), the program
+    gets /dev/null there. Else each progress line fails (``sys.stderr`` is None, or the number was reused by a file
+    opened read-only, e.g. a launcher script: EBADF), which failed every explanation, and the next file opened (a
+    result file) would take the number and receive the lines written to that stream."""
+    for fd, name, mode in ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w")):
+        if _usable(fd, mode) and getattr(sys, name) is not None:
+            continue
+        if not _usable(fd, mode):
+            try:
+                null = os.open(os.devnull, os.O_RDWR)
+            except OSError:
+                continue
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+        if getattr(sys, name) is None:  # Python found it closed at start-up: print() would write to stdout
+            setattr(sys, name, open(fd, mode, encoding="utf-8", errors="backslashreplace", closefd=False))
+    # stdout in an encoding that lacks a file name's or label's characters (a Latin-1 terminal, PYTHONIOENCODING,
+    # Windows' ANSI code page when redirected to a file): "猫.png" failed the whole command ("'latin-1' codec can't
+    # encode character", exit 2, nothing printed); it is written as \u732b instead, as stderr already does
+    out = sys.stdout
+    if out is not None and (getattr(out, "encoding", None) or "utf-8").lower().replace("_", "-") not in ("utf-8", "utf8"):
+        try:
+            out.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError, OSError):
+            pass
+
+
+def _usable(fd: int, mode: str) -> bool:
+    """Whether file descriptor ``fd`` is open for reading (``mode`` "r") or writing ("w")."""
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    try:
+        import fcntl  # noqa: PLC0415 - not on Windows
+    except ImportError:
+        return True
+    access = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE
+    return access == os.O_RDWR or access == (os.O_RDONLY if mode == "r" else os.O_WRONLY)
+
+
+def cwd_gone() -> str:
+    """Why the program cannot run in its current folder (deleted since the shell entered it), else "". Importing
+    torch there ended the process with "Intel oneMKL FATAL ERROR: Cannot load .../libtorch_cpu.so", which reads as
+    a broken installation; and ``--out``'s default, ./gradflip-results, would have no place to go."""
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        return "the current folder no longer exists (deleted since the shell entered it): cd to a folder that exists, then run it again"
+    except OSError:
+        pass
+    return ""
+
+
+def _plain_ctrl_c() -> None:
+    """After the command (its files written, its last line printed) Ctrl+C ends the process as it ends any program,
+    without Python's KeyboardInterrupt: pressed while the interpreter shut down (torch's clean-up), that printed a
+    traceback from an exit handler (or from the handler being put back)."""
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+    except (ValueError, OSError):  # not the main thread
+        pass
+
+
+def quiet_broken_pipe(main_fn: Callable[..., int]) -> Callable[..., int]:
+    """``main_fn`` for a console script: a reader that goes away (``gradflip --help | head -1``) ends the
+    program quietly with :data:`EXIT_BROKEN_PIPE` instead of a traceback."""
+
+    def wrapper(argv: list[str] | None = None) -> int:
+        std_streams_open()
+        try:
+            return main_fn(argv)
+        except BrokenPipeError:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+            return EXIT_BROKEN_PIPE
+        finally:
+            if argv is None:  # the console script: the process exits next, and torch's clean-up takes a moment
+                _plain_ctrl_c()
+
+    wrapper.__doc__, wrapper.__name__, wrapper.__wrapped__ = main_fn.__doc__, main_fn.__name__, main_fn
+    return wrapper
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, ``timeout``, a batch scheduler) stops a run as Ctrl+C does: finished result sets
+    written whole, none half-written, the summary rebuilt."""
+
+
+def _stop_on_signals() -> tuple[dict, Callable]:
+    """While a command runs, SIGTERM interrupts as Ctrl+C does, and a second Ctrl+C or SIGTERM during the first
+    one's clean-up ends the process at once (``os._exit``: a normal exit with torch threads still running would
+    abort); one within :data:`SAME_SIGNAL_S` of the first is taken as the same (``timeout -s INT`` sends two). Returns the previous handlers and the handler (``done`` set: it does
+    nothing); an ignored SIGINT (``nohup``, ``cmd &`` in a script) stays ignored."""
+    def stop(signum, frame):
+        if stop.done:
+            return
+        if stop.hit and time.monotonic() - stop.hit < SAME_SIGNAL_S:
+            return  # the same interrupt delivered twice (`timeout -s INT` signals the process and its group)
+        if stop.hit:
+            try:
+                print("\ngradflip: interrupted again: stopped at once", file=sys.stderr, flush=True)
+            finally:
+                os._exit(EXIT_INTERRUPTED)
+        stop.hit = time.monotonic()
+        raise _Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+    stop.hit, stop.done, previous = 0.0, False, {}
+    for sig in (signal.SIGINT, getattr(signal, "SIGTERM", None)):
+        try:
+            if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
+                previous[sig] = signal.signal(sig, stop)
+        except (ValueError, OSError):  # not the main thread
+            pass
+    return previous, stop
+
+
+__all__ = ["cwd_gone", "quiet_broken_pipe", "std_streams_open"]
