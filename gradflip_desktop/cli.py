@@ -15,6 +15,7 @@ The core's errors carry no command-line wording: the remedies ("use --force ..."
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import signal
 import sys
@@ -443,6 +444,10 @@ def main(argv: list[str] | None = None) -> int:
     except (GradFlipError, ValueError) as exc:
         _err(error_text(exc))
         return EXIT_BAD_INPUT
+    except OSError as exc:  # the output cannot be written (`> /dev/full`, a full disk, a closed pipe's EIO): not a bug
+        _err(f"cannot write the output: {exc.strerror or exc}" if exc.errno in (errno.ENOSPC, errno.EIO, errno.EDQUOT)
+             else f"internal error: OSError: {exc} (please report this)")
+        return EXIT_BAD_INPUT if exc.errno in (errno.ENOSPC, errno.EIO, errno.EDQUOT) else EXIT_INTERNAL
     except Exception as exc:  # noqa: BLE001 - never a traceback for users
         _err(f"internal error: {type(exc).__name__}: {exc} (please report this)")
         return EXIT_INTERNAL

@@ -936,3 +936,26 @@ def test_a_name_the_output_encoding_lacks_is_escaped_not_a_failed_command(tmp_pa
         assert proc.returncode == 0, proc.stderr
         assert b"\\u732b.png" in proc.stdout
     assert json.loads(proc.stdout.decode("latin-1"))["image"].endswith("猫.png")  # \u732b is JSON's own escape
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="/dev/full: Linux")
+def test_output_to_a_full_device_is_one_clear_line_not_an_internal_error(tmp_path):
+    """`gradflip classify photo.png --json > /dev/full` said "internal error: OSError: [Errno 28] No space left on
+    device (please report this)", exit 3: not a bug, a place that cannot take the output."""
+    import subprocess
+
+    img = _png(tmp_path / "a.png")
+    helpers = str(Path(__file__).resolve().parent)
+    code = (
+        f"import sys; sys.path.insert(0, {helpers!r})\n"
+        "from helpers import make_tiny\n"
+        "from gradflip_desktop import cli\n"
+        "cli._load_model = lambda args: make_tiny()\n"
+        "raise SystemExit(cli.main(sys.argv[1:]))\n"
+    )
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-c", code, "classify", str(img), "--json"], stdout=full,
+                              stderr=subprocess.PIPE, text=True, timeout=120)
+    assert proc.returncode == cli.EXIT_BAD_INPUT, proc.stderr
+    assert "gradflip: error: cannot write the output: No space left on device" in proc.stderr
+    assert "internal error" not in proc.stderr
