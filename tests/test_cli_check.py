@@ -146,3 +146,102 @@ def test_gradflip_check_is_a_command_of_the_app_entry_point(monkeypatch):
     seen = []
     monkeypatch.setattr(app, "_run_cli", lambda argv: seen.append(argv) or 0)
     assert app.main(["check", "somewhere"]) == 0 and seen == [["check", "somewhere"]]
+
+
+def test_a_malformed_record_is_skipped_with_a_reason_and_the_others_are_checked(results, capsys):
+    """Hand-edited or foreign records in a result folder: each is skipped with its reason; they used to stop
+    the whole check with an internal error (exit 3), losing the sets already measured."""
+    out, _ = results
+    rec = json.loads((out / "p0.gradflip.json").read_text(encoding="utf-8"))
+    bad = {"image_text": {**rec, "image": "p0.png"}, "no_original": {**rec, "original": None}, "explained_text": {**rec, "explained": "cat"},
+           "class_text": {**rec, "explained": {**rec["explained"], "indices": ["x"]}},
+           "class_out_of_range": {**rec, "explained": {**rec["explained"], "indices": [4000]}},
+           "size_one": {**rec, "image": {**rec["image"], "working_size": [24]}}}
+    for name, doc in {**bad, "model_text": {**rec, "model": "tiny"}}.items():  # an unknown model: measured
+        (out / f"{name}.gradflip.json").write_text(json.dumps(doc), encoding="utf-8")
+        (out / f"{name}.importance.npy").write_bytes((out / "p0.importance.npy").read_bytes())
+    capsys.readouterr()
+    assert cli.main(["check", str(out), "--points", "3"]) == 0
+    io = capsys.readouterr()
+    assert "internal error" not in io.err and "Traceback" not in io.err
+    assert io.err.count(": skipped: ") == len(bad)
+    assert "faithfulness of 3 result sets" in io.out
+    rows = list(csv.DictReader((out / CSV_NAME).open(encoding="utf-8")))
+    assert {r["name"] for r in rows} == {"p0", "p1", "model_text"}
+
+
+def test_a_record_made_with_other_model_settings_is_not_measured_with_these(results):
+    """The same model file read with another --mean/--std/--input-size/--channels/--resize is another model:
+    its numbers would not be the run's map on the run's model."""
+    out, _ = results
+    path = out / "p0.gradflip.json"
+    rec = json.loads(path.read_text(encoding="utf-8"))
+    assert check_set(make_tiny(), path, write=False, points=3).check is not None  # the run's settings: measured
+    path.write_text(json.dumps({**rec, "model": {**rec["model"], "mean": [0.1, 0.2, 0.3]}}), encoding="utf-8")
+    c = check_set(make_tiny(), path, write=False, points=3)
+    assert c.check is None and "mean [0.1, 0.2, 0.3], not [0.5, 0.5, 0.5]" in c.skipped
+
+
+def test_checking_one_set_again_keeps_the_other_sets_rows_in_the_folders_csv(results, capsys):
+    """gradflip check FOLDER, then gradflip check FOLDER/p1.gradflip.json: faithfulness.csv lost p0's rows
+    (while p0.faithfulness.json stayed)."""
+    out, _ = results
+    assert cli.main(["check", str(out), "--points", "3", "-q"]) == 0
+    first = list(csv.DictReader((out / CSV_NAME).open(encoding="utf-8")))
+    assert cli.main(["check", str(out / "p1.gradflip.json"), "--points", "5", "-q"]) == 0
+    rows = list(csv.DictReader((out / CSV_NAME).open(encoding="utf-8")))
+    assert [r["name"] for r in rows] == ["p0"] * 3 + ["p1"] * 3
+    assert rows[:3] == first[:3] and {r["points"] for r in rows[3:]} == {"5"}
+    (out / "p0.gradflip.json").unlink()  # a set that is gone loses its rows
+    assert cli.main(["check", str(out), "--points", "3", "-q"]) == 0
+    assert {r["name"] for r in csv.DictReader((out / CSV_NAME).open(encoding="utf-8"))} == {"p1"}
+
+
+def test_photos_finds_a_recursive_runs_photos_in_their_subfolders(tmp_path, monkeypatch, capsys):
+    """explain -r tree/ stores tree/a/x.png and tree/b/x.png; after the tree moved, --photos NEWTREE looked
+    only for NEWTREE/x.png (missing, or the other photo: "changed since the run")."""
+    monkeypatch.setattr(cli, "_load_model", lambda args: make_tiny())
+    monkeypatch.chdir(tmp_path)
+    for sub, seed in (("a", 1), ("b", 2)):
+        (tmp_path / "tree" / sub).mkdir(parents=True)
+        _png(tmp_path / "tree" / sub / "x.png", seed=seed)
+    assert cli.main(["explain", "-r", "tree", "--out", "out", "--style", "free", "-q"]) == 0
+    (tmp_path / "tree").rename(tmp_path / "moved")
+    capsys.readouterr()
+    assert cli.main(["check", "out", "--photos", "moved", "--points", "3"]) == 0
+    err = capsys.readouterr().err
+    assert "skipped" not in err and err.count("GradFlip ") == 2
+    # a flat folder holding another photo of that name: said so, not "changed since the run"
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    _png(flat / "x.png", seed=9)
+    c = check_set(make_tiny(), tmp_path / "out" / "a_x.gradflip.json", write=False, photos=flat)
+    assert c.check is None and "is not the photo the run read (tree/a/x.png" in c.skipped
+
+
+def test_a_run_stopped_after_its_flip_is_not_called_a_run_that_did_not_flip(results):
+    """The window says "stopped before its map was finished" (difference.no_check_note); check said "the run
+    did not flip (cancelled)" of a run that flipped at a step."""
+    out, _ = results
+    path = out / "p0.gradflip.json"
+    rec = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps({**rec, "flipped": False, "status": "cancelled", "flip_step": 2}), encoding="utf-8")
+    c = check_set(make_tiny(), path, write=False)
+    assert c.check is None and c.skipped.startswith("the run was stopped after its flip")
+
+
+def test_a_photo_whose_name_is_not_utf8_is_found(tmp_path, monkeypatch, capsys):
+    """b"caf\\xe9.png" (a Latin-1 name on Linux): the record stores "caf\\ufffd.png"; check said it was missing."""
+    import os
+
+    monkeypatch.setattr(cli, "_load_model", lambda args: make_tiny())
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "in").mkdir()
+    name = os.fsdecode(b"caf\xe9.png")
+    _png(tmp_path / "in" / name, seed=4)
+    assert cli.main(["explain", "in", "--out", "out", "--style", "free", "-q"]) == 0
+    capsys.readouterr()
+    assert cli.main(["check", "out", "--points", "3"]) == 0
+    assert "skipped" not in capsys.readouterr().err
+    (tmp_path / "in").rename(tmp_path / "moved")
+    assert cli.main(["check", "out", "--points", "3", "--photos", "moved"]) == 0

@@ -55,6 +55,13 @@ def ranking(importance: np.ndarray) -> np.ndarray:
     return ranks.reshape(np.shape(importance))
 
 
+TIE = 1e-9  # areas this close are equal: no map leads
+
+
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 @dataclass(frozen=True)
 class Curve:
     """One map's two curves: the explained probability at each share of the pixels changed."""
@@ -106,6 +113,14 @@ class FaithfulnessCheck:
         if len(self.curves) < 2:
             return ""
         dele, ins = self.best()
+        tied_d = [c.name for c in self.curves if abs(c.deletion_auc - self.curve(dele).deletion_auc) <= TIE]
+        tied_i = [c.name for c in self.curves if abs(c.insertion_auc - self.curve(ins).insertion_auc) <= TIE]
+        if len(tied_d) > 1 or len(tied_i) > 1:  # never a winner by list order (e.g. --points 2: every area equal)
+            if len(tied_d) == len(tied_i) == len(self.curves):
+                return "the maps tie on both curves"
+            d = f"{_names(tied_d)} tie on deletion" if len(tied_d) > 1 else f"{dele}'s map removes {self.explained} fastest"
+            i = f"{_names(tied_i)} tie on insertion" if len(tied_i) > 1 else f"{ins}'s brings it back fastest"
+            return f"{d}, {i}"
         if dele == ins:
             return f"{dele}'s map is the most faithful on both curves"
         return f"{dele}'s map removes {self.explained} fastest, {ins}'s brings it back fastest"

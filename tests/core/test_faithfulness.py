@@ -136,3 +136,16 @@ def test_the_sentence_names_the_leader_of_each_curve_and_the_protocol():
     d = check.to_dict()
     assert d["fill"] == "mean" and [m["name"] for m in d["maps"]] == ["GradFlip", "Grad-CAM"]
     assert d["maps"][0]["deletion_auc"] == pytest.approx(a.deletion_auc)
+
+
+def test_equal_areas_are_a_tie_not_a_win_for_the_first_map():
+    """With --points 2 every map's curves are the same two points: the sentence named GradFlip (listed first)
+    "the most faithful on both curves"."""
+    a = Curve("GradFlip", (0.0, 1.0), (0.9, 0.1), (0.1, 0.9))
+    b = Curve("Grad-CAM", (0.0, 1.0), (0.9, 0.1), (0.1, 0.9))
+    assert FaithfulnessCheck("blur", "tabby", (a, b)).verdict() == "the maps tie on both curves"
+    c = Curve("Gradient saliency", (0.0, 0.5, 1.0), (0.9, 0.9, 0.1), (0.1, 0.1, 0.9))
+    a3 = Curve("GradFlip", (0.0, 0.5, 1.0), (0.9, 0.2, 0.1), (0.1, 0.5, 0.9))
+    b3 = Curve("Grad-CAM", (0.0, 0.5, 1.0), (0.9, 0.2, 0.1), (0.1, 0.8, 0.9))
+    assert FaithfulnessCheck("blur", "tabby", (a3, b3, c)).verdict() == (
+        "GradFlip and Grad-CAM tie on deletion, Grad-CAM's brings it back fastest")

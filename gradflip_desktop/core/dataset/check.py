@@ -73,20 +73,56 @@ def _sha256(path: Path) -> str:
 def _model_differs(rec: dict, classifier) -> str:
     from .job import model_description
 
-    stored, now = rec.get("model") or {}, model_description(classifier) or {}
+    stored = rec.get("model") or {}
+    now = json.loads(json.dumps(model_description(classifier) or {}))  # as the record stores it (tuples -> lists)
+    if not isinstance(stored, dict):
+        return ""
     for key, what in (("name", "model"), ("labels_sha256", "labels"), ("classes", "number of classes")):
         if stored.get(key) and now.get(key) and stored[key] != now[key]:
             return f"made with {what} {stored[key]}, not {now[key]} (pass the run's --model and its options)"
+    # the same model file read otherwise (--mean, --std, --input-size, --channels, --resize) is another model
+    for key, v in now.items():
+        if key not in ("name", "labels_sha256", "classes") and v and stored.get(key) and stored[key] != v:
+            return (f"made with model {key.replace('_', ' ')} {stored[key]}, not {v} "
+                    "(pass the run's --model and its options)")
     return ""
 
 
-def _photo(source: str, photos: str | os.PathLike | None) -> Path:
+def _as_stored(name: str) -> str:
+    """A file name as a record stores it: one that is not UTF-8 (b"caf\\xe9.png", lone surrogates here) with U+FFFD."""
+    return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in name)
+
+
+def _photo(source: str, photos: str | os.PathLike | None, digest: str | None = None) -> Path:
     """The photo a record names: its stored path (relative ones to the current folder, as the run read them),
-    else, when ``photos`` is given, the file of that name in ``photos``."""
+    else, when ``photos`` is given, the file in ``photos`` at the end of that path (``photos/b/x.png``, then
+    ``photos/x.png`` for ``tree/b/x.png``: a ``--recursive`` run's photos keep their subfolders). A name that
+    was not UTF-8 was stored with U+FFFD: the file of its folder whose name reads so. Of several, the one
+    whose SHA-256 is ``digest``."""
     src = Path(source)
-    if src.exists() or photos is None:
+    if src.exists():
         return src
-    return Path(photos) / src.name
+    candidates = []
+    if photos is not None:
+        parts = src.parts[1:] if src.is_absolute() else src.parts
+        candidates += [Path(photos).joinpath(*parts[i:]) for i in range(len(parts))]
+    if "\ufffd" in src.name:
+        for c in [src, *candidates]:
+            try:
+                candidates += sorted(q for q in c.parent.iterdir() if q.name != src.name and _as_stored(q.name) == src.name)
+            except OSError:
+                continue
+    found = list(dict.fromkeys(q for q in candidates if q.is_file()))
+    if digest:
+        for q in found:
+            try:
+                if _sha256(q) == digest:
+                    return q
+            except OSError:
+                continue
+    if found:
+        return found[0]
+    return src if photos is None else Path(photos) / src.name
 
 
 def check_set(classifier, record: str | os.PathLike, fill: str = "blur", points: int | None = None,
@@ -114,6 +150,9 @@ def check_set(classifier, record: str | os.PathLike, fill: str = "blur", points:
     if not isinstance(rec, dict) or "explained" not in rec:
         out.skipped = "not a GradFlip record"
         return out
+    if not rec.get("flipped") and rec.get("status") == "cancelled" and rec.get("flip_step") is not None:
+        out.skipped = "the run was stopped after its flip, before its map was finished: no map to check"
+        return out
     if not rec.get("flipped"):
         out.skipped = f"the run did not flip ({rec.get('status')}): no map to check"
         return out
@@ -124,16 +163,33 @@ def check_set(classifier, record: str | os.PathLike, fill: str = "blur", points:
     if why:
         out.skipped = why
         return out
-    image = rec.get("image") or {}
-    source, work = image.get("source"), image.get("working_size")
+    try:  # a hand-edited or foreign record: skipped with a reason, the other sets are still checked
+        image = rec.get("image") or {}
+        source, work = image.get("source"), image.get("working_size")
+        if source and work:
+            work = [int(v) for v in work]
+            if len(work) != 2:
+                raise ValueError(f"working size {work}")
+        explained = rec["explained"]
+        classes = [int(i) for i in explained.get("indices") or [rec["original"]["index"]]]
+        top = int(rec["original"]["index"])
+        file = image.get("file") or {}
+        digest = file.get("sha256")
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        out.skipped = f"not a GradFlip record ({exc.__class__.__name__}: {exc})"
+        return out
+    n = getattr(classifier, "num_classes", None)
+    if n is not None and not all(0 <= i < n for i in [*classes, top]):
+        out.skipped = f"its classes {sorted({*classes, top})} are not all among the model's {n} classes"
+        return out
     if not source or not work:
         out.skipped = "the record does not name the photo it was made from"
         return out
-    src = _photo(str(source), photos)
+    src = _photo(str(source), photos, digest)
     try:
-        digest = (image.get("file") or {}).get("sha256")
         if digest and _sha256(src) != digest:
-            out.skipped = f"the photo {src} changed since the run"
+            out.skipped = (f"the photo {src} changed since the run" if src == Path(str(source)) else
+                           f"{src} is not the photo the run read ({source}: another content)")
             return out
         data = load_image(src, max_side=max(int(v) for v in work))
         pixels = data.pixels
@@ -150,9 +206,6 @@ def check_set(classifier, record: str | os.PathLike, fill: str = "blur", points:
     if pixels.shape[:2] != (int(work[1]), int(work[0])) or importance.shape != pixels.shape[:2]:
         out.skipped = f"the photo loads at {pixels.shape[1]}×{pixels.shape[0]} px, the run's map is {importance.shape[::-1]}"
         return out
-    explained = rec["explained"]
-    classes = [int(i) for i in explained.get("indices") or [rec["original"]["index"]]]
-    top = int(rec["original"]["index"])
     maps = {"GradFlip": importance.astype(np.float32)}
     notes = []
     for title, fn in (("Grad-CAM", gradcam_map), ("Gradient saliency", saliency_map)):
@@ -225,20 +278,32 @@ def format_table(checks: list[SetCheck]) -> str:
 
 def write_csv(folder: str | os.PathLike, checks: list[SetCheck]) -> Path | None:
     """``faithfulness.csv`` in ``folder``: one row per checked set and map (written whole or not at all);
-    None when no set was checked."""
+    None when no set was checked. The rows of the folder's other sets (checked by an earlier run: ``gradflip
+    check FOLDER`` then ``gradflip check FOLDER/one.gradflip.json``) are kept while their records exist."""
     from ..images import atomic_write_bytes
 
     done = [c for c in checks if c.check is not None]
     if not done:
         return None
+    path = Path(folder) / CSV_NAME
+    header = ["name", "map", "fill", "points", "deletion_auc", "insertion_auc", "explained"]
+    rows = [[c.name, curve.name, c.check.fill, len(curve.fractions), f"{curve.deletion_auc:.6f}",
+             f"{curve.insertion_auc:.6f}", c.check.explained] for c in done for curve in c.check.curves]
+    now = {c.name for c in checks}
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            old = list(csv.reader(f))
+        if old and old[0] == header:
+            rows += [r for r in old[1:] if len(r) == len(header) and r[0] not in now
+                     and (Path(folder) / (r[0] + RECORD_SUFFIX)).is_file()]
+    except (OSError, ValueError, csv.Error):  # none yet, or unreadable: this run's rows only
+        pass
+    rows.sort(key=lambda r: r[0])  # stable: each set's maps stay in their order
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["name", "map", "fill", "points", "deletion_auc", "insertion_auc", "explained"])
-    for c in done:
-        for curve in c.check.curves:
-            w.writerow([c.name, curve.name, c.check.fill, len(curve.fractions), f"{curve.deletion_auc:.6f}",
-                        f"{curve.insertion_auc:.6f}", c.check.explained])
-    return atomic_write_bytes(Path(folder) / CSV_NAME, buf.getvalue().encode("utf-8"), overwrite=True)
+    w.writerow(header)
+    w.writerows(rows)
+    return atomic_write_bytes(path, buf.getvalue().encode("utf-8"), overwrite=True)
 
 
 __all__ = ["CHECK_SUFFIX", "CSV_NAME", "SetCheck", "check_set", "format_table", "gradflip_better", "medians",

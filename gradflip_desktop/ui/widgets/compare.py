@@ -7,7 +7,7 @@ import html
 
 from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QVBoxLayout, QWidget
 
-from gradflip_desktop.core.faithfulness import FILL_NAMES
+from gradflip_desktop.core.faithfulness import FILL_NAMES, TIE
 
 from .fitted_label import FittedLabel
 from .image_panel import ImagePanel
@@ -16,7 +16,9 @@ CHECK_TIP = (
     "Deletion: the map's top pixels are replaced by the fill-in, 5 % more at each point, and the probability of the "
     "explained class is read; the area under that curve is lower when the map puts first what the model needs. "
     "Insertion: from the fill-in, the top pixels are put back; the area is higher when the class returns sooner "
-    "(Petsiuk et al. 2018). Bold: the best of the three. gradflip check measures the same over a folder of results."
+    "(Petsiuk et al. 2018). Bold: the best of the three. Gradient saliency is scored unsmoothed (|∂z/∂x|, as "
+    "gradflip check and benchmarks/faithfulness.py score it); the panel shows it smoothed. gradflip check "
+    "measures the same over a folder of results."
 )
 
 
@@ -106,11 +108,11 @@ class CompareViews(QWidget):
         if check is None:
             self._set_check(html.escape(note))
             return
-        dele, ins = check.best()
+        dele, ins = (check.curve(name) for name in check.best())
         parts = []
-        for c in check.curves:
-            d = f"<b>{c.deletion_auc:.3f}</b>" if c.name == dele else f"{c.deletion_auc:.3f}"
-            i = f"<b>{c.insertion_auc:.3f}</b>" if c.name == ins else f"{c.insertion_auc:.3f}"
+        for c in check.curves:  # the best of each curve in bold, every map that ties with it too
+            d = f"<b>{c.deletion_auc:.3f}</b>" if abs(c.deletion_auc - dele.deletion_auc) <= TIE else f"{c.deletion_auc:.3f}"
+            i = f"<b>{c.insertion_auc:.3f}</b>" if abs(c.insertion_auc - ins.insertion_auc) <= TIE else f"{c.insertion_auc:.3f}"
             parts.append(f"{html.escape(c.name, quote=False)} {d} / {i}")
         points = len(check.curves[0].fractions) if check.curves else 0
         self._set_check(
