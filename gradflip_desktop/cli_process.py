@@ -3,6 +3,7 @@ goes away. Shared by the command line (cli.py) and the app's entry point (app.py
 
 from __future__ import annotations
 
+import codecs
 import os
 import signal
 import sys
@@ -12,6 +13,29 @@ from typing import Callable
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a reader that went away
 SAME_SIGNAL_S = 0.3  # a second interrupt this soon after the first is the same one, delivered twice
+
+
+ESCAPE = "gradflip-json-escape"
+
+
+def _json_escape(exc: UnicodeError) -> tuple[str, int]:
+    """A character stdout's encoding lacks, as JSON's own escape: "\\u732b", and a character beyond U+FFFF as its
+    surrogate pair ("\\ud83d\\udc31" for 🐱). backslashreplace wrote \\U0001f431 and, on an ASCII stdout, \\xe9:
+    not JSON escapes, so `--json` output failed to parse."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    parts = []
+    for ch in exc.object[exc.start:exc.end]:
+        n = ord(ch)
+        if n > 0xFFFF:
+            n -= 0x10000
+            parts.append(f"\\u{0xD800 + (n >> 10):04x}\\u{0xDC00 + (n & 0x3FF):04x}")
+        else:
+            parts.append(f"\\u{n:04x}")
+    return "".join(parts), exc.end
+
+
+codecs.register_error(ESCAPE, _json_escape)
 
 
 def std_streams_open() -> None:
@@ -38,7 +62,7 @@ def std_streams_open() -> None:
     out = sys.stdout
     if out is not None and (getattr(out, "encoding", None) or "utf-8").lower().replace("_", "-") not in ("utf-8", "utf8"):
         try:
-            out.reconfigure(errors="backslashreplace")
+            out.reconfigure(errors=ESCAPE)
         except (AttributeError, ValueError, OSError):
             pass
 
@@ -75,7 +99,8 @@ def _plain_ctrl_c() -> None:
     without Python's KeyboardInterrupt: pressed while the interpreter shut down (torch's clean-up), that printed a
     traceback from an exit handler (or from the handler being put back)."""
     try:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # `cmd &`, nohup: ignored it stays
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
     except (ValueError, OSError):  # not the main thread
         pass
 

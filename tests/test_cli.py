@@ -959,3 +959,46 @@ def test_output_to_a_full_device_is_one_clear_line_not_an_internal_error(tmp_pat
     assert proc.returncode == cli.EXIT_BAD_INPUT, proc.stderr
     assert "gradflip: error: cannot write the output: No space left on device" in proc.stderr
     assert "internal error" not in proc.stderr
+
+
+@pytest.mark.parametrize("encoding,name", [("latin-1", "cat🐱.png"), ("ascii", "café.png")])
+def test_json_stays_valid_for_names_the_output_encoding_lacks_beyond_the_bmp_or_ascii(tmp_path, encoding, name):
+    """docs/robustness.md: with a narrow stdout encoding "--json stays valid". backslashreplace writes 🐱 as
+    \\U0001f431 and, on an ASCII stdout, é as \\xe9: neither is a JSON escape (json.loads: "Invalid \\escape")."""
+    import subprocess
+
+    try:
+        img = _png(tmp_path / name)
+    except (OSError, UnicodeError):
+        pytest.skip("this file system refuses the name")
+    helpers = str(Path(__file__).resolve().parent)
+    code = (
+        f"import sys; sys.path.insert(0, {helpers!r})\n"
+        "from helpers import make_tiny\n"
+        "from gradflip_desktop import cli\n"
+        "cli._load_model = lambda args: make_tiny()\n"
+        "raise SystemExit(cli.main(sys.argv[1:]))\n"
+    )
+    env = dict(os.environ, PYTHONIOENCODING=encoding)
+    proc = subprocess.run([sys.executable, "-c", code, "classify", str(img), "--json"], capture_output=True,
+                          timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.decode(encoding))["image"].endswith(name)
+
+
+def test_an_ignored_ctrl_c_stays_ignored_after_the_command(monkeypatch, capsys):
+    """`gradflip explain ... &` in a script or under nohup starts with SIGINT ignored (_stop_on_signals keeps it so);
+    the console script's exit put SIG_DFL there, so a Ctrl+C meant for the foreground job killed it while it exited
+    (status 130 after its work was done)."""
+    import signal
+
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        monkeypatch.setattr(sys, "argv", ["gradflip", "--version"])
+        try:
+            cli.main()  # argv None: as the console script
+        except SystemExit:
+            pass
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)

@@ -245,3 +245,50 @@ def test_a_photo_whose_name_is_not_utf8_is_found(tmp_path, monkeypatch, capsys):
     assert "skipped" not in capsys.readouterr().err
     (tmp_path / "in").rename(tmp_path / "moved")
     assert cli.main(["check", "out", "--points", "3", "--photos", "moved"]) == 0
+
+
+def test_a_path_that_cannot_be_looked_at_is_a_problem_line_not_an_internal_error(results, capsys, tmp_path, monkeypatch):
+    """`gradflip check NAME` with a name too long for the file system (ENAMETOOLONG), or a folder it may not
+    list (EACCES): one line for that path, the other paths still checked; never "internal error", exit 3."""
+    out, _ = results
+    capsys.readouterr()
+    assert cli.main(["check", "a" * 300, str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "internal error" not in err and "a" * 300 in err
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real = type(locked).iterdir
+
+    def iterdir(self):
+        if self == locked:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(type(locked), "iterdir", iterdir)
+    assert cli.main(["check", str(locked)]) == 2
+    err = capsys.readouterr().err
+    assert "internal error" not in err and "Permission denied" in err
+
+
+def test_a_set_whose_check_fails_is_skipped_and_the_other_sets_are_checked(results, capsys, monkeypatch):
+    """check_set "never raises for a set that cannot be checked": a model that gives NaN on one set's curves
+    (ModelError) or a torch error there skips that set with its reason; before, the whole command ended (exit 2,
+    no faithfulness.csv for the sets already measured)."""
+    from gradflip_desktop.core import faithfulness
+    from gradflip_desktop.core.errors import ModelError
+
+    out, _ = results
+    real, calls = faithfulness.check_maps, []
+
+    def flaky(*a, **k):
+        calls.append(1)
+        if len(calls) == 1:
+            raise ModelError("the model produced non-finite outputs (NaN or infinity) while the map was checked")
+        return real(*a, **k)
+
+    monkeypatch.setattr(faithfulness, "check_maps", flaky)
+    capsys.readouterr()
+    assert cli.main(["check", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "non-finite" in err and "skipped" in err
+    assert (out / CSV_NAME).is_file() and (out / f"p1{CHECK_SUFFIX}").is_file()

@@ -621,3 +621,39 @@ def test_a_photo_opened_otherwise_clears_the_tile_selection(qtbot, tiny_window, 
     with qtbot.waitSignal(w.image_opened, timeout=RUN_TIMEOUT_MS):
         w.open_path(str(other))
     assert c.panel.list.selectedIndexes() == []
+
+
+def test_a_tile_whose_photo_fails_to_open_does_not_keep_the_next_photo_selected(qtbot, tiny_window, photos, tmp_path):
+    """A click on a tile whose photo cannot be opened (broken.jpg) never emits image_opened: the next photo opened
+    otherwise must still clear the tile selection (the flag set by the click must not outlive that click)."""
+    w, c = tiny_window, tiny_window.folders
+    c.open_folder(str(photos))
+    _wait_done(qtbot, c)
+    key = str(photos / "broken.jpg")
+    index = c.panel.list.model().index(_view_keys(c.panel).index(key), 0)
+    with qtbot.waitSignal(w.image_failed, timeout=RUN_TIMEOUT_MS):
+        c.panel.list.setCurrentIndex(index)
+        c.panel.list.clicked.emit(index)
+    other = make_image_file(tmp_path / "elsewhere.png", 50, 40, seed=9)
+    with qtbot.waitSignal(w.image_opened, timeout=RUN_TIMEOUT_MS):
+        w.open_path(str(other))
+    assert c.panel.list.selectedIndexes() == []
+
+
+def test_a_tile_click_overtaken_by_another_open_does_not_keep_the_tile_selected(qtbot, tiny_window, photos, tmp_path):
+    """A click on a tile (its photo loads) then, before it has loaded, File ▸ Open of another photo: the other
+    photo is shown and the tile's load is dropped; the tile must not stay highlighted under the other photo."""
+    w, c = tiny_window, tiny_window.folders
+    c.open_folder(str(photos))
+    _wait_done(qtbot, c)
+    c.stored = {}  # the tile opens its photo (no stored explanation)
+    key = str(photos / "p1.png")
+    index = c.panel.list.model().index(_view_keys(c.panel).index(key), 0)
+    other = make_image_file(tmp_path / "elsewhere.png", 50, 40, seed=9)
+    with qtbot.waitSignal(w.image_opened, timeout=RUN_TIMEOUT_MS):
+        c.panel.list.setCurrentIndex(index)
+        c.panel.list.clicked.emit(index)
+        w.open_path(str(other))  # File ▸ Open at once: the tile's load is cancelled
+    qtbot.wait(200)
+    assert w.image.name == "elsewhere"
+    assert c.panel.list.selectedIndexes() == []

@@ -351,3 +351,51 @@ def test_the_comparison_of_a_group_run_names_what_each_map_explains(qtbot):
     assert "GradFlip's map of <b>any cat</b>" in text and "saliency of <b>Egyptian cat</b>" in text
     views.show_comparison(types.SimpleNamespace(panels=[]), "Egyptian cat")  # one class: one name for all three
     assert views.heading.text().startswith("Three explanations of <b>Egyptian cat</b>")
+
+
+def test_the_check_line_of_a_single_map_is_a_sentence(qtbot):
+    """Grad-CAM and saliency both unavailable (a model they cannot hook or differentiate): only GradFlip's map is
+    measured, there is no verdict, and the line read "On this photo, . Deletion ↓ / insertion ↑: …"."""
+    from gradflip_desktop.core.faithfulness import Curve, FaithfulnessCheck
+    from gradflip_desktop.ui.widgets.compare import CompareViews
+
+    views = CompareViews()
+    qtbot.addWidget(views)
+    views.show_check(FaithfulnessCheck("blur", "tabby", (Curve("GradFlip", (0.0, 1.0), (0.9, 0.1), (0.1, 0.9)),)))
+    assert "On this photo, ." not in views.check.text()
+    assert views.check.text().startswith("On this photo: deletion ↓ / insertion ↑: GradFlip")
+
+
+def test_hiding_compare_methods_stops_its_check_on_the_engine_thread(qtbot, window):
+    """The deletion/insertion check runs on the engine thread for seconds (6 s at 451×300, 10 s at 1024 px with
+    the default model on one CPU thread); hidden, nobody sees it, but key-pixel answers and model tasks queued
+    behind it on the same thread waited for it to finish."""
+    window.controls.set_settings(RunSettings(style="free"))
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
+        window.explain()
+    with qtbot.waitSignal(window.comparison_shown, timeout=RUN_TIMEOUT_MS):
+        window.compare_action.trigger()
+    task = window.difference._compare.task
+    window.compare_action.trigger()  # hidden while its check may still run
+    assert window.compare.isHidden()
+    assert task is None or task.cancelled
+
+
+def test_the_key_set_slider_is_answered_before_the_comparisons_check(qtbot, window):
+    """The comparison's deletion/insertion check holds the engine thread for seconds; a key-set slider answer
+    queued behind it. The check gives way (the slider is answered first) and is made again after it."""
+    window.controls.set_settings(RunSettings(style="free"))
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS) as done:
+        window.explain()
+    result = done.args[0]
+    order = []
+    window.key_answer_shown.connect(lambda a: order.append("key"))
+    window.faithfulness_shown.connect(lambda c: order.append(("check", c.check is not None)))
+    with qtbot.waitSignal(window.comparison_shown, timeout=RUN_TIMEOUT_MS):
+        window.compare_action.trigger()
+    assert order == []  # the maps are shown, the check is being measured
+    with qtbot.waitSignal(window.key_answer_shown, timeout=RUN_TIMEOUT_MS):
+        window.difference.key_count_changed(max(1, result.key_pixels.count // 2))
+    with qtbot.waitSignal(window.faithfulness_shown, timeout=RUN_TIMEOUT_MS):
+        pass
+    assert order == ["key", ("check", True)]

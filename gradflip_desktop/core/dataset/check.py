@@ -47,17 +47,20 @@ def stored_records(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list
     found: list[Path] = []
     problems: list[str] = []
     for p in map(Path, paths):
-        if p.is_dir():
-            here = sorted(q for q in p.iterdir() if q.name.endswith(RECORD_SUFFIX) and q.is_file())
-            if not here:
-                problems.append(f"{p}: no result sets ({RECORD_SUFFIX} files) in this folder")
-            found += here
-        elif p.is_file() and p.name.endswith(RECORD_SUFFIX):
-            found.append(p)
-        elif p.exists():
-            problems.append(f"{p}: not a result set record ({RECORD_SUFFIX}) or a folder of them")
-        else:
-            problems.append(f"{p}: does not exist")
+        try:  # a name too long (ENAMETOOLONG), a folder that may not be listed (EACCES): that path's line
+            if p.is_dir():
+                here = sorted(q for q in p.iterdir() if q.name.endswith(RECORD_SUFFIX) and q.is_file())
+                if not here:
+                    problems.append(f"{p}: no result sets ({RECORD_SUFFIX} files) in this folder")
+                found += here
+            elif p.is_file() and p.name.endswith(RECORD_SUFFIX):
+                found.append(p)
+            elif p.exists():
+                problems.append(f"{p}: not a result set record ({RECORD_SUFFIX}) or a folder of them")
+            else:
+                problems.append(f"{p}: does not exist")
+        except OSError as exc:
+            problems.append(f"{p}: cannot be read ({exc.strerror or exc})")
     unique = list(dict.fromkeys(q.resolve() for q in found))
     return unique, problems
 
@@ -214,8 +217,12 @@ def check_set(classifier, record: str | os.PathLike, fill: str = "blur", points:
         except Exception as exc:  # noqa: BLE001 - a model Grad-CAM cannot hook (TorchScript): checked without it
             notes.append(f"no {title} map ({exc})")
     group = len(classes) > 1
-    check = check_maps(classifier, pixels, maps, classes, fill=fill, points=points or POINTS, stop=stop,
-                       explained_name=any_of(str(explained.get("name"))) if group else str(explained.get("name")))
+    try:  # non-finite outputs (ModelError), a torch error on this photo: this set is skipped, not the command
+        check = check_maps(classifier, pixels, maps, classes, fill=fill, points=points or POINTS, stop=stop,
+                           explained_name=any_of(str(explained.get("name"))) if group else str(explained.get("name")))
+    except (GradFlipError, RuntimeError, ValueError) as exc:
+        out.skipped = f"its maps could not be measured ({exc})"
+        return out
     if check is None:
         out.skipped = "stopped"
         return out

@@ -280,6 +280,7 @@ class DifferenceController(QObject):
         self._compare = TaskSlot(window.engine, self._on_checked, self._on_compared, self._on_compare_failed, parent=self)
         self._outline = TaskSlot(window.background, self._on_outline, on_error=self._on_failed, parent=self)
         self._shown: Comparison | None = None  # the comparison whose maps are shown
+        self._compare_paused = False  # its check gave way to a key-set answer: made again after it
 
     # -- what is shown -------------------------------------------------------------------------------------
     def set_result(self, result: "ExplainResult") -> None:
@@ -314,6 +315,7 @@ class DifferenceController(QObject):
         self._render.discard()
         self._key.discard()
         self._compare.discard()
+        self._compare_paused = False
         self._outline.discard()
         if compare_text is None:
             self.w.compare.clear()
@@ -369,6 +371,9 @@ class DifferenceController(QObject):
         self._outline.start(outline_task, self.keys.mask_for(k), self.keys.kind)
         what = "key region" if self.keys.kind == "region" else "key pixels"
         self.w.views.set_key_answer(f"{what}: {k:,} pixels → classifying …")
+        if self._compare.busy:  # the comparison's check holds the engine for seconds: the slider's answer first,
+            self._compare.discard()  # then the comparison again (_on_key_answer)
+            self._compare_paused = True
         self._key.start(key_pixels_task, self.w.models.session, result, k)
 
     def _on_outline(self, rgba: np.ndarray | None) -> None:
@@ -383,6 +388,9 @@ class DifferenceController(QObject):
         top = answer.top[0]
         self.w.views.set_key_answer(self._key_text(answer.count, top, result.is_flip(top.index)))
         self.w.key_answer_shown.emit(answer)
+        if self._compare_paused and not self._key.busy:
+            self._compare_paused = False
+            self.request_compare()
 
     # -- comparison panel ----------------------------------------------------------------------------------
     def set_compare_visible(self, visible: bool) -> None:
@@ -392,6 +400,8 @@ class DifferenceController(QObject):
         w.settings.setValue("view/compare", bool(visible))
         if visible:
             self.request_compare()
+        else:  # its maps and check are seconds of engine time nobody sees; shown again, they are made again
+            self._compare.discard()
 
     def request_compare(self) -> None:
         result = self.w.result

@@ -227,9 +227,7 @@ class FoldersController(QObject):
         self.panel.continue_requested.connect(self.resume)
         self.panel.export_requested.connect(lambda: self.export_all())
         self.panel.open_requested.connect(self._open)
-        # a photo opened otherwise (File ▸ Open, Recent, a drop) clears the tile selection: the tile last clicked
-        # stayed highlighted under another photo's views, as if they were its explanation
-        self._tile_opening = False
+        self._tile_path: str | None = None  # the photo a tile click is opening (any other photo clears the selection)
         window.image_opened.connect(self._image_opened)
         self.exported: list[Path] | None = None
         self.export_error: str | None = None
@@ -424,14 +422,15 @@ class FoldersController(QObject):
         self.w.show_error("Open Folder", message)
 
     def _image_opened(self, _name: str) -> None:
-        if self._tile_opening:  # the clicked tile's photo (or explanation): its tile stays selected
-            self._tile_opening = False
-            return
-        self.panel.clear_selection()
+        """A photo opened: the clicked tile's keeps its selection; any other (File ▸ Open, Recent, a drop, after a
+        failed or overtaken tile load) clears it, so no tile stays highlighted under another photo's views."""
+        source, (tile, self._tile_path) = self.w.images.source, (self._tile_path, None)
+        if tile is None or not source or source[0] != tile:
+            self.panel.clear_selection()
 
     def _open(self, path: str) -> None:
         """A click on a tile: its explanation in the main views when it has one, else the photo."""
-        self._tile_opening = True
+        self._tile_path = str(path)
         name = self.stored.get(path)
         if name is None or self.out is None or self.views is None:
             self.w.open_path(path)
@@ -449,7 +448,7 @@ class FoldersController(QObject):
         w.update_actions()
 
     def _on_show_failed(self, exc: BaseException) -> None:
-        self._tile_opening = False
+        self._tile_path = None
         self.w.show_error("Open", error_message(exc, "the explanation could not be shown"), box=False)
 
     # -- Export All ------------------------------------------------------------------------------------------

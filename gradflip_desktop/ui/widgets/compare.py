@@ -115,8 +115,10 @@ class CompareViews(QWidget):
             i = f"<b>{c.insertion_auc:.3f}</b>" if abs(c.insertion_auc - ins.insertion_auc) <= TIE else f"{c.insertion_auc:.3f}"
             parts.append(f"{html.escape(c.name, quote=False)} {d} / {i}")
         points = len(check.curves[0].fractions) if check.curves else 0
+        verdict = check.verdict()  # "" with one map only (Grad-CAM and saliency unavailable): nothing to compare
+        head = f"On this photo, {html.escape(verdict, quote=False)}. Deletion" if verdict else "On this photo: deletion"
         self._set_check(
-            f"On this photo, {html.escape(check.verdict(), quote=False)}. Deletion ↓ / insertion ↑: {' · '.join(parts)} "
+            f"{head} ↓ / insertion ↑: {' · '.join(parts)} "
             f"({points} points, {html.escape(FILL_NAMES.get(check.fill, check.fill))} as fill-in)"
         )
 
