@@ -36,6 +36,16 @@ def _png(path, seed=1, size=(32, 24)):
     return path
 
 
+# a `python -c` program: the command line on the tiny model, its arguments from argv (tests that need a fresh process)
+TINY_CLI_CODE = (
+    f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})\n"
+    "from helpers import make_tiny\n"
+    "from gradflip_desktop import cli\n"
+    "cli._load_model = lambda args: make_tiny()\n"
+    "raise SystemExit(cli.main(sys.argv[1:]))\n"
+)
+
+
 @pytest.fixture
 def tiny_cli(monkeypatch):
     monkeypatch.setattr(cli, "_load_model", lambda args: make_tiny())
@@ -843,14 +853,7 @@ def test_explain_with_stderr_closed_still_writes_its_results(tmp_path, close):
 
     img = _png(tmp_path / "a.png")
     out = tmp_path / "out"
-    helpers = str(Path(__file__).resolve().parent)
-    code = (
-        f"import sys; sys.path.insert(0, {helpers!r})\n"
-        "from helpers import make_tiny\n"
-        "from gradflip_desktop import cli\n"
-        "cli._load_model = lambda args: make_tiny()\n"
-        "raise SystemExit(cli.main(sys.argv[1:]))\n"
-    )
+    code = TINY_CLI_CODE
 
     def no_stderr():
         os.close(2)
@@ -921,14 +924,7 @@ def test_a_name_the_output_encoding_lacks_is_escaped_not_a_failed_command(tmp_pa
         img = _png(tmp_path / "猫.png")
     except (OSError, UnicodeError):
         pytest.skip("this file system refuses the name")
-    helpers = str(Path(__file__).resolve().parent)
-    code = (
-        f"import sys; sys.path.insert(0, {helpers!r})\n"
-        "from helpers import make_tiny\n"
-        "from gradflip_desktop import cli\n"
-        "cli._load_model = lambda args: make_tiny()\n"
-        "raise SystemExit(cli.main(sys.argv[1:]))\n"
-    )
+    code = TINY_CLI_CODE
     env = dict(os.environ, PYTHONIOENCODING="latin-1")
     for extra in ([], ["--json"]):
         proc = subprocess.run([sys.executable, "-c", code, "classify", str(img), *extra], capture_output=True,
@@ -945,14 +941,7 @@ def test_output_to_a_full_device_is_one_clear_line_not_an_internal_error(tmp_pat
     import subprocess
 
     img = _png(tmp_path / "a.png")
-    helpers = str(Path(__file__).resolve().parent)
-    code = (
-        f"import sys; sys.path.insert(0, {helpers!r})\n"
-        "from helpers import make_tiny\n"
-        "from gradflip_desktop import cli\n"
-        "cli._load_model = lambda args: make_tiny()\n"
-        "raise SystemExit(cli.main(sys.argv[1:]))\n"
-    )
+    code = TINY_CLI_CODE
     with open("/dev/full", "w") as full:
         proc = subprocess.run([sys.executable, "-c", code, "classify", str(img), "--json"], stdout=full,
                               stderr=subprocess.PIPE, text=True, timeout=120)
@@ -971,14 +960,7 @@ def test_json_stays_valid_for_names_the_output_encoding_lacks_beyond_the_bmp_or_
         img = _png(tmp_path / name)
     except (OSError, UnicodeError):
         pytest.skip("this file system refuses the name")
-    helpers = str(Path(__file__).resolve().parent)
-    code = (
-        f"import sys; sys.path.insert(0, {helpers!r})\n"
-        "from helpers import make_tiny\n"
-        "from gradflip_desktop import cli\n"
-        "cli._load_model = lambda args: make_tiny()\n"
-        "raise SystemExit(cli.main(sys.argv[1:]))\n"
-    )
+    code = TINY_CLI_CODE
     env = dict(os.environ, PYTHONIOENCODING=encoding)
     proc = subprocess.run([sys.executable, "-c", code, "classify", str(img), "--json"], capture_output=True,
                           timeout=120, env=env)

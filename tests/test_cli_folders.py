@@ -134,9 +134,9 @@ def test_results_written_inside_the_folder_are_not_explained_again(tiny_cli, tmp
     assert (out / "b.figure.gradflip.json").is_file()
 
 
-def test_a_file_name_that_is_not_utf8_gets_its_results_like_any_other(tiny_cli, tmp_path, capsys):
-    """b"caf\\xe9.png" (a Latin-1 name from an old archive): the run writes its set, record and summary
-    instead of failing the whole run with "'utf-8' codec can't encode character '\\udce9'"."""
+@pytest.fixture
+def latin1_folder(tmp_path):
+    """A folder holding b"caf\\xe9.png" (a Latin-1 name from an old archive); skipped where the file system refuses it."""
     folder = tmp_path / "photos"
     folder.mkdir()
     name = os.fsdecode(b"caf\xe9.png")
@@ -144,6 +144,13 @@ def test_a_file_name_that_is_not_utf8_gets_its_results_like_any_other(tiny_cli, 
         _photo(folder / name, seed=1)
     except (OSError, UnicodeError):  # a file system that only takes UTF-8 names: nothing to test there
         pytest.skip("this file system refuses non-UTF-8 file names")
+    return folder
+
+
+def test_a_file_name_that_is_not_utf8_gets_its_results_like_any_other(tiny_cli, latin1_folder, tmp_path, capsys):
+    """b"caf\\xe9.png" (a Latin-1 name from an old archive): the run writes its set, record and summary
+    instead of failing the whole run with "'utf-8' codec can't encode character '\\udce9'"."""
+    folder = latin1_folder
     out = tmp_path / "out"
     assert cli.main(["explain", str(folder), "--out", str(out), "--no-key-pixels", "--max-steps", "3", "--json"]) in (0, 1)
     printed = json.loads(capsys.readouterr().out)
@@ -153,16 +160,10 @@ def test_a_file_name_that_is_not_utf8_gets_its_results_like_any_other(tiny_cli, 
     assert "caf\ufffd" in (out / "index.html").read_bytes().decode("utf-8")
 
 
-def test_resume_keeps_the_set_of_a_file_name_that_is_not_utf8(tiny_cli, tmp_path, capsys):
+def test_resume_keeps_the_set_of_a_file_name_that_is_not_utf8(tiny_cli, latin1_folder, tmp_path, capsys):
     """The record stores b"caf\\xe9.png" as "caf\ufffd.png" (UTF-8): --resume must still know the set as this
     file's, not refuse it as "of another image (caf\ufffd.png), not of caf\\udce9.png" and list it as an error."""
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    name = os.fsdecode(b"caf\xe9.png")
-    try:
-        _photo(folder / name, seed=1)
-    except (OSError, UnicodeError):  # a file system that only takes UTF-8 names: nothing to test there
-        pytest.skip("this file system refuses non-UTF-8 file names")
+    folder = latin1_folder
     out = tmp_path / "out"
     args = ["explain", str(folder), "--out", str(out), "--no-key-pixels", "--max-steps", "3"]
     assert cli.main([*args, "-q"]) in (0, 1)
