@@ -58,7 +58,10 @@ def run(args, load_model: Callable, err: Callable[[str], None]) -> int:
         else:
             verdict = c.check.verdict()
             print(f"gradflip: {where}: {c.check.numbers()}" + (f" ({verdict})" if verdict else ""), file=sys.stderr, flush=True)
-            for note in c.notes:
+            notes = list(c.notes)
+            if c.check.explained.startswith("any "):  # a group run: the peers' maps are of its top class
+                notes.append(f"scored on the probability of {c.check.explained}; Grad-CAM and saliency explain the top class")
+            for note in notes:
                 print(f"gradflip: note: {where}: {note}", file=sys.stderr)
     folders = sorted({rec.parent for rec in records})
     for folder in folders:

@@ -292,3 +292,18 @@ def test_a_set_whose_check_fails_is_skipped_and_the_other_sets_are_checked(resul
     err = capsys.readouterr().err
     assert "non-finite" in err and "skipped" in err
     assert (out / CSV_NAME).is_file() and (out / f"p1{CHECK_SUFFIX}").is_file()
+
+
+def test_a_group_runs_check_says_what_it_is_scored_on(tmp_path, monkeypatch, capsys):
+    """--group low: GradFlip's map explains the group, Grad-CAM's and saliency's the top class; all are scored on
+    the group's probability. The window's heading said so; the command line did not."""
+    monkeypatch.setattr(cli, "_load_model", lambda args: make_tiny())
+    photo = _png(tmp_path / "g.png", seed=4)
+    out = tmp_path / "out"
+    code = cli.main(["explain", str(photo), "--out", str(out), "--style", "free", "--group", "low", "-q"])
+    rec = json.loads((out / "g.gradflip.json").read_text(encoding="utf-8"))
+    assert code == 0 and rec["flipped"] and len(rec["explained"]["indices"]) == 2
+    capsys.readouterr()
+    assert cli.main(["check", str(out), "--points", "3"]) == 0
+    err = capsys.readouterr().err
+    assert "note: g: scored on the probability of any low; Grad-CAM and saliency explain the top class" in err
