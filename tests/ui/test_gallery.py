@@ -604,17 +604,24 @@ def test_continue_after_cancel_explains_only_the_images_left(qtbot, tiny_window,
     assert "not run" not in rows
 
 
+def _click_tile_of_a_run(qtbot, c, path, signal) -> str:
+    """Explain the folder of ``path``, then click its tile (selected, then clicked, as a click does) and wait for
+    ``signal``; returns the tile's key."""
+    c.open_folder(str(path.parent))
+    _wait_done(qtbot, c)
+    key = str(path)
+    index = c.panel.list.model().index(_view_keys(c.panel).index(key), 0)
+    with qtbot.waitSignal(signal, timeout=RUN_TIMEOUT_MS):
+        c.panel.list.setCurrentIndex(index)
+        c.panel.list.clicked.emit(index)
+    return key
+
+
 def test_a_photo_opened_otherwise_clears_the_tile_selection(qtbot, tiny_window, photos, tmp_path):
     """Before: after a click on a tile, File ▸ Open of another photo (or Open Recent, a drop) left that tile
     highlighted under the other photo's views and explanation, as if they were the tile's."""
     w, c = tiny_window, tiny_window.folders
-    c.open_folder(str(photos))
-    _wait_done(qtbot, c)
-    key = str(photos / "p1.png")
-    index = c.panel.list.model().index(_view_keys(c.panel).index(key), 0)
-    with qtbot.waitSignal(w.classified, timeout=RUN_TIMEOUT_MS):
-        c.panel.list.setCurrentIndex(index)  # as a click does: selected, then clicked
-        c.panel.list.clicked.emit(index)
+    key = _click_tile_of_a_run(qtbot, c, photos / "p1.png", w.classified)
     qtbot.waitUntil(lambda: w.image is not None and w.image.name == "p1", timeout=RUN_TIMEOUT_MS)
     assert [i.data(KEY_ROLE) for i in c.panel.list.selectedIndexes()] == [key]  # the tile shown stays selected
     other = make_image_file(tmp_path / "elsewhere.png", 50, 40, seed=9)
@@ -627,13 +634,7 @@ def test_a_tile_whose_photo_fails_to_open_does_not_keep_the_next_photo_selected(
     """A click on a tile whose photo cannot be opened (broken.jpg) never emits image_opened: the next photo opened
     otherwise must still clear the tile selection (the flag set by the click must not outlive that click)."""
     w, c = tiny_window, tiny_window.folders
-    c.open_folder(str(photos))
-    _wait_done(qtbot, c)
-    key = str(photos / "broken.jpg")
-    index = c.panel.list.model().index(_view_keys(c.panel).index(key), 0)
-    with qtbot.waitSignal(w.image_failed, timeout=RUN_TIMEOUT_MS):
-        c.panel.list.setCurrentIndex(index)
-        c.panel.list.clicked.emit(index)
+    _click_tile_of_a_run(qtbot, c, photos / "broken.jpg", w.image_failed)
     other = make_image_file(tmp_path / "elsewhere.png", 50, 40, seed=9)
     with qtbot.waitSignal(w.image_opened, timeout=RUN_TIMEOUT_MS):
         w.open_path(str(other))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import html
 
+import pyqtgraph as pg
+
 from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QVBoxLayout, QWidget
 
 from gradflip_desktop.core.faithfulness import FILL_NAMES, TIE
