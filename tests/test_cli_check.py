@@ -307,3 +307,44 @@ def test_a_group_runs_check_says_what_it_is_scored_on(tmp_path, monkeypatch, cap
     assert cli.main(["check", str(out), "--points", "3"]) == 0
     err = capsys.readouterr().err
     assert "note: g: scored on the probability of any low; Grad-CAM and saliency explain the top class" in err
+    # with RISE: its map explains the group, as GradFlip's does
+    assert cli.main(["check", str(out), "--points", "3", "--rise", "8"]) == 0
+    err = capsys.readouterr().err
+    assert "explain the top class; RISE the group" in err
+
+
+def test_rise_is_measured_next_to_the_other_maps_when_asked_for(results, capsys):
+    """--rise N: RISE's map (N masks) is checked beside GradFlip's, Grad-CAM's and saliency's; the table, the
+    set's JSON and the folder's CSV carry its row, and GradFlip's numbers are the same as without it."""
+    from gradflip_desktop.core.attributions import rise_map
+
+    out, photos = results
+    assert cli.main(["check", str(out), "-q"]) == 0
+    before = json.loads((out / f"p0{CHECK_SUFFIX}").read_text(encoding="utf-8"))
+    capsys.readouterr()
+    assert cli.main(["check", str(out), "--rise", "16"]) == 0
+    io = capsys.readouterr()
+    assert "Traceback" not in io.err and "\r" not in io.err  # no live progress line when stderr is not a terminal
+    doc = json.loads((out / f"p0{CHECK_SUFFIX}").read_text(encoding="utf-8"))
+    assert [m["name"] for m in doc["maps"]] == ["GradFlip", "RISE", "Grad-CAM", "Gradient saliency"]
+    assert doc["maps"][0]["deletion_auc"] == before["maps"][0]["deletion_auc"]
+    rows = list(csv.DictReader((out / CSV_NAME).open(encoding="utf-8")))
+    assert len(rows) == 8 and sum(r["map"] == "RISE" for r in rows) == 2
+    assert "\nRISE " in io.out and "GradFlip better" in io.out
+    # the RISE row is the core's RISE map of the explained class, checked on the photo as the run loaded it
+    rec = json.loads((out / "p0.gradflip.json").read_text(encoding="utf-8"))
+    pixels = load_image(photos[0], max_side=max(rec["image"]["working_size"])).pixels
+    cam = rise_map(make_tiny(), pixels, rec["explained"]["indices"], masks=16)
+    again = check_maps(make_tiny(), pixels, {"RISE": cam}, rec["explained"]["indices"])
+    assert doc["maps"][1]["insertion_auc"] == pytest.approx(again.curves[0].insertion_auc, abs=1e-6)
+
+
+def test_rise_progress_is_shown_on_a_terminal_and_cleared(results, capsys, monkeypatch):
+    import sys
+
+    out, _ = results
+    capsys.readouterr()
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    assert cli.main(["check", str(out / "p0.gradflip.json"), "--rise", "4"]) == 0
+    err = capsys.readouterr().err
+    assert "RISE 4/4 masks" in err and "\r\033[K" in err and "gradflip: p0: GradFlip " in err

@@ -1,4 +1,5 @@
-"""``gradflip check``: how faithful the maps of stored result sets are, next to Grad-CAM and gradient saliency.
+"""``gradflip check``: how faithful the maps of stored result sets are, next to Grad-CAM and gradient saliency
+(and RISE, when asked for: ``rise=N`` masks).
 
 For each result set (``NAME.gradflip.json`` with its ``NAME.importance.npy``) the photo is loaded again as the
 run loaded it (same file, by its SHA-256; same working size), Grad-CAM and gradient saliency of the explained
@@ -26,7 +27,7 @@ import numpy as np
 RECORD_SUFFIX = ".gradflip.json"
 CHECK_SUFFIX = ".faithfulness.json"
 CSV_NAME = "faithfulness.csv"
-MAPS = ("GradFlip", "Grad-CAM", "Gradient saliency")
+MAPS = ("GradFlip", "RISE", "Grad-CAM", "Gradient saliency")  # RISE only when asked for (``rise=N`` masks)
 
 
 @dataclass
@@ -130,13 +131,16 @@ def _photo(source: str, photos: str | os.PathLike | None, digest: str | None = N
 
 def check_set(classifier, record: str | os.PathLike, fill: str = "blur", points: int | None = None,
               write: bool = True, stop: Callable[[], bool] | None = None,
-              photos: str | os.PathLike | None = None) -> SetCheck:
+              photos: str | os.PathLike | None = None, rise: int = 0,
+              progress: Callable[[str], None] | None = None) -> SetCheck:
     """Check one result set (see the module doc); never raises for a set that cannot be checked: says why in
     ``skipped``. ``write``: write ``NAME.faithfulness.json`` next to the record (atomically, replacing an
     older one). ``stop()``: polled between model calls (``skipped`` = "stopped"). ``photos``: a folder to
     look in for the photo when the path the record names does not exist (moved, or relative to another
-    folder); the file must still be the one the run read (its SHA-256)."""
-    from ..attributions import gradcam_map, saliency_map
+    folder); the file must still be the one the run read (its SHA-256). ``rise``: also RISE's map of the
+    explained classes with this many masks (0: none; :func:`~gradflip_desktop.core.attributions.rise_map`:
+    ``rise`` forward passes). ``progress(text)``: told what the slow part is doing ("RISE 200/1000 masks")."""
+    from ..attributions import gradcam_map, rise_map, saliency_map
     from ..errors import GradFlipError
     from ..faithfulness import POINTS, check_maps
     from ..images import atomic_write_bytes, load_image
@@ -217,6 +221,17 @@ def check_set(classifier, record: str | os.PathLike, fill: str = "blur", points:
         except Exception as exc:  # noqa: BLE001 - a model Grad-CAM cannot hook (TorchScript): checked without it
             notes.append(f"no {title} map ({exc})")
     group = len(classes) > 1
+    if rise:
+        tell = None if progress is None else (lambda done, total: progress(f"RISE {done}/{total} masks"))
+        try:
+            cam = rise_map(classifier, pixels, classes, masks=int(rise), stop=stop, progress=tell)
+        except (GradFlipError, RuntimeError, ValueError) as exc:
+            out.skipped = f"its RISE map could not be made ({exc})"
+            return out
+        if cam is None:
+            out.skipped = "stopped"
+            return out
+        maps = {"GradFlip": maps["GradFlip"], "RISE": cam, **{k: v for k, v in maps.items() if k != "GradFlip"}}
     try:  # non-finite outputs (ModelError), a torch error on this photo: this set is skipped, not the command
         check = check_maps(classifier, pixels, maps, classes, fill=fill, points=points or POINTS, stop=stop,
                            explained_name=any_of(str(explained.get("name"))) if group else str(explained.get("name")))
