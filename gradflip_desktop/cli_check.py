@@ -38,7 +38,7 @@ def add_parser(sub, add_model_arguments: Callable) -> None:
 
 
 def run(args, load_model: Callable, err: Callable[[str], None]) -> int:
-    from .core.dataset.check import check_set, format_table, stored_records, write_csv  # noqa: PLC0415
+    from .core.dataset.check import format_table, stored_records  # noqa: PLC0415
 
     if args.points < 2:
         err(f"--points: a curve needs at least 2 points, not {args.points}")
@@ -50,6 +50,27 @@ def run(args, load_model: Callable, err: Callable[[str], None]) -> int:
         return 2
     clf = load_model(args)
     checks = []
+    try:
+        _check_all(clf, records, args, checks)
+    except KeyboardInterrupt:  # the sets checked so far keep their rows: the folder's CSV is not left stale
+        _write_csvs(checks, args, err)
+        raise
+    _write_csvs(checks, args, err)
+    if args.json:
+        print(json.dumps([{"name": c.name, "record": str(c.record), "skipped": c.skipped or None,
+                           **(c.check.to_dict() if c.check is not None else {})} for c in checks], indent=2, ensure_ascii=False))
+    else:
+        print(format_table(checks))
+    if not any(c.check is not None for c in checks):
+        err("no result set could be checked" + (f": {checks[0].skipped}" if len(checks) == 1 else ""))
+        return 2
+    return 0
+
+
+def _check_all(clf, records, args, checks: list) -> None:
+    """Check each record, appending to ``checks`` as it goes (a Ctrl+C keeps what was done); a line per set."""
+    from .core.dataset.check import check_set  # noqa: PLC0415
+
     live = not args.quiet and sys.stderr.isatty()
     for i, rec in enumerate(records, 1):
         where = f"[{i}/{len(records)}] {rec.parent.name}/{rec.name[:-len('.gradflip.json')]}" if len(records) > 1 else \
@@ -73,7 +94,12 @@ def run(args, load_model: Callable, err: Callable[[str], None]) -> int:
                              + ("; RISE the group" if args.rise else ""))
             for note in notes:
                 print(f"gradflip: note: {where}: {note}", file=sys.stderr)
-    folders = sorted({rec.parent for rec in records})
+
+
+def _write_csvs(checks: list, args, err: Callable[[str], None]) -> None:
+    from .core.dataset.check import write_csv  # noqa: PLC0415
+
+    folders = sorted({c.record.parent for c in checks})
     for folder in folders:
         try:
             written = write_csv(folder, [c for c in checks if c.record.parent == folder])
@@ -82,15 +108,6 @@ def run(args, load_model: Callable, err: Callable[[str], None]) -> int:
             continue
         if written is not None and not args.quiet:
             print(f"gradflip: wrote {written}", file=sys.stderr)
-    if args.json:
-        print(json.dumps([{"name": c.name, "record": str(c.record), "skipped": c.skipped or None,
-                           **(c.check.to_dict() if c.check is not None else {})} for c in checks], indent=2, ensure_ascii=False))
-    else:
-        print(format_table(checks))
-    if not any(c.check is not None for c in checks):
-        err("no result set could be checked" + (f": {checks[0].skipped}" if len(checks) == 1 else ""))
-        return 2
-    return 0
 
 
 __all__ = ["add_parser", "run"]

@@ -348,3 +348,25 @@ def test_rise_progress_is_shown_on_a_terminal_and_cleared(results, capsys, monke
     assert cli.main(["check", str(out / "p0.gradflip.json"), "--rise", "4"]) == 0
     err = capsys.readouterr().err
     assert "RISE 4/4 masks" in err and "\r\033[K" in err and "gradflip: p0: GradFlip " in err
+
+
+def test_ctrl_c_mid_check_keeps_the_sets_checked_so_far_in_the_folders_csv(results, capsys, monkeypatch):
+    """Each set's JSON is written as it is checked; the folder's CSV used to be written only at the end, so a
+    Ctrl+C left it without the sets just checked (or with an older run's numbers for them)."""
+    import gradflip_desktop.core.dataset.check as check_module
+
+    out, _ = results
+    real = check_module.check_set
+
+    def interrupted_at_the_second(clf, rec, **kw):
+        if rec.name.startswith("p1"):
+            raise KeyboardInterrupt
+        return real(clf, rec, **kw)
+
+    monkeypatch.setattr(check_module, "check_set", interrupted_at_the_second)
+    capsys.readouterr()
+    assert cli.main(["check", str(out), "--points", "3"]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted" in err and "Traceback" not in err
+    rows = list(csv.DictReader((out / CSV_NAME).open(encoding="utf-8")))
+    assert {r["name"] for r in rows} == {"p0"} and all(r["points"] == "3" for r in rows)
