@@ -39,7 +39,7 @@ from .controllers.images import IMAGE_FILTER, ImagesController, is_model_path
 from .controllers.models import ModelsController
 from .controllers.runs import RunsController
 from .help import HOW_IT_WORKS_HTML, about_html, shortcut_rows, shortcuts_html, show_help
-from .settings import RunSettings, app_settings
+from .settings import RunSettings, app_settings, settings_warning
 from .widgets.controls import ControlsPanel
 from .widgets.plot import ProbabilityPlot
 from .widgets.scrolling import ScrollArea
@@ -216,6 +216,8 @@ class MainWindow(QMainWindow):
         self.status_label.setOpenExternalLinks(True)
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         self.statusBar().addWidget(self.status_label, 1)
+        if (warning := settings_warning(self.settings)) is not None:  # QSettings fails silently at every close
+            self.statusBar().addPermanentWidget(warning)
 
     def _action(self, text: str, slot, shortcut=None, tip: str = "", icon=None) -> QAction:
         act = QAction(text, self)

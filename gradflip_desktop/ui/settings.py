@@ -129,3 +129,38 @@ def add_recent_file(settings: QSettings, path: str) -> list[str]:
     files = files[:MAX_RECENT]
     settings.setValue("recent/files", files)
     return files
+
+
+def unwritable(settings: QSettings) -> str:
+    """Why ``settings`` cannot be saved ("" when they can): its folder cannot be made or written to (a read-only
+    home, a file where the folder should be, a full disk). Checked by writing a scratch file there, as saving
+    would; QSettings itself fails silently, so a user's choices were lost at every close without a word."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(settings.fileName()).parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".gradflip-write-test-"):
+            pass
+    except OSError as exc:
+        return f"{folder}: {exc.strerror or exc}"
+    if Path(settings.fileName()).exists() and not os.access(settings.fileName(), os.W_OK):
+        return f"{settings.fileName()}: read-only"
+    return ""
+
+
+def settings_warning(settings: QSettings):
+    """A status-bar label saying that the settings will not be saved, with the reason in its tooltip; None when
+    they can be saved."""
+    from PySide6.QtWidgets import QLabel
+
+    why = unwritable(settings)
+    if not why:
+        return None
+    label = QLabel("⚠ Settings are not saved")
+    label.setObjectName("settings-warning")
+    label.setToolTip(f"GradFlip cannot write its settings ({why}). The window works, but the choices made here "
+                     "(style, model, recent files, window size) are lost when it closes.")
+    return label

@@ -1,0 +1,39 @@
+"""A settings store that cannot be written is announced in the status bar (ui/settings.py ``settings_warning``):
+QSettings fails silently, so a user's style, model and recent files were lost at every close without a word."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QLabel
+
+from gradflip_desktop.ui.settings import settings_warning, unwritable
+
+
+def _warning(window) -> QLabel | None:
+    return window.statusBar().findChild(QLabel, "settings-warning")
+
+
+def test_a_writable_store_gets_no_warning_and_no_scratch_file_is_left(tmp_path):
+    s = QSettings(str(tmp_path / "conf" / "GradFlip.conf"), QSettings.Format.IniFormat)
+    assert unwritable(s) == "" and settings_warning(s) is None
+    assert list((tmp_path / "conf").iterdir()) == []  # the folder is made (as saving would), the test file is gone
+
+
+def test_a_store_whose_folder_cannot_be_made_is_announced(qtbot, tmp_path):
+    from gradflip_desktop.ui.main_window import MainWindow
+
+    (tmp_path / "config").write_text("a file where the settings folder should be")
+    s = QSettings(str(tmp_path / "config" / "GradFlip" / "GradFlip.conf"), QSettings.Format.IniFormat)
+    why = unwritable(s)
+    assert why.startswith(str(tmp_path / "config")) and why.split(": ", 1)[1]
+    w = MainWindow(settings=s)
+    qtbot.addWidget(w)
+    w.show()
+    label = _warning(w)
+    assert label is not None and label.isVisible() and "not saved" in label.text()
+    assert why in label.toolTip() and "lost when it closes" in label.toolTip()
+    w.close()
+
+
+def test_the_usual_window_has_no_warning(window):
+    assert _warning(window) is None
