@@ -3,7 +3,8 @@
     python tools/screenshots.py [OUT_DIR] [--dark] [--size WxH]      (offscreen by default)
     xvfb-run -a -s "-screen 0 1920x1200x24" python tools/screenshots.py docs --size 1024x700   (a real X server)
 
-Without --size the window is 1360×860 and the files are docs/screenshot-{before,after,compare,load-model}.png;
+Without --size the window is 1360×860 and the files are docs/screenshot-{before,after,compare,load-model}.png
+(and screenshot-compare-rise.png: the Compare panel with its RISE box ticked, light only);
 with --size WxH they are screenshot-{before,after,compare}-WxH-{light|dark}.png. The window uses the
 default explanation settings (the core's), so the screenshots show what a new user sees.
 """
@@ -98,6 +99,12 @@ def main() -> int:
     wait_for(w.faithfulness_shown, 60_000)  # the maps, then their deletion and insertion areas
     settle()
     w.grab().save(str(out / f"screenshot-compare{suffix}.png"))
+    if size is None and not dark:  # with RISE too (1,000 model calls: half a minute)
+        w.compare.rise_box.setChecked(True)
+        wait_for(w.faithfulness_shown, 240_000)
+        settle()
+        w.grab().save(str(out / "screenshot-compare-rise.png"))
+        w.compare.rise_box.setChecked(False)
     w.compare_action.trigger()
     if size is not None:
         w.close()

@@ -33,8 +33,8 @@ from .viz.maps import heat_overlay  # noqa: F401 - re-exported for the compariso
 from .errors import ModelError
 from .models import Classifier
 
-__all__ = ["RISE_CELLS", "RISE_MASKS", "feature_layer", "gradcam_map", "heat_overlay", "rise_map", "saliency_map",
-           "token_layer"]
+__all__ = ["RISE_CELLS", "RISE_MASKS", "feature_layer", "gradcam_map", "heat_overlay", "rise_map", "rise_steps",
+           "saliency_map", "token_layer"]
 
 # layer types Grad-CAM may hook: convolutions and the normalisation layers that follow them
 _FEATURE_TYPES: tuple[type, ...] = (nn.Conv2d, nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.InstanceNorm2d)
@@ -210,12 +210,11 @@ def rise_masks(h: int, w: int, count: int, generator: torch.Generator, cells: in
     return torch.stack([big[i, 0, dy[i]:dy[i] + h, dx[i]:dx[i] + w] for i in range(count)])
 
 
-def rise_map(classifier: Classifier, pixels: np.ndarray, explained, masks: int = RISE_MASKS, seed: int = 0,
-             stop=None, progress=None) -> np.ndarray | None:
-    """RISE of the classes ``explained`` (an index, or several: their probabilities summed, a group) on
-    ``pixels`` (H x W x 3 float32 in [0, 1]); H x W float32 >= 0, or ``None`` when ``stop()`` (polled before
-    each model call) said stop. ``progress(done, masks)`` is called after each model call. Raises
-    :class:`ModelError` for a class out of range or non-finite model outputs."""
+def rise_steps(classifier: Classifier, pixels: np.ndarray, explained, masks: int = RISE_MASKS, seed: int = 0,
+               stop=None):
+    """:func:`rise_map` as a generator: yields (masks done, masks) after each model call and returns the map
+    (``None`` when ``stop()``, polled before each model call, said stop). For a worker thread that reports
+    progress between model calls."""
     classes = sorted({_check_target(classifier, t) for t in (explained if isinstance(explained, (list, tuple, set))
                                                                else [explained])})
     if not classes:
@@ -239,6 +238,21 @@ def rise_map(classifier: Classifier, pixels: np.ndarray, explained, masks: int =
         p = torch.softmax(z, 1)[:, classes].sum(1).cpu()
         acc += (p[:, None, None] * m.double()).sum(0)
         done += len(m)
-        if progress is not None:
-            progress(done, int(masks))
+        yield done, int(masks)
     return (acc / (int(masks) * RISE_KEEP)).float().numpy()
+
+
+def rise_map(classifier: Classifier, pixels: np.ndarray, explained, masks: int = RISE_MASKS, seed: int = 0,
+             stop=None, progress=None) -> np.ndarray | None:
+    """RISE of the classes ``explained`` (an index, or several: their probabilities summed, a group) on
+    ``pixels`` (H x W x 3 float32 in [0, 1]); H x W float32 >= 0, or ``None`` when ``stop()`` (polled before
+    each model call) said stop. ``progress(done, masks)`` is called after each model call. Raises
+    :class:`ModelError` for a class out of range or non-finite model outputs."""
+    steps = rise_steps(classifier, pixels, explained, masks, seed, stop)
+    while True:
+        try:
+            done, total = next(steps)
+        except StopIteration as end:
+            return end.value
+        if progress is not None:
+            progress(done, total)

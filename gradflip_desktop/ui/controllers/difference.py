@@ -199,11 +199,14 @@ def no_key_set_note(result, region: bool) -> str:
     return f"No {name}: the run stopped after the flip, before {'it was' if region else 'they were'} found"
 
 
-def compare_task(task, session: "ModelSession", result: "ExplainResult", target: int):
+def compare_task(task, session: "ModelSession", result: "ExplainResult", target: int, rise: bool = False,
+                 rise_known: np.ndarray | None = None):
     """GradFlip's importance map, Grad-CAM and gradient saliency of the same image and class (engine thread).
     A generator: yields the :class:`Comparison` with its maps, then returns it with the maps' deletion and
     insertion curves on this photo (:func:`~gradflip_desktop.core.faithfulness.check_maps`; stops between
-    model calls when the task is cancelled)."""
+    model calls when the task is cancelled). ``rise``: RISE's map of the explained classes too, before the
+    check (1,000 model calls; yielded again every 100 masks with its progress in its caption), or
+    ``rise_known``, the map an earlier comparison of this result made."""
     from gradflip_desktop.core.attributions import feature_layer, gradcam_map, saliency_map
     from gradflip_desktop.core.report import difference_overlay
     from gradflip_desktop.core.viz import maps
@@ -243,13 +246,23 @@ def compare_task(task, session: "ModelSession", result: "ExplainResult", target:
     except Exception as exc:  # noqa: BLE001
         panels.append(ComparePanel("Gradient saliency", None, html.escape(error_message(exc, "saliency failed"))))
     comparison = Comparison(target, panels)
+    if rise:
+        panels.append(ComparePanel("RISE", None, "computing: its masks"))
     if result.target is not None:  # its map ranks what brings the target on top, not the explained class's evidence
         comparison.check_note = "a targeted run's map is not checked by deletion and insertion of the explained class"
         return comparison
     if not result.flipped:
         comparison.check_note = no_check_note(result)
+    if comparison.check_note:
+        if rise:
+            panels[-1].caption = "the run's map is not checked"
         return comparison
     yield comparison  # the maps now; the curves take a few seconds more
+    if rise:
+        cam = yield from _rise_panel(task, clf, result, panels[-1], comparison, rise_known)
+        if cam is None:
+            comparison.check_note = "stopped" if task is not None and task.cancelled else panels[-1].caption
+            return comparison
     from gradflip_desktop.core.faithfulness import check_maps
 
     group = len(result.explained) > 1
@@ -263,6 +276,42 @@ def compare_task(task, session: "ModelSession", result: "ExplainResult", target:
     if comparison.check is None and not comparison.check_note:
         comparison.check_note = "the deletion and insertion check was stopped"
     return comparison
+
+
+def _rise_panel(task, clf, result, panel: ComparePanel, comparison: Comparison, known: np.ndarray | None):
+    """Fills ``panel`` with RISE's map of the explained classes (``known``: made before), yielding the comparison
+    every 100 masks with the count in the caption; returns the map, or None (stopped, or failed: the caption
+    says why)."""
+    from gradflip_desktop.core import attributions
+    from gradflip_desktop.core.viz import maps
+    from gradflip_desktop.core.viz.display import display_uint8
+
+    cam = known
+    if cam is None:
+        steps = attributions.rise_steps(clf, result.original_pixels, list(result.explained), attributions.RISE_MASKS,
+                                        stop=lambda: task is not None and task.cancelled)
+        shown = 0
+        try:
+            while True:
+                done, total = next(steps)
+                if done - shown >= 100 and done < total:
+                    shown = done
+                    panel.caption = f"computing: {done:,}/{total:,} masks"
+                    yield comparison
+        except StopIteration as end:
+            cam = end.value
+        except Exception as exc:  # noqa: BLE001 - the other maps stay; the panel says why it has none
+            panel.caption = html.escape(error_message(exc, "RISE failed"))
+            return None
+        if cam is None:
+            panel.caption = "stopped"
+            return None
+    what = html.escape(any_of(result.explained_name) if len(result.explained) > 1 else result.label(result.explained[0]))
+    # shown from its lowest value up: RISE's values are probabilities around the class's mean (0.56-0.76 on the cat)
+    panel.rgb, panel.values = display_uint8(maps.heat_overlay(result.original_pixels, cam - float(cam.min()))), cam
+    panel.caption = f"of <b>{what}</b>: {attributions.RISE_MASKS:,} random 7×7 masks, black elsewhere (Petsiuk et al. 2018)"
+    yield comparison
+    return cam
 
 
 # ---- the controller ---------------------------------------------------------------------------------------
@@ -281,6 +330,9 @@ class DifferenceController(QObject):
         self._outline = TaskSlot(window.background, self._on_outline, on_error=self._on_failed, parent=self)
         self._shown: Comparison | None = None  # the comparison whose maps are shown
         self._compare_paused = False  # its check gave way to a key-set answer: made again after it
+        self._rise: tuple[object, np.ndarray] | None = None  # (result, RISE's map of it): not made twice
+        window.compare.set_rise_shown(str(window.settings.value("view/compare_rise", "false")).lower() in ("1", "true"))
+        window.compare.rise_box.toggled.connect(self.set_rise)
 
     # -- what is shown -------------------------------------------------------------------------------------
     def set_result(self, result: "ExplainResult") -> None:
@@ -411,7 +463,16 @@ class DifferenceController(QObject):
         self.w.compare.heading.setText(
             f"Computing Grad-CAM and gradient saliency of <b>{html.escape(result.label(target))}</b> …"
         )
-        self._compare.start(compare_task, self.w.models.session, result, target)
+        rise = self.w.compare.rise_box.isChecked()
+        known = self._rise[1] if rise and self._rise is not None and self._rise[0] is result else None
+        self._compare.start(compare_task, self.w.models.session, result, target, rise, known)
+
+    def set_rise(self, on: bool) -> None:
+        """The Compare panel's RISE box: remembered, its panel shown or hidden, the comparison made again (RISE's
+        map is kept per result: ticking it again does not make it twice)."""
+        self.w.settings.setValue("view/compare_rise", bool(on))
+        self.w.compare.set_rise_shown(on)
+        self.request_compare()
 
     def _on_compare_failed(self, exc: BaseException) -> None:
         self.w.compare.heading.setText(html.escape(error_message(exc, "the comparison failed")))
@@ -423,6 +484,9 @@ class DifferenceController(QObject):
         group = len(getattr(result, "explained", []) or []) > 1  # GradFlip's map explains the group, not one class
         self.w.compare.show_comparison(comparison, html.escape(result.label(comparison.target)),
                                        html.escape(any_of(result.explained_name)) if group else None)
+        rise = next((p.values for p in comparison.panels if p.title == "RISE" and p.values is not None), None)
+        if rise is not None:
+            self._rise = (result, rise)
         self._shown = comparison
         self.w.comparison_shown.emit(comparison)
 

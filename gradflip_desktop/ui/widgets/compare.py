@@ -1,5 +1,5 @@
-"""The comparison panel (View ▸ Compare Methods): GradFlip's map next to Grad-CAM and gradient saliency,
-and how faithful each map is on this photo (deletion and insertion areas)."""
+"""The comparison panel (View ▸ Compare Methods): GradFlip's map next to Grad-CAM and gradient saliency (and
+RISE, when its box is ticked), and how faithful each map is on this photo (deletion and insertion areas)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import html
 
 import pyqtgraph as pg
 
-from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QSizePolicy, QVBoxLayout, QWidget
 
 from gradflip_desktop.core.faithfulness import FILL_NAMES, TIE
 
@@ -18,9 +18,9 @@ CHECK_TIP = (
     "Deletion: the map's top pixels are replaced by the fill-in, 5 % more at each point, and the probability of the "
     "explained class is read; the area under that curve is lower when the map puts first what the model needs. "
     "Insertion: from the fill-in, the top pixels are put back; the area is higher when the class returns sooner "
-    "(Petsiuk et al. 2018). Bold: the best of the three. Gradient saliency is scored unsmoothed (|∂z/∂x|, as "
+    "(Petsiuk et al. 2018). Bold: the best of the maps. Gradient saliency is scored unsmoothed (|∂z/∂x|, as "
     "gradflip check and benchmarks/faithfulness.py score it); the panel shows it smoothed. gradflip check "
-    "measures the same over a folder of results."
+    "measures the same over a folder of results (with RISE: gradflip check --rise 1000)."
 )
 
 
@@ -33,18 +33,26 @@ COMPARE_TIPS = {
                 "layer's grid (e.g. 7×7 cells), upsampled to the photo.",
     "Gradient saliency": "Gradient saliency: how strongly each pixel's value moves the class score (|∂z/∂x|), "
                          "smoothed like GradFlip's map.",
+    "RISE": "RISE (Petsiuk et al. 2018), the strongest and slowest of the usual methods: the photo is shown to the "
+            "model through 1,000 random masks of 7×7 soft cells (black elsewhere); each pixel's importance is the mean "
+            "probability of the explained class over the masks that kept it. 1,000 model calls: tens of seconds.",
 }
+RISE_BOX = "RISE too (1,000 model calls)"
+RISE_BOX_TIP = ("Also compute RISE's map, the strongest of the usual methods and the slowest (1,000 model calls: "
+                "about half a minute on two CPU cores), and measure it beside the other maps. Remembered.")
 
 
 class CompareViews(QWidget):
     """The comparison panel: GradFlip's importance map next to Grad-CAM and gradient saliency of the
     same image and class, each as a heat overlay over the greyscale photo with a caption."""
 
-    TITLES = ("GradFlip", "Grad-CAM", "Gradient saliency")
+    TITLES = ("GradFlip", "Grad-CAM", "Gradient saliency", "RISE")  # RISE's panel only while its box is ticked
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.heading = FittedLabel(min_lines=1)  # as tall as its lines: a wrapped QLabel's second line squeezed the maps
+        self.rise_box = QCheckBox(RISE_BOX)  # the controller connects it (setting, panel, a new comparison)
+        self.rise_box.setToolTip(RISE_BOX_TIP)
         self.check = FittedLabel(min_lines=1)  # the maps' deletion and insertion areas on this photo
         self.check.hide()  # shown with text only: an empty line would take the maps' height at small sizes
         self.panels = [ImagePanel(t) for t in self.TITLES]
@@ -57,10 +65,21 @@ class CompareViews(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        layout.addWidget(self.heading)
+        top = QHBoxLayout()
+        top.addWidget(self.heading, 1)
+        top.addWidget(self.rise_box)
+        layout.addLayout(top)
         layout.addLayout(row, 1)
         layout.addWidget(self.check)
+        self.panel("RISE").hide()
         self.clear()
+
+    def set_rise_shown(self, shown: bool) -> None:
+        """RISE's panel and its box (the box's signal is not emitted)."""
+        self.rise_box.blockSignals(True)
+        self.rise_box.setChecked(bool(shown))
+        self.rise_box.blockSignals(False)
+        self.panel("RISE").setVisible(bool(shown))
 
     def link_to(self, view: pg.ViewBox) -> None:
         """Zoom and pan with the main panels."""
@@ -71,7 +90,7 @@ class CompareViews(QWidget):
     def panel(self, title: str) -> ImagePanel:
         return self.panels[self.TITLES.index(title)]
 
-    def clear(self, text: str = "Press Explain: the maps of the three methods appear here after the run.") -> None:
+    def clear(self, text: str = "Press Explain: the maps of the methods appear here after the run.") -> None:
         self.heading.setText(text)
         self._set_check("")
         for panel in self.panels:
@@ -81,23 +100,35 @@ class CompareViews(QWidget):
     def show_comparison(self, comparison, class_label: str, explained: str | None = None) -> None:
         """``class_label``: the class Grad-CAM and saliency explain; ``explained``: what GradFlip's map
         explains when that differs (a group run: "any cat")."""
+        rise = any(p.title == "RISE" for p in comparison.panels)
         if explained and explained != class_label:
+            whose = "GradFlip's and RISE's maps" if rise else "GradFlip's map"
             self.heading.setText(
-                f"GradFlip's map of <b>{explained}</b> next to Grad-CAM and gradient saliency of "
+                f"{whose} of <b>{explained}</b> next to Grad-CAM and gradient saliency of "
                 f"<b>{class_label}</b>, the top class (brighter = more important)"
             )
         else:
             self.heading.setText(
-                f"Three explanations of <b>{class_label}</b> on the same image (brighter = more important)"
+                f"{'Four' if rise else 'Three'} explanations of <b>{class_label}</b> on the same "
+                "image (brighter = more important)"
             )
+        present = {p.title for p in comparison.panels}
+        for title, panel in zip(self.TITLES, self.panels):  # a panel without a map here (RISE's) shows nothing old
+            if title not in present:
+                panel.set_image(None)
+                panel.caption.setText("")
         for item in comparison.panels:
             if item.title not in self.TITLES:
                 continue
             panel = self.panel(item.title)
             panel.set_image(item.rgb)
-            panel.caption.setText(item.caption if item.rgb is not None else f"not available: {item.caption}")
+            pending = item.rgb is None and item.caption.startswith("computing")
+            panel.caption.setText(item.caption if item.rgb is not None or pending else f"not available: {item.caption}")
             panel.caption.setToolTip(COMPARE_TIPS.get(item.title, ""))
-        self._set_check("Measuring how fast each map's top pixels remove the class and bring it back …")
+        pending = next((p.caption for p in comparison.panels if p.title == "RISE" and p.rgb is None and p.values is None
+                        and p.caption.startswith("computing")), "")
+        self._set_check(f"RISE's map first ({pending}), then how fast each map's top pixels remove the class and bring "
+                        "it back …" if pending else "Measuring how fast each map's top pixels remove the class and bring it back …")
         self.check.setToolTip(CHECK_TIP)
 
     def _set_check(self, text: str) -> None:
@@ -129,4 +160,4 @@ class CompareViews(QWidget):
             panel.set_background(color)
 
 
-__all__ = ["CompareViews", "COMPARE_TIPS"]
+__all__ = ["CompareViews", "COMPARE_TIPS", "RISE_BOX"]
