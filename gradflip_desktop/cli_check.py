@@ -24,8 +24,9 @@ def add_parser(sub, add_model_arguments: Callable) -> None:
                    help="result folders (of gradflip explain --out) or NAME.gradflip.json records")
     k.add_argument("--model", type=nonempty, default=None, help="the model the results were made with (default: efficientnet-lite0)")
     k.add_argument("--device", type=nonempty, default="cpu", help="cpu (default), cuda, cuda:N, mps or auto")
-    k.add_argument("--fill", choices=FILLS, default="blur",
-                   help="what replaces deleted pixels: the blurred photo (default), its mean colour, or black")
+    k.add_argument("--fill", type=_fills, default=["blur"], metavar="{" + ",".join(FILLS) + ",all}",
+                   help="what replaces deleted pixels: the blurred photo (default), its mean colour, black; several "
+                        "comma-separated, or all (each measured with the same maps, made once)")
     k.add_argument("--points", type=positive_int, default=POINTS, help=f"points per curve, at least 2 (default {POINTS})")
     k.add_argument("--photos", type=nonempty, default=None, metavar="DIR",
                    help="where to find the photos when the paths in the records do not exist (moved, or relative)")
@@ -35,6 +36,19 @@ def add_parser(sub, add_model_arguments: Callable) -> None:
     k.add_argument("--json", action="store_true", help="print the checks as JSON instead of the table")
     k.add_argument("--quiet", "-q", action="store_true", help="no line per result set on stderr")
     add_model_arguments(k)
+
+
+def _fills(text: str) -> list[str]:
+    """``--fill``: one fill-in, several comma-separated, or ``all``."""
+    import argparse
+
+    from .core.faithfulness import FILLS  # noqa: PLC0415 - numpy only
+
+    names = list(FILLS) if text.strip() == "all" else [t.strip() for t in text.split(",") if t.strip()]
+    bad = [n for n in names if n not in FILLS]
+    if not names or bad:
+        raise argparse.ArgumentTypeError(f"choose from {', '.join(FILLS)} or all (comma-separated), not {text!r}")
+    return list(dict.fromkeys(names))
 
 
 def run(args, load_model: Callable, err: Callable[[str], None]) -> int:
@@ -58,7 +72,9 @@ def run(args, load_model: Callable, err: Callable[[str], None]) -> int:
     _write_csvs(checks, args, err)
     if args.json:
         print(json.dumps([{"name": c.name, "record": str(c.record), "skipped": c.skipped or None,
-                           **(c.check.to_dict() if c.check is not None else {})} for c in checks], indent=2, ensure_ascii=False))
+                           **(c.check.to_dict() if c.check is not None else {}),
+                           **({"checks": [k.to_dict() for k in c.checks]} if len(c.checks) > 1 else {})}
+                          for c in checks], indent=2, ensure_ascii=False))
     else:
         print(format_table(checks))
     if not any(c.check is not None for c in checks):
@@ -86,8 +102,10 @@ def _check_all(clf, records, args, checks: list) -> None:
         if c.check is None:
             print(f"gradflip: {where}: skipped: {c.skipped}", file=sys.stderr, flush=True)
         else:
-            verdict = c.check.verdict()
-            print(f"gradflip: {where}: {c.check.numbers()}" + (f" ({verdict})" if verdict else ""), file=sys.stderr, flush=True)
+            for k in c.checks or (c.check,):
+                verdict = k.verdict()
+                fill = f" ({k.fill})" if len(c.checks) > 1 else ""
+                print(f"gradflip: {where}{fill}: {k.numbers()}" + (f" ({verdict})" if verdict else ""), file=sys.stderr, flush=True)
             notes = list(c.notes)
             if c.check.explained.startswith("any "):  # a group run: the peers' maps are of its top class
                 notes.append(f"scored on the probability of {c.check.explained}; Grad-CAM and saliency explain the top class"

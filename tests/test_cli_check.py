@@ -370,3 +370,40 @@ def test_ctrl_c_mid_check_keeps_the_sets_checked_so_far_in_the_folders_csv(resul
     assert "interrupted" in err and "Traceback" not in err
     rows = list(csv.DictReader((out / CSV_NAME).open(encoding="utf-8")))
     assert {r["name"] for r in rows} == {"p0"} and all(r["points"] == "3" for r in rows)
+
+
+def test_several_fill_ins_in_one_check_share_the_maps(results, capsys, monkeypatch):
+    """--fill all (or a comma list): each fill-in measured with the same maps, made once per set (RISE's N model
+    calls are not paid three times); the numbers equal a check with that fill-in alone."""
+    from gradflip_desktop.core import attributions
+
+    out, _ = results
+    assert cli.main(["check", str(out), "--fill", "mean", "--points", "3", "-q"]) == 0
+    alone = json.loads((out / f"p0{CHECK_SUFFIX}").read_text(encoding="utf-8"))
+    made = []
+    real = attributions.rise_steps
+    monkeypatch.setattr(attributions, "rise_steps", lambda *a, **k: made.append(1) or (yield from real(*a, **k)))
+    capsys.readouterr()
+    assert cli.main(["check", str(out), "--fill", "all", "--points", "3", "--rise", "4"]) == 0
+    io = capsys.readouterr()
+    assert len(made) == 2  # one RISE map per set, not per fill-in
+    doc = json.loads((out / f"p0{CHECK_SUFFIX}").read_text(encoding="utf-8"))
+    assert doc["fill"] == "blur" and [k["fill"] for k in doc["checks"]] == ["blur", "mean", "black"]
+    mean = doc["checks"][1]
+    assert mean["maps"][0]["deletion_auc"] == alone["maps"][0]["deletion_auc"]
+    assert [m["name"] for m in mean["maps"]] == ["GradFlip", "RISE", "Grad-CAM", "Gradient saliency"]
+    rows = list(csv.DictReader((out / CSV_NAME).open(encoding="utf-8")))
+    assert len(rows) == 2 * 3 * 4 and {r["fill"] for r in rows} == {"blur", "mean", "black"}
+    assert io.out.count("faithfulness of 2 result sets") == 3 and "black as fill-in" in io.out
+    assert "p0 (mean): GradFlip " in io.err and "p1 (black): GradFlip " in io.err
+    capsys.readouterr()
+    assert cli.main(["check", str(out), "--fill", "blur,black", "--points", "3", "--json", "-q"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [k["fill"] for k in data[0]["checks"]] == ["blur", "black"]
+
+
+def test_an_unknown_fill_in_is_a_usage_error(results, capsys):
+    out, _ = results
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["check", str(out), "--fill", "blur,purple"])
+    assert exc.value.code == 2 and "choose from blur, mean, black or all" in capsys.readouterr().err

@@ -37,9 +37,10 @@ class SetCheck:
 
     name: str
     record: Path
-    check: object | None = None
+    check: object | None = None  # the first fill-in's check
     skipped: str = ""
     notes: tuple[str, ...] = ()
+    checks: tuple = ()  # one check per fill-in asked for (the maps are made once), ``check`` first
 
 
 def stored_records(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[str]]:
@@ -129,7 +130,7 @@ def _photo(source: str, photos: str | os.PathLike | None, digest: str | None = N
     return src if photos is None else Path(photos) / src.name
 
 
-def check_set(classifier, record: str | os.PathLike, fill: str = "blur", points: int | None = None,
+def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] = "blur", points: int | None = None,
               write: bool = True, stop: Callable[[], bool] | None = None,
               photos: str | os.PathLike | None = None, rise: int = 0,
               progress: Callable[[str], None] | None = None) -> SetCheck:
@@ -137,7 +138,8 @@ def check_set(classifier, record: str | os.PathLike, fill: str = "blur", points:
     ``skipped``. ``write``: write ``NAME.faithfulness.json`` next to the record (atomically, replacing an
     older one). ``stop()``: polled between model calls (``skipped`` = "stopped"). ``photos``: a folder to
     look in for the photo when the path the record names does not exist (moved, or relative to another
-    folder); the file must still be the one the run read (its SHA-256). ``rise``: also RISE's map of the
+    folder); the file must still be the one the run read (its SHA-256). ``fill``: one fill-in or several (each
+    measured with the same maps, made once: ``checks``). ``rise``: also RISE's map of the
     explained classes with this many masks (0: none; :func:`~gradflip_desktop.core.attributions.rise_map`:
     ``rise`` forward passes). ``progress(text)``: told what the slow part is doing ("RISE 200/1000 masks")."""
     from ..attributions import gradcam_map, rise_map, saliency_map
@@ -232,18 +234,22 @@ def check_set(classifier, record: str | os.PathLike, fill: str = "blur", points:
             out.skipped = "stopped"
             return out
         maps = {"GradFlip": maps["GradFlip"], "RISE": cam, **{k: v for k, v in maps.items() if k != "GradFlip"}}
-    try:  # non-finite outputs (ModelError), a torch error on this photo: this set is skipped, not the command
-        check = check_maps(classifier, pixels, maps, classes, fill=fill, points=points or POINTS, stop=stop,
-                           explained_name=any_of(str(explained.get("name"))) if group else str(explained.get("name")))
-    except (GradFlipError, RuntimeError, ValueError) as exc:
-        out.skipped = f"its maps could not be measured ({exc})"
-        return out
-    if check is None:
-        out.skipped = "stopped"
-        return out
-    out.check, out.notes = check, tuple(notes)
-    if write:
-        doc = {"format": "gradflip-faithfulness/1", "record": path.name, **check.to_dict(), "notes": notes}
+    done = []
+    for kind in ([fill] if isinstance(fill, str) else list(dict.fromkeys(fill))):
+        try:  # non-finite outputs (ModelError), a torch error on this photo: this set is skipped, not the command
+            check = check_maps(classifier, pixels, maps, classes, fill=kind, points=points or POINTS, stop=stop,
+                               explained_name=any_of(str(explained.get("name"))) if group else str(explained.get("name")))
+        except (GradFlipError, RuntimeError, ValueError) as exc:
+            out.skipped = f"its maps could not be measured ({exc})"
+            return out
+        if check is None:
+            out.skipped = "stopped"
+            return out
+        done.append(check)
+    out.check, out.checks, out.notes = done[0], tuple(done), tuple(notes)
+    if write:  # the first fill-in's check at the top (as with one), every fill-in's under "checks"
+        doc = {"format": "gradflip-faithfulness/1", "record": path.name, **done[0].to_dict(), "notes": notes,
+               **({"checks": [c.to_dict() for c in done]} if len(done) > 1 else {})}
         try:
             atomic_write_bytes(path.with_name(name + CHECK_SUFFIX),
                                json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8"), overwrite=True)
@@ -252,23 +258,33 @@ def check_set(classifier, record: str | os.PathLike, fill: str = "blur", points:
     return out
 
 
-def medians(checks: list[SetCheck]) -> dict[str, tuple[float, float, int]]:
-    """Per map: (median deletion area, median insertion area, number of sets) over the checked sets."""
+def _of(c: SetCheck, fill: str | None):
+    """The set's check with fill-in ``fill`` (None: its first), or None."""
+    if c.check is None:
+        return None
+    return c.check if fill is None else next((k for k in (c.checks or (c.check,)) if k.fill == fill), None)
+
+
+def medians(checks: list[SetCheck], fill: str | None = None) -> dict[str, tuple[float, float, int]]:
+    """Per map: (median deletion area, median insertion area, number of sets) over the checked sets, with fill-in
+    ``fill`` (None: each set's first)."""
     out = {}
     for title in MAPS:
-        curves = [c.check.curve(title) for c in checks if c.check is not None and c.check.curve(title) is not None]
+        found = [_of(c, fill) for c in checks]
+        curves = [k.curve(title) for k in found if k is not None and k.curve(title) is not None]
         if curves:
             out[title] = (float(np.median([c.deletion_auc for c in curves])),
                           float(np.median([c.insertion_auc for c in curves])), len(curves))
     return out
 
 
-def gradflip_better(checks: list[SetCheck], peer: str) -> tuple[int, int, int]:
+def gradflip_better(checks: list[SetCheck], peer: str, fill: str | None = None) -> tuple[int, int, int]:
     """(sets where GradFlip's deletion area is lower than ``peer``'s, where its insertion area is higher, sets
-    with both maps)."""
+    with both maps), with fill-in ``fill`` (None: each set's first)."""
     d = i = n = 0
     for c in checks:
-        ours, theirs = (c.check.curve("GradFlip"), c.check.curve(peer)) if c.check is not None else (None, None)
+        k = _of(c, fill)
+        ours, theirs = (k.curve("GradFlip"), k.curve(peer)) if k is not None else (None, None)
         if ours is None or theirs is None:
             continue
         n += 1
@@ -278,24 +294,30 @@ def gradflip_better(checks: list[SetCheck], peer: str) -> tuple[int, int, int]:
 
 
 def format_table(checks: list[SetCheck]) -> str:
-    """The medians over the checked sets and, per peer, on how many sets GradFlip's map is better."""
+    """The medians over the checked sets and, per peer, on how many sets GradFlip's map is better; one block per
+    fill-in."""
     done = [c for c in checks if c.check is not None]
     if not done:
         return "no result set could be checked"
     from ..faithfulness import FILL_NAMES
 
-    first = done[0].check
-    rows = [f"faithfulness of {len(done)} result set{'s' if len(done) != 1 else ''} "
-            f"({len(first.curves[0].fractions)} points, {FILL_NAMES.get(first.fill, first.fill)} as fill-in; medians)",
-            f"{'map':<18} {'deletion ↓':>10} {'insertion ↑':>11}   GradFlip better (deletion, insertion)"]
-    for title, (d, i, n) in medians(done).items():
-        if title == "GradFlip":
-            better = "—"
-        else:
-            bd, bi, bn = gradflip_better(done, title)
-            better = f"on {bd} and {bi} of {bn}"
-        rows.append(f"{title:<18} {d:>10.3f} {i:>11.3f}   {better}")
-    return "\n".join(rows)
+    fills = list(dict.fromkeys(k.fill for c in done for k in (c.checks or (c.check,))))
+    blocks = []
+    for fill in fills:
+        first = next(k for c in done if (k := _of(c, fill)) is not None)
+        n = sum(_of(c, fill) is not None for c in done)
+        rows = [f"faithfulness of {n} result set{'s' if n != 1 else ''} "
+                f"({len(first.curves[0].fractions)} points, {FILL_NAMES.get(fill, fill)} as fill-in; medians)",
+                f"{'map':<18} {'deletion ↓':>10} {'insertion ↑':>11}   GradFlip better (deletion, insertion)"]
+        for title, (d, i, _) in medians(done, fill).items():
+            if title == "GradFlip":
+                better = "—"
+            else:
+                bd, bi, bn = gradflip_better(done, title, fill)
+                better = f"on {bd} and {bi} of {bn}"
+            rows.append(f"{title:<18} {d:>10.3f} {i:>11.3f}   {better}")
+        blocks.append("\n".join(rows))
+    return "\n\n".join(blocks)
 
 
 def write_csv(folder: str | os.PathLike, checks: list[SetCheck]) -> Path | None:
@@ -309,8 +331,8 @@ def write_csv(folder: str | os.PathLike, checks: list[SetCheck]) -> Path | None:
         return None
     path = Path(folder) / CSV_NAME
     header = ["name", "map", "fill", "points", "deletion_auc", "insertion_auc", "explained"]
-    rows = [[c.name, curve.name, c.check.fill, len(curve.fractions), f"{curve.deletion_auc:.6f}",
-             f"{curve.insertion_auc:.6f}", c.check.explained] for c in done for curve in c.check.curves]
+    rows = [[c.name, curve.name, k.fill, len(curve.fractions), f"{curve.deletion_auc:.6f}",
+             f"{curve.insertion_auc:.6f}", k.explained] for c in done for k in (c.checks or (c.check,)) for curve in k.curves]
     now = {c.name for c in checks}
     try:
         with open(path, encoding="utf-8", newline="") as f:
