@@ -32,7 +32,7 @@ def add_parser(sub, add_model_arguments: Callable) -> None:
                    help="where to find the photos when the paths in the records do not exist (moved, or relative)")
     k.add_argument("--rise", type=positive_int, default=None, metavar="N",
                    help="also RISE's map with N random masks (the published RISE: 1000): N forward passes per set, "
-                        "about 20 s per 1,000 at 224 px on two CPU cores")
+                        "about 25 s per 1,000 at 224 px with two CPU threads, 45–50 s with one")
     k.add_argument("--json", action="store_true", help="print the checks as JSON instead of the table")
     k.add_argument("--quiet", "-q", action="store_true", help="no line per result set on stderr")
     add_model_arguments(k)

@@ -54,3 +54,11 @@ def test_architecture_page_names_every_module():
     listed = set(re.findall(r"^((?:gradflip_desktop|benchmarks|tools)/\S+\.py)\s", text, re.M))
     assert modules - listed == set(), "modules missing from docs/architecture.md"
     assert listed - modules == set(), "docs/architecture.md lists files that no longer exist"
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
+def test_docs_link_to_files_that_exist(doc):
+    """A Markdown link or image to a file of the repository ([screenshot](docs/x.png)) leads somewhere."""
+    links = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", doc.read_text(encoding="utf-8"))
+    missing = sorted(u for u in links if "://" not in u and not u.startswith("mailto:") and not (doc.parent / u).exists())
+    assert not missing, f"{doc.name} links to files that do not exist: {missing}"

@@ -211,10 +211,12 @@ def rise_masks(h: int, w: int, count: int, generator: torch.Generator, cells: in
 
 
 def rise_steps(classifier: Classifier, pixels: np.ndarray, explained, masks: int = RISE_MASKS, seed: int = 0,
-               stop=None):
+               stop=None, state: dict | None = None):
     """:func:`rise_map` as a generator: yields (masks done, masks) after each model call and returns the map
     (``None`` when ``stop()``, polled before each model call, said stop). For a worker thread that reports
-    progress between model calls."""
+    progress between model calls. ``state``: a dict kept by the caller; a run that was stopped goes on from
+    where it stopped when given the same dict (and the same image, classes, masks and seed): the same map as
+    one run without a stop."""
     classes = sorted({_check_target(classifier, t) for t in (explained if isinstance(explained, (list, tuple, set))
                                                                else [explained])})
     if not classes:
@@ -223,32 +225,46 @@ def rise_steps(classifier: Classifier, pixels: np.ndarray, explained, masks: int
         raise ValueError(f"RISE needs at least 1 mask, not {masks}")
     x = classifier.image_tensor(np.asarray(pixels, dtype=np.float32))
     h, w = x.shape[-2:]
-    gen = torch.Generator().manual_seed(int(seed))
     per_call = max(1, RISE_BATCH_VALUES // max(1, 3 * h * w))
-    acc = torch.zeros(h, w, dtype=torch.float64)
-    done = 0
+    key = (int(h), int(w), int(masks), int(seed), tuple(classes))
+    if state is not None and state.get("key") == key:  # a stopped run of the same map: on from where it stopped
+        gen, acc, done = state["gen"], state["acc"], state["done"]
+    else:
+        gen = torch.Generator().manual_seed(int(seed))
+        acc = torch.zeros(h, w, dtype=torch.float64)
+        done = 0
+        if state is not None:
+            state.clear()
+            state.update(key=key, gen=gen, acc=acc, done=0)
     while done < masks:
         if stop is not None and stop():
             return None
-        m = rise_masks(h, w, min(per_call, int(masks) - done), gen)
-        with torch.no_grad():
-            z = classifier.module(x * m[:, None].to(x.device, x.dtype)).double()
-        if not bool(torch.isfinite(z).all()):
-            raise ModelError("the model produced non-finite outputs (NaN or infinity) on a RISE mask")
-        p = torch.softmax(z, 1)[:, classes].sum(1).cpu()
+        try:
+            m = rise_masks(h, w, min(per_call, int(masks) - done), gen)
+            with torch.no_grad():
+                z = classifier.module(x * m[:, None].to(x.device, x.dtype)).double()
+            if not bool(torch.isfinite(z).all()):
+                raise ModelError("the model produced non-finite outputs (NaN or infinity) on a RISE mask")
+            p = torch.softmax(z, 1)[:, classes].sum(1).cpu()
+        except BaseException:  # the generator moved on without the sum: a later run starts again
+            if state is not None:
+                state.clear()
+            raise
         acc += (p[:, None, None] * m.double()).sum(0)
         done += len(m)
+        if state is not None:
+            state["done"] = done
         yield done, int(masks)
     return (acc / (int(masks) * RISE_KEEP)).float().numpy()
 
 
 def rise_map(classifier: Classifier, pixels: np.ndarray, explained, masks: int = RISE_MASKS, seed: int = 0,
-             stop=None, progress=None) -> np.ndarray | None:
+             stop=None, progress=None, state: dict | None = None) -> np.ndarray | None:
     """RISE of the classes ``explained`` (an index, or several: their probabilities summed, a group) on
     ``pixels`` (H x W x 3 float32 in [0, 1]); H x W float32 >= 0, or ``None`` when ``stop()`` (polled before
     each model call) said stop. ``progress(done, masks)`` is called after each model call. Raises
-    :class:`ModelError` for a class out of range or non-finite model outputs."""
-    steps = rise_steps(classifier, pixels, explained, masks, seed, stop)
+    :class:`ModelError` for a class out of range or non-finite model outputs. ``state``: see :func:`rise_steps`."""
+    steps = rise_steps(classifier, pixels, explained, masks, seed, stop, state)
     while True:
         try:
             done, total = next(steps)

@@ -136,9 +136,12 @@ def unwritable(settings: QSettings) -> str:
     home, a file where the folder should be, a full disk). Checked by writing a scratch file there, as saving
     would; QSettings itself fails silently, so a user's choices were lost at every close without a word."""
     import os
+    import sys
     import tempfile
     from pathlib import Path
 
+    if sys.platform == "win32" and settings.format() != QSettings.Format.IniFormat:
+        return ""  # the registry (fileName() is "\\HKEY_CURRENT_USER\\Software\\…"): no folder to make or probe
     folder = Path(settings.fileName()).parent
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -206,3 +206,25 @@ def test_rise_stops_when_asked_and_refuses_bad_input(tiny, tiny_image):
         rise_map(tiny, tiny_image, tiny.num_classes, masks=4)
     with pytest.raises(ValueError):
         rise_map(tiny, tiny_image, 0, masks=0)
+
+
+def test_a_stopped_rise_goes_on_from_where_it_stopped_with_its_state(tiny, tiny_image, monkeypatch):
+    """The app stops RISE for a key-set answer or a model load and starts it again: with its state it goes on
+    (it used to start again from mask 0 at every slider move) and makes the same map as one run."""
+    from gradflip_desktop.core import attributions
+
+    monkeypatch.setattr(attributions, "RISE_BATCH_VALUES", 4 * tiny_image.size)  # 4 masks per model call
+    whole = attributions.rise_map(tiny, tiny_image, 0, masks=40)
+    state, calls = {}, []
+    assert attributions.rise_map(tiny, tiny_image, 0, masks=40, state=state,
+                                 stop=lambda: calls.append(1) or len(calls) > 2) is None
+    stopped_at = state["done"]
+    assert 0 < stopped_at < 40
+    seen = []
+    resumed = attributions.rise_map(tiny, tiny_image, 0, masks=40, state=state,
+                                    progress=lambda done, total: seen.append(done))
+    assert seen[0] > stopped_at  # not from mask 0
+    np.testing.assert_allclose(resumed, whole, rtol=1e-6, atol=1e-7)
+    # another class (or image, or mask count) does not take that state: a map of its own
+    np.testing.assert_allclose(attributions.rise_map(tiny, tiny_image, 1, masks=40, state=state),
+                               attributions.rise_map(tiny, tiny_image, 1, masks=40), rtol=1e-6, atol=1e-7)

@@ -59,13 +59,92 @@ def test_rise_is_shown_and_measured_beside_the_other_maps_when_ticked(qtbot, win
 
 
 def test_the_rise_box_is_remembered(qtbot, settings):
-    from helpers import STARTUP_TIMEOUT_MS
-
     from gradflip_desktop.ui.main_window import MainWindow
 
-    settings.setValue("view/compare_rise", True)
-    w = MainWindow(settings=settings)
-    qtbot.addWidget(w)
-    assert w.compare.rise_box.isChecked() and not w.compare.panel("RISE").isHidden()
-    w.close()
-    assert STARTUP_TIMEOUT_MS > 0
+    for saved in (True, False):
+        settings.setValue("view/compare_rise", saved)
+        w = MainWindow(settings=settings)
+        qtbot.addWidget(w)
+        assert w.compare.rise_box.isChecked() is saved and w.compare.panel("RISE").isHidden() is not saved
+        w.close()
+
+
+def _rise_caption(comparison) -> str:
+    return next(p.caption for p in comparison.panels if p.title == "RISE")
+
+
+def _explain(qtbot, window, settings):
+    window.controls.set_settings(settings)
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS) as done:
+        window.explain()
+    return done.args[0]
+
+
+def _rise_under_way(qtbot, window):
+    """Show the panel with RISE ticked; back when its caption counts masks."""
+    window.compare.set_rise_shown(True)
+    with qtbot.waitSignal(window.comparison_shown, timeout=RUN_TIMEOUT_MS,
+                          check_params_cb=lambda c: _rise_caption(c).startswith("computing: ")
+                          and "masks" in _rise_caption(c) and "its masks" not in _rise_caption(c)):
+        window.compare_action.trigger()
+
+
+def test_a_targeted_runs_rise_panel_does_not_say_computing_forever(qtbot, window):
+    from gradflip_desktop.ui.settings import TARGET_CLASS
+
+    window.compare.set_rise_shown(True)
+    _explain(qtbot, window, RunSettings(style="free", target_mode=TARGET_CLASS, target_class="tabby"))
+    _checked(qtbot, window, window.compare_action.trigger)
+    caption = window.compare.panel("RISE").caption.text()
+    assert not caption.startswith("computing") and "not checked" in caption
+    assert "Four explanations" not in window.compare.heading.text()  # RISE has no map here: three are shown
+
+
+def test_a_key_set_answer_mid_rise_lets_rise_go_on_not_start_again(qtbot, window, monkeypatch):
+    from gradflip_desktop.core import attributions
+    from gradflip_desktop.core.viz.difference import KEY_PIXELS
+
+    monkeypatch.setattr(attributions, "RISE_MASKS", 400)
+    firsts = []  # the first count each RISE run reports
+    real = attributions.rise_steps
+
+    def steps(*a, **k):
+        gen, first = real(*a, **k), True
+        try:
+            while True:
+                step = next(gen)
+                if first:
+                    firsts.append(step[0])
+                    first = False
+                yield step
+        except StopIteration as end:
+            return end.value
+
+    monkeypatch.setattr(attributions, "rise_steps", steps)
+    result = _explain(qtbot, window, RunSettings(style="free"))
+    _rise_under_way(qtbot, window)
+    window.views.set_mode(KEY_PIXELS)
+    with qtbot.waitSignal(window.key_answer_shown, timeout=30_000):
+        window.views.set_key_count(max(1, result.key_pixels.count // 2))
+    comparison = _checked(qtbot, window, lambda: None)
+    assert len(firsts) == 2 and firsts[1] > 100, f"RISE started again from mask 0: {firsts}"
+    assert comparison.check.curve("RISE") is not None
+
+
+def test_a_model_load_mid_rise_does_not_wait_for_rise(qtbot, window, monkeypatch):
+    import time
+
+    from gradflip_desktop.core import attributions
+
+    monkeypatch.setattr(attributions, "RISE_MASKS", 5_000)  # minutes: far longer than a model load
+    _explain(qtbot, window, RunSettings(style="free"))
+    _rise_under_way(qtbot, window)
+    t = time.perf_counter()
+    with qtbot.waitSignal(window.model_ready, timeout=60_000):  # a device change or another model: the same queue
+        window.models.load(None)
+    waited = time.perf_counter() - t
+    # the comparison goes on after the load (the same model: the result stays)
+    with qtbot.waitSignal(window.comparison_shown, timeout=RUN_TIMEOUT_MS):
+        pass
+    window.set_compare_visible(False)
+    assert waited < 20, f"the model load waited {waited:.0f} s behind RISE"

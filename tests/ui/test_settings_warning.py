@@ -37,3 +37,26 @@ def test_a_store_whose_folder_cannot_be_made_is_announced(qtbot, tmp_path):
 
 def test_the_usual_window_has_no_warning(window):
     assert _warning(window) is None
+
+
+def test_the_windows_registry_is_not_probed_as_a_folder(monkeypatch, tmp_path):
+    """On Windows the app's QSettings are the registry: fileName() is "\\HKEY_CURRENT_USER\\Software\\GradFlip\\
+    GradFlip", whose "folder" would be made at the drive's root (or, where that is refused, a false warning)."""
+    import sys
+    import tempfile
+
+    class Registry:
+        def fileName(self):
+            return "\\HKEY_CURRENT_USER\\Software\\GradFlip\\GradFlip"
+
+        def format(self):
+            return QSettings.Format.NativeFormat
+
+    def no_probe(*a, **k):
+        raise AssertionError("a scratch file was written for a registry store")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", no_probe)
+    assert unwritable(Registry()) == ""
+    assert list(tmp_path.iterdir()) == []

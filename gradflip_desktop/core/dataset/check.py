@@ -234,6 +234,8 @@ def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] =
             out.skipped = "stopped"
             return out
         maps = {"GradFlip": maps["GradFlip"], "RISE": cam, **{k: v for k, v in maps.items() if k != "GradFlip"}}
+        if progress is not None:
+            progress("deletion and insertion curves …")
     done = []
     for kind in ([fill] if isinstance(fill, str) else list(dict.fromkeys(fill))):
         try:  # non-finite outputs (ModelError), a torch error on this photo: this set is skipped, not the command

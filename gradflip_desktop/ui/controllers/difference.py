@@ -21,9 +21,9 @@ from gradflip_desktop.core.viz.difference import KEY_PIXELS, DiffImage, DiffRequ
 
 from ..widgets.controls import percent_of
 from ..worker import TaskSlot, error_message
+from .comparison import Comparison, compare_task, no_check_note  # noqa: F401 - re-exported
 
 if TYPE_CHECKING:
-    from gradflip_desktop.core.faithfulness import FaithfulnessCheck
     from gradflip_desktop.core.results import ExplainResult, KeyPixels, KeyRegion
 
     from ..main_window import MainWindow
@@ -56,25 +56,6 @@ class DiffSource:
 class KeyPixelAnswer:
     count: int
     top: list  # list[Prediction], top-3
-
-
-@dataclass
-class ComparePanel:
-    """One map of the comparison panel: H x W x 3 uint8 heat overlay (None: not available) and caption."""
-
-    title: str
-    rgb: np.ndarray | None
-    caption: str
-    values: np.ndarray | None = None  # the H x W float32 map
-
-
-@dataclass
-class Comparison:
-    target: int
-    panels: list[ComparePanel]
-    # the maps' deletion and insertion curves on this photo (core.faithfulness), once measured
-    check: "FaithfulnessCheck | None" = None
-    check_note: str = ""  # why there is no check (a targeted run, stopped, failed), or "" while it is measured
 
 
 # ---- tasks ----------------------------------------------------------------------------------------------
@@ -170,24 +151,10 @@ def key_pixels_task(task, session: "ModelSession", result: "ExplainResult", coun
     return KeyPixelAnswer(count, session.classifier.classify(image, 3))
 
 
-def _map_name(result) -> str:
-    if getattr(result, "region_map", None) is not None:
-        return "importance of the key-region search"
-    return blur_name(result) if result.blur_amount is not None else "smoothed |Δ|"
-
-
 def blur_name(result) -> str:
     """The region style's mask is the detail removed (shown when the run ended before its map was made);
     only the blur style's is a blur amount."""
     return "detail removed" if getattr(result.options, "style", None) == "region" else "blur amount"
-
-
-def no_check_note(result) -> str:
-    """Why the map of a run that did not end flipped is not checked: a run cancelled after its flip did flip
-    (the summary says so); "the run did not flip" under it contradicted the sentence above."""
-    if result.flip_step is not None:  # cancelled (or stopped) after the decision flipped
-        return "the run was stopped before its map was finished: the map is not checked"
-    return "the run did not flip: its map is not checked"
 
 
 def no_key_set_note(result, region: bool) -> str:
@@ -197,121 +164,6 @@ def no_key_set_note(result, region: bool) -> str:
     if result.flip_step is None:
         return f"No {name}: the run did not flip" + (" (nothing to flip)" if result.status == "nothing_to_flip" else "")
     return f"No {name}: the run stopped after the flip, before {'it was' if region else 'they were'} found"
-
-
-def compare_task(task, session: "ModelSession", result: "ExplainResult", target: int, rise: bool = False,
-                 rise_known: np.ndarray | None = None):
-    """GradFlip's importance map, Grad-CAM and gradient saliency of the same image and class (engine thread).
-    A generator: yields the :class:`Comparison` with its maps, then returns it with the maps' deletion and
-    insertion curves on this photo (:func:`~gradflip_desktop.core.faithfulness.check_maps`; stops between
-    model calls when the task is cancelled). ``rise``: RISE's map of the explained classes too, before the
-    check (1,000 model calls; yielded again every 100 masks with its progress in its caption), or
-    ``rise_known``, the map an earlier comparison of this result made."""
-    from gradflip_desktop.core.attributions import feature_layer, gradcam_map, saliency_map
-    from gradflip_desktop.core.report import difference_overlay
-    from gradflip_desktop.core.viz import maps
-    from gradflip_desktop.core.viz.display import display_uint8
-
-    clf = session.classifier
-    original = result.original_pixels
-    label = result.label(target)
-    importance = result.importance_map()
-    panels = [
-        ComparePanel(
-            "GradFlip",
-            display_uint8(difference_overlay(result, importance)),  # as in the exported figure
-            # the saved change's L2, as the Difference caption under it (not the float change's: two L2s in one window)
-            f"where the flipping change concentrates ({_map_name(result)}, L2 {result.l2_saved:.3f})", importance,
-        )
-    ]
-    if clf is None or clf.labels != result.labels:
-        note = "the model that made this result is no longer loaded"
-        return Comparison(target, panels + [ComparePanel("Grad-CAM", None, note), ComparePanel("Gradient saliency", None, note)],
-                          check_note=note)
-    try:
-        name, _ = feature_layer(clf.module)
-        cam = gradcam_map(clf, original, target)
-        panels.append(ComparePanel(
-            "Grad-CAM", display_uint8(maps.heat_overlay(original, cam)),
-            f"of <b>{html.escape(label)}</b> at layer {html.escape(name)} (coarse: the layer's grid, upsampled)", cam,
-        ))
-    except Exception as exc:  # noqa: BLE001
-        panels.append(ComparePanel("Grad-CAM", None, html.escape(error_message(exc, "Grad-CAM failed"))))
-    try:
-        sal = saliency_map(clf, original, target)
-        panels.append(ComparePanel(
-            "Gradient saliency", display_uint8(maps.heat_overlay(original, maps.magnitude_map(sal[..., None]))),
-            f"|∂z/∂x| of <b>{html.escape(label)}</b> (smoothed like GradFlip's map)", sal,
-        ))
-    except Exception as exc:  # noqa: BLE001
-        panels.append(ComparePanel("Gradient saliency", None, html.escape(error_message(exc, "saliency failed"))))
-    comparison = Comparison(target, panels)
-    if rise:
-        panels.append(ComparePanel("RISE", None, "computing: its masks"))
-    if result.target is not None:  # its map ranks what brings the target on top, not the explained class's evidence
-        comparison.check_note = "a targeted run's map is not checked by deletion and insertion of the explained class"
-        return comparison
-    if not result.flipped:
-        comparison.check_note = no_check_note(result)
-    if comparison.check_note:
-        if rise:
-            panels[-1].caption = "the run's map is not checked"
-        return comparison
-    yield comparison  # the maps now; the curves take a few seconds more
-    if rise:
-        cam = yield from _rise_panel(task, clf, result, panels[-1], comparison, rise_known)
-        if cam is None:
-            comparison.check_note = "stopped" if task is not None and task.cancelled else panels[-1].caption
-            return comparison
-    from gradflip_desktop.core.faithfulness import check_maps
-
-    group = len(result.explained) > 1
-    try:
-        comparison.check = check_maps(
-            clf, original, {p.title: p.values for p in panels if p.values is not None}, list(result.explained),
-            explained_name=any_of(result.explained_name) if group else result.label(result.explained[0]),
-            stop=lambda: task.cancelled)
-    except Exception as exc:  # noqa: BLE001 - the maps stay; the check says why it has no numbers
-        comparison.check_note = error_message(exc, "the deletion and insertion check failed")
-    if comparison.check is None and not comparison.check_note:
-        comparison.check_note = "the deletion and insertion check was stopped"
-    return comparison
-
-
-def _rise_panel(task, clf, result, panel: ComparePanel, comparison: Comparison, known: np.ndarray | None):
-    """Fills ``panel`` with RISE's map of the explained classes (``known``: made before), yielding the comparison
-    every 100 masks with the count in the caption; returns the map, or None (stopped, or failed: the caption
-    says why)."""
-    from gradflip_desktop.core import attributions
-    from gradflip_desktop.core.viz import maps
-    from gradflip_desktop.core.viz.display import display_uint8
-
-    cam = known
-    if cam is None:
-        steps = attributions.rise_steps(clf, result.original_pixels, list(result.explained), attributions.RISE_MASKS,
-                                        stop=lambda: task is not None and task.cancelled)
-        shown = 0
-        try:
-            while True:
-                done, total = next(steps)
-                if done - shown >= 100 and done < total:
-                    shown = done
-                    panel.caption = f"computing: {done:,}/{total:,} masks"
-                    yield comparison
-        except StopIteration as end:
-            cam = end.value
-        except Exception as exc:  # noqa: BLE001 - the other maps stay; the panel says why it has none
-            panel.caption = html.escape(error_message(exc, "RISE failed"))
-            return None
-        if cam is None:
-            panel.caption = "stopped"
-            return None
-    what = html.escape(any_of(result.explained_name) if len(result.explained) > 1 else result.label(result.explained[0]))
-    # shown from its lowest value up: RISE's values are probabilities around the class's mean (0.56-0.76 on the cat)
-    panel.rgb, panel.values = display_uint8(maps.heat_overlay(result.original_pixels, cam - float(cam.min()))), cam
-    panel.caption = f"of <b>{what}</b>: {attributions.RISE_MASKS:,} random 7×7 masks, black elsewhere (Petsiuk et al. 2018)"
-    yield comparison
-    return cam
 
 
 # ---- the controller ---------------------------------------------------------------------------------------
@@ -331,6 +183,7 @@ class DifferenceController(QObject):
         self._shown: Comparison | None = None  # the comparison whose maps are shown
         self._compare_paused = False  # its check gave way to a key-set answer: made again after it
         self._rise: tuple[object, np.ndarray] | None = None  # (result, RISE's map of it): not made twice
+        self._rise_state: tuple[object, dict] | None = None  # (result, its RISE so far): a stopped RISE goes on
         window.compare.set_rise_shown(str(window.settings.value("view/compare_rise", "false")).lower() in ("1", "true"))
         window.compare.rise_box.toggled.connect(self.set_rise)
 
@@ -368,6 +221,7 @@ class DifferenceController(QObject):
         self._key.discard()
         self._compare.discard()
         self._compare_paused = False
+        self._rise = self._rise_state = None  # the shown result's: another result comes next
         self._outline.discard()
         if compare_text is None:
             self.w.compare.clear()
@@ -423,9 +277,7 @@ class DifferenceController(QObject):
         self._outline.start(outline_task, self.keys.mask_for(k), self.keys.kind)
         what = "key region" if self.keys.kind == "region" else "key pixels"
         self.w.views.set_key_answer(f"{what}: {k:,} pixels → classifying …")
-        if self._compare.busy:  # the comparison's check holds the engine for seconds: the slider's answer first,
-            self._compare.discard()  # then the comparison again (_on_key_answer)
-            self._compare_paused = True
+        self.pause_compare()  # the comparison holds the engine for seconds: the slider's answer first, then it again
         self._key.start(key_pixels_task, self.w.models.session, result, k)
 
     def _on_outline(self, rgba: np.ndarray | None) -> None:
@@ -440,9 +292,7 @@ class DifferenceController(QObject):
         top = answer.top[0]
         self.w.views.set_key_answer(self._key_text(answer.count, top, result.is_flip(top.index)))
         self.w.key_answer_shown.emit(answer)
-        if self._compare_paused and not self._key.busy:
-            self._compare_paused = False
-            self.request_compare()
+        self.resume_compare()
 
     # -- comparison panel ----------------------------------------------------------------------------------
     def set_compare_visible(self, visible: bool) -> None:
@@ -465,7 +315,21 @@ class DifferenceController(QObject):
         )
         rise = self.w.compare.rise_box.isChecked()
         known = self._rise[1] if rise and self._rise is not None and self._rise[0] is result else None
-        self._compare.start(compare_task, self.w.models.session, result, target, rise, known)
+        if self._rise_state is None or self._rise_state[0] is not result:
+            self._rise_state = (result, {})
+        self._compare.start(compare_task, self.w.models.session, result, target, rise, known, self._rise_state[1])
+
+    def pause_compare(self) -> None:
+        """Another engine task must not wait behind the comparison (RISE holds the engine for a minute): it is
+        stopped between model calls (RISE keeps its masks so far) and made again by :meth:`resume_compare`."""
+        if self._compare.busy:
+            self._compare.discard()
+            self._compare_paused = True
+
+    def resume_compare(self) -> None:
+        if self._compare_paused and not self._key.busy:
+            self._compare_paused = False
+            self.request_compare()
 
     def set_rise(self, on: bool) -> None:
         """The Compare panel's RISE box: remembered, its panel shown or hidden, the comparison made again (RISE's

@@ -249,6 +249,7 @@ class ModelsController(QObject):
             w.runs.stop()
             w.clear_result()
             w.set_status("Cancelled the run to change the model.")
+        w.difference.pause_compare()  # RISE holds the engine for a minute: the load goes first, the comparison after
         self.loading = True
         if self.info is not None or source is not None:  # not the first load at start-up
             name = Path(getattr(source, "path", source) or "").name or "the default model"
@@ -285,6 +286,7 @@ class ModelsController(QObject):
         if note:
             w.set_status(f"Loaded {html.escape(info.name)}; {html.escape(note)}.")
         w.update_actions()
+        w.difference.resume_compare()  # paused for the load (a result of another model was cleared above)
         w.model_ready.emit(info)
 
     def _on_load_failed(self, exc: BaseException) -> None:
@@ -306,6 +308,7 @@ class ModelsController(QObject):
             w.controls.show_predictions_placeholder("no model")
             w.show_error("The model could not be loaded", message)
         w.update_actions()
+        w.difference.resume_compare()  # paused for the load: the previous model stays, so does the comparison
         w.model_failed.emit(message)
 
     # -- classification -------------------------------------------------------------------------------

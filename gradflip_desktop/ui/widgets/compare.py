@@ -39,7 +39,7 @@ COMPARE_TIPS = {
 }
 RISE_BOX = "RISE too (1,000 model calls)"
 RISE_BOX_TIP = ("Also compute RISE's map, the strongest of the usual methods and the slowest (1,000 model calls: "
-                "about half a minute on two CPU cores), and measure it beside the other maps. Remembered.")
+                "about 25 s at 224 px on two CPU cores, more at larger working sizes), and measure it beside the other maps. Remembered.")
 
 
 class CompareViews(QWidget):
@@ -100,7 +100,7 @@ class CompareViews(QWidget):
     def show_comparison(self, comparison, class_label: str, explained: str | None = None) -> None:
         """``class_label``: the class Grad-CAM and saliency explain; ``explained``: what GradFlip's map
         explains when that differs (a group run: "any cat")."""
-        rise = any(p.title == "RISE" for p in comparison.panels)
+        rise = any(p.title == "RISE" and (p.rgb is not None or p.caption.startswith("computing")) for p in comparison.panels)
         if explained and explained != class_label:
             whose = "GradFlip's and RISE's maps" if rise else "GradFlip's map"
             self.heading.setText(

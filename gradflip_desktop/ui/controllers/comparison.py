@@ -1,0 +1,173 @@
+"""The Compare Methods panel's engine task: GradFlip's map next to Grad-CAM, gradient saliency and (when its box
+is ticked) RISE of the same photo, then the maps' deletion and insertion check (used by :mod:`.difference`)."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from gradflip_desktop.core.summary import any_of
+
+from ..worker import error_message
+
+if TYPE_CHECKING:
+    from gradflip_desktop.core.faithfulness import FaithfulnessCheck
+    from gradflip_desktop.core.results import ExplainResult
+
+    from .models import ModelSession
+
+
+@dataclass
+class ComparePanel:
+    """One map of the comparison panel: H x W x 3 uint8 heat overlay (None: not available) and caption."""
+
+    title: str
+    rgb: np.ndarray | None
+    caption: str
+    values: np.ndarray | None = None  # the H x W float32 map
+
+
+@dataclass
+class Comparison:
+    target: int
+    panels: list[ComparePanel]
+    # the maps' deletion and insertion curves on this photo (core.faithfulness), once measured
+    check: "FaithfulnessCheck | None" = None
+    check_note: str = ""  # why there is no check (a targeted run, stopped, failed), or "" while it is measured
+
+
+def _map_name(result) -> str:
+    if getattr(result, "region_map", None) is not None:
+        return "importance of the key-region search"
+    from .difference import blur_name  # noqa: PLC0415 - the view's own name
+
+    return blur_name(result) if result.blur_amount is not None else "smoothed |Δ|"
+
+
+def no_check_note(result) -> str:
+    """Why the map of a run that did not end flipped is not checked: a run cancelled after its flip did flip
+    (the summary says so); "the run did not flip" under it contradicted the sentence above."""
+    if result.flip_step is not None:  # cancelled (or stopped) after the decision flipped
+        return "the run was stopped before its map was finished: the map is not checked"
+    return "the run did not flip: its map is not checked"
+
+
+def compare_task(task, session: "ModelSession", result: "ExplainResult", target: int, rise: bool = False,
+                 rise_known: np.ndarray | None = None, rise_state: dict | None = None):
+    """GradFlip's importance map, Grad-CAM and gradient saliency of the same image and class (engine thread).
+    A generator: yields the :class:`Comparison` with its maps, then returns it with the maps' deletion and
+    insertion curves on this photo (:func:`~gradflip_desktop.core.faithfulness.check_maps`; stops between
+    model calls when the task is cancelled). ``rise``: RISE's map of the explained classes too, before the
+    check (1,000 model calls; yielded again every 100 masks with its progress in its caption), or
+    ``rise_known``, the map an earlier comparison of this result made."""
+    from gradflip_desktop.core.attributions import feature_layer, gradcam_map, saliency_map
+    from gradflip_desktop.core.report import difference_overlay
+    from gradflip_desktop.core.viz import maps
+    from gradflip_desktop.core.viz.display import display_uint8
+
+    clf = session.classifier
+    original = result.original_pixels
+    label = result.label(target)
+    importance = result.importance_map()
+    panels = [
+        ComparePanel(
+            "GradFlip",
+            display_uint8(difference_overlay(result, importance)),  # as in the exported figure
+            # the saved change's L2, as the Difference caption under it (not the float change's: two L2s in one window)
+            f"where the flipping change concentrates ({_map_name(result)}, L2 {result.l2_saved:.3f})", importance,
+        )
+    ]
+    if clf is None or clf.labels != result.labels:
+        note = "the model that made this result is no longer loaded"
+        return Comparison(target, panels + [ComparePanel(t, None, note) for t in ("Grad-CAM", "Gradient saliency")
+                                            + (("RISE",) if rise else ())], check_note=note)
+    try:
+        name, _ = feature_layer(clf.module)
+        cam = gradcam_map(clf, original, target)
+        panels.append(ComparePanel(
+            "Grad-CAM", display_uint8(maps.heat_overlay(original, cam)),
+            f"of <b>{html.escape(label)}</b> at layer {html.escape(name)} (coarse: the layer's grid, upsampled)", cam,
+        ))
+    except Exception as exc:  # noqa: BLE001
+        panels.append(ComparePanel("Grad-CAM", None, html.escape(error_message(exc, "Grad-CAM failed"))))
+    try:
+        sal = saliency_map(clf, original, target)
+        panels.append(ComparePanel(
+            "Gradient saliency", display_uint8(maps.heat_overlay(original, maps.magnitude_map(sal[..., None]))),
+            f"|∂z/∂x| of <b>{html.escape(label)}</b> (smoothed like GradFlip's map)", sal,
+        ))
+    except Exception as exc:  # noqa: BLE001
+        panels.append(ComparePanel("Gradient saliency", None, html.escape(error_message(exc, "saliency failed"))))
+    comparison = Comparison(target, panels)
+    if rise:
+        panels.append(ComparePanel("RISE", None, "computing: its masks"))
+    if result.target is not None:  # its map ranks what brings the target on top, not the explained class's evidence
+        comparison.check_note = "a targeted run's map is not checked by deletion and insertion of the explained class"
+    elif not result.flipped:
+        comparison.check_note = no_check_note(result)
+    if comparison.check_note:
+        if rise:
+            panels[-1].caption = "the run's map is not checked"
+        return comparison
+    yield comparison  # the maps now; the curves take a few seconds more
+    if rise:
+        cam = yield from _rise_panel(task, clf, result, panels[-1], comparison, rise_known, rise_state)
+        if cam is None:
+            comparison.check_note = "stopped" if task is not None and task.cancelled else panels[-1].caption
+            return comparison
+    from gradflip_desktop.core.faithfulness import check_maps
+
+    group = len(result.explained) > 1
+    try:
+        comparison.check = check_maps(
+            clf, original, {p.title: p.values for p in panels if p.values is not None}, list(result.explained),
+            explained_name=any_of(result.explained_name) if group else result.label(result.explained[0]),
+            stop=lambda: task.cancelled)
+    except Exception as exc:  # noqa: BLE001 - the maps stay; the check says why it has no numbers
+        comparison.check_note = error_message(exc, "the deletion and insertion check failed")
+    if comparison.check is None and not comparison.check_note:
+        comparison.check_note = "the deletion and insertion check was stopped"
+    return comparison
+
+
+def _rise_panel(task, clf, result, panel: ComparePanel, comparison: Comparison, known: np.ndarray | None,
+                state: dict | None = None):
+    """Fills ``panel`` with RISE's map of the explained classes (``known``: made before), yielding the comparison
+    every 100 masks with the count in the caption; returns the map, or None (stopped, or failed: the caption
+    says why)."""
+    from gradflip_desktop.core import attributions
+    from gradflip_desktop.core.viz import maps
+    from gradflip_desktop.core.viz.display import display_uint8
+
+    cam = known
+    if cam is None:
+        steps = attributions.rise_steps(clf, result.original_pixels, list(result.explained), attributions.RISE_MASKS,
+                                        stop=lambda: task is not None and task.cancelled, state=state)
+        shown = (state or {}).get("done", 0) // 100 * 100
+        try:
+            while True:
+                done, total = next(steps)
+                if done - shown >= 100 and done < total:
+                    shown = done
+                    panel.caption = f"computing: {done:,}/{total:,} masks"
+                    yield comparison
+        except StopIteration as end:
+            cam = end.value
+        except Exception as exc:  # noqa: BLE001 - the other maps stay; the panel says why it has none
+            panel.caption = html.escape(error_message(exc, "RISE failed"))
+            return None
+        if cam is None:
+            panel.caption = "stopped"
+            return None
+    what = html.escape(any_of(result.explained_name) if len(result.explained) > 1 else result.label(result.explained[0]))
+    # shown from its lowest value up: RISE's values are probabilities around the class's mean (0.56-0.76 on the cat)
+    panel.rgb, panel.values = display_uint8(maps.heat_overlay(result.original_pixels, cam - float(cam.min()))), cam
+    panel.caption = f"of <b>{what}</b>: {attributions.RISE_MASKS:,} random 7×7 masks, black elsewhere (Petsiuk et al. 2018)"
+    yield comparison
+    return cam
+
+
+__all__ = ["ComparePanel", "Comparison", "compare_task", "no_check_note"]
