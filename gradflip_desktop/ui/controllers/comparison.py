@@ -42,9 +42,13 @@ class Comparison:
 def _map_name(result) -> str:
     if getattr(result, "region_map", None) is not None:
         return "importance of the key-region search"
-    from .difference import blur_name  # noqa: PLC0415 - the view's own name
-
     return blur_name(result) if result.blur_amount is not None else "smoothed |Δ|"
+
+
+def blur_name(result) -> str:
+    """The region style's mask is the detail removed (shown when the run ended before its map was made);
+    only the blur style's is a blur amount."""
+    return "detail removed" if getattr(result.options, "style", None) == "region" else "blur amount"
 
 
 def no_check_note(result) -> str:
@@ -170,4 +174,4 @@ def _rise_panel(task, clf, result, panel: ComparePanel, comparison: Comparison, 
     return cam
 
 
-__all__ = ["ComparePanel", "Comparison", "compare_task", "no_check_note"]
+__all__ = ["ComparePanel", "Comparison", "blur_name", "compare_task", "no_check_note"]

@@ -21,7 +21,7 @@ from gradflip_desktop.core.viz.difference import KEY_PIXELS, DiffImage, DiffRequ
 
 from ..widgets.controls import percent_of
 from ..worker import TaskSlot, error_message
-from .comparison import Comparison, compare_task, no_check_note  # noqa: F401 - re-exported
+from .comparison import Comparison, blur_name, compare_task, no_check_note  # noqa: F401 - re-exported
 
 if TYPE_CHECKING:
     from gradflip_desktop.core.results import ExplainResult, KeyPixels, KeyRegion
@@ -149,12 +149,6 @@ def key_pixels_task(task, session: "ModelSession", result: "ExplainResult", coun
     else:
         image = result.key_pixel_image(count)
     return KeyPixelAnswer(count, session.classifier.classify(image, 3))
-
-
-def blur_name(result) -> str:
-    """The region style's mask is the detail removed (shown when the run ended before its map was made);
-    only the blur style's is a blur amount."""
-    return "detail removed" if getattr(result.options, "style", None) == "region" else "blur amount"
 
 
 def no_key_set_note(result, region: bool) -> str:
