@@ -14,7 +14,7 @@ at that same resolution, so the three maps can be shown side by side over the ph
   the patch grid (the class token dropped), as is usual for ViT Grad-CAM.
 - :func:`rise_map`: RISE (Petsiuk et al. 2018), as published: N random binary 7 x 7 grids (p = 0.5),
   upsampled bilinearly with a random shift, multiplied into the photo (black where a mask is 0); the map is
-  Σ P(explained | x·M_i)·M_i / (N·p). Forward passes only (N of them: about 20 s for 1,000 at 224 px on
+  Σ P(explained | x·M_i)·M_i / (N·p). Forward passes only (N of them: about 25 s for 1,000 at 224 px on
   two CPU cores), so it is the strongest and the slowest peer; the same fixed seed gives the same map.
 
 Plain Python + torch; no Qt (the GUI computes these in its worker thread).
