@@ -348,8 +348,28 @@ def test_rise_progress_is_shown_on_a_terminal_and_cleared(results, capsys, monke
     assert cli.main(["check", str(out / "p0.gradflip.json"), "--rise", "4"]) == 0
     err = capsys.readouterr().err
     assert "RISE 4/4 masks" in err and "\r\033[K" in err and "gradflip: p0: GradFlip " in err
-    # then it says the curves are being measured (seconds at 1,024 px), before the set's line
-    assert err.index("RISE 4/4 masks") < err.index("deletion and insertion curves") < err.index("gradflip: p0: GradFlip ")
+    # then it counts the curves' images (4 maps x 2 curves x 21 points), before the set's line
+    assert err.index("RISE 4/4 masks") < err.index("curves 1") < err.index("curves 168/168 images") \
+        < err.index("gradflip: p0: GradFlip ")
+
+
+def test_the_curves_progress_counts_images_of_each_fill_in_on_a_terminal(results, capsys, monkeypatch):
+    """Without RISE the curves are the slow part (one image per model call at 1,024 px: tens of seconds per
+    fill-in); the live line counts them, per fill-in when there are several, and is cleared before the set's
+    line."""
+    import sys
+
+    out, _ = results
+    capsys.readouterr()
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    assert cli.main(["check", str(out / "p0.gradflip.json"), "--fill", "blur,black", "--points", "5"]) == 0
+    err = capsys.readouterr().err
+    counts = [line.split("images")[0].rsplit(" ", 2)[-2] for line in err.split("\r") if "images" in line]
+    # 3 maps (GradFlip, Grad-CAM, saliency) x 2 curves x 5 points per fill-in, counted up to the total
+    assert counts[-1] == "30/30" and all(c.endswith("/30") for c in counts)
+    assert err.index("curves (blur, 1/2) ") < err.index("curves (black, 2/2) 30/30 images") \
+        < err.index("gradflip: p0 (blur): GradFlip ")
+    assert "\r\033[K" in err.split("curves (black, 2/2) 30/30 images")[1].split("gradflip: p0 (blur)")[0]
 
 
 def test_ctrl_c_mid_check_keeps_the_sets_checked_so_far_in_the_folders_csv(results, capsys, monkeypatch):

@@ -145,11 +145,14 @@ def check_maps(
     points: int = POINTS,
     explained_name: str | None = None,
     stop: Callable[[], bool] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> FaithfulnessCheck | None:
     """Deletion and insertion curves of each map in ``maps`` (name -> H x W importance, higher = more
     important) on ``pixels`` (H x W x 3 float32 in [0, 1], the photo the maps explain), for the probability
     of the classes ``explained`` (summed: a group), with ``fill`` (:data:`FILLS`) and ``points`` points per
-    curve (>= 2). ``stop()`` is polled before each model call; returns ``None`` when it said stop. Raises
+    curve (>= 2). ``stop()`` is polled before each model call; returns ``None`` when it said stop.
+    ``progress(done, total)`` is told the images measured so far after each model call (2 curves x ``points``
+    images per map; one image per call at 1,024 px, so a check there takes a while). Raises
     :class:`~gradflip_desktop.core.errors.ModelError` when the model's outputs are not finite and
     ``ValueError`` for a map of another size or an unknown fill-in."""
     import torch
@@ -173,6 +176,7 @@ def check_maps(
     bt = torch.from_numpy(fill_in(x, fill)).permute(2, 0, 1).to(device)
     per_call = max(1, BATCH_VALUES // max(1, 3 * n))
     curves = []
+    total, done = 2 * len(ks) * len(maps), 0
     for name, m in maps.items():
         r = torch.from_numpy(ranking(m)).to(device)
         dels: list[float] = []
@@ -188,6 +192,9 @@ def check_maps(
                 if not bool(torch.isfinite(z).all()):
                     raise ModelError("the model produced non-finite outputs (NaN or infinity) while the map was checked")
                 out += torch.softmax(z, 1)[:, classes].sum(1).clamp(0.0, 1.0).cpu().tolist()
+                done += len(batch)
+                if progress is not None:
+                    progress(done, total)
         curves.append(Curve(name, tuple(float(k) / n for k in ks), tuple(dels), tuple(ins)))
     if explained_name is None:
         explained_name = classifier.label(classes[0]) if len(classes) == 1 else "the explained classes"

@@ -234,12 +234,14 @@ def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] =
             out.skipped = "stopped"
             return out
         maps = {"GradFlip": maps["GradFlip"], "RISE": cam, **{k: v for k, v in maps.items() if k != "GradFlip"}}
-        if progress is not None:
-            progress("deletion and insertion curves …")
     done = []
-    for kind in ([fill] if isinstance(fill, str) else list(dict.fromkeys(fill))):
+    kinds = [fill] if isinstance(fill, str) else list(dict.fromkeys(fill))
+    for j, kind in enumerate(kinds, 1):
+        which = f" ({kind}, {j}/{len(kinds)})" if len(kinds) > 1 else ""
+        tell = None if progress is None else (lambda k, n, which=which: progress(f"curves{which} {k}/{n} images"))
         try:  # non-finite outputs (ModelError), a torch error on this photo: this set is skipped, not the command
             check = check_maps(classifier, pixels, maps, classes, fill=kind, points=points or POINTS, stop=stop,
+                               progress=tell,
                                explained_name=any_of(str(explained.get("name"))) if group else str(explained.get("name")))
         except (GradFlipError, RuntimeError, ValueError) as exc:
             out.skipped = f"its maps could not be measured ({exc})"
