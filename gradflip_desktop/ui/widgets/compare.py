@@ -127,8 +127,10 @@ class CompareViews(QWidget):
             panel.caption.setToolTip(COMPARE_TIPS.get(item.title, ""))
         pending = next((p.caption for p in comparison.panels if p.title == "RISE" and p.rgb is None and p.values is None
                         and p.caption.startswith("computing")), "")
+        measured = getattr(comparison, "measured", "")
         self._set_check(f"RISE's map first ({pending}), then how fast each map's top pixels remove the class and bring "
-                        "it back …" if pending else "Measuring how fast each map's top pixels remove the class and bring it back …")
+                        "it back …" if pending else "Measuring how fast each map's top pixels remove the class and bring it back …"
+                        + (f" ({measured} done)" if measured else ""))
         self.check.setToolTip(CHECK_TIP)
 
     def _set_check(self, text: str) -> None:
