@@ -133,6 +133,32 @@ class Caption(QLabel):
         super().setText(doc.toHtml() if rich else doc.toPlainText())
 
 
+class CopyingViewBox(pg.ViewBox):
+    """A view box that shows, whole, the part of the image its linked view shows. pyqtgraph's own links *line up*
+    views that overlap on screen by a third or more (made for plots stacked under each other): the Compare Methods
+    panel under the Original then showed another crop of the photo (shifted and zoomed by the two widths' ratio).
+    Copying one axis at a time is no better between views of other shapes: with square pixels (aspect-locked) the
+    axis set last decides the scale and crops the other. So both axes are set at once: the part of the image the
+    linked view shows (its rectangle within the image's bounds, not the margins around a fitted photo, which a
+    short wide view has plenty of) is fitted into this view, centred, with square pixels."""
+
+    def linkedViewChanged(self, view, axis):
+        if self.linksBlocked or view is None:
+            return
+        rect = view.viewRect()
+        xr, yr = self.childrenBounds()
+        if xr is not None and yr is not None:
+            shown = rect.intersected(QRectF(xr[0], yr[0], xr[1] - xr[0], yr[1] - yr[0]))
+            if shown.width() > 0 and shown.height() > 0:  # panned off the image: the linked view's rectangle as it is
+                rect = shown
+        view.blockLink(True)
+        try:
+            self.enableAutoRange(pg.ViewBox.XYAxes, False)
+            self.setRange(rect=rect, padding=0)
+        finally:
+            view.blockLink(False)
+
+
 class ImagePanel(QWidget):
     """A title, an image in a pan/zoom view (y down, square pixels) and a caption."""
 
@@ -146,7 +172,8 @@ class ImagePanel(QWidget):
         self.graphics.setMinimumSize(160, 80)  # small windows (1024×700 with Compare on) keep every caption below its image
         self.graphics.setAcceptDrops(False)  # files dropped here go to the window
         self.graphics.ci.setContentsMargins(0, 0, 0, 0)
-        self.view: pg.ViewBox = self.graphics.addViewBox(row=0, col=0, lockAspect=True, invertY=True, enableMenu=False)
+        self.view: pg.ViewBox = CopyingViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self.graphics.addItem(self.view, row=0, col=0)
         self.view.setDefaultPadding(0.0)
         self.image_item = FastImageItem()
         self.image_item.setAutoDownsample(True)  # big images paint fast when zoomed out

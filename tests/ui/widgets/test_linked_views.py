@@ -1,0 +1,66 @@
+"""Linked image views copy each other's range: pyqtgraph's own links line up views that overlap on screen by a third
+or more (made for plots stacked under each other), so the Compare Methods panel under the Original showed another
+crop of the photo (shifted and zoomed), and feedback between the links could shrink the photo to a speck."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.gui
+
+
+def _rgb(h: int, w: int) -> np.ndarray:
+    return (np.random.default_rng(0).random((h, w, 3)) * 255).astype(np.uint8)
+
+
+def test_a_compare_panel_under_the_original_shows_the_same_part_of_the_photo_as_the_others(qtbot):
+    from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+    from gradflip_desktop.ui.widgets.compare import CompareViews
+    from gradflip_desktop.ui.widgets.views import ResultViews
+
+    host = QWidget()
+    qtbot.addWidget(host)
+    layout = QVBoxLayout(host)
+    views = ResultViews()
+    compare = CompareViews()
+    layout.addWidget(views, 2)
+    layout.addWidget(compare, 1)
+    compare.link_to(views.original.view)
+    host.resize(1400, 900)
+    host.show()
+    qtbot.waitExposed(host)
+    photo = _rgb(300, 451)
+    for panel in (views.original, views.adjusted, views.difference, *compare.panels[:3]):
+        panel.set_image(photo)
+    qtbot.wait(100)
+    views.original.view.autoRange(padding=0.0)
+    qtbot.wait(100)
+    # the first compare panel lies under the Original (they overlap on screen): it must show what its neighbours show
+    first = compare.panels[0].graphics.mapToGlobal(compare.panels[0].graphics.rect().topLeft()).x()
+    orig = views.original.graphics.mapToGlobal(views.original.graphics.rect().topLeft()).x()
+    assert abs(first - orig) < views.original.graphics.width() / 2
+    centres = []
+    for panel in compare.panels[:3]:
+        (x0, x1), (y0, y1) = panel.view.viewRange()
+        centres.append(((x0 + x1) / 2, (y0 + y1) / 2))
+        # the whole photo is in view (aspect-locked: one axis may show more), not a crop and not a speck
+        assert x0 <= 1 and x1 >= 450 and y0 <= 1 and y1 >= 299, (panel.title.text(), panel.view.viewRange())
+        assert x1 - x0 == pytest.approx(451, abs=2) or y1 - y0 == pytest.approx(300, abs=2), panel.view.viewRange()
+    for c in centres[1:]:
+        assert c == pytest.approx(centres[0], abs=1.0)
+    (x0, x1), (y0, y1) = views.original.view.viewRange()  # fitted: the whole photo, one axis exactly (no speck)
+    assert x0 <= 1 and x1 >= 450 and y0 <= 1 and y1 >= 299
+    assert x1 - x0 == pytest.approx(451, abs=2) or y1 - y0 == pytest.approx(300, abs=2)
+    # a zoom in the main views is followed by every compare panel: the part of the photo the Original shows, whole
+    views.original.view.setRange(xRange=(100, 200), yRange=(100, 170), padding=0.0)
+    qtbot.wait(50)
+    (mx0, mx1), (my0, my1) = views.original.view.viewRange()
+    part = (max(mx0, 0), min(mx1, 451), max(my0, 0), min(my1, 300))
+    for panel in compare.panels[:3]:
+        (x0, x1), (y0, y1) = panel.view.viewRange()
+        assert (x0 + x1) / 2 == pytest.approx((part[0] + part[1]) / 2, abs=1.0)
+        assert (y0 + y1) / 2 == pytest.approx((part[2] + part[3]) / 2, abs=1.0)
+        assert x0 <= part[0] + 1 and x1 >= part[1] - 1 and y0 <= part[2] + 1 and y1 >= part[3] - 1
+        assert x1 - x0 < 451 or y1 - y0 < 300  # zoomed in, not the whole photo
