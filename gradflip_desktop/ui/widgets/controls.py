@@ -410,6 +410,13 @@ class ControlsPanel(QWidget):
         # choices of the previous model that this one lacks are dropped (another model, other labels)
         if current.group not in groups:
             current.group = groups[0] if groups else ""
+        # a model without groups (its own labels) has none to choose: "A class group" left Explain refusing with
+        # "choose a class group" and an empty box; it is greyed out and the target goes back to the top class
+        item = self.target_mode.model().item(self.target_mode.findData(TARGET_GROUP))
+        item.setEnabled(bool(groups))
+        item.setToolTip("" if groups else "This model's classes have no built-in groups (such as any cat or any dog).")
+        if current.target_mode == TARGET_GROUP and not groups:
+            current.target_mode = TARGET_TOP
         if current.target_class and current.target_class not in labels:
             current.target_class = ""
         self.set_settings(current)
