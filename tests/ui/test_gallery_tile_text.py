@@ -40,3 +40,20 @@ def test_each_tile_has_room_for_its_name_and_state(qtbot):
         text = index.data()
         assert text.endswith("\nwaiting") and len(text.split("\n")[0]) <= 56, text
         assert name in index.data(3)  # the tooltip has the whole name  (Qt.ItemDataRole.ToolTipRole)
+
+
+def test_a_tile_says_why_a_group_or_targeted_run_had_nothing_to_flip():
+    """After "Explain any cat" (the group stays chosen) a folder's espresso tile said only "not flipped (nothing to
+    flip)"; it names the class the model sees there."""
+    from gradflip_desktop.ui.widgets.gallery import outcome_text
+
+    group = {"flipped": False, "status": "nothing_to_flip", "original": {"label": "espresso"}, "target": None,
+             "explained": {"name": "cat", "indices": [281, 282, 283, 284, 285]}}
+    assert outcome_text(group) == "not any cat: espresso (nothing to flip)"
+    targeted = {**group, "target": {"label": "espresso"}, "explained": {"name": "espresso", "indices": [967]}}
+    assert outcome_text(targeted) == "already espresso (nothing to flip)"
+    single = {**group, "explained": {"name": "espresso", "indices": [967]}}
+    assert outcome_text(single) == "not flipped (nothing to flip)"
+    assert outcome_text({"flipped": False, "status": "budget_exhausted"}) == "not flipped (budget exhausted)"
+    assert outcome_text({}, "error") == "not flipped (error)"
+    assert outcome_text({"flipped": True, "final": {"label": "tiger cat"}, "l2_saved": 0.1234}) == "→ tiger cat (L2 0.123)"

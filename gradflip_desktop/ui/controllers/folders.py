@@ -33,7 +33,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog
 
 from gradflip_desktop.core.images import safe_formats
-from ..widgets.gallery import ERROR, FLIPPED, ICON, NOT_FLIPPED, RUNNING, WAITING, GalleryPanel, fit_image
+from ..widgets.gallery import ERROR, FLIPPED, ICON, NOT_FLIPPED, RUNNING, WAITING, GalleryPanel, fit_image, outcome_text
 from ..widgets.folder_dialog import choose_folder_to_explain
 from ..worker import TaskSlot, error_message
 
@@ -144,11 +144,7 @@ def explain_one_task(task, session, inp, out: str, options, max_side: int | None
         return ImageDone(key, ERROR, error_message(o.error, "could not explain"), outcome=o)
     rec = o.record or {}
     flipped = bool(rec.get("flipped"))
-    final = rec.get("final") or {}
-    if flipped:
-        text = f"→ {final.get('label', '?')} (L2 {float(rec.get('l2_saved') or 0):.3f})"  # one format, as the app's captions
-    else:
-        text = f"not flipped ({str(rec.get('status', o.status)).replace('_', ' ')})"
+    text = outcome_text(rec, str(o.status))
     strip, stored = None, ""
     result = results.get(inp)
     if result is not None:

@@ -47,6 +47,25 @@ _STATE_COLOURS = {FLIPPED: "#1e8449", NOT_FLIPPED: "#b9770e", ERROR: "#c0392b", 
 TILE_NAME_CHARS = 56  # a longer name is shortened in the middle on its tile (two lines at most; the tooltip has it whole)
 
 
+def outcome_text(rec: dict, status: str = "") -> str:
+    """A tile's line for a finished run from its record: the new class and the saved change's size, or why it did not
+    flip. A group run (the "Explain any cat" link stays chosen) on a photo of another class says which class the
+    model sees there ("not any cat: espresso"), not only "not flipped (nothing to flip)"; a targeted run whose class
+    already wins says so."""
+    if rec.get("flipped"):
+        final = rec.get("final") or {}
+        return f"→ {final.get('label', '?')} (L2 {float(rec.get('l2_saved') or 0):.3f})"  # one format, as the captions
+    status = str(rec.get("status") or status)
+    if status == "nothing_to_flip":
+        seen = (rec.get("original") or {}).get("label")
+        explained = rec.get("explained") or {}
+        if rec.get("target") and seen:
+            return f"already {seen} (nothing to flip)"
+        if len(explained.get("indices") or ()) > 1 and seen:
+            return f"not any {explained.get('name', '?')}: {seen} (nothing to flip)"
+    return f"not flipped ({status.replace('_', ' ')})"
+
+
 def tile_name(name: str, limit: int = TILE_NAME_CHARS) -> str:
     return elide_middle(name, limit)
 
