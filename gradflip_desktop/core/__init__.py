@@ -8,13 +8,13 @@ Explain one photo in five lines::
 
     from gradflip_desktop.core import ExplainOptions, load_default_model, load_image, run
     model = load_default_model()                      # EfficientNet-Lite0, shipped weights, offline
-    image = load_image("cat.jpg")                     # float32 H x W x 3 in [0, 1], working size
+    image = load_image("cat.jpg")                     # ImageData: .pixels float32 H x W x 3 in [0, 1]
     result = run(model, image, ExplainOptions(max_steps=200))
     print(result.status, result.original.label, "->", result.final.label)
 
 ``gradflip_desktop.core.explain.explain`` is the same run as a generator of :class:`Step` (for live
 progress and cancellation; ``core.explain`` itself is the subpackage, so it is not re-exported here);
-``write_result_set(result, out_dir)`` writes the figure, the adjusted PNG, the maps and the record.
+``write_result_set(result, out_dir, name)`` writes the figure, the adjusted PNG, the maps and the record.
 """
 
 from __future__ import annotations

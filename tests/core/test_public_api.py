@@ -45,3 +45,34 @@ def test_docstring_example_runs_on_the_sample(capsys):
     assert status == "flipped"
     original, final = rest.split(" -> ")
     assert original != final and re.search(r"cat", original)
+
+
+def test_docstring_calls_name_every_required_argument():
+    """A call written in the docstring's prose gives every argument the function requires."""
+    import inspect
+
+    for name in ("write_result_set", "load_image", "run"):
+        for call in re.findall(rf"\b{name}\(([^)]*)\)", core.__doc__):
+            given = [a for a in call.split(",") if a.strip()]
+            required = [p for p in inspect.signature(getattr(core, name)).parameters.values()
+                        if p.default is inspect.Parameter.empty and p.kind is p.POSITIONAL_OR_KEYWORD]
+            assert len(given) >= len(required), (name, call, [p.name for p in required])
+
+
+def test_the_readmes_python_example_runs_as_written(tmp_path, monkeypatch, capsys):
+    """README's "From Python" block, run as written from the repository root (its photo path is relative to it),
+    writing into a temporary folder: the result set appears and the check's sentence names the maps."""
+    import shutil
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    text = (repo / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"### From Python\n.*?```python\n(.*?)```", text, re.S).group(1)
+    (tmp_path / "resources" / "samples").mkdir(parents=True)
+    shutil.copy(repo / "resources" / "samples" / "chelsea.png", tmp_path / "resources" / "samples" / "chelsea.png")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(block, "README.md", "exec"), {})
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("flipped Egyptian cat -> ") and "key region" in out[0]
+    assert "GradFlip" in out[1] and "Grad-CAM" in out[1]
+    assert (tmp_path / "out" / "chelsea.gradflip.json").is_file() and (tmp_path / "out" / "chelsea.figure.png").is_file()
