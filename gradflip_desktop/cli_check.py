@@ -75,7 +75,7 @@ def run(args, load_model: Callable, err: Callable[[str], None]) -> int:
                            **(c.check.to_dict() if c.check is not None else {}),
                            **({"checks": [k.to_dict() for k in c.checks]} if len(c.checks) > 1 else {})}
                           for c in checks], indent=2, ensure_ascii=False))
-    else:
+    elif any(c.check is not None for c in checks):  # else only the one line on stderr below, not also on stdout
         print(format_table(checks))
     if not any(c.check is not None for c in checks):
         err("no result set could be checked" + (f": {checks[0].skipped}" if len(checks) == 1 else ""))

@@ -371,6 +371,20 @@ def test_target_unknown_is_one_error_line(tiny_cli, tmp_path, capsys):
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
 
 
+def test_a_target_that_is_a_group_name_points_to_group(monkeypatch, tmp_path, capsys):
+    """--target dog ran 'dogsled' (a unique prefix) with a note; "dog" is also a built-in group: the note says how
+    to explain the group."""
+    clf = make_tiny()
+    clf.labels[:] = ["dogsled", "beagle", "pug", "lynx"]
+    clf.groups = {"dog": [1, 2]}
+    monkeypatch.setattr(cli, "_load_model", lambda args: clf)
+    img = _png(tmp_path / "a.png")
+    capsys.readouterr()
+    assert cli.main(["explain", str(img), "--out", str(tmp_path / "o"), "-q", "--target", "dog"]) in (0, 1)
+    assert ("gradflip: note: --target 'dog' means 'dogsled' (for the class group, any dog: --group dog)"
+            in capsys.readouterr().err.splitlines())
+
+
 def test_target_given_by_a_prefix_names_the_class_it_means(monkeypatch, tmp_path, capsys):
     """Before: a unique prefix ran that class without naming it (the user may have meant another)."""
     clf = make_tiny()

@@ -92,8 +92,10 @@ def test_a_set_that_cannot_be_checked_says_why(results, capsys, tmp_path):
     photos[1].unlink()
     capsys.readouterr()
     assert cli.main(["check", str(out / "p1.gradflip.json")]) == 2
-    err = capsys.readouterr().err
+    io = capsys.readouterr()
+    err = io.err
     assert "skipped" in err and "missing" in err and "Traceback" not in err
+    assert io.out == "" and err.count("no result set could be checked") == 1  # said once, on stderr (not also on stdout)
     assert not (out / f"p1{CHECK_SUFFIX}").exists()
     # not a result folder: one line, exit 2
     empty = tmp_path / "empty"
@@ -195,6 +197,18 @@ def test_checking_one_set_again_keeps_the_other_sets_rows_in_the_folders_csv(res
     (out / "p0.gradflip.json").unlink()  # a set that is gone loses its rows
     assert cli.main(["check", str(out), "--points", "3", "-q"]) == 0
     assert {r["name"] for r in csv.DictReader((out / CSV_NAME).open(encoding="utf-8"))} == {"p1"}
+
+
+def test_a_csv_written_before_the_masks_column_keeps_its_other_sets_rows(results, capsys):
+    out, _ = results
+    assert cli.main(["check", str(out), "--points", "3", "-q"]) == 0
+    lines = (out / CSV_NAME).read_text(encoding="utf-8").splitlines()
+    assert lines[0].endswith(",explained,masks")
+    old = [lines[0].removesuffix(",masks")] + [line.rsplit(",", 1)[0] for line in lines[1:]]  # the earlier format
+    (out / CSV_NAME).write_text("\n".join(old) + "\n", encoding="utf-8")
+    assert cli.main(["check", str(out / "p1.gradflip.json"), "--points", "3", "-q"]) == 0
+    rows = list(csv.DictReader((out / CSV_NAME).open(encoding="utf-8")))
+    assert [r["name"] for r in rows] == ["p0"] * 3 + ["p1"] * 3 and {r["masks"] for r in rows} == {""}
 
 
 def test_photos_finds_a_recursive_runs_photos_in_their_subfolders(tmp_path, monkeypatch, capsys):
@@ -330,7 +344,9 @@ def test_rise_is_measured_next_to_the_other_maps_when_asked_for(results, capsys)
     assert doc["maps"][0]["deletion_auc"] == before["maps"][0]["deletion_auc"]
     rows = list(csv.DictReader((out / CSV_NAME).open(encoding="utf-8")))
     assert len(rows) == 8 and sum(r["map"] == "RISE" for r in rows) == 2
-    assert "\nRISE " in io.out and "GradFlip better" in io.out
+    # how many masks: 16 are not the published 1,000 (the table, the JSON and the CSV say it)
+    assert {r["masks"] for r in rows if r["map"] == "RISE"} == {"16"} and {r["masks"] for r in rows if r["map"] != "RISE"} == {""}
+    assert doc["rise_masks"] == 16 and "\nRISE (16 masks) " in io.out and "GradFlip better" in io.out
     # the RISE row is the core's RISE map of the explained class, checked on the photo as the run loaded it
     rec = json.loads((out / "p0.gradflip.json").read_text(encoding="utf-8"))
     pixels = load_image(photos[0], max_side=max(rec["image"]["working_size"])).pixels

@@ -242,6 +242,29 @@ def test_resume_recomputes_only_missing_and_partial_sets(tiny_cli, folder, tmp_p
     assert [r["name"] for r in rows] == ["p0", "p1", "p2", "p3", "p4"] and all(r["status"] for r in rows)
 
 
+def test_the_rate_counts_no_unreadable_file_or_kept_set_as_explained(tiny_cli, tmp_path, capsys, monkeypatch):
+    """A --resume run over a folder with two unreadable files and kept sets printed "648.67 images/s": the failed
+    files (no time spent) counted as explained images (3/4 at 0.66 images/s after one image of 1.5 s, fresh too)."""
+    d = tmp_path / "in"
+    _photo(d / "a.png", seed=1)
+    (d / "0_bad.png").write_bytes(b"not a png")
+    (d / "1_bad.jpg").write_bytes(b"\xff\xd8 broken")
+    seen = []
+    import gradflip_desktop.core.dataset.job as job
+
+    real = job.rate_text
+    monkeypatch.setattr(job, "rate_text", lambda done, total, started, kept=0: seen.append((done, kept)) or real(
+        done, total, started, kept))
+    out = tmp_path / "out"
+    cli.main(["explain", str(d), "--out", str(out), "--no-key-pixels"])
+    err = capsys.readouterr().err
+    assert err.count("is a text file, not an image") == 2 or err.count("not an image") == 2
+    assert [done - kept for done, kept in seen] == [1]  # one image explained, whatever came before it
+    seen.clear()
+    cli.main(["explain", str(d), "--out", str(out), "--resume", "--no-key-pixels"])
+    assert [done - kept for done, kept in seen] == [0] and "· -- images/s · " in capsys.readouterr().err
+
+
 def test_resume_refuses_sets_made_with_other_settings(tiny_cli, folder, tmp_path, capsys):
     """--resume keeps a set only when it answers the question asked now: a set made with another style
     (or step budget, or working size) is named and kept, never passed off as this run's answer."""

@@ -41,6 +41,7 @@ class SetCheck:
     skipped: str = ""
     notes: tuple[str, ...] = ()
     checks: tuple = ()  # one check per fill-in asked for (the maps are made once), ``check`` first
+    rise_masks: int = 0  # RISE's masks when its map was measured (0: not asked for)
 
 
 def stored_records(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[str]]:
@@ -234,6 +235,7 @@ def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] =
             out.skipped = "stopped"
             return out
         maps = {"GradFlip": maps["GradFlip"], "RISE": cam, **{k: v for k, v in maps.items() if k != "GradFlip"}}
+        out.rise_masks = int(rise)
     done = []
     kinds = [fill] if isinstance(fill, str) else list(dict.fromkeys(fill))
     for j, kind in enumerate(kinds, 1):
@@ -253,6 +255,7 @@ def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] =
     out.check, out.checks, out.notes = done[0], tuple(done), tuple(notes)
     if write:  # the first fill-in's check at the top (as with one), every fill-in's under "checks"
         doc = {"format": "gradflip-faithfulness/1", "record": path.name, **done[0].to_dict(), "notes": notes,
+               **({"rise_masks": out.rise_masks} if out.rise_masks else {}),
                **({"checks": [c.to_dict() for c in done]} if len(done) > 1 else {})}
         try:
             atomic_write_bytes(path.with_name(name + CHECK_SUFFIX),
@@ -319,6 +322,9 @@ def format_table(checks: list[SetCheck]) -> str:
             else:
                 bd, bi, bn = gradflip_better(done, title, fill)
                 better = f"on {bd} and {bi} of {bn}"
+            if title == "RISE":  # its mask count: 50 masks are not the published 1,000
+                counts = sorted({c.rise_masks for c in done if c.rise_masks})
+                title = f"RISE ({'/'.join(f'{m:,}' for m in counts)} masks)" if counts else title
             rows.append(f"{title:<18} {d:>10.3f} {i:>11.3f}   {better}")
         blocks.append("\n".join(rows))
     return "\n\n".join(blocks)
@@ -334,15 +340,16 @@ def write_csv(folder: str | os.PathLike, checks: list[SetCheck]) -> Path | None:
     if not done:
         return None
     path = Path(folder) / CSV_NAME
-    header = ["name", "map", "fill", "points", "deletion_auc", "insertion_auc", "explained"]
+    header = ["name", "map", "fill", "points", "deletion_auc", "insertion_auc", "explained", "masks"]
     rows = [[c.name, curve.name, k.fill, len(curve.fractions), f"{curve.deletion_auc:.6f}",
-             f"{curve.insertion_auc:.6f}", k.explained] for c in done for k in (c.checks or (c.check,)) for curve in k.curves]
+             f"{curve.insertion_auc:.6f}", k.explained, c.rise_masks if curve.name == "RISE" else ""]
+            for c in done for k in (c.checks or (c.check,)) for curve in k.curves]
     now = {c.name for c in checks}
     try:
         with open(path, encoding="utf-8", newline="") as f:
             old = list(csv.reader(f))
-        if old and old[0] == header:
-            rows += [r for r in old[1:] if len(r) == len(header) and r[0] not in now
+        if old and old[0] in (header, header[:-1]):  # a CSV written before "masks" gets an empty one
+            rows += [r + [""] * (len(header) - len(r)) for r in old[1:] if len(r) == len(old[0]) and r[0] not in now
                      and (Path(folder) / (r[0] + RECORD_SUFFIX)).is_file()]
     except (OSError, ValueError, csv.Error):  # none yet, or unreadable: this run's rows only
         pass

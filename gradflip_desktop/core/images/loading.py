@@ -230,7 +230,7 @@ def _check_size(label: str, w: int, h: int, max_pixels: int) -> None:
         declared, limit = _pixel_counts(w * h, max_pixels)
         raise ImageError(
             f"{label} declares {w}×{h} = {declared}, more than the limit of "
-            f"{limit} (possible decompression bomb; the limit is configurable)"
+            f"{limit} (possible decompression bomb; the command line's --max-pixels raises the limit)"
         )
 
 

@@ -299,7 +299,7 @@ def test_decompression_bomb_refused_from_header(tmp_path, name, data, size):
     msg, seconds, peak = _refused_fast(write(tmp_path, name, data))
     assert msg == (
         f"“{name}” declares {size}, more than the limit of 200 megapixels "
-        "(possible decompression bomb; the limit is configurable)"
+        "(possible decompression bomb; the command line's --max-pixels raises the limit)"
     )
     assert seconds < 10  # generous (a busy CI); decoding 10 GP would take minutes. Speed: benchmarks/resources.py
     assert peak < 5_000_000  # bytes: nothing the size of the image was allocated
@@ -310,7 +310,7 @@ def test_pixel_limit_is_configurable(tmp_path, photo):
     msg = refused(p, max_pixels=1000)
     assert msg == (
         "“small.png” declares 64×48 = 3,072 pixels, more than the limit of 1,000 pixels "
-        "(possible decompression bomb; the limit is configurable)"
+        "(possible decompression bomb; the command line's --max-pixels raises the limit)"
     )
     assert load_image(p, max_pixels=64 * 48).pixels.shape == (48, 64, 3)
     # one pixel over the limit is refused; counts that round to the same megapixels are shown exactly
@@ -401,7 +401,7 @@ def test_cli_reports_each_bad_file_and_exits_2(tmp_path, capsys, monkeypatch):
         "gradflip: error: “empty.png” is empty (0 bytes)",
         "gradflip: error: “notes.png” is a text file, not an image",
         "gradflip: error: “bomb.png” declares 100000×100000 = 10,000 megapixels, more than the limit of 200 "
-        "megapixels (possible decompression bomb; the limit is configurable)",
+        "megapixels (possible decompression bomb; the command line's --max-pixels raises the limit)",
         "gradflip: error: “missing.jpg” does not exist",
     ]
     assert f"{good}:" in out  # the good file was still classified
