@@ -37,6 +37,8 @@ def colormap_from_lut(lut: np.ndarray) -> pg.ColorMap:
 
 
 KEY_SLIDER_STEPS = 1000
+SLIDER_NOTE = (" <i>The outline now shows the key-set slider's choice, not the set the run found (the line beside the "
+               "slider says what it does).</i>")
 KEY_TIP = (
     "Key pixels: the pixels with the largest change, as many as it takes to flip the decision on their own "
     "(the rest of the photo unchanged). They are outlined on the Original. Move the slider to try more or fewer; "
@@ -118,6 +120,7 @@ class ResultViews(QWidget):
         self._key_total = 0
         self._key_count = 0
         self._key_found = 0
+        self._summary_text = ""
 
         # colour bar of the magnitude and signed maps, horizontal, in real units
         self.colorbar_view = pg.GraphicsLayoutWidget()
@@ -273,8 +276,15 @@ class ResultViews(QWidget):
 
     def set_summary(self, rich_text: str) -> None:
         """The one-sentence summary above the panels."""
-        self.summary.setText(rich_text)
-        self.summary.setToolTip(rich_text if len(rich_text) > 120 else "")
+        self._summary_text = rich_text
+        self._show_summary()
+
+    def _show_summary(self) -> None:
+        # the sentence names the set the run found ("the outlined 42 %"); moved off it, the slider's set is outlined
+        moved = self._key_total > 0 and self._key_count != self._key_found
+        text = self._summary_text + (SLIDER_NOTE if moved else "")
+        self.summary.setText(text)
+        self.summary.setToolTip(text if len(text) > 120 else "")
 
     # -- captions ------------------------------------------------------------------------------------------
     def set_caption(self, panel: ImagePanel, rich_text: str, tooltip: str = "") -> None:
@@ -311,6 +321,7 @@ class ResultViews(QWidget):
         self.key_label.setToolTip(f"{self._key_count:,} of {of}")
         mark = " (smallest flipping set)" if self._key_count == self._key_found else ""
         self.key_slider.setToolTip(f"{self._key_count:,} of {of}{mark}")
+        self._show_summary()
 
     def _slider_moved(self, value: int) -> None:
         if self.mode == AMPLIFIED:

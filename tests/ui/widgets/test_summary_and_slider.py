@@ -1,0 +1,31 @@
+"""The sentence names the set the run found ("the outlined 42 % of the image"); when the key-set slider outlines
+another set (33.5 %), the sentence said "the outlined 42 %" beside an outline of 33.5 %."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.gui
+
+
+def test_the_sentence_says_when_the_outline_is_the_sliders_choice(qtbot):
+    from gradflip_desktop.ui.widgets.views import SLIDER_NOTE, ResultViews
+
+    views = ResultViews()
+    qtbot.addWidget(views)
+    sentence = "Removing detail in the outlined 42&nbsp;% of the image (6 areas) turns Egyptian cat into fox squirrel"
+    views.set_summary(sentence)
+    views.set_key_pixels(total=10_000, found=4_200, title="Key region")
+    assert views.summary.text() == sentence
+    views.set_key_count(3_350)  # the slider moved: the outline is no longer the run's region
+    assert views.summary.text() == sentence + SLIDER_NOTE
+    assert "not the set the run found" in SLIDER_NOTE
+    views.set_key_count(4_200)  # back at the found set
+    assert views.summary.text() == sentence
+    views.set_key_count(5_000)
+    views.clear_result()  # a new photo: no slider, no note
+    views.set_summary("The model sees espresso (90 %).")
+    assert views.summary.text() == "The model sees espresso (90 %)."
+    views.set_summary(sentence)
+    views.set_key_pixels(total=10_000, found=300, title="Key region")  # a new result: the slider at its found set
+    assert views.summary.text() == sentence
