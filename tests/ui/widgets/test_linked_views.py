@@ -64,3 +64,30 @@ def test_a_compare_panel_under_the_original_shows_the_same_part_of_the_photo_as_
         assert (y0 + y1) / 2 == pytest.approx((part[2] + part[3]) / 2, abs=1.0)
         assert x0 <= part[0] + 1 and x1 >= part[1] - 1 and y0 <= part[2] + 1 and y1 >= part[3] - 1
         assert x1 - x0 < 451 or y1 - y0 < 300  # zoomed in, not the whole photo
+
+
+def test_the_photo_fills_its_views_with_compare_methods_on_after_a_run_and_another_photo(qtbot, window, tmp_path):
+    """With Compare Methods on, the lined-up links fed zoom back and forth: after a run the photo filled 60 % of the
+    Original's height, after opening a smaller photo 45 % (a ~12 px speck in a walk-through)."""
+    from helpers import RUN_TIMEOUT_MS, STARTUP_TIMEOUT_MS
+    from PIL import Image
+
+    def fitted(panel, h: int, w: int) -> bool:
+        (x0, x1), (y0, y1) = panel.view.viewRange()
+        whole = x0 <= 1 and x1 >= w - 1 and y0 <= 1 and y1 >= h - 1
+        return whole and (abs((x1 - x0) - w) <= 2 or abs((y1 - y0) - h) <= 2)
+
+    window.resize(1600, 1000)
+    window.set_compare_visible(True)
+    with qtbot.waitSignal(window.comparison_shown, timeout=RUN_TIMEOUT_MS):
+        window.explain()
+    qtbot.wait(300)
+    h, w = window.views.original.image().shape[:2]
+    for panel in (window.views.original, window.views.adjusted, *window.compare.panels[:3]):
+        assert fitted(panel, h, w), (panel.title.text(), panel.view.viewRange(), (h, w))
+    photo = tmp_path / "small.png"
+    Image.fromarray((_rgb(149, 224))).save(photo)
+    with qtbot.waitSignal(window.classified, timeout=STARTUP_TIMEOUT_MS):
+        window.open_path(str(photo))
+    qtbot.wait(300)
+    assert fitted(window.views.original, 149, 224), window.views.original.view.viewRange()
