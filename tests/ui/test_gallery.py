@@ -658,3 +658,23 @@ def test_a_tile_click_overtaken_by_another_open_does_not_keep_the_tile_selected(
     qtbot.wait(200)
     assert w.image.name == "elsewhere"
     assert c.panel.list.selectedIndexes() == []
+
+
+def test_a_tile_explained_with_another_model_opens_its_photo_not_the_old_explanation(qtbot, tiny_window, photos):
+    """After File ▸ Load Model, a click on a tile of the folder run (made with the earlier model) showed the old
+    explanation beside the new model's classification: "class 2 — 60.0 %" over "espresso — 90.2 % (saved image)"."""
+    from gradflip_desktop.ui.controllers.models import ModelInfo
+
+    w, c = tiny_window, tiny_window.folders
+    c.open_folder(str(photos))
+    _wait_done(qtbot, c)
+    tile = next(t for t in c.panel.tiles.values() if t.state in (FLIPPED, NOT_FLIPPED))
+    labels = list(w.models.session.classifier.labels)  # as after loading another model
+    w.models.info = ModelInfo("Another net", labels, {}, ["cpu"], "cpu", {})
+    row = _view_keys(c.panel).index(tile.key)
+    with qtbot.waitSignal(w.classified, timeout=RUN_TIMEOUT_MS):
+        c.panel.list.clicked.emit(c.panel.list.model().index(row, 0))
+    qtbot.waitUntil(lambda: w.image is not None and w.image.name == Path(tile.path).stem, timeout=RUN_TIMEOUT_MS)
+    qtbot.wait(200)
+    assert w.result is None  # the photo, classified by the loaded model; no explanation of the other model's
+    assert "; it was explained with tiny, not the loaded Another net. Press Explain" in w.status_label.text()

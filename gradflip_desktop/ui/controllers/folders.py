@@ -437,10 +437,13 @@ class FoldersController(QObject):
     def _on_result_loaded(self, value) -> None:
         if value is None:
             return
-        loaded, outcome = value
-        w = self.w
+        (loaded, outcome), w, path = value, self.w, str(self._tile_path)
+        result, info = outcome.result, self.w.model_info
+        if info is not None and (info.name != result.model_name or list(info.labels) != list(result.labels)):
+            w.open_path(path)  # made with a model no longer loaded: its captions disagreed with the new model's
+            return w.images.note_for_this_photo(f"it was explained with {result.model_name}, not the loaded {info.name}")
         w.images._on_loaded(loaded)  # the photo becomes the window's image (as File ▸ Open), then its result
-        w.runs._show_result(outcome.result, outcome)
+        w.runs._show_result(result, outcome)
         w.update_actions()
 
     def _on_show_failed(self, exc: BaseException) -> None:

@@ -295,8 +295,13 @@ class ImagesController(QObject):
         w.update_actions()
         w.image_opened.emit(image.name)
 
+    def note_for_this_photo(self, note: str) -> None:
+        """A note the classification's status line says once, after an :meth:`open_path` of the photo it is about."""
+        self._drop_note = note
+
     def take_drop_note(self) -> str:
-        """The note on a drop of several files, once (the classification's status line says it)."""
+        """The note on a drop of several files (or :meth:`note_for_this_photo`'s), once (the classification's status
+        line says it)."""
         note, self._drop_note = self._drop_note, ""
         return note
 
