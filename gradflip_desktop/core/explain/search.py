@@ -229,8 +229,11 @@ def search(ctx: SearchContext, params: SearchParams) -> Generator[Step, None, Se
             if not moved:  # even the smallest step along -gradient raised the score: the gradient is not the output's
                 return SearchOutcome(Status.STALLED, NO_STEP_HELPS, x, z, c)
             return SearchOutcome(Status.STALLED, "the adaptive step length shrank to nothing without a flip (a local optimum)", x, z, c)
+    target = getattr(obj, "target", None)  # a targeted run: its class was not reached (it may have flipped to another)
+    what = (f"“{obj.clf.label(target)}” was not reached" if target is not None and params.phase == "search"
+            else "the decision did not flip")
     return SearchOutcome(
         Status.BUDGET,
-        f"the decision did not flip within {steps_text(int(params.budget))}; raise the step budget or epsilon",
+        f"{what} within {steps_text(int(params.budget))}; raise the step budget or epsilon",
         x, z, c, Point(c, x, z, loss, grad),
     )

@@ -262,3 +262,14 @@ def test_nothing_to_flip_names_the_saved_8bit_image_as_final(tiny, tiny_image):
     again = run(tiny, eight_bit, ExplainOptions(style="free", target=argmax_of(tiny, eight_bit)))
     assert again.status == Status.ALREADY and again.forward_evaluations == 1
     assert again.final.probability == pytest.approx(again.original.probability, abs=1e-12)
+
+
+def test_a_targeted_run_out_of_steps_says_its_class_was_not_reached(tiny, tiny_image):
+    """It said "the decision did not flip within 1 step" (a targeted run may flip to another class on the way);
+    it names the class it did not reach."""
+    target = (argmax_of(tiny, tiny_image) + 2) % 4
+    res = run(tiny, tiny_image, ExplainOptions(style="free", target=f"class{target}", epsilon=1e-5, max_steps=1))
+    assert res.status == Status.BUDGET
+    assert res.message.startswith(f"“class{target}” was not reached within 1 step")
+    untargeted = run(tiny, tiny_image, ExplainOptions(style="free", epsilon=1e-5, max_steps=1))
+    assert untargeted.status == Status.BUDGET and untargeted.message.startswith("the decision did not flip within 1 step")
