@@ -440,3 +440,25 @@ def test_the_key_set_slider_is_answered_before_the_comparisons_check(qtbot, wind
     with qtbot.waitSignal(window.faithfulness_shown, timeout=RUN_TIMEOUT_MS):
         pass
     assert order == ["key", ("check", True)]
+
+
+def test_a_dialog_load_saves_the_preprocessing_the_model_loaded_with(qtbot, window, resnet_state_dict, tmp_path):
+    """Loaded with the dialog's pre-filled settings unchanged, the sidecar held no preprocessing, so every command-line
+    use warned "no preprocessing settings … assuming 224×224"; it saves what the model loaded with."""
+    import shutil
+
+    from gradflip_desktop.core.models import files as model_files
+    from gradflip_desktop.core.models import load_classifier
+
+    path = tmp_path / "r18_3cls.pth"
+    shutil.copy(resnet_state_dict, path)
+    spec = model_files.ModelSpec(str(path), "state_dict", arch="resnet18")
+    assert spec.preprocessing is None
+    with qtbot.waitSignal(window.model_ready, timeout=RUN_TIMEOUT_MS) as ready:
+        window.models.load_spec(spec)
+    assert "settings saved to r18_3cls.gradflip.json" in window.models.sidecar_note
+    data = json.loads(path.with_name("r18_3cls.gradflip.json").read_text(encoding="utf-8"))
+    assert data["preprocessing"]["input_size"] == list(ready.args[0].preprocessing.input_size)
+    again = load_classifier(str(path))  # as the command line loads it: the sidecar's settings, no assumption
+    assert not any("no preprocessing settings" in w for w in again.warnings), again.warnings
+    assert again.preprocessing == ready.args[0].preprocessing

@@ -8,6 +8,8 @@ imported there, so the window appears before torch is loaded). The window learns
 
 from __future__ import annotations
 
+import dataclasses
+
 import html
 import time
 from dataclasses import dataclass, field
@@ -56,6 +58,7 @@ class ModelInfo:
     key: str = ""  # the picker key of this model: the registry name or the model file's path
     choices: list[tuple[str, str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    preprocessing: object = None  # the classifier's Preprocessing (what the Load model dialog's sidecar saves)
 
 
 @dataclass
@@ -129,6 +132,7 @@ def load_model_task(task, session: ModelSession, source: "str | ModelSpec | None
         key=_source_key(source),
         choices=list(session.choices),
         warnings=list(clf.warnings),
+        preprocessing=dataclasses.replace(clf.preprocessing),
     )
 
 
@@ -480,6 +484,10 @@ class ModelsController(QObject):
 
         spec, self._pending_spec = self._pending_spec, None
         self._failed_specs.pop(str(Path(spec.path).resolve()), None)
+        if spec.preprocessing is None and self.info is not None and self.info.preprocessing is not None:
+            # the preprocessing the model loaded with (the dialog showed it: confirmed by Load), so the command line
+            # reads it from the sidecar instead of warning "no preprocessing settings" at every use
+            spec = dataclasses.replace(spec, preprocessing=self.info.preprocessing)
         try:
             note = f"settings saved to {files.write_sidecar(spec).name}"
         except ModelError as exc:
