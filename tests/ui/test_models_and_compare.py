@@ -462,3 +462,18 @@ def test_a_dialog_load_saves_the_preprocessing_the_model_loaded_with(qtbot, wind
     again = load_classifier(str(path))  # as the command line loads it: the sidecar's settings, no assumption
     assert not any("no preprocessing settings" in w for w in again.warnings), again.warnings
     assert again.preprocessing == ready.args[0].preprocessing
+
+
+def test_a_whole_pickled_model_is_refused_before_the_load_dialog_opens(qtbot, window, tmp_path, monkeypatch):
+    """It opened the dialog pre-filled as "State dict" and was refused only after Load."""
+    from model_helpers import SmallCNN
+
+    path = tmp_path / "whole.pt"
+    torch.save(SmallCNN(), path)
+    shown, errors = [], []
+    window.model_dialog_shown.connect(shown.append)
+    monkeypatch.setattr(window, "show_error", lambda title, message, *a, **k: errors.append((title, message)))
+    with qtbot.waitSignal(window.model_failed, timeout=30_000) as failed:
+        window.open_model_file(str(path))
+    assert "whole.pt holds a whole pickled model" in failed.args[0] and not shown
+    assert errors and errors[0][0] == "Cannot load the model" and "torch.save(model.state_dict()" in errors[0][1]

@@ -150,3 +150,19 @@ def test_short_reason_drops_torchs_plea_to_report_its_message():
                        "error message be improved? If so, please report an enhancement request to PyTorch.)")
     assert short_reason(exc) == "PytorchStreamReader failed reading zip archive: failed finding central directory"
     assert short_reason(ValueError("a\n  b")) == "a b"
+
+
+@pytest.mark.parametrize("kind", ["whole", "payload"])
+def test_inspection_refuses_a_pickled_model_before_any_dialog_and_runs_nothing(tmp_path, kind):
+    """The app's Load model dialog opened such a file pre-filled as "State dict" and refused it only after Load;
+    the inspection that fills the dialog refuses it now, from the pickle's opcodes (nothing is unpickled)."""
+    marker = tmp_path / "PAYLOAD_RAN"
+    path = tmp_path / "model.pth"
+    torch.save(SmallCNN() if kind == "whole" else {"w": torch.zeros(1), "x": PicklePayload(marker)}, path)
+    with pytest.raises(ModelError) as err:
+        mf.inspect_model_file(path)
+    assert ("holds a whole pickled model" if kind == "whole" else "pickled Python objects that are not tensors") in str(err.value)
+    assert not marker.exists()
+    clean = tmp_path / "clean.pth"
+    torch.save(SmallCNN().state_dict(), clean)
+    assert mf.inspect_model_file(clean).format == "state_dict"  # a state dict is inspected as before

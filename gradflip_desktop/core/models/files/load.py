@@ -7,12 +7,11 @@ Formats (see :func:`detect_format`):
     file names (``resnet18-f37072fd.pth`` → ResNet18_Weights.IMAGENET1K_V1: its labels and
     preprocessing), from ``arch=``, from the sidecar, or, when exactly one architecture fits the
     tensors, from the weights themselves. Fine-tuned heads (class count from the final layer),
-    ``module.`` prefixes (DataParallel), ``_orig_mod.`` (torch.compile) and checkpoints that wrap the
-    weights under ``state_dict``/``model``/... are handled. A whole pickled ``nn.Module`` or any other
-    pickled object is refused; nothing from the file is ever unpickled beyond tensors and containers.
+    ``module.`` prefixes (DataParallel), ``_orig_mod.`` (torch.compile) and wrapping checkpoints (``state_dict``/
+    ``model``/...) are handled. A whole pickled ``nn.Module`` or other pickled object is refused (nothing beyond tensors
+    and containers is ever unpickled; :func:`inspect_model_file` already refuses it, from the pickle's opcodes).
 ``torchscript`` ``torch.jit.load``; runs code stored in the file: loaded with a warning (``trust_torchscript=False`` refuses it).
 ``onnx``        converted with onnx2torch (optional extra ``onnx``) so that gradients exist.
-
 Labels, preprocessing and class groups come from (first wins): explicit arguments, the sidecar
 ``MODEL.gradflip.json`` next to the model file (see :class:`ModelSpec`), the torchvision weights'
 metadata, then defaults (ImageNet mean/std, 224 × 224 squash, labels ``class 0``...).
@@ -38,7 +37,7 @@ from ..labels import IMAGENET_GROUPS, imagenet_labels, read_labels
 from .huggingface import hf_folder_facts, is_hf_folder, load_hf_folder
 from .onnx import load_onnx
 from .outputs import Recorded, check_batch_independent, choose_tuple_output, read_scores, refuse_non_scores
-from .safety import is_safetensors, short_reason
+from .safety import is_safetensors, refuse_pickled, short_reason
 from .scripted import load_torchscript
 from .sidecar import read_sidecar, read_sidecar_raw
 from .spec import FORMATS, ModelSpec, merge_preprocessing, parse_groups
@@ -484,6 +483,7 @@ def inspect_model_file(path: str | os.PathLike, unsaved: ModelSpec | None = None
     fmt = (spec.format if spec else None) or detect_format(p)
     info = ModelFileInfo(path=p, format=fmt, sidecar=spec, runs_code=fmt == "torchscript")
     if fmt == "state_dict":
+        refuse_pickled(p)  # a whole pickled model is refused now, not after the Load model dialog's Load
         hit = tv_weights_for_file(p.name)
         if hit is not None:
             info.arch, w = hit

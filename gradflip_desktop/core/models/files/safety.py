@@ -99,12 +99,31 @@ _SAFE_GLOBAL_PREFIXES = ("torch.", "collections.OrderedDict", "_codecs.encode", 
 _LIBRARY_PREFIXES = ("torch.", "collections.", "builtins.", "__builtin__.", "_codecs.", "copyreg.")
 
 
+def refuse_pickled(path: Path) -> None:
+    """Raises the refusal of ``path`` as weights when its pickle's opcodes alone (nothing is unpickled) show a whole
+    pickled model or objects that are not tensors; a safetensors file or a clean pickle passes. The Load model
+    dialog asks it before it opens (the command line's load refused such a file at once; the dialog only after Load)."""
+    if is_safetensors(path):
+        return
+    try:
+        globals_, strings = _pickle_globals(path)
+    except Exception:  # noqa: BLE001 - unreadable: the load says why
+        return
+    refusal = _scan_refusal(path, globals_, strings)
+    if refusal is not None:
+        raise refusal
+
+
 def _refusal(path: Path, exc: Exception) -> ModelError:
     """Explain why ``torch.load(weights_only=True)`` refused ``path``."""
     try:
         globals_, strings = _pickle_globals(path)
     except Exception:  # noqa: BLE001
         globals_, strings = [], set()
+    return _scan_refusal(path, globals_, strings) or ModelError(f"cannot read {path.name} as PyTorch weights: {_torch_reason(exc)}")
+
+
+def _scan_refusal(path: Path, globals_: list[str], strings: set[str]) -> ModelError | None:
     is_module = any(g.startswith("torch.nn.modules.") for g in globals_) or "_modules" in strings and "_parameters" in strings
     if is_module:
         own = [g for g in globals_ if not g.startswith(_LIBRARY_PREFIXES)]
@@ -128,7 +147,7 @@ def _refusal(path: Path, exc: Exception) -> ModelError:
             "GradFlip never unpickles arbitrary objects, because unpickling can run code. "
             "Save only the weights: torch.save(model.state_dict(), PATH)."
         )
-    return ModelError(f"cannot read {path.name} as PyTorch weights: {_torch_reason(exc)}")
+    return None
 
 
 def _torch_reason(exc: Exception) -> str:
