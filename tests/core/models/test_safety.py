@@ -152,17 +152,23 @@ def test_short_reason_drops_torchs_plea_to_report_its_message():
     assert short_reason(ValueError("a\n  b")) == "a b"
 
 
-@pytest.mark.parametrize("kind", ["whole", "payload"])
-def test_inspection_refuses_a_pickled_model_before_any_dialog_and_runs_nothing(tmp_path, kind):
+def test_inspection_refuses_a_whole_pickled_model_before_any_dialog_and_runs_nothing(tmp_path):
     """The app's Load model dialog opened such a file pre-filled as "State dict" and refused it only after Load;
-    the inspection that fills the dialog refuses it now, from the pickle's opcodes (nothing is unpickled)."""
-    marker = tmp_path / "PAYLOAD_RAN"
+    the inspection that fills the dialog refuses it now, from the pickle's opcodes (nothing is unpickled). Other
+    pickled objects are left to the load, which allows a training checkpoint's few extras and refuses the rest."""
+    import argparse
+
     path = tmp_path / "model.pth"
-    torch.save(SmallCNN() if kind == "whole" else {"w": torch.zeros(1), "x": PicklePayload(marker)}, path)
-    with pytest.raises(ModelError) as err:
+    torch.save(SmallCNN(), path)
+    with pytest.raises(ModelError, match="model.pth holds a whole pickled model"):
         mf.inspect_model_file(path)
-    assert ("holds a whole pickled model" if kind == "whole" else "pickled Python objects that are not tensors") in str(err.value)
+    marker = tmp_path / "PAYLOAD_RAN"
+    payload = tmp_path / "payload.pth"
+    torch.save({"w": torch.zeros(1), "x": PicklePayload(marker)}, payload)
+    assert mf.inspect_model_file(payload).format == "state_dict" and not marker.exists()  # nothing ran
+    with pytest.raises(ModelError, match="not tensors"):  # the load refuses it
+        mf.load_model_file(payload, arch="resnet18")
     assert not marker.exists()
-    clean = tmp_path / "clean.pth"
-    torch.save(SmallCNN().state_dict(), clean)
-    assert mf.inspect_model_file(clean).format == "state_dict"  # a state dict is inspected as before
+    ckpt = tmp_path / "train.pth"  # timm's train.py: args next to the weights
+    torch.save({"state_dict": SmallCNN().state_dict(), "args": argparse.Namespace(lr=0.1)}, ckpt)
+    assert mf.inspect_model_file(ckpt).format == "state_dict"

@@ -101,8 +101,8 @@ _LIBRARY_PREFIXES = ("torch.", "collections.", "builtins.", "__builtin__.", "_co
 
 def refuse_pickled(path: Path) -> None:
     """Raises the refusal of ``path`` as weights when its pickle's opcodes alone (nothing is unpickled) show a whole
-    pickled model or objects that are not tensors; a safetensors file or a clean pickle passes. The Load model
-    dialog asks it before it opens (the command line's load refused such a file at once; the dialog only after Load)."""
+    pickled model; anything else passes (other objects may be a training checkpoint's allowed extras: the load
+    decides). The Load model dialog asks it before it opens (it used to refuse such a file only after Load)."""
     if is_safetensors(path):
         return
     try:
@@ -110,7 +110,7 @@ def refuse_pickled(path: Path) -> None:
     except Exception:  # noqa: BLE001 - unreadable: the load says why
         return
     refusal = _scan_refusal(path, globals_, strings)
-    if refusal is not None:
+    if refusal is not None and "holds a whole pickled model" in str(refusal):
         raise refusal
 
 
