@@ -338,6 +338,8 @@ def render_figure(result: ExplainResult, panel_height: int = 360, importance: np
         im = Image.fromarray(to_uint8(img))  # (the key region's panel of a small photo is larger than the photo)
         im = im.resize((pw, ph), Image.Resampling.LANCZOS if im.width > pw else Image.Resampling.NEAREST)
         canvas.paste(im, (x + (slot - pw) // 2, y))
+        # a thin grey frame: a photo whose transparency was composited on white had no visible edge on the white page
+        draw.rectangle((x + (slot - pw) // 2 - 1, y - 1, x + (slot - pw) // 2 + pw, y + ph), outline=(200, 200, 200))
         draw.text((x, y + ph + 5), heads[i], fill=(20, 20, 20), font=f_cap)
         for j, line in enumerate(captions[i]):
             draw.text((x, y + ph + 25 + 17 * j), line, fill=(60, 60, 60), font=f_small)

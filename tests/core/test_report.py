@@ -707,3 +707,21 @@ def test_an_out_folder_that_is_a_dangling_link_or_lies_under_a_file_is_named_for
     with pytest.raises(ExportError) as err:
         make_folder(tmp_path / "afile" / "sub" / "deeper")
     assert str(err.value) == f"cannot create the folder {tmp_path / 'afile' / 'sub' / 'deeper'}: {tmp_path / 'afile'} is a file, not a folder"
+
+
+def test_every_figure_panel_has_a_visible_edge_on_the_white_page(tiny):
+    """A PNG with transparency is composited on white: on the white figure its Original seemed cropped (no edge)."""
+    from gradflip_desktop.core.explain import run
+    from gradflip_desktop.core.options import ExplainOptions
+    from gradflip_desktop.core.report import render_figure
+
+    white = np.ones((24, 32, 3), np.float32)
+    white[8:16, 10:22] = 0.3  # something to explain on a white page
+    res = run(tiny, white, ExplainOptions(style="free", max_steps=50))
+    fig = render_figure(res)
+    grey = np.all(fig == 200, axis=2)
+    runs = [int(grey[r].sum()) for r in range(fig.shape[0])]
+    edges = [r for r, n in enumerate(runs) if n >= 0.5 * fig.shape[1] / 4]  # a frame's top or bottom edge
+    assert len(edges) >= 2  # the panels' frames: above and below the images
+    top = edges[0]
+    assert not grey[top + 1: top + 3].all(axis=1).any()  # a 1 px line, not a grey band
