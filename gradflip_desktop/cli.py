@@ -195,8 +195,10 @@ def _load_model(args):
     from .core.models import load_classifier
 
     clf = load_classifier(args.model, device=args.device, **model_options_from_args(args))
-    for w in getattr(clf, "warnings", []):
-        print(f"gradflip: warning: {w}", file=sys.stderr)
+    for w in getattr(clf, "warnings", []):  # what was read or recognised is a note; an assumption or a risk a warning
+        kind = "note" if w.startswith("settings read from ") or (w.startswith("architecture ") and "recognised" in w) \
+            else "warning"
+        print(f"gradflip: {kind}: {w}", file=sys.stderr)
     return clf
 
 

@@ -140,3 +140,21 @@ def test_cli_refuses_a_model_whose_output_is_not_class_scores(tmp_path, capsys):
     assert cli.main(["classify", str(photo), "--model", str(path), "--input-size", "7"]) == 2
     err = capsys.readouterr().err
     assert err.strip().splitlines()[-1] == "gradflip: error: the model returned shape (1, 10, 7, 7); GradFlip needs class scores of shape [N, C]"
+
+
+def test_what_was_read_or_recognised_is_a_note_and_an_assumption_names_its_options(resnet_files, tmp_path, capsys):
+    """"warning: architecture resnet18 recognised from the weights" and "warning: settings read from …" are notes;
+    "no preprocessing settings … assuming 224×224" named no option to set them."""
+    from gradflip_desktop.core.models import files as mf
+
+    photo = photo_file(tmp_path)
+    ft = tmp_path / "ft.pth"
+    torch.save(resnet_files["ft"].state_dict(), ft)
+    assert cli.main(["classify", str(photo), "--model", str(ft)]) == 0
+    err = capsys.readouterr().err
+    assert "gradflip: note: architecture resnet18 recognised from the weights" in err
+    assert "gradflip: warning: no preprocessing settings for ft.pth: assuming 224×224" in err
+    assert "give --input-size, --mean, --std, --channels" in err
+    mf.write_sidecar(mf.ModelSpec(str(ft), "state_dict", arch="resnet18"))
+    assert cli.main(["classify", str(photo), "--model", str(ft)]) == 0
+    assert "gradflip: note: settings read from ft.gradflip.json" in capsys.readouterr().err

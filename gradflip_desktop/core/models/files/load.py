@@ -364,7 +364,7 @@ def load_model_file(
         notes.append(
             f"no preprocessing settings for {p.name}: assuming {pre.input_size[0]}×{pre.input_size[1]} input, "
             f"{'grayscale' if pre.channels == 1 else 'RGB'}, mean {list(pre.mean)}, std {list(pre.std)} "
-            "(set the input size, mean, std and channels in the model settings or the sidecar)"
+            "(give --input-size, --mean, --std, --channels, or set them in the app's Load model dialog, which saves them)"
         )
     if outputs < 1:
         raise ModelError(f"{p.name} returns no outputs")
