@@ -344,10 +344,15 @@ def _explain(args) -> int:
     engine = _ray_engine(args) if args.ray else None
     clf = None if engine is not None else _load_model(args)
     if clf is not None and args.target is not None and not str(args.target).strip().isdigit():
-        label = clf.labels[clf.find_class(args.target)]  # a name that matches none: one line, exit 2, now
+        from .core.errors import ModelError
+
+        group = next((g for g in clf.groups if g.lower() == str(args.target).strip().lower()), None)
+        also = f" (for the class group, any {group}: --group {group})" if group else ""
+        try:  # a name that matches none: one line, exit 2, now ("--target fish": no class, but a group)
+            label = clf.labels[clf.find_class(args.target)]
+        except ModelError as exc:
+            raise ModelError(f"{exc}{also}") from None
         if label.lower() != str(args.target).strip().lower():  # a unique prefix: say which class it means
-            group = next((g for g in clf.groups if g.lower() == str(args.target).strip().lower()), None)
-            also = f" (for the class group, any {group}: --group {group})" if group else ""
             print(f"gradflip: note: --target {args.target!r} means {label!r}{also}", file=sys.stderr)
     settings = JobSettings(out=args.out, force=args.force, resume=args.resume, batch_size=args.batch_size,
                            max_side=args.max_side, max_pixels=args.max_pixels, summary=folders or args.summary)

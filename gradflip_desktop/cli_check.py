@@ -33,6 +33,8 @@ def add_parser(sub, add_model_arguments: Callable) -> None:
     k.add_argument("--rise", type=positive_int, default=None, metavar="N",
                    help="also RISE's map with N random masks (the published RISE: 1000): N forward passes per set, "
                         "about 25 s per 1,000 at 224 px with two CPU threads, 45–50 s with one")
+    k.add_argument("--max-pixels", type=positive_int, default=None,
+                   help="refuse photos with more pixels (default 200e6; give the explain run's value if it raised it)")
     k.add_argument("--json", action="store_true", help="print the checks as JSON instead of the table")
     k.add_argument("--quiet", "-q", action="store_true", help="no line per result set on stderr")
     add_model_arguments(k)
@@ -73,6 +75,7 @@ def run(args, load_model: Callable, err: Callable[[str], None]) -> int:
     if args.json:
         print(json.dumps([{"name": c.name, "record": str(c.record), "skipped": c.skipped or None,
                            **(c.check.to_dict() if c.check is not None else {}),
+                           **({"rise_masks": c.rise_masks} if c.rise_masks else {}),
                            **({"checks": [k.to_dict() for k in c.checks]} if len(c.checks) > 1 else {})}
                           for c in checks], indent=2, ensure_ascii=False))
     elif any(c.check is not None for c in checks):  # else only the one line on stderr below, not also on stdout
@@ -93,7 +96,8 @@ def _check_all(clf, records, args, checks: list) -> None:
             rec.name[:-len(".gradflip.json")]
         tell = (lambda text, where=where: print(f"\rgradflip: {where}: {text}\033[K", end="", file=sys.stderr, flush=True)) \
             if live else None
-        c = check_set(clf, rec, fill=args.fill, points=args.points, photos=args.photos, rise=args.rise or 0, progress=tell)
+        c = check_set(clf, rec, fill=args.fill, points=args.points, photos=args.photos, rise=args.rise or 0, progress=tell,
+                      max_pixels=args.max_pixels)
         if tell is not None:
             print("\r\033[K", end="", file=sys.stderr, flush=True)
         checks.append(c)

@@ -385,6 +385,20 @@ def test_a_target_that_is_a_group_name_points_to_group(monkeypatch, tmp_path, ca
             in capsys.readouterr().err.splitlines())
 
 
+def test_a_target_that_names_no_class_but_a_group_points_to_group(monkeypatch, tmp_path, capsys):
+    """--target fish (and reptile, insect, primate, vehicle, "big cat": no ImageNet label starts so) ended with
+    "no class named 'fish'" and no word of the group; the error says how to explain it."""
+    clf = make_tiny()
+    clf.labels[:] = ["goldfish", "tench", "pug", "lynx"]
+    clf.groups = {"fish": [0, 1]}
+    monkeypatch.setattr(cli, "_load_model", lambda args: clf)
+    img = _png(tmp_path / "a.png")
+    capsys.readouterr()
+    assert cli.main(["explain", str(img), "--out", str(tmp_path / "o"), "-q", "--target", "fish"]) == 2
+    err = capsys.readouterr().err
+    assert "no class named 'fish'" in err and "--group fish" in err, err
+
+
 def test_target_given_by_a_prefix_names_the_class_it_means(monkeypatch, tmp_path, capsys):
     """Before: a unique prefix ran that class without naming it (the user may have meant another)."""
     clf = make_tiny()

@@ -445,3 +445,15 @@ def test_an_unknown_fill_in_is_a_usage_error(results, capsys):
     with pytest.raises(SystemExit) as exc:
         cli.main(["check", str(out), "--fill", "blur,purple"])
     assert exc.value.code == 2 and "choose from blur, mean, black or all" in capsys.readouterr().err
+
+
+def test_check_takes_the_explain_runs_pixel_limit_and_json_names_the_rise_masks(results, capsys):
+    """A set made with `explain --max-pixels` above the default was skipped by check with "… the command line's
+    --max-pixels raises the limit", an option check did not have; and --json had no mask count for RISE."""
+    out, _ = results
+    assert cli.main(["check", str(out / "p0.gradflip.json"), "--max-pixels", "100", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "more than the limit of" in err and "--max-pixels raises the limit" in err
+    assert cli.main(["check", str(out / "p0.gradflip.json"), "--max-pixels", "1e6", "--rise", "4", "--json", "-q"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc[0]["rise_masks"] == 4 and doc[0]["maps"][1]["name"] == "RISE"

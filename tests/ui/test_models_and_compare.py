@@ -477,3 +477,22 @@ def test_a_whole_pickled_model_is_refused_before_the_load_dialog_opens(qtbot, wi
         window.open_model_file(str(path))
     assert "whole.pt holds a whole pickled model" in failed.args[0] and not shown
     assert errors and errors[0][0] == "Cannot load the model" and "torch.save(model.state_dict()" in errors[0][1]
+
+
+def test_the_sidecar_pins_only_the_preprocessing_the_load_assumed(qtbot, window, tmp_path):
+    """A load whose preprocessing came from the file (torchvision weights found from the tensors, a timm checkpoint's
+    pretrained config) wrote it into the sidecar too, which then overrides the file when it is replaced or retrained
+    (the warning this was made for is only given when the load assumed the preprocessing)."""
+    import dataclasses
+
+    from gradflip_desktop.core.models import Preprocessing
+    from gradflip_desktop.core.models import files as model_files
+
+    models = window.models
+    path = tmp_path / "net.pth"
+    side = path.with_name("net.gradflip.json")
+    for warnings, pinned in (([], False), (["no preprocessing settings for net.pth: assuming 224×224 input"], True)):
+        models.info = dataclasses.replace(models.info, preprocessing=Preprocessing(input_size=(299, 299)),
+                                          warnings=warnings)
+        models._pending_spec = model_files.ModelSpec(str(path), "state_dict", arch="resnet18")
+        assert "settings saved to net.gradflip.json" in models._save_loaded_spec()

@@ -134,7 +134,7 @@ def _photo(source: str, photos: str | os.PathLike | None, digest: str | None = N
 def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] = "blur", points: int | None = None,
               write: bool = True, stop: Callable[[], bool] | None = None,
               photos: str | os.PathLike | None = None, rise: int = 0,
-              progress: Callable[[str], None] | None = None) -> SetCheck:
+              progress: Callable[[str], None] | None = None, max_pixels: int | None = None) -> SetCheck:
     """Check one result set (see the module doc); never raises for a set that cannot be checked: says why in
     ``skipped``. ``write``: write ``NAME.faithfulness.json`` next to the record (atomically, replacing an
     older one). ``stop()``: polled between model calls (``skipped`` = "stopped"). ``photos``: a folder to
@@ -142,7 +142,8 @@ def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] =
     folder); the file must still be the one the run read (its SHA-256). ``fill``: one fill-in or several (each
     measured with the same maps, made once: ``checks``). ``rise``: also RISE's map of the
     explained classes with this many masks (0: none; :func:`~gradflip_desktop.core.attributions.rise_map`:
-    ``rise`` forward passes). ``progress(text)``: told what the slow part is doing ("RISE 200/1000 masks")."""
+    ``rise`` forward passes). ``progress(text)``: told what the slow part is doing ("RISE 200/1000 masks").
+    ``max_pixels``: the photo's pixel limit (None: the loader's default), as the explain run's ``--max-pixels``."""
     from ..attributions import gradcam_map, rise_map, saliency_map
     from ..errors import GradFlipError
     from ..faithfulness import POINTS, check_maps
@@ -201,7 +202,7 @@ def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] =
             out.skipped = (f"the photo {src} changed since the run" if src == Path(str(source)) else
                            f"{src} is not the photo the run read ({source}: another content)")
             return out
-        data = load_image(src, max_side=max(int(v) for v in work))
+        data = load_image(src, max_side=max(int(v) for v in work), **({"max_pixels": int(max_pixels)} if max_pixels else {}))
         pixels = data.pixels
         importance = np.load(path.with_name(name + ".importance.npy"), allow_pickle=False)
     except FileNotFoundError as exc:

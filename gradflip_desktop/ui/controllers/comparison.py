@@ -140,7 +140,8 @@ def compare_task(task, session: "ModelSession", result: "ExplainResult", target:
                 break
             curves += one.curves
         else:
-            comparison.check = FaithfulnessCheck(one.fill, one.explained, tuple(curves))
+            if measure:  # (GradFlip's map always has values: never empty today)
+                comparison.check = FaithfulnessCheck(one.fill, one.explained, tuple(curves))
     except Exception as exc:  # noqa: BLE001 - the maps stay; the check says why it has no numbers
         comparison.check_note = error_message(exc, "the deletion and insertion check failed")
     comparison.measured = ""

@@ -484,9 +484,11 @@ class ModelsController(QObject):
 
         spec, self._pending_spec = self._pending_spec, None
         self._failed_specs.pop(str(Path(spec.path).resolve()), None)
-        if spec.preprocessing is None and self.info is not None and self.info.preprocessing is not None:
-            # the preprocessing the model loaded with (the dialog showed it: confirmed by Load), so the command line
-            # reads it from the sidecar instead of warning "no preprocessing settings" at every use
+        if spec.preprocessing is None and self.info is not None and self.info.preprocessing is not None and \
+                any(w.startswith("no preprocessing settings") for w in self.info.warnings):
+            # the preprocessing the load assumed (the dialog showed it: confirmed by Load), so the command line reads
+            # it from the sidecar instead of warning "no preprocessing settings" at every use; what the file itself
+            # gives (torchvision weights found from the tensors, timm, an ONNX input shape) is not pinned
             spec = dataclasses.replace(spec, preprocessing=self.info.preprocessing)
         try:
             note = f"settings saved to {files.write_sidecar(spec).name}"

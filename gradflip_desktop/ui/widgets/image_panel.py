@@ -146,8 +146,13 @@ class CopyingViewBox(pg.ViewBox):
         if self.linksBlocked or view is None:
             return
         rect = view.viewRect()
+        mine, theirs = self.boundingRect(), view.boundingRect()
+        same_shape = min(mine.height(), theirs.height(), theirs.width()) > 0 and \
+            abs(mine.width() * theirs.height() / (mine.height() * theirs.width()) - 1) < 0.02  # (a pixel or two apart)
         xr, yr = self.childrenBounds()
-        if xr is not None and yr is not None:
+        if xr is not None and yr is not None and not same_shape:  # a view of the same shape copies the rectangle as
+            # it is: clipped to the photo, a view dragged past the photo's edge left its neighbours behind (another
+            # part, zoomed in) and a drag in one of them then zoomed them all in
             shown = rect.intersected(QRectF(xr[0], yr[0], xr[1] - xr[0], yr[1] - yr[0]))
             if shown.width() > 0 and shown.height() > 0:  # panned off the image: the linked view's rectangle as it is
                 rect = shown

@@ -172,3 +172,25 @@ def test_inspection_refuses_a_whole_pickled_model_before_any_dialog_and_runs_not
     ckpt = tmp_path / "train.pth"  # timm's train.py: args next to the weights
     torch.save({"state_dict": SmallCNN().state_dict(), "args": argparse.Namespace(lr=0.1)}, ckpt)
     assert mf.inspect_model_file(ckpt).format == "state_dict"
+
+
+def test_inspection_scans_only_the_start_of_a_large_legacy_file_and_still_refuses_a_pickled_model(tmp_path):
+    """The scan read a legacy (non-zip) torch file whole into memory before the dialog opened (a 400 MB file:
+    +380 MB); its pickles come before the tensors' bytes, so its first bytes are enough."""
+    import tracemalloc
+
+    from gradflip_desktop.core.models.files import safety
+
+    big = tmp_path / "big.pth"
+    torch.save({"fc.weight": torch.zeros(25_000_000)}, big, _use_new_zipfile_serialization=False)  # 100 MB
+    tracemalloc.start()
+    try:
+        safety.refuse_pickled(big)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 80e6, f"{peak / 1e6:.0f} MB allocated to scan a 100 MB file"
+    whole = tmp_path / "whole.pth"
+    torch.save(SmallCNN(), whole, _use_new_zipfile_serialization=False)
+    with pytest.raises(ModelError, match="holds a whole pickled model"):
+        mf.inspect_model_file(whole)

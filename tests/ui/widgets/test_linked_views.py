@@ -91,3 +91,32 @@ def test_the_photo_fills_its_views_with_compare_methods_on_after_a_run_and_anoth
         window.open_path(str(photo))
     qtbot.wait(300)
     assert fitted(window.views.original, 149, 224), window.views.original.view.viewRange()
+
+
+def test_side_by_side_views_stay_in_step_when_the_photo_is_panned_past_its_edge(qtbot):
+    """Clipping the linked rectangle to the photo made the Adjusted and Difference views lag behind an Original
+    dragged past the photo's edge, and a drag in one of them then zoomed all three in (100 -> 31 px wide)."""
+    from gradflip_desktop.ui.widgets.views import ResultViews
+
+    views = ResultViews()
+    qtbot.addWidget(views)
+    views.resize(1400, 700)
+    views.show()
+    qtbot.waitExposed(views)
+    photo = _rgb(300, 451)
+    for panel in (views.original, views.adjusted, views.difference):
+        panel.set_image(photo)
+    qtbot.wait(50)
+    views.original.view.setRange(xRange=(300, 400), yRange=(100, 170), padding=0.0)
+    qtbot.wait(50)
+    width = views.original.view.viewRange()[0][1] - views.original.view.viewRange()[0][0]
+    for _ in range(8):
+        views.original.view.translateBy(x=15)
+        qtbot.wait(10)
+    views.difference.view.translateBy(x=-15)
+    qtbot.wait(50)
+    (x0, x1), (y0, y1) = views.original.view.viewRange()
+    assert x1 - x0 == pytest.approx(width, abs=1.0)  # not zoomed in by the drag
+    for panel in (views.adjusted, views.difference):
+        (a0, a1), (b0, b1) = panel.view.viewRange()
+        assert (a0, a1, b0, b1) == pytest.approx((x0, x1, y0, y1), abs=1.0), panel.title.text()

@@ -44,19 +44,26 @@ WRAPPER_KEYS = (
 ALWAYS_STRIP = ("module.", "_orig_mod.")
 
 
-def _pickle_streams(path: Path) -> list[bytes]:
-    """The raw pickles inside a torch file (zip ``data.pkl`` or the legacy concatenated pickles)."""
+# the legacy format's pickles come before its tensors' bytes: its first bytes hold all of them (a scan at inspection
+# read a 4 GB legacy file whole into memory before the Load model dialog opened)
+LEGACY_SCAN_BYTES = 64 << 20
+
+
+def _pickle_streams(path: Path, limit: int | None = None) -> list[bytes]:
+    """The raw pickles inside a torch file (zip ``data.pkl`` or the legacy concatenated pickles: their first
+    ``limit`` bytes when given)."""
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as zf:
             return [zf.read(n) for n in zf.namelist() if n.endswith(".pkl")]
-    return [path.read_bytes()]
+    with open(path, "rb") as fh:
+        return [fh.read(-1 if limit is None else limit)]
 
 
-def _pickle_globals(path: Path) -> tuple[list[str], set[str]]:
+def _pickle_globals(path: Path, limit: int | None = None) -> tuple[list[str], set[str]]:
     """Globals (``module.name``) a pickle would import, and its short strings, read WITHOUT unpickling."""
     found: list[str] = []
     strings: set[str] = set()
-    for data in _pickle_streams(path):
+    for data in _pickle_streams(path, limit):
         bio = io.BytesIO(data)
         while bio.tell() < len(data):
             recent: list[str] = []
@@ -106,7 +113,7 @@ def refuse_pickled(path: Path) -> None:
     if is_safetensors(path):
         return
     try:
-        globals_, strings = _pickle_globals(path)
+        globals_, strings = _pickle_globals(path, LEGACY_SCAN_BYTES)
     except Exception:  # noqa: BLE001 - unreadable: the load says why
         return
     refusal = _scan_refusal(path, globals_, strings)
