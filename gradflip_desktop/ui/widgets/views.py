@@ -282,7 +282,10 @@ class ResultViews(QWidget):
     def _show_summary(self) -> None:
         # the sentence names the set the run found ("the outlined 42 %"); moved off it, the slider's set is outlined
         moved = self._key_total > 0 and self._key_count != self._key_found
-        text = self._summary_text + (SLIDER_NOTE if moved else "")
+        text = self._summary_text
+        if moved:  # after the sentence, before its links ("Explain “any cat”" · "Textbook change")
+            at = text.find("&nbsp;&nbsp;<a ")
+            text = text + SLIDER_NOTE if at < 0 else text[:at] + SLIDER_NOTE + text[at:]
         self.summary.setText(text)
         self.summary.setToolTip(text if len(text) > 120 else "")
 

@@ -29,3 +29,16 @@ def test_the_sentence_says_when_the_outline_is_the_sliders_choice(qtbot):
     views.set_summary(sentence)
     views.set_key_pixels(total=10_000, found=300, title="Key region")  # a new result: the slider at its found set
     assert views.summary.text() == sentence
+
+
+def test_the_sliders_note_comes_before_the_sentences_links(qtbot):
+    from gradflip_desktop.ui.widgets.views import SLIDER_NOTE, ResultViews
+
+    views = ResultViews()
+    qtbot.addWidget(views)
+    sentence = "Removing detail in the outlined 42&nbsp;% of the image turns it into fox squirrel."
+    links = "&nbsp;&nbsp;<a href='group:cat'>Explain “any cat”</a> · <a href='style:free'>Textbook change</a>"
+    views.set_summary(sentence + links)
+    views.set_key_pixels(total=10_000, found=4_200, title="Key region")
+    views.set_key_count(1_000)
+    assert views.summary.text() == sentence + SLIDER_NOTE + links
