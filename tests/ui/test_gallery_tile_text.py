@@ -50,6 +50,8 @@ def test_a_tile_says_why_a_group_or_targeted_run_had_nothing_to_flip():
     group = {"flipped": False, "status": "nothing_to_flip", "original": {"label": "espresso"}, "target": None,
              "explained": {"name": "cat", "indices": [281, 282, 283, 284, 285]}}
     assert outcome_text(group) == "not any cat: espresso (nothing to flip)"
+    ranges = {**group, "explained": {"name": "classes 281-285", "indices": [281, 282, 283, 284, 285]}}
+    assert outcome_text(ranges) == "not any of classes 281-285: espresso (nothing to flip)"
     targeted = {**group, "target": {"label": "espresso"}, "explained": {"name": "espresso", "indices": [967]}}
     assert outcome_text(targeted) == "already espresso (nothing to flip)"
     single = {**group, "explained": {"name": "espresso", "indices": [967]}}

@@ -35,6 +35,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gradflip_desktop.core.summary import any_of
+
 from .elision import elide_middle
 
 WAITING, RUNNING, FLIPPED, NOT_FLIPPED, ERROR = "waiting", "running", "flipped", "not flipped", "error"
@@ -62,7 +64,7 @@ def outcome_text(rec: dict, status: str = "") -> str:
         if rec.get("target") and seen:
             return f"already {seen} (nothing to flip)"
         if len(explained.get("indices") or ()) > 1 and seen:
-            return f"not any {explained.get('name', '?')}: {seen} (nothing to flip)"
+            return f"not {any_of(str(explained.get('name', '?')))}: {seen} (nothing to flip)"
     return f"not flipped ({status.replace('_', ' ')})"
 
 
