@@ -504,7 +504,15 @@ def test_include_subfolders_in_the_panel_lists_the_folder_again_with_them(qtbot,
     assert "sub" not in {Path(t.name).parts[0] for t in c.panel.tiles.values()}
     assert any(t.endswith(": 4 image(s); 1 other file(s) skipped; 1 subfolder(s) not included") for t in titles), titles
     assert not c.panel.subfolders.isChecked()
-    c.panel.subfolders.click()  # the user ticks it: listed and run again, remembered
+    asked = []
+    c.panel.confirm = lambda question: asked.append(question) is not None  # the user says no first
+    done = {k: t.state for k, t in c.panel.tiles.items()}
+    c.panel.subfolders.click()  # with explanations done: asked first; "no" keeps them and the box as it was
+    assert len(asked) == 1 and "the 4 explanation(s) done so far are dropped" in asked[0]
+    assert not c.panel.subfolders.isChecked() and not c.recursive
+    assert {k: t.state for k, t in c.panel.tiles.items()} == done
+    c.panel.confirm = lambda question: True
+    c.panel.subfolders.click()  # the user ticks it and agrees: listed and run again, remembered
     qtbot.waitUntil(lambda: str(nested / "sub" / "deeper" / "d0.png") in c.panel.tiles, timeout=RUN_TIMEOUT_MS)
     _wait_done(qtbot, c)
     assert c.recursive and str(w.settings.value("folders/recursive")).lower() == "true"

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListView,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QSizePolicy,
@@ -265,7 +266,7 @@ class GalleryPanel(QWidget):
         self.cancel_button.clicked.connect(self.cancel_requested)
         self.continue_button.clicked.connect(self.continue_requested)
         self.export_button.clicked.connect(self.export_requested)
-        self.subfolders.clicked.connect(self.subfolders_toggled)  # the user's clicks only, not setChecked
+        self.subfolders.clicked.connect(self._subfolders_clicked)  # the user's clicks only, not setChecked
         self.sort.currentIndexChanged.connect(self._sort_changed)
         self.list.clicked.connect(self._activated)
         self.list.activated.connect(self._activated)
@@ -273,6 +274,24 @@ class GalleryPanel(QWidget):
     @property
     def tiles(self) -> dict[str, Tile]:
         return self.model.tiles
+
+    def _subfolders_clicked(self, checked: bool) -> None:
+        """The folder is listed and explained again: with explanations done, only after the user agrees (a stray
+        click dropped hours of a large folder's results without a word)."""
+        done = sum(t.state in DONE_STATES for t in self.tiles.values())
+        if done and not self.confirm(
+                f"{'Include' if checked else 'Leave out'} subfolders: the folder is listed and explained again, and the "
+                f"{done} explanation(s) done so far are dropped (Export All keeps them first). Go on?"):
+            self.subfolders.setChecked(not checked)
+            return
+        self.subfolders_toggled.emit(checked)
+
+    def confirm(self, question: str) -> bool:
+        """Yes or no from the user (a dialog; tests answer it themselves)."""
+        answer = QMessageBox.question(self, "Include subfolders", question,
+                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                                      QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Yes
 
     # -- filling -------------------------------------------------------------------------------------------
     def start(self, title: str, entries: list[tuple[str, str, str]]) -> None:
