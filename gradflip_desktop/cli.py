@@ -403,6 +403,10 @@ def _explain(args) -> int:
         raise DiskFullError(f"{exc} (free some space, then run the same command with --resume)") from None
     except KeyboardInterrupt:  # the sets written before it are on disk: --json lists them (it printed nothing)
         emit_json()
+        if many and not args.quiet:  # what is kept, and how to go on (it said only "interrupted")
+            written = sum(c != EXIT_BAD_INPUT and c != EXIT_INTERNAL for c in codes)
+            print(f"\ngradflip: {written} of {len(inputs)} result sets are complete in {args.out}; the same command "
+                  "with --resume explains the rest", file=sys.stderr)
         raise
     if settings.summary and not args.quiet:
         print(f"gradflip: summary: {Path(args.out) / 'summary.csv'}, gallery: {Path(args.out) / 'index.html'}", file=sys.stderr)

@@ -304,6 +304,12 @@ def test_interrupted_folder_run_leaves_complete_sets_and_a_summary(tiny_cli, fol
     rows = read_summary(out / "summary.csv")
     assert [r["status"] for r in rows[2:]] == ["not run"] * 3
     assert not [f for f in files if f.endswith(".part")]
+    # without -q it says what is kept and how to go on (it said only "interrupted")
+    _interrupt_run_at(monkeypatch, runner, 3)
+    again = tmp_path / "again"
+    assert cli.main(["explain", str(folder), "--out", str(again), "--no-key-pixels", "--batch-size", "1"]) == 130
+    err = capsys.readouterr().err
+    assert f"gradflip: 2 of 5 result sets are complete in {again}; the same command with --resume explains the rest" in err
 
 
 def test_sigterm_stops_a_folder_run_like_ctrl_c(tiny_cli, folder, tmp_path, capsys, monkeypatch):
