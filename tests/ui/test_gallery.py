@@ -603,6 +603,7 @@ def test_continue_after_cancel_explains_only_the_images_left(qtbot, tiny_window,
     c._options = RunSettings(style="free").to_options()  # the rest may end quickly in a test
     c.panel.continue_button.click()
     assert c.panel.cancel_button.isEnabled() and not c.panel.continue_button.isEnabled()
+    assert not [t for t in tiles.values() if t.text == "not run"]  # queued again: waiting, no longer "not run"
     _wait_done(qtbot, c)
     assert all(t.state in (FLIPPED, NOT_FLIPPED, ERROR) for t in tiles.values())  # every image ran once
     assert c.out == out and (Path(out) / "p0.gradflip.json").stat().st_mtime_ns == kept  # p0 kept, not redone

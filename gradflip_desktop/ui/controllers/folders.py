@@ -307,6 +307,8 @@ class FoldersController(QObject):
         left = [i for i in self.inputs if (t := self.panel.tiles.get(str(i.path))) is not None and t.state == WAITING]
         if not left:
             return
+        for inp in left:  # queued again: "waiting", no longer "not run"
+            self.panel.set_state(str(inp.path), WAITING)
         self.queue, self.next, self.cancelling = left, 0, False
         self.panel.cancel_button.setEnabled(True)
         self.panel.continue_button.setEnabled(False)
