@@ -371,32 +371,28 @@ def test_target_unknown_is_one_error_line(tiny_cli, tmp_path, capsys):
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
 
 
-def test_a_target_that_is_a_group_name_points_to_group(monkeypatch, tmp_path, capsys):
-    """--target dog ran 'dogsled' (a unique prefix) with a note; "dog" is also a built-in group: the note says how
-    to explain the group."""
+@pytest.mark.parametrize("labels, group, target, code, said", [
+    # a unique prefix of a label ran that class with a note, which now also names the group
+    (["dogsled", "beagle", "pug", "lynx"], ("dog", [1, 2]), "dog", (0, 1),
+     "gradflip: note: --target 'dog' means 'dogsled' (for the class group, any dog: --group dog)"),
+    # no label starts so (fish, reptile, insect, primate, vehicle, "big cat"): the error names the group too
+    (["goldfish", "tench", "pug", "lynx"], ("fish", [0, 1]), "fish", (2,),
+     "(for the class group, any fish: --group fish)"),
+])
+def test_a_target_that_is_a_group_name_points_to_group(monkeypatch, tmp_path, capsys, labels, group, target, code, said):
+    """--target dog ran 'dogsled' and --target fish ended with "no class named 'fish'", neither with a word of the
+    built-in group of that name."""
     clf = make_tiny()
-    clf.labels[:] = ["dogsled", "beagle", "pug", "lynx"]
-    clf.groups = {"dog": [1, 2]}
+    clf.labels[:] = labels
+    clf.groups = {group[0]: group[1]}
     monkeypatch.setattr(cli, "_load_model", lambda args: clf)
     img = _png(tmp_path / "a.png")
     capsys.readouterr()
-    assert cli.main(["explain", str(img), "--out", str(tmp_path / "o"), "-q", "--target", "dog"]) in (0, 1)
-    assert ("gradflip: note: --target 'dog' means 'dogsled' (for the class group, any dog: --group dog)"
-            in capsys.readouterr().err.splitlines())
-
-
-def test_a_target_that_names_no_class_but_a_group_points_to_group(monkeypatch, tmp_path, capsys):
-    """--target fish (and reptile, insect, primate, vehicle, "big cat": no ImageNet label starts so) ended with
-    "no class named 'fish'" and no word of the group; the error says how to explain it."""
-    clf = make_tiny()
-    clf.labels[:] = ["goldfish", "tench", "pug", "lynx"]
-    clf.groups = {"fish": [0, 1]}
-    monkeypatch.setattr(cli, "_load_model", lambda args: clf)
-    img = _png(tmp_path / "a.png")
-    capsys.readouterr()
-    assert cli.main(["explain", str(img), "--out", str(tmp_path / "o"), "-q", "--target", "fish"]) == 2
+    assert cli.main(["explain", str(img), "--out", str(tmp_path / "o"), "-q", "--target", target]) in code
     err = capsys.readouterr().err
-    assert "no class named 'fish'" in err and "--group fish" in err, err
+    assert said in err, err
+    if code == (2,):
+        assert "no class named 'fish'" in err
 
 
 def test_target_given_by_a_prefix_names_the_class_it_means(monkeypatch, tmp_path, capsys):
