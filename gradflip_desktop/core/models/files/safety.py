@@ -116,8 +116,8 @@ def refuse_pickled(path: Path) -> None:
         globals_, strings = _pickle_globals(path, LEGACY_SCAN_BYTES)
     except Exception:  # noqa: BLE001 - unreadable: the load says why
         return
-    refusal = _scan_refusal(path, globals_, strings)
-    if refusal is not None and "holds a whole pickled model" in str(refusal):
+    refusal = _module_refusal(path, globals_, strings)
+    if refusal is not None:
         raise refusal
 
 
@@ -131,6 +131,23 @@ def _refusal(path: Path, exc: Exception) -> ModelError:
 
 
 def _scan_refusal(path: Path, globals_: list[str], strings: set[str]) -> ModelError | None:
+    """The refusal a pickle's globals and strings call for: a whole pickled model, or objects that are not tensors."""
+    module = _module_refusal(path, globals_, strings)
+    if module is not None:
+        return module
+    unsafe = [g for g in globals_ if not g.startswith(_SAFE_GLOBAL_PREFIXES)]
+    if unsafe:
+        shown = ", ".join(unsafe[:5]) + (" …" if len(unsafe) > 5 else "")
+        return ModelError(
+            f"refused to load {path.name}: it contains pickled Python objects that are not tensors ({shown}). "
+            "GradFlip never unpickles arbitrary objects, because unpickling can run code. "
+            "Save only the weights: torch.save(model.state_dict(), PATH)."
+        )
+    return None
+
+
+def _module_refusal(path: Path, globals_: list[str], strings: set[str]) -> ModelError | None:
+    """The refusal of a whole pickled model (an ``nn.Module`` or fx GraphModule), or None."""
     is_module = any(g.startswith("torch.nn.modules.") for g in globals_) or "_modules" in strings and "_parameters" in strings
     if is_module:
         own = [g for g in globals_ if not g.startswith(_LIBRARY_PREFIXES)]
@@ -145,14 +162,6 @@ def _scan_refusal(path: Path, globals_: list[str], strings: set[str]) -> ModelEr
             "from the file, which GradFlip never does. Save the weights instead, "
             f"torch.save(model.state_dict(), '{path.stem}.state_dict.pth'), and load that file naming its "
             "architecture (for a torchvision architecture), or export the model to TorchScript or ONNX."
-        )
-    unsafe = [g for g in globals_ if not g.startswith(_SAFE_GLOBAL_PREFIXES)]
-    if unsafe:
-        shown = ", ".join(unsafe[:5]) + (" …" if len(unsafe) > 5 else "")
-        return ModelError(
-            f"refused to load {path.name}: it contains pickled Python objects that are not tensors ({shown}). "
-            "GradFlip never unpickles arbitrary objects, because unpickling can run code. "
-            "Save only the weights: torch.save(model.state_dict(), PATH)."
         )
     return None
 
