@@ -8,9 +8,11 @@ from __future__ import annotations
 import base64
 import html
 import io
+import os
 import statistics
 from collections import Counter, defaultdict
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 
@@ -124,15 +126,36 @@ th{cursor:pointer;background:#f3f3f3;position:sticky;top:0} td.n{text-align:righ
 """
 
 
+def _shown_names(files: list[str]) -> dict[str, str]:
+    """Each input as the page shows it: its path below the folder all inputs share (``a/x.png`` and ``b/x.png``,
+    not ``x.png`` twice); a lone input by its file name."""
+    paths = [Path(f) for f in files]
+    try:
+        root = Path(os.path.commonpath([str(p.parent) for p in paths])) if len(paths) > 1 else None
+    except ValueError:  # absolute and relative paths, or other drives: nothing in common
+        root = None
+    shown = {}
+    for f, p in zip(files, paths):
+        try:
+            shown[f] = p.relative_to(root).as_posix() if root is not None else p.name
+        except ValueError:
+            shown[f] = p.name
+    return shown
+
+
 def write_gallery(out_dir: str | Path, rows: list[dict], records: dict[str, dict], title: str = "GradFlip results") -> Path:
     """Write ``OUT/index.html`` for the summary ``rows`` (``records``: name -> record, for thumbnails)."""
     out = Path(out_dir)
     e = html.escape
     body = []
+    shown = _shown_names([r["file"] for r in rows])
     for r in rows:
         rec = records.get(r["name"]) or {}
         uri = _data_uri(out, r["name"], rec.get("files") or {}) if rec else ""
         img = f'<img src="{uri}" alt="{e(r["name"])}" height="{THUMB_HEIGHT}">' if uri else ""
+        figure = str((rec.get("files") or {}).get("figure", ""))
+        if img and figure and (out / figure).is_file():  # the thumbnail opens the set's figure (a relative link)
+            img = f'<a href="{e(quote(figure))}" title="open the figure">{img}</a>'
         cls = ' class="error"' if r["status"] == "error" else ""
         flipped = r["status"] == "flipped"
         change = (f'{e(r["original_label"])} ({_pct(r["original_probability"])}) → {e(r["final_label"])} '
@@ -143,7 +166,7 @@ def write_gallery(out_dir: str | Path, rows: list[dict], records: dict[str, dict
         rms = rec.get("rms_saved") if flipped and isinstance(rec.get("rms_saved"), (int, float)) else ""
         rms = "" if rms == "" else round(255.0 * float(rms), 4)  # per value: photos of other sizes compare
         body.append(
-            f"<tr{cls}><td>{img}</td><td>{e(Path(r['file']).name)}</td><td>{e(r['status'])}</td><td>{e(_made(r))}</td>"
+            f"<tr{cls}><td>{img}</td><td title=\"{e(str(r['file']))}\">{e(shown[r['file']])}</td><td>{e(r['status'])}</td><td>{e(_made(r))}</td>"
             f"<td data-v=\"{e(str(r['original_label']))}\">{change}</td>"
             f"<td class=n data-v=\"{l2_saved}\">{_l2(l2_saved)}</td>"
             f"<td class=n data-v=\"{rms}\">{'' if rms == '' else f'{rms:.2f}'}</td>"
@@ -163,7 +186,7 @@ Click a column to sort; a small L2 of the saved change or a small key set means 
 (both are given for photos that flipped only; compare them between sets made with the same style: the smallest
 change's L2 is about a hundredth of a key region's, and its key set is pixels, not a region). L2 grows with the
 number of pixels; RMS, the change per value in 8-bit levels, compares photos of different sizes.
-Thumbnails: original | difference | key set (key region outlined in yellow, hatched when it covers most of the image,
+Thumbnails (click one for its figure): original | difference | key set (key region outlined in yellow, hatched when it covers most of the image,
 a dashed box round one of a few pixels; key pixels red).</p>
 <table id="results"><thead><tr><th>result</th><th onclick="sortBy(results,1,false)">file</th>
 <th onclick="sortBy(results,2,false)">status</th><th onclick="sortBy(results,3,false)">made with</th>

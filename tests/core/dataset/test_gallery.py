@@ -32,13 +32,13 @@ def test_a_run_that_did_not_flip_is_not_sorted_as_the_easiest_to_flip(tmp_path):
              "final_label": "bobsled", "final_probability": 0.381, "l2_saved": 0.238},
             {**_row("stop", 0.5, 0.031), "status": "cancelled", "l2_saved": 3.5}]
     page = write_gallery(tmp_path, rows, {}).read_text("utf-8")
-    sled = page[page.index("<td>sled.png"):]
+    sled = page[page.index(">sled.png<"):]
     sled = sled[: sled.index("</tr>")]
     assert "bobsled (38.1 %) → bobsled (38.1 %), not flipped" in sled
     assert 'data-v=""' in sled and "0.238" not in sled
-    cat = page[page.index("<td>cat.png"):]
+    cat = page[page.index(">cat.png<"):]
     assert 'data-v="46.5">46.5<' in cat[: cat.index("</tr>")] and "not flipped</td>" not in cat[: cat.index("</tr>")]
-    stop = page[page.index("<td>stop.png"):]
+    stop = page[page.index(">stop.png<"):]
     stop = stop[: stop.index("</tr>")]  # cancelled past its flip: neither its change nor its key set is ranked
     assert "3.10 %" not in stop and ">3.5<" not in stop and "not flipped" in stop
 
@@ -84,8 +84,8 @@ def test_sets_made_with_other_styles_are_told_apart(tmp_path):
              "group": "cat"}]
     page = write_gallery(tmp_path, rows, {}).read_text("utf-8")
     assert ">made with<" in page
-    assert "<td>rocket_free.png</td><td>flipped</td><td>free</td>" in page
-    assert "<td>cat.png</td><td>flipped</td><td>region · any cat</td>" in page
+    assert ">rocket_free.png</td><td>flipped</td><td>free</td>" in page
+    assert ">cat.png</td><td>flipped</td><td>region · any cat</td>" in page
     assert "8.245" not in page  # no median across the two styles
     assert "drilling platform (region)" in page and "drilling platform (free)" in page
 
@@ -110,3 +110,23 @@ def test_photos_of_other_sizes_compare_by_rms(tmp_path):
     assert ">RMS saved (/255)<" in page and "sortBy(results,6,true)" in page
     assert 'data-v="9.17">9.17<' in page and 'data-v="12.5">12.50<' in page
     assert page.count('data-v=""></td>') >= 2  # a run that did not flip: no RMS, as no L2 (never "the easiest")
+
+
+def test_inputs_are_named_below_their_shared_folder_and_thumbnails_open_the_figures(tmp_path):
+    """Two photos called x.png in subfolders a/ and b/ both read "x.png" on the page (summary.csv had the
+    paths), and nothing on the page led to the figures. Each input is now shown by its path below the folder
+    the inputs share, the full path as the cell's tooltip, and a thumbnail is a relative link to the figure."""
+    from gradflip_desktop.core.dataset.gallery import THUMB_DIR
+
+    rows = [{**_row("a_x", 0.79, 0.1), "file": "/data/run/a/x.png"}, {**_row("b_x", 0.7, 0.2), "file": "/data/run/b/x.png"}]
+    (tmp_path / THUMB_DIR).mkdir()
+    for r in rows:
+        (tmp_path / THUMB_DIR / f"{r['name']}.jpg").write_bytes(b"jpeg")
+        (tmp_path / f"{r['name']}.figure.png").write_bytes(b"png")
+    records = {r["name"]: {"files": {"figure": f"{r['name']}.figure.png"}} for r in rows}
+    records["b_x"]["files"]["figure"] = "gone b_x.figure.png"  # a figure that is not there is not linked
+    page = write_gallery(tmp_path, rows, records).read_text("utf-8")
+    assert '<td title="/data/run/a/x.png">a/x.png</td>' in page and '<td title="/data/run/b/x.png">b/x.png</td>' in page
+    assert page.count('<a href="a_x.figure.png" title="open the figure"><img') == 1 and "gone" not in page
+    lone = write_gallery(tmp_path, rows[:1], records).read_text("utf-8")
+    assert ">x.png</td>" in lone  # one input: its file name
