@@ -231,6 +231,23 @@ def test_export_all_copies_whole_sets_and_never_overwrites(qtbot, tiny_window, p
     assert {p: p.stat().st_mtime_ns for p in dest.rglob("*") if p.is_file()} == before
 
 
+def test_export_all_first_asks_in_the_explained_folder(qtbot, tiny_window, photos, monkeypatch):
+    """The first Export All dialog opened in the home folder, far from the photos; it now opens in the folder
+    that was explained (later, where the last export went)."""
+    from PySide6.QtWidgets import QFileDialog
+
+    c = tiny_window.folders
+    c.open_folder(str(photos))
+    _wait_done(qtbot, c)
+    tiny_window.settings.remove("export/folder")
+    starts = []
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda parent, title, start: starts.append(start) or ""))
+    c.export_all()
+    tiny_window.settings.setValue("export/folder", "/elsewhere")
+    c.export_all()
+    assert starts == [str(photos), "/elsewhere"] and c.exported is None  # both dialogs answered Cancel
+
+
 def test_an_interrupted_export_leaves_no_half_written_set(qtbot, tiny_window, photos, tmp_path, monkeypatch):
     from gradflip_desktop.core.dataset import complete_record
     from gradflip_desktop.core.dataset import copy as copy_mod

@@ -460,7 +460,7 @@ class FoldersController(QObject):
             return
         self._export_interactive = folder is None and not overwrite
         if folder is None:
-            start = str(self.w.settings.value("export/folder", str(Path.home())))
+            start = str(self.w.settings.value("export/folder", self.folder or str(Path.home())))  # first time: the folder
             folder = QFileDialog.getExistingDirectory(self.w, "Export All Results to Folder", start)
             if not folder:
                 return
