@@ -319,8 +319,7 @@ class MainWindow(QMainWindow):
         if path and is_model_path(path):  # `gradflip model.pt` (or a Hugging Face folder): Load Model, as a drop
             self.images.open_sample()
             self.models.open_file(os.path.abspath(path))
-        elif path and os.path.isdir(path):  # `gradflip photos/`: the sample, and the folder's gallery (as a drop)
-            self.images.open_sample()
+        elif path and os.path.isdir(path):  # `gradflip photos/`: the gallery; its first explanation opens (folders)
             self.folders.open_folder(os.path.abspath(path))
         elif path:
             self.images.open_path(path)

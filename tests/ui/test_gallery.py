@@ -351,11 +351,46 @@ def test_a_folder_on_the_command_line_opens_the_gallery(qtbot, tiny_window, phot
     monkeypatch.setattr(w.models, "load", lambda source, device=None: None)  # keep the tiny model
     errors = []
     w.error_shown.connect(lambda title, message: errors.append(message))
+    said = []
+    real = w.views.set_summary
+    monkeypatch.setattr(w.views, "set_summary", lambda text, *a, **k: (said.append((text, w.image)), real(text, *a, **k)))
     w.start(str(photos))
     assert w.folders.folder == str(photos) and w.gallery_dock.isVisible()
+    # the views showed the bundled cat ("Press Explain") beside the folder's run until a tile was clicked; they
+    # now wait for the run, say so, and show its first explanation (opened as a click on its tile would)
+    qtbot.waitUntil(lambda: bool(said), timeout=RUN_TIMEOUT_MS)
+    assert "Explaining the 4 image(s) of <b>photos</b>" in said[0][0] and said[0][1] is None
     _wait_done(qtbot, w.folders)
     assert len(w.folders.panel.tiles) == 4
-    assert w.windowTitle() == "chelsea – GradFlip" and errors == []
+    qtbot.waitUntil(lambda: w.result is not None, timeout=RUN_TIMEOUT_MS)
+    assert w.windowTitle() == "p0 – GradFlip" and errors == []
+    assert w.folders.panel.list.currentIndex().data(KEY_ROLE) == str(photos / "p0.png")  # its tile is selected
+
+
+def test_the_unexplained_sample_gives_way_to_the_folders_first_explanation(qtbot, tiny_window, photos):
+    w = tiny_window
+    w.images.open_sample()
+    qtbot.waitUntil(lambda: w.image is not None and w.models.classification is not None, timeout=RUN_TIMEOUT_MS)
+    assert w.images.showing_sample()
+    w.folders.open_folder(str(photos))
+    _wait_done(qtbot, w.folders)
+    qtbot.waitUntil(lambda: w.result is not None, timeout=RUN_TIMEOUT_MS)
+    assert w.windowTitle() == "p0 – GradFlip" and not w.images.showing_sample()
+
+
+def test_a_photo_the_user_opened_stays_in_the_views_during_a_folder_run(qtbot, tiny_window, photos, tmp_path):
+    """Only views that show nothing of the user's follow a folder run: a photo opened before it (or while it
+    runs) stays, as does the explanation of one."""
+    w = tiny_window
+    own = tmp_path / "own.png"
+    make_image_file(own, 64, 48, seed=9)
+    w.open_path(str(own))
+    qtbot.waitUntil(lambda: w.image is not None and w.models.classification is not None, timeout=RUN_TIMEOUT_MS)
+    w.folders.open_folder(str(photos))
+    _wait_done(qtbot, w.folders)
+    qtbot.wait(200)
+    assert w.windowTitle() == "own – GradFlip" and w.result is None
+    assert not w.folders.panel.list.currentIndex().isValid()
 
 
 def test_a_dropped_folder_opens_the_gallery(qtbot, tiny_window, photos):

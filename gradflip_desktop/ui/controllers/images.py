@@ -115,6 +115,12 @@ class ImagesController(QObject):
         self.open_path(str(sample_image_path()), remember=False)
         self._opening_sample = True
 
+    def showing_sample(self) -> bool:
+        """The window shows the bundled sample photo (nothing the user opened)."""
+        from gradflip_desktop.core.resources import sample_image_path
+
+        return self.source is not None and str(self.source[0]) == str(sample_image_path())
+
     def open_path(self, path: str, remember: bool = True) -> int:
         """Decode ``path`` in the background; the window switches to it when it has loaded. Returns a task id."""
         self.w.set_status(f"Opening {html.escape(Path(path).name)} …")

@@ -358,6 +358,13 @@ class GalleryPanel(QWidget):
     def index_of(self, key: str) -> QModelIndex:
         return self.model.index_of(key)
 
+    def select(self, key: str) -> None:
+        """The tile of ``key`` is the one shown in the main views (selected and scrolled to)."""
+        index = self.model.index_of(key)
+        if index.isValid():
+            self.list.setCurrentIndex(index)
+            self.list.scrollTo(index)
+
     def clear_selection(self) -> None:
         """No tile is the one shown in the main views."""
         self.list.clearSelection()

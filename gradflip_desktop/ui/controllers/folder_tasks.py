@@ -1,0 +1,160 @@
+"""The work of a folder run that happens off the GUI thread (:mod:`.folders` starts it through its task slots):
+listing the folder, decoding thumbnails, explaining one image, reading a stored explanation back, writing the
+summary, Export All; and what each hands back to the GUI thread."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtGui import QImage
+
+from gradflip_desktop.core.images import safe_formats
+from ..widgets.gallery import ERROR, FLIPPED, ICON, NOT_FLIPPED, WAITING, fit_image, outcome_text
+from ..worker import error_message
+
+
+@dataclass
+class FolderListing:
+    folder: str
+    inputs: list  # core.dataset.Input, in input order
+    skipped: int
+    settled: list  # core.dataset.job.Outcome of inputs that fail before any run (two images, one result name)
+    entries: list  # (key, path, name shown) per input, built here rather than on the GUI thread
+    subfolders: int = 0  # subfolders left out (not recursive)
+
+
+@dataclass
+class ImageDone:
+    key: str
+    state: str  # FLIPPED, NOT_FLIPPED, ERROR, or WAITING when it was cancelled before it finished
+    text: str
+    label: str = ""
+    size: float | None = None
+    strip: QImage | None = None  # original | difference | key set, decoded in the worker
+    outcome: Any = None  # core.dataset.job.Outcome (for the summary: errors of this run)
+    stored: str = ""  # the result set's name when the explanation can be shown again (load_result_task)
+
+
+def list_folder_task(task, folder: str, recursive: bool, out: str) -> FolderListing:
+    """Background thread: the images of ``folder`` by content (other files are counted as skipped), and
+    the command line's plan for them (an image whose results would overwrite another's fails at once)."""
+    from gradflip_desktop.core.dataset import collect_inputs
+    from gradflip_desktop.core.dataset.job import JobSettings, plan
+
+    if not Path(folder).is_dir():
+        raise ValueError(f"{folder} is not a folder")
+    inputs, skipped = collect_inputs([folder], recursive=recursive)
+    settled, _ = plan(inputs, JobSettings(out=out))
+    entries = [(str(i.path), str(i.path), str(Path(i.path).relative_to(folder))) for i in inputs]
+    dirs = sum(1 for path, _ in skipped if Path(path).is_dir())
+    return FolderListing(folder, inputs, len(skipped) - dirs, settled, entries, dirs)
+
+
+def _qimage(rgb) -> QImage:
+    h, w = rgb.shape[:2]
+    return QImage(rgb.tobytes(), w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+def photo_thumbnails_task(task, items: list[tuple[str, str]]) -> list[tuple[str, QImage]]:
+    """Background thread: decode (JPEG: at a reduced size) and shrink each photo to the tile size."""
+    import numpy as np
+    from PIL import Image, ImageOps
+
+    out = []
+    for key, path in items:
+        if task.cancelled:
+            break
+        try:
+            with Image.open(path, formats=safe_formats()) as im:  # never EPS (Ghostscript would run it)
+                im.draft("RGB", (ICON.width(), ICON.height()))
+                im = ImageOps.exif_transpose(im)
+                im.thumbnail((ICON.width(), ICON.height()), Image.Resampling.BILINEAR)
+                rgb = np.asarray(im.convert("RGB"))
+        except Exception:  # noqa: BLE001, S112 - an unreadable file keeps the placeholder; its run says why
+            continue
+        out.append((key, fit_image(_qimage(np.ascontiguousarray(rgb)))))
+    return out
+
+
+def explain_one_task(task, session, inp, out: str, options, max_side: int | None, views: str | None = None) -> ImageDone:
+    """Engine thread: explain one input into ``out`` with the command line's job runner (and, with ``views``,
+    the side file that lets a click show the explanation again)."""
+    from gradflip_desktop.core.dataset.gallery import write_thumbnail
+    from gradflip_desktop.core.dataset.stored import save_extras
+    from gradflip_desktop.core.dataset.job import ERROR as JOB_ERROR
+    from gradflip_desktop.core.dataset.job import (
+        JobSettings,
+        explain_inputs,
+        local_engine,
+    )
+    from gradflip_desktop.core.options import Status
+    from gradflip_desktop.core.report import safe_name
+
+    key = str(inp.path)
+    if session.classifier is None:
+        raise ValueError("no model is loaded")
+    results: dict = {}
+
+    def engine(classifier, jobs, opts, batch_size, on_step, should_stop):
+        for job, result in local_engine(classifier, jobs, opts, 1, on_step, should_stop):
+            if not isinstance(result, BaseException):
+                if result.status == Status.CANCELLED:
+                    return  # cancelled: nothing is written, the tile goes back to waiting
+                results[job.key] = result
+            yield job, result
+
+    settings = JobSettings(out=out, force=True, summary=False, max_side=max_side)
+    outcomes = explain_inputs(session.classifier, [inp], options, settings, should_stop=lambda: task.cancelled,
+                              engine=engine)
+    if not outcomes:
+        return ImageDone(key, WAITING, "not run")
+    o = outcomes[0]
+    if o.status == JOB_ERROR:
+        return ImageDone(key, ERROR, error_message(o.error, "could not explain"), outcome=o)
+    rec = o.record or {}
+    flipped = bool(rec.get("flipped"))
+    text = outcome_text(rec, str(o.status))
+    strip, stored = None, ""
+    result = results.get(inp)
+    if result is not None:
+        try:
+            strip = QImage(str(write_thumbnail(out, safe_name(inp.name), result)))
+            strip = None if strip.isNull() else fit_image(strip)
+        except Exception:  # noqa: BLE001 - a missing strip only costs the tile its picture
+            strip = None
+        if views is not None:
+            try:
+                save_extras(result, Path(views) / f"{safe_name(inp.name)}.npz")
+                stored = safe_name(inp.name)
+            except Exception:  # noqa: BLE001, S110 - without it a click opens the photo only
+                pass
+    return ImageDone(key, FLIPPED if flipped else NOT_FLIPPED, text, (rec.get("original") or {}).get("label", ""),
+                     rec.get("l2_saved"), strip, o, stored)
+
+
+def load_result_task(task, path: str, out: str, name: str, views: str, max_side: int | None):
+    """Background thread: the photo (as the run loaded it) and its explanation read back from the result set."""
+    from gradflip_desktop.core.dataset.stored import load_result
+
+    from .images import load_image_task
+    from .runs import RunOutcome
+
+    loaded = load_image_task(task, path, "", path, max_side)
+    result = load_result(out, name, loaded.image.pixels, Path(views) / f"{name}.npz")
+    return loaded, RunOutcome.of(result)
+
+
+def summary_task(task, out: str, inputs: list, outcomes: dict) -> Path:
+    """Background thread: ``summary.csv`` and ``index.html`` of the session folder, from the records."""
+    from gradflip_desktop.core.dataset.job import write_run_summary
+    write_run_summary(Path(out), inputs, outcomes)
+    return Path(out)
+
+
+def export_task(task, source: str, dest: str, overwrite: bool) -> list[Path]:
+    """Background thread: Export All (:func:`~gradflip_desktop.core.dataset.copy.copy_run_folder`)."""
+    from gradflip_desktop.core.dataset.copy import copy_run_folder
+
+    return copy_run_folder(source, dest, overwrite)
