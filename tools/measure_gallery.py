@@ -84,6 +84,7 @@ def main() -> None:
     print(f"{args.photos} photos of {w_px}x{h_px} written in {time.perf_counter() - t:.1f} s")
 
     win = MainWindow(settings=QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat))
+    win.settings.setValue("folders/ask_on_close", False)  # closing would ask to export
     win.models.session.classifier = make_tiny(seed=1)
     win.controls.set_settings(RunSettings(style="free", max_steps=60))
     win.resize(1360, 900)

@@ -64,6 +64,7 @@ def main() -> int:
     folder.mkdir()
     make_folder(folder)
     w = MainWindow(settings=QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat))
+    w.settings.setValue("folders/ask_on_close", False)  # closing would ask to export
     w.resize(1360, 980)
     w.show()
     w.start()

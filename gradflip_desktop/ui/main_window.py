@@ -483,6 +483,8 @@ class MainWindow(QMainWindow):
         self.folders.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if not self.folders.may_close():  # a folder run's explanations, never exported: export them first?
+            return event.ignore()
         try:
             self.controls.settings().save(self.settings)
             self.settings.setValue("window/geometry", self.saveGeometry())

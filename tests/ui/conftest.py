@@ -12,6 +12,7 @@ QStandardPaths.setTestModeEnabled(True)
 def settings(tmp_path) -> QSettings:
     s = QSettings(str(tmp_path / "gradflip-test.ini"), QSettings.Format.IniFormat)
     s.clear()
+    s.setValue("folders/ask_on_close", False)  # closing after a folder run would ask (a modal dialog); one test asks
     return s
 
 

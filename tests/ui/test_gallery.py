@@ -248,6 +248,85 @@ def test_export_all_first_asks_in_the_explained_folder(qtbot, tiny_window, photo
     assert starts == [str(photos), "/elsewhere"] and c.exported is None  # both dialogs answered Cancel
 
 
+def test_closing_after_a_folder_run_offers_to_export_its_results(qtbot, tiny_window, photos, tmp_path, monkeypatch):
+    """The results of a folder run live in a session folder that goes with the window: closing it dropped them
+    without a word. Closing now asks (unless told not to): Cancel keeps the window, Export All… exports and
+    keeps it open, and once exported (or answered "close") the window closes without asking again."""
+    from PySide6.QtWidgets import QFileDialog
+
+    w, c = tiny_window, tiny_window.folders
+    w.settings.setValue("folders/ask_on_close", True)
+    c.open_folder(str(photos))
+    _wait_done(qtbot, c)
+    asked, answers = [], [("", False), ("export", False)]
+    monkeypatch.setattr(c.panel, "ask_close", lambda done, running: asked.append((done, running)) or answers.pop(0))
+    dest = tmp_path / "kept"
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(dest)))
+    out = c.out
+    assert not w.close() and w.isVisible() and asked == [(3, False)]  # Cancel: nothing happens
+    assert not w.close() and w.isVisible()  # Export All…: the dialog, then the copy
+    qtbot.waitUntil(lambda: c.exported is not None, timeout=RUN_TIMEOUT_MS)
+    assert (dest / "summary.csv").is_file() and Path(out).is_dir()
+    assert w.close() and len(asked) == 2 and not Path(out).exists()  # exported: no question
+
+
+def test_closing_mid_run_can_stop_and_export_or_close_and_not_ask_again(qtbot, tiny_window, photos, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    w, c = tiny_window, tiny_window.folders
+    w.settings.setValue("folders/ask_on_close", True)
+    from gradflip_desktop.ui.controllers import folders
+
+    real = folders.explain_one_task
+
+    def first_only(task, session, inp, *args):  # p0 (and broken.jpg) as usual; p1 runs until cancelled
+        if inp.path.name not in ("p1.png", "p2.png"):
+            return real(task, session, inp, *args)
+        while not task.cancelled:
+            time.sleep(0.01)
+        return folders.ImageDone(str(inp.path), folders.WAITING, "not run")
+
+    monkeypatch.setattr(folders, "explain_one_task", first_only)
+    c.open_folder(str(photos))
+    qtbot.waitUntil(lambda: c.counts[FLIPPED] + c.counts[NOT_FLIPPED] >= 1 and c.running, timeout=RUN_TIMEOUT_MS)
+    asked = []
+    monkeypatch.setattr(c.panel, "ask_close", lambda done, running: asked.append(running) or ("export", False))
+    dest = tmp_path / "kept"
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(dest)))
+    assert not w.close() and asked == [True]  # "Stop and Export All…": the run stops, then the export
+    qtbot.waitUntil(lambda: c.exported is not None, timeout=RUN_TIMEOUT_MS)
+    assert not c.running and (dest / "summary.csv").is_file()
+    c.resume()  # Continue after the export: its new results are not exported, so closing asks again
+    monkeypatch.setattr(c.panel, "ask_close", lambda done, running: asked.append(running) or ("close", True))
+    assert w.close() and asked == [True, True] and not w.isVisible()
+    assert str(w.settings.value("folders/ask_on_close")).lower() == "false"  # "Don't ask again" remembered
+
+
+def test_the_close_question_reads_its_buttons_and_box(qtbot):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMessageBox
+
+    panel = GalleryPanel()
+    qtbot.addWidget(panel)
+    seen = []
+
+    def answer(button_text, tick):
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox)
+        seen.append(box.text())
+        box.checkBox().setChecked(tick)
+        next(b for b in box.buttons() if b.text() == button_text).click()
+
+    QTimer.singleShot(100, lambda: answer("Close Without Exporting", True))
+    assert panel.ask_close(4, running=False) == ("close", True)
+    QTimer.singleShot(100, lambda: answer("Stop and Export All…", False))
+    assert panel.ask_close(2, running=True) == ("export", False)
+    QTimer.singleShot(100, lambda: answer("Cancel", True))
+    assert panel.ask_close(2, running=False) == ("", True)
+    assert "4 explanation(s) of the folder run are kept only until GradFlip closes" in seen[0]
+    assert "done so far" in seen[1] and "the run stops" in seen[1]
+
+
 def test_an_interrupted_export_leaves_no_half_written_set(qtbot, tiny_window, photos, tmp_path, monkeypatch):
     from gradflip_desktop.core.dataset import complete_record
     from gradflip_desktop.core.dataset import copy as copy_mod

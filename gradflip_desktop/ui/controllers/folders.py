@@ -92,6 +92,7 @@ class FoldersController(QObject):
         self._export_target: str | None = None
         self._export_interactive = False
         self._follow = False  # the run's first explanation opens in the main views (_follow_run)
+        self._export_when_stopped = False  # closing mid-run answered "Stop and Export All…"
 
     @property
     def running(self) -> bool:  # listing, explaining or writing the summary
@@ -128,6 +129,7 @@ class FoldersController(QObject):
         self.stored = {}
         self.folder, self.inputs, self.queue, self.outcomes, self.next = folder, [], [], {}, 0
         self.cancelling, self.summary_written, self.exported, self.export_error = False, False, None, None
+        self._export_when_stopped = False
         self.counts = dict.fromkeys(self.counts, 0)
         self._follow = self.w.result is None and (self.w.image is None or self.w.images.showing_sample())
         settings = self.w.controls.settings()
@@ -172,7 +174,7 @@ class FoldersController(QObject):
             return
         for inp in left:  # queued again: "waiting", no longer "not run"
             self.panel.set_state(str(inp.path), WAITING)
-        self.queue, self.next, self.cancelling = left, 0, False
+        self.queue, self.next, self.cancelling, self.exported = left, 0, False, None  # new results: not exported
         self.panel.cancel_button.setEnabled(True)
         self.panel.continue_button.setEnabled(False)
         self.panel.export_button.setEnabled(False)
@@ -181,6 +183,25 @@ class FoldersController(QObject):
                                       "reach …"))
         self._start_next()
         self.w.update_actions()
+
+    def may_close(self) -> bool:
+        """Closing the window removes the session folder: first ask whether finished explanations that were
+        never exported should be (Export All; mid-run after stopping the run), unless told not to ask."""
+        done = self.counts[FLIPPED] + self.counts[NOT_FLIPPED]
+        if not done or self.out is None or self.exported is not None or self._export.busy or \
+                str(self.w.settings.value("folders/ask_on_close", "true")).lower() not in ("true", "1"):
+            return True
+        answer, quiet = self.panel.ask_close(done, self.running)
+        if quiet and answer:
+            self.w.settings.setValue("folders/ask_on_close", False)
+        if answer == "export":
+            self.show_panel()
+            if self.running:  # Export All once the run has stopped and written its summary (_on_summary)
+                self._export_when_stopped = True
+                self.cancel()
+            else:
+                self.export_all()
+        return answer == "close"
 
     def shutdown(self) -> None:
         for slot in (self._list, self._thumbs, self._run, self._summary, self._export, self._show):
@@ -288,6 +309,9 @@ class FoldersController(QObject):
         self.panel.finish(text, resumable=cancelled)
         self.w.set_status(html.escape(f"Folder {self.folder}: {text}"))
         self.w.update_actions()
+        if self._export_when_stopped and self.summary_written:
+            self._export_when_stopped = False
+            self.export_all()
 
     def _on_summary_failed(self, exc: BaseException) -> None:
         self.panel.finish(self._summary_text() + " (the summary could not be written)")

@@ -293,6 +293,23 @@ class GalleryPanel(QWidget):
                                       QMessageBox.StandardButton.Cancel)
         return answer == QMessageBox.StandardButton.Yes
 
+    def ask_close(self, done: int, running: bool) -> tuple[str, bool]:
+        """Closing the window with ``done`` explanations never exported: ("export", "close" or "" to stay open,
+        "don't ask again" ticked). A dialog; tests answer it themselves."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Close GradFlip",
+                          f"{done} explanation(s) of the folder run {'done so far ' if running else ''}are kept only "
+                          "until GradFlip closes (in a temporary folder)"
+                          + (", and the run stops." if running else ".") + " Export them first?", parent=self)
+        export = box.addButton("Stop and Export All…" if running else "Export All…", QMessageBox.ButtonRole.AcceptRole)
+        close = box.addButton("Close Without Exporting", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(export)
+        quiet = QCheckBox("Don't ask again when closing", box)
+        box.setCheckBox(quiet)
+        box.exec()
+        clicked = box.clickedButton()
+        return ("export" if clicked is export else "close" if clicked is close else ""), quiet.isChecked()
+
     # -- filling -------------------------------------------------------------------------------------------
     def start(self, title: str, entries: list[tuple[str, str, str]]) -> None:
         """A new run: ``entries`` are (key, path, name) in input order, all waiting."""
