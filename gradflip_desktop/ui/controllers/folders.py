@@ -217,10 +217,10 @@ class FoldersController(QObject):
         skipped = f"; {listing.skipped} other file(s) skipped" if listing.skipped else ""
         if listing.subfolders:
             skipped += f"; {listing.subfolders} subfolder(s) not included"
-        self.panel.start(f"{listing.folder}: {len(entries)} image(s){skipped}", entries)
+        self.panel.start(f"{Path(listing.folder).name}: {len(entries)} image(s){skipped}", entries)
         self.w.settings.setValue("recent/folder", str(listing.folder))
         if not entries:
-            self.panel.finish(f"{listing.folder}: no images found{skipped}", exportable=False)
+            self.panel.finish(f"{Path(listing.folder).name}: no images found{skipped}", exportable=False)
             self.w.set_status(f"No images in {html.escape(listing.folder)}")
             if self.w.image is None:
                 self.w.views.set_summary("No images in this folder: open a photo (Ctrl+O) or another folder.")
