@@ -32,3 +32,26 @@ def test_export_fingerprints_the_photo_as_it_was_opened(qtbot, window, tmp_path)
     rec = json.loads((out / "p.gradflip.json").read_text(encoding="utf-8"))
     assert rec["image"]["file"]["sha256"] == opened  # the photo the arrays were made from
     assert rec["image"]["working_size"] == [64, 48]
+
+
+def test_the_first_export_dialog_opens_in_the_photos_folder(qtbot, window, tmp_path, monkeypatch):
+    """Export Results… first asked in the home folder; it now starts in the folder of the photo (the bundled
+    sample's lives inside the installed package: home), and later where the last export went."""
+    import gradflip_desktop.ui.controllers.export as export_mod
+
+    w = window
+    starts = []
+    monkeypatch.setattr(export_mod, "choose_export_folder", lambda parent, start: starts.append(start))  # Cancel
+    w.settings.remove("export/folder")
+    w.result = object()  # the dialog only asks whether there is a result to export
+    w.export.export_dialog()
+    (tmp_path / "shots").mkdir()
+    photo = make_image_file(tmp_path / "shots" / "p.png", 64, 48, seed=3)
+    with qtbot.waitSignal(w.classified, timeout=RUN_TIMEOUT_MS):
+        w.open_path(str(photo))
+    w.result = object()
+    w.export.export_dialog()
+    w.result = None
+    from pathlib import Path
+
+    assert starts == [str(Path.home()), str(tmp_path / "shots")]

@@ -56,8 +56,10 @@ class ExportController(QObject):
     def export_dialog(self) -> None:
         if self.w.result is None:
             return
-        start = str(self.w.settings.value("export/folder", str(Path.home())))
-        folder = choose_export_folder(self.w, start)  # a typed new folder is created
+        source = self.w.images.source[0] if self.w.images.source else None  # a path, or the pasted pixels
+        own = source if isinstance(source, str) and not self.w.images.showing_sample() else None
+        start = str(self.w.settings.value("export/folder", str(Path(own).parent) if own else str(Path.home())))
+        folder = choose_export_folder(self.w, start)  # a typed new folder is created (first time: the photo's)
         if folder:
             self.export_to(folder)
 
