@@ -28,7 +28,9 @@ from .cli_process import EXIT_BROKEN_PIPE, _Terminated, _stop_on_signals, cwd_go
 from .cli_values import floats, ignored_options, nonempty, positive_int, size, working_side
 
 EXIT_OK, EXIT_NOT_FLIPPED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-DEFAULT_BATCH_SIZE = 8  # the fastest on 2 CPU cores at 1 and 2 threads (benchmarks/throughput.py, docs/benchmarks.md)
+# --batch-size by device: on a CPU one image at a time (batch 8 was 1.03x as fast on 2 cores, and a batch's float
+# rounding sent the key-region search of identical copies of a photo to different answers); on a GPU batches pay
+DEFAULT_BATCH_SIZE, DEFAULT_GPU_BATCH_SIZE = 1, 8
 
 
 class _Parser(argparse.ArgumentParser):
@@ -176,8 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     r = e.add_argument_group("many images (folders, resume, batches, a Ray cluster)")
     r.add_argument("--recursive", "-r", action="store_true", help="include the subfolders of folders given as IMAGE")
     r.add_argument("--resume", action="store_true", help="keep complete result sets in --out; recompute missing or partial ones")
-    r.add_argument("--batch-size", type=positive_int, default=DEFAULT_BATCH_SIZE, metavar="N",
-                   help=f"explain N images in one batched model pass per step (default {DEFAULT_BATCH_SIZE})")
+    r.add_argument("--batch-size", type=positive_int, default=None, metavar="N",
+                   help=f"explain N images in one batched model pass per step (default {DEFAULT_BATCH_SIZE} on a CPU: "
+                        f"the answers of single runs and the app; {DEFAULT_GPU_BATCH_SIZE} on a GPU)")
     r.add_argument("--summary", action="store_true", help="write summary.csv and index.html also when no folder is given")
     r.add_argument("--ray", type=nonempty, default=None, metavar="ADDRESS",
                    help="run on a Ray cluster (ADDRESS of its head, or 'local' to start one here); needs the extra 'ray'")
@@ -354,7 +357,9 @@ def _explain(args) -> int:
             raise ModelError(f"{exc}{also}") from None
         if label.lower() != str(args.target).strip().lower():  # a unique prefix: say which class it means
             print(f"gradflip: note: --target {args.target!r} means {label!r}{also}", file=sys.stderr)
-    settings = JobSettings(out=args.out, force=args.force, resume=args.resume, batch_size=args.batch_size,
+    device = str(clf.device) if clf is not None else str(args.device)
+    batch = args.batch_size or (DEFAULT_BATCH_SIZE if device == "cpu" else DEFAULT_GPU_BATCH_SIZE)
+    settings = JobSettings(out=args.out, force=args.force, resume=args.resume, batch_size=batch,
                            max_side=args.max_side, max_pixels=args.max_pixels, summary=folders or args.summary)
     many = len(inputs) > 1
     started = time.perf_counter()

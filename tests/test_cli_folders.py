@@ -438,6 +438,10 @@ def test_batch_size_reaches_the_engine(tiny_cli, folder, tmp_path, monkeypatch):
     monkeypatch.setattr(batch, "explain_batched", spy)
     cli.main(["explain", str(folder), "--out", str(tmp_path / "o"), "-q", "--batch-size", "3", "--no-key-pixels"])
     assert seen == [3]
+    # on a CPU the default is one image at a time: batch 8 was no faster there, and a batch's float rounding
+    # gave identical copies of a photo in one folder different key regions (and another flipped-to class)
+    cli.main(["explain", str(folder), "--out", str(tmp_path / "o1"), "-q", "--no-key-pixels"])
+    assert seen == [3, 1]
 
 
 def test_thumbnail_strip_marks_the_key_set_of_each_style(tiny):
