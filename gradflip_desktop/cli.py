@@ -255,7 +255,9 @@ def _classify(args) -> int:
                 print(f"  {100 * p.probability:6.2f} %  {p.label}  ({p.index})")
     if args.json:
         # one image: an object; several: a list (one entry per image that could be read)
-        single = len(args.images) == 1 and not Path(args.images[0]).is_dir()
+        from .core.dataset.inputs import names_folder
+
+        single = len(args.images) == 1 and not names_folder(args.images[0])
         print(json.dumps(out[0] if single and out else out, indent=2, ensure_ascii=False))
     return code
 
@@ -337,7 +339,9 @@ def _explain(args) -> int:
     inputs = _inputs(args, "explain")
     if inputs is None:  # no model load, no empty summary
         return EXIT_BAD_INPUT
-    folders = any(Path(p).is_dir() for p in args.images)
+    from .core.dataset.inputs import names_folder
+
+    folders = any(names_folder(p) for p in args.images)
     seen: set[Path] = set()
     for inp in inputs:
         key = Path(inp.path).resolve()

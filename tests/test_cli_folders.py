@@ -995,3 +995,13 @@ def test_json_after_an_interrupt_lists_the_sets_written_before_it(tiny_cli, fold
     recs = json.loads(io.out)
     assert isinstance(recs, list) and len(recs) == 2
     assert sorted(r["image"]["name"] for r in recs) == sorted(p.name.split(".")[0] for p in out.glob("*.gradflip.json"))
+
+
+def test_a_file_name_the_system_refuses_is_one_line_not_an_internal_error(tiny_cli, tmp_path, capsys):
+    """A name over 255 bytes made ``Path.is_dir`` raise "File name too long": exit 3, "internal error … (please
+    report this)". It is now the loader's one line about that file, exit 2, for explain and classify alike."""
+    long = str(tmp_path / ("x" * 300 + ".png"))
+    for argv in (["explain", long, "--out", str(tmp_path / "o"), "-q"], ["classify", long], ["classify", long, "--json"]):
+        assert cli.main(argv) == cli.EXIT_BAD_INPUT
+        err = capsys.readouterr().err
+        assert "internal error" not in err and "File name too long" in err and len(err.strip().splitlines()) == 1

@@ -90,6 +90,15 @@ def is_result_file(path: Path) -> bool:
     return False
 
 
+def names_folder(path) -> bool:
+    """``path`` names a folder; False also for a name the system refuses to look up (a file name over 255 bytes
+    raised "File name too long" from ``Path.is_dir``: an internal error instead of the loader's one line)."""
+    try:
+        return Path(path).is_dir()
+    except (OSError, ValueError):
+        return False
+
+
 def collect_inputs(paths: list[str | Path], recursive: bool = False,
                    out: str | Path | None = None) -> tuple[list[Input], list[tuple[Path, str]]]:
     """Expand ``paths`` into inputs. Returns ``(inputs, skipped)``; ``skipped`` lists (path, reason).
@@ -104,10 +113,10 @@ def collect_inputs(paths: list[str | Path], recursive: bool = False,
     """
     inputs: list[Input] = []
     skipped: list[tuple[Path, str]] = []
-    folders = [Path(raw) for raw in paths if Path(raw).is_dir()]
+    folders = [Path(raw) for raw in paths if names_folder(raw)]
     for raw in paths:
         p = Path(raw)
-        if not p.is_dir():
+        if not names_folder(p):
             inputs.append(Input(p, p.stem or "image"))
             continue
         outer = _given_around(p, folders) if recursive else None
