@@ -163,10 +163,8 @@ def _scale_high_depth(arr: np.ndarray, mode: str, label: str, notes: list[str]) 
     else:
         a = arr.astype(np.float64)
         lo, hi = float(a.min()), float(a.max())
-        if mode.startswith("I;16"):
-            out = a / 65535.0
-        elif lo >= 0 and hi <= 65535:
-            out = a / 65535.0  # 16-bit data held as 32-bit integers (e.g. 16-bit PNG/TIFF)
+        if mode.startswith("I;16") or (lo >= 0 and hi <= 65535):  # also 16-bit data held as 32-bit integers
+            out = a / _stored_range(hi, notes)
         else:
             span = hi - lo
             out = (a - lo) / span if span > 0 else np.full_like(a, 0.5)
@@ -174,6 +172,18 @@ def _scale_high_depth(arr: np.ndarray, mode: str, label: str, notes: list[str]) 
                          f"every pixel value is {lo:.0f}, outside 0–65535: shown as mid-grey")
     out = np.clip(out, 0.0, 1.0).astype(np.float32)  # guards float rounding only; ranges were scaled above
     return out[..., None] if out.ndim == 2 else np.ascontiguousarray(out[..., :3])
+
+
+def _stored_range(hi: float, notes: list[str]) -> float:
+    """The full scale of a 16-bit file's values: 65535, or 2**B - 1 for the fewest bits B (8, 10 or 12) that
+    hold them all (values that never pass a quarter of 16 bits are taken for what they are). X-ray and microscope images often store 12-bit values in a 16-bit PNG or TIFF: scaled by
+    1/65535 they reached 6 % of white at most, and the model was shown (and explained) a nearly black image."""
+    for bits in (8, 10, 12):
+        if 0 < hi <= 2 ** bits - 1:
+            notes.append(f"16-bit pixel values reach at most {hi:.0f}: read as {bits}-bit data (scaled by "
+                         f"1/{2 ** bits - 1}, not 1/65535, which would show a nearly black image)")
+            return float(2 ** bits - 1)
+    return 65535.0
 
 
 def _resize_to_working(pixels: np.ndarray, max_side: int | None) -> np.ndarray:
