@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Generator
 
 import numpy as np
@@ -78,13 +79,20 @@ class RunState:
 
 
 def _pixels_of(image: ImageData | np.ndarray) -> np.ndarray:
-    pixels = image.pixels if isinstance(image, ImageData) else np.asarray(image, dtype=np.float32)
+    if isinstance(image, (str, bytes, Path)):  # was numpy's "could not convert string to float"
+        raise ValueError(f"image must be pixels (an ImageData or an H x W x 3 array in [0, 1]), not the path "
+                         f"{image!r}: load it first with gradflip_desktop.core.load_image")
+    raw = image.pixels if isinstance(image, ImageData) else np.asarray(image)
+    pixels = np.asarray(raw, dtype=np.float32)
     if pixels.ndim != 3 or pixels.shape[2] != 3:
         raise ValueError(f"image must be H x W x 3, got {pixels.shape}")
     if pixels.size == 0:
         raise ValueError(f"image is empty (shape {pixels.shape})")
     if not np.all(np.isfinite(pixels)) or pixels.min() < 0 or pixels.max() > 1:
-        raise ValueError("image pixels must be finite and lie in [0, 1]")
+        hint = (f" (these are {raw.dtype} values up to {pixels.max():.0f}: divide by 255, or use "
+                "gradflip_desktop.core.images.from_array)") if np.issubdtype(getattr(raw, "dtype", np.float32), np.integer) \
+            or (np.all(np.isfinite(pixels)) and pixels.min() >= 0 and 20 < pixels.max() <= 255) else ""
+        raise ValueError(f"image pixels must be finite and lie in [0, 1]{hint}")
     return pixels
 
 

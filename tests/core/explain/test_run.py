@@ -273,3 +273,17 @@ def test_a_targeted_run_out_of_steps_says_its_class_was_not_reached(tiny, tiny_i
     assert res.message.startswith(f"“class{target}” was not reached within 1 step")
     untargeted = run(tiny, tiny_image, ExplainOptions(style="free", epsilon=1e-5, max_steps=1))
     assert untargeted.status == Status.BUDGET and untargeted.message.startswith("the decision did not flip within 1 step")
+
+
+def test_a_path_or_8bit_pixels_given_to_run_are_told_what_to_do(tiny):
+    """``run(model, "photo.png")`` said numpy's "could not convert string to float", and a uint8 photo
+    "pixels must be finite and lie in [0, 1]" without the reason: each now says what to do."""
+    with pytest.raises(ValueError, match=r"not the path 'photo.png': load it first with gradflip_desktop.core.load_image"):
+        run(tiny, "photo.png")
+    eight = np.full((8, 8, 3), 200, np.uint8)
+    with pytest.raises(ValueError, match=r"these are uint8 values up to 200: divide by 255"):
+        run(tiny, eight)
+    with pytest.raises(ValueError, match=r"these are float64 values up to 255: divide by 255"):
+        run(tiny, np.full((8, 8, 3), 255.0))
+    with pytest.raises(ValueError, match=r"lie in \[0, 1\]$"):  # a slightly-out float range: no guess
+        run(tiny, np.full((8, 8, 3), 1.5))
