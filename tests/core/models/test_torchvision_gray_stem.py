@@ -28,3 +28,9 @@ def test_a_grayscale_fine_tune_with_a_one_channel_conv1_loads(tmp_path, image):
     luma = (x * torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True)
     torch.testing.assert_close(clf.module(x), net((luma - pre.mean[0]) / pre.std[0]), atol=1e-4, rtol=1e-4)
     assert_short_run(clf, image)
+    # without --arch too: the guess accepted no mismatch, and said "cannot tell which architecture" (README: a
+    # single fitting architecture is used by itself)
+    guessed = mf.load_model_file(path)
+    assert guessed.num_classes == 4 and guessed.preprocessing.channels == 1
+    assert "architecture resnet18 recognised from the weights" in guessed.warnings
+    torch.testing.assert_close(guessed.module(x), clf.module(x))

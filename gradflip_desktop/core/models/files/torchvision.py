@@ -290,7 +290,10 @@ def _fits(arch: str, sd: Mapping[str, torch.Tensor], keys: frozenset[str]) -> bo
     if got is None or got[0] != keys:
         return False
     _, ref, heads = got
-    return all(tuple(sd[k].shape) == ref[k] or (k in heads and tuple(sd[k].shape)[1:] == ref[k][1:]) for k in keys)
+    off = [k for k in keys if tuple(sd[k].shape) != ref[k] and not (k in heads and tuple(sd[k].shape)[1:] == ref[k][1:])]
+    # one convolution taking 1 channel where the architecture takes 3: the grayscale fine-tune the load accepts
+    # (`model.conv1 = nn.Conv2d(1, 64, ...)`); guessed, not only with --arch
+    return not off or _one_channel_stem([(k, tuple(sd[k].shape), ref[k]) for k in off]) is not None
 
 
 def _could_fit(arch: str, keys: frozenset[str]) -> bool:
