@@ -267,24 +267,37 @@ _PHASES = {"sharpen": " (past the flip)", "restore": " (flip-back search)", "eig
 
 
 class _Progress:
-    """Per-step progress of a single image (one line, rewritten on a terminal)."""
+    """Per-step progress of a single image: one line, rewritten on a terminal; written to a file or a pipe, a line
+    when a phase begins and then at most one a second (a log got every step: 200 lines for a run out of steps)."""
+
+    EVERY_S = 1.0  # the least time between two lines of one phase when stderr is not a terminal
 
     def __init__(self, name: str, budget: int, quiet: bool, label: Callable[[int], str]):
         self.name, self.budget, self.quiet, self.label = name, budget, quiet, label
         self.tty = sys.stderr.isatty()
+        self._last: tuple[str, float] | None = None  # the phase and time of the last line (not a terminal)
 
     def __call__(self, step) -> None:
         if self.quiet:
             return
         if not hasattr(step, "top"):  # a Progress: the key region's forward passes have no step
-            return self._line(f"{self.name}: finding the key region: pass {step.passes}")
-        (i, p), = step.top(1)
+            return self._line(f"{self.name}: finding the key region: pass {step.passes}", "key region")
         phase = _PHASES.get(step.phase, "")
+        if not self._due(phase):
+            return
+        (i, p), = step.top(1)
         # the budget bounds the search only: the passes after the flip count on past it ("step 13/3" misled)
         of = "" if phase else f"/{self.budget}"
-        self._line(f"{self.name}: step {step.index}{of}{phase}  {self.label(i)} {100 * p:.1f} %  L2 {step.l2:.3f}")
+        self._line(f"{self.name}: step {step.index}{of}{phase}  {self.label(i)} {100 * p:.1f} %  L2 {step.l2:.3f}", phase)
 
-    def _line(self, line: str) -> None:
+    def _due(self, phase: str) -> bool:
+        return self.tty or self._last is None or self._last[0] != phase or \
+            time.monotonic() - self._last[1] >= self.EVERY_S
+
+    def _line(self, line: str, phase: str = "") -> None:
+        if not self._due(phase):
+            return
+        self._last = (phase, time.monotonic())
         print("\r" + line.ljust(90) if self.tty else line, end="" if self.tty else "\n", file=sys.stderr, flush=True)
 
     def done(self, text: str) -> None:

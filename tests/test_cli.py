@@ -660,10 +660,12 @@ def test_default_style_is_the_key_region(tiny_cli, tmp_path):
     assert rec_free["options"]["style"] == "free"
 
 
-def test_progress_stays_live_while_the_key_region_is_found(tiny_cli, tmp_path, capsys):
+def test_progress_stays_live_while_the_key_region_is_found(tiny_cli, tmp_path, capsys, monkeypatch):
     """The key region's forward passes have no steps: the progress line used to stop at the last step while
     they ran (seconds at the 1,024 px working size). Each pass now gets a line, after the steps."""
     from helpers import tiny_image_array
+
+    monkeypatch.setattr(cli._Progress, "EVERY_S", 0.0)  # every line (a log gets at most one a second per phase)
 
     img = tmp_path / "a.png"
     Image.fromarray((255 * tiny_image_array()).round().astype(np.uint8)).save(img)  # flips, and its region alone
@@ -1008,3 +1010,31 @@ def test_an_ignored_ctrl_c_stays_ignored_after_the_command(monkeypatch, capsys):
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, before)
+
+
+def test_progress_written_to_a_log_is_a_line_per_phase_and_second_not_per_step(capsys, monkeypatch):
+    """Written to a file or a pipe, a single image's progress was one line per step and key-region pass (200+
+    lines for a run out of steps). Now: the first line of each phase, then at most one a second."""
+    from gradflip_desktop.core.results import Progress, Step
+
+    clock = [100.0]
+    monkeypatch.setattr(cli.time, "monotonic", lambda: clock[0])
+    progress = cli._Progress("a.png", 200, quiet=False, label=lambda i: f"class{i}")
+    assert not progress.tty  # pytest's captured stderr is not a terminal
+    p = np.array([0.7, 0.1, 0.1, 0.1], np.float32)
+
+    def step(n, phase):
+        clock[0] += 0.0625  # exact in binary
+        progress(Step(index=n, epsilon=2e-4, score=0.0, probabilities=p, l2=0.5, linf=0.1, flipped=False, phase=phase))
+
+    for n in range(1, 41):  # 2.5 s of search steps: the first line, then one a second
+        step(n, "search")
+    for n in range(41, 44):
+        step(n, "restore")
+    for k in range(1, 30):
+        clock[0] += 0.015625
+        progress(Progress(phase="key_region", passes=k))
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split("  ")[0] for line in lines] == [
+        "a.png: step 1/200", "a.png: step 17/200", "a.png: step 33/200", "a.png: step 41 (flip-back search)",
+        "a.png: finding the key region: pass 1"]
