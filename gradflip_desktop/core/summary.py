@@ -149,8 +149,7 @@ def _alone(region, name: str) -> str:
     if now is None:  # a record written before the field existed
         return pct(top)
     if abs(top - now) < 0.02 and pct(top) == pct(now):
-        a, b = apart(top, now)
-        return f"{a}; {name} now {b}"
+        return _tie(top, now, name)  # equal to two decimals too: "just below it", not "10.44 %; class 2 now 10.44 %"
     return f"{pct(top)}; {name} now {pct(now)}"
 
 
@@ -319,7 +318,7 @@ def summary_sentence(result, view: str = "magnitude") -> str:
             # image already shows another class, so "before the decision flipped" would contradict the views
             return (
                 f"Cancelled after {steps_text(n)}, after the decision flipped: the model now sees {final.label} "
-                f"({pct(final.probability)}) instead of {name} ({pct(before)}), but the explanation was not finished."
+                f"({_now(result, name)}) instead of {name} ({pct(before)}), but the explanation was not finished."
             )
         was, now = _from_to(before, _explained_now(result))
         return f"Cancelled after {steps_text(n)}, before the decision flipped: {name} is at {now} (was {was})."

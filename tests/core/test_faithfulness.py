@@ -149,3 +149,17 @@ def test_equal_areas_are_a_tie_not_a_win_for_the_first_map():
     b3 = Curve("Grad-CAM", (0.0, 0.5, 1.0), (0.9, 0.2, 0.1), (0.1, 0.8, 0.9))
     assert FaithfulnessCheck("blur", "tabby", (a3, b3, c)).verdict() == (
         "GradFlip and Grad-CAM tie on deletion, Grad-CAM's brings it back fastest")
+
+
+def test_areas_equal_to_the_three_decimals_shown_are_a_tie():
+    """The window printed "Gradient saliency's map is the most faithful on both curves … GradFlip 0.005 / 0.008 ·
+    Gradient saliency 0.005 / 0.008": a win by less than the numbers show. Areas within 5e-4 now tie."""
+    f = (0.0, 0.5, 1.0)
+    a = Curve("GradFlip", f, (0.0104, 0.0052, 0.0), (0.0, 0.0080, 0.016))
+    b = Curve("Gradient saliency", f, (0.0100, 0.0050, 0.0), (0.0, 0.0082, 0.016))
+    check = FaithfulnessCheck("blur", "tabby", (a, b))
+    assert abs(a.deletion_auc - b.deletion_auc) < 5e-4 and a.deletion_auc != b.deletion_auc
+    assert check.verdict() == "the maps tie on both curves"
+    far = Curve("Gradient saliency", f, (0.0100, 0.0030, 0.0), (0.0, 0.0082, 0.016))  # 0.001 lower deletion area
+    assert FaithfulnessCheck("blur", "tabby", (a, far)).verdict() == (
+        "Gradient saliency's map removes tabby fastest, GradFlip and Gradient saliency tie on insertion")

@@ -496,3 +496,30 @@ def test_the_sidecar_pins_only_the_preprocessing_the_load_assumed(qtbot, window,
                                           warnings=warnings)
         models._pending_spec = model_files.ModelSpec(str(path), "state_dict", arch="resnet18")
         assert "settings saved to net.gradflip.json" in models._save_loaded_spec()
+
+
+def test_a_grad_cam_map_that_is_zero_everywhere_is_said_and_not_checked(tiny, tiny_image, monkeypatch):
+    """A timm ResNet-18's Grad-CAM of the cat was 0 everywhere (ReLU of negative evidence): a plain grey panel
+    with an ordinary caption, and still scored (0.104 / 0.104) beside the other maps."""
+    import types
+
+    from gradflip_desktop.core import attributions
+    from gradflip_desktop.core.explain import run
+    from gradflip_desktop.core.options import ExplainOptions
+    from gradflip_desktop.ui.controllers.difference import compare_task
+    from gradflip_desktop.ui.controllers.models import ModelSession
+
+    result = run(tiny, tiny_image, ExplainOptions(style="free"))
+    session = ModelSession()
+    session.classifier = tiny
+    monkeypatch.setattr(attributions, "gradcam_map", lambda clf, pixels, target: np.zeros(pixels.shape[:2], np.float32))
+    gen = compare_task(types.SimpleNamespace(cancelled=False), session, result, result.original.index)
+    try:
+        while True:
+            next(gen)
+    except StopIteration as end:
+        comparison = end.value
+    cam = next(p for p in comparison.panels if p.title == "Grad-CAM")
+    assert cam.values is None and "zero everywhere" in cam.caption and "not checked" in cam.caption
+    assert "Grad-CAM" not in [c.name for c in comparison.check.curves]
+    assert [c.name for c in comparison.check.curves] == ["GradFlip", "Gradient saliency"]
