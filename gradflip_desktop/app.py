@@ -238,6 +238,7 @@ def _close_on_signals(window) -> list[int]:
     def close(signum, frame):
         if not stopped:
             stopped.append(signum)
+            window.folders.ask_on_close = False  # a session ending must not wait on "Export them first?"
             QTimer.singleShot(0, window.close)
 
     for sig in (signal.SIGINT, getattr(signal, "SIGTERM", None)):

@@ -302,6 +302,30 @@ def test_closing_mid_run_can_stop_and_export_or_close_and_not_ask_again(qtbot, t
     assert str(w.settings.value("folders/ask_on_close")).lower() == "false"  # "Don't ask again" remembered
 
 
+def test_ctrl_c_or_sigterm_closes_without_the_question(qtbot, tiny_window, photos, monkeypatch):
+    """SIGTERM (a session ending) or Ctrl+C in the terminal closes the window as its close button does, but it
+    opened the modal "Export them first?", which would hold a logout until someone answered."""
+    import signal
+
+    from gradflip_desktop import app
+
+    w, c = tiny_window, tiny_window.folders
+    w.settings.setValue("folders/ask_on_close", True)
+    c.open_folder(str(photos))
+    _wait_done(qtbot, c)
+    asked = []
+    monkeypatch.setattr(c.panel, "ask_close", lambda done, running: asked.append(done) or ("", False))
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        stopped = app._close_on_signals(w)
+        signal.getsignal(signal.SIGTERM)(signal.SIGTERM, None)
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+    qtbot.waitUntil(lambda: not w.isVisible(), timeout=RUN_TIMEOUT_MS)
+    assert stopped == [signal.SIGTERM] and asked == []
+
+
 def test_the_close_question_reads_its_buttons_and_box(qtbot):
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QMessageBox

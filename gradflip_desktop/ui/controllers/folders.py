@@ -93,6 +93,7 @@ class FoldersController(QObject):
         self._export_interactive = False
         self._follow = False  # the run's first explanation opens in the main views (_follow_run)
         self._export_when_stopped = False  # closing mid-run answered "Stop and Export All…"
+        self.ask_on_close = True  # False: closed by Ctrl+C or SIGTERM (app.py), which must not wait on a question
 
     @property
     def running(self) -> bool:  # listing, explaining or writing the summary
@@ -188,7 +189,7 @@ class FoldersController(QObject):
         """Closing the window removes the session folder: first ask whether finished explanations that were
         never exported should be (Export All; mid-run after stopping the run), unless told not to ask."""
         done = self.counts[FLIPPED] + self.counts[NOT_FLIPPED]
-        if not done or self.out is None or self.exported is not None or self._export.busy or \
+        if not done or self.out is None or self.exported is not None or self._export.busy or not self.ask_on_close or \
                 str(self.w.settings.value("folders/ask_on_close", "true")).lower() not in ("true", "1"):
             return True
         answer, quiet = self.panel.ask_close(done, self.running)
