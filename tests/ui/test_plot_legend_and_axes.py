@@ -163,3 +163,26 @@ def test_no_step_tick_label_runs_into_the_saved_label_in_a_narrow_plot(qtbot):
         assert steps and all((10.0 - v) * per_unit >= room for v in steps), (size, steps)
         if per_unit >= 2 * room:  # a wide plot still names the last step
             assert 9.0 in steps, (size, steps)
+
+
+def test_when_the_saved_image_shows_another_class_than_the_flip_both_are_drawn_and_named(qtbot):
+    """Grace Hopper: at the flip step "bow tie" overtook, the shortened saved change shows "bulletproof vest".
+    The legend said "flips to: bulletproof vest" over an orange line that was not on top at the flip line, and bow
+    tie was not drawn. Now the saved image's class is named as such, and the class on top at the flip is drawn."""
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    plot.resize(1100, 400)
+    plot.show()
+    start = np.array([0.05, 0.04, 0.60, 0.03, 0.02, *REST[:5]], np.float32)
+    at_flip = np.array([0.05, 0.09, 0.08, 0.03, 0.101, *REST[:5]], np.float32)  # "class 0" (index 4) on top
+    plot.start(LABELS, [2], "Egyptian cat", start, flip_to=1)  # the final (saved) class: tiger cat
+    plot.add_steps([SimpleNamespace(index=1, probabilities=at_flip, flipped=True, phase="search")])
+    plot.saved = np.array([0.05, 0.098, 0.09, 0.03, 0.08, *REST[:5]], np.float32)
+    plot._legend_key = ()
+    plot._redraw()
+    texts = [label.text for _, label in plot.legend.items]
+    assert "saved image's class: tiger cat" in texts and "top at the flip: class 0" in texts
+    assert not any(t.startswith("flips to") for t in texts)
+    _finished_single_run(plot)  # the same class at the flip and in the saved image: "flips to", as before
+    texts = [label.text for _, label in plot.legend.items]
+    assert "flips to: tiger cat" in texts and not any("top at the flip" in t for t in texts)

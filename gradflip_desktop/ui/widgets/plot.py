@@ -272,12 +272,24 @@ class ProbabilityPlot(QWidget):
         runners = [i for i in others if i != flip_to][:RUNNERS_UP]
         return flip_to, runners
 
+    def _top_at_flip(self, rows: np.ndarray, x: np.ndarray) -> int | None:
+        """The class outside the explained ones that was on top at the search's flip step (None before a flip)."""
+        if self.flip_step is None or self.not_flipped or self.flip_step not in self.x:
+            return None
+        row = rows[self.x.index(self.flip_step)]
+        others = [int(i) for i in np.argsort(-row, kind="stable") if int(i) not in self.explained]
+        return others[0] if others else None
+
     def _redraw(self) -> None:
         if not self.rows or not self.explained:
             return
         rows = np.stack(self.rows)
         x = np.asarray(self.x, dtype=np.float64)
         flip_to, runners = self._choose_classes(rows[-1])
+        at_flip = self._top_at_flip(rows, x)
+        moved = at_flip is not None and flip_to is not None and at_flip != flip_to and not self.targeted
+        if moved:  # the class that overtook at the flip is drawn too, and named so (not only the saved image's)
+            runners = [at_flip, *[i for i in runners if i != at_flip]][:RUNNERS_UP]
         shown = [flip_to, *runners]
         symbols = len(x) <= SYMBOLS_UP_TO
         if symbols != self._symbols:
@@ -298,6 +310,8 @@ class ProbabilityPlot(QWidget):
             curve.setData([], []) if idx is None else curve.setData(x, rows[:, idx])
         # "flips to" once the search has flipped; before that (live, or a run that ended on its own class) a runner-up
         kind = "target" if self.targeted else "flips to" if self.flip_step is not None and not self.not_flipped else "runner-up"
+        if moved and kind == "flips to":  # the line that shortens the change moved the top class on: both named
+            kind = "saved image's class"
         legend_key = (tuple(shown), self.saved is not None, kind, group)
         if shown != self.shown or legend_key != self._legend_key:
             self.shown = shown
@@ -310,7 +324,8 @@ class ProbabilityPlot(QWidget):
                 entries.append((self.best_curve, "its best single class", 3))
             if flip_to is not None:
                 entries.append((self.flip_curve, f"{kind}: {elide_end(self.label(flip_to), LEGEND_CHARS)}", 1))
-            entries += [(c, elide_end(self.label(i), LEGEND_CHARS), 4 + k) for k, (c, i) in enumerate(zip(self.runner_curves, runners))]
+            entries += [(c, elide_end(("top at the flip: " if moved and i == at_flip else "") + self.label(i), LEGEND_CHARS),
+                         4 + k) for k, (c, i) in enumerate(zip(self.runner_curves, runners))]
             if self.saved is not None:
                 entries.append((self.saved_curves[0], "saved image (8-bit)", 2))
             self.legend.set_entries(entries)
