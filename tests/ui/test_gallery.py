@@ -116,7 +116,7 @@ def test_open_folder_explains_every_image_shows_states_and_opens_a_click(qtbot, 
     assert flipped, states  # the tiny model flips these photos
     for t in flipped:  # the tile shows "→ class" and the result's thumbnail strip
         rec = json.loads((Path(c.out) / f"{Path(t.path).stem}.gradflip.json").read_text())
-        assert t.text.startswith(f"→ {rec['final']['label']}") and t.size == pytest.approx(rec["l2_saved"])
+        assert t.text.startswith(f"→ {rec['final']['label']}") and t.size == pytest.approx(rec["rms_saved"])
         assert t.strip and t.pixmap is not None and not t.pixmap.isNull()
     summary = (Path(c.out) / "summary.csv").read_text()
     assert summary.count("\n") == 5 and "broken" in summary  # header + one row per input, failures included

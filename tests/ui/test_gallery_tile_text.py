@@ -59,3 +59,8 @@ def test_a_tile_says_why_a_group_or_targeted_run_had_nothing_to_flip():
     assert outcome_text({"flipped": False, "status": "budget_exhausted"}) == "not flipped (budget exhausted)"
     assert outcome_text({}, "error") == "not flipped (error)"
     assert outcome_text({"flipped": True, "final": {"label": "tiger cat"}, "l2_saved": 0.1234}) == "→ tiger cat (L2 0.123)"
+    # a record with the change per value: the tile shows it (and sorts by it), as the Difference caption: the L2
+    # grows with the photo's size, so "smallest change first" put a 1,000 px photo (L2 12.3) before a 224 px one
+    # with a far larger change per value (L2 25.9)
+    assert outcome_text({"flipped": True, "final": {"label": "tiger cat"}, "l2_saved": 12.3,
+                         "rms_saved": 0.0136}) == "→ tiger cat (RMS 3.47/255)"

@@ -131,7 +131,7 @@ def explain_one_task(task, session, inp, out: str, options, max_side: int | None
             except Exception:  # noqa: BLE001, S110 - without it a click opens the photo only
                 pass
     return ImageDone(key, FLIPPED if flipped else NOT_FLIPPED, text, (rec.get("original") or {}).get("label", ""),
-                     rec.get("l2_saved"), strip, o, stored)
+                     rec.get("rms_saved", rec.get("l2_saved")), strip, o, stored)
 
 
 def load_result_task(task, path: str, out: str, name: str, views: str, max_side: int | None):

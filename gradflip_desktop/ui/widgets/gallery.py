@@ -57,7 +57,10 @@ def outcome_text(rec: dict, status: str = "") -> str:
     already wins says so."""
     if rec.get("flipped"):
         final = rec.get("final") or {}
-        return f"→ {final.get('label', '?')} (L2 {float(rec.get('l2_saved') or 0):.3f})"  # one format, as the captions
+        rms = rec.get("rms_saved")  # per value, in 8-bit levels as the Difference caption: photos of other sizes
+        if isinstance(rms, (int, float)):  # compare (the L2 grows with the pixels: a 1,000 px photo sorted first)
+            return f"→ {final.get('label', '?')} (RMS {255 * float(rms):.2f}/255)"
+        return f"→ {final.get('label', '?')} (L2 {float(rec.get('l2_saved') or 0):.3f})"  # an older record
     status = str(rec.get("status") or status)
     if status == "nothing_to_flip":
         seen = (rec.get("original") or {}).get("label")
@@ -82,7 +85,7 @@ class Tile:
     state: str = WAITING
     text: str = ""
     label: str = ""  # the original class, for sorting by class
-    size: float = float("inf")  # L2 of the saved change, for sorting by flip size
+    size: float = float("inf")  # RMS per value of the saved change (an older record: its L2), for sorting by flip size
     pixmap: QPixmap | None = None
     strip: bool = False  # the pixmap is the result's strip (not the photo)
 
@@ -221,7 +224,8 @@ class GalleryPanel(QWidget):
         self.progress.setValue(0)
         self.sort = QComboBox()
         self.sort.addItems(SORTS)
-        self.sort.setToolTip("Sort the images (flip size: the L2 of the saved change, smallest first)")
+        self.sort.setToolTip("Sort the images (flip size: the RMS of the saved change per value, in 8-bit levels, "
+                             "smallest first; unlike the L2 it does not grow with the photo's size)")
         self.sort.setMinimumWidth(120)  # its longest entry made the row 843 px: an 820 px window cut off "Export All…"
         self.subfolders = QCheckBox("Include subfolders")
         self.subfolders.setToolTip("Explain the images of the folder's subfolders too (like the command line's "
