@@ -186,3 +186,18 @@ def test_when_the_saved_image_shows_another_class_than_the_flip_both_are_drawn_a
     _finished_single_run(plot)  # the same class at the flip and in the saved image: "flips to", as before
     texts = [label.text for _, label in plot.legend.items]
     assert "flips to: tiger cat" in texts and not any("top at the flip" in t for t in texts)
+
+
+def test_a_class_above_the_explained_one_is_not_called_its_runner_up(qtbot):
+    """"Explain any cat" on an espresso photo (nothing to flip): the legend called the 88 % espresso
+    "runner-up: espresso" under "explained: any cat" at 2 %."""
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    plot.show()
+    probs = np.array([0.01, 0.005, 0.005, 0.02, 0.88, *REST[:5]], np.float32)
+    plot.start(LABELS, [0, 1, 2], "cat", probs)
+    plot.not_flipped = True
+    plot._legend_key = ()
+    plot._redraw()
+    texts = [label.text for _, label in plot.legend.items]
+    assert "top class: class 0" in texts and not any(t.startswith("runner-up") for t in texts)

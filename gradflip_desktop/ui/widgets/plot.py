@@ -312,6 +312,8 @@ class ProbabilityPlot(QWidget):
         kind = "target" if self.targeted else "flips to" if self.flip_step is not None and not self.not_flipped else "runner-up"
         if moved and kind == "flips to":  # the line that shortens the change moved the top class on: both named
             kind = "saved image's class"
+        if kind == "runner-up" and flip_to is not None and rows[0, flip_to] > self._explained_series(rows[:1])[0]:
+            kind = "top class"  # "any cat" on an espresso (nothing to flip): espresso leads, it runs up to nothing
         legend_key = (tuple(shown), self.saved is not None, kind, group)
         if shown != self.shown or legend_key != self._legend_key:
             self.shown = shown
