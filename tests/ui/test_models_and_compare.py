@@ -115,6 +115,7 @@ def test_load_torchscript_model_through_the_dialog(qtbot, window, torchscript_mo
     assert info.name == "Fruit net" and info.labels == FRUIT
     assert "Fruit net" in window.controls.model_label.text()
     assert window.controls.model_box.currentData() == str(path)
+    assert window.controls.model_box.currentText() == "Fruit net (file)"  # the name given, not "fruit.pt (file)"
     assert any("runs code stored in the file" in w for w in info.warnings)
     # the top-k table shows the new model's labels (3 classes); target and groups follow the model
     shown = window.controls.top5.labels()

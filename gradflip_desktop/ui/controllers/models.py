@@ -413,7 +413,7 @@ class ModelsController(QObject):
         keys = {e[0] for e in entries}
         for path in self.model_files():
             if path not in keys:
-                entries.append((path, f"{Path(path).name} (file)", f"model file {path}"))
+                entries.append((path, f"{info.name if path == info.key else Path(path).name} (file)", f"model file {path}"))
                 keys.add(path)
         if info.key not in keys:
             entries.append((info.key, info.name, info.key))
