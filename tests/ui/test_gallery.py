@@ -594,6 +594,10 @@ def test_a_new_title_never_relayouts_the_window(qtbot, tiny_window):
         QApplication.processEvents()
     assert resized == []
     assert w.folders.panel.title.toolTip().startswith("5/500 done")  # the whole text, when the label cuts it
+    from PySide6.QtWidgets import QLabel
+
+    shown = QLabel.text(w.folders.panel.title)  # cut with "…", not mid-word ("(cancelled: Continue explains")
+    assert shown.endswith("…") and len(shown) < len(w.folders.panel.title.text())
 
 
 def test_a_click_on_a_finished_tile_shows_its_explanation_in_the_main_views(qtbot, tiny_window, photos):

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from gradflip_desktop.core.summary import any_of
 
+from .eliding_label import ElidingLabel
 from .elision import elide_middle
 
 WAITING, RUNNING, FLIPPED, NOT_FLIPPED, ERROR = "waiting", "running", "flipped", "not flipped", "error"
@@ -215,7 +216,7 @@ class GalleryPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = GalleryModel(self)
-        self.title = QLabel("No folder open")
+        self.title = ElidingLabel("No folder open")  # "…" where it is cut, the whole line in its tooltip
         # one line whose size never follows its text: a new text must not relayout the window (the views)
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.title.setMinimumWidth(120)
@@ -355,7 +356,6 @@ class GalleryPanel(QWidget):
 
     def set_title(self, text: str) -> None:
         self.title.setText(text)
-        self.title.setToolTip(text)  # the label may be cut short
 
     def finish(self, summary: str, exportable: bool | None = None, resumable: bool = False) -> None:
         """The run ended: ``summary`` as the title; ``resumable``: Continue explains the tiles left "not run"."""
