@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QAbstractScrollArea,
     QAbstractSpinBox,
-    QApplication,
     QComboBox,
     QCompleter,
     QFormLayout,
@@ -30,6 +28,7 @@ from gradflip_desktop.core import options as core_options
 
 from ..settings import TARGET_CLASS, TARGET_GROUP, TARGET_TOP, RunSettings
 from .spinboxes import CheckedDoubleSpinBox, CheckedSpinBox
+from .wheel_guard import WheelGuard
 
 
 class TopClasses(QTableWidget):
@@ -107,22 +106,6 @@ class BusyTextBar(QProgressBar):
         if self.minimum() == 0 and self.maximum() == 0:
             return self.format()
         return super().text()
-
-
-class _WheelOnlyWhenFocused(QObject):
-    """A wheel turn over a combo box or spin box that the user did not click into scrolls the panel instead of
-    changing the value: one notch over the model picker swapped the model, one over Working size reloaded the
-    photo, and either threw the finished explanation away while the user only scrolled the settings."""
-
-    def eventFilter(self, obj, event):  # noqa: N802 - Qt API
-        if event.type() == QEvent.Type.Wheel and not obj.hasFocus():
-            area = obj.parentWidget()
-            while area is not None and not isinstance(area, QAbstractScrollArea):
-                area = area.parentWidget()
-            if area is not None:  # the scroll area around the panel scrolls, as over any label
-                QApplication.sendEvent(area.viewport(), event)
-            return True
-        return False
 
 
 class ControlsPanel(QWidget):
@@ -273,7 +256,7 @@ class ControlsPanel(QWidget):
         self.model_box.activated.connect(self._model_activated)
         self.load_model_button.clicked.connect(self.load_model_clicked)
         self.set_settings(RunSettings())
-        self._wheel_guard = _WheelOnlyWhenFocused(self)
+        self._wheel_guard = WheelGuard(self)
         for box in self.findChildren(QComboBox) + self.findChildren(QAbstractSpinBox):
             box.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
             box.installEventFilter(self._wheel_guard)

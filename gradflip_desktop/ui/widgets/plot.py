@@ -1,9 +1,8 @@
 """Probability per step: the explained class, the class it flips to and the next runners-up.
 
-After a run, one more point on the right is the *saved* image (8-bit, what is exported): its numbers
-are the ones the captions, the summary and the record state. Dashed lines mark the step where the
-decision flipped and where the 8-bit pass took over (extra steps that make the flip survive rounding).
-"""
+After a run, one more point on the right is the *saved* image (8-bit, what is exported): its numbers are the ones
+the captions, the summary and the record state. Dashed lines mark the step where the decision flipped and where the
+8-bit pass took over (extra steps that make the flip survive rounding)."""
 
 from __future__ import annotations
 
@@ -272,13 +271,12 @@ class ProbabilityPlot(QWidget):
         runners = [i for i in others if i != flip_to][:RUNNERS_UP]
         return flip_to, runners
 
-    def _top_at_flip(self, rows: np.ndarray, x: np.ndarray) -> int | None:
-        """The class outside the explained ones that was on top at the search's flip step (None before a flip)."""
+    def _top_at_flip(self, rows: np.ndarray) -> int | None:
+        """The class outside the explained ones on top at the search's flip step (None before a flip)."""
         if self.flip_step is None or self.not_flipped or self.flip_step not in self.x:
             return None
-        row = rows[self.x.index(self.flip_step)]
-        others = [int(i) for i in np.argsort(-row, kind="stable") if int(i) not in self.explained]
-        return others[0] if others else None
+        return next((int(i) for i in np.argsort(-rows[self.x.index(self.flip_step)], kind="stable")
+                     if int(i) not in self.explained), None)
 
     def _redraw(self) -> None:
         if not self.rows or not self.explained:
@@ -286,10 +284,10 @@ class ProbabilityPlot(QWidget):
         rows = np.stack(self.rows)
         x = np.asarray(self.x, dtype=np.float64)
         flip_to, runners = self._choose_classes(rows[-1])
-        at_flip = self._top_at_flip(rows, x)
+        at_flip = self._top_at_flip(rows)
         moved = at_flip is not None and flip_to is not None and at_flip != flip_to and not self.targeted
-        if moved:  # the class that overtook at the flip is drawn too, and named so (not only the saved image's)
-            runners = [at_flip, *[i for i in runners if i != at_flip]][:RUNNERS_UP]
+        # the class that overtook at the flip is drawn too, and named so (not only the saved image's)
+        runners = [at_flip, *[i for i in runners if i != at_flip]][:RUNNERS_UP] if moved else runners
         shown = [flip_to, *runners]
         symbols = len(x) <= SYMBOLS_UP_TO
         if symbols != self._symbols:
@@ -309,11 +307,10 @@ class ProbabilityPlot(QWidget):
         for curve, idx in zip(self.runner_curves, runners + [None] * RUNNERS_UP):
             curve.setData([], []) if idx is None else curve.setData(x, rows[:, idx])
         # "flips to" once the search has flipped; before that (live, or a run that ended on its own class) a runner-up
-        kind = "target" if self.targeted else "flips to" if self.flip_step is not None and not self.not_flipped else "runner-up"
-        if moved and kind == "flips to":  # the line that shortens the change moved the top class on: both named
-            kind = "saved image's class"
-        if kind == "runner-up" and flip_to is not None and rows[0, flip_to] > self._explained_series(rows[:1])[0]:
-            kind = "top class"  # "any cat" on an espresso (nothing to flip): espresso leads, it runs up to nothing
+        # ("top class": "any cat" on an espresso, nothing to flip: espresso leads, it is no runner-up)
+        kind = ("target" if self.targeted else "flips to" if self.flip_step is not None and not self.not_flipped else
+                "top class" if flip_to is not None and rows[0, flip_to] > self._explained_series(rows[:1])[0] else "runner-up")
+        kind = "saved image's class" if moved and kind == "flips to" else kind  # shortening moved the top class on
         legend_key = (tuple(shown), self.saved is not None, kind, group)
         if shown != self.shown or legend_key != self._legend_key:
             self.shown = shown
