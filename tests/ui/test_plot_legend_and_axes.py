@@ -201,3 +201,19 @@ def test_a_class_above_the_explained_one_is_not_called_its_runner_up(qtbot):
     plot._redraw()
     texts = [label.text for _, label in plot.legend.items]
     assert "top class: class 0" in texts and not any(t.startswith("runner-up") for t in texts)
+
+
+def test_a_model_unsure_of_every_class_gets_a_scale_its_curves_fill(qtbot):
+    """A model whose classes all stay below 1 % (an untrained ResNet): the axis ran 0-0.09 and every curve lay
+    flat along its bottom."""
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    plot.show()
+    low = np.full(10, 0.004, np.float32)
+    low[2] = 0.0104
+    plot.start(LABELS, [2], "Egyptian cat", low)
+    after = low.copy()
+    after[2], after[1] = 0.0031, 0.0052
+    plot.add_steps([SimpleNamespace(index=1, probabilities=after, flipped=True, phase="search")])
+    top = plot.plot.getPlotItem().vb.viewRange()[1][1]
+    assert 0.0104 <= top <= 0.013

@@ -353,8 +353,8 @@ class ProbabilityPlot(QWidget):
             for c in (*self.saved_curves, self.saved_best_curve):
                 c.setData([], [])
         self.step_axis.saved_x = self.saved_x
-        # the y axis follows the data (low-probability runs are not flat lines), at least 0-0.1
-        self.plot.setYRange(0.0, min(1.0, max(0.1, 1.1 * top)), padding=0.02)
+        # the y axis follows the data, at least 0-0.01 (at 0-0.1 a model unsure of every class, all below 1 %, drew flat lines)
+        self.plot.setYRange(0.0, min(1.0, max(0.01, 1.1 * top)), padding=0.02)
         self._fit_x()
         for line, where in ((self.flip_line, self.flip_step), (self.eight_bit_line, self.eight_bit_step)):
             if where is not None:
