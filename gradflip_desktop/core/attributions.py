@@ -123,8 +123,7 @@ def feature_layer(module: nn.Module) -> tuple[str, nn.Module]:
     """
     if isinstance(module, torch.jit.ScriptModule) or any(isinstance(m, torch.jit.ScriptModule) for m in module.modules()):
         raise ModelError(
-            "Grad-CAM needs to hook a convolutional layer, and the layers of a TorchScript model cannot be "
-            "hooked; load the weights as a state dict or ONNX file to compare with Grad-CAM"
+            "Grad-CAM cannot hook a TorchScript model's layers; a state dict or ONNX file of it can be compared"
         )
     tokens = token_layer(module)
     if tokens is not None:
