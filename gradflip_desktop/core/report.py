@@ -40,7 +40,7 @@ from .viz.text import fit_lines as _fit, short_labels
 from .images import discard, png_bytes, stage_bytes, to_uint8, utf8_bytes
 from .images.writing import sweep_stale
 from .results import ExplainResult
-from .summary import any_of, apart, fill_verb, no_change_reason, pct1, share, steps_text, summary_sentence
+from .summary import any_of, apart, fill_verb, no_change_reason, pct, pct1, share, steps_text, summary_sentence
 from .viz import maps
 from .viz.fonts import figure_font
 
@@ -230,15 +230,20 @@ def figure_title(result: ExplainResult) -> str:
     # two decimals where one reads the same for both: a near tie flipped "binoculars (17.1 %) -> tripod (17.1 %)"
     was, now = apart(result.original.probability, result.final.probability)
     before = f"{result.original.label} ({was})"
-    if len(result.explained) > 1:  # "any cat (Egyptian cat 79.0 %)", as the CLI writes it: not "(… (79.0 %))"
+    if len(result.explained) > 1 and result.original.index in result.explained:
+        # "any cat (Egyptian cat 79.0 %)", as the CLI writes it: not "(… (79.0 %))"
         before = f"{any_of(result.explained_name)} ({result.original.label} {was})"
+    elif len(result.explained) > 1:  # a group run on a photo of another class: never "any cat (military uniform …)"
+        group = sum(float(result.original_probabilities[i]) for i in result.explained)
+        before = f"{result.original.label} ({was}; {any_of(result.explained_name)} {pct(group)})"
     return f"GradFlip · {result.model_name} · {before} -> {result.final.label} ({now}) ({verdict})"
 
 
 def figure_subtitle(result: ExplainResult) -> str:
     """The figure's second line: steps, model evaluations, time and step settings ("1 step", not "1 steps")."""
     g, f = result.gradient_evaluations, result.forward_evaluations
-    return (
+    chosen = "" if result.target is None else f"target chosen: {result.target.label} · "  # a targeted run says so
+    return chosen + (
         f"{steps_text(len(result.steps))}, {g} gradient + {f} forward evaluation{'' if g + f == 1 else 's'}, "
         f"{result.seconds:.1f} s · mode {result.options.mode}, epsilon {result.options.epsilon:g}"
     )

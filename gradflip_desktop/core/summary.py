@@ -294,7 +294,7 @@ def summary_sentence(result, view: str = "magnitude") -> str:
                          if now is not None and float(seen.probability) - float(now) < 0.02 else pct(seen.probability))
             text = f"{change} makes the model see {seen.label} ({seen_text}) instead of {name} ({_before(result, before)})"
             if region is not None and (seen.index, pct(seen.probability)) != (final.index, pct(final.probability)):
-                text += f"; over the whole photo (Adjusted) it sees {final.label} ({pct(final.probability)})"
+                text += f"; over the whole photo (Adjusted) it sees {final.label} ({_now(result, name)})"
             return f"{text}: {where_clause(result, view)}."
         if region is not None:
             # the sentence is about the key region: what changing it ALONE makes of the photo; the Adjusted
@@ -303,6 +303,8 @@ def summary_sentence(result, view: str = "magnitude") -> str:
             text = f"{change} turns {name} ({_before(result, before)}) into {alone.label} ({_alone(region, name)})"
             if alone.index != final.index:
                 text += f"; over the whole photo (Adjusted) it becomes {final.label} ({_now(result, name)})"
+            elif float(final.probability) - _explained_now(result) < 0.02:  # the saved image's own near tie
+                text += f"; over the whole photo (Adjusted) it is {final.label} ({_now(result, name)})"
             return f"{text}: {where_clause(result, view)}."
         return (f"{change} turns {name} ({_before(result, before)}) into {final.label} ({_now(result, name)}): "
                 f"{where_clause(result, view)}.")

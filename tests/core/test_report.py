@@ -725,3 +725,25 @@ def test_every_figure_panel_has_a_visible_edge_on_the_white_page(tiny):
     assert len(edges) >= 2  # the panels' frames: above and below the images
     top = edges[0]
     assert not grey[top + 1: top + 3].all(axis=1).any()  # a 1 px line, not a grey band
+
+
+def test_a_group_run_on_another_class_and_a_targeted_run_are_titled_for_what_they_are(result):
+    """"--group cat" on Grace Hopper: the title read "any cat (military uniform 39.31 %) -> military uniform
+    (nothing to flip)", a uniform called a cat. A targeted run's figure never said the class was chosen: it read as
+    if the model had drifted to "cup" by itself."""
+    from dataclasses import replace
+
+    from gradflip_desktop.core.report import figure_subtitle, figure_title
+
+    others = [i for i in range(len(result.labels)) if i != result.original.index][:2]
+    outside = replace(result, explained=others, explained_name="low")
+    group = sum(float(result.original_probabilities[i]) for i in others)
+    title = figure_title(outside)
+    assert "any low (" not in title.split(" -> ")[0]
+    assert title.split(" · ")[2].startswith(f"{result.original.label} (") and "any low " in title
+    from gradflip_desktop.core.summary import pct
+
+    assert f"{result.original.label} (" in title and f"; any low {pct(group)}) -> " in title
+    assert not figure_subtitle(result).startswith("target chosen")
+    targeted = replace(result, target=result.final)
+    assert figure_subtitle(targeted).startswith(f"target chosen: {result.final.label} · ")
