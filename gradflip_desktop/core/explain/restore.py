@@ -86,7 +86,7 @@ def restore_search(ctx: SearchContext, explained: list[int], c_deleted: torch.Te
     try:
         start = Point.at(restore, full, coords.image(full))
         if restore.flipped(start.z) or ctx.stop():
-            return alone, alone
+            return alone
         # fixed steps: at the fully detail-removed image the log-odds is rough (a step of mask RMS 4e-4 along
         # the gradient can still lower the class), so the adaptive rule rejected up to 10 steps in a row,
         # shrank the step ~1000x and "flipped back" by an adversarially tiny restoration; whole steps
@@ -100,14 +100,14 @@ def restore_search(ctx: SearchContext, explained: list[int], c_deleted: torch.Te
                          success=lambda zn, xn: restore.flipped(zn), phase="restore"),
         )
         if outcome.c is None or outcome.status != Status.FLIPPED:
-            return alone, alone
+            return alone
         c_restored = yield from _continue(rctx, outcome.c, "restore", RESTORE_PAST_FLIP, outcome.point)
     finally:
         obj.grad_evals += restore.grad_evals
         obj.fwd_evals += restore.fwd_evals
     kept = 1.0 - coords.weights(c_restored)[0, 0]
     kept = kept.clamp_min(0.0) / kept.max().clamp_min(1e-12)
-    return with_context(0.5 * (deleted + kept)).cpu().numpy().astype(np.float32), alone
+    return with_context(0.5 * (deleted + kept)).cpu().numpy().astype(np.float32)
 
 
 def with_context(m: torch.Tensor) -> torch.Tensor:

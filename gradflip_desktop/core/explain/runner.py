@@ -329,11 +329,11 @@ def explain(
         if isinstance(s.coords, MaskCoordinates):
             t = time.perf_counter()
             if s.target is None and not stop():
-                s.region_map, ranking_map = yield from restore_search(ctx, s.explained, outcome.c, outcome.point)
+                s.region_map = yield from restore_search(ctx, s.explained, outcome.c, outcome.point)
             else:
                 deleted = s.coords.weights(outcome.c)[0, 0]
                 s.region_map = (deleted / deleted.max().clamp_min(1e-12)).cpu().numpy().astype(np.float32)
-                ranking_map = s.region_map
+            ranking_map = s.region_map  # the key region is the top of the map shown: its outline is where it is bright
             timings["restore"] = time.perf_counter() - t
             t = time.perf_counter()
             if opts.key_pixels and not stop():
