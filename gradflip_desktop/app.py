@@ -232,6 +232,7 @@ def _close_on_signals(window) -> list[int]:
     import signal
 
     from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
 
     stopped: list[int] = []
 
@@ -239,6 +240,11 @@ def _close_on_signals(window) -> list[int]:
         if not stopped:
             stopped.append(signum)
             window.folders.ask_on_close = False  # a session ending must not wait on "Export them first?"
+            # a question already open (inside closeEvent: the window's own close() is then ignored as re-entrant)
+            # is answered "no": may_close sees ask_on_close and lets that close go on
+            modal = QApplication.activeModalWidget()
+            if modal is not None:
+                modal.reject() if hasattr(modal, "reject") else modal.close()
             QTimer.singleShot(0, window.close)
 
     for sig in (signal.SIGINT, getattr(signal, "SIGTERM", None)):

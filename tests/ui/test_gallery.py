@@ -326,6 +326,112 @@ def test_ctrl_c_or_sigterm_closes_without_the_question(qtbot, tiny_window, photo
     assert stopped == [signal.SIGTERM] and asked == []
 
 
+def test_sigterm_while_the_close_question_is_open_still_closes(qtbot, tiny_window, photos):
+    """The question already open (the window inside closeEvent, where a second close() is ignored): SIGTERM set
+    "do not ask" and queued a close that never came; the app never exited."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    from gradflip_desktop import app
+
+    w, c = tiny_window, tiny_window.folders
+    w.settings.setValue("folders/ask_on_close", True)
+    c.open_folder(str(photos))
+    _wait_done(qtbot, c)
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    seen = []
+    try:
+        stopped = app._close_on_signals(w)
+        handler = signal.getsignal(signal.SIGTERM)
+
+        def terminate():
+            seen.append(type(QApplication.activeModalWidget()).__name__)
+            handler(signal.SIGTERM, None)
+
+        QTimer.singleShot(200, terminate)
+        closed = w.close()  # opens the real question; SIGTERM arrives while it waits
+    finally:
+        for sig, h in before.items():
+            signal.signal(sig, h)
+    assert seen == ["QMessageBox"] and stopped == [signal.SIGTERM]
+    qtbot.waitUntil(lambda: not w.isVisible(), timeout=RUN_TIMEOUT_MS)
+    assert closed or not w.isVisible()
+
+
+def test_opening_another_folder_asks_before_dropping_a_run_never_exported(qtbot, tiny_window, photos, tmp_path, monkeypatch):
+    """File ▸ Open Folder (or a dropped folder) over a finished run deleted its session folder without a word,
+    the loss the close question and the Include-subfolders question guard against."""
+    from gradflip_desktop.ui.controllers import folders
+
+    c = tiny_window.folders
+    c.open_folder(str(photos))
+    _wait_done(qtbot, c)
+    out = c.out
+    other = tmp_path / "other"
+    other.mkdir()
+    make_image_file(other / "q.png", 64, 48, seed=5)
+    asked = []
+    monkeypatch.setattr(c.panel, "confirm", lambda question, title="": asked.append((question, title)) or False)
+    monkeypatch.setattr(folders, "choose_folder_to_explain", lambda *a: (str(other), False))
+    c.open_dialog()
+    assert len(asked) == 1 and "3 explanation(s) of this folder run were never exported" in asked[0][0]
+    assert asked[0][1] == "Open Folder" and Path(out).exists() and c.folder == str(photos)  # Cancel: kept
+    c.exported = [Path(out)]  # once exported, another folder opens without a question
+    c.open_dialog()
+    _wait_done(qtbot, c)
+    assert len(asked) == 1 and c.folder == str(other) and not Path(out).exists()
+
+
+def test_following_the_run_never_replaces_a_photo_still_loading(qtbot, tiny_window, photos, tmp_path, monkeypatch):
+    """`gradflip FOLDER`, then File ▸ Open while nothing is shown yet: the first explanation, done while the photo
+    was still decoding, replaced it once both had arrived."""
+    import threading
+
+    from gradflip_desktop.ui.controllers import folders, images
+
+    w, c = tiny_window, tiny_window.folders
+    own = tmp_path / "own.png"
+    make_image_file(own, 64, 48, seed=9)
+    real_explain, real_load = folders.explain_one_task, images.load_image_task
+    opened = threading.Event()
+
+    def explain(task, session, inp, *a):
+        if inp.path.name == "p0.png":
+            opened.wait(10)  # the first explanation ends while the user's photo is still decoding
+        return real_explain(task, session, inp, *a)
+
+    def load(task, source, *a):
+        if str(source).endswith("own.png"):
+            time.sleep(0.8)
+        return real_load(task, source, *a)
+
+    monkeypatch.setattr(folders, "explain_one_task", explain)
+    monkeypatch.setattr(images, "load_image_task", load)
+    c.open_folder(str(photos))
+    qtbot.waitUntil(lambda: c._run.busy, timeout=RUN_TIMEOUT_MS)
+    w.open_path(str(own))
+    opened.set()
+    _wait_done(qtbot, c)
+    qtbot.wait(1500)
+    assert w.windowTitle() == "own – GradFlip" and w.result is None
+
+
+def test_a_run_that_explained_nothing_takes_back_its_promise(qtbot, tiny_window, tmp_path, monkeypatch):
+    w, c = tiny_window, tiny_window.folders
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    for i in range(2):
+        (folder / f"b{i}.jpg").write_bytes(b"\xff\xd8\xff-cut-")
+    said = []
+    real = w.views.set_summary
+    monkeypatch.setattr(w.views, "set_summary", lambda text, *a, **k: (said.append(text), real(text, *a, **k)))
+    c.open_folder(str(folder))
+    _wait_done(qtbot, c)
+    assert "the first explanation opens here" in said[0]  # while it ran
+    assert said[-1].startswith("No image of this folder was explained")  # not a promise left standing
+
+
 def test_the_close_question_reads_its_buttons_and_box(qtbot):
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QMessageBox
@@ -692,7 +798,8 @@ def test_a_dropped_folder_and_open_folder_follow_the_remembered_choice(qtbot, ti
     assert asked == [False] and c.recursive and c.panel.subfolders.isChecked()
     _wait_done(qtbot, c)
     assert str(nested / "sub" / "deeper" / "d0.png") in c.panel.tiles
-    # a dropped folder uses the same, remembered, choice
+    # a dropped folder uses the same, remembered, choice (over the finished run: "drop its results?" answered yes)
+    monkeypatch.setattr(c.panel, "confirm", lambda question, title="": True)
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(nested / "sub"))])
     pos = w.rect().center()

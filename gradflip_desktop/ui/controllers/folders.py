@@ -103,8 +103,17 @@ class FoldersController(QObject):
     def open_dialog(self) -> None:
         start = str(self.w.settings.value("recent/folder", str(Path.home())))
         chosen = choose_folder_to_explain(self.w, start, self._recursive_setting())
-        if chosen:
+        if chosen and self.may_drop_run():
             self.open_folder(*chosen)
+
+    def may_drop_run(self) -> bool:
+        """Another folder replaces the run's session folder, as closing the window removes it: with finished
+        explanations never exported, only after the user agrees."""
+        done = self.counts[FLIPPED] + self.counts[NOT_FLIPPED]
+        if not done or self.out is None or self.exported is not None or self._export.busy:
+            return True
+        return self.panel.confirm(f"Another folder: the {done} explanation(s) of this folder run were never exported "
+                                  "and are dropped (Export All keeps them first). Go on?", "Open Folder")
 
     def _recursive_setting(self) -> bool:
         return str(self.w.settings.value("folders/recursive", "false")).lower() in ("true", "1")
@@ -193,6 +202,8 @@ class FoldersController(QObject):
                 str(self.w.settings.value("folders/ask_on_close", "true")).lower() not in ("true", "1"):
             return True
         answer, quiet = self.panel.ask_close(done, self.running)
+        if not self.ask_on_close:  # Ctrl+C or SIGTERM while the question was open: the session is ending
+            return True
         if quiet and answer:
             self.w.settings.setValue("folders/ask_on_close", False)
         if answer == "export":
@@ -202,6 +213,8 @@ class FoldersController(QObject):
                 self.cancel()
             else:
                 self.export_all()
+                if not self.ask_on_close:  # ended while Export All's folder dialog was open
+                    return True
         return answer == "close"
 
     def shutdown(self) -> None:
@@ -289,7 +302,7 @@ class FoldersController(QObject):
         show nothing of the user's (nothing open, or the bundled sample unexplained); once, so they never jump
         under someone reading them."""
         self._follow = False
-        if self.w.result is None and not self.w.runs.running and self._tile_path is None and (
+        if self.w.result is None and not self.w.runs.running and self._tile_path is None and not self.w.images.loading and (
                 self.w.image is None or self.w.images.showing_sample()):
             self.panel.select(key)
             self._open(key)
@@ -309,6 +322,9 @@ class FoldersController(QObject):
         text = self._summary_text() + (" (cancelled: Continue explains the rest)" if cancelled else "")
         self.panel.finish(text, resumable=cancelled)
         self.w.set_status(html.escape(f"Folder {self.folder}: {text}"))
+        if self.w.image is None and not self.stored:  # the views promised "the first explanation opens here"
+            self.w.views.set_summary("No image of this folder was explained" + (" yet (Continue explains the rest)"
+                                     if cancelled else "") + ": a click on a tile opens its photo; or open a photo (Ctrl+O).")
         self.w.update_actions()
         if self._export_when_stopped and self.summary_written:
             self._export_when_stopped = False

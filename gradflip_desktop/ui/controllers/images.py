@@ -115,6 +115,11 @@ class ImagesController(QObject):
         self.open_path(str(sample_image_path()), remember=False)
         self._opening_sample = True
 
+    @property
+    def loading(self) -> bool:
+        """A photo (or pasted pixels) is being decoded and will replace the shown image."""
+        return self._load.busy
+
     def showing_sample(self) -> bool:
         """The window shows the bundled sample photo (nothing the user opened)."""
         from gradflip_desktop.core.resources import sample_image_path
@@ -178,7 +183,8 @@ class ImagesController(QObject):
             self.w.models.open_file(first)
             return
         if Path(first).is_dir():
-            self.w.folders.open_folder(first)
+            if self.w.folders.may_drop_run():
+                self.w.folders.open_folder(first)
             return
         self.open_path(first)
         if len(paths) > 1:  # set after open_path: its "Opening …" (then the image's note) replaced it unread

@@ -291,9 +291,9 @@ class GalleryPanel(QWidget):
             return
         self.subfolders_toggled.emit(checked)
 
-    def confirm(self, question: str) -> bool:
+    def confirm(self, question: str, title: str = "Include subfolders") -> bool:
         """Yes or no from the user (a dialog; tests answer it themselves)."""
-        answer = QMessageBox.question(self, "Include subfolders", question,
+        answer = QMessageBox.question(self, title, question,
                                       QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
                                       QMessageBox.StandardButton.Cancel)
         return answer == QMessageBox.StandardButton.Yes
