@@ -375,7 +375,8 @@ def _explain(args) -> int:
         if label.lower() != str(args.target).strip().lower():  # a unique prefix: say which class it means
             print(f"gradflip: note: --target {args.target!r} means {label!r}{also}", file=sys.stderr)
     device = str(clf.device) if clf is not None else str(args.device)
-    batch = args.batch_size or (DEFAULT_BATCH_SIZE if device == "cpu" else DEFAULT_GPU_BATCH_SIZE)
+    # (--ray --device auto: the workers' device is not known here; one at a time, the answers of single runs)
+    batch = args.batch_size or (DEFAULT_BATCH_SIZE if device in ("cpu", "auto") else DEFAULT_GPU_BATCH_SIZE)
     settings = JobSettings(out=args.out, force=args.force, resume=args.resume, batch_size=batch,
                            max_side=args.max_side, max_pixels=args.max_pixels, summary=folders or args.summary)
     many = len(inputs) > 1
