@@ -106,11 +106,16 @@ class FoldersController(QObject):
         if chosen and self.may_drop_run():
             self.open_folder(*chosen)
 
+    def _unexported(self) -> int:
+        """The run's finished explanations that were never exported (0: none, or exported, or being exported)."""
+        done = self.counts[FLIPPED] + self.counts[NOT_FLIPPED]
+        return 0 if self.out is None or self.exported is not None or self._export.busy else done
+
     def may_drop_run(self) -> bool:
         """Another folder replaces the run's session folder, as closing the window removes it: with finished
         explanations never exported, only after the user agrees."""
-        done = self.counts[FLIPPED] + self.counts[NOT_FLIPPED]
-        if not done or self.out is None or self.exported is not None or self._export.busy:
+        done = self._unexported()
+        if not done:
             return True
         return self.panel.confirm(f"Another folder: the {done} explanation(s) of this folder run were never exported "
                                   "and are dropped (Export All keeps them first). Go on?", "Open Folder")
@@ -197,8 +202,8 @@ class FoldersController(QObject):
     def may_close(self) -> bool:
         """Closing the window removes the session folder: first ask whether finished explanations that were
         never exported should be (Export All; mid-run after stopping the run), unless told not to ask."""
-        done = self.counts[FLIPPED] + self.counts[NOT_FLIPPED]
-        if not done or self.out is None or self.exported is not None or self._export.busy or not self.ask_on_close or \
+        done = self._unexported()
+        if not done or not self.ask_on_close or \
                 str(self.w.settings.value("folders/ask_on_close", "true")).lower() not in ("true", "1"):
             return True
         answer, quiet = self.panel.ask_close(done, self.running)
