@@ -357,6 +357,10 @@ def test_key_region_caption_says_what_changing_it_gives_and_when_no_region_flips
     faded = KeyRegion(pixels=8, fraction=0.47, components=5, flips=True, prediction=Prediction(70, "harvestman", 0.04),
                       mask=mask, ranking=kr.ranking, fill="mean colour amount found by the search")
     assert key_region_caption(faded) == "fading toward the mean colour in 47 % -> harvestman"  # not "removing detail"
+    # under 1 % the figure draws a dashed box round the region (it would be lost): the caption says what the box is
+    tiny_region = KeyRegion(pixels=3, fraction=0.004, components=1, flips=True, prediction=Prediction(3, "candle", 0.4),
+                            mask=mask, ranking=kr.ranking, fill="blur sigma = long side / 8")
+    assert key_region_caption(tiny_region) == "removing detail in 0.4 % (in the dashed box) -> candle"
     # a targeted run whose target no region reaches: the whole image, not flipping
     whole = KeyRegion(pixels=16, fraction=1.0, components=1, flips=False, prediction=Prediction(2, "espresso", 0.7),
                       mask=np.ones((4, 4), bool), ranking=kr.ranking, fill="mean colour")
