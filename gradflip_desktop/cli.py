@@ -283,19 +283,13 @@ class _Progress:
         if not hasattr(step, "top"):  # a Progress: the key region's forward passes have no step
             return self._line(f"{self.name}: finding the key region: pass {step.passes}", "key region")
         phase = _PHASES.get(step.phase, "")
-        if not self._due(phase):
-            return
         (i, p), = step.top(1)
         # the budget bounds the search only: the passes after the flip count on past it ("step 13/3" misled)
         of = "" if phase else f"/{self.budget}"
         self._line(f"{self.name}: step {step.index}{of}{phase}  {self.label(i)} {100 * p:.1f} %  L2 {step.l2:.3f}", phase)
 
-    def _due(self, phase: str) -> bool:
-        return self.tty or self._last is None or self._last[0] != phase or \
-            time.monotonic() - self._last[1] >= self.EVERY_S
-
     def _line(self, line: str, phase: str = "") -> None:
-        if not self._due(phase):
+        if not (self.tty or self._last is None or self._last[0] != phase or time.monotonic() - self._last[1] >= self.EVERY_S):
             return
         self._last = (phase, time.monotonic())
         print("\r" + line.ljust(90) if self.tty else line, end="" if self.tty else "\n", file=sys.stderr, flush=True)

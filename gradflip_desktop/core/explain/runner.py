@@ -89,9 +89,9 @@ def _pixels_of(image: ImageData | np.ndarray) -> np.ndarray:
     if pixels.size == 0:
         raise ValueError(f"image is empty (shape {pixels.shape})")
     if not np.all(np.isfinite(pixels)) or pixels.min() < 0 or pixels.max() > 1:
+        levels = raw.dtype.kind in "iu" or (np.all(np.isfinite(pixels)) and pixels.min() >= 0 and 20 < pixels.max() <= 255)
         hint = (f" (these are {raw.dtype} values up to {pixels.max():.0f}: divide by 255, or use "
-                "gradflip_desktop.core.images.from_array)") if np.issubdtype(getattr(raw, "dtype", np.float32), np.integer) \
-            or (np.all(np.isfinite(pixels)) and pixels.min() >= 0 and 20 < pixels.max() <= 255) else ""
+                "gradflip_desktop.core.images.from_array)") if levels else ""
         raise ValueError(f"image pixels must be finite and lie in [0, 1]{hint}")
     return pixels
 
@@ -333,17 +333,16 @@ def explain(
             else:
                 deleted = s.coords.weights(outcome.c)[0, 0]
                 s.region_map = (deleted / deleted.max().clamp_min(1e-12)).cpu().numpy().astype(np.float32)
-            ranking_map = s.region_map  # the key region is the top of the map shown: its outline is where it is bright
             timings["restore"] = time.perf_counter() - t
             t = time.perf_counter()
-            if opts.key_pixels and not stop():
+            if opts.key_pixels and not stop():  # ranked by the map shown: its outline is where the map is bright
                 fill, fill_name = s.coords.fill, s.coords.fill_name
                 if not reachable:  # no fill-in flips applied everywhere, the partial removal found does: its
                     # region would never flip with the fill-in, so the region is taken of the change found
                     base = "blur" if fill_name.startswith("blur") else fill_name  # what the search faded toward
                     fill, fill_name = x_final.detach(), f"{base}{FOUND_BY_SEARCH}"
                     s.region_fill = fill
-                s.region = yield from find_key_region(obj, x0, fill, ranking_map, stop, fill_name)
+                s.region = yield from find_key_region(obj, x0, fill, s.region_map, stop, fill_name)
                 if reachable and not s.region.flips and not stop():
                     # the fill-in flipped applied everywhere in float, but not as the 8-bit image the region
                     # is tested as (a near tie, e.g. a fully blurred photo with no class above a few per
@@ -351,7 +350,7 @@ def explain(
                     base = "blur" if fill_name.startswith("blur") else fill_name
                     fill, fill_name = x_final.detach(), f"{base}{FOUND_BY_SEARCH}"
                     s.region_fill = fill
-                    s.region = yield from find_key_region(obj, x0, fill, ranking_map, stop, fill_name)
+                    s.region = yield from find_key_region(obj, x0, fill, s.region_map, stop, fill_name)
             timings["key_region"] = time.perf_counter() - t
         # ---- key pixels ---------------------------------------------------------------------------
         t = time.perf_counter()

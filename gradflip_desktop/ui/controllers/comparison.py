@@ -92,17 +92,12 @@ def compare_task(task, session: "ModelSession", result: "ExplainResult", target:
     try:
         name, _ = feature_layer(clf.module)
         cam = gradcam_map(clf, original, target)
-        if not np.any(cam > 0):  # ReLU of a negative weighted sum everywhere: a blank panel that was still scored
-            panels.append(ComparePanel(
-                "Grad-CAM", display_uint8(maps.heat_overlay(original, cam)),
-                f"of <b>{html.escape(label)}</b> at layer {html.escape(name)}: zero everywhere (no positive "
-                "evidence at this layer), so it is not checked", None,
-            ))
-        else:
-            panels.append(ComparePanel(
-                "Grad-CAM", display_uint8(maps.heat_overlay(original, cam)),
-                f"of <b>{html.escape(label)}</b> at layer {html.escape(name)} (coarse: the layer's grid, upsampled)", cam,
-            ))
+        blank = not np.any(cam > 0)  # ReLU of a negative weighted sum everywhere: a blank panel that was still scored
+        how = (": zero everywhere (no positive evidence at this layer), so it is not checked" if blank
+               else " (coarse: the layer's grid, upsampled)")
+        panels.append(ComparePanel("Grad-CAM", display_uint8(maps.heat_overlay(original, cam)),
+                                   f"of <b>{html.escape(label)}</b> at layer {html.escape(name)}{how}",
+                                   None if blank else cam))
     except Exception as exc:  # noqa: BLE001
         panels.append(ComparePanel("Grad-CAM", None, html.escape(error_message(exc, "Grad-CAM failed"))))
     try:
