@@ -14,7 +14,7 @@ import os
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QThread, Signal
+from PySide6.QtCore import QEvent, QSettings, Qt, QThread, Signal
 from PySide6.QtGui import (QAction, QCloseEvent, QColor, QDragEnterEvent, QDropEvent, QGuiApplication, QIcon, QKeySequence,
                            QPainter, QPalette, QShortcut)
 from PySide6.QtWidgets import (
@@ -39,6 +39,7 @@ from .controllers.images import IMAGE_FILTER, ImagesController, is_model_path
 from .controllers.models import ModelsController
 from .controllers.runs import RunsController
 from .help import HOW_IT_WORKS_HTML, about_html, shortcut_rows, shortcuts_html, show_help
+from . import window_layout
 from .settings import RunSettings, app_settings, settings_warning
 from .widgets.controls import ControlsPanel
 from .widgets.plot import ProbabilityPlot
@@ -133,11 +134,7 @@ class MainWindow(QMainWindow):
         self.views.set_mode(str(self.settings.value("view/difference_mode", "magnitude")))
         if str(self.settings.value("view/compare", "false")).lower() in ("1", "true"):
             self.difference.set_compare_visible(True)
-        geometry = self.settings.value("window/geometry")
-        # a settings file edited by hand, cut short or written by something else can hold a string, a size or
-        # bytes Qt cannot read there: the window then starts at its first size instead of failing to start
-        if not (isinstance(geometry, (QByteArray, bytes)) and self.restoreGeometry(geometry)):
-            self.resize(1280, 820)
+        window_layout.restore(self)  # size, place, toolbar, the gallery dock's size, the splitters: as left
         self._fit_screen()
         self._apply_palette()
         self.update_actions()
@@ -487,7 +484,7 @@ class MainWindow(QMainWindow):
             return event.ignore()
         try:
             self.controls.settings().save(self.settings)
-            self.settings.setValue("window/geometry", self.saveGeometry())
+            window_layout.save(self)
             self.settings.sync()
         finally:
             # gone from the screen at once: the wait below (a run's current step, an export finishing its

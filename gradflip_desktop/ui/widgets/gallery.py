@@ -276,6 +276,15 @@ class GalleryPanel(QWidget):
         self.list.clicked.connect(self._activated)
         self.list.activated.connect(self._activated)
 
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        """One row of tiles under the title row: the dock opens that tall (it took 250 px of an 820 px window,
+        and the photos above it shrank to 105 px); drag its edge for more rows (kept for the next start)."""
+        hint = super().sizeHint()
+        m = self.layout().contentsMargins()
+        row = self.list.gridSize().height() + 2 * self.list.frameWidth() + 4
+        top = self.layout().itemAt(0).sizeHint().height() + self.layout().spacing()
+        return QSize(hint.width(), m.top() + top + row + m.bottom())
+
     @property
     def tiles(self) -> dict[str, Tile]:
         return self.model.tiles

@@ -1,0 +1,57 @@
+"""The window's arrangement across sessions: its size and place, the toolbar and the folder gallery's dock,
+and where the splitters between the views, Compare, the plot and the settings were left.
+
+A user who made the gallery taller or the plot smaller found the first arrangement again at the next start
+(only the window's geometry was kept). Everything is read back only when Qt can read it: a settings file
+edited by hand, cut short or written by something else holds a string, a size or bytes Qt refuses, and the
+window then starts in its first arrangement instead of failing to start.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray
+from PySide6.QtWidgets import QMainWindow, QSplitter
+
+FIRST_SIZE = (1280, 820)  # the window's first size (then: as the user left it)
+GEOMETRY = "window/geometry"
+STATE = "window/state"  # toolbar and dock: QMainWindow.saveState
+SPLITTERS = {"views": "window/views_splitter", "main": "window/main_splitter"}
+
+
+def _bytes(value) -> QByteArray | None:
+    if isinstance(value, QByteArray):
+        return value
+    if isinstance(value, bytes):
+        return QByteArray(value)
+    return None
+
+
+def _splitters(w: QMainWindow) -> dict[str, QSplitter]:
+    return {"views": w.splitter, "main": w.main_splitter}
+
+
+def restore(w: QMainWindow) -> None:
+    """Put ``w`` (the main window: ``settings``, ``splitter``, ``main_splitter``, ``gallery_dock``) as it was left.
+    The gallery's dock keeps its place and size but stays hidden: it opens with a folder, never empty."""
+    geometry = _bytes(w.settings.value(GEOMETRY))
+    if geometry is None or not w.restoreGeometry(geometry):
+        w.resize(*FIRST_SIZE)
+    state = _bytes(w.settings.value(STATE))
+    if state is not None:
+        w.restoreState(state)
+    for name, splitter in _splitters(w).items():
+        saved = _bytes(w.settings.value(SPLITTERS[name]))
+        if saved is not None:
+            hidden = [splitter.widget(i).isHidden() for i in range(splitter.count())]
+            splitter.restoreState(saved)
+            for i, was_hidden in enumerate(hidden):  # which panes show is the views' choice (Compare), not this
+                splitter.widget(i).setHidden(was_hidden)
+    w.gallery_dock.hide()
+
+
+def save(w: QMainWindow) -> None:
+    """Keep ``w``'s arrangement for the next start (see :func:`restore`)."""
+    w.settings.setValue(GEOMETRY, w.saveGeometry())
+    w.settings.setValue(STATE, w.saveState())
+    for name, splitter in _splitters(w).items():
+        w.settings.setValue(SPLITTERS[name], splitter.saveState())

@@ -1,0 +1,72 @@
+"""The window's arrangement is kept across starts (ui/window_layout.py): the gallery's dock height, the splitters, the
+toolbar; a damaged value never stops the window from opening; the gallery opens one row of tiles tall."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QToolBar
+
+
+def _window(qtbot, settings):
+    from gradflip_desktop.ui.main_window import MainWindow
+
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.resize(1200, 800)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def test_the_gallery_dock_the_splitters_and_the_toolbar_are_as_the_user_left_them(qtbot, settings):
+    w = _window(qtbot, settings)
+    w.folders.show_panel()
+    qtbot.wait(50)
+    w.resizeDocks([w.gallery_dock], [330], Qt.Orientation.Vertical)
+    total = sum(w.splitter.sizes())
+    w.splitter.setSizes([total - 150, 0, 150])  # views tall, Compare hidden, plot short
+    side = sum(w.main_splitter.sizes())
+    w.main_splitter.setSizes([side - 420, 420])
+    w.findChild(QToolBar, "main-toolbar").hide()
+    qtbot.wait(50)
+    dock_h, views, main = w.gallery_dock.height(), w.splitter.sizes(), w.main_splitter.sizes()
+    assert abs(dock_h - 330) <= 12, dock_h
+    w.close()
+
+    again = _window(qtbot, settings)
+    assert again.gallery_dock.isHidden()  # the gallery opens with a folder, never empty at start
+    assert again.findChild(QToolBar, "main-toolbar").isHidden()
+    share = again.splitter.sizes()[2] / sum(again.splitter.sizes())  # the gallery is hidden now: more room, same shares
+    assert abs(share - views[2] / sum(views)) < 0.02, (again.splitter.sizes(), views)
+    assert views[2] / sum(views) < 0.35  # not the first arrangement (the plot 2 shares of 5)
+    assert abs(again.main_splitter.sizes()[1] - main[1]) <= 4, (again.main_splitter.sizes(), main)
+    again.folders.show_panel()
+    qtbot.wait(50)
+    assert abs(again.gallery_dock.height() - dock_h) <= 12, (again.gallery_dock.height(), dock_h)
+    again.close()
+
+
+def test_the_gallery_first_opens_one_row_of_tiles_tall(qtbot, settings):
+    """It took 250 px of the first 1280 × 820 window, and the photos above it shrank to 105 px."""
+    w = _window(qtbot, settings)
+    w.resize(1280, 820)
+    w.folders.show_panel()
+    qtbot.wait(50)
+    panel = w.folders.panel
+    row = panel.list.gridSize().height()
+    assert row <= panel.list.viewport().height() < 1.2 * row, (panel.list.viewport().height(), row)
+    w.close()
+
+
+@pytest.mark.parametrize("key", ["state", "views_splitter", "main_splitter"])
+@pytest.mark.parametrize("stored", ["garbage", "@ByteArray(\\xff\\xfe)", "@Size(10 10)"])
+def test_a_damaged_arrangement_in_the_settings_file_never_stops_the_window_from_opening(qtbot, tmp_path, key, stored):
+    path = tmp_path / "GradFlip.conf"
+    path.write_text(f"[window]\n{key}={stored}\n", encoding="utf-8")
+    settings = QSettings(str(path), QSettings.Format.IniFormat)
+    assert settings.value(f"window/{key}") is not None
+    w = _window(qtbot, settings)
+    assert all(size > 0 for size in w.main_splitter.sizes())
+    assert w.splitter.sizes()[0] > 0 and w.gallery_dock.isHidden()
+    w.close()
