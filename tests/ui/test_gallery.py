@@ -954,3 +954,26 @@ def test_a_tile_explained_with_another_model_opens_its_photo_not_the_old_explana
     qtbot.wait(200)
     assert w.result is None  # the photo, classified by the loaded model; no explanation of the other model's
     assert "; it was explained with tiny, not the loaded Another net. Press Explain" in w.status_label.text()
+
+
+def test_a_finished_tile_opens_with_its_classes_at_once_not_after_the_runs_current_image(qtbot, tiny_window, photos,
+                                                                                         monkeypatch):
+    """The photo's classes come with its result (same model, same pixels): classified again on the engine, behind
+    the run's current image, the views showed the explanation beside "classifying …" for a whole image's time."""
+    import numpy as np
+
+    w, c = tiny_window, tiny_window.folders
+    c.open_folder(str(photos))
+    _wait_done(qtbot, c)
+    seen = []
+    show = w.runs._show_result
+    monkeypatch.setattr(w.runs, "_show_result", lambda result, outcome: (seen.append(w.models.classification),
+                                                                         show(result, outcome)))
+    key = str(photos / "p1.png")
+    c.panel.list.clicked.emit(c.panel.list.model().index(_view_keys(c.panel).index(key), 0))
+    qtbot.waitUntil(lambda: w.result is not None and w.image.name == "p1", timeout=RUN_TIMEOUT_MS)
+    assert seen and seen[0] is not None  # known when the explanation is shown, not later
+    np.testing.assert_allclose(seen[0].probabilities, w.result.original_probabilities)
+    assert seen[0].top[0].label == w.result.original.label
+    qtbot.wait(300)  # nothing classifies it again afterwards with other numbers
+    np.testing.assert_allclose(w.models.classification.probabilities, w.result.original_probabilities, atol=1e-6)

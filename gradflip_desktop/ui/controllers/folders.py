@@ -27,6 +27,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog
 
@@ -373,8 +374,24 @@ class FoldersController(QObject):
             w.open_path(path)  # made with a model no longer loaded: its captions disagreed with the new model's
             return w.images.note_for_this_photo(f"it was explained with {result.model_name}, not the loaded {info.name}")
         w.images._on_loaded(loaded)  # the photo becomes the window's image (as File ▸ Open), then its result
+        self._classified_by_result(result)
         w.runs._show_result(result, outcome)
         w.update_actions()
+
+    def _classified_by_result(self, result) -> None:
+        """The photo's classes are the result's own (the same model, the same pixels): the classification queued
+        behind the run's current image left "classifying …" beside the shown explanation for a whole image's time
+        (seconds at 1,024 px)."""
+        from gradflip_desktop.core.models.classifier import Prediction  # torch is loaded: a result exists
+        from .models import Classification
+
+        probs = np.asarray(result.original_probabilities, dtype=np.float32)
+        labels = list(result.labels)
+        if probs.shape != (len(labels),) or not np.all(np.isfinite(probs)):
+            return
+        self.w.models._classify.discard()
+        order = np.argsort(-probs, kind="stable")[:5]
+        self.w.models._on_classified(Classification([Prediction(int(i), labels[i], float(probs[i])) for i in order], probs))
 
     def _on_show_failed(self, exc: BaseException) -> None:
         self._tile_path = None
