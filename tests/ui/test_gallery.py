@@ -457,6 +457,32 @@ def test_the_close_question_reads_its_buttons_and_box(qtbot):
     assert "done so far" in seen[1] and "the run stops" in seen[1]
 
 
+def test_the_close_question_mid_run_counts_on_while_the_run_goes_on(qtbot):
+    """It read "3 explanation(s) … done so far" over a run that had reached 9 by the time the user answered."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMessageBox
+
+    panel = GalleryPanel()
+    qtbot.addWidget(panel)
+    done = [3]
+    panel.count_unexported = lambda: done[0]
+    seen = []
+
+    def later():
+        done[0] = 9
+
+    def answer():
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox)
+        seen.append(box.text())
+        next(b for b in box.buttons() if b.text() == "Cancel").click()
+
+    QTimer.singleShot(100, later)
+    QTimer.singleShot(900, answer)
+    assert panel.ask_close(3, running=True) == ("", False)
+    assert seen and seen[0].startswith("9 explanation(s) of the folder run done so far"), seen
+
+
 def test_an_interrupted_export_leaves_no_half_written_set(qtbot, tiny_window, photos, tmp_path, monkeypatch):
     from gradflip_desktop.core.dataset import complete_record
     from gradflip_desktop.core.dataset import copy as copy_mod

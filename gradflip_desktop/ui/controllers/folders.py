@@ -59,6 +59,7 @@ class FoldersController(QObject):
         super().__init__(window)
         self.w = window
         self.panel = panel or GalleryPanel()
+        self.panel.count_unexported = self._unexported  # the close question counts on while the run goes on
         self.out: str | None = None
         self.views: str | None = None  # side files of the explanations a click shows again
         self.stored: dict[str, str] = {}  # tile key -> result set name, for tiles with a stored explanation

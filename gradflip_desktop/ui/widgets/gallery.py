@@ -11,6 +11,7 @@ thread; the GUI thread only turns each into a pixmap once.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -18,6 +19,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QSize,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
@@ -215,6 +217,7 @@ class GalleryPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.count_unexported: Callable[[], int] | None = None  # the close question's live count (the controller's)
         self.model = GalleryModel(self)
         self.title = ElidingLabel("No folder open")  # "…" where it is cut, the whole line in its tooltip
         # one line whose size never follows its text: a new text must not relayout the window (the views)
@@ -310,10 +313,16 @@ class GalleryPanel(QWidget):
     def ask_close(self, done: int, running: bool) -> tuple[str, bool]:
         """Closing the window with ``done`` explanations never exported: ("export", "close" or "" to stay open,
         "don't ask again" ticked). A dialog; tests answer it themselves."""
-        box = QMessageBox(QMessageBox.Icon.Question, "Close GradFlip",
-                          f"{done} explanation(s) of the folder run {'done so far ' if running else ''}are kept only "
-                          "until GradFlip closes (in a temporary folder)"
-                          + (", and the run stops." if running else ".") + " Export them first?", parent=self)
+        def text(n: int) -> str:
+            return (f"{n} explanation(s) of the folder run {'done so far ' if running else ''}are kept only until "
+                    "GradFlip closes (in a temporary folder)" + (", and the run stops." if running else ".")
+                    + " Export them first?")
+
+        box = QMessageBox(QMessageBox.Icon.Question, "Close GradFlip", text(done), parent=self)
+        live = QTimer(box)  # the run goes on while the question is open: its count with it (it read 3 over 9 done)
+        if running and self.count_unexported is not None:
+            live.timeout.connect(lambda: box.setText(text(max(done, self.count_unexported()))))
+            live.start(250)
         export = box.addButton("Stop and Export All…" if running else "Export All…", QMessageBox.ButtonRole.AcceptRole)
         close = box.addButton("Close Without Exporting", QMessageBox.ButtonRole.DestructiveRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
@@ -321,6 +330,7 @@ class GalleryPanel(QWidget):
         quiet = QCheckBox("Don't ask again when closing", box)
         box.setCheckBox(quiet)
         box.exec()
+        live.stop()
         clicked = box.clickedButton()
         return ("export" if clicked is export else "close" if clicked is close else ""), quiet.isChecked()
 
