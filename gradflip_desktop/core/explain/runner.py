@@ -32,7 +32,7 @@ from .coordinates import BlurCoordinates, Coordinates, FreeCoordinates, coordina
 from .key_pixels import key_pixels
 from .key_region import find_key_region
 from .mask import MaskCoordinates
-from .restore import restore_search
+from .restore import only_seen, restore_search
 from .minimise import boundary_walk, minimise_alpha, ray_boundary
 from .objective import Objective, RunEnded, probabilities
 from .quantise import eight_bit, lattice, quantize_tensor
@@ -333,6 +333,7 @@ def explain(
             else:
                 deleted = s.coords.weights(outcome.c)[0, 0]
                 s.region_map = (deleted / deleted.max().clamp_min(1e-12)).cpu().numpy().astype(np.float32)
+            s.region_map = only_seen(s.region_map, getattr(s.classifier, "preprocessing", None))
             timings["restore"] = time.perf_counter() - t
             t = time.perf_counter()
             if opts.key_pixels and not stop():  # ranked by the map shown: its outline is where the map is bright

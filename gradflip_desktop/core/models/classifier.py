@@ -57,6 +57,31 @@ class Preprocessing:
         if not (1 <= h <= 8192 and 1 <= w <= 8192):
             raise ModelError(f"input size {self.input_size} out of range")
 
+    def crop(self, h: int, w: int) -> tuple[int, int, int, int, int, int]:
+        """Where ``"center-crop"`` takes its input from an h x w image: (resized h, resized w, top, left) of the
+        crop in the resized image, and the crop's (height, width). The forward pass and :meth:`visible_box` share it."""
+        ih, iw = self.input_size
+        short = self.resize_size or max(self.input_size)
+        scale = short / min(h, w)
+        nh, nw = max(ih, round(h * scale)), max(iw, round(w * scale))
+        return nh, nw, (nh - ih) // 2, (nw - iw) // 2, ih, iw
+
+    def visible_box(self, h: int, w: int) -> tuple[int, int, int, int] | None:
+        """The part of an h x w image the network sees, as (top, left, bottom, right) pixel bounds (bottom and
+        right exclusive; a pixel the crop's edge cuts counts as seen), or None when it sees the whole image
+        (``"squash"``, or a crop that takes it all). A centre crop of a wide photo leaves its sides unseen: the
+        importance map is zero there (it showed bright areas the model never saw)."""
+        if self.resize != "center-crop":
+            return None
+        nh, nw, top, left, ih, iw = self.crop(h, w)
+        # the resize's kernel reaches past the crop's edge: one pixel (bilinear, bicubic's two) when enlarging,
+        # one output pixel's width (h / nh input pixels) more when an antialiased resize shrinks
+        reach_y = 2 + (math.ceil(h / nh) if nh < h and self.antialias else 0)
+        reach_x = 2 + (math.ceil(w / nw) if nw < w and self.antialias else 0)
+        box = (max(0, math.floor(top * h / nh) - reach_y), max(0, math.floor(left * w / nw) - reach_x),
+               min(h, math.ceil((top + ih) * h / nh) + reach_y), min(w, math.ceil((left + iw) * w / nw) + reach_x))
+        return None if box == (0, 0, h, w) else box
+
     def to_dict(self) -> dict:
         return {
             "input_size": list(self.input_size),
@@ -116,13 +141,10 @@ class PixelSpaceModel(nn.Module):
         mode = pre.interpolation if pre.interpolation in ("bilinear", "bicubic") else "bilinear"
         h, w = x.shape[-2:]
         if pre.resize == "center-crop":
-            short = pre.resize_size or max(pre.input_size)
-            scale = short / min(h, w)
-            nh, nw = max(pre.input_size[0], round(h * scale)), max(pre.input_size[1], round(w * scale))
+            nh, nw, top, left, ih, iw = pre.crop(h, w)
             if (nh, nw) != (h, w):
                 x = F.interpolate(x, size=(nh, nw), mode=mode, antialias=pre.antialias, align_corners=False)
-            top, left = (nh - pre.input_size[0]) // 2, (nw - pre.input_size[1]) // 2
-            x = x[..., top : top + pre.input_size[0], left : left + pre.input_size[1]]
+            x = x[..., top : top + ih, left : left + iw]
         elif (h, w) != tuple(pre.input_size):
             x = F.interpolate(x, size=pre.input_size, mode=mode, antialias=pre.antialias, align_corners=False)
         if pre.channels == 1:
