@@ -457,3 +457,25 @@ def test_check_takes_the_explain_runs_pixel_limit_and_json_names_the_rise_masks(
     assert cli.main(["check", str(out / "p0.gradflip.json"), "--max-pixels", "1e6", "--rise", "4", "--json", "-q"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc[0]["rise_masks"] == 4 and doc[0]["maps"][1]["name"] == "RISE"
+
+
+def test_the_tables_better_counts_treat_a_tie_as_each_sets_verdict_does():
+    """The line under a set said "GradFlip and Grad-CAM tie on insertion" while the table counted GradFlip better
+    "on 1 and 1 of 1": areas within TIE are no win in either place."""
+    from pathlib import Path
+
+    from gradflip_desktop.core.dataset.check import SetCheck, gradflip_better
+    from gradflip_desktop.core.faithfulness import TIE, Curve, FaithfulnessCheck
+
+    def curve(name, deletion, insertion):
+        return Curve(name, (0.0, 1.0), (deletion, deletion), (insertion, insertion))
+
+    def one(ours, theirs):
+        check = FaithfulnessCheck("blur", "cat", (curve("GradFlip", *ours), curve("Grad-CAM", *theirs)))
+        return SetCheck("s", Path("s.gradflip.json"), check=check, checks=(check,))
+
+    tie = one((0.100, 0.300), (0.100 + TIE / 2, 0.300 - TIE / 2))
+    win = one((0.100, 0.300), (0.100 + 2 * TIE, 0.300 - 2 * TIE))
+    assert gradflip_better([tie], "Grad-CAM") == (0, 0, 1)
+    assert gradflip_better([win], "Grad-CAM") == (1, 1, 1)
+    assert gradflip_better([tie, win], "Grad-CAM") == (1, 1, 2)

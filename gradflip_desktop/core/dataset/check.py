@@ -24,6 +24,8 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from ..faithfulness import TIE
+
 RECORD_SUFFIX = ".gradflip.json"
 CHECK_SUFFIX = ".faithfulness.json"
 CSV_NAME = "faithfulness.csv"
@@ -288,7 +290,8 @@ def medians(checks: list[SetCheck], fill: str | None = None) -> dict[str, tuple[
 
 def gradflip_better(checks: list[SetCheck], peer: str, fill: str | None = None) -> tuple[int, int, int]:
     """(sets where GradFlip's deletion area is lower than ``peer``'s, where its insertion area is higher, sets
-    with both maps), with fill-in ``fill`` (None: each set's first)."""
+    with both maps), with fill-in ``fill`` (None: each set's first). Areas within :data:`TIE` are a tie, as in
+    each set's own verdict (the table counted "better on 1 of 1" under a line saying the maps tie)."""
     d = i = n = 0
     for c in checks:
         k = _of(c, fill)
@@ -296,8 +299,8 @@ def gradflip_better(checks: list[SetCheck], peer: str, fill: str | None = None) 
         if ours is None or theirs is None:
             continue
         n += 1
-        d += ours.deletion_auc < theirs.deletion_auc
-        i += ours.insertion_auc > theirs.insertion_auc
+        d += ours.deletion_auc < theirs.deletion_auc - TIE
+        i += ours.insertion_auc > theirs.insertion_auc + TIE
     return d, i, n
 
 

@@ -7,6 +7,7 @@ package; torchvision weights are used only when they are already in the cache.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -83,7 +84,7 @@ def load_classifier(spec: str | None = None, device: str | torch.device = "cpu",
     ``options`` (``arch``, ``labels``, ``preprocessing``, ...) go to :func:`load_model_file`; given for a
     built-in model they raise :class:`ModelSettingError` with ``setting="model"``.
     """
-    name = (spec or DEFAULT_MODEL).strip()
+    name = os.fspath(spec or DEFAULT_MODEL).strip()  # a pathlib.Path as a str
     if name.lower() in MODEL_REGISTRY:
         if options:
             raise ModelSettingError(

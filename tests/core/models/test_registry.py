@@ -65,6 +65,9 @@ def test_load_classifier_passes_files_and_their_options_to_load_model_file(tmp_p
     assert clf.device == torch.device("cpu")
     with pytest.raises(ModelError, match=r"unknown device 'tpu'"):
         load_classifier(DEFAULT_MODEL, device="tpu")  # checked before the weights are read
+    # a pathlib.Path, as load_image takes one (it raised AttributeError: 'PosixPath' object has no attribute 'strip')
+    by_path = load_classifier(path, preprocessing={"input_size": 28, "channels": 1})
+    assert by_path.num_classes == 10 and by_path.source == str(path)
 
 
 def test_default_model_is_the_registry_entry_and_versions_are_recorded():
