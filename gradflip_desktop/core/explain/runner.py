@@ -269,6 +269,7 @@ def explain(
             ctx,
             SearchParams(start=start, epsilon=float(opts.epsilon), budget=int(opts.max_steps),
                          success=lambda zn, xn: obj.flipped(zn), rescue=reachable or free, rescue_at_peak=free,
+                         give_up=isinstance(s.coords, MaskCoordinates) and not reachable,
                          # only the region style's restore search goes on from the flip's gradient; a batched
                          # run's model thread pairs every gradient forward with its backward
                          flip_gradient=isinstance(s.coords, MaskCoordinates)

@@ -44,6 +44,7 @@ GOOD_RATIO = 0.75
 POOR_RATIO = 0.25
 STUCK = 0.125  # adaptive, SearchParams.rescue: below this fraction of the starting ε the steps become whole
 PATIENCE = 25  # whole (rescued) steps without a new lowest loss: the search has stalled at that lowest point
+GIVE_UP = 1 / 64  # adaptive, SearchParams.give_up: below this fraction of the starting ε the search ends
 NO_STEP_HELPS = ("no step along the gradient lowered the score, not even the smallest: the model's gradient does not "
                  "describe its output here (its backward pass disagrees with its forward pass, or the output barely "
                  "depends on the image)")
@@ -88,6 +89,9 @@ class SearchParams:
     rescue: bool = False  # adaptive steps that shrank STUCK-fold without a flip continue as whole steps
     rescue_at_peak: bool = False  # ... of the longest ε an adaptive step was accepted at (else of ``epsilon``)
     flip_gradient: bool = True  # False: the step that flips skips its backward pass (nothing after uses it)
+    # adaptive steps that shrank GIVE_UP-fold without a flip end the search: no flip is within reach (the region
+    # style when no fill-in applied everywhere flips; a random ResNet at 99.99997 % crawled 200 steps, 63 s)
+    give_up: bool = False
 
 
 @dataclass
@@ -225,6 +229,9 @@ def search(ctx: SearchContext, params: SearchParams) -> Generator[Step, None, Se
             return SearchOutcome(Status.STALLED, f"the score stopped falling: neither shorter steps nor {PATIENCE} "
                                  "whole steps along the gradient lowered it further, and the decision did not flip "
                                  "(a local optimum)", best.x, best.z, best.c)
+        if params.give_up and adaptive and eps < GIVE_UP * float(params.epsilon):
+            return SearchOutcome(Status.STALLED, "the adaptive step length shrank "
+                                 f"{round(1 / GIVE_UP)}-fold without a flip (a local optimum)", x, z, c)
         if eps < EPS_MIN:
             if not moved:  # even the smallest step along -gradient raised the score: the gradient is not the output's
                 return SearchOutcome(Status.STALLED, NO_STEP_HELPS, x, z, c)

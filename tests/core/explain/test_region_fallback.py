@@ -103,3 +103,25 @@ def test_key_region_flips_when_the_fill_in_flips_only_in_float():
     assert kr.fill == "blur amount found by the search"
     only = to_uint8(res.key_region_image()).astype(np.float32) / 255.0
     assert clf.classify(only)[0].index == 1
+
+
+class RoughAndSure(nn.Module):
+    """Class 0 by a wide margin that removing detail lowers but never closes, on a score too rough for the
+    adaptive steps (a random ResNet-50 at 99.99997 % crawled 200 steps of ε ~1e-6 toward nothing: 63 s)."""
+
+    def forward(self, x):
+        s = x.flatten(1).std(1, keepdim=True)
+        ramp = torch.linspace(0, 1, x.shape[-1])
+        z0 = 3.0 + 2.0 * s + 0.05 * torch.sin(30000.0 * (x * ramp).mean((1, 2, 3)))[:, None]
+        return torch.cat([z0, torch.zeros_like(z0)], 1)
+
+
+def test_a_region_run_with_no_flip_in_reach_ends_when_its_steps_have_shrunk_not_at_the_budget():
+    pre = Preprocessing(input_size=(SIZE, SIZE), mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
+    clf = Classifier(module=PixelSpaceModel(RoughAndSure(), pre).eval(), labels=["sure", "other"], name="rough",
+                     preprocessing=pre)
+    res = run(clf, _photo(), ExplainOptions(max_steps=200))
+    assert res.status == Status.STALLED, (res.status, res.message)
+    assert len(res.steps) < 30  # the budget's 200 steps led nowhere
+    assert "shrank 64-fold without a flip" in res.message and "removing all the detail does not flip it either" in res.message
+    assert res.original.index == 0 and res.final.index == 0
