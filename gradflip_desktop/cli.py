@@ -307,15 +307,21 @@ def _outcome_text(o) -> str:
         orig, final, kp, kr = rec["original"], rec["final"], rec.get("key_pixels") or {}, rec.get("key_region") or {}
         key = f", key pixels {kp['count']:,} ({share(kp['fraction'])})" if kp.get("count") else ""  # 1 px: not "0.00 %"
         if kr.get("flips"):  # worded as the sentence: the share, the blobs or "most of it" (hatched in the figure)
-            key = f", key region {region_share(kr['fraction'], kr.get('components', 1))} alone → {kr['prediction']['label']}"
+            to = kr["prediction"]["label"] + (f" (class {kr['prediction'].get('index')})"
+                                              if kr["prediction"]["label"] == orig["label"] else "")
+            key = f", key region {region_share(kr['fraction'], kr.get('components', 1))} alone → {to}"
         flip, n = rec.get("flip_step"), rec["steps"]  # as the app's progress bar: where it flipped, then all steps
         steps = f"at step {flip} ({n} steps in all)" if flip is not None and flip < n else f"in {steps_text(n)}"
         group = rec.get("explained") or {}
         was, now = apart(orig["probability"], final["probability"])  # a near tie: "17.06 % → tripod 17.10 %"
-        before = f"{orig['label']} {was}"
+        after = final["label"]
+        if orig["label"] == after and orig.get("index") != final.get("index"):  # a labels file's repeat: "a → a" said nothing
+            before, after = f"{orig['label']} (class {orig.get('index')}) {was}", f"{after} (class {final.get('index')})"
+        else:
+            before = f"{orig['label']} {was}"
         if len(group.get("indices") or ()) > 1:  # a group run flipped "any cat" (as the app and the figure's sentence)
             before = f"{any_of(str(group['name']))} ({before})"
-        return (f"{before} → {final['label']} {now} "
+        return (f"{before} → {after} {now} "
                 f"{steps}, L2 {rec.get('l2_saved', rec['l2']):.3f}{key}; {where}")  # saved, as the figure
     return f"not flipped ({rec.get('status')}): {rec.get('message')}; {where}"
 

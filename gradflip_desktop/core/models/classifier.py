@@ -324,6 +324,9 @@ class Classifier:
             return hits[0]
         if hits:
             shown = ", ".join(f"{self.labels[i]} ({i})" for i in hits[:5])
+            if len({self.labels[i] for i in hits}) == 1:  # the labels file names these classes alike: only #N tells them apart
+                raise ModelError(f"class {q!r} is ambiguous: the labels name classes {', '.join(map(str, hits[:5]))} alike; "
+                                 f"write {' or '.join(f'#{i}' for i in hits[:5])} to pick one by its index")
             raise ModelError(
                 f"class {q!r} is ambiguous: {shown}{' …' if len(hits) > 5 else ''}; give the exact label or the index"
             )

@@ -29,3 +29,32 @@ def test_repeated_labels_are_noted_at_load_and_told_apart_by_index_in_the_messag
 
 def test_distinct_labels_get_no_note():
     assert not any("more than one class" in w for w in make_classifier([1.0, 0.0, 2.0]).warnings)
+
+
+def test_a_label_that_names_two_classes_is_picked_by_its_index_and_the_error_says_how(tmp_path):
+    import pytest
+
+    from gradflip_desktop.core.errors import ModelError
+
+    path = tmp_path / "dup.pt"
+    script(SmallCNN(channels=3, classes=4, size=16), path)
+    clf = mf.load_model_file(path, labels=["lemon", "lemon", "apple", "pear"], preprocessing={"input_size": [16, 16]})
+    with pytest.raises(ModelError, match=r"the labels name classes 0, 1 alike; write #0 or #1"):
+        clf.find_class("lemon")  # it said "give the exact label or the index": "lemon" is the exact label
+    assert clf.find_class("#1") == 1 and clf.find_class("apple") == 2
+
+
+def test_the_command_lines_result_line_tells_two_classes_of_one_label_apart():
+    from gradflip_desktop.cli import _outcome_text
+
+    class Outcome:
+        written = ()
+        record = {"flipped": True, "steps": 4, "flip_step": 1, "l2": 6.0, "l2_saved": 6.066,
+                  "original": {"label": "apple", "index": 2, "probability": 0.274},
+                  "final": {"label": "apple", "index": 0, "probability": 0.270},
+                  "key_region": {"flips": True, "fraction": 0.27, "components": 8,
+                                 "prediction": {"label": "apple", "index": 0, "probability": 0.3}}}
+
+    line = _outcome_text(Outcome())
+    assert line.startswith("apple (class 2) 27.4 % → apple (class 0) 27.0 %"), line  # it read "apple … → apple …"
+    assert "alone → apple (class 0)" in line
