@@ -12,10 +12,7 @@ from torch import nn
 from ...errors import ModelError
 from .safety import short_reason
 
-__all__ = ["MAYBE_STRIP", "build_and_load", "key_diff", "mismatch_message", "strip_framework_prefix"]
-
-# prefixes that training frameworks add (Lightning's self.model ...); stripped only when that fits better
-MAYBE_STRIP = ("model.", "net.", "network.")
+__all__ = ["build_and_load", "key_diff", "mismatch_message", "shared_prefixes", "strip_framework_prefix"]
 
 
 def key_diff(ref: Mapping[str, tuple[int, ...]], sd: Mapping[str, torch.Tensor]):
@@ -42,15 +39,36 @@ def mismatch_message(name: str, arch: str, missing, unexpected, mismatched, kind
     return f"the weights in {name} do not fit the {kind} architecture {arch}: " + ", ".join(parts)
 
 
+def shared_prefixes(sd: Mapping[str, Any]) -> list[str]:
+    """The dotted prefixes every key shares, shortest first: ``["backbone.", "backbone.model."]`` for keys
+    ``backbone.model.conv1.weight``, … (what a training framework or a wrapper puts around a network: Lightning's
+    ``model.``, a feature extractor's ``backbone.`` or ``encoder.``, both)."""
+    out: list[str] = []
+    prefix = ""
+    while sd:
+        head = next(iter(sd))[len(prefix):].split(".", 1)
+        if len(head) < 2:
+            break
+        longer = prefix + head[0] + "."
+        if not all(k.startswith(longer) and len(k) > len(longer) for k in sd):
+            break
+        out.append(longer)
+        prefix = longer
+    return out
+
+
 def strip_framework_prefix(sd: dict[str, torch.Tensor], ref: Mapping[str, Any], notes: list[str]) -> dict[str, torch.Tensor]:
-    """Strip ``model.``/``net.`` when every key has it and the rest fits the architecture better."""
-    for prefix in MAYBE_STRIP:
-        if sd and all(k.startswith(prefix) for k in sd):
-            stripped = {k[len(prefix):]: v for k, v in sd.items()}
-            if len(set(stripped) & set(ref)) > len(set(sd) & set(ref)):
-                notes.append(f"removed the '{prefix}' prefix of the weight names")
-                return stripped
-    return sd
+    """Strip the prefix every key shares (:func:`shared_prefixes`) that makes the rest fit the architecture best;
+    ``sd`` unchanged when none fits better (a file saved as ``backbone.conv1.weight``, … was refused with 122
+    unexpected keys, fitting resnet18 exactly without them)."""
+    best, fit, chosen = sd, len(set(sd) & set(ref)), ""
+    for prefix in shared_prefixes(sd):
+        stripped = {k[len(prefix):]: v for k, v in sd.items()}
+        if len(set(stripped) & set(ref)) > fit:
+            best, fit, chosen = stripped, len(set(stripped) & set(ref)), prefix
+    if chosen:
+        notes.append(f"removed the '{chosen}' prefix of the weight names")
+    return best
 
 
 def _with_versions(sd: Mapping[str, torch.Tensor], net: nn.Module) -> Mapping[str, torch.Tensor]:

@@ -21,7 +21,7 @@ from torch import nn
 
 from ...errors import ModelError, ModelSettingError
 from ..classifier import Preprocessing
-from .fitting import MAYBE_STRIP, build_and_load, key_diff, mismatch_message, strip_framework_prefix
+from .fitting import build_and_load, key_diff, mismatch_message, shared_prefixes, strip_framework_prefix
 from .heads import (accepted, collapse, collapsed_for_guess, head_note, head_refusal, replaced_head,
                     stack_refusal)
 from .safety import checkpoint_labels, extract_state_dict, load_weights
@@ -362,12 +362,14 @@ def load_torchvision_state_dict(path: Path, arch: str | None, notes: list[str]) 
                 arch = candidate
                 break
     if arch is None:
-        # a Lightning module's self.model: every name starts model. (no torchvision architecture has such names)
-        prefix = next((pre for pre in MAYBE_STRIP if sd and all(k.startswith(pre) for k in sd)), "")
-        bare = {k[len(prefix):]: v for k, v in sd.items()}
-        guesses = guess_architectures(bare)
-        if not guesses:  # a fine-tune whose head was replaced by a Sequential (fc.1.* where resnet18 has fc.*)
-            guesses = next((g for g in map(guess_architectures, collapsed_for_guess(bare)) if g), [])
+        # a Lightning module's self.model, a wrapper's backbone.: every name starts so (no torchvision architecture's do)
+        for prefix in ("", *shared_prefixes(sd)):
+            bare = {k[len(prefix):]: v for k, v in sd.items()}
+            guesses = guess_architectures(bare)
+            if not guesses:  # a fine-tune whose head was replaced by a Sequential (fc.1.* where resnet18 has fc.*)
+                guesses = next((g for g in map(guess_architectures, collapsed_for_guess(bare)) if g), [])
+            if guesses:
+                break
         if len(guesses) == 1:
             arch = guesses[0]
             notes.append(f"architecture {arch} recognised from the weights")
