@@ -126,6 +126,7 @@ def collect_inputs(paths: list[str | Path], recursive: bool = False,
         inner = _inside(Path(out), p) if out is not None else None
         same = out is not None and inner is None and _resolved(Path(out)) == _resolved(p)  # --out the folder itself
         quiet = 0  # result files in the output folder, skipped without a line each
+        earlier: dict[Path, list[Path]] = {}  # another run's result files, by folder: one line per folder
         entries = _entries(p, recursive, skipped)
         for f in entries:
             rel = f.relative_to(p)
@@ -147,18 +148,21 @@ def collect_inputs(paths: list[str | Path], recursive: bool = False,
                 same and len(rel.parts) == 1 and is_result_file(f))  # its results: one line, not one per file
             if not f.is_file():
                 skipped.append((f, _not_a_file(f)))
-            elif is_result_image(f):  # --out inside the folder: never explain the explanations again
-                quiet += in_out
-                if not in_out:
-                    skipped.append((f, "a GradFlip result image"))
+            elif in_out and (is_result_image(f) or not is_image_file(f)):  # never explain the explanations again
+                quiet += 1
+            elif is_result_file(f):  # an earlier run's set in a subfolder: said once for its folder, not per file
+                earlier.setdefault(f.parent, []).append(f)
             elif is_image_file(f):
                 inputs.append(Input(f, "_".join([*rel.parts[:-1], f.stem]) or "image", rel.as_posix()))
-            elif in_out:
-                quiet += 1
             else:
                 skipped.append((f, "not an image"))
         if quiet:
             skipped.append((p.joinpath(*(inner or ())), f"the output folder of this run ({quiet} result files)"))
+        for where, files in earlier.items():
+            if any(f.name.endswith(RESULT_FILES) for f in files):  # a folder holding result sets
+                skipped.append((where, f"an earlier GradFlip run's results ({len(files)} result files)"))
+            else:  # only a summary.csv or index.html of one's own: not results of a run here
+                skipped.extend((f, "not an image") for f in files)
     return distinct_names(_told_apart(inputs), out), skipped
 
 

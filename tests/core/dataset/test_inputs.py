@@ -136,3 +136,26 @@ def test_links_that_loop_or_lead_nowhere_say_so(tmp_path):
     why = {p.name: reason for p, reason in skipped}
     assert why["loop.png"] == "a link that loops back on itself"
     assert why["gone.png"] == f"a broken link: {tmp_path / 'missing.png'} does not exist"
+
+
+def test_an_earlier_runs_results_in_a_subfolder_are_one_skipped_line_not_one_per_file(tmp_path):
+    """``gradflip explain inner -r`` over a folder holding an earlier ``--out inner/res`` listed each of its files
+    (8 per set, index.html, summary.csv): 800 lines for 100 photos."""
+    Image.fromarray(np.full((8, 8, 3), 120, np.uint8)).save(tmp_path / "photo.png")
+    res = tmp_path / "res"
+    res.mkdir()
+    for name in ("a", "b"):
+        (res / f"{name}.gradflip.json").write_text("{}")
+        for suffix in (".adjusted.png", ".difference.png", ".figure.png"):
+            Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(res / f"{name}{suffix}")
+        (res / f"{name}.steps.csv").write_text("step\n")
+    (res / "summary.csv").write_text("x\n")
+    (res / "index.html").write_text("<html></html>")
+    own = tmp_path / "notes"
+    own.mkdir()
+    (own / "summary.csv").write_text("my own table\n")  # no result set there: a file of the user's, said as such
+    inputs, skipped = collect_inputs([tmp_path], recursive=True, out=tmp_path / "new-out")
+    assert [i.path.name for i in inputs] == ["photo.png"]
+    about_res = [(p, why) for p, why in skipped if p == res or res in p.parents]
+    assert about_res == [(res, "an earlier GradFlip run's results (12 result files)")], skipped
+    assert (own / "summary.csv", "not an image") in skipped
