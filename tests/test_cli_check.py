@@ -479,3 +479,20 @@ def test_the_tables_better_counts_treat_a_tie_as_each_sets_verdict_does():
     assert gradflip_better([tie], "Grad-CAM") == (0, 0, 1)
     assert gradflip_better([win], "Grad-CAM") == (1, 1, 1)
     assert gradflip_better([tie, win], "Grad-CAM") == (1, 1, 2)
+
+
+def test_a_grad_cam_map_that_is_zero_everywhere_is_said_and_not_scored(results, capsys, monkeypatch):
+    """A freshly initialised timm ResNet's Grad-CAM is 0 everywhere (its blocks' last norms start at zero): ranked by
+    a random tie order, it was scored in the table as if it were a map."""
+    import json
+
+    from gradflip_desktop.core import attributions
+
+    out, _ = results
+    monkeypatch.setattr(attributions, "gradcam_map", lambda clf, pixels, target: np.zeros(pixels.shape[:2], np.float32))
+    capsys.readouterr()
+    assert cli.main(["check", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "no Grad-CAM map (zero everywhere" in err, err
+    doc = json.loads((out / f"p0{CHECK_SUFFIX}").read_text())
+    assert [c["name"] for c in doc["maps"]] == ["GradFlip", "Gradient saliency"]

@@ -223,9 +223,14 @@ def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] =
     notes = []
     for title, fn in (("Grad-CAM", gradcam_map), ("Gradient saliency", saliency_map)):
         try:
-            maps[title] = fn(classifier, pixels, top)
+            found = fn(classifier, pixels, top)
         except Exception as exc:  # noqa: BLE001 - a model Grad-CAM cannot hook (TorchScript): checked without it
             notes.append(f"no {title} map ({exc})")
+            continue
+        if not np.any(np.asarray(found) > 0):  # ranked by a random tie order, it was scored as if it were a map
+            notes.append(f"no {title} map (zero everywhere: no positive evidence at its layer), so it is not measured")
+            continue
+        maps[title] = found
     group = len(classes) > 1
     if rise:
         tell = None if progress is None else (lambda done, total: progress(f"RISE {done}/{total} masks"))
