@@ -745,7 +745,8 @@ def test_a_click_on_a_finished_tile_shows_its_explanation_in_the_main_views(qtbo
         row = _view_keys(c.panel).index(tile.key)
         with qtbot.waitSignal(w.classified, timeout=RUN_TIMEOUT_MS):
             c.panel.list.clicked.emit(c.panel.list.model().index(row, 0))
-        qtbot.waitUntil(lambda t=tile: w.result is not None and w.image.name == Path(t.path).stem, timeout=RUN_TIMEOUT_MS)
+        qtbot.waitUntil(lambda t=tile: w.result is not None and w.image.name == Path(t.path).stem
+                        and w.views.difference.image() is not None, timeout=RUN_TIMEOUT_MS)  # drawn in the background
         stem = Path(tile.path).stem
         rec = json.loads((Path(c.out) / f"{stem}.gradflip.json").read_text())
         res = w.result
