@@ -1038,3 +1038,19 @@ def test_progress_written_to_a_log_is_a_line_per_phase_and_second_not_per_step(c
     assert [line.split("  ")[0] for line in lines] == [
         "a.png: step 1/200", "a.png: step 17/200", "a.png: step 33/200", "a.png: step 41 (flip-back search)",
         "a.png: finding the key region: pass 1"]
+
+
+def test_the_result_line_names_the_set_when_it_is_not_the_files_own_name(tmp_path):
+    """Two photos named cat.png: the second's set is cat_png.*, and the line only said "wrote 8 files to out"."""
+    from gradflip_desktop.cli import _outcome_text
+    from gradflip_desktop.core.dataset.inputs import Input
+
+    class Outcome:
+        record = {"flipped": False, "status": "stalled", "message": "no flip"}
+
+        def __init__(self, name):
+            self.input = Input(tmp_path / "b" / "cat.png", name)
+            self.written = [tmp_path / "out" / f"{name}.gradflip.json"]
+
+    assert _outcome_text(Outcome("cat_png")).endswith(f"wrote 1 files (cat_png.*) to {tmp_path / 'out'}")
+    assert _outcome_text(Outcome("cat")).endswith(f"wrote 1 files to {tmp_path / 'out'}")
