@@ -288,6 +288,7 @@ def render_figure(result: ExplainResult, panel_height: int = 360, importance: np
     adjusted = result.adjusted_uint8.astype(np.float32) / 255.0
     changed = describe_change(result)
     mattered = result.region_map is not None  # the region style's map is its search's importance, not the change
+    crops = str((result.model_settings or {}).get("resize", "")).startswith("center-crop")  # a map of the crop only
     panels = [
         (orig, "Original", original_caption(result, notes)),
         # the change's size goes with the image it measures (it sat under the map, in other units than the map's)
@@ -295,7 +296,8 @@ def render_figure(result: ExplainResult, panel_height: int = 360, importance: np
          else f"{_fmt_pred(result.final)} · {changed}"),
         (difference_overlay(result, importance), "Where it mattered" if mattered else "Where it changed",
          f"bright = {'mattered' if mattered else 'changed'} most, dark = "
-         f"{'not at all' if mattered else 'unchanged'} (scaled to this photo's largest value)"),
+         f"{'not at all' if mattered else 'unchanged'} (scaled to this photo's largest value)"
+         + ("; none outside the centre the model crops: it never sees that" if mattered and crops else "")),
     ]
     kp = result.key_pixels
     kr = result.key_region

@@ -80,3 +80,16 @@ def test_the_key_region_lies_where_the_model_looks(cropped):
     inside = kr.mask_for(kr.pixels)
     cols = np.nonzero(inside.any(0))[0]
     assert cols.min() >= seen.start and cols.max() < seen.stop
+
+
+def test_the_figure_says_the_model_never_sees_outside_its_centre_crop(cropped, monkeypatch):
+    from PIL import ImageDraw
+
+    from gradflip_desktop.core.report import render_figure
+
+    drawn = []
+    real = ImageDraw.ImageDraw.text
+    monkeypatch.setattr(ImageDraw.ImageDraw, "text", lambda self, xy, t, *a, **k: (drawn.append(t), real(self, xy, t, *a, **k))[1])
+    _, res, _ = cropped
+    render_figure(res)
+    assert "none outside the centre the model crops: it never sees that" in " ".join(drawn)
