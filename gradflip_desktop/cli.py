@@ -310,19 +310,16 @@ def _outcome_text(o) -> str:
     if rec.get("flipped"):
         orig, final, kp, kr = rec["original"], rec["final"], rec.get("key_pixels") or {}, rec.get("key_region") or {}
         key = f", key pixels {kp['count']:,} ({share(kp['fraction'])})" if kp.get("count") else ""  # 1 px: not "0.00 %"
+        def told(p: dict) -> str:  # a labels file's repeat ("apple → apple" said nothing): the class's index too
+            return p["label"] + (f" (class {p.get('index')})" if p["label"] == orig["label"] and p.get("index") != orig.get("index") else "")
         if kr.get("flips"):  # worded as the sentence: the share, the blobs or "most of it" (hatched in the figure)
-            to = kr["prediction"]["label"] + (f" (class {kr['prediction'].get('index')})"
-                                              if kr["prediction"]["label"] == orig["label"] else "")
-            key = f", key region {region_share(kr['fraction'], kr.get('components', 1))} alone → {to}"
+            key = f", key region {region_share(kr['fraction'], kr.get('components', 1))} alone → {told(kr['prediction'])}"
         flip, n = rec.get("flip_step"), rec["steps"]  # as the app's progress bar: where it flipped, then all steps
         steps = f"at step {flip} ({n} steps in all)" if flip is not None and flip < n else f"in {steps_text(n)}"
         group = rec.get("explained") or {}
         was, now = apart(orig["probability"], final["probability"])  # a near tie: "17.06 % → tripod 17.10 %"
-        after = final["label"]
-        if orig["label"] == after and orig.get("index") != final.get("index"):  # a labels file's repeat: "a → a" said nothing
-            before, after = f"{orig['label']} (class {orig.get('index')}) {was}", f"{after} (class {final.get('index')})"
-        else:
-            before = f"{orig['label']} {was}"
+        after = told(final)
+        before = orig["label"] + (f" (class {orig.get('index')})" if after != final["label"] else "") + f" {was}"
         if len(group.get("indices") or ()) > 1:  # a group run flipped "any cat" (as the app and the figure's sentence)
             before = f"{any_of(str(group['name']))} ({before})"
         return (f"{before} → {after} {now} "
