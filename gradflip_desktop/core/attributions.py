@@ -137,6 +137,12 @@ def feature_layer(module: nn.Module) -> tuple[str, nn.Module]:
     return found
 
 
+def no_evidence(cam) -> bool:
+    """A Grad-CAM map that is zero everywhere (the ReLU of a negative weighted sum at every cell; a fresh timm
+    ResNet's zero-initialised norms): ranked by a random tie order it would be scored as if it were a map."""
+    return not np.any(np.asarray(cam) > 0)
+
+
 def gradcam_map(
     classifier: Classifier, pixels: np.ndarray, target: int, layer: nn.Module | str | None = None
 ) -> np.ndarray:

@@ -10,12 +10,12 @@ window then starts in its first arrangement instead of failing to start.
 from __future__ import annotations
 
 from PySide6.QtCore import QByteArray
-from PySide6.QtWidgets import QMainWindow, QSplitter
+from PySide6.QtWidgets import QMainWindow
 
 FIRST_SIZE = (1280, 820)  # the window's first size (then: as the user left it)
 GEOMETRY = "window/geometry"
 STATE = "window/state"  # toolbar and dock: QMainWindow.saveState
-SPLITTERS = {"views": "window/views_splitter", "main": "window/main_splitter"}
+SPLITTERS = {"window/views_splitter": "splitter", "window/main_splitter": "main_splitter"}  # key: the window's attribute
 
 
 def _bytes(value) -> QByteArray | None:
@@ -24,10 +24,6 @@ def _bytes(value) -> QByteArray | None:
     if isinstance(value, bytes):
         return QByteArray(value)
     return None
-
-
-def _splitters(w: QMainWindow) -> dict[str, QSplitter]:
-    return {"views": w.splitter, "main": w.main_splitter}
 
 
 def restore(w: QMainWindow) -> None:
@@ -39,8 +35,8 @@ def restore(w: QMainWindow) -> None:
     state = _bytes(w.settings.value(STATE))
     if state is not None:
         w.restoreState(state)
-    for name, splitter in _splitters(w).items():
-        saved = _bytes(w.settings.value(SPLITTERS[name]))
+    for key, attribute in SPLITTERS.items():
+        splitter, saved = getattr(w, attribute), _bytes(w.settings.value(key))
         if saved is not None:
             hidden = [splitter.widget(i).isHidden() for i in range(splitter.count())]
             splitter.restoreState(saved)
@@ -53,5 +49,5 @@ def save(w: QMainWindow) -> None:
     """Keep ``w``'s arrangement for the next start (see :func:`restore`)."""
     w.settings.setValue(GEOMETRY, w.saveGeometry())
     w.settings.setValue(STATE, w.saveState())
-    for name, splitter in _splitters(w).items():
-        w.settings.setValue(SPLITTERS[name], splitter.saveState())
+    for key, attribute in SPLITTERS.items():
+        w.settings.setValue(key, getattr(w, attribute).saveState())

@@ -146,7 +146,7 @@ def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] =
     explained classes with this many masks (0: none; :func:`~gradflip_desktop.core.attributions.rise_map`:
     ``rise`` forward passes). ``progress(text)``: told what the slow part is doing ("RISE 200/1000 masks").
     ``max_pixels``: the photo's pixel limit (None: the loader's default), as the explain run's ``--max-pixels``."""
-    from ..attributions import gradcam_map, rise_map, saliency_map
+    from ..attributions import gradcam_map, no_evidence, rise_map, saliency_map
     from ..errors import GradFlipError
     from ..faithfulness import POINTS, check_maps
     from ..images import atomic_write_bytes, load_image
@@ -227,7 +227,7 @@ def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] =
         except Exception as exc:  # noqa: BLE001 - a model Grad-CAM cannot hook (TorchScript): checked without it
             notes.append(f"no {title} map ({exc})")
             continue
-        if not np.any(np.asarray(found) > 0):  # ranked by a random tie order, it was scored as if it were a map
+        if no_evidence(found):
             notes.append(f"no {title} map (zero everywhere: no positive evidence at its layer), so it is not measured")
             continue
         maps[title] = found

@@ -68,7 +68,7 @@ def compare_task(task, session: "ModelSession", result: "ExplainResult", target:
     model calls when the task is cancelled). ``rise``: RISE's map of the explained classes too, before the
     check (1,000 model calls; yielded again every 100 masks with its progress in its caption), or
     ``rise_known``, the map an earlier comparison of this result made."""
-    from gradflip_desktop.core.attributions import feature_layer, gradcam_map, saliency_map
+    from gradflip_desktop.core.attributions import feature_layer, gradcam_map, no_evidence, saliency_map
     from gradflip_desktop.core.report import difference_overlay
     from gradflip_desktop.core.viz import maps
     from gradflip_desktop.core.viz.display import display_uint8
@@ -92,7 +92,7 @@ def compare_task(task, session: "ModelSession", result: "ExplainResult", target:
     try:
         name, _ = feature_layer(clf.module)
         cam = gradcam_map(clf, original, target)
-        blank = not np.any(cam > 0)  # ReLU of a negative weighted sum everywhere: a blank panel that was still scored
+        blank = no_evidence(cam)  # a blank panel that was still scored
         how = (": zero everywhere (no positive evidence at this layer), so it is not checked" if blank
                else " (coarse: the layer's grid, upsampled)")
         panels.append(ComparePanel("Grad-CAM", display_uint8(maps.heat_overlay(original, cam)),
