@@ -164,6 +164,38 @@ def missing_xcb_libraries() -> list[tuple[str, str, str, str]]:
     return [row for row in XCB_LIBRARIES if not _library_loads(row[0])]
 
 
+def x_display_problem() -> str | None:
+    """Why the X server named by DISPLAY cannot be reached (a stale DISPLAY after an SSH session, no
+    authorisation: `sudo gradflip`), or None. Qt would abort (exit 134) with a message that asks to install
+    libxcb-cursor0, which is installed."""
+    if not _platform_is_xcb():
+        return None
+    import ctypes
+
+    try:
+        xcb = ctypes.CDLL("libxcb.so.1")
+    except OSError:
+        return None  # missing_xcb_libraries names it
+    xcb.xcb_connect.restype = ctypes.c_void_p
+    xcb.xcb_connect.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+    xcb.xcb_connection_has_error.argtypes = [ctypes.c_void_p]
+    xcb.xcb_disconnect.argtypes = [ctypes.c_void_p]
+    connection = xcb.xcb_connect(None, None)
+    try:
+        if not connection or xcb.xcb_connection_has_error(connection) == 0:
+            return None
+    finally:
+        if connection:
+            xcb.xcb_disconnect(connection)
+    display = os.environ.get("DISPLAY", "")
+    return (
+        f"gradflip: the window cannot open: the X display {display!r} (DISPLAY) cannot be reached or refuses "
+        "this user (no X server there, or no authorisation: XAUTHORITY).\n"
+        "Run it in a desktop session, or use the command line: gradflip classify IMAGE, "
+        "gradflip explain IMAGE --out DIR (see gradflip explain --help)."
+    )
+
+
 def xcb_problem(missing: list[tuple[str, str, str, str]]) -> str:
     """What to install, for Debian/Ubuntu, Fedora and Arch: one command line each."""
 
@@ -191,6 +223,10 @@ def run_gui(path: str | None = None) -> int:
     missing = missing_xcb_libraries()
     if missing:  # Qt would abort with "could not load the Qt platform plugin" and a core dump
         print(xcb_problem(missing), file=sys.stderr)
+        return 2
+    unreachable = x_display_problem()
+    if unreachable:
+        print(unreachable, file=sys.stderr)
         return 2
     _utf8_locale()
     from PySide6.QtCore import QTimer

@@ -217,3 +217,20 @@ def test_a_model_unsure_of_every_class_gets_a_scale_its_curves_fill(qtbot):
     plot.add_steps([SimpleNamespace(index=1, probabilities=after, flipped=True, phase="search")])
     top = plot.plot.getPlotItem().vb.viewRange()[1][1]
     assert 0.0104 <= top <= 0.013
+
+
+def test_a_new_image_does_not_bring_back_the_last_runs_legend_on_a_resize(qtbot):
+    # opening a photo after a run cleared the legend, but the gallery opening (a resize) refitted it from the
+    # last run's entries: "explained: espresso, flips to: eggnog" beside the rocket's empty plot
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    plot.resize(900, 200)
+    plot.show()
+    _finished_single_run(plot)
+    QApplication.processEvents()
+    assert plot.legend.items
+    plot.clear(LABELS)
+    for size in ((500, 120), (800, 180)):
+        plot.resize(*size)
+        QApplication.processEvents()
+    assert [label.text for _, label in plot.legend.items] == []

@@ -531,3 +531,20 @@ def test_changing_the_style_after_a_result_says_the_views_show_the_earlier_setti
     window.set_status("")
     window.controls.style.setCurrentIndex(window.controls.style.findData("region"))  # back as it was: no note
     assert window.status_label.text() == ""
+
+
+def test_a_display_that_cannot_be_reached_is_named_instead_of_qts_abort(monkeypatch, capsys):
+    # DISPLAY set but no X server there (a stale DISPLAY after SSH, `sudo gradflip`): Qt aborted (exit 134)
+    # asking to install libxcb-cursor0, which was installed
+    from gradflip_desktop import app
+
+    if not app._library_loads("libxcb.so.1"):
+        pytest.skip("no libxcb here")
+    monkeypatch.setattr(app.sys, "platform", "linux")
+    monkeypatch.setenv("DISPLAY", ":4711")
+    monkeypatch.setenv("XAUTHORITY", "/nonexistent/gradflip-test-Xauthority")
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr(app, "missing_xcb_libraries", lambda: [])
+    assert app.run_gui(None) == 2  # before any QApplication
+    assert "the X display ':4711' (DISPLAY) cannot be reached" in capsys.readouterr().err

@@ -29,6 +29,15 @@ class FittedLegend(pg.LegendItem):
         self._show(len(self.entries), 1)
         self._sizes = [(label.item.boundingRect().width(), label.item.boundingRect().height()) for _, label in self.items]
 
+    def forget(self) -> None:
+        """No entries: a new photo or model. ``clear`` alone removes the shown items but keeps :attr:`entries`, and
+        the next :meth:`fit` (any resize: the gallery opening, a splitter) would show the last run's classes again."""
+        self.entries = []
+        self._sizes = []
+        self._shown = (0, 1)
+        self.clear()
+        self.setToolTip("")
+
     def _show(self, n: int, columns: int) -> None:
         keep = sorted(sorted(range(len(self.entries)), key=lambda i: self.entries[i][2])[:n])
         self.clear()

@@ -187,7 +187,7 @@ class ProbabilityPlot(QWidget):
             c.setData([], [])
         self.flip_line.hide()
         self.eight_bit_line.hide()
-        self.legend.clear()
+        self.legend.forget()
         # the axes of no run: a new image or model does not keep the last run's scale (0-0.3 for a weak class)
         self.plot.setYRange(0.0, 1.0, padding=0.02)
         self.plot.setXRange(0, 1, padding=0.05)
