@@ -263,7 +263,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self.images.fill_recent_menu)
         menus = {  # None: a separator
             "&File": (self.open_action, self.open_folder_action, self.recent_menu, self.open_sample_action, None, self.load_model_action, None,
-                      self.export_action, None, self.quit_action),
+                      self.export_action, None, self.folders.ask_close_action, self.quit_action),
             "&Edit": (self.paste_action, self.copy_figure_action),
             "&Run": (self.explain_action, self.cancel_action),
             "&View": (self.fit_action, self.zoom_in_action, self.zoom_out_action, None, self.compare_action,

@@ -300,6 +300,24 @@ def test_closing_mid_run_can_stop_and_export_or_close_and_not_ask_again(qtbot, t
     monkeypatch.setattr(c.panel, "ask_close", lambda done, running: asked.append(running) or ("close", True))
     assert w.close() and asked == [True, True] and not w.isVisible()
     assert str(w.settings.value("folders/ask_on_close")).lower() == "false"  # "Don't ask again" remembered
+    assert not c.ask_close_action.isChecked()  # and shown in the File menu, where it can be taken back
+
+
+def test_the_file_menu_takes_dont_ask_again_back(qtbot, tiny_window, photos, monkeypatch):
+    # "Don't ask again" could only be undone by editing GradFlip's settings file
+    w, c = tiny_window, tiny_window.folders
+    assert c.ask_close_action in w.menuBar().actions()[0].menu().actions()
+    assert not c.ask_close_action.isChecked()  # the tests' settings say "don't ask" (conftest)
+    c.open_folder(str(photos))
+    _wait_done(qtbot, c)
+    asked = []
+    monkeypatch.setattr(c.panel, "ask_close", lambda done, running: asked.append(done) or ("", False))
+    assert c.may_close() is True and asked == []  # not asked: would close
+    c.ask_close_action.trigger()  # ask again
+    assert c.ask_close_action.isChecked() and str(w.settings.value("folders/ask_on_close")).lower() == "true"
+    assert c.may_close() is False and asked == [3]  # asked; Cancel keeps the window
+    c.ask_close_action.trigger()  # and off again: the fixture's close does not ask
+    assert str(w.settings.value("folders/ask_on_close")).lower() == "false"
 
 
 def test_ctrl_c_or_sigterm_closes_without_the_question(qtbot, tiny_window, photos, monkeypatch):

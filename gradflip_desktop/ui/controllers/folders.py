@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog
 
 from ..widgets.gallery import ERROR, FLIPPED, NOT_FLIPPED, RUNNING, WAITING, GalleryPanel
@@ -88,6 +89,11 @@ class FoldersController(QObject):
         self.panel.open_requested.connect(self._open)
         self._tile_path: str | None = None  # the photo a tile click is opening (any other photo clears the selection)
         window.image_opened.connect(self._image_opened)
+        # File menu: the close question's "Don't ask again" taken back (or given) without editing the settings file
+        self.ask_close_action = QAction("As&k Before Closing With Unexported Results", self, checkable=True)
+        self.ask_close_action.setStatusTip("Closing with folder explanations that were never exported asks first")
+        self.ask_close_action.setChecked(self._asks_on_close())
+        self.ask_close_action.toggled.connect(lambda on: self.w.settings.setValue("folders/ask_on_close", on))
         self.exported: list[Path] | None = None
         self.export_error: str | None = None
         self.summary_written = False
@@ -205,14 +211,14 @@ class FoldersController(QObject):
         """Closing the window removes the session folder: first ask whether finished explanations that were
         never exported should be (Export All; mid-run after stopping the run), unless told not to ask."""
         done = self._unexported()
-        if not done or not self.ask_on_close or \
-                str(self.w.settings.value("folders/ask_on_close", "true")).lower() not in ("true", "1"):
+        if not done or not self.ask_on_close or not self._asks_on_close():
             return True
         answer, quiet = self.panel.ask_close(done, self.running)
         if not self.ask_on_close:  # Ctrl+C or SIGTERM while the question was open: the session is ending
             return True
         if quiet and answer:
             self.w.settings.setValue("folders/ask_on_close", False)
+            self.ask_close_action.setChecked(False)
         if answer == "export":
             self.show_panel()
             if self.running:  # Export All once the run has stopped and written its summary (_on_summary)
@@ -223,6 +229,9 @@ class FoldersController(QObject):
                 if not self.ask_on_close:  # ended while Export All's folder dialog was open
                     return True
         return answer == "close"
+
+    def _asks_on_close(self) -> bool:
+        return str(self.w.settings.value("folders/ask_on_close", "true")).lower() in ("true", "1")
 
     def shutdown(self) -> None:
         for slot in (self._list, self._thumbs, self._run, self._summary, self._export, self._show):

@@ -327,7 +327,7 @@ class GalleryPanel(QWidget):
         close = box.addButton("Close Without Exporting", QMessageBox.ButtonRole.DestructiveRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(export)
-        quiet = QCheckBox("Don't ask again when closing", box)
+        quiet = QCheckBox("Don't ask again when closing (File menu: Ask Before Closing…)", box)
         box.setCheckBox(quiet)
         box.exec()
         live.stop()
