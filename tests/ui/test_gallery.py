@@ -778,6 +778,9 @@ def test_a_click_on_a_finished_tile_shows_its_explanation_in_the_main_views(qtbo
         assert res.key_pixels is not None and res.key_pixels.count == rec["key_pixels"]["count"]
         assert w.views.difference.image() is not None  # the Difference view shows this result
         assert w.export_action.isEnabled()  # and it can be exported like a result computed in the window
+    from gradflip_desktop.ui.settings import recent_files
+
+    assert not any(Path(f).parent == photos for f in recent_files(w.settings))  # a tile is not a recent file
 
 
 def test_a_click_on_a_tile_not_yet_explained_opens_the_photo(qtbot, tiny_window, photos):
@@ -793,6 +796,9 @@ def test_a_click_on_a_tile_not_yet_explained_opens_the_photo(qtbot, tiny_window,
     c.panel.list.clicked.emit(c.panel.list.model().index(_view_keys(c.panel).index(key), 0))
     qtbot.waitUntil(lambda: opened == ["p2"], timeout=RUN_TIMEOUT_MS)
     assert w.result is None and w.image.name == "p2"  # the photo, no explanation
+    from gradflip_desktop.ui.settings import recent_files
+
+    assert str(photos / "p2.png") not in recent_files(w.settings)  # clicking through a folder floods no menu
     c.cancel()
     _wait_done(qtbot, c)
 

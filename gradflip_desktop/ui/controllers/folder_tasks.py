@@ -141,7 +141,7 @@ def load_result_task(task, path: str, out: str, name: str, views: str, max_side:
     from .images import load_image_task
     from .runs import RunOutcome
 
-    loaded = load_image_task(task, path, "", path, max_side)
+    loaded = load_image_task(task, path, "", None, max_side)  # a tile is not a recent file
     result = load_result(out, name, loaded.image.pixels, Path(views) / f"{name}.npz")
     return loaded, RunOutcome.of(result)
 

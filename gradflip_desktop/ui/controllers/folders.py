@@ -370,7 +370,7 @@ class FoldersController(QObject):
         self._tile_path = str(path)
         name = self.stored.get(path)
         if name is None or self.out is None or self.views is None:
-            self.w.open_path(path)
+            self.w.open_path(path, remember=False)  # tiles are not recent files: a folder's clicks flooded the menu
             return
         self.w.set_status(f"Opening the explanation of {html.escape(Path(path).name)} …")
         self._show.start(load_result_task, path, self.out, name, self.views, self._max_side)
@@ -381,7 +381,7 @@ class FoldersController(QObject):
         (loaded, outcome), w, path = value, self.w, str(self._tile_path)
         result, info = outcome.result, self.w.model_info
         if info is not None and (info.name != result.model_name or list(info.labels) != list(result.labels)):
-            w.open_path(path)  # made with a model no longer loaded: its captions disagreed with the new model's
+            w.open_path(path, remember=False)  # made with a model no longer loaded: its captions disagreed with the new model's
             return w.images.note_for_this_photo(f"it was explained with {result.model_name}, not the loaded {info.name}")
         w.images._on_loaded(loaded)  # the photo becomes the window's image (as File ▸ Open), then its result
         self._classified_by_result(result)
