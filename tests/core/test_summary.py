@@ -108,6 +108,17 @@ def test_a_key_region_is_named_with_its_share_of_the_image(tiny, tiny_image):
     text2 = summary_sentence(replace(first, options=replace(first.options, style="region"),
                                      key_region=replace(region, prediction=alone)))
     assert f"into {alone.label} (25 %); over the whole photo (Adjusted) it becomes {first.final.label}" in text2
+    # the same class at another share: both numbers are on screen (the sentence's and the Adjusted caption's), so
+    # the sentence says which is which (coffee: "into eggnog (20 %)" beside an Adjusted image at eggnog 9.5 %)
+    probs = np.full(len(first.labels), 0.01, np.float32)
+    probs[first.final.index], probs[first.original.index] = 0.5, 0.2  # no near tie in the saved image
+    clear = replace(first, options=replace(first.options, style="region"), final_probabilities=probs,
+                    final=replace(first.final, probability=0.5))
+    same = replace(first.final, probability=0.7)
+    text3 = summary_sentence(replace(clear, key_region=replace(region, prediction=same)))
+    assert f"into {same.label} (70 %" in text3
+    assert f"; over the whole photo (Adjusted) it is {first.final.label} (50 %)" in text3
+    assert "over the whole photo" not in summary_sentence(replace(clear, key_region=replace(region, prediction=clear.final)))
     # a region that does not flip on its own is not claimed
     no = replace(region, flips=False)
     assert "outlined" not in summary_sentence(replace(first, options=replace(first.options, style="region"), key_region=no))
