@@ -248,7 +248,7 @@ def _classify(args) -> int:
             code = EXIT_BAD_INPUT
             continue
         if args.json:
-            out.append({"image": str(path), "top": [p.to_dict() for p in preds]})
+            out.append({"image": str(path), "top": [p.to_dict() for p in preds], "notes": list(img.warnings)})
         else:
             print(f"{path}:")
             for p in preds:

@@ -237,6 +237,8 @@ def test_classify_prints_the_image_notes(tiny_cli, tmp_path, capsys):
     Image.fromarray(rgba).save(tmp_path / "half.png")
     assert cli.main(["classify", str(tmp_path / "half.png")]) == 0
     assert "composited on white" in capsys.readouterr().err
+    assert cli.main(["classify", str(tmp_path / "half.png"), "--json"]) == 0  # and in the JSON, which is what scripts read
+    assert json.loads(capsys.readouterr().out)["notes"] == ["transparent areas were composited on white"]
 
 
 def test_boolean_target_is_refused(tiny, tiny_image):
