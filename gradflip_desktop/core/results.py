@@ -39,6 +39,7 @@ class Step:
     accepted: bool = True
     phase: str = "search"
     _pixels: torch.Tensor | None = field(default=None, repr=False, compare=False)
+    logits: np.ndarray | None = field(default=None, repr=False, compare=False)  # orders ties of the float32 probabilities
 
     def image(self) -> np.ndarray | None:
         if self._pixels is None:
@@ -46,7 +47,11 @@ class Step:
         return self._pixels[0].permute(1, 2, 0).detach().cpu().numpy().copy()
 
     def top(self, k: int = 5) -> list[tuple[int, float]]:
-        order = np.argsort(-self.probabilities, kind="stable")[:k]
+        """The k most probable classes, ordered by the logits when known: a softmax in float32 ties classes whose
+        logits differ, and the record's top class is the logits' (steps.csv named another at such a tie)."""
+        z = self.logits
+        key = z if z is not None and z.shape == self.probabilities.shape and np.all(np.isfinite(z)) else self.probabilities
+        order = np.argsort(-np.asarray(key, dtype=np.float64), kind="stable")[:k]
         return [(int(i), float(self.probabilities[i])) for i in order]
 
 

@@ -20,6 +20,25 @@ def test_step_top_orders_by_probability_stably():
     assert s.image() is None and s.accepted and s.phase == "search"
 
 
+def test_step_top_breaks_float32_probability_ties_by_the_logits():
+    # a random model's 1,000 classes all at 0.001000 in float32: steps.csv named class 0 at the flip step while the
+    # record (the logits' argmax) named another
+    logits = np.array([0.0, 3e-9, 1e-9, 2e-9], np.float32)
+    probs = np.full(4, 0.25, np.float32)
+    s = Step(index=1, epsilon=0.1, score=0.0, probabilities=probs, l2=0.0, linf=0.0, flipped=False, logits=logits)
+    assert [i for i, _ in s.top(4)] == [1, 3, 2, 0]
+    bad = Step(index=1, epsilon=0.1, score=0.0, probabilities=np.array([0.1, 0.9], np.float32), l2=0.0, linf=0.0,
+               flipped=False, logits=np.array([np.nan, 1.0], np.float32))
+    assert bad.top(1)[0][0] == 1  # non-finite logits: by the probabilities
+
+
+def test_every_step_of_a_run_orders_its_classes_as_the_record_does(tiny, tiny_image):
+    res = run(tiny, tiny_image, ExplainOptions(style="free"))
+    assert res.steps and all(s.logits is not None for s in res.steps)
+    for s in res.steps:
+        assert s.top(1)[0][0] == int(np.argmax(s.logits))
+
+
 def test_key_pixels_masks_follow_the_ranking():
     ranking = np.array([[0, 3, -1], [1, 2, -1]], np.int32)
     kp = KeyPixels(count=2, fraction=2 / 6, mask=ranking == -99, ranking=ranking, prediction=None, flips=True)

@@ -213,6 +213,7 @@ def search(ctx: SearchContext, params: SearchParams) -> Generator[Step, None, Se
             accepted=accepted,
             phase=params.phase,
             _pixels=x,
+            logits=z[0].detach().float().cpu().numpy(),
         )
         ctx.steps.append(step)
         try:
