@@ -225,6 +225,7 @@ def _inputs(args, verb: str) -> list | None:
 def _classify(args) -> int:
     from .core.errors import ModelError
     from .core.images import ImageError, load_image
+    from .core.models.classifier import with_enlarged_note
 
     inputs = _inputs(args, "classify")
     if inputs is None:
@@ -239,7 +240,7 @@ def _classify(args) -> int:
             _err(str(exc))
             code = EXIT_BAD_INPUT
             continue
-        for w in img.warnings:
+        for w in with_enlarged_note(clf.preprocessing, img):  # the loading notes, and a tiny photo's enlargement
             print(f"gradflip: note: {Path(path).name}: {w}", file=sys.stderr)
         try:
             preds = clf.classify(img.pixels, k=args.top)

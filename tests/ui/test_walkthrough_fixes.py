@@ -97,7 +97,7 @@ def test_a_photo_with_transparency_says_the_model_sees_it_on_white(qtbot, window
     assert "transparent areas were composited on white" in window.views.original.caption.text()
     assert "transparent areas were composited on white" in window.status_label.text()
     tip = window.views.original.caption.toolTip()
-    assert "Large photos" not in tip and "The file: transparent areas were composited on white." in tip
+    assert "Large photos" not in tip and "The file: transparent areas were composited on white" in tip
     with qtbot.waitSignal(window.classified, timeout=STARTUP_TIMEOUT_MS):
         window.open_path(str(tmp_path / "opaque.png"))
     assert "transparent" not in window.views.original.caption.text() and "transparent" not in window.status_label.text()
@@ -156,3 +156,21 @@ def test_toggling_compare_methods_keeps_the_photo_fitted_but_a_users_zoom_stays(
     (x0, x1), _ = view.viewRange()
     assert abs((x1 - x0) - span) < 0.02 * span, (x1 - x0, span)  # the same zoom, not zoomed out to 2 x the photo
     assert abs((x0 + x1) / 2 - width / 2) < 2  # about the same centre
+
+
+def test_a_tiny_photo_says_the_model_enlarges_it(qtbot, window, tmp_path):
+    # a 12 x 12 icon was explained as if it were a photo: the model's 224 x 224 input sees blocks of its pixels
+    import numpy as np
+    from helpers import STARTUP_TIMEOUT_MS
+    from PIL import Image
+
+    rgb = np.random.default_rng(1).integers(0, 255, (12, 12, 3), dtype=np.uint8)
+    Image.fromarray(rgb).save(tmp_path / "icon.png")
+    with qtbot.waitSignal(window.classified, timeout=STARTUP_TIMEOUT_MS):
+        window.open_path(str(tmp_path / "icon.png"))
+    assert "the model enlarges it 19× along a side" in window.status_label.text()
+    assert any("enlarges it 19×" in note for note in window.image.warnings)  # and the exported record says it
+    Image.fromarray(np.zeros((100, 120, 3), np.uint8) + 90).save(tmp_path / "fine.png")
+    with qtbot.waitSignal(window.classified, timeout=STARTUP_TIMEOUT_MS):
+        window.open_path(str(tmp_path / "fine.png"))
+    assert "enlarges" not in window.status_label.text()  # 2.2×: no note

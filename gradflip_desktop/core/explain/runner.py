@@ -24,6 +24,7 @@ import torch
 from ..errors import ModelError
 from ..images import ImageData, to_uint8
 from ..models import Classifier, Prediction
+from ..models.classifier import with_enlarged_note
 from ..models.files.safety import error_line
 from ..options import ExplainOptions, Status
 from ..results import FOUND_BY_SEARCH, ExplainResult, KeyPixels, KeyRegion, Progress, Step
@@ -236,6 +237,8 @@ def explain(
     opts.validate()
     stop = should_stop or (lambda: False)
     pixels = _pixels_of(image)
+    if isinstance(image, ImageData):  # a 10 x 10 icon: said with the image's notes (record, figure, CLI)
+        with_enlarged_note(getattr(classifier, "preprocessing", None), image)
     t_start = time.perf_counter()
     s = _start(classifier, pixels, opts, t_start)
     clf, obj, x0, z0, timings = classifier, s.objective, s.x0, s.z0, s.timings

@@ -24,6 +24,21 @@ from .labels import BackwardsRange, format_ranges, parse_ranges
 __all__ = ["Classifier", "PixelSpaceModel", "Prediction", "Preprocessing"]
 
 
+ENLARGED = 4.0  # an image the network's input enlarges this much along a side gets a note (enlarged_note)
+
+
+def with_enlarged_note(preprocessing, image) -> list[str]:
+    """``image.warnings`` (an ImageData's loading notes) with :meth:`Preprocessing.enlarged_note` added once, when
+    the network's input enlarges the image; the list itself, so that the record, the figure and the CLI say it."""
+    notes = image.warnings
+    if hasattr(preprocessing, "enlarged_note"):
+        h, w = image.pixels.shape[:2]
+        note = preprocessing.enlarged_note(h, w)
+        if note and note not in notes:
+            notes.append(note)
+    return notes
+
+
 @dataclass(frozen=True)
 class Preprocessing:
     """How pixels in [0, 1] become network input.
@@ -81,6 +96,20 @@ class Preprocessing:
         box = (max(0, math.floor(top * h / nh) - reach_y), max(0, math.floor(left * w / nw) - reach_x),
                min(h, math.ceil((top + ih) * h / nh) + reach_y), min(w, math.ceil((left + iw) * w / nw) + reach_x))
         return None if box == (0, 0, h, w) else box
+
+    def enlarged_note(self, h: int, w: int) -> str | None:
+        """A note when the network's input enlarges an h x w image 4x or more along a side (a 10 x 10 icon, a
+        300 x 1 line): it sees the photo's pixels as blocks, and its answer says little about what they show."""
+        ih, iw = self.input_size
+        if self.resize == "center-crop":
+            nh, nw = self.crop(h, w)[:2]
+        else:
+            nh, nw = ih, iw
+        factor = max(nh / max(1, h), nw / max(1, w))
+        if factor < ENLARGED:
+            return None
+        return (f"the model enlarges it {factor:.0f}× along a side to see its {iw}×{ih} input: each pixel becomes a "
+                "block, so its answer says little (a larger photo is better)")
 
     def to_dict(self) -> dict:
         return {

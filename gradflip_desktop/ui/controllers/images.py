@@ -300,6 +300,10 @@ class ImagesController(QObject):
         note = f"{status_name(image.name)}: {width}×{height} px"
         if image.scaled and not any("scaled from" in text for text in image.warnings):
             note += f" (scaled from {image.original_size[0]}×{image.original_size[1]}: explained at this size)"
+        if getattr(w.model_info, "preprocessing", None) is not None:  # a model (and torch) is loaded
+            from gradflip_desktop.core.models.classifier import with_enlarged_note
+
+            with_enlarged_note(w.model_info.preprocessing, image)  # a 10×10 icon: the model's input enlarges it
         if image.warnings:  # the core's notes, the scaling among them (also in the exported record)
             note += " · " + html.escape("; ".join(image.warnings))
         w.set_status(note)

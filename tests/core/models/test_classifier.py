@@ -228,3 +228,25 @@ def test_a_network_left_in_training_mode_is_put_in_eval_mode():
     quiet = Classifier(PixelSpaceModel(nn.Sequential(nn.Flatten(), nn.Linear(108, 5)).eval(), Preprocessing(input_size=(6, 6))),
                        [f"c{i}" for i in range(5)], "eval-mode")
     assert quiet.warnings == []  # a new wrapper around an eval-mode network is not worth a note
+
+
+def test_an_image_the_input_enlarges_4x_or_more_gets_a_note(tmp_path):
+    from gradflip_desktop.core.images import load_image
+    from gradflip_desktop.core.models.classifier import Preprocessing, with_enlarged_note
+
+    pre = Preprocessing()  # 224 x 224, squash
+    assert pre.enlarged_note(56, 56) is not None and "4×" in pre.enlarged_note(56, 56)
+    assert pre.enlarged_note(57, 300) is None  # 3.9×: no note
+    assert "224×" in pre.enlarged_note(300, 1)  # a one-pixel line: stretched 224× across
+    crop = Preprocessing(resize="center-crop", resize_size=256)
+    assert crop.enlarged_note(64, 640) is not None  # the short side goes 64 -> 256
+    assert crop.enlarged_note(100, 100) is None  # 2.6×
+    import numpy as np
+    from PIL import Image
+
+    Image.fromarray(np.zeros((10, 10, 3), np.uint8)).save(tmp_path / "icon.png")
+    img = load_image(tmp_path / "icon.png")
+    notes = with_enlarged_note(pre, img)
+    assert notes is img.warnings and sum("enlarges it 22×" in n for n in notes) == 1
+    assert sum("enlarges" in n for n in with_enlarged_note(pre, img)) == 1  # once
+    assert with_enlarged_note(None, img) is img.warnings  # no preprocessing known: nothing added
