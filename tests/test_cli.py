@@ -763,14 +763,14 @@ def test_progress_names_each_phase_and_the_last_line_names_the_key_region(capsys
            "key_region": {"fraction": 0.449, "components": 7, "flips": True, "prediction": {"label": "fox squirrel"}}}
     text = cli._outcome_text(SimpleNamespace(record=rec, written=[Path("out/a.png")]))
     assert text == ("Egyptian cat 79.0 % → tiger cat 38.5 % in 19 steps, L2 22.800, key region 45 % of the image "
-                    "(7 areas) alone → fox squirrel; wrote 1 files to out")
+                    "(7 areas; no small region flips it) alone → fox squirrel; wrote 1 files to out")
     # with the flip step recorded, the line says where it flipped, as the app's progress bar does
     text = cli._outcome_text(SimpleNamespace(record={**rec, "flip_step": 3}, written=[Path("out/a.png")]))
     assert text.startswith("Egyptian cat 79.0 % → tiger cat 38.5 % at step 3 (19 steps in all), L2 22.800")
     # one blob: no "(1 areas)"; like the app's sentence, the count is named only when there are several
     one = {**rec, "key_region": {**rec["key_region"], "components": 1}}
     text = cli._outcome_text(SimpleNamespace(record=one, written=[Path("out/a.png")]))
-    assert "key region 45 % of the image alone → fox squirrel;" in text and "areas" not in text
+    assert "key region 45 % of the image (no small region flips it) alone → fox squirrel;" in text and "areas" not in text
     # a group run names the group it flipped, then its top class (the record has no group probability)
     group = {**rec, "explained": {"name": "cat", "indices": [281, 282, 283, 284, 285]}}
     text = cli._outcome_text(SimpleNamespace(record=group, written=[Path("out/a.png")]))

@@ -36,7 +36,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from .errors import DiskFullError, ExportError, ResultExistsError
-from .options import SMALL_REGION
+from .options import SMALL_REGION, is_broad_region
 from .viz.text import fit_lines as _fit, short_labels
 from .images import discard, png_bytes, stage_bytes, to_uint8, utf8_bytes
 from .images.writing import sweep_stale
@@ -219,6 +219,8 @@ def key_region_caption(kr) -> str:
     verb = fill_verb(kr.fill)  # worded as the sentence: a blur, a fill-in, or the search's fade part-way
     if kr.flips and kr.large:  # hatched: most of the image, so no small region does it
         return f"no small region flips it; {verb} in {share(kr.fraction)} (hatched) -> {kr.prediction.label}"
+    if kr.flips and is_broad_region(kr.fraction):  # outlined, but too broad to call a small part (summary.py)
+        return f"no small region flips it; {verb} in {share(kr.fraction)} -> {kr.prediction.label}"
     if kr.flips:  # under 1 % the region is boxed (dashed) so that it can be found: the caption says what the box is
         boxed = " (in the dashed box)" if 0.0 < kr.fraction < SMALL_REGION else ""
         return f"{verb} in {share(kr.fraction)}{boxed} -> {kr.prediction.label}"

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from .options import Status, is_large_region
+from .options import Status, is_broad_region, is_large_region
 from .results import FOUND_BY_SEARCH
 
 # in the message of a region run whose fully detail-removed photo keeps the class (explain/runner.py)
@@ -185,7 +185,10 @@ def region_share(fraction: float, components: int = 1) -> str:
     of the image (hatched in the figure), ``"78 % of the image (most of it: no small region flips it)"``."""
     if is_large_region(fraction):
         return f"{_share(fraction)} of the image (most of it: no small region flips it)"
-    return f"{_share(fraction)} of the image" + (f" ({components} areas)" if components > 1 else "")
+    areas = f"{components} areas" if components > 1 else ""
+    if is_broad_region(fraction):
+        return f"{_share(fraction)} of the image ({areas + '; ' if areas else ''}no small region flips it)"
+    return f"{_share(fraction)} of the image" + (f" ({areas})" if areas else "")
 
 
 def fill_base(fill: str) -> tuple[str, bool]:
@@ -226,6 +229,8 @@ def _change_text(result) -> str:
             return f"No small region flips it: {region_action(fill, f'the hatched {_share(region.fraction)} of the image')}"
         blobs = "" if region.components <= 1 else f" ({region.components} areas)"
         action = region_action(fill, f"the outlined {_share(region.fraction)} of the image{blobs}")
+        if is_broad_region(region.fraction):  # outlined, but not a small part: the words say so
+            return f"No small region flips it: {action}"
         return action[0].upper() + action[1:]
     fill, _ = fill_base(str(getattr(getattr(result, "key_region", None), "fill", "blur")))
     if style == "region" and not fill.startswith("blur"):  # no blur flipped it: the search blended toward e.g. the mean colour

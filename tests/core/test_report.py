@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -349,14 +350,16 @@ def test_key_region_caption_says_what_changing_it_gives_and_when_no_region_flips
     mask[:2] = True
     kr = KeyRegion(pixels=8, fraction=0.5, components=1, flips=True, prediction=Prediction(3, "candle", 0.4),
                    mask=mask, ranking=np.arange(16, dtype=np.int32).reshape(4, 4), fill="blur sigma = long side / 8")
-    assert key_region_caption(kr) == "removing detail in 50 % -> candle"  # the share as the sentence writes it
+    # the share as the sentence writes it; over a quarter of the image it is not called a small part
+    assert key_region_caption(kr) == "no small region flips it; removing detail in 50 % -> candle"
+    assert key_region_caption(replace(kr, fraction=0.2)) == "removing detail in 20 % -> candle"
     # most of the image: hatched, and no small region does it (99.8 % was "100 %" in the sentence above)
     most = KeyRegion(pixels=15, fraction=0.998, components=1, flips=True, prediction=Prediction(3, "candle", 0.4),
                      mask=~np.eye(4, dtype=bool), ranking=kr.ranking, fill="blur sigma = long side / 8")
     assert key_region_caption(most) == "no small region flips it; removing detail in 99.8 % (hatched) -> candle"
     faded = KeyRegion(pixels=8, fraction=0.47, components=5, flips=True, prediction=Prediction(70, "harvestman", 0.04),
                       mask=mask, ranking=kr.ranking, fill="mean colour amount found by the search")
-    assert key_region_caption(faded) == "fading toward the mean colour in 47 % -> harvestman"  # not "removing detail"
+    assert key_region_caption(faded) == "no small region flips it; fading toward the mean colour in 47 % -> harvestman"
     # under 1 % the figure draws a dashed box round the region (it would be lost): the caption says what the box is
     tiny_region = KeyRegion(pixels=3, fraction=0.004, components=1, flips=True, prediction=Prediction(3, "candle", 0.4),
                             mask=mask, ranking=kr.ranking, fill="blur sigma = long side / 8")

@@ -247,9 +247,12 @@ def test_a_key_region_over_most_of_the_image_is_said_to_be_most_of_it(tiny, tiny
     text = summary_sentence(replace(as_region, key_region=mean))
     assert text.startswith("No small region flips it: filling the hatched 78 % of the image with its mean colour turns ")
     assert "3 areas" not in text  # the blobs of a region over most of the image are not what matters
-    half = replace(region, fraction=0.5, components=2)  # up to half: outlined, as before
+    half = replace(region, fraction=0.5, components=2)  # up to half: outlined, but not called a small part
     assert summary_sentence(replace(as_region, key_region=half)).startswith(
-        "Removing detail in the outlined 50 % of the image (2 areas) turns ")
+        "No small region flips it: removing detail in the outlined 50 % of the image (2 areas) turns ")
+    quarter = replace(region, fraction=0.2, components=2)  # up to a quarter: the key part, as before
+    assert summary_sentence(replace(as_region, key_region=quarter)).startswith(
+        "Removing detail in the outlined 20 % of the image (2 areas) turns ")
     # the window's key-set view of such a region: the hatching, not an outline, shows where
     from gradflip_desktop.core.summary import where_clause
 
