@@ -303,10 +303,10 @@ class _Progress:
 def _outcome_text(o) -> str:
     from .core.summary import any_of, apart, region_share, share, steps_text  # noqa: PLC0415 - torch-free; the numbers as the sentence's
     rec = o.record or {}
-    where = "result set already complete (--resume)"
+    inp = getattr(o, "input", None)  # the set's name, said when it is not the file's own (cat.png → cat_png.*)
+    named, stem = getattr(inp, "name", ""), Path(str(getattr(inp, "path", ""))).stem
+    where = "result set" + (f" {named}.*" if named and named != stem else "") + " already complete (--resume)"
     if o.written:
-        inp = getattr(o, "input", None)  # the set's name, said when it is not the file's own (cat.png → cat_png.*)
-        named, stem = getattr(inp, "name", ""), Path(str(getattr(inp, "path", ""))).stem
         where = f"wrote {len(o.written)} files" + (f" ({named}.*)" if named and named != stem else "") + f" to {o.written[0].parent}"
     if rec.get("flipped"):
         orig, final, kp, kr = rec["original"], rec["final"], rec.get("key_pixels") or {}, rec.get("key_region") or {}

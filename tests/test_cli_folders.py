@@ -1005,3 +1005,18 @@ def test_a_file_name_the_system_refuses_is_one_line_not_an_internal_error(tiny_c
         assert cli.main(argv) == cli.EXIT_BAD_INPUT
         err = capsys.readouterr().err
         assert "internal error" not in err and "File name too long" in err and len(err.strip().splitlines()) == 1
+
+
+def test_resume_names_a_kept_set_whose_name_is_not_the_files_own(tiny_cli, tmp_path, capsys):
+    """A fresh line said "wrote 8 files (cats_001.*)"; the kept line of --resume said only "cats/001.png (kept)"."""
+    folder = tmp_path / "data"
+    _photo(folder / "cats" / "001.png", seed=1)
+    _photo(folder / "top.png", seed=2)
+    out = tmp_path / "out"
+    args = ["explain", str(folder), "-r", "--out", str(out), "--no-key-pixels", "--max-steps", "3"]
+    assert cli.main(args) in (0, 1)
+    capsys.readouterr()
+    assert cli.main(args + ["--resume"]) in (0, 1)
+    kept = {ln.split("] ", 1)[1].split(" (kept)", 1)[0]: ln for ln in capsys.readouterr().err.splitlines() if "(kept)" in ln}
+    assert "result set cats_001.* already complete (--resume)" in kept["cats/001.png"]
+    assert "result set already complete (--resume)" in kept["top.png"]  # its own name: not repeated

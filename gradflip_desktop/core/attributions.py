@@ -40,7 +40,11 @@ __all__ = ["RISE_CELLS", "RISE_MASKS", "feature_layer", "gradcam_map", "heat_ove
 _FEATURE_TYPES: tuple[type, ...] = (nn.Conv2d, nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.InstanceNorm2d)
 
 
-def _check_target(classifier: Classifier, target: int) -> int:
+def _check_target(classifier: Classifier, target: int | str) -> int:
+    if isinstance(target, str):  # a label ("tiger cat", "#3") as --target takes it, not int()'s "invalid literal"
+        return classifier.find_class(target)
+    if not isinstance(target, (int, np.integer)):
+        raise TypeError(f"target must be a class index or label, not {type(target).__name__}")
     t = int(target)
     if not 0 <= t < classifier.num_classes:
         raise ModelError(f"class index {t} out of range (0–{classifier.num_classes - 1})")
@@ -48,6 +52,9 @@ def _check_target(classifier: Classifier, target: int) -> int:
 
 
 def _input(classifier: Classifier, pixels: np.ndarray) -> torch.Tensor:
+    pixels = getattr(pixels, "pixels", pixels)  # an ImageData, as run() takes it
+    if isinstance(pixels, (str, bytes)) or not isinstance(pixels, (np.ndarray, torch.Tensor, list, tuple)):
+        raise TypeError(f"pixels must be an H x W x 3 array in [0, 1] or an ImageData, not {type(pixels).__name__}")
     a = np.asarray(pixels, dtype=np.float32)
     if a.ndim != 3 or a.shape[2] != 3:
         raise ValueError(f"pixels must be H x W x 3, not {a.shape}")

@@ -160,16 +160,22 @@ def check_maps(
 
     from .errors import ModelError
 
-    x = np.asarray(pixels, dtype=np.float32)
+    x = np.asarray(getattr(pixels, "pixels", pixels), dtype=np.float32)  # an ImageData too, as run() takes it
     h, w = x.shape[:2]
     for name, m in maps.items():
         if np.shape(m) != (h, w):
             raise ValueError(f"the map {name!r} is {np.shape(m)}, the photo {h} x {w}")
     if int(points) < 2:
         raise ValueError(f"a curve needs at least 2 points, not {points}")
+    if isinstance(explained, str):  # a label: its class (was int() of each letter: "invalid literal ... 'E'")
+        explained = [classifier.find_class(explained)]
+    elif isinstance(explained, (int, np.integer)):
+        explained = [explained]
     classes = sorted({int(i) for i in explained})
     if not classes:
         raise ValueError("no class to explain")
+    if not maps:
+        raise ValueError("no map to check: give maps as {name: H x W importance}")
     n = h * w
     ks = np.linspace(0, n, int(points)).round().astype(np.int64)
     device = getattr(classifier, "device", "cpu")

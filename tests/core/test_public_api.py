@@ -76,3 +76,33 @@ def test_the_readmes_python_example_runs_as_written(tmp_path, monkeypatch, capsy
     assert out[0].startswith("flipped Egyptian cat -> ") and "key region" in out[0]
     assert "GradFlip" in out[1] and "Grad-CAM" in out[1]
     assert (tmp_path / "out" / "chelsea.gradflip.json").is_file() and (tmp_path / "out" / "chelsea.figure.png").is_file()
+
+
+def test_wrong_arguments_are_one_readable_line(tiny, tiny_image):
+    """Before: run(image, model) said "float() argument must be ... not 'Classifier'", a dict of options
+    "'dict' object has no attribute 'validate'", gradcam_map(model, image, ...) float()'s words again and
+    check_maps(..., "class0") "invalid literal for int() with base 10: 'c'"."""
+    import numpy as np
+
+    from gradflip_desktop.core import ExplainOptions, run
+    from gradflip_desktop.core.attributions import gradcam_map, saliency_map
+    from gradflip_desktop.core.faithfulness import check_maps
+    from gradflip_desktop.core.images import from_array
+
+    image = from_array(tiny_image)
+    with pytest.raises(TypeError, match=r"^classifier must be a Classifier .*not ImageData \(the order is run\(classifier, image, options\)\)$"):
+        run(image, tiny)
+    with pytest.raises(TypeError, match=r"^options must be an ExplainOptions, not dict: write ExplainOptions\(\*\*options\)$"):
+        run(tiny, image, {"max_steps": 3})
+    with pytest.raises(TypeError, match=r"^target must be a class index or label, not float$"):
+        saliency_map(tiny, tiny_image, 1.5)
+    by_label, by_index = saliency_map(tiny, image, "class1"), saliency_map(tiny, tiny_image, 1)  # an ImageData, a label
+    np.testing.assert_array_equal(by_label, by_index)
+    with pytest.raises(TypeError, match=r"^pixels must be an H x W x 3 array in \[0, 1\] or an ImageData, not str$"):
+        gradcam_map(tiny, "photo.png", 1)
+    result = run(tiny, image, ExplainOptions(max_steps=20, key_pixels=False))
+    label = tiny.label(result.original.index)
+    check = check_maps(tiny, image, {"GradFlip": result.importance_map()}, label, points=3)
+    assert check.explained == label and len(check.curves) == 1
+    with pytest.raises(ValueError, match=r"^no map to check"):
+        check_maps(tiny, image, {}, result.explained)

@@ -43,12 +43,14 @@ class _Explainer:
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         from ..explain.batch import BatchJob, explain_batched  # noqa: PLC0415
         from ..images import load_image  # noqa: PLC0415
+        from ..models.classifier import with_enlarged_note  # noqa: PLC0415
 
         infos: dict[int, dict] = {}
 
         def loader(idx: int, path: str):
             def load():
                 img = load_image(path, max_side=self.max_side, max_pixels=self.max_pixels)
+                with_enlarged_note(self.classifier.preprocessing, img)  # before its info is taken, as a local run says it
                 infos[idx] = img.to_dict()
                 return img
             return load

@@ -79,6 +79,18 @@ class RunState:
             self.z = self.z0
 
 
+def _check_arguments(classifier, image, options) -> None:
+    """One readable line for arguments of the wrong kind (swapped, a dict of options), not float()'s or
+    AttributeError's words from deep inside."""
+    if not isinstance(classifier, Classifier):
+        swapped = " (the order is run(classifier, image, options))" if isinstance(image, Classifier) else ""
+        raise TypeError(f"classifier must be a Classifier (load_default_model() or load_classifier(path)), "
+                        f"not {type(classifier).__name__}{swapped}")
+    if options is not None and not isinstance(options, ExplainOptions):
+        hint = ": write ExplainOptions(**options)" if isinstance(options, dict) else ""
+        raise TypeError(f"options must be an ExplainOptions, not {type(options).__name__}{hint}")
+
+
 def _pixels_of(image: ImageData | np.ndarray) -> np.ndarray:
     if isinstance(image, (str, bytes, Path)):  # was numpy's "could not convert string to float"
         raise ValueError(f"image must be pixels (an ImageData or an H x W x 3 array in [0, 1]), not the path "
@@ -233,6 +245,7 @@ def explain(
     status ``cancelled`` and the state reached so far.
     Raises ``ValueError``/``ModelError`` only for invalid options (bad target or group names).
     """
+    _check_arguments(classifier, image, options)
     opts = options or ExplainOptions()
     opts.validate()
     stop = should_stop or (lambda: False)
