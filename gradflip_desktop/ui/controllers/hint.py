@@ -29,6 +29,9 @@ def explain_hint(top, mode: str | None, target: str, target_known: bool, group: 
     if style == "region":
         return ("Explain finds where the decision's detail lies: removing it there flips this decision.",
                 "the regions whose detail the decision depends on")
+    if style == "blur":  # pixels only move toward a blurred copy: the result says "Removing detail (blurring …)"
+        return ("Explain blurs the photo pixel by pixel, only where it must, until this decision flips.",
+                "the pixels whose detail the decision depends on (blurring only those)")
     return ("Explain finds the smallest change that flips this decision.",
             "the smallest change that makes it see something else")
 

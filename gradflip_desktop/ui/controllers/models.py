@@ -276,7 +276,7 @@ class ModelsController(QObject):
         changed = old is not None and (info.key != old.key or info.labels != old.labels)
         self.info, self.error, self.loading = info, None, False
         note = self._save_loaded_spec() if self._pending_spec is not None else ""
-        w.controls.set_model(info.labels, list(info.groups), info.devices, info.device)
+        w.controls.set_model(info.labels, list(info.groups), info.devices, info.device, members=info.groups)
         w.controls.set_model_choices(self._picker_entries(info), info.key)
         w.controls.show_model(f"Model: {html.escape(info.name)} on {info.device}", "\n".join([info.key, *info.warnings]))
         if changed:  # the shown result belongs to the previous model

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -396,7 +396,10 @@ class ControlsPanel(QWidget):
             self.model_chosen.emit(str(key))
 
     # -- model-dependent choices ------------------------------------------------------------------------
-    def set_model(self, labels: Sequence[str], groups: Sequence[str], devices: Sequence[str], device: str) -> None:
+    def set_model(self, labels: Sequence[str], groups: Sequence[str], devices: Sequence[str], device: str,
+                  members: Mapping[str, Sequence[int]] | None = None) -> None:
+        """``members``: each group's class indices; each group's entry names its classes in a tooltip ("any cat"
+        is ImageNet's five house cats: a run that flipped "any cat" to lynx read as nonsense without it)."""
         current = self.settings()
         self.target_class.blockSignals(True)
         self.target_class.clear()
@@ -409,6 +412,10 @@ class ControlsPanel(QWidget):
         self.group.clear()
         for g in groups:
             self.group.addItem(f"any {g}", g)
+            names = [labels[i] for i in (members or {}).get(g, ()) if 0 <= i < len(labels)]
+            if names:
+                shown = ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
+                self.group.setItemData(self.group.count() - 1, f"any {g}: {shown}", Qt.ItemDataRole.ToolTipRole)
         self.device.clear()
         for d in devices:
             self.device.addItem(d, d)
