@@ -119,7 +119,10 @@ def key_answer_text(kind: str, k: int, n: int, prediction, flips: bool, fill: st
     plural = "s" if k != 1 else ""
     miss = f"make it {html.escape(target)}" if target else "flip it"
     if kind == "region":
-        what = f"key region: {percent_of(k, n)} of the image ({k:,} pixel{plural})"
+        # the layer over the Original dims all but the region (core.viz.maps.key_region_layer): beside the Adjusted
+        # view a dimmed Original read as a large change (the caption said "invisible")
+        dimmed = "; the Original is dimmed outside it" if 0 < k < n else ""
+        what = f"key region: {percent_of(k, n)} of the image ({k:,} pixel{plural}{dimmed})"
         if is_large_region(k / max(1, n)) and k < n:  # drawn hatched (core.viz.maps.key_region_layer), as in the figure
             what = f"key region: {percent_of(k, n)} of the image, hatched: most of it ({k:,} pixels)"
         base, found = fill_base(fill)  # worded as the figure's caption (a search's fade toward the mean colour too)

@@ -23,7 +23,8 @@ def test_a_region_filled_with_the_mean_colour_is_not_called_removing_detail():
 
 def test_blur_and_untargeted_wording_stays():
     text = key_answer_text("region", 1956, 50176, Prediction(470, "candle", 0.401), True, "blur sigma = long side / 8")
-    assert text == "key region: 3.9 % of the image (1,956 pixels), removing its detail flips it to <b>candle</b> (40.1 %)"
+    assert text == ("key region: 3.9 % of the image (1,956 pixels; the Original is dimmed outside it), removing its detail "
+                    "flips it to <b>candle</b> (40.1 %)")
     miss = key_answer_text("pixels", 1, 400, Prediction(285, "Egyptian cat", 0.5), False)
     assert miss == "key pixels: 1 pixel, 0.2 % of the image, do not flip it: <b>Egyptian cat</b> (50.0 %)"
     target = key_answer_text("pixels", 4, 400, Prediction(285, "Egyptian cat", 0.5), False, target="tiger cat")
@@ -166,5 +167,5 @@ def test_a_small_photos_key_region_shows_its_pixels_inside_a_thin_outline():
 def test_a_region_the_search_faded_toward_the_mean_colour_is_named_so():
     text = key_answer_text("region", 4896, 10404, Prediction(70, "harvestman", 0.045), True,
                            "mean colour amount found by the search")
-    assert text == ("key region: 47.1 % of the image (4,896 pixels), fading it toward the mean colour flips it to "
-                    "<b>harvestman</b> (4.5 %)")
+    assert text == ("key region: 47.1 % of the image (4,896 pixels; the Original is dimmed outside it), fading it toward "
+                    "the mean colour flips it to <b>harvestman</b> (4.5 %)")
