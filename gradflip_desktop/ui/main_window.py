@@ -182,7 +182,7 @@ class MainWindow(QMainWindow):
         self.compare.link_to(self.views.original.view)
         self.compare.hide()
         self.splitter = QSplitter(Qt.Orientation.Vertical)
-        for i, (widget, stretch) in enumerate(((self.views, 5), (self.compare, 2), (self.plot, 2))):
+        for i, (widget, stretch) in enumerate(((self.views, 4), (self.compare, 3), (self.plot, 2))):
             self.splitter.addWidget(widget)
             self.splitter.setStretchFactor(i, stretch)
         self.splitter.setChildrenCollapsible(False)
