@@ -234,3 +234,10 @@ def test_a_new_image_does_not_bring_back_the_last_runs_legend_on_a_resize(qtbot)
         plot.resize(*size)
         QApplication.processEvents()
     assert [label.text for _, label in plot.legend.items] == []
+
+
+def test_the_plot_has_no_tooltip_over_its_own_read_out(qtbot):
+    # hovering a point showed the plot's fixed tooltip right over the read-out line the hover fills
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    assert plot.plot.toolTip() == "" and "saved 8-bit image" in plot.readout.toolTip()

@@ -134,9 +134,9 @@ class ProbabilityPlot(QWidget):
         self.hover_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((128, 128, 128, 120), width=1))
         self.hover_line.hide()
         self.plot.addItem(self.hover_line, ignoreBounds=True)
-        self.plot.setToolTip("The probability of each class after each gradient step (step 0: the photo). "
-                             "\"saved\": the saved 8-bit image, the one the captions and the export describe.")
-        self.readout = QLabel("")
+        self.readout = QLabel("")  # its tooltip, not the plot's: the plot's covered this read-out while hovering
+        self.readout.setToolTip("The probability of each class after each gradient step (step 0: the photo). "
+                                "\"saved\": the saved 8-bit image, the one the captions and the export describe.")
         self.readout.setTextFormat(Qt.TextFormat.RichText)
         self.readout.setWordWrap(True)
         self._symbols = True
