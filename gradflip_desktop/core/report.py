@@ -298,7 +298,7 @@ def render_figure(result: ExplainResult, panel_height: int = 360, importance: np
          else f"{_fmt_pred(result.final)} · {changed}"),
         (difference_overlay(result, importance), "Where it mattered" if mattered else "Where it changed",
          f"bright = {'mattered' if mattered else 'changed'} most, dark = "
-         f"{'not at all' if mattered else 'unchanged'} (scaled to this photo's largest value)"
+         f"{'not at all' if mattered else 'unchanged'} (full brightness: this photo's top 0.5 %)"
          + ("; none outside the centre the model crops: it never sees that" if mattered and crops else "")),
     ]
     kp = result.key_pixels

@@ -546,7 +546,7 @@ def test_the_figures_map_panel_is_named_for_what_it_shows(monkeypatch, result):
     assert "Where it mattered" in drawn and "Where it changed" not in drawn
     text_all = " ".join(drawn)
     # the map's caption says what its colours mean; the change's size sits under the Adjusted image it measures
-    assert "bright = mattered most, dark = not at all (scaled to this" in text_all
+    assert "bright = mattered most, dark = not at all (full" in text_all  # full brightness at the 99.5th percentile (heat_top)
     from gradflip_desktop.core.report import _fmt_pred, describe_change
 
     assert f"{_fmt_pred(region.final)} · change: {describe_change(region)}".split(" · max")[0] in text_all
