@@ -59,6 +59,9 @@ TIE = 5e-4  # areas this close are equal: no map leads (the window and the table
 # tolerance crowned "Gradient saliency 0.005 / 0.008" over "GradFlip 0.005 / 0.008")
 
 
+FLAT = 0.05  # curves whose probabilities all lie within this share of their largest name no winner (25.1 % vs 24.9 %)
+
+
 def _names(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
@@ -113,6 +116,10 @@ class FaithfulnessCheck:
         """Which map the curves favour on this photo, in words."""
         if len(self.curves) < 2:
             return ""
+        values = [p for c in self.curves for p in (*c.deletion, *c.insertion)]
+        if max(values) - min(values) <= FLAT * max(values):  # a fill-in that does not move the class: no winner
+            return (f"{self.explained} barely moves under this fill-in ({100 * min(values):.1f}–{100 * max(values):.1f} %): "
+                    "the curves cannot tell the maps apart")
         dele, ins = self.best()
         tied_d = [c.name for c in self.curves if abs(c.deletion_auc - self.curve(dele).deletion_auc) <= TIE]
         tied_i = [c.name for c in self.curves if abs(c.insertion_auc - self.curve(ins).insertion_auc) <= TIE]

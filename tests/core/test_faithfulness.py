@@ -163,3 +163,16 @@ def test_areas_equal_to_the_three_decimals_shown_are_a_tie():
     far = Curve("Gradient saliency", f, (0.0100, 0.0030, 0.0), (0.0, 0.0082, 0.016))  # 0.001 lower deletion area
     assert FaithfulnessCheck("blur", "tabby", (a, far)).verdict() == (
         "Gradient saliency's map removes tabby fastest, GradFlip and Gradient saliency tie on insertion")
+
+
+def test_curves_the_fill_in_does_not_move_name_no_winner():
+    """A model whose class stays at 25.0 % ± 0.5 % whatever is deleted: "Gradient saliency's map is the most faithful
+    on both curves" from 0.251 / 0.249 against 0.250 / 0.250."""
+    f = (0.0, 0.5, 1.0)
+    a = Curve("GradFlip", f, (0.250, 0.250, 0.250), (0.250, 0.250, 0.250))
+    b = Curve("Gradient saliency", f, (0.252, 0.247, 0.2455), (0.2455, 0.252, 0.253))
+    check = FaithfulnessCheck("blur", "apple", (a, b))
+    assert check.verdict() == "apple barely moves under this fill-in (24.6–25.3 %): the curves cannot tell the maps apart"
+    assert check.sentence().startswith("apple barely moves") and "GradFlip 0.250 / 0.250" in check.sentence()
+    moved = Curve("Gradient saliency", f, (0.25, 0.20, 0.10), (0.10, 0.20, 0.25))  # it moves: a winner again
+    assert FaithfulnessCheck("blur", "apple", (a, moved)).verdict().startswith("Gradient saliency's map")

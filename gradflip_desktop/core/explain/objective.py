@@ -24,9 +24,9 @@ from ..models import Classifier
 from ..options import Status
 
 
-NO_GRADIENT = ("the model's class scores ({dtype}) carry no gradient with respect to the image (integer outputs, "
-               "or .detach() / torch.no_grad() inside the model); GradFlip follows the gradient, so it cannot explain "
-               "this model")
+NO_GRADIENT = ("the model's class scores ({dtype}) carry no gradient with respect to the image (integer outputs, scores "
+               "that do not depend on the image, or .detach() / torch.no_grad() inside the model); GradFlip follows "
+               "the gradient, so it cannot explain this model")
 
 
 class RunEnded(Exception):
