@@ -262,7 +262,7 @@ def explain(
         if s.target is not None:
             msg = f"the model already predicts the target “{clf.label(s.target)}”; nothing to change"
         else:
-            msg = f"the top class “{s.original.label}” is not in the group “{s.explained_name}”; nothing to flip"
+            msg = f"the top class “{s.original.label}” is not in the group “{any_of(s.explained_name)}”; nothing to flip"
         return _finish(s, Status.ALREADY, msg, x0, z0)
 
     ctx = SearchContext(objective=obj, options=opts, coords=s.coords, steps=s.steps, stop=stop)

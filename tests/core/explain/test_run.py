@@ -287,3 +287,13 @@ def test_a_path_or_8bit_pixels_given_to_run_are_told_what_to_do(tiny):
         run(tiny, np.full((8, 8, 3), 255.0))
     with pytest.raises(ValueError, match=r"lie in \[0, 1\]$"):  # a slightly-out float range: no guess
         run(tiny, np.full((8, 8, 3), 1.5))
+
+
+def test_a_photo_outside_the_group_is_named_with_the_groups_own_words(tiny, tiny_image):
+    # the window's Group box says "any cat"; the message said the group "cat"
+    top = argmax_of(tiny, tiny_image)
+    outside = "low" if top not in (0, 1) else "2-3"
+    res = run(tiny, tiny_image, ExplainOptions(style="free", group=outside))
+    name = tiny.find_group(outside)[0]
+    assert res.status == Status.ALREADY
+    assert f"is not in the group “any {'of ' if name.startswith('classes') else ''}{name}”; nothing to flip" in res.message
