@@ -496,3 +496,18 @@ def test_a_grad_cam_map_that_is_zero_everywhere_is_said_and_not_scored(results, 
     assert "no Grad-CAM map (zero everywhere" in err, err
     doc = json.loads((out / f"p0{CHECK_SUFFIX}").read_text())
     assert [c["name"] for c in doc["maps"]] == ["GradFlip", "Gradient saliency"]
+
+
+def test_a_set_whose_curves_are_flat_is_no_win_in_the_table():
+    """Its own line said "cat barely moves under this fill-in …: the curves cannot tell the maps apart" while
+    the table counted GradFlip better on it (areas 0.250 against 0.252, beyond TIE)."""
+    from pathlib import Path
+
+    from gradflip_desktop.core.dataset.check import SetCheck, gradflip_better
+    from gradflip_desktop.core.faithfulness import Curve, FaithfulnessCheck
+
+    f = (0.0, 1.0)
+    check = FaithfulnessCheck("blur", "cat", (Curve("GradFlip", f, (0.250, 0.250), (0.254, 0.254)),
+                                              Curve("Grad-CAM", f, (0.252, 0.252), (0.251, 0.251))))
+    assert check.flat() and "cannot tell the maps apart" in check.verdict()
+    assert gradflip_better([SetCheck("s", Path("s.gradflip.json"), check=check, checks=(check,))], "Grad-CAM") == (0, 0, 1)

@@ -23,6 +23,7 @@ Plain Python + torch; no Qt (the GUI computes these in its worker thread).
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 import torch
@@ -43,9 +44,10 @@ _FEATURE_TYPES: tuple[type, ...] = (nn.Conv2d, nn.modules.batchnorm._BatchNorm, 
 def _check_target(classifier: Classifier, target: int | str) -> int:
     if isinstance(target, str):  # a label ("tiger cat", "#3") as --target takes it, not int()'s "invalid literal"
         return classifier.find_class(target)
-    if not isinstance(target, (int, np.integer)):
-        raise TypeError(f"target must be a class index or label, not {type(target).__name__}")
-    t = int(target)
+    try:  # an int, a NumPy integer, or a one-element integer tensor (logits.argmax(): accepted before, as int())
+        t = operator.index(target)
+    except TypeError:
+        raise TypeError(f"target must be a class index or label, not {type(target).__name__}") from None
     if not 0 <= t < classifier.num_classes:
         raise ModelError(f"class index {t} out of range (0–{classifier.num_classes - 1})")
     return t

@@ -112,12 +112,18 @@ class FaithfulnessCheck:
         """"GradFlip 0.031 / 0.402 · Grad-CAM 0.070 / 0.153": deletion / insertion area per map."""
         return " · ".join(f"{c.name} {c.deletion_auc:.3f} / {c.insertion_auc:.3f}" for c in self.curves)
 
+    def flat(self) -> bool:
+        """Every point of every curve within :data:`FLAT` of the largest: the fill-in barely moves the class, so
+        no map wins (the verdict, the window's bold numbers and ``gradflip check``'s table all say so)."""
+        values = [p for c in self.curves for p in (*c.deletion, *c.insertion)]
+        return bool(values) and max(values) - min(values) <= FLAT * max(values)
+
     def verdict(self) -> str:
         """Which map the curves favour on this photo, in words."""
         if len(self.curves) < 2:
             return ""
         values = [p for c in self.curves for p in (*c.deletion, *c.insertion)]
-        if max(values) - min(values) <= FLAT * max(values):  # a fill-in that does not move the class: no winner
+        if self.flat():  # a fill-in that does not move the class: no winner
             return (f"{self.explained} barely moves under this fill-in ({100 * min(values):.1f}–{100 * max(values):.1f} %): "
                     "the curves cannot tell the maps apart")
         dele, ins = self.best()

@@ -106,3 +106,16 @@ def test_wrong_arguments_are_one_readable_line(tiny, tiny_image):
     assert check.explained == label and len(check.curves) == 1
     with pytest.raises(ValueError, match=r"^no map to check"):
         check_maps(tiny, image, {}, result.explained)
+
+
+def test_a_tensor_class_index_is_still_a_target(tiny, tiny_image):
+    """saliency_map(clf, pixels, logits.argmax()) worked (int() of a 0-d tensor) before the argument checks."""
+    import numpy as np
+    import torch
+
+    from gradflip_desktop.core.attributions import saliency_map
+
+    np.testing.assert_array_equal(saliency_map(tiny, tiny_image, torch.tensor(1)), saliency_map(tiny, tiny_image, 1))
+    np.testing.assert_array_equal(saliency_map(tiny, tiny_image, np.int64(1)), saliency_map(tiny, tiny_image, 1))
+    with pytest.raises(TypeError, match=r"^target must be a class index or label, not Tensor$"):
+        saliency_map(tiny, tiny_image, torch.tensor(1.0))

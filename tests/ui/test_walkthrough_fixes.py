@@ -174,3 +174,25 @@ def test_a_tiny_photo_says_the_model_enlarges_it(qtbot, window, tmp_path):
     with qtbot.waitSignal(window.classified, timeout=STARTUP_TIMEOUT_MS):
         window.open_path(str(tmp_path / "fine.png"))
     assert "enlarges" not in window.status_label.text()  # 2.2×: no note
+
+
+def test_a_tiny_photo_opened_while_the_model_loads_gets_its_note(qtbot, settings, tmp_path):
+    # `gradflip icon.png`: the photo opened before the model had loaded, so neither the status nor the exported
+    # record and figure (image.warnings) said that the model enlarges it
+    import numpy as np
+    from helpers import STARTUP_TIMEOUT_MS
+    from PIL import Image
+
+    from gradflip_desktop.ui.main_window import MainWindow
+
+    Image.fromarray(np.random.default_rng(1).integers(0, 255, (12, 12, 3), dtype=np.uint8)).save(tmp_path / "icon.png")
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.show()
+    with qtbot.waitSignal(w.classified, timeout=STARTUP_TIMEOUT_MS):
+        w.start(str(tmp_path / "icon.png"))
+    try:
+        assert sum("enlarges it 19×" in note for note in w.image.warnings) == 1
+        assert "the model enlarges it 19× along a side" in w.status_label.text()
+    finally:
+        w.close()

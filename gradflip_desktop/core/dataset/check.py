@@ -304,6 +304,8 @@ def gradflip_better(checks: list[SetCheck], peer: str, fill: str | None = None) 
         if ours is None or theirs is None:
             continue
         n += 1
+        if k.flat():  # the set's verdict: "the curves cannot tell the maps apart", so not a win either
+            continue
         d += ours.deletion_auc < theirs.deletion_auc - TIE
         i += ours.insertion_auc > theirs.insertion_auc + TIE
     return d, i, n

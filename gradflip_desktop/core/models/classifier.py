@@ -25,15 +25,19 @@ __all__ = ["Classifier", "PixelSpaceModel", "Prediction", "Preprocessing"]
 
 
 ENLARGED = 4.0  # an image the network's input enlarges this much along a side gets a note (enlarged_note)
+ENLARGED_START = "the model enlarges it "  # how every enlarged_note begins: another model's note is replaced
 
 
 def with_enlarged_note(preprocessing, image) -> list[str]:
     """``image.warnings`` (an ImageData's loading notes) with :meth:`Preprocessing.enlarged_note` added once, when
-    the network's input enlarges the image; the list itself, so that the record, the figure and the CLI say it."""
+    the network's input enlarges the image; the list itself, so that the record, the figure and the CLI say it.
+    The note of another preprocessing goes (the app switches models over one photo; run() with two classifiers):
+    the notes name this model's input only."""
     notes = image.warnings
     if hasattr(preprocessing, "enlarged_note"):
         h, w = image.pixels.shape[:2]
         note = preprocessing.enlarged_note(h, w)
+        notes[:] = [n for n in notes if not n.startswith(ENLARGED_START) or n == note]
         if note and note not in notes:
             notes.append(note)
     return notes
@@ -108,7 +112,7 @@ class Preprocessing:
         factor = max(nh / max(1, h), nw / max(1, w))
         if factor < ENLARGED:
             return None
-        return (f"the model enlarges it {factor:.0f}× along a side to see its {iw}×{ih} input: each pixel becomes a "
+        return (f"{ENLARGED_START}{factor:.0f}× along a side to see its {iw}×{ih} input: each pixel becomes a "
                 "block, so its answer says little (a larger photo is better)")
 
     def to_dict(self) -> dict:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QObject
 
-from gradflip_desktop.core.options import is_large_region
+from gradflip_desktop.core.options import is_broad_region, is_large_region
 from gradflip_desktop.core.summary import any_of, fill_base
 from gradflip_desktop.core.viz.difference import KEY_PIXELS, DiffImage, DiffRequest
 
@@ -129,7 +129,9 @@ def key_answer_text(kind: str, k: int, n: int, prediction, flips: bool, fill: st
         verb = ("removing its detail" if base.startswith("blur") else f"fading it toward the {html.escape(base)}" if found
                 else f"filling it with the {html.escape(base)}")
         if flips:
-            return f"{what}, {verb} flips it to {label}"
+            # over a quarter of the image: not called a small part, as the sentence and the figure say it
+            broad = "no small region does it: " if is_broad_region(k / max(1, n)) and not is_large_region(k / max(1, n)) else ""
+            return f"{what}, {broad}{verb} flips it to {label}"
         return f"{what}, {verb} does not {miss}: {label}"
     what = f"key pixels: {k:,} pixel{plural}, {percent_of(k, n)} of the image"
     if flips:

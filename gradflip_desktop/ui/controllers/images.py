@@ -300,10 +300,7 @@ class ImagesController(QObject):
         note = f"{status_name(image.name)}: {width}×{height} px"
         if image.scaled and not any("scaled from" in text for text in image.warnings):
             note += f" (scaled from {image.original_size[0]}×{image.original_size[1]}: explained at this size)"
-        if getattr(w.model_info, "preprocessing", None) is not None:  # a model (and torch) is loaded
-            from gradflip_desktop.core.models.classifier import with_enlarged_note
-
-            with_enlarged_note(w.model_info.preprocessing, image)  # a 10×10 icon: the model's input enlarges it
+        self.loading_notes(image)  # a 10×10 icon: the loaded model's input enlarges it (a note in image.warnings)
         if image.warnings:  # the core's notes, the scaling among them (also in the exported record)
             note += " · " + html.escape("; ".join(image.warnings))
         w.set_status(note)
@@ -329,10 +326,16 @@ class ImagesController(QObject):
         (w, h), (ow, oh) = image.size, image.original_size
         return f"explained at {w}×{h} px (scaled from {ow}×{oh})"
 
-    @staticmethod
-    def loading_notes(image) -> list[str]:
+    def loading_notes(self, image) -> list[str]:
         """The core's notes on how the file became what the model sees, the scaling aside (:meth:`size_note`
-        says it): "transparent areas were composited on white", "the file has 3 frames; using the first", …"""
+        says it): "transparent areas were composited on white", "the file has 3 frames; using the first", …
+        With the loaded model's enlargement of a tiny photo: a photo opened while the model loaded (`gradflip
+        icon.png`) had none, and one opened before another model was loaded kept the first model's."""
+        info = self.w.model_info
+        if image is not None and getattr(info, "preprocessing", None) is not None:
+            from gradflip_desktop.core.models.classifier import with_enlarged_note
+
+            with_enlarged_note(info.preprocessing, image)  # the exported record and figure take image.warnings
         return [n for n in getattr(image, "warnings", None) or [] if not n.startswith("scaled from")]
 
     def _on_failed(self, exc: BaseException) -> None:

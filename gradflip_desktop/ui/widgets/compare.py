@@ -144,10 +144,11 @@ class CompareViews(QWidget):
             self._set_check(html.escape(note))
             return
         dele, ins = (check.curve(name) for name in check.best())
+        bold = not check.flat()  # "the curves cannot tell the maps apart": no number in bold either
         parts = []
         for c in check.curves:  # the best of each curve in bold, every map that ties with it too
-            d = f"<b>{c.deletion_auc:.3f}</b>" if abs(c.deletion_auc - dele.deletion_auc) <= TIE else f"{c.deletion_auc:.3f}"
-            i = f"<b>{c.insertion_auc:.3f}</b>" if abs(c.insertion_auc - ins.insertion_auc) <= TIE else f"{c.insertion_auc:.3f}"
+            d = f"<b>{c.deletion_auc:.3f}</b>" if bold and abs(c.deletion_auc - dele.deletion_auc) <= TIE else f"{c.deletion_auc:.3f}"
+            i = f"<b>{c.insertion_auc:.3f}</b>" if bold and abs(c.insertion_auc - ins.insertion_auc) <= TIE else f"{c.insertion_auc:.3f}"
             parts.append(f"{html.escape(c.name, quote=False)} {d} / {i}")
         points = len(check.curves[0].fractions) if check.curves else 0
         verdict = check.verdict()  # "" with one map only (Grad-CAM and saliency unavailable): nothing to compare

@@ -250,3 +250,19 @@ def test_an_image_the_input_enlarges_4x_or_more_gets_a_note(tmp_path):
     assert notes is img.warnings and sum("enlarges it 22×" in n for n in notes) == 1
     assert sum("enlarges" in n for n in with_enlarged_note(pre, img)) == 1  # once
     assert with_enlarged_note(None, img) is img.warnings  # no preprocessing known: nothing added
+
+
+def test_another_models_enlarged_note_is_replaced_not_kept(tmp_path):
+    """The app re-notes one ImageData when another model loads, and run() may see one image with two classifiers:
+    the notes named both inputs ("… its 224×224 input", "… its 32×32 input"), or kept one no longer true."""
+    import numpy as np
+
+    from gradflip_desktop.core.images import from_array
+    from gradflip_desktop.core.models.classifier import Preprocessing, with_enlarged_note
+
+    img = from_array(np.zeros((10, 10, 3), np.float32))
+    with_enlarged_note(Preprocessing(), img)
+    notes = with_enlarged_note(Preprocessing(input_size=(384, 384)), img)
+    assert [n for n in notes if "enlarges" in n] == [Preprocessing(input_size=(384, 384)).enlarged_note(10, 10)]
+    assert not any("enlarges" in n for n in with_enlarged_note(Preprocessing(input_size=(32, 32)), img))  # 3.2×: none
+    assert with_enlarged_note(None, img) is img.warnings  # no preprocessing known: the notes stay as they are

@@ -167,5 +167,5 @@ def test_a_small_photos_key_region_shows_its_pixels_inside_a_thin_outline():
 def test_a_region_the_search_faded_toward_the_mean_colour_is_named_so():
     text = key_answer_text("region", 4896, 10404, Prediction(70, "harvestman", 0.045), True,
                            "mean colour amount found by the search")
-    assert text == ("key region: 47.1 % of the image (4,896 pixels; the Original is dimmed outside it), fading it toward "
-                    "the mean colour flips it to <b>harvestman</b> (4.5 %)")
+    assert text == ("key region: 47.1 % of the image (4,896 pixels; the Original is dimmed outside it), no small region "
+                    "does it: fading it toward the mean colour flips it to <b>harvestman</b> (4.5 %)")
