@@ -284,8 +284,7 @@ def render_figure(result: ExplainResult, panel_height: int = 360, importance: np
         scale = ROW_WIDTH / w
         pw, ph = ROW_WIDTH, max(1, round(h * scale))
     elif pw > 520:  # keep very wide images readable
-        scale = 520 / w
-        pw, ph = 520, max(1, round(h * scale))
+        pw, ph = 520, max(1, round(h * 520 / w))
     slot = max(pw, MIN_SLOT)  # a tall, narrow image sits in a column wide enough for its heading and caption
     adjusted = result.adjusted_uint8.astype(np.float32) / 255.0
     changed = describe_change(result)
@@ -299,7 +298,8 @@ def render_figure(result: ExplainResult, panel_height: int = 360, importance: np
         (difference_overlay(result, importance), "Where it mattered" if mattered else "Where it changed",
          f"bright = {'mattered' if mattered else 'changed'} most, dark = "
          f"{'not at all' if mattered else 'unchanged'} (full brightness: this photo's top 0.5 %)"
-         + ("; none outside the centre the model crops: it never sees that" if mattered and crops else "")),
+         + ("; none outside the centre the model crops: it never sees that" + ("" if mattered else ", so nothing changes there")
+            if crops else "")),
     ]
     kp = result.key_pixels
     kr = result.key_region

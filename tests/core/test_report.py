@@ -554,6 +554,9 @@ def test_the_figures_map_panel_is_named_for_what_it_shows(monkeypatch, result):
     render_figure(result)  # the textbook change: the map is the smoothed |change|
     assert "Where it changed" in drawn and "Where it mattered" not in drawn
     assert "bright = changed most, dark = unchanged" in " ".join(drawn)
+    drawn.clear()  # a centre-cropping model: the textbook change is dark outside the crop too, and the caption says why
+    render_figure(replace(result, model_settings={**(result.model_settings or {}), "resize": "center-crop 256"}))
+    assert "crops: it never sees that, so nothing changes there" in " ".join(drawn).replace("\n", " ")
 
 
 @pytest.mark.parametrize("shape", [(160, 12), (12, 160)])

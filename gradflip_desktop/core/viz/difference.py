@@ -162,9 +162,15 @@ def key_outline(mask: np.ndarray, width: int | None = None, radius: int | None =
     region = key_region(mask, radius)
     ring = _dilate(region, w) & ~region
     out = np.zeros(mask.shape + (4,), np.uint8)
-    out[mask] = (*OUTLINE_RGB, 90)
+    # the tint marks a few scattered pixels; over most of the photo (a textbook change's key set is often 80-90 %
+    # of it) it washed the whole Original orange-red, so the "Original" no longer showed the photo's colours
+    if mask.mean() <= KEY_TINT_MAX_FRACTION:
+        out[mask] = (*OUTLINE_RGB, 90)
     out[ring] = (*OUTLINE_RGB, 255)
     return out
+
+
+KEY_TINT_MAX_FRACTION = 0.25  # key pixels over more of the image than this are outlined only, not tinted
 
 
 __all__ = [

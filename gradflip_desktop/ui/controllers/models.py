@@ -8,11 +8,9 @@ imported there, so the window appears before torch is loaded). The window learns
 
 from __future__ import annotations
 
-import dataclasses
-
 import html
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -132,7 +130,7 @@ def load_model_task(task, session: ModelSession, source: "str | ModelSpec | None
         key=_source_key(source),
         choices=list(session.choices),
         warnings=list(clf.warnings),
-        preprocessing=dataclasses.replace(clf.preprocessing),
+        preprocessing=replace(clf.preprocessing),
     )
 
 
@@ -230,6 +228,7 @@ class ModelsController(QObject):
         self.classification: Classification | None = None
         self.dialog: LoadModelDialog | None = None
         self.sidecar_note = ""
+        self._load_notes: list[str] = []  # the load's notes (grayscale input, …): the next classification's status says them
         self._specs: dict[str, object] = {}  # path -> ModelSpec loaded through the dialog this session
         self._pending_spec = None  # the dialog's spec being loaded: saved as the sidecar once it has loaded
         self._failed_specs: dict[str, object] = {}  # resolved path -> settings whose load failed (this session only)
@@ -279,12 +278,11 @@ class ModelsController(QObject):
         w.controls.set_model(info.labels, list(info.groups), info.devices, info.device, members=info.groups)
         w.controls.set_model_choices(self._picker_entries(info), info.key)
         w.controls.show_model(f"Model: {html.escape(info.name)} on {info.device}", "\n".join([info.key, *info.warnings]))
+        self._load_notes = list(info.warnings)
         if changed:  # the shown result belongs to the previous model
             w.clear_result()
-            w.set_status(
-                f"Loaded {html.escape(info.name)} ({len(info.labels)} classes, {info.seconds:.1f} s)"
-                + (": " + html.escape("; ".join(info.warnings)) if info.warnings else ".")
-            )
+            w.set_status(f"Loaded {html.escape(info.name)} ({len(info.labels)} classes, {info.seconds:.1f} s)"
+                         + (": " + html.escape("; ".join(info.warnings)) if info.warnings else "."))
         elif info.warnings:
             w.set_status(html.escape("; ".join(info.warnings)))
         if note:
@@ -328,6 +326,7 @@ class ModelsController(QObject):
         # the loading notes (alpha on white, first frame, colour profile) outlived only the status line of the
         # load, which the classification replaced at once: a washed-out RGBA photo got no word on why
         notes = "; ".join([*w.images.loading_notes(w.image), *filter(None, [w.images.take_drop_note()])])
+        model_notes, self._load_notes = self._load_notes, []  # said once, after the load
         w.views.set_caption(
             w.views.original, f"<b>{html.escape(top.label)}</b> — {pct}"
             + "".join(f"<br>{html.escape(n)}" for n in (size, notes) if n),
@@ -341,6 +340,7 @@ class ModelsController(QObject):
                 f"{status_name(w.image.name if w.image else '')}: the model sees "
                 f"<b>{html.escape(top.label)}</b> ({pct})"
                 + "".join(f"; {html.escape(n)}" for n in (size, notes) if n) + ". Press Explain (Ctrl+Return)."
+                + "".join(f" Model: {html.escape(n)}." for n in model_notes)
             )
         w.update_actions()
         w.classified.emit(result.top)
@@ -489,7 +489,7 @@ class ModelsController(QObject):
             # the preprocessing the load assumed (the dialog showed it: confirmed by Load), so the command line reads
             # it from the sidecar instead of warning "no preprocessing settings" at every use; what the file itself
             # gives (torchvision weights found from the tensors, timm, an ONNX input shape) is not pinned
-            spec = dataclasses.replace(spec, preprocessing=self.info.preprocessing)
+            spec = replace(spec, preprocessing=self.info.preprocessing)
         try:
             note = f"settings saved to {files.write_sidecar(spec).name}"
         except ModelError as exc:

@@ -185,6 +185,14 @@ class LoadModelDialog(QDialog):
         self.channels_box.addItem("3 (RGB)", 3)
         self.channels_box.addItem("1 (grayscale)", 1)
         self.channels_box.setCurrentIndex(max(0, self.channels_box.findData(pre.channels)))
+        # nothing known: the fields show a generic guess, but left as they are the loader keeps its own (a timm
+        # architecture's pretrained_cfg, e.g. 176 px centre crop; a 1-channel network gets grayscale), so say so
+        self.pre_note = QLabel(
+            "The file names no input settings: these are a generic guess. Left as they are, the model's own are "
+            "used (a timm architecture's, or grayscale for a 1-channel network), with a note; change any to set them."
+        )
+        self.pre_note.setWordWrap(True)
+        self.pre_note.setVisible(not self._pre_known)
         self.groups_edit = QLineEdit(format_groups(side.groups) if side and side.groups else "")
         self.groups_edit.setPlaceholderText("optional, e.g. odd: 1,3,5,7,9; small: 0-4")
 
@@ -214,6 +222,7 @@ class LoadModelDialog(QDialog):
         form.addRow("&Mean", self.mean_edit)
         form.addRow("&Std", self.std_edit)
         form.addRow("&Channels", self.channels_box)
+        form.addRow("", self.pre_note)
         form.addRow("Class &groups", self.groups_edit)
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)

@@ -476,10 +476,10 @@ class ModelFileInfo:
 def inspect_model_file(path: str | os.PathLike, unsaved: ModelSpec | None = None) -> ModelFileInfo:
     """Format, recognised torchvision weights and sidecar of a model file, without building the model.
 
-    ``unsaved``: settings to use where the file has no sidecar (the app's last attempt to load it this
-    session, which failed and so was not saved), so that a retry starts from what was typed."""
+    ``unsaved``: the app's last attempt to load it this session, which failed and so was not saved: used
+    before the sidecar (it is newer: a model loaded before has one), so that a retry starts from what was typed."""
     p = _resolve_model_path(path)
-    spec = read_sidecar(p) or unsaved
+    spec = unsaved or read_sidecar(p)
     fmt = (spec.format if spec else None) or detect_format(p)
     info = ModelFileInfo(path=p, format=fmt, sidecar=spec, runs_code=fmt == "torchscript")
     if fmt == "state_dict":
