@@ -55,3 +55,20 @@ def test_the_first_export_dialog_opens_in_the_photos_folder(qtbot, window, tmp_p
     from pathlib import Path
 
     assert starts == [str(Path.home()), str(tmp_path / "shots")]
+
+
+def test_a_photo_opened_by_a_relative_path_is_recorded_by_its_absolute_one(qtbot, window, tmp_path, monkeypatch):
+    # `gradflip photos/p.png` recorded "photos/p.png": relative to the folder GradFlip was started in, not to the export
+    w = window
+    w.controls.set_settings(RunSettings(style="free", max_steps=5))
+    (tmp_path / "photos").mkdir()
+    make_image_file(tmp_path / "photos" / "p.png", 40, 30, seed=4)
+    monkeypatch.chdir(tmp_path)
+    with qtbot.waitSignal(w.classified, timeout=RUN_TIMEOUT_MS):
+        w.open_path("photos/p.png")
+    with qtbot.waitSignal(w.run_finished, timeout=RUN_TIMEOUT_MS):
+        w.explain()
+    with qtbot.waitSignal(w.exported, timeout=30_000):
+        w.export_to(str(tmp_path / "out"))
+    rec = json.loads((tmp_path / "out" / "p.gradflip.json").read_text(encoding="utf-8"))
+    assert rec["image"]["source"] == str(tmp_path / "photos" / "p.png")
