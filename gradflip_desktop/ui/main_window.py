@@ -368,7 +368,7 @@ class MainWindow(QMainWindow):
     # -- messages, About, state ------------------------------------------------------------------------------
     def set_status(self, rich_text: str, tip: str = "") -> None:
         self.status_label.setText(rich_text)
-        self.status_label.setToolTip(tip)  # the whole message, where the text shortens names
+        self.status_label.setToolTip(tip or rich_text)  # the whole message: a long one is cut at the window's edge
 
     def show_warning(self, message: str) -> None:
         """A warning in the status bar only (no box): for things the user just did, e.g. a refused value."""

@@ -27,4 +27,5 @@ def test_long_class_names_are_cut_in_the_status_bar_and_whole_in_its_tooltip(qtb
         assert "“" + LONG.format(index)[: LEGEND_CHARS - 1].rstrip() + "…”" in text
     assert tip == result.message  # whole on hover
     window.set_status("Explaining …")
-    assert window.status_label.toolTip() == ""  # a later message does not keep the old tooltip
+    assert window.status_label.toolTip() == "Explaining …"  # a later message does not keep the old tooltip: its own
+    # text, whole (a long message was cut mid-word at the window's edge, with nothing to hover)
