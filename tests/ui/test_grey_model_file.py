@@ -1,0 +1,85 @@
+"""A TorchScript file of a 1-channel network with no saved settings, loaded in the app: what the Load model dialog
+says before, what the window says after, and a retry after a failed load."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from helpers import RUN_TIMEOUT_MS
+from torch import nn
+
+pytestmark = pytest.mark.gui
+
+
+class GreyCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, 3, padding=1)
+        self.fc = nn.Linear(4, 5)
+
+    def forward(self, x):
+        return self.fc(torch.relu(self.conv(x)).mean((2, 3)))
+
+
+@pytest.fixture
+def grey(tmp_path):
+    path = tmp_path / "grey.pt"
+    torch.jit.save(torch.jit.script(GreyCNN().eval()), str(path))
+    return path
+
+
+def _dialog(qtbot, window, path):
+    with qtbot.waitSignal(window.model_dialog_shown, timeout=30_000) as shown:
+        window.open_model_file(str(path))
+    return shown.args[0]
+
+
+def test_unknown_preprocessing_is_labelled_a_guess(qtbot, window, grey):
+    dialog = _dialog(qtbot, window, grey)
+    # it read "3 (RGB)", 224 x 224, ImageNet mean/std, and the model then ran on grayscale without a word here
+    assert dialog.channels_box.currentData() == 3
+    assert not dialog.pre_note.isHidden() and "guess" in dialog.pre_note.text()
+    dialog.close()
+
+
+def test_known_preprocessing_has_no_guess_note(qtbot, window, grey):
+    (grey.parent / "grey.gradflip.json").write_text(json.dumps(
+        {"kind": "gradflip-model", "version": 1, "format": "torchscript",
+         "preprocessing": {"input_size": [32, 32], "channels": 1, "mean": [0.5], "std": [0.25]}}), encoding="utf-8")
+    dialog = _dialog(qtbot, window, grey)
+    assert dialog.pre_note.isHidden()
+    dialog.close()
+
+
+def test_grayscale_note_survives_the_sidecar_status_and_the_classification(qtbot, window, grey):
+    from gradflip_desktop.core.models import files as model_files
+
+    spec = model_files.ModelSpec(str(grey), "torchscript")  # as the dialog sends it untouched: no preprocessing
+    with qtbot.waitSignal(window.classified, timeout=RUN_TIMEOUT_MS):
+        window.models.load_spec(spec)
+    assert any("grayscale" in n for n in window.model_info.warnings)
+    assert "settings saved to grey.gradflip.json" in window.models.sidecar_note
+    assert "grayscale" in window.status_label.text()  # it was only in the model line's tooltip
+
+
+def test_a_retry_keeps_what_was_typed_over_an_older_sidecar(qtbot, window, grey, monkeypatch):
+    # a model loaded before has a sidecar, which won over the failed attempt: the labels typed for it were gone
+    from gradflip_desktop.core.models import files as model_files
+
+    monkeypatch.setattr(window, "show_error", lambda *a, **k: None)
+    labels = grey.parent / "l.txt"
+    labels.write_text("a\nb\nc\nd\ne\n")
+    with qtbot.waitSignal(window.model_ready, timeout=RUN_TIMEOUT_MS):  # loaded once: it has a sidecar now
+        window.models.load_spec(model_files.ModelSpec(str(grey), "torchscript"))
+    assert (grey.parent / "grey.gradflip.json").is_file()
+    dialog = _dialog(qtbot, window, grey)
+    dialog.labels_edit.setText(str(labels))
+    dialog.channels_box.setCurrentIndex(dialog.channels_box.findData(3))  # RGB into a 1-channel network: refused
+    dialog.trust_box.setChecked(True)
+    with qtbot.waitSignal(window.model_failed, timeout=RUN_TIMEOUT_MS):
+        dialog.accept()
+    again = _dialog(qtbot, window, grey)
+    assert again.labels_edit.text() == str(labels) and again.channels_box.currentData() == 3
+    again.close()
