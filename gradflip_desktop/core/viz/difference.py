@@ -153,6 +153,9 @@ def key_region(mask: np.ndarray, radius: int | None = None) -> np.ndarray:
     return ~_dilate(~grown, r)
 
 
+KEY_TINT_MAX_FRACTION = 0.25  # key pixels over more of the image than this are outlined only, not tinted
+
+
 def key_outline(mask: np.ndarray, width: int | None = None, radius: int | None = None) -> np.ndarray:
     """H x W x 4 uint8 to draw over the photo: a line around the region the key pixels form
     (:func:`key_region`), the key pixels themselves lightly tinted, transparent elsewhere. ``width`` (px)
@@ -168,9 +171,6 @@ def key_outline(mask: np.ndarray, width: int | None = None, radius: int | None =
         out[mask] = (*OUTLINE_RGB, 90)
     out[ring] = (*OUTLINE_RGB, 255)
     return out
-
-
-KEY_TINT_MAX_FRACTION = 0.25  # key pixels over more of the image than this are outlined only, not tinted
 
 
 __all__ = [

@@ -131,10 +131,10 @@ class ImagesController(QObject):
         self.w.set_status(f"Opening {html.escape(Path(path).name)} …")
         self._opening_sample = False
         self._drop_note = ""  # a new image: a drop's note (set after this call) is about this one only
-        # Open Recent and the dialogs' start folder keep an absolute path: ``gradflip photo.jpg`` given
-        # relative to today's working folder must still open from the menu in a session started elsewhere
-        keep = str(Path(path).absolute()) if remember else None  # the record's image.source too: not relative to a
-        return self._load.start(load_image_task, str(Path(path).absolute()), "", keep, self._size()).id  # launch folder
+        # Open Recent, the dialogs' start folder and the record's image.source keep an absolute path: ``gradflip
+        # photo.jpg`` given relative to today's working folder must still open in a session started elsewhere
+        keep = str(Path(path).absolute()) if remember else None
+        return self._load.start(load_image_task, str(Path(path).absolute()), "", keep, self._size()).id
 
     def open_array(self, array: np.ndarray, name: str = "pasted image") -> int:
         self._opening_sample = False
