@@ -285,7 +285,17 @@ class Classifier:
             "std": [round(float(v), 6) for v in pre.std],
             "resize": str(pre.resize) + ("" if pre.resize_size is None else f" {int(pre.resize_size)}"),
             "labels_sha256": hashlib.sha256("\n".join(self.labels).encode("utf-8", "replace")).hexdigest()[:16],
+            **self._file(),
         }
+
+    def _file(self) -> dict:
+        """The weights file, for the record (a model's name can be the user's own): its name and size in bytes."""
+        import os  # noqa: PLC0415
+
+        try:
+            return {"file": os.path.basename(self.source), "file_bytes": os.path.getsize(self.source)} if self.source else {}
+        except OSError:  # a folder (Hugging Face), or the file is gone: its name alone
+            return {"file": os.path.basename(os.path.normpath(self.source))}
 
     def to(self, device: str | torch.device) -> "Classifier":
         dev = resolve_device(device)

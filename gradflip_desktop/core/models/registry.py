@@ -126,4 +126,9 @@ def model_versions() -> dict[str, str]:
             out[pkg] = version(pkg)
         except PackageNotFoundError:
             out[pkg] = "not installed"
+    for pkg in ("torchvision", "timm", "transformers", "onnx2torch"):  # what builds a model file, where installed
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            pass
     return out

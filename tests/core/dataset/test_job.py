@@ -34,3 +34,14 @@ def test_the_set_writer_reports_the_sets_finished_before_a_failure(monkeypatch, 
         w2.put(i, Input(tmp_path / f"{i}.png", str(i)), False, None)
     assert [o.input.name for o in w2.close()] == ["1", "2"]  # close() reports every finished set ...
     assert isinstance(w2.error, DiskFullError)  # ... and keeps the failure for raise_error()
+
+
+def test_resume_tells_a_set_made_with_another_weights_file():
+    from gradflip_desktop.core.dataset.job import made_otherwise
+
+    rec = {"model": {"name": "my classifier", "classes": 10, "file": "ft_v1.pth", "file_bytes": 100}}
+    now = {"name": "my classifier", "classes": 10, "file": "ft_v2.pth", "file_bytes": 100}
+    assert made_otherwise(rec, None, now, None) == "model file ft_v1.pth, not ft_v2.pth"
+    assert made_otherwise(rec, None, {**now, "file": "ft_v1.pth"}, None) == ""
+    older = {"model": {"name": "my classifier", "classes": 10}}  # a record made before the file was recorded: kept
+    assert made_otherwise(older, None, now, None) == ""

@@ -129,3 +129,15 @@ def test_a_web_address_as_the_model_says_gradflip_never_downloads():
         load_model_file("https://x.org/models/m.pt")
     assert str(info.value) == ("https://x.org/models/m.pt is a web address: GradFlip works offline and never "
                                "downloads models; save the file and give its path")
+
+
+def test_the_record_names_the_weights_file_whatever_the_models_name(resnet_files, tmp_path):
+    # a sidecar's name ("my classifier") hid which weights a record was made with
+    path = tmp_path / "ft.pth"
+    torch.save(resnet_files["ft"].state_dict(), path)
+    clf = mf.load_model_file(path, arch="resnet18", name="my classifier")
+    settings = clf.settings()
+    assert clf.name == "my classifier"
+    assert settings["file"] == "ft.pth" and settings["file_bytes"] == path.stat().st_size
+    path.unlink()  # gone since: its name alone
+    assert clf.settings()["file"] == "ft.pth" and "file_bytes" not in clf.settings()
