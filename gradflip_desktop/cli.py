@@ -305,9 +305,9 @@ def _outcome_text(o) -> str:
     rec = o.record or {}
     inp = getattr(o, "input", None)  # the set's name, said when it is not the file's own (cat.png → cat_png.*)
     named, stem = getattr(inp, "name", ""), Path(str(getattr(inp, "path", ""))).stem
-    where = "result set" + (f" {named}.*" if named and named != stem else "") + " already complete (--resume)"
-    if o.written:
-        where = f"wrote {len(o.written)} files" + (f" ({named}.*)" if named and named != stem else "") + f" to {o.written[0].parent}"
+    own = f"{named}.*" if named and named != stem else ""
+    where = f"wrote {len(o.written)} files{f' ({own})' if own else ''} to {o.written[0].parent}" if o.written \
+        else f"result set {own + ' ' if own else ''}already complete (--resume)"
     if rec.get("flipped"):
         orig, final, kp, kr = rec["original"], rec["final"], rec.get("key_pixels") or {}, rec.get("key_region") or {}
         key = f", key pixels {kp['count']:,} ({share(kp['fraction'])})" if kp.get("count") else ""  # 1 px: not "0.00 %"
