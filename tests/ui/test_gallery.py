@@ -390,15 +390,42 @@ def test_opening_another_folder_asks_before_dropping_a_run_never_exported(qtbot,
     other.mkdir()
     make_image_file(other / "q.png", 64, 48, seed=5)
     asked = []
-    monkeypatch.setattr(c.panel, "confirm", lambda question, title="": asked.append((question, title)) or False)
+    monkeypatch.setattr(c.panel, "ask_drop", lambda done, running: asked.append((done, running)) or "")
     monkeypatch.setattr(folders, "choose_folder_to_explain", lambda *a: (str(other), False))
     c.open_dialog()
-    assert len(asked) == 1 and "3 explanation(s) of this folder run were never exported" in asked[0][0]
-    assert asked[0][1] == "Open Folder" and Path(out).exists() and c.folder == str(photos)  # Cancel: kept
+    assert asked == [(3, False)] and Path(out).exists() and c.folder == str(photos)  # Cancel: kept
     c.exported = [Path(out)]  # once exported, another folder opens without a question
     c.open_dialog()
     _wait_done(qtbot, c)
     assert len(asked) == 1 and c.folder == str(other) and not Path(out).exists()
+
+
+def test_another_folder_can_export_the_run_first_then_opens(qtbot, tiny_window, photos, tmp_path, monkeypatch):
+    """The question over a run never exported had only Go on / Cancel: keeping the results meant Cancel, Export
+    All, then opening the folder again. "Export All…" now exports and then opens the other folder; when the
+    export's folder dialog is cancelled, nothing is dropped and the other folder does not open."""
+    from PySide6.QtWidgets import QFileDialog
+
+    from gradflip_desktop.core.dataset import complete_record
+    from gradflip_desktop.ui.controllers import folders
+
+    c = tiny_window.folders
+    c.open_folder(str(photos))
+    _wait_done(qtbot, c)
+    out, other, dest = c.out, tmp_path / "other", tmp_path / "kept"
+    other.mkdir()
+    make_image_file(other / "q.png", 64, 48, seed=5)
+    monkeypatch.setattr(c.panel, "ask_drop", lambda done, running: "export")
+    monkeypatch.setattr(folders, "choose_folder_to_explain", lambda *a: (str(other), False))
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: ""))
+    c.open_dialog()  # Export All…, then the export's folder dialog cancelled
+    assert c.folder == str(photos) and Path(out).is_dir() and c._after_export is None
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(dest)))
+    c.open_dialog()
+    qtbot.waitUntil(lambda: c.folder == str(other), timeout=RUN_TIMEOUT_MS)
+    _wait_done(qtbot, c)
+    assert (dest / "summary.csv").is_file() and all(complete_record(dest, f"p{i}") is not None for i in range(3))
+    assert not Path(out).exists() and c.counts[FLIPPED] + c.counts[NOT_FLIPPED] == 1
 
 
 def test_following_the_run_never_replaces_a_photo_still_loading(qtbot, tiny_window, photos, tmp_path, monkeypatch):
@@ -473,6 +500,28 @@ def test_the_close_question_reads_its_buttons_and_box(qtbot):
     assert panel.ask_close(2, running=False) == ("", True)
     assert "4 explanation(s) of the folder run are kept only until GradFlip closes" in seen[0]
     assert "done so far" in seen[1] and "the run stops" in seen[1]
+
+
+def test_the_another_folder_question_reads_its_buttons(qtbot):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMessageBox
+
+    panel = GalleryPanel()
+    qtbot.addWidget(panel)
+    seen = []
+
+    def answer(button_text):
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox)
+        seen.append(box.text())
+        next(b for b in box.buttons() if b.text() == button_text).click()
+
+    for button, running, expected in (("Export All…", False, "export"), ("Open Without Exporting", False, "drop"),
+                                      ("Stop and Export All…", True, "export"), ("Cancel", True, "")):
+        QTimer.singleShot(100, lambda b=button: answer(b))
+        assert panel.ask_drop(5, running) == expected
+    assert "the 5 explanation(s) of this folder run were never exported" in seen[0] and "run stops" not in seen[0]
+    assert "done so far" in seen[2] and "the run stops" in seen[2]
 
 
 def test_the_close_question_mid_run_counts_on_while_the_run_goes_on(qtbot):
@@ -850,7 +899,7 @@ def test_a_dropped_folder_and_open_folder_follow_the_remembered_choice(qtbot, ti
     _wait_done(qtbot, c)
     assert str(nested / "sub" / "deeper" / "d0.png") in c.panel.tiles
     # a dropped folder uses the same, remembered, choice (over the finished run: "drop its results?" answered yes)
-    monkeypatch.setattr(c.panel, "confirm", lambda question, title="": True)
+    monkeypatch.setattr(c.panel, "ask_drop", lambda done, running: "drop")
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(nested / "sub"))])
     pos = w.rect().center()

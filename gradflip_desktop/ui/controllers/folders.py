@@ -47,6 +47,8 @@ from .folder_tasks import (  # noqa: F401 - tests swap or call the tasks here
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ..main_window import MainWindow
 
 THUMBS_PER_TASK = 12  # photos decoded per background task: ~20-80 ms, then other work may run
@@ -101,6 +103,7 @@ class FoldersController(QObject):
         self._export_interactive = False
         self._follow = False  # the run's first explanation opens in the main views (_follow_run)
         self._export_when_stopped = False  # closing mid-run answered "Stop and Export All…"
+        self._after_export: Callable[[], None] | None = None  # another folder, once Export All is done
         self.ask_on_close = True  # False: closed by Ctrl+C or SIGTERM (app.py), which must not wait on a question
 
     @property
@@ -111,7 +114,7 @@ class FoldersController(QObject):
     def open_dialog(self) -> None:
         start = str(self.w.settings.value("recent/folder", str(Path.home())))
         chosen = choose_folder_to_explain(self.w, start, self._recursive_setting())
-        if chosen and self.may_drop_run():
+        if chosen and self.may_drop_run(lambda: self.open_folder(*chosen)):
             self.open_folder(*chosen)
 
     def _unexported(self) -> int:
@@ -119,14 +122,27 @@ class FoldersController(QObject):
         done = self.counts[FLIPPED] + self.counts[NOT_FLIPPED]
         return 0 if self.out is None or self.exported is not None or self._export.busy else done
 
-    def may_drop_run(self) -> bool:
+    def may_drop_run(self, then: Callable[[], None] | None = None) -> bool:
         """Another folder replaces the run's session folder, as closing the window removes it: with finished
-        explanations never exported, only after the user agrees."""
+        explanations never exported, only after the user agrees. "Export All…" exports first (the run stopped)
+        and calls ``then`` once the export is done; False is returned then, as for Cancel."""
         done = self._unexported()
         if not done:
             return True
-        return self.panel.confirm(f"Another folder: the {done} explanation(s) of this folder run were never exported "
-                                  "and are dropped (Export All keeps them first). Go on?", "Open Folder")
+        answer = self.panel.ask_drop(done, self.running)
+        if answer == "export":
+            self._after_export = then
+            self._export_first()
+        return answer == "drop"
+
+    def _export_first(self) -> None:
+        """Export All now, or once the run has stopped and written its summary (_on_summary)."""
+        self.show_panel()
+        if self.running:
+            self._export_when_stopped = True
+            self.cancel()
+        else:
+            self.export_all()
 
     def _recursive_setting(self) -> bool:
         return str(self.w.settings.value("folders/recursive", "false")).lower() in ("true", "1")
@@ -152,7 +168,7 @@ class FoldersController(QObject):
         self.stored = {}
         self.folder, self.inputs, self.queue, self.outcomes, self.next = folder, [], [], {}, 0
         self.cancelling, self.summary_written, self.exported, self.export_error = False, False, None, None
-        self._export_when_stopped = False
+        self._export_when_stopped, self._after_export = False, None
         self.counts = dict.fromkeys(self.counts, 0)
         self._follow = self.w.result is None and (self.w.image is None or self.w.images.showing_sample())
         settings = self.w.controls.settings()
@@ -220,14 +236,10 @@ class FoldersController(QObject):
             self.w.settings.setValue("folders/ask_on_close", False)
             self.ask_close_action.setChecked(False)
         if answer == "export":
-            self.show_panel()
-            if self.running:  # Export All once the run has stopped and written its summary (_on_summary)
-                self._export_when_stopped = True
-                self.cancel()
-            else:
-                self.export_all()
-                if not self.ask_on_close:  # ended while Export All's folder dialog was open
-                    return True
+            self._after_export = None
+            self._export_first()
+            if not self.ask_on_close:  # ended while Export All's folder dialog was open
+                return True
         return answer == "close"
 
     def _asks_on_close(self) -> bool:
@@ -418,6 +430,7 @@ class FoldersController(QObject):
             start = str(self.w.settings.value("export/folder", self.folder or str(Path.home())))  # first time: the folder
             folder = QFileDialog.getExistingDirectory(self.w, "Export All Results to Folder", start)
             if not folder:
+                self._after_export = None  # no export: what waited on it (another folder) does not happen
                 return
         self._export_target = folder
         self.exported, self.export_error = None, None
@@ -427,12 +440,15 @@ class FoldersController(QObject):
 
     def _on_exported(self, paths: list[Path] | None) -> None:
         self.panel.export_button.setEnabled(True)
+        then, self._after_export = self._after_export, None
         if paths is None:
             return
         self.exported = paths
         self.w.settings.setValue("export/folder", str(self._export_target))
         shown = [p for p in paths if not p.name.startswith(".") and not p.parent.name.startswith(".")]  # not thumbnails
         self.w.set_status(html.escape(f"Exported {len(shown)} files to {self._export_target}"))
+        if then is not None:  # "Export All…" before another folder: now that folder
+            then()
 
     def _on_export_failed(self, exc: BaseException) -> None:
         from gradflip_desktop.core.errors import ResultExistsError
@@ -445,7 +461,10 @@ class FoldersController(QObject):
                 self.export_all(self._export_target, overwrite=True)
             elif answer:  # choose another folder
                 self.export_all()
+            else:
+                self._after_export = None
             return
+        self._after_export = None
         self.w.show_error("Export All", self.export_error, box=not isinstance(exc, ResultExistsError))
 
     def _remove_session(self) -> None:

@@ -183,7 +183,7 @@ class ImagesController(QObject):
             self.w.models.open_file(first)
             return
         if Path(first).is_dir():
-            if self.w.folders.may_drop_run():
+            if self.w.folders.may_drop_run(lambda: self.w.folders.open_folder(first)):
                 self.w.folders.open_folder(first)
             return
         self.open_path(first)

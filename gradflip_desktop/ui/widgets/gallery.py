@@ -310,6 +310,21 @@ class GalleryPanel(QWidget):
                                       QMessageBox.StandardButton.Cancel)
         return answer == QMessageBox.StandardButton.Yes
 
+    def ask_drop(self, done: int, running: bool) -> str:
+        """Another folder over a run with ``done`` explanations never exported: "export" (Export All first, then
+        the other folder), "drop" or "" (stay). A dialog; tests answer it themselves."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Open Folder",
+                          f"Another folder: the {done} explanation(s) of this folder run {'done so far ' if running else ''}"
+                          "were never exported and are dropped" + (", and the run stops" if running else "") + ". "
+                          "Export them first?", parent=self)
+        export = box.addButton("Stop and Export All…" if running else "Export All…", QMessageBox.ButtonRole.AcceptRole)
+        drop = box.addButton("Open Without Exporting", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(export)
+        box.exec()
+        clicked = box.clickedButton()
+        return "export" if clicked is export else "drop" if clicked is drop else ""
+
     def ask_close(self, done: int, running: bool) -> tuple[str, bool]:
         """Closing the window with ``done`` explanations never exported: ("export", "close" or "" to stay open,
         "don't ask again" ticked). A dialog; tests answer it themselves."""
