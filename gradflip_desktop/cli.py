@@ -50,7 +50,7 @@ def add_model_arguments(parser) -> None:
     g.add_argument("--arch", type=nonempty, default=None,
                    help="architecture of a state dict (.pth/.bin/.safetensors): torchvision, e.g. resnet18 (detected from "
                         "torchvision file names), or timm:NAME, e.g. timm:vit_small_patch16_224")
-    g.add_argument("--labels", type=nonempty, default=None, metavar="FILE", help="class labels: text file (one per line) or JSON")
+    g.add_argument("--labels", type=nonempty, default=None, metavar="FILE", help="class labels: text file (one per line), CSV/TSV or JSON; see README")
     g.add_argument("--input-size", type=size, default=None, metavar="HxW", help="network input size, e.g. 224 or 28x28")
     g.add_argument("--resize", choices=("squash", "center-crop"), default=None, help="how the image reaches the input size")
     g.add_argument("--mean", type=floats, default=None, metavar="M", help="normalisation mean, e.g. 0.485,0.456,0.406")
@@ -430,7 +430,7 @@ def _explain(args) -> int:
         emit_json()
         if many and not args.quiet:  # what is kept, and how to go on (it said only "interrupted")
             written = sum(c != EXIT_BAD_INPUT and c != EXIT_INTERNAL for c in codes)
-            print(f"\ngradflip: {written} of {len(inputs)} result sets are complete in {args.out}; the same command "
+            print(f"\ngradflip: {written} of {len(seen)} result sets are complete in {args.out}; the same command "
                   "with --resume explains the rest", file=sys.stderr)
         raise
     if settings.summary and not args.quiet:

@@ -1020,3 +1020,18 @@ def test_resume_names_a_kept_set_whose_name_is_not_the_files_own(tiny_cli, tmp_p
     kept = {ln.split("] ", 1)[1].split(" (kept)", 1)[0]: ln for ln in capsys.readouterr().err.splitlines() if "(kept)" in ln}
     assert "result set cats_001.* already complete (--resume)" in kept["cats/001.png"]
     assert "result set already complete (--resume)" in kept["top.png"]  # its own name: not repeated
+
+
+def test_interrupt_line_counts_a_linked_photo_once_like_the_progress_lines(tiny_cli, folder, tmp_path, capsys,
+                                                                           monkeypatch):
+    # a link to a photo of the folder is explained once ("listed twice; explained once", progress "k/5"); the
+    # interrupt line said "2 of 6 result sets are complete", counting it twice
+    from gradflip_desktop.core.explain import runner
+
+    (folder / "link.png").symlink_to(folder / "p0.png")
+    _interrupt_run_at(monkeypatch, runner, 3)
+    out = tmp_path / "out"
+    assert cli.main(["explain", str(folder), "--out", str(out), "--no-key-pixels", "--batch-size", "1"]) == 130
+    err = capsys.readouterr().err
+    assert "[2/5 (" in err
+    assert f"gradflip: 2 of 5 result sets are complete in {out}" in err

@@ -42,6 +42,9 @@ _FEATURE_TYPES: tuple[type, ...] = (nn.Conv2d, nn.modules.batchnorm._BatchNorm, 
 
 
 def _check_target(classifier: Classifier, target: int | str) -> int:
+    if not hasattr(classifier, "num_classes") or not hasattr(classifier, "module"):  # (pixels, model, ...) swapped
+        raise TypeError("the first argument must be the model (a Classifier: load_default_model(), load_model_file()), "
+                        f"not {type(classifier).__name__}; then the photo, then the class")
     if isinstance(target, str):  # a label ("tiger cat", "#3") as --target takes it, not int()'s "invalid literal"
         return classifier.find_class(target)
     try:  # an int, a NumPy integer, or a one-element integer tensor (logits.argmax(): accepted before, as int())

@@ -19,7 +19,7 @@ or the sum over a group ("any cat").
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Mapping
 
 import numpy as np
 
@@ -173,6 +173,8 @@ def check_maps(
 
     from .errors import ModelError
 
+    if not isinstance(maps, Mapping):  # a list of maps: "'list' object has no attribute 'items'"
+        raise TypeError(f"maps must be a dict of name -> H x W map, e.g. {{'GradFlip': m}}, not {type(maps).__name__}")
     x = np.asarray(getattr(pixels, "pixels", pixels), dtype=np.float32)  # an ImageData too, as run() takes it
     h, w = x.shape[:2]
     for name, m in maps.items():

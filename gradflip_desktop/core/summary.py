@@ -38,8 +38,12 @@ def pct(p: float) -> str:
 
 
 def _whole_percent(v: float) -> str:
-    """``v`` (a percentage >= 10) rounded to a whole percent; ``"99.9 %"`` where that would read 100 for less."""
-    text = f"{v:.0f} %"
+    """``v`` (a percentage >= 10) rounded to a whole percent; ``"99.9 %"`` where that would read 100 for less.
+
+    Rounded from the one decimal the captions, the class table and the figure's title show, half up: 39.46 %
+    reads "39.5 %" there and "40 %" here (it read "39 %", and 14.5 % read "15 %" but 38.5 % "38 %": Python's
+    formatting rounds half to even)."""
+    text = f"{math.floor(round(v, 1) + 0.5):d} %"
     return f"{min(v, 99.9):.1f} %" if text == "100 %" and v < 100 else text
 
 

@@ -336,6 +336,8 @@ class MainWindow(QMainWindow):
         """Ctrl+Return while Explain is disabled: the status bar says what it waits for."""
         if self.runs.running:
             why = "An explanation is running; Cancel (Esc) stops it."
+        elif self.images.loading:
+            why = "The photo is still opening; Explain (Ctrl+Return) works once it is shown."
         elif self.image is None:
             why = "Open a photo first (Ctrl+O, a drop, or Ctrl+V); then Explain (Ctrl+Return)."
         elif self.models.loading:
@@ -422,7 +424,9 @@ class MainWindow(QMainWindow):
 
     def update_actions(self) -> None:
         has_image, running = self.image is not None, self.runs.running
-        ready = has_image and self.models.info is not None and not self.models.loading
+        # not while another photo is opening: a run started then explained the photo being replaced, and the
+        # new photo's arrival stopped it, so the press of Explain was lost without a word
+        ready = has_image and self.models.info is not None and not self.models.loading and not self.images.loading
         self.explain_action.setEnabled(ready)
         for shortcut in self.explain_why:
             shortcut.setEnabled(not ready)

@@ -106,6 +106,13 @@ def test_wrong_arguments_are_one_readable_line(tiny, tiny_image):
     assert check.explained == label and len(check.curves) == 1
     with pytest.raises(ValueError, match=r"^no map to check"):
         check_maps(tiny, image, {}, result.explained)
+    # photo and model swapped; a list of maps (session 22: "'numpy.ndarray' object has no attribute 'num_classes'",
+    # "'list' object has no attribute 'items'")
+    for attribution in (gradcam_map, saliency_map):
+        with pytest.raises(TypeError, match=r"^the first argument must be the model .*not ndarray; then the photo"):
+            attribution(tiny_image, tiny, 1)
+    with pytest.raises(TypeError, match=r"^maps must be a dict of name -> H x W map, .*not list$"):
+        check_maps(tiny, image, [result.importance_map()], label, points=3)
 
 
 def test_a_tensor_class_index_is_still_a_target(tiny, tiny_image):

@@ -32,7 +32,8 @@ def test_default_run_names_a_key_region_that_alone_flips(default_model, chelsea,
     assert float(np.abs(np.diff(imp, axis=1)).max()) < 0.1
     rec = record(res, versions={})
     assert rec["key_region"]["flips"] is True and rec["key_region"]["fraction"] == pytest.approx(kr.fraction)
-    assert "outlined" in summary_sentence(res)
+    # outlined, or hatched over half the image (the cat: 47 % with two torch threads, 54 % with one)
+    assert ("hatched" if kr.fraction > 0.5 else "outlined") in summary_sentence(res)
 
 
 def test_any_cat_on_the_sample_flips_without_crawling(default_model, chelsea):

@@ -1077,3 +1077,61 @@ def test_a_finished_tile_opens_with_its_classes_at_once_not_after_the_runs_curre
     assert seen[0].top[0].label == w.result.original.label
     qtbot.wait(300)  # nothing classifies it again afterwards with other numbers
     np.testing.assert_allclose(w.models.classification.probabilities, w.result.original_probabilities, atol=1e-6)
+
+
+def test_include_subfolders_question_counts_the_explanations_the_run_finishes_while_it_is_open(qtbot):
+    # asked with 6 done, the run went on under the question (22/22 done when it was answered): "Yes" dropped 19
+    p = GalleryPanel()
+    qtbot.addWidget(p)
+    p.start("t", [(f"k{i}", f"/x/{i}.png", f"img{i}") for i in range(4)])  # a run: its Cancel is enabled
+    p.set_state("k0", FLIPPED, "→ a", label="a", size=0.5)
+    seen = []
+
+    def confirm(question, title="", live=None):
+        p.set_state("k1", FLIPPED, "→ b", label="b", size=0.5)  # finished while the question is open
+        seen.append((question, live() if live is not None else question))
+        return False
+
+    p.confirm = confirm
+    p.subfolders.click()
+    assert "the 1 explanation(s) done so far" in seen[0][0]
+    assert "the 2 explanation(s) done so far" in seen[0][1]
+    assert not p.subfolders.isChecked()
+
+
+def test_a_model_chosen_during_a_folder_run_does_not_explain_the_rest_of_it(qtbot, tiny_window, photos, monkeypatch):
+    # the picker switched EfficientNet-Lite0 to another model at image 13 of 22: images 14-22 were explained with
+    # it, into the same gallery and summary, with no word (the command line's --resume refuses another model's sets)
+    from gradflip_desktop.ui.controllers import folders
+
+    w, c = tiny_window, tiny_window.folders
+    first, other = w.models.session.classifier, make_tiny(seed=2)
+    real, used = folders.explain_one_task, []
+
+    def explain(task, session, inp, *a):
+        if w.models.session.classifier is None:
+            w.models.session.classifier = first  # the model load queued before the first image ends
+        used.append(session.classifier)
+        w.models.session.classifier = other  # the user loads another model while the run goes on
+        return real(task, session, inp, *a)
+
+    monkeypatch.setattr(folders, "explain_one_task", explain)
+    w.models.session.classifier = None  # `gradflip FOLDER`: the folder is listed before the default model is loaded
+    c.open_folder(str(photos))
+    _wait_done(qtbot, c)
+    assert len(used) == 4 and all(m is first for m in used)  # p0-p2 and broken.jpg: the run's own model
+
+
+def test_a_linked_photo_is_explained_once_as_on_the_command_line(qtbot, tiny_window, photos):
+    """A link to a photo of the folder made a second tile and a second explanation of the same file (the command
+    line explains it once, and says so)."""
+    (photos / "link.png").symlink_to(photos / "p0.png")
+    c, titles = tiny_window.folders, []
+    real = c.panel.start
+    c.panel.start = lambda title, entries: (titles.append(title), real(title, entries))[1]
+    c.open_folder(str(photos))
+    _wait_done(qtbot, c)
+    names = sorted(Path(k).name for k in c.panel.tiles)
+    assert names == ["broken.jpg", "link.png", "p1.png", "p2.png"] or names == ["broken.jpg", "p0.png", "p1.png", "p2.png"]
+    assert c.counts[FLIPPED] + c.counts[NOT_FLIPPED] == 3
+    assert "1 listed twice (a link), explained once" in titles[-1]

@@ -25,6 +25,7 @@ __all__ = ["Classifier", "PixelSpaceModel", "Prediction", "Preprocessing"]
 
 
 ENLARGED = 4.0  # an image the network's input enlarges this much along a side gets a note (enlarged_note)
+SHRUNK = 1.5  # the note too where the working size reduced a side the input then enlarges this much (4000 x 300: 77 px)
 ENLARGED_START = "the model enlarges it "  # how every enlarged_note begins: another model's note is replaced
 
 
@@ -37,6 +38,13 @@ def with_enlarged_note(preprocessing, image) -> list[str]:
     if hasattr(preprocessing, "enlarged_note"):
         h, w = image.pixels.shape[:2]
         note = preprocessing.enlarged_note(h, w)
+        ow, oh = (int(v) for v in getattr(image, "original_size", (0, 0)) or (0, 0))
+        if note is None and (oh > h or ow > w) and hasattr(preprocessing, "enlargement"):
+            factor = preprocessing.enlargement(h, w)  # the working size shrank it below what the model sees
+            if factor >= SHRUNK and preprocessing.enlargement(oh, ow) < factor:
+                note = (f"{ENLARGED_START}{factor:.1f}× along a side to see its {preprocessing.input_size[1]}×"
+                        f"{preprocessing.input_size[0]} input after the working size reduced it from {ow}×{oh}: a "
+                        "larger working size (the app's Working size, --max-side) keeps detail the model would see")
         notes[:] = [n for n in notes if not n.startswith(ENLARGED_START) or n == note]
         if note and note not in notes:
             notes.append(note)
@@ -105,15 +113,17 @@ class Preprocessing:
         """A note when the network's input enlarges an h x w image 4x or more along a side (a 10 x 10 icon, a
         300 x 1 line): it sees the photo's pixels as blocks, and its answer says little about what they show."""
         ih, iw = self.input_size
-        if self.resize == "center-crop":
-            nh, nw = self.crop(h, w)[:2]
-        else:
-            nh, nw = ih, iw
-        factor = max(nh / max(1, h), nw / max(1, w))
+        factor = self.enlargement(h, w)
         if factor < ENLARGED:
             return None
         return (f"{ENLARGED_START}{factor:.0f}× along a side to see its {iw}×{ih} input: each pixel becomes a "
                 "block, so its answer says little (a larger photo is better)")
+
+    def enlargement(self, h: int, w: int) -> float:
+        """How much the network's input enlarges an h x w image along its most enlarged side (< 1: reduces)."""
+        ih, iw = self.input_size
+        nh, nw = self.crop(h, w)[:2] if self.resize == "center-crop" else (ih, iw)
+        return max(nh / max(1, h), nw / max(1, w))
 
     def to_dict(self) -> dict:
         return {

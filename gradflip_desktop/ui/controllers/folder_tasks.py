@@ -23,6 +23,7 @@ class FolderListing:
     settled: list  # core.dataset.job.Outcome of inputs that fail before any run (two images, one result name)
     entries: list  # (key, path, name shown) per input, built here rather than on the GUI thread
     subfolders: int = 0  # subfolders left out (not recursive)
+    twice: int = 0  # photos listed again (a link to one, or the same file twice): explained once
 
 
 @dataclass
@@ -45,11 +46,13 @@ def list_folder_task(task, folder: str, recursive: bool, out: str) -> FolderList
 
     if not Path(folder).is_dir():
         raise ValueError(f"{folder} is not a folder")
-    inputs, skipped = collect_inputs([folder], recursive=recursive)
-    settled, _ = plan(inputs, JobSettings(out=out))
+    listed, skipped = collect_inputs([folder], recursive=recursive)
+    settled, todo = plan(listed, JobSettings(out=out))
+    kept = {i for i, _ in todo} | {o.input for o in settled}  # a photo listed twice (a link to it): explained once,
+    inputs = [i for i in listed if i in kept]  # as the command line does (the gallery explained both)
     entries = [(str(i.path), str(i.path), str(Path(i.path).relative_to(folder))) for i in inputs]
     dirs = sum(1 for path, _ in skipped if Path(path).is_dir())
-    return FolderListing(folder, inputs, len(skipped) - dirs, settled, entries, dirs)
+    return FolderListing(folder, inputs, len(skipped) - dirs, settled, entries, dirs, len(listed) - len(inputs))
 
 
 def _qimage(rgb) -> QImage:
@@ -76,6 +79,21 @@ def photo_thumbnails_task(task, items: list[tuple[str, str]]) -> list[tuple[str,
             continue
         out.append((key, fit_image(_qimage(np.ascontiguousarray(rgb)))))
     return out
+
+
+class RunModel:
+    """A folder run's model: the session's when its first image is explained (read on the engine thread, so after a
+    model load queued before it: `gradflip FOLDER` lists the folder before the default model is loaded), then
+    kept for the rest of the run and its Continue, whatever model is chosen meanwhile."""
+
+    def __init__(self, session) -> None:
+        self._session, self._classifier = session, None
+
+    @property
+    def classifier(self):
+        if self._classifier is None:
+            self._classifier = self._session.classifier
+        return self._classifier
 
 
 def explain_one_task(task, session, inp, out: str, options, max_side: int | None, views: str | None = None) -> ImageDone:

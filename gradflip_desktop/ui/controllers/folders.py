@@ -38,6 +38,7 @@ from ..worker import TaskSlot, error_message
 from .folder_tasks import (  # noqa: F401 - tests swap or call the tasks here
     FolderListing,
     ImageDone,
+    RunModel,
     explain_one_task,
     export_task,
     list_folder_task,
@@ -75,6 +76,7 @@ class FoldersController(QObject):
         self.cancelling = False
         self.counts = {FLIPPED: 0, NOT_FLIPPED: 0, ERROR: 0}
         self._options = None
+        self._model: RunModel | None = None  # the run's model (explain_one_task reads its .classifier)
         self._max_side: int | None = None
         self._thumb_queue: list[tuple[str, str]] = []
         self._list = TaskSlot(window.background, self._on_listed, on_error=self._on_failed, parent=self)
@@ -257,6 +259,8 @@ class FoldersController(QObject):
         self.inputs = list(listing.inputs)
         entries = listing.entries
         skipped = f"; {listing.skipped} other file(s) skipped" if listing.skipped else ""
+        if listing.twice:
+            skipped += f"; {listing.twice} listed twice (a link), explained once"
         if listing.subfolders:
             skipped += f"; {listing.subfolders} subfolder(s) not included"
         self.panel.start(f"{Path(listing.folder).name}: {len(entries)} image(s){skipped}", entries)
@@ -283,6 +287,9 @@ class FoldersController(QObject):
                                      "finished tile in the Folder panel opens its own.")
         self._thumb_queue = [(k, p) for k, p, _ in entries]
         self._next_thumbnails()
+        # the run's model, as its options: a model chosen while it runs explained the rest of the folder, one
+        # gallery and summary of two models (EfficientNet's barbell, then tiny10's truck), with no word
+        self._model = RunModel(self.w.models.session)
         self._start_next()
         self.w.update_actions()
 
@@ -303,7 +310,7 @@ class FoldersController(QObject):
         inp = self.queue[self.next]
         self.next += 1
         self.panel.set_state(str(inp.path), RUNNING, "explaining …")
-        self._run.start(explain_one_task, self.w.models.session, inp, self.out, self._options, self._max_side,
+        self._run.start(explain_one_task, self._model, inp, self.out, self._options, self._max_side,
                         self.views)
 
     def _on_image_done(self, done: ImageDone | None) -> None:

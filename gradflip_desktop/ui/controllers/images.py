@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -52,6 +53,19 @@ def status_name(name: str, limit: int = STATUS_NAME_CHARS) -> str:
     "…". The status bar does not wrap: a 160-character name pushed "the model sees …" (and the loading
     notes after it) off the window's edge; the full name is in the window title."""
     return html.escape(elide_middle(name, limit))
+
+
+def _path_forms(text: str) -> list[str]:
+    """The ways a one-line text may spell a path: as it is; without the quotes a terminal puts around a dragged
+    file's name with a space (``'/home/me/my photo.jpg'``) or Windows Explorer's Copy as path puts around any
+    path (``"C:\\photos\\x.jpg"``); without a shell's backslash escapes (``my\\ photo.jpg``, POSIX only).
+    Each of these read "the clipboard holds no image"."""
+    forms = [text]
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        forms.append(text[1:-1])
+    if os.sep == "/" and "\\" in forms[-1]:
+        forms.append(re.sub(r"\\(.)", r"\1", forms[-1]))
+    return forms
 
 
 @dataclass
@@ -134,12 +148,16 @@ class ImagesController(QObject):
         # Open Recent, the dialogs' start folder and the record's image.source keep an absolute path: ``gradflip
         # photo.jpg`` given relative to today's working folder must still open in a session started elsewhere
         keep = str(Path(path).absolute()) if remember else None
-        return self._load.start(load_image_task, str(Path(path).absolute()), "", keep, self._size()).id
+        task = self._load.start(load_image_task, str(Path(path).absolute()), "", keep, self._size())
+        self.w.update_actions()  # Explain waits for the photo (see MainWindow.update_actions)
+        return task.id
 
     def open_array(self, array: np.ndarray, name: str = "pasted image") -> int:
         self._opening_sample = False
         self._drop_note = ""
-        return self._load.start(load_image_task, array, name, None, self._size()).id
+        task = self._load.start(load_image_task, array, name, None, self._size())
+        self.w.update_actions()
+        return task.id
 
     def _size(self) -> int:
         return int(self.w.controls.settings().working_size)
@@ -152,6 +170,7 @@ class ImagesController(QObject):
         source, name = self.source
         self.w.set_status(f"Loading the photo again at {int(side)} px …")
         self._load.start(load_image_task, source, name, None, int(side))
+        self.w.update_actions()
 
     def paste(self) -> None:
         clipboard = QGuiApplication.clipboard()
@@ -217,8 +236,11 @@ class ImagesController(QObject):
         text = mime.text().strip() if mime is not None and mime.hasText() else ""
         if not text or "\n" in text:
             return None
-        candidate = QUrl(text).toLocalFile() if text.startswith("file:") else os.path.expanduser(text)
-        return candidate if candidate and Path(candidate).exists() else None
+        for form in _path_forms(text):
+            candidate = QUrl(form).toLocalFile() if form.startswith("file:") else os.path.expanduser(form)
+            if candidate and Path(candidate).exists():
+                return candidate
+        return None
 
     @classmethod
     def local_paths(cls, mime) -> list[str]:
@@ -339,6 +361,7 @@ class ImagesController(QObject):
         return [n for n in getattr(image, "warnings", None) or [] if not n.startswith("scaled from")]
 
     def _on_failed(self, exc: BaseException) -> None:
+        self.w.update_actions()  # the photo shown stays, and so does Explain
         message = _load_error_message(exc)
         self.w.show_error("Cannot open the image", message)
         self.w.image_failed.emit(message)

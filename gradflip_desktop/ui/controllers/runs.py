@@ -209,6 +209,9 @@ class RunsController(QObject):
     def explain(self) -> None:
         """Start a run on the current image; a running one is cancelled first (and not heard from again)."""
         w = self.w
+        if w.images.loading:  # another photo is opening (a link in the sentence, a key): not the one it replaces
+            w.why_not_explain()
+            return
         if w.image is None or w.models.info is None or w.models.loading:
             return
         settings = w.controls.settings()

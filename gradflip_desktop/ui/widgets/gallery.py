@@ -295,33 +295,53 @@ class GalleryPanel(QWidget):
     def _subfolders_clicked(self, checked: bool) -> None:
         """The folder is listed and explained again: with explanations done, only after the user agrees (a stray
         click dropped hours of a large folder's results without a word)."""
-        done = sum(t.state in DONE_STATES for t in self.tiles.values())
-        if done and not self.confirm(
-                f"{'Include' if checked else 'Leave out'} subfolders: the folder is listed and explained again, and the "
-                f"{done} explanation(s) done so far are dropped (Export All keeps them first). Go on?"):
+        def count() -> int:
+            return sum(t.state in DONE_STATES for t in self.tiles.values())
+
+        def question(n: int) -> str:
+            return (f"{'Include' if checked else 'Leave out'} subfolders: the folder is listed and explained again, and "
+                    f"the {n} explanation(s) done so far are dropped (Export All keeps them first). Go on?")
+
+        done = count()
+        # the run goes on while the question is open: its count with it (it asked about 6 and dropped 19)
+        live = {"live": lambda: question(count())} if self.cancel_button.isEnabled() else {}
+        if done and not self.confirm(question(done), **live):
             self.subfolders.setChecked(not checked)
             return
         self.subfolders_toggled.emit(checked)
 
-    def confirm(self, question: str, title: str = "Include subfolders") -> bool:
-        """Yes or no from the user (a dialog; tests answer it themselves)."""
-        answer = QMessageBox.question(self, title, question,
-                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-                                      QMessageBox.StandardButton.Cancel)
+    def confirm(self, question: str, title: str = "Include subfolders", live: Callable[[], str] | None = None) -> bool:
+        """Yes or no from the user (a dialog; tests answer it themselves); ``live``: the question as it reads now,
+        while a run changes it."""
+        box = QMessageBox(QMessageBox.Icon.Question, title, question,
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        timer = QTimer(box)
+        if live is not None:
+            timer.timeout.connect(lambda: box.setText(live()))
+            timer.start(250)
+        answer = box.exec()
+        timer.stop()
         return answer == QMessageBox.StandardButton.Yes
 
     def ask_drop(self, done: int, running: bool) -> str:
         """Another folder over a run with ``done`` explanations never exported: "export" (Export All first, then
         the other folder), "drop" or "" (stay). A dialog; tests answer it themselves."""
-        box = QMessageBox(QMessageBox.Icon.Question, "Open Folder",
-                          f"Another folder: the {done} explanation(s) of this folder run {'done so far ' if running else ''}"
-                          "were never exported and are dropped" + (", and the run stops" if running else "") + ". "
-                          "Export them first?", parent=self)
+        def text(n: int) -> str:
+            return (f"Another folder: the {n} explanation(s) of this folder run {'done so far ' if running else ''}were "
+                    "never exported and are dropped" + (", and the run stops" if running else "") + ". Export them first?")
+
+        box = QMessageBox(QMessageBox.Icon.Question, "Open Folder", text(done), parent=self)
+        live = QTimer(box)  # the run goes on while the question is open: its count with it
+        if running and self.count_unexported is not None:
+            live.timeout.connect(lambda: box.setText(text(max(done, self.count_unexported()))))
+            live.start(250)
         export = box.addButton("Stop and Export All…" if running else "Export All…", QMessageBox.ButtonRole.AcceptRole)
         drop = box.addButton("Open Without Exporting", QMessageBox.ButtonRole.DestructiveRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(export)
         box.exec()
+        live.stop()
         clicked = box.clickedButton()
         return "export" if clicked is export else "drop" if clicked is drop else ""
 

@@ -266,3 +266,24 @@ def test_another_models_enlarged_note_is_replaced_not_kept(tmp_path):
     assert [n for n in notes if "enlarges" in n] == [Preprocessing(input_size=(384, 384)).enlarged_note(10, 10)]
     assert not any("enlarges" in n for n in with_enlarged_note(Preprocessing(input_size=(32, 32)), img))  # 3.2×: none
     assert with_enlarged_note(None, img) is img.warnings  # no preprocessing known: the notes stay as they are
+
+
+def test_a_panorama_the_working_size_made_thinner_than_the_input_gets_a_note(tmp_path):
+    """A 4000 x 300 panorama at the 1,024 px working size is 1024 x 77: the 224 px input enlarges that 2.9x, a
+    blurred copy of what the full photo shows (the model's answer dropped from 37.7 % to 13.9 %), and the only
+    note was "scaled from 4000×300"; below the 4x of a tiny photo, nothing said that a larger working size helps."""
+    import numpy as np
+    from PIL import Image
+
+    from gradflip_desktop.core.images import load_image
+    from gradflip_desktop.core.models.classifier import Preprocessing, with_enlarged_note
+
+    Image.fromarray(np.zeros((300, 4000, 3), np.uint8)).save(tmp_path / "pano.png")
+    pre = Preprocessing()
+    small = load_image(tmp_path / "pano.png", max_side=1024)
+    notes = [n for n in with_enlarged_note(pre, small) if "enlarges" in n]
+    assert len(notes) == 1 and "2.9×" in notes[0] and "reduced it from 4000×300" in notes[0] and "--max-side" in notes[0]
+    full = load_image(tmp_path / "pano.png", max_side=4096)  # kept its size: the input reduces it, no note
+    assert not any("enlarges" in n for n in with_enlarged_note(pre, full))
+    Image.fromarray(np.zeros((4000, 6000, 3), np.uint8)).save(tmp_path / "big.png")  # an ordinary photo: none
+    assert not any("enlarges" in n for n in with_enlarged_note(pre, load_image(tmp_path / "big.png", max_side=1024)))

@@ -307,3 +307,21 @@ def test_a_file_of_zeros_named_onnx_is_refused_from_its_first_byte(tmp_path, mon
     with pytest.raises(ModelError, match=r"cannot read ONNX file zeros.onnx: it is not an ONNX model"):
         mf.load_model_file(path)
     assert read == []
+
+
+@needs_onnx
+def test_onnx_file_copied_without_its_external_data_names_the_missing_file(tmp_path):
+    # torch.onnx.export (dynamo, torch's default) writes NAME.onnx.data next to NAME.onnx; the .onnx copied alone said
+    # "Data of TensorProto ( tensor name: conv.weight) should be stored in /…/m.onnx.data, but it is not regular file."
+    import onnx
+
+    path = tmp_path / "m.onnx"
+    export_onnx(SmallCNN(channels=3, size=32), path, 32)
+    model = onnx.load(str(path))
+    onnx.save_model(model, str(path), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location="m.onnx.data", size_threshold=0)
+    assert mf.load_model_file(path).num_classes > 0  # with its data file: loads
+    (tmp_path / "m.onnx.data").unlink()
+    with pytest.raises(ModelError, match=r"^cannot read ONNX file m.onnx: its weights are in a separate file, "
+                                         r"m.onnx.data, which is not next to it; put m.onnx.data in the folder of m.onnx$"):
+        mf.load_model_file(path)

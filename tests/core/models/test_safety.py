@@ -165,7 +165,9 @@ def test_inspection_refuses_a_whole_pickled_model_before_any_dialog_and_runs_not
     marker = tmp_path / "PAYLOAD_RAN"
     payload = tmp_path / "payload.pth"
     torch.save({"w": torch.zeros(1), "x": PicklePayload(marker)}, payload)
-    assert mf.inspect_model_file(payload).format == "state_dict" and not marker.exists()  # nothing ran
+    with pytest.raises(ModelError, match="not tensors"):  # refused at inspection now (see the test below)
+        mf.inspect_model_file(payload)
+    assert not marker.exists()  # nothing ran
     with pytest.raises(ModelError, match="not tensors"):  # the load refuses it
         mf.load_model_file(payload, arch="resnet18")
     assert not marker.exists()
@@ -194,3 +196,23 @@ def test_inspection_scans_only_the_start_of_a_large_legacy_file_and_still_refuse
     torch.save(SmallCNN(), whole, _use_new_zipfile_serialization=False)
     with pytest.raises(ModelError, match="holds a whole pickled model"):
         mf.inspect_model_file(whole)
+
+
+def test_inspection_refuses_a_pickle_that_calls_a_function_before_the_dialog_and_runs_nothing(tmp_path):
+    """A state dict with a code-running object in it (``posix.system``, ``builtins.open``) opened the Load model
+    dialog, pre-filled as "State dict", and was refused only after Load, whatever was chosen in it; a training
+    checkpoint's extras (argparse, numpy) still pass to the load."""
+    import argparse
+
+    import numpy as np
+
+    marker = tmp_path / "PAYLOAD_RAN"
+    payload = tmp_path / "payload.pth"
+    torch.save({"w": torch.zeros(1), "x": PicklePayload(marker)}, payload)
+    with pytest.raises(ModelError, match="refused to load payload.pth: it contains pickled Python objects"):
+        mf.inspect_model_file(payload)
+    assert not marker.exists()
+    ckpt = tmp_path / "train.pth"
+    torch.save({"state_dict": SmallCNN().state_dict(), "args": argparse.Namespace(lr=0.1),
+                "best": np.float64(0.5)}, ckpt)
+    assert mf.inspect_model_file(ckpt).format == "state_dict"

@@ -140,3 +140,22 @@ def test_a_timm_vit_trained_at_another_input_size_is_built_at_that_size(tmp_path
     assert any("trained at 32×32 input (patch 4): built at that size" in w for w in clf.warnings)
     assert_same_logits(clf, ref, 32, seed=0)
     assert_short_run(clf, image)
+
+
+def test_an_unknown_timm_name_suggests_the_close_name_the_weights_fit(tmp_path):
+    """'mobilenetv3_small_05' for a mobilenetv3_small_050 file said "Use --arch timm:mobilenetv3_small_075" (the
+    app: "timm:mobilenetv3_small_075 fits"), the closest spelling, which the weights do not fit."""
+    from gradflip_desktop import cli
+
+    path = tmp_path / "mnv3.pth"
+    torch.save(timm.create_model("mobilenetv3_small_050", pretrained=False, num_classes=7).state_dict(), path)
+    with pytest.raises(ModelSettingError, match=r"did you mean mobilenetv3_small_050 \(the weights fit it\)") as err:
+        mf.load_model_file(path, arch="timm:mobilenetv3_small_05")
+    assert err.value.suggestions == ["timm:mobilenetv3_small_050"]
+    assert cli.model_error_text(err.value).endswith("Use --arch timm:mobilenetv3_small_050.")
+    assert mf.load_model_file(path, arch=err.value.suggestions[0]).num_classes == 7  # the suggestion loads
+    other = tmp_path / "vit.pth"  # none of the close names fits: nothing is offered as fitting
+    timm_checkpoint(other, "test_vit", classes=4)
+    with pytest.raises(ModelSettingError, match=r"did you mean mobilenetv3_small_0") as err:
+        mf.load_model_file(other, arch="timm:mobilenetv3_small_05")
+    assert err.value.suggestions == [] and "fit" not in str(err.value)

@@ -306,6 +306,20 @@ def is_channels_last(shape: tuple[int, ...] | None) -> bool:
     return shape is not None and len(shape) == 4 and shape[3] in (1, 3) and shape[1] not in (1, 3)
 
 
+def _missing_external_data(onnx, path: Path) -> str | None:
+    """The name of the external data file that ``path``'s weights refer to and that is not there, or None."""
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception:  # noqa: BLE001 - not readable even so: the load's own reason stands
+        return None
+    for tensor in model.graph.initializer:
+        if tensor.data_location == onnx.TensorProto.EXTERNAL:
+            where = next((e.value for e in tensor.external_data if e.key == "location"), "")
+            if where and not (path.parent / where).is_file():
+                return where
+    return None
+
+
 def load_onnx(path: Path, notes: list[str] | None = None) -> tuple[nn.Module, tuple[int, ...] | None]:
     """Convert the ONNX file at ``path`` to a PyTorch module; returns (module, input shape N x C x H x W or None;
     a channels-last input, N x H x W x C, is wrapped to take N x C x H x W).
@@ -328,6 +342,10 @@ def load_onnx(path: Path, notes: list[str] | None = None) -> tuple[nn.Module, tu
     try:
         model = onnx.load(str(path))
     except Exception as exc:  # noqa: BLE001
+        missing = _missing_external_data(onnx, path)
+        if missing:  # torch.onnx.export writes NAME.onnx.data next to NAME.onnx; copying the .onnx alone is easy
+            raise ModelError(f"cannot read ONNX file {path.name}: its weights are in a separate file, {missing}, "
+                             f"which is not next to it; put {missing} in the folder of {path.name}") from None
         raise ModelError(f"cannot read ONNX file {path.name}: {short_reason(exc)}") from None
     shape = _onnx_input_shape(model)
     eight_bit = onnx_input_type(model) == "uint8"  # the loader feeds 0-255 (mean 0, std 1/255); said here

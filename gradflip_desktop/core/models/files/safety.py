@@ -103,13 +103,16 @@ def _pickle_globals(path: Path, limit: int | None = None) -> tuple[list[str], se
 
 _SAFE_GLOBAL_PREFIXES = ("torch.", "collections.OrderedDict", "_codecs.encode", "builtins.set", "builtins.frozenset",
                          "__builtin__.set", "__builtin__.frozenset")  # (protocol 2 names builtins __builtin__)
+# what a training checkpoint may also hold (:func:`_training_extras`): left to the load, never refused at inspection
+_EXTRA_GLOBAL_PREFIXES = ("argparse.Namespace", "numpy.")
 _LIBRARY_PREFIXES = ("torch.", "collections.", "builtins.", "__builtin__.", "_codecs.", "copyreg.")
 
 
 def refuse_pickled(path: Path) -> None:
     """Raises the refusal of ``path`` as weights when its pickle's opcodes alone (nothing is unpickled) show a whole
-    pickled model; anything else passes (other objects may be a training checkpoint's allowed extras: the load
-    decides). The Load model dialog asks it before it opens (it used to refuse such a file only after Load)."""
+    pickled model, or objects the load never allows (``posix.system``); anything else passes (a training
+    checkpoint's allowed extras, argparse and numpy: the load decides). The Load model dialog asks it before it
+    opens (it used to refuse such a file only after Load)."""
     if is_safetensors(path):
         return
     try:
@@ -117,6 +120,8 @@ def refuse_pickled(path: Path) -> None:
     except Exception:  # noqa: BLE001 - unreadable: the load says why
         return
     refusal = _module_refusal(path, globals_, strings)
+    if refusal is None and any(not g.startswith(_SAFE_GLOBAL_PREFIXES + _EXTRA_GLOBAL_PREFIXES) for g in globals_):
+        refusal = _scan_refusal(path, globals_, strings)  # e.g. posix.system: the load refuses it whatever is chosen
     if refusal is not None:
         raise refusal
 

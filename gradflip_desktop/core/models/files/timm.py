@@ -75,11 +75,38 @@ def timm_preprocessing(cfg: Mapping[str, Any]) -> Preprocessing:
     return Preprocessing(resize="squash", **pre)
 
 
-def _unknown(timm, name: str) -> ModelSettingError:
+def _fits(timm, name: str, sd: Mapping[str, torch.Tensor]) -> bool:
+    """Whether the weights ``sd`` fit timm's ``name`` (built on the meta device; the head's class count aside)."""
+    try:
+        with torch.device("meta"):
+            net = timm.create_model(name, pretrained=False)
+    except Exception:  # noqa: BLE001 - a builder that cannot run on the meta device: not claimed to fit
+        return False
+    heads = {f"{h}.{p}" for h in _head_keys(dict(getattr(net, "pretrained_cfg", None) or {})) for p in ("weight", "bias")}
+    missing, unexpected, mismatched = key_diff({k: tuple(v.shape) for k, v in net.state_dict().items()}, sd)
+    return not missing and not unexpected and all(k in heads for k, _, _ in mismatched)
+
+
+def _unknown(timm, name: str, path: Path | None = None) -> ModelSettingError:
+    """An unknown name: the close names, those the weights at ``path`` fit first (the first is the one suggested: the
+    closest spelling, mobilenetv3_small_075 for "mobilenetv3_small_05", was offered for a small_050 file)."""
     names = timm.list_models()
     close = difflib.get_close_matches(name, names, n=5, cutoff=0.6)
+    fitting: list[str] = []
+    if close and path is not None:
+        try:
+            sd, _ = extract_state_dict(load_weights(path), path.name)
+            fitting = [c for c in close if _fits(timm, c, sd)]
+        except Exception:  # noqa: BLE001 - unreadable weights: their own error comes with the right name
+            fitting = []
+    if fitting:
+        close = fitting + [c for c in close if c not in fitting]
+        shown = ", ".join(f"{c} (the weights fit it)" if c in fitting else c for c in close)
+        return ModelSettingError(f"unknown timm architecture {name!r}; did you mean {shown}?", setting="architecture",
+                                 suggestions=[f"{TIMM_PREFIX}{c}" for c in fitting])
     hint = f"; did you mean {', '.join(close)}?" if close else ""
-    return ModelSettingError(f"unknown timm architecture {name!r}{hint}", setting="architecture", suggestions=[f"{TIMM_PREFIX}{c}" for c in close])
+    # none is known to fit: no suggestion to follow (the front ends would say "Use --arch X" / "X fits")
+    return ModelSettingError(f"unknown timm architecture {name!r}{hint}", setting="architecture")
 
 
 def load_timm_state_dict(path: Path, arch: str, notes: list[str], model_args: Mapping[str, Any] | None = None,
@@ -95,7 +122,7 @@ def load_timm_state_dict(path: Path, arch: str, notes: list[str], model_args: Ma
     timm = timm_module()
     name = arch.strip()[len(TIMM_PREFIX):] if is_timm_arch(arch) else arch.strip()
     if not name or not timm.is_model(name):
-        raise _unknown(timm, name)
+        raise _unknown(timm, name, path)
     obj = load_weights(path)
     labels = checkpoint_labels(obj, path)
     sd, more = extract_state_dict(obj, path.name)
