@@ -1135,3 +1135,78 @@ def test_a_linked_photo_is_explained_once_as_on_the_command_line(qtbot, tiny_win
     assert names == ["broken.jpg", "link.png", "p1.png", "p2.png"] or names == ["broken.jpg", "p0.png", "p1.png", "p2.png"]
     assert c.counts[FLIPPED] + c.counts[NOT_FLIPPED] == 3
     assert "1 listed twice (a link), explained once" in titles[-1]
+
+
+def test_opening_a_folder_while_export_all_runs_does_not_drop_the_export(qtbot, tiny_window, photos, tmp_path, monkeypatch):
+    # Another folder's "Export All…" started the export; opening that folder again while the export still runs
+    # (nothing visible happened yet) asked nothing: the export was discarded and the session folder deleted under it.
+    from PySide6.QtWidgets import QFileDialog
+    from gradflip_desktop.core.dataset import complete_record
+    from gradflip_desktop.ui.controllers import folders
+
+    c = tiny_window.folders
+    real_export = folders.export_task
+
+    def slow_export(task, *a):
+        time.sleep(1.0)  # a large folder's copy
+        return real_export(task, *a)
+
+    monkeypatch.setattr(folders, "export_task", slow_export)
+    other, dest = tmp_path / "other", tmp_path / "kept"
+    other.mkdir()
+    make_image_file(other / "q.png", 64, 48, seed=5)
+    c.open_folder(str(photos))
+    _wait_done(qtbot, c)
+    monkeypatch.setattr(c.panel, "ask_drop", lambda done, running: "export")
+    monkeypatch.setattr(folders, "choose_folder_to_explain", lambda *a: (str(other), False))
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(dest)))
+    c.open_dialog()  # "Export All…": the export runs
+    assert c._export.busy and c.folder == str(photos)
+    c.open_dialog()  # nothing happened yet: the user asks again
+    qtbot.waitUntil(lambda: c.folder == str(other), timeout=RUN_TIMEOUT_MS)
+    _wait_done(qtbot, c)
+    assert (dest / "summary.csv").is_file() and all(complete_record(dest, f"p{i}") is not None for i in range(3))
+
+
+def test_a_failed_summary_forgets_the_other_folder(qtbot, tiny_window, photos, tmp_path, monkeypatch):
+    # 'Stop and Export All…' before another folder, and the run's summary cannot be written: nothing is exported, yet
+    # the other folder stays pending; a later Continue exports by itself and then opens that folder.
+    from PySide6.QtWidgets import QFileDialog
+    from gradflip_desktop.ui.controllers import folders
+
+    c = tiny_window.folders
+    real_explain, real_summary = folders.explain_one_task, folders.summary_task
+
+    def slow(task, *a, **k):
+        time.sleep(0.4)
+        return real_explain(task, *a, **k)
+
+    def broken(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(folders, "explain_one_task", slow)
+    monkeypatch.setattr(folders, "summary_task", broken)
+    monkeypatch.setattr(c.panel, "ask_drop", lambda done, running: "export")
+    dialogs = []
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory",
+                        staticmethod(lambda *a, **k: dialogs.append(1) or str(tmp_path / "kept")))
+    monkeypatch.setattr(tiny_window, "show_error", lambda *a, **k: None)
+    other = tmp_path / "other"
+    other.mkdir()
+    make_image_file(other / "q.png", 64, 48, seed=5)
+
+    c.open_folder(str(photos))
+    qtbot.waitUntil(lambda: c.counts[folders.FLIPPED] + c.counts[folders.NOT_FLIPPED] >= 1, timeout=RUN_TIMEOUT_MS)
+    assert c.running
+    assert c.may_drop_run(lambda: c.open_folder(str(other))) is False  # "Stop and Export All…"
+    qtbot.waitUntil(lambda: not c.running, timeout=RUN_TIMEOUT_MS)  # stopped; the summary failed: no export
+    assert not dialogs
+    assert c._after_export is None, "the other folder is still pending after the export was given up"
+    assert not c._export_when_stopped, "a later Continue exports by itself"
+
+    # the harm: Continue, to the end; the summary is written now
+    monkeypatch.setattr(folders, "summary_task", real_summary)
+    c.resume()
+    _wait_done(qtbot, c)
+    qtbot.wait(500)
+    assert not dialogs and c.folder == str(photos)

@@ -128,6 +128,10 @@ class FoldersController(QObject):
         """Another folder replaces the run's session folder, as closing the window removes it: with finished
         explanations never exported, only after the user agrees. "Export All…" exports first (the run stopped)
         and calls ``then`` once the export is done; False is returned then, as for Cancel."""
+        if self._export.busy and then is not None:  # Export All still copying (this question's, or the button's):
+            self._after_export = then  # opened now, it discarded the export and deleted the folder it copied from
+            self.w.set_status("Export All is still copying the results: the other folder opens once it is done")
+            return False
         done = self._unexported()
         if not done:
             return True
@@ -365,12 +369,19 @@ class FoldersController(QObject):
             self._export_when_stopped = False
             self.export_all()
 
+    def _forget_export(self) -> None:
+        """The run ended without a summary: "Stop and Export All…" cannot export now, and what waited on it (another
+        folder) does not happen; left set, a later Continue exported by itself and then opened that folder."""
+        self._export_when_stopped, self._after_export = False, None
+
     def _on_summary_failed(self, exc: BaseException) -> None:
+        self._forget_export()
         self.panel.finish(self._summary_text() + " (the summary could not be written)")
         self.w.update_actions()
         self.w.show_error("Folder summary", error_message(exc, "the summary could not be written"), box=False)
 
     def _on_failed(self, exc: BaseException) -> None:
+        self._forget_export()
         message = error_message(exc, "the folder run failed")
         self.panel.finish(message, exportable=False)
         self.w.update_actions()

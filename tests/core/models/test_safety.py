@@ -216,3 +216,29 @@ def test_inspection_refuses_a_pickle_that_calls_a_function_before_the_dialog_and
     torch.save({"state_dict": SmallCNN().state_dict(), "args": argparse.Namespace(lr=0.1),
                 "best": np.float64(0.5)}, ckpt)
     assert mf.inspect_model_file(ckpt).format == "state_dict"
+
+
+@pytest.mark.parametrize("extra", [__import__("collections").Counter({"a": 1}), bytearray(b"x"), complex(1, 2)])
+def test_checkpoint_torch_loads_is_not_refused_at_inspection(tmp_path, extra):
+    """Objects torch's weights-only load accepts (Counter, bytearray, complex) were refused by the new inspection."""
+    from gradflip_desktop.core.models.files.safety import load_weights, refuse_pickled
+
+    p = tmp_path / "ckpt.pth"
+    torch.save({"state_dict": {"fc.weight": torch.zeros(2, 3)}, "extra": extra}, p)
+    load_weights(p)  # the load accepts it (torch's weights-only unpickler)
+    refuse_pickled(p)  # so inspection must not refuse it
+
+
+def test_a_code_running_global_is_still_refused_at_inspection(tmp_path):
+    import os
+
+    from gradflip_desktop.core.models.files.safety import refuse_pickled
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("true",))
+
+    p = tmp_path / "evil.pth"
+    torch.save({"state_dict": {"fc.weight": torch.zeros(2, 3)}, "x": Evil()}, p)
+    with pytest.raises(Exception, match="refused to load"):
+        refuse_pickled(p)

@@ -159,3 +159,15 @@ def test_an_unknown_timm_name_suggests_the_close_name_the_weights_fit(tmp_path):
     with pytest.raises(ModelSettingError, match=r"did you mean mobilenetv3_small_0") as err:
         mf.load_model_file(other, arch="timm:mobilenetv3_small_05")
     assert err.value.suggestions == [] and "fit" not in str(err.value)
+
+
+@pytest.mark.parametrize("prefix", ["module.", "model."])
+def test_a_prefixed_checkpoint_still_gets_the_fitting_suggestion(tmp_path, prefix):
+    """DDP ("module.") / Lightning ("model.") keys load (strip_framework_prefix), so the suggestion must see them fit."""
+    sd = timm.create_model("mobilenetv3_small_050", pretrained=False, num_classes=7).state_dict()
+    path = tmp_path / "mnv3.pth"
+    torch.save({prefix + k: v for k, v in sd.items()}, path)
+    with pytest.raises(ModelSettingError) as err:
+        mf.load_model_file(path, arch="timm:mobilenetv3_small_05")
+    assert err.value.suggestions == ["timm:mobilenetv3_small_050"], str(err.value)
+    assert mf.load_model_file(path, arch=err.value.suggestions[0]).num_classes == 7

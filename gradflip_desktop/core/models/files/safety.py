@@ -104,7 +104,10 @@ def _pickle_globals(path: Path, limit: int | None = None) -> tuple[list[str], se
 _SAFE_GLOBAL_PREFIXES = ("torch.", "collections.OrderedDict", "_codecs.encode", "builtins.set", "builtins.frozenset",
                          "__builtin__.set", "__builtin__.frozenset")  # (protocol 2 names builtins __builtin__)
 # what a training checkpoint may also hold (:func:`_training_extras`): left to the load, never refused at inspection
-_EXTRA_GLOBAL_PREFIXES = ("argparse.Namespace", "numpy.")
+# and what torch's weights-only unpickler itself allows besides torch.* (Counter, bytearray, complex: the load
+# accepts them, so inspection must not refuse them)
+_EXTRA_GLOBAL_PREFIXES = ("argparse.Namespace", "numpy.", "collections.Counter", "builtins.bytearray",
+                          "builtins.complex", "__builtin__.bytearray", "__builtin__.complex")
 _LIBRARY_PREFIXES = ("torch.", "collections.", "builtins.", "__builtin__.", "_codecs.", "copyreg.")
 
 

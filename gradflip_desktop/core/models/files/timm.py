@@ -83,7 +83,9 @@ def _fits(timm, name: str, sd: Mapping[str, torch.Tensor]) -> bool:
     except Exception:  # noqa: BLE001 - a builder that cannot run on the meta device: not claimed to fit
         return False
     heads = {f"{h}.{p}" for h in _head_keys(dict(getattr(net, "pretrained_cfg", None) or {})) for p in ("weight", "bias")}
-    missing, unexpected, mismatched = key_diff({k: tuple(v.shape) for k, v in net.state_dict().items()}, sd)
+    ref = {k: tuple(v.shape) for k, v in net.state_dict().items()}
+    # as the load does: a Lightning checkpoint's "model." keys fit once stripped (the load accepts them)
+    missing, unexpected, mismatched = key_diff(ref, strip_framework_prefix(dict(sd), ref, []))
     return not missing and not unexpected and all(k in heads for k, _, _ in mismatched)
 
 
