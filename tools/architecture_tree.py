@@ -36,4 +36,9 @@ def tree(folders: tuple[str, ...] = FOLDERS) -> list[str]:
 
 
 if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) > 1:  # --help, or anything else: it takes no arguments (it printed the tree for --help)
+        print(__doc__.strip())
+        sys.exit(0 if sys.argv[1] in ("-h", "--help") else 2)
     print("\n".join(tree()))
