@@ -1210,3 +1210,27 @@ def test_a_failed_summary_forgets_the_other_folder(qtbot, tiny_window, photos, t
     _wait_done(qtbot, c)
     qtbot.wait(500)
     assert not dialogs and c.folder == str(photos)
+
+
+def test_include_subfolders_waits_for_an_export_still_copying(qtbot, tiny_window, nested, tmp_path, monkeypatch):
+    # listing the folder again removed the session folder Export All was copying from: a half export, no word
+    from gradflip_desktop.core.dataset import complete_record
+    from gradflip_desktop.ui.controllers import folders
+
+    c, real_export = tiny_window.folders, folders.export_task
+
+    def slow_export(task, *a):
+        time.sleep(1.0)  # a large folder's copy
+        return real_export(task, *a)
+
+    monkeypatch.setattr(folders, "export_task", slow_export)
+    c.open_folder(str(nested), recursive=False)
+    _wait_done(qtbot, c)
+    out, dest = c.out, tmp_path / "kept"
+    c.export_all(str(dest))
+    assert c._export.busy
+    c._subfolders_toggled(True)  # as the panel's checkbox says after its question
+    assert not c.recursive and not c.panel.subfolders.isChecked() and c.out == out
+    assert "still copying" in tiny_window.status_label.text()
+    qtbot.waitUntil(lambda: c.exported is not None, timeout=RUN_TIMEOUT_MS)
+    assert all(complete_record(dest, f"p{i}") is not None for i in range(3)) and Path(out).is_dir()

@@ -155,6 +155,10 @@ class FoldersController(QObject):
 
     def _subfolders_toggled(self, checked: bool) -> None:
         """The panel's "Include subfolders": remembered, and the shown folder is listed (and run) again."""
+        if self._export.busy:  # listing again would drop the session folder the export is copying from
+            self.panel.subfolders.setChecked(self.recursive)
+            self.w.set_status("Export All is still copying the results: change Include subfolders once it is done.")
+            return
         self.w.settings.setValue("folders/recursive", bool(checked))
         if self.folder is not None and bool(checked) != self.recursive:
             self.open_folder(self.folder, bool(checked))
