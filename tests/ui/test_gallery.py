@@ -1234,3 +1234,24 @@ def test_include_subfolders_waits_for_an_export_still_copying(qtbot, tiny_window
     assert "still copying" in tiny_window.status_label.text()
     qtbot.waitUntil(lambda: c.exported is not None, timeout=RUN_TIMEOUT_MS)
     assert all(complete_record(dest, f"p{i}") is not None for i in range(3)) and Path(out).is_dir()
+
+
+def test_closing_while_export_all_copies_asks_first(qtbot, tiny_window, photos, tmp_path, monkeypatch):
+    # the window closed at once and the copy stopped half done, with no word
+    from gradflip_desktop.ui.controllers import folders
+
+    c, real_export = tiny_window.folders, folders.export_task
+
+    def slow_export(task, *a):
+        time.sleep(1.0)
+        return real_export(task, *a)
+
+    monkeypatch.setattr(folders, "export_task", slow_export)
+    c.open_folder(str(photos))
+    _wait_done(qtbot, c)
+    c.export_all(str(tmp_path / "kept"))
+    asked = []
+    monkeypatch.setattr(c.panel, "confirm", lambda question, title="": asked.append((question, title)) or False)
+    assert not c.may_close() and asked and "still copying" in asked[0][0] and asked[0][1] == "Close GradFlip"
+    qtbot.waitUntil(lambda: c.exported is not None, timeout=RUN_TIMEOUT_MS)
+    assert c.may_close() and len(asked) == 1  # exported: closes without a question

@@ -1,7 +1,6 @@
 """File ▸ Open Folder… (or a folder dropped on the window): explain every image of a folder (and of its
 subfolders when "Include subfolders" is ticked, in the dialog or the panel), shown in the gallery panel.
-A click on a tile opens its explanation in the main views (read back from its result set and a side file,
-:mod:`gradflip_desktop.core.dataset.stored`); an image without one opens as a photo.
+A click on a tile opens its explanation in the main views (read back by :mod:`gradflip_desktop.core.dataset.stored`).
 
 The run is the command line's (:mod:`gradflip_desktop.core.dataset`): result sets, thumbnail strips,
 ``summary.csv`` and ``index.html`` go to a session folder; Export All copies them to a folder the user
@@ -235,7 +234,12 @@ class FoldersController(QObject):
 
     def may_close(self) -> bool:
         """Closing the window removes the session folder: first ask whether finished explanations that were
-        never exported should be (Export All; mid-run after stopping the run), unless told not to ask."""
+        never exported should be (Export All; mid-run after stopping the run), unless told not to ask; while Export
+        All copies, whether to close anyway."""
+        if self._export.busy and self.ask_on_close:
+            return self.panel.confirm(f"Export All is still copying the results to {self._export_target}. Close anyway? "
+                                      "The copy stops unfinished; wait, and close once the status bar says it is done.",
+                                      "Close GradFlip")
         done = self._unexported()
         if not done or not self.ask_on_close or not self._asks_on_close():
             return True
