@@ -286,6 +286,8 @@ def explain(
             SearchParams(start=start, epsilon=float(opts.epsilon), budget=int(opts.max_steps),
                          success=lambda zn, xn: obj.flipped(zn), rescue=reachable or free, rescue_at_peak=free,
                          give_up=isinstance(s.coords, MaskCoordinates) and not reachable,
+                         # a stalled region search goes on to the fully detail-removed image, which flips
+                         fade_to=s.coords.full() if isinstance(s.coords, MaskCoordinates) and reachable else None,
                          # only the region style's restore search goes on from the flip's gradient; a batched
                          # run's model thread pairs every gradient forward with its backward
                          flip_gradient=isinstance(s.coords, MaskCoordinates)

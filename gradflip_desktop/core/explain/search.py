@@ -10,7 +10,10 @@ when its fully detail-removed image flips: a flip is within reach), a search who
 its start without a flip goes on in whole steps instead, of the run's ε (region) or of the longest ε an
 adaptive step was accepted at (free, ``rescue_at_peak``), and a group run then lowers the margin once its
 log-odds is below 0 (:meth:`.objective.Objective.switch_to_margin`). Whole steps that find no lower loss
-than the lowest so far in ``PATIENCE`` steps end the search ``stalled`` at that lowest point.
+than the lowest so far in ``PATIENCE`` steps end the search ``stalled`` at that lowest point; with
+``SearchParams.fade_to`` (the region style whose fully detail-removed image flips) they go on instead in ``FADE``
+steps from that point straight to it, removing the rest of the detail evenly, until the decision flips (the
+bundled cat's run over the cats and big cats, ``--group 281-287``, stalled at a local optimum 100 steps in).
 
 Why: the adaptive rule trusts the first-order prediction, which fails on a crease of a piecewise-linear
 score (ReLU, max-pool). A small random-init ReLU net (a Hugging Face ResNet with 8/16 channels) drives
@@ -44,6 +47,7 @@ GOOD_RATIO = 0.75
 POOR_RATIO = 0.25
 STUCK = 0.125  # adaptive, SearchParams.rescue: below this fraction of the starting ε the steps become whole
 PATIENCE = 25  # whole (rescued) steps without a new lowest loss: the search has stalled at that lowest point
+FADE = 8  # SearchParams.fade_to: steps from that lowest point to the fully detail-removed image, which flips
 GIVE_UP = 1 / 64  # adaptive, SearchParams.give_up: below this fraction of the starting ε the search ends
 NO_STEP_HELPS = ("no step along the gradient lowered the score, not even the smallest: the model's gradient does not "
                  "describe its output here (its backward pass disagrees with its forward pass, or the output barely "
@@ -92,6 +96,7 @@ class SearchParams:
     # adaptive steps that shrank GIVE_UP-fold without a flip end the search: no flip is within reach (the region
     # style when no fill-in applied everywhere flips; a random ResNet at 99.99997 % crawled 200 steps, 63 s)
     give_up: bool = False
+    fade_to: torch.Tensor | None = None  # coordinates that flip (the full mask): a stalled search goes there (FADE)
 
 
 @dataclass
@@ -126,6 +131,16 @@ def adapt(eps: float, predicted: float, actual: float) -> tuple[float, bool]:
     return eps, True
 
 
+def _step(ctx: SearchContext, obj, x0, x, z, used: float, flipped: bool, accepted: bool, phase: str) -> Step:
+    """The Step at image ``x`` (logits ``z``), appended to ``ctx.steps``."""
+    d = x - x0
+    step = Step(index=len(ctx.steps) + 1, epsilon=used, score=float(obj.score(z)[0]), probabilities=probabilities(z),
+                l2=float(d.norm()), linf=float(d.abs().max()), flipped=flipped, accepted=accepted, phase=phase,
+                _pixels=x, logits=z[0].detach().float().cpu().numpy())
+    ctx.steps.append(step)
+    return step
+
+
 def search(ctx: SearchContext, params: SearchParams) -> Generator[Step, None, SearchOutcome]:
     """Gradient steps from ``params.start`` until ``params.success(z_new, x_new)``.
 
@@ -143,10 +158,32 @@ def search(ctx: SearchContext, params: SearchParams) -> Generator[Step, None, Se
     # the current one), the whole steps since it was reached, and whether any step lowered the loss
     best: Point | None = None
     since_best, improved = 0, False
+    faded, fade_from = 0, None  # fade_to: the steps taken toward it, and the point they start from
     x0 = obj.x0
     for _ in range(int(params.budget)):
         if stop():
             return SearchOutcome(Status.CANCELLED, "cancelled by the user", x, z, c)
+        if fade_from is not None:  # evenly toward the image that flips, exactly there at the last step
+            faded += 1
+            used = 0.0
+            c_new = fade_from + (faded / FADE) * (params.fade_to - fade_from)
+            x_new = param.image(c_new)
+            z_new, loss_new, grad_of = obj.value_then_grad(x_new)
+            flipped = params.success(z_new, x_new)
+            grad_new = grad_of() if flipped and params.flip_gradient else None
+            c, x, z, loss, grad, accepted = c_new, x_new, z_new, loss_new, grad_new, True
+            obj.last_x = x
+            step = _step(ctx, obj, x0, x, z, used, flipped, True, params.phase)
+            try:
+                yield step
+            finally:
+                step._pixels = None
+            if flipped:
+                return SearchOutcome(Status.FLIPPED, "", x, z, c, Point(c, x, z, loss, grad) if grad is not None else None)
+            if faded >= FADE:  # float rounding: the image that flipped when the fill-in was chosen no longer does
+                return SearchOutcome(Status.STALLED, "the score stopped falling, and removing the rest of the detail "
+                                     "evenly did not flip the decision either", x, z, c)
+            continue
         g = direction(param.grad(grad), opts)
         if not torch.isfinite(g).all():
             return SearchOutcome(
@@ -201,21 +238,7 @@ def search(ctx: SearchContext, params: SearchParams) -> Generator[Step, None, Se
                 return SearchOutcome(Status.CANCELLED, "cancelled by the user", x, z, c)
             z, loss, grad = obj.value_and_grad(x)
             best, since_best = Point(c, x, z, loss, grad), 0  # another loss: its lowest starts here
-        d = x - x0
-        step = Step(
-            index=len(ctx.steps) + 1,
-            epsilon=used,
-            score=float(obj.score(z)[0]),
-            probabilities=probabilities(z),
-            l2=float(d.norm()),
-            linf=float(d.abs().max()),
-            flipped=flipped,
-            accepted=accepted,
-            phase=params.phase,
-            _pixels=x,
-            logits=z[0].detach().float().cpu().numpy(),
-        )
-        ctx.steps.append(step)
+        step = _step(ctx, obj, x0, x, z, used, flipped, accepted, params.phase)
         try:
             yield step
         finally:
@@ -223,6 +246,9 @@ def search(ctx: SearchContext, params: SearchParams) -> Generator[Step, None, Se
         if flipped:
             point = Point(c, x, z, loss, grad) if accepted and grad is not None else None
             return SearchOutcome(Status.FLIPPED, "", x, z, c, point)
+        if rescued and since_best >= PATIENCE and params.fade_to is not None:
+            fade_from = best.c  # the lowest point: from there, the rest of the detail goes evenly (module doc)
+            continue
         if rescued and since_best >= PATIENCE:  # whole steps circle a low point they cannot leave: end there
             obj.last_x = best.x
             if not improved:

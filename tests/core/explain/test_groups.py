@@ -112,3 +112,26 @@ def test_a_flipped_group_run_names_the_group_in_its_message():
     assert group.message == f"“any {group.explained_name}” flipped to “{group.final.label}”"
     single = run(clf, img, ExplainOptions(key_pixels=False))
     assert single.message == f"“{single.original.label}” flipped to “{single.final.label}”"
+
+
+def test_a_stalled_region_search_removes_the_rest_of_the_detail_evenly_and_flips(monkeypatch):
+    """Whole steps that never find a lower loss (here: every step goes uphill) ended the region style "stalled"
+    although removing all the detail flips the decision (the bundled cat over the cats and big cats,
+    --group 281-287). The search now goes from its lowest point to the fully detail-removed image in FADE
+    even steps and flips there (or before)."""
+    clf = make_tiny()
+    img = tiny_image_array()
+    real = search.direction
+    monkeypatch.setattr(search, "adapt", lambda eps, predicted, actual: (eps * search.REJECT, False))
+    monkeypatch.setattr(search, "direction", lambda grad, opts: -real(grad, opts))  # uphill: no lower loss
+    res = run(clf, img, ExplainOptions(key_pixels=False, max_steps=200))
+    assert res.status == Status.FLIPPED
+    steps = [s for s in res.steps if s.phase == "search"]
+    fade = [s for s in steps if s.accepted and s.epsilon == 0.0]
+    assert 1 <= len(fade) <= search.FADE and steps[-1] is fade[-1] and fade[-1].flipped
+    assert not any(s.flipped for s in steps[:-1])
+    assert len(steps) - len(fade) >= search.PATIENCE  # the whole steps came first
+    l2 = [s.l2 for s in fade]
+    assert l2 == sorted(l2)  # ever more detail removed
+    free = run(clf, img, ExplainOptions(style="free", key_pixels=False, max_steps=200))  # no image to fade to
+    assert free.status == Status.STALLED
