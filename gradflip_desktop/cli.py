@@ -25,7 +25,7 @@ from typing import Callable
 
 from . import __version__, cli_check
 from .cli_process import EXIT_BROKEN_PIPE, _Terminated, _stop_on_signals, cwd_gone, quiet_broken_pipe  # noqa: F401
-from .cli_values import floats, ignored_options, nonempty, positive_int, size, working_side
+from .cli_values import check_target_and_group, floats, ignored_options, nonempty, positive_int, size, working_side
 
 EXIT_OK, EXIT_NOT_FLIPPED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 # --batch-size by device: on a CPU one image at a time (batch 8 was 1.03x as fast on 2 cores, and a batch's float
@@ -337,6 +337,7 @@ def _ray_engine(args):
 
 def _explain(args) -> int:
     from .core.dataset.job import DONE, ERROR, JobSettings, explain_inputs, rate_text
+    from .core.dataset.summary import has_summary
     from .core.errors import DiskFullError, GradFlipError
     from .core.options import ExplainOptions
 
@@ -365,22 +366,14 @@ def _explain(args) -> int:
         seen.add(key)
     engine = _ray_engine(args) if args.ray else None
     clf = None if engine is not None else _load_model(args)
-    if clf is not None and args.target is not None and not str(args.target).strip().isdigit():
-        from .core.errors import ModelError
-
-        group = next((g for g in clf.groups if g.lower() == str(args.target).strip().lower()), None)
-        also = f" (for the class group, any {group}: --group {group})" if group else ""
-        try:  # a name that matches none: one line, exit 2, now ("--target fish": no class, but a group)
-            label = clf.labels[clf.find_class(args.target)]
-        except ModelError as exc:
-            raise ModelError(f"{exc}{also}") from None
-        if label.lower() != str(args.target).strip().lower():  # a unique prefix: say which class it means
-            print(f"gradflip: note: --target {args.target!r} means {label!r}{also}", file=sys.stderr)
+    if clf is not None:  # a typo: one line, exit 2, now, not one line per photo (and a summary of errors)
+        check_target_and_group(clf, args.target, args.group)
     device = str(clf.device) if clf is not None else str(args.device)
     # (--ray --device auto: the workers' device is not known here; one at a time, the answers of single runs)
     batch = args.batch_size or (DEFAULT_BATCH_SIZE if device in ("cpu", "auto") else DEFAULT_GPU_BATCH_SIZE)
     settings = JobSettings(out=args.out, force=args.force, resume=args.resume, batch_size=batch,
-                           max_side=args.max_side, max_pixels=args.max_pixels, summary=folders or args.summary)
+                           max_side=args.max_side, max_pixels=args.max_pixels,
+                           summary=folders or args.summary or has_summary(args.out))  # one it had: rebuilt
     many = len(inputs) > 1
     started = time.perf_counter()
     single = _Progress(inputs[0].display if inputs else "", opts.max_steps, args.quiet or many,

@@ -1,4 +1,5 @@
-"""Parsing of the command line's option values: one clear ``argparse`` error for a value that cannot be meant."""
+"""The command line's option values: one clear ``argparse`` error for a value that cannot be meant, and the class
+and group options checked against the model before any photo."""
 
 from __future__ import annotations
 
@@ -68,3 +69,24 @@ def working_side(text: str) -> int:
     if v > WORKING_SIZE_MAX:
         raise argparse.ArgumentTypeError(f"at most {WORKING_SIZE_MAX} px (the working-size limit), not {text!r}")
     return v
+
+
+def check_target_and_group(clf, target, group) -> None:
+    """``--target`` and ``--group`` checked against the model's classes before any photo: a name that matches none
+    raises its one-line error ("--target fish": no class, but a group, which the error names); a unique prefix of
+    a label gets a note naming the class it means."""
+    import sys
+
+    from .core.errors import ModelError
+
+    if target is not None and not str(target).strip().isdigit():
+        named = next((g for g in clf.groups if g.lower() == str(target).strip().lower()), None)
+        also = f" (for the class group, any {named}: --group {named})" if named else ""
+        try:
+            label = clf.labels[clf.find_class(target)]
+        except ModelError as exc:
+            raise ModelError(f"{exc}{also}") from None
+        if label.lower() != str(target).strip().lower():
+            print(f"gradflip: note: --target {target!r} means {label!r}{also}", file=sys.stderr)
+    if group is not None:
+        clf.find_group(group)

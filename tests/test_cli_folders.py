@@ -1035,3 +1035,27 @@ def test_interrupt_line_counts_a_linked_photo_once_like_the_progress_lines(tiny_
     err = capsys.readouterr().err
     assert "[2/5 (" in err
     assert f"gradflip: 2 of 5 result sets are complete in {out}" in err
+
+
+def test_a_plain_file_rerun_into_a_folder_with_a_summary_rebuilds_it(tiny_cli, tmp_path):
+    """Before: `explain photos/ --out r` then `explain photos/a.png --out r --force --style free` replaced a's
+    set, but r/summary.csv and r/index.html went on saying style region (and the old status and numbers)."""
+    d = tmp_path / "in"
+    _photo(d / "a.png", 1), _photo(d / "b.png", 2)
+    out = tmp_path / "out"
+    cli.main(["explain", str(d), "--out", str(out), "-q", "--no-key-pixels"])
+    assert {r["style"] for r in read_summary(out / "summary.csv")} == {"region"}
+    cli.main(["explain", str(d / "a.png"), "--out", str(out), "-q", "--force", "--style", "free", "--no-key-pixels"])
+    rows = {r["name"]: r for r in read_summary(out / "summary.csv")}
+    rec = json.loads((out / "a.gradflip.json").read_text(encoding="utf-8"))
+    assert set(rows) == {"a", "b"} and rows["a"]["style"] == rec["options"]["style"] == "free"
+    assert rows["b"]["style"] == "region"
+
+
+def test_an_unknown_group_is_refused_once_before_any_photo(tiny_cli, folder, tmp_path, capsys):
+    """Before: `explain photos/ --group abc` printed the same error once per photo, decoded every photo and
+    wrote a summary.csv of errors; a --target typo was already refused once, before any photo."""
+    out = tmp_path / "out"
+    assert cli.main(["explain", str(folder), "--out", str(out), "--group", "abc"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("unknown class group") == 1 and not (out / "summary.csv").exists()

@@ -123,3 +123,13 @@ def read_summary(path: str | Path) -> list[dict]:
             if isinstance(v, str) and v.startswith("'") and v[1:].startswith(FORMULA_STARTS):
                 row[k] = v[1:]
     return rows
+
+
+def has_summary(out) -> bool:
+    """Whether ``out`` already holds a summary.csv (an --out it cannot be in, e.g. too long a name: no). A run of
+    single files into such a folder rebuilds it: else summary.csv and index.html go on describing the sets the run
+    replaced."""
+    try:
+        return (Path(out) / "summary.csv").is_file()
+    except (OSError, ValueError):
+        return False

@@ -141,6 +141,19 @@ def _step(ctx: SearchContext, obj, x0, x, z, used: float, flipped: bool, accepte
     return step
 
 
+def _shown(step: Step) -> Generator[Step, None, None]:
+    """Yield ``step``; its image is dropped once the consumer has seen it (a run keeps no 200 images)."""
+    try:
+        yield step
+    finally:
+        step._pixels = None
+
+
+def _flipped(c, x, z, loss, grad, accepted: bool) -> SearchOutcome:
+    """The outcome at a step that flipped; a continuation starts from its point when it has its gradient."""
+    return SearchOutcome(Status.FLIPPED, "", x, z, c, Point(c, x, z, loss, grad) if accepted and grad is not None else None)
+
+
 def search(ctx: SearchContext, params: SearchParams) -> Generator[Step, None, SearchOutcome]:
     """Gradient steps from ``params.start`` until ``params.success(z_new, x_new)``.
 
@@ -171,15 +184,11 @@ def search(ctx: SearchContext, params: SearchParams) -> Generator[Step, None, Se
             z_new, loss_new, grad_of = obj.value_then_grad(x_new)
             flipped = params.success(z_new, x_new)
             grad_new = grad_of() if flipped and params.flip_gradient else None
-            c, x, z, loss, grad, accepted = c_new, x_new, z_new, loss_new, grad_new, True
+            c, x, z, loss, grad = c_new, x_new, z_new, loss_new, grad_new
             obj.last_x = x
-            step = _step(ctx, obj, x0, x, z, used, flipped, True, params.phase)
-            try:
-                yield step
-            finally:
-                step._pixels = None
+            yield from _shown(_step(ctx, obj, x0, x, z, used, flipped, True, params.phase))
             if flipped:
-                return SearchOutcome(Status.FLIPPED, "", x, z, c, Point(c, x, z, loss, grad) if grad is not None else None)
+                return _flipped(c, x, z, loss, grad, True)
             if faded >= FADE:  # float rounding: the image that flipped when the fill-in was chosen no longer does
                 return SearchOutcome(Status.STALLED, "the score stopped falling, and removing the rest of the detail "
                                      "evenly did not flip the decision either", x, z, c)
@@ -238,14 +247,9 @@ def search(ctx: SearchContext, params: SearchParams) -> Generator[Step, None, Se
                 return SearchOutcome(Status.CANCELLED, "cancelled by the user", x, z, c)
             z, loss, grad = obj.value_and_grad(x)
             best, since_best = Point(c, x, z, loss, grad), 0  # another loss: its lowest starts here
-        step = _step(ctx, obj, x0, x, z, used, flipped, accepted, params.phase)
-        try:
-            yield step
-        finally:
-            step._pixels = None
+        yield from _shown(_step(ctx, obj, x0, x, z, used, flipped, accepted, params.phase))
         if flipped:
-            point = Point(c, x, z, loss, grad) if accepted and grad is not None else None
-            return SearchOutcome(Status.FLIPPED, "", x, z, c, point)
+            return _flipped(c, x, z, loss, grad, accepted)
         if rescued and since_best >= PATIENCE and params.fade_to is not None:
             fade_from = best.c  # the lowest point: from there, the rest of the detail goes evenly (module doc)
             continue

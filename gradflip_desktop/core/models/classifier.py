@@ -39,9 +39,10 @@ def with_enlarged_note(preprocessing, image) -> list[str]:
         h, w = image.pixels.shape[:2]
         note = preprocessing.enlarged_note(h, w)
         ow, oh = (int(v) for v in getattr(image, "original_size", (0, 0)) or (0, 0))
-        if note is None and (oh > h or ow > w) and hasattr(preprocessing, "enlargement"):
+        if (oh > h or ow > w) and hasattr(preprocessing, "enlargement"):
             factor = preprocessing.enlargement(h, w)  # the working size shrank it below what the model sees
             if factor >= SHRUNK and preprocessing.enlargement(oh, ow) < factor:
+                # also past 4x: "a larger photo is better" blamed the photo for what the working size did
                 note = (f"{ENLARGED_START}{factor:.1f}× along a side to see its {preprocessing.input_size[1]}×"
                         f"{preprocessing.input_size[0]} input after the working size reduced it from {ow}×{oh}: a "
                         "larger working size (the app's Working size, --max-side) keeps detail the model would see")

@@ -331,19 +331,8 @@ class GalleryPanel(QWidget):
             return (f"Another folder: the {n} explanation(s) of this folder run {'done so far ' if running else ''}were "
                     "never exported and are dropped" + (", and the run stops" if running else "") + ". Export them first?")
 
-        box = QMessageBox(QMessageBox.Icon.Question, "Open Folder", text(done), parent=self)
-        live = QTimer(box)  # the run goes on while the question is open: its count with it
-        if running and self.count_unexported is not None:
-            live.timeout.connect(lambda: box.setText(text(max(done, self.count_unexported()))))
-            live.start(250)
-        export = box.addButton("Stop and Export All…" if running else "Export All…", QMessageBox.ButtonRole.AcceptRole)
-        drop = box.addButton("Open Without Exporting", QMessageBox.ButtonRole.DestructiveRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(export)
-        box.exec()
-        live.stop()
-        clicked = box.clickedButton()
-        return "export" if clicked is export else "drop" if clicked is drop else ""
+        answer, _ = self._ask_export("Open Folder", text, done, running, ("drop", "Open Without Exporting"))
+        return answer
 
     def ask_close(self, done: int, running: bool) -> tuple[str, bool]:
         """Closing the window with ``done`` explanations never exported: ("export", "close" or "" to stay open,
@@ -353,21 +342,31 @@ class GalleryPanel(QWidget):
                     "GradFlip closes (in a temporary folder)" + (", and the run stops." if running else ".")
                     + " Export them first?")
 
-        box = QMessageBox(QMessageBox.Icon.Question, "Close GradFlip", text(done), parent=self)
-        live = QTimer(box)  # the run goes on while the question is open: its count with it (it read 3 over 9 done)
+        return self._ask_export("Close GradFlip", text, done, running, ("close", "Close Without Exporting"),
+                                "Don't ask again when closing (File menu: Ask Before Closing…)")
+
+    def _ask_export(self, title: str, text, done: int, running: bool, other: tuple[str, str],
+                    quiet_text: str | None = None) -> tuple[str, bool]:
+        """The question over explanations never exported: ("export", ``other``'s answer or "", the box ticked).
+        ``text(n)`` words it for n explanations; mid-run its count follows the run while it is open (it read 3
+        over 9 done)."""
+        box = QMessageBox(QMessageBox.Icon.Question, title, text(done), parent=self)
+        live = QTimer(box)
         if running and self.count_unexported is not None:
             live.timeout.connect(lambda: box.setText(text(max(done, self.count_unexported()))))
             live.start(250)
         export = box.addButton("Stop and Export All…" if running else "Export All…", QMessageBox.ButtonRole.AcceptRole)
-        close = box.addButton("Close Without Exporting", QMessageBox.ButtonRole.DestructiveRole)
+        second = box.addButton(other[1], QMessageBox.ButtonRole.DestructiveRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(export)
-        quiet = QCheckBox("Don't ask again when closing (File menu: Ask Before Closing…)", box)
-        box.setCheckBox(quiet)
+        quiet = QCheckBox(quiet_text, box) if quiet_text else None
+        if quiet is not None:
+            box.setCheckBox(quiet)
         box.exec()
         live.stop()
         clicked = box.clickedButton()
-        return ("export" if clicked is export else "close" if clicked is close else ""), quiet.isChecked()
+        answer = "export" if clicked is export else other[0] if clicked is second else ""
+        return answer, quiet is not None and quiet.isChecked()
 
     # -- filling -------------------------------------------------------------------------------------------
     def start(self, title: str, entries: list[tuple[str, str, str]]) -> None:

@@ -287,3 +287,23 @@ def test_a_panorama_the_working_size_made_thinner_than_the_input_gets_a_note(tmp
     assert not any("enlarges" in n for n in with_enlarged_note(pre, full))
     Image.fromarray(np.zeros((4000, 6000, 3), np.uint8)).save(tmp_path / "big.png")  # an ordinary photo: none
     assert not any("enlarges" in n for n in with_enlarged_note(pre, load_image(tmp_path / "big.png", max_side=1024)))
+
+
+def test_a_photo_the_working_size_shrank_past_4x_blames_the_working_size_not_the_photo(tmp_path):
+    """A 451 x 300 photo at --max-side 8 (or a 6000 x 300 panorama at the default 1,024 px: 1024 x 51) is enlarged
+    4x or more by the 224 px input; the note said "a larger photo is better" although the photo is large enough:
+    the working size made it small."""
+    import numpy as np
+    from PIL import Image
+
+    from gradflip_desktop.core.images import load_image
+    from gradflip_desktop.core.models.classifier import Preprocessing, with_enlarged_note
+
+    Image.fromarray(np.zeros((300, 6000, 3), np.uint8)).save(tmp_path / "pano.png")
+    pre = Preprocessing()
+    notes = [n for n in with_enlarged_note(pre, load_image(tmp_path / "pano.png", max_side=1024)) if "enlarges" in n]
+    assert len(notes) == 1 and "reduced it from 6000×300" in notes[0] and "--max-side" in notes[0]
+    assert "a larger photo is better" not in notes[0]
+    Image.fromarray(np.zeros((10, 10, 3), np.uint8)).save(tmp_path / "icon.png")  # a tiny photo keeps its note
+    notes = [n for n in with_enlarged_note(pre, load_image(tmp_path / "icon.png")) if "enlarges" in n]
+    assert len(notes) == 1 and "a larger photo is better" in notes[0]
