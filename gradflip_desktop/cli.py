@@ -421,7 +421,7 @@ def _explain(args) -> int:
         raise DiskFullError(f"{exc} (free some space, then run the same command with --resume)") from None
     except KeyboardInterrupt:  # the sets written before it are on disk: --json lists them (it printed nothing)
         emit_json()
-        if many and not args.quiet:  # what is kept, and how to go on (it said only "interrupted")
+        if many:  # what is kept, and how to go on (it said only "interrupted"; also with --quiet: not progress)
             written = sum(c != EXIT_BAD_INPUT and c != EXIT_INTERNAL for c in codes)
             print(f"\ngradflip: {written} of {len(seen)} result sets are complete in {args.out}; the same command "
                   "with --resume explains the rest", file=sys.stderr)

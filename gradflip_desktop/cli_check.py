@@ -70,20 +70,28 @@ def run(args, load_model: Callable, err: Callable[[str], None]) -> int:
         _check_all(clf, records, args, checks)
     except KeyboardInterrupt:  # the sets checked so far keep their rows: the folder's CSV is not left stale
         _write_csvs(checks, args, err)
+        if args.json:  # and --json lists them, as explain --json does (it printed nothing)
+            _print_json(checks)
+        err(f"{sum(c.check is not None for c in checks)} of {len(records)} result sets were checked before the "
+            "interrupt; their rows are in faithfulness.csv")
         raise
     _write_csvs(checks, args, err)
     if args.json:
-        print(json.dumps([{"name": c.name, "record": str(c.record), "skipped": c.skipped or None,
-                           **(c.check.to_dict() if c.check is not None else {}),
-                           **({"rise_masks": c.rise_masks} if c.rise_masks else {}),
-                           **({"checks": [k.to_dict() for k in c.checks]} if len(c.checks) > 1 else {})}
-                          for c in checks], indent=2, ensure_ascii=False))
+        _print_json(checks)
     elif any(c.check is not None for c in checks):  # else only the one line on stderr below, not also on stdout
         print(format_table(checks))
     if not any(c.check is not None for c in checks):
         err("no result set could be checked" + (f": {checks[0].skipped}" if len(checks) == 1 else ""))
         return 2
     return 0
+
+
+def _print_json(checks: list) -> None:
+    print(json.dumps([{"name": c.name, "record": str(c.record), "skipped": c.skipped or None,
+                       **(c.check.to_dict() if c.check is not None else {}),
+                       **({"rise_masks": c.rise_masks} if c.rise_masks else {}),
+                       **({"checks": [k.to_dict() for k in c.checks]} if len(c.checks) > 1 else {})}
+                      for c in checks], indent=2, ensure_ascii=False))
 
 
 def _check_all(clf, records, args, checks: list) -> None:

@@ -408,6 +408,11 @@ def test_ctrl_c_mid_check_keeps_the_sets_checked_so_far_in_the_folders_csv(resul
     assert "interrupted" in err and "Traceback" not in err
     rows = list(csv.DictReader((out / CSV_NAME).open(encoding="utf-8")))
     assert {r["name"] for r in rows} == {"p0"} and all(r["points"] == "3" for r in rows)
+    assert "1 of " in err and "result sets were checked before the interrupt" in err
+    # --json printed nothing on Ctrl+C: it lists the sets checked so far, as explain --json does
+    assert cli.main(["check", str(out), "--points", "3", "--json", "-q"]) == 130
+    listed = json.loads(capsys.readouterr().out)
+    assert [c["name"] for c in listed] == ["p0"] and listed[0]["skipped"] is None and len(listed[0]) > 3
 
 
 def test_several_fill_ins_in_one_check_share_the_maps(results, capsys, monkeypatch):

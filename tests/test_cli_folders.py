@@ -1059,3 +1059,16 @@ def test_an_unknown_group_is_refused_once_before_any_photo(tiny_cli, folder, tmp
     assert cli.main(["explain", str(folder), "--out", str(out), "--group", "abc"]) == 2
     err = capsys.readouterr().err
     assert err.count("unknown class group") == 1 and not (out / "summary.csv").exists()
+
+
+def test_quiet_still_says_how_to_go_on_after_an_interrupt(tiny_cli, folder, tmp_path, capsys, monkeypatch):
+    # --quiet ("no progress on stderr") also dropped "N of M result sets are complete … --resume explains the rest",
+    # leaving only "interrupted"
+    from gradflip_desktop.core.explain import runner
+
+    _interrupt_run_at(monkeypatch, runner, 3)
+    out = tmp_path / "out"
+    assert cli.main(["explain", str(folder), "--out", str(out), "--no-key-pixels", "--batch-size", "1", "-q"]) == 130
+    err = capsys.readouterr().err
+    assert f"result sets are complete in {out}; the same command with --resume explains the rest" in err
+    assert "[1/" not in err  # still no progress lines
