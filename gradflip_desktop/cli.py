@@ -337,7 +337,7 @@ def _ray_engine(args):
 
 def _explain(args) -> int:
     from .core.dataset.job import DONE, ERROR, JobSettings, explain_inputs, rate_text
-    from .core.dataset.summary import has_summary
+    from .core.dataset.summary import has_summary, written_since
     from .core.errors import DiskFullError, GradFlipError
     from .core.options import ExplainOptions
 
@@ -375,7 +375,7 @@ def _explain(args) -> int:
                            max_side=args.max_side, max_pixels=args.max_pixels,
                            summary=folders or args.summary or has_summary(args.out))  # one it had: rebuilt
     many = len(inputs) > 1
-    started = time.perf_counter()
+    started, began = time.perf_counter(), time.time()
     single = _Progress(inputs[0].display if inputs else "", opts.max_steps, args.quiet or many,
                        clf.label if clf is not None else str)
     codes, records = [], []
@@ -425,6 +425,9 @@ def _explain(args) -> int:
             written = sum(c != EXIT_BAD_INPUT and c != EXIT_INTERNAL for c in codes)
             print(f"\ngradflip: {written} of {len(seen)} result sets are complete in {args.out}; the same command "
                   "with --resume explains the rest", file=sys.stderr)
+        elif inputs and written_since(args.out, inputs[0].name, began):  # a set being written is finished first
+            print(f"\ngradflip: {inputs[0].display}: its result set was complete before the interrupt, in {args.out}",
+                  file=sys.stderr)
         raise
     if settings.summary and not args.quiet:
         print(f"gradflip: summary: {Path(args.out) / 'summary.csv'}, gallery: {Path(args.out) / 'index.html'}", file=sys.stderr)

@@ -1072,3 +1072,34 @@ def test_quiet_still_says_how_to_go_on_after_an_interrupt(tiny_cli, folder, tmp_
     err = capsys.readouterr().err
     assert f"result sets are complete in {out}; the same command with --resume explains the rest" in err
     assert "[1/" not in err  # still no progress lines
+
+
+def test_a_one_photo_run_interrupted_after_its_set_was_written_says_the_set_is_complete(tiny_cli, folder, tmp_path,
+                                                                                         capsys, monkeypatch):
+    # Ctrl+C after the set was written (here: during its gallery thumbnail) said only "interrupted", and a plain
+    # re-run was then refused ("already exist") with no word that the set was complete
+    from gradflip_desktop.core.dataset import gallery
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(gallery, "write_thumbnail", interrupted)
+    out, photo = tmp_path / "out", folder / "p0.png"
+    assert cli.main(["explain", str(photo), "--out", str(out), "--no-key-pixels", "--summary"]) == 130
+    err = capsys.readouterr().err
+    assert f"p0.png: its result set was complete before the interrupt, in {out}" in err
+    from gradflip_desktop.core.dataset import complete_record
+
+    assert complete_record(out, "p0") is not None
+
+
+def test_written_since_tells_a_set_of_this_run_from_an_older_one(tiny_cli, folder, tmp_path):
+    import time
+
+    from gradflip_desktop.core.dataset.summary import written_since
+
+    out = tmp_path / "out"
+    before = time.time() - 1
+    assert cli.main(["explain", str(folder / "p0.png"), "--out", str(out), "--no-key-pixels", "-q"]) in (0, 1)
+    assert written_since(out, "p0", before) and not written_since(out, "p0", time.time() + 60)
+    assert not written_since(out, "p1", before) and not written_since(tmp_path / "nowhere", "p0", before)

@@ -133,3 +133,14 @@ def has_summary(out) -> bool:
         return (Path(out) / "summary.csv").is_file()
     except (OSError, ValueError):
         return False
+
+
+def written_since(out, name: str, since: float) -> bool:
+    """Whether ``name``'s result set in ``out`` is complete and its record was written at or after ``since``
+    (``time.time()``): a one-photo run interrupted while its set was being written finishes the set first, and the
+    interrupt said only "interrupted" (a plain re-run was then refused: "already exist")."""
+    try:
+        fresh = result_paths(out, name)[".gradflip.json"].stat().st_mtime >= since
+    except (OSError, ValueError):
+        return False
+    return fresh and complete_record(out, name) is not None
