@@ -46,6 +46,16 @@ class Step:
             return None
         return self._pixels[0].permute(1, 2, 0).detach().cpu().numpy().copy()
 
+    def note(self) -> str:
+        """What kind of step this was, when its curve alone would mislead ("" for a plain step): a rejected one
+        (the image stayed, so the curve is flat) or one of a stalled search's even steps (ε 0) toward the fully
+        detail-removed image (see :mod:`.explain.search`)."""
+        if not self.accepted:
+            return "rejected: the score did not fall, so the image stays and ε halves"
+        if self.phase == "search" and self.epsilon == 0.0:
+            return "evenly toward the fully detail-removed image: the search had stalled"
+        return ""
+
     def top(self, k: int = 5) -> list[tuple[int, float]]:
         """The k most probable classes, ordered by the logits when known: a softmax in float32 ties classes whose
         logits differ, and the record's top class is the logits' (steps.csv named another at such a tie)."""

@@ -82,3 +82,13 @@ def test_key_pixel_image_needs_key_pixels(tiny, tiny_image):
     assert res.key_pixels is None
     with pytest.raises(ValueError, match="no key pixels"):
         res.key_pixel_image()
+
+
+def test_a_step_says_when_it_was_rejected_or_an_even_step_of_a_stalled_search():
+    p = np.array([0.5, 0.5], np.float32)
+    plain = Step(index=1, epsilon=2e-4, score=0.1, probabilities=p, l2=0.1, linf=0.1, flipped=False)
+    assert plain.note() == ""
+    assert "rejected" in Step(**{**plain.__dict__, "accepted": False}).note()
+    assert "evenly" in Step(**{**plain.__dict__, "epsilon": 0.0}).note()
+    # ε 0 means an even step only in the search itself: another phase's step of ε 0 is a plain step
+    assert Step(**{**plain.__dict__, "epsilon": 0.0, "phase": "eight_bit"}).note() == ""

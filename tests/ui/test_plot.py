@@ -181,3 +181,25 @@ def test_a_targeted_run_names_the_photos_class_as_the_top_class_not_the_explaine
     assert not any(n.startswith("explained:") for n in names)
     plot.start(labels, [0], "Egyptian cat", probs)  # untargeted: the class is what is explained
     assert "explained: Egyptian cat" in [item[1].text for item in plot.legend.items]
+
+
+def test_the_read_out_says_which_steps_were_rejected_or_evenly_faded(qtbot):
+    # a rejected step leaves the image as it was (a flat stretch of curve) and a stalled search's even steps toward
+    # the fully detail-removed image have ε 0: both read as plain gradient steps before
+    from gradflip_desktop.core.results import Step
+
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    rest = [0.02] * 8
+    row = lambda a, b: np.array([a, b, *rest], np.float32)  # noqa: E731
+    plot.start([f"c{i}" for i in range(10)], [0], "c0", row(0.6, 0.2))
+    kw = dict(score=0.0, l2=0.1, linf=0.1)
+    plot.add_steps([Step(index=1, epsilon=2e-4, probabilities=row(0.5, 0.3), flipped=False, **kw),
+                    Step(index=2, epsilon=4e-4, probabilities=row(0.5, 0.3), flipped=False, accepted=False, **kw),
+                    Step(index=3, epsilon=0.0, probabilities=row(0.3, 0.5), flipped=True, **kw)])
+    assert "rejected" not in plot.show_readout(1) and "evenly" not in plot.show_readout(1)
+    assert "rejected: the score did not fall" in plot.show_readout(2)
+    assert "evenly toward the fully detail-removed image" in plot.show_readout(3)
+    plot.start([f"c{i}" for i in range(10)], [0], "c0", row(0.6, 0.2))  # a new run forgets them
+    plot.add_steps([Step(index=1, epsilon=2e-4, probabilities=row(0.5, 0.3), flipped=False, **kw)])
+    assert "rejected" not in plot.show_readout(1)

@@ -135,8 +135,9 @@ class ProbabilityPlot(QWidget):
         self.hover_line.hide()
         self.plot.addItem(self.hover_line, ignoreBounds=True)
         self.readout = QLabel("")  # its tooltip, not the plot's: the plot's covered this read-out while hovering
-        self.readout.setToolTip("The probability of each class after each gradient step (step 0: the photo). "
-                                "\"saved\": the saved 8-bit image, the one the captions and the export describe.")
+        self.readout.setToolTip("The probability of each class after each gradient step (step 0: the photo). \"saved\": "
+                                "the saved 8-bit image, the one the captions and the export describe. A rejected step "
+                                "leaves the image as it was, so its curves stay flat.")
         self.readout.setTextFormat(Qt.TextFormat.RichText)
         self.readout.setWordWrap(True)
         self._symbols = True
@@ -172,6 +173,7 @@ class ProbabilityPlot(QWidget):
         self.rows: list[np.ndarray] = []
         self.flip_step: int | None = None
         self.eight_bit_step: int | None = None
+        self.notes: dict[int, str] = {}  # row -> what kind of step it was, when not a plain one (the read-out)
         self.saved: np.ndarray | None = None  # probabilities of the saved 8-bit image
         self.saved_x: float | None = None
         self.step_axis.saved_x = None
@@ -224,6 +226,9 @@ class ProbabilityPlot(QWidget):
                 continue
             self.x.append(int(s.index))
             self.rows.append(s.probabilities)
+            note = getattr(s, "note", lambda: "")()  # a core Step: a rejected step or a stalled search's even one
+            if note:
+                self.notes[len(self.rows) - 1] = note
             if s.flipped and self.flip_step is None and s.phase == "search":
                 self.flip_step = int(s.index)
             if s.phase == "eight_bit" and self.eight_bit_step is None:
@@ -296,14 +301,8 @@ class ProbabilityPlot(QWidget):
                 curve.setSymbol("o" if symbols else None)
         self.explained_curve.setData(x, self._explained_series(rows))
         group = len(self.explained) > 1
-        if group:
-            self.best_curve.setData(x, rows[:, self.explained].max(axis=1))
-        else:
-            self.best_curve.setData([], [])
-        if flip_to is not None:
-            self.flip_curve.setData(x, rows[:, flip_to])
-        else:
-            self.flip_curve.setData([], [])
+        self.best_curve.setData(*((x, rows[:, self.explained].max(axis=1)) if group else ([], [])))
+        self.flip_curve.setData(*((x, rows[:, flip_to]) if flip_to is not None else ([], [])))
         for curve, idx in zip(self.runner_curves, runners + [None] * RUNNERS_UP):
             curve.setData([], []) if idx is None else curve.setData(x, rows[:, idx])
         # "flips to" once the search has flipped; before that (live, or a run that ended on its own class) a runner-up
@@ -344,11 +343,8 @@ class ProbabilityPlot(QWidget):
                 top = max(top, float(self.saved[flip_to]))
             else:
                 self.saved_curves[1].setData([], [])
-            if group:
-                self.saved_best_curve.setData(sx, [float(rows[-1, self.explained].max()),
-                                                   float(self.saved[self.explained].max())])
-            else:
-                self.saved_best_curve.setData([], [])
+            best = [float(rows[-1, self.explained].max()), float(self.saved[self.explained].max())]
+            self.saved_best_curve.setData(*((sx, best) if group else ([], [])))
         else:
             for c in (*self.saved_curves, self.saved_best_curve):
                 c.setData([], [])
@@ -479,6 +475,7 @@ class ProbabilityPlot(QWidget):
         row = max(0, min(row, len(self.rows) - 1))
         step = self.x[row]
         what = "the 8-bit pass" if self.eight_bit_step is not None and step >= self.eight_bit_step else ""
+        what = ", ".join(w for w in (what, self.notes.get(row, "")) if w)
         title = f"<b>step {step}</b>" + (" (unchanged)" if step == 0 else f" ({what})" if what else "")
         return self._readout(self.rows[row], title, step)
 
