@@ -86,10 +86,19 @@ def _now(result, name: str) -> str:
     now 52 %": a group flips when a class outside it is the top one, while the group's sum may stay higher)."""
     top, now = float(result.final.probability), _explained_now(result)
     if len(list(result.explained)) > 1:
-        return f"{pct(top)}; {name} now {pct(now)}"
+        return _group_now(top, now, name)
     if top - now < 0.02:
         return _tie(top, now, name)
     return pct(top)
+
+
+def _group_now(top: float, now: float, name: str) -> str:
+    """A group run's new class beside the group's sum. A group flips when a class outside it is the top single
+    class, while the sum can stay far ahead: "hyena (4.4 %; any dog now 39 %)" read as if the dogs were gone, so
+    then the words say which lead the new class has ("4.4 %, the top single class; any dog still 39 % in all")."""
+    if now > top:
+        return f"{pct(top)}, the top single class; {name} still {pct(now)} in all"
+    return f"{pct(top)}; {name} now {pct(now)}"
 
 
 def any_of(group: str) -> str:
@@ -145,13 +154,15 @@ def _before(result, before: float) -> str:
     return f"{a}, a near tie with {label} at {b}"
 
 
-def _alone(region, name: str) -> str:
+def _alone(region, name: str, group: bool = False) -> str:
     """The class the key region alone turns the photo into, and what the explained class (a group: its sum)
     still has there: "15 %; espresso now 12 %", one decimal on a near tie ("30.2 %; espresso now 29.9 %").
     The smallest region that flips leaves the photo near the boundary, so the explained class is rarely far."""
     top, now = float(region.prediction.probability), getattr(region, "explained_probability", None)
     if now is None:  # a record written before the field existed
         return pct(top)
+    if group:
+        return _group_now(top, float(now), name)
     if abs(top - now) < 0.02 and pct(top) == pct(now):
         return _tie(top, now, name)  # equal to two decimals too: "just below it", not "10.44 %; class 2 now 10.44 %"
     return f"{pct(top)}; {name} now {pct(now)}"
@@ -309,7 +320,7 @@ def summary_sentence(result, view: str = "magnitude") -> str:
             # the sentence is about the key region: what changing it ALONE makes of the photo; the Adjusted
             # image (the change over the whole photo) is named too when the model calls it something else
             alone = region.prediction
-            text = f"{change} turns {name} ({_before(result, before)}) into {alone.label} ({_alone(region, name)})"
+            text = f"{change} turns {name} ({_before(result, before)}) into {alone.label} ({_alone(region, name, len(list(result.explained)) > 1)})"
             if alone.index != final.index:
                 text += f"; over the whole photo (Adjusted) it becomes {final.label} ({_now(result, name)})"
             elif pct(final.probability) != pct(alone.probability) or float(final.probability) - _explained_now(result) < 0.02:

@@ -377,7 +377,15 @@ def test_a_group_flip_says_what_the_group_still_has(tiny, tiny_image):
     group = replace(result, explained=others[:2], explained_name="pair")
     text = summary_sentence(group)
     now = float(sum(result.final_probabilities[i] for i in others[:2]))
-    assert f"{result.final.label} ({pct(result.final.probability)}; any pair now {pct(now)})" in text
+    if now > result.final.probability:  # the group's sum still leads: the new class is only the top single class
+        assert f"{result.final.label} ({pct(result.final.probability)}, the top single class; any pair still {pct(now)} in all)" in text
+    else:
+        assert f"{result.final.label} ({pct(result.final.probability)}; any pair now {pct(now)})" in text
+    # both wordings, whichever this run gives
+    from gradflip_desktop.core.summary import _group_now
+
+    assert _group_now(0.044, 0.39, "any dog") == "4.4 %, the top single class; any dog still 39 % in all"
+    assert _group_now(0.30, 0.20, "any dog") == "30 %; any dog now 20 %"
 
 
 def test_a_budget_or_cancel_that_moved_less_than_a_percent_is_not_said_from_82_to_82(tiny, tiny_image):

@@ -18,7 +18,7 @@ SUMMARY_COLUMNS = (
     "file", "name", "status", "message",
     "original_index", "original_label", "original_probability",
     "final_index", "final_label", "final_probability",
-    "l2", "l2_saved", "key_fraction", "steps", "seconds",
+    "l2", "l2_saved", "key_fraction", "key_label", "key_probability", "steps", "seconds",
     "style", "group", "target", "model",
 )
 
@@ -56,6 +56,7 @@ def summary_row(file: str | Path, name: str, record: dict | None = None, status:
             final_probability=_num(final.get("probability")),
             l2=_num(record.get("l2")), l2_saved=_num(record.get("l2_saved")),
             key_fraction=_key_fraction(kp, record.get("key_region")),
+            **_key_answer(kp, record.get("key_region")),
             steps=record.get("steps", ""), seconds=_num(record.get("seconds"), 3),
             # how the set was made: a folder can hold sets of earlier runs with other settings, whose L2 and
             # key set mean something else (the smallest change's L2 is ~100x below a key region's)
@@ -88,11 +89,27 @@ short by a cancel list every changed pixel with ``flips`` false: not a key set e
     return ""
 
 
+def _key_answer(key_pixels: dict, key_region: dict | None) -> dict:
+    """``key_label`` and ``key_probability``: what the model says with only the key set changed, the class the
+    sentence names first. It can differ from ``final_label`` (the change over the whole photo: drum -> beaker
+    there, bucket with only the key region changed); empty where ``key_fraction`` is."""
+    key = None
+    if key_pixels.get("count") and key_pixels.get("flips"):
+        key = key_pixels
+    elif isinstance(key_region, dict) and key_region.get("flips"):
+        key = key_region
+    prediction = key.get("prediction") if key else None
+    if not isinstance(prediction, dict):
+        return {"key_label": "", "key_probability": ""}
+    return {"key_label": str(prediction.get("label", "")), "key_probability": _num(prediction.get("probability"))}
+
+
 def _num(v, digits: int = 6) -> str:
     return "" if v is None or v == "" else f"{float(v):.{digits}g}"
 
 
-TEXT_COLUMNS = frozenset({"file", "name", "message", "original_label", "final_label", "group", "target", "model"})
+TEXT_COLUMNS = frozenset({"file", "name", "message", "original_label", "final_label", "key_label", "group", "target",
+                          "model"})
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet runs as a formula (OWASP, CSV injection)
 
 

@@ -32,6 +32,11 @@ RESOLUTION = 1.0 / 400.0  # bisection stops when the bracket on the region's fra
 COMPONENT_SIDE = 256  # connected components are counted on a copy at most this many px on the long side
 PRUNE_TRIES = 6  # blobs of the top-k region tried for removal (least important first), one forward pass each
 REBISECT_PARTS = 16  # after blobs were dropped, the second bisection's resolution: 1/16 of the kept region
+# The region must flip with a margin when the whole fill-in does: the new top class ahead of the explained one by
+# this many logits (about 10 % in probability). Without it the smallest region sat exactly on the boundary, where
+# 8-bit rounding decided: on 8 of 18 benchmark photos the float composite of the region did not flip (6 with the
+# margin), and on an unseen beetle rounding alone moved the explained class by 1.6 points (10.5 % to 8.8 %).
+KEY_MARGIN = 0.1
 
 
 def pixel_ranking(importance: np.ndarray) -> np.ndarray:
@@ -174,6 +179,8 @@ def find_key_region(
 
     step = max(1, int(n * RESOLUTION))
     z_hi = yield from forward(image(n))
+    if _WithMargin(obj, KEY_MARGIN).flipped(z_hi):  # else the fill-in only just flips: no margin to ask for
+        obj = _WithMargin(obj, KEY_MARGIN)
     if obj.flipped(z_hi):
         hi, z_hi = yield from _bisect(forward, obj, image, 0, n, z_hi, step, stop)
     else:
@@ -216,6 +223,19 @@ def find_key_region(
         fill=fill_name,
         explained_probability=float(p[obj.explained_mask.cpu().numpy()].sum()),
     )
+
+
+class _WithMargin:
+    """``obj`` whose ``flipped`` also asks for the decision margin to be below ``-margin``."""
+
+    def __init__(self, obj: Objective, margin: float):
+        self._obj, self._margin = obj, margin
+
+    def __getattr__(self, name):
+        return getattr(self._obj, name)
+
+    def flipped(self, z: torch.Tensor) -> bool:
+        return self._obj.flipped(z) and float(self._obj.margin(z)[0]) < -self._margin
 
 
 def _composer(x0: torch.Tensor, d: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:

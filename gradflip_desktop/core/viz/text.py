@@ -41,7 +41,8 @@ def fit_lines(draw, text: str, font, width: int, max_lines: int) -> list[str]:
 
     words: list[str] = []
     for word in text.split():  # a separator stays with the word before it: never a line of its own "·"
-        if words and word in SEPARATORS:
+        # and so does a unit: "15.1 %)" never breaks before its "%" (the window's sentence keeps it with a no-break space)
+        if words and (word in SEPARATORS or word.startswith("%")):
             words[-1] += f" {word}"
         else:
             words.append(word)

@@ -146,11 +146,8 @@ def key_pixels_task(task, session: "ModelSession", result: "ExplainResult", coun
     if session.classifier is None:
         raise ValueError("no model is loaded")
     keys = key_set(result)
-    if keys is not None and keys.kind == "region":
-        from gradflip_desktop.core.images import quantize
-
-        # KeyRegion.prediction is the model's answer for the 8-bit image (what would be saved)
-        image = quantize(result.key_region_image(count))
+    if keys is not None and keys.kind == "region":  # the 8-bit image, as KeyRegion.prediction's answer
+        image = result.key_region_image(count)
     else:
         image = result.key_pixel_image(count)
     return KeyPixelAnswer(count, session.classifier.classify(image, 3))

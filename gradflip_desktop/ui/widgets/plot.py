@@ -14,7 +14,7 @@ from PySide6.QtCore import QEvent, QPointF, Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
-from gradflip_desktop.core.summary import any_of
+from gradflip_desktop.core.summary import START_TIE, any_of
 
 from .elision import LEGEND_CHARS, elide_end
 from .legend import FittedLegend
@@ -293,6 +293,12 @@ class ProbabilityPlot(QWidget):
         moved = at_flip is not None and flip_to is not None and at_flip != flip_to and not self.targeted
         # the class that overtook at the flip is drawn too, and named so (not only the saved image's)
         runners = [at_flip, *[i for i in runners if i != at_flip]][:RUNNERS_UP] if moved else runners
+        # a near tie at the start (the summary names it: "boxer (11.3 %, a near tie with bull mastiff at 11.1 %)")
+        # is drawn too, even when the last step ranks other classes above it
+        start = [int(i) for i in np.argsort(-rows[0], kind="stable") if int(i) not in self.explained][:1]
+        if (start and start[0] != flip_to and start[0] not in runners and not self.targeted
+                and self._explained_series(rows[:1])[0] - rows[0, start[0]] < START_TIE):
+            runners = [start[0], *runners][:RUNNERS_UP]
         shown = [flip_to, *runners]
         symbols = len(x) <= SYMBOLS_UP_TO
         if symbols != self._symbols:

@@ -152,3 +152,18 @@ def test_the_per_class_table_does_not_pick_one_class_of_a_tie(tmp_path):
     page = write_gallery(tmp_path, rows, {}).read_text(encoding="utf-8")
     assert "<td>binoculars, harmonica (1 each)</td>" in page
     assert "<td>tiger cat</td>" in page  # a class that leads is named alone, as before
+
+
+def test_the_row_names_the_class_the_key_set_alone_gives():
+    # the sentence's headline class: with only the key region changed the drum became a bucket, while the change
+    # over the whole photo made it a beaker; summary.csv had no column for it
+    pred = {"index": 463, "label": "bucket", "probability": 0.214}
+    rec = _record(key_pixels={"count": 0, "fraction": 0.0, "flips": False, "prediction": None},
+                  key_region={"fraction": 0.03, "pixels": 1500, "components": 2, "flips": True, "prediction": pred})
+    row = summary_row("a.png", "a", rec)
+    assert (row["key_label"], float(row["key_probability"]), row["final_label"]) == ("bucket", 0.214, "tiger cat")
+    no_flip = _record(key_region={"fraction": 1.0, "pixels": 50000, "components": 1, "flips": False, "prediction": pred})
+    assert summary_row("a.png", "a", no_flip)["key_label"] == summary_row("a.png", "a", no_flip)["key_probability"] == ""
+    free = _record(key_pixels={"count": 120, "fraction": 0.002, "flips": True, "prediction": {**pred, "label": "pail"}})
+    assert summary_row("a.png", "a", free)["key_label"] == "pail"
+    assert summary_row("a.png", "a", _record())["key_label"] == ""  # a record without key sets (an error row)
