@@ -203,3 +203,20 @@ def test_the_read_out_says_which_steps_were_rejected_or_evenly_faded(qtbot):
     plot.start([f"c{i}" for i in range(10)], [0], "c0", row(0.6, 0.2))  # a new run forgets them
     plot.add_steps([Step(index=1, epsilon=2e-4, probabilities=row(0.5, 0.3), flipped=False, **kw)])
     assert "rejected" not in plot.show_readout(1)
+
+
+def test_a_near_tie_at_the_start_is_drawn_although_the_last_step_ranks_others_higher(qtbot):
+    # boxer 11.3 % beside bull mastiff 11.1 %: the sentence names the tie, the plot drew hyena, kite and llama only
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    labels = ["boxer", "bull mastiff", "hyena", "kite", "llama"] + [f"c{i}" for i in range(5)]
+    start = np.array([0.113, 0.111, 0.05, 0.04, 0.03, *[0.0] * 5], np.float32)
+    last = np.array([0.05, 0.02, 0.09, 0.08, 0.07, *[0.0] * 5], np.float32)
+    plot.start(labels, [0], "boxer", start)
+    plot.add_steps([SimpleNamespace(index=1, probabilities=last, flipped=True, phase="search")])
+    assert "bull mastiff" in [plot.label(i) for i in plot.shown if i is not None]
+    wide = start.copy()
+    wide[1] = 0.05  # no tie: the runners-up are the last step's
+    plot.start(labels, [0], "boxer", wide)
+    plot.add_steps([SimpleNamespace(index=1, probabilities=last, flipped=True, phase="search")])
+    assert "bull mastiff" not in [plot.label(i) for i in plot.shown if i is not None]

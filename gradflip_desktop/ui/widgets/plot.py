@@ -160,8 +160,7 @@ class ProbabilityPlot(QWidget):
 
     # -- data ------------------------------------------------------------------------------------------
     def clear(self, labels: Sequence[str] | None = None, keep_items: bool = False) -> None:
-        """Forget the data. ``keep_items``: leave the curves and the legend as they are, because a redraw
-        follows at once and sets every one of them (a finished run: half the work on the GUI thread)."""
+        """Forget the data. ``keep_items``: leave the curves and legend, a redraw follows at once and sets them all."""
         self.labels = list(labels or [])
         self.explained: list[int] = []
         self.explained_name = ""
@@ -293,12 +292,10 @@ class ProbabilityPlot(QWidget):
         moved = at_flip is not None and flip_to is not None and at_flip != flip_to and not self.targeted
         # the class that overtook at the flip is drawn too, and named so (not only the saved image's)
         runners = [at_flip, *[i for i in runners if i != at_flip]][:RUNNERS_UP] if moved else runners
-        # a near tie at the start (the summary names it: "boxer (11.3 %, a near tie with bull mastiff at 11.1 %)")
-        # is drawn too, even when the last step ranks other classes above it
-        start = [int(i) for i in np.argsort(-rows[0], kind="stable") if int(i) not in self.explained][:1]
-        if (start and start[0] != flip_to and start[0] not in runners and not self.targeted
-                and self._explained_series(rows[:1])[0] - rows[0, start[0]] < START_TIE):
-            runners = [start[0], *runners][:RUNNERS_UP]
+        # a near tie at the start, which the sentence names ("boxer (11.3 %, a near tie with bull mastiff at 11.1 %)")
+        tie = next((int(i) for i in np.argsort(-rows[0], kind="stable") if int(i) not in self.explained), None)
+        if tie not in (None, flip_to, *runners) and not self.targeted and self._explained_series(rows[:1])[0] - rows[0, tie] < START_TIE:
+            runners = [tie, *runners][:RUNNERS_UP]
         shown = [flip_to, *runners]
         symbols = len(x) <= SYMBOLS_UP_TO
         if symbols != self._symbols:
