@@ -55,7 +55,7 @@ def thumbnail_strip(result, height: int = THUMB_HEIGHT) -> np.ndarray:
     as the app and the figure draw it (yellow outline, the rest dimmed; the outline drawn at the thumbnail's
     size, so it stays one pixel wide and visible); key pixels (free/blur styles) red on the grey photo."""
     from ..report import difference_overlay
-    from ..viz.maps import composite, key_region_layer
+    from ..viz.maps import composite, is_dark, key_region_layer
 
     orig = result.original_pixels
     diff = difference_overlay(result)
@@ -66,7 +66,7 @@ def thumbnail_strip(result, height: int = THUMB_HEIGHT) -> np.ndarray:
         small = _shrunk(orig, height)  # a letterboxed panorama's outline is drawn at its own size, then padded
         mask = Image.fromarray(np.asarray(region.mask, dtype=bool))
         small_mask = np.asarray(mask.resize(small.shape[1::-1], Image.Resampling.NEAREST), dtype=bool)
-        key = composite(small.astype(np.float32) / 255.0, key_region_layer(small_mask))
+        key = composite(small.astype(np.float32) / 255.0, key_region_layer(small_mask, dark=is_dark(small / 255.0)))
     else:
         key = np.repeat(orig.mean(axis=2, keepdims=True), 3, axis=2) * 0.6 + 0.2
         if kp is not None:  # the key pixels

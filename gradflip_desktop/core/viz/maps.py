@@ -170,6 +170,19 @@ REGION_EDGE_RGB = (26, 26, 26)
 # veil (85 at 2/3) left a mid-grey photo's outside almost as bright as the region (128 -> 99) and lifted a
 # dark one (64 -> 78); this dims every brightness to about 40-60 % (64 -> 38, 128 -> 60, 255 -> 106)
 REGION_DIM = (24, 24, 24, 165)
+# a dark photo (median brightness below DARK_PHOTO) gets a light veil instead: dimmed, its outside looked exactly
+# like its region (a dalmatian at 12 % brightness); lifted, the outside turns grey and the region stays dark
+REGION_LIFT = (232, 232, 232, 150)
+DARK_PHOTO = 0.2
+
+
+def is_dark(pixels: np.ndarray) -> bool:
+    """Whether the photo (H x W x 3 in [0, 1]) is dark enough for the light veil: its median luminance (on at
+    most ~256 x 256 samples) is below :data:`DARK_PHOTO`."""
+    a = np.asarray(pixels, dtype=np.float32)
+    step = max(1, max(a.shape[:2]) // 256)
+    lum = a[::step, ::step, :3] @ np.array([0.299, 0.587, 0.114], np.float32) if a.ndim == 3 else a[::step, ::step]
+    return bool(lum.size) and float(np.median(lum)) < DARK_PHOTO
 REGION_HATCH_ALPHA = 150  # a region over most of the image: yellow stripes this opaque (the photo shows between)
 
 
@@ -201,7 +214,7 @@ def upscale(a: np.ndarray, factor: int) -> np.ndarray:
     return np.repeat(np.repeat(a, factor, axis=0), factor, axis=1)
 
 
-def key_region_layer(mask: np.ndarray, scale: int = 1) -> np.ndarray:
+def key_region_layer(mask: np.ndarray, scale: int = 1, dark: bool = False) -> np.ndarray:
     """H x W x 4 uint8 to lay over the photo: the key region outlined (yellow line, dark edge), the rest
     under a grey veil, the region itself clear. The app draws it over the Original; the figure's panel
     (:func:`key_region_overlay`) is the same layer composited, so both show the region alike.
@@ -212,10 +225,11 @@ def key_region_layer(mask: np.ndarray, scale: int = 1) -> np.ndarray:
     :data:`~..options.SMALL_REGION` (a few pixels) gets a dashed yellow box round it, so that it can be found.
 
     ``scale``: the layer is drawn ``scale`` times larger than the mask (:func:`outline_scale`), so that a
-    small photo's outline is thinner than its pixels; it is laid over the photo at the photo's size."""
+    small photo's outline is thinner than its pixels; it is laid over the photo at the photo's size.
+    ``dark``: the photo is dark (:func:`is_dark`): the outside is lifted (:data:`REGION_LIFT`), not dimmed."""
     mask = upscale(np.asarray(mask, dtype=bool), int(scale))
     out = np.zeros(mask.shape + (4,), np.uint8)
-    out[~mask] = REGION_DIM
+    out[~mask] = REGION_LIFT if dark else REGION_DIM
     share = float(mask.mean())
     if is_large_region(share) and share < 1.0:
         out[mask & region_hatch(mask.shape)] = (*REGION_LINE_RGB, REGION_HATCH_ALPHA)
@@ -242,4 +256,5 @@ def key_region_overlay(original: np.ndarray, mask: np.ndarray, scale: int = 1) -
     """The photo with the key region outlined (yellow line, dark edge) and the rest dimmed (the figure's
     panel); H x W x 3 float32 in [0, 1] (``scale`` times larger: :func:`key_region_layer`). The region
     itself keeps its colours so one can see what is in it."""
-    return composite(upscale(np.asarray(original, dtype=np.float32), int(scale)), key_region_layer(mask, scale))
+    return composite(upscale(np.asarray(original, dtype=np.float32), int(scale)),
+                     key_region_layer(mask, scale, is_dark(original)))

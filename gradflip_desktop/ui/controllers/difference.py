@@ -66,14 +66,14 @@ def render_task(task, request: DiffRequest) -> DiffImage:
     return render_difference(request)
 
 
-def outline_task(task, mask: np.ndarray, kind: str = "pixels") -> np.ndarray:
+def outline_task(task, mask: np.ndarray, kind: str = "pixels", dark: bool = False) -> np.ndarray:
     """The layer over the Original (background thread), H x W x 4 uint8: the key region as the figure draws
-    it (yellow line, the rest dimmed), or the outline around the key pixels."""
+    it (yellow line, the rest dimmed; lifted on a ``dark`` photo), or the outline around the key pixels."""
     if kind == "region":
         from gradflip_desktop.core.viz.maps import key_region_layer, outline_scale
 
         # a small photo's layer is drawn larger (ImagePanel.set_overlay lays it over the photo at its size)
-        return key_region_layer(mask, outline_scale(mask.shape))
+        return key_region_layer(mask, outline_scale(mask.shape), dark)
     from gradflip_desktop.core.viz.difference import key_outline
 
     return key_outline(mask)
@@ -170,6 +170,7 @@ class DifferenceController(QObject):
         self.w = window
         self.source: DiffSource | None = None
         self.keys: KeySet | None = None
+        self._dark = False  # the shown result's photo is dark: its key region's veil lifts (core.viz.maps.is_dark)
         self._target: str | None = None  # the targeted class of the shown result (None: untargeted)
         self._live_t = 0.0  # when the live Difference view was last requested
         self._render = TaskSlot(window.background, self._on_rendered, on_error=self._on_failed, parent=self)
@@ -186,13 +187,16 @@ class DifferenceController(QObject):
     # -- what is shown -------------------------------------------------------------------------------------
     def set_result(self, result: "ExplainResult") -> None:
         """A finished (or cancelled) run: its change, key pixels and (when shown) the comparison."""
+        from gradflip_desktop.core.viz.maps import is_dark
+
         keys = self.keys = key_set(result)
+        self._dark = is_dark(result.original_pixels)  # the key region's veil lifts a dark photo (as the figure)
         target = getattr(result, "target", None)
         self._target = target.label if target is not None else None  # a targeted run's class (the answer names it)
         if keys is not None:
             self.w.views.set_key_pixels(keys.total, keys.found, "Key region" if keys.kind == "region" else "Key pixels")
             self.w.views.set_key_answer(self._key_text(keys.found, keys.prediction, keys.flips))
-            self._outline.start(outline_task, keys.mask_for(keys.found), keys.kind)
+            self._outline.start(outline_task, keys.mask_for(keys.found), keys.kind, self._dark)
         self.request_compare()
         self.source = DiffSource(
             result.original_pixels, result.delta, key_pixels=keys.source if keys is not None else None,
@@ -270,7 +274,7 @@ class DifferenceController(QObject):
         result = self.w.result
         if result is None or self.keys is None or self.w.runs.running:
             return
-        self._outline.start(outline_task, self.keys.mask_for(k), self.keys.kind)
+        self._outline.start(outline_task, self.keys.mask_for(k), self.keys.kind, self._dark)
         what = "key region" if self.keys.kind == "region" else "key pixels"
         self.w.views.set_key_answer(f"{what}: {k:,} pixels → classifying …")
         self.pause_compare()  # the comparison holds the engine for seconds: the slider's answer first, then it again

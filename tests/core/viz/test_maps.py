@@ -195,3 +195,24 @@ def test_a_small_photos_key_pixels_are_drawn_at_the_panels_size(tiny, tiny_image
     monkeypatch.setattr(maps, "key_pixel_overlay", lambda o, m, scale=1: scales.append(scale) or drawn(o, m, scale))
     report.render_figure(result)
     assert scales and scales[0] > 1
+
+
+def test_a_dark_photo_gets_a_light_veil_so_its_key_region_stands_out():
+    # a dalmatian at 12 % brightness: dimmed, its outside looked exactly like its region in the window and the figure
+    from gradflip_desktop.core.viz.maps import is_dark, key_region_overlay
+
+    rng = np.random.default_rng(0)
+    dark = (rng.random((60, 80, 3)) * 0.12).astype(np.float32)
+    mid = (0.3 + rng.random((60, 80, 3)) * 0.4).astype(np.float32)
+    assert is_dark(dark) and not is_dark(mid) and not is_dark(np.ones((5, 5, 3), np.float32))
+    mask = np.zeros((60, 80), bool)
+    mask[20:40, 30:50] = True
+    inner = np.zeros_like(mask)
+    inner[24:36, 34:46] = True  # away from the outline
+    for photo in (dark, mid):
+        out = key_region_overlay(photo, mask)
+        np.testing.assert_allclose(out[inner], photo[inner], atol=1e-6)  # the region keeps its colours
+        gap = abs(float(out[~mask].mean()) - float(photo[inner].mean()))
+        assert gap > 0.2, gap  # and the outside differs from it: lifted on the dark photo, dimmed on the mid one
+    assert key_region_overlay(dark, mask)[~mask].mean() > dark.mean() + 0.3
+    assert key_region_overlay(mid, mask)[~mask].mean() < mid.mean()
