@@ -25,7 +25,7 @@ from typing import Callable
 
 from . import __version__, cli_check
 from .cli_process import EXIT_BROKEN_PIPE, _Terminated, _stop_on_signals, cwd_gone, quiet_broken_pipe  # noqa: F401
-from .cli_values import check_target_and_group, floats, ignored_options, nonempty, positive_int, size, working_side
+from .cli_values import check_target_and_group, floats, group_hint, ignored_options, nonempty, positive_int, size, working_side
 
 EXIT_OK, EXIT_NOT_FLIPPED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 # --batch-size by device: on a CPU one image at a time (batch 8 was 1.03x as fast on 2 cores, and a batch's float
@@ -264,7 +264,7 @@ def _classify(args) -> int:
 
 
 # how a step's phase reads in the progress line (the search itself needs no name)
-_PHASES = {"sharpen": " (past the flip)", "restore": " (flip-back search)", "eight_bit": " (8-bit check)"}
+_PHASES = {"sharpen": " (past the flip)", "restore": " (flip-back: detail put back into the blurred photo)", "eight_bit": " (8-bit check)"}
 
 
 class _Progress:
@@ -408,6 +408,8 @@ def _explain(args) -> int:
                       file=sys.stderr, flush=True)
             else:
                 single.done(_outcome_text(o))
+                if hint := group_hint(clf, o.record):  # the app's "Explain 'any cat'" link
+                    print(hint, file=sys.stderr)
 
     def emit_json() -> None:  # one JSON document: the records in input order (a list for several images)
         if args.json and (records or len(args.images) > 1 or folders):

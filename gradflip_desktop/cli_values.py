@@ -90,3 +90,18 @@ def check_target_and_group(clf, target, group) -> None:
             print(f"gradflip: note: --target {target!r} means {label!r}{also}", file=sys.stderr)
     if group is not None:
         clf.find_group(group)
+
+
+def group_hint(clf, record: dict | None) -> str:
+    """The app's "Explain 'any cat'" link as a line: a plain run whose flip stayed inside one of the model's class
+    groups (dalmatian → Great Dane, both dogs) explained the breed, not the dog; "" otherwise."""
+    rec = record or {}
+    if clf is None or not rec.get("flipped") or rec.get("target") or len((rec.get("explained") or {}).get("indices") or [0]) > 1:
+        return ""
+    orig, final = (rec.get("original") or {}).get("index"), (rec.get("final") or {}).get("index")
+    for name, members in (getattr(clf, "groups", None) or {}).items():
+        if orig in members and final in members:
+            arg = f'"{name}"' if " " in name else name
+            return (f"gradflip: hint: {rec['original']['label']} and {rec['final']['label']} are both in the group "
+                    f"{name!r}: --group {arg} explains \"any {name}\" instead")
+    return ""

@@ -738,7 +738,7 @@ def test_progress_never_counts_past_the_step_budget(capsys):
         progress(Step(index=n, epsilon=2e-4, score=0.0, probabilities=p, l2=0.5, linf=0.1, flipped=False, phase=phase))
     lines = capsys.readouterr().err.splitlines()
     assert [line.split("  ")[0] for line in lines] == [
-        "a.png: step 3/3", "a.png: step 5 (past the flip)", "a.png: step 13 (flip-back search)",
+        "a.png: step 3/3", "a.png: step 5 (past the flip)", "a.png: step 13 (flip-back: detail put back into the blurred photo)",
         "a.png: step 19 (8-bit check)"]
 
 
@@ -758,7 +758,7 @@ def test_progress_names_each_phase_and_the_last_line_names_the_key_region(capsys
     lines = capsys.readouterr().err.splitlines()
     assert lines[0].startswith("a.png: step 1/200  class1 70.0 %")
     assert lines[1].startswith("a.png: step 2 (past the flip)  class2 70.0 %")  # the budget bounds the search only
-    assert lines[2].startswith("a.png: step 3 (flip-back search)  class3")
+    assert lines[2].startswith("a.png: step 3 (flip-back: detail put back into the blurred photo)  class3")
     assert lines[3].startswith("a.png: step 4 (8-bit check)  class0")
     rec = {"flipped": True, "steps": 19, "l2": 22.779, "l2_saved": 22.8,  # the saved change's L2, as the figure
            "original": {"label": "Egyptian cat", "probability": 0.79}, "final": {"label": "tiger cat", "probability": 0.385},
@@ -1041,7 +1041,7 @@ def test_progress_written_to_a_log_is_a_line_per_phase_and_second_not_per_step(c
         progress(Progress(phase="key_region", passes=k))
     lines = capsys.readouterr().err.splitlines()
     assert [line.split("  ")[0] for line in lines] == [
-        "a.png: step 1/200", "a.png: step 17/200", "a.png: step 33/200", "a.png: step 41 (flip-back search)",
+        "a.png: step 1/200", "a.png: step 17/200", "a.png: step 33/200", "a.png: step 41 (flip-back: detail put back into the blurred photo)",
         "a.png: finding the key region: pass 1"]
 
 
@@ -1059,3 +1059,23 @@ def test_the_result_line_names_the_set_when_it_is_not_the_files_own_name(tmp_pat
 
     assert _outcome_text(Outcome("cat_png")).endswith(f"wrote 1 files (cat_png.*) to {tmp_path / 'out'}")
     assert _outcome_text(Outcome("cat")).endswith(f"wrote 1 files to {tmp_path / 'out'}")
+
+
+def test_a_flip_inside_a_class_group_gets_the_apps_any_group_hint():
+    # the app offers "Explain 'any cat'" when Egyptian cat flips to tiger cat; the CLI said nothing
+    from types import SimpleNamespace
+
+    from gradflip_desktop.cli_values import group_hint
+
+    clf = SimpleNamespace(groups={"cat": [281, 282, 285], "big cat": [286, 287, 288]})
+    rec = {"flipped": True, "target": None, "explained": {"indices": [285], "name": "Egyptian cat"},
+           "original": {"index": 285, "label": "Egyptian cat"}, "final": {"index": 282, "label": "tiger cat"}}
+    hint = group_hint(clf, rec)
+    assert "--group cat explains \"any cat\"" in hint and "Egyptian cat and tiger cat" in hint
+    assert '--group "big cat"' in group_hint(clf, {**rec, "original": {"index": 286, "label": "cougar"},
+                                                   "final": {"index": 288, "label": "lynx"}})
+    assert group_hint(clf, {**rec, "final": {"index": 286, "label": "cougar"}}) == ""  # left the group
+    assert group_hint(clf, {**rec, "flipped": False}) == ""
+    assert group_hint(clf, {**rec, "target": {"index": 282}}) == ""  # a chosen target
+    assert group_hint(clf, {**rec, "explained": {"indices": [281, 282, 285], "name": "cat"}}) == ""  # already a group
+    assert group_hint(None, rec) == "" and group_hint(SimpleNamespace(groups={}), rec) == ""
