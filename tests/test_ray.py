@@ -81,3 +81,18 @@ def test_an_unreachable_cluster_is_one_line_and_exit_2_not_an_internal_error(tmp
     assert "Traceback" not in err and "internal error" not in err
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "cannot connect to the Ray cluster at 10.255.255.1:6379" in lines[0], lines
+
+
+def test_the_actor_pool_is_asked_for_in_the_installed_rays_words():
+    # Ray 2.51 deprecated map_batches(concurrency=...): every --ray run printed the warning on stderr
+    from types import SimpleNamespace
+
+    from gradflip_desktop.core.dataset.ray_engine import _actor_pool
+
+    pool = lambda size: ("pool", size)  # noqa: E731
+    new = SimpleNamespace(__version__="2.60.0", data=SimpleNamespace(ActorPoolStrategy=pool))
+    assert _actor_pool(new, 3) == {"compute": ("pool", 3)}
+    for old in ("2.50.1", "2.9.0", "nightly"):
+        assert _actor_pool(SimpleNamespace(__version__=old, data=new.data), 3) == {"concurrency": 3}
+    assert set(_actor_pool(ray, 2)) == ({"compute"} if hasattr(ray.data, "ActorPoolStrategy") and
+                                       tuple(map(int, ray.__version__.split(".")[:2])) >= (2, 51) else {"concurrency"})

@@ -15,6 +15,7 @@ from outside is unpickled.
 from __future__ import annotations
 
 import functools
+import os
 import pickle
 from typing import Any, Callable
 
@@ -101,6 +102,9 @@ class RayEngine:
         self.init_kwargs = dict(init_kwargs or {})
 
     def _init(self):
+        # Ray Data sets its loggers to INFO when a dataset runs ("execution finished in 5.9 seconds" on stderr
+        # between the CLI's own lines); its level follows this variable (a user's own setting wins)
+        os.environ.setdefault("RAY_DATA_LOG_LEVEL", "WARNING")
         try:
             import ray  # noqa: PLC0415
         except ImportError:
@@ -122,6 +126,12 @@ class RayEngine:
         for attr in ("enable_progress_bars", "print_on_execution_start"):
             if hasattr(ctx, attr):
                 setattr(ctx, attr, False)
+        try:  # and it warns once that they are off ("Progress bars disabled. To enable, …"): that once is now
+            from ray.util.debug import log_once  # noqa: PLC0415
+
+            log_once("ray_data_progress_manager_disabled")
+        except ImportError:
+            pass
         return ray
 
     def __call__(self, classifier, jobs, options, batch_size, on_step=None, should_stop=None):
@@ -143,7 +153,7 @@ class RayEngine:
                 "max_pixels": self.max_pixels, "batch_size": per_call,
             },
             batch_size=per_call,
-            concurrency=actors,
+            **_actor_pool(ray, actors),
             num_cpus=0 if use_gpu else 1,
             num_gpus=1 if use_gpu else 0,
         )
@@ -157,3 +167,15 @@ class RayEngine:
             else:
                 job.info = payload["info"]
                 yield job, payload["result"]
+
+
+def _actor_pool(ray, actors: int) -> dict:
+    """``map_batches``' pool of ``actors`` actors in the words of the installed Ray: ``compute=ActorPoolStrategy``
+    from 2.51 (where ``concurrency`` prints a deprecation warning on every run), ``concurrency`` before."""
+    try:
+        version = tuple(int(p) for p in str(ray.__version__).split(".")[:2])
+    except ValueError:
+        version = (0, 0)
+    if version >= (2, 51) and hasattr(ray.data, "ActorPoolStrategy"):
+        return {"compute": ray.data.ActorPoolStrategy(size=actors)}
+    return {"concurrency": actors}
