@@ -21,10 +21,10 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Callable
 
 from . import __version__, cli_check
 from .cli_process import EXIT_BROKEN_PIPE, _Terminated, _stop_on_signals, cwd_gone, quiet_broken_pipe  # noqa: F401
+from .cli_progress import _Progress
 from .cli_values import check_target_and_group, floats, group_hint, ignored_options, nonempty, positive_int, size, working_side
 
 EXIT_OK, EXIT_NOT_FLIPPED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -261,43 +261,6 @@ def _classify(args) -> int:
         single = len(args.images) == 1 and not names_folder(args.images[0])
         print(json.dumps(out[0] if single and out else out, indent=2, ensure_ascii=False))
     return code
-
-
-# how a step's phase reads in the progress line (the search itself needs no name)
-_PHASES = {"sharpen": " (past the flip)", "restore": " (flip-back: detail put back into the blurred photo)", "eight_bit": " (8-bit check)"}
-
-
-class _Progress:
-    """Per-step progress of a single image: one line, rewritten on a terminal; written to a file or a pipe, a line
-    when a phase begins and then at most one a second (a log got every step: 200 lines for a run out of steps)."""
-
-    EVERY_S = 1.0  # the least time between two lines of one phase when stderr is not a terminal
-
-    def __init__(self, name: str, budget: int, quiet: bool, label: Callable[[int], str]):
-        self.name, self.budget, self.quiet, self.label = name, budget, quiet, label
-        self.tty = sys.stderr.isatty()
-        self._last: tuple[str, float] | None = None  # the phase and time of the last line (not a terminal)
-
-    def __call__(self, step) -> None:
-        if self.quiet:
-            return
-        if not hasattr(step, "top"):  # a Progress: the key region's forward passes have no step
-            return self._line(f"{self.name}: finding the key region: pass {step.passes}", "key region")
-        phase = _PHASES.get(step.phase, "")
-        (i, p), = step.top(1)
-        # the budget bounds the search only: the passes after the flip count on past it ("step 13/3" misled)
-        of = "" if phase else f"/{self.budget}"
-        self._line(f"{self.name}: step {step.index}{of}{phase}  {self.label(i)} {100 * p:.1f} %  L2 {step.l2:.3f}", phase)
-
-    def _line(self, line: str, phase: str = "") -> None:
-        if not (self.tty or self._last is None or self._last[0] != phase or time.monotonic() - self._last[1] >= self.EVERY_S):
-            return
-        self._last = (phase, time.monotonic())
-        print("\r" + line.ljust(90) if self.tty else line, end="" if self.tty else "\n", file=sys.stderr, flush=True)
-
-    def done(self, text: str) -> None:
-        if not self.quiet:
-            print(("\r" if self.tty else "") + f"{self.name}: {text}".ljust(90), file=sys.stderr, flush=True)
 
 
 def _outcome_text(o) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import math
 import re
+import shlex
 
 
 def positive_int(text: str) -> int:
@@ -101,7 +102,12 @@ def group_hint(clf, record: dict | None) -> str:
     orig, final = (rec.get("original") or {}).get("index"), (rec.get("final") or {}).get("index")
     for name, members in (getattr(clf, "groups", None) or {}).items():
         if orig in members and final in members:
-            arg = f'"{name}"' if " " in name else name
+            from .core.summary import any_of  # noqa: PLC0415 - "any of classes 281-285", as the app's words
+
+            # a name a shell reads as typed: plain, in double quotes (spaces; cmd and PowerShell too), else shlex's
+            arg = name if re.fullmatch(r"[\w.+-]+", name) else (
+                f'"{name}"' if re.fullmatch(r"[\w .+-]+", name) else shlex.quote(name))
+            option = f"--group={arg}" if name.startswith("-") else f"--group {arg}"  # not read as another option
             return (f"gradflip: hint: {rec['original']['label']} and {rec['final']['label']} are both in the group "
-                    f"{name!r}: --group {arg} explains \"any {name}\" instead")
+                    f"{name!r}: {option} explains \"{any_of(name)}\" instead")
     return ""

@@ -738,7 +738,7 @@ def test_progress_never_counts_past_the_step_budget(capsys):
         progress(Step(index=n, epsilon=2e-4, score=0.0, probabilities=p, l2=0.5, linf=0.1, flipped=False, phase=phase))
     lines = capsys.readouterr().err.splitlines()
     assert [line.split("  ")[0] for line in lines] == [
-        "a.png: step 3/3", "a.png: step 5 (past the flip)", "a.png: step 13 (flip-back: detail put back into the blurred photo)",
+        "a.png: step 3/3", "a.png: step 5 (past the flip)", "a.png: step 13 (flip-back: detail put back)",
         "a.png: step 19 (8-bit check)"]
 
 
@@ -758,7 +758,7 @@ def test_progress_names_each_phase_and_the_last_line_names_the_key_region(capsys
     lines = capsys.readouterr().err.splitlines()
     assert lines[0].startswith("a.png: step 1/200  class1 70.0 %")
     assert lines[1].startswith("a.png: step 2 (past the flip)  class2 70.0 %")  # the budget bounds the search only
-    assert lines[2].startswith("a.png: step 3 (flip-back: detail put back into the blurred photo)  class3")
+    assert lines[2].startswith("a.png: step 3 (flip-back: detail put back)  class3")
     assert lines[3].startswith("a.png: step 4 (8-bit check)  class0")
     rec = {"flipped": True, "steps": 19, "l2": 22.779, "l2_saved": 22.8,  # the saved change's L2, as the figure
            "original": {"label": "Egyptian cat", "probability": 0.79}, "final": {"label": "tiger cat", "probability": 0.385},
@@ -1041,7 +1041,7 @@ def test_progress_written_to_a_log_is_a_line_per_phase_and_second_not_per_step(c
         progress(Progress(phase="key_region", passes=k))
     lines = capsys.readouterr().err.splitlines()
     assert [line.split("  ")[0] for line in lines] == [
-        "a.png: step 1/200", "a.png: step 17/200", "a.png: step 33/200", "a.png: step 41 (flip-back: detail put back into the blurred photo)",
+        "a.png: step 1/200", "a.png: step 17/200", "a.png: step 33/200", "a.png: step 41 (flip-back: detail put back)",
         "a.png: finding the key region: pass 1"]
 
 
@@ -1079,3 +1079,30 @@ def test_a_flip_inside_a_class_group_gets_the_apps_any_group_hint():
     assert group_hint(clf, {**rec, "target": {"index": 282}}) == ""  # a chosen target
     assert group_hint(clf, {**rec, "explained": {"indices": [281, 282, 285], "name": "cat"}}) == ""  # already a group
     assert group_hint(None, rec) == "" and group_hint(SimpleNamespace(groups={}), rec) == ""
+    # a user's group name is written so that a shell passes it as typed, and worded as the app words it
+    import shlex
+
+    for name in ("dog's", "a&b", "-odd", "classes 281-285"):
+        hint = group_hint(SimpleNamespace(groups={name: [282, 285]}), rec)
+        command = hint.rsplit(": ", 1)[1].split(" explains ")[0]
+        assert shlex.split(command)[-1] in (name, f"--group={name}"), (name, command)
+    assert '"any of classes 281-285"' in hint
+
+
+def test_the_progress_line_on_a_terminal_fits_its_width(capsys, monkeypatch):
+    # "\r" rewrites only the last row of a wrapped line: at 100 columns the flip-back lines (99-101 characters)
+    # left a stale row per step, and at 80 columns every line did (padded to 90)
+    import os
+
+    from gradflip_desktop.cli import _Progress
+    from gradflip_desktop.core.results import Step
+
+    p = np.array([0.2, 0.7, 0.1], np.float32)
+    for cols in (80, 100, 200):
+        monkeypatch.setattr("shutil.get_terminal_size", lambda fallback=(80, 24), c=cols: os.terminal_size((c, 24)))
+        progress = _Progress("a_rather_long_photo_name.png", 200, False, lambda i: "a long class name, with more")
+        progress.tty = True
+        for phase in ("search", "restore"):
+            progress(Step(index=13, epsilon=2e-4, score=0.0, probabilities=p, l2=12.345, linf=0.1, flipped=False, phase=phase))
+        writes = capsys.readouterr().err.split("\r")[1:]
+        assert writes and all(len(w) < cols for w in writes), (cols, [len(w) for w in writes])

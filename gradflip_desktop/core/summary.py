@@ -97,7 +97,10 @@ def _group_now(top: float, now: float, name: str) -> str:
     class, while the sum can stay far ahead: "hyena (4.4 %; any dog now 39 %)" read as if the dogs were gone, so
     then the words say which lead the new class has ("4.4 %, the top single class; any dog still 39 % in all")."""
     if now > top:
-        return f"{pct(top)}, the top single class; {name} still {pct(now)} in all"
+        a, b = apart(top, now) if now - top < 0.02 else (pct(top), pct(now))  # "30 % ... still 30 %" read as no lead
+        return f"{a}, the top single class; {name} still {b} in all"
+    if top - now < 0.02:  # a near tie told apart, as a single class's ("30 %; any dog now 30 %" showed no flip)
+        return _tie(top, now, name)
     return f"{pct(top)}; {name} now {pct(now)}"
 
 

@@ -386,6 +386,10 @@ def test_a_group_flip_says_what_the_group_still_has(tiny, tiny_image):
 
     assert _group_now(0.044, 0.39, "any dog") == "4.4 %, the top single class; any dog still 39 % in all"
     assert _group_now(0.30, 0.20, "any dog") == "30 %; any dog now 20 %"
+    # a near tie is told apart, as for a single class (the key region's _alone said "30.1 %; … now 30.0 %" for a
+    # group before it took the group's wording, and "30 %; any dog now 30 %" after)
+    assert _group_now(0.3012, 0.2998, "any dog") == "30.1 %; any dog now 30.0 %"
+    assert _group_now(0.2998, 0.3012, "any dog") == "30.0 %, the top single class; any dog still 30.1 % in all"
 
 
 def test_a_budget_or_cancel_that_moved_less_than_a_percent_is_not_said_from_82_to_82(tiny, tiny_image):

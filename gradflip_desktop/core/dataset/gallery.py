@@ -66,7 +66,8 @@ def thumbnail_strip(result, height: int = THUMB_HEIGHT) -> np.ndarray:
         small = _shrunk(orig, height)  # a letterboxed panorama's outline is drawn at its own size, then padded
         mask = Image.fromarray(np.asarray(region.mask, dtype=bool))
         small_mask = np.asarray(mask.resize(small.shape[1::-1], Image.Resampling.NEAREST), dtype=bool)
-        key = composite(small.astype(np.float32) / 255.0, key_region_layer(small_mask, dark=is_dark(small / 255.0)))
+        # dark or not as the window and the figure decide it, on the photo itself: the shrunk copy's median differs
+        key = composite(small.astype(np.float32) / 255.0, key_region_layer(small_mask, dark=is_dark(orig)))
     else:
         key = np.repeat(orig.mean(axis=2, keepdims=True), 3, axis=2) * 0.6 + 0.2
         if kp is not None:  # the key pixels

@@ -90,8 +90,8 @@ short by a cancel list every changed pixel with ``flips`` false: not a key set e
 
 
 def _key_answer(key_pixels: dict, key_region: dict | None) -> dict:
-    """``key_label`` and ``key_probability``: what the model says with only the key set changed, the class the
-    sentence names first. It can differ from ``final_label`` (the change over the whole photo: drum -> beaker
+    """``key_label`` and ``key_probability``: what the model says with only the key set changed (a key region's:
+    the class the sentence names first; key pixels': their caption's). It can differ from ``final_label`` (the change over the whole photo: drum -> beaker
     there, bucket with only the key region changed); empty where ``key_fraction`` is."""
     key = None
     if key_pixels.get("count") and key_pixels.get("flips"):

@@ -109,19 +109,20 @@ def key_set(result: "ExplainResult") -> KeySet | None:
 
 
 def key_answer_text(kind: str, k: int, n: int, prediction, flips: bool, fill: str = "blur",
-                    target: str | None = None) -> str:
+                    target: str | None = None, dark: bool = False) -> str:
     """The explorer's answer for the top ``k`` of ``n`` pixels (rich text): ``key pixels: 412 pixels, 0.3 % of
     the image, flip it to tiger cat (51.2 %)``; for a key region ``key region: 3.1 % of the image (4,210
     pixels), removing its detail flips it to tabby (41.0 %)``. Worded as the figure's caption: a region filled
     with its ``fill`` (e.g. the mean colour, when blurring could not flip) says so, and a targeted run's set
-    that does not reach ``target`` says it does not make it that class."""
+    that does not reach ``target`` says it does not make it that class. ``dark``: the photo is dark, so the veil
+    over the rest lightens it (:func:`core.viz.maps.is_dark`), and the words say so."""
     label = f"<b>{html.escape(prediction.label)}</b> ({100 * prediction.probability:.1f} %)"
     plural = "s" if k != 1 else ""
     miss = f"make it {html.escape(target)}" if target else "flip it"
     if kind == "region":
         # the layer over the Original dims all but the region (core.viz.maps.key_region_layer): beside the Adjusted
         # view a dimmed Original read as a large change (the caption said "invisible")
-        dimmed = "; the Original is dimmed outside it" if 0 < k < n else ""
+        dimmed = f"; the Original is {'lightened' if dark else 'dimmed'} outside it" if 0 < k < n else ""
         what = f"key region: {percent_of(k, n)} of the image ({k:,} pixel{plural}{dimmed})"
         if is_large_region(k / max(1, n)) and k < n:  # drawn hatched (core.viz.maps.key_region_layer), as in the figure
             what = f"key region: {percent_of(k, n)} of the image, hatched: most of it ({k:,} pixels)"
@@ -267,7 +268,7 @@ class DifferenceController(QObject):
         n = image.size[0] * image.size[1] if image is not None else 1
         kind = self.keys.kind if self.keys is not None else "pixels"
         fill = str(getattr(self.keys.source, "fill", "blur")) if kind == "region" else "blur"
-        return key_answer_text(kind, k, n, prediction, flips, fill, self._target)
+        return key_answer_text(kind, k, n, prediction, flips, fill, self._target, self._dark)
 
     def key_count_changed(self, k: int) -> None:
         self.request()

@@ -48,7 +48,7 @@ KEY_TIP = (
 KEY_REGION_TIP = (
     "Key region: the smallest top-ranked part of the importance map whose detail, removed alone, flips the "
     "decision (the rest of the photo unchanged). It is outlined on the Original, and the Original is dimmed outside "
-    "it. Move the slider to try a larger or smaller region; the model's answer for that image appears here."
+    "it (lightened on a dark photo). Move the slider to try a larger or smaller region; the model's answer for that image appears here."
 )
 
 

@@ -130,3 +130,29 @@ def test_inputs_are_named_below_their_shared_folder_and_thumbnails_open_the_figu
     assert page.count('<a href="a_x.figure.png" title="open the figure"><img') == 1 and "gone" not in page
     lone = write_gallery(tmp_path, rows[:1], records).read_text("utf-8")
     assert ">x.png</td>" in lone  # one input: its file name
+
+
+def test_a_thumbnails_veil_is_the_one_the_window_and_the_figure_draw():
+    """Dark or not is decided on the photo, as the window and the figure decide it: the shrunk thumbnail's median
+    differs (a fine texture of 60 % mid-grey and 40 % black pixels averages to dark), and its key panel was lifted
+    while the figure dimmed the same photo."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from gradflip_desktop.core.dataset.gallery import THUMB_HEIGHT, thumbnail_strip
+    from gradflip_desktop.core.results import KeyRegion
+    from gradflip_desktop.core.viz.maps import is_dark
+
+    rng = np.random.default_rng(0)
+    h, w = 300, 400
+    photo = np.where(rng.random((h, w, 1)) < 0.6, 0.3, 0.0).repeat(3, axis=2).astype(np.float32)
+    assert not is_dark(photo)
+    mask = np.zeros((h, w), bool)
+    mask[100:200, 150:250] = True
+    kr = KeyRegion(pixels=int(mask.sum()), fraction=float(mask.mean()), components=1, flips=True, prediction=None,
+                   mask=mask, ranking=np.zeros((h, w), np.int32))
+    strip = thumbnail_strip(SimpleNamespace(original_pixels=photo, key_pixels=None, key_region=kr,
+                                            importance_map=lambda: np.zeros((h, w), np.float32)))
+    corner = strip[: THUMB_HEIGHT // 8, -THUMB_HEIGHT // 3:]  # the key panel's top right: outside the region
+    assert corner.mean() / 255 < 0.3  # dimmed, as key_region_overlay(photo, mask) draws it (lifted: ~0.6)

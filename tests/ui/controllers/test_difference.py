@@ -25,6 +25,9 @@ def test_blur_and_untargeted_wording_stays():
     text = key_answer_text("region", 1956, 50176, Prediction(470, "candle", 0.401), True, "blur sigma = long side / 8")
     assert text == ("key region: 3.9 % of the image (1,956 pixels; the Original is dimmed outside it), removing its detail "
                     "flips it to <b>candle</b> (40.1 %)")
+    # a dark photo's veil lightens the rest (core.viz.maps.is_dark): "dimmed" named the opposite of what is shown
+    dark = key_answer_text("region", 1956, 50176, Prediction(470, "candle", 0.401), True, dark=True)
+    assert "the Original is lightened outside it" in dark and "dimmed" not in dark
     miss = key_answer_text("pixels", 1, 400, Prediction(285, "Egyptian cat", 0.5), False)
     assert miss == "key pixels: 1 pixel, 0.2 % of the image, do not flip it: <b>Egyptian cat</b> (50.0 %)"
     target = key_answer_text("pixels", 4, 400, Prediction(285, "Egyptian cat", 0.5), False, target="tiger cat")
