@@ -321,12 +321,15 @@ def _explain(args) -> int:
     from .core.dataset.inputs import names_folder
 
     folders = any(names_folder(p) for p in args.images)
-    seen: set[Path] = set()
+    seen: dict[Path, str] = {}  # the file -> the path it came first by
     for inp in inputs:
         key = Path(inp.path).resolve()
-        if key in seen:
-            print(f"gradflip: note: {inp.path} is listed twice; explained once", file=sys.stderr)
-        seen.add(key)
+        if key in seen:  # a link in a folder was not "listed twice" by the user: name the file it leads to
+            same = ("listed twice" if str(inp.path) == seen[key] else f"a link to {seen[key]}"
+                    if Path(inp.path).is_symlink() else f"the same file as {seen[key]}")
+            print(f"gradflip: note: {inp.path} is {same}; explained once", file=sys.stderr)
+        else:
+            seen[key] = str(inp.path)
     engine = _ray_engine(args) if args.ray else None
     clf = None if engine is not None else _load_model(args)
     if clf is not None:  # a typo: one line, exit 2, now, not one line per photo (and a summary of errors)

@@ -1035,6 +1035,10 @@ def test_interrupt_line_counts_a_linked_photo_once_like_the_progress_lines(tiny_
     err = capsys.readouterr().err
     assert "[2/5 (" in err
     assert f"gradflip: 2 of 5 result sets are complete in {out}" in err
+    # the user listed one folder: the link is named as the same file, not as "listed twice"
+    assert f"link.png is a link to {folder / 'p0.png'}; explained once" in err
+    assert "listed twice" not in err
+    assert (out / "p0.gradflip.json").is_file() and not (out / "link.gradflip.json").exists()  # named after the photo
 
 
 def test_a_plain_file_rerun_into_a_folder_with_a_summary_rebuilds_it(tiny_cli, tmp_path):

@@ -182,6 +182,9 @@ class ExplainResult:
     l2_minimal_float: float | None = None
     # the classifier's settings besides its weights (Classifier.settings(): input size, mean, std, labels digest, ...)
     model_settings: dict = field(default_factory=dict, repr=False)
+    # the ``image`` entry of the record (ImageData.to_dict()) when run() was given an ImageData: the Python API's
+    # write_result_set then names the photo as the CLI's does (gradflip check and --resume need its source)
+    image_info: dict | None = field(default=None, repr=False)
 
     @property
     def flipped(self) -> bool:

@@ -73,9 +73,14 @@ def test_the_readmes_python_example_runs_as_written(tmp_path, monkeypatch, capsy
     monkeypatch.chdir(tmp_path)
     exec(compile(block, "README.md", "exec"), {})
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("flipped Egyptian cat -> ") and "key region" in out[0]
-    assert "GradFlip" in out[1] and "Grad-CAM" in out[1]
+    assert out[0].startswith("flipped Egyptian cat -> ") and out[1].startswith("key region ") and " alone -> " in out[1]
+    assert "GradFlip" in out[2] and "Grad-CAM" in out[2]
     assert (tmp_path / "out" / "chelsea.gradflip.json").is_file() and (tmp_path / "out" / "chelsea.figure.png").is_file()
+    # the set names its photo, as the CLI's does: `gradflip check out` and --resume need it
+    import json
+
+    rec = json.loads((tmp_path / "out" / "chelsea.gradflip.json").read_text(encoding="utf-8"))
+    assert rec["image"]["source"].endswith("chelsea.png") and rec["image"]["original_size"] == [451, 300]
 
 
 def test_wrong_arguments_are_one_readable_line(tiny, tiny_image):
@@ -126,3 +131,20 @@ def test_a_tensor_class_index_is_still_a_target(tiny, tiny_image):
     np.testing.assert_array_equal(saliency_map(tiny, tiny_image, np.int64(1)), saliency_map(tiny, tiny_image, 1))
     with pytest.raises(TypeError, match=r"^target must be a class index or label, not Tensor$"):
         saliency_map(tiny, tiny_image, torch.tensor(1.0))
+
+
+def test_classify_refuses_8_bit_and_grayscale_arrays_with_a_hint(tiny, tiny_image):
+    """model.classify(uint8 photo) answered silently for a photo 255x too bright (another class), and a grayscale
+    H x W array failed in torch's permute; run() already refused both."""
+    import numpy as np
+
+    from gradflip_desktop.core.images import from_array
+
+    pixels = tiny_image.pixels if hasattr(tiny_image, "pixels") else np.asarray(tiny_image)
+    tiny.classify(pixels, 1)  # floats in [0, 1]: fine
+    u8 = (pixels * 255).round().astype(np.uint8)
+    for bad, words in ((u8, "floats in [0, 1]"), (u8.astype(np.float32), "divide by 255"),
+                       (pixels[..., 0], "H x W x 3")):
+        with pytest.raises(ValueError, match=re.escape(words)):
+            tiny.classify(bad, 1)
+    assert tiny.classify(from_array(u8).pixels, 1)[0].index == tiny.classify(pixels, 1)[0].index

@@ -171,7 +171,7 @@ def write_gallery(out_dir: str | Path, rows: list[dict], records: dict[str, dict
             f"<td data-v=\"{e(str(r['original_label']))}\">{change}</td>"
             f"<td class=n data-v=\"{l2_saved}\">{_l2(l2_saved)}</td>"
             f"<td class=n data-v=\"{rms}\">{'' if rms == '' else f'{rms:.2f}'}</td>"
-            f"<td class=n data-v=\"{key}\">{_pct(key, 2)}</td>"
+            f"<td class=n data-v=\"{key}\">{_pct(key, 2)}{_key_to(r) if key else ''}</td>"
             f"<td class=n data-v=\"{r['steps']}\">{r['steps']}</td></tr>"
         )
     per_class = _per_class(rows)
@@ -233,6 +233,16 @@ def _most_often(flipped: list[dict], shown: int = 3) -> str:
         return tied[0]
     names = ", ".join(tied[:shown]) + (", …" if len(tied) > shown else "")
     return f"{names} ({best} each)"
+
+
+def _key_to(row: dict) -> str:
+    """What the key set alone flips the photo to (summary.csv's ``key_label``), when it is not the whole photo's
+    ``final_label``: the figure's sentence names it first, and a gallery sorted by key set should not let it read as
+    the final class."""
+    label = str(row.get("key_label") or "")
+    if not label or label == str(row.get("final_label") or ""):
+        return ""
+    return f' → {html.escape(label)} ({_pct(row.get("key_probability"))})'
 
 
 def _made(row: dict) -> str:

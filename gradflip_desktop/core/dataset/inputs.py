@@ -163,7 +163,28 @@ def collect_inputs(paths: list[str | Path], recursive: bool = False,
                 skipped.append((where, f"an earlier GradFlip run's results ({len(files)} result files)"))
             else:  # only a summary.csv or index.html of one's own: not results of a run here
                 skipped.extend((f, "not an image") for f in files)
-    return distinct_names(_told_apart(inputs), out), skipped
+    return distinct_names(_told_apart(_links_last(inputs)), out), skipped
+
+
+def _links_last(inputs: list[Input]) -> list[Input]:
+    """The same file found as itself and through a link (``link.png`` -> ``p0.png`` in one folder): the file
+    itself takes the first place, so that the run, which explains a file once, names its results after the
+    photo and not after the link (``link.*`` sorted first). Other orders are kept."""
+    groups: dict[Path, list[int]] = {}
+    for i, inp in enumerate(inputs):
+        groups.setdefault(_resolved(inp.path), []).append(i)
+    def link(i: int) -> bool:
+        try:
+            return Path(inputs[i].path).is_symlink()
+        except OSError:  # a name the system refuses: the loader says so, later
+            return False
+
+    out = list(inputs)
+    for at in (at for at in groups.values() if len(at) > 1 and link(at[0])):
+        plain = [i for i in at if not link(i)]
+        if plain:
+            out[at[0]], out[plain[0]] = inputs[plain[0]], inputs[at[0]]
+    return out
 
 
 def _told_apart(inputs: list[Input]) -> list[Input]:

@@ -98,7 +98,9 @@ def _pixels_of(image: ImageData | np.ndarray) -> np.ndarray:
     raw = image.pixels if isinstance(image, ImageData) else np.asarray(image)
     pixels = np.asarray(raw, dtype=np.float32)
     if pixels.ndim != 3 or pixels.shape[2] != 3:
-        raise ValueError(f"image must be H x W x 3, got {pixels.shape}")
+        hint = (" (grayscale, or 1 or 4 channels: gradflip_desktop.core.images.from_array(array) makes an RGB ImageData)"
+                if pixels.ndim == 2 or (pixels.ndim == 3 and pixels.shape[2] in (1, 4)) else "")
+        raise ValueError(f"image must be H x W x 3, got {pixels.shape}{hint}")
     if pixels.size == 0:
         raise ValueError(f"image is empty (shape {pixels.shape})")
     if not np.all(np.isfinite(pixels)) or pixels.min() < 0 or pixels.max() > 1:
@@ -419,7 +421,10 @@ def run(
         try:
             step = next(gen)
         except StopIteration as done:
-            return done.value
+            result = done.value
+            if isinstance(image, ImageData) and getattr(result, "image_info", None) is None:
+                result.image_info = image.to_dict()
+            return result
         if isinstance(step, Step):
             if on_step is not None:
                 on_step(step)

@@ -111,7 +111,9 @@ def load_image(
         try:
             path = Path(source)
         except TypeError:
-            raise ImageError(f"cannot load an image from a {type(source).__name__}") from None
+            hint = (": load_image reads files and bytes; wrap an array with gradflip_desktop.core.images.from_array"
+                    if hasattr(source, "shape") and hasattr(source, "dtype") else "")
+            raise ImageError(f"cannot load an image from a {type(source).__name__}{hint}") from None
         label = _describe(path)
         try:
             st = path.stat()

@@ -318,8 +318,20 @@ class Classifier:
         return self.labels[index] if 0 <= index < len(self.labels) else f"class {index}"
 
     def image_tensor(self, pixels: np.ndarray) -> torch.Tensor:
-        """H x W x 3 float32 [0, 1] numpy image -> 1 x 3 x H x W tensor on this classifier's device."""
-        t = torch.from_numpy(np.ascontiguousarray(pixels, dtype=np.float32)).permute(2, 0, 1)[None]
+        """H x W x 3 float32 [0, 1] numpy image -> 1 x 3 x H x W tensor on this classifier's device.
+
+        Anything else is one readable ValueError: a grayscale H x W array (was torch's "permute(sparse_coo)"),
+        and 8-bit values (uint8, or floats up to 255), which the model read silently as a very bright photo and
+        answered with another class."""
+        raw = np.asarray(pixels)
+        if raw.ndim != 3 or raw.shape[2] != 3:
+            raise ValueError(f"pixels must be H x W x 3 (RGB), got shape {raw.shape}"
+                             + (": np.dstack([a] * 3) makes RGB of a grayscale array" if raw.ndim == 2 else ""))
+        a = np.ascontiguousarray(raw, dtype=np.float32)
+        if raw.dtype.kind in "iu" or (a.size and float(a.max()) > 1.0 + 1e-6):
+            raise ValueError(f"pixels must be floats in [0, 1], got {raw.dtype} values up to {float(a.max()):g}: "
+                             "divide by 255, or use gradflip_desktop.core.images.from_array")
+        t = torch.from_numpy(a).permute(2, 0, 1)[None]
         return t.to(self.device)
 
     @torch.no_grad()

@@ -156,3 +156,15 @@ def test_a_thumbnails_veil_is_the_one_the_window_and_the_figure_draw():
                                             importance_map=lambda: np.zeros((h, w), np.float32)))
     corner = strip[: THUMB_HEIGHT // 8, -THUMB_HEIGHT // 3:]  # the key panel's top right: outside the region
     assert corner.mean() / 255 < 0.3  # dimmed, as key_region_overlay(photo, mask) draws it (lifted: ~0.6)
+
+
+def test_the_key_set_column_names_what_the_key_set_alone_gives_when_it_is_another_class(tmp_path):
+    # "Egyptian cat → tiger cat | key set 36 %" hid that the region alone gives fox squirrel (the sentence's headline)
+    base = {"file": "a.png", "name": "a", "status": "flipped", "original_label": "Egyptian cat",
+            "original_probability": "0.79", "final_label": "tiger cat", "final_probability": "0.38", "l2_saved": "20",
+            "key_fraction": "0.36", "steps": "19"}
+    other = {**base, "key_label": "fox squirrel", "key_probability": "0.085"}
+    same = {**base, "file": "b.png", "name": "b", "key_label": "tiger cat", "key_probability": "0.2"}
+    html_text = write_gallery(tmp_path, [other, same], {}).read_text(encoding="utf-8")
+    assert "→ fox squirrel (8.5 %)" in html_text
+    assert "→ tiger cat (20" not in html_text  # the same class as the whole photo's: nothing to add
