@@ -78,26 +78,29 @@ def _made_with(record: dict) -> dict:
             "target": text(target.get("label", options.get("target"))), "model": text(model.get("name"))}
 
 
-def _key_fraction(key_pixels: dict, key_region: dict | None) -> str:
-    """The key set's share of the image: the key pixels (free/blur styles) or, for the region style, whose
-    key pixels are zeros, the key region; empty when the search found no set that flips alone (key pixels cut
-short by a cancel list every changed pixel with ``flips`` false: not a key set either)."""
+def _key_set(key_pixels: dict, key_region: dict | None) -> dict | None:
+    """The record's key set: the key pixels (free/blur styles) or, for the region style, whose key pixels are
+    zeros, the key region; None when the search found no set that flips alone (key pixels cut short by a cancel
+    list every changed pixel with ``flips`` false: not a key set either)."""
     if key_pixels.get("count") and key_pixels.get("flips"):  # a set that does not flip alone is no key set
-        return _num(key_pixels.get("fraction"), 8)
+        return key_pixels
     if isinstance(key_region, dict) and key_region.get("flips"):
-        return _num(key_region.get("fraction"), 8)
-    return ""
+        return key_region
+    return None
+
+
+def _key_fraction(key_pixels: dict, key_region: dict | None) -> str:
+    """The key set's share of the image; empty when there is no key set (:func:`_key_set`)."""
+    key = _key_set(key_pixels, key_region)
+    return "" if key is None else _num(key.get("fraction"), 8)
 
 
 def _key_answer(key_pixels: dict, key_region: dict | None) -> dict:
     """``key_label`` and ``key_probability``: what the model says with only the key set changed (a key region's:
-    the class the sentence names first; key pixels': their caption's). It can differ from ``final_label`` (the change over the whole photo: drum -> beaker
-    there, bucket with only the key region changed); empty where ``key_fraction`` is."""
-    key = None
-    if key_pixels.get("count") and key_pixels.get("flips"):
-        key = key_pixels
-    elif isinstance(key_region, dict) and key_region.get("flips"):
-        key = key_region
+    the class the sentence names first; key pixels': their caption's). It can differ from ``final_label`` (the
+    change over the whole photo: drum -> beaker there, bucket with only the key region changed); empty where
+    ``key_fraction`` is."""
+    key = _key_set(key_pixels, key_region)
     prediction = key.get("prediction") if key else None
     if not isinstance(prediction, dict):
         return {"key_label": "", "key_probability": ""}
