@@ -348,6 +348,11 @@ def summary_sentence(result, view: str = "magnitude") -> str:
                 f"({_now(result, name)}) instead of {name} ({pct(before)}), but the explanation was not finished."
             )
         was, now = _from_to(before, _explained_now(result))
+        if getattr(result, "flip_step", None) is not None:
+            # cancelled while minimising or making the 8-bit image flip: the search flipped (the plot marks it),
+            # but the image kept, rounded to 8 bits, is back on the explained side of the boundary
+            return (f"Cancelled after {steps_text(n)}, after the decision flipped at step {result.flip_step} but before "
+                    f"the final checks: the saved (8-bit) image is back at {name} ({now}; was {was}).")
         return f"Cancelled after {steps_text(n)}, before the decision flipped: {name} is at {now} (was {was})."
     if status == Status.BUDGET.value:
         budget = getattr(result.options, "max_steps", n)

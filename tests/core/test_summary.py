@@ -529,3 +529,17 @@ def test_a_photo_that_was_a_near_tie_from_the_start_says_so(tiny, tiny_image):
     probs3[i], probs3[runner] = 0.0851, 0.0849
     close = replace(tie, original=replace(result.original, probability=0.0851), original_probabilities=probs3)
     assert "(8.51 %, a near tie with" in summary_sentence(close) and "at 8.49 %)" in summary_sentence(close)
+
+
+def test_cancel_after_the_flip_whose_saved_image_is_back_says_it_flipped(tiny, tiny_image):
+    """A Cancel while minimising keeps the smallest flipping change, which 8-bit rounding can put back on the
+    explained side: the app said "before the decision flipped" under a plot marking the flip at step 2."""
+    from dataclasses import replace
+
+    full = run(tiny, tiny_image, ExplainOptions())
+    assert full.flipped and full.flip_step is not None
+    back = replace(full, status=Status.CANCELLED.value, final=full.original, key_region=None,
+                   message="cancelled after the decision flipped, before the final checks")
+    text = summary_sentence(back)
+    assert "before the decision flipped" not in text
+    assert text.startswith(f"Cancelled after {steps_text(len(full.steps))}, after the decision flipped at step {full.flip_step}")

@@ -317,9 +317,12 @@ def explain(
         obj.drop_kept()
         s.l2_minimal_float = float((x_min - x0).double().norm())
         timings["minimise"] = time.perf_counter() - t
-        if stop():
-            s.x = x_min
-            return _finish(s, Status.CANCELLED, "cancelled after the decision flipped, before the final checks")
+        if stop():  # keep the smallest change when its saved (8-bit) image flips, else the search's flipping one
+            zq = obj.forward(quantize_tensor(x_min)) if opts.eight_bit else None
+            keep = zq is None or obj.flipped(zq)
+            s.x = x_min if keep else outcome.x
+            return _finish(s, Status.CANCELLED, "cancelled after the decision flipped, before the final checks",
+                           z_final=zq if keep else None)
 
         # ---- 8-bit check: the saved PNG must flip too -------------------------------------------
         t = time.perf_counter()

@@ -135,6 +135,32 @@ def test_cancel_during_the_key_region_search_cancels(tiny, tiny_image):
     assert res.key_region is None and res.key_pixels is None
 
 
+@pytest.mark.parametrize("shrunk_too_far", [False, True])
+def test_cancel_after_the_flip_keeps_a_saved_image_that_flips(tiny, tiny_image, monkeypatch, shrunk_too_far):
+    """Cancel right after the change was shrunk: the saved (8-bit) image keeps the flip. When the smallest change
+    rounds back to the explained class, the search's flipping image is kept instead: the window said "before the
+    decision flipped" under a plot that marked the flip."""
+    from gradflip_desktop.core.explain import runner
+
+    done = run(tiny, tiny_image, ExplainOptions(style="free"))
+    assert done.status == Status.FLIPPED
+    stopping = []
+    real = runner.ray_boundary
+
+    def crossing(*args, **kwargs):
+        alpha = real(*args, **kwargs)
+        stopping.append(1)  # Cancel pressed while the change was shrunk
+        return 0.0 if shrunk_too_far else alpha  # 0: the "smallest change" is no change, which cannot flip
+
+    monkeypatch.setattr(runner, "ray_boundary", crossing)
+    res = run(tiny, tiny_image, ExplainOptions(style="free", refine=False), should_stop=lambda: bool(stopping))
+    assert stopping and res.status == Status.CANCELLED
+    assert res.message == "cancelled after the decision flipped, before the final checks"
+    assert res.final.index != res.original.index  # the saved image's class: flipped
+    assert int(np.argmax(tiny.probabilities(res.adjusted_uint8.astype(np.float32) / 255.0))) == res.final.index
+    assert np.linalg.norm(res.delta) > 0
+
+
 @pytest.mark.parametrize("style", ["free", "region"])
 def test_the_step_that_flips_skips_its_backward_unless_a_later_pass_uses_it(tiny, tiny_image, style):
     """The flip test needs only the logits: the search's step that flips runs its backward pass only in the
