@@ -127,6 +127,8 @@ def _start(clf: Classifier, pixels: np.ndarray, opts: ExplainOptions, t_start: f
         raise ModelError(f"the model failed on this image: {error_line(exc)}") from None
     if z0.ndim != 2 or z0.shape[0] != 1 or z0.shape[1] != clf.num_classes:
         raise ModelError(f"the model returned logits of shape {tuple(z0.shape)}, expected (1, {clf.num_classes})")
+    if not bool(torch.isfinite(z0).all()):  # as Classifier.classify says it: no class to explain, so no result
+        raise ModelError("the model produced non-finite outputs (NaN or infinity) for this image")
     p0 = probabilities(z0)
     top0 = _top(z0, p0)
     original = Prediction(top0, clf.label(top0), float(p0[top0]))
@@ -245,7 +247,8 @@ def explain(
     returns an :class:`ExplainResult`.
     ``should_stop()`` is polled before every model evaluation; when it returns True the run ends with
     status ``cancelled`` and the state reached so far.
-    Raises ``ValueError``/``ModelError`` only for invalid options (bad target or group names).
+    Raises ``ValueError``/``ModelError`` only for invalid options (bad target or group names) and for a model
+    that fails on the photo's first classification (an error, a wrong shape, NaN or infinity): no class to explain.
     """
     _check_arguments(classifier, image, options)
     opts = options or ExplainOptions()
@@ -258,8 +261,6 @@ def explain(
     s = _start(classifier, pixels, opts, t_start)
     clf, obj, x0, z0, timings = classifier, s.objective, s.x0, s.z0, s.timings
 
-    if not torch.isfinite(z0).all():
-        return _finish(s, Status.NONFINITE_OUTPUT, "the model produced non-finite outputs (NaN or infinity) for this image", x0, z0)
     if obj.flipped(z0):
         if s.target is not None:
             msg = f"the model already predicts the target “{clf.label(s.target)}”; nothing to change"

@@ -126,15 +126,20 @@ def test_nan_midway_result_is_consistent_and_finite(tiny_image):
     assert np.isfinite(res.final_probabilities).all()
 
 
-def test_nan_from_the_first_evaluation(tmp_path, tiny_image):
-    res = run(wrap(Faulty("nan", good=0)), tiny_image, OPTS)
-    assert res.status == Status.NONFINITE_OUTPUT
-    assert res.message == "the model produced non-finite outputs (NaN or infinity) for this image"
-    assert res.steps == []
-    finite_result(res)
-    np.testing.assert_array_equal(res.adjusted_pixels, tiny_image)
-    rec = exported(res, tmp_path)
-    assert rec["original"]["probability"] is None  # NaN is written as null, never as a bare NaN
+def test_nan_from_the_first_evaluation_is_a_model_error(tmp_path, tiny_image, capsys, monkeypatch):
+    """No class exists to explain, as ``classify`` says: a ModelError, and on the command line one line, exit 2 and
+    no result set (it wrote 8 files whose figure named "class 0 (n/a) -> class 0 (n/a)")."""
+    from gradflip_desktop.core.images import save_png
+
+    with pytest.raises(ModelError, match=r"^the model produced non-finite outputs \(NaN or infinity\) for this image$"):
+        run(wrap(Faulty("nan", good=0)), tiny_image, OPTS)
+    img = save_png(tmp_path / "in.png", tiny_image)
+    monkeypatch.setattr(cli, "_load_model", lambda args: wrap(Faulty("nan", good=0)))
+    code = cli.main(["explain", str(img), "--out", str(tmp_path / "out"), "-q"])
+    assert code == cli.EXIT_BAD_INPUT
+    assert capsys.readouterr().err.strip() == (
+        "gradflip: error: the model produced non-finite outputs (NaN or infinity) for this image")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
 @pytest.mark.parametrize(

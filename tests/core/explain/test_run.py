@@ -230,15 +230,10 @@ def test_zero_gradient_has_its_own_status(tiny_image):
     assert np.isfinite(res.adjusted_pixels).all()
 
 
-def test_nonfinite_output_has_its_own_status(tiny_image):
-    res = run(_wrap(_NaN()), tiny_image)
-    assert res.status == Status.NONFINITE_OUTPUT
-    assert np.isfinite(res.adjusted_pixels).all() and np.isfinite(res.delta).all()
-    # the figure's title said "class 0 (nan %) -> class 0 (nan %)"
-    from gradflip_desktop.core.report import figure_title
-
-    title = figure_title(res)
-    assert "nan" not in title.lower().replace("nonfinite", "") and "(n/a) -> " in title, title
+def test_nonfinite_output_on_the_photo_is_a_model_error(tiny_image):
+    """NaN on the photo itself: no class to explain, so no result (its figure said "class 0 (n/a) -> class 0")."""
+    with pytest.raises(ModelError, match="non-finite outputs"):
+        run(_wrap(_NaN()), tiny_image)
 
 
 def test_log_odds_gradient_survives_saturated_probability(tiny_image):
