@@ -45,6 +45,9 @@ def test_key_region_flips_when_no_fill_in_flips_but_the_search_does():
     kr = res.key_region
     assert kr is not None and kr.flips, kr
     assert kr.prediction.index == 1 and kr.fraction <= 1.0
+    from gradflip_desktop.core.explain.key_region import count_components
+
+    assert kr.components == count_components(kr.mask)  # "most of it" too: the record's count is the key.png's
     # the image the key region names (as the app and the result set rebuild it) flips when saved in 8 bits
     only = to_uint8(res.key_region_image()).astype(np.float32) / 255.0
     assert clf.classify(only)[0].index == 1
