@@ -288,6 +288,9 @@ def _load(fp, label, src_name, src_path, max_side, max_pixels) -> ImageData:
             target = _working_size(w, h, max_side * 2)
             if target != (w, h):
                 im.draft("RGB" if im.mode not in ("L", "CMYK") else im.mode, target)
+        raw = [str(getattr(t, "args", "")) for t in (im.tile or [])[:1]]  # what the decoder reads, before load
+        if raw and ";16" in raw[0] and im.mode in ("RGB", "RGBA"):  # Pillow keeps 8 of a PNG's 16 bits per colour
+            notes.append("16 bits per colour channel read as 8")
         im.load()
     except ImageError:
         raise

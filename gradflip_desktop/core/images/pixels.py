@@ -102,7 +102,10 @@ def _to_float(im: Image.Image, label: str, notes: list[str], max_side: int | Non
     if mode in ("I", "F") or mode.startswith("I;16") or mode.startswith("I;32") or mode.startswith("F;"):
         return _scale_high_depth(np.asarray(im), mode, label, notes)
     if mode == "CMYK":
+        told = len(notes)
         im = _icc_to_srgb(im, notes)
+        if len(notes) == told:  # no profile to convert with: Pillow's plain formula, said as the ICC way is
+            notes.append("converted from CMYK to RGB without a colour profile")
     if im.mode == "P":
         im = im.convert("RGBA" if "transparency" in im.info else "RGB")
     elif im.mode == "PA":

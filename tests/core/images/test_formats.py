@@ -198,6 +198,27 @@ def test_cmyk_tiff_and_jpeg(tmp_path):
     img = load_image(save(tmp_path, "c.jpg", cmyk, quality=95))
     assert img.mode == "CMYK"
     assert np.allclose(img.pixels, (0, 1, 1), atol=0.02)
+    assert img.warnings == ["converted from CMYK to RGB without a colour profile"]  # it was converted silently
+
+
+def test_a_16_bit_colour_png_says_it_was_read_as_8_bits(tmp_path):
+    """Pillow keeps the high byte of a 16-bit RGB PNG: the Original's caption says so (a 16-bit gray one is scaled
+    in full and said no more)."""
+    rgb16 = np.zeros((3, 5, 3), ">u2")
+    rgb16[..., 0], rgb16[..., 1], rgb16[..., 2] = 0xFF00, 0x8080, 0x00FF
+    raw = b"".join(b"\x00" + row.tobytes() for row in rgb16)
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 5, 3, 16, 2, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    path = tmp_path / "c16.png"
+    path.write_bytes(png)
+    img = load_image(path)
+    assert img.warnings == ["16 bits per colour channel read as 8"]
+    exact(img, np.broadcast_to(np.array((255, 128, 0), np.uint8), (3, 5, 3)))
+    assert load_image(save(tmp_path, "c8.png", Image.new("RGB", (5, 3)))).warnings == []
 
 
 def test_palette_with_transparency_is_composited_on_white(tmp_path):
