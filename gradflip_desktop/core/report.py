@@ -13,11 +13,10 @@ For an input called ``NAME`` the set is::
                            (region style) or on the key pixels (other styles), 0 elsewhere; all 0 when none
     NAME.steps.csv         one row per step: phase, accepted, epsilon, score, L2, L∞, flipped, top-5 classes
 
-Every file is written in full to a temporary file first, then all are renamed into place (the record
-last). A failure while writing leaves the previous set untouched (or none); a replaced set (``force``)
-loses its old record before the first rename, so a failure during the renames leaves files without a
-record, which ``--resume`` recomputes, never a new set under an old record. Nothing is overwritten unless
-``force``; if any target exists the whole set is refused before anything is written.
+Every file is written in full to a temporary file, then all are renamed into place (the record last): a failure
+while writing leaves the previous set (or none); a replaced set (``force``) loses its old record first, so a failed
+rename leaves files without a record (``--resume`` recomputes them), never a new set under an old record. Without
+``force`` nothing is overwritten: if any target exists, the whole set is refused before anything is written.
 """
 
 from __future__ import annotations
@@ -183,8 +182,7 @@ def key_mask(result: ExplainResult) -> np.ndarray:
 
 
 def _npy_bytes(a: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    np.save(buf, a, allow_pickle=False)
+    np.save(buf := io.BytesIO(), a, allow_pickle=False)
     return buf.getvalue()
 
 
@@ -240,7 +238,9 @@ def figure_title(result: ExplainResult) -> str:
     elif len(result.explained) > 1:  # a group run on a photo of another class: never "any cat (military uniform …)"
         group = sum(float(result.original_probabilities[i]) for i in result.explained)
         before = f"{result.original.label} ({was}; {any_of(result.explained_name)} {pct(group)})"
-    return f"GradFlip · {result.model_name} · {before} -> {result.final.label} ({now}) ({verdict})"
+    kr = getattr(result, "key_region", None)  # as the CLI ends: the region alone gives another class (its panel)
+    alone = f" · key region alone -> {kr.prediction.label}" if kr and kr.flips and kr.prediction.index != result.final.index else ""
+    return f"GradFlip · {result.model_name} · {before} -> {result.final.label} ({now}) ({verdict}){alone}"
 
 
 def figure_subtitle(result: ExplainResult) -> str:

@@ -524,6 +524,27 @@ def test_the_figure_title_names_the_group_a_group_run_explained(result):
     assert f"-> {grouped.final.label} (" in title
 
 
+def test_the_figure_title_names_the_key_regions_class_when_it_differs(result):
+    """The key region alone can give another class than the whole change (coffee: consomme, the region alone
+    candle): the title said only the first while the Key region panel said the second."""
+    from dataclasses import replace
+
+    from gradflip_desktop.core.models import Prediction
+    from gradflip_desktop.core.report import figure_title
+    from gradflip_desktop.core.results import KeyRegion
+
+    other = next(i for i in range(len(result.labels)) if i not in (result.final.index, result.original.index))
+    mask = np.zeros(result.delta.shape[:2], bool)
+    mask[:4, :4] = True
+    kr = KeyRegion(pixels=16, fraction=16 / mask.size, components=1, flips=True,
+                   prediction=Prediction(other, result.labels[other], 0.4), mask=mask, ranking=mask.astype(np.int32))
+    title = figure_title(replace(result, key_region=kr))
+    assert title.endswith(f"(flipped) · key region alone -> {result.labels[other]}"), title
+    same = replace(kr, prediction=result.final)
+    assert figure_title(replace(result, key_region=same)).endswith("(flipped)")  # the same class: said once
+    assert figure_title(replace(result, key_region=replace(kr, flips=False))).endswith("(flipped)")
+
+
 def test_the_figures_map_panel_is_named_for_what_it_shows(monkeypatch, result):
     """The region style's third panel is the key-region search's importance map (the sentence above it says
     "the bright areas show how much each part mattered"), not the change: it was headed "Where it changed"."""
