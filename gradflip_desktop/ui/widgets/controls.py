@@ -131,7 +131,7 @@ class ControlsPanel(QWidget):
         self.load_model_button.setToolTip("Load your own model file (.pth, .pt, .onnx) (Ctrl+M)")
         self.model_label = QLabel("Loading the model …")
         self.model_label.setWordWrap(True)
-        top_box = QGroupBox("What the model sees")
+        top_box = QGroupBox("What the model sees in the photo")  # the photo's classes, not the Adjusted image's
         tl = QVBoxLayout(top_box)
         self.model_box.setAccessibleName("Model")
         picker = QHBoxLayout()

@@ -26,3 +26,13 @@ def test_every_setting_has_a_typeable_alt_key_of_its_own(qtbot):
         assert key not in "ferv h", f"{label.text()!r}: Alt+{key} opens a menu"
         keys[key] = label.text()
     assert panel.epsilon in [lab.buddy() for lab in panel.findChildren(QLabel)]
+
+
+def test_the_class_table_says_it_is_the_photos(qtbot):
+    """After Explain the table still lists the photo's classes beside the Adjusted image's other class: its box
+    says whose they are (a user read "bulletproof vest 8.5 %" there against "17.3 %" under the Adjusted view)."""
+    from PySide6.QtWidgets import QGroupBox
+
+    panel = ControlsPanel()
+    qtbot.addWidget(panel)
+    assert "What the model sees in the photo" in [box.title() for box in panel.findChildren(QGroupBox)]
