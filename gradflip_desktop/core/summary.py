@@ -135,6 +135,7 @@ def _tie(top: float, now: float, name: str) -> str:
     return f"{a}; {name} just below it" if a == b else f"{a}; {name} now {b}"
 
 
+FLAT_SPREAD = 0.01  # every class within this of the others: the model hardly depends on the photo, and the words say so
 START_TIE = 0.02  # a top class this close to the runner-up at the start: any change may flip it, and the words say so
 
 
@@ -150,6 +151,11 @@ def _before(result, before: float) -> str:
     if not others:
         return pct(before)
     runner, index = max(others)
+    low = min(float(p) for p in probs)
+    if max(before, runner) - low < FLAT_SPREAD:  # a random-weights model: its "flip" says nothing about the photo
+        a, b = apart(low, max(before, runner))
+        spread = f"at about {b}" if a == b else f"between {a} and {b}"
+        return f"{pct(before)}; every class is {spread}: the model hardly tells them apart on this photo"
     if before - runner >= START_TIE:
         return pct(before)
     label = result.label(index) if hasattr(result, "label") else str(index)

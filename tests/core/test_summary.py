@@ -543,3 +543,26 @@ def test_cancel_after_the_flip_whose_saved_image_is_back_says_it_flipped(tiny, t
     text = summary_sentence(back)
     assert "before the decision flipped" not in text
     assert text.startswith(f"Cancelled after {steps_text(len(full.steps))}, after the decision flipped at step {full.flip_step}")
+
+
+def test_a_model_that_hardly_tells_the_classes_apart_is_said_so(tiny, tiny_image):
+    """A random-weights model gives every class about the same score: its "flip" says nothing about the photo,
+    and the sentence said only "truck (10 %) into horse (10.00 %; truck just below it)"."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    result = run(tiny, tiny_image, ExplainOptions(style="free"))
+    k = len(result.original_probabilities)
+    flat = np.full(k, 1.0 / k, np.float32)
+    flat[result.original.index] += 0.004
+    flat[(result.original.index + 1) % k] -= 0.004
+    same = replace(result, original=replace(result.original, probability=float(flat[result.original.index])),
+                   original_probabilities=flat)
+    text = summary_sentence(same)
+    assert "every class is between" in text and "the model hardly tells them apart on this photo" in text, text
+    even = np.full(k, 1.0 / k, np.float32)
+    text = summary_sentence(replace(same, original=replace(result.original, probability=1.0 / k),
+                                    original_probabilities=even))
+    assert f"every class is at about {100 / k:.2f} %" in text, text
+    assert "hardly tells" not in summary_sentence(result)  # the tiny model does tell its classes apart
