@@ -81,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"gradflip: unknown option {unknown[0]}\n\n{GUI_HELP}", file=sys.stderr)
         return 2
+    typo = _mistyped_command(paths[0]) if paths else None
+    if typo:  # "gradflip explian photo.jpg" said "give at most one image"; "gradflip clasify" opened the window
+        print(f"gradflip: unknown command {paths[0]!r}: did you mean 'gradflip {typo}'? (gradflip --help)", file=sys.stderr)
+        return 2
     if len(paths) > 1:
         print("gradflip: give at most one image", file=sys.stderr)
         return 2
@@ -89,6 +93,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl+C while Qt and the window's modules load, before the window handles it
         print("\ngradflip: interrupted", file=sys.stderr)
         return 130
+
+
+def _mistyped_command(word: str) -> str | None:
+    """The command line's command that ``word`` is a typo of, when no file or folder of that name exists."""
+    import difflib  # noqa: PLC0415
+
+    if os.path.lexists(word) or os.sep in word or "." in word:
+        return None
+    close = difflib.get_close_matches(word.lower(), sorted(CLI_COMMANDS), n=1, cutoff=0.75)
+    return close[0] if close else None
 
 
 def _utf8_locale() -> None:

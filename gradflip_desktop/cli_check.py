@@ -17,7 +17,7 @@ from .cli_values import nonempty, positive_int
 
 
 def add_parser(sub, add_model_arguments: Callable) -> None:
-    from .core.faithfulness import FILLS, POINTS  # noqa: PLC0415 - numpy only
+    from .core.faithfulness import FILLS, MAX_POINTS, POINTS  # noqa: PLC0415 - numpy only
 
     k = sub.add_parser("check", help="measure how faithful the maps of result sets are, next to Grad-CAM and saliency (and RISE: --rise N)")
     k.add_argument("results", nargs="+", type=nonempty, metavar="RESULTS",
@@ -27,7 +27,7 @@ def add_parser(sub, add_model_arguments: Callable) -> None:
     k.add_argument("--fill", type=_fills, default=["blur"], metavar="{" + ",".join(FILLS) + ",all}",
                    help="what replaces deleted pixels: the blurred photo (default), its mean colour, black; several "
                         "comma-separated, or all (each measured with the same maps, made once)")
-    k.add_argument("--points", type=positive_int, default=POINTS, help=f"points per curve, at least 2 (default {POINTS})")
+    k.add_argument("--points", type=positive_int, default=POINTS, help=f"points per curve, 2 to {MAX_POINTS:,} (default {POINTS})")
     k.add_argument("--photos", type=nonempty, default=None, metavar="DIR",
                    help="where to find the photos when the paths in the records do not exist (moved, or relative)")
     k.add_argument("--rise", type=positive_int, default=None, metavar="N",
@@ -58,6 +58,11 @@ def run(args, load_model: Callable, err: Callable[[str], None]) -> int:
 
     if args.points < 2:
         err(f"--points: a curve needs at least 2 points, not {args.points}")
+        return 2
+    from .core.faithfulness import MAX_POINTS  # noqa: PLC0415 - numpy only
+
+    if args.points > MAX_POINTS:  # --points 1e9 grew to 10 GB before the first set was measured
+        err(f"--points: at most {MAX_POINTS:,} points per curve, not {args.points}")
         return 2
     records, problems = stored_records(args.results)
     for line in problems:

@@ -16,7 +16,12 @@ def positive_int(text: str) -> int:
         v = None
     if v is None or v < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}") from None
+    if v > MAX_WHOLE:  # 1e308 was taken (-k, --batch-size) or refused with its 309 digits (--max-steps)
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 10^15, not {text!r}") from None
     return v
+
+
+MAX_WHOLE = 10**15  # no count, size or limit of the command line comes near it
 
 
 def nonempty(text: str) -> str:

@@ -172,6 +172,16 @@ def test_non_integer_count_option_message(capsys):
     assert "_positive_int" not in err and "whole number" in err
 
 
+@pytest.mark.parametrize("command, option", [("explain", "--max-steps"), ("explain", "--batch-size"), ("classify", "-k")])
+def test_an_absurdly_large_count_is_refused_in_one_short_line(capsys, command, option):
+    """1e308 is a whole number to float(): -k and --batch-size took it, --max-steps printed its 309 digits."""
+    with pytest.raises(SystemExit) as e:
+        cli.main([command, "x.png", option, "1e308"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "from 1 to 10^15, not '1e308'" in err and len(err) < 600 and "0" * 30 not in err
+
+
 def test_model_file_options_are_not_silently_ignored_for_the_builtin_model(tmp_path, capsys):
     with pytest.raises(ModelError, match="model files"):
         load_classifier(None, labels=str(tmp_path / "nothere.txt"))
@@ -1106,3 +1116,17 @@ def test_the_progress_line_on_a_terminal_fits_its_width(capsys, monkeypatch):
             progress(Step(index=13, epsilon=2e-4, score=0.0, probabilities=p, l2=12.345, linf=0.1, flipped=False, phase=phase))
         writes = capsys.readouterr().err.split("\r")[1:]
         assert writes and all(len(w) < cols for w in writes), (cols, [len(w) for w in writes])
+
+
+def test_a_mistyped_command_is_named_with_the_command_meant(capsys, tmp_path, monkeypatch):
+    """`gradflip explian photo.jpg` said "give at most one image"; `gradflip clasify` opened the window on a photo
+    that does not exist. A file of that name is still a photo to open."""
+    from gradflip_desktop import app
+
+    monkeypatch.chdir(tmp_path)
+    for argv, meant in ((["explian", "photo.jpg"], "explain"), (["clasify"], "classify"), (["chek", "out"], "check")):
+        assert app.main(argv) == 2
+        assert capsys.readouterr().err.strip() == (
+            f"gradflip: unknown command {argv[0]!r}: did you mean 'gradflip {meant}'? (gradflip --help)")
+    (tmp_path / "chek").mkdir()
+    assert app._mistyped_command("chek") is None and app._mistyped_command("sunset") is None

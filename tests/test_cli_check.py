@@ -516,3 +516,15 @@ def test_a_set_whose_curves_are_flat_is_no_win_in_the_table():
                                               Curve("Grad-CAM", f, (0.252, 0.252), (0.251, 0.251))))
     assert check.flat() and "cannot tell the maps apart" in check.verdict()
     assert gradflip_better([SetCheck("s", Path("s.gradflip.json"), check=check, checks=(check,))], "Grad-CAM") == (0, 0, 1)
+
+
+def test_points_beyond_the_cap_are_refused_before_any_work(tmp_path, capsys):
+    """--points 1000000000 was accepted: np.linspace built a list of a billion pixel counts (RSS 10 GB in 30 s on
+    a 2-core machine) before the first set was measured."""
+    from gradflip_desktop.core.faithfulness import MAX_POINTS, check_maps
+
+    assert cli.main(["check", str(tmp_path), "--points", "1000000000"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"gradflip: error: --points: at most {MAX_POINTS:,} points per curve, not 1000000000"]
+    with pytest.raises(ValueError, match="at most"):
+        check_maps(None, np.zeros((4, 4, 3), np.float32), {"m": np.zeros((4, 4))}, [0], points=10**12)

@@ -96,3 +96,25 @@ def test_the_actor_pool_is_asked_for_in_the_installed_rays_words():
         assert _actor_pool(SimpleNamespace(__version__=old, data=new.data), 3) == {"concurrency": 3}
     assert set(_actor_pool(ray, 2)) == ({"compute"} if hasattr(ray.data, "ActorPoolStrategy") and
                                        tuple(map(int, ray.__version__.split(".")[:2])) >= (2, 51) else {"concurrency"})
+
+
+def test_a_head_address_where_nothing_listens_is_refused_at_once_not_retried_for_ever(tmp_path, capsys, monkeypatch):
+    """--ray 127.0.0.1:1 (or a typo'd host): ray.init retried for good (15 minutes seen, Ray's "Failed to connect
+    to GCS" lines every few seconds on stderr); now one line, exit 2, before Ray is asked."""
+    import socket
+    import time
+
+    from gradflip_desktop import cli
+
+    with socket.socket() as s:  # a port that was free a moment ago: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", lambda **kw: pytest.fail("ray.init was called"))
+    img = tmp_path / "p.png"
+    Image.fromarray(np.full((24, 32, 3), 120, np.uint8)).save(img)
+    t = time.monotonic()
+    code = cli.main(["explain", str(img), "--out", str(tmp_path / "out"), "--quiet", "--ray", f"127.0.0.1:{port}"])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == cli.EXIT_BAD_INPUT and time.monotonic() - t < 30
+    assert len(lines) == 1 and f"cannot connect to the Ray cluster at 127.0.0.1:{port}" in lines[0], lines

@@ -27,6 +27,7 @@ FILLS = ("blur", "mean", "black")
 FILL_NAMES = {"blur": "the blurred photo", "mean": "the mean colour", "black": "black"}
 BLUR_SHARE = 10.0 / 224.0  # the blur fill-in's sigma as a share of the long side (10 px at 224 px)
 POINTS = 21  # points per curve: 0 %, 5 %, ..., 100 % of the pixels
+MAX_POINTS = 10_001  # per curve: every 0.01 %; more only costs model calls (--points 1e9 took 10 GB for its list of pixel counts before any was measured)
 BATCH_VALUES = 8 * 3 * 224 * 224  # images per model call: as many as fit in this many float values (at least 1)
 
 
@@ -182,6 +183,8 @@ def check_maps(
             raise ValueError(f"the map {name!r} is {np.shape(m)}, the photo {h} x {w}")
     if int(points) < 2:
         raise ValueError(f"a curve needs at least 2 points, not {points}")
+    if int(points) > MAX_POINTS:
+        raise ValueError(f"a curve takes at most {MAX_POINTS:,} points, not {points}")
     if isinstance(explained, str):  # a label: its class (was int() of each letter: "invalid literal ... 'E'")
         explained = [classifier.find_class(explained)]
     elif isinstance(explained, (int, np.integer)):
@@ -223,4 +226,4 @@ def check_maps(
     return FaithfulnessCheck(fill, explained_name, tuple(curves))
 
 
-__all__ = ["FILLS", "POINTS", "Curve", "FaithfulnessCheck", "check_maps", "fill_in", "ranking"]
+__all__ = ["FILLS", "MAX_POINTS", "POINTS", "Curve", "FaithfulnessCheck", "check_maps", "fill_in", "ranking"]

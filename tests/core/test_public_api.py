@@ -148,3 +148,18 @@ def test_classify_refuses_8_bit_and_grayscale_arrays_with_a_hint(tiny, tiny_imag
         with pytest.raises(ValueError, match=re.escape(words)):
             tiny.classify(bad, 1)
     assert tiny.classify(from_array(u8).pixels, 1)[0].index == tiny.classify(pixels, 1)[0].index
+
+
+def test_classify_refuses_empty_negative_complex_and_non_finite_arrays(tiny, tiny_image):
+    """model.classify(-1..1 array) answered as if it were a photo; an empty array failed in torch's interpolate
+    ("Input and output sizes should be greater than 0"); NaN pixels were blamed on the model ("the model produced
+    non-finite outputs"); a complex array lost its imaginary part with only a numpy warning."""
+    import numpy as np
+
+    pixels = tiny_image.pixels if hasattr(tiny_image, "pixels") else np.asarray(tiny_image)
+    nan = pixels.copy()
+    nan[0, 0, 0] = np.nan
+    for bad, words in ((pixels * 2 - 1, "values down to -"), (pixels[:0], "at least one pixel"),
+                       (nan, "NaN or infinity"), (pixels.astype(np.complex64), "complex64")):
+        with pytest.raises(ValueError, match=re.escape(words)):
+            tiny.classify(bad, 1)

@@ -71,8 +71,10 @@ def stored_records(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list
 
 
 def _sha256(path: Path) -> str:
+    from ..images.loading import open_regular  # noqa: PLC0415
+
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with open_regular(path) as f:  # the photo replaced by a named pipe: OSError, not a wait for a writer
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()

@@ -29,9 +29,11 @@ class Input:
 def file_fingerprint(path: str | Path) -> dict | None:
     """``{"bytes", "mtime_ns", "sha256"}`` of a file (None when it cannot be read): the record's ``image.file``."""
     try:
+        from ..images.loading import open_regular  # noqa: PLC0415
+
         st = os.stat(path)
         digest = hashlib.sha256()
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:  # a pipe that took the photo's name: None, never a wait for a writer
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(chunk)
     except OSError:

@@ -79,6 +79,23 @@ def _error(name: str, message: str) -> BaseException:
     return RuntimeError(f"{name}: {message}")
 
 
+def _reachable(address: str, timeout: float = 10.0) -> None:
+    """Refuse a head address that does not answer: ray.init(address="10.0.0.9:6379") with nothing there retries
+    for ever, printing Ray's "Failed to connect to GCS" lines every few seconds (a typo hung the run). Only a
+    plain HOST:PORT is tried; "auto", "ray://…" and other forms go to Ray as they are."""
+    import socket  # noqa: PLC0415
+
+    host, sep, port = address.rpartition(":")
+    if not sep or not host or "/" in address or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except (OSError, ValueError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else (str(exc) or type(exc).__name__)
+        raise GradFlipError(f"cannot connect to the Ray cluster at {address}: {why} (is `ray start --head` "
+                            "running there, and the port open?)") from None
+
+
 class RayEngine:
     """An engine for :func:`~.job.explain_inputs` that runs on Ray (``address``: "local" or a head's)."""
 
@@ -113,6 +130,7 @@ class RayEngine:
             kw = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False, **self.init_kwargs}
             if self.address != "local":
                 kw["address"] = self.address
+                _reachable(self.address)
             try:
                 ray.init(**kw)
             except (ConnectionError, TimeoutError, RuntimeError, ValueError) as exc:  # a wrong or unreachable address

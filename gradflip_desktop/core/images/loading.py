@@ -50,7 +50,8 @@ def safe_formats() -> tuple[str, ...]:
 
 
 def _describe(path: Path) -> str:
-    return f"“{path.name or str(path)}”"
+    text = path.name or str(path)  # a newline in a name: "\\n", so the error stays one line (as Input.display)
+    return "“" + "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text) + "”"
 
 
 # Pillow's own decompression-bomb limit is a process-wide global. GradFlip applies its own, configurable
@@ -138,7 +139,7 @@ def load_image(
             raise ImageError(f"{label} is {nbytes / 1e9:.1f} GB, larger than the 2 GB limit for image files")
         src_name, src_path = path.stem or "image", str(path)
         try:
-            opener = open(path, "rb")  # noqa: SIM115 - closed below
+            opener = open_regular(path)  # closed below; the file may have become a pipe since the stat above
         except OSError as exc:
             raise ImageError(f"cannot open {label}: {exc.strerror or exc}") from None
     try:
@@ -155,6 +156,21 @@ def load_image(
         raise ImageError(f"{label} is too large to load with the memory available; lower the working size") from None
     finally:
         opener.close()
+
+
+def open_regular(path: str | os.PathLike):
+    """Open a file for binary reading without ever blocking: a named pipe (or a device) that took a photo's
+    name after its folder was listed, or after it was explained, would block a plain ``open()`` until a writer
+    came (a folder run or ``gradflip check`` then hung). ``OSError`` for anything that is not a regular file."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{os.fspath(path)} is not a regular file (a device, pipe or socket)")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 # Signatures of raster formats: a file that starts like one but that Pillow cannot open is broken.

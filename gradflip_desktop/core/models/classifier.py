@@ -327,10 +327,19 @@ class Classifier:
         if raw.ndim != 3 or raw.shape[2] != 3:
             raise ValueError(f"pixels must be H x W x 3 (RGB), got shape {raw.shape}"
                              + (": np.dstack([a] * 3) makes RGB of a grayscale array" if raw.ndim == 2 else ""))
+        if raw.shape[0] == 0 or raw.shape[1] == 0:  # was torch's "Input and output sizes should be greater than 0"
+            raise ValueError(f"pixels must be H x W x 3 with at least one pixel, got shape {raw.shape}")
+        if raw.dtype.kind not in "biuf":  # complex: numpy dropped the imaginary part with a warning
+            raise ValueError(f"pixels must be floats in [0, 1], got {raw.dtype} values")
         a = np.ascontiguousarray(raw, dtype=np.float32)
-        if raw.dtype.kind in "iu" or (a.size and float(a.max()) > 1.0 + 1e-6):
+        if not np.isfinite(a).all():  # was "the model produced non-finite outputs", blaming the model
+            raise ValueError("pixels must be finite floats in [0, 1], got NaN or infinity")
+        if raw.dtype.kind in "iu" or float(a.max()) > 1.0 + 1e-6:
             raise ValueError(f"pixels must be floats in [0, 1], got {raw.dtype} values up to {float(a.max()):g}: "
                              "divide by 255, or use gradflip_desktop.core.images.from_array")
+        if float(a.min()) < -1e-6:  # -1 .. 1 (a model's normalised input) was classified as it stood
+            raise ValueError(f"pixels must be floats in [0, 1], got values down to {float(a.min()):g}: "
+                             "give the photo before normalisation, or use gradflip_desktop.core.images.from_array")
         t = torch.from_numpy(a).permute(2, 0, 1)[None]
         return t.to(self.device)
 

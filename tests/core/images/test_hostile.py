@@ -474,3 +474,42 @@ def test_the_stale_file_sweep_never_signals_a_process_where_that_would_end_it(tm
     removed = writing.sweep_stale(tmp_path)
     monkeypatch.undo()
     assert removed == 1 and old.exists() and not older.exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need POSIX")
+def test_a_photo_that_became_a_named_pipe_is_never_waited_on(tmp_path):
+    """A folder run fingerprints each photo (SHA-256) just before loading it, and `gradflip check` hashes the
+    run's photo: both used a plain open(), which blocks on a named pipe until a writer comes. A photo replaced
+    by a pipe after the folder was listed (or after the run) hung the run and the check for ever."""
+    from gradflip_desktop.core.dataset.check import _sha256
+    from gradflip_desktop.core.dataset.inputs import file_fingerprint
+    from gradflip_desktop.core.images.loading import open_regular
+
+    fifo = tmp_path / "p.png"
+    os.mkfifo(fifo)
+    seen: list = []
+
+    def attempt():
+        seen.append(file_fingerprint(fifo))
+        for fn in (_sha256, open_regular):
+            try:
+                fn(fifo)
+            except OSError as exc:
+                seen.append(str(exc))
+
+    t = threading.Thread(target=attempt, daemon=True)
+    t.start()
+    t.join(30)
+    assert not t.is_alive(), "open() waited for a writer on the pipe"
+    assert seen[0] is None and all("not a regular file" in s for s in seen[1:]) and len(seen) == 3, seen
+    photo = write(tmp_path, "q.png", b"\x89PNG")
+    assert file_fingerprint(photo)["bytes"] == 4 and open_regular(photo).read() == b"\x89PNG"
+
+
+def test_a_newline_in_a_file_name_keeps_every_message_one_line(tmp_path, capsys):
+    """'bad<newline>name.png' broke "errors are one line" in two: “bad / name.png” is a text file, not an image;
+    classify's notes and its stdout header split the same way (explain's progress lines already wrote "\\n")."""
+    bad = write(tmp_path, "bad\nname.png", "not an image at all")
+    assert refused(bad) == "“bad\\nname.png” is a text file, not an image"
+    assert cli.main(["classify", str(bad)]) == 2
+    assert capsys.readouterr().err == "gradflip: error: “bad\\nname.png” is a text file, not an image\n"
