@@ -220,3 +220,27 @@ def test_a_near_tie_at_the_start_is_drawn_although_the_last_step_ranks_others_hi
     plot.start(labels, [0], "boxer", wide)
     plot.add_steps([SimpleNamespace(index=1, probabilities=last, flipped=True, phase="search")])
     assert "bull mastiff" not in [plot.label(i) for i in plot.shown if i is not None]
+
+
+def test_the_saved_read_out_says_the_saved_change_is_a_shrunk_copy_of_the_flipping_step(qtbot):
+    # astronaut: step 2 read bobsled 2.3 % / barbell 14.6 %, the saved point 9.0 % / 9.2 %, "8-bit, as exported":
+    # it read as an 8-bit rounding effect, but the minimise pass kept 0.38 of step 2's change
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    labels = ["bobsled", "barbell", "shield"] + [f"class {i}" for i in range(7)]
+
+    def probs(a, b):
+        return np.array([a, b, 0.05, *([0.01] * 7)], np.float32)
+
+    steps = [SimpleNamespace(index=i, probabilities=probs(0.3 - 0.14 * i, 0.04 + 0.05 * i), flipped=i == 2,
+                             phase="search") for i in (1, 2)]
+    res = SimpleNamespace(target=None, labels=labels, explained=[0], explained_name="bobsled", alpha=0.378,
+                          flip_step=2, original_probabilities=probs(0.3, 0.04), final=SimpleNamespace(index=1),
+                          final_probabilities=probs(0.09, 0.092), flipped=True, steps=steps)
+    plot.show_result(res)
+    assert "step 2's change × 0.38" in plot.show_saved_readout()
+    plot.show_result(SimpleNamespace(**{**vars(res), "alpha": 1.0}))
+    assert "as exported" in plot.show_saved_readout() and "×" not in plot.show_saved_readout()
+    # the textbook change is refined off that line (boundary walk, 8-bit lattice): no "× alpha" to tell
+    plot.show_result(SimpleNamespace(**{**vars(res), "options": SimpleNamespace(style="free")}))
+    assert "as exported" in plot.show_saved_readout() and "×" not in plot.show_saved_readout()

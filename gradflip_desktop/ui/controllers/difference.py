@@ -109,10 +109,11 @@ def key_set(result: "ExplainResult") -> KeySet | None:
 
 
 def key_answer_text(kind: str, k: int, n: int, prediction, flips: bool, fill: str = "blur",
-                    target: str | None = None, dark: bool = False) -> str:
+                    target: str | None = None, dark: bool = False, smallest_flip: int | None = None) -> str:
     """The explorer's answer for the top ``k`` of ``n`` pixels (rich text): ``key pixels: 412 pixels, 0.3 % of
     the image, flip it to tiger cat (51.2 %)``; for a key region ``key region: 3.1 % of the image (4,210
-    pixels), removing its detail flips it to tabby (41.0 %)``. Worded as the figure's caption: a region filled
+    pixels), removing its detail flips it to tabby (41.0 %)``; ``smallest_flip``: the pixels of the smallest region
+    the run found to flip (a broad slider choice says "no small region does it" only when that one is broad too). Worded as the figure's caption: a region filled
     with its ``fill`` (e.g. the mean colour, when blurring could not flip) says so, and a targeted run's set
     that does not reach ``target`` says it does not make it that class. ``dark``: the photo is dark, so the veil
     over the rest lightens it (:func:`core.viz.maps.is_dark`), and the words say so."""
@@ -131,7 +132,9 @@ def key_answer_text(kind: str, k: int, n: int, prediction, flips: bool, fill: st
                 else f"filling it with the {html.escape(base)}")
         if flips:
             # over a quarter of the image: not called a small part, as the sentence and the figure say it
-            broad = "no small region does it: " if is_broad_region(k / max(1, n)) and not is_large_region(k / max(1, n)) else ""
+            smallest = k if smallest_flip is None else min(k, smallest_flip)  # a 1.7 % region that flips: a small region does it
+            broad = ("no small region does it: " if is_broad_region(smallest / max(1, n))
+                     and not is_large_region(k / max(1, n)) else "")
             return f"{what}, {broad}{verb} flips it to {label}"
         return f"{what}, {verb} does not {miss}: {label}"
     what = f"key pixels: {k:,} pixel{plural}, {percent_of(k, n)} of the image"
@@ -268,7 +271,8 @@ class DifferenceController(QObject):
         n = image.size[0] * image.size[1] if image is not None else 1
         kind = self.keys.kind if self.keys is not None else "pixels"
         fill = str(getattr(self.keys.source, "fill", "blur")) if kind == "region" else "blur"
-        return key_answer_text(kind, k, n, prediction, flips, fill, self._target, self._dark)
+        found = self.keys.found if self.keys is not None and self.keys.flips else None
+        return key_answer_text(kind, k, n, prediction, flips, fill, self._target, self._dark, found)
 
     def key_count_changed(self, k: int) -> None:
         self.request()

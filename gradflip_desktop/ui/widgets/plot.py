@@ -1,8 +1,6 @@
-"""Probability per step: the explained class, the class it flips to and the next runners-up.
-
-After a run, one more point on the right is the *saved* image (8-bit, what is exported): its numbers are the ones
-the captions, the summary and the record state. Dashed lines mark the step where the decision flipped and where the
-8-bit pass took over (extra steps that make the flip survive rounding)."""
+"""Probability per step: the explained class, the class it flips to and the next runners-up. After a run, one more
+point on the right is the *saved* image (8-bit, what is exported), whose numbers the captions, the summary and the
+record state. Dashed lines mark the flip and where the 8-bit pass took over (steps that make the flip survive rounding)."""
 
 from __future__ import annotations
 
@@ -32,8 +30,7 @@ SYMBOLS_UP_TO = 60  # dots on the points of short runs; plain lines for long one
 SAVED_TICK = "saved"
 SAVED_LABEL_ROOM_PX = 24.0  # right of the saved point: half the "saved" tick label fits
 SAVED_TICK_GAP_PX = 32.0  # no step tick this close left of "saved": in a narrow plot "9" and "saved" read "9saved"
-# the steps on the path to the saved image; other phases (the region style's "restore" search, which
-# builds the importance map on other images) are not points of these curves
+# the steps on the path to the saved image (the region style's "restore" search builds the map on other images)
 PLOTTED_PHASES = ("search", "eight_bit")
 MARK_COLOR = "#D55E00"
 EIGHT_BIT_COLOR = "#7F7F7F"
@@ -161,9 +158,8 @@ class ProbabilityPlot(QWidget):
     # -- data ------------------------------------------------------------------------------------------
     def clear(self, labels: Sequence[str] | None = None, keep_items: bool = False) -> None:
         """Forget the data. ``keep_items``: leave the curves and legend, a redraw follows at once and sets them all."""
-        self.labels = list(labels or [])
+        self.saved_note, self.labels, self.explained_name = "", list(labels or []), ""
         self.explained: list[int] = []
-        self.explained_name = ""
         self.flip_to: int | None = None
         self.fixed_flip_to = False
         self.targeted = False
@@ -174,7 +170,7 @@ class ProbabilityPlot(QWidget):
         self.eight_bit_step: int | None = None
         self.notes: dict[int, str] = {}  # row -> what kind of step it was, when not a plain one (the read-out)
         self.saved: np.ndarray | None = None  # probabilities of the saved 8-bit image
-        self.saved_x: float | None = None
+        self.saved_x: float | None = None  # and where it is drawn
         self.step_axis.saved_x = None
         self._cursor = None
         self.hover_line.hide()
@@ -247,6 +243,9 @@ class ProbabilityPlot(QWidget):
         # a run that ends on another class flipped, also when it was cancelled later (key-region phases)
         self.not_flipped = not result.flipped and result.final.index in result.explained
         self.saved = np.asarray(result.final_probabilities, dtype=np.float32)
+        alpha = float(getattr(result, "alpha", 1.0) or 1.0)  # the minimise pass keeps alpha × the flipping step's change
+        line = getattr(result, "flip_step", None) is not None and alpha < 0.995 and getattr(getattr(result, "options", None), "style", "") != "free"
+        self.saved_note = f"; step {result.flip_step}'s change × {alpha:.2f}, the least that flips" if line else ""
         self.add_steps(result.steps)
 
     def point_count(self) -> int:
@@ -471,7 +470,8 @@ class ProbabilityPlot(QWidget):
         """Describe the saved (8-bit) image in the read-out; returns the text."""
         if self.saved is None or self.saved_x is None:
             return ""
-        return self._readout(self.saved, "<b>saved image</b> (8-bit, as exported)", self.saved_x)
+        note = f"<b>saved</b> (8-bit{self.saved_note})" if self.saved_note else "<b>saved image</b> (8-bit, as exported)"
+        return self._readout(self.saved, note, self.saved_x)
 
     def show_readout(self, row: int) -> str:
         """Describe point ``row`` (0 = unchanged image) in the read-out; returns the text."""

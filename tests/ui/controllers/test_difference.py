@@ -172,3 +172,12 @@ def test_a_region_the_search_faded_toward_the_mean_colour_is_named_so():
                            "mean colour amount found by the search")
     assert text == ("key region: 47.1 % of the image (4,896 pixels; the Original is dimmed outside it), no small region "
                     "does it: fading it toward the mean colour flips it to <b>harvestman</b> (4.5 %)")
+
+
+def test_a_broad_slider_choice_is_not_called_no_small_region_when_a_small_one_flipped():
+    # astronaut: the run found 1.7 % flips it; the slider at 38 % said "no small region does it"
+    candle = Prediction(470, "candle", 0.401)
+    text = key_answer_text("region", 19000, 50176, candle, True, "blur sigma = long side / 8", smallest_flip=850)
+    assert "no small region" not in text
+    alone = key_answer_text("region", 19000, 50176, candle, True, "blur sigma = long side / 8", smallest_flip=15000)
+    assert "no small region does it: removing its detail" in alone
