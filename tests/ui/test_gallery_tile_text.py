@@ -64,3 +64,17 @@ def test_a_tile_says_why_a_group_or_targeted_run_had_nothing_to_flip():
     # with a far larger change per value (L2 25.9)
     assert outcome_text({"flipped": True, "final": {"label": "tiger cat"}, "l2_saved": 12.3,
                          "rms_saved": 0.0136}) == "→ tiger cat (RMS 3.47/255)"
+
+
+def test_a_tile_names_the_key_regions_class_when_it_differs_from_the_whole_changes():
+    """china: the tile said "→ boathouse" beside a strip whose key region alone gives beacon (the sentence's class)."""
+    from gradflip_desktop.ui.widgets.gallery import outcome_text
+
+    rec = {"flipped": True, "final": {"index": 1, "label": "boathouse"}, "rms_saved": 0.01,
+           "key_region": {"flips": True, "prediction": {"index": 2, "label": "beacon"}}}
+    assert outcome_text(rec) == "→ boathouse (RMS 2.55/255)\nkey region → beacon"
+    same = {**rec, "key_region": {"flips": True, "prediction": {"index": 1, "label": "boathouse"}}}
+    assert outcome_text(same) == "→ boathouse (RMS 2.55/255)"
+    assert outcome_text({**rec, "key_region": {**rec["key_region"], "flips": False}}) == "→ boathouse (RMS 2.55/255)"
+    long = {**rec, "key_region": {"flips": True, "prediction": {"index": 2, "label": "Chesapeake Bay retriever dog"}}}
+    assert len(outcome_text(long).split("\n")[1]) <= len("key region → ") + 24

@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 from gradflip_desktop.core.summary import any_of
 
 from .eliding_label import ElidingLabel
-from .elision import elide_middle
+from .elision import elide_end, elide_middle
 
 WAITING, RUNNING, FLIPPED, NOT_FLIPPED, ERROR = "waiting", "running", "flipped", "not flipped", "error"
 DONE_STATES = (FLIPPED, NOT_FLIPPED, ERROR)
@@ -59,11 +59,13 @@ def outcome_text(rec: dict, status: str = "") -> str:
     model sees there ("not any cat: espresso"), not only "not flipped (nothing to flip)"; a targeted run whose class
     already wins says so."""
     if rec.get("flipped"):
-        final = rec.get("final") or {}
+        final, kr = rec.get("final") or {}, rec.get("key_region") or {}
+        alone = (kr.get("prediction") or {}) if kr.get("flips") else {}  # the strip's key region gives another class
+        alone = f"\nkey region → {elide_end(str(alone.get('label', '?')), 24)}" if alone and alone.get("index") != final.get("index") else ""
         rms = rec.get("rms_saved")  # per value, in 8-bit levels as the Difference caption: photos of other sizes
         if isinstance(rms, (int, float)):  # compare (the L2 grows with the pixels: a 1,000 px photo sorted first)
-            return f"→ {final.get('label', '?')} (RMS {255 * float(rms):.2f}/255)"
-        return f"→ {final.get('label', '?')} (L2 {float(rec.get('l2_saved') or 0):.3f})"  # an older record
+            return f"→ {final.get('label', '?')} (RMS {255 * float(rms):.2f}/255){alone}"
+        return f"→ {final.get('label', '?')} (L2 {float(rec.get('l2_saved') or 0):.3f}){alone}"  # an older record
     status = str(rec.get("status") or status)
     if status == "nothing_to_flip":
         seen = (rec.get("original") or {}).get("label")
