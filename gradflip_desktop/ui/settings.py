@@ -106,8 +106,9 @@ class RunSettings:
                 continue
             values[f.name] = value
         out = cls(**values)
-        if out.target_mode not in TARGET_MODES:
-            out.target_mode = TARGET_TOP
+        # a new session explains the top class: a group or class chosen for one photo (often by the "Explain any
+        # vehicle" link) started the next session on another photo with "nothing to flip"; the names stay in their boxes
+        out.target_mode = TARGET_TOP
         return out
 
 
