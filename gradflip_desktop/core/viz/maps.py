@@ -229,6 +229,8 @@ def key_region_layer(mask: np.ndarray, scale: int = 1, dark: bool = False) -> np
     ``dark``: the photo is dark (:func:`is_dark`): the outside is lifted (:data:`REGION_LIFT`), not dimmed."""
     mask = upscale(np.asarray(mask, dtype=bool), int(scale))
     out = np.zeros(mask.shape + (4,), np.uint8)
+    if not mask.any():  # no region (the slider at 0 px): the photo as it is, not a veil over nothing marked
+        return out
     out[~mask] = REGION_LIFT if dark else REGION_DIM
     share = float(mask.mean())
     if is_large_region(share) and share < 1.0:

@@ -216,3 +216,15 @@ def test_a_dark_photo_gets_a_light_veil_so_its_key_region_stands_out():
         assert gap > 0.2, gap  # and the outside differs from it: lifted on the dark photo, dimmed on the mid one
     assert key_region_overlay(dark, mask)[~mask].mean() > dark.mean() + 0.3
     assert key_region_overlay(mid, mask)[~mask].mean() < mid.mean()
+
+
+def test_an_empty_key_region_leaves_the_photo_unveiled():
+    """The key-region slider at 0 px: the whole Original went dark with nothing marked."""
+    from gradflip_desktop.core.viz.maps import key_region_layer
+
+    for dark in (False, True):
+        layer = key_region_layer(np.zeros((20, 30), bool), dark=dark)
+        assert layer.shape == (20, 30, 4) and not layer.any()
+    one = np.zeros((20, 30), bool)
+    one[5:9, 5:9] = True
+    assert key_region_layer(one)[0, 0, 3] > 0  # a region still veils the rest
