@@ -28,7 +28,7 @@ def test_the_summary_points_at_what_the_chosen_difference_mode_shows(qtbot, wind
         text = summary.text()
         assert f": {where_clause(result, mode)}." in text and default not in text, (mode, text)
         assert "bright areas" not in text
-        assert "Textbook change" in text and "&nbsp;%" in text  # links and unbreakable percents kept
+        assert "Textbook&nbsp;change" in text and "&nbsp;%" in text  # links (never broken in two) and percents kept
     window.views.set_mode("magnitude")
     assert f": {default}." in summary.text()
 

@@ -379,7 +379,8 @@ class RunsController(QObject):
         if self.w.views.mode != MAGNITUDE:  # the run's sentence is the importance map's (the figure's too)
             sentence = summary_sentence(result, self.w.views.mode)
         sentence = html.escape(sentence).replace(" %", "&nbsp;%")  # "9.5 %" never wraps before its "%"
-        self.w.views.set_summary(sentence + ("&nbsp;&nbsp;" + " · ".join(links) if links else ""))
+        links = [re.sub(r">([^<]*)</a>", lambda m: ">" + m.group(1).replace(" ", "&nbsp;") + "</a>", a) for a in links]
+        self.w.views.set_summary(sentence + ("&nbsp;&nbsp;" + " · ".join(links) if links else ""))  # "Textbook / change" never
 
     # -- the end ----------------------------------------------------------------------------------------
     def _on_done(self, outcome: RunOutcome | None) -> None:
