@@ -151,9 +151,9 @@ def _before(result, before: float) -> str:
     if not others:
         return pct(before)
     runner, index = max(others)
-    low = min(float(p) for p in probs)
-    if max(before, runner) - low < FLAT_SPREAD:  # a random-weights model: its "flip" says nothing about the photo
-        a, b = apart(low, max(before, runner))
+    low, high = min(float(p) for p in probs), max(float(p) for p in probs)  # single classes (a group's sum is not one)
+    if high - low < FLAT_SPREAD:  # a random-weights model: its "flip" says nothing about the photo
+        a, b = apart(low, high)
         spread = f"at about {b}" if a == b else f"between {a} and {b}"
         return f"{pct(before)}; every class is {spread}: the model hardly tells them apart on this photo"
     if before - runner >= START_TIE:

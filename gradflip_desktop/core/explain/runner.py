@@ -322,6 +322,7 @@ def explain(
             zq = obj.forward(quantize_tensor(x_min)) if opts.eight_bit else None
             keep = zq is None or obj.flipped(zq)
             s.x = x_min if keep else outcome.x
+            s.alpha = s.alpha if keep else 1.0  # the record's alpha is the kept image's (the plot's "change × alpha")
             return _finish(s, Status.CANCELLED, "cancelled after the decision flipped, before the final checks",
                            z_final=zq if keep else None)
 

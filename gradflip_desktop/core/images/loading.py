@@ -7,6 +7,7 @@ docs/robustness.md). Pixel conversion lives in :mod:`.pixels`.
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import warnings
 import os
@@ -166,7 +167,7 @@ def open_regular(path: str | os.PathLike):
     fd = os.open(path, flags)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(f"{os.fspath(path)} is not a regular file (a device, pipe or socket)")
+            raise OSError(errno.EINVAL, "not a regular file (a device, pipe or socket)", os.fspath(path))
         return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
@@ -305,7 +306,8 @@ def _load(fp, label, src_name, src_path, max_side, max_pixels) -> ImageData:
             if target != (w, h):
                 im.draft("RGB" if im.mode not in ("L", "CMYK") else im.mode, target)
         raw = [str(getattr(t, "args", "")) for t in (im.tile or [])[:1]]  # what the decoder reads, before load
-        if raw and ";16" in raw[0] and im.mode in ("RGB", "RGBA"):  # Pillow keeps 8 of a PNG's 16 bits per colour
+        # Pillow keeps 8 of a PNG's (or TIFF's) 16 bits per colour: "RGB;16B"/"RGB;16L", not BMP's packed 5-6-5 "BGR;16"
+        if raw and re.search(r";16[BLN]\b", raw[0]) and im.mode in ("RGB", "RGBA"):
             notes.append("16 bits per colour channel read as 8")
         im.load()
     except ImageError:

@@ -243,8 +243,8 @@ class ProbabilityPlot(QWidget):
         # a run that ends on another class flipped, also when it was cancelled later (key-region phases)
         self.not_flipped = not result.flipped and result.final.index in result.explained
         self.saved = np.asarray(result.final_probabilities, dtype=np.float32)
-        alpha = float(getattr(result, "alpha", 1.0) or 1.0)  # the minimise pass keeps alpha × the flipping step's change
-        line = getattr(result, "flip_step", None) is not None and alpha < 0.995 and getattr(getattr(result, "options", None), "style", "") != "free"
+        alpha, style = float(getattr(result, "alpha", 1.0) or 1.0), getattr(getattr(result, "options", None), "style", "")
+        line = result.flipped and getattr(result, "flip_step", None) is not None and alpha < 0.995 and style != "free"
         self.saved_note = f"; step {result.flip_step}'s change × {alpha:.2f}, the least that flips" if line else ""
         self.add_steps(result.steps)
 

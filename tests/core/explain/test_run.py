@@ -159,6 +159,8 @@ def test_cancel_after_the_flip_keeps_a_saved_image_that_flips(tiny, tiny_image, 
     assert res.final.index != res.original.index  # the saved image's class: flipped
     assert int(np.argmax(tiny.probabilities(res.adjusted_uint8.astype(np.float32) / 255.0))) == res.final.index
     assert np.linalg.norm(res.delta) > 0
+    if shrunk_too_far:  # the search's image is kept whole: the record's alpha says so (the plot read "change × 0.00")
+        assert res.alpha == 1.0
 
 
 @pytest.mark.parametrize("style", ["free", "region"])

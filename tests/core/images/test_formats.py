@@ -221,6 +221,19 @@ def test_a_16_bit_colour_png_says_it_was_read_as_8_bits(tmp_path):
     assert load_image(save(tmp_path, "c8.png", Image.new("RGB", (5, 3)))).warnings == []
 
 
+def test_a_16_bit_per_pixel_bmp_is_not_called_16_bits_per_colour(tmp_path):
+    """A BMP of 16 bits per pixel (5-6-5, Pillow's raw mode "BGR;16") holds 5 or 6 bits per colour, not 16."""
+    w, h = 4, 2
+    pix = b"".join(struct.pack("<H", (x << 11) | (y << 5) | x) for y in range(h) for x in range(w))
+    off = 14 + 40 + 12
+    bmp = (b"BM" + struct.pack("<IHHI", off + len(pix), 0, 0, off)
+           + struct.pack("<IiiHHIIiiII", 40, w, h, 1, 16, 3, len(pix), 2835, 2835, 0, 0)
+           + struct.pack("<III", 0xF800, 0x07E0, 0x001F) + pix)
+    path = tmp_path / "rgb565.bmp"
+    path.write_bytes(bmp)
+    assert load_image(path).warnings == []
+
+
 def test_palette_with_transparency_is_composited_on_white(tmp_path):
     pal = Image.new("P", (3, 1))
     pal.putpalette([255, 0, 0, 0, 0, 255, 10, 20, 30] + [0] * (256 * 3 - 9))
