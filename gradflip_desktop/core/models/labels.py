@@ -107,8 +107,9 @@ def read_labels(path: str | os.PathLike) -> list[str]:
     p = Path(path)
     if p.is_dir():
         raise ModelError(f"labels file {p} is a folder; give the labels file inside it")
-    if not p.is_file():
-        raise ModelError(f"labels file {p} not found")
+    if not p.is_file():  # a pipe or a device exists but is no file to read ("not found" sent the user looking)
+        raise ModelError(f"labels file {p} is not a regular file" if os.path.lexists(p) and p.exists()
+                         else f"labels file {p} not found")
     try:
         text = p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -102,3 +102,16 @@ def test_label_files_with_indices_in_common_layouts(tmp_path, name, content):
     path = tmp_path / name
     path.write_text(content, encoding="utf-8")
     assert mf.read_labels(path) == ["red", "green, light", "blue"]
+
+
+def test_a_labels_path_that_is_a_pipe_or_device_is_not_called_missing(tmp_path):
+    """--labels /dev/zero or a named pipe said "not found" although the path exists."""
+    import os
+
+    pipe = tmp_path / "labels.txt"
+    os.mkfifo(pipe)
+    for path in (pipe, "/dev/zero"):
+        with pytest.raises(ModelError, match=r"is not a regular file$"):
+            mf.read_labels(path)
+    with pytest.raises(ModelError, match=r"not found$"):
+        mf.read_labels(tmp_path / "missing.txt")
