@@ -222,13 +222,8 @@ def _inputs(args, verb: str) -> list | None:
     return None
 
 
-def _one_line(path) -> str:
-    """A path as messages print it: a newline (or another control character) in a name as "\\n", one line."""
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in str(path))
-
-
 def _classify(args) -> int:
-    from .core.errors import ModelError
+    from .core.errors import ModelError, one_line
     from .core.images import ImageError, load_image
     from .core.models.classifier import with_enlarged_note
 
@@ -246,17 +241,17 @@ def _classify(args) -> int:
             code = EXIT_BAD_INPUT
             continue
         for w in with_enlarged_note(clf.preprocessing, img):  # the loading notes, and a tiny photo's enlargement
-            print(f"gradflip: note: {_one_line(Path(path).name)}: {w}", file=sys.stderr)
+            print(f"gradflip: note: {one_line(Path(path).name)}: {w}", file=sys.stderr)
         try:
             preds = clf.classify(img.pixels, k=args.top)
         except ModelError as exc:  # e.g. NaN for this image only: say which, go on with the others
-            _err(f"{_one_line(path)}: {exc}")
+            _err(f"{one_line(path)}: {exc}")
             code = EXIT_BAD_INPUT
             continue
         if args.json:
             out.append({"image": str(path), "top": [p.to_dict() for p in preds], "notes": list(img.warnings)})
         else:
-            print(f"{_one_line(path)}:")
+            print(f"{one_line(path)}:")
             for p in preds:
                 print(f"  {100 * p.probability:6.2f} %  {p.label}  ({p.index})")
     if args.json:

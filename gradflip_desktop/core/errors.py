@@ -14,6 +14,17 @@ in one front end's terms (no command-line flags, no menu names): the CLI and the
 
 from __future__ import annotations
 
+import unicodedata
+
+# characters a message never prints raw: controls (a newline in a file name broke the message in two), format
+# characters, line and paragraph separators; spaces of other scripts (U+3000, a no-break space) stay as they are
+_ESCAPED = ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
+
+
+def one_line(text) -> str:
+    """``text`` (a file name, a path) as a message names it, on one line: a newline in it is written "\\n"."""
+    return "".join(repr(ch)[1:-1] if unicodedata.category(ch) in _ESCAPED else ch for ch in str(text))
+
 
 class GradFlipError(Exception):
     """Base of GradFlip's own errors; the message is meant for the user."""
@@ -68,4 +79,4 @@ class ResultExistsError(ExportError, FileExistsError):
         return str(self.args[0]) if self.args else ""
 
 
-__all__ = ["GradFlipError", "ImageError", "ModelError", "ModelSettingError", "ExportError", "ResultExistsError"]
+__all__ = ["GradFlipError", "ImageError", "ModelError", "ModelSettingError", "ExportError", "ResultExistsError", "one_line"]

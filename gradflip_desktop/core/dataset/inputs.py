@@ -8,6 +8,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import one_line
+
 
 @dataclass(frozen=True)
 class Input:
@@ -23,7 +25,7 @@ class Input:
         subfolders may each hold a ``001.jpg``)."""
         text = self.shown or Path(self.path).name
         text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")  # b"caf\xe9.png": "caf�.png"
-        return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)  # a newline in a name: "\n", one line
+        return one_line(text)  # a newline in a name: "\n", one line
 
 
 def file_fingerprint(path: str | Path) -> dict | None:

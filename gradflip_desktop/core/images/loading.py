@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, PngImagePlugin, UnidentifiedImageError
 
-from ..errors import ImageError
+from ..errors import ImageError, one_line
 from .pixels import DEFAULT_MAX_SIDE, ImageData, _resize_to_working, _to_float, _working_size, scaled_note
 
 DEFAULT_MAX_PIXELS = 200_000_000
@@ -51,8 +51,7 @@ def safe_formats() -> tuple[str, ...]:
 
 
 def _describe(path: Path) -> str:
-    text = path.name or str(path)  # a newline in a name: "\\n", so the error stays one line (as Input.display)
-    return "“" + "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text) + "”"
+    return f"“{one_line(path.name or str(path))}”"  # a newline in a name: "\n", so the error stays one line
 
 
 # Pillow's own decompression-bomb limit is a process-wide global. GradFlip applies its own, configurable

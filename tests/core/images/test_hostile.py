@@ -513,3 +513,12 @@ def test_a_newline_in_a_file_name_keeps_every_message_one_line(tmp_path, capsys)
     assert refused(bad) == "“bad\\nname.png” is a text file, not an image"
     assert cli.main(["classify", str(bad)]) == 2
     assert capsys.readouterr().err == "gradflip: error: “bad\\nname.png” is a text file, not an image\n"
+
+
+def test_one_line_escapes_controls_but_keeps_the_spaces_of_other_scripts():
+    """Every message names files through one_line: a newline is "\\n"; an ideographic or no-break space in a
+    Japanese or French name stays as it is (it printed as "\\u3000")."""
+    from gradflip_desktop.core.errors import one_line
+
+    assert one_line("a\nb\tc\x1b\u2028") == "a\\nb\\tc\\x1b\\u2028"
+    assert one_line("日本語\u3000猫 caf\u00e9\u00a0.png") == "日本語\u3000猫 caf\u00e9\u00a0.png"
