@@ -187,6 +187,11 @@ def progress_tip(result: "ExplainResult", flip_step: int | None) -> str:
             "(not plotted). " + base)
 
 
+def _link(href: str, text: str) -> str:
+    """A link of the summary; it never breaks in two ("Textbook / change" over two lines)."""
+    return f"<a href='{html.escape(href)}'>{html.escape(text).replace(' ', '&nbsp;')}</a>"
+
+
 class RunsController(QObject):
     def __init__(self, window: "MainWindow") -> None:
         super().__init__(window)
@@ -333,7 +338,7 @@ class RunsController(QObject):
             groups = {}
         for name, members in groups.items():
             if result.original.index in members and result.final.index in members:
-                links.append(f"<a href='group:{html.escape(name)}'>Explain “any {html.escape(name)}”</a>")
+                links.append(_link(f"group:{name}", f"Explain “any {name}”"))
                 break
         from gradflip_desktop.core.options import Status
 
@@ -343,13 +348,13 @@ class RunsController(QObject):
             # a group chosen by the "Explain any cat" link stays chosen (it is saved): on the next photo,
             # an espresso, the run says "not in the group; nothing to flip", so the way back is one click;
             # a chosen class the model already sees: explaining why it sees it is one click too
-            links.append("<a href='target:top'>Explain the top class</a>")
+            links.append(_link("target:top", "Explain the top class"))
         if nothing:
             return links
         if getattr(result.options, "style", "free") != "free":
-            links.append("<a href='style:free'>Textbook change</a>")
+            links.append(_link("style:free", "Textbook change"))
         else:  # and back: the style is remembered for the next session, so the way back is one click too
-            links.append("<a href='style:region'>Key region</a>")
+            links.append(_link("style:region", "Key region"))
         return links
 
     def follow_link(self, href: str) -> None:
@@ -379,8 +384,7 @@ class RunsController(QObject):
         if self.w.views.mode != MAGNITUDE:  # the run's sentence is the importance map's (the figure's too)
             sentence = summary_sentence(result, self.w.views.mode)
         sentence = html.escape(sentence).replace(" %", "&nbsp;%")  # "9.5 %" never wraps before its "%"
-        links = [re.sub(r">([^<]*)</a>", lambda m: ">" + m.group(1).replace(" ", "&nbsp;") + "</a>", a) for a in links]
-        self.w.views.set_summary(sentence + ("&nbsp;&nbsp;" + " · ".join(links) if links else ""))  # "Textbook / change" never
+        self.w.views.set_summary(sentence + ("&nbsp;&nbsp;" + " · ".join(links) if links else ""))
 
     # -- the end ----------------------------------------------------------------------------------------
     def _on_done(self, outcome: RunOutcome | None) -> None:
