@@ -112,6 +112,7 @@ def test_a_short_plot_keeps_its_legend_entries_and_its_step_axis_inside_the_widg
     shown = [label.text for _, label in plot.legend.items]
     assert shown[:2] == ["explained: Egyptian cat", "flips to: tiger cat"] and len(shown) < 5, shown
     assert "lynx" in plot.legend.toolTip() and "lynx" not in shown  # a runner-up gave way, and the tooltip says so
+    assert "Hover over the plot" in plot.legend.toolTip()  # the line under it names every class only while hovering
     assert not plot.plot.getAxis("left").label.isVisible()
     for sample, label in plot.legend.items:
         text = label.item.sceneBoundingRect()

@@ -45,8 +45,8 @@ class FittedLegend(pg.LegendItem):
         for i in keep:
             self.addItem(self.entries[i][0], self.entries[i][1])
         gone = [self.entries[i][1] for i in range(len(self.entries)) if i not in keep]
-        self.setToolTip(f"Not in this legend, for want of room: {', '.join(gone)}. The line under the plot names "
-                        "every class in its colour." if gone else "")
+        self.setToolTip(f"Not in this legend, for want of room: {', '.join(gone)}. Hover over the plot: the line "
+                        "under it then names every class in its colour." if gone else "")
         self._shown = (n, columns)
         self.compact()
 
