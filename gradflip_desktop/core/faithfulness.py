@@ -27,7 +27,8 @@ FILLS = ("blur", "mean", "black")
 FILL_NAMES = {"blur": "the blurred photo", "mean": "the mean colour", "black": "black"}
 BLUR_SHARE = 10.0 / 224.0  # the blur fill-in's sigma as a share of the long side (10 px at 224 px)
 POINTS = 21  # points per curve: 0 %, 5 %, ..., 100 % of the pixels
-MAX_POINTS = 10_001  # per curve: every 0.01 %; more only costs model calls (--points 1e9 took 10 GB for its list of pixel counts before any was measured)
+# per curve: every 0.01 %; more only costs model calls (--points 1e9 took 10 GB for its pixel counts before any call)
+MAX_POINTS = 10_001
 BATCH_VALUES = 8 * 3 * 224 * 224  # images per model call: as many as fit in this many float values (at least 1)
 
 

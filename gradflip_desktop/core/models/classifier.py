@@ -332,13 +332,14 @@ class Classifier:
         if raw.dtype.kind not in "biuf":  # complex: numpy dropped the imaginary part with a warning
             raise ValueError(f"pixels must be floats in [0, 1], got {raw.dtype} values")
         a = np.ascontiguousarray(raw, dtype=np.float32)
-        if not np.isfinite(a).all():  # was "the model produced non-finite outputs", blaming the model
+        low, high = float(a.min()), float(a.max())  # NaN and infinity reach these: one pass each, not three
+        if not (np.isfinite(low) and np.isfinite(high)):  # was "the model produced non-finite outputs", blaming the model
             raise ValueError("pixels must be finite floats in [0, 1], got NaN or infinity")
-        if raw.dtype.kind in "iu" or float(a.max()) > 1.0 + 1e-6:
-            raise ValueError(f"pixels must be floats in [0, 1], got {raw.dtype} values up to {float(a.max()):g}: "
+        if raw.dtype.kind in "iu" or high > 1.0 + 1e-6:
+            raise ValueError(f"pixels must be floats in [0, 1], got {raw.dtype} values up to {high:g}: "
                              "divide by 255, or use gradflip_desktop.core.images.from_array")
-        if float(a.min()) < -1e-6:  # -1 .. 1 (a model's normalised input) was classified as it stood
-            raise ValueError(f"pixels must be floats in [0, 1], got values down to {float(a.min()):g}: "
+        if low < -1e-6:  # -1 .. 1 (a model's normalised input) was classified as it stood
+            raise ValueError(f"pixels must be floats in [0, 1], got values down to {low:g}: "
                              "give the photo before normalisation, or use gradflip_desktop.core.images.from_array")
         t = torch.from_numpy(a).permute(2, 0, 1)[None]
         return t.to(self.device)

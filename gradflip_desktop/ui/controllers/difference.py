@@ -113,10 +113,11 @@ def key_answer_text(kind: str, k: int, n: int, prediction, flips: bool, fill: st
     """The explorer's answer for the top ``k`` of ``n`` pixels (rich text): ``key pixels: 412 pixels, 0.3 % of
     the image, flip it to tiger cat (51.2 %)``; for a key region ``key region: 3.1 % of the image (4,210
     pixels), removing its detail flips it to tabby (41.0 %)``; ``smallest_flip``: the pixels of the smallest region
-    the run found to flip (a broad slider choice says "no small region does it" only when that one is broad too). Worded as the figure's caption: a region filled
-    with its ``fill`` (e.g. the mean colour, when blurring could not flip) says so, and a targeted run's set
-    that does not reach ``target`` says it does not make it that class. ``dark``: the photo is dark, so the veil
-    over the rest lightens it (:func:`core.viz.maps.is_dark`), and the words say so."""
+    the run found to flip (a broad slider choice says "no small region does it" only when that one is broad too).
+    Worded as the figure's caption: a region filled with its ``fill`` (e.g. the mean colour, when blurring could
+    not flip) says so, and a targeted run's set that does not reach ``target`` says it does not make it that class.
+    ``dark``: the photo is dark, so the veil over the rest lightens it (:func:`core.viz.maps.is_dark`), and the
+    words say so."""
     label = f"<b>{html.escape(prediction.label)}</b> ({100 * prediction.probability:.1f} %)"
     plural = "s" if k != 1 else ""
     miss = f"make it {html.escape(target)}" if target else "flip it"

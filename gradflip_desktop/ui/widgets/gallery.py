@@ -60,8 +60,9 @@ def outcome_text(rec: dict, status: str = "") -> str:
     already wins says so."""
     if rec.get("flipped"):
         final, kr = rec.get("final") or {}, rec.get("key_region") or {}
-        alone = (kr.get("prediction") or {}) if kr.get("flips") else {}  # the strip's key region gives another class
-        alone = f"\nkey region → {elide_end(str(alone.get('label', '?')), 24)}" if alone and alone.get("index") != final.get("index") else ""
+        region = (kr.get("prediction") or {}) if kr.get("flips") else {}  # the strip's key region gives another class
+        other = bool(region) and region.get("index") != final.get("index")
+        alone = f"\nkey region → {elide_end(str(region.get('label', '?')), 24)}" if other else ""
         rms = rec.get("rms_saved")  # per value, in 8-bit levels as the Difference caption: photos of other sizes
         if isinstance(rms, (int, float)):  # compare (the L2 grows with the pixels: a 1,000 px photo sorted first)
             return f"→ {final.get('label', '?')} (RMS {255 * float(rms):.2f}/255){alone}"
