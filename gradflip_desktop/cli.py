@@ -28,9 +28,10 @@ from .cli_progress import _Progress
 from .cli_values import check_target_and_group, floats, group_hint, ignored_options, nonempty, positive_int, size, working_side
 
 EXIT_OK, EXIT_NOT_FLIPPED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-# --batch-size by device: on a CPU one image at a time (batch 8 was 1.03x as fast on 2 cores, and a batch's float
-# rounding sent the key-region search of identical copies of a photo to different answers); on a GPU batches pay
-DEFAULT_BATCH_SIZE, DEFAULT_GPU_BATCH_SIZE = 1, 8
+# --batch-size: one image at a time on every device. Batch 8 was 1.03x as fast on 2 CPU cores and 0.62x on an H200
+# GPU (benchmarks/throughput.py), and a batch's float rounding sent the key-region search of identical copies of a
+# photo to different answers
+DEFAULT_BATCH_SIZE = 1
 
 
 class _Parser(argparse.ArgumentParser):
@@ -179,8 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--recursive", "-r", action="store_true", help="include the subfolders of folders given as IMAGE")
     r.add_argument("--resume", action="store_true", help="keep complete result sets in --out; recompute missing or partial ones")
     r.add_argument("--batch-size", type=positive_int, default=None, metavar="N",
-                   help=f"explain N images in one batched model pass per step (default {DEFAULT_BATCH_SIZE} on a CPU: "
-                        f"the answers of single runs and the app; {DEFAULT_GPU_BATCH_SIZE} on a GPU)")
+                   help=f"explain N images in one batched model pass per step (default {DEFAULT_BATCH_SIZE}: "
+                        "the answers of single runs and the app; batches were not faster on a CPU or a GPU here)")
     r.add_argument("--summary", action="store_true", help="write summary.csv and index.html also when no folder is given")
     r.add_argument("--ray", type=nonempty, default=None, metavar="ADDRESS",
                    help="run on a Ray cluster (ADDRESS of its head, or 'local' to start one here); needs the extra 'ray'")
@@ -334,9 +335,7 @@ def _explain(args) -> int:
     clf = None if engine is not None else _load_model(args)
     if clf is not None:  # a typo: one line, exit 2, now, not one line per photo (and a summary of errors)
         check_target_and_group(clf, args.target, args.group)
-    device = str(clf.device) if clf is not None else str(args.device)
-    # (--ray --device auto: the workers' device is not known here; one at a time, the answers of single runs)
-    batch = args.batch_size or (DEFAULT_BATCH_SIZE if device in ("cpu", "auto") else DEFAULT_GPU_BATCH_SIZE)
+    batch = args.batch_size or DEFAULT_BATCH_SIZE
     settings = JobSettings(out=args.out, force=args.force, resume=args.resume, batch_size=batch,
                            max_side=args.max_side, max_pixels=args.max_pixels,
                            summary=folders or args.summary or has_summary(args.out))  # one it had: rebuilt

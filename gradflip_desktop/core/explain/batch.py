@@ -241,23 +241,13 @@ class _Batcher:
                 r.error = exc
 
 
-class _RemoteCall(torch.autograd.Function):
-    """``z = module(x)`` evaluated by the batcher, differentiable: backward asks the batcher too."""
-
-    @staticmethod
-    def forward(ctx, x, batcher):
-        z, handle = batcher.call(_Request("grad", x=x.detach()))
-        ctx.handle, ctx.batcher = handle, batcher
-        return z
-
-    @staticmethod
-    def backward(ctx, dz):
-        g = ctx.batcher.call(_Request("backward", handle=ctx.handle, dz=dz.detach()))
-        return g, None
-
-
 class _BatchedModule:
-    """Stands in for ``classifier.module`` inside one run: every call goes through the batcher."""
+    """Stands in for ``classifier.module`` inside one run: every call goes through the batcher.
+
+    A call with gradients returns the batch row's logits as a leaf that requires grad, holding its row of the
+    batch's graph (``gradflip_row``); the run asks for the gradient at its input with :meth:`input_gradient`,
+    from its own thread. (Not through an autograd Function: on a GPU, autograd runs every backward on one
+    thread per device, so a backward that waits there for the other runs' backwards would wait for ever.)"""
 
     pairs_backward = True  # a gradient forward must be followed by its backward (the runner reads this)
 
@@ -266,8 +256,15 @@ class _BatchedModule:
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         if torch.is_grad_enabled() and x.requires_grad:
-            return _RemoteCall.apply(x, self._batcher)
+            z, handle = self._batcher.call(_Request("grad", x=x.detach()))
+            z = z.detach().requires_grad_(True)
+            z.gradflip_row = handle
+            return z
         return self._batcher.call(_Request("forward", x=x.detach()))
+
+    def input_gradient(self, z: torch.Tensor, dz: torch.Tensor) -> torch.Tensor:
+        """The gradient at the input of the pass that gave ``z`` (a gradient call's logits), for ``dz`` at ``z``."""
+        return self._batcher.call(_Request("backward", handle=z.gradflip_row, dz=dz.detach()))
 
     def __getattr__(self, name):  # parameters(), eval(), ... of the real module
         return getattr(self._module, name)

@@ -74,7 +74,8 @@ class Objective:
         # may need the margin's gradient at): :meth:`margin_and_grad` at that very image reuses it
         self._kept: _Taped | None = None
         # a batched run's model thread pairs every forward with a graph with its backward: nothing is kept
-        self._can_keep = not bool(getattr(clf.module, "pairs_backward", False))
+        self._batched = bool(getattr(clf.module, "pairs_backward", False))
+        self._can_keep = not self._batched
         # the last image evaluated, its version (in-place changes bump it) and its logits: a forward pass at
         # the very same image (a search's last test, checked again by the next pass) is not run twice. A
         # reference, not a copy: copying every image churned the allocator (+60-100 MiB peak at 1,024 px)
@@ -232,7 +233,11 @@ class Objective:
         self.fwd_evals -= 1
         self.grad_evals += 1
         with torch.enable_grad():
-            (g,) = torch.autograd.grad(of, taped.xg)
+            if not self._batched:
+                (g,) = torch.autograd.grad(of, taped.xg)
+            else:  # a batched run: the logits are a leaf, the model's backward is the batcher's (batch.py)
+                (dz,) = torch.autograd.grad(of, taped.z)
+                g = self.clf.module.input_gradient(taped.z, dz)
         return g.detach()
 
     def _check(self, z: torch.Tensor) -> torch.Tensor:

@@ -7,7 +7,7 @@ Layout (dependencies point downwards only; no import cycles):
     files/             model files: ModelSpec, sidecar, safety (pickle scan), torchvision, TorchScript, ONNX, load
     efficientnet_lite.py  the default model's network
     classifier.py      Preprocessing, PixelSpaceModel, Prediction, Classifier
-    devices.py         resolve_device, available_devices
+    devices.py         resolve_device, available_devices, full_float32 (no TF32 on CUDA)
     labels.py          ImageNet labels and groups, index ranges, labels files (torch-free)
 
 Errors are :class:`gradflip_desktop.core.errors.ModelError` (and its :class:`ModelSettingError`).

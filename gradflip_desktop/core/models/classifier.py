@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import ModelError
-from .devices import resolve_device
+from .devices import full_float32, resolve_device
 from .labels import BackwardsRange, format_ranges, parse_ranges
 
 __all__ = ["Classifier", "PixelSpaceModel", "Prediction", "Preprocessing"]
@@ -309,7 +309,10 @@ class Classifier:
             return {"file": os.path.basename(os.path.normpath(self.source))}
 
     def to(self, device: str | torch.device) -> "Classifier":
+        """Move the model to ``device`` (:func:`~.devices.resolve_device`); on CUDA this turns TF32 off in cuDNN
+        for the whole process (:func:`~.devices.full_float32`)."""
         dev = resolve_device(device)
+        full_float32(dev)
         self.module.to(dev)
         self.device = dev
         return self

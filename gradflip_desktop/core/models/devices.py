@@ -6,7 +6,7 @@ import torch
 
 from ..errors import ModelError, ModelSettingError
 
-__all__ = ["available_devices", "resolve_device"]
+__all__ = ["available_devices", "full_float32", "resolve_device"]
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
@@ -47,6 +47,17 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
             )
         return torch.device("mps")
     raise ModelError(f"unknown device {device!r} (use cpu, cuda, cuda:N, mps or auto)")
+
+
+def full_float32(device: torch.device) -> None:
+    """On a CUDA device, convolutions in full float32: turn TF32 off in cuDNN (torch allows it there by default,
+    with about 10 bits of mantissa). GradFlip's searches walk the decision boundary: with TF32 on an H200, a
+    textbook run that flips on the CPU ended unflipped (budget_exhausted), and the blur style's
+    change came out 8 % larger than the CPU's; without, every run flipped and the changes were within about
+    1 % (``benchmarks/cuda_check.py``, docs/benchmarks.md), at about 1.3x the time. Process-wide: torch has
+    no per-model switch. Matrix products already default to full float32 in torch."""
+    if device.type == "cuda":
+        torch.backends.cudnn.allow_tf32 = False
 
 
 def available_devices() -> list[str]:

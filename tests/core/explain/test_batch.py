@@ -167,7 +167,7 @@ def test_a_forward_between_a_gradient_and_its_backward_does_not_lose_the_graph()
                 with torch.no_grad():
                     proxy(xs[0] + 0.5)
                 fw_done.set()
-                got["a"] = torch.autograd.grad(z[0, 1], x)[0]
+                got["a"] = proxy.input_gradient(z, torch.eye(3)[1:2])
         except Exception as exc:  # noqa: BLE001 - the assertion below names it
             got["a"] = exc
         finally:
@@ -180,7 +180,7 @@ def test_a_forward_between_a_gradient_and_its_backward_does_not_lose_the_graph()
             x = xs[1].clone().requires_grad_(True)
             with torch.enable_grad():
                 z = proxy(x)
-                got["b"] = torch.autograd.grad(z[0, 2], x)[0]
+                got["b"] = proxy.input_gradient(z, torch.eye(3)[2:3])
         except Exception as exc:  # noqa: BLE001
             got["b"] = exc
         finally:
@@ -199,3 +199,58 @@ def test_a_forward_between_a_gradient_and_its_backward_does_not_lose_the_graph()
         xr = x.clone().requires_grad_(True)
         (want,) = torch.autograd.grad(module(xr)[0, cls], xr)
         assert torch.allclose(got[key], want, atol=1e-6)
+
+
+def test_batched_runs_ask_for_their_backwards_from_their_own_threads(monkeypatch):
+    """On a GPU, autograd runs every backward pass on one thread per device: a backward that waits there
+    for the batch (the other runs' backwards) waits for ever, since they queue behind it on that thread
+    (a folder on CUDA with --batch-size 8 hung). Modelled here: every ``torch.autograd.grad`` runs on one
+    shared thread, as a GPU's would. The batched runs must finish with the answers of an unpatched run:
+    each asks the model thread for its backward from its own thread, never from inside autograd."""
+    import queue
+    import threading
+
+    images = _images(4)
+    plain = {job.key: r for job, r in explain_batched(make_tiny(), _jobs(images), ExplainOptions(style="free"), 2)}
+
+    real_grad = torch.autograd.grad
+    tasks: queue.Queue = queue.Queue()
+
+    def device_thread():
+        while True:
+            fn, box, done = tasks.get()
+            try:
+                box.append(fn())
+            except BaseException as exc:  # noqa: BLE001 - handed back to the caller
+                box.append(exc)
+            done.set()
+
+    threading.Thread(target=device_thread, name="autograd-device", daemon=True).start()
+
+    def grad_on_the_device_thread(*args, **kwargs):
+        box, done = [], threading.Event()
+        tasks.put((lambda: real_grad(*args, **kwargs), box, done))
+        if not done.wait(20):
+            raise RuntimeError("autograd's device thread is blocked: a backward waits inside it")
+        if isinstance(box[0], BaseException):
+            raise box[0]
+        return box[0]
+
+    monkeypatch.setattr(torch.autograd, "grad", grad_on_the_device_thread)
+    asked_from: list[str] = []
+    real_call = __import__("gradflip_desktop.core.explain.batch", fromlist=["_Batcher"])._Batcher.call
+
+    def call(self, req):
+        if req.kind == "backward":
+            asked_from.append(threading.current_thread().name)
+        return real_call(self, req)
+
+    monkeypatch.setattr("gradflip_desktop.core.explain.batch._Batcher.call", call)
+    for style in ("free", "region"):
+        got = {job.key: r for job, r in explain_batched(make_tiny(), _jobs(images), ExplainOptions(style=style), 2)}
+        assert sorted(got) == list(range(4))
+        assert all(not isinstance(r, BaseException) for r in got.values()), got
+        if style == "free":
+            for i, r in got.items():
+                assert r.status == plain[i].status and r.final.index == plain[i].final.index
+    assert asked_from and all(name.startswith("gradflip-batch-") for name in asked_from), set(asked_from)

@@ -52,3 +52,24 @@ def test_cuda_index_beyond_the_device_count_is_named(monkeypatch):
     with pytest.raises(ModelError, match=r"^device 'cuda:3': only 1 CUDA device\(s\) present$"):
         resolve_device("cuda:3")
     assert available_devices()[:2] == ["cpu", "cuda"]
+
+
+def test_a_model_put_on_cuda_computes_in_full_float32(monkeypatch):
+    """The searches walk the decision boundary: on CUDA, cuDNN's TF32 (torch's default there) made a run
+    that flips on the CPU end unflipped on an H200; Classifier.to turns it off for CUDA, not for the CPU."""
+    from helpers import make_tiny
+
+    from gradflip_desktop.core.models.devices import full_float32
+
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", True)
+    full_float32(torch.device("cpu"))
+    make_tiny().to("cpu")
+    assert torch.backends.cudnn.allow_tf32 is True
+    full_float32(torch.device("cuda", 0))
+    assert torch.backends.cudnn.allow_tf32 is False
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", True)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    clf = make_tiny()
+    monkeypatch.setattr(clf.module, "to", lambda dev: clf.module)  # no GPU here to move the weights to
+    assert clf.to("cuda").device == torch.device("cuda") and torch.backends.cudnn.allow_tf32 is False
