@@ -20,7 +20,6 @@ from PySide6.QtGui import (QAction, QCloseEvent, QColor, QDragEnterEvent, QDropE
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QLabel,
     QMainWindow,
     QMenu,
     QMessageBox,
@@ -42,6 +41,7 @@ from .help import HOW_IT_WORKS_HTML, about_html, shortcut_rows, shortcuts_html, 
 from . import window_layout
 from .settings import RunSettings, app_settings, settings_warning
 from .widgets.controls import ControlsPanel
+from .widgets.eliding_label import RichElidingLabel
 from .widgets.plot import ProbabilityPlot
 from .widgets.scrolling import ScrollArea
 from .keys import WindowKeysFirst
@@ -208,10 +208,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.main_splitter)
         self.setCentralWidget(central)
 
-        self.status_label = QLabel("")
-        self.status_label.setTextFormat(Qt.TextFormat.RichText)
-        self.status_label.setOpenExternalLinks(True)
-        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.status_label = RichElidingLabel()  # a long message ends with "…" (the tooltip has it whole)
         self.statusBar().addWidget(self.status_label, 1)
         if (warning := settings_warning(self.settings)) is not None:  # QSettings fails silently at every close
             self.statusBar().addPermanentWidget(warning)
@@ -370,7 +367,7 @@ class MainWindow(QMainWindow):
     # -- messages, About, state ------------------------------------------------------------------------------
     def set_status(self, rich_text: str, tip: str = "") -> None:
         self.status_label.setText(rich_text)
-        self.status_label.setToolTip(tip or rich_text)  # the whole message: a long one is cut at the window's edge
+        self.status_label.setToolTip(tip or rich_text)  # the whole message: a long one ends with "…" in the bar
 
     def show_warning(self, message: str) -> None:
         """A warning in the status bar only (no box): for things the user just did, e.g. a refused value."""

@@ -110,7 +110,7 @@ def test_a_short_plot_keeps_its_legend_entries_and_its_step_axis_inside_the_widg
     assert item.sceneBoundingRect().height() <= visible.height() + 1, (item.sceneBoundingRect(), visible)
     assert visible.contains(plot.step_axis.sceneBoundingRect()), (plot.step_axis.sceneBoundingRect(), visible)
     shown = [label.text for _, label in plot.legend.items]
-    assert shown[:2] == ["explained: Egyptian cat", "flips to: tiger cat"] and len(shown) < 5, shown
+    assert shown[:2] == ["explained: Egyptian cat", "flips to: tiger cat · +3 more"] and len(shown) < 5, shown
     assert "lynx" in plot.legend.toolTip() and "lynx" not in shown  # a runner-up gave way, and the tooltip says so
     assert "Hover over the plot" in plot.legend.toolTip()  # the line under it names every class only while hovering
     assert not plot.plot.getAxis("left").label.isVisible()
@@ -141,7 +141,7 @@ def test_in_a_small_window_the_legend_leaves_the_curves_most_of_the_plot(qtbot, 
     assert legend.width() <= LEGEND_SHARE * plot.plot.width() + 2, (legend.width(), plot.plot.width())
     assert view.width() >= 0.45 * plot.plot.width(), (view.width(), plot.plot.width())
     shown = [label.text for _, label in plot.legend.items]
-    assert "explained: Egyptian cat" in shown and "flips to: tiger cat" in shown, shown
+    assert "explained: Egyptian cat" in shown and any(t.startswith("flips to: tiger cat") for t in shown), shown
     visible = plot.plot.mapToScene(plot.plot.viewport().rect()).boundingRect()
     assert all(visible.contains(label.item.sceneBoundingRect()) for _, label in plot.legend.items)
 

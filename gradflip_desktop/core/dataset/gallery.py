@@ -119,11 +119,13 @@ function sortBy(table, col, numeric) {
   table.dataset.col = col; table.dataset.dir = dir;
 }
 """
+# the thumbnails shrink with the window (at most 32 % of its width): at their full 438 px the page needed 1,086 px
+# and a 1024 px browser window scrolled sideways even for one photo
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:1.5em;color:#222} table{border-collapse:collapse;margin-bottom:2em}
 th,td{padding:4px 8px;border-bottom:1px solid #ddd;text-align:left;vertical-align:middle}
 th{cursor:pointer;background:#f3f3f3;position:sticky;top:0} td.n{text-align:right;font-variant-numeric:tabular-nums}
-.error{color:#a00} img{display:block}
+.error{color:#a00} img{display:block;max-width:32vw;height:auto}
 """
 
 

@@ -1,10 +1,12 @@
-"""A one-line label that ends a text too long for its width with "…" (the gallery's title line was cut mid-word:
-"(cancelled: Continue explains"); ``text()`` is the whole text, and the tooltip repeats it when it is cut."""
+"""One-line labels that end a text too long for their width with "…" (the gallery's title line was cut mid-word:
+"(cancelled: Continue explains"); ``text()`` is the whole text. :class:`ElidingLabel`'s tooltip repeats it when it is
+cut (the status bar's :class:`RichElidingLabel` gets its tooltip from the window)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtGui import QTextCursor, QTextDocument
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 
 class ElidingLabel(QLabel):
@@ -30,3 +32,55 @@ class ElidingLabel(QLabel):
         shown = self._full if width <= 0 else self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, width)
         super().setText(shown)
         self.setToolTip(self._full if shown != self._full else "")
+
+
+class RichElidingLabel(QLabel):
+    """The same for rich text (the status bar: bold class names, a coloured warning, the export folder's link): a
+    message too long for the bar was cut mid-letter with no "…" (the tooltip had it whole); its formatting stays."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None):
+        super().__init__("", parent)
+        self._full = ""
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setOpenExternalLinks(True)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # its width: the bar's, not the text's
+        self.setText(text)
+
+    def text(self) -> str:  # the whole message, not the shortened one shown
+        return self._full
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt API
+        self._full = str(text)
+        self._elide()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._elide()
+
+    def _cut(self, doc: QTextDocument, keep: int) -> QTextDocument:
+        """``doc``'s first ``keep`` characters (formatting and links kept) and "…"."""
+        out = doc.clone()
+        cursor = QTextCursor(out)
+        cursor.setPosition(keep)
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        cursor.insertText("…")
+        return out
+
+    def _elide(self) -> None:
+        width = self.contentsRect().width() - 2 * max(0, self.indent()) - 4  # a rich-text label's small inner margin
+        doc = QTextDocument()
+        doc.setDocumentMargin(0)
+        doc.setDefaultFont(self.font())
+        doc.setHtml(self._full)
+        if width <= 0 or doc.idealWidth() <= width:
+            super().setText(self._full)
+            return
+        low, high = 0, max(0, doc.characterCount() - 1)  # the most characters kept that fit, by halving
+        while low < high:
+            mid = (low + high + 1) // 2
+            low, high = (mid, high) if self._cut(doc, mid).idealWidth() <= width else (low, mid - 1)
+        while low > 0 and doc.characterAt(low - 1).isspace():  # "better). …", not "better).  …"
+            low -= 1
+        super().setText(self._cut(doc, low).toHtml())

@@ -1,5 +1,6 @@
 """The probability plot's legend: beside the view, in the fewest columns that fit, never wider than a share of
-the plot; in a cramped plot the least needed entries give way (the read-out below the plot names every class)."""
+the plot; in a cramped plot the least needed entries give way and the legend counts them (the read-out below the
+plot names every class while hovering)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from PySide6.QtCore import Qt
 # the curves 170 (80) px
 LEGEND_SHARE = 0.45
 SAMPLE_PX = 20.0  # a line sample's width (pyqtgraph's ItemSample)
+# the count of the entries that gave way, on a line of its own or after the last entry (only the tooltip, which names
+# them, said so: 1366x768 with Compare on drew a curve the legend did not have); the read-out under the plot says to hover
+MORE, MORE_AFTER = "+{} more", " · +{} more"
 
 
 class FittedLegend(pg.LegendItem):
@@ -21,33 +25,40 @@ class FittedLegend(pg.LegendItem):
         super().__init__(**kwargs)
         self.entries: list[tuple[object, str, int]] = []
         self._sizes: list[tuple[float, float]] = []  # each entry's label (width, height), measured when set
-        self._shown = (0, 1)  # entries shown, columns
+        self._shown = (0, 1, False)  # entries shown, columns, whether the count of the others ends the last one
 
     def set_entries(self, entries) -> None:
         """Show every entry in one column (:meth:`fit` then fits them to the plot)."""
         self.entries = list(entries)
         self._show(len(self.entries), 1)
         self._sizes = [(label.item.boundingRect().width(), label.item.boundingRect().height()) for _, label in self.items]
+        # the count's widths, on its own line and after the last entry (each label kept: its text item dies with it)
+        more = [pg.LabelItem(t.format(len(self.entries)), size=self.opts["labelTextSize"]) for t in (MORE, MORE_AFTER)]
+        self._more_px = [label.item.boundingRect().width() for label in more]
 
     def forget(self) -> None:
         """No entries: a new photo or model. ``clear`` alone removes the shown items but keeps :attr:`entries`, and
         the next :meth:`fit` (any resize: the gallery opening, a splitter) would show the last run's classes again."""
         self.entries = []
         self._sizes = []
-        self._shown = (0, 1)
+        self._shown = (0, 1, False)
         self.clear()
         self.setToolTip("")
 
-    def _show(self, n: int, columns: int) -> None:
+    def _show(self, n: int, columns: int, inline: bool = False) -> None:
+        """The first ``n`` entries; the count of the others on a line of its own or, ``inline``, after the last one."""
         keep = sorted(sorted(range(len(self.entries)), key=lambda i: self.entries[i][2])[:n])
+        gone = [self.entries[i][1] for i in range(len(self.entries)) if i not in keep]
         self.clear()
         self.setColumnCount(columns)
         for i in keep:
-            self.addItem(self.entries[i][0], self.entries[i][1])
-        gone = [self.entries[i][1] for i in range(len(self.entries)) if i not in keep]
+            after = MORE_AFTER.format(len(gone)) if inline and gone and i == keep[-1] else ""
+            self.addItem(self.entries[i][0], self.entries[i][1] + after)
+        if gone and not inline:  # a line without a sample (an item that draws nothing)
+            self.addItem(pg.PlotDataItem(pen=None), MORE.format(len(gone)))
         self.setToolTip(f"Not in this legend, for want of room: {', '.join(gone)}. Hover over the plot: the line "
                         "under it then names every class in its colour." if gone else "")
-        self._shown = (n, columns)
+        self._shown = (n, columns, inline)
         self.compact()
 
     def compact(self) -> None:
@@ -58,28 +69,36 @@ class FittedLegend(pg.LegendItem):
             self.layout.setAlignment(label, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
         self.layout.invalidate()
 
-    def width_of(self, n: int, columns: int) -> float:
-        """The legend's width with the first ``n`` entries it keeps in ``columns`` columns (filled row by row)."""
+    def width_of(self, n: int, columns: int, inline: bool = False) -> float:
+        """The legend's width with the first ``n`` entries it keeps in ``columns`` columns (filled row by row) and,
+        when others give way, their count on a line of its own or, ``inline``, after the last entry."""
         keep = sorted(sorted(range(len(self.entries)), key=lambda i: self.entries[i][2])[:n])
         widths = [self._sizes[i][0] for i in keep]
+        if n < len(self.entries) and inline:
+            widths[-1] += self._more_px[1]
+        elif n < len(self.entries):
+            widths.append(self._more_px[0])
         left, _, right, _ = self.layout.getContentsMargins()
         cols = [max(widths[j::columns], default=0.0) for j in range(columns)]
         return sum(SAMPLE_PX + w for w in cols) + self.layout.horizontalSpacing() * (2 * columns - 1) + left + right
 
     def fit(self, height: float, plot_width: float) -> bool:
         """The most entries, in the fewest columns (at most three), whose rows fit ``height`` and whose width is at
-        most :data:`LEGEND_SHARE` of ``plot_width``; at least the explained class and the one it flips to. Returns
-        whether the legend changed."""
+        most :data:`LEGEND_SHARE` of ``plot_width``; at least the explained class and the one it flips to. When some
+        give way, their count takes a line of its own or, where that would cost an entry, follows the last one.
+        Returns whether the legend changed."""
         if not self.entries:
             return False
         row = max(h for _, h in self._sizes)
         _, top, _, bottom = self.layout.getContentsMargins()
+        lines = lambda n, inline: n + (n < len(self.entries) and not inline)  # noqa: E731 - with the count's line
         rows_fit = lambda n, c: math.ceil(n / c) * row + top + bottom <= height + 1  # noqa: E731
         least = min(2, len(self.entries))
-        choice = next(((n, c) for n in range(len(self.entries), least - 1, -1) for c in (1, 2, 3)
-                       if rows_fit(n, c) and self.width_of(n, c) <= LEGEND_SHARE * plot_width), None)
-        if choice is None:  # not even two entries fit: those two, in the columns the height needs
-            choice = (least, next((c for c in (1, 2) if rows_fit(least, c)), least))
+        choice = next(((n, c, inline) for n in range(len(self.entries), least - 1, -1) for inline in (False, True)
+                       for c in (1, 2, 3) if rows_fit(lines(n, inline), c)
+                       and self.width_of(n, c, inline) <= LEGEND_SHARE * plot_width), None)
+        if choice is None:  # not even two entries fit: those two, in the columns the height needs, the count after them
+            choice = (least, next((c for c in (1, 2) if rows_fit(least, c)), least), True)
         if choice == self._shown:
             return False
         self._show(*choice)

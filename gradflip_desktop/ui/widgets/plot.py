@@ -16,6 +16,7 @@ from gradflip_desktop.core.summary import START_TIE, any_of
 
 from .elision import LEGEND_CHARS, elide_end
 from .legend import FittedLegend
+from .step_axis import StepAxis
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
 
@@ -27,41 +28,11 @@ RUNNERS_UP = 2
 EMPTY_HINT = "Press Explain (Ctrl+Return): the probabilities appear here, step by step."
 HOVER_HINT = "Hover over the plot (or click it and press ← →) to read the probabilities of a step."
 SYMBOLS_UP_TO = 60  # dots on the points of short runs; plain lines for long ones
-SAVED_TICK = "saved"
 SAVED_LABEL_ROOM_PX = 24.0  # right of the saved point: half the "saved" tick label fits
-SAVED_TICK_GAP_PX = 32.0  # no step tick this close left of "saved": in a narrow plot "9" and "saved" read "9saved"
 # the steps on the path to the saved image (the region style's "restore" search builds the map on other images)
 PLOTTED_PHASES = ("search", "eight_bit")
 MARK_COLOR = "#D55E00"
 EIGHT_BIT_COLOR = "#7F7F7F"
-
-
-class StepAxis(pg.AxisItem):
-    """The step axis: whole steps only, plain numbers (no SI prefix), and "saved" at the saved point."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.saved_x: float | None = None
-        self.enableAutoSIPrefix(False)
-
-    def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 - pyqtgraph API
-        out = []
-        gap = SAVED_TICK_GAP_PX * max(0.0, float(maxVal) - float(minVal)) / max(float(size), 1.0)
-        shown = lambda v: self.saved_x is None or v < self.saved_x - gap  # noqa: E731 - room for "saved"
-        for spacing, values in super().tickValues(minVal, maxVal, size):
-            if spacing < 1:
-                continue
-            values = [v for v in values if float(v).is_integer() and shown(v)]
-            out.append((spacing, values))
-        if not out:
-            out = [(1.0, [float(v) for v in range(max(0, int(np.ceil(minVal))), int(np.floor(maxVal)) + 1)
-                          if shown(v)])]
-        if self.saved_x is not None and minVal <= self.saved_x <= maxVal:
-            out[0] = (out[0][0], list(out[0][1]) + [self.saved_x])
-        return out
-
-    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph API
-        return [SAVED_TICK if self.saved_x is not None and v == self.saved_x else f"{int(round(v))}" for v in values]
 
 
 AXIS_TITLES_MIN_PX = 150  # a plot shorter than this shows its axes without their titles (see _fit_legend)
@@ -123,6 +94,9 @@ class ProbabilityPlot(QWidget):
                            symbolBrush=c, symbolPen=pg.mkPen("w", width=1))
             for c in (EXPLAINED_COLOR, FLIP_COLOR)
         ]
+        # the key region alone's class (when the figure's title names another class than the whole change's):
+        # its probability with only the key region's detail removed, a star at the saved point (its curve is dashed)
+        self.key_point = self.plot.plot(pen=None, symbol="star", symbolSize=14, symbolPen=pg.mkPen("w", width=1))
         # a group run: the saved point of its best single class (the group's sum can stay above the class it
         # flipped to; this point shows the flip holds in the saved image)
         self.saved_best_curve = self.plot.plot(
@@ -164,6 +138,9 @@ class ProbabilityPlot(QWidget):
         self.fixed_flip_to = False
         self.targeted = False
         self.not_flipped = False  # a run that ended on its own class: its strongest other class is a runner-up
+        self.key_class: int | None = None  # the class of the key region alone (its line and the sentence name it)
+        self.key_p = 0.0  # its probability with only the key region's detail removed
+        self.key_note = ""
         self.x: list[int] = []
         self.rows: list[np.ndarray] = []
         self.flip_step: int | None = None
@@ -180,7 +157,7 @@ class ProbabilityPlot(QWidget):
         self.shown: list[int] = []
         self._legend_key: tuple = ()
         for c in (self.explained_curve, self.best_curve, self.flip_curve, *self.runner_curves, *self.saved_curves,
-                  self.saved_best_curve):
+                  self.saved_best_curve, self.key_point):
             c.setData([], [])
         self.flip_line.hide()
         self.eight_bit_line.hide()
@@ -242,6 +219,10 @@ class ProbabilityPlot(QWidget):
         )
         # a run that ends on another class flipped, also when it was cancelled later (key-region phases)
         self.not_flipped = not result.flipped and result.final.index in result.explained
+        key = getattr(result, "key_region", None)  # a region that flips alone: its class (the figure's title names it)
+        key = key.prediction if key is not None and key.flips else None
+        self.key_class, self.key_p = (None, 0.0) if key is None else (key.index, float(key.probability))
+        self.key_note = f"; key region alone: {100 * self.key_p:.1f} %" if key is not None else ""
         self.saved = np.asarray(result.final_probabilities, dtype=np.float32)
         alpha, style = float(getattr(result, "alpha", 1.0) or 1.0), getattr(getattr(result, "options", None), "style", "")
         line = result.flipped and getattr(result, "flip_step", None) is not None and alpha < 0.995 and style != "free"
@@ -295,6 +276,9 @@ class ProbabilityPlot(QWidget):
         tie = next((int(i) for i in np.argsort(-rows[0], kind="stable") if int(i) not in self.explained), None)
         if tie not in (None, flip_to, *runners) and not self.targeted and self._explained_series(rows[:1])[0] - rows[0, tie] < START_TIE:
             runners = [tie, *runners][:RUNNERS_UP]
+        key = self.key_class  # the key region alone gives another class than the whole change: drawn, and named so
+        if key is not None and key not in (flip_to, *runners, *self.explained):
+            runners = [*runners[:RUNNERS_UP - 1], key]
         shown = [flip_to, *runners]
         symbols = len(x) <= SYMBOLS_UP_TO
         if symbols != self._symbols:
@@ -324,8 +308,9 @@ class ProbabilityPlot(QWidget):
                 entries.append((self.best_curve, "its best single class", 3))
             if flip_to is not None:
                 entries.append((self.flip_curve, f"{kind}: {elide_end(self.label(flip_to), LEGEND_CHARS)}", 1))
-            entries += [(c, elide_end(("top at the flip: " if moved and i == at_flip else "") + self.label(i), LEGEND_CHARS),
-                         4 + k) for k, (c, i) in enumerate(zip(self.runner_curves, runners))]
+            entries += [(self.key_point, elide_end(f"key region alone: {self.label(i)}", LEGEND_CHARS), 3) if i == key
+                        else (c, elide_end(("top at the flip: " if moved and i == at_flip else "") + self.label(i), LEGEND_CHARS), 4 + k)
+                        for k, (c, i) in enumerate(zip(self.runner_curves, runners))]
             if self.saved is not None:
                 entries.append((self.saved_curves[0], "saved image (8-bit)", 2))
             self.legend.set_entries(entries)
@@ -345,10 +330,15 @@ class ProbabilityPlot(QWidget):
                 top = max(top, float(self.saved[flip_to]))
             else:
                 self.saved_curves[1].setData([], [])
+            if key is not None and key in runners:  # the star: the key region alone, in its class's colour
+                self.key_point.setData([self.saved_x], [self.key_p], symbolBrush=RUNNER_COLORS[shown.index(key) - 1])
+                top = max(top, self.key_p)
+            else:
+                self.key_point.setData([], [])
             best = [float(rows[-1, self.explained].max()), float(self.saved[self.explained].max())]
             self.saved_best_curve.setData(*((sx, best) if group else ([], [])))
         else:
-            for c in (*self.saved_curves, self.saved_best_curve):
+            for c in (*self.saved_curves, self.saved_best_curve, self.key_point):
                 c.setData([], [])
         self.step_axis.saved_x = self.saved_x
         # the y axis follows the data, at least 0-0.01 (at 0-0.1 a model unsure of every class, all below 1 %, drew flat lines)
@@ -492,7 +482,8 @@ class ProbabilityPlot(QWidget):
         colors = [FLIP_COLOR, *RUNNER_COLORS]
         for c, idx in zip(colors, self.shown):
             if idx is not None:
-                parts.append(f"<span style='color:{c}'>{self.label(idx)} {100 * float(p[idx]):.1f} %</span>")
+                key = self.key_note if idx == self.key_class and x == self.saved_x else ""  # the whole change's, then the region's
+                parts.append(f"<span style='color:{c}'>{self.label(idx)} {100 * float(p[idx]):.1f} %{key}</span>")
         self.hover_line.setValue(x)
         self.hover_line.show()
         text = " · ".join(parts)

@@ -1,0 +1,54 @@
+"""The key region alone can give another class than the whole change (chelsea.png: the whole photo flips to tiger
+cat, the key region alone to abaya). The sentence, the key-region line and the figure title name abaya; the plot
+drew no curve for it, so the window told two stories."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from gradflip_desktop.ui.widgets.plot import ProbabilityPlot
+
+pytestmark = pytest.mark.gui
+
+LABELS = ["Egyptian cat", "tiger cat", "tabby", "lynx", "abaya"] + [f"class {i}" for i in range(5)]
+
+
+def probs(cat, tiger, abaya=0.004):
+    return np.array([cat, tiger, 0.07, 0.01, abaya, *[0.01] * 5], np.float32)
+
+
+def result(key_class: int | None):
+    steps = [SimpleNamespace(index=i, probabilities=probs(0.79 - 0.15 * i, 0.09 + 0.1 * i, 0.004 + 0.002 * i),
+                             flipped=i == 3, phase="search") for i in (1, 2, 3)]
+    key = None if key_class is None else SimpleNamespace(
+        flips=True, prediction=SimpleNamespace(index=key_class, label=LABELS[key_class], probability=0.102))
+    return SimpleNamespace(target=None, labels=LABELS, explained=[0], explained_name="Egyptian cat",
+                           original_probabilities=probs(0.79, 0.09), final=SimpleNamespace(index=1),
+                           final_probabilities=probs(0.38, 0.39, 0.01), flipped=True, steps=steps, key_region=key)
+
+
+def test_the_key_regions_own_class_is_drawn_and_named(qtbot):
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    plot.resize(900, 300)
+    plot.show()
+    plot.show_result(result(key_class=4))
+    assert 4 in plot.shown, [plot.label(i) for i in plot.shown if i is not None]
+    curve = plot.runner_curves[plot.shown.index(4) - 1]
+    np.testing.assert_allclose(curve.getData()[1], [0.004, 0.006, 0.008, 0.010], atol=1e-6)
+    legend = [label.text for _, label in plot.legend.items]
+    assert "key region alone: abaya" in legend, legend
+    # a star at the saved point: the key region alone's probability (the whole change's curve stays near 0)
+    sx, sy = plot.key_point.getData()
+    assert list(sx) == [plot.saved_x] and sy[0] == pytest.approx(0.102)
+    # the read-out: abaya over the whole change, then the key region alone's number (the key-region line's 10.2 %)
+    assert "abaya 1.0 %; key region alone: 10.2 %" in plot.show_saved_readout()
+    assert "key region alone" not in plot.show_readout(3)
+    # a key region that gives the whole change's class, or no key region: nothing extra
+    for key in (1, None):
+        plot.show_result(result(key_class=key))
+        assert 4 not in plot.shown and not any("key region" in label.text for _, label in plot.legend.items)
+        assert len(plot.key_point.getData()[0] or []) == 0

@@ -1,0 +1,47 @@
+"""A status message too long for the bar ends with "…" (a 12x12 icon at 1366x768: "… (a larger photo is better). P"
+was cut mid-letter; the tooltip had the whole message), keeping its bold class name and its links."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import STARTUP_TIMEOUT_MS
+from PIL import Image
+from PySide6.QtGui import QTextDocument
+from PySide6.QtWidgets import QLabel
+
+pytestmark = pytest.mark.gui
+
+
+def shown(label) -> tuple[str, str]:
+    """The label's displayed rich text (not ``text()``, the whole message) and its plain text."""
+    rich = QLabel.text(label)
+    doc = QTextDocument()
+    doc.setHtml(rich)
+    return rich, doc.toPlainText()
+
+
+def test_a_long_status_message_is_elided_with_an_ellipsis(qtbot, window, tmp_path):
+    window.resize(1366, 768)
+    Image.fromarray(np.random.default_rng(1).integers(0, 255, (12, 12, 3), dtype=np.uint8)).save(
+        tmp_path / "a_long_name_for_a_small_icon_photo.png")
+    with qtbot.waitSignal(window.classified, timeout=STARTUP_TIMEOUT_MS):
+        window.open_path(str(tmp_path / "a_long_name_for_a_small_icon_photo.png"))
+    label = window.status_label
+    qtbot.waitUntil(lambda: label.width() > 0, timeout=2000)
+    full = label.text()
+    assert full.endswith("Press Explain (Ctrl+Return).")  # text(): the whole message, as the tests and the tooltip read it
+    rich, plain = shown(label)
+    assert plain.endswith("…") and "Ctrl+Return" not in plain, plain
+    assert plain.startswith("a_long_name_for_a_small_icon_photo: the model sees rock beauty"), plain
+    assert "font-weight:700" in rich.replace(" ", "") or "<b>" in rich  # the class name still bold
+    assert label.sizeHint().width() <= label.width(), (label.sizeHint().width(), label.width())
+    assert "Press Explain" in label.toolTip()
+    window.resize(1900, 768)  # room again: the whole message
+    qtbot.waitUntil(lambda: not shown(label)[1].endswith("…"), timeout=2000)
+    assert shown(label)[1].endswith("Press Explain (Ctrl+Return).")
+    # a link keeps working in a cut message
+    window.resize(1024, 700)
+    window.set_status("Exported 4 files to <a href='file:///tmp/x'>" + "/a/very/long/folder" * 20 + "</a>.")
+    qtbot.waitUntil(lambda: shown(label)[1].endswith("…"), timeout=2000)
+    assert "href=\"file:///tmp/x\"" in shown(label)[0]
