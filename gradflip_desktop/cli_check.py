@@ -77,8 +77,9 @@ def run(args, load_model: Callable, err: Callable[[str], None]) -> int:
         _write_csvs(checks, args, err)
         if args.json:  # and --json lists them, as explain --json does (it printed nothing)
             _print_json(checks)
-        err(f"{sum(c.check is not None for c in checks)} of {len(records)} result sets were checked before the "
-            "interrupt; their rows are in faithfulness.csv")
+        done = sum(c.check is not None for c in checks)  # not an error, and no CSV to name when none was checked
+        print(f"\ngradflip: {done} of {len(records)} result sets were checked before the interrupt"
+              + ("; their rows are in faithfulness.csv" if done else ""), file=sys.stderr)
         raise
     _write_csvs(checks, args, err)
     if args.json:

@@ -408,12 +408,30 @@ def test_ctrl_c_mid_check_keeps_the_sets_checked_so_far_in_the_folders_csv(resul
     assert "interrupted" in err and "Traceback" not in err
     rows = list(csv.DictReader((out / CSV_NAME).open(encoding="utf-8")))
     assert {r["name"] for r in rows} == {"p0"} and all(r["points"] == "3" for r in rows)
-    assert "1 of " in err and "result sets were checked before the interrupt" in err
+    assert "1 of " in err and "result sets were checked before the interrupt; their rows are in" in err
+    assert "error:" not in err  # a Ctrl+C is not an error
     # --json printed nothing on Ctrl+C: it lists the sets checked so far, as explain --json does
     assert cli.main(["check", str(out), "--points", "3", "--json", "-q"]) == 130
     listed = json.loads(capsys.readouterr().out)
     assert [c["name"] for c in listed] == ["p0"] and listed[0]["skipped"] is None and len(listed[0]) > 3
 
+
+def test_ctrl_c_before_any_set_is_checked_names_no_csv(results, capsys, monkeypatch):
+    """Interrupted before the first set: it said "error: 0 of N ... their rows are in faithfulness.csv", naming a
+    file that was never written."""
+    import gradflip_desktop.core.dataset.check as check_module
+
+    out, _ = results
+
+    def interrupted(clf, rec, **kw):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(check_module, "check_set", interrupted)
+    capsys.readouterr()
+    assert cli.main(["check", str(out), "--points", "3"]) == 130
+    err = capsys.readouterr().err
+    assert "0 of " in err and "checked before the interrupt" in err
+    assert "faithfulness.csv" not in err and "error:" not in err and not (out / CSV_NAME).exists()
 
 def test_several_fill_ins_in_one_check_share_the_maps(results, capsys, monkeypatch):
     """--fill all (or a comma list): each fill-in measured with the same maps, made once per set (RISE's N model

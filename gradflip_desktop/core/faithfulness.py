@@ -223,7 +223,7 @@ def check_maps(
                     progress(done, total)
         curves.append(Curve(name, tuple(float(k) / n for k in ks), tuple(dels), tuple(ins)))
     if explained_name is None:
-        explained_name = classifier.label(classes[0]) if len(classes) == 1 else "the explained classes"
+        explained_name = classifier.label(classes[0]) if len(classes) == 1 else "the explained group"  # one thing: "...brings it back"
     return FaithfulnessCheck(fill, explained_name, tuple(curves))
 
 

@@ -435,7 +435,7 @@ def write_result_set(
         raise ResultExistsError(
             f"{len(existing)} result file(s) already exist in {out} (e.g. {existing[0].name})", existing
         )
-    rec = record(result, getattr(result, "image_info", None) if image_info is None else image_info)  # API: run()'s photo
+    rec = record(result, image_info := getattr(result, "image_info", None) if image_info is None else image_info)  # API: run()'s photo
     rec["files"] = {suffix.strip(".").split(".")[0]: p.name for suffix, p in paths.items()}
     importance = result.importance_map()  # one map for the difference image, the figure and the .npy
     payloads = {

@@ -98,6 +98,9 @@ def test_a_group_reads_the_sum_of_its_probabilities(tiny, tiny_image):
     both = check_maps(tiny, tiny_image, {"m": m}, [0, 1], points=5, explained_name="any low")
     assert np.allclose(both.curves[0].deletion, np.add(one.deletion, other.deletion), atol=1e-6)
     assert both.explained == "any low"
+    # unnamed (the README's example passes result.explained, a list): "removes the explained classes fastest,
+    # ...'s brings it back fastest" read wrong; a group is one thing
+    assert check_maps(tiny, tiny_image, {"m": m}, [0, 1], points=5).explained == "the explained group"
 
 
 def test_stop_ends_it_without_an_answer_and_bad_input_is_refused(tiny, tiny_image):

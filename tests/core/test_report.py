@@ -721,6 +721,20 @@ def test_the_figure_says_how_the_file_became_what_the_model_saw(tmp_path, monkey
     assert with_notes.shape[1] == without.shape[1] and not np.array_equal(with_notes, without)  # drawn
 
 
+def test_the_apis_figure_has_the_notes_its_record_has(tmp_path, monkeypatch, result):
+    """``write_result_set(result, out, name)`` (the README's Python example) took the record's ``image.warnings``
+    from ``run()``'s photo but drew the figure without them: "composited on white" was in the JSON only."""
+    from gradflip_desktop.core import report
+    notes = ["transparent areas were composited on white"]
+    seen = []
+    real = report.render_figure
+    monkeypatch.setattr(report, "render_figure", lambda *a, **k: seen.append(k.get("notes")) or real(*a, **k))
+    with_info = replace(result)
+    with_info.image_info = {"name": "p", "warnings": notes}
+    write_result_set(with_info, tmp_path, "p")
+    assert seen == [notes]
+    assert json.loads((tmp_path / "p.gradflip.json").read_text(encoding="utf-8"))["image"]["warnings"] == notes
+
 def test_an_out_folder_that_is_a_dangling_link_or_lies_under_a_file_is_named_for_what_it_is(tmp_path):
     """--out (or Export) to a link whose target is gone said "cannot create the folder out: File exists", and to
     a path under a file "...: Not a directory": the message names the link and its target, or the file."""

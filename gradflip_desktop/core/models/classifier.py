@@ -8,6 +8,8 @@ the differentiable module, so gradients reach the user's own pixels at their wor
 from __future__ import annotations
 
 import difflib
+import functools
+import hashlib
 import math
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -248,6 +250,16 @@ def repeated_labels(labels: list[str]) -> dict[str, list[int]]:
     return {lab: idx for lab, idx in where.items() if len(idx) > 1}
 
 
+
+@functools.lru_cache(maxsize=16)
+def _file_digest(path: str, size: int, mtime_ns: int) -> str:
+    """The first 16 hex digits of a weights file's SHA-256 (cached per size and time of the file)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:16]
+
 @dataclass
 class Classifier:
     """A pixel-space classifier with its labels and class groups.
@@ -300,11 +312,19 @@ class Classifier:
         }
 
     def _file(self) -> dict:
-        """The weights file, for the record (a model's name can be the user's own): its name and size in bytes."""
+        """The weights file, for the record (a model's name can be the user's own): its name, size in bytes and the
+        first 16 hex digits of its SHA-256 (weights trained again and saved over the file keep its name and size;
+        ``--resume`` kept their old sets), read once per size and time of the file."""
         import os  # noqa: PLC0415
 
         try:
-            return {"file": os.path.basename(self.source), "file_bytes": os.path.getsize(self.source)} if self.source else {}
+            if not self.source:
+                return {}
+            st = os.stat(self.source)
+            entry = {"file": os.path.basename(self.source), "file_bytes": st.st_size}
+            if os.path.isfile(self.source):
+                entry["file_sha256"] = _file_digest(str(self.source), st.st_size, st.st_mtime_ns)
+            return entry
         except OSError:  # a folder (Hugging Face), or the file is gone: its name alone
             return {"file": os.path.basename(os.path.normpath(self.source))}
 

@@ -141,3 +141,25 @@ def test_the_record_names_the_weights_file_whatever_the_models_name(resnet_files
     assert settings["file"] == "ft.pth" and settings["file_bytes"] == path.stat().st_size
     path.unlink()  # gone since: its name alone
     assert clf.settings()["file"] == "ft.pth" and "file_bytes" not in clf.settings()
+
+
+def test_weights_trained_again_into_the_same_file_are_another_model(resnet_files, tmp_path):
+    """A state dict of the same architecture saved over the file keeps its name and size: --resume kept the sets
+    made with the old weights (their classes no longer the model's) and check measured them with the new ones."""
+    import copy
+
+    from gradflip_desktop.core.dataset.job import made_otherwise
+
+    path = tmp_path / "ft.pth"
+    torch.save(resnet_files["ft"].state_dict(), path)
+    before = mf.load_model_file(path, arch="resnet18").settings()
+    retrained = copy.deepcopy(resnet_files["ft"])
+    with torch.no_grad():
+        for p in retrained.parameters():
+            p.add_(1.0)
+    torch.save(retrained.state_dict(), path)
+    after = mf.load_model_file(path, arch="resnet18").settings()
+    assert before["file_bytes"] == after["file_bytes"] and before["file_sha256"] != after["file_sha256"]
+    rec = {"model": {"name": "resnet18", **before}}
+    assert made_otherwise(rec, None, {"name": "resnet18", **after}, None).startswith("model file sha256 ")
+    assert made_otherwise(rec, None, {"name": "resnet18", **before}, None) == ""
