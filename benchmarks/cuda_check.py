@@ -1,6 +1,6 @@
 """The same explanations on the CPU and on a CUDA GPU, side by side in one run: answers and times.
 
-    python benchmarks/cuda_check.py [--photos 6] [--size 224] [--styles region free blur] [--repeats 2]
+    python benchmarks/cuda_check.py [--photos 6] [--size 224] [--styles region free blur] [--tf32 on]
 
 For the bundled sample cat (at its working size) and the first ``--photos`` photos of benchmarks/photos.py
 (squashed to ``--size``), each style runs once on ``cpu`` and once on ``cuda`` (after one warm-up run per
@@ -65,8 +65,9 @@ def main(argv=None) -> int:
     ap.add_argument("--photos", type=int, default=6)
     ap.add_argument("--size", type=int, default=224)
     ap.add_argument("--styles", nargs="+", default=["region", "free", "blur"])
-    ap.add_argument("--tf32", choices=["default", "off"], default="default",
-                    help="off: no TF32 in cuDNN convolutions and matrix products (torch's default allows it in cuDNN)")
+    ap.add_argument("--tf32", choices=["off", "on"], default="off",
+                    help="off: as shipped (a model put on CUDA turns TF32 off in cuDNN); on: TF32 in cuDNN convolutions "
+                         "again after loading (torch's default), to see what it changes")
     ap.add_argument("--device", default="cuda", help="the device compared with the CPU (cpu: a dry run of the script)")
     args = ap.parse_args(argv)
 
@@ -78,13 +79,12 @@ def main(argv=None) -> int:
     if gpu and not torch.cuda.is_available():
         print("cuda_check: no CUDA device here", file=sys.stderr)
         return 1
-    if args.tf32 == "off":
-        torch.backends.cudnn.allow_tf32 = False
-        torch.backends.cuda.matmul.allow_tf32 = False
     name = torch.cuda.get_device_name(0) if gpu else "no GPU"
-    print(f"TF32: cuDNN {torch.backends.cudnn.allow_tf32}, matmul {torch.backends.cuda.matmul.allow_tf32}")
     print(f"torch {torch.__version__}, CUDA {torch.version.cuda}, {name}, CPU threads {torch.get_num_threads()}")
     models = {"cpu": load_default_model("cpu"), "cuda": load_default_model(args.device)}
+    if args.tf32 == "on":  # after loading: Classifier.to turned it off (core/models/devices.full_float32)
+        torch.backends.cudnn.allow_tf32 = True
+    print(f"TF32: cuDNN {torch.backends.cudnn.allow_tf32}, matmul {torch.backends.cuda.matmul.allow_tf32}")
     photos = _photos(args.photos, args.size)
     for d, m in models.items():  # warm-up: CUDA context, cuDNN choice, allocator
         _one(m, photos[1][1] if len(photos) > 1 else photos[0][1], "region")

@@ -28,7 +28,7 @@ from .cli_progress import _Progress
 from .cli_values import check_target_and_group, floats, group_hint, ignored_options, nonempty, positive_int, size, working_side
 
 EXIT_OK, EXIT_NOT_FLIPPED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-# --batch-size: one image at a time on every device. Batch 8 was 1.03x as fast on 2 CPU cores and 0.62x on an H200
+# --batch-size: one image at a time on every device. Batch 8 was 1.03x as fast on 2 CPU cores and 0.49x on an H200
 # GPU (benchmarks/throughput.py), and a batch's float rounding sent the key-region search of identical copies of a
 # photo to different answers
 DEFAULT_BATCH_SIZE = 1

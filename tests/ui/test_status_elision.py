@@ -45,3 +45,24 @@ def test_a_long_status_message_is_elided_with_an_ellipsis(qtbot, window, tmp_pat
     window.set_status("Exported 4 files to <a href='file:///tmp/x'>" + "/a/very/long/folder" * 20 + "</a>.")
     qtbot.waitUntil(lambda: shown(label)[1].endswith("…"), timeout=2000)
     assert "href=\"file:///tmp/x\"" in shown(label)[0]
+
+
+def test_a_cut_message_follows_a_new_font(qtbot):
+    """The shortened text is HTML that names the label's font: a new font (a system font change) left the old
+    size and the old cut until the next message."""
+    from PySide6.QtGui import QFont
+
+    from gradflip_desktop.ui.widgets.eliding_label import RichElidingLabel
+
+    label = RichElidingLabel("<b>tiger cat</b> " + "and a long tail of words " * 20)
+    qtbot.addWidget(label)
+    label.resize(400, 40)
+    label.show()
+    qtbot.waitUntil(lambda: shown(label)[1].endswith("…"), timeout=2000)
+    before = shown(label)[1]
+    font = QFont(label.font())
+    font.setPointSizeF(2 * font.pointSizeF())
+    label.setFont(font)
+    rich, plain = shown(label)
+    assert plain.endswith("…") and len(plain) < 0.7 * len(before), (before, plain)
+    assert f"font-size:{font.pointSizeF():g}pt" in rich.replace(" ", ""), rich

@@ -54,8 +54,9 @@ def full_float32(device: torch.device) -> None:
     with about 10 bits of mantissa). GradFlip's searches walk the decision boundary: with TF32 on an H200, a
     textbook run that flips on the CPU ended unflipped (budget_exhausted), and the blur style's
     change came out 8 % larger than the CPU's; without, every run flipped and the changes were within about
-    1 % (``benchmarks/cuda_check.py``, docs/benchmarks.md), at about 1.3x the time. Process-wide: torch has
-    no per-model switch. Matrix products already default to full float32 in torch."""
+    2 % (``benchmarks/cuda_check.py``, docs/benchmarks.md), each run taking 1.2-1.6x the GPU time (medians per
+    style, two runs on two machines, not side by side). Process-wide: torch has no per-model switch. Matrix products
+    already default to full float32 in torch."""
     if device.type == "cuda":
         torch.backends.cudnn.allow_tf32 = False
 

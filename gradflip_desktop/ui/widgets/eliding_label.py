@@ -4,7 +4,7 @@ cut (the status bar's :class:`RichElidingLabel` gets its tooltip from the window
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QTextCursor, QTextDocument
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
@@ -57,6 +57,11 @@ class RichElidingLabel(QLabel):
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(event)
         self._elide()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # the cut text names its font: cut again, in the new one
+            self._elide()
 
     def _cut(self, doc: QTextDocument, keep: int) -> QTextDocument:
         """``doc``'s first ``keep`` characters (formatting and links kept) and "…"."""

@@ -85,7 +85,8 @@ class FittedLegend(pg.LegendItem):
     def fit(self, height: float, plot_width: float) -> bool:
         """The most entries, in the fewest columns (at most three), whose rows fit ``height`` and whose width is at
         most :data:`LEGEND_SHARE` of ``plot_width``; at least the explained class and the one it flips to. When some
-        give way, their count takes a line of its own or, where that would cost an entry, follows the last one.
+        give way, their count takes a line of its own or, where that would cost an entry, follows the last one; where
+        neither fits, one more entry gives way to the count (a cramped plot never hides curves without saying so).
         Returns whether the legend changed."""
         if not self.entries:
             return False
