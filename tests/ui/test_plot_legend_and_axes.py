@@ -242,3 +242,27 @@ def test_the_plot_has_no_tooltip_over_its_own_read_out(qtbot):
     plot = ProbabilityPlot()
     qtbot.addWidget(plot)
     assert plot.plot.toolTip() == "" and "saved 8-bit image" in plot.readout.toolTip()
+
+
+@pytest.mark.parametrize("size", [(980, 120), (700, 120), (526, 140), (620, 100), (980, 400)])
+def test_every_curve_drawn_is_in_the_legend_or_counted_on_it(qtbot, size):
+    """A cramped legend says on itself how many curves it leaves out (1366x768 with Compare Methods on, rocket.png:
+the dashed "space shuttle" curve was drawn but neither in the legend nor counted there; only a tooltip said so)."""
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    plot.resize(*size)
+    plot.show()
+    _finished_single_run(plot)
+    qtbot.wait(100)
+    shown = [label.text for _, label in plot.legend.items]
+    entries = [text for _, text, _ in plot.legend.entries]
+    named = [t for t in entries if any(s == t or s.startswith(t + " · +") for s in shown)]  # or "… · +3 more"
+    gone = len(entries) - len(named)
+    if gone:  # the count, on a line of its own or after the last entry
+        assert shown[-1].endswith((f"+{gone} more", f" · +{gone} more")), (size, shown)
+    else:
+        assert shown == entries
+    visible = plot.plot.mapToScene(plot.plot.viewport().rect()).boundingRect()
+    for sample, label in plot.legend.items:  # nothing clipped, each label beside its sample
+        assert visible.contains(label.item.sceneBoundingRect()), (size, label.text, visible)
+        assert abs(label.item.sceneBoundingRect().center().y() - sample.sceneBoundingRect().center().y()) < 3

@@ -34,29 +34,17 @@ class ElidingLabel(QLabel):
         self.setToolTip(self._full if shown != self._full else "")
 
 
-class RichElidingLabel(QLabel):
+class RichElidingLabel(ElidingLabel):
     """The same for rich text (the status bar: bold class names, a coloured warning, the export folder's link): a
     message too long for the bar was cut mid-letter with no "…" (the tooltip had it whole); its formatting stays."""
 
     def __init__(self, text: str = "", parent: QWidget | None = None):
         super().__init__("", parent)
-        self._full = ""
         self.setTextFormat(Qt.TextFormat.RichText)
         self.setOpenExternalLinks(True)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # its width: the bar's, not the text's
         self.setText(text)
-
-    def text(self) -> str:  # the whole message, not the shortened one shown
-        return self._full
-
-    def setText(self, text: str) -> None:  # noqa: N802 - Qt API
-        self._full = str(text)
-        self._elide()
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
-        super().resizeEvent(event)
-        self._elide()
 
     def changeEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().changeEvent(event)
@@ -74,13 +62,14 @@ class RichElidingLabel(QLabel):
         return out
 
     def _elide(self) -> None:
+        # shown with QLabel.setText: ElidingLabel.setText would take the cut text as the whole message
         width = self.contentsRect().width() - 2 * max(0, self.indent()) - 4  # a rich-text label's small inner margin
         doc = QTextDocument()
         doc.setDocumentMargin(0)
         doc.setDefaultFont(self.font())
         doc.setHtml(self._full)
         if width <= 0 or doc.idealWidth() <= width:
-            super().setText(self._full)
+            QLabel.setText(self, self._full)
             return
         low, high = 0, max(0, doc.characterCount() - 1)  # the most characters kept that fit, by halving
         while low < high:
@@ -88,4 +77,4 @@ class RichElidingLabel(QLabel):
             low, high = (mid, high) if self._cut(doc, mid).idealWidth() <= width else (low, mid - 1)
         while low > 0 and doc.characterAt(low - 1).isspace():  # "better). …", not "better).  …"
             low -= 1
-        super().setText(self._cut(doc, low).toHtml())
+        QLabel.setText(self, self._cut(doc, low).toHtml())
