@@ -140,7 +140,6 @@ class ProbabilityPlot(QWidget):
         self.not_flipped = False  # a run that ended on its own class: its strongest other class is a runner-up
         self.key_class: int | None = None  # the class of the key region alone (its line and the sentence name it)
         self.key_p = 0.0  # its probability with only the key region's detail removed
-        self.key_note = ""
         self.x: list[int] = []
         self.rows: list[np.ndarray] = []
         self.flip_step: int | None = None
@@ -222,7 +221,6 @@ class ProbabilityPlot(QWidget):
         key = getattr(result, "key_region", None)  # a region that flips alone: its class (the figure's title names it)
         key = key.prediction if key is not None and key.flips else None
         self.key_class, self.key_p = (None, 0.0) if key is None else (key.index, float(key.probability))
-        self.key_note = f"; key region alone: {100 * self.key_p:.1f} %" if key is not None else ""
         self.saved = np.asarray(result.final_probabilities, dtype=np.float32)
         alpha, style = float(getattr(result, "alpha", 1.0) or 1.0), getattr(getattr(result, "options", None), "style", "")
         line = result.flipped and getattr(result, "flip_step", None) is not None and alpha < 0.995 and style != "free"
@@ -482,7 +480,7 @@ class ProbabilityPlot(QWidget):
         colors = [FLIP_COLOR, *RUNNER_COLORS]
         for c, idx in zip(colors, self.shown):
             if idx is not None:
-                key = self.key_note if idx == self.key_class and x == self.saved_x else ""  # the whole change's, then the region's
+                key = f"; key region alone: {100 * self.key_p:.1f} %" if idx == self.key_class and x == self.saved_x else ""
                 parts.append(f"<span style='color:{c}'>{self.label(idx)} {100 * float(p[idx]):.1f} %{key}</span>")
         self.hover_line.setValue(x)
         self.hover_line.show()
