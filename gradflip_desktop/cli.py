@@ -223,6 +223,22 @@ def _inputs(args, verb: str) -> list | None:
     return None
 
 
+def _repeated(inputs, done: str) -> set[int]:
+    """Say which inputs name a file given before (``done``: "explained"/"classified" once); their positions."""
+    seen: dict[Path, str] = {}  # the file -> the path it came first by
+    again = set()
+    for i, inp in enumerate(inputs):
+        key = Path(inp.path).resolve()
+        if key in seen:  # a link in a folder was not "listed twice" by the user: name the file it leads to
+            same = ("listed twice" if str(inp.path) == seen[key] else f"a link to {seen[key]}"
+                    if Path(inp.path).is_symlink() else f"the same file as {seen[key]}")
+            print(f"gradflip: note: {inp.path} is {same}; {done} once", file=sys.stderr)
+            again.add(i)
+        else:
+            seen[key] = str(inp.path)
+    return again
+
+
 def _classify(args) -> int:
     from .core.errors import ModelError, one_line
     from .core.images import ImageError, load_image
@@ -231,9 +247,12 @@ def _classify(args) -> int:
     inputs = _inputs(args, "classify")
     if inputs is None:
         return EXIT_BAD_INPUT
+    again = _repeated(inputs, "classified")
     clf = _load_model(args)
     code, out = EXIT_OK, []
-    for inp in inputs:
+    for i, inp in enumerate(inputs):
+        if i in again:
+            continue
         path = inp.path
         try:
             img = load_image(path, max_side=args.max_side, max_pixels=args.max_pixels)
@@ -322,15 +341,7 @@ def _explain(args) -> int:
     from .core.dataset.inputs import names_folder
 
     folders = any(names_folder(p) for p in args.images)
-    seen: dict[Path, str] = {}  # the file -> the path it came first by
-    for inp in inputs:
-        key = Path(inp.path).resolve()
-        if key in seen:  # a link in a folder was not "listed twice" by the user: name the file it leads to
-            same = ("listed twice" if str(inp.path) == seen[key] else f"a link to {seen[key]}"
-                    if Path(inp.path).is_symlink() else f"the same file as {seen[key]}")
-            print(f"gradflip: note: {inp.path} is {same}; explained once", file=sys.stderr)
-        else:
-            seen[key] = str(inp.path)
+    once = len(inputs) - len(_repeated(inputs, "explained"))  # distinct files: the interrupt line counts them
     engine = _ray_engine(args) if args.ray else None
     clf = None if engine is not None else _load_model(args)
     if clf is not None:  # a typo: one line, exit 2, now, not one line per photo (and a summary of errors)
@@ -390,7 +401,7 @@ def _explain(args) -> int:
         emit_json()
         if many:  # what is kept, and how to go on (it said only "interrupted"; also with --quiet: not progress)
             written = sum(c != EXIT_BAD_INPUT and c != EXIT_INTERNAL for c in codes)
-            print(f"\ngradflip: {written} of {len(seen)} result sets are complete in {args.out}; the same command "
+            print(f"\ngradflip: {written} of {once} result sets are complete in {args.out}; the same command "
                   "with --resume explains the rest", file=sys.stderr)
         elif inputs and written_since(args.out, inputs[0].name, began):  # a set being written is finished first
             print(f"\ngradflip: {inputs[0].display}: its result set was complete before the interrupt, in {args.out}",

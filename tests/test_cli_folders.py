@@ -1107,3 +1107,14 @@ def test_written_since_tells_a_set_of_this_run_from_an_older_one(tiny_cli, folde
     assert cli.main(["explain", str(folder / "p0.png"), "--out", str(out), "--no-key-pixels", "-q"]) in (0, 1)
     assert written_since(out, "p0", before) and not written_since(out, "p0", time.time() + 60)
     assert not written_since(out, "p1", before) and not written_since(tmp_path / "nowhere", "p0", before)
+
+
+def test_classify_names_a_linked_photo_once_as_explain_does(tiny_cli, folder, capsys):
+    # classify DIR printed a link to a photo of the folder as a photo of its own (explain said "a link to …;
+    # explained once" and ran it once)
+    (folder / "link.png").symlink_to(folder / "p0.png")
+    assert cli.main(["classify", str(folder), "--json"]) == 0
+    captured = capsys.readouterr()
+    listed = [entry["image"] for entry in json.loads(captured.out)]
+    assert str(folder / "p0.png") in listed and not any(p.endswith("link.png") for p in listed)
+    assert f"link.png is a link to {folder / 'p0.png'}; classified once" in captured.err
