@@ -66,3 +66,22 @@ def test_a_cut_message_follows_a_new_font(qtbot):
     rich, plain = shown(label)
     assert plain.endswith("…") and len(plain) < 0.7 * len(before), (before, plain)
     assert f"font-size:{font.pointSizeF():g}pt" in rich.replace(" ", ""), rich
+
+
+def test_a_right_to_left_file_name_leaves_the_line_left_to_right(qtbot):
+    """A photo named in Arabic starts the status line: the whole English message was laid out right to left (its
+    final "." at the left edge) and a cut one ended "…the model sees …" at the left, as if its start were cut."""
+    from PySide6.QtCore import Qt
+
+    from gradflip_desktop.ui.widgets.eliding_label import RichElidingLabel
+
+    name = "صورة_القطة_الجميلة_في_الحديقة_مع_أصدقائها_الصغار"
+    label = RichElidingLabel(f"{name}: the model sees <b>Egyptian cat</b> (78.1 %). Press Explain (Ctrl+Return).")
+    qtbot.addWidget(label)
+    for width, cut in ((1200, False), (400, True)):
+        label.resize(width, 40)
+        label.show()
+        qtbot.waitUntil(lambda: shown(label)[1].endswith("…") == cut, timeout=2000)
+        doc = QTextDocument()
+        doc.setHtml(shown(label)[0])
+        assert doc.firstBlock().textDirection() == Qt.LayoutDirection.LeftToRight, (width, shown(label)[1])

@@ -8,7 +8,6 @@ the differentiable module, so gradients reach the user's own pixels at their wor
 from __future__ import annotations
 
 import difflib
-import functools
 import hashlib
 import math
 from dataclasses import dataclass, field
@@ -251,14 +250,26 @@ def repeated_labels(labels: list[str]) -> dict[str, list[int]]:
 
 
 
-@functools.lru_cache(maxsize=16)
-def _file_digest(path: str, size: int, mtime_ns: int) -> str:
-    """The first 16 hex digits of a weights file's SHA-256 (cached per size and time of the file)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()[:16]
+def _weights_file(source: str) -> dict:
+    """The weights file as the record names it: its name, size in bytes and the first 16 hex digits of its SHA-256
+    (a folder, e.g. Hugging Face's: its name alone; no source: nothing). Taken when the model is loaded: weights
+    saved over the file later, or the file deleted, must not be credited to the model in memory."""
+    import os  # noqa: PLC0415
+
+    if not source:
+        return {}
+    try:
+        if not os.path.isfile(source):
+            return {"file": os.path.basename(os.path.normpath(source))}
+        h, size = hashlib.sha256(), 0
+        with open(source, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+                size += len(block)
+        return {"file": os.path.basename(source), "file_bytes": size, "file_sha256": h.hexdigest()[:16]}
+    except OSError:
+        return {"file": os.path.basename(os.path.normpath(source))}
+
 
 @dataclass
 class Classifier:
@@ -277,6 +288,9 @@ class Classifier:
     warnings: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        # the weights file, read now: the record names the weights that were loaded (a model's name can be your own;
+        # weights trained again and saved over the file keep its name and size, and --resume kept their old sets)
+        self.weights_file = _weights_file(self.source)
         # a network left in train() mode gives another answer on every call (dropout, batch statistics)
         if any(m.training for m in self.module.modules() if m is not self.module):
             self.warnings.append("the model was in training mode: switched to evaluation mode (no dropout, batch-norm "
@@ -308,25 +322,8 @@ class Classifier:
             "std": [round(float(v), 6) for v in pre.std],
             "resize": str(pre.resize) + ("" if pre.resize_size is None else f" {int(pre.resize_size)}"),
             "labels_sha256": hashlib.sha256("\n".join(self.labels).encode("utf-8", "replace")).hexdigest()[:16],
-            **self._file(),
+            **self.weights_file,
         }
-
-    def _file(self) -> dict:
-        """The weights file, for the record (a model's name can be the user's own): its name, size in bytes and the
-        first 16 hex digits of its SHA-256 (weights trained again and saved over the file keep its name and size;
-        ``--resume`` kept their old sets), read once per size and time of the file."""
-        import os  # noqa: PLC0415
-
-        try:
-            if not self.source:
-                return {}
-            st = os.stat(self.source)
-            entry = {"file": os.path.basename(self.source), "file_bytes": st.st_size}
-            if os.path.isfile(self.source):
-                entry["file_sha256"] = _file_digest(str(self.source), st.st_size, st.st_mtime_ns)
-            return entry
-        except OSError:  # a folder (Hugging Face), or the file is gone: its name alone
-            return {"file": os.path.basename(os.path.normpath(self.source))}
 
     def to(self, device: str | torch.device) -> "Classifier":
         """Move the model to ``device`` (:func:`~.devices.resolve_device`); on CUDA this turns TF32 off in cuDNN

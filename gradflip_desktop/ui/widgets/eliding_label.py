@@ -5,7 +5,7 @@ cut (the status bar's :class:`RichElidingLabel` gets its tooltip from the window
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QTextCursor, QTextDocument
+from PySide6.QtGui import QTextBlockFormat, QTextCursor, QTextDocument
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 
@@ -68,8 +68,15 @@ class RichElidingLabel(ElidingLabel):
         doc.setDocumentMargin(0)
         doc.setDefaultFont(self.font())
         doc.setHtml(self._full)
+        # the window's direction, not the first letter's: a photo named in Arabic or Hebrew turned the whole
+        # English line right-to-left (".the model sees …", and the "…" of a cut one at its left, after the name)
+        direction = QTextBlockFormat()
+        direction.setLayoutDirection(self.layoutDirection())
+        whole = QTextCursor(doc)
+        whole.select(QTextCursor.SelectionType.Document)
+        whole.mergeBlockFormat(direction)
         if width <= 0 or doc.idealWidth() <= width:
-            QLabel.setText(self, self._full)
+            QLabel.setText(self, doc.toHtml())
             return
         low, high = 0, max(0, doc.characterCount() - 1)  # the most characters kept that fit, by halving
         while low < high:

@@ -139,8 +139,8 @@ def test_the_record_names_the_weights_file_whatever_the_models_name(resnet_files
     settings = clf.settings()
     assert clf.name == "my classifier"
     assert settings["file"] == "ft.pth" and settings["file_bytes"] == path.stat().st_size
-    path.unlink()  # gone since: its name alone
-    assert clf.settings()["file"] == "ft.pth" and "file_bytes" not in clf.settings()
+    path.unlink()  # gone since: the record still names the weights that were loaded
+    assert clf.settings() == settings and len(settings["file_sha256"]) == 16
 
 
 def test_weights_trained_again_into_the_same_file_are_another_model(resnet_files, tmp_path):
@@ -163,3 +163,27 @@ def test_weights_trained_again_into_the_same_file_are_another_model(resnet_files
     rec = {"model": {"name": "resnet18", **before}}
     assert made_otherwise(rec, None, {"name": "resnet18", **after}, None).startswith("model file sha256 ")
     assert made_otherwise(rec, None, {"name": "resnet18", **before}, None) == ""
+
+
+def test_weights_saved_over_the_file_after_loading_are_not_the_loaded_ones(resnet_files, tmp_path):
+    """A folder run while a training script saves over the .pth (a helper's hostile walk): the records written after
+    the save carried the new file's digest for answers of the weights in memory, and --resume with the new file kept
+    them. The file is read when the model is loaded: every record names the loaded weights."""
+    import copy
+
+    from gradflip_desktop.core.dataset.job import made_otherwise
+
+    path = tmp_path / "ft.pth"
+    torch.save(resnet_files["ft"].state_dict(), path)
+    clf = mf.load_model_file(path, arch="resnet18")
+    loaded = clf.settings()
+    retrained = copy.deepcopy(resnet_files["ft"])
+    with torch.no_grad():
+        for p in retrained.parameters():
+            p.add_(1.0)
+    torch.save(retrained.state_dict(), path)
+    assert clf.settings() == loaded  # the record of an image explained after the save, with the old weights
+    now = mf.load_model_file(path, arch="resnet18").settings()
+    assert now["file_bytes"] == loaded["file_bytes"] and now["file_sha256"] != loaded["file_sha256"]
+    assert made_otherwise({"model": {"name": "resnet18", **loaded}}, None, {"name": "resnet18", **now}, None)
+
