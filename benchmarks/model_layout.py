@@ -7,8 +7,10 @@ Side by side in one run, interleaved round by round (this machine is noisy; the 
 * **before**: weights N x C x H x W (PyTorch's default) and every "same"-padded convolution copying its
   input into a padded tensor first (``F.pad``);
 * **layout**: channels-last weights only;
-* **now**: channels-last weights, the symmetric paddings (every stride-1 convolution) done by the
-  convolution itself, and each batch norm folded into the convolution before it (cached folded weights)
+* **folded**: channels-last weights, the symmetric paddings (every stride-1 convolution) done by the
+  convolution itself, and each batch norm folded into the convolution before it (cached folded weights);
+* **now**: as *folded*, and each 1x1 convolution one matrix product over the channels (``F.linear`` on the
+  channels-last tensor), and without autograd ReLU6 clamping in place
   (``core/models/efficientnet_lite.py``, ``core/models/registry.py``).
 
 For each: a gradient evaluation (forward + backward to the input) and a forward pass at 224 x 224, and one
@@ -31,7 +33,9 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.photos import benchmark_photos, to_input  # noqa: E402
-from gradflip_desktop.core.models.efficientnet_lite import Conv2dSame, EfficientNetLite0, MBConvBlock  # noqa: E402
+from gradflip_desktop.core.models.efficientnet_lite import (  # noqa: E402
+    Conv2dSame, EfficientNetLite0, MBConvBlock, folded,
+)
 
 
 class PadCopyConv(Conv2dSame):
@@ -66,6 +70,39 @@ class SeparateNet(EfficientNetLite0):
         return self._fc(self._dropout(x))
 
 
+def conv_bn_folded(conv, bn, x: torch.Tensor) -> torch.Tensor:
+    """The folded convolution as it was before the matrix product: a convolution for every kernel."""
+    return conv.same(x, *folded(conv, bn))
+
+
+class FoldedBlock(MBConvBlock):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = x
+        if self.expand:
+            y = F.relu6(conv_bn_folded(self._expand_conv, self._bn0, y))
+        y = F.relu6(conv_bn_folded(self._depthwise_conv, self._bn1, y))
+        y = conv_bn_folded(self._project_conv, self._bn2, y)
+        return y + x if self.residual else y
+
+
+class FoldedNet(EfficientNetLite0):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu6(conv_bn_folded(self._conv_stem, self._bn0, x))
+        for block in self._blocks:
+            x = block(x)
+        x = F.relu6(conv_bn_folded(self._conv_head, self._bn1, x))
+        x = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
+        return self._fc(self._dropout(x))
+
+
+def as_folded(module) -> None:
+    for m in module.modules():
+        if type(m) is MBConvBlock:
+            m.__class__ = FoldedBlock
+        elif type(m) is EfficientNetLite0:
+            m.__class__ = FoldedNet
+
+
 def as_before(module) -> None:
     """Turn the model's layers back into what they were: pad copies and separate batch norms."""
     for m in module.modules():
@@ -78,15 +115,18 @@ def as_before(module) -> None:
 
 
 def variants(clf):
-    """(name, classifier) for before / layout / now; the classifiers share nothing but the weights' values."""
+    """(name, classifier) for before / layout / folded / now; the classifiers share nothing but the weights' values."""
     now = clf
+    fold = copy.copy(clf)
+    fold.module = copy.deepcopy(clf.module)
+    as_folded(fold.module)
     layout = copy.copy(clf)
     layout.module = copy.deepcopy(clf.module)
     before = copy.copy(clf)
     before.module = copy.deepcopy(clf.module).to(memory_format=torch.contiguous_format)
     as_before(before.module)
     as_before(layout.module)
-    return [("before", before), ("layout", layout), ("now", now)]
+    return [("before", before), ("layout", layout), ("folded", fold), ("now", now)]
 
 
 def gradient_ms(module, x, k: int) -> float:

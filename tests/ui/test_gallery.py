@@ -231,9 +231,10 @@ def test_export_all_copies_whole_sets_and_never_overwrites(qtbot, tiny_window, p
     assert {p: p.stat().st_mtime_ns for p in dest.rglob("*") if p.is_file()} == before
 
 
-def test_export_all_first_asks_in_the_explained_folder(qtbot, tiny_window, photos, monkeypatch):
+def test_export_all_first_asks_in_the_explained_folder(qtbot, tiny_window, photos, tmp_path, monkeypatch):
     """The first Export All dialog opened in the home folder, far from the photos; it now opens in the folder
-    that was explained (later, where the last export went)."""
+    that was explained (later, where the last export went). A last export folder that is gone (deleted, a USB
+    stick unplugged) opened Qt's dialog in the process's working directory: the explained folder instead."""
     from PySide6.QtWidgets import QFileDialog
 
     c = tiny_window.folders
@@ -243,9 +244,12 @@ def test_export_all_first_asks_in_the_explained_folder(qtbot, tiny_window, photo
     starts = []
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda parent, title, start: starts.append(start) or ""))
     c.export_all()
-    tiny_window.settings.setValue("export/folder", "/elsewhere")
+    (tmp_path / "elsewhere").mkdir()
+    tiny_window.settings.setValue("export/folder", str(tmp_path / "elsewhere"))
     c.export_all()
-    assert starts == [str(photos), "/elsewhere"] and c.exported is None  # both dialogs answered Cancel
+    tiny_window.settings.setValue("export/folder", str(tmp_path / "unplugged" / "exports"))
+    c.export_all()
+    assert starts == [str(photos), str(tmp_path / "elsewhere"), str(photos)] and c.exported is None  # all: Cancel
 
 
 def test_closing_after_a_folder_run_offers_to_export_its_results(qtbot, tiny_window, photos, tmp_path, monkeypatch):
@@ -859,31 +863,66 @@ def nested(photos) -> Path:
     return photos
 
 
-def test_include_subfolders_in_the_panel_lists_the_folder_again_with_them(qtbot, tiny_window, nested):
+def test_include_subfolders_in_the_panel_adds_their_images_and_keeps_the_finished_ones(qtbot, tiny_window, nested,
+                                                                                          monkeypatch):
+    """Ticking Include subfolders over an explained folder listed it again and explained every image again (in a new
+    session folder, after a question that said the finished explanations are dropped). Now only the subfolders'
+    images are added and explained; the finished tiles and their result sets stay."""
+    from gradflip_desktop.ui.controllers import folders
+
     w, c = tiny_window, tiny_window.folders
-    titles = []
-    real = c.panel.set_title
-    c.panel.set_title = lambda text: (titles.append(text), real(text))[1]
+    (nested / "a_sub").mkdir()
+    make_image_file(nested / "a_sub" / "a0.png", 40, 30, seed=8)  # sorts before the folder's own images
+    titles, ran, asked = [], [], []
+    real_title, real_explain = c.panel.set_title, folders.explain_one_task
+    c.panel.set_title = lambda text: (titles.append(text), real_title(text))[1]
+    monkeypatch.setattr(folders, "explain_one_task", lambda task, model, inp, *a: (ran.append(inp.path.name),
+                                                                                      real_explain(task, model, inp, *a))[1])
+    c.panel.confirm = lambda question, *a, **k: asked.append(question) is None and False  # "no", were it asked
     c.open_folder(str(nested), recursive=False)
     _wait_done(qtbot, c)
-    assert "sub" not in {Path(t.name).parts[0] for t in c.panel.tiles.values()}
     # the folder by its name: its whole path cut the title short at 1,280 px (the status bar gives the path)
-    assert f"{nested.name}: 4 image(s); 1 other file(s) skipped; 1 subfolder(s) not included" in titles, titles
-    assert not c.panel.subfolders.isChecked()
-    asked = []
-    c.panel.confirm = lambda question: asked.append(question) is not None  # the user says no first
-    done = {k: t.state for k, t in c.panel.tiles.items()}
-    c.panel.subfolders.click()  # with explanations done: asked first; "no" keeps them and the box as it was
-    assert len(asked) == 1 and "the 4 explanation(s) done so far are dropped" in asked[0]
-    assert not c.panel.subfolders.isChecked() and not c.recursive
-    assert {k: t.state for k, t in c.panel.tiles.items()} == done
-    c.panel.confirm = lambda question: True
-    c.panel.subfolders.click()  # the user ticks it and agrees: listed and run again, remembered
-    qtbot.waitUntil(lambda: str(nested / "sub" / "deeper" / "d0.png") in c.panel.tiles, timeout=RUN_TIMEOUT_MS)
+    assert f"{nested.name}: 4 image(s); 1 other file(s) skipped; 2 subfolder(s) not included" in titles, titles
+    assert sorted(ran) == ["broken.jpg", "p0.png", "p1.png", "p2.png"] and not c.panel.subfolders.isChecked()
+    out, done = c.out, {k: (t.state, t.text, t.strip, id(t.pixmap)) for k, t in c.panel.tiles.items()}
+    records = {p.name: p.stat().st_mtime_ns for p in Path(out).glob("*.gradflip.json")}
+    assert len(records) == 3
+    ran.clear()
+    c.panel.subfolders.click()  # nothing is dropped: no question
     _wait_done(qtbot, c)
+    assert not asked and sorted(ran) == ["a0.png", "d0.png"], ran  # the new images only, once each
     assert c.recursive and str(w.settings.value("folders/recursive")).lower() == "true"
-    assert c.panel.tiles[str(nested / "sub" / "deeper" / "d0.png")].state in (FLIPPED, NOT_FLIPPED)
-    assert len(c.panel.tiles) == 5
+    assert c.out == out and done == {
+        k: (t.state, t.text, t.strip, id(t.pixmap)) for k, t in c.panel.tiles.items() if k in done}
+    assert {p.name: p.stat().st_mtime_ns for p in Path(out).glob("*.gradflip.json") if p.name in records} == records
+    sub = [str(nested / "a_sub" / "a0.png"), str(nested / "sub" / "deeper" / "d0.png")]
+    assert all(c.panel.tiles[k].state in (FLIPPED, NOT_FLIPPED) for k in sub)
+    assert _view_keys(c.panel) == [str(i.path) for i in c.inputs] and _view_keys(c.panel)[0] == sub[0]  # input order
+    assert c.panel.title.text().startswith("6/6 done") and c.panel.export_button.isEnabled() and c.exported is None
+    rows = (Path(out) / "summary.csv").read_text(encoding="utf-8")
+    assert all(name in rows for name in ("a0", "d0", "p0", "p1", "p2", "broken")), rows
+    # leaving them out again lists and explains the folder again: asked first, "no" keeps everything as it was
+    c.panel.subfolders.click()
+    assert len(asked) == 1 and "Leave out subfolders" in asked[0] and "the 6 explanation(s) done so far" in asked[0]
+    assert c.panel.subfolders.isChecked() and c.recursive and c.out == out
+
+
+def test_include_subfolders_during_a_run_queues_their_images_after_the_rest(qtbot, tiny_window, nested, monkeypatch):
+    """Ticked while the folder runs: the subfolder's image is explained after the folder's own, each image once."""
+    from gradflip_desktop.ui.controllers import folders
+
+    c, ran = tiny_window.folders, []
+    real = folders.explain_one_task
+    monkeypatch.setattr(folders, "explain_one_task", lambda task, model, inp, *a: (ran.append(inp.path.name),
+                                                                                      real(task, model, inp, *a))[1])
+    c.panel.confirm = lambda question, *a, **k: True  # were it asked (all explained again, the finished ones dropped)
+    c.open_folder(str(nested), recursive=False)
+    qtbot.waitUntil(lambda: c._run.busy, timeout=RUN_TIMEOUT_MS)
+    c.panel.subfolders.click()
+    _wait_done(qtbot, c)
+    assert sorted(ran) == ["broken.jpg", "d0.png", "p0.png", "p1.png", "p2.png"] and ran[-1] == "d0.png", ran
+    assert all(t.state in (FLIPPED, NOT_FLIPPED, ERROR) for t in c.panel.tiles.values()) and len(c.panel.tiles) == 5
+    assert c.panel.title.text().startswith("5/5 done")
 
 
 def test_a_dropped_folder_and_open_folder_follow_the_remembered_choice(qtbot, tiny_window, nested, monkeypatch):
@@ -1093,10 +1132,11 @@ def test_include_subfolders_question_counts_the_explanations_the_run_finishes_wh
         return False
 
     p.confirm = confirm
+    p.subfolders.setChecked(True)  # leaving them out asks (ticking it adds images and drops nothing)
     p.subfolders.click()
     assert "the 1 explanation(s) done so far" in seen[0][0]
     assert "the 2 explanation(s) done so far" in seen[0][1]
-    assert not p.subfolders.isChecked()
+    assert p.subfolders.isChecked()
 
 
 def test_a_model_chosen_during_a_folder_run_does_not_explain_the_rest_of_it(qtbot, tiny_window, photos, monkeypatch):

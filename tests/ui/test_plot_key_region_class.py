@@ -52,3 +52,28 @@ def test_the_key_regions_own_class_is_drawn_and_named(qtbot):
         plot.show_result(result(key_class=key))
         assert 4 not in plot.shown and not any("key region" in label.text for _, label in plot.legend.items)
         assert len(plot.key_point.getData()[0] or []) == 0
+
+
+def test_a_key_region_of_the_class_on_top_at_the_flip_keeps_its_top_at_the_flip_entry(qtbot):
+    """The flip step's top class (tiger cat) is not the saved image's (tabby), and the key region alone gives tiger
+    cat: its one legend entry said "key region alone: tiger cat" and the legend no longer said which class was on
+    top at the flip. One entry says both."""
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    plot.resize(900, 300)
+    plot.show()
+    res = result(key_class=1)
+    res.final, res.final_probabilities = SimpleNamespace(index=2), np.array([0.3, 0.2, 0.4, *[0.01] * 7], np.float32)
+    plot.show_result(res)
+    legend = [label.text for _, label in plot.legend.items]
+    assert "saved image's class: tabby" in legend, legend
+    assert "top at the flip, key region alone: tiger cat" in legend, legend
+    assert not any(t in ("tiger cat", "top at the flip: tiger cat", "key region alone: tiger cat") for t in legend)
+    sx, sy = plot.key_point.getData()  # the star at the saved point, in the flip's class's colour
+    assert list(sx) == [plot.saved_x] and sy[0] == pytest.approx(0.102)
+    # a long class name is cut, the words before it are kept
+    res.labels = [*LABELS[:1], "tiger cat with a very long name from a model of its own", *LABELS[2:]]
+    plot.clear(res.labels)
+    plot.show_result(res)
+    entry = next(label.text for _, label in plot.legend.items if label.text.startswith("top at the flip"))
+    assert entry.startswith("top at the flip, key region alone: tiger cat") and entry.endswith("…") and len(entry) < 52

@@ -85,3 +85,25 @@ def test_a_right_to_left_file_name_leaves_the_line_left_to_right(qtbot):
         doc = QTextDocument()
         doc.setHtml(shown(label)[0])
         assert doc.firstBlock().textDirection() == Qt.LayoutDirection.LeftToRight, (width, shown(label)[1])
+
+
+
+def test_a_cut_message_never_splits_a_letter(qtbot):
+    """The status bar's cut fell inside a letter of several characters: "👍🏽" lost its skin tone (a bare 👍 then
+    "…"), a family emoji ended in a joiner, a Devanagari syllable lost its vowel sign. It now ends between letters."""
+    from PySide6.QtCore import QTextBoundaryFinder
+
+    from gradflip_desktop.ui.widgets.eliding_label import RichElidingLabel
+
+    for letter in ("👍🏽", "👨\u200d👩\u200d👧", "कि", "de\u0301"):
+        label = RichElidingLabel(f"<b>{letter * 60}</b>: the model sees tiger cat")
+        qtbot.addWidget(label)
+        label.show()
+        for width in range(60, 400, 5):
+            label.resize(width, 40)
+            plain = shown(label)[1]
+            assert plain.endswith("…"), plain
+            units = len(plain[:-1].encode("utf-16-le")) // 2  # Qt's positions
+            finder = QTextBoundaryFinder(QTextBoundaryFinder.BoundaryType.Grapheme, letter * 60)
+            finder.setPosition(units)
+            assert finder.isAtBoundary(), (letter, width, plain)

@@ -58,15 +58,30 @@ def _hooked(m: nn.Module) -> bool:
     return bool(m._forward_hooks or m._forward_pre_hooks)
 
 
-def conv_bn(conv: Conv2dSame, bn: nn.BatchNorm2d, x: torch.Tensor) -> torch.Tensor:
-    """``bn(conv(x))``. In inference (batch norm in eval mode, weights without gradient, neither layer hooked,
-    e.g. by Grad-CAM) it is one convolution with the batch norm folded into its weights and bias: the
-    per-channel scale and shift then cost nothing, forward or backward (a gradient evaluation ~0.8x, a forward
-    pass ~0.7x the time on CPU; benchmarks/model_layout.py). The folded weights are cached on ``bn`` and
-    recomputed whenever any of the five tensors is changed or replaced (loading weights, re-initialising
-    layers, moving to another device); the logits agree with the unfolded layers to float rounding."""
+def conv_bn(conv: Conv2dSame, bn: nn.BatchNorm2d, x: torch.Tensor, relu6: bool = False) -> torch.Tensor:
+    """``bn(conv(x))``, then ReLU6 if ``relu6``. In inference (batch norm in eval mode, weights without gradient,
+    neither layer hooked, e.g. by Grad-CAM) it is one convolution with the batch norm folded into its weights
+    and bias: the per-channel scale and shift then cost nothing, forward or backward (a gradient evaluation
+    ~0.8x, a forward pass ~0.7x the time on CPU; benchmarks/model_layout.py). There, a 1x1 convolution of a
+    channels-last CPU tensor is one matrix product over the channels (:func:`pointwise`), and without autograd
+    the ReLU6 clamps the fresh output in place. The logits agree with the unfolded layers to float rounding."""
     if bn.training or conv.weight.requires_grad or bn.weight.requires_grad or _hooked(conv) or _hooked(bn):
-        return bn(conv(x))
+        y = bn(conv(x))
+        return F.relu6(y) if relu6 else y
+    w, b = folded(conv, bn)
+    if pointwise(conv, x):
+        y = F.linear(x.permute(0, 2, 3, 1), w.flatten(1), b)
+        if relu6:
+            y = F.relu6(y, inplace=not torch.is_grad_enabled())
+        return y.permute(0, 3, 1, 2)
+    y = conv.same(x, w, b)
+    return F.relu6(y, inplace=not torch.is_grad_enabled()) if relu6 else y
+
+
+def folded(conv: Conv2dSame, bn: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
+    """The weights and bias of ``conv`` with ``bn`` (eval mode) folded in, cached on ``bn`` and recomputed
+    whenever any of the five tensors is changed or replaced (loading weights, re-initialising layers, moving
+    to another device)."""
     tensors = (conv.weight, bn.weight, bn.bias, bn.running_mean, bn.running_var)
     key = tuple((t.data_ptr(), t._version) for t in tensors) + (float(bn.eps),)
     cached = bn.__dict__.get("_folded")
@@ -81,7 +96,18 @@ def conv_bn(conv: Conv2dSame, bn: nn.BatchNorm2d, x: torch.Tensor) -> torch.Tens
                 b = b + conv.bias * scale
         cached = (key, w, b)
         bn.__dict__["_folded"] = cached
-    return conv.same(x, cached[1], cached[2])
+    return cached[1], cached[2]
+
+
+def pointwise(conv: Conv2dSame, x: torch.Tensor) -> bool:
+    """Whether ``conv`` of ``x`` is a matrix product over the channels: a 1x1, stride-1, ungrouped convolution
+    of a channels-last 4-D CPU tensor. PyTorch's CPU convolution takes an im2col path for such kernels at small
+    batches (or oneDNN's, with more threads); MKL's matrix product is faster: a gradient evaluation ~0.9x
+    (benchmarks/model_layout.py). Not on other devices, whose convolutions were checked as they are."""
+    return (
+        tuple(conv.kernel_size) == (1, 1) and tuple(conv.stride) == (1, 1) and conv.groups == 1
+        and x.device.type == "cpu" and x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last)
+    )
 
 
 def _bn(channels: int) -> nn.BatchNorm2d:
@@ -107,8 +133,8 @@ class MBConvBlock(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = x
         if self.expand:
-            y = F.relu6(conv_bn(self._expand_conv, self._bn0, y))
-        y = F.relu6(conv_bn(self._depthwise_conv, self._bn1, y))
+            y = conv_bn(self._expand_conv, self._bn0, y, relu6=True)
+        y = conv_bn(self._depthwise_conv, self._bn1, y, relu6=True)
         y = conv_bn(self._project_conv, self._bn2, y)
         return y + x if self.residual else y
 
@@ -132,9 +158,9 @@ class EfficientNetLite0(nn.Module):
         self._fc = nn.Linear(1280, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.relu6(conv_bn(self._conv_stem, self._bn0, x))
+        x = conv_bn(self._conv_stem, self._bn0, x, relu6=True)
         for block in self._blocks:
             x = block(x)
-        x = F.relu6(conv_bn(self._conv_head, self._bn1, x))
+        x = conv_bn(self._conv_head, self._bn1, x, relu6=True)
         x = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
         return self._fc(self._dropout(x))

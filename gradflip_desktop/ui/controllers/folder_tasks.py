@@ -24,6 +24,7 @@ class FolderListing:
     entries: list  # (key, path, name shown) per input, built here rather than on the GUI thread
     subfolders: int = 0  # subfolders left out (not recursive)
     twice: int = 0  # photos listed again (a link to one, or the same file twice): explained once
+    added: list | None = None  # listed again with subfolders: the new inputs to explain (None: a new run)
 
 
 @dataclass
@@ -38,21 +39,29 @@ class ImageDone:
     stored: str = ""  # the result set's name when the explanation can be shown again (load_result_task)
 
 
-def list_folder_task(task, folder: str, recursive: bool, out: str) -> FolderListing:
+def list_folder_task(task, folder: str, recursive: bool, out: str, known: list | None = None) -> FolderListing:
     """Background thread: the images of ``folder`` by content (other files are counted as skipped), and
-    the command line's plan for them (an image whose results would overwrite another's fails at once)."""
+    the command line's plan for them (an image whose results would overwrite another's fails at once).
+    ``known``: the run's inputs so far (Include subfolders ticked): they stay as they are, the others are ``added``."""
     from gradflip_desktop.core.dataset import collect_inputs
     from gradflip_desktop.core.dataset.job import JobSettings, plan
 
     if not Path(folder).is_dir():
         raise ValueError(f"{folder} is not a folder")
-    listed, skipped = collect_inputs([folder], recursive=recursive)
+    listed, skipped = collect_inputs([folder], recursive=recursive, out=out)  # a photo keeps its set's name in out
     settled, todo = plan(listed, JobSettings(out=out))
     kept = {i for i, _ in todo} | {o.input for o in settled}  # a photo listed twice (a link to it): explained once,
     inputs = [i for i in listed if i in kept]  # as the command line does (the gallery explained both)
+    twice, added = len(listed) - len(inputs), None
+    if known is not None:  # the finished sets in out are kept, not refused as existing results
+        old = {str(i.path): i for i in known}
+        settled = [o for o in settled if str(o.input.path) not in old]  # the new ones that fail at once
+        failed = {o.input for o in settled}
+        added = [i for i in inputs if str(i.path) not in old and i not in failed]
+        inputs = [old.pop(str(i.path), i) for i in inputs] + list(old.values())  # a photo gone since stays listed
     entries = [(str(i.path), str(i.path), str(Path(i.path).relative_to(folder))) for i in inputs]
     dirs = sum(1 for path, _ in skipped if Path(path).is_dir())
-    return FolderListing(folder, inputs, len(skipped) - dirs, settled, entries, dirs, len(listed) - len(inputs))
+    return FolderListing(folder, inputs, len(skipped) - dirs, settled, entries, dirs, twice, added)
 
 
 def _qimage(rgb) -> QImage:
@@ -153,7 +162,8 @@ def explain_one_task(task, session, inp, out: str, options, max_side: int | None
 
 
 def load_result_task(task, path: str, out: str, name: str, views: str, max_side: int | None):
-    """Background thread: the photo (as the run loaded it) and its explanation read back from the result set."""
+    """Background thread: the photo (as the run loaded it), its explanation read back from the result set and its
+    classes (:func:`classes_of`)."""
     from gradflip_desktop.core.dataset.stored import load_result
 
     from .images import load_image_task
@@ -161,7 +171,25 @@ def load_result_task(task, path: str, out: str, name: str, views: str, max_side:
 
     loaded = load_image_task(task, path, "", None, max_side)  # a tile is not a recent file
     result = load_result(out, name, loaded.image.pixels, Path(views) / f"{name}.npz")
-    return loaded, RunOutcome.of(result)
+    return loaded, RunOutcome.of(result), classes_of(result)
+
+
+def classes_of(result):
+    """The photo's top-5 (a :class:`.models.Classification`) from the result's own probabilities (the same model, the
+    same pixels), or None: the classification queued behind the run's current image left "classifying …" beside the
+    shown explanation for a whole image's time (seconds at 1,024 px)."""
+    import numpy as np
+
+    from gradflip_desktop.core.models.classifier import Prediction  # torch is loaded: a result exists
+
+    from .models import Classification
+
+    probs = np.asarray(result.original_probabilities, dtype=np.float32)
+    labels = list(result.labels)
+    if probs.shape != (len(labels),) or not np.all(np.isfinite(probs)):
+        return None
+    order = np.argsort(-probs, kind="stable")[:5]
+    return Classification([Prediction(int(i), labels[i], float(probs[i])) for i in order], probs)
 
 
 def summary_task(task, out: str, inputs: list, outcomes: dict) -> Path:

@@ -26,7 +26,6 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog
@@ -35,16 +34,8 @@ from ..widgets.gallery import ERROR, FLIPPED, NOT_FLIPPED, RUNNING, WAITING, Gal
 from ..widgets.folder_dialog import choose_folder_to_explain
 from ..worker import TaskSlot, error_message
 from .folder_tasks import (  # noqa: F401 - tests swap or call the tasks here
-    FolderListing,
-    ImageDone,
-    RunModel,
-    explain_one_task,
-    export_task,
-    list_folder_task,
-    load_result_task,
-    photo_thumbnails_task,
-    summary_task,
-)
+    FolderListing, ImageDone, RunModel, explain_one_task, export_task, list_folder_task, load_result_task,
+    photo_thumbnails_task, summary_task)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -131,8 +122,7 @@ class FoldersController(QObject):
             self._after_export = then  # opened now, it discarded the export and deleted the folder it copied from
             self.w.set_status("Export All is still copying the results: the other folder opens once it is done")
             return False
-        done = self._unexported()
-        if not done:
+        if not (done := self._unexported()):
             return True
         answer = self.panel.ask_drop(done, self.running)
         if answer == "export":
@@ -153,13 +143,16 @@ class FoldersController(QObject):
         return str(self.w.settings.value("folders/recursive", "false")).lower() in ("true", "1")
 
     def _subfolders_toggled(self, checked: bool) -> None:
-        """The panel's "Include subfolders": remembered, and the shown folder is listed (and run) again."""
+        """The panel's "Include subfolders", remembered: ticked, the subfolders' images join the run; cleared, it runs again."""
         if self._export.busy:  # listing again would drop the session folder the export is copying from
             self.panel.subfolders.setChecked(self.recursive)
             self.w.set_status("Export All is still copying the results: change Include subfolders once it is done.")
             return
         self.w.settings.setValue("folders/recursive", bool(checked))
         if self.folder is not None and bool(checked) != self.recursive:
+            if checked and self.inputs and self.out is not None:  # an ended run's Cancel is not this run's
+                self.recursive, self.cancelling = True, self.cancelling and self._run.busy
+                return self._list.start(list_folder_task, self.folder, True, self.out, list(self.inputs))
             self.open_folder(self.folder, bool(checked))
 
     def open_folder(self, folder: str, recursive: bool | None = None) -> None:
@@ -199,7 +192,7 @@ class FoldersController(QObject):
 
     def cancel(self) -> None:
         """Stop the run: the current image stops at its next step, no further image starts."""
-        if self._list.busy:
+        if self._list.busy and not self.inputs:  # (listing the subfolders': they are added, not run)
             self._list.discard()
             self.panel.finish("Cancelled while listing the folder", exportable=False)
             self.w.update_actions()
@@ -268,6 +261,8 @@ class FoldersController(QObject):
     def _on_listed(self, listing: FolderListing | None) -> None:
         if listing is None:
             return
+        if listing.added is not None:
+            return self._add_listed(listing)
         self.inputs = list(listing.inputs)
         entries = listing.entries
         skipped = f"; {listing.skipped} other file(s) skipped" if listing.skipped else ""
@@ -283,10 +278,7 @@ class FoldersController(QObject):
             if self.w.image is None:
                 self.w.views.set_summary("No images in this folder: open a photo (Ctrl+O) or another folder.")
             return
-        for o in listing.settled:
-            self.outcomes[o.input] = o
-            self.counts[ERROR] += 1
-            self.panel.set_state(str(o.input.path), ERROR, error_message(o.error, "could not explain"))
+        self._settle(listing.settled)
         failed = {o.input for o in listing.settled}
         self.queue = [i for i in self.inputs if i not in failed]
         # the status said "Opening the folder …" until the whole run had ended
@@ -305,6 +297,30 @@ class FoldersController(QObject):
         self._start_next()
         self.w.update_actions()
 
+    def _add_listed(self, listing: FolderListing) -> None:
+        """The subfolders' images join the run: waiting tiles, explained after the images still queued."""
+        known, self.inputs = {str(i.path) for i in self.inputs}, list(listing.inputs)
+        self.panel.add(f"{Path(listing.folder).name}: {len(listing.added)} more image(s) from its subfolders", listing.entries)
+        self._settle(listing.settled)
+        self._thumb_queue += [(k, p) for k, p, _ in listing.entries if k not in known]
+        if not self._thumbs.busy:
+            self._next_thumbnails()
+        self._summary.discard()  # the summary of the run without them
+        self.summary_written, self.exported = False, None
+        self.queue, self.next = (self.queue[self.next:] if self._run.busy else []) + listing.added, 0
+        self.panel.set_progress(sum(self.counts.values()), len(self.inputs))
+        self.w.set_status(html.escape(f"Folder {listing.folder}: explaining {len(listing.added)} more image(s) …"))
+        if not self._run.busy:
+            self._start_next()
+        self.w.update_actions()
+
+    def _settle(self, outcomes: list) -> None:
+        """Inputs that fail before any run (two images, one result name): error tiles, and rows of the summary."""
+        for o in outcomes:
+            self.outcomes[o.input] = o
+            self.counts[ERROR] += 1
+            self.panel.set_state(str(o.input.path), ERROR, error_message(o.error, "could not explain"))
+
     def _next_thumbnails(self) -> None:
         chunk, self._thumb_queue = self._thumb_queue[:THUMBS_PER_TASK], self._thumb_queue[THUMBS_PER_TASK:]
         if chunk:
@@ -319,11 +335,9 @@ class FoldersController(QObject):
         if self.cancelling or self.next >= len(self.queue):
             self._write_summary()
             return
-        inp = self.queue[self.next]
-        self.next += 1
+        inp, self.next = self.queue[self.next], self.next + 1
         self.panel.set_state(str(inp.path), RUNNING, "explaining …")
-        self._run.start(explain_one_task, self._model, inp, self.out, self._options, self._max_side,
-                        self.views)
+        self._run.start(explain_one_task, self._model, inp, self.out, self._options, self._max_side, self.views)
 
     def _on_image_done(self, done: ImageDone | None) -> None:
         if done is None:  # cancelled before it started
@@ -338,8 +352,7 @@ class FoldersController(QObject):
         self.panel.set_state(done.key, done.state, done.text, done.label, done.size)
         if done.strip is not None:
             self.panel.set_thumbnails([(done.key, done.strip)], strip=True)
-        finished = sum(self.counts.values())
-        self.panel.set_progress(finished, len(self.inputs), self._summary_text())
+        self.panel.set_progress(sum(self.counts.values()), len(self.inputs), self._summary_text())
         self._start_next()
         if done.stored and self._follow:
             self._follow_run(done.key)
@@ -355,8 +368,7 @@ class FoldersController(QObject):
             self._open(key)
 
     def _summary_text(self) -> str:
-        c = self.counts
-        done = sum(c.values())
+        c, done = self.counts, sum(self.counts.values())
         return (f"{done}/{len(self.inputs)} done: {c[FLIPPED]} flipped, {c[NOT_FLIPPED]} not flipped, "
                 f"{c[ERROR]} error{'s' if c[ERROR] != 1 else ''}")
 
@@ -416,30 +428,17 @@ class FoldersController(QObject):
     def _on_result_loaded(self, value) -> None:
         if value is None:
             return
-        (loaded, outcome), w, path = value, self.w, str(self._tile_path)
+        (loaded, outcome, classes), w, path = value, self.w, str(self._tile_path)
         result, info = outcome.result, self.w.model_info
         if info is not None and (info.name != result.model_name or list(info.labels) != list(result.labels)):
             w.open_path(path, remember=False)  # made with a model no longer loaded: its captions disagreed with the new model's
             return w.images.note_for_this_photo(f"it was explained with {result.model_name}, not the loaded {info.name}")
         w.images._on_loaded(loaded)  # the photo becomes the window's image (as File ▸ Open), then its result
-        self._classified_by_result(result)
+        if classes is not None:  # the result's own (not the classification queued behind the run's current image)
+            w.models._classify.discard()
+            w.models._on_classified(classes)
         w.runs._show_result(result, outcome)
         w.update_actions()
-
-    def _classified_by_result(self, result) -> None:
-        """The photo's classes are the result's own (the same model, the same pixels): the classification queued
-        behind the run's current image left "classifying …" beside the shown explanation for a whole image's time
-        (seconds at 1,024 px)."""
-        from gradflip_desktop.core.models.classifier import Prediction  # torch is loaded: a result exists
-        from .models import Classification
-
-        probs = np.asarray(result.original_probabilities, dtype=np.float32)
-        labels = list(result.labels)
-        if probs.shape != (len(labels),) or not np.all(np.isfinite(probs)):
-            return
-        self.w.models._classify.discard()
-        order = np.argsort(-probs, kind="stable")[:5]
-        self.w.models._on_classified(Classification([Prediction(int(i), labels[i], float(probs[i])) for i in order], probs))
 
     def _on_show_failed(self, exc: BaseException) -> None:
         self._tile_path = None
@@ -453,7 +452,8 @@ class FoldersController(QObject):
             return
         self._export_interactive = folder is None and not overwrite
         if folder is None:
-            start = str(self.w.settings.value("export/folder", self.folder or str(Path.home())))  # first time: the folder
+            last = str(self.w.settings.value("export/folder", ""))  # first time, or gone since (unplugged): the folder
+            start = last if last and Path(last).is_dir() else self.folder or str(Path.home())  # not the working dir
             folder = QFileDialog.getExistingDirectory(self.w, "Export All Results to Folder", start)
             if not folder:
                 self._after_export = None  # no export: what waited on it (another folder) does not happen

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QFileDialog
 from ..branding import APP_NAME
 from ..qimages import qimage_to_array
 from ..settings import add_recent_file, recent_files
-from ..widgets.elision import elide_middle
+from ..widgets.elision import elide_end, elide_middle
 from ..widgets.model_dialog import MODEL_PATTERNS
 from ..worker import TaskSlot
 
@@ -225,7 +225,7 @@ class ImagesController(QObject):
 
     @staticmethod
     def remote_message(url: str) -> str:
-        shown = url if len(url) <= 80 else url[:77] + "…"
+        shown = elide_end(url, 80)  # an address in Japanese or with accents: never half a letter
         return (f"{APP_NAME} works offline and does not download {shown}: save the image from the browser "
                 "(or copy the image itself, not its address) and open the file.")
 

@@ -4,7 +4,7 @@ cut (the status bar's :class:`RichElidingLabel` gets its tooltip from the window
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, Qt, QTextBoundaryFinder
 from PySide6.QtGui import QTextBlockFormat, QTextCursor, QTextDocument
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
@@ -82,6 +82,9 @@ class RichElidingLabel(ElidingLabel):
         while low < high:
             mid = (low + high + 1) // 2
             low, high = (mid, high) if self._cut(doc, mid).idealWidth() <= width else (low, mid - 1)
+        letters = QTextBoundaryFinder(QTextBoundaryFinder.BoundaryType.Grapheme, doc.toRawText())
+        letters.setPosition(low)  # never inside a letter: "e" and its combining accent stay together
+        low = low if letters.isAtBoundary() else max(0, letters.toPreviousBoundary())
         while low > 0 and doc.characterAt(low - 1).isspace():  # "better). …", not "better).  …"
             low -= 1
         QLabel.setText(self, self._cut(doc, low).toHtml())

@@ -159,6 +159,21 @@ class GalleryModel(QAbstractListModel):
         if self.sort_mode:
             self.resort()
 
+    def add(self, entries: list[tuple[str, str, str]]) -> None:
+        """A longer listing of the run (subfolders included), in input order: its new keys get waiting tiles, the
+        tiles there keep theirs."""
+        new = [(key, path, name) for key, path, name in entries if key not in self.tiles]
+        if new:
+            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(new) - 1)
+            self.tiles.update({key: Tile(key, path, name, 0) for key, path, name in new})
+            self.rows += [key for key, _, _ in new]
+            self._row_of = {key: i for i, key in enumerate(self.rows)}
+            self.endInsertRows()
+        order = {key: i for i, (key, _, _) in enumerate(entries)}
+        for tile in self.tiles.values():
+            tile.order = order.get(tile.key, len(order) + tile.order)
+        self.resort()
+
     def index_of(self, key: str) -> QModelIndex:
         row = self._row_of.get(key)
         return self.index(row) if row is not None else QModelIndex()
@@ -296,13 +311,14 @@ class GalleryPanel(QWidget):
         return self.model.tiles
 
     def _subfolders_clicked(self, checked: bool) -> None:
-        """The folder is listed and explained again: with explanations done, only after the user agrees (a stray
-        click dropped hours of a large folder's results without a word)."""
+        """Ticked: the subfolders' images join the run (the controller keeps the rest). Cleared: the folder is listed
+        and explained again, with explanations done only after the user agrees (a stray click dropped hours of a
+        large folder's results without a word)."""
         def count() -> int:
-            return sum(t.state in DONE_STATES for t in self.tiles.values())
+            return sum(t.state in DONE_STATES for t in self.tiles.values()) if not checked else 0
 
         def question(n: int) -> str:
-            return (f"{'Include' if checked else 'Leave out'} subfolders: the folder is listed and explained again, and "
+            return ("Leave out subfolders: the folder is listed and explained again, and "
                     f"the {n} explanation(s) done so far are dropped (Export All keeps them first). Go on?")
 
         done = count()
@@ -378,6 +394,14 @@ class GalleryPanel(QWidget):
         self.set_title(title)
         self._set_total(len(entries))
         self.progress.setValue(0)
+        self.cancel_button.setEnabled(True)
+        self.continue_button.setEnabled(False)
+        self.export_button.setEnabled(False)
+
+    def add(self, title: str, entries: list[tuple[str, str, str]]) -> None:
+        """More images for the run (:meth:`GalleryModel.add`): the finished tiles stay, the run goes on."""
+        self.model.add(entries)
+        self.set_title(title)
         self.cancel_button.setEnabled(True)
         self.continue_button.setEnabled(False)
         self.export_button.setEnabled(False)

@@ -306,9 +306,10 @@ class ProbabilityPlot(QWidget):
                 entries.append((self.best_curve, "its best single class", 3))
             if flip_to is not None:
                 entries.append((self.flip_curve, f"{kind}: {elide_end(self.label(flip_to), LEGEND_CHARS)}", 1))
-            entries += [(self.key_point, elide_end(f"key region alone: {self.label(i)}", LEGEND_CHARS), 3) if i == key
-                        else (c, elide_end(("top at the flip: " if moved and i == at_flip else "") + self.label(i), LEGEND_CHARS), 4 + k)
-                        for k, (c, i) in enumerate(zip(self.runner_curves, runners))]
+            for k, (c, i) in enumerate(zip(self.runner_curves, runners)):  # one entry says both (the flip's was lost)
+                what = ", ".join(w for w, on in (("top at the flip", moved and i == at_flip), ("key region alone", i == key)) if on)
+                text = elide_end(f"{what}: {self.label(i)}" if what else self.label(i), max(LEGEND_CHARS, len(what) + 16))
+                entries.append((self.key_point, text, 3) if i == key else (c, text, 4 + k))
             if self.saved is not None:
                 entries.append((self.saved_curves[0], "saved image (8-bit)", 2))
             self.legend.set_entries(entries)

@@ -92,3 +92,48 @@ def test_folded_batch_norms_give_the_same_logits_and_gradients_and_follow_weight
     y = fresh(x)
     assert not any("_folded" in bn.__dict__ for bn in fresh.modules() if isinstance(bn, torch.nn.BatchNorm2d))
     assert y.shape == (2, 10)
+
+
+def test_pointwise_convolutions_as_matrix_products_and_in_place_relu6_change_nothing(monkeypatch):
+    """The 1x1 convolutions of a channels-last CPU tensor run as one matrix product each and, without
+    autograd, ReLU6 clamps in place: logits and input gradients are those of plain convolutions."""
+    from gradflip_desktop.core.models import efficientnet_lite as lite
+    from gradflip_desktop.core.models import load_default_model
+
+    net = load_default_model().module.net
+    x = (torch.rand(2, 3, 96, 80, generator=torch.Generator().manual_seed(3)) * 2 - 1).contiguous(
+        memory_format=torch.channels_last
+    )
+    taken = []
+    real = lite.pointwise
+    monkeypatch.setattr(lite, "pointwise", lambda conv, t: taken.append(real(conv, t)) or taken[-1])
+
+    def logits_and_grad():
+        xg = x.clone().requires_grad_(True)
+        z = net(xg)
+        (g,) = torch.autograd.grad(z[:, 7].sum() - z[:, 2].sum(), xg)
+        with torch.no_grad():
+            z_plain = net(x)
+        return z.detach(), g, z_plain
+
+    z_mm, g_mm, z_mm_nograd = logits_and_grad()
+    # every expand, project and head convolution (1x1) took the matrix product; the 3x3/5x5 ones did not
+    n_pointwise = sum(1 for m in net.modules() if isinstance(m, Conv2dSame) and m.kernel_size == (1, 1))
+    assert taken.count(True) == 2 * n_pointwise and taken.count(False) > 0
+    monkeypatch.setattr(lite, "pointwise", lambda conv, t: False)
+    z_conv, g_conv, z_conv_nograd = logits_and_grad()
+    torch.testing.assert_close(z_mm, z_conv, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(g_mm, g_conv, rtol=1e-3, atol=1e-5)
+    # without autograd (ReLU6 in place) the logits are those with autograd, to float rounding
+    torch.testing.assert_close(z_mm_nograd, z_mm, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(z_conv_nograd, z_conv, rtol=1e-5, atol=1e-5)
+    # a batch norm's own layer (hooked, as Grad-CAM hooks a layer) keeps its output: nothing clamps it in place
+    seen = []
+    h = net._blocks[4]._bn0.register_forward_hook(lambda m, i, o: seen.append(o.clone()) or None)
+    outs = []
+    h2 = net._blocks[4]._bn0.register_forward_hook(lambda m, i, o: outs.append(o))
+    with torch.no_grad():
+        net(x)
+    h.remove(), h2.remove()
+    torch.testing.assert_close(outs[0], seen[0])
+    assert float(seen[0].min()) < 0.0  # the batch norm's output before ReLU6, not clamped afterwards
