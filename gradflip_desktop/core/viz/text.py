@@ -3,13 +3,31 @@
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 
 FIGURE_LABEL_CHARS = 40  # a longer class name is cut with "…" in the figure: the numbers after it stay in view
 SEPARATORS = ("·", "->")
 
 
 def _short(label: str) -> str:
-    return label if len(label) <= FIGURE_LABEL_CHARS else label[: FIGURE_LABEL_CHARS - 1].rstrip() + "…"
+    return label if len(label) <= FIGURE_LABEL_CHARS else label[: letter_start(label, FIGURE_LABEL_CHARS - 1)].rstrip() + "…"
+
+
+def _joins(prev: str, c: str) -> bool:
+    """Whether ``c`` belongs to the letter before it: a combining mark ("e" + U+0301), a variation selector, an
+    emoji's skin tone, or either side of a zero-width joiner (a family emoji)."""
+    o = ord(c)
+    return (unicodedata.category(c) in ("Mn", "Mc", "Me") or 0xFE00 <= o <= 0xFE0F or 0x1F3FB <= o <= 0x1F3FF
+            or 0xE0020 <= o <= 0xE007F or c == "\u200d" or prev == "\u200d")
+
+
+def letter_start(text: str, n: int) -> int:
+    """The largest cut ``k <= n`` of ``text`` that splits no letter from its accents (``text[:k]`` keeps whole
+    letters: an exported caption cut by characters lost an accent or half an emoji); at least 1 when ``n >= 1``."""
+    k = max(0, min(n, len(text)))
+    while 1 < k < len(text) and _joins(text[k - 1], text[k]):
+        k -= 1
+    return k
 
 
 def short_labels(result):
@@ -32,12 +50,15 @@ def fit_lines(draw, text: str, font, width: int, max_lines: int) -> list[str]:
     def fits(t: str) -> bool:
         return draw.textlength(t, font=font) <= width
 
-    def longest_prefix(t: str, end: str = "") -> int:  # t[:n] + end fits; at least one character
+    def longest_prefix(t: str, end: str = "") -> int:  # t[:n] + end fits, whole letters; at least one letter
         lo, hi = 1, len(t)
         while lo < hi:
             mid = (lo + hi + 1) // 2
             lo, hi = (mid, hi) if fits(t[:mid] + end) else (lo, mid - 1)
-        return lo
+        k = letter_start(t, lo)
+        while k < len(t) and _joins(t[k - 1], t[k]):  # a first letter wider than the line: the whole of it
+            k += 1
+        return k
 
     words: list[str] = []
     for word in text.split():  # a separator stays with the word before it: never a line of its own "·"
