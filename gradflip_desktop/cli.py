@@ -25,7 +25,8 @@ from pathlib import Path
 from . import __version__, cli_check
 from .cli_process import EXIT_BROKEN_PIPE, _Terminated, _stop_on_signals, cwd_gone, quiet_broken_pipe  # noqa: F401
 from .cli_progress import _Progress
-from .cli_values import check_target_and_group, floats, group_hint, ignored_options, nonempty, positive_int, size, working_side
+from .cli_values import (check_target_and_group, floats, group_hint, ignored_options, nonempty, outcome_notes,
+                         positive_int, size, tiny_input_note, working_side)
 
 EXIT_OK, EXIT_NOT_FLIPPED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 # --batch-size: one image at a time on every device. Batch 8 was 1.03x as fast on 2 CPU cores and 0.49x on an H200
@@ -203,6 +204,8 @@ def _load_model(args):
         kind = "note" if w.startswith("settings read from ") or (w.startswith("architecture ") and "recognised" in w) \
             else "warning"
         print(f"gradflip: {kind}: {w}", file=sys.stderr)
+    if note := tiny_input_note(clf.preprocessing):  # --input-size 1: the model sees one pixel of any photo
+        print(f"gradflip: note: {note}", file=sys.stderr)
     return clf
 
 
@@ -386,6 +389,8 @@ def _explain(args) -> int:
                 single.done(_outcome_text(o))
                 if hint := group_hint(clf, o.record):  # the app's "Explain 'any cat'" link
                     print(hint, file=sys.stderr)
+        for note in outcome_notes(o.record):  # a flat model (the app's sentence says it), a --coarse of one block
+            print(f"gradflip: note: {o.input.display}: {note}", file=sys.stderr)
 
     def emit_json() -> None:  # one JSON document: the records in input order (a list for several images)
         if args.json and (records or len(args.images) > 1 or folders):

@@ -116,3 +116,44 @@ def group_hint(clf, record: dict | None) -> str:
             return (f"gradflip: hint: {rec['original']['label']} and {rec['final']['label']} are both in the group "
                     f"{name!r}: {option} explains \"{any_of(name)}\" instead")
     return ""
+
+
+def outcome_notes(record: dict | None) -> list[str]:
+    """Notes on a result the line alone does not tell: a model that hardly tells its classes apart on the photo
+    (every class within a point of the others, the record's ``original_range``; a random-weights model), in the
+    app's words, and a ``--coarse`` factor that left the change a single block (the photo's or the key region
+    mask's), so that a stalled run is not read as the photo's answer."""
+    from .core.summary import hardly_apart  # noqa: PLC0415 - torch-free; the sentence's own words
+
+    rec = record or {}
+    notes = [flat] if (flat := hardly_apart(rec.get("original_range"))) else []
+    options, size = rec.get("options") or {}, (rec.get("image") or {}).get("working_size") or []
+    f = int(options.get("coarse") or 1)
+    if f > 1 and len(size) == 2 and min(size) > 0:
+        w, h = (int(v) for v in size)
+        if options.get("style") == "region":  # the factor averages the mask's cells, not pixels
+            from .core.explain.mask import grid_shape  # noqa: PLC0415 - torch; the explanation loaded it already
+
+            gh, gw = grid_shape(h, w)
+            if f >= max(gh, gw):
+                notes.append(f"--coarse {f} averages the key region's mask ({gw}×{gh} cells) into one cell: detail can "
+                             "only be removed evenly over the whole photo, so no region can be told apart (a factor "
+                             f"under {max(gh, gw)} keeps more than one)")
+        elif f >= max(h, w):
+            notes.append(f"--coarse {f} is at least the {w}×{h} px working image: the change is one block, the same "
+                         f"over the whole photo (a factor under {max(h, w)} keeps more than one)")
+    return notes
+
+
+TINY_INPUT = 8  # a network input under this many pixels along a side sees any photo as a few pixels
+
+
+def tiny_input_note(preprocessing) -> str:
+    """A note for a network input under :data:`TINY_INPUT` px along a side (``--input-size 1``): every photo
+    reaches the model as that few pixels, so its answers (and their explanations) say little about the photo."""
+    h, w = (int(v) for v in getattr(preprocessing, "input_size", (TINY_INPUT, TINY_INPUT)))
+    if min(h, w) >= TINY_INPUT:
+        return ""
+    seen = "one pixel (about its mean colour)" if h * w == 1 else f"{w}×{h} pixels"
+    return (f"the model's input is {w}×{h} px: every photo reaches it as {seen}, so its answers say little about "
+            "what a photo shows")

@@ -1130,3 +1130,109 @@ def test_a_mistyped_command_is_named_with_the_command_meant(capsys, tmp_path, mo
             f"gradflip: unknown command {argv[0]!r}: did you mean 'gradflip {meant}'? (gradflip --help)")
     (tmp_path / "chek").mkdir()
     assert app._mistyped_command("chek") is None and app._mistyped_command("sunset") is None
+
+
+def _flat_tiny():
+    """The tiny model with its last layer scaled down: every class within a fraction of a point of the others, as a
+    random-weights model gives them."""
+    from helpers import TinyNet
+
+    clf = make_tiny()
+    net = next(m for m in clf.module.modules() if isinstance(m, TinyNet))
+    with torch.no_grad():
+        net.fc.weight.mul_(0.005)
+        net.fc.bias.mul_(0.005)
+    return clf
+
+
+def test_a_model_that_hardly_tells_the_classes_apart_is_said_so_on_the_command_line(tmp_path, capsys, monkeypatch):
+    """The app's sentence (and the figure's) says "every class is between 24.9 % and 25.1 %: the model hardly tells
+    them apart on this photo"; `gradflip explain` said only "class1 25.1 % → class3 25.0 %". One note line now,
+    with the sentence's words, from the record's ``original_range``: also for a set --resume keeps, and with -q."""
+    from gradflip_desktop.core.summary import hardly_apart
+
+    monkeypatch.setattr(cli, "_load_model", lambda args: _flat_tiny())
+    img = _png(tmp_path / "a.png")
+    argv = ["explain", str(img), "--out", str(tmp_path / "o"), "--style", "free", "--no-key-pixels"]
+    cli.main(argv)
+    err = capsys.readouterr().err
+    rec = json.loads((tmp_path / "o" / "a.gradflip.json").read_text("utf-8"))
+    low, high = rec["original_range"]
+    assert high - low < 0.01 and rec["original"]["probability"] == pytest.approx(high, abs=1e-6)
+    notes = [line for line in err.splitlines() if "hardly tells" in line]
+    assert notes == [f"gradflip: note: a.png: {hardly_apart(rec['original_range'])}"], err
+    assert notes[0].startswith("gradflip: note: a.png: every class is between ") and notes[0].endswith(
+        ": the model hardly tells them apart on this photo")
+    assert err.splitlines()[-1] == notes[0]  # after the result line it qualifies
+    cli.main([*argv, "--resume", "-q"])
+    assert [line for line in capsys.readouterr().err.splitlines() if "hardly tells" in line] == notes
+    monkeypatch.setattr(cli, "_load_model", lambda args: make_tiny())  # a model that tells its classes apart
+    cli.main(["explain", str(img), "--out", str(tmp_path / "t"), "--style", "free", "--no-key-pixels"])
+    assert "hardly tells" not in capsys.readouterr().err
+
+
+def test_resume_keeps_the_sets_made_with_the_same_weights_under_another_file_name(tmp_path, capsys, monkeypatch):
+    """`explain DIR --resume --model "ft copy.pth"` (a copy of the run's ft.pth) refused every set: "made with other
+    settings (model … ft.pth, not … ft copy.pth; model file ft.pth, not ft copy.pth)". The record's SHA-256 of the
+    weights file tells the same weights: the sets are kept. Other weights in a file of the run's name are not."""
+    from dataclasses import replace
+
+    def tiny_from(path):  # the tiny model as if loaded from the weights file at path
+        return replace(make_tiny(), source=str(path), name=f"tiny ({path.name})", warnings=[])
+
+    weights, copy = tmp_path / "ft.pth", tmp_path / "ft copy.pth"
+    weights.write_bytes(b"the run's weights")
+    copy.write_bytes(weights.read_bytes())
+    photos = tmp_path / "photos"
+    for i in range(2):
+        _png(photos / f"p{i}.png", seed=i)
+    argv = ["explain", str(photos), "--out", str(tmp_path / "out"), "--style", "free", "--no-key-pixels"]
+    monkeypatch.setattr(cli, "_load_model", lambda args: tiny_from(weights))
+    assert cli.main(argv) == 0
+    capsys.readouterr()
+    records = sorted((tmp_path / "out").glob("*.gradflip.json"))
+    written = [p.stat().st_mtime_ns for p in records]
+    monkeypatch.setattr(cli, "_load_model", lambda args: tiny_from(copy))
+    assert cli.main([*argv, "--resume"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("(kept)") == 2 and "error" not in err, err
+    assert [p.stat().st_mtime_ns for p in records] == written
+    weights.write_bytes(b"weights trained again")  # other weights, under the run's own file name
+    monkeypatch.setattr(cli, "_load_model", lambda args: tiny_from(weights))
+    assert cli.main([*argv, "--resume"]) == 2
+    assert "model file sha256 " in capsys.readouterr().err
+
+
+def test_extreme_sizes_work_and_say_what_they_did(tmp_path, capsys, monkeypatch):
+    """`--coarse 64` on a small photo, `--input-size 1`, `--max-side 1`: each runs and a note says what the
+    setting did, never a traceback. --coarse 64 on a 32 x 24 photo made the change one block over the whole photo
+    (the region style: one mask cell, "stalled: every pixel the gradient points at is already at its limit") and
+    nothing said so; a 1 x 1 input sees every photo as one pixel, and classify printed its top-5 silently."""
+    from gradflip_desktop.core import models
+
+    monkeypatch.setattr(cli, "_load_model", lambda args: make_tiny())
+    img = _png(tmp_path / "a.png")  # 32 x 24
+    for style, note in (("free", "gradflip: note: a.png: --coarse 64 is at least the 32×24 px working image: the "
+                                 "change is one block, the same over the whole photo (a factor under 32 keeps more "
+                                 "than one)"),
+                        ("region", "gradflip: note: a.png: --coarse 64 averages the key region's mask (14×10 cells) "
+                                   "into one cell: detail can only be removed evenly over the whole photo, so no region "
+                                   "can be told apart (a factor under 14 keeps more than one)")):
+        code = cli.main(["explain", str(img), "--out", str(tmp_path / style), "--style", style, "--coarse", "64", "-q"])
+        err = capsys.readouterr().err
+        assert code in (0, 1) and "Traceback" not in err and err.strip().splitlines() == [note], err
+    cli.main(["explain", str(img), "--out", str(tmp_path / "c13"), "--coarse", "13", "-q"])  # two cells: no note
+    assert "--coarse" not in capsys.readouterr().err
+    monkeypatch.undo()
+    monkeypatch.setattr(models, "load_classifier", lambda *a, **k: make_tiny(size=1))  # what --input-size 1 loads
+    assert cli.main(["classify", str(img), "--top", "1"]) == 0
+    out = capsys.readouterr()
+    assert out.err.strip() == ("gradflip: note: the model's input is 1×1 px: every photo reaches it as one pixel (about "
+                               "its mean colour), so its answers say little about what a photo shows") and "class" in out.out
+    monkeypatch.setattr(models, "load_classifier", lambda *a, **k: make_tiny(size=8))
+    assert cli.main(["classify", str(img), "--top", "1"]) == 0 and capsys.readouterr().err == ""
+    monkeypatch.setattr(models, "load_classifier", lambda *a, **k: make_tiny())
+    code = cli.main(["explain", str(img), "--out", str(tmp_path / "m1"), "--max-side", "1", "-q"])
+    err = capsys.readouterr().err
+    assert code in (0, 1) and "Traceback" not in err, err
+    assert "gradflip: note: a.png: scaled from 32×24 to 1×1 (working size 1 px)" in err, err

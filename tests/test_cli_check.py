@@ -546,3 +546,26 @@ def test_points_beyond_the_cap_are_refused_before_any_work(tmp_path, capsys):
     assert err == [f"gradflip: error: --points: at most {MAX_POINTS:,} points per curve, not 1000000000"]
     with pytest.raises(ValueError, match="at most"):
         check_maps(None, np.zeros((4, 4, 3), np.float32), {"m": np.zeros((4, 4))}, [0], points=10**12)
+
+
+def _tiny_from(path):
+    """The tiny model as if loaded from the weights file ``path`` (named after it, as a model file is)."""
+    from dataclasses import replace
+
+    return replace(make_tiny(), source=str(path), name=f"tiny ({path.name})", warnings=[])
+
+
+def test_a_copy_of_the_runs_weights_file_is_the_runs_model(tmp_path, monkeypatch, capsys):
+    """The run's weights under another file name (a copy) were "made with model tiny (tiny.pth), not tiny (tiny
+    copy.pth)": the record's SHA-256 of the weights says they are the same. Other weights are still refused."""
+    weights, copy, other = tmp_path / "tiny.pth", tmp_path / "tiny copy.pth", tmp_path / "other.pth"
+    weights.write_bytes(b"the tiny model's weights")
+    copy.write_bytes(weights.read_bytes())
+    other.write_bytes(b"the other model's weights")
+    monkeypatch.setattr(cli, "_load_model", lambda args: _tiny_from(weights))
+    out = tmp_path / "out"
+    assert cli.main(["explain", str(_png(tmp_path / "p0.png", 0)), "--out", str(out), "--style", "free", "--quiet"]) == 0
+    path = out / "p0.gradflip.json"
+    assert check_set(_tiny_from(copy), path, write=False, points=3).check is not None
+    c = check_set(_tiny_from(other), path, write=False, points=3)
+    assert c.check is None and "made with model tiny (tiny.pth), not tiny (other.pth)" in c.skipped

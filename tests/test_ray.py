@@ -118,3 +118,62 @@ def test_a_head_address_where_nothing_listens_is_refused_at_once_not_retried_for
     lines = capsys.readouterr().err.strip().splitlines()
     assert code == cli.EXIT_BAD_INPUT and time.monotonic() - t < 30
     assert len(lines) == 1 and f"cannot connect to the Ray cluster at 127.0.0.1:{port}" in lines[0], lines
+
+
+def test_rays_noise_is_dropped_from_stderr_and_its_errors_are_not(capfd):
+    """Every --ray run printed Ray Data's "Actor with class name: 'MapWorker(MapBatches(_Explainer))' … has
+    constructor arguments in the object store and max_restarts > 0" (C++, straight to fd 2; ray-project/ray#57733)
+    and a local instance Ray's "Token authentication is enabled for this Ray cluster …". Exactly those two go;
+    another error line of Ray's, other actors' line and a part line (a "\\r" progress) still show, in order."""
+    import logging
+
+    from gradflip_desktop.core.dataset.ray_engine import _ACTOR_ARGS, _AUTH_LOGGER, _StderrWithout, _not_auth_enabled
+
+    noise = (b"[2026-12-04 18:15:39,019 E 10927 10927] core_worker.cc:2465: Actor with class name: 'MapWorker(MapBatches"
+             b"(_Explainer))' and ID: '59bc937c164aab50442be66701000000' has constructor arguments in the object store and "
+             b"max_restarts > 0. If the arguments in the object store go out of scope or are lost, the actor restart will "
+             b"fail. See https://github.com/ray-project/ray/issues/53727 for more details.\n")
+    real = b"[2026-12-04 18:15:40,001 E 10927 10927] core_worker.cc:901: Failed to register actor: the GCS is gone.\n"
+    other = noise.replace(b"_Explainer", b"SomeoneElses")  # not GradFlip's actors: not ours to hide
+    with _StderrWithout(_ACTOR_ARGS):
+        os.write(2, b"gradflip: note: before\n")
+        os.write(2, noise[:60])  # C++ writes come in pieces
+        os.write(2, noise[60:] + real)
+        os.write(2, other + b"\rp.png: step 3/200")
+    err = capfd.readouterr().err
+    assert err == "gradflip: note: before\n" + real.decode() + other.decode() + "\rp.png: step 3/200", err
+    record = logging.LogRecord(_AUTH_LOGGER, logging.WARNING, __file__, 1, "Token authentication is enabled for this Ray "
+                               "cluster. Set RAY_AUTH_MODE=disabled to opt out.", None, None)
+    assert not _not_auth_enabled(record)
+    record.msg = "Token authentication is disabled for this Ray cluster. Anyone with network access …"
+    assert _not_auth_enabled(record)
+
+
+def test_a_local_ray_run_prints_only_gradflips_lines(tmp_path):
+    """`gradflip explain DIR --ray local` on a terminal: Ray's two lines (token authentication, the actors'
+    constructor arguments) came before GradFlip's own; now stderr has GradFlip's lines only."""
+    import subprocess
+    import sys
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rng = np.random.default_rng(5)
+    for i in range(2):
+        Image.fromarray(np.kron(rng.uniform(60, 200, (6, 8, 3)), np.ones((4, 4, 1))).astype(np.uint8)).save(folder / f"p{i}.png")
+    code = (
+        "import functools, os, sys\n"
+        f"sys.path.insert(0, {str(TESTS)!r})\n"
+        "from helpers import make_tiny\n"
+        "from gradflip_desktop import cli\n"
+        "from gradflip_desktop.core.dataset.ray_engine import RayEngine\n"
+        f"env = {{'PYTHONPATH': os.pathsep.join([{str(TESTS)!r}, {str(TESTS.parent)!r}])}}\n"
+        "cli._ray_engine = lambda args: RayEngine('local', loader=functools.partial(make_tiny), actors=1,\n"
+        "    init_kwargs={'num_cpus': 1, 'runtime_env': {'env_vars': env}})\n"
+        "raise SystemExit(cli.main(sys.argv[1:]))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "RAY_AUTH_MODE"}  # Ray's default: token auth, said on start
+    done = subprocess.run([sys.executable, "-c", code, "explain", str(folder), "--out", str(tmp_path / "out"),
+                           "--ray", "local"], capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode in (0, 1), done.stderr
+    assert len(lines) == 3 and lines[0].startswith("[1/2 ") and lines[2].startswith("gradflip: summary: "), done.stderr

@@ -40,7 +40,7 @@ from .viz.text import fit_lines as _fit, short_labels
 from .images import discard, png_bytes, stage_bytes, to_uint8, utf8_bytes
 from .images.writing import sweep_stale
 from .results import ExplainResult
-from .summary import any_of, apart, fill_verb, no_change_reason, pct, pct1, share, steps_text, summary_sentence
+from .summary import any_of, apart, class_range, fill_verb, no_change_reason, pct, pct1, share, steps_text, summary_sentence
 from .viz import maps
 from .viz.fonts import figure_font
 
@@ -104,6 +104,7 @@ def record(result: ExplainResult, image_info: dict | None = None, versions: dict
         "final": result.final.to_dict(),
         "target": None if result.target is None else result.target.to_dict(),
         "explained": _explained(result),
+        "original_range": class_range(result.original_probabilities),  # [lowest, highest] single class: a flat model
         "steps": len(result.steps),
         "flip_step": result.flip_step,
         "gradient_evaluations": result.gradient_evaluations,
@@ -121,10 +122,8 @@ def record(result: ExplainResult, image_info: dict | None = None, versions: dict
             if kp is None
             else {"count": kp.count, "fraction": _r(kp.fraction, 8), "flips": kp.flips, "prediction": kp.prediction.to_dict()}
         ),
-        "key_region": (
-            None if result.key_region is None
-            else {**result.key_region.to_dict(), "fraction": _r(result.key_region.fraction, 8)}
-        ),
+        "key_region": (None if result.key_region is None
+                       else {**result.key_region.to_dict(), "fraction": _r(result.key_region.fraction, 8)}),
         "seconds": _r(result.seconds, 4),
         "timings": {k: _r(v, 4) for k, v in result.timings.items()},
         "options": result.options.to_dict(),

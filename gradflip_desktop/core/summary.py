@@ -139,6 +139,22 @@ FLAT_SPREAD = 0.01  # every class within this of the others: the model hardly de
 START_TIE = 0.02  # a top class this close to the runner-up at the start: any change may flip it, and the words say so
 
 
+def class_range(probs) -> list[float] | None:
+    """[lowest, highest] probability of a single class (the record's ``original_range``); None without any."""
+    values = [float(p) for p in (probs if probs is not None else ())]
+    return [round(min(values), 8), round(max(values), 8)] if values and all(map(math.isfinite, values)) else None
+
+
+def hardly_apart(spread) -> str:
+    """For a [lowest, highest] within :data:`FLAT_SPREAD` (every class about as likely: a random-weights model):
+    ``"every class is between 9.9 % and 10.1 %: the model hardly tells them apart on this photo"``, as the
+    sentence says it (the CLI's line for the record's ``original_range`` too); "" otherwise."""
+    if not spread or len(spread) != 2 or None in spread or not float(spread[1]) - float(spread[0]) < FLAT_SPREAD:
+        return ""
+    a, b = apart(float(spread[0]), float(spread[1]))
+    return f"every class is {f'at about {b}' if a == b else f'between {a} and {b}'}: the model hardly tells them apart on this photo"
+
+
 def _before(result, before: float) -> str:
     """The explained class's share in the photo, and the runner-up beside it when the two were a near tie from
     the start ("8.5 %, a near tie with oil filter at 7.8 %"): such a photo flips at the first step by a change no
@@ -151,11 +167,9 @@ def _before(result, before: float) -> str:
     if not others:
         return pct(before)
     runner, index = max(others)
-    low, high = min(float(p) for p in probs), max(float(p) for p in probs)  # single classes (a group's sum is not one)
-    if high - low < FLAT_SPREAD:  # a random-weights model: its "flip" says nothing about the photo
-        a, b = apart(low, high)
-        spread = f"at about {b}" if a == b else f"between {a} and {b}"
-        return f"{pct(before)}; every class is {spread}: the model hardly tells them apart on this photo"
+    flat = hardly_apart(class_range(probs))  # single classes (a group's sum is not one)
+    if flat:  # a random-weights model: its "flip" says nothing about the photo
+        return f"{pct(before)}; {flat}"
     if before - runner >= START_TIE:
         return pct(before)
     label = result.label(index) if hasattr(result, "label") else str(index)

@@ -42,3 +42,15 @@ def test_the_record_gives_the_explained_groups_probability_before_and_after(tmp_
 
 def saved_of(clf, result, index: int) -> float:
     return float(clf.probabilities(np.asarray(result.adjusted_uint8, np.float32) / 255.0)[index])
+
+
+def test_the_record_gives_the_lowest_and_highest_class_probability_in_the_photo(tmp_path):
+    """``original_range``: [lowest, highest] single-class probability in the photo, so that a reader of the
+    record (the command line) can tell a model that hardly tells its classes apart, as the sentence does."""
+    clf, pixels = make_tiny(), _pixels()
+    result = run(clf, pixels, ExplainOptions(style="free", key_pixels=False))
+    write_result_set(result, tmp_path, "r")
+    rec = json.loads((tmp_path / "r.gradflip.json").read_text("utf-8"))
+    p0 = clf.probabilities(pixels)
+    assert np.allclose(rec["original_range"], [p0.min(), p0.max()], atol=1e-6)
+    assert abs(rec["original_range"][1] - rec["original"]["probability"]) < 1e-6

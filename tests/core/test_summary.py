@@ -566,3 +566,18 @@ def test_a_model_that_hardly_tells_the_classes_apart_is_said_so(tiny, tiny_image
                                     original_probabilities=even))
     assert f"every class is at about {100 / k:.2f} %" in text, text
     assert "hardly tells" not in summary_sentence(result)  # the tiny model does tell its classes apart
+
+
+def test_the_flat_models_words_come_from_the_lowest_and_highest_class():
+    """The record keeps [lowest, highest] (``original_range``) so that the command line says what the sentence
+    says; within a point: "every class is between …", else nothing."""
+    import math
+
+    from gradflip_desktop.core.summary import class_range, hardly_apart
+
+    assert class_range([0.25, 0.2486, 0.2514, 0.25]) == [0.2486, 0.2514]
+    assert class_range([]) is None and class_range(None) is None and class_range([0.5, math.nan]) is None
+    assert hardly_apart([0.2486, 0.2514]) == (
+        "every class is between 24.9 % and 25.1 %: the model hardly tells them apart on this photo")
+    assert hardly_apart([0.1, 0.1]) == "every class is at about 10.00 %: the model hardly tells them apart on this photo"
+    assert hardly_apart([0.2, 0.3]) == "" and hardly_apart(None) == "" and hardly_apart([None, None]) == ""

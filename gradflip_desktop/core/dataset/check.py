@@ -81,18 +81,20 @@ def _sha256(path: Path) -> str:
 
 
 def _model_differs(rec: dict, classifier) -> str:
+    from .inputs import same_weights
     from .job import model_description
 
     stored = rec.get("model") or {}
     now = json.loads(json.dumps(model_description(classifier) or {}))  # as the record stores it (tuples -> lists)
     if not isinstance(stored, dict):
         return ""
+    same = same_weights(stored, now)  # the same weights copied to another file name: the same model
     for key, what in (("name", "model"), ("labels_sha256", "labels"), ("classes", "number of classes")):
-        if stored.get(key) and now.get(key) and stored[key] != now[key]:
+        if stored.get(key) and now.get(key) and stored[key] != now[key] and key not in same:
             return f"made with {what} {stored[key]}, not {now[key]} (pass the run's --model and its options)"
     # the same model file read otherwise (--mean, --std, --input-size, --channels, --resize) is another model
     for key, v in now.items():
-        if key not in ("name", "labels_sha256", "classes") and v and stored.get(key) and stored[key] != v:
+        if key not in ("name", "labels_sha256", "classes", *same) and v and stored.get(key) and stored[key] != v:
             return (f"made with model {key.replace('_', ' ')} {stored[key]}, not {v} "
                     "(pass the run's --model and its options)")
     return ""

@@ -43,6 +43,20 @@ def file_fingerprint(path: str | Path) -> dict | None:
     return {"bytes": int(st.st_size), "mtime_ns": int(st.st_mtime_ns), "sha256": digest.hexdigest()}
 
 
+def same_weights(then: dict, now: dict) -> set[str]:
+    """The keys of two ``model`` entries (a record's, this run's) that differ only because the same weights were
+    loaded from another file name, a copy of the weights file (the same size and SHA-256): ``file``, and ``name``
+    where the names differ only by that file name ("resnet18 (10 classes, copy.pth)"); none for other weights or
+    weights without a digest (a model folder). ``--resume`` and ``check`` know weights by their content, not their
+    path; what else decides the answers (input size, mean, std, labels, classes) is still compared."""
+    digest = then.get("file_sha256")
+    if not digest or digest != now.get("file_sha256") or then.get("file_bytes") != now.get("file_bytes"):
+        return set()
+    old, new = str(then.get("file") or ""), str(now.get("file") or "")
+    renamed = bool(old and new) and str(then.get("name", "")).replace(old, new) == str(now.get("name", ""))
+    return {"file", "name"} if renamed else {"file"}
+
+
 def is_image_file(path: Path) -> bool:
     """Whether ``path`` is meant to be an image: Pillow recognises its header (nothing is decoded), or it
     starts with a raster signature or carries an image extension (a broken image is an input that fails

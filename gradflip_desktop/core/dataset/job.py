@@ -30,7 +30,7 @@ from ..images import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, load_image
 from ..memory import release_free_memory
 from ..options import ExplainOptions, Status
 from ..report import make_folder, result_paths, safe_name, write_failure, write_result_set
-from .inputs import Input, file_fingerprint
+from .inputs import Input, file_fingerprint, same_weights
 from .summary import complete_record, summary_row, write_summary
 
 DONE = "done"  # resumed: the complete result set was already on disk
@@ -192,8 +192,8 @@ def made_otherwise(rec: dict, options: ExplainOptions | None, model: dict | str 
                   if k in then and then[k] != v and k not in unused]
     stored = rec.get("model") or {}
     model = {"name": model} if isinstance(model, str) else (model or {})
-    for k, v in model.items():
-        if v and stored.get(k) and stored[k] != v:
+    for k, v in model.items():  # the same weights copied to another file name are the same model
+        if v and stored.get(k) and stored[k] != v and k not in same_weights(stored, model):
             what = "model" if k == "name" else f"model {k.replace('_', ' ')}"
             diffs.append("other labels" if k == "labels_sha256" else f"{what} {stored[k]}, not {v}")
     image = rec.get("image") or {}

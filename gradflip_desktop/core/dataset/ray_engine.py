@@ -15,8 +15,13 @@ from outside is unpickled.
 from __future__ import annotations
 
 import functools
+import itertools
+import logging
 import os
 import pickle
+import re
+import sys
+import threading
 from typing import Any, Callable
 
 import numpy as np
@@ -96,6 +101,73 @@ def _reachable(address: str, timeout: float = 10.0) -> None:
                             "running there, and the port open?)") from None
 
 
+# Ray's noise on the terminal, each line matched whole (real errors and warnings still show):
+# - starting a local instance: "Token authentication is enabled for this Ray cluster. Set RAY_AUTH_MODE=disabled to
+#   opt out. …" (a warning of Ray's Python logger; GradFlip started that instance itself, with Ray's default);
+# - every run: "[… E …] core_worker.cc:2465: Actor with class name: 'MapWorker(MapBatches(_Explainer))' … has
+#   constructor arguments in the object store and max_restarts > 0. …": Ray Data passes its own object reference to
+#   the actors it starts (ray-project/ray#57733), and Ray's C++ logger writes that to the process's stderr (fd 2)
+_AUTH_LOGGER = "ray._private.authentication.authentication_token_setup"
+_AUTH_ENABLED = "Token authentication is enabled for this Ray cluster."
+_ACTOR_ARGS = re.compile(rb"\[[^\]]*\] core_worker\.cc:\d+: Actor with class name: '[^']*\(_Explainer\)+' and ID: '[0-9a-f]+' "
+                         rb"has constructor arguments in the object store and max_restarts > 0\.")
+
+
+def _not_auth_enabled(record: logging.LogRecord) -> bool:
+    return not record.getMessage().startswith(_AUTH_ENABLED)
+
+
+class _StderrWithout:
+    """While open, the process's stderr (fd 2, C++ code's too) goes through a pipe that a thread copies to the real
+    stderr, line by line, less the lines ``pattern`` matches (a part line that cannot be one of them goes on at once)."""
+
+    def __init__(self, pattern: re.Pattern):
+        self.pattern = pattern
+
+    def __enter__(self):
+        self.thread = None
+        try:
+            sys.stderr.flush()
+            self.saved = os.dup(2)
+        except (OSError, ValueError):  # no stderr to filter (closed): nothing to do
+            return self
+        read, write = os.pipe()
+        os.dup2(write, 2)
+        os.close(write)
+        self.thread = threading.Thread(target=self._copy, args=(read, os.dup(self.saved)), daemon=True)
+        self.thread.start()
+        return self
+
+    def _copy(self, read: int, out: int) -> None:
+        rest = b""
+        try:
+            while chunk := os.read(read, 65536):
+                *lines, rest = (rest + chunk).split(b"\n")
+                text = b"".join(line + b"\n" for line in lines if not self.pattern.match(line))
+                if rest and not rest.startswith(b"["):  # not Ray's log line ("\r" progress): now, not at its end
+                    text, rest = text + rest, b""
+                while text:
+                    text = text[os.write(out, text):]
+            if rest:
+                os.write(out, rest)
+        except OSError:
+            pass
+        finally:
+            os.close(read)
+            os.close(out)
+
+    def __exit__(self, *exc) -> None:
+        if self.thread is None:
+            return
+        try:
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+        os.dup2(self.saved, 2)  # closes the pipe's end: the thread copies what is left, then ends
+        os.close(self.saved)
+        self.thread.join(timeout=5)
+
+
 class RayEngine:
     """An engine for :func:`~.job.explain_inputs` that runs on Ray (``address``: "local" or a head's)."""
 
@@ -126,6 +198,9 @@ class RayEngine:
             import ray  # noqa: PLC0415
         except ImportError:
             raise GradFlipError("running on a Ray cluster needs Ray: pip install 'gradflip-desktop[ray]'") from None
+        auth = logging.getLogger(_AUTH_LOGGER)
+        if _not_auth_enabled not in auth.filters:
+            auth.addFilter(_not_auth_enabled)
         if not ray.is_initialized():
             kw = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False, **self.init_kwargs}
             if self.address != "local":
@@ -136,8 +211,6 @@ class RayEngine:
             except (ConnectionError, TimeoutError, RuntimeError, ValueError) as exc:  # a wrong or unreachable address
                 where = "a local Ray instance" if self.address == "local" else f"the Ray cluster at {self.address}"
                 raise GradFlipError(f"cannot connect to {where}: {exc}") from None
-        import logging  # noqa: PLC0415
-
         for name in ("ray", "ray.data"):  # the CLI prints its own progress; Ray's INFO lines are noise here
             logging.getLogger(name).setLevel(logging.WARNING)
         ctx = ray.data.DataContext.get_current()
@@ -175,7 +248,10 @@ class RayEngine:
             num_cpus=0 if use_gpu else 1,
             num_gpus=1 if use_gpu else 0,
         )
-        for row in ds.iter_rows():
+        rows = iter(ds.iter_rows())
+        with _StderrWithout(_ACTOR_ARGS):  # the actors are started before the first row comes
+            first = next(rows, None)
+        for row in itertools.chain([] if first is None else [first], rows):
             if should_stop is not None and should_stop():
                 return
             job = by_idx[int(row["idx"])]

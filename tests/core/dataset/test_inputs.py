@@ -159,3 +159,15 @@ def test_an_earlier_runs_results_in_a_subfolder_are_one_skipped_line_not_one_per
     about_res = [(p, why) for p, why in skipped if p == res or res in p.parents]
     assert about_res == [(res, "an earlier GradFlip run's results (12 result files)")], skipped
     assert (own / "summary.csv", "not an image") in skipped
+
+
+def test_the_same_weights_under_another_file_name_differ_only_in_the_name():
+    from gradflip_desktop.core.dataset.inputs import same_weights
+
+    then = {"name": "resnet18 (10 classes, ft.pth)", "file": "ft.pth", "file_bytes": 100, "file_sha256": "ab" * 8}
+    assert same_weights(then, {**then, "name": "resnet18 (10 classes, b.pth)", "file": "b.pth"}) == {"file", "name"}
+    assert same_weights(then, {**then, "name": "my classifier", "file": "b.pth"}) == {"file"}  # a name of its own
+    assert same_weights(then, {**then, "file": "b.pth", "file_sha256": "cd" * 8}) == set()  # other weights
+    assert same_weights(then, {**then, "file": "b.pth", "file_bytes": 101}) == set()
+    folder = {"name": "vit (3 classes, hf)", "file": "hf"}  # a model folder has no digest: known by its name
+    assert same_weights(folder, {"name": "vit (3 classes, hf2)", "file": "hf2"}) == set()

@@ -45,3 +45,23 @@ def test_resume_tells_a_set_made_with_another_weights_file():
     assert made_otherwise(rec, None, {**now, "file": "ft_v1.pth"}, None) == ""
     older = {"model": {"name": "my classifier", "classes": 10}}  # a record made before the file was recorded: kept
     assert made_otherwise(older, None, now, None) == ""
+
+
+def test_resume_knows_the_same_weights_copied_to_another_file_name():
+    """`explain DIR --resume` with a copy of the weights file (another name, the same bytes) refused every set as
+    "made with other settings (model resnet18 (10 classes, ft.pth), not resnet18 (10 classes, ft copy.pth); model
+    file ft.pth, not ft copy.pth)": the weights are known by their SHA-256 now, not their path. Other weights, or
+    the same weights read otherwise, are still another model."""
+    from gradflip_desktop.core.dataset.job import made_otherwise
+
+    weights = {"classes": 10, "input_size": [32, 32], "file_bytes": 100, "file_sha256": "6f67c93dd24d37d7"}
+    rec = {"model": {"name": "resnet18 (10 classes, ft.pth)", "file": "ft.pth", **weights}}
+    copy = {"name": "resnet18 (10 classes, ft copy.pth)", "file": "ft copy.pth", **weights}
+    assert made_otherwise(rec, None, copy, None) == ""
+    other = {**copy, "file_sha256": "0123456789abcdef"}
+    assert made_otherwise(rec, None, other, None) == ("model resnet18 (10 classes, ft.pth), not resnet18 (10 classes, "
+                                                      "ft copy.pth); model file ft.pth, not ft copy.pth; model file "
+                                                      "sha256 6f67c93dd24d37d7, not 0123456789abcdef")
+    assert made_otherwise(rec, None, {**copy, "input_size": [64, 64]}, None) == "model input size [32, 32], not [64, 64]"
+    assert made_otherwise(rec, None, {**copy, "name": "resnet34 (10 classes, ft copy.pth)"}, None).startswith(
+        "model resnet18 (10 classes, ft.pth), not resnet34")  # another architecture named: not the same model
