@@ -166,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--epsilon", type=float, default=d.epsilon, help=f"step length in RMS pixel units; --style region scales it to a mask step (default {d.epsilon:g})")
     e.add_argument("--max-steps", type=positive_int, default=d.max_steps, help=f"step budget (default {d.max_steps})")
     e.add_argument("--smoothing", type=float, default=d.smoothing, help="Gaussian sigma (px) applied to the gradient")
-    e.add_argument("--coarse", type=positive_int, default=d.coarse, help="coarse-to-fine factor: change at 1/F resolution (default 1 = off)")
+    e.add_argument("--coarse", type=positive_int, default=d.coarse, help="coarse-to-fine factor: each step averaged over FxF pixels, or FxF mask cells in --style region (default 1 = off)")
     e.add_argument("--style", choices=STYLES, default=d.style,
                    help=f"{', '.join(f'{k}: {v}' for k, v in STYLE_NAMES.items())} (default {d.style}); see README")
     e.add_argument("--blur-sigma", type=float, default=None, help="sigma (px) of the blurred copy for --style blur (default: long side / 24)")
@@ -199,7 +199,11 @@ def _err(message: str) -> None:
 def _load_model(args):
     from .core.models import load_classifier
 
-    clf = load_classifier(args.model, device=args.device, **model_options_from_args(args))
+    return _said(load_classifier(args.model, device=args.device, **model_options_from_args(args)))
+
+
+def _said(clf):
+    """``clf``, its loading notes and warnings printed."""
     for w in getattr(clf, "warnings", []):  # what was read or recognised is a note; an assumption or a risk a warning
         kind = "note" if w.startswith("settings read from ") or (w.startswith("architecture ") and "recognised" in w) \
             else "warning"
@@ -346,17 +350,16 @@ def _explain(args) -> int:
     folders = any(names_folder(p) for p in args.images)
     once = len(inputs) - len(_repeated(inputs, "explained"))  # distinct files: the interrupt line counts them
     engine = _ray_engine(args) if args.ray else None
-    clf = None if engine is not None else _load_model(args)
-    if clf is not None:  # a typo: one line, exit 2, now, not one line per photo (and a summary of errors)
-        check_target_and_group(clf, args.target, args.group)
+    # --ray: the actors' model loaded here first, so its notes are said and a bad file is one line before Ray starts
+    clf = _load_model(args) if engine is None else _said(engine.load_here())
+    check_target_and_group(clf, args.target, args.group)  # a typo: one line, exit 2, now, not one line per photo
     batch = args.batch_size or DEFAULT_BATCH_SIZE
     settings = JobSettings(out=args.out, force=args.force, resume=args.resume, batch_size=batch,
                            max_side=args.max_side, max_pixels=args.max_pixels,
                            summary=folders or args.summary or has_summary(args.out))  # one it had: rebuilt
     many = len(inputs) > 1
     started, began = time.perf_counter(), time.time()
-    single = _Progress(inputs[0].display if inputs else "", opts.max_steps, args.quiet or many,
-                       clf.label if clf is not None else str)
+    single = _Progress(inputs[0].display if inputs else "", opts.max_steps, args.quiet or many, clf.label)
     codes, records = [], []
     kept = [0]  # inputs whose result set --resume kept, or that failed (a corrupt file: no time): not in the rate
     order: dict[str, int] = {}  # --json lists the records in input order (batches finish in any order)

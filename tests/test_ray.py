@@ -63,6 +63,22 @@ def test_ray_run_writes_the_local_runs_answers(local_ray, tmp_path):
     assert (tmp_path / "ray" / "index.html").is_file()
 
 
+def test_a_model_that_does_not_load_in_the_actors_stops_the_run_with_its_own_error(local_ray, tmp_path):
+    """The actors' model did not load (a device or file the driver's check could not see): ActorDiedError, its
+    text ~100 lines of traceback; now the run stops with the actors' own GradFlip error, attributes and all."""
+    from gradflip_desktop.core.errors import ModelSettingError
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(3):
+        Image.fromarray(np.full((24, 32, 3), 40 * i, np.uint8)).save(folder / f"p{i}.png")
+    inputs, _ = collect_inputs([folder])
+    engine = RayEngine("local", model_options={"arch": "resnet18"}, actors=1)  # options for the built-in model
+    with pytest.raises(ModelSettingError, match="apply to model files only") as err:
+        explain_inputs(make_tiny(), inputs, ExplainOptions(), JobSettings(out=tmp_path / "out"), engine=engine)
+    assert err.value.setting == "model"
+
+
 def test_an_unreachable_cluster_is_one_line_and_exit_2_not_an_internal_error(tmp_path, capsys, monkeypatch):
     """--ray 10.255.255.1:6379 (a wrong or unreachable head): "cannot connect to the Ray cluster at …", exit 2
     (it was "internal error: ConnectionError: … (please report this)", exit 3)."""
@@ -177,3 +193,92 @@ def test_a_local_ray_run_prints_only_gradflips_lines(tmp_path):
     lines = done.stderr.strip().splitlines()
     assert done.returncode in (0, 1), done.stderr
     assert len(lines) == 3 and lines[0].startswith("[1/2 ") and lines[2].startswith("gradflip: summary: "), done.stderr
+
+
+def _main_err(capsys, argv):
+    from gradflip_desktop import cli
+
+    code = cli.main(argv)
+    return code, capsys.readouterr().err.strip().splitlines()
+
+
+def test_a_model_that_does_not_load_is_the_local_runs_one_line_before_ray_starts(tmp_path, capsys, monkeypatch):
+    """--ray local --model broken.pth (or a wrong --arch): ~100 lines of Ray's tracebacks, then "internal error:
+    ActorDiedError: … ModelError: … (please report this)", exit 3. The model is loaded here first (on the CPU):
+    the local run's line, exit 2, and Ray is never started."""
+    from gradflip_desktop import cli
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", lambda **kw: pytest.fail("ray.init was called"))
+    img = tmp_path / "p.png"
+    Image.fromarray(np.full((24, 32, 3), 120, np.uint8)).save(img)
+    (tmp_path / "broken.pth").write_bytes(b"\x80\x02not a state dict" * 40)
+    for model in (["--model", str(tmp_path / "broken.pth")], ["--arch", "resnet18"]):  # a file; options for the built-in
+        args = ["explain", str(img), "--out", str(tmp_path / "out"), "--quiet", *model]
+        code, local = _main_err(capsys, args)
+        code_ray, lines = _main_err(capsys, [*args, "--ray", "local"])
+        assert code == code_ray == cli.EXIT_BAD_INPUT
+        assert len(lines) == 1 and lines == local and "internal error" not in lines[0], lines
+    code, lines = _main_err(capsys, ["explain", str(img), "--out", str(tmp_path / "out"), "--ray", "local", "--device", "cdua"])
+    assert code == cli.EXIT_BAD_INPUT and len(lines) == 1 and "unknown device 'cdua'" in lines[0], lines
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_models_notes_are_said_with_ray_too(tmp_path, capsys, monkeypatch):
+    """--input-size 1 (a model input under 8 px) said so in a local run, not with --ray: the model is now loaded
+    here too, with the same notes."""
+    from gradflip_desktop import cli
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", lambda **kw: (_ for _ in ()).throw(ConnectionError("no instance here")))
+    monkeypatch.setattr(cli, "_ray_engine", lambda args: RayEngine("local", loader=functools.partial(make_tiny, size=1)))
+    img = tmp_path / "p.png"
+    Image.fromarray(np.full((24, 32, 3), 120, np.uint8)).save(img)
+    code, lines = _main_err(capsys, ["explain", str(img), "--out", str(tmp_path / "out"), "--quiet", "--ray", "local"])
+    assert code == cli.EXIT_BAD_INPUT and len(lines) == 2, lines
+    assert lines[0].startswith("gradflip: note: the model's input is 1×1 px") and "cannot connect to a local Ray" in lines[1]
+
+
+def test_an_actor_whose_model_does_not_load_says_the_error_once_and_does_not_die():
+    """Its error came back as Ray's ActorDiedError (its text the whole traceback): now the actor keeps it and
+    answers every row with it, whole (a ModelSettingError keeps its setting, for the CLI's remedy)."""
+    import pickle
+
+    from gradflip_desktop.core.dataset.ray_engine import _Explainer
+    from gradflip_desktop.core.errors import ModelSettingError
+    from gradflip_desktop.core.models import load_classifier
+
+    actor = _Explainer(functools.partial(load_classifier, None, arch="resnet18"), ExplainOptions().to_dict(), None, 10**6, 2)
+    out = actor({"idx": np.array([3, 5]), "path": np.array(["a.png", "b.png"], dtype=object)})
+    assert out["idx"].tolist() == [3, 5]
+    fatal = [pickle.loads(p)["fatal"] for p in out["payload"]]
+    assert all(isinstance(e, ModelSettingError) and e.setting == "model" for e in fatal)
+    assert "apply to model files only" in str(fatal[0])
+
+    class Odd(Exception):  # a class the driver may not have: its name and message
+        pass
+
+    def odd():
+        raise Odd("no")
+
+    fatal = pickle.loads(_Explainer(odd, ExplainOptions().to_dict(), None, 10**6, 1)({"idx": np.array([0]), "path": np.array(["a"])})["payload"][0])
+    assert type(fatal["fatal"]) is RuntimeError and str(fatal["fatal"]) == "Odd: no"
+
+
+def test_rays_wrapped_errors_are_unwrapped_to_gradflips_own():
+    from ray.exceptions import ActorDiedError, RayTaskError
+
+    from gradflip_desktop.core.dataset.ray_engine import own_error
+    from gradflip_desktop.core.errors import ImageError, ModelError, ModelSettingError
+
+    cause = ModelSettingError("needs an architecture", setting="architecture", suggestions=["resnet18"])
+    tb = ('Traceback (most recent call last):\n  File "ray_engine.py", line 45, in __init__\n    self.classifier = '
+          "loader()\ngradflip_desktop.core.errors.ModelSettingError: needs an architecture")
+    task = RayTaskError("MapWorker.__init__", tb, cause)
+    assert own_error(task) is cause and own_error(task.as_instanceof_cause()) is cause  # Ray's dual class too
+    died = own_error(ActorDiedError(task))  # only the text is left: the error of that name, its message
+    assert type(died) is ModelError and str(died) == "needs an architecture"
+    wrapped = RuntimeError("Ray Data failed")
+    wrapped.__cause__ = ImageError("cannot read a.png")
+    assert str(own_error(wrapped)) == "cannot read a.png"
+    assert own_error(RuntimeError("a Ray bug")) is None and own_error(ActorDiedError()) is None

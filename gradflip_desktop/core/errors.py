@@ -55,6 +55,9 @@ class ModelSettingError(ModelError):
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
 
+    def __reduce__(self):  # pickled whole (a Ray actor's error reaches the driver with its setting and remedy)
+        return type(self), (str(self), self.setting, self.suggestions)
+
 
 class ExportError(GradFlipError):
     """The result set could not be written; the message is meant for the user."""
@@ -77,6 +80,9 @@ class ResultExistsError(ExportError, FileExistsError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+    def __reduce__(self):
+        return type(self), (str(self), self.existing)
 
 
 __all__ = ["GradFlipError", "ImageError", "ModelError", "ModelSettingError", "ExportError", "ResultExistsError", "one_line"]

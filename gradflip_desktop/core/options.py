@@ -104,9 +104,9 @@ class ExplainOptions:
         the change removes detail, and the blur amount per pixel is the importance map).
     blur_sigma: Gaussian σ (working-image px) of the blurred copy for ``style="blur"``; ``None`` uses
         1/24 of the long side.
-    coarse: coarse-to-fine factor f >= 1: each step is the gradient averaged over f x f blocks and
-        upsampled bilinearly, so the change lives at 1/f resolution (a smooth, readable change at a
-        larger L2; 1 = full resolution).
+    coarse: coarse-to-fine factor f >= 1: each step is the gradient averaged over f x f blocks of the
+        search's coordinates (pixels; in style ``"region"`` the mask's cells) and upsampled bilinearly, so the
+        change lives at 1/f resolution (a smooth, readable change at a larger L2; 1 = full resolution).
     minimise / eight_bit / key_pixels: the post passes (see :mod:`gradflip_desktop.core.explain`).
     refine: after the straight-line minimise, walk the change along the decision boundary toward the
         original (:func:`~gradflip_desktop.core.explain.minimise.refine`); the textbook change only

@@ -42,7 +42,11 @@ class _Explainer:
     def __init__(self, loader: Callable[[], Any], options: dict, max_side, max_pixels, batch_size: int):
         from ..options import ExplainOptions  # noqa: PLC0415
 
-        self.classifier = loader()
+        try:
+            self.classifier, self.failed = loader(), None
+        except Exception as exc:  # noqa: BLE001 - said by the driver, once, in GradFlip's words (see __call__)
+            # an actor that raised here died with ~100 lines of Ray's tracebacks, read as an internal error
+            self.classifier, self.failed = None, _portable(exc)
         self.options = ExplainOptions(**options)
         self.max_side, self.max_pixels, self.batch_size = max_side, max_pixels, batch_size
 
@@ -51,6 +55,10 @@ class _Explainer:
         from ..images import load_image  # noqa: PLC0415
         from ..models.classifier import with_enlarged_note  # noqa: PLC0415
 
+        if self.failed is not None:  # the model did not load: every row says so, the driver raises it
+            fatal = pickle.dumps({"fatal": self.failed}, protocol=pickle.HIGHEST_PROTOCOL)
+            idx = np.asarray(batch["idx"], dtype=np.int64)
+            return {"idx": idx, "payload": np.asarray([fatal] * len(idx), dtype=object)}
         infos: dict[int, dict] = {}
 
         def loader(idx: int, path: str):
@@ -73,12 +81,57 @@ class _Explainer:
         return {"idx": np.asarray(out_idx, dtype=np.int64), "payload": np.asarray(out_payload, dtype=object)}
 
 
+def _portable(exc: BaseException) -> BaseException:
+    """``exc`` when it survives a pickle (GradFlip's errors, with their attributes; Python's own), else an error of
+    the same name and message (a class the driver may not have, or one that does not pickle)."""
+    try:
+        if type(exc).__module__ in ("builtins", _errors_module()):
+            pickle.loads(pickle.dumps(exc, protocol=pickle.HIGHEST_PROTOCOL))
+            return exc
+    except Exception:  # noqa: BLE001, S110 - then by its name and message
+        pass
+    return _error(type(exc).__name__, str(exc))
+
+
+def _errors_module() -> str:
+    from .. import errors  # noqa: PLC0415
+
+    return errors.__name__
+
+
+# the last line of an actor's traceback that Ray puts in the message of the error it raises in the driver
+_RAISED = re.compile(r"^gradflip_desktop\.core\.errors\.(\w+): (.*)$", re.MULTILINE)
+
+
+def own_error(exc: BaseException) -> BaseException | None:
+    """The GradFlip error behind an error of Ray's, or None: an actor's exception travels as ``RayTaskError.cause``
+    (Ray's dual class is also the cause's class, its message the whole traceback), and an actor that died in its
+    constructor is an ``ActorDiedError`` that keeps only the traceback's text (its last line names the error)."""
+    seen: set[int] = set()
+    err: BaseException | None = exc
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        cause = getattr(err, "cause", None)
+        if isinstance(cause, BaseException):
+            err = cause
+        elif isinstance(err, GradFlipError):
+            return err
+        else:
+            err = err.__cause__ or err.__context__
+    found = _RAISED.findall(str(exc))
+    return _error(*found[-1]) if found else None
+
+
 def _error(name: str, message: str) -> BaseException:
     from .. import errors  # noqa: PLC0415
 
     cls = getattr(errors, name, None)
     if isinstance(cls, type) and issubclass(cls, Exception):
-        return cls(message)
+        for kind in cls.__mro__:  # ModelSettingError needs its setting: by name alone, a ModelError
+            try:
+                return kind(message)
+            except TypeError:
+                continue
     if name == "ValueError":
         return ValueError(message)
     return RuntimeError(f"{name}: {message}")
@@ -186,9 +239,20 @@ class RayEngine:
         self.address = address
         self.device = device
         self.loader = loader or functools.partial(load_model, model, device, dict(model_options or {}))
+        self.here = loader or functools.partial(load_model, model, "cpu", dict(model_options or {}))
         self.max_side, self.max_pixels = max_side, max_pixels
         self.actors = actors
         self.init_kwargs = dict(init_kwargs or {})
+
+    def load_here(self):
+        """The model the actors load, loaded once in this process before Ray starts, on the CPU (the actors'
+        GPU may be theirs only): a model file or setting that does not load fails here, before any actor starts;
+        with a local instance, whose actors are this machine's, a device it lacks too."""
+        if self.address == "local":
+            from ..models.devices import resolve_device  # noqa: PLC0415 - torch
+
+            resolve_device(self.device)
+        return self.here()
 
     def _init(self):
         # Ray Data sets its loggers to INFO when a dataset runs ("execution finished in 5.9 seconds" on stderr
@@ -248,6 +312,14 @@ class RayEngine:
             num_cpus=0 if use_gpu else 1,
             num_gpus=1 if use_gpu else 0,
         )
+        try:
+            yield from self._results(ds, by_idx, should_stop)
+        except Exception as exc:  # an actor's GradFlip error: its one line, not Ray's wrapper ("internal error")
+            if (own := own_error(exc)) is None:
+                raise
+            raise own from None
+
+    def _results(self, ds, by_idx: dict, should_stop):
         rows = iter(ds.iter_rows())
         with _StderrWithout(_ACTOR_ARGS):  # the actors are started before the first row comes
             first = next(rows, None)
@@ -256,6 +328,8 @@ class RayEngine:
                 return
             job = by_idx[int(row["idx"])]
             payload = pickle.loads(row["payload"])  # made by _Explainer above, inside this job
+            if "fatal" in payload:  # no actor could load the model: the whole run stops, as a local one would
+                raise payload["fatal"]
             if "error" in payload:
                 yield job, _error(payload["error"], payload["message"])
             else:

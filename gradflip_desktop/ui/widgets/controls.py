@@ -288,9 +288,11 @@ class ControlsPanel(QWidget):
             "L2, but it points at regions a person can read)." + default("style")
         )
         self.coarse.setToolTip(
-            "Coarse-to-fine factor f: each step is the gradient averaged over f × f pixel blocks and "
-            "upsampled, so the change lives at 1/f resolution. 4, 8 or 16 give a smooth, readable change "
-            "(blobs instead of noise) at a larger L2; off (1) works at full resolution (the smallest change)."
+            "Coarse-to-fine factor f: each step is the gradient averaged over f × f blocks and upsampled, so "
+            "the change lives at 1/f resolution. Smallest change and blur per pixel: blocks of f × f pixels; 4, 8 "
+            "or 16 give a smooth, readable change (blobs instead of noise) at a larger L2. Key region: blocks of "
+            "f × f cells of its mask (14 cells along the long side), so 2 or 3 already make it coarser and 14 "
+            "or more leave one cell. Off (1): no averaging (each pixel, or each mask cell, on its own)."
             + default("coarse", lambda v: "off" if int(v) <= 1 else f"{v}")
         )
 

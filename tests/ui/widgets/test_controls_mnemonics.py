@@ -36,3 +36,13 @@ def test_the_class_table_says_it_is_the_photos(qtbot):
     panel = ControlsPanel()
     qtbot.addWidget(panel)
     assert "What the model sees in the photo" in [box.title() for box in panel.findChildren(QGroupBox)]
+
+
+def test_the_coarse_to_fine_tooltip_says_what_it_averages_in_each_style(qtbot):
+    """It said "f × f pixel blocks" only; in the default key-region style the factor averages the mask's cells
+    (core/explain/search.direction runs on the search's coordinates), so --coarse 8 there is not 8-px blocks."""
+    panel = ControlsPanel()
+    qtbot.addWidget(panel)
+    tip = panel.coarse.toolTip()
+    assert "f × f pixels" in tip and "cells of its mask" in tip and "Key region" in tip, tip
+    assert "f × f pixel blocks" not in tip

@@ -1,0 +1,18 @@
+"""GradFlip's error types (core/errors.py)."""
+
+from __future__ import annotations
+
+import pickle
+
+from gradflip_desktop.core.errors import DiskFullError, ModelSettingError, ResultExistsError
+
+
+def test_errors_with_attributes_survive_a_pickle():
+    """A Ray actor's error reaches the driver pickled: ModelSettingError could not be unpickled (its setting is a
+    required argument), so --ray lost "use --device cpu" / "use --arch …"."""
+    setting = pickle.loads(pickle.dumps(ModelSettingError("no CUDA GPU", setting="device", suggestions=("cpu",))))
+    assert type(setting) is ModelSettingError and str(setting) == "no CUDA GPU"
+    assert (setting.setting, setting.suggestions) == ("device", ["cpu"])
+    exists = pickle.loads(pickle.dumps(ResultExistsError("cat.png exists", existing=["cat.png"])))
+    assert isinstance(exists, FileExistsError) and str(exists) == "cat.png exists" and exists.existing == ["cat.png"]
+    assert str(pickle.loads(pickle.dumps(DiskFullError("disk full")))) == "disk full"
