@@ -125,7 +125,8 @@ def test_results_written_inside_the_folder_are_not_explained_again(tiny_cli, tmp
     # the output folder's result files: one line, not one per file (8 per photo, 2 for the summary); also
     # when --out is the photo folder itself (before: 10 "skipped" lines per photo on every re-run)
     assert [ln for ln in err.splitlines() if "skipped" in ln] == \
-        [f"gradflip: skipped: {out}: the output folder of this run (10 result files)"]
+        [f"gradflip: skipped: {out}: the output folder of this run (10 result files)" if out != folder else
+         f"gradflip: skipped: {out}: 10 result files of this run, which writes here (the photos are explained)"]
     assert sorted(p.name for p in out.glob("*.gradflip.json")) == ["a.gradflip.json"]
     assert [r["file"] for r in read_summary(out / "summary.csv")] == [str(folder / "a.png")]
     # a user's own file that merely ends like one (no record next to it) is still an image to explain
@@ -676,8 +677,13 @@ def test_resume_never_keeps_the_set_of_another_image_with_the_same_name(tiny_cli
     assert code == 2 and "(kept)" not in err and "already complete" not in err
     assert f"is of another image ({a / 'p.png'}), not of {b / 'p.png'}" in err
     assert (out / "p.gradflip.json").read_text() == before  # a's set untouched
-    (row,) = read_summary(out / "summary.csv")
+    row, kept = read_summary(out / "summary.csv")
     assert row["file"] == str(b / "p.png") and row["status"] == "error" and row["original_label"] == ""
+    # a/p.png's set is still in the folder: the summary (and the gallery) still list it, under its own file
+    assert kept["file"] == str(a / "p.png") and kept["status"] != "error" and kept["original_label"] != ""
+    page = (out / "index.html").read_text(encoding="utf-8")
+    rows = {r.split('<td title="')[1].split('"')[0]: r for r in page.split("</tr>") if '<td title="' in r}
+    assert "<img" in rows[str(a / "p.png")] and "<img" not in rows[str(b / "p.png")]  # a's thumbnail on a's row only
     # the same folder again: its own set is kept as before
     assert cli.main(["explain", str(a), "--out", str(out), "--resume", "--no-key-pixels"]) in (0, 1)
     assert "result set already complete" in capsys.readouterr().err

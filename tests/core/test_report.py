@@ -735,6 +735,24 @@ def test_the_apis_figure_has_the_notes_its_record_has(tmp_path, monkeypatch, res
     assert seen == [notes]
     assert json.loads((tmp_path / "p.gradflip.json").read_text(encoding="utf-8"))["image"]["warnings"] == notes
 
+def test_the_apis_record_fingerprints_the_photo_file_so_resume_and_check_see_an_edit(tmp_path):
+    """``run(model, load_image(path))`` + ``write_result_set`` (the README's Python example) wrote no
+    ``image.file``: ``explain --resume`` kept the set of a photo mirrored since, and ``check`` scored the old map
+    on the new photo, both in silence (the CLI and the app record the file's size, date and SHA-256)."""
+    import hashlib
+    from gradflip_desktop.core.dataset.inputs import Input
+    from gradflip_desktop.core.dataset.job import changed_file
+
+    photo = tmp_path / "p.png"
+    save_png(photo, (np.random.default_rng(0).random((24, 32, 3)) * 255).astype(np.uint8))
+    res = run(make_tiny(), load_image(photo), ExplainOptions(max_steps=3))
+    write_result_set(res, tmp_path / "out", "p")
+    rec = json.loads((tmp_path / "out" / "p.gradflip.json").read_text(encoding="utf-8"))
+    assert rec["image"]["file"]["sha256"] == hashlib.sha256(photo.read_bytes()).hexdigest()
+    save_png(photo, (np.random.default_rng(1).random((24, 32, 3)) * 255).astype(np.uint8), overwrite=True)
+    assert changed_file(rec, Input(path=photo, name="p"))
+
+
 def test_an_out_folder_that_is_a_dangling_link_or_lies_under_a_file_is_named_for_what_it_is(tmp_path):
     """--out (or Export) to a link whose target is gone said "cannot create the folder out: File exists", and to
     a path under a file "...: Not a directory": the message names the link and its target, or the file."""

@@ -17,7 +17,7 @@ from urllib.parse import quote
 import numpy as np
 
 from ..images import atomic_write_bytes, safe_formats, utf8_bytes
-from ..summary import any_of, pct1, share
+from ..summary import any_of, apart, pct1, share
 
 THUMB_DIR = ".thumbs"
 THUMB_HEIGHT = 96
@@ -153,7 +153,7 @@ def write_gallery(out_dir: str | Path, rows: list[dict], records: dict[str, dict
     body = []
     shown = _shown_names([r["file"] for r in rows])
     for r in rows:
-        rec = records.get(r["name"]) or {}
+        rec = (records.get(r["name"]) if r["status"] != "error" else None) or {}  # a refused input: not the set of its name
         uri = _data_uri(out, r["name"], rec.get("files") or {}) if rec else ""
         img = f'<img src="{uri}" alt="{e(r["name"])}" height="{THUMB_HEIGHT}">' if uri else ""
         figure = str((rec.get("files") or {}).get("figure", ""))
@@ -161,8 +161,9 @@ def write_gallery(out_dir: str | Path, rows: list[dict], records: dict[str, dict
             img = f'<a href="{e(quote(figure))}" title="open the figure">{img}</a>'
         cls = ' class="error"' if r["status"] == "error" else ""
         flipped = r["status"] == "flipped"
-        change = (f'{e(r["original_label"])} ({_pct(r["original_probability"])}) → {e(r["final_label"])} '
-                  f'({_pct(r["final_probability"])}){"" if flipped else ", not flipped"}') if r["original_label"] else e(r["message"])
+        was, now = (_pcts if flipped else _pct2)(r["original_probability"], r["final_probability"])
+        change = (f'{e(r["original_label"])} ({was}) → {e(r["final_label"])} '
+                  f'({now}){"" if flipped else ", not flipped"}') if r["original_label"] else e(r["message"])
         # "how easily it flips" only for a photo that flipped: a run that did not (nothing to flip, out of
         # budget) has a small saved change (8-bit rounding, one step) that must not sort it first as the easiest
         l2_saved, key = (r["l2_saved"], r["key_fraction"]) if flipped else ("", "")
@@ -221,6 +222,16 @@ def _pct(v, digits: int = 1) -> str:
     if v in ("", None):
         return ""
     return pct1(float(v)) if digits == 1 else share(float(v))  # a 1-pixel key set: "0.002 %", not "0.00 %"
+
+
+def _pcts(a, b) -> tuple[str, str]:
+    """Two probabilities as the CLI line and the figure's title write them: two decimals where one reads the same
+    for both (a near tie, "bubble (8.80 %) → nematode (8.76 %)", read as no change at "8.8 % → 8.8 %")."""
+    return apart(float(a), float(b)) if a not in ("", None) and b not in ("", None) else _pct2(a, b)
+
+
+def _pct2(a, b) -> tuple[str, str]:
+    return _pct(a), _pct(b)
 
 
 def _most_often(flipped: list[dict], shown: int = 3) -> str:

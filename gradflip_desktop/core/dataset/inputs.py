@@ -175,7 +175,8 @@ def collect_inputs(paths: list[str | Path], recursive: bool = False,
             else:
                 skipped.append((f, "not an image"))
         if quiet:
-            skipped.append((p.joinpath(*(inner or ())), f"the output folder of this run ({quiet} result files)"))
+            skipped.append((p.joinpath(*(inner or ())), f"the output folder of this run ({quiet} result files)" if inner
+                            else f"{quiet} result files of this run, which writes here (the photos are explained)"))
         for where, files in earlier.items():
             if any(f.name.endswith(RESULT_FILES) for f in files):  # a folder holding result sets
                 skipped.append((where, f"an earlier GradFlip run's results ({len(files)} result files)"))

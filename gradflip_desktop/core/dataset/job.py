@@ -449,7 +449,7 @@ def write_run_summary(out: Path, inputs: list[Input], outcomes: dict[Input, Outc
         else:
             records[name] = rec
             rows.append(summary_row(inp.path, name, rec))
-    rows += _earlier_rows(out, {r["name"] for r in rows}, records)
+    rows += _earlier_rows(out, {r["name"] for r in rows if r["status"] != ERROR} | set(records), records)
     write_summary(out, rows)
     write_gallery(out, rows, records)
 
@@ -457,7 +457,7 @@ def write_run_summary(out: Path, inputs: list[Input], outcomes: dict[Input, Outc
 def _earlier_rows(out: Path, listed: set[str], records: dict) -> list[dict]:
     """Rows for the complete result sets in ``out`` that earlier runs left there (another folder explained
     into the same ``--out``): the summary and the gallery list everything the folder holds, not only the last
-    run's inputs. Their ``file`` is the record's source name; they come after this run's rows, by name."""
+    run's inputs, also the set of another image an input was refused for. Their ``file`` is the record's source."""
     rows = []
     suffix = ".gradflip.json"
     try:

@@ -421,14 +421,19 @@ def run(
 ) -> ExplainResult:
     """Run :func:`explain` to the end and return its result, calling ``on_step`` for every step and
     ``on_progress`` for every :class:`~..results.Progress` (the key region's forward passes, not steps)."""
+    info = image.to_dict() if isinstance(image, ImageData) else None
+    if info is not None and image.source and Path(image.source).is_file():  # as the CLI and the app record it:
+        from ..dataset.inputs import file_fingerprint  # noqa: PLC0415 - --resume and check see an edited photo
+
+        info["file"] = file_fingerprint(image.source)
     gen = explain(classifier, image, options, should_stop=should_stop)
     while True:
         try:
             step = next(gen)
         except StopIteration as done:
             result = done.value
-            if isinstance(image, ImageData) and getattr(result, "image_info", None) is None:
-                result.image_info = image.to_dict()
+            if info is not None and getattr(result, "image_info", None) is None:
+                result.image_info = info
             return result
         if isinstance(step, Step):
             if on_step is not None:

@@ -168,3 +168,12 @@ def test_the_key_set_column_names_what_the_key_set_alone_gives_when_it_is_anothe
     html_text = write_gallery(tmp_path, [other, same], {}).read_text(encoding="utf-8")
     assert "→ fox squirrel (8.5 %)" in html_text
     assert "→ tiger cat (20" not in html_text  # the same class as the whole photo's: nothing to add
+
+
+def test_a_near_tie_reads_as_a_flip_with_two_decimals_as_on_the_cli_line(tmp_path):
+    """skimage's hubble_deep_field at 384 px: the CLI line and the figure's title said "bubble 8.80 % → nematode
+    8.76 %", the gallery "bubble (8.8 %) → nematode (8.8 %)", which reads as no change."""
+    rows = [{**_row("deep", 0.0880008, 0.005), "original_label": "bubble", "final_label": "nematode",
+             "final_probability": 0.0875808}]
+    page = write_gallery(tmp_path, rows, {}).read_text("utf-8")
+    assert "bubble (8.80 %) → nematode (8.76 %)" in page
