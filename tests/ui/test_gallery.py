@@ -1295,3 +1295,104 @@ def test_closing_while_export_all_copies_asks_first(qtbot, tiny_window, photos, 
     assert not c.may_close() and asked and "still copying" in asked[0][0] and asked[0][1] == "Close GradFlip"
     qtbot.waitUntil(lambda: c.exported is not None, timeout=RUN_TIMEOUT_MS)
     assert c.may_close() and len(asked) == 1  # exported: closes without a question
+
+
+def test_esc_while_include_subfolders_lists_them_adds_none(qtbot, tiny_window, nested, monkeypatch):
+    """Include subfolders ticked over an ended run lists the subfolders in the background; Esc (Cancel) was enabled
+    then but did nothing (the run had ended), and once listed, the subfolders' images were explained anyway."""
+    from gradflip_desktop.ui.controllers import folders
+
+    w, c, ran = tiny_window, tiny_window.folders, []
+    real_list, real_explain = folders.list_folder_task, folders.explain_one_task
+    monkeypatch.setattr(folders, "list_folder_task", lambda task, *a: (time.sleep(1.0 if len(a) > 3 else 0),
+                                                                          real_list(task, *a))[1])
+    monkeypatch.setattr(folders, "explain_one_task", lambda task, model, inp, *a: (ran.append(inp.path.name),
+                                                                                      real_explain(task, model, inp, *a))[1])
+    c.open_folder(str(nested), recursive=False)
+    _wait_done(qtbot, c)
+    ran.clear()
+    c.panel.subfolders.click()
+    assert c._list.busy and w.cancel_action.isEnabled()
+    w.cancel_action.trigger()  # Esc
+    qtbot.wait(1500)
+    qtbot.waitUntil(lambda: not c.running, timeout=RUN_TIMEOUT_MS)
+    assert ran == [] and len(c.panel.tiles) == 4 and not c.panel.subfolders.isChecked() and not c.recursive
+    assert c.panel.title.text().startswith("4/4 done")
+    c.panel.subfolders.click()  # ticked again: they are listed and explained
+    _wait_done(qtbot, c)
+    assert ran == ["d0.png"] and len(c.panel.tiles) == 5
+
+
+def test_closing_while_include_subfolders_lists_them_stops_and_exports(qtbot, tiny_window, nested, tmp_path, monkeypatch):
+    """Closing (or another folder) while the subfolders are listed, answered "Stop and Export All…": the listing
+    stops (none of them is added) and the finished results are exported; the run did not stop (it had ended), so
+    the subfolders' images were explained first."""
+    from PySide6.QtWidgets import QFileDialog
+
+    from gradflip_desktop.ui.controllers import folders
+
+    w, c, ran = tiny_window, tiny_window.folders, []
+    w.settings.setValue("folders/ask_on_close", True)
+    real_list, real_explain = folders.list_folder_task, folders.explain_one_task
+    monkeypatch.setattr(folders, "list_folder_task", lambda task, *a: (time.sleep(1.0 if len(a) > 3 else 0),
+                                                                          real_list(task, *a))[1])
+    monkeypatch.setattr(folders, "explain_one_task", lambda task, model, inp, *a: (ran.append(inp.path.name),
+                                                                                      real_explain(task, model, inp, *a))[1])
+    c.open_folder(str(nested), recursive=False)
+    _wait_done(qtbot, c)
+    ran.clear()
+    c.panel.subfolders.click()
+    assert c._list.busy
+    monkeypatch.setattr(c.panel, "ask_close", lambda done, running: ("export", False))
+    dest = tmp_path / "kept"
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(dest)))
+    assert not w.close()
+    qtbot.waitUntil(lambda: c.exported is not None, timeout=RUN_TIMEOUT_MS)
+    qtbot.wait(1500)
+    assert ran == [] and not c.running and len(list(dest.glob("*.gradflip.json"))) == 3
+
+
+def test_include_subfolders_never_explains_a_photo_the_run_explained_through_a_link_again(qtbot, tiny_window, tmp_path,
+                                                                                          monkeypatch):
+    """The folder's l.png is a link to sub/b.png: the run explained it as l. Ticking Include subfolders listed
+    sub/b.png as a new photo and explained the same file again (a second set, tile and summary row: 4 of 3 photos;
+    the command line and a folder opened with its subfolders explain it once)."""
+    import os
+
+    from gradflip_desktop.ui.controllers import folders
+
+    c, ran, real = tiny_window.folders, [], folders.explain_one_task
+    monkeypatch.setattr(folders, "explain_one_task", lambda task, model, inp, *a: (ran.append(inp.path.name),
+                                                                                      real(task, model, inp, *a))[1])
+    f = tmp_path / "ph"
+    (f / "sub").mkdir(parents=True)
+    make_image_file(f / "sub" / "b.png", 40, 30, seed=3)
+    make_image_file(f / "sub" / "d0.png", 40, 30, seed=1)
+    make_image_file(f / "p.png", 40, 30, seed=2)
+    os.symlink(Path("sub") / "b.png", f / "l.png")
+    c.open_folder(str(f), recursive=False)
+    _wait_done(qtbot, c)
+    assert sorted(ran) == ["l.png", "p.png"]
+    c.panel.subfolders.click()
+    _wait_done(qtbot, c)
+    assert sorted(ran) == ["d0.png", "l.png", "p.png"], ran  # sub/b.png is l.png's file: explained once
+    assert len(c.panel.tiles) == 3 and c.panel.title.text().startswith("3/3 done")
+    assert sorted(p.name for p in Path(c.out).glob("*.gradflip.json")) == ["l.gradflip.json", "p.gradflip.json",
+                                                                           "sub_d0.gradflip.json"]
+
+
+def test_include_subfolders_of_a_folder_gone_since_keeps_the_run_exportable(qtbot, tiny_window, nested, monkeypatch):
+    """The explained folder moved (or its drive unplugged), then Include subfolders ticked: the listing failed and
+    finished the panel with "… is not a folder", its Export All button disabled over the finished explanations, the
+    box left ticked. Now the run stays as it was, exportable, the box cleared, and the status bar says why."""
+    c, errors = tiny_window.folders, []
+    monkeypatch.setattr(tiny_window, "show_error", lambda *a, **k: errors.append(a))
+    c.open_folder(str(nested), recursive=False)
+    _wait_done(qtbot, c)
+    title = c.panel.title.text()
+    nested.rename(nested.with_name("moved"))
+    c.panel.subfolders.click()
+    qtbot.wait(200)
+    assert not c.running and not errors and c.panel.title.text() == title and c.panel.export_button.isEnabled()
+    assert not c.panel.subfolders.isChecked() and not c.recursive
+    assert "no longer a folder" in tiny_window.status_label.text()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -296,6 +297,10 @@ class Classifier:
             self.warnings.append("the model was in training mode: switched to evaluation mode (no dropout, batch-norm "
                                  "running statistics), as for inference")
         self.module.eval()
+        # a label with a lone surrogate (a JSON labels file's "\ud800", a checkpoint's) is not text: `classify` stopped
+        # mid-list ("'utf-8' codec can't encode character '\ud800'", exit 2; with --json nothing printed) while the
+        # record wrote U+FFFD. The label has U+FFFD there, in every output alike
+        self.labels = [re.sub("[\ud800-\udfff]", "\ufffd", lab) if isinstance(lab, str) else lab for lab in self.labels]
         repeated = repeated_labels(self.labels)
         if repeated:  # a flip between two of them would read "“a” flipped to “a”"
             shown = "; ".join(f"{lab!r}: classes {', '.join(map(str, idx))}" for lab, idx in list(repeated.items())[:5])

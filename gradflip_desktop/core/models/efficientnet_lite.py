@@ -86,7 +86,9 @@ def folded(conv: Conv2dSame, bn: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Te
     key = tuple((t.data_ptr(), t._version) for t in tensors) + (float(bn.eps),)
     cached = bn.__dict__.get("_folded")
     if cached is None or cached[0] != key:
-        with torch.no_grad():
+        # never inference tensors (a first call inside torch.inference_mode made them, and every later gradient
+        # through the model failed: "Inference tensors cannot be saved for backward", each explanation model_error)
+        with torch.inference_mode(False), torch.no_grad():
             scale = bn.weight * torch.rsqrt(bn.running_var + bn.eps)
             nhwc = conv.weight.is_contiguous(memory_format=torch.channels_last)
             fmt = torch.channels_last if nhwc else torch.contiguous_format

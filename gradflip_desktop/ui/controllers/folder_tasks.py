@@ -44,7 +44,7 @@ def list_folder_task(task, folder: str, recursive: bool, out: str, known: list |
     the command line's plan for them (an image whose results would overwrite another's fails at once).
     ``known``: the run's inputs so far (Include subfolders ticked): they stay as they are, the others are ``added``."""
     from gradflip_desktop.core.dataset import collect_inputs
-    from gradflip_desktop.core.dataset.job import JobSettings, plan
+    from gradflip_desktop.core.dataset.job import JobSettings, _real, plan
 
     if not Path(folder).is_dir():
         raise ValueError(f"{folder} is not a folder")
@@ -54,9 +54,11 @@ def list_folder_task(task, folder: str, recursive: bool, out: str, known: list |
     inputs = [i for i in listed if i in kept]  # as the command line does (the gallery explained both)
     twice, added = len(listed) - len(inputs), None
     if known is not None:  # the finished sets in out are kept, not refused as existing results
-        old = {str(i.path): i for i in known}
-        settled = [o for o in settled if str(o.input.path) not in old]  # the new ones that fail at once
-        failed = {o.input for o in settled}
+        old, files = {str(i.path): i for i in known}, {_real(i.path) for i in known}
+        inputs = [i for i in inputs if str(i.path) in old or _real(i.path) not in files]  # a run's photo under
+        # another path (the file of a link the run explained, now in a subfolder): explained once, as it was
+        settled = [o for o in settled if str(o.input.path) not in old and _real(o.input.path) not in files]
+        failed = {o.input for o in settled}  # the new ones that fail at once
         added = [i for i in inputs if str(i.path) not in old and i not in failed]
         inputs = [old.pop(str(i.path), i) for i in inputs] + list(old.values())  # a photo gone since stays listed
     entries = [(str(i.path), str(i.path), str(Path(i.path).relative_to(folder))) for i in inputs]
@@ -204,3 +206,17 @@ def export_task(task, source: str, dest: str, overwrite: bool) -> list[Path]:
     from gradflip_desktop.core.dataset.copy import copy_run_folder
 
     return copy_run_folder(source, dest, overwrite)
+
+
+def summary_text(counts: dict, total: int) -> str:
+    """The run's count line: "3/5 done: 2 flipped, 0 not flipped, 1 error"."""
+    return (f"{sum(counts.values())}/{total} done: {counts[FLIPPED]} flipped, {counts[NOT_FLIPPED]} not flipped, "
+            f"{counts[ERROR]} error{'s' if counts[ERROR] != 1 else ''}")
+
+
+def settle(panel, outcomes: dict, counts: dict, settled: list) -> None:
+    """Inputs that fail before any run (two images, one result name): error tiles, and rows of the summary."""
+    for o in settled:
+        outcomes[o.input] = o
+        counts[ERROR] += 1
+        panel.set_state(str(o.input.path), ERROR, error_message(o.error, "could not explain"))

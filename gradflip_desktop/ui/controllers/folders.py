@@ -2,20 +2,18 @@
 subfolders when "Include subfolders" is ticked, in the dialog or the panel), shown in the gallery panel.
 A click on a tile opens its explanation in the main views (read back by :mod:`gradflip_desktop.core.dataset.stored`).
 
-The run is the command line's (:mod:`gradflip_desktop.core.dataset`): result sets, thumbnail strips,
-``summary.csv`` and ``index.html`` go to a session folder; Export All copies them to a folder the user
-picks. Everything runs through :mod:`gradflip_desktop.ui.worker`:
+The run is the command line's (:mod:`gradflip_desktop.core.dataset`): result sets, thumbnail strips, ``summary.csv``
+and ``index.html`` go to a session folder; Export All copies them to a folder the user picks. Everything runs
+through :mod:`gradflip_desktop.ui.worker`:
 
-- the ``background`` executor lists the folder (images recognised by content), decodes and shrinks the
-  photos' thumbnails a few at a time (so opening an image is never queued behind 500 thumbnails),
-  writes the summary at the end and does Export All;
-- the ``engine`` executor (the only thread that runs the model) explains ONE image per task; the next
-  image is started when the previous one is shown. So a click on a tile, or Explain on the main image,
-  gets the model after at most the current image. Cancel stops the current image at its next step (its
-  cancelled run writes nothing) and starts no further one.
+- the ``background`` executor lists the folder (images recognised by content), decodes and shrinks the photos'
+  thumbnails a few at a time (opening an image never waits on 500 thumbnails), writes the summary, does Export All;
+- the ``engine`` executor (the only thread that runs the model) explains ONE image per task; the next image is
+  started when the previous one is shown. So a click on a tile, or Explain on the main image, gets the model after
+  at most the current image. Cancel stops the current image at its next step (its cancelled run writes nothing)
+  and starts no further one.
 
-Each kind of work has its own :class:`TaskSlot`: a new folder drops the old one's tasks, so no stale
-result can arrive.
+Each kind of work has its own :class:`TaskSlot`: a new folder drops the old one's tasks, so no stale result can arrive.
 """
 
 from __future__ import annotations
@@ -35,7 +33,7 @@ from ..widgets.folder_dialog import choose_folder_to_explain
 from ..worker import TaskSlot, error_message
 from .folder_tasks import (  # noqa: F401 - tests swap or call the tasks here
     FolderListing, ImageDone, RunModel, explain_one_task, export_task, list_folder_task, load_result_task,
-    photo_thumbnails_task, summary_task)
+    photo_thumbnails_task, settle, summary_task, summary_text)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -133,10 +131,10 @@ class FoldersController(QObject):
     def _export_first(self) -> None:
         """Export All now, or once the run has stopped and written its summary (_on_summary)."""
         self.show_panel()
-        if self.running:
-            self._export_when_stopped = True
-            self.cancel()
-        else:
+        self._export_when_stopped = self.running
+        self.cancel()  # the subfolders Include subfolders is listing are left out at once; a run stops at its image's step
+        if not self.running:
+            self._export_when_stopped = False
             self.export_all()
 
     def _recursive_setting(self) -> bool:
@@ -150,9 +148,14 @@ class FoldersController(QObject):
             return
         self.w.settings.setValue("folders/recursive", bool(checked))
         if self.folder is not None and bool(checked) != self.recursive:
+            if checked and self.inputs and self.out is not None and not Path(self.folder).is_dir():  # gone since
+                self.panel.subfolders.setChecked(False)  # (moved, unplugged): the run and its Export All stay
+                return self.w.set_status(html.escape(f"{self.folder} is no longer a folder: its subfolders cannot be added"))
             if checked and self.inputs and self.out is not None:  # an ended run's Cancel is not this run's
                 self.recursive, self.cancelling = True, self.cancelling and self._run.busy
-                return self._list.start(list_folder_task, self.folder, True, self.out, list(self.inputs))
+                self._list.start(list_folder_task, self.folder, True, self.out, list(self.inputs))
+                self.w.set_status(html.escape(f"Listing the subfolders of {self.folder} … (Esc leaves them out)"))
+                return self.w.update_actions()  # Esc (the toolbar's Cancel) stops the listing: none of them is added
             self.open_folder(self.folder, bool(checked))
 
     def open_folder(self, folder: str, recursive: bool | None = None) -> None:
@@ -191,12 +194,15 @@ class FoldersController(QObject):
             self.panel.show()
 
     def cancel(self) -> None:
-        """Stop the run: the current image stops at its next step, no further image starts."""
-        if self._list.busy and not self.inputs:  # (listing the subfolders': they are added, not run)
+        """Stop the run: the current image stops at its next step, no further image starts; a listing stops."""
+        if self._list.busy:  # the folder's, or its subfolders' that Include subfolders adds (Esc): none is added
             self._list.discard()
-            self.panel.finish("Cancelled while listing the folder", exportable=False)
+            if self.inputs:  # the box cleared again: ticked afresh, the subfolders are listed again
+                self.recursive = False
+                self.panel.subfolders.setChecked(False)
+            else:
+                self.panel.finish("Cancelled while listing the folder", exportable=False)
             self.w.update_actions()
-            return
         if not self._run.busy:
             return
         self.cancelling = True
@@ -220,8 +226,7 @@ class FoldersController(QObject):
         self.panel.continue_button.setEnabled(False)
         self.panel.export_button.setEnabled(False)
         self.panel.set_title(self._summary_text() + f"; continuing with {len(left)} image(s) …")
-        self.w.set_status(html.escape(f"Folder {self.folder}: explaining the {len(left)} image(s) the run did not "
-                                      "reach …"))
+        self.w.set_status(html.escape(f"Folder {self.folder}: explaining the {len(left)} image(s) the run did not reach …"))
         self._start_next()
         self.w.update_actions()
 
@@ -278,7 +283,7 @@ class FoldersController(QObject):
             if self.w.image is None:
                 self.w.views.set_summary("No images in this folder: open a photo (Ctrl+O) or another folder.")
             return
-        self._settle(listing.settled)
+        settle(self.panel, self.outcomes, self.counts, listing.settled)
         failed = {o.input for o in listing.settled}
         self.queue = [i for i in self.inputs if i not in failed]
         # the status said "Opening the folder …" until the whole run had ended
@@ -301,7 +306,7 @@ class FoldersController(QObject):
         """The subfolders' images join the run: waiting tiles, explained after the images still queued."""
         known, self.inputs = {str(i.path) for i in self.inputs}, list(listing.inputs)
         self.panel.add(f"{Path(listing.folder).name}: {len(listing.added)} more image(s) from its subfolders", listing.entries)
-        self._settle(listing.settled)
+        settle(self.panel, self.outcomes, self.counts, listing.settled)
         self._thumb_queue += [(k, p) for k, p, _ in listing.entries if k not in known]
         if not self._thumbs.busy:
             self._next_thumbnails()
@@ -313,13 +318,6 @@ class FoldersController(QObject):
         if not self._run.busy:
             self._start_next()
         self.w.update_actions()
-
-    def _settle(self, outcomes: list) -> None:
-        """Inputs that fail before any run (two images, one result name): error tiles, and rows of the summary."""
-        for o in outcomes:
-            self.outcomes[o.input] = o
-            self.counts[ERROR] += 1
-            self.panel.set_state(str(o.input.path), ERROR, error_message(o.error, "could not explain"))
 
     def _next_thumbnails(self) -> None:
         chunk, self._thumb_queue = self._thumb_queue[:THUMBS_PER_TASK], self._thumb_queue[THUMBS_PER_TASK:]
@@ -368,9 +366,7 @@ class FoldersController(QObject):
             self._open(key)
 
     def _summary_text(self) -> str:
-        c, done = self.counts, sum(self.counts.values())
-        return (f"{done}/{len(self.inputs)} done: {c[FLIPPED]} flipped, {c[NOT_FLIPPED]} not flipped, "
-                f"{c[ERROR]} error{'s' if c[ERROR] != 1 else ''}")
+        return summary_text(self.counts, len(self.inputs))
 
     def _write_summary(self) -> None:
         self._summary.start(summary_task, self.out, list(self.inputs), dict(self.outcomes))

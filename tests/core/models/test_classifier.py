@@ -307,3 +307,21 @@ def test_a_photo_the_working_size_shrank_past_4x_blames_the_working_size_not_the
     Image.fromarray(np.zeros((10, 10, 3), np.uint8)).save(tmp_path / "icon.png")  # a tiny photo keeps its note
     notes = [n for n in with_enlarged_note(pre, load_image(tmp_path / "icon.png")) if "enlarges" in n]
     assert len(notes) == 1 and "a larger photo is better" in notes[0]
+
+
+def test_a_label_with_a_lone_surrogate_gets_u_fffd_in_every_output(tmp_path):
+    """A JSON labels file may write "\\ud800" (json.loads keeps it: no text). `classify` printed the first classes,
+    then stopped with "'utf-8' codec can't encode character '\\ud800'" (exit 2; with --json nothing at all), while
+    the record wrote U+FFFD. The label is U+FFFD in every output."""
+    import json
+
+    from gradflip_desktop.core.models import labels as lab
+
+    (tmp_path / "l.json").write_text('["a\\ud800cat", "b\\udcffdog", "\\ud83d\\ude00", "d", "e"]', encoding="ascii")
+    read = lab.read_labels(tmp_path / "l.json")
+    net = nn.Sequential(nn.Flatten(), nn.Linear(108, 5)).eval()
+    clf = Classifier(PixelSpaceModel(net, Preprocessing(input_size=(6, 6))), read, "surrogates")
+    assert clf.labels == ["a\ufffdcat", "b\ufffddog", "\U0001f600", "d", "e"]  # a real pair stays the emoji
+    top = clf.classify(np.random.default_rng(0).uniform(0, 1, (8, 8, 3)).astype(np.float32), k=5)
+    json.dumps([p.label for p in top], ensure_ascii=False).encode("utf-8")  # printable, writable
+    assert "a\ufffdcat" in {p.label for p in top}

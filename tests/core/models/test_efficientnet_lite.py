@@ -137,3 +137,20 @@ def test_pointwise_convolutions_as_matrix_products_and_in_place_relu6_change_not
     h.remove(), h2.remove()
     torch.testing.assert_close(outs[0], seen[0])
     assert float(seen[0].min()) < 0.0  # the batch norm's output before ReLU6, not clamped afterwards
+
+
+def test_a_first_call_in_inference_mode_leaves_the_model_differentiable():
+    """The folded batch norms are cached on the first call: made inside ``torch.inference_mode`` (a classification
+    there, a common idiom) they were inference tensors, and every later gradient failed ("Inference tensors cannot
+    be saved for backward": each explanation ended as model_error, Grad-CAM raised)."""
+    from gradflip_desktop.core.models import load_default_model
+
+    net = load_default_model().module.net
+    x = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(3)).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        z_inf = net(x)
+    xg = x.clone().requires_grad_(True)
+    z = net(xg)
+    (g,) = torch.autograd.grad(z[:, 3].sum(), xg)
+    assert torch.isfinite(g).all() and g.abs().sum() > 0
+    torch.testing.assert_close(z.detach(), z_inf)
