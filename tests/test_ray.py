@@ -282,3 +282,16 @@ def test_rays_wrapped_errors_are_unwrapped_to_gradflips_own():
     wrapped.__cause__ = ImageError("cannot read a.png")
     assert str(own_error(wrapped)) == "cannot read a.png"
     assert own_error(RuntimeError("a Ray bug")) is None and own_error(ActorDiedError()) is None
+
+
+def test_the_stderr_filter_works_without_a_python_stderr(capfd, monkeypatch):
+    """``sys.stderr`` is None under pythonw or a launcher without a console: entering the filter raised
+    AttributeError ('NoneType' object has no attribute 'flush') before Ray's first row, the run an internal error."""
+    import sys
+
+    from gradflip_desktop.core.dataset.ray_engine import _ACTOR_ARGS, _StderrWithout
+
+    monkeypatch.setattr(sys, "stderr", None)
+    with _StderrWithout(_ACTOR_ARGS):
+        os.write(2, b"still said\n")
+    assert capfd.readouterr().err == "still said\n"

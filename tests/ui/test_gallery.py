@@ -1396,3 +1396,19 @@ def test_include_subfolders_of_a_folder_gone_since_keeps_the_run_exportable(qtbo
     assert not c.running and not errors and c.panel.title.text() == title and c.panel.export_button.isEnabled()
     assert not c.panel.subfolders.isChecked() and not c.recursive
     assert "no longer a folder" in tiny_window.status_label.text()
+
+
+def test_include_subfolders_that_add_nothing_keep_the_export(qtbot, tiny_window, photos, tmp_path):
+    """Exported, then Include subfolders over subfolders without photos: nothing was added, yet the run was marked
+    never exported, so closing asked to export the same results again."""
+    c = tiny_window.folders
+    (photos / "notes").mkdir()
+    (photos / "notes" / "todo.txt").write_text("no photo here")
+    c.open_folder(str(photos), recursive=False)
+    _wait_done(qtbot, c)
+    c.export_all(str(tmp_path / "kept"))
+    qtbot.waitUntil(lambda: c.exported is not None, timeout=RUN_TIMEOUT_MS)
+    c.panel.subfolders.click()
+    qtbot.waitUntil(lambda: not c.running, timeout=RUN_TIMEOUT_MS)
+    assert c.recursive and c.exported is not None and c._unexported() == 0 and not tiny_window.cancel_action.isEnabled()
+    assert "hold no other image" in tiny_window.status_label.text()

@@ -267,7 +267,7 @@ def explain_inputs(
                     # then kept the old photo's answer for it
                     fingerprint = file_fingerprint(inp.path)
                     img = load_image(inp.path, max_side=settings.max_side, max_pixels=settings.max_pixels)
-                    images[inp] = (img, fingerprint)
+                    img.file_stat, images[inp] = None, (img, fingerprint)  # fingerprinted: run() reads it not again
                     return img
                 return load
 

@@ -170,6 +170,11 @@ def _not_auth_enabled(record: logging.LogRecord) -> bool:
     return not record.getMessage().startswith(_AUTH_ENABLED)
 
 
+def _flush_stderr() -> None:
+    if sys.stderr is not None:  # None under pythonw, or a GUI launcher without a console
+        sys.stderr.flush()
+
+
 class _StderrWithout:
     """While open, the process's stderr (fd 2, C++ code's too) goes through a pipe that a thread copies to the real
     stderr, line by line, less the lines ``pattern`` matches (a part line that cannot be one of them goes on at once)."""
@@ -180,7 +185,7 @@ class _StderrWithout:
     def __enter__(self):
         self.thread = None
         try:
-            sys.stderr.flush()
+            _flush_stderr()
             self.saved = os.dup(2)
         except (OSError, ValueError):  # no stderr to filter (closed): nothing to do
             return self
@@ -213,7 +218,7 @@ class _StderrWithout:
         if self.thread is None:
             return
         try:
-            sys.stderr.flush()
+            _flush_stderr()
         except (OSError, ValueError):
             pass
         os.dup2(self.saved, 2)  # closes the pipe's end: the thread copies what is left, then ends

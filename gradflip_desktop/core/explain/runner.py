@@ -422,10 +422,13 @@ def run(
     """Run :func:`explain` to the end and return its result, calling ``on_step`` for every step and
     ``on_progress`` for every :class:`~..results.Progress` (the key region's forward passes, not steps)."""
     info = image.to_dict() if isinstance(image, ImageData) else None
-    if info is not None and image.source and Path(image.source).is_file():  # as the CLI and the app record it:
+    loaded = getattr(image, "file_stat", None)  # (bytes, mtime_ns) of the file load_image read; None: not a file's
+    if info is not None and image.source and loaded is not None:  # as the CLI and the app record it:
         from ..dataset.inputs import file_fingerprint  # noqa: PLC0415 - --resume and check see an edited photo
 
-        info["file"] = file_fingerprint(image.source)
+        now = file_fingerprint(image.source)  # the file as it is now: only when it is still the one loaded (a photo
+        if now is not None and (now["bytes"], now["mtime_ns"]) == tuple(loaded):  # replaced since: no digest of it)
+            info["file"] = now
     gen = explain(classifier, image, options, should_stop=should_stop)
     while True:
         try:

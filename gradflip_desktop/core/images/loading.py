@@ -149,6 +149,9 @@ def load_image(
         with _own_pixel_limit(), _warnings_lock, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             data = _load(opener, label, src_name, src_path, max_side, int(max_pixels))
+        if src_path is not None:  # the file read (run() records its fingerprint only while it is still this one)
+            read = os.fstat(opener.fileno())
+            data.file_stat = (int(read.st_size), int(read.st_mtime_ns))
         for text in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
             data.warnings.append(f"while reading the file: {text}")
         return data

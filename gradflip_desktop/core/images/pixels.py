@@ -30,6 +30,7 @@ class ImageData:
     mode: str = "RGB"
     format: str | None = None
     warnings: list[str] = field(default_factory=list)
+    file_stat: tuple[int, int] | None = field(default=None, repr=False, compare=False)  # (bytes, mtime_ns) read
 
     @property
     def size(self) -> tuple[int, int]:

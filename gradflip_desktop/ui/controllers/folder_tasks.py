@@ -49,6 +49,12 @@ def list_folder_task(task, folder: str, recursive: bool, out: str, known: list |
     if not Path(folder).is_dir():
         raise ValueError(f"{folder} is not a folder")
     listed, skipped = collect_inputs([folder], recursive=recursive, out=out)  # a photo keeps its set's name in out
+    if known is not None:  # the run's inputs keep their names (explained or still queued): a new photo whose
+        from gradflip_desktop.core.dataset.inputs import distinct_names  # name one holds gets another
+
+        was = {str(i.path) for i in known}
+        named = {str(i.path): i for i in distinct_names([*known, *(i for i in listed if str(i.path) not in was)])}
+        listed = [named[str(i.path)] for i in listed]
     settled, todo = plan(listed, JobSettings(out=out))
     kept = {i for i, _ in todo} | {o.input for o in settled}  # a photo listed twice (a link to it): explained once,
     inputs = [i for i in listed if i in kept]  # as the command line does (the gallery explained both)

@@ -304,6 +304,9 @@ class FoldersController(QObject):
 
     def _add_listed(self, listing: FolderListing) -> None:
         """The subfolders' images join the run: waiting tiles, explained after the images still queued."""
+        if not listing.added and not listing.settled:  # none there: the run, its summary and its export stand
+            self.w.set_status(html.escape(f"Folder {listing.folder}: its subfolders hold no other image"))
+            return self.w.update_actions()
         known, self.inputs = {str(i.path) for i in self.inputs}, list(listing.inputs)
         self.panel.add(f"{Path(listing.folder).name}: {len(listing.added)} more image(s) from its subfolders", listing.entries)
         settle(self.panel, self.outcomes, self.counts, listing.settled)

@@ -320,3 +320,35 @@ def test_a_photo_outside_the_group_is_named_with_the_groups_own_words(tiny, tiny
     name = tiny.find_group(outside)[0]
     assert res.status == Status.ALREADY
     assert f"is not in the group “any {'of ' if name.startswith('classes') else ''}{name}”; nothing to flip" in res.message
+
+
+def test_run_records_no_digest_of_a_photo_replaced_after_it_was_loaded(tmp_path, monkeypatch):
+    """``img = load_image(p)``, ``p`` replaced, ``run(model, img)``: the record got the new file's size, date and
+    SHA-256 beside the old photo's answer, so ``--resume`` kept it and ``check`` scored it on the new photo. And a
+    folder job hashed every photo twice (its own fingerprint at loading, then run()'s, thrown away)."""
+    import os
+
+    from PIL import Image
+
+    from gradflip_desktop.core.dataset import collect_inputs
+    from gradflip_desktop.core.dataset import inputs as inputs_module
+    from gradflip_desktop.core.dataset import job as job_module
+    from gradflip_desktop.core.dataset.job import JobSettings, explain_inputs
+    from gradflip_desktop.core.images import load_image
+
+    photo = tmp_path / "p.png"
+    Image.fromarray(np.full((24, 32, 3), 30, np.uint8)).save(photo)
+    img = load_image(photo)
+    unchanged = run(make_tiny(), img, ExplainOptions(max_steps=2))
+    assert unchanged.image_info["file"]["bytes"] == photo.stat().st_size  # the file loaded: fingerprinted
+    Image.fromarray(np.full((24, 32, 3), 220, np.uint8)).save(photo)
+    os.utime(photo, ns=(10**18, 10**18))
+    assert run(make_tiny(), img, ExplainOptions(max_steps=2)).image_info.get("file") is None
+    calls = []
+    real = inputs_module.file_fingerprint
+    counting = lambda path: (calls.append(str(path)), real(path))[1]  # noqa: E731
+    monkeypatch.setattr(inputs_module, "file_fingerprint", counting)
+    monkeypatch.setattr(job_module, "file_fingerprint", counting)
+    listed, _ = collect_inputs([photo])
+    explain_inputs(make_tiny(), listed, ExplainOptions(max_steps=2), JobSettings(out=tmp_path / "out"))
+    assert calls == [str(photo)], calls
