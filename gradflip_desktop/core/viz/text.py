@@ -13,10 +13,17 @@ def _short(label: str) -> str:
     return label if len(label) <= FIGURE_LABEL_CHARS else label[: letter_start(label, FIGURE_LABEL_CHARS - 1)].rstrip() + "…"
 
 
-def _joins(prev: str, c: str) -> bool:
-    """Whether ``c`` belongs to the letter before it: a combining mark ("e" + U+0301), a variation selector, an
-    emoji's skin tone, or either side of a zero-width joiner (a family emoji)."""
+def _inside(text: str, k: int) -> bool:
+    """Whether a cut before ``text[k]`` falls inside a letter: ``text[k]`` is a combining mark ("e" + U+0301), a
+    variation selector, an emoji's skin tone or tag, either side of a zero-width joiner (a family emoji), or the
+    second regional indicator of a flag (🇫🇷: letters pair up from the first of a run)."""
+    c, prev = text[k], text[k - 1]
     o = ord(c)
+    if 0x1F1E6 <= o <= 0x1F1FF:
+        run = 0
+        while k - run - 1 >= 0 and 0x1F1E6 <= ord(text[k - run - 1]) <= 0x1F1FF:
+            run += 1
+        return run % 2 == 1
     return (unicodedata.category(c) in ("Mn", "Mc", "Me") or 0xFE00 <= o <= 0xFE0F or 0x1F3FB <= o <= 0x1F3FF
             or 0xE0020 <= o <= 0xE007F or c == "\u200d" or prev == "\u200d")
 
@@ -25,7 +32,7 @@ def letter_start(text: str, n: int) -> int:
     """The largest cut ``k <= n`` of ``text`` that splits no letter from its accents (``text[:k]`` keeps whole
     letters: an exported caption cut by characters lost an accent or half an emoji); at least 1 when ``n >= 1``."""
     k = max(0, min(n, len(text)))
-    while 1 < k < len(text) and _joins(text[k - 1], text[k]):
+    while 1 < k < len(text) and _inside(text, k):
         k -= 1
     return k
 
@@ -56,7 +63,7 @@ def fit_lines(draw, text: str, font, width: int, max_lines: int) -> list[str]:
             mid = (lo + hi + 1) // 2
             lo, hi = (mid, hi) if fits(t[:mid] + end) else (lo, mid - 1)
         k = letter_start(t, lo)
-        while k < len(t) and _joins(t[k - 1], t[k]):  # a first letter wider than the line: the whole of it
+        while k < len(t) and _inside(t, k):  # a first letter wider than the line: the whole of it
             k += 1
         return k
 

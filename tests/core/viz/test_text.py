@@ -11,6 +11,7 @@ from gradflip_desktop.core.viz.text import FIGURE_LABEL_CHARS, _short, fit_lines
 ACCENTED = "Cafe\u0301 de\u0301ja\u0300 vu"  # decomposed: each accent its own code point
 FAMILY = "\U0001F468\u200d\U0001F469\u200d\U0001F467"  # one emoji of five code points
 THUMB = "\U0001F44D\U0001F3FD"  # thumbs up, medium skin tone
+FLAGS = "\U0001F1EB\U0001F1F7\U0001F1E9\U0001F1EA\U0001F1EF\U0001F1F5"  # France, Germany, Japan: pairs
 
 
 def _whole(cut: str, text: str) -> bool:
@@ -46,3 +47,8 @@ def test_fitted_lines_break_between_letters_only():
     last = fit_lines(draw, word, font, 60, 2)[-1]
     body = last[:-1]
     assert last.endswith("…") and body and body == "e\u0301" * (len(body) // 2)  # whole "é"s before the "…"
+
+
+def test_flags_are_cut_between_pairs_of_regional_indicators():
+    text = "a" + FLAGS
+    assert [letter_start(text, n) for n in range(1, len(text) + 1)] == [1, 1, 3, 3, 5, 5, 7]
