@@ -1297,12 +1297,12 @@ def test_closing_while_export_all_copies_asks_first(qtbot, tiny_window, photos, 
     assert c.may_close() and len(asked) == 1  # exported: closes without a question
 
 
-def test_esc_while_include_subfolders_lists_them_adds_none(qtbot, tiny_window, nested, monkeypatch):
-    """Include subfolders ticked over an ended run lists the subfolders in the background; Esc (Cancel) was enabled
-    then but did nothing (the run had ended), and once listed, the subfolders' images were explained anyway."""
+def _slow_subfolder_listing(qtbot, w, nested, monkeypatch) -> list[str]:
+    """``nested`` run without subfolders, then Include subfolders ticked with a listing that takes a second: the
+    names of the photos explained from then on (the list fills as they run)."""
     from gradflip_desktop.ui.controllers import folders
 
-    w, c, ran = tiny_window, tiny_window.folders, []
+    c, ran = w.folders, []
     real_list, real_explain = folders.list_folder_task, folders.explain_one_task
     monkeypatch.setattr(folders, "list_folder_task", lambda task, *a: (time.sleep(1.0 if len(a) > 3 else 0),
                                                                           real_list(task, *a))[1])
@@ -1312,7 +1312,15 @@ def test_esc_while_include_subfolders_lists_them_adds_none(qtbot, tiny_window, n
     _wait_done(qtbot, c)
     ran.clear()
     c.panel.subfolders.click()
-    assert c._list.busy and w.cancel_action.isEnabled()
+    assert c._list.busy
+    return ran
+
+
+def test_esc_while_include_subfolders_lists_them_adds_none(qtbot, tiny_window, nested, monkeypatch):
+    """Include subfolders ticked over an ended run lists the subfolders in the background; Esc (Cancel) was enabled
+    then but did nothing (the run had ended), and once listed, the subfolders' images were explained anyway."""
+    w, c, ran = tiny_window, tiny_window.folders, _slow_subfolder_listing(qtbot, tiny_window, nested, monkeypatch)
+    assert w.cancel_action.isEnabled()
     w.cancel_action.trigger()  # Esc
     qtbot.wait(1500)
     qtbot.waitUntil(lambda: not c.running, timeout=RUN_TIMEOUT_MS)
@@ -1329,20 +1337,9 @@ def test_closing_while_include_subfolders_lists_them_stops_and_exports(qtbot, ti
     the subfolders' images were explained first."""
     from PySide6.QtWidgets import QFileDialog
 
-    from gradflip_desktop.ui.controllers import folders
-
-    w, c, ran = tiny_window, tiny_window.folders, []
+    w, c = tiny_window, tiny_window.folders
     w.settings.setValue("folders/ask_on_close", True)
-    real_list, real_explain = folders.list_folder_task, folders.explain_one_task
-    monkeypatch.setattr(folders, "list_folder_task", lambda task, *a: (time.sleep(1.0 if len(a) > 3 else 0),
-                                                                          real_list(task, *a))[1])
-    monkeypatch.setattr(folders, "explain_one_task", lambda task, model, inp, *a: (ran.append(inp.path.name),
-                                                                                      real_explain(task, model, inp, *a))[1])
-    c.open_folder(str(nested), recursive=False)
-    _wait_done(qtbot, c)
-    ran.clear()
-    c.panel.subfolders.click()
-    assert c._list.busy
+    ran = _slow_subfolder_listing(qtbot, w, nested, monkeypatch)
     monkeypatch.setattr(c.panel, "ask_close", lambda done, running: ("export", False))
     dest = tmp_path / "kept"
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(dest)))
