@@ -324,6 +324,14 @@ def test_the_file_menu_takes_dont_ask_again_back(qtbot, tiny_window, photos, mon
     assert str(w.settings.value("folders/ask_on_close")).lower() == "false"
 
 
+def test_the_file_menus_close_question_says_it_is_about_folder_results(tiny_window):
+    # "Ask Before Closing With Unexported Results" (checked) read as covering the one photo's result too, but a
+    # newcomer's unexported single Explain closed without a question: only a folder run's results are asked about
+    action = tiny_window.folders.ask_close_action
+    assert action.text().replace("&", "") == "Ask Before Closing With Unexported Folder Results"
+    assert "folder" in action.statusTip()
+
+
 def test_ctrl_c_or_sigterm_closes_without_the_question(qtbot, tiny_window, photos, monkeypatch):
     """SIGTERM (a session ending) or Ctrl+C in the terminal closes the window as its close button does, but it
     opened the modal "Export them first?", which would hold a logout until someone answered."""

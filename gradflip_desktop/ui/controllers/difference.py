@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject
 
 from gradflip_desktop.core.options import is_broad_region, is_large_region
 from gradflip_desktop.core.summary import any_of, fill_base
-from gradflip_desktop.core.viz.difference import KEY_PIXELS, DiffImage, DiffRequest
+from gradflip_desktop.core.viz.difference import KEY_PIXELS, KEY_TINT_MAX_FRACTION, DiffImage, DiffRequest
 
 from ..widgets.controls import percent_of
 from ..worker import TaskSlot, error_message
@@ -139,6 +139,8 @@ def key_answer_text(kind: str, k: int, n: int, prediction, flips: bool, fill: st
             return f"{what}, {broad}{verb} flips it to {label}"
         return f"{what}, {verb} does not {miss}: {label}"
     what = f"key pixels: {k:,} pixel{plural}, {percent_of(k, n)} of the image"
+    if k > KEY_TINT_MAX_FRACTION * n:  # not tinted on the Original (key_outline): spread out, only a few marks showed
+        what += " (Difference ▸ Key-pixel outline shows each)"
     if flips:
         return f"{what}, flip it to {label}"
     return f"{what}, do not {miss}: {label}"

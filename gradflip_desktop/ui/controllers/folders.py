@@ -82,7 +82,7 @@ class FoldersController(QObject):
         self._tile_path: str | None = None  # the photo a tile click is opening (any other photo clears the selection)
         window.image_opened.connect(self._image_opened)
         # File menu: the close question's "Don't ask again" taken back (or given) without editing the settings file
-        self.ask_close_action = QAction("As&k Before Closing With Unexported Results", self, checkable=True)
+        self.ask_close_action = QAction("As&k Before Closing With Unexported Folder Results", self, checkable=True)
         self.ask_close_action.setStatusTip("Closing with folder explanations that were never exported asks first")
         self.ask_close_action.setChecked(self._asks_on_close())
         self.ask_close_action.toggled.connect(lambda on: self.w.settings.setValue("folders/ask_on_close", on))

@@ -341,6 +341,11 @@ class ControlsPanel(QWidget):
     def select_device(self, device: str) -> None:
         _select(self.device, device)
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        # the note keeps its wrapped text's height: a group target's row squeezed its 3 lines to 2 at 1280×768
+        super().resizeEvent(event)
+        self.working_size_note.setMinimumHeight(self.working_size_note.heightForWidth(self.working_size_note.width()))
+
     def _working_size_changed(self, value: int) -> None:
         self._show_working_size_note(value)
         if not self.signalsBlocked() and not self._setting:

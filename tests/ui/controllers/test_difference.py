@@ -34,6 +34,17 @@ def test_blur_and_untargeted_wording_stays():
     assert target.endswith("do not make it tiger cat: <b>Egyptian cat</b> (50.0 %)")
 
 
+def test_key_pixels_spread_over_much_of_the_photo_point_to_the_difference_view():
+    """"Explain any cat" then the textbook change on the sample: key pixels 52.1 % of the image, but the Original showed
+    three small marks (over a quarter they are not tinted, and their closed region's edge is the photo's own). The
+    answer says where they are drawn one by one; a small set, tinted on the Original, needs no pointer."""
+    many = key_answer_text("pixels", 70440, 135300, Prediction(534, "dishwasher", 0.013), True)
+    assert many == ("key pixels: 70,440 pixels, 52.1 % of the image (Difference ▸ Key-pixel outline shows each), "
+                    "flip it to <b>dishwasher</b> (1.3 %)")
+    few = key_answer_text("pixels", 11893, 135300, Prediction(282, "tiger cat", 0.343), True)
+    assert "Key-pixel outline" not in few
+
+
 def test_moving_the_region_slider_says_key_region_while_it_classifies(qtbot, window):
     """The interim answer named "key pixels" while the explorer showed a key region."""
     from helpers import RUN_TIMEOUT_MS
