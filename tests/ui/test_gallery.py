@@ -6,6 +6,7 @@ the model session, so each image is explained in well under a second.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -1417,3 +1418,20 @@ def test_include_subfolders_that_add_nothing_keep_the_export(qtbot, tiny_window,
     qtbot.waitUntil(lambda: not c.running, timeout=RUN_TIMEOUT_MS)
     assert c.recursive and c.exported is not None and c._unexported() == 0 and not tiny_window.cancel_action.isEnabled()
     assert "hold no other image" in tiny_window.status_label.text()
+
+
+def test_a_folder_run_with_a_group_target_says_so_in_its_title(qtbot, tiny_window, photos):
+    """The "Explain any cat" link keeps the group chosen (it is saved): a folder opened later explained "any low"
+    in every photo and said "not in the group; nothing to flip" on most tiles without saying why; the run's title
+    names the Target whenever it is not the top class."""
+    from gradflip_desktop.ui.settings import TARGET_GROUP
+
+    w, c = tiny_window, tiny_window.folders
+    w.controls.set_settings(dataclasses.replace(QUICK, target_mode=TARGET_GROUP, group="low"))
+    c.open_folder(str(photos))
+    _wait_done(qtbot, c)
+    assert c.panel.title.text().startswith("4/4 done: ") and c.panel.title.text().endswith(" · explaining “any low” (Target)")
+    w.controls.set_settings(QUICK)  # the top class: nothing said
+    c.open_folder(str(photos))
+    _wait_done(qtbot, c)
+    assert "explaining" not in c.panel.title.text() and "Target" not in c.panel.title.text()

@@ -28,6 +28,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog
 
+from gradflip_desktop.core.summary import any_of
 from ..widgets.gallery import ERROR, FLIPPED, NOT_FLIPPED, RUNNING, WAITING, GalleryPanel
 from ..widgets.folder_dialog import choose_folder_to_explain
 from ..worker import TaskSlot, error_message
@@ -60,8 +61,7 @@ class FoldersController(QObject):
         self.inputs: list = []
         self.queue: list = []  # the inputs to explain, in order
         self.outcomes: dict = {}  # Input -> Outcome of this run's errors (the summary lists them)
-        self.next = 0  # index of the next input to explain
-        self.cancelling = False
+        self.next, self.cancelling = 0, False  # index of the next input to explain; Cancel pressed
         self.counts = {FLIPPED: 0, NOT_FLIPPED: 0, ERROR: 0}
         self._options = None
         self._model: RunModel | None = None  # the run's model (explain_one_task reads its .classifier)
@@ -86,12 +86,9 @@ class FoldersController(QObject):
         self.ask_close_action.setStatusTip("Closing with folder explanations that were never exported asks first")
         self.ask_close_action.setChecked(self._asks_on_close())
         self.ask_close_action.toggled.connect(lambda on: self.w.settings.setValue("folders/ask_on_close", on))
-        self.exported: list[Path] | None = None
-        self.export_error: str | None = None
-        self.summary_written = False
-        self._export_target: str | None = None
-        self._export_interactive = False
-        self._follow = False  # the run's first explanation opens in the main views (_follow_run)
+        self.exported, self.export_error = None, None  # the files exported (list[Path]); why an export failed (str)
+        self.summary_written, self._follow = False, False  # _follow: the run's first explanation opens in the views
+        self._export_target, self._export_interactive = None, False  # its folder (str); asked for by the dialog
         self._export_when_stopped = False  # closing mid-run answered "Stop and Export All…"
         self._after_export: Callable[[], None] | None = None  # another folder, once Export All is done
         self.ask_on_close = True  # False: closed by Ctrl+C or SIGTERM (app.py), which must not wait on a question
@@ -275,7 +272,7 @@ class FoldersController(QObject):
             skipped += f"; {listing.twice} listed twice (a link), explained once"
         if listing.subfolders:
             skipped += f"; {listing.subfolders} subfolder(s) not included"
-        self.panel.start(f"{Path(listing.folder).name}: {len(entries)} image(s){skipped}", entries)
+        self.panel.start(f"{Path(listing.folder).name}: {len(entries)} image(s){skipped}{self._aim()}", entries)
         self.w.settings.setValue("recent/folder", str(listing.folder))
         if not entries:
             self.panel.finish(f"{Path(listing.folder).name}: no images found{skipped}", exportable=False)
@@ -369,7 +366,11 @@ class FoldersController(QObject):
             self._open(key)
 
     def _summary_text(self) -> str:
-        return summary_text(self.counts, len(self.inputs))
+        return summary_text(self.counts, len(self.inputs)) + self._aim()
+
+    def _aim(self) -> str:  # a Target other than the top class (a link's "any cat" stays chosen) is said in the title
+        aim = any_of(self._options.group) if getattr(self._options, "group", None) else getattr(self._options, "target", None)
+        return f" · explaining “{aim}” (Target)" if aim else ""
 
     def _write_summary(self) -> None:
         self._summary.start(summary_task, self.out, list(self.inputs), dict(self.outcomes))
