@@ -51,10 +51,16 @@ def test_the_first_export_dialog_opens_in_the_photos_folder(qtbot, window, tmp_p
         w.open_path(str(photo))
     w.result = object()
     w.export.export_dialog()
+    w.settings.setValue("export/folder", str(tmp_path / "unplugged"))  # the last export's folder, gone since
+    w.result = object()
+    w.export.export_dialog()
+    (tmp_path / "kept").mkdir()
+    w.settings.setValue("export/folder", str(tmp_path / "kept"))  # still there: it is where the dialog starts
+    w.export.export_dialog()
     w.result = None
     from pathlib import Path
 
-    assert starts == [str(Path.home()), str(tmp_path / "shots")]
+    assert starts == [str(Path.home()), str(tmp_path / "shots"), str(tmp_path / "shots"), str(tmp_path / "kept")]
 
 
 def test_a_photo_opened_by_a_relative_path_is_recorded_by_its_absolute_one(qtbot, window, tmp_path, monkeypatch):

@@ -58,7 +58,8 @@ class ExportController(QObject):
             return
         source = self.w.images.source[0] if self.w.images.source else None  # a path, or the pasted pixels
         own = source if isinstance(source, str) and not self.w.images.showing_sample() else None
-        start = str(self.w.settings.value("export/folder", str(Path(own).parent) if own else str(Path.home())))
+        last = str(self.w.settings.value("export/folder", ""))  # gone since (unplugged): the photo's folder, not the cwd
+        start = last if last and Path(last).is_dir() else str(Path(own).parent) if own else str(Path.home())
         folder = choose_export_folder(self.w, start)  # a typed new folder is created (first time: the photo's)
         if folder:
             self.export_to(folder)

@@ -432,8 +432,8 @@ class ModelsController(QObject):
     # -- model files: File ▸ Load Model… ---------------------------------------------------------------------
     def load_dialog(self) -> None:
         """Choose a file, then its settings in :class:`LoadModelDialog`."""
-        start = str(self.w.settings.value("model/folder", str(Path.home())))
-        path, _ = QFileDialog.getOpenFileName(self.w, "Load Model", start, MODEL_FILTER)
+        start = str(self.w.settings.value("model/folder", ""))  # gone since (unplugged): home, not the working dir
+        path, _ = QFileDialog.getOpenFileName(self.w, "Load Model", start if start and Path(start).is_dir() else str(Path.home()), MODEL_FILTER)
         if path:
             self.open_file(path)
 

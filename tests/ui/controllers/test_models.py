@@ -61,3 +61,21 @@ def test_the_words_before_a_run_follow_the_style_and_the_target(qtbot, window):
     c.target_mode.setCurrentIndex(c.target_mode.findData("group"))
     group = c.group.currentText()
     assert f"stop seeing <b>{group}</b>" in words()[0]
+
+
+def test_load_model_asks_in_the_last_model_folder_or_home_when_it_is_gone(qtbot, window, tmp_path, monkeypatch):
+    """A last model folder gone since (an unplugged stick) or never set started Qt's dialog in the working
+    directory; it starts at home then, and in the last model folder while it exists."""
+    from pathlib import Path
+
+    from PySide6.QtWidgets import QFileDialog
+
+    starts = []
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda parent, title, start, filt: (starts.append(start), ("", ""))[1]))
+    window.settings.remove("model/folder")
+    window.models.load_dialog()
+    window.settings.setValue("model/folder", str(tmp_path / "unplugged"))
+    window.models.load_dialog()
+    window.settings.setValue("model/folder", str(tmp_path))
+    window.models.load_dialog()
+    assert starts == [str(Path.home()), str(Path.home()), str(tmp_path)]
