@@ -48,26 +48,9 @@ class PadCopyConv(Conv2dSame):
         return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
 
 
-class SeparateBlock(MBConvBlock):
-    """The block as it was: each batch norm a separate layer after its convolution."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = x
-        if self.expand:
-            y = F.relu6(self._bn0(self._expand_conv(y)))
-        y = F.relu6(self._bn1(self._depthwise_conv(y)))
-        y = self._bn2(self._project_conv(y))
-        return y + x if self.residual else y
-
-
-class SeparateNet(EfficientNetLite0):
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.relu6(self._bn0(self._conv_stem(x)))
-        for block in self._blocks:
-            x = block(x)
-        x = F.relu6(self._bn1(self._conv_head(x)))
-        x = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
-        return self._fc(self._dropout(x))
+def conv_bn_separate(conv, bn, x: torch.Tensor) -> torch.Tensor:
+    """The convolution and its batch norm as they were at first: two layers."""
+    return bn(conv(x))
 
 
 def conv_bn_folded(conv, bn, x: torch.Tensor) -> torch.Tensor:
@@ -75,24 +58,46 @@ def conv_bn_folded(conv, bn, x: torch.Tensor) -> torch.Tensor:
     return conv.same(x, *folded(conv, bn))
 
 
-class FoldedBlock(MBConvBlock):
+class PlainBlock(MBConvBlock):
+    """The block with ReLU6 never in place and each convolution + batch norm run by ``conv_bn`` (a variant's)."""
+
+    conv_bn = staticmethod(conv_bn_separate)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = x
         if self.expand:
-            y = F.relu6(conv_bn_folded(self._expand_conv, self._bn0, y))
-        y = F.relu6(conv_bn_folded(self._depthwise_conv, self._bn1, y))
-        y = conv_bn_folded(self._project_conv, self._bn2, y)
+            y = F.relu6(self.conv_bn(self._expand_conv, self._bn0, y))
+        y = F.relu6(self.conv_bn(self._depthwise_conv, self._bn1, y))
+        y = self.conv_bn(self._project_conv, self._bn2, y)
         return y + x if self.residual else y
 
 
-class FoldedNet(EfficientNetLite0):
+class PlainNet(EfficientNetLite0):
+    conv_bn = staticmethod(conv_bn_separate)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.relu6(conv_bn_folded(self._conv_stem, self._bn0, x))
+        x = F.relu6(self.conv_bn(self._conv_stem, self._bn0, x))
         for block in self._blocks:
             x = block(x)
-        x = F.relu6(conv_bn_folded(self._conv_head, self._bn1, x))
+        x = F.relu6(self.conv_bn(self._conv_head, self._bn1, x))
         x = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
         return self._fc(self._dropout(x))
+
+
+class SeparateBlock(PlainBlock):
+    """The block as it was: each batch norm a separate layer after its convolution."""
+
+
+class SeparateNet(PlainNet):
+    pass
+
+
+class FoldedBlock(PlainBlock):
+    conv_bn = staticmethod(conv_bn_folded)
+
+
+class FoldedNet(PlainNet):
+    conv_bn = staticmethod(conv_bn_folded)
 
 
 def as_folded(module) -> None:
