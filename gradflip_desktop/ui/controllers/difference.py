@@ -194,9 +194,11 @@ class DifferenceController(QObject):
     # -- what is shown -------------------------------------------------------------------------------------
     def set_result(self, result: "ExplainResult") -> None:
         """A finished (or cancelled) run: its change, key pixels and (when shown) the comparison."""
+        from gradflip_desktop.core.summary import no_change_reason
         from gradflip_desktop.core.viz.maps import is_dark
 
         keys = self.keys = key_set(result)
+        self.w.views.set_no_map(no_change_reason(result))  # no change, no map: no colour bar over an all-zero one
         self._dark = is_dark(result.original_pixels)  # the key region's veil lifts a dark photo (as the figure)
         target = getattr(result, "target", None)
         self._target = target.label if target is not None else None  # a targeted run's class (the answer names it)

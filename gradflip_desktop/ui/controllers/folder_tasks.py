@@ -105,11 +105,14 @@ class RunModel:
 
     def __init__(self, session) -> None:
         self._session, self._classifier = session, None
+        self.identity: dict | None = None  # its records' "model" entry, once known (the gallery marks another model's)
 
     @property
     def classifier(self):
         if self._classifier is None:
-            self._classifier = self._session.classifier
+            self._classifier = clf = self._session.classifier
+            if clf is not None:  # the engine thread; the GUI reads it once an image of the run is done
+                self.identity = {"name": clf.name, **(clf.settings() if hasattr(clf, "settings") else {})}
         return self._classifier
 
 

@@ -3,15 +3,13 @@ subfolders when "Include subfolders" is ticked, in the dialog or the panel), sho
 A click on a tile opens its explanation in the main views (read back by :mod:`gradflip_desktop.core.dataset.stored`).
 
 The run is the command line's (:mod:`gradflip_desktop.core.dataset`): result sets, thumbnail strips, ``summary.csv``
-and ``index.html`` go to a session folder; Export All copies them to a folder the user picks. Everything runs
-through :mod:`gradflip_desktop.ui.worker`:
+and ``index.html`` go to a session folder; Export All copies them to a folder the user picks; via :mod:`gradflip_desktop.ui.worker`:
 
 - the ``background`` executor lists the folder (images recognised by content), decodes and shrinks the photos'
   thumbnails a few at a time (opening an image never waits on 500 thumbnails), writes the summary, does Export All;
-- the ``engine`` executor (the only thread that runs the model) explains ONE image per task; the next image is
-  started when the previous one is shown. So a click on a tile, or Explain on the main image, gets the model after
-  at most the current image. Cancel stops the current image at its next step (its cancelled run writes nothing)
-  and starts no further one.
+- the ``engine`` executor (the only thread that runs the model) explains ONE image per task; the next image is started
+  when the previous one is shown. So a click on a tile, or Explain on the main image, gets the model after at most
+  the current image. Cancel stops the current image at its next step (its cancelled run writes nothing) and starts no other.
 
 Each kind of work has its own :class:`TaskSlot`: a new folder drops the old one's tasks, so no stale result can arrive.
 """
@@ -32,6 +30,7 @@ from gradflip_desktop.core.summary import any_of
 from ..widgets.gallery import ERROR, FLIPPED, NOT_FLIPPED, RUNNING, WAITING, GalleryPanel
 from ..widgets.folder_dialog import choose_folder_to_explain
 from ..worker import TaskSlot, error_message
+from .folder_model import FolderModelMark
 from .folder_tasks import (  # noqa: F401 - tests swap or call the tasks here
     FolderListing, ImageDone, RunModel, explain_one_task, export_task, list_folder_task, load_result_task,
     photo_thumbnails_task, settle, summary_task, summary_text)
@@ -73,10 +72,11 @@ class FoldersController(QObject):
         self._summary = TaskSlot(window.background, self._on_summary, on_error=self._on_summary_failed, parent=self)
         self._export = TaskSlot(window.background, self._on_exported, on_error=self._on_export_failed, parent=self)
         self._show = TaskSlot(window.background, self._on_result_loaded, on_error=self._on_show_failed, parent=self)
+        self.mark = FolderModelMark(self)  # results of a model no longer loaded: marked, Explain Again (folder_model.py)
         self.panel.subfolders.setChecked(self._recursive_setting())
         self.panel.subfolders_toggled.connect(self._subfolders_toggled)
         self.panel.cancel_requested.connect(self.cancel)
-        self.panel.continue_requested.connect(self.resume)
+        self.panel.continue_requested.connect(lambda: self.mark.explain_again() or self.resume())  # Explain Again
         self.panel.export_requested.connect(lambda: self.export_all())
         self.panel.open_requested.connect(self._open)
         self._tile_path: str | None = None  # the photo a tile click is opening (any other photo clears the selection)
@@ -170,7 +170,7 @@ class FoldersController(QObject):
         self.stored = {}
         self.folder, self.inputs, self.queue, self.outcomes, self.next = folder, [], [], {}, 0
         self.cancelling, self.summary_written, self.exported, self.export_error = False, False, None, None
-        self._export_when_stopped, self._after_export = False, None
+        self._export_when_stopped, self._after_export, self._model = False, None, None
         self.counts = dict.fromkeys(self.counts, 0)
         self._follow = self.w.result is None and (self.w.image is None or self.w.images.showing_sample())
         settings = self.w.controls.settings()
@@ -347,6 +347,7 @@ class FoldersController(QObject):
             self.outcomes[done.outcome.input] = done.outcome
         if done.stored:
             self.stored[done.key] = done.stored
+        self.mark.refresh()  # the run's model is known once an image is done: another model's results are marked
         self.panel.set_state(done.key, done.state, done.text, done.label, done.size)
         if done.strip is not None:
             self.panel.set_thumbnails([(done.key, done.strip)], strip=True)
@@ -429,15 +430,14 @@ class FoldersController(QObject):
         if value is None:
             return
         (loaded, outcome, classes), w, path = value, self.w, str(self._tile_path)
-        result, info = outcome.result, self.w.model_info
-        if info is not None and (info.name != result.model_name or list(info.labels) != list(result.labels)):
-            w.open_path(path, remember=False)  # made with a model no longer loaded: its captions disagreed with the new model's
-            return w.images.note_for_this_photo(f"it was explained with {result.model_name}, not the loaded {info.name}")
+        if note := self.mark.tile_note(outcome.result):  # made with a model no longer loaded: its captions disagreed
+            w.open_path(path, remember=False)  # with the new model's
+            return w.images.note_for_this_photo(note)
         w.images._on_loaded(loaded)  # the photo becomes the window's image (as File ▸ Open), then its result
         if classes is not None:  # the result's own (not the classification queued behind the run's current image)
             w.models._classify.discard()
             w.models._on_classified(classes)
-        w.runs._show_result(result, outcome)
+        w.runs._show_result(outcome.result, outcome)
         w.update_actions()
 
     def _on_show_failed(self, exc: BaseException) -> None:
@@ -472,7 +472,7 @@ class FoldersController(QObject):
         self.exported = paths
         self.w.settings.setValue("export/folder", str(self._export_target))
         shown = [p for p in paths if not p.name.startswith(".") and not p.parent.name.startswith(".")]  # not thumbnails
-        self.w.set_status(html.escape(f"Exported {len(shown)} files to {self._export_target}"))
+        self.w.set_status(html.escape(f"Exported {len(shown)} files to {self._export_target}{self.mark.export_note()}"))
         if then is not None:  # "Export All…" before another folder: now that folder
             then()
 

@@ -1,9 +1,7 @@
 """Which classifier the window explains: loading it (default, picker entry, model file), the Load model
-dialog, device changes, and classifying the shown image.
-
-The classifier lives in :class:`ModelSession`, touched only by tasks on the engine thread (torch is
-imported there, so the window appears before torch is loaded). The window learns what it needs from
-:class:`ModelInfo` (plain Python, no torch objects).
+dialog, device changes, and classifying the shown image. The classifier lives in :class:`ModelSession`, touched only
+by tasks on the engine thread (torch is imported there, so the window appears before torch is loaded). The window
+learns what it needs from :class:`ModelInfo` (plain Python, no torch objects).
 """
 
 from __future__ import annotations
@@ -20,6 +18,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from ..widgets.model_dialog import MODEL_FILTER, LoadModelDialog
 from ..worker import TaskSlot, error_message
+from .folder_model import same_model
 from .hint import explain_hint
 from .images import status_name
 
@@ -57,6 +56,7 @@ class ModelInfo:
     choices: list[tuple[str, str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     preprocessing: object = None  # the classifier's Preprocessing (what the Load model dialog's sidecar saves)
+    identity: dict = field(default_factory=dict)  # the records' "model" entry: its name, settings, weights' digest
 
 
 @dataclass
@@ -131,6 +131,7 @@ def load_model_task(task, session: ModelSession, source: "str | ModelSpec | None
         choices=list(session.choices),
         warnings=list(clf.warnings),
         preprocessing=replace(clf.preprocessing),
+        identity={"name": clf.name, **clf.settings()},  # as a result's record names it (folder_model.py compares)
     )
 
 
@@ -207,11 +208,9 @@ def _source_key(source) -> str:
 def _model_choices() -> list[tuple[str, str, str]]:
     try:
         from gradflip_desktop.core.models.registry import model_choices
-
         return [(c.key, c.title, c.description) for c in model_choices()]
     except Exception:  # noqa: BLE001 - the picker then lists the default only
         from gradflip_desktop.core.models import DEFAULT_MODEL
-
         return [(DEFAULT_MODEL, "EfficientNet-Lite0 (ImageNet)", "default model, bundled")]
 
 
@@ -272,7 +271,7 @@ class ModelsController(QObject):
     def _on_loaded(self, info: ModelInfo) -> None:
         w = self.w
         old = self.info
-        changed = old is not None and (info.key != old.key or info.labels != old.labels)
+        changed = old is not None and (info.key != old.key or info.labels != old.labels or not same_model(old.identity, info))
         self.info, self.error, self.loading = info, None, False
         note = self._save_loaded_spec() if self._pending_spec is not None else ""
         w.controls.set_model(info.labels, list(info.groups), info.devices, info.device, members=info.groups)

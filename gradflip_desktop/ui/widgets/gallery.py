@@ -42,6 +42,7 @@ from gradflip_desktop.core.summary import any_of
 
 from .eliding_label import ElidingLabel
 from .elision import elide_end, elide_middle
+from .gallery_mark import MARKED_TEXT, TileMarks, mark_title, show_mark
 
 WAITING, RUNNING, FLIPPED, NOT_FLIPPED, ERROR = "waiting", "running", "flipped", "not flipped", "error"
 DONE_STATES = (FLIPPED, NOT_FLIPPED, ERROR)
@@ -120,6 +121,7 @@ class GalleryModel(QAbstractListModel):
         self.rows: list[str] = []
         self._row_of: dict[str, int] = {}
         self.sort_mode = 0
+        self.marks = TileMarks()  # finished tiles of a model no longer loaded: dimmed, with a badge naming it
         self._placeholder = QPixmap(ICON)
         self._placeholder.fill(QColor(0, 0, 0, 0))
         p = QPainter(self._placeholder)
@@ -134,14 +136,15 @@ class GalleryModel(QAbstractListModel):
         if not index.isValid() or index.row() >= len(self.rows):
             return None
         tile = self.tiles[self.rows[index.row()]]
+        marked = self.marks.model is not None and tile.state in (FLIPPED, NOT_FLIPPED)
         if role == Qt.ItemDataRole.DisplayRole:
             return f"{tile_name(tile.name)}\n{tile.text or tile.state}"
         if role == Qt.ItemDataRole.DecorationRole:
-            return tile.pixmap or self._placeholder
+            return self.marks.pixmap(tile.key, tile.pixmap) if marked and tile.pixmap else tile.pixmap or self._placeholder
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{tile.path}\n{tile.text or tile.state}"
+            return f"{tile.path}\n{tile.text or tile.state}" + (self.marks.tip() if marked else "")
         if role == Qt.ItemDataRole.ForegroundRole:
-            colour = _STATE_COLOURS.get(tile.state)
+            colour = MARKED_TEXT if marked else _STATE_COLOURS.get(tile.state)
             return QColor(colour) if colour else None
         if role == KEY_ROLE:
             return tile.key
@@ -238,6 +241,7 @@ class GalleryPanel(QWidget):
         self.count_unexported: Callable[[], int] | None = None  # the close question's live count (the controller's)
         self.model = GalleryModel(self)
         self.title = ElidingLabel("No folder open")  # "…" where it is cut, the whole line in its tooltip
+        self.title_text, self.resumable = "No folder open", False  # the title without its mark; Continue has images left
         # one line whose size never follows its text: a new text must not relayout the window (the views)
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.title.setMinimumWidth(120)
@@ -390,6 +394,8 @@ class GalleryPanel(QWidget):
     # -- filling -------------------------------------------------------------------------------------------
     def start(self, title: str, entries: list[tuple[str, str, str]]) -> None:
         """A new run: ``entries`` are (key, path, name) in input order, all waiting."""
+        self.resumable = False
+        self.mark_other_model(None)
         self.model.reset(entries)
         self.set_title(title)
         self._set_total(len(entries))
@@ -435,7 +441,12 @@ class GalleryPanel(QWidget):
             self.set_title(summary)
 
     def set_title(self, text: str) -> None:
-        self.title.setText(text)
+        self.title_text = text
+        self.title.setText(mark_title(text, self.model.marks.model, self.model.marks.loaded))
+
+    def mark_other_model(self, model: str | None, loaded: str = "", running: bool = False) -> None:
+        """The finished results are ``model``'s while ``loaded`` is loaded (None: the loaded model's): :func:`show_mark`."""
+        show_mark(self, model, loaded, running)
 
     def finish(self, summary: str, exportable: bool | None = None, resumable: bool = False) -> None:
         """The run ended: ``summary`` as the title; ``resumable``: Continue explains the tiles left "not run"."""
@@ -447,7 +458,8 @@ class GalleryPanel(QWidget):
                 tile.state, tile.text = WAITING, "not run"
                 self.model.changed(tile.key)
                 left = True
-        self.continue_button.setEnabled(resumable and left)
+        self.resumable = resumable and left
+        self.continue_button.setEnabled(self.resumable or self.model.marks.model is not None)  # or Explain Again
         if exportable is None:
             exportable = any(t.state in (FLIPPED, NOT_FLIPPED) for t in self.model.tiles.values())
         self.export_button.setEnabled(exportable)

@@ -136,6 +136,14 @@ class ResultViews(QWidget):
         self.colorbar_view.setToolTip("The Difference map's scale: which colour means how much (the unit is in the label).")
         self.colorbar_view.setMinimumWidth(170)
         self.colorbar_view.hide()
+        # in the colour bar's place for a result that changed nothing (nothing to flip, no step taken): its all-zero
+        # map drew the unit's full 0–255 scale as if there were a map to read
+        self.no_map = QLabel()
+        self.no_map.setObjectName("no-map-note")
+        self.no_map.setWordWrap(True)
+        self.no_map.setMinimumWidth(170)
+        self.no_map.setFixedHeight(52)  # the colour bar's: the row keeps its height (the views never move)
+        self.no_map.hide()
 
         # one row above the panels: Difference mode, opacity/gain, colour bar
         toolbar = QHBoxLayout()
@@ -145,6 +153,7 @@ class ResultViews(QWidget):
         toolbar.addWidget(self.slider_label)
         toolbar.addWidget(self.slider)
         toolbar.addWidget(self.colorbar_view, 1)
+        toolbar.addWidget(self.no_map, 1)
         self._spacer = QWidget()
         self._spacer.setFixedHeight(52)
         toolbar.addWidget(self._spacer, 1)
@@ -298,7 +307,18 @@ class ResultViews(QWidget):
 
     def _update_spacer(self) -> None:
         # keeps the row's height and layout when the colour bar is not shown
-        self._spacer.setVisible(self.colorbar_view.isHidden())
+        self._spacer.setVisible(self.colorbar_view.isHidden() and self.no_map.isHidden())
+
+    def set_no_map(self, why: str | None) -> None:
+        """A result that changed nothing (``why``: "nothing to flip", "no step was taken"): a short text instead of
+        the colour bar, in every Difference mode; None: the colour bar again, as the mode draws it."""
+        self.no_map.setText(f"<i>No map: {why}, so the photo was not changed.</i>" if why else "")
+        self.no_map.setToolTip("The Difference view maps the change a run made. This run made none: there is no "
+                               "importance map and no scale to read." if why else "")
+        self.no_map.setVisible(bool(why))
+        if why:
+            self.colorbar_view.hide()
+        self._update_spacer()
 
     # the slider is quadratic in k/total: the found set (a few % of the pixels) sits left of the middle,
     # and every k up to all changed pixels is reachable
@@ -362,7 +382,7 @@ class ResultViews(QWidget):
         self.set_caption(self.adjusted, "")
         self.set_caption(self.difference, "")
         self.colorbar_view.hide()
-        self._update_spacer()
+        self.set_no_map(None)
 
     def show_difference(self, diff: DiffImage) -> None:
         self.difference.set_image(diff.rgb, extent=getattr(diff, "extent", None))
@@ -374,7 +394,7 @@ class ResultViews(QWidget):
                 self._sync_slider()
 
     def _set_colorbar(self, bar: ColorBar | None) -> None:
-        if bar is None:
+        if bar is None or not self.no_map.isHidden():
             self.colorbar_view.hide()
             self._update_spacer()
             return

@@ -1,0 +1,108 @@
+"""Which model a folder run's results come from, against the model loaded now (:mod:`.folders` asks it).
+
+A folder run keeps its own model (:class:`.folder_tasks.RunModel`). Loading another model after it left the gallery's
+tiles ("→ tabby cat"), its title and Export All as they were, read as the new model's answers. While the loaded model
+is not the run's (its records' "model" entry: name, preprocessing, labels, the weights' digest; a device change is the
+same model, so is a copy of the weights under another name):
+
+- the finished tiles are dimmed with a badge naming the run's model; their tooltips and the panel's title say so;
+- Continue becomes Explain Again: the folder explained with the loaded model, after the question Open Folder asks
+  about results never exported (Export All first, or drop them);
+- a click on a finished tile opens its photo, classified by the loaded model, not the other model's explanation;
+- Export All still copies the run's results, whose records and summary.csv name their model; its status line says
+  whose they are.
+
+Loading the run's model again takes the mark away.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+
+from ..widgets.gallery_mark import ask_explain_again
+
+if TYPE_CHECKING:
+    from .folders import FoldersController
+
+
+def _plain(entry: dict) -> dict:
+    return json.loads(json.dumps(entry, sort_keys=True, default=str))  # tuples as lists, as a record stores them
+
+
+def same_model(run: dict, info) -> bool:
+    """Is the run's model (its records' ``model`` entry) the loaded one (a :class:`.models.ModelInfo`)?"""
+    if not info.identity:  # a ModelInfo made by hand (tests, tools): its name
+        return run.get("name") == info.name
+    from gradflip_desktop.core.dataset.inputs import same_weights
+
+    a, b = _plain(run), _plain(info.identity)
+    alike = same_weights(a, b)  # the same weights under another file name (`cp model.pth copy.pth`)
+    return all(a.get(k) == b.get(k) for k in set(a) | set(b) if k not in alike)
+
+
+class FolderModelMark(QObject):
+    def __init__(self, folders: FoldersController) -> None:
+        super().__init__(folders)
+        self.f = folders
+        folders.w.model_ready.connect(lambda _info: self.refresh())
+
+    @property
+    def other(self) -> str | None:
+        """The run's model's name while another model is loaded; None: the same model, or not known yet (no image of
+        the run explained, no model loaded)."""
+        run, info = getattr(self.f._model, "identity", None), self.f.w.model_info
+        if not run or info is None or same_model(run, info):
+            return None
+        return str(run.get("name") or "another model")
+
+    def refresh(self) -> None:
+        """The gallery marked, or not: after a model has loaded and when an image of the run is done."""
+        info = self.f.w.model_info
+        self.f.panel.mark_other_model(self.other, info.name if info is not None else "", self.f.running)
+
+    def tile_note(self, result) -> str:
+        """Why a click on a finished tile opens its photo instead of ``result`` (its explanation): made with a model
+        no longer loaded, whose captions and classes disagree with the loaded model's (empty: it is shown)."""
+        info = self.f.w.model_info
+        if info is not None and (self.other or info.name != result.model_name or list(info.labels) != list(result.labels)):
+            return f"it was explained with {result.model_name}, not the loaded {info.name}"
+        return ""
+
+    def export_note(self) -> str:
+        """Said after Export All: whose results were copied, while another model is loaded."""
+        other, info = self.other, self.f.w.model_info
+        return f" (explained with {other}, not the loaded {info.name})" if other and info is not None else ""
+
+    def explain_again(self) -> bool:
+        """Continue's button while the gallery is marked: the folder explained again with the loaded model, after the
+        question about results never exported. False: not marked (the button continues the run)."""
+        f, other = self.f, self.other
+        if other is None:
+            return False
+        if f.running or f.folder is None:
+            return True
+        folder, recursive, loaded = f.folder, f.recursive, f.w.model_info.name
+        if not Path(folder).is_dir():  # gone since (moved, unplugged): its results and their Export All stay
+            f.w.set_status(html.escape(f"{folder} is no longer a folder: it cannot be explained again"))
+            return True
+
+        def again() -> None:
+            f.open_folder(folder, recursive)
+
+        if f._export.busy:  # the session folder Export All copies from: dropped once it is done
+            f._after_export = again
+            f.w.set_status("Export All is still copying the results: the folder is explained again once it is done")
+            return True
+        done = f._unexported()
+        answer = ask_explain_again(f.panel, done, other, loaded) if done else "drop"
+        if answer == "export":  # Export All first (its folder dialog), then explain again
+            f._after_export = again
+            f._export_first()
+        elif answer == "drop":
+            again()
+        return True

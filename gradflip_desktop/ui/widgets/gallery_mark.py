@@ -1,0 +1,112 @@
+"""The gallery's mark for results of a model that is no longer loaded (:mod:`.gallery` draws it,
+:mod:`gradflip_desktop.ui.controllers.folder_model` decides when).
+
+After a folder run, loading another model left every tile saying "→ tabby cat" with nothing to tell that the
+answer was the earlier model's. Marked, a finished tile is dimmed with a badge naming its model, its tooltip says
+so, the panel's title starts with it, and Continue becomes Explain Again (the folder with the loaded model).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPixmap
+
+from .elision import elide_end
+
+MARK_CHARS = 28  # a model's name on a badge or in the title ("resnet50 (ImageNet, 1000 classes, weights.pth)")
+MARKED_TEXT = QColor(128, 128, 128)  # a marked tile's lines: grey on light and dark alike
+AGAIN, CONTINUE = "Explain Again", "Continue"
+
+
+def short_names(model: str, loaded: str) -> tuple[str, str]:
+    """The two models' names without their details ("first.pt (TorchScript, 4 classes)": "first.pt") where that
+    still tells them apart, each at most ``MARK_CHARS`` long."""
+    a, b = model.split(" (")[0], loaded.split(" (")[0]
+    a, b = (a, b) if a and b and a != b else (model, loaded)
+    return elide_end(a, MARK_CHARS), elide_end(b, MARK_CHARS)
+
+
+def marked_pixmap(pixmap: QPixmap, model: str) -> QPixmap:
+    """``pixmap`` (a tile's strip or photo) dimmed, with a badge naming ``model`` in its top left corner."""
+    out = QPixmap(pixmap.size())
+    out.fill(Qt.GlobalColor.transparent)
+    p = QPainter(out)
+    p.setOpacity(0.35)
+    p.drawPixmap(0, 0, pixmap)
+    p.setOpacity(1.0)
+    font = QFont(p.font())
+    font.setPointSizeF(max(6.5, font.pointSizeF() * 0.85))
+    p.setFont(font)
+    fm, text = p.fontMetrics(), model
+    box = QRect(2, 2, min(fm.horizontalAdvance(text) + 10, out.width() - 4), fm.height() + 2)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(QColor(40, 40, 40, 230))  # white on near-black: the same on a light and a dark window
+    p.drawRoundedRect(box, 3, 3)
+    p.setPen(QColor(255, 255, 255))
+    p.drawText(box, Qt.AlignmentFlag.AlignCenter, fm.elidedText(text, Qt.TextElideMode.ElideRight, box.width() - 6))
+    p.end()
+    return out
+
+
+class TileMarks:
+    """A gallery's mark: the model its finished tiles come from while another is loaded (None: unmarked), and
+    their marked pixmaps, made once per tile and picture."""
+
+    def __init__(self) -> None:
+        self.model: str | None = None
+        self.loaded = ""
+        self._pixmaps: dict[str, tuple[int, QPixmap]] = {}
+
+    def pixmap(self, key: str, pixmap: QPixmap) -> QPixmap:
+        hit = self._pixmaps.get(key)
+        if hit is None or hit[0] != pixmap.cacheKey():
+            badge = short_names(self.model or "", self.loaded)[0]
+            hit = self._pixmaps[key] = (pixmap.cacheKey(), marked_pixmap(pixmap, badge))
+        return hit[1]
+
+    def tip(self) -> str:
+        return (f"\nExplained with {self.model}, not the loaded {self.loaded}: Explain Again explains the folder with "
+                f"{self.loaded} (Export All keeps these first)." if self.model else "")
+
+
+def mark_title(text: str, model: str | None, loaded: str) -> str:
+    """The panel's title: which model the results are from, while another is loaded; a cancelled run's
+    "Continue explains the rest" (with the earlier model) reads as the button does now."""
+    if not model:
+        return text
+    model, loaded = short_names(model, loaded)
+    text = text.replace("Continue explains the rest", f"{AGAIN} explains all with {loaded}")
+    return f"Explained with {model}, not the loaded {loaded} · {text}"
+
+
+def show_mark(panel, model: str | None, loaded: str, running: bool) -> None:
+    """Mark ``panel`` (a :class:`.gallery.GalleryPanel`) for results of ``model`` while ``loaded`` is loaded (None:
+    unmarked): its tiles, title, Continue button (Explain Again, once the run has stopped) and tooltips."""
+    marks = panel.model.marks
+    if (model, loaded if model else "") == (marks.model, marks.loaded):
+        return
+    marks.model, marks.loaded, marks._pixmaps = model, loaded if model else "", {}
+    if panel.model.rows:
+        panel.model.dataChanged.emit(panel.model.index(0), panel.model.index(len(panel.model.rows) - 1))
+    panel.title.setText(mark_title(panel.title_text, model, loaded))
+    panel.continue_button.setText(AGAIN if model else CONTINUE)
+    panel.continue_button.setToolTip(
+        f"Explain every image of the folder again, with the loaded {loaded} (the results of {model} are dropped: "
+        "if never exported you are asked first)" if model else
+        "Explain the images the cancelled run did not reach; the finished ones are kept")
+    panel.continue_button.setEnabled(not running and (bool(model) or panel.resumable))
+    panel.export_button.setToolTip(
+        f"Copy every result set (explained with {model}), summary.csv and index.html to a folder; each record and "
+        "summary.csv name that model" if model else "Copy every result set, summary.csv and index.html to a folder")
+
+
+def ask_explain_again(panel, done: int, model: str, loaded: str) -> str:
+    """Explain Again over ``done`` explanations of ``model`` never exported: "export" (Export All first, then
+    explain again), "drop" or "" (stay). The question Open Folder asks; tests answer it themselves."""
+    def text(n: int) -> str:
+        return (f"Explain the folder again with {loaded}: the {n} explanation(s) made with {model} were never "
+                "exported and are dropped. Export them first?")
+
+    answer, _ = panel._ask_export(AGAIN, text, done, False, ("drop", "Explain Again Without Exporting"))
+    return answer

@@ -1,0 +1,242 @@
+"""A folder run's results after another model is loaded (ui/controllers/folder_model.py, ui/widgets/gallery_mark.py):
+marked as the other model's, never exported as the loaded model's, and explained again with the loaded model.
+
+Before, the gallery kept "→ dog" on every tile with no word that "dog" was the earlier model's answer; its title,
+Export All's status and the Continue button were the same as for the loaded model's own results."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import replace
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from helpers import RUN_TIMEOUT_MS, TinyNet, make_image_file
+from PySide6.QtCore import Qt
+
+from gradflip_desktop.ui.settings import RunSettings
+from gradflip_desktop.ui.widgets.gallery import FLIPPED, NOT_FLIPPED
+from gradflip_desktop.ui.widgets.gallery_mark import AGAIN, CONTINUE, MARKED_TEXT
+
+pytestmark = pytest.mark.gui
+
+
+def _spec(folder: Path, name: str, seed: int, labels: list[str]):
+    """A TorchScript model file of the tiny network, with its settings as the Load model dialog fills them."""
+    from gradflip_desktop.core.models import Preprocessing
+    from gradflip_desktop.core.models import files as model_files
+
+    path = folder / f"{name}.pt"
+    torch.jit.save(torch.jit.script(TinyNet(len(labels), seed=seed).eval()), str(path))
+    pre = Preprocessing(input_size=(16, 16), mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25))
+    return model_files.ModelSpec(str(path), "torchscript", labels=labels, preprocessing=pre)
+
+
+@pytest.fixture
+def models(tmp_path):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    return (_spec(folder, "first", 1, ["ant", "bee", "cat", "dog"]), _spec(folder, "second", 7, ["elk", "fox", "gnu", "hen"]))
+
+
+@pytest.fixture
+def photos(tmp_path) -> Path:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(3):
+        make_image_file(folder / f"p{i}.png", 64, 48, seed=i)
+    return folder
+
+
+@pytest.fixture
+def win(qtbot, settings, models):
+    from gradflip_desktop.ui.main_window import MainWindow
+
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.controls.set_settings(RunSettings(style="free", max_steps=60))
+    w.show()
+    _load(qtbot, w, models[0])
+    yield w
+    w.close()
+    assert not w.engine.thread.isRunning() and not w.background.thread.isRunning()
+
+
+def _load(qtbot, w, spec) -> None:
+    with qtbot.waitSignal(w.model_ready, timeout=RUN_TIMEOUT_MS):
+        w.models.load_spec(spec)
+
+
+def _run(qtbot, c, photos) -> None:
+    c.open_folder(str(photos))
+    qtbot.waitUntil(lambda: not c.running and c.summary_written, timeout=RUN_TIMEOUT_MS)
+
+
+def _finished(c) -> list:
+    return [t for t in c.panel.tiles.values() if t.state in (FLIPPED, NOT_FLIPPED)]
+
+
+def _data(c, tile, role):
+    return c.panel.model.index_of(tile.key).data(role)
+
+
+def _models_in(folder) -> set[str]:
+    return {json.loads(p.read_text())["model"]["name"] for p in Path(folder).glob("*.gradflip.json")}
+
+
+def test_another_model_marks_the_results_exports_them_as_theirs_and_explains_them_again(qtbot, win, models, photos,
+                                                                                        tmp_path):
+    w, c = win, win.folders
+    _run(qtbot, c, photos)
+    first = w.model_info.name
+    assert _models_in(c.out) == {first}
+    before = {t.key: t.text for t in _finished(c)}
+    assert len(before) == 3 and all(t.text.startswith("→ ") for t in _finished(c))  # "→ dog": the first model's class
+    assert not c.panel.title.text().startswith("Explained with") and c.panel.continue_button.text() == CONTINUE
+    _load(qtbot, w, models[1])
+    second = w.model_info.name
+    assert second != first and "second.pt" in second
+    # the title says whose results they are; each finished tile is dimmed, badged, grey and says so in its tooltip
+    assert c.panel.title.text().startswith("Explained with first.pt, not the loaded second.pt · 3/3 done"), c.panel.title.text()
+    for tile in _finished(c):
+        assert tile.text == before[tile.key]  # the record's answer stays as it was: it is marked, not rewritten
+        shown = _data(c, tile, Qt.ItemDataRole.DecorationRole)
+        assert shown.toImage() != tile.pixmap.toImage()  # dimmed, with the badge
+        assert _data(c, tile, Qt.ItemDataRole.ForegroundRole) == MARKED_TEXT
+        assert f"Explained with {first}, not the loaded {second}" in _data(c, tile, Qt.ItemDataRole.ToolTipRole)
+    assert c.panel.continue_button.text() == AGAIN and c.panel.continue_button.isEnabled()
+    # Export All copies the run's results under their own model's name, and says whose they are
+    out = tmp_path / "exported"
+    out.mkdir()
+    c.export_all(str(out))
+    qtbot.waitUntil(lambda: c.exported is not None, timeout=RUN_TIMEOUT_MS)
+    assert f"(explained with {first}, not the loaded {second})" in w.status_label.text()
+    with (out / "summary.csv").open(encoding="utf-8") as fh:
+        assert {row["model"] for row in csv.DictReader(fh)} == {first}
+    assert _models_in(out) == {first}
+    # Explain Again (exported: nothing to ask): the folder with the loaded model, and the mark is gone
+    c.panel.continue_button.click()
+    qtbot.waitUntil(lambda: not c.running and c.summary_written, timeout=RUN_TIMEOUT_MS)
+    assert _models_in(c.out) == {second} and len(_finished(c)) == 3
+    assert not c.panel.title.text().startswith("Explained with") and c.panel.continue_button.text() == CONTINUE
+    assert all(_data(c, t, Qt.ItemDataRole.ForegroundRole) != MARKED_TEXT for t in _finished(c))
+    assert _models_in(out) == {first}  # the export is left as it was
+
+
+def test_explain_again_asks_before_dropping_results_never_exported(qtbot, win, models, photos, monkeypatch):
+    from gradflip_desktop.ui.controllers import folder_model
+
+    w, c = win, win.folders
+    _run(qtbot, c, photos)
+    session = c.out
+    _load(qtbot, w, models[1])
+    asked, answers = [], [""]
+    monkeypatch.setattr(folder_model, "ask_explain_again",
+                        lambda panel, done, model, loaded: asked.append((done, model, loaded)) or answers.pop(0))
+    c.panel.continue_button.click()  # Cancel: the results stay, still marked
+    assert asked == [(3, "first.pt (TorchScript, 4 classes)", w.model_info.name)]
+    assert c.out == session and not c.running and c.panel.continue_button.text() == AGAIN
+    answers.append("drop")
+    c.panel.continue_button.click()
+    qtbot.waitUntil(lambda: not c.running and c.summary_written, timeout=RUN_TIMEOUT_MS)
+    assert c.out != session and _models_in(c.out) == {w.model_info.name}
+
+
+def test_the_runs_own_model_loaded_again_takes_the_mark_away(qtbot, win, models, photos):
+    w, c = win, win.folders
+    _run(qtbot, c, photos)
+    _load(qtbot, w, models[1])
+    assert c.panel.continue_button.text() == AGAIN
+    _load(qtbot, w, models[0])  # the same file and settings: the same model
+    assert c.panel.continue_button.text() == CONTINUE and not c.panel.continue_button.isEnabled()
+    assert c.panel.title.text().startswith("3/3 done")
+    tile = _finished(c)[0]
+    assert _data(c, tile, Qt.ItemDataRole.DecorationRole).cacheKey() == tile.pixmap.cacheKey()  # not dimmed
+
+
+def test_a_model_loaded_during_the_run_marks_its_results_and_offers_explain_again_once_it_ends(qtbot, win, models,
+                                                                                                photos):
+    w, c = win, win.folders
+    c.open_folder(str(photos))
+    qtbot.waitUntil(lambda: any(t.state in (FLIPPED, NOT_FLIPPED) for t in c.panel.tiles.values()), timeout=RUN_TIMEOUT_MS)
+    seen = []
+    w.model_ready.connect(lambda _info: seen.append((c.running, c.panel.continue_button.isEnabled())))
+    _load(qtbot, w, models[1])
+    assert seen and all(not enabled for running, enabled in seen if running)  # not while the run goes on
+    qtbot.waitUntil(lambda: not c.running and c.summary_written, timeout=RUN_TIMEOUT_MS)
+    assert _models_in(c.out) == {"first.pt (TorchScript, 4 classes)"}  # the run kept its own model
+    assert all(_data(c, t, Qt.ItemDataRole.ForegroundRole) == MARKED_TEXT for t in _finished(c))
+    assert c.panel.continue_button.text() == AGAIN and c.panel.continue_button.isEnabled()
+
+
+def test_a_copy_of_the_weights_or_a_device_change_is_the_same_model():
+    from types import SimpleNamespace
+
+    from gradflip_desktop.ui.controllers.folder_model import same_model
+
+    run = {"name": "r18 (3 classes, a.pth)", "classes": 3, "input_size": [224, 224], "labels_sha256": "ab",
+           "file": "a.pth", "file_bytes": 10, "file_sha256": "123"}
+    info = SimpleNamespace(name="x", identity=dict(run))
+    assert same_model(run, info)
+    info.identity = {**run, "name": "r18 (3 classes, b.pth)", "file": "b.pth"}  # `cp a.pth b.pth`
+    assert same_model(run, info)
+    info.identity = {**run, "file_sha256": "456"}  # trained again and saved over the file
+    assert not same_model(run, info)
+    info.identity = {**run, "input_size": (160, 160)}  # the same weights at another input size
+    assert not same_model(run, info)
+    assert same_model(run, SimpleNamespace(name=run["name"], identity={}))  # a ModelInfo made by hand: its name
+
+
+def test_the_explain_again_question_reads_its_buttons(qtbot):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from gradflip_desktop.ui.widgets.gallery import GalleryPanel
+    from gradflip_desktop.ui.widgets.gallery_mark import ask_explain_again
+
+    panel = GalleryPanel()
+    qtbot.addWidget(panel)
+    seen = []
+
+    def answer(button_text):
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox)
+        seen.append((box.windowTitle(), box.text()))
+        next(b for b in box.buttons() if b.text() == button_text).click()
+
+    for button, expected in (("Export All…", "export"), ("Explain Again Without Exporting", "drop"), ("Cancel", "")):
+        QTimer.singleShot(100, lambda b=button: answer(b))
+        assert ask_explain_again(panel, 4, "first.pt", "second.pt") == expected
+    assert seen[0] == (AGAIN, "Explain the folder again with second.pt: the 4 explanation(s) made with first.pt were "
+                              "never exported and are dropped. Export them first?")
+
+
+def test_explain_again_of_a_folder_gone_since_keeps_its_results(qtbot, win, models, photos):
+    w, c = win, win.folders
+    _run(qtbot, c, photos)
+    _load(qtbot, w, models[1])
+    session = c.out
+    photos.rename(photos.with_name("moved"))
+    c.panel.continue_button.click()
+    assert "is no longer a folder: it cannot be explained again" in w.status_label.text()
+    assert c.out == session and Path(session).is_dir() and c.panel.continue_button.text() == AGAIN
+
+
+def test_weights_retrained_over_the_same_file_clear_the_shown_result_the_same_file_keeps_it(qtbot, win, models,
+                                                                                           tmp_path):
+    # the shown explanation was only cleared when the model's name or classes changed: weights retrained and saved
+    # over the same file (same name, same classes) kept the old weights' explanation on screen as the new model's
+    w = win
+    photo = make_image_file(tmp_path / "one.png", 64, 48, seed=5)
+    with qtbot.waitSignal(w.classified, timeout=RUN_TIMEOUT_MS):
+        w.open_path(str(photo))
+    with qtbot.waitSignal(w.run_finished, timeout=RUN_TIMEOUT_MS):
+        w.explain()
+    assert w.result is not None
+    _load(qtbot, w, replace(models[0]))  # loaded again: the same file, the same bytes, the same model; it stays
+    assert w.result is not None
+    torch.jit.save(torch.jit.script(TinyNet(4, seed=99).eval()), models[0].path)  # retrained, saved over it
+    _load(qtbot, w, replace(models[0]))
+    assert w.result is None
