@@ -152,6 +152,7 @@ def write_gallery(out_dir: str | Path, rows: list[dict], records: dict[str, dict
     e = html.escape
     body = []
     shown = _shown_names([r["file"] for r in rows])
+    models = sorted({str(r.get("model") or "") for r in rows} - {""})  # which model made the sets (summary.csv)
     for r in rows:
         rec = (records.get(r["name"]) if r["status"] != "error" else None) or {}  # a refused input: not the set of its name
         uri = _data_uri(out, r["name"], rec.get("files") or {}) if rec else ""
@@ -170,7 +171,8 @@ def write_gallery(out_dir: str | Path, rows: list[dict], records: dict[str, dict
         rms = rec.get("rms_saved") if flipped and isinstance(rec.get("rms_saved"), (int, float)) else ""
         rms = "" if rms == "" else round(255.0 * float(rms), 4)  # per value: photos of other sizes compare
         body.append(
-            f"<tr{cls}><td>{img}</td><td title=\"{e(str(r['file']))}\">{e(shown[r['file']])}</td><td>{e(r['status'])}</td><td>{e(_made(r))}</td>"
+            f"<tr{cls}><td>{img}</td><td title=\"{e(str(r['file']))}\">{e(shown[r['file']])}</td><td>{e(r['status'])}</td>"
+            f"<td>{e(_made(r, len(models) > 1))}</td>"
             f"<td data-v=\"{e(str(r['original_label']))}\">{change}</td>"
             f"<td class=n data-v=\"{l2_saved}\">{_l2(l2_saved)}</td>"
             f"<td class=n data-v=\"{rms}\">{'' if rms == '' else f'{rms:.2f}'}</td>"
@@ -185,7 +187,8 @@ def write_gallery(out_dir: str | Path, rows: list[dict], records: dict[str, dict
 <html lang="en"><head><meta charset="utf-8"><title>{e(title)}</title><style>{_STYLE}</style><script>{_SCRIPT}</script></head>
 <body><h1>{e(title)}</h1>
 <p>{len(rows)} inputs: {n_flip} flipped, {len(rows) - n_flip - n_err - n_skip} not flipped, {n_err} could not be read or explained{
-f", {n_skip} not run (the run stopped before them)" if n_skip else ""}.
+f", {n_skip} not run (the run stopped before them)" if n_skip else ""}{
+f"; explained with {e(models[0])}" if len(models) == 1 else f"; explained with {len(models)} models (see made with)" if models else ""}.
 Click a column to sort; a small L2 of the saved change or a small key set means the decision flips easily
 (both are given for photos that flipped only; compare them between sets made with the same style: the smallest
 change's L2 is about a hundredth of a key region's, and its key set is pixels, not a region). L2 grows with the
@@ -258,10 +261,11 @@ def _key_to(row: dict) -> str:
     return f' → {html.escape(label)} ({_pct(row.get("key_probability"))})'
 
 
-def _made(row: dict) -> str:
+def _made(row: dict, model: bool = False) -> str:
     """How a row's set was made, as summary.csv says it: its style, and its group or target when it has one
-    (``"region"``, ``"free · any cat"``, ``"region · target tiger cat"``); '' for a row that does not say."""
-    parts = [str(row.get("style") or "")]
+    (``"region"``, ``"free · any cat"``, ``"region · target tiger cat"``), after its model's name when ``model`` (the
+    sets of a page were made with several models); '' for a row that does not say."""
+    parts = [str(row.get("model") or "") if model else "", str(row.get("style") or "")]
     if row.get("group"):
         group = str(row["group"])  # a name ("cat") or index ranges ("281-285"), worded as the run names it
         parts.append(any_of(f"classes {group}" if group[:1].isdigit() else group))
