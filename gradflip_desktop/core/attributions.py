@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import operator
+import weakref
 
 import numpy as np
 import torch
@@ -212,6 +213,22 @@ RISE_MASKS = 1000  # masks of the published RISE (Petsiuk et al. 2018, ImageNet)
 RISE_CELLS = 7  # its grid: 7 x 7 cells, each kept with probability RISE_KEEP
 RISE_KEEP = 0.5
 RISE_BATCH_VALUES = 16 * 3 * 224 * 224  # masked images per model call: as many as fit in this many values
+_ONE_AT_A_TIME: "weakref.WeakSet[nn.Module]" = weakref.WeakSet()  # networks found to refuse batches
+
+
+def batch_scores(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """``module(x)`` for N images, N x C. A network that takes one image at a time (an export whose batch is
+    fixed at 1, as torch.onnx's dynamo exporter writes: it fails on a batch of several, or answers fewer rows)
+    is called image by image, as the folder runs' batcher does; it is remembered, so the batch is tried once."""
+    if len(x) > 1 and module not in _ONE_AT_A_TIME:
+        try:
+            z = module(x)
+        except Exception:  # noqa: BLE001 - one image at a time only (a genuine fault shows again below)
+            z = None
+        if isinstance(z, torch.Tensor) and z.ndim >= 1 and z.shape[0] == len(x):
+            return z
+        _ONE_AT_A_TIME.add(module)
+    return torch.cat([module(x[i : i + 1]) for i in range(len(x))])
 
 
 def rise_masks(h: int, w: int, count: int, generator: torch.Generator, cells: int = RISE_CELLS,
@@ -259,7 +276,7 @@ def rise_steps(classifier: Classifier, pixels: np.ndarray, explained, masks: int
         try:
             m = rise_masks(h, w, min(per_call, int(masks) - done), gen)
             with torch.no_grad():
-                z = classifier.module(x * m[:, None].to(x.device, x.dtype)).double()
+                z = batch_scores(classifier.module, x * m[:, None].to(x.device, x.dtype)).double()
             if not bool(torch.isfinite(z).all()):
                 raise ModelError("the model produced non-finite outputs (NaN or infinity) on a RISE mask")
             p = torch.softmax(z, 1)[:, classes].sum(1).cpu()

@@ -173,6 +173,7 @@ def check_maps(
     ``ValueError`` for a map of another size or an unknown fill-in."""
     import torch
 
+    from .attributions import batch_scores  # a network that takes one image at a time: image by image
     from .errors import ModelError
 
     if not isinstance(maps, Mapping):  # a list of maps: "'list' object has no attribute 'items'"
@@ -214,7 +215,7 @@ def check_maps(
                     return None
                 batch = xt * (1 - masks) + bt * masks if kind == "del" else bt * (1 - masks) + xt * masks
                 with torch.no_grad():
-                    z = classifier.module(batch).double()
+                    z = batch_scores(classifier.module, batch).double()
                 if not bool(torch.isfinite(z).all()):
                     raise ModelError("the model produced non-finite outputs (NaN or infinity) while the map was checked")
                 out += torch.softmax(z, 1)[:, classes].sum(1).clamp(0.0, 1.0).cpu().tolist()

@@ -295,6 +295,7 @@ def render_figure(result: ExplainResult, panel_height: int = 360, importance: np
         (adjusted, "Adjusted", f"{_fmt_pred(result.final)} · change: {changed}" if changed.startswith("L2")
          else f"{_fmt_pred(result.final)} · {changed}"),
         (difference_overlay(result, importance), "Where it mattered" if mattered else "Where it changed",
+         f"no map: {why}, so the photo was not changed" if (why := no_change_reason(result)) else  # no 0.5 % scale
          f"bright = {'mattered' if mattered else 'changed'} most, dark = "
          f"{'not at all' if mattered else 'unchanged'} (full brightness: this photo's top 0.5 %)"
          + ("; none outside the centre the model crops: it never sees that" + ("" if mattered else ", so nothing changes there")

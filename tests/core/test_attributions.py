@@ -228,3 +228,27 @@ def test_a_stopped_rise_goes_on_from_where_it_stopped_with_its_state(tiny, tiny_
     # another class (or image, or mask count) does not take that state: a map of its own
     np.testing.assert_allclose(attributions.rise_map(tiny, tiny_image, 1, masks=40, state=state),
                                attributions.rise_map(tiny, tiny_image, 1, masks=40), rtol=1e-6, atol=1e-7)
+
+
+def test_rise_of_a_network_that_takes_one_image_at_a_time_is_made_image_by_image(tiny, tiny_image):
+    # an export with its batch fixed at 1 (torch.onnx's dynamo exporter) fails on a batch of masked images
+    from dataclasses import replace
+
+    from gradflip_desktop.core.attributions import batch_scores, rise_map
+
+    class OneAtATime(torch.nn.Module):
+        def __init__(self, net):
+            super().__init__()
+            self.net = net
+            self.calls = 0
+
+        def forward(self, x):
+            self.calls += 1
+            return self.net(x.reshape(1, *x.shape[1:]))
+
+    one = OneAtATime(tiny.module)
+    assert np.allclose(rise_map(replace(tiny, module=one), tiny_image, 0, masks=24),
+                       rise_map(tiny, tiny_image, 0, masks=24), atol=1e-6)
+    calls = one.calls
+    batch_scores(one, torch.rand(3, 3, 16, 16))
+    assert one.calls == calls + 3, "the batch is not tried again once it failed"

@@ -179,3 +179,23 @@ def test_curves_the_fill_in_does_not_move_name_no_winner():
     assert check.sentence().startswith("apple barely moves") and "GradFlip 0.250 / 0.250" in check.sentence()
     moved = Curve("Gradient saliency", f, (0.25, 0.20, 0.10), (0.10, 0.20, 0.25))  # it moves: a winner again
     assert FaithfulnessCheck("blur", "apple", (a, moved)).verdict().startswith("Gradient saliency's map")
+
+
+def test_a_network_that_takes_one_image_at_a_time_is_checked_image_by_image(tiny, tiny_image):
+    # torch.onnx's dynamo exporter fixes the batch at 1 (Reshape [1, 512]): a batch of 18 curve images raised
+    # "shape '[1, 512]' is invalid for input of size 9216" and `gradflip check` skipped every set
+    from dataclasses import replace
+
+    class OneAtATime(torch.nn.Module):
+        def __init__(self, net):
+            super().__init__()
+            self.net = net
+
+        def forward(self, x):
+            return self.net(x.reshape(1, *x.shape[1:]))
+
+    m = np.random.default_rng(1).random(tiny_image.shape[:2]).astype(np.float32)
+    want = check_maps(tiny, tiny_image, {"m": m}, [0], points=7)
+    got = check_maps(replace(tiny, module=OneAtATime(tiny.module)), tiny_image, {"m": m}, [0], points=7)
+    assert np.allclose(got.curves[0].deletion, want.curves[0].deletion, atol=1e-6)
+    assert np.allclose(got.curves[0].insertion, want.curves[0].insertion, atol=1e-6)

@@ -657,6 +657,25 @@ def test_a_run_with_nothing_to_flip_says_no_change_instead_of_sizing_the_roundin
     assert describe_change(flipped).startswith("L2 ")
 
 
+def test_the_figure_of_a_run_with_nothing_to_flip_gives_its_empty_map_no_brightness_scale(monkeypatch, tiny, tiny_image):
+    """Nothing to flip: the figure's map is all zero, and its caption said "bright = changed most ... (full
+    brightness: this photo's top 0.5 %)" over it; it says there is no map, as the window's Difference row does."""
+    from PIL import ImageDraw
+
+    from gradflip_desktop.core.report import render_figure
+
+    drawn = []
+    real = ImageDraw.ImageDraw.text
+    monkeypatch.setattr(ImageDraw.ImageDraw, "text", lambda self, xy, t, *a, **kw: drawn.append(t) or real(self, xy, t, *a, **kw))
+    top = int(np.argmax(tiny.probabilities(tiny_image)))
+    render_figure(run(tiny, tiny_image, ExplainOptions(target=top)))
+    text = " ".join(drawn).replace("\n", " ")
+    assert "no map: nothing to flip, so the photo was not changed" in text and "full brightness" not in text
+    drawn.clear()
+    render_figure(run(tiny, tiny_image, ExplainOptions(style="blur")))  # a run that changed the photo keeps its scale
+    assert "full brightness" in " ".join(drawn).replace("\n", " ")
+
+
 # ---- the key set as a mask file ---------------------------------------------------------------------------
 
 

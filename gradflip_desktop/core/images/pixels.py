@@ -185,8 +185,11 @@ def _stored_range(hi: float, notes: list[str]) -> float:
     guessed from each one's brightest value (a 12-bit X-ray whose brightest value was 999 read as 10-bit data came
     out 4x too bright, and images of one device at different scales)."""
     if 0 < hi <= 4095:
+        # 8-bit values in a 16-bit file (matplotlib's MRI sample: at most 215) stay dark at 1/4095 too: said, not
+        # left behind a note that reads as if the image were now shown as it should be
+        dark = "" if hi >= 1024 else f"; still dark: its brightest value is {100 * hi / 4095:.0f} % of white"
         notes.append(f"16-bit pixel values reach at most {hi:.0f}: read as 12-bit data (scaled by 1/4095, not "
-                     "1/65535, which would show a nearly black image)")
+                     f"1/65535, which would show a nearly black image){dark}")
         return 4095.0
     return 65535.0
 

@@ -106,6 +106,23 @@ def test_a_timm_model_folder_loads_through_timm(tmp_path, image):
     assert mf.load_model_file(folder / "config.json").labels == ["ant", "bee", "cat"]  # as chosen in the app's dialog
 
 
+def test_a_timm_model_folder_is_named_by_its_folder_not_its_weights_file(tmp_path):
+    """A timm folder without label names said "no labels for pytorch_model.bin" (the file inside the folder the
+    user named), next to "timm-folder is a timm model folder"; a labels file of another length named it too."""
+    timm = pytest.importorskip("timm")
+    from timm.models import _hub
+
+    folder = tmp_path / "timm-folder"
+    folder.mkdir()
+    _hub.save_for_hf(timm.create_model("test_resnet", pretrained=False, num_classes=3).eval(), str(folder))
+    clf = mf.load_model_file(folder)
+    assert any(w.startswith("no labels for timm-folder:") for w in clf.warnings), clf.warnings
+    assert not any("pytorch_model.bin" in w or "model.safetensors" in w for w in clf.warnings), clf.warnings
+    (tmp_path / "two.txt").write_text("a\nb\n")
+    with pytest.raises(ModelError, match="2 labels were given but timm-folder has 3 classes"):
+        mf.load_model_file(folder, labels=str(tmp_path / "two.txt"))
+
+
 def test_a_convnext_image_processor_crops_as_transformers_does(tmp_path, image):
     """ConvNextImageProcessor (facebook/convnext-*-224, microsoft/resnet-*: size {"shortest_edge": 224},
     crop_pct 0.875) resizes the shorter side to 256 and crops 224 × 224 from the centre; GradFlip squashed the

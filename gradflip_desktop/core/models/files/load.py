@@ -393,10 +393,10 @@ def load_model_file(
         lab, imagenet = imagenet_labels(), True
     if lab is None:
         lab = [f"class {i}" for i in range(num_classes)]
-        notes.append(f"no labels for {p.name}: classes are named 'class 0' … 'class {num_classes - 1}' (give a labels file)")
+        notes.append(f"no labels for {(folder if timm_dir else p).name}: classes are named 'class 0' … 'class {num_classes - 1}' (give a labels file)")
     if len(lab) != num_classes:
         extra = " (a single-logit binary classifier needs 2 labels: negative, then positive)" if single else ""
-        raise ModelError(f"{len(lab)} labels were given but {p.name} has {num_classes} classes{extra}")
+        raise ModelError(f"{len(lab)} labels were given but {(folder if timm_dir else p).name} has {num_classes} classes{extra}")
 
     # groups: built-in ImageNet groups, then sidecar, then explicit
     grp: dict[str, list[int]] = {}
