@@ -95,6 +95,8 @@ def test_cli_adds_the_flag_to_model_setting_errors(resnet_files, tmp_path, capsy
     err = capsys.readouterr().err
     assert "cannot tell which architecture own_cnn.pth is for" in err and "choose it with --arch NAME" in err
     assert "a model of your own class loads as TorchScript" in err  # no --arch fits a class of one's own
+    # the flag follows what it is for (it followed "loads as TorchScript … instead", as if --arch loaded one's own class)
+    assert "instead, a timm model by its architecture's name; choose it with --arch NAME" in err
     odd = tmp_path / "odd.pt"  # 30 px: none of the sizes tried without a setting
     script(SmallCNN(channels=1, classes=10, size=30), odd)
     assert cli.main(["classify", str(photo), "--model", str(odd)]) == 2

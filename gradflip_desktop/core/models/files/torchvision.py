@@ -376,7 +376,7 @@ def load_torchvision_state_dict(path: Path, arch: str | None, notes: list[str]) 
         else:
             hint = (f"; the weights fit: {', '.join(guesses)}" if guesses else
                     "; the weights fit none of them: a model of your own class loads as TorchScript (torch.jit.script "
-                    "or torch.jit.trace, then .save) or ONNX (torch.onnx.export) instead")
+                    "or torch.jit.trace, then .save) or ONNX (torch.onnx.export) instead, a timm model by its architecture's name")
             raise ModelSettingError(
                 f"cannot tell which architecture {name} is for "
                 f"(a torchvision classification model such as resnet18, efficientnet_b0, vit_b_16, or a timm "
