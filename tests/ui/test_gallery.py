@@ -535,6 +535,8 @@ def test_the_another_folder_question_reads_its_buttons(qtbot):
         assert panel.ask_drop(5, running) == expected
     assert "the 5 explanation(s) of this folder run were never exported" in seen[0] and "run stops" not in seen[0]
     assert "done so far" in seen[2] and "the run stops" in seen[2]
+    # asked too when the same folder is opened again (to re-run it with other settings): not "Another folder"
+    assert all(t.startswith("Opening a folder (this one again too): ") for t in seen), seen
 
 
 def test_the_close_question_mid_run_counts_on_while_the_run_goes_on(qtbot):

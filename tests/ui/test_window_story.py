@@ -533,6 +533,19 @@ def test_changing_the_style_after_a_result_says_the_views_show_the_earlier_setti
     assert window.status_label.text() == ""
 
 
+def test_a_group_result_is_named_as_the_window_names_it_when_the_settings_change(window):
+    """The note said ", group cat" (the record's key) where the window, its links and sentence say "any cat"."""
+    from types import SimpleNamespace
+
+    from gradflip_desktop.core.options import ExplainOptions
+
+    result = SimpleNamespace(options=ExplainOptions(group="cat"), explained_name="cat")
+    window.controls.style.setCurrentIndex(window.controls.style.findData("free"))
+    window.models._settings_changed_note(result)
+    text = window.status_label.text()
+    assert ", explaining any cat." in text and "group cat" not in text, text
+
+
 def test_a_display_that_cannot_be_reached_is_named_instead_of_qts_abort(monkeypatch, capsys):
     # DISPLAY set but no X server there (a stale DISPLAY after SSH, `sudo gradflip`): Qt aborted (exit 134)
     # asking to install libxcb-cursor0, which was installed

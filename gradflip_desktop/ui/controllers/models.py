@@ -374,6 +374,7 @@ class ModelsController(QObject):
         earlier settings, so the status bar says so (nothing did before; the views and the new settings
         disagreed in silence)."""
         from gradflip_desktop.core.options import STYLE_NAMES
+        from gradflip_desktop.core.summary import any_of
 
         w = self.w
         try:
@@ -387,7 +388,7 @@ class ModelsController(QObject):
         style = STYLE_NAMES.get(str(getattr(was, "style", "")), str(getattr(was, "style", "")))
         w.set_status(html.escape(f"Settings changed: the result shown was made with the {style} style"
                                  + (f", target {was.target}" if getattr(was, "target", None) is not None else "")
-                                 + (f", group {was.group}" if getattr(was, "group", None) is not None else "")
+                                 + (f", explaining {any_of(result.explained_name)}" if getattr(was, "group", None) is not None else "")
                                  + ". Explain (Ctrl+Return) applies the new ones."))
 
     def _on_classify_failed(self, exc: BaseException) -> None:

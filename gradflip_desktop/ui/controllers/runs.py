@@ -85,7 +85,13 @@ class RunOutcome:
     def of(cls, result: "ExplainResult") -> "RunOutcome":
         from gradflip_desktop.core.summary import summary_sentence
 
-        return cls(result, summary_sentence(result), result.linf_saved, result.l2_saved)
+        return cls(result, window_words(summary_sentence(result)), result.linf_saved, result.l2_saved)
+
+
+def window_words(text: str) -> str:
+    """A core sentence as the window says it: without the command line's flags ("the “smallest change” style
+    (--style free)": the Style box names it "Smallest change (textbook)")."""
+    return re.sub(r" \(--[\w-]+(?: [\w-]+)?\)", "", text)
 
 
 @dataclass
@@ -382,7 +388,7 @@ class RunsController(QObject):
             return
         result, sentence, links = self._summary
         if self.w.views.mode != MAGNITUDE:  # the run's sentence is the importance map's (the figure's too)
-            sentence = summary_sentence(result, self.w.views.mode)
+            sentence = window_words(summary_sentence(result, self.w.views.mode))
         sentence = html.escape(sentence).replace(" %", "&nbsp;%")  # "9.5 %" never wraps before its "%"
         self.w.views.set_summary(sentence + ("&nbsp;&nbsp;" + " · ".join(links) if links else ""))
 
@@ -472,7 +478,7 @@ class RunsController(QObject):
             w.controls.show_outcome(1, 1, text, ok=True)
         else:  # not a success: the bar shows the share of the budget used, in the warning colour
             w.controls.show_outcome(min(n, budget), max(1, budget), text, ok=False)
-        msg = result.message or str(getattr(result.status, "value", result.status))  # a group's names the group
+        msg = window_words(result.message or str(getattr(result.status, "value", result.status)))  # a group's: the group
         # a model's sentence-long class names are cut (the status bar does not wrap: uncut, "flipped to “dog”"
         # was pushed off the window); the tooltip has the whole message
         short = re.sub("“([^”]+)”", lambda m: f"“{elide_end(m.group(1), LEGEND_CHARS)}”", msg)

@@ -351,7 +351,8 @@ class GalleryPanel(QWidget):
         """Another folder over a run with ``done`` explanations never exported: "export" (Export All first, then
         the other folder), "drop" or "" (stay). A dialog; tests answer it themselves."""
         def text(n: int) -> str:
-            return (f"Another folder: the {n} explanation(s) of this folder run {'done so far ' if running else ''}were "
+            return (f"Opening a folder (this one again too): the {n} explanation(s) of this folder run "
+                    f"{'done so far ' if running else ''}were "
                     "never exported and are dropped" + (", and the run stops" if running else "") + ". Export them first?")
 
         answer, _ = self._ask_export("Open Folder", text, done, running, ("drop", "Open Without Exporting"))

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QTextCursor, QTextDocument
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from gradflip_desktop.core.viz.display import box_downsample
 
@@ -163,6 +163,36 @@ class CopyingViewBox(pg.ViewBox):
         finally:
             view.blockLink(False)
 
+    def shows_whole_image(self) -> bool:
+        """Whether the whole image is in view (fitted or zoomed out further; True without an image)."""
+        xr, yr = self.childrenBounds()
+        if xr is None or yr is None:
+            return True
+        rect = self.viewRect()
+        return rect.left() <= xr[0] + 0.5 and rect.right() >= xr[1] - 0.5 and \
+            rect.top() <= yr[0] + 0.5 and rect.bottom() >= yr[1] - 0.5
+
+
+class ScrollPastWholeImage(QObject):
+    """On an image view's viewport: a wheel turn that would zoom out past the whole image scrolls the page around
+    the views instead (at 1024 × 700 the wheel over the photos, meant to scroll the window, shrank the Original and
+    its linked views to a 3 px speck, and the page did not move). Zooming in, and out back to the whole image,
+    stay the view's."""
+
+    def __init__(self, view: CopyingViewBox, parent: QWidget):
+        super().__init__(parent)
+        self.view = view
+
+    def eventFilter(self, obj, event):  # noqa: N802 - Qt API
+        if event.type() != QEvent.Type.Wheel or event.angleDelta().y() >= 0 or not self.view.shows_whole_image():
+            return False
+        area = self.parent().parentWidget()
+        while area is not None and not isinstance(area, QAbstractScrollArea):
+            area = area.parentWidget()
+        if area is not None:
+            QApplication.sendEvent(area.viewport(), event)
+        return True
+
 
 class ImagePanel(QWidget):
     """A title, an image in a pan/zoom view (y down, square pixels) and a caption."""
@@ -188,6 +218,7 @@ class ImagePanel(QWidget):
         self.overlay_item.setZValue(1)
         self.view.addItem(self.overlay_item)
         self.graphics.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # mouse-driven; the window's actions zoom
+        self.graphics.viewport().installEventFilter(ScrollPastWholeImage(self.view, self.graphics))
         self.caption = Caption()
         self.caption.setWordWrap(True)
         self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -422,6 +422,8 @@ class ResultViews(QWidget):
 
     def zoom(self, factor: float) -> None:
         """Zoom all linked views by ``factor`` (> 1: in) about the centre of what is shown."""
+        if factor < 1 and self.original.view.shows_whole_image():
+            return  # zoomed out as far as it goes: the whole photo (as the wheel stops there)
         self.original.view.scaleBy((1.0 / factor, 1.0 / factor))
         self._zoomed_by_hand()
 

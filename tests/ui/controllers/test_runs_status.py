@@ -29,3 +29,16 @@ def test_long_class_names_are_cut_in_the_status_bar_and_whole_in_its_tooltip(qtb
     window.set_status("Explaining …")
     assert window.status_label.toolTip() == "Explaining …"  # a later message does not keep the old tooltip: its own
     # text, whole (a long message was cut mid-word at the window's edge, with nothing to hover)
+
+
+def test_the_window_names_the_smallest_change_style_without_the_command_lines_flag(qtbot, window):
+    """A region run on a flat photo advises the "smallest change" style; the window said "(--style free)", a flag the
+    window has no field for (its Style box says "Smallest change (textbook)"). The record keeps the flag."""
+    import numpy as np
+
+    flat = np.full((32, 32, 3), 0.5, np.float32)
+    result = run(make_tiny(seed=1), flat, ExplainOptions())
+    assert "--style free" in result.message  # the command line's words, kept in the record
+    window.runs._show_result(result)
+    shown = window.status_label.text() + window.status_label.toolTip() + window.views.summary.text()
+    assert "“smallest change” style" in shown and "--" not in shown

@@ -120,3 +120,56 @@ def test_side_by_side_views_stay_in_step_when_the_photo_is_panned_past_its_edge(
     for panel in (views.adjusted, views.difference):
         (a0, a1), (b0, b1) = panel.view.viewRange()
         assert (a0, a1, b0, b1) == pytest.approx((x0, x1, y0, y1), abs=1.0), panel.title.text()
+
+
+def _wheel_over(widget, notches: int) -> None:
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    target = widget.viewport() if hasattr(widget, "viewport") else widget
+    pos = QPointF(target.rect().center())
+    event = QWheelEvent(pos, QPointF(target.mapToGlobal(pos.toPoint())), QPoint(0, 0), QPoint(0, 120 * notches),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(target, event)
+
+
+def test_zooming_out_stops_at_the_whole_photo_and_the_wheel_then_scrolls_the_page(qtbot):
+    """A walk-through at 1024 x 700: eight wheel notches over the Original, meant to scroll the window, shrank the
+    photo and its linked views to a 3 px speck (and Ctrl+- could do the same); the page did not move."""
+    from PySide6.QtWidgets import QScrollArea
+
+    from gradflip_desktop.ui.widgets.views import ResultViews
+
+    views = ResultViews()
+    area = QScrollArea()
+    area.setWidget(views)
+    area.setWidgetResizable(True)
+    views.setMinimumHeight(900)  # taller than the area: the page scrolls
+    area.resize(900, 500)
+    qtbot.addWidget(area)
+    area.show()
+    qtbot.waitExposed(area)
+    photo = _rgb(300, 451)
+    for panel in (views.original, views.adjusted, views.difference):
+        panel.set_image(photo)
+    views.fit()
+    qtbot.wait(50)
+    fitted = views.original.view.viewRange()
+    scroll = area.verticalScrollBar()
+    assert scroll.maximum() > 0 and scroll.value() == 0
+    for _ in range(8):
+        _wheel_over(views.original.graphics, -1)
+    qtbot.wait(50)
+    # not zoomed out past the photo
+    assert sum(views.original.view.viewRange(), []) == pytest.approx(sum(fitted, []), abs=1.0)
+    assert scroll.value() > 0  # the turns scrolled the page instead
+    views.zoom(0.8)  # Ctrl+-: the same stop
+    assert sum(views.original.view.viewRange(), []) == pytest.approx(sum(fitted, []), abs=1.0)
+    _wheel_over(views.original.graphics, 2)  # zooming in still works, and out again back to the whole photo
+    qtbot.wait(50)
+    (x0, x1), _ = views.original.view.viewRange()
+    assert x1 - x0 < fitted[0][1] - fitted[0][0] - 5
+    _wheel_over(views.original.graphics, -2)
+    qtbot.wait(50)
+    assert views.original.view.shows_whole_image()
