@@ -278,9 +278,10 @@ def _per_class(rows: list[dict]) -> list[str]:
     # one line per class and way of making the set: a median over a key region's L2 (~20) and a smallest
     # change's (~0.2) of the same class measured neither ("drilling platform: median L2 saved 8.245")
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    models = len({str(r.get("model") or "") for r in rows} - {""}) > 1  # sets of several models: neither's median
     for r in rows:
         if r["original_label"]:
-            groups[(str(r["original_label"]), _made(r))].append(r)
+            groups[(str(r["original_label"]), _made(r, models))].append(r)
     several = len({made for _, made in groups}) > 1
     out = []
     for (label, made), rs in sorted(groups.items()):

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
+from ..widgets.gallery import FLIPPED, NOT_FLIPPED
 from ..widgets.gallery_mark import ask_explain_again
 
 if TYPE_CHECKING:
@@ -56,9 +57,14 @@ class FolderModelMark(QObject):
         """The run's model's name while another model is loaded; None: the same model, or not known yet (no image of
         the run explained, no model loaded)."""
         run, info = getattr(self.f._model, "identity", None), self.f.w.model_info
-        if not run or info is None or same_model(run, info):
+        done = any(t.state in (FLIPPED, NOT_FLIPPED) for t in self.f.panel.tiles.values())  # none: nothing to mark
+        if not run or info is None or not done or same_model(run, info):
             return None
-        return str(run.get("name") or "another model")
+        name = str(run.get("name") or "another model")
+        if name == info.name:  # the same file, trained again or loaded with other settings: "first.pt, not the loaded first.pt"
+            now = info.identity or {}
+            return f"{'earlier weights' if run.get('file_sha256') != now.get('file_sha256') else 'other settings'} of {name}"
+        return name
 
     def refresh(self) -> None:
         """The gallery marked, or not: after a model has loaded and when an image of the run is done."""
@@ -68,9 +74,9 @@ class FolderModelMark(QObject):
     def tile_note(self, result) -> str:
         """Why a click on a finished tile opens its photo instead of ``result`` (its explanation): made with a model
         no longer loaded, whose captions and classes disagree with the loaded model's (empty: it is shown)."""
-        info = self.f.w.model_info
-        if info is not None and (self.other or info.name != result.model_name or list(info.labels) != list(result.labels)):
-            return f"it was explained with {result.model_name}, not the loaded {info.name}"
+        info, other = self.f.w.model_info, self.other
+        if info is not None and (other or info.name != result.model_name or list(info.labels) != list(result.labels)):
+            return f"it was explained with {other or result.model_name}, not the loaded {info.name}"
         return ""
 
     def export_note(self) -> str:

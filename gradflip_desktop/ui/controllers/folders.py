@@ -347,12 +347,12 @@ class FoldersController(QObject):
             self.outcomes[done.outcome.input] = done.outcome
         if done.stored:
             self.stored[done.key] = done.stored
-        self.mark.refresh()  # the run's model is known once an image is done: another model's results are marked
         self.panel.set_state(done.key, done.state, done.text, done.label, done.size)
         if done.strip is not None:
             self.panel.set_thumbnails([(done.key, done.strip)], strip=True)
         self.panel.set_progress(sum(self.counts.values()), len(self.inputs), self._summary_text())
         self._start_next()
+        self.mark.refresh()  # the run's model is known once an image is done (marked after the next image started)
         if done.stored and self._follow:
             self._follow_run(done.key)
 

@@ -37,3 +37,15 @@ def test_rows_without_a_model_say_nothing_about_it(tmp_path):
     row = _row("a", "")
     page = write_gallery(tmp_path, [row], {}).read_text("utf-8")
     assert "explained with" not in page and "region" in _cells(page)
+
+
+def test_the_per_class_table_keeps_the_models_apart(tmp_path):
+    # "Egyptian cat: 2 images, median L2 saved 12.48" was the median of one set of each model, whose L2s the rows
+    # above now tell apart; the table keeps the ways sets were made apart already (style, group, target)
+    a, b = _row("a", "first.pt"), _row("b", "second.pt")
+    b["l2_saved"] = 2.0
+    page = write_gallery(tmp_path, [a, b], {}).read_text("utf-8")
+    classes = _cells(page.split('id="classes"', 1)[1])
+    assert {"Egyptian cat (first.pt · region)", "Egyptian cat (second.pt · region)"} <= set(classes), classes
+    page = write_gallery(tmp_path, [a, _row("b", "first.pt")], {}).read_text("utf-8")  # one model: one line, as before
+    assert "Egyptian cat" in _cells(page.split('id="classes"', 1)[1])

@@ -240,3 +240,75 @@ def test_weights_retrained_over_the_same_file_clear_the_shown_result_the_same_fi
     torch.jit.save(torch.jit.script(TinyNet(4, seed=99).eval()), models[0].path)  # retrained, saved over it
     _load(qtbot, w, replace(models[0]))
     assert w.result is None
+
+
+def test_the_same_file_with_other_settings_or_weights_is_not_named_as_the_loaded_one(qtbot, win, models, photos):
+    # the same file loaded with other settings (or trained again) is another model, but its name is the same: the
+    # mark read "Explained with first.pt (TorchScript, 4 cl…, not the loaded first.pt (TorchScript, 4 cl…"
+    from types import SimpleNamespace
+
+    from gradflip_desktop.core.models import Preprocessing
+
+    w, c = win, win.folders
+    _run(qtbot, c, photos)
+    first = w.model_info.name
+    _load(qtbot, w, replace(models[0], preprocessing=Preprocessing(input_size=(16, 16), mean=(0.4, 0.4, 0.4),
+                                                                    std=(0.25, 0.25, 0.25))))
+    assert w.model_info.name == first
+    assert c.panel.title.text().startswith("Explained with other settings of first.pt, not the loaded first.pt · 3/3"), \
+        c.panel.title.text()
+    assert (f"Explained with other settings of {first}, not the loaded {first}"
+            in _data(c, _finished(c)[0], Qt.ItemDataRole.ToolTipRole))
+    result = SimpleNamespace(model_name=first, labels=list(w.model_info.labels))  # a tile's explanation, clicked
+    assert c.mark.tile_note(result) == f"it was explained with other settings of {first}, not the loaded {first}"
+    torch.jit.save(torch.jit.script(TinyNet(4, seed=99).eval()), models[0].path)  # trained again, saved over it
+    _load(qtbot, w, replace(models[0]))
+    assert c.panel.title.text().startswith("Explained with earlier weights of first.pt, not the loaded first.pt · ")
+
+
+def test_a_run_made_with_a_model_the_window_never_showed_keeps_explain_again_off_while_it_runs(qtbot, win, models,
+                                                                                             photos, monkeypatch):
+    # a model picked and replaced before it had loaded still explains the first image (its load is not undone): the
+    # mark came with that image, while the run's slot was empty, so Explain Again was enabled (and did nothing)
+    # during the rest of the run
+    import time
+
+    from gradflip_desktop.ui.controllers import models as model_tasks
+
+    real = model_tasks.load_model_task
+
+    def slow(task, *args):
+        time.sleep(1.0)
+        return real(task, *args)
+
+    w, c = win, win.folders
+    monkeypatch.setattr(model_tasks, "load_model_task", slow)
+    c.open_folder(str(photos))
+    w.models.load_spec(models[1])
+    qtbot.waitUntil(lambda: c._run.busy, timeout=RUN_TIMEOUT_MS)  # the first image waits behind that load
+    w.models.load_spec(replace(models[0]))  # the first model after all
+    seen = set()
+
+    def ended():
+        seen.add((c.running, c.panel.continue_button.isEnabled()))
+        return not c.running and c.summary_written and not w.models.loading
+
+    qtbot.waitUntil(ended, timeout=RUN_TIMEOUT_MS)
+    assert _models_in(c.out) == {"second.pt (TorchScript, 4 classes)"}  # the mark is right: it is not the loaded model
+    assert c.panel.continue_button.text() == AGAIN and c.panel.continue_button.isEnabled()
+    assert (True, True) not in seen, seen
+
+
+def test_a_run_with_no_finished_image_is_not_marked(qtbot, win, models, photos):
+    # a run cancelled before its first image finished, then another model: the title said "Explained with first.pt,
+    # not the loaded second.pt" over nothing explained, and Continue became Explain Again
+    from gradflip_desktop.ui.widgets.gallery import WAITING
+
+    w, c = win, win.folders
+    _run(qtbot, c, photos)
+    _load(qtbot, w, models[1])
+    assert c.panel.title.text().startswith("Explained with")
+    for tile in c.panel.tiles.values():  # as a run stopped before any image finished leaves them
+        tile.state, tile.text = WAITING, "not run"
+    c.mark.refresh()
+    assert not c.panel.title.text().startswith("Explained with") and c.panel.continue_button.text() == CONTINUE
