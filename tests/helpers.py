@@ -81,3 +81,25 @@ def skimage_photo(name: str) -> np.ndarray:
     if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
         raise ValueError(f"skimage.data.{name} is not an 8-bit RGB photo: {img.shape} {img.dtype}")
     return img
+
+
+def answer_message_box(button_text: str, seen: list | None = None, tick: bool | None = None, title: bool = False) -> None:
+    """Click ``button_text`` in the modal QMessageBox open now (a test schedules it with ``QTimer.singleShot`` before
+    the call that opens the box); ``seen`` gets its text (``(title, text)`` with ``title``); ``tick`` sets its check box."""
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    box = QApplication.activeModalWidget()
+    assert isinstance(box, QMessageBox), box
+    if seen is not None:
+        seen.append((box.windowTitle(), box.text()) if title else box.text())
+    if tick is not None:
+        box.checkBox().setChecked(tick)
+    next(b for b in box.buttons() if b.text() == button_text).click()
+
+
+def photo_folder(folder: Path, count: int = 3) -> Path:
+    """``folder`` made with ``count`` small photos p0.png, p1.png, … (64 x 48, each its own pattern)."""
+    folder.mkdir()
+    for i in range(count):
+        make_image_file(folder / f"p{i}.png", 64, 48, seed=i)
+    return folder

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import RUN_TIMEOUT_MS, make_image_file, make_tiny
+from helpers import RUN_TIMEOUT_MS, answer_message_box, make_image_file, make_tiny, photo_folder
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtWidgets import QApplication
@@ -48,10 +48,7 @@ def tiny_window(qtbot, settings):
 
 @pytest.fixture
 def photos(tmp_path) -> Path:
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    for i in range(3):
-        make_image_file(folder / f"p{i}.png", 64, 48, seed=i)
+    folder = photo_folder(tmp_path / "photos")
     (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff-cut-")  # an image by its signature, unreadable
     (folder / "readme.txt").write_text("skip me")  # not an image: skipped, no tile
     return folder
@@ -492,18 +489,13 @@ def test_a_run_that_explained_nothing_takes_back_its_promise(qtbot, tiny_window,
 
 def test_the_close_question_reads_its_buttons_and_box(qtbot):
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QMessageBox
 
     panel = GalleryPanel()
     qtbot.addWidget(panel)
     seen = []
 
     def answer(button_text, tick):
-        box = QApplication.activeModalWidget()
-        assert isinstance(box, QMessageBox)
-        seen.append(box.text())
-        box.checkBox().setChecked(tick)
-        next(b for b in box.buttons() if b.text() == button_text).click()
+        answer_message_box(button_text, seen, tick)
 
     QTimer.singleShot(100, lambda: answer("Close Without Exporting", True))
     assert panel.ask_close(4, running=False) == ("close", True)
@@ -517,17 +509,13 @@ def test_the_close_question_reads_its_buttons_and_box(qtbot):
 
 def test_the_another_folder_question_reads_its_buttons(qtbot):
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QMessageBox
 
     panel = GalleryPanel()
     qtbot.addWidget(panel)
     seen = []
 
     def answer(button_text):
-        box = QApplication.activeModalWidget()
-        assert isinstance(box, QMessageBox)
-        seen.append(box.text())
-        next(b for b in box.buttons() if b.text() == button_text).click()
+        answer_message_box(button_text, seen)
 
     for button, running, expected in (("Export All…", False, "export"), ("Open Without Exporting", False, "drop"),
                                       ("Stop and Export All…", True, "export"), ("Cancel", True, "")):
@@ -542,7 +530,6 @@ def test_the_another_folder_question_reads_its_buttons(qtbot):
 def test_the_close_question_mid_run_counts_on_while_the_run_goes_on(qtbot):
     """It read "3 explanation(s) … done so far" over a run that had reached 9 by the time the user answered."""
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QMessageBox
 
     panel = GalleryPanel()
     qtbot.addWidget(panel)
@@ -554,10 +541,7 @@ def test_the_close_question_mid_run_counts_on_while_the_run_goes_on(qtbot):
         done[0] = 9
 
     def answer():
-        box = QApplication.activeModalWidget()
-        assert isinstance(box, QMessageBox)
-        seen.append(box.text())
-        next(b for b in box.buttons() if b.text() == "Cancel").click()
+        answer_message_box("Cancel", seen)
 
     QTimer.singleShot(100, later)
     QTimer.singleShot(900, answer)

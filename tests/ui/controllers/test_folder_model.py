@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers import RUN_TIMEOUT_MS, TinyNet, make_image_file
+from helpers import RUN_TIMEOUT_MS, TinyNet, answer_message_box, make_image_file, photo_folder
 from PySide6.QtCore import Qt
 
 from gradflip_desktop.ui.settings import RunSettings
@@ -43,11 +43,7 @@ def models(tmp_path):
 
 @pytest.fixture
 def photos(tmp_path) -> Path:
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    for i in range(3):
-        make_image_file(folder / f"p{i}.png", 64, 48, seed=i)
-    return folder
+    return photo_folder(tmp_path / "photos")
 
 
 @pytest.fixture
@@ -191,7 +187,6 @@ def test_a_copy_of_the_weights_or_a_device_change_is_the_same_model():
 
 def test_the_explain_again_question_reads_its_buttons(qtbot):
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QMessageBox
 
     from gradflip_desktop.ui.widgets.gallery import GalleryPanel
     from gradflip_desktop.ui.widgets.gallery_mark import ask_explain_again
@@ -201,10 +196,7 @@ def test_the_explain_again_question_reads_its_buttons(qtbot):
     seen = []
 
     def answer(button_text):
-        box = QApplication.activeModalWidget()
-        assert isinstance(box, QMessageBox)
-        seen.append((box.windowTitle(), box.text()))
-        next(b for b in box.buttons() if b.text() == button_text).click()
+        answer_message_box(button_text, seen, title=True)
 
     for button, expected in (("Export All…", "export"), ("Explain Again Without Exporting", "drop"), ("Cancel", "")):
         QTimer.singleShot(100, lambda b=button: answer(b))
