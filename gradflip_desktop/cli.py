@@ -291,10 +291,12 @@ def _classify(args) -> int:
 
 
 def _outcome_text(o) -> str:
+    from .core.report import safe_name  # noqa: PLC0415
     from .core.summary import any_of, apart, region_share, share, steps_text  # noqa: PLC0415 - torch-free; the numbers as the sentence's
     rec = o.record or {}
     inp = getattr(o, "input", None)  # the set's name, said when it is not the file's own (cat.png → cat_png.*)
     named, stem = getattr(inp, "name", ""), Path(str(getattr(inp, "path", ""))).stem
+    named = safe_name(named) if named else ""  # as the files are named: "   .png" → _png.*, "   " → image.*
     own = f"{named}.*" if named and named != stem else ""
     where = f"wrote {len(o.written)} files{f' ({own})' if own else ''} to {o.written[0].parent}" if o.written \
         else f"result set {own + ' ' if own else ''}already complete (--resume)"

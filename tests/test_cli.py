@@ -1071,6 +1071,27 @@ def test_the_result_line_names_the_set_when_it_is_not_the_files_own_name(tmp_pat
     assert _outcome_text(Outcome("cat")).endswith(f"wrote 1 files to {tmp_path / 'out'}")
 
 
+def test_the_result_line_names_the_files_as_written_for_odd_names(tmp_path):
+    """"   .png" wrote _png.* but the line said "(   _png.*)"; a non-UTF-8 name's line showed "\\udcff\\udcfe_png.*"
+    for ___png.*; a name of spaces wrote image.* and the line named no set at all."""
+    from gradflip_desktop.cli import _outcome_text
+    from gradflip_desktop.core.dataset.inputs import Input
+    from gradflip_desktop.core.report import safe_name
+
+    class Outcome:
+        record = {"flipped": False, "status": "stalled", "message": "no flip"}
+
+        def __init__(self, file, name):
+            self.input = Input(tmp_path / file, name)
+            self.written = [tmp_path / "out" / f"{safe_name(name)}.gradflip.json"]
+
+    bad = "\udcff\udcfe"  # os.fsdecode(b"\xff\xfe")
+    assert _outcome_text(Outcome("   .png", "   _png")).endswith(f"wrote 1 files (_png.*) to {tmp_path / 'out'}")
+    assert _outcome_text(Outcome(bad + ".png", bad + "_png")).endswith(f"wrote 1 files (___png.*) to {tmp_path / 'out'}")
+    assert _outcome_text(Outcome("   ", "   ")).endswith(f"wrote 1 files (image.*) to {tmp_path / 'out'}")
+    assert _outcome_text(Outcome("cat.png", "cat")).endswith(f"wrote 1 files to {tmp_path / 'out'}")
+
+
 def test_a_flip_inside_a_class_group_gets_the_apps_any_group_hint():
     # the app offers "Explain 'any cat'" when Egyptian cat flips to tiger cat; the CLI said nothing
     from types import SimpleNamespace

@@ -157,10 +157,11 @@ def collect_inputs(paths: list[str | Path], recursive: bool = False,
                     skipped.append((f, f"cannot be read: {exc.strerror or exc}"))
                 continue
             if is_folder:
-                if not recursive:
-                    skipped.append((f, "a folder (use --recursive to include subfolders)"))
-                elif f.is_symlink():  # never followed (a link can loop or repeat a folder): said, not silent
+                if f.is_symlink():  # never followed (a link can loop or repeat a folder): said, not silent
                     skipped.append((f, "a link to a folder, not followed (give the folder itself to include it)"))
+                elif not recursive:  # --recursive would not explain this run's own results either: not offered
+                    skipped.append((f, "the output folder of this run" if inner and rel.parts == inner
+                                    else "a folder (use --recursive to include subfolders)"))
                 continue
             in_out = (bool(inner) and rel.parts[: len(inner)] == inner) or (
                 same and len(rel.parts) == 1 and is_result_file(f))  # its results: one line, not one per file

@@ -138,6 +138,23 @@ def test_links_that_loop_or_lead_nowhere_say_so(tmp_path):
     assert why["gone.png"] == f"a broken link: {tmp_path / 'missing.png'} does not exist"
 
 
+def test_without_recursive_a_folder_link_and_the_out_folder_are_not_told_to_use_recursive(tmp_path):
+    """``explain photos --out photos/res`` (no -r) said "photos/res: a folder (use --recursive to include
+    subfolders)", and a link to a folder the same, though --recursive follows neither."""
+    d = tmp_path / "in"
+    _img(d / "ok.png")
+    (tmp_path / "elsewhere").mkdir()
+    (d / "dirlink.png").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (d / "res").mkdir()
+    (d / "sub").mkdir()
+    inputs, skipped = collect_inputs([d], out=d / "res")
+    assert [i.path.name for i in inputs] == ["ok.png"]
+    why = {p.name: reason for p, reason in skipped}
+    assert why["dirlink.png"] == "a link to a folder, not followed (give the folder itself to include it)"
+    assert why["res"] == "the output folder of this run"
+    assert why["sub"] == "a folder (use --recursive to include subfolders)"
+
+
 def test_an_earlier_runs_results_in_a_subfolder_are_one_skipped_line_not_one_per_file(tmp_path):
     """``gradflip explain inner -r`` over a folder holding an earlier ``--out inner/res`` listed each of its files
     (8 per set, index.html, summary.csv): 800 lines for 100 photos."""
