@@ -100,23 +100,20 @@ class FoldedNet(PlainNet):
     conv_bn = staticmethod(conv_bn_folded)
 
 
-def as_folded(module) -> None:
+def retype(module, classes: dict) -> None:
+    """Give each layer of exactly a class in ``classes`` the class it maps to (same weights, other forward)."""
     for m in module.modules():
-        if type(m) is MBConvBlock:
-            m.__class__ = FoldedBlock
-        elif type(m) is EfficientNetLite0:
-            m.__class__ = FoldedNet
+        if type(m) in classes:
+            m.__class__ = classes[type(m)]
+
+
+def as_folded(module) -> None:
+    retype(module, {MBConvBlock: FoldedBlock, EfficientNetLite0: FoldedNet})
 
 
 def as_before(module) -> None:
     """Turn the model's layers back into what they were: pad copies and separate batch norms."""
-    for m in module.modules():
-        if type(m) is Conv2dSame:
-            m.__class__ = PadCopyConv
-        elif type(m) is MBConvBlock:
-            m.__class__ = SeparateBlock
-        elif type(m) is EfficientNetLite0:
-            m.__class__ = SeparateNet
+    retype(module, {Conv2dSame: PadCopyConv, MBConvBlock: SeparateBlock, EfficientNetLite0: SeparateNet})
 
 
 def variants(clf):
