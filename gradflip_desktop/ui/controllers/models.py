@@ -339,7 +339,7 @@ class ModelsController(QObject):
                 f"{status_name(w.image.name if w.image else '')}: the model sees "
                 f"<b>{html.escape(top.label)}</b> ({pct})"
                 + "".join(f"; {html.escape(n)}" for n in (size, notes) if n) + ". Press Explain (Ctrl+Return)."
-                + "".join(f" Model: {html.escape(n)}." for n in model_notes)
+                + (f" Model: {html.escape('; '.join(model_notes))}." if model_notes else "")  # one "Model:", its notes
             )
         w.update_actions()
         w.classified.emit(result.top)

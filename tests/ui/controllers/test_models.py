@@ -79,3 +79,21 @@ def test_load_model_asks_in_the_last_model_folder_or_home_when_it_is_gone(qtbot,
     window.settings.setValue("model/folder", str(tmp_path))
     window.models.load_dialog()
     assert starts == [str(Path.home()), str(Path.home()), str(tmp_path)]
+
+
+def test_a_loads_notes_are_said_after_one_model_label(qtbot, window, tmp_path):
+    """The status bar said "Model: architecture resnet18 recognised from the weights. Model: 1000 classes: …", one
+    "Model:" per note."""
+    from helpers import RUN_TIMEOUT_MS, make_image_file, make_tiny
+
+    from gradflip_desktop.ui.controllers.models import ModelInfo
+
+    clf = make_tiny(seed=1)
+    window.models.session.classifier = clf  # no engine task holds it between runs
+    notes = ["architecture resnet18 recognised from the weights", "1000 classes: assuming ImageNet-1k labels"]
+    window.models._on_loaded(ModelInfo(clf.name, list(clf.labels), dict(clf.groups), ["cpu"], "cpu", {},
+                                       key=clf.name, warnings=notes))
+    with qtbot.waitSignal(window.classified, timeout=RUN_TIMEOUT_MS):
+        window.open_path(str(make_image_file(tmp_path / "p.png")))
+    text = window.status_label.text()
+    assert text.count("Model:") == 1 and f"Model: {notes[0]}; {notes[1]}." in text, text
