@@ -112,7 +112,9 @@ class RunModel:
         if self._classifier is None:
             self._classifier = clf = self._session.classifier
             if clf is not None:  # the engine thread; the GUI reads it once an image of the run is done
-                self.identity = {"name": clf.name, **(clf.settings() if hasattr(clf, "settings") else {})}
+                from gradflip_desktop.core.dataset.job import model_description
+
+                self.identity = model_description(clf)
         return self._classifier
 
 

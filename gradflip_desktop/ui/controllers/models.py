@@ -87,12 +87,10 @@ class ModelSession:
 # ---- tasks (engine thread) ------------------------------------------------------------------------------
 
 def load_model_task(task, session: ModelSession, source: "str | ModelSpec | None", device: str) -> ModelInfo:
-    """Load ``source`` (None/registry name/file path, or a ModelSpec) on ``device``.
-
-    On failure the previous model stays loaded. Asking for the model that is loaded already on another
-    device moves it (a device change); the first load falls back to the CPU when the remembered device
-    is not there.
-    """
+    """Load ``source`` (None/registry name/file path, or a ModelSpec) on ``device``. On failure the previous model
+    stays loaded. Asking for the model that is loaded already on another device moves it (a device change); the first
+    load falls back to the CPU when the remembered device is not there."""
+    from gradflip_desktop.core.dataset.job import model_description
     from gradflip_desktop.core.errors import ModelError
     from gradflip_desktop.core.models import available_devices, model_versions, resolve_device
 
@@ -131,7 +129,7 @@ def load_model_task(task, session: ModelSession, source: "str | ModelSpec | None
         choices=list(session.choices),
         warnings=list(clf.warnings),
         preprocessing=replace(clf.preprocessing),
-        identity={"name": clf.name, **clf.settings()},  # as a result's record names it (folder_model.py compares)
+        identity=model_description(clf) or {},  # as a result's record names it (folder_model.py compares)
     )
 
 
