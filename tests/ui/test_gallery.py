@@ -1073,7 +1073,7 @@ def test_a_tile_click_overtaken_by_another_open_does_not_keep_the_tile_selected(
 def test_a_tile_explained_with_another_model_opens_its_photo_not_the_old_explanation(qtbot, tiny_window, photos):
     """After File ▸ Load Model, a click on a tile of the folder run (made with the earlier model) showed the old
     explanation beside the new model's classification: "class 2 — 60.0 %" over "espresso — 90.2 % (saved image)"."""
-    from gradflip_desktop.ui.controllers.models import ModelInfo
+    from gradflip_desktop.ui.controllers.model_session import ModelInfo
 
     w, c = tiny_window, tiny_window.folders
     c.open_folder(str(photos))

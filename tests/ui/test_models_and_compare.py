@@ -324,7 +324,7 @@ def test_compare_caption_gives_the_same_l2_as_the_difference_caption(tiny, tiny_
     from gradflip_desktop.core.explain import run
     from gradflip_desktop.core.options import ExplainOptions
     from gradflip_desktop.ui.controllers.difference import compare_task
-    from gradflip_desktop.ui.controllers.models import ModelSession
+    from gradflip_desktop.ui.controllers.model_session import ModelSession
 
     result = run(tiny, tiny_image, ExplainOptions(style="blur"))
     assert f"{result.l2:.3f}" != f"{result.l2_saved:.3f}"  # 8-bit rounding changes the size (as 22.779 -> 22.790)
@@ -347,7 +347,7 @@ def test_the_comparisons_check_counts_the_maps_measured_and_equals_one_check_of_
     from gradflip_desktop.core.faithfulness import check_maps
     from gradflip_desktop.core.options import ExplainOptions
     from gradflip_desktop.ui.controllers.difference import compare_task
-    from gradflip_desktop.ui.controllers.models import ModelSession
+    from gradflip_desktop.ui.controllers.model_session import ModelSession
     from gradflip_desktop.ui.widgets.compare import CompareViews
 
     result = run(tiny, tiny_image, ExplainOptions(style="free"))
@@ -508,7 +508,7 @@ def test_a_grad_cam_map_that_is_zero_everywhere_is_said_and_not_checked(tiny, ti
     from gradflip_desktop.core.explain import run
     from gradflip_desktop.core.options import ExplainOptions
     from gradflip_desktop.ui.controllers.difference import compare_task
-    from gradflip_desktop.ui.controllers.models import ModelSession
+    from gradflip_desktop.ui.controllers.model_session import ModelSession
 
     result = run(tiny, tiny_image, ExplainOptions(style="free"))
     session = ModelSession()

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from gradflip_desktop.core.faithfulness import FaithfulnessCheck
     from gradflip_desktop.core.results import ExplainResult
 
-    from .models import ModelSession
+    from .model_session import ModelSession
 
 
 @dataclass

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from gradflip_desktop.core.results import ExplainResult, KeyPixels, KeyRegion
 
     from ..main_window import MainWindow
-    from .models import ModelSession
+    from .model_session import ModelSession
 
 # The live Difference view (during a run) is redrawn at most this often: a 1024 px map is ~70 ms of
 # CPU in the background thread, which on a small machine competes with the model and the GUI thread.

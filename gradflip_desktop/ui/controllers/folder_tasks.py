@@ -195,7 +195,7 @@ def classes_of(result):
 
     from gradflip_desktop.core.models.classifier import Prediction  # torch is loaded: a result exists
 
-    from .models import Classification
+    from .model_session import Classification
 
     probs = np.asarray(result.original_probabilities, dtype=np.float32)
     labels = list(result.labels)

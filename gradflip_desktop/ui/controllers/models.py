@@ -1,14 +1,13 @@
 """Which classifier the window explains: loading it (default, picker entry, model file), the Load model
-dialog, device changes, and classifying the shown image. The classifier lives in :class:`ModelSession`, touched only
-by tasks on the engine thread (torch is imported there, so the window appears before torch is loaded). The window
-learns what it needs from :class:`ModelInfo` (plain Python, no torch objects).
+dialog, device changes, and classifying the shown image. The classifier lives in
+:class:`~.model_session.ModelSession`, touched only by the engine-thread tasks of :mod:`.model_session`; the window
+learns what it needs from :class:`~.model_session.ModelInfo` (plain Python, no torch objects).
 """
 
 from __future__ import annotations
 
 import html
-import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,136 +20,14 @@ from ..worker import TaskSlot, error_message
 from .folder_model import same_model
 from .hint import explain_hint
 from .images import status_name
+from .model_session import (
+    Classification, ModelFileFacts, ModelInfo, ModelSession, classify_task, inspect_model_task, load_model_task,
+)
 
 if TYPE_CHECKING:
-    from gradflip_desktop.core.models import Classifier
-    from gradflip_desktop.core.models.files import ModelSpec
-
     from ..main_window import MainWindow
 
 MAX_MODEL_FILES = 8  # model files remembered in the picker
-
-# The default model by device: a second window (or test) reuses it instead of reloading. Model files
-# are not cached (the file or its settings may have changed since).
-_CLASSIFIERS: dict[tuple[str, str], "Classifier"] = {}
-
-
-@dataclass
-class ModelInfo:
-    """What the window needs to know about the loaded model (plain Python, no torch objects).
-
-    ``source``: what was loaded: ``None`` (the default model), a picker key / file path, or the
-    :class:`~gradflip_desktop.core.models.files.ModelSpec` the Load model dialog filled.
-    ``choices``: the model picker's entries (key, title, description) from ``model_choices()``.
-    """
-
-    name: str
-    labels: list[str]
-    groups: dict[str, list[int]]
-    devices: list[str]
-    device: str
-    versions: dict[str, str]
-    seconds: float = 0.0
-    source: "str | ModelSpec | None" = None
-    key: str = ""  # the picker key of this model: the registry name or the model file's path
-    choices: list[tuple[str, str, str]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    preprocessing: object = None  # the classifier's Preprocessing (what the Load model dialog's sidecar saves)
-    identity: dict = field(default_factory=dict)  # the records' "model" entry: its name, settings, weights' digest
-
-
-@dataclass
-class Classification:
-    """Top-5 predictions and the full probability vector of one image."""
-
-    top: list  # list[Prediction]
-    probabilities: np.ndarray  # float32, length C
-
-
-@dataclass
-class ModelFileFacts:
-    """What the Load model dialog is pre-filled with: ``inspect_model_file`` and the architectures."""
-
-    info: object  # ModelFileInfo
-    architectures: list[str]
-
-
-class ModelSession:
-    """The engine thread's classifier and where it came from. Only engine-thread tasks touch it."""
-
-    def __init__(self) -> None:
-        self.classifier: Classifier | None = None
-        self.source: "str | ModelSpec | None" = None
-        self.choices: list[tuple[str, str, str]] | None = None
-
-
-# ---- tasks (engine thread) ------------------------------------------------------------------------------
-
-def load_model_task(task, session: ModelSession, source: "str | ModelSpec | None", device: str) -> ModelInfo:
-    """Load ``source`` (None/registry name/file path, or a ModelSpec) on ``device``. On failure the previous model
-    stays loaded. Asking for the model that is loaded already on another device moves it (a device change); the first
-    load falls back to the CPU when the remembered device is not there."""
-    from gradflip_desktop.core.dataset.job import model_description
-    from gradflip_desktop.core.errors import ModelError
-    from gradflip_desktop.core.models import available_devices, model_versions, resolve_device
-
-    t0 = time.perf_counter()
-    device = device or "cpu"
-    first = session.classifier is None
-    try:
-        dev = resolve_device(device)
-    except ModelError as exc:
-        if not first:
-            raise
-        dev = resolve_device("cpu")  # a remembered device that vanished: the CPU, and say so
-        notes = [f"{exc}; using the CPU instead"]
-    else:
-        notes = []
-    same = session.classifier is not None and _same_source(source, session.source)
-    if same and not (source is None or isinstance(source, str)):
-        clf = session.classifier.to(dev)  # a device change of a model file: move it, do not re-read it
-    else:
-        clf = _load(source, dev)
-    clf.warnings.extend(n for n in notes if n not in clf.warnings)
-    session.classifier = clf
-    session.source = source
-    if session.choices is None:
-        session.choices = _model_choices()
-    return ModelInfo(
-        name=clf.name,
-        labels=list(clf.labels),
-        groups={k: list(v) for k, v in clf.groups.items()},
-        devices=available_devices(),
-        device=str(clf.device),
-        versions=model_versions(),
-        seconds=time.perf_counter() - t0,
-        source=source,
-        key=_source_key(source),
-        choices=list(session.choices),
-        warnings=list(clf.warnings),
-        preprocessing=replace(clf.preprocessing),
-        identity=model_description(clf) or {},  # as a result's record names it (folder_model.py compares)
-    )
-
-
-def classify_task(task, session: ModelSession, pixels: np.ndarray) -> Classification:
-    if session.classifier is None:
-        raise ValueError("no model is loaded")
-    probs = session.classifier.probabilities(pixels)
-    if not np.all(np.isfinite(probs)):
-        raise ValueError("the model produced non-finite outputs (NaN or infinity) for this image")
-    return Classification(session.classifier.top(probs, 5), probs.astype(np.float32))
-
-
-def inspect_model_task(task, path: str, unsaved=None) -> ModelFileFacts:
-    """Read a model file's format, recognised weights and sidecar (no network is built); ``unsaved``: the
-    settings of this session's failed attempt, used where there is no sidecar. Background thread."""
-    from gradflip_desktop.core.models.files import TIMM_PREFIX, inspect_model_file, timm_architectures, torchvision_architectures
-
-    info = inspect_model_file(path, unsaved)
-    if info.format != "state_dict":
-        return ModelFileFacts(info, [])
-    return ModelFileFacts(info, torchvision_architectures() + [TIMM_PREFIX + n for n in timm_architectures()])
 
 
 def gui_remedy(exc: BaseException) -> str:
@@ -165,51 +42,6 @@ def gui_remedy(exc: BaseException) -> str:
         "preprocessing": "\n\nSet the input size and channels in File ▸ Load Model…",
         "device": "\n\nChoose the CPU as the device.",
     }.get(exc.setting, "")
-
-
-def _load(source: "str | ModelSpec | None", dev) -> "Classifier":
-    from gradflip_desktop.core.models import DEFAULT_MODEL, load_classifier
-    from gradflip_desktop.core.models.files import ModelSpec, load_model_spec
-
-    if isinstance(source, ModelSpec):
-        return load_model_spec(source, dev)
-    key = (source or DEFAULT_MODEL).strip()
-    if key.lower() == DEFAULT_MODEL:
-        cached = _CLASSIFIERS.get((DEFAULT_MODEL, str(dev)))
-        if cached is None:
-            cached = _CLASSIFIERS[(DEFAULT_MODEL, str(dev))] = load_classifier(None, device=dev)
-        return cached
-    return load_classifier(key, device=dev)
-
-
-def _same_source(a, b) -> bool:
-    """Is ``a`` the model ``b`` (so a load only moves it to another device)? A new ModelSpec object is always (re)loaded."""
-    from gradflip_desktop.core.models import DEFAULT_MODEL
-
-    if a is b and a is not None:
-        return True
-    if (a is None or isinstance(a, str)) and (b is None or isinstance(b, str)):
-        ka, kb = (a or DEFAULT_MODEL).strip(), (b or DEFAULT_MODEL).strip()
-        return ka == kb or ka.lower() == kb.lower() == DEFAULT_MODEL
-    return False
-
-
-def _source_key(source) -> str:
-    from gradflip_desktop.core.models import DEFAULT_MODEL
-    from gradflip_desktop.core.models.files import ModelSpec
-
-    if isinstance(source, ModelSpec):
-        return str(source.path)
-    return (source or DEFAULT_MODEL).strip()
-
-
-def _model_choices() -> list[tuple[str, str, str]]:
-    try:
-        from gradflip_desktop.core.models.registry import model_choices
-        return [(c.key, c.title, c.description) for c in model_choices()]
-    except Exception:  # noqa: BLE001 - the picker then lists the default only
-        from gradflip_desktop.core.models import DEFAULT_MODEL
-        return [(DEFAULT_MODEL, "EfficientNet-Lite0 (ImageNet)", "default model, bundled")]
 
 
 # ---- the controller (GUI thread) -------------------------------------------------------------------------
@@ -295,6 +127,10 @@ class ModelsController(QObject):
         if self._pending_spec is not None:  # nothing is saved for a model that did not load; a retry of the
             spec, self._pending_spec = self._pending_spec, None  # dialog starts from these settings
             self._failed_specs[str(Path(spec.path).resolve())] = spec
+        loaded = getattr(exc, "still_loaded", None)  # the engine's model: another than shown when a replaced load
+        if loaded is not None and (self.info is None or (loaded.key, loaded.device) != (self.info.key, self.info.device)
+                                   or not same_model(self.info.identity, loaded)):  # finished unheard
+            self._on_loaded(loaded)
         self.error = message
         info = self.info
         if info is not None:  # the previous model stays loaded

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from gradflip_desktop.core.results import ExplainResult, Step
 
     from ..main_window import MainWindow
-    from .models import ModelSession
+    from .model_session import ModelSession
 
 PHASE_TEXT = {  # what a step of each phase of the core's run is doing, for the progress bar (short: the bar
     # is ~340 px wide in a 1,024 px window, and its text does not wrap)

@@ -1,6 +1,6 @@
 """The "Load model…" dialog: the settings of a model file, pre-filled by ``inspect_model_file``.
 
-The file was inspected in the background thread (:class:`~gradflip_desktop.ui.controllers.models.ModelFileFacts`);
+The file was inspected in the background thread (:class:`~gradflip_desktop.ui.controllers.model_session.ModelFileFacts`);
 the dialog only edits plain values and builds a :class:`~gradflip_desktop.core.models.files.ModelSpec`
 (:meth:`LoadModelDialog.spec`). The window writes it as the model's sidecar and loads it in the engine
 thread. Core modules are imported inside methods: by the time the dialog exists, the background

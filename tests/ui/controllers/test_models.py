@@ -86,7 +86,7 @@ def test_a_loads_notes_are_said_after_one_model_label(qtbot, window, tmp_path):
     "Model:" per note."""
     from helpers import RUN_TIMEOUT_MS, make_image_file, make_tiny
 
-    from gradflip_desktop.ui.controllers.models import ModelInfo
+    from gradflip_desktop.ui.controllers.model_session import ModelInfo
 
     clf = make_tiny(seed=1)
     window.models.session.classifier = clf  # no engine task holds it between runs
@@ -97,3 +97,23 @@ def test_a_loads_notes_are_said_after_one_model_label(qtbot, window, tmp_path):
         window.open_path(str(make_image_file(tmp_path / "p.png")))
     text = window.status_label.text()
     assert text.count("Model:") == 1 and f"Model: {notes[0]}; {notes[1]}." in text, text
+
+
+def test_a_failed_load_shows_the_model_the_engine_kept(qtbot, window):
+    """Load A, then B before A reported: A's answer is dropped but A finished loading; when B fails, the window
+    said "Still using <the model before A>" while the engine explained with A."""
+    from helpers import make_tiny
+
+    from gradflip_desktop.core.errors import ModelError
+    from gradflip_desktop.ui.controllers.model_session import ModelSession, _describe
+
+    kept = ModelSession()
+    kept.classifier, kept.source = make_tiny(classes=3, seed=5), "/models/kept.pt"
+    exc = ModelError("b.pt is not a model file")
+    exc.still_loaded = _describe(kept, 0.0)
+    before = window.models.info.key
+    window.models._on_load_failed(exc)
+    assert before != "/models/kept.pt" and window.models.info.key == "/models/kept.pt"
+    assert window.models.info.labels == ["class0", "class1", "class2"]
+    assert "Still using tiny." in window.last_error_box.text() and "b.pt is not a model file" in window.last_error_box.text()
+    window.last_error_box.close()

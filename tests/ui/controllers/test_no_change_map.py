@@ -28,7 +28,7 @@ def tiny_window(qtbot, settings, tmp_path):
 
 
 def _use(qtbot, w, clf):
-    from gradflip_desktop.ui.controllers.models import ModelInfo
+    from gradflip_desktop.ui.controllers.model_session import ModelInfo
 
     w.models.session.classifier = clf  # no engine task holds it between runs
     w.models._on_loaded(ModelInfo(clf.name, list(clf.labels), dict(clf.groups), ["cpu"], "cpu", {}, key=clf.name))

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from gradflip_desktop.ui.controllers.models import ModelSession
+from gradflip_desktop.ui.controllers.model_session import ModelSession
 from gradflip_desktop.ui.controllers.runs import PREVIEW_INTERVAL_S, PreviewSize, RunOutcome, RunStart, StepBatch, explain_task
 from gradflip_desktop.ui.settings import RunSettings
 
