@@ -219,16 +219,23 @@ _ONE_AT_A_TIME: "weakref.WeakSet[nn.Module]" = weakref.WeakSet()  # networks fou
 def batch_scores(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """``module(x)`` for N images, N x C. A network that takes one image at a time (an export whose batch is
     fixed at 1, as torch.onnx's dynamo exporter writes: it fails on a batch of several, or answers fewer rows)
-    is called image by image, as the folder runs' batcher does; it is remembered, so the batch is tried once."""
+    is called image by image, as the folder runs' batcher does; it is remembered (once images one by one worked),
+    so the batch is tried once. Running out of memory is not remembered: that batch only goes image by image."""
+    remember = False
     if len(x) > 1 and module not in _ONE_AT_A_TIME:
         try:
             z = module(x)
-        except Exception:  # noqa: BLE001 - one image at a time only (a genuine fault shows again below)
-            z = None
+        except Exception as exc:  # noqa: BLE001 - one image at a time only (a genuine fault shows again below)
+            z, text = None, str(exc).lower()
+            remember = not (isinstance(exc, MemoryError) or "out of memory" in text or "can't allocate memory" in text)
+        else:
+            remember = True
         if isinstance(z, torch.Tensor) and z.ndim >= 1 and z.shape[0] == len(x):
             return z
+    out = torch.cat([module(x[i : i + 1]) for i in range(len(x))])
+    if remember:
         _ONE_AT_A_TIME.add(module)
-    return torch.cat([module(x[i : i + 1]) for i in range(len(x))])
+    return out
 
 
 def rise_masks(h: int, w: int, count: int, generator: torch.Generator, cells: int = RISE_CELLS,

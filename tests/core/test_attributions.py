@@ -252,3 +252,46 @@ def test_rise_of_a_network_that_takes_one_image_at_a_time_is_made_image_by_image
     calls = one.calls
     batch_scores(one, torch.rand(3, 3, 16, 16))
     assert one.calls == calls + 3, "the batch is not tried again once it failed"
+
+
+def test_running_out_of_memory_once_does_not_make_a_network_one_at_a_time(tiny):
+    """A one-off out-of-memory error on a batch made every later check of that network image by image."""
+    from gradflip_desktop.core.attributions import batch_scores
+
+    class OutOfMemoryOnce(torch.nn.Module):
+        def __init__(self, net):
+            super().__init__()
+            self.net, self.batches, self.fail = net, 0, True
+
+        def forward(self, x):
+            if len(x) > 1:
+                self.batches += 1
+                if self.fail:
+                    self.fail = False
+                    raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+            return self.net(x)
+
+    net = OutOfMemoryOnce(tiny.module)
+    x = torch.rand(3, 3, 16, 16)
+    first = batch_scores(net, x)  # image by image this time
+    assert net.batches == 1 and torch.allclose(first, tiny.module(x), atol=1e-6)
+    assert torch.allclose(batch_scores(net, x), first, atol=1e-6) and net.batches == 2  # the batch is tried again
+
+
+def test_a_genuine_fault_is_raised_and_not_remembered_as_one_at_a_time(tiny):
+    from gradflip_desktop.core.attributions import batch_scores
+
+    class Broken(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.batches = 0
+
+        def forward(self, x):
+            self.batches += len(x) > 1
+            raise ValueError("weights are corrupt")
+
+    broken = Broken()
+    for _ in range(2):
+        with pytest.raises(ValueError, match="corrupt"):
+            batch_scores(broken, torch.rand(2, 3, 16, 16))
+    assert broken.batches == 2
