@@ -27,6 +27,7 @@ _EXPORTS = {
     "ImageData": "images",
     "load_classifier": "models",
     "load_default_model": "models",
+    "classifier_from_module": "models",
     "Classifier": "models",
     "ExplainOptions": "options",
     "Status": "options",

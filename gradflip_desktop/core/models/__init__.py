@@ -6,6 +6,7 @@ Layout (dependencies point downwards only; no import cycles):
     registry.py        DEFAULT_MODEL, load_default_model, load_classifier, model_choices, model_versions
     files/             model files: ModelSpec, sidecar, safety (pickle scan), torchvision, TorchScript, ONNX, load
     efficientnet_lite.py  the default model's network
+    network.py         classifier_from_module: an in-memory nn.Module (a notebook's) as a Classifier
     classifier.py      Preprocessing, PixelSpaceModel, Prediction, Classifier
     devices.py         resolve_device, available_devices, full_float32 (no TF32 on CUDA)
     labels.py          ImageNet labels and groups, index ranges, labels files (torch-free)
@@ -18,6 +19,7 @@ from __future__ import annotations
 from .classifier import Classifier, PixelSpaceModel, Prediction, Preprocessing
 from .devices import available_devices, resolve_device
 from .labels import IMAGENET_GROUPS, format_ranges, imagenet_labels, parse_ranges, read_labels
+from .network import classifier_from_module
 from .registry import DEFAULT_MODEL, load_classifier, load_default_model, model_versions
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "Prediction",
     "Preprocessing",
     "available_devices",
+    "classifier_from_module",
     "format_ranges",
     "imagenet_labels",
     "load_classifier",

@@ -152,7 +152,7 @@ _SHAPE_WORDS = re.compile(r"size|shape|dimension|channel|mat\d|expected|stride|k
                           r"|elements|view|reshape|match|input", re.I)  # errors an input of another size can cure
 
 
-def _probe(net: nn.Module, pre: Preprocessing, name: str) -> torch.Tensor:
+def probe_network(net: nn.Module, pre: Preprocessing, name: str) -> torch.Tensor:
     """The output (1 x C) of ``net`` under ``pre`` for a grey image; ModelError when it cannot run such input."""
     module = PixelSpaceModel(net, pre).eval()
     h, w = pre.input_size
@@ -181,15 +181,15 @@ def _probe_channels(net, pre: Preprocessing, name: str, channels_given: bool, no
     """(output, preprocessing) for ``pre``, or for its 1-channel variant when RGB input fails and the channel
     count was not given; ModelSettingError (the RGB one) when neither runs."""
     try:
-        return _probe(net, pre, name), pre
+        return probe_network(net, pre, name), pre
     except ModelError:
         if channels_given or pre.channels == 1:
             raise
         gray = merge_preprocessing(pre, {"channels": 1})
         try:
-            out = _probe(net, gray, name)
+            out = probe_network(net, gray, name)
         except ModelError:
-            _probe(net, pre, name)  # raise the RGB error, the one the user expects
+            probe_network(net, pre, name)  # raise the RGB error, the one the user expects
             raise
         notes.append("the model takes 1-channel input: using grayscale (luma) input")
         return out, gray
@@ -339,11 +339,11 @@ def load_model_file(
         except ModelError:
             given_labels = None  # said below, where the labels are read
         recorded = Recorded(net)  # the second pass (dropout left on?) keeps the raw output: a tuple's items
-        again = _probe(recorded, pre, p.name)
+        again = probe_network(recorded, pre, p.name)
         picked = choose_tuple_output(net, recorded.raw, p.name, len(given_labels) if given_labels else None, notes)
         if picked is not net:
             net = picked
-            probe, again = _probe(net, pre, p.name), _probe(net, pre, p.name)
+            probe, again = probe_network(net, pre, p.name), probe_network(net, pre, p.name)
         if probe.shape[0] != 1:  # e.g. [C, 1]: never read as C images of one logit
             raise ModelError(f"{p.name} returned shape {tuple(probe.shape)} for one image; GradFlip needs class scores "
                              "of shape [N, C], one row per image")
@@ -359,7 +359,7 @@ def load_model_file(
         probabilities, from_input = read_scores(net, pre, p.name, probe, notes)
     else:
         outputs = fixed_classes
-        _probe(net, pre, p.name)  # an input size or channel count the network cannot take: said now, in words
+        probe_network(net, pre, p.name)  # an input size or channel count the network cannot take: said now, in words
     if assumed:  # after the probe: the size and channels it settled on (a 1-channel or 32 px model), not the first guess
         notes.append(
             f"no preprocessing settings for {p.name}: assuming {pre.input_size[0]}×{pre.input_size[1]} input, "

@@ -1,0 +1,88 @@
+"""An in-memory network of one's own as a classifier (``classifier_from_module``): read as a model file is."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from gradflip_desktop.core import ExplainOptions, classifier_from_module, run
+from gradflip_desktop.core.errors import ModelError, ModelSettingError
+from gradflip_desktop.core.models import Preprocessing
+
+
+class SmallNet(nn.Module):
+    """32 × 32 RGB in, ``classes`` scores out; ``ends`` in nothing, a softmax, or returns (features, scores)."""
+
+    def __init__(self, classes: int = 3, ends: str = "", seed: int = 0) -> None:
+        super().__init__()
+        torch.manual_seed(seed)
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.fc = nn.Linear(8 * 8 * 8, classes)
+        self.ends = ends
+
+    def forward(self, x):
+        if tuple(x.shape[-2:]) != (32, 32):
+            raise RuntimeError(f"expected input of size 32 x 32, got {tuple(x.shape[-2:])}")
+        features = torch.flatten(nn.functional.max_pool2d(torch.relu(self.conv(x)), 4), 1)
+        z = self.fc(features)
+        if self.ends == "softmax":
+            return torch.softmax(z, 1)
+        return (features, z) if self.ends == "tuple" else z
+
+
+PRE = Preprocessing(input_size=(32, 32), mean=(0.5, 0.4, 0.3), std=(0.2, 0.25, 0.3))
+
+
+def _photo(seed: int = 1) -> np.ndarray:
+    return np.random.default_rng(seed).uniform(0.1, 0.9, (40, 48, 3)).astype(np.float32)
+
+
+def test_a_network_of_ones_own_is_classified_as_its_preprocessing_says_and_explained():
+    net = SmallNet()
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    clf = classifier_from_module(net, ["cat", "dog", "fox"], preprocessing=PRE)
+    assert clf.labels == ["cat", "dog", "fox"] and clf.name == "SmallNet (3 classes)" and clf.preprocessing == PRE
+    pixels = _photo()
+    x = torch.nn.functional.interpolate(torch.from_numpy(pixels).permute(2, 0, 1)[None], size=(32, 32),
+                                        mode="bilinear", antialias=True, align_corners=False)
+    mean, std = torch.tensor(PRE.mean).view(1, 3, 1, 1), torch.tensor(PRE.std).view(1, 3, 1, 1)
+    with torch.no_grad():
+        expected = torch.softmax(net((x - mean) / std), 1)[0].numpy()
+    np.testing.assert_allclose(clf.probabilities(pixels), expected, rtol=1e-4, atol=1e-6)
+    result = run(clf, pixels, ExplainOptions(style="free", max_steps=60))
+    assert result.final.index != result.original.index  # a 3-class net of random weights flips in a few steps
+    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())  # its weights are never changed
+
+
+def test_without_labels_classes_are_numbered_and_a_thousand_outputs_are_imagenets():
+    clf = classifier_from_module(SmallNet(classes=4), preprocessing=PRE, name="mine")
+    assert clf.labels == [f"class {i}" for i in range(4)] and clf.name == "mine" and clf.groups == {}
+    clf = classifier_from_module(SmallNet(classes=1000), preprocessing=PRE)
+    assert clf.labels[281] == "tabby" and "cat" in clf.groups and any("ImageNet" in n for n in clf.warnings)
+    clf = classifier_from_module(SmallNet(classes=4), preprocessing=PRE, groups={"pets": "0-1"})
+    assert clf.groups == {"pets": [0, 1]}
+
+
+def test_softmax_outputs_and_a_features_first_tuple_are_read_as_class_scores():
+    net = SmallNet(ends="softmax")
+    clf = classifier_from_module(net, preprocessing=PRE)
+    assert any("probabilities" in n for n in clf.warnings)
+    plain = classifier_from_module(SmallNet(), preprocessing=PRE)  # the same seed: the same logits
+    np.testing.assert_allclose(clf.probabilities(_photo()), plain.probabilities(_photo()), rtol=1e-4, atol=1e-6)
+    tup = classifier_from_module(SmallNet(ends="tuple"), ["a", "b", "c"], preprocessing=PRE)  # features have 128 columns
+    np.testing.assert_allclose(tup.probabilities(_photo()), plain.probabilities(_photo()), rtol=1e-4, atol=1e-6)
+
+
+def test_what_does_not_fit_is_one_readable_error():
+    with pytest.raises(ModelError, match="needs a torch.nn.Module, not dict"):
+        classifier_from_module({"fc.weight": torch.zeros(2, 2)})
+    with pytest.raises(ModelError, match="2 labels were given but SmallNet has 3 classes"):
+        classifier_from_module(SmallNet(), ["a", "b"], preprocessing=PRE)
+    with pytest.raises(ModelSettingError, match="failed on a 1×3×224×224 input"):
+        classifier_from_module(SmallNet())  # the default 224 px input: the network asserts 32 px
+    with pytest.raises(ModelError, match=r"returned shape \(1, 3, 32, 32\)"):
+        classifier_from_module(nn.Conv2d(3, 3, 1), preprocessing=PRE)  # a map per pixel, not class scores
+    with pytest.raises(ModelError, match="class group 'x' lists class 7"):
+        classifier_from_module(SmallNet(), preprocessing=PRE, groups={"x": [7]})
