@@ -190,6 +190,25 @@ class ExplainResult:
     def flipped(self) -> bool:
         return self.status == Status.FLIPPED
 
+    def __repr__(self) -> str:
+        """One line: the answer's sentence (the dataclass's own repr printed every array of the run, thousands of
+        lines in a notebook or a log)."""
+        from .summary import summary_sentence  # noqa: PLC0415 - summary imports this module
+
+        try:
+            text = summary_sentence(self)
+        except Exception:  # noqa: BLE001 - a result made by hand: the classes alone
+            text = f"{self.original.label} -> {self.final.label}"
+        status = getattr(self.status, "value", self.status)
+        return f"<ExplainResult {status}: {text} ({len(self.steps)} steps, {self.seconds:.1f} s, {self.model_name})>"
+
+    def _repr_png_(self) -> bytes:
+        """The annotated figure (NAME.figure.png), which Jupyter shows for a result."""
+        from .images.writing import png_bytes  # noqa: PLC0415 - Pillow and the report load on first use
+        from .report import render_figure  # noqa: PLC0415
+
+        return png_bytes(render_figure(self))
+
 
     @property
     def flip_step(self) -> int | None:

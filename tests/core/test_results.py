@@ -92,3 +92,21 @@ def test_a_step_says_when_it_was_rejected_or_an_even_step_of_a_stalled_search():
     assert "evenly" in Step(**{**plain.__dict__, "epsilon": 0.0}).note()
     # ε 0 means an even step only in the search itself: another phase's step of ε 0 is a plain step
     assert Step(**{**plain.__dict__, "epsilon": 0.0, "phase": "eight_bit"}).note() == ""
+
+
+def test_a_result_prints_as_one_line_and_shows_its_figure_in_a_notebook(tiny, tiny_image):
+    """``print(result)`` printed every array of the run (thousands of lines); Jupyter showed that text too."""
+    import io
+
+    from PIL import Image
+
+    from gradflip_desktop.core.report import render_figure
+    from gradflip_desktop.core.summary import summary_sentence
+
+    result = run(tiny, tiny_image, ExplainOptions(style="free", max_steps=100))
+    text = repr(result)
+    assert "\n" not in text and "array" not in text and len(text) < 600, text
+    assert text.startswith(f"<ExplainResult {result.status.value}: {summary_sentence(result)} (")
+    assert f"{len(result.steps)} steps" in text and result.model_name in text
+    png = Image.open(io.BytesIO(result._repr_png_()))
+    assert png.format == "PNG" and np.array_equal(np.asarray(png.convert("RGB")), render_figure(result))
