@@ -191,23 +191,12 @@ class ExplainResult:
         return self.status == Status.FLIPPED
 
     def __repr__(self) -> str:
-        """One line: the answer's sentence (the dataclass's own repr printed every array of the run, thousands of
-        lines in a notebook or a log)."""
-        from .summary import summary_sentence  # noqa: PLC0415 - summary imports this module
-
-        try:
-            text = summary_sentence(self)
-        except Exception:  # noqa: BLE001 - a result made by hand: the classes alone
-            text = f"{self.original.label} -> {self.final.label}"
+        """One line: what became of which class (the dataclass's own repr printed every array of the run, thousands
+        of lines in a notebook or a log). ``summary.summary_sentence(result)`` says it in words."""
         status = getattr(self.status, "value", self.status)
-        return f"<ExplainResult {status}: {text} ({len(self.steps)} steps, {self.seconds:.1f} s, {self.model_name})>"
-
-    def _repr_png_(self) -> bytes:
-        """The annotated figure (NAME.figure.png), which Jupyter shows for a result."""
-        from .images.writing import png_bytes  # noqa: PLC0415 - Pillow and the report load on first use
-        from .report import render_figure  # noqa: PLC0415
-
-        return png_bytes(render_figure(self))
+        region = f", key region {self.key_region.fraction:.1%}" if self.key_region is not None else ""
+        return (f"<ExplainResult {status}: {self.original.label} ({self.original.probability:.1%}) -> {self.final.label} "
+                f"({self.final.probability:.1%}){region}, {len(self.steps)} steps, {self.seconds:.1f} s, {self.model_name}>")
 
 
     @property
