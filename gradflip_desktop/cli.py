@@ -292,7 +292,7 @@ def _classify(args) -> int:
 
 def _outcome_text(o) -> str:
     from .core.report import safe_name  # noqa: PLC0415
-    from .core.summary import any_of, apart, region_share, share, steps_text  # noqa: PLC0415 - torch-free; the numbers as the sentence's
+    from .core.summary import any_of, apart, pct1, region_share, share, steps_text  # noqa: PLC0415 - torch-free; the numbers as the sentence's
     rec = o.record or {}
     inp = getattr(o, "input", None)  # the set's name, said when it is not the file's own (cat.png → cat_png.*)
     named, stem = getattr(inp, "name", ""), Path(str(getattr(inp, "path", ""))).stem
@@ -313,8 +313,9 @@ def _outcome_text(o) -> str:
         was, now = apart(orig["probability"], final["probability"])  # a near tie: "17.06 % → tripod 17.10 %"
         after = told(final)
         before = orig["label"] + (f" (class {orig.get('index')})" if after != final["label"] else "") + f" {was}"
-        if len(group.get("indices") or ()) > 1:  # a group run flipped "any cat" (as the app and the figure's sentence)
-            before = f"{any_of(str(group['name']))} ({before})"
+        if len(group.get("indices") or ()) > 1:  # a group run flipped "any cat": its sum first, as the figure's title
+            total = group.get("probability")
+            before = f"{any_of(str(group['name']))} ({'' if total is None else pct1(total) + '; '}{before})"
         return (f"{before} → {after} {now} "
                 f"{steps}, L2 {rec.get('l2_saved', rec['l2']):.3f}{key}; {where}")  # saved, as the figure
     return f"not flipped ({rec.get('status')}): {rec.get('message')}; {where}"

@@ -784,9 +784,12 @@ def test_progress_names_each_phase_and_the_last_line_names_the_key_region(capsys
     one = {**rec, "key_region": {**rec["key_region"], "components": 1}}
     text = cli._outcome_text(SimpleNamespace(record=one, written=[Path("out/a.png")]))
     assert "key region 45 % of the image (no small region flips it) alone → fox squirrel;" in text and "areas" not in text
-    # a group run names the group it flipped, then its top class (the record has no group probability)
-    group = {**rec, "explained": {"name": "cat", "indices": [281, 282, 283, 284, 285]}}
+    # a group run names the group it flipped with its sum, then its top class, as the figure's title does
+    group = {**rec, "explained": {"name": "cat", "indices": [281, 282, 283, 284, 285], "probability": 0.9721}}
     text = cli._outcome_text(SimpleNamespace(record=group, written=[Path("out/a.png")]))
+    assert text.startswith("any cat (97.2 %; Egyptian cat 79.0 %) → tiger cat 38.5 % in 19 steps")
+    older = {**rec, "explained": {"name": "cat", "indices": [281, 282, 283, 284, 285]}}  # a record without the sum
+    text = cli._outcome_text(SimpleNamespace(record=older, written=[Path("out/a.png")]))
     assert text.startswith("any cat (Egyptian cat 79.0 %) → tiger cat 38.5 % in 19 steps")
     one = {**rec, "explained": {"name": "Egyptian cat", "indices": [285]}}
     assert cli._outcome_text(SimpleNamespace(record=one, written=[Path("out/a.png")])).startswith("Egyptian cat 79.0 % →")

@@ -40,7 +40,7 @@ from .viz.text import fit_lines as _fit, short_labels
 from .images import discard, png_bytes, stage_bytes, to_uint8, utf8_bytes
 from .images.writing import sweep_stale
 from .results import ExplainResult
-from .summary import any_of, apart, class_range, fill_verb, no_change_reason, pct, pct1, share, steps_text, summary_sentence
+from .summary import any_of, apart, class_range, fill_verb, levels_text, no_change_reason, pct, pct1, share, steps_text, summary_sentence
 from .viz import maps
 from .viz.fonts import figure_font
 
@@ -203,7 +203,7 @@ def describe_change(result: ExplainResult) -> str:
     l2 = float(np.linalg.norm(d))
     linf = float(np.abs(d).max()) if d.size else 0.0
     rms = l2 / max(1.0, float(d.size)) ** 0.5
-    sizes = f"L2 {l2:.3f} · max {linf * 255:.1f}/255 · RMS {rms * 255:.2f}/255"
+    sizes = f"L2 {l2:.3f} · max {linf * 255:.1f}/255 · RMS {levels_text(rms * 255)}/255"
     why = no_change_reason(result)
     if why is not None:  # nothing was searched: whatever differs is the saved image's 8-bit rounding
         return f"no change ({why})" if l2 == 0.0 else f"no change ({why}); 8-bit rounding only: {sizes}"
@@ -231,11 +231,11 @@ def figure_title(result: ExplainResult) -> str:
     # two decimals where one reads the same for both: a near tie flipped "binoculars (17.1 %) -> tripod (17.1 %)"
     was, now = apart(result.original.probability, result.final.probability)
     before = f"{result.original.label} ({was})"
+    group = sum(float(result.original_probabilities[i]) for i in result.explained) if len(result.explained) > 1 else 0
     if len(result.explained) > 1 and result.original.index in result.explained:
-        # "any cat (Egyptian cat 79.0 %)", as the CLI writes it: not "(… (79.0 %))"
-        before = f"{any_of(result.explained_name)} ({result.original.label} {was})"
+        # "any cat (97.2 %; Egyptian cat 79.0 %)": the group's sum first, as the sentence's "any cat (97 %)" below it
+        before = f"{any_of(result.explained_name)} ({pct1(group)}; {result.original.label} {was})"
     elif len(result.explained) > 1:  # a group run on a photo of another class: never "any cat (military uniform …)"
-        group = sum(float(result.original_probabilities[i]) for i in result.explained)
         before = f"{result.original.label} ({was}; {any_of(result.explained_name)} {pct(group)})"
     kr = getattr(result, "key_region", None)  # as the CLI ends: the region alone gives another class (its panel)
     alone = f" · key region alone -> {kr.prediction.label}" if kr and kr.flips and kr.prediction.index != result.final.index else ""

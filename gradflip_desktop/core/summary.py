@@ -53,6 +53,13 @@ def pct1(p: float) -> str:
     return _pct_digits(p, 1)
 
 
+def levels_text(levels: float) -> str:
+    """8-bit levels with two decimals (an RMS "0.69"), ``"<0.01"`` (one word: no line breaks inside it) for a
+    change under that but not none: a near tie's textbook change at 1,000 px read "RMS 0.00/255" beside "at
+    most 1.0/255"."""
+    return "<0.01" if 0 < levels < 0.005 else f"{levels:.2f}"
+
+
 def visibility(levels: float) -> str:
     """How a change of at most ``levels`` 8-bit levels per value looks: invisible, subtle or visible."""
     if levels <= INVISIBLE_LEVELS:
@@ -179,15 +186,17 @@ def _before(result, before: float) -> str:
 
 def _alone(region, name: str, group: bool = False) -> str:
     """The class the key region alone turns the photo into, and what the explained class (a group: its sum)
-    still has there: "15 %; espresso now 12 %", one decimal on a near tie ("30.2 %; espresso now 29.9 %").
+    still has there: "15 %; espresso now 12 %", one decimal on a near tie (under 2 points: "13.8 %; espresso now 12.4 %").
     The smallest region that flips leaves the photo near the boundary, so the explained class is rarely far."""
     top, now = float(region.prediction.probability), getattr(region, "explained_probability", None)
     if now is None:  # a record written before the field existed
         return pct(top)
     if group:
         return _group_now(top, float(now), name)
-    if abs(top - now) < 0.02 and pct(top) == pct(now):
-        return _tie(top, now, name)  # equal to two decimals too: "just below it", not "10.44 %; class 2 now 10.44 %"
+    if abs(top - now) < 0.02:  # a near tie, as the whole photo's clause (_now) words it: one decimal, or two
+        # ("bobsled (14 %; crash helmet now 12 %)" stood beside "(12.3 %; crash helmet now 12.1 %)" and a panel's
+        # 13.8 %); equal to two decimals: "just below it", not "10.44 %; class 2 now 10.44 %"
+        return _tie(top, now, name)
     return f"{pct(top)}; {name} now {pct(now)}"
 
 
@@ -396,5 +405,5 @@ def summary_sentence(result, view: str = "magnitude") -> str:
     return f"The search stopped after {steps_text(n)} without a flip{detail}."
 
 
-__all__ = ["any_of", "apart", "fill_base", "fill_verb", "pct", "pct1", "region_action", "region_share", "share", "steps_text", "summary_sentence", "visibility",
+__all__ = ["any_of", "apart", "fill_base", "fill_verb", "levels_text", "pct", "pct1", "region_action", "region_share", "share", "steps_text", "summary_sentence", "visibility",
            "where_clause"]

@@ -518,9 +518,14 @@ def test_the_figure_title_names_the_group_a_group_run_explained(result):
     grouped = run(make_tiny(), pixels, ExplainOptions(style="free", group="low"))
     assert len(grouped.explained) == 2
     title = figure_title(grouped)
-    assert title.startswith(f"GradFlip · tiny · any low ({grouped.original.label} ")
-    # one pair of brackets, as the CLI writes it: "any cat (Egyptian cat 79.0 %)", not "any cat (Egyptian cat (79.0 %))"
-    assert f"any low ({grouped.original.label} {100 * grouped.original.probability:.1f} %) -> " in title
+    group = sum(float(grouped.original_probabilities[i]) for i in grouped.explained)
+    assert title.startswith(f"GradFlip · tiny · any low ({100 * group:.1f} %; {grouped.original.label} ")
+    # the group's sum first, the number the sentence under the title gives it ("any vehicle (85 %)": the title
+    # read "any vehicle (moped 48.5 %)" above it), then its top class, in one pair of brackets
+    assert f"any low ({100 * group:.1f} %; {grouped.original.label} {100 * grouped.original.probability:.1f} %) -> " in title
+    from gradflip_desktop.core.summary import pct, summary_sentence
+
+    assert f"any low ({pct(group)}" in summary_sentence(grouped)  # the sentence's number for it
     assert f"-> {grouped.final.label} (" in title
 
 

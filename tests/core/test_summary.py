@@ -174,6 +174,20 @@ def test_a_key_region_near_tie_equal_to_two_decimals_says_just_below_it():
     assert _alone(region, "class 2") == "10.4 %; class 2 now 10.3 %"
 
 
+def test_a_key_region_near_tie_is_worded_as_the_whole_photos_near_tie():
+    """The astronaut (crop 180 x 512) read "into bobsled (14 %; crash helmet now 12 %); over the whole photo
+    (Adjusted) it is bobsled (12.3 %; crash helmet now 12.1 %)", beside a key-region panel saying 13.8 %: the
+    region's clause rounded a lead under 2 points to whole percents, the whole photo's clause did not."""
+    from types import SimpleNamespace
+
+    from gradflip_desktop.core.summary import _alone, _tie
+
+    region = SimpleNamespace(prediction=SimpleNamespace(probability=0.138056), explained_probability=0.124434)
+    assert _alone(region, "crash helmet") == "13.8 %; crash helmet now 12.4 %" == _tie(0.138056, 0.124434, "crash helmet")
+    region.explained_probability = 0.117  # over 2 points apart: whole percents, as before
+    assert _alone(region, "crash helmet") == "14 %; crash helmet now 12 %"
+
+
 def test_the_key_region_clause_says_what_the_explained_class_still_has(tiny, tiny_image):
     """Before: "turns espresso (88 %) into chocolate sauce (15 %)" with espresso still at 12.4 % there, unsaid."""
     from dataclasses import replace
@@ -581,3 +595,12 @@ def test_the_flat_models_words_come_from_the_lowest_and_highest_class():
         "every class is between 24.9 % and 25.1 %: the model hardly tells them apart on this photo")
     assert hardly_apart([0.1, 0.1]) == "every class is at about 10.00 %: the model hardly tells them apart on this photo"
     assert hardly_apart([0.2, 0.3]) == "" and hardly_apart(None) == "" and hardly_apart([None, None]) == ""
+
+
+def test_a_change_under_a_hundredth_of_a_level_is_not_written_as_none():
+    """The textbook change of hubble_deep_field (a near tie, 1000 x 872 px) read "change: at most 1.0/255 per
+    value (invisible) · RMS 0.00/255", as if nothing had changed; the tile and index.html said 0.00 too."""
+    from gradflip_desktop.core.summary import levels_text
+
+    assert levels_text(0.003) == "<0.01"
+    assert levels_text(0.0) == "0.00" and levels_text(0.005) == "0.01" and levels_text(0.69) == "0.69"

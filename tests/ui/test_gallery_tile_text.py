@@ -78,3 +78,12 @@ def test_a_tile_names_the_key_regions_class_when_it_differs_from_the_whole_chang
     assert outcome_text({**rec, "key_region": {**rec["key_region"], "flips": False}}) == "→ boathouse (RMS 2.55/255)"
     long = {**rec, "key_region": {"flips": True, "prediction": {"index": 2, "label": "Chesapeake Bay retriever dog"}}}
     assert len(outcome_text(long).split("\n")[1]) <= len("key region → ") + 24
+
+
+def test_a_tile_does_not_call_a_tiny_change_none():
+    # a textbook run on a near tie at 1,000 px: "→ bubble (RMS 0.00/255)" read as no change at all
+    from gradflip_desktop.ui.widgets.gallery import outcome_text
+
+    rec = {"flipped": True, "final": {"index": 971, "label": "bubble"}, "rms_saved": 1.2e-5}
+    assert outcome_text(rec) == "→ bubble (RMS <0.01/255)"
+    assert outcome_text({**rec, "rms_saved": 0.69 / 255}) == "→ bubble (RMS 0.69/255)"

@@ -244,3 +244,37 @@ def test_the_saved_read_out_says_the_saved_change_is_a_shrunk_copy_of_the_flippi
     # the textbook change is refined off that line (boundary walk, 8-bit lattice): no "× alpha" to tell
     plot.show_result(SimpleNamespace(**{**vars(res), "options": SimpleNamespace(style="free")}))
     assert "as exported" in plot.show_saved_readout() and "×" not in plot.show_saved_readout()
+
+
+def test_a_read_out_that_wraps_does_not_make_the_plot_jump_under_the_mouse(qtbot):
+    # Grace Hopper in a 1400 px window: the saved point's read-out ("…; key region alone: 19.7 %") wrapped to two
+    # lines, the plot shrank under the mouse and its legend dropped the key region's entry; back on step 1 (one
+    # line) it grew again, so the points moved up and down as the mouse went along them
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    plot.resize(860, 240)
+    plot.show()
+    labels = ["military uniform", "bulletproof vest", "bow tie", "mortarboard"] + [f"class {i}" for i in range(6)]
+    rest = [0.01] * 6
+    plot.start(labels, [0], "military uniform", np.array([0.39, 0.08, 0.03, 0.02, *rest], np.float32))
+    plot.add_steps([SimpleNamespace(index=1, probabilities=np.array([0.10, 0.11, 0.09, 0.04, *rest], np.float32),
+                                    flipped=True, phase="search")])
+    plot.saved = np.array([0.10, 0.10, 0.09, 0.04, *rest], np.float32)
+    plot.saved_note = "; step 1's change × 0.92, the least that flips"
+    plot.key_class, plot.key_p = 3, 0.197
+    plot._legend_key = ()
+    plot._redraw()
+    qtbot.wait(50)
+    line = plot.readout.fontMetrics().lineSpacing()
+    plot.show_readout(0)
+    qtbot.wait(50)
+    assert plot.readout.height() < 2 * line  # one line
+    plot.show_saved_readout()
+    qtbot.wait(50)
+    wrapped, frame = plot.readout.height(), plot.frame.height()
+    assert wrapped >= 2 * line  # two lines or more
+    plot.show_readout(1)
+    qtbot.wait(50)
+    assert plot.readout.height() == wrapped and plot.frame.height() == frame  # nothing moved
+    plot.start(labels, [0], "military uniform", np.array([0.39, 0.08, 0.03, 0.02, *rest], np.float32))
+    assert plot.readout.minimumHeight() == 0  # a new result measures again

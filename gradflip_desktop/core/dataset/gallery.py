@@ -17,7 +17,7 @@ from urllib.parse import quote
 import numpy as np
 
 from ..images import atomic_write_bytes, safe_formats, utf8_bytes
-from ..summary import any_of, apart, pct1, share
+from ..summary import any_of, apart, levels_text, pct1, share
 
 THUMB_DIR = ".thumbs"
 THUMB_HEIGHT = 96
@@ -175,7 +175,7 @@ def write_gallery(out_dir: str | Path, rows: list[dict], records: dict[str, dict
             f"<td>{e(_made(r, len(models) > 1))}</td>"
             f"<td data-v=\"{e(str(r['original_label']))}\">{change}</td>"
             f"<td class=n data-v=\"{l2_saved}\">{_l2(l2_saved)}</td>"
-            f"<td class=n data-v=\"{rms}\">{'' if rms == '' else f'{rms:.2f}'}</td>"
+            f"<td class=n data-v=\"{rms}\">{'' if rms == '' else e(levels_text(rms))}</td>"
             f"<td class=n data-v=\"{key}\">{_pct(key, 2)}{_key_to(r) if key else ''}</td>"
             f"<td class=n data-v=\"{r['steps']}\">{r['steps']}</td></tr>"
         )

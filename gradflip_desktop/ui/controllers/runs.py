@@ -427,7 +427,7 @@ class RunsController(QObject):
     def _show_result(self, result: "ExplainResult", outcome: RunOutcome | None = None) -> None:
         """A finished or cancelled run. Every number shown is the saved 8-bit image's (``result.final``),
         the same as in the plot's saved point, the summary and the exported record."""
-        from gradflip_desktop.core.summary import any_of, no_change_reason, steps_text, visibility
+        from gradflip_desktop.core.summary import any_of, levels_text, no_change_reason, steps_text, visibility
 
         outcome = outcome or RunOutcome.of(result)
         w = self.w
@@ -460,7 +460,7 @@ class RunsController(QObject):
             f"×{result.adjusted_uint8.shape[0]} px). Its probabilities are the plot's last point.{eight_bit_note}{note}",
         )
         rms = outcome.l2_saved / max(1.0, float(result.delta.size)) ** 0.5
-        sizes = f"at most {levels:.1f}/255 per value ({looks}) · RMS {255 * rms:.2f}/255 · L2 {outcome.l2_saved:.3f}"
+        sizes = f"at most {levels:.1f}/255 per value ({looks}) · RMS {levels_text(255 * rms)}/255 · L2 {outcome.l2_saved:.3f}"
         why = no_change_reason(result)  # nothing searched: a difference is only the 8-bit rounding of the photo
         w.views.set_change_caption(
             f"change: {sizes}" if why is None else f"no change ({why})"

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gradflip_desktop.core.summary import any_of
+from gradflip_desktop.core.summary import any_of, levels_text
 
 from .eliding_label import ElidingLabel
 from .elision import elide_end, elide_middle
@@ -65,7 +65,7 @@ def outcome_text(rec: dict, status: str = "") -> str:
         alone = f"\nkey region → {elide_end(str(region.get('label', '?')), 24)}" if other else ""
         rms = rec.get("rms_saved")  # per value, in 8-bit levels as the Difference caption: photos of other sizes
         if isinstance(rms, (int, float)):  # compare (the L2 grows with the pixels: a 1,000 px photo sorted first)
-            return f"→ {final.get('label', '?')} (RMS {255 * float(rms):.2f}/255){alone}"
+            return f"→ {final.get('label', '?')} (RMS {levels_text(255 * float(rms))}/255){alone}"
         return f"→ {final.get('label', '?')} (L2 {float(rec.get('l2_saved') or 0):.3f}){alone}"  # an older record
     status = str(rec.get("status") or status)
     if status == "nothing_to_flip":

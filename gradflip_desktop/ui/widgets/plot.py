@@ -151,6 +151,7 @@ class ProbabilityPlot(QWidget):
         self._cursor = None
         self.hover_line.hide()
         self.readout.setText(EMPTY_HINT)
+        self.readout.setMinimumHeight(0)  # a new result: the read-out's room is measured again (_readout)
         if keep_items:
             return
         self.shown: list[int] = []
@@ -487,4 +488,8 @@ class ProbabilityPlot(QWidget):
         self.hover_line.show()
         text = " · ".join(parts)
         self.readout.setText(text)
+        # the tallest read-out of this result keeps its room: one that wrapped shrank the plot under the mouse
+        # (its legend dropped the key region's entry), and the next, one line again, grew it back
+        need = self.readout.heightForWidth(max(1, self.readout.width()))
+        self.readout.setMinimumHeight(max(self.readout.minimumHeight(), need))
         return text
