@@ -374,7 +374,7 @@ def summary_sentence(result, view: str = "magnitude") -> str:
             # image already shows another class, so "before the decision flipped" would contradict the views
             return (
                 f"Cancelled after {steps_text(n)}, after the decision flipped: the model now sees {final.label} "
-                f"({_now(result, name)}) instead of {name} ({pct(before)}), but the explanation was not finished."
+                f"({_now(result, name)}) instead of {name} ({_before(result, before)}), but the explanation was not finished."
             )
         was, now = _from_to(before, _explained_now(result))
         if getattr(result, "flip_step", None) is not None:

@@ -159,6 +159,18 @@ def test_cancel_after_the_flip_does_not_claim_it_did_not_flip(tiny, tiny_image):
     from gradflip_desktop.core.summary import _now
 
     assert f"the model now sees {cancelled.final.label} ({_now(cancelled, cancelled.original.label)}) instead of " in text
+    # and a photo that was a near tie from the start says so, as the finished answer does (it said "(8.9 %)" only)
+    from dataclasses import replace
+
+    from gradflip_desktop.core.summary import _before
+
+    probs = cancelled.original_probabilities.copy()
+    i = cancelled.original.index
+    runner = max((j for j in range(len(probs)) if j != i), key=lambda j: probs[j])
+    probs[i], probs[runner] = 0.4, 0.39
+    tie = replace(cancelled, original_probabilities=probs, original=replace(cancelled.original, probability=0.4))
+    assert _before(tie, 0.4) == f"40.0 %, a near tie with {tie.label(runner)} at 39.0 %"
+    assert f"instead of {tie.original.label} ({_before(tie, 0.4)}), but the explanation" in summary_sentence(tie)
 
 
 def test_a_key_region_near_tie_equal_to_two_decimals_says_just_below_it():

@@ -189,8 +189,13 @@ class ModelsController(QObject):
             return
         if w.runs.running or self.classification is None or not self.classification.top:
             return
-        top = self.classification.top[0]
+        from gradflip_desktop.core.summary import START_TIE, apart
+
+        top, *rest = self.classification.top
         pct = f"{100 * top.probability:.1f} %"
+        if rest and top.probability - rest[0].probability < START_TIE:  # as the answer will say: any change may flip it
+            a, b = apart(top.probability, rest[0].probability)
+            pct = f"{a}, a near tie with <b>{html.escape(rest[0].label)}</b> at {b}"
         info = w.model_info
         group = w.controls.group.currentData()
         hint, goal = explain_hint(

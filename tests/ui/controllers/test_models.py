@@ -117,3 +117,23 @@ def test_a_failed_load_shows_the_model_the_engine_kept(qtbot, window):
     assert window.models.info.labels == ["class0", "class1", "class2"]
     assert "Still using tiny." in window.last_error_box.text() and "b.pt is not a model file" in window.last_error_box.text()
     window.last_error_box.close()
+
+
+def test_a_near_tie_at_the_start_is_said_before_explain(qtbot, window):
+    """"The model sees nematode (8.9 %)" while bubble stood at 8.9 % in the table: only the finished answer said
+    "a near tie"; any change may flip such a photo, so the words before Explain say it too."""
+    import numpy as np
+
+    from gradflip_desktop.core.models import Prediction
+    from gradflip_desktop.ui.controllers.model_session import Classification
+
+    m = window.models
+    window.clear_result()
+    tie = [Prediction(3, "nematode", 0.0893), Prediction(7, "bubble", 0.0889), Prediction(1, "jellyfish", 0.05)]
+    m.classification = Classification(tie, np.zeros(10, np.float32))
+    m.show_hint()
+    assert "The model sees <b>nematode</b> (8.93 %, a near tie with <b>bubble</b> at 8.89 %)." in window.views.summary.text()
+    clear = [Prediction(3, "nematode", 0.40), Prediction(7, "bubble", 0.30)]
+    m.classification = Classification(clear, np.zeros(10, np.float32))
+    m.show_hint()
+    assert "The model sees <b>nematode</b> (40.0 %). Press" in window.views.summary.text()
