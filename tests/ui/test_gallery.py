@@ -252,8 +252,8 @@ def test_export_all_first_asks_in_the_explained_folder(qtbot, tiny_window, photo
 
 def test_closing_after_a_folder_run_offers_to_export_its_results(qtbot, tiny_window, photos, tmp_path, monkeypatch):
     """The results of a folder run live in a session folder that goes with the window: closing it dropped them
-    without a word. Closing now asks (unless told not to): Cancel keeps the window, Export All… exports and
-    keeps it open, and once exported (or answered "close") the window closes without asking again."""
+    without a word. Closing now asks (unless told not to): Cancel keeps the window; Export All… exports, then
+    closes the window (it stayed open, and Ctrl+Q had to be pressed again), without asking again."""
     from PySide6.QtWidgets import QFileDialog
 
     w, c = tiny_window, tiny_window.folders
@@ -268,8 +268,23 @@ def test_closing_after_a_folder_run_offers_to_export_its_results(qtbot, tiny_win
     assert not w.close() and w.isVisible() and asked == [(3, False)]  # Cancel: nothing happens
     assert not w.close() and w.isVisible()  # Export All…: the dialog, then the copy
     qtbot.waitUntil(lambda: c.exported is not None, timeout=RUN_TIMEOUT_MS)
-    assert (dest / "summary.csv").is_file() and Path(out).is_dir()
-    assert w.close() and len(asked) == 2 and not Path(out).exists()  # exported: no question
+    qtbot.waitUntil(lambda: not w.isVisible(), timeout=RUN_TIMEOUT_MS)  # then closed: exported, so not asked again
+    assert (dest / "summary.csv").is_file() and len(asked) == 2 and not Path(out).exists()
+
+
+def test_closing_when_the_export_folder_dialog_is_cancelled_keeps_the_window(qtbot, tiny_window, photos, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    w, c = tiny_window, tiny_window.folders
+    w.settings.setValue("folders/ask_on_close", True)
+    c.open_folder(str(photos))
+    _wait_done(qtbot, c)
+    monkeypatch.setattr(c.panel, "ask_close", lambda done, running: ("export", False))
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: ""))
+    assert not w.close() and w.isVisible() and c.exported is None and not c._export.busy
+    qtbot.wait(50)
+    assert w.isVisible() and c.out is not None and Path(c.out).is_dir()  # nothing exported, nothing dropped
+    w.settings.setValue("folders/ask_on_close", False)
 
 
 def test_closing_mid_run_can_stop_and_export_or_close_and_not_ask_again(qtbot, tiny_window, photos, tmp_path, monkeypatch):
@@ -295,12 +310,37 @@ def test_closing_mid_run_can_stop_and_export_or_close_and_not_ask_again(qtbot, t
     monkeypatch.setattr(c.panel, "ask_close", lambda done, running: asked.append(running) or ("export", False))
     dest = tmp_path / "kept"
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(dest)))
-    assert not w.close() and asked == [True]  # "Stop and Export All…": the run stops, then the export
-    qtbot.waitUntil(lambda: c.exported is not None, timeout=RUN_TIMEOUT_MS)
+    assert not w.close() and asked == [True]  # "Stop and Export All…": the run stops, then the export, then it closes
+    qtbot.waitUntil(lambda: c.exported is not None and not w.isVisible(), timeout=RUN_TIMEOUT_MS)
     assert not c.running and (dest / "summary.csv").is_file()
+
+
+def test_continuing_after_an_export_asks_again_and_dont_ask_again_is_remembered(qtbot, tiny_window, photos, tmp_path,
+                                                                                  monkeypatch):
+    w, c = tiny_window, tiny_window.folders
+    w.settings.setValue("folders/ask_on_close", True)
+    from gradflip_desktop.ui.controllers import folders
+
+    real = folders.explain_one_task
+
+    def first_only(task, session, inp, *args):  # p0 (and broken.jpg) as usual; p1 runs until cancelled
+        if inp.path.name not in ("p1.png", "p2.png"):
+            return real(task, session, inp, *args)
+        while not task.cancelled:
+            time.sleep(0.01)
+        return folders.ImageDone(str(inp.path), folders.WAITING, "not run")
+
+    monkeypatch.setattr(folders, "explain_one_task", first_only)
+    c.open_folder(str(photos))
+    qtbot.waitUntil(lambda: c.counts[FLIPPED] + c.counts[NOT_FLIPPED] >= 1 and c.running, timeout=RUN_TIMEOUT_MS)
+    c.cancel()
+    qtbot.waitUntil(lambda: not c.running and c.summary_written, timeout=RUN_TIMEOUT_MS)
+    c.export_all(str(tmp_path / "kept"))  # the panel's Export All: the window stays
+    qtbot.waitUntil(lambda: c.exported is not None, timeout=RUN_TIMEOUT_MS)
+    asked = []
     c.resume()  # Continue after the export: its new results are not exported, so closing asks again
     monkeypatch.setattr(c.panel, "ask_close", lambda done, running: asked.append(running) or ("close", True))
-    assert w.close() and asked == [True, True] and not w.isVisible()
+    assert w.close() and asked == [True] and not w.isVisible()
     assert str(w.settings.value("folders/ask_on_close")).lower() == "false"  # "Don't ask again" remembered
     assert not c.ask_close_action.isChecked()  # and shown in the File menu, where it can be taken back
 

@@ -244,8 +244,8 @@ class FoldersController(QObject):
         if quiet and answer:
             self.w.settings.setValue("folders/ask_on_close", False)
             self.ask_close_action.setChecked(False)
-        if answer == "export":
-            self._after_export = None
+        if answer == "export":  # once exported the window closes, as asked (no folder chosen, or a failure: it stays)
+            self._after_export = self.w.close
             self._export_first()
             if not self.ask_on_close:  # ended while Export All's folder dialog was open
                 return True
