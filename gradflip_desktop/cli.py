@@ -193,7 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _err(message: str) -> None:
-    print(f"gradflip: error: {message}", file=sys.stderr)
+    from .core.errors import one_line  # a model file's name, "m\x1b[31m.pt", drove the terminal as it stood
+
+    print(f"gradflip: error: {one_line(message)}", file=sys.stderr)
 
 
 def _load_model(args):
@@ -204,10 +206,12 @@ def _load_model(args):
 
 def _said(clf):
     """``clf``, its loading notes and warnings printed."""
+    from .core.errors import one_line  # noqa: PLC0415
+
     for w in getattr(clf, "warnings", []):  # what was read or recognised is a note; an assumption or a risk a warning
         kind = "note" if w.startswith("settings read from ") or (w.startswith("architecture ") and "recognised" in w) \
             else "warning"
-        print(f"gradflip: {kind}: {w}", file=sys.stderr)
+        print(f"gradflip: {kind}: {one_line(w)}", file=sys.stderr)
     if note := tiny_input_note(clf.preprocessing):  # --input-size 1: the model sees one pixel of any photo
         print(f"gradflip: note: {note}", file=sys.stderr)
     return clf

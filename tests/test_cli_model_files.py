@@ -160,3 +160,27 @@ def test_what_was_read_or_recognised_is_a_note_and_an_assumption_names_its_optio
     mf.write_sidecar(mf.ModelSpec(str(ft), "state_dict", arch="resnet18"))
     assert cli.main(["classify", str(photo), "--model", str(ft)]) == 0
     assert "gradflip: note: settings read from ft.gradflip.json" in capsys.readouterr().err
+
+
+def test_a_model_file_name_with_escape_sequences_is_printed_escaped(tmp_path, capsys):
+    """A model file's name (or its labels) may hold terminal escape sequences: the warnings and the error named
+    "m\\x1b[31m.pt" raw, so loading a downloaded model recoloured the terminal or set its title; image names were
+    already escaped. Every loading line and the error line show "\\x1b"; the labels' control characters are U+FFFD."""
+    from gradflip_desktop.core.images import save_png
+
+    photo = tmp_path / "photo.png"
+    save_png(photo, np.random.default_rng(0).uniform(0.2, 0.8, size=(20, 20, 3)).astype(np.float32))
+    model = tmp_path / "m\x1b[31mred\x1b]0;title\x07.pt"
+    script(SmallCNN(channels=3, classes=3, size=16), model)
+    labels = tmp_path / "l.txt"
+    labels.write_text("\x1b[2Jcat\ndog\nbird\n", encoding="utf-8")
+    code = cli.main(["classify", str(photo), "--model", str(model), "--input-size", "16", "--labels", str(labels)])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert "\x1b" not in out.err + out.out and "\x07" not in out.err
+    assert "m\\x1b[31mred\\x1b]0;title\\x07.pt is TorchScript" in out.err
+    assert "\ufffd[2Jcat" in out.out
+    code = cli.main(["classify", str(photo), "--model", str(model), "--input-size", "16", "--labels",
+                     str(labels), "--channels", "1"])  # an RGB network fed one channel: the error names the file
+    out = capsys.readouterr()
+    assert code == 2 and "\x1b" not in out.err and "m\\x1b[31mred" in out.err

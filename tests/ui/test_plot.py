@@ -278,3 +278,21 @@ def test_a_read_out_that_wraps_does_not_make_the_plot_jump_under_the_mouse(qtbot
     assert plot.readout.height() == wrapped and plot.frame.height() == frame  # nothing moved
     plot.start(labels, [0], "military uniform", np.array([0.39, 0.08, 0.03, 0.02, *rest], np.float32))
     assert plot.readout.minimumHeight() == 0  # a new result measures again
+
+
+def test_labels_that_look_like_markup_are_shown_as_written(qtbot):
+    """The legend and the read-out under the plot are rich text: a model's label "<unknown>" was an unknown tag
+    and vanished ("explained: "), "<b>x</b>" was drawn bold and "R&amp;D" as "R&D". They read as written."""
+    labels = ["<unknown>", "<b>x</b>", "R&amp;D", "dog"]
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    plot.resize(900, 300)
+    plot.show()
+    plot.start(labels, [0], labels[0], np.array([0.4, 0.3, 0.2, 0.1], np.float32))
+    plot.add_steps([SimpleNamespace(index=i, probabilities=np.array([0.4 - 0.1 * i, 0.3 + 0.1 * i, 0.2, 0.1], np.float32),
+                                    flipped=i == 2, phase="search") for i in (1, 2)])
+    QApplication.processEvents()
+    shown = [label.item.toPlainText() for _, label in plot.legend.items]
+    assert "explained: <unknown>" in shown and "flips to: <b>x</b>" in shown and "R&amp;D" in shown, shown
+    text = plot.show_readout(1)
+    assert "&lt;unknown&gt; 30.0 %" in text and "&lt;b&gt;x&lt;/b&gt; 40.0 %" in text and "R&amp;amp;D" in text

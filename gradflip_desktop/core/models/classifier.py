@@ -300,7 +300,10 @@ class Classifier:
         # a label with a lone surrogate (a JSON labels file's "\ud800", a checkpoint's) is not text: `classify` stopped
         # mid-list ("'utf-8' codec can't encode character '\ud800'", exit 2; with --json nothing printed) while the
         # record wrote U+FFFD. The label has U+FFFD there, in every output alike
-        self.labels = [re.sub("[\ud800-\udfff]", "\ufffd", lab) if isinstance(lab, str) else lab for lab in self.labels]
+        # so has a control character (a labels file's, a checkpoint's, a Hugging Face config's "\x1b]0;…\x07"): printed
+        # as it stood, it drove the terminal of `gradflip classify` (colours, the window's title)
+        self.labels = [re.sub("[\ud800-\udfff\x00-\x1f\x7f-\x9f]", "\ufffd", lab) if isinstance(lab, str) else lab
+                       for lab in self.labels]
         repeated = repeated_labels(self.labels)
         if repeated:  # a flip between two of them would read "“a” flipped to “a”"
             shown = "; ".join(f"{lab!r}: classes {', '.join(map(str, idx))}" for lab, idx in list(repeated.items())[:5])

@@ -5,6 +5,7 @@ plot names every class while hovering)."""
 from __future__ import annotations
 
 import math
+from html import escape
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -16,6 +17,11 @@ SAMPLE_PX = 20.0  # a line sample's width (pyqtgraph's ItemSample)
 # the count of the entries that gave way, on a line of its own or after the last entry (only the tooltip, which names
 # them, said so: 1366x768 with Compare on drew a curve the legend did not have); the read-out under the plot says to hover
 MORE, MORE_AFTER = "+{} more", " · +{} more"
+
+
+def plain(text: str) -> str:
+    """``text`` for a rich-text label, shown as written: a model's label "<unknown>" was an unknown tag and vanished."""
+    return escape(text, quote=False)
 
 
 class FittedLegend(pg.LegendItem):
@@ -53,11 +59,11 @@ class FittedLegend(pg.LegendItem):
         self.setColumnCount(columns)
         for i in keep:
             after = MORE_AFTER.format(len(gone)) if inline and gone and i == keep[-1] else ""
-            self.addItem(self.entries[i][0], self.entries[i][1] + after)
+            self.addItem(self.entries[i][0], plain(self.entries[i][1]) + after)
         if gone and not inline:  # a line without a sample (an item that draws nothing)
             self.addItem(pg.PlotDataItem(pen=None), MORE.format(len(gone)))
-        self.setToolTip(f"Not in this legend, for want of room: {', '.join(gone)}. Hover over the plot: the line "
-                        "under it then names every class in its colour." if gone else "")
+        self.setToolTip(f"<p>Not in this legend, for want of room: {plain(', '.join(gone))}. Hover over the plot: the line "
+                        "under it then names every class in its colour.</p>" if gone else "")
         self._shown = (n, columns, inline)
         self.compact()
 

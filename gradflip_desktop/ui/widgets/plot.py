@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 from gradflip_desktop.core.summary import START_TIE, any_of
 
 from .elision import LEGEND_CHARS, elide_end
-from .legend import FittedLegend
+from .legend import FittedLegend, plain
 from .step_axis import StepAxis
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
@@ -475,15 +475,15 @@ class ProbabilityPlot(QWidget):
     def _readout(self, p: np.ndarray, title: str, x: float) -> str:
         name = self.explained_name if len(self.explained) == 1 else any_of(self.explained_name)
         parts = [title]
-        parts.append(f"<span style='color:{EXPLAINED_COLOR}'>{name} {100 * float(p[self.explained].sum()):.1f} %</span>")
+        parts.append(f"<span style='color:{EXPLAINED_COLOR}'>{plain(name)} {100 * float(p[self.explained].sum()):.1f} %</span>")
         if len(self.explained) > 1:  # the flip test compares single classes: the group's best one
             best = max(self.explained, key=lambda i: float(p[i]))
-            parts.append(f"<span style='color:{EXPLAINED_COLOR}'>its best, {self.label(best)} {100 * float(p[best]):.1f} %</span>")
+            parts.append(f"<span style='color:{EXPLAINED_COLOR}'>its best, {plain(self.label(best))} {100 * float(p[best]):.1f} %</span>")
         colors = [FLIP_COLOR, *RUNNER_COLORS]
         for c, idx in zip(colors, self.shown):
             if idx is not None:
                 key = f"; key region alone: {100 * self.key_p:.1f} %" if idx == self.key_class and x == self.saved_x else ""
-                parts.append(f"<span style='color:{c}'>{self.label(idx)} {100 * float(p[idx]):.1f} %{key}</span>")
+                parts.append(f"<span style='color:{c}'>{plain(self.label(idx))} {100 * float(p[idx]):.1f} %{key}</span>")
         self.hover_line.setValue(x)
         self.hover_line.show()
         text = " · ".join(parts)

@@ -325,3 +325,21 @@ def test_a_label_with_a_lone_surrogate_gets_u_fffd_in_every_output(tmp_path):
     top = clf.classify(np.random.default_rng(0).uniform(0, 1, (8, 8, 3)).astype(np.float32), k=5)
     json.dumps([p.label for p in top], ensure_ascii=False).encode("utf-8")  # printable, writable
     assert "a\ufffdcat" in {p.label for p in top}
+
+
+def test_a_label_with_control_characters_cannot_drive_the_terminal(tmp_path):
+    """A labels file (or a checkpoint's, a Hugging Face config's id2label) may hold escape sequences:
+    `gradflip classify` printed "\\x1b]0;pwned\\x07" and "\\x1b[31m" as they stood, so a model's labels set the
+    terminal's title and colours. Control characters (C0, DEL, C1) are U+FFFD in every output, as a lone
+    surrogate is; printable text, emoji and right-to-left script stay."""
+    from gradflip_desktop.core.models import labels as lab
+
+    (tmp_path / "l.txt").write_text("\x1b]0;pwned\x07cat\n\x1b[31mred\x1b[0m\nc1\x9bx\nemoji 🐱 עברית\ne\n",
+                                    encoding="utf-8", newline="\n")
+    read = lab.read_labels(tmp_path / "l.txt")
+    net = nn.Sequential(nn.Flatten(), nn.Linear(108, 5)).eval()
+    clf = Classifier(PixelSpaceModel(net, Preprocessing(input_size=(6, 6))), read, "escapes")
+    assert clf.labels[0] == "\ufffd]0;pwned\ufffdcat" and clf.labels[1] == "\ufffd[31mred\ufffd[0m"
+    assert clf.labels[2:] == ["c1\ufffdx", "emoji 🐱 עברית", "e"]
+    top = clf.classify(np.random.default_rng(0).uniform(0, 1, (8, 8, 3)).astype(np.float32), k=5)
+    assert not any(ch < " " or "\x7f" <= ch <= "\x9f" for p in top for ch in p.label)

@@ -360,3 +360,25 @@ def test_a_model_returning_class_indices_is_refused(tmp_path, net):
     torch.jit.save(torch.jit.script(net().eval()), str(path))
     with pytest.raises(ModelError, match=r"^argmax\.pt returns int64 values \(class indices or decisions\?\), not class scores"):
         mf.load_model_file(path, preprocessing={"input_size": 16})
+
+
+class _Complex(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = SmallCNN(channels=3, classes=10, size=16)
+
+    def forward(self, x):
+        z = self.net(x)
+        return torch.complex(z, z)
+
+
+def test_a_model_returning_complex_scores_is_refused(tmp_path):
+    """A model whose output is complex (an FFT head) was loaded with torch's "Casting complex values to real
+    discards the imaginary part" warning on stderr, classified on the real part, and `gradflip explain` ended in
+    "internal error: RuntimeError: argmax(): does not support complex input" (exit 3). It is refused when loaded."""
+    path = tmp_path / "fft.pt"
+    torch.jit.save(torch.jit.script(_Complex().eval()), str(path))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*imaginary part")  # not said on the way to the refusal
+        with pytest.raises(ModelError, match=r"^fft\.pt returns complex values \(complex64\), not real class scores"):
+            mf.load_model_file(path, preprocessing={"input_size": 16})

@@ -66,6 +66,24 @@ def test_sidecar_errors_name_the_problem(tmp_path):
             mf.load_model_file(path, trust_torchscript=True)
 
 
+def test_a_sidecar_written_by_hand_with_a_bom_loads_and_one_in_latin_1_is_named(tmp_path):
+    """The README shows a sidecar to write by hand; Notepad and PowerShell 5 save UTF-8 with a BOM, and the model
+    was refused ("Unexpected UTF-8 BOM (decode using utf-8-sig)"; labels files took it). A Latin-1 sidecar said
+    "'utf-8' codec can't decode byte 0xe9 in position 53: invalid continuation byte"; now as a labels file says it."""
+    path = tmp_path / "digits.pt"
+    script(SmallCNN(channels=1, classes=10, size=28), path)
+    side = tmp_path / "digits.gradflip.json"
+    text = json.dumps({"kind": "gradflip-model", "version": 1, "name": "Ziffern",
+                       "preprocessing": {"input_size": [28, 28], "channels": 1}})
+    side.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    clf = mf.load_model_file(path, trust_torchscript=True)
+    assert clf.name == "Ziffern" and clf.preprocessing.input_size == (28, 28)
+    side.write_bytes(text.replace("Ziffern", "caf\u00e9").encode("latin-1"))
+    with pytest.raises(ModelError, match=r"^the model settings digits\.gradflip\.json are not UTF-8 text \(byte 0xe9 at "
+                                         r"position \d+\); save them with UTF-8 encoding$"):
+        mf.load_model_file(path, trust_torchscript=True)
+
+
 def test_a_sidecar_write_that_fails_leaves_the_old_one_and_no_temporary_file(tmp_path, monkeypatch):
     import errno
     import os

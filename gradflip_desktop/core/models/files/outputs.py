@@ -254,8 +254,13 @@ def choose_tuple_output(net: nn.Module, out, name: str, classes: int | None, not
 def refuse_non_scores(probe: torch.Tensor, name: str) -> None:
     """A model whose output is not floating point returns decisions, not the scores they are made from (an
     export ending in argmax gives class indices, [N, 1] int64, once read as one logit; a one-hot decision was
-    taken for probabilities): :class:`ModelError` saying so."""
-    if not (probe.is_floating_point() or probe.is_complex()):
+    taken for probabilities): :class:`ModelError` saying so. Complex outputs are refused too: their imaginary part
+    was dropped with a torch warning and explaining ended in an internal error (argmax of complex)."""
+    if probe.is_complex():
+        raise ModelError(f"{name} returns complex values ({str(probe.dtype).replace('torch.', '')}), not real class "
+                         "scores; GradFlip needs the real scores (logits or probabilities) the decision is made from: "
+                         "return .abs() or .real of them")
+    if not probe.is_floating_point():
         raise ModelError(f"{name} returns {str(probe.dtype).replace('torch.', '')} values (class indices or "
                          "decisions?), not class scores; GradFlip needs the scores (logits or probabilities) the "
                          "decision is made from: export the model without its final argmax")

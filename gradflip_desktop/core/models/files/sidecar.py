@@ -27,9 +27,12 @@ def read_sidecar_raw(model_path: Path) -> tuple[dict, Path] | None:
     sc = sidecar_path(Path(model_path).resolve())
     if not sc.is_file():
         return None
-    try:
-        d = json.loads(sc.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    try:  # utf-8-sig: written by hand in Notepad or PowerShell (UTF-8 with a BOM), it was "Unexpected UTF-8 BOM"
+        d = json.loads(sc.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError as exc:  # as a labels file says it, not "'utf-8' codec can't decode byte 0xe9 in …"
+        raise ModelError(f"the model settings {sc.name} are not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
+                         f"position {exc.start}); save them with UTF-8 encoding") from None
+    except (OSError, json.JSONDecodeError) as exc:
         raise ModelError(f"cannot read the model settings {sc.name}: {exc}") from None
     if not isinstance(d, dict):
         raise ModelError(f"the model settings {sc.name} must hold a JSON object")
