@@ -85,7 +85,7 @@ class Preprocessing:
             raise ModelError("std values must be positive")
         h, w = self.input_size
         if not (1 <= h <= 8192 and 1 <= w <= 8192):
-            raise ModelError(f"input size {self.input_size} out of range")
+            raise ModelError(f"input size {self.input_size} out of range (1 to 8192 px per side)")
 
     def crop(self, h: int, w: int) -> tuple[int, int, int, int, int, int]:
         """Where ``"center-crop"`` takes its input from an h x w image: (resized h, resized w, top, left) of the
@@ -142,22 +142,38 @@ class Preprocessing:
 
     @classmethod
     def from_dict(cls, d: dict) -> "Preprocessing":
-        try:
-            size = d.get("input_size", (224, 224))
-            if isinstance(size, int):
-                size = (size, size)
-            return cls(
-                input_size=(int(size[0]), int(size[1])),
-                mean=tuple(float(v) for v in d.get("mean", cls.mean)),
-                std=tuple(float(v) for v in d.get("std", cls.std)),
-                resize=str(d.get("resize", "squash")),
-                resize_size=None if d.get("resize_size") is None else int(d["resize_size"]),
-                channels=int(d.get("channels", 3)),
-                interpolation=str(d.get("interpolation", "bilinear")),
-                antialias=bool(d.get("antialias", True)),
-            )
-        except (TypeError, ValueError, IndexError) as exc:
-            raise ModelError(f"invalid preprocessing settings: {exc}") from None
+        """A settings file's preprocessing; a value of the wrong kind is named with the form it needs (it read
+        "invalid literal for int() with base 10: 'a'" for ``"input_size": "abc"``)."""
+        def read(key, default, convert, form):
+            value = d.get(key, default)
+            try:
+                return convert(value)
+            except (TypeError, ValueError, IndexError, KeyError, OverflowError):
+                raise ModelError(f"invalid preprocessing setting {key}: {value!r} is not {form}") from None
+
+        def size(v):
+            v = (v, v) if isinstance(v, int) else v
+            if isinstance(v, str) or len(v) != 2:
+                raise ValueError
+            return int(v[0]), int(v[1])
+
+        def floats(v):
+            return tuple(float(x) for x in ([v] if isinstance(v, (int, float)) else v))
+
+        def flag(v):  # "false" as text was True
+            return {"true": True, "false": False}[v.strip().lower()] if isinstance(v, str) else bool(int(v))
+
+        whole = "a whole number"
+        return cls(
+            input_size=read("input_size", (224, 224), size, "a whole number or [height, width]"),
+            mean=read("mean", cls.mean, floats, "a number or a list of numbers"),
+            std=read("std", cls.std, floats, "a number or a list of numbers"),
+            resize=str(d.get("resize", "squash")),
+            resize_size=read("resize_size", None, lambda v: None if v is None else int(v), whole),
+            channels=read("channels", 3, int, whole),
+            interpolation=str(d.get("interpolation", "bilinear")),
+            antialias=read("antialias", True, flag, "true or false"),
+        )
 
 
 class PixelSpaceModel(nn.Module):

@@ -32,3 +32,18 @@ def test_a_bare_assert_on_the_input_size_lets_the_size_be_found(tmp_path):
     assert clf.preprocessing.input_size == (28, 28) and clf.preprocessing.channels == 1
     with pytest.raises(ModelSettingError, match=r"check the input size and channel count"):
         mf.load_model_file(path, trust_torchscript=True, preprocessing={"input_size": [32, 32]})
+
+
+class _AssertsWithAMessage(_AssertsItsSize):
+    def forward(self, x):
+        assert x.shape[-1] == 28, "need 28"
+        return self.net(x)
+
+
+def test_an_assert_with_its_own_message_lets_the_size_be_found_too(tmp_path):
+    """``assert x.shape[-1] == 299, "need 299"`` stopped the size search ("the model's own code raised it"): only a
+    bare assert was read as a size check."""
+    path = tmp_path / "asserts_msg.pt"
+    torch.jit.script(_AssertsWithAMessage()).save(str(path))
+    clf = mf.load_model_file(path, trust_torchscript=True)
+    assert clf.preprocessing.input_size == (28, 28) and clf.preprocessing.channels == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -34,8 +36,19 @@ def test_preprocessing_round_trips_and_validates():
     ]:
         with pytest.raises(ModelError, match=msg):
             Preprocessing(**kwargs)
-    with pytest.raises(ModelError, match=r"invalid preprocessing settings"):
-        Preprocessing.from_dict({"input_size": "big"})
+    # a settings file's value of the wrong kind is named with the form it needs, not "invalid literal for int()"
+    for d, msg in [
+        ({"input_size": "big"}, "input_size: 'big' is not a whole number or [height, width]"),
+        ({"input_size": [1, 2, 3]}, "input_size: [1, 2, 3] is not a whole number or [height, width]"),
+        ({"mean": "grey"}, "mean: 'grey' is not a number or a list of numbers"),
+        ({"channels": "two"}, "channels: 'two' is not a whole number"),
+        ({"antialias": "maybe"}, "antialias: 'maybe' is not true or false"),
+        ({"input_size": 100000}, "out of range (1 to 8192 px per side)"),
+    ]:
+        with pytest.raises(ModelError, match=re.escape(msg)):
+            Preprocessing.from_dict(d)
+    read = Preprocessing.from_dict({"input_size": ["64", 48], "mean": 0.5, "std": [0.25], "antialias": "false"})
+    assert (read.input_size, read.mean, read.std, read.antialias) == ((64, 48), (0.5,), (0.25,), False)  # "false" was True
 
 
 def test_pixel_space_model_normalises_resizes_and_converts_to_gray():

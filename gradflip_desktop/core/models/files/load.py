@@ -166,7 +166,7 @@ def probe_network(net: nn.Module, pre: Preprocessing, name: str) -> torch.Tensor
         lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
         reason = lines[-1] if lines else type(exc).__name__  # TorchScript puts the real error last
         text = f"{name} failed on a 1×{pre.channels}×{h}×{w} input ({short_reason(Exception(reason), 200)})"
-        bare_assert = re.fullmatch(r"(\w+Error:\s*)*(\w+\.)*AssertionError:?", reason.strip()) is not None  # `assert x.shape[-1] == 96`
+        bare_assert = re.match(r"(\w+Error:\s*)*(\w+\.)*AssertionError\b", reason.strip()) is not None  # `assert x.shape[-1] == 96, "…"`
         if not _SHAPE_WORDS.search(reason) and not bare_assert:  # the model's own error (a missing key): no setting helps
             raise ModelError(f"{text}; the model's own code raised it on a plain grey image") from None
         raise ModelSettingError(f"{text}; check the input size and channel count", setting="preprocessing") from None

@@ -142,7 +142,10 @@ def merge_preprocessing(base: Preprocessing, over: Preprocessing | Mapping | Non
     over = {k: v for k, v in _checked_pre_dict(over).items() if v is not None}
     d = base.to_dict()
     d.update(over)
-    channels = int(d.get("channels", 3))
+    try:
+        channels = int(d.get("channels", 3))
+    except (TypeError, ValueError):  # "two": said in words, as Preprocessing.from_dict says the other settings
+        raise ModelError(f"invalid preprocessing setting channels: {d.get('channels')!r} is not a whole number") from None
     for key in ("mean", "std"):  # switching to 1 channel: one value (the average) unless given
         if key not in over and channels == 1 and len(d[key]) != 1:
             d[key] = [sum(d[key]) / len(d[key])]
