@@ -1,4 +1,5 @@
-"""A bare assert on the input size. (found in the session-15 model hunt)."""
+"""A bare assert on the input size (found in the session-15 model hunt), an assert with a message, and an
+architecture given for a file that brings its own network."""
 
 from __future__ import annotations
 
@@ -47,3 +48,12 @@ def test_an_assert_with_its_own_message_lets_the_size_be_found_too(tmp_path):
     torch.jit.script(_AssertsWithAMessage()).save(str(path))
     clf = mf.load_model_file(path, trust_torchscript=True)
     assert clf.preprocessing.input_size == (28, 28) and clf.preprocessing.channels == 1
+
+
+def test_an_architecture_given_for_a_torchscript_file_is_said_to_be_unused(tmp_path):
+    """``--arch resnet18`` with a TorchScript file was ignored without a word."""
+    path = tmp_path / "scripted.pt"
+    torch.jit.script(_AssertsItsSize()).save(str(path))
+    clf = mf.load_model_file(path, trust_torchscript=True, arch="resnet18")
+    assert any("the architecture resnet18 is not used: scripted.pt is not a state dict" in n for n in clf.warnings)
+    assert not any("architecture" in n for n in mf.load_model_file(path, trust_torchscript=True).warnings)

@@ -263,9 +263,7 @@ def load_model_file(
         notes.append(f"{p.name} is a timm model folder (its config.json names {timm_dir[1]}): loaded with timm")
         folder, (p, fmt, arch) = p, (timm_dir[0], "state_dict", arch or f"timm:{timm_dir[1]}")
 
-    tv_weights = None
-    used_arch = None
-    fixed_classes = None
+    tv_weights = used_arch = fixed_classes = None
     base_pre = Preprocessing()
     pre_known = False
     own_labels = None  # labels the checkpoint or folder carries
@@ -306,6 +304,8 @@ def load_model_file(
             base_pre = Preprocessing(input_size=(h, w) if h > 0 and w > 0 else (224, 224), channels=c if c in (1, 3) else 3,
                                      mean=mean, std=std)
     net.eval()
+    if arch and fmt != "state_dict":  # it names a state dict's network: said, not silently ignored
+        notes.append(f"the architecture {arch} is not used: {p.name} is not a state dict, it brings its own network")
     low = sorted({str(t.dtype).replace("torch.", "") for t in (*net.parameters(), *net.buffers())
                   if t.dtype in (torch.float16, torch.bfloat16, torch.float64)})
     if low:  # images come in float32 (CPUs lack many half-precision kernels; float64 weights refuse float32 input)
