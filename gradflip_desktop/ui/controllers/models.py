@@ -98,7 +98,10 @@ class ModelsController(QObject):
         self.w.controls.show_predictions_placeholder("classifying …")
         self._classify.start(classify_task, self.session, pixels)
 
-    def _on_loaded(self, info: ModelInfo) -> None:
+    def _on_loaded(self, info: ModelInfo | None) -> None:
+        if info is None:  # cancelled (the window closing): the engine kept the model it had
+            self.loading = False
+            return
         w = self.w
         old = self.info
         changed = old is not None and (info.key != old.key or info.labels != old.labels or not same_model(old.identity, info))
