@@ -42,18 +42,11 @@ from .images.writing import sweep_stale
 from .results import ExplainResult
 from .summary import any_of, apart, class_range, fill_verb, levels_text, no_change_reason, pct, pct1, share, steps_text, summary_sentence
 from .viz import maps
+from .viz.difference import entry, map_name
 from .viz.fonts import figure_font
 
-SUFFIXES = (
-    ".gradflip.json",
-    ".adjusted.png",
-    ".difference.png",
-    ".figure.png",
-    ".delta.npy",
-    ".importance.npy",
-    ".key.png",
-    ".steps.csv",
-)
+SUFFIXES = (".gradflip.json", ".adjusted.png", ".difference.png", ".figure.png", ".delta.npy", ".importance.npy",
+            ".key.png", ".steps.csv")
 MAX_NAME_BYTES = 120
 
 
@@ -294,7 +287,7 @@ def render_figure(result: ExplainResult, panel_height: int = 360, importance: np
         # the change's size goes with the image it measures (it sat under the map, in other units than the map's)
         (adjusted, "Adjusted", f"{_fmt_pred(result.final)} · change: {changed}" if changed.startswith("L2")
          else f"{_fmt_pred(result.final)} · {changed}"),
-        (difference_overlay(result, importance), "Where it mattered" if mattered else "Where it changed",
+        (difference_overlay(result, importance), entry(map_name(result)),  # as the window's Difference mode names it
          f"no map: {why}, so the photo was not changed" if (why := no_change_reason(result)) else  # no 0.5 % scale
          f"bright = {'mattered' if mattered else 'changed'} most, dark = "
          f"{'not at all' if mattered else 'unchanged'} (full brightness: this photo's top 0.5 %)"

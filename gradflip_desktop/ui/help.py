@@ -80,7 +80,8 @@ numbers are the ones the captions, the summary and the export state.</li>
 changed photo; with the textbook style it usually looks the same, because the change is tiny (a few levels
 out of 255). <i>Difference</i> shows where it mattered: the importance of each area for the key
 region, where the pixels changed for the other styles; bright areas matter most (in its default mode,
-<i>Smoothed magnitude</i>; <i>Signed</i> shows red where the photo got brighter and blue where it got darker,
+<i>Importance map</i> after a key-region run, <i>Smoothed magnitude</i> of the change during a run and for the
+textbook style; <i>Signed</i> shows red where the photo got brighter and blue where it got darker,
 white for no change; <i>Amplified RGB</i> the change itself around grey). The <i>key region</i>
 (or, for the textbook style, the <i>key pixels</i>) is the smallest part of the photo whose change alone
 flips the decision; it is outlined on the Original (also hatched when it covers most of the photo: then no

@@ -552,7 +552,8 @@ def test_the_figure_title_names_the_key_regions_class_when_it_differs(result):
 
 def test_the_figures_map_panel_is_named_for_what_it_shows(monkeypatch, result):
     """The region style's third panel is the key-region search's importance map (the sentence above it says
-    "the bright areas show how much each part mattered"), not the change: it was headed "Where it changed"."""
+    "the bright areas show how much each part mattered"), not the change: it was headed "Where it changed". It is
+    headed with the name the window's Difference box and colour bar give it ("Where it mattered" was a fourth name)."""
     from PIL import ImageDraw
 
     from gradflip_desktop.core.report import render_figure
@@ -569,7 +570,7 @@ def test_the_figures_map_panel_is_named_for_what_it_shows(monkeypatch, result):
     region = run(make_tiny(), tiny_image_array(), ExplainOptions())
     assert region.region_map is not None
     render_figure(region)
-    assert "Where it mattered" in drawn and "Where it changed" not in drawn
+    assert "Importance map" in drawn and "Smoothed magnitude" not in drawn
     text_all = " ".join(drawn)
     # the map's caption says what its colours mean; the change's size sits under the Adjusted image it measures
     assert "bright = mattered most, dark = not at all (full" in text_all  # full brightness at the 99.5th percentile (heat_top)
@@ -578,7 +579,7 @@ def test_the_figures_map_panel_is_named_for_what_it_shows(monkeypatch, result):
     assert f"{_fmt_pred(region.final)} · change: {describe_change(region)}".split(" · max")[0] in text_all
     drawn.clear()
     render_figure(result)  # the textbook change: the map is the smoothed |change|
-    assert "Where it changed" in drawn and "Where it mattered" not in drawn
+    assert "Smoothed magnitude" in drawn and "Importance map" not in drawn
     assert "bright = changed most, dark = unchanged" in " ".join(drawn)
     drawn.clear()  # a centre-cropping model: the textbook change is dark outside the crop too, and the caption says why
     render_figure(replace(result, model_settings={**(result.model_settings or {}), "resize": "center-crop 256"}))
@@ -587,7 +588,7 @@ def test_the_figures_map_panel_is_named_for_what_it_shows(monkeypatch, result):
 
 @pytest.mark.parametrize("shape", [(160, 12), (12, 160)])
 def test_tall_and_panorama_figures_keep_their_text_apart_and_their_panels_visible(monkeypatch, shape):
-    """A 300 x 2000 photo drew its panels 54 px wide: the headings "Where it mattered" and "Key region" were
+    """A 300 x 2000 photo drew its panels 54 px wide: the headings "Importance map" and "Key region" were
     drawn over each other and the numbers line ran off the figure. A 4000 x 300 panorama drew four strips
     39 px high. Now a narrow photo sits in a column wide enough for its words, and a panorama gets one
     panel per row."""
@@ -636,7 +637,7 @@ def test_the_figure_title_does_not_round_an_almost_sure_class_to_certain(result)
 
 
 def test_a_run_with_nothing_to_flip_says_no_change_instead_of_sizing_the_rounding(tiny, tiny_image):
-    """Targeting the class the model already predicts changes nothing: the "Where it changed" caption says so,
+    """Targeting the class the model already predicts changes nothing: the map panel's caption says so,
     and when the photo is not 8-bit (a float image) the saved image's rounding is named as such, not as a change."""
     from gradflip_desktop.core.report import describe_change
 

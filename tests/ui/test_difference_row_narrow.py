@@ -22,7 +22,7 @@ def test_the_difference_colour_bar_stays_inside_a_narrow_window(qtbot):
     holder.resize(1000, 400)
     views = ResultViews(holder)
     holder.show()
-    views._set_colorbar(ColorBar(np.stack([np.linspace(0, 1, 16)] * 3, axis=1), 0.0, 85.0, "importance (%)"))
+    views._set_colorbar(ColorBar(np.stack([np.linspace(0, 1, 16)] * 3, axis=1), 0.0, 85.0, "importance map (%)"))
     for width in (500, 534, 700):
         views.setGeometry(0, 0, width, 330)
         QApplication.processEvents()

@@ -181,6 +181,17 @@ def _no_region_flip(s: RunState, outcome, reachable: bool) -> str:
             "“smallest change” style (--style free), which can change any pixel")
 
 
+def stops_every_style(result: ExplainResult) -> bool:
+    """The model itself ended ``result``'s run, so no other style could do better: it failed or gave NaN, carries no
+    gradient (a constant model: class scores that never change), is saturated (:data:`SATURATED`), or a textbook run's
+    first gradient was zero (the pixels' gradient, which every style's goes through). The window then offers no other
+    run (it offered "Key region" to a constant model, which has none to find)."""
+    status = str(result.status)
+    if status in (Status.MODEL_ERROR, Status.NONFINITE_OUTPUT, Status.NONFINITE_GRADIENT) or SATURATED in result.message:
+        return True
+    return status == Status.ZERO_GRADIENT and not result.steps and getattr(result.options, "style", None) == "free"
+
+
 def _hwc(x: torch.Tensor) -> np.ndarray:
     """1 x 3 x H x W tensor -> H x W x 3 float32 numpy."""
     return x[0].permute(1, 2, 0).cpu().numpy().astype(np.float32)

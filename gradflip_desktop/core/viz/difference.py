@@ -18,6 +18,10 @@ MAGNITUDE = "magnitude"
 SIGNED = "signed"
 KEY_PIXELS = "key"
 AMPLIFIED = "amplified"
+# what the magnitude mode shows, one name each in its box entry, its colour bar (with the unit) and the exported
+# figure's heading (:func:`map_name`): during a run and for the free style the smoothed |change| in 8-bit levels,
+# after a key-region run its importance map in %, after a blur-style run the blur amount in %
+IMPORTANCE_MAP, SMOOTHED_MAGNITUDE = "importance map", "smoothed magnitude"
 DIFF_MODES = {
     MAGNITUDE: "Smoothed magnitude",
     SIGNED: "Signed (diverging)",
@@ -112,13 +116,13 @@ def render_difference(req: DiffRequest) -> DiffImage:
         return DiffImage(req.mode, display_uint8(out), None, None)
     # magnitude (also the key-pixel view until the key pixels are known)
     if req.importance is not None:  # already the result's importance map (ExplainResult.importance_map())
-        imp, scale, what = np.asarray(req.importance, dtype=np.float32), 100.0, "importance (%)"
+        imp, scale, what = np.asarray(req.importance, dtype=np.float32), 100.0, f"{IMPORTANCE_MAP} (%)"
     elif req.blur_amount is not None:  # smoothed exactly as ExplainResult.importance_map() does
         imp, scale, what = maps.smoothed(req.blur_amount), 100.0, f"{req.blur_name} (%)"
     elif magnitude is not None:
-        imp, scale, what = maps.smoothed(magnitude, sigma), 255.0, "smoothed |Δ| (8-bit levels)"
+        imp, scale, what = maps.smoothed(magnitude, sigma), 255.0, f"{SMOOTHED_MAGNITUDE} (8-bit levels)"
     else:
-        imp, scale, what = maps.magnitude_map(delta), 255.0, "smoothed |Δ| (8-bit levels)"
+        imp, scale, what = maps.magnitude_map(delta), 255.0, f"{SMOOTHED_MAGNITUDE} (8-bit levels)"
     top = maps.heat_top(imp)
     out = maps.heat_overlay(orig, imp, o, top=top)
     # an all-zero map (no change: a run that stopped at step 0) gets the unit's full scale (0-100 %, 0-255
@@ -126,6 +130,25 @@ def render_difference(req: DiffRequest) -> DiffImage:
     bar = ColorBar(maps.INFERNO_LUT, 0.0, top * scale if top > 0 else scale, what)
     note = "key pixels are found after the flip" if req.mode == KEY_PIXELS else ""
     return DiffImage(req.mode, display_uint8(out), bar, None, note, extent)
+
+
+def blur_name(result) -> str:
+    """The region style's mask is the detail removed (shown when the run ended before its map was made);
+    only the blur style's is a blur amount."""
+    return "detail removed" if getattr(result.options, "style", None) == "region" else "blur amount"
+
+
+def map_name(result) -> str:
+    """What ``result.importance_map()`` is, lower case: the magnitude mode's box entry (capitalised, :func:`entry`),
+    its colour bar (with the unit) and the exported figure's heading of that map all say this one name."""
+    if getattr(result, "region_map", None) is not None:
+        return IMPORTANCE_MAP
+    return blur_name(result) if getattr(result, "blur_amount", None) is not None else SMOOTHED_MAGNITUDE
+
+
+def entry(name: str) -> str:
+    """A map's name as a heading or a box entry: "importance map" -> "Importance map"."""
+    return name[:1].upper() + name[1:]
 
 
 OUTLINE_RGB = (255, 80, 40)  # the key-pixel outline on the photo (orange-red, visible on light and dark)
@@ -175,5 +198,6 @@ def key_outline(mask: np.ndarray, width: int | None = None, radius: int | None =
 
 __all__ = [
     "OUTLINE_RGB", "key_outline", "key_region", "MAGNITUDE", "SIGNED", "KEY_PIXELS", "AMPLIFIED", "DIFF_MODES",
-    "DiffRequest", "ColorBar", "DiffImage", "render_difference",
+    "DiffRequest", "ColorBar", "DiffImage", "render_difference", "IMPORTANCE_MAP", "SMOOTHED_MAGNITUDE", "blur_name",
+    "entry", "map_name",
 ]

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gradflip_desktop.core.summary import any_of
+from gradflip_desktop.core.viz.difference import SMOOTHED_MAGNITUDE, blur_name
 
 from ..worker import error_message
 
@@ -43,13 +44,7 @@ class Comparison:
 def _map_name(result) -> str:
     if getattr(result, "region_map", None) is not None:
         return "importance of the key-region search"
-    return blur_name(result) if result.blur_amount is not None else "smoothed |Δ|"
-
-
-def blur_name(result) -> str:
-    """The region style's mask is the detail removed (shown when the run ended before its map was made);
-    only the blur style's is a blur amount."""
-    return "detail removed" if getattr(result.options, "style", None) == "region" else "blur amount"
+    return blur_name(result) if result.blur_amount is not None else SMOOTHED_MAGNITUDE
 
 
 def no_check_note(result) -> str:

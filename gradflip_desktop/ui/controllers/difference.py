@@ -17,7 +17,9 @@ from PySide6.QtCore import QObject
 
 from gradflip_desktop.core.options import is_broad_region, is_large_region
 from gradflip_desktop.core.summary import any_of, fill_base
-from gradflip_desktop.core.viz.difference import KEY_PIXELS, KEY_TINT_MAX_FRACTION, DiffImage, DiffRequest
+from gradflip_desktop.core.viz.difference import (
+    KEY_PIXELS, KEY_TINT_MAX_FRACTION, SMOOTHED_MAGNITUDE, DiffImage, DiffRequest, map_name,
+)
 
 from ..widgets.controls import percent_of
 from ..worker import TaskSlot, error_message
@@ -46,6 +48,7 @@ class DiffSource:
     blur_amount: np.ndarray | None = None
     importance: np.ndarray | None = None  # the region style's map
     blur_name: str = "blur amount"  # the region style's mask: "detail removed"
+    name: str = SMOOTHED_MAGNITUDE  # what the magnitude mode shows (core.viz.difference.map_name); a preview: the change
 
     @property
     def live(self) -> bool:
@@ -210,6 +213,7 @@ class DifferenceController(QObject):
         self.source = DiffSource(
             result.original_pixels, result.delta, key_pixels=keys.source if keys is not None else None,
             blur_amount=result.blur_amount, importance=getattr(result, "region_map", None), blur_name=blur_name(result),
+            name=map_name(result),
         )
         self.request()
 
@@ -223,6 +227,7 @@ class DifferenceController(QObject):
 
     def clear(self, compare_text: str | None = None) -> None:
         self.source = None
+        self.w.views.name_magnitude(None)
         self.keys = None
         self._target = None
         self._live_t = 0.0
@@ -257,6 +262,7 @@ class DifferenceController(QObject):
         if diff is None or self.source is None:
             return
         self.w.views.show_difference(diff)
+        self.w.views.name_magnitude(self.source.name)  # the entry names the map as its colour bar (and the figure) do
         if diff.mode == KEY_PIXELS and diff.note:
             # the core's note names key pixels; a key-region run finds a region instead
             region = self.w.views.key_set_is_region

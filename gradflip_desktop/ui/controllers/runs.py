@@ -338,7 +338,11 @@ class RunsController(QObject):
         """Links after the summary: explain the whole built-in group when the flip stayed inside it
         (Egyptian cat → tiger cat: "explain 'any cat' instead"); the textbook (free) change one click
         away when another style was used, the key region one click away after a textbook run."""
+        from gradflip_desktop.core.explain.runner import stops_every_style
+
         links = []
+        if stops_every_style(result):  # a constant model: no other style or class has a key region to find either
+            return links
         groups = self.w.models.info.groups if self.w.models.info is not None else {}
         if not result.flipped or result.target is not None or len(result.explained) != 1:
             groups = {}

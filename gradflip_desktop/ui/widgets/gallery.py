@@ -41,7 +41,7 @@ from gradflip_desktop.core.summary import any_of, levels_text
 
 from .eliding_label import ElidingLabel
 from .elision import elide_end, elide_middle
-from .gallery_mark import MARKED_TEXT, TileMarks, mark_title, show_mark
+from .gallery_mark import MARKED_TEXT, NOTHING, TileMarks, mark_title, show_mark
 
 WAITING, RUNNING, FLIPPED, NOT_FLIPPED, ERROR = "waiting", "running", "flipped", "not flipped", "error"
 DONE_STATES = (FLIPPED, NOT_FLIPPED, ERROR)
@@ -136,10 +136,13 @@ class GalleryModel(QAbstractListModel):
             return None
         tile = self.tiles[self.rows[index.row()]]
         marked = self.marks.model is not None and tile.state in (FLIPPED, NOT_FLIPPED)
+        nothing = tile.state == NOT_FLIPPED and f"({NOTHING})" in tile.text  # no change, no map: not a result's strip
         if role == Qt.ItemDataRole.DisplayRole:
             return f"{tile_name(tile.name)}\n{tile.text or tile.state}"
         if role == Qt.ItemDataRole.DecorationRole:
-            return self.marks.pixmap(tile.key, tile.pixmap) if marked and tile.pixmap else tile.pixmap or self._placeholder
+            if tile.pixmap is not None and (marked or nothing):
+                return self.marks.pixmap(tile.key, tile.pixmap, marked, nothing)
+            return tile.pixmap or self._placeholder
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{tile.path}\n{tile.text or tile.state}" + (self.marks.tip() if marked else "")
         if role == Qt.ItemDataRole.ForegroundRole:

@@ -1,9 +1,11 @@
-"""The gallery's mark for results of a model that is no longer loaded (:mod:`.gallery` draws it,
-:mod:`gradflip_desktop.ui.controllers.folder_model` decides when).
+"""The gallery's marks: for results of a model that is no longer loaded (:mod:`.gallery` draws it,
+:mod:`gradflip_desktop.ui.controllers.folder_model` decides when), and for a photo with nothing to flip.
 
 After a folder run, loading another model left every tile saying "→ tabby cat" with nothing to tell that the
 answer was the earlier model's. Marked, a finished tile is dimmed with a badge naming its model, its tooltip says
 so, the panel's title starts with it, and Continue becomes Explain Again (the folder with the loaded model).
+A photo with nothing to flip has no change and no map: its strip is the photo beside two grey copies, which looked
+like a result; it carries a "nothing to flip" badge over them.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from .elision import elide_end
 MARK_CHARS = 28  # a model's name on a badge or in the title ("resnet50 (ImageNet, 1000 classes, weights.pth)")
 MARKED_TEXT = QColor(128, 128, 128)  # a marked tile's lines: grey on light and dark alike
 AGAIN, CONTINUE = "Explain Again", "Continue"
+NOTHING = "nothing to flip"  # a tile's line says it (gallery.outcome_text); its picture carries it as a badge
 
 
 def short_names(model: str, loaded: str) -> tuple[str, str]:
@@ -26,25 +29,30 @@ def short_names(model: str, loaded: str) -> tuple[str, str]:
     return elide_end(a, MARK_CHARS), elide_end(b, MARK_CHARS)
 
 
-def marked_pixmap(pixmap: QPixmap, model: str) -> QPixmap:
-    """``pixmap`` (a tile's strip or photo) dimmed, with a badge naming ``model`` in its top left corner."""
+def marked_pixmap(pixmap: QPixmap, model: str | None, nothing: bool = False) -> QPixmap:
+    """``pixmap`` (a tile's strip or photo) dimmed, with a badge naming ``model`` in its top left corner (None: as it
+    is); ``nothing``: a "nothing to flip" badge in its middle, over the strip's empty map."""
     out = QPixmap(pixmap.size())
     out.fill(Qt.GlobalColor.transparent)
     p = QPainter(out)
-    p.setOpacity(0.35)
+    p.setOpacity(0.35 if model else 1.0)
     p.drawPixmap(0, 0, pixmap)
     p.setOpacity(1.0)
     font = QFont(p.font())
     font.setPointSizeF(max(6.5, font.pointSizeF() * 0.85))
     p.setFont(font)
-    fm, text = p.fontMetrics(), model
-    box = QRect(2, 2, min(fm.horizontalAdvance(text) + 10, out.width() - 4), fm.height() + 2)
     p.setRenderHint(QPainter.RenderHint.Antialiasing)
-    p.setPen(Qt.PenStyle.NoPen)
-    p.setBrush(QColor(40, 40, 40, 230))  # white on near-black: the same on a light and a dark window
-    p.drawRoundedRect(box, 3, 3)
-    p.setPen(QColor(255, 255, 255))
-    p.drawText(box, Qt.AlignmentFlag.AlignCenter, fm.elidedText(text, Qt.TextElideMode.ElideRight, box.width() - 6))
+    fm = p.fontMetrics()
+    for text, centred in ((model, False), (NOTHING if nothing else None, True)):
+        if not text:
+            continue
+        w, h = min(fm.horizontalAdvance(text) + 10, out.width() - 4), fm.height() + 2
+        box = QRect((out.width() - w) // 2, (out.height() - h) // 2, w, h) if centred else QRect(2, 2, w, h)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(40, 40, 40, 230))  # white on near-black: the same on a light and a dark window
+        p.drawRoundedRect(box, 3, 3)
+        p.setPen(QColor(255, 255, 255))
+        p.drawText(box, Qt.AlignmentFlag.AlignCenter, fm.elidedText(text, Qt.TextElideMode.ElideRight, box.width() - 6))
     p.end()
     return out
 
@@ -56,13 +64,14 @@ class TileMarks:
     def __init__(self) -> None:
         self.model: str | None = None
         self.loaded = ""
-        self._pixmaps: dict[str, tuple[int, QPixmap]] = {}
+        self._pixmaps: dict[str, tuple[tuple, QPixmap]] = {}  # (pixmap key, marked, nothing to flip), the badged one
 
-    def pixmap(self, key: str, pixmap: QPixmap) -> QPixmap:
-        hit = self._pixmaps.get(key)
-        if hit is None or hit[0] != pixmap.cacheKey():
-            badge = short_names(self.model or "", self.loaded)[0]
-            hit = self._pixmaps[key] = (pixmap.cacheKey(), marked_pixmap(pixmap, badge))
+    def pixmap(self, key: str, pixmap: QPixmap, marked: bool = True, nothing: bool = False) -> QPixmap:
+        """``pixmap`` with its badges: the model's when ``marked``, "nothing to flip" when ``nothing``."""
+        hit, stamp = self._pixmaps.get(key), (pixmap.cacheKey(), marked, nothing)
+        if hit is None or hit[0] != stamp:
+            badge = short_names(self.model or "", self.loaded)[0] if marked else None
+            hit = self._pixmaps[key] = (stamp, marked_pixmap(pixmap, badge, nothing))
         return hit[1]
 
     def tip(self) -> str:

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gradflip_desktop.core.viz.difference import AMPLIFIED, DIFF_MODES, KEY_PIXELS, MAGNITUDE, ColorBar, DiffImage
+from gradflip_desktop.core.viz.difference import AMPLIFIED, DIFF_MODES, KEY_PIXELS, MAGNITUDE, ColorBar, DiffImage, entry
 
 from .fitted_label import FittedLabel
 from .image_panel import ImagePanel
@@ -365,6 +365,13 @@ class ResultViews(QWidget):
         i = self.mode_box.findData(KEY_PIXELS)
         if i >= 0:
             self.mode_box.setItemText(i, DIFF_MODES[KEY_PIXELS] if title == "Key pixels" else f"{title} outline")
+
+    def name_magnitude(self, name: str | None = None) -> None:
+        """The magnitude mode's entry names what it shows, as its colour bar and the figure do
+        (``core.viz.difference.map_name``: "Importance map" after a key-region run); None: the mode's own name."""
+        i, text = self.mode_box.findData(MAGNITUDE), entry(name) if name else DIFF_MODES[MAGNITUDE]
+        if i >= 0 and self.mode_box.itemText(i) != text:  # a run's previews ask ~3 times a second
+            self.mode_box.setItemText(i, text)
 
     @property
     def key_set_is_region(self) -> bool:

@@ -44,8 +44,8 @@ def _explain(qtbot, w, settings):
 
 
 def test_nothing_to_flip_shows_no_colour_bar_but_says_there_is_no_map(qtbot, tiny_window):
-    # the model already sees the chosen class: no step, an all-zero map, and the bar read 0–255 "smoothed |Δ| (8-bit
-    # levels)" with ticks 50 … 200 as if there were a map to read
+    # the model already sees the chosen class: no step, an all-zero map, and the bar read 0–255 "smoothed magnitude
+    # (8-bit levels)" with ticks 50 … 200 as if there were a map to read
     w, views = tiny_window, tiny_window.views
     _use(qtbot, w, make_tiny(seed=1))
     top = w.models.classification.top[0].label

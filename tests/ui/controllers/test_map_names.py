@@ -1,0 +1,77 @@
+"""One name for what the Difference panel's magnitude mode shows: its box entry, its colour bar and the exported
+figure's heading of that map (core/viz/difference.py ``map_name``, ui/widgets/views.py, ui/controllers/difference.py,
+core/report.py). The box said "Smoothed magnitude" over a bar "importance (%)" (or "smoothed |Δ| (8-bit levels)"
+during the run) and the figure "Where it mattered"."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import RUN_TIMEOUT_MS, make_image_file, make_tiny
+from PIL import ImageDraw
+
+from gradflip_desktop.core.report import render_figure
+from gradflip_desktop.core.viz.difference import DIFF_MODES, MAGNITUDE, SIGNED
+from gradflip_desktop.ui.settings import RunSettings
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def tiny_window(qtbot, settings, tmp_path):
+    from gradflip_desktop.ui.main_window import MainWindow
+
+    from gradflip_desktop.ui.controllers.model_session import ModelInfo
+
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    clf = w.models.session.classifier = make_tiny(seed=1)  # before any engine task: no other thread holds it
+    w.models._on_loaded(ModelInfo(clf.name, list(clf.labels), dict(clf.groups), ["cpu"], "cpu", {}, key=clf.name))
+    w.resize(1100, 800)
+    w.show()
+    with qtbot.waitSignal(w.classified, timeout=RUN_TIMEOUT_MS):
+        w.open_path(str(make_image_file(tmp_path / "photo.png", 96, 64)))
+    yield w
+    w.close()
+
+
+def _headings(monkeypatch, result) -> list[str]:
+    drawn: list[str] = []
+    real = ImageDraw.ImageDraw.text
+    monkeypatch.setattr(ImageDraw.ImageDraw, "text", lambda self, xy, t, *a, **k: (drawn.append(t), real(self, xy, t, *a, **k))[1])
+    render_figure(result)
+    monkeypatch.setattr(ImageDraw.ImageDraw, "text", real)
+    return drawn
+
+
+def _box_and_bar(views) -> tuple[str, str]:
+    box = views.mode_box.itemText(views.mode_box.findData(MAGNITUDE))
+    return box, views.colorbar.axis.labelText
+
+
+@pytest.mark.parametrize("style, name, unit", [
+    ("region", "Importance map", "%"),  # the default style: the key-region search's importance map
+    ("free", "Smoothed magnitude", "8-bit levels"),  # the textbook change: its smoothed |change|
+    ("blur", "Blur amount", "%"),
+])
+def test_the_box_the_colour_bar_and_the_figure_name_the_map_alike(qtbot, tiny_window, monkeypatch, style, name, unit):
+    w, views = tiny_window, tiny_window.views
+    assert views.mode == MAGNITUDE
+    during, after, done = [], [], []  # (box entry, bar label) of every map drawn during the run, and of the result's
+    w.run_finished.connect(lambda _: done.append(1))  # the result is shown: every map drawn from here on is its own
+    w.difference_shown.connect(lambda _: (after if done else during).append(_box_and_bar(views)))
+    w.controls.set_settings(RunSettings(style=style, max_steps=60))
+    with qtbot.waitSignal(w.run_finished, timeout=RUN_TIMEOUT_MS):
+        w.explain()
+    qtbot.waitUntil(lambda: bool(after), timeout=RUN_TIMEOUT_MS)
+    result = w.result
+    assert result.steps  # a map to name (the blur style need not flip within 60 steps)
+    assert after[0] == _box_and_bar(views) == (name, f"{name.lower()} ({unit})")
+    assert name in _headings(monkeypatch, result)  # the figure heads the same map with the same name
+    # during the run the map is the change so far: the box said so with every map drawn, as its bar did
+    assert during and set(during) == {("Smoothed magnitude", "smoothed magnitude (8-bit levels)")}
+    # another mode leaves the entry as the result's map; a new photo gives the entry its own name back
+    with qtbot.waitSignal(w.difference_shown, timeout=RUN_TIMEOUT_MS):
+        views.set_mode(SIGNED)
+    assert _box_and_bar(views)[0] == name
+    w.difference.clear()
+    assert _box_and_bar(views)[0] == DIFF_MODES[MAGNITUDE] == "Smoothed magnitude"
