@@ -296,3 +296,17 @@ def test_labels_that_look_like_markup_are_shown_as_written(qtbot):
     assert "explained: <unknown>" in shown and "flips to: <b>x</b>" in shown and "R&amp;D" in shown, shown
     text = plot.show_readout(1)
     assert "&lt;unknown&gt; 30.0 %" in text and "&lt;b&gt;x&lt;/b&gt; 40.0 %" in text and "R&amp;amp;D" in text
+
+
+def test_the_8_bit_label_a_step_after_the_flip_is_not_struck_through_by_its_line(qtbot):
+    """On a blur-style run the "8-bit pass" label (left of its line) lay across the flip line a step before it:
+    the labels sit on a box of the plot's background, as the legend does, dark or light."""
+    from PySide6.QtGui import QColor
+
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    for background in (QColor(255, 255, 255), QColor(30, 30, 30)):
+        plot.set_colors(background, QColor(128, 128, 128))
+        for line in (plot.flip_line, plot.eight_bit_line):
+            fill = line.label.fill.color()
+            assert (fill.red(), fill.green(), fill.blue(), fill.alpha()) == (*background.getRgb()[:3], 215)

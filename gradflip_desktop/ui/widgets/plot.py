@@ -391,6 +391,8 @@ class ProbabilityPlot(QWidget):
         """The palette's colours: plot background, axes and legend text (on a box of the background colour)."""
         self.plot.setBackground(background)
         self.legend.setBrush(pg.mkBrush(background.red(), background.green(), background.blue(), 215))
+        for line in (self.flip_line, self.eight_bit_line):  # "8-bit pass" a step after the flip: its line struck it
+            line.label.fill = pg.mkBrush(background.red(), background.green(), background.blue(), 215)
         self.set_foreground(foreground)
 
     def set_foreground(self, color: QColor) -> None:
