@@ -1,4 +1,5 @@
-"""Which model a folder run's results come from, against the model loaded now (:mod:`.folders` asks it).
+"""Which model and settings a folder run's results come from, against the loaded model and the side panel's
+settings (:mod:`.folders` asks it).
 
 A folder run keeps its own model (:class:`.folder_tasks.RunModel`). Loading another model after it left the gallery's
 tiles ("→ tabby cat"), its title and Export All as they were, read as the new model's answers. While the loaded model
@@ -13,6 +14,10 @@ same model, so is a copy of the weights under another name):
   whose they are.
 
 Loading the run's model again takes the mark away.
+
+Choosing another style, target or group after a run (the same model) says so in the title ("Explained with the
+smallest change style, not with the key region style as now chosen") and Continue becomes Explain Again, with the
+settings chosen now; the tiles are not dimmed: they are the run's answers, made with its settings.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 
 from ..widgets.gallery import FLIPPED, NOT_FLIPPED
-from ..widgets.gallery_mark import ask_explain_again
+from ..widgets.gallery_mark import ask_explain_again, show_settings_mark
 
 if TYPE_CHECKING:
     from .folders import FoldersController
@@ -33,6 +38,25 @@ if TYPE_CHECKING:
 
 def _plain(entry: dict) -> dict:
     return json.loads(json.dumps(entry, sort_keys=True, default=str))  # tuples as lists, as a record stores them
+
+
+def _differences(run, now) -> tuple[str, str] | None:
+    """How a run's style, target and group differ from the panel's, in words for "Explained {made}, not {now} as now
+    chosen": ("with the key region style and for any cat", "with the smallest change style and for the top class");
+    None when they do not."""
+    from gradflip_desktop.core.options import STYLE_NAMES
+    from gradflip_desktop.core.summary import any_of
+
+    made, chosen = [], []
+    for a, b, say in (
+        (run.style or "region", now.style or "region", lambda v: f"with the {STYLE_NAMES.get(v, v)} style"),
+        (run.target, now.target, lambda v: "without a target" if v is None else f"toward {v}"),
+        (run.group or None, now.group or None, lambda v: "for the top class" if v is None else f"for {any_of(str(v))}"),
+    ):
+        if (None if a is None else str(a)) != (None if b is None else str(b)):
+            made.append(say(a))
+            chosen.append(say(b))
+    return (" and ".join(made), " and ".join(chosen)) if made else None
 
 
 def same_model(run: dict, info) -> bool:
@@ -51,6 +75,25 @@ class FolderModelMark(QObject):
         super().__init__(folders)
         self.f = folders
         folders.w.model_ready.connect(lambda _info: self.refresh())
+        c = folders.w.controls  # the settings a run was made with, against the panel's (style, target, group)
+        for combo in (c.style, c.target_mode, c.group):
+            combo.currentIndexChanged.connect(lambda *_: self.refresh())
+        c.target_class.currentTextChanged.connect(lambda *_: self.refresh())
+
+    @property
+    def settings(self) -> tuple[str, str] | None:
+        """(the run's settings, the panel's) in words while they differ in style, target or group
+        (:func:`_differences`), once an image of the run is done and while no other model is loaded (that mark says
+        more); None otherwise."""
+        f, run = self.f, self.f._options
+        done = any(t.state in (FLIPPED, NOT_FLIPPED) for t in f.panel.tiles.values())
+        if run is None or not done or self.other is not None:
+            return None
+        try:
+            now = f.w.controls.settings().to_options()
+        except Exception:  # noqa: BLE001 - a half-typed class: Explain says what is wrong
+            return None
+        return _differences(run, now)
 
     @property
     def other(self) -> str | None:
@@ -67,9 +110,10 @@ class FolderModelMark(QObject):
         return name
 
     def refresh(self) -> None:
-        """The gallery marked, or not: after a model has loaded and when an image of the run is done."""
+        """The gallery marked, or not: after a model has loaded, the settings changed, or an image of the run done."""
         info = self.f.w.model_info
         self.f.panel.mark_other_model(self.other, info.name if info is not None else "", self.f.running)
+        show_settings_mark(self.f.panel, self.settings, self.f.running)
 
     def tile_note(self, result) -> str:
         """Why a click on a finished tile opens its photo instead of ``result`` (its explanation): made with a model
@@ -87,12 +131,14 @@ class FolderModelMark(QObject):
     def explain_again(self) -> bool:
         """Continue's button while the gallery is marked: the folder explained again with the loaded model, after the
         question about results never exported. False: not marked (the button continues the run)."""
-        f, other = self.f, self.other
-        if other is None:
+        f, other, settings = self.f, self.other, self.settings
+        if other is None and settings is None:
             return False
         if f.running or f.folder is None:
             return True
         folder, recursive, loaded = f.folder, f.recursive, f.w.model_info.name
+        if other is None:  # other settings: the question names them
+            other, loaded = f"the run's settings ({settings[0]})", f"the settings chosen now ({settings[1]})"
         if not Path(folder).is_dir():  # gone since (moved, unplugged): its results and their Export All stay
             f.w.set_status(html.escape(f"{folder} is no longer a folder: it cannot be explained again"))
             return True

@@ -41,7 +41,7 @@ from gradflip_desktop.core.summary import any_of, levels_text
 
 from .eliding_label import ElidingLabel
 from .elision import elide_end, elide_middle
-from .gallery_mark import MARKED_TEXT, NOTHING, TileMarks, mark_title, show_mark
+from .gallery_mark import CONTINUE, MARKED_TEXT, NOTHING, TileMarks, mark_title, show_mark
 
 WAITING, RUNNING, FLIPPED, NOT_FLIPPED, ERROR = "waiting", "running", "flipped", "not flipped", "error"
 DONE_STATES = (FLIPPED, NOT_FLIPPED, ERROR)
@@ -157,6 +157,7 @@ class GalleryModel(QAbstractListModel):
     # -- filling ------------------------------------------------------------------------------------------
     def reset(self, entries: list[tuple[str, str, str]]) -> None:
         self.beginResetModel()
+        self.marks.settings = None  # a new run: made with the settings of now
         self.tiles = {key: Tile(key, path, name, i) for i, (key, path, name) in enumerate(entries)}
         self.rows = [key for key, _, _ in entries]
         self._row_of = {key: i for i, key in enumerate(self.rows)}
@@ -405,6 +406,7 @@ class GalleryPanel(QWidget):
         self.progress.setValue(0)
         self.cancel_button.setEnabled(True)
         self.continue_button.setEnabled(False)
+        self.continue_button.setText(CONTINUE)  # a run with the settings of now (Explain Again was for the last one)
         self.export_button.setEnabled(False)
 
     def add(self, title: str, entries: list[tuple[str, str, str]]) -> None:
@@ -445,7 +447,7 @@ class GalleryPanel(QWidget):
 
     def set_title(self, text: str) -> None:
         self.title_text = text
-        self.title.setText(mark_title(text, self.model.marks.model, self.model.marks.loaded))
+        self.title.setText(mark_title(text, self.model.marks))
 
     def mark_other_model(self, model: str | None, loaded: str = "", running: bool = False) -> None:
         """The finished results are ``model``'s while ``loaded`` is loaded (None: the loaded model's): :func:`show_mark`."""
@@ -462,7 +464,7 @@ class GalleryPanel(QWidget):
                 self.model.changed(tile.key)
                 left = True
         self.resumable = resumable and left
-        self.continue_button.setEnabled(self.resumable or self.model.marks.model is not None)  # or Explain Again
+        self.continue_button.setEnabled(self.resumable or self.model.marks.again)  # or Explain Again
         if exportable is None:
             exportable = any(t.state in (FLIPPED, NOT_FLIPPED) for t in self.model.tiles.values())
         self.export_button.setEnabled(exportable)

@@ -64,7 +64,13 @@ class TileMarks:
     def __init__(self) -> None:
         self.model: str | None = None
         self.loaded = ""
+        self.settings: tuple[str, str] | None = None  # (the run's settings, the panel's) in words while they differ
         self._pixmaps: dict[str, tuple[tuple, QPixmap]] = {}  # (pixmap key, marked, nothing to flip), the badged one
+
+    @property
+    def again(self) -> bool:
+        """Continue is Explain Again: the results are another model's or were made with other settings."""
+        return self.model is not None or self.settings is not None
 
     def pixmap(self, key: str, pixmap: QPixmap, marked: bool = True, nothing: bool = False) -> QPixmap:
         """``pixmap`` with its badges: the model's when ``marked``, "nothing to flip" when ``nothing``."""
@@ -79,14 +85,20 @@ class TileMarks:
                 f"{self.loaded} (Export All keeps these first)." if self.model else "")
 
 
-def mark_title(text: str, model: str | None, loaded: str) -> str:
-    """The panel's title: which model the results are from, while another is loaded; a cancelled run's
-    "Continue explains the rest" (with the earlier model) reads as the button does now."""
-    if not model:
+def mark_title(text: str, marks: TileMarks) -> str:
+    """The panel's title: which model the results are from, while another is loaded, or which settings, while the
+    panel's differ; a cancelled run's "Continue explains the rest" reads as the button does now."""
+    if marks.model:
+        made, now = short_names(marks.model, marks.loaded)
+    elif marks.settings:
+        made, now = marks.settings
+    else:
         return text
-    model, loaded = short_names(model, loaded)
-    text = text.replace("Continue explains the rest", f"{AGAIN} explains all with {loaded}")
-    return f"Explained with {model}, not the loaded {loaded} · {text}"
+    if marks.model:
+        text = text.replace("Continue explains the rest", f"{AGAIN} explains all with {now}")
+        return f"Explained with {made}, not the loaded {now} · {text}"
+    text = text.replace("Continue explains the rest", f"{AGAIN} explains all {now}")
+    return f"Explained {made}, not {now} as now chosen · {text}"
 
 
 def show_mark(panel, model: str | None, loaded: str, running: bool) -> None:
@@ -98,7 +110,7 @@ def show_mark(panel, model: str | None, loaded: str, running: bool) -> None:
     marks.model, marks.loaded, marks._pixmaps = model, loaded if model else "", {}
     if panel.model.rows:
         panel.model.dataChanged.emit(panel.model.index(0), panel.model.index(len(panel.model.rows) - 1))
-    panel.title.setText(mark_title(panel.title_text, model, loaded))
+    panel.title.setText(mark_title(panel.title_text, marks))
     panel.continue_button.setText(AGAIN if model else CONTINUE)
     panel.continue_button.setToolTip(
         f"Explain every image of the folder again, with the loaded {loaded} (the results of {model} are dropped: "
@@ -108,6 +120,26 @@ def show_mark(panel, model: str | None, loaded: str, running: bool) -> None:
     panel.export_button.setToolTip(
         f"Copy every result set (explained with {model}), summary.csv and index.html to a folder; each record and "
         "summary.csv name that model" if model else "Copy every result set, summary.csv and index.html to a folder")
+
+
+def show_settings_mark(panel, settings: tuple[str, str] | None, running: bool) -> None:
+    """Mark ``panel`` while the side panel's settings differ from those of its run: ``settings`` = (the run's, the
+    panel's) in words, None: the same. Its title says so and Continue becomes Explain Again (the folder with the
+    panel's settings); the tiles stay as they are: they are the run's answers. A model mark says more: it wins."""
+    marks = panel.model.marks
+    settings = None if marks.model else settings
+    if settings == marks.settings:
+        return
+    marks.settings = settings
+    panel.title.setText(mark_title(panel.title_text, marks))
+    if marks.model:
+        return
+    panel.continue_button.setText(AGAIN if settings else CONTINUE)
+    panel.continue_button.setToolTip(
+        f"Explain every image of the folder again, {settings[1]} (the results made {settings[0]} are "
+        "dropped: if never exported you are asked first)" if settings else
+        "Explain the images the cancelled run did not reach; the finished ones are kept")
+    panel.continue_button.setEnabled(not running and (bool(settings) or panel.resumable))
 
 
 def ask_explain_again(panel, done: int, model: str, loaded: str) -> str:

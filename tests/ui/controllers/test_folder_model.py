@@ -303,3 +303,41 @@ def test_a_run_with_no_finished_image_is_not_marked(qtbot, win, models, photos):
         tile.state, tile.text = WAITING, "not run"
     c.mark.refresh()
     assert not c.panel.title.text().startswith("Explained with") and c.panel.continue_button.text() == CONTINUE
+
+
+def _styles_in(folder) -> set[str]:
+    return {json.loads(p.read_text())["options"]["style"] for p in Path(folder).glob("*.gradflip.json")}
+
+
+def test_other_settings_chosen_after_a_run_mark_it_and_explain_again_uses_them(qtbot, win, photos, monkeypatch):
+    """Choosing another style (or target, or group) after a folder run left its title and Continue as they were:
+    nothing said the tiles were made with other settings, and the folder had to be opened again to use the new ones."""
+    from gradflip_desktop.ui.controllers import folder_model
+
+    w, c = win, win.folders
+    _run(qtbot, c, photos)
+    assert _styles_in(c.out) == {"free"} and c.panel.continue_button.text() == CONTINUE
+    finished = {t.key: (t.text, _data(c, t, Qt.ItemDataRole.ForegroundRole)) for t in _finished(c)}
+    style = w.controls.style
+    style.setCurrentIndex(style.findData("region"))
+    title = c.panel.title.text()
+    assert title.startswith("Explained with the smallest change style, not with the key region style as now chosen · 3/3 done"), title
+    assert c.panel.continue_button.text() == AGAIN and c.panel.continue_button.isEnabled()
+    # the tiles are the run's answers, with the run's settings: not dimmed, not rewritten (another model's would be)
+    assert {t.key: (t.text, _data(c, t, Qt.ItemDataRole.ForegroundRole)) for t in _finished(c)} == finished
+    style.setCurrentIndex(style.findData("free"))  # back to the run's: no mark
+    assert c.panel.title.text().startswith("3/3 done") and c.panel.continue_button.text() == CONTINUE
+    w.controls.target_mode.setCurrentIndex(w.controls.target_mode.findData("class"))
+    w.controls.target_class.setCurrentText("dog")
+    assert "Explained without a target, not toward dog as now chosen" in c.panel.title.text(), c.panel.title.text()
+    w.controls.target_mode.setCurrentIndex(w.controls.target_mode.findData("top"))
+    style.setCurrentIndex(style.findData("region"))
+    asked = []
+    monkeypatch.setattr(folder_model, "ask_explain_again",
+                        lambda panel, done, model, loaded: asked.append((done, model, loaded)) or "drop")
+    c.panel.continue_button.click()  # never exported: asked first, then the folder with the settings chosen now
+    assert asked == [(3, "the run's settings (with the smallest change style)",
+                      "the settings chosen now (with the key region style)")]
+    qtbot.waitUntil(lambda: not c.running and c.summary_written, timeout=RUN_TIMEOUT_MS)
+    assert _styles_in(c.out) == {"region"} and c.panel.continue_button.text() == CONTINUE, c.panel.title.text()
+    assert not c.panel.title.text().startswith("Explained")
