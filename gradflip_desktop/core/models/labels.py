@@ -173,26 +173,32 @@ def _labels_from_json(data: Any, name: str) -> list[str]:
         data = data["labels"]
     elif isinstance(data, dict) and isinstance(data.get("id2label"), dict):  # a Hugging Face config's mapping
         data = data["id2label"]
-    if isinstance(data, dict) and data and all(isinstance(v, int) and not isinstance(v, bool) for v in data.values()) \
-            and not all(str(k).strip().isdigit() for k in data):  # label → index (Keras' class_indices)
-        data = {str(v): k for k, v in data.items()}
     if isinstance(data, list):
-        return [_label_item(x, name) for x in data]
+        return [_label_item(x, f"labels file {name}") for x in data]
     if isinstance(data, dict):
-        try:
-            items = sorted((int(k), v) for k, v in data.items())
-        except ValueError:
-            raise ModelError(f"labels file {name}: keys must be class indices (\"0\", \"1\", ...)") from None
-        idx = [k for k, _ in items]
-        if idx != list(range(len(idx))):
-            raise ModelError(f"labels file {name}: class indices must run 0…{len(idx) - 1} without gaps")
-        return [_label_item(v, name) for _, v in items]
+        return labels_from_mapping(data, f"labels file {name}")
     raise ModelError(f"labels file {name} must hold a list of labels or an index → label mapping")
 
 
-def _label_item(x: Any, name: str) -> str:
+def labels_from_mapping(data: dict, where: str) -> list[str]:
+    """Labels from an index → label mapping (``{"0": "cat"}``, ``{0: "cat"}``: a Hugging Face ``id2label``) or a
+    label → index one (Keras' class_indices), in index order; ``where`` begins its errors ("labels file x.json")."""
+    if data and all(isinstance(v, int) and not isinstance(v, bool) for v in data.values()) \
+            and not all(str(k).strip().isdigit() for k in data):  # label → index (Keras' class_indices)
+        data = {str(v): k for k, v in data.items()}
+    try:
+        items = sorted((int(k), v) for k, v in data.items())
+    except (TypeError, ValueError):
+        raise ModelError(f"{where}: keys must be class indices (\"0\", \"1\", ...)") from None
+    idx = [k for k, _ in items]
+    if idx != list(range(len(idx))):
+        raise ModelError(f"{where}: class indices must run 0…{len(idx) - 1} without gaps")
+    return [_label_item(v, where) for _, v in items]
+
+
+def _label_item(x: Any, where: str) -> str:
     if isinstance(x, (list, tuple)) and x:
         x = x[-1]
     if not isinstance(x, (str, int, float)):
-        raise ModelError(f"labels file {name}: {x!r} is not a label")
+        raise ModelError(f"{where}: {x!r} is not a label")
     return str(x)

@@ -9,7 +9,9 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -20,7 +22,78 @@ from .devices import resolve_device
 from .files.load import probe_network
 from .files.outputs import Recorded, check_batch_independent, choose_tuple_output, read_scores, refuse_non_scores
 from .files.spec import parse_groups
-from .labels import IMAGENET_GROUPS, imagenet_labels, read_labels
+from .labels import IMAGENET_GROUPS, imagenet_labels, labels_from_mapping, read_labels
+
+
+# layers that compute otherwise in training mode (a fresh nn.Sequential is in it too: no note for that alone)
+MODE_DEPENDENT = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._NormBase)
+
+
+def _back(out: Any, like: torch.Tensor) -> Any:
+    """A network's output with its floating tensors as float32 on ``like``'s device (tuples, lists and dicts
+    item by item; a Hugging Face ModelOutput, a dict, keeps its class and its ``.logits``)."""
+    if isinstance(out, torch.Tensor):
+        return out.to(like.device, torch.float32 if out.is_floating_point() else out.dtype)
+    if isinstance(out, dict):
+        for key in list(out):
+            out[key] = _back(out[key], like)
+        return out
+    if isinstance(out, tuple) and hasattr(out, "_fields"):  # a namedtuple
+        return type(out)(*(_back(o, like) for o in out))
+    if isinstance(out, (tuple, list)):
+        return type(out)(_back(o, like) for o in out)
+    return out
+
+
+class OwnPrecision(nn.Module):
+    """``net`` computing in its own weights' dtype and device (float64 or half weights, a network already on a
+    GPU): the float32 pixels are cast to them, its outputs come back as float32 where the pixels are. Its
+    weights are not converted: they are the user's."""
+
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        weight = next(p for p in self.net.parameters() if p.is_floating_point())
+        return _back(self.net(x.to(weight.device, weight.dtype)), x)
+
+
+def _own_precision(net: nn.Module, title: str, notes: list[str]) -> nn.Module:
+    """``net``, or ``net`` in :class:`OwnPrecision` when its weights are not float32 or not on the CPU (where the
+    loader's probes run), with a note for weights that are not float32."""
+    weight = next((p for p in net.parameters() if p.is_floating_point()), None)
+    if weight is None or (weight.dtype == torch.float32 and weight.device.type == "cpu"):
+        return net
+    if weight.dtype != torch.float32:
+        kind = str(weight.dtype).replace("torch.", "")
+        notes.append(f"{title} has {kind} weights: it computes in {kind} (the pixels are cast to it, its scores read "
+                     "as float32)" + ("" if weight.dtype == torch.float64 else
+                                      "; half precision rounds the small changes the search makes, so a float32 copy "
+                                      "(copy.deepcopy(net).float()) explains more exactly"))
+    return OwnPrecision(net)
+
+
+def _labels(labels: Any) -> list[str] | None:
+    """The labels given: a list, a labels file, or an index → label mapping (a Hugging Face config's ``id2label``:
+    listing it gave its indices as the labels)."""
+    if isinstance(labels, (str, os.PathLike)):
+        return list(read_labels(labels))
+    if isinstance(labels, Mapping):
+        return labels_from_mapping(dict(labels), "the labels mapping")
+    return None if labels is None else [str(x) for x in labels]
+
+
+def _config_labels(net: nn.Module, classes: int) -> list[str] | None:
+    """A Hugging Face model's own labels (``config.id2label``), as ``--model`` reads a model folder's: None when
+    they are transformers' placeholders (``LABEL_0`` …) or not one per class."""
+    own = getattr(getattr(net, "config", None), "id2label", None)
+    if not isinstance(own, Mapping) or len(own) != classes or all(re.fullmatch(r"LABEL_\d+", str(v)) for v in own.values()):
+        return None
+    try:
+        return labels_from_mapping(dict(own), "the model's config.id2label")
+    except ModelError:
+        return None
 
 
 def classifier_from_module(
@@ -36,22 +109,41 @@ def classifier_from_module(
     normalised); ``preprocessing`` says how pixels in [0, 1] become it (default: 224 × 224, RGB, ImageNet's mean
     and std). Its output is read as ``--model`` reads a file's: class scores [N, C] (logits, or probabilities,
     read through their logarithm), the first item of a tuple (or the one with as many columns as ``labels``), a
-    dict's ``"logits"``, one logit as a binary classifier. ``labels``: class names or a labels file; without them
-    1000 outputs are ImageNet's classes (with its groups: "any cat"), others "class 0" … ``groups``: name →
-    class indices ("3-5,9" or a list). The network is switched to evaluation mode and moved to ``device`` in
-    place; its own parameters are never changed. The notes on how it was read are in the classifier's
-    ``warnings``. A :class:`~gradflip_desktop.core.errors.ModelError` says what does not fit."""
+    dict's ``"logits"``, one logit as a binary classifier. ``labels``: class names, a labels file or an index →
+    label mapping (``model.config.id2label``); without them a Hugging Face model's own ``id2label``, else 1000
+    outputs are ImageNet's classes (with its groups: "any cat"), others "class 0" … ``groups``: name → class
+    indices ("3-5,9" or a list). The network is switched to evaluation mode (a note says so when it was
+    training; a refused network keeps its mode) and moved to ``device`` in place; its own parameters are never
+    changed, nor their dtype (float64 or half weights compute in it). The notes on how it was read are in the
+    classifier's ``warnings``. A :class:`~gradflip_desktop.core.errors.ModelError` says what does not fit."""
     if not isinstance(net, nn.Module):
         raise ModelError(f"classifier_from_module needs a torch.nn.Module, not {type(net).__name__}")
     pre = preprocessing if preprocessing is not None else Preprocessing()
     if not isinstance(pre, Preprocessing):
         raise ModelError(f"preprocessing must be a Preprocessing, not {type(pre).__name__}")
+    notes: list[str] = []
+    if type(net).__name__ == "OptimizedModule" and isinstance(getattr(net, "_orig_mod", None), nn.Module):
+        net = net._orig_mod  # torch.compile's wrapper: its forward hooks never ran (Grad-CAM's "layer was not used")
+        notes.append("a torch.compile'd module: its original module is explained (the same weights, run eagerly)")
     title = name or type(net).__name__
     dev = resolve_device(device)
+    given = _labels(labels)
+    modes = {m: m.training for m in net.modules()}
+    if any(m.training for m in net.modules() if isinstance(m, MODE_DEPENDENT)):  # a notebook may train it on: say so
+        notes.append("the model was in training mode: switched to evaluation mode (no dropout, batch-norm running "
+                     "statistics), as for inference; call .train() on it to train it again")
     net.eval()
-    notes: list[str] = []
-    given = list(read_labels(labels)) if isinstance(labels, (str, os.PathLike)) else (
-        [str(x) for x in labels] if labels is not None else None)
+    try:
+        return _classifier(net, given, pre, title, name, groups, dev, notes)
+    except BaseException:  # the user's network as it was: a refused call leaves it in its mode
+        for m, training in modes.items():
+            m.train(training)
+        raise
+
+
+def _classifier(net, given, pre, title, name, groups, dev, notes) -> Classifier:
+    """The rest of :func:`classifier_from_module`, on the network in evaluation mode."""
+    user, net = net, _own_precision(net, title, notes)
     recorded = Recorded(net)  # the raw output: a tuple's items, to choose the scores among them
     probe_network(recorded, pre, title)
     net = choose_tuple_output(net, recorded.raw, title, len(given) if given else None, notes)
@@ -68,6 +160,7 @@ def classifier_from_module(
     single = outputs == 1
     classes = 2 if single else outputs
     imagenet = False
+    given = given if given is not None else _config_labels(user, classes)
     if given is None:
         if classes == 1000:
             given, imagenet = imagenet_labels(), True

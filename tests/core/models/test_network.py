@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
@@ -86,3 +88,62 @@ def test_what_does_not_fit_is_one_readable_error():
         classifier_from_module(nn.Conv2d(3, 3, 1), preprocessing=PRE)  # a map per pixel, not class scores
     with pytest.raises(ModelError, match="class group 'x' lists class 7"):
         classifier_from_module(SmallNet(), preprocessing=PRE, groups={"x": [7]})
+
+
+def test_float64_and_half_networks_compute_in_their_own_dtype_and_keep_it():
+    plain = classifier_from_module(SmallNet(), preprocessing=PRE).probabilities(_photo())
+    for dtype, tol in ((torch.float64, 1e-5), (torch.float16, 2e-2), (torch.bfloat16, 5e-2)):
+        net = SmallNet().to(dtype)  # was "Input type (float) and bias type (double) should be the same; check the input size"
+        before = {k: v.clone() for k, v in net.state_dict().items()}
+        clf = classifier_from_module(net, preprocessing=PRE)
+        assert any(f"{str(dtype)[6:]} weights" in n for n in clf.warnings)
+        np.testing.assert_allclose(clf.probabilities(_photo()), plain, atol=tol)
+        assert net.conv.weight.dtype == dtype and all(torch.equal(before[k], v) for k, v in net.state_dict().items())
+        result = run(clf, _photo(), ExplainOptions(style="free", max_steps=60))
+        assert result.original.index == int(np.argmax(clf.probabilities(_photo())))
+    torch.manual_seed(0)  # a float64 network ending in nn.Sigmoid is still read as p(class 1), not as a logit
+    binary = nn.Sequential(nn.Conv2d(3, 2, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2, 1), nn.Sigmoid())
+    p = classifier_from_module(binary, ["no", "yes"], preprocessing=PRE).probabilities(_photo())
+    p64 = classifier_from_module(binary.double(), ["no", "yes"], preprocessing=PRE).probabilities(_photo())
+    np.testing.assert_allclose(p64, p, atol=1e-5)
+
+
+def test_an_index_to_label_mapping_and_a_hugging_face_config_name_the_classes():
+    clf = classifier_from_module(SmallNet(), {2: "fox", 0: "cat", 1: "dog"}, preprocessing=PRE)  # was ["0", "1", "2"]
+    assert clf.labels == ["cat", "dog", "fox"]
+    net = SmallNet()
+    net.config = SimpleNamespace(id2label={0: "cat", 1: "dog", 2: "fox"})  # transformers' model.config
+    assert classifier_from_module(net, preprocessing=PRE).labels == ["cat", "dog", "fox"]  # was "class 0" …
+    net.config = SimpleNamespace(id2label={0: "LABEL_0", 1: "LABEL_1", 2: "LABEL_2"})  # placeholders: no labels
+    assert classifier_from_module(net, preprocessing=PRE).labels == ["class 0", "class 1", "class 2"]
+    with pytest.raises(ModelError, match="the labels mapping: class indices must run 0…1 without gaps"):
+        classifier_from_module(SmallNet(), {0: "cat", 2: "fox"}, preprocessing=PRE)
+
+
+def test_a_training_network_is_said_to_be_switched_and_a_refused_one_keeps_its_mode():
+    net = nn.Sequential(SmallNet(), nn.Dropout(0.5)).train()
+    clf = classifier_from_module(net, preprocessing=PRE)
+    assert not net.training and any("training mode" in n for n in clf.warnings)
+    assert not any("training mode" in n for n in classifier_from_module(SmallNet(), preprocessing=PRE).warnings)
+    net.train()
+    with pytest.raises(ModelError, match="2 labels were given"):
+        classifier_from_module(net, ["a", "b"], preprocessing=PRE)
+    assert all(m.training for m in net.modules())  # was left in eval mode by the refused call
+
+
+def test_a_compiled_module_is_explained_as_its_original_and_grad_cam_reaches_its_layers():
+    from gradflip_desktop.core.attributions import gradcam_map  # noqa: PLC0415
+
+    net = SmallNet()
+    clf = classifier_from_module(torch.compile(net, backend="eager"), preprocessing=PRE)
+    assert clf.module.net is net and clf.name == "SmallNet (3 classes)" and any("torch.compile" in n for n in clf.warnings)
+    assert gradcam_map(clf, _photo(), 0).shape == (40, 48)  # was "the Grad-CAM layer was not used by the model's forward pass"
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_a_network_already_on_the_gpu_is_probed_where_it_is():
+    net = SmallNet().cuda()  # was "Input type (torch.FloatTensor) and weight type (torch.cuda.FloatTensor) …"
+    clf = classifier_from_module(net, preprocessing=PRE, device="cuda")
+    plain = classifier_from_module(SmallNet(), preprocessing=PRE)
+    np.testing.assert_allclose(clf.probabilities(_photo()), plain.probabilities(_photo()), rtol=1e-4, atol=1e-5)
+    assert net.conv.weight.is_cuda

@@ -94,7 +94,9 @@ def ends_in_sigmoid(net: nn.Module, pre: Preprocessing) -> bool:
     finally:
         for hook in hooks:
             hook.remove()
-    return bool(final) and any(o is final[-1] for o in seen)
+    last = final[-1] if final else None  # the sigmoid's output itself, or cast (a float64 or half network's, to float32)
+    return isinstance(last, torch.Tensor) and any(
+        o is last or isinstance(o, torch.Tensor) and o.shape == last.shape and torch.equal(o.to(last), last) for o in seen)
 
 
 SOFTMAX_FUNCTIONS = (torch.softmax, F.softmax, torch.Tensor.softmax, torch.special.softmax)
