@@ -287,16 +287,13 @@ def test_closing_when_the_export_folder_dialog_is_cancelled_keeps_the_window(qtb
     w.settings.setValue("folders/ask_on_close", False)
 
 
-def test_closing_mid_run_can_stop_and_export_or_close_and_not_ask_again(qtbot, tiny_window, photos, tmp_path, monkeypatch):
-    from PySide6.QtWidgets import QFileDialog
-
-    w, c = tiny_window, tiny_window.folders
-    w.settings.setValue("folders/ask_on_close", True)
+def _stall_after_p0(monkeypatch) -> None:
+    """p0 (and broken.jpg) are explained as usual; p1 and p2 run until cancelled."""
     from gradflip_desktop.ui.controllers import folders
 
     real = folders.explain_one_task
 
-    def first_only(task, session, inp, *args):  # p0 (and broken.jpg) as usual; p1 runs until cancelled
+    def first_only(task, session, inp, *args):
         if inp.path.name not in ("p1.png", "p2.png"):
             return real(task, session, inp, *args)
         while not task.cancelled:
@@ -304,6 +301,14 @@ def test_closing_mid_run_can_stop_and_export_or_close_and_not_ask_again(qtbot, t
         return folders.ImageDone(str(inp.path), folders.WAITING, "not run")
 
     monkeypatch.setattr(folders, "explain_one_task", first_only)
+
+
+def test_closing_mid_run_can_stop_and_export_or_close_and_not_ask_again(qtbot, tiny_window, photos, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    w, c = tiny_window, tiny_window.folders
+    w.settings.setValue("folders/ask_on_close", True)
+    _stall_after_p0(monkeypatch)
     c.open_folder(str(photos))
     qtbot.waitUntil(lambda: c.counts[FLIPPED] + c.counts[NOT_FLIPPED] >= 1 and c.running, timeout=RUN_TIMEOUT_MS)
     asked = []
@@ -319,18 +324,7 @@ def test_continuing_after_an_export_asks_again_and_dont_ask_again_is_remembered(
                                                                                   monkeypatch):
     w, c = tiny_window, tiny_window.folders
     w.settings.setValue("folders/ask_on_close", True)
-    from gradflip_desktop.ui.controllers import folders
-
-    real = folders.explain_one_task
-
-    def first_only(task, session, inp, *args):  # p0 (and broken.jpg) as usual; p1 runs until cancelled
-        if inp.path.name not in ("p1.png", "p2.png"):
-            return real(task, session, inp, *args)
-        while not task.cancelled:
-            time.sleep(0.01)
-        return folders.ImageDone(str(inp.path), folders.WAITING, "not run")
-
-    monkeypatch.setattr(folders, "explain_one_task", first_only)
+    _stall_after_p0(monkeypatch)
     c.open_folder(str(photos))
     qtbot.waitUntil(lambda: c.counts[FLIPPED] + c.counts[NOT_FLIPPED] >= 1 and c.running, timeout=RUN_TIMEOUT_MS)
     c.cancel()

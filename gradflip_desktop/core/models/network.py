@@ -21,7 +21,7 @@ from .classifier import Classifier, PixelSpaceModel, Preprocessing
 from .devices import resolve_device
 from .files.load import probe_network
 from .files.outputs import Recorded, check_batch_independent, choose_tuple_output, read_scores, refuse_non_scores
-from .files.spec import parse_groups
+from .files.spec import checked_groups, parse_groups
 from .labels import IMAGENET_GROUPS, imagenet_labels, labels_from_mapping, read_labels
 
 
@@ -172,10 +172,7 @@ def _classifier(net, given, pre, title, name, groups, dev, notes) -> Classifier:
                          + (" (a single-logit binary classifier needs 2 labels: negative, then positive)" if single else ""))
     grp = {k: list(v) for k, v in IMAGENET_GROUPS.items()} if imagenet else {}
     grp.update(parse_groups(groups or {}))
-    for gname, idx in grp.items():
-        bad = [i for i in idx if not 0 <= i < classes]
-        if bad:
-            raise ModelError(f"class group {gname!r} lists class {bad[0]}, but {title} has only {classes} classes")
+    checked_groups(grp, classes, title)
     module = PixelSpaceModel(net, pre, single_logit=single, probabilities=probabilities).eval()
     clf = Classifier(module=module, labels=given, name=name or f"{title} ({classes} classes)", groups=grp,
                      preprocessing=pre, warnings=notes)

@@ -111,12 +111,7 @@ def show_mark(panel, model: str | None, loaded: str, running: bool) -> None:
     if panel.model.rows:
         panel.model.dataChanged.emit(panel.model.index(0), panel.model.index(len(panel.model.rows) - 1))
     panel.title.setText(mark_title(panel.title_text, marks))
-    panel.continue_button.setText(AGAIN if model else CONTINUE)
-    panel.continue_button.setToolTip(
-        f"Explain every image of the folder again, with the loaded {loaded} (the results of {model} are dropped: "
-        "if never exported you are asked first)" if model else
-        "Explain the images the cancelled run did not reach; the finished ones are kept")
-    panel.continue_button.setEnabled(not running and (bool(model) or panel.resumable))
+    _again(panel, f"with the loaded {loaded} (the results of {model} are dropped" if model else None, running)
     panel.export_button.setToolTip(
         f"Copy every result set (explained with {model}), summary.csv and index.html to a folder; each record and "
         "summary.csv name that model" if model else "Copy every result set, summary.csv and index.html to a folder")
@@ -134,12 +129,17 @@ def show_settings_mark(panel, settings: tuple[str, str] | None, running: bool) -
     panel.title.setText(mark_title(panel.title_text, marks))
     if marks.model:
         return
-    panel.continue_button.setText(AGAIN if settings else CONTINUE)
+    _again(panel, f"{settings[1]} (the results made {settings[0]} are dropped" if settings else None, running)
+
+
+def _again(panel, how: str | None, running: bool) -> None:
+    """Continue becomes Explain Again, the folder explained ``how`` ("with the loaded x.pt (the results of y.pt are
+    dropped"), or stays Continue (None); enabled once the run has stopped."""
+    panel.continue_button.setText(AGAIN if how else CONTINUE)
     panel.continue_button.setToolTip(
-        f"Explain every image of the folder again, {settings[1]} (the results made {settings[0]} are "
-        "dropped: if never exported you are asked first)" if settings else
+        f"Explain every image of the folder again, {how}: if never exported you are asked first)" if how else
         "Explain the images the cancelled run did not reach; the finished ones are kept")
-    panel.continue_button.setEnabled(not running and (bool(settings) or panel.resumable))
+    panel.continue_button.setEnabled(not running and (bool(how) or panel.resumable))
 
 
 def ask_explain_again(panel, done: int, model: str, loaded: str) -> str:

@@ -5,26 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import RUN_TIMEOUT_MS, make_image_file, make_tiny
+from helpers import RUN_TIMEOUT_MS, make_tiny
 from model_helpers import make_classifier
 
 from gradflip_desktop.core.viz.difference import MAGNITUDE, SIGNED
 from gradflip_desktop.ui.settings import RunSettings
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def tiny_window(qtbot, settings, tmp_path):
-    from gradflip_desktop.ui.main_window import MainWindow
-
-    w = MainWindow(settings=settings)
-    qtbot.addWidget(w)
-    w.resize(1100, 800)
-    w.show()
-    w.photo = make_image_file(tmp_path / "photo.png", 96, 64)
-    yield w
-    w.close()
 
 
 def _use(qtbot, w, clf):

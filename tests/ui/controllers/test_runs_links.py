@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from helpers import RUN_TIMEOUT_MS, make_image_file, make_tiny
+from helpers import RUN_TIMEOUT_MS, make_tiny
 
 from gradflip_desktop.core.models import Classifier, PixelSpaceModel, Preprocessing
 from gradflip_desktop.ui.settings import RunSettings
@@ -31,19 +31,6 @@ class Flat(torch.nn.Module):
 def _constant(net) -> Classifier:
     scripted = torch.jit.script(net)  # as a TorchScript model file loads
     return Classifier(PixelSpaceModel(scripted, Preprocessing(input_size=(8, 8))), ["a", "b", "c"], "constant.pt", {})
-
-
-@pytest.fixture
-def tiny_window(qtbot, settings, tmp_path):
-    from gradflip_desktop.ui.main_window import MainWindow
-
-    w = MainWindow(settings=settings)
-    qtbot.addWidget(w)
-    w.resize(1100, 800)
-    w.show()
-    w.photo = make_image_file(tmp_path / "photo.png", 96, 64)
-    yield w
-    w.close()
 
 
 def _explain_with(qtbot, w, clf, style):

@@ -40,7 +40,7 @@ from .outputs import Recorded, check_batch_independent, choose_tuple_output, rea
 from .safety import is_safetensors, refuse_pickled, short_reason
 from .scripted import load_torchscript
 from .sidecar import read_sidecar, read_sidecar_raw
-from .spec import FORMATS, ModelSpec, merge_preprocessing, parse_groups
+from .spec import FORMATS, ModelSpec, checked_groups, merge_preprocessing, parse_groups
 from .timm import is_timm_arch, load_timm_state_dict, timm_folder, timm_preprocessing
 from .torchvision import (cached_torchvision_weights, hub_checkpoint_dir, load_torchvision_state_dict, own_input_size,
                           pre_from_weights, torchvision_architectures, tv_models, tv_weights_for_file, weights_name)
@@ -404,10 +404,7 @@ def load_model_file(
         grp.update({k: list(v) for k, v in IMAGENET_GROUPS.items()})
     grp.update(parse_groups(side.get("groups") or {}))
     grp.update(parse_groups(groups or {}))
-    for gname, idx in grp.items():
-        bad = [i for i in idx if not 0 <= i < num_classes]
-        if bad:
-            raise ModelError(f"class group {gname!r} lists class {bad[0]}, but {p.name} has only {num_classes} classes (0–{num_classes - 1})")
+    checked_groups(grp, num_classes, p.name)
 
     module = PixelSpaceModel(net, pre, single_logit=single, probabilities=probabilities).eval()
     if name is None:

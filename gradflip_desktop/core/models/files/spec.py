@@ -134,6 +134,16 @@ def parse_groups(groups: Any) -> dict[str, list[int]]:
     return out
 
 
+def checked_groups(groups: dict[str, list[int]], classes: int, name: str) -> dict[str, list[int]]:
+    """``groups``, once every class they list is one of the model's ``classes`` (``name``: the model, for the error)."""
+    for gname, idx in groups.items():
+        bad = [i for i in idx if not 0 <= i < classes]
+        if bad:
+            raise ModelError(f"class group {gname!r} lists class {bad[0]}, but {name} has only {classes} classes "
+                             f"(0–{classes - 1})")
+    return groups
+
+
 def merge_preprocessing(base: Preprocessing, over: Preprocessing | Mapping | None) -> Preprocessing:
     if over is None:
         return base
