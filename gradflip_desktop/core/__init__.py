@@ -28,6 +28,7 @@ _EXPORTS = {
     "load_classifier": "models",
     "load_default_model": "models",
     "classifier_from_module": "models",
+    "Preprocessing": "models",
     "Classifier": "models",
     "ExplainOptions": "options",
     "Status": "options",

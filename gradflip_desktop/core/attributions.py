@@ -227,7 +227,8 @@ def batch_scores(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
             z = module(x)
         except Exception as exc:  # noqa: BLE001 - one image at a time only (a genuine fault shows again below)
             z, text = None, str(exc).lower()
-            remember = not (isinstance(exc, MemoryError) or "out of memory" in text or "can't allocate memory" in text)
+            remember = not (isinstance(exc, MemoryError) or any(w in text for w in ("out of memory", "allocate memory",
+                                                                                     "not enough memory")))
         else:
             remember = True
         if isinstance(z, torch.Tensor) and z.ndim >= 1 and z.shape[0] == len(x):

@@ -1,13 +1,14 @@
 """A network of your own, in memory (a notebook's ``nn.Module``), as a :class:`~.classifier.Classifier`: what
 ``--model FILE`` does for a file, without saving one.
 
-    from gradflip_desktop.core import classifier_from_module, load_image, run
+    from gradflip_desktop.core import Preprocessing, classifier_from_module, load_image, run
     model = classifier_from_module(my_net, labels=["cat", "dog"], preprocessing=Preprocessing(input_size=(64, 64)))
     result = run(model, load_image("cat.jpg"))
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -143,7 +144,11 @@ def classifier_from_module(
 
 def _classifier(net, given, pre, title, name, groups, dev, notes) -> Classifier:
     """The rest of :func:`classifier_from_module`, on the network in evaluation mode."""
-    user, net = net, _own_precision(net, title, notes)
+    user = net
+    if isinstance(net, torch.fx.GraphModule):  # read_scores rewrites a traced graph's final softmax or sigmoid in
+        # place: on a copy of the graph (the same weights), or the user's own net(x) returned log-softmax afterwards
+        net = torch.fx.GraphModule(net, copy.deepcopy(net.graph), class_name=type(net).__name__)
+    net = _own_precision(net, title, notes)
     recorded = Recorded(net)  # the raw output: a tuple's items, to choose the scores among them
     probe_network(recorded, pre, title)
     net = choose_tuple_output(net, recorded.raw, title, len(given) if given else None, notes)

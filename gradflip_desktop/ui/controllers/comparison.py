@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gradflip_desktop.core.summary import any_of
-from gradflip_desktop.core.viz.difference import SMOOTHED_MAGNITUDE, blur_name
+from gradflip_desktop.core.viz.difference import map_name
 
 from ..worker import error_message
 
@@ -39,12 +39,6 @@ class Comparison:
     check: "FaithfulnessCheck | None" = None
     check_note: str = ""  # why there is no check (a targeted run, stopped, failed), or "" while it is measured
     measured: str = ""  # while the check runs: how far it is ("2 of 4 maps"; tens of seconds at 1,024 px)
-
-
-def _map_name(result) -> str:
-    if getattr(result, "region_map", None) is not None:
-        return "importance of the key-region search"
-    return blur_name(result) if result.blur_amount is not None else SMOOTHED_MAGNITUDE
 
 
 def no_check_note(result) -> str:
@@ -77,7 +71,7 @@ def compare_task(task, session: "ModelSession", result: "ExplainResult", target:
             "GradFlip",
             display_uint8(difference_overlay(result, importance)),  # as in the exported figure
             # the saved change's L2, as the Difference caption under it (not the float change's: two L2s in one window)
-            f"where the flipping change concentrates ({_map_name(result)}, L2 {result.l2_saved:.3f})", importance,
+            f"where the flipping change concentrates ({map_name(result)}, L2 {result.l2_saved:.3f})", importance,
         )
     ]
     if clf is None or clf.labels != result.labels:
@@ -184,4 +178,4 @@ def _rise_panel(task, clf, result, panel: ComparePanel, comparison: Comparison, 
     return cam
 
 
-__all__ = ["ComparePanel", "Comparison", "blur_name", "compare_task", "no_check_note"]
+__all__ = ["ComparePanel", "Comparison", "compare_task", "no_check_note"]

@@ -18,12 +18,12 @@ from PySide6.QtCore import QObject
 from gradflip_desktop.core.options import is_broad_region, is_large_region
 from gradflip_desktop.core.summary import any_of, fill_base
 from gradflip_desktop.core.viz.difference import (
-    KEY_PIXELS, KEY_TINT_MAX_FRACTION, SMOOTHED_MAGNITUDE, DiffImage, DiffRequest, map_name,
+    KEY_PIXELS, KEY_TINT_MAX_FRACTION, SMOOTHED_MAGNITUDE, DiffImage, DiffRequest, blur_name, map_name,
 )
 
 from ..widgets.controls import percent_of
 from ..worker import TaskSlot, error_message
-from .comparison import Comparison, blur_name, compare_task, no_check_note  # noqa: F401 - re-exported
+from .comparison import Comparison, compare_task, no_check_note  # noqa: F401 - re-exported
 
 if TYPE_CHECKING:
     from gradflip_desktop.core.results import ExplainResult, KeyPixels, KeyRegion

@@ -60,7 +60,7 @@ def _differences(run, now) -> tuple[str, str] | None:
 
 
 def same_model(run: dict, info) -> bool:
-    """Is the run's model (its records' ``model`` entry) the loaded one (a :class:`.models.ModelInfo`)?"""
+    """Is the run's model (its records' ``model`` entry) the loaded one (a :class:`.model_session.ModelInfo`)?"""
     if not info.identity:  # a ModelInfo made by hand (tests, tools): its name
         return run.get("name") == info.name
     from gradflip_desktop.core.dataset.inputs import same_weights

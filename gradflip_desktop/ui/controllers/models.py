@@ -196,7 +196,8 @@ class ModelsController(QObject):
 
         top, *rest = self.classification.top
         pct = f"{100 * top.probability:.1f} %"
-        if rest and top.probability - rest[0].probability < START_TIE:  # as the answer will say: any change may flip it
+        grouped = w.controls.target_mode.currentData() == "group"  # a group run's answer weighs the group's sum
+        if rest and not grouped and top.probability - rest[0].probability < START_TIE:  # as the answer will say
             a, b = apart(top.probability, rest[0].probability)
             pct = f"{a}, a near tie with <b>{html.escape(rest[0].label)}</b> at {b}"
         info = w.model_info

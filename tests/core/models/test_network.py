@@ -147,3 +147,32 @@ def test_a_network_already_on_the_gpu_is_probed_where_it_is():
     plain = classifier_from_module(SmallNet(), preprocessing=PRE)
     np.testing.assert_allclose(clf.probabilities(_photo()), plain.probabilities(_photo()), rtol=1e-4, atol=1e-5)
     assert net.conv.weight.is_cuda
+
+
+@pytest.mark.parametrize("last", [nn.Softmax(dim=1), nn.Sigmoid()])
+def test_a_traced_network_is_read_without_rewriting_the_users_graph(last):
+    """A torch.fx GraphModule ending in a softmax (or sigmoid) is read from the input of that last operation: the
+    rewrite was made on the user's own graph, whose net(x) returned log-softmax (or the logit) afterwards."""
+    torch.manual_seed(0)
+    outputs = 1 if isinstance(last, nn.Sigmoid) else 4
+    net = torch.fx.symbolic_trace(nn.Sequential(nn.Flatten(), nn.Linear(3 * 8 * 8, outputs), last))
+    x = torch.rand(2, 3, 8, 8)
+    before = net(x).detach()
+    clf = classifier_from_module(net, preprocessing=Preprocessing(input_size=(8, 8), mean=(0.0,) * 3, std=(1.0,) * 3))
+    assert "computed from the input of that last operation" in " ".join(clf.warnings)  # still read that way
+    assert torch.allclose(net(x), before)  # the user's network returns what it returned
+    p = clf.probabilities(np.full((8, 8, 3), 0.5, np.float32))
+    expected = net(torch.full((1, 3, 8, 8), 0.5)).detach()[0]
+    expected = torch.cat([1 - expected, expected]) if outputs == 1 else expected
+    assert np.allclose(p, expected.numpy(), atol=1e-5)
+
+
+def test_the_modules_example_imports_every_name_it_uses():
+    """The example read ``preprocessing=Preprocessing(...)`` after ``from gradflip_desktop.core import
+    classifier_from_module, load_image, run``: a NameError, and ``Preprocessing`` was not in gradflip_desktop.core."""
+    from gradflip_desktop.core.models import network
+
+    lines = [line.strip() for line in network.__doc__.split("\n\n")[1].splitlines()]
+    names: dict = {"my_net": nn.Sequential(nn.Flatten(), nn.Linear(3 * 64 * 64, 2))}
+    exec(compile("\n".join(lines[:2]), "<network docstring>", "exec"), names)  # the import and the classifier
+    assert names["model"].labels == ["cat", "dog"] and names["model"].preprocessing.input_size == (64, 64)

@@ -137,3 +137,26 @@ def test_a_near_tie_at_the_start_is_said_before_explain(qtbot, window):
     m.classification = Classification(clear, np.zeros(10, np.float32))
     m.show_hint()
     assert "The model sees <b>nematode</b> (40.0 %). Press" in window.views.summary.text()
+
+
+def test_a_near_tie_inside_the_chosen_group_is_not_said_before_a_group_run(qtbot, window):
+    """Explaining "any cat" on a photo of tabby 40.0 % beside tiger cat 39.5 %: the words before Explain said "a near
+    tie with tiger cat" (any change may flip it), while the group run's answer weighs the cats' sum ("any cat (80 %)")
+    and says no near tie: a rival inside the group is none."""
+    import numpy as np
+
+    from gradflip_desktop.core.models import Prediction
+    from gradflip_desktop.ui.controllers.model_session import Classification
+
+    m, c = window.models, window.controls
+    window.clear_result()
+    m.classification = Classification([Prediction(281, "tabby", 0.400), Prediction(282, "tiger cat", 0.395),
+                                       Prediction(1, "goldfish", 0.05)], np.zeros(1000, np.float32))
+    c.target_mode.setCurrentIndex(c.target_mode.findData("group"))
+    c.group.setCurrentIndex(c.group.findData("cat"))
+    m.show_hint()
+    text = window.views.summary.text()
+    assert "near tie" not in text and "any cat" in text, text
+    c.target_mode.setCurrentIndex(c.target_mode.findData("top"))
+    m.show_hint()
+    assert "a near tie with <b>tiger cat</b>" in window.views.summary.text()
