@@ -38,3 +38,31 @@ def test_a_long_caption_ends_with_an_ellipsis_on_its_last_line_not_half_a_line(q
     assert shown.startswith("tiger cat — 38.5 %")
     assert "38.5\u00a0%" in doc.toRawText()  # a number keeps its percent sign on its line
     assert shown == text.replace("<b>", "").replace("</b>", "") or shown.endswith("…"), shown
+
+
+@pytest.mark.parametrize("width", [150, 600])
+def test_an_escaped_caption_without_tags_shows_its_apostrophe(qtbot, width):
+    # Compare with a TorchScript model: Grad-CAM's caption read "cannot hook a TorchScript model&#x27;s layers" (the
+    # message html-escaped, with no tag in it, was shown as plain text)
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QTextDocument
+    from PySide6.QtWidgets import QLabel
+
+    from gradflip_desktop.ui.widgets.image_panel import ImagePanel
+
+    panel = ImagePanel("Grad-CAM")
+    qtbot.addWidget(panel)
+    panel.resize(width, 200)
+    panel.show()
+    panel.caption.setText("not available: Grad-CAM cannot hook a TorchScript model&#x27;s layers; a state dict or "
+                          "ONNX file of it can be compared")
+    QApplication.processEvents()
+    shown = QLabel.text(panel.caption)
+    doc = QTextDocument()
+    fmt = panel.caption.textFormat()  # as QLabel decides it
+    rich = fmt == Qt.TextFormat.RichText or (fmt == Qt.TextFormat.AutoText and Qt.mightBeRichText(shown))
+    doc.setHtml(shown) if rich else doc.setPlainText(shown)
+    assert "model's" in doc.toPlainText() and "&#x27;" not in doc.toPlainText(), doc.toPlainText()
+    panel.caption.setText("cats & dogs.png")  # a plain text with an ampersand stays plain
+    QApplication.processEvents()
+    assert panel.caption.textFormat() == Qt.TextFormat.PlainText

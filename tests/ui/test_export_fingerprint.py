@@ -78,3 +78,24 @@ def test_a_photo_opened_by_a_relative_path_is_recorded_by_its_absolute_one(qtbot
         w.export_to(str(tmp_path / "out"))
     rec = json.loads((tmp_path / "out" / "p.gradflip.json").read_text(encoding="utf-8"))
     assert rec["image"]["source"] == str(tmp_path / "photos" / "p.png")
+
+
+def test_a_failed_export_is_not_where_the_next_dialog_starts(qtbot, window, tmp_path):
+    # Export Results… to a read-only folder failed, yet that folder was remembered: the next Ctrl+E and the
+    # gallery's Export All… dialogs opened in it (walk of session 28)
+    w = window
+    w.controls.set_settings(RunSettings(style="free", max_steps=5))
+    photo = make_image_file(tmp_path / "p.png", 40, 30, seed=4)
+    with qtbot.waitSignal(w.classified, timeout=RUN_TIMEOUT_MS):
+        w.open_path(str(photo))
+    with qtbot.waitSignal(w.run_finished, timeout=RUN_TIMEOUT_MS):
+        w.explain()
+    good = tmp_path / "good"
+    with qtbot.waitSignal(w.exported, timeout=30_000):
+        w.export_to(str(good))
+    assert w.settings.value("export/folder") == str(good)
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file, so no folder can be made under it (root ignores read-only modes)")
+    with qtbot.waitSignal(w.export_failed, timeout=30_000):
+        w.export_to(str(blocker / "out"))
+    assert w.settings.value("export/folder") == str(good)

@@ -88,6 +88,15 @@ def test_picker_lists_the_default_model(window):
         parse_groups("1,3")
 
 
+def test_a_typo_in_the_class_groups_is_named_in_words():
+    # the Load Model dialog showed "class group 'odd': invalid literal for int() with base 10: 'x'"
+    with pytest.raises(ValueError, match=r"class group 'odd': '1,3,x' is not a list of class indices") as bad:
+        parse_groups("odd: 1,3,x; big: 0-9")
+    assert "int()" not in str(bad.value)
+    with pytest.raises(ValueError, match="runs backwards"):
+        parse_groups("odd: 5-3")
+
+
 def test_load_torchscript_model_through_the_dialog(qtbot, window, torchscript_model, monkeypatch):
     path, labels = torchscript_model
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(path), MODEL_FILTER)))

@@ -68,8 +68,7 @@ class ExportController(QObject):
         w = self.w
         if w.result is None:
             return
-        self._pending = (folder, force)
-        w.settings.setValue("export/folder", folder)
+        self._pending = (folder, force)  # remembered as the next dialog's start once written (not a failed one)
         w.set_status(f"Exporting to {html.escape(folder)} …")
         info = w.image.to_dict() if w.image is not None else None
         if info is not None and info.get("source") and w.images.file is not None:
@@ -80,6 +79,8 @@ class ExportController(QObject):
         if paths is None:
             return
         folder = Path(paths[0]).parent if paths else Path(self._pending[0] if self._pending else ".")
+        if self._pending:  # a folder the export could not write (read-only) is not where the next dialog starts
+            self.w.settings.setValue("export/folder", self._pending[0])
         url = QUrl.fromLocalFile(str(folder)).toString()
         self.w.set_status(
             f"Exported {len(paths)} files to <a href=\"{html.escape(url)}\">{html.escape(str(folder))}</a>"

@@ -290,9 +290,11 @@ class ImagesController(QObject):
         menu.clear()
         files = recent_files(self.w.settings)
         for i, path in enumerate(files, 1):
-            act = menu.addAction(f"&{i % 10} {Path(path).name}")
+            gone = not Path(path).exists()  # moved or deleted since: greyed, not "… does not exist" on a click
+            act = menu.addAction(f"&{i % 10} {Path(path).name}" + (" (not found)" if gone else ""))
             act.setToolTip(path)
             act.setStatusTip(path)
+            act.setEnabled(not gone)
             act.triggered.connect(lambda _checked=False, p=path: self.open_path(p))
         if not files:
             menu.addAction("No recent images").setEnabled(False)

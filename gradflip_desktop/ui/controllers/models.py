@@ -36,12 +36,16 @@ def gui_remedy(exc: BaseException) -> str:
 
     if not isinstance(exc, ModelSettingError):
         return ""
-    first = f" ({exc.suggestions[0]} fits)" if exc.suggestions else ""
-    return {
+    text = str(exc)
+    stop = "" if text.endswith((".", "?", "!", "…")) else "."  # "… The weights fit resnet18" ended without one
+    named = exc.suggestions and f"The weights fit {exc.suggestions[0]}" in text  # the core's message names it
+    first = f" ({exc.suggestions[0]} fits)" if exc.suggestions and not named else ""
+    remedy = {
         "architecture": f"\n\nChoose the architecture in File ▸ Load Model…{first + '.' if first else ''}",  # not "…."
         "preprocessing": "\n\nSet the input size and channels in File ▸ Load Model…",
         "device": "\n\nChoose the CPU as the device.",
     }.get(exc.setting, "")
+    return stop + remedy if remedy else ""
 
 
 # ---- the controller (GUI thread) -------------------------------------------------------------------------
@@ -140,7 +144,8 @@ class ModelsController(QObject):
             w.controls.show_model(f"Model: {html.escape(info.name)} on {info.device}")
             w.controls.select_model(info.key)
             w.controls.select_device(info.device)
-            w.show_error("The model could not be loaded", message + f"\n\nStill using {info.name}.")
+            stop = "" if message.endswith((".", "?", "!", "…")) else "."  # the status bar joins the lines into one
+            w.show_error("The model could not be loaded", message + f"{stop}\n\nStill using {info.name}.")
         else:
             w.controls.show_model("No model: " + html.escape(message))
             w.controls.show_predictions_placeholder("no model")

@@ -3,6 +3,8 @@ fast 8-bit image item it draws with."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QRectF, Qt, Signal
@@ -13,6 +15,7 @@ from gradflip_desktop.core.viz.display import box_downsample
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
 
+ENTITY = re.compile(r"&(#[0-9]+|#x[0-9a-fA-F]+|[a-zA-Z]+);")  # html.escape's "&#x27;": the caption is rich text
 CAPTION_LINES = 3  # every caption has this fixed height: no text changes the size of the views
 
 
@@ -111,7 +114,8 @@ class Caption(QLabel):
 
     def _elide(self) -> None:
         full = self._full.replace(" %", "\u00a0%")  # "79.0" and "%" on one line ("Egyptian cat — 79.0" / "%")
-        rich = "<" in full
+        rich = "<" in full or ENTITY.search(full) is not None  # an escaped message without tags ("model&#x27;s")
+        self.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
         doc = QTextDocument()
         doc.setDefaultFont(self.font())
         doc.setDocumentMargin(0)  # as QLabel lays out its text

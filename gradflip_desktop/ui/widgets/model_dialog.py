@@ -63,7 +63,7 @@ def _numbers(text: str, what: str) -> tuple[float, ...]:
 
 def parse_groups(text: str) -> dict[str, list[int]]:
     """``"odd: 1,3,5; small: 0-4"`` → ``{"odd": [1, 3, 5], "small": [0, 1, 2, 3, 4]}``."""
-    from gradflip_desktop.core.models.labels import parse_ranges
+    from gradflip_desktop.core.models.labels import BackwardsRange, parse_ranges
 
     out: dict[str, list[int]] = {}
     for part in [p.strip() for p in text.split(";") if p.strip()]:
@@ -72,8 +72,11 @@ def parse_groups(text: str) -> dict[str, list[int]]:
             raise ValueError(f"class groups: write name: indices, e.g. 'odd: 1,3,5; small: 0-4' (not {part!r})")
         try:
             idx = parse_ranges(ranges)
-        except ValueError as exc:
+        except BackwardsRange as exc:  # "5-3": said as such
             raise ValueError(f"class group {name.strip()!r}: {exc}") from None
+        except ValueError:  # not "invalid literal for int() with base 10: 'x'"
+            raise ValueError(f"class group {name.strip()!r}: {ranges.strip()!r} is not a list of class indices "
+                             "(e.g. 1,3,5 or 0-4)") from None
         if not idx:
             raise ValueError(f"class group {name.strip()!r} is empty")
         out[name.strip()] = idx

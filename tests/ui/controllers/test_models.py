@@ -160,3 +160,25 @@ def test_a_near_tie_inside_the_chosen_group_is_not_said_before_a_group_run(qtbot
     c.target_mode.setCurrentIndex(c.target_mode.findData("top"))
     m.show_hint()
     assert "a near tie with <b>tiger cat</b>" in window.views.summary.text()
+
+
+def test_the_architecture_remedy_does_not_repeat_the_fitting_architecture():
+    # a resnet18 state dict loaded as resnet50 said "… The weights fit resnet18\n\nChoose the architecture in
+    # File ▸ Load Model… (resnet18 fits)." (the sentence unfinished, the architecture named twice)
+    exc = ModelSettingError("The weights in m.pth do not fit the torchvision architecture resnet50: 165 missing keys"
+                            ". The weights fit resnet18", "architecture", ["resnet18"])
+    message = str(exc) + gui_remedy(exc)
+    assert message.count("resnet18") == 1, message
+    assert "resnet18.\n\nChoose the architecture in File ▸ Load Model…" in message, message
+    ended = ModelSettingError("The weights do not fit resnet50. Is the architecture right?", "architecture")
+    assert not gui_remedy(ended).startswith(".")
+
+
+def test_a_failed_load_reads_as_sentences_in_the_status_bar(qtbot, window):
+    # 4 labels for a 3-class state dict: the status bar (the message's lines joined) read "… has 3 classes Still
+    # using EfficientNet-Lite0 (ImageNet)."
+    shown = []
+    window.error_shown.connect(lambda title, message: shown.append(message))
+    window.models._on_load_failed(ModelError("4 labels were given but m.pth has 3 classes"))
+    assert shown and "has 3 classes.\n\nStill using" in shown[-1], shown
+    assert window.models.info is not None and "Still using" in shown[-1]
