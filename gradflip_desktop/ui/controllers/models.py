@@ -65,6 +65,7 @@ class ModelsController(QObject):
         self._specs: dict[str, object] = {}  # path -> ModelSpec loaded through the dialog this session
         self._pending_spec = None  # the dialog's spec being loaded: saved as the sidecar once it has loaded
         self._failed_specs: dict[str, object] = {}  # resolved path -> settings whose load failed (this session only)
+        self._names: dict[str, str] = {}  # picker key -> the name the model loaded as (this session only)
         self._load = TaskSlot(window.engine, self._on_loaded, on_error=self._on_load_failed, parent=self)
         self._classify = TaskSlot(window.engine, self._on_classified, on_error=self._on_classify_failed, parent=self)
         self._inspect = TaskSlot(window.background, self._on_inspected, on_error=self._on_inspect_failed, parent=self)
@@ -259,9 +260,14 @@ class ModelsController(QObject):
     def _picker_entries(self, info: ModelInfo) -> list[tuple[str, str, str]]:
         entries = list(info.choices)
         keys = {e[0] for e in entries}
+        self._names[info.key] = info.name
         for path in self.model_files():
             if path not in keys:
-                entries.append((path, f"{info.name if path == info.key else Path(path).name} (file)", f"model file {path}"))
+                # the name it loaded as this session ("Fruit net", "resnet18 (3 classes, r18.pth)"), else the file's;
+                # "(file)" unless the name says it already (it read "resnet18 (3 classes, r18.pth) (file)")
+                name = self._names.get(path) or Path(path).name
+                entries.append((path, name if Path(path).name in name and name != Path(path).name else f"{name} (file)",
+                                f"model file {path}"))
                 keys.add(path)
         if info.key not in keys:
             entries.append((info.key, info.name, info.key))

@@ -182,3 +182,28 @@ def test_a_failed_load_reads_as_sentences_in_the_status_bar(qtbot, window):
     window.models._on_load_failed(ModelError("4 labels were given but m.pth has 3 classes"))
     assert shown and "has 3 classes.\n\nStill using" in shown[-1], shown
     assert window.models.info is not None and "Still using" in shown[-1]
+
+
+def test_the_picker_names_model_files_as_they_loaded_without_a_doubled_suffix(qtbot, window, tmp_path):
+    """A loaded file read "resnet18 (3 classes, r18.pth) (file)" (cut to "… 4 classes) (file" in the box) while the
+    other files read "r18.pth (file)", and a file's name went back to its file name once another model loaded."""
+    import torch
+    from helpers import RUN_TIMEOUT_MS, TinyNet
+
+    from gradflip_desktop.core.models import Preprocessing
+    from gradflip_desktop.core.models import files as model_files
+
+    specs = []
+    for name, seed in (("first", 1), ("second", 2)):
+        path = tmp_path / f"{name}.pt"
+        torch.jit.save(torch.jit.script(TinyNet(4, seed=seed).eval()), str(path))
+        specs.append(model_files.ModelSpec(str(path), "torchscript", labels=list("abcd"),
+                                           preprocessing=Preprocessing(input_size=(16, 16))))
+    for spec in specs:
+        with qtbot.waitSignal(window.model_ready, timeout=RUN_TIMEOUT_MS):
+            window.models.load_spec(spec)
+    box = window.controls.model_box
+    titles = {box.itemData(i): box.itemText(i) for i in range(box.count())}
+    assert titles[str(tmp_path / "first.pt")] == "first.pt (TorchScript, 4 classes)"  # as it loaded, once "(file)"-free
+    assert titles[str(tmp_path / "second.pt")] == "second.pt (TorchScript, 4 classes)"
+    assert not any(t.endswith(") (file)") for t in titles.values()), titles
