@@ -40,6 +40,10 @@ from ..viz.filters import gaussian_blur
 from .coordinates import Coordinates
 from .objective import Objective, probabilities
 
+AT_LIMIT = "every pixel the gradient points at is already at its limit; the image cannot change further"
+# the key-region and blur styles step a mask of how much detail is removed, not the pixels
+MASK_AT_LIMIT = ("every area the gradient points at already has all of its detail removed, or none of it: removing "
+                 "detail cannot change the photo further; the “smallest change” style (--style free) can change any pixel")
 GROW = 1.5  # adaptive: factor on ε when the step did better than GOOD_RATIO of its prediction
 SHRINK = 0.7  # adaptive: factor on ε when it did worse than POOR_RATIO
 REJECT = 0.5  # adaptive: factor on ε after a rejected step (the loss did not fall)
@@ -211,11 +215,7 @@ def search(ctx: SearchContext, params: SearchParams) -> Generator[Step, None, Se
         c_new = (c - (eps * param.scale / norm) * g).clamp_(0.0, 1.0)
         x_new = param.image(c_new)
         if torch.equal(x_new, x):
-            return SearchOutcome(
-                Status.STALLED,
-                "every pixel the gradient points at is already at its limit; the image cannot change further",
-                x, z, c,
-            )
+            return SearchOutcome(Status.STALLED, AT_LIMIT if opts.style == "free" else MASK_AT_LIMIT, x, z, c)
         z_new, loss_new, grad_of = obj.value_then_grad(x_new)
         flipped = params.success(z_new, x_new)
         grad_new = grad_of() if params.flip_gradient or not flipped else None

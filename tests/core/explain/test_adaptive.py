@@ -135,3 +135,26 @@ def test_stalled_when_every_pixel_is_at_its_limit():
     assert res.message == "every pixel the gradient points at is already at its limit; the image cannot change further"
     assert res.steps == [] and res.gradient_evaluations == 1
     assert np.array_equal(res.delta, np.zeros_like(res.delta))
+
+
+def test_a_mask_style_at_its_limit_says_so_in_its_own_terms():
+    """The key-region style stalled with the textbook style's "every pixel … at its limit", though it steps a mask
+    of removed detail, not pixels."""
+    from gradflip_desktop.core.explain.search import MASK_AT_LIMIT
+
+    class DarkDots(nn.Module):  # S rises with the dark dots' brightness: removing their detail (blur) raises it
+        def __init__(self, where):
+            super().__init__()
+            self.register_buffer("w", where)
+
+        def forward(self, x):
+            s = 1 + 10 * (x * self.w).sum((1, 2, 3)) / self.w.sum()
+            return torch.stack([s, torch.zeros_like(s)], 1)
+
+    img = np.full((8, 8, 3), 0.9, np.float32)
+    img[2, 2] = img[5, 5] = 0.1  # two dark dots on a bright photo
+    where = torch.zeros(1, 3, 8, 8)
+    where[..., 2, 2] = where[..., 5, 5] = 1.0
+    res = run(classifier(DarkDots(where)), img, ExplainOptions(style="region", mode="fixed", epsilon=0.01))
+    assert res.status == Status.STALLED and not res.flipped, (res.status, res.message)
+    assert MASK_AT_LIMIT in res.message and "every pixel" not in res.message
