@@ -346,6 +346,24 @@ def test_compare_caption_gives_the_same_l2_as_the_difference_caption(tiny, tiny_
     assert f"L2 {result.l2_saved:.3f})" in caption and f"L2 {result.l2:.3f}" not in caption
 
 
+def test_a_run_that_changed_nothing_has_no_gradflip_map_in_the_comparison(tiny, tiny_image):
+    """A run that took no step showed a dark GradFlip panel "where the flipping change concentrates (…, L2 0.000)"."""
+    from gradflip_desktop.core.explain import run
+    from gradflip_desktop.core.options import ExplainOptions
+    from gradflip_desktop.core.summary import no_change_reason
+    from gradflip_desktop.ui.controllers.difference import compare_task
+    from gradflip_desktop.ui.controllers.model_session import ModelSession
+
+    top = run(tiny, tiny_image, ExplainOptions(max_steps=1)).original
+    result = run(tiny, tiny_image, ExplainOptions(target=top.index))  # the target is on top already: nothing to flip
+    why = no_change_reason(result)
+    assert why and not result.steps
+    with pytest.raises(StopIteration) as stop:
+        next(compare_task(None, ModelSession(), result, result.original.index))
+    gradflip = stop.value.value.panels[0]
+    assert gradflip.rgb is None and gradflip.caption == f"no map: {why}" and "L2" not in gradflip.caption
+
+
 def test_the_comparisons_check_counts_the_maps_measured_and_equals_one_check_of_all(tiny, tiny_image, qtbot):
     """At the 1,024 px working size the check takes tens of seconds (one image per model call); the line above the
     maps said only "Measuring …". It is measured map by map, the count shown between maps, and the numbers are those
@@ -400,8 +418,18 @@ def test_the_comparison_of_a_group_run_names_what_each_map_explains(qtbot):
     text = views.heading.text()
     assert "Three explanations of" not in text
     assert "GradFlip's map of <b>any cat</b>" in text and "saliency of <b>Egyptian cat</b>" in text
-    views.show_comparison(types.SimpleNamespace(panels=[]), "Egyptian cat")  # one class: one name for all three
+    import numpy as np
+
+    from gradflip_desktop.ui.controllers.comparison import ComparePanel
+
+    rgb = np.zeros((4, 4, 3), np.uint8)
+    three = [ComparePanel(t, rgb, "") for t in ("GradFlip", "Grad-CAM", "Gradient saliency")]
+    views.show_comparison(types.SimpleNamespace(panels=three), "Egyptian cat")  # one class: one name for all three
     assert views.heading.text().startswith("Three explanations of <b>Egyptian cat</b>")
+    # Grad-CAM unavailable (a TorchScript model) and RISE not run: it said "Three explanations" over two maps
+    two = [three[0], ComparePanel("Grad-CAM", None, "cannot hook"), three[2], ComparePanel("RISE", None, "not checked")]
+    views.show_comparison(types.SimpleNamespace(panels=two), "Egyptian cat")
+    assert views.heading.text().startswith("Two explanations of <b>Egyptian cat</b>")
 
 
 def test_the_check_line_of_a_single_map_is_a_sentence(qtbot):

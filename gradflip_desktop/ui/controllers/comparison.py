@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gradflip_desktop.core.summary import any_of
+from gradflip_desktop.core.summary import any_of, no_change_reason
 from gradflip_desktop.core.viz.difference import map_name
 
 from ..worker import error_message
@@ -66,8 +66,9 @@ def compare_task(task, session: "ModelSession", result: "ExplainResult", target:
     original = result.original_pixels
     label = result.label(target)
     importance = result.importance_map()
+    why = no_change_reason(result)  # nothing was changed: no map (it read "… (smoothed magnitude, L2 0.000)")
     panels = [
-        ComparePanel(
+        ComparePanel("GradFlip", None, f"no map: {html.escape(why)}", None) if why else ComparePanel(
             "GradFlip",
             display_uint8(difference_overlay(result, importance)),  # as in the exported figure
             # the saved change's L2, as the Difference caption under it (not the float change's: two L2s in one window)

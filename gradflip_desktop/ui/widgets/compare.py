@@ -108,10 +108,10 @@ class CompareViews(QWidget):
                 f"<b>{class_label}</b>, the top class (brighter = more important)"
             )
         else:
-            self.heading.setText(
-                f"{'Four' if rise else 'Three'} explanations of <b>{class_label}</b> on the same "
-                "image (brighter = more important)"
-            )
+            maps = sum(p.rgb is not None for p in comparison.panels if p.title != "RISE") + rise  # it said "Three" over two
+            count = {2: "Two", 3: "Three", 4: "Four"}.get(maps)
+            self.heading.setText(f"{f'{count} explanations' if count else 'Explanations'} of <b>{class_label}</b> on "
+                                 "the same image (brighter = more important)")
         present = {p.title for p in comparison.panels}
         for title, panel in zip(self.TITLES, self.panels):  # a panel without a map here (RISE's) shows nothing old
             if title not in present:
