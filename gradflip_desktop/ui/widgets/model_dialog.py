@@ -191,8 +191,9 @@ class LoadModelDialog(QDialog):
         # nothing known: the fields show a generic guess, but left as they are the loader keeps its own (a timm
         # architecture's pretrained_cfg, e.g. 176 px centre crop; a 1-channel network gets grayscale), so say so
         self.pre_note = QLabel(
-            "The file names no input settings: these are a generic guess. Left as they are, the model's own are "
-            "used (a timm architecture's, or grayscale for a 1-channel network), with a note; change any to set them."
+            "The file names no input settings: these are a generic guess. Left as they are, the loader finds the "
+            "model's own where it can (a timm architecture's; the input size and channels a network runs on), with "
+            "a note; change any to set them."
         )
         self.pre_note.setWordWrap(True)
         self.pre_note.setVisible(not self._pre_known)
