@@ -123,6 +123,9 @@ def test_a_key_set_answer_mid_rise_lets_rise_go_on_not_start_again(qtbot, window
     monkeypatch.setattr(attributions, "rise_steps", steps)
     result = _explain(qtbot, window, RunSettings(style="free"))
     _rise_under_way(qtbot, window)
+    # Esc stops runs, not RISE: its caption says how to stop it and that the masks so far are kept (nothing did)
+    caption = window.compare.panel("RISE").caption.text()
+    assert caption.startswith("computing: ") and "untick “RISE too” to stop: the masks so far are kept" in caption
     window.views.set_mode(KEY_PIXELS)
     with qtbot.waitSignal(window.key_answer_shown, timeout=30_000):
         window.views.set_key_count(max(1, result.key_pixels.count // 2))
