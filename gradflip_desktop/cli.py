@@ -312,7 +312,9 @@ def _outcome_text(o) -> str:
         if kr.get("flips"):  # worded as the sentence: the share, the blobs or "most of it" (hatched in the figure)
             key = f", key region {region_share(kr['fraction'], kr.get('components', 1))} alone → {told(kr['prediction'])}"
         flip, n = rec.get("flip_step"), rec["steps"]  # as the app's progress bar: where it flipped, then all steps
-        steps = f"at step {flip} ({n} steps in all)" if flip is not None and flip < n else f"in {steps_text(n)}"
+        # "flipped at step 4", apart from the saved image's class: "→ eggnog 9.5 % at step 4" read as eggnog at step 4,
+        # where the top class was consomme (the plot's "top at the flip"); worded as the window's Adjusted caption
+        steps = f", flipped at step {flip} ({n} steps in all)" if flip is not None and flip < n else f" in {steps_text(n)}"
         group = rec.get("explained") or {}
         was, now = apart(orig["probability"], final["probability"])  # a near tie: "17.06 % → tripod 17.10 %"
         after = told(final)
@@ -320,7 +322,7 @@ def _outcome_text(o) -> str:
         if len(group.get("indices") or ()) > 1:  # a group run flipped "any cat": its sum first, as the figure's title
             total = group.get("probability")
             before = f"{any_of(str(group['name']))} ({'' if total is None else pct1(total) + '; '}{before})"
-        return (f"{before} → {after} {now} "
+        return (f"{before} → {after} {now}"
                 f"{steps}, L2 {rec.get('l2_saved', rec['l2']):.3f}{key}; {where}")  # saved, as the figure
     return f"not flipped ({rec.get('status')}): {rec.get('message')}; {where}"
 

@@ -10,7 +10,7 @@ from typing import Callable
 # how a step's phase reads in the progress line (the search itself needs no name)
 # (short: a terminal line is rewritten in place only while it fits the terminal's width, and the fill-in is not
 # always a blur: "mean colour" runs flip back too)
-_PHASES = {"sharpen": " (past the flip)", "restore": " (flip-back: detail put back)", "eight_bit": " (8-bit check)"}
+_PHASES = {"sharpen": " (past the flip)", "restore": " (flip-back: detail put back)", "eight_bit": " (8-bit pass)"}
 
 
 class _Progress:

@@ -749,7 +749,7 @@ def test_progress_never_counts_past_the_step_budget(capsys):
     lines = capsys.readouterr().err.splitlines()
     assert [line.split("  ")[0] for line in lines] == [
         "a.png: step 3/3", "a.png: step 5 (past the flip)", "a.png: step 13 (flip-back: detail put back)",
-        "a.png: step 19 (8-bit check)"]
+        "a.png: step 19 (8-bit pass)"]
 
 
 def test_progress_names_each_phase_and_the_last_line_names_the_key_region(capsys):
@@ -769,7 +769,7 @@ def test_progress_names_each_phase_and_the_last_line_names_the_key_region(capsys
     assert lines[0].startswith("a.png: step 1/200  class1 70.0 %")
     assert lines[1].startswith("a.png: step 2 (past the flip)  class2 70.0 %")  # the budget bounds the search only
     assert lines[2].startswith("a.png: step 3 (flip-back: detail put back)  class3")
-    assert lines[3].startswith("a.png: step 4 (8-bit check)  class0")
+    assert lines[3].startswith("a.png: step 4 (8-bit pass)  class0")  # the window's plot and read-out name
     rec = {"flipped": True, "steps": 19, "l2": 22.779, "l2_saved": 22.8,  # the saved change's L2, as the figure
            "original": {"label": "Egyptian cat", "probability": 0.79}, "final": {"label": "tiger cat", "probability": 0.385},
            "key_pixels": {"count": 0, "fraction": 0.0},
@@ -779,7 +779,9 @@ def test_progress_names_each_phase_and_the_last_line_names_the_key_region(capsys
                     "(7 areas; no small region flips it) alone → fox squirrel; wrote 1 files to out")
     # with the flip step recorded, the line says where it flipped, as the app's progress bar does
     text = cli._outcome_text(SimpleNamespace(record={**rec, "flip_step": 3}, written=[Path("out/a.png")]))
-    assert text.startswith("Egyptian cat 79.0 % → tiger cat 38.5 % at step 3 (19 steps in all), L2 22.800")
+    assert text.startswith("Egyptian cat 79.0 % → tiger cat 38.5 %, flipped at step 3 (19 steps in all), L2 22.800")
+    # not "→ tiger cat 38.5 % at step 3": 38.5 % is the saved image's, and at step 3 another class may lead
+    assert "38.5 % at step" not in text
     # one blob: no "(1 areas)"; like the app's sentence, the count is named only when there are several
     one = {**rec, "key_region": {**rec["key_region"], "components": 1}}
     text = cli._outcome_text(SimpleNamespace(record=one, written=[Path("out/a.png")]))

@@ -12,6 +12,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication, QFileDialog
 
+from gradflip_desktop.core.summary import share as summary_share
 from gradflip_desktop.core.viz.difference import AMPLIFIED, KEY_PIXELS, MAGNITUDE, SIGNED
 from gradflip_desktop.ui.main_window import IMAGE_FILTER, MainWindow
 from gradflip_desktop.ui.qimages import array_to_qimage
@@ -609,15 +610,14 @@ def test_key_pixel_explorer(qtbot, window):
     assert window.views.key_label.text() == f"{kp.count:,} px"
     caption = window.views.key_answer.text()
     n = SAMPLE_SHAPE[0] * SAMPLE_SHAPE[1]
-    pct = 100 * kp.count / n
-    share = f"{pct:.1f}&nbsp;%" if pct >= 0.1 else f"{pct:.2g}&nbsp;%"  # never wrapped before its "%"
+    share = summary_share(kp.count / n).replace(" %", "&nbsp;%")  # as the sentence and the figure; never wrapped before its "%"
     # reads like "412 pixels, 0.3 % of the image, flip it to tiger cat"
     assert f"key pixels: {kp.count:,} pixels, {share} of the image, flip it to <b>{kp.prediction.label}</b>" in caption
     # no pixel changed: the model sees the original class again
     with qtbot.waitSignal(window.key_answer_shown, timeout=30_000) as b0:
         window.views.set_key_count(0)
     assert b0.args[0].count == 0 and b0.args[0].top[0].index == result.original.index
-    assert "0 pixels, 0.0&nbsp;% of the image, do not flip it" in window.views.key_answer.text()
+    assert "0 pixels, 0&nbsp;% of the image, do not flip it" in window.views.key_answer.text()
     # the smallest flipping set found by the core flips again, to the same class
     with qtbot.waitSignal(window.key_answer_shown, timeout=30_000) as b1:
         window.views.set_key_count(kp.count)

@@ -155,6 +155,27 @@ def test_a_run_extended_by_the_8bit_pass_is_marked(qtbot, window):
     assert_numbers_agree(window, result)
 
 
+def test_a_single_8bit_step_is_not_called_a_range(qtbot, window):
+    """coffee.png, default style: only step 5 was the 8-bit pass; the caption's tooltip read "Steps 5–5 made the
+    flip survive 8-bit saving"."""
+    from dataclasses import replace
+
+    from helpers import make_tiny, tiny_image_array
+
+    from gradflip_desktop.core.explain import run
+
+    result = run(make_tiny(seed=1), tiny_image_array(),
+                 ExplainOptions(style="free", mode="fixed", epsilon=1e-4, minimise=False))
+    assert result.flipped and len(result.steps) >= 3
+    last = len(result.steps) - 1
+    steps = [replace(s, phase="eight_bit") if i == last else replace(s, phase="search") for i, s in enumerate(result.steps)]
+    window.runs._show_result(replace(result, steps=steps))
+    tip = window.views.adjusted.caption.toolTip()
+    eight = steps[-1].index
+    assert f"Step {eight} made the flip survive 8-bit saving" in tip
+    assert f"{eight}–{eight}" not in tip
+
+
 # 5, 11 ----------------------------------------------------------------------------------------------------
 def test_key_explorer_is_a_visible_control_whose_answer_neither_jumps_nor_is_cut(qtbot, window, tmp_path):
     result = run_and_wait(qtbot, window, FREE)

@@ -16,12 +16,11 @@ import numpy as np
 from PySide6.QtCore import QObject
 
 from gradflip_desktop.core.options import is_broad_region, is_large_region
-from gradflip_desktop.core.summary import any_of, fill_base
+from gradflip_desktop.core.summary import any_of, fill_base, share
 from gradflip_desktop.core.viz.difference import (
     KEY_PIXELS, KEY_TINT_MAX_FRACTION, SMOOTHED_MAGNITUDE, DiffImage, DiffRequest, blur_name, map_name,
 )
 
-from ..widgets.controls import percent_of
 from ..worker import TaskSlot, error_message
 from .comparison import Comparison, compare_task, no_check_note  # noqa: F401 - re-exported
 
@@ -128,9 +127,9 @@ def key_answer_text(kind: str, k: int, n: int, prediction, flips: bool, fill: st
         # the layer over the Original dims all but the region (core.viz.maps.key_region_layer): beside the Adjusted
         # view a dimmed Original read as a large change (the caption said "invisible")
         dimmed = f"; the Original is {'lightened' if dark else 'dimmed'} outside it" if 0 < k < n else ""
-        what = f"key region: {percent_of(k, n)} of the image ({k:,} pixel{plural}{dimmed})"
+        what = f"key region: {share(k / max(1, n))} of the image ({k:,} pixel{plural}{dimmed})"
         if is_large_region(k / max(1, n)) and k < n:  # drawn hatched (core.viz.maps.key_region_layer), as in the figure
-            what = f"key region: {percent_of(k, n)} of the image, hatched: most of it ({k:,} pixels)"
+            what = f"key region: {share(k / max(1, n))} of the image, hatched: most of it ({k:,} pixels)"
         base, found = fill_base(fill)  # worded as the figure's caption (a search's fade toward the mean colour too)
         verb = ("removing its detail" if base.startswith("blur") else f"fading it toward the {html.escape(base)}" if found
                 else f"filling it with the {html.escape(base)}")
@@ -141,7 +140,7 @@ def key_answer_text(kind: str, k: int, n: int, prediction, flips: bool, fill: st
                      and not is_large_region(k / max(1, n)) else "")
             return f"{what}, {broad}{verb} flips it to {label}"
         return f"{what}, {verb} does not {miss}: {label}"
-    what = f"key pixels: {k:,} pixel{plural}, {percent_of(k, n)} of the image"
+    what = f"key pixels: {k:,} pixel{plural}, {share(k / max(1, n))} of the image"
     if k > KEY_TINT_MAX_FRACTION * n:  # not tinted on the Original (key_outline): spread out, only a few marks showed
         what += " (Difference ▸ Key-pixel outline shows each)"
     if flips:

@@ -446,7 +446,8 @@ class RunsController(QObject):
         flip_step = result.flip_step
         eight_bit = next((s.index for s in result.steps if s.phase == "eight_bit"), None)
         last_step = max((s.index for s in result.steps if s.phase in ("search", "eight_bit")), default=n)
-        eight_bit_note = f" Steps {eight_bit}–{last_step} made the flip survive 8-bit saving." if eight_bit is not None else ""
+        steps_8 = f"Step {eight_bit} made" if eight_bit == last_step else f"Steps {eight_bit}–{last_step} made"  # not "Steps 5–5"
+        eight_bit_note = f" {steps_8} the flip survive 8-bit saving." if eight_bit is not None else ""
         # a group run flipped "any cat" (as the summary and the plot say), not only its top class
         explained = any_of(result.explained_name) if len(result.explained) > 1 else orig.label
         if result.flipped:

@@ -72,14 +72,6 @@ class TopClasses(QTableWidget):
         return [self.item(r, 0).text() for r in range(self.rowCount()) if self.item(r, 0) is not None]
 
 
-def percent_of(count: int, total: int) -> str:
-    """``"0.3 %"``: one decimal, or two significant digits below 0.1 %."""
-    p = 100.0 * count / max(1, total)
-    if p == 0 or p >= 0.1:
-        return f"{p:.1f} %"
-    return f"{p:.2g} %"
-
-
 STYLE_TITLES = {  # the window's names of the core's styles (core.options.STYLES)
     "region": "Key region (remove detail)",
     "free": "Smallest change (textbook)",

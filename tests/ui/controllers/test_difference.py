@@ -39,7 +39,7 @@ def test_key_pixels_spread_over_much_of_the_photo_point_to_the_difference_view()
     three small marks (over a quarter they are not tinted, and their closed region's edge is the photo's own). The
     answer says where they are drawn one by one; a small set, tinted on the Original, needs no pointer."""
     many = key_answer_text("pixels", 70440, 135300, Prediction(534, "dishwasher", 0.013), True)
-    assert many == ("key pixels: 70,440 pixels, 52.1 % of the image (Difference ▸ Key-pixel outline shows each), "
+    assert many == ("key pixels: 70,440 pixels, 52 % of the image (Difference ▸ Key-pixel outline shows each), "
                     "flip it to <b>dishwasher</b> (1.3 %)")
     few = key_answer_text("pixels", 11893, 135300, Prediction(282, "tiger cat", 0.343), True)
     assert "Key-pixel outline" not in few
@@ -128,7 +128,7 @@ def test_before_any_run_the_key_set_mode_is_named_by_the_chosen_style(qtbot, win
 def test_a_region_over_most_of_the_image_is_named_as_drawn_hatched():
     # the overlay hatches a region over half of the image (core.viz.maps.key_region_layer); the answer says so
     text = key_answer_text("region", 39187, 50176, Prediction(470, "candle", 0.401), True, "blur sigma = long side / 8")
-    assert text == ("key region: 78.1 % of the image, hatched: most of it (39,187 pixels), "
+    assert text == ("key region: 78 % of the image, hatched: most of it (39,187 pixels), "
                     "removing its detail flips it to <b>candle</b> (40.1 %)")
     assert "hatched" not in key_answer_text("region", 25088, 50176, VELVET, True)  # half: outlined only
     assert "hatched" not in key_answer_text("region", 50176, 50176, VELVET, False)  # all of it: nothing to hatch
@@ -181,7 +181,7 @@ def test_a_small_photos_key_region_shows_its_pixels_inside_a_thin_outline():
 def test_a_region_the_search_faded_toward_the_mean_colour_is_named_so():
     text = key_answer_text("region", 4896, 10404, Prediction(70, "harvestman", 0.045), True,
                            "mean colour amount found by the search")
-    assert text == ("key region: 47.1 % of the image (4,896 pixels; the Original is dimmed outside it), no small region "
+    assert text == ("key region: 47 % of the image (4,896 pixels; the Original is dimmed outside it), no small region "
                     "does it: fading it toward the mean colour flips it to <b>harvestman</b> (4.5 %)")
 
 
@@ -192,3 +192,15 @@ def test_a_broad_slider_choice_is_not_called_no_small_region_when_a_small_one_fl
     assert "no small region" not in text
     alone = key_answer_text("region", 19000, 50176, candle, True, "blur sigma = long side / 8", smallest_flip=15000)
     assert "no small region does it: removing its detail" in alone
+
+
+def test_the_key_sets_share_reads_as_in_the_sentence_the_figure_and_the_cli():
+    """coffee.png, --style blur: the sentence, the figure's caption and the CLI said "27,833 px (12 %)", the key row
+    under them "11.6 % of the image"; the region style's "16 %" read "16.0 %" there. One rounding (core.summary.share)."""
+    from gradflip_desktop.core.summary import share
+
+    text = key_answer_text("pixels", 27833, 240000, Prediction(925, "consomme", 0.111), True)
+    assert text.startswith(f"key pixels: 27,833 pixels, {share(27833 / 240000)} of the image") and "12 %" in text
+    region = key_answer_text("region", 38380, 240000, Prediction(470, "candle", 0.13), True, "blur sigma = long side / 8")
+    assert region.startswith("key region: 16 % of the image (38,380 pixels") and "16.0 %" not in region
+    assert "0.2 % of the image" in key_answer_text("pixels", 1, 400, Prediction(285, "Egyptian cat", 0.5), False)
