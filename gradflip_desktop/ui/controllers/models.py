@@ -113,6 +113,7 @@ class ModelsController(QObject):
         self.info, self.error, self.loading = info, None, False
         note = self._save_loaded_spec() if self._pending_spec is not None else ""
         w.controls.set_model(info.labels, list(info.groups), info.devices, info.device, members=info.groups)
+        self._names[info.key] = info.name
         w.controls.set_model_choices(self._picker_entries(info), info.key)
         w.controls.show_model(f"Model: {html.escape(info.name)} on {info.device}", "\n".join([info.key, *info.warnings]))
         self._load_notes = list(info.warnings)
@@ -260,14 +261,12 @@ class ModelsController(QObject):
     def _picker_entries(self, info: ModelInfo) -> list[tuple[str, str, str]]:
         entries = list(info.choices)
         keys = {e[0] for e in entries}
-        self._names[info.key] = info.name
         for path in self.model_files():
             if path not in keys:
                 # the name it loaded as this session ("Fruit net", "resnet18 (3 classes, r18.pth)"), else the file's;
                 # "(file)" unless the name says it already (it read "resnet18 (3 classes, r18.pth) (file)")
-                name = self._names.get(path) or Path(path).name
-                entries.append((path, name if Path(path).name in name and name != Path(path).name else f"{name} (file)",
-                                f"model file {path}"))
+                name, file = self._names.get(path, ""), Path(path).name
+                entries.append((path, name if file in name and name != file else f"{name or file} (file)", f"model file {path}"))
                 keys.add(path)
         if info.key not in keys:
             entries.append((info.key, info.name, info.key))
