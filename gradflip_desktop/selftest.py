@@ -14,7 +14,7 @@ Checks, in order, each one a named stage so that a failure says where it broke:
 
 Prints exactly one line on stdout, e.g.::
 
-    gradflip self-test: OK — Egyptian cat (79.0 %) flipped to tiger cat in 3 steps, export verified, GUI ok (Qt 6.11.3 offscreen), 6.2 s
+    gradflip self-test: OK — Egyptian cat (79.0 %) → tiger cat in 3 steps, export verified, GUI ok (Qt 6.11.3 offscreen), 6.2 s
 
 or ``gradflip self-test: FAILED at <stage> — <reason>, 1.3 s``; returns 0 or 1 (the exit status).
 """
@@ -196,7 +196,7 @@ def run_self_test(
     orig, final = result.original, result.final
     _print(
         out,
-        f"gradflip self-test: OK — {orig.label} ({100 * orig.probability:.1f} %) flipped to {final.label} "
+        f"gradflip self-test: OK — {orig.label} ({100 * orig.probability:.1f} %) → {final.label}"
         f"{_when(result)}, export verified{gui_text}, {time.perf_counter() - t0:.1f} s",
     )
     if verbose:
@@ -205,9 +205,12 @@ def run_self_test(
 
 
 def _when(result) -> str:
-    """"at step 3 (19 steps in all)", as the CLI's last line and the app's progress bar say it."""
+    """", flipped at step 3 (19 steps in all)", as the CLI's last line and the app's progress bar say it: apart from
+    the final class, which is the saved image's (the class on top at step 3 may be another)."""
+    from .core.summary import steps_text
+
     n, flip = len(result.steps), result.flip_step
-    return f"at step {flip} ({n} steps in all)" if flip is not None and flip < n else f"in {n} step{'' if n == 1 else 's'}"
+    return f", flipped at step {flip} ({n} steps in all)" if flip is not None and flip < n else f" in {steps_text(n)}"
 
 
 def _details(times: dict[str, float]) -> None:

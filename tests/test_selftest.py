@@ -13,7 +13,7 @@ from gradflip_desktop.core.errors import ModelError
 from helpers import make_tiny
 
 OK_LINE = re.compile(
-    r"^gradflip self-test: OK — Egyptian cat \(\d+\.\d %\) flipped to [\w ,'-]+ at step \d+ \(\d+ steps in all\), "
+    r"^gradflip self-test: OK — Egyptian cat \(\d+\.\d %\) → [\w ,'-]+(, flipped at step \d+ \(\d+ steps in all\)| in \d+ steps?), "
     r"export verified, "
     r"GUI ok \(Qt [\d.]+ \w+\), \d+\.\d s$"
 )
@@ -103,6 +103,7 @@ def test_the_self_test_says_one_step_in_the_singular():
 
     from gradflip_desktop.selftest import _when
 
-    assert _when(SimpleNamespace(steps=[0], flip_step=1)) == "in 1 step"  # before: "in 1 steps"
-    assert _when(SimpleNamespace(steps=[0, 0, 0], flip_step=3)) == "in 3 steps"
-    assert _when(SimpleNamespace(steps=[0] * 19, flip_step=3)) == "at step 3 (19 steps in all)"
+    assert _when(SimpleNamespace(steps=[0], flip_step=1)) == " in 1 step"  # before: "in 1 steps"
+    assert _when(SimpleNamespace(steps=[0, 0, 0], flip_step=3)) == " in 3 steps"
+    # worded as the CLI: "flipped to tiger cat at step 3" read as tiger cat on top at step 3, where it is the saved image's
+    assert _when(SimpleNamespace(steps=[0] * 19, flip_step=3)) == ", flipped at step 3 (19 steps in all)"
