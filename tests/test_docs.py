@@ -47,11 +47,11 @@ def test_docs_cite_existing_files(doc):
 
 def test_architecture_page_names_every_module():
     """docs/architecture.md keeps the tree true: one line per file of the package, the benchmarks and the
-    tools, none that is gone."""
+    tools and the packaging scripts, none that is gone."""
     text = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8")
-    folders = ("gradflip_desktop", "benchmarks", "tools")
+    folders = ("gradflip_desktop", "benchmarks", "tools", "packaging")
     modules = {p.relative_to(REPO).as_posix() for f in folders for p in (REPO / f).rglob("*.py")}
-    listed = set(re.findall(r"^((?:gradflip_desktop|benchmarks|tools)/\S+\.py)\s", text, re.M))
+    listed = set(re.findall(r"^((?:gradflip_desktop|benchmarks|tools|packaging)/\S+\.py)\s", text, re.M))
     assert modules - listed == set(), "modules missing from docs/architecture.md"
     assert listed - modules == set(), "docs/architecture.md lists files that no longer exist"
 

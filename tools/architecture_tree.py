@@ -1,4 +1,4 @@
-"""Print the tree with one line per file (the first line of each module's docstring): the package, benchmarks/, tools/.
+"""Print the tree with one line per file (the first line of each module's docstring): the package, benchmarks/, tools/, packaging/.
 
     python tools/architecture_tree.py        # paste into docs/architecture.md
 
@@ -19,7 +19,7 @@ def first_line(path: Path) -> str:
     return line.split(". ", 1)[0].rstrip(".")
 
 
-FOLDERS = ("gradflip_desktop", "benchmarks", "tools")  # the code whose files the page lists
+FOLDERS = ("gradflip_desktop", "benchmarks", "tools", "packaging")  # the code whose files the page lists
 
 
 def files(folder: str) -> list[Path]:
