@@ -236,10 +236,12 @@ def _inputs(args, verb: str) -> list | None:
 
 def _repeated(inputs, done: str) -> set[int]:
     """Say which inputs name a file given before (``done``: "explained"/"classified" once); their positions."""
+    from .core.dataset.inputs import _resolved  # noqa: PLC0415 - a link loop: its own path, not a RuntimeError
+
     seen: dict[Path, str] = {}  # the file -> the path it came first by
     again = set()
     for i, inp in enumerate(inputs):
-        key = Path(inp.path).resolve()
+        key = _resolved(inp.path)
         if key in seen:  # a link in a folder was not "listed twice" by the user: name the file it leads to
             same = ("listed twice" if str(inp.path) == seen[key] else f"a link to {seen[key]}"
                     if Path(inp.path).is_symlink() else f"the same file as {seen[key]}")

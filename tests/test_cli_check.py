@@ -172,6 +172,41 @@ def test_a_malformed_record_is_skipped_with_a_reason_and_the_others_are_checked(
     assert {r["name"] for r in rows} == {"p0", "p1", "model_text"}
 
 
+def test_a_record_nested_too_deeply_for_the_json_parser_is_skipped_and_resume_explains_it_again(results, capsys):
+    """A NAME.gradflip.json holding ``[[[…`` 100,000 deep (a broken or hostile file): json.loads raised
+    RecursionError, which no reader caught, so `gradflip check` and `explain --resume` ended as an internal
+    error (exit 3). The set is skipped with its reason; --resume treats it as an incomplete set."""
+    out, photos = results
+    deep = "[" * 100_000 + "]" * 100_000
+    (out / "deep.gradflip.json").write_text(deep, encoding="utf-8")
+    capsys.readouterr()
+    assert cli.main(["check", str(out), "--points", "3"]) == 0
+    err = capsys.readouterr().err
+    assert "internal error" not in err and "deep: skipped: its record cannot be read" in err
+    (out / "p0.gradflip.json").write_text(deep, encoding="utf-8")
+    assert cli.main(["explain", str(photos[0]), "--out", str(out), "--style", "free", "--quiet", "--resume"]) == 0
+    assert "internal error" not in capsys.readouterr().err
+    assert json.loads((out / "p0.gradflip.json").read_text(encoding="utf-8"))["flipped"]
+
+
+def test_a_map_with_nan_or_complex_values_is_skipped_not_scored(results, capsys):
+    """A damaged or edited NAME.importance.npy (NaN, or complex numbers) was scored as GradFlip's map: NaN ranked
+    anyhow (its numbers went into faithfulness.csv as the map's), complex with numpy's ComplexWarning on stderr."""
+    out, _ = results
+    good = np.load(out / "p0.importance.npy")
+    for name, bad in (("nan", np.full_like(good, np.nan)), ("cplx", good.astype(np.complex64))):
+        (out / f"{name}.gradflip.json").write_bytes((out / "p0.gradflip.json").read_bytes())
+        np.save(out / f"{name}.importance.npy", bad)
+    capsys.readouterr()
+    assert cli.main(["check", str(out), "--points", "3"]) == 0
+    err = capsys.readouterr().err
+    assert "ComplexWarning" not in err
+    for name in ("nan", "cplx"):
+        assert f"{name}: skipped: its map ({name}.importance.npy) holds" in err
+    rows = list(csv.DictReader((out / CSV_NAME).open(encoding="utf-8")))
+    assert {r["name"] for r in rows} == {"p0", "p1"}
+
+
 def test_a_record_made_with_other_model_settings_is_not_measured_with_these(results):
     """The same model file read with another --mean/--std/--input-size/--channels/--resize is another model:
     its numbers would not be the run's map on the run's model."""

@@ -894,6 +894,23 @@ def test_a_file_listed_twice_under_other_names_is_explained_once(tiny_cli, tmp_p
     assert sorted(r["name"] for r in read_summary(out / "summary.csv")) == ["horse", "sub_horse"]
 
 
+def test_a_link_loop_named_by_itself_is_one_error_and_the_other_photos_go_on(tiny_cli, tmp_path, capsys):
+    """`gradflip classify a.png good.png` where a.png -> b.png -> a.png: on Python 3.11 Path.resolve() raised
+    RuntimeError("Symlink loop") while finding files listed twice, and the whole run ended as an internal error
+    (exit 3) before any photo was read. The loop is that input's error; the other photo is classified/explained."""
+    good = _photo(tmp_path / "good.png", seed=1)
+    (tmp_path / "a.png").symlink_to(tmp_path / "b.png")
+    (tmp_path / "b.png").symlink_to(tmp_path / "a.png")
+    loop = str(tmp_path / "a.png")
+    assert cli.main(["classify", loop, str(good), "-k", "1"]) == 2
+    cap = capsys.readouterr()
+    assert "internal error" not in cap.err and "a.png" in cap.err and "good.png:" in cap.out
+    out = tmp_path / "out"
+    assert cli.main(["explain", loop, str(good), "--out", str(out), "--no-key-pixels", "--max-steps", "3"]) == 2
+    assert "internal error" not in capsys.readouterr().err
+    assert (out / "good.gradflip.json").is_file()
+
+
 def test_one_interrupt_delivered_twice_at_once_is_one_interrupt(tiny_cli, folder, tmp_path, capsys, monkeypatch):
     """`timeout -s INT` signals the process and then its group: the same SIGINT arrives twice within
     microseconds. That is one Ctrl+C (the run stops cleanly, exit 130, summary written), not two."""

@@ -26,6 +26,18 @@ def one_line(text) -> str:
     return "".join(repr(ch)[1:-1] if unicodedata.category(ch) in _ESCAPED else ch for ch in str(text))
 
 
+def json_loads(text: str):
+    """``json.loads``; a document nested deeper than Python's parser follows (``[[[…`` 100,000 deep: a broken or
+    hostile record, labels file, model sidecar or config) is a ``json.JSONDecodeError`` like any other bad JSON,
+    not a ``RecursionError`` that the readers' ``except ValueError`` let through as an internal error."""
+    import json  # noqa: PLC0415
+
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply to read", text, 0) from None
+
+
 class GradFlipError(Exception):
     """Base of GradFlip's own errors; the message is meant for the user."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pickle
 
-from gradflip_desktop.core.errors import DiskFullError, ModelSettingError, ResultExistsError
+from gradflip_desktop.core.errors import DiskFullError, ModelSettingError, ResultExistsError, json_loads
 
 
 def test_errors_with_attributes_survive_a_pickle():
@@ -16,3 +16,13 @@ def test_errors_with_attributes_survive_a_pickle():
     exists = pickle.loads(pickle.dumps(ResultExistsError("cat.png exists", existing=["cat.png"])))
     assert isinstance(exists, FileExistsError) and str(exists) == "cat.png exists" and exists.existing == ["cat.png"]
     assert str(pickle.loads(pickle.dumps(DiskFullError("disk full")))) == "disk full"
+
+
+def test_json_nested_too_deeply_is_a_json_error_like_any_bad_json():
+    import json
+
+    import pytest
+
+    assert json_loads('{"a": [1]}') == {"a": [1]}
+    with pytest.raises(json.JSONDecodeError, match="nested too deeply"):
+        json_loads("[" * 100_000 + "]" * 100_000)

@@ -24,6 +24,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from ..errors import json_loads
 from ..faithfulness import TIE
 
 RECORD_SUFFIX = ".gradflip.json"
@@ -160,7 +161,7 @@ def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] =
     name = path.name[: -len(RECORD_SUFFIX)]
     out = SetCheck(name, path)
     try:
-        rec = json.loads(path.read_text(encoding="utf-8"))
+        rec = json_loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         out.skipped = f"its record cannot be read ({exc.__class__.__name__}: {exc})"
         return out
@@ -222,6 +223,10 @@ def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] =
         return out
     if pixels.shape[:2] != (int(work[1]), int(work[0])) or importance.shape != pixels.shape[:2]:
         out.skipped = f"the photo loads at {pixels.shape[1]}×{pixels.shape[0]} px, the run's map is {importance.shape[::-1]}"
+        return out
+    if importance.dtype.kind not in "biuf" or not np.all(np.isfinite(importance)):  # scored as a map, silently
+        out.skipped = (f"its map ({name}.importance.npy) holds {importance.dtype} values that are not all finite real "
+                       "numbers: damaged or edited, not a map GradFlip wrote")
         return out
     maps = {"GradFlip": importance.astype(np.float32)}
     notes = []

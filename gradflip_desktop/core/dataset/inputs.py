@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import one_line
+from ..errors import json_loads, one_line
 
 
 @dataclass(frozen=True)
@@ -286,8 +286,6 @@ def distinct_names(inputs: list[Input], out: str | Path | None = None) -> list[I
 def _owners(inputs: list[Input], out: str | Path) -> dict[str, Path]:
     """For the names two or more files of ``inputs`` would share: the file whose result set in ``out`` has
     that name (its record's ``image.source``), by the name's key."""
-    import json  # noqa: PLC0415
-
     from ..report import safe_name  # noqa: PLC0415
 
     files: dict[str, set[Path]] = {}
@@ -299,7 +297,7 @@ def _owners(inputs: list[Input], out: str | Path) -> dict[str, Path]:
         if len(files[key]) < 2 or key in owners:
             continue
         try:
-            rec = json.loads((Path(out) / f"{safe_name(inp.name)}.gradflip.json").read_text(encoding="utf-8"))
+            rec = json_loads((Path(out) / f"{safe_name(inp.name)}.gradflip.json").read_text(encoding="utf-8"))
             source = _resolved(rec["image"]["source"])
         except (OSError, ValueError, TypeError, KeyError):
             continue

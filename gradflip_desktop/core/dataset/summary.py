@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 
+from ..errors import json_loads
 from ..images import atomic_write_bytes, utf8_bytes
 from ..report import result_paths
 
@@ -28,7 +28,7 @@ def complete_record(out_dir: str | Path, name: str) -> dict | None:
     paths = result_paths(out_dir, name)
     rec_path = paths[".gradflip.json"]
     try:
-        rec = json.loads(rec_path.read_text(encoding="utf-8"))
+        rec = json_loads(rec_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     files = rec.get("files") if isinstance(rec, dict) else None

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..errors import ModelError
+from ..errors import ModelError, json_loads
 from ..resources import resource_path
 
 __all__ = [
@@ -111,15 +111,20 @@ def read_labels(path: str | os.PathLike) -> list[str]:
         raise ModelError(f"labels file {p} is not a regular file" if os.path.lexists(p) and p.exists()
                          else f"labels file {p} not found")
     try:
-        text = p.read_text(encoding="utf-8-sig")
+        raw = p.read_bytes()
+        # UTF-16 with its byte-order mark: Windows PowerShell 5's `>` and Out-File, Notepad's "Unicode" (was refused)
+        text = raw.decode("utf-16") if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ModelError(f"labels file {p.name} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
                          f"position {exc.start}); save it with UTF-8 encoding") from None
     except OSError as exc:
         raise ModelError(f"cannot read labels file {p.name}: {exc.strerror or exc}") from None
+    if "\x00" in text:  # UTF-16 without its mark read as UTF-8: "c\0a\0t\0" labels, or a count off by one
+        raise ModelError(f"labels file {p.name} holds NUL characters (UTF-16 text without a byte-order mark?); "
+                         "save it with UTF-8 encoding")
     if p.suffix.lower() == ".json":
         try:
-            data = json.loads(text)
+            data = json_loads(text)
         except json.JSONDecodeError as exc:
             raise ModelError(f"labels file {p.name} is not valid JSON: {exc}") from None
         labels = _labels_from_json(data, p.name)

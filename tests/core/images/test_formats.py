@@ -475,6 +475,36 @@ def test_large_png_is_box_reduced_before_float(tmp_path):
     np.testing.assert_allclose(img.pixels[:, -500:], np.broadcast_to(np.array([10, 250, 30]) / 255, (614, 500, 3)), atol=1e-6)
 
 
+def test_large_16bit_and_float_images_are_box_reduced_before_float_at_the_full_images_scale(tmp_path):
+    """16-bit grey and float TIFF/PNG skipped the box reduction 8-bit images get: a 196-megapixel 16-bit grey PNG
+    (1.5 MB on disk, under the pixel limit) took 6.7 GB as float64 copies. Reduced first, in float32; the scale
+    comes from the whole image, so one bright pixel above 4095 still keeps 1/65535 (the reduced image's own range
+    would read it as 12-bit data, 16x too bright), and a float image's range note is the file's."""
+    a = np.full((3000, 5000), 1000, np.uint16)
+    a[:, 2500:] = 3000
+    a[10, 10] = 60000  # one pixel past 12 bits: the file is 16-bit data
+    img = load_image(save(tmp_path, "big16.png", Image.fromarray(a), compress_level=1))
+    assert img.pixels.shape == (614, 1024, 3) and img.original_size == (5000, 3000)
+    np.testing.assert_allclose(img.pixels[300, :500], 1000 / 65535, atol=1e-5)
+    np.testing.assert_allclose(img.pixels[300, -500:], 3000 / 65535, atol=1e-5)
+    assert not any("12-bit" in w for w in img.warnings)
+    f = (a.astype(np.float32) / 1000 - 1).astype(np.float32)  # values in [0, 59]
+    img = load_image(save(tmp_path, "bigf.tif", Image.fromarray(f)))
+    assert img.pixels.shape == (614, 1024, 3)
+    assert "float pixel values in [0, 59] were scaled to [0, 1]" in img.warnings
+    np.testing.assert_allclose(img.pixels[300, -500:], 2 / 59, atol=1e-5)
+    import tracemalloc  # numpy's arrays are traced (Pillow's own image memory is not, before or after)
+
+    tracemalloc.start()
+    try:
+        load_image(tmp_path / "big16.png")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # 15 megapixels: the float64 copies at full size were 120 MB each, 450 MB at once; reduced 2x first, 122 MB
+    assert peak < 200e6, peak
+
+
 _MEASURE = r"""
 import json, resource, sys, time
 from gradflip_desktop.core.images import load_image

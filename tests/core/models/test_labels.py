@@ -115,3 +115,32 @@ def test_a_labels_path_that_is_a_pipe_or_device_is_not_called_missing(tmp_path):
             mf.read_labels(path)
     with pytest.raises(ModelError, match=r"not found$"):
         mf.read_labels(tmp_path / "missing.txt")
+
+
+def test_a_json_labels_file_nested_too_deeply_is_refused_as_bad_json(tmp_path):
+    """``[[[…`` 100,000 deep: json.loads raised RecursionError past ``except JSONDecodeError`` (an internal error)."""
+    p = tmp_path / "deep.json"
+    p.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(ModelError, match="not valid JSON: nested too deeply"):
+        mf.read_labels(p)
+
+
+def test_a_utf16_labels_file_with_its_byte_order_mark_is_read(tmp_path):
+    """Windows PowerShell 5's `>` and Out-File, and Notepad's "Unicode", write UTF-16 with a BOM: it was refused as
+    "not UTF-8 text (byte 0xff at position 0)"."""
+    p = tmp_path / "l.txt"
+    p.write_text("chat é\ndog\n", encoding="utf-16")
+    assert mf.read_labels(p) == ["chat é", "dog"]
+    j = tmp_path / "l.json"
+    j.write_text(json.dumps(["a", "b"]), encoding="utf-16-be")
+    j.write_bytes(b"\xfe\xff" + j.read_bytes())
+    assert mf.read_labels(j) == ["a", "b"]
+
+
+def test_utf16_without_a_byte_order_mark_is_refused_not_read_as_labels_full_of_nuls(tmp_path):
+    """UTF-16-LE without a BOM is valid UTF-8 byte for byte: "c\\0a\\0t\\0" became the labels (shown as garbage in the
+    figure, the CSV and the gallery), or the count came out one too many ("11 labels were given")."""
+    p = tmp_path / "l.txt"
+    p.write_bytes("cat\ndog".encode("utf-16-le"))
+    with pytest.raises(ModelError, match="NUL characters .UTF-16 text without a byte-order mark"):
+        mf.read_labels(p)

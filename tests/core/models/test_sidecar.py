@@ -102,3 +102,12 @@ def test_a_sidecar_write_that_fails_leaves_the_old_one_and_no_temporary_file(tmp
         mf.write_sidecar(mf.ModelSpec(path=str(model), format="torchscript", name="second"))
     assert first.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.gradflip.json", "m.pt"]
+
+
+def test_a_sidecar_nested_too_deeply_is_a_model_error_not_an_internal_one(tmp_path):
+    """MODEL.gradflip.json holding ``[[[…`` 100,000 deep: RecursionError escaped ``except JSONDecodeError``."""
+    weights = tmp_path / "m.pth"
+    weights.write_bytes(b"x")
+    (tmp_path / "m.gradflip.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(ModelError, match="nested too deeply"):
+        mf.read_sidecar(weights)

@@ -156,6 +156,22 @@ def test_safetensors_state_dict_loads_like_a_pth(resnet_files, tmp_path, image):
     assert_short_run(clf, image)
 
 
+@pytest.mark.parametrize("dtype", [torch.int8, torch.bool])
+def test_integer_weights_are_refused_not_cast_to_a_network_that_answers_nothing(resnet_files, tmp_path, dtype):
+    """An int8 (or bool) state dict of a float architecture: load_state_dict cast it without a word and every weight
+    under 1 became 0, so every photo got the same 10 % for class 0, shown as a valid model. float16/bfloat16 load."""
+    from safetensors.torch import save_file
+
+    sd = {k: v.contiguous() for k, v in resnet_files["ft"].state_dict().items()}
+    path = tmp_path / "cast.safetensors"
+    save_file({k: v.to(dtype) if v.is_floating_point() else v for k, v in sd.items()}, str(path))
+    with pytest.raises(ModelError, match=rf"cast.safetensors are {str(dtype)[6:]} where resnet18 needs floating-point"):
+        mf.load_model_file(path, arch="resnet18")
+    half = tmp_path / "half.safetensors"
+    save_file({k: v.half() if v.is_floating_point() else v for k, v in sd.items()}, str(half))
+    assert mf.load_model_file(half, arch="resnet18").num_classes == 10
+
+
 def test_safetensors_never_goes_through_pickle(resnet_files, tmp_path, monkeypatch):
     from safetensors.torch import save_file
 

@@ -84,20 +84,40 @@ def _with_versions(sd: Mapping[str, torch.Tensor], net: nn.Module) -> Mapping[st
     return out
 
 
+def _refuse_integer_weights(sd: Mapping[str, torch.Tensor], net: nn.Module, name: str, arch: str) -> None:
+    """Refuse integer or boolean tensors where ``net`` computes in floating point: ``load_state_dict`` casts them
+    without a word, and int8 weights (a quantised export without its scales, a wrong cast) made a network whose
+    every answer was the same 10 % (all weights rounded to 0), shown as a valid model."""
+    ints = [k for k, t in net.state_dict(keep_vars=True).items()
+            if k in sd and t.is_floating_point() and not (sd[k].is_floating_point() or sd[k].is_complex())]
+    if ints:
+        kinds = " and ".join(sorted({str(sd[k].dtype).replace("torch.", "") for k in ints}))
+        count = f"{len(ints)} tensor{'s' if len(ints) > 1 else ''}"
+        raise ModelError(f"the weights in {name} are {kinds} where {arch} needs floating-point numbers ({count}: "
+                         f"{_keys_text(ints, 3)}): a quantised or wrongly converted file; save the float weights "
+                         "(before quantising)")
+
+
 def build_and_load(build: Callable[[], nn.Module], sd: Mapping[str, torch.Tensor], name: str, arch: str) -> nn.Module:
     """``build()`` on the meta device and assign ``sd`` (no second copy of the weights); when that leaves
     a tensor unset (non-persistent buffers) or fails, build on the CPU and copy ``sd`` in."""
-    net = None
+    net = meta_net = None
     try:
         with torch.device("meta"):
             meta_net = build()
-        meta_net.load_state_dict(_with_versions(sd, meta_net), strict=True, assign=True)
-        if not any(t.is_meta for t in list(meta_net.parameters()) + list(meta_net.buffers())):
-            net = meta_net
-    except Exception:  # noqa: BLE001 - fall back to building on the CPU
-        net = None
+    except Exception:  # noqa: BLE001 - built on the CPU below
+        meta_net = None
+    if meta_net is not None:
+        _refuse_integer_weights(sd, meta_net, name, arch)
+        try:
+            meta_net.load_state_dict(_with_versions(sd, meta_net), strict=True, assign=True)
+            if not any(t.is_meta for t in list(meta_net.parameters()) + list(meta_net.buffers())):
+                net = meta_net
+        except Exception:  # noqa: BLE001 - fall back to building on the CPU
+            net = None
     if net is None:
         net = build()
+        _refuse_integer_weights(sd, net, name, arch)
         try:
             net.load_state_dict(_with_versions(sd, net), strict=True)
         except (RuntimeError, ValueError, KeyError) as exc:  # a module's own loading hook may raise anything

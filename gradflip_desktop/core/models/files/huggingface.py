@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ...errors import ModelError
+from ...errors import ModelError, json_loads
 from ..classifier import Preprocessing
 from .safety import load_weights, short_reason
 
@@ -60,7 +60,7 @@ def _transformers():
 
 def _read_json(path: Path) -> dict:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json_loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelError(f"cannot read {path.parent.name}/{path.name}: {short_reason(exc)}") from None
     if not isinstance(data, dict):

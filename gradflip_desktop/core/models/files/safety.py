@@ -19,7 +19,7 @@ from typing import Any, Mapping
 
 import torch
 
-from ...errors import ModelError
+from ...errors import ModelError, json_loads
 
 __all__ = [
     "ALWAYS_STRIP",
@@ -304,7 +304,7 @@ LABEL_KEYS = ("labels", "class_names", "classes", "id2label")
 def _as_labels(value: Any) -> list[str] | None:
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = json_loads(value)
         except json.JSONDecodeError:
             return None
     if isinstance(value, Mapping):  # {"0": "cat", ...} / {0: "cat", ...}

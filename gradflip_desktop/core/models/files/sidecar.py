@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from ...errors import ModelError
+from ...errors import ModelError, json_loads
 from ...images.writing import atomic_write_bytes, utf8_bytes
 from .spec import SIDECAR_KIND, SIDECAR_SUFFIX, ModelSpec
 
@@ -28,7 +28,7 @@ def read_sidecar_raw(model_path: Path) -> tuple[dict, Path] | None:
     if not sc.is_file():
         return None
     try:  # utf-8-sig: written by hand in Notepad or PowerShell (UTF-8 with a BOM), it was "Unexpected UTF-8 BOM"
-        d = json.loads(sc.read_text(encoding="utf-8-sig"))
+        d = json_loads(sc.read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError as exc:  # as a labels file says it, not "'utf-8' codec can't decode byte 0xe9 in …"
         raise ModelError(f"the model settings {sc.name} are not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
                          f"position {exc.start}); save them with UTF-8 encoding") from None

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 import torch
 from torch import nn
 
-from ...errors import ModelError, ModelSettingError
+from ...errors import ModelError, ModelSettingError, json_loads
 from ..classifier import Preprocessing
 from .fitting import build_and_load, key_diff, mismatch_message, strip_framework_prefix
 from .safety import checkpoint_labels, extract_state_dict, load_weights, short_reason
@@ -184,7 +184,7 @@ def timm_folder(folder: Path) -> tuple[Path, str, list[str] | None, dict, dict] 
     ``architecture``, no transformers ``model_type``): (weights file, architecture, label names or None,
     ``pretrained_cfg``, ``model_args``); ``None`` for any other folder."""
     try:
-        cfg = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        cfg = json_loads((folder / "config.json").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return None
     if not isinstance(cfg, dict) or not isinstance(cfg.get("architecture"), str) or "model_type" in cfg:
