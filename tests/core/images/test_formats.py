@@ -508,11 +508,26 @@ def test_large_16bit_and_float_images_are_box_reduced_before_float_at_the_full_i
 _MEASURE = r"""
 import json, resource, sys, time
 from gradflip_desktop.core.images import load_image
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+def high_water_mb():  # VmHWM, reset below: ru_maxrss keeps the parent's (pytest's) mark across fork + exec
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+try:
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # resets the peak resident size to the current one (Linux)
+except OSError:
+    pass
+base = high_water_mb()
 t = time.perf_counter()
 img = load_image(sys.argv[1])
 print(json.dumps({"seconds": time.perf_counter() - t, "shape": img.pixels.shape, "original": img.original_size,
-                  "base_mb": base / 1024, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "base_mb": base, "peak_mb": high_water_mb()}))
 """
 
 
@@ -527,8 +542,10 @@ def test_24_megapixel_jpeg_time_and_peak_memory(tmp_path):
     assert m["shape"] == [683, 1024, 3]
     assert m["original"] == [6000, 4000]  # the stored size, not the reduced size it was decoded at
     assert m["seconds"] < 60  # generous, for a loaded CI; the speed itself is measured in benchmarks/resources.py
-    # a float32 copy at full size alone would be 288 MB; the loader decodes at 1/2 scale (draft)
-    assert m["peak_mb"] - m["base_mb"] < 150, m
+    # a float32 copy at full size alone would be 288 MB; the loader decodes at 1/2 scale (draft): ~150 MB in all.
+    # Measured by the peak reset in the child (ru_maxrss kept pytest's mark, so this never failed): the 8-bit check
+    # of the 3,000 x 2,000 decode in float64 at once made it 390 MB
+    assert m["peak_mb"] - m["base_mb"] < 250, m
 
 
 # ---- arrays, saving ----------------------------------------------------------------------------------------
