@@ -122,7 +122,7 @@ def record(result: ExplainResult, image_info: dict | None = None, versions: dict
         "options": result.options.to_dict(),
         "model": {"name": result.model_name, **result.model_settings},
         "image": image_info or {"working_size": [int(result.delta.shape[1]), int(result.delta.shape[0])]},
-        "versions": versions or model_versions(),
+        "versions": {**(versions or model_versions()), **result.run_on},  # + device, batch size: they move the last bits
     }
 
 

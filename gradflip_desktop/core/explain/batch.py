@@ -306,6 +306,7 @@ def explain_batched(
     batcher = _Batcher(classifier.module)
     proxy = copy.copy(classifier)
     proxy.module = _BatchedModule(classifier.module, batcher)
+    proxy.batch_size = int(batch_size)  # the records say so: a batched pass rounds floats otherwise (ExplainResult.run_on)
     it = iter(jobs)
     it_lock = threading.Lock()
     done: queue.Queue = queue.Queue()

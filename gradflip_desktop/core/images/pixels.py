@@ -32,6 +32,13 @@ class ImageData:
     warnings: list[str] = field(default_factory=list)
     file_stat: tuple[int, int] | None = field(default=None, repr=False, compare=False)  # (bytes, mtime_ns) read
 
+    def __repr__(self) -> str:
+        """One line: the dataclass's own printed the pixel array (50 lines per photo in a notebook or a log)."""
+        (w, h), (ow, oh) = self.size, self.original_size
+        return (f"ImageData(name={self.name!r}, pixels {h}×{w}×{self.pixels.shape[2] if self.pixels.ndim == 3 else 1} "
+                f"{self.pixels.dtype}, original_size=({ow}, {oh}), source={self.source!r}, mode={self.mode!r}, "
+                f"format={self.format!r}, warnings={self.warnings!r})")
+
     @property
     def size(self) -> tuple[int, int]:
         """(width, height) at working resolution."""

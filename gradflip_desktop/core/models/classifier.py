@@ -295,10 +295,10 @@ class Classifier:
     ``module(x)`` takes ``N x 3 x H x W`` float pixels in [0, 1] (any H, W) and returns ``N x C`` logits.
     """
 
-    module: nn.Module
-    labels: list[str]
+    module: nn.Module = field(repr=False)  # one line in a notebook: the network's tree and 1,000 labels were 24,000
+    labels: list[str] = field(repr=False)  # characters; the name, source, preprocessing and device say which model it is
     name: str
-    groups: dict[str, list[int]] = field(default_factory=dict)
+    groups: dict[str, list[int]] = field(default_factory=dict, repr=False)
     source: str = ""
     preprocessing: Preprocessing = field(default_factory=Preprocessing)
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
@@ -334,7 +334,7 @@ class Classifier:
     def settings(self) -> dict:
         """What besides the weights decides this classifier's answers, as plain types (the record's ``model``
         entry; ``--resume`` keeps a result set only when these match): classes, input size [h, w], channels,
-        mean, std, resize rule and a digest of the labels."""
+        mean, std, resize rule, the resize's interpolation (antialias) and a digest of the labels."""
         import hashlib  # noqa: PLC0415
 
         pre = self.preprocessing
@@ -345,6 +345,7 @@ class Classifier:
             "mean": [round(float(v), 6) for v in pre.mean],
             "std": [round(float(v), 6) for v in pre.std],
             "resize": str(pre.resize) + ("" if pre.resize_size is None else f" {int(pre.resize_size)}"),
+            "interpolation": (pre.interpolation if pre.interpolation == "bicubic" else "bilinear") + ("" if pre.antialias else ", no antialias"),
             "labels_sha256": hashlib.sha256("\n".join(self.labels).encode("utf-8", "replace")).hexdigest()[:16],
             **self.weights_file,
         }

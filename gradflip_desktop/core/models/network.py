@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -28,6 +29,43 @@ from .labels import IMAGENET_GROUPS, imagenet_labels, labels_from_mapping, read_
 
 # layers that compute otherwise in training mode (a fresh nn.Sequential is in it too: no note for that alone)
 MODE_DEPENDENT = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._NormBase)
+
+
+class WeightsDigest(Mapping):
+    """The record's ``weights_sha256`` for a network in memory, which has no file to take a digest of: the first 16 hex
+    digits of the SHA-256 of its state (names, dtypes, shapes, values). Two networks of one architecture (two random
+    initialisations, two fine-tunes) gave the same ``model`` entry, so a record could not say which one made it. Taken
+    when a record is written, from the weights as they are then (a notebook may train the network on between runs), and
+    kept while no tensor of the state changed (their version counters), so it costs one pass over the weights."""
+
+    def __init__(self, net: nn.Module):
+        self._net, self._key, self._value = net, None, ""
+
+    def _digest(self) -> str:
+        state = list(self._net.state_dict().items())
+        key = tuple((name, t.data_ptr(), t._version) for name, t in state)
+        if key != self._key:
+            h = hashlib.sha256()
+            try:
+                for name, t in state:
+                    h.update(f"{name}:{t.dtype}:{tuple(t.shape)};".encode())
+                    h.update(t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+                value = h.hexdigest()[:16]
+            except (RuntimeError, TypeError, ValueError):  # a tensor that cannot be read as bytes: no digest, still a record
+                value = ""
+            self._key, self._value = key, value
+        return self._value
+
+    def __getitem__(self, key: str) -> str:
+        if key != "weights_sha256":
+            raise KeyError(key)
+        return self._digest()
+
+    def __iter__(self):
+        return iter(("weights_sha256",))
+
+    def __len__(self) -> int:
+        return 1
 
 
 def _back(out: Any, like: torch.Tensor) -> Any:
@@ -181,4 +219,5 @@ def _classifier(net, given, pre, title, name, groups, dev, notes) -> Classifier:
     module = PixelSpaceModel(net, pre, single_logit=single, probabilities=probabilities).eval()
     clf = Classifier(module=module, labels=given, name=name or f"{title} ({classes} classes)", groups=grp,
                      preprocessing=pre, warnings=notes)
+    clf.weights_file = WeightsDigest(user)  # no file: the record names the weights by their digest
     return clf.to(dev)

@@ -38,6 +38,7 @@ def test_a_stored_result_reads_back_as_the_result_of_the_run(tmp_path, style):
     np.testing.assert_array_equal(back.final_probabilities, res.final_probabilities)
     assert back.l2_saved == pytest.approx(res.l2_saved) and back.labels == res.labels
     assert back.options == res.options
+    assert back.run_on == res.run_on == {"device": "cpu", "batch_size": "1"}  # exported again: the record still says so
     if style == "region":
         with np.load(tmp_path / "cache" / "photo.npz") as z:  # the fill-in is recomputed, not stored
             assert "fill_name" in z.files and "fill_pixels" not in z.files

@@ -644,3 +644,12 @@ def test_a_scaled_8bit_photo_stays_8bit(tmp_path, tiny):
     assert result.flipped
     moved = np.abs(result.saved_delta).sum(2) > 0
     assert np.array_equal(moved, np.abs(result.adjusted_uint8.astype(int) - to_uint8(result.original_pixels)).sum(2) > 0)
+
+
+def test_an_image_prints_as_one_line_with_its_shape_not_its_pixels(tmp_path):
+    """``image`` in a notebook cell (or a log line) printed the whole pixel array: 50 lines for a 224 px photo."""
+    path = save(tmp_path, "p.png", Image.fromarray(np.full((30, 40, 3), 128, np.uint8)))
+    text = repr(load_image(path))
+    assert "\n" not in text and "array" not in text and len(text) < 300, text
+    assert text.startswith("ImageData(name='p', pixels 30×40×3 float32, original_size=(40, 30), source=")
+    assert "pixels 6×7×3 float32" in repr(from_array(np.zeros((6, 7, 3), np.float32)))

@@ -356,3 +356,39 @@ def test_a_label_with_control_characters_cannot_drive_the_terminal(tmp_path):
     assert clf.labels[2:] == ["c1\ufffdx", "emoji 🐱 עברית", "e"]
     top = clf.classify(np.random.default_rng(0).uniform(0, 1, (8, 8, 3)).astype(np.float32), k=5)
     assert not any(ch < " " or "\x7f" <= ch <= "\x9f" for p in top for ch in p.label)
+
+
+def test_the_record_names_the_resize_interpolation_so_resume_and_check_refuse_another():
+    """A sidecar's "interpolation": "bicubic" (or "antialias": false; a timm or torchvision model's own transform) changes
+    every answer of the same weights (a random resnet18: 37.2 % → 39.5 %), but the record's ``model`` entry did not name
+    it: ``--resume`` kept the bilinear run's sets as this run's answers and ``check`` measured them with the bicubic model."""
+    from gradflip_desktop.core.dataset.check import _model_differs
+    from gradflip_desktop.core.dataset.job import made_otherwise, model_description
+
+    def clf(**pre):
+        net = nn.Sequential(nn.Flatten(), nn.Linear(3 * 8 * 8, 3))
+        p = Preprocessing(input_size=(8, 8), **pre)
+        return Classifier(PixelSpaceModel(net, p), ["a", "b", "c"], "tiny", preprocessing=p)
+
+    bilinear, bicubic, sharp = clf(), clf(interpolation="bicubic"), clf(antialias=False)
+    assert bilinear.settings()["interpolation"] == "bilinear"
+    assert bicubic.settings()["interpolation"] == "bicubic"
+    assert sharp.settings()["interpolation"] == "bilinear, no antialias"
+    assert clf(interpolation="nearest").settings()["interpolation"] == "bilinear"  # what the forward pass uses
+    rec = {"model": model_description(bilinear)}
+    assert made_otherwise(rec, None, model_description(bicubic), None) == "model interpolation bilinear, not bicubic"
+    assert made_otherwise(rec, None, model_description(sharp), None)
+    assert made_otherwise(rec, None, model_description(clf()), None) == ""
+    assert _model_differs(rec, bicubic).startswith("made with model interpolation bilinear, not bicubic")
+    assert _model_differs(rec, clf()) == ""
+    old = {"model": {k: v for k, v in model_description(bilinear).items() if k != "interpolation"}}
+    assert made_otherwise(old, None, model_description(bicubic), None) == ""  # a record from before: nothing to compare
+
+
+def test_a_classifier_prints_as_one_line_without_its_network_and_labels():
+    """``model`` in a notebook cell printed the network's module tree and all its labels (24,000 characters for the
+    default model); the name, source, preprocessing and device say which model it is."""
+    clf = make_classifier([0.0] * 1000)
+    text = repr(clf)
+    assert "\n" not in text and "c999" not in text and "PixelSpaceModel" not in text and len(text) < 400, text
+    assert text.startswith("Classifier(name='fixed', source='', preprocessing=Preprocessing(input_size=")

@@ -176,3 +176,28 @@ def test_the_modules_example_imports_every_name_it_uses():
     names: dict = {"my_net": nn.Sequential(nn.Flatten(), nn.Linear(3 * 64 * 64, 2))}
     exec(compile("\n".join(lines[:2]), "<network docstring>", "exec"), names)  # the import and the classifier
     assert names["model"].labels == ["cat", "dog"] and names["model"].preprocessing.input_size == (64, 64)
+
+
+def test_the_record_names_a_networks_weights_by_their_digest():
+    """Two networks of one architecture (two random initialisations, two fine-tunes in a notebook) gave the same
+    ``model`` entry, name and settings alike: a record could not say which weights made it."""
+    import copy
+
+    from gradflip_desktop.core.report import record
+
+    def net(seed):
+        torch.manual_seed(seed)
+        return nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.Flatten(), nn.Linear(4 * 6 * 6, 3)).eval()
+
+    pre = Preprocessing(input_size=(8, 8))
+    a, b = net(0), net(1)
+    ca = classifier_from_module(a, ["x", "y", "z"], preprocessing=pre)
+    cb = classifier_from_module(b, ["x", "y", "z"], preprocessing=pre)
+    da, db = ca.settings()["weights_sha256"], cb.settings()["weights_sha256"]
+    assert len(da) == 16 and da != db
+    assert classifier_from_module(copy.deepcopy(a), ["x", "y", "z"], preprocessing=pre).settings()["weights_sha256"] == da
+    with torch.no_grad():  # trained on in place after wrapping: the next record names the weights it was made with
+        a[3].bias.add_(1.0)
+    assert ca.settings()["weights_sha256"] not in ("", da)
+    rec = record(run(cb, np.full((8, 8, 3), 0.5, np.float32), ExplainOptions(max_steps=2)), versions={})
+    assert rec["model"]["weights_sha256"] == db and "file_sha256" not in rec["model"]
