@@ -17,6 +17,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtWidgets import QApplication
 
+import gradflip_desktop.ui.controllers.folders as folders_mod
 from gradflip_desktop.ui.settings import RunSettings
 from gradflip_desktop.ui.widgets.gallery import (
     ERROR,
@@ -217,10 +218,9 @@ def test_export_all_copies_whole_sets_and_never_overwrites(qtbot, tiny_window, p
     assert "already exist" in c.export_error
     assert {p: p.stat().st_mtime_ns for p in dest.rglob("*") if p.is_file()} == before
     # the same from the dialog, answered Cancel: the status says nothing was exported (it said "Exporting …")
-    from PySide6.QtWidgets import QFileDialog
 
     asked = []
-    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(dest)))
+    monkeypatch.setattr(folders_mod, "choose_export_folder", (lambda *a, **k: str(dest)))
     monkeypatch.setattr(tiny_window, "ask_overwrite", lambda text: asked.append(text))  # None: Cancel
     c.export_error = None
     c.export_all()
@@ -229,18 +229,43 @@ def test_export_all_copies_whole_sets_and_never_overwrites(qtbot, tiny_window, p
     assert {p: p.stat().st_mtime_ns for p in dest.rglob("*") if p.is_file()} == before
 
 
+def test_export_all_creates_a_typed_new_folder_as_export_results_does(qtbot, tiny_window, photos, tmp_path,
+                                                                      monkeypatch):
+    """walk29: Export All asked with Qt's own folder dialog, which answered a typed new folder with "Directory not
+    found" (Export Results' dialog creates it). Both use the export folder dialog now."""
+    from gradflip_desktop.ui.widgets import folder_dialog
+
+    c = tiny_window.folders
+    c.open_folder(str(photos))
+    _wait_done(qtbot, c)
+    dest = tmp_path / "exports" / "new"
+    titles = []
+
+    def typed(dialog):  # the user types a folder that does not exist yet and presses Enter
+        titles.append(dialog.windowTitle())
+        dialog.findChild(folder_dialog.QWidget, "fileNameEdit").setText(str(dest))
+        dialog.accept()
+        return dialog.result()
+
+    monkeypatch.setattr(folder_dialog.ExportFolderDialog, "exec", typed)
+    monkeypatch.setattr(folder_dialog.QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: ""))  # Qt's own
+    c.export_all()
+    assert titles == ["Export All Results to Folder"]
+    qtbot.waitUntil(lambda: c.exported is not None or c.export_error is not None, timeout=RUN_TIMEOUT_MS)
+    assert c.export_error is None and (dest / "summary.csv").is_file() and (dest / "index.html").is_file()
+
+
 def test_export_all_first_asks_in_the_explained_folder(qtbot, tiny_window, photos, tmp_path, monkeypatch):
     """The first Export All dialog opened in the home folder, far from the photos; it now opens in the folder
     that was explained (later, where the last export went). A last export folder that is gone (deleted, a USB
     stick unplugged) opened Qt's dialog in the process's working directory: the explained folder instead."""
-    from PySide6.QtWidgets import QFileDialog
 
     c = tiny_window.folders
     c.open_folder(str(photos))
     _wait_done(qtbot, c)
     tiny_window.settings.remove("export/folder")
     starts = []
-    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda parent, title, start: starts.append(start) or ""))
+    monkeypatch.setattr(folders_mod, "choose_export_folder", (lambda parent, start, title: starts.append(start) or ""))
     c.export_all()
     (tmp_path / "elsewhere").mkdir()
     tiny_window.settings.setValue("export/folder", str(tmp_path / "elsewhere"))
@@ -254,7 +279,6 @@ def test_closing_after_a_folder_run_offers_to_export_its_results(qtbot, tiny_win
     """The results of a folder run live in a session folder that goes with the window: closing it dropped them
     without a word. Closing now asks (unless told not to): Cancel keeps the window; Export All… exports, then
     closes the window (it stayed open, and Ctrl+Q had to be pressed again), without asking again."""
-    from PySide6.QtWidgets import QFileDialog
 
     w, c = tiny_window, tiny_window.folders
     w.settings.setValue("folders/ask_on_close", True)
@@ -263,7 +287,7 @@ def test_closing_after_a_folder_run_offers_to_export_its_results(qtbot, tiny_win
     asked, answers = [], [("", False), ("export", False)]
     monkeypatch.setattr(c.panel, "ask_close", lambda done, running: asked.append((done, running)) or answers.pop(0))
     dest = tmp_path / "kept"
-    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(dest)))
+    monkeypatch.setattr(folders_mod, "choose_export_folder", (lambda *a, **k: str(dest)))
     out = c.out
     assert not w.close() and w.isVisible() and asked == [(3, False)]  # Cancel: nothing happens
     assert not w.close() and w.isVisible()  # Export All…: the dialog, then the copy
@@ -273,14 +297,13 @@ def test_closing_after_a_folder_run_offers_to_export_its_results(qtbot, tiny_win
 
 
 def test_closing_when_the_export_folder_dialog_is_cancelled_keeps_the_window(qtbot, tiny_window, photos, monkeypatch):
-    from PySide6.QtWidgets import QFileDialog
 
     w, c = tiny_window, tiny_window.folders
     w.settings.setValue("folders/ask_on_close", True)
     c.open_folder(str(photos))
     _wait_done(qtbot, c)
     monkeypatch.setattr(c.panel, "ask_close", lambda done, running: ("export", False))
-    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: ""))
+    monkeypatch.setattr(folders_mod, "choose_export_folder", (lambda *a, **k: ""))
     assert not w.close() and w.isVisible() and c.exported is None and not c._export.busy
     qtbot.wait(50)
     assert w.isVisible() and c.out is not None and Path(c.out).is_dir()  # nothing exported, nothing dropped
@@ -304,7 +327,6 @@ def _stall_after_p0(monkeypatch) -> None:
 
 
 def test_closing_mid_run_can_stop_and_export_or_close_and_not_ask_again(qtbot, tiny_window, photos, tmp_path, monkeypatch):
-    from PySide6.QtWidgets import QFileDialog
 
     w, c = tiny_window, tiny_window.folders
     w.settings.setValue("folders/ask_on_close", True)
@@ -314,7 +336,7 @@ def test_closing_mid_run_can_stop_and_export_or_close_and_not_ask_again(qtbot, t
     asked = []
     monkeypatch.setattr(c.panel, "ask_close", lambda done, running: asked.append(running) or ("export", False))
     dest = tmp_path / "kept"
-    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(dest)))
+    monkeypatch.setattr(folders_mod, "choose_export_folder", (lambda *a, **k: str(dest)))
     assert not w.close() and asked == [True]  # "Stop and Export All…": the run stops, then the export, then it closes
     qtbot.waitUntil(lambda: c.exported is not None and not w.isVisible(), timeout=RUN_TIMEOUT_MS)
     assert not c.running and (dest / "summary.csv").is_file()
@@ -448,7 +470,6 @@ def test_another_folder_can_export_the_run_first_then_opens(qtbot, tiny_window, 
     """The question over a run never exported had only Go on / Cancel: keeping the results meant Cancel, Export
     All, then opening the folder again. "Export All…" now exports and then opens the other folder; when the
     export's folder dialog is cancelled, nothing is dropped and the other folder does not open."""
-    from PySide6.QtWidgets import QFileDialog
 
     from gradflip_desktop.core.dataset import complete_record
     from gradflip_desktop.ui.controllers import folders
@@ -461,10 +482,10 @@ def test_another_folder_can_export_the_run_first_then_opens(qtbot, tiny_window, 
     make_image_file(other / "q.png", 64, 48, seed=5)
     monkeypatch.setattr(c.panel, "ask_drop", lambda done, running: "export")
     monkeypatch.setattr(folders, "choose_folder_to_explain", lambda *a: (str(other), False))
-    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: ""))
+    monkeypatch.setattr(folders_mod, "choose_export_folder", (lambda *a, **k: ""))
     c.open_dialog()  # Export All…, then the export's folder dialog cancelled
     assert c.folder == str(photos) and Path(out).is_dir() and c._after_export is None
-    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(dest)))
+    monkeypatch.setattr(folders_mod, "choose_export_folder", (lambda *a, **k: str(dest)))
     c.open_dialog()
     qtbot.waitUntil(lambda: c.folder == str(other), timeout=RUN_TIMEOUT_MS)
     _wait_done(qtbot, c)
@@ -1209,7 +1230,6 @@ def test_a_linked_photo_is_explained_once_as_on_the_command_line(qtbot, tiny_win
 def test_opening_a_folder_while_export_all_runs_does_not_drop_the_export(qtbot, tiny_window, photos, tmp_path, monkeypatch):
     # Another folder's "Export All…" started the export; opening that folder again while the export still runs
     # (nothing visible happened yet) asked nothing: the export was discarded and the session folder deleted under it.
-    from PySide6.QtWidgets import QFileDialog
     from gradflip_desktop.core.dataset import complete_record
     from gradflip_desktop.ui.controllers import folders
 
@@ -1228,7 +1248,7 @@ def test_opening_a_folder_while_export_all_runs_does_not_drop_the_export(qtbot, 
     _wait_done(qtbot, c)
     monkeypatch.setattr(c.panel, "ask_drop", lambda done, running: "export")
     monkeypatch.setattr(folders, "choose_folder_to_explain", lambda *a: (str(other), False))
-    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(dest)))
+    monkeypatch.setattr(folders_mod, "choose_export_folder", (lambda *a, **k: str(dest)))
     c.open_dialog()  # "Export All…": the export runs
     assert c._export.busy and c.folder == str(photos)
     c.open_dialog()  # nothing happened yet: the user asks again
@@ -1240,7 +1260,6 @@ def test_opening_a_folder_while_export_all_runs_does_not_drop_the_export(qtbot, 
 def test_a_failed_summary_forgets_the_other_folder(qtbot, tiny_window, photos, tmp_path, monkeypatch):
     # 'Stop and Export All…' before another folder, and the run's summary cannot be written: nothing is exported, yet
     # the other folder stays pending; a later Continue exports by itself and then opens that folder.
-    from PySide6.QtWidgets import QFileDialog
     from gradflip_desktop.ui.controllers import folders
 
     c = tiny_window.folders
@@ -1257,8 +1276,7 @@ def test_a_failed_summary_forgets_the_other_folder(qtbot, tiny_window, photos, t
     monkeypatch.setattr(folders, "summary_task", broken)
     monkeypatch.setattr(c.panel, "ask_drop", lambda done, running: "export")
     dialogs = []
-    monkeypatch.setattr(QFileDialog, "getExistingDirectory",
-                        staticmethod(lambda *a, **k: dialogs.append(1) or str(tmp_path / "kept")))
+    monkeypatch.setattr(folders_mod, "choose_export_folder", lambda *a, **k: dialogs.append(1) or str(tmp_path / "kept"))
     monkeypatch.setattr(tiny_window, "show_error", lambda *a, **k: None)
     other = tmp_path / "other"
     other.mkdir()
@@ -1364,14 +1382,13 @@ def test_closing_while_include_subfolders_lists_them_stops_and_exports(qtbot, ti
     """Closing (or another folder) while the subfolders are listed, answered "Stop and Export All…": the listing
     stops (none of them is added) and the finished results are exported; the run did not stop (it had ended), so
     the subfolders' images were explained first."""
-    from PySide6.QtWidgets import QFileDialog
 
     w, c = tiny_window, tiny_window.folders
     w.settings.setValue("folders/ask_on_close", True)
     ran = _slow_subfolder_listing(qtbot, w, nested, monkeypatch)
     monkeypatch.setattr(c.panel, "ask_close", lambda done, running: ("export", False))
     dest = tmp_path / "kept"
-    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(dest)))
+    monkeypatch.setattr(folders_mod, "choose_export_folder", (lambda *a, **k: str(dest)))
     assert not w.close()
     qtbot.waitUntil(lambda: c.exported is not None, timeout=RUN_TIMEOUT_MS)
     qtbot.wait(1500)

@@ -525,6 +525,20 @@ def test_run_failure_is_reported_and_the_app_stays_usable(qtbot, window):
     assert window.result is shown and window.views.adjusted.caption.text() == caption
 
 
+def test_a_unique_beginning_of_a_class_fills_in_its_class_in_the_box(qtbot, window):
+    """walk29: "cowboy h" explained "cowboy hat", but the box, the folder gallery's title ("explaining “cowboy h”")
+    and the saved setting kept "cowboy h", and the next start dropped it (no label is "cowboy h")."""
+    window.controls.set_settings(RunSettings(target_mode=TARGET_CLASS, target_class="tiger c", max_steps=3))
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
+        window.explain()
+    assert window.controls.target_class.currentText() == "tiger cat"
+    assert RunSettings.load(window.settings).target_class == "tiger cat"
+    window.controls.set_settings(RunSettings(target_mode=TARGET_CLASS, target_class="#3", max_steps=3))
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
+        window.explain()
+    assert window.controls.target_class.currentText() == "#3"  # an index stays as typed
+
+
 def core_defaults() -> RunSettings:
     from gradflip_desktop.core.options import ExplainOptions
 

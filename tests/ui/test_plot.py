@@ -310,3 +310,59 @@ def test_the_8_bit_label_a_step_after_the_flip_is_not_struck_through_by_its_line
         for line in (plot.flip_line, plot.eight_bit_line):
             fill = line.label.fill.color()
             assert (fill.red(), fill.green(), fill.blue(), fill.alpha()) == (*background.getRgb()[:3], 215)
+
+
+def test_a_drag_or_the_wheel_over_the_plot_keeps_its_steps_in_view(qtbot):
+    # a drag panned the curves out of view and the wheel zoomed into an empty corner; with the plot's menu off,
+    # the only way back was pyqtgraph's unlabelled "A" button in the corner (walk29, colorwheel.png)
+    from PySide6.QtCore import QPoint, Qt
+
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    plot.resize(900, 240)
+    plot.show()
+    rest = [0.02] * 8
+    plot.start([f"c{i}" for i in range(10)], [0], "c0", np.array([0.40, 0.08, *rest], np.float32))
+    plot.add_steps([SimpleNamespace(index=i, probabilities=np.array([0.4 - 0.15 * i, 0.08 + 0.07 * i, *rest], np.float32),
+                                    flipped=i == 2, phase="search") for i in (1, 2)])
+    plot.saved = np.array([0.12, 0.17, *rest], np.float32)
+    plot._redraw()
+    qtbot.wait(100)  # the legend settles and the steps fit the view
+    vb = plot.plot.getPlotItem().vb
+    before = vb.viewRange()
+    centre = plot.plot.mapFromScene(vb.sceneBoundingRect().center())
+    qtbot.mousePress(plot.plot.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+    for dx in (10, 40, 90):
+        qtbot.mouseMove(plot.plot.viewport(), centre + QPoint(dx, dx // 3))
+    qtbot.mouseRelease(plot.plot.viewport(), Qt.MouseButton.LeftButton, pos=centre + QPoint(90, 30))
+    vb.wheelEvent(SimpleNamespace(delta=lambda: 360, pos=lambda: vb.boundingRect().center(), ignore=lambda: None,
+                                  accept=lambda: None))
+    qtbot.wait(50)
+    assert np.allclose(vb.viewRange(), before)  # neither panned nor zoomed
+    assert not plot.plot.getPlotItem().autoBtn.isVisible()  # no unlabelled "A" button to find the curves again
+
+
+@pytest.mark.parametrize("height", [130, 200, 400])
+def test_the_flip_label_does_not_hide_a_targeted_runs_flip_point(qtbot, height):
+    # hopper_crop.jpg, target "cowboy hat" (walk29): the target peaks at the flip step, and the y axis put that peak
+    # right under the "flip" label's opaque box (92 % up the view): both curves' flip points were hidden
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    plot.resize(900, height)
+    plot.show()
+    labels = ["sombrero", "cowboy hat", "bow tie", "mask"] + [f"class {i}" for i in range(6)]
+    rows = [[0.13, 0.04], [0.21, 0.10], [0.32, 0.17], [0.25, 0.24], [0.30, 0.31]]
+    rest = [0.03, 0.02] + [0.01] * 6
+    plot.start(labels, [0], "sombrero", np.array([*rows[0], *rest], np.float32), flip_to=1, targeted=True)
+    plot.add_steps([SimpleNamespace(index=i, probabilities=np.array([*rows[i], *rest], np.float32), flipped=i == 4,
+                                    phase="search") for i in range(1, 5)])
+    plot.saved = np.array([0.31, 0.32, *rest], np.float32)
+    plot._redraw()
+    qtbot.wait(100)
+    vb = plot.plot.getPlotItem().vb
+    label = plot.flip_line.label.sceneBoundingRect()
+    assert plot.flip_line.isVisible() and label.height() > 0
+    for y in rows[4]:  # each curve's point at the flip step lies below the label's box, in view
+        point = vb.mapViewToScene(QPointF(4, y))
+        assert vb.sceneBoundingRect().contains(point)
+        assert point.y() > label.bottom(), (y, point, label)

@@ -77,3 +77,18 @@ def test_a_key_region_of_the_class_on_top_at_the_flip_keeps_its_top_at_the_flip_
     plot.show_result(res)
     entry = next(label.text for _, label in plot.legend.items if label.text.startswith("top at the flip"))
     assert entry.startswith("top at the flip, key region alone: tiger cat") and entry.endswith("…") and len(entry) < 52
+
+
+def test_a_short_plot_keeps_the_key_regions_class_which_the_sentence_names_first(qtbot):
+    """page.png with Compare Methods on (walk29): the sentence began "turns pill bottle (67 %) into menu (17.3 %)",
+    the plot drew menu's star at saved, and the cramped legend kept "saved image (8-bit)" and hid menu under
+    "+2 more"."""
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    plot.resize(900, 120)  # a short plot, as with Compare Methods on: three legend lines
+    plot.show()
+    plot.show_result(result(key_class=4))
+    qtbot.wait(100)
+    legend = [label.text for _, label in plot.legend.items]
+    assert any(t.startswith("key region alone: abaya") for t in legend), legend
+    assert len(legend) < 5  # still cramped: something else gave way (the tooltip names it)

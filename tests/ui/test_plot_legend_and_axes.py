@@ -266,3 +266,23 @@ the dashed "space shuttle" curve was drawn but neither in the legend nor counted
     for sample, label in plot.legend.items:  # nothing clipped, each label beside its sample
         assert visible.contains(label.item.sceneBoundingRect()), (size, label.text, visible)
         assert abs(label.item.sceneBoundingRect().center().y() - sample.sceneBoundingRect().center().y()) < 3
+
+
+def test_the_class_on_top_at_the_flip_is_not_cut_off_by_the_y_axis(qtbot):
+    """hopper_alpha.png (walk29): at the flip "bathing cap" overtook and the saved image shows "academic gown"; the y
+    axis followed the explained class, the saved image's class and the saved points only, so the line of the class
+    on top at the flip ran out of the plot's top edge."""
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    plot.resize(1100, 400)
+    plot.show()
+    start = np.array([0.05, 0.04, 0.30, 0.03, 0.02, *REST[:5]], np.float32)
+    at_flip = np.array([0.05, 0.09, 0.08, 0.03, 0.55, *REST[:5]], np.float32)  # "class 0" (index 4) far on top
+    plot.start(LABELS, [2], "Egyptian cat", start, flip_to=1)  # the final (saved) class: tiger cat
+    plot.add_steps([SimpleNamespace(index=1, probabilities=at_flip, flipped=True, phase="search")])
+    plot.saved = np.array([0.05, 0.20, 0.09, 0.03, 0.15, *REST[:5]], np.float32)
+    plot._legend_key = ()
+    plot._redraw()
+    assert any(label.text.startswith("top at the flip: class 0") for _, label in plot.legend.items)
+    (_, _), (_, top) = plot.plot.getPlotItem().vb.viewRange()
+    assert top >= 0.55, top  # the line of the class on top at the flip ends inside the plot

@@ -24,11 +24,10 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog
 
 from gradflip_desktop.core.summary import any_of
 from ..widgets.gallery import ERROR, FLIPPED, NOT_FLIPPED, RUNNING, WAITING, GalleryPanel
-from ..widgets.folder_dialog import choose_folder_to_explain
+from ..widgets.folder_dialog import choose_export_folder, choose_folder_to_explain
 from ..worker import TaskSlot, error_message
 from .folder_model import FolderModelMark
 from .folder_tasks import (  # noqa: F401 - tests swap or call the tasks here
@@ -454,7 +453,7 @@ class FoldersController(QObject):
         if folder is None:
             last = str(self.w.settings.value("export/folder", ""))  # first time, or gone since (unplugged): the folder
             start = last if last and Path(last).is_dir() else self.folder or str(Path.home())  # not the working dir
-            folder = QFileDialog.getExistingDirectory(self.w, "Export All Results to Folder", start)
+            folder = choose_export_folder(self.w, start, "Export All Results to Folder")  # a typed new folder is created
             if not folder:
                 self._after_export = None  # no export: what waited on it (another folder) does not happen
                 return

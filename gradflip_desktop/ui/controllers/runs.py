@@ -230,7 +230,10 @@ class RunsController(QObject):
         try:  # a target or group the model does not have: said now, the shown result untouched (string matching only)
             options = settings.to_options()
             if clf is not None and options.target is not None:
-                clf.find_class(options.target)
+                label = clf.labels[clf.find_class(options.target)]  # a unique beginning ("cowboy h") shows its class:
+                if settings.target_class != label and not settings.target_class.lstrip("#").isdigit():  # the box, the
+                    w.controls.target_class.setEditText(label)  # gallery's title and the saved setting said "cowboy h"
+                    settings = w.controls.settings()  # (the next start's model dropped it, no label being "cowboy h")
             if clf is not None and options.group is not None:
                 clf.find_group(options.group)
         except Exception as exc:  # noqa: BLE001 - ModelError, ValueError: the message names the problem

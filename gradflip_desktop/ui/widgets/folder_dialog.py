@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QCheckBox, QDialog, QFileDialog, QGridLayout, QWid
 class ExportFolderDialog(QFileDialog):
     """A folder chooser whose typed, new folder name is created (Qt's own says "Directory not found")."""
 
-    def __init__(self, parent: QWidget | None, start: str):
-        super().__init__(parent, "Export Results to Folder", start)
+    def __init__(self, parent: QWidget | None, start: str, title: str = "Export Results to Folder"):
+        super().__init__(parent, title, start)
         self.setFileMode(QFileDialog.FileMode.Directory)
         self.setOption(QFileDialog.Option.ShowDirsOnly, True)
         self.setOption(QFileDialog.Option.DontUseNativeDialog, True)  # the native one cannot create on accept
@@ -51,9 +51,9 @@ class ExportFolderDialog(QFileDialog):
         QDialog.accept(self)
 
 
-def choose_export_folder(parent: QWidget | None, start: str) -> str | None:
-    """Ask for the export folder (modal); a typed new folder is created. None: cancelled."""
-    dialog = ExportFolderDialog(parent, start)
+def choose_export_folder(parent: QWidget | None, start: str, title: str = "Export Results to Folder") -> str | None:
+    """Ask for the export folder (modal; Export Results and Export All alike); a typed new folder is created. None: cancelled."""
+    dialog = ExportFolderDialog(parent, start, title)
     if dialog.exec() != QFileDialog.DialogCode.Accepted:
         return None
     return dialog.chosen

@@ -55,6 +55,8 @@ class ProbabilityPlot(QWidget):
         self.plot.setMinimumHeight(100)
         self.plot.setAcceptDrops(False)  # files dropped here go to the window
         self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=False, y=False)  # a drag or the wheel panned the steps out of view, and only
+        self.plot.hideButtons()  # pyqtgraph's unlabelled "A" corner button brought them back; the window scrolls instead
         self.plot.setLabel("bottom", "step")
         self.plot.setLabel("left", "probability")
         self.plot.setYRange(0.0, 1.0, padding=0.02)
@@ -147,6 +149,7 @@ class ProbabilityPlot(QWidget):
         self.notes: dict[int, str] = {}  # row -> what kind of step it was, when not a plain one (the read-out)
         self.saved: np.ndarray | None = None  # probabilities of the saved 8-bit image
         self.saved_x: float | None = None  # and where it is drawn
+        self.top: float | None = None  # the highest point drawn (_fit_x fits the y axis to it)
         self.step_axis.saved_x = None
         self._cursor = None
         self.hover_line.hide()
@@ -213,10 +216,8 @@ class ProbabilityPlot(QWidget):
         flip_to = result.target.index if targeted else None
         if flip_to is None and result.final.index not in result.explained:
             flip_to = result.final.index
-        self.start(
-            result.labels, result.explained, result.explained_name, result.original_probabilities, flip_to, targeted,
-            redraw=False,
-        )
+        self.start(result.labels, result.explained, result.explained_name, result.original_probabilities, flip_to, targeted,
+                   redraw=False)
         # a run that ends on another class flipped, also when it was cancelled later (key-region phases)
         self.not_flipped = not result.flipped and result.final.index in result.explained
         key = getattr(result, "key_region", None)  # a region that flips alone: its class (the figure's title names it)
@@ -310,12 +311,12 @@ class ProbabilityPlot(QWidget):
             for k, (c, i) in enumerate(zip(self.runner_curves, runners)):  # one entry says both (the flip's was lost)
                 what = ", ".join(w for w, on in (("top at the flip", moved and i == at_flip), ("key region alone", i == key)) if on)
                 text = elide_end(f"{what}: {self.label(i)}" if what else self.label(i), max(LEGEND_CHARS, len(what) + 16))
-                entries.append((self.key_point, text, 3) if i == key else (c, text, 4 + k))
+                entries.append((self.key_point if i == key else c, text, 2 if i == key else 3 if i == at_flip and moved else 4 + k))
             if self.saved is not None:
                 entries.append((self.saved_curves[0], "saved image (8-bit)", 2))
             self.legend.set_entries(entries)
             self._fit_legend()
-        top = float(self._explained_series(rows).max())
+        top = max([float(self._explained_series(rows).max())] + [float(rows[:, i].max()) for i in runners])  # all drawn
         if flip_to is not None:
             top = max(top, float(rows[:, flip_to].max()))
         self.saved_x = None
@@ -341,8 +342,7 @@ class ProbabilityPlot(QWidget):
             for c in (*self.saved_curves, self.saved_best_curve, self.key_point):
                 c.setData([], [])
         self.step_axis.saved_x = self.saved_x
-        # the y axis follows the data, at least 0-0.01 (at 0-0.1 a model unsure of every class, all below 1 %, drew flat lines)
-        self.plot.setYRange(0.0, min(1.0, max(0.01, 1.1 * top)), padding=0.02)
+        self.top = top
         self._fit_x()
         for line, where in ((self.flip_line, self.flip_step), (self.eight_bit_line, self.eight_bit_step)):
             if where is not None:
@@ -386,6 +386,9 @@ class ProbabilityPlot(QWidget):
         width = max(4.0 * SAVED_LABEL_ROOM_PX, float(self.plot.getPlotItem().vb.width()))
         pad = 0.04 * right
         self.plot.setXRange(-pad, right + pad + (right + 2 * pad) * room / (width - room), padding=0)
+        if self.top is not None:  # y: the data (at least 0-0.01), its top under the "flip" label 92 % up, whose box hid
+            below = 0.92 - (self.flip_line.label.boundingRect().height() / 2 + 2) / max(40.0, self.plot.getPlotItem().vb.height())
+            self.plot.setYRange(0.0, min(1.0, max(0.01, self.top / max(0.5, below))), padding=0.02)  # a targeted run's flip
 
     def set_colors(self, background: QColor, foreground: QColor) -> None:
         """The palette's colours: plot background, axes and legend text (on a box of the background colour)."""
