@@ -42,6 +42,31 @@ def floats(text: str) -> list[float]:
     return vals
 
 
+def dash_values(parser: argparse.ArgumentParser, args: list[str]) -> list[str]:
+    """``--std -1,1,1``: argparse reads a value that starts with '-' as an option unless it is a plain number ("-1",
+    "-.5"), and said "expected one argument". An option that takes a value, followed by what can only be a number
+    ("-1,1,1", "-1e-3"; no option of GradFlip starts with '-' and a digit), is joined to it: ``--std=-1,1,1``."""
+    takes = {o for a in parser._actions if a.option_strings and a.nargs is None for o in a.option_strings}
+    out = []
+    for i, tok in enumerate(args):
+        if out and out[-1] in takes and re.match(r"-\.?\d", tok) and "--" not in args[:i]:
+            out[-1] = f"{out[-1]}={tok}"
+        else:
+            out.append(tok)
+    return out
+
+
+def dash_hint(message: str, args: list[str], options) -> str:
+    """For argparse's "argument --out/-o: expected one argument" when the value given starts with '-' ("--out -x")
+    and is none of the parser's ``options``: the way to write it, ``--out=-x``; "" for any other message."""
+    m = re.fullmatch(r"argument (\S+): expected one argument", message)
+    names = m.group(1).split("/") if m else []
+    after = next((args[i + 1] for i, tok in enumerate(args[:-1]) if tok in names), "")
+    if not after.startswith("-") or len(after) < 2 or after == "--" or after.split("=")[0] in options:
+        return ""
+    return f"; a value that starts with '-' is written {names[0]}={after}"
+
+
 def size(text: str) -> list[int]:
     m = re.fullmatch(r"\s*(\d+)(?:\s*[x×,\s]\s*(\d+))?\s*", text.lower())  # "224", "224x224" (not "10x")
     vals = [int(m.group(1)), int(m.group(2) or m.group(1))] if m else []

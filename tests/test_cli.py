@@ -1262,3 +1262,24 @@ def test_extreme_sizes_work_and_say_what_they_did(tmp_path, capsys, monkeypatch)
     err = capsys.readouterr().err
     assert code in (0, 1) and "Traceback" not in err, err
     assert "gradflip: note: a.png: scaled from 32×24 to 1×1 (working size 1 px)" in err, err
+
+
+def test_a_value_that_starts_with_a_dash_and_a_digit_is_a_value(tmp_path, capsys):
+    """`--std -1,1,1` (or `--mean -0.5,0,0`, `--epsilon -1e-3`) was argparse's "argument --std: expected one
+    argument": only plain numbers like -1 pass as values. A value-taking option followed by what can only be a
+    number is given it (its own check then says what is wrong); another value that starts with '-' gets the way
+    to write it."""
+    args = cli.build_parser().parse_args(["explain", "--std", "-1,1,1", "--mean", "-0.5,0,0", "--epsilon", "-1e-3",
+                                          "--blur-sigma", "-.5", "-o", "out", "--", "-1.png", "--std", "-2"])
+    assert (args.std, args.mean, args.epsilon, args.blur_sigma) == ([-1, 1, 1], [-0.5, 0, 0], -1e-3, -0.5)
+    assert args.images == ["-1.png", "--std", "-2"] and args.out == "out"  # after "--": names as they are
+    img = _png(tmp_path / "a.png")
+    assert cli.main(["explain", str(img), "--epsilon", "-1e-3", "-q", "--out", str(tmp_path / "o")]) == 2
+    assert _one_error_line(capsys.readouterr().err) == "gradflip: error: epsilon must be in [1e-07, 0.25], not -0.001"
+    for given, said in ((["--out", "-x"], "argument --out/-o: expected one argument; a value that starts with '-' "
+                                          "is written --out=-x"),
+                        (["--out", "-q"], "argument --out/-o: expected one argument (see"),  # an option: no hint
+                        (["--out"], "argument --out/-o: expected one argument (see")):
+        with pytest.raises(SystemExit) as info:
+            cli.main(["explain", str(img), *given])
+        assert info.value.code == 2 and said in _one_error_line(capsys.readouterr().err)

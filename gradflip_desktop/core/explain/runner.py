@@ -20,9 +20,10 @@ from typing import Callable, Generator
 
 import numpy as np
 import torch
+from PIL import Image
 
 from ..errors import ModelError
-from ..images import ImageData, to_uint8
+from ..images import ImageData, from_array, to_uint8
 from ..models import Classifier, Prediction
 from ..models.classifier import with_enlarged_note
 from ..models.files.safety import error_line
@@ -91,15 +92,25 @@ def _check_arguments(classifier, image, options) -> None:
         raise TypeError(f"options must be an ExplainOptions, not {type(options).__name__}{hint}")
 
 
+def _as_image(image):
+    """A Pillow image as :func:`~..images.from_array` reads it (as a file's pixels: palette, CMYK, alpha, 16-bit;
+    the working size), so that its record has the image's notes; anything else as it is."""
+    return from_array(image) if isinstance(image, Image.Image) else image
+
+
 def _pixels_of(image: ImageData | np.ndarray) -> np.ndarray:
     if isinstance(image, (str, bytes, Path)):  # was numpy's "could not convert string to float"
         raise ValueError(f"image must be pixels (an ImageData or an H x W x 3 array in [0, 1]), not the path "
                          f"{image!r}: load it first with gradflip_desktop.core.load_image")
+    if isinstance(image, torch.Tensor):  # one that requires grad or is on a GPU: torch's error, not an array
+        image = image.detach().cpu()
     raw = image.pixels if isinstance(image, ImageData) else np.asarray(image)
     pixels = np.asarray(raw, dtype=np.float32)
     if pixels.ndim != 3 or pixels.shape[2] != 3:
         hint = (" (grayscale, or 1 or 4 channels: gradflip_desktop.core.images.from_array(array) makes an RGB ImageData)"
-                if pixels.ndim == 2 or (pixels.ndim == 3 and pixels.shape[2] in (1, 4)) else "")
+                if pixels.ndim == 2 or (pixels.ndim == 3 and pixels.shape[2] in (1, 4)) else
+                " (channels first: the channels go last, e.g. tensor.permute(1, 2, 0))"
+                if pixels.ndim == 3 and pixels.shape[0] == 3 else "")
         raise ValueError(f"image must be H x W x 3, got {pixels.shape}{hint}")
     if pixels.size == 0:
         raise ValueError(f"image is empty (shape {pixels.shape})")
@@ -262,6 +273,7 @@ def explain(
     Raises ``ValueError``/``ModelError`` only for invalid options (bad target or group names) and for a model
     that fails on the photo's first classification (an error, a wrong shape, NaN or infinity): no class to explain.
     """
+    image = _as_image(image)
     _check_arguments(classifier, image, options)
     opts = options or ExplainOptions()
     opts.validate()
@@ -425,14 +437,16 @@ def explain(
 
 def run(
     classifier: Classifier,
-    image: ImageData | np.ndarray,
+    image: ImageData | np.ndarray | torch.Tensor | Image.Image,
     options: ExplainOptions | None = None,
     on_step: Callable[[Step], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> ExplainResult:
     """Run :func:`explain` to the end and return its result, calling ``on_step`` for every step and
-    ``on_progress`` for every :class:`~..results.Progress` (the key region's forward passes, not steps)."""
+    ``on_progress`` for every :class:`~..results.Progress` (the key region's forward passes, not steps).
+    ``image``: an :class:`ImageData`, H x W x 3 floats in [0, 1] (a numpy array or a tensor) or a Pillow image."""
+    image = _as_image(image)
     info = image.to_dict() if isinstance(image, ImageData) else None
     loaded = getattr(image, "file_stat", None)  # (bytes, mtime_ns) of the file load_image read; None: not a file's
     if info is not None and image.source and loaded is not None:  # as the CLI and the app record it:

@@ -6,7 +6,8 @@ resolution* (native size, long side capped at ``max_side``, default 1024 px).
 Conversions (documented in the README):
 - EXIF orientation is applied; embedded ICC profiles are converted to sRGB (when Pillow has LittleCMS).
 - 16-bit integer images are scaled by 1/65535 (by 1/4095 when no value passes 4095, 12-bit data such as
-  X-rays, with a note), 32-bit integer images by their format's range, float
+  X-rays, with a note), 32-bit integer images as 8-bit data when their values fit 0–255 (with a note), else as
+  16-bit data within 0–65535 and min–max scaled outside it, float
   images are used as they are when they lie in [0, 1] and min–max scaled (with a warning) otherwise.
   Nothing is clipped silently.
 - Palette, CMYK, YCbCr, LAB, HSV and 1-bit images are converted to RGB; grayscale is replicated to 3

@@ -97,6 +97,8 @@ def load_image(
     Every failure is an :class:`ImageError` whose message names the file and the problem; no other
     exception escapes (``MemoryError`` included).
     """
+    if isinstance(max_side, str) or isinstance(max_pixels, str):  # "2" failed in Pillow: "could not be converted"
+        raise ImageError(f"the working size and the pixel limit are numbers, not {max_side!r} / {max_pixels!r}")
     if max_side is not None and int(max_side) < 1:
         raise ImageError(f"the working size (max side) must be at least 1 pixel, not {max_side}")
     if int(max_pixels) < 1:
@@ -112,8 +114,9 @@ def load_image(
         try:
             path = Path(source)
         except TypeError:
-            hint = (": load_image reads files and bytes; wrap an array with gradflip_desktop.core.images.from_array"
-                    if hasattr(source, "shape") and hasattr(source, "dtype") else "")
+            hint = (": load_image reads files and bytes; wrap an array or a Pillow image with "
+                    "gradflip_desktop.core.images.from_array (run() takes a Pillow image as it is)"
+                    if (hasattr(source, "shape") and hasattr(source, "dtype")) or isinstance(source, Image.Image) else "")
             raise ImageError(f"cannot load an image from a {type(source).__name__}{hint}") from None
         label = _describe(path)
         try:
@@ -133,8 +136,6 @@ def load_image(
         if not stat.S_ISREG(st.st_mode):
             raise ImageError(f"{label} is not a regular file (a device, pipe or socket), not an image file")
         nbytes = st.st_size
-        if nbytes == 0:
-            raise ImageError(f"{label} is empty (0 bytes)")
         if nbytes > MAX_FILE_BYTES:
             raise ImageError(f"{label} is {nbytes / 1e9:.1f} GB, larger than the 2 GB limit for image files")
         src_name, src_path = path.stem or "image", str(path)
@@ -142,6 +143,8 @@ def load_image(
             opener = open_regular(path)  # closed below; the file may have become a pipe since the stat above
         except OSError as exc:
             raise ImageError(f"cannot open {label}: {exc.strerror or exc}") from None
+        if nbytes == 0 and _empty(opener, label):  # /proc and /sys files say 0 bytes and have content: read on
+            raise ImageError(f"{label} is empty (0 bytes)")
     try:
         # Pillow's warnings ("Corrupt EXIF data. ...") become notes, not stderr. The warning filters are one
         # per process, so loads that record them take turns (batched folder runs load in several threads;
@@ -159,6 +162,20 @@ def load_image(
         raise ImageError(f"{label} is too large to load with the memory available; lower the working size") from None
     finally:
         opener.close()
+
+
+def _empty(fp, label: str) -> bool:
+    """Whether a file whose size is 0 holds nothing: a /proc or /sys file does (said "is empty (0 bytes)" before;
+    read, it is told for what it is, "is a text file, not an image"). Closes ``fp`` when it is empty or unreadable."""
+    try:
+        empty = not fp.read(1)
+        fp.seek(0)
+    except OSError as exc:
+        fp.close()
+        raise ImageError(f"cannot read {label}: {exc.strerror or exc}") from None
+    if empty:
+        fp.close()
+    return empty
 
 
 def open_regular(path: str | os.PathLike):

@@ -108,13 +108,13 @@ def _to_float(im: Image.Image, label: str, notes: list[str], max_side: int | Non
     """
     mode = im.mode
     if mode in ("I", "F") or mode.startswith("I;16") or mode.startswith("I;32") or mode.startswith("F;"):
-        extrema = None
+        extrema, held = None, _held_in(im, mode)  # from the file, before a reduced copy forgets its format
         f = _reduce_factor(*im.size, max_side)
         if f > 1:  # box-reduced first too (in float32: Pillow's integer reduce overflows), the scale set by the
             # whole image's range, not the averaged one's: a 196-megapixel 16-bit grey PNG took 6.7 GB, 8 bits 0.9 GB
             extrema = im.getextrema()
             im = (im if mode == "F" else im.convert("F")).reduce(f)
-        return _scale_high_depth(np.asarray(im), mode, label, notes, extrema)
+        return _scale_high_depth(np.asarray(im), mode, label, notes, extrema, held)
     if mode == "CMYK":
         told = len(notes)
         im = _icc_to_srgb(im, notes)
@@ -162,10 +162,19 @@ def _to_float(im: Image.Image, label: str, notes: list[str], max_side: int | Non
     return arr[..., :3]
 
 
+def _held_in(im: Image.Image, mode: str) -> str:
+    """What a mode-I image's values are held in, for the notes: "32-bit integer", or "16-bit" for 16-bit data that
+    Pillow opens as mode I (PNG and PGM before Pillow 11, a TIFF of 16 bits per sample)."""
+    bits = getattr(im, "tag_v2", {}).get(258) if im.format == "TIFF" else None
+    held16 = mode != "I" or im.format in ("PNG", "PPM") or (bits is not None and max(bits) <= 16)
+    return "16-bit" if held16 else "32-bit integer"
+
+
 def _scale_high_depth(arr: np.ndarray, mode: str, label: str, notes: list[str],
-                      extrema: tuple[float, float] | None = None) -> np.ndarray:
+                      extrema: tuple[float, float] | None = None, held: str = "16-bit") -> np.ndarray:
     """16/32-bit integer and float images -> float32 in [0, 1] (scaled, never clipped). ``extrema``: the range of
-    the image ``arr`` was box-reduced from (the scale is the full image's), else ``arr``'s own."""
+    the image ``arr`` was box-reduced from (the scale is the full image's), else ``arr``'s own. ``held``: what
+    integer values are held in, "16-bit" or "32-bit integer" (:func:`_integer_scale`)."""
     arr = np.asarray(arr)
     if mode == "F" or mode.startswith("F;"):
         a = arr.astype(np.float32)
@@ -183,7 +192,7 @@ def _scale_high_depth(arr: np.ndarray, mode: str, label: str, notes: list[str],
         a = arr.astype(np.float64)
         lo, hi = (float(a.min()), float(a.max())) if extrema is None else map(float, extrema)
         if mode.startswith("I;16") or (lo >= 0 and hi <= 65535):  # also 16-bit data held as 32-bit integers
-            out = a / _stored_range(hi, notes)
+            out = a / _integer_scale(hi, notes, "16-bit" if mode.startswith("I;16") else held)
         else:
             span = hi - lo
             out = (a - lo) / span if span > 0 else np.full_like(a, 0.5)
@@ -193,17 +202,28 @@ def _scale_high_depth(arr: np.ndarray, mode: str, label: str, notes: list[str],
     return out[..., None] if out.ndim == 2 else np.ascontiguousarray(out[..., :3])
 
 
-def _stored_range(hi: float, notes: list[str]) -> float:
+def _integer_scale(hi: float, notes: list[str], held: str = "16-bit") -> float:
+    """The full scale of non-negative integer values of at most 65535 held in ``held`` ("16-bit", a dtype name or
+    "32-bit integer"). 16-bit data (a uint16 array, a 16-bit file): :func:`_stored_range`. Data held wider (a
+    32-bit TIFF, an int32/int64 array: numpy's and Pillow's way to widen an image, which tells no bit depth) whose
+    values all fit 8 bits is an 8-bit image: by 1/255, as the array it was saved from (not 1/4095, 6 % of white)."""
+    if held != "16-bit" and 0 < hi <= 255:
+        notes.append(f"{held} pixel values reach at most {hi:.0f}: read as 8-bit data (scaled by 1/255)")
+        return 255.0
+    return _stored_range(hi, notes, held)
+
+
+def _stored_range(hi: float, notes: list[str], held: str = "16-bit") -> float:
     """The full scale of a 16-bit image's values: 65535, or 4095 when no value passes 4095. X-ray and microscope
     images often store 12-bit values in a 16-bit PNG or TIFF: scaled by 1/65535 they reached 6 % of white at most,
     and the model was shown (and explained) a nearly black image. One rule for every such image, not a bit depth
     guessed from each one's brightest value (a 12-bit X-ray whose brightest value was 999 read as 10-bit data came
-    out 4x too bright, and images of one device at different scales)."""
+    out 4x too bright, and images of one device at different scales). ``held``: the notes' words for the data."""
     if 0 < hi <= 4095:
         # 8-bit values in a 16-bit file (matplotlib's MRI sample: at most 215) stay dark at 1/4095 too: said, not
         # left behind a note that reads as if the image were now shown as it should be
         dark = "" if hi >= 1024 else f"; still dark: its brightest value is {100 * hi / 4095:.0f} % of white"
-        notes.append(f"16-bit pixel values reach at most {hi:.0f}: read as 12-bit data (scaled by 1/4095, not "
+        notes.append(f"{held} pixel values reach at most {hi:.0f}: read as 12-bit data (scaled by 1/4095, not "
                      f"1/65535, which would show a nearly black image){dark}")
         return 4095.0
     return 65535.0
@@ -237,24 +257,46 @@ def _resize_to_working(pixels: np.ndarray, max_side: int | None) -> np.ndarray:
     return quantize(out) if eight_bit else out
 
 
-def from_array(array: np.ndarray, name: str = "image", max_side: int | None = DEFAULT_MAX_SIDE) -> ImageData:
-    """Wrap a numpy image (H x W, H x W x 1/3/4; uint8, uint16 or float) as :class:`ImageData`."""
-    a = np.asarray(array)
+def from_array(array, name: str = "image", max_side: int | None = DEFAULT_MAX_SIDE) -> ImageData:
+    """Wrap a numpy image (H x W, H x W x 1/3/4) as :class:`ImageData`: uint8 by 1/255; uint16 as a 16-bit file
+    (12-bit data by 1/4095, with a note); other integer dtypes as 8-bit data when every value fits 0–255, else as
+    16-bit data up to 65535; bool as black (False) and white (True); float as it is, in [0, 1]. A Pillow image is
+    converted as a file's pixels are (palette, CMYK, colour profile, alpha, 16-bit), as it is in memory (no EXIF
+    rotation: ``load_image`` applies it). Anything else: :class:`ImageError`."""
+    if isinstance(array, Image.Image):
+        notes: list[str] = []
+        f = _to_float(array, name, notes, None)
+        f = np.repeat(f, 3, axis=2) if f.shape[2] == 1 else f
+        return _wrapped(f, name, max_side, notes, array.mode)
+    try:
+        a = np.asarray(array)
+    except Exception as exc:  # noqa: BLE001 - ragged lists, a GPU tensor: numpy's words are not one clear line
+        raise ImageError(f"{name}: cannot read a {type(array).__name__} as an array of pixels: {str(exc).split('. ')[0]}") from None
     if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (1, 3, 4)) or min(a.shape[:2]) < 1:
-        raise ImageError(f"{name}: expected an H×W or H×W×(1, 3, 4) array, got shape {a.shape}")
-    notes: list[str] = []
+        first = " (channels first? put them last: .transpose(1, 2, 0))" if a.ndim == 3 and a.shape[0] in (1, 3, 4) else ""
+        raise ImageError(f"{name}: expected an H×W or H×W×(1, 3, 4) array, got shape {a.shape}{first}")
+    if a.dtype.kind not in "biuf":  # strings, objects, complex, dates: numpy's words or a silent cast before
+        raise ImageError(f"{name}: pixel values must be numbers (integers, floats or booleans), not dtype {a.dtype}")
+    notes = []
     if a.dtype == np.uint8:
         f = a.astype(np.float32) / 255.0
-    elif a.dtype == np.uint16:  # as a 16-bit file: 12-bit data (at most 4095) by 1/4095, with a note
-        f = (a.astype(np.float64) / _stored_range(float(a.max()) if a.size else 0.0, notes)).astype(np.float32)
+    elif a.dtype.kind in "iu":  # uint16 as a 16-bit file; wider or signed integers by their values
+        lo, hi = int(a.min()), int(a.max())
+        if lo < 0 or hi > 65535:
+            raise ImageError(f"{name}: {a.dtype} pixel values in [{lo}, {hi}] fit neither 8-bit (0–255) nor 16-bit "
+                             "(0–65535) data; scale them to floats in [0, 1] first")
+        held = "16-bit" if a.dtype == np.uint16 else str(a.dtype)
+        f = (a.astype(np.float64) / _integer_scale(float(hi), notes, held)).astype(np.float32)
     elif a.dtype == np.bool_:
         f = a.astype(np.float32)
     else:
         f = a.astype(np.float32)
         if not np.all(np.isfinite(f)):
             raise ImageError(f"{name} contains non-finite pixel values (NaN or infinity)")
-        if f.min() < 0 or f.max() > 1:
-            raise ImageError(f"{name}: float pixel values must lie in [0, 1]")
+        lo, hi = float(f.min()), float(f.max())
+        if lo < 0 or hi > 1:
+            hint = " (8-bit values? divide them by 255)" if lo >= 0 and hi <= 255 else ""
+            raise ImageError(f"{name}: float pixel values must lie in [0, 1], not [{lo:.4g}, {hi:.4g}]{hint}")
     if f.ndim == 2:
         f = f[..., None]
     if f.shape[2] == 1:
@@ -263,10 +305,14 @@ def from_array(array: np.ndarray, name: str = "image", max_side: int | None = DE
         if f[..., 3].min() < 1.0:  # said as a file's load says it (a pasted PNG with transparency said nothing)
             notes.append("transparent areas were composited on white")
         f = _composite(f[..., :3], f[..., 3])
+    return _wrapped(f, name, max_side, notes)
+
+
+def _wrapped(f: np.ndarray, name: str, max_side: int | None, notes: list[str], mode: str = "array") -> ImageData:
     h, w = f.shape[:2]
     pixels = _resize_to_working(f, max_side)
     note = scaled_note((w, h), pixels.shape, max_side)
-    return ImageData(pixels=pixels, name=name, original_size=(w, h), mode="array",
+    return ImageData(pixels=pixels, name=name, original_size=(w, h), mode=mode,
                      warnings=notes + ([note] if note else []))
 
 

@@ -22,6 +22,7 @@ from torch import nn
 from ..errors import ModelError
 from .devices import full_float32, resolve_device
 from .labels import BackwardsRange, format_ranges, parse_ranges
+from .prep_fields import checked_fields
 
 __all__ = ["Classifier", "PixelSpaceModel", "Prediction", "Preprocessing"]
 
@@ -72,20 +73,9 @@ class Preprocessing:
     interpolation: str = "bilinear"
     antialias: bool = True
 
-    def __post_init__(self) -> None:
-        if self.resize not in ("squash", "center-crop"):
-            raise ModelError(f"unknown resize mode {self.resize!r} (use 'squash' or 'center-crop')")
-        if self.channels not in (1, 3):
-            raise ModelError(f"channels must be 1 or 3, not {self.channels}")
-        if len(self.mean) not in (1, self.channels) or len(self.std) not in (1, self.channels):
-            raise ModelError(f"mean/std need 1 or {self.channels} values")
-        if not all(math.isfinite(v) for v in (*self.mean, *self.std)):  # a NaN mean made every output NaN
-            raise ModelError(f"mean and std must be finite numbers, not {list(self.mean)} / {list(self.std)}")
-        if any(s <= 0 for s in self.std):
-            raise ModelError("std values must be positive")
-        h, w = self.input_size
-        if not (1 <= h <= 8192 and 1 <= w <= 8192):
-            raise ModelError(f"input size {self.input_size} out of range (1 to 8192 px per side)")
+    def __post_init__(self) -> None:  # one ModelError per wrong value; lists, numpy and torch values made tuples
+        for key, value in checked_fields(self).items():
+            object.__setattr__(self, key, value)
 
     def crop(self, h: int, w: int) -> tuple[int, int, int, int, int, int]:
         """Where ``"center-crop"`` takes its input from an h x w image: (resized h, resized w, top, left) of the

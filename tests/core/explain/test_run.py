@@ -352,3 +352,22 @@ def test_run_records_no_digest_of_a_photo_replaced_after_it_was_loaded(tmp_path,
     listed, _ = collect_inputs([photo])
     explain_inputs(make_tiny(), listed, ExplainOptions(max_steps=2), JobSettings(out=tmp_path / "out"))
     assert calls == [str(photo)], calls
+
+
+def test_run_takes_a_pillow_image_and_any_tensor(tiny, tiny_image):
+    """A Pillow image was np.asarray'ed: "pixels must lie in [0, 1] (these are uint8 values ...)" (and a palette
+    image would have been its indices); a tensor that requires grad or is channels-first was torch's RuntimeError
+    or a bare shape. A Pillow image is read as from_array reads it (its notes in the record); a tensor is detached."""
+    from PIL import Image
+
+    from gradflip_desktop.core.images import from_array
+
+    u8 = (tiny_image * 255).round().astype(np.uint8)
+    opts = ExplainOptions(style="free", max_steps=5)
+    res = run(tiny, Image.fromarray(u8).convert("P"), opts)
+    ref = run(tiny, from_array(Image.fromarray(u8).convert("P")), opts)
+    assert res.original == ref.original and res.image_info["working_size"] == [32, 24]
+    t = torch.from_numpy(tiny_image.astype(np.float32)).requires_grad_(True)
+    assert run(tiny, t, opts).original == run(tiny, tiny_image, opts).original
+    with pytest.raises(ValueError, match=r"got \(3, 24, 32\) \(channels first: the channels go last"):
+        run(tiny, t.detach().permute(2, 0, 1), opts)

@@ -160,6 +160,26 @@ def test_32bit_integer_tiff_outside_16bit_is_min_max_scaled_with_warning(tmp_pat
     assert img.warnings == ["integer pixel values in [-100000, 300000] were scaled to [0, 1]"]
 
 
+def test_32bit_integer_tiff_of_8bit_values_reads_as_8bit_and_says_32bit(tmp_path):
+    """A mode-I 32-bit TIFF holding 0–247 (an 8-bit image widened by numpy, saved by Pillow) was read by 1/4095 (6 %
+    of white at most) with the note "16-bit pixel values reach at most 247". A 32-bit container tells no bit depth:
+    values that fit 8 bits read by 1/255, as from_array reads the int32 array it was saved from; 12-bit values keep
+    1/4095, and every note says 32-bit. A 16-bit TIFF or PNG of the same values keeps the 16-bit rule (above)."""
+    a = np.array([[0, 17, 100], [200, 246, 247]], np.int32)
+    img = load_image(save(tmp_path, "i32.tif", Image.fromarray(a, "I")))
+    assert img.mode == "I"
+    np.testing.assert_allclose(img.pixels[..., 0], a / 255.0, atol=1e-7)
+    assert img.warnings == ["32-bit integer pixel values reach at most 247: read as 8-bit data (scaled by 1/255)"]
+    np.testing.assert_allclose(from_array(a, max_side=None).pixels, img.pixels, atol=1e-7)
+    b = a * 10  # at most 2470: 12-bit data
+    img = load_image(save(tmp_path, "i32b.tif", Image.fromarray(b, "I")))
+    np.testing.assert_allclose(img.pixels[..., 0], b / 4095.0, atol=1e-7)
+    assert img.warnings == ["32-bit integer pixel values reach at most 2470: read as 12-bit data (scaled by 1/4095, not "
+                            "1/65535, which would show a nearly black image)"]
+    img = load_image(save(tmp_path, "u16.tif", Image.fromarray(a.astype(np.uint16))))
+    assert img.warnings[0].startswith("16-bit pixel values reach at most 247: read as 12-bit data")
+
+
 def test_float_tiff_in_unit_range_is_used_as_is(tmp_path):
     a = np.array([[0.0, 0.25, 1e-6], [0.5, 0.999, 1.0]], np.float32)
     p = save(tmp_path, "f.tif", Image.fromarray(a, "F"))
@@ -551,10 +571,54 @@ def test_24_megapixel_jpeg_time_and_peak_memory(tmp_path):
 # ---- arrays, saving ----------------------------------------------------------------------------------------
 
 
+def test_from_array_reads_integer_dtypes_by_their_values_and_refuses_non_numbers():
+    """int64 or uint32 arrays of 0–255 said "float pixel values must lie in [0, 1]"; a string array raised numpy's
+    ValueError, a complex one was taken with a ComplexWarning, a ragged list was numpy's ValueError. Integers of any
+    width read as 8-bit data when they fit 0–255, as 16-bit data (uint16's rule) up to 65535; others, and what is
+    not a number, are one ImageError naming the dtype; bool reads as black and white."""
+    import warnings
+
+    for dtype in (np.int64, np.uint32, np.int16, np.int8, np.uint64):
+        img = from_array(np.array([[0, 51], [100, 127]], dtype))
+        np.testing.assert_allclose(img.pixels[..., 0], [[0, 0.2], [100 / 255, 127 / 255]], atol=1e-7)
+        assert img.warnings == [f"{np.dtype(dtype)} pixel values reach at most 127: read as 8-bit data (scaled by 1/255)"]
+    img = from_array(np.array([[0, 4095]], np.int32))
+    np.testing.assert_allclose(img.pixels[0, :, 0], [0, 1])
+    assert img.warnings[0].startswith("int32 pixel values reach at most 4095: read as 12-bit data (scaled by 1/4095")
+    np.testing.assert_allclose(from_array(np.array([[0, 65535]], np.int64)).pixels[0, :, 0], [0, 1])
+    for a, words in ((np.array([[-3, 5]], np.int8), "int8 pixel values in [-3, 5] fit neither 8-bit (0–255) nor 16-bit"),
+                     (np.array([[0, 70000]], np.int64), "int64 pixel values in [0, 70000] fit neither"),
+                     (np.array([["a", "b"]]), "pixel values must be numbers (integers, floats or booleans), not dtype <U1"),
+                     (np.ones((2, 2), complex), "not dtype complex128"),
+                     (np.array([[None, 1]], dtype=object), "not dtype object"),
+                     ([[1, 2], [3]], "cannot read a list as an array of pixels"),
+                     (np.full((2, 2), 200.0), r"float pixel values must lie in [0, 1], not [200, 200] (8-bit values? "
+                                               "divide them by 255)"),
+                     (np.zeros((3, 8, 8), np.float32), "(channels first? put them last: .transpose(1, 2, 0))")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # numpy's ComplexWarning was the only word on a complex array
+            with pytest.raises(ImageError) as info:
+                from_array(a)
+        assert words in str(info.value) and "\n" not in str(info.value), str(info.value)
+    np.testing.assert_array_equal(from_array(np.array([[False, True]])).pixels[0, :, 0], [0, 1])  # a mask: black, white
+
+
+def test_from_array_converts_a_pillow_image_as_a_file_is_converted(tmp_path):
+    """np.asarray of a palette image is its indices, of a CMYK one four channels read as RGBA: from_array(Image)
+    gave a grey image of palette indices and wrong colours. A Pillow image is converted as load_image converts
+    the same pixels from a file."""
+    rgb = Image.new("RGB", (6, 4), (200, 30, 90))
+    for im in (rgb.convert("P"), rgb.convert("CMYK"), rgb.convert("RGBA"), rgb.convert("I;16")):
+        from_file = load_image(save(tmp_path, f"x.{'tif' if im.mode in ('CMYK', 'I;16') else 'png'}", im))
+        img = from_array(im)
+        assert img.mode == im.mode and img.warnings == from_file.warnings
+        np.testing.assert_allclose(img.pixels, from_file.pixels, atol=1e-6)
+
+
 def test_from_array_checks():
     with pytest.raises(ImageError, match="contains non-finite pixel values"):
         from_array(np.full((2, 2, 3), np.nan, np.float32), name="nan")
-    with pytest.raises(ImageError, match=r"float pixel values must lie in \[0, 1\]"):
+    with pytest.raises(ImageError, match=r"float pixel values must lie in \[0, 1\], not \[2, 2\]"):
         from_array(np.full((2, 2, 3), 2.0, np.float32))
     with pytest.raises(ImageError, match=r"expected an H×W or H×W×\(1, 3, 4\) array, got shape \(2, 2, 5\)"):
         from_array(np.zeros((2, 2, 5), np.uint8))

@@ -139,6 +139,21 @@ def test_empty_file(tmp_path):
     assert refused(write(tmp_path, "empty.png", b"")) == "“empty.png” is empty (0 bytes)"
 
 
+@pytest.mark.skipif(not os.path.isfile("/proc/self/status"), reason="needs Linux's /proc")
+def test_a_proc_file_says_what_it_is_not_empty():
+    """/proc and /sys files report a size of 0 and have content: `gradflip classify /proc/self/status` said "is
+    empty (0 bytes)". Read, such a file is said for what it is; a model file alike."""
+    assert os.stat("/proc/self/status").st_size == 0
+    assert refused("/proc/self/status") == "“status” is a text file, not an image"
+    assert cli.main(["classify", "/proc/self/status"]) == 2
+    from gradflip_desktop.core.errors import ModelError
+    from gradflip_desktop.core.models.files import load_model_file
+
+    with pytest.raises(ModelError) as info:
+        load_model_file("/proc/self/status")
+    assert "empty" not in str(info.value) and str(info.value).startswith("cannot tell the format of status")
+
+
 def test_empty_bytes():
     assert refused(b"") == "the pasted image is empty (0 bytes)"
     assert refused(b"", name="clip") == "“clip” is empty (0 bytes)"

@@ -22,6 +22,27 @@ class Mean(nn.Module):
         return x.mean((2, 3))
 
 
+def test_preprocessing_takes_a_python_callers_forms_and_names_a_wrong_one():
+    """``Preprocessing(mean=0.5)`` or a numpy scalar std raised "object of type 'float' has no len()",
+    ``input_size="32x32"`` "too many values to unpack"; ``input_size=(32.5, 32)``, a negative ``resize_size`` and
+    tensors were taken as given. Lists, numpy values and tensors become tuples of numbers; a wrong kind is one
+    ModelError naming the form it needs."""
+    p = Preprocessing(input_size=np.array([32, 48]), mean=0.5, std=np.float32(0.25), channels=np.int64(3))
+    assert (p.input_size, p.mean, p.std, p.channels) == ((32, 48), (0.5,), (0.25,), 3)
+    assert type(p.channels) is int and all(type(v) is int for v in p.input_size)
+    assert Preprocessing(input_size=[64, 64], mean=[0.5] * 3) == Preprocessing(input_size=(64, 64), mean=(0.5,) * 3)
+    assert Preprocessing(input_size=64, mean=torch.tensor([0.5, 0.5, 0.5])).mean == (0.5, 0.5, 0.5)
+    for kw, words in (({"input_size": "32x32"}, "input size must be (height, width) in whole pixels"),
+                      ({"input_size": (32.5, 32)}, "input size must be a whole number, not 32.5"),
+                      ({"mean": "0.5,0.5,0.5"}, "mean must be a number or a list of numbers"),
+                      ({"std": None}, "std must be a number or a list of numbers"),
+                      ({"channels": "3"}, "channels must be a whole number, not '3'"),
+                      ({"resize": "center-crop", "resize_size": -5}, "resize size must be at least 1 pixel")):
+        with pytest.raises(ModelError) as info:
+            Preprocessing(**kw)
+        assert str(info.value).startswith(words), str(info.value)
+
+
 def test_preprocessing_round_trips_and_validates():
     pre = Preprocessing(input_size=(28, 32), mean=(0.1307,), std=(0.3081,), channels=1, resize="center-crop", resize_size=36)
     assert Preprocessing.from_dict(pre.to_dict()) == pre

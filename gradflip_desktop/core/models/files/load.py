@@ -37,7 +37,7 @@ from ..labels import IMAGENET_GROUPS, imagenet_labels, read_labels
 from .huggingface import hf_folder_facts, is_hf_folder, load_hf_folder
 from .onnx import load_onnx
 from .outputs import Recorded, check_batch_independent, choose_tuple_output, read_scores, refuse_non_scores
-from .safety import is_safetensors, refuse_pickled, short_reason
+from .safety import holds_nothing, is_safetensors, refuse_pickled, short_reason
 from .scripted import load_torchscript
 from .sidecar import read_sidecar, read_sidecar_raw
 from .spec import FORMATS, ModelSpec, checked_groups, merge_preprocessing, parse_groups
@@ -56,7 +56,7 @@ def detect_format(path: str | os.PathLike) -> str:
         if is_hf_folder(p):
             return "huggingface"
         raise ModelError(f"{p.name} is a folder without config.json: not a Hugging Face model folder")
-    if p.is_file() and p.stat().st_size == 0:  # whatever its name says
+    if p.is_file() and p.stat().st_size == 0 and holds_nothing(p):  # whatever its name says (/proc: size 0, text)
         raise ModelError(f"{p.name} is empty (0 bytes)")
     if p.suffix.lower() == ".onnx":
         return "onnx"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import pickletools
 import re
 import warnings
@@ -208,6 +209,21 @@ def error_line(exc: BaseException, limit: int = 300) -> str:
         last = short_reason(Exception(lines[-1]), limit)
         return last if _TYPED.match(last) else short_reason(Exception(f"{type(exc).__name__}: {last}"), limit)
     return short_reason(Exception(f"{type(exc).__name__}: {exc}"), limit)
+
+
+def holds_nothing(path: Path) -> bool:
+    """Whether a file whose size is 0 reads as nothing: a /proc or /sys file says 0 bytes and has content (it was
+    "empty (0 bytes)"; read on, it is said for what it is). Never blocks (a pipe is not a regular file)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return True  # unreadable: said as before
+    try:
+        return not os.read(fd, 1)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
 
 
 def is_safetensors(path: Path) -> bool:

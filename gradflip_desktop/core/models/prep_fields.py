@@ -1,0 +1,57 @@
+"""The checks of :class:`~.classifier.Preprocessing`'s fields, and the forms a Python caller writes them in made
+the one form the rest reads: ``input_size=224`` or a list or numpy array → ``(224, 224)``; ``mean=0.5``, a
+list, a numpy array or a tensor → a tuple of floats; numpy integers → int. A value of the wrong kind is one
+:class:`ModelError` naming the form it needs (``mean=0.5`` was "object of type 'float' has no len()",
+``input_size="32x32"`` "too many values to unpack", and ``input_size=(32.5, 32)`` was taken)."""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+from ..errors import ModelError
+
+
+def _whole(value, what: str) -> int:
+    if isinstance(value, (bool, str)) or not isinstance(value, numbers.Real) or not float(value).is_integer():
+        raise ModelError(f"{what} must be a whole number, not {value!r}")
+    return int(value)
+
+
+def _numbers(value, what: str) -> tuple[float, ...]:
+    items = [value] if isinstance(value, numbers.Real) or getattr(value, "ndim", None) == 0 else value
+    try:
+        if isinstance(items, (str, bytes)):
+            raise TypeError
+        return tuple(float(v) for v in items)
+    except (TypeError, ValueError):
+        raise ModelError(f"{what} must be a number or a list of numbers, e.g. (0.5, 0.5, 0.5), not {value!r}") from None
+
+
+def checked_fields(pre) -> dict:
+    """``pre``'s fields in their one form (see the module), or a :class:`ModelError` for a value that cannot be."""
+    size = pre.input_size
+    size = [size, size] if isinstance(size, numbers.Real) or getattr(size, "ndim", None) == 0 else size
+    if isinstance(size, (str, bytes)) or not hasattr(size, "__len__") or len(size) != 2:  # noqa: PLR2004
+        raise ModelError(f"input size must be (height, width) in whole pixels, e.g. (224, 224), not {pre.input_size!r}")
+    out = {"input_size": tuple(_whole(v, "input size") for v in size), "mean": _numbers(pre.mean, "mean"),
+           "std": _numbers(pre.std, "std"), "channels": _whole(pre.channels, "channels")}
+    if pre.resize_size is not None:
+        out["resize_size"] = _whole(pre.resize_size, "resize size")
+        if out["resize_size"] < 1:
+            raise ModelError(f"resize size must be at least 1 pixel, not {pre.resize_size!r}")
+    if pre.resize not in ("squash", "center-crop"):
+        raise ModelError(f"unknown resize mode {pre.resize!r} (use 'squash' or 'center-crop')")
+    channels, mean, std = out["channels"], out["mean"], out["std"]
+    if channels not in (1, 3):
+        raise ModelError(f"channels must be 1 or 3, not {pre.channels}")
+    if len(mean) not in (1, channels) or len(std) not in (1, channels):
+        raise ModelError(f"mean/std need 1 or {channels} values")
+    if not all(math.isfinite(v) for v in (*mean, *std)):  # a NaN mean made every output NaN
+        raise ModelError(f"mean and std must be finite numbers, not {list(mean)} / {list(std)}")
+    if any(s <= 0 for s in std):
+        raise ModelError("std values must be positive")
+    h, w = out["input_size"]
+    if not (1 <= h <= 8192 and 1 <= w <= 8192):
+        raise ModelError(f"input size {out['input_size']} out of range (1 to 8192 px per side)")
+    return out
