@@ -7,6 +7,7 @@ so each limit is defined once.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import asdict, dataclass
 from enum import Enum
 
@@ -134,7 +135,15 @@ class ExplainOptions:
     lattice: bool = True
 
     def validate(self) -> None:
-        """Raise ``ValueError`` (a message for the user) when a setting is out of range."""
+        """Raise ``ValueError`` (a message for the user) when a setting is out of range or not a number."""
+        for name, whole in (("epsilon", False), ("max_steps", True), ("smoothing", False), ("blur_sigma", False),
+                            ("coarse", True)):  # epsilon="0.01" was Python's "must be real number, not str"
+            value = getattr(self, name)
+            if value is None and name == "blur_sigma":
+                continue
+            if isinstance(value, (bool, str, bytes)) or not isinstance(value, numbers.Real) or (
+                    whole and not float(value).is_integer()):
+                raise ValueError(f"{name} must be {'a whole number' if whole else 'a number'}, not {value!r}")
         if self.mode not in MODES:
             raise ValueError(f"step mode must be 'adaptive' or 'fixed', not {self.mode!r}")
         if not (math.isfinite(self.epsilon) and EPS_MIN <= self.epsilon <= EPS_MAX):

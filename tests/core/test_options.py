@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -96,3 +97,20 @@ def test_options_and_errors_import_without_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("field, value, words", [
+    ("epsilon", "0.01", "epsilon must be a number, not '0.01'"),
+    ("max_steps", "10", "max_steps must be a whole number, not '10'"),
+    ("max_steps", 10.5, "max_steps must be a whole number, not 10.5"),
+    ("smoothing", None, "smoothing must be a number, not None"),
+    ("coarse", True, "coarse must be a whole number, not True"),
+    ("blur_sigma", "3", "blur_sigma must be a number, not '3'"),
+])
+def test_a_setting_of_the_wrong_kind_is_one_value_error_naming_it(field, value, words):
+    """A Python caller's ExplainOptions(epsilon="0.01") raised Python's own "must be real number, not str"."""
+    with pytest.raises(ValueError, match=re.escape(words)):
+        ExplainOptions(**{field: value}).validate()
+    import numpy as np  # numpy's numbers are numbers: accepted as before
+
+    ExplainOptions(epsilon=np.float32(0.001), max_steps=np.int64(20), coarse=np.int64(2)).validate()
