@@ -26,7 +26,7 @@ from . import __version__, cli_check
 from .cli_process import EXIT_BROKEN_PIPE, _Terminated, _stop_on_signals, cwd_gone, quiet_broken_pipe  # noqa: F401
 from .cli_progress import _Progress
 from .cli_values import (check_target_and_group, dash_hint, dash_values, floats, group_hint, ignored_options, nonempty,
-                         outcome_notes, positive_int, size, tiny_input_note, working_side)
+                         out_folder, outcome_notes, positive_int, size, tiny_input_note, working_side)
 
 EXIT_OK, EXIT_NOT_FLIPPED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 # --batch-size: one image at a time on every device. Batch 8 was 1.03x as fast on 2 CPU cores and 0.49x on an H200
@@ -161,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("explain", help="explain the decision on images and write the result sets")
     _add_common(e)
-    e.add_argument("--out", "-o", type=nonempty, default="gradflip-results", help="output folder (default ./gradflip-results)")
+    e.add_argument("--out", "-o", type=out_folder, default="gradflip-results", help="output folder (default ./gradflip-results)")
     e.add_argument("--force", action="store_true", help="overwrite existing result files")
     e.add_argument("--json", action="store_true", help="print the JSON record(s) on stdout")
     e.add_argument("--target", default=None, help="targeted: the class (label, index, or #INDEX when labels are numbers) to reach")

@@ -32,6 +32,14 @@ def nonempty(text: str) -> str:
     return text
 
 
+def out_folder(text: str) -> str:
+    """``--out``: a folder, never "-" (standard output; a folder named "-" was made, before any photo loaded)."""
+    if text.strip() == "-":
+        raise argparse.ArgumentTypeError("'-' (standard output): a result set is several files (record, arrays, "
+                                         "images), so --out names a folder")
+    return nonempty(text)
+
+
 def floats(text: str) -> list[float]:
     try:
         vals = [float(v) for v in re.split(r"[,\s]+", text.strip()) if v]

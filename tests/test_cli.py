@@ -1283,3 +1283,17 @@ def test_a_value_that_starts_with_a_dash_and_a_digit_is_a_value(tmp_path, capsys
         with pytest.raises(SystemExit) as info:
             cli.main(["explain", str(img), *given])
         assert info.value.code == 2 and said in _one_error_line(capsys.readouterr().err)
+
+
+def test_out_dash_is_refused_before_anything_is_made(tmp_path, capsys, monkeypatch):
+    """``--out -`` made a folder named "-" (before any photo loaded) and wrote the sets into it: a result set is
+    several files, never standard output; refused in one line, nothing made."""
+    from gradflip_desktop import cli
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["explain", "missing.png", "--out", "-"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --out/-o: '-' (standard output): a result set is several files" in err
+    assert list(tmp_path.iterdir()) == []
