@@ -104,6 +104,7 @@ def _pixels_of(image: ImageData | np.ndarray) -> np.ndarray:
                          f"{image!r}: load it first with gradflip_desktop.core.load_image")
     if isinstance(image, torch.Tensor):  # one that requires grad or is on a GPU: torch's error, not an array
         image = image.detach().cpu()
+        image = image.float() if image.dtype == torch.bfloat16 else image  # numpy has no bfloat16: torch's TypeError
     raw = image.pixels if isinstance(image, ImageData) else np.asarray(image)
     pixels = np.asarray(raw, dtype=np.float32)
     if pixels.ndim != 3 or pixels.shape[2] != 3:

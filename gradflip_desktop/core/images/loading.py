@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image, ImageFile, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from ..errors import ImageError, one_line
-from .pixels import DEFAULT_MAX_SIDE, ImageData, _resize_to_working, _to_float, _working_size, scaled_note
+from .pixels import DEFAULT_MAX_SIDE, ImageData, _held_in, _resize_to_working, _to_float, _working_size, scaled_note
 
 DEFAULT_MAX_PIXELS = 200_000_000
 MAX_FILE_BYTES = 2 * 1024**3
@@ -339,6 +339,7 @@ def _load(fp, label, src_name, src_path, max_side, max_pixels) -> ImageData:
     # the size as stored: the header's, unless loading changed it (ICO/ICNS); not the JPEG draft size
     stored = (w, h) if fmt == "JPEG" else im.size
     decoded = im.size
+    held = _held_in(im, "I") if im.mode == "I" else None  # from the file: exif_transpose returns a copy without its format
     try:
         turn = _ORIENTATIONS.get(im.getexif().get(0x0112))  # said: the arrays are not the file's stored layout
         im = ImageOps.exif_transpose(im) or im
@@ -351,7 +352,7 @@ def _load(fp, label, src_name, src_path, max_side, max_pixels) -> ImageData:
     rotated = im.size != decoded  # EXIF 5-8 swap width and height
     original_size = (stored[1], stored[0]) if rotated else stored
     try:
-        pixels = _to_float(im, label, notes, max_side)
+        pixels = _to_float(im, label, notes, max_side, held)
     except (ImageError, MemoryError):
         raise
     except Exception as exc:  # noqa: BLE001

@@ -100,7 +100,7 @@ def _reduce_factor(w: int, h: int, max_side: int | None) -> int:
     return max(1, max(w, h) // (2 * max_side))
 
 
-def _to_float(im: Image.Image, label: str, notes: list[str], max_side: int | None) -> np.ndarray:
+def _to_float(im: Image.Image, label: str, notes: list[str], max_side: int | None, held: str | None = None) -> np.ndarray:
     """Any Pillow image -> float32 H x W x C (C = 1 gray or 3 RGB) in [0, 1]; alpha composited on white.
 
     Images much larger than the working size are box-reduced (``Image.reduce``) in 8 bits first, so
@@ -108,7 +108,7 @@ def _to_float(im: Image.Image, label: str, notes: list[str], max_side: int | Non
     """
     mode = im.mode
     if mode in ("I", "F") or mode.startswith("I;16") or mode.startswith("I;32") or mode.startswith("F;"):
-        extrema, held = None, _held_in(im, mode)  # from the file, before a reduced copy forgets its format
+        extrema, held = None, held or _held_in(im, mode)  # from the file (load_image: before EXIF's copy forgot its format)
         f = _reduce_factor(*im.size, max_side)
         if f > 1:  # box-reduced first too (in float32: Pillow's integer reduce overflows), the scale set by the
             # whole image's range, not the averaged one's: a 196-megapixel 16-bit grey PNG took 6.7 GB, 8 bits 0.9 GB

@@ -371,3 +371,12 @@ def test_run_takes_a_pillow_image_and_any_tensor(tiny, tiny_image):
     assert run(tiny, t, opts).original == run(tiny, tiny_image, opts).original
     with pytest.raises(ValueError, match=r"got \(3, 24, 32\) \(channels first: the channels go last"):
         run(tiny, t.detach().permute(2, 0, 1), opts)
+
+
+def test_run_takes_a_bfloat16_or_half_tensor(tiny, tiny_image):
+    """A bfloat16 tensor (a mixed-precision pipeline's image) was torch's "TypeError: Got unsupported ScalarType
+    BFloat16" (numpy has no bfloat16), where a float16 one ran: both run, as their float32 values."""
+    opts = ExplainOptions(style="free", max_steps=3)
+    for dtype in (torch.bfloat16, torch.float16):
+        t = torch.from_numpy(tiny_image.astype(np.float32)).to(dtype)
+        assert run(tiny, t, opts).original == run(tiny, t.float().numpy(), opts).original

@@ -180,6 +180,25 @@ def test_32bit_integer_tiff_of_8bit_values_reads_as_8bit_and_says_32bit(tmp_path
     assert img.warnings[0].startswith("16-bit pixel values reach at most 247: read as 12-bit data")
 
 
+def test_a_16bit_pgm_of_8bit_values_keeps_the_16bit_rule_and_says_16bit(tmp_path):
+    """Pillow opens a 16-bit PGM as mode I; load_image's EXIF step hands on a copy without the file's format, so the
+    PGM was taken for a 32-bit integer file: 8-bit values read by 1/255 (16x brighter than before), 12-bit ones with
+    the note "32-bit integer pixel values …". A 16-bit file keeps the 16-bit rule, EXIF-rotated 32-bit TIFFs theirs."""
+    a = np.array([[0, 17, 100], [200, 246, 247]], np.uint16)
+    p = tmp_path / "g16.pgm"
+    Image.fromarray(a).save(p)
+    img = load_image(p)
+    np.testing.assert_allclose(img.pixels[..., 0], a / 4095.0, atol=1e-7)
+    assert img.warnings[0].startswith("16-bit pixel values reach at most 247: read as 12-bit data")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotated 90°
+    i32 = tmp_path / "i32r.tif"
+    Image.fromarray(a.astype(np.int32), "I").save(i32, exif=exif)
+    img = load_image(i32)
+    assert img.pixels.shape[:2] == (3, 2)
+    assert "32-bit integer pixel values reach at most 247: read as 8-bit data (scaled by 1/255)" in img.warnings
+
+
 def test_float_tiff_in_unit_range_is_used_as_is(tmp_path):
     a = np.array([[0.0, 0.25, 1e-6], [0.5, 0.999, 1.0]], np.float32)
     p = save(tmp_path, "f.tif", Image.fromarray(a, "F"))

@@ -201,3 +201,17 @@ def test_the_record_names_a_networks_weights_by_their_digest():
     assert ca.settings()["weights_sha256"] not in ("", da)
     rec = record(run(cb, np.full((8, 8, 3), 0.5, np.float32), ExplainOptions(max_steps=2)), versions={})
     assert rec["model"]["weights_sha256"] == db and "file_sha256" not in rec["model"]
+
+
+def test_the_weights_digest_follows_changes_no_version_counter_sees():
+    """The digest was kept while the state's version counters stood still; ``p.data.mul_()`` (old-style SGD, the
+    tutorials' weight surgery) and writes through a numpy view change values without counting a version: the next
+    record named the old weights."""
+    net = nn.Sequential(nn.Flatten(), nn.Linear(3 * 8 * 8, 2)).eval()
+    clf = classifier_from_module(net, ["x", "y"], preprocessing=Preprocessing(input_size=(8, 8)))
+    seen = {clf.settings()["weights_sha256"]}
+    net[1].weight.data.mul_(2.0)
+    seen.add(clf.settings()["weights_sha256"])
+    net[1].bias.detach().numpy()[:] = 5.0
+    seen.add(clf.settings()["weights_sha256"])
+    assert len(seen) == 3 and "" not in seen
