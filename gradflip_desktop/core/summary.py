@@ -69,8 +69,13 @@ def visibility(levels: float) -> str:
     return "visible"
 
 
+def count_text(n: int, noun: str) -> str:
+    """A count and its noun: "1 image", "6 images" (the window said "6 explanation(s)", "1 image(s)")."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def steps_text(n: int) -> str:
-    return f"{n} step" if n == 1 else f"{n} steps"
+    return count_text(n, "step")
 
 
 def _explained_text(result) -> tuple[str, float]:

@@ -103,20 +103,26 @@ Everything runs on this computer; nothing is downloaded.</p>
 
 
 def show_help(parent, title: str, rich_text: str):
-    """A non-modal window with ``rich_text`` (offline) and a Close button; returns it."""
+    """A non-modal window with ``rich_text`` (offline) and a Close button, active (Esc closes it); returns it.
+    Asked again (F1 twice) the window already there comes to the front: each press opened one more, stacked."""
     from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout
 
-    dialog = QDialog(parent)
-    dialog.setWindowTitle(title)
-    dialog.setObjectName("help-" + title.lower().replace(" ", "-"))
-    browser = QTextBrowser()
-    browser.setOpenExternalLinks(False)
-    browser.setHtml(rich_text)
-    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-    buttons.rejected.connect(dialog.close)
-    layout = QVBoxLayout(dialog)
-    layout.addWidget(browser)
-    layout.addWidget(buttons)
-    dialog.resize(560, 520)
+    name = "help-" + title.lower().replace(" ", "-")
+    dialog = parent.findChild(QDialog, name)
+    if dialog is None:
+        dialog = QDialog(parent)
+        dialog.setWindowTitle(title)
+        dialog.setObjectName(name)
+        browser = QTextBrowser()
+        browser.setOpenExternalLinks(False)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(dialog.close)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(browser)
+        layout.addWidget(buttons)
+        dialog.resize(560, 520)
+    dialog.findChild(QTextBrowser).setHtml(rich_text)
     dialog.show()
+    dialog.raise_()
+    dialog.activateWindow()
     return dialog

@@ -1,10 +1,11 @@
-"""The window's own keys in its text fields: a field must not swallow a window shortcut (Ctrl+E on X11)."""
+"""The window's own keys: a text field must not swallow a window shortcut (Ctrl+E on X11), and the window is
+active again once a dialog closes (without a window manager nothing else makes it so)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject
-from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QLineEdit, QWidget
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QWidget
 
 
 class WindowKeysFirst(QObject):
@@ -17,18 +18,77 @@ class WindowKeysFirst(QObject):
         self.keys = {QKeySequence(k)[0].toCombined() for k in keys}
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
+        if obj is self.parent():
+            if event.type() == QEvent.Type.Show:
+                QTimer.singleShot(0, self, self._activate)
+            return False
         if event.type() == QEvent.Type.ShortcutOverride and event.keyCombination().toCombined() in self.keys:
             event.ignore()  # not claimed: the shortcut map runs the window's action
             return True
         return False
 
+    def _focus_moved(self, before, now) -> None:
+        """The focus left a dialog of the window: once that dialog is closed (Open, Export, a message, Help), the
+        window is made active again, as a window manager does. Without one, Qt took the window for active once
+        more while X had given the keyboard to the screen's root window."""
+        dialog = before.window() if before is not None else self.parent()
+        parent = dialog.parentWidget() if dialog is not self.parent() else None
+        while parent is not None and parent is not self.parent():
+            parent = parent.parentWidget()
+        if parent is not None:  # one of the window's dialogs: hidden (or deleted) once this signal is handled
+            QTimer.singleShot(0, self, lambda: self._closed(dialog))
+
+    def _closed(self, dialog) -> None:
+        try:
+            gone = not dialog.isVisible()
+        except RuntimeError:  # deleted: QFileDialog.getOpenFileName() and the like, WA_DeleteOnClose
+            gone = True
+        if gone and QApplication.activeWindow() in (None, self.parent()):
+            self._activate(again=True)
+
+    def _activate(self, again: bool = False) -> None:
+        """A window shortcut works only in the active window. Without a window manager (Xvfb, a kiosk) nothing
+        activated the window when it was shown, nor again after a dialog (Open, Export, a message) closed:
+        every shortcut (Ctrl+Q, Ctrl+Shift+C, Esc, …) did nothing until a click in the window, while the menus
+        still worked. With a window manager the window is active by then (``again``: asked once more, which
+        changes nothing); a dialog closed while another application has the focus changes nothing either."""
+        window, active = self.parent(), QApplication.activeWindow()
+        if (window.isVisible() and not window.isMinimized() and QApplication.activeModalWidget() is None
+                and (again or active is None or not active.isVisible())):
+            window.activateWindow()
+
     @classmethod
     def install(cls, window: QWidget, keys) -> "WindowKeysFirst":
-        """The filter on every text field, spin box and combo box of ``window`` (as built now)."""
+        """The filter on every text field, spin box and combo box of ``window`` (as built now), and on the
+        window itself (activated when shown, and when a dialog of it closes)."""
         keys_first = cls(keys, window)
+        window.installEventFilter(keys_first)
+        QApplication.instance().focusChanged.connect(keys_first._focus_moved)
         for field in window.findChildren(QLineEdit) + window.findChildren(QAbstractSpinBox) + window.findChildren(QComboBox):
             field.installEventFilter(keys_first)
         return keys_first
 
 
-__all__ = ["WindowKeysFirst"]
+def say_why_disabled(window, actions) -> list[QShortcut]:
+    """Export's and Copy Figure's keys while there is nothing to export: a disabled action's shortcut does nothing
+    at all, so Ctrl+E or Ctrl+Shift+C before the first result (or during a run) looked broken. These shortcuts
+    hold the same keys only while their action is disabled (never ambiguous) and say why in the status bar."""
+    def why() -> None:
+        window.set_status("An explanation is running: export or copy its figure once it ends." if window.runs.running
+                          else "Nothing to export or copy yet: Explain (Ctrl+Return) first.")
+
+    shortcuts = []
+    for action in actions:
+        keys = [QShortcut(key, window, why) for key in action.shortcuts()]
+
+        def sync(enabled: bool, keys=keys) -> None:
+            for key in keys:
+                key.setEnabled(not enabled)
+
+        action.enabledChanged.connect(sync)
+        sync(action.isEnabled())
+        shortcuts += keys
+    return shortcuts
+
+
+__all__ = ["WindowKeysFirst", "say_why_disabled"]

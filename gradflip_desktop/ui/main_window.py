@@ -44,7 +44,7 @@ from .widgets.controls import ControlsPanel
 from .widgets.eliding_label import RichElidingLabel
 from .widgets.plot import ProbabilityPlot
 from .widgets.scrolling import ScrollArea
-from .keys import WindowKeysFirst
+from .keys import WindowKeysFirst, say_why_disabled
 from .widgets.compare import CompareViews
 from .widgets.views import ResultViews
 from .worker import Executor
@@ -129,6 +129,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._connect()
         self.keys_first = WindowKeysFirst.install(self, ["Ctrl+E"])
+        self.export_why = say_why_disabled(self, (self.export_action, self.copy_figure_action))  # their keys say why
         self.controls.set_settings(RunSettings.load(self.settings))
         self._name_key_set()
         self.views.set_mode(str(self.settings.value("view/difference_mode", "magnitude")))

@@ -616,3 +616,10 @@ def test_a_change_under_a_hundredth_of_a_level_is_not_written_as_none():
 
     assert levels_text(0.003) == "<0.01"
     assert levels_text(0.0) == "0.00" and levels_text(0.005) == "0.01" and levels_text(0.69) == "0.69"
+
+
+def test_count_text_is_singular_for_one():
+    from gradflip_desktop.core.summary import count_text, steps_text
+
+    assert count_text(1, "image") == "1 image" and count_text(0, "image") == "0 images"
+    assert count_text(6, "explanation") == "6 explanations" and steps_text(1) == "1 step"

@@ -558,8 +558,28 @@ def test_the_close_question_reads_its_buttons_and_box(qtbot):
     assert panel.ask_close(2, running=True) == ("export", False)
     QTimer.singleShot(100, lambda: answer("Cancel", True))
     assert panel.ask_close(2, running=False) == ("", True)
-    assert "4 explanation(s) of the folder run are kept only until GradFlip closes" in seen[0]
+    assert "4 explanations of the folder run are kept only until GradFlip closes" in seen[0]
     assert "done so far" in seen[1] and "the run stops" in seen[1]
+
+
+def test_the_questions_count_one_explanation_in_the_singular(qtbot):
+    """They read "the 1 explanation(s) … were never exported and are dropped. Export them first?"."""
+    from PySide6.QtCore import QTimer
+
+    from gradflip_desktop.ui.widgets.gallery_mark import ask_explain_again
+
+    panel = GalleryPanel()
+    qtbot.addWidget(panel)
+    seen = []
+    for ask in (lambda: panel.ask_close(1, running=True), lambda: panel.ask_drop(1, False),
+                lambda: ask_explain_again(panel, 1, "first.pt", "second.pt")):
+        QTimer.singleShot(100, lambda: answer_message_box("Cancel", seen))
+        ask()
+    assert seen[0].startswith("1 explanation of the folder run done so far is kept only until"), seen
+    assert seen[0].endswith("Export it first?")
+    assert "the 1 explanation of this folder run was never exported and is dropped. Export it first?" in seen[1]
+    assert "the 1 explanation made with first.pt was never exported and is dropped. Export it first?" in seen[2]
+    assert not any("(s)" in text for text in seen)
 
 
 def test_the_another_folder_question_reads_its_buttons(qtbot):
@@ -576,7 +596,7 @@ def test_the_another_folder_question_reads_its_buttons(qtbot):
                                       ("Stop and Export All…", True, "export"), ("Cancel", True, "")):
         QTimer.singleShot(100, lambda b=button: answer(b))
         assert panel.ask_drop(5, running) == expected
-    assert "the 5 explanation(s) of this folder run were never exported" in seen[0] and "run stops" not in seen[0]
+    assert "the 5 explanations of this folder run were never exported" in seen[0] and "run stops" not in seen[0]
     assert "done so far" in seen[2] and "the run stops" in seen[2]
     # asked too when the same folder is opened again (to re-run it with other settings): not "Another folder"
     assert all(t.startswith("Opening a folder (this one again too): ") for t in seen), seen
@@ -601,7 +621,7 @@ def test_the_close_question_mid_run_counts_on_while_the_run_goes_on(qtbot):
     QTimer.singleShot(100, later)
     QTimer.singleShot(900, answer)
     assert panel.ask_close(3, running=True) == ("", False)
-    assert seen and seen[0].startswith("9 explanation(s) of the folder run done so far"), seen
+    assert seen and seen[0].startswith("9 explanations of the folder run done so far"), seen
 
 
 def test_an_interrupted_export_leaves_no_half_written_set(qtbot, tiny_window, photos, tmp_path, monkeypatch):
@@ -715,7 +735,7 @@ def test_a_folder_on_the_command_line_opens_the_gallery(qtbot, tiny_window, phot
     # the views showed the bundled cat ("Press Explain") beside the folder's run until a tile was clicked; they
     # now wait for the run, say so, and show its first explanation (opened as a click on its tile would)
     qtbot.waitUntil(lambda: bool(said), timeout=RUN_TIMEOUT_MS)
-    assert "Explaining the 4 image(s) of <b>photos</b>" in said[0][0] and said[0][1] is None
+    assert "Explaining the 4 images of <b>photos</b>" in said[0][0] and said[0][1] is None
     _wait_done(qtbot, w.folders)
     assert len(w.folders.panel.tiles) == 4
     qtbot.waitUntil(lambda: w.result is not None, timeout=RUN_TIMEOUT_MS)
@@ -932,7 +952,7 @@ def test_include_subfolders_in_the_panel_adds_their_images_and_keeps_the_finishe
     c.open_folder(str(nested), recursive=False)
     _wait_done(qtbot, c)
     # the folder by its name: its whole path cut the title short at 1,280 px (the status bar gives the path)
-    assert f"{nested.name}: 4 image(s); 1 other file(s) skipped; 2 subfolder(s) not included" in titles, titles
+    assert f"{nested.name}: 4 images; 1 other file skipped; 2 subfolders not included" in titles, titles
     assert sorted(ran) == ["broken.jpg", "p0.png", "p1.png", "p2.png"] and not c.panel.subfolders.isChecked()
     out, done = c.out, {k: (t.state, t.text, t.strip, id(t.pixmap)) for k, t in c.panel.tiles.items()}
     records = {p.name: p.stat().st_mtime_ns for p in Path(out).glob("*.gradflip.json")}
@@ -953,7 +973,7 @@ def test_include_subfolders_in_the_panel_adds_their_images_and_keeps_the_finishe
     assert all(name in rows for name in ("a0", "d0", "p0", "p1", "p2", "broken")), rows
     # leaving them out again lists and explains the folder again: asked first, "no" keeps everything as it was
     c.panel.subfolders.click()
-    assert len(asked) == 1 and "Leave out subfolders" in asked[0] and "the 6 explanation(s) done so far" in asked[0]
+    assert len(asked) == 1 and "Leave out subfolders" in asked[0] and "the 6 explanations done so far are dropped" in asked[0]
     assert c.panel.subfolders.isChecked() and c.recursive and c.out == out
 
 
@@ -1016,7 +1036,7 @@ def test_an_empty_folder_reads_0_of_0_images_not_0_of_1(qtbot):
     total: an empty folder said "no images found" next to "0 / 1 images"."""
     p = GalleryPanel()
     qtbot.addWidget(p)
-    p.start("empty: 0 image(s)", [])
+    p.start("empty: 0 images", [])
     p.finish("empty: no images found", exportable=False)
     assert p.progress.text() == "0 / 0 images"
     p.start("two", [("a", "/x/a.png", "a.png"), ("b", "/x/b.png", "b.png")])
@@ -1033,7 +1053,7 @@ def test_the_status_bar_says_the_folder_is_being_explained_not_still_opened(qtbo
     qtbot.waitUntil(lambda: c.panel.tiles.get(str(photos / "p0.png")) is not None
                     and c.panel.tiles[str(photos / "p0.png")].state == RUNNING, timeout=RUN_TIMEOUT_MS)
     text = tiny_window.status_label.text()
-    assert "Opening the folder" not in text and "explaining 4 image(s)" in text, text  # broken.jpg too: it fails when run
+    assert "Opening the folder" not in text and "explaining 4 images" in text, text  # broken.jpg too: it fails when run
     c.cancel()
     _wait_done(qtbot, c)
     assert tiny_window.status_label.text().endswith("(cancelled: Continue explains the rest)")
@@ -1184,8 +1204,8 @@ def test_include_subfolders_question_counts_the_explanations_the_run_finishes_wh
     p.confirm = confirm
     p.subfolders.setChecked(True)  # leaving them out asks (ticking it adds images and drops nothing)
     p.subfolders.click()
-    assert "the 1 explanation(s) done so far" in seen[0][0]
-    assert "the 2 explanation(s) done so far" in seen[0][1]
+    assert "the 1 explanation done so far is dropped (Export All keeps it first)" in seen[0][0]
+    assert "the 2 explanations done so far are dropped (Export All keeps them first)" in seen[0][1]
     assert p.subfolders.isChecked()
 
 

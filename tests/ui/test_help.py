@@ -36,3 +36,19 @@ def test_how_it_works_opens_with_the_default_question_not_the_textbook_one():
     assert "smallest region whose detail removal alone flips the decision" in intro
     assert "The pixels that change are the ones" not in intro
     assert "importance" in HOW_IT_WORKS_HTML.split("<i>Difference</i>")[1].split("</li>")[0]
+
+
+def test_f1_twice_brings_the_open_help_window_to_the_front_instead_of_opening_another(qtbot, window):
+    # each F1 opened one more "How GradFlip Works" window, stacked exactly over the last (walk29, Xvfb)
+    from PySide6.QtWidgets import QDialog
+
+    for _ in range(3):
+        window.how_action.trigger()
+    assert [d.objectName() for d in window.findChildren(QDialog)].count("help-how-gradflip-works") == 1
+    assert window.help_dialog.isVisible()
+    window.help_dialog.close()
+    window.how_action.trigger()  # closed, then asked again: shown again
+    assert window.help_dialog.isVisible()
+    window.shortcuts_action.trigger()  # the other help window is a window of its own
+    assert [d.objectName() for d in window.findChildren(QDialog) if d.isVisible()] == [
+        "help-how-gradflip-works", "help-keyboard-shortcuts"]

@@ -366,3 +366,40 @@ def test_the_flip_label_does_not_hide_a_targeted_runs_flip_point(qtbot, height):
         point = vb.mapViewToScene(QPointF(4, y))
         assert vb.sceneBoundingRect().contains(point)
         assert point.y() > label.bottom(), (y, point, label)
+
+
+@pytest.mark.parametrize("height", [112, 130, 200])
+def test_the_8_bit_label_leaves_the_flip_label_readable_on_a_short_plot(qtbot, height):
+    # coffee.png, blur style, a 1024×700 window with Compare Methods and RISE (walk29): the labels sat 92 % and
+    # 80 % up a 78 px view, 6 px apart, and the "8-bit pass" box, a step right of the flip, covered "flip"
+    from gradflip_desktop.ui.widgets.step_marks import ROW_OVERLAP_PX, TOP_PAD_PX
+
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    plot.resize(640, height)
+    plot.show()
+    rest = [0.02] * 8
+    rows = [[0.88 - 0.07 * i, 0.02 + 0.012 * i] for i in range(12)]  # flips at step 10, the 8-bit pass at 11
+    plot.start([f"c{i}" for i in range(10)], [0], "c0", np.array([*rows[0], *rest], np.float32))
+    plot.add_steps([SimpleNamespace(index=i, probabilities=np.array([*rows[i], *rest], np.float32), flipped=i >= 10,
+                                    phase="search" if i < 11 else "eight_bit") for i in range(1, 12)])
+    plot.saved = np.array([0.1, 0.15, *rest], np.float32)
+    plot._redraw()
+    qtbot.wait(100)
+    view = plot.plot.getPlotItem().vb.sceneBoundingRect()
+    flip, eight = (line.label.sceneBoundingRect() for line in (plot.flip_line, plot.eight_bit_line))
+    assert flip.right() > eight.left() + 10  # the boxes share columns: only rows keep them apart
+    assert plot.eight_bit_line.label.isVisible()
+    assert eight.top() >= flip.bottom() - ROW_OVERLAP_PX - 0.5 and eight.bottom() <= view.bottom() + 1, (flip, eight, view)
+    assert plot.flip_line.label.isVisible() and flip.top() >= view.top() - TOP_PAD_PX - 1, (flip, view)  # "flip" whole
+
+
+def test_the_8_bit_label_yields_to_the_flip_label_when_a_second_row_does_not_fit(qtbot):
+    from gradflip_desktop.ui.widgets.step_marks import place_mark_labels
+
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    below = place_mark_labels(plot.flip_line, plot.eight_bit_line, 30.0)
+    assert not plot.eight_bit_line.label.isVisibleTo(plot.eight_bit_line) and 0 < below < 1
+    place_mark_labels(plot.flip_line, plot.eight_bit_line, 78.0)
+    assert plot.eight_bit_line.label.isVisibleTo(plot.eight_bit_line)

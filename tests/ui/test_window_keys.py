@@ -42,3 +42,55 @@ def test_ctrl_e_exports_while_a_field_has_the_focus(qtbot, settings, monkeypatch
     QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
     assert hits == [1]
     w.close()
+
+
+def test_window_shortcuts_work_again_after_a_dialog_closes(qtbot, window):
+    """Without a window manager (Xvfb) nothing made the window active again once a modal dialog (Open,
+    Export, a message) closed, and a window shortcut works only in the active window: Ctrl+Q, Ctrl+Shift+C,
+    Esc, … did nothing until a click in the window, while the menus still worked. (Offscreen is the same.)"""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QMessageBox
+
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    box = QMessageBox(QMessageBox.Icon.Information, "Test", "A dialog", QMessageBox.StandardButton.Ok, window)
+    QTimer.singleShot(200, box.reject)
+    box.exec()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    with qtbot.waitSignal(window.fit_action.triggered, timeout=2000):
+        QTest.keyClick(window.views, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+
+
+def test_export_and_copy_figure_keys_say_why_they_do_nothing_yet(qtbot, window):
+    """Before the first result Export and Copy Figure are disabled, and a disabled action's shortcut does
+    nothing at all: Ctrl+E and Ctrl+Shift+C looked broken. Now the status bar says why; with a result the
+    actions own the keys again (never two enabled shortcuts on one key: Qt runs neither)."""
+    from PySide6.QtTest import QTest
+
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    assert not window.export_action.isEnabled() and not window.copy_figure_action.isEnabled()
+    for key, mods in ((Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier),
+                      (Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)):
+        window.set_status("")
+        QTest.keyClick(window.views, key, mods)
+        assert "Explain (Ctrl+Return) first" in window.status_label.text()
+    window.export_action.setEnabled(True)  # (a result enables it)
+    assert not any(s.isEnabled() for s in window.export_why if window.export_action.shortcuts()[0] == s.key())
+
+
+def test_window_shortcuts_work_again_after_a_help_window_closes(qtbot, window):
+    # Xvfb without a window manager: F1, Esc (the help window closed), then Ctrl+Q did nothing
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    window.how_action.trigger()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window.help_dialog, timeout=2000)
+    QTest.keyClick(window.help_dialog, Qt.Key.Key_Escape)  # Esc closes it (it is the active window)
+    assert not window.help_dialog.isVisible()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    with qtbot.waitSignal(window.fit_action.triggered, timeout=2000):
+        QTest.keyClick(window.views, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
 
-from gradflip_desktop.core.summary import any_of
+from gradflip_desktop.core.summary import any_of, count_text
 from ..widgets.gallery import ERROR, FLIPPED, NOT_FLIPPED, RUNNING, WAITING, GalleryPanel
 from ..widgets.folder_dialog import choose_export_folder, choose_folder_to_explain
 from ..worker import TaskSlot, error_message
@@ -221,8 +221,8 @@ class FoldersController(QObject):
         self.panel.cancel_button.setEnabled(True)
         self.panel.continue_button.setEnabled(False)
         self.panel.export_button.setEnabled(False)
-        self.panel.set_title(self._summary_text() + f"; continuing with {len(left)} image(s) …")
-        self.w.set_status(html.escape(f"Folder {self.folder}: explaining the {len(left)} image(s) the run did not reach …"))
+        self.panel.set_title(self._summary_text() + f"; continuing with {count_text(len(left), 'image')} …")
+        self.w.set_status(html.escape(f"Folder {self.folder}: explaining the {count_text(len(left), 'image')} the run did not reach …"))
         self._start_next()
         self.w.update_actions()
 
@@ -266,12 +266,12 @@ class FoldersController(QObject):
             return self._add_listed(listing)
         self.inputs = list(listing.inputs)
         entries = listing.entries
-        skipped = f"; {listing.skipped} other file(s) skipped" if listing.skipped else ""
+        skipped = f"; {count_text(listing.skipped, 'other file')} skipped" if listing.skipped else ""
         if listing.twice:
             skipped += f"; {listing.twice} listed twice (a link), explained once"
         if listing.subfolders:
-            skipped += f"; {listing.subfolders} subfolder(s) not included"
-        self.panel.start(f"{Path(listing.folder).name}: {len(entries)} image(s){skipped}{self._aim()}", entries)
+            skipped += f"; {count_text(listing.subfolders, 'subfolder')} not included"
+        self.panel.start(f"{Path(listing.folder).name}: {count_text(len(entries), 'image')}{skipped}{self._aim()}", entries)
         self.w.settings.setValue("recent/folder", str(listing.folder))
         if not entries:
             self.panel.finish(f"{Path(listing.folder).name}: no images found{skipped}", exportable=False)
@@ -283,11 +283,11 @@ class FoldersController(QObject):
         failed = {o.input for o in listing.settled}
         self.queue = [i for i in self.inputs if i not in failed]
         # the status said "Opening the folder …" until the whole run had ended
-        self.w.set_status(html.escape(f"Folder {listing.folder}: explaining {len(self.queue)} image(s), one after "
+        self.w.set_status(html.escape(f"Folder {listing.folder}: explaining {count_text(len(self.queue), 'image')}, one after "
                                       "another (progress and Cancel in the Folder panel) …"))
         self.panel.set_progress(self.counts[ERROR], len(self.inputs))
         if self.w.image is None:  # `gradflip FOLDER`: the views wait for the run's first explanation (_follow_run)
-            self.w.views.set_summary(f"Explaining the {len(self.queue)} image(s) of <b>{html.escape(Path(listing.folder).name)}"
+            self.w.views.set_summary(f"Explaining the {count_text(len(self.queue), 'image')} of <b>{html.escape(Path(listing.folder).name)}"
                                      "</b> one after another: the first explanation opens here; a click on a "
                                      "finished tile in the Folder panel opens its own.")
         self._thumb_queue = [(k, p) for k, p, _ in entries]
@@ -304,7 +304,7 @@ class FoldersController(QObject):
             self.w.set_status(html.escape(f"Folder {listing.folder}: its subfolders hold no other image"))
             return self.w.update_actions()
         known, self.inputs = {str(i.path) for i in self.inputs}, list(listing.inputs)
-        self.panel.add(f"{Path(listing.folder).name}: {len(listing.added)} more image(s) from its subfolders", listing.entries)
+        self.panel.add(f"{Path(listing.folder).name}: {len(listing.added)} more {'image' if len(listing.added) == 1 else 'images'} from its subfolders", listing.entries)
         settle(self.panel, self.outcomes, self.counts, listing.settled)
         self._thumb_queue += [(k, p) for k, p, _ in listing.entries if k not in known]
         if not self._thumbs.busy:
@@ -313,7 +313,7 @@ class FoldersController(QObject):
         self.summary_written, self.exported = False, None
         self.queue, self.next = (self.queue[self.next:] if self._run.busy else []) + listing.added, 0
         self.panel.set_progress(sum(self.counts.values()), len(self.inputs))
-        self.w.set_status(html.escape(f"Folder {listing.folder}: explaining {len(listing.added)} more image(s) …"))
+        self.w.set_status(html.escape(f"Folder {listing.folder}: explaining {len(listing.added)} more {'image' if len(listing.added) == 1 else 'images'} …"))
         if not self._run.busy:
             self._start_next()
         self.w.update_actions()

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gradflip_desktop.core.summary import any_of, levels_text
+from gradflip_desktop.core.summary import any_of, count_text, levels_text
 
 from .eliding_label import ElidingLabel
 from .elision import elide_end, elide_middle
@@ -326,7 +326,8 @@ class GalleryPanel(QWidget):
 
         def question(n: int) -> str:
             return ("Leave out subfolders: the folder is listed and explained again, and "
-                    f"the {n} explanation(s) done so far are dropped (Export All keeps them first). Go on?")
+                    f"the {count_text(n, 'explanation')} done so far {'is' if n == 1 else 'are'} dropped (Export All keeps "
+                    f"{'it' if n == 1 else 'them'} first). Go on?")
 
         done = count()
         # the run goes on while the question is open: its count with it (it asked about 6 and dropped 19)
@@ -354,9 +355,10 @@ class GalleryPanel(QWidget):
         """Another folder over a run with ``done`` explanations never exported: "export" (Export All first, then
         the other folder), "drop" or "" (stay). A dialog; tests answer it themselves."""
         def text(n: int) -> str:
-            return (f"Opening a folder (this one again too): the {n} explanation(s) of this folder run "
-                    f"{'done so far ' if running else ''}were "
-                    "never exported and are dropped" + (", and the run stops" if running else "") + ". Export them first?")
+            was, are, it = ("was", "is", "it") if n == 1 else ("were", "are", "them")
+            return (f"Opening a folder (this one again too): the {count_text(n, 'explanation')} of this folder run "
+                    f"{'done so far ' if running else ''}{was} never exported and {are} dropped"
+                    + (", and the run stops" if running else "") + f". Export {it} first?")
 
         answer, _ = self._ask_export("Open Folder", text, done, running, ("drop", "Open Without Exporting"))
         return answer
@@ -365,9 +367,9 @@ class GalleryPanel(QWidget):
         """Closing the window with ``done`` explanations never exported: ("export", "close" or "" to stay open,
         "don't ask again" ticked). A dialog; tests answer it themselves."""
         def text(n: int) -> str:
-            return (f"{n} explanation(s) of the folder run {'done so far ' if running else ''}are kept only until "
-                    "GradFlip closes (in a temporary folder)" + (", and the run stops." if running else ".")
-                    + " Export them first?")
+            return (f"{count_text(n, 'explanation')} of the folder run {'done so far ' if running else ''}"
+                    f"{'is' if n == 1 else 'are'} kept only until GradFlip closes (in a temporary folder)"
+                    + (", and the run stops." if running else ".") + f" Export {'it' if n == 1 else 'them'} first?")
 
         return self._ask_export("Close GradFlip", text, done, running, ("close", "Close Without Exporting"),
                                 "Don't ask again when closing (File menu: Ask Before Closing…)")

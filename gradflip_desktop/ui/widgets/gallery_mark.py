@@ -13,6 +13,8 @@ from __future__ import annotations
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPixmap
 
+from gradflip_desktop.core.summary import count_text
+
 from .elision import elide_end
 
 MARK_CHARS = 28  # a model's name on a badge or in the title ("resnet50 (ImageNet, 1000 classes, weights.pth)")
@@ -146,8 +148,10 @@ def ask_explain_again(panel, done: int, model: str, loaded: str) -> str:
     """Explain Again over ``done`` explanations of ``model`` never exported: "export" (Export All first, then
     explain again), "drop" or "" (stay). The question Open Folder asks; tests answer it themselves."""
     def text(n: int) -> str:
-        return (f"Explain the folder again with {loaded}: the {n} explanation(s) made with {model} were never "
-                "exported and are dropped. Export them first?")
+        one = n == 1
+        return (f"Explain the folder again with {loaded}: the {count_text(n, 'explanation')} made with {model} "
+                f"{'was' if one else 'were'} never exported and {'is' if one else 'are'} dropped. "
+                f"Export {'it' if one else 'them'} first?")
 
     answer, _ = panel._ask_export(AGAIN, text, done, False, ("drop", "Explain Again Without Exporting"))
     return answer

@@ -17,6 +17,7 @@ from gradflip_desktop.core.summary import START_TIE, any_of
 from .elision import LEGEND_CHARS, elide_end
 from .legend import FittedLegend, plain
 from .step_axis import StepAxis
+from .step_marks import mark_lines, place_mark_labels
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
 
@@ -31,8 +32,6 @@ SYMBOLS_UP_TO = 60  # dots on the points of short runs; plain lines for long one
 SAVED_LABEL_ROOM_PX = 24.0  # right of the saved point: half the "saved" tick label fits
 # the steps on the path to the saved image (the region style's "restore" search builds the map on other images)
 PLOTTED_PHASES = ("search", "eight_bit")
-MARK_COLOR = "#D55E00"
-EIGHT_BIT_COLOR = "#7F7F7F"
 
 
 AXIS_TITLES_MIN_PX = 150  # a plot shorter than this shows its axes without their titles (see _fit_legend)
@@ -78,18 +77,7 @@ class ProbabilityPlot(QWidget):
         self.runner_curves = [
             self.plot.plot(pen=pg.mkPen(c, width=1.5, style=Qt.PenStyle.DashLine)) for c in RUNNER_COLORS[:RUNNERS_UP]
         ]
-        self.flip_line = pg.InfiniteLine(
-            angle=90, movable=False, pen=pg.mkPen(MARK_COLOR, width=1.5, style=Qt.PenStyle.DashLine),
-            label="flip", labelOpts={"position": 0.92, "color": MARK_COLOR},
-        )
-        self.flip_line.hide()
-        self.plot.addItem(self.flip_line, ignoreBounds=True)
-        self.eight_bit_line = pg.InfiniteLine(
-            angle=90, movable=False, pen=pg.mkPen(EIGHT_BIT_COLOR, width=1.2, style=Qt.PenStyle.DotLine),
-            label="8-bit pass", labelOpts={"position": 0.80, "color": EIGHT_BIT_COLOR},
-        )
-        self.eight_bit_line.hide()
-        self.plot.addItem(self.eight_bit_line, ignoreBounds=True)
+        self.flip_line, self.eight_bit_line = mark_lines(self.plot)  # labelled in rows (step_marks)
         # the saved (8-bit) image: one point per shown class, joined to the last step by a dotted line
         self.saved_curves = [
             self.plot.plot(pen=pg.mkPen(c, width=1.5, style=Qt.PenStyle.DotLine), symbol="s", symbolSize=9,
@@ -386,8 +374,8 @@ class ProbabilityPlot(QWidget):
         width = max(4.0 * SAVED_LABEL_ROOM_PX, float(self.plot.getPlotItem().vb.width()))
         pad = 0.04 * right
         self.plot.setXRange(-pad, right + pad + (right + 2 * pad) * room / (width - room), padding=0)
-        if self.top is not None:  # y: the data (at least 0-0.01), its top under the "flip" label 92 % up, whose box hid
-            below = 0.92 - (self.flip_line.label.boundingRect().height() / 2 + 2) / max(40.0, self.plot.getPlotItem().vb.height())
+        below = place_mark_labels(self.flip_line, self.eight_bit_line, max(40.0, self.plot.getPlotItem().vb.height()))
+        if self.top is not None:  # y: the data (at least 0-0.01), its top under the "flip" label, whose box hid
             self.plot.setYRange(0.0, min(1.0, max(0.01, self.top / max(0.5, below))), padding=0.02)  # a targeted run's flip
 
     def set_colors(self, background: QColor, foreground: QColor) -> None:

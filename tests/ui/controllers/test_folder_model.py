@@ -201,7 +201,7 @@ def test_the_explain_again_question_reads_its_buttons(qtbot):
     for button, expected in (("Export All…", "export"), ("Explain Again Without Exporting", "drop"), ("Cancel", "")):
         QTimer.singleShot(100, lambda b=button: answer(b))
         assert ask_explain_again(panel, 4, "first.pt", "second.pt") == expected
-    assert seen[0] == (AGAIN, "Explain the folder again with second.pt: the 4 explanation(s) made with first.pt were "
+    assert seen[0] == (AGAIN, "Explain the folder again with second.pt: the 4 explanations made with first.pt were "
                               "never exported and are dropped. Export them first?")
 
 
