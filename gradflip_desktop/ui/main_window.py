@@ -149,8 +149,7 @@ class MainWindow(QMainWindow):
             return
         avail = screen.availableGeometry()
         self.setMinimumSize(min(MIN_SIZE[0], avail.width()), min(MIN_SIZE[1], avail.height()))
-        if self.width() > avail.width() or self.height() > avail.height():
-            self.resize(min(self.width(), avail.width()), min(self.height(), avail.height()))
+        window_layout.keep_on_screen(self, avail)
 
     def _name_key_set(self) -> None:
         """Before a run shows its own key set, the Difference mode names the one the chosen style finds."""

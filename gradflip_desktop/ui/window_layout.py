@@ -9,7 +9,7 @@ window then starts in its first arrangement instead of failing to start.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray
+from PySide6.QtCore import QByteArray, QRect
 from PySide6.QtWidgets import QMainWindow
 
 FIRST_SIZE = (1280, 820)  # the window's first size (then: as the user left it)
@@ -43,6 +43,18 @@ def restore(w: QMainWindow) -> None:
             for i, was_hidden in enumerate(hidden):  # which panes show is the views' choice (Compare), not this
                 splitter.widget(i).setHidden(was_hidden)
     w.gallery_dock.hide()
+
+
+def keep_on_screen(w: QMainWindow, avail: QRect) -> None:
+    """``w`` no larger than ``avail`` (the screen's usable area) and inside it. A geometry kept from a larger screen
+    is put back a title bar's height down (Qt's restoreGeometry): shrunk to a 1280×720 screen at QT_SCALE_FACTOR=1.5
+    (853×480) but left 25 px down, the window's bottom, the status bar and the progress bar, was off screen."""
+    if w.width() > avail.width() or w.height() > avail.height():
+        w.resize(min(w.width(), avail.width()), min(w.height(), avail.height()))
+    x = max(avail.left(), min(w.x(), avail.right() + 1 - w.width()))
+    y = max(avail.top(), min(w.y(), avail.bottom() + 1 - w.height()))
+    if (x, y) != (w.x(), w.y()):
+        w.move(x, y)
 
 
 def save(w: QMainWindow) -> None:

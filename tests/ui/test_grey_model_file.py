@@ -83,3 +83,23 @@ def test_a_retry_keeps_what_was_typed_over_an_older_sidecar(qtbot, window, grey,
     again = _dialog(qtbot, window, grey)
     assert again.labels_edit.text() == str(labels) and again.channels_box.currentData() == 3
     again.close()
+
+
+def test_the_dialog_fits_a_short_screen_by_scrolling_its_fields(qtbot, window, grey):
+    # 1280x720 at QT_SCALE_FACTOR=1.5 is 480 px tall: Qt sizes a new dialog to at most 2/3 of the screen, the dialog
+    # (at least 402 px) got less height than its fields and notes need and drew the "generic guess" note with its
+    # lines cut in half. Its fields now scroll, Load and Cancel stay below them; with room it shows them all
+    from PySide6.QtWidgets import QApplication, QScrollArea
+
+    dialog = _dialog(qtbot, window, grey)
+    assert not dialog.pre_note.isHidden()
+    assert dialog.minimumSizeHint().height() <= 300, dialog.minimumSizeHint()
+    dialog.resize(dialog.width(), 300)
+    QApplication.processEvents()
+    assert dialog.height() <= 300 and dialog.buttons.geometry().bottom() < dialog.height()
+    assert dialog.pre_note.height() >= dialog.pre_note.heightForWidth(dialog.pre_note.width())  # whole, scrolled
+    dialog.resize(dialog.sizeHint())
+    QApplication.processEvents()
+    scroll = dialog.findChild(QScrollArea)
+    assert not scroll.verticalScrollBar().isVisible()
+    dialog.close()

@@ -67,3 +67,19 @@ def test_a_damaged_window_geometry_in_the_settings_file_never_stops_the_window_f
     avail = w.screen().availableGeometry()
     assert 0 < w.width() <= avail.width() and 0 < w.height() <= avail.height()
     w.close()
+
+
+def test_a_window_put_back_lower_than_the_screen_allows_is_moved_up_into_it(qtbot, settings):
+    # a geometry kept on a larger screen and restored on 1280x720 at QT_SCALE_FACTOR=1.5 (853x480): Qt put the window
+    # a title bar lower (y=25) and _fit_screen shrank it to 480 px without moving it: the status bar and the progress
+    # bar under Explain were below the screen's edge
+    from gradflip_desktop.ui.main_window import MainWindow
+
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    avail = w.screen().availableGeometry()
+    w.resize(avail.width(), avail.height())
+    w.move(avail.left() + 1, avail.top() + 25)
+    w._fit_screen()
+    assert avail.contains(w.geometry()), (w.geometry(), avail)
+    w.close()

@@ -286,3 +286,24 @@ def test_the_class_on_top_at_the_flip_is_not_cut_off_by_the_y_axis(qtbot):
     assert any(label.text.startswith("top at the flip: class 0") for _, label in plot.legend.items)
     (_, _), (_, top) = plot.plot.getPlotItem().vb.viewRange()
     assert top >= 0.55, top  # the line of the class on top at the flip ends inside the plot
+
+
+def test_the_legend_is_written_in_the_window_s_font_size(qtbot):
+    # a 14 pt system font (QApplication font): the legend stayed at a fixed 9 pt, the smallest text in the window
+    app = QApplication.instance()
+    before = app.font()
+    font = app.font()
+    font.setPointSizeF(14)
+    app.setFont(font)
+    try:
+        plot = ProbabilityPlot()
+        qtbot.addWidget(plot)
+        plot.resize(900, 320)
+        plot.show()
+        _finished_single_run(plot)
+        QApplication.processEvents()
+        assert plot.legend.opts["labelTextSize"] == "14pt"
+        label = plot.legend.items[0][1]
+        assert label.item.font().pointSizeF() == 14 or "14pt" in label.item.toHtml()
+    finally:
+        app.setFont(before)

@@ -41,6 +41,7 @@ from gradflip_desktop.core.summary import any_of, count_text, levels_text
 
 from .eliding_label import ElidingLabel
 from .elision import elide_end, elide_middle
+from .gallery_colours import state_colour
 from .gallery_mark import CONTINUE, MARKED_TEXT, NOTHING, TileMarks, mark_title, show_mark
 
 WAITING, RUNNING, FLIPPED, NOT_FLIPPED, ERROR = "waiting", "running", "flipped", "not flipped", "error"
@@ -49,7 +50,6 @@ SORTS = ("input order", "flip size (smallest change first)", "class")
 ICON = QSize(264, 88)  # a thumbnail strip: original | difference | key set; a waiting photo is centred
 KEY_ROLE = Qt.ItemDataRole.UserRole
 STATE_ROLE = Qt.ItemDataRole.UserRole + 1
-_STATE_COLOURS = {FLIPPED: "#1e8449", NOT_FLIPPED: "#b9770e", ERROR: "#c0392b", RUNNING: "#2e86c1"}
 TILE_NAME_CHARS = 56  # a longer name is shortened in the middle on its tile (two lines at most; the tooltip has it whole)
 
 
@@ -146,8 +146,7 @@ class GalleryModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{tile.path}\n{tile.text or tile.state}" + (self.marks.tip() if marked else "")
         if role == Qt.ItemDataRole.ForegroundRole:
-            colour = MARKED_TEXT if marked else _STATE_COLOURS.get(tile.state)
-            return QColor(colour) if colour else None
+            return QColor(MARKED_TEXT) if marked else state_colour(tile.state)
         if role == KEY_ROLE:
             return tile.key
         if role == STATE_ROLE:

@@ -9,6 +9,8 @@ from html import escape
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QApplication
 
 # at most this share of the plot's width: at 820×560 the legend took 63 % (80 % with Compare Methods on) and left
 # the curves 170 (80) px
@@ -17,6 +19,13 @@ SAMPLE_PX = 20.0  # a line sample's width (pyqtgraph's ItemSample)
 # the count of the entries that gave way, on a line of its own or after the last entry (only the tooltip, which names
 # them, said so: 1366x768 with Compare on drew a curve the legend did not have); the read-out under the plot says to hover
 MORE, MORE_AFTER = "+{} more", " · +{} more"
+
+
+def text_size(font: QFont | None = None) -> str:
+    """The legend's text size: the window's (the application font's) point size. A fixed 9 pt left the legend the
+    smallest text in a window with a 14 pt system font, half the size of the read-out under it."""
+    points = (font or QApplication.font()).pointSizeF()
+    return f"{points:g}pt" if points > 0 else "9pt"  # a font sized in pixels: the former size
 
 
 def plain(text: str) -> str:
@@ -28,6 +37,7 @@ class FittedLegend(pg.LegendItem):
     """A legend of ranked entries: ``(curve, text, rank)``, rank 0 the last to give way."""
 
     def __init__(self, **kwargs):
+        kwargs.setdefault("labelTextSize", text_size())
         super().__init__(**kwargs)
         self.entries: list[tuple[object, str, int]] = []
         self._sizes: list[tuple[float, float]] = []  # each entry's label (width, height), measured when set

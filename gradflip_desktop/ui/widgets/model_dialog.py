@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -29,6 +29,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from .scrolling import ScrollArea
 
 MODEL_PATTERNS = ("pth", "pt", "bin", "safetensors", "onnx")
 # both cases: the non-native Qt dialog filters case-sensitively on Linux ("NET.PTH"); a Hugging Face
@@ -87,6 +89,19 @@ def format_groups(groups: dict[str, list[int]]) -> str:
     from gradflip_desktop.core.models.labels import format_ranges
 
     return "; ".join(f"{k}: {format_ranges(v)}" for k, v in groups.items())
+
+
+class FormScrollArea(ScrollArea):
+    """The dialog's fields, scrolled where the screen is too short for them: on 1280x720 at QT_SCALE_FACTOR=1.5
+    (480 px) the dialog got less height than they need and drew the input-settings note with its lines cut in half.
+    Its size hint is the whole form's (QScrollArea's stops at 24 lines: a scroll bar in a dialog that had room)."""
+
+    def __init__(self, widget: QWidget):
+        super().__init__(widget, horizontal=False)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        hint = self.widget().sizeHint()
+        return QSize(hint.width() + self.verticalScrollBar().sizeHint().width(), hint.height())
 
 
 class LoadModelDialog(QDialog):
@@ -233,12 +248,14 @@ class LoadModelDialog(QDialog):
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Load")
         note = QLabel("Once the model loads, the settings are saved next to the model file, so the next load needs no questions.")
         note.setWordWrap(True)
+        body = QWidget()  # the fields and notes scroll on a short screen; Load and Cancel stay in view below them
+        fields = QVBoxLayout(body)
+        fields.setContentsMargins(0, 0, 0, 0)
+        fields.addLayout(form)
+        for w in (self.trust_label, self.trust_box, self.error_label, note):
+            fields.addWidget(w)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.trust_label)
-        layout.addWidget(self.trust_box)
-        layout.addWidget(self.error_label)
-        layout.addWidget(note)
+        layout.addWidget(FormScrollArea(body), 1)
         layout.addWidget(self.buttons)
 
         self.buttons.accepted.connect(self.accept)

@@ -65,7 +65,7 @@ class ProbabilityPlot(QWidget):
         self.plot.setLimits(yMin=-0.05, yMax=1.05, xMin=-1)
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         # the legend beside the view box, not over it: inside, its corner hid the saved points and the flip mark
-        self.legend = FittedLegend(labelTextSize="9pt")
+        self.legend = FittedLegend()  # in the window's font size (legend.text_size)
         self.plot.getPlotItem().layout.addItem(self.legend, 2, 3)
         self.explained_curve = self.plot.plot(
             pen=pg.mkPen(EXPLAINED_COLOR, width=2.5), symbol="o", symbolSize=5, symbolBrush=EXPLAINED_COLOR

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from gradflip_desktop.core.viz.difference import AMPLIFIED, DIFF_MODES, KEY_PIXELS, MAGNITUDE, ColorBar, DiffImage, entry
 
+from .bar_label import BarLabel
 from .fitted_label import FittedLabel
 from .image_panel import ImagePanel
 
@@ -133,7 +134,8 @@ class ResultViews(QWidget):
         self.colorbar.axis.enableAutoSIPrefix(False)  # real units, never "(x0.001)"
         self.colorbar_view.addItem(self.colorbar)
         self.colorbar_view.setFixedHeight(52)
-        self.colorbar_view.setToolTip("The Difference map's scale: which colour means how much (the unit is in the label).")
+        self.bar_label = BarLabel(self.colorbar_view, self.colorbar,
+                                  "The Difference map's scale: which colour means how much (the unit is in the label).")
         self.colorbar_view.setMinimumWidth(170)
         self.colorbar_view.hide()
         # in the colour bar's place for a result that changed nothing (nothing to flip, no step taken): its all-zero
@@ -409,9 +411,8 @@ class ResultViews(QWidget):
         if self.colorbar.colorMap() is not cmap:
             self.colorbar.setColorMap(cmap)
         self.colorbar.setLevels(values=(bar.low, bar.high))
-        if self.colorbar.axis.labelText != bar.label:
-            self.colorbar.axis.setLabel(bar.label)
         self.colorbar_view.show()
+        self.bar_label.set_text(bar.label)
         self._update_spacer()
 
     def set_background(self, color, foreground, bar_background=None) -> None:
