@@ -30,3 +30,18 @@ def window(qtbot, settings):
     w.close()
     assert not w.engine.thread.isRunning()
     assert not w.background.thread.isRunning()
+
+
+@pytest.fixture
+def shown_plot(qtbot):
+    """``shown_plot(width, height)``: a ProbabilityPlot of that size, shown (closed after the test)."""
+    from gradflip_desktop.ui.widgets.plot import ProbabilityPlot
+
+    def make(width: int, height: int) -> ProbabilityPlot:
+        plot = ProbabilityPlot()
+        qtbot.addWidget(plot)
+        plot.resize(width, height)
+        plot.show()
+        return plot
+
+    return make

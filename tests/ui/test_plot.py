@@ -42,6 +42,16 @@ def test_the_legend_lies_beside_the_view_not_over_the_saved_point(qtbot):
     assert legend.left() >= vb.sceneBoundingRect().right() - 1  # beside the view (a shared border at most)
 
 
+def _two_step_run(plot) -> None:
+    """A 10-class run that flips at step 2 of 2, with its saved image's point."""
+    rest = [0.02] * 8
+    plot.start([f"c{i}" for i in range(10)], [0], "c0", np.array([0.40, 0.08, *rest], np.float32))
+    plot.add_steps([SimpleNamespace(index=i, probabilities=np.array([0.4 - 0.15 * i, 0.08 + 0.07 * i, *rest], np.float32),
+                                    flipped=i == 2, phase="search") for i in (1, 2)])
+    plot.saved = np.array([0.12, 0.17, *rest], np.float32)
+    plot._redraw()
+
+
 def test_the_saved_label_keeps_its_room_when_the_plot_narrows(qtbot):
     # beside the legend the view ends at the axis' end, and an axis hides a label that does not fit:
     # "saved" vanished in a 1024 px window
@@ -50,12 +60,7 @@ def test_the_saved_label_keeps_its_room_when_the_plot_narrows(qtbot):
     plot = ProbabilityPlot()
     qtbot.addWidget(plot)
     plot.show()
-    rest = [0.02] * 8
-    plot.start([f"c{i}" for i in range(10)], [0], "c0", np.array([0.40, 0.08, *rest], np.float32))
-    plot.add_steps([SimpleNamespace(index=i, probabilities=np.array([0.4 - 0.15 * i, 0.08 + 0.07 * i, *rest], np.float32),
-                                    flipped=i == 2, phase="search") for i in (1, 2)])
-    plot.saved = np.array([0.12, 0.17, *rest], np.float32)
-    plot._redraw()
+    _two_step_run(plot)
     vb = plot.plot.getPlotItem().vb
     for width in (1000, 650, 420):
         plot.resize(width, 200)
@@ -321,12 +326,7 @@ def test_a_drag_or_the_wheel_over_the_plot_keeps_its_steps_in_view(qtbot):
     qtbot.addWidget(plot)
     plot.resize(900, 240)
     plot.show()
-    rest = [0.02] * 8
-    plot.start([f"c{i}" for i in range(10)], [0], "c0", np.array([0.40, 0.08, *rest], np.float32))
-    plot.add_steps([SimpleNamespace(index=i, probabilities=np.array([0.4 - 0.15 * i, 0.08 + 0.07 * i, *rest], np.float32),
-                                    flipped=i == 2, phase="search") for i in (1, 2)])
-    plot.saved = np.array([0.12, 0.17, *rest], np.float32)
-    plot._redraw()
+    _two_step_run(plot)
     qtbot.wait(100)  # the legend settles and the steps fit the view
     vb = plot.plot.getPlotItem().vb
     before = vb.viewRange()
@@ -343,13 +343,10 @@ def test_a_drag_or_the_wheel_over_the_plot_keeps_its_steps_in_view(qtbot):
 
 
 @pytest.mark.parametrize("height", [130, 200, 400])
-def test_the_flip_label_does_not_hide_a_targeted_runs_flip_point(qtbot, height):
+def test_the_flip_label_does_not_hide_a_targeted_runs_flip_point(qtbot, shown_plot, height):
     # hopper_crop.jpg, target "cowboy hat" (walk29): the target peaks at the flip step, and the y axis put that peak
     # right under the "flip" label's opaque box (92 % up the view): both curves' flip points were hidden
-    plot = ProbabilityPlot()
-    qtbot.addWidget(plot)
-    plot.resize(900, height)
-    plot.show()
+    plot = shown_plot(900, height)
     labels = ["sombrero", "cowboy hat", "bow tie", "mask"] + [f"class {i}" for i in range(6)]
     rows = [[0.13, 0.04], [0.21, 0.10], [0.32, 0.17], [0.25, 0.24], [0.30, 0.31]]
     rest = [0.03, 0.02] + [0.01] * 6
@@ -369,15 +366,12 @@ def test_the_flip_label_does_not_hide_a_targeted_runs_flip_point(qtbot, height):
 
 
 @pytest.mark.parametrize("height", [112, 130, 200])
-def test_the_8_bit_label_leaves_the_flip_label_readable_on_a_short_plot(qtbot, height):
+def test_the_8_bit_label_leaves_the_flip_label_readable_on_a_short_plot(qtbot, shown_plot, height):
     # coffee.png, blur style, a 1024×700 window with Compare Methods and RISE (walk29): the labels sat 92 % and
     # 80 % up a 78 px view, 6 px apart, and the "8-bit pass" box, a step right of the flip, covered "flip"
     from gradflip_desktop.ui.widgets.step_marks import ROW_OVERLAP_PX, TOP_PAD_PX
 
-    plot = ProbabilityPlot()
-    qtbot.addWidget(plot)
-    plot.resize(640, height)
-    plot.show()
+    plot = shown_plot(640, height)
     rest = [0.02] * 8
     rows = [[0.88 - 0.07 * i, 0.02 + 0.012 * i] for i in range(12)]  # flips at step 10, the 8-bit pass at 11
     plot.start([f"c{i}" for i in range(10)], [0], "c0", np.array([*rows[0], *rest], np.float32))

@@ -220,13 +220,10 @@ def test_a_model_unsure_of_every_class_gets_a_scale_its_curves_fill(qtbot):
     assert 0.0104 <= top <= 0.013
 
 
-def test_a_new_image_does_not_bring_back_the_last_runs_legend_on_a_resize(qtbot):
+def test_a_new_image_does_not_bring_back_the_last_runs_legend_on_a_resize(qtbot, shown_plot):
     # opening a photo after a run cleared the legend, but the gallery opening (a resize) refitted it from the
     # last run's entries: "explained: espresso, flips to: eggnog" beside the rocket's empty plot
-    plot = ProbabilityPlot()
-    qtbot.addWidget(plot)
-    plot.resize(900, 200)
-    plot.show()
+    plot = shown_plot(900, 200)
     _finished_single_run(plot)
     QApplication.processEvents()
     assert plot.legend.items
@@ -288,7 +285,7 @@ def test_the_class_on_top_at_the_flip_is_not_cut_off_by_the_y_axis(qtbot):
     assert top >= 0.55, top  # the line of the class on top at the flip ends inside the plot
 
 
-def test_the_legend_is_written_in_the_window_s_font_size(qtbot):
+def test_the_legend_is_written_in_the_window_s_font_size(qtbot, shown_plot):
     # a 14 pt system font (QApplication font): the legend stayed at a fixed 9 pt, the smallest text in the window
     app = QApplication.instance()
     before = app.font()
@@ -296,10 +293,7 @@ def test_the_legend_is_written_in_the_window_s_font_size(qtbot):
     font.setPointSizeF(14)
     app.setFont(font)
     try:
-        plot = ProbabilityPlot()
-        qtbot.addWidget(plot)
-        plot.resize(900, 320)
-        plot.show()
+        plot = shown_plot(900, 320)
         _finished_single_run(plot)
         QApplication.processEvents()
         assert plot.legend.opts["labelTextSize"] == "14pt"
