@@ -26,6 +26,11 @@ def one_line(text) -> str:
     return "".join(repr(ch)[1:-1] if unicodedata.category(ch) in _ESCAPED else ch for ch in str(text))
 
 
+def files_exist(n: int, what: str = "") -> str:
+    """"1 result file already exists", "7 result files … already exist" (``what``: " for 'cat'"): it said "file(s)"."""
+    return f"{n} result file{what} already exists" if n == 1 else f"{n} result files{what} already exist"
+
+
 def json_loads(text: str):
     """``json.loads``; a document nested deeper than Python's parser follows (``[[[…`` 100,000 deep: a broken or
     hostile record, labels file, model sidecar or config) is a ``json.JSONDecodeError`` like any other bad JSON,

@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .errors import DiskFullError, ExportError, ResultExistsError
+from .errors import DiskFullError, ExportError, ResultExistsError, files_exist
 from .options import SMALL_REGION, is_broad_region
 from .viz.text import fit_lines as _fit, short_labels
 from .images import discard, png_bytes, stage_bytes, to_uint8, utf8_bytes
@@ -426,7 +426,7 @@ def write_result_set(
         raise ExportError(f"cannot write the results to {out}: {exc.strerror or exc}") from None
     if existing and not force:
         raise ResultExistsError(
-            f"{len(existing)} result file(s) already exist in {out} (e.g. {existing[0].name})", existing
+            f"{files_exist(len(existing))} in {out} (e.g. {existing[0].name})", existing
         )
     rec = record(result, image_info := getattr(result, "image_info", None) if image_info is None else image_info)  # API: run()'s photo
     rec["files"] = {suffix.strip(".").split(".")[0]: p.name for suffix, p in paths.items()}

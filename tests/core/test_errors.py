@@ -26,3 +26,10 @@ def test_json_nested_too_deeply_is_a_json_error_like_any_bad_json():
     assert json_loads('{"a": [1]}') == {"a": [1]}
     with pytest.raises(json.JSONDecodeError, match="nested too deeply"):
         json_loads("[" * 100_000 + "]" * 100_000)
+
+
+def test_files_exist_counts_in_words():
+    from gradflip_desktop.core.errors import files_exist
+
+    assert files_exist(1) == "1 result file already exists"  # was "1 result file(s) already exist"
+    assert files_exist(7, " for 'cat'") == "7 result files for 'cat' already exist"

@@ -127,7 +127,7 @@ def test_no_silent_overwrite(tmp_path, result):
     with pytest.raises(ResultExistsError) as info:
         write_result_set(result, out, "cat")
     # the core names the problem; the remedy ("use --force", an overwrite question) is the CLI's / GUI's
-    assert str(info.value) == f"{len(SUFFIXES)} result file(s) already exist in {out} (e.g. cat.gradflip.json)"
+    assert str(info.value) == f"{len(SUFFIXES)} result files already exist in {out} (e.g. cat.gradflip.json)"
     assert "--" not in str(info.value)
     assert isinstance(info.value, FileExistsError) and isinstance(info.value, ExportError)
     assert sorted(Path(p).name for p in info.value.existing) == sorted(f"cat{s}" for s in SUFFIXES)
@@ -153,7 +153,7 @@ def test_cli_refuses_to_overwrite_exit_2(tmp_path, capsys, monkeypatch):
     assert cli.main(["explain", str(img), "--out", str(out), "-q"]) == cli.EXIT_BAD_INPUT
     err = capsys.readouterr().err
     assert err.strip() == (
-        f"gradflip: error: {len(SUFFIXES)} result file(s) for 'cat photo' already exist in {out}; use --resume to keep complete sets or --force to overwrite"
+        f"gradflip: error: {len(SUFFIXES)} result files for 'cat photo' already exist in {out}; use --resume to keep complete sets or --force to overwrite"
     )
     assert cli.main(["explain", str(img), "--out", str(out), "-q", "--force"]) == cli.EXIT_OK
 

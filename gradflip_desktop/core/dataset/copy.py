@@ -8,7 +8,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from ..errors import ResultExistsError
+from ..errors import ResultExistsError, files_exist
 from ..report import make_folder
 
 
@@ -24,7 +24,7 @@ def copy_run_folder(source: str | os.PathLike, dest: str | os.PathLike, overwrit
     names = sorted(p.name for p in src.iterdir())
     clash = [n for n in names if (dst / n).exists() and not (dst / n).is_dir()]
     if clash and not overwrite:
-        raise ResultExistsError(f"{len(clash)} result file(s) already exist in {dst} (e.g. {clash[0]})",
+        raise ResultExistsError(f"{files_exist(len(clash))} in {dst} (e.g. {clash[0]})",
                                 [dst / n for n in clash])
     staging = Path(tempfile.mkdtemp(prefix=".gradflip-export-", dir=dst))
     moved: list[Path] = []

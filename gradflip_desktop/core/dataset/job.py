@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from ..errors import DiskFullError, ExportError, ResultExistsError
+from ..errors import DiskFullError, ExportError, ResultExistsError, files_exist
 from ..images import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, load_image
 from ..memory import release_free_memory
 from ..options import ExplainOptions, Status
@@ -141,7 +141,7 @@ def plan(inputs: Iterable[Input], settings: JobSettings, options: ExplainOptions
             todo.append((inp, True))  # a partial set: recompute, replacing its files
         elif existing and not settings.force:
             settled.append(Outcome(inp, ERROR, error=ResultExistsError(
-                f"{len(existing)} result file(s) for {inp.name!r} already exist in {out}", existing)))
+                f"{files_exist(len(existing), f' for {inp.name!r}')} in {out}", existing)))
         else:
             todo.append((inp, settings.force))
     return settled, todo
