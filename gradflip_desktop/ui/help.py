@@ -105,6 +105,7 @@ Everything runs on this computer; nothing is downloaded.</p>
 def show_help(parent, title: str, rich_text: str):
     """A non-modal window with ``rich_text`` (offline) and a Close button, active (Esc closes it); returns it.
     Asked again (F1 twice) the window already there comes to the front: each press opened one more, stacked."""
+    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout
 
     name = "help-" + title.lower().replace(" ", "-")
@@ -121,7 +122,12 @@ def show_help(parent, title: str, rich_text: str):
         layout.addWidget(browser)
         layout.addWidget(buttons)
         dialog.resize(560, 520)
-    dialog.findChild(QTextBrowser).setHtml(rich_text)
+    browser = dialog.findChild(QTextBrowser)
+    if not dialog.isVisible() or browser.property("rich_text") != rich_text:  # open: the reader keeps the place
+        browser.setHtml(rich_text)
+        browser.setProperty("rich_text", rich_text)
+    if dialog.isMinimized():  # show() and raise_() leave a minimized window minimized
+        dialog.setWindowState(dialog.windowState() & ~Qt.WindowState.WindowMinimized)
     dialog.show()
     dialog.raise_()
     dialog.activateWindow()

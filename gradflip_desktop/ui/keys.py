@@ -74,8 +74,12 @@ def say_why_disabled(window, actions) -> list[QShortcut]:
     at all, so Ctrl+E or Ctrl+Shift+C before the first result (or during a run) looked broken. These shortcuts
     hold the same keys only while their action is disabled (never ambiguous) and say why in the status bar."""
     def why() -> None:
-        window.set_status("An explanation is running: export or copy its figure once it ends." if window.runs.running
-                          else "Nothing to export or copy yet: Explain (Ctrl+Return) first.")
+        if window.runs.running:
+            window.set_status("An explanation is running: export or copy its figure once it ends.")
+        elif window.folders.running:  # not "Explain first" while a folder's images are being explained
+            window.set_status("A folder run is going: export or copy a figure once one of its results is shown.")
+        else:
+            window.set_status("Nothing to export or copy yet: Explain (Ctrl+Return) first.")
 
     shortcuts = []
     for action in actions:

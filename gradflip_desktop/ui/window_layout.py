@@ -9,7 +9,7 @@ window then starts in its first arrangement instead of failing to start.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QRect
+from PySide6.QtCore import QByteArray, QRect, Qt
 from PySide6.QtWidgets import QMainWindow
 
 FIRST_SIZE = (1280, 820)  # the window's first size (then: as the user left it)
@@ -51,6 +51,8 @@ def keep_on_screen(w: QMainWindow, avail: QRect) -> None:
     (853×480) but left 25 px down, the window's bottom, the status bar and the progress bar, was off screen."""
     if w.width() > avail.width() or w.height() > avail.height():
         w.resize(min(w.width(), avail.width()), min(w.height(), avail.height()))
+    if not w.testAttribute(Qt.WidgetAttribute.WA_Moved):  # first start: no place of its own, the system places it
+        return  # (moved, it told the window manager "user specified location": pinned top left, never centred)
     x = max(avail.left(), min(w.x(), avail.right() + 1 - w.width()))
     y = max(avail.top(), min(w.y(), avail.bottom() + 1 - w.height()))
     if (x, y) != (w.x(), w.y()):

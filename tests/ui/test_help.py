@@ -52,3 +52,41 @@ def test_f1_twice_brings_the_open_help_window_to_the_front_instead_of_opening_an
     window.shortcuts_action.trigger()  # the other help window is a window of its own
     assert [d.objectName() for d in window.findChildren(QDialog) if d.isVisible()] == [
         "help-how-gradflip-works", "help-keyboard-shortcuts"]
+
+
+def test_f1_again_keeps_the_reader_s_place_in_the_open_help_window(qtbot):
+    # brought to the front by F1 (or the menu) again, the open window was also scrolled back to its top
+    from PySide6.QtWidgets import QTextBrowser, QWidget
+
+    from gradflip_desktop.ui.help import HOW_IT_WORKS_HTML, show_help
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    parent.show()
+    dialog = show_help(parent, "How GradFlip Works", HOW_IT_WORKS_HTML)
+    bar = dialog.findChild(QTextBrowser).verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0, timeout=2000)
+    bar.setValue(bar.maximum() // 2)
+    place = bar.value()
+    assert show_help(parent, "How GradFlip Works", HOW_IT_WORKS_HTML) is dialog
+    qtbot.wait(20)
+    assert bar.value() == place > 0
+    dialog.close()
+    show_help(parent, "How GradFlip Works", HOW_IT_WORKS_HTML)  # closed, then asked again: from the top
+    assert bar.value() == 0
+
+
+def test_f1_again_brings_back_a_minimized_help_window(qtbot):
+    # show(), raise_() and activateWindow() left it minimized: F1 seemed to do nothing
+    from PySide6.QtWidgets import QWidget
+
+    from gradflip_desktop.ui.help import HOW_IT_WORKS_HTML, show_help
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    parent.show()
+    dialog = show_help(parent, "How GradFlip Works", HOW_IT_WORKS_HTML)
+    dialog.showMinimized()
+    qtbot.waitUntil(dialog.isMinimized, timeout=2000)
+    assert show_help(parent, "How GradFlip Works", HOW_IT_WORKS_HTML) is dialog
+    assert not dialog.isMinimized() and dialog.isVisible()

@@ -94,3 +94,30 @@ def test_window_shortcuts_work_again_after_a_help_window_closes(qtbot, window):
     qtbot.waitUntil(window.isActiveWindow, timeout=2000)
     with qtbot.waitSignal(window.fit_action.triggered, timeout=2000):
         QTest.keyClick(window.views, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+
+
+def test_export_key_during_a_folder_run_does_not_ask_for_explain(qtbot, settings, tmp_path):
+    # during a folder run, before any of its images is shown, Ctrl+E said "Nothing to export or copy yet:
+    # Explain (Ctrl+Return) first.": the folder run was not "an explanation running" (runs.running is one image's)
+    from helpers import make_tiny, photo_folder
+    from PySide6.QtTest import QTest
+
+    from gradflip_desktop.ui.main_window import MainWindow
+    from gradflip_desktop.ui.settings import RunSettings
+
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.models.session.classifier = make_tiny(seed=1)
+    w.controls.set_settings(RunSettings(style="free", mode="fixed", epsilon=1e-6, max_steps=5000))  # never ends
+    w.show()
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=2000)
+    w.folders.open_folder(str(photo_folder(tmp_path / "photos")))
+    qtbot.waitUntil(lambda: w.folders.running, timeout=5000)
+    assert w.result is None and not w.export_action.isEnabled()
+    QTest.keyClick(w.views, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    text = w.status_label.text()
+    w.folders.cancel()
+    qtbot.waitUntil(lambda: not w.folders.running, timeout=20000)
+    w.close()
+    assert "Explain (Ctrl+Return) first" not in text and "folder run" in text, text

@@ -70,3 +70,25 @@ def test_a_damaged_arrangement_in_the_settings_file_never_stops_the_window_from_
     assert all(size > 0 for size in w.main_splitter.sizes())
     assert w.splitter.sizes()[0] > 0 and w.gallery_dock.isHidden()
     w.close()
+
+
+def test_a_first_start_leaves_the_window_s_place_to_the_system(qtbot):
+    """keep_on_screen moved a window never placed (first start, at 0,0) inside a usable area that starts lower
+    (a top panel, the macOS menu bar): the move told the window manager "user specified location: 0, 32", and the
+    window opened pinned top left instead of where the system places a new window. A restored place is still
+    moved inside the screen."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtWidgets import QMainWindow
+
+    from gradflip_desktop.ui.window_layout import keep_on_screen
+
+    fresh, restored = QMainWindow(), QMainWindow()
+    qtbot.addWidget(fresh)
+    qtbot.addWidget(restored)
+    fresh.resize(1280, 820)
+    restored.setGeometry(0, 0, 1280, 820)  # as restoreGeometry places it
+    avail = QRect(0, 32, 1600, 968)
+    keep_on_screen(fresh, avail)
+    keep_on_screen(restored, avail)
+    assert not fresh.testAttribute(Qt.WidgetAttribute.WA_Moved) and fresh.pos().y() == 0
+    assert restored.pos().y() == 32
