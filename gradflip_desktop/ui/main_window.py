@@ -240,8 +240,9 @@ class MainWindow(QMainWindow):
         self.copy_figure_action = a("&Copy Figure", self.export.copy_figure, "Ctrl+Shift+C", "Copy the annotated figure to the clipboard")
         self.quit_action = a("&Quit", self.close, "Ctrl+Q", "Quit GradFlip")
         self.explain_action = a("&Explain", self.explain, ["Ctrl+Return", "Ctrl+Enter"], "Explain the decision: change the photo step by step until the model sees something else", SP.SP_MediaPlay)
-        self.cancel_action = a("&Cancel", lambda: (self.runs if self.runs.running else self.folders).cancel(), "Esc",
-                               "Stop the running explanation (or the folder run)", SP.SP_MediaStop)
+        self.cancel_action = a("&Cancel", lambda: (self.runs if self.runs.running else self.folders if self.folders.running
+                                                   else self.difference).cancel(), "Esc",
+                               "Stop the running explanation (or the folder run, or RISE)", SP.SP_MediaStop)
         # while Explain is disabled its keys say why (a disabled action's shortcut does nothing at all); only one
         # of the two is enabled at a time, so the keys are never ambiguous
         self.explain_why = [QShortcut(QKeySequence(k), self, self.why_not_explain) for k in ("Ctrl+Return", "Ctrl+Enter")]
@@ -427,7 +428,7 @@ class MainWindow(QMainWindow):
         self.explain_action.setEnabled(ready)
         for shortcut in self.explain_why:
             shortcut.setEnabled(not ready)
-        self.cancel_action.setEnabled(running or self.folders.running)  # Esc stops a folder run too
+        self.cancel_action.setEnabled(running or self.folders.running or self.difference.rise_running)  # and RISE
         self.controls.set_run_state(ready, running)
         has_result = self.result is not None
         self.export_action.setEnabled(has_result)

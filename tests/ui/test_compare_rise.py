@@ -123,9 +123,9 @@ def test_a_key_set_answer_mid_rise_lets_rise_go_on_not_start_again(qtbot, window
     monkeypatch.setattr(attributions, "rise_steps", steps)
     result = _explain(qtbot, window, RunSettings(style="free"))
     _rise_under_way(qtbot, window)
-    # Esc stops runs, not RISE: its caption says how to stop it and that the masks so far are kept (nothing did)
+    # its caption says how to stop it and that the masks so far are kept (nothing did)
     caption = window.compare.panel("RISE").caption.text()
-    assert caption.startswith("computing: ") and "untick “RISE too” to stop: the masks so far are kept" in caption
+    assert caption.startswith("computing: ") and "Esc or unticking “RISE too” stops it: the masks so far are kept" in caption
     window.views.set_mode(KEY_PIXELS)
     with qtbot.waitSignal(window.key_answer_shown, timeout=30_000):
         window.views.set_key_count(max(1, result.key_pixels.count // 2))
@@ -151,3 +151,33 @@ def test_a_model_load_mid_rise_does_not_wait_for_rise(qtbot, window, monkeypatch
         pass
     window.set_compare_visible(False)
     assert waited < 20, f"the model load waited {waited:.0f} s behind RISE"
+
+
+def test_esc_stops_rise_as_unticking_its_box_does_and_ticking_again_goes_on(qtbot, window, monkeypatch):
+    """Esc (Cancel) stopped runs and folder runs only: RISE held the engine for a minute with Cancel greyed out."""
+    from gradflip_desktop.core import attributions
+
+    monkeypatch.setattr(attributions, "RISE_MASKS", 400)
+    starts = []
+    real = attributions.rise_steps
+
+    def steps(*a, **k):
+        gen = real(*a, **k)
+        first = next(gen)
+        starts.append(first[0])
+        yield first
+        return (yield from gen)
+
+    monkeypatch.setattr(attributions, "rise_steps", steps)
+    _explain(qtbot, window, RunSettings(style="free"))
+    assert not window.runs.running and not window.folders.running
+    _rise_under_way(qtbot, window)
+    assert window.cancel_action.isEnabled()  # greyed out before: nothing to cancel but RISE
+    window.cancel_action.trigger()
+    assert not window.compare.rise_box.isChecked()  # stopped as its box stops it
+    qtbot.waitUntil(lambda: not window.cancel_action.isEnabled(), timeout=30_000)
+    window.compare.rise_box.setChecked(True)
+    comparison = _checked(qtbot, window, lambda: None)
+    assert len(starts) == 2 and starts[1] > 100, f"RISE started again from mask 0: {starts}"
+    assert comparison.check.curve("RISE") is not None
+    assert not window.cancel_action.isEnabled()  # RISE done: Esc has nothing to stop

@@ -333,6 +333,18 @@ class DifferenceController(QObject):
         if self._rise_state is None or self._rise_state[0] is not result:
             self._rise_state = (result, {})
         self._compare.start(compare_task, self.w.models.session, result, target, rise, known, self._rise_state[1])
+        self.w.update_actions()  # Esc (Cancel) stops RISE while it computes
+
+    @property
+    def rise_running(self) -> bool:
+        """RISE's map of the shown result is being made (1,000 model calls): Esc stops it (:meth:`cancel`)."""
+        made = self._rise is not None and self._rise[0] is self.w.result
+        return self._compare.busy and self.w.compare.rise_box.isChecked() and not made
+
+    def cancel(self) -> None:
+        """Esc (Cancel) while RISE computes: as unticking "RISE too" (the masks so far are kept; ticking it again
+        goes on from them). Esc stopped runs only, and RISE held the engine for a minute."""
+        self.w.compare.rise_box.setChecked(False)
 
     def pause_compare(self) -> None:
         """Another engine task must not wait behind the comparison (RISE holds the engine for a minute): it is
@@ -340,6 +352,7 @@ class DifferenceController(QObject):
         if self._compare.busy:
             self._compare.discard()
             self._compare_paused = True
+            self.w.update_actions()
 
     def resume_compare(self) -> None:
         if self._compare_paused and not self._key.busy:
@@ -355,6 +368,7 @@ class DifferenceController(QObject):
 
     def _on_compare_failed(self, exc: BaseException) -> None:
         self.w.compare.heading.setText(html.escape(error_message(exc, "the comparison failed")))
+        self.w.update_actions()
 
     def _on_compared(self, comparison: Comparison | None) -> None:
         if comparison is None or self.w.result is None:
@@ -366,6 +380,7 @@ class DifferenceController(QObject):
         rise = next((p.values for p in comparison.panels if p.title == "RISE" and p.values is not None), None)
         if rise is not None:
             self._rise = (result, rise)
+            self.w.update_actions()  # RISE is done: Esc has nothing of it to stop
         self._shown = comparison
         self.w.comparison_shown.emit(comparison)
 
@@ -376,4 +391,5 @@ class DifferenceController(QObject):
         if self._shown is not comparison:  # no partial arrived (the check was skipped): the maps too
             self._on_compared(comparison)
         self.w.compare.show_check(comparison.check, comparison.check_note)
+        self.w.update_actions()
         self.w.faithfulness_shown.emit(comparison)

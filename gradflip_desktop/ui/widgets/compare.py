@@ -14,7 +14,7 @@ from gradflip_desktop.core.faithfulness import FILL_NAMES, TIE
 from .fitted_label import FittedLabel
 from .image_panel import ImagePanel
 
-RISE_STOP = " · untick “RISE too” to stop: the masks so far are kept, and ticking it again goes on from them"
+RISE_STOP = " · Esc or unticking “RISE too” stops it: the masks so far are kept, and ticking it again goes on from them"
 
 CHECK_TIP = (
     "Deletion: the map's top pixels are replaced by the fill-in, 5 % more at each point, and the probability of the "
@@ -125,7 +125,7 @@ class CompareViews(QWidget):
             panel = self.panel(item.title)
             panel.set_image(item.rgb)
             pending = item.rgb is None and item.caption.startswith("computing")
-            stop = RISE_STOP if pending and item.title == "RISE" else ""  # Esc stops runs, not RISE: say how
+            stop = RISE_STOP if pending and item.title == "RISE" else ""  # say how to stop it (Esc, or its box)
             panel.caption.setText(item.caption + stop if item.rgb is not None or pending else f"not available: {item.caption}")
             panel.caption.setToolTip(COMPARE_TIPS.get(item.title, ""))
         pending = next((p.caption for p in comparison.panels if p.title == "RISE" and p.rgb is None and p.values is None
