@@ -69,11 +69,12 @@ class WindowKeysFirst(QObject):
         return keys_first
 
 
-def say_why_disabled(window, actions) -> list[QShortcut]:
-    """Export's and Copy Figure's keys while there is nothing to export: a disabled action's shortcut does nothing
-    at all, so Ctrl+E or Ctrl+Shift+C before the first result (or during a run) looked broken. These shortcuts
-    hold the same keys only while their action is disabled (never ambiguous) and say why in the status bar."""
-    def why() -> None:
+def say_why_disabled(window, actions, why=None) -> list[QShortcut]:
+    """The keys of ``actions`` while they are disabled: a disabled action's shortcut does nothing at all, so Ctrl+E
+    or Ctrl+Shift+C before the first result (or Ctrl+Return before a photo) looked broken. These shortcuts hold the
+    same keys only while their action is disabled (never ambiguous) and call ``why`` (default: say in the status bar
+    why there is nothing to export or copy)."""
+    def export_why() -> None:
         if window.runs.running:
             window.set_status("An explanation is running: export or copy its figure once it ends.")
         elif window.folders.running:  # not "Explain first" while a folder's images are being explained
@@ -83,7 +84,7 @@ def say_why_disabled(window, actions) -> list[QShortcut]:
 
     shortcuts = []
     for action in actions:
-        keys = [QShortcut(key, window, why) for key in action.shortcuts()]
+        keys = [QShortcut(key, window, why or export_why) for key in action.shortcuts()]
 
         def sync(enabled: bool, keys=keys) -> None:
             for key in keys:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QEvent, QSettings, Qt, QThread, Signal
 from PySide6.QtGui import (QAction, QCloseEvent, QColor, QDragEnterEvent, QDropEvent, QGuiApplication, QIcon, QKeySequence,
-                           QPainter, QPalette, QShortcut)
+                           QPainter, QPalette)
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -243,9 +243,7 @@ class MainWindow(QMainWindow):
         self.cancel_action = a("&Cancel", lambda: (self.runs if self.runs.running else self.folders if self.folders.running
                                                    else self.difference).cancel(), "Esc",
                                "Stop the running explanation (or the folder run, or RISE)", SP.SP_MediaStop)
-        # while Explain is disabled its keys say why (a disabled action's shortcut does nothing at all); only one
-        # of the two is enabled at a time, so the keys are never ambiguous
-        self.explain_why = [QShortcut(QKeySequence(k), self, self.why_not_explain) for k in ("Ctrl+Return", "Ctrl+Enter")]
+        self.explain_why = say_why_disabled(self, (self.explain_action,), self.why_not_explain)  # disabled, its keys say why
         self.fit_action = a("Zoom to &Fit", self.views.fit, "Ctrl+0", "Show the whole image")
         self.zoom_in_action = a("Zoom &In", self.zoom_in, ["Ctrl++", "Ctrl+="], "Zoom in on all views")
         self.zoom_out_action = a("Zoom &Out", self.zoom_out, "Ctrl+-", "Zoom out of all views")
@@ -426,8 +424,6 @@ class MainWindow(QMainWindow):
         # new photo's arrival stopped it, so the press of Explain was lost without a word
         ready = has_image and self.models.info is not None and not self.models.loading and not self.images.loading
         self.explain_action.setEnabled(ready)
-        for shortcut in self.explain_why:
-            shortcut.setEnabled(not ready)
         self.cancel_action.setEnabled(running or self.folders.running or self.difference.rise_running)  # and RISE
         self.controls.set_run_state(ready, running)
         has_result = self.result is not None
