@@ -25,8 +25,8 @@ from pathlib import Path
 from . import __version__, cli_check
 from .cli_process import EXIT_BROKEN_PIPE, _Terminated, _stop_on_signals, cwd_gone, quiet_broken_pipe  # noqa: F401
 from .cli_progress import _Progress
-from .cli_values import (check_target_and_group, dash_hint, dash_values, floats, group_hint, ignored_options, nonempty,
-                         out_folder, outcome_notes, positive_int, size, tiny_input_note, working_side)
+from .cli_values import (check_target_and_group, dash_hint, dash_values, floats, group_hint, ignored_options, late_positionals,
+                         nonempty, out_folder, outcome_notes, positive_int, size, tiny_input_note, working_side)
 
 EXIT_OK, EXIT_NOT_FLIPPED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 # --batch-size: one image at a time on every device. Batch 8 was 1.03x as fast on 2 CPU cores and 0.49x on an H200
@@ -38,7 +38,8 @@ DEFAULT_BATCH_SIZE = 1
 class _Parser(argparse.ArgumentParser):
     def parse_known_args(self, args=None, namespace=None):  # "--std -1,1,1" is a value, not an option (cli_values)
         self._given = dash_values(self, sys.argv[1:] if args is None else list(args))
-        return super().parse_known_args(self._given, namespace)
+        namespace, extras = super().parse_known_args(self._given, namespace)
+        return namespace, late_positionals(self, namespace, extras)
 
     def error(self, message: str):  # one clear line, exit 2
         message += dash_hint(message, getattr(self, "_given", []), self._option_string_actions)

@@ -64,6 +64,19 @@ def dash_values(parser: argparse.ArgumentParser, args: list[str]) -> list[str]:
     return out
 
 
+def late_positionals(parser: argparse.ArgumentParser, namespace, extras: list[str]) -> list[str]:
+    """``explain a.png -o out b.png`` and ``explain a.png -o out -- -1.png``: argparse fills a list positional once, at
+    its first place, and called the later names "unrecognized arguments". Names left over after the options (none
+    starting with '-' before a '--'; anything after it) join the list; any other leftover stays an error."""
+    lists = [a for a in parser._actions if not a.option_strings and a.nargs in ("+", "*")]
+    cut = extras.index("--") if "--" in extras else len(extras)
+    if len(lists) != 1 or not extras or any(tok.startswith("-") for tok in extras[:cut]):
+        return extras
+    late = [parser._get_value(lists[0], tok) for tok in extras[:cut] + extras[cut + 1:]]  # its type check too
+    setattr(namespace, lists[0].dest, list(getattr(namespace, lists[0].dest, None) or []) + late)
+    return []
+
+
 def dash_hint(message: str, args: list[str], options) -> str:
     """For argparse's "argument --out/-o: expected one argument" when the value given starts with '-' ("--out -x")
     and is none of the parser's ``options``: the way to write it, ``--out=-x``; "" for any other message."""

@@ -1297,3 +1297,29 @@ def test_out_dash_is_refused_before_anything_is_made(tmp_path, capsys, monkeypat
     err = capsys.readouterr().err
     assert "argument --out/-o: '-' (standard output): a result set is several files" in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_names_after_the_options_join_the_image_list(tmp_path, capsys):
+    """``explain a.png -o out b.png`` and ``explain a.png -o out -- -1.png`` were argparse's "unrecognized arguments":
+    a list positional is filled once, at its first place. Names left over after the options join it; a leftover
+    option stays an error."""
+    parse = cli.build_parser().parse_args
+    assert parse(["explain", "a.png", "-o", "out", "b.png", "c.png"]).images == ["a.png", "b.png", "c.png"]
+    args = parse(["explain", "a.png", "-o", "out", "--", "-1.png", "--std"])
+    assert args.images == ["a.png", "-1.png", "--std"] and args.out == "out"
+    assert parse(["classify", "a.png", "--top", "2", "b.png"]).images == ["a.png", "b.png"]
+    assert parse(["check", "o1", "--json", "o2"]).results == ["o1", "o2"]
+    for extra in (["b.png", "--bogus"], ["--bogus", "b.png"]):  # an unknown option is not taken for a name
+        with pytest.raises(SystemExit) as info:
+            cli.main(["explain", "a.png", "-o", "out", *extra])
+        assert info.value.code == 2 and "unrecognized arguments: " in _one_error_line(capsys.readouterr().err)
+    with pytest.raises(SystemExit):
+        parse(["models", "x.png"])  # no list to join: still refused
+
+
+def test_a_name_after_the_options_is_explained_too(tiny_cli, tmp_path, capsys):
+    a, b = _png(tmp_path / "a.png", seed=1), _png(tmp_path / "-b.png", seed=2)
+    out = tmp_path / "out"
+    code = cli.main(["explain", str(a), "-o", str(out), "-q", "--no-key-pixels", "--", str(b)])
+    assert code in (0, 1) and "error" not in capsys.readouterr().err
+    assert (out / "a.gradflip.json").is_file() and len(list(out.glob("*-b.gradflip.json"))) == 1
