@@ -148,6 +148,8 @@ def _tie(top: float, now: float, name: str) -> str:
 
 
 FLAT_SPREAD = 0.01  # every class within this of the others: the model hardly depends on the photo, and the words say so
+HARDLY = "the model hardly tells them apart on this photo"
+FLAT_TOP = 0.02  # or no class above this (50 classes or more): a random 1,000-class model's top at ~1 % got no such words
 START_TIE = 0.02  # a top class this close to the runner-up at the start: any change may flip it, and the words say so
 
 
@@ -158,13 +160,16 @@ def class_range(probs) -> list[float] | None:
 
 
 def hardly_apart(spread) -> str:
-    """For a [lowest, highest] within :data:`FLAT_SPREAD` (every class about as likely: a random-weights model):
+    """For a [lowest, highest] within :data:`FLAT_SPREAD`, or a highest under :data:`FLAT_TOP` (every class about as
+    likely: a random-weights model):
     ``"every class is between 9.9 % and 10.1 %: the model hardly tells them apart on this photo"``, as the
     sentence says it (the CLI's line for the record's ``original_range`` too); "" otherwise."""
-    if not spread or len(spread) != 2 or None in spread or not float(spread[1]) - float(spread[0]) < FLAT_SPREAD:
+    if not spread or len(spread) != 2 or None in spread:
         return ""
+    if not float(spread[1]) - float(spread[0]) < FLAT_SPREAD:
+        return f"no class is above {pct(float(spread[1]))}: {HARDLY}" if float(spread[1]) < FLAT_TOP else ""
     a, b = apart(float(spread[0]), float(spread[1]))
-    return f"every class is {f'at about {b}' if a == b else f'between {a} and {b}'}: the model hardly tells them apart on this photo"
+    return f"every class is {f'at about {b}' if a == b else f'between {a} and {b}'}: {HARDLY}"
 
 
 def _before(result, before: float) -> str:

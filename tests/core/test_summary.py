@@ -607,6 +607,9 @@ def test_the_flat_models_words_come_from_the_lowest_and_highest_class():
         "every class is between 24.9 % and 25.1 %: the model hardly tells them apart on this photo")
     assert hardly_apart([0.1, 0.1]) == "every class is at about 10.00 %: the model hardly tells them apart on this photo"
     assert hardly_apart([0.2, 0.3]) == "" and hardly_apart(None) == "" and hardly_apart([None, None]) == ""
+    # a random 1,000-class model: its top class at ~1 %, ten times the rest, is still no answer
+    assert hardly_apart([0.0004, 0.0112]) == "no class is above 1.1 %: the model hardly tells them apart on this photo"
+    assert hardly_apart([0.0, 0.089]) == ""  # a trained model on a hard photo (hubble_deep_field: 8.9 %) has an answer
 
 
 def test_a_change_under_a_hundredth_of_a_level_is_not_written_as_none():

@@ -36,7 +36,9 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
             )
         dev = torch.device(name)
         if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise ModelError(f"device {name!r}: only {torch.cuda.device_count()} CUDA device(s) present")
+            n = torch.cuda.device_count()
+            raise ModelError(f"device {name!r}: this machine has {'only one CUDA device' if n == 1 else f'{n} CUDA devices'} "
+                             f"(cuda:0{f' to cuda:{n - 1}' if n > 1 else ''})")
         return dev
     if name == "mps":
         if getattr(torch.backends, "mps", None) is None or not torch.backends.mps.is_available():

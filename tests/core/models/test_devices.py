@@ -49,8 +49,11 @@ def test_cuda_index_beyond_the_device_count_is_named(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
     assert resolve_device("cuda:0") == torch.device("cuda:0")
-    with pytest.raises(ModelError, match=r"^device 'cuda:3': only 1 CUDA device\(s\) present$"):
+    with pytest.raises(ModelError, match=r"^device 'cuda:3': this machine has only one CUDA device \(cuda:0\)$"):
         resolve_device("cuda:3")
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    with pytest.raises(ModelError, match=r"^device 'cuda:2': this machine has 2 CUDA devices \(cuda:0 to cuda:1\)$"):
+        resolve_device("cuda:2")
     assert available_devices()[:2] == ["cpu", "cuda"]
 
 

@@ -128,7 +128,7 @@ def test_constant_weights_are_folded(tmp_path):
     x = torch.rand(1, 3, 8, 8, generator=torch.Generator().manual_seed(0))
     ref = torch.nn.functional.conv2d(x, torch.from_numpy(w), padding=1).mean((2, 3))
     torch.testing.assert_close(clf.module(x), ref, atol=1e-5, rtol=1e-5)
-    assert "1 weight node(s) of const.onnx (Identity/Constant) folded into initializers" in clf.warnings
+    assert "1 weight node of const.onnx (Identity/Constant) folded into initializers" in clf.warnings
 
 
 @needs_onnx

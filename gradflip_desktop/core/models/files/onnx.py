@@ -360,7 +360,7 @@ def load_onnx(path: Path, notes: list[str] | None = None) -> tuple[nn.Module, tu
         folded = 0
         notes.append(f"could not simplify the ONNX graph before conversion: {short_reason(exc, 120)}")
     if folded:
-        notes.append(f"{folded} weight node(s) of {path.name} (Identity/Constant) folded into initializers")
+        notes.append(f"{folded} weight node{'' if folded == 1 else 's'} of {path.name} (Identity/Constant) folded into initializers")
     try:
         net = onnx2torch.convert(model)
     except NotImplementedError as exc:
