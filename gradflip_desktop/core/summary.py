@@ -172,12 +172,16 @@ def hardly_apart(spread) -> str:
     return f"every class is {f'at about {b}' if a == b else f'between {a} and {b}'}: {HARDLY}"
 
 
-def _before(result, before: float) -> str:
+def _before(result, before: float, beside: float | None = None) -> str:
     """The explained class's share in the photo, and the runner-up beside it when the two were a near tie from
     the start ("8.5 %, a near tie with oil filter at 7.8 %"): such a photo flips at the first step by a change no
-    one can see, and without the runner-up the answer read as if the model had been sure."""
+    one can see, and without the runner-up the answer read as if the model had been sure. ``beside``: the class
+    the sentence turns it into; within 2 points of it, one decimal as that class has ("barbell (13 %) into
+    bearskin (12.9 %)" read as a drop, beside the 12.7 % of the title, the caption and the class table)."""
     probs = getattr(result, "original_probabilities", None)
     explained = set(int(i) for i in (list(result.explained) or [result.original.index]))
+    if beside is not None and abs(before - float(beside)) < START_TIE:
+        return _before(result, before).replace(pct(before), apart(before, float(beside))[0], 1)
     if probs is None or len(probs) < 2:
         return pct(before)
     others = [(float(p), i) for i, p in enumerate(probs) if i not in explained]
@@ -354,7 +358,7 @@ def summary_sentence(result, view: str = "magnitude") -> str:
             # were gone, at 34.7 % beside tiger cat's 34.8 %)
             seen_text = (_tie(float(seen.probability), float(now), name)
                          if now is not None and float(seen.probability) - float(now) < 0.02 else pct(seen.probability))
-            text = f"{change} makes the model see {seen.label} ({seen_text}) instead of {name} ({_before(result, before)})"
+            text = f"{change} makes the model see {seen.label} ({seen_text}) instead of {name} ({_before(result, before, seen.probability)})"
             if region is not None and (seen.index, pct(seen.probability)) != (final.index, pct(final.probability)):
                 text += f"; over the whole photo (Adjusted) it sees {final.label} ({_now(result, name)})"
             return f"{text}: {where_clause(result, view)}."
@@ -362,7 +366,8 @@ def summary_sentence(result, view: str = "magnitude") -> str:
             # the sentence is about the key region: what changing it ALONE makes of the photo; the Adjusted
             # image (the change over the whole photo) is named too when the model calls it something else
             alone = region.prediction
-            text = f"{change} turns {name} ({_before(result, before)}) into {alone.label} ({_alone(region, name, len(list(result.explained)) > 1)})"
+            text = (f"{change} turns {name} ({_before(result, before, alone.probability)}) into {alone.label} "
+                    f"({_alone(region, name, len(list(result.explained)) > 1)})")
             if alone.index != final.index:
                 text += f"; over the whole photo (Adjusted) it becomes {final.label} ({_now(result, name)})"
             elif pct(final.probability) != pct(alone.probability) or float(final.probability) - _explained_now(result) < 0.02:
@@ -370,7 +375,7 @@ def summary_sentence(result, view: str = "magnitude") -> str:
                 # search stops at the flip, the key region is changed in full), or the saved image's own near tie
                 text += f"; over the whole photo (Adjusted) it is {final.label} ({_now(result, name)})"
             return f"{text}: {where_clause(result, view)}."
-        return (f"{change} turns {name} ({_before(result, before)}) into {final.label} ({_now(result, name)}): "
+        return (f"{change} turns {name} ({_before(result, before, final.probability)}) into {final.label} ({_now(result, name)}): "
                 f"{where_clause(result, view)}.")
     n = len(result.steps)
     if status == Status.ALREADY.value:
@@ -382,9 +387,12 @@ def summary_sentence(result, view: str = "magnitude") -> str:
         if final.index not in (list(result.explained) or [result.original.index]):
             # cancelled past the flip (e.g. while the region style sharpens or searches back): the saved
             # image already shows another class, so "before the decision flipped" would contradict the views
+            # at which step: the plot's flip line is there, and its curves end there ("after 10 steps" beside a plot of 1)
+            at = "" if getattr(result, "flip_step", None) is None else f" at step {result.flip_step}"
             return (
-                f"Cancelled after {steps_text(n)}, after the decision flipped: the model now sees {final.label} "
-                f"({_now(result, name)}) instead of {name} ({_before(result, before)}), but the explanation was not finished."
+                f"Cancelled after {steps_text(n)}, after the decision flipped{at}: the model now sees {final.label} "
+                f"({_now(result, name)}) instead of {name} ({_before(result, before, final.probability)}), but the "
+                "explanation was not finished."
             )
         was, now = _from_to(before, _explained_now(result))
         if getattr(result, "flip_step", None) is not None:

@@ -151,14 +151,17 @@ def _to_float(im: Image.Image, label: str, notes: list[str], max_side: int | Non
     arr /= np.float32(255.0)
     if im.mode == "L":
         return arr[..., None]
+    # flattened onto white as an image editor would, to whole 8-bit levels (the modes hold 8 bits): left between
+    # levels, a semi-transparent edge differed from the 8-bit adjusted PNG by up to half a level before the
+    # explanation changed anything, and the smallest change's map and key pixels showed that band (_resize_to_working)
     if im.mode == "LA":
         if arr[..., 1].min() < 1.0:
             notes.append("transparent areas were composited on white")
-        return _composite(arr[..., :1], arr[..., 1])
+        return quantize(_composite(arr[..., :1], arr[..., 1]))
     if im.mode == "RGBA":
         if arr[..., 3].min() < 1.0:
             notes.append("transparent areas were composited on white")
-        return _composite(arr[..., :3], arr[..., 3])
+        return quantize(_composite(arr[..., :3], arr[..., 3]))
     return arr[..., :3]
 
 
@@ -305,6 +308,7 @@ def from_array(array, name: str = "image", max_side: int | None = DEFAULT_MAX_SI
         if f[..., 3].min() < 1.0:  # said as a file's load says it (a pasted PNG with transparency said nothing)
             notes.append("transparent areas were composited on white")
         f = _composite(f[..., :3], f[..., 3])
+        f = quantize(f) if a.dtype == np.uint8 else f  # 8-bit stays 8-bit, as a file's RGBA does
     return _wrapped(f, name, max_side, notes)
 
 

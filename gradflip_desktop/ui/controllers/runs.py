@@ -179,7 +179,7 @@ def progress_tip(result: "ExplainResult", flip_step: int | None) -> str:
     steps up to the saved image only; "19 steps in all" left 16 of them unexplained)."""
     n = len(result.steps)
     base = "Gradient steps taken of the step budget. Orange: the run ended without a flip."
-    if not (result.flipped and flip_step is not None and flip_step < n):
+    if flip_step is None or flip_step >= n:  # a run cancelled past its flip too: its later steps are not plotted
         return base
     later = {str(getattr(s, "phase", "")) for s in result.steps[flip_step:]}
     why = []
@@ -417,7 +417,9 @@ class RunsController(QObject):
             w.views.adjusted.set_image(None)
             w.views.set_caption(w.views.adjusted, "")
             w.set_status("Cancelled.")
-        w.controls.set_progress_text(f"cancelled at step {len(result.steps) if result else 0}")
+        n, flip = (len(result.steps), result.flip_step) if result else (0, None)  # the plot's flip line is at `flip`
+        w.controls.set_progress_text(f"cancelled at step {n}" if flip is None or flip >= n else
+                                     f"flipped at step {flip} · cancelled at step {n}")
         w.update_actions()
         w.run_cancelled.emit(result)
 

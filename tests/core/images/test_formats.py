@@ -294,7 +294,7 @@ def test_palette_with_partial_alpha(tmp_path):
     p = save(tmp_path, "pa.png", pal, transparency=bytes([128, 255]))
     a = 128 / 255
     expected = np.array([[[200 / 255 * a + (1 - a), 100 / 255 * a + (1 - a), 1 - a], [0, 0, 0]]], np.float32)
-    np.testing.assert_allclose(load_image(p).pixels, expected, atol=1e-6)
+    np.testing.assert_allclose(load_image(p).pixels, quantize(expected), atol=1e-6)  # flattened to whole levels
 
 
 def test_rgba_and_la_are_composited_on_white(tmp_path):
@@ -302,13 +302,13 @@ def test_rgba_and_la_are_composited_on_white(tmp_path):
     img = load_image(save(tmp_path, "rgba.png", Image.fromarray(rgba, "RGBA")))
     a = rgba[..., 3:].astype(np.float32) / U8
     expected = rgba[..., :3].astype(np.float32) / U8 * a + (1 - a)
-    np.testing.assert_allclose(img.pixels, expected, atol=1e-6)
+    np.testing.assert_allclose(img.pixels, quantize(expected), atol=1e-6)
     assert img.pixels[0, 1].tolist() == [1.0, 1.0, 1.0]
     la = np.array([[[0, 0], [0, 255], [100, 128]]], np.uint8)
     img = load_image(save(tmp_path, "la.png", Image.fromarray(la, "LA")))
     a = la[..., 1].astype(np.float32) / U8
     g = la[..., 0].astype(np.float32) / U8 * a + (1 - a)
-    np.testing.assert_allclose(img.pixels, np.repeat(g[..., None], 3, axis=2), atol=1e-6)
+    np.testing.assert_allclose(img.pixels, quantize(np.repeat(g[..., None], 3, axis=2)), atol=1e-6)
     assert img.warnings == ["transparent areas were composited on white"]
 
 
@@ -736,3 +736,34 @@ def test_an_image_prints_as_one_line_with_its_shape_not_its_pixels(tmp_path):
     assert "\n" not in text and "array" not in text and len(text) < 300, text
     assert text.startswith("ImageData(name='p', pixels 30×40×3 float32, original_size=(40, 30), source=")
     assert "pixels 6×7×3 float32" in repr(from_array(np.zeros((6, 7, 3), np.float32)))
+
+
+def test_a_semi_transparent_8bit_png_stays_8bit(tmp_path, tiny):
+    """skimage's coffee with a 50 % transparent band, explained in the smallest change style: composited on white
+    between 8-bit levels, the photo differed from the 8-bit adjusted PNG by up to half a level before the
+    explanation changed anything; the Difference view showed the band as changed and the key pixels lay in it
+    ("changing pixels by at most 1/255" beside a caption "at most 0.5/255"). Flattened as an editor would, the
+    photo is whole levels, at its own size and scaled, from a file and from an array (a pasted PNG)."""
+    rng = np.random.default_rng(5)
+    rgba = (rng.uniform(0, 1, (96, 128, 4)) * 255).astype(np.uint8)
+    rgba[..., 3] = 255
+    rgba[:, 40:80, 3] = 128  # a semi-transparent band
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "band.png")
+    la = np.dstack([rgba[..., 0], rgba[..., 3]])
+    Image.fromarray(la, "LA").save(tmp_path / "band_la.png")
+    for img in (load_image(tmp_path / "band.png"), load_image(tmp_path / "band.png", max_side=64),
+                load_image(tmp_path / "band_la.png"), from_array(rgba), from_array(rgba, max_side=64)):
+        assert img.warnings[0] == "transparent areas were composited on white"
+        assert np.array_equal(quantize(img.pixels), img.pixels)  # whole levels
+    from gradflip_desktop.core.explain import run
+    from gradflip_desktop.core.options import ExplainOptions
+
+    smooth = np.kron((rng.uniform(0.3, 0.7, (6, 8, 3)) * 255).astype(np.uint8), np.ones((8, 8, 1), np.uint8))
+    band = np.dstack([smooth, np.full(smooth.shape[:2], 255, np.uint8)])
+    band[:, 16:32, 3] = 128
+    Image.fromarray(band, "RGBA").save(tmp_path / "smooth.png")
+    result = run(tiny, load_image(tmp_path / "smooth.png"), ExplainOptions(style="free"))
+    assert result.flipped
+    moved = np.abs(result.saved_delta).sum(2) > 0  # the change the run made: none by rounding alone
+    assert np.array_equal(moved, np.abs(result.adjusted_uint8.astype(int) - to_uint8(result.original_pixels)).sum(2) > 0)
+    assert np.array_equal(to_uint8(result.original_pixels).astype(np.float32) / 255, result.original_pixels)

@@ -42,3 +42,26 @@ def test_the_window_names_the_smallest_change_style_without_the_command_lines_fl
     window.runs._show_result(result)
     shown = window.status_label.text() + window.status_label.toolTip() + window.views.summary.text()
     assert "“smallest change” style" in shown and "--" not in shown
+
+
+def test_a_run_cancelled_past_its_flip_names_the_flip_step_the_plot_shows(qtbot, window):
+    """Esc while the key region was searched (a 3000 x 400 panorama): the plot's curves end at the flip, step 1,
+    but the progress bar said only "cancelled at step 10" and its tooltip nothing of the 9 steps not plotted."""
+    import dataclasses
+
+    from gradflip_desktop.core.options import Status
+    from gradflip_desktop.ui.controllers.runs import RunOutcome
+
+    result = run(make_tiny(), tiny_image_array(), ExplainOptions())
+    flip, n = result.flip_step, len(result.steps)
+    assert result.flipped and flip is not None and flip < n
+    cancelled = dataclasses.replace(result, status=Status.CANCELLED, key_region=None, key_pixels=None,
+                                    message="cancelled after the decision flipped, before the key region was found")
+    window.runs._on_done(RunOutcome.of(cancelled))
+    progress = window.controls.progress
+    assert progress.format() == f"flipped at step {flip} · cancelled at step {n}"
+    assert progress.toolTip().startswith(f"Steps 1–{flip} searched for the flip (the plot's curves); steps {flip + 1}–{n} ")
+    assert f"after the decision flipped at step {flip}:" in window.views.summary.text()
+    before = dataclasses.replace(cancelled, steps=result.steps[:flip - 1])  # cancelled before the flip: as it was
+    window.runs._on_done(RunOutcome.of(before))
+    assert progress.format() == f"cancelled at step {flip - 1}"
