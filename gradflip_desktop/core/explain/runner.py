@@ -38,7 +38,7 @@ from .restore import only_seen, restore_search
 from .minimise import boundary_walk, minimise_alpha, ray_boundary
 from .objective import Objective, RunEnded, probabilities
 from .quantise import eight_bit, lattice, quantize_tensor
-from .search import Point, SearchContext, SearchParams, search
+from .search import FREE_ADVICE, Point, SearchContext, SearchParams, search
 
 
 @dataclass
@@ -188,7 +188,8 @@ def _no_region_flip(s: RunState, outcome, reachable: bool) -> str:
             Status.STALLED, Status.BUDGET, Status.ZERO_GRADIENT):
         return outcome.message
     first = ("the gradient is zero: removing detail does not change the model's score here (a model that does not "
-             "go by detail, or a flat one)" if outcome.status == Status.ZERO_GRADIENT else outcome.message)
+             "go by detail, or a flat one)" if outcome.status == Status.ZERO_GRADIENT
+             else outcome.message.removesuffix(FREE_ADVICE))  # MASK_AT_LIMIT's advice: given once, below
     return (f"{first}; {NO_DETAIL_FLIP} (blurred, or the mean colour): try the "
             "“smallest change” style (--style free), which can change any pixel")
 

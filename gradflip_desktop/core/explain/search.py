@@ -42,8 +42,9 @@ from .objective import Objective, probabilities
 
 AT_LIMIT = "every pixel the gradient points at is already at its limit; the image cannot change further"
 # the key-region and blur styles step a mask of how much detail is removed, not the pixels
+FREE_ADVICE = "; the “smallest change” style (--style free) can change any pixel"
 MASK_AT_LIMIT = ("every area the gradient points at already has all of its detail removed, or none of it: removing "
-                 "detail cannot change the photo further; the “smallest change” style (--style free) can change any pixel")
+                 "detail cannot change the photo further" + FREE_ADVICE)
 GROW = 1.5  # adaptive: factor on ε when the step did better than GOOD_RATIO of its prediction
 SHRINK = 0.7  # adaptive: factor on ε when it did worse than POOR_RATIO
 REJECT = 0.5  # adaptive: factor on ε after a rejected step (the loss did not fall)

@@ -296,14 +296,17 @@ class LoadModelDialog(QDialog):
         from gradflip_desktop.core.errors import ModelError
         from gradflip_desktop.core.models import Preprocessing
 
+        from gradflip_desktop.core.models.files.spec import scaled_resize_size
+
         base = self._prefilled_pre
+        size = (self.height_box.value(), self.width_box.value())
         try:
             pre = Preprocessing(
-                input_size=(self.height_box.value(), self.width_box.value()),
+                input_size=size,
                 mean=_numbers(self.mean_edit.text(), "mean"),
                 std=_numbers(self.std_edit.text(), "std"),
                 resize=self.resize_box.currentData(),
-                resize_size=base.resize_size if self.resize_box.currentData() == "center-crop" else None,
+                resize_size=scaled_resize_size(base, size) if self.resize_box.currentData() == "center-crop" else None,
                 channels=int(self.channels_box.currentData()),
                 interpolation=base.interpolation,
                 antialias=base.antialias,

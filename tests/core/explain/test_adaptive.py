@@ -140,7 +140,7 @@ def test_stalled_when_every_pixel_is_at_its_limit():
 def test_a_mask_style_at_its_limit_says_so_in_its_own_terms():
     """The key-region style stalled with the textbook style's "every pixel … at its limit", though it steps a mask
     of removed detail, not pixels."""
-    from gradflip_desktop.core.explain.search import MASK_AT_LIMIT
+    from gradflip_desktop.core.explain.search import FREE_ADVICE, MASK_AT_LIMIT
 
     class DarkDots(nn.Module):  # S rises with the dark dots' brightness: removing their detail (blur) raises it
         def __init__(self, where):
@@ -157,4 +157,5 @@ def test_a_mask_style_at_its_limit_says_so_in_its_own_terms():
     where[..., 2, 2] = where[..., 5, 5] = 1.0
     res = run(classifier(DarkDots(where)), img, ExplainOptions(style="region", mode="fixed", epsilon=0.01))
     assert res.status == Status.STALLED and not res.flipped, (res.status, res.message)
-    assert MASK_AT_LIMIT in res.message and "every pixel" not in res.message
+    assert MASK_AT_LIMIT.removesuffix(FREE_ADVICE) in res.message and "every pixel" not in res.message
+    assert res.message.count("--style free") == 1, res.message  # the advice once (no fill-in flips it: said after)

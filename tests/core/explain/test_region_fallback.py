@@ -128,3 +128,18 @@ def test_a_region_run_with_no_flip_in_reach_ends_when_its_steps_have_shrunk_not_
     assert len(res.steps) < 30  # the budget's 200 steps led nowhere
     assert "shrank 64-fold without a flip" in res.message and "removing all the detail does not flip it either" in res.message
     assert res.original.index == 0 and res.final.index == 0
+
+
+def test_a_mask_at_its_limit_gives_the_smallest_change_advice_once():
+    # a random ViT-Tiny at 160 px stalled so: "…; the “smallest change” style (--style free) can change any pixel;
+    # removing all the detail does not flip it either (…): try the “smallest change” style (--style free), …"
+    from types import SimpleNamespace
+
+    from gradflip_desktop.core.explain.mask import MaskCoordinates
+    from gradflip_desktop.core.explain.runner import _no_region_flip
+    from gradflip_desktop.core.explain.search import MASK_AT_LIMIT
+
+    s = SimpleNamespace(coords=object.__new__(MaskCoordinates), classifier=None)
+    message = _no_region_flip(s, SimpleNamespace(status=Status.STALLED, message=MASK_AT_LIMIT), reachable=False)
+    assert message.count("--style free") == 1, message
+    assert message.startswith("every area the gradient points at") and "does not flip it either" in message

@@ -171,3 +171,31 @@ def test_a_multi_label_folder_reads_its_logits_as_sigmoids(tmp_path, image):
     plain = mf.load_model_file(hf_vit_folder(tmp_path / "plain") and tmp_path / "plain")
     assert not any("multi-label" in w for w in plain.warnings)  # a single-label folder is unchanged
     assert_short_run(clf, image)
+
+
+def test_a_mobilevit_folder_gets_unnormalised_bgr_pixels_as_transformers_gives_it(tmp_path):
+    """MobileViTImageProcessor (apple/mobilevit-*) has no normalisation step and flips the channel order: the network
+    takes BGR pixels in [0, 1]. GradFlip fed RGB normalised with mean = std = 0.5 (values in [-1, 1], red and blue
+    swapped)."""
+    from transformers import MobileViTConfig, MobileViTForImageClassification, MobileViTImageProcessor
+
+    torch.manual_seed(0)
+    folder = tmp_path / "mobilevit"
+    config = MobileViTConfig(image_size=32, hidden_sizes=[16, 24, 32], neck_hidden_sizes=[8, 8, 16, 16, 24, 32, 64],
+                             num_labels=3)
+    MobileViTForImageClassification(config).save_pretrained(str(folder))
+    MobileViTImageProcessor(size={"shortest_edge": 36}, crop_size={"height": 32, "width": 32}).save_pretrained(str(folder))
+    clf = mf.load_model_file(folder)
+    photo = (np.random.default_rng(0).random((36, 54, 3)) * 255).astype(np.uint8)
+    processor = MobileViTImageProcessor.from_pretrained(str(folder))
+    want = processor(images=photo, return_tensors="pt")["pixel_values"]
+    x = torch.from_numpy(photo).permute(2, 0, 1)[None].float() / 255
+    seen = []
+    hook = clf.module.net.model.register_forward_pre_hook(
+        lambda _m, args, kwargs: seen.append(kwargs["pixel_values"]), with_kwargs=True)
+    with torch.no_grad():
+        clf.module(x)
+    hook.remove()
+    assert seen[0].shape == want.shape
+    assert float((seen[0] - want).abs().mean()) < 0.05  # was ~0.5: another range and red and blue swapped
+    assert any("BGR" in w for w in clf.warnings), clf.warnings

@@ -171,3 +171,33 @@ def test_a_prefixed_checkpoint_still_gets_the_fitting_suggestion(tmp_path, prefi
         mf.load_model_file(path, arch="timm:mobilenetv3_small_05")
     assert err.value.suggestions == ["timm:mobilenetv3_small_050"], str(err.value)
     assert mf.load_model_file(path, arch=err.value.suggestions[0]).num_classes == 7
+
+
+@pytest.mark.parametrize("name", ["test_resnet", "test_vit"])
+def test_a_timm_feature_extractor_without_its_head_is_named_so(tmp_path, name):
+    # timm.create_model(NAME, num_classes=0): it read "2 missing keys (…). Is the architecture right?"
+    path = tmp_path / "backbone.pth"
+    torch.save(timm.create_model(name, num_classes=0).state_dict(), path)
+    with pytest.raises(ModelError) as err:
+        mf.load_model_file(path, arch=f"timm:{name}")
+    msg = str(err.value)
+    assert "without its classifier head" in msg and "Is the architecture right" not in msg, msg
+    assert not isinstance(err.value, ModelSettingError)  # no other architecture would help: not a setting to change
+
+
+def test_a_crop_pct_of_one_still_crops_the_centre_as_timm_does(tmp_path):
+    # test_mambaout's pretrained_cfg: 160 px, crop_pct 1.0, crop_mode center; timm's eval transform is
+    # Resize(160) (the short side) + CenterCrop(160); GradFlip squashed the whole photo into 160 × 160
+    from gradflip_desktop.core.models.files.timm import timm_preprocessing
+
+    net = timm.create_model("test_mambaout", num_classes=3)
+    cfg = timm.data.resolve_data_config(model=net)
+    assert cfg["crop_pct"] == 1.0 and cfg["crop_mode"] == "center"
+    path = tmp_path / "mambaout.pth"
+    torch.save(net.state_dict(), path)
+    pre = mf.load_model_file(path, arch="timm:test_mambaout").preprocessing
+    assert (pre.input_size, pre.resize, pre.resize_size) == ((160, 160), "center-crop", 160)
+    top, left, bottom, right = pre.visible_box(400, 600)  # a 3:2 photo: its sides are not seen, as in timm
+    assert (top, bottom) == (0, 400) and 95 <= left <= 105 and 495 <= right <= 505
+    squash = {"input_size": (3, 160, 160), "crop_pct": 1.0, "crop_mode": "squash"}
+    assert timm_preprocessing(squash).resize == "squash"  # timm's squash mode stays a squash

@@ -259,3 +259,31 @@ def test_a_fine_tuned_inception_v3_runs_at_its_own_299_px(tmp_path):
     small = tmp_path / "r18_ft.pth"  # the usual 224 stays the default
     torch.save(tv_models().get_model("resnet18", weights=None, num_classes=3).state_dict(), small)
     assert mf.load_model_file(small, arch="resnet18").preprocessing.input_size == (224, 224)
+
+
+def test_a_torchvision_feature_extractor_without_its_head_is_named_so(tmp_path):
+    # model.fc = nn.Identity(), the usual way to keep a backbone's features: "2 missing keys (fc.weight, fc.bias).
+    # Is the architecture right?", though resnet18 was right
+    import torchvision
+
+    net = torchvision.models.resnet18()
+    net.fc = torch.nn.Identity()
+    path = tmp_path / "features.pth"
+    torch.save(net.state_dict(), path)
+    with pytest.raises(ModelError) as err:
+        mf.load_model_file(path, arch="resnet18")
+    msg = str(err.value)
+    assert "resnet18 without its classifier head (fc.weight, fc.bias missing)" in msg, msg
+    assert "Is the architecture right" not in msg
+
+
+def test_a_missing_layer_that_is_not_the_head_is_still_a_misfit(tmp_path):
+    import torchvision
+
+    sd = torchvision.models.resnet18(num_classes=3).state_dict()
+    del sd["layer4.1.conv2.weight"]
+    path = tmp_path / "pruned.pth"
+    torch.save(sd, path)
+    with pytest.raises(ModelSettingError, match="missing keys \\(layer4.1.conv2.weight\\)") as err:
+        mf.load_model_file(path, arch="resnet18")
+    assert "classifier head" not in str(err.value)

@@ -12,7 +12,7 @@ from torch import nn
 from ...errors import ModelError
 from .safety import short_reason
 
-__all__ = ["build_and_load", "key_diff", "mismatch_message", "shared_prefixes", "strip_framework_prefix"]
+__all__ = ["build_and_load", "headless_message", "key_diff", "mismatch_message", "shared_prefixes", "strip_framework_prefix"]
 
 
 def key_diff(ref: Mapping[str, tuple[int, ...]], sd: Mapping[str, torch.Tensor]):
@@ -37,6 +37,21 @@ def mismatch_message(name: str, arch: str, missing, unexpected, mismatched, kind
         shown = "; ".join(f"{k}: file {list(a)} vs {arch} {list(b)}" for k, a, b in mismatched[:3])
         parts.append(f"{len(mismatched)} shape mismatches ({shown}{'; …' if len(mismatched) > 3 else ''})")
     return f"the weights in {name} do not fit the {kind} architecture {arch}: " + ", ".join(parts)
+
+
+def headless_message(name: str, arch: str, ref: Mapping[str, tuple[int, ...]], missing, unexpected,
+                     mismatched) -> str | None:
+    """The refusal of a feature extractor: every tensor fits ``arch`` but its last layer, the classifier head, is
+    missing (``model.fc = nn.Identity()``, timm's ``num_classes=0``); None for any other misfit. It read "2 missing
+    keys (fc.weight, fc.bias). Is the architecture right?", though the architecture was right."""
+    params = [k for k in ref if not k.endswith("num_batches_tracked")]
+    if unexpected or mismatched or not missing or len(missing) > 2 or sorted(missing) != sorted(params[-len(missing):]):
+        return None
+    if len(ref[missing[0]]) < 2 and len(ref.get(missing[-1], ())) < 2:  # the head's weight: a matrix or a 1×1 conv
+        return None
+    return (f"{name} is a {arch} without its classifier head ({', '.join(missing)} missing): a feature extractor "
+            "(its head replaced by nn.Identity(), or timm's num_classes=0) gives no class scores to explain. Save "
+            "the model with its trained head, or export the backbone and your own head together to TorchScript or ONNX")
 
 
 def shared_prefixes(sd: Mapping[str, Any]) -> list[str]:

@@ -40,13 +40,14 @@ class HFLogits(nn.Module):
     ``multi_label_classification``: one sigmoid per class) gives ``log sigmoid(logits)``, so the softmax the
     classifier takes shows p / sum(p), as for a TorchScript or ONNX multi-label model."""
 
-    def __init__(self, model: nn.Module, multi_label: bool = False):
+    def __init__(self, model: nn.Module, multi_label: bool = False, bgr: bool = False):
         super().__init__()
         self.model = model
         self.multi_label = multi_label
+        self.bgr = bgr  # the preprocessor flips the channel order (MobileViT's): the network takes BGR
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        logits = self.model(pixel_values=x).logits
+        logits = self.model(pixel_values=x.flip(1) if self.bgr else x).logits
         return torch.nn.functional.logsigmoid(logits) if self.multi_label else logits
 
 
@@ -112,7 +113,9 @@ def hf_preprocessing(folder: Path, config: Any, notes: list[str]) -> tuple[Prepr
     elif _crop_pct_crop(d) is not None:  # ConvNextImageProcessor (ConvNeXt, ResNet, ...): shortest edge / crop_pct, crop
         resize_size, edge = _crop_pct_crop(d)
         resize, out_size = "center-crop", (edge, edge)
-    if d.get("do_normalize", True):
+    kind = str(d.get("image_processor_type") or d.get("feature_extractor_type") or "")
+    # MobileViT's processor has no normalisation step (its saved image_mean is not used): pixels in [0, 1]
+    if d.get("do_normalize", not kind.startswith("MobileViT")):
         mean = tuple(float(v) for v in (d.get("image_mean") or (0.5,) * channels))
         std = tuple(float(v) for v in (d.get("image_std") or (0.5,) * channels))
     else:
@@ -200,4 +203,9 @@ def load_hf_folder(folder: Path, notes: list[str]) -> tuple[nn.Module, int, Prep
         notes.append(f"{folder.name} is a multi-label classifier (problem_type multi_label_classification): each "
                      "class has its own sigmoid probability p; log(p) is used as the class scores, so the shares "
                      "shown are p / sum(p)")
-    return HFLogits(model, multi), num_classes, pre, known, _labels(model.config, num_classes)
+    pp = folder / "preprocessor_config.json"
+    bgr = bool(pp.is_file() and _read_json(pp).get("do_flip_channel_order"))
+    if bgr:
+        notes.append(f"{folder.name} takes its channels in BGR order (its preprocessor flips them, as MobileViT's "
+                     "does): fed so")
+    return HFLogits(model, multi, bgr), num_classes, pre, known, _labels(model.config, num_classes)

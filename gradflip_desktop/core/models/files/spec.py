@@ -4,7 +4,7 @@ preprocessing, class groups, name) and the parsing of those settings from JSON-l
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -12,7 +12,8 @@ from ...errors import ModelError
 from ..classifier import Preprocessing
 from ..labels import BackwardsRange, parse_ranges
 
-__all__ = ["FORMATS", "SIDECAR_KIND", "SIDECAR_SUFFIX", "SIDECAR_VERSION", "ModelSpec", "merge_preprocessing", "parse_groups"]
+__all__ = ["FORMATS", "SIDECAR_KIND", "SIDECAR_SUFFIX", "SIDECAR_VERSION", "ModelSpec", "merge_preprocessing", "parse_groups",
+           "scaled_resize_size"]
 
 FORMATS = ("state_dict", "torchscript", "onnx", "huggingface")
 SIDECAR_SUFFIX = ".gradflip.json"
@@ -159,4 +160,17 @@ def merge_preprocessing(base: Preprocessing, over: Preprocessing | Mapping | Non
     for key in ("mean", "std"):  # switching to 1 channel: one value (the average) unless given
         if key not in over and channels == 1 and len(d[key]) != 1:
             d[key] = [sum(d[key]) / len(d[key])]
-    return Preprocessing.from_dict(d)
+    pre = Preprocessing.from_dict(d)
+    if "resize_size" not in over:  # another input size keeps the crop's share of the short side, not its pixels
+        pre = replace(pre, resize_size=scaled_resize_size(base, pre.input_size) if pre.resize == "center-crop" else None)
+    return pre
+
+
+def scaled_resize_size(base: Preprocessing, input_size: tuple[int, int]) -> int | None:
+    """``base``'s resize size for a centre crop of ``input_size``: the same share of the short side (timm's
+    ``crop_pct``, torchvision's 224 of 256). Kept in pixels, ``--input-size 160`` on a model that resizes to 256
+    showed the network the middle 62 % of the photo instead of 87.5 %, and 320 made the crop larger than the
+    resized photo (the resize then squashed the photo's aspect)."""
+    if base.resize_size is None or tuple(input_size) == tuple(base.input_size):
+        return base.resize_size
+    return max(1, round(base.resize_size * max(input_size) / max(base.input_size)))

@@ -18,7 +18,7 @@ from torch import nn
 
 from ...errors import ModelError, ModelSettingError, json_loads
 from ..classifier import Preprocessing
-from .fitting import build_and_load, key_diff, mismatch_message, strip_framework_prefix
+from .fitting import build_and_load, headless_message, key_diff, mismatch_message, strip_framework_prefix
 from .safety import checkpoint_labels, extract_state_dict, load_weights, short_reason
 
 __all__ = ["TIMM_PREFIX", "is_timm_arch", "load_timm_state_dict", "timm_folder", "timm_architectures", "timm_module", "timm_preprocessing"]
@@ -69,8 +69,9 @@ def timm_preprocessing(cfg: Mapping[str, Any]) -> Preprocessing:
         channels=1 if c == 1 else 3,
         interpolation=interp if interp in ("bilinear", "bicubic") else "bilinear",
     )
-    if crop_pct and mode != "squash" and float(crop_pct) < 1.0:
-        # timm: resize the short side to floor(size / crop_pct), then crop the centre
+    if crop_pct and mode != "squash" and (float(crop_pct) < 1.0 or (mode == "center" and float(crop_pct) == 1.0)):
+        # timm: resize the short side to floor(size / crop_pct), then crop the centre; at crop_pct 1.0 (264 of timm's
+        # architectures: caformer, efficientnetv2_s, *_384 fine-tunes) the crop still drops a wide photo's sides
         return Preprocessing(resize="center-crop", resize_size=int(math.floor(max(h, w) / float(crop_pct))), **pre)
     return Preprocessing(resize="squash", **pre)
 
@@ -146,7 +147,7 @@ def load_timm_state_dict(path: Path, arch: str, notes: list[str], model_args: Ma
         side = geometry["img_size"]
         cfg = {**cfg, "input_size": (3, side, side)}
         if side < 224:  # small images are not cropped (a 32 px model would lose its border)
-            cfg["crop_pct"] = 1.0
+            cfg["crop_pct"], cfg["crop_mode"] = 1.0, "squash"
         notes.append(f"{path.name} is a {name} trained at {side}×{side} input (patch {geometry['patch_size']}): built "
                      "at that size")
         with torch.device("meta"):
@@ -165,6 +166,9 @@ def load_timm_state_dict(path: Path, arch: str, notes: list[str], model_args: Ma
         with torch.device("meta"):
             ref = {k: tuple(v.shape) for k, v in timm.create_model(name, pretrained=False, **kwargs).state_dict().items()}
     missing, unexpected, mismatched = key_diff(ref, sd)
+    headless = headless_message(path.name, f"{TIMM_PREFIX}{name}", ref, missing, unexpected, mismatched)
+    if headless:
+        raise ModelError(headless)
     if missing or unexpected or mismatched:
         raise ModelSettingError(
             mismatch_message(path.name, name, missing, unexpected, mismatched, kind="timm") + ". Is the architecture right?",

@@ -21,7 +21,8 @@ from torch import nn
 
 from ...errors import ModelError, ModelSettingError
 from ..classifier import Preprocessing
-from .fitting import build_and_load, key_diff, mismatch_message, shared_prefixes, strip_framework_prefix
+from .fitting import (build_and_load, headless_message, key_diff, mismatch_message, shared_prefixes,
+                      strip_framework_prefix)
 from .heads import (accepted, collapse, collapsed_for_guess, head_note, head_refusal, replaced_head,
                     stack_refusal)
 from .safety import checkpoint_labels, extract_state_dict, load_weights
@@ -405,6 +406,9 @@ def load_torchvision_state_dict(path: Path, arch: str | None, notes: list[str]) 
         mismatched = []
         notes.append(f"{name} was trained on 1-channel input (its {gray_stem} takes 1 channel): built that way, fed "
                      "grayscale (luma)")
+    headless = headless_message(name, arch, _shapes_of(arch, **kw), missing, unexpected, mismatched)
+    if headless:
+        raise ModelError(headless)
     if missing or unexpected or mismatched:
         stack = stack_refusal(name, arch, missing, unexpected) if not mismatched else None
         if stack is not None:

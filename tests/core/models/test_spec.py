@@ -1,0 +1,52 @@
+"""``merge_preprocessing`` (core/models/files/spec.py): settings given over a file's own."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from gradflip_desktop.core.models import Preprocessing
+from gradflip_desktop.core.models.files.spec import merge_preprocessing
+
+CROP = Preprocessing(input_size=(224, 224), resize="center-crop", resize_size=256)  # torchvision's ImageNet framing
+
+
+@pytest.mark.parametrize(("size", "resize"), [((160, 160), 183), ((320, 320), 366), ((224, 224), 256)])
+def test_another_input_size_keeps_the_crops_share_of_the_short_side(size, resize):
+    # --input-size 160 on a model that resizes to 256 and crops 224 kept 256: the network saw the middle 62 % of
+    # the photo, not 87.5 %; 320 cropped more than the resize made (the crop then squashed the photo's aspect)
+    pre = merge_preprocessing(CROP, {"input_size": list(size)})
+    assert pre.input_size == size and pre.resize_size == resize
+
+
+def test_scaled_resize_size_is_what_the_dialog_uses():
+    from gradflip_desktop.core.models.files.spec import scaled_resize_size
+
+    assert scaled_resize_size(CROP, (160, 160)) == 183 and scaled_resize_size(CROP, (224, 224)) == 256
+    assert scaled_resize_size(Preprocessing(), (160, 160)) is None
+
+
+def test_a_given_resize_size_and_other_settings_leave_it_alone():
+    assert merge_preprocessing(CROP, {"input_size": [160, 160], "resize_size": 170}).resize_size == 170
+    assert merge_preprocessing(CROP, {"mean": [0.5, 0.5, 0.5]}).resize_size == 256
+    assert merge_preprocessing(Preprocessing(), {"input_size": [160, 160]}).resize_size is None  # squash: none
+
+
+def test_a_torchvision_file_at_another_input_size_sees_the_same_share_of_the_photo(tmp_path):
+    import torchvision
+
+    from gradflip_desktop.core.models.files import load_model_file
+
+    torch.manual_seed(0)
+    path = tmp_path / "squeeze.pth"
+    torch.save(torchvision.models.squeezenet1_1().state_dict(), path)  # 1000 classes: ImageNet's framing
+    pre = load_model_file(path, arch="squeezenet1_1", preprocessing={"input_size": [160, 160]}).preprocessing
+    assert pre.resize == "center-crop" and pre.resize_size == 183
+    top, left, bottom, right = pre.visible_box(400, 400)
+    assert (bottom - top) / 400 == pytest.approx(160 / 183, abs=0.03)  # was 160 / 256 = 62 % of the photo
+
+
+def test_squash_given_over_a_crop_drops_the_crops_resize_size():
+    # --resize squash on a timm model recorded "squash 168": a size that squash never uses (and --resume compares)
+    pre = merge_preprocessing(CROP, {"resize": "squash"})
+    assert pre.resize == "squash" and pre.resize_size is None
