@@ -38,6 +38,10 @@ def test_cli_model_options_become_load_arguments():
     assert mf.model_options_from_args(parser.parse_args([])) == {}
     with pytest.raises(SystemExit):
         parser.parse_args(["--input-size", "big"])
+    from gradflip_desktop.core.models.prep_fields import RESIZES
+
+    resize = next(a for a in parser._actions if "--resize" in a.option_strings)
+    assert tuple(resize.choices) == RESIZES  # the command line (torch-free) offers every mode the core knows
 
 
 def test_cli_classify_and_explain_with_model_files(resnet_files, tmp_path, capsys, monkeypatch):

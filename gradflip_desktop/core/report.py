@@ -42,6 +42,7 @@ from .images.writing import sweep_stale
 from .results import ExplainResult
 from .summary import any_of, apart, class_range, fill_verb, levels_text, no_change_reason, pct, pct1, share, steps_text, summary_sentence
 from .viz import maps
+from .models.prep_fields import CROPS
 from .viz.difference import entry, map_name
 from .viz.fonts import figure_font
 
@@ -281,7 +282,7 @@ def render_figure(result: ExplainResult, panel_height: int = 360, importance: np
     adjusted = result.adjusted_uint8.astype(np.float32) / 255.0
     changed = describe_change(result)
     mattered = result.region_map is not None  # the region style's map is its search's importance, not the change
-    crops = str((result.model_settings or {}).get("resize", "")).startswith("center-crop")  # a map of the crop only
+    crops = str((result.model_settings or {}).get("resize", "")).split(" ")[0] in CROPS  # a map of the crop only
     panels = [
         (orig, "Original", original_caption(result, notes)),
         # the change's size goes with the image it measures (it sat under the map, in other units than the map's)

@@ -22,7 +22,7 @@ from torch import nn
 from ..errors import ModelError
 from .devices import full_float32, resolve_device
 from .labels import BackwardsRange, format_ranges, parse_ranges
-from .prep_fields import checked_fields
+from .prep_fields import CROPS, checked_fields
 
 __all__ = ["Classifier", "PixelSpaceModel", "Prediction", "Preprocessing"]
 
@@ -60,7 +60,9 @@ class Preprocessing:
     """How pixels in [0, 1] become network input.
 
     ``resize``: ``"squash"`` resizes the whole image to ``input_size`` (aspect not kept);
-    ``"center-crop"`` resizes the shorter side to ``resize_size`` then crops ``input_size`` from the centre.
+    ``"center-crop"`` resizes the shorter side to ``resize_size`` then crops ``input_size`` from the centre;
+    ``"squash-crop"`` resizes the whole image to ``resize_size`` x ``resize_size`` (aspect not kept), then crops
+    ``input_size`` from the centre (Hugging Face's DeiT processors: 256 x 256, then 224 x 224).
     ``channels``: 3 (RGB) or 1 (luma, ITU-R BT.601 weights).
     """
 
@@ -82,8 +84,11 @@ class Preprocessing:
         crop in the resized image, and the crop's (height, width). The forward pass and :meth:`visible_box` share it."""
         ih, iw = self.input_size
         short = self.resize_size or max(self.input_size)
-        scale = short / min(h, w)
-        nh, nw = max(ih, round(h * scale)), max(iw, round(w * scale))
+        if self.resize == "squash-crop":
+            nh, nw = max(ih, short), max(iw, short)
+        else:
+            scale = short / min(h, w)
+            nh, nw = max(ih, round(h * scale)), max(iw, round(w * scale))
         return nh, nw, (nh - ih) // 2, (nw - iw) // 2, ih, iw
 
     def visible_box(self, h: int, w: int) -> tuple[int, int, int, int] | None:
@@ -91,7 +96,7 @@ class Preprocessing:
         right exclusive; a pixel the crop's edge cuts counts as seen), or None when it sees the whole image
         (``"squash"``, or a crop that takes it all). A centre crop of a wide photo leaves its sides unseen: the
         importance map is zero there (it showed bright areas the model never saw)."""
-        if self.resize != "center-crop":
+        if self.resize not in CROPS:
             return None
         nh, nw, top, left, ih, iw = self.crop(h, w)
         # the resize's kernel reaches past the crop's edge: one pixel (bilinear, bicubic's two) when enlarging,
@@ -115,7 +120,7 @@ class Preprocessing:
     def enlargement(self, h: int, w: int) -> float:
         """How much the network's input enlarges an h x w image along its most enlarged side (< 1: reduces)."""
         ih, iw = self.input_size
-        nh, nw = self.crop(h, w)[:2] if self.resize == "center-crop" else (ih, iw)
+        nh, nw = self.crop(h, w)[:2] if self.resize in CROPS else (ih, iw)
         return max(nh / max(1, h), nw / max(1, w))
 
     def to_dict(self) -> dict:
@@ -192,7 +197,7 @@ class PixelSpaceModel(nn.Module):
         pre = self.pre
         mode = pre.interpolation if pre.interpolation in ("bilinear", "bicubic") else "bilinear"
         h, w = x.shape[-2:]
-        if pre.resize == "center-crop":
+        if pre.resize in CROPS:
             nh, nw, top, left, ih, iw = pre.crop(h, w)
             if (nh, nw) != (h, w):
                 x = F.interpolate(x, size=(nh, nw), mode=mode, antialias=pre.antialias, align_corners=False)

@@ -11,6 +11,9 @@ import numbers
 
 from ..errors import ModelError
 
+RESIZES = ("squash", "center-crop", "squash-crop")  # how a photo reaches the input size (Preprocessing's doc)
+CROPS = RESIZES[1:]  # the modes that crop the centre: the rest of the photo is not seen
+
 
 def _whole(value, what: str) -> int:
     if isinstance(value, (bool, str)) or not isinstance(value, numbers.Real) or not float(value).is_integer():
@@ -40,8 +43,8 @@ def checked_fields(pre) -> dict:
         out["resize_size"] = _whole(pre.resize_size, "resize size")
         if out["resize_size"] < 1:
             raise ModelError(f"resize size must be at least 1 pixel, not {pre.resize_size!r}")
-    if pre.resize not in ("squash", "center-crop"):
-        raise ModelError(f"unknown resize mode {pre.resize!r} (use 'squash' or 'center-crop')")
+    if pre.resize not in RESIZES:
+        raise ModelError(f"unknown resize mode {pre.resize!r} (use 'squash', 'center-crop' or 'squash-crop')")
     channels, mean, std = out["channels"], out["mean"], out["std"]
     if channels not in (1, 3):
         raise ModelError(f"channels must be 1 or 3, not {pre.channels}")

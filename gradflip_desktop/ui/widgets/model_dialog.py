@@ -196,6 +196,7 @@ class LoadModelDialog(QDialog):
         self.resize_box = QComboBox()
         self.resize_box.addItem("Squash to the input size", "squash")
         self.resize_box.addItem("Resize the short side, crop the centre", "center-crop")
+        self.resize_box.addItem("Squash to the resize size, crop the centre", "squash-crop")
         self.resize_box.setCurrentIndex(max(0, self.resize_box.findData(pre.resize)))
         self.mean_edit = QLineEdit(", ".join(f"{v:g}" for v in pre.mean))
         self.std_edit = QLineEdit(", ".join(f"{v:g}" for v in pre.std))
@@ -297,6 +298,7 @@ class LoadModelDialog(QDialog):
         from gradflip_desktop.core.models import Preprocessing
 
         from gradflip_desktop.core.models.files.spec import scaled_resize_size
+        from gradflip_desktop.core.models.prep_fields import CROPS
 
         base = self._prefilled_pre
         size = (self.height_box.value(), self.width_box.value())
@@ -306,7 +308,7 @@ class LoadModelDialog(QDialog):
                 mean=_numbers(self.mean_edit.text(), "mean"),
                 std=_numbers(self.std_edit.text(), "std"),
                 resize=self.resize_box.currentData(),
-                resize_size=scaled_resize_size(base, size) if self.resize_box.currentData() == "center-crop" else None,
+                resize_size=scaled_resize_size(base, size) if self.resize_box.currentData() in CROPS else None,
                 channels=int(self.channels_box.currentData()),
                 interpolation=base.interpolation,
                 antialias=base.antialias,

@@ -199,3 +199,29 @@ def test_a_mobilevit_folder_gets_unnormalised_bgr_pixels_as_transformers_gives_i
     assert seen[0].shape == want.shape
     assert float((seen[0] - want).abs().mean()) < 0.05  # was ~0.5: another range and red and blue swapped
     assert any("BGR" in w for w in clf.warnings), clf.warnings
+
+
+def test_a_deit_processor_warps_then_crops_as_transformers_does(tmp_path):
+    """DeiTImageProcessor (facebook/deit-*): ``size`` {"height": 256, "width": 256} warps the photo to 256 x 256,
+    then 224 x 224 is cropped from the centre. GradFlip resized the short side to 256 and cropped, so a 3:2 photo
+    lost its sides (a mean difference of 0.30 from the processor's input)."""
+    from transformers import DeiTImageProcessor
+
+    folder = tmp_path / "deit"
+    hf_vit_folder(folder, size=32, preprocessor=False)
+    DeiTImageProcessor(size={"height": 40, "width": 40}, crop_size={"height": 32, "width": 32},
+                       resample=2).save_pretrained(str(folder))  # bilinear, as GradFlip resizes
+    clf = mf.load_model_file(folder)
+    pre = clf.preprocessing
+    assert (pre.resize, pre.resize_size, tuple(pre.input_size)) == ("squash-crop", 40, (32, 32))
+    photo = (np.random.default_rng(0).random((40, 60, 3)) * 255).astype(np.uint8)
+    want = DeiTImageProcessor.from_pretrained(str(folder))(images=photo, return_tensors="pt")["pixel_values"]
+    seen = []
+    hook = clf.module.net.model.register_forward_pre_hook(
+        lambda _m, args, kwargs: seen.append(kwargs["pixel_values"]), with_kwargs=True)
+    with torch.no_grad():
+        clf.module(torch.from_numpy(photo).permute(2, 0, 1)[None].float() / 255)
+    hook.remove()
+    assert seen[0].shape == want.shape
+    assert float((seen[0] - want).abs().mean()) < 0.05  # the short side resized and cropped: ~0.5 on noise
+    assert pre.visible_box(40, 60) == (2, 2, 38, 58)  # the middle 4/5 of each side, and a resize kernel's reach

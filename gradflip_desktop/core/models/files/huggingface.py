@@ -108,8 +108,11 @@ def hf_preprocessing(folder: Path, config: Any, notes: list[str]) -> tuple[Prepr
     resize_size = None
     out_size = _size(d.get("size")) or size
     if d.get("do_center_crop") and _size(d.get("crop_size")):
-        crop = _size(d.get("crop_size"))
-        resize, resize_size, out_size = "center-crop", int(min(out_size)), crop
+        crop, given = _size(d.get("crop_size")), d.get("size")
+        # {"height", "width"}: warped to that size, then cropped (DeiT's 256 x 256, then 224: a 3:2 photo keeps its
+        # sides, squashed); {"shortest_edge"} or a number: the short side resized, then cropped
+        warped = isinstance(given, dict) and "height" in given and out_size[0] == out_size[1]
+        resize, resize_size, out_size = "squash-crop" if warped else "center-crop", int(min(out_size)), crop
     elif _crop_pct_crop(d) is not None:  # ConvNextImageProcessor (ConvNeXt, ResNet, ...): shortest edge / crop_pct, crop
         resize_size, edge = _crop_pct_crop(d)
         resize, out_size = "center-crop", (edge, edge)

@@ -10,6 +10,7 @@ from typing import Any, Mapping
 
 from ...errors import ModelError
 from ..classifier import Preprocessing
+from ..prep_fields import CROPS
 from ..labels import BackwardsRange, parse_ranges
 
 __all__ = ["FORMATS", "SIDECAR_KIND", "SIDECAR_SUFFIX", "SIDECAR_VERSION", "ModelSpec", "merge_preprocessing", "parse_groups",
@@ -162,7 +163,7 @@ def merge_preprocessing(base: Preprocessing, over: Preprocessing | Mapping | Non
             d[key] = [sum(d[key]) / len(d[key])]
     pre = Preprocessing.from_dict(d)
     if "resize_size" not in over:  # another input size keeps the crop's share of the short side, not its pixels
-        pre = replace(pre, resize_size=scaled_resize_size(base, pre.input_size) if pre.resize == "center-crop" else None)
+        pre = replace(pre, resize_size=scaled_resize_size(base, pre.input_size) if pre.resize in CROPS else None)
     return pre
 
 
