@@ -86,8 +86,10 @@ def run(args, load_model: Callable, err: Callable[[str], None]) -> int:
         _print_json(checks)
     elif any(c.check is not None for c in checks):  # else only the one line on stderr below, not also on stdout
         print(format_table(checks))
-    if not any(c.check is not None for c in checks):
-        err("no result set could be checked" + (f": {checks[0].skipped}" if len(checks) == 1 else ""))
+    if not any(c.check is not None for c in checks):  # one set, or -q (no line per set): the reasons are in this line
+        why = [checks[0].skipped] if len(checks) == 1 else [f"{c.name}: {c.skipped}" for c in checks[:3]] if args.quiet else []
+        more = f"; and {len(checks) - 3} more" if args.quiet and len(checks) > 3 else ""
+        err("no result set could be checked" + (": " + "; ".join(why) + more if why else ""))
         return 2
     return 0
 

@@ -105,6 +105,23 @@ def test_a_set_that_cannot_be_checked_says_why(results, capsys, tmp_path):
     assert err.strip().splitlines() == [f"gradflip: error: {empty}: no result sets (.gradflip.json files) in this folder"]
 
 
+def test_quiet_check_of_sets_none_can_check_still_says_why(results, capsys):
+    """`check -q` drops the line per set, which held each skipped set's reason: the one error line then said only
+    "no result set could be checked", with nothing to act on (README: sets that cannot be checked are listed with
+    the reason)."""
+    out, photos = results
+    for p in photos:
+        p.unlink()
+    capsys.readouterr()
+    assert cli.main(["check", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("gradflip: error: no result set could be checked: p0: ")
+    assert "p1: " in err[0] and "missing" in err[0]
+    assert cli.main(["check", str(out)]) == 2  # without -q each set has its line, and the last line stays short
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 3 and err[-1] == "gradflip: error: no result set could be checked"
+
+
 def test_a_relative_photo_path_is_found_from_the_run_folder_or_with_photos(tmp_path, monkeypatch, capsys):
     """A run started in the photo's folder stores "p.png"; check run elsewhere says how to find it."""
     monkeypatch.setattr(cli, "_load_model", lambda args: make_tiny())
