@@ -35,23 +35,15 @@ CONFIGS = {  # name -> (MKL_CBWR, torch threads)
 
 
 def child(photos: int, repeats: int, threads: int) -> None:
-    import torch
-
     sys.path.insert(0, str(ROOT))
-    from benchmarks.photos import benchmark_photos, to_input
-    from gradflip_desktop.core.explain import run as explain_run
-    from gradflip_desktop.core.models import load_default_model
-    from gradflip_desktop.core.options import ExplainOptions
+    from benchmarks.thread_wait import warmed_child
 
-    torch.set_num_threads(threads)
-    clf = load_default_model()
-    chosen = benchmark_photos(photos)
-    explain_run(clf, to_input(chosen[0][1], 224), ExplainOptions())  # warm-up
+    explain, chosen = warmed_child(photos, threads)
     walls, answers = [], {}
     for _ in range(repeats):
-        for name, arr in chosen:
+        for name, x in chosen:
             t = time.perf_counter()
-            res = explain_run(clf, to_input(arr, 224), ExplainOptions())
+            res = explain(x)
             walls.append(time.perf_counter() - t)
             region = res.key_region
             answers[name] = [res.flip_step, None if region is None else round(float(region.fraction), 6),

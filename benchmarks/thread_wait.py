@@ -40,7 +40,9 @@ CONFIGS = {  # name -> (environment for OpenMP, or {}: OpenMP's defaults; torch 
 }
 
 
-def child(photos: int, repeats: int, threads: int) -> None:
+def warmed_child(photos: int, threads: int):
+    """A child process's set-up: ``threads`` torch threads, the default model, the first ``photos`` benchmark photos
+    at 224 x 224, one warm-up explanation. Returns ``explain(x)`` (the default explanation) and [(name, x)]."""
     import torch
 
     sys.path.insert(0, str(ROOT))
@@ -51,13 +53,18 @@ def child(photos: int, repeats: int, threads: int) -> None:
 
     torch.set_num_threads(threads)
     clf = load_default_model()
-    chosen = benchmark_photos(photos)
-    explain_run(clf, to_input(chosen[0][1], 224), ExplainOptions())  # warm-up
+    chosen = [(name, to_input(arr, 224)) for name, arr in benchmark_photos(photos)]
+    explain_run(clf, chosen[0][1], ExplainOptions())  # warm-up
+    return (lambda x: explain_run(clf, x, ExplainOptions())), chosen
+
+
+def child(photos: int, repeats: int, threads: int) -> None:
+    explain, chosen = warmed_child(photos, threads)
     walls = []
     for _ in range(repeats):
-        for _name, arr in chosen:
+        for _name, x in chosen:
             t = time.perf_counter()
-            explain_run(clf, to_input(arr, 224), ExplainOptions())
+            explain(x)
             walls.append(time.perf_counter() - t)
     print(json.dumps(walls))
 
