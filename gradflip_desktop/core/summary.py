@@ -180,19 +180,19 @@ def _before(result, before: float, beside: float | None = None) -> str:
     bearskin (12.9 %)" read as a drop, beside the 12.7 % of the title, the caption and the class table)."""
     probs = getattr(result, "original_probabilities", None)
     explained = set(int(i) for i in (list(result.explained) or [result.original.index]))
-    if beside is not None and abs(before - float(beside)) < START_TIE:
-        return _before(result, before).replace(pct(before), apart(before, float(beside))[0], 1)
+    near = beside is not None and abs(before - float(beside)) < START_TIE
+    head = apart(before, float(beside))[0] if near else pct(before)
     if probs is None or len(probs) < 2:
-        return pct(before)
+        return head
     others = [(float(p), i) for i, p in enumerate(probs) if i not in explained]
     if not others:
-        return pct(before)
+        return head
     runner, index = max(others)
     flat = hardly_apart(class_range(probs))  # single classes (a group's sum is not one)
     if flat:  # a random-weights model: its "flip" says nothing about the photo
-        return f"{pct(before)}; {flat}"
+        return f"{head}; {flat}"
     if before - runner >= START_TIE:
-        return pct(before)
+        return head
     label = result.label(index) if hasattr(result, "label") else str(index)
     a, b = apart(before, runner)
     return f"{a}, a near tie with {label} at {b}"

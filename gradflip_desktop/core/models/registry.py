@@ -8,6 +8,7 @@ package; torchvision weights are used only when they are already in the cache.
 from __future__ import annotations
 
 import ctypes
+import functools
 import glob
 import os
 import warnings
@@ -119,6 +120,7 @@ def model_choices() -> list[ModelChoice]:
     return out
 
 
+@functools.lru_cache(maxsize=1)  # fixed once MKL has read it (at its first product, or this call): asked once
 def _mkl_mode() -> int | None:
     """MKL's reproducibility mode in effect (mkl_cbwr_get(MKL_CBWR_ALL) of the MKL inside torch), None if unknown."""
     for path in glob.glob(os.path.join(os.path.dirname(torch.__file__), "lib", "*torch_cpu.*")):
