@@ -25,7 +25,7 @@ from pathlib import Path
 from . import __version__, cli_check
 from .cli_process import EXIT_BROKEN_PIPE, _Terminated, _stop_on_signals, cwd_gone, quiet_broken_pipe  # noqa: F401
 from .cli_progress import _Progress
-from .cli_values import (check_target_and_group, dash_hint, dash_values, floats, group_hint, ignored_options, late_positionals,
+from .cli_values import (check_target_and_group, choice_hint, dash_hint, dash_values, floats, group_hint, ignored_options, late_positionals,
                          nonempty, out_folder, outcome_notes, positive_int, size, tiny_input_note, working_side)
 
 EXIT_OK, EXIT_NOT_FLIPPED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -42,7 +42,7 @@ class _Parser(argparse.ArgumentParser):
         return namespace, late_positionals(self, namespace, extras)
 
     def error(self, message: str):  # one clear line, exit 2
-        message += dash_hint(message, getattr(self, "_given", []), self._option_string_actions)
+        message += dash_hint(message, getattr(self, "_given", []), self._option_string_actions) or choice_hint(message)
         self.exit(EXIT_BAD_INPUT, f"gradflip: error: {message} (see {self.prog} --help)\n")
 
 

@@ -80,6 +80,18 @@ def late_positionals(parser: argparse.ArgumentParser, namespace, extras: list[st
     return []
 
 
+def choice_hint(message: str) -> str:
+    """For argparse's "invalid choice: 'explian' (choose from 'classify', 'explain', ...)": "; did you mean
+    'explain'?" when one choice is close (``gradflip explian`` said so already, ``gradflip-cli explian`` did not);
+    "" otherwise."""
+    import difflib  # noqa: PLC0415
+
+    m = re.search(r"invalid choice: '(.*)' \(choose from (.*)\)$", message)
+    choices = re.findall(r"'([^']*)'", m.group(2)) if m else []
+    close = difflib.get_close_matches(m.group(1).lower(), choices, n=1, cutoff=0.75) if m else []
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
 def dash_hint(message: str, args: list[str], options) -> str:
     """For argparse's "argument --out/-o: expected one argument" when the value given starts with '-' ("--out -x")
     and is none of the parser's ``options``: the way to write it, ``--out=-x``; "" for any other message."""

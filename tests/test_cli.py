@@ -1324,3 +1324,16 @@ def test_a_name_after_the_options_is_explained_too(tiny_cli, tmp_path, capsys):
     code = cli.main(["explain", str(a), "-o", str(out), "-q", "--no-key-pixels", "--", str(b)])
     assert code in (0, 1) and "error" not in capsys.readouterr().err
     assert (out / "a.gradflip.json").is_file() and len(list(out.glob("*-b.gradflip.json"))) == 1
+
+
+def test_a_mistyped_choice_gets_the_close_one(capsys):
+    """``gradflip-cli explian photo.jpg`` said only "invalid choice … (choose from …)" (``gradflip explian`` asked
+    "did you mean"); every choice option alike now: a close choice is named, a far one is not."""
+    for given, hint in ((["explian", "x.png"], "; did you mean 'explain'?"),
+                        (["explain", "x.png", "--style", "regoin"], "; did you mean 'region'?"),
+                        (["explain", "x.png", "--style", "zzz"], None)):
+        with pytest.raises(SystemExit) as info:
+            cli.main(given)
+        line = _one_error_line(capsys.readouterr().err)
+        assert info.value.code == 2 and "invalid choice" in line
+        assert (hint in line) if hint else "did you mean" not in line
