@@ -56,7 +56,8 @@ def shortcuts_html(rows: list[tuple[str, str]]) -> str:
         f"<table cellspacing='3'>{table}</table>"
         "<p><b>Alt</b> + an underlined letter opens a menu (Alt+F: File) or moves to a setting "
         "(Alt+T: Target, Alt+B: Step budget, …). <b>Tab</b> moves between the settings and buttons; "
-        "<b>Space</b> presses the focused button; the arrow keys move a focused slider.</p>"
+        "<b>Space</b> presses the focused button; the arrow keys move a focused slider. In the folder gallery the "
+        "arrow keys move the frame from image to image and <b>Enter</b> opens the framed one.</p>"
     )
 
 

@@ -15,6 +15,8 @@ from typing import Callable
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QEvent,
+    QItemSelectionModel,
     QModelIndex,
     QPersistentModelIndex,
     QSize,
@@ -32,7 +34,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSizePolicy,
-    QStyledItemDelegate,
     QVBoxLayout,
     QWidget,
 )
@@ -42,6 +43,7 @@ from gradflip_desktop.core.summary import any_of, count_text, levels_text
 from .eliding_label import ElidingLabel
 from .elision import elide_end, elide_middle
 from .gallery_colours import state_colour
+from .gallery_delegate import GridSizeDelegate
 from .gallery_mark import CONTINUE, MARKED_TEXT, NOTHING, TileMarks, mark_title, show_mark
 
 WAITING, RUNNING, FLIPPED, NOT_FLIPPED, ERROR = "waiting", "running", "flipped", "not flipped", "error"
@@ -223,14 +225,6 @@ class GalleryModel(QAbstractListModel):
         self.layoutChanged.emit()
 
 
-class GridSizeDelegate(QStyledItemDelegate):
-    """Tiles as large as their view's grid cell (less a small gap), so the text has the room the grid gives."""
-
-    def sizeHint(self, option, index) -> QSize:  # noqa: N802 - Qt API
-        grid = self.parent().gridSize()
-        return QSize(grid.width() - 4, grid.height() - 4) if grid.isValid() else super().sizeHint(option, index)
-
-
 class GalleryPanel(QWidget):
     open_requested = Signal(str)  # the path of a clicked image
     cancel_requested = Signal()
@@ -302,6 +296,7 @@ class GalleryPanel(QWidget):
         self.sort.currentIndexChanged.connect(self._sort_changed)
         self.list.clicked.connect(self._activated)
         self.list.activated.connect(self._activated)
+        self.list.installEventFilter(self)  # the keyboard arriving on the list lands on a tile (eventFilter)
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
         """One row of tiles under the title row: the dock opens that tall (it took 250 px of an 820 px window,
@@ -492,6 +487,12 @@ class GalleryPanel(QWidget):
     def _sort_changed(self, mode: int) -> None:
         self.model.sort_mode = int(mode)
         self.model.resort()
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
+        """Focus on a list without a current tile makes the first one current (unselected, framed: gallery_delegate)."""
+        if obj is self.list and event.type() == QEvent.Type.FocusIn and not self.list.currentIndex().isValid() and self.model.rowCount():
+            self.list.selectionModel().setCurrentIndex(self.model.index(0, 0), QItemSelectionModel.SelectionFlag.NoUpdate)
+        return super().eventFilter(obj, event)
 
     def _activated(self, index: QModelIndex | QPersistentModelIndex) -> None:
         tile = self.model.tiles.get(index.data(KEY_ROLE)) if index.isValid() else None

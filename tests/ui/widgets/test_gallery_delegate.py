@@ -1,0 +1,87 @@
+"""The gallery's keyboard focus is visible: tabbing into the list lands on a tile, and that tile is framed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QImage, QPalette
+
+pytestmark = pytest.mark.gui
+
+
+def _panel(qtbot, n=6):
+    from gradflip_desktop.ui.widgets.gallery import GalleryPanel
+
+    panel = GalleryPanel()
+    qtbot.addWidget(panel)
+    panel.resize(900, 420)
+    panel.start("folder", [(f"k{i}", f"/photos/p{i}.jpg", f"p{i}.jpg") for i in range(n)])
+    grey = QImage(120, 80, QImage.Format.Format_RGB32)
+    grey.fill(QColor(128, 128, 128))
+    panel.set_thumbnails([(f"k{i}", grey) for i in range(n)])
+    panel.show()
+    panel.activateWindow()
+    qtbot.waitUntil(panel.isActiveWindow, timeout=2000)
+    return panel
+
+
+def _rgb(widget) -> np.ndarray:
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    return np.frombuffer(image.constBits(), np.uint8, count=image.sizeInBytes()).reshape(
+        image.height(), image.bytesPerLine())[:, : 3 * image.width()].reshape(image.height(), image.width(), 3).copy()
+
+
+def _frame_pixels(panel, row: int) -> np.ndarray:
+    """The pixels on the left edge of ``row``'s tile (where the frame goes), in the list's viewport."""
+    from gradflip_desktop.ui.widgets.gallery_delegate import FOCUS_FRAME
+
+    rect = panel.list.visualRect(panel.model.index(row, 0))
+    pixels = _rgb(panel.list.viewport())
+    x = rect.left() + FOCUS_FRAME // 2
+    return pixels[rect.top() + 8: rect.bottom() - 8, x]
+
+
+def test_tabbing_back_into_the_list_lands_on_a_tile_without_opening_it(qtbot):
+    # Qt makes a tile current on the list's first focus only: once an image was opened elsewhere (the selection
+    # and the current tile cleared), tabbing back in showed no tile, and the first arrow key picked one
+    panel = _panel(qtbot)
+    opened = []
+    panel.open_requested.connect(opened.append)
+    panel.list.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(panel.list.hasFocus, timeout=2000)
+    panel.sort.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(panel.sort.hasFocus, timeout=2000)
+    panel.clear_selection()  # another image opened in the views
+    assert not panel.list.currentIndex().isValid()
+    panel.list.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(panel.list.hasFocus, timeout=2000)
+    assert panel.list.currentIndex().row() == 0
+    assert panel.list.selectedIndexes() == []  # current, not selected: arriving opens nothing
+    assert opened == []
+    qtbot.keyClick(panel.list, Qt.Key.Key_Right)
+    assert panel.list.currentIndex().row() == 1
+    qtbot.keyClick(panel.list, Qt.Key.Key_Return)
+    assert opened == ["/photos/p1.jpg"]
+
+
+def test_the_focused_tile_is_framed_in_the_highlight_colour_only_while_the_list_has_focus(qtbot):
+    panel = _panel(qtbot)
+    highlight = panel.list.palette().color(QPalette.ColorGroup.Active, QPalette.ColorRole.Highlight)
+    want = np.array([highlight.red(), highlight.green(), highlight.blue()])
+
+    def framed(row: int) -> bool:
+        edge = _frame_pixels(panel, row).astype(int)
+        return bool((np.abs(edge - want).sum(axis=1) <= 30).mean() > 0.8)
+
+    panel.list.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(panel.list.hasFocus, timeout=2000)
+    panel.clear_selection()  # another image opened: no tile is selected, the keyboard is still on the list
+    panel.list.setCurrentIndex(panel.model.index(2, 0))
+    panel.list.clearSelection()
+    qtbot.wait(20)
+    assert framed(2) and not framed(1) and not framed(3)
+    panel.sort.setFocus()
+    qtbot.waitUntil(panel.sort.hasFocus, timeout=2000)
+    qtbot.wait(20)
+    assert not framed(2)
