@@ -135,9 +135,9 @@ def test_photo_thumbnails_are_decoded_in_a_worker(qtbot, tiny_window, photos):
     threads = []
     real = folders.photo_thumbnails_task
 
-    def spy(task, items):
+    def spy(task, items, *a):
         threads.append(threading.current_thread())
-        return real(task, items)
+        return real(task, items, *a)
 
     folders.photo_thumbnails_task = spy
     try:
@@ -1492,3 +1492,23 @@ def test_a_folder_run_with_a_group_target_says_so_in_its_title(qtbot, tiny_windo
     c.open_folder(str(photos))
     _wait_done(qtbot, c)
     assert "explaining" not in c.panel.title.text() and "Target" not in c.panel.title.text()
+
+
+def test_on_a_hidpi_screen_the_tiles_are_made_with_its_device_pixels(qtbot, tiny_window, photos, monkeypatch):
+    # a 2x screen drew the 264 x 88 tiles upscaled from 264 x 88 pictures (soft): photos and strips are now made
+    # with the screen's pixels and drawn at the tile's size
+    from gradflip_desktop.ui.widgets.tile_image import ICON
+
+    c = tiny_window.folders
+    monkeypatch.setattr(c.panel, "devicePixelRatioF", lambda: 2.0)
+    c.open_folder(str(photos))
+    _wait_done(qtbot, c)
+    done = [t for t in c.panel.tiles.values() if t.strip]
+    assert done, "no finished tile"
+    for tile in done:
+        assert tile.pixmap.devicePixelRatio() == 2.0
+        assert tile.pixmap.deviceIndependentSize().toSize() == ICON
+        assert tile.pixmap.size() == ICON * 2
+        image = tile.pixmap.toImage()
+        alpha = [image.pixelColor(image.width() // 2, y).alpha() for y in range(image.height())]
+        assert sum(a > 0 for a in alpha) > ICON.height() + 10  # the strip fills the device pixels' height, not 88

@@ -11,7 +11,8 @@ from typing import Any
 from PySide6.QtGui import QImage
 
 from gradflip_desktop.core.images import safe_formats
-from ..widgets.gallery import ERROR, FLIPPED, ICON, NOT_FLIPPED, WAITING, fit_image, outcome_text
+from ..widgets.gallery import ERROR, FLIPPED, NOT_FLIPPED, WAITING, fit_image, outcome_text
+from ..widgets.tile_image import device_size
 from ..worker import error_message
 
 
@@ -77,8 +78,9 @@ def _qimage(rgb) -> QImage:
     return QImage(rgb.tobytes(), w, h, 3 * w, QImage.Format.Format_RGB888).copy()
 
 
-def photo_thumbnails_task(task, items: list[tuple[str, str]]) -> list[tuple[str, QImage]]:
-    """Background thread: decode (JPEG: at a reduced size) and shrink each photo to the tile size."""
+def photo_thumbnails_task(task, items: list[tuple[str, str]], ratio: float = 1.0) -> list[tuple[str, QImage]]:
+    """Background thread: decode (JPEG: at a reduced size) and shrink each photo to the tile size (in device
+    pixels at the screen's ``ratio``: sharp on a HiDPI screen)."""
     import numpy as np
     from PIL import Image, ImageOps
 
@@ -88,13 +90,14 @@ def photo_thumbnails_task(task, items: list[tuple[str, str]]) -> list[tuple[str,
             break
         try:
             with Image.open(path, formats=safe_formats()) as im:  # never EPS (Ghostscript would run it)
-                im.draft("RGB", (ICON.width(), ICON.height()))
+                size = device_size(ratio)
+                im.draft("RGB", (size.width(), size.height()))
                 im = ImageOps.exif_transpose(im)
-                im.thumbnail((ICON.width(), ICON.height()), Image.Resampling.BILINEAR)
+                im.thumbnail((size.width(), size.height()), Image.Resampling.BILINEAR)
                 rgb = np.asarray(im.convert("RGB"))
         except Exception:  # noqa: BLE001, S112 - an unreadable file keeps the placeholder; its run says why
             continue
-        out.append((key, fit_image(_qimage(np.ascontiguousarray(rgb)))))
+        out.append((key, fit_image(_qimage(np.ascontiguousarray(rgb)), ratio=ratio)))
     return out
 
 
@@ -118,10 +121,13 @@ class RunModel:
         return self._classifier
 
 
-def explain_one_task(task, session, inp, out: str, options, max_side: int | None, views: str | None = None) -> ImageDone:
+def explain_one_task(task, session, inp, out: str, options, max_side: int | None, views: str | None = None,
+                     ratio: float = 1.0) -> ImageDone:
     """Engine thread: explain one input into ``out`` with the command line's job runner (and, with ``views``,
-    the side file that lets a click show the explanation again)."""
-    from gradflip_desktop.core.dataset.gallery import write_thumbnail
+    the side file that lets a click show the explanation again); the tile's strip made at the screen's ``ratio``."""
+    import numpy as np
+
+    from gradflip_desktop.core.dataset.gallery import thumbnail_strip, write_thumbnail
     from gradflip_desktop.core.dataset.stored import save_extras
     from gradflip_desktop.core.dataset.job import ERROR as JOB_ERROR
     from gradflip_desktop.core.dataset.job import (
@@ -160,8 +166,9 @@ def explain_one_task(task, session, inp, out: str, options, max_side: int | None
     result = results.get(inp)
     if result is not None:
         try:
-            strip = QImage(str(write_thumbnail(out, safe_name(inp.name), result)))
-            strip = None if strip.isNull() else fit_image(strip)
+            write_thumbnail(out, safe_name(inp.name), result)  # index.html's; the tile's is made at its own size
+            strip = fit_image(_qimage(np.ascontiguousarray(thumbnail_strip(result, device_size(ratio).height()))),
+                              ratio=ratio)
         except Exception:  # noqa: BLE001 - a missing strip only costs the tile its picture
             strip = None
         if views is not None:

@@ -321,7 +321,7 @@ class FoldersController(QObject):
     def _next_thumbnails(self) -> None:
         chunk, self._thumb_queue = self._thumb_queue[:THUMBS_PER_TASK], self._thumb_queue[THUMBS_PER_TASK:]
         if chunk:
-            self._thumbs.start(photo_thumbnails_task, chunk)
+            self._thumbs.start(photo_thumbnails_task, chunk, self.panel.devicePixelRatioF())
 
     def _on_thumbnails(self, images) -> None:
         if images:
@@ -334,7 +334,8 @@ class FoldersController(QObject):
             return
         inp, self.next = self.queue[self.next], self.next + 1
         self.panel.set_state(str(inp.path), RUNNING, "explaining …")
-        self._run.start(explain_one_task, self._model, inp, self.out, self._options, self._max_side, self.views)
+        self._run.start(explain_one_task, self._model, inp, self.out, self._options, self._max_side, self.views,
+                        self.panel.devicePixelRatioF())
 
     def _on_image_done(self, done: ImageDone | None) -> None:
         if done is None:  # cancelled before it started

@@ -44,12 +44,12 @@ from .eliding_label import ElidingLabel
 from .elision import elide_end, elide_middle
 from .gallery_colours import state_colour
 from .gallery_delegate import GridSizeDelegate
+from .tile_image import ICON, fit_image
 from .gallery_mark import CONTINUE, MARKED_TEXT, NOTHING, TileMarks, mark_title, show_mark
 
 WAITING, RUNNING, FLIPPED, NOT_FLIPPED, ERROR = "waiting", "running", "flipped", "not flipped", "error"
 DONE_STATES = (FLIPPED, NOT_FLIPPED, ERROR)
 SORTS = ("input order", "flip size (smallest change first)", "class")
-ICON = QSize(264, 88)  # a thumbnail strip: original | difference | key set; a waiting photo is centred
 KEY_ROLE = Qt.ItemDataRole.UserRole
 STATE_ROLE = Qt.ItemDataRole.UserRole + 1
 TILE_NAME_CHARS = 56  # a longer name is shortened in the middle on its tile (two lines at most; the tooltip has it whole)
@@ -96,21 +96,6 @@ class Tile:
     size: float = float("inf")  # RMS per value of the saved change (an older record: its L2), for sorting by flip size
     pixmap: QPixmap | None = None
     strip: bool = False  # the pixmap is the result's strip (not the photo)
-
-
-def fit_image(image: QImage, size: QSize = ICON) -> QImage:
-    """``image`` scaled to fit ``size`` (never up), centred on a transparent image of exactly ``size`` so
-    the grid stays uniform. Called in the worker threads (QImage and QPainter on a QImage are allowed
-    there); the GUI thread only turns the result into a pixmap."""
-    scaled = image
-    if image.width() > size.width() or image.height() > size.height():
-        scaled = image.scaled(size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
-    out = QImage(size, QImage.Format.Format_ARGB32_Premultiplied)
-    out.fill(Qt.GlobalColor.transparent)
-    p = QPainter(out)
-    p.drawImage((size.width() - scaled.width()) // 2, (size.height() - scaled.height()) // 2, scaled)
-    p.end()
-    return out
 
 
 class GalleryModel(QAbstractListModel):
@@ -197,8 +182,8 @@ class GalleryModel(QAbstractListModel):
             tile = self.tiles.get(key)
             if tile is None or image is None or image.isNull() or (tile.strip and not strip):
                 continue
-            if image.size() != ICON:  # normally fitted in the worker already
-                image = fit_image(image)
+            if image.deviceIndependentSize().toSize() != ICON:  # normally fitted in the worker already
+                image = fit_image(image, ratio=image.devicePixelRatio())
             tile.pixmap, tile.strip = QPixmap.fromImage(image), strip
             rows.append(self._row_of[key])
         if rows:

@@ -34,8 +34,10 @@ def short_names(model: str, loaded: str) -> tuple[str, str]:
 def marked_pixmap(pixmap: QPixmap, model: str | None, nothing: bool = False) -> QPixmap:
     """``pixmap`` (a tile's strip or photo) dimmed, with a badge naming ``model`` in its top left corner (None: as it
     is); ``nothing``: a "nothing to flip" badge in its middle, over the strip's empty map."""
-    out = QPixmap(pixmap.size())
+    out = QPixmap(pixmap.size())  # device pixels, at the pixmap's ratio (a HiDPI tile); drawn in the tile's pixels
+    out.setDevicePixelRatio(pixmap.devicePixelRatio())
     out.fill(Qt.GlobalColor.transparent)
+    width, height = pixmap.deviceIndependentSize().toSize().width(), pixmap.deviceIndependentSize().toSize().height()
     p = QPainter(out)
     p.setOpacity(0.35 if model else 1.0)
     p.drawPixmap(0, 0, pixmap)
@@ -48,8 +50,8 @@ def marked_pixmap(pixmap: QPixmap, model: str | None, nothing: bool = False) -> 
     for text, centred in ((model, False), (NOTHING if nothing else None, True)):
         if not text:
             continue
-        w, h = min(fm.horizontalAdvance(text) + 10, out.width() - 4), fm.height() + 2
-        box = QRect((out.width() - w) // 2, (out.height() - h) // 2, w, h) if centred else QRect(2, 2, w, h)
+        w, h = min(fm.horizontalAdvance(text) + 10, width - 4), fm.height() + 2
+        box = QRect((width - w) // 2, (height - h) // 2, w, h) if centred else QRect(2, 2, w, h)
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(QColor(40, 40, 40, 230))  # white on near-black: the same on a light and a dark window
         p.drawRoundedRect(box, 3, 3)
