@@ -41,6 +41,7 @@ from .safety import holds_nothing, is_safetensors, refuse_pickled, short_reason
 from .scripted import load_torchscript
 from .sidecar import read_sidecar, read_sidecar_raw
 from .spec import FORMATS, ModelSpec, checked_groups, merge_preprocessing, parse_groups
+from .checkpoint_arch import named_architecture
 from .timm import is_timm_arch, load_timm_state_dict, timm_folder, timm_preprocessing
 from .torchvision import (cached_torchvision_weights, hub_checkpoint_dir, load_torchvision_state_dict, own_input_size,
                           pre_from_weights, torchvision_architectures, tv_models, tv_weights_for_file, weights_name)
@@ -267,7 +268,7 @@ def load_model_file(
     base_pre = Preprocessing()
     pre_known = False
     own_labels = None  # labels the checkpoint or folder carries
-    chosen_arch = arch or side.get("arch")
+    chosen_arch = arch or side.get("arch") or (named_architecture(p, notes) if fmt == "state_dict" and not timm_dir else None)
     if fmt == "state_dict" and is_timm_arch(chosen_arch):
         net, fixed_classes, base_pre, own_labels, used_arch = load_timm_state_dict(
             p, chosen_arch, notes, model_args=timm_dir[4] if timm_dir else None)
