@@ -83,3 +83,13 @@ def test_a_checkpoint_without_such_entries_is_not_read_twice(tmp_path, monkeypat
     calls = []
     monkeypatch.setattr(checkpoint_arch, "load_weights", lambda p: calls.append(p))
     assert checkpoint_arch.named_architecture(path, []) is None and calls == []
+
+
+def test_the_load_model_dialogs_inspection_shows_the_named_architecture(tmp_path):
+    path = tmp_path / "model_best.pth.tar"
+    _timm_train_checkpoint(path, name="test_vit", classes=3)
+    info = mf.inspect_model_file(path)
+    assert info.arch == "timm:test_vit" and not info.needs_arch
+    plain = tmp_path / "plain.pth"
+    torch.save(timm.create_model("test_vit", pretrained=False, num_classes=3).state_dict(), plain)
+    assert mf.inspect_model_file(plain).needs_arch

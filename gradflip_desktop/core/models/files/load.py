@@ -490,6 +490,7 @@ def inspect_model_file(path: str | os.PathLike, unsaved: ModelSpec | None = None
             info.labels = list(w.meta.get("categories") or [])
         elif spec and spec.arch:
             info.arch = spec.arch
+        info.arch = info.arch or named_architecture(p, [])  # a timm training checkpoint's own (the dialog shows it)
         info.needs_arch = info.arch is None
     elif fmt == "huggingface":  # read the JSON files only: transformers is imported when the model loads
         info.labels, info.preprocessing = hf_folder_facts(p)
