@@ -230,17 +230,22 @@ def test_count_components():
     assert count_components(m) == 3
 
 
-def test_wide_blur_of_large_images_is_close_to_the_exact_blur():
+def test_wide_blur_of_large_images_is_the_exact_blur():
+    """The record names the fill-in "blur sigma = long side / 8": above EXACT_FILL_SIDE it was a downsampled
+    approximation, off by up to 0.065 on real photos, and an unseen rocket's key region flipped with it but not
+    with the blur named (drilling platform 18.6 %, missile 18.6 %). Now the same blur at every size, thin photos
+    (3σ over the short side: replicate padding) included."""
     from gradflip_desktop.core.explain.mask import EXACT_FILL_SIDE, wide_blur
     from gradflip_desktop.core.viz.filters import gaussian_blur
 
     g = torch.Generator().manual_seed(0)
     small = torch.rand(1, 3, 64, 64, generator=g)
-    assert torch.equal(wide_blur(small, 8.0), gaussian_blur(small, 8.0))  # exact up to EXACT_FILL_SIDE
-    big = F.interpolate(torch.rand(1, 3, 40, 40, generator=g), size=(EXACT_FILL_SIDE + 8,) * 2, mode="bilinear")
-    sigma = (EXACT_FILL_SIDE + 8) / 8
-    err = (wide_blur(big, sigma) - gaussian_blur(big, sigma)).abs()
-    assert float(err.max()) < 0.03 and float(err.mean()) < 5e-3  # worst at the borders
+    assert torch.equal(wide_blur(small, 8.0), gaussian_blur(small, 8.0))  # bit for bit up to EXACT_FILL_SIDE
+    for h, w in ((EXACT_FILL_SIDE + 8, EXACT_FILL_SIDE + 8), (427, 640), (130, 542)):
+        big = torch.rand(1, 3, h, w, generator=g)
+        sigma = max(h, w) / 8
+        err = (wide_blur(big, sigma) - gaussian_blur(big.double(), sigma)).abs()
+        assert float(err.max()) < 1e-5, (h, w, float(err.max()))
 
 
 def test_a_mean_colour_fill_is_named_in_the_sentence(result):
@@ -527,3 +532,58 @@ def test_the_outlined_region_is_where_the_shown_map_is_brightest(tiny):
         top = np.zeros(imp.size, bool)
         top[np.argsort(-imp.ravel(), kind="stable")[: kr.pixels]] = True
         assert (top & kr.mask.ravel()).sum() >= 0.9 * kr.pixels
+
+
+def test_windows_cover_the_photo_in_ninths_the_centre_first():
+    from gradflip_desktop.core.explain.key_region import PROBE_POSITIONS, windows
+
+    ws = windows(64, 96)
+    assert len(ws) == PROBE_POSITIONS**2
+    assert all(int(m.sum()) == (64 // 3) * (96 // 3) for m in ws)
+    assert ws[0][32, 48] and np.logical_or.reduce(ws).all()  # the centre first; together they cover the photo
+
+
+def test_a_broad_region_gives_way_to_a_small_window_that_flips_alone(photo):
+    """"No small region flips it" was said whenever the map's ranking needed over a quarter of the photo: an unseen
+    cat's face (300 px crop of skimage's chelsea) got "the hatched 53 %" while removing detail in a 105 px square
+    (12 %) turned Egyptian cat into tabby (39 %; Egyptian cat now 30 %). A map that ranks the planted region last needs
+    most of the photo; a window over the planted region flips alone, and the region is its top-ranked part."""
+    from gradflip_desktop.core.explain.mask import detail_removed
+    from gradflip_desktop.core.explain.objective import Objective
+    from gradflip_desktop.core.options import is_broad_region
+
+    planted_here = (slice(2, 18), slice(2, 18))  # a corner: the ramp below ranks it last
+    weight = torch.zeros(SIZE, SIZE)
+    weight[planted_here] = 1.0
+    clf = classifier(weight, photo)
+    x0 = torch.from_numpy(photo).permute(2, 0, 1)[None]
+    obj = Objective(clf, [0], None, x0)
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE]
+    importance = ((yy + xx) / (2.0 * SIZE)).astype(np.float32)  # brightest in the opposite corner
+    fill = detail_removed(x0)
+    res = key_region(obj, x0, fill, importance, lambda: False)
+    assert res.flips and not is_broad_region(res.fraction), res.fraction
+    inside = np.zeros((SIZE, SIZE), bool)
+    inside[:SIZE // 3 + 1, :SIZE // 3 + 1] = True
+    assert not (res.mask & ~inside).any()  # within the window over the planted corner
+    assert np.array_equal(res.ranking < res.pixels, res.mask)
+    assert sorted(res.ranking.ravel().tolist()) == list(range(SIZE * SIZE))
+    z = obj.forward(quantise(x0 + (fill - x0) * torch.from_numpy(res.mask)[None, None]))
+    assert obj.flipped(z) and res.prediction.index == int(torch.argmax(z[0]))
+
+
+def test_a_broad_region_stays_when_no_window_flips(photo):
+    """A model that looks at the whole photo: no ninth of it flips alone, and the words "no small region flips it"
+    stand (after the windows were asked)."""
+    from gradflip_desktop.core.explain.key_region import PROBE_POSITIONS
+    from gradflip_desktop.core.explain.mask import detail_removed
+    from gradflip_desktop.core.explain.objective import Objective
+    from gradflip_desktop.core.options import is_broad_region
+
+    clf = classifier(torch.ones(SIZE, SIZE), photo)
+    x0 = torch.from_numpy(photo).permute(2, 0, 1)[None]
+    obj = Objective(clf, [0], None, x0)
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE]
+    res = key_region(obj, x0, detail_removed(x0), ((yy + xx) / (2.0 * SIZE)).astype(np.float32), lambda: False)
+    assert res.flips and is_broad_region(res.fraction)
+    assert obj.fwd_evals >= PROBE_POSITIONS**2
