@@ -30,13 +30,15 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OMP_VARIABLES = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME")
+OMP_VARIABLES = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME", "OMP_NUM_THREADS", "GRADFLIP_CPU_SHARE")
 CONFIGS = {  # name -> (environment for OpenMP, or {}: OpenMP's defaults; torch threads, None: --threads)
     "spinning (OpenMP's default)": ({}, None),
     "spin 30,000 then sleep": ({"GOMP_SPINCOUNT": "30000", "KMP_BLOCKTIME": "1"}, None),
     "spin 3,000 then sleep": ({"GOMP_SPINCOUNT": "3000", "KMP_BLOCKTIME": "0"}, None),
     "passive (sleep at once)": ({"OMP_WAIT_POLICY": "PASSIVE"}, None),
     "one thread (OpenMP's default)": ({}, 1),
+    # what the app and the command line do (core/cpu_share.py): each run gets the cores other programs left free
+    "GradFlip's CPU share (the default)": ({"GRADFLIP_CPU_SHARE": "1"}, None),
 }
 
 
@@ -52,6 +54,10 @@ def warmed_child(photos: int, threads: int):
     from gradflip_desktop.core.options import ExplainOptions
 
     torch.set_num_threads(threads)
+    if os.environ.get("GRADFLIP_CPU_SHARE") == "1":  # as the app and the command line run (core/cpu_share.py)
+        from gradflip_desktop.core import cpu_share
+
+        cpu_share.enable()
     clf = load_default_model()
     chosen = [(name, to_input(arr, 224)) for name, arr in benchmark_photos(photos)]
     explain_run(clf, chosen[0][1], ExplainOptions())  # warm-up

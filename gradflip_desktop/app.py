@@ -243,6 +243,9 @@ def run_gui(path: str | None = None) -> int:
         print(unreachable, file=sys.stderr)
         return 2
     _utf8_locale()
+    from .core import cpu_share
+
+    cpu_share.enable()  # each run's threads: the cores other programs leave free now (core/cpu_share.py)
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 

@@ -30,8 +30,7 @@ from .cli_values import (check_target_and_group, choice_hint, dash_hint, dash_va
 
 EXIT_OK, EXIT_NOT_FLIPPED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 # --batch-size: one image at a time on every device. Batch 8 was 1.03x as fast on 2 CPU cores and 0.49x on an H200
-# GPU (benchmarks/throughput.py), and a batch's float rounding sent the key-region search of identical copies of a
-# photo to different answers
+# GPU (benchmarks/throughput.py); its float rounding sent identical photos' key-region searches to different answers
 DEFAULT_BATCH_SIZE = 1
 
 
@@ -47,8 +46,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 # --------------------------------------------------------------------------------------------------
-# Model options: the settings of a model file (--arch, --labels, --input-size ...), the model list,
-# and the remedies this CLI adds to the core's ModelSettingError (core messages never name flags).
+# Model options: a model file's settings (--arch, --labels ...), the model list, the remedies added to ModelSettingError
 # --------------------------------------------------------------------------------------------------
 
 
@@ -468,7 +466,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     previous, stop = _stop_on_signals()
     try:
+        from .core import cpu_share
         from .core.errors import GradFlipError
+        cpu_share.enable()  # each run's threads: the cores other programs leave free now (core/cpu_share.py)
 
         handlers = {"classify": _classify, "explain": _explain, "models": _models,
                     "check": lambda a: cli_check.run(a, _load_model, _err)}

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
+os.environ["GRADFLIP_CPU_SHARE"] = "0"  # torch's own thread count in every test (tests/core/test_cpu_share.py enables it)
 
 try:  # hypothesis is in the test extra; a missing one only matters to the property tests
     from hypothesis import HealthCheck, settings

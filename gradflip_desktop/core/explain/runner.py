@@ -35,6 +35,7 @@ from .key_pixels import key_pixels
 from .key_region import find_key_region
 from .mask import MaskCoordinates
 from .restore import only_seen, restore_search
+from .. import cpu_share
 from .minimise import boundary_walk, minimise_alpha, ray_boundary
 from .objective import Objective, RunEnded, probabilities
 from .quantise import eight_bit, lattice, quantize_tensor
@@ -279,6 +280,8 @@ def explain(
     _check_arguments(classifier, image, options)
     opts = options or ExplainOptions()
     opts.validate()
+    if str(getattr(classifier, "device", "cpu")).startswith("cpu"):
+        cpu_share.choose()  # the app and the command line: the cores other programs leave free now (no-op elsewhere)
     stop = should_stop or (lambda: False)
     pixels = _pixels_of(image)
     if isinstance(image, ImageData):  # a 10 x 10 icon: said with the image's notes (record, figure, CLI)

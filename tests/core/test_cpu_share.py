@@ -1,0 +1,88 @@
+"""Each run's torch threads: the cores other programs leave free now (core/cpu_share.py)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from gradflip_desktop.core import cpu_share
+from gradflip_desktop.core.cpu_share import CpuShare, Sample, others_busy, threads_for
+
+linux = pytest.mark.skipif(cpu_share.sample() is None, reason="needs /proc (Linux)")
+
+
+@pytest.fixture
+def threads():
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+    cpu_share.disable()
+
+
+@pytest.mark.parametrize("others, cores, base, want", [
+    (0.0, 2, 2, 2), (0.3, 2, 2, 2), (0.6, 2, 2, 1), (1.0, 2, 2, 1), (3.0, 2, 2, 1), (1.0, 16, 8, 8), (9.2, 16, 8, 7),
+    (0.0, 8, 1, 1)])
+def test_a_core_other_programs_hold_is_taken_off_the_thread_count(others, cores, base, want):
+    assert threads_for(others, cores, base) == want
+
+
+def test_others_busy_is_the_machines_busy_time_less_this_process(monkeypatch):
+    a, b = Sample(10.0, 1000, 100), Sample(11.0, 1150, 150)  # 1.5 cores busy in all, 0.5 of them ours
+    assert others_busy(a, b, tick=100) == pytest.approx(1.0)
+    assert others_busy(a, Sample(10.01, 1150, 150), tick=100) == 0.0  # too short to say
+    assert others_busy(a, Sample(11.0, 1050, 150), tick=100) == 0.0  # never negative
+
+
+def test_enable_keeps_a_count_the_user_fixed(monkeypatch, threads):
+    monkeypatch.delenv("GRADFLIP_CPU_SHARE", raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    assert cpu_share.enable() is None and cpu_share.choose() is None
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
+    monkeypatch.setenv("GRADFLIP_CPU_SHARE", "0")
+    assert cpu_share.enable() is None
+    monkeypatch.setenv("GRADFLIP_CPU_SHARE", "1")
+    monkeypatch.setattr(cpu_share, "sample", lambda: None)  # no /proc: nothing changes
+    assert cpu_share.enable() is None
+
+
+def test_choose_sets_the_threads_from_the_samples_and_comes_back_when_the_others_stop(monkeypatch, threads):
+    seq = iter([Sample(0.0, 0, 0), Sample(1.0, 150, 50), Sample(2.0, 250, 150), Sample(2.01, 260, 160)])
+    monkeypatch.setattr(cpu_share, "sample", lambda: next(seq))
+    monkeypatch.setattr(cpu_share.os, "sysconf", lambda name: 100)
+    share = CpuShare(base=2, cores=2)
+    assert share.choose() == 1 and torch.get_num_threads() == 1 and share.others == pytest.approx(1.0)
+    assert share.choose() == 2 and torch.get_num_threads() == 2 and share.others == pytest.approx(0.0)  # all ours
+    assert share.choose() == 2  # 10 ms later: the last choice stands
+
+
+@linux
+def test_a_busy_program_beside_the_run_takes_a_thread(threads):
+    share = CpuShare(base=2, cores=2)
+    busy = [subprocess.Popen([sys.executable, "-c", "import time\nt = time.time()\nwhile time.time() - t < 3: pass"])
+            for _ in range(2)]
+    try:
+        time.sleep(1.0)
+        assert share.choose() == 1, share.others  # two busy processes hold at least one of "2" cores
+    finally:
+        for p in busy:
+            p.kill()
+            p.wait()
+
+
+def test_each_run_on_the_cpu_gets_the_chosen_count(monkeypatch, threads, tiny, tiny_image):
+    from gradflip_desktop.core.explain import run
+    from gradflip_desktop.core.options import ExplainOptions
+
+    seq = iter([Sample(0.0, 0, 0), Sample(1.0, 100, 0), Sample(2.0, 100, 100)])
+    monkeypatch.setattr(cpu_share, "sample", lambda: next(seq))
+    monkeypatch.setattr(cpu_share.os, "sysconf", lambda name: 100)
+    monkeypatch.setattr(cpu_share, "_share", CpuShare(base=2, cores=2))
+    run(tiny, tiny_image, ExplainOptions(max_steps=3))
+    assert torch.get_num_threads() == 1  # another program held a core: this run had one thread
+    run(tiny, tiny_image, ExplainOptions(max_steps=3))
+    assert torch.get_num_threads() == 2  # the busy time was this process's own: both
