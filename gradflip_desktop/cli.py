@@ -274,12 +274,12 @@ def _classify(args) -> int:
         path = inp.path
         try:
             img = load_image(path, max_side=args.max_side, max_pixels=args.max_pixels)
-        except ImageError as exc:
-            _err(str(exc))
+        except ImageError as exc:  # a folder's a/x.png and b/x.png: named by their paths in it, as explain does
+            _err(str(exc) if len(inputs) < 2 or inp.display in str(exc) else f"{inp.display}: {exc}")
             code = EXIT_BAD_INPUT
             continue
         for w in with_enlarged_note(clf.preprocessing, img):  # the loading notes, and a tiny photo's enlargement
-            print(f"gradflip: note: {one_line(Path(path).name)}: {w}", file=sys.stderr)
+            print(f"gradflip: note: {inp.display}: {w}", file=sys.stderr)
         try:
             preds = clf.classify(img.pixels, k=args.top)
         except ModelError as exc:  # e.g. NaN for this image only: say which, go on with the others

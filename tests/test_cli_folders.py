@@ -1141,3 +1141,22 @@ def test_classify_names_a_linked_photo_once_as_explain_does(tiny_cli, folder, ca
     listed = [entry["image"] for entry in json.loads(captured.out)]
     assert str(folder / "p0.png") in listed and not any(p.endswith("link.png") for p in listed)
     assert f"link.png is a link to {folder / 'p0.png'}; classified once" in captured.err
+
+
+def test_classify_names_a_subfolders_photo_by_its_path_in_notes_and_errors(tiny_cli, tmp_path, capsys):
+    """classify -r named a note or an unreadable image by its file name only: with a/x.png and b/x.png (a
+    camera's folders) "note: x.png: transparent areas were composited on white" and "error: “y.png” is
+    empty" did not say which; explain names them by their path in the folder."""
+    d = tmp_path / "in"
+    rgba = np.zeros((8, 8, 4), np.uint8)
+    rgba[..., 3] = 128
+    for sub in ("a", "b"):
+        _photo(d / sub / "x.png", seed=1)
+    Image.fromarray(rgba).save(d / "b" / "x.png")
+    (d / "b" / "y.png").write_bytes(b"")
+    _photo(d / "a" / "y.png", seed=2)
+    assert cli.main(["classify", str(d), "--recursive"]) == cli.EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert "gradflip: note: b/x.png: transparent areas were composited on white" in err
+    assert "gradflip: error: b/y.png: “y.png” is empty (0 bytes)" in err
+    assert "Traceback" not in err

@@ -46,4 +46,25 @@ def copy_run_folder(source: str | os.PathLike, dest: str | os.PathLike, overwrit
             moved.append(target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    if "summary.csv" in names:
+        try:
+            _list_earlier_sets(dst)
+        except OSError:  # the sets are copied whole; the summary then lists the run's sets only
+            pass
     return moved
+
+
+def _list_earlier_sets(dst: Path) -> None:
+    """The copied ``summary.csv`` and ``index.html`` list the run's sets only: the complete sets ``dst`` held
+    before (a command line run into the same folder) get their rows after them, as ``explain --out`` lists them
+    (before: the export dropped them from both, though their files stayed)."""
+    from .gallery import write_gallery  # noqa: PLC0415
+    from .job import _earlier_rows  # noqa: PLC0415
+    from .summary import complete_record, read_summary, write_summary  # noqa: PLC0415
+
+    rows = read_summary(dst / "summary.csv")
+    records = {r["name"]: rec for r in rows if r["status"] != "error" and (rec := complete_record(dst, r["name"]))}
+    earlier = _earlier_rows(dst, {r["name"] for r in rows if r["status"] != "error"} | set(records), records)
+    if earlier:
+        write_summary(dst, rows + earlier)
+        write_gallery(dst, rows + earlier, records)

@@ -261,14 +261,20 @@ def distinct_names(inputs: list[Input], out: str | Path | None = None) -> list[I
     The same file listed twice keeps its one name (the run explains it once). With ``out``, the file whose
     result set in ``out`` already holds the name keeps it, first or not (a ``Photo.jpg`` added to a folder
     explained before must not take ``photo.png``'s set's name: ``--resume`` would explain it again as
-    ``photo_png`` and list it twice)."""
+    ``photo_png`` and list it twice), also a name with its extension (``photo_jpg``, ``photo_jpg-2``)."""
     from ..report import safe_name  # noqa: PLC0415 - report imports torch-free modules only
 
-    claimed: dict[str, Path] = _owners(inputs, out) if out is not None else {}
+    claimed: dict[str, Path] = {}
+    kept: dict[Path, str] = {}  # a file's result set in out: the name it keeps
+    for held, source in (_owners(inputs, out) if out is not None else {}).items():
+        claimed[safe_name(held).casefold()] = source
+        kept.setdefault(source, held)
     named = []
     for inp in inputs:
         real = _resolved(inp.path)
-        name = inp.name
+        name = kept.get(real, inp.name)
+        if name != inp.name:
+            inp = Input(inp.path, name, inp.shown)
         key = safe_name(name).casefold()
         if key in claimed and claimed[key] != real:
             ext = Path(inp.path).suffix.lstrip(".").lower()[:16]
@@ -284,26 +290,55 @@ def distinct_names(inputs: list[Input], out: str | Path | None = None) -> list[I
 
 
 def _owners(inputs: list[Input], out: str | Path) -> dict[str, Path]:
-    """For the names two or more files of ``inputs`` would share: the file whose result set in ``out`` has
-    that name (its record's ``image.source``), by the name's key."""
+    """For the files of ``inputs`` whose names would be alike: the result sets in ``out`` made from one of them
+    (the record's ``image.source``), by the set's name: the name itself or one with an extension or a number
+    after it (``photo``, ``photo_jpg``, ``photo_jpg-2``), the shortest first."""
     from ..report import safe_name  # noqa: PLC0415
 
     files: dict[str, set[Path]] = {}
     for inp in inputs:
         files.setdefault(safe_name(inp.name).casefold(), set()).add(_resolved(inp.path))
+    alike = [(key[:16], real) for key, real in files.items() if len(real) > 1]  # a cut name keeps its first bytes
+    if not alike:
+        return {}
+    suffix = ".gradflip.json"
+    try:
+        names = sorted((e.name[: -len(suffix)] for e in os.scandir(out) if e.name.endswith(suffix)),
+                       key=lambda n: (len(n), n))
+    except OSError:
+        return {}
     owners = {}
-    for inp in inputs:
-        key = safe_name(inp.name).casefold()
-        if len(files[key]) < 2 or key in owners:
+    for name in names:
+        group = set().union(*(real for head, real in alike if name.casefold().startswith(head)))
+        if not group:
             continue
         try:
-            rec = json_loads((Path(out) / f"{safe_name(inp.name)}.gradflip.json").read_text(encoding="utf-8"))
-            source = _resolved(rec["image"]["source"])
-        except (OSError, ValueError, TypeError, KeyError):
+            source = _made_from(json_loads((Path(out) / f"{name}{suffix}").read_text(encoding="utf-8")), group)
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
             continue
-        if source in files[key]:
-            owners[key] = source
+        if source is not None:
+            owners[name] = source
     return owners
+
+
+def _made_from(rec: dict, files: set[Path]) -> Path | None:
+    """The file of ``files`` a record was made from: its ``image.source``; a source given relative to another
+    working folder (``explain photos`` there, ``explain /home/me/photos`` now) is the file of that name with the
+    record's size and time (``image.file``)."""
+    image = rec["image"]
+    source = _resolved(image["source"])
+    if source in files:
+        return source
+    then = image.get("file") or {}
+    for f in sorted(files):
+        try:
+            st = os.stat(f)
+        except OSError:
+            continue
+        if f.name == Path(str(image["source"])).name and [st.st_size, st.st_mtime_ns] == [then.get("bytes"),
+                                                                                            then.get("mtime_ns")]:
+            return f
+    return None
 
 
 def _suffixed(name: str, suffix: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -79,6 +81,51 @@ def test_a_file_added_to_a_folder_explained_before_does_not_take_a_result_set_na
     assert [(i.path.name, i.name) for i in inputs] == [("Photo.jpg", "Photo_jpg"), ("photo.png", "photo")]
     inputs, _ = collect_inputs([d])  # no output folder known: the first keeps it, as before
     assert [(i.path.name, i.name) for i in inputs] == [("Photo.jpg", "Photo"), ("photo.png", "photo_png")]
+
+
+def test_a_file_added_to_a_folder_does_not_take_a_result_set_name_with_an_extension(tmp_path):
+    """Photo.png and photo.jpg were explained into out (sets "Photo" and "photo_jpg"); then PHOTO.jpg is added
+    to the folder. It sorts first and took "photo_jpg" (casefolded) before: --resume explained photo.jpg again
+    as "photo_jpg-2", its finished set stayed, and the summary listed photo.jpg twice. A set's file keeps its
+    name, also one with an extension or a number after it."""
+    import json
+
+    d, out = tmp_path / "in", tmp_path / "out"
+    out.mkdir()
+    for name, photo in (("Photo", _img(d / "Photo.png")), ("photo_jpg", _img(d / "photo.jpg")),
+                        ("photo_jpg-2", _img(d / "sub" / "photo.jpg"))):
+        (out / f"{name}.gradflip.json").write_text(json.dumps({"image": {"source": str(photo)}}), encoding="utf-8")
+    _img(d / "PHOTO.jpg")
+    inputs = distinct_names([Input(d / n, Path(n).stem) for n in ("PHOTO.jpg", "Photo.png", "photo.jpg", "sub/photo.jpg")],
+                            out=out)
+    assert [(i.path.relative_to(d).as_posix(), i.name) for i in inputs] == [
+        ("PHOTO.jpg", "PHOTO_jpg-3"), ("Photo.png", "Photo"), ("photo.jpg", "photo_jpg"),
+        ("sub/photo.jpg", "photo_jpg-2")]
+    (out / "photo_jpg-2.gradflip.json").unlink()
+    inputs, _ = collect_inputs([d], out=out)  # as the command line lists the folder
+    assert [(i.path.name, i.name) for i in inputs] == [
+        ("PHOTO.jpg", "PHOTO_jpg-2"), ("Photo.png", "Photo"), ("photo.jpg", "photo_jpg")]
+
+
+def test_a_set_made_from_a_relative_path_keeps_its_name_when_resumed_from_another_folder(tmp_path, monkeypatch):
+    """The record keeps the photo's path as given: ``explain in --out out`` in tmp_path stored "in/photo.png". Run
+    again from another working folder (``explain /abs/in --out /abs/out --resume``) with Photo.jpg added, the
+    relative source named no file there: Photo.jpg took "photo" and photo.png was explained again as
+    "photo_png" (the summary listed it twice). The file of that name with the record's size and time owns it."""
+    import json
+    import os
+
+    d, out = tmp_path / "in", tmp_path / "out"
+    photo = _img(d / "photo.png")
+    out.mkdir()
+    st = os.stat(photo)
+    (out / "photo.gradflip.json").write_text(json.dumps({"image": {
+        "source": "in/photo.png", "file": {"bytes": st.st_size, "mtime_ns": st.st_mtime_ns}}}), encoding="utf-8")
+    _img(d / "Photo.jpg")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    inputs, _ = collect_inputs([d], out=out)
+    assert [(i.path.name, i.name) for i in inputs] == [("Photo.jpg", "Photo_jpg"), ("photo.png", "photo")]
 
 
 @pytest.mark.parametrize("recursive", [True, False])
