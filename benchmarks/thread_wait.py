@@ -8,7 +8,8 @@ another program occupies one of the cores, the spinning thread burns its time sl
 waits for is descheduled, and every one of the thousands of barriers of an explanation pays for it. With
 ``OMP_WAIT_POLICY=PASSIVE`` a waiting thread sleeps at once; ``GOMP_SPINCOUNT`` (``KMP_BLOCKTIME`` for
 LLVM's OpenMP) spins less before sleeping. GradFlip keeps OpenMP's default (docs/benchmarks.md: PASSIVE is
-1.4-2x slower on an idle machine); README says when to set the variable.
+1.4-2x slower on an idle machine) and instead gives each run of the app and the command line the cores other
+programs leave free (core/cpu_share.py; the last configuration here).
 
 The policy is read once, when torch loads libgomp, so each configuration runs in its own child process
 (this script with ``--child``), the configurations alternate round by round, and each child explains the
