@@ -754,12 +754,14 @@ def test_a_killed_runs_staged_files_are_swept_by_the_next_run_and_nothing_else(t
     fresh = out / f".gradflip-{pid}-def.part"  # the same dead writer, but written just now: kept this time
     mine = out / f".gradflip-{os.getpid()}-ghi.part"  # a live writer's
     other = out / ".gradflip-notes.part"  # not a staged file's name
-    for p in (stale, fresh, mine, other):
+    (out / ".thumbs").mkdir()
+    thumb = out / ".thumbs" / f".gradflip-{pid}-jkl.part"  # a killed run's gallery thumbnail: never swept before
+    for p in (stale, fresh, mine, other, thumb):
         p.write_bytes(b"half")
-    for p in (stale, mine, other):
+    for p in (stale, mine, other, thumb):
         os.utime(p, (old, old))
     assert cli.main(["explain", str(folder), "--out", str(out), "--no-key-pixels", "--max-steps", "3"]) in (0, 1)
-    assert not stale.exists()
+    assert not stale.exists() and not thumb.exists()
     assert fresh.exists() and mine.exists() and other.exists()
     assert (out / "a.gradflip.json").is_file()
 

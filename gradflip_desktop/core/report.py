@@ -400,6 +400,7 @@ def make_folder(out_dir: str | os.PathLike, probe: bool = False) -> Path:
         raise ExportError(f"{out} is not a folder")
     if probe:  # before a run's writes: a killed run's staged files go (sweep_stale), then the probe
         sweep_stale(out)
+        sweep_stale(out / ".thumbs")  # the gallery's thumbnails (dataset/gallery.py's THUMB_DIR): written staged too
         try:
             discard(stage_bytes(out / "probe", b""))
         except OSError as exc:
