@@ -10,7 +10,7 @@ one less per core another program keeps busy. MKL's strict mode (``gradflip_desk
 default model's answer the same at any thread count, so this changes the time, not the answer.
 
 Linux only (``/proc/stat``: the whole machine's busy time, less this process's own from ``/proc/self/stat``); a
-thread count the user fixed (``OMP_NUM_THREADS``, ``MKL_NUM_THREADS``) is kept, ``GRADFLIP_CPU_SHARE=0`` keeps torch's own,, and so is
+thread count the user fixed (``OMP_NUM_THREADS``, ``MKL_NUM_THREADS``) is kept, ``GRADFLIP_CPU_SHARE=0`` keeps torch's own, and so is
 any count when the file cannot be read. A library user's own calls are left alone (nothing enabled).
 """
 
@@ -41,13 +41,14 @@ def sample() -> Sample | None:
             fields = fh.readline().split()
         with open("/proc/self/stat", encoding="ascii") as fh:
             own = fh.read().rsplit(")", 1)[1].split()
-    except (OSError, IndexError, ValueError):
+        if not fields or fields[0] != "cpu" or len(fields) < 8:
+            return None
+        user, nice, system, _idle, _iowait, irq, softirq = (int(v) for v in fields[1:8])
+        steal = int(fields[8]) if len(fields) > 8 else 0
+        mine = int(own[11]) + int(own[12])
+    except (OSError, IndexError, ValueError, UnicodeDecodeError):
         return None
-    if not fields or fields[0] != "cpu" or len(fields) < 8:
-        return None
-    user, nice, system, _idle, _iowait, irq, softirq = (int(v) for v in fields[1:8])
-    steal = int(fields[8]) if len(fields) > 8 else 0
-    return Sample(time.monotonic(), user + nice + system + irq + softirq + steal, int(own[11]) + int(own[12]))
+    return Sample(time.monotonic(), user + nice + system + irq + softirq + steal, mine)
 
 
 def others_busy(a: Sample, b: Sample, tick: float | None = None) -> float:

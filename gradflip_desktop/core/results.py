@@ -185,7 +185,7 @@ class ExplainResult:
     # the ``image`` entry of the record (ImageData.to_dict()) when run() was given an ImageData: the Python API's
     # write_result_set then names the photo as the CLI's does (gradflip check and --resume need its source)
     image_info: dict | None = field(default=None, repr=False)
-    # how the run ran, besides the thread count: {"device": "cuda:0", "batch_size": "8"} (the record's ``versions``):
+    # how the run ran: {"device": "cuda:0", "batch_size": "8", "torch_threads": "1"} (the record's ``versions``):
     # another device or a batched pass rounds floats otherwise, and the key region moves with that (README, Reproducibility)
     run_on: dict = field(default_factory=dict, repr=False)
 

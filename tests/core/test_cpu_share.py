@@ -86,3 +86,43 @@ def test_each_run_on_the_cpu_gets_the_chosen_count(monkeypatch, threads, tiny, t
     assert torch.get_num_threads() == 1  # another program held a core: this run had one thread
     run(tiny, tiny_image, ExplainOptions(max_steps=3))
     assert torch.get_num_threads() == 2  # the busy time was this process's own: both
+
+
+def test_the_record_names_the_thread_count_the_run_had_when_written_on_another_thread(monkeypatch, threads, tiny,
+                                                                                       tiny_image):
+    """The app writes Export Results' record on its background thread, not the engine thread that ran: torch's
+    thread count is per thread, so the record said 2 threads for a run the CPU share gave 1."""
+    import threading
+
+    from gradflip_desktop.core.explain import run
+    from gradflip_desktop.core.options import ExplainOptions
+    from gradflip_desktop.core.report import record
+
+    torch.set_num_threads(2)  # this thread (the writer) has 2
+    seq = iter([Sample(0.0, 0, 0), Sample(1.0, 100, 0)])
+    monkeypatch.setattr(cpu_share, "sample", lambda: next(seq))
+    monkeypatch.setattr(cpu_share.os, "sysconf", lambda name: 100)
+    monkeypatch.setattr(cpu_share, "_share", CpuShare(base=2, cores=2))
+    got = []
+    engine = threading.Thread(target=lambda: got.append((run(tiny, tiny_image, ExplainOptions(max_steps=3)),
+                                                          torch.get_num_threads())))
+    engine.start()
+    engine.join()
+    result, had = got[0]
+    assert had == 1 and torch.get_num_threads() == 2
+    assert record(result)["versions"]["torch_threads"] == "1"
+
+
+def test_a_malformed_proc_file_reads_as_no_sample(monkeypatch):
+    import builtins
+    import io
+
+    real = builtins.open
+
+    def fake(path, *a, **k):
+        if path == "/proc/stat":
+            return io.StringIO("cpu 1 2 x 4 5 6 7 8\n")
+        return real(path, *a, **k)
+
+    monkeypatch.setattr(builtins, "open", fake)
+    assert cpu_share.sample() is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -309,7 +310,8 @@ def _owners(inputs: list[Input], out: str | Path) -> dict[str, Path]:
         return {}
     owners = {}
     for name in names:
-        group = set().union(*(real for head, real in alike if name.casefold().startswith(head)))
+        folded = unicodedata.normalize("NFC", name).casefold()  # HFS+ lists names decomposed (NFD)
+        group = set().union(*(real for head, real in alike if folded.startswith(head)))
         if not group:
             continue
         try:
@@ -330,15 +332,25 @@ def _made_from(rec: dict, files: set[Path]) -> Path | None:
     if source in files:
         return source
     then = image.get("file") or {}
+    given = Path(str(image["source"])).parts
+    best, best_tail = None, 0
     for f in sorted(files):
         try:
             st = os.stat(f)
         except OSError:
             continue
-        if f.name == Path(str(image["source"])).name and [st.st_size, st.st_mtime_ns] == [then.get("bytes"),
-                                                                                            then.get("mtime_ns")]:
-            return f
-    return None
+        tail = _common_tail(f.parts, given)  # a/x.png and b/x.png, copies alike in size and time: the folder tells
+        if tail > best_tail and [st.st_size, st.st_mtime_ns] == [then.get("bytes"), then.get("mtime_ns")]:
+            best, best_tail = f, tail
+    return best
+
+
+def _common_tail(a: tuple, b: tuple) -> int:
+    """How many path parts ``a`` and ``b`` end with alike (0: not even the file's name)."""
+    n = 0
+    while n < min(len(a), len(b)) and a[-1 - n] == b[-1 - n]:
+        n += 1
+    return n
 
 
 def _suffixed(name: str, suffix: str) -> str:

@@ -168,5 +168,6 @@ def load_result(out_dir: str | os.PathLike, name: str, pixels: np.ndarray, extra
         key_region=key_region,
         fill_pixels=fill,
         l2_minimal_float=rec.get("l2_minimal_float"),
-        run_on={k: v for k, v in (rec.get("versions") or {}).items() if k in ("device", "batch_size")},  # as it ran
+        run_on={k: v for k, v in (rec.get("versions") or {}).items()
+                if k in ("device", "batch_size", "torch_threads")},  # as it ran
     )

@@ -220,7 +220,7 @@ def find_key_region(
         # the map's ranking needs over a quarter of the photo ("no small region flips it"): first ask a few small
         # windows elsewhere (an unseen cat's face: 53 % along the map, while a ninth of it flipped alone)
         found = yield from _probe_windows(forward, obj, compose, ranks_np, z_hi, step, stop)
-        if found is not None:
+        if found is not None and found[1] < int(mask.sum()):  # a thin photo's window can be all of it
             ranks_np, hi, z_hi = found
             mask = ranks_np < hi
     if not is_large_region(mask.mean()) or mask.size <= FULL_COUNT_PIXELS:  # the record's count is the mask's

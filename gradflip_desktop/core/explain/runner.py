@@ -251,7 +251,8 @@ def _finish(s: RunState, status: Status, message: str, x_final: torch.Tensor | N
         options=s.options,
         model_name=clf.name,
         model_settings=clf.settings() if hasattr(clf, "settings") else {},
-        run_on={"device": str(getattr(clf, "device", "cpu")), "batch_size": str(getattr(clf, "batch_size", 1))},
+        run_on={"device": str(getattr(clf, "device", "cpu")), "batch_size": str(getattr(clf, "batch_size", 1)),
+                "torch_threads": str(torch.get_num_threads())},  # this thread's: a record may be written on another
         labels=list(clf.labels),
         region_map=s.region_map,
         key_region=s.region,

@@ -128,6 +128,47 @@ def test_a_set_made_from_a_relative_path_keeps_its_name_when_resumed_from_anothe
     assert [(i.path.name, i.name) for i in inputs] == [("Photo.jpg", "Photo_jpg"), ("photo.png", "photo")]
 
 
+def test_copies_alike_in_size_and_time_keep_their_own_sets_when_resumed_from_another_folder(tmp_path, monkeypatch):
+    """``explain in/a in/b --out out`` (each holds x.png, the same photo copied with its time: cp -p, unzip) made
+    "x" and "x_png" from the relative sources "in/a/x.png" and "in/b/x.png". Resumed from another working folder
+    both records matched a/x.png by name, size and time: b/x.png was explained again as "x_png-2" and the summary
+    listed it twice. The folders in the source tell the copies apart."""
+    import json
+    import os
+    import shutil
+
+    monkeypatch.chdir(tmp_path)
+    d, out = tmp_path / "in", tmp_path / "out"
+    _img(d / "a" / "x.png")
+    (d / "b").mkdir()
+    shutil.copy2(d / "a" / "x.png", d / "b" / "x.png")
+    out.mkdir()
+    for name, sub in (("x", "a"), ("x_png", "b")):
+        st = os.stat(d / sub / "x.png")
+        (out / f"{name}.gradflip.json").write_text(json.dumps({"image": {
+            "source": f"in/{sub}/x.png", "file": {"bytes": st.st_size, "mtime_ns": st.st_mtime_ns}}}), encoding="utf-8")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    inputs, _ = collect_inputs([d / "a", d / "b"], out=out)
+    assert [(i.path.relative_to(d).as_posix(), i.name) for i in inputs] == [("a/x.png", "x"), ("b/x.png", "x_png")]
+
+
+def test_a_set_listed_with_a_decomposed_name_keeps_its_file(tmp_path):
+    """HFS+ lists file names decomposed (NFD: "e" + a combining accent): the set "café" made from café.png was
+    not recognised (its listed name did not start with the composed "café"), so the added Café.jpg took it."""
+    import json
+    import unicodedata
+
+    d, out = tmp_path / "in", tmp_path / "out"
+    out.mkdir()
+    photo = _img(d / "café.png")
+    _img(d / "Café.jpg")
+    nfd = unicodedata.normalize("NFD", "café")
+    (out / f"{nfd}.gradflip.json").write_text(json.dumps({"image": {"source": str(photo)}}), encoding="utf-8")
+    inputs = distinct_names([Input(d / n, Path(n).stem) for n in ("Café.jpg", "café.png")], out=out)
+    assert [unicodedata.normalize("NFC", i.name) for i in inputs] == ["Café_jpg", "café"]
+
+
 @pytest.mark.parametrize("recursive", [True, False])
 def test_a_folder_that_cannot_be_read_is_a_skipped_line_and_the_scan_goes_on(tmp_path, monkeypatch, recursive):
     """Before: with --recursive an unreadable subfolder was dropped without a word (pathlib's rglob ignores

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from gradflip_desktop.core.dataset.stored import load_result, save_extras
 from gradflip_desktop.core.explain import run
@@ -38,7 +39,8 @@ def test_a_stored_result_reads_back_as_the_result_of_the_run(tmp_path, style):
     np.testing.assert_array_equal(back.final_probabilities, res.final_probabilities)
     assert back.l2_saved == pytest.approx(res.l2_saved) and back.labels == res.labels
     assert back.options == res.options
-    assert back.run_on == res.run_on == {"device": "cpu", "batch_size": "1"}  # exported again: the record still says so
+    assert back.run_on == res.run_on == {"device": "cpu", "batch_size": "1",  # exported again: the record still says so
+                                         "torch_threads": str(torch.get_num_threads())}
     if style == "region":
         with np.load(tmp_path / "cache" / "photo.npz") as z:  # the fill-in is recomputed, not stored
             assert "fill_name" in z.files and "fill_pixels" not in z.files
