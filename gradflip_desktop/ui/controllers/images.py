@@ -21,7 +21,7 @@ from ..branding import APP_NAME
 from ..qimages import qimage_to_array
 from ..settings import add_recent_file, recent_files
 from ..widgets.elision import elide_end, elide_middle
-from ..widgets.model_dialog import MODEL_PATTERNS
+from ..widgets.model_dialog import MODEL_ENDINGS, MODEL_PATTERNS
 from ..worker import TaskSlot
 
 if TYPE_CHECKING:
@@ -42,7 +42,8 @@ def is_model_path(path: str) -> bool:
     p = Path(path)
     if p.is_dir():
         return (p / "config.json").is_file()
-    return p.suffix.lower().lstrip(".") in MODEL_PATTERNS
+    name = p.name.lower()
+    return p.suffix.lower().lstrip(".") in MODEL_PATTERNS or name.endswith(tuple(f".{e}" for e in MODEL_ENDINGS))
 
 
 STATUS_NAME_CHARS = 60  # a longer file name is shortened in the middle where the status bar leads with it
@@ -360,7 +361,13 @@ class ImagesController(QObject):
             from gradflip_desktop.core.models.classifier import with_enlarged_note
 
             with_enlarged_note(info.preprocessing, image)  # the exported record and figure take image.warnings
-        return [n for n in getattr(image, "warnings", None) or [] if not n.startswith("scaled from")]
+        notes = [n for n in getattr(image, "warnings", None) or [] if not n.startswith("scaled from")]
+        box = None if image is None or getattr(info, "preprocessing", None) is None else \
+            info.preprocessing.visible_box(*image.pixels.shape[:2])
+        if box is not None:  # a centre-cropping model (a timm or torchvision file): the map is empty outside, as
+            top, left, bottom, right = box  # the figure's map caption says; the window said nothing of it
+            notes.append(f"the model crops the centre: it sees {right - left}×{bottom - top} px of it, not the edges")
+        return notes
 
     def _on_failed(self, exc: BaseException) -> None:
         self.w.update_actions()  # the photo shown stays, and so does Explain

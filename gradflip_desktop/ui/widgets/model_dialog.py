@@ -33,10 +33,13 @@ from PySide6.QtWidgets import (
 from .scrolling import ScrollArea
 
 MODEL_PATTERNS = ("pth", "pt", "bin", "safetensors", "onnx")
+# timm's train.py names its checkpoints model_best.pth.tar, last.pth.tar, checkpoint-9.pth.tar (the core reads
+# them): by the whole ending, as a plain .tar is an archive
+MODEL_ENDINGS = ("pth.tar",)
 # both cases: the non-native Qt dialog filters case-sensitively on Linux ("NET.PTH"); a Hugging Face
 # model folder is chosen by its config.json (the core loads the folder)
 MODEL_FILTER = (
-    "Model files (" + " ".join(f"*.{e} *.{e.upper()}" for e in MODEL_PATTERNS) + " config.json);;"
+    "Model files (" + " ".join(f"*.{e} *.{e.upper()}" for e in (*MODEL_PATTERNS, *MODEL_ENDINGS)) + " config.json);;"
     "Hugging Face model folder (config.json);;All files (*)"
 )
 LABELS_FILTER = "Labels (*.txt *.json *.TXT *.JSON);;All files (*)"

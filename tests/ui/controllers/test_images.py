@@ -27,3 +27,23 @@ def test_open_recent_greys_out_a_photo_that_is_gone(window, tmp_path):
     entries = {a.toolTip(): a for a in window.recent_menu.actions() if a.toolTip()}
     assert not entries[str(gone)].isEnabled() and "not found" in entries[str(gone)].text()
     assert entries[str(kept)].isEnabled() and "not found" not in entries[str(kept)].text()
+
+
+def test_a_centre_cropping_model_is_said_under_the_original():
+    """A timm checkpoint (model_best.pth.tar) loads with its architecture's centre crop: the Difference showed a map
+    that stopped at a hard rectangle and the window never said why (the exported figure did: "none outside the
+    centre the model crops"). The Original's notes say it; a squashing model adds nothing."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from gradflip_desktop.core.images import from_array
+    from gradflip_desktop.core.models.classifier import Preprocessing
+
+    image = from_array(np.full((600, 512, 3), 0.5, np.float32))
+    crop = Preprocessing(resize="center-crop", resize_size=256)
+    fake = SimpleNamespace(w=SimpleNamespace(model_info=SimpleNamespace(preprocessing=crop)))
+    notes = ImagesController.loading_notes(fake, image)
+    assert any("crops the centre" in n and "456×456 px" in n for n in notes), notes  # 448 + the resize kernel
+    fake.w.model_info.preprocessing = Preprocessing()  # squash: it sees everything
+    assert not any("crops" in n for n in ImagesController.loading_notes(fake, image))

@@ -34,6 +34,17 @@ def test_dropped_model_files_and_hugging_face_folders_go_to_load_model(tmp_path)
         assert not is_model_path(str(tmp_path / name)), name
 
 
+def test_timm_training_checkpoints_open_load_model_and_are_listed(tmp_path):
+    """timm's train.py writes model_best.pth.tar (the core loads it): `gradflip model_best.pth.tar`, a drop or a paste
+    said "is a ZIP archive, not an image", and the Load Model dialog's filter hid the file."""
+    from gradflip_desktop.ui.widgets.model_dialog import MODEL_FILTER
+
+    for name in ("model_best.pth.tar", "last.pth.tar", "CHECKPOINT-9.PTH.TAR"):
+        assert is_model_path(str(tmp_path / name)), name
+    assert not is_model_path(str(tmp_path / "photos.tar"))  # an archive, not a checkpoint
+    assert "*.pth.tar" in MODEL_FILTER.split(";;")[0] and "*.PTH.TAR" in MODEL_FILTER.split(";;")[0]
+
+
 def test_the_words_before_a_run_follow_the_style_and_the_target(qtbot, window):
     """The sentence and the Adjusted caption before a run were written when the photo was classified: choosing
     Key region, a class to reach or a group afterwards left "find the smallest change that makes it see something
