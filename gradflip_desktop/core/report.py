@@ -213,7 +213,8 @@ def key_region_caption(kr) -> str:
     if kr.flips and is_broad_region(kr.fraction):  # outlined, but too broad to call a small part (summary.py)
         return f"no small region flips it; {verb} in {share(kr.fraction)} -> {kr.prediction.label}"
     if kr.flips:  # under 1 % the region is boxed (dashed) so that it can be found: the caption says what the box is
-        boxed = " (in the dashed box)" if 0.0 < kr.fraction < SMALL_REGION else ""
+        boxes = maps.dashed_boxes(kr.mask) if 0.0 < kr.fraction < SMALL_REGION else 0  # far-apart blobs: a box each
+        boxed = "" if not boxes else " (in the dashed box)" if boxes == 1 else " (in the dashed boxes)"
         return f"{verb} in {share(kr.fraction)}{boxed} -> {kr.prediction.label}"
     return f"no region alone flips it; {verb} everywhere gives {kr.prediction.label}"
 

@@ -835,3 +835,28 @@ def test_a_group_run_on_another_class_and_a_targeted_run_are_titled_for_what_the
     assert not figure_subtitle(result).startswith("target chosen")
     targeted = replace(result, target=result.final)
     assert figure_subtitle(targeted).startswith(f"target chosen: {result.final.label} · ")
+
+
+def test_two_far_apart_specks_are_in_the_dashed_boxes_plural():
+    """Under 1 % each group of blobs gets its own dashed box: two far apart drew two boxes, and the caption said
+    "(in the dashed box)" (a newcomer's walk)."""
+    from gradflip_desktop.core.models import Prediction
+    from gradflip_desktop.core.report import key_region_caption
+    from gradflip_desktop.core.results import KeyRegion
+    from gradflip_desktop.core.viz import maps
+
+    def region(points):
+        mask = np.zeros((200, 200), bool)
+        for y, x in points:
+            mask[y:y + 3, x:x + 3] = True
+        return KeyRegion(pixels=int(mask.sum()), fraction=float(mask.mean()), components=len(points), flips=True,
+                         prediction=Prediction(3, "candle", 0.4), mask=mask, ranking=np.zeros((200, 200), np.int32),
+                         fill="blur sigma = long side / 8")
+
+    apart = region([(10, 10), (180, 180)])
+    near = region([(100, 100), (104, 108)])
+    assert maps.dashed_boxes(apart.mask) == 2 and maps.dashed_boxes(near.mask) == 1
+    layer = maps.key_region_layer(apart.mask)
+    assert layer[..., 3][:60, :60].max() == 255 and layer[..., 3][140:, 140:].max() == 255  # drawn: a box at each
+    assert key_region_caption(apart) == "removing detail in 0.04 % (in the dashed boxes) -> candle"
+    assert key_region_caption(near).endswith("(in the dashed box) -> candle")

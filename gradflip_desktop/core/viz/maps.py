@@ -241,7 +241,7 @@ def key_region_layer(mask: np.ndarray, scale: int = 1, dark: bool = False) -> np
     if is_large_region(share) and share < 1.0:
         out[mask & region_hatch(mask.shape)] = (*REGION_LINE_RGB, REGION_HATCH_ALPHA)
     elif 0.0 < share < SMALL_REGION:  # a few pixels: a dashed box round them (1/20 of the long side away)
-        box = region_outline(dilate(mask, max(3, round(max(mask.shape) / 20))))
+        box = region_outline(dilate(mask, _box_radius(mask)))
         dash = max(2, round(max(mask.shape) / 100))
         yy, xx = np.ogrid[: mask.shape[0], : mask.shape[1]]
         out[box & ((yy + xx) // dash % 2 == 0)] = (*REGION_LINE_RGB, 255)
@@ -250,6 +250,19 @@ def key_region_layer(mask: np.ndarray, scale: int = 1, dark: bool = False) -> np
     out[edge] = (*REGION_EDGE_RGB, 255)
     out[line] = (*REGION_LINE_RGB, 255)
     return out
+
+
+def _box_radius(mask: np.ndarray) -> int:
+    return max(3, round(max(mask.shape) / 20))
+
+
+def dashed_boxes(mask: np.ndarray) -> int:
+    """How many dashed boxes :func:`key_region_layer` draws round a region under SMALL_REGION: one per group of
+    blobs its dilation joins (the figure's caption said "in the dashed box" under two)."""
+    from ..explain.key_region import count_components  # noqa: PLC0415 - torch: only when writing a figure
+
+    m = np.asarray(mask, dtype=bool)
+    return count_components(dilate(m, _box_radius(m)))
 
 
 def composite(pixels: np.ndarray, layer: np.ndarray) -> np.ndarray:
