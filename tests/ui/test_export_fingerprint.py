@@ -99,3 +99,23 @@ def test_a_failed_export_is_not_where_the_next_dialog_starts(qtbot, window, tmp_
     with qtbot.waitSignal(w.export_failed, timeout=30_000):
         w.export_to(str(blocker / "out"))
     assert w.settings.value("export/folder") == str(good)
+
+
+def test_an_export_after_moving_the_key_set_slider_says_it_keeps_the_runs_set(qtbot, window, tmp_path):
+    # a newcomer moved the slider, exported, and found the run's region in the figure: nothing had said so
+    w = window
+    w.controls.set_settings(RunSettings(style="free"))
+    photo = make_image_file(tmp_path / "p.png", 64, 48, seed=3)
+    with qtbot.waitSignal(w.classified, timeout=RUN_TIMEOUT_MS):
+        w.open_path(str(photo))
+    with qtbot.waitSignal(w.run_finished, timeout=RUN_TIMEOUT_MS):
+        w.explain()
+    with qtbot.waitSignal(w.exported, timeout=30_000):
+        w.export_to(str(tmp_path / "a"))
+    assert "slider" not in w.status_label.toolTip()
+    assert not w.views.key_moved
+    w.views.set_key_count(max(1, (w.views.key_count or 2) // 2))
+    assert w.views.key_moved
+    with qtbot.waitSignal(w.exported, timeout=30_000):
+        w.export_to(str(tmp_path / "b"))
+    assert "with the set the run found: the key-set slider's choice is not part of the result" in w.status_label.toolTip()

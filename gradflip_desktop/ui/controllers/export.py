@@ -82,8 +82,10 @@ class ExportController(QObject):
         if self._pending:  # a folder the export could not write (read-only) is not where the next dialog starts
             self.w.settings.setValue("export/folder", self._pending[0])
         url = QUrl.fromLocalFile(str(folder)).toString()
+        moved = " (with the set the run found: the key-set slider's choice is not part of the result)" \
+            if self.w.views.key_moved else ""
         self.w.set_status(
-            f"Exported {len(paths)} files to <a href=\"{html.escape(url)}\">{html.escape(str(folder))}</a>"
+            f"Exported {len(paths)} files to <a href=\"{html.escape(url)}\">{html.escape(str(folder))}</a>{moved}"
         )
         self.w.exported.emit(list(paths))
 

@@ -290,9 +290,14 @@ class ResultViews(QWidget):
         self._summary_text = rich_text
         self._show_summary()
 
+    @property
+    def key_moved(self) -> bool:
+        """The key-set slider is off the set the run found (the sentence, the record and an export keep the run's)."""
+        return self._key_total > 0 and self._key_count != self._key_found
+
     def _show_summary(self) -> None:
         # the sentence names the set the run found ("the outlined 42 %"); moved off it, the slider's set is outlined
-        moved = self._key_total > 0 and self._key_count != self._key_found
+        moved = self.key_moved
         text = self._summary_text
         if moved:  # after the sentence, before its links ("Explain “any cat”" · "Textbook change")
             at = text.find("&nbsp;&nbsp;<a ")
