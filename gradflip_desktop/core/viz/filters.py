@@ -16,6 +16,11 @@ def gaussian_kernel1d(sigma: float, dtype=torch.float32, device=None) -> torch.T
     return k / k.sum()
 
 
+def _pad_mode(radius: int, h: int, w: int) -> str:
+    """Reflect padding needs a radius under both sides; a thinner image is padded by repeating its edge."""
+    return "reflect" if radius < h and radius < w else "replicate"
+
+
 def gaussian_blur(t: torch.Tensor, sigma: float) -> torch.Tensor:
     """Blur an ``N x C x H x W`` tensor with a Gaussian of ``sigma`` pixels (no-op for sigma <= 0)."""
     if sigma <= 0:
@@ -24,8 +29,7 @@ def gaussian_blur(t: torch.Tensor, sigma: float) -> torch.Tensor:
     k = gaussian_kernel1d(sigma, t.dtype, t.device)
     r = k.numel() // 2
     x = t.reshape(n * c, 1, h, w)
-    # reflect padding needs pad < size; fall back to replicate for tiny images
-    mode = "reflect" if r < h and r < w else "replicate"
+    mode = _pad_mode(r, h, w)
     x = F.pad(x, (r, r, 0, 0), mode=mode)
     x = F.conv2d(x, k.view(1, 1, 1, -1))
     x = F.pad(x, (0, 0, r, r), mode=mode)
@@ -44,7 +48,7 @@ def gaussian_blur_fft(t: torch.Tensor, sigma: float, rows: int = 256) -> torch.T
     n, c, h, w = t.shape
     k = gaussian_kernel1d(sigma, torch.float64, t.device)
     r = k.numel() // 2
-    mode = "reflect" if r < h and r < w else "replicate"
+    mode = _pad_mode(r, h, w)
 
     def along_last(x: torch.Tensor) -> torch.Tensor:  # x: M x L, blurred along L
         size = _fast_length(x.shape[-1] + 4 * r)  # the padded row and the kernel, without wrap-around
