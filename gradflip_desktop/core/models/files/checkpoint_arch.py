@@ -32,39 +32,48 @@ def named_architecture(path: Path, notes: list[str]) -> str | None:
     """``"timm:NAME"`` when the checkpoint at ``path`` names a timm architecture; ``None`` otherwise (the weights are
     then recognised by their keys, as before: a torchvision name is not taken on trust, its keys decide). A name
     both know (resnet50, efficientnet_b0) is timm's when the weights have timm's names, or, on a tie, when timm's
-    train.py saved it (``args``)."""
+    train.py saved it (``args``). Decided on the pickle's strings (its keys and short values, nothing unpickled);
+    the file is read only when it may name a timm network, to learn which entry names it."""
     try:
-        if is_safetensors(path) or not set(ENTRIES) & _pickle_globals(path, PICKLE_LOOK)[1]:
-            return None
+        strings = set() if is_safetensors(path) else _pickle_globals(path, PICKLE_LOOK)[1]
+    except (OSError, ValueError):
+        return None
+    if not set(ENTRIES) & strings or not any(_timm_could(strings, s, "args" in strings) for s in strings):
+        return None  # a torchvision checkpoint naming its arch (PyTorch's ImageNet example): read once, by its loader
+    try:
         obj = load_weights(path)
     except (ModelError, OSError, ValueError):
         return None  # the load proper says what is wrong with the file
     if not isinstance(obj, Mapping):
         return None
     for name, where in _names(obj):
-        if _timm_knows(name) and (not _torchvision_knows(name) or _timm_keys(obj, name, tie=where == "args.model")):
+        if _timm_could(strings, name, where == "args.model"):
             notes.append(f"architecture timm:{name} named by the checkpoint's '{where}' entry (as timm's train.py saves it)")
             return f"timm:{name}"
     return None
 
 
-def _timm_keys(obj: Mapping[str, Any], name: str, tie: bool = False) -> bool:
-    """Whether the weights' names are more timm's ``name``'s than torchvision's ``name``'s (both know it:
-    efficientnet_b0, resnet50 …; ``tie``: as many will do), each network built without memory (meta device)."""
+def _timm_could(keys: set[str], name: str, tie: bool) -> bool:
+    """``name`` is timm's network for weights with these ``keys``: timm knows it, and torchvision does not or the
+    keys are more timm's (:func:`_timm_keys`)."""
+    return _timm_knows(name) and (not _torchvision_knows(name) or _timm_keys(keys, name, tie))
+
+
+def _timm_keys(keys: set[str], name: str, tie: bool = False) -> bool:
+    """Whether the weights' names (``keys``, with any wrapper prefix) are more timm's ``name``'s than torchvision's
+    ``name``'s (both know it: efficientnet_b0, resnet50 …; ``tie``: as many will do), each network built without
+    memory (meta device)."""
     import timm  # noqa: PLC0415
     import torch  # noqa: PLC0415
     import torchvision  # noqa: PLC0415
 
-    from .safety import extract_state_dict
-
     try:
-        sd = extract_state_dict(obj, name)[0]
         with torch.device("meta"):
             ours = set(timm.create_model(name, pretrained=False).state_dict())
             theirs = set(torchvision.models.get_model(name, weights=None).state_dict())
     except Exception:  # noqa: BLE001 - no verdict: torchvision's, as before
         return False
-    tails = {k.split(".", i)[-1] for k in sd for i in range(k.count(".") + 1)}  # any wrapper prefix dropped
+    tails = {k.split(".", i)[-1] for k in keys for i in range(k.count(".") + 1)}  # any wrapper prefix dropped
     return len(ours & tails) > len(theirs & tails) or (tie and len(ours & tails) == len(theirs & tails) > 0)
 
 
