@@ -181,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="--style free: skip the boundary refinement (keep the straight-line minimum)")
     e.add_argument("--no-lattice", action="store_true",
                    help="--style free: round the change to 8 bits instead of the lattice pass")
-    e.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    e.add_argument("--quiet", "-q", action="store_true", help="no progress, result or skipped lines on stderr (notes and errors still show)")
     r = e.add_argument_group("many images (folders, resume, batches, a Ray cluster)")
     r.add_argument("--recursive", "-r", action="store_true", help="include the subfolders of folders given as IMAGE")
     r.add_argument("--resume", action="store_true", help="keep complete result sets in --out; recompute missing or partial ones")

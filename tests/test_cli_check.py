@@ -621,3 +621,25 @@ def test_a_copy_of_the_runs_weights_file_is_the_runs_model(tmp_path, monkeypatch
     assert check_set(_tiny_from(copy), path, write=False, points=3).check is not None
     c = check_set(_tiny_from(other), path, write=False, points=3)
     assert c.check is None and "made with model tiny (tiny.pth), not tiny (other.pth)" in c.skipped
+
+
+def test_photos_finds_the_runs_photo_when_the_current_folder_holds_another_of_that_name(tmp_path, monkeypatch, capsys):
+    """A run in home/ stores "p.png"; check started in a folder that has another p.png said "changed since the
+    run" and ignored --photos home/ (README: give --photos DIR to look for it in DIR)."""
+    monkeypatch.setattr(cli, "_load_model", lambda args: make_tiny())
+    home, elsewhere = tmp_path / "home", tmp_path / "elsewhere"
+    home.mkdir()
+    elsewhere.mkdir()
+    _png(home / "p.png", seed=3)
+    _png(elsewhere / "p.png", seed=4)
+    monkeypatch.chdir(home)
+    assert cli.main(["explain", "p.png", "--out", "out", "--style", "free", "-q"]) == 0
+    out = home / "out"
+    monkeypatch.chdir(elsewhere)
+    capsys.readouterr()
+    assert cli.main(["check", str(out), "-q", "--points", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "changed since the run (the record names it relative to the folder the run started in" in err
+    assert "--photos DIR" in err
+    assert cli.main(["check", str(out), "-q", "--points", "3", "--photos", str(home)]) == 0
+    assert (out / f"p{CHECK_SUFFIX}").exists()

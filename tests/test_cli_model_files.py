@@ -188,3 +188,27 @@ def test_a_model_file_name_with_escape_sequences_is_printed_escaped(tmp_path, ca
                      str(labels), "--channels", "1"])  # an RGB network fed one channel: the error names the file
     out = capsys.readouterr()
     assert code == 2 and "\x1b" not in out.err and "m\\x1b[31mred" in out.err
+
+
+def test_a_name_given_to_the_runs_model_file_later_keeps_its_sets_for_resume_and_check(tmp_path, capsys):
+    """`explain --model m.pt --input-size 16`, then a sidecar with the same settings and a "name" (README's
+    sidecar, or the app's Load model dialog): --resume refused every set ("model m.pt (TorchScript, 3 classes),
+    not My digits") and check skipped them, though weights and settings were the run's. The record's `arch`
+    and the weights' digest say which model it is; another name is a label."""
+    path = tmp_path / "m.pt"
+    script(SmallCNN(channels=3, classes=3, size=16), path)
+    photo = photo_file(tmp_path)
+    out = tmp_path / "out"
+    argv = ["explain", str(photo), "--model", str(path), "--out", str(out), "--style", "free", "-q"]
+    assert cli.main([*argv, "--input-size", "16"]) in (0, 1)
+    rec = json.loads((out / "photo.gradflip.json").read_text(encoding="utf-8"))
+    assert rec["model"]["arch"] == "torchscript"
+    written = (out / "photo.gradflip.json").stat().st_mtime_ns
+    (tmp_path / "m.gradflip.json").write_text(json.dumps(
+        {"kind": "gradflip-model", "version": 1, "name": "My digits", "preprocessing": {"input_size": [16, 16]}}))
+    capsys.readouterr()
+    assert cli.main([*argv, "--resume"]) in (0, 1)
+    assert "made with other settings" not in capsys.readouterr().err
+    assert (out / "photo.gradflip.json").stat().st_mtime_ns == written
+    cli.main(["check", str(out), "--model", str(path), "--points", "3", "-q"])
+    assert "made with model" not in capsys.readouterr().err

@@ -111,9 +111,9 @@ def _photo(source: str, photos: str | os.PathLike | None, digest: str | None = N
     else, when ``photos`` is given, the file in ``photos`` at the end of that path (``photos/b/x.png``, then
     ``photos/x.png`` for ``tree/b/x.png``: a ``--recursive`` run's photos keep their subfolders). A name that
     was not UTF-8 was stored with U+FFFD: the file of its folder whose name reads so. Of several, the one
-    whose SHA-256 is ``digest``."""
+    whose SHA-256 is ``digest``; a stored path that holds another photo gives way to one in ``photos`` that is the run's."""
     src = Path(source)
-    if src.exists():
+    if src.exists() and (photos is None or not digest or _same_file(src, digest)):
         return src
     candidates = []
     if photos is not None:
@@ -133,9 +133,18 @@ def _photo(source: str, photos: str | os.PathLike | None, digest: str | None = N
                     return q
             except OSError:
                 continue
+    if src.exists():
+        return src
     if found:
         return found[0]
     return src if photos is None else Path(photos) / src.name
+
+
+def _same_file(path: Path, digest: str) -> bool:
+    try:
+        return _sha256(path) == digest
+    except OSError:
+        return False
 
 
 def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] = "blur", points: int | None = None,
@@ -206,7 +215,9 @@ def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] =
     src = _photo(str(source), photos, digest)
     try:
         if digest and _sha256(src) != digest:
-            out.skipped = (f"the photo {src} changed since the run" if src == Path(str(source)) else
+            relative = "" if src.is_absolute() or photos is not None else (
+                " (the record names it relative to the folder the run started in: is this that folder? or give --photos DIR)")
+            out.skipped = (f"the photo {src} changed since the run{relative}" if src == Path(str(source)) else
                            f"{src} is not the photo the run read ({source}: another content)")
             return out
         data = load_image(src, max_side=max(int(v) for v in work), **({"max_pixels": int(max_pixels)} if max_pixels else {}))

@@ -47,7 +47,8 @@ def file_fingerprint(path: str | Path) -> dict | None:
 def same_weights(then: dict, now: dict) -> set[str]:
     """The keys of two ``model`` entries (a record's, this run's) that differ only because the same weights were
     loaded from another file name, a copy of the weights file (the same size and SHA-256): ``file``, and ``name``
-    where the names differ only by that file name ("resnet18 (10 classes, copy.pth)"); none for other weights or
+    where the names differ only by that file name ("resnet18 (10 classes, copy.pth)") or both entries name the same
+    ``arch`` (what built the network: then a name is a label, such as a sidecar's ``"name"``); none for other weights or
     weights without a digest (a model folder). ``--resume`` and ``check`` know weights by their content, not their
     path; what else decides the answers (input size, mean, std, labels, classes) is still compared."""
     digest = then.get("file_sha256")
@@ -55,7 +56,8 @@ def same_weights(then: dict, now: dict) -> set[str]:
         return set()
     old, new = str(then.get("file") or ""), str(now.get("file") or "")
     renamed = bool(old and new) and str(then.get("name", "")).replace(old, new) == str(now.get("name", ""))
-    return {"file", "name"} if renamed else {"file"}
+    built_alike = bool(then.get("arch")) and then.get("arch") == now.get("arch")
+    return {"file", "name"} if renamed or built_alike else {"file"}
 
 
 def is_image_file(path: Path) -> bool:

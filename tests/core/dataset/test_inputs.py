@@ -276,3 +276,19 @@ def test_the_same_weights_under_another_file_name_differ_only_in_the_name():
     assert same_weights(then, {**then, "file": "b.pth", "file_bytes": 101}) == set()
     folder = {"name": "vit (3 classes, hf)", "file": "hf"}  # a model folder has no digest: known by its name
     assert same_weights(folder, {"name": "vit (3 classes, hf2)", "file": "hf2"}) == set()
+
+
+def test_the_same_weights_built_alike_are_one_model_whatever_its_name():
+    """A sidecar's "name" made the run's own weights "another model" for --resume and check; with the record's
+    ``arch`` (what built the network) the name is a label. Another architecture over the same file is another
+    model, and a record from before ``arch`` keeps comparing names."""
+    from gradflip_desktop.core.dataset.inputs import same_weights
+
+    then = {"name": "m.pt (TorchScript, 3 classes)", "file": "m.pt", "file_bytes": 100, "file_sha256": "ab" * 8,
+            "arch": "torchscript"}
+    assert same_weights(then, {**then, "name": "My digits"}) == {"file", "name"}
+    sd = {"name": "resnet18 (3 classes, ft.pth)", "file": "ft.pth", "file_bytes": 100, "file_sha256": "ab" * 8,
+          "arch": "resnet18"}
+    assert same_weights(sd, {**sd, "name": "timm:resnet18 (3 classes, ft.pth)", "arch": "timm:resnet18"}) == {"file"}
+    older = {k: v for k, v in then.items() if k != "arch"}
+    assert same_weights(older, {**then, "name": "My digits"}) == {"file"}

@@ -428,6 +428,7 @@ def load_model_file(
         preprocessing=pre,
         warnings=notes,
     )
+    clf.weights_file["arch"] = used_arch or fmt  # what built the network: with the digest it names the model, its name need not
     try:
         return clf.to(dev)
     except ModelError:
