@@ -79,6 +79,22 @@ def test_a_key_region_of_the_class_on_top_at_the_flip_keeps_its_top_at_the_flip_
     assert entry.startswith("top at the flip, key region alone: tiger cat") and entry.endswith("…") and len(entry) < 52
 
 
+def test_the_key_region_entry_gives_an_imagenet_class_name_whole(qtbot):
+    """The sample cat's key region alone gives prairie chicken: the legend said "key region alone: prairie chick…"
+    in a 1600 px window (the name had 14 letters after the words before it, so 121 of ImageNet's 1000 names were
+    cut, "German shepherd" too), while the sentence and the key-region line named it whole."""
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    plot.resize(1200, 300)
+    plot.show()
+    res = result(key_class=4)
+    res.labels = [*LABELS[:4], "prairie chicken", *LABELS[5:]]
+    plot.clear(res.labels)
+    plot.show_result(res)
+    legend = [label.text for _, label in plot.legend.items]
+    assert "key region alone: prairie chicken" in legend, legend
+
+
 def test_a_short_plot_keeps_the_key_regions_class_which_the_sentence_names_first(qtbot):
     """page.png with Compare Methods on (walk29): the sentence began "turns pill bottle (67 %) into menu (17.3 %)",
     the plot drew menu's star at saved, and the cramped legend kept "saved image (8-bit)" and hid menu under

@@ -8,6 +8,7 @@ from PySide6.QtCore import QTextBoundaryFinder
 
 LEGEND_CHARS = 32  # a longer class name is cut in the plot's legend (a model's own labels can be sentences: uncut,
 # the legend took 80 % of the plot's width and left the curves ~100 px); the hover read-out and top-5 give it whole
+LEGEND_ENTRY_CHARS = 50  # an entry whose class name follows words ("key region alone: "): at most this many letters
 
 
 def graphemes(text: str) -> list[str]:

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from gradflip_desktop.core.summary import START_TIE, any_of
 
-from .elision import LEGEND_CHARS, elide_end
+from .elision import LEGEND_CHARS, LEGEND_ENTRY_CHARS, elide_end
 from .legend import FittedLegend, plain
 from .step_axis import StepAxis
 from .step_marks import mark_lines, place_mark_labels
@@ -298,7 +298,10 @@ class ProbabilityPlot(QWidget):
                 entries.append((self.flip_curve, f"{kind}: {elide_end(self.label(flip_to), LEGEND_CHARS)}", 1))
             for k, (c, i) in enumerate(zip(self.runner_curves, runners)):  # one entry says both (the flip's was lost)
                 what = ", ".join(w for w, on in (("top at the flip", moved and i == at_flip), ("key region alone", i == key)) if on)
-                text = elide_end(f"{what}: {self.label(i)}" if what else self.label(i), max(LEGEND_CHARS, len(what) + 16))
+                # the name's own budget after the words before it, within LEGEND_ENTRY_CHARS ("key region alone: " left
+                # a name 14 letters: "prairie chick…", 121 of ImageNet's names cut)
+                limit = max(LEGEND_CHARS, min(len(what) + 2 + LEGEND_CHARS, LEGEND_ENTRY_CHARS))
+                text = elide_end(f"{what}: {self.label(i)}" if what else self.label(i), limit)
                 entries.append((self.key_point if i == key else c, text, 2 if i == key else 3 if i == at_flip and moved else 4 + k))
             if self.saved is not None:
                 entries.append((self.saved_curves[0], "saved image (8-bit)", 2))
