@@ -447,7 +447,8 @@ def test_the_default_result_shows_its_key_set_outlined(qtbot, window):
     assert window.views.key_slider.accessibleName() == title  # screen readers name the same set
     assert window.views.key_answer.toolTip().startswith(f"{title}:")
     mode_texts = [window.views.mode_box.itemText(i) for i in range(window.views.mode_box.count())]
-    assert f"{title} outline" in mode_texts  # the Difference mode names the same set as the explorer
+    # the Difference mode names the same set as the explorer (a region's shows the region alone)
+    assert ("Key region alone" if keys.kind == "region" else "Key-pixel outline") in mode_texts
     assert window.views.key_count == keys.found
     qtbot.waitUntil(lambda: window.views.original.overlay() is not None, timeout=30_000)
     assert ("key region:" if keys.kind == "region" else "key pixels:") in window.views.key_answer.text()

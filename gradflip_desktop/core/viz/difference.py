@@ -52,6 +52,9 @@ class DiffRequest:
     # what blur_amount is called: a region-style run that ended before its map (nothing to flip, stopped) shows
     # its mask, the detail it removed, not a "blur amount" of the blur style
     blur_name: str = "blur amount"
+    # the key region's fill-in (H x W x 3, the detail-removed copy): with it the key-region mode shows the image the
+    # key region's answer is about, the photo with only the region replaced (ExplainResult.key_region_image)
+    fill: np.ndarray | None = None
     # live previews only (no mask, key pixels or blur amount): draw at 1/reduce of the size, about the
     # size the panel shows (the same maps, computed on block means; the final result is full size)
     reduce: int = 1
@@ -73,6 +76,7 @@ class DiffImage:
     gain: float | None
     note: str = ""
     extent: tuple[int, int] | None = None  # (width, height) of the full image when rgb is reduced
+    alone: bool = False  # the image shown is the key region alone (the photo with only the region replaced)
 
 
 def render_difference(req: DiffRequest) -> DiffImage:
@@ -111,6 +115,12 @@ def render_difference(req: DiffRequest) -> DiffImage:
         from ..results import KeyRegion  # noqa: PLC0415
 
         region = isinstance(req.key_pixels, KeyRegion)  # drawn as the figure and the Original draw it
+        if region and req.fill is not None and req.fill.shape == orig.shape:
+            # what the key-region answer is about: "removing its detail flips it to X" was a claim about an image
+            # the window never showed (the Original outlined it twice); outlined, not veiled or hatched
+            alone = np.where(mask[..., None], req.fill, orig)
+            out = maps.composite(alone, maps.key_region_layer(mask, veil=False))
+            return DiffImage(req.mode, display_uint8(out), None, None, alone=True)
         over = maps.key_region_overlay(orig, mask) if region else maps.key_pixel_overlay(orig, mask)
         out = orig * (1 - o) + over * o
         return DiffImage(req.mode, display_uint8(out), None, None)

@@ -219,7 +219,7 @@ def upscale(a: np.ndarray, factor: int) -> np.ndarray:
     return np.repeat(np.repeat(a, factor, axis=0), factor, axis=1)
 
 
-def key_region_layer(mask: np.ndarray, scale: int = 1, dark: bool = False) -> np.ndarray:
+def key_region_layer(mask: np.ndarray, scale: int = 1, dark: bool = False, veil: bool = True) -> np.ndarray:
     """H x W x 4 uint8 to lay over the photo: the key region outlined (yellow line, dark edge), the rest
     under a grey veil, the region itself clear. The app draws it over the Original; the figure's panel
     (:func:`key_region_overlay`) is the same layer composited, so both show the region alike.
@@ -231,14 +231,17 @@ def key_region_layer(mask: np.ndarray, scale: int = 1, dark: bool = False) -> np
 
     ``scale``: the layer is drawn ``scale`` times larger than the mask (:func:`outline_scale`), so that a
     small photo's outline is thinner than its pixels; it is laid over the photo at the photo's size.
-    ``dark``: the photo is dark (:func:`is_dark`): the outside is lifted (:data:`REGION_LIFT`), not dimmed."""
+    ``dark``: the photo is dark (:func:`is_dark`): the outside is lifted (:data:`REGION_LIFT`), not dimmed.
+    ``veil=False``: the line (and a small region's dashed box) only, no veil and no hatching: drawn over the
+    image the key region's answer is about, whose region must show what was done to it."""
     mask = upscale(np.asarray(mask, dtype=bool), int(scale))
     out = np.zeros(mask.shape + (4,), np.uint8)
     if not mask.any():  # no region (the slider at 0 px): the photo as it is, not a veil over nothing marked
         return out
-    out[~mask] = REGION_LIFT if dark else REGION_DIM
+    if veil:
+        out[~mask] = REGION_LIFT if dark else REGION_DIM
     share = float(mask.mean())
-    if is_large_region(share) and share < 1.0:
+    if veil and is_large_region(share) and share < 1.0:
         out[mask & region_hatch(mask.shape)] = (*REGION_LINE_RGB, REGION_HATCH_ALPHA)
     elif 0.0 < share < SMALL_REGION:  # a few pixels: a dashed box round them (1/20 of the long side away)
         box = region_outline(dilate(mask, _box_radius(mask)))

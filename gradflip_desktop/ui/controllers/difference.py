@@ -48,6 +48,7 @@ class DiffSource:
     importance: np.ndarray | None = None  # the region style's map
     blur_name: str = "blur amount"  # the region style's mask: "detail removed"
     name: str = SMOOTHED_MAGNITUDE  # what the magnitude mode shows (core.viz.difference.map_name); a preview: the change
+    fill: np.ndarray | None = None  # the key region's fill-in: its mode shows the photo with only the region replaced
 
     @property
     def live(self) -> bool:
@@ -148,6 +149,15 @@ def key_answer_text(kind: str, k: int, n: int, prediction, flips: bool, fill: st
     return f"{what}, do not {miss}: {label}"
 
 
+def alone_caption(fill: str) -> str:
+    """The Difference panel's caption while it shows the key region alone, worded by the region's fill-in as the
+    key-region line is ("removing its detail" / "filling it with the mean colour")."""
+    base, found = fill_base(fill)
+    done = ("'s detail removed" if base.startswith("blur") else f" faded toward the {html.escape(base)}" if found
+            else f" filled with the {html.escape(base)}")
+    return f"the photo with only the outlined region{done}: the image the key-region line below classifies"
+
+
 def key_pixels_task(task, session: "ModelSession", result: "ExplainResult", count: int) -> KeyPixelAnswer:
     """Classify the image with only the ``count`` top pixels of the key set changed
     (``result.key_region_image(count)`` or ``result.key_pixel_image(count)``: the image the core's own
@@ -204,6 +214,8 @@ class DifferenceController(QObject):
         self._dark = is_dark(result.original_pixels)  # the key region's veil lifts a dark photo (as the figure)
         target = getattr(result, "target", None)
         self._target = target.label if target is not None else None  # a targeted run's class (the answer names it)
+        if keys is not None and keys.kind == "region":
+            self.w.views.alone_caption = alone_caption(str(getattr(keys.source, "fill", "blur")))
         if keys is not None:
             self.w.views.set_key_pixels(keys.total, keys.found, "Key region" if keys.kind == "region" else "Key pixels")
             self.w.views.set_key_answer(self._key_text(keys.found, keys.prediction, keys.flips))
@@ -212,7 +224,7 @@ class DifferenceController(QObject):
         self.source = DiffSource(
             result.original_pixels, result.delta, key_pixels=keys.source if keys is not None else None,
             blur_amount=result.blur_amount, importance=getattr(result, "region_map", None), blur_name=blur_name(result),
-            name=map_name(result),
+            name=map_name(result), fill=result.fill_pixels if keys is not None and keys.kind == "region" else None,
         )
         self.request()
 
@@ -254,7 +266,7 @@ class DifferenceController(QObject):
         self._render.start(render_task, DiffRequest(
             views.mode, src.original, src.delta, None, views.opacity,  # the mask: kp.mask_for(count), drawn there
             views.gain, src.adjusted, kp, count, src.blur_amount, importance=src.importance, blur_name=src.blur_name,
-            reduce=views.original.display_factor() if src.live else 1,
+            reduce=views.original.display_factor() if src.live else 1, fill=src.fill,
         ))
 
     def _on_rendered(self, diff: DiffImage | None) -> None:

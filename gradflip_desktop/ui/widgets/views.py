@@ -110,7 +110,9 @@ class ResultViews(QWidget):
         kr.addWidget(self.key_slider, 1)
         kr.addWidget(self.key_label)
         kr.addWidget(self.key_answer, 3)
-        self._change_text = ""
+        self._change_text = self._change_tip = ""
+        # the Difference panel's caption while it shows the key region alone (the controller words it by the fill-in)
+        self.alone_caption = "the photo with only the outlined region's detail removed"
         self._key_text = ""
         self.key_row.setVisible(False)
         # its room stays when hidden: a run hides the row, and views that grew taller and shrank back when it
@@ -282,8 +284,9 @@ class ResultViews(QWidget):
 
     def set_change_caption(self, rich_text: str, tooltip: str = "") -> None:
         """The size of the change (the Difference caption)."""
-        self._change_text = rich_text
-        self.set_caption(self.difference, rich_text, tooltip)
+        self._change_text, self._change_tip = rich_text, tooltip
+        if self.difference.title.text() == "<b>Difference</b>":  # the key region alone keeps its own caption
+            self.set_caption(self.difference, rich_text, tooltip)
 
     def set_summary(self, rich_text: str) -> None:
         """The one-sentence summary above the panels."""
@@ -371,7 +374,7 @@ class ResultViews(QWidget):
         run starts, so a key-region run never shows "Key-pixel outline")."""
         i = self.mode_box.findData(KEY_PIXELS)
         if i >= 0:
-            self.mode_box.setItemText(i, DIFF_MODES[KEY_PIXELS] if title == "Key pixels" else f"{title} outline")
+            self.mode_box.setItemText(i, DIFF_MODES[KEY_PIXELS] if title == "Key pixels" else f"{title} alone")
 
     def name_magnitude(self, name: str | None = None) -> None:
         """The magnitude mode's entry names what it shows, as its colour bar and the figure do
@@ -386,13 +389,14 @@ class ResultViews(QWidget):
 
     def clear_result(self) -> None:
         self._key_total = 0
-        self._change_text = self._key_text = ""
+        self._change_text = self._change_tip = self._key_text = ""
         self.key_label.setText("")
         self.key_answer.setText("")
         self.key_row.setVisible(False)
         self.original.set_overlay(None)
         self.adjusted.set_image(None)
         self.difference.set_image(None)
+        self.difference.title.setText("<b>Difference</b>")
         self.set_caption(self.adjusted, "")
         self.set_caption(self.difference, "")
         self.colorbar_view.hide()
@@ -400,6 +404,13 @@ class ResultViews(QWidget):
 
     def show_difference(self, diff: DiffImage) -> None:
         self.difference.set_image(diff.rgb, extent=getattr(diff, "extent", None))
+        alone = bool(getattr(diff, "alone", False))  # the image the key-region line is about, not a difference
+        title = "Key region alone" if alone else "Difference"
+        if self.difference.title.text() != f"<b>{title}</b>":
+            self.difference.title.setText(f"<b>{title}</b>")
+            self.set_caption(self.difference, self.alone_caption if alone else self._change_text,
+                             "The photo with only the key region changed: the image the line under the key-region "
+                             "slider classifies (move the slider: it follows)." if alone else self._change_tip)
         self._set_colorbar(diff.colorbar)
         if diff.gain is not None:
             if self._gain is None:

@@ -141,3 +141,32 @@ def test_the_key_set_mode_draws_a_key_region_as_the_figure_does():
     expected = np.clip(np.round(key_region_overlay(orig, mask) * 255), 0, 255)
     assert np.abs(img.rgb.astype(int) - expected.astype(int)).max() <= 1
     assert np.abs(img.rgb[15:25, 15:35].astype(int) - np.round(orig[15:25, 15:35] * 255).astype(int)).max() <= 1
+
+
+def test_with_its_fill_the_key_region_mode_shows_the_image_the_key_region_answer_is_about():
+    """"removing its detail flips it to prairie chicken" spoke of an image the window never showed: with the
+    region's fill-in the mode draws the photo with only the region replaced (ExplainResult.key_region_image),
+    outlined but neither veiled nor hatched, so what was done to the region shows."""
+    from gradflip_desktop.core.models import Prediction
+    from gradflip_desktop.core.results import KeyRegion
+    from gradflip_desktop.core.viz.difference import KEY_PIXELS, DiffRequest, render_difference
+
+    rng = np.random.default_rng(2)
+    orig = rng.uniform(0, 1, (60, 80, 3)).astype(np.float32)
+    fill = np.full_like(orig, 0.5)
+    mask = np.zeros((60, 80), bool)
+    mask[:, :50] = True  # over half of the image: hatched on the Original, not here
+    ranking = np.argsort(np.argsort(~mask.ravel(), kind="stable"), kind="stable").reshape(mask.shape)
+    region = KeyRegion(pixels=int(mask.sum()), fraction=float(mask.mean()), components=1, flips=True,
+                       prediction=Prediction(1, "b", 0.6), mask=mask, ranking=ranking.astype(np.int32), fill="blur")
+    img = render_difference(DiffRequest(KEY_PIXELS, orig, orig.copy(), opacity=0.75, key_pixels=region,
+                                        key_count=region.pixels, fill=fill))
+    assert img.alone
+    assert (img.rgb[5:55, 5:45] == 128).all()  # the region: the fill-in, unhatched
+    outside = np.round(orig[5:55, 55:75] * 255).astype(int)
+    assert np.abs(img.rgb[5:55, 55:75].astype(int) - outside).max() <= 1  # the rest: the photo, not dimmed
+    assert (img.rgb[:, 48:50] == (255, 217, 26)).all(axis=-1).any()  # the outline
+    half = render_difference(DiffRequest(KEY_PIXELS, orig, orig.copy(), key_pixels=region, key_count=1000, fill=fill))
+    assert (half.rgb.reshape(-1, 3) == 128).all(axis=-1).sum() < (img.rgb.reshape(-1, 3) == 128).all(axis=-1).sum()
+    plain = render_difference(DiffRequest(KEY_PIXELS, orig, orig.copy(), key_pixels=region, key_count=region.pixels))
+    assert not plain.alone  # without the fill-in (an older result): the outlined photo, as before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from gradflip_desktop.core.models import Prediction
@@ -80,7 +81,7 @@ def test_the_summary_never_wraps_a_number_away_from_its_percent_sign(qtbot, wind
 def test_a_region_run_in_the_key_set_mode_never_speaks_of_key_pixels(qtbot, window):
     """After a textbook run the Difference mode stayed "Key-pixel outline"; the next key-region run showed
     that name and "key pixels are found after the flip" in the status bar while it ran (the region style
-    finds no key pixels), and only its result renamed the mode "Key region outline"."""
+    finds no key pixels), and only its result renamed the mode "Key region outline" (now "Key region alone")."""
     from helpers import RUN_TIMEOUT_MS
 
     from gradflip_desktop.core.viz.difference import KEY_PIXELS
@@ -98,11 +99,11 @@ def test_a_region_run_in_the_key_set_mode_never_speaks_of_key_pixels(qtbot, wind
     window.controls.set_settings(RunSettings())  # the default: key region
     with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
         window.explain()
-        assert views.mode_box.currentText() == "Key region outline"  # named as soon as the run starts
+        assert views.mode_box.currentText() == "Key region alone"  # named as soon as the run starts
     qtbot.wait(300)
     assert statuses and not any("key pixel" in s.lower() for s in statuses), statuses
     assert any("key region is found after the flip" in s for s in statuses), statuses
-    assert set(names) == {"Key region outline"}, names
+    assert set(names) == {"Key region alone"}, names
     # and back: a textbook run names key pixels again from its start
     window.controls.set_settings(RunSettings(style="free", max_steps=20))
     with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
@@ -118,11 +119,11 @@ def test_before_any_run_the_key_set_mode_is_named_by_the_chosen_style(qtbot, win
     views, style = window.views, window.controls.style
     name = lambda: views.mode_box.itemText(views.mode_box.findData(KEY_PIXELS))  # noqa: E731
     assert window.result is None and style.currentData() == "region"
-    assert name() == "Key region outline"
+    assert name() == "Key region alone"
     style.setCurrentIndex(style.findData("free"))
     assert name() == "Key-pixel outline"
     style.setCurrentIndex(style.findData("region"))
-    assert name() == "Key region outline"
+    assert name() == "Key region alone"
 
 
 def test_a_region_over_most_of_the_image_is_named_as_drawn_hatched():
@@ -204,3 +205,36 @@ def test_the_key_sets_share_reads_as_in_the_sentence_the_figure_and_the_cli():
     region = key_answer_text("region", 38380, 240000, Prediction(470, "candle", 0.13), True, "blur sigma = long side / 8")
     assert region.startswith("key region: 16 % of the image (38,380 pixels") and "16.0 %" not in region
     assert "0.2 % of the image" in key_answer_text("pixels", 1, 400, Prediction(285, "Egyptian cat", 0.5), False)
+
+
+def test_the_key_region_mode_shows_the_key_region_alone_and_gives_the_panel_back(qtbot, window):
+    """The key-region line ("removing its detail flips it to …") spoke of an image no panel showed: in the key
+    region's mode the third panel is that image (titled and captioned so), and any other mode gives it back to
+    the difference with the change's caption."""
+    from helpers import RUN_TIMEOUT_MS
+
+    from gradflip_desktop.core.viz.difference import KEY_PIXELS, MAGNITUDE
+
+    views = window.views
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
+        window.explain()
+    qtbot.wait(300)
+    result = window.result
+    assert result.key_region is not None
+    change = views.difference.caption.text()
+    assert change.startswith("change:")
+    with qtbot.waitSignal(window.difference_shown, timeout=10_000) as shown:
+        views.mode_box.setCurrentIndex(views.mode_box.findData(KEY_PIXELS))
+    assert shown.args[0].alone
+    assert views.difference.title.text() == "<b>Key region alone</b>"
+    assert "only the outlined region" in views.difference.caption.text()
+    inside = result.key_region.mask_for(result.key_region.pixels)
+    alone = np.round(result.key_region_image() * 255).astype(int)
+    drawn = shown.args[0].rgb.astype(int)
+    line = np.all(drawn == (255, 217, 26), axis=-1) | np.all(drawn == (26, 26, 26), axis=-1)
+    assert np.abs(drawn - alone)[inside & ~line].max() <= 1  # the image the key region's answer classified
+    with qtbot.waitSignal(window.difference_shown, timeout=10_000) as shown:
+        views.mode_box.setCurrentIndex(views.mode_box.findData(MAGNITUDE))
+    assert not shown.args[0].alone
+    assert views.difference.title.text() == "<b>Difference</b>"
+    assert views.difference.caption.text() == change
