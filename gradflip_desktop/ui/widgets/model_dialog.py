@@ -181,7 +181,8 @@ class LoadModelDialog(QDialog):
         labels_row.addWidget(self.labels_edit, 1)
         labels_row.addWidget(self.labels_button)
 
-        pre = info.preprocessing or Preprocessing()
+        guess = None if info.preprocessing is not None else getattr(facts, "guess", None)
+        pre = info.preprocessing or guess or Preprocessing()
         self._prefilled_pre = pre
         self._pre_known = info.preprocessing is not None
         self.height_box = QSpinBox()
@@ -210,6 +211,9 @@ class LoadModelDialog(QDialog):
         # nothing known: the fields show a generic guess, but left as they are the loader keeps its own (a timm
         # architecture's pretrained_cfg, e.g. 176 px centre crop; a 1-channel network gets grayscale), so say so
         self.pre_note = QLabel(
+            f"The file names no input settings: these are timm's for {info.arch[len('timm:'):]} (its pretrained "
+            "configuration). Left as they are, the loader uses the network's own (these, with the channel count its "
+            "weights have), with a note; change any to set them." if guess is not None else
             "The file names no input settings: these are a generic guess. Left as they are, the loader finds the "
             "model's own where it can (a timm architecture's; the input size and channels a network runs on), with "
             "a note; change any to set them."

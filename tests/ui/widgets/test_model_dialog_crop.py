@@ -43,3 +43,35 @@ def test_a_deit_folders_warp_and_crop_is_shown_and_kept(qtbot, tmp_path):
     dlg.height_box.setValue(112)
     dlg.width_box.setValue(112)
     assert (dlg.preprocessing().resize, dlg.preprocessing().resize_size) == ("squash-crop", 128)
+
+
+def test_a_timm_checkpoint_shows_its_architectures_settings_not_a_generic_guess(qtbot, tmp_path):
+    """A timm training checkpoint (model_best.pth.tar, arch named inside) showed "Squash to the input size" and
+    ImageNet's mean as a guess, then loaded with timm's centre crop and bicubic resize: the dialog now shows
+    timm's own settings for it (pretrained_cfg), and left untouched they are still the loader's to choose."""
+    import argparse
+
+    timm = pytest.importorskip("timm")
+    import torch
+
+    from gradflip_desktop.core.models.files.timm import timm_preprocessing
+    from gradflip_desktop.ui.controllers.model_session import inspect_model_task
+    from gradflip_desktop.ui.widgets.model_dialog import LoadModelDialog
+
+    name = "test_efficientnet"
+    net = timm.create_model(name, pretrained=False, num_classes=4)
+    path = tmp_path / "model_best.pth.tar"
+    torch.save({"epoch": 3, "arch": name, "state_dict": net.state_dict(), "version": 2,
+                "args": argparse.Namespace(model=name, num_classes=4)}, path)
+    facts = inspect_model_task(None, str(path))
+    assert facts.info.arch == f"timm:{name}" and facts.info.preprocessing is None
+    expected = timm_preprocessing(timm.models.get_pretrained_cfg(name).to_dict())
+    assert facts.guess == expected and expected.resize == "center-crop"
+    dlg = LoadModelDialog(facts)
+    qtbot.addWidget(dlg)
+    assert dlg.resize_box.currentData() == "center-crop"
+    assert (dlg.height_box.value(), dlg.width_box.value()) == expected.input_size
+    assert "timm's for test_efficientnet" in dlg.pre_note.text()
+    assert dlg.preprocessing() is None  # untouched: the loader's own (with the channel count of the weights)
+    dlg.resize_box.setCurrentIndex(dlg.resize_box.findData("squash"))
+    assert dlg.preprocessing().resize == "squash"  # changed: the user's

@@ -21,7 +21,8 @@ from ..classifier import Preprocessing
 from .fitting import build_and_load, headless_message, key_diff, mismatch_message, strip_framework_prefix
 from .safety import checkpoint_labels, extract_state_dict, load_weights, short_reason
 
-__all__ = ["TIMM_PREFIX", "is_timm_arch", "load_timm_state_dict", "timm_folder", "timm_architectures", "timm_module", "timm_preprocessing"]
+__all__ = ["TIMM_PREFIX", "is_timm_arch", "load_timm_state_dict", "pretrained_guess", "timm_folder", "timm_architectures",
+           "timm_module", "timm_preprocessing"]
 
 TIMM_PREFIX = "timm:"
 TIMM_EXTRA = "pip install 'gradflip-desktop[timm]'"
@@ -74,6 +75,22 @@ def timm_preprocessing(cfg: Mapping[str, Any]) -> Preprocessing:
         # architectures: caformer, efficientnetv2_s, *_384 fine-tunes) the crop still drops a wide photo's sides
         return Preprocessing(resize="center-crop", resize_size=int(math.floor(max(h, w) / float(crop_pct))), **pre)
     return Preprocessing(resize="squash", **pre)
+
+
+def pretrained_guess(arch: str | None) -> Preprocessing | None:
+    """The preprocessing timm's ``pretrained_cfg`` gives the architecture ``arch`` ("timm:name"), read without
+    building the network (no download: the configs ship with timm); ``None`` for another name or without timm.
+    The Load model dialog shows it for a checkpoint that names its timm architecture: a generic guess
+    ("squash", ImageNet's mean) there was not what the model then ran with (timm's centre crop, bicubic)."""
+    if not arch or not arch.startswith(TIMM_PREFIX):
+        return None
+    try:
+        from timm.models import get_pretrained_cfg  # noqa: PLC0415 - optional extra
+
+        cfg = get_pretrained_cfg(arch[len(TIMM_PREFIX):])
+        return None if cfg is None else timm_preprocessing(cfg.to_dict())
+    except Exception:  # noqa: BLE001 - an older timm or an odd config: the dialog keeps its generic guess
+        return None
 
 
 def _fits(timm, name: str, sd: Mapping[str, torch.Tensor]) -> bool:
