@@ -173,6 +173,9 @@ class ExplainResult:
     options: ExplainOptions
     model_name: str
     labels: list[str] = field(default_factory=list, repr=False)
+    # a group run's: the classifier's class groups (the sentence says so when the class it flips to is in another one:
+    # "any cat" turned into lynx, a big cat, read as a contradiction)
+    groups: dict[str, list[int]] = field(default_factory=dict, repr=False)
     blur_amount: np.ndarray | None = field(default=None, repr=False)  # H x W in [0, 1], style "blur" only
     # region style: the importance map (H x W in [0, 1], smooth) and the key region ranked by it
     region_map: np.ndarray | None = field(default=None, repr=False)

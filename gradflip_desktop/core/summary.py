@@ -198,6 +198,19 @@ def _before(result, before: float, beside: float | None = None) -> str:
     return f"{a}, a near tie with {label} at {b}"
 
 
+def _other_group(result, named) -> str:
+    """A group run's clause on the first class ``named`` (the sentence's predictions) that is in another of the
+    model's groups: "; lynx is in the group “big cat”, not in “cat”" ("any cat" into lynx read as a contradiction)."""
+    groups, mine = getattr(result, "groups", None) or {}, set(result.explained)
+    for pred in named:
+        if pred.index in mine:
+            continue
+        other = next((g for g, idx in groups.items() if g != result.explained_name and pred.index in idx), None)
+        if other is not None:
+            return f"; {pred.label} is in the group “{other}”, not in “{result.explained_name}”"
+    return ""
+
+
 def _alone(region, name: str, group: bool = False) -> str:
     """The class the key region alone turns the photo into, and what the explained class (a group: its sum)
     still has there: "15 %; espresso now 12 %", one decimal on a near tie (under 2 points: "13.8 %; espresso now 12.4 %").
@@ -374,9 +387,9 @@ def summary_sentence(result, view: str = "magnitude") -> str:
                 # the same class at another share (the Adjusted caption read 9.5 % beside the sentence's 20 %: the
                 # search stops at the flip, the key region is changed in full), or the saved image's own near tie
                 text += f"; over the whole photo (Adjusted) it is {final.label} ({_now(result, name)})"
-            return f"{text}: {where_clause(result, view)}."
-        return (f"{change} turns {name} ({_before(result, before, final.probability)}) into {final.label} ({_now(result, name)}): "
-                f"{where_clause(result, view)}.")
+            return f"{text}{_other_group(result, (alone, final))}: {where_clause(result, view)}."
+        return (f"{change} turns {name} ({_before(result, before, final.probability)}) into {final.label} ({_now(result, name)})"
+                f"{_other_group(result, (final,))}: {where_clause(result, view)}.")
     n = len(result.steps)
     if status == Status.ALREADY.value:
         message = str(result.message or "")

@@ -651,3 +651,25 @@ def test_the_explained_class_is_told_apart_from_the_class_it_turns_into_as_preci
     far = replace(near, key_region=replace(near.key_region, prediction=replace(region.prediction, probability=0.2),
                                            explained_probability=0.1))
     assert f"turns {name} (13 %) into {alone} (20 %; {name} now 10 %)" in summary_sentence(far)  # whole, as before
+
+
+def test_a_group_run_says_when_the_class_it_flips_to_is_in_another_group(tiny, tiny_image):
+    """"any cat" turned into lynx (23 %): read as a contradiction, lynx being a cat to a person; the model's
+    "big cat" group holds it. The sentence names the group the flipped-to class is in, and nothing when none does."""
+    from dataclasses import replace
+
+    from gradflip_desktop.core.explain import run as run_result
+
+    tiny.groups = {"pair": [0, 1], "wild": [2, 3]}
+    grouped = run_result(tiny, tiny_image, ExplainOptions(style="free", group="pair"))
+    assert grouped.groups == {"pair": [0, 1], "wild": [2, 3]}  # a group run keeps the model's groups
+    assert run_result(tiny, tiny_image, ExplainOptions(style="free", max_steps=2)).groups == {}
+    result = run(tiny, tiny_image, ExplainOptions(style="free"))
+    final = result.final.index
+    others = [i for i in range(len(result.final_probabilities)) if i != final][:2]
+    group = replace(result, explained=others, explained_name="mine", key_region=None,
+                    groups={"mine": others, "elsewhere": [final]})
+    text = summary_sentence(group)
+    assert f"; {result.final.label} is in the group “elsewhere”, not in “mine”:" in text
+    assert "is in the group" not in summary_sentence(replace(group, groups={"mine": others}))
+    assert "is in the group" not in summary_sentence(replace(group, groups={}))

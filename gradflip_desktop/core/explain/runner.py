@@ -254,6 +254,7 @@ def _finish(s: RunState, status: Status, message: str, x_final: torch.Tensor | N
         run_on={"device": str(getattr(clf, "device", "cpu")), "batch_size": str(getattr(clf, "batch_size", 1)),
                 "torch_threads": str(torch.get_num_threads())},  # this thread's: a record may be written on another
         labels=list(clf.labels),
+        groups={k: list(v) for k, v in getattr(clf, "groups", {}).items()} if len(s.explained) > 1 else {},
         region_map=s.region_map,
         key_region=s.region,
         fill_pixels=(_hwc(s.coords.fill if s.region_fill is None else s.region_fill)
