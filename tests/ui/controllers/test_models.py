@@ -141,13 +141,41 @@ def test_a_near_tie_at_the_start_is_said_before_explain(qtbot, window):
     m = window.models
     window.clear_result()
     tie = [Prediction(3, "nematode", 0.0893), Prediction(7, "bubble", 0.0889), Prediction(1, "jellyfish", 0.05)]
-    m.classification = Classification(tie, np.zeros(10, np.float32))
+    m.classification = Classification(tie, _probs(tie, 10))
     m.show_hint()
     assert "The model sees <b>nematode</b> (8.93 %, a near tie with <b>bubble</b> at 8.89 %)." in window.views.summary.text()
     clear = [Prediction(3, "nematode", 0.40), Prediction(7, "bubble", 0.30)]
-    m.classification = Classification(clear, np.zeros(10, np.float32))
+    m.classification = Classification(clear, _probs(clear, 10))
     m.show_hint()
     assert "The model sees <b>nematode</b> (40.0 %). Press" in window.views.summary.text()
+
+
+def _probs(top, n):
+    """The probability vector of a classification whose top classes are ``top`` (the rest share what is left)."""
+    import numpy as np
+
+    probs = np.full(n, (1.0 - sum(p.probability for p in top)) / (n - len(top)), np.float32)
+    for p in top:
+        probs[p.index] = p.probability
+    return probs
+
+
+def test_a_random_weights_model_is_described_before_explain_as_its_answer_will(qtbot, window):
+    """A random-weights model: "rose (20.3 %, a near tie with sunflower at 20.2 %)" before Explain, "every class is
+    between 19.7 % and 20.3 %: the model hardly tells them apart" after it, for the same photo and model."""
+    from gradflip_desktop.core.models import Prediction
+    from gradflip_desktop.ui.controllers.model_session import Classification
+
+    m = window.models
+    window.clear_result()
+    flat = [Prediction(2, "rose", 0.203), Prediction(4, "sunflower", 0.202), Prediction(0, "daisy", 0.199),
+            Prediction(1, "tulip", 0.198)]
+    m.classification = Classification(flat, _probs(flat, 5))
+    m.show_hint()
+    text = window.views.summary.text()
+    assert "The model sees <b>rose</b> (20.3 %; every class is between 19.8 % and 20.3 %: the model hardly tells " \
+           "them apart on this photo)." in text, text
+    assert "near tie" not in text
 
 
 def test_a_near_tie_inside_the_chosen_group_is_not_said_before_a_group_run(qtbot, window):
@@ -162,7 +190,8 @@ def test_a_near_tie_inside_the_chosen_group_is_not_said_before_a_group_run(qtbot
     m, c = window.models, window.controls
     window.clear_result()
     m.classification = Classification([Prediction(281, "tabby", 0.400), Prediction(282, "tiger cat", 0.395),
-                                       Prediction(1, "goldfish", 0.05)], np.zeros(1000, np.float32))
+                                       Prediction(1, "goldfish", 0.05)], _probs([Prediction(281, "tabby", 0.400),
+                                       Prediction(282, "tiger cat", 0.395), Prediction(1, "goldfish", 0.05)], 1000))
     c.target_mode.setCurrentIndex(c.target_mode.findData("group"))
     c.group.setCurrentIndex(c.group.findData("cat"))
     m.show_hint()
