@@ -366,7 +366,7 @@ class ImagesController(QObject):
             info.preprocessing.visible_box(*image.pixels.shape[:2])
         if box is not None:  # a centre-cropping model (a timm or torchvision file): the map is empty outside, as
             top, left, bottom, right = box  # the figure's map caption says; the window said nothing of it
-            notes.append(f"the model crops the centre: it sees {right - left}×{bottom - top} px of it, not the edges")
+            notes.append(f"the model crops the centre: it sees only the middle {right - left}×{bottom - top} px")
         return notes
 
     def _on_failed(self, exc: BaseException) -> None:
