@@ -72,6 +72,19 @@ def test_preprocessing_round_trips_and_validates():
     assert (read.input_size, read.mean, read.std, read.antialias) == ((64, 48), (0.5,), (0.25,), False)  # "false" was True
 
 
+def test_a_mean_on_the_0_255_scale_is_refused_with_the_values_divided_by_255():
+    """mmpretrain's and Caffe's configs write ImageNet's mean and std for 0-255 pixels (123.675, 58.395); given as
+    such (sidecar, --mean/--std, Preprocessing) every input was about -2 and the model's answer was silently
+    another class (a coffee model said astronaut, 99 %). Refused, naming the values it means."""
+    with pytest.raises(ModelError, match=re.escape("is on the 0-255 scale, but pixels here are in [0, 1]: divide mean "
+                                                   "and std by 255 (mean 0.485,0.456,0.406, std 0.229,0.224,0.225)")):
+        Preprocessing(mean=(123.675, 116.28, 103.53), std=(58.395, 57.12, 57.375))
+    with pytest.raises(ModelError, match="0-255 scale"):  # Caffe's BGR means with std 1: the same scale
+        Preprocessing.from_dict({"mean": [103.939, 116.779, 123.68], "std": [1, 1, 1]})
+    assert Preprocessing(mean=(0.0,) * 3, std=(1 / 255,) * 3).mean == (0.0,) * 3  # a model that takes 0-255 pixels
+    assert Preprocessing(mean=(1.0,), std=(0.5,)).mean == (1.0,)
+
+
 def test_pixel_space_model_normalises_resizes_and_converts_to_gray():
     pre = Preprocessing(input_size=(4, 4), mean=(0.5, 0.25, 0.0), std=(0.5, 0.25, 1.0))
     m = PixelSpaceModel(Mean(), pre)

@@ -32,6 +32,25 @@ def test_hf_vit_folder_classifies_and_explains(tmp_path, image, weights):
     assert_short_run(clf, image)
 
 
+@pytest.mark.parametrize("weights, file", [("safetensors", "model.safetensors"), ("bin", "pytorch_model.bin")])
+def test_the_weights_file_of_a_hf_folder_loads_the_folder(tmp_path, weights, file):
+    """A file dialog shows the folder's files: model.safetensors chosen alone was read as a torchvision/timm state
+    dict and refused ("cannot tell which architecture model.safetensors is for ... the weights fit none of them"),
+    as the config.json chosen is taken as its folder. Weights next to a training config stay a state dict."""
+    folder = tmp_path / "my-vit"
+    hf_vit_folder(folder, weights=weights)
+    clf = mf.load_model_file(folder / file)
+    assert clf.labels == ["ant", "bee", "cat"] and clf.name == "my-vit (Hugging Face, 3 classes)"
+    assert mf.inspect_model_file(folder / file).format == "huggingface"  # the app's Load model dialog too
+    other = tmp_path / "run"
+    other.mkdir()
+    (other / "config.json").write_text(json.dumps({"lr": 0.1, "epochs": 3}), encoding="utf-8")
+    torch.save({"fc.weight": torch.zeros(3, 4)}, other / "pytorch_model.bin")
+    assert mf.detect_format(other / "pytorch_model.bin") == "state_dict"
+    with pytest.raises(ModelError, match="cannot tell which architecture pytorch_model.bin is for"):
+        mf.load_model_file(other / "pytorch_model.bin")
+
+
 def test_hf_folder_without_preprocessor_config_uses_the_config_size(tmp_path):
     folder = tmp_path / "bare"
     hf_vit_folder(folder, preprocessor=False, size=24)

@@ -246,6 +246,11 @@ def test_a_model_traced_in_training_mode_is_refused(tmp_path):
     clf = mf.load_model_file(scripted, preprocessing={"input_size": 16})
     image = np.random.default_rng(0).uniform(0, 1, (16, 16, 3)).astype(np.float32)
     np.testing.assert_array_equal(clf.probabilities(image), clf.probabilities(image))
+    # switched to evaluation mode as the README says, with a note (it was silent); none for a file saved in eval()
+    assert "scripted.pt was saved in training mode: switched to evaluation mode (no dropout, batch-norm running " \
+           "statistics), as for inference" in clf.warnings
+    torch.jit.save(torch.jit.script(Dropping().eval()), str(scripted))
+    assert not any("training mode" in w for w in mf.load_model_file(scripted, preprocessing={"input_size": 16}).warnings)
 
 
 def test_a_model_whose_answer_depends_on_its_batch_is_refused_and_one_image_models_still_load(tmp_path):

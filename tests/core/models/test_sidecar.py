@@ -111,3 +111,15 @@ def test_a_sidecar_nested_too_deeply_is_a_model_error_not_an_internal_one(tmp_pa
     (tmp_path / "m.gradflip.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
     with pytest.raises(ModelError, match="nested too deeply"):
         mf.read_sidecar(weights)
+
+
+def test_a_wrong_value_in_a_sidecar_is_named_with_the_sidecar_when_the_app_reads_it(tmp_path):
+    """The Load model dialog reads the sidecar first (inspect_model_file): a wrong value there said only "std values
+    must be positive", with nothing pointing at the file to fix; loading named it. Both name it now."""
+    model = tmp_path / "m.pt"
+    model.write_bytes(b"x")
+    (tmp_path / "m.gradflip.json").write_text(json.dumps(
+        {"kind": "gradflip-model", "version": 1, "preprocessing": {"mean": [0.5], "std": [-0.5]}}))
+    for read in (mf.read_sidecar, mf.inspect_model_file):
+        with pytest.raises(ModelError, match=r"^m\.gradflip\.json: std values must be positive$"):
+            read(model)

@@ -142,6 +142,29 @@ def test_a_timm_vit_trained_at_another_input_size_is_built_at_that_size(tmp_path
     assert_short_run(clf, image)
 
 
+def test_a_timm_vit_with_a_non_square_grid_is_built_at_the_input_size_given(tmp_path):
+    """A ViT fine-tuned at 160 x 224 (timm.create_model(..., img_size=(160, 224))): 140 patch tokens are no square
+    grid, so the weights were refused as "1 shape mismatches (pos_embed ...). Is the architecture right?" even with
+    the input size in the sidecar. The size given builds it; without one the error asks for the size, not the arch."""
+    torch.manual_seed(0)
+    ref = timm.create_model("test_vit", pretrained=False, num_classes=3, img_size=(160, 224)).eval()
+    path = tmp_path / "wide_vit.pth"
+    torch.save(ref.state_dict(), path)
+    with pytest.raises(ModelSettingError, match=r"for 140 patches of 16 px, not a square grid.*160×224") as info:
+        mf.load_model_file(path, arch="timm:test_vit")
+    assert info.value.setting == "preprocessing"
+    (tmp_path / "wide_vit.gradflip.json").write_text(json.dumps(
+        {"kind": "gradflip-model", "version": 1, "arch": "timm:test_vit", "preprocessing": {"input_size": [160, 224]}}))
+    for clf in (mf.load_model_file(path), mf.load_model_file(path, arch="timm:test_vit", use_sidecar=False,
+                                                              preprocessing={"input_size": [160, 224]})):
+        assert clf.num_classes == 3 and clf.preprocessing.input_size == (160, 224)
+        assert any("trained at 160×224 input (patch 16): built at that size" in w for w in clf.warnings)
+        x = torch.rand(1, 3, 160, 224, generator=torch.Generator().manual_seed(1))
+        mean, std = (torch.tensor(v).view(1, 3, 1, 1) for v in (clf.preprocessing.mean, clf.preprocessing.std))
+        with torch.no_grad():
+            torch.testing.assert_close(clf.module(x), ref((x - mean) / std), atol=1e-5, rtol=1e-5)
+
+
 def test_an_unknown_timm_name_suggests_the_close_name_the_weights_fit(tmp_path):
     """'mobilenetv3_small_05' for a mobilenetv3_small_050 file said "Use --arch timm:mobilenetv3_small_075" (the
     app: "timm:mobilenetv3_small_075 fits"), the closest spelling, which the weights do not fit."""

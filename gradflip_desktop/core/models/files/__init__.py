@@ -12,12 +12,14 @@ TorchScript, ONNX) and Hugging Face model folders, their settings
     huggingface.py save_pretrained folders (optional extra hf)
     scripted.py    TorchScript
     onnx.py        ONNX via onnx2torch (optional extra), with weight-node folding
-    load.py        load_model_file, load_model_spec, inspect_model_file, detect_format
+    load.py        load_model_file, load_model_spec, detect_format
+    inspection.py  inspect_model_file: what the Load model dialog prefills
 """
 
 from __future__ import annotations
 
-from .load import ModelFileInfo, detect_format, inspect_model_file, load_model_file, load_model_spec
+from .inspection import ModelFileInfo, inspect_model_file
+from .load import detect_format, load_model_file, load_model_spec
 from .sidecar import read_sidecar, sidecar_path, write_sidecar
 from .spec import FORMATS, SIDECAR_SUFFIX, ModelSpec
 from .timm import TIMM_PREFIX, timm_architectures

@@ -23,7 +23,7 @@ from ...errors import ModelError, json_loads
 from ..classifier import Preprocessing
 from .safety import load_weights, short_reason
 
-__all__ = ["HFLogits", "hf_folder_facts", "hf_preprocessing", "is_hf_folder", "load_hf_folder"]
+__all__ = ["HFLogits", "hf_folder_facts", "hf_folder_of", "hf_preprocessing", "is_hf_folder", "load_hf_folder"]
 
 HF_EXTRA = "pip install 'gradflip-desktop[hf]'"
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
@@ -33,6 +33,22 @@ _RESAMPLE = {2: "bilinear", 3: "bicubic"}
 
 def is_hf_folder(path: Path) -> bool:
     return path.is_dir() and (path / "config.json").is_file()
+
+
+def hf_folder_of(path: Path) -> Path | None:
+    """The model folder ``path`` is part of, when it is the folder's ``config.json`` or its weights file (a file
+    dialog shows the files: ``model.safetensors`` alone was read as a torchvision/timm state dict, and refused as
+    fitting no architecture); a weights file counts only next to a config that names a model (``model_type``,
+    or timm's ``architecture``), not next to any training config. ``None`` otherwise."""
+    if not is_hf_folder(path.parent) or path.name not in ("config.json", *WEIGHT_FILES):
+        return None
+    if path.name == "config.json":
+        return path.parent
+    try:
+        cfg = json.loads((path.parent / "config.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    return path.parent if isinstance(cfg, dict) and ("model_type" in cfg or "architecture" in cfg) else None
 
 
 class HFLogits(nn.Module):

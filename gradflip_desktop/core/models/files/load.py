@@ -23,7 +23,6 @@ from __future__ import annotations
 import os
 import re
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -34,19 +33,19 @@ from ...errors import ModelError, ModelSettingError
 from ..classifier import Classifier, PixelSpaceModel, Preprocessing
 from ..devices import resolve_device
 from ..labels import IMAGENET_GROUPS, imagenet_labels, read_labels
-from .huggingface import hf_folder_facts, is_hf_folder, load_hf_folder
+from .huggingface import hf_folder_of, is_hf_folder, load_hf_folder
 from .onnx import load_onnx
 from .outputs import Recorded, check_batch_independent, choose_tuple_output, read_scores, refuse_non_scores
-from .safety import holds_nothing, is_safetensors, refuse_pickled, short_reason
+from .safety import holds_nothing, is_safetensors, short_reason
 from .scripted import load_torchscript
-from .sidecar import read_sidecar, read_sidecar_raw
+from .sidecar import read_sidecar_raw
 from .spec import FORMATS, ModelSpec, checked_groups, merge_preprocessing, parse_groups
 from .checkpoint_arch import named_architecture
 from .timm import is_timm_arch, load_timm_state_dict, timm_folder, timm_preprocessing
 from .torchvision import (cached_torchvision_weights, hub_checkpoint_dir, load_torchvision_state_dict, own_input_size,
                           pre_from_weights, torchvision_architectures, tv_models, tv_weights_for_file, weights_name)
 
-__all__ = ["ModelFileInfo", "detect_format", "inspect_model_file", "load_model_file", "load_model_spec"]
+__all__ = ["detect_format", "load_model_file", "load_model_spec"]  # inspect_model_file: inspection.py
 
 
 def detect_format(path: str | os.PathLike) -> str:
@@ -95,7 +94,7 @@ def detect_format(path: str | os.PathLike) -> str:
 def _resolve_model_path(spec: str | os.PathLike) -> Path:
     """An existing file, or a bare name looked up in the torch hub cache (file name, weights name, arch)."""
     p = Path(spec).expanduser()
-    if p.name == "config.json" and is_hf_folder(p.parent):  # the config file chosen in a file dialog: its folder
+    if hf_folder_of(p) is not None:  # its config.json or weights file chosen in a file dialog: the folder
         return p.parent
     if p.is_file() or is_hf_folder(p):
         return p
@@ -271,7 +270,7 @@ def load_model_file(
     chosen_arch = arch or side.get("arch") or (named_architecture(p, notes) if fmt == "state_dict" and not timm_dir else None)
     if fmt == "state_dict" and is_timm_arch(chosen_arch):
         net, fixed_classes, base_pre, own_labels, used_arch = load_timm_state_dict(
-            p, chosen_arch, notes, model_args=timm_dir[4] if timm_dir else None)
+            p, chosen_arch, notes, timm_dir[4] if timm_dir else None, (side.get("preprocessing"), preprocessing))
         pre_known = True
         if timm_dir is not None:
             own_labels = own_labels or timm_dir[2]
@@ -451,50 +450,3 @@ def load_model_spec(spec: ModelSpec, device: str | torch.device = "cpu", trust_t
         name=spec.name,
         use_sidecar=False,
     )
-
-
-@dataclass
-class ModelFileInfo:
-    """What the "Load model…" dialog can prefill before asking anything (cheap: no network built).
-
-    ``needs_arch``: a state dict whose architecture is not known from its name or sidecar.
-    ``runs_code``: TorchScript (ask for trust). ``weights``: torchvision weights name when recognised.
-    """
-
-    path: Path
-    format: str
-    arch: str | None = None
-    weights: str | None = None
-    needs_arch: bool = False
-    runs_code: bool = False
-    sidecar: ModelSpec | None = None
-    preprocessing: Preprocessing | None = None
-    labels: list[str] | None = None
-
-
-def inspect_model_file(path: str | os.PathLike, unsaved: ModelSpec | None = None) -> ModelFileInfo:
-    """Format, recognised torchvision weights and sidecar of a model file, without building the model.
-
-    ``unsaved``: the app's last attempt to load it this session, which failed and so was not saved: used
-    before the sidecar (it is newer: a model loaded before has one), so that a retry starts from what was typed."""
-    p = _resolve_model_path(path)
-    spec = unsaved or read_sidecar(p)
-    fmt = (spec.format if spec else None) or detect_format(p)
-    info = ModelFileInfo(path=p, format=fmt, sidecar=spec, runs_code=fmt == "torchscript")
-    if fmt == "state_dict":
-        refuse_pickled(p)  # a whole pickled model is refused now, not after the Load model dialog's Load
-        hit = tv_weights_for_file(p.name)
-        if hit is not None:
-            info.arch, w = hit
-            info.weights = weights_name(w)
-            info.preprocessing = pre_from_weights(w)
-            info.labels = list(w.meta.get("categories") or [])
-        elif spec and spec.arch:
-            info.arch = spec.arch
-        info.arch = info.arch or named_architecture(p, [])  # a timm training checkpoint's own (the dialog shows it)
-        info.needs_arch = info.arch is None
-    elif fmt == "huggingface":  # read the JSON files only: transformers is imported when the model loads
-        info.labels, info.preprocessing = hf_folder_facts(p)
-    if spec and spec.preprocessing is not None:
-        info.preprocessing = spec.preprocessing
-    return info

@@ -47,7 +47,10 @@ def read_sidecar(model_path: str | os.PathLike) -> ModelSpec | None:
     if raw is None:
         return None
     d, sc = raw
-    return ModelSpec.from_dict(d, model_path, base_dir=sc.parent)
+    try:  # named, as loading names it: the app's Load model dialog said "std values must be positive" and no more
+        return ModelSpec.from_dict(d, model_path, base_dir=sc.parent)
+    except ModelError as exc:
+        raise type(exc)(f"{sc.name}: {exc}") from None
 
 
 def write_sidecar(spec: ModelSpec, path: str | os.PathLike | None = None) -> Path:

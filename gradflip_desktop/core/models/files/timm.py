@@ -130,13 +130,14 @@ def _unknown(timm, name: str, path: Path | None = None) -> ModelSettingError:
 
 
 def load_timm_state_dict(path: Path, arch: str, notes: list[str], model_args: Mapping[str, Any] | None = None,
-                         ) -> tuple[nn.Module, int, Preprocessing, list[str] | None, str]:
+                         given: tuple = ()) -> tuple[nn.Module, int, Preprocessing, list[str] | None, str]:
     """Build timm's ``arch`` (``"timm:NAME"`` or ``"NAME"``) for the checkpoint at ``path``.
 
     Returns (net, class count, preprocessing from ``pretrained_cfg``, the checkpoint's own labels or
     ``None``, ``"timm:NAME"``). ``model_args``: more ``create_model`` arguments (a timm folder's, e.g. ``img_size``;
-    the class count and input channels always come from the weights). Raises :class:`ModelError` naming what
-    does not fit.
+    the class count and input channels always come from the weights). ``given``: the sidecar's and the caller's
+    preprocessing (a mapping or a :class:`Preprocessing`, either may be None): their input size builds a ViT whose
+    position embeddings are for a non-square grid (160 × 224). Raises :class:`ModelError` naming what does not fit.
     """
     args = {k: v for k, v in (model_args or {}).items() if k not in ("num_classes", "in_chans", "pretrained")}
     timm = timm_module()
@@ -158,14 +159,14 @@ def load_timm_state_dict(path: Path, arch: str, notes: list[str], model_args: Ma
     cfg = dict(getattr(ref_net, "pretrained_cfg", None) or {})
     ref = {k: tuple(v.shape) for k, v in ref_net.state_dict().items()}
     sd = strip_framework_prefix(sd, ref, notes)
-    geometry = _vit_geometry(ref_net, ref, sd, args)
-    if geometry:  # a ViT trained at another input size (CIFAR's 32 px): built at that size
+    geometry = _vit_geometry(ref_net, ref, sd, args, _given_size(given), path.name)
+    if geometry:  # a ViT trained at another input size (CIFAR's 32 px, 160 × 224): built at that size
         args = {**args, **geometry}
-        side = geometry["img_size"]
-        cfg = {**cfg, "input_size": (3, side, side)}
-        if side < 224:  # small images are not cropped (a 32 px model would lose its border)
+        h, w = (geometry["img_size"],) * 2 if isinstance(geometry["img_size"], int) else geometry["img_size"]
+        cfg = {**cfg, "input_size": (3, h, w)}
+        if max(h, w) < 224 or h != w:  # not cropped: a 32 px model would lose its border, a 160 × 224 one its sides
             cfg["crop_pct"], cfg["crop_mode"] = 1.0, "squash"
-        notes.append(f"{path.name} is a {name} trained at {side}×{side} input (patch {geometry['patch_size']}): built "
+        notes.append(f"{path.name} is a {name} trained at {h}×{w} input (patch {geometry['patch_size']}): built "
                      "at that size")
         with torch.device("meta"):
             ref = {k: tuple(v.shape) for k, v in timm.create_model(name, pretrained=False, **args).state_dict().items()}
@@ -220,11 +221,26 @@ def timm_folder(folder: Path) -> tuple[Path, str, list[str] | None, dict, dict] 
     return weights, cfg["architecture"], labels, pretrained, args
 
 
+def _given_size(given: tuple) -> tuple[int, int] | None:
+    """The input size (height, width) the last of ``given`` (preprocessing mappings or objects) that names one names."""
+    size = None
+    for pre in given:
+        value = pre.input_size if isinstance(pre, Preprocessing) else (pre or {}).get("input_size")
+        if value is not None:
+            try:
+                size = Preprocessing(input_size=value).input_size
+            except ModelError:  # a wrong value is refused with its own words when the preprocessing is read
+                pass
+    return size
+
+
 def _vit_geometry(ref_net: nn.Module, ref: Mapping[str, tuple[int, ...]], sd: Mapping[str, torch.Tensor],
-                  args: Mapping[str, Any]) -> dict:
+                  args: Mapping[str, Any], size: tuple[int, int] | None = None, file: str = "the file") -> dict:
     """``{"img_size", "patch_size"}`` for a timm ViT-style checkpoint (``pos_embed``, ``patch_embed.proj``) whose
     position embeddings are for another input size than the architecture's default (timm builds it at any size with
-    ``img_size=``/``patch_size=``); ``{}`` when the sizes agree, were given, or cannot be read from the weights."""
+    ``img_size=``/``patch_size=``); ``{}`` when the sizes agree, were given, or cannot be read from the weights.
+    A grid that is not square is read with the input ``size`` given (its patches must count the tokens), else
+    refused asking for it (the token count alone does not tell 160 × 224 from 224 × 160)."""
     pos, proj = sd.get("pos_embed"), sd.get("patch_embed.proj.weight")
     if "img_size" in args or pos is None or proj is None or pos.ndim != 3 or proj.ndim != 4 or "pos_embed" not in ref:
         return {}
@@ -234,10 +250,16 @@ def _vit_geometry(ref_net: nn.Module, ref: Mapping[str, tuple[int, ...]], sd: Ma
         return {}
     prefix = 0 if getattr(ref_net, "no_embed_class", False) else int(getattr(ref_net, "num_prefix_tokens", 1) or 0)
     tokens = int(pos.shape[1]) - prefix
-    side = math.isqrt(max(tokens, 0))
+    side, patch = math.isqrt(max(tokens, 0)), int(proj.shape[-1])
+    if size is not None and not size[0] % patch and not size[1] % patch and size[0] * size[1] == tokens * patch * patch:
+        return {"img_size": size if size[0] != size[1] else size[0], "patch_size": patch}
     if side < 1 or side * side != tokens:
+        if tokens > 1 and size is None:  # e.g. 140 tokens of patch 16: 10 × 14, 160 × 224 (or 224 × 160) input
+            rows = max(r for r in range(1, side + 1) if tokens % r == 0)
+            raise ModelSettingError(
+                f"{file}'s position embeddings are for {tokens} patches of {patch} px, not a square grid: its input size "
+                f"is needed (height × width, e.g. {rows * patch}×{tokens // rows * patch})", setting="preprocessing")
         return {}
-    patch = int(proj.shape[-1])
     return {"img_size": side * patch, "patch_size": patch}
 
 

@@ -1,0 +1,40 @@
+"""inspect_model_file: what the Load model dialog prefills from a model file and its sidecar (no network built)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from model_helpers import hf_vit_folder, timm_checkpoint
+
+from gradflip_desktop.core.models import files as mf
+
+
+def _sidecar(model, **fields):
+    (model.parent / f"{model.stem}.gradflip.json").write_text(json.dumps({"kind": "gradflip-model", "version": 1, **fields}))
+
+
+def test_a_sidecar_naming_some_settings_prefills_them_over_the_timm_architectures_own(tmp_path):
+    """A hand-written sidecar {"arch": "timm:…", "preprocessing": {"input_size": …}} was prefilled as ImageNet's mean,
+    squash and bilinear: the app loaded the model with those (the command line with timm's own 0.5 mean, crop and
+    bicubic) and saved them over the sidecar. The dialog now shows what the command line computes with."""
+    pytest.importorskip("timm")
+    path = tmp_path / "tr.pth"
+    timm_checkpoint(path, "test_resnet", classes=3)
+    _sidecar(path, arch="timm:test_resnet", preprocessing={"input_size": [128, 128]})
+    loaded = mf.load_model_file(path).preprocessing
+    prefilled = mf.inspect_model_file(path).preprocessing
+    assert prefilled == loaded and loaded.input_size == (128, 128)
+    assert loaded.resize == "center-crop"  # timm's crop_pct kept, as on the command line; not a squash
+    spec = mf.ModelSpec(path=str(path), format="state_dict", arch="timm:test_resnet", preprocessing=prefilled)
+    assert mf.load_model_spec(spec).preprocessing == loaded  # what the dialog's Load does with the prefill
+
+
+def test_a_sidecar_naming_some_settings_keeps_a_hf_folders_processor(tmp_path):
+    pytest.importorskip("transformers")
+    folder = tmp_path / "vit"
+    hf_vit_folder(folder)
+    _sidecar(folder, preprocessing={"input_size": [32, 32]})
+    loaded = mf.load_model_file(folder).preprocessing
+    assert mf.inspect_model_file(folder).preprocessing == loaded
+    assert (loaded.mean, loaded.std, loaded.interpolation) == ((0.5,) * 3, (0.25,) * 3, "bicubic")  # the processor's
