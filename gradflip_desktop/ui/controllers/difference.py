@@ -155,7 +155,7 @@ def alone_caption(fill: str) -> str:
     base, found = fill_base(fill)
     done = ("'s detail removed" if base.startswith("blur") else f" faded toward the {html.escape(base)}" if found
             else f" filled with the {html.escape(base)}")
-    return f"the photo with only the outlined region{done}: the image the key-region line below classifies"
+    return f"only the outlined region{done}: the image the key-region line classifies"
 
 
 def key_pixels_task(task, session: "ModelSession", result: "ExplainResult", count: int) -> KeyPixelAnswer:

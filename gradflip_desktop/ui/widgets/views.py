@@ -112,7 +112,7 @@ class ResultViews(QWidget):
         kr.addWidget(self.key_answer, 3)
         self._change_text = self._change_tip = ""
         # the Difference panel's caption while it shows the key region alone (the controller words it by the fill-in)
-        self.alone_caption = "the photo with only the outlined region's detail removed"
+        self.alone_caption = "only the outlined region's detail removed"
         self._key_text = ""
         self.key_row.setVisible(False)
         # its room stays when hidden: a run hides the row, and views that grew taller and shrank back when it
