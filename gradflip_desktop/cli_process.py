@@ -116,6 +116,9 @@ def quiet_broken_pipe(main_fn: Callable[..., int]) -> Callable[..., int]:
         except BrokenPipeError:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
             return EXIT_BROKEN_PIPE
+        except KeyboardInterrupt:  # Ctrl+C at start-up (numpy/Pillow/Qt imports, before the command's own handler)
+            print("\ngradflip: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
         finally:
             if argv is None:  # the console script: the process exits next, and torch's clean-up takes a moment
                 _plain_ctrl_c()

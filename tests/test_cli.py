@@ -737,6 +737,22 @@ def test_a_reader_that_goes_away_ends_quietly_without_a_traceback():
     assert cli.main.__wrapped__ and app.main.__wrapped__  # both console scripts are wrapped
 
 
+def test_ctrl_c_at_start_up_ends_with_one_line_not_a_traceback():
+    """Ctrl+C in the first few tenths of a second (the parser's numpy/Pillow imports, before the command installs
+    its own handler) printed a KeyboardInterrupt traceback from PIL/enum.py; it is one line and exit 130."""
+    import subprocess
+
+    code = (
+        "from gradflip_desktop.cli import quiet_broken_pipe\n"
+        "def main(argv=None):\n"
+        "    raise KeyboardInterrupt\n"
+        "raise SystemExit(quiet_broken_pipe(main)())\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 130
+    assert "Traceback" not in proc.stderr and proc.stderr.strip() == "gradflip: interrupted"
+
+
 def test_progress_never_counts_past_the_step_budget(capsys):
     """--max-steps 3 on a photo that flips at step 3: the default style's passes after the flip go on to step
     19; the progress line used to read "step 13/3 (flip-back search)"."""

@@ -224,6 +224,23 @@ def test_a_map_with_nan_or_complex_values_is_skipped_not_scored(results, capsys)
     assert {r["name"] for r in rows} == {"p0", "p1"}
 
 
+def test_a_map_whose_header_claims_a_huge_shape_is_skipped_not_an_internal_error(results, capsys):
+    """A damaged or edited NAME.importance.npy whose header says 200000×200000 (149 GiB) in a 100-byte file: numpy
+    allocated the array before reading it, a MemoryError that ended the whole check ("internal error", exit 3)
+    and left the folder's good sets unchecked. The set is skipped with why; the others are measured."""
+    out, _ = results
+    (out / "huge.gradflip.json").write_bytes((out / "p0.gradflip.json").read_bytes())
+    with open(out / "huge.importance.npy", "wb") as fh:
+        np.lib.format.write_array_header_1_0(fh, {"descr": "<f4", "fortran_order": False, "shape": (200000, 200000)})
+        fh.write(b"\0" * 100)
+    capsys.readouterr()
+    assert cli.main(["check", str(out), "--points", "3"]) == 0
+    err = capsys.readouterr().err
+    assert "internal error" not in err and "huge: skipped: cannot read it: its map (huge.importance.npy) is damaged" in err
+    rows = list(csv.DictReader((out / CSV_NAME).open(encoding="utf-8")))
+    assert {r["name"] for r in rows} == {"p0", "p1"}
+
+
 def test_a_record_made_with_other_model_settings_is_not_measured_with_these(results):
     """The same model file read with another --mean/--std/--input-size/--channels/--resize is another model:
     its numbers would not be the run's map on the run's model."""

@@ -68,6 +68,9 @@ def tinted_icon(icon: QIcon, color: QColor, side: int = 32) -> QIcon:
     return QIcon(pixmap)
 
 
+BOX_CHARS = 1500  # a message box's text: a sidecar's 100,000-character "arch" made a box 4,676 px tall, its OK off-screen
+
+
 def sentence_case(message: str) -> str:
     """A dialog's text starts as a sentence ("cannot write …" → "Cannot write …"); a first word that is a name
     (a file "cat.png", an option "--out", a path) is left as it is."""
@@ -377,7 +380,8 @@ class MainWindow(QMainWindow):
         if box:
             if self.last_error_box is not None:
                 self.last_error_box.close()
-            dialog = QMessageBox(QMessageBox.Icon.Warning, title, sentence_case(message), QMessageBox.StandardButton.Ok, self)
+            shown = message if len(message) <= BOX_CHARS else message[:BOX_CHARS - 1] + "…"  # on the screen, OK too
+            dialog = QMessageBox(QMessageBox.Icon.Warning, title, sentence_case(shown), QMessageBox.StandardButton.Ok, self)
             dialog.setWindowModality(Qt.WindowModality.WindowModal)
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
             dialog.open()

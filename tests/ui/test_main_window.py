@@ -888,3 +888,35 @@ def test_ctrl_c_or_sigterm_closes_the_app_like_its_close_button(tmp_path, signam
     assert proc.returncode == 128 + sig, "".join(lines) + err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     assert (tmp_path / "GradFlip" / "GradFlip.conf").is_file()  # saved as on close
+
+
+def test_a_huge_error_message_keeps_its_box_on_the_screen(qtbot, settings):
+    """A model sidecar whose "arch" is 100,000 characters: "unknown torchvision architecture 'xxx…'" made a
+    message box 800 × 4,676 px, its OK button far below the screen. The box shows the message's beginning."""
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.show()
+    w.show_error("The model could not be loaded", "unknown torchvision architecture '" + "x" * 100_000 + "'")
+    box = w.last_error_box
+    assert box.text().endswith("…") and len(box.text()) <= 1500
+    assert box.sizeHint().height() < 1000
+    box.close()
+    w.close()
+
+
+def test_an_empty_folder_at_start_leaves_no_classifying_in_the_class_list(qtbot, settings, tmp_path):
+    """`gradflip emptydir/`: "No images in this folder", and the class list said "classifying …" for good, though
+    nothing was shown or being classified."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.show()
+    try:
+        w.start(str(empty))
+        qtbot.waitUntil(lambda: "No images in" in w.status_label.text() and not w.models.loading, timeout=STARTUP_TIMEOUT_MS)
+        qtbot.wait(300)
+        assert w.image is None
+        assert "classifying" not in w.controls.top5.item(0, 0).text()
+    finally:
+        w.close()

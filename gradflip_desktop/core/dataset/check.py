@@ -147,6 +147,15 @@ def _same_file(path: Path, digest: str) -> bool:
         return False
 
 
+def _stored_map(path: Path) -> np.ndarray:
+    """A set's importance map, mapped rather than read: a damaged or edited header (a 200000×200000 shape in a
+    100-byte file) was allocated first, a MemoryError that ended the whole check as an internal error."""
+    try:
+        return np.load(path, mmap_mode="r", allow_pickle=False)
+    except ValueError as exc:
+        raise ValueError(f"its map ({path.name}) is damaged: {exc}") from None
+
+
 def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] = "blur", points: int | None = None,
               write: bool = True, stop: Callable[[], bool] | None = None,
               photos: str | os.PathLike | None = None, rise: int = 0,
@@ -222,7 +231,7 @@ def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] =
             return out
         data = load_image(src, max_side=max(int(v) for v in work), **({"max_pixels": int(max_pixels)} if max_pixels else {}))
         pixels = data.pixels
-        importance = np.load(path.with_name(name + ".importance.npy"), allow_pickle=False)
+        importance = _stored_map(path.with_name(name + ".importance.npy"))
     except FileNotFoundError as exc:
         missing = Path(exc.filename or src)
         hint = "" if missing != src or src.is_absolute() or photos is not None else \

@@ -81,6 +81,8 @@ def write_thumbnail(out_dir: str | Path, name: str, result) -> Path:
     from PIL import Image
 
     folder = Path(out_dir) / THUMB_DIR
+    if folder.is_symlink():  # a link planted in --out (an unzipped results folder) had NAME.jpg written where it points
+        folder.unlink()
     folder.mkdir(exist_ok=True)
     buf = io.BytesIO()
     Image.fromarray(thumbnail_strip(result)).save(buf, format="JPEG", quality=85)

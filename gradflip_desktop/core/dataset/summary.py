@@ -46,7 +46,8 @@ def summary_row(file: str | Path, name: str, record: dict | None = None, status:
     row = dict.fromkeys(SUMMARY_COLUMNS, "")
     row.update(file=str(file), name=name, status=status, message=message)
     if record:
-        orig, final, kp = record.get("original") or {}, record.get("final") or {}, record.get("key_pixels") or {}
+        # a damaged or edited record (an earlier set in --out with "original": 5) is a row of what it says, not an internal error
+        orig, final, kp = (v if isinstance(v, dict) else {} for v in (record.get(k) for k in ("original", "final", "key_pixels")))
         row.update(
             status=record.get("status", ""),
             message=record.get("message", ""),
@@ -108,7 +109,10 @@ def _key_answer(key_pixels: dict, key_region: dict | None) -> dict:
 
 
 def _num(v, digits: int = 6) -> str:
-    return "" if v is None or v == "" else f"{float(v):.{digits}g}"
+    try:
+        return "" if v is None or v == "" else f"{float(v):.{digits}g}"
+    except (TypeError, ValueError):  # a damaged or edited record ("l2": "abc"): an empty cell, not an internal error
+        return ""
 
 
 TEXT_COLUMNS = frozenset({"file", "name", "message", "original_label", "final_label", "key_label", "group", "target",

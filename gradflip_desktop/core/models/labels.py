@@ -98,6 +98,9 @@ def imagenet_labels() -> list[str]:
     return labels
 
 
+MAX_LABELS_BYTES = 64 << 20  # ImageNet-21k's 21,843 labels with their synonyms are under 1 MB
+
+
 def read_labels(path: str | os.PathLike) -> list[str]:
     """Class names from a text file (one per line) or a JSON file.
 
@@ -111,6 +114,10 @@ def read_labels(path: str | os.PathLike) -> list[str]:
         raise ModelError(f"labels file {p} is not a regular file" if os.path.lexists(p) and p.exists()
                          else f"labels file {p} not found")
     try:
+        size = p.stat().st_size
+        if size > MAX_LABELS_BYTES:  # read whole first: a 1 GB file took 18 s and 2.8 GB of memory to be refused
+            raise ModelError(f"labels file {p.name} is {size / 2**20:,.0f} MB, too large for class names (at most "
+                             f"{MAX_LABELS_BYTES >> 20} MB): is it the labels file?")
         raw = p.read_bytes()
         # UTF-16 with its byte-order mark: Windows PowerShell 5's `>` and Out-File, Notepad's "Unicode" (was refused)
         text = raw.decode("utf-16") if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else raw.decode("utf-8-sig")

@@ -49,7 +49,7 @@ class TopClasses(QTableWidget):
         rows = 5
         h = self.verticalHeader().defaultSectionSize() * rows + self.horizontalHeader().sizeHint().height() + 4
         self.setFixedHeight(h)
-        self.placeholder("classifying …")
+        self.placeholder("no photo open")  # "classifying …" when one is (it stayed so beside an empty folder)
 
     def placeholder(self, text: str) -> None:
         self.setRowCount(1)

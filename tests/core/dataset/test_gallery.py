@@ -177,3 +177,32 @@ def test_a_near_tie_reads_as_a_flip_with_two_decimals_as_on_the_cli_line(tmp_pat
              "final_probability": 0.0875808}]
     page = write_gallery(tmp_path, rows, {}).read_text("utf-8")
     assert "bubble (8.80 %) → nematode (8.76 %)" in page
+
+
+def test_a_thumbs_link_in_the_output_folder_is_not_followed(tmp_path):
+    """An output folder holding a link `.thumbs` -> another folder (a results folder unzipped from elsewhere): each
+    set's thumbnail, NAME.jpg, was written through it, replacing that folder's p0.jpg. The link is replaced by a
+    folder of the run's own; what it pointed to is left as it was."""
+    import os
+    from types import SimpleNamespace
+
+    import numpy as np
+    import pytest
+
+    from gradflip_desktop.core.dataset.gallery import THUMB_DIR, write_thumbnail
+
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "p0.jpg").write_bytes(b"someone's photo")
+    out = tmp_path / "out"
+    out.mkdir()
+    try:
+        os.symlink(other, out / THUMB_DIR, target_is_directory=True)
+    except OSError:
+        pytest.skip("no symbolic links here")
+    rng = np.random.default_rng(0)
+    result = SimpleNamespace(original_pixels=rng.random((30, 40, 3), dtype=np.float32), key_pixels=None, key_region=None,
+                             importance_map=lambda: rng.random((30, 40), dtype=np.float32))
+    written = write_thumbnail(out, "p0", result)
+    assert (other / "p0.jpg").read_bytes() == b"someone's photo"
+    assert not (out / THUMB_DIR).is_symlink() and written.parent == out / THUMB_DIR and written.is_file()

@@ -167,3 +167,14 @@ def test_the_row_names_the_class_the_key_set_alone_gives():
     free = _record(key_pixels={"count": 120, "fraction": 0.002, "flips": True, "prediction": {**pred, "label": "pail"}})
     assert summary_row("a.png", "a", free)["key_label"] == "pail"
     assert summary_row("a.png", "a", _record())["key_label"] == ""  # a record without key sets (an error row)
+
+
+def test_a_damaged_earlier_record_is_a_row_not_an_internal_error(tmp_path):
+    """An earlier set in --out whose record was edited or damaged ("original": 5, "l2": "abc"): rebuilding the
+    summary after a --resume run ended in "internal error: AttributeError: 'int' object has no attribute 'get'"
+    (exit 3), with every image explained and no summary.csv or index.html written. Its row keeps what it can say."""
+    rec = _record(original=5, final="x", l2="abc", l2_saved=[1, 2], seconds=None, key_pixels="no", key_region=7)
+    row = summary_row("a.png", "a", rec)
+    assert row["original_label"] == row["final_label"] == row["l2"] == row["l2_saved"] == row["key_fraction"] == ""
+    assert row["status"] == "flipped"
+    write_gallery(tmp_path, [row], {"a": rec})

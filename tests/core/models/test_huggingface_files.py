@@ -76,6 +76,25 @@ def test_hf_folder_problems_are_named(tmp_path):
     assert not marker.exists()
 
 
+def test_a_sharded_bin_checkpoint_with_a_pickled_object_is_refused_without_advising_an_unsafe_load(tmp_path):
+    """pytorch_model.bin.index.json + a shard holding a pickled object: transformers' torch.load refused it, and the
+    message passed on torch's advice that re-running with `weights_only=False` "will likely succeed" (running the
+    file's code). The shard is scanned as a single pytorch_model.bin is, and refused in GradFlip's words."""
+    evil = tmp_path / "evil"
+    model = hf_vit_folder(evil, weights="bin")
+    marker = tmp_path / "PAYLOAD_RAN"
+    (evil / "pytorch_model.bin").unlink()
+    state = dict(model.state_dict())
+    state["payload"] = PicklePayload(marker)
+    torch.save(state, evil / "pytorch_model-00001-of-00001.bin")
+    index = {"metadata": {}, "weight_map": {k: "pytorch_model-00001-of-00001.bin" for k in model.state_dict()}}
+    (evil / "pytorch_model.bin.index.json").write_text(json.dumps(index), encoding="utf-8")
+    with pytest.raises(ModelError) as err:
+        mf.load_model_file(evil)
+    assert "weights_only" not in str(err.value) and "pickled Python objects" in str(err.value)
+    assert not marker.exists()
+
+
 def test_missing_transformers_says_how_to_install(tmp_path, monkeypatch):
     import sys
 

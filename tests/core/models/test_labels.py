@@ -144,3 +144,14 @@ def test_utf16_without_a_byte_order_mark_is_refused_not_read_as_labels_full_of_n
     p.write_bytes("cat\ndog".encode("utf-16-le"))
     with pytest.raises(ModelError, match="NUL characters .UTF-16 text without a byte-order mark"):
         mf.read_labels(p)
+
+
+def test_a_huge_labels_file_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    """A 1 GB file given as labels (a wrong path: weights, a video) was read whole and decoded: 18 s and 2.8 GB of
+    memory before "holds NUL characters". Its size refuses it first, without reading it."""
+    big = tmp_path / "classes.txt"
+    with open(big, "wb") as fh:
+        fh.truncate((64 << 20) + 1)  # sparse: no disk used
+    monkeypatch.setattr(type(big), "read_bytes", lambda self: pytest.fail("read the whole file"))
+    with pytest.raises(ModelError, match=r"^labels file classes\.txt is 64 MB, too large for class names"):
+        mf.read_labels(big)

@@ -21,7 +21,7 @@ from torch import nn
 
 from ...errors import ModelError, json_loads
 from ..classifier import Preprocessing
-from .safety import load_weights, short_reason
+from .safety import _torch_reason, load_weights, refuse_pickled, short_reason
 
 __all__ = ["HFLogits", "hf_folder_facts", "hf_folder_of", "hf_preprocessing", "is_hf_folder", "load_hf_folder"]
 
@@ -179,6 +179,19 @@ def hf_folder_facts(folder: Path) -> tuple[list[str] | None, Preprocessing | Non
     return labels, pre if known else None
 
 
+def _bin_shards(folder: Path) -> list[Path]:
+    """The pickled shards that ``pytorch_model.bin.index.json`` names inside ``folder`` (transformers reads each
+    with ``torch.load``; its refusal of a pickled object advised ``weights_only=False``)."""
+    try:
+        index = json_loads((folder / "pytorch_model.bin.index.json").read_text(encoding="utf-8"))
+        names = set((index.get("weight_map") or {}).values())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError, TypeError):
+        return []
+    root = folder.resolve()
+    shards = [(folder / str(n)).resolve() for n in sorted(names, key=str)]
+    return [p for p in shards if p.is_relative_to(root) and p.is_file()]
+
+
 def load_hf_folder(folder: Path, notes: list[str]) -> tuple[nn.Module, int, Preprocessing, bool, list[str] | None]:
     """(net returning logits, class count, preprocessing, whether the preprocessing was given, labels or None)."""
     weights = [folder / f for f in WEIGHT_FILES if (folder / f).is_file()]
@@ -188,8 +201,11 @@ def load_hf_folder(folder: Path, notes: list[str]) -> tuple[nn.Module, int, Prep
             "save the model with save_pretrained"
         )
     transformers = _transformers()
-    if not any(w.name.startswith("model.safetensors") for w in weights) and (folder / "pytorch_model.bin").is_file():
-        load_weights(folder / "pytorch_model.bin", extras=False)  # refuses pickled objects before transformers reads it
+    if not any(w.name.startswith("model.safetensors") for w in weights):
+        if (folder / "pytorch_model.bin").is_file():
+            load_weights(folder / "pytorch_model.bin", extras=False)  # refuses pickled objects before transformers reads it
+        for shard in _bin_shards(folder):  # a sharded checkpoint: each shard's pickle is scanned (never unpickled)
+            refuse_pickled(shard)
     hf_logging = transformers.utils.logging
     verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
     hf_logging.set_verbosity_error()  # no "Loading weights" progress bars or notices on the user's terminal
@@ -200,7 +216,8 @@ def load_hf_folder(folder: Path, notes: list[str]) -> tuple[nn.Module, int, Prep
             str(folder), config=config, local_files_only=True, trust_remote_code=False, output_loading_info=True
         )
     except Exception as exc:  # noqa: BLE001 - ValueError (not an image classifier), OSError, ...
-        raise ModelError(f"cannot load the Hugging Face model in {folder.name}: {short_reason(exc)}") from None
+        # _torch_reason: without torch's weights-only boilerplate, which advises weights_only=False (running the file's code)
+        raise ModelError(f"cannot load the Hugging Face model in {folder.name}: {_torch_reason(exc)}") from None
     finally:
         hf_logging.set_verbosity(verbosity)
         if bars:
