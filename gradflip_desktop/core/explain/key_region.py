@@ -195,8 +195,10 @@ def find_key_region(
     else:
         hi = n
     mask = ranks_np < hi
-    labels, count = component_labels(mask)
-    if obj.flipped(z_hi) and (count >= 2 or (mask & (labels == 0)).any()) and PRUNE_TRIES > 0 and not stop():
+    # a Cancel: the runner drops an unfinished region, and labelling a 4,096 px mask takes seconds
+    labels, count = component_labels(mask) if not stop() else (None, 0)
+    if labels is not None and obj.flipped(z_hi) and (count >= 2 or (mask & (labels == 0)).any()) and PRUNE_TRIES > 0 \
+            and not stop():
         mask, z_hi, dropped = yield from _prune(forward, obj, compose, importance, mask, labels, count, z_hi, stop)
         if dropped:
             # the blobs left may not all be needed in full: bisect again on the ranking with them first
@@ -223,7 +225,7 @@ def find_key_region(
         if found is not None and found[1] < int(mask.sum()):  # a thin photo's window can be all of it
             ranks_np, hi, z_hi = found
             mask = ranks_np < hi
-    if not is_large_region(mask.mean()) or mask.size <= FULL_COUNT_PIXELS:  # the record's count is the mask's
+    if not stop() and (not is_large_region(mask.mean()) or mask.size <= FULL_COUNT_PIXELS):  # the record's count
         count = count_components(mask)
     top = int(torch.argmax(z_hi[0]))
     p = probabilities(z_hi)

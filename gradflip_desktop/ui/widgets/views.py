@@ -406,6 +406,8 @@ class ResultViews(QWidget):
         self.difference.set_image(diff.rgb, extent=getattr(diff, "extent", None))
         alone = bool(getattr(diff, "alone", False))  # the image the key-region line is about, not a difference
         title = "Key region alone" if alone else "Difference"
+        for w in (self.slider, self.slider_label):  # no map over the photo there: its opacity would change nothing
+            w.setEnabled(not alone)
         if self.difference.title.text() != f"<b>{title}</b>":
             self.difference.title.setText(f"<b>{title}</b>")
             self.set_caption(self.difference, self.alone_caption if alone else self._change_text,

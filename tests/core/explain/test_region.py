@@ -587,3 +587,35 @@ def test_a_broad_region_stays_when_no_window_flips(photo):
     res = key_region(obj, x0, detail_removed(x0), ((yy + xx) / (2.0 * SIZE)).astype(np.float32), lambda: False)
     assert res.flips and is_broad_region(res.fraction)
     assert obj.fwd_evals >= PROBE_POSITIONS**2
+
+
+def test_a_cancel_during_the_key_region_search_skips_the_blob_labelling(photo, monkeypatch):
+    """Once ``stop()`` says so, the search labels and counts no blobs (at 4,096 px that took 12 s after Esc,
+    and the runner drops an unfinished region anyway)."""
+    from gradflip_desktop.core.explain import key_region as kr_module
+    from gradflip_desktop.core.explain.mask import detail_removed
+    from gradflip_desktop.core.explain.objective import Objective
+
+    clf = classifier(planted(), photo)
+    x0 = torch.from_numpy(photo).permute(2, 0, 1)[None]
+    obj = Objective(clf, [0], None, x0)
+    importance = np.zeros((SIZE, SIZE), np.float32)
+    importance[REGION] = 1.0
+
+    def boom(*_a, **_k):
+        raise AssertionError("blobs labelled after a cancel")
+
+    monkeypatch.setattr(kr_module, "component_labels", boom)
+    monkeypatch.setattr(kr_module, "count_components", boom)
+    passes = []
+
+    def stop():  # the user presses Esc after the first forward pass
+        return len(passes) > 0
+
+    gen = kr_module.find_key_region(obj, x0, detail_removed(x0), importance, stop)
+    while True:
+        try:
+            passes.append(next(gen))
+        except StopIteration:
+            break
+    assert len(passes) == 1

@@ -227,6 +227,7 @@ def test_the_key_region_mode_shows_the_key_region_alone_and_gives_the_panel_back
         views.mode_box.setCurrentIndex(views.mode_box.findData(KEY_PIXELS))
     assert shown.args[0].alone
     assert views.difference.title.text() == "<b>Key region alone</b>"
+    assert not views.slider.isEnabled()  # no map there: an opacity slider that moved nothing (it set the next mode's)
     assert "only the outlined region" in views.difference.caption.text()
     inside = result.key_region.mask_for(result.key_region.pixels)
     alone = np.round(result.key_region_image() * 255).astype(int)
@@ -237,4 +238,5 @@ def test_the_key_region_mode_shows_the_key_region_alone_and_gives_the_panel_back
         views.mode_box.setCurrentIndex(views.mode_box.findData(MAGNITUDE))
     assert not shown.args[0].alone
     assert views.difference.title.text() == "<b>Difference</b>"
+    assert views.slider.isEnabled()
     assert views.difference.caption.text() == change
