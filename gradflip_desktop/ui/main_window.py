@@ -289,7 +289,8 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         self.controls.explain_clicked.connect(self.explain)
-        self.controls.cancel_clicked.connect(self.runs.cancel)
+        self.controls.cancel_clicked.connect(lambda: self.runs.cancel() if self.runs.running else  # or RISE, as Esc
+                                             self.difference.cancel() if self.difference.rise_running else None)
         self.controls.device_changed.connect(self.models.device_changed)
         self.controls.model_chosen.connect(self.models.chosen)
         self.controls.load_model_clicked.connect(self.models.load_dialog)
@@ -429,7 +430,7 @@ class MainWindow(QMainWindow):
         ready = has_image and self.models.info is not None and not self.models.loading and not self.images.loading
         self.explain_action.setEnabled(ready)
         self.cancel_action.setEnabled(running or self.folders.running or self.difference.rise_running)  # and RISE
-        self.controls.set_run_state(ready, running)
+        self.controls.set_run_state(ready, running, running or self.difference.rise_running)
         has_result = self.result is not None
         self.export_action.setEnabled(has_result)
         self.copy_figure_action.setEnabled(has_result)

@@ -181,3 +181,19 @@ def test_esc_stops_rise_as_unticking_its_box_does_and_ticking_again_goes_on(qtbo
     assert len(starts) == 2 and starts[1] > 100, f"RISE started again from mask 0: {starts}"
     assert comparison.check.curve("RISE") is not None
     assert not window.cancel_action.isEnabled()  # RISE done: Esc has nothing to stop
+
+
+def test_the_panels_cancel_button_stops_rise_as_esc_does(qtbot, window, monkeypatch):
+    """While RISE computed, the Cancel button under Explain was greyed out (only Esc and the toolbar stopped it):
+    with the mouse there was no way to stop a minute-long job."""
+    from gradflip_desktop.core import attributions
+
+    monkeypatch.setattr(attributions, "RISE_MASKS", 400)
+    _explain(qtbot, window, RunSettings(style="free"))
+    button = window.controls.cancel_button
+    assert not button.isEnabled()  # nothing to stop
+    _rise_under_way(qtbot, window)
+    assert button.isEnabled()
+    button.click()
+    assert not window.compare.rise_box.isChecked()  # stopped as Esc stops it
+    qtbot.waitUntil(lambda: not button.isEnabled(), timeout=30_000)

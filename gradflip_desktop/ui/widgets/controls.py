@@ -289,11 +289,12 @@ class ControlsPanel(QWidget):
         )
 
     # -- what the window shows here ------------------------------------------------------------------------
-    def set_run_state(self, ready: bool, running: bool) -> None:
-        """Explain is enabled when an image and a model are there; it reads Restart during a run."""
+    def set_run_state(self, ready: bool, running: bool, stoppable: bool | None = None) -> None:
+        """Explain is enabled when an image and a model are there; it reads Restart during a run. Cancel: while
+        something it stops runs (``stoppable``: the run, or RISE; it was greyed out while RISE computed)."""
         self.explain_button.setEnabled(ready)
         self.explain_button.setText("Restart" if running else "Explain")
-        self.cancel_button.setEnabled(running)
+        self.cancel_button.setEnabled(running if stoppable is None else stoppable)
 
     def show_progress(self, value: int, maximum: int, text: str) -> None:
         """The progress bar at ``value`` of ``maximum`` (maximum 0: busy, no known end) with ``text``."""
