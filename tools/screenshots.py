@@ -4,7 +4,7 @@
     xvfb-run -a -s "-screen 0 1920x1200x24" python tools/screenshots.py docs --size 1024x700   (a real X server)
 
 Without --size the window is 1360×860 and the files are docs/screenshot-{before,after,compare,load-model}.png
-(and screenshot-compare-rise.png: the Compare panel with its RISE box ticked, light only);
+(and screenshot-compare-rise.png: the Compare panel with its RISE box ticked, and screenshot-key-region-alone.png, light only);
 with --size WxH they are screenshot-{before,after,compare}-WxH-{light|dark}.png. The window uses the
 default explanation settings (the core's), so the screenshots show what a new user sees.
 """
@@ -94,6 +94,16 @@ def main() -> int:
     w.plot.show_readout(w.plot.point_count() - 1)
     settle()
     w.grab().save(str(out / f"screenshot-after{suffix}.png"))
+    if size is None and not dark:  # Difference ▸ Key region alone: the image the key-region line is about
+        from gradflip_desktop.core.viz.difference import KEY_PIXELS, MAGNITUDE
+
+        w.views.mode_box.setCurrentIndex(w.views.mode_box.findData(KEY_PIXELS))
+        wait_for(w.difference_shown, 10_000)
+        settle()
+        w.grab().save(str(out / "screenshot-key-region-alone.png"))
+        w.views.mode_box.setCurrentIndex(w.views.mode_box.findData(MAGNITUDE))
+        wait_for(w.difference_shown, 10_000)
+        settle()
     # View ▸ Compare Methods: Grad-CAM and gradient saliency next to GradFlip's map
     w.compare_action.trigger()
     wait_for(w.faithfulness_shown, 60_000)  # the maps, then their deletion and insertion areas
