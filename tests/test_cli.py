@@ -720,17 +720,19 @@ def test_a_reader_that_goes_away_mid_output_is_not_an_internal_error(tiny_cli, t
     assert "internal error" not in capsys.readouterr().err
 
 
-def test_a_reader_that_goes_away_ends_quietly_without_a_traceback():
-    """`gradflip --help | head -1`: the closed pipe ends the program with 141 (128 + SIGPIPE), no traceback."""
+def _wrapped_main_raising(exception: str):
+    """A console script's ``main`` wrapped as the real ones are, raising ``exception``, run in a fresh process."""
     import subprocess
 
-    code = (
-        "from gradflip_desktop.cli import quiet_broken_pipe\n"
-        "def main(argv=None):\n"
-        "    raise BrokenPipeError(32, 'Broken pipe')\n"
-        "raise SystemExit(quiet_broken_pipe(main)())\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    code = ("from gradflip_desktop.cli import quiet_broken_pipe\n"
+            f"def main(argv=None):\n    raise {exception}\n"
+            "raise SystemExit(quiet_broken_pipe(main)())\n")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+
+
+def test_a_reader_that_goes_away_ends_quietly_without_a_traceback():
+    """`gradflip --help | head -1`: the closed pipe ends the program with 141 (128 + SIGPIPE), no traceback."""
+    proc = _wrapped_main_raising("BrokenPipeError(32, 'Broken pipe')")
     assert proc.returncode == 141 and proc.stderr == ""
     from gradflip_desktop import app, cli
 
@@ -740,15 +742,7 @@ def test_a_reader_that_goes_away_ends_quietly_without_a_traceback():
 def test_ctrl_c_at_start_up_ends_with_one_line_not_a_traceback():
     """Ctrl+C in the first few tenths of a second (the parser's numpy/Pillow imports, before the command installs
     its own handler) printed a KeyboardInterrupt traceback from PIL/enum.py; it is one line and exit 130."""
-    import subprocess
-
-    code = (
-        "from gradflip_desktop.cli import quiet_broken_pipe\n"
-        "def main(argv=None):\n"
-        "    raise KeyboardInterrupt\n"
-        "raise SystemExit(quiet_broken_pipe(main)())\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    proc = _wrapped_main_raising("KeyboardInterrupt")
     assert proc.returncode == 130
     assert "Traceback" not in proc.stderr and proc.stderr.strip() == "gradflip: interrupted"
 

@@ -122,15 +122,20 @@ def test_quiet_check_of_sets_none_can_check_still_says_why(results, capsys):
     assert len(err) == 3 and err[-1] == "gradflip: error: no result set could be checked"
 
 
-def test_a_relative_photo_path_is_found_from_the_run_folder_or_with_photos(tmp_path, monkeypatch, capsys):
-    """A run started in the photo's folder stores "p.png"; check run elsewhere says how to find it."""
+def _run_in(home, monkeypatch):
+    """A free-style run on the tiny model started in ``home`` on its photo p.png (stored as "p.png"); its out folder."""
     monkeypatch.setattr(cli, "_load_model", lambda args: make_tiny())
-    home = tmp_path / "home"
     home.mkdir()
     _png(home / "p.png", seed=3)
     monkeypatch.chdir(home)
     assert cli.main(["explain", "p.png", "--out", "out", "--style", "free", "-q"]) == 0
-    out = home / "out"
+    return home / "out"
+
+
+def test_a_relative_photo_path_is_found_from_the_run_folder_or_with_photos(tmp_path, monkeypatch, capsys):
+    """A run started in the photo's folder stores "p.png"; check run elsewhere says how to find it."""
+    home = tmp_path / "home"
+    out = _run_in(home, monkeypatch)
     monkeypatch.chdir(tmp_path)
     capsys.readouterr()
     assert cli.main(["check", str(out), "-q"]) == 2
@@ -643,15 +648,10 @@ def test_a_copy_of_the_runs_weights_file_is_the_runs_model(tmp_path, monkeypatch
 def test_photos_finds_the_runs_photo_when_the_current_folder_holds_another_of_that_name(tmp_path, monkeypatch, capsys):
     """A run in home/ stores "p.png"; check started in a folder that has another p.png said "changed since the
     run" and ignored --photos home/ (README: give --photos DIR to look for it in DIR)."""
-    monkeypatch.setattr(cli, "_load_model", lambda args: make_tiny())
     home, elsewhere = tmp_path / "home", tmp_path / "elsewhere"
-    home.mkdir()
     elsewhere.mkdir()
-    _png(home / "p.png", seed=3)
     _png(elsewhere / "p.png", seed=4)
-    monkeypatch.chdir(home)
-    assert cli.main(["explain", "p.png", "--out", "out", "--style", "free", "-q"]) == 0
-    out = home / "out"
+    out = _run_in(home, monkeypatch)
     monkeypatch.chdir(elsewhere)
     capsys.readouterr()
     assert cli.main(["check", str(out), "-q", "--points", "3"]) == 2
