@@ -126,6 +126,8 @@ def test_a_key_set_answer_mid_rise_lets_rise_go_on_not_start_again(qtbot, window
     # its caption says how to stop it and that the masks so far are kept (nothing did)
     caption = window.compare.panel("RISE").caption.text()
     assert caption.startswith("computing: ") and "Esc or unticking “RISE too” stops it: the masks so far are kept" in caption
+    tip = window.compare.panel("RISE").caption.toolTip()  # whole, where a narrow panel cuts the caption
+    assert tip.endswith("Esc or unticking “RISE too” stops it: the masks so far are kept, and ticking it again goes on from them")
     window.views.set_mode(KEY_PIXELS)
     with qtbot.waitSignal(window.key_answer_shown, timeout=30_000):
         window.views.set_key_count(max(1, result.key_pixels.count // 2))

@@ -127,7 +127,8 @@ class CompareViews(QWidget):
             pending = item.rgb is None and item.caption.startswith("computing")
             stop = RISE_STOP if pending and item.title == "RISE" else ""  # say how to stop it (Esc, or its box)
             panel.caption.setText(item.caption + stop if item.rgb is not None or pending else f"not available: {item.caption}")
-            panel.caption.setToolTip(COMPARE_TIPS.get(item.title, ""))
+            # a narrow panel cut the stop note ("…the masks so far are kept, and…"): its tooltip has it whole
+            panel.caption.setToolTip("\n\n".join(t for t in (COMPARE_TIPS.get(item.title, ""), stop.strip(" ·")) if t))
         pending = next((p.caption for p in comparison.panels if p.title == "RISE" and p.rgb is None and p.values is None
                         and p.caption.startswith("computing")), "")
         measured = getattr(comparison, "measured", "")
