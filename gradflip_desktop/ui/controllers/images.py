@@ -313,6 +313,7 @@ class ImagesController(QObject):
         image = loaded.image
         self.source, self.file = loaded.source, loaded.file
         w.image = image
+        w.controls.set_photo_size(getattr(image, "original_size", None))  # the memory note is about this photo
         w.image_u8 = loaded.rgb
         w.clear_result()
         if loaded.remember:

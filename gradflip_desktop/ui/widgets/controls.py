@@ -29,6 +29,7 @@ from gradflip_desktop.core import options as core_options
 from ..settings import TARGET_CLASS, TARGET_GROUP, TARGET_TOP, RunSettings
 from .spinboxes import CheckedDoubleSpinBox, CheckedSpinBox
 from .wheel_guard import WheelGuard
+from .working_size import memory_note
 
 
 class TopClasses(QTableWidget):
@@ -77,14 +78,6 @@ STYLE_TITLES = {  # the window's names of the core's styles (core.options.STYLES
     "free": "Smallest change (textbook)",
     "blur": "Blur per pixel",
 }
-RUN_COPIES = 30  # float copies of the photo an explanation holds at its peak (x, δ, gradients, maps, result)
-
-
-def working_size_megabytes(side: int) -> float:
-    """Memory of one float32 RGB copy of a 4:3 photo whose long side is ``side`` px, in MB."""
-    return side * round(side * 3 / 4) * 3 * 4 / 1e6
-
-
 # a focused button looks focused (keyboard users): a highlight frame
 FOCUS_FRAME = "QPushButton:focus, QToolButton:focus { border: 2px solid palette(highlight); border-radius: 4px; padding: 3px 8px; }"
 WARNING_BAR = "QProgressBar { text-align: center; } QProgressBar::chunk { background-color: #d98c00; }"  # a run that did not flip
@@ -344,10 +337,14 @@ class ControlsPanel(QWidget):
         if not self.signalsBlocked() and not self._setting:
             self.working_size_changed.emit(int(value))
 
+    def set_photo_size(self, size: tuple[int, int] | None) -> None:
+        """The photo on screen (width, height as stored): the memory note is about it (a square 4,000 px photo
+        held 6.2 GB at 4,096 px where the note, for a 4:3 one, said 4.5 GB)."""
+        self._photo = None if size is None else (int(size[0]), int(size[1]))
+        self._show_working_size_note(self.working_size.value())
+
     def _show_working_size_note(self, side: int) -> None:
-        mb = working_size_megabytes(side)
-        self.working_size_note.setText(f"≈ {mb:.0f} MB per copy of a 4:3 photo; a run holds about "
-                                       f"{RUN_COPIES} copies (≈ {RUN_COPIES * mb:.0f} MB)")
+        self.working_size_note.setText(memory_note(side, getattr(self, "_photo", None)))
         self.working_size.setToolTip(
             "Photos larger than this (long side) are scaled down to it before they are explained; the status bar "
             "says so. Larger: finer detail and a sharper map, but slower and more memory (memory grows with the "
