@@ -660,3 +660,14 @@ def test_photos_finds_the_runs_photo_when_the_current_folder_holds_another_of_th
     assert "--photos DIR" in err
     assert cli.main(["check", str(out), "-q", "--points", "3", "--photos", str(home)]) == 0
     assert (out / f"p{CHECK_SUFFIX}").exists()
+
+
+def test_an_empty_map_file_is_skipped_not_an_internal_error(results, capsys):
+    out, _ = results
+    (out / "empty.gradflip.json").write_bytes((out / "p0.gradflip.json").read_bytes())
+    (out / "empty.importance.npy").write_bytes(b"")  # a copy cut short, a disk that filled
+    capsys.readouterr()
+    code = cli.main(["check", str(out), "--points", "3"])
+    err = capsys.readouterr().err
+    assert code == 0 and "internal error" not in err and "empty: skipped" in err
+    assert {r["name"] for r in csv.DictReader((out / CSV_NAME).open(encoding="utf-8"))} == {"p0", "p1"}

@@ -152,7 +152,7 @@ def _stored_map(path: Path) -> np.ndarray:
     100-byte file) was allocated first, a MemoryError that ended the whole check as an internal error."""
     try:
         return np.load(path, mmap_mode="r", allow_pickle=False)
-    except ValueError as exc:
+    except (ValueError, EOFError) as exc:  # EOFError: an empty or cut-short file ("No data left in file")
         raise ValueError(f"its map ({path.name}) is damaged: {exc}") from None
 
 

@@ -47,6 +47,10 @@ def save_extras(result: ExplainResult, path: str | os.PathLike) -> Path:
         "labels": np.asarray(result.labels, dtype=str),
         "has_region_map": np.asarray(result.region_map is not None),
     }
+    if result.groups:  # a group run's: its sentence names the group the class it flips to is in
+        import json  # noqa: PLC0415
+
+        arrays["groups"] = np.asarray(json.dumps({str(k): [int(i) for i in v] for k, v in result.groups.items()}))
     if result.key_region is not None:
         arrays["region_ranking"] = np.asarray(result.key_region.ranking)
     if result.key_pixels is not None:
@@ -92,6 +96,15 @@ def _prediction(d: dict | None):
     if not d:
         return None
     return Prediction(int(d["index"]), str(d["label"]), float(d["probability"]))
+
+
+def _groups(stored) -> dict[str, list[int]]:
+    """A side file's class groups (none in one written before they were stored, or a damaged one)."""
+    try:
+        d = json_loads(str(stored)) if stored is not None else {}
+        return {str(k): [int(i) for i in v] for k, v in d.items()} if isinstance(d, dict) else {}
+    except (ValueError, TypeError):
+        return {}
 
 
 def load_result(out_dir: str | os.PathLike, name: str, pixels: np.ndarray, extras: str | os.PathLike) -> ExplainResult:
@@ -163,6 +176,7 @@ def load_result(out_dir: str | os.PathLike, name: str, pixels: np.ndarray, extra
         model_name=str((rec.get("model") or {}).get("name", "")),
         model_settings={k: v for k, v in (rec.get("model") or {}).items() if k != "name"},
         labels=[str(v) for v in x["labels"]],
+        groups=_groups(x.get("groups")),
         blur_amount=x.get("blur_amount"),
         region_map=importance if bool(x.get("has_region_map", False)) else None,
         key_region=key_region,

@@ -397,6 +397,8 @@ class ResultViews(QWidget):
         self.adjusted.set_image(None)
         self.difference.set_image(None)
         self.difference.title.setText("<b>Difference</b>")
+        for w in (self.slider, self.slider_label):  # greyed out over the key region alone: the next result's to set
+            w.setEnabled(True)
         self.set_caption(self.adjusted, "")
         self.set_caption(self.difference, "")
         self.colorbar_view.hide()

@@ -263,3 +263,24 @@ def test_a_deit_processor_warps_then_crops_as_transformers_does(tmp_path):
     assert seen[0].shape == want.shape
     assert float((seen[0] - want).abs().mean()) < 0.05  # the short side resized and cropped: ~0.5 on noise
     assert pre.visible_box(40, 60) == (2, 2, 38, 58)  # the middle 4/5 of each side, and a resize kernel's reach
+
+
+def test_a_weights_file_with_its_own_sidecar_is_loaded_as_that_file(tmp_path):
+    """A training run's folder: its config.json names an "architecture" (not timm's Hub layout), and the weights
+    file has the settings the Load model dialog saved for it. Chosen, the file loads with them; the folder was
+    loaded instead, as timm's resnet18 at timm's 224 px centre crop, its sidecar unread."""
+    import torchvision
+
+    from gradflip_desktop.core.models.files.huggingface import hf_folder_of
+
+    d = tmp_path / "run1"
+    d.mkdir()
+    (d / "config.json").write_text(json.dumps({"architecture": "resnet18", "lr": 0.1}))
+    weights = d / "pytorch_model.bin"
+    torch.save(torchvision.models.resnet18(num_classes=10).state_dict(), weights)
+    assert hf_folder_of(weights) == d  # no sidecar: the folder, as before
+    (d / "pytorch_model.bin.gradflip.json").write_text(json.dumps(
+        {"format": "state_dict", "arch": "resnet18", "preprocessing": {"input_size": [64, 64]}}))
+    assert hf_folder_of(weights) is None
+    clf = mf.load_model_file(str(weights))
+    assert clf.name == "resnet18 (10 classes, pytorch_model.bin)" and clf.preprocessing.input_size == (64, 64)

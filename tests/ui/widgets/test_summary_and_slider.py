@@ -42,3 +42,21 @@ def test_the_sliders_note_comes_before_the_sentences_links(qtbot):
     views.set_key_pixels(total=10_000, found=4_200, title="Key region")
     views.set_key_count(1_000)
     assert views.summary.text() == sentence + SLIDER_NOTE + links
+
+
+def test_a_cleared_result_gives_the_opacity_slider_back(qtbot):
+    """Over the key region alone the Opacity slider is greyed out; a new photo, model or run cleared the panel's
+    title but left the slider greyed out until the next difference image was drawn."""
+    import numpy as np
+
+    from gradflip_desktop.core.viz.difference import DiffImage
+    from gradflip_desktop.ui.widgets.views import ResultViews
+
+    views = ResultViews()
+    qtbot.addWidget(views)
+    rgb = np.zeros((8, 8, 3), np.uint8)
+    views.show_difference(DiffImage("key", rgb, None, None, alone=True))
+    assert not views.slider.isEnabled()
+    views.clear_result()  # a new photo, a model change, a new run
+    assert views.difference.title.text() == "<b>Difference</b>"
+    assert views.slider.isEnabled() and views.slider_label.isEnabled()

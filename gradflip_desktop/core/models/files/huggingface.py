@@ -44,6 +44,10 @@ def hf_folder_of(path: Path) -> Path | None:
         return None
     if path.name == "config.json":
         return path.parent
+    from .sidecar import sidecar_path  # noqa: PLC0415
+
+    if sidecar_path(path).is_file():  # the weights file's own settings (the Load model dialog saved them): the file
+        return None
     try:
         cfg = json.loads((path.parent / "config.json").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
