@@ -75,16 +75,38 @@ def component_labels(mask: np.ndarray) -> tuple[np.ndarray, int]:
     count = int(np.unique(roots[roots > 0]).size)
     labels = torch.from_numpy(roots.astype(np.float32))[None, None]
     if (hh, ww) != (h, w):
-        fm = torch.from_numpy(full.astype(np.float32))[None, None]
-        labels = F.interpolate(labels, size=(h, w), mode="nearest") * fm
+        labels = F.interpolate(labels, size=(h, w), mode="nearest")
+        out = np.ascontiguousarray(labels[0, 0].to(torch.int64).numpy()) * full
         # mask pixels on an empty cell of the copy (blob edges) take the label next to them, so that a
         # blob dropped by its label leaves no rim behind; a speck too small for the copy keeps 0
-        for _ in range(math.ceil(max(h, w) / COMPONENT_SIDE) + 1):
-            grown = torch.where(labels > 0, labels, F.max_pool2d(labels, 3, stride=1, padding=1) * fm)
-            if torch.equal(grown, labels):
-                break
-            labels = grown
+        return _grown(out, full, math.ceil(max(h, w) / COMPONENT_SIDE) + 1), count
     return labels[0, 0].to(torch.int64).numpy() * full, count
+
+
+def _grown(labels: np.ndarray, full: np.ndarray, rounds: int) -> np.ndarray:
+    """``labels`` (H x W int64, 0 = none) grown into the unlabelled pixels of ``full``: each round every such
+    pixel takes the largest label of its 3 x 3 neighbourhood (all at once, from the last round's labels), at most
+    ``rounds`` rounds, until none changes. The same as a 3 x 3 max-pool over the whole image per round, done on
+    the unlabelled pixels only: at 4,096 px the max-pools took 4-5 s of a run whose progress bar stood still."""
+    h, w = labels.shape
+    flat = labels.reshape(-1)
+    for _ in range(rounds):
+        todo = np.flatnonzero(full.reshape(-1) & (flat == 0))
+        if todo.size == 0:
+            break
+        y, x = np.divmod(todo, w)
+        best = np.zeros(todo.size, dtype=labels.dtype)
+        for dy in (-1, 0, 1):
+            for dx in (-1, 0, 1):
+                yy, xx = y + dy, x + dx
+                inside = (yy >= 0) & (yy < h) & (xx >= 0) & (xx < w)
+                seen = np.zeros_like(best)
+                seen[inside] = flat[yy[inside] * w + xx[inside]]
+                np.maximum(best, seen, out=best)
+        if not best.any():
+            break
+        flat[todo] = best
+    return labels
 
 
 def _blob_roots(m: np.ndarray) -> np.ndarray:
