@@ -16,7 +16,7 @@ import numpy as np
 from PySide6.QtCore import QObject
 
 from gradflip_desktop.core.options import is_broad_region, is_large_region
-from gradflip_desktop.core.summary import any_of, fill_base, share
+from gradflip_desktop.core.summary import any_of, fill_base, region_action, share
 from gradflip_desktop.core.viz.difference import (
     KEY_PIXELS, KEY_TINT_MAX_FRACTION, SMOOTHED_MAGNITUDE, DiffImage, DiffRequest, blur_name, map_name,
 )
@@ -151,11 +151,8 @@ def key_answer_text(kind: str, k: int, n: int, prediction, flips: bool, fill: st
 
 def alone_caption(fill: str) -> str:
     """The Difference panel's caption while it shows the key region alone, worded by the region's fill-in as the
-    key-region line is ("removing its detail" / "filling it with the mean colour")."""
-    base, found = fill_base(fill)
-    done = ("'s detail removed" if base.startswith("blur") else f" faded toward the {html.escape(base)}" if found
-            else f" filled with the {html.escape(base)}")
-    return f"only the outlined region{done}: the image the key-region line classifies"
+    figure's caption is (:func:`~gradflip_desktop.core.summary.region_action`)."""
+    return f"{html.escape(region_action(fill, 'only the outlined region'))}: the image the key-region line classifies"
 
 
 def key_pixels_task(task, session: "ModelSession", result: "ExplainResult", count: int) -> KeyPixelAnswer:

@@ -60,7 +60,6 @@ class ModelFileFacts:
 
     info: object  # ModelFileInfo
     architectures: list[str]
-    guess: object | None = None  # Preprocessing shown (not forced) where the file has none: its timm architecture's
 
 
 class ModelSession:
@@ -157,13 +156,10 @@ def inspect_model_task(task, path: str, unsaved=None) -> ModelFileFacts:
     settings of this session's failed attempt, used where there is no sidecar. Background thread."""
     from gradflip_desktop.core.models.files import TIMM_PREFIX, inspect_model_file, timm_architectures, torchvision_architectures
 
-    from gradflip_desktop.core.models.files.timm import pretrained_guess
-
     info = inspect_model_file(path, unsaved)
     if info.format != "state_dict":
         return ModelFileFacts(info, [])
-    guess = pretrained_guess(info.arch) if info.preprocessing is None else None
-    return ModelFileFacts(info, torchvision_architectures() + [TIMM_PREFIX + n for n in timm_architectures()], guess)
+    return ModelFileFacts(info, torchvision_architectures() + [TIMM_PREFIX + n for n in timm_architectures()])
 
 
 def _load(source: "str | ModelSpec | None", dev) -> "Classifier":

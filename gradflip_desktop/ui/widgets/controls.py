@@ -105,6 +105,7 @@ class ControlsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._setting = False
+        self._photo: tuple[int, int] | None = None  # (width, height) of the photo on screen: the memory note's
         self.top5 = TopClasses()
         self.model_box = QComboBox()
         self.model_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -344,7 +345,7 @@ class ControlsPanel(QWidget):
         self._show_working_size_note(self.working_size.value())
 
     def _show_working_size_note(self, side: int) -> None:
-        self.working_size_note.setText(memory_note(side, getattr(self, "_photo", None)))
+        self.working_size_note.setText(memory_note(side, self._photo))
         self.working_size.setToolTip(
             "Photos larger than this (long side) are scaled down to it before they are explained; the status bar "
             "says so. Larger: finer detail and a sharper map, but slower and more memory (memory grows with the "

@@ -181,7 +181,7 @@ class LoadModelDialog(QDialog):
         labels_row.addWidget(self.labels_edit, 1)
         labels_row.addWidget(self.labels_button)
 
-        guess = None if info.preprocessing is not None else getattr(facts, "guess", None)
+        guess = None if info.preprocessing is not None else getattr(info, "guess", None)
         pre = info.preprocessing or guess or Preprocessing()
         self._prefilled_pre = pre
         self._pre_known = info.preprocessing is not None

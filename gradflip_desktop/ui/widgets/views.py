@@ -111,8 +111,9 @@ class ResultViews(QWidget):
         kr.addWidget(self.key_label)
         kr.addWidget(self.key_answer, 3)
         self._change_text = self._change_tip = ""
-        # the Difference panel's caption while it shows the key region alone (the controller words it by the fill-in)
-        self.alone_caption = "only the outlined region's detail removed"
+        # the third panel shows the key region alone, captioned so (the controller words it by the fill-in)
+        self._alone = False
+        self.alone_caption = ""
         self._key_text = ""
         self.key_row.setVisible(False)
         # its room stays when hidden: a run hides the row, and views that grew taller and shrank back when it
@@ -285,7 +286,7 @@ class ResultViews(QWidget):
     def set_change_caption(self, rich_text: str, tooltip: str = "") -> None:
         """The size of the change (the Difference caption)."""
         self._change_text, self._change_tip = rich_text, tooltip
-        if self.difference.title.text() == "<b>Difference</b>":  # the key region alone keeps its own caption
+        if not self._alone:  # the key region alone keeps its own caption
             self.set_caption(self.difference, rich_text, tooltip)
 
     def set_summary(self, rich_text: str) -> None:
@@ -396,9 +397,7 @@ class ResultViews(QWidget):
         self.original.set_overlay(None)
         self.adjusted.set_image(None)
         self.difference.set_image(None)
-        self.difference.title.setText("<b>Difference</b>")
-        for w in (self.slider, self.slider_label):  # greyed out over the key region alone: the next result's to set
-            w.setEnabled(True)
+        self._show_alone(False)
         self.set_caption(self.adjusted, "")
         self.set_caption(self.difference, "")
         self.colorbar_view.hide()
@@ -406,21 +405,25 @@ class ResultViews(QWidget):
 
     def show_difference(self, diff: DiffImage) -> None:
         self.difference.set_image(diff.rgb, extent=getattr(diff, "extent", None))
-        alone = bool(getattr(diff, "alone", False))  # the image the key-region line is about, not a difference
-        title = "Key region alone" if alone else "Difference"
-        for w in (self.slider, self.slider_label):  # no map over the photo there: its opacity would change nothing
-            w.setEnabled(not alone)
-        if self.difference.title.text() != f"<b>{title}</b>":
-            self.difference.title.setText(f"<b>{title}</b>")
-            self.set_caption(self.difference, self.alone_caption if alone else self._change_text,
-                             "The photo with only the key region changed: the image the line under the key-region "
-                             "slider classifies (move the slider: it follows)." if alone else self._change_tip)
+        if bool(getattr(diff, "alone", False)) != self._alone:  # the image the key-region line is about, or back
+            self._show_alone(not self._alone)
         self._set_colorbar(diff.colorbar)
         if diff.gain is not None:
             if self._gain is None:
                 self._auto_gain = diff.gain
             if self.mode == AMPLIFIED:
                 self._sync_slider()
+
+    def _show_alone(self, alone: bool) -> None:
+        """The third panel as the key region alone (titled and captioned so; Opacity greyed out: no map over the
+        photo there) or as the difference (the change's caption)."""
+        self._alone = alone
+        self.difference.title.setText("<b>Key region alone</b>" if alone else "<b>Difference</b>")
+        for w in (self.slider, self.slider_label):
+            w.setEnabled(not alone)
+        self.set_caption(self.difference, self.alone_caption if alone else self._change_text,
+                         "The photo with only the key region changed: the image the line under the key-region "
+                         "slider classifies (move the slider: it follows)." if alone else self._change_tip)
 
     def _set_colorbar(self, bar: ColorBar | None) -> None:
         if bar is None or not self.no_map.isHidden():

@@ -66,7 +66,7 @@ def test_a_timm_checkpoint_shows_its_architectures_settings_not_a_generic_guess(
     facts = inspect_model_task(None, str(path))
     assert facts.info.arch == f"timm:{name}" and facts.info.preprocessing is None
     expected = timm_preprocessing(timm.models.get_pretrained_cfg(name).to_dict())
-    assert facts.guess == expected and expected.resize == "center-crop"
+    assert facts.info.guess == expected and expected.resize == "center-crop"
     dlg = LoadModelDialog(facts)
     qtbot.addWidget(dlg)
     assert dlg.resize_box.currentData() == "center-crop"

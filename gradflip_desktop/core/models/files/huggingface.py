@@ -21,7 +21,7 @@ from torch import nn
 
 from ...errors import ModelError, json_loads
 from ..classifier import Preprocessing
-from .safety import _torch_reason, load_weights, refuse_pickled, short_reason
+from .safety import torch_reason, load_weights, refuse_pickled, short_reason
 
 __all__ = ["HFLogits", "hf_folder_facts", "hf_folder_of", "hf_preprocessing", "is_hf_folder", "load_hf_folder"]
 
@@ -220,8 +220,8 @@ def load_hf_folder(folder: Path, notes: list[str]) -> tuple[nn.Module, int, Prep
             str(folder), config=config, local_files_only=True, trust_remote_code=False, output_loading_info=True
         )
     except Exception as exc:  # noqa: BLE001 - ValueError (not an image classifier), OSError, ...
-        # _torch_reason: without torch's weights-only boilerplate, which advises weights_only=False (running the file's code)
-        raise ModelError(f"cannot load the Hugging Face model in {folder.name}: {_torch_reason(exc)}") from None
+        # torch_reason: without torch's weights-only boilerplate, which advises weights_only=False (running the file's code)
+        raise ModelError(f"cannot load the Hugging Face model in {folder.name}: {torch_reason(exc)}") from None
     finally:
         hf_logging.set_verbosity(verbosity)
         if bars:

@@ -26,6 +26,8 @@ class ModelFileInfo:
 
     ``needs_arch``: a state dict whose architecture is not known from its name or sidecar.
     ``runs_code``: TorchScript (ask for trust). ``weights``: torchvision weights name when recognised.
+    ``guess``: where the file names no settings, those of its timm architecture (``pretrained_cfg``): shown, not
+    forced (the loader finds the network's own).
     """
 
     path: Path
@@ -37,6 +39,7 @@ class ModelFileInfo:
     sidecar: ModelSpec | None = None
     preprocessing: Preprocessing | None = None
     labels: list[str] | None = None
+    guess: Preprocessing | None = None
 
 
 def inspect_model_file(path: str | os.PathLike, unsaved: ModelSpec | None = None) -> ModelFileInfo:
@@ -60,6 +63,7 @@ def inspect_model_file(path: str | os.PathLike, unsaved: ModelSpec | None = None
             info.arch = spec.arch
         info.arch = info.arch or named_architecture(p, [])  # a timm training checkpoint's own (the dialog shows it)
         info.needs_arch = info.arch is None
+        info.guess = None if info.preprocessing is not None else pretrained_guess(info.arch)
     elif fmt == "huggingface":  # read the JSON files only: transformers is imported when the model loads
         info.labels, info.preprocessing = hf_folder_facts(p)
     if spec and spec.preprocessing is not None:
@@ -73,5 +77,5 @@ def _over_own(info: ModelFileInfo, p: Path) -> Preprocessing:
     squash, bilinear), which the dialog showed and saved, so the app computed otherwise than the command line."""
     raw = read_sidecar_raw(p)
     given = raw[0].get("preprocessing") if raw else None
-    own = info.preprocessing or (pretrained_guess(info.arch) if info.format == "state_dict" else None)
-    return merge_preprocessing(own or Preprocessing(), given if isinstance(given, Mapping) else None)
+    own = info.preprocessing or info.guess or Preprocessing()
+    return merge_preprocessing(own, given if isinstance(given, Mapping) else None)

@@ -32,6 +32,7 @@ __all__ = [
     "load_safetensors",
     "load_weights",
     "short_reason",
+    "torch_reason",
 ]
 
 SAFETENSORS_EXTRA = "pip install 'gradflip-desktop[safetensors]'"
@@ -136,7 +137,7 @@ def _refusal(path: Path, exc: Exception) -> ModelError:
         globals_, strings = _pickle_globals(path)
     except Exception:  # noqa: BLE001
         globals_, strings = [], set()
-    return _scan_refusal(path, globals_, strings) or ModelError(f"cannot read {path.name} as PyTorch weights: {_torch_reason(exc)}")
+    return _scan_refusal(path, globals_, strings) or ModelError(f"cannot read {path.name} as PyTorch weights: {torch_reason(exc)}")
 
 
 def _scan_refusal(path: Path, globals_: list[str], strings: set[str]) -> ModelError | None:
@@ -175,7 +176,7 @@ def _module_refusal(path: Path, globals_: list[str], strings: set[str]) -> Model
     return None
 
 
-def _torch_reason(exc: Exception) -> str:
+def torch_reason(exc: Exception) -> str:
     """``torch.load``'s reason without its weights-only boilerplate, which advises ``weights_only=False``
     (running code from the file): only the unpickler's own error is kept."""
     text = str(exc)
