@@ -227,6 +227,16 @@ def _alone(region, name: str, group: bool = False) -> str:
     return f"{pct(top)}; {name} now {pct(now)}"
 
 
+def alone_text(result) -> str | None:
+    """What the key region alone turns the photo into, as the sentence words it: "prairie chicken (5.7 %;
+    Egyptian cat now 3.7 %)" (the figure's "Key region alone" panel); None without a region that flips."""
+    region = _key_region(result)
+    if region is None:
+        return None
+    name, _ = _explained_text(result)
+    return f"{region.prediction.label} ({_alone(region, name, len(list(result.explained)) > 1)})"
+
+
 def _from_to(before: float, now: float) -> tuple[str, str]:
     """Two probabilities as the sentence writes them, with one decimal where whole percents would read the
     same ("fell from 82.2 % to 81.7 %", not "fell from 82 % to 82 %")."""

@@ -16,7 +16,7 @@ def _tie_result():
 
 
 def test_the_figure_title_tells_a_near_tie_apart():
-    from gradflip_desktop.core.report import figure_title
+    from gradflip_desktop.core.figure import figure_title
 
     title = figure_title(_tie_result())
     assert "binoculars (17.06 %) -> tripod (17.10 %) (flipped)" in title

@@ -518,7 +518,8 @@ def test_a_group_given_as_index_ranges_reads_any_of_classes(tiny, tiny_image):
     """``--group 0-1`` is named "classes 0-1": the sentence, the figure's title and the CLI line read "any classes
     0-1"; now "any of classes 0-1" (a named group stays "any cat")."""
     from gradflip_desktop.cli import _outcome_text
-    from gradflip_desktop.core.report import figure_title, record
+    from gradflip_desktop.core.figure import figure_title
+    from gradflip_desktop.core.report import record
     from gradflip_desktop.core.summary import any_of
 
     assert any_of("cat") == "any cat" and any_of("classes 281-285") == "any of classes 281-285"

@@ -54,7 +54,7 @@ def thumbnail_strip(result, height: int = THUMB_HEIGHT) -> np.ndarray:
     """original | difference (heat over the photo) | key set, uint8. The key region (region style) is drawn
     as the app and the figure draw it (yellow outline, the rest dimmed; the outline drawn at the thumbnail's
     size, so it stays one pixel wide and visible); key pixels (free/blur styles) red on the grey photo."""
-    from ..report import difference_overlay
+    from ..figure import difference_overlay
     from ..viz.maps import composite, is_dark, key_region_layer
 
     orig = result.original_pixels

@@ -291,9 +291,10 @@ def composite(pixels: np.ndarray, layer: np.ndarray) -> np.ndarray:
     return np.clip(out, 0, 1).astype(np.float32)
 
 
-def key_region_overlay(original: np.ndarray, mask: np.ndarray, scale: int = 1) -> np.ndarray:
+def key_region_overlay(original: np.ndarray, mask: np.ndarray, scale: int = 1, veil: bool = True) -> np.ndarray:
     """The photo with the key region outlined (yellow line, dark edge) and the rest dimmed (the figure's
     panel); H x W x 3 float32 in [0, 1] (``scale`` times larger: :func:`key_region_layer`). The region
-    itself keeps its colours so one can see what is in it."""
+    itself keeps its colours so one can see what is in it. ``veil=False``: the outline only (the "Key region
+    alone" panel, over the image with the region's detail removed)."""
     return composite(upscale(np.asarray(original, dtype=np.float32), int(scale)),
-                     key_region_layer(mask, scale, is_dark(original)))
+                     key_region_layer(mask, scale, is_dark(original), veil=veil))

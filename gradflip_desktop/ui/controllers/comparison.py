@@ -58,7 +58,7 @@ def compare_task(task, session: "ModelSession", result: "ExplainResult", target:
     check (1,000 model calls; yielded again every 100 masks with its progress in its caption), or
     ``rise_known``, the map an earlier comparison of this result made."""
     from gradflip_desktop.core.attributions import feature_layer, gradcam_map, no_evidence, saliency_map
-    from gradflip_desktop.core.report import difference_overlay
+    from gradflip_desktop.core.figure import difference_overlay
     from gradflip_desktop.core.viz import maps
     from gradflip_desktop.core.viz.display import display_uint8
 

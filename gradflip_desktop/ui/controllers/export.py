@@ -34,7 +34,7 @@ def export_task(task, result: "ExplainResult", folder: str, name: str, force: bo
 
 
 def figure_task(task, result: "ExplainResult", notes: list | None = None) -> np.ndarray:
-    from gradflip_desktop.core.report import render_figure
+    from gradflip_desktop.core.figure import render_figure
 
     return render_figure(result, notes=notes)
 

@@ -85,7 +85,7 @@ def test_the_key_region_lies_where_the_model_looks(cropped):
 def test_the_figure_says_the_model_never_sees_outside_its_centre_crop(cropped, monkeypatch):
     from PIL import ImageDraw
 
-    from gradflip_desktop.core.report import render_figure
+    from gradflip_desktop.core.figure import render_figure
 
     drawn = []
     real = ImageDraw.ImageDraw.text

@@ -9,7 +9,7 @@ import pytest
 from helpers import RUN_TIMEOUT_MS, make_image_file, make_tiny
 from PIL import ImageDraw
 
-from gradflip_desktop.core.report import render_figure
+from gradflip_desktop.core.figure import render_figure
 from gradflip_desktop.core.viz.difference import DIFF_MODES, MAGNITUDE, SIGNED
 from gradflip_desktop.ui.settings import RunSettings
 
