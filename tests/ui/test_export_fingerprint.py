@@ -119,3 +119,28 @@ def test_an_export_after_moving_the_key_set_slider_says_it_keeps_the_runs_set(qt
     with qtbot.waitSignal(w.exported, timeout=30_000):
         w.export_to(str(tmp_path / "b"))
     assert "with the set the run found: the key-set slider's choice is not part of the result" in w.status_label.toolTip()
+
+
+def test_overwrite_answer_exports_the_set_it_was_asked_about(qtbot, window, tmp_path, monkeypatch):
+    """The "Overwrite?" question is about the result whose export failed. Answered after another photo opened
+    (Export stays enabled while a photo decodes; the export waits behind the decode), Overwrite re-exported
+    ``w.result`` as it was then: None, so nothing was written and nothing said it."""
+    w = window
+    w.controls.set_settings(RunSettings(style="free"))
+    photo = make_image_file(tmp_path / "a.png", 64, 48, seed=3)
+    with qtbot.waitSignal(w.classified, timeout=RUN_TIMEOUT_MS):
+        w.open_path(str(photo))
+    with qtbot.waitSignal(w.run_finished, timeout=RUN_TIMEOUT_MS):
+        w.explain()
+    out = tmp_path / "out"
+    with qtbot.waitSignal(w.exported, timeout=30_000):
+        w.export_to(str(out))
+    asked = []
+    monkeypatch.setattr(w, "ask_overwrite", lambda msg: asked.append(msg) or True)
+    other = make_image_file(tmp_path / "b.png", 40, 40, seed=5)
+    w.open_path(str(other))  # decoding in the background ...
+    w.export_to(str(out))  # ... when Export is pressed: the export of a.png waits behind it
+    with qtbot.waitSignal(w.exported, timeout=10_000) as blocker:
+        qtbot.waitUntil(lambda: bool(asked), timeout=10_000)
+    assert len(asked) == 1 and str(out) in asked[0]
+    assert sorted(p.name for p in blocker.args[0])[0].startswith("a.")  # the set asked about, overwritten

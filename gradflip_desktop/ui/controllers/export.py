@@ -47,6 +47,7 @@ class ExportController(QObject):
         super().__init__(window)
         self.w = window
         self._pending: tuple[str, bool] | None = None  # folder, force of the export in progress
+        self._request: tuple | None = None  # (result, name, info) of that export: an Overwrite answer rewrites this set
         self._export = TaskSlot(window.background, self._on_exported, on_error=self._on_export_failed, parent=self)
         self._figure = TaskSlot(window.background, self._on_figure, on_error=self._on_figure_failed, parent=self)
 
@@ -54,26 +55,36 @@ class ExportController(QObject):
         return self.w.image.name if self.w.image is not None else "image"
 
     def export_dialog(self) -> None:
-        if self.w.result is None:
+        self._choose_folder(None)
+
+    def _choose_folder(self, request: tuple | None) -> None:
+        """Choose a folder and export the shown result (``request``: the (result, name, info) of a failed export)."""
+        if self.w.result is None and request is None:
             return
         source = self.w.images.source[0] if self.w.images.source else None  # a path, or the pasted pixels
         own = source if isinstance(source, str) and not self.w.images.showing_sample() else None
         last = str(self.w.settings.value("export/folder", ""))  # gone since (unplugged): the photo's folder, not the cwd
         start = last if last and Path(last).is_dir() else str(Path(own).parent) if own else str(Path.home())
         folder = choose_export_folder(self.w, start)  # a typed new folder is created (first time: the photo's)
-        if folder:
+        if folder and request is not None:
+            self._start(folder, False, request)
+        elif folder:
             self.export_to(folder)
 
     def export_to(self, folder: str, force: bool = False) -> None:
         w = self.w
         if w.result is None:
             return
-        self._pending = (folder, force)  # remembered as the next dialog's start once written (not a failed one)
-        w.set_status(f"Exporting to {html.escape(folder)} …")
         info = w.image.to_dict() if w.image is not None else None
         if info is not None and info.get("source") and w.images.file is not None:
             info["file"] = w.images.file  # the file as it was when opened, not as it is now
-        self._export.start(export_task, w.result, folder, self.export_name(), force, info)
+        self._start(folder, force, (w.result, self.export_name(), info))
+
+    def _start(self, folder: str, force: bool, request: tuple) -> None:
+        self._pending, self._request = (folder, force), request  # the folder: the next dialog's start once written
+        self.w.set_status(f"Exporting to {html.escape(folder)} …")
+        result, name, info = request
+        self._export.start(export_task, result, folder, name, force, info)
 
     def _on_exported(self, paths: list | None) -> None:
         if paths is None:
@@ -99,12 +110,12 @@ class ExportController(QObject):
             message = f"export failed: {type(exc).__name__}: {exc}"
         if isinstance(exc, ResultExistsError) and self._pending and not self._pending[1]:
             answer = w.ask_overwrite(f"{message}. Overwrite them?")
-            if answer is True:
-                self.export_to(self._pending[0], force=True)
+            if answer is True:  # the set asked about, not what the window shows now (another photo may have opened)
+                self._start(self._pending[0], True, self._request)
                 return
             if answer == CHOOSE_ANOTHER:
                 w.set_status("Nothing was overwritten; choose another folder.")
-                self.export_dialog()
+                self._choose_folder(self._request)
                 return
             w.set_status("Export cancelled; nothing was overwritten.")
             w.export_failed.emit(message)

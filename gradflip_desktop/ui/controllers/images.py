@@ -116,6 +116,7 @@ class ImagesController(QObject):
         self.file: dict | None = None  # its file's fingerprint when it was loaded (None: not from a file)
         self._opening_sample = False  # the load in flight is the bundled sample
         self._drop_note = ""  # "2 files dropped; …": said with the image's note, which replaces the status
+        self._request: tuple | None = None  # (source, name, remember) of the load in flight
 
     # -- requests ----------------------------------------------------------------------------------------
     def open_dialog(self) -> None:
@@ -149,16 +150,20 @@ class ImagesController(QObject):
         # Open Recent, the dialogs' start folder and the record's image.source keep an absolute path: ``gradflip
         # photo.jpg`` given relative to today's working folder must still open in a session started elsewhere
         keep = str(Path(path).absolute()) if remember else None
-        task = self._load.start(load_image_task, str(Path(path).absolute()), "", keep, self._size())
+        task = self._start(str(Path(path).absolute()), "", keep, self._size())
         self.w.update_actions()  # Explain waits for the photo (see MainWindow.update_actions)
         return task.id
 
     def open_array(self, array: np.ndarray, name: str = "pasted image") -> int:
         self._opening_sample = False
         self._drop_note = ""
-        task = self._load.start(load_image_task, array, name, None, self._size())
+        task = self._start(array, name, None, self._size())
         self.w.update_actions()
         return task.id
+
+    def _start(self, source, name: str, remember: str | None, side: int):
+        self._request = (source, name, remember)
+        return self._load.start(load_image_task, source, name, remember, side)
 
     def _size(self) -> int:
         return int(self.w.controls.settings().working_size)
@@ -166,11 +171,14 @@ class ImagesController(QObject):
     def set_working_size(self, side: int) -> None:
         """A new working size: saved, and the shown photo is decoded again at that size."""
         self.w.settings.setValue("run/working_size", int(side))
-        if self.source is None:
+        if self._load.busy and self._request is not None:  # a photo is opening: that one, at the new size
+            source, name, remember = self._request
+        elif self.source is not None:
+            (source, name), remember = self.source, None
+        else:
             return
-        source, name = self.source
         self.w.set_status(f"Loading the photo again at {int(side)} px …")
-        self._load.start(load_image_task, source, name, None, int(side))
+        self._start(source, name, remember, int(side))
         self.w.update_actions()
 
     def paste(self) -> None:

@@ -64,6 +64,7 @@ class ModelsController(QObject):
         self._load_notes: list[str] = []  # the load's notes (grayscale input, …): the next classification's status says them
         self._specs: dict[str, object] = {}  # path -> ModelSpec loaded through the dialog this session
         self._pending_spec = None  # the dialog's spec being loaded: saved as the sidecar once it has loaded
+        self._requested = None  # the source of the last load started
         self._failed_specs: dict[str, object] = {}  # resolved path -> settings whose load failed (this session only)
         self._names: dict[str, str] = {}  # picker key -> the name the model loaded as (this session only)
         self._load = TaskSlot(window.engine, self._on_loaded, on_error=self._on_load_failed, parent=self)
@@ -92,6 +93,7 @@ class ModelsController(QObject):
             name = Path(getattr(source, "path", source) or "").name or "the default model"
             w.controls.show_model(f"Loading {html.escape(name)} …")
             w.set_status(f"Loading the model {html.escape(name)} …")
+        self._requested = source  # the load in flight (a device change while it loads moves that one)
         self._load.start(load_model_task, self.session, source, device or w.controls.settings().device)
         if w.image is not None:  # queued after the load: classified by whichever model is loaded then
             self.classify(w.image.pixels)
@@ -279,12 +281,16 @@ class ModelsController(QObject):
 
     def chosen(self, key: str) -> None:
         """A picker entry was chosen."""
-        if self.info is not None and key == self.info.key:
+        if self.info is not None and key == self.info.key and not self.loading:  # loading: back to the loaded one
             return
         self.load(self._specs.get(key, key))
 
     def device_changed(self, device: str) -> None:
-        if self.info is not None and device != self.info.device:
+        if self.loading:  # another model is loading: that one, on this device (not the one it replaces)
+            spec = self._pending_spec
+            self.load(self._requested)
+            self._pending_spec = spec  # the dialog's settings are still saved once it has loaded
+        elif self.info is not None and device != self.info.device:
             self.load(self.info.source)
 
     # -- model files: File ▸ Load Model… ---------------------------------------------------------------------

@@ -47,3 +47,18 @@ def test_a_centre_cropping_model_is_said_under_the_original():
     assert any("crops the centre" in n and "456×456 px" in n for n in notes), notes  # 448 + the resize kernel
     fake.w.model_info.preprocessing = Preprocessing()  # squash: it sees everything
     assert not any("crops" in n for n in ImagesController.loading_notes(fake, image))
+
+
+def test_a_working_size_change_while_a_photo_opens_keeps_the_new_photo(qtbot, window, tmp_path):
+    """The working size changed while another photo was decoding: the reload of the photo on screen (the
+    sample) took the loading slot, the new photo's load was dropped, and the window stayed on the sample."""
+    from helpers import make_image_file
+
+    w = window
+    photo = make_image_file(tmp_path / "new.png", 900, 600, seed=2)
+    w.open_path(str(photo))  # decoding in the background ...
+    with qtbot.waitSignal(w.image_opened, timeout=30_000) as opened:
+        w.controls.working_size.setValue(512)  # ... when the working size changes
+    qtbot.wait(300)  # anything still queued (a second load) arrives too
+    assert opened.args == ["new"] and w.image.name == "new"
+    assert max(w.image.size) == 512  # the new photo, at the new working size

@@ -247,3 +247,38 @@ def test_the_picker_names_model_files_as_they_loaded_without_a_doubled_suffix(qt
     assert titles[str(tmp_path / "first.pt")] == "first.pt (TorchScript, 4 classes)"  # as it loaded, once "(file)"-free
     assert titles[str(tmp_path / "second.pt")] == "second.pt (TorchScript, 4 classes)"
     assert not any(t.endswith(") (file)") for t in titles.values()), titles
+
+
+def test_a_device_change_while_another_model_loads_keeps_that_model(qtbot, window, tmp_path):
+    """A device chosen while a newly picked model was still loading reloaded the *previous* model on that
+    device: its load took the slot, the picked model's load was dropped, and the window stayed on the old one.
+    (Reachable with two devices, e.g. CPU and a GPU; here the loaded model's device is made to differ.)"""
+    from dataclasses import replace
+
+    from model_helpers import SmallCNN, script
+
+    w = window
+    path = tmp_path / "small.pt"
+    script(SmallCNN(channels=3, classes=4, size=32), path)
+    w.models.info = replace(w.models.info, device="cuda")  # as if the default model had been loaded on a GPU
+    w.models.load(str(path), "cpu")  # the picked model starts loading ...
+    with qtbot.waitSignal(w.model_ready, timeout=60_000) as ready:
+        w.models.device_changed("cpu")  # ... when the device box changes
+    qtbot.wait(500)
+    assert ready.args[0].key == str(path) and w.models.info.key == str(path)
+
+
+def test_picking_the_loaded_model_again_while_another_loads_keeps_it(qtbot, window, tmp_path):
+    """Back to the model that is loaded, chosen in the picker while another one was still loading: the choice
+    was ignored (the key is the loaded model's), and the other model replaced it when its load finished."""
+    from model_helpers import SmallCNN, script
+
+    w = window
+    path = tmp_path / "small.pt"
+    script(SmallCNN(channels=3, classes=4, size=32), path)
+    loaded = w.models.info.key
+    w.models.chosen(str(path))  # picked: loading ...
+    with qtbot.waitSignal(w.model_ready, timeout=60_000):
+        w.models.chosen(loaded)  # ... the user goes back to the loaded one
+    qtbot.wait(500)
+    assert w.models.info.key == loaded
