@@ -9,7 +9,7 @@ window then starts in its first arrangement instead of failing to start.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QRect, Qt
+from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, Qt, QTimer
 from PySide6.QtWidgets import QMainWindow
 
 FIRST_SIZE = (1280, 820)  # the window's first size (then: as the user left it)
@@ -43,20 +43,61 @@ def restore(w: QMainWindow) -> None:
             for i, was_hidden in enumerate(hidden):  # which panes show is the views' choice (Compare), not this
                 splitter.widget(i).setHidden(was_hidden)
     w.gallery_dock.hide()
+    FrameFit(w)
 
 
 def keep_on_screen(w: QMainWindow, avail: QRect) -> None:
     """``w`` no larger than ``avail`` (the screen's usable area) and inside it. A geometry kept from a larger screen
     is put back a title bar's height down (Qt's restoreGeometry): shrunk to a 1280×720 screen at QT_SCALE_FACTOR=1.5
-    (853×480) but left 25 px down, the window's bottom, the status bar and the progress bar, was off screen."""
-    if w.width() > avail.width() or w.height() > avail.height():
-        w.resize(min(w.width(), avail.width()), min(w.height(), avail.height()))
-    if not w.testAttribute(Qt.WidgetAttribute.WA_Moved):  # first start: no place of its own, the system places it
+    (853×480) but left 25 px down, the window's bottom, the status bar and the progress bar, was off screen.
+    The window manager's frame counts (0 until the window is shown: :class:`FrameFit` fits it again then): a window
+    as tall as a 1024×600 screen, under a 20 px title bar, had its status bar ("Done", the export's link) below it."""
+    if w.isMaximized() or w.isFullScreen():
+        return  # the window manager fits those
+    frame = w.frameGeometry()
+    extra_w, extra_h = max(0, frame.width() - w.width()), max(0, frame.height() - w.height())
+    room_w, room_h = avail.width() - extra_w, avail.height() - extra_h
+    if w.minimumWidth() > room_w or w.minimumHeight() > room_h:
+        w.setMinimumSize(min(w.minimumWidth(), room_w), min(w.minimumHeight(), room_h))
+    if w.width() > room_w or w.height() > room_h:
+        w.resize(min(w.width(), room_w), min(w.height(), room_h))
+    framed = extra_w > 0 or extra_h > 0  # shown, so placed by the system: keeping it inside is no "user position"
+    if not framed and not w.testAttribute(Qt.WidgetAttribute.WA_Moved):  # first start: the system places it
         return  # (moved, it told the window manager "user specified location": pinned top left, never centred)
-    x = max(avail.left(), min(w.x(), avail.right() + 1 - w.width()))
-    y = max(avail.top(), min(w.y(), avail.bottom() + 1 - w.height()))
-    if (x, y) != (w.x(), w.y()):
-        w.move(x, y)
+    frame = w.frameGeometry()  # after the resize
+    x = max(avail.left(), min(frame.x(), avail.right() + 1 - frame.width()))
+    y = max(avail.top(), min(frame.y(), avail.bottom() + 1 - frame.height()))
+    if (x, y) != (frame.x(), frame.y()):
+        w.move(w.x() + x - frame.x(), w.y() + y - frame.y())
+
+
+class FrameFit(QObject):
+    """Fits the window to the screen once more when its frame is known: the window manager adds the title bar
+    after the window is shown (with no event when the window itself stays where it was), and
+    :func:`keep_on_screen` before that took the client area for the whole window. Looks for the frame every
+    ``interval`` ms for ``tries`` tries after each show; a window without a frame is left as it is."""
+
+    def __init__(self, w: QMainWindow, interval: int = 100, tries: int = 30):
+        super().__init__(w)
+        self.w, self.tries, self._left = w, tries, 0
+        self.timer = QTimer(self)
+        self.timer.setInterval(interval)
+        self.timer.timeout.connect(self.check)
+        w.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
+        if obj is self.w and event.type() == QEvent.Type.Show:
+            self._left = self.tries
+            self.timer.start()
+        return False
+
+    def check(self) -> None:
+        self._left -= 1
+        framed = self.w.frameGeometry().size() != self.w.size()
+        if framed or self._left <= 0 or not self.w.isVisible():
+            self.timer.stop()
+        if framed and self.w.isVisible() and (screen := self.w.screen()) is not None:
+            keep_on_screen(self.w, screen.availableGeometry())
 
 
 def save(w: QMainWindow) -> None:

@@ -199,3 +199,24 @@ def test_the_panels_cancel_button_stops_rise_as_esc_does(qtbot, window, monkeypa
     button.click()
     assert not window.compare.rise_box.isChecked()  # stopped as Esc stops it
     qtbot.waitUntil(lambda: not button.isEnabled(), timeout=30_000)
+
+
+def test_stopping_rise_says_so_in_the_status_bar(qtbot, window, monkeypatch):
+    """Esc took RISE's panel away and left the status bar at "Done: …": nothing said that RISE had stopped, how far
+    it got, or that ticking the box again goes on."""
+    from gradflip_desktop.core import attributions
+
+    monkeypatch.setattr(attributions, "RISE_MASKS", 400)
+    _explain(qtbot, window, RunSettings(style="free"))
+    _rise_under_way(qtbot, window)
+    window.cancel_action.trigger()
+    status = window.status_label.text()
+    assert status.startswith("RISE stopped after ") and "of 400 masks" in status and "goes on from them" in status
+    done = int(status.split("after ")[1].split(" of")[0].replace(",", ""))
+    assert 100 <= done < 400, status
+    qtbot.waitUntil(lambda: not window.cancel_action.isEnabled(), timeout=30_000)
+    window.compare.rise_box.setChecked(True)  # ticked and unticked again once RISE is made: nothing was stopped
+    _checked(qtbot, window, lambda: None)
+    window.set_status("Done.")
+    window.compare.rise_box.setChecked(False)
+    assert window.status_label.text() == "Done."

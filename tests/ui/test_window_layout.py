@@ -92,3 +92,59 @@ def test_a_first_start_leaves_the_window_s_place_to_the_system(qtbot):
     keep_on_screen(restored, avail)
     assert not fresh.testAttribute(Qt.WidgetAttribute.WA_Moved) and fresh.pos().y() == 0
     assert restored.pos().y() == 32
+
+
+class _Framed:
+    """A window under a window manager's frame: a 20 px title bar and 1 px borders (offscreen has none)."""
+
+    @staticmethod
+    def make(qtbot):
+        from PySide6.QtCore import QRect
+        from PySide6.QtWidgets import QMainWindow
+
+        class Framed(QMainWindow):
+            def frameGeometry(self):  # noqa: N802 - Qt API
+                g = self.geometry()
+                return QRect(g.x() - 1, g.y() - 20, g.width() + 2, g.height() + 21)
+
+        w = Framed()
+        qtbot.addWidget(w)
+        return w
+
+
+def test_the_window_and_its_frame_fit_a_small_screen(qtbot):
+    """On a 1024 × 600 screen the window was made 600 px tall and the window manager's title bar went on top:
+    the status bar ("Done: …", the export's link) was below the screen's edge."""
+    from PySide6.QtCore import QRect
+
+    from gradflip_desktop.ui.window_layout import keep_on_screen
+
+    avail = QRect(0, 0, 1024, 600)
+    w = _Framed.make(qtbot)
+    w.setMinimumSize(820, 560)
+    w.setGeometry(1, 45, 1280, 820)  # a place and size kept from a larger screen
+    keep_on_screen(w, avail)
+    assert avail.contains(w.frameGeometry()), w.frameGeometry()
+    w.setMinimumSize(820, 600)  # a least size as tall as the screen gives way too
+    w.resize(1280, 820)
+    keep_on_screen(w, avail)
+    assert avail.contains(w.frameGeometry()), w.frameGeometry()
+
+
+def test_the_window_is_fitted_again_once_its_frame_is_known(qtbot):
+    """Before it is shown a window has no frame; FrameFit fits it again when the frame appears (the window manager
+    sends no event when the window stays where it was asked to be)."""
+    from PySide6.QtCore import QRect
+
+    from gradflip_desktop.ui.window_layout import FrameFit
+
+    w = _Framed.make(qtbot)
+    FrameFit(w, interval=10)
+    w.setGeometry(0, 0, 800, 500)
+    w.show()
+    avail = w.screen().availableGeometry()
+    w.setGeometry(avail.x() + 1, avail.y() + 20, avail.width(), avail.height())  # as tall as the screen, as before
+    w.hide()
+    w.show()
+    qtbot.waitUntil(lambda: avail.contains(w.frameGeometry()), timeout=2000)
+    assert QRect(w.frameGeometry()).height() <= avail.height()

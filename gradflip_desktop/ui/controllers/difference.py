@@ -370,10 +370,19 @@ class DifferenceController(QObject):
 
     def set_rise(self, on: bool) -> None:
         """The Compare panel's RISE box: remembered, its panel shown or hidden, the comparison made again (RISE's
-        map is kept per result: ticking it again does not make it twice)."""
+        map is kept per result: ticking it again does not make it twice). Stopped mid-way (Esc, or the box), the
+        status bar says so: the panel went away and the bar still said "Done: …", as if nothing had been stopped."""
+        made = self._rise is not None and self._rise[0] is self.w.result
+        stopped = not on and self._compare.busy and not made
         self.w.settings.setValue("view/compare_rise", bool(on))
         self.w.compare.set_rise_shown(on)
         self.request_compare()
+        if stopped:
+            from gradflip_desktop.core.attributions import RISE_MASKS
+
+            done = int((self._rise_state[1] if self._rise_state is not None else {}).get("done", 0))
+            self.w.set_status(f"RISE stopped after {done:,} of {RISE_MASKS:,} masks: they are kept, and ticking "
+                              "“RISE too” goes on from them.")
 
     def _on_compare_failed(self, exc: BaseException) -> None:
         self.w.compare.heading.setText(html.escape(error_message(exc, "the comparison failed")))

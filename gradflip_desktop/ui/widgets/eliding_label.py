@@ -8,6 +8,8 @@ from PySide6.QtCore import QEvent, Qt, QTextBoundaryFinder
 from PySide6.QtGui import QTextBlockFormat, QTextCursor, QTextDocument
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
+from gradflip_desktop.ui.widgets.link_focus import land_on_link, set_tab_stop
+
 
 class ElidingLabel(QLabel):
     def __init__(self, text: str = "", parent: QWidget | None = None):
@@ -45,6 +47,14 @@ class RichElidingLabel(ElidingLabel):
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # its width: the bar's, not the text's
         self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt API
+        super().setText(text)
+        set_tab_stop(self, self._full)  # a tab stop only while it shows a link (the export folder's)
+
+    def focusInEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().focusInEvent(event)
+        land_on_link(self, event)
 
     def changeEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().changeEvent(event)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
+from gradflip_desktop.ui.widgets.link_focus import land_on_link, set_tab_stop
+
 
 class FittedLabel(QLabel):
     """A word-wrapping rich-text label at least ``min_lines`` lines tall, taller when its text needs more at
@@ -35,7 +37,16 @@ class FittedLabel(QLabel):
 
     def setText(self, text: str) -> None:  # noqa: N802 - Qt API
         super().setText(text)
+        set_tab_stop(self, text)
         self.fit()
+
+    def setTextInteractionFlags(self, flags) -> None:  # noqa: N802 - Qt API
+        super().setTextInteractionFlags(flags)
+        set_tab_stop(self, self.text())
+
+    def focusInEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().focusInEvent(event)
+        land_on_link(self, event)
 
     def setFont(self, font) -> None:  # noqa: N802 - Qt API
         super().setFont(font)

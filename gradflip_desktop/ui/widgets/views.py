@@ -93,6 +93,8 @@ class ResultViews(QWidget):
         kr.setContentsMargins(2, 0, 2, 0)
         self.key_slider = QSlider(Qt.Orientation.Horizontal)
         self.key_slider.setRange(0, KEY_SLIDER_STEPS)
+        self.key_slider.setSingleStep(5)  # Qt's 1 and 10 of 1,000: Page Up went from 0 to 54 of 133,000 pixels
+        self.key_slider.setPageStep(50)
         self.key_slider.setMinimumWidth(120)
         self.key_slider.setMaximumWidth(320)
         self.key_slider.setToolTip(
