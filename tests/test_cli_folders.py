@@ -1162,3 +1162,17 @@ def test_classify_names_a_subfolders_photo_by_its_path_in_notes_and_errors(tiny_
     assert "gradflip: note: b/x.png: transparent areas were composited on white" in err
     assert "gradflip: error: b/y.png: “y.png” is empty (0 bytes)" in err
     assert "Traceback" not in err
+
+
+def test_resume_notes_each_kept_set_made_with_another_batch_size(tiny_cli, folder, tmp_path, capsys):
+    """An interrupted `--batch-size 4` run resumed with the default batch of 1 kept the batched sets in silence: the
+    folder then mixed the answers of two batch sizes (a batch rounds floats otherwise and can move the key region),
+    while the README promises batch 1 the answer of a single run "also after --resume"."""
+    out = tmp_path / "out"
+    cli.main(["explain", str(folder), "--out", str(out), "-q", "--no-key-pixels", "--batch-size", "2"])
+    capsys.readouterr()
+    cli.main(["explain", str(folder), "--out", str(out), "--resume", "--no-key-pixels"])
+    err = capsys.readouterr().err
+    assert err.count("kept a set made with --batch-size 2, not 1") == 5, err
+    cli.main(["explain", str(folder), "--out", str(out), "--resume", "--no-key-pixels", "--batch-size", "2"])
+    assert "kept a set made with --batch-size" not in capsys.readouterr().err  # the same batch size: nothing to say

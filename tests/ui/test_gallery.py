@@ -1512,3 +1512,23 @@ def test_on_a_hidpi_screen_the_tiles_are_made_with_its_device_pixels(qtbot, tiny
         image = tile.pixmap.toImage()
         alpha = [image.pixelColor(image.width() // 2, y).alpha() for y in range(image.height())]
         assert sum(a > 0 for a in alpha) > ICON.height() + 10  # the strip fills the device pixels' height, not 88
+
+
+def test_subfolders_skipped_with_include_subfolders_ticked_are_not_called_not_included(qtbot, tiny_window, photos):
+    """With Include subfolders ticked, a link to a folder (never followed) or a folder that cannot be read was counted
+    as "1 subfolder not included": the hint of a box already ticked. It is skipped, and the title says so."""
+    import os
+
+    c = tiny_window.folders
+    (photos / "sub").mkdir()
+    make_image_file(photos / "sub" / "s0.png", 40, 30, seed=3)
+    os.symlink(photos / "sub", photos / "link_to_sub")  # never followed: one skipped entry
+    titles, real_title = [], c.panel.set_title
+    c.panel.set_title = lambda text: (titles.append(text), real_title(text))[1]
+    c.open_folder(str(photos), recursive=True)
+    _wait_done(qtbot, c)
+    listed = [t for t in titles if t.startswith(f"{photos.name}: ")]
+    assert listed and "1 subfolder skipped" in listed[0] and "not included" not in listed[0], titles
+    c.open_folder(str(photos), recursive=False)  # left out: the box offers them
+    _wait_done(qtbot, c)
+    assert any("2 subfolders not included" in t for t in titles), titles

@@ -44,6 +44,17 @@ def file_fingerprint(path: str | Path) -> dict | None:
     return {"bytes": int(st.st_size), "mtime_ns": int(st.st_mtime_ns), "sha256": digest.hexdigest()}
 
 
+def kept_batch_note(rec: dict, batch_size: int) -> list[str]:
+    """A note for a set ``--resume`` keeps although it was made with another ``--batch-size`` (an interrupted
+    ``--batch-size 4`` run resumed with the default 1): a batch rounds floats otherwise, which can move the key
+    region and the class it flips to, so the folder's answers are no longer all those of one batch size."""
+    then = str((rec.get("versions") or {}).get("batch_size") or "")
+    if not then.isdigit() or int(then) == int(batch_size):
+        return []
+    return [f"kept a set made with --batch-size {then}, not {batch_size} (a batch can change the answer; "
+            "--force explains it again)"]
+
+
 def same_weights(then: dict, now: dict) -> set[str]:
     """The keys of two ``model`` entries (a record's, this run's) that differ only because the same weights were
     loaded from another file name, a copy of the weights file (the same size and SHA-256): ``file``, and ``name``

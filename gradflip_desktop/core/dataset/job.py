@@ -30,7 +30,7 @@ from ..images import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, load_image
 from ..memory import release_free_memory
 from ..options import ExplainOptions, Status
 from ..report import make_folder, result_paths, safe_name, write_failure, write_result_set
-from .inputs import Input, file_fingerprint, same_weights
+from .inputs import Input, file_fingerprint, kept_batch_note, same_weights
 from .summary import complete_record, summary_row, write_summary
 
 DONE = "done"  # resumed: the complete result set was already on disk
@@ -120,7 +120,7 @@ def plan(inputs: Iterable[Input], settings: JobSettings, options: ExplainOptions
                 "rename one or explain them into another output folder")))
             continue
         if existing and settings.resume:
-            rec = complete_record(out, inp.name)
+            rec, batch = complete_record(out, inp.name), settings.batch_size
             if rec is not None:
                 source = other_image(rec, inp)
                 other = made_otherwise(rec, options, model, settings.max_side)
@@ -132,11 +132,10 @@ def plan(inputs: Iterable[Input], settings: JobSettings, options: ExplainOptions
                     settled.append(Outcome(inp, ERROR, error=ResultExistsError(
                         f"the result set for {inp.name!r} in {out} was made with other settings ({other}); "
                         "--resume keeps only sets made with the same ones", [])))
-                elif rec.get("status") in RETRIED or changed_file(rec, inp):  # a failure of the moment (the
-                    # model raised, e.g. out of memory; a cancelled run) or a photo edited since: explained
-                    todo.append((inp, True))  # again, its files replaced
-                else:
-                    settled.append(Outcome(inp, DONE, rec.get("message", ""), record=rec))
+                elif rec.get("status") in RETRIED or changed_file(rec, inp):  # a failure of the moment (the model
+                    todo.append((inp, True))  # raised: out of memory; a cancelled run) or a photo edited since: again
+                else:  # kept (one made with another --batch-size: noted)
+                    settled.append(Outcome(inp, DONE, rec.get("message", ""), rec, notes=kept_batch_note(rec, batch)))
                 continue
             todo.append((inp, True))  # a partial set: recompute, replacing its files
         elif existing and not settings.force:

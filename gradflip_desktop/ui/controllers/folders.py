@@ -270,7 +270,7 @@ class FoldersController(QObject):
         if listing.twice:
             skipped += f"; {listing.twice} listed twice (a link), explained once"
         if listing.subfolders:
-            skipped += f"; {count_text(listing.subfolders, 'subfolder')} not included"
+            skipped += f"; {count_text(listing.subfolders, 'subfolder')} {'skipped' if self.recursive else 'not included'}"
         self.panel.start(f"{Path(listing.folder).name}: {count_text(len(entries), 'image')}{skipped}{self._aim()}", entries)
         self.w.settings.setValue("recent/folder", str(listing.folder))
         if not entries:
