@@ -75,11 +75,12 @@ class FrameFit(QObject):
     """Fits the window to the screen once more when its frame is known: the window manager adds the title bar
     after the window is shown (with no event when the window itself stays where it was), and
     :func:`keep_on_screen` before that took the client area for the whole window. Looks for the frame every
-    ``interval`` ms for ``tries`` tries after each show; a window without a frame is left as it is."""
+    ``interval`` ms for ``tries`` tries after each show; a window without a frame is left as it is, and so is one
+    resized since it was shown (by the user, or a program: a later fit undid a test's 1024×700 on an 800 px screen)."""
 
     def __init__(self, w: QMainWindow, interval: int = 100, tries: int = 30):
         super().__init__(w)
-        self.w, self.tries, self._left = w, tries, 0
+        self.w, self.tries, self._left, self._shown = w, tries, 0, w.size()
         self.timer = QTimer(self)
         self.timer.setInterval(interval)
         self.timer.timeout.connect(self.check)
@@ -87,12 +88,15 @@ class FrameFit(QObject):
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
         if obj is self.w and event.type() == QEvent.Type.Show:
-            self._left = self.tries
+            self._left, self._shown = self.tries, self.w.size()
             self.timer.start()
         return False
 
     def check(self) -> None:
         self._left -= 1
+        if self.w.size() != self._shown:  # resized since it was shown: that size is someone's choice
+            self.timer.stop()
+            return
         framed = self.w.frameGeometry().size() != self.w.size()
         if framed or self._left <= 0 or not self.w.isVisible():
             self.timer.stop()

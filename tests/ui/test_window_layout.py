@@ -148,3 +148,18 @@ def test_the_window_is_fitted_again_once_its_frame_is_known(qtbot):
     w.show()
     qtbot.waitUntil(lambda: avail.contains(w.frameGeometry()), timeout=2000)
     assert QRect(w.frameGeometry()).height() <= avail.height()
+
+
+def test_a_window_resized_after_it_was_shown_keeps_that_size(qtbot):
+    """FrameFit fits the size the window was shown at, never one chosen since: under load its first look came after
+    a test's ``resize(1024, 700)`` and shrank the window to the 800 px offscreen screen (the views' heights moved)."""
+    from gradflip_desktop.ui.window_layout import FrameFit
+
+    w = _Framed.make(qtbot)
+    fit = FrameFit(w, interval=10)
+    w.setGeometry(0, 0, 400, 300)
+    w.show()
+    avail = w.screen().availableGeometry()
+    w.resize(avail.width() + 200, 300)  # wider than the screen, chosen after the show
+    qtbot.waitUntil(lambda: not fit.timer.isActive(), timeout=2000)
+    assert w.width() == avail.width() + 200
