@@ -35,16 +35,24 @@ def about_html(info, model_error: str | None = None) -> str:
     )
 
 
+# keys of a widget, not of an action: listed after the actions' (plot.py's ProbabilityPlot.step_key)
+WIDGET_KEYS = (
+    ("← →", "Probability plot (click it or Tab to it): the read-out one point back or on"),
+    ("Home / End", "Probability plot: the read-out at the photo (step 0) / at the last point (the saved image)"),
+)
+
+
 def shortcut_rows(actions) -> list[tuple[str, str]]:
-    """(keys, what) of every action with a shortcut, in the order given."""
+    """(keys, what) of every action with a shortcut, in the order given (its What's This text where it has one:
+    Cancel's Esc also stops RISE), then :data:`WIDGET_KEYS`."""
     from PySide6.QtGui import QKeySequence
 
     rows = []
     for act in actions:
         keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in act.shortcuts() if not k.isEmpty()]
         if keys:
-            rows.append((" or ".join(keys), act.text().replace("&", "").rstrip("…")))
-    return rows
+            rows.append((" or ".join(keys), act.whatsThis() or act.text().replace("&", "").rstrip("…")))
+    return rows + list(WIDGET_KEYS)
 
 
 def shortcuts_html(rows: list[tuple[str, str]]) -> str:

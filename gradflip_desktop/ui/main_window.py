@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QEvent, QSettings, Qt, QThread, Signal
-from PySide6.QtGui import (QAction, QCloseEvent, QColor, QDragEnterEvent, QDropEvent, QGuiApplication, QIcon, QKeySequence,
-                           QPainter, QPalette)
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -40,6 +39,7 @@ from .controllers.runs import RunsController
 from .help import HOW_IT_WORKS_HTML, about_html, shortcut_rows, shortcuts_html, show_help
 from . import window_layout
 from .settings import RunSettings, app_settings, settings_warning
+from .toolbar_icons import stop_icon, tinted_icon
 from .widgets.controls import ControlsPanel
 from .widgets.eliding_label import RichElidingLabel
 from .widgets.plot import ProbabilityPlot
@@ -56,16 +56,6 @@ if TYPE_CHECKING:
 __all__ = ["MainWindow", "IMAGE_FILTER"]
 
 MIN_SIZE = (820, 560)  # the window's least size, within the screen's usable area (see MainWindow._fit_screen)
-
-
-def tinted_icon(icon: QIcon, color: QColor, side: int = 32) -> QIcon:
-    """``icon``'s shape in one colour (its alpha kept); Qt derives the disabled look from it."""
-    pixmap = icon.pixmap(side, side)
-    painter = QPainter(pixmap)
-    painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceIn)
-    painter.fillRect(pixmap.rect(), color)
-    painter.end()
-    return QIcon(pixmap)
 
 
 BOX_CHARS = 1500  # a message box's text: a sidecar's 100,000-character "arch" made a box 4,676 px tall, its OK off-screen
@@ -135,6 +125,7 @@ class MainWindow(QMainWindow):
         self.export_why = say_why_disabled(self, (self.export_action, self.copy_figure_action))  # their keys say why
         self.controls.set_settings(RunSettings.load(self.settings))
         self._name_key_set()
+        self.views.set_opacity(self.settings.value("view/difference_opacity", 0.75))  # first: set_mode saves both
         self.views.set_mode(str(self.settings.value("view/difference_mode", "magnitude")))
         if str(self.settings.value("view/compare", "false")).lower() in ("1", "true"):
             self.difference.set_compare_visible(True)
@@ -246,12 +237,14 @@ class MainWindow(QMainWindow):
         self.cancel_action = a("&Cancel", lambda: (self.runs if self.runs.running else self.folders if self.folders.running
                                                    else self.difference).cancel(), "Esc",
                                "Stop the running explanation (or the folder run, or RISE)", SP.SP_MediaStop)
+        self.cancel_action.setWhatsThis("Cancel: stop the explanation or the folder run; with neither, RISE's map in the "
+                                        "Compare panel (its masks so far are kept)")  # Help ▸ Keyboard Shortcuts' words
         self.explain_why = say_why_disabled(self, (self.explain_action,), self.why_not_explain)  # disabled, its keys say why
         self.fit_action = a("Zoom to &Fit", self.views.fit, "Ctrl+0", "Show the whole image")
         self.zoom_in_action = a("Zoom &In", self.zoom_in, ["Ctrl++", "Ctrl+="], "Zoom in on all views")
         self.zoom_out_action = a("Zoom &Out", self.zoom_out, "Ctrl+-", "Zoom out of all views")
         self.load_model_action = a("Load &Model…", self.models.load_dialog, "Ctrl+M", "Explain your own classifier: a .pth/.pt state dict, TorchScript or ONNX file")
-        self.compare_action = a("&Compare Methods", self.difference.set_compare_visible, None, "Show Grad-CAM and gradient saliency next to GradFlip's map")
+        self.compare_action = a("&Compare Methods", self.difference.set_compare_visible, "Ctrl+Shift+M", "Show Grad-CAM and gradient saliency next to GradFlip's map")
         self.compare_action.setCheckable(True)
         self.shortcuts_action = a("&Keyboard Shortcuts", self.show_shortcuts, None, "Every key the window knows")
         self.how_action = a("&How GradFlip Works", self.show_how_it_works, "F1", "What the views, the plot and the numbers mean")
@@ -444,10 +437,10 @@ class MainWindow(QMainWindow):
         self.views.set_background(window_bg.darker(108), fg, window_bg)
         self.compare.set_background(window_bg.darker(108))
         self.plot.set_colors(pal.color(QPalette.ColorRole.Base), fg)
-        # the style's play/stop icons are drawn black whatever the palette: black on a dark toolbar
-        SP = QStyle.StandardPixmap
-        for action, icon in ((self.explain_action, SP.SP_MediaPlay), (self.cancel_action, SP.SP_MediaStop)):
-            action.setIcon(tinted_icon(self.style().standardIcon(icon), pal.color(QPalette.ColorRole.ButtonText)))
+        # the style's play icon is drawn black whatever the palette (black on a dark toolbar); its stop read as a checkbox
+        play = self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay)
+        self.explain_action.setIcon(tinted_icon(play, pal.color(QPalette.ColorRole.ButtonText)))
+        self.cancel_action.setIcon(stop_icon(pal))
         # a link's colour is fixed when its rich text is parsed: a theme switched while a result is shown left
         # the summary's links (and the status bar's export link) dark blue on a dark window
         for label in (self.views.summary, self.status_label):

@@ -220,3 +220,30 @@ def test_stopping_rise_says_so_in_the_status_bar(qtbot, window, monkeypatch):
     window.set_status("Done.")
     window.compare.rise_box.setChecked(False)
     assert window.status_label.text() == "Done."
+
+
+def test_stopping_rise_does_not_measure_the_other_maps_again(qtbot, window, monkeypatch):
+    """RISE stopped (Esc, or its box), the check measured the three maps it had measured already once more (~20 s on
+    two cores); each map's check is kept for its result and model, and never used for another result."""
+    from gradflip_desktop.core import attributions, faithfulness
+
+    monkeypatch.setattr(attributions, "RISE_MASKS", 400)
+    measured = []
+    real = faithfulness.check_maps
+    monkeypatch.setattr(faithfulness, "check_maps", lambda clf, px, maps, *a, **k: measured.extend(maps) or real(clf, px, maps, *a, **k))
+    _explain(qtbot, window, RunSettings(style="free"))
+    plain = _checked(qtbot, window, window.compare_action.trigger)
+    assert measured == ["GradFlip", "Grad-CAM", "Gradient saliency"]
+    measured.clear()
+    with qtbot.waitSignal(window.comparison_shown, timeout=RUN_TIMEOUT_MS,
+                          check_params_cb=lambda c: _rise_caption(c).startswith("computing: ") and "its masks" not in _rise_caption(c)):
+        window.compare.rise_box.setChecked(True)
+    stopped = _checked(qtbot, window, window.cancel_action.trigger)
+    assert measured == [], f"measured again after RISE stopped: {measured}"
+    assert stopped.check.curves == plain.check.curves and "GradFlip" in window.compare.check.text()
+    window.set_compare_visible(False)
+    _checked(qtbot, window, lambda: window.set_compare_visible(True))  # hidden and shown again: nothing either
+    assert measured == []
+    with qtbot.waitSignal(window.faithfulness_shown, timeout=2 * RUN_TIMEOUT_MS):  # a new result: measured anew
+        _explain(qtbot, window, RunSettings(style="free"))
+    assert measured == ["GradFlip", "Grad-CAM", "Gradient saliency"]

@@ -24,3 +24,41 @@ def test_a_short_window_with_compare_methods_scrolls_instead_of_drawing_widgets_
     for panel in (w.views.original, w.compare.panels[0]):  # every photo above its caption, not under it
         assert panel.graphics.geometry().bottom() < panel.caption.geometry().top(), panel.title.text()
     w.close()
+
+
+def test_compare_titles_end_with_an_ellipsis_where_a_panel_is_too_narrow(qtbot, settings):
+    # 820x560 with RISE on: four panels, and the third title read "Gradient salier" (cut mid-word, no "…")
+    from PySide6.QtWidgets import QLabel
+
+    from gradflip_desktop.ui.main_window import MainWindow
+
+    settings.setValue("view/compare_rise", True)
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.resize(820, 560)
+    w.show()
+    w.set_compare_visible(True)
+    qtbot.wait(50)
+    title = w.compare.panel("Gradient saliency").title
+    shown = QLabel.text(title)  # what is drawn (text() is the whole title)
+    assert title.text() == "<b>Gradient saliency</b>"
+    fits = title.fontMetrics().horizontalAdvance("Gradient saliency") * 1.1 <= title.contentsRect().width()
+    assert fits or ("…" in shown and title.toolTip() == "Gradient saliency"), (title.width(), shown)
+    assert not fits  # at 820 px with four panels it does not fit (what the test is about)
+    w.close()
+
+
+def test_a_panel_title_with_room_is_whole_and_has_no_tooltip(qtbot):
+    from PySide6.QtWidgets import QLabel
+
+    from gradflip_desktop.ui.widgets.image_panel import PanelTitle
+
+    title = PanelTitle("<b>Gradient saliency</b>")
+    qtbot.addWidget(title)
+    title.resize(400, 30)
+    title.show()
+    qtbot.waitUntil(lambda: "Gradient saliency" in QLabel.text(title), timeout=2000)
+    assert "…" not in QLabel.text(title) and title.toolTip() == ""
+    title.resize(70, 30)
+    qtbot.waitUntil(lambda: "…" in QLabel.text(title), timeout=2000)
+    assert title.toolTip() == "Gradient saliency" and title.text() == "<b>Gradient saliency</b>"

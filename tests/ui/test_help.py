@@ -90,3 +90,48 @@ def test_f1_again_brings_back_a_minimized_help_window(qtbot):
     qtbot.waitUntil(dialog.isMinimized, timeout=2000)
     assert show_help(parent, "How GradFlip Works", HOW_IT_WORKS_HTML) is dialog
     assert not dialog.isMinimized() and dialog.isVisible()
+
+
+def test_compare_methods_has_a_key_of_its_own_and_the_shortcut_list_names_every_key(qtbot, settings):
+    """View ▸ Compare Methods had no key; Help ▸ Keyboard Shortcuts said nothing of the plot's ← → Home End, nor
+    that Esc also stops RISE (its row read "Cancel")."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QKeySequence
+    from PySide6.QtTest import QTest
+
+    from gradflip_desktop.ui.main_window import MainWindow
+
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.show()
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=2000)
+    key = w.compare_action.shortcut()
+    assert key == QKeySequence("Ctrl+Shift+M")
+    taken = [k for a in w.actions() if a is not w.compare_action for k in a.shortcuts()]
+    assert key not in taken  # no other action's key
+    rows = dict(w.shortcut_rows())
+    assert rows["Ctrl+Shift+M"] == "Compare Methods"
+    assert "RISE" in rows["Esc"] and rows["Esc"].startswith("Cancel")
+    assert "Probability plot" in rows["← →"] and "Probability plot" in rows["Home / End"]
+    QTest.keyClick(w.views, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert w.compare_action.isChecked() and w.compare.isVisible()
+    QTest.keyClick(w.views, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert not w.compare.isVisible()
+    w.shortcuts_action.trigger()
+    text = w.help_dialog.layout().itemAt(0).widget().toPlainText()
+    assert "Ctrl+Shift+M" in text and "Home / End" in text and "RISE" in text
+    w.help_dialog.close()
+    w.close()
+
+
+def test_the_plots_keys_in_the_shortcut_list_are_the_keys_it_takes(qtbot, shown_plot):
+    """The rows of :data:`WIDGET_KEYS` name keys the plot answers to (ProbabilityPlot.step_key)."""
+    from PySide6.QtCore import Qt
+
+    from gradflip_desktop.ui.help import WIDGET_KEYS
+
+    plot = shown_plot(400, 300)
+    names = {"←": Qt.Key.Key_Left, "→": Qt.Key.Key_Right, "Home": Qt.Key.Key_Home, "End": Qt.Key.Key_End}
+    listed = [names[k] for keys, _ in WIDGET_KEYS for k in keys.replace("/", " ").split()]
+    assert sorted(listed) == sorted(names.values()) and all(plot.step_key(k) for k in listed)

@@ -50,13 +50,15 @@ def no_check_note(result) -> str:
 
 
 def compare_task(task, session: "ModelSession", result: "ExplainResult", target: int, rise: bool = False,
-                 rise_known: np.ndarray | None = None, rise_state: dict | None = None):
+                 rise_known: np.ndarray | None = None, rise_state: dict | None = None, checked: dict | None = None):
     """GradFlip's importance map, Grad-CAM and gradient saliency of the same image and class (engine thread).
     A generator: yields the :class:`Comparison` with its maps, then returns it with the maps' deletion and
     insertion curves on this photo (:func:`~gradflip_desktop.core.faithfulness.check_maps`; stops between
     model calls when the task is cancelled). ``rise``: RISE's map of the explained classes too, before the
     check (1,000 model calls; yielded again every 100 masks with its progress in its caption), or
-    ``rise_known``, the map an earlier comparison of this result made."""
+    ``rise_known``, the map an earlier comparison of this result made. ``checked``: each map's check so far of this
+    result with this model (title -> FaithfulnessCheck), filled here: a map measured before is not measured again
+    (RISE stopped, then the other three maps again: ~20 s of the same model calls)."""
     from gradflip_desktop.core.attributions import feature_layer, gradcam_map, no_evidence, saliency_map
     from gradflip_desktop.core.figure import difference_overlay
     from gradflip_desktop.core.viz import maps
@@ -122,14 +124,18 @@ def compare_task(task, session: "ModelSession", result: "ExplainResult", target:
     curves: list = []
     try:  # map by map, each map's curves as check_maps measures them together; yielded between maps with the count
         for i, (title, values) in enumerate(measure):
-            if i:
-                comparison.measured = f"{i} of {len(measure)} maps"
-                yield comparison
-            one = check_maps(clf, original, {title: values}, list(result.explained),
-                             explained_name=any_of(result.explained_name) if group else result.label(result.explained[0]),
-                             stop=lambda: task.cancelled)
+            one = (checked or {}).get(title)
             if one is None:
-                break
+                if i:
+                    comparison.measured = f"{i} of {len(measure)} maps"
+                    yield comparison
+                one = check_maps(clf, original, {title: values}, list(result.explained),
+                                 explained_name=any_of(result.explained_name) if group else result.label(result.explained[0]),
+                                 stop=lambda: task.cancelled)
+                if one is None:
+                    break
+                if checked is not None:
+                    checked[title] = one
             curves += one.curves
         else:
             if measure:  # (GradFlip's map always has values: never empty today)

@@ -197,6 +197,7 @@ class DifferenceController(QObject):
         self._compare_paused = False  # its check gave way to a key-set answer: made again after it
         self._rise: tuple[object, np.ndarray] | None = None  # (result, RISE's map of it): not made twice
         self._rise_state: tuple[object, dict] | None = None  # (result, its RISE so far): a stopped RISE goes on
+        self._checks: tuple[object, object, dict] | None = None  # (result, model, each map's check): not measured twice
         window.compare.set_rise_shown(str(window.settings.value("view/compare_rise", "false")).lower() in ("1", "true"))
         window.compare.rise_box.toggled.connect(self.set_rise)
 
@@ -243,7 +244,7 @@ class DifferenceController(QObject):
         self._key.discard()
         self._compare.discard()
         self._compare_paused = False
-        self._rise = self._rise_state = None  # the shown result's: another result comes next
+        self._rise = self._rise_state = self._checks = None  # the shown result's: another result comes next
         self._outline.discard()
         if compare_text is None:
             self.w.compare.clear()
@@ -252,6 +253,7 @@ class DifferenceController(QObject):
 
     def settings_changed(self) -> None:
         self.w.settings.setValue("view/difference_mode", self.w.views.mode)
+        self.w.settings.setValue("view/difference_opacity", self.w.views.opacity)  # restored as the mode is
         self.request()
 
     def request(self) -> None:
@@ -341,7 +343,10 @@ class DifferenceController(QObject):
         known = self._rise[1] if rise and self._rise is not None and self._rise[0] is result else None
         if self._rise_state is None or self._rise_state[0] is not result:
             self._rise_state = (result, {})
-        self._compare.start(compare_task, self.w.models.session, result, target, rise, known, self._rise_state[1])
+        session = self.w.models.session
+        if self._checks is None or self._checks[0] is not result or self._checks[1] is not session.classifier:
+            self._checks = (result, session.classifier, {})  # another photo, result or model: measured anew
+        self._compare.start(compare_task, session, result, target, rise, known, self._rise_state[1], self._checks[2])
         self.w.update_actions()  # Esc (Cancel) stops RISE while it computes
 
     @property

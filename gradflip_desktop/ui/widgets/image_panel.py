@@ -13,6 +13,8 @@ from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QHBoxLayout, QL
 
 from gradflip_desktop.core.viz.display import box_downsample
 
+from .eliding_label import RichElidingLabel
+
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
 
 ENTITY = re.compile(r"&(#[0-9]+|#x[0-9a-fA-F]+|[a-zA-Z]+);")  # html.escape's "&#x27;": the caption is rich text
@@ -198,6 +200,22 @@ class ScrollPastWholeImage(QObject):
         return True
 
 
+class PanelTitle(RichElidingLabel):
+    """A panel's bold title, ending with "…" in a panel too narrow for it (four Compare panels at 820 px read
+    "Gradient salier", cut mid-word); its tooltip then has it whole. Not a tab stop, nothing to select."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None):
+        super().__init__(text, parent)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+
+    def _elide(self) -> None:
+        super()._elide()
+        doc = QTextDocument()
+        doc.setHtml(self._full)
+        self.setToolTip(doc.toPlainText() if "…" in QLabel.text(self) and "…" not in self._full else "")
+
+
 class ImagePanel(QWidget):
     """A title, an image in a pan/zoom view (y down, square pixels) and a caption."""
 
@@ -205,7 +223,7 @@ class ImagePanel(QWidget):
 
     def __init__(self, title: str, parent: QWidget | None = None):
         super().__init__(parent)
-        self.title = QLabel(f"<b>{title}</b>")
+        self.title = PanelTitle(f"<b>{title}</b>")
         self.title.setObjectName(f"title-{title.lower()}")
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setMinimumSize(160, 80)  # small windows (1024×700 with Compare on) keep every caption below its image
@@ -232,8 +250,7 @@ class ImagePanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         top = QHBoxLayout()
-        top.addWidget(self.title)
-        top.addStretch(1)
+        top.addWidget(self.title, 1)
         layout.addLayout(top)
         layout.addWidget(self.graphics, 1)
         layout.addWidget(self.caption)

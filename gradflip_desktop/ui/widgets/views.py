@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -20,21 +19,11 @@ from PySide6.QtWidgets import (
 from gradflip_desktop.core.viz.difference import AMPLIFIED, DIFF_MODES, KEY_PIXELS, MAGNITUDE, ColorBar, DiffImage, entry
 
 from .bar_label import BarLabel
+from .colormap import colormap_from_lut
 from .fitted_label import FittedLabel
 from .image_panel import ImagePanel
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
-
-_COLORMAPS: dict[int, pg.ColorMap] = {}
-
-
-def colormap_from_lut(lut: np.ndarray) -> pg.ColorMap:
-    """A pyqtgraph ColorMap of an N x 3 float LUT (cached: the core's LUTs are module constants)."""
-    key = id(lut)
-    if key not in _COLORMAPS:
-        a = np.asarray(lut, dtype=np.float32)
-        _COLORMAPS[key] = pg.ColorMap(np.linspace(0.0, 1.0, len(a)), np.clip(np.rint(a * 255), 0, 255).astype(np.uint8))
-    return _COLORMAPS[key]
 
 
 KEY_SLIDER_STEPS = 1000
@@ -218,6 +207,14 @@ class ResultViews(QWidget):
     def opacity(self) -> float:
         return self._opacity
 
+    def set_opacity(self, value) -> None:
+        """The map's opacity, 0–1 (remembered as the mode is: a saved value that is no number keeps 75 %)."""
+        try:
+            self._opacity = min(1.0, max(0.0, float(value))) if math.isfinite(float(value)) else self._opacity
+        except (TypeError, ValueError):
+            return
+        self._sync_slider()
+
     @property
     def gain(self) -> float | None:
         return self._gain
@@ -245,7 +242,16 @@ class ResultViews(QWidget):
 
     def _mode_changed(self) -> None:
         self._sync_slider()
+        self._show_pending()
         self.diff_settings_changed.emit()
+
+    def _show_pending(self) -> None:
+        """Before a result (no change captioned), the key-set mode says that it applies once the set is found: it read
+        "Key region alone" over a panel titled Difference with Opacity on, which sets the map a run draws there first."""
+        if not self._alone and not self._change_text:
+            what, key = self.mode_box.currentText(), "key region" if self.key_set_is_region else "key pixels"
+            self.set_caption(self.difference, f"<i>{what}: shown once a run has found the {key}. Until then this panel "
+                             "shows the change (Opacity applies).</i>" if self.mode == KEY_PIXELS else "")
 
     # -- key-pixel explorer ------------------------------------------------------------------------------
     @property
@@ -378,6 +384,7 @@ class ResultViews(QWidget):
         i = self.mode_box.findData(KEY_PIXELS)
         if i >= 0:
             self.mode_box.setItemText(i, DIFF_MODES[KEY_PIXELS] if title == "Key pixels" else f"{title} alone")
+        self._show_pending()
 
     def name_magnitude(self, name: str | None = None) -> None:
         """The magnitude mode's entry names what it shows, as its colour bar and the figure do
@@ -401,7 +408,7 @@ class ResultViews(QWidget):
         self.difference.set_image(None)
         self._show_alone(False)
         self.set_caption(self.adjusted, "")
-        self.set_caption(self.difference, "")
+        self._show_pending()
         self.colorbar_view.hide()
         self.set_no_map(None)
 

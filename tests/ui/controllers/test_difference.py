@@ -240,3 +240,54 @@ def test_the_key_region_mode_shows_the_key_region_alone_and_gives_the_panel_back
     assert views.difference.title.text() == "<b>Difference</b>"
     assert views.slider.isEnabled()
     assert views.difference.caption.text() == change
+
+
+def test_the_difference_opacity_is_remembered_as_the_mode_is(qtbot, settings):
+    """The Difference mode came back after a restart, its Opacity did not (75 % again)."""
+    from gradflip_desktop.ui.main_window import MainWindow
+
+    settings.setValue("view/difference_mode", "signed")
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.views.slider.setValue(40)
+    assert w.views.opacity == pytest.approx(0.40)
+    w.close()
+    again = MainWindow(settings=settings)
+    qtbot.addWidget(again)
+    assert again.views.mode == "signed" and again.views.opacity == pytest.approx(0.40)
+    assert again.views.slider.value() == 40 and again.views.slider_label.text() == "Opacity 40 %"
+    again.close()
+    settings.setValue("view/difference_opacity", "not a number")  # an unreadable value keeps the default
+    third = MainWindow(settings=settings)
+    qtbot.addWidget(third)
+    assert third.views.opacity == pytest.approx(0.75)
+    third.close()
+
+
+def test_a_remembered_key_region_mode_says_before_a_run_when_it_applies(qtbot, settings):
+    """At start-up with the mode remembered as "Key region alone", the box said so over a panel titled Difference
+    with Opacity live and nothing else: until a run finds the region the panel shows the change (its Opacity
+    applies), and now its caption says so; the mode's own title and greyed-out Opacity come with the result."""
+    from gradflip_desktop.core.viz.difference import MAGNITUDE
+    from gradflip_desktop.ui.main_window import MainWindow
+
+    settings.setValue("view/difference_mode", "key")
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    views = w.views
+    assert views.mode_box.currentText() == "Key region alone"
+    caption = views.difference.caption.text()
+    assert caption.startswith("<i>Key region alone: shown once a run has found the key region.")
+    assert "Opacity applies" in caption and views.slider.isEnabled()
+    assert views.difference.title.text() == "<b>Difference</b>"
+    style = w.controls.style
+    style.setCurrentIndex(style.findData("free"))  # the textbook style finds key pixels: the words follow
+    assert views.difference.caption.text().startswith("<i>Key-pixel outline: shown once a run has found the key pixels.")
+    views.set_mode(MAGNITUDE)
+    assert views.difference.caption.text() == ""
+    views.set_mode("key")
+    views.set_change_caption("change: L2 1.0")  # a run's change: its caption, not the note
+    assert views.difference.caption.text() == "change: L2 1.0"
+    views.clear_result()  # a new photo: before a result again
+    assert views.difference.caption.text().startswith("<i>Key-pixel outline: shown once")
+    w.close()
