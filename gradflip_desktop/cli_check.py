@@ -2,8 +2,9 @@
 the work is :mod:`gradflip_desktop.core.dataset.check`).
 
 Prints one line per result set on stderr and the medians over the sets on stdout (``--json``: the checks as
-JSON); writes ``NAME.faithfulness.json`` per set and ``faithfulness.csv`` per folder. Exit 0 when at least one
-set was checked, 2 when none could be (each reason printed).
+JSON); writes ``NAME.faithfulness.json`` per set and ``faithfulness.csv`` per folder (``--resume``: keeps each set's
+JSON that still holds for its record, map, photo, model and these options). Exit 0 when at least one set was
+checked, 2 when none could be (each reason printed).
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ def add_parser(sub, add_model_arguments: Callable) -> None:
                         "about 25 s per 1,000 at 224 px with two CPU threads, 45–50 s with one")
     k.add_argument("--max-pixels", type=positive_int, default=None,
                    help="refuse photos with more pixels (default 200e6; give the explain run's value if it raised it)")
+    k.add_argument("--resume", action="store_true",
+                   help="keep each set's NAME.faithfulness.json made from the same record, map, photo, model and check "
+                        "options (an interrupted or earlier check); measure the rest")
     k.add_argument("--json", action="store_true", help="print the checks as JSON instead of the table")
     k.add_argument("--quiet", "-q", action="store_true", help="no line per result set on stderr")
     add_model_arguments(k)
@@ -78,10 +82,17 @@ def run(args, load_model: Callable, err: Callable[[str], None]) -> int:
         if args.json:  # and --json lists them, as explain --json does (it printed nothing)
             _print_json(checks)
         done = sum(c.check is not None for c in checks)  # not an error, and no CSV to name when none was checked
+        kept = sum(c.kept for c in checks)
         print(f"\ngradflip: {done} of {len(records)} result sets were checked before the interrupt"
-              + ("; their rows are in faithfulness.csv" if done else ""), file=sys.stderr)
+              + (f" ({kept} kept)" if kept else "")
+              + ("; their rows are in faithfulness.csv; the same command with --resume measures only the rest" if done else ""),
+              file=sys.stderr)
         raise
     _write_csvs(checks, args, err)
+    if args.resume and not args.quiet:  # how many of the sets --resume did not measure again
+        kept = sum(c.kept for c in checks)
+        print(f"gradflip: kept the checks of {kept} of {len(checks)} result sets (--resume: same record, map, photo, "
+              f"model and options); measured {sum(c.check is not None and not c.kept for c in checks)}", file=sys.stderr)
     if args.json:
         _print_json(checks)
     elif any(c.check is not None for c in checks):  # else only the one line on stderr below, not also on stdout
@@ -98,7 +109,8 @@ def _print_json(checks: list) -> None:
     print(json.dumps([{"name": c.name, "record": str(c.record), "skipped": c.skipped or None,
                        **(c.check.to_dict() if c.check is not None else {}),
                        **({"rise_masks": c.rise_masks} if c.rise_masks else {}),
-                       **({"checks": [k.to_dict() for k in c.checks]} if len(c.checks) > 1 else {})}
+                       **({"checks": [k.to_dict() for k in c.checks]} if len(c.checks) > 1 else {}),
+                       **({"kept": True} if c.kept else {})}
                       for c in checks], indent=2, ensure_ascii=False))
 
 
@@ -113,7 +125,7 @@ def _check_all(clf, records, args, checks: list) -> None:
         tell = (lambda text, where=where: print(f"\rgradflip: {where}: {text}\033[K", end="", file=sys.stderr, flush=True)) \
             if live else None
         c = check_set(clf, rec, fill=args.fill, points=args.points, photos=args.photos, rise=args.rise or 0, progress=tell,
-                      max_pixels=args.max_pixels)
+                      max_pixels=args.max_pixels, reuse=args.resume)
         if tell is not None:
             print("\r\033[K", end="", file=sys.stderr, flush=True)
         checks.append(c)
@@ -124,7 +136,7 @@ def _check_all(clf, records, args, checks: list) -> None:
         else:
             for k in c.checks or (c.check,):
                 verdict = k.verdict()
-                fill = f" ({k.fill})" if len(c.checks) > 1 else ""
+                fill = f" ({k.fill}{', kept' if c.kept else ''})" if len(c.checks) > 1 else " (kept)" if c.kept else ""
                 print(f"gradflip: {where}{fill}: {k.numbers()}" + (f" ({verdict})" if verdict else ""), file=sys.stderr, flush=True)
             notes = list(c.notes)
             if c.check.explained.startswith("any "):  # a group run: the peers' maps are of its top class

@@ -671,3 +671,86 @@ def test_an_empty_map_file_is_skipped_not_an_internal_error(results, capsys):
     err = capsys.readouterr().err
     assert code == 0 and "internal error" not in err and "empty: skipped" in err
     assert {r["name"] for r in csv.DictReader((out / CSV_NAME).open(encoding="utf-8"))} == {"p0", "p1"}
+
+
+def test_resume_keeps_the_sets_checked_before_with_the_csv_and_table_of_a_full_check(results, capsys, monkeypatch):
+    """`gradflip check OUT` again measured every set again (10 minutes for 123 sets): --resume keeps each set's
+    NAME.faithfulness.json made from the same record, map, photo, model and options, and its CSV rows, table and
+    medians are those a full check gives."""
+    from gradflip_desktop.core import faithfulness
+
+    out, _ = results
+    opts = ["--fill", "blur,mean", "--rise", "3", "--points", "5"]
+    assert cli.main(["check", str(out), *opts]) == 0
+    full = capsys.readouterr().out
+    csv_full = (out / CSV_NAME).read_bytes()
+    (out / f"p1{CHECK_SUFFIX}").unlink()  # as if a Ctrl+C came before p1
+    kept_json = (out / f"p0{CHECK_SUFFIX}").read_bytes()
+    calls, real = [], faithfulness.check_maps
+    monkeypatch.setattr(faithfulness, "check_maps", lambda *a, **k: calls.append(1) or real(*a, **k))
+    assert cli.main(["check", str(out), *opts, "--resume"]) == 0
+    io = capsys.readouterr()
+    assert len(calls) == 2  # p1's two fill-ins; p0 was read back
+    assert io.out == full and (out / CSV_NAME).read_bytes() == csv_full
+    assert (out / f"p0{CHECK_SUFFIX}").read_bytes() == kept_json and (out / f"p1{CHECK_SUFFIX}").exists()
+    assert "[1/2] out/p0 (blur, kept): GradFlip " in io.err and "out/p1 (blur): GradFlip " in io.err
+    assert "kept the checks of 1 of 2 result sets (--resume" in io.err and "measured 1" in io.err
+    assert cli.main(["check", str(out), *opts, "--resume", "--json", "-q"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [c.get("kept") for c in listed] == [True, True] and len(calls) == 2
+    # other options: each set measured again, and a full check (no --resume) still measures everything
+    assert cli.main(["check", str(out), "--points", "6", "--resume"]) == 0
+    assert "kept the checks of 0 of 2 result sets" in capsys.readouterr().err and len(calls) == 4
+    assert cli.main(["check", str(out), *opts]) == 0
+    assert capsys.readouterr().out == full and (out / CSV_NAME).read_bytes() == csv_full and len(calls) == 8
+
+
+def test_resume_measures_a_set_whose_record_map_or_json_changed_and_another_model(results, capsys, monkeypatch):
+    from gradflip_desktop.core import faithfulness
+
+    out, _ = results
+    assert cli.main(["check", str(out), "--points", "5", "-q"]) == 0
+    csv_full = (out / CSV_NAME).read_bytes()
+    calls, real = [], faithfulness.check_maps
+    monkeypatch.setattr(faithfulness, "check_maps", lambda *a, **k: calls.append(a[3]) or real(*a, **k))
+    rec = out / "p0.gradflip.json"
+    rec.write_text(rec.read_text(encoding="utf-8") + "\n", encoding="utf-8")  # the record touched
+    cut = out / f"p1{CHECK_SUFFIX}"
+    cut.write_bytes(cut.read_bytes()[:100])  # a JSON cut short (written by hand: GradFlip writes whole files)
+    capsys.readouterr()
+    assert cli.main(["check", str(out), "--points", "5", "--resume"]) == 0
+    assert len(calls) == 2 and "kept the checks of 0 of 2" in capsys.readouterr().err
+    assert (out / CSV_NAME).read_bytes() == csv_full and json.loads(cut.read_text(encoding="utf-8"))["resume"]
+    np.save(out / "p1.importance.npy", -np.load(out / "p1.importance.npy"))  # the map changed
+    assert cli.main(["check", str(out), "--points", "5", "--resume"]) == 0
+    assert len(calls) == 3 and "kept the checks of 1 of 2" in capsys.readouterr().err
+    other = make_tiny()  # other weights the record cannot tell apart (it names no weights file): the check's stamp does
+    other.weights_file = {"file": "w.pth", "file_bytes": 3, "file_sha256": "f" * 16}
+    monkeypatch.setattr(cli, "_load_model", lambda args: other)
+    assert cli.main(["check", str(out), "--points", "5", "--resume"]) == 0
+    assert len(calls) == 5 and "kept the checks of 0 of 2" in capsys.readouterr().err
+
+
+def test_ctrl_c_says_resume_measures_the_rest_and_resume_keeps_what_was_checked(results, capsys, monkeypatch):
+    import gradflip_desktop.core.dataset.check as check_module
+
+    out, _ = results
+    real = check_module.check_set
+
+    def interrupted_at_the_second(clf, rec, **kw):
+        if rec.name.startswith("p1"):
+            raise KeyboardInterrupt
+        return real(clf, rec, **kw)
+
+    monkeypatch.setattr(check_module, "check_set", interrupted_at_the_second)
+    capsys.readouterr()
+    assert cli.main(["check", str(out), "--points", "3"]) == 130
+    err = capsys.readouterr().err
+    assert "1 of 2 result sets were checked before the interrupt; their rows are in faithfulness.csv; " \
+           "the same command with --resume measures only the rest" in err
+    assert cli.main(["check", str(out), "--points", "3", "--resume"]) == 130
+    assert "1 of 2 result sets were checked before the interrupt (1 kept)" in capsys.readouterr().err
+    monkeypatch.setattr(check_module, "check_set", real)
+    assert cli.main(["check", str(out), "--points", "3", "--resume"]) == 0
+    err = capsys.readouterr().err
+    assert "out/p0 (kept): " in err and "kept the checks of 1 of 2 result sets" in err and "measured 1" in err

@@ -5,7 +5,9 @@ For each result set (``NAME.gradflip.json`` with its ``NAME.importance.npy``) th
 run loaded it (same file, by its SHA-256; same working size), Grad-CAM and gradient saliency of the explained
 class are computed with the same model, and the three maps' deletion and insertion curves are measured
 (:mod:`gradflip_desktop.core.faithfulness`). Each set gets ``NAME.faithfulness.json`` (written whole or not at
-all); the folder gets ``faithfulness.csv`` (one row per set and map) and the medians over the sets.
+all); the folder gets ``faithfulness.csv`` (one row per set and map) and the medians over the sets. With
+``reuse=True`` a set's JSON is kept when it was measured from the same record, map, photo, model and options
+(:mod:`.check_stamp`): its checks are read back, nothing is measured.
 
     checks = [check_set(classifier, record) for record in stored_records(["results/"])]
     print(format_table(checks))
@@ -45,6 +47,7 @@ class SetCheck:
     notes: tuple[str, ...] = ()
     checks: tuple = ()  # one check per fill-in asked for (the maps are made once), ``check`` first
     rise_masks: int = 0  # RISE's masks when its map was measured (0: not asked for)
+    kept: bool = False  # read back from its NAME.faithfulness.json (``reuse``), not measured again
 
 
 def stored_records(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[str]]:
@@ -159,7 +162,8 @@ def _stored_map(path: Path) -> np.ndarray:
 def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] = "blur", points: int | None = None,
               write: bool = True, stop: Callable[[], bool] | None = None,
               photos: str | os.PathLike | None = None, rise: int = 0,
-              progress: Callable[[str], None] | None = None, max_pixels: int | None = None) -> SetCheck:
+              progress: Callable[[str], None] | None = None, max_pixels: int | None = None,
+              reuse: bool = False) -> SetCheck:
     """Check one result set (see the module doc); never raises for a set that cannot be checked: says why in
     ``skipped``. ``write``: write ``NAME.faithfulness.json`` next to the record (atomically, replacing an
     older one). ``stop()``: polled between model calls (``skipped`` = "stopped"). ``photos``: a folder to
@@ -168,18 +172,23 @@ def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] =
     measured with the same maps, made once: ``checks``). ``rise``: also RISE's map of the
     explained classes with this many masks (0: none; :func:`~gradflip_desktop.core.attributions.rise_map`:
     ``rise`` forward passes). ``progress(text)``: told what the slow part is doing ("RISE 200/1000 masks").
-    ``max_pixels``: the photo's pixel limit (None: the loader's default), as the explain run's ``--max-pixels``."""
+    ``max_pixels``: the photo's pixel limit (None: the loader's default), as the explain run's ``--max-pixels``.
+    ``reuse``: keep the set's ``NAME.faithfulness.json`` when a check now would measure what it holds (same record,
+    map, photo, model, options and check protocol: :mod:`.check_stamp`; ``kept``); the set is still read and
+    verified first, so a set a new check would skip is skipped."""
     from ..attributions import gradcam_map, no_evidence, rise_map, saliency_map
     from ..errors import GradFlipError
     from ..faithfulness import POINTS, check_maps
     from ..images import atomic_write_bytes, load_image
     from ..summary import any_of
+    from .check_stamp import FORMAT, file_sha256, kept_checks, make_stamp, resume_entry
 
     path = Path(record)
     name = path.name[: -len(RECORD_SUFFIX)]
     out = SetCheck(name, path)
     try:
-        rec = json_loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()  # the bytes read are the bytes the stamp names
+        rec, record_sha256 = json_loads(raw.decode("utf-8")), hashlib.sha256(raw).hexdigest()
     except (OSError, ValueError) as exc:
         out.skipped = f"its record cannot be read ({exc.__class__.__name__}: {exc})"
         return out
@@ -229,8 +238,10 @@ def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] =
             out.skipped = (f"the photo {src} changed since the run{relative}" if src == Path(str(source)) else
                            f"{src} is not the photo the run read ({source}: another content)")
             return out
+        photo_sha256 = digest or _sha256(src)  # each file's digest before it is read: a later edit is never stamped as read
         data = load_image(src, max_side=max(int(v) for v in work), **({"max_pixels": int(max_pixels)} if max_pixels else {}))
         pixels = data.pixels
+        map_sha256 = file_sha256(path.with_name(name + ".importance.npy"))
         importance = _stored_map(path.with_name(name + ".importance.npy"))
     except FileNotFoundError as exc:
         missing = Path(exc.filename or src)
@@ -247,6 +258,12 @@ def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] =
     if importance.dtype.kind not in "biuf" or not np.all(np.isfinite(importance)):  # scored as a map, silently
         out.skipped = (f"its map ({name}.importance.npy) holds {importance.dtype} values that are not all finite real "
                        "numbers: damaged or edited, not a map GradFlip wrote")
+        return out
+    kinds = [fill] if isinstance(fill, str) else list(dict.fromkeys(fill))
+    stamp = make_stamp(classifier, record_sha256, map_sha256, photo_sha256, kinds, points or POINTS, int(rise or 0))
+    if reuse and (found := kept_checks(path.with_name(name + CHECK_SUFFIX), path.name, stamp)) is not None:
+        out.checks, out.notes = found
+        out.check, out.rise_masks, out.kept = out.checks[0], stamp["rise"], True
         return out
     maps = {"GradFlip": importance.astype(np.float32)}
     notes = []
@@ -274,7 +291,6 @@ def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] =
         maps = {"GradFlip": maps["GradFlip"], "RISE": cam, **{k: v for k, v in maps.items() if k != "GradFlip"}}
         out.rise_masks = int(rise)
     done = []
-    kinds = [fill] if isinstance(fill, str) else list(dict.fromkeys(fill))
     for j, kind in enumerate(kinds, 1):
         which = f" ({kind}, {j}/{len(kinds)})" if len(kinds) > 1 else ""
         tell = None if progress is None else (lambda k, n, which=which: progress(f"curves{which} {k}/{n} images"))
@@ -291,9 +307,10 @@ def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] =
         done.append(check)
     out.check, out.checks, out.notes = done[0], tuple(done), tuple(notes)
     if write:  # the first fill-in's check at the top (as with one), every fill-in's under "checks"
-        doc = {"format": "gradflip-faithfulness/1", "record": path.name, **done[0].to_dict(), "notes": notes,
+        doc = {"format": FORMAT, "record": path.name, **done[0].to_dict(), "notes": notes,
                **({"rise_masks": out.rise_masks} if out.rise_masks else {}),
-               **({"checks": [c.to_dict() for c in done]} if len(done) > 1 else {})}
+               **({"checks": [c.to_dict() for c in done]} if len(done) > 1 else {}),
+               "resume": resume_entry(stamp, done)}  # what it was measured from, and its curves unrounded
         try:
             atomic_write_bytes(path.with_name(name + CHECK_SUFFIX),
                                json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8"), overwrite=True)

@@ -1,0 +1,146 @@
+"""core/dataset/check_stamp.py (and check_set's ``reuse``): a set's NAME.faithfulness.json is kept only when a check
+now would measure what it holds: the same record, map, photo, model, options and check protocol; its checks read
+back exactly. Anything else (a changed file, other options, another model, a cut-short or edited JSON) is
+measured again."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gradflip_desktop import cli
+from gradflip_desktop.core import faithfulness
+from gradflip_desktop.core.dataset import check_stamp
+from gradflip_desktop.core.dataset.check import CHECK_SUFFIX, check_set
+
+from helpers import make_tiny
+
+
+@pytest.fixture
+def one_set(tmp_path, monkeypatch):
+    """p0 explained by the tiny model (free style flips it): its record's path."""
+    rng = np.random.default_rng(0)
+    photo = tmp_path / "p0.png"
+    Image.fromarray(np.kron(rng.uniform(40, 220, (6, 8, 3)), np.ones((4, 4, 1))).astype(np.uint8)).save(photo)
+    monkeypatch.setattr(cli, "_load_model", lambda args: make_tiny())
+    assert cli.main(["explain", str(photo), "--out", str(tmp_path / "out"), "--style", "free", "--quiet"]) == 0
+    return tmp_path / "out" / "p0.gradflip.json"
+
+
+@pytest.fixture
+def measured(monkeypatch):
+    """How many times check_maps measured curves (once per fill-in of a set measured again; 0 for a kept set)."""
+    calls, real = [], faithfulness.check_maps
+    monkeypatch.setattr(faithfulness, "check_maps", lambda *a, **k: calls.append(1) or real(*a, **k))
+    return calls
+
+
+def _with_weights(digest: str, file: str = "w.pth"):
+    clf = make_tiny()  # the record names no weights file (the tiny model has none): only the check's stamp tells them apart
+    clf.weights_file = {"file": file, "file_bytes": 10, "file_sha256": digest}
+    return clf
+
+
+def test_a_set_checked_before_is_kept_with_its_exact_numbers_and_nothing_measured(one_set, measured):
+    first = check_set(make_tiny(), one_set, fill=["blur", "mean"], points=5, rise=3)
+    json_path = one_set.with_name("p0" + CHECK_SUFFIX)
+    before = json_path.read_bytes()
+    assert first.check is not None and not first.kept and len(measured) == 2
+    again = check_set(make_tiny(), one_set, fill=["blur", "mean"], points=5, rise=3, reuse=True)
+    assert again.kept and len(measured) == 2  # read back: no curve measured, no peer map made
+    assert again.checks == first.checks and again.check == first.check  # every float as measured (not rounded)
+    assert again.notes == first.notes and again.rise_masks == 3
+    assert json_path.read_bytes() == before
+    doc = json.loads(before)
+    assert doc["resume"]["made_from"]["protocol"] == check_stamp.PROTOCOL
+    assert doc["resume"]["made_from"]["fills"] == ["blur", "mean"] and doc["resume"]["made_from"]["points"] == 5
+    # without reuse a check measures again, as before
+    assert not check_set(make_tiny(), one_set, fill=["blur", "mean"], points=5, rise=3).kept and len(measured) == 4
+
+
+@pytest.mark.parametrize("change", ["points", "fill", "fill order", "rise", "protocol"])
+def test_other_check_options_or_protocol_are_measured_again(one_set, measured, monkeypatch, change):
+    check_set(make_tiny(), one_set, fill=["blur", "mean"], points=5)
+    kw = {"fill": ["blur", "mean"], "points": 5}
+    if change == "points":
+        kw["points"] = 6
+    elif change == "fill":
+        kw["fill"] = "blur"
+    elif change == "fill order":
+        kw["fill"] = ["mean", "blur"]
+    elif change == "rise":
+        kw["rise"] = 3
+    else:
+        monkeypatch.setattr(check_stamp, "PROTOCOL", check_stamp.PROTOCOL + 1)
+    n = len(measured)
+    c = check_set(make_tiny(), one_set, reuse=True, **kw)
+    assert c.check is not None and not c.kept and len(measured) > n
+    assert check_set(make_tiny(), one_set, reuse=True, **kw).kept  # and now that check is the one kept
+
+
+def test_a_changed_record_or_map_is_measured_again(one_set, measured):
+    check_set(make_tiny(), one_set, points=5)
+    rec = json.loads(one_set.read_text(encoding="utf-8"))
+    one_set.write_text(json.dumps(rec), encoding="utf-8")  # the same record written otherwise: other bytes
+    c = check_set(make_tiny(), one_set, points=5, reuse=True)
+    assert not c.kept and c.check is not None and len(measured) == 2
+    npy = one_set.with_name("p0.importance.npy")
+    m = np.load(npy)
+    np.save(npy, m[::-1].copy())  # the same shape, other values (the same size and a new mtime alike)
+    c = check_set(make_tiny(), one_set, points=5, reuse=True)
+    assert not c.kept and len(measured) == 3
+    assert check_set(make_tiny(), one_set, points=5, reuse=True).kept
+
+
+def test_another_model_is_measured_again_and_a_copy_of_its_weights_is_not(one_set, measured):
+    check_set(_with_weights("a" * 16), one_set, points=5)
+    assert check_set(_with_weights("a" * 16, file="copy.pth"), one_set, points=5, reuse=True).kept  # the same weights
+    c = check_set(_with_weights("b" * 16), one_set, points=5, reuse=True)  # the record cannot tell: the stamp does
+    assert c.check is not None and not c.kept and len(measured) == 2
+
+
+@pytest.mark.parametrize("damage", ["cut short", "empty", "no stamp", "edited numbers", "other record", "not a dict"])
+def test_a_damaged_or_older_json_is_never_trusted(one_set, measured, damage):
+    first = check_set(make_tiny(), one_set, points=5)
+    path = one_set.with_name("p0" + CHECK_SUFFIX)
+    text = path.read_text(encoding="utf-8")
+    doc = json.loads(text)
+    if damage == "cut short":
+        path.write_text(text[: len(text) // 2], encoding="utf-8")
+    elif damage == "empty":
+        path.write_bytes(b"")
+    elif damage == "no stamp":  # written before --resume existed
+        path.write_text(json.dumps({k: v for k, v in doc.items() if k != "resume"}), encoding="utf-8")
+    elif damage == "edited numbers":
+        doc["maps"][0]["deletion_auc"] += 0.1
+        path.write_text(json.dumps(doc), encoding="utf-8")
+    elif damage == "other record":  # another set's JSON copied over this one's
+        path.write_text(json.dumps({**doc, "record": "p9.gradflip.json"}), encoding="utf-8")
+    else:
+        path.write_text("[1, 2]", encoding="utf-8")
+    c = check_set(make_tiny(), one_set, points=5, reuse=True)
+    assert not c.kept and c.checks == first.checks and len(measured) == 2
+    assert json.loads(path.read_text(encoding="utf-8")) == json.loads(text)  # written whole again
+
+
+def test_a_kept_set_is_still_verified_as_a_new_check_would(one_set, tmp_path):
+    """A set whose photo is gone or changed is skipped with its reason, not kept from its old JSON."""
+    check_set(make_tiny(), one_set, points=5)
+    (tmp_path / "p0.png").unlink()
+    c = check_set(make_tiny(), one_set, points=5, reuse=True)
+    assert c.check is None and not c.kept and "missing" in c.skipped
+
+
+def test_the_stamp_names_the_device_and_torch(one_set):
+    import torch
+
+    check_set(make_tiny(), one_set, points=5)
+    made = json.loads(one_set.with_name("p0" + CHECK_SUFFIX).read_text(encoding="utf-8"))["resume"]["made_from"]
+    assert made["device"] == "cpu" and made["torch"] == str(torch.__version__)
+    assert set(made) == {"protocol", "record_sha256", "map_sha256", "photo_sha256", "fills", "points", "rise", "model",
+                         "device", "torch"}
+    assert made["record_sha256"] == check_stamp.file_sha256(one_set)
+    assert made["map_sha256"] == check_stamp.file_sha256(one_set.with_name("p0.importance.npy"))
