@@ -121,7 +121,7 @@ def main() -> None:
     c.open_folder(str(folder))
     spin(120_000, until=lambda: len(c.panel.tiles) == args.photos)
     listed = time.perf_counter() - t0
-    spin(300_000, until=lambda: all(t.pixmap is not None for t in c.panel.tiles.values()))
+    spin(300_000, until=lambda: all(t.picture is not None for t in c.panel.tiles.values()))
     thumbs = time.perf_counter() - t0
     print(f"listed {len(c.panel.tiles)} images in {listed:.1f} s; all thumbnails shown after {thumbs:.1f} s")
     report("listing + thumbnails (+ the run)")

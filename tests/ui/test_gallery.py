@@ -116,7 +116,7 @@ def test_open_folder_explains_every_image_shows_states_and_opens_a_click(qtbot, 
     for t in flipped:  # the tile shows "→ class" and the result's thumbnail strip
         rec = json.loads((Path(c.out) / f"{Path(t.path).stem}.gradflip.json").read_text())
         assert t.text.startswith(f"→ {rec['final']['label']}") and t.size == pytest.approx(rec["rms_saved"])
-        assert t.strip and t.pixmap is not None and not t.pixmap.isNull()
+        assert t.strip and t.picture is not None and not c.panel.model.pixmap(t.key).isNull()
     summary = (Path(c.out) / "summary.csv").read_text()
     assert summary.count("\n") == 5 and "broken" in summary  # header + one row per input, failures included
     assert c.panel.export_button.isEnabled() and not c.panel.cancel_button.isEnabled()
@@ -145,9 +145,9 @@ def test_photo_thumbnails_are_decoded_in_a_worker(qtbot, tiny_window, photos):
         c = tiny_window.folders
         c.open_folder(str(photos))
         qtbot.waitUntil(lambda: len(c.panel.tiles) == 4 and all(
-            t.pixmap is not None for t in c.panel.tiles.values() if t.name != "broken.jpg"), timeout=RUN_TIMEOUT_MS)
+            t.picture is not None for t in c.panel.tiles.values() if t.name != "broken.jpg"), timeout=RUN_TIMEOUT_MS)
         assert threads and all(t is not threading.main_thread() for t in threads)
-        assert c.panel.tiles[str(photos / "broken.jpg")].pixmap is None  # unreadable: the placeholder stays
+        assert c.panel.tiles[str(photos / "broken.jpg")].picture is None  # unreadable: the placeholder stays
         assert c.running
         c.cancel()
         _wait_done(qtbot, c)
@@ -807,8 +807,8 @@ def test_strip_never_replaced_by_the_photo_thumbnail(qtbot):
     photo.fill(Qt.GlobalColor.blue)
     p.set_thumbnails([("k", strip)], strip=True)
     p.set_thumbnails([("k", photo)])  # a late photo thumbnail
-    tile = p.tiles["k"]
-    assert tile.strip and tile.pixmap.toImage().pixelColor(tile.pixmap.width() // 2, tile.pixmap.height() // 2) == Qt.GlobalColor.red
+    tile, pixmap = p.tiles["k"], p.model.pixmap("k")
+    assert tile.strip and pixmap.toImage().pixelColor(pixmap.width() // 2, pixmap.height() // 2) == Qt.GlobalColor.red
 
 
 def test_closing_the_window_mid_folder_run_is_clean(qtbot, tiny_window, photos):
@@ -954,7 +954,7 @@ def test_include_subfolders_in_the_panel_adds_their_images_and_keeps_the_finishe
     # the folder by its name: its whole path cut the title short at 1,280 px (the status bar gives the path)
     assert f"{nested.name}: 4 images; 1 other file skipped; 2 subfolders not included" in titles, titles
     assert sorted(ran) == ["broken.jpg", "p0.png", "p1.png", "p2.png"] and not c.panel.subfolders.isChecked()
-    out, done = c.out, {k: (t.state, t.text, t.strip, id(t.pixmap)) for k, t in c.panel.tiles.items()}
+    out, done = c.out, {k: (t.state, t.text, t.strip, id(t.picture)) for k, t in c.panel.tiles.items()}
     records = {p.name: p.stat().st_mtime_ns for p in Path(out).glob("*.gradflip.json")}
     assert len(records) == 3
     ran.clear()
@@ -963,7 +963,7 @@ def test_include_subfolders_in_the_panel_adds_their_images_and_keeps_the_finishe
     assert not asked and sorted(ran) == ["a0.png", "d0.png"], ran  # the new images only, once each
     assert c.recursive and str(w.settings.value("folders/recursive")).lower() == "true"
     assert c.out == out and done == {
-        k: (t.state, t.text, t.strip, id(t.pixmap)) for k, t in c.panel.tiles.items() if k in done}
+        k: (t.state, t.text, t.strip, id(t.picture)) for k, t in c.panel.tiles.items() if k in done}
     assert {p.name: p.stat().st_mtime_ns for p in Path(out).glob("*.gradflip.json") if p.name in records} == records
     sub = [str(nested / "a_sub" / "a0.png"), str(nested / "sub" / "deeper" / "d0.png")]
     assert all(c.panel.tiles[k].state in (FLIPPED, NOT_FLIPPED) for k in sub)
@@ -1506,10 +1506,11 @@ def test_on_a_hidpi_screen_the_tiles_are_made_with_its_device_pixels(qtbot, tiny
     done = [t for t in c.panel.tiles.values() if t.strip]
     assert done, "no finished tile"
     for tile in done:
-        assert tile.pixmap.devicePixelRatio() == 2.0
-        assert tile.pixmap.deviceIndependentSize().toSize() == ICON
-        assert tile.pixmap.size() == ICON * 2
-        image = tile.pixmap.toImage()
+        pixmap = c.panel.model.pixmap(tile.key)
+        assert tile.picture.ratio == 2.0 and pixmap.devicePixelRatio() == 2.0
+        assert pixmap.deviceIndependentSize().toSize() == ICON
+        assert pixmap.size() == ICON * 2
+        image = pixmap.toImage()
         alpha = [image.pixelColor(image.width() // 2, y).alpha() for y in range(image.height())]
         assert sum(a > 0 for a in alpha) > ICON.height() + 10  # the strip fills the device pixels' height, not 88
 

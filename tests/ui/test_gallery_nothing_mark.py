@@ -42,7 +42,7 @@ def test_a_tile_with_nothing_to_flip_carries_a_badge_a_result_does_not(qtbot):
     for key in ("nothing", "already"):
         assert _dark_in_middle(_picture(panel, key)) > 50, key
     for key in ("flipped", "budget"):
-        assert _picture(panel, key).cacheKey() == panel.tiles[key].pixmap.cacheKey()  # the strip as it is
+        assert _picture(panel, key).cacheKey() == panel.model.pixmap(key).cacheKey()  # the strip as it is
     # with another model loaded it keeps its badge beside the model's (dimmed, top left)
     panel.mark_other_model("resnet50 (ImageNet)", "tiny")
     marked = _picture(panel, "nothing")
@@ -70,5 +70,5 @@ def test_a_folder_runs_photo_with_nothing_to_flip_is_marked_in_the_gallery(qtbot
     assert tiles["red.png"].text.endswith("(nothing to flip)") and tiles["red.png"].strip
     assert _dark_in_middle(_picture(c.panel, tiles["red.png"].key)) > 50
     for name in ("p0.png", "p1.png"):
-        assert tiles[name].state == FLIPPED and _picture(c.panel, tiles[name].key).cacheKey() == tiles[name].pixmap.cacheKey()
+        assert tiles[name].state == FLIPPED and _picture(c.panel, tiles[name].key).cacheKey() == c.panel.model.pixmap(tiles[name].key).cacheKey()
     w.close()

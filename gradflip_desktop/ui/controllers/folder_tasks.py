@@ -11,8 +11,8 @@ from typing import Any
 from PySide6.QtGui import QImage
 
 from gradflip_desktop.core.images import safe_formats
-from ..widgets.gallery import ERROR, FLIPPED, NOT_FLIPPED, WAITING, fit_image, outcome_text
-from ..widgets.tile_image import device_size
+from ..widgets.gallery import ERROR, FLIPPED, NOT_FLIPPED, WAITING, outcome_text
+from ..widgets.tile_image import Picture, device_size, pack
 from ..worker import error_message
 
 
@@ -35,7 +35,7 @@ class ImageDone:
     text: str
     label: str = ""
     size: float | None = None
-    strip: QImage | None = None  # original | difference | key set, decoded in the worker
+    strip: Picture | None = None  # original | difference | key set, made and packed in the worker
     outcome: Any = None  # core.dataset.job.Outcome (for the summary: errors of this run)
     stored: str = ""  # the result set's name when the explanation can be shown again (load_result_task)
 
@@ -78,9 +78,9 @@ def _qimage(rgb) -> QImage:
     return QImage(rgb.tobytes(), w, h, 3 * w, QImage.Format.Format_RGB888).copy()
 
 
-def photo_thumbnails_task(task, items: list[tuple[str, str]], ratio: float = 1.0) -> list[tuple[str, QImage]]:
+def photo_thumbnails_task(task, items: list[tuple[str, str]], ratio: float = 1.0) -> list[tuple[str, Picture]]:
     """Background thread: decode (JPEG: at a reduced size) and shrink each photo to the tile size (in device
-    pixels at the screen's ``ratio``: sharp on a HiDPI screen)."""
+    pixels at the screen's ``ratio``: sharp on a HiDPI screen), packed (the GUI decodes the tiles it shows)."""
     import numpy as np
     from PIL import Image, ImageOps
 
@@ -97,7 +97,7 @@ def photo_thumbnails_task(task, items: list[tuple[str, str]], ratio: float = 1.0
                 rgb = np.asarray(im.convert("RGB"))
         except Exception:  # noqa: BLE001, S112 - an unreadable file keeps the placeholder; its run says why
             continue
-        out.append((key, fit_image(_qimage(np.ascontiguousarray(rgb)), ratio=ratio)))
+        out.append((key, pack(_qimage(np.ascontiguousarray(rgb)), ratio)))
     return out
 
 
@@ -167,8 +167,7 @@ def explain_one_task(task, session, inp, out: str, options, max_side: int | None
     if result is not None:
         try:
             write_thumbnail(out, safe_name(inp.name), result)  # index.html's; the tile's is made at its own size
-            strip = fit_image(_qimage(np.ascontiguousarray(thumbnail_strip(result, device_size(ratio).height()))),
-                              ratio=ratio)
+            strip = pack(_qimage(np.ascontiguousarray(thumbnail_strip(result, device_size(ratio).height()))), ratio)
         except Exception:  # noqa: BLE001 - a missing strip only costs the tile its picture
             strip = None
         if views is not None:

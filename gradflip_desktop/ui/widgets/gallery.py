@@ -4,8 +4,8 @@ main views (its explanation, once it has one).
 
 Only widgets and their model: the run itself is :class:`gradflip_desktop.ui.controllers.folders.FoldersController`.
 A ``QListView`` in icon mode over :class:`GalleryModel` (no widget per image): laying out and painting
-500 tiles costs only the visible ones. Thumbnails arrive as ``QImage`` decoded and shrunk in a worker
-thread; the GUI thread only turns each into a pixmap once.
+500 tiles costs only the visible ones. Thumbnails arrive decoded, shrunk and packed (PNG) in a worker thread;
+the GUI thread decodes only the tiles it paints, and keeps a few screens of them (:mod:`.tile_cache`).
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ from .eliding_label import ElidingLabel
 from .elision import elide_end, elide_middle
 from .gallery_colours import state_colour
 from .gallery_delegate import GridSizeDelegate
-from .tile_image import ICON, fit_image
+from .tile_cache import TileCache
+from .tile_image import ICON, Picture, pack
 from .gallery_mark import CONTINUE, MARKED_TEXT, NOTHING, TileMarks, mark_title, show_mark
 
 WAITING, RUNNING, FLIPPED, NOT_FLIPPED, ERROR = "waiting", "running", "flipped", "not flipped", "error"
@@ -94,8 +95,8 @@ class Tile:
     text: str = ""
     label: str = ""  # the original class, for sorting by class
     size: float = float("inf")  # RMS per value of the saved change (an older record: its L2), for sorting by flip size
-    pixmap: QPixmap | None = None
-    strip: bool = False  # the pixmap is the result's strip (not the photo)
+    picture: Picture | None = None  # packed: decoded only while shown (GalleryModel.pixmap)
+    strip: bool = False  # the picture is the result's strip (not the photo)
 
 
 class GalleryModel(QAbstractListModel):
@@ -108,6 +109,8 @@ class GalleryModel(QAbstractListModel):
         self._row_of: dict[str, int] = {}
         self.sort_mode = 0
         self.marks = TileMarks()  # finished tiles of a model no longer loaded: dimmed, with a badge naming it
+        self.cache = TileCache(parent=self)  # the decoded pictures of the tiles painted last (tile_cache)
+        self.cache.ready.connect(lambda keys: [self.changed(key) for key in keys])  # put off by a paint, now decoded
         self._placeholder = QPixmap(ICON)
         self._placeholder.fill(QColor(0, 0, 0, 0))
         p = QPainter(self._placeholder)
@@ -127,9 +130,11 @@ class GalleryModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return f"{tile_name(tile.name)}\n{tile.text or tile.state}"
         if role == Qt.ItemDataRole.DecorationRole:
-            if tile.pixmap is not None and (marked or nothing):
-                return self.marks.pixmap(tile.key, tile.pixmap, marked, nothing)
-            return tile.pixmap or self._placeholder
+            if tile.picture is None:
+                return self._placeholder
+            look = self.marks.look(marked, nothing) if marked or nothing else None
+            badge = lambda pm: self.marks.pixmap(pm, marked, nothing)  # noqa: E731
+            return self.cache.pixmap(tile.key, tile.picture, look, badge, wait=False) or self._placeholder
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{tile.path}\n{tile.text or tile.state}" + (self.marks.tip() if marked else "")
         if role == Qt.ItemDataRole.ForegroundRole:
@@ -144,6 +149,7 @@ class GalleryModel(QAbstractListModel):
     def reset(self, entries: list[tuple[str, str, str]]) -> None:
         self.beginResetModel()
         self.marks.settings = None  # a new run: made with the settings of now
+        self.cache.clear()
         self.tiles = {key: Tile(key, path, name, i) for i, (key, path, name) in enumerate(entries)}
         self.rows = [key for key, _, _ in entries]
         self._row_of = {key: i for i, key in enumerate(self.rows)}
@@ -175,16 +181,21 @@ class GalleryModel(QAbstractListModel):
         if idx.isValid():
             self.dataChanged.emit(idx, idx)
 
-    def set_thumbnails(self, images: list[tuple[str, QImage]], strip: bool = False) -> None:
-        """Show decoded thumbnails; a photo never replaces a result's strip."""
+    def pixmap(self, key: str) -> QPixmap | None:
+        """Tile ``key``'s picture as painted without badges (None: it has none yet, the placeholder is shown)."""
+        tile = self.tiles.get(key)
+        return None if tile is None or tile.picture is None else self.cache.pixmap(key, tile.picture)
+
+    def set_thumbnails(self, images: list[tuple[str, Picture | QImage]], strip: bool = False) -> None:
+        """Show thumbnails, packed in the worker (an image is packed here); a photo never replaces a result's strip."""
         rows = []
         for key, image in images:
             tile = self.tiles.get(key)
-            if tile is None or image is None or image.isNull() or (tile.strip and not strip):
+            if tile is None or image is None or (tile.strip and not strip) or (isinstance(image, QImage) and image.isNull()):
                 continue
-            if image.deviceIndependentSize().toSize() != ICON:  # normally fitted in the worker already
-                image = fit_image(image, ratio=image.devicePixelRatio())
-            tile.pixmap, tile.strip = QPixmap.fromImage(image), strip
+            if isinstance(image, QImage):
+                image = pack(image, image.devicePixelRatio())
+            tile.picture, tile.strip = image, strip
             rows.append(self._row_of[key])
         if rows:
             self.dataChanged.emit(self.index(min(rows)), self.index(max(rows)), [Qt.ItemDataRole.DecorationRole])
@@ -411,7 +422,7 @@ class GalleryPanel(QWidget):
         if self.model.sort_mode and state in DONE_STATES:
             self.model.resort()
 
-    def set_thumbnails(self, images: list[tuple[str, QImage]], strip: bool = False) -> None:
+    def set_thumbnails(self, images: list[tuple[str, Picture | QImage]], strip: bool = False) -> None:
         self.model.set_thumbnails(images, strip)
 
     def _set_total(self, total: int) -> None:
@@ -474,7 +485,10 @@ class GalleryPanel(QWidget):
         self.model.resort()
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
-        """Focus on a list without a current tile makes the first one current (unselected, framed: gallery_delegate)."""
+        """Focus on a list without a current tile makes the first one current (unselected, framed: gallery_delegate);
+        a new size keeps as many decoded pictures as it shows (:meth:`.tile_cache.TileCache.fit`)."""
+        if obj is self.list and event.type() == QEvent.Type.Resize:
+            self.model.cache.fit(self.list)
         if obj is self.list and event.type() == QEvent.Type.FocusIn and not self.list.currentIndex().isValid() and self.model.rowCount():
             self.list.selectionModel().setCurrentIndex(self.model.index(0, 0), QItemSelectionModel.SelectionFlag.NoUpdate)
         return super().eventFilter(obj, event)

@@ -62,27 +62,26 @@ def marked_pixmap(pixmap: QPixmap, model: str | None, nothing: bool = False) -> 
 
 
 class TileMarks:
-    """A gallery's mark: the model its finished tiles come from while another is loaded (None: unmarked), and
-    their marked pixmaps, made once per tile and picture."""
+    """A gallery's mark: the model its finished tiles come from while another is loaded (None: unmarked); its
+    tiles' badged pixmaps are kept with their plain ones (:class:`.tile_cache.TileCache`), by :meth:`look`."""
 
     def __init__(self) -> None:
         self.model: str | None = None
         self.loaded = ""
         self.settings: tuple[str, str] | None = None  # (the run's settings, the panel's) in words while they differ
-        self._pixmaps: dict[str, tuple[tuple, QPixmap]] = {}  # (pixmap key, marked, nothing to flip), the badged one
 
     @property
     def again(self) -> bool:
         """Continue is Explain Again: the results are another model's or were made with other settings."""
         return self.model is not None or self.settings is not None
 
-    def pixmap(self, key: str, pixmap: QPixmap, marked: bool = True, nothing: bool = False) -> QPixmap:
+    def look(self, marked: bool = True, nothing: bool = False) -> tuple:
+        """What a tile's badges say: another mark (another model) is another look, drawn anew."""
+        return (self.model, self.loaded) if marked else None, nothing
+
+    def pixmap(self, pixmap: QPixmap, marked: bool = True, nothing: bool = False) -> QPixmap:
         """``pixmap`` with its badges: the model's when ``marked``, "nothing to flip" when ``nothing``."""
-        hit, stamp = self._pixmaps.get(key), (pixmap.cacheKey(), marked, nothing)
-        if hit is None or hit[0] != stamp:
-            badge = short_names(self.model or "", self.loaded)[0] if marked else None
-            hit = self._pixmaps[key] = (stamp, marked_pixmap(pixmap, badge, nothing))
-        return hit[1]
+        return marked_pixmap(pixmap, short_names(self.model or "", self.loaded)[0] if marked else None, nothing)
 
     def tip(self) -> str:
         return (f"\nExplained with {self.model}, not the loaded {self.loaded}: Explain Again explains the folder with "
@@ -111,7 +110,7 @@ def show_mark(panel, model: str | None, loaded: str, running: bool) -> None:
     marks = panel.model.marks
     if (model, loaded if model else "") == (marks.model, marks.loaded):
         return
-    marks.model, marks.loaded, marks._pixmaps = model, loaded if model else "", {}
+    marks.model, marks.loaded = model, loaded if model else ""
     if panel.model.rows:
         panel.model.dataChanged.emit(panel.model.index(0), panel.model.index(len(panel.model.rows) - 1))
     panel.title.setText(mark_title(panel.title_text, marks))
