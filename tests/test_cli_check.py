@@ -462,12 +462,10 @@ def test_the_curves_progress_counts_images_of_each_fill_in_on_a_terminal(results
     assert "\r\033[K" in err.split("curves (black, 2/2) 30/30 images")[1].split("gradflip: p0 (blur)")[0]
 
 
-def test_ctrl_c_mid_check_keeps_the_sets_checked_so_far_in_the_folders_csv(results, capsys, monkeypatch):
-    """Each set's JSON is written as it is checked; the folder's CSV used to be written only at the end, so a
-    Ctrl+C left it without the sets just checked (or with an older run's numbers for them)."""
+def _interrupt_at_the_second_set(monkeypatch):
+    """``check_set`` raises KeyboardInterrupt (a Ctrl+C) on the set p1; returns the real ``check_set``."""
     import gradflip_desktop.core.dataset.check as check_module
 
-    out, _ = results
     real = check_module.check_set
 
     def interrupted_at_the_second(clf, rec, **kw):
@@ -476,6 +474,14 @@ def test_ctrl_c_mid_check_keeps_the_sets_checked_so_far_in_the_folders_csv(resul
         return real(clf, rec, **kw)
 
     monkeypatch.setattr(check_module, "check_set", interrupted_at_the_second)
+    return real
+
+
+def test_ctrl_c_mid_check_keeps_the_sets_checked_so_far_in_the_folders_csv(results, capsys, monkeypatch):
+    """Each set's JSON is written as it is checked; the folder's CSV used to be written only at the end, so a
+    Ctrl+C left it without the sets just checked (or with an older run's numbers for them)."""
+    out, _ = results
+    _interrupt_at_the_second_set(monkeypatch)
     capsys.readouterr()
     assert cli.main(["check", str(out), "--points", "3"]) == 130
     err = capsys.readouterr().err
@@ -732,17 +738,8 @@ def test_resume_measures_a_set_whose_record_map_or_json_changed_and_another_mode
 
 
 def test_ctrl_c_says_resume_measures_the_rest_and_resume_keeps_what_was_checked(results, capsys, monkeypatch):
-    import gradflip_desktop.core.dataset.check as check_module
-
     out, _ = results
-    real = check_module.check_set
-
-    def interrupted_at_the_second(clf, rec, **kw):
-        if rec.name.startswith("p1"):
-            raise KeyboardInterrupt
-        return real(clf, rec, **kw)
-
-    monkeypatch.setattr(check_module, "check_set", interrupted_at_the_second)
+    real = _interrupt_at_the_second_set(monkeypatch)
     capsys.readouterr()
     assert cli.main(["check", str(out), "--points", "3"]) == 130
     err = capsys.readouterr().err
@@ -750,6 +747,8 @@ def test_ctrl_c_says_resume_measures_the_rest_and_resume_keeps_what_was_checked(
            "the same command with --resume measures only the rest" in err
     assert cli.main(["check", str(out), "--points", "3", "--resume"]) == 130
     assert "1 of 2 result sets were checked before the interrupt (1 kept)" in capsys.readouterr().err
+    import gradflip_desktop.core.dataset.check as check_module
+
     monkeypatch.setattr(check_module, "check_set", real)
     assert cli.main(["check", str(out), "--points", "3", "--resume"]) == 0
     err = capsys.readouterr().err

@@ -7,9 +7,8 @@ import pytest
 pytestmark = pytest.mark.gui
 
 
-def test_a_short_window_with_compare_methods_scrolls_instead_of_drawing_widgets_over_each_other(qtbot, settings):
-    # 820x560 with View ▸ Compare Methods on: views, comparison and plot need ~620 px and had ~470; squeezed below
-    # their least heights, the summary lay under the Difference row and the photos under their own captions
+def _short_window_with_compare(qtbot, settings):
+    """The window at its least size (820x560), shown, with View ▸ Compare Methods on."""
     from gradflip_desktop.ui.main_window import MainWindow
 
     w = MainWindow(settings=settings)
@@ -18,6 +17,13 @@ def test_a_short_window_with_compare_methods_scrolls_instead_of_drawing_widgets_
     w.show()
     w.set_compare_visible(True)
     qtbot.wait(50)
+    return w
+
+
+def test_a_short_window_with_compare_methods_scrolls_instead_of_drawing_widgets_over_each_other(qtbot, settings):
+    # 820x560 with View ▸ Compare Methods on: views, comparison and plot need ~620 px and had ~470; squeezed below
+    # their least heights, the summary lay under the Difference row and the photos under their own captions
+    w = _short_window_with_compare(qtbot, settings)
     for i in range(w.splitter.count()):
         child = w.splitter.widget(i)
         assert child.height() >= child.minimumSizeHint().height(), (type(child).__name__, child.height())
@@ -30,15 +36,8 @@ def test_compare_titles_end_with_an_ellipsis_where_a_panel_is_too_narrow(qtbot, 
     # 820x560 with RISE on: four panels, and the third title read "Gradient salier" (cut mid-word, no "…")
     from PySide6.QtWidgets import QLabel
 
-    from gradflip_desktop.ui.main_window import MainWindow
-
     settings.setValue("view/compare_rise", True)
-    w = MainWindow(settings=settings)
-    qtbot.addWidget(w)
-    w.resize(820, 560)
-    w.show()
-    w.set_compare_visible(True)
-    qtbot.wait(50)
+    w = _short_window_with_compare(qtbot, settings)
     title = w.compare.panel("Gradient saliency").title
     shown = QLabel.text(title)  # what is drawn (text() is the whole title)
     assert title.text() == "<b>Gradient saliency</b>"

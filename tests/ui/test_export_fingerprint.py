@@ -15,6 +15,17 @@ from helpers import RUN_TIMEOUT_MS, make_image_file
 from gradflip_desktop.ui.settings import RunSettings
 
 
+def _explained(qtbot, w, path, size_seed, settings):
+    """A photo made at ``path`` (width, height, seed), opened in the window ``w`` and explained with ``settings``."""
+    w.controls.set_settings(settings)
+    photo = make_image_file(path, *size_seed[:2], seed=size_seed[2])
+    with qtbot.waitSignal(w.classified, timeout=RUN_TIMEOUT_MS):
+        w.open_path(str(photo))
+    with qtbot.waitSignal(w.run_finished, timeout=RUN_TIMEOUT_MS):
+        w.explain()
+    return photo
+
+
 def test_export_fingerprints_the_photo_as_it_was_opened(qtbot, window, tmp_path):
     w = window
     w.controls.set_settings(RunSettings(style="free"))
@@ -84,12 +95,7 @@ def test_a_failed_export_is_not_where_the_next_dialog_starts(qtbot, window, tmp_
     # Export Results… to a read-only folder failed, yet that folder was remembered: the next Ctrl+E and the
     # gallery's Export All… dialogs opened in it (walk of session 28)
     w = window
-    w.controls.set_settings(RunSettings(style="free", max_steps=5))
-    photo = make_image_file(tmp_path / "p.png", 40, 30, seed=4)
-    with qtbot.waitSignal(w.classified, timeout=RUN_TIMEOUT_MS):
-        w.open_path(str(photo))
-    with qtbot.waitSignal(w.run_finished, timeout=RUN_TIMEOUT_MS):
-        w.explain()
+    _explained(qtbot, w, tmp_path / "p.png", (40, 30, 4), RunSettings(style="free", max_steps=5))
     good = tmp_path / "good"
     with qtbot.waitSignal(w.exported, timeout=30_000):
         w.export_to(str(good))
@@ -104,12 +110,7 @@ def test_a_failed_export_is_not_where_the_next_dialog_starts(qtbot, window, tmp_
 def test_an_export_after_moving_the_key_set_slider_says_it_keeps_the_runs_set(qtbot, window, tmp_path):
     # a newcomer moved the slider, exported, and found the run's region in the figure: nothing had said so
     w = window
-    w.controls.set_settings(RunSettings(style="free"))
-    photo = make_image_file(tmp_path / "p.png", 64, 48, seed=3)
-    with qtbot.waitSignal(w.classified, timeout=RUN_TIMEOUT_MS):
-        w.open_path(str(photo))
-    with qtbot.waitSignal(w.run_finished, timeout=RUN_TIMEOUT_MS):
-        w.explain()
+    _explained(qtbot, w, tmp_path / "p.png", (64, 48, 3), RunSettings(style="free"))
     with qtbot.waitSignal(w.exported, timeout=30_000):
         w.export_to(str(tmp_path / "a"))
     assert "slider" not in w.status_label.toolTip()
@@ -126,12 +127,7 @@ def test_overwrite_answer_exports_the_set_it_was_asked_about(qtbot, window, tmp_
     (Export stays enabled while a photo decodes; the export waits behind the decode), Overwrite re-exported
     ``w.result`` as it was then: None, so nothing was written and nothing said it."""
     w = window
-    w.controls.set_settings(RunSettings(style="free"))
-    photo = make_image_file(tmp_path / "a.png", 64, 48, seed=3)
-    with qtbot.waitSignal(w.classified, timeout=RUN_TIMEOUT_MS):
-        w.open_path(str(photo))
-    with qtbot.waitSignal(w.run_finished, timeout=RUN_TIMEOUT_MS):
-        w.explain()
+    _explained(qtbot, w, tmp_path / "a.png", (64, 48, 3), RunSettings(style="free"))
     out = tmp_path / "out"
     with qtbot.waitSignal(w.exported, timeout=30_000):
         w.export_to(str(out))
