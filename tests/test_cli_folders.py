@@ -1176,3 +1176,17 @@ def test_resume_notes_each_kept_set_made_with_another_batch_size(tiny_cli, folde
     assert err.count("kept a set made with --batch-size 2, not 1") == 5, err
     cli.main(["explain", str(folder), "--out", str(out), "--resume", "--no-key-pixels", "--batch-size", "2"])
     assert "kept a set made with --batch-size" not in capsys.readouterr().err  # the same batch size: nothing to say
+
+
+def test_resume_keeps_a_set_whose_record_has_odd_versions(tiny_cli, folder, tmp_path, capsys):
+    """--resume over a set whose record says "versions": "1.0" (hand-edited, foreign): kept as before the batch-size
+    note, not "internal error: AttributeError … (please report this)" with exit 3."""
+    out = tmp_path / "out"
+    first = cli.main(["explain", str(folder), "--out", str(out), "-q", "--no-key-pixels"])
+    rec_path = next(out.glob("*.gradflip.json"))
+    rec = json.loads(rec_path.read_text(encoding="utf-8"))
+    rec["versions"] = "1.0"
+    rec_path.write_text(json.dumps(rec), encoding="utf-8")
+    capsys.readouterr()
+    assert cli.main(["explain", str(folder), "--out", str(out), "--resume", "--no-key-pixels"]) == first  # not 3
+    assert "internal error" not in capsys.readouterr().err

@@ -75,33 +75,41 @@ class FrameFit(QObject):
     """Fits the window to the screen once more when its frame is known: the window manager adds the title bar
     after the window is shown (with no event when the window itself stays where it was), and
     :func:`keep_on_screen` before that took the client area for the whole window. Looks for the frame every
-    ``interval`` ms for ``tries`` tries after each show; a window without a frame is left as it is, and so is one
-    resized since it was shown (by the user, or a program: a later fit undid a test's 1024×700 on an 800 px screen)."""
+    ``interval`` ms for ``tries`` tries after each show by the program; a window without a frame is left as it is, and
+    so is one the program resized since (a later fit undid a test's 1024×700 on the 800 px offscreen screen) or one
+    restored from minimized (the window system's own Show: it stays where the user left it). The window system's
+    resizes (mapping the window) do not count."""
 
     def __init__(self, w: QMainWindow, interval: int = 100, tries: int = 30):
         super().__init__(w)
-        self.w, self.tries, self._left, self._shown = w, tries, 0, w.size()
+        self.w, self.tries, self._left, self._chosen, self._fitting = w, tries, 0, False, False
         self.timer = QTimer(self)
         self.timer.setInterval(interval)
         self.timer.timeout.connect(self.check)
         w.installEventFilter(self)
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
-        if obj is self.w and event.type() == QEvent.Type.Show:
-            self._left, self._shown = self.tries, self.w.size()
+        if obj is self.w and event.type() == QEvent.Type.Show and not event.spontaneous():
+            self._left, self._chosen = self.tries, False
             self.timer.start()
+        elif obj is self.w and event.type() == QEvent.Type.Resize and not event.spontaneous() and not self._fitting:
+            self._chosen = True  # the program chose a size after the show: kept
         return False
 
     def check(self) -> None:
         self._left -= 1
-        if self.w.size() != self._shown:  # resized since it was shown: that size is someone's choice
+        if self._chosen:
             self.timer.stop()
             return
         framed = self.w.frameGeometry().size() != self.w.size()
         if framed or self._left <= 0 or not self.w.isVisible():
             self.timer.stop()
         if framed and self.w.isVisible() and (screen := self.w.screen()) is not None:
-            keep_on_screen(self.w, screen.availableGeometry())
+            self._fitting = True
+            try:
+                keep_on_screen(self.w, screen.availableGeometry())
+            finally:
+                self._fitting = False
 
 
 def save(w: QMainWindow) -> None:

@@ -146,7 +146,9 @@ def test_the_window_is_fitted_again_once_its_frame_is_known(qtbot):
     w.setGeometry(avail.x() + 1, avail.y() + 20, avail.width(), avail.height())  # as tall as the screen, as before
     w.hide()
     w.show()
-    qtbot.waitUntil(lambda: avail.contains(w.frameGeometry()), timeout=2000)
+    # the offscreen platform shifts a shown window by its own 2 px border, sometimes after the fit: allowed for
+    inside = avail.adjusted(-2, -2, 2, 2)
+    qtbot.waitUntil(lambda: inside.contains(w.frameGeometry()), timeout=2000)
     assert QRect(w.frameGeometry()).height() <= avail.height()
 
 
@@ -163,3 +165,22 @@ def test_a_window_resized_after_it_was_shown_keeps_that_size(qtbot):
     w.resize(avail.width() + 200, 300)  # wider than the screen, chosen after the show
     qtbot.waitUntil(lambda: not fit.timer.isActive(), timeout=2000)
     assert w.width() == avail.width() + 200
+
+
+def test_a_window_the_user_moved_stays_there_when_restored_from_the_taskbar(qtbot):
+    """FrameFit fits the window when the program shows it, not each time the window system maps it again: a window
+    the user dragged half off the screen's edge jumped back inside when restored from minimized (a spontaneous Show)."""
+    from gradflip_desktop.ui.window_layout import FrameFit
+
+    w = _Framed.make(qtbot)
+    fit = FrameFit(w, interval=10)
+    w.setGeometry(100, 100, 400, 300)
+    w.show()
+    qtbot.waitUntil(lambda: not fit.timer.isActive(), timeout=2000)
+    avail = w.screen().availableGeometry()
+    w.move(avail.right() - 150, avail.top() + 100)  # dragged by the user, half off the right edge
+    where = w.pos()
+    w.showMinimized()
+    w.showNormal()  # restored from the taskbar: the window system's (spontaneous) Show
+    qtbot.wait(200)
+    assert w.pos() == where and w.size().width() == 400

@@ -48,8 +48,9 @@ def kept_batch_note(rec: dict, batch_size: int) -> list[str]:
     """A note for a set ``--resume`` keeps although it was made with another ``--batch-size`` (an interrupted
     ``--batch-size 4`` run resumed with the default 1): a batch rounds floats otherwise, which can move the key
     region and the class it flips to, so the folder's answers are no longer all those of one batch size."""
-    then = str((rec.get("versions") or {}).get("batch_size") or "")
-    if not then.isdigit() or int(then) == int(batch_size):
+    versions = rec.get("versions")  # a hand-edited or foreign record's may be anything: then unknown
+    then = str((versions if isinstance(versions, dict) else {}).get("batch_size") or "")
+    if not (then.isascii() and then.isdigit()) or int(then) == int(batch_size):
         return []
     return [f"kept a set made with --batch-size {then}, not {batch_size} (a batch can change the answer; "
             "--force explains it again)"]

@@ -292,3 +292,13 @@ def test_the_same_weights_built_alike_are_one_model_whatever_its_name():
     assert same_weights(sd, {**sd, "name": "timm:resnet18 (3 classes, ft.pth)", "arch": "timm:resnet18"}) == {"file"}
     older = {k: v for k, v in then.items() if k != "arch"}
     assert same_weights(older, {**then, "name": "My digits"}) == {"file"}
+
+
+@pytest.mark.parametrize("versions", ["1.0", [1], 5, {"batch_size": "²"}])
+def test_kept_batch_note_reads_an_odd_record_s_versions_as_unknown(versions):
+    """A hand-edited or foreign record ("versions": "1.0") kept by --resume: no note, not an internal error that
+    ended the whole folder run (AttributeError: 'str' object has no attribute 'get'; int("²") a ValueError)."""
+    from gradflip_desktop.core.dataset.inputs import kept_batch_note
+
+    assert kept_batch_note({"versions": versions}, 1) == []
+    assert kept_batch_note({"versions": {"batch_size": "4"}}, 1) != []
