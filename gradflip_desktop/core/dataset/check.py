@@ -28,6 +28,7 @@ import numpy as np
 
 from ..errors import json_loads
 from ..faithfulness import TIE
+from .check_stamp import FORMAT, file_sha256, kept_checks, make_stamp, resume_entry
 
 RECORD_SUFFIX = ".gradflip.json"
 CHECK_SUFFIX = ".faithfulness.json"
@@ -72,16 +73,6 @@ def stored_records(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list
             problems.append(f"{p}: cannot be read ({exc.strerror or exc})")
     unique = list(dict.fromkeys(q.resolve() for q in found))
     return unique, problems
-
-
-def _sha256(path: Path) -> str:
-    from ..images.loading import open_regular  # noqa: PLC0415
-
-    h = hashlib.sha256()
-    with open_regular(path) as f:  # the photo replaced by a named pipe: OSError, not a wait for a writer
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _model_differs(rec: dict, classifier) -> str:
@@ -132,7 +123,7 @@ def _photo(source: str, photos: str | os.PathLike | None, digest: str | None = N
     if digest:
         for q in found:
             try:
-                if _sha256(q) == digest:
+                if file_sha256(q) == digest:
                     return q
             except OSError:
                 continue
@@ -145,7 +136,7 @@ def _photo(source: str, photos: str | os.PathLike | None, digest: str | None = N
 
 def _same_file(path: Path, digest: str) -> bool:
     try:
-        return _sha256(path) == digest
+        return file_sha256(path) == digest
     except OSError:
         return False
 
@@ -181,7 +172,6 @@ def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] =
     from ..faithfulness import POINTS, check_maps
     from ..images import atomic_write_bytes, load_image
     from ..summary import any_of
-    from .check_stamp import FORMAT, file_sha256, kept_checks, make_stamp, resume_entry
 
     path = Path(record)
     name = path.name[: -len(RECORD_SUFFIX)]
@@ -232,13 +222,13 @@ def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] =
         return out
     src = _photo(str(source), photos, digest)
     try:
-        if digest and _sha256(src) != digest:
+        if digest and file_sha256(src) != digest:
             relative = "" if src.is_absolute() or photos is not None else (
                 " (the record names it relative to the folder the run started in: is this that folder? or give --photos DIR)")
             out.skipped = (f"the photo {src} changed since the run{relative}" if src == Path(str(source)) else
                            f"{src} is not the photo the run read ({source}: another content)")
             return out
-        photo_sha256 = digest or _sha256(src)  # each file's digest before it is read: a later edit is never stamped as read
+        photo_sha256 = digest or file_sha256(src)  # each file's digest before it is read: a later edit is never stamped as read
         data = load_image(src, max_side=max(int(v) for v in work), **({"max_pixels": int(max_pixels)} if max_pixels else {}))
         pixels = data.pixels
         map_sha256 = file_sha256(path.with_name(name + ".importance.npy"))

@@ -120,7 +120,7 @@ def plan(inputs: Iterable[Input], settings: JobSettings, options: ExplainOptions
                 "rename one or explain them into another output folder")))
             continue
         if existing and settings.resume:
-            rec, batch = complete_record(out, inp.name), settings.batch_size
+            rec = complete_record(out, inp.name)
             if rec is not None:
                 source = other_image(rec, inp)
                 other = made_otherwise(rec, options, model, settings.max_side)
@@ -135,7 +135,8 @@ def plan(inputs: Iterable[Input], settings: JobSettings, options: ExplainOptions
                 elif rec.get("status") in RETRIED or changed_file(rec, inp):  # a failure of the moment (the model
                     todo.append((inp, True))  # raised: out of memory; a cancelled run) or a photo edited since: again
                 else:  # kept (one made with another --batch-size: noted)
-                    settled.append(Outcome(inp, DONE, rec.get("message", ""), rec, notes=kept_batch_note(rec, batch)))
+                    settled.append(Outcome(inp, DONE, rec.get("message", ""), rec,
+                                           notes=kept_batch_note(rec, settings.batch_size)))
                 continue
             todo.append((inp, True))  # a partial set: recompute, replacing its files
         elif existing and not settings.force:

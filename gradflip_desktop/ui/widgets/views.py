@@ -210,9 +210,11 @@ class ResultViews(QWidget):
     def set_opacity(self, value) -> None:
         """The map's opacity, 0–1 (remembered as the mode is: a saved value that is no number keeps 75 %)."""
         try:
-            self._opacity = min(1.0, max(0.0, float(value))) if math.isfinite(float(value)) else self._opacity
+            v = float(value)
         except (TypeError, ValueError):
             return
+        if math.isfinite(v):
+            self._opacity = min(1.0, max(0.0, v))
         self._sync_slider()
 
     @property

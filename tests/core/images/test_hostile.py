@@ -496,7 +496,7 @@ def test_a_photo_that_became_a_named_pipe_is_never_waited_on(tmp_path):
     """A folder run fingerprints each photo (SHA-256) just before loading it, and `gradflip check` hashes the
     run's photo: both used a plain open(), which blocks on a named pipe until a writer comes. A photo replaced
     by a pipe after the folder was listed (or after the run) hung the run and the check for ever."""
-    from gradflip_desktop.core.dataset.check import _sha256
+    from gradflip_desktop.core.dataset.check_stamp import file_sha256
     from gradflip_desktop.core.dataset.inputs import file_fingerprint
     from gradflip_desktop.core.images.loading import open_regular
 
@@ -506,7 +506,7 @@ def test_a_photo_that_became_a_named_pipe_is_never_waited_on(tmp_path):
 
     def attempt():
         seen.append(file_fingerprint(fifo))
-        for fn in (_sha256, open_regular):
+        for fn in (file_sha256, open_regular):
             try:
                 fn(fifo)
             except OSError as exc:
