@@ -391,7 +391,7 @@ def _explain(args) -> int:
             text = f"internal error: {type(exc).__name__}: {exc} (please report this)" if internal else error_text(exc)
             if many and o.input.display not in text and o.input.name not in text:
                 text = f"{o.input.display}: {text}"  # say which input, unless the message does
-            _err(text)
+            _err(f"[{done}/{total}] {text}" if many else text)  # where in the run, as the progress lines say
             codes.append(EXIT_INTERNAL if internal else EXIT_BAD_INPUT)
             kept[0] += 1  # "3/9 · 648.67 images/s" after two unreadable files and a kept set counted them as explained
             return
@@ -402,7 +402,7 @@ def _explain(args) -> int:
             if many:
                 tag = "" if o.status != DONE else " (kept)"
                 kept[0] += o.status == DONE
-                print(f"[{rate_text(done, total, started, kept[0])}] {o.input.display}{tag}: {_outcome_text(o)}",
+                print(f"[{rate_text(done, total, started, kept[0], batch)}] {o.input.display}{tag}: {_outcome_text(o)}",
                       file=sys.stderr, flush=True)
             else:
                 single.done(_outcome_text(o))

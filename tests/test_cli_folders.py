@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -69,7 +70,8 @@ def test_folder_run_writes_sets_summary_and_gallery(tiny_cli, folder, tmp_path, 
     assert code == 2  # one input failed; the others still ran
     assert "skipped: " + str(folder / "notes.txt") + ": not an image" in err
     assert "sub: a folder (use --recursive" in err
-    assert "gradflip: error: “broken.png” starts like a PNG file" in err
+    # where in the run, as the progress lines say: "[3/5]" (the inputs are explained in name order)
+    assert re.search(r"^gradflip: error: \[\d/\d\] “broken.png” starts like a PNG file", err, re.M)
     progress = [ln for ln in err.splitlines() if ln.startswith("[")]
     assert len(progress) == 5 and progress[-1].startswith("[6/6 (100 %) · ")  # one line per image, rate and ETA
     assert all("images/s · ETA" in ln for ln in progress)
@@ -254,8 +256,8 @@ def test_the_rate_counts_no_unreadable_file_or_kept_set_as_explained(tiny_cli, t
     import gradflip_desktop.core.dataset.job as job
 
     real = job.rate_text
-    monkeypatch.setattr(job, "rate_text", lambda done, total, started, kept=0: seen.append((done, kept)) or real(
-        done, total, started, kept))
+    monkeypatch.setattr(job, "rate_text", lambda done, total, started, kept=0, batch=1: seen.append((done, kept)) or real(
+        done, total, started, kept, batch))
     out = tmp_path / "out"
     cli.main(["explain", str(d), "--out", str(out), "--no-key-pixels"])
     err = capsys.readouterr().err

@@ -56,6 +56,20 @@ def test_progress_rate_counts_only_the_images_explained():
     assert " · 0.40 images/s · ETA 0:" in rate_text(4, 8, started)  # no kept sets: as before
 
 
+def test_progress_rate_of_a_batched_run_counts_the_images_in_flight_as_half_done():
+    """--batch-size 8 on 100 photos: the first image finished when the 7 others in flight were about half done, and
+    its line said "ETA 16:30" for a run of ~3 minutes (8 × too high); the rest of the batch then arrived at once."""
+    import time
+
+    from gradflip_desktop.core.dataset.job import rate_text
+
+    started = time.perf_counter() - 10.0  # the first image after 10 s; 7 more in flight
+    assert " · 0.45 images/s · ETA 3:4" in rate_text(1, 100, started, batch=8)  # (1 + 3.5) / 10 s; 99 left: ~220 s
+    assert " · 0.10 images/s · ETA 16:" in rate_text(1, 100, started)  # one at a time: as before
+    assert rate_text(99, 100, started, batch=8).split(" · ")[1] == "9.95 images/s"  # (99 + 0.5) / 10 s: 1 in flight
+    assert rate_text(2, 5, started, kept=2, batch=8).endswith("-- images/s · ETA --:--")  # nothing explained yet
+
+
 def test_gallery_page_shows_l2_as_its_per_class_table_does(tmp_path):
     """The index.html rows printed the raw record value (0.522797) next to the per-class median (0.5228)."""
     rec = _record(key_pixels={"count": 0, "fraction": 0.0, "flips": False, "prediction": None},
