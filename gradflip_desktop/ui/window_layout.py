@@ -12,7 +12,8 @@ from __future__ import annotations
 from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, Qt, QTimer
 from PySide6.QtWidgets import QMainWindow
 
-FIRST_SIZE = (1280, 820)  # the window's first size (then: as the user left it)
+FIRST_SIZE = (1280, 820)  # the window's first size (then: as the user left it), for a usual font (see first_size)
+USUAL_FONT_HEIGHT = 18  # px: up to an 11 pt desktop font at 96 dpi; a larger font makes the first size larger
 GEOMETRY = "window/geometry"
 STATE = "window/state"  # toolbar and dock: QMainWindow.saveState
 SPLITTERS = {"window/views_splitter": "splitter", "window/main_splitter": "main_splitter"}  # key: the window's attribute
@@ -31,7 +32,7 @@ def restore(w: QMainWindow) -> None:
     The gallery's dock keeps its place and size but stays hidden: it opens with a folder, never empty."""
     geometry = _bytes(w.settings.value(GEOMETRY))
     if geometry is None or not w.restoreGeometry(geometry):
-        w.resize(*FIRST_SIZE)
+        w.resize(*first_size(w))
     state = _bytes(w.settings.value(STATE))
     if state is not None:
         w.restoreState(state)
@@ -44,6 +45,14 @@ def restore(w: QMainWindow) -> None:
                 splitter.widget(i).setHidden(was_hidden)
     w.gallery_dock.hide()
     FrameFit(w)
+
+
+def first_size(w: QMainWindow) -> tuple[int, int]:
+    """The window's first size: :data:`FIRST_SIZE`, larger in proportion to a large font (then fitted to the screen
+    by :func:`keep_on_screen`). At 1280×820 a 2× font (QT_FONT_DPI=192 with scaling off, an 18 pt desktop font)
+    left the photos 100 px wide and the plot scrolled out of view, on a 2560×1600 screen three quarters empty."""
+    scale = max(1.0, w.fontMetrics().height() / USUAL_FONT_HEIGHT)
+    return round(FIRST_SIZE[0] * scale), round(FIRST_SIZE[1] * scale)
 
 
 def keep_on_screen(w: QMainWindow, avail: QRect) -> None:

@@ -184,3 +184,29 @@ def test_a_window_the_user_moved_stays_there_when_restored_from_the_taskbar(qtbo
     w.showNormal()  # restored from the taskbar: the window system's (spontaneous) Show
     qtbot.wait(200)
     assert w.pos() == where and w.size().width() == 400
+
+
+@pytest.mark.parametrize("factor", [1.0, 2.0])
+def test_the_first_size_grows_with_a_large_font_and_still_fits_the_screen(qtbot, factor):
+    """At 1280×820 a 2× font (QT_FONT_DPI=192 with scaling off) left the photos 100 px wide and the plot scrolled out
+    of view on a 2560×1600 screen, three quarters of it empty. The usual font keeps 1280×820."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtWidgets import QMainWindow
+
+    from gradflip_desktop.ui.window_layout import FIRST_SIZE, USUAL_FONT_HEIGHT, first_size, keep_on_screen
+
+    w = QMainWindow()
+    qtbot.addWidget(w)
+    font = w.font()
+    font.setPixelSize(round(USUAL_FONT_HEIGHT * 0.75 * factor))  # 13 px: a usual font; 27 px: twice that
+    w.setFont(font)
+    width, height = first_size(w)
+    if factor == 1.0:
+        assert (width, height) == FIRST_SIZE
+        return
+    assert width >= 1.4 * FIRST_SIZE[0] and height >= 1.4 * FIRST_SIZE[1], (width, height)
+    assert width * FIRST_SIZE[1] == pytest.approx(height * FIRST_SIZE[0], rel=0.01)  # the same shape
+    w.resize(width, height)
+    avail = QRect(0, 0, 1920, 1080)
+    keep_on_screen(w, avail)
+    assert w.width() <= avail.width() and w.height() <= avail.height()

@@ -11,8 +11,16 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QFontMetricsF
+from PySide6.QtWidgets import QWidget
 
 MARGIN = 20  # the label's document margins and the layout's side margins, in pixels
+ROW_HEIGHT = 52  # the colour bar's row at the usual font sizes: the bar, its tick labels and its label
+
+
+def bar_row_height(widget: QWidget) -> int:
+    """The colour bar row's height for ``widget``'s font: two lines of text (tick labels, label) under the 10 px bar.
+    A fixed 52 px cut the label in half with a large font (QT_FONT_DPI=192, or an 18 pt desktop font: "impo…(%)")."""
+    return max(ROW_HEIGHT, 2 * widget.fontMetrics().height() + 22)
 
 
 class BarLabel(QObject):
@@ -50,4 +58,4 @@ class BarLabel(QObject):
         axis.resizeEvent()  # the label centred under the bar again
 
 
-__all__ = ["BarLabel"]
+__all__ = ["BarLabel", "bar_row_height"]

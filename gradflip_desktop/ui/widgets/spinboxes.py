@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QLocale, Signal
 from PySide6.QtWidgets import QDoubleSpinBox, QSpinBox, QWidget
 
 
@@ -13,6 +13,9 @@ class _SaysWhenRefused:
     refused = Signal(str)
 
     def _watch(self) -> None:
+        # the digits and "." decimal of every other number in the window, the command line and the exported files,
+        # whatever the locale (LANG=ar_EG.UTF-8 showed the step budget as "٢٠٠" next to ε "0.0002")
+        self.setLocale(QLocale.c())
         self._typed: str | None = None
         self.lineEdit().textEdited.connect(self._edited)
         self.editingFinished.connect(self._finished)
@@ -44,11 +47,18 @@ class CheckedSpinBox(_SaysWhenRefused, QSpinBox):
 
 
 class CheckedDoubleSpinBox(_SaysWhenRefused, QDoubleSpinBox):
-    """Shows its value without trailing zeros (``0.0002``, not ``0.0002000``) and says when it refuses one."""
+    """Shows its value without trailing zeros (``0.0002``, not ``0.0002000``) and says when it refuses one.
+
+    It reads what it shows, a "." decimal, in every locale, and takes a typed "," for one: under LANG=de_DE.UTF-8
+    Qt's own reading (the locale's "," decimal, "." a group separator) dropped the "." of "0.0003" and refused
+    the "7" of "0.0007" typed after the box's own "0.000", then said "'0000' is outside 0.0000001–0.25"."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._watch()
+
+    def validate(self, text: str, pos: int):  # noqa: D102 - Qt API: the text as checked is the one the box keeps
+        return super().validate(text.replace(",", "."), pos)
 
     def textFromValue(self, value: float) -> str:  # noqa: N802 - Qt API
         return f"{value:.{self.decimals()}f}".rstrip("0").rstrip(".") if value else "0"

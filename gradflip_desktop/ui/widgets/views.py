@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from gradflip_desktop.core.viz.difference import AMPLIFIED, DIFF_MODES, KEY_PIXELS, MAGNITUDE, ColorBar, DiffImage, entry
 
-from .bar_label import BarLabel
+from .bar_label import BarLabel, bar_row_height
 from .colormap import colormap_from_lut
 from .fitted_label import FittedLabel
 from .image_panel import ImagePanel
@@ -127,7 +127,7 @@ class ResultViews(QWidget):
         )
         self.colorbar.axis.enableAutoSIPrefix(False)  # real units, never "(x0.001)"
         self.colorbar_view.addItem(self.colorbar)
-        self.colorbar_view.setFixedHeight(52)
+        self.colorbar_view.setFixedHeight(row_height := bar_row_height(self))  # taller with a large font
         self.bar_label = BarLabel(self.colorbar_view, self.colorbar,
                                   "The Difference map's scale: which colour means how much (the unit is in the label).")
         self.colorbar_view.setMinimumWidth(170)
@@ -138,7 +138,7 @@ class ResultViews(QWidget):
         self.no_map.setObjectName("no-map-note")
         self.no_map.setWordWrap(True)
         self.no_map.setMinimumWidth(170)
-        self.no_map.setFixedHeight(52)  # the colour bar's: the row keeps its height (the views never move)
+        self.no_map.setFixedHeight(row_height)  # the colour bar's: the row keeps its height (the views never move)
         self.no_map.hide()
 
         # one row above the panels: Difference mode, opacity/gain, colour bar
@@ -151,7 +151,7 @@ class ResultViews(QWidget):
         toolbar.addWidget(self.colorbar_view, 1)
         toolbar.addWidget(self.no_map, 1)
         self._spacer = QWidget()
-        self._spacer.setFixedHeight(52)
+        self._spacer.setFixedHeight(row_height)
         toolbar.addWidget(self._spacer, 1)
 
         self.original = ImagePanel("Original")

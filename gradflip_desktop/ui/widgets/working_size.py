@@ -18,8 +18,8 @@ def memory_note(side: int, photo: tuple[int, int] | None = None) -> str:
     """"≈ 9 MB per copy of this photo; a run holds about 30 copies (≈ 283 MB)" (of a 4:3 photo when none is open)."""
     mb = working_size_megabytes(side, photo)
     what = "this photo" if photo else "a 4:3 photo"
-    def size(v: float) -> str:
-        return "< 1 MB" if v < 1 else f"≈ {v:.0f} MB"  # a thumbnail's "≈ 0 MB"
+    def size(v: float) -> str:  # one word: a narrow note (QT_SCALE_FACTOR=1.5) put "(≈ 49" and "MB)" on two lines
+        return "<\u00a01\u00a0MB" if v < 1 else f"≈\u00a0{v:.0f}\u00a0MB"  # a thumbnail's "≈ 0 MB"
 
     return f"{size(mb)} per copy of {what}; a run holds about {RUN_COPIES} copies ({size(RUN_COPIES * mb)})"
 
