@@ -753,3 +753,41 @@ def test_ctrl_c_says_resume_measures_the_rest_and_resume_keeps_what_was_checked(
     assert cli.main(["check", str(out), "--points", "3", "--resume"]) == 0
     err = capsys.readouterr().err
     assert "out/p0 (kept): " in err and "kept the checks of 1 of 2 result sets" in err and "measured 1" in err
+
+
+def test_sets_of_several_styles_say_that_gradflips_medians_mix_them(results, tmp_path, capsys):
+    """`gradflip check region_out free_out` (comparing the styles) printed one "GradFlip" row of medians over both
+    styles' maps, with nothing saying so."""
+    out, photos = results
+    region = tmp_path / "region"
+    assert cli.main(["explain", *map(str, photos), "--out", str(region), "--style", "blur", "--quiet"]) in (0, 1)
+    flipped = sum(json.loads(p.read_text(encoding="utf-8"))["flipped"] for p in region.glob("*.gradflip.json"))
+    assert flipped >= 1  # the tiny model: at least one photo flips in the blur style
+    capsys.readouterr()
+    assert cli.main(["check", str(out), str(region), "-q"]) == 0
+    assert (f"GradFlip's maps here come from 2 styles (smallest change on 2, blur per pixel on {flipped}): its medians "
+            "mix them; check each style's sets alone to compare them") in capsys.readouterr().out
+    assert cli.main(["check", str(out), "-q", "--resume"]) == 0
+    assert "styles" not in capsys.readouterr().out
+
+
+def test_a_set_made_with_a_network_in_memory_says_to_check_it_from_python(tmp_path, monkeypatch, capsys):
+    """A notebook's set (classifier_from_module, its record names the weights by weights_sha256, no file) was skipped
+    with "pass the run's --model and its options": no --model loads a network that lives in a notebook."""
+    from helpers import TinyNet
+
+    from gradflip_desktop.core import ExplainOptions, Preprocessing, classifier_from_module, run, write_result_set
+
+    pre = Preprocessing(input_size=(16, 16), mean=(0.5,) * 3, std=(0.25,) * 3)
+    model = classifier_from_module(TinyNet(4, 0), [f"class{i}" for i in range(4)], preprocessing=pre)
+    photo = _png(tmp_path / "p0.png", seed=0)
+    write_result_set(run(model, load_image(photo), ExplainOptions(style="free")), tmp_path / "out", "p0")
+    record = tmp_path / "out" / "p0.gradflip.json"
+    monkeypatch.setattr(cli, "_load_model", lambda args: make_tiny())
+    capsys.readouterr()
+    assert cli.main(["check", str(tmp_path / "out")]) == 2
+    assert ("made with a network given in memory (TinyNet (4 classes)), which no --model loads: check it from Python "
+            "with that network, gradflip_desktop.core.dataset.check.check_set(model, record)") in capsys.readouterr().err
+    assert check_set(model, record, write=False).check is not None  # as it says
+    other = classifier_from_module(TinyNet(4, 1), [f"class{i}" for i in range(4)], preprocessing=pre)
+    assert check_set(other, record, write=False).skipped.startswith("made with other weights of the network in memory")

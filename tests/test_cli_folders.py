@@ -83,6 +83,7 @@ def test_folder_run_writes_sets_summary_and_gallery(tiny_cli, folder, tmp_path, 
         rec = json.loads((out / f"{r['name']}.gradflip.json").read_text(encoding="utf-8"))
         assert r["status"] == rec["status"] and int(r["final_index"]) == rec["final"]["index"]
         assert float(r["l2_saved"]) == pytest.approx(rec["l2_saved"], rel=1e-5)
+        assert float(r["rms_saved"]) == pytest.approx(rec["rms_saved"], rel=1e-5)
         assert int(r["steps"]) == rec["steps"] and r["original_label"] == rec["original"]["label"]
         assert all((out / f"{r['name']}{s}").is_file() for s in SUFFIXES)
     page = (out / "index.html").read_text(encoding="utf-8")

@@ -39,7 +39,7 @@ from .figure import difference_overlay, render_figure
 from .images import discard, png_bytes, stage_bytes, utf8_bytes
 from .images.writing import sweep_stale
 from .results import ExplainResult
-from .summary import class_range
+from .summary import class_range, summary_sentence
 
 SUFFIXES = (".gradflip.json", ".adjusted.png", ".difference.png", ".figure.png", ".delta.npy", ".importance.npy",
             ".key.png", ".steps.csv")
@@ -89,6 +89,7 @@ def record(result: ExplainResult, image_info: dict | None = None, versions: dict
         "flipped": result.flipped,
         "status": result.status,
         "message": result.message,
+        "sentence": summary_sentence(result),  # the answer in words, the figure's headline: machine-readable with the rest
         "original": result.original.to_dict(),
         "final": result.final.to_dict(),
         "target": None if result.target is None else result.target.to_dict(),

@@ -54,3 +54,15 @@ def test_the_record_gives_the_lowest_and_highest_class_probability_in_the_photo(
     p0 = clf.probabilities(pixels)
     assert np.allclose(rec["original_range"], [p0.min(), p0.max()], atol=1e-6)
     assert abs(rec["original_range"][1] - rec["original"]["probability"]) < 1e-6
+
+
+def test_the_record_says_the_answer_in_the_words_of_the_figure(tmp_path):
+    """The sentence ("Removing detail in the outlined 12 % of the image turns espresso (90 %) into candle …") was only
+    in the figure's pixels: a folder of records could not be read for it (e.g. which photos no small region flips)."""
+    from gradflip_desktop.core.summary import summary_sentence
+
+    res = run(make_tiny(), _pixels(), ExplainOptions(max_steps=60))
+    write_result_set(res, tmp_path, "r")
+    rec = json.loads((tmp_path / "r.gradflip.json").read_text("utf-8"))
+    assert rec["sentence"] == summary_sentence(res) and rec["sentence"].startswith(("Removing", "No small region"))
+    assert list(rec)[:5] == ["format", "flipped", "status", "message", "sentence"]

@@ -104,3 +104,28 @@ def test_a_result_prints_as_one_line(tiny, tiny_image):
                     f"{len(result.steps)} steps, {result.seconds:.1f} s, {result.model_name}>")
     region = run(tiny, tiny_image, ExplainOptions(max_steps=100))
     assert region.key_region is not None and f", key region {region.key_region.fraction:.1%}, " in repr(region)
+
+
+def test_the_arrays_the_readme_names_have_its_types_and_shapes(tiny, tiny_image):
+    """README "From Python" names where a notebook finds the counterfactual, the map and the key region as arrays
+    (they were findable only by reading results.py); each is what it says, and key_region_image() is classified as
+    key_region.prediction."""
+    res = run(tiny, tiny_image, ExplainOptions(max_steps=60))
+    h, w = tiny_image.shape[:2]
+    for name in ("original_pixels", "adjusted_pixels", "delta"):
+        a = getattr(res, name)
+        assert isinstance(a, np.ndarray) and a.dtype == np.float32 and a.shape == (h, w, 3), name
+    assert 0 <= res.adjusted_pixels.min() and res.adjusted_pixels.max() <= 1
+    assert res.adjusted_uint8.dtype == np.uint8 and res.adjusted_uint8.shape == (h, w, 3)
+    assert res.importance_map().dtype == np.float32 and res.importance_map().shape == (h, w)
+    for probs in (res.original_probabilities, res.final_probabilities):
+        assert probs.dtype == np.float32 and probs.shape == (len(res.labels),)
+    assert tiny.classify(res.adjusted_uint8 / np.float32(255))[0].index == res.final.index
+    assert res.key_pixels is None and res.flipped and res.key_region is not None
+    assert res.key_region.mask.dtype == bool and res.key_region.mask.shape == (h, w)
+    img = res.key_region_image()
+    assert img.dtype == np.float32 and img.shape == (h, w, 3) and np.array_equal(np.round(img * 255) / 255, img)
+    assert tiny.classify(img)[0].index == res.key_region.prediction.index
+    assert set(res.final.to_dict()) == {"index", "label", "probability"}
+    probs = tiny.probabilities(res.original_pixels)
+    assert probs.dtype == np.float64 and probs.shape == (len(res.labels),)

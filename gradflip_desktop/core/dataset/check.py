@@ -20,6 +20,7 @@ import hashlib
 import io
 import json
 import os
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -49,6 +50,7 @@ class SetCheck:
     checks: tuple = ()  # one check per fill-in asked for (the maps are made once), ``check`` first
     rise_masks: int = 0  # RISE's masks when its map was measured (0: not asked for)
     kept: bool = False  # read back from its NAME.faithfulness.json (``reuse``), not measured again
+    style: str = ""  # the record's options.style: whose map "GradFlip" is (format_table says when sets mix them)
 
 
 def stored_records(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[str]]:
@@ -83,6 +85,12 @@ def _model_differs(rec: dict, classifier) -> str:
     now = json.loads(json.dumps(model_description(classifier) or {}))  # as the record stores it (tuples -> lists)
     if not isinstance(stored, dict):
         return ""
+    then = stored.get("weights_sha256")  # a network given in memory (classifier_from_module): no file names it
+    if then and then != now.get("weights_sha256"):
+        if now.get("weights_sha256"):
+            return f"made with other weights of the network in memory (weights sha256 {then}, not {now['weights_sha256']})"
+        return (f"made with a network given in memory ({stored.get('name') or 'classifier_from_module'}), which no --model "
+                "loads: check it from Python with that network, gradflip_desktop.core.dataset.check.check_set(model, record)")
     same = same_weights(stored, now)  # the same weights copied to another file name: the same model
     for key, what in (("name", "model"), ("labels_sha256", "labels"), ("classes", "number of classes")):
         if stored.get(key) and now.get(key) and stored[key] != now[key] and key not in same:
@@ -194,6 +202,8 @@ def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] =
     if rec.get("target"):
         out.skipped = "a targeted run: its map ranks what brings the target on top, not the explained class's evidence"
         return out
+    options = rec.get("options")
+    out.style = str(options.get("style") or "") if isinstance(options, dict) else ""
     why = _model_differs(rec, classifier)
     if why:
         out.skipped = why
@@ -374,6 +384,13 @@ def format_table(checks: list[SetCheck]) -> str:
                 title = f"RISE ({'/'.join(f'{m:,}' for m in counts)} masks)" if counts else title
             rows.append(f"{title:<18} {d:>10.3f} {i:>11.3f}   {better}")
         blocks.append("\n".join(rows))
+    styles = Counter(c.style for c in done if c.style)
+    if len(styles) > 1:  # `gradflip check region_out free_out`: one "GradFlip" row of two styles' maps, said nowhere
+        from ..options import STYLE_NAMES
+
+        made = ", ".join(f"{STYLE_NAMES.get(k, k)} on {n}" for k, n in styles.most_common())
+        blocks.append(f"GradFlip's maps here come from {len(styles)} styles ({made}): its medians mix them; "
+                      "check each style's sets alone to compare them")
     return "\n\n".join(blocks)
 
 

@@ -18,7 +18,7 @@ SUMMARY_COLUMNS = (
     "file", "name", "status", "message",
     "original_index", "original_label", "original_probability",
     "final_index", "final_label", "final_probability",
-    "l2", "l2_saved", "key_fraction", "key_label", "key_probability", "steps", "seconds",
+    "l2", "l2_saved", "rms_saved", "key_fraction", "key_label", "key_probability", "steps", "seconds",
     "style", "group", "target", "model",
 )
 
@@ -56,6 +56,8 @@ def summary_row(file: str | Path, name: str, record: dict | None = None, status:
             final_index=final.get("index", ""), final_label=final.get("label", ""),
             final_probability=_num(final.get("probability")),
             l2=_num(record.get("l2")), l2_saved=_num(record.get("l2_saved")),
+            # per value (l2_saved / sqrt(H·W·3)): the L2 grows with the photo's size, so photos of other sizes compare by it
+            rms_saved=_num(record.get("rms_saved")),
             key_fraction=_key_fraction(kp, record.get("key_region")),
             **_key_answer(kp, record.get("key_region")),
             steps=record.get("steps", ""), seconds=_num(record.get("seconds"), 3),

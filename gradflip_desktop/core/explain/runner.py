@@ -112,7 +112,9 @@ def _pixels_of(image: ImageData | np.ndarray) -> np.ndarray:
         hint = (" (grayscale, or 1 or 4 channels: gradflip_desktop.core.images.from_array(array) makes an RGB ImageData)"
                 if pixels.ndim == 2 or (pixels.ndim == 3 and pixels.shape[2] in (1, 4)) else
                 " (channels first: the channels go last, e.g. tensor.permute(1, 2, 0))"
-                if pixels.ndim == 3 and pixels.shape[0] == 3 else "")
+                if pixels.ndim == 3 and pixels.shape[0] == 3 else
+                f" (a batch: one image at a time, e.g. x[0]{'.permute(1, 2, 0)' if pixels.shape[1] == 3 else ''})"
+                if pixels.ndim == 4 and 3 in (pixels.shape[1], pixels.shape[3]) else "")
         raise ValueError(f"image must be H x W x 3, got {pixels.shape}{hint}")
     if pixels.size == 0:
         raise ValueError(f"image is empty (shape {pixels.shape})")

@@ -8,6 +8,7 @@ Layout (dependencies point downwards only; no import cycles):
     efficientnet_lite.py  the default model's network
     network.py         classifier_from_module: an in-memory nn.Module (a notebook's) as a Classifier
     classifier.py      Preprocessing, PixelSpaceModel, Prediction, Classifier
+    weights_file.py    the record's {file, file_bytes, file_sha256} of a weights file or a Hugging Face folder
     devices.py         resolve_device, available_devices, full_float32 (no TF32 on CUDA)
     labels.py          ImageNet labels and groups, index ranges, labels files (torch-free)
 

@@ -23,6 +23,7 @@ from ..errors import ModelError
 from .devices import full_float32, resolve_device
 from .labels import BackwardsRange, format_ranges, parse_ranges
 from .prep_fields import CROPS, checked_fields
+from .weights_file import weights_file
 
 __all__ = ["Classifier", "PixelSpaceModel", "Prediction", "Preprocessing"]
 
@@ -261,28 +262,6 @@ def repeated_labels(labels: list[str]) -> dict[str, list[int]]:
     return {lab: idx for lab, idx in where.items() if len(idx) > 1}
 
 
-
-def _weights_file(source: str) -> dict:
-    """The weights file as the record names it: its name, size in bytes and the first 16 hex digits of its SHA-256
-    (a folder, e.g. Hugging Face's: its name alone; no source: nothing). Taken when the model is loaded: weights
-    saved over the file later, or the file deleted, must not be credited to the model in memory."""
-    import os  # noqa: PLC0415
-
-    if not source:
-        return {}
-    try:
-        if not os.path.isfile(source):
-            return {"file": os.path.basename(os.path.normpath(source))}
-        h, size = hashlib.sha256(), 0
-        with open(source, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-                size += len(block)
-        return {"file": os.path.basename(source), "file_bytes": size, "file_sha256": h.hexdigest()[:16]}
-    except OSError:
-        return {"file": os.path.basename(os.path.normpath(source))}
-
-
 @dataclass
 class Classifier:
     """A pixel-space classifier with its labels and class groups.
@@ -302,7 +281,7 @@ class Classifier:
     def __post_init__(self) -> None:
         # the weights file, read now: the record names the weights that were loaded (a model's name can be your own;
         # weights trained again and saved over the file keep its name and size, and --resume kept their old sets)
-        self.weights_file = _weights_file(self.source)
+        self.weights_file = weights_file(self.source)
         # a network left in train() mode gives another answer on every call (dropout, batch statistics)
         if any(m.training for m in self.module.modules() if m is not self.module):
             self.warnings.append("the model was in training mode: switched to evaluation mode (no dropout, batch-norm "

@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..errors import ModelError
+from ..errors import ModelError, ModelSettingError
 from .classifier import Classifier, PixelSpaceModel, Preprocessing
 from .devices import resolve_device
 from .files.load import probe_network
@@ -170,10 +170,29 @@ def classifier_from_module(
     net.eval()
     try:
         return _classifier(net, given, pre, title, name, groups, dev, notes)
-    except BaseException:  # the user's network as it was: a refused call leaves it in its mode
+    except BaseException as exc:  # the user's network as it was: a refused call leaves it in its mode
         for m, training in modes.items():
             m.train(training)
+        if isinstance(exc, ModelSettingError) and exc.setting == "preprocessing":  # the remedy, in this API's words
+            own = _own_input_size(net)
+            size = f"input_size={own}" if own else "input_size=(H, W)"
+            said = f" (its own {'config' if hasattr(net, 'config') else 'patch embedding'} says {own})" if own else ""
+            raise ModelSettingError(f"{exc}: give preprocessing=Preprocessing({size}, channels=…, mean=…, std=…), the "
+                                    f"input it was trained on{said}", setting="preprocessing",
+                                    suggestions=[own] if own else []) from None
         raise
+
+
+def _own_input_size(net: nn.Module) -> tuple[int, int] | None:
+    """The input size a network states itself: a Hugging Face model's ``config.image_size``, a timm ViT's
+    ``patch_embed.img_size`` (what it was built for, not its ``pretrained_cfg``'s 224), else None."""
+    for size in (getattr(getattr(net, "config", None), "image_size", None),
+                 getattr(getattr(net, "patch_embed", None), "img_size", None)):
+        if isinstance(size, int) and size > 0:
+            return size, size
+        if isinstance(size, (tuple, list)) and len(size) == 2 and all(isinstance(v, int) and v > 0 for v in size):
+            return int(size[0]), int(size[1])
+    return None
 
 
 def _classifier(net, given, pre, title, name, groups, dev, notes) -> Classifier:

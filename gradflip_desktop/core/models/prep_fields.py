@@ -55,9 +55,12 @@ def checked_fields(pre) -> dict:
     if any(s <= 0 for s in std):
         raise ModelError("std values must be positive")
     if max(mean) > 1:  # mmpretrain's/Caffe's 123.675: pixels here are in [0, 1], so every input was near -2
-        scaled = ",".join(f"{v / 255:.4g}" for v in mean), ",".join(f"{v / 255:.4g}" for v in std)
-        raise ModelError(f"mean {list(mean)} is on the 0-255 scale, but pixels here are in [0, 1]: divide mean and std "
-                         f"by 255 (mean {scaled[0]}, std {scaled[1]})")
+        # a std on that scale too (58.395; Caffe's 1) is divided with it; one under 1 (ImageNet's 0.229, the default
+        # when only --mean was given) is on the [0, 1] scale already: dividing it made the hint 0.000898
+        both = max(std) >= 1
+        scaled = ",".join(f"{v / 255:.4g}" for v in mean), ",".join(f"{v / 255 if both else v:.4g}" for v in std)
+        raise ModelError(f"mean {list(mean)} is on the 0-255 scale, but pixels here are in [0, 1]: divide "
+                         f"{'mean and std' if both else 'mean'} by 255 (mean {scaled[0]}, std {scaled[1]})")
     h, w = out["input_size"]
     if not (1 <= h <= 8192 and 1 <= w <= 8192):
         raise ModelError(f"input size {out['input_size']} out of range (1 to 8192 px per side)")

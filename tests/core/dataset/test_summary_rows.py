@@ -192,3 +192,12 @@ def test_a_damaged_earlier_record_is_a_row_not_an_internal_error(tmp_path):
     assert row["original_label"] == row["final_label"] == row["l2"] == row["l2_saved"] == row["key_fraction"] == ""
     assert row["status"] == "flipped"
     write_gallery(tmp_path, [row], {"a": rec})
+
+
+def test_the_row_has_the_saved_change_per_value_to_compare_photos_of_other_sizes():
+    """summary.csv had l2 and l2_saved only, which grow with the photo's size: the measure the gallery sorts by (the
+    RMS of the saved change per value) needed each record opened."""
+    rec = _record(l2_saved=22.069318, rms_saved=0.06089901)
+    row = summary_row("a.png", "a", rec)
+    assert (row["l2_saved"], row["rms_saved"]) == ("22.0693", "0.060899")
+    assert summary_row("a.png", "a", _record())["rms_saved"] == ""

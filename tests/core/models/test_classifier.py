@@ -81,6 +81,12 @@ def test_a_mean_on_the_0_255_scale_is_refused_with_the_values_divided_by_255():
         Preprocessing(mean=(123.675, 116.28, 103.53), std=(58.395, 57.12, 57.375))
     with pytest.raises(ModelError, match="0-255 scale"):  # Caffe's BGR means with std 1: the same scale
         Preprocessing.from_dict({"mean": [103.939, 116.779, 123.68], "std": [1, 1, 1]})
+    # only the mean on that scale (`--mean 123.675,116.28,103.53`, std left at ImageNet's 0.229): the hint said
+    # "std 0.000898,0.0008784,0.0008824", 255 times too small
+    with pytest.raises(ModelError, match=re.escape("divide mean by 255 (mean 0.485,0.456,0.406, std 0.229,0.224,0.225)")):
+        Preprocessing(mean=(123.675, 116.28, 103.53))
+    with pytest.raises(ModelError, match=re.escape("divide mean and std by 255 (mean 0.4076,0.458,0.485, std 0.003922,")):
+        Preprocessing.from_dict({"mean": [103.939, 116.779, 123.68], "std": [1, 1, 1]})
     assert Preprocessing(mean=(0.0,) * 3, std=(1 / 255,) * 3).mean == (0.0,) * 3  # a model that takes 0-255 pixels
     assert Preprocessing(mean=(1.0,), std=(0.5,)).mean == (1.0,)
 

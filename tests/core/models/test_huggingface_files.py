@@ -284,3 +284,26 @@ def test_a_weights_file_with_its_own_sidecar_is_loaded_as_that_file(tmp_path):
     assert hf_folder_of(weights) is None
     clf = mf.load_model_file(str(weights))
     assert clf.name == "resnet18 (10 classes, pytorch_model.bin)" and clf.preprocessing.input_size == (64, 64)
+
+
+def test_a_hf_folder_trained_again_in_place_is_another_model(tmp_path):
+    """The record named a Hugging Face folder by its name alone: a folder whose weights were trained again and saved
+    in place (save_pretrained over it) was the same model to --resume, which kept the old sets as the new model's
+    answers, and to check, which measured their maps with the new weights. A copy under another name is the same."""
+    import shutil
+
+    from gradflip_desktop.core.dataset.inputs import same_weights
+    from gradflip_desktop.core.dataset.job import made_otherwise
+
+    folder = tmp_path / "my-vit"
+    hf_vit_folder(folder, seed=0)
+    before = mf.load_model_file(folder).settings()
+    shutil.copytree(folder, tmp_path / "copy-vit")
+    copy = mf.load_model_file(tmp_path / "copy-vit").settings()
+    hf_vit_folder(folder, seed=1)  # trained again: the same config, other weights of the same size
+    after = mf.load_model_file(folder).settings()
+    assert before["file"] == after["file"] == "my-vit" and before["file_bytes"] == after["file_bytes"]
+    assert before["file_sha256"] != after["file_sha256"]
+    rec = {"model": {"name": "my-vit (Hugging Face, 3 classes)", **before}}
+    assert made_otherwise(rec, None, {"name": "my-vit (Hugging Face, 3 classes)", **after}, None).startswith("model file sha256 ")
+    assert copy["file_sha256"] == before["file_sha256"] and "file" in same_weights(before, copy)

@@ -187,3 +187,20 @@ def test_weights_saved_over_the_file_after_loading_are_not_the_loaded_ones(resne
     assert now["file_bytes"] == loaded["file_bytes"] and now["file_sha256"] != loaded["file_sha256"]
     assert made_otherwise({"model": {"name": "resnet18", **loaded}}, None, {"name": "resnet18", **now}, None)
 
+
+
+def test_a_whole_preprocessing_over_a_sidecar_says_which_of_its_settings_it_replaced(resnet_files, tmp_path):
+    """load_classifier(path, preprocessing=Preprocessing(input_size=(64, 64))) dropped the sidecar's mean and std for
+    ImageNet's (the dataclass's defaults) while the notes said "settings read from ft.gradflip.json"."""
+    path = tmp_path / "ft.pth"
+    torch.save(resnet_files["ft"].state_dict(), path)
+    (tmp_path / "ft.gradflip.json").write_text(json.dumps(
+        {"kind": "gradflip-model", "version": 1, "arch": "resnet18", "preprocessing": {"mean": [0.5] * 3, "std": [0.25] * 3}}))
+    dict_given = mf.load_model_file(path, preprocessing={"input_size": [64, 64]})
+    assert dict_given.preprocessing.mean == (0.5,) * 3 and not any("Preprocessing(...)" in w for w in dict_given.warnings)
+    whole = mf.load_model_file(path, preprocessing=Preprocessing(input_size=(64, 64)))
+    assert whole.preprocessing.mean == (0.485, 0.456, 0.406)  # what it asks for, as before
+    assert any(w.startswith("preprocessing=Preprocessing(...) gives every setting: its defaults replaced ft.pth's own "
+                            "(mean [0.5, 0.5, 0.5] → [0.485, 0.456, 0.406]; std [0.25, 0.25, 0.25]") for w in whole.warnings)
+    dialog = mf.load_model_spec(mf.ModelSpec(path=path, arch="resnet18", preprocessing=Preprocessing(input_size=(64, 64))))
+    assert not any("Preprocessing(...)" in w for w in dialog.warnings)  # the app's dialog gives every setting on purpose

@@ -215,3 +215,20 @@ def test_the_weights_digest_follows_changes_no_version_counter_sees():
     net[1].bias.detach().numpy()[:] = 5.0
     seen.add(clf.settings()["weights_sha256"])
     assert len(seen) == 3 and "" not in seen
+
+
+def test_a_network_that_does_not_take_the_default_input_says_how_to_give_its_own():
+    """The error said "check the input size and channel count", the command line's words with no command line to
+    add its flags: a notebook was not told which argument gives them, nor the size the network itself states."""
+    with pytest.raises(ModelSettingError) as info:
+        classifier_from_module(SmallNet())
+    assert str(info.value).endswith("; check the input size and channel count: give preprocessing=Preprocessing("
+                                    "input_size=(H, W), channels=…, mean=…, std=…), the input it was trained on")
+    assert info.value.setting == "preprocessing" and info.value.suggestions == []
+    net = SmallNet()
+    net.config = SimpleNamespace(image_size=32)  # a Hugging Face model states its own (config.image_size)
+    with pytest.raises(ModelSettingError) as info:
+        classifier_from_module(net)
+    assert "give preprocessing=Preprocessing(input_size=(32, 32), " in str(info.value)
+    assert str(info.value).endswith("(its own config says (32, 32))") and info.value.suggestions == [(32, 32)]
+    assert classifier_from_module(net, preprocessing=Preprocessing(input_size=(32, 32))).num_classes == 3

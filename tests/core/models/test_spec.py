@@ -50,3 +50,22 @@ def test_squash_given_over_a_crop_drops_the_crops_resize_size():
     # --resize squash on a timm model recorded "squash 168": a size that squash never uses (and --resume compares)
     pre = merge_preprocessing(CROP, {"resize": "squash"})
     assert pre.resize == "squash" and pre.resize_size is None
+
+
+def test_a_whole_preprocessing_over_a_files_own_settings_names_the_defaults_it_put_there():
+    """``preprocessing=Preprocessing(input_size=(64, 64))`` also gives ImageNet's mean and std, squash and bilinear:
+    a sidecar's mean and std and a timm model's centre crop were replaced without a word."""
+    from gradflip_desktop.core.models.files.spec import whole_preprocessing_note
+
+    own = Preprocessing(input_size=(64, 64), mean=(0.5,) * 3, std=(0.25,) * 3, resize="center-crop", resize_size=67,
+                        interpolation="bicubic")
+    (note,) = whole_preprocessing_note(own, Preprocessing(input_size=(48, 48)), "m.pth")
+    assert note == ("preprocessing=Preprocessing(...) gives every setting: its defaults replaced m.pth's own (mean "
+                    "[0.5, 0.5, 0.5] → [0.485, 0.456, 0.406]; std [0.25, 0.25, 0.25] → [0.229, 0.224, 0.225]; resize "
+                    "center-crop 67 → squash; interpolation bicubic → bilinear); pass a dict, e.g. "
+                    "preprocessing={'input_size': [48, 48]}, to change only the settings it names")
+    assert whole_preprocessing_note(own, {"input_size": [48, 48]}, "m.pth") == []  # a mapping changes what it names
+    assert whole_preprocessing_note(own, None, "m.pth") == []
+    assert whole_preprocessing_note(Preprocessing(), Preprocessing(input_size=(48, 48)), "m.pth") == []  # nothing lost
+    chosen = Preprocessing(mean=(0.1,) * 3, std=(0.2,) * 3, resize="center-crop", resize_size=80, interpolation="bicubic")
+    assert whole_preprocessing_note(own, chosen, "m.pth") == []  # every value its own: chosen, not defaulted

@@ -39,7 +39,7 @@ from .outputs import Recorded, check_batch_independent, choose_tuple_output, rea
 from .safety import holds_nothing, is_safetensors, short_reason
 from .scripted import load_torchscript
 from .sidecar import read_sidecar_raw
-from .spec import FORMATS, ModelSpec, checked_groups, merge_preprocessing, parse_groups
+from .spec import FORMATS, ModelSpec, checked_groups, merge_preprocessing, parse_groups, whole_preprocessing_note
 from .checkpoint_arch import named_architecture
 from .timm import is_timm_arch, load_timm_state_dict, timm_folder, timm_preprocessing
 from .torchvision import (cached_torchvision_weights, hub_checkpoint_dir, load_torchvision_state_dict, own_input_size,
@@ -235,8 +235,9 @@ def load_model_file(
     (``resnet18-f37072fd.pth``, ``ResNet18_Weights.IMAGENET1K_V1`` or ``resnet18``).
     ``arch``: torchvision architecture of a state dict (detected from torchvision's file names or the
     weights when omitted). ``labels``: a labels file (text, one per line, or JSON) or a list of names.
-    ``preprocessing``: a :class:`Preprocessing`, or a mapping of settings that override the file's
-    (``{"input_size": [28, 28], "channels": 1}``). ``groups``: name → class indices (or ``"3-5,9"``).
+    ``preprocessing``: a mapping of settings that override the file's and its sidecar's, as the command line's
+    options do (``{"input_size": [28, 28], "channels": 1}``), or a whole :class:`Preprocessing`, which replaces
+    every setting, its defaults included (a note in ``warnings`` names the file's settings it replaced so). ``groups``: name → class indices (or ``"3-5,9"``).
     ``trust_torchscript``: TorchScript runs code from the file; it loads with a warning, or is refused when False.
     ``format``: force ``"state_dict"``, ``"torchscript"`` or ``"onnx"``. ``use_sidecar``: read
     ``MODEL.gradflip.json`` next to the file (explicit arguments win over it).
@@ -316,6 +317,8 @@ def load_model_file(
 
     explicit_pre = preprocessing is not None
     pre = merge_preprocessing(base_pre, side.get("preprocessing"))
+    if use_sidecar:  # (the app's Load model dialog, load_model_spec, gives every setting on purpose)
+        notes += whole_preprocessing_note(pre, preprocessing, p.name)
     pre = merge_preprocessing(pre, preprocessing)
     assumed = not (explicit_pre or "preprocessing" in side or pre_known)
 

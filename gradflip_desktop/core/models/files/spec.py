@@ -14,7 +14,7 @@ from ..prep_fields import CROPS
 from ..labels import BackwardsRange, parse_ranges
 
 __all__ = ["FORMATS", "SIDECAR_KIND", "SIDECAR_SUFFIX", "SIDECAR_VERSION", "ModelSpec", "merge_preprocessing", "parse_groups",
-           "scaled_resize_size"]
+           "scaled_resize_size", "whole_preprocessing_note"]
 
 FORMATS = ("state_dict", "torchscript", "onnx", "huggingface")
 SIDECAR_SUFFIX = ".gradflip.json"
@@ -165,6 +165,29 @@ def merge_preprocessing(base: Preprocessing, over: Preprocessing | Mapping | Non
     if "resize_size" not in over:  # another input size keeps the crop's share of the short side, not its pixels
         pre = replace(pre, resize_size=scaled_resize_size(base, pre.input_size) if pre.resize in CROPS else None)
     return pre
+
+
+def whole_preprocessing_note(own: Preprocessing, given: Preprocessing | Mapping | None, name: str) -> list[str]:
+    """A note when a whole :class:`Preprocessing` given to load ``name`` replaced its own settings (``own``: the
+    file's, its sidecar's) by the dataclass's defaults: ``Preprocessing(input_size=(64, 64))`` also says ImageNet's
+    mean and std, squash and bilinear, so a timm model's centre crop and a sidecar's mean and std went without a
+    word, while ``--input-size 64`` (a mapping, ``{"input_size": [64, 64]}``) changes the size alone."""
+    if not isinstance(given, Preprocessing):
+        return []
+
+    def shown(pre: Preprocessing) -> dict:
+        d = pre.to_dict()
+        d["resize"] = f"{pre.resize} {pre.resize_size}" if pre.resize in CROPS and pre.resize_size else pre.resize
+        return d
+
+    default, mine, theirs = shown(Preprocessing()), shown(own), shown(given)
+    lost = [f"{k} {mine[k]} → {theirs[k]}" for k in ("mean", "std", "resize", "channels", "interpolation", "antialias")
+            if theirs[k] == default[k] and mine[k] != theirs[k]]
+    if not lost:
+        return []
+    return [f"preprocessing=Preprocessing(...) gives every setting: its defaults replaced {name}'s own "
+            f"({'; '.join(lost)}); pass a dict, e.g. preprocessing={{'input_size': {list(given.input_size)}}}, "
+            "to change only the settings it names"]
 
 
 def scaled_resize_size(base: Preprocessing, input_size: tuple[int, int]) -> int | None:

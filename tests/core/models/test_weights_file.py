@@ -1,0 +1,50 @@
+"""The record's weights file: ``{file, file_bytes, file_sha256}``, a Hugging Face folder's over its config and weights."""
+
+from __future__ import annotations
+
+import shutil
+
+from gradflip_desktop.core.models.weights_file import weights_file
+
+
+def _folder(path, weights: bytes = b"w" * 10, config: bytes = b'{"a": 1}'):
+    path.mkdir()
+    (path / "config.json").write_bytes(config)
+    (path / "model.safetensors").write_bytes(weights)
+    return path
+
+
+def test_a_file_is_named_by_its_name_size_and_digest(tmp_path):
+    f = tmp_path / "m.pth"
+    f.write_bytes(b"abc")
+    assert weights_file(str(f)) == {"file": "m.pth", "file_bytes": 3, "file_sha256": "ba7816bf8f01cfea"}
+    assert weights_file("") == {} and weights_file(str(tmp_path / "gone.pth")) == {"file": "gone.pth"}
+
+
+def test_a_hf_folder_is_digested_over_its_config_and_weights_files(tmp_path):
+    """A folder was named by its name alone: weights trained again in place were the same model to --resume and check."""
+    a = weights_file(str(_folder(tmp_path / "vit")))
+    assert a["file"] == "vit" and a["file_bytes"] == 18 and len(a["file_sha256"]) == 16
+    assert weights_file(str(_folder(tmp_path / "retrained", weights=b"v" * 10)))["file_sha256"] != a["file_sha256"]
+    assert weights_file(str(_folder(tmp_path / "deeper", config=b'{"a": 2}')))["file_sha256"] != a["file_sha256"]
+    shutil.copytree(tmp_path / "vit", tmp_path / "copy")  # a copy under another name: the same weights
+    (tmp_path / "copy" / "trainer_state.json").write_text("{}")  # files from_pretrained does not read do not count
+    (tmp_path / "copy" / "README.md").write_text("# my model")
+    b = weights_file(str(tmp_path / "copy"))
+    assert (b["file"], b["file_bytes"], b["file_sha256"]) == ("copy", a["file_bytes"], a["file_sha256"])
+
+
+def test_a_sharded_hf_folder_counts_every_shard_and_a_folder_without_weights_only_its_name(tmp_path):
+    folder = tmp_path / "big"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    (folder / "model.safetensors.index.json").write_text('{"weight_map": {}}')
+    for i in (1, 2):
+        (folder / f"model-0000{i}-of-00002.safetensors").write_bytes(bytes([i]) * 4)
+    before = weights_file(str(folder))
+    (folder / "model-00002-of-00002.safetensors").write_bytes(b"\x09" * 4)
+    assert weights_file(str(folder))["file_sha256"] != before["file_sha256"] and before["file_bytes"] == 2 + 18 + 8
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    (bare / "config.json").write_text("{}")
+    assert weights_file(str(bare)) == {"file": "bare"}
