@@ -1533,3 +1533,20 @@ def test_subfolders_skipped_with_include_subfolders_ticked_are_not_called_not_in
     c.open_folder(str(photos), recursive=False)  # left out: the box offers them
     _wait_done(qtbot, c)
     assert any("2 subfolders not included" in t for t in titles), titles
+
+
+def test_the_folder_title_says_how_long_the_rest_takes_and_stops_saying_it_at_the_end(qtbot, tiny_window, tmp_path):
+    """A 3,000-photo folder showed "12/3000 done: …" and no word of the hours left; now the title says "about N min
+    left" (or "under a minute left") once an image was explained, and nothing once the run has ended (in the
+    title, which cuts itself short with its whole text as the tooltip: in the bar it wrapped in a narrow window)."""
+    folder = photo_folder(tmp_path / "many", count=4)
+    c = tiny_window.folders
+    shown = []
+    real = c.panel.set_title
+    c.panel.set_title = lambda text: (real(text), shown.append(text))[0]
+    c.open_folder(str(folder))
+    _wait_done(qtbot, c)
+    during = [t for t in shown if t.startswith(("1/4 done", "2/4 done", "3/4 done"))]
+    assert len(during) == 3 and all(t.endswith(" · under a minute left") for t in during), shown
+    assert shown[-1].startswith("4/4 done: ") and "left" not in shown[-1] and "left" not in c.panel.title.text()
+    assert c.panel.progress.text() == "4 / 4 images"

@@ -231,6 +231,23 @@ def summary_text(counts: dict, total: int) -> str:
             f"{counts[ERROR]} error{'s' if counts[ERROR] != 1 else ''}")
 
 
+def aim_text(options) -> str:
+    """A Target other than the top class (a link's "any cat" stays chosen), said in the panel's title."""
+    from gradflip_desktop.core.summary import any_of  # noqa: PLC0415
+
+    aim = any_of(options.group) if getattr(options, "group", None) else getattr(options, "target", None)
+    return f" · explaining “{aim}” (Target)" if aim else ""
+
+
+def remove_folders(*folders: str | None) -> None:
+    """The session's folders (results, the views' side files), gone with what is in them."""
+    import shutil  # noqa: PLC0415
+
+    for folder in folders:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def settle(panel, outcomes: dict, counts: dict, settled: list) -> None:
     """Inputs that fail before any run (two images, one result name): error tiles, and rows of the summary."""
     for o in settled:

@@ -3,7 +3,8 @@ subfolders when "Include subfolders" is ticked, in the dialog or the panel), sho
 A click on a tile opens its explanation in the main views (read back by :mod:`gradflip_desktop.core.dataset.stored`).
 
 The run is the command line's (:mod:`gradflip_desktop.core.dataset`): result sets, thumbnail strips, ``summary.csv``
-and ``index.html`` go to a session folder; Export All copies them to a folder the user picks; via :mod:`gradflip_desktop.ui.worker`:
+and ``index.html`` go to a session folder; Export All copies them to a folder the user picks; the title says how long
+the rest takes (:class:`~gradflip_desktop.core.dataset.eta.RunClock`). Via :mod:`gradflip_desktop.ui.worker`:
 
 - the ``background`` executor lists the folder (images recognised by content), decodes and shrinks the photos'
   thumbnails a few at a time (opening an image never waits on 500 thumbnails), writes the summary, does Export All;
@@ -17,7 +18,6 @@ Each kind of work has its own :class:`TaskSlot`: a new folder drops the old one'
 from __future__ import annotations
 
 import html
-import shutil
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,14 +25,15 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
 
-from gradflip_desktop.core.summary import any_of, count_text
+from gradflip_desktop.core.dataset.eta import RunClock
+from gradflip_desktop.core.summary import count_text
 from ..widgets.gallery import ERROR, FLIPPED, NOT_FLIPPED, RUNNING, WAITING, GalleryPanel
 from ..widgets.folder_dialog import choose_export_folder, choose_folder_to_explain
 from ..worker import TaskSlot, error_message
 from .folder_model import FolderModelMark
 from .folder_tasks import (  # noqa: F401 - tests swap or call the tasks here
-    FolderListing, ImageDone, RunModel, explain_one_task, export_task, list_folder_task, load_result_task,
-    photo_thumbnails_task, settle, summary_task, summary_text)
+    FolderListing, ImageDone, RunModel, aim_text, explain_one_task, export_task, list_folder_task, load_result_task,
+    photo_thumbnails_task, remove_folders, settle, summary_task, summary_text)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -61,6 +62,7 @@ class FoldersController(QObject):
         self.outcomes: dict = {}  # Input -> Outcome of this run's errors (the summary lists them)
         self.next, self.cancelling = 0, False  # index of the next input to explain; Cancel pressed
         self.counts = {FLIPPED: 0, NOT_FLIPPED: 0, ERROR: 0}
+        self.clock = RunClock()  # the Folder title's "about 6 min left": restarted with each run and each Continue
         self._options = None
         self._model: RunModel | None = None  # the run's model (explain_one_task reads its .classifier)
         self._max_side: int | None = None
@@ -166,8 +168,7 @@ class FoldersController(QObject):
         self.panel.subfolders.setChecked(recursive)
         self.out = tempfile.mkdtemp(prefix="gradflip-folder-")
         self.views = tempfile.mkdtemp(prefix="gradflip-folder-views-")
-        self.stored = {}
-        self.folder, self.inputs, self.queue, self.outcomes, self.next = folder, [], [], {}, 0
+        self.folder, self.inputs, self.queue, self.outcomes, self.next, self.stored = folder, [], [], {}, 0, {}
         self.cancelling, self.summary_written, self.exported, self.export_error = False, False, None, None
         self._export_when_stopped, self._after_export, self._model = False, None, None
         self.counts = dict.fromkeys(self.counts, 0)
@@ -222,6 +223,7 @@ class FoldersController(QObject):
         self.panel.continue_button.setEnabled(False)
         self.panel.export_button.setEnabled(False)
         self.panel.set_title(self._summary_text() + f"; continuing with {count_text(len(left), 'image')} …")
+        self.clock.start()
         self.w.set_status(html.escape(f"Folder {self.folder}: explaining the {count_text(len(left), 'image')} the run did not reach …"))
         self._start_next()
         self.w.update_actions()
@@ -271,7 +273,7 @@ class FoldersController(QObject):
             skipped += f"; {listing.twice} listed twice (a link), explained once"
         if listing.subfolders:
             skipped += f"; {count_text(listing.subfolders, 'subfolder')} {'skipped' if self.recursive else 'not included'}"
-        self.panel.start(f"{Path(listing.folder).name}: {count_text(len(entries), 'image')}{skipped}{self._aim()}", entries)
+        self.panel.start(f"{Path(listing.folder).name}: {count_text(len(entries), 'image')}{skipped}{aim_text(self._options)}", entries)
         self.w.settings.setValue("recent/folder", str(listing.folder))
         if not entries:
             self.panel.finish(f"{Path(listing.folder).name}: no images found{skipped}", exportable=False)
@@ -295,6 +297,7 @@ class FoldersController(QObject):
         # the run's model, as its options: a model chosen while it runs explained the rest of the folder, one
         # gallery and summary of two models (EfficientNet's barbell, then tiny10's truck), with no word
         self._model = RunModel(self.w.models.session)
+        self.clock.start()
         self._start_next()
         self.w.update_actions()
 
@@ -350,7 +353,9 @@ class FoldersController(QObject):
         self.panel.set_state(done.key, done.state, done.text, done.label, done.size)
         if done.strip is not None:
             self.panel.set_thumbnails([(done.key, done.strip)], strip=True)
-        self.panel.set_progress(sum(self.counts.values()), len(self.inputs), self._summary_text())
+        self.clock.tick(done.state != ERROR)  # an unreadable file took no time: not in the rate
+        left = "" if self.cancelling else self.clock.left_text(len(self.queue) - self.next)  # the run's end: ""
+        self.panel.set_progress(sum(self.counts.values()), len(self.inputs), self._summary_text() + (f" · {left}" * bool(left)))
         self._start_next()
         self.mark.refresh()  # the run's model is known once an image is done (marked after the next image started)
         if done.stored and self._follow:
@@ -367,11 +372,7 @@ class FoldersController(QObject):
             self._open(key)
 
     def _summary_text(self) -> str:
-        return summary_text(self.counts, len(self.inputs)) + self._aim()
-
-    def _aim(self) -> str:  # a Target other than the top class (a link's "any cat" stays chosen) is said in the title
-        aim = any_of(self._options.group) if getattr(self._options, "group", None) else getattr(self._options, "target", None)
-        return f" · explaining “{aim}” (Target)" if aim else ""
+        return summary_text(self.counts, len(self.inputs)) + aim_text(self._options)
 
     def _write_summary(self) -> None:
         self._summary.start(summary_task, self.out, list(self.inputs), dict(self.outcomes))
@@ -494,7 +495,5 @@ class FoldersController(QObject):
         self.w.show_error("Export All", self.export_error, box=not isinstance(exc, ResultExistsError))
 
     def _remove_session(self) -> None:
-        for folder in (self.out, self.views):
-            if folder is not None:
-                shutil.rmtree(folder, ignore_errors=True)
+        remove_folders(self.out, self.views)
         self.out = self.views = None

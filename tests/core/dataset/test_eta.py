@@ -1,0 +1,55 @@
+"""RunClock: the Folder panel's "about 6 min left", from the images explained since the run started."""
+
+from __future__ import annotations
+
+from gradflip_desktop.core.dataset.eta import RunClock
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_no_estimate_before_an_image_was_explained_and_none_when_done():
+    t = FakeTime()
+    clock = RunClock(t)
+    t.now += 30
+    assert clock.left_text(10) == ""  # nothing explained yet: no guess
+    clock.tick(explained=False)  # an unreadable file: took no time, says nothing about the rate
+    assert clock.left_seconds(10) is None
+    clock.tick()
+    assert clock.left_text(0) == "" and clock.left_seconds(0) == 0.0
+
+
+def test_the_rate_is_this_runs_images_explained_over_its_time():
+    t = FakeTime()
+    clock = RunClock(t)
+    t.now += 20
+    clock.tick()
+    clock.tick(explained=False)  # an error in between: not in the rate (20 s for one image, not 10 s)
+    assert clock.left_seconds(18) == 18 * 20.0
+    assert clock.left_text(18) == "about 6 min left"
+    assert clock.left_text(2) == "under a minute left"  # 40 s
+    assert clock.left_text(4) == "about 1 min left"  # 80 s
+    t.now += 20
+    clock.tick()  # 2 images in 40 s
+    assert clock.left_text(1) == "under a minute left"  # 20 s
+    assert clock.left_text(300) == "about 1 h 40 min left"  # 6,000 s
+    assert clock.left_text(150) == "about 50 min left"
+
+
+def test_start_forgets_the_earlier_run():
+    """Continue after a Cancel: the time the run stood still is not in the rate."""
+    t = FakeTime()
+    clock = RunClock(t)
+    t.now += 10
+    clock.tick()
+    t.now += 3600  # an hour between Cancel and Continue
+    clock.start()
+    assert clock.left_seconds(5) is None
+    t.now += 5
+    clock.tick()
+    assert clock.left_seconds(4) == 20.0
