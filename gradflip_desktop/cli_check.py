@@ -4,7 +4,8 @@ the work is :mod:`gradflip_desktop.core.dataset.check`).
 Prints one line per result set on stderr and the medians over the sets on stdout (``--json``: the checks as
 JSON); writes ``NAME.faithfulness.json`` per set and ``faithfulness.csv`` per folder (``--resume``: keeps each set's
 JSON that still holds for its record, map, photo, model and these options). Exit 0 when at least one set was
-checked, 2 when none could be (each reason printed).
+checked and its files written, 2 when none could be (each reason printed) or a file could not be written (a
+read-only folder, a full disk: one line; the numbers are still printed and what could be written stays).
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def run(args, load_model: Callable, err: Callable[[str], None]) -> int:
               + ("; their rows are in faithfulness.csv; the same command with --resume measures only the rest" if done else ""),
               file=sys.stderr)
         raise
-    _write_csvs(checks, args, err)
+    csv_failed = _write_csvs(checks, args, err)
     if args.resume and not args.quiet:  # how many of the sets --resume did not measure again
         kept = sum(c.kept for c in checks)
         print(f"gradflip: kept the checks of {kept} of {len(checks)} result sets (--resume: same record, map, photo, "
@@ -102,7 +103,7 @@ def run(args, load_model: Callable, err: Callable[[str], None]) -> int:
         more = f"; and {len(checks) - 3} more" if args.quiet and len(checks) > 3 else ""
         err("no result set could be checked" + (": " + "; ".join(why) + more if why else ""))
         return 2
-    return 0
+    return 2 if csv_failed else 0  # measured and printed but not saved: not a success (a script trusts the files)
 
 
 def _print_json(checks: list) -> None:
@@ -146,18 +147,30 @@ def _check_all(clf, records, args, checks: list) -> None:
                 print(f"gradflip: note: {where}: {note}", file=sys.stderr)
 
 
-def _write_csvs(checks: list, args, err: Callable[[str], None]) -> None:
-    from .core.dataset.check import write_csv  # noqa: PLC0415
+def _write_csvs(checks: list, args, err: Callable[[str], None]) -> int:
+    """Each folder's faithfulness.csv; the number of folders where it or a set's JSON could not be written (read-only,
+    full, faithfulness.csv a folder), each said in one line: the command then exits 2 (it exited 0)."""
+    from .core.dataset.check import CHECK_SUFFIX, write_csv  # noqa: PLC0415
 
-    folders = sorted({c.record.parent for c in checks})
-    for folder in folders:
+    failed = 0
+    for folder in sorted({c.record.parent for c in checks}):
+        sets = [c for c in checks if c.record.parent == folder]
+        lost = [c for c in sets if c.unwritten]
+        jsons = f"{lost[0].name}{CHECK_SUFFIX}" + (f" and {len(lost) - 1} more" if len(lost) > 1 else "") if lost else ""
         try:
-            written = write_csv(folder, [c for c in checks if c.record.parent == folder])
+            written = write_csv(folder, sets)
         except OSError as exc:
-            err(f"{folder}: could not write faithfulness.csv ({exc.strerror or exc})")
+            err(f"{folder}: could not write faithfulness.csv" + (f" nor {jsons}" if lost else "")
+                + f" ({exc.strerror or exc}); " + ("the numbers printed are not saved" if lost else
+                                                    f"each set's numbers are in its NAME{CHECK_SUFFIX}"))
+            failed += 1
             continue
+        if lost:
+            err(f"{folder}: could not write {jsons} ({lost[0].unwritten}); their numbers are only printed")
+            failed += 1
         if written is not None and not args.quiet:
             print(f"gradflip: wrote {written}", file=sys.stderr)
+    return failed
 
 
 __all__ = ["add_parser", "run"]

@@ -103,3 +103,37 @@ def photo_folder(folder: Path, count: int = 3) -> Path:
     for i in range(count):
         make_image_file(folder / f"p{i}.png", 64, 48, seed=i)
     return folder
+
+
+# --- named pipes --------------------------------------------------------------------------------
+class PipeWatch:
+    """``with PipeWatch(fifo) as waited:`` runs the block while a thread checks, every ``period`` seconds, whether
+    something waits to read the named pipe ``fifo``; if so it lets it go (opens and closes the writing end: the
+    reader sees an empty file) and records it in ``waited``. A test asserts ``not waited`` after the block: code
+    that waits on a pipe fails the test instead of hanging the suite."""
+
+    def __init__(self, fifo, period: float = 2.0):
+        import threading
+
+        self.fifo, self.period, self.waited = fifo, period, []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        import os
+
+        while not self._stop.wait(self.period):
+            try:  # ENXIO while no reader has the pipe open: nothing waits on it
+                fd = os.open(self.fifo, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError:
+                continue
+            self.waited.append(self.fifo)
+            os.close(fd)
+
+    def __enter__(self) -> list:
+        self._thread.start()
+        return self.waited
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()

@@ -155,13 +155,37 @@ def test_a_read_only_result_folder_is_measured_and_says_what_it_could_not_write(
 
     monkeypatch.setattr("gradflip_desktop.core.images.atomic_write_bytes", refuse)
     capsys.readouterr()
-    assert cli.main(["check", str(out)]) == 0
+    assert cli.main(["check", str(out)]) == 2  # measured and printed, but nothing kept: not a success (exit 0 before)
     io = capsys.readouterr()
     assert "Traceback" not in io.err and "internal error" not in io.err
-    assert "p0.faithfulness.json not written (Permission denied)" in io.err
-    assert "could not write faithfulness.csv (Permission denied)" in io.err
+    assert "p0.faithfulness.json not written (Permission denied)" in io.err  # the set's note
+    assert [line for line in io.err.splitlines() if "error:" in line] == [  # and one line for the folder
+        f"gradflip: error: {out}: could not write faithfulness.csv nor p0.faithfulness.json and 1 more "
+        "(Permission denied); the numbers printed are not saved"]
     assert "faithfulness of 2 result sets" in io.out
     assert not (out / f"p0{CHECK_SUFFIX}").exists() and check_mod.CSV_NAME == CSV_NAME
+    monkeypatch.setattr(check_mod, "write_csv", lambda folder, checks: None)  # the CSV is written, a set's JSON not
+    assert cli.main(["check", str(out), "-q"]) == 2  # -q prints no notes: the error line says it
+    assert capsys.readouterr().err.splitlines() == [
+        f"gradflip: error: {out}: could not write p0.faithfulness.json and 1 more (Permission denied); "
+        "their numbers are only printed"]
+
+
+def test_a_faithfulness_csv_that_cannot_be_written_exits_2_and_keeps_the_sets_json(results, capsys):
+    """faithfulness.csv a folder (or the disk full when it is written): it printed an error and exited 0."""
+    out, _ = results
+    (out / CSV_NAME).mkdir()
+    capsys.readouterr()
+    assert cli.main(["check", str(out), "-q"]) == 2
+    io = capsys.readouterr()
+    assert "Traceback" not in io.err
+    assert [line for line in io.err.splitlines() if line.startswith("gradflip: error:")] == \
+        [f"gradflip: error: {out}: could not write faithfulness.csv (Is a directory); each set's numbers are in its "
+         "NAME.faithfulness.json"]
+    assert "faithfulness of 2 result sets" in io.out  # the numbers are printed
+    assert (out / f"p0{CHECK_SUFFIX}").is_file() and (out / f"p1{CHECK_SUFFIX}").is_file()  # and each set's kept
+    assert (out / CSV_NAME).is_dir() and not list((out / CSV_NAME).iterdir())
+    assert not [p for p in out.iterdir() if p.name.endswith(".part")]
 
 
 def test_gradflip_check_is_a_command_of_the_app_entry_point(monkeypatch):

@@ -212,3 +212,18 @@ def test_a_name_given_to_the_runs_model_file_later_keeps_its_sets_for_resume_and
     assert (out / "photo.gradflip.json").stat().st_mtime_ns == written
     cli.main(["check", str(out), "--model", str(path), "--points", "3", "-q"])
     assert "made with model" not in capsys.readouterr().err
+
+
+def test_a_sidecar_with_input_size_true_is_one_line_and_exit_2(tmp_path, capsys):
+    """``"input_size": true`` was read as a 1×1 input (true is 1 to Python): the model saw one pixel of every photo."""
+    photo = photo_file(tmp_path)
+    digits = tmp_path / "digits.pt"
+    script(SmallCNN(channels=1, classes=10, size=28), digits)
+    side = tmp_path / "digits.gradflip.json"
+    for pre, words in (({"input_size": True, "channels": 1}, "input_size: True is not a whole number"),
+                       ({"input_size": 28, "channels": 1, "interpolation": "nearest"}, "interpolation 'nearest' is not supported")):
+        side.write_text(json.dumps({"kind": "gradflip-model", "preprocessing": pre}), encoding="utf-8")
+        assert cli.main(["classify", str(photo), "--model", str(digits)]) == 2
+        err = capsys.readouterr().err
+        lines = [line for line in err.splitlines() if "warning: digits.pt is TorchScript" not in line]
+        assert len(lines) == 1 and lines[0].startswith("gradflip: error: digits.gradflip.json: ") and words in lines[0], err

@@ -175,6 +175,7 @@ def check_maps(
 
     from .attributions import batch_scores  # a network that takes one image at a time: image by image
     from .errors import ModelError
+    from .models.labels import class_indices
 
     if not isinstance(maps, Mapping):  # a list of maps: "'list' object has no attribute 'items'"
         raise TypeError(f"maps must be a dict of name -> H x W map, e.g. {{'GradFlip': m}}, not {type(maps).__name__}")
@@ -183,17 +184,19 @@ def check_maps(
     for name, m in maps.items():
         if np.shape(m) != (h, w):
             raise ValueError(f"the map {name!r} is {np.shape(m)}, the photo {h} x {w}")
+        if np.asarray(m).dtype.kind not in "biuf" or not np.all(np.isfinite(m)):  # NaN ranked as it came: a score
+            raise ValueError(f"the map {name!r} holds values that are not finite real numbers (NaN, infinity)")
     if int(points) < 2:
         raise ValueError(f"a curve needs at least 2 points, not {points}")
     if int(points) > MAX_POINTS:
         raise ValueError(f"a curve takes at most {MAX_POINTS:,} points, not {points}")
     if isinstance(explained, str):  # a label: its class (was int() of each letter: "invalid literal ... 'E'")
         explained = [classifier.find_class(explained)]
-    elif isinstance(explained, (int, np.integer)):
-        explained = [explained]
-    classes = sorted({int(i) for i in explained})
+    classes = class_indices(explained)  # [True] was class 1; None and 1.5 were TypeErrors, [99] an IndexError
     if not classes:
         raise ValueError("no class to explain")
+    if not all(0 <= i < getattr(classifier, "num_classes", i + 1) for i in classes):
+        raise ModelError(f"classes {classes} are not all among the model's {classifier.num_classes} classes")
     if not maps:
         raise ValueError("no map to check: give maps as {name: H x W importance}")
     n = h * w

@@ -199,3 +199,18 @@ def test_a_network_that_takes_one_image_at_a_time_is_checked_image_by_image(tiny
     got = check_maps(replace(tiny, module=OneAtATime(tiny.module)), tiny_image, {"m": m}, [0], points=7)
     assert np.allclose(got.curves[0].deletion, want.curves[0].deletion, atol=1e-6)
     assert np.allclose(got.curves[0].insertion, want.curves[0].insertion, atol=1e-6)
+
+
+def test_a_map_of_nan_and_classes_that_are_not_the_models_are_refused_in_words(tiny, tiny_image):
+    """A NaN or infinite map was measured (its order is the scan order: a score for nothing); ``explained=[99]`` on a
+    4-class model was an IndexError, ``None`` or ``1.5`` a TypeError, and ``[True]`` class 1."""
+    h, w = tiny_image.shape[:2]
+    for bad in (np.full((h, w), np.nan), np.full((h, w), np.inf), np.ones((h, w), complex)):
+        with pytest.raises(ValueError, match="the map 'm' holds values that are not finite real numbers"):
+            check_maps(tiny, tiny_image, {"m": bad}, [0], points=3)
+    for bad, words in (([99], r"classes \[99\] are not all among the model's 4 classes"),
+                       (None, "None is not a list of class indices"), (1.5, "1.5 is not a list of class indices"),
+                       ([True], r"\[True\] is not a list of class indices")):
+        with pytest.raises(ModelError, match=words):
+            check_maps(tiny, tiny_image, {"m": np.ones((h, w))}, bad, points=3)
+    assert check_maps(tiny, tiny_image, {"m": np.ones((h, w), bool)}, np.int64(1), points=3).explained == tiny.labels[1]

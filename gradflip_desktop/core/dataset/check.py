@@ -51,6 +51,7 @@ class SetCheck:
     rise_masks: int = 0  # RISE's masks when its map was measured (0: not asked for)
     kept: bool = False  # read back from its NAME.faithfulness.json (``reuse``), not measured again
     style: str = ""  # the record's options.style: whose map "GradFlip" is (format_table says when sets mix them)
+    unwritten: str = ""  # why its NAME.faithfulness.json could not be written ("No space left on device"): not kept
 
 
 def stored_records(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[str]]:
@@ -179,13 +180,14 @@ def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] =
     from ..errors import GradFlipError
     from ..faithfulness import POINTS, check_maps
     from ..images import atomic_write_bytes, load_image
+    from ..images.loading import read_regular
     from ..summary import any_of
 
     path = Path(record)
     name = path.name[: -len(RECORD_SUFFIX)]
     out = SetCheck(name, path)
     try:
-        raw = path.read_bytes()  # the bytes read are the bytes the stamp names
+        raw = read_regular(path)  # the bytes read are the bytes the stamp names; a pipe: OSError, not a wait
         rec, record_sha256 = json_loads(raw.decode("utf-8")), hashlib.sha256(raw).hexdigest()
     except (OSError, ValueError) as exc:
         out.skipped = f"its record cannot be read ({exc.__class__.__name__}: {exc})"
@@ -273,6 +275,9 @@ def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] =
         except Exception as exc:  # noqa: BLE001 - a model Grad-CAM cannot hook (TorchScript): checked without it
             notes.append(f"no {title} map ({exc})")
             continue
+        if not np.all(np.isfinite(found)):  # check_maps refuses it: the set would not be measured at all
+            notes.append(f"no {title} map (its values are not all finite), so it is not measured")
+            continue
         if no_evidence(found):
             notes.append(f"no {title} map (zero everywhere: no positive evidence at its layer), so it is not measured")
             continue
@@ -315,7 +320,8 @@ def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] =
             atomic_write_bytes(path.with_name(name + CHECK_SUFFIX),
                                json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8"), overwrite=True)
         except OSError as exc:  # a read-only result folder: the numbers are still measured and printed
-            out.notes += (f"{name + CHECK_SUFFIX} not written ({exc.strerror or exc})",)
+            out.unwritten = str(exc.strerror or exc)
+            out.notes += (f"{name + CHECK_SUFFIX} not written ({out.unwritten})",)
     return out
 
 
@@ -399,6 +405,7 @@ def write_csv(folder: str | os.PathLike, checks: list[SetCheck]) -> Path | None:
     None when no set was checked. The rows of the folder's other sets (checked by an earlier run: ``gradflip
     check FOLDER`` then ``gradflip check FOLDER/one.gradflip.json``) are kept while their records exist."""
     from ..images import atomic_write_bytes
+    from ..images.loading import read_regular
 
     done = [c for c in checks if c.check is not None]
     if not done:
@@ -410,8 +417,7 @@ def write_csv(folder: str | os.PathLike, checks: list[SetCheck]) -> Path | None:
             for c in done for k in (c.checks or (c.check,)) for curve in k.curves]
     now = {c.name for c in checks}
     try:
-        with open(path, encoding="utf-8", newline="") as f:
-            old = list(csv.reader(f))
+        old = list(csv.reader(io.StringIO(read_regular(path).decode("utf-8"), newline="")))  # a pipe: never waited on
         if old and old[0] in (header, header[:-1]):  # a CSV written before "masks" gets an empty one
             rows += [r + [""] * (len(header) - len(r)) for r in old[1:] if len(r) == len(old[0]) and r[0] not in now
                      and (Path(folder) / (r[0] + RECORD_SUFFIX)).is_file()]

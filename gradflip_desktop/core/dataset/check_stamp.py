@@ -74,9 +74,10 @@ def kept_checks(path: Path, record_name: str, stamp: dict) -> tuple[tuple, tuple
     new check would be; None when it cannot be read, is not whole, was made otherwise, or was edited."""
     from ..errors import json_loads  # noqa: PLC0415
     from ..faithfulness import Curve, FaithfulnessCheck  # noqa: PLC0415
+    from ..images.loading import read_regular  # noqa: PLC0415
 
     try:
-        doc = json_loads(path.read_text(encoding="utf-8"))
+        doc = json_loads(read_regular(path).decode("utf-8"))  # a pipe of that name: OSError, not a wait
         if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("record") != record_name:
             return None
         entry = doc.get("resume")

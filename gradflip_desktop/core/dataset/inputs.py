@@ -308,6 +308,7 @@ def _owners(inputs: list[Input], out: str | Path) -> dict[str, Path]:
     """For the files of ``inputs`` whose names would be alike: the result sets in ``out`` made from one of them
     (the record's ``image.source``), by the set's name: the name itself or one with an extension or a number
     after it (``photo``, ``photo_jpg``, ``photo_jpg-2``), the shortest first."""
+    from ..images.loading import read_regular  # noqa: PLC0415
     from ..report import safe_name  # noqa: PLC0415
 
     files: dict[str, set[Path]] = {}
@@ -329,7 +330,7 @@ def _owners(inputs: list[Input], out: str | Path) -> dict[str, Path]:
         if not group:
             continue
         try:
-            source = _made_from(json_loads((Path(out) / f"{name}{suffix}").read_text(encoding="utf-8")), group)
+            source = _made_from(json_loads(read_regular(Path(out) / f"{name}{suffix}").decode("utf-8")), group)
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
             continue
         if source is not None:

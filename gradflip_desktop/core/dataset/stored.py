@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import json_loads
 from ..images import atomic_write_bytes, safe_formats
+from ..images.loading import read_regular
 from ..options import ExplainOptions, Status
 from ..report import result_paths
 from ..results import ExplainResult, KeyPixels, KeyRegion, Step
@@ -112,7 +113,7 @@ def load_result(out_dir: str | os.PathLike, name: str, pixels: np.ndarray, extra
     ``extras``; ``pixels`` (H x W x 3 float32) is the photo as the run loaded it. Raises ``ValueError``
     when the files do not belong together (another size) and ``OSError`` when one is missing."""
     paths = result_paths(out_dir, name)
-    rec = json_loads(paths[".gradflip.json"].read_text(encoding="utf-8"))
+    rec = json_loads(read_regular(paths[".gradflip.json"]).decode("utf-8"))
     delta = np.load(paths[".delta.npy"], allow_pickle=False).astype(np.float32)
     importance = np.load(paths[".importance.npy"], allow_pickle=False).astype(np.float32)
     from PIL import Image  # noqa: PLC0415

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..errors import json_loads
 from ..images import atomic_write_bytes, utf8_bytes
+from ..images.loading import read_regular
 from ..report import result_paths
 
 SUMMARY_COLUMNS = (
@@ -28,7 +29,7 @@ def complete_record(out_dir: str | Path, name: str) -> dict | None:
     paths = result_paths(out_dir, name)
     rec_path = paths[".gradflip.json"]
     try:
-        rec = json_loads(rec_path.read_text(encoding="utf-8"))
+        rec = json_loads(read_regular(rec_path).decode("utf-8"))  # a pipe of that name: OSError, never a wait
     except (OSError, ValueError):
         return None
     files = rec.get("files") if isinstance(rec, dict) else None
@@ -141,8 +142,7 @@ def write_summary(out_dir: str | Path, rows: list[dict]) -> Path:
 
 def read_summary(path: str | Path) -> list[dict]:
     """The rows of a ``summary.csv``, text cells as they were before :func:`_cell` guarded them."""
-    with open(path, encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))
+    rows = list(csv.DictReader(io.StringIO(read_regular(path).decode("utf-8"), newline="")))
     for row in rows:
         for k in TEXT_COLUMNS & row.keys():
             v = row[k]

@@ -193,6 +193,13 @@ def open_regular(path: str | os.PathLike):
         raise
 
 
+def read_regular(path: str | os.PathLike) -> bytes:
+    """A file's bytes, read with :func:`open_regular`: a named pipe that took the name of a record, a CSV or a
+    check in a result folder made ``explain --resume`` and ``check`` wait for a writer for ever."""
+    with open_regular(path) as fh:
+        return fh.read()
+
+
 # Signatures of raster formats: a file that starts like one but that Pillow cannot open is broken.
 _SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", "PNG"),

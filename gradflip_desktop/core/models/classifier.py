@@ -21,7 +21,7 @@ from torch import nn
 
 from ..errors import ModelError
 from .devices import full_float32, resolve_device
-from .labels import BackwardsRange, format_ranges, parse_ranges
+from .labels import BackwardsRange, class_indices, format_ranges, parse_ranges
 from .prep_fields import CROPS, checked_fields
 from .weights_file import weights_file
 
@@ -142,31 +142,35 @@ class Preprocessing:
         "invalid literal for int() with base 10: 'a'" for ``"input_size": "abc"``)."""
         def read(key, default, convert, form):
             value = d.get(key, default)
-            try:
+            try:  # true is 1 to Python: "input_size": true was a 1×1 input, "channels": true one channel
+                if convert is not flag and any(isinstance(v, bool) for v in (value if isinstance(value, list) else [value])):
+                    raise TypeError
                 return convert(value)
             except (TypeError, ValueError, IndexError, KeyError, OverflowError):
                 raise ModelError(f"invalid preprocessing setting {key}: {value!r} is not {form}") from None
 
+        def whole(v):  # "64" is read as 64, but 224.5 was 224: int("224.5") raises ValueError
+            return int(v) if not isinstance(v, float) or v.is_integer() else int(str(v))
+
         def size(v):
-            v = (v, v) if isinstance(v, int) else v
+            v = (v, v) if isinstance(v, (int, float)) else v
             if isinstance(v, str) or len(v) != 2:
                 raise ValueError
-            return int(v[0]), int(v[1])
+            return whole(v[0]), whole(v[1])
 
         def floats(v):
             return tuple(float(x) for x in ([v] if isinstance(v, (int, float)) else v))
 
-        def flag(v):  # "false" as text was True
-            return {"true": True, "false": False}[v.strip().lower()] if isinstance(v, str) else bool(int(v))
+        def flag(v):  # "false" as text was True; 2 is not a flag (true and false are 1 and 0 to a dict)
+            return {"true": True, "false": False}[v.strip().lower()] if isinstance(v, str) else {0: False, 1: True}[v]
 
-        whole = "a whole number"
         return cls(
             input_size=read("input_size", (224, 224), size, "a whole number or [height, width]"),
             mean=read("mean", cls.mean, floats, "a number or a list of numbers"),
             std=read("std", cls.std, floats, "a number or a list of numbers"),
             resize=str(d.get("resize", "squash")),
-            resize_size=read("resize_size", None, lambda v: None if v is None else int(v), whole),
-            channels=read("channels", 3, int, whole),
+            resize_size=read("resize_size", None, lambda v: None if v is None else whole(v), "a whole number"),
+            channels=read("channels", 3, whole, "a whole number"),
             interpolation=str(d.get("interpolation", "bilinear")),
             antialias=read("antialias", True, flag, "true or false"),
         )
@@ -442,7 +446,7 @@ class Classifier:
     def find_group(self, spec: str | Sequence[int]) -> tuple[str, list[int]]:
         """A class group from a name (``"cat"``) or index ranges (``"281-285,290"``) or a list of indices."""
         if not isinstance(spec, str):
-            idx = sorted({int(i) for i in spec})
+            idx = class_indices(spec)  # ModelError for [True], [2.5], 5.5 (they were classes 1, 2 and a TypeError)
             name = f"classes {format_ranges(idx)}"
         else:
             key = spec.strip()

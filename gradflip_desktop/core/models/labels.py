@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import numbers
 import os
 import re
 from pathlib import Path
@@ -18,6 +19,7 @@ from ..resources import resource_path
 __all__ = [
     "IMAGENET_GROUPS",
     "MAX_RANGE",
+    "class_indices",
     "format_ranges",
     "imagenet_labels",
     "parse_ranges",
@@ -59,6 +61,25 @@ def parse_ranges(text: str, limit: int | None = None) -> list[int]:
     if not out:
         raise ValueError(text)
     return sorted(out)
+
+
+def class_indices(spec: Any) -> list[int]:
+    """The class indices of a group given as a list (or one index) by a caller or a settings file, sorted, each
+    once; a :class:`ModelError` for anything else (true was class 1 to Python, 2.5 class 2, and ``group=5`` ended
+    the run with "'int' object is not iterable")."""
+    def index(i: Any) -> int:
+        boolean = isinstance(i, bool) or getattr(getattr(i, "dtype", None), "kind", "") == "b"  # numpy's too
+        if boolean or isinstance(i, float) and not i.is_integer():
+            raise TypeError
+        return int(i)
+
+    items = [spec] if isinstance(spec, numbers.Real) and not isinstance(spec, bool) else spec
+    try:
+        if isinstance(items, (str, bytes, dict)):
+            raise TypeError
+        return sorted({index(i) for i in items})
+    except (TypeError, ValueError, OverflowError):
+        raise ModelError(f"{spec!r} is not a list of class indices") from None
 
 
 def format_ranges(indices: Sequence[int]) -> str:

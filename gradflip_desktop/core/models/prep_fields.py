@@ -12,6 +12,9 @@ import numbers
 from ..errors import ModelError
 
 RESIZES = ("squash", "center-crop", "squash-crop")  # how a photo reaches the input size (Preprocessing's doc)
+INTERPOLATIONS = ("bilinear", "bicubic")  # the resize's kernels; "nearest" passes the gradient to 1 pixel in n², and
+# torch's nearest is not Pillow's: refused by name, it was silently bilinear
+MAX_SIDE = 8192  # the largest input size and resize size, in pixels
 CROPS = RESIZES[1:]  # the modes that crop the centre: the rest of the photo is not seen
 
 
@@ -43,13 +46,20 @@ def checked_fields(pre) -> dict:
         out["resize_size"] = _whole(pre.resize_size, "resize size")
         if out["resize_size"] < 1:
             raise ModelError(f"resize size must be at least 1 pixel, not {pre.resize_size!r}")
+        if out["resize_size"] > MAX_SIDE:  # 10**8 asked for a 10**17-byte tensor, blamed on the model's code
+            raise ModelError(f"resize size {out['resize_size']} out of range (1 to {MAX_SIDE} px)")
     if pre.resize not in RESIZES:
         raise ModelError(f"unknown resize mode {pre.resize!r} (use 'squash', 'center-crop' or 'squash-crop')")
+    interp = pre.interpolation
+    if not isinstance(interp, str) or interp.strip().lower() not in INTERPOLATIONS:
+        raise ModelError(f"interpolation {interp!r} is not supported (use {' or '.join(map(repr, INTERPOLATIONS))})")
+    out["interpolation"] = interp.strip().lower()
     channels, mean, std = out["channels"], out["mean"], out["std"]
     if channels not in (1, 3):
         raise ModelError(f"channels must be 1 or 3, not {pre.channels}")
-    if len(mean) not in (1, channels) or len(std) not in (1, channels):
-        raise ModelError(f"mean/std need 1 or {channels} values")
+    if len(mean) not in (1, channels) or len(std) not in (1, channels):  # it said "need 1 or 1 values"
+        raise ModelError(f"mean/std need {'1 value' if channels == 1 else f'1 or {channels} values'} for "
+                         f"{channels} channel{'s' if channels > 1 else ''}, not {len(mean)} / {len(std)}")
     if not all(math.isfinite(v) for v in (*mean, *std)):  # a NaN mean made every output NaN
         raise ModelError(f"mean and std must be finite numbers, not {list(mean)} / {list(std)}")
     if any(s <= 0 for s in std):
@@ -62,6 +72,6 @@ def checked_fields(pre) -> dict:
         raise ModelError(f"mean {list(mean)} is on the 0-255 scale, but pixels here are in [0, 1]: divide "
                          f"{'mean and std' if both else 'mean'} by 255 (mean {scaled[0]}, std {scaled[1]})")
     h, w = out["input_size"]
-    if not (1 <= h <= 8192 and 1 <= w <= 8192):
-        raise ModelError(f"input size {out['input_size']} out of range (1 to 8192 px per side)")
+    if not (1 <= h <= MAX_SIDE and 1 <= w <= MAX_SIDE):
+        raise ModelError(f"input size {out['input_size']} out of range (1 to {MAX_SIDE} px per side)")
     return out

@@ -6,6 +6,7 @@ measured again."""
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -144,3 +145,26 @@ def test_the_stamp_names_the_device_and_torch(one_set):
                          "device", "torch"}
     assert made["record_sha256"] == check_stamp.file_sha256(one_set)
     assert made["map_sha256"] == check_stamp.file_sha256(one_set.with_name("p0.importance.npy"))
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need POSIX")
+def test_a_named_pipe_in_place_of_the_json_the_csv_or_the_record_is_never_waited_on(one_set, measured, capsys):
+    """``check --resume`` read NAME.faithfulness.json, and every check the folder's faithfulness.csv (to keep the other
+    sets' rows), with a plain open(): a named pipe of that name made it wait for a writer for ever. The pipe is not a
+    check to keep: measured again, and the files written in its place."""
+    from helpers import PipeWatch
+
+    out = one_set.parent
+    for name in ("p0" + CHECK_SUFFIX, "faithfulness.csv"):
+        os.mkfifo(out / name)
+    with PipeWatch(out / ("p0" + CHECK_SUFFIX)) as waited, PipeWatch(out / "faithfulness.csv") as waited_csv:
+        code = cli.main(["check", str(out), "--resume", "--points", "5", "-q"])
+    assert not waited and not waited_csv, "check waited on a named pipe"
+    assert code == 0 and len(measured) == 1, capsys.readouterr().err
+    assert json.loads((out / ("p0" + CHECK_SUFFIX)).read_text(encoding="utf-8"))["record"] == one_set.name
+    assert (out / "faithfulness.csv").is_file()
+    os.replace(one_set, out / "kept.json")
+    os.mkfifo(one_set)  # a record that became a pipe after the folder was listed: skipped with its reason
+    with PipeWatch(one_set) as waited:
+        c = check_set(make_tiny(), one_set, points=5)
+    assert not waited and c.check is None and "not a regular file" in c.skipped

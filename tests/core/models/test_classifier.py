@@ -414,7 +414,8 @@ def test_the_record_names_the_resize_interpolation_so_resume_and_check_refuse_an
     assert bilinear.settings()["interpolation"] == "bilinear"
     assert bicubic.settings()["interpolation"] == "bicubic"
     assert sharp.settings()["interpolation"] == "bilinear, no antialias"
-    assert clf(interpolation="nearest").settings()["interpolation"] == "bilinear"  # what the forward pass uses
+    with pytest.raises(ModelError, match=re.escape("interpolation 'nearest' is not supported (use 'bilinear' or 'bicubic')")):
+        clf(interpolation="nearest")  # it was silently bilinear
     rec = {"model": model_description(bilinear)}
     assert made_otherwise(rec, None, model_description(bicubic), None) == "model interpolation bilinear, not bicubic"
     assert made_otherwise(rec, None, model_description(sharp), None)
@@ -432,3 +433,14 @@ def test_a_classifier_prints_as_one_line_without_its_network_and_labels():
     text = repr(clf)
     assert "\n" not in text and "c999" not in text and "PixelSpaceModel" not in text and len(text) < 400, text
     assert text.startswith("Classifier(name='fixed', source='', preprocessing=Preprocessing(input_size=")
+
+
+def test_a_group_of_booleans_or_fractions_is_refused_by_the_classifier(tiny):
+    from gradflip_desktop.core import run
+    from gradflip_desktop.core.options import ExplainOptions
+
+    for bad in ([True], [0.5], 1.5):
+        with pytest.raises(ModelError, match="is not a list of class indices"):
+            tiny.find_group(bad)
+    with pytest.raises(ModelError):  # it was a TypeError from deep inside the run
+        run(tiny, np.random.default_rng(0).uniform(0, 1, (16, 16, 3)).astype(np.float32), ExplainOptions(group=1.5))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from gradflip_desktop.core.errors import ModelError
@@ -155,3 +156,14 @@ def test_a_huge_labels_file_is_refused_before_it_is_read(tmp_path, monkeypatch):
     monkeypatch.setattr(type(big), "read_bytes", lambda self: pytest.fail("read the whole file"))
     with pytest.raises(ModelError, match=r"^labels file classes\.txt is 64 MB, too large for class names"):
         mf.read_labels(big)
+
+
+def test_class_indices_refuse_booleans_fractions_and_non_lists():
+    """A group given as a list in Python or a settings file: true was class 1 to Python, 2.5 class 2, and a lone
+    ``group=5.5`` (or a dict) ended the run with "'float' object is not iterable" instead of a ModelError."""
+    assert mf.class_indices([3, 1, 1.0, "2", np.int64(4)]) == [1, 2, 3, 4]
+    assert mf.class_indices(np.int64(5)) == [5] and mf.class_indices(range(2)) == [0, 1]
+    for bad in ([True], True, [2.5], 2.5, [None], {"a": 1}, "1", np.array([True]), [float("nan")]):
+        with pytest.raises(ModelError, match="is not a list of class indices"):
+            mf.class_indices(bad)
+

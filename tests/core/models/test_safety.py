@@ -242,3 +242,27 @@ def test_a_code_running_global_is_still_refused_at_inspection(tmp_path):
     torch.save({"state_dict": {"fc.weight": torch.zeros(2, 3)}, "x": Evil()}, p)
     with pytest.raises(Exception, match="refused to load"):
         refuse_pickled(p)
+
+
+def test_a_zip_whose_pickle_inflates_to_gigabytes_is_scanned_within_64_mb_and_refused(tmp_path, monkeypatch):
+    """A small .pt whose deflated data.pkl (a payload, then zeros) inflates to 256 MB: the scan read every .pkl member
+    whole (a 4 MB file of 4 GB: MemoryError, "internal error", exit 3). It reads at most 64 MB now (8 MB, patched)."""
+    import zipfile
+
+    from gradflip_desktop.core.models.files import safety
+
+    monkeypatch.setattr(safety, "LEGACY_SCAN_BYTES", 8 << 20)
+    marker = tmp_path / "PAYLOAD_RAN"
+    path = tmp_path / "bomb.pt"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("archive/version", "3\n")
+        with zf.open("archive/data.pkl", "w", force_zip64=True) as f:
+            f.write(pickle.dumps({"evil": PicklePayload(marker)}, protocol=2))
+            for _ in range(16):
+                f.write(bytes(1 << 24))  # 256 MB of zeros in all
+    assert path.stat().st_size < 1e6
+    streams = safety._pickle_streams(path)
+    assert sum(map(len, streams)) == 8 << 20
+    with pytest.raises(ModelError, match="refused to load bomb.pt: it contains pickled Python objects that are not tensors"):
+        mf.load_model_file(path, arch="resnet18")
+    assert not marker.exists()

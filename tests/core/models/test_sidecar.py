@@ -123,3 +123,36 @@ def test_a_wrong_value_in_a_sidecar_is_named_with_the_sidecar_when_the_app_reads
     for read in (mf.read_sidecar, mf.inspect_model_file):
         with pytest.raises(ModelError, match=r"^m\.gradflip\.json: std values must be positive$"):
             read(model)
+
+
+@pytest.mark.parametrize("settings, words", [
+    # true is 1 to Python: it was a 1×1 input (a model that sees one pixel), one channel, a 1-px resize, class 1
+    ({"preprocessing": {"input_size": True}}, "invalid preprocessing setting input_size: True is not a whole number"),
+    ({"preprocessing": {"input_size": [28, True]}}, "invalid preprocessing setting input_size: [28, True] is not"),
+    ({"preprocessing": {"channels": True}}, "invalid preprocessing setting channels: True is not a whole number"),
+    ({"preprocessing": {"input_size": [28.5, 28]}}, "invalid preprocessing setting input_size: [28.5, 28] is not"),  # 28
+    ({"preprocessing": {"mean": [True]}}, "invalid preprocessing setting mean: [True] is not a number"),
+    ({"preprocessing": {"antialias": 2}}, "invalid preprocessing setting antialias: 2 is not true or false"),
+    ({"groups": {"one": [True]}}, "class group 'one': [True] is not a list of class indices"),
+    ({"groups": {"half": [2.5]}}, "class group 'half': [2.5] is not a list of class indices"),  # was class 2
+    # it was silently bilinear
+    ({"preprocessing": {"interpolation": "nearest"}}, "interpolation 'nearest' is not supported (use 'bilinear' or 'bicubic')"),
+    # a 10**17-byte resize, reported as "failed on a 1×3×28×28 input … the model's own code raised it"
+    ({"preprocessing": {"resize": "center-crop", "resize_size": 10**8}}, "resize size 100000000 out of range (1 to 8192 px)"),
+    ({"preprocessing": {"channels": 1, "mean": [0.5] * 3}}, "mean/std need 1 value for 1 channel, not 3 / 1"),  # "1 or 1 values"
+])
+def test_a_sidecar_value_of_the_wrong_kind_is_refused_naming_the_field(tmp_path, settings, words):
+    path = tmp_path / "digits.pt"
+    script(SmallCNN(channels=1, classes=10, size=28), path)
+    pre = {"input_size": [28, 28], "channels": 1, "mean": [0.5], "std": [0.25]}
+    settings = {**settings, "preprocessing": {**pre, **settings.get("preprocessing", {})}}
+    (tmp_path / "digits.gradflip.json").write_text(json.dumps(settings), encoding="utf-8")
+    with pytest.raises(ModelError) as info:
+        mf.load_model_file(path, trust_torchscript=True)
+    assert str(info.value).startswith("digits.gradflip.json: ") and words in str(info.value), str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_a_sidecar_may_write_bicubic_in_capitals_and_whole_floats():
+    pre = Preprocessing.from_dict({"interpolation": " Bicubic", "input_size": [28.0, 28], "antialias": 0})
+    assert (pre.interpolation, pre.input_size, pre.antialias) == ("bicubic", (28, 28), False)

@@ -54,9 +54,15 @@ LEGACY_SCAN_BYTES = 64 << 20
 def _pickle_streams(path: Path, limit: int | None = None) -> list[bytes]:
     """The raw pickles inside a torch file (zip ``data.pkl`` or the legacy concatenated pickles: their first
     ``limit`` bytes when given)."""
-    if zipfile.is_zipfile(path):
+    if zipfile.is_zipfile(path):  # its pickles whole (a state dict's: kilobytes), but never more than 64 MB in all:
+        budget = LEGACY_SCAN_BYTES  # a 4 MB file whose data.pkl inflates to 4 GB of zeros was a MemoryError, exit 3
+        streams = []
         with zipfile.ZipFile(path) as zf:
-            return [zf.read(n) for n in zf.namelist() if n.endswith(".pkl")]
+            for n in (n for n in zf.namelist() if n.endswith(".pkl") and budget > 0):
+                with zf.open(n) as member:
+                    streams.append(member.read(budget))
+                budget -= len(streams[-1])
+        return streams
     with open(path, "rb") as fh:
         return [fh.read(-1 if limit is None else limit)]
 

@@ -11,7 +11,7 @@ from typing import Any, Mapping
 from ...errors import ModelError
 from ..classifier import Preprocessing
 from ..prep_fields import CROPS
-from ..labels import BackwardsRange, parse_ranges
+from ..labels import BackwardsRange, class_indices, parse_ranges
 
 __all__ = ["FORMATS", "SIDECAR_KIND", "SIDECAR_SUFFIX", "SIDECAR_VERSION", "ModelSpec", "merge_preprocessing", "parse_groups",
            "scaled_resize_size", "whole_preprocessing_note"]
@@ -120,15 +120,10 @@ def parse_groups(groups: Any) -> dict[str, list[int]]:
     out: dict[str, list[int]] = {}
     for name, idx in groups.items():
         try:
-            if isinstance(idx, str):
-                values = parse_ranges(idx)
-            elif isinstance(idx, int):
-                values = [idx]
-            else:
-                values = sorted({int(i) for i in idx})
+            values = parse_ranges(idx) if isinstance(idx, str) else class_indices(idx)  # [true] was class 1
         except BackwardsRange as exc:  # "5-3": say so, it is a valid way to write a group otherwise
             raise ModelError(f"class group {name!r}: {exc}") from None
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, ModelError):
             raise ModelError(f"class group {name!r}: {idx!r} is not a list of class indices") from None
         if not values:
             raise ModelError(f"class group {name!r} is empty")
