@@ -674,3 +674,16 @@ def test_a_group_run_says_when_the_class_it_flips_to_is_in_another_group(tiny, t
     assert f"; {result.final.label} is in the group “elsewhere”, not in “mine”:" in text
     assert "is in the group" not in summary_sentence(replace(group, groups={"mine": others}))
     assert "is in the group" not in summary_sentence(replace(group, groups={}))
+
+
+def test_the_largest_change_said_is_the_saved_images_not_the_float_changes():
+    """Without the lattice pass the saved 8-bit change differs from the float one it was rounded from (here
+    1.27/255 in float, 1.59/255 saved): the sentence says the saved image's "at most 2/255", as the record's
+    linf_saved and the figure do."""
+    from helpers import make_tiny, tiny_image_array
+
+    result = run(make_tiny(seed=1), tiny_image_array(), ExplainOptions(style="free", mode="fixed", epsilon=0.03, lattice=False))
+    assert result.status == Status.FLIPPED
+    saved, floated = 255 * result.linf_saved, 255 * result.linf
+    assert f"{saved:.0f}" != f"{floated:.0f}"  # the case this test is about
+    assert summary_sentence(result).startswith(f"Changing pixels by at most {saved:.0f}/255 ({visibility(saved)}) turns ")

@@ -159,3 +159,15 @@ def test_a_mask_style_at_its_limit_says_so_in_its_own_terms():
     assert res.status == Status.STALLED and not res.flipped, (res.status, res.message)
     assert MASK_AT_LIMIT.removesuffix(FREE_ADVICE) in res.message and "every pixel" not in res.message
     assert res.message.count("--style free") == 1, res.message  # the advice once (no fill-in flips it: said after)
+
+
+def test_the_rule_at_its_edges_a_step_that_does_not_lower_the_score_is_rejected_and_eps_stops_at_eps_max():
+    """The documented rule where the landscape above never goes: a step whose score did not fall at all (actual
+    decrease exactly 0) is rejected like one that rose, and growing never takes ε past ``EPS_MAX``."""
+    from gradflip_desktop.core.explain.search import adapt
+
+    assert adapt(0.02, 0.01, 0.0) == (0.02 * REJECT, False)  # no decrease: the image stays, ε halves
+    assert adapt(0.02, 0.01, -1e-9) == (0.02 * REJECT, False)
+    assert adapt(0.02, 0.01, 0.01) == (0.02 * GROW, True)
+    assert adapt(EPS_MAX, 0.01, 0.01) == (EPS_MAX, True)  # a good step at the longest ε keeps it there
+    assert adapt(0.9 * EPS_MAX, 0.01, 0.01) == (EPS_MAX, True)  # 1.35 x EPS_MAX is cut back to it

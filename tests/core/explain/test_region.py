@@ -652,3 +652,14 @@ def test_the_labels_grown_into_blob_edges_are_the_max_pool_rounds_ones():
             assert np.array_equal(kr._grown(seeds.copy(), full, rounds), by_max_pool(seeds, full, rounds))
             labels, count = kr.component_labels(full)
             assert count >= 1 and labels[~full].max() == 0 and labels[full].max() > 0
+
+
+def test_the_key_regions_probabilities_are_those_of_its_own_8bit_image(result):
+    """The record's key-region prediction and explained probability are the model's on the image with only the
+    region changed (as saved), not on a larger region the bisection tried before it."""
+    clf, res = result
+    kr = res.key_region
+    p = clf.probabilities(to_uint8(res.key_region_image()).astype(np.float32) / 255.0)
+    assert kr.prediction.index == int(np.argmax(p))
+    assert kr.prediction.probability == pytest.approx(float(p[kr.prediction.index]), abs=1e-5)
+    assert kr.explained_probability == pytest.approx(float(p[0]), abs=1e-5)

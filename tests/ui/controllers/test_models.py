@@ -282,3 +282,29 @@ def test_picking_the_loaded_model_again_while_another_loads_keeps_it(qtbot, wind
         w.models.chosen(loaded)  # ... the user goes back to the loaded one
     qtbot.wait(500)
     assert w.models.info.key == loaded
+
+
+def test_a_model_loaded_during_a_run_stops_it_and_never_shows_its_result(qtbot, window, tmp_path):
+    """Another model picked while a run is under way cancels that run: the old model's result never arrives in
+    the window (its classes and numbers would be shown beside the new model's)."""
+    from helpers import RUN_TIMEOUT_MS
+    from model_helpers import SmallCNN, script
+
+    w = window
+    path = tmp_path / "small.pt"
+    script(SmallCNN(channels=3, classes=4, size=32), path)
+    heard = []
+    for signal in (w.run_finished, w.run_cancelled, w.run_failed):
+        signal.connect(heard.append)
+    w.explain()
+    task = w.runs.task
+    assert task is not None and w.runs.running
+    ended = []
+    task.done.connect(lambda _task, value: ended.append(value))
+    task.failed.connect(lambda _task, exc: ended.append(exc))
+    with qtbot.waitSignal(w.model_ready, timeout=60_000):
+        w.models.load(str(path), "cpu")
+    qtbot.waitUntil(lambda: bool(ended), timeout=RUN_TIMEOUT_MS)  # the old run has ended ...
+    qtbot.wait(300)  # ... and anything it sent has been delivered
+    assert w.models.info.key == str(path)
+    assert w.result is None and not heard and not w.runs.running
