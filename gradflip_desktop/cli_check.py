@@ -69,6 +69,12 @@ def run(args, load_model: Callable, err: Callable[[str], None]) -> int:
     if args.points > MAX_POINTS:  # --points 1e9 grew to 10 GB before the first set was measured
         err(f"--points: at most {MAX_POINTS:,} points per curve, not {args.points}")
         return 2
+    if args.rise:  # --rise 1e9 ran for weeks per set, a progress line at a time
+        from .core.attributions import MAX_RISE_MASKS  # noqa: PLC0415 - imports torch, as the check does anyway
+
+        if args.rise > MAX_RISE_MASKS:
+            err(f"--rise: at most {MAX_RISE_MASKS:,} masks per set (the published RISE takes 1,000), not {args.rise:,}")
+            return 2
     records, problems = stored_records(args.results)
     for line in problems:
         err(line)

@@ -652,6 +652,18 @@ def test_points_beyond_the_cap_are_refused_before_any_work(tmp_path, capsys):
         check_maps(None, np.zeros((4, 4, 3), np.float32), {"m": np.zeros((4, 4))}, [0], points=10**12)
 
 
+def test_rise_beyond_the_cap_is_refused_before_any_work(tmp_path, capsys):
+    """--rise 1000000000 was accepted: a billion masked forward passes per set (weeks), one progress line at a time."""
+    from gradflip_desktop.core.attributions import MAX_RISE_MASKS, rise_map
+
+    assert cli.main(["check", str(tmp_path), "--rise", "1e9"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"gradflip: error: --rise: at most {MAX_RISE_MASKS:,} masks per set (the published RISE takes "
+                   "1,000), not 1,000,000,000"]
+    with pytest.raises(ValueError, match="RISE takes 1 to 100,000 masks, not 100001"):
+        rise_map(make_tiny(), np.zeros((8, 8, 3), np.float32), 0, masks=MAX_RISE_MASKS + 1)
+
+
 def _tiny_from(path):
     """The tiny model as if loaded from the weights file ``path`` (named after it, as a model file is)."""
     from dataclasses import replace
