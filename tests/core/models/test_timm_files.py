@@ -224,3 +224,26 @@ def test_a_crop_pct_of_one_still_crops_the_centre_as_timm_does(tmp_path):
     assert (top, bottom) == (0, 400) and 95 <= left <= 105 and 495 <= right <= 505
     squash = {"input_size": (3, 160, 160), "crop_pct": 1.0, "crop_mode": "squash"}
     assert timm_preprocessing(squash).resize == "squash"  # timm's squash mode stays a squash
+
+
+def test_an_interpolation_gradflip_cannot_take_is_said_not_swapped_silently(tmp_path):
+    """A timm config (or a Hugging Face preprocessor) that resizes with nearest or Lanczos was explained with bilinear
+    without a word; the note names both, and where the other choice GradFlip has is set."""
+    import json
+    from types import SimpleNamespace
+
+    from gradflip_desktop.core.models.files.huggingface import hf_preprocessing
+    from gradflip_desktop.core.models.files.timm import timm_preprocessing
+
+    notes: list[str] = []
+    pre = timm_preprocessing({"input_size": (3, 32, 32), "interpolation": "nearest"}, notes)
+    assert pre.interpolation == "bilinear" and len(notes) == 1
+    assert "resized with nearest interpolation; GradFlip resizes with bilinear" in notes[0]
+    notes.clear()
+    assert timm_preprocessing({"input_size": (3, 32, 32), "interpolation": "bicubic"}, notes).interpolation == "bicubic"
+    assert notes == []
+    (tmp_path / "preprocessor_config.json").write_text(json.dumps({"size": {"height": 32, "width": 32}, "resample": 1}))
+    pre, known = hf_preprocessing(tmp_path, SimpleNamespace(num_channels=3, image_size=32), notes)
+    assert known and pre.interpolation == "bilinear"
+    assert notes == ["the model's preprocessor resizes with Pillow's resample=1; GradFlip resizes with bilinear (or "
+                     "bicubic: \"interpolation\" in the model's .gradflip.json sidecar)"]

@@ -145,6 +145,9 @@ def hf_preprocessing(folder: Path, config: Any, notes: list[str]) -> tuple[Prepr
         mean, std = (0.0,) * channels, (1.0,) * channels
     if not d.get("do_rescale", True):
         notes.append("the model's preprocessor does not rescale pixels to [0, 1]; GradFlip feeds [0, 1] pixels anyway")
+    if d.get("resample") is not None and d.get("resample") not in _RESAMPLE:  # Pillow's 0 nearest, 1 Lanczos, 4 box, 5 Hamming
+        notes.append(f"the model's preprocessor resizes with Pillow's resample={d.get('resample')!r}; GradFlip resizes "
+                     "with bilinear (or bicubic: \"interpolation\" in the model's .gradflip.json sidecar)")
     pre = Preprocessing(
         input_size=out_size,
         mean=mean,

@@ -276,7 +276,7 @@ def load_model_file(
         if timm_dir is not None:
             own_labels = own_labels or timm_dir[2]
             if timm_dir[3].get("input_size") and base_pre.channels == 3:  # the folder's own settings
-                base_pre = timm_preprocessing(timm_dir[3])
+                base_pre = timm_preprocessing(timm_dir[3], notes)
     elif fmt == "huggingface":
         net, fixed_classes, base_pre, pre_known, own_labels = load_hf_folder(p, notes)
     elif fmt == "state_dict":

@@ -53,12 +53,16 @@ def _head_keys(cfg: Mapping[str, Any]) -> list[str]:
     return [heads] if isinstance(heads, str) else list(heads)
 
 
-def timm_preprocessing(cfg: Mapping[str, Any]) -> Preprocessing:
-    """Preprocessing of a timm ``pretrained_cfg``: input size, mean/std, crop (``crop_pct``) and interpolation."""
+def timm_preprocessing(cfg: Mapping[str, Any], notes: list[str] | None = None) -> Preprocessing:
+    """Preprocessing of a timm ``pretrained_cfg``: input size, mean/std, crop (``crop_pct``) and interpolation (one
+    GradFlip cannot take, e.g. ``nearest``: bilinear, said in ``notes``)."""
     c, h, w = tuple(cfg.get("input_size") or (3, 224, 224))
     crop_pct = cfg.get("crop_pct")
     mode = cfg.get("crop_mode") or "center"
     interp = str(cfg.get("interpolation") or "bilinear").lower()
+    if interp not in ("bilinear", "bicubic") and notes is not None:
+        notes.append(f"the model was trained on images resized with {interp} interpolation; GradFlip resizes with "
+                     "bilinear (or bicubic: \"interpolation\" in the model's .gradflip.json sidecar)")
     mean = tuple(float(v) for v in (cfg.get("mean") or (0.485, 0.456, 0.406)))
     std = tuple(float(v) for v in (cfg.get("std") or (0.229, 0.224, 0.225)))
     if c == 1:
@@ -198,7 +202,7 @@ def load_timm_state_dict(path: Path, arch: str, notes: list[str], model_args: Ma
         mean, std = (tuple(cfg.get(k) or d) for k, d in (("mean", (0.485, 0.456, 0.406)), ("std", (0.229, 0.224, 0.225))))
         cfg = {**cfg, "input_size": (1, h, w), "mean": (sum(mean) / len(mean),), "std": (sum(std) / len(std),)}
         notes.append("the model takes 1-channel input: using grayscale (luma) input")
-    return net, classes, timm_preprocessing(cfg), labels, f"{TIMM_PREFIX}{name}"
+    return net, classes, timm_preprocessing(cfg, notes), labels, f"{TIMM_PREFIX}{name}"
 
 
 def timm_folder(folder: Path) -> tuple[Path, str, list[str] | None, dict, dict] | None:
