@@ -325,3 +325,18 @@ def test_onnx_file_copied_without_its_external_data_names_the_missing_file(tmp_p
     with pytest.raises(ModelError, match=r"^cannot read ONNX file m.onnx: its weights are in a separate file, "
                                          r"m.onnx.data, which is not next to it; put m.onnx.data in the folder of m.onnx$"):
         mf.load_model_file(path)
+
+
+def test_a_torchscript_file_or_state_dict_named_onnx_loads_by_its_bytes(tmp_path):
+    """A TorchScript file renamed .onnx gave protobuf's "Wire format was corrupt", with no word of what it is; a
+    PyTorch file's bytes (a zip archive, a pickle, safetensors) now say its format, whatever its name says."""
+    net = SmallCNN().eval()
+    scripted = tmp_path / "scripted.onnx"
+    torch.jit.save(torch.jit.script(net), str(scripted))
+    assert mf.detect_format(scripted) == "torchscript"
+    state = tmp_path / "weights.onnx"
+    torch.save(net.state_dict(), state)
+    assert mf.detect_format(state) == "state_dict"
+    clf = mf.load_model_file(scripted, preprocessing={"input_size": [28, 28], "channels": 1})
+    assert clf.num_classes == 10 and clf.name == "scripted.onnx (TorchScript, 10 classes)"
+    assert clf.warnings[0].startswith("scripted.onnx is TorchScript: loading it runs code stored in the file")
