@@ -58,13 +58,16 @@ def detect_format(path: str | os.PathLike) -> str:
         raise ModelError(f"{p.name} is a folder without config.json: not a Hugging Face model folder")
     if p.is_file() and p.stat().st_size == 0 and holds_nothing(p):  # whatever its name says (/proc: size 0, text)
         raise ModelError(f"{p.name} is empty (0 bytes)")
+    onnx = p.suffix.lower() == ".onnx"
     try:
         with open(p, "rb") as fh:
             head = fh.read(4)
     except OSError as exc:
+        if onnx:  # the ONNX loader says what is wrong with it
+            return "onnx"
         raise ModelError(f"cannot read model file {p}: {exc.strerror or exc}") from None
     # by name, unless the bytes say a PyTorch file (a TorchScript file renamed .onnx: "Wire format was corrupt")
-    if p.suffix.lower() == ".onnx" and not head.startswith((b"PK\x03\x04", b"\x80")) and not is_safetensors(p):
+    if onnx and not head.startswith((b"PK\x03\x04", b"\x80")) and not is_safetensors(p):
         return "onnx"
     if is_safetensors(p):
         return "state_dict"
