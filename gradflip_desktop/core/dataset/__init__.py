@@ -4,20 +4,39 @@
 - :mod:`.summary`  complete result sets on disk, ``summary.csv`` (one row per input, failures included)
 - :mod:`.gallery`  thumbnails of a result, the self-contained ``index.html``
 - :mod:`.job`      the run: resume, batched engine, atomic result sets, summary and gallery rebuilt at the end
+- :mod:`.eta`      how long a run has left, in words (the app's Folder panel)
 
-Torch-free to import (the engine is imported when a run starts).
+Torch-free to import, and so are its light modules (:mod:`.eta`, :mod:`.inputs`): the names below are imported when
+first used (:mod:`.summary` reads records through the report, whose figure imports torch), so the window that
+imports :mod:`.eta` still shows before torch is loaded.
 """
 
-from .inputs import Input, collect_inputs, is_image_file
-from .summary import SUMMARY_COLUMNS, complete_record, read_summary, summary_row, write_summary
+from __future__ import annotations
 
-__all__ = [
-    "Input",
-    "collect_inputs",
-    "is_image_file",
-    "SUMMARY_COLUMNS",
-    "complete_record",
-    "read_summary",
-    "summary_row",
-    "write_summary",
-]
+import importlib
+
+_EXPORTS = {
+    "Input": "inputs",
+    "collect_inputs": "inputs",
+    "is_image_file": "inputs",
+    "SUMMARY_COLUMNS": "summary",
+    "complete_record": "summary",
+    "read_summary": "summary",
+    "summary_row": "summary",
+    "write_summary": "summary",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -53,3 +53,16 @@ def test_start_forgets_the_earlier_run():
     t.now += 5
     clock.tick()
     assert clock.left_seconds(4) == 20.0
+
+
+def test_the_clock_and_the_dataset_package_import_without_torch():
+    """The window imports the clock at start; through the package's summary (the report, the figure) it imported
+    torch, which the window loads later in its engine thread (tests/ui: test_window_starts_without_importing_torch)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import gradflip_desktop.core.dataset.eta, gradflip_desktop.core.dataset.inputs; "
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
