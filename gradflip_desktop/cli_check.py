@@ -156,7 +156,7 @@ def _check_all(clf, records, args, checks: list) -> None:
 def _write_csvs(checks: list, args, err: Callable[[str], None]) -> int:
     """Each folder's faithfulness.csv; the number of folders where it or a set's JSON could not be written (read-only,
     full, faithfulness.csv a folder), each said in one line: the command then exits 2 (it exited 0)."""
-    from .core.dataset.check import CHECK_SUFFIX, write_csv  # noqa: PLC0415
+    from .core.dataset.check import CHECK_SUFFIX, CSV_NAME, write_csv  # noqa: PLC0415
 
     failed = 0
     for folder in sorted({c.record.parent for c in checks}):
@@ -172,7 +172,8 @@ def _write_csvs(checks: list, args, err: Callable[[str], None]) -> int:
             failed += 1
             continue
         if lost:
-            err(f"{folder}: could not write {jsons} ({lost[0].unwritten}); their numbers are only printed")
+            err(f"{folder}: could not write {jsons} ({lost[0].unwritten}); their numbers are "  # the CSV holds their rows
+                + (f"in {CSV_NAME} only" if written is not None else "only printed"))
             failed += 1
         if written is not None and not args.quiet:
             print(f"gradflip: wrote {written}", file=sys.stderr)

@@ -827,3 +827,17 @@ def test_a_set_made_with_a_network_in_memory_says_to_check_it_from_python(tmp_pa
     assert check_set(model, record, write=False).check is not None  # as it says
     other = classifier_from_module(TinyNet(4, 1), [f"class{i}" for i in range(4)], preprocessing=pre)
     assert check_set(other, record, write=False).skipped.startswith("made with other weights of the network in memory")
+
+
+def test_a_set_json_that_cannot_be_written_says_its_numbers_are_in_the_csv_that_was_written(results, capsys):
+    """p0.faithfulness.json a folder (so it cannot be written) while faithfulness.csv is: the error line said "their
+    numbers are only printed" (with -q they are not printed at all), but faithfulness.csv holds p0's rows."""
+    out, _ = results
+    (out / f"p0{CHECK_SUFFIX}").mkdir()
+    capsys.readouterr()
+    assert cli.main(["check", str(out), "-q"]) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("gradflip: error:")]
+    with open(out / CSV_NAME, encoding="utf-8", newline="") as f:
+        assert "p0" in {row["name"] for row in csv.DictReader(f)}  # its numbers are saved, in the folder's CSV
+    assert errors == [f"gradflip: error: {out}: could not write p0{CHECK_SUFFIX} (Is a directory); their numbers "
+                      f"are in {CSV_NAME} only"]

@@ -1550,3 +1550,25 @@ def test_the_folder_title_says_how_long_the_rest_takes_and_stops_saying_it_at_th
     assert len(during) == 3 and all(t.endswith(" · under a minute left") for t in during), shown
     assert shown[-1].startswith("4/4 done: ") and "left" not in shown[-1] and "left" not in c.panel.title.text()
     assert c.panel.progress.text() == "4 / 4 images"
+
+
+def test_include_subfolders_after_a_run_ended_times_the_new_images_from_their_own_start(qtbot, tiny_window, nested):
+    """Ticking Include subfolders an hour after a run ended explained the subfolders' images with the ended run's
+    clock: the hour in between counted as time spent on images, and the title said "about 15 min left" of a
+    run that takes seconds."""
+    from gradflip_desktop.core.dataset.eta import RunClock
+
+    c, now = tiny_window.folders, [0.0]
+    (nested / "a_sub").mkdir()
+    make_image_file(nested / "a_sub" / "a0.png", 40, 30, seed=8)
+    c.clock = RunClock(lambda: now[0])
+    c.open_folder(str(nested), recursive=False)
+    _wait_done(qtbot, c)
+    now[0] = 3600.0  # the run ended an hour ago; the images take no time on this clock
+    shown = []
+    real = c.panel.set_title
+    c.panel.set_title = lambda text: (real(text), shown.append(text))[0]
+    c.panel.subfolders.click()
+    _wait_done(qtbot, c)
+    assert c.panel.title.text().startswith("6/6 done")
+    assert not [t for t in shown if " left" in t], shown

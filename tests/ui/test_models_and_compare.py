@@ -346,6 +346,35 @@ def test_compare_caption_gives_the_same_l2_as_the_difference_caption(tiny, tiny_
     assert f"L2 {result.l2_saved:.3f})" in caption and f"L2 {result.l2:.3f}" not in caption
 
 
+def test_a_grad_cam_map_of_nan_fails_its_panel_not_the_whole_check(tiny, tiny_image, monkeypatch):
+    """check_maps refuses a map with NaN: one such Grad-CAM map (a model with a NaN in its last block) took the
+    deletion and insertion check of every map on the photo with it; its panel now says why and the rest is measured."""
+    import types
+
+    from gradflip_desktop.core import attributions
+    from gradflip_desktop.core.explain import run
+    from gradflip_desktop.core.options import ExplainOptions
+    from gradflip_desktop.ui.controllers.difference import compare_task
+    from gradflip_desktop.ui.controllers.model_session import ModelSession
+
+    result = run(tiny, tiny_image, ExplainOptions(style="free"))
+    real = attributions.gradcam_map
+    monkeypatch.setattr(attributions, "gradcam_map", lambda *a, **k: real(*a, **k) * np.nan)
+    session = ModelSession()
+    session.classifier = tiny
+    gen = compare_task(types.SimpleNamespace(cancelled=False), session, result, result.original.index)
+    with pytest.raises(StopIteration) as stop:
+        while True:
+            next(gen)
+    comparison = stop.value.value
+    cam = [p for p in comparison.panels if p.title == "Grad-CAM"][0]
+    assert cam.values is None and "Grad-CAM map holds values that are not finite" in cam.caption
+    assert comparison.check is not None and not comparison.check_note
+    measured = {c.name for c in comparison.check.curves}
+    assert measured == {p.title for p in comparison.panels if p.values is not None} and len(measured) == 2
+    assert "Grad-CAM" not in measured and "Gradient saliency" in measured
+
+
 def test_a_run_that_changed_nothing_has_no_gradflip_map_in_the_comparison(tiny, tiny_image):
     """A run that took no step showed a dark GradFlip panel "where the flipping change concentrates (…, L2 0.000)"."""
     from gradflip_desktop.core.explain import run

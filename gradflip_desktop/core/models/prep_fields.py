@@ -15,6 +15,9 @@ RESIZES = ("squash", "center-crop", "squash-crop")  # how a photo reaches the in
 INTERPOLATIONS = ("bilinear", "bicubic")  # the resize's kernels; "nearest" passes the gradient to 1 pixel in n², and
 # torch's nearest is not Pillow's: refused by name, it was silently bilinear
 MAX_SIDE = 8192  # the largest input size and resize size, in pixels
+# the end of the note on a model file's own kernel that GradFlip cannot take (timm's "nearest", Pillow's Lanczos):
+# the loader drops the note when the settings then choose bicubic, as it advises (it went on saying "bilinear")
+RESIZE_NOTE = "; GradFlip resizes with bilinear (or bicubic: \"interpolation\" in the model's .gradflip.json sidecar)"
 CROPS = RESIZES[1:]  # the modes that crop the centre: the rest of the photo is not seen
 
 

@@ -317,7 +317,8 @@ class FoldersController(QObject):
         self.queue, self.next = (self.queue[self.next:] if self._run.busy else []) + listing.added, 0
         self.panel.set_progress(sum(self.counts.values()), len(self.inputs))
         self.w.set_status(html.escape(f"Folder {listing.folder}: explaining {len(listing.added)} more {'image' if len(listing.added) == 1 else 'images'} …"))
-        if not self._run.busy:
+        if not self._run.busy:  # a run that had ended: these images' own clock (not the hours since it ended)
+            self.clock.start()
             self._start_next()
         self.w.update_actions()
 

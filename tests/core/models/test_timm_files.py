@@ -247,3 +247,27 @@ def test_an_interpolation_gradflip_cannot_take_is_said_not_swapped_silently(tmp_
     assert known and pre.interpolation == "bilinear"
     assert notes == ["the model's preprocessor resizes with Pillow's resample=1; GradFlip resizes with bilinear (or "
                      "bicubic: \"interpolation\" in the model's .gradflip.json sidecar)"]
+
+
+def test_the_interpolation_note_goes_once_the_settings_choose_bicubic_as_it_advises(tmp_path):
+    """A timm folder whose config resizes with nearest: the note says GradFlip resizes with bilinear and how to pick
+    bicubic; picked (the sidecar's "interpolation", or preprocessing=), the note went on saying "bilinear"."""
+    from timm.models import _hub
+
+    folder = tmp_path / "timm-folder"
+    folder.mkdir()
+    _hub.save_for_hf(timm.create_model("test_resnet", pretrained=False, num_classes=3).eval(), str(folder))
+    cfg = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    cfg["pretrained_cfg"]["interpolation"] = "nearest"
+    (folder / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
+
+    def said(clf) -> list[str]:
+        return [w for w in clf.warnings if "GradFlip resizes with bilinear" in w]
+
+    plain = mf.load_model_file(folder)
+    assert plain.preprocessing.interpolation == "bilinear" and len(said(plain)) == 1
+    given = mf.load_model_file(folder, preprocessing={"interpolation": "bicubic"})
+    assert given.preprocessing.interpolation == "bicubic" and said(given) == [], given.warnings
+    (tmp_path / "timm-folder.gradflip.json").write_text(json.dumps({"preprocessing": {"interpolation": "bicubic"}}))
+    side = mf.load_model_file(folder)
+    assert side.preprocessing.interpolation == "bicubic" and said(side) == [], side.warnings

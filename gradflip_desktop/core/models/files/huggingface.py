@@ -21,6 +21,7 @@ from torch import nn
 
 from ...errors import ModelError, json_loads
 from ..classifier import Preprocessing
+from ..prep_fields import RESIZE_NOTE
 from .safety import torch_reason, load_weights, refuse_pickled, short_reason
 
 __all__ = ["HFLogits", "hf_folder_facts", "hf_folder_of", "hf_preprocessing", "is_hf_folder", "load_hf_folder"]
@@ -146,8 +147,7 @@ def hf_preprocessing(folder: Path, config: Any, notes: list[str]) -> tuple[Prepr
     if not d.get("do_rescale", True):
         notes.append("the model's preprocessor does not rescale pixels to [0, 1]; GradFlip feeds [0, 1] pixels anyway")
     if d.get("resample") is not None and d.get("resample") not in _RESAMPLE:  # Pillow's 0 nearest, 1 Lanczos, 4 box, 5 Hamming
-        notes.append(f"the model's preprocessor resizes with Pillow's resample={d.get('resample')!r}; GradFlip resizes "
-                     "with bilinear (or bicubic: \"interpolation\" in the model's .gradflip.json sidecar)")
+        notes.append(f"the model's preprocessor resizes with Pillow's resample={d.get('resample')!r}{RESIZE_NOTE}")
     pre = Preprocessing(
         input_size=out_size,
         mean=mean,

@@ -33,6 +33,7 @@ from ...errors import ModelError, ModelSettingError
 from ..classifier import Classifier, PixelSpaceModel, Preprocessing
 from ..devices import resolve_device
 from ..labels import IMAGENET_GROUPS, imagenet_labels, read_labels
+from ..prep_fields import RESIZE_NOTE
 from .huggingface import hf_folder_of, is_hf_folder, load_hf_folder
 from .onnx import load_onnx
 from .outputs import Recorded, check_batch_independent, choose_tuple_output, read_scores, refuse_non_scores
@@ -324,6 +325,8 @@ def load_model_file(
     if use_sidecar:  # (the app's Load model dialog, load_model_spec, gives every setting on purpose)
         notes += whole_preprocessing_note(pre, preprocessing, p.name)
     pre = merge_preprocessing(pre, preprocessing)
+    if pre.interpolation != "bilinear":  # bicubic given (sidecar, preprocessing=), as the note advises: it said bilinear
+        notes[:] = [n for n in notes if not n.endswith(RESIZE_NOTE)]
     assumed = not (explicit_pre or "preprocessing" in side or pre_known)
 
     # how many outputs: known for torchvision, measured for TorchScript/ONNX

@@ -18,6 +18,7 @@ from torch import nn
 
 from ...errors import ModelError, ModelSettingError, json_loads
 from ..classifier import Preprocessing
+from ..prep_fields import RESIZE_NOTE
 from .fitting import build_and_load, headless_message, key_diff, mismatch_message, strip_framework_prefix
 from .safety import checkpoint_labels, extract_state_dict, load_weights, short_reason
 
@@ -61,8 +62,7 @@ def timm_preprocessing(cfg: Mapping[str, Any], notes: list[str] | None = None) -
     mode = cfg.get("crop_mode") or "center"
     interp = str(cfg.get("interpolation") or "bilinear").lower()
     if interp not in ("bilinear", "bicubic") and notes is not None:
-        notes.append(f"the model was trained on images resized with {interp} interpolation; GradFlip resizes with "
-                     "bilinear (or bicubic: \"interpolation\" in the model's .gradflip.json sidecar)")
+        notes.append(f"the model was trained on images resized with {interp} interpolation{RESIZE_NOTE}")
     mean = tuple(float(v) for v in (cfg.get("mean") or (0.485, 0.456, 0.406)))
     std = tuple(float(v) for v in (cfg.get("std") or (0.229, 0.224, 0.225)))
     if c == 1:
