@@ -137,3 +137,18 @@ class PipeWatch:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def watch_run(window) -> tuple[list, list]:
+    """Explain on ``window``, watched: (what its run signals said, how the run's task ended), lists that fill as it
+    happens; for tests of what may interrupt a run (its result must never arrive after)."""
+    heard: list = []
+    for signal in (window.run_finished, window.run_cancelled, window.run_failed):
+        signal.connect(heard.append)
+    window.explain()
+    task = window.runs.task
+    assert task is not None and window.runs.running
+    ended: list = []
+    task.done.connect(lambda _task, value: ended.append(value))
+    task.failed.connect(lambda _task, exc: ended.append(exc))
+    return heard, ended

@@ -19,7 +19,7 @@ progress and cancellation; ``core.explain`` itself is the subpackage, so it is n
 
 from __future__ import annotations
 
-import importlib
+from .lazy import lazy_names
 
 # public name -> module that defines it (one place for each fact)
 _EXPORTS = {
@@ -44,16 +44,4 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(__name__, _EXPORTS, globals())

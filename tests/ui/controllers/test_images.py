@@ -67,18 +67,10 @@ def test_a_working_size_change_while_a_photo_opens_keeps_the_new_photo(qtbot, wi
 def test_a_run_on_the_previous_photo_never_shows_its_result_on_the_next(qtbot, window, tmp_path):
     """A photo opened while a run is under way stops that run: its result (of the photo replaced) never arrives,
     not in the window's result, the views or the signals, and the new photo is shown without one."""
-    from helpers import RUN_TIMEOUT_MS, make_image_file
+    from helpers import RUN_TIMEOUT_MS, make_image_file, watch_run
 
     path = make_image_file(tmp_path / "next.png", 160, 120)
-    heard = []
-    for signal in (window.run_finished, window.run_cancelled, window.run_failed):
-        signal.connect(heard.append)
-    window.explain()
-    task = window.runs.task
-    assert task is not None and window.runs.running
-    ended = []
-    task.done.connect(lambda _task, value: ended.append(value))
-    task.failed.connect(lambda _task, exc: ended.append(exc))
+    heard, ended = watch_run(window)
     with qtbot.waitSignal(window.classified, timeout=RUN_TIMEOUT_MS):
         window.open_path(str(path))
     qtbot.waitUntil(lambda: bool(ended), timeout=RUN_TIMEOUT_MS)  # the old run has ended ...

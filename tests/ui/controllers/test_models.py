@@ -287,21 +287,13 @@ def test_picking_the_loaded_model_again_while_another_loads_keeps_it(qtbot, wind
 def test_a_model_loaded_during_a_run_stops_it_and_never_shows_its_result(qtbot, window, tmp_path):
     """Another model picked while a run is under way cancels that run: the old model's result never arrives in
     the window (its classes and numbers would be shown beside the new model's)."""
-    from helpers import RUN_TIMEOUT_MS
+    from helpers import RUN_TIMEOUT_MS, watch_run
     from model_helpers import SmallCNN, script
 
     w = window
     path = tmp_path / "small.pt"
     script(SmallCNN(channels=3, classes=4, size=32), path)
-    heard = []
-    for signal in (w.run_finished, w.run_cancelled, w.run_failed):
-        signal.connect(heard.append)
-    w.explain()
-    task = w.runs.task
-    assert task is not None and w.runs.running
-    ended = []
-    task.done.connect(lambda _task, value: ended.append(value))
-    task.failed.connect(lambda _task, exc: ended.append(exc))
+    heard, ended = watch_run(w)
     with qtbot.waitSignal(w.model_ready, timeout=60_000):
         w.models.load(str(path), "cpu")
     qtbot.waitUntil(lambda: bool(ended), timeout=RUN_TIMEOUT_MS)  # the old run has ended ...
