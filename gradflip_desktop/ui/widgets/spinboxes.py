@@ -30,8 +30,11 @@ class _SaysWhenRefused:
         raw = typed.strip()
         for fix in (self.prefix(), self.suffix()):
             raw = raw.replace(fix.strip(), "") if fix.strip() else raw
+        # a whole-number box reads "1,024" as 1024 (a group separator; it said "'1,024 px' is outside 64–4096" after
+        # taking it), the decimal box's "," is its "." (validate)
+        raw = raw.replace(",", "") if isinstance(self, QSpinBox) else raw.replace(",", ".")
         try:
-            value = float(raw.strip().replace(",", "."))
+            value = float(raw.strip())
         except ValueError:
             value = None
         if value is not None and self.minimum() <= value <= self.maximum():

@@ -77,3 +77,26 @@ def test_whole_number_boxes_show_the_window_s_digits_in_any_locale(qtbot):
         assert box.text() == "1024 px"
     finally:
         QLocale.setDefault(old)
+
+
+def test_a_whole_number_with_a_group_separator_is_taken_without_a_refusal(qtbot):
+    """The working size box took "1,024" as 1024 and then said "'1,024 px' is outside 64–4096; kept 1024 px"."""
+    from gradflip_desktop.ui.widgets.spinboxes import CheckedSpinBox
+
+    box = CheckedSpinBox()
+    qtbot.addWidget(box)
+    box.setRange(64, 4096)
+    box.setSuffix(" px")
+    box.setValue(512)
+    refused = []
+    box.refused.connect(refused.append)
+    box.show()
+    box.setFocus()
+    box.selectAll()
+    qtbot.keyClicks(box, "1,024")
+    box.editingFinished.emit()
+    assert box.value() == 1024 and refused == []
+    box.selectAll()
+    qtbot.keyClicks(box, "40")  # out of range: still said
+    box.editingFinished.emit()
+    assert box.value() == 1024 and refused == ["'40 px' is outside 64–4096; kept 1024"]
