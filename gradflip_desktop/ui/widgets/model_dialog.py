@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QLocale, QSize, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -188,6 +188,7 @@ class LoadModelDialog(QDialog):
         self.height_box = QSpinBox()
         self.width_box = QSpinBox()
         for box in (self.height_box, self.width_box):
+            box.setLocale(QLocale.c())  # Latin digits, as the settings' boxes (LANG=ar_EG.UTF-8 showed "٢٢٤")
             box.setRange(1, 8192)
         self.height_box.setValue(pre.input_size[0])
         self.width_box.setValue(pre.input_size[1])

@@ -75,3 +75,24 @@ def test_a_timm_checkpoint_shows_its_architectures_settings_not_a_generic_guess(
     assert dlg.preprocessing() is None  # untouched: the loader's own (with the channel count of the weights)
     dlg.resize_box.setCurrentIndex(dlg.resize_box.findData("squash"))
     assert dlg.preprocessing().resize == "squash"  # changed: the user's
+
+
+def test_the_input_size_boxes_show_latin_digits_in_any_locale(qtbot, tmp_path):
+    """LANG=ar_EG.UTF-8 showed the input size as "٢٢٤ × ٢٢٤" while the settings panel shows "224"."""
+    from PySide6.QtCore import QLocale
+
+    from gradflip_desktop.core.models import Preprocessing
+    from gradflip_desktop.ui.widgets.model_dialog import LoadModelDialog
+
+    old = QLocale()
+    QLocale.setDefault(QLocale(QLocale.Language.Arabic, QLocale.Country.Egypt))
+    try:
+        info = SimpleNamespace(path=Path(tmp_path / "net.pt"), format="torchscript", arch=None, weights=None,
+                               needs_arch=False, runs_code=True, sidecar=None,
+                               preprocessing=Preprocessing(input_size=(224, 160)), labels=None)
+        dlg = LoadModelDialog(SimpleNamespace(info=info, architectures=[]))
+        qtbot.addWidget(dlg)
+        assert (dlg.height_box.text(), dlg.width_box.text()) == ("224", "160")
+        assert dlg.preprocessing().input_size == (224, 160)
+    finally:
+        QLocale.setDefault(old)
