@@ -67,6 +67,14 @@ def _input(classifier: Classifier, pixels: np.ndarray) -> torch.Tensor:
     return classifier.image_tensor(a).requires_grad_(True)
 
 
+def _finite(values: np.ndarray, what: str) -> np.ndarray:
+    """``values`` when every one is a finite number, else a :class:`ModelError` (as :func:`rise_steps` raises for
+    non-finite outputs): a map of NaN ranked as it came, and check_maps refuses it with every other map of the photo."""
+    if not np.all(np.isfinite(values)):
+        raise ModelError(f"the model's {what} map holds values that are not finite (NaN or infinity)")
+    return values
+
+
 def saliency_map(classifier: Classifier, pixels: np.ndarray, target: int) -> np.ndarray:
     """Vanilla gradient saliency: |∂z_target/∂x| summed over channels, H x W float32 >= 0.
 
@@ -78,7 +86,7 @@ def saliency_map(classifier: Classifier, pixels: np.ndarray, target: int) -> np.
     with torch.enable_grad():
         z = classifier.module(x)[0, t]
         (g,) = torch.autograd.grad(z, x)
-    return g.abs().sum(1)[0].detach().float().cpu().numpy().astype(np.float32)
+    return _finite(g.abs().sum(1)[0].detach().float().cpu().numpy().astype(np.float32), "saliency")
 
 
 def _is_attention(m: nn.Module) -> bool:
@@ -206,7 +214,7 @@ def gradcam_map(
     weights = g.mean(dim=(2, 3), keepdim=True)
     cam = F.relu((weights * act).sum(1, keepdim=True))
     cam = F.interpolate(cam, size=(h, w), mode="bilinear", align_corners=False)
-    return cam[0, 0].detach().float().cpu().numpy().astype(np.float32)
+    return _finite(cam[0, 0].detach().float().cpu().numpy().astype(np.float32), "Grad-CAM")
 
 
 RISE_MASKS = 1000  # masks of the published RISE (Petsiuk et al. 2018, ImageNet)

@@ -295,3 +295,15 @@ def test_a_genuine_fault_is_raised_and_not_remembered_as_one_at_a_time(tiny):
         with pytest.raises(ValueError, match="corrupt"):
             batch_scores(broken, torch.rand(2, 3, 16, 16))
     assert broken.batches == 2
+
+
+def test_a_map_of_nan_is_a_model_error_not_a_map():
+    """A model whose scores go NaN gave Grad-CAM and saliency maps of NaN, returned as maps: the check then refused
+    every map of the photo with them (the app's Compare, gradflip check). Like RISE's, they now say so."""
+    clf = make_tiny(seed=1)
+    pixels = np.random.default_rng(0).random((32, 32, 3), dtype=np.float32)
+    clf.module.register_forward_hook(lambda m, i, out: out * float("nan"))
+    with pytest.raises(ModelError, match="saliency map holds values that are not finite"):
+        saliency_map(clf, pixels, 0)
+    with pytest.raises(ModelError, match="Grad-CAM map holds values that are not finite"):
+        gradcam_map(clf, pixels, 0)

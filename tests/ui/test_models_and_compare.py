@@ -358,8 +358,8 @@ def test_a_grad_cam_map_of_nan_fails_its_panel_not_the_whole_check(tiny, tiny_im
     from gradflip_desktop.ui.controllers.model_session import ModelSession
 
     result = run(tiny, tiny_image, ExplainOptions(style="free"))
-    real = attributions.gradcam_map
-    monkeypatch.setattr(attributions, "gradcam_map", lambda *a, **k: real(*a, **k) * np.nan)
+    real = attributions._as_grid  # the layer's activations and gradients as Grad-CAM reads them: NaN
+    monkeypatch.setattr(attributions, "_as_grid", lambda *a, **k: real(*a, **k) * np.nan)
     session = ModelSession()
     session.classifier = tiny
     gen = compare_task(types.SimpleNamespace(cancelled=False), session, result, result.original.index)

@@ -49,14 +49,6 @@ def no_check_note(result) -> str:
     return "the run did not flip: its map is not checked"
 
 
-def _finite(values, what: str):
-    """``values`` when every one is a finite number; else a ValueError naming the map (check_maps refuses it, and
-    with it the deletion and insertion check of every map on the photo)."""
-    if not np.all(np.isfinite(values)):
-        raise ValueError(f"the model's {what} map holds values that are not finite (NaN or infinity)")
-    return values
-
-
 def compare_task(task, session: "ModelSession", result: "ExplainResult", target: int, rise: bool = False,
                  rise_known: np.ndarray | None = None, rise_state: dict | None = None, checked: dict | None = None):
     """GradFlip's importance map, Grad-CAM and gradient saliency of the same image and class (engine thread).
@@ -91,7 +83,7 @@ def compare_task(task, session: "ModelSession", result: "ExplainResult", target:
                                             + (("RISE",) if rise else ())], check_note=note)
     try:
         name, _ = feature_layer(clf.module)
-        cam = _finite(gradcam_map(clf, original, target), "Grad-CAM")  # NaN: a failed panel, not a failed check
+        cam = gradcam_map(clf, original, target)  # NaN: a ModelError, a failed panel, not a failed check
         blank = no_evidence(cam)  # a blank panel that was still scored
         how = (": zero everywhere (no positive evidence at this layer), so it is not checked" if blank
                else " (coarse: the layer's grid, upsampled)")
@@ -101,7 +93,7 @@ def compare_task(task, session: "ModelSession", result: "ExplainResult", target:
     except Exception as exc:  # noqa: BLE001
         panels.append(ComparePanel("Grad-CAM", None, html.escape(error_message(exc, "Grad-CAM failed"))))
     try:
-        sal = _finite(saliency_map(clf, original, target), "saliency")
+        sal = saliency_map(clf, original, target)
         panels.append(ComparePanel(
             "Gradient saliency", display_uint8(maps.heat_overlay(original, maps.magnitude_map(sal[..., None]))),
             f"|∂z/∂x| of <b>{html.escape(label)}</b> (smoothed like GradFlip's map)", sal,
