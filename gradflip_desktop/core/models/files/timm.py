@@ -18,7 +18,7 @@ from torch import nn
 
 from ...errors import ModelError, ModelSettingError, json_loads
 from ..classifier import Preprocessing
-from ..prep_fields import RESIZE_NOTE
+from ..prep_fields import INTERPOLATIONS, RESIZE_NOTE
 from .fitting import build_and_load, headless_message, key_diff, mismatch_message, strip_framework_prefix
 from .safety import checkpoint_labels, extract_state_dict, load_weights, short_reason
 
@@ -61,7 +61,7 @@ def timm_preprocessing(cfg: Mapping[str, Any], notes: list[str] | None = None) -
     crop_pct = cfg.get("crop_pct")
     mode = cfg.get("crop_mode") or "center"
     interp = str(cfg.get("interpolation") or "bilinear").lower()
-    if interp not in ("bilinear", "bicubic") and notes is not None:
+    if interp not in INTERPOLATIONS and notes is not None:
         notes.append(f"the model was trained on images resized with {interp} interpolation{RESIZE_NOTE}")
     mean = tuple(float(v) for v in (cfg.get("mean") or (0.485, 0.456, 0.406)))
     std = tuple(float(v) for v in (cfg.get("std") or (0.229, 0.224, 0.225)))
@@ -72,7 +72,7 @@ def timm_preprocessing(cfg: Mapping[str, Any], notes: list[str] | None = None) -
         mean=mean,
         std=std,
         channels=1 if c == 1 else 3,
-        interpolation=interp if interp in ("bilinear", "bicubic") else "bilinear",
+        interpolation=interp if interp in INTERPOLATIONS else "bilinear",
     )
     if crop_pct and mode != "squash" and (float(crop_pct) < 1.0 or (mode == "center" and float(crop_pct) == 1.0)):
         # timm: resize the short side to floor(size / crop_pct), then crop the centre; at crop_pct 1.0 (264 of timm's
