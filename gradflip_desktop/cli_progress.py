@@ -27,8 +27,9 @@ class _Progress:
     def __call__(self, step) -> None:
         if self.quiet:
             return
-        if not hasattr(step, "top"):  # a Progress: the key region's forward passes have no step
-            return self._line(f"{self.name}: finding the key region: pass {step.passes}", "key region")
+        if not hasattr(step, "top"):  # a Progress: the key region's and the map's forward passes have no step
+            what = "scoring feature regions" if step.phase == "feature_groups" else "finding the key region"
+            return self._line(f"{self.name}: {what}: pass {step.passes}", what)
         phase = _PHASES.get(step.phase, "")
         (i, p), = step.top(1)
         # the budget bounds the search only: the passes after the flip count on past it ("step 13/3" misled)

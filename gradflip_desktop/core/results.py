@@ -67,8 +67,8 @@ class Step:
 
 @dataclass
 class Progress:
-    """A pass of a phase that takes no gradient steps (the key region's forward passes): ``passes`` done so
-    far in ``phase``. The run's generator yields these between its Steps so that progress stays live; they
+    """A pass of a phase that takes no gradient steps (the key region's forward passes, the importance map's
+    feature-region passes): ``passes`` done so far in ``phase``. The run's generator yields these between its Steps so that progress stays live; they
     are not recorded."""
 
     phase: str

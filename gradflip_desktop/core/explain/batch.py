@@ -266,6 +266,11 @@ class _BatchedModule:
         """The gradient at the input of the pass that gave ``z`` (a gradient call's logits), for ``dz`` at ``z``."""
         return self._batcher.call(_Request("backward", handle=z.gradflip_row, dz=dz.detach()))
 
+    @property
+    def unbatched(self) -> torch.nn.Module:
+        """The real module, for work a run does in its own thread (:mod:`.feature_groups`' hooked passes)."""
+        return self._module
+
     def __getattr__(self, name):  # parameters(), eval(), ... of the real module
         return getattr(self._module, name)
 

@@ -1,7 +1,7 @@
 """The GradFlip explanation: follow the normalised gradient until the decision flips.
 
 ``explain(classifier, image, options)`` is a generator. It yields one :class:`Step` per gradient
-evaluation (and a :class:`.Progress` per forward pass of the key region, which has no steps) and returns
+evaluation (and a :class:`.Progress` per forward pass of the key region and of the map's feature regions) and returns
 an :class:`ExplainResult` (``StopIteration.value``). :func:`run` consumes it.
 
 Passes (each its own module): the search (:mod:`.search`, in the space of :mod:`.coordinates`, on the
@@ -30,6 +30,7 @@ from ..models.files.safety import error_line
 from ..options import ExplainOptions, Status
 from ..results import FOUND_BY_SEARCH, ExplainResult, KeyPixels, KeyRegion, Progress, Step
 from ..summary import NO_DETAIL_FLIP, any_of
+from . import feature_groups
 from .coordinates import BlurCoordinates, Coordinates, FreeCoordinates, coordinates_for
 from .key_pixels import key_pixels
 from .key_region import find_key_region
@@ -208,6 +209,24 @@ def stops_every_style(result: ExplainResult) -> bool:
     return status == Status.ZERO_GRADIENT and not result.steps and getattr(result.options, "style", None) == "free"
 
 
+def _with_feature_groups(s: RunState, stop):
+    """The searches' map averaged with the feature-group half (:mod:`.feature_groups`), each min-max scaled;
+    the searches' map alone when the model has no such half (a generator: yields the half's Progress)."""
+    if feature_groups.SHARE <= 0:
+        return s.region_map
+    obj = s.objective
+    pre = getattr(s.classifier, "preprocessing", None)
+    box = None if pre is None else pre.visible_box(*s.x0.shape[-2:])
+
+    def counted(grads: int, forwards: int) -> None:
+        obj.grad_evals += grads
+        obj.fwd_evals += forwards
+
+    half = yield from feature_groups.feature_group_map(s.classifier.module, s.x0, s.coords.fill, obj.explained_mask,
+                                                       stop, box, counted)
+    return feature_groups.blend(s.region_map, half)
+
+
 def _hwc(x: torch.Tensor) -> np.ndarray:
     """1 x 3 x H x W tensor -> H x W x 3 float32 numpy."""
     return x[0].permute(1, 2, 0).cpu().numpy().astype(np.float32)
@@ -273,7 +292,7 @@ def explain(
 ) -> Generator[Step | Progress, None, ExplainResult]:
     """Explain the classifier's decision on ``image`` (H x W x 3 float32 in [0, 1], or ImageData).
 
-    Yields a :class:`Step` per gradient evaluation (and a :class:`.Progress` per key-region pass);
+    Yields a :class:`Step` per gradient evaluation (and a :class:`.Progress` per key-region or feature-region pass);
     returns an :class:`ExplainResult`.
     ``should_stop()`` is polled before every model evaluation; when it returns True the run ends with
     status ``cancelled`` and the state reached so far.
@@ -389,6 +408,7 @@ def explain(
             t = time.perf_counter()
             if s.target is None and not stop():
                 s.region_map = yield from restore_search(ctx, s.explained, outcome.c, outcome.point)
+                s.region_map = yield from _with_feature_groups(s, stop)
             else:
                 deleted = s.coords.weights(outcome.c)[0, 0]
                 s.region_map = (deleted / deleted.max().clamp_min(1e-12)).cpu().numpy().astype(np.float32)
@@ -453,7 +473,7 @@ def run(
     on_progress: Callable[[Progress], None] | None = None,
 ) -> ExplainResult:
     """Run :func:`explain` to the end and return its result, calling ``on_step`` for every step and
-    ``on_progress`` for every :class:`~..results.Progress` (the key region's forward passes, not steps).
+    ``on_progress`` for every :class:`~..results.Progress` (the key region's and feature regions' passes, not steps).
     ``image``: an :class:`ImageData`, H x W x 3 floats in [0, 1] (a numpy array or a tensor) or a Pillow image."""
     image = _as_image(image)
     info = image.to_dict() if isinstance(image, ImageData) else None

@@ -33,6 +33,7 @@ PHASE_TEXT = {  # what a step of each phase of the core's run is doing, for the 
     "eight_bit": "making it survive 8-bit saving",
     "sharpen": "sharpening the map past the flip",
     "restore": "importance map (restoring detail)",
+    "feature_groups": "importance map (feature regions)",
     "key_region": "finding the key region",
 }
 PREVIEW_INTERVAL_S = 0.1  # adjusted-image previews: about 10 per second

@@ -46,8 +46,8 @@ def test_the_progress_text_names_the_key_region_while_the_map_and_region_are_bui
 
 
 def test_the_key_region_passes_keep_the_progress_text_live(qtbot, window):
-    """The key region takes forward passes only (1.2-1.6 s at the 1,024 px working size): the run reports
-    each pass, and the busy bar's text counts them."""
+    """The key region and the map's feature regions take forward passes only (1.2-1.6 s and ~0.5 s at the
+    1,024 px working size): the run reports each pass, and the busy bar's text names the phase and counts them."""
     from gradflip_desktop.core.results import Progress
     from helpers import RUN_TIMEOUT_MS
 
@@ -63,7 +63,12 @@ def test_the_key_region_passes_keep_the_progress_text_live(qtbot, window):
     window.controls.set_settings(RunSettings())
     with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
         window.explain()
-    assert texts and all(t.startswith("finding the key region") and "pass" in t for t in texts)
+    assert texts and all("pass" in t for t in texts)
+    phases = [t.split(":")[0] for t in texts]
+    # the feature regions' 16 masks in passes of 4, then the key region's passes
+    assert phases[:4] == ["importance map (feature regions)"] * 4 and [t.split("pass ")[1] for t in texts[:4]] == [
+        "4 …", "8 …", "12 …", "16 …"]
+    assert phases[4:] and set(phases[4:]) == {"finding the key region"}
 
 
 def test_a_target_the_model_already_predicts_shows_no_change_not_a_size(qtbot, window):

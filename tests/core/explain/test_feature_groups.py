@@ -1,0 +1,266 @@
+"""The feature-group half of the region style's map (core/explain/feature_groups.py): which layer, what it
+computes (checked against a plain re-computation), where it is skipped, and that a run with it still finds
+a planted region, flips with its key region and follows the model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gradflip_desktop.core.explain import feature_groups as fg
+from gradflip_desktop.core.explain import run
+from gradflip_desktop.core.explain.key_region import pixel_ranking
+from gradflip_desktop.core.explain.mask import detail_removed
+from gradflip_desktop.core.models import Classifier, PixelSpaceModel, Preprocessing
+from gradflip_desktop.core.options import ExplainOptions, Status
+
+SIZE = 64
+REGION = (slice(20, 44), slice(12, 36))  # 24 x 24 px, 14 % of the image
+
+
+class ConvDetail(nn.Module):
+    """Class 0's logit grows with the local contrast that a strided convolution block (32 x 32) sees, pooled to
+    16 x 16 and weighted by ``weight`` (where it looks); class 1's logit is a constant."""
+
+    def __init__(self, weight: torch.Tensor, seed: int = 0):
+        super().__init__()
+        g = torch.Generator().manual_seed(seed)
+        conv = nn.Conv2d(3, 8, 3, stride=2, padding=1, bias=False)
+        with torch.no_grad():
+            conv.weight.copy_(torch.rand(conv.weight.shape, generator=g))
+        self.block1 = nn.Sequential(conv, nn.ReLU())
+        self.block2 = nn.Sequential(nn.AvgPool2d(2))
+        self.register_buffer("w", F.avg_pool2d(weight[None, None], 4)[0, 0])
+        self.reference = 0.0
+
+    def energy(self, x):
+        d = (x - F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)).abs()
+        return (self.block2(self.block1(d)).mean(1) * self.w).sum((1, 2)) / self.w.sum()
+
+    def forward(self, x):
+        e = self.energy(x)
+        return torch.stack([40.0 * (e - 0.5 * self.reference), torch.zeros_like(e)], 1)
+
+
+def classifier(weight: torch.Tensor, photo: np.ndarray, seed: int = 0) -> Classifier:
+    net = ConvDetail(weight, seed)
+    with torch.no_grad():  # this photo's energy: the photo is class 0 with a margin
+        net.reference = float(net.energy(torch.from_numpy(photo).permute(2, 0, 1)[None]))
+    pre = Preprocessing(input_size=(SIZE, SIZE), mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
+    return Classifier(module=PixelSpaceModel(net, pre).eval(), labels=["detailed", "smooth"], name="planted conv",
+                      groups={}, preprocessing=pre)
+
+
+@pytest.fixture(scope="module")
+def photo() -> np.ndarray:
+    return np.random.default_rng(3).uniform(0.15, 0.85, size=(SIZE, SIZE, 3)).astype(np.float32)
+
+
+def planted() -> torch.Tensor:
+    w = torch.zeros(SIZE, SIZE)
+    w[REGION] = 1.0
+    return w
+
+
+def inside() -> np.ndarray:
+    m = np.zeros((SIZE, SIZE), bool)
+    m[REGION] = True
+    return m
+
+
+def drain(gen):
+    """Run a generator to its end: (what it yielded, what it returned)."""
+    out = []
+    while True:
+        try:
+            out.append(next(gen))
+        except StopIteration as done:
+            return out, done.value
+
+
+def half_of(*args, **kw):
+    return drain(fg.feature_group_map(*args, **kw))[1]
+
+
+def _names(module, layer):
+    return [n for n, m in module.named_modules() if m is layer]
+
+
+def test_the_layer_is_the_outermost_block_one_grid_finer_than_the_last():
+    import torchvision
+
+    net = torchvision.models.resnet18(num_classes=10).eval()
+    assert _names(net, fg.group_layer(net, torch.rand(1, 3, 224, 224))) == ["layer3"]  # 14 x 14, not layer4's 7 x 7
+    flat = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 4, 3, stride=2, padding=1), nn.ReLU(),
+                         nn.Conv2d(4, 4, 3, stride=2, padding=1), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 2))
+    # the 1 x 1 pool is not a grid; the last grid is 8 x 8, one finer 16 x 16: the ReLU after the strided conv
+    assert _names(flat, fg.group_layer(flat, torch.rand(1, 3, 32, 32))) == ["3"]
+
+
+def test_models_without_a_finer_grid_have_no_half(tiny, tiny_image):
+    x = tiny.image_tensor(tiny_image)  # one convolution at the input's grid: nothing finer than the last grid
+    assert fg.group_layer(tiny.module, x) is None
+    scripted = torch.jit.trace(ConvDetail(planted()).eval(), torch.rand(1, 3, SIZE, SIZE))
+    assert fg.group_layer(scripted, torch.rand(1, 3, SIZE, SIZE)) is None
+    tokens = nn.Sequential(nn.Flatten(2), nn.Linear(SIZE * SIZE, 8), nn.Flatten(), nn.Linear(24, 2))  # no 4-D output
+    assert fg.group_layer(tokens, torch.rand(1, 3, SIZE, SIZE)) is None
+    # and a run on the tiny model is the searches' map alone, bit for bit
+    res = run(tiny, tiny_image, ExplainOptions())
+    assert res.region_map is not None and fg.group_layer(tiny.module, x) is None
+
+
+def _plain_half(module, layer, x0, fill, cls):
+    """The half by its definition, one mask at a time."""
+    saved = []
+    h = layer.register_forward_hook(lambda m, i, o: saved.append(o))
+    xg = x0.clone().requires_grad_(True)
+    z = module(xg)
+    h.remove()
+    (g,) = torch.autograd.grad(z[0, cls], saved[0])
+    a, g = saved[0].detach()[0], g[0]
+    chans = a.shape[0]
+    per = -(-chans // min(fg.GROUPS, chans))
+    total = torch.zeros(x0.shape[-2:], dtype=torch.float64)
+    with torch.no_grad():
+        p_fill = torch.softmax(module(fill).double(), 1)[0, cls]
+        for s in range(0, chans, per):
+            part = torch.relu((g[s:s + per] * a[s:s + per]).sum(0))
+            m = F.interpolate(part[None, None], size=x0.shape[-2:], mode="bilinear", align_corners=False)[0, 0]
+            m = (m - m.min()) / (m.max() - m.min()).clamp_min(1e-12)
+            p = torch.softmax(module(x0 * m + fill * (1 - m)).double(), 1)[0, cls]
+            total += (p - p_fill) * m.double()
+    total = total.clamp_min(0)
+    return (total / total.max()).float()
+
+
+def test_the_half_is_the_score_weighted_sum_of_the_group_masks(photo, monkeypatch):
+    clf = classifier(planted(), photo)
+    x0 = clf.image_tensor(photo)
+    fill = detail_removed(x0)
+    layer = fg.group_layer(clf.module, x0)
+    assert _names(clf.module, layer) == ["net.block1"]
+    cls = torch.tensor([True, False])
+    counts = []
+    passes, half = drain(fg.feature_group_map(clf.module, x0, fill, cls, lambda: False,
+                                              counter=lambda g, f: counts.append((g, f))))
+    # a Progress after each scoring pass of at most MAX_BATCH masks
+    assert [(p.phase, p.passes) for p in passes] == [(fg.PHASE, n) for n in range(fg.MAX_BATCH, 9, fg.MAX_BATCH)]
+    expected = _plain_half(clf.module, layer, x0, fill, 0)
+    torch.testing.assert_close(half, expected, atol=2e-5, rtol=1e-4)
+    # the pass that finds the layer, one gradient, 8 channels -> 8 groups of one, and the fill-in alone
+    assert counts == [(0, 1), (1, 0), (0, 8 + 1)]
+    monkeypatch.setattr(fg, "BATCH_BYTES", 1)  # one masked image per forward pass: the same half
+    torch.testing.assert_close(half_of(clf.module, x0, fill, cls, lambda: False), half)
+    # a stopped run and a failing model leave no half (the searches' map stands alone); a Cancel during the
+    # passes is answered after the pass it came in
+    assert half_of(clf.module, x0, fill, cls, lambda: True) is None
+    stopped: list[bool] = []
+    gen = fg.feature_group_map(clf.module, x0, fill, cls, lambda: bool(stopped))
+    next(gen)
+    stopped.append(True)
+    assert drain(gen) == ([], None)
+
+    class Refuses(nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x):
+            if x.shape[0] > 1 or not torch.is_grad_enabled():
+                raise RuntimeError("batch of one, with gradients, only")
+            return self.inner(x)
+
+    monkeypatch.setattr(fg, "BATCH_BYTES", 10**9)
+    assert half_of(Refuses(clf.module), x0, fill, cls, lambda: False) is None
+
+
+def test_the_masks_lie_where_the_network_looks_for_a_centre_cropping_model(photo):
+    clf = classifier(planted(), photo)
+    wide = np.concatenate([photo, photo[:, :32]], axis=1)  # 64 x 96: a crop would see the middle 64 columns
+    x0 = clf.image_tensor(wide)
+    box = (0, 16, 64, 80)
+    net = clf.module
+
+    class Cropped(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = net
+
+        def forward(self, x):
+            return self.net(x[..., 16:80])
+
+    half = half_of(Cropped(), x0, detail_removed(x0), torch.tensor([True, False]), lambda: False, box)
+    assert half is not None and half.shape == (64, 96)
+    assert float(half[:, :16].abs().max()) == 0.0 and float(half[:, 80:].abs().max()) == 0.0
+    assert float(half[:, 16:80].max()) == pytest.approx(1.0)
+
+
+@pytest.fixture(scope="module")
+def runs(photo):
+    clf = classifier(planted(), photo)
+    with_half = run(clf, photo, ExplainOptions())
+    share = fg.SHARE
+    try:
+        fg.SHARE = 0.0
+        without = run(clf, photo, ExplainOptions())
+    finally:
+        fg.SHARE = share
+    return clf, with_half, without
+
+
+def test_a_run_with_the_half_finds_the_planted_region_and_its_key_region_flips(runs):
+    clf, res, without = runs
+    assert res.status == Status.FLIPPED
+    assert not np.allclose(res.importance_map(), without.importance_map(), atol=1e-3)  # the half was used
+    imp = res.importance_map()
+    assert imp.dtype == np.float32 and imp.min() >= 0 and imp.max() == pytest.approx(1.0)  # in [0, 1], as before
+    k = int(inside().sum())
+    top = pixel_ranking(res.importance_map()) < k
+    assert (top & inside()).sum() / k >= 0.9
+    kr = res.key_region
+    assert kr.flips and kr.prediction.index == 1
+    assert (kr.mask & inside()).sum() / kr.pixels >= 0.9
+    assert kr.fraction < inside().mean() * 1.2
+    assert res.gradient_evaluations == without.gradient_evaluations + 1  # the half's one gradient is counted
+
+
+def test_the_map_with_the_half_changes_when_the_model_is_randomised(runs, photo):
+    from scipy.stats import spearmanr
+
+    _, res, _ = runs
+    # the cascading randomisation of the issue's sanity check re-initialises the top half of the network, the
+    # half's layer with it: here the block the masks come from (another seed) and the read-out (a random field,
+    # 4 x 4 blocks, contrast raised, instead of the planted square)
+    field = torch.rand(4, 4, generator=torch.Generator().manual_seed(0)) ** 4
+    other = run(classifier(field.repeat_interleave(SIZE // 4, 0).repeat_interleave(SIZE // 4, 1), photo, seed=1),
+                photo, ExplainOptions())
+    assert other.status == Status.FLIPPED
+    assert spearmanr(res.importance_map().ravel(), other.importance_map().ravel()).statistic < 0.3
+    k = int(inside().sum())
+    assert ((pixel_ranking(other.importance_map()) < k) & inside()).sum() / k < 0.5
+
+
+def test_a_batched_run_uses_the_half_as_a_single_run_does(photo):
+    from gradflip_desktop.core.explain.batch import BatchJob, explain_batched
+
+    clf = classifier(planted(), photo)
+    rng = np.random.default_rng(5)
+    images = [photo, np.clip(photo + rng.normal(0, 0.02, photo.shape), 0, 1).astype(np.float32)]
+    single = [run(clf, a, ExplainOptions()) for a in images]
+    jobs = [BatchJob(key=i, load=lambda a=a: a) for i, a in enumerate(images)]
+    got = {job.key: out for job, out in explain_batched(clf, jobs, ExplainOptions(), batch_size=2)}
+    for i, s in enumerate(single):
+        assert got[i].status == s.status == Status.FLIPPED
+        np.testing.assert_allclose(got[i].importance_map(), s.importance_map(), atol=2e-3)
+
+
+def test_a_run_reports_the_scoring_passes_as_progress(photo):
+    from gradflip_desktop.core.explain import explain
+    from gradflip_desktop.core.results import Progress
+
+    items, res = drain(explain(classifier(planted(), photo), photo, ExplainOptions()))
+    assert res.status == Status.FLIPPED
+    assert [p.passes for p in items if isinstance(p, Progress) and p.phase == fg.PHASE] == [4, 8]
