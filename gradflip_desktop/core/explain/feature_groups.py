@@ -12,15 +12,15 @@ network's own regions instead of the mask grid's cells (after Group-CAM, Zhang e
 whole channels by their mean gradient; per cell, as LayerCAM does, the masks lie where the class reads the
 features, not wherever the features fire: on a network whose features there do not depend on the class, the
 per-channel weights drew the photo's own texture). It costs one gradient and :data:`GROUPS` + 2 forward passes
-(~0.3 s at 224 px on two cores).
+(~0.25 s at 224 px on two cores).
 
 Why (docs/benchmarks.md, "Feature groups"): averaged with the two searches' map (:data:`SHARE`) it beat RISE's
 medians under every fill-in, both curves, on the 18 benchmark and held-out photos, where the searches' map alone
 lost black insertion by a third; the map still depends on the model (cascading randomisation, see there).
 
-A model whose layers cannot be hooked (TorchScript, ONNX), a transformer (tokens, no finer grid), a network with
-no layer at a finer grid than its last, or a photo where no mask brings the class back has no such half: the map
-is the searches' alone.
+A model whose layers cannot be hooked (TorchScript; an ONNX file, converted by onnx2torch, has layers), a
+transformer (tokens, no finer grid), a network with no layer at a finer grid than its last, or a photo where no mask
+brings the class back has no such half: the map is the searches' alone.
 """
 
 from __future__ import annotations
@@ -43,19 +43,28 @@ MAX_BATCH = 4  # and at most this many: a Cancel is answered, and progress repor
 PHASE = "feature_groups"  # the Progress phase of the scoring passes
 
 
+def hookable(module: nn.Module) -> bool:
+    """False for TorchScript (its layers run no Python hooks): such a model has no half, and no pass is made."""
+    return not any(isinstance(m, torch.jit.ScriptModule) for m in module.modules())
+
+
 def group_layer(module: nn.Module, x: torch.Tensor) -> nn.Module | None:
     """The layer the masks come from: of the layers with an N x C x h x w output (h, w >= 2) in one forward
     pass at ``x``, those whose grid is at least twice as fine each way as the last such output's, at the
     coarsest such grid (a stride finer, not the stem's); of these the outermost (a stage or block rather than a
     convolution inside one: fewest dots in its name), the last to run. None when there is none or the layers
     cannot be hooked."""
-    if isinstance(module, torch.jit.ScriptModule) or any(isinstance(m, torch.jit.ScriptModule) for m in module.modules()):
+    if not hookable(module):
         return None
     seen: list[tuple[nn.Module, int, tuple[int, int]]] = []
+    calls: dict[int, int] = {}  # a module called more than once (a shared activation): its last output is another's
     me = threading.get_ident()
 
     def hook(m, _inp, out, depth):
-        if threading.get_ident() == me and isinstance(out, torch.Tensor) and out.dim() == 4 and min(out.shape[-2:]) >= 2:
+        if threading.get_ident() != me:
+            return
+        calls[id(m)] = calls.get(id(m), 0) + 1
+        if isinstance(out, torch.Tensor) and out.dim() == 4 and min(out.shape[-2:]) >= 2:
             seen.append((m, depth, tuple(out.shape[-2:])))
 
     handles = []
@@ -73,7 +82,7 @@ def group_layer(module: nn.Module, x: torch.Tensor) -> nn.Module | None:
     if not seen:
         return None
     fh, fw = seen[-1][2]
-    finer = [(m, depth, h * w) for m, depth, (h, w) in seen if h >= 2 * fh and w >= 2 * fw]
+    finer = [(m, depth, h * w) for m, depth, (h, w) in seen if h >= 2 * fh and w >= 2 * fw and calls[id(m)] == 1]
     if not finer:
         return None
     level = min(area for _, _, area in finer)  # the grid just finer than the last, not the stem's
@@ -94,6 +103,8 @@ def feature_group_map(module: nn.Module, x0: torch.Tensor, fill: torch.Tensor, e
     ``counter(gradients, forwards)``: told the model evaluations made."""
     module = getattr(module, "unbatched", module)  # a batched run's stand-in: the real network, in this thread
     try:
+        if not hookable(module):
+            return None
         layer = group_layer(module, x0)
         if counter:
             counter(0, 1)
@@ -126,7 +137,7 @@ def _scored_masks(module, layer, x0, fill, explained, stop, box, counter):
         counter(1, 0)
     act = saved[-1].detach()[0]
     weighted = g[0] * act  # gradient x activation at each cell: where the class reads this channel, not all of it
-    parts = F.relu(torch.stack([c.sum(0) for c in weighted.chunk(min(GROUPS, weighted.shape[0]), 0)]))
+    parts = F.relu(torch.stack([c.sum(0) for c in weighted.tensor_split(min(GROUPS, weighted.shape[0]), 0)]))
     h, w = x0.shape[-2:]
     top, left, bottom, right = box or (0, 0, h, w)
     per = max(1, min(len(parts), MAX_BATCH, BATCH_BYTES // max(1, x0.numel() * x0.element_size())))
@@ -134,18 +145,18 @@ def _scored_masks(module, layer, x0, fill, explained, stop, box, counter):
     out = torch.zeros((h, w), dtype=wide, device=x0.device)
     with torch.no_grad():
         p_fill = torch.softmax(module(fill).to(wide), 1)[0][explained].sum()
-        for s in range(0, len(parts), per):  # the masks of one batch at a time: an 8,192 px photo's 16 are 4 GB
-            if stop():
-                return None
+    for s in range(0, len(parts), per):  # the masks of one batch at a time: an 8,192 px photo's 16 are 4 GB
+        if stop():
+            return None
+        with torch.no_grad():  # not across the yield: the run's consumer keeps its own grad mode
             inner = F.interpolate(parts[None, s:s + per], size=(bottom - top, right - left), mode="bilinear",
                                   align_corners=False)[0]
             lo, hi = inner.amin(dim=(1, 2), keepdim=True), inner.amax(dim=(1, 2), keepdim=True)
             masks = torch.zeros((inner.shape[0], 1, h, w), dtype=x0.dtype, device=x0.device)
             masks[:, 0, top:bottom, left:right] = ((inner - lo) / (hi - lo).clamp_min(1e-12)).to(x0.dtype)
-            z = module(x0 * masks + fill * (1 - masks))
-            gain = torch.softmax(z.to(wide), 1)[:, explained].sum(1) - p_fill
+            gain = _explained_share(module, x0 * masks + fill * (1 - masks), explained, wide) - p_fill
             out += (gain[:, None, None] * masks[:, 0].to(wide)).sum(0)
-            yield Progress(PHASE, min(s + per, len(parts)))
+        yield Progress(PHASE, s // per + 1)  # passes made (of ⌈masks / per⌉)
     if counter:
         counter(0, len(parts) + 1)
     out = F.relu(out)
@@ -153,6 +164,21 @@ def _scored_masks(module, layer, x0, fill, explained, stop, box, counter):
     if not torch.isfinite(peak) or peak <= 0:
         return None
     return (out / peak).to(x0.dtype)
+
+
+def _explained_share(module, xs, explained, wide):
+    """The explained class(es)' probability for each image of ``xs``; a network that refuses a batch, or answers
+    it with another number of rows (one image at a time only: a dynamo ONNX export), is asked one image at a time."""
+    if xs.shape[0] > 1:
+        try:
+            z = module(xs)
+        except Exception:  # noqa: BLE001 - batch of one only
+            z = None
+        if not isinstance(z, torch.Tensor) or z.shape[0] != xs.shape[0]:
+            return torch.cat([_explained_share(module, x[None], explained, wide) for x in xs])
+    else:
+        z = module(xs)
+    return torch.softmax(z.to(wide), 1)[:, explained].sum(1)
 
 
 def blend(searches: np.ndarray, half: torch.Tensor | None) -> np.ndarray:

@@ -146,8 +146,8 @@ def test_the_half_is_the_score_weighted_sum_of_the_group_masks(photo, monkeypatc
     counts = []
     passes, half = drain(fg.feature_group_map(clf.module, x0, fill, cls, lambda: False,
                                               counter=lambda g, f: counts.append((g, f))))
-    # a Progress after each scoring pass of at most MAX_BATCH masks
-    assert [(p.phase, p.passes) for p in passes] == [(fg.PHASE, n) for n in range(fg.MAX_BATCH, 9, fg.MAX_BATCH)]
+    # a Progress after each scoring pass of at most MAX_BATCH masks: 8 masks, 2 passes
+    assert fg.MAX_BATCH == 4 and [(p.phase, p.passes) for p in passes] == [(fg.PHASE, 1), (fg.PHASE, 2)]
     expected = _plain_half(clf.module, layer, x0, fill, 0)
     torch.testing.assert_close(half, expected, atol=2e-5, rtol=1e-4)
     # the pass that finds the layer, one gradient, 8 channels -> 8 groups of one, and the fill-in alone
@@ -263,4 +263,71 @@ def test_a_run_reports_the_scoring_passes_as_progress(photo):
 
     items, res = drain(explain(classifier(planted(), photo), photo, ExplainOptions()))
     assert res.status == Status.FLIPPED
-    assert [p.passes for p in items if isinstance(p, Progress) and p.phase == fg.PHASE] == [4, 8]
+    assert [p.passes for p in items if isinstance(p, Progress) and p.phase == fg.PHASE] == [1, 2]
+
+
+def test_a_model_of_one_image_at_a_time_has_the_same_half(photo):
+    """A network that refuses a batch, or answers it for its first image only (check_batch_independent lets both
+    through: a dynamo ONNX export fixes the batch at 1), is scored one mask at a time, not left without a half."""
+    clf = classifier(planted(), photo)
+    x0 = clf.image_tensor(photo)
+    fill = detail_removed(x0)
+    cls = torch.tensor([True, False])
+    expected = half_of(clf.module, x0, fill, cls, lambda: False)
+
+    class OneAtATime(nn.Module):
+        def __init__(self, inner, refuse):
+            super().__init__()
+            self.inner, self.refuse = inner, refuse
+
+        def forward(self, x):
+            if x.shape[0] > 1 and self.refuse:
+                raise RuntimeError("shape '[1, 8]' is invalid for input of size 32")
+            return self.inner(x[:1])
+
+    for refuse in (True, False):
+        torch.testing.assert_close(half_of(OneAtATime(clf.module, refuse), x0, fill, cls, lambda: False), expected)
+
+
+def test_a_shared_module_is_not_the_layer():
+    """A module called at several grids (one ReLU used after every convolution) hooks the output of its last
+    call: the layer is another one, called once, at the grid one finer than the last."""
+
+    class Shared(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c1, self.c2 = nn.Conv2d(3, 8, 3, 2, 1), nn.Conv2d(8, 8, 3, 2, 1)
+            self.c3, self.act, self.fc = nn.Conv2d(8, 8, 3, 2, 1), nn.ReLU(), nn.Linear(8, 2)
+
+        def forward(self, x):
+            x = self.act(self.c3(self.act(self.c2(self.act(self.c1(x))))))
+            return self.fc(self.act(x.mean((2, 3))))
+
+    net = Shared().eval()
+    assert _names(net, fg.group_layer(net, torch.rand(1, 3, 64, 64))) == ["c2"]  # 16 x 16, called once
+
+
+def test_a_torchscript_model_makes_no_pass_and_counts_none():
+    scripted = torch.jit.trace(ConvDetail(planted()).eval(), torch.rand(1, 3, SIZE, SIZE))
+    counts = []
+    x0 = torch.rand(1, 3, SIZE, SIZE)
+    assert half_of(scripted, x0, x0, torch.tensor([True, False]), lambda: False,
+                   counter=lambda g, f: counts.append((g, f))) is None
+    assert counts == []
+
+
+def test_the_run_consumer_keeps_its_grad_mode_during_the_scoring_passes(photo):
+    from gradflip_desktop.core.explain import explain
+    from gradflip_desktop.core.results import Progress
+
+    modes = [torch.is_grad_enabled() for p in explain(classifier(planted(), photo), photo, ExplainOptions())
+             if isinstance(p, Progress) and p.phase == fg.PHASE]
+    assert modes == [True, True]
+
+
+def test_the_channels_make_sixteen_groups_whatever_their_count(photo):
+    net = nn.Sequential(nn.Conv2d(3, 24, 3, stride=2, padding=1), nn.ReLU(), nn.Conv2d(24, 8, 3, stride=2, padding=1),
+                        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 2)).eval()  # 24 channels: chunk() made 12
+    x0 = torch.rand(1, 3, 32, 32)
+    passes, _ = drain(fg.feature_group_map(net, x0, torch.zeros_like(x0), torch.tensor([True, False]), lambda: False))
+    assert passes and passes[-1].passes == -(-fg.GROUPS // fg.MAX_BATCH)

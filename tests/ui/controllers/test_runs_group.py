@@ -65,9 +65,9 @@ def test_the_key_region_passes_keep_the_progress_text_live(qtbot, window):
         window.explain()
     assert texts and all("pass" in t for t in texts)
     phases = [t.split(":")[0] for t in texts]
-    # the feature regions' 16 masks in passes of 4, then the key region's passes
+    # the feature regions' 16 masks in 4 passes of 4, then the key region's passes
     assert phases[:4] == ["importance map (feature regions)"] * 4 and [t.split("pass ")[1] for t in texts[:4]] == [
-        "4 …", "8 …", "12 …", "16 …"]
+        "1 …", "2 …", "3 …", "4 …"]
     assert phases[4:] and set(phases[4:]) == {"finding the key region"}
 
 
