@@ -47,6 +47,18 @@ def make_tiny(classes: int = 4, seed: int = 0, size: int = 16):
     return Classifier(module=module, labels=labels, name="tiny", groups={"low": [0, 1]}, preprocessing=pre)
 
 
+def planted_weight(size: int, region: tuple[slice, slice]) -> torch.Tensor:
+    """A size x size weight that is 1 in ``region`` and 0 elsewhere: where a planted test model looks."""
+    w = torch.zeros(size, size)
+    w[region] = 1.0
+    return w
+
+
+def region_mask(size: int, region: tuple[slice, slice]) -> np.ndarray:
+    """The same region as a boolean size x size mask."""
+    return planted_weight(size, region).numpy() > 0
+
+
 def tiny_image_array() -> np.ndarray:
     """A smooth 24 x 32 RGB image with values inside (0.2, 0.8), so no step is clipped at first."""
     rng = np.random.default_rng(1)

@@ -16,6 +16,7 @@ from gradflip_desktop.core.explain.key_region import pixel_ranking
 from gradflip_desktop.core.explain.mask import detail_removed
 from gradflip_desktop.core.models import Classifier, PixelSpaceModel, Preprocessing
 from gradflip_desktop.core.options import ExplainOptions, Status
+from helpers import planted_weight, region_mask
 
 SIZE = 64
 REGION = (slice(20, 44), slice(12, 36))  # 24 x 24 px, 14 % of the image
@@ -60,15 +61,11 @@ def photo() -> np.ndarray:
 
 
 def planted() -> torch.Tensor:
-    w = torch.zeros(SIZE, SIZE)
-    w[REGION] = 1.0
-    return w
+    return planted_weight(SIZE, REGION)
 
 
 def inside() -> np.ndarray:
-    m = np.zeros((SIZE, SIZE), bool)
-    m[REGION] = True
-    return m
+    return region_mask(SIZE, REGION)
 
 
 def drain(gen):

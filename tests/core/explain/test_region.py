@@ -16,6 +16,8 @@ from gradflip_desktop.core.images import to_uint8
 from gradflip_desktop.core.models import Classifier, PixelSpaceModel, Preprocessing
 from gradflip_desktop.core.options import ExplainOptions, Status
 from gradflip_desktop.core.report import record
+import helpers
+from helpers import planted_weight
 
 SIZE = 64
 REGION = (slice(20, 44), slice(12, 36))  # 24 x 24 px, 14 % of the image
@@ -56,15 +58,11 @@ def photo() -> np.ndarray:
 
 
 def planted() -> torch.Tensor:
-    w = torch.zeros(SIZE, SIZE)
-    w[REGION] = 1.0
-    return w
+    return planted_weight(SIZE, REGION)
 
 
 def region_mask() -> np.ndarray:
-    m = np.zeros((SIZE, SIZE), bool)
-    m[REGION] = True
-    return m
+    return helpers.region_mask(SIZE, REGION)
 
 
 @pytest.fixture(scope="module")
