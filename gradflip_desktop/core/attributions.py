@@ -135,6 +135,12 @@ def _as_grid(act: torch.Tensor, layer: nn.Module, name: str, aspect: float) -> t
     raise ModelError(f"Grad-CAM is not available for this model: layer {name} gives {act.dim()}-D output, not a feature map")
 
 
+def hookable(module: nn.Module) -> bool:
+    """False for TorchScript (its layers run no Python hooks): Grad-CAM and the importance map's feature-group half
+    need hooks."""
+    return not any(isinstance(m, torch.jit.ScriptModule) for m in module.modules())
+
+
 def feature_layer(module: nn.Module) -> tuple[str, nn.Module]:
     """The layer Grad-CAM uses, as (name, layer): for a transformer :func:`token_layer` (its tokens are
     reshaped to the patch grid), else the last Conv2d/BatchNorm-like layer (registration order).
@@ -142,7 +148,7 @@ def feature_layer(module: nn.Module) -> tuple[str, nn.Module]:
     Raises :class:`ModelError` when there is none (a network without convolutions, or TorchScript,
     whose layers cannot be hooked).
     """
-    if isinstance(module, torch.jit.ScriptModule) or any(isinstance(m, torch.jit.ScriptModule) for m in module.modules()):
+    if not hookable(module):
         raise ModelError(
             "Grad-CAM cannot hook a TorchScript model's layers; a state dict or ONNX file of it can be compared"
         )

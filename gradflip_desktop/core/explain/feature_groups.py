@@ -34,6 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..attributions import batch_scores, hookable
 from ..results import Progress
 
 SHARE = 0.5  # the feature-group half's weight in the region style's map (the searches' map has 1 - SHARE)
@@ -41,11 +42,6 @@ GROUPS = 16  # channel groups, one region mask and one forward pass each
 BATCH_BYTES = 200 * 2**20  # masked images per forward pass: at most this many bytes of them (at least one)
 MAX_BATCH = 4  # and at most this many: a Cancel is answered, and progress reported, after each pass (~0.25 s at 1,024 px)
 PHASE = "feature_groups"  # the Progress phase of the scoring passes
-
-
-def hookable(module: nn.Module) -> bool:
-    """False for TorchScript (its layers run no Python hooks): such a model has no half, and no pass is made."""
-    return not any(isinstance(m, torch.jit.ScriptModule) for m in module.modules())
 
 
 def group_layer(module: nn.Module, x: torch.Tensor) -> nn.Module | None:
@@ -154,7 +150,9 @@ def _scored_masks(module, layer, x0, fill, explained, stop, box, counter):
             lo, hi = inner.amin(dim=(1, 2), keepdim=True), inner.amax(dim=(1, 2), keepdim=True)
             masks = torch.zeros((inner.shape[0], 1, h, w), dtype=x0.dtype, device=x0.device)
             masks[:, 0, top:bottom, left:right] = ((inner - lo) / (hi - lo).clamp_min(1e-12)).to(x0.dtype)
-            gain = _explained_share(module, x0 * masks + fill * (1 - masks), explained, wide) - p_fill
+            # a network that takes one image at a time (a dynamo ONNX export) is asked image by image
+            z = batch_scores(module, x0 * masks + fill * (1 - masks))
+            gain = torch.softmax(z.to(wide), 1)[:, explained].sum(1) - p_fill
             out += (gain[:, None, None] * masks[:, 0].to(wide)).sum(0)
         yield Progress(PHASE, s // per + 1)  # passes made (of ⌈masks / per⌉)
     if counter:
@@ -164,21 +162,6 @@ def _scored_masks(module, layer, x0, fill, explained, stop, box, counter):
     if not torch.isfinite(peak) or peak <= 0:
         return None
     return (out / peak).to(x0.dtype)
-
-
-def _explained_share(module, xs, explained, wide):
-    """The explained class(es)' probability for each image of ``xs``; a network that refuses a batch, or answers
-    it with another number of rows (one image at a time only: a dynamo ONNX export), is asked one image at a time."""
-    if xs.shape[0] > 1:
-        try:
-            z = module(xs)
-        except Exception:  # noqa: BLE001 - batch of one only
-            z = None
-        if not isinstance(z, torch.Tensor) or z.shape[0] != xs.shape[0]:
-            return torch.cat([_explained_share(module, x[None], explained, wide) for x in xs])
-    else:
-        z = module(xs)
-    return torch.softmax(z.to(wide), 1)[:, explained].sum(1)
 
 
 def blend(searches: np.ndarray, half: torch.Tensor | None) -> np.ndarray:
