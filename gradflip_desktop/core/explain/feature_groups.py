@@ -19,7 +19,7 @@ medians under every fill-in, both curves, on the 18 benchmark and held-out photo
 lost black insertion by a third; the map still depends on the model (cascading randomisation, see there).
 
 A model whose layers cannot be hooked (TorchScript; an ONNX file, converted by onnx2torch, has layers), a
-transformer (tokens, no finer grid), a network with no layer at a finer grid than its last, or a photo where no mask
+transformer (tokens, no finer grid; or tokens after its last grid: a convolutional stem), a network with no layer at a finer grid than its last, or a photo where no mask
 brings the class back has no such half: the map is the searches' alone.
 """
 
@@ -48,12 +48,15 @@ def group_layer(module: nn.Module, x: torch.Tensor) -> nn.Module | None:
     """The layer the masks come from: of the layers with an N x C x h x w output (h, w >= 2) in one forward
     pass at ``x``, those whose grid is at least twice as fine each way as the last such output's, at the
     coarsest such grid (a stride finer, not the stem's); of these the outermost (a stage or block rather than a
-    convolution inside one: fewest dots in its name), the last to run. None when there is none or the layers
-    cannot be hooked."""
+    convolution inside one: fewest dots in its name), the last to run. None when there is none, the layers
+    cannot be hooked, or tokens (an N x L x C output, L >= 4) come after the last grid: a hybrid whose
+    convolutions are only its stem (LeViT) reads the class from a transformer's tokens, as a ViT does, and its
+    stem's grid is not where it looks (a transformer inside a stage that ends on a grid, as in MobileViT, keeps it)."""
     if not hookable(module):
         return None
     seen: list[tuple[nn.Module, int, tuple[int, int]]] = []
     calls: dict[int, int] = {}  # a module called more than once (a shared activation): its last output is another's
+    tokens_after = [False]  # a token output since the last grid output
     me = threading.get_ident()
 
     def hook(m, _inp, out, depth):
@@ -62,6 +65,9 @@ def group_layer(module: nn.Module, x: torch.Tensor) -> nn.Module | None:
         calls[id(m)] = calls.get(id(m), 0) + 1
         if isinstance(out, torch.Tensor) and out.dim() == 4 and min(out.shape[-2:]) >= 2:
             seen.append((m, depth, tuple(out.shape[-2:])))
+            tokens_after[0] = False
+        elif isinstance(out, torch.Tensor) and out.dim() == 3 and out.shape[1] >= 4:
+            tokens_after[0] = True
 
     handles = []
     try:
@@ -75,7 +81,7 @@ def group_layer(module: nn.Module, x: torch.Tensor) -> nn.Module | None:
     finally:
         for h in handles:
             h.remove()
-    if not seen:
+    if not seen or tokens_after[0]:
         return None
     fh, fw = seen[-1][2]
     finer = [(m, depth, h * w) for m, depth, (h, w) in seen if h >= 2 * fh and w >= 2 * fw and calls[id(m)] == 1]

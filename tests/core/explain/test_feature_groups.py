@@ -304,6 +304,34 @@ def test_a_shared_module_is_not_the_layer():
     assert _names(net, fg.group_layer(net, torch.rand(1, 3, 64, 64))) == ["c2"]  # 16 x 16, called once
 
 
+class _Hybrid(nn.Module):
+    """A conv stem to a 16 x 16 grid, then tokens: through a transformer layer to the head (LeViT's shape), or
+    back to the grid and one more strided convolution (MobileViT's)."""
+
+    def __init__(self, back_to_grid: bool):
+        super().__init__()
+        self.back = back_to_grid
+        self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1), nn.ReLU(), nn.Conv2d(8, 16, 3, 2, 1), nn.ReLU())
+        self.mixer = nn.TransformerEncoderLayer(16, 2, 32, batch_first=True, dropout=0.0)
+        self.down = nn.Conv2d(16, 16, 3, 2, 1)
+        self.fc = nn.Linear(16, 2)
+
+    def forward(self, x):
+        g = self.stem(x)
+        n, c, h, w = g.shape
+        t = self.mixer(g.flatten(2).transpose(1, 2))  # N x L x C tokens
+        if not self.back:
+            return self.fc(t.mean(1))
+        return self.fc(self.down(t.transpose(1, 2).reshape(n, c, h, w)).mean((2, 3)))
+
+
+def test_tokens_after_the_last_grid_have_no_half_a_transformer_inside_a_stage_keeps_it():
+    x = torch.rand(1, 3, 64, 64)
+    assert fg.group_layer(_Hybrid(back_to_grid=False).eval(), x) is None  # the stem's grid is not where it looks
+    hybrid = _Hybrid(back_to_grid=True).eval()
+    assert _names(hybrid, fg.group_layer(hybrid, x)) == ["stem"]  # 16 x 16, one finer than the last 8 x 8
+
+
 def test_a_torchscript_model_makes_no_pass_and_counts_none():
     scripted = torch.jit.trace(ConvDetail(planted()).eval(), torch.rand(1, 3, SIZE, SIZE))
     counts = []
