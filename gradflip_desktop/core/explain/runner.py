@@ -210,7 +210,7 @@ def stops_every_style(result: ExplainResult) -> bool:
 
 
 def _with_feature_groups(s: RunState, stop):
-    """The searches' map averaged with the feature-group half (:mod:`.feature_groups`), each min-max scaled;
+    """The searches' map blended with the feature-group half (:mod:`.feature_groups`), each min-max scaled;
     the searches' map alone when the model has no such half (a generator: yields the half's Progress)."""
     if feature_groups.SHARE <= 0:
         return s.region_map
