@@ -356,3 +356,12 @@ def test_the_channels_make_sixteen_groups_whatever_their_count(photo):
     x0 = torch.rand(1, 3, 32, 32)
     passes, _ = drain(fg.feature_group_map(net, x0, torch.zeros_like(x0), torch.tensor([True, False]), lambda: False))
     assert passes and passes[-1].passes == -(-fg.GROUPS // fg.MAX_BATCH)
+
+
+def test_the_map_is_the_searches_map_and_the_half_each_scaled_in_the_shares_0_65_and_0_35():
+    searches = np.array([[2.0, 4.0], [6.0, 10.0]], np.float32)  # min-max: 0, 0.25, 0.5, 1
+    half = torch.tensor([[1.0, 0.0], [0.5, 0.25]])  # min-max: 1, 0, 0.5, 0.25
+    mixed = 0.65 * np.array([[0, 0.25], [0.5, 1]]) + 0.35 * np.array([[1, 0], [0.5, 0.25]])
+    assert fg.SHARE == 0.35
+    np.testing.assert_allclose(fg.blend(searches, half), mixed / mixed.max(), rtol=1e-6)
+    assert fg.blend(searches, None) is searches  # no half: the searches' map as it was
