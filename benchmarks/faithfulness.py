@@ -269,7 +269,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--photos", type=int, default=None, help="use only the first N photos of the fixed list")
     ap.add_argument("--set", default="benchmark", choices=("benchmark", "held-out", "all"),
-                    help="photo set of benchmarks/photos.py (held-out: photos no setting was chosen on)")
+                    help="photo set of benchmarks/photos.py (held-out: photos no setting was chosen on, but for the feature-group half's share: all 18)")
     ap.add_argument("--methods", default=None, help="comma-separated subset of: " + ",".join(methods(1000)))
     ap.add_argument("--rise-masks", type=int, default=1000, help="RISE masks per photo (default 1000)")
     ap.add_argument("--no-road", action="store_true", help="skip ROAD (slow: sparse imputation)")

@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--threads", type=int, default=2, help="torch threads (default 2: the machine's cores)")
     ap.add_argument("--photos", type=int, default=None, help="use only the first N photos")
     ap.add_argument("--set", default="benchmark", choices=("benchmark", "held-out", "all"),
-                    help="photo set of benchmarks/photos.py (held-out: photos no setting was chosen on)")
+                    help="photo set of benchmarks/photos.py (held-out: photos no setting was chosen on, but for the feature-group half's share: all 18)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     from gradflip_desktop.core.models import load_default_model

@@ -21,7 +21,7 @@ share of 0.35 rather than half (session 36, "All 18 photos with ROAD"): photo by
 region it ranks is smaller (median 2.7 % of the image over the 18 photos instead of 3.8 %).
 
 A model whose layers cannot be hooked (TorchScript; an ONNX file, converted by onnx2torch, has layers), a
-transformer (tokens, no finer grid; or tokens after its last grid: a convolutional stem), a network with no layer at a finer grid than its last, or a photo where no mask
+transformer (tokens, no finer grid; or tokens that go on to a coarser grid than its last: a convolutional stem), a network with no layer at a finer grid than its last, or a photo where no mask
 brings the class back has no such half: the map is the searches' alone.
 """
 
@@ -51,14 +51,16 @@ def group_layer(module: nn.Module, x: torch.Tensor) -> nn.Module | None:
     pass at ``x``, those whose grid is at least twice as fine each way as the last such output's, at the
     coarsest such grid (a stride finer, not the stem's); of these the outermost (a stage or block rather than a
     convolution inside one: fewest dots in its name), the last to run. None when there is none, the layers
-    cannot be hooked, or tokens (an N x L x C output, L >= 4) come after the last grid: a hybrid whose
-    convolutions are only its stem (LeViT) reads the class from a transformer's tokens, as a ViT does, and its
-    stem's grid is not where it looks (a transformer inside a stage that ends on a grid, as in MobileViT, keeps it)."""
+    cannot be hooked, or tokens (an N x L x C output, L >= 4) after the last grid go on to a coarser grid than it
+    (fewer than half its cells): a hybrid whose convolutions are only its stem (LeViT) subsamples its tokens as a
+    ViT's stages would, so its stem's grid is not the last grid it reads. Tokens at the last grid's size keep it:
+    an attention-pooling head (CLIP's ResNets: 7 x 7 + 1 tokens), a last stage of attention (EfficientFormer), a
+    transformer inside a stage that ends on a grid (MobileViT)."""
     if not hookable(module):
         return None
     seen: list[tuple[nn.Module, int, tuple[int, int]]] = []
     calls: dict[int, int] = {}  # a module called more than once (a shared activation): its last output is another's
-    tokens_after = [False]  # a token output since the last grid output
+    fewest_tokens: list[int | None] = [None]  # the fewest tokens of an N x L x C output since the last grid output
     me = threading.get_ident()
 
     def hook(m, _inp, out, depth):
@@ -67,9 +69,9 @@ def group_layer(module: nn.Module, x: torch.Tensor) -> nn.Module | None:
         calls[id(m)] = calls.get(id(m), 0) + 1
         if isinstance(out, torch.Tensor) and out.dim() == 4 and min(out.shape[-2:]) >= 2:
             seen.append((m, depth, tuple(out.shape[-2:])))
-            tokens_after[0] = False
+            fewest_tokens[0] = None
         elif isinstance(out, torch.Tensor) and out.dim() == 3 and out.shape[1] >= 4:
-            tokens_after[0] = True
+            fewest_tokens[0] = min(out.shape[1], fewest_tokens[0] or out.shape[1])
 
     handles = []
     try:
@@ -83,9 +85,11 @@ def group_layer(module: nn.Module, x: torch.Tensor) -> nn.Module | None:
     finally:
         for h in handles:
             h.remove()
-    if not seen or tokens_after[0]:
+    if not seen:
         return None
     fh, fw = seen[-1][2]
+    if fewest_tokens[0] is not None and fewest_tokens[0] * 2 < fh * fw:  # the tokens go on to a coarser grid
+        return None
     finer = [(m, depth, h * w) for m, depth, (h, w) in seen if h >= 2 * fh and w >= 2 * fw and calls[id(m)] == 1]
     if not finer:
         return None

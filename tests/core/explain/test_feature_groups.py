@@ -305,12 +305,13 @@ def test_a_shared_module_is_not_the_layer():
 
 
 class _Hybrid(nn.Module):
-    """A conv stem to a 16 x 16 grid, then tokens: through a transformer layer to the head (LeViT's shape), or
-    back to the grid and one more strided convolution (MobileViT's)."""
+    """A conv stem to a 16 x 16 grid, then tokens: subsampled to 8 x 8 through a transformer layer to the head
+    (LeViT's shape), kept at 16 x 16 + 1 by an attention-pooling head (CLIP's ResNets), or back to the grid and one
+    more strided convolution (MobileViT's)."""
 
-    def __init__(self, back_to_grid: bool):
+    def __init__(self, kind: str):
         super().__init__()
-        self.back = back_to_grid
+        self.kind = kind
         self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1), nn.ReLU(), nn.Conv2d(8, 16, 3, 2, 1), nn.ReLU())
         self.mixer = nn.TransformerEncoderLayer(16, 2, 32, batch_first=True, dropout=0.0)
         self.down = nn.Conv2d(16, 16, 3, 2, 1)
@@ -319,17 +320,22 @@ class _Hybrid(nn.Module):
     def forward(self, x):
         g = self.stem(x)
         n, c, h, w = g.shape
-        t = self.mixer(g.flatten(2).transpose(1, 2))  # N x L x C tokens
-        if not self.back:
-            return self.fc(t.mean(1))
-        return self.fc(self.down(t.transpose(1, 2).reshape(n, c, h, w)).mean((2, 3)))
+        if self.kind == "levit":  # tokens pooled to a coarser grid than the stem's, then a transformer layer
+            t = F.avg_pool2d(g, 2).flatten(2).transpose(1, 2)
+            return self.fc(self.mixer(t).mean(1))
+        t = g.flatten(2).transpose(1, 2)  # N x L x C tokens at the last grid
+        if self.kind == "attention pool":
+            return self.fc(self.mixer(torch.cat([t.mean(1, keepdim=True), t], 1))[:, 0])
+        return self.fc(self.down(self.mixer(t).transpose(1, 2).reshape(n, c, h, w)).mean((2, 3)))
 
 
-def test_tokens_after_the_last_grid_have_no_half_a_transformer_inside_a_stage_keeps_it():
+def test_tokens_that_go_on_to_a_coarser_grid_have_no_half_tokens_at_the_last_grid_keep_it():
     x = torch.rand(1, 3, 64, 64)
-    assert fg.group_layer(_Hybrid(back_to_grid=False).eval(), x) is None  # the stem's grid is not where it looks
-    hybrid = _Hybrid(back_to_grid=True).eval()
-    assert _names(hybrid, fg.group_layer(hybrid, x)) == ["stem"]  # 16 x 16, one finer than the last 8 x 8
+    assert fg.group_layer(_Hybrid("levit").eval(), x) is None  # the stem's grid is not the last grid it reads
+    pooled = _Hybrid("attention pool").eval()  # 16 x 16 + 1 tokens after the last grid: one finer is the first ReLU's
+    assert _names(pooled, fg.group_layer(pooled, x)) == ["stem.1"]
+    inside = _Hybrid("mobilevit").eval()
+    assert _names(inside, fg.group_layer(inside, x)) == ["stem"]  # 16 x 16, one finer than the last 8 x 8
 
 
 def test_a_torchscript_model_makes_no_pass_and_counts_none():
