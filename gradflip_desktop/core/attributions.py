@@ -89,7 +89,7 @@ def saliency_map(classifier: Classifier, pixels: np.ndarray, target: int) -> np.
     return _finite(g.abs().sum(1)[0].detach().float().cpu().numpy().astype(np.float32), "saliency")
 
 
-def _is_attention(m: nn.Module) -> bool:
+def is_attention(m: nn.Module) -> bool:
     return isinstance(m, nn.MultiheadAttention) or type(m).__name__.endswith("Attention")
 
 
@@ -98,7 +98,7 @@ def token_layer(module: nn.Module) -> tuple[str, nn.Module] | None:
     LayerNorm that runs before the last attention layer (timm: ``blocks[-1].norm1``), whose patch tokens
     still reach the class score through that attention; ``None`` for a model without attention."""
     mods = list(module.named_modules())
-    last = max((i for i, (_, m) in enumerate(mods) if _is_attention(m)), default=None)
+    last = max((i for i, (_, m) in enumerate(mods) if is_attention(m)), default=None)
     if last is None:
         return None
     norms = [(n, m) for n, m in mods[:last] if isinstance(m, nn.LayerNorm)]

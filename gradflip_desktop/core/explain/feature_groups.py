@@ -36,7 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..attributions import batch_scores, hookable
+from ..attributions import is_attention, batch_scores, hookable
 from ..results import Progress
 
 SHARE = 0.35  # the feature-group half's weight in the region style's map (the searches' map has 1 - SHARE; 0.5 until session 36)
@@ -47,31 +47,42 @@ PHASE = "feature_groups"  # the Progress phase of the scoring passes
 
 
 def group_layer(module: nn.Module, x: torch.Tensor) -> nn.Module | None:
-    """The layer the masks come from: of the layers with an N x C x h x w output (h, w >= 2) in one forward
-    pass at ``x``, those whose grid is at least twice as fine each way as the last such output's, at the
+    """The layer the masks come from: of the layers with a feature-grid output (N x C x h x w, h, w >= 2) in one
+    forward pass at ``x``, those whose grid is at least twice as fine each way as the last such output's, at the
     coarsest such grid (a stride finer, not the stem's); of these the outermost (a stage or block rather than a
     convolution inside one: fewest dots in its name), the last to run. None when there is none, the layers
     cannot be hooked, or tokens (an N x L x C output, L >= 4) after the last grid go on to a coarser grid than it
     (fewer than half its cells): a hybrid whose convolutions are only its stem (LeViT) subsamples its tokens as a
     ViT's stages would, so its stem's grid is not the last grid it reads. Tokens at the last grid's size keep it:
     an attention-pooling head (CLIP's ResNets: 7 x 7 + 1 tokens), a last stage of attention (EfficientFormer), a
-    transformer inside a stage that ends on a grid (MobileViT)."""
+    transformer inside a stage that ends on a grid (MobileViT). A 4-D output is read channels first or, where
+    only that reading has the aspect of the network's first convolution's output, channels last (Swin's stages:
+    N x h x w x C); the layers of an attention layer are not grids (attention maps, Swin V2's position-bias
+    table)."""
+    found = _probe(module, x)
+    return found[0] if found else None
+
+
+def _probe(module: nn.Module, x: torch.Tensor) -> tuple[nn.Module, bool] | None:
+    """(:func:`group_layer`'s layer, whether its output is channels last), or None."""
     if not hookable(module):
         return None
-    seen: list[tuple[nn.Module, int, tuple[int, int]]] = []
+    inner = {id(m) for a in module.modules() if is_attention(a) for m in a.modules()}
+    events: list[tuple[nn.Module, int, tuple[int, ...]] | int] = []  # 4-D outputs (layer, depth, shape); token counts
     calls: dict[int, int] = {}  # a module called more than once (a shared activation): its last output is another's
-    fewest_tokens: list[int | None] = [None]  # the fewest tokens of an N x L x C output since the last grid output
+    first_conv: list[tuple[int, ...]] = []  # the grid the network itself sees (after any crop or resize inside it)
     me = threading.get_ident()
 
     def hook(m, _inp, out, depth):
-        if threading.get_ident() != me:
+        if threading.get_ident() != me or not isinstance(out, torch.Tensor):
             return
         calls[id(m)] = calls.get(id(m), 0) + 1
-        if isinstance(out, torch.Tensor) and out.dim() == 4 and min(out.shape[-2:]) >= 2:
-            seen.append((m, depth, tuple(out.shape[-2:])))
-            fewest_tokens[0] = None
-        elif isinstance(out, torch.Tensor) and out.dim() == 3 and out.shape[1] >= 4:
-            fewest_tokens[0] = min(out.shape[1], fewest_tokens[0] or out.shape[1])
+        if isinstance(m, nn.Conv2d) and out.dim() == 4 and not first_conv:
+            first_conv.append(tuple(out.shape[2:]))
+        if out.dim() == 4 and id(m) not in inner:
+            events.append((m, depth, tuple(out.shape[1:])))
+        elif out.dim() == 3 and out.shape[1] >= 4:
+            events.append(out.shape[1])
 
     handles = []
     try:
@@ -85,17 +96,42 @@ def group_layer(module: nn.Module, x: torch.Tensor) -> nn.Module | None:
     finally:
         for h in handles:
             h.remove()
+    h0, w0 = first_conv[0] if first_conv else x.shape[-2:]
+    seen: list[tuple[nn.Module, int, tuple[int, int], bool]] = []
+    fewest_tokens = None  # the fewest tokens of an N x L x C output since the last grid output
+    for e in events:
+        if isinstance(e, int):
+            fewest_tokens = min(e, fewest_tokens or e)
+            continue
+        m, depth, (c, a, b) = e
+        last = _channels_last(c, a, b, h0 / w0)
+        if last is not None:
+            seen.append((m, depth, (c, a) if last else (a, b), last))
+            fewest_tokens = None
     if not seen:
         return None
     fh, fw = seen[-1][2]
-    if fewest_tokens[0] is not None and fewest_tokens[0] * 2 < fh * fw:  # the tokens go on to a coarser grid
+    if fewest_tokens is not None and fewest_tokens * 2 < fh * fw:  # the tokens go on to a coarser grid
         return None
-    finer = [(m, depth, h * w) for m, depth, (h, w) in seen if h >= 2 * fh and w >= 2 * fw and calls[id(m)] == 1]
+    finer = [(m, depth, h * w, last) for m, depth, (h, w), last in seen
+             if h >= 2 * fh and w >= 2 * fw and calls[id(m)] == 1]
     if not finer:
         return None
-    level = min(area for _, _, area in finer)  # the grid just finer than the last, not the stem's
-    outer = min(depth for _, depth, area in finer if area == level)
-    return [m for m, depth, area in finer if area == level and depth == outer][-1]
+    level = min(area for _, _, area, _ in finer)  # the grid just finer than the last, not the stem's
+    outer = min(depth for _, depth, area, _ in finer if area == level)
+    m, _, _, last = [f for f in finer if f[2] == level and f[1] == outer][-1]
+    return m, last
+
+
+def _channels_last(c: int, a: int, b: int, aspect: float) -> bool | None:
+    """How to read a 4-D output N x c x a x b as a feature grid (h, w >= 2) at ``aspect`` (height / width, to
+    within a cell's rounding): False channels first (a x b cells of c channels), True channels last (c x a cells
+    of b channels) where only that reading fits, None neither."""
+
+    def fits(h: int, w: int) -> bool:
+        return min(h, w) >= 2 and abs(h - w * aspect) <= 1.0 + 0.05 * h
+
+    return False if fits(a, b) else True if fits(c, a) else None
 
 
 def feature_group_map(module: nn.Module, x0: torch.Tensor, fill: torch.Tensor, explained: torch.Tensor,
@@ -113,17 +149,18 @@ def feature_group_map(module: nn.Module, x0: torch.Tensor, fill: torch.Tensor, e
     try:
         if not hookable(module):
             return None
-        layer = group_layer(module, x0)
+        found = _probe(module, x0)
         if counter:
             counter(0, 1)
-        if layer is None or stop():
+        if found is None or stop():
             return None
-        return (yield from _scored_masks(module, layer, x0, fill, explained, stop, box, counter))
+        return (yield from _scored_masks(module, found, x0, fill, explained, stop, box, counter))
     except Exception:  # noqa: BLE001 - the searches' map stands on its own
         return None
 
 
-def _scored_masks(module, layer, x0, fill, explained, stop, box, counter):
+def _scored_masks(module, found, x0, fill, explained, stop, box, counter):
+    layer, channels_last = found
     me = threading.get_ident()
     saved: list[torch.Tensor] = []
 
@@ -143,8 +180,10 @@ def _scored_masks(module, layer, x0, fill, explained, stop, box, counter):
         handle.remove()
     if counter:
         counter(1, 0)
-    act = saved[-1].detach()[0]
-    weighted = g[0] * act  # gradient x activation at each cell: where the class reads this channel, not all of it
+    act, g = saved[-1].detach()[0], g[0]
+    if channels_last:
+        act, g = act.permute(2, 0, 1), g.permute(2, 0, 1)
+    weighted = g * act  # gradient x activation at each cell: where the class reads this channel, not all of it
     parts = F.relu(torch.stack([c.sum(0) for c in weighted.tensor_split(min(GROUPS, weighted.shape[0]), 0)]))
     h, w = x0.shape[-2:]
     top, left, bottom, right = box or (0, 0, h, w)

@@ -371,3 +371,67 @@ def test_the_map_is_the_searches_map_and_the_half_each_scaled_in_the_shares_0_65
     assert fg.SHARE == 0.35
     np.testing.assert_allclose(fg.blend(searches, half), mixed / mixed.max(), rtol=1e-6)
     assert fg.blend(searches, None) is searches  # no half: the searches' map as it was
+
+
+class _Swin(nn.Module):
+    """Swin's layout on a 64 x 64 input: a patch-embedding convolution to 16 x 16, then stages on channels-last
+    grids (N x h x w x C), a patch merging to 8 x 8 and an attention layer over its 64 tokens whose attention map
+    (1 x 1 x 64 x 64, through a Dropout layer as in timm) is the last 4-D output. ``channels_first``: the same
+    network, the same weights, with every stage's output permuted to N x C x h x w."""
+
+    class _Stage(nn.Module):
+        def __init__(self, inner: nn.Module, merge: bool, channels_first: bool):
+            super().__init__()
+            self.inner, self.merge, self.channels_first = inner, merge, channels_first
+
+        def forward(self, x):
+            if self.channels_first:
+                x = x.permute(0, 2, 3, 1)
+            if self.merge:  # 2 x 2 neighbours into the channels
+                n, h, w, c = x.shape
+                x = x.reshape(n, h // 2, 2, w // 2, 2, c).permute(0, 1, 3, 2, 4, 5).reshape(n, h // 2, w // 2, 4 * c)
+            x = self.inner(x)
+            return x.permute(0, 3, 1, 2) if self.channels_first else x
+
+    class WindowAttention(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.qkv, self.attn_drop = nn.Linear(16, 48), nn.Dropout(0.0)
+
+        def forward(self, t):  # N x L x C tokens
+            q, k, v = self.qkv(t).chunk(3, -1)
+            return t + self.attn_drop(torch.softmax(q[:, None] @ k[:, None].transpose(-1, -2) / 4, -1))[:, 0] @ v
+
+    def __init__(self, channels_first: bool = False):
+        super().__init__()
+        torch.manual_seed(5)
+        self.channels_first = channels_first
+        self.stem = nn.Conv2d(3, 8, 4, stride=4)
+        self.stage1 = self._Stage(nn.Sequential(nn.Linear(8, 8), nn.GELU()), False, channels_first)
+        self.stage2 = self._Stage(nn.Sequential(nn.Linear(32, 16), nn.GELU()), True, channels_first)
+        self.attn = self.WindowAttention()
+        self.fc = nn.Linear(16, 2)
+
+    def forward(self, x):
+        x = self.stem(x)
+        x = self.stage2(self.stage1(x if self.channels_first else x.permute(0, 2, 3, 1)))
+        x = x.permute(0, 2, 3, 1) if self.channels_first else x
+        return self.fc(self.attn(x.flatten(1, 2)).mean(1))
+
+
+def test_a_channels_last_network_gets_the_half_of_its_channels_first_twin(photo):
+    """Swin's stages put the channels last: the half reads them as N x h x w x C grids, not as an h x w grid of
+    w x C 'cells' (which picked the patch embedding, and on Swin V2 the position-bias MLP), and the layers of an
+    attention layer are not grids (an attention map read as a 64 x 64 grid left no finer one: no half). The half equals the one of the same network with its stages channels first."""
+    last, first = _Swin().eval(), _Swin(channels_first=True).eval()
+    first.load_state_dict(last.state_dict())
+    x0 = torch.from_numpy(photo).permute(2, 0, 1)[None].contiguous()
+    assert _names(last, fg.group_layer(last, x0)) == ["stage1"] == _names(first, fg.group_layer(first, x0))
+    torch.testing.assert_close(last(x0), first(x0))
+    fill = detail_removed(x0)
+    cls = torch.tensor([bool(last(x0).argmax() == 0), bool(last(x0).argmax() == 1)])
+    half = half_of(last, x0, fill, cls, lambda: False)
+    assert half is not None and half.shape == (SIZE, SIZE)
+    torch.testing.assert_close(half, half_of(first, x0, fill, cls, lambda: False))
+    torch.testing.assert_close(half, _plain_half(first, first.stage1, x0, fill, int(cls.int().argmax())),
+                               atol=2e-5, rtol=1e-4)
