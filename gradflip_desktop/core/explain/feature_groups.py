@@ -48,9 +48,10 @@ PHASE = "feature_groups"  # the Progress phase of the scoring passes
 
 def group_layer(module: nn.Module, x: torch.Tensor) -> nn.Module | None:
     """The layer the masks come from: of the layers with a feature-grid output (N x C x h x w, h, w >= 2) in one
-    forward pass at ``x``, those whose grid is at least twice as fine each way as the last such output's, at the
-    coarsest such grid (a stride finer, not the stem's); of these the outermost (a stage or block rather than a
-    convolution inside one: fewest dots in its name), the last to run. None when there is none, the layers
+    forward pass at ``x``, those whose grid is at least twice as fine each way as the last such output's (rounded
+    up: 15 x 15 before 8 x 8), at the coarsest such grid (a stride finer, not the stem's); of these the one that
+    holds the most of them (the stage at that grid, not a stem, block or norm beside it), of equals the outermost
+    (fewest dots in its name), the last to run. None when there is none, the layers
     cannot be hooked, or tokens (an N x L x C output, L >= 4) after the last grid go on to a coarser grid than it
     (fewer than half its cells): a hybrid whose convolutions are only its stem (LeViT) subsamples its tokens as a
     ViT's stages would, so its stem's grid is not the last grid it reads. Tokens at the last grid's size keep it:
@@ -113,13 +114,17 @@ def _probe(module: nn.Module, x: torch.Tensor) -> tuple[nn.Module, bool] | None:
     fh, fw = seen[-1][2]
     if fewest_tokens is not None and fewest_tokens * 2 < fh * fw:  # the tokens go on to a coarser grid
         return None
-    finer = [(m, depth, h * w, last) for m, depth, (h, w), last in seen
-             if h >= 2 * fh and w >= 2 * fw and calls[id(m)] == 1]
+    finer = [(m, depth, h * w, last) for m, depth, (h, w), last in seen  # 2 x as fine, rounded up: 15 -> 8
+             if h >= 2 * fh - 1 and w >= 2 * fw - 1 and calls[id(m)] == 1]
     if not finer:
         return None
     level = min(area for _, _, area, _ in finer)  # the grid just finer than the last, not the stem's
-    outer = min(depth for _, depth, area, _ in finer if area == level)
-    m, _, _, last = [f for f in finer if f[2] == level and f[1] == outer][-1]
+    at_level = [(m, depth, last) for m, depth, area, last in finer if area == level]
+    inside = {id(m): {id(x) for x in m.modules()} for m, _, _ in at_level}
+    held = [sum(id(x) in inside[id(m)] for x, _, _ in at_level) for m, _, _ in at_level]
+    most = max(held)  # the stage: the layer holding the most layers at this grid (not the stem or a norm after it)
+    outer = min(depth for (m, depth, _), n in zip(at_level, held) if n == most)
+    m, _, last = [f for f, n in zip(at_level, held) if n == most and f[1] == outer][-1]
     return m, last
 
 

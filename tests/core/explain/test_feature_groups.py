@@ -435,3 +435,46 @@ def test_a_channels_last_network_gets_the_half_of_its_channels_first_twin(photo)
     torch.testing.assert_close(half, half_of(first, x0, fill, cls, lambda: False))
     torch.testing.assert_close(half, _plain_half(first, first.stage1, x0, fill, int(cls.int().argmax())),
                                atol=2e-5, rtol=1e-4)
+
+
+class _Staged(nn.Module):
+    """timm's layout: a ``stem`` (a strided convolution and a norm) to half the input's grid, then ``stages`` (a
+    Sequential): the first at the stem's grid, each further one down by a stride of 2 (rounded up: 30 -> 15 -> 8),
+    each a downsampling convolution and two blocks."""
+
+    class Stem(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv, self.norm = nn.Conv2d(3, 8, 3, 2, 1), nn.BatchNorm2d(8)
+
+        def forward(self, x):
+            return self.norm(self.conv(x))
+
+    class Stage(nn.Module):
+        def __init__(self, stride: int):
+            super().__init__()
+            self.down = nn.Conv2d(8, 8, 3, stride, 1)
+            self.blocks = nn.Sequential(*[nn.Sequential(nn.Conv2d(8, 8, 3, 1, 1), nn.ReLU()) for _ in range(2)])
+
+        def forward(self, x):
+            return self.blocks(self.down(x))
+
+    def __init__(self, stages: int):
+        super().__init__()
+        self.stem = self.Stem()
+        self.stages = nn.Sequential(*[self.Stage(1 if k == 0 else 2) for k in range(stages)])
+        self.fc = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.fc(self.stages(self.stem(x)).mean((2, 3)))
+
+
+@pytest.mark.parametrize("stages, size, expected", [
+    (2, 64, "stages.0"),  # 32 x 32 before the last 16 x 16: the stage there, not the stem beside it
+    (3, 64, "stages.1"),  # 16 x 16 before 8 x 8
+    (3, 60, "stages.1"),  # 15 x 15 before 8 x 8 (rounded up), not 30 x 30 (the stem's)
+    (3, 62, "stages.1"),  # 16 x 16 before 8 x 8 from 31 x 31
+])
+def test_the_layer_is_the_stage_one_stride_finer_also_on_odd_grids_not_the_stem(stages, size, expected):
+    net = _Staged(stages).eval()
+    assert _names(net, fg.group_layer(net, torch.rand(1, 3, size, size))) == [expected]
