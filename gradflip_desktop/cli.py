@@ -91,7 +91,8 @@ def model_error_text(exc: BaseException) -> str:
         end = text.endswith(("?", "."))
         if suggestions:
             return f"{text} Use --arch {suggestions[0]}." if end else f"{text}: use --arch {suggestions[0]}"
-        return f"{text} Choose it with --arch NAME." if end else f"{text}; choose it with --arch NAME"
+        hint = "--arch NAME (a torchvision name, or timm:NAME)"
+        return f"{text} Choose it with {hint}." if end else f"{text}; choose it with {hint}"
     if setting == "preprocessing":
         return f"{text} (--input-size, --channels)"
     if setting == "device":

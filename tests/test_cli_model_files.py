@@ -123,7 +123,8 @@ def test_model_error_text_remedies():
     assert cli.model_error_text(ModelError("plain")) == "plain"
     assert cli.model_error_text(ModelSettingError("no GPU", setting="device", suggestions=["cpu"])) == "no GPU; use --device cpu"
     assert cli.model_error_text(ModelSettingError("x. The weights fit a, b", setting="architecture", suggestions=["a", "b"])) == "x. The weights fit a, b: use --arch a"
-    assert cli.model_error_text(ModelSettingError("Is the architecture right?", setting="architecture")) == "Is the architecture right? Choose it with --arch NAME."
+    assert cli.model_error_text(ModelSettingError("Is the architecture right?", setting="architecture")) == (
+        "Is the architecture right? Choose it with --arch NAME (a torchvision name, or timm:NAME).")
     assert cli.model_error_text(ModelSettingError("unknown timm architecture 'x'; did you mean y?", setting="architecture", suggestions=["timm:y"])) == (
         "unknown timm architecture 'x'; did you mean y? Use --arch timm:y.")
     assert cli.model_error_text(ModelSettingError("failed; check the input size and channel count", setting="preprocessing")) == (

@@ -262,6 +262,8 @@ def search(ctx: SearchContext, params: SearchParams) -> Generator[Step, None, Se
                                  "whole steps along the gradient lowered it further, and the decision did not flip "
                                  "(a local optimum)", best.x, best.z, best.c)
         if params.give_up and adaptive and eps < GIVE_UP * float(params.epsilon):
+            if not moved:  # as below: not one step lowered the score
+                return SearchOutcome(Status.STALLED, NO_STEP_HELPS, x, z, c)
             return SearchOutcome(Status.STALLED, "the adaptive step length shrank "
                                  f"{round(1 / GIVE_UP)}-fold without a flip (a local optimum)", x, z, c)
         if eps < EPS_MIN:
