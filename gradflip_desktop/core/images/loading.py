@@ -9,6 +9,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import io
+import math
+import numbers
 import warnings
 import os
 import re
@@ -97,12 +99,14 @@ def load_image(
     Every failure is an :class:`ImageError` whose message names the file and the problem; no other
     exception escapes (``MemoryError`` included).
     """
-    if isinstance(max_side, str) or isinstance(max_pixels, str):  # "2" failed in Pillow: "could not be converted"
-        raise ImageError(f"the working size and the pixel limit are numbers, not {max_side!r} / {max_pixels!r}")
+    # "2" failed in Pillow ("could not be converted"), 1.5 blamed the file, NaN raised a bare ValueError, True was 1 px
+    if max_side is not None and not _whole(max_side) or not _whole(max_pixels):
+        raise ImageError(f"the working size and the pixel limit are whole numbers, not {max_side!r} / {max_pixels!r}")
     if max_side is not None and int(max_side) < 1:
         raise ImageError(f"the working size (max side) must be at least 1 pixel, not {max_side}")
     if int(max_pixels) < 1:
         raise ImageError(f"the pixel limit must be at least 1, not {max_pixels}")
+    max_side = None if max_side is None else int(max_side)
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
         label = f"“{name}”" if name else "the pasted image"
@@ -266,6 +270,12 @@ def _decode_error(label: str, exc: BaseException) -> ImageError:
     if "truncated" in msg.lower() or isinstance(exc, EOFError) or "premature end" in msg.lower():
         return ImageError(f"{label} is truncated or incomplete (broken download?): {msg}")
     return ImageError(f"{label} is corrupt and could not be decoded: {msg}")
+
+
+def _whole(value) -> bool:
+    """A whole number (1024, 2e8, numpy's integers), not a bool, a string, a fraction, NaN or infinity."""
+    return (isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+            and float(value) == int(value))
 
 
 def _check_size(label: str, w: int, h: int, max_pixels: int) -> None:

@@ -143,10 +143,11 @@ def _to_float(im: Image.Image, label: str, notes: list[str], max_side: int | Non
             raise ImageError(f"{label} uses the pixel mode {mode}, which cannot be converted to RGB: {exc}") from None
     if im.mode in ("RGB", "RGBA"):
         im = _icc_to_srgb(im, notes)
-    if im.mode in ("L", "RGB"):
-        f = _reduce_factor(*im.size, max_side)
-        if f > 1:
-            im = im.reduce(f)
+    f = _reduce_factor(*im.size, max_side)
+    if f > 1 and im.mode in ("L", "RGB"):
+        im = im.reduce(f)
+    elif f > 1:  # LA, RGBA: box-reduced premultiplied by alpha (the average of the image flattened on white), in 8 bits
+        return _reduced_on_white(im, f, notes)
     arr = np.asarray(im, dtype=np.float32)
     arr /= np.float32(255.0)
     if im.mode == "L":
@@ -163,6 +164,17 @@ def _to_float(im: Image.Image, label: str, notes: list[str], max_side: int | Non
             notes.append("transparent areas were composited on white")
         return quantize(_composite(arr[..., :3], arr[..., 3]))
     return arr[..., :3]
+
+
+def _reduced_on_white(im: Image.Image, f: int, notes: list[str]) -> np.ndarray:
+    """An LA or RGBA image much larger than the working size, box-reduced by ``f`` and flattened onto white, to
+    whole 8-bit levels: premultiplied (La / RGBa), each box's colour sum and alpha sum are those of the flattened
+    box less its white, so the float copy is of the reduced image (a 196-megapixel RGBA PNG took 16 GB)."""
+    if im.getchannel("A").getextrema()[0] < 255:
+        notes.append("transparent areas were composited on white")
+    small = np.asarray(im.convert("La" if im.mode == "LA" else "RGBa").reduce(f), dtype=np.float32) / np.float32(255.0)
+    bg = np.asarray(BACKGROUND, dtype=np.float32)[: small.shape[-1] - 1]
+    return quantize(small[..., :-1] + bg * (1.0 - small[..., -1:]))
 
 
 def _held_in(im: Image.Image, mode: str) -> str:
