@@ -270,6 +270,24 @@ def test_a_map_whose_header_claims_a_huge_shape_is_skipped_not_an_internal_error
     assert {r["name"] for r in rows} == {"p0", "p1"}
 
 
+def test_a_map_that_is_not_an_npy_file_or_holds_objects_is_skipped_without_advice_to_unpickle(results, capsys):
+    """Text in NAME.importance.npy: numpy read it as a pickle and advised loading it "unsafely" with
+    allow_pickle; an object array the same. Skipped with what it is; nothing is unpickled."""
+    out, _ = results
+    for name in ("text", "objects"):
+        (out / f"{name}.gradflip.json").write_bytes((out / "p0.gradflip.json").read_bytes())
+    (out / "text.importance.npy").write_bytes(b"garbage\n")
+    np.save(out / "objects.importance.npy", np.array([{"a": 1}, None], dtype=object), allow_pickle=True)
+    capsys.readouterr()
+    assert cli.main(["check", str(out), "--points", "3"]) == 0
+    err = capsys.readouterr().err
+    assert "its map (text.importance.npy) is damaged: not a NumPy .npy file" in err
+    assert "its map (objects.importance.npy) is damaged: it holds Python objects, not numbers (never unpickled)" in err
+    assert "unsafely" not in err and "allow_pickle" not in err
+    rows = list(csv.DictReader((out / CSV_NAME).open(encoding="utf-8")))
+    assert {r["name"] for r in rows} == {"p0", "p1"}
+
+
 def test_a_record_made_with_other_model_settings_is_not_measured_with_these(results):
     """The same model file read with another --mean/--std/--input-size/--channels/--resize is another model:
     its numbers would not be the run's map on the run's model."""

@@ -154,9 +154,14 @@ def _stored_map(path: Path) -> np.ndarray:
     """A set's importance map, mapped rather than read: a damaged or edited header (a 200000×200000 shape in a
     100-byte file) was allocated first, a MemoryError that ended the whole check as an internal error."""
     try:
+        with open(path, "rb") as fh:
+            if fh.read(6) != b"\x93NUMPY":  # numpy would read it as a pickle and advise loading it unsafely
+                raise ValueError("not a NumPy .npy file")
         return np.load(path, mmap_mode="r", allow_pickle=False)
     except (ValueError, EOFError) as exc:  # EOFError: an empty or cut-short file ("No data left in file")
-        raise ValueError(f"its map ({path.name}) is damaged: {exc}") from None
+        objects = "pickle" in str(exc) or "Python objects" in str(exc)
+        why = "it holds Python objects, not numbers (never unpickled)" if objects else exc
+        raise ValueError(f"its map ({path.name}) is damaged: {why}") from None
 
 
 def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] = "blur", points: int | None = None,
