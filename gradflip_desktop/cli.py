@@ -8,7 +8,7 @@
 
 Exit codes: 0 done (every explanation flipped), 1 ran but at least one did not flip,
 2 bad input or usage (unreadable image, bad model, bad option, files exist), 3 internal error,
-130 interrupted. With many inputs the run goes on past a failed one; the worst code is returned.
+130 interrupted (Ctrl+C), 143 terminated (SIGTERM). With many inputs the run goes on past a failed one; the worst code is returned.
 The core's errors carry no command-line wording: the remedies ("use --force ...") are added here.
 """
 
@@ -28,7 +28,7 @@ from .cli_progress import _Progress
 from .cli_values import (check_target_and_group, choice_hint, dash_hint, dash_values, floats, group_hint, ignored_options, late_positionals,
                          nonempty, out_folder, outcome_notes, positive_int, size, tiny_input_note, working_side)
 
-EXIT_OK, EXIT_NOT_FLIPPED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_OK, EXIT_NOT_FLIPPED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 3, 130, 143
 # --batch-size: one image at a time on every device. Batch 8 was 1.03x as fast on 2 CPU cores and 0.49x on an H200
 # GPU (benchmarks/throughput.py); its float rounding sent identical photos' key-region searches to different answers
 DEFAULT_BATCH_SIZE = 1
@@ -477,8 +477,9 @@ def main(argv: list[str] | None = None) -> int:
         stop.done = True  # the work is written: a later Ctrl+C no longer interrupts it
         return code
     except KeyboardInterrupt as exc:
-        print(f"\ngradflip: interrupted{' (SIGTERM)' if isinstance(exc, _Terminated) else ''}", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        terminated = isinstance(exc, _Terminated)
+        print(f"\ngradflip: interrupted{' (SIGTERM)' if terminated else ''}", file=sys.stderr)
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED  # 128 + the signal, as a shell reports it
     except BrokenPipeError:
         raise  # the reader went away (`| head`): quiet_broken_pipe ends the program, not an internal error
     except (GradFlipError, ValueError) as exc:
