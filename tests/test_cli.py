@@ -1295,6 +1295,20 @@ def test_a_value_that_starts_with_a_dash_and_a_digit_is_a_value(tmp_path, capsys
         assert info.value.code == 2 and said in _one_error_line(capsys.readouterr().err)
 
 
+def test_a_file_named_like_an_option_gets_the_way_to_name_it(tmp_path, capsys, monkeypatch):
+    """`gradflip classify -dash.png` (the file exists) said only "the following arguments are required: IMAGE"."""
+    monkeypatch.chdir(tmp_path)
+    _png(tmp_path / "-dash.png")
+    _png(tmp_path / "a.png")
+    hint = "a file whose name starts with '-' is written ./-dash.png (or after --)"
+    for argv, said in ((["classify", "-dash.png"], "the following arguments are required: IMAGE; " + hint),
+                       (["classify", "a.png", "-dash.png"], "unrecognized arguments: -dash.png; " + hint),
+                       (["classify", "-nothere.png"], "the following arguments are required: IMAGE (see")):  # no file
+        with pytest.raises(SystemExit) as info:
+            cli.main(argv)
+        assert info.value.code == 2 and said in _one_error_line(capsys.readouterr().err)
+    assert cli.main(["classify", "./-dash.png"]) == 0 and cli.main(["classify", "--", "-dash.png"]) == 0
+
 def test_out_dash_is_refused_before_anything_is_made(tmp_path, capsys, monkeypatch):
     """``--out -`` made a folder named "-" (before any photo loaded) and wrote the sets into it: a result set is
     several files, never standard output; refused in one line, nothing made."""
