@@ -266,6 +266,13 @@ def repeated_labels(labels: list[str]) -> dict[str, list[int]]:
     return {lab: idx for lab, idx in where.items() if len(idx) > 1}
 
 
+def _indices(idx: list[int], most: int = 6) -> str:
+    """"0, 1, 2" or, for many, "0, 1, 2, 3, 4, … 999 (1000 classes)": one label on 1,000 classes was a 5,000-character
+    line."""
+    if len(idx) <= most:
+        return ", ".join(map(str, idx))
+    return f"{', '.join(map(str, idx[:most - 1]))}, … {idx[-1]} ({len(idx)} classes)"
+
 @dataclass
 class Classifier:
     """A pixel-space classifier with its labels and class groups.
@@ -300,7 +307,7 @@ class Classifier:
                        for lab in self.labels]
         repeated = repeated_labels(self.labels)
         if repeated:  # a flip between two of them would read "“a” flipped to “a”"
-            shown = "; ".join(f"{lab!r}: classes {', '.join(map(str, idx))}" for lab, idx in list(repeated.items())[:5])
+            shown = "; ".join(f"{lab!r}: classes {_indices(idx)}" for lab, idx in list(repeated.items())[:5])
             more = f"; {len(repeated) - 5} more" if len(repeated) > 5 else ""
             self.warnings.append(f"some labels name more than one class ({shown}{more}): a flip between two of them names them "
                                  "by index too, and #N picks a class by its index")
@@ -313,8 +320,6 @@ class Classifier:
         """What besides the weights decides this classifier's answers, as plain types (the record's ``model``
         entry; ``--resume`` keeps a result set only when these match): classes, input size [h, w], channels,
         mean, std, resize rule, the resize's interpolation (antialias) and a digest of the labels."""
-        import hashlib  # noqa: PLC0415
-
         pre = self.preprocessing
         return {
             "classes": self.num_classes,

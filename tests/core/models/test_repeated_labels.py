@@ -27,6 +27,15 @@ def test_repeated_labels_are_noted_at_load_and_told_apart_by_index_in_the_messag
     assert res.message == f"“a” (class {top}) flipped to “a” (class {other})"
 
 
+
+def test_a_label_on_many_classes_is_said_in_a_short_line(tmp_path):
+    """One label on 1,000 classes listed every index: a 5,049-character warning line."""
+    path = tmp_path / "many.pt"
+    script(SmallCNN(channels=3, classes=1000, size=16), path)
+    clf = mf.load_model_file(path, labels=["dog"] * 1000, preprocessing={"input_size": [16, 16]})
+    said = [w for w in clf.warnings if "more than one class" in w]
+    assert len(said) == 1 and "('dog': classes 0, 1, 2, 3, 4, … 999 (1000 classes))" in said[0] and len(said[0]) < 200
+
 def test_distinct_labels_get_no_note():
     assert not any("more than one class" in w for w in make_classifier([1.0, 0.0, 2.0]).warnings)
 
