@@ -91,8 +91,7 @@ def model_error_text(exc: BaseException) -> str:
         end = text.endswith(("?", "."))
         if suggestions:
             return f"{text} Use --arch {suggestions[0]}." if end else f"{text}: use --arch {suggestions[0]}"
-        hint = "--arch NAME (a torchvision name, or timm:NAME)"
-        return f"{text} Choose it with {hint}." if end else f"{text}; choose it with {hint}"
+        return f"{text}{' Choose' if end else '; choose'} it with --arch NAME (a torchvision name, or timm:NAME){'.' * end}"
     if setting == "preprocessing":
         return f"{text} (--input-size, --channels)"
     if setting == "device":
@@ -477,9 +476,8 @@ def main(argv: list[str] | None = None) -> int:
         stop.done = True  # the work is written: a later Ctrl+C no longer interrupts it
         return code
     except KeyboardInterrupt as exc:
-        terminated = isinstance(exc, _Terminated)
-        print(f"\ngradflip: interrupted{' (SIGTERM)' if terminated else ''}", file=sys.stderr)
-        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED  # 128 + the signal, as a shell reports it
+        print(f"\ngradflip: interrupted{' (SIGTERM)' if isinstance(exc, _Terminated) else ''}", file=sys.stderr)
+        return EXIT_TERMINATED if isinstance(exc, _Terminated) else EXIT_INTERRUPTED  # 128 + the signal, as a shell says
     except BrokenPipeError:
         raise  # the reader went away (`| head`): quiet_broken_pipe ends the program, not an internal error
     except (GradFlipError, ValueError) as exc:
