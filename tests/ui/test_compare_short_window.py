@@ -61,3 +61,37 @@ def test_a_panel_title_with_room_is_whole_and_has_no_tooltip(qtbot):
     title.resize(70, 30)
     qtbot.waitUntil(lambda: "…" in QLabel.text(title), timeout=2000)
     assert title.toolTip() == "Gradient saliency" and title.text() == "<b>Gradient saliency</b>"
+
+
+def test_compare_methods_shown_gets_a_third_of_the_column_and_its_maps_are_as_large_as_the_views(qtbot, settings):
+    """Shown after the views had the column (a window left with Compare Methods off), it got its least height: three
+    64 px maps under 185 px photos. Now about a third of the column, maps as large as the photos; a share the user
+    set stays."""
+    from gradflip_desktop.ui.controllers.difference import COMPARE_SHARE
+    from gradflip_desktop.ui.main_window import MainWindow
+
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.resize(1600, 1000)
+    w.show()
+    qtbot.wait(50)
+    w.splitter.setSizes([600, 0, 150])
+    qtbot.wait(20)
+    w.set_compare_visible(True)
+    qtbot.waitUntil(lambda: w.compare.height() > 0, timeout=2000)
+    qtbot.wait(50)
+    sizes = w.splitter.sizes()
+    assert sizes[1] >= 0.9 * COMPARE_SHARE * sum(sizes), sizes
+    photo, compared = w.views.original.graphics.height(), w.compare.panels[0].graphics.height()
+    assert compared >= 0.8 * photo, (compared, photo)
+    w.set_compare_visible(False)
+    qtbot.wait(20)
+    w.set_compare_visible(True)
+    w.splitter.setSizes([400, 250, 150])  # the user's own share
+    qtbot.wait(20)
+    w.set_compare_visible(False)
+    qtbot.wait(20)
+    w.set_compare_visible(True)
+    qtbot.wait(50)
+    assert w.splitter.sizes()[1] >= 0.8 * 250 * sum(w.splitter.sizes()) / 800, w.splitter.sizes()
+    w.close()

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 # The live Difference view (during a run) is redrawn at most this often: a 1024 px map is ~70 ms of
 # CPU in the background thread, which on a small machine competes with the model and the GUI thread.
 LIVE_DIFF_INTERVAL_S = 0.3
+COMPARE_SHARE, PLOT_SHARE = 0.35, 0.15  # of the column, when Compare Methods is shown (the views keep the rest)
 
 
 @dataclass
@@ -323,13 +324,26 @@ class DifferenceController(QObject):
     # -- comparison panel ----------------------------------------------------------------------------------
     def set_compare_visible(self, visible: bool) -> None:
         w = self.w
+        shown = bool(visible) and w.compare.isHidden()
         w.compare_action.setChecked(bool(visible))
         w.compare.setVisible(bool(visible))
         w.settings.setValue("view/compare", bool(visible))
+        if shown:
+            self._share_for_compare()
         if visible:
             self.request_compare()
         else:  # its maps and check are seconds of engine time nobody sees; shown again, they are made again
             self._compare.discard()
+
+    def _share_for_compare(self) -> None:
+        """Shown, the comparison gets a third of the column (views 50 %, comparison 35 %, plot 15 %) unless it has
+        that already: shown at its least height beside the views, its three maps were 75 px, too small to compare."""
+        splitter = self.w.splitter
+        sizes = splitter.sizes()
+        total = sum(sizes)
+        if total > 0 and sizes[1] < COMPARE_SHARE * total * 0.8:
+            views, compare = int(total * (1.0 - COMPARE_SHARE - PLOT_SHARE)), int(total * COMPARE_SHARE)
+            splitter.setSizes([views, compare, total - views - compare])
 
     def request_compare(self) -> None:
         result = self.w.result
