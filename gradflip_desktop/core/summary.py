@@ -15,6 +15,7 @@ class, a group), and to runs that did not flip (budget, nothing to flip, cancell
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 from .options import Status, is_broad_region, is_large_region
 from .results import FOUND_BY_SEARCH
@@ -235,6 +236,15 @@ def alone_text(result) -> str | None:
         return None
     name, _ = _explained_text(result)
     return f"{region.prediction.label} ({_alone(region, name, len(list(result.explained)) > 1)})"
+
+
+def alone_probabilities(result, prediction, explained_probability: float | None) -> str:
+    """The key region's parenthetical as the sentence words it, for any region the user sets: "26 %; drilling platform
+    now 18 %" (``prediction``: the top class there; ``explained_probability``: the explained class's, a group's sum;
+    None: the top class's alone)."""
+    name, _ = _explained_text(result)
+    there = SimpleNamespace(prediction=prediction, explained_probability=explained_probability)
+    return _alone(there, name, len(list(result.explained)) > 1)
 
 
 def _from_to(before: float, now: float) -> tuple[str, str]:

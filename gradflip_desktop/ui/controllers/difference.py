@@ -16,7 +16,7 @@ import numpy as np
 from PySide6.QtCore import QObject
 
 from gradflip_desktop.core.options import is_broad_region, is_large_region
-from gradflip_desktop.core.summary import any_of, fill_base, region_action, share
+from gradflip_desktop.core.summary import alone_probabilities, any_of, fill_base, region_action, share
 from gradflip_desktop.core.viz.difference import (
     KEY_PIXELS, KEY_TINT_MAX_FRACTION, SMOOTHED_MAGNITUDE, DiffImage, DiffRequest, blur_name, map_name,
 )
@@ -60,6 +60,7 @@ class DiffSource:
 class KeyPixelAnswer:
     count: int
     top: list  # list[Prediction], top-3
+    explained: float | None = None  # the explained class's probability there (a group's: its sum)
 
 
 # ---- tasks ----------------------------------------------------------------------------------------------
@@ -113,7 +114,8 @@ def key_set(result: "ExplainResult") -> KeySet | None:
 
 
 def key_answer_text(kind: str, k: int, n: int, prediction, flips: bool, fill: str = "blur",
-                    target: str | None = None, dark: bool = False, smallest_flip: int | None = None) -> str:
+                    target: str | None = None, dark: bool = False, smallest_flip: int | None = None,
+                    paren: str | None = None) -> str:
     """The explorer's answer for the top ``k`` of ``n`` pixels (rich text): ``key pixels: 412 pixels, 0.3 % of
     the image, flip it to tiger cat (51.2 %)``; for a key region ``key region: 3.1 % of the image (4,210
     pixels), removing its detail flips it to tabby (41.0 %)``; ``smallest_flip``: the pixels of the smallest region
@@ -121,8 +123,9 @@ def key_answer_text(kind: str, k: int, n: int, prediction, flips: bool, fill: st
     Worded as the figure's caption: a region filled with its ``fill`` (e.g. the mean colour, when blurring could
     not flip) says so, and a targeted run's set that does not reach ``target`` says it does not make it that class.
     ``dark``: the photo is dark, so the veil over the rest lightens it (:func:`core.viz.maps.is_dark`), and the
-    words say so."""
-    label = f"<b>{html.escape(prediction.label)}</b> ({100 * prediction.probability:.1f} %)"
+    words say so. ``paren``: the class's probabilities as the sentence words them ("26 %; drilling platform now 18 %":
+    the explained class's there too, which the window showed nowhere else), instead of the class's alone."""
+    label = f"<b>{html.escape(prediction.label)}</b> ({html.escape(paren) if paren else f'{100 * prediction.probability:.1f} %'})"
     plural = "s" if k != 1 else ""
     miss = f"make it {html.escape(target)}" if target else "flip it"
     if kind == "region":
@@ -167,7 +170,10 @@ def key_pixels_task(task, session: "ModelSession", result: "ExplainResult", coun
         image = result.key_region_image(count)
     else:
         image = result.key_pixel_image(count)
-    return KeyPixelAnswer(count, session.classifier.classify(image, 3))
+    clf = session.classifier
+    probs = clf.probabilities(image)
+    top = clf.classify(image, 3) if not np.all(np.isfinite(probs)) else clf.top(probs, 3)  # classify says what is wrong
+    return KeyPixelAnswer(count, top, float(sum(float(probs[i]) for i in result.explained)))
 
 
 def no_key_set_note(result, region: bool) -> str:
@@ -217,7 +223,8 @@ class DifferenceController(QObject):
             self.w.views.alone_caption = alone_caption(str(getattr(keys.source, "fill", "blur")))
         if keys is not None:
             self.w.views.set_key_pixels(keys.total, keys.found, "Key region" if keys.kind == "region" else "Key pixels")
-            self.w.views.set_key_answer(self._key_text(keys.found, keys.prediction, keys.flips))
+            self.w.views.set_key_answer(self._key_text(keys.found, keys.prediction, keys.flips,
+                                                       getattr(keys.source, "explained_probability", None)))
             self._outline.start(outline_task, keys.mask_for(keys.found), keys.kind, self._dark)
         self.request_compare()
         self.source = DiffSource(
@@ -288,13 +295,16 @@ class DifferenceController(QObject):
         self.w.set_status(html.escape(error_message(exc, "could not draw the difference")))
 
     # -- key-pixel explorer ------------------------------------------------------------------------------
-    def _key_text(self, k: int, prediction, flips: bool) -> str:
+    def _key_text(self, k: int, prediction, flips: bool, explained: float | None = None) -> str:
         image = self.w.image
         n = image.size[0] * image.size[1] if image is not None else 1
         kind = self.keys.kind if self.keys is not None else "pixels"
         fill = str(getattr(self.keys.source, "fill", "blur")) if kind == "region" else "blur"
         found = self.keys.found if self.keys is not None and self.keys.flips else None
-        return key_answer_text(kind, k, n, prediction, flips, fill, self._target, self._dark, found)
+        paren = None
+        if kind == "region" and flips and explained is not None and self.w.result is not None:  # as the sentence
+            paren = alone_probabilities(self.w.result, prediction, explained)
+        return key_answer_text(kind, k, n, prediction, flips, fill, self._target, self._dark, found, paren)
 
     def key_count_changed(self, k: int) -> None:
         self.request()
@@ -317,7 +327,7 @@ class DifferenceController(QObject):
         if answer is None or result is None:
             return
         top = answer.top[0]
-        self.w.views.set_key_answer(self._key_text(answer.count, top, result.is_flip(top.index)))
+        self.w.views.set_key_answer(self._key_text(answer.count, top, result.is_flip(top.index), answer.explained))
         self.w.key_answer_shown.emit(answer)
         self.resume_compare()
 

@@ -291,3 +291,36 @@ def test_a_remembered_key_region_mode_says_before_a_run_when_it_applies(qtbot, s
     views.clear_result()  # a new photo: before a result again
     assert views.difference.caption.text().startswith("<i>Key-pixel outline: shown once")
     w.close()
+
+
+def test_the_key_region_line_gives_the_explained_class_there_as_the_sentence_and_the_figure_do(qtbot, window):
+    """The sentence says "into missile (26 %; drilling platform now 18 %)"; the key-region line said only "missile
+    (26.0 %)", so the 18 % stood nowhere else in the window. The line words it as the sentence (the figure's
+    "Key region alone" panel too), and a region the user sets with the slider gets the same words."""
+    from helpers import RUN_TIMEOUT_MS
+
+    from gradflip_desktop.core.summary import alone_text
+
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
+        window.explain()
+    qtbot.wait(300)
+    result = window.result
+    region = result.key_region
+    assert region is not None and region.flips and region.explained_probability is not None
+    line = window.views.key_answer.text().replace("&nbsp;", " ")
+    words = alone_text(result)  # "<new class> (<its %>; <explained class> now <%>)"
+    label, paren = words.split(" (", 1)
+    assert f"flips it to <b>{label}</b> ({paren}" in line and " now " in paren, (line, words)
+    with qtbot.waitSignal(window.key_answer_shown, timeout=30_000) as answer:
+        window.views.set_key_count(max(1, region.pixels // 2))
+    there = answer.args[0]
+    probs = window.models.session.classifier.probabilities(result.key_region_image(there.count))
+    assert there.explained == pytest.approx(float(sum(probs[i] for i in result.explained)), abs=1e-6)
+    line = window.views.key_answer.text().replace("&nbsp;", " ")
+    if result.is_flip(there.top[0].index):
+        assert f"<b>{there.top[0].label}</b> (" in line and f"; {result.original.label}" in line, line
+    for count in (0, region.pixels):  # nothing changed: the explained class itself, no "now"; the region again
+        with qtbot.waitSignal(window.key_answer_shown, timeout=30_000) as answer:
+            window.views.set_key_count(count)
+        line = window.views.key_answer.text().replace("&nbsp;", " ")
+        assert (" now " in line or "just below it" in line) == (count > 0), line
