@@ -117,6 +117,8 @@ def test_explain_runs_live_and_shows_the_result(qtbot, window, tmp_path):
     assert result.final.label in window.views.adjusted.caption.text()
     assert "flipped from Egyptian cat" in window.views.adjusted.caption.text()
     assert "L2" in window.views.difference.caption.text()
+    # each figure kept with its name: "· L2" ended a line and its value began the next
+    assert all(f"{name}&nbsp;" in window.views.difference.caption.text() for name in ("at most", "RMS", "L2"))
     assert "key pixels" in window.views.key_answer.text()  # the key-pixel explorer, below the views
     # hover read-out
     text = window.plot.show_readout(n)

@@ -471,7 +471,9 @@ class RunsController(QObject):
             f"×{result.adjusted_uint8.shape[0]} px). Its probabilities are the plot's last point.{eight_bit_note}{note}",
         )
         rms = outcome.l2_saved / max(1.0, float(result.delta.size)) ** 0.5
-        sizes = f"at most {levels:.1f}/255 per value ({looks}) · RMS {levels_text(255 * rms)}/255 · L2 {outcome.l2_saved:.3f}"
+        # each figure kept with its name ("· L2" at a line's end and "14.445" below it)
+        sizes = (f"at most&nbsp;{levels:.1f}/255 per value ({looks}) · RMS&nbsp;{levels_text(255 * rms)}/255 · "
+                 f"L2&nbsp;{outcome.l2_saved:.3f}")
         why = no_change_reason(result)  # nothing searched: a difference is only the 8-bit rounding of the photo
         w.views.set_change_caption(
             f"change: {sizes}" if why is None else f"no change ({why})"
