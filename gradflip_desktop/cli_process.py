@@ -146,7 +146,7 @@ def _stop_on_signals() -> tuple[dict, Callable]:
             try:
                 print("\ngradflip: interrupted again: stopped at once", file=sys.stderr, flush=True)
             finally:
-                os._exit(EXIT_INTERRUPTED)
+                os._exit(EXIT_INTERRUPTED + 13 * (signum == signal.SIGTERM))  # 143 after a SIGTERM, as a shell reports it
         stop.hit = time.monotonic()
         raise _Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
 

@@ -613,6 +613,19 @@ def test_a_second_interrupt_during_the_clean_up_ends_the_process_at_once(tiny_cl
     assert "interrupted again" in capsys.readouterr().err
     signal.signal(signal.SIGINT, before)
 
+    def terminate(*a, **k):  # a SIGTERM as the second: 143, as a shell reports it (it said 130)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return real_summary(*a, **k)
+
+    monkeypatch.setattr(job, "write_run_summary", terminate)
+    calls.clear()
+    before_term = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(Exited) as exited:
+        cli.main(["explain", str(folder), "--out", str(tmp_path / "out3"), "--batch-size", "1", "-q"])
+    assert exited.value.args == (143,) and "interrupted again" in capsys.readouterr().err
+    signal.signal(signal.SIGINT, before)
+    signal.signal(signal.SIGTERM, before_term)
+
     # one Ctrl+C still stops the run as before (exit 130, the summary written), and the handlers are restored
     monkeypatch.setattr(job, "write_run_summary", real_summary)
     calls.clear()

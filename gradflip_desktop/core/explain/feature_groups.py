@@ -58,8 +58,8 @@ def group_layer(module: nn.Module, x: torch.Tensor) -> nn.Module | None:
     an attention-pooling head (CLIP's ResNets: 7 x 7 + 1 tokens), a last stage of attention (EfficientFormer), a
     transformer inside a stage that ends on a grid (MobileViT). A 4-D output is read channels first or, where
     only that reading has the aspect of the network's first convolution's output, channels last (Swin's stages:
-    N x h x w x C); the layers of an attention layer are not grids (attention maps, Swin V2's position-bias
-    table)."""
+    N x h x w x C); the layers of an attention layer (a class with "Attention" in its name) are not grids
+    (attention maps, Swin V2's position-bias table)."""
     found = _probe(module, x)
     return found[0] if found else None
 
@@ -68,7 +68,9 @@ def _probe(module: nn.Module, x: torch.Tensor) -> tuple[nn.Module, bool] | None:
     """(:func:`group_layer`'s layer, whether its output is channels last), or None."""
     if not hookable(module):
         return None
-    inner = {id(m) for a in module.modules() if is_attention(a) for m in a.modules()}
+    # the layers of an attention layer (any class named so: torchvision's ShiftedWindowAttentionV2 holds Swin V2's
+    # position-bias MLP, a 15 x 15 'grid' the same for every image)
+    inner = {id(m) for a in module.modules() if is_attention(a) or "Attention" in type(a).__name__ for m in a.modules()}
     events: list[tuple[nn.Module, int, tuple[int, ...]] | int] = []  # 4-D outputs (layer, depth, shape); token counts
     calls: dict[int, int] = {}  # a module called more than once (a shared activation): its last output is another's
     first_conv: list[tuple[int, ...]] = []  # the grid the network itself sees (after any crop or resize inside it)
@@ -97,7 +99,9 @@ def _probe(module: nn.Module, x: torch.Tensor) -> tuple[nn.Module, bool] | None:
     finally:
         for h in handles:
             h.remove()
-    h0, w0 = first_conv[0] if first_conv else x.shape[-2:]
+    # no convolution: the first 4-D output's grid (a wrapper may resize the photo to the network's input), else x's
+    first_4d = next((e[2][1:] for e in events if not isinstance(e, int)), None)
+    h0, w0 = first_conv[0] if first_conv else first_4d if first_4d is not None else x.shape[-2:]
     seen: list[tuple[nn.Module, int, tuple[int, int], bool]] = []
     fewest_tokens = None  # the fewest tokens of an N x L x C output since the last grid output
     for e in events:
@@ -133,8 +137,8 @@ def _channels_last(c: int, a: int, b: int, aspect: float) -> bool | None:
     within a cell's rounding): False channels first (a x b cells of c channels), True channels last (c x a cells
     of b channels) where only that reading fits, None neither."""
 
-    def fits(h: int, w: int) -> bool:
-        return min(h, w) >= 2 and abs(h - w * aspect) <= 1.0 + 0.05 * h
+    def fits(h: int, w: int) -> bool:  # a cell's rounding either way: in w it counts aspect times (tall inputs)
+        return min(h, w) >= 2 and abs(h - w * aspect) <= 1.0 + aspect + 0.05 * h
 
     return False if fits(a, b) else True if fits(c, a) else None
 

@@ -101,7 +101,8 @@ def load_image(
     """
     # "2" failed in Pillow ("could not be converted"), 1.5 blamed the file, NaN raised a bare ValueError, True was 1 px
     if max_side is not None and not _whole(max_side) or not _whole(max_pixels):
-        raise ImageError(f"the working size and the pixel limit are whole numbers, not {max_side!r} / {max_pixels!r}")
+        raise ImageError("the working size and the pixel limit are whole numbers (below 2**53), "
+                         f"not {max_side!r} / {max_pixels!r}")
     if max_side is not None and int(max_side) < 1:
         raise ImageError(f"the working size (max side) must be at least 1 pixel, not {max_side}")
     if int(max_pixels) < 1:
@@ -273,9 +274,13 @@ def _decode_error(label: str, exc: BaseException) -> ImageError:
 
 
 def _whole(value) -> bool:
-    """A whole number (1024, 2e8, numpy's integers), not a bool, a string, a fraction, NaN or infinity."""
-    return (isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-            and float(value) == int(value))
+    """A whole number (1024, 2e8, numpy's integers) below 2**53, not a bool, a string, a fraction, NaN or infinity
+    (nor 10**400, which math.isfinite cannot take: an OverflowError escaped)."""
+    try:
+        return (isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+                and float(value) == int(value) and abs(value) < 2**53)
+    except OverflowError:
+        return False
 
 
 def _check_size(label: str, w: int, h: int, max_pixels: int) -> None:

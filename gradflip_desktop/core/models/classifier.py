@@ -273,6 +273,7 @@ def _indices(idx: list[int], most: int = 6) -> str:
         return ", ".join(map(str, idx))
     return f"{', '.join(map(str, idx[:most - 1]))}, … {idx[-1]} ({len(idx)} classes)"
 
+
 @dataclass
 class Classifier:
     """A pixel-space classifier with its labels and class groups.

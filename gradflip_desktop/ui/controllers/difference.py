@@ -204,6 +204,7 @@ class DifferenceController(QObject):
         self._compare_paused = False  # its check gave way to a key-set answer: made again after it
         self._rise: tuple[object, np.ndarray] | None = None  # (result, RISE's map of it): not made twice
         self._rise_state: tuple[object, dict] | None = None  # (result, its RISE so far): a stopped RISE goes on
+        self._compare_sizes: list[int] | None = None  # the column's split when Compare Methods was last hidden
         self._checks: tuple[object, object, dict] | None = None  # (result, model, each map's check): not measured twice
         window.compare.set_rise_shown(str(window.settings.value("view/compare_rise", "false")).lower() in ("1", "true"))
         window.compare.rise_box.toggled.connect(self.set_rise)
@@ -335,6 +336,8 @@ class DifferenceController(QObject):
     def set_compare_visible(self, visible: bool) -> None:
         w = self.w
         shown = bool(visible) and w.compare.isHidden()
+        if not visible and not w.compare.isHidden():  # the share it had, given back when it is shown again
+            self._compare_sizes = w.splitter.sizes()
         w.compare_action.setChecked(bool(visible))
         w.compare.setVisible(bool(visible))
         w.settings.setValue("view/compare", bool(visible))
@@ -346,12 +349,15 @@ class DifferenceController(QObject):
             self._compare.discard()
 
     def _share_for_compare(self) -> None:
-        """Shown, the comparison gets a third of the column (views 50 %, comparison 35 %, plot 15 %) unless it has
-        that already: shown at its least height beside the views, its three maps were 75 px, too small to compare."""
+        """Shown, the comparison gets the share it had when it was hidden, or the first time in this window a third of
+        the column (views 50 %, comparison 35 %, plot 15 %): shown at its least height beside the views, its three
+        maps were 75 px, too small to compare."""
         splitter = self.w.splitter
-        sizes = splitter.sizes()
-        total = sum(sizes)
-        if total > 0 and sizes[1] < COMPARE_SHARE * total * 0.8:
+        total = sum(splitter.sizes())
+        before = self._compare_sizes
+        if before is not None and before[1] > 0:
+            splitter.setSizes(before)  # scaled by the splitter to the column's height now
+        elif total > 0:
             views, compare = int(total * (1.0 - COMPARE_SHARE - PLOT_SHARE)), int(total * COMPARE_SHARE)
             splitter.setSizes([views, compare, total - views - compare])
 

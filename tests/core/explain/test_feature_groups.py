@@ -474,7 +474,20 @@ class _Staged(nn.Module):
     (3, 64, "stages.1"),  # 16 x 16 before 8 x 8
     (3, 60, "stages.1"),  # 15 x 15 before 8 x 8 (rounded up), not 30 x 30 (the stem's)
     (3, 62, "stages.1"),  # 16 x 16 before 8 x 8 from 31 x 31
+    (3, (40, 18), "stages.1"),  # tall: 10 x 5 before 5 x 3 (a cell's rounding in the width counts 2.2 x)
+    (3, (100, 300), "stages.1"),  # wide
 ])
 def test_the_layer_is_the_stage_one_stride_finer_also_on_odd_grids_not_the_stem(stages, size, expected):
     net = _Staged(stages).eval()
-    assert _names(net, fg.group_layer(net, torch.rand(1, 3, size, size))) == [expected]
+    h, w = size if isinstance(size, tuple) else (size, size)
+    assert _names(net, fg.group_layer(net, torch.rand(1, 3, h, w))) == [expected]
+
+
+def test_torchvisions_swin_v2_takes_stage_3_not_its_position_bias_mlp():
+    """ShiftedWindowAttentionV2 (not named "...Attention") holds a 15 x 15 position-bias MLP the same for every image,
+    which at 256 px passed for the grid one stride finer than the last 8 x 8 (stage 3's 16 x 16 is coarser)."""
+    import torchvision
+
+    torch.manual_seed(0)
+    net = torchvision.models.swin_v2_t().eval()
+    assert _names(net, fg.group_layer(net, torch.rand(1, 3, 256, 256))) == ["features.5"]

@@ -370,9 +370,9 @@ def test_bad_limits_are_refused(tmp_path, photo):
     assert refused(p, max_side=0) == "the working size (max side) must be at least 1 pixel, not 0"
     assert refused(p, max_pixels=0) == "the pixel limit must be at least 1, not 0"
     # not whole numbers: 1.5 blamed the file ("could not be converted"), NaN raised a bare ValueError, True was 1 px
-    for side, limit in ((1.5, 2e8), (float("nan"), 2e8), (True, 2e8), ("2", 2e8), (1024, float("nan"))):
+    for side, limit in ((1.5, 2e8), (float("nan"), 2e8), (True, 2e8), ("2", 2e8), (1024, float("nan")), (1024, 10**400)):
         assert refused(p, max_side=side, max_pixels=limit) == (
-            f"the working size and the pixel limit are whole numbers, not {side!r} / {limit!r}")
+            f"the working size and the pixel limit are whole numbers (below 2**53), not {side!r} / {limit!r}")
     assert max(load_image(p, max_side=np.int64(16), max_pixels=2e8).pixels.shape[:2]) == 16  # numpy's, 2e8: whole
 
 
