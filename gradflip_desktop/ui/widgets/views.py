@@ -29,17 +29,17 @@ pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
 KEY_SLIDER_STEPS = 1000
 SLIDER_NOTE = (" <i>The outline now shows the key-set slider's choice, not the set the run found (the line beside the "
                "slider says what it does).</i>")
-KEY_TIP = (
-    "Key pixels: the pixels with the largest change, as many as it takes to flip the decision on their own "
-    "(the rest of the photo unchanged). They are outlined on the Original. Move the slider to try more or fewer; "
-    "the model's answer for that image appears here."
-)
+KEY_TIP = ("Key pixels: the pixels with the largest change, as many as it takes to flip the decision on their own "
+           "(the rest of the photo unchanged). They are outlined on the Original. Move the slider to try more or fewer; "
+           "the model's answer for that image appears here.")
+KEY_REGION_TIP = ("Key region: the smallest top-ranked part of the importance map whose detail, removed alone, flips the "
+                  "decision (the rest of the photo unchanged). It is outlined on the Original, and the Original is dimmed "
+                  "outside it (lightened on a dark photo). Move the slider to try a larger or smaller region; the model's "
+                  "answer for that image appears here.")
 
-KEY_REGION_TIP = (
-    "Key region: the smallest top-ranked part of the importance map whose detail, removed alone, flips the "
-    "decision (the rest of the photo unchanged). It is outlined on the Original, and the Original is dimmed outside "
-    "it (lightened on a dark photo). Move the slider to try a larger or smaller region; the model's answer for that image appears here."
-)
+# as the exported figure says it ("full brightness: this photo's top 0.5 %"): a bar ending at 83 % read as unexplained
+BAR_TIP = ("The Difference map's scale: which colour means how much (the unit is in the label). Full brightness is this "
+           "photo's top 0.5 % of the map, as in the exported figure, so the bar may end below the map's largest value.")
 
 
 class ResultViews(QWidget):
@@ -129,7 +129,7 @@ class ResultViews(QWidget):
         self.colorbar_view.addItem(self.colorbar)
         self.colorbar_view.setFixedHeight(row_height := bar_row_height(self))  # taller with a large font
         self.bar_label = BarLabel(self.colorbar_view, self.colorbar,
-                                  "The Difference map's scale: which colour means how much (the unit is in the label).")
+                                  BAR_TIP)
         self.colorbar_view.setMinimumWidth(170)
         self.colorbar_view.hide()
         # in the colour bar's place for a result that changed nothing (nothing to flip, no step taken): its all-zero

@@ -324,3 +324,20 @@ def test_the_key_region_line_gives_the_explained_class_there_as_the_sentence_and
             window.views.set_key_count(count)
         line = window.views.key_answer.text().replace("&nbsp;", " ")
         assert (" now " in line or "just below it" in line) == (count > 0), line
+
+
+def test_the_colour_bar_says_what_full_brightness_is_as_the_figure_does(qtbot, window):
+    """The bar ended at about 83 % under "importance map (%)" with no word why; the figure says "full brightness:
+    this photo's top 0.5 %". The bar's tooltip says so, and the bar ends at that value of the map."""
+    from helpers import RUN_TIMEOUT_MS
+
+    from gradflip_desktop.core.viz import maps
+
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
+        window.explain()
+    # the run's last live map first, then the result's importance map
+    qtbot.waitUntil(lambda: "importance map (%)" in window.views.colorbar_view.toolTip(), timeout=10_000)
+    tip = window.views.colorbar_view.toolTip()
+    assert "Full brightness is this photo's top 0.5 % of the map" in tip and "importance map (%)" in tip, tip
+    top = maps.heat_top(window.result.importance_map())
+    assert window.views.colorbar.levels()[1] == pytest.approx(100 * top, rel=1e-4)
