@@ -23,12 +23,12 @@ import time
 from pathlib import Path
 
 from . import __version__, cli_check
-from .cli_process import EXIT_BROKEN_PIPE, _Terminated, _stop_on_signals, cwd_gone, quiet_broken_pipe  # noqa: F401
+from .cli_process import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_TERMINATED, _Terminated, _stop_on_signals, cwd_gone, quiet_broken_pipe  # noqa: F401
 from .cli_progress import _Progress
 from .cli_values import (check_target_and_group, choice_hint, dash_hint, dash_values, floats, group_hint, ignored_options, late_positionals,
                          nonempty, out_folder, outcome_notes, positive_int, size, tiny_input_note, working_side)
 
-EXIT_OK, EXIT_NOT_FLIPPED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 3, 130, 143
+EXIT_OK, EXIT_NOT_FLIPPED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 # --batch-size: one image at a time on every device. Batch 8 was 1.03x as fast on 2 CPU cores and 0.49x on an H200
 # GPU (benchmarks/throughput.py); its float rounding sent identical photos' key-region searches to different answers
 DEFAULT_BATCH_SIZE = 1

@@ -10,7 +10,7 @@ import sys
 import time
 from typing import Callable
 
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # Ctrl+C, SIGTERM: 128 + the signal, as a shell reports it
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a reader that went away
 SAME_SIGNAL_S = 0.3  # a second interrupt this soon after the first is the same one, delivered twice
 
@@ -146,7 +146,7 @@ def _stop_on_signals() -> tuple[dict, Callable]:
             try:
                 print("\ngradflip: interrupted again: stopped at once", file=sys.stderr, flush=True)
             finally:
-                os._exit(EXIT_INTERRUPTED + 13 * (signum == signal.SIGTERM))  # 143 after a SIGTERM, as a shell reports it
+                os._exit(EXIT_TERMINATED if signum == signal.SIGTERM else EXIT_INTERRUPTED)
         stop.hit = time.monotonic()
         raise _Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
 

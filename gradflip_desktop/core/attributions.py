@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import operator
+import re
 import weakref
 
 import numpy as np
@@ -90,7 +91,10 @@ def saliency_map(classifier: Classifier, pixels: np.ndarray, target: int) -> np.
 
 
 def is_attention(m: nn.Module) -> bool:
-    return isinstance(m, nn.MultiheadAttention) or type(m).__name__.endswith("Attention")
+    """An attention layer: torch's own, or a class named "...Attention" or "...AttentionV2" (torchvision's Swin V2:
+    its ShiftedWindowAttentionV2 was missed, so Grad-CAM took Swin V2's patch embedding and the feature-group half
+    its position-bias MLP); not a block named "...AttentionBlock" that holds one."""
+    return isinstance(m, nn.MultiheadAttention) or re.search(r"Attention(V\d+)?$", type(m).__name__) is not None
 
 
 def token_layer(module: nn.Module) -> tuple[str, nn.Module] | None:

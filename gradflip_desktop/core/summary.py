@@ -15,7 +15,6 @@ class, a group), and to runs that did not flip (budget, nothing to flip, cancell
 from __future__ import annotations
 
 import math
-from types import SimpleNamespace
 
 from .options import Status, is_broad_region, is_large_region
 from .results import FOUND_BY_SEARCH
@@ -213,10 +212,15 @@ def _other_group(result, named) -> str:
 
 
 def _alone(region, name: str, group: bool = False) -> str:
-    """The class the key region alone turns the photo into, and what the explained class (a group: its sum)
-    still has there: "15 %; espresso now 12 %", one decimal on a near tie (under 2 points: "13.8 %; espresso now 12.4 %").
-    The smallest region that flips leaves the photo near the boundary, so the explained class is rarely far."""
-    top, now = float(region.prediction.probability), getattr(region, "explained_probability", None)
+    """:func:`_alone_words` of a key region (its ``prediction`` and ``explained_probability``)."""
+    return _alone_words(float(region.prediction.probability), getattr(region, "explained_probability", None), name, group)
+
+
+def _alone_words(top: float, now: float | None, name: str, group: bool = False) -> str:
+    """The probability of the class the key region alone turns the photo into (``top``), and what the explained class
+    (a group: its sum) still has there (``now``): "15 %; espresso now 12 %", one decimal on a near tie (under 2 points:
+    "13.8 %; espresso now 12.4 %"). The smallest region that flips leaves the photo near the boundary, so the explained
+    class is rarely far."""
     if now is None:  # a record written before the field existed
         return pct(top)
     if group:
@@ -243,8 +247,7 @@ def alone_probabilities(result, prediction, explained_probability: float | None)
     now 18 %" (``prediction``: the top class there; ``explained_probability``: the explained class's, a group's sum;
     None: the top class's alone)."""
     name, _ = _explained_text(result)
-    there = SimpleNamespace(prediction=prediction, explained_probability=explained_probability)
-    return _alone(there, name, len(list(result.explained)) > 1)
+    return _alone_words(float(prediction.probability), explained_probability, name, len(list(result.explained)) > 1)
 
 
 def _from_to(before: float, now: float) -> tuple[str, str]:

@@ -307,3 +307,23 @@ def test_a_map_of_nan_is_a_model_error_not_a_map():
         saliency_map(clf, pixels, 0)
     with pytest.raises(ModelError, match="Grad-CAM map holds values that are not finite"):
         gradcam_map(clf, pixels, 0)
+
+
+def test_swin_v2s_attention_is_an_attention_layer_and_gradcam_reads_its_last_norm():
+    """torchvision's ShiftedWindowAttentionV2 was not taken for attention (only "...Attention" was): Grad-CAM took Swin
+    V2's patch embedding (`features.0.0`) where Swin-T takes its last block's norm; a block named "...AttentionBlock"
+    still is not an attention layer."""
+    import torchvision
+
+    from gradflip_desktop.core.attributions import is_attention
+
+    torch.manual_seed(0)
+    net = torchvision.models.swin_v2_t(num_classes=4).eval()
+    assert feature_layer(net)[0] == "features.7.1.norm1"
+    pre = Preprocessing(input_size=(64, 64), mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))
+    clf = Classifier(module=PixelSpaceModel(net, pre).eval(), labels=list("abcd"), name="swin v2", groups={},
+                     preprocessing=pre)
+    cam = gradcam_map(clf, np.random.default_rng(0).uniform(0, 1, (64, 64, 3)).astype(np.float32), 0)
+    assert cam.shape == (64, 64) and np.isfinite(cam).all()
+    assert not is_attention(type("ClassAttentionBlock", (nn.Module,), {})())
+    assert is_attention(type("WindowAttention", (nn.Module,), {})()) and is_attention(nn.MultiheadAttention(8, 2))

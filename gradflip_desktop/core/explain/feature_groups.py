@@ -58,7 +58,7 @@ def group_layer(module: nn.Module, x: torch.Tensor) -> nn.Module | None:
     an attention-pooling head (CLIP's ResNets: 7 x 7 + 1 tokens), a last stage of attention (EfficientFormer), a
     transformer inside a stage that ends on a grid (MobileViT). A 4-D output is read channels first or, where
     only that reading has the aspect of the network's first convolution's output, channels last (Swin's stages:
-    N x h x w x C); the layers of an attention layer (a class with "Attention" in its name) are not grids
+    N x h x w x C); the layers of an attention layer (:func:`..attributions.is_attention`) are not grids
     (attention maps, Swin V2's position-bias table)."""
     found = _probe(module, x)
     return found[0] if found else None
@@ -68,9 +68,8 @@ def _probe(module: nn.Module, x: torch.Tensor) -> tuple[nn.Module, bool] | None:
     """(:func:`group_layer`'s layer, whether its output is channels last), or None."""
     if not hookable(module):
         return None
-    # the layers of an attention layer (any class named so: torchvision's ShiftedWindowAttentionV2 holds Swin V2's
-    # position-bias MLP, a 15 x 15 'grid' the same for every image)
-    inner = {id(m) for a in module.modules() if is_attention(a) or "Attention" in type(a).__name__ for m in a.modules()}
+    # the layers of an attention layer (Swin V2's holds a position-bias MLP, a 15 x 15 'grid' the same for every image)
+    inner = {id(m) for a in module.modules() if is_attention(a) for m in a.modules()}
     events: list[tuple[nn.Module, int, tuple[int, ...]] | int] = []  # 4-D outputs (layer, depth, shape); token counts
     calls: dict[int, int] = {}  # a module called more than once (a shared activation): its last output is another's
     first_conv: list[tuple[int, ...]] = []  # the grid the network itself sees (after any crop or resize inside it)

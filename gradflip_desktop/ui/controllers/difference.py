@@ -173,7 +173,7 @@ def key_pixels_task(task, session: "ModelSession", result: "ExplainResult", coun
     clf = session.classifier
     probs = clf.probabilities(image)
     top = clf.classify(image, 3) if not np.all(np.isfinite(probs)) else clf.top(probs, 3)  # classify says what is wrong
-    return KeyPixelAnswer(count, top, float(sum(float(probs[i]) for i in result.explained)))
+    return KeyPixelAnswer(count, top, float(probs[list(result.explained)].sum()))
 
 
 def no_key_set_note(result, region: bool) -> str:
