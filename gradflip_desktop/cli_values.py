@@ -96,12 +96,14 @@ def choice_hint(message: str) -> str:
 def dash_hint(message: str, args: list[str], options) -> str:
     """For argparse's "argument --out/-o: expected one argument" when the value given starts with '-' ("--out -x")
     and is none of the parser's ``options``: the way to write it, ``--out=-x``; for a missing IMAGE or an
-    unrecognised argument when a given token that starts with '-' is an existing file (``-dash.png``): ``./-dash.png``;
-    "" for any other message."""
+    unrecognised argument, or any other error, when a given token that starts with '-' is an existing file
+    (``-dash.png``; ``-kdash.png`` read as ``-k dash.png``): ``./-dash.png``; "" for any other message."""
+    # a file named like an option (-dash.png) was read as one: said how to name it
+    named = next((t for t in args if t.startswith("-") and t.split("=")[0] not in options and os.path.exists(t)), "")
+    if named:
+        return f"; a file whose name starts with '-' is written ./{named} (or after --)"
     if message.startswith(("the following arguments are required", "unrecognized arguments")):
-        # a file named like an option (-dash.png) was read as one: said how to name it
-        named = next((t for t in args if t.startswith("-") and t.split("=")[0] not in options and os.path.exists(t)), "")
-        return f"; a file whose name starts with '-' is written ./{named} (or after --)" if named else ""
+        return ""
     m = re.fullmatch(r"argument (\S+): expected one argument", message)
     names = m.group(1).split("/") if m else []
     after = next((args[i + 1] for i, tok in enumerate(args[:-1]) if tok in names), "")

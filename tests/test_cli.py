@@ -1309,6 +1309,20 @@ def test_a_file_named_like_an_option_gets_the_way_to_name_it(tmp_path, capsys, m
         assert info.value.code == 2 and said in _one_error_line(capsys.readouterr().err)
     assert cli.main(["classify", "./-dash.png"]) == 0 and cli.main(["classify", "--", "-dash.png"]) == 0
 
+
+def test_a_file_named_like_a_short_option_and_its_value_gets_the_way_to_name_it(tmp_path, capsys, monkeypatch):
+    """`-kdash.png` is read as ``-k dash.png`` and `-qx.png` as ``-q x.png``: argparse's own complaint about the
+    value came without the hint the file's name needs."""
+    monkeypatch.chdir(tmp_path)
+    for name, argv, said in (("-kdash.png", ["classify", "-kdash.png"], "argument -k/--top: "),
+                             ("-qx.png", ["explain", "-qx.png"], "argument --quiet/-q: ")):
+        _png(tmp_path / name)
+        with pytest.raises(SystemExit) as info:
+            cli.main(argv)
+        line = _one_error_line(capsys.readouterr().err)
+        assert info.value.code == 2 and said in line
+        assert f"; a file whose name starts with '-' is written ./{name} (or after --)" in line
+
 def test_out_dash_is_refused_before_anything_is_made(tmp_path, capsys, monkeypatch):
     """``--out -`` made a folder named "-" (before any photo loaded) and wrote the sets into it: a result set is
     several files, never standard output; refused in one line, nothing made."""
