@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 import torch
 
@@ -78,14 +79,45 @@ def test_each_run_on_the_cpu_gets_the_chosen_count(monkeypatch, threads, tiny, t
     from gradflip_desktop.core.explain import run
     from gradflip_desktop.core.options import ExplainOptions
 
-    seq = iter([Sample(0.0, 0, 0), Sample(1.0, 100, 0), Sample(2.0, 100, 100)])
-    monkeypatch.setattr(cpu_share, "sample", lambda: next(seq))
+    now = [Sample(0.0, 0, 0)]  # the machine as sampled now (the same sample again: too soon to say)
+    monkeypatch.setattr(cpu_share, "sample", lambda: now[0])
     monkeypatch.setattr(cpu_share.os, "sysconf", lambda name: 100)
     monkeypatch.setattr(cpu_share, "_share", CpuShare(base=2, cores=2))
+    now[0] = Sample(1.0, 100, 0)
     run(tiny, tiny_image, ExplainOptions(max_steps=3))
     assert torch.get_num_threads() == 1  # another program held a core: this run had one thread
+    now[0] = Sample(2.0, 200, 100)
     run(tiny, tiny_image, ExplainOptions(max_steps=3))
     assert torch.get_num_threads() == 2  # the busy time was this process's own: both
+
+
+def test_the_count_is_chosen_again_before_every_pass_and_the_answer_stays(monkeypatch, threads, tiny, tiny_image):
+    """The count was chosen once, as a run started: a program that got busy mid-run left two threads spinning
+    against it (3-15x the time). Now before every model pass; the answer does not depend on it, and the record says
+    the range the run had."""
+    from gradflip_desktop.core.explain import run
+    from gradflip_desktop.core.options import ExplainOptions
+    from gradflip_desktop.core.report import record
+
+    opts = ExplainOptions(style="free", max_steps=40)
+    torch.set_num_threads(2)
+    fixed = run(tiny, tiny_image, opts)  # nothing enabled: torch's own count throughout
+    assert record(fixed)["versions"]["torch_threads"] == "2"
+    calls = []
+
+    def sample():  # 0.1 s per call; another program busy for every other interval
+        k = len(calls)
+        calls.append(k)
+        return Sample(0.1 * k, 5 * k + 10 * (k // 2), 5 * k)
+
+    monkeypatch.setattr(cpu_share, "sample", sample)
+    monkeypatch.setattr(cpu_share.os, "sysconf", lambda name: 100)
+    monkeypatch.setattr(cpu_share, "_share", CpuShare(base=2, cores=2))
+    shared = run(tiny, tiny_image, opts)
+    passes = shared.forward_evaluations + shared.gradient_evaluations
+    assert len(calls) >= passes > 5  # a sample as the run started and one before every pass
+    assert record(shared)["versions"]["torch_threads"] == "1-2"
+    assert shared.status == fixed.status and np.array_equal(shared.delta, fixed.delta) and shared.l2 == fixed.l2
 
 
 def test_the_record_names_the_thread_count_the_run_had_when_written_on_another_thread(monkeypatch, threads, tiny,

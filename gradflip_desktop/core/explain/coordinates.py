@@ -16,6 +16,7 @@ import torch
 
 from ..options import ExplainOptions
 from ..viz.filters import gaussian_blur
+from . import sums
 from .mask import MaskCoordinates
 
 
@@ -57,7 +58,8 @@ class BlurCoordinates:
         sigma = opts.blur_sigma if opts.blur_sigma is not None else max(1.0, max(h, w) / 24.0)
         self.x0 = x0
         self.d = (gaussian_blur(x0, sigma).clamp(0.0, 1.0) - x0).detach()
-        rms = float(self.d.pow(2).mean().sqrt())
+        with sums.one_thread(self.d):
+            rms = float(self.d.pow(2).mean().sqrt())
         # eps keeps its meaning (RMS pixel change per step): a step of eps/rms(d) in m changes pixels by ~eps RMS
         self.scale = math.sqrt(h * w) / rms if rms > 0 else math.sqrt(h * w)
         self.d_sq = self.d.pow(2).sum(1, keepdim=True)

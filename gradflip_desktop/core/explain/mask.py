@@ -32,6 +32,7 @@ import torch
 import torch.nn.functional as F
 
 from ..viz.filters import gaussian_blur, gaussian_blur_fft
+from . import sums
 from .objective import Objective
 
 CELLS = 14  # mask cells along the long side of the image (224 px -> 16 px cells)
@@ -79,7 +80,7 @@ def fill_ladder(x0: torch.Tensor, first: torch.Tensor | None = None):
     Yields (name, 1 x 3 x H x W tensor), computed only when asked for; ``first``: the first rung, if known."""
     for i, divisor in enumerate(FILL_LADDER):
         yield f"blur sigma = long side / {divisor:g}", first if (i == 0 and first is not None) else detail_removed(x0, divisor)
-    yield "mean colour", x0.mean(dim=(2, 3), keepdim=True).expand_as(x0).contiguous()
+    yield "mean colour", sums.channel_means(x0).expand_as(x0).contiguous()
 
 
 class MaskCoordinates:

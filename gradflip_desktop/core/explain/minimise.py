@@ -27,6 +27,7 @@ from typing import Callable
 
 import torch
 
+from . import sums
 from .objective import Objective
 
 BISECTIONS = 14  # at most this many forward passes
@@ -141,19 +142,19 @@ def boundary_walk(
     z, m, g = obj.margin_and_grad(x0 + d)
     if not obj.flipped(z) or not _usable(g):
         return Refined(d, None)
-    best, best_norm, best_m, best_g = d, float(d.norm()), float(m), g
+    best, best_norm, best_m, best_g = d, sums.norm(d), float(m), g
     cur, cur_m, cur_g = d, float(m), g
     normal = None
     kappa = 1.0  # actual / linearly predicted scale back to the boundary (running average)
     evals = 0
     while evals < iterations and not stop():
-        unit = cur_g / cur_g.norm()
+        unit = sums.unit(cur_g)
         normal = unit if normal is None else AVERAGE * normal + (1.0 - AVERAGE) * unit
-        n = normal / normal.norm().clamp_min(1e-30)
-        along = float((n * cur).sum())
+        n = normal / max(sums.norm(normal), 1e-30)
+        along = sums.dot(n, cur)
         u = (x0 + cur - BLEND * (cur - along * n)).clamp(0.0, 1.0) - x0
-        gu = float((cur_g * u).sum())
-        c = float((cur_g * cur).sum()) - cur_m  # the linearised boundary at cur: g·(x - x0) = c (< 0)
+        gu = sums.dot(cur_g, u)
+        c = sums.dot(cur_g, cur) - cur_m  # the linearised boundary at cur: g·(x - x0) = c (< 0)
         if not (gu < 0.0 and c < 0.0):
             break
         s_lin = c / gu
@@ -165,7 +166,7 @@ def boundary_walk(
             flipped, m2 = obj.flipped(z), float(m2)
             if flipped or attempt == 1 or evals >= iterations or stop():
                 break
-            g2u = float((g2 * u).sum())
+            g2u = sums.dot(g2, u)
             if not g2u < 0.0:
                 break
             s = (s - m2 / g2u) * (1.0 + OVERSHOOT)
@@ -173,17 +174,17 @@ def boundary_walk(
             break
         kappa = 0.5 * kappa + 0.5 * s / s_lin
         cur, cur_m, cur_g = cand, m2, g2
-        size = float(cand.norm())
+        size = sums.norm(cand)
         if flipped and size < best_norm:
             best, best_norm, best_m, best_g = cand, size, m2, g2
     polished = _polish(obj, x0, best, best_m, best_g, m0, stop)
-    if polished is not None and float(polished.norm()) < best_norm:
+    if polished is not None and sums.norm(polished) < best_norm:
         best = polished
     return Refined(best, best_g)
 
 
 def _usable(g: torch.Tensor) -> bool:
-    gg = float((g * g).sum())
+    gg = sums.dot(g, g)
     return gg > 0.0 and gg == gg and gg != float("inf")
 
 
@@ -191,7 +192,7 @@ def _polish(obj, x0, d, m_d, g_d, m0, stop) -> torch.Tensor | None:
     """The smallest tested flipping ``x0 + s·d`` with s < 1 (``d`` flips with margin ``m_d`` < 0 and
     gradient ``g_d``): Newton along the ray from s = 1, then regula falsi once bracketed; ``None`` if no
     tested point flipped."""
-    k = float((g_d * d).sum())  # d margin / d s near s = 1
+    k = sums.dot(g_d, d)  # d margin / d s near s = 1
     if not (k < 0.0 and m_d < 0.0):
         return None
     aim = POLISH_MARGIN * m0

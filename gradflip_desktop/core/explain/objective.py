@@ -20,6 +20,7 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
+from .. import cpu_share
 from ..models import Classifier
 from ..options import Status
 
@@ -76,6 +77,10 @@ class Objective:
         # a batched run's model thread pairs every forward with a graph with its backward: nothing is kept
         self._batched = bool(getattr(clf.module, "pairs_backward", False))
         self._can_keep = not self._batched
+        # the app's and the command line's thread count, chosen again before every pass from the cores other programs
+        # leave free (core/cpu_share.py): a program that got busy mid-run took 3-15x the time from two spinning threads
+        self._share = not self._batched and torch.device(clf.device).type == "cpu"
+        self.threads: set[int] = set()  # the thread counts its passes ran with (the record's torch_threads)
         # the last image evaluated, its version (in-place changes bump it) and its logits: a forward pass at
         # the very same image (a search's last test, checked again by the next pass) is not run twice. A
         # reference, not a copy: copying every image churned the allocator (+60-100 MiB peak at 1,024 px)
@@ -157,6 +162,7 @@ class Objective:
             if self._is_last(x):
                 return self._last[2]  # the image just evaluated (a search's last test, checked again)
             self.fwd_evals += 1
+            self._before_pass()
             with torch.no_grad():
                 z = self._check(self.clf.module(x))
             self._remember(x, z)
@@ -204,11 +210,22 @@ class Objective:
 
     def _tape(self, x: torch.Tensor) -> "_Taped":
         self.fwd_evals += 1
+        self._before_pass()
         xg = x.detach().requires_grad_(True)
         with torch.enable_grad():
             z = self._check(self.clf.module(xg))
         self._remember(x, z.detach())
         return _Taped(x, xg, z)
+
+    def threads_text(self) -> str:
+        """The thread count the passes had ("2"), or its range where it was chosen again mid-run ("1-2")."""
+        seen = sorted(self.threads) or [torch.get_num_threads()]
+        return str(seen[0]) if len(seen) == 1 else f"{seen[0]}-{seen[-1]}"
+
+    def _before_pass(self) -> None:
+        if self._share:
+            cpu_share.choose()
+        self.threads.add(torch.get_num_threads())
 
     def _remember(self, x: torch.Tensor, z: torch.Tensor) -> None:
         self._last = (x, x._version, z)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Generator
 import torch
 
 from ..results import Step
+from . import sums
 from .search import Point, SearchContext, SearchParams, search
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -123,9 +124,9 @@ def lattice(
     def flips(moves: torch.Tensor) -> bool:
         return obj.flipped(obj.forward(image(moves)))
 
-    normals = [g / g.norm()]
+    normals = [sums.unit(g)]
     direction = normals[0]
-    c = _predicted_scale(g, moves_for, m0) * float(g.norm())
+    c = _predicted_scale(g, moves_for, m0) * sums.norm(g)
     best, best_cost = None, float("inf")
     for round_ in range(LATTICE_ROUNDS):
         found = _smallest_scale(obj, lambda c_, n=direction: image(moves_for(c_, n)), c, m0, stop)
@@ -133,7 +134,7 @@ def lattice(
             break
         c = found
         moves = moves_for(c, direction)
-        cost = float(((moves - r) ** 2).sum())
+        cost = sums.dot(moves - r, moves - r)
         if cost < best_cost:
             best, best_cost = moves, cost
         if round_ == LATTICE_ROUNDS - 1 or stop():
@@ -141,7 +142,7 @@ def lattice(
         _, _, gy = obj.margin_and_grad(image(moves))
         if not _unit_ok(gy.double()):
             break
-        normals.append(gy.double() / gy.double().norm())
+        normals.append(sums.unit(gy.double()))
         direction = torch.stack(normals).mean(0)
     if best is None:
         return None
@@ -151,7 +152,7 @@ def lattice(
         _, _, gy = obj.margin_and_grad(image(best))
         if not _unit_ok(gy.double()):
             break
-        normals.append(gy.double() / gy.double().norm())
+        normals.append(sums.unit(gy.double()))
         pruned = _prune(best, torch.stack(normals).mean(0), r, flips, stop)
         if torch.equal(pruned, best):
             break
@@ -160,12 +161,12 @@ def lattice(
     if not obj.flipped(obj.forward(y)):
         return None
     # the rounding pass's answer on the same float change, when it is smaller
-    rounded = _scaled_rounding(obj, x0, x_float - x0, float((y - x0).double().norm()), stop)
+    rounded = _scaled_rounding(obj, x0, x_float - x0, sums.norm((y - x0).double()), stop)
     return y if rounded is None else rounded
 
 
 def _unit_ok(g: torch.Tensor) -> bool:
-    n = float(g.norm())
+    n = sums.norm(g)
     return n > 0.0 and n == n and n != float("inf")
 
 
@@ -174,7 +175,7 @@ def _predicted_scale(g: torch.Tensor, moves_for, m0: float) -> float:
     (bisection on the prediction; no model evaluation)."""
 
     def drop(c: float) -> float:
-        return -float((g * moves_for(c, g)).sum()) / 255.0
+        return -sums.dot(g, moves_for(c, g)) / 255.0
 
     lo, hi = 0.0, 0.5 / float(g.abs().max())
     while drop(hi) < m0 and hi < 1e30:
@@ -250,7 +251,7 @@ def _scaled_rounding(obj, x0, d, limit: float, stop) -> torch.Tensor | None:
         return quantize_tensor((x0 + f * d).clamp(0.0, 1.0))
 
     def size(y: torch.Tensor) -> float:
-        return float((y - x0).double().norm())
+        return sums.norm((y - x0).double())
 
     lo, f = 1.0, 1.0
     while True:

@@ -30,7 +30,7 @@ from ..models.files.safety import error_line
 from ..options import ExplainOptions, Status
 from ..results import FOUND_BY_SEARCH, ExplainResult, KeyPixels, KeyRegion, Progress, Step
 from ..summary import NO_DETAIL_FLIP, any_of
-from . import feature_groups
+from . import feature_groups, sums
 from .coordinates import BlurCoordinates, Coordinates, FreeCoordinates, coordinates_for
 from .key_pixels import key_pixels
 from .key_region import find_key_region
@@ -273,7 +273,7 @@ def _finish(s: RunState, status: Status, message: str, x_final: torch.Tensor | N
         model_name=clf.name,
         model_settings=clf.settings() if hasattr(clf, "settings") else {},
         run_on={"device": str(getattr(clf, "device", "cpu")), "batch_size": str(getattr(clf, "batch_size", 1)),
-                "torch_threads": str(torch.get_num_threads())},  # this thread's: a record may be written on another
+                "torch_threads": s.objective.threads_text()},  # this thread's: a record may be written on another
         labels=list(clf.labels),
         groups={k: list(v) for k, v in getattr(clf, "groups", {}).items()} if len(s.explained) > 1 else {},
         region_map=s.region_map,
@@ -368,7 +368,7 @@ def explain(
             refined = boundary_walk(obj, x0, x_min - x0, m0, stop)
             x_min, grad_min = x0 + refined.change, refined.grad
         obj.drop_kept()
-        s.l2_minimal_float = float((x_min - x0).double().norm())
+        s.l2_minimal_float = sums.norm((x_min - x0).double())
         timings["minimise"] = time.perf_counter() - t
         if stop():  # keep the smallest change when its saved (8-bit) image flips, else the search's flipping one
             zq = obj.forward(quantize_tensor(x_min)) if opts.eight_bit else None

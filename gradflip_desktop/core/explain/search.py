@@ -38,6 +38,7 @@ from ..results import Step
 from ..summary import steps_text
 from ..viz.filters import gaussian_blur
 from .coordinates import Coordinates
+from . import sums
 from .objective import Objective, probabilities
 
 AT_LIMIT = "every pixel the gradient points at is already at its limit; the image cannot change further"
@@ -140,7 +141,7 @@ def _step(ctx: SearchContext, obj, x0, x, z, used: float, flipped: bool, accepte
     """The Step at image ``x`` (logits ``z``), appended to ``ctx.steps``."""
     d = x - x0
     step = Step(index=len(ctx.steps) + 1, epsilon=used, score=float(obj.score(z)[0]), probabilities=probabilities(z),
-                l2=float(d.norm()), linf=float(d.abs().max()), flipped=flipped, accepted=accepted, phase=phase,
+                l2=sums.norm(d), linf=float(d.abs().max()), flipped=flipped, accepted=accepted, phase=phase,
                 _pixels=x, logits=z[0].detach().float().cpu().numpy())
     ctx.steps.append(step)
     return step
@@ -205,7 +206,7 @@ def search(ctx: SearchContext, params: SearchParams) -> Generator[Step, None, Se
                 "the gradient is not finite (NaN or infinity); the model is numerically unstable here",
                 x, z, c,
             )
-        norm = float(g.norm())
+        norm = sums.norm(g)
         if norm == 0.0 or not math.isfinite(norm):
             return SearchOutcome(
                 Status.ZERO_GRADIENT,
@@ -222,7 +223,7 @@ def search(ctx: SearchContext, params: SearchParams) -> Generator[Step, None, Se
         grad_new = grad_of() if params.flip_gradient or not flipped else None
         accepted = True
         if adaptive and not flipped:
-            predicted = float(-(grad * (x_new - x)).sum())
+            predicted = -sums.dot(grad, x_new - x)
             eps, accepted = adapt(eps, predicted, float(loss - loss_new))
         if accepted:
             if adaptive:
