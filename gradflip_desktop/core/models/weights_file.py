@@ -5,7 +5,9 @@ with the weights loaded now: weights trained again and saved over the same file 
 only the digest tells. A Hugging Face folder (what ``save_pretrained`` writes) is digested over the files
 ``from_pretrained`` builds the network from: its ``config.json`` and its weights files (``model.safetensors``,
 ``pytorch_model.bin``, their shards and shard indexes). Recorded by its name alone, a folder trained again in
-place kept its old sets under ``--resume`` and ``check`` measured their maps with the new weights.
+place kept its old sets under ``--resume`` and ``check`` measured their maps with the new weights. An ONNX file whose
+weights lie in external data files (``torch.onnx.export`` writes ``NAME.onnx.data`` beside a large ``NAME.onnx``) is
+digested with them: the graph file alone stayed the same when the weights beside it were trained again.
 """
 
 from __future__ import annotations
@@ -25,10 +27,28 @@ def _folder_files(folder: str) -> list[str]:
     return names if any(n != "config.json" for n in names) else []
 
 
+def _external_data(path: str) -> list[str]:
+    """The external data files an ONNX file's weights refer to that are there (their names, relative to its folder;
+    none for another file, or where the ``onnx`` package cannot read it: then the model did not load either)."""
+    if not path.lower().endswith(".onnx"):
+        return []
+    try:
+        import onnx  # noqa: PLC0415 - optional (the "onnx" extra), and only for an ONNX file
+
+        model = onnx.load(path, load_external_data=False)
+    except Exception:  # noqa: BLE001 - not readable here: the loader says why
+        return []
+    folder = os.path.dirname(path)
+    names = {e.value for t in model.graph.initializer if t.data_location == onnx.TensorProto.EXTERNAL
+             for e in t.external_data if e.key == "location"}
+    return sorted(n for n in names if os.path.isfile(os.path.join(folder, n)))
+
+
 def weights_file(source: str) -> dict:
     """The weights file as the record names it: its name, size in bytes and the first 16 hex digits of its SHA-256
     (a Hugging Face folder: its name, the bytes and the digest of its config and weights files, each file's name
-    and size digested with it; another folder: its name alone; no source: nothing). Taken when the model is loaded:
+    and size digested with it; an ONNX file with external data: those files too, the same way; another folder: its
+    name alone; no source: nothing). Taken when the model is loaded:
     weights saved over the file later, or the file deleted, must not be credited to the model in memory."""
     if not source:
         return {}
@@ -40,6 +60,7 @@ def weights_file(source: str) -> dict:
                 return {"file": name}
         elif os.path.isfile(source):
             files = [("", source)]
+            files += [(n, os.path.join(os.path.dirname(source), n)) for n in _external_data(source)]
         else:
             return {"file": name}
         h, size = hashlib.sha256(), 0

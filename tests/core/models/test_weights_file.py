@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
+
+import numpy as np
+import pytest
 
 from gradflip_desktop.core.models.weights_file import weights_file
 
@@ -48,3 +52,31 @@ def test_a_sharded_hf_folder_counts_every_shard_and_a_folder_without_weights_onl
     bare.mkdir()
     (bare / "config.json").write_text("{}")
     assert weights_file(str(bare)) == {"file": "bare"}
+
+
+def test_an_onnx_file_with_external_data_is_digested_with_it(tmp_path):
+    """torch.onnx.export writes a large model as NAME.onnx (the graph) and NAME.onnx.data (the weights): the digest
+    covered the graph file alone, so weights trained again beside it kept the old sets under --resume and check."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper, numpy_helper
+
+    def save(folder, weights):
+        folder.mkdir()
+        w = numpy_helper.from_array(np.asarray(weights, dtype=np.float32).reshape(2, 2), "w")
+        graph = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], "g",
+                                  [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2])],
+                                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])], [w])
+        onnx.save_model(helper.make_model(graph), str(folder / "m.onnx"), save_as_external_data=True,
+                        location="m.onnx.data", size_threshold=0)
+        return folder / "m.onnx"
+
+    a = save(tmp_path / "a", [1, 2, 3, 4])
+    b = save(tmp_path / "b", [1, 2, 3, 5])  # trained again: the same graph file, other weights beside it
+    assert a.read_bytes() == b.read_bytes()
+    wa, wb = weights_file(str(a)), weights_file(str(b))
+    assert wa["file_sha256"] != wb["file_sha256"]
+    assert wa["file_bytes"] == a.stat().st_size + (a.parent / "m.onnx.data").stat().st_size
+    assert weights_file(str(save(tmp_path / "c", [1, 2, 3, 4])))["file_sha256"] == wa["file_sha256"]  # the same weights
+    (a.parent / "m.onnx.data").unlink()  # gone: the graph file alone (loading it says what is missing)
+    digest = hashlib.sha256(a.read_bytes()).hexdigest()[:16]
+    assert weights_file(str(a)) == {"file": "m.onnx", "file_bytes": a.stat().st_size, "file_sha256": digest}
