@@ -221,11 +221,13 @@ def test_export_all_copies_whole_sets_and_never_overwrites(qtbot, tiny_window, p
 
     asked = []
     monkeypatch.setattr(folders_mod, "choose_export_folder", (lambda *a, **k: str(dest)))
-    monkeypatch.setattr(tiny_window, "ask_overwrite", lambda text: asked.append(text))  # None: Cancel
+    monkeypatch.setattr(tiny_window, "ask_overwrite",  # None: Cancel; the status while the question is open
+                        lambda text: asked.append((text, tiny_window.status_label.text())))
     c.export_error = None
     c.export_all()
     qtbot.waitUntil(lambda: bool(asked), timeout=RUN_TIMEOUT_MS)
     assert tiny_window.status_label.text() == "Export All: nothing was exported"
+    assert "nothing was exported" not in asked[0][1] and "overwrite them?" in asked[0][1]  # it said so while asking
     assert {p: p.stat().st_mtime_ns for p in dest.rglob("*") if p.is_file()} == before
 
 
@@ -1579,3 +1581,14 @@ def test_include_subfolders_after_a_run_ended_times_the_new_images_from_their_ow
     _wait_done(qtbot, c)
     assert c.panel.title.text().startswith("6/6 done")
     assert not [t for t in shown if " left" in t], shown
+
+
+def test_an_empty_folder_leaves_no_cancel_to_press(qtbot, tiny_window, tmp_path):
+    """walk38: after "emptydir: no images found" the toolbar's Cancel stayed red and enabled (for the listing, long
+    over), and pressing it did nothing, until the next folder run."""
+    empty = tmp_path / "emptydir"
+    empty.mkdir()
+    c = tiny_window.folders
+    c.open_folder(str(empty))
+    qtbot.waitUntil(lambda: "no images found" in c.panel.title.text(), timeout=RUN_TIMEOUT_MS)
+    assert not c.running and not tiny_window.cancel_action.isEnabled()

@@ -1,6 +1,5 @@
-"""File ▸ Open Folder… (or a folder dropped on the window): explain every image of a folder (and of its
-subfolders when "Include subfolders" is ticked, in the dialog or the panel), shown in the gallery panel.
-A click on a tile opens its explanation in the main views (read back by :mod:`gradflip_desktop.core.dataset.stored`).
+"""File ▸ Open Folder… (or a dropped folder): explain every image of a folder (and its subfolders with "Include
+subfolders") in the gallery panel; a click on a tile opens its explanation (read back by core/dataset/stored.py).
 
 The run is the command line's (:mod:`gradflip_desktop.core.dataset`): result sets, thumbnail strips, ``summary.csv``
 and ``index.html`` go to a session folder; Export All copies them to a folder the user picks; the title says how long
@@ -37,13 +36,11 @@ from .folder_tasks import (  # noqa: F401 - tests swap or call the tasks here
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-
     from ..main_window import MainWindow
 
 THUMBS_PER_TASK = 12  # photos decoded per background task: ~20-80 ms, then other work may run
 
 
-# -- the controller (GUI thread) ----------------------------------------------------------------------------
 class FoldersController(QObject):
     """Owns the gallery panel and the folder run (one folder at a time)."""
 
@@ -280,7 +277,7 @@ class FoldersController(QObject):
             self.w.set_status(f"No images in {html.escape(listing.folder)}")
             if self.w.image is None:
                 self.w.views.set_summary("No images in this folder: open a photo (Ctrl+O) or another folder.")
-            return
+            return self.w.update_actions()  # the toolbar's Cancel stayed red, for a listing long over
         settle(self.panel, self.outcomes, self.counts, listing.settled)
         failed = {o.input for o in listing.settled}
         self.queue = [i for i in self.inputs if i not in failed]
@@ -482,9 +479,11 @@ class FoldersController(QObject):
         from gradflip_desktop.core.errors import ResultExistsError
         self.panel.export_button.setEnabled(True)
         self.export_error = error_message(exc, "the results could not be exported")
-        self.w.set_status("Export All: nothing was exported")  # until an answer below starts another export
+        none = "Export All: nothing was exported"  # said once answered (until another export starts), not while asking
         if isinstance(exc, ResultExistsError) and self._export_interactive:
+            self.w.set_status("Export All: the folder holds these results already (overwrite them?)")
             answer = self.w.ask_overwrite(f"{self.export_error}. Overwrite them?")
+            self.w.set_status(none)
             if answer is True:
                 self.export_all(self._export_target, overwrite=True)
             elif answer:  # choose another folder
@@ -492,6 +491,7 @@ class FoldersController(QObject):
             else:
                 self._after_export = None
             return
+        self.w.set_status(none)
         self._after_export = None
         self.w.show_error("Export All", self.export_error, box=not isinstance(exc, ResultExistsError))
 
