@@ -125,11 +125,13 @@ def any_of(group: str) -> str:
 def apart(a: float, b: float) -> tuple[str, str]:
     """Two probabilities with one decimal, or two where one reads the same for both: the smallest change stops
     just past the boundary, where "bow tie (4.7 %; French horn now 4.7 %)" showed no flip at all."""
-    for digits in (1, 2):
-        x, y = _pct_digits(a, digits), _pct_digits(b, digits)
-        if x != y:
-            break
-    return x, y
+    digits = _digits_apart(a, b)
+    return _pct_digits(a, digits), _pct_digits(b, digits)
+
+
+def _digits_apart(a: float, b: float) -> int:
+    """The decimals :func:`apart` gives two probabilities: 1, or 2 where one reads the same for both."""
+    return 1 if _pct_digits(a, 1) != _pct_digits(b, 1) else 2
 
 
 def _pct_digits(p: float, digits: int) -> str:
@@ -188,8 +190,11 @@ def _before(result, before: float, beside: float | None = None) -> str:
     if not others:
         return head
     runner, index = max(others)
-    flat = hardly_apart(class_range(probs))  # single classes (a group's sum is not one)
+    spread = class_range(probs)
+    flat = hardly_apart(spread)  # single classes (a group's sum is not one)
     if flat:  # a random-weights model: its "flip" says nothing about the photo
+        if spread[1] - spread[0] < FLAT_SPREAD and not near:  # "0.11 %; … between 0.07 % and 0.11 %", not "0.1 %; …"
+            head = _pct_digits(before, _digits_apart(*spread))
         return f"{head}; {flat}"
     if before - runner >= START_TIE:
         return head
@@ -454,6 +459,9 @@ def summary_sentence(result, view: str = "magnitude") -> str:
                   "change any pixel" if NO_DETAIL_FLIP in str(result.message or "") else "a larger budget or step may flip it")
         return f"No flip within the budget of {steps_text(budget)}: {moved}; {advice}."
     detail = f": {result.message}" if result.message else ""
+    # a model that hardly tells the classes apart says so here too (the flipped sentences and the CLI's line did)
+    flat = hardly_apart(class_range(getattr(result, "original_probabilities", None)))
+    detail += f" ({name} at {_before(result, before)})" if flat else ""
     if n == 0:  # "The search stopped after 0 steps without a flip" (a flat or 1×1 photo)
         return f"The search could not take a first step{detail}."
     return f"The search stopped after {steps_text(n)} without a flip{detail}."

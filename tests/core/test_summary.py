@@ -597,6 +597,30 @@ def test_a_model_that_hardly_tells_the_classes_apart_is_said_so(tiny, tiny_image
     assert "hardly tells" not in summary_sentence(result)  # the tiny model does tell its classes apart
 
 
+def test_a_flat_models_class_has_the_decimals_of_its_range_and_a_stalled_run_says_it_too(tiny, tiny_image):
+    """A flat grey photo on the default model: "megalith (0.1 %; every class is between 0.07 % and 0.11 %: …)"
+    read as if megalith were below the top of the range; and the default style, which stalls there (no detail to
+    remove), said nothing of it, while the README says the sentence does."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    result = run(tiny, tiny_image, ExplainOptions(style="free"))
+    k = len(result.original_probabilities)
+    probs = np.full(k, 0.0009, np.float32)
+    probs[result.original.index] = 0.0011
+    probs[(result.original.index + 1) % k] = 0.0007
+    flat = replace(result, original=replace(result.original, probability=0.0011), original_probabilities=probs)
+    text = summary_sentence(flat)
+    assert f"{result.original.label} (0.11 %; every class is between 0.07 % and 0.11 %" in text, text
+    stalled = replace(flat, status=Status.STALLED.value, final=flat.original, key_region=None, key_pixels=None,
+                      steps=[], message="the photo has no detail to remove")
+    text = summary_sentence(stalled)
+    assert text == (f"The search could not take a first step: the photo has no detail to remove ({result.original.label} "
+                    "at 0.11 %; every class is between 0.07 % and 0.11 %: the model hardly tells them apart on this photo).")
+    assert "hardly" not in summary_sentence(replace(stalled, original_probabilities=result.original_probabilities))
+
+
 def test_the_flat_models_words_come_from_the_lowest_and_highest_class():
     """The record keeps [lowest, highest] (``original_range``) so that the command line says what the sentence
     says; within a point: "every class is between …", else nothing."""
