@@ -266,7 +266,7 @@ class RayEngine:
         try:
             import ray  # noqa: PLC0415
         except ImportError:
-            raise GradFlipError("running on a Ray cluster needs Ray: pip install 'gradflip-desktop[ray]'") from None
+            raise GradFlipError("running on a Ray cluster needs Ray: pip install 'ray[data]' (GradFlip's extra 'ray')") from None
         auth = logging.getLogger(_AUTH_LOGGER)
         if _not_auth_enabled not in auth.filters:
             auth.addFilter(_not_auth_enabled)

@@ -26,7 +26,7 @@ from .safety import torch_reason, load_weights, refuse_pickled, short_reason
 
 __all__ = ["HFLogits", "hf_folder_facts", "hf_folder_of", "hf_preprocessing", "is_hf_folder", "load_hf_folder"]
 
-HF_EXTRA = "pip install 'gradflip-desktop[hf]'"
+HF_EXTRA = "pip install transformers safetensors (GradFlip's extra 'hf')"
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
 # PIL resampling codes used in preprocessor configs
 _RESAMPLE = {2: "bilinear", 3: "bicubic"}

@@ -14,7 +14,7 @@ from .safety import short_reason
 
 __all__ = ["load_onnx"]
 
-_ONNX_EXTRA = "pip install 'gradflip-desktop[onnx]' (installs onnx and onnx2torch)"
+_ONNX_EXTRA = "pip install onnx onnx2torch (GradFlip's extra 'onnx')"
 
 
 def _onnx_modules():

@@ -35,7 +35,7 @@ __all__ = [
     "torch_reason",
 ]
 
-SAFETENSORS_EXTRA = "pip install 'gradflip-desktop[safetensors]'"
+SAFETENSORS_EXTRA = "pip install safetensors (GradFlip's extra 'safetensors')"
 
 # checkpoint entries that may hold the state dict, in the order they are tried
 WRAPPER_KEYS = (

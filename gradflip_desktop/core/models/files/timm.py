@@ -26,7 +26,7 @@ __all__ = ["TIMM_PREFIX", "is_timm_arch", "load_timm_state_dict", "pretrained_gu
            "timm_module", "timm_preprocessing"]
 
 TIMM_PREFIX = "timm:"
-TIMM_EXTRA = "pip install 'gradflip-desktop[timm]'"
+TIMM_EXTRA = "pip install timm safetensors (GradFlip's extra 'timm')"
 
 
 def is_timm_arch(arch: str | None) -> bool:

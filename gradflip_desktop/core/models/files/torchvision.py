@@ -41,7 +41,7 @@ __all__ = [
     "weights_name",
 ]
 
-_TV_EXTRA = "pip install 'gradflip-desktop[torchvision]'"
+_TV_EXTRA = "pip install torchvision (GradFlip's extra 'torchvision')"
 
 
 def tv_models():
