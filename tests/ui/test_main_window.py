@@ -215,6 +215,25 @@ def test_cancel_at_once_never_says_a_state_is_shown_when_no_step_was_taken(qtbot
     assert cancelled_status(1) == "Cancelled after 1 step; the state reached is shown."  # not "1 steps"
 
 
+def test_a_run_cancelled_while_it_waits_for_the_model_says_so_above_the_views(qtbot, window):
+    """walk38: Explain during a folder run waits for the folder's image; Esc then cancelled it before it started, and
+    the line above the views kept saying "Explaining … (Esc cancels)" (the status bar said "Cancelled.")."""
+    import threading
+
+    from gradflip_desktop.ui.worker import TaskSlot
+
+    release = threading.Event()
+    TaskSlot(window.engine).start(lambda task: release.wait(10))  # the model is busy (another image's run)
+    with qtbot.waitSignal(window.run_cancelled, timeout=RUN_TIMEOUT_MS) as blocker:
+        window.explain()
+        assert "Explaining" in window.views.summary.text()
+        window.cancel_action.trigger()
+        release.set()
+    assert blocker.args[0] is None  # it never started
+    assert window.views.summary.text() == "Cancelled before the first step; the photo is unchanged."
+    assert window.status_label.text() == "Cancelled."
+
+
 def test_start_while_running_cancels_then_starts(qtbot, window):
     window.controls.set_settings(slow_settings())
     window.explain()

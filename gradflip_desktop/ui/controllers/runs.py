@@ -417,7 +417,8 @@ class RunsController(QObject):
         else:  # cancelled before it started
             w.views.adjusted.set_image(None)
             w.views.set_caption(w.views.adjusted, "")
-            w.set_status("Cancelled.")
+            w.set_status("Cancelled.")  # and the summary no longer says "Explaining … (Esc cancels)" (a folder run's turn)
+            w.views.set_summary(cancelled_status(0))
         n, flip = (len(result.steps), result.flip_step) if result else (0, None)  # the plot's flip line is at `flip`
         w.controls.set_progress_text(f"cancelled at step {n}" if flip is None or flip >= n else
                                      f"flipped at step {flip} · cancelled at step {n}")
