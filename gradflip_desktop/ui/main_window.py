@@ -231,6 +231,7 @@ class MainWindow(QMainWindow):
         self.open_sample_action = a("Open &Sample Image", self.images.open_sample, None, "Open the bundled sample photo")
         self.paste_action = a("&Paste Image", self.images.paste, QKeySequence.StandardKey.Paste, "Open the image on the clipboard", SP.SP_FileDialogContentsView)
         self.export_action = a("&Export Results…", self.export.export_dialog, "Ctrl+E", "Write the result set (figure, images, arrays, table, record) to a folder", SP.SP_DialogSaveButton)
+        self.export_all_action = a("Export &All Results…", self._export_all, "Ctrl+Shift+E", "Copy every result set of the folder run, summary.csv and index.html to a folder (the Folder panel's Export All…)")
         self.copy_figure_action = a("&Copy Figure", self.export.copy_figure, "Ctrl+Shift+C", "Copy the annotated figure to the clipboard")
         self.quit_action = a("&Quit", self.close, "Ctrl+Q", "Quit GradFlip")
         self.explain_action = a("&Explain", self.explain, ["Ctrl+Return", "Ctrl+Enter"], "Explain the decision: change the photo step by step until the model sees something else", SP.SP_MediaPlay)
@@ -255,7 +256,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self.images.fill_recent_menu)
         menus = {  # None: a separator
             "&File": (self.open_action, self.open_folder_action, self.recent_menu, self.open_sample_action, None, self.load_model_action, None,
-                      self.export_action, None, self.folders.ask_close_action, self.quit_action),
+                      self.export_action, self.export_all_action, None, self.folders.ask_close_action, self.quit_action),
             "&Edit": (self.paste_action, self.copy_figure_action),
             "&Run": (self.explain_action, self.cancel_action),
             "&View": (self.fit_action, self.zoom_in_action, self.zoom_out_action, None, self.compare_action,
@@ -264,6 +265,8 @@ class MainWindow(QMainWindow):
         }
         for title, items in menus.items():
             menu = self.menuBar().addMenu(title)
+            if title == "&File":  # Export All as the panel's button: only with a folder run's results to copy
+                menu.aboutToShow.connect(lambda: self.export_all_action.setEnabled(self.folders.panel.export_button.isEnabled()))
             for item in items:
                 if item is None:
                     menu.addSeparator()
@@ -279,6 +282,12 @@ class MainWindow(QMainWindow):
         for act in (self.open_action, self.paste_action, None, self.explain_action, self.cancel_action, None, self.export_action):
             tb.addSeparator() if act is None else tb.addAction(act)
         self.addToolBar(tb)
+
+    def _export_all(self) -> None:
+        if not self.folders.panel.export_button.isEnabled():
+            return self.set_status("Export All: no folder results to export yet (File ▸ Open Folder…, Ctrl+Shift+O)")
+        self.folders.show_panel()
+        self.folders.export_all()
 
     def _connect(self) -> None:
         self.controls.explain_clicked.connect(self.explain)

@@ -601,7 +601,7 @@ def test_the_another_folder_question_reads_its_buttons(qtbot):
     assert "the 5 explanations of this folder run were never exported" in seen[0] and "run stops" not in seen[0]
     assert "done so far" in seen[2] and "the run stops" in seen[2]
     # asked too when the same folder is opened again (to re-run it with other settings): not "Another folder"
-    assert all(t.startswith("Opening a folder (this one again too): ") for t in seen), seen
+    assert all(t.startswith("Opening a folder (another, or this one again): ") for t in seen), seen
 
 
 def test_the_close_question_mid_run_counts_on_while_the_run_goes_on(qtbot):
@@ -1592,3 +1592,21 @@ def test_an_empty_folder_leaves_no_cancel_to_press(qtbot, tiny_window, tmp_path)
     c.open_folder(str(empty))
     qtbot.waitUntil(lambda: "no images found" in c.panel.title.text(), timeout=RUN_TIMEOUT_MS)
     assert not c.running and not tiny_window.cancel_action.isEnabled()
+
+
+def test_export_all_is_in_the_file_menu_too(qtbot, tiny_window, photos, tmp_path, monkeypatch):
+    """walk38: Export All was only the Folder panel's button: with the panel closed, a user had to know View ▸ Folder."""
+    w = tiny_window
+    file_menu = next(a.menu() for a in w.menuBar().actions() if a.text() == "&File")
+    assert w.export_all_action in file_menu.actions() and w.export_all_action.shortcut().toString() == "Ctrl+Shift+E"
+    w.export_all_action.trigger()  # no folder run yet: said, nothing asked
+    assert "no folder results to export yet" in w.status_label.text()
+    c = w.folders
+    c.open_folder(str(photos))
+    _wait_done(qtbot, c)
+    w.gallery_dock.hide()
+    dest = tmp_path / "menu-export"
+    monkeypatch.setattr(folders_mod, "choose_export_folder", lambda *a, **k: str(dest))
+    w.export_all_action.trigger()
+    qtbot.waitUntil(lambda: c.exported is not None or c.export_error is not None, timeout=RUN_TIMEOUT_MS)
+    assert c.export_error is None and (dest / "summary.csv").is_file() and w.gallery_dock.isVisible()

@@ -346,7 +346,7 @@ class GalleryPanel(QWidget):
         the other folder), "drop" or "" (stay). A dialog; tests answer it themselves."""
         def text(n: int) -> str:
             was, are, it = ("was", "is", "it") if n == 1 else ("were", "are", "them")
-            return (f"Opening a folder (this one again too): the {count_text(n, 'explanation')} of this folder run "
+            return (f"Opening a folder (another, or this one again): the {count_text(n, 'explanation')} of this folder run "
                     f"{'done so far ' if running else ''}{was} never exported and {are} dropped"
                     + (", and the run stops" if running else "") + f". Export {it} first?")
 
