@@ -162,11 +162,16 @@ def key_pixel_overlay(original: np.ndarray, mask: np.ndarray, scale: int = 1) ->
 
 
 def region_outline(mask: np.ndarray, width: int | None = None) -> np.ndarray:
-    """H x W bool: the outline (inner border, ``width`` px; default 1 px per 300 px of the long side,
-    at least 1) of the region ``mask``."""
+    """H x W bool: the outline (inner border, ``width`` px; default :func:`region_outline_width`) of the region
+    ``mask``."""
     mask = np.asarray(mask, dtype=bool)
-    r = max(1, round(max(mask.shape) / 300)) if width is None else max(1, int(width))
+    r = region_outline_width(mask) if width is None else max(1, int(width))
     return dilate(~mask, r) & mask
+
+
+def region_outline_width(mask: np.ndarray) -> int:
+    """1 px per 300 px of the long side, at least 1."""
+    return max(1, round(max(np.shape(mask)) / 300))
 
 
 REGION_LINE_RGB = (255, 217, 26)  # the key region's outline (yellow), with a dark edge so it shows on light photos
@@ -244,7 +249,8 @@ def key_region_layer(mask: np.ndarray, scale: int = 1, dark: bool = False, veil:
     if veil and is_large_region(share) and share < 1.0:
         out[mask & region_hatch(mask.shape)] = (*REGION_LINE_RGB, REGION_HATCH_ALPHA)
     elif 0.0 < share < SMALL_REGION:  # a few pixels: a dashed box round them (1/20 of the long side away)
-        box = region_outline(dilate(mask, _box_radius(mask)))
+        # a box the image's edge cuts is closed along that edge (the outline of the box padded by a pixel)
+        box = region_outline(np.pad(dilate(mask, _box_radius(mask)), 1), region_outline_width(mask))[1:-1, 1:-1]
         dash = max(2, round(max(mask.shape) / 100))
         yy, xx = np.ogrid[: mask.shape[0], : mask.shape[1]]
         out[box & ((yy + xx) // dash % 2 == 0)] = (*REGION_LINE_RGB, 255)
@@ -256,7 +262,9 @@ def key_region_layer(mask: np.ndarray, scale: int = 1, dark: bool = False, veil:
 
 
 def _box_radius(mask: np.ndarray) -> int:
-    return max(3, round(max(mask.shape) / 20))
+    """The dashed box's margin: 1/20 of the long side, at most 1/6 of the short one (on a 1024 x 77 strip the boxes
+    were taller than the photo, and only their sides showed)."""
+    return max(3, round(min(max(mask.shape) / 20, min(mask.shape) / 6)))
 
 
 def dashed_boxes(mask: np.ndarray) -> int:

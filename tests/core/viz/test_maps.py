@@ -128,6 +128,25 @@ def test_a_key_region_of_a_few_pixels_gets_a_dashed_box_so_it_can_be_found():
     assert not (yellow & ~big).any()
 
 
+def test_a_small_regions_box_fits_a_thin_strip_and_is_closed_along_the_images_edge():
+    """A 4000 x 300 panorama at 1,024 x 77: the boxes (a twentieth of the long side away, 51 px) were taller than the
+    photo, so only their sides showed, as stray dashes across it; a box the image's edge cut had no line there."""
+    from gradflip_desktop.core.viz.maps import REGION_LINE_RGB, dashed_boxes, key_region_layer
+
+    strip = np.zeros((77, 1024), bool)
+    strip[30:33, 400:406] = True
+    yellow = (key_region_layer(strip)[..., :3] == REGION_LINE_RGB).all(-1)
+    yellow[25:38, 395:411] = False  # the region and its own outline
+    ys, xs = np.nonzero(yellow)
+    assert ys.min() > 0 and ys.max() < 76  # inside the strip, top and bottom lines drawn
+    assert yellow[ys.min(), 390:416].sum() >= 6 and yellow[ys.max(), 390:416].sum() >= 6  # dashes along them
+    assert xs.max() - xs.min() < 60 and dashed_boxes(strip) == 1
+    corner = np.zeros((200, 200), bool)
+    corner[0:3, 0:3] = True  # at the top left corner: the box's top and left sides lie on the image's edge
+    yellow = (key_region_layer(corner)[..., :3] == REGION_LINE_RGB).all(-1)
+    assert yellow[0, 8:14].any() and yellow[8:14, 0].any()
+
+
 def test_dilate_is_a_square_max_filter_at_any_radius():
     """dilate() (outlines, key pixels, the small region's box) gives what a (2r+1)² max filter gives; it was max
     pooling, 40 s for the key region's outline at the 4,096 px working size."""
