@@ -128,6 +128,9 @@ class KeyRegion:
     ranking: np.ndarray
     fill: str = "blur"  # what replaces the region: "blur sigma = long side / 24", ..., "mean colour"
     explained_probability: float | None = None  # the explained class's (a group's: its sum) there, region alone
+    # found inside one of the windows tried alone (a ninth of the photo each), because along the map's order it took
+    # over a quarter of the photo: the map's order inside that window, so it need not lie on the map's brightest parts
+    window: bool = False
 
     @property
     def large(self) -> bool:
@@ -143,7 +146,7 @@ class KeyRegion:
     def to_dict(self) -> dict:
         return {"fraction": self.fraction, "pixels": self.pixels, "components": self.components,
                 "flips": self.flips, "prediction": self.prediction.to_dict(), "fill": self.fill,
-                "explained_probability": self.explained_probability}
+                "explained_probability": self.explained_probability, "window": self.window}
 
 
 @dataclass

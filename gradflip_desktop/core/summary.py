@@ -282,12 +282,16 @@ def _share(fraction: float) -> str:
 share = _share  # the share of the image as the sentence writes it (the figure's caption and the CLI use it too)
 
 
-def region_share(fraction: float, components: int = 1) -> str:
+WINDOW = "found in a window tried alone: along the map's order it took over a quarter"  # KeyRegion.window
+
+
+def region_share(fraction: float, components: int = 1, window: bool = False) -> str:
     """A key region's size for a line of text (the CLI's): ``"6.4 % of the image (2 areas)"``, or, over most
-    of the image (hatched in the figure), ``"78 % of the image (most of it: no small region flips it)"``."""
+    of the image (hatched in the figure), ``"78 % of the image (most of it: no small region flips it)"``; one found in
+    a window (:attr:`~.results.KeyRegion.window`) says so (:data:`WINDOW`)."""
     if is_large_region(fraction):
         return f"{_share(fraction)} of the image (most of it: no small region flips it)"
-    areas = f"{components} areas" if components > 1 else ""
+    areas = "; ".join(([f"{components} areas"] if components > 1 else []) + ([WINDOW] if window else []))
     if is_broad_region(fraction):
         return f"{_share(fraction)} of the image ({areas + '; ' if areas else ''}no small region flips it)"
     return f"{_share(fraction)} of the image" + (f" ({areas})" if areas else "")
@@ -329,7 +333,9 @@ def _change_text(result) -> str:
         fill = str(getattr(region, "fill", "blur"))
         if is_large_region(region.fraction):  # most of the image: hatched, not outlined, and no small region does it
             return f"No small region flips it: {region_action(fill, f'the hatched {_share(region.fraction)} of the image')}"
-        blobs = "" if region.components <= 1 else f" ({region.components} areas)"
+        notes = [f"{region.components} areas"] if region.components > 1 else []
+        notes += [WINDOW] if getattr(region, "window", False) else []
+        blobs = f" ({'; '.join(notes)})" if notes else ""
         action = region_action(fill, f"the outlined {_share(region.fraction)} of the image{blobs}")
         if is_broad_region(region.fraction):  # outlined, but not a small part: the words say so
             return f"No small region flips it: {action}"

@@ -100,6 +100,10 @@ def test_a_key_region_is_named_with_its_share_of_the_image(tiny, tiny_image):
     from gradflip_desktop.core.summary import _share
 
     assert text.startswith(f"Removing detail in the outlined {_share(region.fraction)} of the image (2 areas) turns ")
+    in_window = summary_sentence(replace(first, options=replace(first.options, style="region"),
+                                         key_region=replace(region, window=True)))  # may lie off the map's bright parts
+    assert in_window.startswith(f"Removing detail in the outlined {_share(region.fraction)} of the image (2 areas; found "
+                                "in a window tried alone: along the map's order it took over a quarter) turns ")
     assert _share(0.031) == "3.1 %" and _share(0.004) == "0.4 %" and _share(0.25) == "25 %" and _share(0.05) == "5 %"
     assert f"into {first.final.label} ({pct(first.final.probability)})" in text
     # the sentence names what the region ALONE makes of the photo, and the Adjusted image's class when it differs

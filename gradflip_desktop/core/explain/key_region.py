@@ -240,13 +240,14 @@ def find_key_region(
                     mask = ranks_np < hi
                     break
                 lo = probe
+    in_window = False
     if obj.flipped(z_hi) and is_broad_region(mask.mean()) and not stop():
         # the map's ranking needs over a quarter of the photo ("no small region flips it"): first ask a few small
         # windows elsewhere (an unseen cat's face: 53 % along the map, while a ninth of it flipped alone)
         found = yield from _probe_windows(forward, obj, compose, ranks_np, z_hi, step, stop)
         if found is not None and found[1] < int(mask.sum()):  # a thin photo's window can be all of it
             ranks_np, hi, z_hi = found
-            mask = ranks_np < hi
+            mask, in_window = ranks_np < hi, True
     if not stop() and (not is_large_region(mask.mean()) or mask.size <= FULL_COUNT_PIXELS):  # the record's count
         count = count_components(mask)
     top = int(torch.argmax(z_hi[0]))
@@ -262,6 +263,7 @@ def find_key_region(
         ranking=ranks_np.astype(np.int32) if n < 2**31 else ranks_np,
         fill=fill_name,
         explained_probability=float(p[obj.explained_mask.cpu().numpy()].sum()),
+        window=in_window,
     )
 
 

@@ -568,6 +568,13 @@ def test_a_broad_region_gives_way_to_a_small_window_that_flips_alone(photo):
     assert sorted(res.ranking.ravel().tolist()) == list(range(SIZE * SIZE))
     z = obj.forward(quantise(x0 + (fill - x0) * torch.from_numpy(res.mask)[None, None]))
     assert obj.flipped(z) and res.prediction.index == int(torch.argmax(z[0]))
+    # said so (walk38: a window's region lay off the map's bright parts, under "the bright areas show …", with no word)
+    from gradflip_desktop.core.figure import key_region_caption
+    from gradflip_desktop.core.summary import WINDOW, region_share
+
+    assert res.window and res.to_dict()["window"] is True
+    assert region_share(res.fraction, 1, res.window).endswith(f"of the image ({WINDOW})")
+    assert "(found in a window tried alone) -> " in key_region_caption(res)
 
 
 def test_a_broad_region_stays_when_no_window_flips(photo):
@@ -583,7 +590,7 @@ def test_a_broad_region_stays_when_no_window_flips(photo):
     obj = Objective(clf, [0], None, x0)
     yy, xx = np.mgrid[0:SIZE, 0:SIZE]
     res = key_region(obj, x0, detail_removed(x0), ((yy + xx) / (2.0 * SIZE)).astype(np.float32), lambda: False)
-    assert res.flips and is_broad_region(res.fraction)
+    assert res.flips and is_broad_region(res.fraction) and not res.window
     assert obj.fwd_evals >= PROBE_POSITIONS**2
 
 
