@@ -1610,3 +1610,34 @@ def test_export_all_is_in_the_file_menu_too(qtbot, tiny_window, photos, tmp_path
     w.export_all_action.trigger()
     qtbot.waitUntil(lambda: c.exported is not None or c.export_error is not None, timeout=RUN_TIMEOUT_MS)
     assert c.export_error is None and (dest / "summary.csv").is_file() and w.gallery_dock.isVisible()
+
+
+def test_a_photo_opened_from_its_waiting_tile_shows_its_explanation_when_the_run_reaches_it(qtbot, tiny_window, photos,
+                                                                                            monkeypatch):
+    """walk38: a click on a waiting tile opened its photo; when the folder run had explained it, the views still said
+    "Press Explain", and Explain computed it a second time beside the run."""
+    import threading
+
+    w, c = tiny_window, tiny_window.folders
+    release, real = threading.Event(), folders_mod.explain_one_task
+
+    def gated(task, session, inp, *args, **kwargs):  # p0 holds the engine until the photo is open
+        if inp.path.name == "p0.png":
+            release.wait(30)
+        return real(task, session, inp, *args, **kwargs)
+
+    monkeypatch.setattr(folders_mod, "explain_one_task", gated)
+    c.open_folder(str(photos))
+    key = str(photos / "p2.png")
+    qtbot.waitUntil(lambda: c.panel.tiles.get(key) is not None and c.panel.tiles[key].state == WAITING,
+                    timeout=RUN_TIMEOUT_MS)
+    opened = []
+    w.image_opened.connect(opened.append)
+    c.panel.list.clicked.emit(c.panel.list.model().index(_view_keys(c.panel).index(key), 0))
+    qtbot.waitUntil(lambda: opened == ["p2"], timeout=RUN_TIMEOUT_MS)
+    assert w.result is None
+    release.set()
+    _wait_done(qtbot, c)
+    qtbot.waitUntil(lambda: w.result is not None, timeout=RUN_TIMEOUT_MS)
+    rec = json.loads((Path(c.out) / "p2.gradflip.json").read_text())
+    assert w.image.name == "p2" and w.result.final.label == rec["final"]["label"] and len(w.result.steps) == rec["steps"]

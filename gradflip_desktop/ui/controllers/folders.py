@@ -77,7 +77,7 @@ class FoldersController(QObject):
         self.panel.continue_requested.connect(lambda: self.mark.explain_again() or self.resume())  # Explain Again
         self.panel.export_requested.connect(lambda: self.export_all())
         self.panel.open_requested.connect(self._open)
-        self._tile_path: str | None = None  # the photo a tile click is opening (any other photo clears the selection)
+        self._tile_path = self._shown_tile = None  # the tile whose photo a click is opening; whose photo is shown
         window.image_opened.connect(self._image_opened)
         # File menu: the close question's "Don't ask again" taken back (or given) without editing the settings file
         self.ask_close_action = QAction("As&k Before Closing With Unexported Folder Results", self, checkable=True)
@@ -87,8 +87,7 @@ class FoldersController(QObject):
         self.exported, self.export_error = None, None  # the files exported (list[Path]); why an export failed (str)
         self.summary_written, self._follow = False, False  # _follow: the run's first explanation opens in the views
         self._export_target, self._export_interactive = None, False  # its folder (str); asked for by the dialog
-        self._export_when_stopped = False  # closing mid-run answered "Stop and Export All…"
-        self._after_export: Callable[[], None] | None = None  # another folder, once Export All is done
+        self._export_when_stopped, self._after_export = False, None  # "Stop and Export All…" answered; what waits on it
         self.ask_on_close = True  # False: closed by Ctrl+C or SIGTERM (app.py), which must not wait on a question
 
     @property
@@ -356,13 +355,14 @@ class FoldersController(QObject):
         self.panel.set_progress(sum(self.counts.values()), len(self.inputs), self._summary_text() + (f" · {left}" * bool(left)))
         self._start_next()
         self.mark.refresh()  # the run's model is known once an image is done (marked after the next image started)
-        if done.stored and self._follow:
+        if done.stored and done.key == self._shown_tile and self.w.result is None and not self.w.runs.running:
+            self._open(done.key)  # its photo, opened from its waiting tile, unexplained: now its explanation (walk38)
+        elif done.stored and self._follow:
             self._follow_run(done.key)
 
     def _follow_run(self, key: str) -> None:
-        """The first explanation of the run opens in the main views, as a click on its tile would, while they
-        show nothing of the user's (nothing open, or the bundled sample unexplained); once, so they never jump
-        under someone reading them."""
+        """The run's first explanation opens in the views, as a click on its tile would, while they show nothing of
+        the user's (nothing open, or the sample unexplained); once, so they never jump under someone reading them."""
         self._follow = False
         if self.w.result is None and not self.w.runs.running and self._tile_path is None and not self.w.images.loading and (
                 self.w.image is None or self.w.images.showing_sample()):
@@ -408,10 +408,10 @@ class FoldersController(QObject):
         self.w.show_error("Open Folder", message)
 
     def _image_opened(self, _name: str) -> None:
-        """A photo opened: the clicked tile's keeps its selection; any other (File ▸ Open, Recent, a drop, after a
-        failed or overtaken tile load) clears it, so no tile stays highlighted under another photo's views."""
+        """A photo opened: the clicked tile's keeps its selection; any other (File ▸ Open, a drop, …) clears it."""
         source, (tile, self._tile_path) = self.w.images.source, (self._tile_path, None)
-        if tile is None or not source or source[0] != tile:
+        self._shown_tile = tile if tile is not None and source and source[0] == tile else None
+        if self._shown_tile is None:
             self.panel.clear_selection()
             self._follow = self._follow and self.w.images.showing_sample()  # the user opened a photo: theirs stays
 
