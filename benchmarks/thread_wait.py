@@ -90,6 +90,7 @@ def child(photos: int, repeats: int, threads: int, busy: int = 0, after: float |
             walls.append(time.perf_counter() - t)
             if timer is not None:
                 timer.cancel()
+                timer.join()  # one that fired as the explanation ended has started its loops: they are killed too
                 for p in started:
                     p.kill()
                     p.wait()

@@ -98,11 +98,14 @@ def dash_hint(message: str, args: list[str], options) -> str:
     and is none of the parser's ``options``: the way to write it, ``--out=-x``; for a missing IMAGE or an
     unrecognised argument, or any other error, when a given token that starts with '-' is an existing file
     (``-dash.png``; ``-kdash.png`` read as ``-k dash.png``): ``./-dash.png``; "" for any other message."""
-    # a file named like an option (-dash.png) was read as one: said how to name it
-    named = next((t for t in args if t.startswith("-") and t.split("=")[0] not in options and os.path.exists(t)), "")
-    if named:
+    # a file named like an option (-dash.png) was read as one: said how to name it (not one after "--": named so)
+    given = args[: args.index("--")] if "--" in args else args
+    named = next((t for t in given if t.startswith("-") and t.split("=")[0] not in options and os.path.exists(t)), "")
+    glued = named[:2] in options  # "-kdash.png": read as "-k dash.png", whatever argparse then says of "dash.png"
+    missing = message.startswith(("the following arguments are required", "unrecognized arguments"))
+    if named and (glued or missing):
         return f"; a file whose name starts with '-' is written ./{named} (or after --)"
-    if message.startswith(("the following arguments are required", "unrecognized arguments")):
+    if missing:
         return ""
     m = re.fullmatch(r"argument (\S+): expected one argument", message)
     names = m.group(1).split("/") if m else []

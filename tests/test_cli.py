@@ -1322,6 +1322,12 @@ def test_a_file_named_like_a_short_option_and_its_value_gets_the_way_to_name_it(
         line = _one_error_line(capsys.readouterr().err)
         assert info.value.code == 2 and said in line
         assert f"; a file whose name starts with '-' is written ./{name} (or after --)" in line
+    # a file after "--" is named as it must be: another mistake keeps its own hint (it got the file's instead)
+    _png(tmp_path / "-dash.png")
+    with pytest.raises(SystemExit):
+        cli.main(["explain", "--style", "fre", "--", "-dash.png"])
+    line = _one_error_line(capsys.readouterr().err)
+    assert "did you mean 'free'?" in line and "starts with '-'" not in line
 
 def test_out_dash_is_refused_before_anything_is_made(tmp_path, capsys, monkeypatch):
     """``--out -`` made a folder named "-" (before any photo loaded) and wrote the sets into it: a result set is

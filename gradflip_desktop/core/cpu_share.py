@@ -4,10 +4,12 @@ torch's CPU threads wait for each other at every one of an explanation's thousan
 default). When another program holds one of the cores, the spinning thread burns its time slice while the one it
 waits for is descheduled: beside one busy process on 2 cores an explanation took 11-17 s instead of 2-3 s, one
 thread 4-5 s (docs/benchmarks.md, "How torch's threads wait"). So the app and the command line
-(:func:`enable`) give each run (:func:`choose`, called as it starts, on the thread that computes) the cores the
-other programs did not use since the last run began: all of them on an idle machine (the speed of the default),
-one less per core another program keeps busy. MKL's strict mode (``gradflip_desktop/__init__.py``) makes the
-default model's answer the same at any thread count, so this changes the time, not the answer.
+(:func:`enable`) give each run (:func:`choose`, called as it starts and again before each of its searches' model
+passes, on the thread that computes) the cores the other programs did not use since the last choice: all of them on
+an idle machine (the speed of the default), one less per core another program keeps busy, also one that starts
+mid-run. MKL's strict mode (``gradflip_desktop/__init__.py``) and the searches' one-thread sums
+(``core/explain/sums.py``) make the default model's answer the same at any thread count: this changes the time, not
+the answer.
 
 Linux only (``/proc/stat``: the whole machine's busy time, less this process's own from ``/proc/self/stat``); a
 thread count the user fixed (``OMP_NUM_THREADS``, ``MKL_NUM_THREADS``) is kept, ``GRADFLIP_CPU_SHARE=0`` keeps torch's own, and so is
@@ -79,8 +81,8 @@ class CpuShare:
         self.others = 0.0
 
     def choose(self) -> int:
-        """The thread count for the run about to start (from the others' use since the previous call, or since
-        :func:`enable`), set with ``torch.set_num_threads`` on the calling thread (the one that computes)."""
+        """The thread count for the run about to start, or for its next pass (from the others' use since the previous
+        call, or since :func:`enable`), set with ``torch.set_num_threads`` on the calling thread (the one that computes)."""
         import torch  # noqa: PLC0415 - core stays importable without torch
 
         now = sample()

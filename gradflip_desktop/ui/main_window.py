@@ -265,8 +265,6 @@ class MainWindow(QMainWindow):
         }
         for title, items in menus.items():
             menu = self.menuBar().addMenu(title)
-            if title == "&File":  # Export All as the panel's button: only with a folder run's results to copy
-                menu.aboutToShow.connect(lambda: self.export_all_action.setEnabled(self.folders.panel.export_button.isEnabled()))
             for item in items:
                 if item is None:
                     menu.addSeparator()
@@ -284,8 +282,9 @@ class MainWindow(QMainWindow):
         self.addToolBar(tb)
 
     def _export_all(self) -> None:
-        if not self.folders.panel.export_button.isEnabled():
-            return self.set_status("Export All: no folder results to export yet (File ▸ Open Folder…, Ctrl+Shift+O)")
+        if not self.folders.panel.export_button.isEnabled():  # as the panel's button, which says when it can
+            return self.set_status("Export All: no folder results to export now (File ▸ Open Folder…, Ctrl+Shift+O; "
+                                   "a folder run exports once it has stopped)")
         self.folders.show_panel()
         self.folders.export_all()
 

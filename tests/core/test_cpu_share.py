@@ -93,8 +93,9 @@ def test_each_run_on_the_cpu_gets_the_chosen_count(monkeypatch, threads, tiny, t
 
 def test_the_count_is_chosen_again_before_every_pass_and_the_answer_stays(monkeypatch, threads, tiny, tiny_image):
     """The count was chosen once, as a run started: a program that got busy mid-run left two threads spinning
-    against it (3-15x the time). Now before every model pass; the answer does not depend on it, and the record says
-    the range the run had."""
+    against it (3-15x the time). Now before every model pass of the searches, and the record says the range the run
+    had. (The tiny model's sums run in one chunk whatever the count: that the searches' sums on a photo do not depend
+    on it is tests/core/explain/test_sums.py's.)"""
     from gradflip_desktop.core.explain import run
     from gradflip_desktop.core.options import ExplainOptions
     from gradflip_desktop.core.report import record

@@ -1600,7 +1600,8 @@ def test_export_all_is_in_the_file_menu_too(qtbot, tiny_window, photos, tmp_path
     file_menu = next(a.menu() for a in w.menuBar().actions() if a.text() == "&File")
     assert w.export_all_action in file_menu.actions() and w.export_all_action.shortcut().toString() == "Ctrl+Shift+E"
     w.export_all_action.trigger()  # no folder run yet: said, nothing asked
-    assert "no folder results to export yet" in w.status_label.text()
+    assert "no folder results to export now" in w.status_label.text()
+    assert w.export_all_action.isEnabled()  # a disabled action's shortcut says nothing: it stays on and says why
     c = w.folders
     c.open_folder(str(photos))
     _wait_done(qtbot, c)

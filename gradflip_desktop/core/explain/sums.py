@@ -27,7 +27,8 @@ def _split(t: torch.Tensor) -> bool:
 @contextmanager
 def one_thread(*tensors: torch.Tensor):
     """Inside, torch computes on this thread alone when any of ``tensors`` is one whose sums it may split by thread
-    (switching costs ~25 µs); the thread count is given back after."""
+    (switching costs microseconds); the thread count is given back after. ``torch.set_num_threads`` also sets the
+    count a thread started meanwhile begins with (one thread for good, a matter of speed only)."""
     threads = torch.get_num_threads()
     switch = threads > 1 and any(_split(t) for t in tensors)
     if switch:

@@ -18,6 +18,9 @@ import re
 
 __all__ = ["FOLDER_FILES", "weights_file"]
 
+# an ONNX file with external data holds its graph (kilobytes); one larger holds its weights itself: not parsed twice
+EXTERNAL_GRAPH_LIMIT = 64 << 20
+
 # the files of a Hugging Face folder that decide its network and weights (not its trainer state, README, optimizer)
 FOLDER_FILES = re.compile(r"config\.json|(model|pytorch_model)(-\d+-of-\d+)?\.(safetensors|bin)(\.index\.json)?")
 
@@ -30,7 +33,7 @@ def _folder_files(folder: str) -> list[str]:
 def _external_data(path: str) -> list[str]:
     """The external data files an ONNX file's weights refer to that are there (their names, relative to its folder;
     none for another file, or where the ``onnx`` package cannot read it: then the model did not load either)."""
-    if not path.lower().endswith(".onnx"):
+    if not path.lower().endswith(".onnx") or os.path.getsize(path) > EXTERNAL_GRAPH_LIMIT:
         return []
     try:
         import onnx  # noqa: PLC0415 - optional (the "onnx" extra), and only for an ONNX file

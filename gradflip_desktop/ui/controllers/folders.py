@@ -355,17 +355,16 @@ class FoldersController(QObject):
         self.panel.set_progress(sum(self.counts.values()), len(self.inputs), self._summary_text() + (f" · {left}" * bool(left)))
         self._start_next()
         self.mark.refresh()  # the run's model is known once an image is done (marked after the next image started)
-        if done.stored and done.key == self._shown_tile and self.w.result is None and not self.w.runs.running:
-            self._open(done.key)  # its photo, opened from its waiting tile, unexplained: now its explanation (walk38)
-        elif done.stored and self._follow:
+        if done.stored and (self._follow or done.key == self._shown_tile):
             self._follow_run(done.key)
 
     def _follow_run(self, key: str) -> None:
         """The run's first explanation opens in the views, as a click on its tile would, while they show nothing of
-        the user's (nothing open, or the sample unexplained); once, so they never jump under someone reading them."""
+        the user's (nothing open, or the sample unexplained), once; and the explanation of a photo opened from its
+        waiting tile, shown unexplained (walk38: it kept "Press Explain"). Never over a result, a run or a click."""
         self._follow = False
         if self.w.result is None and not self.w.runs.running and self._tile_path is None and not self.w.images.loading and (
-                self.w.image is None or self.w.images.showing_sample()):
+                key == self._shown_tile or self.w.image is None or self.w.images.showing_sample()):
             self.panel.select(key)
             self._open(key)
 
