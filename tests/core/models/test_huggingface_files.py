@@ -101,7 +101,7 @@ def test_missing_transformers_says_how_to_install(tmp_path, monkeypatch):
     folder = tmp_path / "vit"
     hf_vit_folder(folder)
     monkeypatch.setitem(sys.modules, "transformers", None)
-    with pytest.raises(ModelError, match=r"need the transformers package, which is not installed: pip install 'gradflip-desktop\[hf\]'"):
+    with pytest.raises(ModelError, match=r"need the transformers package, which is not installed: pip install transformers safetensors \(GradFlip's extra 'hf'\)"):
         mf.load_model_file(folder)
 
 

@@ -43,7 +43,7 @@ def test_onnx_missing_extra_says_how_to_install(tmp_path, monkeypatch):
     path = tmp_path / "tiny.onnx"
     path.write_bytes(b"\x08\x07")  # never read: the extra is checked first
     monkeypatch.setitem(sys.modules, "onnx2torch", None)  # import fails as if not installed
-    with pytest.raises(ModelError, match=r"loading ONNX files needs the optional extra 'onnx' \(onnx2torch is not installed\): pip install 'gradflip-desktop\[onnx\]'"):
+    with pytest.raises(ModelError, match=r"loading ONNX files needs the optional extra 'onnx' \(onnx2torch is not installed\): pip install onnx onnx2torch \(GradFlip's extra 'onnx'\)"):
         mf.load_model_file(path)
 
 

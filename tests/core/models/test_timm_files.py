@@ -84,7 +84,7 @@ def test_missing_timm_says_how_to_install(tmp_path, monkeypatch):
     path = tmp_path / "vit.pth"
     timm_checkpoint(path, "test_vit", classes=4)
     monkeypatch.setitem(sys.modules, "timm", None)
-    with pytest.raises(ModelError, match=r"timm architectures need the timm package, which is not installed: pip install 'gradflip-desktop\[timm\]'"):
+    with pytest.raises(ModelError, match=r"timm architectures need the timm package, which is not installed: pip install timm safetensors \(GradFlip's extra 'timm'\)"):
         mf.load_model_file(path, arch="timm:test_vit")
     assert mf.timm_architectures() == []
 

@@ -196,7 +196,7 @@ def test_missing_safetensors_package_says_how_to_install(resnet_files, tmp_path,
     save_file({"fc.bias": torch.zeros(3)}, str(path))
     monkeypatch.setitem(sys.modules, "safetensors", None)
     monkeypatch.setitem(sys.modules, "safetensors.torch", None)
-    with pytest.raises(ModelError, match=r"reading \.safetensors files needs the safetensors package, which is not installed: pip install 'gradflip-desktop\[safetensors\]'"):
+    with pytest.raises(ModelError, match=r"reading \.safetensors files needs the safetensors package, which is not installed: pip install safetensors \(GradFlip's extra 'safetensors'\)"):
         mf.load_model_file(path, arch="resnet18")
 
 
