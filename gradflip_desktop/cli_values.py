@@ -96,8 +96,9 @@ def choice_hint(message: str) -> str:
 def dash_hint(message: str, args: list[str], options) -> str:
     """For argparse's "argument --out/-o: expected one argument" when the value given starts with '-' ("--out -x")
     and is none of the parser's ``options``: the way to write it, ``--out=-x``; for a missing IMAGE or an
-    unrecognised argument, or any other error, when a given token that starts with '-' is an existing file
-    (``-dash.png``; ``-kdash.png`` read as ``-k dash.png``): ``./-dash.png``; "" for any other message."""
+    unrecognised argument when a given token that starts with '-' (before any ``--``) is an existing file
+    (``-dash.png``), or for any error when that file's name begins with a short option (``-kdash.png``, read as ``-k
+    dash.png``): ``./-dash.png``; "" for any other message."""
     # a file named like an option (-dash.png) was read as one: said how to name it (not one after "--": named so)
     given = args[: args.index("--")] if "--" in args else args
     named = next((t for t in given if t.startswith("-") and t.split("=")[0] not in options and os.path.exists(t)), "")
