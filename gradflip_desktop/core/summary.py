@@ -291,10 +291,15 @@ def region_share(fraction: float, components: int = 1, window: bool = False) -> 
     a window (:attr:`~.results.KeyRegion.window`) says so (:data:`WINDOW`)."""
     if is_large_region(fraction):
         return f"{_share(fraction)} of the image (most of it: no small region flips it)"
-    areas = "; ".join(([f"{components} areas"] if components > 1 else []) + ([WINDOW] if window else []))
+    areas = _region_notes(components, window)
     if is_broad_region(fraction):
         return f"{_share(fraction)} of the image ({areas + '; ' if areas else ''}no small region flips it)"
     return f"{_share(fraction)} of the image" + (f" ({areas})" if areas else "")
+
+
+def _region_notes(components: int, window: bool) -> str:
+    """What a key region's size is said with: "2 areas", :data:`WINDOW`, both ("; "), or ""."""
+    return "; ".join(([f"{components} areas"] if components > 1 else []) + ([WINDOW] if window else []))
 
 
 def fill_base(fill: str) -> tuple[str, bool]:
@@ -333,9 +338,8 @@ def _change_text(result) -> str:
         fill = str(getattr(region, "fill", "blur"))
         if is_large_region(region.fraction):  # most of the image: hatched, not outlined, and no small region does it
             return f"No small region flips it: {region_action(fill, f'the hatched {_share(region.fraction)} of the image')}"
-        notes = [f"{region.components} areas"] if region.components > 1 else []
-        notes += [WINDOW] if getattr(region, "window", False) else []
-        blobs = f" ({'; '.join(notes)})" if notes else ""
+        notes = _region_notes(region.components, getattr(region, "window", False))
+        blobs = f" ({notes})" if notes else ""
         action = region_action(fill, f"the outlined {_share(region.fraction)} of the image{blobs}")
         if is_broad_region(region.fraction):  # outlined, but not a small part: the words say so
             return f"No small region flips it: {action}"

@@ -128,8 +128,7 @@ class ResultViews(QWidget):
         self.colorbar.axis.enableAutoSIPrefix(False)  # real units, never "(x0.001)"
         self.colorbar_view.addItem(self.colorbar)
         self.colorbar_view.setFixedHeight(row_height := bar_row_height(self))  # taller with a large font
-        self.bar_label = BarLabel(self.colorbar_view, self.colorbar,
-                                  BAR_TIP)
+        self.bar_label = BarLabel(self.colorbar_view, self.colorbar, BAR_TIP)
         self.colorbar_view.setMinimumWidth(170)
         self.colorbar_view.hide()
         # in the colour bar's place for a result that changed nothing (nothing to flip, no step taken): its all-zero
