@@ -343,7 +343,7 @@ def _ray_engine(args):
 
 def _explain(args) -> int:
     from .core.dataset.job import DONE, ERROR, JobSettings, explain_inputs, rate_text
-    from .core.dataset.summary import has_summary, written_since
+    from .core.dataset.summary import complete_record, has_summary, written_since
     from .core.errors import DiskFullError, GradFlipError
     from .core.options import ExplainOptions
 
@@ -422,22 +422,22 @@ def _explain(args) -> int:
     except DiskFullError as exc:
         raise DiskFullError(f"{exc} (free some space, then run the same command with --resume)") from None
     except KeyboardInterrupt:  # the sets written before it are on disk: --json lists them (it printed nothing)
+        # one photo's set being written when it came is finished first: its record is listed too (stdout was empty)
+        last = not many and inputs and not codes and written_since(args.out, inputs[0].name, began)
+        records.extend([(0, 0, complete_record(args.out, inputs[0].name))] if last and args.json else [])
         emit_json()
-        if many:  # what is kept, and how to go on (it said only "interrupted"; also with --quiet: not progress)
+        if last:
+            print(f"\ngradflip: {inputs[0].display}: its result set was being written when the interrupt came and is "
+                  f"complete, in {args.out}", file=sys.stderr)
+        elif inputs:  # what is kept, and how to go on (it said only "interrupted", also for one photo; also with --quiet)
             written = sum(c != EXIT_BAD_INPUT and c != EXIT_INTERNAL for c in codes)
             print(f"\ngradflip: {written} of {once} result sets are complete in {args.out}; the same command "
                   "with --resume explains the rest", file=sys.stderr)
-        elif inputs and written_since(args.out, inputs[0].name, began):  # a set being written is finished first
-            print(f"\ngradflip: {inputs[0].display}: its result set was complete before the interrupt, in {args.out}",
-                  file=sys.stderr)
         raise
     if settings.summary and not args.quiet:
         print(f"gradflip: summary: {Path(args.out) / 'summary.csv'}, gallery: {Path(args.out) / 'index.html'}", file=sys.stderr)
     emit_json()
-    for code in (EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_NOT_FLIPPED):
-        if code in codes:
-            return code
-    return EXIT_OK
+    return next((code for code in (EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_NOT_FLIPPED) if code in codes), EXIT_OK)  # the worst
 
 
 def _models(args) -> int:

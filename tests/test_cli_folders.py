@@ -1130,12 +1130,33 @@ def test_a_one_photo_run_interrupted_after_its_set_was_written_says_the_set_is_c
 
     monkeypatch.setattr(gallery, "write_thumbnail", interrupted)
     out, photo = tmp_path / "out", folder / "p0.png"
-    assert cli.main(["explain", str(photo), "--out", str(out), "--no-key-pixels", "--summary"]) == 130
-    err = capsys.readouterr().err
-    assert f"p0.png: its result set was complete before the interrupt, in {out}" in err
+    assert cli.main(["explain", str(photo), "--out", str(out), "--no-key-pixels", "--summary", "--json"]) == 130
+    captured = capsys.readouterr()
+    assert f"p0.png: its result set was being written when the interrupt came and is complete, in {out}" in captured.err
     from gradflip_desktop.core.dataset import complete_record
 
-    assert complete_record(out, "p0") is not None
+    record = complete_record(out, "p0")
+    assert record is not None
+    # --json: "the records of the sets written before it are printed"; one photo's printed nothing
+    assert json.loads(captured.out) == record
+
+
+def test_a_one_photo_run_interrupted_while_it_computes_says_nothing_is_kept(tiny_cli, folder, tmp_path, capsys, monkeypatch):
+    """It said only "interrupted"; several photos get "N of M result sets are complete … --resume explains the rest"."""
+    from gradflip_desktop.core.explain import runner
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "run", interrupted)
+    out = tmp_path / "out"
+    assert cli.main(["explain", str(folder / "p0.png"), "--out", str(out), "--json"]) == 130
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.strip().splitlines()[-3:] == [
+        f"gradflip: 0 of 1 result sets are complete in {out}; the same command with --resume explains the rest", "",
+        "gradflip: interrupted"]
+    assert not out.exists() or not any(out.iterdir())
 
 
 def test_written_since_tells_a_set_of_this_run_from_an_older_one(tiny_cli, folder, tmp_path):

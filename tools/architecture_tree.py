@@ -20,10 +20,12 @@ def first_line(path: Path) -> str:
 
 
 FOLDERS = ("gradflip_desktop", "benchmarks", "tools", "packaging")  # the code whose files the page lists
+BUILT = ("packaging/build", "packaging/dist")  # what packaging/build.sh writes (git ignores it): not the project's code
 
 
 def files(folder: str) -> list[Path]:
-    return sorted((ROOT / folder).rglob("*.py"), key=lambda p: (p.parent.relative_to(ROOT).parts, p.name))
+    found = (p for p in (ROOT / folder).rglob("*.py") if not p.relative_to(ROOT).as_posix().startswith(BUILT))
+    return sorted(found, key=lambda p: (p.parent.relative_to(ROOT).parts, p.name))
 
 
 def tree(folders: tuple[str, ...] = FOLDERS) -> list[str]:

@@ -84,7 +84,7 @@ photo was scaled.</li>
 <li><b>The flip.</b> When another class wins, the search has found its flip (the plot's <i>flip</i> line);
 the key-region style then takes a few more steps to rank the areas (the progress bar's <i>steps in all</i>).
 A last pass makes sure the change survives saving as an ordinary 8-bit image; the plot's last point, <i>saved</i>, is that image, and its
-numbers are the ones the captions, the summary and the export state.</li>
+numbers are the ones the captions, the summary and the export give.</li>
 <li><b>Reading the result.</b> The sentence above the views says what happened. <i>Adjusted</i> is the
 changed photo; with the textbook style it usually looks the same, because the change is tiny (a few levels
 out of 255). <i>Difference</i> shows where it mattered: the importance of each area for the key
@@ -100,7 +100,8 @@ more or less and see what the model says.</li>
 smallest region that matters. <i>Smallest change</i> lets every pixel move (the textbook method: the
 smallest change, which looks like noise). <i>Blur per pixel</i> removes detail pixel by pixel. When the
 flip lands in a class of the same kind (Egyptian cat → tiger cat), a link explains the whole group
-(“any cat”) instead.</li>
+(“any cat”) instead. A link's choice is for that photo only: the next photo starts from the settings panel's
+own choice again.</li>
 <li><b>Compare Methods</b> (View menu) shows Grad-CAM and gradient saliency next to GradFlip's map.</li>
 <li><b>Export</b> (Ctrl+E) writes the figure, the adjusted image, the maps, a step table and a record
 to a folder.</li>

@@ -487,7 +487,7 @@ class MainWindow(QMainWindow):
         if not self.folders.may_close():  # a folder run's explanations, never exported: export them first?
             return event.ignore()
         try:
-            self.controls.settings().save(self.settings)
+            self.runs.one_off.to_save(self.controls.settings()).save(self.settings)  # a link's choice: not saved
             window_layout.save(self)
             self.settings.sync()
         finally:

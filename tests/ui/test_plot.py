@@ -159,9 +159,9 @@ def test_the_read_out_follows_the_arrow_keys_as_well_as_the_mouse(qtbot):
     qtbot.keyClick(plot.plot, Qt.Key.Key_Right)
     assert "step 1" in plot.readout.text() and "tabby 55.0 %" in plot.readout.text()
     qtbot.keyClick(plot.plot, Qt.Key.Key_End)  # the saved image is the last point
-    assert "saved image" in plot.readout.text() and "tiger cat 44.0 %" in plot.readout.text()
+    assert "<b>saved</b> (8-bit)" in plot.readout.text() and "tiger cat 44.0 %" in plot.readout.text()
     qtbot.keyClick(plot.plot, Qt.Key.Key_Right)  # stays there
-    assert "saved image" in plot.readout.text()
+    assert "<b>saved</b> (8-bit)" in plot.readout.text()
     qtbot.keyClick(plot.plot, Qt.Key.Key_Left)
     assert "step 2" in plot.readout.text() and "tabby 40.0 %" in plot.readout.text()
     qtbot.keyClick(plot.plot, Qt.Key.Key_Home)
@@ -245,10 +245,10 @@ def test_the_saved_read_out_says_the_saved_change_is_a_shrunk_copy_of_the_flippi
     plot.show_result(res)
     assert "step 2's change × 0.38" in plot.show_saved_readout()
     plot.show_result(SimpleNamespace(**{**vars(res), "alpha": 1.0}))
-    assert "as exported" in plot.show_saved_readout() and "×" not in plot.show_saved_readout()
+    assert "<b>saved</b> (8-bit) ·" in plot.show_saved_readout() and "×" not in plot.show_saved_readout()
     # the textbook change is refined off that line (boundary walk, 8-bit lattice): no "× alpha" to tell
     plot.show_result(SimpleNamespace(**{**vars(res), "options": SimpleNamespace(style="free")}))
-    assert "as exported" in plot.show_saved_readout() and "×" not in plot.show_saved_readout()
+    assert "<b>saved</b> (8-bit) ·" in plot.show_saved_readout() and "×" not in plot.show_saved_readout()
 
 
 def test_a_read_out_that_wraps_does_not_make_the_plot_jump_under_the_mouse(qtbot):
@@ -271,18 +271,28 @@ def test_a_read_out_that_wraps_does_not_make_the_plot_jump_under_the_mouse(qtbot
     plot._redraw()
     qtbot.wait(50)
     line = plot.readout.fontMetrics().lineSpacing()
+
+    def text_height():  # the shown text's own height (heightForWidth counts the label's minimum height in)
+        room = plot.readout.minimumHeight()
+        plot.readout.setMinimumHeight(0)
+        height = plot.readout.heightForWidth(plot.readout.width())
+        plot.readout.setMinimumHeight(room)
+        return height
+
     plot.show_readout(0)
     qtbot.wait(50)
-    assert plot.readout.height() < 2 * line  # one line
+    assert text_height() < 2 * line  # its text: one line
+    wrapped, frame = plot.readout.height(), plot.frame.height()
+    assert wrapped >= 2 * line  # but the room of the saved point's two lines, before the mouse gets there
     plot.show_saved_readout()
     qtbot.wait(50)
-    wrapped, frame = plot.readout.height(), plot.frame.height()
-    assert wrapped >= 2 * line  # two lines or more
+    assert text_height() >= 2 * line  # two lines or more
+    assert plot.readout.height() == wrapped and plot.frame.height() == frame  # nothing moved
     plot.show_readout(1)
     qtbot.wait(50)
     assert plot.readout.height() == wrapped and plot.frame.height() == frame  # nothing moved
     plot.start(labels, [0], "military uniform", np.array([0.39, 0.08, 0.03, 0.02, *rest], np.float32))
-    assert plot.readout.minimumHeight() == 0  # a new result measures again
+    assert plot.readout.minimumHeight() < wrapped  # a new result (no saved point yet) measures again: one line
 
 
 def test_labels_that_look_like_markup_are_shown_as_written(qtbot):

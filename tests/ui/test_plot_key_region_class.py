@@ -108,3 +108,4 @@ def test_a_short_plot_keeps_the_key_regions_class_which_the_sentence_names_first
     legend = [label.text for _, label in plot.legend.items]
     assert any(t.startswith("key region alone: abaya") for t in legend), legend
     assert len(legend) < 5  # still cramped: something else gave way (the tooltip names it)
+

@@ -151,7 +151,7 @@ def test_a_run_extended_by_the_8bit_pass_is_marked(qtbot, window):
     assert window.plot.eight_bit_line.isVisible() and window.plot.eight_bit_line.value() == eight
     assert f"Steps {eight}–{len(result.steps)} made the flip survive 8-bit saving" in window.views.adjusted.caption.toolTip()
     assert "8-bit pass" in window.plot.show_readout(len(result.steps))
-    assert "saved image" in window.plot.show_saved_readout()
+    assert "<b>saved</b> (8-bit" in window.plot.show_saved_readout()
     assert_numbers_agree(window, result)
 
 
@@ -210,7 +210,7 @@ def test_key_explorer_is_a_visible_control_whose_answer_neither_jumps_nor_is_cut
     assert window.views.original.overlay() is None
 
 
-def test_summary_offers_the_whole_group_when_the_flip_stays_in_it(qtbot, window):
+def test_summary_offers_the_whole_group_when_the_flip_stays_in_it(qtbot, window, tmp_path):
     result = run_and_wait(qtbot, window, FREE)
     assert result.original.label == "Egyptian cat" and result.final.index in range(281, 286)
     summary = window.views.summary.text()
@@ -221,11 +221,17 @@ def test_summary_offers_the_whole_group_when_the_flip_stays_in_it(qtbot, window)
     group_run = blocker.args[0]
     assert sorted(group_run.explained) == [281, 282, 283, 284, 285]
     assert window.controls.settings().target_mode == "group" and window.controls.settings().group == "cat"
+    # for this photo only: the saved target stays the top class, and another photo starts from it again (before, an
+    # espresso opened next was explained as "any cat": nothing to flip)
+    assert window.settings.value("run/target_mode") == "top"
+    with qtbot.waitSignal(window.classified, timeout=RUN_TIMEOUT_MS):
+        window.open_path(str(make_image_file(tmp_path / "next.png", 80, 60)))
+    assert window.controls.settings().target_mode == "top" and window.controls.settings().style == FREE.style
 
 
 def test_a_group_run_that_cannot_flip_offers_the_way_back_to_the_top_class(qtbot, window, tmp_path):
-    # "Explain any cat" keeps the group chosen (it is saved): on the next photo, not a cat, the run said
-    # "not in the group; nothing to flip" and offered no way back but the settings panel
+    # a group chosen in the panel stays chosen: on the next photo, not a cat, the run said "not in the group;
+    # nothing to flip" and offered no way back but the settings panel
     window.controls.set_settings(RunSettings(style="free", target_mode="group", group="cat"))
     path = make_image_file(tmp_path / "other.png", 80, 60)
     with qtbot.waitSignal(window.classified, timeout=RUN_TIMEOUT_MS):

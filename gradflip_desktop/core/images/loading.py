@@ -243,6 +243,41 @@ def _sniff_text(head: bytes) -> str | None:
     return None
 
 
+def _tiff_kind(fp) -> str | None:
+    """A TIFF whose first directory reads whole: its samples in words ("3 channels of 32-bit floats"); ``None`` when
+    the directory is cut off or makes no sense (then the header is truncated or corrupt)."""
+    import struct
+
+    def first(kind: int, n: int, value: bytes) -> int:  # a tag's first value (inline, or at the offset it holds)
+        size = 2 if kind == 3 else 4
+        if size * n > 4:
+            fp.seek(struct.unpack(end + "I", value)[0])
+            value = fp.read(size)
+        return struct.unpack(end + ("H" if size == 2 else "I"), value[:size])[0]
+
+    try:
+        fp.seek(0)
+        end = "<" if fp.read(2) == b"II" else ">"
+        fp.seek(4)
+        (offset,) = struct.unpack(end + "I", fp.read(4))
+        fp.seek(offset)
+        (count,) = struct.unpack(end + "H", fp.read(2))
+        entries = fp.read(12 * count)
+        if not 0 < count < 1000 or len(entries) != 12 * count:
+            return None
+        raw = [struct.unpack(end + "HHI4s", entries[12 * i: 12 * i + 12]) for i in range(count)]
+        tags = {tag: first(kind, n, value) for tag, kind, n, value in raw if tag in (256, 257, 258, 277, 339)}
+    except (OSError, struct.error):
+        return None
+    finally:
+        fp.seek(0)
+    if 256 not in tags or 257 not in tags:  # no width or height: not a whole directory
+        return None
+    sample = {1: "integers", 2: "signed integers", 3: "floats"}.get(tags.get(339, 1), "samples of an unknown kind")
+    channels, bits = tags.get(277, 1), f"{tags[258]}-bit " if 258 in tags else ""
+    return f"{channels} channel{'s' if channels != 1 else ''} of {bits}{sample}"
+
+
 def _sniff_unidentified(head: bytes) -> str:
     """Why Pillow could not identify a file, as specifically as the first bytes allow."""
     fmt = _signature(head)
@@ -318,6 +353,10 @@ def _load(fp, label, src_name, src_path, max_side, max_pixels) -> ImageData:
         im = Image.open(fp, formats=safe_formats())
         w, h = im.size
     except UnidentifiedImageError:
+        kind = _tiff_kind(fp) if _signature(head) == "TIFF" else None
+        if kind is not None:  # a whole TIFF of a kind Pillow does not decode: it was called "truncated or corrupt"
+            raise ImageError(f"{label} is a TIFF image of {kind}, which GradFlip cannot read (Pillow does not decode "
+                             "it); save it as an 8- or 16-bit PNG or TIFF") from None
         raise ImageError(f"{label} {_sniff_unidentified(head)}") from None
     except Image.DecompressionBombError as exc:
         raise ImageError(f"{label} was refused as a possible decompression bomb: {exc}") from None

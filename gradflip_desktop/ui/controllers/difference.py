@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import time
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -302,9 +303,12 @@ class DifferenceController(QObject):
         kind = self.keys.kind if self.keys is not None else "pixels"
         fill = str(getattr(self.keys.source, "fill", "blur")) if kind == "region" else "blur"
         found = self.keys.found if self.keys is not None and self.keys.flips else None
-        paren = None
-        if kind == "region" and flips and explained is not None and self.w.result is not None:  # as the sentence
-            paren = alone_probabilities(self.w.result, prediction, explained)
+        paren, result = None, self.w.result
+        if kind == "region" and flips and explained is not None and result is not None:  # as the sentence
+            paren = alone_probabilities(result, prediction, explained)
+        if not flips and explained is not None and result is not None and len(result.explained) > 1:
+            # a group run's set that does not flip it: the group stays on top ("any cat (95.1 %)", not its best member)
+            prediction = SimpleNamespace(label=any_of(result.explained_name), probability=explained)
         return key_answer_text(kind, k, n, prediction, flips, fill, self._target, self._dark, found, paren)
 
     def key_count_changed(self, k: int) -> None:

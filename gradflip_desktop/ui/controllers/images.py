@@ -78,6 +78,15 @@ class LoadedImage:
     file: dict | None = None  # the file's fingerprint as it was loaded (the exported record's ``image.file``)
 
 
+def _same_photo(a: tuple | None, b: tuple | None) -> bool:
+    """Two ``(path or array, name)`` sources are the same photo (reloaded at another working size, opened again)."""
+    if a is None or b is None:
+        return False
+    if isinstance(a[0], np.ndarray) or isinstance(b[0], np.ndarray):
+        return a[0] is b[0]
+    return str(a[0]) == str(b[0])
+
+
 def load_image_task(task, source, name: str, remember: str | None, max_side: int | None = None) -> LoadedImage:
     """Decode a file (path) or an H x W x C array into ImageData at the working size ``max_side``
     (None: the core's default) in the background thread."""
@@ -319,6 +328,9 @@ class ImagesController(QObject):
         w = self.w
         w.runs.stop()
         image = loaded.image
+        restored = None if _same_photo(loaded.source, self.source) else w.runs.one_off.next_photo(w.controls.settings())
+        if restored is not None:  # another photo: a link's choice was for the last one only
+            w.controls.set_settings(restored)
         self.source, self.file = loaded.source, loaded.file
         w.image = image
         w.controls.set_photo_size(getattr(image, "original_size", None))  # the memory note is about this photo

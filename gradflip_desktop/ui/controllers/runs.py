@@ -21,6 +21,7 @@ from gradflip_desktop.core.results import Progress
 from ..settings import TARGET_GROUP, RunSettings
 from ..widgets.elision import LEGEND_CHARS, elide_end
 from ..worker import TaskSlot, error_message
+from .one_off import OneOffChoice
 
 if TYPE_CHECKING:
     from gradflip_desktop.core.results import ExplainResult, Step
@@ -28,8 +29,7 @@ if TYPE_CHECKING:
     from ..main_window import MainWindow
     from .model_session import ModelSession
 
-PHASE_TEXT = {  # what a step of each phase of the core's run is doing, for the progress bar (short: the bar
-    # is ~340 px wide in a 1,024 px window, and its text does not wrap)
+PHASE_TEXT = {  # what a step of each phase of the run is doing, for the progress bar (short: ~340 px, no wrapping)
     "eight_bit": "making it survive 8-bit saving",
     "sharpen": "sharpening the map past the flip",
     "restore": "importance map (restoring detail)",
@@ -67,8 +67,8 @@ class StepBatch:
     budget: int
     phase: str = "search"
     preview_uint8: np.ndarray | None = None  # the same preview as 8-bit, ready to show
-    # preview_uint8 reduced to about the size the Adjusted panel shows, by (x, y) factor (so the GUI
-    # thread need not downsample it when painting); the full-size preview_uint8 stays what is shown
+    # preview_uint8 reduced to about the Adjusted panel's size, by (x, y) factor (the GUI thread need not downsample
+    # it when painting); the full-size preview_uint8 stays what is shown
     preview_reduced: dict[tuple[int, int], np.ndarray] | None = None
 
 
@@ -207,6 +207,7 @@ class RunsController(QObject):
         self.preview = PreviewSize()
         self._start: RunStart | None = None
         self._summary: tuple | None = None  # (result, its sentence, the links after it)
+        self.one_off = OneOffChoice()  # what the answer's links chose: for this photo only, never saved
 
     @property
     def running(self) -> bool:
@@ -249,7 +250,7 @@ class RunsController(QObject):
             w.run_failed.emit(message)
             return
         self._slot.discard()
-        settings.save(w.settings)
+        self.one_off.to_save(settings).save(w.settings)
         w.result = None
         w.difference.clear("The maps appear here when the run has finished.")
         self._start = None
@@ -359,28 +360,27 @@ class RunsController(QObject):
         nothing = str(result.status) == Status.ALREADY  # no change was searched: another style cannot help
         if (getattr(result.options, "group", None) is not None and not result.flipped) or (
                 nothing and result.target is not None):
-            # a group chosen by the "Explain any cat" link stays chosen (it is saved): on the next photo,
-            # an espresso, the run says "not in the group; nothing to flip", so the way back is one click;
-            # a chosen class the model already sees: explaining why it sees it is one click too
+            # a group chosen in the panel (a link's is for this photo only) on an espresso says "nothing to flip": the
+            # way back is one click; a chosen class the model already sees: explaining why it sees it is one click too
             links.append(_link("target:top", "Explain the top class"))
         if nothing:
             return links
         if getattr(result.options, "style", "free") != "free":
             links.append(_link("style:free", "Textbook change"))
-        else:  # and back: the style is remembered for the next session, so the way back is one click too
+        else:  # and back: a textbook style chosen in the panel stays, so the way back is one click too
             links.append(_link("style:region", "Key region"))
         return links
 
     def follow_link(self, href: str) -> None:
-        """A link of the summary: change the one setting it names and explain again."""
+        """A link of the summary: change the one setting it names, for this photo only, and explain again."""
         kind, _, value = href.partition(":")
         current = self.w.controls.settings()
         if kind == "group":
-            current.target_mode, current.group = "group", value
+            current = self.one_off.apply(current, target_mode="group", group=value)
         elif kind == "style":
-            current.style = value
+            current = self.one_off.apply(current, style=value)
         elif kind == "target" and value == "top":
-            current.target_mode = "top"  # the group stays chosen in its box
+            current = self.one_off.apply(current, target_mode="top")  # the group stays chosen in its box
         else:
             return
         self.w.controls.set_settings(current)

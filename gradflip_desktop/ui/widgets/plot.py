@@ -32,8 +32,6 @@ SYMBOLS_UP_TO = 60  # dots on the points of short runs; plain lines for long one
 SAVED_LABEL_ROOM_PX = 24.0  # right of the saved point: half the "saved" tick label fits
 # the steps on the path to the saved image (the region style's "restore" search builds the map on other images)
 PLOTTED_PHASES = ("search", "eight_bit")
-
-
 AXIS_TITLES_MIN_PX = 150  # a plot shorter than this shows its axes without their titles (see _fit_legend)
 
 
@@ -142,7 +140,7 @@ class ProbabilityPlot(QWidget):
         self._cursor = None
         self.hover_line.hide()
         self.readout.setText(EMPTY_HINT)
-        self.readout.setMinimumHeight(0)  # a new result: the read-out's room is measured again (_readout)
+        self.readout.setMinimumHeight(0)  # a new result: the read-out's room is measured again (_reserve_readout)
         if keep_items:
             return
         self.shown: list[int] = []
@@ -317,16 +315,13 @@ class ProbabilityPlot(QWidget):
             ys = [self._explained_series(rows[-1:])[0], float(self.saved[self.explained].sum())]
             self.saved_curves[0].setData(sx, ys)
             top = max(top, ys[1])
+            self.saved_curves[1].setData(*((sx, [float(rows[-1, flip_to]), float(self.saved[flip_to])]) if flip_to is not None else ([], [])))
             if flip_to is not None:
-                self.saved_curves[1].setData(sx, [float(rows[-1, flip_to]), float(self.saved[flip_to])])
                 top = max(top, float(self.saved[flip_to]))
-            else:
-                self.saved_curves[1].setData([], [])
-            if key is not None and key in runners:  # the star: the key region alone, in its class's colour
-                self.key_point.setData([self.saved_x], [self.key_p], symbolBrush=RUNNER_COLORS[shown.index(key) - 1])
-                top = max(top, self.key_p)
-            else:
-                self.key_point.setData([], [])
+            star = key is not None and key in runners  # the star: the key region alone, in its class's colour
+            self.key_point.setData([self.saved_x] if star else [], [self.key_p] if star else [],
+                                   symbolBrush=RUNNER_COLORS[shown.index(key) - 1 if star else 0])
+            top = max(top, self.key_p) if star else top
             best = [float(rows[-1, self.explained].max()), float(self.saved[self.explained].max())]
             self.saved_best_curve.setData(*((sx, best) if group else ([], [])))
         else:
@@ -336,21 +331,20 @@ class ProbabilityPlot(QWidget):
         self.top = top
         self._fit_x()
         for line, where in ((self.flip_line, self.flip_step), (self.eight_bit_line, self.eight_bit_step)):
-            if where is not None:
-                line.setValue(where)
-                line.show()
-            else:
-                line.hide()
+            line.setValue(where if where is not None else line.value())
+            line.setVisible(where is not None)
+        self._reserve_readout()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(event)
         self._fit_legend()
+        if event.size().width() != event.oldSize().width() and self.saved is not None:
+            self._reserve_readout()
 
     def _fit_legend(self, *_) -> None:
         """The legend fitted to the plot's height and at most :data:`.legend.LEGEND_SHARE` of its width (:mod:`.legend`), and
-        axis titles only on a plot tall enough for them ("probability" runs vertically). A 1024×700 window with
-        Compare Methods on cut off the step axis: the plot item cannot be shorter than its legend or its left axis
-        title, and it then outgrows its widget."""
+        axis titles only on a plot tall enough for them ("probability" runs vertically). A 1024×700 window with Compare
+        Methods on cut off the step axis: the plot item cannot be shorter than its legend or left axis title."""
         item = self.plot.getPlotItem()
         changed = False
         tall = self.plot.viewport().height() >= AXIS_TITLES_MIN_PX
@@ -452,26 +446,28 @@ class ProbabilityPlot(QWidget):
         self._cursor = int(np.argmin(np.abs(np.asarray(self.x) - xv)))
         self.show_readout(self._cursor)
 
+    def _saved_args(self) -> tuple:
+        note = f"<b>saved</b> (8-bit{self.saved_note})"  # short: one line in a 1,280 px window (the tooltip says more)
+        return self.saved, note, self.saved_x
+
+    def _row_args(self, row: int) -> tuple:
+        row = max(0, min(row, len(self.rows) - 1))
+        step = self.x[row]
+        eight = self.eight_bit_step is not None and step >= self.eight_bit_step
+        what = ", ".join(w for w in ("the 8-bit pass" if eight else "", self.notes.get(row, "")) if w)
+        return self.rows[row], f"<b>step {step}</b>" + (" (unchanged)" if step == 0 else f" ({what})" if what else ""), step
+
     def show_saved_readout(self) -> str:
         """Describe the saved (8-bit) image in the read-out; returns the text."""
-        if self.saved is None or self.saved_x is None:
-            return ""
-        note = f"<b>saved</b> (8-bit{self.saved_note})" if self.saved_note else "<b>saved image</b> (8-bit, as exported)"
-        return self._readout(self.saved, note, self.saved_x)
+        return "" if self.saved is None or self.saved_x is None else self._readout(*self._saved_args())
 
     def show_readout(self, row: int) -> str:
         """Describe point ``row`` (0 = unchanged image) in the read-out; returns the text."""
-        row = max(0, min(row, len(self.rows) - 1))
-        step = self.x[row]
-        what = "the 8-bit pass" if self.eight_bit_step is not None and step >= self.eight_bit_step else ""
-        what = ", ".join(w for w in (what, self.notes.get(row, "")) if w)
-        title = f"<b>step {step}</b>" + (" (unchanged)" if step == 0 else f" ({what})" if what else "")
-        return self._readout(self.rows[row], title, step)
+        return self._readout(*self._row_args(row))
 
-    def _readout(self, p: np.ndarray, title: str, x: float) -> str:
+    def _readout_text(self, p: np.ndarray, title: str, x: float) -> str:
         name = self.explained_name if len(self.explained) == 1 else any_of(self.explained_name)
-        parts = [title]
-        parts.append(f"<span style='color:{EXPLAINED_COLOR}'>{plain(name)} {100 * float(p[self.explained].sum()):.1f} %</span>")
+        parts = [title, f"<span style='color:{EXPLAINED_COLOR}'>{plain(name)} {100 * float(p[self.explained].sum()):.1f} %</span>"]
         if len(self.explained) > 1:  # the flip test compares single classes: the group's best one
             best = max(self.explained, key=lambda i: float(p[i]))
             parts.append(f"<span style='color:{EXPLAINED_COLOR}'>its best, {plain(self.label(best))} {100 * float(p[best]):.1f} %</span>")
@@ -480,12 +476,25 @@ class ProbabilityPlot(QWidget):
             if idx is not None:
                 key = f"; key region alone: {100 * self.key_p:.1f} %" if idx == self.key_class and x == self.saved_x else ""
                 parts.append(f"<span style='color:{c}'>{plain(self.label(idx))} {100 * float(p[idx]):.1f} %{key}</span>")
+        return " · ".join(parts)
+
+    def _readout(self, p: np.ndarray, title: str, x: float) -> str:
         self.hover_line.setValue(x)
         self.hover_line.show()
-        text = " · ".join(parts)
+        text = self._readout_text(p, title, x)
         self.readout.setText(text)
-        # the tallest read-out of this result keeps its room: one that wrapped shrank the plot under the mouse
-        # (its legend dropped the key region's entry), and the next, one line again, grew it back
-        need = self.readout.heightForWidth(max(1, self.readout.width()))
-        self.readout.setMinimumHeight(max(self.readout.minimumHeight(), need))
+        self._reserve_readout()
         return text
+
+    def _reserve_readout(self) -> None:
+        """Room for the result's longest read-out at this width (the saved point's or the last step's), from the start: one
+        that wrapped only under the mouse shrank the plot there (axis titles and legend entries went), the next grew it."""
+        if not self.rows or not self.explained:
+            return
+        self.readout.setMinimumHeight(0)  # heightForWidth counts it in
+        shown, need = self.readout.text(), self.readout.heightForWidth(max(1, self.readout.width()))
+        for args in ([self._saved_args()] if self.saved is not None and self.saved_x is not None else []) + [self._row_args(-1)]:
+            self.readout.setText(self._readout_text(*args))
+            need = max(need, self.readout.heightForWidth(max(1, self.readout.width())))
+        self.readout.setText(shown)
+        self.readout.setMinimumHeight(need)

@@ -544,3 +544,18 @@ def test_one_line_escapes_controls_but_keeps_the_spaces_of_other_scripts():
 
     assert one_line("a\nb\tc\x1b\u2028") == "a\\nb\\tc\\x1b\\u2028"
     assert one_line("日本語\u3000猫 caf\u00e9\u00a0.png") == "日本語\u3000猫 caf\u00e9\u00a0.png"
+
+
+def test_a_whole_tiff_of_a_kind_pillow_cannot_decode_is_not_called_corrupt(tmp_path, photo):
+    """A valid 3-channel 32-bit float TIFF (tifffile writes them; scikit-image, in the test extra, needs tifffile) was
+    refused as "starts like a TIFF file but its header is truncated or corrupt"."""
+    import tifffile
+
+    path = tmp_path / "float.tif"
+    tifffile.imwrite(path, photo.astype(np.float32) / 255.0, photometric="rgb")
+    msg = refused(path)
+    assert msg.startswith("“float.tif” is a TIFF image of 3 channels of 32-bit floats, which GradFlip cannot read")
+    assert "truncated" not in msg and "PNG" in msg
+    data = path.read_bytes()  # the same file cut inside its directory: truncated or corrupt, as before
+    cut = write(tmp_path, "cut.tif", data[: int.from_bytes(data[4:8], "little") + 20])
+    assert "truncated or corrupt" in refused(cut)

@@ -341,3 +341,22 @@ def test_the_colour_bar_says_what_full_brightness_is_as_the_figure_does(qtbot, w
     assert "Full brightness is this photo's top 0.5 % of the map" in tip and "importance map (%)" in tip, tip
     top = maps.heat_top(window.result.importance_map())
     assert window.views.colorbar.levels()[1] == pytest.approx(100 * top, rel=1e-4)
+
+
+def test_a_group_runs_key_region_line_names_the_group_where_it_does_not_flip(qtbot, window):
+    """An "any cat" run: a slider region that does not flip it said "does not flip it: Egyptian cat (82.5 %)", one
+    member of the group, while the same line at the region's size said "any cat now 0.2 %". It names the group."""
+    from helpers import RUN_TIMEOUT_MS
+
+    from gradflip_desktop.ui.settings import RunSettings
+
+    window.controls.set_settings(RunSettings(target_mode="group", group="cat"))
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
+        window.explain()
+    result = window.result
+    assert len(result.explained) == 5 and result.key_region is not None
+    with qtbot.waitSignal(window.key_answer_shown, timeout=30_000) as answer:
+        window.views.set_key_count(0)
+    assert result.original.index in result.explained and not result.is_flip(answer.args[0].top[0].index)
+    line = window.views.key_answer.text().replace("&nbsp;", " ")
+    assert f"does not flip it: <b>any cat</b> ({100 * answer.args[0].explained:.1f} %)" in line, line

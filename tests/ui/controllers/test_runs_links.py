@@ -60,3 +60,27 @@ def test_a_model_that_does_change_keeps_its_way_to_the_other_style(qtbot, tiny_w
     # a zero gradient of the key-region search is the mask's: the textbook change can still move any pixel
     result, summary = _explain_with(qtbot, tiny_window, _constant(Flat()), "region")
     assert str(result.status) == "zero_gradient" and "href='style:free'" in summary
+
+
+def test_a_style_link_is_for_this_photo_only(qtbot, tiny_window, tmp_path):
+    """"Textbook change" ran the textbook style and saved it: the next photo, and the next session, started in it."""
+    from helpers import make_image_file
+
+    w = tiny_window
+    _explain_with(qtbot, w, make_tiny(seed=1), "region")
+    assert "href='style:free'" in w.views.summary.text()
+    with qtbot.waitSignal(w.run_finished, timeout=RUN_TIMEOUT_MS) as blocker:
+        w.views.summary.linkActivated.emit("style:free")
+    assert blocker.args[0].options.style == "free" and w.controls.settings().style == "free"  # the panel says what ran
+    assert w.settings.value("run/style") == "region"  # what is saved is the user's choice
+    with qtbot.waitSignal(w.classified, timeout=RUN_TIMEOUT_MS):  # the same photo at another working size
+        w.controls.working_size.setValue(w.controls.working_size.value() // 2)
+    assert w.controls.settings().style == "free"
+    with qtbot.waitSignal(w.classified, timeout=RUN_TIMEOUT_MS):
+        w.open_path(str(make_image_file(tmp_path / "next.png", 64, 48)))
+    assert w.controls.settings().style == "region"
+    w.views.summary.linkActivated.emit("style:free")
+    with qtbot.waitSignal(w.run_finished, timeout=RUN_TIMEOUT_MS):
+        pass
+    w.close()
+    assert w.settings.value("run/style") == "region"
