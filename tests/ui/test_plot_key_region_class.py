@@ -7,7 +7,9 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
+from PySide6.QtCore import Qt
 
 from gradflip_desktop.ui.widgets.plot import ProbabilityPlot
 
@@ -44,6 +46,9 @@ def test_the_key_regions_own_class_is_drawn_and_named(qtbot):
     # a star at the saved point: the key region alone's probability (the whole change's curve stays near 0)
     sx, sy = plot.key_point.getData()
     assert list(sx) == [plot.saved_x] and sy[0] == pytest.approx(0.102)
+    # its legend sample is the star on the class's dashed curve (the curve had no entry of its own)
+    pen, curve_pen = pg.mkPen(plot.key_point.opts["pen"]), curve.opts["pen"]
+    assert pen.style() == Qt.PenStyle.DashLine and pen.color() == pg.mkPen(curve_pen).color()
     # the read-out: abaya over the whole change, then the key region alone's number (the key-region line's 10.2 %)
     assert "abaya 1.0 %; key region alone: 10.2 %" in plot.show_saved_readout()
     assert "key region alone" not in plot.show_readout(3)

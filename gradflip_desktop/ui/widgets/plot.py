@@ -82,8 +82,8 @@ class ProbabilityPlot(QWidget):
                            symbolBrush=c, symbolPen=pg.mkPen("w", width=1))
             for c in (EXPLAINED_COLOR, FLIP_COLOR)
         ]
-        # the key region alone's class (when the figure's title names another class than the whole change's):
-        # its probability with only the key region's detail removed, a star at the saved point (its curve is dashed)
+        # the key region alone's class (when the figure's title names another class than the whole change's): its
+        # probability with only the key region's detail removed, a star at the saved point (its curve dashed, as its sample)
         self.key_point = self.plot.plot(pen=None, symbol="star", symbolSize=14, symbolPen=pg.mkPen("w", width=1))
         # a group run: the saved point of its best single class (the group's sum can stay above the class it
         # flipped to; this point shows the flip holds in the saved image)
@@ -319,8 +319,9 @@ class ProbabilityPlot(QWidget):
             if flip_to is not None:
                 top = max(top, float(self.saved[flip_to]))
             star = key is not None and key in runners  # the star: the key region alone, in its class's colour
-            self.key_point.setData([self.saved_x] if star else [], [self.key_p] if star else [],
-                                   symbolBrush=RUNNER_COLORS[shown.index(key) - 1 if star else 0])
+            color = RUNNER_COLORS[shown.index(key) - 1 if star else 0]  # a pen on one point: only the legend draws it
+            self.key_point.setData([self.saved_x] if star else [], [self.key_p] if star else [], symbolBrush=color,
+                                   pen=pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine))  # (the dashed curve's)
             top = max(top, self.key_p) if star else top
             best = [float(rows[-1, self.explained].max()), float(self.saved[self.explained].max())]
             self.saved_best_curve.setData(*((sx, best) if group else ([], [])))
@@ -338,8 +339,7 @@ class ProbabilityPlot(QWidget):
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(event)
         self._fit_legend()
-        if event.size().width() != event.oldSize().width() and self.saved is not None:
-            self._reserve_readout()
+        self._reserve_readout() if event.size().width() != event.oldSize().width() else None  # its room at this width
 
     def _fit_legend(self, *_) -> None:
         """The legend fitted to the plot's height and at most :data:`.legend.LEGEND_SHARE` of its width (:mod:`.legend`), and

@@ -27,8 +27,7 @@ pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
 
 
 KEY_SLIDER_STEPS = 1000
-SLIDER_NOTE = (" <i>The outline now shows the key-set slider's choice, not the set the run found (the line beside the "
-               "slider says what it does).</i>")
+SLIDER_NOTE = "<br><i>outlined: the slider's choice, not the set the run found</i>"  # on the Original's caption
 KEY_TIP = ("Key pixels: the pixels with the largest change, as many as it takes to flip the decision on their own "
            "(the rest of the photo unchanged). They are outlined on the Original. Move the slider to try more or fewer; "
            "the model's answer for that image appears here.")
@@ -309,14 +308,14 @@ class ResultViews(QWidget):
         return self._key_total > 0 and self._key_count != self._key_found
 
     def _show_summary(self) -> None:
-        # the sentence names the set the run found ("the outlined 42 %"); moved off it, the slider's set is outlined
-        moved = self.key_moved
+        # the sentence names the set the run found ("the outlined 42 %"); moved off it, the slider's set is outlined, and
+        # the Original's caption (fixed height) says so: a note in the sentence pushed the views and the slider down
         text = self._summary_text
-        if moved:  # after the sentence, before its links ("Explain “any cat”" · "Textbook change")
-            at = text.find("&nbsp;&nbsp;<a ")
-            text = text + SLIDER_NOTE if at < 0 else text[:at] + SLIDER_NOTE + text[at:]
         self.summary.setText(text)
         self.summary.setToolTip(text if len(text) > 120 else "")
+        caption = self.original.caption
+        base = caption.text().replace(SLIDER_NOTE, "")
+        caption.setText(base + SLIDER_NOTE if self.key_moved and base else base)
 
     # -- captions ------------------------------------------------------------------------------------------
     def set_caption(self, panel: ImagePanel, rich_text: str, tooltip: str = "") -> None:

@@ -8,40 +8,37 @@ import pytest
 pytestmark = pytest.mark.gui
 
 
-def test_the_sentence_says_when_the_outline_is_the_sliders_choice(qtbot):
+def test_the_original_says_when_the_outline_is_the_sliders_choice(qtbot):
     from gradflip_desktop.ui.widgets.views import SLIDER_NOTE, ResultViews
 
     views = ResultViews()
     qtbot.addWidget(views)
+    views.resize(1000, 600)
+    views.show()
     sentence = "Removing detail in the outlined 42&nbsp;% of the image (6 areas) turns Egyptian cat into fox squirrel"
-    views.set_summary(sentence)
+    links = "&nbsp;&nbsp;<a href='group:cat'>Explain “any cat”</a>"
+    views.set_summary(sentence + links)
+    views.set_caption(views.original, "<b>Egyptian cat</b> — 79.0 %")
     views.set_key_pixels(total=10_000, found=4_200, title="Key region")
-    assert views.summary.text() == sentence
+    assert views.original.caption.text() == "<b>Egyptian cat</b> — 79.0 %"
+    qtbot.wait(20)
+    top = views.original.geometry().top()
     views.set_key_count(3_350)  # the slider moved: the outline is no longer the run's region
-    assert views.summary.text() == sentence + SLIDER_NOTE
+    assert views.original.caption.text() == "<b>Egyptian cat</b> — 79.0 %" + SLIDER_NOTE
     assert "not the set the run found" in SLIDER_NOTE
+    # the sentence stays as it was: its note there took a line more and pushed the views (and the slider) down
+    assert views.summary.text() == sentence + links
+    qtbot.wait(20)
+    assert views.original.geometry().top() == top
+    views.set_key_count(3_000)  # once
+    assert views.original.caption.text().count(SLIDER_NOTE) == 1
     views.set_key_count(4_200)  # back at the found set
-    assert views.summary.text() == sentence
+    assert views.original.caption.text() == "<b>Egyptian cat</b> — 79.0 %"
     views.set_key_count(5_000)
     views.clear_result()  # a new photo: no slider, no note
+    views.set_caption(views.original, "<b>espresso</b> — 90.0 %")
     views.set_summary("The model sees espresso (90 %).")
-    assert views.summary.text() == "The model sees espresso (90 %)."
-    views.set_summary(sentence)
-    views.set_key_pixels(total=10_000, found=300, title="Key region")  # a new result: the slider at its found set
-    assert views.summary.text() == sentence
-
-
-def test_the_sliders_note_comes_before_the_sentences_links(qtbot):
-    from gradflip_desktop.ui.widgets.views import SLIDER_NOTE, ResultViews
-
-    views = ResultViews()
-    qtbot.addWidget(views)
-    sentence = "Removing detail in the outlined 42&nbsp;% of the image turns it into fox squirrel."
-    links = "&nbsp;&nbsp;<a href='group:cat'>Explain “any cat”</a> · <a href='style:free'>Textbook change</a>"
-    views.set_summary(sentence + links)
-    views.set_key_pixels(total=10_000, found=4_200, title="Key region")
-    views.set_key_count(1_000)
-    assert views.summary.text() == sentence + SLIDER_NOTE + links
+    assert views.original.caption.text() == "<b>espresso</b> — 90.0 %"
 
 
 def test_a_cleared_result_gives_the_opacity_slider_back(qtbot):
