@@ -265,7 +265,7 @@ def test_a_read_out_that_wraps_does_not_make_the_plot_jump_under_the_mouse(qtbot
     plot.add_steps([SimpleNamespace(index=1, probabilities=np.array([0.10, 0.11, 0.09, 0.04, *rest], np.float32),
                                     flipped=True, phase="search")])
     plot.saved = np.array([0.10, 0.10, 0.09, 0.04, *rest], np.float32)
-    plot.saved_note = "; step 1's change × 0.92, the least that flips"
+    plot.saved_note = "; step 1's change × 0.92"
     plot.key_class, plot.key_p = 3, 0.197
     plot._legend_key = ()
     plot._redraw()

@@ -94,9 +94,9 @@ class ProbabilityPlot(QWidget):
         self.hover_line.hide()
         self.plot.addItem(self.hover_line, ignoreBounds=True)
         self.readout = QLabel("")  # its tooltip, not the plot's: the plot's covered this read-out while hovering
-        self.readout.setToolTip("The probability of each class after each gradient step (step 0: the photo). \"saved\": "
-                                "the saved 8-bit image, the one the captions and the export describe. A rejected step "
-                                "leaves the image as it was, so its curves stay flat.")
+        self.readout.setToolTip("The probability of each class after each gradient step (step 0: the photo). \"saved\": the "
+                                "saved 8-bit image, which the captions and the export describe (\"step 3's change × 0.90\": the "
+                                "least share of the flip step's change that flips). A rejected step leaves the image as it was.")
         self.readout.setTextFormat(Qt.TextFormat.RichText)
         self.readout.setWordWrap(True)
         self._symbols = True
@@ -212,7 +212,7 @@ class ProbabilityPlot(QWidget):
         self.saved = np.asarray(result.final_probabilities, dtype=np.float32)
         alpha, style = float(getattr(result, "alpha", 1.0) or 1.0), getattr(getattr(result, "options", None), "style", "")
         line = result.flipped and getattr(result, "flip_step", None) is not None and alpha < 0.995 and style != "free"
-        self.saved_note = f"; step {result.flip_step}'s change × {alpha:.2f}, the least that flips" if line else ""
+        self.saved_note = f"; step {result.flip_step}'s change × {alpha:.2f}" if line else ""  # what it is: the tooltip
         self.add_steps(result.steps)
 
     def point_count(self) -> int:
