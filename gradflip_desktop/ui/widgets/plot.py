@@ -300,6 +300,7 @@ class ProbabilityPlot(QWidget):
                 # a name 14 letters: "prairie chick…", 121 of ImageNet's names cut)
                 limit = max(LEGEND_CHARS, min(len(what) + 2 + LEGEND_CHARS, LEGEND_ENTRY_CHARS))
                 text = elide_end(f"{what}: {self.label(i)}" if what else self.label(i), limit)
+                self.key_point.setPen(c.opts["pen"]) if i == key else None  # its sample: the star on the dashed curve
                 entries.append((self.key_point if i == key else c, text, 2 if i == key else 3 if i == at_flip and moved else 4 + k))
             if self.saved is not None:
                 entries.append((self.saved_curves[0], "saved image (8-bit)", 2))
@@ -319,9 +320,8 @@ class ProbabilityPlot(QWidget):
             if flip_to is not None:
                 top = max(top, float(self.saved[flip_to]))
             star = key is not None and key in runners  # the star: the key region alone, in its class's colour
-            color = RUNNER_COLORS[shown.index(key) - 1 if star else 0]  # a pen on one point: only the legend draws it
-            self.key_point.setData([self.saved_x] if star else [], [self.key_p] if star else [], symbolBrush=color,
-                                   pen=pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine))  # (the dashed curve's)
+            self.key_point.setData([self.saved_x] if star else [], [self.key_p] if star else [],
+                                   symbolBrush=RUNNER_COLORS[shown.index(key) - 1 if star else 0])
             top = max(top, self.key_p) if star else top
             best = [float(rows[-1, self.explained].max()), float(self.saved[self.explained].max())]
             self.saved_best_curve.setData(*((sx, best) if group else ([], [])))
