@@ -297,6 +297,7 @@ class MainWindow(QMainWindow):
         self.controls.load_model_clicked.connect(self.models.load_dialog)
         self.controls.message.connect(self.show_warning)
         self.controls.working_size_changed.connect(self.images.set_working_size)
+        self.controls.reset_button.clicked.connect(self.runs.one_off.forget)  # a link's choice: the defaults' now
         self.views.diff_settings_changed.connect(self.difference.settings_changed)
         self.views.mode_box.currentIndexChanged.connect(self.runs.refresh_summary)
         self.views.key_count_changed.connect(self.difference.key_count_changed)

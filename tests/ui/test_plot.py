@@ -407,3 +407,26 @@ def test_the_8_bit_label_yields_to_the_flip_label_when_a_second_row_does_not_fit
     assert not plot.eight_bit_line.label.isVisibleTo(plot.eight_bit_line) and 0 < below < 1
     place_mark_labels(plot.flip_line, plot.eight_bit_line, 78.0)
     assert plot.eight_bit_line.label.isVisibleTo(plot.eight_bit_line)
+
+
+def test_a_rejected_steps_longer_read_out_has_its_room_from_the_start(qtbot):
+    """A rejected step's read-out carries its note ("rejected: …") and wrapped to two lines: the plot bounced at
+    every rejected step the mouse passed (the room was measured for the saved point and the last step only)."""
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    plot.resize(860, 240)
+    plot.show()
+    rest = [0.01] * 6
+    labels = ["military uniform", "bulletproof vest", "bow tie", "mortarboard"] + [f"class {i}" for i in range(6)]
+    plot.start(labels, [0], "military uniform", np.array([0.39, 0.08, 0.03, 0.02, *rest], np.float32))
+    note = "rejected: the score did not fall, so the image stays and ε halves; " * 2
+    plot.add_steps([SimpleNamespace(index=i, probabilities=np.array([0.39 - 0.05 * i, 0.08 + 0.01 * i, 0.03, 0.02, *rest],
+                                                                    np.float32), flipped=False, phase="search",
+                                    note=(lambda: note) if i == 2 else (lambda: "")) for i in (1, 2, 3, 4)])
+    qtbot.wait(50)
+    frame = plot.frame.height()
+    for row in (1, 2, 3, 4, 2, 0):
+        text = plot.show_readout(row)
+        qtbot.wait(30)
+        assert plot.frame.height() == frame, (row, text)
+    assert "rejected" in plot.show_readout(2)

@@ -10,12 +10,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, Qt, QTimer
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QVBoxLayout, QWidget
 
 from gradflip_desktop.core.summary import START_TIE, any_of
 
 from .elision import LEGEND_CHARS, LEGEND_ENTRY_CHARS, elide_end
 from .legend import FittedLegend, plain
+from .readout import ReadOut
 from .step_axis import StepAxis
 from .step_marks import mark_lines, place_mark_labels
 
@@ -93,12 +94,7 @@ class ProbabilityPlot(QWidget):
         self.hover_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((128, 128, 128, 120), width=1))
         self.hover_line.hide()
         self.plot.addItem(self.hover_line, ignoreBounds=True)
-        self.readout = QLabel("")  # its tooltip, not the plot's: the plot's covered this read-out while hovering
-        self.readout.setToolTip("The probability of each class after each gradient step (step 0: the photo). \"saved\": the "
-                                "saved 8-bit image, which the captions and the export describe (\"step 3's change × 0.90\": the "
-                                "least share of the flip step's change that flips). A rejected step leaves the image as it was.")
-        self.readout.setTextFormat(Qt.TextFormat.RichText)
-        self.readout.setWordWrap(True)
+        self.readout = ReadOut()
         self._symbols = True
         # a focused plot looks focused: the same 2 px highlight as the focused buttons, on a frame around
         # it (a border on the view itself shrinks its viewport below the scene pyqtgraph lays out)
@@ -339,7 +335,7 @@ class ProbabilityPlot(QWidget):
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(event)
         self._fit_legend()
-        self._reserve_readout() if event.size().width() != event.oldSize().width() else None  # its room at this width
+        self._reserve_readout(fresh=True) if event.size().width() != event.oldSize().width() else None  # at this width
 
     def _fit_legend(self, *_) -> None:
         """The legend fitted to the plot's height and at most :data:`.legend.LEGEND_SHARE` of its width (:mod:`.legend`), and
@@ -486,15 +482,10 @@ class ProbabilityPlot(QWidget):
         self._reserve_readout()
         return text
 
-    def _reserve_readout(self) -> None:
-        """Room for the result's longest read-out at this width (the saved point's or the last step's), from the start: one
-        that wrapped only under the mouse shrank the plot there (axis titles and legend entries went), the next grew it."""
-        if not self.rows or not self.explained:
-            return
-        self.readout.setMinimumHeight(0)  # heightForWidth counts it in
-        shown, need = self.readout.text(), self.readout.heightForWidth(max(1, self.readout.width()))
-        for args in ([self._saved_args()] if self.saved is not None and self.saved_x is not None else []) + [self._row_args(-1)]:
-            self.readout.setText(self._readout_text(*args))
-            need = max(need, self.readout.heightForWidth(max(1, self.readout.width())))
-        self.readout.setText(shown)
-        self.readout.setMinimumHeight(need)
+    def _reserve_readout(self, fresh: bool = False) -> None:
+        """The read-out's room: the saved point's text, the last step's, and one step of each kind of note (a rejected
+        step's, a stalled search's even one), at this width (:meth:`.readout.ReadOut.reserve`)."""
+        if self.rows and self.explained:
+            rows = {len(self.rows) - 1, *{note: row for row, note in self.notes.items()}.values()}
+            saved = [self._saved_args()] if self.saved is not None and self.saved_x is not None else []
+            self.readout.reserve([self._readout_text(*a) for a in saved + [self._row_args(r) for r in rows]], fresh)

@@ -27,7 +27,7 @@ pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
 
 
 KEY_SLIDER_STEPS = 1000
-SLIDER_NOTE = "<br><i>outlined: the slider's choice, not the set the run found</i>"  # on the Original's caption
+SLIDER_NOTE = "<i>outlined: the slider's choice, not the set the run found</i><br>"  # the Original's caption's 1st line
 KEY_TIP = ("Key pixels: the pixels with the largest change, as many as it takes to flip the decision on their own "
            "(the rest of the photo unchanged). They are outlined on the Original. Move the slider to try more or fewer; "
            "the model's answer for that image appears here.")
@@ -115,6 +115,7 @@ class ResultViews(QWidget):
         self._key_count = 0
         self._key_found = 0
         self._summary_text = ""
+        self._original_caption = ("", "")  # (text, tooltip) as last set, without the slider's note
 
         # colour bar of the magnitude and signed maps, horizontal, in real units
         self.colorbar_view = pg.GraphicsLayoutWidget()
@@ -313,14 +314,15 @@ class ResultViews(QWidget):
         text = self._summary_text
         self.summary.setText(text)
         self.summary.setToolTip(text if len(text) > 120 else "")
-        caption = self.original.caption
-        base = caption.text().replace(SLIDER_NOTE, "")
-        caption.setText(base + SLIDER_NOTE if self.key_moved and base else base)
+        self.set_caption(self.original, *self._original_caption)  # first, so the 3 lines never cut it off
 
     # -- captions ------------------------------------------------------------------------------------------
     def set_caption(self, panel: ImagePanel, rich_text: str, tooltip: str = "") -> None:
-        """A panel's caption. Captions have a fixed height (``image_panel.CAPTION_LINES``), so no text changes the
-        size of the views; the tooltip repeats a long caption and explains its numbers."""
+        """A panel's caption, of fixed height (``image_panel.CAPTION_LINES``: no text resizes the views); the tooltip repeats
+        a long one. The Original's starts with :data:`SLIDER_NOTE` while the key-set slider is off the run's set."""
+        if panel is self.original:
+            self._original_caption = (rich_text, tooltip)
+            rich_text = (SLIDER_NOTE if self.key_moved and rich_text else "") + rich_text
         panel.caption.setText(rich_text)
         panel.caption.setToolTip(tooltip or (rich_text if len(rich_text) > 80 else ""))
 

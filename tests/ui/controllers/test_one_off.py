@@ -34,3 +34,27 @@ def test_no_link_changes_nothing():
     s = RunSettings(style="free", target_mode="group", group="cat")
     one = OneOffChoice()
     assert one.to_save(s) == s and one.next_photo(s) is None
+
+
+def test_a_link_after_the_user_took_the_panel_over_gives_back_their_latest_choice():
+    """Key region, "Textbook change", then Blur per pixel picked in the panel, then "Textbook change" again: the next
+    photo started in the key-region style (the first link's "before"), not in the user's latest choice."""
+    one = OneOffChoice()
+    shown = one.apply(RunSettings(style="region"), style="free")
+    shown = one.apply(replace(shown, style="blur"), style="free")
+    assert one.to_save(shown).style == "blur" and one.next_photo(shown).style == "blur"
+
+
+def test_a_group_the_user_picks_after_the_link_stays_theirs():
+    """"Explain any cat", then "any bird" chosen in the group box: the next photo went back to the top class."""
+    one = OneOffChoice()
+    shown = one.apply(RunSettings(target_mode="top", group="dog"), target_mode="group", group="cat")
+    mine = replace(shown, group="bird")
+    assert one.next_photo(mine) is None and one.to_save(mine) == mine
+
+
+def test_forget_drops_the_choice():
+    one = OneOffChoice()
+    shown = one.apply(RunSettings(style="free"), style="region")
+    one.forget()  # Reset: the panel's values (the defaults) are the user's
+    assert one.to_save(shown) == shown and one.next_photo(shown) is None

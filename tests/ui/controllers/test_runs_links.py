@@ -84,3 +84,13 @@ def test_a_style_link_is_for_this_photo_only(qtbot, tiny_window, tmp_path):
         pass
     w.close()
     assert w.settings.value("run/style") == "region"
+
+
+def test_reset_after_a_link_leaves_the_defaults_as_the_users_choice(qtbot, tiny_window):
+    w = tiny_window
+    _explain_with(qtbot, w, make_tiny(seed=1), "free")
+    with qtbot.waitSignal(w.run_finished, timeout=RUN_TIMEOUT_MS):
+        w.views.summary.linkActivated.emit("style:region")  # the link: for this photo only, "free" is saved
+    assert w.runs.one_off.to_save(w.controls.settings()).style == "free"
+    w.controls.reset_button.click()  # the defaults (the key-region style, as the link chose) are the user's now
+    assert w.controls.settings().style == "region" and w.runs.one_off.to_save(w.controls.settings()).style == "region"

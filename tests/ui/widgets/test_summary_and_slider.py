@@ -9,6 +9,8 @@ pytestmark = pytest.mark.gui
 
 
 def test_the_original_says_when_the_outline_is_the_sliders_choice(qtbot):
+    from PySide6.QtWidgets import QLabel
+
     from gradflip_desktop.ui.widgets.views import SLIDER_NOTE, ResultViews
 
     views = ResultViews()
@@ -24,7 +26,7 @@ def test_the_original_says_when_the_outline_is_the_sliders_choice(qtbot):
     qtbot.wait(20)
     top = views.original.geometry().top()
     views.set_key_count(3_350)  # the slider moved: the outline is no longer the run's region
-    assert views.original.caption.text() == "<b>Egyptian cat</b> — 79.0 %" + SLIDER_NOTE
+    assert views.original.caption.text() == SLIDER_NOTE + "<b>Egyptian cat</b> — 79.0 %"
     assert "not the set the run found" in SLIDER_NOTE
     # the sentence stays as it was: its note there took a line more and pushed the views (and the slider) down
     assert views.summary.text() == sentence + links
@@ -32,8 +34,15 @@ def test_the_original_says_when_the_outline_is_the_sliders_choice(qtbot):
     assert views.original.geometry().top() == top
     views.set_key_count(3_000)  # once
     assert views.original.caption.text().count(SLIDER_NOTE) == 1
+    # the caption set again while the slider is off (a device change classifies again): the note stays, and first, so
+    # a full caption (size and loading notes) cuts its last line, never the note
+    long = "<b>Egyptian cat</b> — 79.0 % · 451×300 px · " + "an embedded colour profile was applied; " * 6
+    views.set_caption(views.original, long)
+    assert views.original.caption.text() == SLIDER_NOTE + long
+    shown = QLabel.text(views.original.caption)  # what is drawn (``text()`` is the whole text)
+    assert "outlined: the slider" in shown and "…" in shown and "colour profile was applied; " * 6 not in shown
     views.set_key_count(4_200)  # back at the found set
-    assert views.original.caption.text() == "<b>Egyptian cat</b> — 79.0 %"
+    assert views.original.caption.text() == long
     views.set_key_count(5_000)
     views.clear_result()  # a new photo: no slider, no note
     views.set_caption(views.original, "<b>espresso</b> — 90.0 %")
