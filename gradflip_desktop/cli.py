@@ -431,8 +431,8 @@ def _explain(args) -> int:
                   f"complete, in {args.out}", file=sys.stderr)
         elif inputs:  # what is kept, and how to go on (it said only "interrupted", also for one photo; also with --quiet)
             written = sum(c != EXIT_BAD_INPUT and c != EXIT_INTERNAL for c in codes)
-            print(f"\ngradflip: {written} of {once} result sets are complete in {args.out}; the same command "
-                  "with --resume explains the rest", file=sys.stderr)
+            rest = "; the same command with --resume explains the rest" if written < once else ""  # else: nothing left
+            print(f"\ngradflip: {written} of {once} result sets are complete in {args.out}{rest}", file=sys.stderr)
         raise
     if settings.summary and not args.quiet:
         print(f"gradflip: summary: {Path(args.out) / 'summary.csv'}, gallery: {Path(args.out) / 'index.html'}", file=sys.stderr)

@@ -1246,3 +1246,19 @@ def test_resume_never_waits_on_a_named_pipe_that_took_a_records_name(tiny_cli, f
     assert code == first and "internal error" not in err, err
     rec = json.loads((out / "p1.gradflip.json").read_text(encoding="utf-8"))  # explained again: a file now
     assert sorted(rec["files"].values()) == sorted(f"p1{s}" for s in SUFFIXES)
+
+
+def test_a_one_photo_run_interrupted_after_its_set_was_reported_says_nothing_is_left(tiny_cli, folder, tmp_path, capsys,
+                                                                                     monkeypatch):
+    """Ctrl+C while the summary is written, after the photo's set was done and reported: "1 of 1 result sets are
+    complete …; the same command with --resume explains the rest", with nothing left to explain."""
+    from gradflip_desktop.core.dataset import job
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(job, "write_summary", interrupted)
+    out = tmp_path / "out"
+    assert cli.main(["explain", str(folder / "p0.png"), "--out", str(out), "--no-key-pixels", "--summary"]) == 130
+    err = capsys.readouterr().err
+    assert f"gradflip: 1 of 1 result sets are complete in {out}\n" in err and "--resume" not in err, err

@@ -249,11 +249,12 @@ def _tiff_kind(fp) -> str | None:
     import struct
 
     def first(kind: int, n: int, value: bytes) -> int:  # a tag's first value (inline, or at the offset it holds)
-        size = 2 if kind == 3 else 4
+        code = {1: "B", 3: "H", 4: "I"}[kind]  # BYTE, SHORT, LONG (another type: KeyError, no answer)
+        size = struct.calcsize(code)
         if size * n > 4:
             fp.seek(struct.unpack(end + "I", value)[0])
             value = fp.read(size)
-        return struct.unpack(end + ("H" if size == 2 else "I"), value[:size])[0]
+        return struct.unpack(end + code, value[:size])[0]
 
     try:
         fp.seek(0)
@@ -266,13 +267,14 @@ def _tiff_kind(fp) -> str | None:
         if not 0 < count < 1000 or len(entries) != 12 * count:
             return None
         raw = [struct.unpack(end + "HHI4s", entries[12 * i: 12 * i + 12]) for i in range(count)]
-        tags = {tag: first(kind, n, value) for tag, kind, n, value in raw if tag in (256, 257, 258, 277, 339)}
-    except (OSError, struct.error):
+        tags = {tag: first(kind, n, value) for tag, kind, n, value in raw if tag in (256, 257, 258, 262, 277, 339)}
+    except (OSError, struct.error, KeyError):
         return None
     finally:
         fp.seek(0)
-    if 256 not in tags or 257 not in tags:  # no width or height: not a whole directory
-        return None
+    if not (tags.get(256, 0) > 0 and tags.get(257, 0) > 0 and 1 <= tags.get(277, 1) <= 16 and 1 <= tags.get(258, 1) <= 64
+            and tags.get(262, 1) in (0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 32844, 32845)):  # values a whole TIFF can have
+        return None  # a directory that makes no sense (an unknown colour model, 0 channels): truncated or corrupt
     sample = {1: "integers", 2: "signed integers", 3: "floats"}.get(tags.get(339, 1), "samples of an unknown kind")
     channels, bits = tags.get(277, 1), f"{tags[258]}-bit " if 258 in tags else ""
     return f"{channels} channel{'s' if channels != 1 else ''} of {bits}{sample}"

@@ -559,3 +559,14 @@ def test_a_whole_tiff_of_a_kind_pillow_cannot_decode_is_not_called_corrupt(tmp_p
     data = path.read_bytes()  # the same file cut inside its directory: truncated or corrupt, as before
     cut = write(tmp_path, "cut.tif", data[: int.from_bytes(data[4:8], "little") + 20])
     assert "truncated or corrupt" in refused(cut)
+    # a whole directory that makes no sense (an unknown colour model, 99) is corrupt too, not "a TIFF image of 3 channels
+    # of 8-bit integers, which GradFlip cannot read; save it as an 8- or 16-bit … TIFF"
+    buf = io.BytesIO()
+    Image.fromarray(photo).save(buf, "TIFF")
+    odd = bytearray(buf.getvalue())
+    at = struct.unpack("<I", odd[4:8])[0]
+    for i in range(struct.unpack("<H", odd[at: at + 2])[0]):
+        entry = at + 2 + 12 * i
+        if struct.unpack("<H", odd[entry: entry + 2])[0] == 262:  # PhotometricInterpretation
+            odd[entry + 8: entry + 10] = struct.pack("<H", 99)
+    assert "truncated or corrupt" in refused(write(tmp_path, "odd.tif", bytes(odd)))
