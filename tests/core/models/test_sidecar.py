@@ -156,3 +156,26 @@ def test_a_sidecar_value_of_the_wrong_kind_is_refused_naming_the_field(tmp_path,
 def test_a_sidecar_may_write_bicubic_in_capitals_and_whole_floats():
     pre = Preprocessing.from_dict({"interpolation": " Bicubic", "input_size": [28.0, 28], "antialias": 0})
     assert (pre.interpolation, pre.input_size, pre.antialias) == ("bicubic", (28, 28), False)
+
+
+def test_model_files_of_one_stem_keep_their_own_settings(tmp_path):
+    """digits.pt and digits.onnx side by side shared digits.gradflip.json: the ONNX file got the TorchScript file's
+    format and labels (and failed to load), and saving its settings broke the other's."""
+    pt, onnx = tmp_path / "digits.pt", tmp_path / "digits.onnx"
+    script(SmallCNN(channels=1, classes=10, size=28), pt)
+    pre = Preprocessing(input_size=(28, 28), mean=(0.5,), std=(0.25,), channels=1)
+    first = mf.ModelSpec(str(pt), format="torchscript", labels=[f"d{i}" for i in range(10)], preprocessing=pre)
+    assert mf.write_sidecar(first) == tmp_path / "digits.gradflip.json"  # the documented name, for the first one
+    assert json.loads((tmp_path / "digits.gradflip.json").read_text(encoding="utf-8"))["model_file"] == "digits.pt"
+    assert mf.read_sidecar(onnx) is None  # not the other file's settings
+    second = mf.ModelSpec(str(onnx), format="onnx", labels=[f"o{i}" for i in range(10)])
+    assert mf.write_sidecar(second) == tmp_path / "digits.onnx.gradflip.json"
+    assert mf.read_sidecar(pt) == first and mf.read_sidecar(onnx) == second
+    clf = mf.load_model_file(pt, trust_torchscript=True)
+    assert clf.labels[0] == "d0" and clf.preprocessing == pre
+    # a sidecar that names no model file (written by hand, or by an earlier version) still serves its stem
+    (tmp_path / "digits.onnx.gradflip.json").unlink()
+    data = json.loads((tmp_path / "digits.gradflip.json").read_text(encoding="utf-8"))
+    del data["model_file"]
+    (tmp_path / "digits.gradflip.json").write_text(json.dumps(data), encoding="utf-8")
+    assert mf.read_sidecar(onnx) is not None and mf.read_sidecar(onnx).labels == first.labels

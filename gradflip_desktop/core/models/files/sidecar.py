@@ -16,11 +16,23 @@ __all__ = ["read_sidecar", "read_sidecar_raw", "sidecar_path", "write_sidecar"]
 def sidecar_path(model_path: str | os.PathLike) -> Path:
     """Where the settings of ``model_path`` live: ``net.pth`` → ``net.gradflip.json`` (same folder).
 
-    When ``net.pth.gradflip.json`` exists (several models share a stem) that one is used.
+    ``net.pth.gradflip.json`` when it exists, or when ``net.gradflip.json`` is another model file's (its ``model_file``
+    names another file: ``net.pth``, ``net.onnx`` and ``net.safetensors`` side by side each keep their own settings; one
+    shared sidecar gave the ONNX file the state dict's format and labels, and loading it broke the other).
     """
     p = Path(model_path)
-    full = p.with_name(p.name + SIDECAR_SUFFIX)
-    return full if full.exists() else p.with_name(p.stem + SIDECAR_SUFFIX)
+    full, stem = p.with_name(p.name + SIDECAR_SUFFIX), p.with_name(p.stem + SIDECAR_SUFFIX)
+    return full if full.exists() or not _belongs(stem, p.name) else stem
+
+
+def _belongs(sidecar: Path, name: str) -> bool:
+    """Whether the stem's sidecar (if any) is model file ``name``'s: it names no file (written by hand, or before
+    ``model_file`` was written) or this one. One that cannot be read is (loading says what is wrong with it)."""
+    try:
+        d = json_loads(sidecar.read_text(encoding="utf-8-sig")) if sidecar.is_file() else None
+    except (OSError, ValueError):
+        return True
+    return not isinstance(d, dict) or d.get("model_file") in (None, name)
 
 
 def read_sidecar_raw(model_path: Path) -> tuple[dict, Path] | None:
@@ -56,7 +68,10 @@ def read_sidecar(model_path: str | os.PathLike) -> ModelSpec | None:
 def write_sidecar(spec: ModelSpec, path: str | os.PathLike | None = None) -> Path:
     """Write ``spec`` as JSON next to its model file (or to ``path``); returns the file written."""
     target = Path(path) if path is not None else sidecar_path(spec.path)
-    data = json.dumps(spec.to_dict(base_dir=target.parent.resolve()), indent=2, ensure_ascii=False) + "\n"
+    settings = spec.to_dict(base_dir=target.parent.resolve())
+    if spec.path:  # the model file it is for: another one of the same stem does not take it (sidecar_path)
+        settings["model_file"] = Path(spec.path).name
+    data = json.dumps(settings, indent=2, ensure_ascii=False) + "\n"
     try:  # a temporary file of its own, fsynced, then renamed; removed again on failure
         atomic_write_bytes(target, utf8_bytes(data), overwrite=True)
     except OSError as exc:
