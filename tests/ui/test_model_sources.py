@@ -48,3 +48,8 @@ def test_hugging_face_folder_through_the_dialog(qtbot, window, tmp_path, chosen)
     assert window.model_error is None, window.model_error
     assert window.model_info.labels == ["ant", "bee", "cat"]
     assert sorted(window.controls.top5.labels()) == ["ant", "bee", "cat"]
+    # remembered for the picker, as model files are (a folder was dropped from the list: it is no file)
+    assert str(folder) in window.models.model_files()
+    window.models._remember_model_file(str(tmp_path / "other.pt"))  # another load rewrites the list: still there
+    assert str(folder) in window.models.model_files()
+    assert window.controls.model_box.findData(str(folder)) >= 0

@@ -259,7 +259,8 @@ class ModelsController(QObject):
         value = self.w.settings.value("model/files", [])
         if isinstance(value, str):
             value = [value] if value else []
-        return [str(v) for v in (value or []) if Path(str(v)).is_file()][:MAX_MODEL_FILES]
+        # a Hugging Face model is a folder: it was dropped here (is_file), so it never showed in the picker
+        return [str(v) for v in (value or []) if Path(str(v)).exists()][:MAX_MODEL_FILES]
 
     def _remember_model_file(self, path: str) -> None:
         files = [path] + [f for f in self.model_files() if f != path]
@@ -273,7 +274,8 @@ class ModelsController(QObject):
                 # the name it loaded as this session ("Fruit net", "resnet18 (3 classes, r18.pth)"), else the file's;
                 # "(file)" unless the name says it already (it read "resnet18 (3 classes, r18.pth) (file)")
                 name, file = self._names.get(path, ""), Path(path).name
-                entries.append((path, name if file in name and name != file else f"{name or file} (file)", f"model file {path}"))
+                kind = "folder" if Path(path).is_dir() else "file"
+                entries.append((path, name if file in name and name != file else f"{name or file} ({kind})", f"model {kind} {path}"))
                 keys.add(path)
         if info.key not in keys:
             entries.append((info.key, info.name, info.key))
