@@ -105,6 +105,14 @@ def token_layer(module: nn.Module) -> tuple[str, nn.Module] | None:
     last = max((i for i, (_, m) in enumerate(mods) if is_attention(m)), default=None)
     if last is None:
         return None
+    # Hugging Face declares a layer's norms after its attention (ViTLayer: attention, …, layernorm_before,
+    # layernorm_after): in declaration order the last norm before it was the previous layer's layernorm_after
+    parent = mods[last][0].rpartition(".")[0]
+    block = dict(mods).get(parent)
+    named = [(f"{parent}.{n}", m) for n, m in block.named_children()] if parent and block is not None else []
+    before = [(n, m) for n, m in named if isinstance(m, nn.LayerNorm) and "before" in n.rpartition(".")[2]]
+    if before:
+        return before[0]
     norms = [(n, m) for n, m in mods[:last] if isinstance(m, nn.LayerNorm)]
     return norms[-1] if norms else None
 

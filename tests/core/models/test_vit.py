@@ -25,7 +25,12 @@ def vit(request, tmp_path):
         return mf.load_model_file(path, arch="timm:test_vit"), "net.blocks.5.norm1"
     pytest.importorskip("transformers")
     hf_vit_folder(tmp_path / "hf", labels=("a", "b", "c", "d"), seed=3)
-    return mf.load_model_file(tmp_path / "hf"), "net.model.vit"
+    # the last layer's layernorm_before (Hugging Face declares it after the attention: the previous layer's
+    # layernorm_after was taken, whose tokens the last attention mixes before they reach the class token)
+    clf = mf.load_model_file(tmp_path / "hf")
+    befores = [n for n, _ in clf.module.named_modules() if n.endswith("layernorm_before")]
+    assert len(befores) >= 2 and befores[-1].startswith("net.model.vit")
+    return clf, befores[-1]
 
 
 def test_vit_explains_with_key_pixels_and_exports(vit, image, tmp_path):
@@ -45,7 +50,7 @@ def test_vit_explains_with_key_pixels_and_exports(vit, image, tmp_path):
 def test_vit_gradcam_uses_the_token_grid(vit, image):
     clf, prefix = vit
     name, layer = feature_layer(clf.module)
-    assert name.startswith(prefix) and token_layer(clf.module)[1] is layer
+    assert name == prefix and token_layer(clf.module)[1] is layer
     assert type(layer).__name__ == "LayerNorm"
     cam = gradcam_map(clf, image, 0)
     assert cam.shape == image.shape[:2] and np.isfinite(cam).all() and cam.min() >= 0
