@@ -40,8 +40,11 @@ def gui_remedy(exc: BaseException) -> str:
     stop = "" if text.endswith((".", "?", "!", "…")) else "."  # "… The weights fit resnet18" ended without one
     named = exc.suggestions and f"The weights fit {exc.suggestions[0]}" in text  # the core's message names it
     first = f" ({exc.suggestions[0]} fits)" if exc.suggestions and not named else ""
+    choose = f"Choose the architecture in File ▸ Load Model…{first + '.' if first else ''}"  # not "…."
+    if "fit none of them" in text:  # no torchvision architecture fits: choosing one cannot help, a timm name can
+        choose = "File ▸ Load Model… also takes a timm architecture's name (timm:NAME)."
     remedy = {
-        "architecture": f"\n\nChoose the architecture in File ▸ Load Model…{first + '.' if first else ''}",  # not "…."
+        "architecture": f"\n\n{choose}",
         "preprocessing": "\n\nSet the input size and channels in File ▸ Load Model…",
         "device": "\n\nChoose the CPU as the device.",
     }.get(exc.setting, "")

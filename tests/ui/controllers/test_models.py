@@ -212,6 +212,11 @@ def test_the_architecture_remedy_does_not_repeat_the_fitting_architecture():
     assert "resnet18.\n\nChoose the architecture in File ▸ Load Model…" in message, message
     ended = ModelSettingError("The weights do not fit resnet50. Is the architecture right?", "architecture")
     assert not gui_remedy(ended).startswith(".")
+    # no torchvision architecture fits (a model of the user's own class): "Choose the architecture in File ▸ Load
+    # Model…" right after "the weights fit none of them" sent the user to a list with nothing to pick
+    none = ModelSettingError("Cannot tell which architecture m.pth is for (…); the weights fit none of them: a model of "
+                             "your own class loads as TorchScript", "architecture")
+    assert "Choose the architecture" not in gui_remedy(none) and "timm:NAME" in gui_remedy(none)
 
 
 def test_a_failed_load_reads_as_sentences_in_the_status_bar(qtbot, window):
