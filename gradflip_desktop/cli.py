@@ -378,9 +378,7 @@ def _explain(args) -> int:
     single = _Progress(inputs[0].display if inputs else "", opts.max_steps, args.quiet or many, clf.label)
     codes, records = [], []
     kept = [0]  # inputs whose result set --resume kept, or that failed (a corrupt file: no time): not in the rate
-    order: dict[str, int] = {}  # --json lists the records in input order (batches finish in any order)
-    for i, inp in enumerate(inputs):
-        order.setdefault(str(inp.path), i)
+    order = {str(inp.path): i for i, inp in reversed(list(enumerate(inputs)))}  # --json: input order (its first place)
 
     def on_outcome(o, done: int, total: int) -> None:
         for w in o.notes:
@@ -431,7 +429,8 @@ def _explain(args) -> int:
                   f"complete, in {args.out}", file=sys.stderr)
         elif inputs:  # what is kept, and how to go on (it said only "interrupted", also for one photo; also with --quiet)
             written = sum(c != EXIT_BAD_INPUT and c != EXIT_INTERNAL for c in codes)
-            rest = "; the same command with --resume explains the rest" if written < once else ""  # else: nothing left
+            rest = ("; the same command with --resume explains the rest" if written < once else  # else a summary's rewrite
+                    "; the same command with --resume writes the summary again" if settings.summary else "")
             print(f"\ngradflip: {written} of {once} result sets are complete in {args.out}{rest}", file=sys.stderr)
         raise
     if settings.summary and not args.quiet:

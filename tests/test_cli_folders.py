@@ -1251,14 +1251,19 @@ def test_resume_never_waits_on_a_named_pipe_that_took_a_records_name(tiny_cli, f
 def test_a_one_photo_run_interrupted_after_its_set_was_reported_says_nothing_is_left(tiny_cli, folder, tmp_path, capsys,
                                                                                      monkeypatch):
     """Ctrl+C while the summary is written, after the photo's set was done and reported: "1 of 1 result sets are
-    complete …; the same command with --resume explains the rest", with nothing left to explain."""
+    complete …; the same command with --resume explains the rest", with nothing left to explain (but the summary)."""
     from gradflip_desktop.core.dataset import job
 
     def interrupted(*a, **k):
         raise KeyboardInterrupt
 
+    real = job.write_summary
     monkeypatch.setattr(job, "write_summary", interrupted)
     out = tmp_path / "out"
     assert cli.main(["explain", str(folder / "p0.png"), "--out", str(out), "--no-key-pixels", "--summary"]) == 130
     err = capsys.readouterr().err
-    assert f"gradflip: 1 of 1 result sets are complete in {out}\n" in err and "--resume" not in err, err
+    assert f"gradflip: 1 of 1 result sets are complete in {out}; the same command with --resume writes the summary again\n" in err
+    assert "explains the rest" not in err
+    monkeypatch.setattr(job, "write_summary", real)
+    assert cli.main(["explain", str(folder / "p0.png"), "--out", str(out), "--no-key-pixels", "--summary", "--resume"]) in (0, 1)
+    assert (out / "summary.csv").is_file()  # as it says

@@ -106,13 +106,16 @@ def token_layer(module: nn.Module) -> tuple[str, nn.Module] | None:
     if last is None:
         return None
     # Hugging Face declares a layer's norms after its attention (ViTLayer: attention, …, layernorm_before,
-    # layernorm_after): in declaration order the last norm before it was the previous layer's layernorm_after
-    parent = mods[last][0].rpartition(".")[0]
-    block = dict(mods).get(parent)
-    named = [(f"{parent}.{n}", m) for n, m in block.named_children()] if parent and block is not None else []
-    before = [(n, m) for n, m in named if isinstance(m, nn.LayerNorm) and "before" in n.rpartition(".")[2]]
-    if before:
-        return before[0]
+    # layernorm_after): in declaration order the last norm before it was the previous layer's layernorm_after. The
+    # layer holding the last attention (transformers 4 nests it one level deeper: layer.N.attention.attention) names
+    # the norm that runs before it
+    by_name, parent = dict(mods), mods[last][0]
+    while "." in parent:
+        parent = parent.rpartition(".")[0]
+        before = [(f"{parent}.{n}", m) for n, m in by_name[parent].named_children()
+                  if isinstance(m, nn.LayerNorm) and "before" in n]
+        if before:
+            return before[0]
     norms = [(n, m) for n, m in mods[:last] if isinstance(m, nn.LayerNorm)]
     return norms[-1] if norms else None
 

@@ -327,3 +327,35 @@ def test_swin_v2s_attention_is_an_attention_layer_and_gradcam_reads_its_last_nor
     assert cam.shape == (64, 64) and np.isfinite(cam).all()
     assert not is_attention(type("ClassAttentionBlock", (nn.Module,), {})())
     assert is_attention(type("WindowAttention", (nn.Module,), {})()) and is_attention(nn.MultiheadAttention(8, 2))
+
+
+def test_the_token_layer_of_a_hugging_face_layout_is_the_last_layers_layernorm_before():
+    """Hugging Face declares a layer's norms after its attention, and transformers 4 nests the self-attention one level
+    deeper (layer.N.attention.attention): in declaration order the norm before the last attention was the previous
+    layer's layernorm_after, whose tokens that attention mixes before they reach the class token."""
+    from torch import nn
+
+    from gradflip_desktop.core.attributions import token_layer
+
+    class ViTSelfAttention(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.query = nn.Linear(8, 8)
+
+    class ViTAttention(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.attention, self.output = ViTSelfAttention(), nn.Linear(8, 8)
+
+    class ViTLayer(nn.Module):
+        def __init__(self, nested: bool):
+            super().__init__()
+            self.attention = ViTAttention() if nested else ViTSelfAttention()
+            self.intermediate, self.output = nn.Linear(8, 16), nn.Linear(16, 8)
+            self.layernorm_before, self.layernorm_after = nn.LayerNorm(8), nn.LayerNorm(8)
+
+    for nested in (True, False):  # transformers 4, 5
+        model = nn.Module()
+        model.layer = nn.ModuleList([ViTLayer(nested), ViTLayer(nested)])
+        name, layer = token_layer(model)
+        assert name == "layer.1.layernorm_before" and layer is model.layer[1].layernorm_before

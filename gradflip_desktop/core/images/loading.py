@@ -273,7 +273,7 @@ def _tiff_kind(fp) -> str | None:
     finally:
         fp.seek(0)
     if not (tags.get(256, 0) > 0 and tags.get(257, 0) > 0 and 1 <= tags.get(277, 1) <= 16 and 1 <= tags.get(258, 1) <= 64
-            and tags.get(262, 1) in (0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 32844, 32845)):  # values a whole TIFF can have
+            and tags.get(262, 1) in (0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 32803, 32844, 32845, 34892)):  # TIFF's and DNG's
         return None  # a directory that makes no sense (an unknown colour model, 0 channels): truncated or corrupt
     sample = {1: "integers", 2: "signed integers", 3: "floats"}.get(tags.get(339, 1), "samples of an unknown kind")
     channels, bits = tags.get(277, 1), f"{tags[258]}-bit " if 258 in tags else ""

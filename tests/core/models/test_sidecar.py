@@ -163,6 +163,7 @@ def test_model_files_of_one_stem_keep_their_own_settings(tmp_path):
     format and labels (and failed to load), and saving its settings broke the other's."""
     pt, onnx = tmp_path / "digits.pt", tmp_path / "digits.onnx"
     script(SmallCNN(channels=1, classes=10, size=28), pt)
+    onnx.write_bytes(b"\x08\x07")  # only its name matters here
     pre = Preprocessing(input_size=(28, 28), mean=(0.5,), std=(0.25,), channels=1)
     first = mf.ModelSpec(str(pt), format="torchscript", labels=[f"d{i}" for i in range(10)], preprocessing=pre)
     assert mf.write_sidecar(first) == tmp_path / "digits.gradflip.json"  # the documented name, for the first one
@@ -179,3 +180,32 @@ def test_model_files_of_one_stem_keep_their_own_settings(tmp_path):
     del data["model_file"]
     (tmp_path / "digits.gradflip.json").write_text(json.dumps(data), encoding="utf-8")
     assert mf.read_sidecar(onnx) is not None and mf.read_sidecar(onnx).labels == first.labels
+
+
+def test_a_model_renamed_or_linked_with_its_sidecar_keeps_its_settings(tmp_path):
+    """A sidecar names its model file: copied with the model under another name (digits-v2.pt and
+    digits-v2.gradflip.json), or read through a link to the model, it is still that model's settings."""
+    import shutil
+
+    pt = tmp_path / "digits.pt"
+    script(SmallCNN(channels=1, classes=10, size=28), pt)
+    spec = mf.ModelSpec(str(pt), format="torchscript", labels=[f"d{i}" for i in range(10)])
+    mf.write_sidecar(spec)
+    copy = tmp_path / "v2"
+    copy.mkdir()
+    shutil.copy(pt, copy / "digits-v2.pt")
+    shutil.copy(tmp_path / "digits.gradflip.json", copy / "digits-v2.gradflip.json")  # names digits.pt, not there
+    assert mf.read_sidecar(copy / "digits-v2.pt").labels == spec.labels
+    link = tmp_path / "current.pt"
+    link.symlink_to(pt)
+    mf.write_sidecar(mf.ModelSpec(str(link), format="torchscript", labels=[f"l{i}" for i in range(10)]))
+    assert mf.read_sidecar(link).labels[0] == "l0"  # written for current.pt, read through the link (resolved: digits.pt)
+    # timm's model_best.pth.tar beside model_best.pth: the .tar's sidecar is model_best.pth.gradflip.json by its stem,
+    # the .pth's own name; the .pth neither reads nor overwrites it
+    tar, pth = tmp_path / "model_best.pth.tar", tmp_path / "model_best.pth"
+    shutil.copy(pt, tar)
+    shutil.copy(pt, pth)
+    assert mf.write_sidecar(mf.ModelSpec(str(tar), labels=["t"] * 10)) == tmp_path / "model_best.pth.gradflip.json"
+    assert mf.read_sidecar(pth) is None
+    assert mf.write_sidecar(mf.ModelSpec(str(pth), labels=["p"] * 10)) == tmp_path / "model_best.gradflip.json"
+    assert mf.read_sidecar(tar).labels[0] == "t" and mf.read_sidecar(pth).labels[0] == "p"

@@ -16,27 +16,43 @@ __all__ = ["read_sidecar", "read_sidecar_raw", "sidecar_path", "write_sidecar"]
 def sidecar_path(model_path: str | os.PathLike) -> Path:
     """Where the settings of ``model_path`` live: ``net.pth`` → ``net.gradflip.json`` (same folder).
 
-    ``net.pth.gradflip.json`` when it exists, or when ``net.gradflip.json`` is another model file's (its ``model_file``
-    names another file: ``net.pth``, ``net.onnx`` and ``net.safetensors`` side by side each keep their own settings; one
-    shared sidecar gave the ONNX file the state dict's format and labels, and loading it broke the other).
+    ``net.pth.gradflip.json`` when that one is this file's, or when ``net.gradflip.json`` is another model file's (its
+    ``model_file`` names another file beside it: ``net.pth``, ``net.onnx`` and ``net.safetensors`` each keep their own
+    settings; one shared sidecar gave the ONNX file the state dict's format and labels, and loading it broke the other).
+    A sidecar whose ``model_file`` is not there (the model renamed or copied with it) is still this file's.
     """
     p = Path(model_path)
     full, stem = p.with_name(p.name + SIDECAR_SUFFIX), p.with_name(p.stem + SIDECAR_SUFFIX)
-    return full if full.exists() or not _belongs(stem, p.name) else stem
+    for candidate in (full, stem):
+        if candidate.is_file() and _belongs(candidate, p):
+            return candidate
+    return next((c for c in (stem, full) if not c.exists()), full)  # to write: a name no other file's settings hold
 
 
-def _belongs(sidecar: Path, name: str) -> bool:
-    """Whether the stem's sidecar (if any) is model file ``name``'s: it names no file (written by hand, or before
-    ``model_file`` was written) or this one. One that cannot be read is (loading says what is wrong with it)."""
+def _belongs(sidecar: Path, model: Path) -> bool:
+    """Whether ``sidecar`` is ``model``'s: it names no model file (written by hand, or before ``model_file`` was
+    written), or ``model`` (by name, or the same file: a link, another letter case), or a file that is not there.
+    One that cannot be read, or is over 64 MB, is (loading says what is wrong with it)."""
     try:
-        d = json_loads(sidecar.read_text(encoding="utf-8-sig")) if sidecar.is_file() else None
+        if sidecar.stat().st_size > 64 * 2**20:
+            return True
+        d = json_loads(sidecar.read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError, RecursionError):
+        return True
+    other = d.get("model_file") if isinstance(d, dict) else None
+    if not isinstance(other, str) or other in ("", model.name):
+        return True
+    try:
+        named = model.with_name(other)
+        return not named.exists() or (model.exists() and named.samefile(model))
     except (OSError, ValueError):
         return True
-    return not isinstance(d, dict) or d.get("model_file") in (None, name)
 
 
 def read_sidecar_raw(model_path: Path) -> tuple[dict, Path] | None:
-    sc = sidecar_path(Path(model_path).resolve())
+    sc = sidecar_path(Path(model_path))  # a link's own settings first (the app writes them by the name it was given)
+    if not sc.is_file():
+        sc = sidecar_path(Path(model_path).resolve())  # then the file it points to
     if not sc.is_file():
         return None
     try:  # utf-8-sig: written by hand in Notepad or PowerShell (UTF-8 with a BOM), it was "Unexpected UTF-8 BOM"
