@@ -24,7 +24,17 @@ def _dark_in_middle(pixmap) -> int:
 
 
 def _picture(panel, key):
-    return panel.model.index_of(key).data(Qt.ItemDataRole.DecorationRole)
+    """The tile's picture as a paint gets it, once decoded: a paint decodes 8 ms' worth per turn of the event loop and
+    shows a placeholder for the rest (ui/widgets/tile_cache.py), so on a slow machine (a loaded CI run) the first ask
+    got the placeholder."""
+    from PySide6.QtTest import QTest
+
+    for _ in range(100):
+        picture = panel.model.index_of(key).data(Qt.ItemDataRole.DecorationRole)
+        if picture.cacheKey() != panel.model._placeholder.cacheKey():  # (data() hands back copies)
+            return picture
+        QTest.qWait(5)  # turns of the event loop: a new budget, the pictures put off decoded
+    return picture
 
 
 def test_a_tile_with_nothing_to_flip_carries_a_badge_a_result_does_not(qtbot):

@@ -22,16 +22,18 @@ class ReadOut(QLabel):
         self.setToolTip(TIP)  # its own tooltip, not the plot's: the plot's covered this read-out while hovering
         self.setTextFormat(Qt.TextFormat.RichText)
         self.setWordWrap(True)
+        self._ruler = QLabel()  # measures the texts: never shown, in no layout (setting them here relaid the window)
+        self._ruler.setTextFormat(Qt.TextFormat.RichText)
+        self._ruler.setWordWrap(True)
 
     def reserve(self, texts: Iterable[str], fresh: bool = False) -> None:
         """Room for the tallest of ``texts`` and the text shown, at this width; the room only grows, unless ``fresh``
-        (another width, a new result). The texts are set and measured, never painted."""
-        room = 0 if fresh else self.minimumHeight()
-        self.setMinimumHeight(0)  # heightForWidth counts it in
-        shown, width = self.text(), max(1, self.width())
-        need = self.heightForWidth(width)
-        for text in texts:
-            self.setText(text)
-            need = max(need, self.heightForWidth(width))
-        self.setText(shown)
-        self.setMinimumHeight(max(room, need))
+        (another width, a new result)."""
+        self._ruler.setFont(self.font())
+        width, need = max(1, self.width()), 0
+        for text in (self.text(), *texts):
+            self._ruler.setText(text)
+            need = max(need, self._ruler.heightForWidth(width))
+        room = need if fresh else max(self.minimumHeight(), need)
+        if room != self.minimumHeight():
+            self.setMinimumHeight(room)
