@@ -244,31 +244,23 @@ def _sniff_text(head: bytes) -> str | None:
 
 
 def _tiff_kind(fp) -> str | None:
-    """A TIFF whose first directory reads whole: its samples in words ("3 channels of 32-bit floats"); ``None`` when
-    the directory is cut off or makes no sense (then the header is truncated or corrupt)."""
-    import struct
+    """A TIFF whose first directory reads whole (Pillow's own directory parser): its samples in words ("3 channels of
+    32-bit floats"); ``None`` when the directory is cut off or makes no sense (then the header is truncated or corrupt)."""
+    import warnings
 
-    def first(kind: int, n: int, value: bytes) -> int:  # a tag's first value (inline, or at the offset it holds)
-        code = {1: "B", 3: "H", 4: "I"}[kind]  # BYTE, SHORT, LONG (another type: KeyError, no answer)
-        size = struct.calcsize(code)
-        if size * n > 4:
-            fp.seek(struct.unpack(end + "I", value)[0])
-            value = fp.read(size)
-        return struct.unpack(end + code, value[:size])[0]
+    from PIL.TiffImagePlugin import ImageFileDirectory_v2
 
     try:
         fp.seek(0)
-        end = "<" if fp.read(2) == b"II" else ">"
-        fp.seek(4)
-        (offset,) = struct.unpack(end + "I", fp.read(4))
-        fp.seek(offset)
-        (count,) = struct.unpack(end + "H", fp.read(2))
-        entries = fp.read(12 * count)
-        if not 0 < count < 1000 or len(entries) != 12 * count:
-            return None
-        raw = [struct.unpack(end + "HHI4s", entries[12 * i: 12 * i + 12]) for i in range(count)]
-        tags = {tag: first(kind, n, value) for tag, kind, n, value in raw if tag in (256, 257, 258, 262, 277, 339)}
-    except (OSError, struct.error, KeyError):
+        ifd = ImageFileDirectory_v2(fp.read(8))
+        fp.seek(ifd.next)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Corrupt EXIF data": a directory cut short, judged below
+            ifd.load(fp)
+        values = {tag: ifd.get(tag) for tag in (256, 257, 258, 262, 277, 339)}
+        # a tag of several values (one per channel): the first
+        tags = {k: int(v[0] if isinstance(v, tuple) else v) for k, v in values.items() if v not in (None, ())}
+    except Exception:  # noqa: BLE001 - a broken directory raises many kinds
         return None
     finally:
         fp.seek(0)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import time
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -308,7 +307,9 @@ class DifferenceController(QObject):
             paren = alone_probabilities(result, prediction, explained)
         if not flips and explained is not None and result is not None and len(result.explained) > 1:
             # a group run's set that does not flip it: the group stays on top ("any cat (95.1 %)", not its best member)
-            prediction = SimpleNamespace(label=any_of(result.explained_name), probability=explained)
+            from gradflip_desktop.core.models import Prediction
+
+            prediction = Prediction(-1, any_of(result.explained_name), explained)  # the group, not a class (index -1)
         return key_answer_text(kind, k, n, prediction, flips, fill, self._target, self._dark, found, paren)
 
     def key_count_changed(self, k: int) -> None:

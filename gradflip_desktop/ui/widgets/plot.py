@@ -479,7 +479,7 @@ class ProbabilityPlot(QWidget):
         self.hover_line.show()
         text = self._readout_text(p, title, x)
         self.readout.setText(text)
-        self._reserve_readout()
+        self.readout.reserve(())  # this text's room (the redraw reserved the result's tallest: not measured again here)
         return text
 
     def _reserve_readout(self, fresh: bool = False) -> None:
