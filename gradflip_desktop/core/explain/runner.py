@@ -13,9 +13,10 @@ score of :mod:`.objective`); after the flip, forward passes only: *minimise* (:m
 
 from __future__ import annotations
 
+import copy
+
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable, Generator
 
 import numpy as np
@@ -23,7 +24,7 @@ import torch
 from PIL import Image
 
 from ..errors import ModelError
-from ..images import ImageData, from_array, to_uint8
+from ..images import ImageData, to_uint8
 from ..models import Classifier, Prediction
 from ..models.classifier import with_enlarged_note
 from ..models.files.safety import error_line
@@ -35,6 +36,7 @@ from .coordinates import BlurCoordinates, Coordinates, FreeCoordinates, coordina
 from .key_pixels import key_pixels
 from .key_region import find_key_region
 from .mask import MaskCoordinates
+from .arguments import as_image, check_arguments, pixels_of
 from .restore import only_seen, restore_search
 from .. import cpu_share
 from .minimise import boundary_walk, minimise_alpha, ray_boundary
@@ -80,51 +82,6 @@ class RunState:
             self.x = self.x0
         if self.z is None:
             self.z = self.z0
-
-
-def _check_arguments(classifier, image, options) -> None:
-    """One readable line for arguments of the wrong kind (swapped, a dict of options), not float()'s or
-    AttributeError's words from deep inside."""
-    if not isinstance(classifier, Classifier):
-        swapped = " (the order is run(classifier, image, options))" if isinstance(image, Classifier) else ""
-        raise TypeError(f"classifier must be a Classifier (load_default_model() or load_classifier(path)), "
-                        f"not {type(classifier).__name__}{swapped}")
-    if options is not None and not isinstance(options, ExplainOptions):
-        hint = ": write ExplainOptions(**options)" if isinstance(options, dict) else ""
-        raise TypeError(f"options must be an ExplainOptions, not {type(options).__name__}{hint}")
-
-
-def _as_image(image):
-    """A Pillow image as :func:`~..images.from_array` reads it (as a file's pixels: palette, CMYK, alpha, 16-bit;
-    the working size), so that its record has the image's notes; anything else as it is."""
-    return from_array(image) if isinstance(image, Image.Image) else image
-
-
-def _pixels_of(image: ImageData | np.ndarray) -> np.ndarray:
-    if isinstance(image, (str, bytes, Path)):  # was numpy's "could not convert string to float"
-        raise ValueError(f"image must be pixels (an ImageData or an H x W x 3 array in [0, 1]), not the path "
-                         f"{image!r}: load it first with gradflip_desktop.core.load_image")
-    if isinstance(image, torch.Tensor):  # one that requires grad or is on a GPU: torch's error, not an array
-        image = image.detach().cpu()
-        image = image.float() if image.dtype == torch.bfloat16 else image  # numpy has no bfloat16: torch's TypeError
-    raw = image.pixels if isinstance(image, ImageData) else np.asarray(image)
-    pixels = np.asarray(raw, dtype=np.float32)
-    if pixels.ndim != 3 or pixels.shape[2] != 3:
-        hint = (" (grayscale, or 1 or 4 channels: gradflip_desktop.core.images.from_array(array) makes an RGB ImageData)"
-                if pixels.ndim == 2 or (pixels.ndim == 3 and pixels.shape[2] in (1, 4)) else
-                " (channels first: the channels go last, e.g. tensor.permute(1, 2, 0))"
-                if pixels.ndim == 3 and pixels.shape[0] == 3 else
-                f" (a batch: one image at a time, e.g. x[0]{'.permute(1, 2, 0)' if pixels.shape[1] == 3 else ''})"
-                if pixels.ndim == 4 and 3 in (pixels.shape[1], pixels.shape[3]) else "")
-        raise ValueError(f"image must be H x W x 3, got {pixels.shape}{hint}")
-    if pixels.size == 0:
-        raise ValueError(f"image is empty (shape {pixels.shape})")
-    if not np.all(np.isfinite(pixels)) or pixels.min() < 0 or pixels.max() > 1:
-        levels = raw.dtype.kind in "iu" or (np.all(np.isfinite(pixels)) and pixels.min() >= 0 and 20 < pixels.max() <= 255)
-        hint = (f" (these are {raw.dtype} values up to {pixels.max():.0f}: divide by 255, or use "
-                "gradflip_desktop.core.images.from_array)") if levels else ""
-        raise ValueError(f"image pixels must be finite and lie in [0, 1]{hint}")
-    return pixels
 
 
 def _start(clf: Classifier, pixels: np.ndarray, opts: ExplainOptions, t_start: float) -> RunState:
@@ -299,14 +256,16 @@ def explain(
     Raises ``ValueError``/``ModelError`` only for invalid options (bad target or group names) and for a model
     that fails on the photo's first classification (an error, a wrong shape, NaN or infinity): no class to explain.
     """
-    image = _as_image(image)
-    _check_arguments(classifier, image, options)
-    opts = options or ExplainOptions()
+    image = as_image(image)
+    check_arguments(classifier, image, options)
+    # a copy, kept by the result (a caller's loop setting opts.style rewrote earlier records); "2.0 steps" as 2
+    opts = copy.deepcopy(options) if options is not None else ExplainOptions()
     opts.validate()
+    opts.max_steps, opts.coarse = int(opts.max_steps), int(opts.coarse)
     if str(getattr(classifier, "device", "cpu")).startswith("cpu"):
         cpu_share.choose()  # the app and the command line: the cores other programs leave free now (no-op elsewhere)
     stop = should_stop or (lambda: False)
-    pixels = _pixels_of(image)
+    pixels = pixels_of(image)
     if isinstance(image, ImageData):  # a 10 x 10 icon: said with the image's notes (record, figure, CLI)
         with_enlarged_note(getattr(classifier, "preprocessing", None), image)
     t_start = time.perf_counter()
@@ -475,7 +434,7 @@ def run(
     """Run :func:`explain` to the end and return its result, calling ``on_step`` for every step and
     ``on_progress`` for every :class:`~..results.Progress` (the key region's and feature regions' passes, not steps).
     ``image``: an :class:`ImageData`, H x W x 3 floats in [0, 1] (a numpy array or a tensor) or a Pillow image."""
-    image = _as_image(image)
+    image = as_image(image)
     info = image.to_dict() if isinstance(image, ImageData) else None
     loaded = getattr(image, "file_stat", None)  # (bytes, mtime_ns) of the file load_image read; None: not a file's
     if info is not None and image.source and loaded is not None:  # as the CLI and the app record it:
@@ -491,7 +450,8 @@ def run(
         except StopIteration as done:
             result = done.value
             if info is not None and getattr(result, "image_info", None) is None:
-                result.image_info = info
+                # the notes as the run left them: with a tiny photo's "the model enlarges it 22×" (it was missing)
+                result.image_info = {**info, "warnings": image.to_dict()["warnings"]}
             return result
         if isinstance(step, Step):
             if on_step is not None:

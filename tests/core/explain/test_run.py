@@ -389,3 +389,51 @@ def test_run_takes_a_bfloat16_or_half_tensor(tiny, tiny_image):
     for dtype in (torch.bfloat16, torch.float16):
         t = torch.from_numpy(tiny_image.astype(np.float32)).to(dtype)
         assert run(tiny, t, opts).original == run(tiny, t.float().numpy(), opts).original
+
+
+def test_a_result_keeps_the_options_it_ran_with_when_the_caller_changes_them(tiny, tiny_image, tmp_path):
+    import json
+
+    from gradflip_desktop.core.report import write_result_set
+    from gradflip_desktop.core.summary import summary_sentence
+
+    opts = ExplainOptions(style="free", epsilon=0.01, max_steps=300.0)  # a whole number given as a float
+    first = run(tiny, tiny_image, opts)
+    assert first.status == Status.FLIPPED
+    opts.style, opts.max_steps, opts.epsilon = "blur", 7, 0.02  # the next run's settings, on the same object
+    assert (first.options.style, first.options.max_steps, first.options.epsilon) == ("free", 300, 0.01)
+    assert type(first.options.max_steps) is int and first.options is not opts
+    assert "blurring" not in summary_sentence(first).lower()  # the free run's sentence, not the blur style's
+    write_result_set(first, tmp_path, "first")
+    record = json.loads((tmp_path / "first.gradflip.json").read_text())
+    assert record["options"]["style"] == "free" and record["options"]["max_steps"] == 300
+    assert opts.max_steps == 7  # the caller's object is the caller's: run() changed nothing on it
+
+
+def test_a_budget_given_as_a_float_is_worded_in_whole_steps(tiny, tiny_image):
+    from gradflip_desktop.core.summary import summary_sentence
+
+    res = run(tiny, tiny_image, ExplainOptions(style="free", epsilon=1e-5, mode="fixed", max_steps=2.0))
+    assert res.status == Status.BUDGET
+    sentence = summary_sentence(res)
+    assert "budget of 2 steps" in sentence and "2.0" not in sentence
+
+
+def test_the_record_of_a_tiny_photo_says_the_model_enlarges_it(tmp_path):
+    import json
+
+    from PIL import Image
+
+    from gradflip_desktop.core.images import load_image
+    from gradflip_desktop.core.report import write_result_set
+
+    rng = np.random.default_rng(3)
+    Image.fromarray(rng.integers(60, 200, (8, 8, 3), dtype=np.uint8)).save(tmp_path / "icon.png")
+    image = load_image(tmp_path / "icon.png")
+    assert not any("enlarges it" in w for w in image.warnings)  # the model's input size is not known yet
+    res = run(make_tiny(size=64), image, ExplainOptions(style="free", epsilon=0.01))  # 8 px -> 64 px: 8×
+    notes = [w for w in res.image_info["warnings"] if "enlarges it 8×" in w]
+    assert len(notes) == 1
+    write_result_set(res, tmp_path / "out", "icon")
+    record = json.loads((tmp_path / "out" / "icon.gradflip.json").read_text())
+    assert sum("enlarges it 8×" in w for w in record["image"]["warnings"]) == 1

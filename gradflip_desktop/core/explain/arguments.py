@@ -1,0 +1,59 @@
+"""The arguments of a run, checked: one readable line for a wrong kind of classifier, options or image, and the
+image's pixels as the search takes them (H x W x 3 float32 in [0, 1])."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from ..images import ImageData, from_array
+from ..models import Classifier
+from ..options import ExplainOptions
+
+
+def check_arguments(classifier, image, options) -> None:
+    """One readable line for arguments of the wrong kind (swapped, a dict of options), not float()'s or
+    AttributeError's words from deep inside."""
+    if not isinstance(classifier, Classifier):
+        swapped = " (the order is run(classifier, image, options))" if isinstance(image, Classifier) else ""
+        raise TypeError(f"classifier must be a Classifier (load_default_model() or load_classifier(path)), "
+                        f"not {type(classifier).__name__}{swapped}")
+    if options is not None and not isinstance(options, ExplainOptions):
+        hint = ": write ExplainOptions(**options)" if isinstance(options, dict) else ""
+        raise TypeError(f"options must be an ExplainOptions, not {type(options).__name__}{hint}")
+
+
+def as_image(image):
+    """A Pillow image as :func:`~..images.from_array` reads it (as a file's pixels: palette, CMYK, alpha, 16-bit;
+    the working size), so that its record has the image's notes; anything else as it is."""
+    return from_array(image) if isinstance(image, Image.Image) else image
+
+
+def pixels_of(image: ImageData | np.ndarray) -> np.ndarray:
+    if isinstance(image, (str, bytes, Path)):  # was numpy's "could not convert string to float"
+        raise ValueError(f"image must be pixels (an ImageData or an H x W x 3 array in [0, 1]), not the path "
+                         f"{image!r}: load it first with gradflip_desktop.core.load_image")
+    if isinstance(image, torch.Tensor):  # one that requires grad or is on a GPU: torch's error, not an array
+        image = image.detach().cpu()
+        image = image.float() if image.dtype == torch.bfloat16 else image  # numpy has no bfloat16: torch's TypeError
+    raw = image.pixels if isinstance(image, ImageData) else np.asarray(image)
+    pixels = np.asarray(raw, dtype=np.float32)
+    if pixels.ndim != 3 or pixels.shape[2] != 3:
+        hint = (" (grayscale, or 1 or 4 channels: gradflip_desktop.core.images.from_array(array) makes an RGB ImageData)"
+                if pixels.ndim == 2 or (pixels.ndim == 3 and pixels.shape[2] in (1, 4)) else
+                " (channels first: the channels go last, e.g. tensor.permute(1, 2, 0))"
+                if pixels.ndim == 3 and pixels.shape[0] == 3 else
+                f" (a batch: one image at a time, e.g. x[0]{'.permute(1, 2, 0)' if pixels.shape[1] == 3 else ''})"
+                if pixels.ndim == 4 and 3 in (pixels.shape[1], pixels.shape[3]) else "")
+        raise ValueError(f"image must be H x W x 3, got {pixels.shape}{hint}")
+    if pixels.size == 0:
+        raise ValueError(f"image is empty (shape {pixels.shape})")
+    if not np.all(np.isfinite(pixels)) or pixels.min() < 0 or pixels.max() > 1:
+        levels = raw.dtype.kind in "iu" or (np.all(np.isfinite(pixels)) and pixels.min() >= 0 and 20 < pixels.max() <= 255)
+        hint = (f" (these are {raw.dtype} values up to {pixels.max():.0f}: divide by 255, or use "
+                "gradflip_desktop.core.images.from_array)") if levels else ""
+        raise ValueError(f"image pixels must be finite and lie in [0, 1]{hint}")
+    return pixels
