@@ -59,12 +59,14 @@ def _list_earlier_sets(dst: Path) -> None:
     before (a command line run into the same folder) get their rows after them, as ``explain --out`` lists them
     (before: the export dropped them from both, though their files stayed)."""
     from .gallery import write_gallery  # noqa: PLC0415
-    from .job import _earlier_rows  # noqa: PLC0415
+    from .job import _earlier_rows, run_names  # noqa: PLC0415
     from .summary import complete_record, read_summary, write_summary  # noqa: PLC0415
 
     rows = read_summary(dst / "summary.csv")
-    records = {r["name"]: rec for r in rows if r["status"] != "error" and (rec := complete_record(dst, r["name"]))}
-    earlier = _earlier_rows(dst, {r["name"] for r in rows if r["status"] != "error"} | set(records), records)
+    # a "not run" row's name stands for no set of the run: a set of that name here is an earlier one, listed (before:
+    # it was hidden from both, its files still there)
+    records = {r["name"]: rec for r in rows if r["name"] in run_names([r]) and (rec := complete_record(dst, r["name"]))}
+    earlier = _earlier_rows(dst, run_names(rows) | set(records), records)
     if earlier:
         write_summary(dst, rows + earlier)
         write_gallery(dst, rows + earlier, records)

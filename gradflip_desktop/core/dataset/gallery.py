@@ -18,6 +18,7 @@ import numpy as np
 
 from ..images import atomic_write_bytes, safe_formats, utf8_bytes
 from ..summary import any_of, apart, levels_text, pct1, share
+from .summary import NOT_RUN
 
 THUMB_DIR = ".thumbs"
 THUMB_HEIGHT = 96
@@ -156,7 +157,8 @@ def write_gallery(out_dir: str | Path, rows: list[dict], records: dict[str, dict
     shown = _shown_names([r["file"] for r in rows])
     models = sorted({str(r.get("model") or "") for r in rows} - {""})  # which model made the sets (summary.csv)
     for r in rows:
-        rec = (records.get(r["name"]) if r["status"] != "error" else None) or {}  # a refused input: not the set of its name
+        # a refused input, or one an interrupted run never reached: not the set of its name (another image's)
+        rec = (records.get(r["name"]) if r["status"] not in ("error", NOT_RUN) else None) or {}
         uri = _data_uri(out, r["name"], rec.get("files") or {}) if rec else ""
         img = f'<img src="{uri}" alt="{e(r["name"])}" height="{THUMB_HEIGHT}">' if uri else ""
         figure = str((rec.get("files") or {}).get("figure", ""))
@@ -184,7 +186,7 @@ def write_gallery(out_dir: str | Path, rows: list[dict], records: dict[str, dict
     per_class = _per_class(rows)
     n_flip = sum(1 for r in rows if r["status"] == "flipped")
     n_err = sum(1 for r in rows if r["status"] == "error")
-    n_skip = sum(1 for r in rows if r["status"] == "not run")  # an interrupted run: never explained, not "not flipped"
+    n_skip = sum(1 for r in rows if r["status"] == NOT_RUN)  # an interrupted run: never explained, not "not flipped"
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{e(title)}</title><style>{_STYLE}</style><script>{_SCRIPT}</script></head>
 <body><h1>{e(title)}</h1>

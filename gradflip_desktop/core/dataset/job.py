@@ -17,7 +17,6 @@ folder that cannot be created or written is refused (``ExportError``) before any
 from __future__ import annotations
 
 import json
-import os
 import queue
 import threading
 import time
@@ -30,8 +29,9 @@ from ..images import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, load_image
 from ..memory import release_free_memory
 from ..options import ExplainOptions, Status
 from ..report import make_folder, result_paths, safe_name, write_failure, write_result_set
-from .inputs import Input, file_fingerprint, kept_batch_note, same_weights
-from .summary import complete_record, summary_row, write_summary
+from .inputs import Input, file_fingerprint, kept_batch_note
+from .record_match import changed_file, made_otherwise, other_image
+from .summary import NOT_RUN, complete_record, summary_row, write_summary
 
 DONE = "done"  # resumed: the complete result set was already on disk
 ERROR = "error"  # the input could not be read or explained
@@ -161,69 +161,6 @@ def model_description(classifier) -> dict | None:
         return None
     settings = classifier.settings() if hasattr(classifier, "settings") else {}
     return {"name": classifier.name, **settings}
-
-
-def changed_file(rec: dict, inp: Input) -> bool:
-    """Is the input no longer the file the record was made from? Same size and time: unchanged; else the digest decides."""
-    then = (rec.get("image") or {}).get("file")
-    if not isinstance(then, dict) or not then.get("sha256"):
-        return False  # a record without a fingerprint (an older version): nothing to compare
-    try:
-        st = os.stat(inp.path)
-    except OSError:
-        return False  # gone or unreadable: loading it says so
-    if st.st_size != then.get("bytes"):
-        return True
-    if st.st_mtime_ns == then.get("mtime_ns"):
-        return False
-    now = file_fingerprint(inp.path)
-    return now is not None and now["sha256"] != then["sha256"]
-
-
-def made_otherwise(rec: dict, options: ExplainOptions | None, model: dict | str | None, max_side: int | None) -> str:
-    """How a stored record's run differs from these settings ("style free, not blur; ..."), "" if it does not
-    (or nothing is known to compare): the explain options, the model (name and settings) and the working size."""
-    diffs = []
-    if options is not None:
-        now = json.loads(json.dumps(options.to_dict()))  # as the record stores them (tuples -> lists)
-        then = rec.get("options") or {}
-        unused = options.unused()  # given but ignored (a note said so): no reason to explain it again
-        diffs += [f"{k} {_opt(then[k])}, not {_opt(v)}" for k, v in now.items()
-                  if k in then and then[k] != v and k not in unused]
-    stored = rec.get("model") or {}
-    model = {"name": model} if isinstance(model, str) else (model or {})
-    for k, v in model.items():  # the same weights copied to another file name are the same model
-        if v and stored.get(k) and stored[k] != v and k not in same_weights(stored, model):
-            what = "model" if k == "name" else f"model {k.replace('_', ' ')}"
-            diffs.append("other labels" if k == "labels_sha256" else f"{what} {stored[k]}, not {v}")
-    image = rec.get("image") or {}
-    size, work = image.get("original_size"), image.get("working_size")
-    if size and work and len(size) == len(work) == 2 and max(size) > 0:
-        scale = 1.0 if not max_side or max(size) <= max_side else max_side / max(size)
-        expect = [max(1, round(s * scale)) for s in size]
-        if any(abs(int(a) - b) > 1 for a, b in zip(work, expect)):
-            diffs.append(f"working size {work[0]}×{work[1]} px, not {expect[0]}×{expect[1]} px")
-    return "; ".join(diffs)
-
-
-def other_image(rec: dict, inp: Input) -> str:
-    """The image a stored record was made from when it is surely not ``inp`` (another file name, or another
-    file that is still there: two folders with a ``cat.jpg`` each, explained into one output folder), else ""."""
-    source = str((rec.get("image") or {}).get("source") or "")
-    if not source:
-        return ""
-    # the record is UTF-8: a name that is not (b"caf\xe9.png", a lone surrogate here) was stored with U+FFFD
-    name = "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in Path(inp.path).name)
-    try:
-        if Path(source).name != name or (Path(source).is_file() and not Path(source).samefile(inp.path)):
-            return source
-    except OSError:  # the input is gone or unreadable: loading it says so
-        pass
-    return ""
-
-
-def _opt(v) -> str:
-    return "none" if v is None else str(v)
 
 
 def explain_inputs(
@@ -420,8 +357,6 @@ def _write(result, inp: Input, out: Path, overwrite: bool, info: dict | None, th
             write_thumbnail(out, safe_name(inp.name), result)
         except Exception:  # noqa: BLE001 - a missing thumbnail only costs the gallery a picture
             pass
-    import json  # noqa: PLC0415
-
     rec = json.loads(written[-1].read_text(encoding="utf-8"))
     return Outcome(inp, str(result.status), result.message, record=rec, written=written, notes=notes)
 
@@ -444,14 +379,23 @@ def write_run_summary(out: Path, inputs: list[Input], outcomes: dict[Input, Outc
             rows.append(summary_row(inp.path, name, status=ERROR, message=_message(o.error)))
             continue
         rec = complete_record(out, name)
+        if rec is not None and o is None and (other_image(rec, inp) or changed_file(rec, inp)):
+            rec = None  # not reached, and the set of its name is another image's (another folder's china.jpg, or this
+            # photo before it was replaced): listed as that earlier set below, not credited to this input
         if rec is None:
-            rows.append(summary_row(inp.path, name, status="not run", message="the run stopped before this input"))
+            rows.append(summary_row(inp.path, name, status=NOT_RUN, message="the run stopped before this input"))
         else:
             records[name] = rec
             rows.append(summary_row(inp.path, name, rec))
-    rows += _earlier_rows(out, {r["name"] for r in rows if r["status"] != ERROR} | set(records), records)
+    rows += _earlier_rows(out, run_names(rows) | set(records), records)
     write_summary(out, rows)
     write_gallery(out, rows, records)
+
+
+def run_names(rows: list[dict]) -> set[str]:
+    """The result-set names the summary's rows of a run stand for: not an error's or a "not run" input's (the set
+    of that name in the folder, if any, is another's: an earlier run's, listed by :func:`_earlier_rows`)."""
+    return {r["name"] for r in rows if r["status"] not in (ERROR, NOT_RUN)}
 
 
 def _earlier_rows(out: Path, listed: set[str], records: dict) -> list[dict]:

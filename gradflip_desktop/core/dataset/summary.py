@@ -15,6 +15,8 @@ from ..images import atomic_write_bytes, utf8_bytes
 from ..images.loading import read_regular
 from ..report import result_paths
 
+NOT_RUN = "not run"  # a summary row's status: an input an interrupted run never reached
+
 SUMMARY_COLUMNS = (
     "file", "name", "status", "message",
     "original_index", "original_label", "original_probability",

@@ -34,3 +34,55 @@ def test_export_into_a_folder_with_other_sets_keeps_them_in_the_summary_and_gall
     assert [r["name"] for r in read_summary(dest / "summary.csv")] == ["q", "p0", "p1"]
     page = (dest / "index.html").read_text(encoding="utf-8")
     assert all(f"{n}.figure.png" in page for n in ("q", "p0", "p1"))
+
+
+def _interrupted_summary(tmp_path, monkeypatch):
+    """Folder a explained into results; then folder b (p0 a copy of a's, p1 replaced by another photo) run into it
+    with --force and stopped before any input: what its summary.csv says."""
+    import shutil
+
+    from gradflip_desktop.core.dataset.inputs import Input
+    from gradflip_desktop.core.dataset.job import write_run_summary
+
+    monkeypatch.setattr(cli, "_load_model", lambda args: make_tiny())
+    for i in range(2):
+        _photo(tmp_path / "a" / f"p{i}.png", i)
+    dest = tmp_path / "results"
+    assert cli.main(["explain", str(tmp_path / "a"), "--out", str(dest), "-q", "--max-steps", "3"]) in (0, 1)
+    (tmp_path / "b").mkdir()
+    shutil.copy2(tmp_path / "a" / "p0.png", tmp_path / "b" / "p0.png")
+    _photo(tmp_path / "b" / "p1.png", 9)
+    inputs = [Input(tmp_path / "b" / f"p{i}.png", f"p{i}") for i in range(2)]
+    write_run_summary(dest, inputs, {})  # Ctrl+C before the first input: no outcomes
+    return dest, read_summary(dest / "summary.csv")
+
+
+def test_an_interrupted_run_does_not_credit_another_folders_sets_to_its_inputs(tmp_path, monkeypatch):
+    """`explain b --out results --force`, Ctrl+C early, into a folder holding a's p0 and p1: b's inputs were listed as
+    flipped with a's numbers (b/p1.png another photo altogether), and a's sets vanished from the summary."""
+    dest, rows = _interrupted_summary(tmp_path, monkeypatch)
+    got = [(r["file"], r["name"], r["status"]) for r in rows]
+    b, a = str(tmp_path / "b"), str(tmp_path / "a")
+    assert got[:2] == [(f"{b}/p0.png", "p0", "not run"), (f"{b}/p1.png", "p1", "not run")]
+    assert sorted((f, n) for f, n, s in got[2:]) == [(f"{a}/p0.png", "p0"), (f"{a}/p1.png", "p1")]
+    assert all(s != "not run" for _, _, s in got[2:])
+    page = (dest / "index.html").read_text(encoding="utf-8")
+    assert page.count("p0.figure.png") == 1 and page.count("p1.figure.png") == 1  # a's rows only, not b's "not run" rows
+
+
+def test_export_all_lists_the_folders_sets_behind_a_not_run_row_of_the_same_name(tmp_path, monkeypatch):
+    """The app's Export All of a run stopped before p0 and p1, into a folder holding another folder's p0 and p1: the
+    copied summary listed p0 and p1 as "not run" only, and the folder's complete sets were in neither file."""
+    from gradflip_desktop.core.dataset.job import write_run_summary
+
+    dest, _ = _interrupted_summary(tmp_path, monkeypatch)
+    run = tmp_path / "app-run"
+    run.mkdir()
+    from gradflip_desktop.core.dataset.inputs import Input
+
+    write_run_summary(run, [Input(tmp_path / "b" / f"p{i}.png", f"p{i}") for i in range(2)], {})
+    assert [r["status"] for r in read_summary(run / "summary.csv")] == ["not run", "not run"]
+    copy_run_folder(run, dest, overwrite=True)
+    rows = read_summary(dest / "summary.csv")
+    assert [r["status"] for r in rows[:2]] == ["not run", "not run"]
+    assert sorted(r["file"] for r in rows[2:]) == [str(tmp_path / "a" / f"p{i}.png") for i in range(2)]
