@@ -10,7 +10,7 @@ from typing import Any
 
 from PySide6.QtGui import QImage
 
-from gradflip_desktop.core.images import safe_formats
+from gradflip_desktop.core.images import from_array, safe_formats, to_uint8
 from ..widgets.gallery import ERROR, FLIPPED, NOT_FLIPPED, WAITING, outcome_text
 from ..widgets.tile_image import Picture, device_size, pack
 from ..worker import error_message
@@ -78,6 +78,9 @@ def _qimage(rgb) -> QImage:
     return QImage(rgb.tobytes(), w, h, 3 * w, QImage.Format.Format_RGB888).copy()
 
 
+EIGHT_BIT_MODES = frozenset({"1", "L", "LA", "P", "PA", "RGB", "RGBA", "RGBX", "CMYK", "YCbCr", "LAB", "HSV"})
+
+
 def photo_thumbnails_task(task, items: list[tuple[str, str]], ratio: float = 1.0) -> list[tuple[str, Picture]]:
     """Background thread: decode (JPEG: at a reduced size) and shrink each photo to the tile size (in device
     pixels at the screen's ``ratio``: sharp on a HiDPI screen), packed (the GUI decodes the tiles it shows)."""
@@ -93,6 +96,9 @@ def photo_thumbnails_task(task, items: list[tuple[str, str]], ratio: float = 1.0
                 size = device_size(ratio)
                 im.draft("RGB", (size.width(), size.height()))
                 im = ImageOps.exif_transpose(im)
+                if im.mode not in EIGHT_BIT_MODES:  # 16-bit or float pixels: thumbnail() refused them ("wrong mode")
+                    # and convert("RGB") clipped them white; read as the run reads them
+                    im = Image.fromarray(to_uint8(from_array(im, max_side=max(size.width(), size.height())).pixels))
                 im.thumbnail((size.width(), size.height()), Image.Resampling.BILINEAR)
                 rgb = np.asarray(im.convert("RGB"))
         except Exception:  # noqa: BLE001, S112 - an unreadable file keeps the placeholder; its run says why

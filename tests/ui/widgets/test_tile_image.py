@@ -94,3 +94,29 @@ def test_an_unreadable_picture_unpacks_to_a_null_image(qapp):
     from gradflip_desktop.ui.widgets.tile_image import Picture, unpack
 
     assert unpack(Picture(b"not a png", 2.0)).isNull()
+
+
+def test_a_16_bit_grey_photo_has_a_thumbnail_as_the_run_reads_it(qapp, tmp_path):
+    """A 16-bit greyscale PNG (mode I;16) kept its grey placeholder until explained: Pillow's thumbnail() refused its
+    mode, and converting it to RGB would have clipped it white."""
+    import numpy as np
+
+    from gradflip_desktop.ui.controllers.folder_tasks import photo_thumbnails_task
+    from gradflip_desktop.ui.widgets.tile_image import unpack
+
+    ramp = np.tile(np.linspace(0, 65535, 400).astype(np.uint16), (300, 1))  # dark left, bright right
+    path = tmp_path / "ramp16.png"
+    Image.fromarray(ramp).save(path)
+    assert Image.open(path).mode.startswith("I")
+
+    class Task:
+        cancelled = False
+
+    [(_, picture)] = photo_thumbnails_task(Task(), [("k", str(path))], 1.0)
+    image = unpack(picture)
+    assert not image.isNull()
+    left, top = next((x, y) for y in range(image.height()) for x in range(image.width()) if image.pixelColor(x, y).alpha())
+    w = _opaque_box(image)[0]
+    y = top + 5
+    dark, bright = image.pixelColor(left + 2, y), image.pixelColor(left + w - 3, y)
+    assert dark.red() < 30 and bright.red() > 225 and dark.red() == dark.green() == dark.blue()
