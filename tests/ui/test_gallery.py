@@ -356,9 +356,13 @@ def test_continuing_after_an_export_asks_again_and_dont_ask_again_is_remembered(
     c.export_all(str(tmp_path / "kept"))  # the panel's Export All: the window stays
     qtbot.waitUntil(lambda: c.exported is not None, timeout=RUN_TIMEOUT_MS)
     asked = []
-    c.resume()  # Continue after the export: its new results are not exported, so closing asks again
-    monkeypatch.setattr(c.panel, "ask_close", lambda done, running: asked.append(running) or ("close", True))
-    assert w.close() and asked == [True] and not w.isVisible()
+    from gradflip_desktop.ui.controllers import folder_tasks
+
+    monkeypatch.setattr(folders_mod, "explain_one_task", folder_tasks.explain_one_task)  # p1 and p2 finish now
+    c.resume()  # Continue after the export: its new results are not exported, so closing asks again, about them only
+    qtbot.waitUntil(lambda: not c.running and c.summary_written, timeout=RUN_TIMEOUT_MS)
+    monkeypatch.setattr(c.panel, "ask_close", lambda done, running: asked.append(done) or ("close", True))
+    assert w.close() and asked == [2] and not w.isVisible()
     assert str(w.settings.value("folders/ask_on_close")).lower() == "false"  # "Don't ask again" remembered
     assert not c.ask_close_action.isChecked()  # and shown in the File menu, where it can be taken back
 

@@ -29,6 +29,7 @@ from gradflip_desktop.core.summary import count_text
 from ..widgets.gallery import ERROR, FLIPPED, NOT_FLIPPED, RUNNING, WAITING, GalleryPanel
 from ..widgets.folder_dialog import choose_export_folder, choose_folder_to_explain
 from ..worker import TaskSlot, error_message
+from . import folder_questions as questions
 from .folder_model import FolderModelMark
 from .folder_tasks import (  # noqa: F401 - tests swap or call the tasks here
     FolderListing, ImageDone, RunModel, aim_text, explain_one_task, export_task, list_folder_task, load_result_task,
@@ -82,9 +83,10 @@ class FoldersController(QObject):
         # File menu: the close question's "Don't ask again" taken back (or given) without editing the settings file
         self.ask_close_action = QAction("As&k Before Closing With Unexported Folder Results", self, checkable=True)
         self.ask_close_action.setStatusTip("Closing with folder explanations that were never exported asks first")
-        self.ask_close_action.setChecked(self._asks_on_close())
+        self.ask_close_action.setChecked(questions.asks_on_close(self))
         self.ask_close_action.toggled.connect(lambda on: self.w.settings.setValue("folders/ask_on_close", on))
-        self.exported, self.export_error = None, None  # the files exported (list[Path]); why an export failed (str)
+        # the files exported (list[Path]); why an export failed (str); how many explanations that export copied
+        self.exported, self.export_error, self.exported_done = None, None, 0
         self.summary_written, self._follow = False, False  # _follow: the run's first explanation opens in the views
         self._export_target, self._export_interactive = None, False  # its folder (str); asked for by the dialog
         self._export_when_stopped, self._after_export = False, None  # "Stop and Export All…" answered; what waits on it
@@ -102,25 +104,10 @@ class FoldersController(QObject):
             self.open_folder(*chosen)
 
     def _unexported(self) -> int:
-        """The run's finished explanations that were never exported (0: none, or exported, or being exported)."""
-        done = self.counts[FLIPPED] + self.counts[NOT_FLIPPED]
-        return 0 if self.out is None or self.exported is not None or self._export.busy else done
+        return questions.unexported(self)
 
     def may_drop_run(self, then: Callable[[], None] | None = None) -> bool:
-        """Another folder replaces the run's session folder, as closing the window removes it: with finished
-        explanations never exported, only after the user agrees. "Export All…" exports first (the run stopped)
-        and calls ``then`` once the export is done; False is returned then, as for Cancel."""
-        if self._export.busy and then is not None:  # Export All still copying (this question's, or the button's):
-            self._after_export = then  # opened now, it discarded the export and deleted the folder it copied from
-            self.w.set_status("Export All is still copying the results: the other folder opens once it is done")
-            return False
-        if not (done := self._unexported()):
-            return True
-        answer = self.panel.ask_drop(done, self.running)
-        if answer == "export":
-            self._after_export = then
-            self._export_first()
-        return answer == "drop"
+        return questions.may_drop_run(self, then)
 
     def _export_first(self) -> None:
         """Export All now, or once the run has stopped and written its summary (_on_summary)."""
@@ -166,6 +153,7 @@ class FoldersController(QObject):
         self.views = tempfile.mkdtemp(prefix="gradflip-folder-views-")
         self.folder, self.inputs, self.queue, self.outcomes, self.next, self.stored = folder, [], [], {}, 0, {}
         self.cancelling, self.summary_written, self.exported, self.export_error = False, False, None, None
+        self.exported_done = 0
         self._export_when_stopped, self._after_export, self._model = False, None, None
         self.counts = dict.fromkeys(self.counts, 0)
         self._follow = self.w.result is None and (self.w.image is None or self.w.images.showing_sample())
@@ -225,31 +213,7 @@ class FoldersController(QObject):
         self.w.update_actions()
 
     def may_close(self) -> bool:
-        """Closing the window removes the session folder: first ask whether finished explanations that were
-        never exported should be (Export All; mid-run after stopping the run), unless told not to ask; while Export
-        All copies, whether to close anyway."""
-        if self._export.busy and self.ask_on_close:
-            return self.panel.confirm(f"Export All is still copying the results to {self._export_target}. Close anyway? "
-                                      "The copy stops unfinished; wait, and close once the status bar says it is done.",
-                                      "Close GradFlip")
-        done = self._unexported()
-        if not done or not self.ask_on_close or not self._asks_on_close():
-            return True
-        answer, quiet = self.panel.ask_close(done, self.running)
-        if not self.ask_on_close:  # Ctrl+C or SIGTERM while the question was open: the session is ending
-            return True
-        if quiet and answer:
-            self.w.settings.setValue("folders/ask_on_close", False)
-            self.ask_close_action.setChecked(False)
-        if answer == "export":  # once exported the window closes, as asked (no folder chosen, or a failure: it stays)
-            self._after_export = self.w.close
-            self._export_first()
-            if not self.ask_on_close:  # ended while Export All's folder dialog was open
-                return True
-        return answer == "close"
-
-    def _asks_on_close(self) -> bool:
-        return str(self.w.settings.value("folders/ask_on_close", "true")).lower() in ("true", "1")
+        return questions.may_close(self)
 
     def shutdown(self) -> None:
         for slot in (self._list, self._thumbs, self._run, self._summary, self._export, self._show):
@@ -468,6 +432,7 @@ class FoldersController(QObject):
         if paths is None:
             return
         self.exported = paths
+        self.exported_done = self.counts[FLIPPED] + self.counts[NOT_FLIPPED]
         self.w.settings.setValue("export/folder", str(self._export_target))
         shown = [p for p in paths if not p.name.startswith(".") and not p.parent.name.startswith(".")]  # not thumbnails
         self.w.set_status(html.escape(f"Exported {len(shown)} files to {self._export_target}{self.mark.export_note()}"))
