@@ -4,8 +4,26 @@ active again once a dialog closes (without a window manager nothing else makes i
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QWidget
+
+
+def clipboard_is_not_for(field: QWidget) -> bool:
+    """Is the clipboard something ``field`` cannot take, which Ctrl+V then opens as the photo (Paste Image)? An image
+    or files and no text for a text field; anything but a number for a spin box. With the focus in Step budget (Tab
+    goes through the settings first), Ctrl+V pasted a copied image into the box, which went blank, and opened nothing."""
+    mime = QGuiApplication.clipboard().mimeData()
+    if mime is None:
+        return False
+    text = mime.text().strip() if mime.hasText() else ""
+    spin = field if isinstance(field, QAbstractSpinBox) else field.parentWidget()
+    if isinstance(spin, QAbstractSpinBox):
+        try:
+            float(text.replace(",", "."))
+            return False
+        except ValueError:
+            return bool(text) or mime.hasImage() or mime.hasUrls()
+    return not text and (mime.hasImage() or mime.hasUrls())
 
 
 class WindowKeysFirst(QObject):
@@ -22,7 +40,9 @@ class WindowKeysFirst(QObject):
             if event.type() == QEvent.Type.Show:
                 QTimer.singleShot(0, self, self._activate)
             return False
-        if event.type() == QEvent.Type.ShortcutOverride and event.keyCombination().toCombined() in self.keys:
+        if event.type() == QEvent.Type.ShortcutOverride and (
+                event.keyCombination().toCombined() in self.keys
+                or (event.matches(QKeySequence.StandardKey.Paste) and clipboard_is_not_for(obj))):
             event.ignore()  # not claimed: the shortcut map runs the window's action
             return True
         return False

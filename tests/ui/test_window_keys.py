@@ -121,3 +121,40 @@ def test_export_key_during_a_folder_run_does_not_ask_for_explain(qtbot, settings
     qtbot.waitUntil(lambda: not w.folders.running, timeout=20000)
     w.close()
     assert "Explain (Ctrl+Return) first" not in text and "folder run" in text, text
+
+
+def test_ctrl_v_in_a_settings_box_opens_a_copied_photo_and_leaves_the_box_alone(qtbot, settings, monkeypatch):
+    """Tab goes through the settings first: with the focus in Step budget, Ctrl+V pasted a copied image into the box,
+    which went blank (Explain then ran with the saved 200 while it showed nothing), and no photo opened. A number
+    still pastes into the box, and text still pastes into a text field."""
+    from PySide6.QtGui import QGuiApplication, QImage
+    from PySide6.QtTest import QTest
+
+    from gradflip_desktop.ui.main_window import MainWindow
+
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.show()
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=2000)
+    pasted = []
+    monkeypatch.setattr(w.images, "paste", lambda: pasted.append(1))
+    w.paste_action.triggered.disconnect()
+    w.paste_action.triggered.connect(lambda *_: w.images.paste())
+    box = w.controls.max_steps
+    before = box.text()
+    box.setFocus()
+    qtbot.waitUntil(box.hasFocus, timeout=2000)
+    image = QImage(8, 8, QImage.Format.Format_RGB32)
+    image.fill(0xFF3366AA)
+    QGuiApplication.clipboard().setImage(image)
+    QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert pasted == [1] and box.text() == before
+    QGuiApplication.clipboard().setText("/tmp/holiday.png")  # a path copied as text: opened, not typed into the box
+    QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert pasted == [1, 1] and box.text() == before
+    QGuiApplication.clipboard().setText("75")  # a number: the box's own paste
+    box.lineEdit().selectAll()
+    QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert pasted == [1, 1] and box.text() == "75"
+    w.close()
