@@ -41,3 +41,24 @@ def test_shell_escaped_path_is_read(qapp, photo):
 def test_text_that_is_no_path_stays_none(qapp, tmp_path):
     assert ImagesController.text_path(mime("'hello'")) is None
     assert ImagesController.text_path(mime(str(tmp_path / "missing.png"))) is None
+
+
+def test_a_pasted_path_to_nothing_is_named_not_blamed_on_the_clipboard(qapp, tmp_path, monkeypatch):
+    """A copied path with a typo said "The clipboard holds no image (copy an image or an image file first)"."""
+    missing = tmp_path / "holday.png"
+    assert ImagesController.missing_path(mime(f"'{missing}'")) == str(missing)
+    assert ImagesController.missing_path(mime("~/no-such-photo.png")) == os.path.expanduser("~/no-such-photo.png")
+    assert ImagesController.missing_path(mime(missing.as_uri())) == str(missing)
+    assert ImagesController.missing_path(mime("just some words")) is None  # not a path: the old message
+    assert ImagesController.missing_path(mime(f"{missing}\n{missing}")) is None
+
+
+def test_paste_of_a_missing_path_says_so(qtbot, window, tmp_path):
+    from PySide6.QtGui import QGuiApplication
+
+    missing = tmp_path / "holday.png"
+    QGuiApplication.clipboard().setText(str(missing))
+    errors = []
+    window.show_error = lambda title, text, **kw: errors.append((title, text))
+    window.images.paste()
+    assert errors == [("Paste", f"The clipboard holds the path {missing}, but there is no such file or folder.")]

@@ -209,6 +209,10 @@ class ImagesController(QObject):
         if remote:
             self.w.show_error("Paste", self.remote_message(remote), box=False)
             return
+        missing = self.missing_path(mime)
+        if missing is not None:  # a path with a typo: "holds no image" blamed the clipboard
+            self.w.show_error("Paste", f"The clipboard holds the path {missing}, but there is no such file or folder.", box=False)
+            return
         # a status message, no box: the user just did this and reads the status bar
         self.w.show_error("Paste", "The clipboard holds no image (copy an image or an image file first).", box=False)
 
@@ -259,6 +263,17 @@ class ImagesController(QObject):
             if candidate and Path(candidate).exists():
                 return candidate
         return None
+
+    @staticmethod
+    def missing_path(mime) -> str | None:
+        """The path a one-line text names when it reads as one (``/``, ``~``, ``./``, ``file:``, ``C:\\``) but
+        nothing is there (:meth:`text_path` found nothing), as the user would write it out; else None."""
+        text = mime.text().strip().strip("'\"") if mime is not None and mime.hasText() else ""
+        if not text or "\n" in text or len(text) > 4096:
+            return None
+        if not (text.startswith(("/", "~", "./", "../", "file:")) or re.match(r"^[A-Za-z]:[\\/]", text)):
+            return None
+        return QUrl(text).toLocalFile() or text if text.startswith("file:") else os.path.expanduser(text)
 
     @classmethod
     def local_paths(cls, mime) -> list[str]:
