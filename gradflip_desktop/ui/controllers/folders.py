@@ -155,7 +155,7 @@ class FoldersController(QObject):
         self.cancelling, self.summary_written, self.exported, self.export_error = False, False, None, None
         self.exported_done = 0
         self._export_when_stopped, self._after_export, self._model = False, None, None
-        self.counts = dict.fromkeys(self.counts, 0)
+        self.counts, self.listing_note = dict.fromkeys(self.counts, 0), ""
         self._follow = self.w.result is None and (self.w.image is None or self.w.images.showing_sample())
         settings = self.w.controls.settings()
         self._options = settings.to_options()
@@ -233,6 +233,7 @@ class FoldersController(QObject):
             skipped += f"; {listing.twice} listed twice (a link), explained once"
         if listing.subfolders:
             skipped += f"; {count_text(listing.subfolders, 'subfolder')} {'skipped' if self.recursive else 'not included'}"
+        self.listing_note = skipped  # said again once the run ends: the listing's title is gone by then
         self.panel.start(f"{Path(listing.folder).name}: {count_text(len(entries), 'image')}{skipped}{aim_text(self._options)}", entries)
         self.w.settings.setValue("recent/folder", str(listing.folder))
         if not entries:
@@ -343,7 +344,7 @@ class FoldersController(QObject):
         cancelled = sum(self.counts.values()) < len(self.inputs)
         text = self._summary_text() + (" (cancelled: Continue explains the rest)" if cancelled else "")
         self.panel.finish(text, resumable=cancelled)
-        self.w.set_status(html.escape(f"Folder {self.folder}: {text}"))
+        self.w.set_status(html.escape(f"Folder {self.folder}: {text}{self.listing_note}"))
         if self.w.image is None and not self.stored:  # the views promised "the first explanation opens here"
             self.w.views.set_summary("No image of this folder was explained" + (" yet (Continue explains the rest)"
                                      if cancelled else "") + ": a click on a tile opens its photo; or open a photo (Ctrl+O).")
