@@ -137,7 +137,7 @@ class ExplainOptions:
     def validate(self) -> None:
         """Raise ``ValueError`` (a message for the user) when a setting is out of range or not a number."""
         for name, whole in (("epsilon", False), ("max_steps", True), ("smoothing", False), ("blur_sigma", False),
-                            ("coarse", True)):  # epsilon="0.01" was Python's "must be real number, not str"
+                            ("coarse", True), ("extra_steps", True)):  # epsilon="0.01" was Python's "must be real number, not str"
             value = getattr(self, name)
             if value is None and name == "blur_sigma":
                 continue
@@ -158,6 +158,8 @@ class ExplainOptions:
             raise ValueError(f"blur_sigma must be in (0, {BLUR_SIGMA_MAX:g}] px, not {self.blur_sigma}")
         if not (COARSE_MIN <= int(self.coarse) <= COARSE_MAX):
             raise ValueError(f"coarse factor must be between {COARSE_MIN} and {COARSE_MAX}, not {self.coarse}")
+        if int(self.extra_steps) < 0:
+            raise ValueError(f"extra_steps must be 0 or more, not {self.extra_steps}")
         if self.target is not None and self.group is not None:
             raise ValueError("choose either a target class or a class group, not both")
 

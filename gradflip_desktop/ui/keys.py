@@ -4,7 +4,7 @@ active again once a dialog closes (without a window manager nothing else makes i
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut, QValidator
 from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QWidget
 
 
@@ -17,13 +17,18 @@ def clipboard_is_not_for(field: QWidget) -> bool:
         return False
     text = mime.text().strip() if mime.hasText() else ""
     spin = field if isinstance(field, QAbstractSpinBox) else field.parentWidget()
-    if isinstance(spin, QAbstractSpinBox):
+    if not text:
+        return mime.hasImage() or mime.hasUrls()
+    if isinstance(spin, QAbstractSpinBox):  # "512 px", "off", "0,5" and an out-of-range number are the box's
+        bare = text.removeprefix(spin.prefix()).removesuffix(spin.suffix()).strip()
+        if spin.validate(text, 0)[0] != QValidator.State.Invalid or bare == spin.specialValueText():
+            return False
         try:
-            float(text.replace(",", "."))
+            float(bare.replace(",", "."))
             return False
         except ValueError:
-            return bool(text) or mime.hasImage() or mime.hasUrls()
-    return not text and (mime.hasImage() or mime.hasUrls())
+            return True
+    return False
 
 
 class WindowKeysFirst(QObject):

@@ -106,6 +106,8 @@ def test_options_and_errors_import_without_torch():
     ("smoothing", None, "smoothing must be a number, not None"),
     ("coarse", True, "coarse must be a whole number, not True"),
     ("blur_sigma", "3", "blur_sigma must be a number, not '3'"),
+    ("extra_steps", "5", "extra_steps must be a whole number, not '5'"),
+    ("extra_steps", -1, "extra_steps must be 0 or more, not -1"),
 ])
 def test_a_setting_of_the_wrong_kind_is_one_value_error_naming_it(field, value, words):
     """A Python caller's ExplainOptions(epsilon="0.01") raised Python's own "must be real number, not str"."""

@@ -367,6 +367,38 @@ def test_continuing_after_an_export_asks_again_and_dont_ask_again_is_remembered(
     assert not c.ask_close_action.isChecked()  # and shown in the File menu, where it can be taken back
 
 
+def test_continue_waits_while_export_all_copies(qtbot, tiny_window, photos, tmp_path, monkeypatch):
+    """Continue while Export All was copying: the images it explained counted as exported once the copy (begun before
+    them) ended, so closing did not ask about them."""
+    import threading
+
+    from gradflip_desktop.ui.controllers import folder_tasks
+
+    w, c = tiny_window, tiny_window.folders
+    _stall_after_p0(monkeypatch)
+    c.open_folder(str(photos))
+    qtbot.waitUntil(lambda: c.counts[FLIPPED] + c.counts[NOT_FLIPPED] >= 1 and c.running, timeout=RUN_TIMEOUT_MS)
+    c.cancel()
+    qtbot.waitUntil(lambda: not c.running and c.summary_written, timeout=RUN_TIMEOUT_MS)
+    monkeypatch.setattr(folders_mod, "explain_one_task", folder_tasks.explain_one_task)
+    gate = threading.Event()
+
+    def slow_export(task, *args):
+        gate.wait(10)
+        return folder_tasks.export_task(task, *args)
+
+    monkeypatch.setattr(folders_mod, "export_task", slow_export)
+    c.export_all(str(tmp_path / "kept"))
+    qtbot.waitUntil(lambda: c._export.busy, timeout=RUN_TIMEOUT_MS)
+    c.resume()
+    assert not c.running and "still copying" in w.status_label.text()
+    gate.set()
+    qtbot.waitUntil(lambda: c.exported is not None, timeout=RUN_TIMEOUT_MS)
+    c.resume()  # now it continues
+    qtbot.waitUntil(lambda: not c.running and c.summary_written, timeout=RUN_TIMEOUT_MS)
+    assert c._unexported() == 2  # p1 and p2, explained after the export
+
+
 def test_the_file_menu_takes_dont_ask_again_back(qtbot, tiny_window, photos, monkeypatch):
     # "Don't ask again" could only be undone by editing GradFlip's settings file
     w, c = tiny_window, tiny_window.folders

@@ -157,4 +157,11 @@ def test_ctrl_v_in_a_settings_box_opens_a_copied_photo_and_leaves_the_box_alone(
     box.lineEdit().selectAll()
     QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
     assert pasted == [1, 1] and box.text() == "75"
+    size = w.controls.working_size  # a box with a unit: "512 px" copied from it pastes back into it
+    size.setFocus()
+    qtbot.waitUntil(size.hasFocus, timeout=2000)
+    QGuiApplication.clipboard().setText(f"512{size.suffix()}")
+    size.lineEdit().selectAll()
+    QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert pasted == [1, 1] and size.text().startswith("512")
     w.close()

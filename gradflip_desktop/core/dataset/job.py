@@ -379,9 +379,10 @@ def write_run_summary(out: Path, inputs: list[Input], outcomes: dict[Input, Outc
             rows.append(summary_row(inp.path, name, status=ERROR, message=_message(o.error)))
             continue
         rec = complete_record(out, name)
-        if rec is not None and o is None and (other_image(rec, inp) or changed_file(rec, inp)):
-            rec = None  # not reached, and the set of its name is another image's (another folder's china.jpg, or this
-            # photo before it was replaced): listed as that earlier set below, not credited to this input
+        if rec is not None and o is None and other_image(rec, inp):
+            rec = None  # not reached, and the set of its name is another image's (another folder's china.jpg): listed
+            # as that earlier set below, not credited to this input (the app passes no outcome for what it explained:
+            # a photo edited since it was explained keeps its row)
         if rec is None:
             rows.append(summary_row(inp.path, name, status=NOT_RUN, message="the run stopped before this input"))
         else:

@@ -1,5 +1,6 @@
-"""Whether a result set on disk is an input's, as made now: of another image (another folder's ``cat.jpg``), of a
-photo changed since, or made with other settings (``--resume`` keeps only its own; a summary lists only its own)."""
+"""Whether a result set on disk is an input's, as made now: of another image (another folder's ``cat.jpg``: a
+summary lists it as that image's), of a photo changed since, or made with other settings (``--resume`` keeps only
+sets of the same image, file and settings)."""
 
 from __future__ import annotations
 

@@ -14,7 +14,6 @@ score of :mod:`.objective`); after the flip, forward passes only: *minimise* (:m
 from __future__ import annotations
 
 import copy
-
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Generator
@@ -32,11 +31,11 @@ from ..options import ExplainOptions, Status
 from ..results import FOUND_BY_SEARCH, ExplainResult, KeyPixels, KeyRegion, Progress, Step
 from ..summary import NO_DETAIL_FLIP, any_of
 from . import feature_groups, sums
+from .arguments import as_image, check_arguments, pixels_of
 from .coordinates import BlurCoordinates, Coordinates, FreeCoordinates, coordinates_for
 from .key_pixels import key_pixels
 from .key_region import find_key_region
 from .mask import MaskCoordinates
-from .arguments import as_image, check_arguments, pixels_of
 from .restore import only_seen, restore_search
 from .. import cpu_share
 from .minimise import boundary_walk, minimise_alpha, ray_boundary
@@ -261,7 +260,7 @@ def explain(
     # a copy, kept by the result (a caller's loop setting opts.style rewrote earlier records); "2.0 steps" as 2
     opts = copy.deepcopy(options) if options is not None else ExplainOptions()
     opts.validate()
-    opts.max_steps, opts.coarse = int(opts.max_steps), int(opts.coarse)
+    opts.max_steps, opts.coarse, opts.extra_steps = int(opts.max_steps), int(opts.coarse), int(opts.extra_steps)
     if str(getattr(classifier, "device", "cpu")).startswith("cpu"):
         cpu_share.choose()  # the app and the command line: the cores other programs leave free now (no-op elsewhere)
     stop = should_stop or (lambda: False)

@@ -11,6 +11,7 @@ from typing import Any
 from PySide6.QtGui import QImage
 
 from gradflip_desktop.core.images import from_array, safe_formats, to_uint8
+from gradflip_desktop.core.summary import count_text
 from ..widgets.gallery import ERROR, FLIPPED, NOT_FLIPPED, WAITING, outcome_text
 from ..widgets.tile_image import Picture, device_size, pack
 from ..worker import error_message
@@ -235,6 +236,16 @@ def summary_text(counts: dict, total: int) -> str:
     """The run's count line: "3/5 done: 2 flipped, 0 not flipped, 1 error"."""
     return (f"{sum(counts.values())}/{total} done: {counts[FLIPPED]} flipped, {counts[NOT_FLIPPED]} not flipped, "
             f"{counts[ERROR]} error{'s' if counts[ERROR] != 1 else ''}")
+
+
+def listing_note(listing: FolderListing, recursive: bool) -> str:
+    """What a folder's listing left out, as its title line says it: "; 1 other file skipped; 2 subfolders not included"."""
+    note = f"; {count_text(listing.skipped, 'other file')} skipped" if listing.skipped else ""
+    if listing.twice:
+        note += f"; {listing.twice} listed twice (a link), explained once"
+    if listing.subfolders:
+        note += f"; {count_text(listing.subfolders, 'subfolder')} {'skipped' if recursive else 'not included'}"
+    return note
 
 
 def aim_text(options) -> str:

@@ -32,7 +32,7 @@ from ..worker import TaskSlot, error_message
 from . import folder_questions as questions
 from .folder_model import FolderModelMark
 from .folder_tasks import (  # noqa: F401 - tests swap or call the tasks here
-    FolderListing, ImageDone, RunModel, aim_text, explain_one_task, export_task, list_folder_task, load_result_task,
+    FolderListing, ImageDone, RunModel, aim_text, explain_one_task, export_task, list_folder_task, listing_note, load_result_task,
     photo_thumbnails_task, remove_folders, settle, summary_task, summary_text)
 
 if TYPE_CHECKING:
@@ -197,6 +197,8 @@ class FoldersController(QObject):
         every image again into a new folder)."""
         if self._run.busy or self._list.busy or self.folder is None:
             return
+        if self._export.busy:  # its results would count as exported when the copy (begun before them) ends
+            return self.w.set_status("Export All is still copying the results: Continue once it is done")
         left = [i for i in self.inputs if (t := self.panel.tiles.get(str(i.path))) is not None and t.state == WAITING]
         if not left:
             return
@@ -228,12 +230,7 @@ class FoldersController(QObject):
             return self._add_listed(listing)
         self.inputs = list(listing.inputs)
         entries = listing.entries
-        skipped = f"; {count_text(listing.skipped, 'other file')} skipped" if listing.skipped else ""
-        if listing.twice:
-            skipped += f"; {listing.twice} listed twice (a link), explained once"
-        if listing.subfolders:
-            skipped += f"; {count_text(listing.subfolders, 'subfolder')} {'skipped' if self.recursive else 'not included'}"
-        self.listing_note = skipped  # said again once the run ends: the listing's title is gone by then
+        self.listing_note = skipped = listing_note(listing, self.recursive)  # said again once the run ends (status bar)
         self.panel.start(f"{Path(listing.folder).name}: {count_text(len(entries), 'image')}{skipped}{aim_text(self._options)}", entries)
         self.w.settings.setValue("recent/folder", str(listing.folder))
         if not entries:
@@ -264,6 +261,7 @@ class FoldersController(QObject):
 
     def _add_listed(self, listing: FolderListing) -> None:
         """The subfolders' images join the run: waiting tiles, explained after the images still queued."""
+        self.listing_note = listing_note(listing, self.recursive)  # the subfolders' too; not "1 subfolder not included"
         if not listing.added and not listing.settled:  # none there: the run, its summary and its export stand
             self.w.set_status(html.escape(f"Folder {listing.folder}: its subfolders hold no other image"))
             return self.w.update_actions()

@@ -86,3 +86,19 @@ def test_export_all_lists_the_folders_sets_behind_a_not_run_row_of_the_same_name
     rows = read_summary(dest / "summary.csv")
     assert [r["status"] for r in rows[:2]] == ["not run", "not run"]
     assert sorted(r["file"] for r in rows[2:]) == [str(tmp_path / "a" / f"p{i}.png") for i in range(2)]
+
+
+def test_a_photo_edited_after_the_app_explained_it_keeps_its_one_row(tmp_path, monkeypatch):
+    """The app passes no outcome for what it explained (errors only): a photo saved again since was listed as "not
+    run" plus a second row for its own set."""
+    from gradflip_desktop.core.dataset.inputs import Input
+    from gradflip_desktop.core.dataset.job import write_run_summary
+
+    monkeypatch.setattr(cli, "_load_model", lambda args: make_tiny())
+    photo = _photo(tmp_path / "a" / "p0.png", 0)
+    dest = tmp_path / "results"
+    assert cli.main(["explain", str(photo), "--out", str(dest), "-q", "--max-steps", "3"]) in (0, 1)
+    _photo(photo, 4)  # edited since
+    write_run_summary(dest, [Input(photo, "p0")], {})
+    rows = read_summary(dest / "summary.csv")
+    assert [(r["file"], r["status"] != "not run") for r in rows] == [(str(photo), True)]

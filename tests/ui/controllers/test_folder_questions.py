@@ -24,6 +24,7 @@ def test_include_subfolders_after_an_export_asks_only_about_the_new_explanations
     c.open_folder(str(folder), recursive=False)
     qtbot.waitUntil(lambda: not c.running and c.summary_written, timeout=RUN_TIMEOUT_MS)
     first = c._unexported()
+    assert w.status_label.text().endswith("; 1 subfolder not included")  # what the listing left out, said at the end
     assert first == len(list(folder.glob("*.png"))) >= 2
     c.export_all(str(tmp_path / "kept"))
     qtbot.waitUntil(lambda: c.exported is not None, timeout=RUN_TIMEOUT_MS)
@@ -31,6 +32,7 @@ def test_include_subfolders_after_an_export_asks_only_about_the_new_explanations
     c.panel.subfolders.click()
     qtbot.waitUntil(lambda: not c.running and c.summary_written, timeout=RUN_TIMEOUT_MS)
     assert c.exported is None and c._unexported() == 1  # extra.png only
+    assert "not included" not in w.status_label.text()  # it is included now
     asked: list[int] = []
     monkeypatch.setattr(c.panel, "ask_close", lambda done, running: asked.append(done) or ("", False))
     c.ask_close_action.trigger()  # the tests' settings say "don't ask": ask
