@@ -11,13 +11,24 @@ pytestmark = pytest.mark.gui
 CTRL_E = QKeyCombination(Qt.KeyboardModifier.ControlModifier, Qt.Key.Key_E).toCombined()
 
 
+def _active_window(qtbot, settings):
+    """The main window, shown and active (a window shortcut works only in the active window)."""
+    from gradflip_desktop.ui.main_window import MainWindow
+
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.show()
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=2000)
+    return w
+
+
 def test_ctrl_e_exports_while_a_field_has_the_focus(qtbot, settings, monkeypatch):
     """Before: on X11 a line edit claims Ctrl+E ("end of line"), so after typing a class name or an ε,
     Ctrl+E did nothing and the export folder typed next went into the field ("tabby/home/me/results").
     The offscreen platform has no such binding; the spin box is made to claim the key as X11's does."""
     from PySide6.QtTest import QTest
 
-    from gradflip_desktop.ui.main_window import MainWindow
     from gradflip_desktop.ui.widgets.spinboxes import CheckedDoubleSpinBox
 
     def x11_event(self, event):
@@ -27,11 +38,7 @@ def test_ctrl_e_exports_while_a_field_has_the_focus(qtbot, settings, monkeypatch
         return QDoubleSpinBox.event(self, event)
 
     monkeypatch.setattr(CheckedDoubleSpinBox, "event", x11_event, raising=False)
-    w = MainWindow(settings=settings)
-    qtbot.addWidget(w)
-    w.show()
-    w.activateWindow()
-    qtbot.waitUntil(w.isActiveWindow, timeout=2000)
+    w = _active_window(qtbot, settings)
     hits = []
     w.export_action.triggered.disconnect()
     w.export_action.triggered.connect(lambda *_: hits.append(1))
@@ -130,13 +137,7 @@ def test_ctrl_v_in_a_settings_box_opens_a_copied_photo_and_leaves_the_box_alone(
     from PySide6.QtGui import QGuiApplication, QImage
     from PySide6.QtTest import QTest
 
-    from gradflip_desktop.ui.main_window import MainWindow
-
-    w = MainWindow(settings=settings)
-    qtbot.addWidget(w)
-    w.show()
-    w.activateWindow()
-    qtbot.waitUntil(w.isActiveWindow, timeout=2000)
+    w = _active_window(qtbot, settings)
     pasted = []
     monkeypatch.setattr(w.images, "paste", lambda: pasted.append(1))
     w.paste_action.triggered.disconnect()
