@@ -58,6 +58,9 @@ def _fills(text: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+RISE_PUBLISHED = 1000  # masks in Petsiuk et al. 2018's RISE
+
+
 def run(args, load_model: Callable, err: Callable[[str], None]) -> int:
     from .core.dataset.check import format_table, stored_records  # noqa: PLC0415
 
@@ -75,6 +78,9 @@ def run(args, load_model: Callable, err: Callable[[str], None]) -> int:
         if args.rise > MAX_RISE_MASKS:
             err(f"--rise: at most {MAX_RISE_MASKS:,} masks per set (the published RISE takes 1,000), not {args.rise:,}")
             return 2
+    if args.rise and args.rise < RISE_PUBLISHED and not args.quiet:  # fewer masks: a noisier RISE map, which favours GradFlip
+        print(f"gradflip: note: RISE with {args.rise:,} masks is noisier than the published {RISE_PUBLISHED:,}: its "
+              f"curves are worse than RISE's own (compare with --rise {RISE_PUBLISHED})", file=sys.stderr)
     records, problems = stored_records(args.results)
     for line in problems:
         err(line)
@@ -104,11 +110,17 @@ def run(args, load_model: Callable, err: Callable[[str], None]) -> int:
         _print_json(checks)
     elif any(c.check is not None for c in checks):  # else only the one line on stderr below, not also on stdout
         print(format_table(checks))
-    if not any(c.check is not None for c in checks):  # one set, or -q (no line per set): the reasons are in this line
-        why = [checks[0].skipped] if len(checks) == 1 else [f"{c.name}: {c.skipped}" for c in checks[:3]] if args.quiet else []
+    if not any(c.check is not None for c in checks):  # -q (no line per set): the reasons are in this line (without
+        # -q each set's line said it: the reason was printed twice, "coffee: skipped: …" and "error: …: the same")
+        why = ([checks[0].skipped] if len(checks) == 1 else [f"{c.name}: {c.skipped}" for c in checks[:3]]) if args.quiet else []
         more = f"; and {len(checks) - 3} more" if args.quiet and len(checks) > 3 else ""
         err("no result set could be checked" + (": " + "; ".join(why) + more if why else ""))
         return 2
+    skipped = [c for c in checks if c.check is None]
+    if args.quiet and skipped:  # -q dropped the lines that named them: the table then read as if every set was there
+        print(f"gradflip: skipped {len(skipped)} of {len(checks)} result sets: "
+              + "; ".join(f"{c.name}: {c.skipped}" for c in skipped[:3])
+              + (f"; and {len(skipped) - 3} more" if len(skipped) > 3 else ""), file=sys.stderr)
     return 2 if csv_failed else 0  # measured and printed but not saved: not a success (a script trusts the files)
 
 

@@ -314,7 +314,7 @@ def test_compare_methods_panel(qtbot, window):
     assert check is not None and [c.name for c in check.curves] == ["GradFlip", "Grad-CAM", "Gradient saliency"]
     assert check.explained == "Egyptian cat" and check.fill == "blur"
     shown = window.compare.check.text()
-    assert check.verdict() in shown and "Deletion ↓ / insertion ↑" in shown
+    assert check.verdict() in shown and "Deletion ↓ / insertion ↑ area (under each curve: lower / higher is better)" in shown
     for c in check.curves:
         assert f"{c.deletion_auc:.3f}" in shown and f"{c.insertion_auc:.3f}" in shown
         assert 0.0 <= c.deletion_auc <= 1.0 and 0.0 <= c.insertion_auc <= 1.0
@@ -471,7 +471,7 @@ def test_the_check_line_of_a_single_map_is_a_sentence(qtbot):
     qtbot.addWidget(views)
     views.show_check(FaithfulnessCheck("blur", "tabby", (Curve("GradFlip", (0.0, 1.0), (0.9, 0.1), (0.1, 0.9)),)))
     assert "On this photo, ." not in views.check.text()
-    assert views.check.text().startswith("On this photo: deletion ↓ / insertion ↑: GradFlip")
+    assert views.check.text().startswith("On this photo: deletion ↓ / insertion ↑ area (under each curve: lower / higher is better): GradFlip")
 
 
 def test_hiding_compare_methods_stops_its_check_on_the_engine_thread(qtbot, window):
@@ -590,3 +590,20 @@ def test_a_grad_cam_map_that_is_zero_everywhere_is_said_and_not_checked(tiny, ti
     assert cam.values is None and "zero everywhere" in cam.caption and "not checked" in cam.caption
     assert "Grad-CAM" not in [c.name for c in comparison.check.curves]
     assert [c.name for c in comparison.check.curves] == ["GradFlip", "Gradient saliency"]
+
+
+def test_the_comparison_bolds_every_area_that_prints_as_the_best(qtbot):
+    """Grad-CAM 0.020 was bold and GradFlip 0.020 not (0.0203 against 0.0196, a 5e-4 tolerance), under a verdict
+    crowning GradFlip: now areas that print alike tie, in bold and in words."""
+    from gradflip_desktop.core.faithfulness import Curve, FaithfulnessCheck
+    from gradflip_desktop.ui.widgets.compare import CompareViews
+
+    views = CompareViews()
+    qtbot.addWidget(views)
+    f = (0.0, 1.0)
+    check = FaithfulnessCheck("blur", "bell cote", (Curve("GradFlip", f, (0.0196, 0.0196), (0.40, 0.40)),
+                                                    Curve("Grad-CAM", f, (0.0203, 0.0203), (0.30, 0.30))))
+    views.show_check(check)
+    text = views.check.text()
+    assert "GradFlip <b>0.020</b> / <b>0.400</b>" in text and "Grad-CAM <b>0.020</b> / 0.300" in text
+    assert "GradFlip and Grad-CAM tie on deletion" in text

@@ -28,7 +28,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from ..errors import json_loads
-from ..faithfulness import TIE
+from ..faithfulness import same_area
 from .check_stamp import FORMAT, file_sha256, kept_checks, make_stamp, resume_entry
 
 RECORD_SUFFIX = ".gradflip.json"
@@ -349,7 +349,7 @@ def medians(checks: list[SetCheck], fill: str | None = None) -> dict[str, tuple[
 
 def gradflip_better(checks: list[SetCheck], peer: str, fill: str | None = None) -> tuple[int, int, int]:
     """(sets where GradFlip's deletion area is lower than ``peer``'s, where its insertion area is higher, sets
-    with both maps), with fill-in ``fill`` (None: each set's first). Areas within :data:`TIE` are a tie, as in
+    with both maps), with fill-in ``fill`` (None: each set's first). Areas that print alike are a tie, as in
     each set's own verdict (the table counted "better on 1 of 1" under a line saying the maps tie)."""
     d = i = n = 0
     for c in checks:
@@ -360,8 +360,8 @@ def gradflip_better(checks: list[SetCheck], peer: str, fill: str | None = None) 
         n += 1
         if k.flat():  # the set's verdict: "the curves cannot tell the maps apart", so not a win either
             continue
-        d += ours.deletion_auc < theirs.deletion_auc - TIE
-        i += ours.insertion_auc > theirs.insertion_auc + TIE
+        d += ours.deletion_auc < theirs.deletion_auc and not same_area(ours.deletion_auc, theirs.deletion_auc)
+        i += ours.insertion_auc > theirs.insertion_auc and not same_area(ours.insertion_auc, theirs.insertion_auc)
     return d, i, n
 
 

@@ -9,7 +9,7 @@ import pyqtgraph as pg
 
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QSizePolicy, QVBoxLayout, QWidget
 
-from gradflip_desktop.core.faithfulness import FILL_NAMES, TIE
+from gradflip_desktop.core.faithfulness import FILL_NAMES, area_text, same_area
 
 from .fitted_label import FittedLabel
 from .image_panel import ImagePanel
@@ -151,14 +151,15 @@ class CompareViews(QWidget):
         bold = not check.flat()  # "the curves cannot tell the maps apart": no number in bold either
         parts = []
         for c in check.curves:  # the best of each curve in bold, every map that ties with it too
-            d = f"<b>{c.deletion_auc:.3f}</b>" if bold and abs(c.deletion_auc - dele.deletion_auc) <= TIE else f"{c.deletion_auc:.3f}"
-            i = f"<b>{c.insertion_auc:.3f}</b>" if bold and abs(c.insertion_auc - ins.insertion_auc) <= TIE else f"{c.insertion_auc:.3f}"
+            d, i = area_text(c.deletion_auc), area_text(c.insertion_auc)
+            d = f"<b>{d}</b>" if bold and same_area(c.deletion_auc, dele.deletion_auc) else d
+            i = f"<b>{i}</b>" if bold and same_area(c.insertion_auc, ins.insertion_auc) else i
             parts.append(f"{html.escape(c.name, quote=False)} {d} / {i}")
         points = len(check.curves[0].fractions) if check.curves else 0
         verdict = check.verdict()  # "" with one map only (Grad-CAM and saliency unavailable): nothing to compare
         head = f"On this photo, {html.escape(verdict, quote=False)}. Deletion" if verdict else "On this photo: deletion"
         self._set_check(
-            f"{head} ↓ / insertion ↑: {' · '.join(parts)} "
+            f"{head} ↓ / insertion ↑ area (under each curve: lower / higher is better): {' · '.join(parts)} "
             f"({points} points, {html.escape(FILL_NAMES.get(check.fill, check.fill))} as fill-in)"
         )
 
