@@ -877,3 +877,13 @@ def test_a_set_json_that_cannot_be_written_says_its_numbers_are_in_the_csv_that_
         assert "p0" in {row["name"] for row in csv.DictReader(f)}  # its numbers are saved, in the folder's CSV
     assert errors == [f"gradflip: error: {out}: could not write p0{CHECK_SUFFIX} (Is a directory); their numbers "
                       f"are in {CSV_NAME} only"]
+
+
+def test_a_map_of_another_size_is_named_in_pixels_as_the_photo_is(results):
+    """"the photo loads at 32×24 px, the run's map is (10, 10)": two ways of writing a size in one line."""
+    from gradflip_desktop.core.dataset.check import check_set
+
+    out, _ = results
+    np.save(out / "p0.importance.npy", np.zeros((10, 12), np.float32))
+    c = check_set(make_tiny(), out / "p0.gradflip.json", write=False)
+    assert c.check is None and c.skipped.endswith("the run's map is 12×10 px"), c.skipped

@@ -260,7 +260,8 @@ def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] =
         out.skipped = f"cannot read it: {exc}"
         return out
     if pixels.shape[:2] != (int(work[1]), int(work[0])) or importance.shape != pixels.shape[:2]:
-        out.skipped = f"the photo loads at {pixels.shape[1]}×{pixels.shape[0]} px, the run's map is {importance.shape[::-1]}"
+        size = f"{importance.shape[1]}×{importance.shape[0]} px" if importance.ndim == 2 else f"of shape {importance.shape}"
+        out.skipped = f"the photo loads at {pixels.shape[1]}×{pixels.shape[0]} px, the run's map is {size}"
         return out
     if importance.dtype.kind not in "biuf" or not np.all(np.isfinite(importance)):  # scored as a map, silently
         out.skipped = (f"its map ({name}.importance.npy) holds {importance.dtype} values that are not all finite real "
