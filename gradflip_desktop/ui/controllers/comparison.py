@@ -96,7 +96,7 @@ def compare_task(task, session: "ModelSession", result: "ExplainResult", target:
         sal = saliency_map(clf, original, target)
         panels.append(ComparePanel(
             "Gradient saliency", display_uint8(maps.heat_overlay(original, maps.magnitude_map(sal[..., None]))),
-            f"|∂z/∂x| of <b>{html.escape(label)}</b> (smoothed like GradFlip's map)", sal,
+            f"|∂z/∂x| of <b>{html.escape(label)}</b> (shown smoothed like GradFlip's map; scored unsmoothed)", sal,
         ))
     except Exception as exc:  # noqa: BLE001
         panels.append(ComparePanel("Gradient saliency", None, html.escape(error_message(exc, "saliency failed"))))

@@ -34,7 +34,8 @@ COMPARE_TIPS = {
                 "block before the classifier) by how much they raise the class. Its map is as coarse as that "
                 "layer's grid (e.g. 7×7 cells), upsampled to the photo.",
     "Gradient saliency": "Gradient saliency: how strongly each pixel's value moves the class score (|∂z/∂x|), "
-                         "smoothed like GradFlip's map.",
+                         "shown smoothed like GradFlip's map; the numbers below score it as computed, unsmoothed "
+                         "(as gradflip check does).",
     "RISE": "RISE (Petsiuk et al. 2018), the strongest and slowest of the usual methods: the photo is shown to the "
             "model through 1,000 random masks of 7×7 soft cells (black elsewhere); each pixel's importance is the mean "
             "probability of the explained class over the masks that kept it. 1,000 model calls: tens of seconds.",
