@@ -21,8 +21,9 @@ CHECK_TIP = (
     "explained class is read; the area under that curve is lower when the map puts first what the model needs. "
     "Insertion: from the fill-in, the top pixels are put back; the area is higher when the class returns sooner "
     "(Petsiuk et al. 2018). Bold: the best of the maps. Gradient saliency is scored unsmoothed (|∂z/∂x|, as "
-    "gradflip check and benchmarks/faithfulness.py score it); the panel shows it smoothed. gradflip check "
-    "measures the same over a folder of results (with RISE: gradflip check --rise 1000)."
+    "gradflip check and benchmarks/faithfulness.py score it); the panel shows it smoothed. The fill-in here is the "
+    "blurred photo, which removes detail as GradFlip's own search does: gradflip check --fill all also measures the "
+    "mean colour and black, and the same over a folder of results (with RISE: --rise 1000)."
 )
 
 
