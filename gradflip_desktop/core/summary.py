@@ -446,12 +446,13 @@ def summary_sentence(result, view: str = "magnitude") -> str:
                 "explanation was not finished."
             )
         was, now = _from_to(before, _explained_now(result))
+        aim = f"; {result.target.label} {_target_moved(result)}" if _target_moved(result) else ""
         if getattr(result, "flip_step", None) is not None:
             # cancelled while minimising or making the 8-bit image flip: the search flipped (the plot marks it),
             # but the image kept, rounded to 8 bits, is back on the explained side of the boundary
             return (f"Cancelled after {steps_text(n)}, after the decision flipped at step {result.flip_step} but before "
                     f"the final checks: the saved (8-bit) image is back at {name} ({now}; was {was}).")
-        return f"Cancelled after {steps_text(n)}, before the decision flipped: {name} is at {now} (was {was})."
+        return f"Cancelled after {steps_text(n)}, before the decision flipped: {name} is at {now} (was {was}){aim}."
     if status == Status.BUDGET.value:
         budget = getattr(result.options, "max_steps", n)
         moved = f"{name} {_fell(before, _explained_now(result))}"
@@ -474,7 +475,19 @@ def summary_sentence(result, view: str = "magnitude") -> str:
     detail += f" ({name} at {_before(result, before)})" if flat else ""
     if n == 0:  # "The search stopped after 0 steps without a flip" (a flat or 1×1 photo)
         return f"The search could not take a first step{detail}."
+    moved = _target_moved(result)
+    if moved:  # named, as a run out of budget names it ("school bus rose from …")
+        return f"The search stopped after {steps_text(n)} without reaching {result.target.label} ({moved}){detail}."
     return f"The search stopped after {steps_text(n)} without a flip{detail}."
+
+
+def _target_moved(result) -> str:
+    """How a targeted run moved its target: "rose from 0.1 % to 2.3 %" ("" for another run): a run that stopped
+    short of its target never named it ("bobsled is at 23 %" for a run to school bus)."""
+    target, probs = result.target, getattr(result, "final_probabilities", None)
+    if target is None or probs is None:
+        return ""
+    return _fell(float(target.probability), float(probs[target.index]))
 
 
 __all__ = ["any_of", "apart", "fill_base", "fill_verb", "levels_text", "pct", "pct1", "region_action", "region_share", "share", "steps_text", "summary_sentence", "visibility",

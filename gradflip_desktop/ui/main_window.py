@@ -303,10 +303,7 @@ class MainWindow(QMainWindow):
         self.views.key_count_changed.connect(self.difference.key_count_changed)
         self.views.summary.linkActivated.connect(self.runs.follow_link)
         self.controls.style.currentIndexChanged.connect(self._name_key_set)
-        # the words before a run follow the settings (they said "the smallest change" after Key region was chosen)
-        for combo in (self.controls.style, self.controls.target_mode, self.controls.group):
-            combo.currentIndexChanged.connect(self.models.show_hint)
-        self.controls.target_class.currentTextChanged.connect(self.models.show_hint)
+        self.models.follow_settings(self.controls)  # the words before a run, and the note after one, follow them
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)

@@ -715,3 +715,24 @@ def test_the_largest_change_said_is_the_saved_images_not_the_float_changes():
     saved, floated = 255 * result.linf_saved, 255 * result.linf
     assert f"{saved:.0f}" != f"{floated:.0f}"  # the case this test is about
     assert summary_sentence(result).startswith(f"Changing pixels by at most {saved:.0f}/255 ({visibility(saved)}) turns ")
+
+
+def test_a_targeted_run_that_stops_short_names_its_target(tiny, tiny_image):
+    """A targeted run that stalled said "The search stopped after 39 steps without a flip: …", a cancelled one
+    "bobsled is at 23 % (was 30 %)": neither named the class it was reaching for (a run out of budget does)."""
+    from dataclasses import replace
+
+    from gradflip_desktop.core.summary import _fell
+
+    first = run(tiny, tiny_image, ExplainOptions(style="free"))
+    target = next(i for i in range(len(tiny.labels)) if i != first.original.index)
+    calls = []
+    cancelled = run(tiny, tiny_image, ExplainOptions(style="free", mode="fixed", epsilon=1e-6, target=target),
+                    should_stop=lambda: calls.append(1) or len(calls) > 3)
+    assert cancelled.status == Status.CANCELLED and cancelled.target.index == target
+    moved = _fell(float(cancelled.target.probability), float(cancelled.final_probabilities[target]))
+    text = summary_sentence(cancelled)
+    assert text.startswith("Cancelled after ") and text.endswith(f"; {tiny.labels[target]} {moved}."), text
+    stalled = replace(cancelled, status=Status.STALLED, message="the image cannot change further")
+    assert summary_sentence(stalled) == (f"The search stopped after {steps_text(len(stalled.steps))} without reaching "
+                                         f"{tiny.labels[target]} ({moved}): the image cannot change further.")

@@ -53,6 +53,29 @@ def gui_remedy(exc: BaseException) -> str:
 
 # ---- the controller (GUI thread) -------------------------------------------------------------------------
 
+def _made_with(result) -> list[tuple[str, str]]:
+    """(field, words) for what a result was made with, as the settings note names it."""
+    from gradflip_desktop.core.options import STYLE_NAMES
+    from gradflip_desktop.core.summary import any_of
+
+    o = result.options
+    style = str(getattr(o, "style", ""))
+    aim = (f"target {o.target}" if getattr(o, "target", None) is not None else
+           f"explaining {any_of(result.explained_name)}" if getattr(o, "group", None) is not None else "the top class")
+    smooth = float(getattr(o, "smoothing", 0) or 0)
+    return [("style", f"the {STYLE_NAMES.get(style, style)} style"), ("aim", aim),
+            ("mode", f"{getattr(o, 'mode', '')} steps"), ("epsilon", f"ε {getattr(o, 'epsilon', 0):g}"),
+            ("max_steps", f"a budget of {getattr(o, 'max_steps', '')} steps"),
+            ("smoothing", f"smoothing σ {smooth:g} px" if smooth else "no smoothing"),
+            ("coarse", f"coarse-to-fine {getattr(o, 'coarse', 1)}" if int(getattr(o, "coarse", 1) or 1) > 1 else "no coarse-to-fine")]
+
+
+def _differs(field: str, now, was) -> bool:
+    if field == "aim":
+        return (now.target, now.group) != (getattr(was, "target", None), getattr(was, "group", None))
+    return getattr(now, field) != getattr(was, field, getattr(now, field))
+
+
 class ModelsController(QObject):
     def __init__(self, window: "MainWindow") -> None:
         super().__init__(window)
@@ -226,30 +249,38 @@ class ModelsController(QObject):
             w.controls.style.currentData())
         w.views.set_caption(w.views.adjusted, hint)
         w.views.set_summary(
-            f"The model sees <b>{html.escape(top.label)}</b> ({pct}). Press <b>Explain</b> (Ctrl+Return) to find {goal}."
+            f"The model sees <b>{html.escape(top.label)}</b> ({pct}). {goal}"
         )
 
-    def _settings_changed_note(self, result) -> None:
-        """A result is shown and the style, target or group was changed: the views still show the result of the
-        earlier settings, so the status bar says so (nothing did before; the views and the new settings
-        disagreed in silence)."""
-        from gradflip_desktop.core.options import STYLE_NAMES
-        from gradflip_desktop.core.summary import any_of
+    def follow_settings(self, controls) -> None:
+        """The words before a run follow the settings (they said "the smallest change" after Key region was chosen),
+        and so does the note over a result made with others (also once a run ends that they changed during)."""
+        for combo in (controls.style, controls.target_mode, controls.group, controls.mode):
+            combo.currentIndexChanged.connect(self.show_hint)
+        controls.target_class.currentTextChanged.connect(self.show_hint)
+        for box in (controls.epsilon, controls.max_steps, controls.smoothing, controls.coarse):
+            box.valueChanged.connect(self.show_hint)
+        self.w.run_finished.connect(self._after_run)
+        self.w.run_cancelled.connect(self._after_run)
 
+    def _after_run(self, result) -> None:
+        if result is not None:  # settings changed while it ran: the panel and the views disagreed in silence
+            self._settings_changed_note(result, during=True)
+
+    def _settings_changed_note(self, result, during: bool = False) -> None:
+        """A result is shown and a setting it was made with was changed: the views still show the result of the
+        earlier settings, so the status bar says so, naming what the result was made with where it differs (it named
+        the style when the target had changed, and nothing for the budget or ε)."""
         w = self.w
         try:
             now = w.controls.settings().to_options()
         except Exception:  # noqa: BLE001 - a half-typed class: Explain will say what is wrong
             return
         was = result.options
-        if (now.style, now.target, now.group) == (getattr(was, "style", None), getattr(was, "target", None),
-                                                     getattr(was, "group", None)):
-            return
-        style = STYLE_NAMES.get(str(getattr(was, "style", "")), str(getattr(was, "style", "")))
-        w.set_status(html.escape(f"Settings changed: the result shown was made with the {style} style"
-                                 + (f", target {was.target}" if getattr(was, "target", None) is not None else "")
-                                 + (f", explaining {any_of(result.explained_name)}" if getattr(was, "group", None) is not None else "")
-                                 + ". Explain (Ctrl+Return) applies the new ones."))
+        old = [words for field, words in _made_with(result) if _differs(field, now, was)]
+        if old:
+            w.set_status(html.escape(f"Settings changed{' during the run' if during else ''}: the result shown was made "
+                                     f"with {', '.join(old)}. Explain (Ctrl+Return) applies the new ones."))
 
     def _on_classify_failed(self, exc: BaseException) -> None:
         w = self.w

@@ -21,5 +21,5 @@ def test_blur_style_is_not_announced_as_the_smallest_change():
 
 def test_textbook_and_region_words_unchanged():
     assert _hint("free") == ("Explain finds the smallest change that flips this decision.",
-                             "the smallest change that makes it see something else")
+                             "Press <b>Explain</b> (Ctrl+Return) to find the smallest change that makes it see something else.")
     assert "removing it there" in _hint("region")[0]
