@@ -435,7 +435,8 @@ def summary_sentence(result, view: str = "magnitude") -> str:
             return f"{message[0].upper()}{message[1:]}."
         return f"Nothing to flip: {message}." if message else "Nothing to flip."
     if status == Status.CANCELLED.value:
-        if final.index not in (list(result.explained) or [result.original.index]):
+        # a targeted run flips when its target is on top (a third class on top is not "after the decision flipped")
+        if final.index == result.target.index if result.target is not None else bool(_on_top(result)):
             # cancelled past the flip (e.g. while the region style sharpens or searches back): the saved
             # image already shows another class, so "before the decision flipped" would contradict the views
             # at which step: the plot's flip line is there, and its curves end there ("after 10 steps" beside a plot of 1)
@@ -446,7 +447,7 @@ def summary_sentence(result, view: str = "magnitude") -> str:
                 "explanation was not finished."
             )
         was, now = _from_to(before, _explained_now(result))
-        aim = f"; {result.target.label} {_target_moved(result)}" if _target_moved(result) else ""
+        aim = f"; {result.target.label} {_target_moved(result)}{_on_top(result)}" if _target_moved(result) else ""
         if getattr(result, "flip_step", None) is not None:
             # cancelled while minimising or making the 8-bit image flip: the search flipped (the plot marks it),
             # but the image kept, rounded to 8 bits, is back on the explained side of the boundary
@@ -459,11 +460,7 @@ def summary_sentence(result, view: str = "magnitude") -> str:
         if result.target is not None:
             # a targeted run is about its target: it was never named ("Egyptian cat fell from 68 % to 18 %" for a
             # run to "school bus", under a title ending "-> tiger cat (27.1 %)")
-            target = result.target
-            reached = _fell(float(target.probability), float(result.final_probabilities[target.index]))
-            top = "" if final.index in (list(result.explained) or [result.original.index]) else \
-                f", {final.label} is on top ({pct(final.probability)})"
-            moved = f"{target.label} {reached}{top} and {moved}"
+            moved = f"{result.target.label} {_target_moved(result)}{_on_top(result)} and {moved}"
         # a region run whose fully detail-removed photo does not flip either: a larger budget cannot help, and
         # the record's message says which style can (the sentence said "a larger budget or step may flip it")
         advice = ("removing all the detail does not flip it either: the “smallest change” style (--style free) can "
@@ -477,8 +474,16 @@ def summary_sentence(result, view: str = "magnitude") -> str:
         return f"The search could not take a first step{detail}."
     moved = _target_moved(result)
     if moved:  # named, as a run out of budget names it ("school bus rose from …")
-        return f"The search stopped after {steps_text(n)} without reaching {result.target.label} ({moved}){detail}."
+        return (f"The search stopped after {steps_text(n)} without reaching {result.target.label} ({moved}"
+                f"{_on_top(result)}){detail}.")
     return f"The search stopped after {steps_text(n)} without a flip{detail}."
+
+
+def _on_top(result) -> str:
+    """", bobsled is on top (23 %)" when a third class leads a targeted run that did not reach its target."""
+    final = result.final
+    return "" if final.index in (list(result.explained) or [result.original.index]) else \
+        f", {final.label} is on top ({pct(final.probability)})"
 
 
 def _target_moved(result) -> str:

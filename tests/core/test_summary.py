@@ -736,3 +736,22 @@ def test_a_targeted_run_that_stops_short_names_its_target(tiny, tiny_image):
     stalled = replace(cancelled, status=Status.STALLED, message="the image cannot change further")
     assert summary_sentence(stalled) == (f"The search stopped after {steps_text(len(stalled.steps))} without reaching "
                                          f"{tiny.labels[target]} ({moved}): the image cannot change further.")
+
+
+def test_a_cancelled_targeted_run_with_a_third_class_on_top_has_not_flipped(tiny, tiny_image):
+    """"Cancelled after 2 steps, after the decision flipped: the model now sees class2 …": a targeted run flips only
+    when its target is on top; a third class leading is said as such, with the target."""
+    from dataclasses import replace
+
+    from gradflip_desktop.core.models import Prediction
+
+    first = run(tiny, tiny_image, ExplainOptions(style="free"))
+    target = next(i for i in range(len(tiny.labels)) if i != first.original.index)
+    third = next(i for i in range(len(tiny.labels)) if i not in (first.original.index, target))
+    calls = []
+    cancelled = run(tiny, tiny_image, ExplainOptions(style="free", mode="fixed", epsilon=1e-6, target=target),
+                    should_stop=lambda: calls.append(1) or len(calls) > 3)
+    led = replace(cancelled, final=Prediction(third, tiny.labels[third], 0.4))
+    text = summary_sentence(led)
+    assert text.startswith("Cancelled after ") and "before the decision flipped" in text, text
+    assert f"; {tiny.labels[target]} " in text and text.endswith(f", {tiny.labels[third]} is on top (40 %).")

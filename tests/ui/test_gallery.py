@@ -1148,6 +1148,22 @@ def _click_tile_of_a_run(qtbot, c, path, signal) -> str:
     return key
 
 
+def test_a_tile_made_with_another_budget_says_so_when_it_opens(qtbot, tiny_window, photos):
+    """A tile's result made with a budget of 60 opened under a panel set to 61: no word that the views came from other
+    settings (the note was said only when a setting changed while a result was shown)."""
+    w, c = tiny_window, tiny_window.folders
+    c.open_folder(str(photos))
+    _wait_done(qtbot, c)
+    w.controls.max_steps.setValue(QUICK.max_steps + 1)
+    key = str(photos / "p1.png")
+    index = c.panel.list.model().index(_view_keys(c.panel).index(key), 0)
+    c.panel.list.setCurrentIndex(index)
+    c.panel.list.clicked.emit(index)
+    qtbot.waitUntil(lambda: w.result is not None and w.image is not None and w.image.name == "p1", timeout=RUN_TIMEOUT_MS)
+    text = w.status_label.text()
+    assert text.startswith(f"Settings changed: the result shown was made with a budget of {QUICK.max_steps} steps"), text
+
+
 def test_a_photo_opened_otherwise_clears_the_tile_selection(qtbot, tiny_window, photos, tmp_path):
     """Before: after a click on a tile, File ▸ Open of another photo (or Open Recent, a drop) left that tile
     highlighted under the other photo's views and explanation, as if they were the tile's."""

@@ -570,9 +570,9 @@ def test_a_group_result_is_named_as_the_window_names_it_when_the_settings_change
 
     result = SimpleNamespace(options=ExplainOptions(group="cat"), explained_name="cat")
     window.controls.style.setCurrentIndex(window.controls.style.findData("free"))
-    window.models._settings_changed_note(result)
+    window.models.settings_note(result)
     text = window.status_label.text()
-    assert ", explaining any cat." in text and "group cat" not in text, text
+    assert ", the group any cat." in text and "group cat." not in text, text
 
 
 def test_a_display_that_cannot_be_reached_is_named_instead_of_qts_abort(monkeypatch, capsys):

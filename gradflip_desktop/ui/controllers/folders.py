@@ -399,6 +399,7 @@ class FoldersController(QObject):
             w.models._classify.discard()
             w.models._on_classified(classes)
         w.runs._show_result(outcome.result, outcome)
+        w.models.settings_note(outcome.result)  # made with another budget, ε … than the panel's: said, as after a run
         w.update_actions()
 
     def _on_show_failed(self, exc: BaseException) -> None:

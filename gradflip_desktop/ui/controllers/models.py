@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QFileDialog
 from ..widgets.model_dialog import MODEL_FILTER, LoadModelDialog
 from ..worker import TaskSlot, error_message
 from .folder_model import same_model
-from .hint import explain_hint
+from .hint import NOTHING, explain_hint
 from .images import status_name
 from .model_session import (
     Classification, ModelFileFacts, ModelInfo, ModelSession, classify_task, inspect_model_task, load_model_task,
@@ -53,6 +53,9 @@ def gui_remedy(exc: BaseException) -> str:
 
 # ---- the controller (GUI thread) -------------------------------------------------------------------------
 
+NOTE_START = "Settings changed"
+
+
 def _made_with(result) -> list[tuple[str, str]]:
     """(field, words) for what a result was made with, as the settings note names it."""
     from gradflip_desktop.core.options import STYLE_NAMES
@@ -60,8 +63,9 @@ def _made_with(result) -> list[tuple[str, str]]:
 
     o = result.options
     style = str(getattr(o, "style", ""))
-    aim = (f"target {o.target}" if getattr(o, "target", None) is not None else
-           f"explaining {any_of(result.explained_name)}" if getattr(o, "group", None) is not None else "the top class")
+    target = getattr(result, "target", None)  # its label: the options may hold an index ("--target 282")
+    aim = (f"target {getattr(target, 'label', o.target)}" if getattr(o, "target", None) is not None else
+           f"the group {any_of(result.explained_name)}" if getattr(o, "group", None) is not None else "the top class")
     smooth = float(getattr(o, "smoothing", 0) or 0)
     return [("style", f"the {STYLE_NAMES.get(style, style)} style"), ("aim", aim),
             ("mode", f"{getattr(o, 'mode', '')} steps"), ("epsilon", f"ε {getattr(o, 'epsilon', 0):g}"),
@@ -70,9 +74,16 @@ def _made_with(result) -> list[tuple[str, str]]:
             ("coarse", f"coarse-to-fine {getattr(o, 'coarse', 1)}" if int(getattr(o, "coarse", 1) or 1) > 1 else "no coarse-to-fine")]
 
 
-def _differs(field: str, now, was) -> bool:
+def _differs(field: str, now, result) -> bool:
+    was = result.options
     if field == "aim":
-        return (now.target, now.group) != (getattr(was, "target", None), getattr(was, "group", None))
+        if now.group != getattr(was, "group", None) or (now.target is None) != (getattr(was, "target", None) is None):
+            return True
+        target = getattr(result, "target", None)
+        if now.target is None or target is None:
+            return now.target != getattr(was, "target", None)
+        said = str(now.target).strip().lstrip("#").casefold()  # the panel's name, or an index as the CLI takes it
+        return said not in (str(target.label).casefold(), str(target.index))
     return getattr(now, field) != getattr(was, field, getattr(now, field))
 
 
@@ -87,6 +98,8 @@ class ModelsController(QObject):
         self.classification: Classification | None = None
         self.dialog: LoadModelDialog | None = None
         self.sidecar_note = ""
+        self._before_note = ""  # the status the settings note replaced
+        self.nothing_to_flip = False  # the settings' target or group has nothing to flip in this photo
         self._load_notes: list[str] = []  # the load's notes (grayscale input, …): the next classification's status says them
         self._specs: dict[str, object] = {}  # path -> ModelSpec loaded through the dialog this session
         self._pending_spec = None  # the dialog's spec being loaded: saved as the sidecar once it has loaded
@@ -210,7 +223,8 @@ class ModelsController(QObject):
             w.set_status(
                 f"{status_name(w.image.name if w.image else '')}: the model sees "
                 f"<b>{html.escape(top.label)}</b> ({pct})"
-                + "".join(f"; {html.escape(n)}" for n in (size, notes) if n) + ". Press Explain (Ctrl+Return)."
+                + "".join(f"; {html.escape(n)}" for n in (size, notes) if n)
+                + (": nothing to flip with the chosen target." if self.nothing_to_flip else ". Press Explain (Ctrl+Return).")
                 + (f" Model: {html.escape('; '.join(model_notes))}." if model_notes else "")  # one "Model:", its notes
             )
         w.update_actions()
@@ -223,7 +237,7 @@ class ModelsController(QObject):
         run (and "flips this decision" when the chosen class already wins, where there is nothing to flip)."""
         w = self.w
         if w.result is not None and not w.runs.running:
-            self._settings_changed_note(w.result)
+            self.settings_note(w.result)
             return
         if w.runs.running or self.classification is None or not self.classification.top:
             return
@@ -247,6 +261,7 @@ class ModelsController(QObject):
             w.controls.target_class.findText(w.controls.target_class.currentText().strip()) >= 0,
             w.controls.group.currentText(), set(info.groups.get(group, ())) if info is not None else set(),
             w.controls.style.currentData())
+        self.nothing_to_flip = goal.endswith(NOTHING)  # the status line says so too, not "Press Explain"
         w.views.set_caption(w.views.adjusted, hint)
         w.views.set_summary(
             f"The model sees <b>{html.escape(top.label)}</b> ({pct}). {goal}"
@@ -265,22 +280,28 @@ class ModelsController(QObject):
 
     def _after_run(self, result) -> None:
         if result is not None:  # settings changed while it ran: the panel and the views disagreed in silence
-            self._settings_changed_note(result, during=True)
+            self.settings_note(result, during=True)
 
-    def _settings_changed_note(self, result, during: bool = False) -> None:
+    def settings_note(self, result, during: bool = False) -> None:
         """A result is shown and a setting it was made with was changed: the views still show the result of the
         earlier settings, so the status bar says so, naming what the result was made with where it differs (it named
-        the style when the target had changed, and nothing for the budget or ε)."""
+        the style when the target had changed, and nothing for the budget or ε); set back as they were, the status
+        the note replaced comes back (retyping 200 passed through 2 and 20 and left the note on)."""
         w = self.w
         try:
             now = w.controls.settings().to_options()
         except Exception:  # noqa: BLE001 - a half-typed class: Explain will say what is wrong
             return
-        was = result.options
-        old = [words for field, words in _made_with(result) if _differs(field, now, was)]
+        old = [words for field, words in _made_with(result) if _differs(field, now, result)]
+        shown = w.status_label.text()
+        noted = shown.startswith(NOTE_START)
         if old:
-            w.set_status(html.escape(f"Settings changed{' during the run' if during else ''}: the result shown was made "
+            if not noted:
+                self._before_note = shown
+            w.set_status(html.escape(f"{NOTE_START}{' during the run' if during else ''}: the result shown was made "
                                      f"with {', '.join(old)}. Explain (Ctrl+Return) applies the new ones."))
+        elif noted:
+            w.set_status(self._before_note)
 
     def _on_classify_failed(self, exc: BaseException) -> None:
         w = self.w

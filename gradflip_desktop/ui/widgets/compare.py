@@ -22,8 +22,8 @@ CHECK_TIP = (
     "Insertion: from the fill-in, the top pixels are put back; the area is higher when the class returns sooner "
     "(Petsiuk et al. 2018). Bold: the best of the maps. Gradient saliency is scored unsmoothed (|∂z/∂x|, as "
     "gradflip check and benchmarks/faithfulness.py score it); the panel shows it smoothed. The fill-in here is the "
-    "blurred photo, which removes detail as GradFlip's own search does: gradflip check --fill all also measures the "
-    "mean colour and black, and the same over a folder of results (with RISE: --rise 1000)."
+    "blurred photo, which removes detail as GradFlip's key region and blur styles do: gradflip check --fill all "
+    "also measures the mean colour and black, over a folder of results too (with RISE: --rise 1000)."
 )
 
 

@@ -23,10 +23,16 @@ def test_settings_changed_during_a_run_are_said_when_it_ends(qtbot, window):
                     "200 steps. Explain (Ctrl+Return) applies the new ones."), text
     c.style.setCurrentIndex(c.style.findData("region"))  # the style back: only the budget differs now
     assert "made with a budget of 200 steps." in window.status_label.text()
-    c.max_steps.setValue(200)
+    c.max_steps.setValue(200)  # as the result was made: the status the note replaced is back
+    assert window.status_label.text().startswith("Done: "), window.status_label.text()
     with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
         window.explain()
     assert window.status_label.text().startswith("Done: "), window.status_label.text()  # nothing changed: no note
+    c.max_steps.lineEdit().selectAll()  # retyped: "2", "20", "200" pass by; the note goes with the last
+    for text in ("2", "20", "200"):
+        c.max_steps.lineEdit().setText(text)
+        c.max_steps.interpretText()
+    assert window.status_label.text().startswith("Done: "), window.status_label.text()
 
 
 def test_a_changed_target_is_named_not_the_unchanged_style(window):
@@ -38,6 +44,27 @@ def test_a_changed_target_is_named_not_the_unchanged_style(window):
 
     window.controls.set_settings(RunSettings(style="blur", target_mode="class", target_class="school bus"))
     result = SimpleNamespace(options=ExplainOptions(style="blur"), explained_name="Egyptian cat")
-    window.models._settings_changed_note(result)
+    window.models.settings_note(result)
     text = window.status_label.text()
     assert "made with the top class." in text and "style" not in text, text
+
+
+def test_a_target_given_by_its_index_is_the_class_the_panel_names(window):
+    """A result made with `--target 282` (opened from a folder's results) got "made with target 282" under a panel
+    set to tiger cat, the same class."""
+    from types import SimpleNamespace
+
+    from gradflip_desktop.core.options import ExplainOptions
+    from gradflip_desktop.ui.settings import RunSettings
+
+    window.controls.set_settings(RunSettings(target_mode="class", target_class="tiger cat"))
+    window.set_status("shown")
+    for given in ("282", "#282", "tiger cat"):
+        result = SimpleNamespace(options=ExplainOptions(target=given), explained_name="Egyptian cat",
+                                 target=SimpleNamespace(label="tiger cat", index=282))
+        window.models.settings_note(result)
+        assert window.status_label.text() == "shown", (given, window.status_label.text())
+    result = SimpleNamespace(options=ExplainOptions(target="281"), explained_name="Egyptian cat",
+                             target=SimpleNamespace(label="tabby", index=281))
+    window.models.settings_note(result)
+    assert "made with target tabby." in window.status_label.text()
