@@ -233,9 +233,12 @@ def export_task(task, source: str, dest: str, overwrite: bool) -> list[Path]:
 
 
 def summary_text(counts: dict, total: int) -> str:
-    """The run's count line: "3/5 done: 2 flipped, 0 not flipped, 1 error"."""
-    return (f"{sum(counts.values())}/{total} done: {counts[FLIPPED]} flipped, {counts[NOT_FLIPPED]} not flipped, "
-            f"{counts[ERROR]} error{'s' if counts[ERROR] != 1 else ''}")
+    """The run's count line: "3/5 done: 2 flipped, 1 error"; the counts that are 0 left out ("3/22 done: 3 flipped,
+    0 not flipped, 0 err…" was cut there in a window 1,022 px wide, the time left and "cancelled" unseen)."""
+    parts = [text for n, text in ((counts[FLIPPED], f"{counts[FLIPPED]} flipped"),
+                                  (counts[NOT_FLIPPED], f"{counts[NOT_FLIPPED]} not flipped"),
+                                  (counts[ERROR], f"{counts[ERROR]} error{'s' if counts[ERROR] != 1 else ''}")) if n]
+    return f"{sum(counts.values())}/{total} done" + (f": {', '.join(parts)}" if parts else "")
 
 
 def listing_note(listing: FolderListing, recursive: bool) -> str:

@@ -22,3 +22,18 @@ def test_a_subfolders_photo_never_takes_the_result_name_of_a_photo_still_queued(
     assert len(names) == len(set(names)), [(str(i.path), i.name) for i in more.inputs]
     assert [i.path.name for i in more.added] == ["a.png"] and more.added[0].name != "sub_a"
     assert {str(i.path): i.name for i in first.inputs}.items() <= {str(i.path): i.name for i in more.inputs}.items()
+
+
+def test_the_count_line_leaves_out_the_counts_that_are_zero():
+    """"3/22 done: 3 flipped, 0 not flipped, 0 err…" was cut there at the window's first width: the time left and
+    "(cancelled: Continue explains the rest)" after it were never seen."""
+    from gradflip_desktop.ui.controllers.folder_tasks import summary_text
+    from gradflip_desktop.ui.widgets.gallery import ERROR, FLIPPED, NOT_FLIPPED
+
+    def line(flipped, not_flipped, errors, total):
+        return summary_text({FLIPPED: flipped, NOT_FLIPPED: not_flipped, ERROR: errors}, total)
+
+    assert line(3, 0, 0, 22) == "3/22 done: 3 flipped"
+    assert line(2, 0, 1, 5) == "3/5 done: 2 flipped, 1 error"
+    assert line(1, 2, 3, 6) == "6/6 done: 1 flipped, 2 not flipped, 3 errors"
+    assert line(0, 0, 0, 4) == "0/4 done"
