@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Callable
 
 from .cli_values import nonempty, positive_int
@@ -112,16 +111,18 @@ def run(args, load_model: Callable, err: Callable[[str], None]) -> int:
         print(format_table(checks))
     if not any(c.check is not None for c in checks):  # -q (no line per set): the reasons are in this line (without
         # -q each set's line said it: the reason was printed twice, "coffee: skipped: …" and "error: …: the same")
-        why = ([checks[0].skipped] if len(checks) == 1 else [f"{c.name}: {c.skipped}" for c in checks[:3]]) if args.quiet else []
-        more = f"; and {len(checks) - 3} more" if args.quiet and len(checks) > 3 else ""
-        err("no result set could be checked" + (": " + "; ".join(why) + more if why else ""))
+        why = (checks[0].skipped if len(checks) == 1 else _reasons(checks)) if args.quiet else ""
+        err("no result set could be checked" + (f": {why}" if why else ""))
         return 2
     skipped = [c for c in checks if c.check is None]
     if args.quiet and skipped:  # -q dropped the lines that named them: the table then read as if every set was there
-        print(f"gradflip: skipped {len(skipped)} of {len(checks)} result sets: "
-              + "; ".join(f"{c.name}: {c.skipped}" for c in skipped[:3])
-              + (f"; and {len(skipped) - 3} more" if len(skipped) > 3 else ""), file=sys.stderr)
+        print(f"gradflip: skipped {len(skipped)} of {len(checks)} result sets: {_reasons(skipped)}", file=sys.stderr)
     return 2 if csv_failed else 0  # measured and printed but not saved: not a success (a script trusts the files)
+
+
+def _reasons(skipped: list) -> str:
+    """"p0: the photo is missing; p1: …; and 4 more": why sets were skipped, the first three named."""
+    return "; ".join(f"{c.name}: {c.skipped}" for c in skipped[:3]) + (f"; and {len(skipped) - 3} more" if len(skipped) > 3 else "")
 
 
 def _print_json(checks: list) -> None:

@@ -447,7 +447,8 @@ def summary_sentence(result, view: str = "magnitude") -> str:
                 "explanation was not finished."
             )
         was, now = _from_to(before, _explained_now(result))
-        aim = f"; {result.target.label} {_target_moved(result)}{_on_top(result)}" if _target_moved(result) else ""
+        moved = _target_moved(result)
+        aim = f"; {result.target.label} {moved}{_on_top(result)}" if moved else ""
         if getattr(result, "flip_step", None) is not None:
             # cancelled while minimising or making the 8-bit image flip: the search flipped (the plot marks it),
             # but the image kept, rounded to 8 bits, is back on the explained side of the boundary

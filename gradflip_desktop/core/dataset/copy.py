@@ -65,8 +65,9 @@ def _list_earlier_sets(dst: Path) -> None:
     rows = read_summary(dst / "summary.csv")
     # a "not run" row's name stands for no set of the run: a set of that name here is an earlier one, listed (before:
     # it was hidden from both, its files still there)
-    records = {r["name"]: rec for r in rows if r["name"] in run_names([r]) and (rec := complete_record(dst, r["name"]))}
-    earlier = _earlier_rows(dst, run_names(rows) | set(records), records)
+    names = run_names(rows)
+    records = {name: rec for name in names if (rec := complete_record(dst, name))}
+    earlier = _earlier_rows(dst, names, records)
     if earlier:
         write_summary(dst, rows + earlier)
         write_gallery(dst, rows + earlier, records)

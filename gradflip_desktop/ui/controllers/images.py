@@ -268,12 +268,13 @@ class ImagesController(QObject):
     def missing_path(mime) -> str | None:
         """The path a one-line text names when it reads as one (``/``, ``~``, ``./``, ``file:``, ``C:\\``) but
         nothing is there (:meth:`text_path` found nothing), as the user would write it out; else None."""
-        text = mime.text().strip().strip("'\"") if mime is not None and mime.hasText() else ""
+        text = mime.text().strip() if mime is not None and mime.hasText() else ""
         if not text or "\n" in text or len(text) > 4096:
             return None
-        if not (text.startswith(("/", "~", "./", "../", "file:")) or re.match(r"^[A-Za-z]:[\\/]", text)):
+        path = _path_forms(text)[-1]  # unquoted and unescaped, as text_path tried it
+        if not (path.startswith(("/", "~", "./", "../", "file:")) or re.match(r"^[A-Za-z]:[\\/]", path)):
             return None
-        return QUrl(text).toLocalFile() or text if text.startswith("file:") else os.path.expanduser(text)
+        return QUrl(path).toLocalFile() or path if path.startswith("file:") else os.path.expanduser(path)
 
     @classmethod
     def local_paths(cls, mime) -> list[str]:

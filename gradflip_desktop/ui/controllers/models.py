@@ -84,7 +84,7 @@ def _differs(field: str, now, result) -> bool:
             return now.target != getattr(was, "target", None)
         said = str(now.target).strip().lstrip("#").casefold()  # the panel's name, or an index as the CLI takes it
         return said not in (str(target.label).casefold(), str(target.index))
-    return getattr(now, field) != getattr(was, field, getattr(now, field))
+    return getattr(now, field) != getattr(was, field)
 
 
 class ModelsController(QObject):
