@@ -25,7 +25,7 @@ def add_parser(sub, add_model_arguments: Callable) -> None:
                    help="result folders (of gradflip explain --out) or NAME.gradflip.json records")
     k.add_argument("--model", type=nonempty, default=None, help="the model the results were made with (default: efficientnet-lite0)")
     k.add_argument("--device", type=nonempty, default="cpu", help="cpu (default), cuda, cuda:N, mps or auto")
-    k.add_argument("--fill", type=_fills, default=["blur"], metavar="{" + ",".join(FILLS) + ",all}",
+    k.add_argument("--fill", type=_fills, default=["blur"], metavar="|".join([*FILLS, "all", "LIST"]),
                    help="what replaces deleted pixels: the blurred photo (default), its mean colour, black; several "
                         "comma-separated, or all (each measured with the same maps, made once)")
     k.add_argument("--points", type=positive_int, default=POINTS, help=f"points per curve, 2 to {MAX_POINTS:,} (default {POINTS})")

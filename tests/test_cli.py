@@ -326,6 +326,27 @@ def test_classify_takes_folders_as_explain_does(tiny_cli, tmp_path, capsys):
     empty.mkdir()
     assert cli.main(["classify", str(empty)]) == cli.EXIT_BAD_INPUT
     assert "no images to classify in" in _one_error_line(capsys.readouterr().err)
+    hidden = tmp_path / "hidden"
+    hidden.mkdir()
+    (hidden / ".thumb.png").write_bytes(b"")
+    # among other inputs an empty folder was silent (exit 0, nothing said about it)
+    assert cli.main(["classify", str(empty), str(hidden), str(photos / "a.png")]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"gradflip: skipped: {empty}: no files in it", f"gradflip: skipped: {hidden}: only hidden files in it"]
+
+
+def test_a_run_that_writes_nothing_leaves_no_folder_it_made(tiny_cli, tmp_path, capsys):
+    """Every input unreadable: the --out folder the run created was left behind, empty; one that was there stays."""
+    bad = tmp_path / "cut.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 10)
+    out = tmp_path / "new" / "out"
+    assert cli.main(["explain", str(bad), str(tmp_path / "missing.png"), "--out", str(out), "--json"]) == 2
+    assert not out.exists() and capsys.readouterr().out.strip() == "[]"
+    out.mkdir(parents=True)
+    assert cli.main(["explain", str(bad), "--out", str(out)]) == 2
+    assert out.is_dir() and list(out.iterdir()) == []
+    assert cli.main(["explain", str(_png(tmp_path / "ok.png")), "--out", str(out), "-q"]) in (0, 1)
+    assert (out / "ok.gradflip.json").is_file()
 
 
 def test_explain_default_run_and_its_record(tiny_cli, tmp_path):

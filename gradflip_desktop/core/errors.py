@@ -22,8 +22,15 @@ _ESCAPED = ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
 
 
 def one_line(text) -> str:
-    """``text`` (a file name, a path) as a message names it, on one line: a newline in it is written "\\n"."""
-    return "".join(repr(ch)[1:-1] if unicodedata.category(ch) in _ESCAPED else ch for ch in str(text))
+    """``text`` (a file name, a path) as a message names it, on one line: a newline in it is written "\\n"; a
+    byte of a non-UTF-8 name (``os.fsdecode``'s surrogate) is U+FFFD, as the result sets' names have it (``classify``
+    printed "caf\\udce9.png" where ``explain`` said "caf" U+FFFD ".png")."""
+    text = str(text)
+    try:
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a lone surrogate that is no file name's byte ("\ud800"): escaped below
+        pass
+    return "".join(repr(ch)[1:-1] if unicodedata.category(ch) in _ESCAPED else ch for ch in text)
 
 
 def files_exist(n: int, what: str = "") -> str:

@@ -33,3 +33,14 @@ def test_files_exist_counts_in_words():
 
     assert files_exist(1) == "1 result file already exists"  # was "1 result file(s) already exist"
     assert files_exist(7, " for 'cat'") == "7 result files for 'cat' already exist"
+
+
+def test_a_non_utf8_name_reads_alike_in_every_message():
+    """``classify`` printed b"caf\\xe9.png" as "caf\\udce9.png" (one_line escaped the surrogate) while ``explain``'s
+    lines and the result sets said "caf\ufffd.png"."""
+    from pathlib import Path
+
+    from gradflip_desktop.core.errors import one_line
+
+    assert one_line(Path("d/caf\udce9.png")) == "d/caf\ufffd.png"
+    assert one_line("a\ud800b") == "a\\ud800b"  # a lone surrogate that is no file name's byte stays escaped

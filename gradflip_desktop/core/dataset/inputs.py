@@ -24,9 +24,7 @@ class Input:
     def display(self) -> str:
         """How messages name this input: its path inside the folder given, else its file name (two
         subfolders may each hold a ``001.jpg``)."""
-        text = self.shown or Path(self.path).name
-        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")  # b"caf\xe9.png": "caf�.png"
-        return one_line(text)  # a newline in a name: "\n", one line
+        return one_line(self.shown or Path(self.path).name)  # b"caf\xe9.png": "caf�.png"; a newline: "\n", one line
 
 
 def file_fingerprint(path: str | Path) -> dict | None:
@@ -78,14 +76,15 @@ def is_image_file(path: Path) -> bool:
     with its own message, not a file to skip)."""
     from PIL import Image, UnidentifiedImageError
 
-    from ..images.loading import _signature, safe_formats
+    from ..images.headers import signature
+    from ..images.loading import safe_formats
 
     try:
         with open(path, "rb") as fh:
             head = fh.read(64)
     except OSError:
         return path.suffix.lower() in Image.registered_extensions()
-    if _signature(head) or path.suffix.lower() in Image.registered_extensions():
+    if signature(head) or path.suffix.lower() in Image.registered_extensions():
         return True
     try:
         with Image.open(path, formats=safe_formats()) as im:
@@ -157,6 +156,7 @@ def collect_inputs(paths: list[str | Path], recursive: bool = False,
             skipped.append((p, f"inside {outer}, also given: its images are explained once, as part of {outer}"))
             continue
         inner = _inside(Path(out), p) if out is not None else None
+        said = (len(inputs), len(skipped))  # a folder that adds neither: said (among other inputs it was silent)
         same = out is not None and inner is None and _resolved(Path(out)) == _resolved(p)  # --out the folder itself
         quiet = 0  # result files in the output folder, skipped without a line each
         earlier: dict[Path, list[Path]] = {}  # another run's result files, by folder: one line per folder
@@ -198,6 +198,8 @@ def collect_inputs(paths: list[str | Path], recursive: bool = False,
                 skipped.append((where, f"an earlier GradFlip run's results ({len(files)} result files)"))
             else:  # only a summary.csv or index.html of one's own: not results of a run here
                 skipped.extend((f, "not an image") for f in files)
+        if (len(inputs), len(skipped)) == said and len(paths) > 1:  # alone, "no images to … in it" says it
+            skipped.append((p, "only hidden files in it" if entries else "no files in it"))
     return distinct_names(_told_apart(_links_last(inputs)), out), skipped
 
 

@@ -16,7 +16,9 @@ folder that cannot be created or written is refused (``ExportError``) before any
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import queue
 import threading
 import time
@@ -176,9 +178,21 @@ def explain_inputs(
     """Explain ``inputs`` into ``settings.out``; ``on_outcome(outcome, done, total)`` after each input.
 
     Returns the outcomes in input order (inputs not reached after an interrupt have none). Raises what
-    interrupted it (KeyboardInterrupt) after the summary and gallery are written.
+    interrupted it (KeyboardInterrupt) after the summary and gallery are written. A folder it created for
+    ``settings.out`` is removed again when nothing was written there (every input unreadable, say).
     """
+    created = not os.path.lexists(settings.out)
     out = make_folder(settings.out, probe=True)  # an unusable --out fails now, not after hours of explaining
+    try:
+        return _explained(out, classifier, inputs, options, settings, on_outcome, on_step, should_stop, engine)
+    finally:
+        if created:
+            with contextlib.suppress(OSError):  # not empty: kept
+                out.rmdir()
+
+
+def _explained(out, classifier, inputs, options, settings, on_outcome, on_step, should_stop, engine) -> list[Outcome]:
+    """:func:`explain_inputs` into the folder ``out``, made."""
     settled, todo = plan(inputs, settings, options, model_description(classifier))
     total = len(settled) + len(todo)
     outcomes: dict[Input, Outcome] = {}

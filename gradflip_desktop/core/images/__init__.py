@@ -1,4 +1,4 @@
-"""Image loading, conversion and saving (package: loading.py, pixels.py, writing.py).
+"""Image loading, conversion and saving (package: loading.py, headers.py, pixels.py, profiles.py, writing.py).
 
 Every image becomes an :class:`ImageData`: float32 RGB in [0, 1], shape H x W x 3, at its *working
 resolution* (native size, long side capped at ``max_side``, default 1024 px).

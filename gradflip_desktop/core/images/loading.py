@@ -1,7 +1,8 @@
-"""Loading image files: sniffing the first bytes, header-only size limits, decoding with Pillow.
+"""Loading image files: header-only size limits, decoding with Pillow, the notes of what loading did.
 
 Every failure becomes an :class:`ImageError` naming the file and the problem (see the package docstring and
-docs/robustness.md). Pixel conversion lives in :mod:`.pixels`.
+docs/robustness.md). What the first bytes and headers say lives in :mod:`.headers`, pixel conversion in
+:mod:`.pixels`, colour profiles in :mod:`.profiles`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import numpy as np
 from PIL import Image, ImageFile, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from ..errors import ImageError, one_line
+from .headers import (ICON, MAX_SCANS, article, icon_frame_sizes, orientation, ppm_bits, scan_count, signature,
+                      sniff_text, sniff_unidentified, tiff_kind)
 from .pixels import DEFAULT_MAX_SIDE, ImageData, _held_in, _resize_to_working, _to_float, _working_size, scaled_note
 
 DEFAULT_MAX_PIXELS = 200_000_000
@@ -205,96 +208,6 @@ def read_regular(path: str | os.PathLike) -> bytes:
         return fh.read()
 
 
-# Signatures of raster formats: a file that starts like one but that Pillow cannot open is broken.
-_SIGNATURES = (
-    (b"\x89PNG\r\n\x1a\n", "PNG"),
-    (b"\xff\xd8\xff", "JPEG"),
-    (b"GIF87a", "GIF"),
-    (b"GIF89a", "GIF"),
-    (b"II*\x00", "TIFF"),
-    (b"MM\x00*", "TIFF"),
-    (b"BM", "BMP"),
-    (b"\x00\x00\x00\x0cjP  ", "JPEG 2000"),
-    (b"\xff\x4f\xff\x51", "JPEG 2000"),
-    (b"qoif", "QOI"),
-)
-
-
-def _signature(head: bytes) -> str | None:
-    for sig, fmt in _SIGNATURES:
-        if head.startswith(sig):
-            return fmt
-    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
-        return "WebP"
-    return None
-
-
-def _sniff_text(head: bytes) -> str | None:
-    """Problems recognisable from the first bytes before Pillow looks (documents named like images)."""
-    h = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if h.startswith(b"<svg") or b"<svg" in h[:1024]:
-        return "is an SVG vector image; GradFlip needs a raster image (export it to PNG first)"
-    if h.startswith(b"<!doctype html") or h.startswith(b"<html") or b"<html" in h[:512]:
-        return "is an HTML page, not an image (a failed download?)"
-    if h.startswith(b"%pdf"):
-        return "is a PDF document, not an image"
-    if h.startswith(b"<?xml"):
-        return "is an XML document, not an image"
-    return None
-
-
-def _tiff_kind(fp) -> str | None:
-    """A TIFF whose first directory reads whole (Pillow's own directory parser): its samples in words ("3 channels of
-    32-bit floats"); ``None`` when the directory is cut off or makes no sense (then the header is truncated or corrupt)."""
-    import warnings
-
-    from PIL.TiffImagePlugin import ImageFileDirectory_v2
-
-    try:
-        fp.seek(0)
-        ifd = ImageFileDirectory_v2(fp.read(8))
-        fp.seek(ifd.next)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "Corrupt EXIF data": a directory cut short, judged below
-            ifd.load(fp)
-        values = {tag: ifd.get(tag) for tag in (256, 257, 258, 262, 277, 339)}
-        # a tag of several values (one per channel): the first
-        tags = {k: int(v[0] if isinstance(v, tuple) else v) for k, v in values.items() if v not in (None, ())}
-    except Exception:  # noqa: BLE001 - a broken directory raises many kinds
-        return None
-    finally:
-        fp.seek(0)
-    if not (tags.get(256, 0) > 0 and tags.get(257, 0) > 0 and 1 <= tags.get(277, 1) <= 16 and 1 <= tags.get(258, 1) <= 64
-            and tags.get(262, 1) in (0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 32803, 32844, 32845, 34892)):  # TIFF's and DNG's
-        return None  # a directory that makes no sense (an unknown colour model, 0 channels): truncated or corrupt
-    sample = {1: "integers", 2: "signed integers", 3: "floats"}.get(tags.get(339, 1), "samples of an unknown kind")
-    channels, bits = tags.get(277, 1), f"{tags[258]}-bit " if 258 in tags else ""
-    return f"{channels} channel{'s' if channels != 1 else ''} of {bits}{sample}"
-
-
-def _sniff_unidentified(head: bytes) -> str:
-    """Why Pillow could not identify a file, as specifically as the first bytes allow."""
-    fmt = _signature(head)
-    if fmt:
-        return f"starts like a {fmt} file but its header is truncated or corrupt"
-    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"hevc", b"mif1", b"msf1", b"heim", b"heis"):
-        return "is a HEIC/HEIF image, which this installation cannot read (convert it to JPEG or PNG)"
-    if head.startswith(b"PK\x03\x04"):
-        return "is a ZIP archive, not an image"
-    if head.startswith(b"\x1f\x8b"):
-        return "is a gzip archive, not an image"
-    if head[:4].lower() == b"%!ps" or head.startswith(b"\xc5\xd0\xd3\xc6"):  # text or DOS-binary EPS
-        return ("is a PostScript/EPS document; GradFlip does not render PostScript (that would run the file's "
-                "program): export it to PNG first")
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError:
-        text = None
-    if text is not None and all(c.isprintable() or c in "\t\r\n\f" for c in text):
-        return "is a text file, not an image"
-    return "is not an image format GradFlip can read (unknown or corrupt file header)"
-
-
 def _decode_error(label: str, exc: BaseException) -> ImageError:
     msg = str(exc) or type(exc).__name__
     if "truncated" in msg.lower() or isinstance(exc, EOFError) or "premature end" in msg.lower():
@@ -338,36 +251,45 @@ def _pixel_counts(declared: int, limit: int) -> tuple[str, str]:
 def _load(fp, label, src_name, src_path, max_side, max_pixels) -> ImageData:
     head = fp.read(1024)
     fp.seek(0)
-    problem = _sniff_text(head)
+    problem = sniff_text(head)
     if problem:
         raise ImageError(f"{label} {problem}")
     notes: list[str] = []
+    if head[:4] == ICON:  # an icon: Pillow decodes its largest frame while opening it
+        for fw, fh in icon_frame_sizes(fp):
+            if fw * fh > max_pixels:
+                _check_size(label, fw, fh, max_pixels)
     # -- header only: identify, check the declared size --------------------------------------------------
     try:
         im = Image.open(fp, formats=safe_formats())
         w, h = im.size
     except UnidentifiedImageError:
-        kind = _tiff_kind(fp) if _signature(head) == "TIFF" else None
+        kind = tiff_kind(fp) if signature(head) == "TIFF" else None
         if kind is not None:  # a whole TIFF of a kind Pillow does not decode: it was called "truncated or corrupt"
             raise ImageError(f"{label} is a TIFF image of {kind}, which GradFlip cannot read (Pillow does not decode "
-                             "it); save it as an 8- or 16-bit PNG or TIFF") from None
-        raise ImageError(f"{label} {_sniff_unidentified(head)}") from None
+                             "it); save it as an 8- or 16-bit PNG") from None
+        raise ImageError(f"{label} {sniff_unidentified(head)}") from None
     except Image.DecompressionBombError as exc:
         raise ImageError(f"{label} was refused as a possible decompression bomb: {exc}") from None
     except MemoryError:
         raise
     except Exception as exc:  # noqa: BLE001 - Pillow plugins raise many kinds on broken headers
         detail = str(exc) or type(exc).__name__
-        fmt = _signature(head)
+        if head[:4] == ICON and ("truncated" in detail.lower() or isinstance(exc, EOFError)):  # decoded while opening
+            raise _decode_error(label, exc) from None
+        fmt = signature(head)
         if "decompressed data too large" in detail.lower():  # a metadata chunk over the limit above: not corrupt
             raise ImageError(f"{label} holds a metadata chunk (text or colour profile) of more than "
                              f"{PngImagePlugin.MAX_TEXT_CHUNK // 2**20} MB, more than GradFlip reads; save the image "
                              "again without its metadata") from None
         if fmt:
-            raise ImageError(f"{label} starts like a {fmt} file but its header is truncated or corrupt: {detail}") from None
+            raise ImageError(f"{label} starts like {article(fmt)} file but its header is truncated or corrupt: {detail}") from None
         raise ImageError(f"{label} has a corrupt header and could not be read: {detail}") from None
     _check_size(label, w, h, max_pixels)
     fmt = im.format
+    if fmt == "JPEG" and im.info.get("progressive") and scan_count(fp) > MAX_SCANS:  # as libjpeg-turbo's limit
+        raise ImageError(f"{label} is a progressive JPEG of more than {MAX_SCANS} scans (a camera's has about 10): "
+                         "decoding it would take minutes; save it again as a baseline JPEG or a PNG")
     orig_mode = im.mode
     # -- decode ------------------------------------------------------------------------------------------
     try:
@@ -384,9 +306,13 @@ def _load(fp, label, src_name, src_path, max_side, max_pixels) -> ImageData:
             if target != (w, h):
                 im.draft("RGB" if im.mode not in ("L", "CMYK") else im.mode, target)
         raw = [str(getattr(t, "args", "")) for t in (im.tile or [])[:1]]  # what the decoder reads, before load
+        # Pillow turns a TIFF upright while loading it and drops the tag: read first, to be said as for a JPEG
+        tiff_turn = _ORIENTATIONS.get(orientation(im)) if fmt == "TIFF" else None
         # Pillow keeps 8 of a PNG's (or TIFF's) 16 bits per colour: "RGB;16B"/"RGB;16L", not BMP's packed 5-6-5 "BGR;16"
         if raw and re.search(r";16[BLN]\b", raw[0]) and im.mode in ("RGB", "RGBA"):
             notes.append("16 bits per colour channel read as 8")
+        elif bits := ppm_bits(im):
+            notes.append(f"{bits} bits per colour channel read as 8")
         im.load()
     except ImageError:
         raise
@@ -400,7 +326,7 @@ def _load(fp, label, src_name, src_path, max_side, max_pixels) -> ImageData:
     decoded = im.size
     held = _held_in(im, "I") if im.mode == "I" else None  # from the file: exif_transpose returns a copy without its format
     try:
-        turn = _ORIENTATIONS.get(im.getexif().get(0x0112))  # said: the arrays are not the file's stored layout
+        turn = _ORIENTATIONS.get(im.getexif().get(0x0112)) or tiff_turn  # said: the arrays are not the file's layout
         im = ImageOps.exif_transpose(im) or im
         if turn:
             notes.append(f"turned upright by its EXIF orientation ({turn})")

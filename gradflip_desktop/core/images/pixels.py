@@ -3,13 +3,13 @@ white, 16/32-bit and float scaling), resizing to the working size, numpy arrays 
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image, ImageCms
+from PIL import Image
 
 from ..errors import ImageError
+from .profiles import to_srgb
 
 DEFAULT_MAX_SIDE = 1024  # long side of the working image, pixels
 BACKGROUND = (1.0, 1.0, 1.0)  # alpha is composited on white
@@ -66,27 +66,6 @@ def _working_size(w: int, h: int, max_side: int | None) -> tuple[int, int]:
     return max(1, round(w * s)), max(1, round(h * s))
 
 
-def _icc_to_srgb(im: Image.Image, notes: list[str]) -> Image.Image:
-    """Convert RGB(A)/CMYK images with an embedded non-sRGB ICC profile to sRGB (perceptual intent)."""
-    icc = im.info.get("icc_profile")
-    if not icc or im.mode not in ("RGB", "RGBA", "CMYK"):
-        return im
-    try:
-        src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        desc = (ImageCms.getProfileDescription(src) or "").strip() or "unnamed"
-        if "srgb" in desc.lower() and im.mode != "CMYK":
-            return im  # already sRGB
-        out_mode = "RGBA" if im.mode == "RGBA" else "RGB"
-        converted = ImageCms.profileToProfile(im, src, ImageCms.createProfile("sRGB"), outputMode=out_mode)
-        if converted is None:  # pragma: no cover - only with inPlace=True
-            return im
-        notes.append(f"converted from the embedded colour profile “{desc}” to sRGB")
-        return converted
-    except Exception as exc:  # noqa: BLE001 - a broken profile must not stop loading
-        notes.append(f"ignored an unreadable or unsuitable embedded colour profile ({exc or type(exc).__name__})")
-        return im
-
-
 def _composite(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     bg = np.asarray(BACKGROUND, dtype=np.float32)[: rgb.shape[-1]]
     a = alpha[..., None]
@@ -109,15 +88,18 @@ def _to_float(im: Image.Image, label: str, notes: list[str], max_side: int | Non
     mode = im.mode
     if mode in ("I", "F") or mode.startswith("I;16") or mode.startswith("I;32") or mode.startswith("F;"):
         extrema, held = None, held or _held_in(im, mode)  # from the file (load_image: before EXIF's copy forgot its format)
+        im = to_srgb(im, notes)  # a profile is only said to be left unapplied
+        if "transparency" in im.info and not mode.startswith("F"):
+            im, extrema = _white_where_transparent(im, notes, held)
         f = _reduce_factor(*im.size, max_side)
         if f > 1:  # box-reduced first too (in float32: Pillow's integer reduce overflows), the scale set by the
             # whole image's range, not the averaged one's: a 196-megapixel 16-bit grey PNG took 6.7 GB, 8 bits 0.9 GB
-            extrema = im.getextrema()
+            extrema = extrema or im.getextrema()
             im = (im if mode == "F" else im.convert("F")).reduce(f)
         return _scale_high_depth(np.asarray(im), mode, label, notes, extrema, held)
     if mode == "CMYK":
         told = len(notes)
-        im = _icc_to_srgb(im, notes)
+        im = to_srgb(im, notes)
         if len(notes) == told:  # no profile to convert with: Pillow's plain formula, said as the ICC way is
             notes.append("converted from CMYK to RGB without a colour profile")
     if im.mode == "P":
@@ -141,8 +123,8 @@ def _to_float(im: Image.Image, label: str, notes: list[str], max_side: int | Non
             im = im.convert("RGBA")
         except Exception as exc:  # noqa: BLE001
             raise ImageError(f"{label} uses the pixel mode {mode}, which cannot be converted to RGB: {exc}") from None
-    if im.mode in ("RGB", "RGBA"):
-        im = _icc_to_srgb(im, notes)
+    if im.mode in ("RGB", "RGBA", "L", "LA"):
+        im = to_srgb(im, notes)
     f = _reduce_factor(*im.size, max_side)
     if f > 1 and im.mode in ("L", "RGB"):
         im = im.reduce(f)
@@ -164,6 +146,28 @@ def _to_float(im: Image.Image, label: str, notes: list[str], max_side: int | Non
             notes.append("transparent areas were composited on white")
         return quantize(_composite(arr[..., :3], arr[..., 3]))
     return arr[..., :3]
+
+
+def _white_where_transparent(im: Image.Image, notes: list[str], held: str):
+    """A 16-bit (or 32-bit integer) grey image whose file names one value transparent (a PNG's tRNS): that value
+    made white, as alpha is everywhere (it came out near black, unsaid, while the 8-bit image's was white).
+    Returns the image and the range of its opaque values (the scale is theirs), or (``im``, None) when no pixel
+    has the value."""
+    t = im.info.get("transparency")
+    a = np.asarray(im)
+    if not isinstance(t, int) or a.ndim != 2:
+        return im, None
+    mask = a == t
+    if not mask.any():
+        return im, None
+    notes.append("transparent areas were composited on white")
+    opaque = a[~mask]
+    lo, hi = (int(opaque.min()), int(opaque.max())) if opaque.size else (0, 65535)
+    # white at the scale the opaque values get (_scale_high_depth), so a box-reduced edge averages toward white
+    white = _integer_scale(hi, [], "16-bit" if im.mode.startswith("I;16") else held) if 0 <= lo and hi <= 65535 else hi
+    out = a.copy()
+    out[mask] = min(int(white), int(np.iinfo(a.dtype).max))
+    return Image.fromarray(out), (lo, hi)
 
 
 def _reduced_on_white(im: Image.Image, f: int, notes: list[str]) -> np.ndarray:

@@ -60,6 +60,11 @@ def checked_fields(pre) -> dict:
     channels, mean, std = out["channels"], out["mean"], out["std"]
     if channels not in (1, 3):
         raise ModelError(f"channels must be 1 or 3, not {pre.channels}")
+    if channels == 1:  # Preprocessing(channels=1) kept ImageNet's three values and was refused: their average, as a
+        # dict or --channels 1 gives (models/files/spec.py); three values of one's own are still refused
+        mean, std = (tuple(v) if len(v) != 3 or v != tuple(getattr(type(pre), k)) else (sum(v) / 3,)  # noqa: PLR2004
+                     for k, v in (("mean", mean), ("std", std)))
+        out["mean"], out["std"] = mean, std
     if len(mean) not in (1, channels) or len(std) not in (1, channels):  # it said "need 1 or 1 values"
         raise ModelError(f"mean/std need {'1 value' if channels == 1 else f'1 or {channels} values'} for "
                          f"{channels} channel{'s' if channels > 1 else ''}, not {len(mean)} / {len(std)}")

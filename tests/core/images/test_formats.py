@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms, features
 
+from icc_profiles import ADOBE_D50, SRGB_D50, rgb_icc_profile, srgb_encode
+
 from gradflip_desktop.core.images import ImageError, from_array, load_image, quantize, save_png, to_uint8
 
 U8 = np.float32(255.0)
@@ -114,6 +116,28 @@ def test_16bit_gray_png_and_tiff_are_scaled_not_clipped(tmp_path):
         expected = (a.astype(np.float64) / 65535.0).astype(np.float32)
         np.testing.assert_array_equal(img.pixels, np.repeat(expected[..., None], 3, axis=2))
         assert img.warnings == []
+
+
+def _gray16_png_with_transparent(values: np.ndarray, transparent: int) -> bytes:
+    h, w = values.shape
+    rows = b"".join(b"\0" + row.astype(">u2").tobytes() for row in values)
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, 0, 0, 0, 0))
+            + png_chunk(b"tRNS", struct.pack(">H", transparent)) + png_chunk(b"IDAT", zlib.compress(rows))
+            + png_chunk(b"IEND", b""))
+
+
+def test_a_16bit_grey_png_s_transparent_value_is_white_as_alpha_is(tmp_path):
+    # the 8-bit file's transparent grey became white with a note; the 16-bit file's came out near black, unsaid
+    for a, scale in ((np.array([[1234, 40000, 1234], [0, 65535, 20000]]), 65535.0),
+                     (np.array([[1234, 4000, 1234], [0, 100, 2000]]), 4095.0)):  # 12-bit data: its own scale
+        p = tmp_path / "g16t.png"
+        p.write_bytes(_gray16_png_with_transparent(a, 1234))
+        img = load_image(p)
+        assert "transparent areas were composited on white" in img.warnings
+        expected = np.where(a == 1234, 1.0, a / scale).astype(np.float32)
+        np.testing.assert_allclose(img.pixels[..., 0], expected, atol=1e-6)
+    p.write_bytes(_gray16_png_with_transparent(np.array([[5, 6]]), 1234))  # the value unused: nothing said
+    assert "transparent areas were composited on white" not in load_image(p).warnings
 
 
 def test_12bit_data_in_a_16bit_file_is_read_at_its_own_scale(tmp_path):
@@ -338,43 +362,6 @@ def test_multi_frame_files_use_the_first_frame(tmp_path, fmt, ext):
 
 
 # ---- ICC profiles ----------------------------------------------------------------------------------------
-
-
-def _s15(v: float) -> bytes:
-    return struct.pack(">i", round(v * 65536))
-
-
-def rgb_icc_profile(description: str, gamma: float, red, green, blue) -> bytes:
-    """A minimal ICC v2 matrix/TRC RGB display profile (D50-adapted colorants, one gamma for all channels)."""
-    xyz = lambda v: b"XYZ \0\0\0\0" + b"".join(_s15(c) for c in v)  # noqa: E731
-    trc = b"curv\0\0\0\0" + struct.pack(">IH", 1, round(gamma * 256))
-    text = description.encode("ascii") + b"\0"
-    desc = b"desc\0\0\0\0" + struct.pack(">I", len(text)) + text + b"\0" * 79
-    tags = [
-        (b"desc", desc), (b"wtpt", xyz((0.9642, 1.0, 0.8249))), (b"rXYZ", xyz(red)), (b"gXYZ", xyz(green)),
-        (b"bXYZ", xyz(blue)), (b"rTRC", trc), (b"gTRC", trc), (b"bTRC", trc), (b"cprt", b"text\0\0\0\0none\0"),
-    ]
-    offset = 128 + 4 + 12 * len(tags)
-    table, body = b"", b""
-    for sig, data in tags:
-        body += b"\0" * (-(offset + len(body)) % 4)
-        table += sig + struct.pack(">II", offset + len(body), len(data))
-        body += data
-    body += b"\0" * (-len(body) % 4)
-    header = (
-        struct.pack(">I", offset + len(body)) + b"lcms" + struct.pack(">I", 0x02100000) + b"mntrRGB XYZ "
-        + bytes(12) + b"acsp" + b"APPL" + bytes(24) + _s15(0.9642) + _s15(1.0) + _s15(0.8249) + bytes(48)
-    )
-    assert len(header) == 128
-    return header + struct.pack(">I", len(tags)) + table + body
-
-
-SRGB_D50 = dict(red=(0.4361, 0.2225, 0.0139), green=(0.3851, 0.7169, 0.0971), blue=(0.1431, 0.0606, 0.7141))
-ADOBE_D50 = dict(red=(0.6097, 0.3111, 0.0195), green=(0.2053, 0.6257, 0.0609), blue=(0.1492, 0.0632, 0.7446))
-
-
-def srgb_encode(linear: float) -> float:
-    return 255 * (1.055 * linear ** (1 / 2.4) - 0.055) if linear > 0.0031308 else 255 * 12.92 * linear
 
 
 def test_icc_linear_rgb_profile_is_converted_to_srgb(tmp_path):

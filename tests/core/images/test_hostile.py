@@ -555,7 +555,11 @@ def test_a_whole_tiff_of_a_kind_pillow_cannot_decode_is_not_called_corrupt(tmp_p
     tifffile.imwrite(path, photo.astype(np.float32) / 255.0, photometric="rgb")
     msg = refused(path)
     assert msg.startswith("“float.tif” is a TIFF image of 3 channels of 32-bit floats, which GradFlip cannot read")
-    assert "truncated" not in msg and "PNG" in msg
+    assert "truncated" not in msg and msg.endswith("save it as an 8- or 16-bit PNG")
+    grey_alpha = tmp_path / "ga16.tif"  # told to be saved as a 16-bit TIFF, which it is
+    tifffile.imwrite(grey_alpha, np.full((8, 8, 2), 30000, np.uint16), photometric="minisblack", extrasamples=["unassalpha"])
+    assert refused(grey_alpha).endswith("of 2 channels of 16-bit integers, which GradFlip cannot read (Pillow does not "
+                                        "decode it); save it as an 8- or 16-bit PNG")
     data = path.read_bytes()  # the same file cut inside its directory: truncated or corrupt, as before
     cut = write(tmp_path, "cut.tif", data[: int.from_bytes(data[4:8], "little") + 20])
     assert "truncated or corrupt" in refused(cut)

@@ -72,6 +72,17 @@ def test_preprocessing_round_trips_and_validates():
     assert (read.input_size, read.mean, read.std, read.antialias) == ((64, 48), (0.5,), (0.25,), False)  # "false" was True
 
 
+def test_one_channel_without_a_mean_and_std_takes_the_average_of_imagenet_s():
+    """The README's ``preprocessing=Preprocessing(input_size=(28, 28), channels=1)`` was refused ("mean/std need 1
+    value for 1 channel, not 3 / 3"): the defaults' average, as a dict or ``--channels 1`` gives; a file's sidecar
+    and a dict agree with it."""
+    pre = Preprocessing(input_size=(28, 28), channels=1)
+    assert pre.mean == pytest.approx((0.449,)) and pre.std == pytest.approx((0.226,))
+    assert Preprocessing.from_dict({"input_size": 28, "channels": 1}) == pre
+    with pytest.raises(ModelError, match="mean/std need 1 value for 1 channel, not 3 / 1"):
+        Preprocessing(channels=1, mean=(0.1, 0.2, 0.3))  # three values of one's own: still refused
+
+
 def test_a_mean_on_the_0_255_scale_is_refused_with_the_values_divided_by_255():
     """mmpretrain's and Caffe's configs write ImageNet's mean and std for 0-255 pixels (123.675, 58.395); given as
     such (sidecar, --mean/--std, Preprocessing) every input was about -2 and the model's answer was silently

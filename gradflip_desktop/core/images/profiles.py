@@ -1,0 +1,75 @@
+"""Colour profiles: an embedded ICC profile converted to sRGB, judged by what it does, not by its name.
+
+A profile named "sRGB" can be linear ("Linear sRGB", elle-stone's "sRGB-elle-V4-g10.icc"): skipping every profile
+whose name held "srgb" left such photos unconverted and unsaid (a mean level of 115 where sRGB gives 175). A
+profile is left alone when it maps a test set of colours (or a grey ramp) to within SAME_LEVELS of themselves in
+sRGB; every other one converts the pixels, with a note naming it. Grey images (L, LA) with a grey profile are
+converted too (a "Dot Gain 20 %" grey was read as if it were sRGB's); a 16-bit grey one is said to be left as
+stored (LittleCMS transforms here take 8-bit modes).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+
+import numpy as np
+from PIL import Image, ImageCms
+
+SAME_LEVELS = 2  # a profile within this many 8-bit levels of sRGB on the test colours is sRGB
+_TEST_LEVELS = np.linspace(0, 255, 9).round().astype(np.uint8)  # 9 levels per channel: 729 colours, 9 greys
+
+
+def _srgb() -> ImageCms.ImageCmsProfile:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+def _test_image(mode: str) -> Image.Image:
+    if mode == "L":
+        return Image.fromarray(np.repeat(np.arange(256, dtype=np.uint8)[None], 2, axis=0), "L")
+    r, g, b = np.meshgrid(_TEST_LEVELS, _TEST_LEVELS, _TEST_LEVELS, indexing="ij")
+    return Image.fromarray(np.stack([r, g, b], axis=-1).reshape(1, -1, 3), "RGB")
+
+
+@functools.lru_cache(maxsize=32)
+def _is_srgb(digest: str, icc: bytes, mode: str) -> bool:  # noqa: ARG001 - the digest is the cache's key
+    """Whether ``icc`` (a profile for ``mode``: "RGB" or "L") maps the test colours to themselves in sRGB."""
+    src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+    test = _test_image(mode)
+    out = ImageCms.profileToProfile(test, src, _srgb(), outputMode="RGB")
+    a = np.asarray(test.convert("RGB"), dtype=np.int16)
+    return int(np.abs(np.asarray(out, dtype=np.int16) - a).max()) <= SAME_LEVELS
+
+
+def to_srgb(im: Image.Image, notes: list[str]) -> Image.Image:
+    """``im`` (RGB, RGBA, CMYK, L or LA) with its embedded ICC profile converted to sRGB (perceptual intent),
+    with a note; as it is when it has none or the profile is sRGB's in effect. A 16-bit grey image's profile is
+    named as left unapplied; a broken one, as ignored."""
+    icc = im.info.get("icc_profile")
+    if not icc:
+        return im
+    if im.mode.startswith("I") and not im.mode.startswith("I;32"):  # 16-bit grey: no 16-bit grey transform here
+        notes.append("its embedded colour profile was not applied (16-bit grey is read as stored)")
+        return im
+    if im.mode not in ("RGB", "RGBA", "CMYK", "L", "LA"):
+        return im
+    try:
+        src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        desc = (ImageCms.getProfileDescription(src) or "").strip() or "unnamed"
+        grey = im.mode in ("L", "LA")
+        if im.mode != "CMYK" and _is_srgb(hashlib.sha256(icc).hexdigest(), bytes(icc), "L" if grey else "RGB"):
+            return im  # sRGB's in effect, whatever its name
+        if grey:  # grey in, neutral grey out: the transform's RGB back to one channel
+            lum = ImageCms.profileToProfile(im.getchannel("L"), src, _srgb(), outputMode="RGB").getchannel("G")
+            converted = Image.merge("LA", (lum, im.getchannel("A"))) if im.mode == "LA" else lum
+        else:
+            out_mode = "RGBA" if im.mode == "RGBA" else "RGB"
+            converted = ImageCms.profileToProfile(im, src, _srgb(), outputMode=out_mode)
+        if converted is None:  # pragma: no cover - only with inPlace=True
+            return im
+        notes.append(f"converted from the embedded colour profile “{desc}” to sRGB")
+        return converted
+    except Exception as exc:  # noqa: BLE001 - a broken profile must not stop loading
+        notes.append(f"ignored an unreadable or unsuitable embedded colour profile ({exc or type(exc).__name__})")
+        return im

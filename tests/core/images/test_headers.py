@@ -1,0 +1,114 @@
+"""What is read from a file's headers before decoding: an icon's frame sizes (a bomb refused before Pillow decodes
+it), a progressive JPEG's scans, a PPM's bit depth, a TIFF's orientation, a cut-off AVIF named as one."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image, features
+
+from gradflip_desktop.core.images import ImageError, load_image
+from gradflip_desktop.core.images.headers import MAX_SCANS, icon_frame_sizes, scan_count
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def _icon_of_png(png: bytes) -> bytes:
+    return struct.pack("<HHH", 0, 1, 1) + struct.pack("<BBBBHHII", 0, 0, 0, 0, 1, 32, len(png), 22) + png
+
+
+def test_an_icon_whose_png_frame_declares_a_bomb_is_refused_from_its_header(tmp_path):
+    # a 256 x 256 directory entry over a PNG frame that says 20000 x 20000 (its pixel data cut short: decoding it
+    # whole took 2 GB and 14 s before the size was refused)
+    png = b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", 20000, 20000, 8, 6, 0, 0, 0)) + \
+        _chunk(b"IDAT", zlib.compress(b"\0" * 4000))
+    p = tmp_path / "bomb.ico"
+    p.write_bytes(_icon_of_png(png))
+    with pytest.raises(ImageError) as e:
+        load_image(p)
+    assert str(e.value).startswith("“bomb.ico” declares 20000×20000 = 400 megapixels, more than the limit of 200")
+    assert icon_frame_sizes(io.BytesIO(p.read_bytes())) == [(20000, 20000)]
+
+
+def test_an_ordinary_icon_loads_and_its_frames_are_read(tmp_path):
+    p = tmp_path / "icon.ico"
+    Image.new("RGB", (32, 32), (200, 30, 10)).save(p, sizes=[(16, 16), (32, 32)])
+    with open(p, "rb") as fp:
+        assert sorted(icon_frame_sizes(fp)) == [(16, 16), (32, 32)]
+        assert fp.tell() == 0  # the position is kept for Pillow
+    img = load_image(p)
+    assert img.pixels.shape == (32, 32, 3) and abs(img.pixels[5, 5, 0] * 255 - 200) <= 1
+
+
+def test_a_cut_off_icon_is_called_truncated(tmp_path):
+    b = io.BytesIO()
+    noise = np.random.default_rng(1).integers(0, 255, (64, 64, 3), dtype=np.uint8)
+    Image.fromarray(noise).save(b, format="ICO", sizes=[(64, 64)])
+    p = tmp_path / "cut.ico"
+    p.write_bytes(b.getvalue()[: len(b.getvalue()) // 2])
+    with pytest.raises(ImageError, match=r"“cut.ico” is truncated or incomplete"):
+        load_image(p)
+
+
+def _progressive(size: int = 64) -> bytes:
+    b = io.BytesIO()
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (size, size, 3), dtype=np.uint8)).save(b, "JPEG", progressive=True, quality=90)
+    return b.getvalue()
+
+
+def _with_repeated_scan(jpeg: bytes, times: int) -> bytes:
+    """The JPEG with its last scan repeated ``times`` times (a valid file that libjpeg decodes once per scan)."""
+    last = jpeg.rindex(b"\xff\xda")
+    return jpeg[:-2] + jpeg[last:-2] * times + b"\xff\xd9"
+
+
+def test_a_progressive_jpeg_of_too_many_scans_is_refused_before_decoding(tmp_path):
+    plain = _progressive()
+    assert 2 <= scan_count(io.BytesIO(plain)) <= 20  # a real progressive JPEG's few scans
+    p = tmp_path / "ok.jpg"
+    p.write_bytes(_with_repeated_scan(plain, 20))
+    assert load_image(p).pixels.shape == (64, 64, 3)  # a few more scans are fine
+    p = tmp_path / "scans.jpg"
+    p.write_bytes(_with_repeated_scan(plain, MAX_SCANS + 1))
+    assert scan_count(io.BytesIO(p.read_bytes())) > MAX_SCANS
+    with pytest.raises(ImageError, match=rf"“scans.jpg” is a progressive JPEG of more than {MAX_SCANS} scans"):
+        load_image(p)
+
+
+@pytest.mark.parametrize("maxval,bits", [(1023, 10), (65535, 16)])
+def test_a_ppm_of_more_than_8_bits_says_it_was_read_as_8(tmp_path, maxval, bits):
+    ramp = np.linspace(0, maxval, 8 * 3).round().astype(">u2").reshape(1, 8, 3)
+    p = tmp_path / "deep.ppm"
+    p.write_bytes(f"P6 8 1 {maxval}\n".encode() + ramp.tobytes())
+    img = load_image(p)
+    assert f"{bits} bits per colour channel read as 8" in img.warnings
+    assert abs(img.pixels[0, -1, 2] - 1.0) < 1e-6
+    p8 = tmp_path / "plain.ppm"
+    Image.new("RGB", (2, 2)).save(p8)
+    assert load_image(p8).warnings == []
+
+
+def test_a_tiff_turned_upright_by_its_orientation_says_so(tmp_path):
+    a = (np.arange(3 * 5 * 3).reshape(3, 5, 3) * 13 % 256).astype(np.uint8)
+    p = tmp_path / "o6.tif"
+    Image.fromarray(a).save(p, tiffinfo={0x0112: 6})
+    img = load_image(p)
+    assert "turned upright by its EXIF orientation (rotated 90° clockwise)" in img.warnings
+    np.testing.assert_array_equal(img.pixels, np.rot90(a, -1).astype(np.float32) / np.float32(255))
+
+
+@pytest.mark.skipif(not features.check("avif"), reason="this Pillow build has no AVIF codec")
+def test_a_cut_off_avif_is_named_as_one(tmp_path):
+    b = io.BytesIO()
+    Image.new("RGB", (64, 64), (9, 99, 199)).save(b, "AVIF")
+    p = tmp_path / "cut.avif"
+    p.write_bytes(b.getvalue()[: len(b.getvalue()) // 2])
+    with pytest.raises(ImageError, match="“cut.avif” starts like an AVIF file but its header is truncated or corrupt"):
+        load_image(p)
