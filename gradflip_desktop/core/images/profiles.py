@@ -37,7 +37,9 @@ def _is_srgb(digest: str, icc: bytes, mode: str) -> bool:  # noqa: ARG001 - the 
     """Whether ``icc`` (a profile for ``mode``: "RGB" or "L") maps the test colours to themselves in sRGB."""
     src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
     test = _test_image(mode)
-    out = ImageCms.profileToProfile(test, src, _srgb(), outputMode="RGB")
+    # colorimetric: a v4 sRGB profile's perceptual tables remap colours on purpose; its colorimetric ones are sRGB's
+    out = ImageCms.profileToProfile(test, src, _srgb(), renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
+                                    outputMode="RGB")
     a = np.asarray(test.convert("RGB"), dtype=np.int16)
     return int(np.abs(np.asarray(out, dtype=np.int16) - a).max()) <= SAME_LEVELS
 
