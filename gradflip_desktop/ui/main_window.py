@@ -119,6 +119,7 @@ class MainWindow(QMainWindow):
         self.gallery_dock.setWidget(self.folders.panel)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.gallery_dock)
         self.gallery_dock.hide()
+        self.gallery_dock.toggleViewAction().setText("Fol&der")  # View ▸ Folder had no mnemonic (the title never changes)
         self._build_actions()
         self._connect()
         self.keys_first = WindowKeysFirst.install(self, ["Ctrl+E"])

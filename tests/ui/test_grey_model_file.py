@@ -103,3 +103,11 @@ def test_the_dialog_fits_a_short_screen_by_scrolling_its_fields(qtbot, window, g
     scroll = dialog.findChild(QScrollArea)
     assert not scroll.verticalScrollBar().isVisible()
     dialog.close()
+
+
+def test_cancelling_the_load_model_dialog_takes_its_status_line_away(qtbot, window, grey):
+    """Esc in the dialog left "Settings of grey.pt: check them and press Load." in the status bar."""
+    dialog = _dialog(qtbot, window, grey)
+    assert "Settings of grey.pt" in window.status_label.text()
+    dialog.reject()
+    qtbot.waitUntil(lambda: window.status_label.text() == "grey.pt was not loaded (cancelled).", timeout=2000)

@@ -34,3 +34,21 @@ def test_explain_and_cancel_look_focused(qtbot, window):
 def test_the_settings_scroll_area_takes_no_tab_stop(qtbot, window):
     scroll = next(s for s in window.findChildren(QScrollArea) if s.widget() is window.controls)
     assert scroll.focusPolicy() == Qt.FocusPolicy.NoFocus
+
+
+def test_what_a_screen_reader_and_a_keyboard_user_get(window):
+    """A screen reader named the three image views, the colour bar and the Opacity slider nothing; Tab never
+    reached the top-5 table (the model's answer); the side panel's Explain and Cancel had no tooltip; View ▸
+    Folder had no mnemonic."""
+    from PySide6.QtWidgets import QTableWidget
+
+    views = window.views
+    assert [p.graphics.accessibleName() for p in (views.original, views.adjusted, views.difference)] == [
+        "Original image", "Adjusted image", "Difference image"]
+    assert views.colorbar_view.accessibleName() == "Colour scale of the map"
+    assert views.slider.accessibleName() == "Opacity"
+    table = next(t for t in window.controls.findChildren(QTableWidget))
+    assert table.focusPolicy() & Qt.FocusPolicy.TabFocus and table.accessibleName() == "Top classes"
+    c = window.controls
+    assert "Ctrl+Return" in c.explain_button.toolTip() and "Esc" in c.cancel_button.toolTip()
+    assert window.gallery_dock.toggleViewAction().text() == "Fol&der"

@@ -380,9 +380,11 @@ class ModelsController(QObject):
         dlg = LoadModelDialog(facts, self.w)
         dlg.setWindowModality(Qt.WindowModality.WindowModal)
         dlg.accepted.connect(self._on_dialog_accepted)
+        name = html.escape(Path(str(facts.info.path)).name)
+        dlg.rejected.connect(lambda: self.w.set_status(f"{name} was not loaded (cancelled)."))  # the line below stayed
         self.dialog = dlg
         dlg.open()
-        self.w.set_status(f"Settings of {html.escape(Path(str(facts.info.path)).name)}: check them and press Load.")
+        self.w.set_status(f"Settings of {name}: check them and press Load.")
         self.w.model_dialog_shown.emit(dlg)
 
     def _on_dialog_accepted(self) -> None:

@@ -43,7 +43,8 @@ class TopClasses(QTableWidget):
         self.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # a screen reader moving by Tab hears the model's answer
+        self.setAccessibleName("Top classes")
         self.setShowGrid(False)
         self.setToolTip("The model's five most likely classes for the photo and the probability it gives each "
                         "(softmax, summing to 100 % over all its classes).")
@@ -201,8 +202,11 @@ class ControlsPanel(QWidget):
         self.explain_button = QPushButton("Explain")
         self.explain_button.setDefault(True)
         self.explain_button.setMinimumHeight(32)
+        self.explain_button.setToolTip("Explain the decision: change the photo step by step until the model sees "
+                                       "something else (Ctrl+Return)")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setMinimumHeight(32)
+        self.cancel_button.setToolTip("Stop the run within one step (Esc)")
         self.progress = BusyTextBar()
         self.reset_progress()
         self.progress.setTextVisible(True)

@@ -240,6 +240,7 @@ class ImagePanel(QWidget):
         self.overlay_item.setZValue(1)
         self.view.addItem(self.overlay_item)
         self.graphics.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # mouse-driven; the window's actions zoom
+        self.graphics.setAccessibleName(f"{title} image")  # screen readers named the three views nothing
         self.graphics.viewport().installEventFilter(ScrollPastWholeImage(self.view, self.graphics))
         self.caption = Caption()
         self.caption.setWordWrap(True)

@@ -6,15 +6,7 @@ import math
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (
-    QComboBox,
-    QHBoxLayout,
-    QLabel,
-    QSizePolicy,
-    QSlider,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSlider, QVBoxLayout, QWidget
 
 from gradflip_desktop.core.viz.difference import AMPLIFIED, DIFF_MODES, KEY_PIXELS, MAGNITUDE, ColorBar, DiffImage, entry
 
@@ -129,6 +121,7 @@ class ResultViews(QWidget):
         self.colorbar_view.addItem(self.colorbar)
         self.colorbar_view.setFixedHeight(row_height := bar_row_height(self))  # taller with a large font
         self.bar_label = BarLabel(self.colorbar_view, self.colorbar, BAR_TIP)
+        self.colorbar_view.setAccessibleName("Colour scale of the map")
         self.colorbar_view.setMinimumWidth(170)
         self.colorbar_view.hide()
         # in the colour bar's place for a result that changed nothing (nothing to flip, no step taken): its all-zero
@@ -239,6 +232,7 @@ class ResultViews(QWidget):
             self.slider.setValue(int(round(self._opacity * 100)))
             self.slider.setToolTip("Opacity of the map over the greyscale photo")
             self.slider_label.setText(f"Opacity {round(self._opacity * 100)} %")
+        self.slider.setAccessibleName(self.slider_label.text().split()[0])  # "Opacity", "Gain": a screen reader said nothing
         self.slider.blockSignals(False)
 
     def _mode_changed(self) -> None:
