@@ -437,9 +437,8 @@ def summary_sentence(result, view: str = "magnitude") -> str:
     if status == Status.CANCELLED.value:
         # a targeted run flips when its target is on top (a third class on top is not "after the decision flipped")
         if final.index == result.target.index if result.target is not None else bool(_on_top(result)):
-            # cancelled past the flip (e.g. while the region style sharpens or searches back): the saved
-            # image already shows another class, so "before the decision flipped" would contradict the views
-            # at which step: the plot's flip line is there, and its curves end there ("after 10 steps" beside a plot of 1)
+            # cancelled past the flip (the region style sharpening or searching back): the saved image shows another
+            # class ("before the decision flipped" would contradict the views); at which step: the plot's flip line
             at = "" if getattr(result, "flip_step", None) is None else f" at step {result.flip_step}"
             return (
                 f"Cancelled after {steps_text(n)}, after the decision flipped{at}: the model now sees {final.label} "
@@ -447,13 +446,14 @@ def summary_sentence(result, view: str = "magnitude") -> str:
                 "explanation was not finished."
             )
         was, now = _from_to(before, _explained_now(result))
-        moved = _target_moved(result)
-        aim = f"; {result.target.label} {moved}{_on_top(result)}" if moved else ""
+        aim = f"; {result.target.label} {moved}{_on_top(result)}" if (moved := _target_moved(result)) else ""
         if getattr(result, "flip_step", None) is not None:
             # cancelled while minimising or making the 8-bit image flip: the search flipped (the plot marks it),
             # but the image kept, rounded to 8 bits, is back on the explained side of the boundary
             return (f"Cancelled after {steps_text(n)}, after the decision flipped at step {result.flip_step} but before "
                     f"the final checks: the saved (8-bit) image is back at {name} ({now}; was {was}).")
+        if n == 0:  # Esc right after Explain: as the status line says it (not "after 0 steps … at 79 % (was 79 %)")
+            return f"Cancelled before the first step: the photo is unchanged ({name} {was})."
         return f"Cancelled after {steps_text(n)}, before the decision flipped: {name} is at {now} (was {was}){aim}."
     if status == Status.BUDGET.value:
         budget = getattr(result.options, "max_steps", n)

@@ -141,9 +141,15 @@ def test_budget_and_cancel_say_what_was_reached(tiny, tiny_image):
         assert f" from {pct1(before)} to {pct1(now)}" in text or f"stayed at {pct1(now)}" in text
     calls = []
     cancelled = run(tiny, tiny_image, ExplainOptions(mode="fixed", epsilon=1e-6, max_steps=100),
-                    should_stop=lambda: calls.append(1) or len(calls) > 3)
-    assert cancelled.status == Status.CANCELLED
+                    should_stop=lambda: calls.append(1) or len(calls) > 6)
+    assert cancelled.status == Status.CANCELLED and cancelled.steps
     assert re.match(r"^Cancelled after \d+ steps?, before the decision flipped: ", summary_sentence(cancelled))
+    # Esc right after Explain: the status line said "before the first step", the sentence "after 0 steps … (was …)"
+    at_once = run(tiny, tiny_image, ExplainOptions(), should_stop=lambda: True)
+    assert at_once.status == Status.CANCELLED and not at_once.steps
+    name = at_once.original.label
+    assert summary_sentence(at_once) == (f"Cancelled before the first step: the photo is unchanged ({name} "
+                                         f"{pct1(at_once.original.probability)}).")
 
 
 def test_cancel_after_the_flip_does_not_claim_it_did_not_flip(tiny, tiny_image):

@@ -127,6 +127,21 @@ def test_open_folder_explains_every_image_shows_states_and_opens_a_click(qtbot, 
     assert w.image.name == "p1" and w.views.original.image().shape == (48, 64, 3)
 
 
+def test_explain_waits_while_a_clicked_tile_s_explanation_opens(qtbot, tiny_window, photos):
+    """Explain pressed right after a click on a finished tile started a run on the photo shown, which the tile's
+    explanation then stopped and replaced without a word; as while any photo opens, Explain now waits for it."""
+    w, c = tiny_window, tiny_window.folders
+    c.open_folder(str(photos))
+    _wait_done(qtbot, c)
+    done = next(t for t in c.panel.tiles.values() if t.state == FLIPPED)
+    c._open(done.path)
+    assert w.images.loading and not w.explain_action.isEnabled()
+    w.why_not_explain()
+    assert "still opening" in w.status_label.text()
+    qtbot.waitUntil(lambda: not c.opening_tile and not w.images.loading, timeout=RUN_TIMEOUT_MS)
+    assert w.result is not None and w.image.name == Path(done.path).stem
+
+
 def test_photo_thumbnails_are_decoded_in_a_worker(qtbot, tiny_window, photos):
     import threading
 

@@ -52,3 +52,22 @@ def test_what_a_screen_reader_and_a_keyboard_user_get(window):
     c = window.controls
     assert "Ctrl+Return" in c.explain_button.toolTip() and "Esc" in c.cancel_button.toolTip()
     assert window.gallery_dock.toggleViewAction().text() == "Fol&der"
+
+
+def test_a_field_focused_from_outside_the_settings_panel_is_scrolled_into_view(qtbot, window):
+    """Tab from the gallery or the sentence's links onto the Model box left the panel scrolled down: QScrollArea
+    scrolls only for Tab from one of its own fields."""
+    scroll = next(s for s in window.findChildren(QScrollArea) if s.widget() is window.controls)
+    window.resize(1000, 420)
+    qtbot.waitUntil(lambda: scroll.verticalScrollBar().maximum() > 0, timeout=3000)
+    bar = scroll.verticalScrollBar()
+    bar.setValue(bar.maximum())
+    window.views.mode_box.setFocus(Qt.FocusReason.TabFocusReason)  # outside the panel
+    qtbot.waitUntil(window.views.mode_box.hasFocus, timeout=2000)
+    window.controls.model_box.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(lambda: bar.value() == 0, timeout=2000)  # the box is at the panel's top
+
+
+def test_the_load_button_keeps_its_text_when_focused_in_a_narrow_panel(window):
+    button = window.controls.load_model_button
+    assert button.minimumWidth() >= button.fontMetrics().horizontalAdvance("Load…") + 2 * 8 + 2 * 2

@@ -78,7 +78,10 @@ def restore_search(ctx: SearchContext, explained: list[int], c_deleted: torch.Te
     """
     coords: MaskCoordinates = ctx.coords
     obj = ctx.objective
-    c_deleted = yield from _continue(ctx, c_deleted, "sharpen", PAST_FLIP, at)
+    # whole steps past the flip, as _continue says: in the run's adaptive mode a rejected step was tried again
+    # unchanged (each of the PAST_FLIP calls starts at the run's ε), and the "mean" was the flip's mask 3 times
+    sctx = dataclasses.replace(ctx, options=dataclasses.replace(ctx.options, mode="fixed"))
+    c_deleted = yield from _continue(sctx, c_deleted, "sharpen", PAST_FLIP, at)
     deleted = _scaled(coords, c_deleted)
     alone = with_context(deleted).cpu().numpy().astype(np.float32)
     restore = RestoreObjective(obj.clf, explained, None, coords.x0)

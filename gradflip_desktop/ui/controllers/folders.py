@@ -386,8 +386,15 @@ class FoldersController(QObject):
             return
         self.w.set_status(f"Opening the explanation of {html.escape(Path(path).name)} …")
         self._show.start(load_result_task, path, self.out, name, self.views, self._max_side)
+        self.w.update_actions()  # Explain waits for it, as for any photo opening
+
+    @property
+    def opening_tile(self) -> bool:
+        """A clicked tile's explanation is being read and will replace the shown photo and result."""
+        return self._show.busy
 
     def _on_result_loaded(self, value) -> None:
+        self.w.update_actions()
         if value is None:
             return
         (loaded, outcome, classes), w, path = value, self.w, str(self._tile_path)
@@ -404,6 +411,7 @@ class FoldersController(QObject):
 
     def _on_show_failed(self, exc: BaseException) -> None:
         self._tile_path = None
+        self.w.update_actions()
         self.w.show_error("Open", error_message(exc, "the explanation could not be shown"), box=False)
 
     # -- Export All ------------------------------------------------------------------------------------------

@@ -142,8 +142,10 @@ class ImagesController(QObject):
 
     @property
     def loading(self) -> bool:
-        """A photo (or pasted pixels) is being decoded and will replace the shown image."""
-        return self._load.busy
+        """A photo (or pasted pixels, or a gallery tile's explanation) is being decoded and will replace the shown
+        image: an Explain pressed then (right after a tile's click) was dropped without a word when the tile's
+        result arrived."""
+        return self._load.busy or self.w.folders.opening_tile
 
     def showing_sample(self) -> bool:
         """The window shows the bundled sample photo (nothing the user opened)."""

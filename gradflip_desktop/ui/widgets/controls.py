@@ -116,6 +116,8 @@ class ControlsPanel(QWidget):
         self.load_model_button = QToolButton()
         self.load_model_button.setText("Load…")
         self.load_model_button.setToolTip("Load your own model file (.pth, .pt, .onnx) (Ctrl+M)")
+        # wide enough for FOCUS_FRAME's padding and border: focused in a narrow panel it read "L......"
+        self.load_model_button.setMinimumWidth(self.load_model_button.fontMetrics().horizontalAdvance("Load…") + 28)
         self.model_label = QLabel("Loading the model …")
         self.model_label.setWordWrap(True)
         top_box = QGroupBox("What the model sees in the photo")  # the photo's classes, not the Adjusted image's

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QSize, Qt
-from PySide6.QtWidgets import QScrollArea, QWidget
+from PySide6.QtWidgets import QApplication, QScrollArea, QWidget
 
 
 class ScrollArea(QScrollArea):
@@ -24,6 +24,16 @@ class ScrollArea(QScrollArea):
         self.setFrameShape(QScrollArea.Shape.NoFrame)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         widget.installEventFilter(self)
+        QApplication.instance().focusChanged.connect(self._focus_moved)
+
+    def _focus_moved(self, _old, new) -> None:
+        """A field that takes the focus is scrolled into view, also when the focus comes from outside the area:
+        QScrollArea does it only for Tab from one of its own fields (tabbing from the gallery or the sentence's
+        links onto the Model box left it scrolled out of view). Not for a click: what was clicked is in view."""
+        inner = self.widget()
+        if (new is not None and inner is not None and inner.isAncestorOf(new)
+                and QApplication.mouseButtons() == Qt.MouseButton.NoButton):
+            self.ensureWidgetVisible(new)
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
         # the widget's least size changed (the colour bar shown after a run: the views' least width 325 → 495 px):

@@ -668,3 +668,20 @@ def test_the_key_regions_probabilities_are_those_of_its_own_8bit_image(result):
     assert kr.prediction.index == int(np.argmax(p))
     assert kr.prediction.probability == pytest.approx(float(p[kr.prediction.index]), abs=1e-5)
     assert kr.explained_probability == pytest.approx(float(p[0]), abs=1e-5)
+
+
+def test_the_steps_past_the_deletion_flip_are_whole_steps():
+    """In the run's adaptive mode a rejected step past the flip was tried again unchanged, three times: the map's
+    "mean of the masks past the flip" was the flip's mask alone (skimage's coffee at its 600 px: three rejected
+    sharpen rows at the flip's L2, 48.6)."""
+    from helpers import skimage_photo
+
+    from gradflip_desktop.core.explain.restore import PAST_FLIP
+    from gradflip_desktop.core.models import load_default_model
+
+    res = run(load_default_model(), skimage_photo("coffee").astype(np.float32) / 255)
+    sharpen = [s for s in res.steps if s.phase == "sharpen"]
+    assert len(sharpen) == PAST_FLIP
+    assert all(s.accepted and s.epsilon == pytest.approx(ExplainOptions().epsilon) for s in sharpen)
+    flip = next(s for s in res.steps if s.phase == "search" and s.flipped)
+    assert len({round(s.l2, 6) for s in (flip, *sharpen)}) == PAST_FLIP + 1  # each one moved the mask
