@@ -295,8 +295,24 @@ def test_working_size_is_a_setting_with_its_memory_cost(qtbot, window, settings)
     assert window.image.size == (256, 170) and window.image.scaled
     assert "explained at 256×170 px (scaled from 451×300)" in window.views.original.caption.text()
     assert RunSettings.load(settings).working_size == 256
+    # a run when the size changes: cancelled and said (it vanished without a word) ...
+    window.controls.set_settings(RunSettings(mode="fixed", epsilon=0.00001, max_steps=5000))  # runs long
+    window.explain()
+    qtbot.waitUntil(lambda: window.runs.running, timeout=RUN_TIMEOUT_MS)
+    with qtbot.waitSignal(window.classified, timeout=RUN_TIMEOUT_MS):
+        c.working_size.setValue(300)
+        assert window.status_label.text() == "Cancelled the run to load the photo again at 300 px …"
+        assert not window.runs.running
+    # ... unless the photo is whole at both sizes: 451×300 at 512 and 1,024 px, the run goes on
+    with qtbot.waitSignal(window.classified, timeout=RUN_TIMEOUT_MS):
+        c.working_size.setValue(512)
+    window.explain()
+    qtbot.waitUntil(lambda: window.runs.running, timeout=RUN_TIMEOUT_MS)
+    c.working_size.setValue(1024)
+    assert window.runs.running and window.image.size == (451, 300)
+    assert "is explained whole at either size, unchanged" in window.status_label.text()
     window.close()
-    assert RunSettings.load(settings).working_size == 256
+    assert RunSettings.load(settings).working_size == 1024
 
 
 # 8 --------------------------------------------------------------------------------------------------------

@@ -180,15 +180,25 @@ class ImagesController(QObject):
         return int(self.w.controls.settings().working_size)
 
     def set_working_size(self, side: int) -> None:
-        """A new working size: saved, and the shown photo is decoded again at that size."""
+        """A new working size: saved, and the shown photo is decoded again at that size (not when it is whole at
+        both sizes: a run on it goes on). A run on the photo it replaces is cancelled, and that is said (it
+        vanished without a word)."""
         self.w.settings.setValue("run/working_size", int(side))
+        img = self.w.image
         if self._load.busy and self._request is not None:  # a photo is opening: that one, at the new size
             source, name, remember = self._request
+        elif img is not None and img.pixels.shape[1::-1] == tuple(img.original_size) and max(img.original_size) <= side:
+            return self.w.set_status(f"Working size {int(side)} px: this photo ({img.original_size[0]}×"
+                                     f"{img.original_size[1]}) is explained whole at either size, unchanged.")
         elif self.source is not None:
             (source, name), remember = self.source, None
         else:
             return
-        self.w.set_status(f"Loading the photo again at {int(side)} px …")
+        running = self.w.runs.running
+        if running:
+            self.w.runs.stop()
+            self.w.clear_result()
+        self.w.set_status(f"{'Cancelled the run to load' if running else 'Loading'} the photo again at {int(side)} px …")
         self._start(source, name, remember, int(side))
         self.w.update_actions()
 
