@@ -257,6 +257,7 @@ def test_model_change_while_running_cancels_cleanly(qtbot, qtlog, settings, torc
         w.load_model_spec(spec)
         assert not w.running and first.cancelled
         assert not w.explain_action.isEnabled()  # while the model loads
+        assert w.status_label.text().endswith("(the run was cancelled)")  # "Cancelled the run …" was never seen
     assert sorted(w.controls.top5.labels()) == FRUIT
     assert late == []  # the cancelled run's last signals are ignored
     assert w.result is None and w.plot.point_count() == 0

@@ -122,7 +122,8 @@ class ModelsController(QObject):
         the new model. If loading fails, the previous model stays and an error says why."""
         w = self.w
         self._pending_spec = None  # a newer load replaces the one whose settings were waiting to be saved
-        if w.runs.running:
+        cancelled = w.runs.running
+        if cancelled:
             w.runs.stop()
             w.clear_result()
             w.set_status("Cancelled the run to change the model.")
@@ -131,7 +132,8 @@ class ModelsController(QObject):
         if self.info is not None or source is not None:  # not the first load at start-up
             name = Path(getattr(source, "path", source) or "").name or "the default model"
             w.controls.show_model(f"Loading {html.escape(name)} …")
-            w.set_status(f"Loading the model {html.escape(name)} …")
+            # the cancel said too: "Cancelled the run …" above was replaced within 50 ms, never seen
+            w.set_status(f"Loading the model {html.escape(name)} …" + (" (the run was cancelled)" if cancelled else ""))
         self._requested = source  # the load in flight (a device change while it loads moves that one)
         self._load.start(load_model_task, self.session, source, device or w.controls.settings().device)
         if w.image is not None:  # queued after the load: classified by whichever model is loaded then
