@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..options import Status
 from .display import box_downsample, display_uint8
 
 MAGNITUDE = "magnitude"
@@ -22,6 +23,7 @@ AMPLIFIED = "amplified"
 # figure's heading (:func:`map_name`): during a run and for the free style the smoothed |change| in 8-bit levels,
 # after a key-region run its importance map in %, after a blur-style run the blur amount in %
 IMPORTANCE_MAP, SMOOTHED_MAGNITUDE = "importance map", "smoothed magnitude"
+UNFINISHED_MAP = "unfinished importance map"  # a cancelled run's (the sentence says "not finished")
 DIFF_MODES = {
     MAGNITUDE: "Smoothed magnitude",
     SIGNED: "Signed (diverging)",
@@ -52,6 +54,7 @@ class DiffRequest:
     # what blur_amount is called: a region-style run that ended before its map (nothing to flip, stopped) shows
     # its mask, the detail it removed, not a "blur amount" of the blur style
     blur_name: str = "blur amount"
+    name: str = IMPORTANCE_MAP  # what ``importance`` is called (:func:`map_name`: a cancelled run's is unfinished)
     # the key region's fill-in (H x W x 3, the detail-removed copy): with it the key-region mode shows the image the
     # key region's answer is about, the photo with only the region replaced (ExplainResult.key_region_image)
     fill: np.ndarray | None = None
@@ -126,7 +129,7 @@ def render_difference(req: DiffRequest) -> DiffImage:
         return DiffImage(req.mode, display_uint8(out), None, None)
     # magnitude (also the key-pixel view until the key pixels are known)
     if req.importance is not None:  # already the result's importance map (ExplainResult.importance_map())
-        imp, scale, what = np.asarray(req.importance, dtype=np.float32), 100.0, f"{IMPORTANCE_MAP} (%)"
+        imp, scale, what = np.asarray(req.importance, dtype=np.float32), 100.0, f"{req.name} (%)"
     elif req.blur_amount is not None:  # smoothed exactly as ExplainResult.importance_map() does
         imp, scale, what = maps.smoothed(req.blur_amount), 100.0, f"{req.blur_name} (%)"
     elif magnitude is not None:
@@ -151,8 +154,9 @@ def blur_name(result) -> str:
 def map_name(result) -> str:
     """What ``result.importance_map()`` is, lower case: the magnitude mode's box entry (capitalised, :func:`entry`),
     its colour bar (with the unit) and the exported figure's heading of that map all say this one name."""
-    if getattr(result, "region_map", None) is not None:
-        return IMPORTANCE_MAP
+    if getattr(result, "region_map", None) is not None:  # a run cancelled past its flip: the map was not finished
+        status = getattr(result, "status", None)
+        return UNFINISHED_MAP if getattr(status, "value", status) == Status.CANCELLED.value else IMPORTANCE_MAP
     return blur_name(result) if getattr(result, "blur_amount", None) is not None else SMOOTHED_MAGNITUDE
 
 

@@ -274,6 +274,7 @@ class DifferenceController(QObject):
         self._render.start(render_task, DiffRequest(
             views.mode, src.original, src.delta, None, views.opacity,  # the mask: kp.mask_for(count), drawn there
             views.gain, src.adjusted, kp, count, src.blur_amount, importance=src.importance, blur_name=src.blur_name,
+            name=src.name,
             reduce=views.original.display_factor() if src.live else 1, fill=src.fill,
         ))
 

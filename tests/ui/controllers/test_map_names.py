@@ -75,3 +75,24 @@ def test_the_box_the_colour_bar_and_the_figure_name_the_map_alike(qtbot, tiny_wi
     assert _box_and_bar(views)[0] == name
     w.difference.clear()
     assert _box_and_bar(views)[0] == DIFF_MODES[MAGNITUDE] == "Smoothed magnitude"
+
+
+def test_a_run_cancelled_past_its_flip_names_its_map_unfinished(monkeypatch):
+    """Cancelled while the map was being made, the sentence said "the explanation was not finished" and Compare "the
+    map is not checked", while the box, the colour bar and the figure called it the "Importance map"."""
+    from helpers import tiny_image_array
+
+    from gradflip_desktop.core import run
+    from gradflip_desktop.core.options import ExplainOptions
+    from gradflip_desktop.core.viz.difference import DiffRequest, map_name, render_difference
+
+    calls: list[int] = []
+    result = run(make_tiny(), tiny_image_array(), ExplainOptions(), should_stop=lambda: calls.append(1) or len(calls) > 20)
+    assert result.status.value == "cancelled" and result.flip_step is not None and result.region_map is not None
+    assert map_name(result) == "unfinished importance map"
+    assert "Unfinished importance map" in _headings(monkeypatch, result)
+    bar = render_difference(DiffRequest(MAGNITUDE, result.original_pixels, result.delta,
+                                        importance=result.region_map, name=map_name(result))).colorbar
+    assert bar.label == "unfinished importance map (%)"
+    done = run(make_tiny(), tiny_image_array(), ExplainOptions())
+    assert map_name(done) == "importance map"
