@@ -333,6 +333,9 @@ def test_classify_takes_folders_as_explain_does(tiny_cli, tmp_path, capsys):
     assert cli.main(["classify", str(empty), str(hidden), str(photos / "a.png")]) == 0
     err = capsys.readouterr().err.splitlines()
     assert err == [f"gradflip: skipped: {empty}: no files in it", f"gradflip: skipped: {hidden}: only hidden files in it"]
+    (tmp_path / "nest" / "sub" / "subsub").mkdir(parents=True)  # with --recursive: folders, and nothing in them
+    assert cli.main(["classify", str(tmp_path / "nest"), str(photos / "a.png"), "--recursive"]) == 0
+    assert capsys.readouterr().err.splitlines() == [f"gradflip: skipped: {tmp_path / 'nest'}: only empty folders in it"]
 
 
 def test_a_run_that_writes_nothing_leaves_no_folder_it_made(tiny_cli, tmp_path, capsys):
@@ -341,7 +344,7 @@ def test_a_run_that_writes_nothing_leaves_no_folder_it_made(tiny_cli, tmp_path, 
     bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 10)
     out = tmp_path / "new" / "out"
     assert cli.main(["explain", str(bad), str(tmp_path / "missing.png"), "--out", str(out), "--json"]) == 2
-    assert not out.exists() and capsys.readouterr().out.strip() == "[]"
+    assert not (tmp_path / "new").exists() and capsys.readouterr().out.strip() == "[]"  # nor the folder made around it
     out.mkdir(parents=True)
     assert cli.main(["explain", str(bad), "--out", str(out)]) == 2
     assert out.is_dir() and list(out.iterdir()) == []

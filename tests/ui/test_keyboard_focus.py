@@ -66,6 +66,27 @@ def test_a_field_focused_from_outside_the_settings_panel_is_scrolled_into_view(q
     qtbot.waitUntil(window.views.mode_box.hasFocus, timeout=2000)
     window.controls.model_box.setFocus(Qt.FocusReason.TabFocusReason)
     qtbot.waitUntil(lambda: bar.value() == 0, timeout=2000)  # the box is at the panel's top
+    # focus given back (the window active again, a dialog closed) leaves the user's scroll position alone
+    window.views.mode_box.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(window.views.mode_box.hasFocus, timeout=2000)
+    bar.setValue(bar.maximum())
+    window.controls.model_box.setFocus(Qt.FocusReason.ActiveWindowFocusReason)
+    qtbot.waitUntil(window.controls.model_box.hasFocus, timeout=2000)
+    assert bar.value() == bar.maximum()
+
+
+def test_tab_goes_into_the_top_classes_and_out_again(qtbot, window):
+    """The table took Tab focus but kept Qt's tab key navigation: Tab went round its 10 cells and never out."""
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    table = window.controls.top5
+    table.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(table.hasFocus, timeout=2000)
+    QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    qtbot.waitUntil(lambda: not table.hasFocus(), timeout=2000)
 
 
 def test_the_load_button_keeps_its_text_when_focused_in_a_narrow_panel(window):

@@ -199,7 +199,9 @@ def collect_inputs(paths: list[str | Path], recursive: bool = False,
             else:  # only a summary.csv or index.html of one's own: not results of a run here
                 skipped.extend((f, "not an image") for f in files)
         if (len(inputs), len(skipped)) == said and len(paths) > 1:  # alone, "no images to … in it" says it
-            skipped.append((p, "only hidden files in it" if entries else "no files in it"))
+            visible = [f for f in entries if not any(part.startswith(".") for part in f.relative_to(p).parts)]
+            skipped.append((p, "no files in it" if not entries else "only hidden files in it" if not visible
+                            else "only empty folders in it"))
     return distinct_names(_told_apart(_links_last(inputs)), out), skipped
 
 

@@ -16,7 +16,6 @@ folder that cannot be created or written is refused (``ExportError``) before any
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import queue
@@ -179,16 +178,22 @@ def explain_inputs(
 
     Returns the outcomes in input order (inputs not reached after an interrupt have none). Raises what
     interrupted it (KeyboardInterrupt) after the summary and gallery are written. A folder it created for
-    ``settings.out`` is removed again when nothing was written there (every input unreadable, say).
+    ``settings.out`` (and any it created around it) is removed again when nothing was written there (every input
+    unreadable, say).
     """
-    created = not os.path.lexists(settings.out)
+    created, folder = [], Path(settings.out)  # the folders it makes, innermost first (--out a/b/new: b and new too)
+    while not os.path.lexists(folder) and folder != folder.parent:
+        created.append(folder)
+        folder = folder.parent
     out = make_folder(settings.out, probe=True)  # an unusable --out fails now, not after hours of explaining
     try:
         return _explained(out, classifier, inputs, options, settings, on_outcome, on_step, should_stop, engine)
     finally:
-        if created:
-            with contextlib.suppress(OSError):  # not empty: kept
-                out.rmdir()
+        for folder in created:
+            try:
+                folder.rmdir()
+            except OSError:  # not empty: kept, and the folders around it
+                break
 
 
 def _explained(out, classifier, inputs, options, settings, on_outcome, on_step, should_stop, engine) -> list[Outcome]:

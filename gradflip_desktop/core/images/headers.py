@@ -31,9 +31,15 @@ def signature(head: bytes) -> str | None:
             return fmt
     if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
         return "WebP"
-    if head[4:8] == b"ftyp" and head[8:12] in (b"avif", b"avis"):  # a cut-off AVIF was "not an image format"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"avif", b"avis") and _reads_avif():  # a cut-off one: "not an image…"
         return "AVIF"
     return None
+
+
+def _reads_avif() -> bool:
+    from PIL import features  # noqa: PLC0415
+
+    return "avif" in features.modules and bool(features.check_module("avif"))  # an older Pillow knows no "avif"
 
 
 def article(fmt: str) -> str:
@@ -89,6 +95,8 @@ def sniff_unidentified(head: bytes) -> str:
     fmt = signature(head)
     if fmt:
         return f"starts like {article(fmt)} file but its header is truncated or corrupt"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"avif", b"avis"):  # here only where this Pillow has no AVIF
+        return "is an AVIF image, which this installation cannot read (convert it to JPEG or PNG)"
     if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"hevc", b"mif1", b"msf1", b"heim", b"heis"):
         return "is a HEIC/HEIF image, which this installation cannot read (convert it to JPEG or PNG)"
     if head.startswith(b"PK\x03\x04"):
@@ -108,9 +116,10 @@ def sniff_unidentified(head: bytes) -> str:
 
 
 def icon_frame_sizes(fp) -> list[tuple[int, int]]:
-    """The (width, height) each frame of an ICO file declares in its own header (a PNG frame's IHDR, a DIB's
-    header): the directory says at most 256 × 256, while a PNG frame can hold 20000 × 20000, which Pillow decodes
-    while opening the file (2 GB and 14 s before the size could be refused). The file position is kept."""
+    """The (width, height) each frame of an ICO file declares in its own header (a PNG frame's IHDR, a bitmap's
+    header of one of the sizes BMP defines): the directory says at most 256 × 256, while a PNG frame can hold
+    20000 × 20000, which Pillow decodes while opening the file (2 GB and 14 s before the size could be refused).
+    Bytes that are neither are left to Pillow. The file position is kept."""
     pos, sizes = fp.tell(), []
     try:
         fp.seek(4)
@@ -121,9 +130,12 @@ def icon_frame_sizes(fp) -> list[tuple[int, int]]:
                 break
             fp.seek(int.from_bytes(entry[12:16], "little"))
             head = fp.read(24)
-            if head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) == 24:  # noqa: PLR2004
+            kind = int.from_bytes(head[:4], "little") if len(head) >= 12 else 0  # noqa: PLR2004
+            if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
                 sizes.append((int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")))
-            elif len(head) >= 12:  # noqa: PLR2004 - a DIB: its height counts the image and its mask
+            elif kind == 12:  # noqa: PLR2004 - an OS/2 bitmap header: 16-bit sizes; its height counts the mask too
+                sizes.append((int.from_bytes(head[4:6], "little"), int.from_bytes(head[6:8], "little") // 2))
+            elif kind in (40, 52, 56, 64, 108, 124):  # Windows bitmap headers
                 sizes.append((abs(int.from_bytes(head[4:8], "little", signed=True)),
                               abs(int.from_bytes(head[8:12], "little", signed=True)) // 2))
     finally:
@@ -133,23 +145,38 @@ def icon_frame_sizes(fp) -> list[tuple[int, int]]:
 
 def scan_count(fp, most: int = MAX_SCANS) -> int:
     """The scans of a JPEG (a progressive one is decoded once more per scan: a 2 MB file of 5,000 scans took 90 s;
-    a camera's has about 10), counted from the start-of-scan markers (FF DA: entropy-coded data stuffs every FF
-    byte, so the marker appears nowhere else there); counting stops past ``most``. The file position is kept."""
+    a camera's has about 10): its start-of-scan markers, found by walking its segments as a decoder does (each
+    skipped by its length; in a scan's data every FF byte is stuffed), up to its end-of-image marker: FF DA in an
+    ICC profile, an EXIF thumbnail or data appended after the image is no scan. Counting stops past ``most``. The
+    file position is kept."""
     pos = fp.tell()
     try:
         fp.seek(0)
-        scans, tail = 0, b""
-        while scans <= most and (chunk := fp.read(1 << 22)):
-            scans += (tail + chunk).count(b"\xff\xda")
-            tail = chunk[-1:]
+        data = fp.read()
     finally:
         fp.seek(pos)
+    i, n, scans = 2, len(data), 0
+    while i + 1 < n and scans <= most:
+        if data[i] != 0xFF:  # a scan's entropy-coded data: on to the next FF byte
+            i = data.find(b"\xff", i)
+            if i < 0:
+                break
+            continue
+        marker = data[i + 1]
+        if marker == 0xFF or marker == 0x00 or marker == 0x01 or 0xD0 <= marker <= 0xD7:  # fill, stuffed, TEM, RSTn
+            i += 1 if marker == 0xFF else 2
+            continue
+        if marker == 0xD9:  # end of image: what follows is not this image's
+            break
+        scans += marker == 0xDA
+        i += 2 + int.from_bytes(data[i + 2: i + 4], "big")  # the segment (a scan's header), by its length
     return scans
 
 
 def ppm_bits(im) -> int:
-    """The bits per colour of a colour PPM of more than 8 (maxval over 255, which Pillow reads as 8 bits), else 0."""
-    args = im.tile[0].args if im.format == "PPM" and im.tile else None
+    """The bits per colour of a colour PPM of more than 8 (maxval over 255, which Pillow reads as 8 bits), else 0.
+    A tile is a plain tuple before Pillow 11 (its ``args`` the 4th item)."""
+    args = im.tile[0][3] if im.format == "PPM" and im.tile and len(im.tile[0]) > 3 else None  # noqa: PLR2004
     wide = im.mode == "RGB" and isinstance(args, tuple) and len(args) > 1 and isinstance(args[1], int) and args[1] > 255
     return int(args[1]).bit_length() if wide else 0
 

@@ -287,7 +287,7 @@ def _load(fp, label, src_name, src_path, max_side, max_pixels) -> ImageData:
         raise ImageError(f"{label} has a corrupt header and could not be read: {detail}") from None
     _check_size(label, w, h, max_pixels)
     fmt = im.format
-    if fmt == "JPEG" and im.info.get("progressive") and scan_count(fp) > MAX_SCANS:  # as libjpeg-turbo's limit
+    if fmt in ("JPEG", "MPO") and im.info.get("progressive") and scan_count(fp) > MAX_SCANS:  # libjpeg-turbo's limit
         raise ImageError(f"{label} is a progressive JPEG of more than {MAX_SCANS} scans (a camera's has about 10): "
                          "decoding it would take minutes; save it again as a baseline JPEG or a PNG")
     orig_mode = im.mode

@@ -4,13 +4,12 @@ A profile named "sRGB" can be linear ("Linear sRGB", elle-stone's "sRGB-elle-V4-
 whose name held "srgb" left such photos unconverted and unsaid (a mean level of 115 where sRGB gives 175). A
 profile is left alone when it maps a test set of colours (or a grey ramp) to within SAME_LEVELS of themselves in
 sRGB; every other one converts the pixels, with a note naming it. Grey images (L, LA) with a grey profile are
-converted too (a "Dot Gain 20 %" grey was read as if it were sRGB's); a 16-bit grey one is said to be left as
-stored (LittleCMS transforms here take 8-bit modes).
+converted too (a "Dot Gain 20 %" grey was read as if it were sRGB's), and so are grey images with an RGB profile; a
+grey image of more than 8 bits is said to be left as stored (LittleCMS transforms here take 8-bit modes).
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import io
 
@@ -18,7 +17,8 @@ import numpy as np
 from PIL import Image, ImageCms
 
 SAME_LEVELS = 2  # a profile within this many 8-bit levels of sRGB on the test colours is sRGB
-_TEST_LEVELS = np.linspace(0, 255, 9).round().astype(np.uint8)  # 9 levels per channel: 729 colours, 9 greys
+_TEST_LEVELS = np.linspace(0, 255, 9).round().astype(np.uint8)  # 9 levels per channel: 729 colours (grey: all 256)
+_SRGB_OF: dict[str, bool] = {}  # profile digest -> sRGB in effect (a few bytes per profile, not the profile's MBs)
 
 
 def _srgb() -> ImageCms.ImageCmsProfile:
@@ -32,38 +32,44 @@ def _test_image(mode: str) -> Image.Image:
     return Image.fromarray(np.stack([r, g, b], axis=-1).reshape(1, -1, 3), "RGB")
 
 
-@functools.lru_cache(maxsize=32)
-def _is_srgb(digest: str, icc: bytes, mode: str) -> bool:  # noqa: ARG001 - the digest is the cache's key
-    """Whether ``icc`` (a profile for ``mode``: "RGB" or "L") maps the test colours to themselves in sRGB."""
-    src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-    test = _test_image(mode)
-    # colorimetric: a v4 sRGB profile's perceptual tables remap colours on purpose; its colorimetric ones are sRGB's
-    out = ImageCms.profileToProfile(test, src, _srgb(), renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
-                                    outputMode="RGB")
-    a = np.asarray(test.convert("RGB"), dtype=np.int16)
-    return int(np.abs(np.asarray(out, dtype=np.int16) - a).max()) <= SAME_LEVELS
+def _is_srgb(icc: bytes, src: ImageCms.ImageCmsProfile, mode: str) -> bool:
+    """Whether the profile (for ``mode``: "RGB" or "L") maps the test colours to themselves in sRGB, colorimetric:
+    a v4 sRGB profile's perceptual tables remap colours on purpose; its colorimetric ones are sRGB's."""
+    key = hashlib.sha256(icc).hexdigest() + mode
+    if key not in _SRGB_OF:
+        test = _test_image(mode)
+        out = ImageCms.profileToProfile(test, src, _srgb(), renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
+                                        outputMode="RGB")
+        a = np.asarray(test.convert("RGB"), dtype=np.int16)
+        if len(_SRGB_OF) >= 64:  # noqa: PLR2004 - a long folder of photos from many devices
+            _SRGB_OF.clear()
+        _SRGB_OF[key] = int(np.abs(np.asarray(out, dtype=np.int16) - a).max()) <= SAME_LEVELS
+    return _SRGB_OF[key]
 
 
 def to_srgb(im: Image.Image, notes: list[str]) -> Image.Image:
     """``im`` (RGB, RGBA, CMYK, L or LA) with its embedded ICC profile converted to sRGB (perceptual intent),
-    with a note; as it is when it has none or the profile is sRGB's in effect. A 16-bit grey image's profile is
-    named as left unapplied; a broken one, as ignored."""
+    with a note; as it is when it has none or the profile is sRGB's in effect. A grey image may carry a grey or an
+    RGB profile (a photo made grey keeps its colour profile). A 16/32-bit or float grey image's profile is named as
+    left unapplied; a broken one, as ignored."""
     icc = im.info.get("icc_profile")
-    if not icc:
-        return im
-    if im.mode.startswith("I") and not im.mode.startswith("I;32"):  # 16-bit grey: no 16-bit grey transform here
-        notes.append("its embedded colour profile was not applied (16-bit grey is read as stored)")
-        return im
-    if im.mode not in ("RGB", "RGBA", "CMYK", "L", "LA"):
+    deep = im.mode.startswith(("I", "F"))  # 16/32-bit or float grey: no transform here
+    if not icc or not deep and im.mode not in ("RGB", "RGBA", "CMYK", "L", "LA"):
         return im
     try:
         src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
         desc = (ImageCms.getProfileDescription(src) or "").strip() or "unnamed"
-        grey = im.mode in ("L", "LA")
-        if im.mode != "CMYK" and _is_srgb(hashlib.sha256(icc).hexdigest(), bytes(icc), "L" if grey else "RGB"):
+        grey = deep or im.mode in ("L", "LA")
+        space = "L" if grey and src.profile.xcolor_space.strip().upper() == "GRAY" else "RGB"
+        if im.mode != "CMYK" and _is_srgb(bytes(icc), src, space):
             return im  # sRGB's in effect, whatever its name
+        if deep:
+            notes.append(f"its embedded colour profile “{desc}” was not applied (a grey image of more than 8 bits is "
+                         "read as stored)")
+            return im
         if grey:  # grey in, neutral grey out: the transform's RGB back to one channel
-            lum = ImageCms.profileToProfile(im.getchannel("L"), src, _srgb(), outputMode="RGB").getchannel("G")
+            lum = im.getchannel("L") if space == "L" else im.getchannel("L").convert("RGB")
+            lum = ImageCms.profileToProfile(lum, src, _srgb(), outputMode="RGB").getchannel("G")
             converted = Image.merge("LA", (lum, im.getchannel("A"))) if im.mode == "LA" else lum
         else:
             out_mode = "RGBA" if im.mode == "RGBA" else "RGB"

@@ -44,6 +44,7 @@ class TopClasses(QTableWidget):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # a screen reader moving by Tab hears the model's answer
+        self.setTabKeyNavigation(False)  # one Tab in, the next one out (Tab went round its 10 cells, never out)
         self.setAccessibleName("Top classes")
         self.setShowGrid(False)
         self.setToolTip("The model's five most likely classes for the photo and the probability it gives each "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QSize, Qt
-from PySide6.QtWidgets import QApplication, QScrollArea, QWidget
+from PySide6.QtWidgets import QScrollArea, QWidget
 
 
 class ScrollArea(QScrollArea):
@@ -24,16 +24,13 @@ class ScrollArea(QScrollArea):
         self.setFrameShape(QScrollArea.Shape.NoFrame)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         widget.installEventFilter(self)
-        QApplication.instance().focusChanged.connect(self._focus_moved)
-
-    def _focus_moved(self, _old, new) -> None:
-        """A field that takes the focus is scrolled into view, also when the focus comes from outside the area:
-        QScrollArea does it only for Tab from one of its own fields (tabbing from the gallery or the sentence's
-        links onto the Model box left it scrolled out of view). Not for a click: what was clicked is in view."""
-        inner = self.widget()
-        if (new is not None and inner is not None and inner.isAncestorOf(new)
-                and QApplication.mouseButtons() == Qt.MouseButton.NoButton):
-            self.ensureWidgetVisible(new)
+        # a field Tab moves the focus to is scrolled into view, also from outside the area: QScrollArea does it only
+        # for Tab from one of its own fields (tabbing from the gallery or the sentence's links onto the Model box
+        # left it scrolled out of view). Only for Tab: the window activated again, or a dialog closed, leaves the
+        # user's scroll position alone
+        for child in widget.findChildren(QWidget):
+            if child.focusPolicy() & Qt.FocusPolicy.TabFocus:
+                child.installEventFilter(self)
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
         # the widget's least size changed (the colour bar shown after a run: the views' least width 325 → 495 px):
@@ -41,6 +38,9 @@ class ScrollArea(QScrollArea):
         # (QT_SCALE_FACTOR=1.5 on 1280x720); scrolling only up and down, nothing brought them back into view
         if obj is self.widget() and event.type() == QEvent.Type.LayoutRequest:
             self.updateGeometry()
+        elif event.type() == QEvent.Type.FocusIn and event.reason() in (Qt.FocusReason.TabFocusReason,
+                                                                         Qt.FocusReason.BacktabFocusReason):
+            self.ensureWidgetVisible(obj)
         return super().eventFilter(obj, event)
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt API

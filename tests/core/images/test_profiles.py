@@ -51,5 +51,25 @@ def test_a_16_bit_grey_image_s_profile_is_said_to_be_left_unapplied(tmp_path):
     p = tmp_path / "g16.png"
     Image.fromarray(np.full((2, 3), 30000, np.uint16)).save(p, icc_profile=gray_icc_profile("Gray Gamma 1.0", 1.0))
     img = load_image(p)
-    assert "its embedded colour profile was not applied (16-bit grey is read as stored)" in img.warnings
+    assert ("its embedded colour profile “Gray Gamma 1.0” was not applied (a grey image of more than 8 bits is read as "
+            "stored)") in img.warnings
     assert abs(img.pixels[0, 0, 0] - 30000 / 65535) < 1e-6
+
+
+def test_a_grey_image_with_an_rgb_profile_is_converted_or_left_silently(tmp_path):
+    """A photo made grey keeps its colour profile (Pillow saves ``info``'s): an sRGB one was called "unreadable or
+    unsuitable" (no grey transform can be built from an RGB profile); it is sRGB in effect, and a linear RGB one
+    converts the grey as the RGB photo's greys are converted."""
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    p = tmp_path / "grey_srgb.png"
+    Image.new("L", (3, 2), 128).save(p, icc_profile=srgb)
+    img = load_image(p)
+    assert img.warnings == [] and img.pixels[0, 0, 0] * 255 == 128
+    p = tmp_path / "grey_linear.png"
+    Image.new("L", (3, 2), 128).save(p, icc_profile=rgb_icc_profile("Linear RGB", 1.0, **SRGB_D50))
+    img = load_image(p)
+    assert img.warnings == ["converted from the embedded colour profile “Linear RGB” to sRGB"]
+    assert abs(img.pixels[0, 0, 0] * 255 - srgb_encode(128 / 255)) <= 1.5
+    p = tmp_path / "g16_srgb.png"
+    Image.fromarray(np.full((2, 3), 30000, np.uint16)).save(p, icc_profile=srgb)
+    assert load_image(p).warnings == []  # sRGB in effect: nothing to say about leaving it

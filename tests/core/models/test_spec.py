@@ -69,3 +69,7 @@ def test_a_whole_preprocessing_over_a_files_own_settings_names_the_defaults_it_p
     assert whole_preprocessing_note(Preprocessing(), Preprocessing(input_size=(48, 48)), "m.pth") == []  # nothing lost
     chosen = Preprocessing(mean=(0.1,) * 3, std=(0.2,) * 3, resize="center-crop", resize_size=80, interpolation="bicubic")
     assert whole_preprocessing_note(own, chosen, "m.pth") == []  # every value its own: chosen, not defaulted
+    # one channel: its defaults are ImageNet's averaged (0.449, 0.226), which replaced a grey sidecar's unsaid
+    grey = Preprocessing(input_size=(28, 28), mean=(0.1307,), std=(0.3081,), channels=1)
+    (note,) = whole_preprocessing_note(grey, Preprocessing(input_size=(28, 28), channels=1), "g.pt")
+    assert "mean [0.1307] → [0.449" in note and "std [0.3081] → [0.226" in note

@@ -175,7 +175,8 @@ def whole_preprocessing_note(own: Preprocessing, given: Preprocessing | Mapping 
         d["resize"] = f"{pre.resize} {pre.resize_size}" if pre.resize in CROPS and pre.resize_size else pre.resize
         return d
 
-    default, mine, theirs = shown(Preprocessing()), shown(own), shown(given)
+    # the defaults for the channels given: Preprocessing(channels=1)'s mean and std are ImageNet's averaged
+    default, mine, theirs = shown(Preprocessing(channels=given.channels)), shown(own), shown(given)
     lost = [f"{k} {mine[k]} → {theirs[k]}" for k in ("mean", "std", "resize", "channels", "interpolation", "antialias")
             if theirs[k] == default[k] and mine[k] != theirs[k]]
     if not lost:
