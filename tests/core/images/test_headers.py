@@ -112,3 +112,15 @@ def test_a_cut_off_avif_is_named_as_one(tmp_path):
     p.write_bytes(b.getvalue()[: len(b.getvalue()) // 2])
     with pytest.raises(ImageError, match="“cut.avif” starts like an AVIF file but its header is truncated or corrupt"):
         load_image(p)
+
+
+def test_ff_da_outside_the_scans_is_no_scan(tmp_path):
+    """Counting every FF DA pair refused valid JPEGs: an APP segment holding the bytes (an ICC profile, XMP, a
+    thumbnail) and data appended after the end-of-image marker (a phone's video) counted as scans."""
+    plain = _progressive()
+    scans = scan_count(io.BytesIO(plain))
+    app = b"\xff\xef" + (2 + 600 * 2).to_bytes(2, "big") + b"\xff\xda" * 600  # an APP15 segment of 600 FF DA pairs
+    p = tmp_path / "app.jpg"
+    p.write_bytes(plain[:2] + app + plain[2:] + b"\xff\xda\x00\x08" * 700)  # and 700 more after the image's end
+    assert scan_count(io.BytesIO(p.read_bytes())) == scans
+    assert load_image(p).pixels.shape == (64, 64, 3)
