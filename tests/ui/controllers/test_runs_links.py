@@ -73,8 +73,8 @@ def test_a_style_link_is_for_this_photo_only(qtbot, tiny_window, tmp_path):
         w.views.summary.linkActivated.emit("style:free")
     assert blocker.args[0].options.style == "free" and w.controls.settings().style == "free"  # the panel says what ran
     assert w.settings.value("run/style") == "region"  # what is saved is the user's choice
-    with qtbot.waitSignal(w.classified, timeout=RUN_TIMEOUT_MS):  # the same photo at another working size
-        w.controls.working_size.setValue(w.controls.working_size.value() // 2)
+    with qtbot.waitSignal(w.classified, timeout=RUN_TIMEOUT_MS):  # the same photo (96 × 64) at another working size
+        w.controls.working_size.setValue(64)  # that scales it: loaded again (whole at both sizes, it would not be)
     assert w.controls.settings().style == "free"
     with qtbot.waitSignal(w.classified, timeout=RUN_TIMEOUT_MS):
         w.open_path(str(make_image_file(tmp_path / "next.png", 64, 48)))
