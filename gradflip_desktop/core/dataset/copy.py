@@ -11,12 +11,14 @@ from pathlib import Path
 from ..errors import ResultExistsError, files_exist
 from ..report import make_folder
 
+RECORD = ".gradflip.json"  # a set's record: what makes it complete
+
 
 def copy_run_folder(source: str | os.PathLike, dest: str | os.PathLike, overwrite: bool) -> list[Path]:
     """Copy ``source``'s files into ``dest``; return the paths written. Everything is first copied into a hidden
-    staging folder inside ``dest`` (same file system), then moved in by renames: the other files first, each
-    set's record (``NAME.gradflip.json``, what makes a set complete) after them, ``summary.csv``/``index.html``
-    last. A replaced set's old record goes before any file moves (never an old record over new files). An
+    staging folder inside ``dest`` (same file system), then moved in by renames: files of no set first, then set by
+    set, each set's record (``NAME.gradflip.json``, what makes a set complete) after its files,
+    ``summary.csv``/``index.html`` last. A replaced set's old record goes before any file moves (never an old record over new files). An
     interruption leaves whole files only, and a set without its record is not a complete set. Raises
     :class:`ResultExistsError` when files of those names exist and ``overwrite`` is False, and
     :class:`ExportError` for a ``dest`` that cannot be written."""
@@ -26,18 +28,26 @@ def copy_run_folder(source: str | os.PathLike, dest: str | os.PathLike, overwrit
     if clash and not overwrite:
         raise ResultExistsError(f"{files_exist(len(clash))} in {dst} (e.g. {clash[0]})",
                                 [dst / n for n in clash])
-    staging = Path(tempfile.mkdtemp(prefix=".gradflip-export-", dir=dst))
+    # the process id in its name: a killed export's folder is swept (images/writing.py's sweep_stale) by the next
+    # export or run into this folder (it stayed for good, 13-21 MB)
+    staging = Path(tempfile.mkdtemp(prefix=f".gradflip-export-{os.getpid()}-", dir=dst))
     moved: list[Path] = []
     try:
         shutil.copytree(src, staging, dirs_exist_ok=True)
         files = [p for p in staging.rglob("*") if p.is_file()]
+        records = {p.name[: -len(RECORD)] for p in files if p.parent == staging and p.name.endswith(RECORD)}
 
-        def rank(p: Path) -> int:
+        def rank(p: Path) -> tuple:
+            """Files of no set (thumbnails) first, then set by set, each set's record after its files (a kill
+            leaves at most one set without its record: it scattered pieces of 14 sets, moved by kind), the
+            summary and the gallery page last."""
             if p.parent == staging and p.name in ("summary.csv", "index.html"):
-                return 2
-            return 1 if p.name.endswith(".gradflip.json") else 0
+                return (2, "", 0)
+            cuts = [i for i, ch in enumerate(p.name) if ch == "."] if p.parent == staging else []
+            name = next((p.name[:i] for i in reversed(cuts) if p.name[:i] in records), None)
+            return (0, "", 0) if name is None else (1, name, p.name.endswith(RECORD))
 
-        for p in (p for p in files if rank(p) == 1):
+        for p in (p for p in files if p.parent == staging and p.name.endswith(RECORD)):
             (dst / p.relative_to(staging)).unlink(missing_ok=True)
         for p in sorted(files, key=rank):
             target = dst / p.relative_to(staging)

@@ -41,13 +41,17 @@ def stage_bytes(path: str | os.PathLike, data: bytes) -> Path:
 
 STAGED_PREFIX = ".gradflip-"  # staged files are ".gradflip-<pid>-<random>.part"
 _STAGED = re.compile(r"\.gradflip-(\d+)-[^/]*\.part")
+# Export All's staging folder (core/dataset/copy.py): ".gradflip-export-<pid>-<random>"; a killed app's stayed for
+# good (13-21 MB). Before the pid was in its name: ".gradflip-export-<random>", judged by age alone
+_STAGING = re.compile(r"\.gradflip-export-(?:(\d+)-)?\w+")
 STALE_AFTER_S = 60.0  # a staged file this old whose writer is gone is left over from a killed run
 STALE_AFTER_S_NO_PID = 86400.0  # where a process cannot be asked whether it lives (not POSIX): a day old
 
 
 def sweep_stale(folder: str | os.PathLike) -> int:
     """Remove the staged files in ``folder`` that a killed run left (the writer process is gone and the file
-    is over a minute old); returns how many went. A live writer's files, other programs' files and files of
+    is over a minute old), and the staging folders a killed Export All left (alike; one without its writer's
+    process id in its name: a day old); returns how many went. A live writer's files, other programs' files and files of
     another user's processes are never touched; any error leaves the file where it is."""
     import time  # noqa: PLC0415
 
@@ -58,12 +62,20 @@ def sweep_stale(folder: str | os.PathLike) -> int:
         return 0
     for e in entries:
         m = _STAGED.fullmatch(e.name)
-        if m is None or int(m.group(1)) == os.getpid():
+        folder_of = _STAGING.fullmatch(e.name) if m is None else None
+        if folder_of is not None:  # a staging folder: its copies, all of them, or none
+            m = folder_of
+        if m is None or m.group(1) is not None and int(m.group(1)) == os.getpid():
             continue
         try:
             age = now - e.stat(follow_symlinks=False).st_mtime
-            if not e.is_file(follow_symlinks=False) or age < STALE_AFTER_S:
+            kind_ok = e.is_dir(follow_symlinks=False) if folder_of is not None else e.is_file(follow_symlinks=False)
+            if not kind_ok or age < STALE_AFTER_S:
                 continue
+            if m.group(1) is None:  # no writer named: a day old
+                if age < STALE_AFTER_S_NO_PID:
+                    continue
+                raise ProcessLookupError
             if os.name == "posix":
                 os.kill(int(m.group(1)), 0)  # signal 0 only asks: ProcessLookupError when the writer is gone
             elif age < STALE_AFTER_S_NO_PID:  # elsewhere os.kill would end the process: go by age alone
@@ -72,7 +84,12 @@ def sweep_stale(folder: str | os.PathLike) -> int:
                 raise ProcessLookupError
         except ProcessLookupError:
             try:
-                os.unlink(e.path)
+                if folder_of is not None:
+                    import shutil  # noqa: PLC0415
+
+                    shutil.rmtree(e.path)
+                else:
+                    os.unlink(e.path)
                 removed += 1
             except OSError:
                 pass
