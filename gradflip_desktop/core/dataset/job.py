@@ -31,6 +31,7 @@ from ..memory import release_free_memory
 from ..options import ExplainOptions, Status
 from ..report import make_folder, result_paths, safe_name, write_failure, write_result_set
 from .inputs import Input, file_fingerprint, kept_batch_note
+from .interrupts import interrupts_held
 from .record_match import changed_file, made_otherwise, other_image
 from .summary import NOT_RUN, complete_record, summary_row, write_summary
 
@@ -257,7 +258,8 @@ def _explained(out, classifier, inputs, options, settings, on_outcome, on_step, 
     except BaseException as exc:
         if settings.summary and (outcomes or inputs):
             try:
-                write_run_summary(out, inputs, outcomes)
+                with interrupts_held():  # a second Ctrl+C acts once the summary is whole
+                    write_run_summary(out, inputs, outcomes)
             except Exception:  # noqa: BLE001, S110 - what stopped the run is reported, not the summary too
                 pass
         if isinstance(exc, DiskFullError) and total > 1:  # every further set would fail the same way: stop
@@ -266,7 +268,8 @@ def _explained(out, classifier, inputs, options, settings, on_outcome, on_step, 
         raise
     if settings.summary and (outcomes or inputs):
         try:
-            write_run_summary(out, inputs, outcomes)
+            with interrupts_held():  # an interrupt then left the last run's summary, or none, unsaid
+                write_run_summary(out, inputs, outcomes)
         except OSError as exc:  # e.g. the disk filled up: a clear error, not an internal one
             raise ExportError(f"cannot write the summary to {out}: {write_failure(exc)}") from None
     return [outcomes[i] for i in inputs if i in outcomes]

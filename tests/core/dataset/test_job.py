@@ -65,3 +65,37 @@ def test_resume_knows_the_same_weights_copied_to_another_file_name():
     assert made_otherwise(rec, None, {**copy, "input_size": [64, 64]}, None) == "model input size [32, 32], not [64, 64]"
     assert made_otherwise(rec, None, {**copy, "name": "resnet34 (10 classes, ft copy.pth)"}, None).startswith(
         "model resnet18 (10 classes, ft.pth), not resnet34")  # another architecture named: not the same model
+
+
+def test_an_interrupt_while_the_summary_is_written_waits_for_it(tmp_path, monkeypatch):
+    """Ctrl+C or SIGTERM landing while summary.csv and index.html were written left the previous run's (complete
+    sets listed "not run") or, on a first run into the folder, none; it now acts once they are whole."""
+    import os
+    import signal
+
+    import numpy as np
+    from PIL import Image
+
+    from gradflip_desktop import cli
+    from gradflip_desktop.core.dataset import job, read_summary
+
+    from helpers import make_tiny
+
+    monkeypatch.setattr(cli, "_load_model", lambda args: make_tiny())
+    for i in range(3):
+        rng = np.random.default_rng(i)
+        (tmp_path / "in").mkdir(exist_ok=True)
+        Image.fromarray(np.kron(rng.uniform(60, 200, (6, 8, 3)), np.ones((4, 4, 1))).astype(np.uint8)).save(
+            tmp_path / "in" / f"p{i}.png")
+    real = job.write_run_summary
+
+    def interrupted(out, inputs, outcomes):
+        os.kill(os.getpid(), signal.SIGTERM)  # as `kill` sends it, mid-write
+        return real(out, inputs, outcomes)
+
+    monkeypatch.setattr(job, "write_run_summary", interrupted)
+    out = tmp_path / "out"
+    assert cli.main(["explain", str(tmp_path / "in"), "--out", str(out), "-q", "--max-steps", "3"]) == cli.EXIT_TERMINATED
+    rows = read_summary(out / "summary.csv")
+    assert [r["name"] for r in rows] == ["p0", "p1", "p2"] and all(r["status"] != "not run" for r in rows)
+    assert (out / "index.html").is_file()
