@@ -17,7 +17,6 @@ Each kind of work has its own :class:`TaskSlot`: a new folder drops the old one'
 from __future__ import annotations
 
 import html
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +24,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
 
 from gradflip_desktop.core.dataset.eta import RunClock
+from gradflip_desktop.core.dataset.scratch import scratch_folder, sweep_dead
 from gradflip_desktop.core.summary import count_text
 from ..widgets.gallery import ERROR, FLIPPED, NOT_FLIPPED, RUNNING, WAITING, GalleryPanel
 from ..widgets.folder_dialog import choose_export_folder, choose_folder_to_explain
@@ -149,8 +149,8 @@ class FoldersController(QObject):
         self.w.settings.setValue("folders/recursive", recursive)
         self.recursive = recursive
         self.panel.subfolders.setChecked(recursive)
-        self.out = tempfile.mkdtemp(prefix="gradflip-folder-")
-        self.views = tempfile.mkdtemp(prefix="gradflip-folder-views-")
+        sweep_dead()  # a killed window's scratch folders (it named them after its process)
+        self.out, self.views = scratch_folder(), scratch_folder("views")
         self.folder, self.inputs, self.queue, self.outcomes, self.next, self.stored = folder, [], [], {}, 0, {}
         self.cancelling, self.summary_written, self.exported, self.export_error = False, False, None, None
         self.exported_done = 0
