@@ -118,13 +118,19 @@ def _display_problem() -> str | None:
     """Why no window can be shown here (Linux without X11/Wayland and no Qt platform chosen), or None."""
     if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
         return None
-    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+    wayland = os.environ.get("WAYLAND_DISPLAY", "")
+    if wayland and not os.environ.get("DISPLAY"):  # Qt aborted (exit 134) on a Wayland socket that is not there
+        socket = wayland if os.path.isabs(wayland) else os.path.join(os.environ.get("XDG_RUNTIME_DIR", ""), wayland)
+        if not os.path.exists(socket):
+            return (f"gradflip: the window cannot open: the Wayland display {wayland!r} (WAYLAND_DISPLAY) cannot be "
+                    f"reached (no {socket}).\n{USE_THE_COMMAND_LINE}")
+    if os.environ.get("DISPLAY") or wayland:
         return None
-    return (
-        "gradflip: no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set).\n"
-        "Run it in a desktop session, or use the command line: gradflip classify IMAGE, "
-        "gradflip explain IMAGE --out DIR (see gradflip explain --help)."
-    )
+    return f"gradflip: no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set).\n{USE_THE_COMMAND_LINE}"
+
+
+USE_THE_COMMAND_LINE = ("Run it in a desktop session, or use the command line: gradflip classify IMAGE, "
+                        "gradflip explain IMAGE --out DIR (see gradflip explain --help).")
 
 
 # The system libraries Qt's X11 platform plugin (xcb) loads, with the package that has each one:
@@ -204,9 +210,7 @@ def x_display_problem() -> str | None:
     display = os.environ.get("DISPLAY", "")
     return (
         f"gradflip: the window cannot open: the X display {display!r} (DISPLAY) cannot be reached or refuses "
-        "this user (no X server there, or no authorisation: XAUTHORITY).\n"
-        "Run it in a desktop session, or use the command line: gradflip classify IMAGE, "
-        "gradflip explain IMAGE --out DIR (see gradflip explain --help)."
+        f"this user (no X server there, or no authorisation: XAUTHORITY).\n{USE_THE_COMMAND_LINE}"
     )
 
 

@@ -52,7 +52,10 @@ print(f"build.sh: torch {torch.__version__} (CPU only)", file=sys.stderr)
 EOF
 fi
 
-# 3. the project itself, non-editable (so gradflip_desktop.resources is a real package directory)
+# 3. the project itself, non-editable (so gradflip_desktop.resources is a real package directory); the build
+#    folders pip leaves in the checkout go first: a file deleted from the checkout stayed in ./build and so in the
+#    installed package and the bundle
+rm -rf "${SOURCE:-$ROOT}/build" "${SOURCE:-$ROOT}"/*.egg-info
 "$VBIN/python" -m pip install --quiet --no-deps --force-reinstall "${SOURCE:-$ROOT}"
 
 # 4. PyInstaller

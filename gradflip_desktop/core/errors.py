@@ -33,6 +33,17 @@ def one_line(text) -> str:
     return "".join(repr(ch)[1:-1] if unicodedata.category(ch) in _ESCAPED else ch for ch in text)
 
 
+def install_hint(packages: str, extra: str) -> str:
+    """How to get an optional package: "pip install PACKAGES (GradFlip's extra 'EXTRA')"; in the desktop bundle,
+    where nothing can be added, that it does not include them (it told the bundle's user to pip install)."""
+    import sys  # noqa: PLC0415
+
+    if getattr(sys, "frozen", False):
+        return (f"the desktop bundle does not include {packages}: use GradFlip installed with pip "
+                f"(its extra '{extra}'), or a TorchScript file of the model")
+    return f"pip install {packages} (GradFlip's extra '{extra}')"
+
+
 def files_exist(n: int, what: str = "") -> str:
     """"1 result file already exists", "7 result files … already exist" (``what``: " for 'cat'"): it said "file(s)"."""
     return f"{n} result file{what} already exists" if n == 1 else f"{n} result files{what} already exist"

@@ -44,3 +44,15 @@ def test_a_non_utf8_name_reads_alike_in_every_message():
 
     assert one_line(Path("d/caf\udce9.png")) == "d/caf\ufffd.png"
     assert one_line("a\ud800b") == "a\\ud800b"  # a lone surrogate that is no file name's byte stays escaped
+
+
+def test_an_optional_package_s_hint_fits_where_it_is_read(monkeypatch):
+    """The desktop bundle told its user to `pip install torchvision`, which cannot be added to a bundle."""
+    import sys
+
+    from gradflip_desktop.core.errors import install_hint
+
+    assert install_hint("torchvision", "torchvision") == "pip install torchvision (GradFlip's extra 'torchvision')"
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    hint = install_hint("torchvision", "torchvision")
+    assert hint.startswith("the desktop bundle does not include torchvision") and "pip install" not in hint

@@ -791,6 +791,15 @@ def test_no_display_is_a_clear_message_not_a_qt_abort(monkeypatch, capsys):
     assert "no display" in err and "gradflip explain" in err
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
     assert app._display_problem() is None
+    # a Wayland socket that is not there, and no X display to fall back on: Qt aborted (exit 134) asking to
+    # install libxcb-cursor0; with DISPLAY set it falls back to X11
+    monkeypatch.delenv("QT_QPA_PLATFORM")
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-9")
+    monkeypatch.setenv("XDG_RUNTIME_DIR", "/nonexistent-runtime")
+    assert app.run_gui(None) == 2
+    assert "the Wayland display 'wayland-9' (WAYLAND_DISPLAY) cannot be reached" in capsys.readouterr().err
+    monkeypatch.setenv("DISPLAY", ":0")
+    assert app._display_problem() is None
 
 
 def test_settings_from_before_the_key_region_default_start_from_the_new_default(settings):

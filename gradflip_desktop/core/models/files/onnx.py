@@ -9,12 +9,12 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ...errors import ModelError
+from ...errors import ModelError, install_hint
 from .safety import short_reason
 
 __all__ = ["load_onnx"]
 
-_ONNX_EXTRA = "pip install onnx onnx2torch (GradFlip's extra 'onnx')"
+_ONNX_EXTRA = install_hint("onnx onnx2torch", "onnx")
 
 
 def _onnx_modules():

@@ -20,7 +20,7 @@ from typing import Any, Mapping
 
 import torch
 
-from ...errors import ModelError, json_loads
+from ...errors import ModelError, json_loads, install_hint
 
 __all__ = [
     "ALWAYS_STRIP",
@@ -35,7 +35,7 @@ __all__ = [
     "torch_reason",
 ]
 
-SAFETENSORS_EXTRA = "pip install safetensors (GradFlip's extra 'safetensors')"
+SAFETENSORS_EXTRA = install_hint("safetensors", "safetensors")
 
 # checkpoint entries that may hold the state dict, in the order they are tried
 WRAPPER_KEYS = (

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 import torch
 from torch import nn
 
-from ...errors import ModelError, ModelSettingError, json_loads
+from ...errors import ModelError, ModelSettingError, json_loads, install_hint
 from ..classifier import Preprocessing
 from ..prep_fields import INTERPOLATIONS, RESIZE_NOTE
 from .fitting import build_and_load, headless_message, key_diff, mismatch_message, strip_framework_prefix
@@ -26,7 +26,7 @@ __all__ = ["TIMM_PREFIX", "is_timm_arch", "load_timm_state_dict", "pretrained_gu
            "timm_module", "timm_preprocessing"]
 
 TIMM_PREFIX = "timm:"
-TIMM_EXTRA = "pip install timm safetensors (GradFlip's extra 'timm')"
+TIMM_EXTRA = install_hint("timm safetensors", "timm")
 
 
 def is_timm_arch(arch: str | None) -> bool:

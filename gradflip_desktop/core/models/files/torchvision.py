@@ -19,7 +19,7 @@ from typing import Any, Mapping
 import torch
 from torch import nn
 
-from ...errors import ModelError, ModelSettingError
+from ...errors import ModelError, ModelSettingError, install_hint
 from ..classifier import Preprocessing
 from .fitting import (build_and_load, headless_message, key_diff, mismatch_message, shared_prefixes,
                       strip_framework_prefix)
@@ -41,7 +41,7 @@ __all__ = [
     "weights_name",
 ]
 
-_TV_EXTRA = "pip install torchvision (GradFlip's extra 'torchvision')"
+_TV_EXTRA = install_hint("torchvision", "torchvision")
 
 
 def tv_models():
