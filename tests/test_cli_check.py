@@ -887,3 +887,17 @@ def test_a_map_of_another_size_is_named_in_pixels_as_the_photo_is(results):
     np.save(out / "p0.importance.npy", np.zeros((10, 12), np.float32))
     c = check_set(make_tiny(), out / "p0.gradflip.json", write=False)
     assert c.check is None and c.skipped.endswith("the run's map is 12×10 px"), c.skipped
+
+
+def test_check_sweeps_the_staged_files_a_killed_check_left(tmp_path):
+    """Only explain swept them: a killed `gradflip check`'s .part file stayed after any number of later checks."""
+    import os
+    import time
+
+    from gradflip_desktop.core.dataset.check import write_csv
+
+    stale = tmp_path / ".gradflip-999999999-abc.part"
+    stale.write_bytes(b"half a csv")
+    t = time.time() - 120
+    os.utime(stale, (t, t))
+    assert write_csv(tmp_path, []) is None and not stale.exists()

@@ -409,7 +409,9 @@ def write_csv(folder: str | os.PathLike, checks: list[SetCheck]) -> Path | None:
     check FOLDER`` then ``gradflip check FOLDER/one.gradflip.json``) are kept while their records exist."""
     from ..images import atomic_write_bytes
     from ..images.loading import read_regular
+    from ..images.writing import sweep_stale
 
+    sweep_stale(folder)  # a killed check's staged files (only explain swept them: they stayed for good)
     done = [c for c in checks if c.check is not None]
     if not done:
         return None
