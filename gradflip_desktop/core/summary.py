@@ -436,15 +436,13 @@ def summary_sentence(result, view: str = "magnitude") -> str:
         return f"Nothing to flip: {message}." if message else "Nothing to flip."
     if status == Status.CANCELLED.value:
         # a targeted run flips when its target is on top (a third class on top is not "after the decision flipped")
-        if final.index == result.target.index if result.target is not None else bool(_on_top(result)):
+        if final.index == result.target.index if result.target is not None else _other_on_top(result):
             # cancelled past the flip (the region style sharpening or searching back): the saved image shows another
             # class ("before the decision flipped" would contradict the views); at which step: the plot's flip line
             at = "" if getattr(result, "flip_step", None) is None else f" at step {result.flip_step}"
-            return (
-                f"Cancelled after {steps_text(n)}, after the decision flipped{at}: the model now sees {final.label} "
-                f"({_now(result, name)}) instead of {name} ({_before(result, before, final.probability)}), but the "
-                "explanation was not finished."
-            )
+            return (f"Cancelled after {steps_text(n)}, after the decision flipped{at}: the model now sees {final.label} "
+                    f"({_now(result, name)}) instead of {name} ({_before(result, before, final.probability)}), but the "
+                    "explanation was not finished.")
         was, now = _from_to(before, _explained_now(result))
         aim = f"; {result.target.label} {moved}{_on_top(result)}" if (moved := _target_moved(result)) else ""
         if getattr(result, "flip_step", None) is not None:
@@ -480,11 +478,12 @@ def summary_sentence(result, view: str = "magnitude") -> str:
     return f"The search stopped after {steps_text(n)} without a flip{detail}."
 
 
-def _on_top(result) -> str:
-    """", bobsled is on top (23 %)" when a third class leads a targeted run that did not reach its target."""
-    final = result.final
-    return "" if final.index in (list(result.explained) or [result.original.index]) else \
-        f", {final.label} is on top ({pct(final.probability)})"
+def _other_on_top(result) -> bool:  # a class other than the explained one(s) leads the saved image
+    return result.final.index not in (list(result.explained) or [result.original.index])
+
+
+def _on_top(result) -> str:  # ", bobsled is on top (23 %)": a third class leads a targeted run short of its target
+    return f", {result.final.label} is on top ({pct(result.final.probability)})" if _other_on_top(result) else ""
 
 
 def _target_moved(result) -> str:

@@ -6,8 +6,9 @@ import html
 
 
 def explain_hint(top, mode: str | None, target: str, target_known: bool, group: str, group_members: set[int],
-                 style: str | None) -> tuple[str, str]:
-    """(the caption's hint, the sentence after "The model sees X (p)." : HTML) for the settings as they are now.
+                 style: str | None) -> tuple[str, str, bool]:
+    """(the caption's hint, the sentence after "The model sees X (p)." : HTML, whether there is nothing to flip) for
+    the settings as they are now.
 
     ``top``: the photo's top class (``.label``, ``.index``); ``mode``: the target mode ("top", "class",
     "group"); ``target``: the class field's text and ``target_known`` whether it names a class (not half-typed);
@@ -15,26 +16,21 @@ def explain_hint(top, mode: str | None, target: str, target_known: bool, group: 
     the explanation style. A class the model already sees, or a group it does not see, has nothing to flip:
     the words say so before Explain ends at once (they invited Explain: "Press Explain to find what makes it stop
     seeing any dog, which it does not see")."""
-    caption, goal = _hint(top, mode, target, target_known, group, group_members, style)
-    if goal.endswith(NOTHING):
-        return caption, goal
-    return caption, f"Press <b>Explain</b> (Ctrl+Return) to find {goal}."
+    if mode == "class" and target and target_known and target == top.label:
+        return ("The model already sees this class: choose another class to reach, or another target.",
+                "That is the class Explain would reach: nothing to flip.", True)
+    if mode == "group" and group_members and top.index not in group_members:  # the run would end at once
+        return (f"The model does not see {group} here: choose Top class to explain {top.label}, or another group.",
+                f"It does not see <b>{html.escape(group)}</b>: nothing to flip.", True)
+    caption, goal = _hint(top, mode, target, target_known, group, style)
+    return caption, f"Press <b>Explain</b> (Ctrl+Return) to find {goal}.", False
 
 
-NOTHING = ": nothing to flip."
-
-
-def _hint(top, mode, target, target_known, group, group_members, style) -> tuple[str, str]:
+def _hint(top, mode, target, target_known, group, style) -> tuple[str, str]:
     if mode == "class" and target and target_known:
-        if target == top.label:
-            return ("The model already sees this class: choose another class to reach, or another target.",
-                    f"That is the class Explain would reach{NOTHING}")
         return (f"Explain changes the photo until the model sees {target}.",
                 f"the change that makes it see <b>{html.escape(target)}</b>")
     if mode == "group":
-        if group_members and top.index not in group_members:  # the run would end at once: nothing to flip
-            return (f"The model does not see {group} here: choose Top class to explain {top.label}, or another group.",
-                    f"It does not see <b>{html.escape(group)}</b>{NOTHING}")
         return (f"Explain changes the photo until no class of {group} wins.",
                 f"what makes it stop seeing <b>{html.escape(group)}</b>")
     if style == "region":

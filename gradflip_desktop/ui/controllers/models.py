@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QFileDialog
 from ..widgets.model_dialog import MODEL_FILTER, LoadModelDialog
 from ..worker import TaskSlot, error_message
 from .folder_model import same_model
-from .hint import NOTHING, explain_hint
+from .hint import explain_hint
 from .images import status_name
 from .model_session import (
     Classification, ModelFileFacts, ModelInfo, ModelSession, classify_task, inspect_model_task, load_model_task,
@@ -258,12 +258,11 @@ class ModelsController(QObject):
             pct = f"{a}, a near tie with <b>{html.escape(rest[0].label)}</b> at {b}"
         info = w.model_info
         group = w.controls.group.currentData()
-        hint, goal = explain_hint(
+        hint, goal, self.nothing_to_flip = explain_hint(  # the status line says it too, not "Press Explain"
             top, w.controls.target_mode.currentData(), w.controls.target_class.currentText().strip(),
             w.controls.target_class.findText(w.controls.target_class.currentText().strip()) >= 0,
             w.controls.group.currentText(), set(info.groups.get(group, ())) if info is not None else set(),
             w.controls.style.currentData())
-        self.nothing_to_flip = goal.endswith(NOTHING)  # the status line says so too, not "Press Explain"
         w.views.set_caption(w.views.adjusted, hint)
         w.views.set_summary(
             f"The model sees <b>{html.escape(top.label)}</b> ({pct}). {goal}"

@@ -8,7 +8,7 @@ TOP = SimpleNamespace(label="espresso", index=967)
 
 
 def _hint(style):
-    return explain_hint(TOP, "top", "", False, "", set(), style)
+    return explain_hint(TOP, "top", "", False, "", set(), style)[:2]  # (caption, sentence); the flag: nothing to flip
 
 
 def test_blur_style_is_not_announced_as_the_smallest_change():
