@@ -8,6 +8,7 @@ from PySide6.QtCore import QEvent, Qt, QTextBoundaryFinder
 from PySide6.QtGui import QTextBlockFormat, QTextCursor, QTextDocument
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
+from gradflip_desktop.ui.links import open_link
 from gradflip_desktop.ui.widgets.link_focus import land_on_link, set_tab_stop
 
 
@@ -43,7 +44,7 @@ class RichElidingLabel(ElidingLabel):
     def __init__(self, text: str = "", parent: QWidget | None = None):
         super().__init__("", parent)
         self.setTextFormat(Qt.TextFormat.RichText)
-        self.setOpenExternalLinks(True)
+        self.linkActivated.connect(open_link)  # not Qt's own opening: in the bundle the opener got its library paths
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # its width: the bar's, not the text's
         self.setText(text)

@@ -1,0 +1,34 @@
+"""Links that leave the app (the status bar's "Exported … to FOLDER"): opened by the desktop's own program.
+
+In the desktop bundle that program is started with the user's environment (:func:`core.bundle.child_environment`):
+``QDesktopServices`` hands it the bundle's library and Qt plugin paths."""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtCore import QProcess, QProcessEnvironment, QStandardPaths, QUrl
+from PySide6.QtGui import QDesktopServices
+
+from gradflip_desktop.core.bundle import child_environment
+
+OPENERS = {"linux": "xdg-open", "darwin": "open"}  # elsewhere (Windows) the shell opens it: no program inherits
+
+
+def open_link(href: str) -> bool:
+    """Open ``href`` (a URL, e.g. a folder's ``file://`` one) with the desktop's program; whether it was started."""
+    url = QUrl(href)
+    env = child_environment()
+    opener = OPENERS.get("linux" if sys.platform.startswith("linux") else sys.platform)
+    program = QStandardPaths.findExecutable(opener) if env is not None and opener else ""
+    if not program:
+        return QDesktopServices.openUrl(url)
+    process = QProcess()
+    process.setProgram(program)
+    process.setArguments([url.toString()])
+    environment = QProcessEnvironment()
+    for key, value in env.items():
+        environment.insert(key, value)
+    process.setProcessEnvironment(environment)
+    started = process.startDetached()
+    return bool(started[0] if isinstance(started, tuple) else started)
