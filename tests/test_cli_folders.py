@@ -565,11 +565,38 @@ def test_a_full_disk_stops_the_run_at_the_first_set_it_cannot_write(tiny_cli, fo
     err = capsys.readouterr().err
     assert code == 2 and "internal error" not in err
     errors = [ln for ln in err.splitlines() if ln.startswith("gradflip: error")]
-    assert errors == [f"gradflip: error: cannot write the results to {out}: the disk is full; the run stopped there, "
-                      "with 2 of 5 result sets whole (free some space, then run the same command with --resume)"]
+    assert errors == [f"gradflip: error: cannot write the results to {out}: the disk is full; the run stopped there: "
+                      "2 result sets whole, 3 not written (free some space, then run the same command with --resume)"]
     assert len(calls) <= 3 + 2  # the images already in flight, not the whole folder
     assert len(list(out.glob("*.gradflip.json"))) == 2
     assert not [p for p in out.rglob("*") if ".part" in p.name]
+
+
+def test_a_full_disk_counts_an_unreadable_input_apart_from_the_sets_it_cost(tiny_cli, folder, tmp_path, capsys,
+                                                                            monkeypatch):
+    """"with 2 of 6 result sets whole" counted an unreadable file among the sets the full disk cost."""
+    import errno
+
+    from gradflip_desktop.core import report
+
+    (folder / "a_broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not a whole image")
+    real_stage, sets = report.stage_bytes, []
+
+    def stage(path, data):
+        if str(path).endswith(".adjusted.png"):
+            sets.append(path)
+        if len(sets) > 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_stage(path, data)
+
+    monkeypatch.setattr(report, "stage_bytes", stage)
+    code = cli.main(["explain", str(folder), "--out", str(tmp_path / "out"), "--batch-size", "1", "-q"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.splitlines()[-1].endswith("the disk is full; the run stopped there: 2 result sets whole, 1 input failed "
+                                         "(said above), 3 not written (free some space, then run the same command "
+                                         "with --resume)")
+    assert "a_broken.png" in err
 
 
 def test_a_second_interrupt_during_the_clean_up_ends_the_process_at_once(tiny_cli, folder, tmp_path, capsys,

@@ -3,8 +3,7 @@
 Torch-free and Qt-free: it reads an :class:`~gradflip_desktop.core.results.ExplainResult` (or anything
 with the same fields) and returns plain text, e.g.
 
-    Changing pixels by at most 3/255 (invisible) turns Egyptian cat (79 %) into tiger cat (31 %):
-    the bright areas show where.
+    Changing pixels by at most 3/255 (invisible) turns Egyptian cat (79 %) into tiger cat (31 %): the bright areas show where.
 
 With a key region (the ``region`` style), the sentence names it: "Removing detail in the outlined 3 %
 of the image turns Egyptian cat (79 %) into tabby (41 %): ...". The numbers are the saved 8-bit image's (``result.final``, ``result.linf_saved``): what is exported is
@@ -216,25 +215,26 @@ def _other_group(result, named) -> str:
     return ""
 
 
-def _alone(region, name: str, group: bool = False) -> str:
+def _alone(region, name: str, group: bool = False, before: float | None = None) -> str:
     """:func:`_alone_words` of a key region (its ``prediction`` and ``explained_probability``)."""
-    return _alone_words(float(region.prediction.probability), getattr(region, "explained_probability", None), name, group)
+    return _alone_words(float(region.prediction.probability), getattr(region, "explained_probability", None), name, group, before)
 
 
-def _alone_words(top: float, now: float | None, name: str, group: bool = False) -> str:
+def _alone_words(top: float, now: float | None, name: str, group: bool = False, before: float | None = None) -> str:
     """The probability of the class the key region alone turns the photo into (``top``), and what the explained class
     (a group: its sum) still has there (``now``): "15 %; espresso now 12 %", one decimal on a near tie (under 2 points:
     "13.8 %; espresso now 12.4 %"). The smallest region that flips leaves the photo near the boundary, so the explained
-    class is rarely far."""
+    class is rarely far. ``before`` (the photo's share), within 2 points of ``top``: its digits ("brain coral (13.4 %) into wool (14 %" hid 13.6 %)."""
+    head = apart(before, top)[1] if before is not None and abs(before - top) < START_TIE else pct(top)
     if now is None:  # a record written before the field existed
-        return pct(top)
+        return head
     if group:
         return _group_now(top, float(now), name)
     if abs(top - now) < 0.02:  # a near tie, as the whole photo's clause (_now) words it: one decimal, or two
         # ("bobsled (14 %; crash helmet now 12 %)" stood beside "(12.3 %; crash helmet now 12.1 %)" and a panel's
         # 13.8 %); equal to two decimals: "just below it", not "10.44 %; class 2 now 10.44 %"
         return _tie(top, now, name)
-    return f"{pct(top)}; {name} now {pct(now)}"
+    return f"{head}; {name} now {pct(now)}"
 
 
 def alone_text(result) -> str | None:
@@ -282,7 +282,7 @@ def _share(fraction: float) -> str:
 share = _share  # the share of the image as the sentence writes it (the figure's caption and the CLI use it too)
 
 
-WINDOW = "found in a window tried alone: along the map's order it took over a quarter"  # KeyRegion.window
+WINDOW = "found by trying ninths of the photo alone: the map's brightest parts needed over a quarter"  # KeyRegion.window
 
 
 def region_share(fraction: float, components: int = 1, window: bool = False) -> str:
@@ -416,12 +416,13 @@ def summary_sentence(result, view: str = "magnitude") -> str:
         if region is not None:
             # the sentence is about the key region: what changing it ALONE makes of the photo; the Adjusted
             # image (the change over the whole photo) is named too when the model calls it something else
-            alone = region.prediction
-            text = (f"{change} turns {name} ({_before(result, before, alone.probability)}) into {alone.label} "
-                    f"({_alone(region, name, len(list(result.explained)) > 1)})")
+            alone, group = region.prediction, len(list(result.explained)) > 1
+            shown = _alone(region, name, group, None if group else before)
+            text = f"{change} turns {name} ({_before(result, before, alone.probability)}) into {alone.label} ({shown})"
+            at = pct1 if "." in shown.split(";")[0] else pct  # as precise as the sentence's number ("19.3 %" vs 18.8 %)
             if alone.index != final.index:
                 text += f"; over the whole photo (Adjusted) it becomes {final.label} ({_now(result, name)})"
-            elif pct(final.probability) != pct(alone.probability) or float(final.probability) - _explained_now(result) < 0.02:
+            elif at(final.probability) != at(alone.probability) or float(final.probability) - _explained_now(result) < 0.02:
                 # the same class at another share (the Adjusted caption read 9.5 % beside the sentence's 20 %: the
                 # search stops at the flip, the key region is changed in full), or the saved image's own near tie
                 text += f"; over the whole photo (Adjusted) it is {final.label} ({_now(result, name)})"

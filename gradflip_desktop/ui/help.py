@@ -39,6 +39,7 @@ def about_html(info, model_error: str | None = None) -> str:
 WIDGET_KEYS = (
     ("← →", "Probability plot (click it or Tab to it): the read-out one point back or on"),
     ("Home / End", "Probability plot: the read-out at the photo (step 0) / at the last point (the saved image)"),
+    ("← → ↑ ↓", "Original view, zoomed in (click it or Tab to it): pan the three views; with Shift by half a view"),
 )
 
 

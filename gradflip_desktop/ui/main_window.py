@@ -187,7 +187,8 @@ class MainWindow(QMainWindow):
         scroll.setMinimumWidth(self.controls.minimumWidth() + 20)
 
         self.main_splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.main_splitter.addWidget(ScrollArea(self.splitter, horizontal=False, least_height=320))  # too short: it scrolls
+        self.views_scroll = ScrollArea(self.splitter, horizontal=False, least_height=320)  # too short: it scrolls
+        self.main_splitter.addWidget(self.views_scroll)
         side = QWidget()  # the settings scroll; Explain, Cancel and progress stay below them, always in view
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)
@@ -334,17 +335,12 @@ class MainWindow(QMainWindow):
 
     def why_not_explain(self) -> None:
         """Ctrl+Return while Explain is disabled: the status bar says what it waits for."""
-        if self.runs.running:
-            why = "An explanation is running; Cancel (Esc) stops it."
-        elif self.images.loading:
-            why = "The photo is still opening; Explain (Ctrl+Return) works once it is shown."
-        elif self.image is None:
-            why = "Open a photo first (Ctrl+O, a drop, or Ctrl+V); then Explain (Ctrl+Return)."
-        elif self.models.loading:
-            why = "The model is still loading; Explain (Ctrl+Return) works once it is ready."
-        else:
-            why = "No model is loaded: choose one in File ▸ Load Model…; then Explain (Ctrl+Return)."
-        self.set_status(why)
+        self.set_status(
+            "An explanation is running; Cancel (Esc) stops it." if self.runs.running else
+            "The photo is still opening; Explain (Ctrl+Return) works once it is shown." if self.images.loading else
+            "Open a photo first (Ctrl+O, a drop, or Ctrl+V); then Explain (Ctrl+Return)." if self.image is None else
+            "The model is still loading; Explain (Ctrl+Return) works once it is ready." if self.models.loading else
+            "No model is loaded: choose one in File ▸ Load Model…; then Explain (Ctrl+Return).")
 
     def export_to(self, folder: str, force: bool = False) -> None:
         self.export.export_to(folder, force)
@@ -359,13 +355,17 @@ class MainWindow(QMainWindow):
         self.difference.set_compare_visible(visible)
 
     def clear_result(self) -> None:
-        """Forget the shown result (a new image or model): views, plot and comparison return to the plain image."""
+        """Forget the shown result (a new image or model): views, plot and comparison return to the plain image; the
+        Difference mode names the style's key set again (after "Textbook change" it read "Key-pixel outline" until the
+        next run), and the column scrolls back to the sentence and the photo (the wheel over a view zooms instead)."""
         self.result = None
         self.difference.clear()
         self.views.clear_result()
         self.views.set_summary("")
         self.plot.clear()
         self.controls.reset_progress()
+        self._name_key_set()
+        self.views_scroll.verticalScrollBar().setValue(0)
 
     # -- messages, About, state ------------------------------------------------------------------------------
     def set_status(self, rich_text: str, tip: str = "") -> None:

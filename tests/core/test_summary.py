@@ -103,7 +103,7 @@ def test_a_key_region_is_named_with_its_share_of_the_image(tiny, tiny_image):
     in_window = summary_sentence(replace(first, options=replace(first.options, style="region"),
                                          key_region=replace(region, window=True)))  # may lie off the map's bright parts
     assert in_window.startswith(f"Removing detail in the outlined {_share(region.fraction)} of the image (2 areas; found "
-                                "in a window tried alone: along the map's order it took over a quarter) turns ")
+                                "by trying ninths of the photo alone: the map's brightest parts needed over a quarter) turns ")
     assert _share(0.031) == "3.1 %" and _share(0.004) == "0.4 %" and _share(0.25) == "25 %" and _share(0.05) == "5 %"
     assert f"into {first.final.label} ({pct(first.final.probability)})" in text
     # the sentence names what the region ALONE makes of the photo, and the Adjusted image's class when it differs
@@ -761,3 +761,51 @@ def test_a_cancelled_targeted_run_with_a_third_class_on_top_has_not_flipped(tiny
     text = summary_sentence(led)
     assert text.startswith("Cancelled after ") and "before the decision flipped" in text, text
     assert f"; {tiny.labels[target]} " in text and text.endswith(f", {tiny.labels[third]} is on top (40 %).")
+
+
+def test_the_class_it_turns_into_has_the_digits_of_the_class_it_was_beside_it(tiny, tiny_image):
+    """Immunohistochemistry at 224 px: "turns brain coral (13.4 %) into wool (14 %; …)": one decimal for the class
+    it was, a whole percent for the class it became, which in one decimal is 13.6 %."""
+    from dataclasses import replace
+
+    full = run(tiny, tiny_image, ExplainOptions())
+    region = full.key_region
+    assert full.flipped and region is not None
+    i, probs = full.original.index, full.original_probabilities.copy()
+    probs[:] = 0.02
+    probs[i] = 0.134
+    near = replace(full, original_probabilities=probs, original=replace(full.original, probability=0.134),
+                   key_region=replace(region, prediction=replace(region.prediction, probability=0.136),
+                                      explained_probability=0.10))
+    name, alone = near.original.label, near.key_region.prediction.label
+    assert f"turns {name} (13.4 %) into {alone} (13.6 %; {name} now 10 %)" in summary_sentence(near)
+
+
+def test_the_whole_photos_clause_is_kept_when_the_sentence_shows_decimals_that_differ(tiny, tiny_image):
+    """Grace Hopper: "into bulletproof vest (19.3 %; …)" with no "over the whole photo" clause, beside the title's
+    and the caption's 18.8 %: the clause was left out because both read "19 %" as whole percents."""
+    from dataclasses import replace
+
+    full = run(tiny, tiny_image, ExplainOptions())
+    region = full.key_region
+    assert full.flipped and region is not None
+    i, j = full.original.index, full.final.index
+    final_probs = full.final_probabilities.copy()
+    final_probs[:] = 0.01
+    final_probs[j], final_probs[i] = 0.188, 0.10
+    result = replace(full, final=replace(full.final, probability=0.188), final_probabilities=final_probs,
+                     key_region=replace(region, prediction=replace(full.final, probability=0.193),
+                                        explained_probability=0.175))
+    text = summary_sentence(result)
+    name = result.original.label
+    assert f"into {full.final.label} (19.3 %; {name} now 17.5 %); over the whole photo (Adjusted) it is " \
+           f"{full.final.label} (" in text, text
+    same = replace(result, key_region=replace(result.key_region, prediction=replace(full.final, probability=0.30),
+                                              explained_probability=0.10))
+    assert "over the whole photo" in summary_sentence(same)  # 30 % vs 19 %: as before
+    whole = replace(result, final=replace(full.final, probability=0.301),
+                    key_region=replace(result.key_region, prediction=replace(full.final, probability=0.303),
+                                       explained_probability=0.10))
+    final_probs2 = final_probs.copy()
+    final_probs2[j] = 0.301
+    assert "over the whole photo" not in summary_sentence(replace(whole, final_probabilities=final_probs2))  # 30 % both

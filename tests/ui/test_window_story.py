@@ -336,10 +336,19 @@ def test_keyboard_mnemonics_zoom_and_focus(qtbot, window):
     assert after[1] - after[0] < before[1] - before[0]
     linked = window.views.adjusted.view.viewRange()[0]
     assert linked[1] - linked[0] == pytest.approx(after[1] - after[0], rel=0.05)  # linked (panels differ by a few px)
-    # the image views take no tab stop they cannot show; a focused button looks focused; the plot takes one
-    # (its arrow keys move the read-out) and looks focused
-    for w in (window.views.original.graphics, window.views.difference.graphics, window.views.colorbar_view):
+    # the image views take no tab stop they cannot show, but the Original, whose arrow keys pan all three when
+    # zoomed in, and which is framed in the highlight colour while focused; a focused button looks focused; the
+    # plot takes one (its arrow keys move the read-out) and looks focused
+    for w in (window.views.difference.graphics, window.views.adjusted.graphics, window.views.colorbar_view):
         assert w.focusPolicy() == Qt.FocusPolicy.NoFocus
+    original = window.views.original.graphics
+    assert original.focusPolicy() == Qt.FocusPolicy.StrongFocus
+    original.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(original.hasFocus, timeout=2000)
+    from PySide6.QtGui import QPalette
+
+    highlight = original.palette().color(QPalette.ColorRole.Highlight)
+    qtbot.waitUntil(lambda: original.grab().toImage().pixelColor(0, original.height() // 2) == highlight, timeout=2000)
     assert window.plot.plot.focusPolicy() == Qt.FocusPolicy.StrongFocus
     window.plot.plot.setFocus()
     qtbot.waitUntil(window.plot.has_focus_frame, timeout=2000)

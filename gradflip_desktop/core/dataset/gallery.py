@@ -51,10 +51,12 @@ def _resize(img: np.ndarray, height: int) -> np.ndarray:
     return panel
 
 
-def thumbnail_strip(result, height: int = THUMB_HEIGHT) -> np.ndarray:
+def thumbnail_strip(result, height: int = THUMB_HEIGHT, gap: int | None = 255) -> np.ndarray:
     """original | difference (heat over the photo) | key set, uint8. The key region (region style) is drawn
     as the app and the figure draw it (yellow outline, the rest dimmed; the outline drawn at the thumbnail's
-    size, so it stays one pixel wide and visible); key pixels (free/blur styles) red on the grey photo."""
+    size, so it stays one pixel wide and visible); key pixels (free/blur styles) red on the grey photo.
+    ``gap``: the grey level of the 3 px between the panels (white: index.html's page); ``None``: an RGBA strip
+    with transparent gaps (the window's tiles, on a dark theme's background too: white bars stood out there)."""
     from ..figure import difference_overlay
     from ..viz.maps import composite, is_dark, key_region_layer
 
@@ -74,8 +76,12 @@ def thumbnail_strip(result, height: int = THUMB_HEIGHT) -> np.ndarray:
         if kp is not None:  # the key pixels
             key[kp.mask] = (1.0, 0.1, 0.1)
     panels = [_resize(p, height) for p in (orig, diff, key)]
-    gap = np.full((height, 3, 3), 255, np.uint8)
-    return np.concatenate([panels[0], gap, panels[1], gap, panels[2]], axis=1)
+    if gap is None:
+        panels = [np.concatenate([p, np.full(p.shape[:2] + (1,), 255, np.uint8)], axis=2) for p in panels]
+        space = np.zeros((height, 3, 4), np.uint8)
+    else:
+        space = np.full((height, 3, 3), gap, np.uint8)
+    return np.concatenate([panels[0], space, panels[1], space, panels[2]], axis=1)
 
 
 def write_thumbnail(out_dir: str | Path, name: str, result) -> Path:

@@ -263,8 +263,7 @@ def _explained(out, classifier, inputs, options, settings, on_outcome, on_step, 
             except Exception:  # noqa: BLE001, S110 - what stopped the run is reported, not the summary too
                 pass
         if isinstance(exc, DiskFullError) and total > 1:  # every further set would fail the same way: stop
-            kept = sum(o.status != ERROR for o in outcomes.values())
-            raise DiskFullError(f"{exc}; the run stopped there, with {kept} of {total} result sets whole") from None
+            raise DiskFullError(f"{exc}; the run stopped there: {_disk_full_counts(outcomes.values(), total)}") from None
         raise
     if settings.summary and (outcomes or inputs):
         try:
@@ -273,6 +272,17 @@ def _explained(out, classifier, inputs, options, settings, on_outcome, on_step, 
         except OSError as exc:  # e.g. the disk filled up: a clear error, not an internal one
             raise ExportError(f"cannot write the summary to {out}: {write_failure(exc)}") from None
     return [outcomes[i] for i in inputs if i in outcomes]
+
+
+def _disk_full_counts(outcomes, total: int) -> str:
+    """"15 result sets whole, 2 inputs failed (said above), 3 not written": "15 of 17 whole" counted the inputs
+    that failed for their own reasons (an unreadable file) among the sets the full disk cost."""
+    kept = sum(o.status != ERROR for o in outcomes)
+    failed = sum(o.status == ERROR for o in outcomes)
+    parts = [f"{kept} result set{'' if kept == 1 else 's'} whole"]
+    if failed:
+        parts.append(f"{failed} input{'' if failed == 1 else 's'} failed (said above)")
+    return ", ".join([*parts, f"{total - kept - failed} not written"])
 
 
 class SetWriter:

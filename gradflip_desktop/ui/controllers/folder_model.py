@@ -15,7 +15,7 @@ same model, so is a copy of the weights under another name):
 
 Loading the run's model again takes the mark away.
 
-Choosing another style, target or group after a run (the same model) says so in the title ("Explained with the
+Choosing another style, target or group after a run (the same model) says so in the title ("… · explained with the
 smallest change style, not with the key region style as now chosen") and Continue becomes Explain Again, with the
 settings chosen now; the tiles are not dimmed: they are the run's answers, made with its settings.
 """

@@ -74,9 +74,11 @@ def list_folder_task(task, folder: str, recursive: bool, out: str, known: list |
     return FolderListing(folder, inputs, len(skipped) - dirs, settled, entries, dirs, twice, added)
 
 
-def _qimage(rgb) -> QImage:
-    h, w = rgb.shape[:2]
-    return QImage(rgb.tobytes(), w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+def _qimage(pixels) -> QImage:
+    """An H x W x 3 (RGB) or H x W x 4 (RGBA) uint8 array as a QImage."""
+    h, w, c = pixels.shape
+    fmt = QImage.Format.Format_RGBA8888 if c == 4 else QImage.Format.Format_RGB888
+    return QImage(pixels.tobytes(), w, h, c * w, fmt).copy()
 
 
 EIGHT_BIT_MODES = frozenset({"1", "L", "LA", "P", "PA", "RGB", "RGBA", "RGBX", "CMYK", "YCbCr", "LAB", "HSV"})
@@ -174,7 +176,8 @@ def explain_one_task(task, session, inp, out: str, options, max_side: int | None
     if result is not None:
         try:
             write_thumbnail(out, safe_name(inp.name), result)  # index.html's; the tile's is made at its own size
-            strip = pack(_qimage(np.ascontiguousarray(thumbnail_strip(result, device_size(ratio).height()))), ratio)
+            strip = pack(_qimage(np.ascontiguousarray(thumbnail_strip(result, device_size(ratio).height(), gap=None))),
+                         ratio)  # transparent between the panels: the tile's background, light or dark
         except Exception:  # noqa: BLE001 - a missing strip only costs the tile its picture
             strip = None
         if views is not None:

@@ -21,6 +21,7 @@ from gradflip_desktop.core.results import Progress
 from ..settings import TARGET_GROUP, RunSettings
 from ..widgets.elision import LEGEND_CHARS, elide_end
 from ..worker import TaskSlot, error_message
+from .answer import answer_link, summary_html, window_words
 from .one_off import OneOffChoice
 
 if TYPE_CHECKING:
@@ -87,12 +88,6 @@ class RunOutcome:
         from gradflip_desktop.core.summary import summary_sentence
 
         return cls(result, window_words(summary_sentence(result)), result.linf_saved, result.l2_saved)
-
-
-def window_words(text: str) -> str:
-    """A core sentence as the window says it: without the command line's flags ("the “smallest change” style
-    (--style free)": the Style box names it "Smallest change (textbook)")."""
-    return re.sub(r" \(--[\w-]+(?: [\w-]+)?\)", "", text)
 
 
 @dataclass
@@ -192,11 +187,6 @@ def progress_tip(result: "ExplainResult", flip_step: int | None) -> str:
     what = " and ".join(why) or "refine the result"
     return (f"Steps 1–{flip_step} searched for the flip (the plot's curves); steps {flip_step + 1}–{n} {what} "
             "(not plotted). " + base)
-
-
-def _link(href: str, text: str) -> str:
-    """A link of the summary; it never breaks in two ("Textbook / change" over two lines)."""
-    return f"<a href='{html.escape(href)}'>{html.escape(text).replace(' ', '&nbsp;')}</a>"
 
 
 class RunsController(QObject):
@@ -353,7 +343,7 @@ class RunsController(QObject):
             groups = {}
         for name, members in groups.items():
             if result.original.index in members and result.final.index in members:
-                links.append(_link(f"group:{name}", f"Explain “any {name}”"))
+                links.append(answer_link(f"group:{name}", f"Explain “any {name}”"))
                 break
         from gradflip_desktop.core.options import Status
 
@@ -362,13 +352,13 @@ class RunsController(QObject):
                 nothing and result.target is not None):
             # a group chosen in the panel (a link's is for this photo only) on an espresso says "nothing to flip": the
             # way back is one click; a chosen class the model already sees: explaining why it sees it is one click too
-            links.append(_link("target:top", "Explain the top class"))
+            links.append(answer_link("target:top", "Explain the top class"))
         if nothing:
             return links
         if getattr(result.options, "style", "free") != "free":
-            links.append(_link("style:free", "Textbook change"))
+            links.append(answer_link("style:free", "Textbook change"))
         else:  # and back: a textbook style chosen in the panel stays, so the way back is one click too
-            links.append(_link("style:region", "Key region"))
+            links.append(answer_link("style:region", "Key region"))
         return links
 
     def follow_link(self, href: str) -> None:
@@ -397,8 +387,7 @@ class RunsController(QObject):
         result, sentence, links = self._summary
         if self.w.views.mode != MAGNITUDE:  # the run's sentence is the importance map's (the figure's too)
             sentence = window_words(summary_sentence(result, self.w.views.mode))
-        sentence = html.escape(sentence).replace(" %", "&nbsp;%")  # "9.5 %" never wraps before its "%"
-        self.w.views.set_summary(sentence + ("&nbsp;&nbsp;" + " · ".join(links) if links else ""))
+        self.w.views.set_summary(summary_html(sentence, links))
 
     # -- the end ----------------------------------------------------------------------------------------
     def _on_done(self, outcome: RunOutcome | None) -> None:

@@ -89,19 +89,21 @@ class TileMarks:
 
 
 def mark_title(text: str, marks: TileMarks) -> str:
-    """The panel's title: which model the results are from, while another is loaded, or which settings, while the
-    panel's differ; a cancelled run's "Continue explains the rest" reads as the button does now."""
+    """The panel's title, then which model the results are from, while another is loaded, or which settings, while
+    the panel's differ; a cancelled run's "Continue explains the rest" reads as the button does now."""
     if marks.model:
         made, now = short_names(marks.model, marks.loaded)
     elif marks.settings:
         made, now = marks.settings
     else:
         return text
+    # the count first: at 1366 px "Explained with the key region style, not with the smallest change s…" left
+    # out how many were done (the whole title is the tooltip; the tiles and Explain Again say the rest)
     if marks.model:
         text = text.replace("Continue explains the rest", f"{AGAIN} explains all with {now}")
-        return f"Explained with {made}, not the loaded {now} · {text}"
+        return f"{text} · explained with {made}, not the loaded {now}"
     text = text.replace("Continue explains the rest", f"{AGAIN} explains all {now}")
-    return f"Explained {made}, not {now} as now chosen · {text}"
+    return f"{text} · explained {made}, not {now} as now chosen"
 
 
 def show_mark(panel, model: str | None, loaded: str, running: bool) -> None:

@@ -200,6 +200,44 @@ class ScrollPastWholeImage(QObject):
         return True
 
 
+class KeyboardPan(QObject):
+    """On an image view: the arrow keys pan a zoomed-in image by an eighth of what is shown (Shift: a half), the
+    linked views with it (zoomed views could be panned with the mouse only). The view is then a tab stop, framed in
+    the highlight colour while it has the focus; on the whole image the arrows are left to the window."""
+
+    KEYS = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0), Qt.Key.Key_Up: (0, -1), Qt.Key.Key_Down: (0, 1)}
+
+    def __init__(self, view: CopyingViewBox, graphics: pg.GraphicsLayoutWidget):
+        super().__init__(graphics)
+        self.view = view
+        graphics.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        graphics.installEventFilter(self)
+
+    def eventFilter(self, obj, event):  # noqa: N802 - Qt API
+        if event.type() != QEvent.Type.KeyPress or event.key() not in self.KEYS or self.view.shows_whole_image():
+            return False
+        if event.modifiers() & ~(Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.KeypadModifier):
+            return False
+        share = 0.5 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 0.125
+        steps = self.KEYS[event.key()]
+        moves = [_pan(lo, hi, bounds, sign * share) for (lo, hi), bounds, sign in
+                 zip(self.view.viewRange(), self.view.childrenBounds(), steps)]  # y grows downwards (invertY)
+        if not any(moves):
+            return True  # at the image's edge
+        self.view.translateBy(x=moves[0], y=moves[1])
+        self.view.sigRangeChangedManually.emit(self.view.state["mouseEnabled"])  # the views keep it, as a drag
+        return True
+
+
+def _pan(lo: float, hi: float, bounds, step: float) -> float:
+    """How far to move the range (lo, hi) by ``step`` of its width without leaving the image's ``bounds`` (0 on
+    an axis the image fits in whole, or with no step)."""
+    if not step or bounds is None or hi - lo >= bounds[1] - bounds[0]:
+        return 0.0
+    move = step * (hi - lo)
+    return min(move, max(0.0, bounds[1] - hi)) if move > 0 else max(move, min(0.0, bounds[0] - lo))
+
+
 class PanelTitle(RichElidingLabel):
     """A panel's bold title, ending with "…" in a panel too narrow for it (four Compare panels at 820 px read
     "Gradient salier", cut mid-word); its tooltip then has it whole. Not a tab stop, nothing to select."""
@@ -239,7 +277,10 @@ class ImagePanel(QWidget):
         self.overlay_item = pg.ImageItem()
         self.overlay_item.setZValue(1)
         self.view.addItem(self.overlay_item)
-        self.graphics.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # mouse-driven; the window's actions zoom
+        self.graphics.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # mouse-driven; the window's actions zoom (KeyboardPan)
+        # the focus frame of a view the keyboard pans; every view has the room for it, so that linked views line up
+        self.graphics.setStyleSheet("QGraphicsView { border: 2px solid transparent; }"
+                                    "QGraphicsView:focus { border: 2px solid palette(highlight); }")
         self.graphics.setAccessibleName(f"{title} image")  # screen readers named the three views nothing
         self.graphics.viewport().installEventFilter(ScrollPastWholeImage(self.view, self.graphics))
         self.caption = Caption()

@@ -13,7 +13,7 @@ from gradflip_desktop.core.viz.difference import AMPLIFIED, DIFF_MODES, KEY_PIXE
 from .bar_label import BarLabel, bar_row_height
 from .colormap import colormap_from_lut
 from .fitted_label import FittedLabel
-from .image_panel import ImagePanel
+from .image_panel import ImagePanel, KeyboardPan
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
 
@@ -149,6 +149,7 @@ class ResultViews(QWidget):
         self.original = ImagePanel("Original")
         self.adjusted = ImagePanel("Adjusted")
         self.difference = ImagePanel("Difference")
+        KeyboardPan(self.original.view, self.original.graphics)  # the arrows pan all three when zoomed in
         for panel in (self.adjusted, self.difference):
             panel.view.setXLink(self.original.view)
             panel.view.setYLink(self.original.view)

@@ -206,3 +206,24 @@ def test_a_thumbs_link_in_the_output_folder_is_not_followed(tmp_path):
     written = write_thumbnail(out, "p0", result)
     assert (other / "p0.jpg").read_bytes() == b"someone's photo"
     assert not (out / THUMB_DIR).is_symlink() and written.parent == out / THUMB_DIR and written.is_file()
+
+
+def test_the_windows_strip_is_transparent_between_its_panels_and_the_pages_white():
+    """The window's tiles drew index.html's strip: its white 3 px bars stood out on a dark theme's background."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from gradflip_desktop.core.dataset.gallery import thumbnail_strip
+
+    h, w = 60, 80
+    photo = np.full((h, w, 3), 0.2, np.float32)
+    result = SimpleNamespace(original_pixels=photo, key_pixels=None, key_region=None,
+                             importance_map=lambda: np.zeros((h, w), np.float32))
+    page = thumbnail_strip(result, height=48)
+    tile = thumbnail_strip(result, height=48, gap=None)
+    assert page.shape[2] == 3 and tile.shape == page.shape[:2] + (4,)
+    gaps = np.all(page == 255, axis=(0, 2))  # the columns white from top to bottom: the two bars
+    assert gaps.sum() == 6
+    assert np.all(tile[:, gaps, 3] == 0)  # transparent there
+    assert np.all(tile[:, ~gaps, 3] == 255) and np.array_equal(tile[:, ~gaps, :3], page[:, ~gaps])  # the panels alike

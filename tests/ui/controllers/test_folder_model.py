@@ -90,12 +90,13 @@ def test_another_model_marks_the_results_exports_them_as_theirs_and_explains_the
     assert _models_in(c.out) == {first}
     before = {t.key: t.text for t in _finished(c)}
     assert len(before) == 3 and all(t.text.startswith("→ ") for t in _finished(c))  # "→ dog": the first model's class
-    assert not c.panel.title.text().startswith("Explained with") and c.panel.continue_button.text() == CONTINUE
+    assert " · explained " not in c.panel.title.text() and c.panel.continue_button.text() == CONTINUE
     _load(qtbot, w, models[1])
     second = w.model_info.name
     assert second != first and "second.pt" in second
     # the title says whose results they are; each finished tile is dimmed, badged, grey and says so in its tooltip
-    assert c.panel.title.text().startswith("Explained with first.pt, not the loaded second.pt · 3/3 done"), c.panel.title.text()
+    assert c.panel.title.text().startswith("3/3 done"), c.panel.title.text()
+    assert c.panel.title.text().endswith(" · explained with first.pt, not the loaded second.pt"), c.panel.title.text()
     for tile in _finished(c):
         assert tile.text == before[tile.key]  # the record's answer stays as it was: it is marked, not rewritten
         shown = _data(c, tile, Qt.ItemDataRole.DecorationRole)
@@ -116,7 +117,7 @@ def test_another_model_marks_the_results_exports_them_as_theirs_and_explains_the
     c.panel.continue_button.click()
     qtbot.waitUntil(lambda: not c.running and c.summary_written, timeout=RUN_TIMEOUT_MS)
     assert _models_in(c.out) == {second} and len(_finished(c)) == 3
-    assert not c.panel.title.text().startswith("Explained with") and c.panel.continue_button.text() == CONTINUE
+    assert " · explained " not in c.panel.title.text() and c.panel.continue_button.text() == CONTINUE
     assert all(_data(c, t, Qt.ItemDataRole.ForegroundRole) != MARKED_TEXT for t in _finished(c))
     assert _models_in(out) == {first}  # the export is left as it was
 
@@ -247,15 +248,15 @@ def test_the_same_file_with_other_settings_or_weights_is_not_named_as_the_loaded
     _load(qtbot, w, replace(models[0], preprocessing=Preprocessing(input_size=(16, 16), mean=(0.4, 0.4, 0.4),
                                                                     std=(0.25, 0.25, 0.25))))
     assert w.model_info.name == first
-    assert c.panel.title.text().startswith("Explained with other settings of first.pt, not the loaded first.pt · 3/3"), \
-        c.panel.title.text()
+    assert c.panel.title.text().startswith("3/3"), c.panel.title.text()
+    assert c.panel.title.text().endswith(" · explained with other settings of first.pt, not the loaded first.pt")
     assert (f"Explained with other settings of {first}, not the loaded {first}"
             in _data(c, _finished(c)[0], Qt.ItemDataRole.ToolTipRole))
     result = SimpleNamespace(model_name=first, labels=list(w.model_info.labels))  # a tile's explanation, clicked
     assert c.mark.tile_note(result) == f"it was explained with other settings of {first}, not the loaded {first}"
     torch.jit.save(torch.jit.script(TinyNet(4, seed=99).eval()), models[0].path)  # trained again, saved over it
     _load(qtbot, w, replace(models[0]))
-    assert c.panel.title.text().startswith("Explained with earlier weights of first.pt, not the loaded first.pt · ")
+    assert c.panel.title.text().endswith(" · explained with earlier weights of first.pt, not the loaded first.pt")
 
 
 def test_a_load_replaced_before_it_finished_explains_nothing(qtbot, win, models, photos, monkeypatch):
@@ -298,11 +299,11 @@ def test_a_run_with_no_finished_image_is_not_marked(qtbot, win, models, photos):
     w, c = win, win.folders
     _run(qtbot, c, photos)
     _load(qtbot, w, models[1])
-    assert c.panel.title.text().startswith("Explained with")
+    assert " · explained with " in c.panel.title.text()
     for tile in c.panel.tiles.values():  # as a run stopped before any image finished leaves them
         tile.state, tile.text = WAITING, "not run"
     c.mark.refresh()
-    assert not c.panel.title.text().startswith("Explained with") and c.panel.continue_button.text() == CONTINUE
+    assert " · explained " not in c.panel.title.text() and c.panel.continue_button.text() == CONTINUE
 
 
 def _styles_in(folder) -> set[str]:
@@ -321,7 +322,8 @@ def test_other_settings_chosen_after_a_run_mark_it_and_explain_again_uses_them(q
     style = w.controls.style
     style.setCurrentIndex(style.findData("region"))
     title = c.panel.title.text()
-    assert title.startswith("Explained with the smallest change style, not with the key region style as now chosen · 3/3 done"), title
+    assert title.startswith("3/3 done"), title
+    assert title.endswith(" · explained with the smallest change style, not with the key region style as now chosen"), title
     assert c.panel.continue_button.text() == AGAIN and c.panel.continue_button.isEnabled()
     # the tiles are the run's answers, with the run's settings: not dimmed, not rewritten (another model's would be)
     assert {t.key: (t.text, _data(c, t, Qt.ItemDataRole.ForegroundRole)) for t in _finished(c)} == finished
@@ -329,7 +331,7 @@ def test_other_settings_chosen_after_a_run_mark_it_and_explain_again_uses_them(q
     assert c.panel.title.text().startswith("3/3 done") and c.panel.continue_button.text() == CONTINUE
     w.controls.target_mode.setCurrentIndex(w.controls.target_mode.findData("class"))
     w.controls.target_class.setCurrentText("dog")
-    assert "Explained without a target, not toward dog as now chosen" in c.panel.title.text(), c.panel.title.text()
+    assert "explained without a target, not toward dog as now chosen" in c.panel.title.text(), c.panel.title.text()
     w.controls.target_mode.setCurrentIndex(w.controls.target_mode.findData("top"))
     style.setCurrentIndex(style.findData("region"))
     asked = []
@@ -340,4 +342,4 @@ def test_other_settings_chosen_after_a_run_mark_it_and_explain_again_uses_them(q
                       "the settings chosen now (with the key region style)")]
     qtbot.waitUntil(lambda: not c.running and c.summary_written, timeout=RUN_TIMEOUT_MS)
     assert _styles_in(c.out) == {"region"} and c.panel.continue_button.text() == CONTINUE, c.panel.title.text()
-    assert not c.panel.title.text().startswith("Explained")
+    assert " · explained " not in c.panel.title.text()

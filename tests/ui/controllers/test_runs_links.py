@@ -4,6 +4,8 @@ after a run that could not take a step, though no style has a key region to find
 
 from __future__ import annotations
 
+from gradflip_desktop.core.viz.difference import KEY_PIXELS
+
 import pytest
 import torch
 from helpers import RUN_TIMEOUT_MS, make_tiny
@@ -79,6 +81,9 @@ def test_a_style_link_is_for_this_photo_only(qtbot, tiny_window, tmp_path):
     with qtbot.waitSignal(w.classified, timeout=RUN_TIMEOUT_MS):
         w.open_path(str(make_image_file(tmp_path / "next.png", 64, 48)))
     assert w.controls.settings().style == "region"
+    # and the Difference mode names the region style's set again (it read "Key-pixel outline" until the next run)
+    box = w.views.mode_box
+    assert box.itemText(box.findData(KEY_PIXELS)) == "Key region alone" and w.views.key_set_is_region
     w.views.summary.linkActivated.emit("style:free")
     with qtbot.waitSignal(w.run_finished, timeout=RUN_TIMEOUT_MS):
         pass

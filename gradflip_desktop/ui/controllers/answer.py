@@ -1,0 +1,25 @@
+"""After a run: the answer's sentence and its links ("Explain “any cat”", "Textbook change") as the window words them."""
+
+from __future__ import annotations
+
+import html
+import re
+
+
+def window_words(text: str) -> str:
+    """A core sentence as the window says it: without the command line's flags ("the “smallest change” style
+    (--style free)": the Style box names it "Smallest change (textbook)")."""
+    return re.sub(r" \(--[\w-]+(?: [\w-]+)?\)", "", text)
+
+
+def answer_link(href: str, text: str) -> str:
+    """A link of the summary; it never breaks in two ("Textbook / change" over two lines)."""
+    return f"<a href='{html.escape(href)}'>{html.escape(text).replace(' ', '&nbsp;')}</a>"
+
+
+def summary_html(sentence: str, links: list[str]) -> str:
+    """The answer's sentence (plain text) and its links (:func:`answer_link`) as the label's rich text. "9.5 %" never
+    wraps before its "%"; the links may start a line: two non-breaking spaces tied the sentence's last word to the
+    first link, and a line ended early ("… the hatching shows" / "where.  Explain "any cat" · Textbook change")."""
+    sentence = html.escape(sentence).replace(" %", "&nbsp;%")
+    return sentence + (" &nbsp;" + " · ".join(links) if links else "")
