@@ -317,7 +317,7 @@ def _outcome_text(o) -> str:
         def told(p: dict) -> str:  # a labels file's repeat ("apple → apple" said nothing): the class's index too
             return p["label"] + (f" (class {p.get('index')})" if p["label"] == orig["label"] and p.get("index") != orig.get("index") else "")
         if kr.get("flips"):  # worded as the sentence: the share, the blobs or "most of it" (hatched in the figure)
-            key = f", key region {region_share(kr['fraction'], kr.get('components', 1), kr.get('window') is True)} alone → {told(kr['prediction'])}"
+            key = f", key region {region_share(kr['fraction'], kr.get('components', 1), kr.get('window') is True, kr.get('off_map') is True)} alone → {told(kr['prediction'])}"
         flip, n = rec.get("flip_step"), rec["steps"]  # as the app's progress bar: where it flipped, then all steps
         # "flipped at step 4", apart from the saved image's class: "→ eggnog 9.5 % at step 4" read as eggnog at step 4,
         # where the top class was consomme (the plot's "top at the flip"); worded as the window's Adjusted caption

@@ -54,7 +54,8 @@ def key_region_caption(kr) -> str:
     if kr.flips:  # under 1 % the region is boxed (dashed) so that it can be found: the caption says what the box is
         boxes = maps.dashed_boxes(kr.mask) if 0.0 < kr.fraction < SMALL_REGION else 0  # far-apart blobs: a box each
         boxed = "" if not boxes else " (in the dashed box)" if boxes == 1 else " (in the dashed boxes)"
-        found = " (found by trying ninths of the photo alone)" if getattr(kr, "window", False) else ""  # may lie off the map's bright
+        found = (" (found by trying ninths of the photo alone)" if getattr(kr, "window", False) else  # may lie off the
+                 " (away from the map's brightest parts)" if getattr(kr, "off_map", False) else "")  # map's bright parts
         return f"{verb} in {share(kr.fraction)}{boxed}{found} -> {kr.prediction.label}"
     return f"no region alone flips it; {verb} everywhere gives {kr.prediction.label}"
 

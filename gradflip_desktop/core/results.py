@@ -131,6 +131,9 @@ class KeyRegion:
     # found inside one of the windows tried alone (a ninth of the photo each), because along the map's order it took
     # over a quarter of the photo: the map's order inside that window, so it need not lie on the map's brightest parts
     window: bool = False
+    # under a tenth of it lies in the map's top pixels of its size (the pruning dropped the blobs around the map's
+    # peak: the flip does not need them); said with it, as the region is not where the map is brightest
+    off_map: bool = False
 
     @property
     def large(self) -> bool:
@@ -146,7 +149,8 @@ class KeyRegion:
     def to_dict(self) -> dict:
         return {"fraction": self.fraction, "pixels": self.pixels, "components": self.components,
                 "flips": self.flips, "prediction": self.prediction.to_dict(), "fill": self.fill,
-                "explained_probability": self.explained_probability, "window": self.window}
+                "explained_probability": self.explained_probability, "window": self.window,
+                "off_map": self.off_map}
 
 
 @dataclass

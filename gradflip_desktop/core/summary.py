@@ -283,23 +283,24 @@ share = _share  # the share of the image as the sentence writes it (the figure's
 
 
 WINDOW = "found by trying ninths of the photo alone: the map's brightest parts needed over a quarter"  # KeyRegion.window
+OFF_MAP = "away from the map's brightest parts: the flip does not need them"  # KeyRegion.off_map
 
 
-def region_share(fraction: float, components: int = 1, window: bool = False) -> str:
+def region_share(fraction: float, components: int = 1, window: bool = False, off_map: bool = False) -> str:
     """A key region's size for a line of text (the CLI's): ``"6.4 % of the image (2 areas)"``, or, over most
     of the image (hatched in the figure), ``"78 % of the image (most of it: no small region flips it)"``; one found in
-    a window (:attr:`~.results.KeyRegion.window`) says so (:data:`WINDOW`)."""
+    a window (:attr:`~.results.KeyRegion.window`) says so (:data:`WINDOW`), one off the map's peak too (:data:`OFF_MAP`)."""
     if is_large_region(fraction):
         return f"{_share(fraction)} of the image (most of it: no small region flips it)"
-    areas = _region_notes(components, window)
+    areas = _region_notes(components, window, off_map)
     if is_broad_region(fraction):
         return f"{_share(fraction)} of the image ({areas + '; ' if areas else ''}no small region flips it)"
     return f"{_share(fraction)} of the image" + (f" ({areas})" if areas else "")
 
 
-def _region_notes(components: int, window: bool) -> str:
-    """What a key region's size is said with: "2 areas", :data:`WINDOW`, both ("; "), or ""."""
-    return "; ".join(([f"{components} areas"] if components > 1 else []) + ([WINDOW] if window else []))
+def _region_notes(components: int, window: bool, off_map: bool = False) -> str:
+    """What a key region's size is said with: "2 areas", :data:`WINDOW` or :data:`OFF_MAP`, both ("; "), or ""."""
+    return "; ".join([f"{components} areas"] * (components > 1) + [WINDOW] * window + [OFF_MAP] * (off_map and not window))
 
 
 def fill_base(fill: str) -> tuple[str, bool]:
@@ -338,7 +339,7 @@ def _change_text(result) -> str:
         fill = str(getattr(region, "fill", "blur"))
         if is_large_region(region.fraction):  # most of the image: hatched, not outlined, and no small region does it
             return f"No small region flips it: {region_action(fill, f'the hatched {_share(region.fraction)} of the image')}"
-        notes = _region_notes(region.components, getattr(region, "window", False))
+        notes = _region_notes(region.components, getattr(region, "window", False), getattr(region, "off_map", False))
         blobs = f" ({notes})" if notes else ""
         action = region_action(fill, f"the outlined {_share(region.fraction)} of the image{blobs}")
         if is_broad_region(region.fraction):  # outlined, but not a small part: the words say so
@@ -379,7 +380,6 @@ def where_clause(result, view: str = "magnitude") -> str:
     if getattr(result.options, "style", "free") in ("blur", "region"):
         return "the bright areas show where the detail mattered"
     return "the bright areas show where"
-
 
 
 def no_change_reason(result) -> str | None:

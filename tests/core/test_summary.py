@@ -809,3 +809,22 @@ def test_the_whole_photos_clause_is_kept_when_the_sentence_shows_decimals_that_d
     final_probs2 = final_probs.copy()
     final_probs2[j] = 0.301
     assert "over the whole photo" not in summary_sentence(replace(whole, final_probabilities=final_probs2))  # 30 % both
+
+
+def test_a_region_away_from_the_maps_brightest_parts_is_said_so(tiny, tiny_image):
+    from dataclasses import replace
+
+    from gradflip_desktop.core.figure import key_region_caption
+    from gradflip_desktop.core.summary import OFF_MAP, WINDOW
+
+    full = run(tiny, tiny_image, ExplainOptions())
+    region = full.key_region
+    assert full.flipped and region is not None
+    region = replace(region, fraction=0.05)  # a small region: outlined, its notes said
+    full = replace(full, key_region=region)
+    away = replace(full, key_region=replace(region, off_map=True, window=False))
+    assert f"; {OFF_MAP})" in summary_sentence(away) or f"({OFF_MAP})" in summary_sentence(away)
+    assert "(away from the map's brightest parts) -> " in key_region_caption(away.key_region)
+    both = summary_sentence(replace(full, key_region=replace(region, off_map=True, window=True)))
+    assert WINDOW in both and OFF_MAP not in both  # a window's region says why already
+    assert OFF_MAP not in summary_sentence(full) and "away from" not in key_region_caption(full.key_region)

@@ -145,7 +145,7 @@ def load_result(out_dir: str | os.PathLike, name: str, pixels: np.ndarray, extra
                                _prediction(kr["prediction"]), ranking < int(kr["pixels"]), ranking,
                                str(kr.get("fill", "blur")),
                                None if kr.get("explained_probability") is None else float(kr["explained_probability"]),
-                               kr.get("window") is True)
+                               kr.get("window") is True, kr.get("off_map") is True)
     fill = x.get("fill_pixels")
     if "fill_name" in x:
         fill = next((f for n, f in _fills(pixels) if n == str(x["fill_name"])), None)

@@ -41,6 +41,7 @@ PRUNE_TRIES = 6  # blobs of the top-k region tried for removal (least important 
 PROBE_CELLS = 3  # a region over BROAD_REGION is checked against windows of 1/3 of each side (1/9 of the photo) ...
 PROBE_POSITIONS = 5  # ... at 5 x 5 places, one forward pass each (README "How it works", key region)
 REBISECT_PARTS = 16  # after blobs were dropped, the second bisection's resolution: 1/16 of the kept region
+OFF_MAP_SHARE = 0.1  # under this share of the region in the map's top pixels of its size: KeyRegion.off_map
 # The region must flip with a margin when the whole fill-in does: the new top class ahead of the explained one by
 # this many logits (about 10 % in probability). Without it the smallest region sat exactly on the boundary, where
 # 8-bit rounding decided: on 8 of 18 benchmark photos the float composite of the region did not flip (6 with the
@@ -200,7 +201,7 @@ def find_key_region(
         return z
     h, w = importance.shape
     n = h * w
-    ranks_np = pixel_ranking(importance)
+    ranks_np = map_ranks = pixel_ranking(importance)
     ranks = torch.from_numpy(ranks_np).to(x0.device).view(1, 1, h, w)
     d = fill - x0
     compose = _composer(x0, d)
@@ -253,6 +254,10 @@ def find_key_region(
     top = int(torch.argmax(z_hi[0]))
     p = probabilities(z_hi)
     kept = int(mask.sum())
+    # the pruning can drop the blobs around the map's peak (the rest flips without them): then the region is said to
+    # lie away from the map's brightest parts (an unseen panorama's lay wholly outside the map's top 6 %)
+    off_map = bool(obj.flipped(z_hi) and not in_window and not is_broad_region(kept / float(n))
+                   and int((mask & (map_ranks < kept)).sum()) < OFF_MAP_SHARE * kept)
     return KeyRegion(
         pixels=kept,
         fraction=kept / float(n),
@@ -264,6 +269,7 @@ def find_key_region(
         fill=fill_name,
         explained_probability=float(p[obj.explained_mask.cpu().numpy()].sum()),
         window=in_window,
+        off_map=off_map,
     )
 
 

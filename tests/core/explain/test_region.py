@@ -311,6 +311,32 @@ def test_the_key_region_drops_the_blobs_the_flip_does_not_need(photo, monkeypatc
     assert unpruned.mask[decoy_mask].all() and unpruned.components == 2 and unpruned.pixels > res.pixels
 
 
+def test_a_region_away_from_the_maps_brightest_parts_is_marked_so():
+    """A decoy ranked first and larger than the region the model looks at: the pruning drops it and the region
+    left lies wholly outside the map's top pixels of its size. The sentence said "the bright areas show how much
+    each part mattered" beside an outline elsewhere (an unseen panorama); now the record, the sentence, the
+    figure's caption and the command line say it is away from the map's brightest parts."""
+    from gradflip_desktop.core.explain.mask import detail_removed
+    from gradflip_desktop.core.explain.objective import Objective
+    from gradflip_desktop.core.summary import OFF_MAP, region_share
+
+    photo_ = np.random.default_rng(0).uniform(0.15, 0.85, size=(SIZE, SIZE, 3)).astype(np.float32)
+    clf = classifier(planted(), photo_)
+    x0 = torch.from_numpy(photo_).permute(2, 0, 1)[None]
+    obj = Objective(clf, [0], None, x0)
+    importance = np.zeros((SIZE, SIZE), np.float32)
+    importance[REGION] = 0.5
+    importance[0:26, 40:64] = 1.0  # the decoy: 624 px, more than the planted region's 576, ranked first
+    res = key_region(obj, x0, detail_removed(x0), importance, lambda: False)
+    assert res.flips and not (res.mask & (importance == 1.0)).any()
+    assert res.off_map and not res.window and res.to_dict()["off_map"] is True
+    assert OFF_MAP in region_share(res.fraction, res.components, res.window, res.off_map)
+    planted_first = importance.copy()
+    planted_first[REGION] = 2.0  # the same region, now ranked first: not marked
+    res2 = key_region(obj, x0, detail_removed(x0), planted_first, lambda: False)
+    assert res2.flips and not res2.off_map and res2.to_dict()["off_map"] is False
+
+
 def quantise(x: torch.Tensor) -> torch.Tensor:
     from gradflip_desktop.core.explain.quantise import quantize_tensor
 
