@@ -340,3 +340,36 @@ def test_a_torchscript_file_or_state_dict_named_onnx_loads_by_its_bytes(tmp_path
     clf = mf.load_model_file(scripted, preprocessing={"input_size": [28, 28], "channels": 1})
     assert clf.num_classes == 10 and clf.name == "scripted.onnx (TorchScript, 10 classes)"
     assert clf.warnings[0].startswith("scripted.onnx is TorchScript: loading it runs code stored in the file")
+
+
+@needs_onnx
+def test_a_legacy_export_at_its_default_opset_20_with_constant_of_shape_loads(tmp_path, image):
+    """A ViT exported by ``torch.onnx.export(..., dynamo=False)`` at its default opset (20) was refused: ONNX's
+    converter has no 20 -> 19 adapter for ConstantOfShape (its class token's expand), and the message named the
+    first operator, Constant. ConstantOfShape of the old types is kept out of the converter's way."""
+    import onnx
+
+    class TokenNet(torch.nn.Module):  # a class token expanded over the batch, as ViTs do
+        def __init__(self):
+            super().__init__()
+            self.patch = torch.nn.Conv2d(3, 8, 8, stride=8)
+            self.token = torch.nn.Parameter(torch.randn(1, 1, 8))
+            self.head = torch.nn.Linear(8, 5)
+
+        def forward(self, x):
+            t = self.patch(x).flatten(2).transpose(1, 2)
+            t = torch.cat([self.token.expand(x.shape[0], -1, -1), t], dim=1)
+            return self.head(t.mean(1))
+
+    torch.manual_seed(0)
+    net = TokenNet().eval()
+    path = tmp_path / "tokens.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net, torch.zeros(1, 3, 32, 32), str(path), dynamo=False, opset_version=20,
+                          input_names=["image"], output_names=["logits"], dynamic_axes={"image": {0: "n"}})
+    model = onnx.load(str(path))
+    assert {n.op_type for n in model.graph.node} >= {"ConstantOfShape"}
+    clf = mf.load_model_file(path)
+    assert_same_logits(clf, net, 32)
+    assert float(pixel_gradient(clf, image).abs().sum()) > 0

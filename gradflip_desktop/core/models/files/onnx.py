@@ -219,13 +219,15 @@ def split_to_slices(model) -> int:
 
 
 _HIDDEN_DOMAIN = "gradflip.unchanged"
+OPSET9_TYPES = frozenset(range(1, 14))  # TensorProto FLOAT ... UINT64 (no bfloat16, no float8)
 
 
 def _at_opset17(onnx, path: Path, opset: int):
     """The ONNX file at ``path`` (read again, unchanged) converted to opset 17 with ONNX's version converter, then
-    simplified as :func:`load_onnx` does. Going down (the dynamo exporter's opset 18+): ``Split`` nodes become
-    ``Slice`` nodes and ``Pad`` nodes without an ``axes`` input (the same operator at opset 13) are kept out of
-    the converter's way, since it has no 18 -> 17 adapter for either. Going up (opset 7-9 files, e.g. the ONNX
+    simplified as :func:`load_onnx` does. Going down (the dynamo exporter's opset 18+, the legacy one's 20): ``Split``
+    nodes become ``Slice`` nodes, and ``Pad`` nodes without an ``axes`` input (the same operator at opset 13) and
+    ``ConstantOfShape`` nodes of the old types are kept out of the converter's way, since it has no adapter down for
+    any of them. Going up (opset 7-9 files, e.g. the ONNX
     model zoo's): converted first, as the converter needs the weights where the old exporter put them."""
     from onnx import helper  # noqa: PLC0415
 
@@ -234,8 +236,8 @@ def _at_opset17(onnx, path: Path, opset: int):
         fold_weight_nodes(model)
         decompose_gelu(model)
         split_to_slices(model)
-        hidden = [n for n in model.graph.node if n.op_type == "Pad" and n.domain in ("", "ai.onnx")
-                  and len([i for i in n.input if i]) <= 3]
+        hidden = [n for n in model.graph.node if n.domain in ("", "ai.onnx") and (
+            (n.op_type == "Pad" and len([i for i in n.input if i]) <= 3) or _same_at_opset9(n))]
         for n in hidden:
             n.domain = _HIDDEN_DOMAIN
         if hidden:
@@ -253,6 +255,15 @@ def _at_opset17(onnx, path: Path, opset: int):
         decompose_gelu(other)
     _drop_needless_allowzero(other)
     return other
+
+
+def _same_at_opset9(node) -> bool:
+    """A ``ConstantOfShape`` whose value has a type opset 9 knows: opset 20 added only types, and the converter has no
+    20 -> 19 adapter (a ViT exported by ``torch.onnx.export(..., dynamo=False)`` at its default opset 20 was refused)."""
+    if node.op_type != "ConstantOfShape":
+        return False
+    value = next((a.t for a in node.attribute if a.name == "value"), None)
+    return value is None or value.data_type in OPSET9_TYPES
 
 
 def _default_opset(model) -> int:
