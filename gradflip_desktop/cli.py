@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from . import __version__, cli_check
-from .cli_process import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_TERMINATED, _Terminated, _stop_on_signals, cwd_gone, quiet_broken_pipe  # noqa: F401
+from .cli_process import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_TERMINATED, _Terminated, _stop_on_signals, cwd_gone, json_out, json_stdout, quiet_broken_pipe  # noqa: F401
 from .cli_progress import _Progress
 from .cli_values import (check_target_and_group, choice_hint, dash_hint, dash_values, floats, group_hint, ignored_options, late_positionals,
                          nonempty, out_folder, outcome_notes, positive_int, size, tiny_input_note, working_side)
@@ -297,7 +297,7 @@ def _classify(args) -> int:
         from .core.dataset.inputs import names_folder
 
         single = len(args.images) == 1 and not names_folder(args.images[0])
-        print(json.dumps(out[0] if single and out else out, indent=2, ensure_ascii=False))
+        print(json.dumps(out[0] if single and out else out, indent=2, ensure_ascii=False), file=json_out())
     return code
 
 
@@ -412,7 +412,7 @@ def _explain(args) -> int:
     def emit_json() -> None:  # one JSON document: the records in input order (a list for several images)
         if args.json and (records or len(args.images) > 1 or folders):
             done = [r for _, _, r in sorted(records, key=lambda t: t[:2])]
-            print(json.dumps(done[0] if len(args.images) == 1 and not folders else done, indent=2, ensure_ascii=False))
+            print(json.dumps(done[0] if len(args.images) == 1 and not folders else done, indent=2, ensure_ascii=False), file=json_out())
 
     try:
         explain_inputs(clf, inputs, opts, settings, on_outcome=on_outcome,
@@ -471,7 +471,8 @@ def main(argv: list[str] | None = None) -> int:
 
         handlers = {"classify": _classify, "explain": _explain, "models": _models,
                     "check": lambda a: cli_check.run(a, _load_model, _err)}
-        code = handlers[args.command](args)
+        with json_stdout(getattr(args, "json", False)):  # a model's own prints go to stderr, not into the document
+            code = handlers[args.command](args)
         stop.done = True  # the work is written: a later Ctrl+C no longer interrupts it
         return code
     except KeyboardInterrupt as exc:

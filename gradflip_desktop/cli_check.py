@@ -14,6 +14,7 @@ import json
 import sys
 from typing import Callable
 
+from .cli_process import json_out
 from .cli_values import nonempty, positive_int
 
 
@@ -131,7 +132,7 @@ def _print_json(checks: list) -> None:
                        **({"rise_masks": c.rise_masks} if c.rise_masks else {}),
                        **({"checks": [k.to_dict() for k in c.checks]} if len(c.checks) > 1 else {}),
                        **({"kept": True} if c.kept else {})}
-                      for c in checks], indent=2, ensure_ascii=False))
+                      for c in checks], indent=2, ensure_ascii=False), file=json_out())
 
 
 def _check_all(clf, records, args, checks: list) -> None:

@@ -4,6 +4,7 @@ goes away. Shared by the command line (cli.py) and the app's entry point (app.py
 from __future__ import annotations
 
 import codecs
+import contextlib
 import os
 import signal
 import sys
@@ -127,6 +128,62 @@ def quiet_broken_pipe(main_fn: Callable[..., int]) -> Callable[..., int]:
     return wrapper
 
 
+_JSON_OUT: list = []  # the stream --json's document goes to while json_stdout() holds stdout
+
+
+@contextlib.contextmanager
+def json_stdout(active: bool):
+    """While a ``--json`` command runs, whatever else is written to stdout goes to stderr: a model's own prints
+    (``print`` in its ``forward``, a TorchScript ``print`` through C's stdout) came before the document, and
+    ``json.load`` / ``jq`` failed on it. The document itself is printed to :func:`json_out`."""
+    if not active:
+        yield
+        return
+    real = sys.stdout
+    real.flush()
+    fd = saved = None
+    if real is sys.__stdout__:  # the process's own stdout (not one replaced in-process): C's prints are moved too
+        try:
+            fd = real.fileno()
+            saved = os.dup(fd)
+            os.dup2(sys.stderr.fileno(), fd)
+        except (AttributeError, OSError, ValueError):
+            fd = saved = None
+    out = real if saved is None else open(os.dup(saved), "w", encoding=real.encoding, errors=real.errors)
+    _JSON_OUT.append(out)
+    sys.stdout = sys.stderr
+    failed = None
+    try:
+        yield
+    finally:
+        sys.stdout = real
+        _JSON_OUT.pop()
+        if saved is not None:
+            try:
+                out.close()  # flushed: a reader gone away (`| head`) raises here, after the output is put back
+            except OSError as exc:
+                failed = exc
+            _flush_c_stdout()  # a TorchScript print still in C's buffer goes to stderr, not after the document
+            os.dup2(saved, fd)
+            os.close(saved)
+    if failed is not None:
+        raise failed
+
+
+def json_out():
+    """Where ``--json``'s document is printed: the real stdout (:func:`json_stdout`), else ``sys.stdout``."""
+    return _JSON_OUT[-1] if _JSON_OUT else sys.stdout
+
+
+def _flush_c_stdout() -> None:
+    try:
+        import ctypes  # noqa: PLC0415
+
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError, TypeError):  # no C library to ask (Windows): its buffer is flushed at exit
+        pass
+
+
 class _Terminated(KeyboardInterrupt):
     """SIGTERM (``kill``, ``timeout``, a batch scheduler) stops a run as Ctrl+C does: finished result sets
     written whole, none half-written, the summary rebuilt."""
@@ -160,4 +217,4 @@ def _stop_on_signals() -> tuple[dict, Callable]:
     return previous, stop
 
 
-__all__ = ["cwd_gone", "quiet_broken_pipe", "std_streams_open"]
+__all__ = ["cwd_gone", "json_out", "json_stdout", "quiet_broken_pipe", "std_streams_open"]

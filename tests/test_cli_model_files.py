@@ -228,3 +228,46 @@ def test_a_sidecar_with_input_size_true_is_one_line_and_exit_2(tmp_path, capsys)
         err = capsys.readouterr().err
         lines = [line for line in err.splitlines() if "warning: digits.pt is TorchScript" not in line]
         assert len(lines) == 1 and lines[0].startswith("gradflip: error: digits.gradflip.json: ") and words in lines[0], err
+
+
+class _Chatty(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 4, 3)
+        self.fc = torch.nn.Linear(4, 5)
+
+    def forward(self, x):
+        print("forward", x.shape)  # a debugging print left in a model: TorchScript prints through C's stdout
+        return self.fc(torch.relu(self.conv(x)).mean((2, 3)))
+
+
+def test_a_model_that_prints_leaves_json_on_stdout_alone(tmp_path):
+    """A TorchScript model with a print in its forward put 4 (classify) or 58 (explain) "forward …" lines before
+    the --json document on stdout: ``json.load`` and ``jq`` failed. They go to stderr now; without --json they stay
+    on stdout, as the model wrote them."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import gradflip_desktop
+
+    torch.manual_seed(0)
+    photo = photo_file(tmp_path)
+    root = str(Path(gradflip_desktop.__file__).resolve().parent.parent)  # this checkout's package, installed or not
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+    model = tmp_path / "chatty.pt"
+    torch.jit.script(_Chatty().eval()).save(str(model))
+    base = [sys.executable, "-m", "gradflip_desktop"]
+    done = subprocess.run(base + ["classify", str(photo), "--model", str(model), "--input-size", "32", "--json"],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads(done.stdout)["top"]) == 5 and "forward" in done.stderr
+    done = subprocess.run(base + ["explain", str(photo), "--model", str(model), "--input-size", "32",
+                                  "--max-side", "32", "--max-steps", "3", "--out", str(tmp_path / "out"), "--json"],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert "status" in json.loads(done.stdout), done.stderr
+    assert done.stderr.count("forward") > 3
+    plain = subprocess.run(base + ["classify", str(photo), "--model", str(model), "--input-size", "32"],
+                           capture_output=True, text=True, timeout=300, env=env)
+    assert plain.returncode == 0 and "forward" in plain.stdout

@@ -373,3 +373,22 @@ def test_a_legacy_export_at_its_default_opset_20_with_constant_of_shape_loads(tm
     clf = mf.load_model_file(path)
     assert_same_logits(clf, net, 32)
     assert float(pixel_gradient(clf, image).abs().sum()) > 0
+
+
+@needs_onnx
+def test_a_one_channel_file_is_assumed_the_same_preprocessing_as_its_torchscript_twin(tmp_path):
+    """The same 28 x 28 grey network: as TorchScript it was assumed ImageNet's mean and std averaged (0.449 / 0.226),
+    as ONNX 0.5 / 0.5, and the two files gave another top class on the same photo."""
+    from model_helpers import script
+
+    net = SmallCNN(channels=1, classes=10, size=28)
+    export_onnx(net, tmp_path / "grey.onnx", 28, channels=1)
+    script(net, tmp_path / "grey.pt")
+    onnx_clf = mf.load_model_file(tmp_path / "grey.onnx")
+    ts_clf = mf.load_model_file(tmp_path / "grey.pt")
+    for clf in (onnx_clf, ts_clf):
+        pre = clf.preprocessing
+        assert pre.channels == 1 and pre.input_size == (28, 28)
+        assert pre.mean == pytest.approx((0.449,), abs=1e-3) and pre.std == pytest.approx((0.226,), abs=1e-3)
+    photo = np.random.default_rng(1).uniform(0, 1, (40, 40, 3)).astype(np.float32)
+    assert onnx_clf.classify(photo)[0].index == ts_clf.classify(photo)[0].index

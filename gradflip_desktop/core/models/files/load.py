@@ -305,8 +305,9 @@ def load_model_file(
         net, shape = load_onnx(p, notes)
         if shape is not None and len(shape) == 4:
             c, h, w = shape[1], shape[2], shape[3]
-            mean, std = ((0.0,), (1 / 255,)) if net.eight_bit_input else ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)) \
-                if c != 1 else ((0.5,), (0.5,))  # an 8-bit input takes 0-255 pixels and normalises inside
+            # an 8-bit input takes 0-255 pixels and normalises inside; one channel: ImageNet's values averaged, as for
+            # every other format (a 1-channel ONNX file was assumed 0.5 / 0.5, its TorchScript twin 0.449 / 0.226)
+            mean, std = ((0.0,), (1 / 255,)) if net.eight_bit_input else ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
             base_pre = Preprocessing(input_size=(h, w) if h > 0 and w > 0 else (224, 224), channels=c if c in (1, 3) else 3,
                                      mean=mean, std=std)
     net.eval()
