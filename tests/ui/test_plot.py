@@ -396,6 +396,27 @@ def test_the_8_bit_label_leaves_the_flip_label_readable_on_a_short_plot(qtbot, s
     assert plot.eight_bit_line.label.isVisible()
     assert eight.top() >= flip.bottom() - ROW_OVERLAP_PX - 0.5 and eight.bottom() <= view.bottom() + 1, (flip, eight, view)
     assert plot.flip_line.label.isVisible() and flip.top() >= view.top() - TOP_PAD_PX - 1, (flip, view)  # "flip" whole
+    # and the flip line, which the "8-bit pass" box lies across, runs under that box, not through its text
+    from PySide6.QtGui import QColor
+
+    from gradflip_desktop.ui.widgets.step_marks import MARK_COLOR
+
+    plot.set_colors(QColor(255, 255, 255), QColor(60, 60, 60))  # the window's palette: the boxes are filled
+    qtbot.wait(50)
+    image = plot.plot.grab().toImage()
+    ratio = image.devicePixelRatio()
+    x = plot.plot.mapFromScene(plot.flip_line.scenePos()).x()
+    box = plot.plot.mapFromScene(eight).boundingRect().adjusted(0, 3, 0, -3)
+    mark = QColor(MARK_COLOR)
+
+    def orange(px, py):
+        c = image.pixelColor(int(px * ratio), int(py * ratio))
+        return abs(c.red() - mark.red()) + abs(c.green() - mark.green()) + abs(c.blue() - mark.blue()) < 60
+
+    assert box.left() < x < box.right()
+    assert not any(orange(px, py) for px in range(int(x) - 1, int(x) + 2) for py in range(box.top(), box.bottom()))
+    low = int(plot.plot.mapFromScene(view.bottomLeft()).y()) - 5  # below the labels the line shows (the check sees it)
+    assert any(orange(px, py) for px in range(int(x) - 1, int(x) + 2) for py in range(low - 12, low))
 
 
 def test_the_8_bit_label_yields_to_the_flip_label_when_a_second_row_does_not_fit(qtbot):

@@ -15,7 +15,9 @@ TOP_PAD_PX = 4.0  # the "flip" box's top padding may lie above the view (its tex
 
 
 def mark_lines(plot: pg.PlotWidget) -> tuple[pg.InfiniteLine, pg.InfiniteLine]:
-    """The flip line and the 8-bit pass line, hidden, in ``plot`` (the flip's label drawn over the other's)."""
+    """The flip line and the 8-bit pass line, hidden, in ``plot``. The 8-bit line and its label are drawn over the
+    flip line: its label, left of its line a step after the flip, lies across the flip line (which struck "8-bit"
+    through), while the flip's label, left of the flip line, never meets the 8-bit line."""
     lines = []
     for text, color, width, style in (("flip", MARK_COLOR, 1.5, Qt.PenStyle.DashLine),
                                       ("8-bit pass", EIGHT_BIT_COLOR, 1.2, Qt.PenStyle.DotLine)):
@@ -24,7 +26,7 @@ def mark_lines(plot: pg.PlotWidget) -> tuple[pg.InfiniteLine, pg.InfiniteLine]:
         line.hide()
         plot.addItem(line, ignoreBounds=True)
         lines.append(line)
-    lines[0].setZValue(lines[1].zValue() + 1)
+    lines[1].setZValue(lines[0].zValue() + 1)
     return lines[0], lines[1]
 
 
