@@ -287,3 +287,30 @@ def test_a_missing_layer_that_is_not_the_head_is_still_a_misfit(tmp_path):
     with pytest.raises(ModelSettingError, match="missing keys \\(layer4.1.conv2.weight\\)") as err:
         mf.load_model_file(path, arch="resnet18")
     assert "classifier head" not in str(err.value)
+
+
+@pytest.mark.parametrize("dtype, suffix", [(torch.float16, ".pth"), (torch.bfloat16, ".safetensors"),
+                                           (torch.float64, ".pth")])
+def test_a_state_dict_of_half_or_double_weights_is_said_to_compute_in_float32(tmp_path, dtype, suffix):
+    """TorchScript files said "stores float16 weights: computing in float32"; a state dict of the same weights said
+    nothing (the network they load into is float32, and the dtype check ran on it): the README promises the note."""
+    import numpy as np
+    from model_helpers import seeded_resnet18
+
+    net = seeded_resnet18(10, seed=3)
+    sd = {k: (v.to(dtype) if v.is_floating_point() else v) for k, v in net.state_dict().items()}
+    path = tmp_path / f"resnet18_half{suffix}"
+    if suffix == ".safetensors":
+        from safetensors.torch import save_file
+
+        save_file(sd, str(path))
+    else:
+        torch.save(sd, path)
+    clf = mf.load_model_file(path, arch="resnet18")
+    name = str(dtype).replace("torch.", "")
+    assert f"{path.name} stores {name} weights: computing in float32" in clf.warnings
+    photo = np.random.default_rng(0).uniform(0, 1, (64, 64, 3)).astype(np.float32)
+    assert np.isfinite(clf.probabilities(photo)).all()
+    float_path = tmp_path / "resnet18_float.pth"
+    torch.save(net.state_dict(), float_path)
+    assert not any("computing in float32" in w for w in mf.load_model_file(float_path, arch="resnet18").warnings)

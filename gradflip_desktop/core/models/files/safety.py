@@ -437,4 +437,8 @@ def extract_state_dict(obj: Any, name: str) -> tuple[dict[str, torch.Tensor], li
                 if note not in notes:
                     notes.append(note)
                 stripped = True
+    low = sorted({str(t.dtype).replace("torch.", "") for t in sd.values()
+                  if t.dtype in (torch.float16, torch.bfloat16, torch.float64)})
+    if low:  # said as for a TorchScript file (models/files/load.py): the network they load into computes in float32
+        notes.append(f"{name} stores {' and '.join(low)} weights: computing in float32")
     return sd, notes
