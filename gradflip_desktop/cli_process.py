@@ -134,7 +134,7 @@ _JSON_OUT: list = []  # the stream --json's document goes to while json_stdout()
 @contextlib.contextmanager
 def json_stdout(active: bool):
     """While a ``--json`` command runs, whatever else is written to stdout goes to stderr: a model's own prints
-    (``print`` in its ``forward``, a TorchScript ``print`` through C's stdout) came before the document, and
+    (``print`` in its ``forward``, TorchScript's too; a native library's ``printf``) came before the document, and
     ``json.load`` / ``jq`` failed on it. The document itself is printed to :func:`json_out`."""
     if not active:
         yield
@@ -163,7 +163,7 @@ def json_stdout(active: bool):
                 out.close()  # flushed: a reader gone away (`| head`) raises here, after the output is put back
             except OSError as exc:
                 failed = exc
-            _flush_c_stdout()  # a TorchScript print still in C's buffer goes to stderr, not after the document
+            _flush_c_stdout()  # a native library's output still in C's buffer goes to stderr, not after the document
             os.dup2(saved, fd)
             os.close(saved)
     if failed is not None:

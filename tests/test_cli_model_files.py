@@ -237,7 +237,7 @@ class _Chatty(torch.nn.Module):
         self.fc = torch.nn.Linear(4, 5)
 
     def forward(self, x):
-        print("forward", x.shape)  # a debugging print left in a model: TorchScript prints through C's stdout
+        print("forward", x.shape)  # a debugging print left in a model
         return self.fc(torch.relu(self.conv(x)).mean((2, 3)))
 
 

@@ -16,65 +16,14 @@ from __future__ import annotations
 import math
 
 from .options import Status, is_broad_region, is_large_region
+from .percent import (  # noqa: F401 - the number words are imported from here too
+    INVISIBLE_LEVELS, SUBTLE_LEVELS, _digits_apart, _pct_digits, _whole_percent, apart, count_text, levels_text, pct,
+    pct1, steps_text, visibility,
+)
 from .results import FOUND_BY_SEARCH
 
 # in the message of a region run whose fully detail-removed photo keeps the class (explain/runner.py)
 NO_DETAIL_FLIP = "removing all the detail does not flip it either"
-INVISIBLE_LEVELS = 4.0  # a change of at most this many 8-bit levels per value is invisible to the eye
-SUBTLE_LEVELS = 12.0
-
-
-def pct(p: float) -> str:
-    """``"79 %"``; one decimal below 10 % (``"4.2 %"``), ``"< 0.1 %"`` for tiny values; a class the model is
-    99.97 % sure of is ``"99.9 %"``, not ``"100 %"`` (the figure's title says 99.9 % or more, never certain);
-    ``"n/a"`` for a model that output NaN or infinity."""
-    if p is None or not math.isfinite(float(p)):
-        return "n/a"
-    v = 100.0 * float(p)
-    if v < 0.1:
-        return "< 0.1 %"
-    return f"{v:.1f} %" if v < 10 else _whole_percent(v)
-
-
-def _whole_percent(v: float) -> str:
-    """``v`` (a percentage >= 10) rounded to a whole percent; ``"99.9 %"`` where that would read 100 for less.
-
-    Rounded from the one decimal the captions, the class table and the figure's title show, half up: 39.46 %
-    reads "39.5 %" there and "40 %" here (it read "39 %", and 14.5 % read "15 %" but 38.5 % "38 %": Python's
-    formatting rounds half to even)."""
-    text = f"{math.floor(round(v, 1) + 0.5):d} %"
-    return f"{min(v, 99.9):.1f} %" if text == "100 %" and v < 100 else text
-
-
-def pct1(p: float) -> str:
-    """One decimal (the figure's titles and captions, the CLI): ``"79.0 %"``; below certainty never ``"100.0 %"``;
-    ``"n/a"`` for a model that output NaN or infinity (the figure said "class 0 (nan %)")."""
-    return _pct_digits(p, 1)
-
-
-def levels_text(levels: float) -> str:
-    """8-bit levels with two decimals (an RMS "0.69"), ``"<0.01"`` (one word: no line breaks inside it) for a
-    change under that but not none: a near tie's textbook change at 1,000 px read "RMS 0.00/255" beside "at
-    most 1.0/255"."""
-    return "<0.01" if 0 < levels < 0.005 else f"{levels:.2f}"
-
-
-def visibility(levels: float) -> str:
-    """How a change of at most ``levels`` 8-bit levels per value looks: invisible, subtle or visible."""
-    if levels <= INVISIBLE_LEVELS:
-        return "invisible"
-    if levels <= SUBTLE_LEVELS:
-        return "barely visible"
-    return "visible"
-
-
-def count_text(n: int, noun: str) -> str:
-    """A count and its noun: "1 image", "6 images" (the window said "6 explanation(s)", "1 image(s)")."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def steps_text(n: int) -> str:
-    return count_text(n, "step")
 
 
 def _explained_text(result) -> tuple[str, float]:
@@ -91,16 +40,17 @@ def _explained_now(result) -> float:
     return float(sum(float(result.final_probabilities[i]) for i in explained))
 
 
-def _now(result, name: str) -> str:
+def _now(result, name: str, exact: bool = False) -> str:
     """The flipped-to class's probability in the saved image, and what the explained class (a group: its sum)
     still has there when that is close (a near tie: "37.1 %; espresso now 37.0 %") or a group ("21 %; any cat
-    now 52 %": a group flips when a class outside it is the top one, while the group's sum may stay higher)."""
+    now 52 %": a group flips when a class outside it is the top one, while the group's sum may stay higher).
+    ``exact``: one decimal, beside a number of the sentence that has one ("19.3 %" then "19 %" read as the same)."""
     top, now = float(result.final.probability), _explained_now(result)
     if len(list(result.explained)) > 1:
         return _group_now(top, now, name)
     if top - now < 0.02:
         return _tie(top, now, name)
-    return pct(top)
+    return pct1(top) if exact else pct(top)
 
 
 def _group_now(top: float, now: float, name: str) -> str:
@@ -119,26 +69,6 @@ def any_of(group: str) -> str:
     """How a group run names what it explained: "any cat", and "any of classes 281-285" for index ranges (whose
     name is "classes …": "any classes 281-285" read wrong)."""
     return f"any of {group}" if group.startswith("classes ") else f"any {group}"
-
-
-def apart(a: float, b: float) -> tuple[str, str]:
-    """Two probabilities with one decimal, or two where one reads the same for both: the smallest change stops
-    just past the boundary, where "bow tie (4.7 %; French horn now 4.7 %)" showed no flip at all."""
-    digits = _digits_apart(a, b)
-    return _pct_digits(a, digits), _pct_digits(b, digits)
-
-
-def _digits_apart(a: float, b: float) -> int:
-    """The decimals :func:`apart` gives two probabilities: 1, or 2 where one reads the same for both."""
-    return 1 if _pct_digits(a, 1) != _pct_digits(b, 1) else 2
-
-
-def _pct_digits(p: float, digits: int) -> str:
-    """:func:`pct1` with ``digits`` decimals (never "100.0 %" below certainty)."""
-    if p is None or not math.isfinite(float(p)):
-        return "n/a"
-    v = 100.0 * float(p)
-    return f"{min(v, 100 - 10 ** -digits) if v < 100 else v:.{digits}f} %"
 
 
 def _tie(top: float, now: float, name: str) -> str:
@@ -225,7 +155,7 @@ def _alone_words(top: float, now: float | None, name: str, group: bool = False, 
     (a group: its sum) still has there (``now``): "15 %; espresso now 12 %", one decimal on a near tie (under 2 points:
     "13.8 %; espresso now 12.4 %"). The smallest region that flips leaves the photo near the boundary, so the explained
     class is rarely far. ``before`` (the photo's share), within 2 points of ``top``: its digits ("brain coral (13.4 %) into wool (14 %" hid 13.6 %)."""
-    head = apart(before, top)[1] if before is not None and abs(before - top) < START_TIE else pct(top)
+    head = _beside(before, top)
     if now is None:  # a record written before the field existed
         return head
     if group:
@@ -237,22 +167,30 @@ def _alone_words(top: float, now: float | None, name: str, group: bool = False, 
     return f"{head}; {name} now {pct(now)}"
 
 
+def _beside(before: float | None, p: float) -> str:
+    """``p`` as the sentence writes it next to ``before`` (the explained class's share in the photo): within 2 points,
+    the digits that tell the two apart, as :func:`_before` gives ``before``."""
+    return apart(before, p)[1] if before is not None and abs(before - p) < START_TIE else pct(p)
+
+
 def alone_text(result) -> str | None:
     """What the key region alone turns the photo into, as the sentence words it: "prairie chicken (5.7 %;
     Egyptian cat now 3.7 %)" (the figure's "Key region alone" panel); None without a region that flips."""
     region = _key_region(result)
     if region is None:
         return None
-    name, _ = _explained_text(result)
-    return f"{region.prediction.label} ({_alone(region, name, len(list(result.explained)) > 1)})"
+    name, before = _explained_text(result)
+    group = len(list(result.explained)) > 1
+    return f"{region.prediction.label} ({_alone(region, name, group, None if group else before)})"
 
 
 def alone_probabilities(result, prediction, explained_probability: float | None) -> str:
     """The key region's parenthetical as the sentence words it, for any region the user sets: "26 %; drilling platform
     now 18 %" (``prediction``: the top class there; ``explained_probability``: the explained class's, a group's sum;
     None: the top class's alone)."""
-    name, _ = _explained_text(result)
-    return _alone_words(float(prediction.probability), explained_probability, name, len(list(result.explained)) > 1)
+    name, before = _explained_text(result)
+    group = len(list(result.explained)) > 1
+    return _alone_words(float(prediction.probability), explained_probability, name, group, None if group else before)
 
 
 def _from_to(before: float, now: float) -> tuple[str, str]:
@@ -407,8 +345,8 @@ def summary_sentence(result, view: str = "magnitude") -> str:
             now = _explained_now(result) if region is None else getattr(region, "explained_probability", None)
             # a near tie names what the explained class still has ("instead of Egyptian cat (79 %)" read as if it
             # were gone, at 34.7 % beside tiger cat's 34.8 %)
-            seen_text = (_tie(float(seen.probability), float(now), name)
-                         if now is not None and float(seen.probability) - float(now) < 0.02 else pct(seen.probability))
+            seen_text = (_tie(float(seen.probability), float(now), name) if now is not None and float(seen.probability)
+                         - float(now) < 0.02 else _beside(None if len(list(result.explained)) > 1 else before, float(seen.probability)))
             text = f"{change} makes the model see {seen.label} ({seen_text}) instead of {name} ({_before(result, before, seen.probability)})"
             if region is not None and (seen.index, pct(seen.probability)) != (final.index, pct(final.probability)):
                 text += f"; over the whole photo (Adjusted) it sees {final.label} ({_now(result, name)})"
@@ -425,7 +363,7 @@ def summary_sentence(result, view: str = "magnitude") -> str:
             elif at(final.probability) != at(alone.probability) or float(final.probability) - _explained_now(result) < 0.02:
                 # the same class at another share (the Adjusted caption read 9.5 % beside the sentence's 20 %: the
                 # search stops at the flip, the key region is changed in full), or the saved image's own near tie
-                text += f"; over the whole photo (Adjusted) it is {final.label} ({_now(result, name)})"
+                text += f"; over the whole photo (Adjusted) it is {final.label} ({_now(result, name, at is pct1)})"
             return f"{text}{_other_group(result, (alone, final))}: {where_clause(result, view)}."
         return (f"{change} turns {name} ({_before(result, before, final.probability)}) into {final.label} ({_now(result, name)})"
                 f"{_other_group(result, (final,))}: {where_clause(result, view)}.")

@@ -12,20 +12,21 @@ from PySide6.QtGui import QDesktopServices
 
 from gradflip_desktop.core.bundle import child_environment
 
-OPENERS = {"linux": "xdg-open", "darwin": "open"}  # elsewhere (Windows) the shell opens it: no program inherits
+OPENER = "xdg-open"  # Linux; macOS's `open` goes through LaunchServices and Windows' shell: neither inherits
 
 
 def open_link(href: str) -> bool:
     """Open ``href`` (a URL, e.g. a folder's ``file://`` one) with the desktop's program; whether it was started."""
     url = QUrl(href)
     env = child_environment()
-    opener = OPENERS.get("linux" if sys.platform.startswith("linux") else sys.platform)
-    program = QStandardPaths.findExecutable(opener) if env is not None and opener else ""
+    linux = sys.platform.startswith("linux")
+    program = QStandardPaths.findExecutable(OPENER) if env is not None and linux else ""
     if not program:
         return QDesktopServices.openUrl(url)
     process = QProcess()
     process.setProgram(program)
-    process.setArguments([url.toString()])
+    # a folder as its path ("my results/é"), any other link encoded, as Qt's own opening hands them over
+    process.setArguments([url.toLocalFile() if url.isLocalFile() else url.toString(QUrl.ComponentFormattingOption.FullyEncoded)])
     environment = QProcessEnvironment()
     for key, value in env.items():
         environment.insert(key, value)

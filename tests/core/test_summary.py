@@ -779,6 +779,14 @@ def test_the_class_it_turns_into_has_the_digits_of_the_class_it_was_beside_it(ti
                                       explained_probability=0.10))
     name, alone = near.original.label, near.key_region.prediction.label
     assert f"turns {name} (13.4 %) into {alone} (13.6 %; {name} now 10 %)" in summary_sentence(near)
+    # the figure's "Key region alone" caption and the window's say it as the sentence does
+    from gradflip_desktop.core.summary import alone_probabilities, alone_text
+
+    assert alone_text(near) == f"{alone} (13.6 %; {name} now 10 %)"
+    assert alone_probabilities(near, near.key_region.prediction, 0.10) == f"13.6 %; {name} now 10 %"
+    # and a targeted run's "makes the model see …"
+    target = replace(near, target=near.key_region.prediction)
+    assert f"see {alone} (13.6 %) instead of {name} (13.4 %)" in summary_sentence(target)
 
 
 def test_the_whole_photos_clause_is_kept_when_the_sentence_shows_decimals_that_differ(tiny, tiny_image):
@@ -799,7 +807,7 @@ def test_the_whole_photos_clause_is_kept_when_the_sentence_shows_decimals_that_d
     text = summary_sentence(result)
     name = result.original.label
     assert f"into {full.final.label} (19.3 %; {name} now 17.5 %); over the whole photo (Adjusted) it is " \
-           f"{full.final.label} (" in text, text
+           f"{full.final.label} (18.8 %)" in text, text  # one decimal there too: "(19 %)" read as the same number
     same = replace(result, key_region=replace(result.key_region, prediction=replace(full.final, probability=0.30),
                                               explained_probability=0.10))
     assert "over the whole photo" in summary_sentence(same)  # 30 % vs 19 %: as before

@@ -19,7 +19,8 @@ def answer_link(href: str, text: str) -> str:
 
 def summary_html(sentence: str, links: list[str]) -> str:
     """The answer's sentence (plain text) and its links (:func:`answer_link`) as the label's rich text. "9.5 %" never
-    wraps before its "%"; the links may start a line: two non-breaking spaces tied the sentence's last word to the
-    first link, and a line ended early ("… the hatching shows" / "where.  Explain "any cat" · Textbook change")."""
+    wraps before its "%"; the links may start a line, flush: two non-breaking spaces tied the sentence's last word to
+    the first link, and a line ended early ("… the hatching shows" / "where.  Explain "any cat" · Textbook change")."""
     sentence = html.escape(sentence).replace(" %", "&nbsp;%")
-    return sentence + (" &nbsp;" + " · ".join(links) if links else "")
+    # one plain space: " &nbsp;" began a wrapped links line indented, "&nbsp; " took the sentence's last word along
+    return sentence + (" " + " · ".join(links) if links else "")

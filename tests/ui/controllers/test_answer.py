@@ -32,6 +32,7 @@ def test_the_sentence_keeps_its_lines_and_the_links_may_start_a_line(qapp):
         assert [ln.rstrip() for ln in both[:len(alone) - 1]] == [ln.rstrip() for ln in alone[:-1]], width
         assert both[len(alone) - 1].startswith(alone[-1].rstrip()), width
         flat = [ln.replace("\u00a0", " ") for ln in both]
+        assert all(not ln.startswith((" ", "\u00a0")) for ln in both[1:]), both  # a links line starts flush
         assert any("Explain “any cup”" in ln for ln in flat) and any("Textbook change" in ln for ln in flat)
 
 

@@ -1,0 +1,84 @@
+"""How the sentence, the captions, the figure and the command line write numbers for people: probabilities as whole
+percents or with the decimals that tell two apart, 8-bit levels, how visible a change is, counts.
+
+Torch-free and Qt-free (:mod:`.summary` builds its sentences from these; its names are re-exported there)."""
+
+from __future__ import annotations
+
+import math
+
+INVISIBLE_LEVELS = 4.0  # a change of at most this many 8-bit levels per value is invisible to the eye
+SUBTLE_LEVELS = 12.0
+
+
+def pct(p: float) -> str:
+    """``"79 %"``; one decimal below 10 % (``"4.2 %"``), ``"< 0.1 %"`` for tiny values; a class the model is
+    99.97 % sure of is ``"99.9 %"``, not ``"100 %"`` (the figure's title says 99.9 % or more, never certain);
+    ``"n/a"`` for a model that output NaN or infinity."""
+    if p is None or not math.isfinite(float(p)):
+        return "n/a"
+    v = 100.0 * float(p)
+    if v < 0.1:
+        return "< 0.1 %"
+    return f"{v:.1f} %" if v < 10 else _whole_percent(v)
+
+
+def _whole_percent(v: float) -> str:
+    """``v`` (a percentage >= 10) rounded to a whole percent; ``"99.9 %"`` where that would read 100 for less.
+
+    Rounded from the one decimal the captions, the class table and the figure's title show, half up: 39.46 %
+    reads "39.5 %" there and "40 %" here (it read "39 %", and 14.5 % read "15 %" but 38.5 % "38 %": Python's
+    formatting rounds half to even)."""
+    text = f"{math.floor(round(v, 1) + 0.5):d} %"
+    return f"{min(v, 99.9):.1f} %" if text == "100 %" and v < 100 else text
+
+
+def pct1(p: float) -> str:
+    """One decimal (the figure's titles and captions, the CLI): ``"79.0 %"``; below certainty never ``"100.0 %"``;
+    ``"n/a"`` for a model that output NaN or infinity (the figure said "class 0 (nan %)")."""
+    return _pct_digits(p, 1)
+
+
+def levels_text(levels: float) -> str:
+    """8-bit levels with two decimals (an RMS "0.69"), ``"<0.01"`` (one word: no line breaks inside it) for a
+    change under that but not none: a near tie's textbook change at 1,000 px read "RMS 0.00/255" beside "at
+    most 1.0/255"."""
+    return "<0.01" if 0 < levels < 0.005 else f"{levels:.2f}"
+
+
+def visibility(levels: float) -> str:
+    """How a change of at most ``levels`` 8-bit levels per value looks: invisible, subtle or visible."""
+    if levels <= INVISIBLE_LEVELS:
+        return "invisible"
+    if levels <= SUBTLE_LEVELS:
+        return "barely visible"
+    return "visible"
+
+
+def count_text(n: int, noun: str) -> str:
+    """A count and its noun: "1 image", "6 images" (the window said "6 explanation(s)", "1 image(s)")."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def steps_text(n: int) -> str:
+    return count_text(n, "step")
+
+
+def apart(a: float, b: float) -> tuple[str, str]:
+    """Two probabilities with one decimal, or two where one reads the same for both: the smallest change stops
+    just past the boundary, where "bow tie (4.7 %; French horn now 4.7 %)" showed no flip at all."""
+    digits = _digits_apart(a, b)
+    return _pct_digits(a, digits), _pct_digits(b, digits)
+
+
+def _digits_apart(a: float, b: float) -> int:
+    """The decimals :func:`apart` gives two probabilities: 1, or 2 where one reads the same for both."""
+    return 1 if _pct_digits(a, 1) != _pct_digits(b, 1) else 2
+
+
+def _pct_digits(p: float, digits: int) -> str:
+    """:func:`pct1` with ``digits`` decimals (never "100.0 %" below certainty)."""
+    if p is None or not math.isfinite(float(p)):
+        return "n/a"
+    v = 100.0 * float(p)
+    return f"{min(v, 100 - 10 ** -digits) if v < 100 else v:.{digits}f} %"
