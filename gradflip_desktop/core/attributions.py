@@ -234,8 +234,25 @@ def gradcam_map(
     act, g = _as_grid(act.detach(), layer, layer_name, aspect), _as_grid(g, layer, layer_name, aspect)
     weights = g.mean(dim=(2, 3), keepdim=True)
     cam = F.relu((weights * act).sum(1, keepdim=True))
-    cam = F.interpolate(cam, size=(h, w), mode="bilinear", align_corners=False)
-    return _finite(cam[0, 0].detach().float().cpu().numpy().astype(np.float32), "Grad-CAM")
+    top, left, bottom, right = _seen_part(classifier.preprocessing, h, w)
+    out = torch.zeros(1, 1, h, w, dtype=cam.dtype, device=cam.device)
+    out[..., top:bottom, left:right] = F.interpolate(cam, size=(bottom - top, right - left), mode="bilinear",
+                                                      align_corners=False)
+    return _finite(out[0, 0].detach().float().cpu().numpy().astype(np.float32), "Grad-CAM")
+
+
+def _seen_part(pre, h: int, w: int) -> tuple[int, int, int, int]:
+    """The part of an h x w image the network's input covers, (top, left, bottom, right): all of it, or the centre
+    crop of a cropping model. The layer's grid covers that part only: stretched over the whole image, a ViT's or a
+    ConvNeXt's Grad-CAM put 45 % of its weight on the sides the model never sees (saliency is zero there)."""
+    from .models.prep_fields import CROPS  # noqa: PLC0415
+
+    if getattr(pre, "resize", None) not in CROPS:
+        return 0, 0, h, w
+    nh, nw, top, left, ih, iw = pre.crop(h, w)
+    box = (round(top * h / nh), round(left * w / nw), round((top + ih) * h / nh), round((left + iw) * w / nw))
+    t, l_, b, r = max(0, box[0]), max(0, box[1]), min(h, box[2]), min(w, box[3])
+    return (t, l_, b, r) if b > t and r > l_ else (0, 0, h, w)
 
 
 RISE_MASKS = 1000  # masks of the published RISE (Petsiuk et al. 2018, ImageNet)

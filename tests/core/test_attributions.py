@@ -359,3 +359,26 @@ def test_the_token_layer_of_a_hugging_face_layout_is_the_last_layers_layernorm_b
         model.layer = nn.ModuleList([ViTLayer(nested), ViTLayer(nested)])
         name, layer = token_layer(model)
         assert name == "layer.1.layernorm_before" and layer is model.layer[1].layernorm_before
+
+
+def test_gradcam_of_a_cropping_model_lies_in_the_part_it_sees():
+    """A ViT or ConvNeXt loaded with its centre crop: Grad-CAM's grid covers the crop, but it was stretched over the
+    whole photo, 45 % of its weight on sides the model never sees (saliency is zero there), and the comparison
+    scored that map. Now it is placed on the crop and zero outside; a squashing model's map is unchanged."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 3))
+    pre = Preprocessing(input_size=(16, 16), resize="center-crop", mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
+    clf = Classifier(module=PixelSpaceModel(net, pre).eval(), labels=["a", "b", "c"], name="cropping", preprocessing=pre)
+    photo = np.random.default_rng(2).uniform(0, 1, (20, 60, 3)).astype(np.float32)  # 3:1, the crop its centre third
+    target = int(np.argmax(clf.probabilities(photo)))
+    cam = gradcam_map(clf, photo, target, layer=net[0])
+    sal = saliency_map(clf, photo, target)
+    assert cam.shape == (20, 60) and cam.max() > 0
+    seen = sal > 0
+    cols = np.flatnonzero(seen.any(axis=0))
+    assert cols[0] >= 15 and cols[-1] <= 44  # the crop: the centre 20 of the 60 columns, and its resize's reach
+    assert np.all(cam[:, :cols[0] - 1] == 0) and np.all(cam[:, cols[-1] + 2:] == 0)  # nothing where the model never looks
+    assert cam[:, 20:40].sum() > 0.95 * cam.sum()
+    flat = Preprocessing(input_size=(16, 16), mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
+    squash = Classifier(module=PixelSpaceModel(net, flat).eval(), labels=["a", "b", "c"], name="squash", preprocessing=flat)
+    assert (gradcam_map(squash, photo, target, layer=net[0])[:, :5] > 0).any()  # a squashed photo is seen whole
