@@ -191,7 +191,7 @@ def write_gallery(out_dir: str | Path, rows: list[dict], records: dict[str, dict
         )
     per_class = _per_class(rows)
     n_flip = sum(1 for r in rows if r["status"] == "flipped")
-    n_err = sum(1 for r in rows if r["status"] == "error")
+    n_err = sum(1 for r in rows if r["status"] in ("error", "model_error"))  # a model that failed: not "not flipped"
     n_skip = sum(1 for r in rows if r["status"] == NOT_RUN)  # an interrupted run: never explained, not "not flipped"
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{e(title)}</title><style>{_STYLE}</style><script>{_SCRIPT}</script></head>

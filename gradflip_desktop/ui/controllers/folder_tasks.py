@@ -186,6 +186,11 @@ def explain_one_task(task, session, inp, out: str, options, max_side: int | None
                 stored = safe_name(inp.name)
             except Exception:  # noqa: BLE001, S110 - without it a click opens the photo only
                 pass
+    if rec.get("status") == "model_error":  # the model failed: an error, not "not flipped (model error)" in amber
+        # over a strip of no real map
+        message = " ".join(str(rec.get("message") or "the model failed").split())
+        return ImageDone(key, ERROR, f"model error: {message}", (rec.get("original") or {}).get("label", ""), None, None,
+                         o, stored)
     return ImageDone(key, FLIPPED if flipped else NOT_FLIPPED, text, (rec.get("original") or {}).get("label", ""),
                      rec.get("rms_saved", rec.get("l2_saved")), strip, o, stored)
 

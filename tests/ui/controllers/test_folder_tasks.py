@@ -37,3 +37,51 @@ def test_the_count_line_leaves_out_the_counts_that_are_zero():
     assert line(2, 0, 1, 5) == "3/5 done: 2 flipped, 1 error"
     assert line(1, 2, 3, 6) == "6/6 done: 1 flipped, 2 not flipped, 3 errors"
     assert line(0, 0, 0, 4) == "0/4 done"
+
+
+def test_a_model_that_fails_makes_an_error_tile_and_the_page_counts_it_so(tmp_path):
+    """A model that raised whenever gradients were asked for: the tiles read "not flipped (model error)" in the
+    not-flipped colour over a strip of no real map, the title "3/3 done: 3 not flipped", and index.html "0 flipped,
+    1 not flipped, 0 could not be read or explained"."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from gradflip_desktop.core.dataset.inputs import Input
+    from gradflip_desktop.core.dataset.job import write_run_summary
+    from gradflip_desktop.core.models import Classifier, PixelSpaceModel, Preprocessing
+    from gradflip_desktop.core.options import ExplainOptions
+    from gradflip_desktop.ui.controllers.folder_tasks import explain_one_task
+    from gradflip_desktop.ui.widgets.gallery import ERROR
+
+    class Breaks(torch.autograd.Function):  # the forward pass works, the backward pass raises
+        @staticmethod
+        def forward(ctx, x):
+            return x.clone()
+
+        @staticmethod
+        def backward(ctx, g):
+            raise RuntimeError("simulated failure in backward")
+
+    class FailsOnGradients(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = torch.nn.Linear(3, 4)
+
+        def forward(self, x):
+            return self.fc(Breaks.apply(x).mean((2, 3)))
+
+    pre = Preprocessing(input_size=(16, 16), mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
+    clf = Classifier(module=PixelSpaceModel(FailsOnGradients(), pre).eval(), labels=list("abcd"), name="fails",
+                     preprocessing=pre)
+    photo, out = tmp_path / "p.png", tmp_path / "out"
+    Image.new("RGB", (24, 24), (200, 30, 30)).save(photo)
+    out.mkdir()
+    inp = Input(photo, "p")
+    done = explain_one_task(SimpleNamespace(cancelled=False), SimpleNamespace(classifier=clf), inp, str(out),
+                            ExplainOptions(style="free"), None)
+    assert done.state == ERROR and done.text.startswith("model error: ") and "simulated failure" in done.text
+    assert done.strip is None
+    write_run_summary(out, [inp], {inp: done.outcome})
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert "1 inputs: 0 flipped, 0 not flipped, 1 could not be read or explained" in page
