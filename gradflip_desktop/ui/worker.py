@@ -23,7 +23,6 @@ import itertools
 import os
 import sys
 import threading
-import traceback
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
@@ -58,8 +57,11 @@ def error_message(exc: BaseException, context: str) -> str:
         return str(exc)
     if isinstance(exc, ImportError):
         return f"{context}: a required package is missing or broken ({exc})"
-    detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-    return f"{context}: {detail}"
+    from gradflip_desktop.core.models.files.safety import error_line  # noqa: PLC0415
+
+    # one line: a TorchScript model's error carries its tracebacks (dozens of lines) with the real error last; the
+    # Compare panel's caption showed only their start ("torch.jit.Error: The following operation failed …")
+    return f"{context}: {error_line(exc)}"
 
 
 class Task(QObject):

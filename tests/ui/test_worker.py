@@ -105,7 +105,12 @@ def test_errors_reach_on_error(qtbot, executor):
     slot.start(boom)
     qtbot.waitUntil(lambda: bool(rec.errors), timeout=10_000)
     assert isinstance(rec.errors[0], RuntimeError) and rec.done == []
-    assert error_message(rec.errors[0], "the run failed") == "the run failed: RuntimeError: out of\nmemory"
+    assert error_message(rec.errors[0], "the run failed") == "the run failed: RuntimeError: out of memory"  # one line
+    # a TorchScript model's error: its tracebacks, the real error last (the Compare caption showed only their start)
+    scripted = RuntimeError("The following operation failed in the TorchScript interpreter.\nTraceback of TorchScript "
+                            "(most recent call last):\n  File \"code/__torch__.py\", line 9, in forward\n    _0 = "
+                            "torch.linear(x)\nRuntimeError: simulated failure in backward\n")
+    assert error_message(scripted, "saliency failed") == "saliency failed: RuntimeError: simulated failure in backward"
     from gradflip_desktop.core.errors import ImageError
 
     assert error_message(ImageError("x.png is not an image"), "ctx") == "x.png is not an image"

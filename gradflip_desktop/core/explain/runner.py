@@ -137,6 +137,20 @@ def _saturated(s: RunState) -> bool:
     return bool(getattr(s.classifier.module, "probabilities", False)) and float(np.max(s.p0)) >= 1.0 - 2.0 ** -24
 
 
+IGNORES_PIXELS = ("the gradient is zero for every pixel: the model's score does not change with the photo here (a model "
+                  "that ignores its input, or a constant one), so no style can flip it")
+
+
+def _ignores_pixels(s: RunState) -> bool:
+    """Whether the margin's gradient at the photo is zero for every pixel (one gradient evaluation, when removing
+    detail changed nothing): then the "smallest change" style, which the message advised, stops at once too."""
+    try:
+        _, _, g = s.objective.margin_and_grad(s.x0)
+    except Exception:  # noqa: BLE001 - the advice stays as it was
+        return False
+    return bool(torch.isfinite(g).all()) and not bool(g.abs().gt(0).any())
+
+
 def _no_region_flip(s: RunState, outcome, reachable: bool) -> str:
     """The message of a search that ended without a flip; for a region run where no fill-in flips the decision
     applied everywhere (a model that does not go by detail), it says which style can. A zero gradient of a model
@@ -147,6 +161,8 @@ def _no_region_flip(s: RunState, outcome, reachable: bool) -> str:
     if not isinstance(s.coords, MaskCoordinates) or reachable or outcome.status not in (
             Status.STALLED, Status.BUDGET, Status.ZERO_GRADIENT):
         return outcome.message
+    if outcome.status == Status.ZERO_GRADIENT and _ignores_pixels(s):
+        return IGNORES_PIXELS
     first = ("the gradient is zero: removing detail does not change the model's score here (a model that does not "
              "go by detail, or a flat one)" if outcome.status == Status.ZERO_GRADIENT
              else outcome.message.removesuffix(FREE_ADVICE))  # MASK_AT_LIMIT's advice: given once, below
@@ -156,11 +172,12 @@ def _no_region_flip(s: RunState, outcome, reachable: bool) -> str:
 
 def stops_every_style(result: ExplainResult) -> bool:
     """The model itself ended ``result``'s run, so no other style could do better: it failed or gave NaN, carries no
-    gradient (a constant model: class scores that never change), is saturated (:data:`SATURATED`), or a textbook run's
-    first gradient was zero (the pixels' gradient, which every style's goes through). The window then offers no other
+    gradient (a constant model: class scores that never change), is saturated (:data:`SATURATED`), ignores its pixels
+    (:data:`IGNORES_PIXELS`: a region run checks them), or a textbook run's first gradient was zero (the pixels' gradient, which every style's goes through). The window then offers no other
     run (it offered "Key region" to a constant model, which has none to find)."""
     status = str(result.status)
-    if status in (Status.MODEL_ERROR, Status.NONFINITE_OUTPUT, Status.NONFINITE_GRADIENT) or SATURATED in result.message:
+    if status in (Status.MODEL_ERROR, Status.NONFINITE_OUTPUT, Status.NONFINITE_GRADIENT) or any(
+            words in result.message for words in (SATURATED, IGNORES_PIXELS)):
         return True
     return status == Status.ZERO_GRADIENT and not result.steps and getattr(result.options, "style", None) == "free"
 

@@ -30,6 +30,15 @@ class Flat(torch.nn.Module):
         return torch.tensor([[2.0, 0.5, 0.1]]) + 0.0 * x.mean(dim=(1, 2, 3)).unsqueeze(1)
 
 
+class MeanOnly(torch.nn.Module):
+    """Logits from the photo's mean colour only: removing detail (a blur, the mean colour) leaves them as they are,
+    while a change of any pixel moves them."""
+
+    def forward(self, x):
+        m = x.mean(dim=(2, 3))
+        return torch.stack([m[:, 0] * 4.0, m[:, 1] * 3.0, m[:, 2] * 2.0], dim=1)
+
+
 def _constant(net) -> Classifier:
     scripted = torch.jit.script(net)  # as a TorchScript model file loads
     return Classifier(PixelSpaceModel(scripted, Preprocessing(input_size=(8, 8))), ["a", "b", "c"], "constant.pt", {})
@@ -59,9 +68,17 @@ def test_a_constant_model_is_offered_no_other_run(qtbot, tiny_window, net, style
 def test_a_model_that_does_change_keeps_its_way_to_the_other_style(qtbot, tiny_window):
     _, summary = _explain_with(qtbot, tiny_window, make_tiny(seed=1), "free")
     assert "href='style:region'" in summary  # the textbook run's one click back to the key region
-    # a zero gradient of the key-region search is the mask's: the textbook change can still move any pixel
+    # a model that barely goes by detail keeps its link to the textbook change, which can move any pixel
+    from gradflip_desktop.core.explain.runner import IGNORES_PIXELS
+
+    result, summary = _explain_with(qtbot, tiny_window, _constant(MeanOnly()), "region")
+    assert result.message != IGNORES_PIXELS and "href='style:free'" in summary
+    # a zero gradient of the key-region search whose pixels' gradient is zero too: the textbook link stopped at once
+    # ("gradient is zero"), after advice to use it; the message says no style can flip it, and no link is offered
+
     result, summary = _explain_with(qtbot, tiny_window, _constant(Flat()), "region")
-    assert str(result.status) == "zero_gradient" and "href='style:free'" in summary
+    assert str(result.status) == "zero_gradient" and result.message == IGNORES_PIXELS
+    assert "href='style:free'" not in summary and "no style can flip it" in summary
 
 
 def test_a_style_link_is_for_this_photo_only(qtbot, tiny_window, tmp_path):
