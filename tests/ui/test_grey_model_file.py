@@ -111,3 +111,17 @@ def test_cancelling_the_load_model_dialog_takes_its_status_line_away(qtbot, wind
     assert "Settings of grey.pt" in window.status_label.text()
     dialog.reject()
     qtbot.waitUntil(lambda: window.status_label.text() == "grey.pt was not loaded (cancelled).", timeout=2000)
+
+
+def test_a_guessed_settings_note_names_the_dialog_not_the_command_lines_flags(qtbot, window, grey):
+    """The status bar and the model line's tooltip said "(give --input-size, --mean, --std, --channels, or set them in
+    the app's Load model dialog, …)" inside the window."""
+    from gradflip_desktop.core.models import files as model_files
+
+    spec = model_files.ModelSpec(str(grey), "torchscript")
+    with qtbot.waitSignal(window.model_ready, timeout=RUN_TIMEOUT_MS):
+        window.models.load_spec(spec)
+    guessed = [n for n in window.model_info.warnings if n.startswith("no preprocessing settings")]
+    assert guessed and "--input-size" in guessed[0]  # the core's note, for the command line too
+    shown = window.status_label.toolTip() + window.status_label.text() + window.controls.model_label.toolTip()
+    assert "--input-size" not in shown and "set them in File ▸ Load Model…" in shown

@@ -8,7 +8,11 @@ import re
 
 def window_words(text: str) -> str:
     """A core sentence as the window says it: without the command line's flags ("the “smallest change” style
-    (--style free)": the Style box names it "Smallest change (textbook)")."""
+    (--style free)": the Style box names it "Smallest change (textbook)"); a model's note names the Load Model dialog
+    alone ("give --input-size, --mean, …, or set them in the app's Load model dialog": the window's status bar said
+    the flags)."""
+    text = re.sub(r"give (?:--[\w-]+, )+or set them in the app's Load model dialog", "set them in File ▸ Load Model…",
+                  text)
     return re.sub(r" \(--[\w-]+(?: [\w-]+)?\)", "", text)
 
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from ..widgets.model_dialog import MODEL_FILTER, LoadModelDialog
 from ..worker import TaskSlot, error_message
+from .answer import window_words
 from .folder_model import same_model
 from .hint import explain_hint
 from .images import status_name
@@ -158,14 +159,15 @@ class ModelsController(QObject):
         w.controls.set_model(info.labels, list(info.groups), info.devices, info.device, members=info.groups)
         self._names[info.key] = info.name
         w.controls.set_model_choices(self._picker_entries(info), info.key)
-        w.controls.show_model(f"Model: {html.escape(info.name)} on {info.device}", "\n".join([info.key, *info.warnings]))
-        self._load_notes = list(info.warnings)
+        notes = [window_words(n) for n in info.warnings]  # the Load Model dialog, not the command line's flags
+        w.controls.show_model(f"Model: {html.escape(info.name)} on {info.device}", "\n".join([info.key, *notes]))
+        self._load_notes = notes
         if changed:  # the shown result belongs to the previous model
             w.clear_result()
             w.set_status(f"Loaded {html.escape(info.name)} ({len(info.labels)} classes, {info.seconds:.1f} s)"
-                         + (": " + html.escape("; ".join(info.warnings)) if info.warnings else "."))
-        elif info.warnings:
-            w.set_status(html.escape("; ".join(info.warnings)))
+                         + (": " + html.escape("; ".join(notes)) if notes else "."))
+        elif notes:
+            w.set_status(html.escape("; ".join(notes)))
         if note:
             w.set_status(f"Loaded {html.escape(info.name)}; {html.escape(note)}.")
         w.update_actions()
