@@ -204,8 +204,7 @@ def _err(message: str) -> None:
 
 
 def _load_model(args):
-    from .core.models import load_classifier
-
+    from .core.models import load_classifier  # noqa: PLC0415 - imports torch
     return _said(load_classifier(args.model, device=args.device, **model_options_from_args(args)))
 
 
@@ -331,7 +330,8 @@ def _outcome_text(o) -> str:
             before = f"{any_of(str(group['name']))} ({'' if total is None else pct1(total) + '; '}{before})"
         return (f"{before} → {after} {now}"
                 f"{steps}, L2 {rec.get('l2_saved', rec['l2']):.3f}{key}; {where}")  # saved, as the figure
-    return f"not flipped ({rec.get('status')}): {rec.get('message')}; {where}"
+    head = "model error" if rec.get("status") == "model_error" else f"not flipped ({rec.get('status')})"  # (an error tile)
+    return f"{head}: {rec.get('message')}; {where}"
 
 
 def _ray_engine(args):

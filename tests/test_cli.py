@@ -1405,3 +1405,14 @@ def test_a_mistyped_choice_gets_the_close_one(capsys):
         line = _one_error_line(capsys.readouterr().err)
         assert info.value.code == 2 and "invalid choice" in line
         assert (hint in line) if hint else "did you mean" not in line
+
+
+def test_a_model_error_line_says_model_error_not_not_flipped():
+    """The command line said "not flipped (model_error): …" while index.html counts the input as an error."""
+    from gradflip_desktop.cli import _outcome_text
+    from types import SimpleNamespace
+
+    rec = {"status": "model_error", "message": "the model failed during the run: RuntimeError: boom", "flipped": False,
+           "original": {"label": "a", "probability": 0.5, "index": 0}, "final": {"label": "a", "probability": 0.5}}
+    line = _outcome_text(SimpleNamespace(record=rec, status="model_error", written=[], input=None))
+    assert line.startswith("model error: the model failed during the run: RuntimeError: boom"), line

@@ -250,9 +250,9 @@ def _seen_part(pre, h: int, w: int) -> tuple[int, int, int, int]:
     if getattr(pre, "resize", None) not in CROPS:
         return 0, 0, h, w
     nh, nw, top, left, ih, iw = pre.crop(h, w)
-    box = (round(top * h / nh), round(left * w / nw), round((top + ih) * h / nh), round((left + iw) * w / nw))
-    t, l_, b, r = max(0, box[0]), max(0, box[1]), min(h, box[2]), min(w, box[3])
-    return (t, l_, b, r) if b > t and r > l_ else (0, 0, h, w)
+    t, l_ = min(h - 1, max(0, round(top * h / nh))), min(w - 1, max(0, round(left * w / nw)))
+    # at least one pixel: a crop narrower than a pixel of a thin photo (1 x 300) rounded to nothing
+    return t, l_, max(t + 1, min(h, round((top + ih) * h / nh))), max(l_ + 1, min(w, round((left + iw) * w / nw)))
 
 
 RISE_MASKS = 1000  # masks of the published RISE (Petsiuk et al. 2018, ImageNet)

@@ -61,7 +61,7 @@ def error_message(exc: BaseException, context: str) -> str:
 
     # one line: a TorchScript model's error carries its tracebacks (dozens of lines) with the real error last; the
     # Compare panel's caption showed only their start ("torch.jit.Error: The following operation failed …")
-    return f"{context}: {error_line(exc)}"
+    return f"{context}: {error_line(exc, 1000).rstrip(': ')}"  # (a bare AssertionError ended in ":")
 
 
 class Task(QObject):

@@ -379,6 +379,11 @@ def test_gradcam_of_a_cropping_model_lies_in_the_part_it_sees():
     assert cols[0] >= 15 and cols[-1] <= 44  # the crop: the centre 20 of the 60 columns, and its resize's reach
     assert np.all(cam[:, :cols[0] - 1] == 0) and np.all(cam[:, cols[-1] + 2:] == 0)  # nothing where the model never looks
     assert cam[:, 20:40].sum() > 0.95 * cam.sum()
+    thin = np.random.default_rng(3).uniform(0, 1, (1, 300, 3)).astype(np.float32)  # a crop under one pixel wide
+    lines = [gradcam_map(clf, thin, t, layer=net[0]) for t in range(3)]
+    assert any(line.max() > 0 for line in lines)  # (one class's map at least is not all zero)
+    for line in lines:  # it was stretched over all 300 columns
+        assert line.shape == (1, 300) and np.count_nonzero(line) <= 2 and line[0, 145:155].sum() == line.sum()
     flat = Preprocessing(input_size=(16, 16), mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
     squash = Classifier(module=PixelSpaceModel(net, flat).eval(), labels=["a", "b", "c"], name="squash", preprocessing=flat)
     assert (gradcam_map(squash, photo, target, layer=net[0])[:, :5] > 0).any()  # a squashed photo is seen whole

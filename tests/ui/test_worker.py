@@ -111,6 +111,7 @@ def test_errors_reach_on_error(qtbot, executor):
                             "(most recent call last):\n  File \"code/__torch__.py\", line 9, in forward\n    _0 = "
                             "torch.linear(x)\nRuntimeError: simulated failure in backward\n")
     assert error_message(scripted, "saliency failed") == "saliency failed: RuntimeError: simulated failure in backward"
+    assert error_message(AssertionError(), "the run failed") == "the run failed: AssertionError"
     from gradflip_desktop.core.errors import ImageError
 
     assert error_message(ImageError("x.png is not an image"), "ctx") == "x.png is not an image"

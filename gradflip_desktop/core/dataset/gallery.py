@@ -164,17 +164,19 @@ def write_gallery(out_dir: str | Path, rows: list[dict], records: dict[str, dict
     models = sorted({str(r.get("model") or "") for r in rows} - {""})  # which model made the sets (summary.csv)
     for r in rows:
         # a refused input, or one an interrupted run never reached: not the set of its name (another image's)
-        rec = (records.get(r["name"]) if r["status"] not in ("error", NOT_RUN) else None) or {}
+        rec = (records.get(r["name"]) if r["status"] not in ("error", "model_error", NOT_RUN) else None) or {}  # (a failed
+        # model's strip shows no real map)
         uri = _data_uri(out, r["name"], rec.get("files") or {}) if rec else ""
         img = f'<img src="{uri}" alt="{e(r["name"])}" height="{THUMB_HEIGHT}">' if uri else ""
         figure = str((rec.get("files") or {}).get("figure", ""))
         if img and figure and (out / figure).is_file():  # the thumbnail opens the set's figure (a relative link)
             img = f'<a href="{e(quote(figure))}" title="open the figure">{img}</a>'
-        cls = ' class="error"' if r["status"] == "error" else ""
+        failed = r["status"] in ("error", "model_error")  # a model that failed: its message, not "c → c, not flipped"
+        cls = ' class="error"' if failed else ""
         flipped = r["status"] == "flipped"
         was, now = (_pcts if flipped else _pct2)(r["original_probability"], r["final_probability"])
         change = (f'{e(r["original_label"])} ({was}) → {e(r["final_label"])} '
-                  f'({now}){"" if flipped else ", not flipped"}') if r["original_label"] else e(r["message"])
+                  f'({now}){"" if flipped else ", not flipped"}') if r["original_label"] and not failed else e(r["message"])
         # "how easily it flips" only for a photo that flipped: a run that did not (nothing to flip, out of
         # budget) has a small saved change (8-bit rounding, one step) that must not sort it first as the easiest
         l2_saved, key = (r["l2_saved"], r["key_fraction"]) if flipped else ("", "")
@@ -290,7 +292,7 @@ def _per_class(rows: list[dict]) -> list[str]:
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     models = len({str(r.get("model") or "") for r in rows} - {""}) > 1  # sets of several models: neither's median
     for r in rows:
-        if r["original_label"]:
+        if r["original_label"] and r["status"] != "model_error":  # it did not run: not an image that did not flip
             groups[(str(r["original_label"]), _made(r, models))].append(r)
     several = len({made for _, made in groups}) > 1
     out = []

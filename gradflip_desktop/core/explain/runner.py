@@ -137,13 +137,15 @@ def _saturated(s: RunState) -> bool:
     return bool(getattr(s.classifier.module, "probabilities", False)) and float(np.max(s.p0)) >= 1.0 - 2.0 ** -24
 
 
-IGNORES_PIXELS = ("the gradient is zero for every pixel: the model's score does not change with the photo here (a model "
-                  "that ignores its input, or a constant one), so no style can flip it")
+IGNORES_PIXELS = ("the gradient is zero for every pixel: the model's score has no gradient with respect to the photo "
+                  "here (a model that ignores its input or detaches it, or a constant one), so no style can flip it")
 
 
-def _ignores_pixels(s: RunState) -> bool:
+def _ignores_pixels(s: RunState, stop: Callable[[], bool]) -> bool:
     """Whether the margin's gradient at the photo is zero for every pixel (one gradient evaluation, when removing
     detail changed nothing): then the "smallest change" style, which the message advised, stops at once too."""
+    if stop():
+        return False
     try:
         _, _, g = s.objective.margin_and_grad(s.x0)
     except Exception:  # noqa: BLE001 - the advice stays as it was
@@ -151,7 +153,7 @@ def _ignores_pixels(s: RunState) -> bool:
     return bool(torch.isfinite(g).all()) and not bool(g.abs().gt(0).any())
 
 
-def _no_region_flip(s: RunState, outcome, reachable: bool) -> str:
+def _no_region_flip(s: RunState, outcome, reachable: bool, stop: Callable[[], bool]) -> str:
     """The message of a search that ended without a flip; for a region run where no fill-in flips the decision
     applied everywhere (a model that does not go by detail), it says which style can. A zero gradient of a model
     whose own output is a probability that has rounded to 100 % (a final sigmoid or softmax, read through its
@@ -161,7 +163,7 @@ def _no_region_flip(s: RunState, outcome, reachable: bool) -> str:
     if not isinstance(s.coords, MaskCoordinates) or reachable or outcome.status not in (
             Status.STALLED, Status.BUDGET, Status.ZERO_GRADIENT):
         return outcome.message
-    if outcome.status == Status.ZERO_GRADIENT and _ignores_pixels(s):
+    if outcome.status == Status.ZERO_GRADIENT and _ignores_pixels(s, stop):
         return IGNORES_PIXELS
     first = ("the gradient is zero: removing detail does not change the model's score here (a model that does not "
              "go by detail, or a flat one)" if outcome.status == Status.ZERO_GRADIENT
@@ -327,7 +329,7 @@ def explain(
         s.search_done = True
         timings["flip"] = time.perf_counter() - t_start
         if outcome.status != Status.FLIPPED:
-            return _finish(s, outcome.status, _no_region_flip(s, outcome, reachable))
+            return _finish(s, outcome.status, _no_region_flip(s, outcome, reachable, stop))
 
         # ---- minimise: smallest alpha*delta that still flips ------------------------------------
         t = time.perf_counter()

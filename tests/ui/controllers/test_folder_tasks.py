@@ -85,3 +85,6 @@ def test_a_model_that_fails_makes_an_error_tile_and_the_page_counts_it_so(tmp_pa
     write_run_summary(out, [inp], {inp: done.outcome})
     page = (out / "index.html").read_text(encoding="utf-8")
     assert "1 inputs: 0 flipped, 0 not flipped, 1 could not be read or explained" in page
+    row = page[page.index("<tr class=\"error\">"):]
+    assert "simulated failure" in row[:row.index("</tr>")] and "not flipped" not in row[:row.index("</tr>")]
+    assert "<img" not in row[:row.index("</tr>")]  # no strip of a map that is not one
