@@ -1,7 +1,7 @@
 """Links that leave the app (the status bar's "Exported … to FOLDER"): opened by the desktop's own program.
 
 In the desktop bundle that program is started with the user's environment (:func:`core.bundle.child_environment`):
-``QDesktopServices`` hands it the bundle's library and Qt plugin paths."""
+through ``QDesktopServices`` it inherited the bundle's library and Qt plugin paths."""
 
 from __future__ import annotations
 

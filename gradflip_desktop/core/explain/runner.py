@@ -175,8 +175,9 @@ def _no_region_flip(s: RunState, outcome, reachable: bool, stop: Callable[[], bo
 def stops_every_style(result: ExplainResult) -> bool:
     """The model itself ended ``result``'s run, so no other style could do better: it failed or gave NaN, carries no
     gradient (a constant model: class scores that never change), is saturated (:data:`SATURATED`), ignores its pixels
-    (:data:`IGNORES_PIXELS`: a region run checks them), or a textbook run's first gradient was zero (the pixels' gradient, which every style's goes through). The window then offers no other
-    run (it offered "Key region" to a constant model, which has none to find)."""
+    (:data:`IGNORES_PIXELS`: a region run checks them), or a textbook run's first gradient was zero (the pixels'
+    gradient, which every style's goes through). The window then offers no other run (it offered "Key region" to a
+    constant model, which has none to find)."""
     status = str(result.status)
     if status in (Status.MODEL_ERROR, Status.NONFINITE_OUTPUT, Status.NONFINITE_GRADIENT) or any(
             words in result.message for words in (SATURATED, IGNORES_PIXELS)):
