@@ -140,6 +140,6 @@ def test_a_mask_at_its_limit_gives_the_smallest_change_advice_once():
     from gradflip_desktop.core.explain.search import MASK_AT_LIMIT
 
     s = SimpleNamespace(coords=object.__new__(MaskCoordinates), classifier=None)
-    message = _no_region_flip(s, SimpleNamespace(status=Status.STALLED, message=MASK_AT_LIMIT), reachable=False)
+    message = _no_region_flip(s, SimpleNamespace(status=Status.STALLED, message=MASK_AT_LIMIT), reachable=False, stop=lambda: False)
     assert message.count("--style free") == 1, message
     assert message.startswith("every area the gradient points at") and "does not flip it either" in message
