@@ -249,10 +249,10 @@ def _seen_part(pre, h: int, w: int) -> tuple[int, int, int, int]:
 
     if getattr(pre, "resize", None) not in CROPS:
         return 0, 0, h, w
-    nh, nw, top, left, ih, iw = pre.crop(h, w)
-    t, l_ = min(h - 1, max(0, round(top * h / nh))), min(w - 1, max(0, round(left * w / nw)))
+    top, left, bottom, right = pre.crop_bounds(h, w)
+    t, l_ = min(h - 1, max(0, round(top))), min(w - 1, max(0, round(left)))
     # at least one pixel: a crop narrower than a pixel of a thin photo (1 x 300) rounded to nothing
-    return t, l_, max(t + 1, min(h, round((top + ih) * h / nh))), max(l_ + 1, min(w, round((left + iw) * w / nw)))
+    return t, l_, max(t + 1, min(h, round(bottom))), max(l_ + 1, min(w, round(right)))
 
 
 RISE_MASKS = 1000  # masks of the published RISE (Petsiuk et al. 2018, ImageNet)

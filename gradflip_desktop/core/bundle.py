@@ -39,18 +39,11 @@ def child_environment(environ: Mapping[str, str] | None = None, folder: str | No
     if not folder:
         return None
     env = dict(os.environ if environ is None else environ)
-    for name in LIBRARY_PATHS:
-        original = env.pop(name + "_ORIG", None)
+    for name in (*LIBRARY_PATHS, *BUNDLE_PATHS):
+        original = env.pop(name + "_ORIG", None) if name in LIBRARY_PATHS else None
         if original is not None:
             env[name] = original
-        elif name in env:  # no copy: the bootloader set it, or the user's own value has only the bundle's left
-            kept = [p for p in env[name].split(os.pathsep) if p and not _inside(p, folder)]
-            if kept:
-                env[name] = os.pathsep.join(kept)
-            else:
-                del env[name]
-    for name in BUNDLE_PATHS:
-        if name in env:
+        elif name in env:  # no copy: the bundle's entries go (all of them: the variable goes)
             kept = [p for p in env[name].split(os.pathsep) if p and not _inside(p, folder)]
             if kept:
                 env[name] = os.pathsep.join(kept)

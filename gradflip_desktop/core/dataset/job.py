@@ -277,12 +277,12 @@ def _explained(out, classifier, inputs, options, settings, on_outcome, on_step, 
 def _disk_full_counts(outcomes, total: int) -> str:
     """"15 result sets whole, 2 inputs failed (said above), 3 not written": "15 of 17 whole" counted the inputs
     that failed for their own reasons (an unreadable file) among the sets the full disk cost."""
-    kept = sum(o.status != ERROR for o in outcomes)
+    from ..percent import count_text  # noqa: PLC0415
+
     failed = sum(o.status == ERROR for o in outcomes)
-    parts = [f"{kept} result set{'' if kept == 1 else 's'} whole"]
-    if failed:
-        parts.append(f"{failed} input{'' if failed == 1 else 's'} failed (said above)")
-    return ", ".join([*parts, f"{total - kept - failed} not written"])
+    kept = sum(1 for _ in outcomes) - failed
+    return ", ".join([f"{count_text(kept, 'result set')} whole"] + [f"{count_text(failed, 'input')} failed (said above)"]
+                     * bool(failed) + [f"{total - kept - failed} not written"])
 
 
 class SetWriter:

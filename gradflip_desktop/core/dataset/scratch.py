@@ -13,10 +13,10 @@ import shutil
 import tempfile
 import time
 
+from ..images.writing import left_behind
+
 PREFIX = "gradflip-folder-"
 _NAMED = re.compile(r"gradflip-folder-(?:views-)?(?:(\d+)-)?\w+")
-STALE_AFTER_S = 60.0  # younger folders are left alone (a process just started, its id not yet in use)
-UNNAMED_AFTER_S = 86400.0  # a folder without its process id in its name (made before it was): a day old
 
 
 def scratch_folder(kind: str = "") -> str:
@@ -25,8 +25,8 @@ def scratch_folder(kind: str = "") -> str:
 
 
 def sweep_dead(folder: str | None = None) -> int:
-    """Remove the scratch folders of app processes that are gone (and over a minute old); returns how many went.
-    A live process's folders, another user's and anything else are never touched; errors leave a folder be."""
+    """Remove the scratch folders of app processes that are gone (:func:`~..images.writing.left_behind`); returns how
+    many went. A live process's folders, another user's and anything else are never touched; errors leave a folder be."""
     folder, removed, now = folder or tempfile.gettempdir(), 0, time.time()
     try:
         entries = [e for e in os.scandir(folder) if e.name.startswith(PREFIX)]
@@ -39,26 +39,9 @@ def sweep_dead(folder: str | None = None) -> int:
         try:
             if not e.is_dir(follow_symlinks=False) or e.stat(follow_symlinks=False).st_uid != os.getuid():
                 continue
-            age = now - e.stat(follow_symlinks=False).st_mtime
-            if m.group(1) is None:
-                if age < UNNAMED_AFTER_S:
-                    continue
-            elif int(m.group(1)) == os.getpid() or age < STALE_AFTER_S or _alive(int(m.group(1))):
-                continue
-            shutil.rmtree(e.path)
-            removed += 1
-        except (OSError, OverflowError, ValueError, AttributeError):  # AttributeError: no getuid off POSIX
+            if left_behind(None if m.group(1) is None else int(m.group(1)), now - e.stat(follow_symlinks=False).st_mtime):
+                shutil.rmtree(e.path)
+                removed += 1
+        except (OSError, ValueError, AttributeError):  # AttributeError: no getuid off POSIX
             continue
     return removed
-
-
-def _alive(pid: int) -> bool:
-    if os.name != "posix":  # os.kill would end the process there: as if alive (its folders wait for a day's rule)
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's
-        return True
-    return True

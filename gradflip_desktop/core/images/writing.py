@@ -48,11 +48,30 @@ STALE_AFTER_S = 60.0  # a staged file this old whose writer is gone is left over
 STALE_AFTER_S_NO_PID = 86400.0  # where a process cannot be asked whether it lives (not POSIX): a day old
 
 
+def left_behind(pid: int | None, age: float) -> bool:
+    """Whether a file or folder named after process ``pid`` (``None``: named after none), ``age`` seconds old, is what
+    a killed process left: over :data:`STALE_AFTER_S` old and its process gone (asked with signal 0 on POSIX, where
+    another user's process counts as alive); where the process cannot be asked (elsewhere, or none is named), a day
+    old. Never this process's own. Shared by the staged files, Export All's staging folders and the app's scratch
+    folders (:mod:`..dataset.scratch`)."""
+    if pid == os.getpid() or age < STALE_AFTER_S:
+        return False
+    if pid is None or os.name != "posix":  # os.kill would end the process there: go by age alone
+        return age >= STALE_AFTER_S_NO_PID
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (OSError, OverflowError):  # alive under another user, or not a process id
+        return False
+    return False
+
+
 def sweep_stale(folder: str | os.PathLike) -> int:
-    """Remove the staged files in ``folder`` that a killed run left (the writer process is gone and the file
-    is over a minute old), and the staging folders a killed Export All left (alike; one without its writer's
-    process id in its name: a day old); returns how many went. A live writer's files, other programs' files and files of
+    """Remove the staged files in ``folder`` that a killed run left, and the staging folders a killed Export All
+    left (:func:`left_behind`); returns how many went. A live writer's files, other programs' files and files of
     another user's processes are never touched; any error leaves the file where it is."""
+    import shutil  # noqa: PLC0415
     import time  # noqa: PLC0415
 
     removed, now = 0, time.time()
@@ -61,39 +80,17 @@ def sweep_stale(folder: str | os.PathLike) -> int:
     except OSError:
         return 0
     for e in entries:
-        m = _STAGED.fullmatch(e.name)
-        folder_of = _STAGING.fullmatch(e.name) if m is None else None
-        if folder_of is not None:  # a staging folder: its copies, all of them, or none
-            m = folder_of
-        if m is None or m.group(1) is not None and int(m.group(1)) == os.getpid():
+        staged = _STAGED.fullmatch(e.name)
+        m = staged or _STAGING.fullmatch(e.name)  # a staging folder: its copies, all of them, or none
+        if m is None:
             continue
         try:
-            age = now - e.stat(follow_symlinks=False).st_mtime
-            kind_ok = e.is_dir(follow_symlinks=False) if folder_of is not None else e.is_file(follow_symlinks=False)
-            if not kind_ok or age < STALE_AFTER_S:
+            if not (e.is_file(follow_symlinks=False) if staged else e.is_dir(follow_symlinks=False)):
                 continue
-            if m.group(1) is None:  # no writer named: a day old
-                if age < STALE_AFTER_S_NO_PID:
-                    continue
-                raise ProcessLookupError
-            if os.name == "posix":
-                os.kill(int(m.group(1)), 0)  # signal 0 only asks: ProcessLookupError when the writer is gone
-            elif age < STALE_AFTER_S_NO_PID:  # elsewhere os.kill would end the process: go by age alone
-                continue
-            else:
-                raise ProcessLookupError
-        except ProcessLookupError:
-            try:
-                if folder_of is not None:
-                    import shutil  # noqa: PLC0415
-
-                    shutil.rmtree(e.path)
-                else:
-                    os.unlink(e.path)
+            if left_behind(None if m.group(1) is None else int(m.group(1)), now - e.stat(follow_symlinks=False).st_mtime):
+                os.unlink(e.path) if staged else shutil.rmtree(e.path)
                 removed += 1
-            except OSError:
-                pass
-        except (OSError, OverflowError, ValueError):  # alive under another user, or not a process id
+        except (OSError, ValueError):
             continue
     return removed
 

@@ -99,14 +99,22 @@ class Preprocessing:
         importance map is zero there (it showed bright areas the model never saw)."""
         if self.resize not in CROPS:
             return None
-        nh, nw, top, left, ih, iw = self.crop(h, w)
+        nh, nw = self.crop(h, w)[:2]
         # the resize's kernel reaches past the crop's edge: one pixel (bilinear, bicubic's two) when enlarging,
         # one output pixel's width (h / nh input pixels) more when an antialiased resize shrinks
         reach_y = 2 + (math.ceil(h / nh) if nh < h and self.antialias else 0)
         reach_x = 2 + (math.ceil(w / nw) if nw < w and self.antialias else 0)
-        box = (max(0, math.floor(top * h / nh) - reach_y), max(0, math.floor(left * w / nw) - reach_x),
-               min(h, math.ceil((top + ih) * h / nh) + reach_y), min(w, math.ceil((left + iw) * w / nw) + reach_x))
+        top, left, bottom, right = self.crop_bounds(h, w)
+        box = (max(0, math.floor(top) - reach_y), max(0, math.floor(left) - reach_x),
+               min(h, math.ceil(bottom) + reach_y), min(w, math.ceil(right) + reach_x))
         return None if box == (0, 0, h, w) else box
+
+    def crop_bounds(self, h: int, w: int) -> tuple[float, float, float, float]:
+        """Where the centre crop lies in an h x w image, in its pixels: (top, left, bottom, right), fractional (the
+        network's input covers exactly this; :meth:`visible_box` widens it by the resize's reach, Grad-CAM's grid is
+        placed on it)."""
+        nh, nw, top, left, ih, iw = self.crop(h, w)
+        return top * h / nh, left * w / nw, (top + ih) * h / nh, (left + iw) * w / nw
 
     def enlarged_note(self, h: int, w: int) -> str | None:
         """A note when the network's input enlarges an h x w image 4x or more along a side (a 10 x 10 icon, a
