@@ -107,6 +107,26 @@ class FormScrollArea(ScrollArea):
         return QSize(hint.width() + self.verticalScrollBar().sizeHint().width(), hint.height())
 
 
+def _guess_note(info, guess) -> str:
+    """The note under input settings the file does not name: where the fields' values come from, and that the
+    loader, left alone, uses the network's own."""
+    if guess is not None and info.format == "onnx":
+        c, (h, w) = guess.channels, guess.input_size
+        eight_bit = all(v == 0.0 for v in guess.mean) and all(abs(v * 255 - 1) < 1e-6 for v in guess.std)
+        values = ("it takes 8-bit pixels, 0–255, normalised inside: mean 0, std 1/255" if eight_bit
+                  else f"mean and std assumed ImageNet's{', averaged' if c == 1 else ''}")
+        shape = "\u00a0×\u00a0".join(map(str, (c, h, w)))  # one piece: "1" ended a line, "× 28 × 28" began the next
+        return (f"The file names no input settings: its ONNX graph fixes the input at {shape} ({values}). "
+                "Left as they are, the loader uses these; change any to set them.")
+    if guess is not None:
+        return (f"The file names no input settings: these are timm's for {info.arch[len('timm:'):]} (its pretrained "
+                "configuration). Left as they are, the loader uses the network's own (these, with the channel count its "
+                "weights have), with a note; change any to set them.")
+    return ("The file names no input settings: these are a generic guess. Left as they are, the loader finds the "
+            "model's own where it can (a timm architecture's; the input size and channels a network runs on), with "
+            "a note; change any to set them.")
+
+
 class LoadModelDialog(QDialog):
     """Format, architecture, labels, preprocessing and class groups of one model file.
 
@@ -205,20 +225,14 @@ class LoadModelDialog(QDialog):
         self.resize_box.setCurrentIndex(max(0, self.resize_box.findData(pre.resize)))
         self.mean_edit = QLineEdit(", ".join(f"{v:g}" for v in pre.mean))
         self.std_edit = QLineEdit(", ".join(f"{v:g}" for v in pre.std))
+        self._shown_values = (self.mean_edit.text(), self.std_edit.text())
         self.channels_box = QComboBox()
         self.channels_box.addItem("3 (RGB)", 3)
         self.channels_box.addItem("1 (grayscale)", 1)
         self.channels_box.setCurrentIndex(max(0, self.channels_box.findData(pre.channels)))
         # nothing known: the fields show a generic guess, but left as they are the loader keeps its own (a timm
         # architecture's pretrained_cfg, e.g. 176 px centre crop; a 1-channel network gets grayscale), so say so
-        self.pre_note = QLabel(
-            f"The file names no input settings: these are timm's for {info.arch[len('timm:'):]} (its pretrained "
-            "configuration). Left as they are, the loader uses the network's own (these, with the channel count its "
-            "weights have), with a note; change any to set them." if guess is not None else
-            "The file names no input settings: these are a generic guess. Left as they are, the loader finds the "
-            "model's own where it can (a timm architecture's; the input size and channels a network runs on), with "
-            "a note; change any to set them."
-        )
+        self.pre_note = QLabel(_guess_note(info, guess))
         self.pre_note.setWordWrap(True)
         self.pre_note.setVisible(not self._pre_known)
         self.groups_edit = QLineEdit(format_groups(side.groups) if side and side.groups else "")
@@ -323,7 +337,9 @@ class LoadModelDialog(QDialog):
             )
         except ModelError as exc:
             raise ValueError(str(exc)) from None
-        if not self._pre_known and pre == base:
+        untouched = (size == tuple(base.input_size) and pre.resize == base.resize and pre.channels == base.channels
+                     and (self.mean_edit.text(), self.std_edit.text()) == self._shown_values)
+        if not self._pre_known and (pre == base or untouched):  # (1/255 is shown to 6 digits)
             return None  # nothing known and nothing chosen: the loader's own guess (and its note)
         return pre
 

@@ -11,6 +11,7 @@ from ..classifier import Preprocessing
 from .checkpoint_arch import named_architecture
 from .huggingface import hf_folder_facts
 from .load import _resolve_model_path, detect_format
+from .onnx import input_guess
 from .safety import refuse_pickled
 from .sidecar import read_sidecar, read_sidecar_raw
 from .spec import ModelSpec, merge_preprocessing
@@ -26,8 +27,9 @@ class ModelFileInfo:
 
     ``needs_arch``: a state dict whose architecture is not known from its name or sidecar.
     ``runs_code``: TorchScript (ask for trust). ``weights``: torchvision weights name when recognised.
-    ``guess``: where the file names no settings, those of its timm architecture (``pretrained_cfg``): shown, not
-    forced (the loader finds the network's own).
+    ``guess``: where the file names no settings, those of its timm architecture (``pretrained_cfg``) or those an
+    ONNX graph's input fixes (its height, width, channels; 8-bit input): shown, not forced (the loader finds the
+    network's own, the same).
     """
 
     path: Path
@@ -64,6 +66,8 @@ def inspect_model_file(path: str | os.PathLike, unsaved: ModelSpec | None = None
         info.arch = info.arch or named_architecture(p, [])  # a timm training checkpoint's own (the dialog shows it)
         info.needs_arch = info.arch is None
         info.guess = None if info.preprocessing is not None else pretrained_guess(info.arch)
+    elif fmt == "onnx":  # a 32 x 32 ONNX model's dialog showed 224 x 224 (the loader used 32 x 32)
+        info.guess = input_guess(p)
     elif fmt == "huggingface":  # read the JSON files only: transformers is imported when the model loads
         info.labels, info.preprocessing = hf_folder_facts(p)
     if spec and spec.preprocessing is not None:

@@ -35,7 +35,7 @@ from ..devices import resolve_device
 from ..labels import IMAGENET_GROUPS, imagenet_labels, read_labels
 from ..prep_fields import RESIZE_NOTE
 from .huggingface import hf_folder_of, is_hf_folder, load_hf_folder
-from .onnx import load_onnx
+from .onnx import input_preprocessing, load_onnx
 from .outputs import Recorded, check_batch_independent, choose_tuple_output, read_scores, refuse_non_scores
 from .safety import holds_nothing, is_safetensors, short_reason
 from .scripted import load_torchscript
@@ -303,13 +303,9 @@ def load_model_file(
         net = load_torchscript(p, trust_torchscript, notes)
     else:
         net, shape = load_onnx(p, notes)
-        if shape is not None and len(shape) == 4:
-            c, h, w = shape[1], shape[2], shape[3]
-            # an 8-bit input takes 0-255 pixels and normalises inside; one channel: ImageNet's values averaged, as for
-            # every other format (a 1-channel ONNX file was assumed 0.5 / 0.5, its TorchScript twin 0.449 / 0.226)
-            mean, std = ((0.0,), (1 / 255,)) if net.eight_bit_input else ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
-            base_pre = Preprocessing(input_size=(h, w) if h > 0 and w > 0 else (224, 224), channels=c if c in (1, 3) else 3,
-                                     mean=mean, std=std)
+        # an 8-bit input takes 0-255 pixels and normalises inside; one channel: ImageNet's values averaged, as for
+        # every other format (a 1-channel ONNX file was assumed 0.5 / 0.5, its TorchScript twin 0.449 / 0.226)
+        base_pre = input_preprocessing(shape, net.eight_bit_input) or base_pre
     net.eval()
     if arch and fmt != "state_dict":  # it names a state dict's network: said, not silently ignored
         notes.append(f"the architecture {arch} is not used: {p.name} is not a state dict, it brings its own network")

@@ -10,9 +10,10 @@ import torch
 from torch import nn
 
 from ...errors import ModelError, install_hint
+from ..classifier import Preprocessing
 from .safety import short_reason
 
-__all__ = ["load_onnx"]
+__all__ = ["input_guess", "input_preprocessing", "load_onnx"]
 
 _ONNX_EXTRA = install_hint("onnx onnx2torch", "onnx")
 
@@ -312,6 +313,46 @@ class FixedBatch(nn.Module):
         return torch.cat(outs)
 
 
+def input_preprocessing(shape: tuple[int, ...] | None, eight_bit: bool) -> Preprocessing | None:
+    """The input settings an ONNX file's input shape (N x C x H x W) gives: its fixed height and width (224 x 224 when
+    dynamic), its channel count; an 8-bit input takes 0-255 and normalises inside (mean 0, std 1/255), else ImageNet's
+    mean and std (averaged for one channel, by Preprocessing, as for every other format). None: not 4-dimensional."""
+    if shape is None or len(shape) != 4:
+        return None
+    c, h, w = shape[1], shape[2], shape[3]
+    mean, std = ((0.0,), (1 / 255,)) if eight_bit else ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+    return Preprocessing(input_size=(h, w) if h > 0 and w > 0 else (224, 224), channels=c if c in (1, 3) else 3,
+                         mean=mean, std=std)
+
+
+def input_guess(path: Path) -> Preprocessing | None:
+    """What the loader will take from the ONNX file at ``path`` (:func:`input_preprocessing`), read from its graph
+    without its weights, for the Load model dialog; None when the input's height and width are not fixed (the
+    loader then finds them by trying) or the file cannot be read (loading it says why)."""
+    try:
+        _not_protobuf(path)
+        onnx, _ = _onnx_modules()
+        model = onnx.load(str(path), load_external_data=False)
+        shape, eight_bit = _onnx_input_shape(model), onnx_input_type(model) == "uint8"
+    except Exception:  # noqa: BLE001 - shown, not needed: the load reports the file's problem
+        return None
+    if is_channels_last(shape):
+        shape = (shape[0], shape[3], shape[1], shape[2])
+    if shape is None or len(shape) != 4 or not (shape[2] > 0 and shape[3] > 0):
+        return None
+    return input_preprocessing(shape, eight_bit)
+
+
+def _not_protobuf(path: Path) -> None:
+    """ModelError when the file's first byte names no protobuf field (never 0): a file of zeros named .onnx was read
+    whole (3 GiB: 18 s, 3.9 GB of memory) to say so."""
+    with open(path, "rb") as f:
+        first = f.read(1)
+    if first[:1] in (b"", b"\x00") or first[0] & 7 in (3, 4, 6, 7):
+        raise ModelError(f"cannot read ONNX file {path.name}: it is not an ONNX model (its first byte is no "
+                         "protobuf field)")
+
+
 def is_channels_last(shape: tuple[int, ...] | None) -> bool:
     """An input shape N x H x W x C: 1 or 3 last, and the second dimension not a channel count (0 = dynamic)."""
     return shape is not None and len(shape) == 4 and shape[3] in (1, 3) and shape[1] not in (1, 3)
@@ -345,11 +386,7 @@ def load_onnx(path: Path, notes: list[str] | None = None) -> tuple[nn.Module, tu
     # a warning about onnx2torch's code that the user can do nothing about
     warnings.filterwarnings("ignore", message="Using a non-tuple sequence for multidimensional indexing",
                             category=UserWarning)
-    with open(path, "rb") as f:  # an ONNX file is a protobuf message, whose first byte names a field (never 0):
-        first = f.read(1)  # a file of zeros named .onnx was read whole (3 GiB: 18 s, 3.9 GB of memory) to say so
-    if first[:1] in (b"", b"\x00") or first[0] & 7 in (3, 4, 6, 7):
-        raise ModelError(f"cannot read ONNX file {path.name}: it is not an ONNX model (its first byte is no "
-                         "protobuf field)")
+    _not_protobuf(path)  # an ONNX file is a protobuf message, whose first byte names a field
     try:
         model = onnx.load(str(path))
     except Exception as exc:  # noqa: BLE001
