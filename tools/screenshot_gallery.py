@@ -55,8 +55,12 @@ def make_folder(folder: Path) -> None:
 
 
 def main() -> int:
-    out_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs")
-    app = QApplication.instance() or QApplication(sys.argv)  # noqa: F841
+    argv = sys.argv[1:]
+    if any(a.startswith("-") for a in argv) or len(argv) > 1:  # --help (it started a run that took minutes)
+        print(__doc__.strip(), file=sys.stderr)
+        return 0 if any(a in ("-h", "--help") for a in argv) else 2
+    out_dir = Path(argv[0]) if argv else Path("docs")
+    app = QApplication.instance() or QApplication(sys.argv[:1])  # noqa: F841
     from gradflip_desktop.ui.main_window import MainWindow
 
     tmp = Path(tempfile.mkdtemp())
