@@ -1244,6 +1244,29 @@ def test_a_tile_explained_with_another_model_opens_its_photo_not_the_old_explana
     assert "; it was explained with tiny, not the loaded Another net. Press Explain" in w.status_label.text()
 
 
+def test_a_waiting_tile_opened_during_the_run_says_its_classes_wait_for_the_runs_current_image(qtbot, tiny_window,
+                                                                                                photos):
+    """A helper's long-session walk (session 43): a tile not yet explained, clicked while the run explains another
+    photo, showed "classifying …", an empty class list and no sentence until the run's current image was done (its
+    classification queues behind it on the engine thread): the caption and the class list now say so."""
+    w, c = tiny_window, tiny_window.folders
+    w.controls.set_settings(SLOW)
+    c.open_folder(str(photos))
+    qtbot.waitUntil(lambda: c.panel.tiles.get(str(photos / "p0.png")) is not None
+                    and c.panel.tiles[str(photos / "p0.png")].state == RUNNING, timeout=RUN_TIMEOUT_MS)
+    key = str(photos / "p2.png")
+    c.panel.list.clicked.emit(c.panel.list.model().index(_view_keys(c.panel).index(key), 0))
+    qtbot.waitUntil(lambda: w.image is not None and w.image.name == "p2", timeout=RUN_TIMEOUT_MS)
+    waiting = "classifying after the folder run's current photo …"
+    assert w.views.original.caption.text() == waiting
+    assert w.controls.top5.item(0, 0).text() == waiting and w.models.classification is None
+    with qtbot.waitSignal(w.classified, timeout=RUN_TIMEOUT_MS):
+        c.cancel()  # the current image stops: the photo's classification runs
+    assert w.controls.top5.item(0, 0).text() != waiting
+    assert "classifying" not in w.views.original.caption.text()
+    _wait_done(qtbot, c)
+
+
 def test_a_finished_tile_opens_with_its_classes_at_once_not_after_the_runs_current_image(qtbot, tiny_window, photos,
                                                                                          monkeypatch):
     """The photo's classes come with its result (same model, same pixels): classified again on the engine, behind

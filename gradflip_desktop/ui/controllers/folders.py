@@ -96,6 +96,11 @@ class FoldersController(QObject):
     def running(self) -> bool:  # listing, explaining or writing the summary
         return self._list.busy or self._run.busy or self._summary.busy
 
+    @property
+    def explaining(self) -> bool:
+        """A folder run's image is being explained on the engine thread: a photo's classification waits for it."""
+        return self._run.busy
+
     # -- requests -----------------------------------------------------------------------------------------
     def open_dialog(self) -> None:
         start = str(self.w.settings.value("recent/folder", str(Path.home())))

@@ -126,6 +126,7 @@ class ImagesController(QObject):
         self._opening_sample = False  # the load in flight is the bundled sample
         self._drop_note = ""  # "2 files dropped; …": said with the image's note, which replaces the status
         self._request: tuple | None = None  # (source, name, remember) of the load in flight
+        self._stopped_note = ""  # a run on the photo replaced was stopped: said once, with the new photo's class
 
     # -- requests ----------------------------------------------------------------------------------------
     def open_dialog(self) -> None:
@@ -354,6 +355,9 @@ class ImagesController(QObject):
         if loaded is None:
             return
         w = self.w
+        # a run on the photo replaced: said with the classification (it vanished without a word); HTML-escaped
+        self._stopped_note = (f"The explanation of {status_name(w.image.name)} was stopped to open this photo."
+                              if w.runs.running and w.image is not None else "")
         w.runs.stop()
         image = loaded.image
         restored = None if _same_photo(loaded.source, self.source) else w.runs.one_off.next_photo(w.controls.settings())
@@ -369,7 +373,10 @@ class ImagesController(QObject):
             w.settings.setValue("recent/folder", str(Path(loaded.remember).parent))
         w.setWindowTitle(f"{image.name} – {APP_NAME}")
         w.views.original.set_image(loaded.rgb)
-        w.views.set_caption(w.views.original, "classifying …")
+        # the classification queues behind a folder run's image on the engine thread: seconds (more with a slow
+        # run's settings) of an empty class list and sentence, without a word why
+        w.views.set_caption(w.views.original, "classifying after the folder run's current photo …"
+                            if w.folders.explaining else "classifying …")
         width, height = image.size
         note = f"{status_name(image.name)}: {width}×{height} px"
         if image.scaled and not any("scaled from" in text for text in image.warnings):
@@ -385,6 +392,11 @@ class ImagesController(QObject):
     def note_for_this_photo(self, note: str) -> None:
         """A note the classification's status line says once, after an :meth:`open_path` of the photo it is about."""
         self._drop_note = note
+
+    def take_stopped_note(self) -> str:
+        """"The explanation of X was stopped to open this photo.", once, after a photo opened during a run on X."""
+        note, self._stopped_note = self._stopped_note, ""
+        return note
 
     def take_drop_note(self) -> str:
         """The note on a drop of several files (or :meth:`note_for_this_photo`'s), once (the classification's status

@@ -144,7 +144,8 @@ class ModelsController(QObject):
     def classify(self, pixels: np.ndarray) -> None:
         """Classify the shown image (engine thread); a previous request is dropped."""
         self.classification = None
-        self.w.controls.show_predictions_placeholder("classifying …")
+        self.w.controls.show_predictions_placeholder(  # behind a folder run's image on the engine thread: said
+            "classifying after the folder run's current photo …" if self.w.folders.explaining else "classifying …")
         self._classify.start(classify_task, self.session, pixels)
 
     def _on_loaded(self, info: ModelInfo | None) -> None:
@@ -230,6 +231,7 @@ class ModelsController(QObject):
                 + "".join(f"; {html.escape(n)}" for n in (size, notes) if n)
                 + (": nothing to flip with the chosen target." if self.nothing_to_flip else ". Press Explain (Ctrl+Return).")
                 + (f" Model: {html.escape('; '.join(model_notes))}." if model_notes else "")  # one "Model:", its notes
+                + (f" {stopped}" if (stopped := w.images.take_stopped_note()) else "")  # (HTML already)
             )
         w.update_actions()
         w.classified.emit(result.top)
