@@ -22,8 +22,9 @@ import sys
 import time
 from pathlib import Path
 
-from . import __version__, cli_check
+from . import __version__, cli_check, cli_process
 from .cli_process import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_TERMINATED, _Terminated, _stop_on_signals, cwd_gone, json_out, json_stdout, quiet_broken_pipe  # noqa: F401
+from .cli_interrupt import late_sets, say_interrupted
 from .cli_progress import _Progress
 from .cli_values import (check_target_and_group, choice_hint, dash_hint, dash_values, floats, group_hint, ignored_options, late_positionals,
                          nonempty, out_folder, outcome_notes, positive_int, size, tiny_input_note, working_side)
@@ -343,7 +344,7 @@ def _ray_engine(args):
 
 def _explain(args) -> int:
     from .core.dataset.job import DONE, ERROR, JobSettings, explain_inputs, rate_text
-    from .core.dataset.summary import complete_record, has_summary, written_since
+    from .core.dataset.summary import complete_record, has_summary
     from .core.errors import DiskFullError, GradFlipError
     from .core.options import ExplainOptions
 
@@ -380,7 +381,10 @@ def _explain(args) -> int:
     kept = [0]  # inputs whose result set --resume kept, or that failed (a corrupt file: no time): not in the rate
     order = {str(inp.path): i for i, inp in reversed(list(enumerate(inputs)))}  # --json: input order (its first place)
 
+    reported: set[str] = set()  # the inputs on_outcome said (the interrupt lists the sets finished after it came)
+
     def on_outcome(o, done: int, total: int) -> None:
+        reported.add(str(o.input.path))
         for w in o.notes:
             print(f"gradflip: note: {o.input.display}: {w}", file=sys.stderr)
         if o.status == ERROR:
@@ -419,19 +423,14 @@ def _explain(args) -> int:
                        on_step=(lambda key, step: single(step)) if not many else None, engine=engine)
     except DiskFullError as exc:
         raise DiskFullError(f"{exc} (free some space, then run the same command with --resume)") from None
-    except KeyboardInterrupt:  # the sets written before it are on disk: --json lists them (it printed nothing)
-        # one photo's set being written when it came is finished first: its record is listed too (stdout was empty)
-        last = not many and inputs and not codes and written_since(args.out, inputs[0].name, began)
-        records.extend([(0, 0, complete_record(args.out, inputs[0].name))] if last and args.json else [])
+    except KeyboardInterrupt as exc:  # the sets written before it are on disk: --json lists them (it printed nothing)
+        # and the sets being written when it came, which are finished first: listed, counted, their records printed
+        late = late_sets(args.out, inputs, reported, began)
+        records.extend((order.get(str(i.path), len(order)), len(records), complete_record(args.out, i.name)) for i in late if args.json)
         emit_json()
-        if last:
-            print(f"\ngradflip: {inputs[0].display}: its result set was being written when the interrupt came and is "
-                  f"complete, in {args.out}", file=sys.stderr)
-        elif inputs:  # what is kept, and how to go on (it said only "interrupted", also for one photo; also with --quiet)
-            written = sum(c != EXIT_BAD_INPUT and c != EXIT_INTERNAL for c in codes)
-            rest = ("; the same command with --resume explains the rest" if written < once else  # else a summary's rewrite
-                    "; the same command with --resume writes the summary again" if settings.summary else "")
-            print(f"\ngradflip: {written} of {once} result sets are complete in {args.out}{rest}", file=sys.stderr)
+        written = sum(c != EXIT_BAD_INPUT and c != EXIT_INTERNAL for c in codes)
+        if inputs:  # what is kept, and how to go on (it said only "interrupted", also for one photo; also with --quiet)
+            say_interrupted(args.out, late, written, once, settings.summary, not many, isinstance(exc, _Terminated))
         raise
     if settings.summary and not args.quiet:
         print(f"gradflip: summary: {Path(args.out) / 'summary.csv'}, gallery: {Path(args.out) / 'index.html'}", file=sys.stderr)
@@ -476,7 +475,8 @@ def main(argv: list[str] | None = None) -> int:
         stop.done = True  # the work is written: a later Ctrl+C no longer interrupts it
         return code
     except KeyboardInterrupt as exc:
-        print(f"\ngradflip: interrupted{' (SIGTERM)' if isinstance(exc, _Terminated) else ''}", file=sys.stderr)
+        if not cli_process.take_interrupt_said():  # explain said it with what it kept, in one line
+            print(f"\ngradflip: interrupted{' (SIGTERM)' if isinstance(exc, _Terminated) else ''}", file=sys.stderr)
         return EXIT_TERMINATED if isinstance(exc, _Terminated) else EXIT_INTERRUPTED  # 128 + the signal, as a shell says
     except BrokenPipeError:
         raise  # the reader went away (`| head`): quiet_broken_pipe ends the program, not an internal error

@@ -106,6 +106,22 @@ def _plain_ctrl_c() -> None:
         pass
 
 
+_INTERRUPT_SAID: list = []  # set when a command's own Ctrl+C lines said "interrupted" (cli_interrupt.py)
+
+
+def interrupt_said() -> None:
+    """The command said what its interrupt kept, "interrupted" included: :func:`take_interrupt_said` tells the
+    command line's handler not to say it again (after a blank line)."""
+    _INTERRUPT_SAID.append(True)
+
+
+def take_interrupt_said() -> bool:
+    """Whether :func:`interrupt_said` was called since the last call (then forgotten: one command, one answer)."""
+    said = bool(_INTERRUPT_SAID)
+    _INTERRUPT_SAID.clear()
+    return said
+
+
 def quiet_broken_pipe(main_fn: Callable[..., int]) -> Callable[..., int]:
     """``main_fn`` for a console script: a reader that goes away (``gradflip --help | head -1``) ends the
     program quietly with :data:`EXIT_BROKEN_PIPE` instead of a traceback."""

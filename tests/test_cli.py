@@ -675,10 +675,9 @@ def test_interrupt_exits_130_and_leaves_no_half_written_set(tiny_cli, tmp_path, 
     # one image at a time (a batched run stops every image in flight; tests/test_cli_folders.py covers it)
     assert cli.main(["explain", str(a), str(b), "--out", str(out), "-q", "--no-key-pixels", "--style", "free",
                      "--batch-size", "1"]) == 130
-    # -q: no progress, but what is kept and how to go on (then "interrupted")
+    # -q: no progress, but what is kept and how to go on, in one line ("interrupted" after a blank line repeated it)
     assert capsys.readouterr().err.strip().splitlines() == [
-        f"gradflip: 1 of 2 result sets are complete in {out}; the same command with --resume explains the rest",
-        "", "gradflip: interrupted"]
+        f"gradflip: interrupted: 1 of 2 result sets are complete in {out}; the same command with --resume explains the rest"]
     assert sorted(p.name for p in out.iterdir()) == sorted(f"a{s}" for s in report_suffixes())
     assert calls == ["a", "b"]
 

@@ -313,7 +313,7 @@ def test_interrupted_folder_run_leaves_complete_sets_and_a_summary(tiny_cli, fol
     again = tmp_path / "again"
     assert cli.main(["explain", str(folder), "--out", str(again), "--no-key-pixels", "--batch-size", "1"]) == 130
     err = capsys.readouterr().err
-    assert f"gradflip: 2 of 5 result sets are complete in {again}; the same command with --resume explains the rest" in err
+    assert f"gradflip: interrupted: 2 of 5 result sets are complete in {again}; the same command with --resume explains the rest" in err
 
 
 def test_sigterm_stops_a_folder_run_like_ctrl_c(tiny_cli, folder, tmp_path, capsys, monkeypatch):
@@ -1102,7 +1102,7 @@ def test_interrupt_line_counts_a_linked_photo_once_like_the_progress_lines(tiny_
     assert cli.main(["explain", str(folder), "--out", str(out), "--no-key-pixels", "--batch-size", "1"]) == 130
     err = capsys.readouterr().err
     assert "[2/5 (" in err
-    assert f"gradflip: 2 of 5 result sets are complete in {out}" in err
+    assert f"gradflip: interrupted: 2 of 5 result sets are complete in {out}" in err
     # the user listed one folder: the link is named as the same file, not as "listed twice"
     assert f"link.png is a link to {folder / 'p0.png'}; explained once" in err
     assert "listed twice" not in err
@@ -1168,8 +1168,38 @@ def test_a_one_photo_run_interrupted_after_its_set_was_written_says_the_set_is_c
     assert json.loads(captured.out) == record
 
 
+def test_a_folder_run_interrupted_while_its_last_set_is_written_counts_and_lists_that_set(tiny_cli, folder, tmp_path,
+                                                                                          capsys, monkeypatch):
+    """A helper's CLI audit (session 43): Ctrl+C while a folder's last set was being written finished the set (on
+    disk, in summary.csv, kept by --resume) but said "4 of 5 result sets are complete", never printed its line, and
+    --json left its record out."""
+    from gradflip_desktop.core.dataset import complete_record, gallery
+
+    real, calls = gallery.write_thumbnail, []
+
+    def interrupted(*a, **k):  # the last photo's thumbnail: after its set's files, as a Ctrl+C at that moment
+        calls.append(1)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(gallery, "write_thumbnail", interrupted)
+    out = tmp_path / "out"
+    assert cli.main(["explain", str(folder), "--out", str(out), "--no-key-pixels", "--json", "--batch-size", "1"]) == 130
+    captured = capsys.readouterr()
+    names = sorted(p.name[: -len(".gradflip.json")] for p in out.glob("*.gradflip.json"))
+    assert len(names) == 5 and all(complete_record(out, n) is not None for n in names)
+    last = [line for line in captured.err.splitlines() if "was being written when the interrupt came" in line]
+    assert len(last) == 1 and last[0].startswith("gradflip: ") and last[0].endswith(" is complete"), last
+    # (the summary was not written yet: --resume writes it)
+    assert f"gradflip: interrupted: 5 of 5 result sets are complete in {out}; the same command with --resume writes" in captured.err
+    assert "--resume explains the rest" not in captured.err and captured.err.count("gradflip: interrupted") == 1
+    records = json.loads(captured.out)  # the last set's record too
+    assert sorted(r["files"]["gradflip"][: -len(".gradflip.json")] for r in records) == names
+
+
 def test_a_one_photo_run_interrupted_while_it_computes_says_nothing_is_kept(tiny_cli, folder, tmp_path, capsys, monkeypatch):
-    """It said only "interrupted"; several photos get "N of M result sets are complete … --resume explains the rest"."""
+    """It said only "interrupted"; then "0 of 1 result sets are complete … --resume explains the rest"."""
     from gradflip_desktop.core.explain import runner
 
     def interrupted(*a, **k):
@@ -1180,9 +1210,10 @@ def test_a_one_photo_run_interrupted_while_it_computes_says_nothing_is_kept(tiny
     assert cli.main(["explain", str(folder / "p0.png"), "--out", str(out), "--json"]) == 130
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert captured.err.strip().splitlines()[-3:] == [
-        f"gradflip: 0 of 1 result sets are complete in {out}; the same command with --resume explains the rest", "",
-        "gradflip: interrupted"]
+    # "0 of 1 result sets are complete in out; … --resume explains the rest", a blank line, "interrupted": a folder
+    # that was never made, and nothing for --resume to keep
+    assert captured.err.strip().splitlines()[-1:] == ["gradflip: interrupted before any result set was complete; nothing to keep"]
+    assert "--resume" not in captured.err and captured.err.count("interrupted") == 1
     assert not out.exists() or not any(out.iterdir())
 
 
@@ -1289,7 +1320,7 @@ def test_a_one_photo_run_interrupted_after_its_set_was_reported_says_nothing_is_
     out = tmp_path / "out"
     assert cli.main(["explain", str(folder / "p0.png"), "--out", str(out), "--no-key-pixels", "--summary"]) == 130
     err = capsys.readouterr().err
-    assert f"gradflip: 1 of 1 result sets are complete in {out}; the same command with --resume writes the summary again\n" in err
+    assert f"gradflip: interrupted: 1 of 1 result sets are complete in {out}; the same command with --resume writes the summary again\n" in err
     assert "explains the rest" not in err
     monkeypatch.setattr(job, "write_summary", real)
     assert cli.main(["explain", str(folder / "p0.png"), "--out", str(out), "--no-key-pixels", "--summary", "--resume"]) in (0, 1)
