@@ -222,6 +222,29 @@ def _guess_input_size(net, pre: Preprocessing, name: str, channels_given: bool, 
     return None
 
 
+ASSUMED_FIELDS = {"input_size": "input size", "resize": "resize", "mean": "mean", "std": "std"}
+
+
+def given_preprocessing(side_pre, preprocessing) -> set[str]:
+    """The preprocessing fields a sidecar's mapping and the caller's (a mapping, or a whole Preprocessing: all) give."""
+    given = set(side_pre) if isinstance(side_pre, Mapping) else set()
+    if isinstance(preprocessing, Preprocessing):
+        return given | set(ASSUMED_FIELDS)
+    return given | (set(preprocessing) if isinstance(preprocessing, Mapping) else set())
+
+
+def imagenet_assumption(weights: str, labels: bool, given: set[str]) -> list[str]:
+    """The note on a 1000-class state dict of a torchvision architecture read as ImageNet's: what is taken from the
+    architecture's ImageNet weights ``weights``, of the labels (``labels``: none were given) and the preprocessing
+    fields not ``given``; [] when everything was given."""
+    missing = [word for key, word in ASSUMED_FIELDS.items() if key not in given]
+    fields = ", ".join(missing[:-1]) + " and " + missing[-1] if len(missing) > 1 else "".join(missing)
+    parts = (["ImageNet-1k labels"] if labels else []) + (
+        [f"the preprocessing of {weights}"] if len(missing) == len(ASSUMED_FIELDS) else
+        [f"the {fields} of {weights}"] if missing else [])
+    return [f"1000 classes: assuming {(', and ' if len(missing) in (1, 2, 3) else ' and ').join(parts)}"] if parts else []
+
+
 def load_model_file(
     path: str | os.PathLike,
     device: str | torch.device = "cpu",
@@ -269,7 +292,7 @@ def load_model_file(
         notes.append(f"{p.name} is a timm model folder (its config.json names {timm_dir[1]}): loaded with timm")
         folder, (p, fmt, arch) = p, (timm_dir[0], "state_dict", arch or f"timm:{timm_dir[1]}")
 
-    tv_weights = used_arch = fixed_classes = None
+    tv_weights = used_arch = fixed_classes = assumed_weights = None
     base_pre = Preprocessing()
     pre_known = False
     own_labels = None  # labels the checkpoint or folder carries
@@ -288,8 +311,7 @@ def load_model_file(
         net, fixed_classes, tv_weights, used_arch, own_labels = load_torchvision_state_dict(p, chosen_arch, notes)
         if tv_weights is None and fixed_classes == 1000:
             try:  # the same architecture's ImageNet weights tell the labels and preprocessing
-                tv_weights = tv_models().get_model_weights(used_arch).DEFAULT
-                notes.append(f"1000 classes: assuming ImageNet-1k labels and the preprocessing of {weights_name(tv_weights)}")
+                tv_weights = assumed_weights = tv_models().get_model_weights(used_arch).DEFAULT  # said with the labels
             except Exception:  # noqa: BLE001
                 tv_weights = None
         if tv_weights is not None:
@@ -390,11 +412,15 @@ def load_model_file(
             lab = own_labels
         else:
             notes.append(f"the labels stored with {p.name} are {len(own_labels)}, not {num_classes}: not used")
+    labels_given = lab is not None
     if lab is None and tv_weights is not None:
         cats = list(tv_weights.meta.get("categories") or [])
         if len(cats) == num_classes:
             lab = cats
             imagenet = num_classes == 1000
+    if assumed_weights is not None:  # what was assumed, not what was given ("assuming ImageNet-1k labels" beside --labels)
+        notes += imagenet_assumption(weights_name(assumed_weights), not labels_given,
+                                     given_preprocessing(side.get("preprocessing"), preprocessing))
     if lab is None and num_classes == 1000 and (fmt != "state_dict" or is_timm_arch(used_arch)):
         notes.append("1000 outputs and no labels: assuming ImageNet-1k labels")
         lab, imagenet = imagenet_labels(), True
