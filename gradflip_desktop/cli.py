@@ -26,7 +26,7 @@ from . import __version__, cli_check, cli_process
 from .cli_process import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_TERMINATED, _Terminated, _stop_on_signals, cwd_gone, json_out, json_stdout, quiet_broken_pipe  # noqa: F401
 from .cli_interrupt import late_sets, say_interrupted
 from .cli_progress import _Progress
-from .cli_values import (check_target_and_group, choice_hint, dash_hint, dash_values, floats, group_hint, ignored_options, late_positionals,
+from .cli_values import (check_target_and_group, dash_values, floats, group_hint, ignored_options, late_positionals, option_hint,
                          nonempty, out_folder, outcome_notes, positive_int, size, tiny_input_note, working_side)
 
 EXIT_OK, EXIT_NOT_FLIPPED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
@@ -42,8 +42,8 @@ class _Parser(argparse.ArgumentParser):
         return namespace, late_positionals(self, namespace, extras)
 
     def error(self, message: str):  # one clear line, exit 2
-        message += dash_hint(message, getattr(self, "_given", []), self._option_string_actions) or choice_hint(message)
-        self.exit(EXIT_BAD_INPUT, f"gradflip: error: {message} (see {self.prog} --help)\n")
+        message, prog = option_hint(message, getattr(self, "_given", []), self)  # a subcommand's option: its help
+        self.exit(EXIT_BAD_INPUT, f"gradflip: error: {message} (see {prog} --help)\n")
 
 
 # --------------------------------------------------------------------------------------------------

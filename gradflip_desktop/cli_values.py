@@ -93,6 +93,31 @@ def choice_hint(message: str) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
+def option_hint(message: str, given: list[str], parser: argparse.ArgumentParser) -> tuple[str, str]:
+    """(``message`` with its hint, the program whose --help to see). A subcommand's unknown option is reported by the
+    top-level parser ("unrecognized arguments: --stlye (see gradflip --help)", whose help lists none of them): the
+    subcommand's help is named, with a close option of it ("did you mean --style?") or the subcommands that have the
+    option ("--fill is an option of gradflip check"). Else :func:`dash_hint`'s or :func:`choice_hint`'s."""
+    import difflib  # noqa: PLC0415
+
+    hint = dash_hint(message, given, parser._option_string_actions) or choice_hint(message)
+    m = re.match(r"unrecognized arguments: (.*)$", message)
+    subs = next((a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+    cmd = next((t for t in given if t in (subs or {})), None) if m else None
+    if cmd is None:
+        return message + hint, parser.prog
+    sub = subs[cmd]
+    unknown = [t.split("=")[0] for t in m.group(1).split() if t.startswith("--") and t != "--"]
+    if unknown and not hint:
+        own = [o for o in sub._option_string_actions if o.startswith("--")]
+        close = difflib.get_close_matches(unknown[0], own, n=1, cutoff=0.7)
+        owners = sorted({p.prog.split()[-1] for p in subs.values() if p is not sub and unknown[0] in p._option_string_actions})
+        names = ", ".join(owners[:-1]) + " and " + owners[-1] if len(owners) > 1 else "".join(owners)
+        hint = (f"; did you mean {close[0]}?" if close else
+                f"; {unknown[0]} is an option of {parser.prog} {names}" if owners else "")
+    return message + hint, sub.prog
+
+
 def dash_hint(message: str, args: list[str], options) -> str:
     """For argparse's "argument --out/-o: expected one argument" when the value given starts with '-' ("--out -x")
     and is none of the parser's ``options``: the way to write it, ``--out=-x``; for a missing IMAGE or an

@@ -1415,3 +1415,20 @@ def test_a_model_error_line_says_model_error_not_not_flipped():
            "original": {"label": "a", "probability": 0.5, "index": 0}, "final": {"label": "a", "probability": 0.5}}
     line = _outcome_text(SimpleNamespace(record=rec, status="model_error", written=[], input=None))
     assert line.startswith("model error: the model failed during the run: RuntimeError: boom"), line
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["explain", "a.png", "--stlye", "free"], "unrecognized arguments: --stlye; did you mean --style? (see gradflip explain --help)"),
+    (["explain", "a.png", "--fill", "mean"], "--fill is an option of gradflip check (see gradflip explain --help)"),
+    (["models", "--json"], "--json is an option of gradflip check, classify and explain (see gradflip models --help)"),
+    (["check", "out", "--style=free"], "--style is an option of gradflip explain (see gradflip check --help)"),
+    (["explain", "a.png", "--zzz"], "unrecognized arguments: --zzz (see gradflip explain --help)"),
+])
+def test_an_unknown_option_names_its_subcommands_help_and_a_close_or_owning_option(argv, expected, capsys):
+    """A helper's CLI audit (session 43): a subcommand's unknown option said "(see gradflip --help)", the window's
+    help, which lists none of the options, with no hint; now the subcommand's help, a close option of it, or the
+    subcommands that have the option."""
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    line = _one_error_line(capsys.readouterr().err)
+    assert info.value.code == 2 and line.endswith(expected), line
