@@ -25,6 +25,7 @@ from pathlib import Path
 from . import __version__, cli_check, cli_process
 from .cli_process import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_TERMINATED, _Terminated, _stop_on_signals, cwd_gone, json_out, json_stdout, quiet_broken_pipe  # noqa: F401
 from .cli_interrupt import late_sets, say_interrupted
+from .cli_messages import error_text, flag_remedy, model_error_text, status_words  # noqa: F401 - model_error_text: tests
 from .cli_progress import _Progress
 from .cli_values import (check_target_and_group, dash_values, floats, group_hint, ignored_options, late_positionals, option_hint,
                          nonempty, out_folder, outcome_notes, positive_int, size, tiny_input_note, working_side)
@@ -81,37 +82,6 @@ def model_options_from_args(args) -> dict:
     if pre:
         out["preprocessing"] = pre
     return out
-
-
-def model_error_text(exc: BaseException) -> str:
-    """``exc``'s message, plus the command-line remedy when it is a ``ModelSettingError``."""
-    text = str(exc)
-    setting = getattr(exc, "setting", None)
-    suggestions = list(getattr(exc, "suggestions", None) or [])
-    if setting == "architecture":
-        end = text.endswith(("?", "."))
-        if suggestions:
-            return f"{text} Use --arch {suggestions[0]}." if end else f"{text}: use --arch {suggestions[0]}"
-        return f"{text}{' Choose' if end else '; choose'} it with --arch NAME (a torchvision name, or timm:NAME){'.' * end}"
-    if setting == "preprocessing":
-        return f"{text} (--input-size, --channels)"
-    if setting == "device":
-        return f"{text}; use --device cpu"
-    if setting == "model":
-        return f"{text}; pass --model FILE"
-    return text
-
-
-def error_text(exc: BaseException) -> str:
-    """The one-line message for a typed core error, with this CLI's remedy (core messages name no flags)."""
-    from .core.errors import ResultExistsError  # noqa: PLC0415 - torch-free
-
-    if isinstance(exc, ResultExistsError):  # files found (not a --resume refusal): keeping them is a choice too
-        keep = "--resume to keep complete sets or " if exc.existing else ""
-        return f"{exc}; use {keep}--force to overwrite"
-    if isinstance(exc, FileExistsError):  # atomic_write_bytes without overwrite: the path is the message
-        return f"{exc} already exists; use --force to overwrite"
-    return model_error_text(exc)
 
 
 def format_model_list() -> str:
@@ -331,8 +301,8 @@ def _outcome_text(o) -> str:
             before = f"{any_of(str(group['name']))} ({'' if total is None else pct1(total) + '; '}{before})"
         return (f"{before} → {after} {now}"
                 f"{steps}, L2 {rec.get('l2_saved', rec['l2']):.3f}{key}; {where}")  # saved, as the figure
-    head = "model error" if rec.get("status") == "model_error" else f"not flipped ({rec.get('status')})"  # (an error tile)
-    return f"{head}: {rec.get('message')}; {where}"
+    head = "model error" if rec.get("status") == "model_error" else f"not flipped ({status_words(rec.get('status'))})"
+    return f"{head}: {flag_remedy(rec.get('message'))}; {where}"  # "(budget exhausted): … raise --max-steps or --epsilon"
 
 
 def _ray_engine(args):

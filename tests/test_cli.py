@@ -1308,7 +1308,7 @@ def test_a_value_that_starts_with_a_dash_and_a_digit_is_a_value(tmp_path, capsys
     assert args.images == ["-1.png", "--std", "-2"] and args.out == "out"  # after "--": names as they are
     img = _png(tmp_path / "a.png")
     assert cli.main(["explain", str(img), "--epsilon", "-1e-3", "-q", "--out", str(tmp_path / "o")]) == 2
-    assert _one_error_line(capsys.readouterr().err) == "gradflip: error: epsilon must be in [1e-07, 0.25], not -0.001"
+    assert _one_error_line(capsys.readouterr().err) == "gradflip: error: --epsilon must be in [1e-07, 0.25], not -0.001"
     for given, said in ((["--out", "-x"], "argument --out/-o: expected one argument; a value that starts with '-' "
                                           "is written --out=-x"),
                         (["--out", "-q"], "argument --out/-o: expected one argument (see"),  # an option: no hint
@@ -1432,3 +1432,32 @@ def test_an_unknown_option_names_its_subcommands_help_and_a_close_or_owning_opti
         cli.main(argv)
     line = _one_error_line(capsys.readouterr().err)
     assert info.value.code == 2 and line.endswith(expected), line
+
+
+@pytest.mark.parametrize("extra, expected", [
+    (["--style", "blur", "--blur-sigma", "-1"], "gradflip: error: --blur-sigma must be in (0, 500] px, not -1.0"),
+    (["--max-steps", "1e9"], "gradflip: error: --max-steps must be between 1 and 100000, not 1000000000"),
+    (["--epsilon", "2"], "gradflip: error: --epsilon must be in [1e-07, 0.25], not 2.0"),
+])
+def test_an_option_out_of_range_is_named_as_typed(tiny_cli, tmp_path, capsys, extra, expected):
+    """A helper's CLI audit (session 43): "blur_sigma must be in (0, 500] px", the API's field name, not the flag."""
+    assert cli.main(["explain", str(_png(tmp_path / "a.png")), "--out", str(tmp_path / "o"), *extra]) == 2
+    assert _one_error_line(capsys.readouterr().err) == expected
+
+
+def test_a_run_that_does_not_flip_words_its_status_and_remedy_in_flags(tiny_cli, tmp_path, capsys):
+    """"not flipped (budget_exhausted): …; raise the step budget or epsilon": a status code and the window's words."""
+    code = cli.main(["explain", str(_png(tmp_path / "a.png")), "--out", str(tmp_path / "o"), "--style", "free",
+                     "--mode", "fixed", "--epsilon", "1e-7", "--max-steps", "2", "--no-key-pixels"])
+    err = capsys.readouterr().err
+    assert code == 1 and "not flipped (budget exhausted): " in err and "raise --max-steps or --epsilon" in err, err
+    assert "budget_exhausted" not in err and "step budget or epsilon" not in err
+
+
+def test_model_file_options_given_for_the_built_in_model_are_named_as_typed(capsys):
+    from gradflip_desktop.core.models.registry import load_classifier
+
+    with pytest.raises(Exception) as info:  # (the registry refuses before any weights are read)
+        load_classifier(None, labels="x.txt", preprocessing={"mean": [0.5], "input_size": [28, 28]})
+    assert cli.error_text(info.value) == ("the model options (--input-size, --labels, --mean) apply to model files only, "
+                                          "not to the built-in model 'efficientnet-lite0'; pass --model FILE")

@@ -82,7 +82,7 @@ def test_a_set_that_cannot_be_checked_says_why(results, capsys, tmp_path):
     rec = json.loads(rec_path.read_text(encoding="utf-8"))
     rec_path.write_text(json.dumps({**rec, "flipped": False, "status": "budget_exhausted"}), encoding="utf-8")
     c = check_set(make_tiny(), rec_path, write=False)
-    assert c.check is None and c.skipped.startswith("the run did not flip (budget_exhausted)")
+    assert c.check is None and c.skipped.startswith("the run did not flip (budget exhausted)")
     # another model made it
     rec["model"]["name"] = "Other net"
     rec_path.write_text(json.dumps(rec), encoding="utf-8")

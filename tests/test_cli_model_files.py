@@ -113,7 +113,7 @@ def test_cli_adds_the_flag_to_model_setting_errors(resnet_files, tmp_path, capsy
     assert err.rstrip().endswith("check the input size and channel count (--input-size, --channels)")
     assert cli.main(["classify", str(photo), "--arch", "resnet18"]) == 2
     err = capsys.readouterr().err
-    assert err.strip() == ("gradflip: error: the model options (arch) apply to model files only, not to the built-in "
+    assert err.strip() == ("gradflip: error: the model options (--arch) apply to model files only, not to the built-in "
                            "model 'efficientnet-lite0'; pass --model FILE")
 
 

@@ -204,7 +204,7 @@ def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] =
         out.skipped = "the run was stopped after its flip, before its map was finished: no map to check"
         return out
     if not rec.get("flipped"):
-        out.skipped = f"the run did not flip ({rec.get('status')}): no map to check"
+        out.skipped = f"the run did not flip ({str(rec.get('status')).replace('_', ' ')}): no map to check"
         return out
     if rec.get("target"):
         out.skipped = "a targeted run: its map ranks what brings the target on top, not the explained class's evidence"

@@ -81,5 +81,5 @@ def checked_fields(pre) -> dict:
                          f"{'mean and std' if both else 'mean'} by 255 (mean {scaled[0]}, std {scaled[1]})")
     h, w = out["input_size"]
     if not (1 <= h <= MAX_SIDE and 1 <= w <= MAX_SIDE):
-        raise ModelError(f"input size {out['input_size']} out of range (1 to {MAX_SIDE} px per side)")
+        raise ModelError(f"input size {'×'.join(map(str, out['input_size']))} out of range (1 to {MAX_SIDE} px per side)")
     return out

@@ -14,7 +14,7 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
 import numpy as np
 import torch
@@ -90,9 +90,12 @@ def load_classifier(spec: str | None = None, device: str | torch.device = "cpu",
     """
     name = os.fspath(spec or DEFAULT_MODEL).strip()  # a pathlib.Path as a str
     if name.lower() in MODEL_REGISTRY:
-        if options:
+        if options:  # named one by one: "(preprocessing)" for --mean left the command line's user guessing
+            pre = options.get("preprocessing")
+            named = sorted([k for k in options if k != "preprocessing" or not isinstance(pre, Mapping)]
+                           + (list(pre) if isinstance(pre, Mapping) else []))
             raise ModelSettingError(
-                f"the model options ({', '.join(sorted(options))}) apply to model files only, not to the built-in "
+                f"the model options ({', '.join(named)}) apply to model files only, not to the built-in "
                 f"model {name!r}",
                 setting="model",
             )
