@@ -85,8 +85,15 @@ def main(argv: list[str] | None = None) -> int:
     if typo:  # "gradflip explian photo.jpg" said "give at most one image"; "gradflip clasify" opened the window
         print(f"gradflip: unknown command {paths[0]!r}: did you mean 'gradflip {typo}'? (gradflip --help)", file=sys.stderr)
         return 2
+    missing = paths[0] if paths and not os.path.lexists(paths[0]) else None
+    if missing is not None:  # "no display to open the window on", or a window with an error, for a typo in a name
+        word = os.sep not in missing and "." not in missing  # "gradflip info x" said "give at most one image"
+        print(f"gradflip: unknown command {missing!r} (the commands: {', '.join(CLI_COMMANDS)}; gradflip --help)" if word
+              else f"gradflip: no such file or folder: {missing}", file=sys.stderr)
+        return 2
     if len(paths) > 1:
-        print("gradflip: give at most one image", file=sys.stderr)
+        print("gradflip: give at most one image (the window opens one; gradflip explain A B … explains several)",
+              file=sys.stderr)
         return 2
     try:
         return run_gui(paths[0] if paths else None)

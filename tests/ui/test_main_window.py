@@ -704,7 +704,7 @@ def test_window_starts_without_importing_torch():
     assert out.stdout.strip().splitlines()[-1] == "False"
 
 
-def test_entry_point_delegates_to_the_cli(monkeypatch, capsys):
+def test_entry_point_delegates_to_the_cli(monkeypatch, capsys, tmp_path):
     import sys
     import types
 
@@ -721,13 +721,22 @@ def test_entry_point_delegates_to_the_cli(monkeypatch, capsys):
     assert app.main(["classify", "x.png"]) == 3
     assert app.main(["explain", "x.png", "--out", "o"]) == 3
     assert app.main(["--version"]) == 3
-    assert app.main(["photo.jpg"]) == 0
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(b"")
+    assert app.main([str(photo)]) == 0
     assert app.main([]) == 0
-    assert calls == [["classify", "x.png"], ["explain", "x.png", "--out", "o"], ["--version"], ("gui", "photo.jpg"), ("gui", None)]
+    assert calls == [["classify", "x.png"], ["explain", "x.png", "--out", "o"], ["--version"], ("gui", str(photo)), ("gui", None)]
     assert app.main(["--help"]) == 0
     out = capsys.readouterr().out
     assert "usage: gradflip [IMAGE]" in out and "--self-test" in out  # every flag the README names
     assert app.main(["--bogus"]) == 2
+    capsys.readouterr()
+    # a name that is not there: one line, before any window or display question (a helper's CLI audit, session 43)
+    assert app.main([str(tmp_path / "nonexist.png")]) == 2
+    assert capsys.readouterr().err == f"gradflip: no such file or folder: {tmp_path / 'nonexist.png'}\n"
+    assert app.main(["info", "x"]) == 2  # it said "give at most one image"
+    assert capsys.readouterr().err.startswith("gradflip: unknown command 'info' (the commands: classify, explain")
+    assert len(calls) == 5  # no window for either
 
 
 def test_signals_cannot_exhaust_the_refcount_of_true():
