@@ -388,6 +388,8 @@ def _explain(args) -> int:
             done = [r for _, _, r in sorted(records, key=lambda t: t[:2])]
             print(json.dumps(done[0] if len(args.images) == 1 and not folders else done, indent=2, ensure_ascii=False), file=json_out())
 
+    if engine is not None and not args.quiet:  # ray.init: ~18 s without a word on a 2-core machine
+        print(f"gradflip: starting Ray ({'a local instance' if args.ray == 'local' else args.ray}) …", file=sys.stderr)
     try:
         explain_inputs(clf, inputs, opts, settings, on_outcome=on_outcome,
                        on_step=(lambda key, step: single(step)) if not many else None, engine=engine)

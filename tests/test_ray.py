@@ -97,6 +97,10 @@ def test_an_unreachable_cluster_is_one_line_and_exit_2_not_an_internal_error(tmp
     assert "Traceback" not in err and "internal error" not in err
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "cannot connect to the Ray cluster at 10.255.255.1:6379" in lines[0], lines
+    # without --quiet it says that Ray starts first (a local instance took ~18 s without a word)
+    assert cli.main(["explain", str(img), "--out", str(tmp_path / "out"), "--ray", "10.255.255.1:6379"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[0] == "gradflip: starting Ray (10.255.255.1:6379) …" and "cannot connect" in lines[-1], lines
 
 
 def test_the_actor_pool_is_asked_for_in_the_installed_rays_words():
