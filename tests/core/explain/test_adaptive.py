@@ -171,3 +171,21 @@ def test_the_rule_at_its_edges_a_step_that_does_not_lower_the_score_is_rejected_
     assert adapt(0.02, 0.01, 0.01) == (0.02 * GROW, True)
     assert adapt(EPS_MAX, 0.01, 0.01) == (EPS_MAX, True)  # a good step at the longest ε keeps it there
     assert adapt(0.9 * EPS_MAX, 0.01, 0.01) == (EPS_MAX, True)  # 1.35 x EPS_MAX is cut back to it
+
+
+def test_a_stalled_free_search_ends_on_its_longest_accepted_step_not_the_rejected_one():
+    """(a mutation audit, session 43: the rescue's whole steps took the grown ε of a rejected step, 1.5× too long.)
+    Steep, then a wall: three accepted growing steps, a rejected fourth, and the run stalls at the longest accepted."""
+
+    class SteepThenWall(nn.Module):
+        def forward(self, x):
+            m = x.mean((1, 2, 3))
+            s = 1 + 10 * torch.relu(m - 0.45) + 50 * torch.relu(0.45 - m)
+            return torch.stack([s, torch.zeros_like(s)], 1)
+
+    img = np.full((8, 8, 3), 0.5, np.float32)
+    res = run(classifier(SteepThenWall()), img, ExplainOptions(style="free", mode="adaptive", epsilon=0.01, max_steps=500))
+    eps, acc = [s.epsilon for s in res.steps], [s.accepted for s in res.steps]
+    assert eps[:4] == pytest.approx([0.01, 0.015, 0.0225, 0.03375], rel=1e-9) and acc[:4] == [True, True, True, False]
+    assert res.status == Status.STALLED
+    assert res.steps[-1].epsilon == pytest.approx(0.0225, rel=1e-9)

@@ -391,3 +391,28 @@ def test_an_image_changed_in_place_after_its_pass_is_evaluated_again():
     kept.add_(0.0)  # an in-place change, even one that keeps the values, invalidates the kept pass
     obj.margin_and_grad(kept)
     assert len(seen.seen) == 4
+
+
+def test_the_ray_search_extrapolates_past_a_ray_that_ends_short():
+    """(a mutation audit, session 43.) A ray that ends half way to a linear boundary: the regula falsi extrapolates to
+    the crossing, about twice the ray, and the point returned flips."""
+    from gradflip_desktop.core.explain import minimise
+
+    clf, w, x0 = linear_case()
+    obj = Objective(clf, [0], None, x0)
+    u = -w / float((w * w).sum()) * 0.2 * 0.5  # margin 0.2 at x0, 0.1 at the ray's end
+    s = minimise.ray_boundary(obj, x0, u, 0.2, never_stop)
+    assert s is not None and 2.0 <= s <= 2.0 * (1 + minimise.RAY_TOLERANCE)
+    assert obj.flipped(obj.forward(x0 + s * u))
+
+
+def test_the_ray_search_never_answers_past_the_known_flip():
+    """(a mutation audit, session 43: without the clamp below the flipping end, a search that ended 0.2 % past the
+    boundary tested scales above 1 and returned 1: the change was not made smaller.)"""
+    from gradflip_desktop.core.explain import minimise
+
+    clf, w, x0 = linear_case()
+    obj = Objective(clf, [0], None, x0)
+    u = -w / float((w * w).sum()) * 0.2 * 1.002
+    s = minimise.ray_boundary(obj, x0, u, 0.2, never_stop)
+    assert s is not None and s < 1.0 and obj.flipped(obj.forward(x0 + s * u))

@@ -97,3 +97,23 @@ def test_did_not_survive_8_bit_within_the_extra_budget(extra):
     # the saved image is what the record reports: it does not flip, and the run says so
     assert saved_top(clf, res) == 0 and res.final.index == 0
     assert res.key_pixels is None and np.isfinite(res.delta).all()
+
+
+def test_the_tensor_rounding_is_the_saved_pngs():
+    """(a mutation audit, session 43: rounding in float32 instead of float64 put a few values per million on the
+    other level, so the 8-bit image tested for the flip was not the PNG saved.)"""
+    from gradflip_desktop.core.explain.quantise import quantize_tensor
+    from gradflip_desktop.core.images.pixels import quantize, to_uint8
+
+    x = torch.tensor([0.8058823347091675, 0.9862744808197021, 0.4882352948188782], dtype=torch.float32).view(1, 3, 1, 1)
+    assert to_uint8(x.numpy()).ravel().tolist() == [205, 251, 125]
+    assert torch.equal(quantize_tensor(x), torch.from_numpy(quantize(x.numpy())))
+
+
+def test_the_saved_change_is_never_scaled_past_the_change_found():
+    """(a mutation audit, session 43: without the cap at 1 the saved change grew to 32 levels where the search
+    found 30.)"""
+    res = run(classifier(102.7), IMAGE, ExplainOptions(style="free", mode="fixed", epsilon=30 / 255, max_steps=20,
+                                                       key_pixels=False, refine=False, lattice=False))
+    assert res.status == Status.FLIPPED
+    assert res.alpha == 1.0 and res.adjusted_uint8.mean() == 98

@@ -711,3 +711,32 @@ def test_the_steps_past_the_deletion_flip_are_whole_steps():
     assert all(s.accepted and s.epsilon == pytest.approx(ExplainOptions().epsilon) for s in sharpen)
     flip = next(s for s in res.steps if s.phase == "search" and s.flipped)
     assert len({round(s.l2, 6) for s in (flip, *sharpen)}) == PAST_FLIP + 1  # each one moved the mask
+
+
+def test_the_pruning_drops_the_least_important_blob_first():
+    """(a mutation audit, session 43: the blobs tried in reverse order survived every test.) Two blobs, each flipping
+    alone: the one the map ranks lower goes, so the outline stays on the map's peak."""
+    from gradflip_desktop.core.explain import key_region as kr
+
+    class Flips:
+        def flipped(self, z):  # flips while either blob is changed
+            return bool(z.any())
+
+    def forward(image):
+        yield None
+        return image
+
+    a = np.zeros((20, 20), bool)
+    a[2:6, 2:6] = True
+    b = np.zeros((20, 20), bool)
+    b[12:16, 12:16] = True
+    importance = np.where(a, 1.0, np.where(b, 0.5, 0.0))
+    labels, count = component_labels(a | b)
+    assert count == 2
+    gen = kr._prune(forward, Flips(), lambda m: m, importance, a | b, labels, count, None, lambda: False)
+    try:
+        while True:
+            next(gen)
+    except StopIteration as done:
+        out, _, dropped = done.value
+    assert dropped == 1 and np.array_equal(out, a)
