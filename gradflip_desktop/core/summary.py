@@ -99,8 +99,15 @@ def hardly_apart(spread) -> str:
         return ""
     if not float(spread[1]) - float(spread[0]) < FLAT_SPREAD:
         return f"no class is above {pct(float(spread[1]))}: {HARDLY}" if float(spread[1]) < FLAT_TOP else ""
-    a, b = apart(float(spread[0]), float(spread[1]))
+    digits = flat_digits(spread)
+    a, b = _pct_digits(float(spread[0]), digits), _pct_digits(float(spread[1]), digits)
     return f"every class is {f'at about {b}' if a == b else f'between {a} and {b}'}: {HARDLY}"
+
+
+def flat_digits(spread) -> int:
+    """Decimals for a flat model's [lowest, highest]: :func:`apart`'s, two where the highest is under 1 % (a random
+    1,000-class model's "between 0.0 % and 0.2 %" read as if some class had none)."""
+    return max(_digits_apart(float(spread[0]), float(spread[1])), 2 if float(spread[1]) < 0.01 else 1)
 
 
 def _before(result, before: float, beside: float | None = None) -> str:
@@ -123,7 +130,7 @@ def _before(result, before: float, beside: float | None = None) -> str:
     flat = hardly_apart(spread)  # single classes (a group's sum is not one)
     if flat:  # a random-weights model: its "flip" says nothing about the photo
         if spread[1] - spread[0] < FLAT_SPREAD and not near:  # "0.11 %; … between 0.07 % and 0.11 %", not "0.1 %; …"
-            head = _pct_digits(before, _digits_apart(*spread))
+            head = _pct_digits(before, flat_digits(spread))
         return f"{head}; {flat}"
     if before - runner >= START_TIE:
         return head

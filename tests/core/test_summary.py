@@ -647,6 +647,9 @@ def test_the_flat_models_words_come_from_the_lowest_and_highest_class():
     # a random 1,000-class model: its top class at ~1 %, ten times the rest, is still no answer
     assert hardly_apart([0.0004, 0.0112]) == "no class is above 1.1 %: the model hardly tells them apart on this photo"
     assert hardly_apart([0.0, 0.089]) == ""  # a trained model on a hard photo (hubble_deep_field: 8.9 %) has an answer
+    # under 1 %: two decimals ("between 0.0 % and 0.2 %" beside a top class of 0.24 %: some class seemed to have none)
+    assert hardly_apart([0.0003, 0.0024]) == (
+        "every class is between 0.03 % and 0.24 %: the model hardly tells them apart on this photo")
 
 
 def test_a_change_under_a_hundredth_of_a_level_is_not_written_as_none():
