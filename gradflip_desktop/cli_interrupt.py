@@ -26,8 +26,9 @@ def late_sets(out, inputs, reported: set[str], began: float) -> list:
 
 
 def say_interrupted(out, late: list, written: int, once: int, summary: bool, single: bool, sigterm: bool = False) -> None:
-    """The interrupt's lines: each late set, then one line of what is complete and how to go on (or, for one photo
-    whose set is complete, its line alone); marks the interrupt as said (:func:`.cli_process.interrupt_said`)."""
+    """The interrupt's lines: each late set, then one line of what is complete and how to go on, which says
+    "interrupted" (marked as said: :func:`.cli_process.interrupt_said`); for one photo whose set is complete, its line
+    alone, and the command line's "interrupted" follows."""
     say = lambda text: print(text, file=sys.stderr)  # noqa: E731
     stopped = "interrupted (SIGTERM)" if sigterm else "interrupted"
     print(file=sys.stderr)  # after the terminal's "^C" (and a progress line ended by "\r")

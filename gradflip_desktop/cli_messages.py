@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 # the option fields whose validation messages start with their name, and the flags that set them
-FLAGS = {"blur_sigma": "--blur-sigma", "max_steps": "--max-steps", "extra_steps": "--extra-steps", "epsilon": "--epsilon",
+FLAGS = {"blur_sigma": "--blur-sigma", "max_steps": "--max-steps", "epsilon": "--epsilon",
          "smoothing": "--smoothing", "coarse factor": "--coarse", "step mode": "--mode", "style": "--style"}
 
 
