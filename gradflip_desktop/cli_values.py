@@ -184,7 +184,9 @@ def check_target_and_group(clf, target, group) -> None:
 
     from .core.errors import ModelError
 
-    if target is not None and not str(target).strip().isdigit():
+    if target is not None and str(target).strip().lstrip("#").strip().isdigit():  # an index: in range, unambiguous
+        clf.find_class(target)  # ("--target 1000" into a folder of earlier sets said "8 result files … exist")
+    elif target is not None:
         named = next((g for g in clf.groups if g.lower() == str(target).strip().lower()), None)
         also = f" (for the class group, any {named}: --group {named})" if named else ""
         try:

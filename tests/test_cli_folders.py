@@ -1124,6 +1124,17 @@ def test_a_plain_file_rerun_into_a_folder_with_a_summary_rebuilds_it(tiny_cli, t
     assert rows["b"]["style"] == "region"
 
 
+def test_a_target_index_out_of_range_is_refused_before_the_folders_earlier_sets(tiny_cli, folder, tmp_path, capsys):
+    """A helper's CLI audit (session 43): `--target 1000` into a folder holding earlier sets said "… result files …
+    already exist"; after --force, "class index 1000 out of range" once per photo. Now the index first, once."""
+    out = tmp_path / "out"
+    assert cli.main(["explain", str(folder / "p0.png"), "--out", str(out), "-q", "--no-key-pixels"]) in (0, 1)
+    capsys.readouterr()
+    assert cli.main(["explain", str(folder / "p0.png"), "--out", str(out), "--target", "1000"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("gradflip: error: class index 1000 out of range (0–"), err
+
+
 def test_an_unknown_group_is_refused_once_before_any_photo(tiny_cli, folder, tmp_path, capsys):
     """Before: `explain photos/ --group abc` printed the same error once per photo, decoded every photo and
     wrote a summary.csv of errors; a --target typo was already refused once, before any photo."""
