@@ -335,7 +335,8 @@ def _explain(args) -> int:
     from .core.dataset.inputs import names_folder
 
     folders = any(names_folder(p) for p in args.images)
-    once = len(inputs) - len(_repeated(inputs, "explained"))  # distinct files: the interrupt line counts them
+    again = _repeated(inputs, "explained")  # the positions of files given before: explained (and counted) once
+    once = len(inputs) - len(again)  # distinct files: the interrupt line counts them
     engine = _ray_engine(args) if args.ray else None
     # --ray: the actors' model loaded here first, so its notes are said and a bad file is one line before Ray starts
     clf = _load_model(args) if engine is None else _said(engine.load_here())
@@ -354,7 +355,6 @@ def _explain(args) -> int:
     reported: set[str] = set()  # the inputs on_outcome said (the interrupt lists the sets finished after it came)
 
     def on_outcome(o, done: int, total: int) -> None:
-        reported.add(str(o.input.path))
         for w in o.notes:
             print(f"gradflip: note: {o.input.display}: {w}", file=sys.stderr)
         if o.status == ERROR:
@@ -368,6 +368,7 @@ def _explain(args) -> int:
             kept[0] += 1  # "3/9 · 648.67 images/s" after two unreadable files and a kept set counted them as explained
             return
         codes.append(EXIT_OK if o.flipped else EXIT_NOT_FLIPPED)
+        reported.add(str(o.input.path))  # after its code: a Ctrl+C in between counts it as late, not lost
         if args.json and o.record is not None:
             records.append((order.get(str(o.input.path), len(order)), len(records), o.record))
         if not args.quiet:
@@ -397,7 +398,7 @@ def _explain(args) -> int:
         raise DiskFullError(f"{exc} (free some space, then run the same command with --resume)") from None
     except KeyboardInterrupt as exc:  # the sets written before it are on disk: --json lists them (it printed nothing)
         # and the sets being written when it came, which are finished first: listed, counted, their records printed
-        late = late_sets(args.out, inputs, reported, began)
+        late = late_sets(args.out, [i for n, i in enumerate(inputs) if n not in again], reported, began)
         records.extend((order.get(str(i.path), len(order)), len(records), complete_record(args.out, i.name)) for i in late if args.json)
         emit_json()
         written = sum(c != EXIT_BAD_INPUT and c != EXIT_INTERNAL for c in codes)

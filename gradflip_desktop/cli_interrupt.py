@@ -15,9 +15,9 @@ def late_sets(out, inputs, reported: set[str], began: float) -> list:
     was on disk, in summary.csv and kept by --resume, while the line said "2 of 3 result sets are complete")."""
     from .core.dataset.summary import written_since  # noqa: PLC0415 - core.dataset imports numpy
 
-    seen, late = set(), []
-    for inp in inputs:
-        if str(inp.path) in reported or inp.name in seen:  # a link to a file given before shares its set
+    seen, late = {inp.name for inp in inputs if str(inp.path) in reported}, []  # (the caller leaves out files given
+    for inp in inputs:  # twice under two spellings; a set's name is counted once in any case)
+        if str(inp.path) in reported or inp.name in seen:
             continue
         seen.add(inp.name)
         if written_since(out, inp.name, began):

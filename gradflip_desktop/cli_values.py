@@ -185,7 +185,9 @@ def check_target_and_group(clf, target, group) -> None:
     from .core.errors import ModelError
 
     if target is not None and str(target).strip().lstrip("#").strip().isdigit():  # an index: in range, unambiguous
-        clf.find_class(target)  # ("--target 1000" into a folder of earlier sets said "8 result files … exist")
+        index = clf.find_class(target)  # ("--target 1000" into a folder of earlier sets said "8 result files … exist")
+        if str(target).strip().startswith("#"):  # "#5": the index whatever the labels are; the class it is, said
+            print(f"gradflip: note: --target {target!r} means {clf.labels[index]!r}", file=sys.stderr)
     elif target is not None:
         named = next((g for g in clf.groups if g.lower() == str(target).strip().lower()), None)
         also = f" (for the class group, any {named}: --group {named})" if named else ""

@@ -1209,6 +1209,23 @@ def test_a_folder_run_interrupted_while_its_last_set_is_written_counts_and_lists
     assert sorted(r["files"]["gradflip"][: -len(".gradflip.json")] for r in records) == names
 
 
+def test_an_interrupt_counts_a_file_given_under_two_spellings_once(tiny_cli, folder, tmp_path, capsys, monkeypatch):
+    """(a review of session 43's interrupt report) `explain in/p0.png in/../in/p0.png in/p1.png …` explains p0 once;
+    interrupted at p1, the second spelling's set (p0's) was counted as "being written when the interrupt came": "2
+    of 3 result sets are complete" with one on disk, and --json listed p0 twice."""
+    from gradflip_desktop.core.explain import runner
+
+    _interrupt_run_at(monkeypatch, runner, 2)  # p1's run
+    out = tmp_path / "out"
+    p0, other = folder / "p0.png", folder / ".." / folder.name / "p0.png"
+    assert cli.main(["explain", str(p0), str(other), str(folder / "p1.png"), str(folder / "p2.png"), "--out", str(out),
+                     "--no-key-pixels", "--batch-size", "1", "--json"]) == 130
+    captured = capsys.readouterr()
+    assert "was being written when the interrupt came" not in captured.err, captured.err
+    assert f"gradflip: interrupted: 1 of 3 result sets are complete in {out}" in captured.err, captured.err
+    assert [r["files"]["gradflip"] for r in json.loads(captured.out)] == ["p0.gradflip.json"]
+
+
 def test_a_one_photo_run_interrupted_while_it_computes_says_nothing_is_kept(tiny_cli, folder, tmp_path, capsys, monkeypatch):
     """It said only "interrupted"; then "0 of 1 result sets are complete … --resume explains the rest"."""
     from gradflip_desktop.core.explain import runner
@@ -1336,3 +1353,14 @@ def test_a_one_photo_run_interrupted_after_its_set_was_reported_says_nothing_is_
     monkeypatch.setattr(job, "write_summary", real)
     assert cli.main(["explain", str(folder / "p0.png"), "--out", str(out), "--no-key-pixels", "--summary", "--resume"]) in (0, 1)
     assert (out / "summary.csv").is_file()  # as it says
+
+
+def test_a_target_written_as_an_index_names_its_class(tiny_cli, folder, tmp_path, capsys):
+    """`--target "#2"` (the index, whatever the labels are) says which class it is, as a label's prefix does."""
+    code = cli.main(["explain", str(folder / "p0.png"), "--out", str(tmp_path / "o"), "--target", "#2", "-q",
+                     "--no-key-pixels", "--json"])
+    captured = capsys.readouterr()
+    target = json.loads(captured.out)["target"]
+    assert code in (0, 1) and target["index"] == 2
+    notes = [ln for ln in captured.err.splitlines() if ln.startswith("gradflip: note: --target ")]
+    assert notes == [f"gradflip: note: --target '#2' means {target['label']!r}"], captured.err

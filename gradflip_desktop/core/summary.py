@@ -106,8 +106,11 @@ def hardly_apart(spread) -> str:
 
 def flat_digits(spread) -> int:
     """Decimals for a flat model's [lowest, highest]: :func:`apart`'s, two where the highest is under 1 % (a random
-    1,000-class model's "between 0.0 % and 0.2 %" read as if some class had none)."""
-    return max(_digits_apart(float(spread[0]), float(spread[1])), 2 if float(spread[1]) < 0.01 else 1)
+    1,000-class model's "between 0.0 % and 0.2 %" read as if some class had none), three where the lowest still reads
+    0 with two (0.003 %)."""
+    low, high = float(spread[0]), float(spread[1])
+    digits = max(_digits_apart(low, high), 2 if high < 0.01 else 1)
+    return 3 if digits == 2 and 0 < low < 0.00005 else digits
 
 
 def _before(result, before: float, beside: float | None = None) -> str:

@@ -650,6 +650,8 @@ def test_the_flat_models_words_come_from_the_lowest_and_highest_class():
     # under 1 %: two decimals ("between 0.0 % and 0.2 %" beside a top class of 0.24 %: some class seemed to have none)
     assert hardly_apart([0.0003, 0.0024]) == (
         "every class is between 0.03 % and 0.24 %: the model hardly tells them apart on this photo")
+    assert hardly_apart([3e-05, 0.005]) == (  # the lowest in three decimals where two read 0.00 %
+        "every class is between 0.003 % and 0.500 %: the model hardly tells them apart on this photo")
 
 
 def test_a_change_under_a_hundredth_of_a_level_is_not_written_as_none():

@@ -247,16 +247,17 @@ class ModelsController(QObject):
             return
         if w.runs.running or self.classification is None or not self.classification.top:
             return
-        from gradflip_desktop.core.summary import START_TIE, apart, class_range, hardly_apart
+        from gradflip_desktop.core.summary import START_TIE, _pct_digits, apart, class_range, flat_digits, hardly_apart
 
         top, *rest = self.classification.top
         pct = f"{100 * top.probability:.1f} %"
         grouped = w.controls.target_mode.currentData() == "group"  # a group run's answer weighs the group's sum
         # a random-weights model: as the answer will say it ("a near tie with sunflower" before, "every class is
         # between 19.7 % and 20.3 %" after, for the same photo and model)
-        flat = hardly_apart(class_range(getattr(self.classification, "probabilities", None)))
-        if flat and not grouped:
-            pct = f"{pct}; {html.escape(flat)}"
+        spread = class_range(getattr(self.classification, "probabilities", None))
+        flat = hardly_apart(spread)
+        if flat and not grouped:  # in the range's decimals, as the answer will say it ("0.24 %", not "0.2 %")
+            pct = f"{_pct_digits(top.probability, flat_digits(spread))}; {html.escape(flat)}"
         elif rest and not grouped and top.probability - rest[0].probability < START_TIE:  # as the answer will say
             a, b = apart(top.probability, rest[0].probability)
             pct = f"{a}, a near tie with <b>{html.escape(rest[0].label)}</b> at {b}"

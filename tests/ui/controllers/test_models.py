@@ -176,6 +176,17 @@ def test_a_random_weights_model_is_described_before_explain_as_its_answer_will(q
     assert "The model sees <b>rose</b> (20.3 %; every class is between 19.8 % and 20.3 %: the model hardly tells " \
            "them apart on this photo)." in text, text
     assert "near tie" not in text
+    # a random 1,000-class model: the top class in the range's two decimals, as the answer says it (it read "0.2 %"
+    # beside "between 0.03 % and 0.24 %")
+    import numpy as np
+
+    top = [Prediction(7, "cock", 0.0024), Prediction(1, "goldfish", 0.0023)]
+    probs = np.full(1000, 0.001, np.float32)
+    probs[7], probs[1], probs[0] = 0.0024, 0.0023, 0.0003
+    m.classification = Classification(top, probs)
+    m.show_hint()
+    text = window.views.summary.text()
+    assert "<b>cock</b> (0.24 %; every class is between 0.03 % and 0.24 %: the model hardly tells" in text, text
 
 
 def test_a_near_tie_inside_the_chosen_group_is_not_said_before_a_group_run(qtbot, window):
