@@ -477,8 +477,10 @@ class Classifier:
                 except ValueError:
                     known = ", ".join(sorted(self.groups)) or "none"
                     example = "281-285" if self.num_classes > 285 else f"0-{min(2, self.num_classes - 1)}"
-                    raise ModelError(
-                        f"unknown class group {key!r}; known groups: {known}; or give index ranges like {example}"
+                    close = difflib.get_close_matches(key.lower(), sorted(k.lower() for k in self.groups), n=1, cutoff=0.6)
+                    meant = next((f"did you mean {k!r}? " for k in sorted(self.groups) if close and k.lower() == close[0]), "")
+                    raise ModelError(  # "--group kat": as "--target espreso" gets its "did you mean"
+                        f"unknown class group {key!r}; {meant}known groups: {known}; or give index ranges like {example}"
                     ) from None
                 name = f"classes {format_ranges(idx)}"
         if not idx:

@@ -205,6 +205,8 @@ def test_find_group_by_name_ranges_or_indices():
     assert clf.find_group([4, 2, 2]) == ("classes 2,4", [2, 4])
     with pytest.raises(ModelError, match=r"unknown class group 'birds'; known groups: Low; or give index ranges like 0-2$"):
         clf.find_group("birds")  # an example range that fits this model's 6 classes
+    with pytest.raises(ModelError, match=r"unknown class group 'Lwo'; did you mean 'Low'\? known groups: Low; "):
+        clf.find_group("Lwo")  # a typo, as "--target espreso" gets one
     assert clf.find_group("any low") == ("Low", [0, 1])  # as the figure and the window name a group
     with pytest.raises(ModelError, match=r"class group '3-2': the range 3-2 runs backwards \(write 2-3\)"):
         clf.find_group("3-2")
