@@ -570,6 +570,12 @@ def test_a_full_disk_stops_the_run_at_the_first_set_it_cannot_write(tiny_cli, fo
     assert len(calls) <= 3 + 2  # the images already in flight, not the whole folder
     assert len(list(out.glob("*.gradflip.json"))) == 2
     assert not [p for p in out.rglob("*") if ".part" in p.name]
+    # the summary tells the set the full disk stopped from the inputs never reached (a CLI audit, session 43: it read
+    # "not run: the run stopped before this input" for a photo that had been explained)
+    rows = [r for r in read_summary(out / "summary.csv") if r["status"] == "not run"]
+    why = [r["message"] for r in rows]
+    assert why.count("explained, but the disk was full when its result set was written") == 1, why
+    assert why.count("the run stopped before this input") == len(rows) - 1
 
 
 def test_a_full_disk_counts_an_unreadable_input_apart_from_the_sets_it_cost(tiny_cli, folder, tmp_path, capsys,

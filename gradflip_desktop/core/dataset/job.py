@@ -259,7 +259,7 @@ def _explained(out, classifier, inputs, options, settings, on_outcome, on_step, 
         if settings.summary and (outcomes or inputs):
             try:
                 with interrupts_held():  # a second Ctrl+C acts once the summary is whole
-                    write_run_summary(out, inputs, outcomes)
+                    write_run_summary(out, inputs, outcomes, getattr(exc, "input", None))
             except Exception:  # noqa: BLE001, S110 - what stopped the run is reported, not the summary too
                 pass
         if isinstance(exc, DiskFullError) and total > 1:  # every further set would fail the same way: stop
@@ -373,7 +373,8 @@ def _write(result, inp: Input, out: Path, overwrite: bool, info: dict | None, th
         info = {**info, "file": file_fingerprint(inp.path)}  # the photo changed since (else taken at loading)
     try:
         written = write_result_set(result, out, inp.name, force=overwrite, image_info=info)
-    except DiskFullError:  # not this input's fault: the run stops (see run)
+    except DiskFullError as exc:  # not this input's fault: the run stops (see run); its summary row says why
+        exc.input = inp
         raise
     except Exception as exc:  # noqa: BLE001 - ExportError / ResultExistsError: this input failed
         return Outcome(inp, ERROR, error=exc, notes=notes)
@@ -393,8 +394,9 @@ def _write(result, inp: Input, out: Path, overwrite: bool, info: dict | None, th
     return Outcome(inp, str(result.status), result.message, record=rec, written=written, notes=notes)
 
 
-def write_run_summary(out: Path, inputs: list[Input], outcomes: dict[Input, Outcome]) -> None:
-    """``summary.csv`` and ``index.html`` for ``inputs``: records from disk, errors from this run."""
+def write_run_summary(out: Path, inputs: list[Input], outcomes: dict[Input, Outcome], unwritten: Input | None = None) -> None:
+    """``summary.csv`` and ``index.html`` for ``inputs``: records from disk, errors from this run. ``unwritten``: the
+    input explained whose set the full disk stopped (it read "not run: the run stopped before this input")."""
     from .gallery import write_gallery  # noqa: PLC0415
 
     if not out.is_dir():
@@ -416,7 +418,9 @@ def write_run_summary(out: Path, inputs: list[Input], outcomes: dict[Input, Outc
             # as that earlier set below, not credited to this input (the app passes no outcome for what it explained:
             # a photo edited since it was explained keeps its row)
         if rec is None:
-            rows.append(summary_row(inp.path, name, status=NOT_RUN, message="the run stopped before this input"))
+            why = ("explained, but the disk was full when its result set was written" if inp == unwritten
+                   else "the run stopped before this input")
+            rows.append(summary_row(inp.path, name, status=NOT_RUN, message=why))
         else:
             records[name] = rec
             rows.append(summary_row(inp.path, name, rec))
