@@ -901,3 +901,16 @@ def test_check_sweeps_the_staged_files_a_killed_check_left(tmp_path):
     t = time.time() - 120
     os.utime(stale, (t, t))
     assert write_csv(tmp_path, []) is None and not stale.exists()
+
+
+def test_a_one_class_runs_check_names_the_class_not_a_group(results, capsys):
+    out, _ = results
+    assert cli.main(["check", str(out), "--points", "3"]) == 0
+    capsys.readouterr()
+    for name in ("p0", "p1"):
+        rec = json.loads((out / f"{name}.gradflip.json").read_text(encoding="utf-8"))
+        assert len(rec["explained"]["indices"]) == 1
+        doc = json.loads((out / f"{name}{CHECK_SUFFIX}").read_text(encoding="utf-8"))
+        assert doc["explained"] == rec["explained"]["name"] and not doc["explained"].startswith("any ")
+    rows = list(csv.DictReader((out / CSV_NAME).open(encoding="utf-8")))
+    assert rows and all(not r["explained"].startswith("any ") for r in rows)

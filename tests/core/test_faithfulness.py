@@ -214,3 +214,39 @@ def test_a_map_of_nan_and_classes_that_are_not_the_models_are_refused_in_words(t
         with pytest.raises(ModelError, match=words):
             check_maps(tiny, tiny_image, {"m": np.ones((h, w))}, bad, points=3)
     assert check_maps(tiny, tiny_image, {"m": np.ones((h, w), bool)}, np.int64(1), points=3).explained == tiny.labels[1]
+
+
+def test_flat_is_a_spread_within_5_percent_of_the_largest_probability():
+    """20.0 % to 21.04 %: a spread of 1.04 points, under 5 % of 21.04 (1.052) though over 5 % of 20.0 (1.0)."""
+    f = (0.0, 0.5, 1.0)
+    a = Curve("GradFlip", f, (0.2104, 0.2000, 0.2000), (0.2000, 0.2104, 0.2104))
+    b = Curve("Gradient saliency", f, (0.2104, 0.2104, 0.2000), (0.2000, 0.2000, 0.2104))
+    check = FaithfulnessCheck("blur", "apple", (a, b))
+    assert check.flat()
+    assert check.verdict().startswith("apple barely moves under this fill-in (20.0–21.0 %)")
+    wider = Curve("Gradient saliency", f, (0.2106, 0.2104, 0.2000), (0.2000, 0.2000, 0.2104))  # 1.06 > 1.053
+    assert not FaithfulnessCheck("blur", "apple", (a, wider)).flat()
+
+
+def test_three_maps_tied_two_by_two_are_named_not_called_a_tie_of_all():
+    """GradFlip and Grad-CAM tie on deletion, GradFlip and saliency on insertion: two of three each, so not "the maps
+    tie on both curves"."""
+    f = (0.0, 1.0)
+    a = Curve("GradFlip", f, (0.1, 0.1), (0.9, 0.9))
+    b = Curve("Grad-CAM", f, (0.1, 0.1), (0.5, 0.5))
+    c = Curve("Gradient saliency", f, (0.5, 0.5), (0.9, 0.9))
+    assert FaithfulnessCheck("blur", "apple", (a, b, c)).verdict() == (
+        "GradFlip and Grad-CAM tie on deletion, GradFlip and Gradient saliency tie on insertion")
+
+
+def test_the_blur_fill_in_takes_its_sigma_from_the_long_side():
+    """σ = 10/224 of the long side (the benchmark's 10 px at 224 px), also for a wide photo."""
+    import numpy as np
+
+    from gradflip_desktop.core.faithfulness import BLUR_SHARE, fill_in
+    from gradflip_desktop.core.viz.filters import blur_array
+
+    x = np.random.default_rng(3).random((20, 90, 3)).astype(np.float32)
+    want = np.clip(blur_array(x, BLUR_SHARE * 90), 0.0, 1.0)
+    np.testing.assert_allclose(fill_in(x, "blur"), want, atol=1e-6)
+    assert not np.allclose(fill_in(x, "blur"), np.clip(blur_array(x, BLUR_SHARE * 20), 0.0, 1.0), atol=1e-3)

@@ -20,6 +20,7 @@ from gradflip_desktop.core import images
 from gradflip_desktop.core.images import atomic_write_bytes, load_image, save_png
 from gradflip_desktop.core.errors import DiskFullError, ExportError, ResultExistsError
 from gradflip_desktop.core.report import SUFFIXES, safe_name, write_result_set
+from gradflip_desktop.core.images import writing
 
 
 def _blocky_png(path):
@@ -465,3 +466,32 @@ def test_an_out_folder_that_is_a_dangling_link_or_lies_under_a_file_is_named_for
     assert str(err.value) == f"cannot create the folder {tmp_path / 'afile' / 'sub' / 'deeper'}: {tmp_path / 'afile'} is a file, not a folder"
 
 
+def test_a_failed_replacement_keeps_every_file_of_the_old_set_but_its_record(tmp_path, monkeypatch, result):
+    """roll_back removes the staged files and the files that are new, never a file that was there before: the
+    files already renamed over the old set's (the new run's adjusted.png, difference.png) stay, as the rest does."""
+    out = tmp_path / "out"
+    write_result_set(result, out, "cat")
+    real, calls = os.replace, []
+
+    def third_fails(src, dst):
+        calls.append(dst)
+        if len(calls) == 3:
+            raise PermissionError(errno.EPERM, "Operation not permitted")
+        return real(src, dst)
+
+    monkeypatch.setattr(images.writing.os, "replace", third_fails)
+    with pytest.raises(ExportError):
+        write_result_set(result, out, "cat", force=True)
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"cat{s}" for s in SUFFIXES if s != ".gradflip.json")
+
+
+def test_a_processs_own_staged_files_are_never_left_behind_also_where_processes_cannot_be_asked(monkeypatch):
+    day = writing.STALE_AFTER_S_NO_PID
+    assert not writing.left_behind(os.getpid(), 2 * day)
+    with monkeypatch.context() as m:  # os.kill would end the process there: judged by age alone ...
+        m.setattr(writing.os, "name", "nt")  # (undone before asserting: pytest's report needs the real os.name)
+        own, other_old, other_young = (writing.left_behind(os.getpid(), 2 * day),
+                                       writing.left_behind(os.getpid() + 1, 2 * day),
+                                       writing.left_behind(os.getpid() + 1, day / 2))
+    assert not own  # ... but never this process's own
+    assert other_old and not other_young

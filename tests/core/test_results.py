@@ -11,6 +11,7 @@ from gradflip_desktop.core.explain import run
 from gradflip_desktop.core.options import ExplainOptions, Status
 from gradflip_desktop.core.results import ExplainResult, KeyPixels, Step
 from gradflip_desktop.core.viz import maps
+from gradflip_desktop.core.images import quantize
 
 
 def test_step_top_orders_by_probability_stably():
@@ -129,3 +130,25 @@ def test_the_arrays_the_readme_names_have_its_types_and_shapes(tiny, tiny_image)
     assert set(res.final.to_dict()) == {"index", "label", "probability"}
     probs = tiny.probabilities(res.original_pixels)
     assert probs.dtype == np.float64 and probs.shape == (len(res.labels),)
+
+
+def test_the_key_pixel_image_is_the_8_bit_image_the_key_pixel_search_classified(tiny, tiny_image):
+    """Outside the key set the photo keeps its own 8-bit rounding (a float or 16-bit photo is on no 8-bit level),
+    inside it the saved adjusted image's values: every pixel on the 8-bit levels."""
+    res = run(tiny, tiny_image, ExplainOptions(style="free", epsilon=0.01))
+    assert res.key_pixels is not None and res.key_pixels.count > 0
+    assert not np.allclose(tiny_image * 255, np.round(tiny_image * 255), atol=1e-3)  # the photo is on no 8-bit level
+    none = res.key_pixel_image(0)
+    np.testing.assert_allclose(none, quantize(tiny_image), atol=1e-6)
+    img = res.key_pixel_image()
+    np.testing.assert_allclose(img * 255, np.round(img * 255), atol=1e-3)
+    m = res.key_pixels.mask
+    np.testing.assert_allclose(img[m], res.adjusted_uint8[m].astype(np.float32) / 255, atol=1e-6)
+    np.testing.assert_allclose(img[~m], quantize(tiny_image)[~m], atol=1e-6)
+
+
+def test_a_result_names_every_class_by_its_label_the_first_too(tiny, tiny_image):
+    """result.label(i) (steps.csv's top-k labels): the model's label for every index, class 0 included."""
+    res = run(tiny, tiny_image, ExplainOptions(style="free", max_steps=1, key_pixels=False))
+    assert [res.label(i) for i in range(4)] == res.labels[:4] == [f"class{i}" for i in range(4)]
+    assert res.label(-1) == "class -1" and res.label(4) == "class 4"

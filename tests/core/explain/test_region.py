@@ -18,6 +18,7 @@ from gradflip_desktop.core.options import ExplainOptions, Status
 from gradflip_desktop.core.report import record
 import helpers
 from helpers import planted_weight
+from helpers import make_tiny, tiny_image_array
 
 SIZE = 64
 REGION = (slice(20, 44), slice(12, 36))  # 24 x 24 px, 14 % of the image
@@ -740,3 +741,18 @@ def test_the_pruning_drops_the_least_important_blob_first():
     except StopIteration as done:
         out, _, dropped = done.value
     assert dropped == 1 and np.array_equal(out, a)
+
+
+def test_the_flip_back_search_takes_no_more_steps_than_max_steps_allows(monkeypatch):
+    from gradflip_desktop.core.explain import restore
+
+    budgets, real = [], restore.search
+
+    def search(ctx, params):
+        if params.phase == "restore" and params.budget > 1:  # the flip-back search itself, not a step past its flip
+            budgets.append(params.budget)
+        return (yield from real(ctx, params))
+
+    monkeypatch.setattr(restore, "search", search)
+    res = run(make_tiny(), tiny_image_array(), ExplainOptions(max_steps=6))
+    assert res.flipped and budgets == [min(restore.RESTORE_BUDGET, 6)]

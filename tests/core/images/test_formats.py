@@ -10,7 +10,7 @@ import zlib
 
 import numpy as np
 import pytest
-from PIL import Image, ImageCms, features
+from PIL import Image, ImageCms, JpegImagePlugin, features
 
 from icc_profiles import ADOBE_D50, SRGB_D50, rgb_icc_profile, srgb_encode
 
@@ -791,3 +791,20 @@ def test_a_semi_transparent_8bit_png_stays_8bit(tmp_path, tiny):
     moved = np.abs(result.saved_delta).sum(2) > 0  # the change the run made: none by rounding alone
     assert np.array_equal(moved, np.abs(result.adjusted_uint8.astype(int) - to_uint8(result.original_pixels)).sum(2) > 0)
     assert np.array_equal(to_uint8(result.original_pixels).astype(np.float32) / 255, result.original_pixels)
+
+
+def test_a_large_jpeg_is_decoded_at_no_less_than_twice_the_working_size(tmp_path, monkeypatch):
+    """Pillow's draft decodes a JPEG at 1/2, 1/4 or 1/8 scale; GradFlip asks for at least twice the working size, so
+    the working image is resized down from real detail (asked at the working size, it was the DCT's 1/8 preview)."""
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, (384, 512, 3), dtype=np.uint8)).save(tmp_path / "big.jpg", quality=90)
+    asked, real = [], JpegImagePlugin.JpegImageFile.draft
+
+    def draft(self, mode, size, *args, **kwargs):
+        asked.append(tuple(size))
+        return real(self, mode, size, *args, **kwargs)
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", draft)
+    img = load_image(tmp_path / "big.jpg", max_side=64)
+    assert img.pixels.shape[:2] == (48, 64) and img.original_size == (512, 384)
+    assert asked and asked[0][0] >= 2 * 64 and asked[0][1] >= 2 * 48

@@ -53,7 +53,7 @@ def test_preprocessing_round_trips_and_validates():
         ({"channels": 2}, r"channels must be 1 or 3, not 2"),
         ({"mean": (0.1, 0.2)}, r"mean/std need 1 or 3 values"),
         ({"std": (0.0, 1.0, 1.0)}, r"std values must be positive"),
-        ({"input_size": (0, 10)}, r"input size \(0, 10\) out of range"),
+        ({"input_size": (0, 10)}, r"input size 0×10 out of range"),
     ]:
         with pytest.raises(ModelError, match=msg):
             Preprocessing(**kwargs)
