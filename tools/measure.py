@@ -144,6 +144,9 @@ def stall() -> None:
 
 
 if __name__ == "__main__":
+    if any(a in ("-h", "--help") for a in sys.argv[1:]):  # (it ran the whole measurement)
+        print(__doc__.strip())
+        raise SystemExit(0)
     if "--stall-only" not in sys.argv:
         startup()
     if "--startup-only" not in sys.argv:
