@@ -164,3 +164,23 @@ def watch_run(window) -> tuple[list, list]:
     task.done.connect(lambda _task, value: ended.append(value))
     task.failed.connect(lambda _task, exc: ended.append(exc))
     return heard, ended
+
+
+def fail_replace_at(monkeypatch, n: int, exc: BaseException) -> list:
+    """Make the ``n``-th ``os.replace`` of GradFlip's atomic writes raise ``exc`` (a locked file, a Ctrl+C among the
+    renames of a set); returns the destinations asked for, in order."""
+    import os
+
+    from gradflip_desktop.core import images
+
+    real, calls = os.replace, []
+
+    def replace(src, dst):
+        calls.append(dst)
+        if len(calls) == n:
+            raise exc
+        return real(src, dst)
+
+    monkeypatch.setattr(images.writing.os, "replace", replace)
+    return calls
+

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import make_tiny
+from helpers import fail_replace_at, make_tiny
 from gradflip_desktop import cli
 from gradflip_desktop.core.explain import run
 from gradflip_desktop.core.options import ExplainOptions, Status
@@ -207,15 +207,7 @@ def test_an_old_file_that_cannot_be_replaced_is_named_and_the_incomplete_set_sai
     read-only although it is writable, and did not say that the old set there had lost its record."""
     out = tmp_path / "out"
     write_result_set(result, out, "cat")
-    real, calls = os.replace, []
-
-    def third_fails(src, dst):
-        calls.append(dst)
-        if len(calls) == 3:
-            raise PermissionError(errno.EPERM, "Operation not permitted")
-        return real(src, dst)
-
-    monkeypatch.setattr(images.writing.os, "replace", third_fails)
+    calls = fail_replace_at(monkeypatch, 3, PermissionError(errno.EPERM, "Operation not permitted"))
     with pytest.raises(ExportError) as info:
         write_result_set(result, out, "cat", force=True)
     assert str(info.value) == (
@@ -224,6 +216,9 @@ def test_an_old_file_that_cannot_be_replaced_is_named_and_the_incomplete_set_sai
         "it again)")
     assert not (out / "cat.gradflip.json").exists()  # incomplete, as said: no record
     assert leftovers(out) == []  # no staged file left behind
+    # the roll-back removes staged and new files only, never one that was there (a mutation audit, session 43): the
+    # files already renamed over the old set's stay, as the rest of it does
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"cat{s}" for s in SUFFIXES if s != ".gradflip.json")
 
 
 def test_output_folder_under_a_regular_file(tmp_path, result):
@@ -350,16 +345,7 @@ def test_replacing_a_set_that_fails_midway_keeps_the_old_set_whole(tmp_path, mon
 def test_replacing_a_set_interrupted_among_the_renames_leaves_it_without_a_record(tmp_path, monkeypatch, result):
     out = tmp_path / "out"
     write_result_set(result, out, "cat")
-    real = os.replace
-    calls = {"n": 0}
-
-    def replace(src, dst):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise KeyboardInterrupt
-        real(src, dst)
-
-    monkeypatch.setattr(images.writing.os, "replace", replace)
+    fail_replace_at(monkeypatch, 3, KeyboardInterrupt())
     with pytest.raises(KeyboardInterrupt):
         write_result_set(result, out, "cat", force=True)
     # the record goes first and is written last: the set reads as incomplete, and no temporary file is left
@@ -464,25 +450,6 @@ def test_an_out_folder_that_is_a_dangling_link_or_lies_under_a_file_is_named_for
     with pytest.raises(ExportError) as err:
         make_folder(tmp_path / "afile" / "sub" / "deeper")
     assert str(err.value) == f"cannot create the folder {tmp_path / 'afile' / 'sub' / 'deeper'}: {tmp_path / 'afile'} is a file, not a folder"
-
-
-def test_a_failed_replacement_keeps_every_file_of_the_old_set_but_its_record(tmp_path, monkeypatch, result):
-    """roll_back removes the staged files and the files that are new, never a file that was there before: the
-    files already renamed over the old set's (the new run's adjusted.png, difference.png) stay, as the rest does."""
-    out = tmp_path / "out"
-    write_result_set(result, out, "cat")
-    real, calls = os.replace, []
-
-    def third_fails(src, dst):
-        calls.append(dst)
-        if len(calls) == 3:
-            raise PermissionError(errno.EPERM, "Operation not permitted")
-        return real(src, dst)
-
-    monkeypatch.setattr(images.writing.os, "replace", third_fails)
-    with pytest.raises(ExportError):
-        write_result_set(result, out, "cat", force=True)
-    assert sorted(p.name for p in out.iterdir()) == sorted(f"cat{s}" for s in SUFFIXES if s != ".gradflip.json")
 
 
 def test_a_processs_own_staged_files_are_never_left_behind_also_where_processes_cannot_be_asked(monkeypatch):

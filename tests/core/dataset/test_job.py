@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from gradflip_desktop.core.dataset.inputs import Input
-import os
 import pytest
+from helpers import fail_replace_at
+
+from gradflip_desktop.core.dataset.inputs import Input
 
 
 def test_the_set_writer_reports_the_sets_finished_before_a_failure(monkeypatch, tmp_path):
@@ -106,21 +107,12 @@ def test_an_interrupt_while_the_summary_is_written_waits_for_it(tmp_path, monkey
 def test_an_interrupt_while_a_set_is_replaced_removes_only_the_files_it_made(tmp_path, monkeypatch, result):
     """Ctrl+C among the renames of --force / --resume: the new files go, those of the earlier set stay (their
     record went first, so --resume explains the input again); an unrelated file of that name pattern too."""
-    from gradflip_desktop.core import images
     from gradflip_desktop.core.dataset import job
     from gradflip_desktop.core.report import SUFFIXES, write_result_set
 
     out = tmp_path / "out"
     write_result_set(result, out, "cat")
-    real, calls = os.replace, {"n": 0}
-
-    def replace(src, dst):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise KeyboardInterrupt
-        real(src, dst)
-
-    monkeypatch.setattr(images.writing.os, "replace", replace)
+    fail_replace_at(monkeypatch, 3, KeyboardInterrupt())
     with pytest.raises(KeyboardInterrupt):
         job._write(result, Input(tmp_path / "cat.png", "cat"), out, True, None, False)
     monkeypatch.undo()
