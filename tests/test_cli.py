@@ -1461,3 +1461,44 @@ def test_model_file_options_given_for_the_built_in_model_are_named_as_typed(caps
         load_classifier(None, labels="x.txt", preprocessing={"mean": [0.5], "input_size": [28, 28]})
     assert cli.error_text(info.value) == ("the model options (--input-size, --labels, --mean) apply to model files only, "
                                           "not to the built-in model 'efficientnet-lite0'; pass --model FILE")
+
+
+# M02 (positive_int: v > MAX_WHOLE -> v >= MAX_WHOLE) and M05 (working_side: v > WORKING_SIZE_MAX -> >=):
+# the largest value each accepts is accepted (limits are inclusive, as their messages say: "from 1 to 10^15", "at most 4096")
+@pytest.mark.parametrize("args, field, value", [
+    (["--max-pixels", "1e15"], "max_pixels", 10**15),
+    (["--max-side", "4096"], "max_side", 4096),
+])
+def test_the_largest_value_a_limit_allows_is_taken(args, field, value):
+    ns = cli.build_parser().parse_args(["explain", "a.png", *args])
+    assert getattr(ns, field) == value
+
+
+# M03 (size: min(vals) < 1 -> < 0): a zero side is refused like any other size that cannot be meant
+@pytest.mark.parametrize("args, words", [
+    (["--input-size", "0x224"], "expected a size like 224"),
+    (["--input-size", "0"], "expected a size like 224"),
+])
+def test_a_zero_input_size_is_one_line_before_anything_runs(args, words, capsys):
+    with pytest.raises(SystemExit) as ended:
+        cli.build_parser().parse_args(["explain", "a.png", *args])
+    assert ended.value.code == 2
+    assert words in _one_error_line(capsys.readouterr().err)
+
+
+# M07 (option_hint: len(owners) > 1 -> > 2): an option of exactly two other subcommands names both, joined by "and"
+def test_an_unknown_option_of_two_other_subcommands_names_both(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["models", "--recursive"])
+    line = _one_error_line(capsys.readouterr().err)
+    assert info.value.code == 2
+    assert line.endswith("--recursive is an option of gradflip classify and explain (see gradflip models --help)"), line
+
+
+# M11 (check_target_and_group: the --group check skipped): an unknown group is one error line before any photo
+def test_group_unknown_is_one_error_line_before_any_photo(tiny_cli, tmp_path, capsys):
+    a, b = _png(tmp_path / "a.png"), _png(tmp_path / "b.png", seed=2)
+    assert cli.main(["explain", str(a), str(b), "--out", str(tmp_path / "o"), "-q", "--group", "zebra"]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "zebra" in line
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())

@@ -458,3 +458,40 @@ def test_no_key_region_alone_panel_when_no_region_alone_flips(monkeypatch, regio
     res = replace(region_result, key_region=swap(region_result.key_region, flips=False))
     _, drawn = _panels(monkeypatch, res)
     assert "Key region alone" not in drawn and "Key region" in drawn
+
+
+# F06 (original_caption: the `if str(n).strip()` filter dropped): an empty or blank loading note adds nothing
+def test_the_original_caption_leaves_out_blank_notes(result):
+    from gradflip_desktop.core.figure import original_caption
+
+    plain = original_caption(result)
+    assert original_caption(result, ["", "  "]) == plain
+    assert original_caption(result, ["", "scaled to 16 px", " "]) == f"{plain} · scaled to 16 px"
+
+
+# F09 (render_figure: slot = max(pw, MIN_SLOT) -> slot = pw): a tall, narrow photo's panels sit in columns at least
+# MIN_SLOT wide, so that their headings are drawn whole (in a 27 px column "Importance map" was cut to a stub)
+def test_a_tall_narrow_photos_panels_keep_columns_wide_enough_for_their_headings(monkeypatch):
+    import numpy as np
+    from PIL import ImageDraw
+
+    from helpers import make_tiny
+    from gradflip_desktop.core.explain import run
+    from gradflip_desktop.core.figure import MIN_SLOT, render_figure
+    from gradflip_desktop.core.options import ExplainOptions
+
+    rng = np.random.default_rng(3)
+    pixels = np.kron(rng.uniform(0.2, 0.8, size=(40, 3, 3)), np.ones((4, 4, 1))).astype(np.float32)  # 160 x 12
+    res = run(make_tiny(), pixels, ExplainOptions())
+    drawn = []
+    real = ImageDraw.ImageDraw.text
+
+    def text(self, xy, t, *args, **kw):
+        drawn.append(t)
+        return real(self, xy, t, *args, **kw)
+
+    monkeypatch.setattr(ImageDraw.ImageDraw, "text", text)
+    fig = render_figure(res)
+    panels = 4 + ("Key region alone" in drawn)
+    assert fig.shape[1] >= 12 + panels * (MIN_SLOT + 12)
+    assert {"Original", "Adjusted", "Key region"} <= set(drawn), drawn

@@ -302,3 +302,24 @@ def test_kept_batch_note_reads_an_odd_record_s_versions_as_unknown(versions):
 
     assert kept_batch_note({"versions": versions}, 1) == []
     assert kept_batch_note({"versions": {"batch_size": "4"}}, 1) != []
+
+
+# I05 (_made_from: tail > best_tail -> tail >= best_tail): a record whose source names another file is not taken as made
+# from a file only because size and time agree (not even the file's name matched: tail 0), and between two copies
+# that match the source equally the first keeps it
+def test_a_record_is_made_from_a_file_of_its_sources_name_only(tmp_path):
+    import os
+    import shutil
+
+    from gradflip_desktop.core.dataset.inputs import _made_from
+
+    a = _img(tmp_path / "a" / "x.png")
+    (tmp_path / "b").mkdir()
+    b = tmp_path / "b" / "x.png"
+    shutil.copy2(a, b)
+    st = os.stat(a)
+    stamp = {"bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
+    other = {"image": {"source": "elsewhere/y.png", "file": stamp}}
+    assert _made_from(other, {a.resolve()}) is None
+    either = {"image": {"source": "c/x.png", "file": stamp}}
+    assert _made_from(either, {a.resolve(), b.resolve()}) == a.resolve()

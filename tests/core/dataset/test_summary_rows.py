@@ -2,6 +2,7 @@
 
 from gradflip_desktop.core.dataset.gallery import write_gallery
 from gradflip_desktop.core.dataset.summary import summary_row
+import json
 
 _BASE = {
     "status": "flipped", "message": "flipped",
@@ -201,3 +202,50 @@ def test_the_row_has_the_saved_change_per_value_to_compare_photos_of_other_sizes
     row = summary_row("a.png", "a", rec)
     assert (row["l2_saved"], row["rms_saved"]) == ("22.0693", "0.060899")
     assert summary_row("a.png", "a", _record())["rms_saved"] == ""
+
+
+# S01 (complete_record: the check that every file of a set is listed dropped): a record that lists only some of
+# its set's files (written by another version, or edited) is no complete set: --resume makes it again
+def test_a_record_that_lists_only_some_of_its_sets_files_is_not_complete(tmp_path):
+    from gradflip_desktop.core.dataset.summary import complete_record
+    from gradflip_desktop.core.report import result_paths
+
+    paths = result_paths(tmp_path, "x")
+    for p in paths.values():
+        p.write_bytes(b"")
+    every = {suffix: p.name for suffix, p in paths.items()}
+    paths[".gradflip.json"].write_text(json.dumps({"files": every}), encoding="utf-8")
+    assert complete_record(tmp_path, "x") == {"files": every}
+    some = {".gradflip.json": "x.gradflip.json", ".delta.npy": "x.delta.npy"}
+    paths[".gradflip.json"].write_text(json.dumps({"files": some}), encoding="utf-8")
+    assert complete_record(tmp_path, "x") is None
+
+
+# S03 (read_summary: the test that the apostrophe guards a formula start dropped): a text that itself starts with an
+# apostrophe ("'s-Hertogenbosch.png", a label "'til") is read back as it was written, apostrophe and all
+def test_a_cell_that_starts_with_an_apostrophe_is_read_back_as_it_was(tmp_path):
+    from gradflip_desktop.core.dataset import read_summary, write_summary
+    from gradflip_desktop.core.dataset.summary import SUMMARY_COLUMNS
+
+    texts = ["'s-Hertogenbosch.png", "'til", "''=x"]
+    rows = [dict.fromkeys(SUMMARY_COLUMNS, "") | {"file": t, "name": t, "original_label": t} for t in texts]
+    back = read_summary(write_summary(tmp_path, rows))
+    assert [r["file"] for r in back] == texts and [r["original_label"] for r in back] == texts
+
+
+# S04 (written_since: mtime >= since -> mtime > since): a set whose record was written at the very instant the run
+# began (a coarse file-system clock rounds both alike) counts as written by the run ("at or after ``since``")
+def test_a_set_written_at_the_instant_the_run_began_counts_as_written_since(tmp_path):
+    import os
+
+    from gradflip_desktop.core.dataset.summary import written_since
+    from gradflip_desktop.core.report import result_paths
+
+    paths = result_paths(tmp_path, "x")
+    for p in paths.values():
+        p.write_bytes(b"")
+    paths[".gradflip.json"].write_text(json.dumps({"files": {s: p.name for s, p in paths.items()}}), encoding="utf-8")
+    began = 1_700_000_000.0
+    os.utime(paths[".gradflip.json"], (began, began))
+    assert written_since(tmp_path, "x", began)
+    assert not written_since(tmp_path, "x", began + 1)

@@ -170,3 +170,47 @@ def test_with_its_fill_the_key_region_mode_shows_the_image_the_key_region_answer
     assert (half.rgb.reshape(-1, 3) == 128).all(axis=-1).sum() < (img.rgb.reshape(-1, 3) == 128).all(axis=-1).sum()
     plain = render_difference(DiffRequest(KEY_PIXELS, orig, orig.copy(), key_pixels=region, key_count=region.pixels))
     assert not plain.alone  # without the fill-in (an older result): the outlined photo, as before
+
+
+# V01 (render_difference: `f = 1` for a finished result dropped): a result's maps are drawn full size even when the
+# panel asks for a reduced live preview (its importance map, blur amount or key-pixel mask is full size)
+def test_a_finished_results_map_is_drawn_full_size_whatever_the_reduction(pair):
+    orig, adj = pair
+    importance = np.random.default_rng(2).random(orig.shape[:2]).astype(np.float32)
+    mask = np.zeros(orig.shape[:2], bool)
+    mask[40:60, 50:90] = True
+    for req in (DiffRequest(MAGNITUDE, orig, None, adjusted=adj, importance=importance, reduce=3),
+                DiffRequest(MAGNITUDE, orig, None, adjusted=adj, blur_amount=importance, reduce=3),
+                DiffRequest(KEY_PIXELS, orig, None, adjusted=adj, mask=mask, reduce=3)):
+        img = render_difference(req)
+        assert img.rgb.shape == orig.shape and img.extent is None
+    full = render_difference(DiffRequest(MAGNITUDE, orig, None, adjusted=adj, importance=importance))
+    reduced = render_difference(DiffRequest(MAGNITUDE, orig, None, adjusted=adj, importance=importance, reduce=3))
+    assert np.array_equal(full.rgb, reduced.rgb)
+
+
+# V05 (key_outline: the tint's test on the key pixels' share -> the closed region's share): scattered key pixels on
+# under a quarter of the photo are tinted even when their closed region covers more of it
+def test_sparse_key_pixels_are_tinted_even_when_their_region_is_large():
+    from gradflip_desktop.core.viz.difference import KEY_TINT_MAX_FRACTION, key_outline, key_region
+
+    mask = np.zeros((60, 60), bool)
+    mask[2:58:3, 2:58:3] = True  # one pixel in nine: about 9 % of the photo
+    region = key_region(mask, radius=2)
+    assert mask.mean() <= KEY_TINT_MAX_FRACTION < region.mean()
+    rgba = key_outline(mask, width=1, radius=2)
+    assert (rgba[mask & ~(rgba[..., 3] == 255), 3] == 90).all() and (rgba[..., 3] == 90).any()
+
+
+# V06 (key_region's default radius: 1 per 90 px of the long side -> 1 per 45 px): on a 180 px photo the radius is
+# 2, so two key pixels 8 px apart stay two areas (a radius of 4 joined them)
+def test_the_default_closing_radius_is_one_pixel_per_90_of_the_long_side():
+    from gradflip_desktop.core.viz.difference import key_region
+
+    mask = np.zeros((180, 180), bool)
+    mask[90, 60] = mask[90, 68] = True
+    assert np.array_equal(key_region(mask), key_region(mask, radius=2))
+    assert not key_region(mask)[90, 64]
+    near = np.zeros((180, 180), bool)
+    near[90, 60] = near[90, 65] = True  # 5 px apart: joined at radius 2
+    assert key_region(near)[90, 62:64].all()

@@ -259,3 +259,32 @@ def test_the_automatic_gain_shows_a_sparse_change():
     amp = maps.amplified(delta, gain)
     assert amp[104, 204, 1] > 0.9 and amp[0, 0, 1] == pytest.approx(0.5)  # the moved pixels stand out of the grey
     assert maps.auto_gain(np.zeros((4, 4, 3), np.float32)) == 1.0  # no change: no gain
+
+
+# P05 (heat_overlay: np.clip(v / top, 0, 1) -> v / top): a value above the full-heat value (the top 0.5 % of a map)
+# is drawn exactly as the full-heat value, at the given opacity; never more opaque than it, nor washed out
+def test_values_above_the_top_are_drawn_at_full_heat_and_the_given_opacity():
+    from gradflip_desktop.core.viz.maps import heat_overlay
+
+    original = np.full((1, 3, 3), 0.5, np.float32)
+    values = np.array([[1.0, 4.0, 100.0]], np.float32)
+    out = heat_overlay(original, values, opacity=0.75, top=1.0)
+    assert np.allclose(out[0, 1], out[0, 0]) and np.allclose(out[0, 2], out[0, 0])
+    # with the percentile's own top: the outlier looks like the 99.5th percentile's pixel
+    v = np.concatenate([np.linspace(0, 1, 999, dtype=np.float32), [50.0]]).reshape(1, -1)
+    out = heat_overlay(np.full(v.shape + (3,), 0.5, np.float32), v)
+    assert np.allclose(out[0, -1], heat_overlay(np.full((1, 1, 3), 0.5, np.float32), np.ones((1, 1), np.float32), top=1.0)[0, 0])
+
+
+# P06 (key_pixel_overlay: dots grow 1 px per 600 px of the long side -> per 300 px): a key pixel of a 600 px photo
+# is one yellow dot ringed in red; of a 1200 px photo a 3 x 3 dot
+def test_key_pixel_dots_grow_one_pixel_per_600_of_the_long_side():
+    from gradflip_desktop.core.viz.maps import key_pixel_overlay
+
+    for side, dot in ((600, 1), (1200, 3)):
+        mask = np.zeros((side, side), bool)
+        mask[side // 2, side // 2] = True
+        out = key_pixel_overlay(np.full((side, side, 3), 0.5, np.float32), mask)
+        yellow = np.all(np.isclose(out, [1.0, 0.9, 0.2]), axis=2)
+        red = np.all(np.isclose(out, [0.9, 0.15, 0.1]), axis=2)
+        assert yellow.sum() == dot * dot and red.sum() == (dot + 2) ** 2 - dot * dot
