@@ -12,6 +12,15 @@ from gradflip_desktop.core.explain import run
 from gradflip_desktop.core.options import ExplainOptions, Status
 
 
+def drawn_texts(monkeypatch) -> list[str]:
+    """The texts the figure draws from now on, in order (Pillow's ImageDraw.text is watched)."""
+    from PIL import ImageDraw
+
+    drawn, real = [], ImageDraw.ImageDraw.text
+    monkeypatch.setattr(ImageDraw.ImageDraw, "text", lambda self, xy, t, *a, **k: (drawn.append(t), real(self, xy, t, *a, **k))[1])
+    return drawn
+
+
 def test_figure_gives_the_size_of_the_saved_change(tiny, tiny_image):
     # the figure names the saved image's class, and the window shows the saved change's size: the figure's
     # "Where it changed" caption must give the same numbers (not the float change's, e.g. 22.779 vs 22.790)
@@ -104,7 +113,6 @@ def test_a_long_class_name_is_shortened_and_the_numbers_after_it_stay(monkeypatc
     line. Now a long label is cut with "…" and every number after it is drawn."""
     import dataclasses
 
-    from PIL import ImageDraw
 
     from gradflip_desktop.core.viz.text import FIGURE_LABEL_CHARS
     from gradflip_desktop.core.figure import render_figure
@@ -115,10 +123,7 @@ def test_a_long_class_name_is_shortened_and_the_numbers_after_it_stay(monkeypatc
     relabel = lambda p: dataclasses.replace(p, label=label)  # noqa: E731
     res = dataclasses.replace(res, original=relabel(res.original), final=relabel(res.final),
                               key_region=dataclasses.replace(res.key_region, prediction=relabel(res.key_region.prediction)))
-    drawn = []
-    real = ImageDraw.ImageDraw.text
-    monkeypatch.setattr(ImageDraw.ImageDraw, "text",
-                        lambda self, xy, t, *a, **kw: (drawn.append(t), real(self, xy, t, *a, **kw))[1])
+    drawn = drawn_texts(monkeypatch)
     render_figure(res, notes=["scaled from 3000×4000 to 768×1024"])
     joined = " ".join(drawn)
     short = label[: FIGURE_LABEL_CHARS - 1].rstrip() + "…"
@@ -191,19 +196,11 @@ def test_the_figures_map_panel_is_named_for_what_it_shows(monkeypatch, result):
     """The region style's third panel is the key-region search's importance map (the sentence above it says
     "the bright areas show how much each part mattered"), not the change: it was headed "Where it changed". It is
     headed with the name the window's Difference box and colour bar give it ("Where it mattered" was a fourth name)."""
-    from PIL import ImageDraw
 
     from gradflip_desktop.core.figure import render_figure
     from helpers import tiny_image_array
 
-    drawn = []
-    real = ImageDraw.ImageDraw.text
-
-    def text(self, xy, t, *args, **kw):
-        drawn.append(t)
-        return real(self, xy, t, *args, **kw)
-
-    monkeypatch.setattr(ImageDraw.ImageDraw, "text", text)
+    drawn = drawn_texts(monkeypatch)
     region = run(make_tiny(), tiny_image_array(), ExplainOptions())
     assert region.region_map is not None
     render_figure(region)
@@ -305,13 +302,10 @@ def test_a_run_with_nothing_to_flip_says_no_change_instead_of_sizing_the_roundin
 def test_the_figure_of_a_run_with_nothing_to_flip_gives_its_empty_map_no_brightness_scale(monkeypatch, tiny, tiny_image):
     """Nothing to flip: the figure's map is all zero, and its caption said "bright = changed most ... (full
     brightness: this photo's top 0.5 %)" over it; it says there is no map, as the window's Difference row does."""
-    from PIL import ImageDraw
 
     from gradflip_desktop.core.figure import render_figure
 
-    drawn = []
-    real = ImageDraw.ImageDraw.text
-    monkeypatch.setattr(ImageDraw.ImageDraw, "text", lambda self, xy, t, *a, **kw: drawn.append(t) or real(self, xy, t, *a, **kw))
+    drawn = drawn_texts(monkeypatch)
     top = int(np.argmax(tiny.probabilities(tiny_image)))
     render_figure(run(tiny, tiny_image, ExplainOptions(target=top)))
     text = " ".join(drawn).replace("\n", " ")
@@ -414,13 +408,10 @@ def region_result():
 
 def _panels(monkeypatch, res):
     """The headings and captions the figure draws (render_figure's text calls)."""
-    from PIL import ImageDraw
 
     from gradflip_desktop.core.figure import render_figure
 
-    drawn = []
-    real = ImageDraw.ImageDraw.text
-    monkeypatch.setattr(ImageDraw.ImageDraw, "text", lambda self, xy, t, *a, **k: (drawn.append(t), real(self, xy, t, *a, **k))[1])
+    drawn = drawn_texts(monkeypatch)
     return render_figure(res), drawn
 
 
@@ -473,7 +464,6 @@ def test_the_original_caption_leaves_out_blank_notes(result):
 # MIN_SLOT wide, so that their headings are drawn whole (in a 27 px column "Importance map" was cut to a stub)
 def test_a_tall_narrow_photos_panels_keep_columns_wide_enough_for_their_headings(monkeypatch):
     import numpy as np
-    from PIL import ImageDraw
 
     from helpers import make_tiny
     from gradflip_desktop.core.explain import run
@@ -483,14 +473,7 @@ def test_a_tall_narrow_photos_panels_keep_columns_wide_enough_for_their_headings
     rng = np.random.default_rng(3)
     pixels = np.kron(rng.uniform(0.2, 0.8, size=(40, 3, 3)), np.ones((4, 4, 1))).astype(np.float32)  # 160 x 12
     res = run(make_tiny(), pixels, ExplainOptions())
-    drawn = []
-    real = ImageDraw.ImageDraw.text
-
-    def text(self, xy, t, *args, **kw):
-        drawn.append(t)
-        return real(self, xy, t, *args, **kw)
-
-    monkeypatch.setattr(ImageDraw.ImageDraw, "text", text)
+    drawn = drawn_texts(monkeypatch)
     fig = render_figure(res)
     panels = 4 + ("Key region alone" in drawn)
     assert fig.shape[1] >= 12 + panels * (MIN_SLOT + 12)
