@@ -184,18 +184,19 @@ def check_target_and_group(clf, target, group) -> None:
 
     from .core.errors import ModelError
 
-    if target is not None and str(target).strip().lstrip("#").strip().isdigit():  # an index: in range, unambiguous
+    text = None if target is None else str(target).strip()
+    if text is not None and text.lstrip("#").strip().isdigit():  # an index: in range, unambiguous
         index = clf.find_class(target)  # ("--target 1000" into a folder of earlier sets said "8 result files … exist")
-        if str(target).strip().startswith("#"):  # "#5": the index whatever the labels are; the class it is, said
+        if text.startswith("#"):  # "#5": the index whatever the labels are; the class it is, said
             print(f"gradflip: note: --target {target!r} means {clf.labels[index]!r}", file=sys.stderr)
-    elif target is not None:
-        named = next((g for g in clf.groups if g.lower() == str(target).strip().lower()), None)
+    elif text is not None:
+        named = next((g for g in clf.groups if g.lower() == text.lower()), None)
         also = f" (for the class group, any {named}: --group {named})" if named else ""
         try:
             label = clf.labels[clf.find_class(target)]
         except ModelError as exc:
             raise ModelError(f"{exc}{also}") from None
-        if label.lower() != str(target).strip().lower():
+        if label.lower() != text.lower():
             print(f"gradflip: note: --target {target!r} means {label!r}{also}", file=sys.stderr)
     if group is not None:
         clf.find_group(group)

@@ -35,6 +35,11 @@ def _explained_text(result) -> tuple[str, float]:
     return result.original.label, float(result.original.probability)
 
 
+def _grouped(result) -> bool:
+    """A group run ("any cat"): its numbers are the group's sum, never set beside one class's share in the photo."""
+    return len(list(result.explained)) > 1
+
+
 def _explained_now(result) -> float:
     explained = list(result.explained) or [result.original.index]
     return float(sum(float(result.final_probabilities[i]) for i in explained))
@@ -46,7 +51,7 @@ def _now(result, name: str, exact: bool = False) -> str:
     now 52 %": a group flips when a class outside it is the top one, while the group's sum may stay higher).
     ``exact``: one decimal, beside a number of the sentence that has one ("19.3 %" then "19 %" read as the same)."""
     top, now = float(result.final.probability), _explained_now(result)
-    if len(list(result.explained)) > 1:
+    if _grouped(result):
         return _group_now(top, now, name)
     if top - now < 0.02:
         return _tie(top, now, name)
@@ -164,8 +169,9 @@ def _alone_words(top: float, now: float | None, name: str, group: bool = False, 
     """The probability of the class the key region alone turns the photo into (``top``), and what the explained class
     (a group: its sum) still has there (``now``): "15 %; espresso now 12 %", one decimal on a near tie (under 2 points:
     "13.8 %; espresso now 12.4 %"). The smallest region that flips leaves the photo near the boundary, so the explained
-    class is rarely far. ``before`` (the photo's share), within 2 points of ``top``: its digits ("brain coral (13.4 %) into wool (14 %" hid 13.6 %)."""
-    head = _beside(before, top)
+    class is rarely far. ``before`` (the photo's share), within 2 points of ``top``: its digits ("brain coral (13.4 %) into wool (14 %" hid 13.6 %);
+    not for a group (its sum stands beside no single class's share)."""
+    head = _beside(None if group else before, top)
     if now is None:  # a record written before the field existed
         return head
     if group:
@@ -190,8 +196,7 @@ def alone_text(result) -> str | None:
     if region is None:
         return None
     name, before = _explained_text(result)
-    group = len(list(result.explained)) > 1
-    return f"{region.prediction.label} ({_alone(region, name, group, None if group else before)})"
+    return f"{region.prediction.label} ({_alone(region, name, _grouped(result), before)})"
 
 
 def alone_probabilities(result, prediction, explained_probability: float | None) -> str:
@@ -199,8 +204,7 @@ def alone_probabilities(result, prediction, explained_probability: float | None)
     now 18 %" (``prediction``: the top class there; ``explained_probability``: the explained class's, a group's sum;
     None: the top class's alone)."""
     name, before = _explained_text(result)
-    group = len(list(result.explained)) > 1
-    return _alone_words(float(prediction.probability), explained_probability, name, group, None if group else before)
+    return _alone_words(float(prediction.probability), explained_probability, name, _grouped(result), before)
 
 
 def _from_to(before: float, now: float) -> tuple[str, str]:
@@ -356,7 +360,7 @@ def summary_sentence(result, view: str = "magnitude") -> str:
             # a near tie names what the explained class still has ("instead of Egyptian cat (79 %)" read as if it
             # were gone, at 34.7 % beside tiger cat's 34.8 %)
             seen_text = (_tie(float(seen.probability), float(now), name) if now is not None and float(seen.probability)
-                         - float(now) < 0.02 else _beside(None if len(list(result.explained)) > 1 else before, float(seen.probability)))
+                         - float(now) < 0.02 else _beside(None if _grouped(result) else before, float(seen.probability)))
             text = f"{change} makes the model see {seen.label} ({seen_text}) instead of {name} ({_before(result, before, seen.probability)})"
             if region is not None and (seen.index, pct(seen.probability)) != (final.index, pct(final.probability)):
                 text += f"; over the whole photo (Adjusted) it sees {final.label} ({_now(result, name)})"
@@ -364,8 +368,8 @@ def summary_sentence(result, view: str = "magnitude") -> str:
         if region is not None:
             # the sentence is about the key region: what changing it ALONE makes of the photo; the Adjusted
             # image (the change over the whole photo) is named too when the model calls it something else
-            alone, group = region.prediction, len(list(result.explained)) > 1
-            shown = _alone(region, name, group, None if group else before)
+            alone = region.prediction
+            shown = _alone(region, name, _grouped(result), before)
             text = f"{change} turns {name} ({_before(result, before, alone.probability)}) into {alone.label} ({shown})"
             at = pct1 if "." in shown.split(";")[0] else pct  # as precise as the sentence's number ("19.3 %" vs 18.8 %)
             if alone.index != final.index:

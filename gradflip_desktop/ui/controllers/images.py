@@ -373,10 +373,7 @@ class ImagesController(QObject):
             w.settings.setValue("recent/folder", str(Path(loaded.remember).parent))
         w.setWindowTitle(f"{image.name} – {APP_NAME}")
         w.views.original.set_image(loaded.rgb)
-        # the classification queues behind a folder run's image on the engine thread: seconds (more with a slow
-        # run's settings) of an empty class list and sentence, without a word why
-        w.views.set_caption(w.views.original, "classifying after the folder run's current photo …"
-                            if w.folders.explaining else "classifying …")
+        w.views.set_caption(w.views.original, w.models.classifying_text())
         width, height = image.size
         note = f"{status_name(image.name)}: {width}×{height} px"
         if image.scaled and not any("scaled from" in text for text in image.warnings):

@@ -141,11 +141,15 @@ class ModelsController(QObject):
             self.classify(w.image.pixels)
         w.update_actions()
 
+    def classifying_text(self) -> str:
+        """What the class list and the Original's caption say while the photo is classified: behind a folder run's image
+        on the engine thread, that it waits for it (seconds, more with slow settings, of an empty list without a word)."""
+        return "classifying after the folder run's current photo …" if self.w.folders.explaining else "classifying …"
+
     def classify(self, pixels: np.ndarray) -> None:
         """Classify the shown image (engine thread); a previous request is dropped."""
         self.classification = None
-        self.w.controls.show_predictions_placeholder(  # behind a folder run's image on the engine thread: said
-            "classifying after the folder run's current photo …" if self.w.folders.explaining else "classifying …")
+        self.w.controls.show_predictions_placeholder(self.classifying_text())
         self._classify.start(classify_task, self.session, pixels)
 
     def _on_loaded(self, info: ModelInfo | None) -> None:

@@ -37,7 +37,7 @@ from ..prep_fields import RESIZE_NOTE
 from .huggingface import hf_folder_of, is_hf_folder, load_hf_folder
 from .onnx import input_preprocessing, load_onnx
 from .outputs import Recorded, check_batch_independent, choose_tuple_output, read_scores, refuse_non_scores
-from .safety import holds_nothing, is_safetensors, short_reason
+from .safety import float32_note, holds_nothing, is_safetensors, short_reason
 from .scripted import load_torchscript
 from .sidecar import read_sidecar_raw
 from .spec import FORMATS, ModelSpec, checked_groups, merge_preprocessing, parse_groups, whole_preprocessing_note
@@ -242,7 +242,8 @@ def imagenet_assumption(weights: str, labels: bool, given: set[str]) -> list[str
     parts = (["ImageNet-1k labels"] if labels else []) + (
         [f"the preprocessing of {weights}"] if len(missing) == len(ASSUMED_FIELDS) else
         [f"the {fields} of {weights}"] if missing else [])
-    return [f"1000 classes: assuming {(', and ' if len(missing) in (1, 2, 3) else ' and ').join(parts)}"] if parts else []
+    joiner = " and " if len(missing) == len(ASSUMED_FIELDS) else ", and "  # ("… labels, and the mean and std of …")
+    return [f"1000 classes: assuming {joiner.join(parts)}"] if parts else []
 
 
 def load_model_file(
@@ -331,11 +332,10 @@ def load_model_file(
     net.eval()
     if arch and fmt != "state_dict":  # it names a state dict's network: said, not silently ignored
         notes.append(f"the architecture {arch} is not used: {p.name} is not a state dict, it brings its own network")
-    low = sorted({str(t.dtype).replace("torch.", "") for t in (*net.parameters(), *net.buffers())
-                  if t.dtype in (torch.float16, torch.bfloat16, torch.float64)})
-    if low:  # images come in float32 (CPUs lack many half-precision kernels; float64 weights refuse float32 input)
+    note = float32_note(p.name, (*net.parameters(), *net.buffers()))
+    if note:
         net.float()
-        notes.append(f"{p.name} stores {' and '.join(low)} weights: computing in float32")
+        notes.append(note)
     for prm in net.parameters():
         prm.requires_grad_(False)
 

@@ -336,8 +336,7 @@ def input_guess(path: Path) -> Preprocessing | None:
         shape, eight_bit = _onnx_input_shape(model), onnx_input_type(model) == "uint8"
     except Exception:  # noqa: BLE001 - shown, not needed: the load reports the file's problem
         return None
-    if is_channels_last(shape):
-        shape = (shape[0], shape[3], shape[1], shape[2])
+    shape = as_nchw(shape)
     if shape is None or len(shape) != 4 or not (shape[2] > 0 and shape[3] > 0):
         return None
     return input_preprocessing(shape, eight_bit)
@@ -351,6 +350,12 @@ def _not_protobuf(path: Path) -> None:
     if first[:1] in (b"", b"\x00") or first[0] & 7 in (3, 4, 6, 7):
         raise ModelError(f"cannot read ONNX file {path.name}: it is not an ONNX model (its first byte is no "
                          "protobuf field)")
+
+
+def as_nchw(shape: tuple[int, ...] | None) -> tuple[int, ...] | None:
+    """A channels-last input shape (:func:`is_channels_last`) as N x C x H x W, as the wrapped network takes it; any
+    other shape as it is."""
+    return (shape[0], shape[3], shape[1], shape[2]) if is_channels_last(shape) else shape
 
 
 def is_channels_last(shape: tuple[int, ...] | None) -> bool:
@@ -430,6 +435,6 @@ def load_onnx(path: Path, notes: list[str] | None = None) -> tuple[nn.Module, tu
         net = FixedBatch(net, shape[0])
     if is_channels_last(shape):  # N x H x W x C: fed permuted; the shape returned is the N x C x H x W one
         notes.append(f"{path.name} takes channels-last input (N×H×W×C, as TensorFlow models do): images are fed that way")
-        net, shape = ChannelsLast(net), (shape[0], shape[3], shape[1], shape[2])
+        net, shape = ChannelsLast(net), as_nchw(shape)
     net.eight_bit_input = eight_bit  # read by the loader: its default mean and std
     return net, shape

@@ -437,8 +437,15 @@ def extract_state_dict(obj: Any, name: str) -> tuple[dict[str, torch.Tensor], li
                 if note not in notes:
                     notes.append(note)
                 stripped = True
-    low = sorted({str(t.dtype).replace("torch.", "") for t in sd.values()
-                  if t.dtype in (torch.float16, torch.bfloat16, torch.float64)})
-    if low:  # said as for a TorchScript file (models/files/load.py): the network they load into computes in float32
-        notes.append(f"{name} stores {' and '.join(low)} weights: computing in float32")
+    note = float32_note(name, sd.values())  # as for a TorchScript file: the network they load into computes in float32
+    if note:
+        notes.append(note)
     return sd, notes
+
+
+def float32_note(name: str, tensors) -> str:
+    """"NAME stores float16 and bfloat16 weights: computing in float32" for tensors of another float type (images
+    come in float32: CPUs lack many half-precision kernels, float64 weights refuse float32 input); else ""."""
+    low = sorted({str(t.dtype).replace("torch.", "") for t in tensors
+                  if t.dtype in (torch.float16, torch.bfloat16, torch.float64)})
+    return f"{name} stores {' and '.join(low)} weights: computing in float32" if low else ""
