@@ -230,6 +230,7 @@ def _repeated(inputs, done: str) -> set[int]:
 def _classify(args) -> int:
     from .core.errors import ModelError, one_line
     from .core.images import ImageError, load_image
+    from .core.images.pixels import said_notes
     from .core.models.classifier import with_enlarged_note
 
     inputs = _inputs(args, "classify")
@@ -248,7 +249,7 @@ def _classify(args) -> int:
             _err(str(exc) if len(inputs) < 2 or inp.display in str(exc) else f"{inp.display}: {exc}")
             code = EXIT_BAD_INPUT
             continue
-        for w in with_enlarged_note(clf.preprocessing, img):  # the loading notes, and a tiny photo's enlargement
+        for w in said_notes(with_enlarged_note(clf.preprocessing, img)):  # the loading notes, a tiny photo's enlargement
             print(f"gradflip: note: {inp.display}: {w}", file=sys.stderr)
         try:
             preds = clf.classify(img.pixels, k=args.top)
@@ -316,6 +317,7 @@ def _explain(args) -> int:
     from .core.dataset.job import DONE, ERROR, JobSettings, explain_inputs, rate_text
     from .core.dataset.summary import complete_record, has_summary
     from .core.errors import DiskFullError, GradFlipError
+    from .core.images.pixels import said_notes
     from .core.options import ExplainOptions
 
     opts = ExplainOptions(
@@ -355,7 +357,7 @@ def _explain(args) -> int:
     reported: set[str] = set()  # the inputs on_outcome said (the interrupt lists the sets finished after it came)
 
     def on_outcome(o, done: int, total: int) -> None:
-        for w in o.notes:
+        for w in said_notes(o.notes):
             print(f"gradflip: note: {o.input.display}: {w}", file=sys.stderr)
         if o.status == ERROR:
             exc = o.error

@@ -1294,7 +1294,13 @@ def test_extreme_sizes_work_and_say_what_they_did(tmp_path, capsys, monkeypatch)
     code = cli.main(["explain", str(img), "--out", str(tmp_path / "m1"), "--max-side", "1", "-q"])
     err = capsys.readouterr().err
     assert code in (0, 1) and "Traceback" not in err, err
-    assert "gradflip: note: a.png: scaled from 32×24 to 1×1 (working size 1 px)" in err, err
+    # one note says the reduction and what it costs (`--max-side 224` printed a "scaled from" note beside it)
+    assert err.strip().splitlines() == [
+        "gradflip: note: a.png: the model enlarges it 16.0× along a side to see its 16×16 input after the working "
+        "size reduced it from 32×24 to 1×1: a larger working size (the app's Working size, --max-side) keeps detail "
+        "the model would see"], err
+    record = json.loads((tmp_path / "m1" / "a.gradflip.json").read_text())  # the record keeps both notes
+    assert any(n.startswith("scaled from 32×24 to 1×1 (working size 1 px)") for n in record["image"]["warnings"])
 
 
 def test_a_value_that_starts_with_a_dash_and_a_digit_is_a_value(tmp_path, capsys):

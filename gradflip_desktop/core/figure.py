@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from .images import to_uint8
+from .images.pixels import said_notes
 from .models.prep_fields import CROPS
 from .options import SMALL_REGION, is_broad_region
 from .results import ExplainResult
@@ -96,7 +97,7 @@ ROW_WIDTH = 1040  # px: a panorama's panel width (one per row)
 def original_caption(result: ExplainResult, notes: list[str] | None = None) -> str:
     """The Original panel's caption: the prediction, then how the file became what the model saw (the
     loading notes: scaled to the working size, composited on white, the first of several frames)."""
-    told = [str(n) for n in (notes or []) if str(n).strip()]
+    told = [n for n in said_notes(notes) if n.strip()]
     return " · ".join([_fmt_pred(result.original), *told])
 
 

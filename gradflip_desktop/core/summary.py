@@ -72,8 +72,12 @@ def _group_now(top: float, now: float, name: str) -> str:
 
 def any_of(group: str) -> str:
     """How a group run names what it explained: "any cat", and "any of classes 281-285" for index ranges (whose
-    name is "classes …": "any classes 281-285" read wrong)."""
-    return f"any of {group}" if group.startswith("classes ") else f"any {group}"
+    name is "classes …": "any classes 281-285" read wrong); a range of one class, `--group 281`, is "class 281"
+    ("any of classes 281" read as several)."""
+    if group.startswith("classes "):
+        rest = group[len("classes "):].strip()
+        return f"class {rest}" if rest.isdigit() else f"any of {group}"
+    return f"any {group}"
 
 
 def _tie(top: float, now: float, name: str) -> str:

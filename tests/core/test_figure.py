@@ -478,3 +478,16 @@ def test_a_tall_narrow_photos_panels_keep_columns_wide_enough_for_their_headings
     panels = 4 + ("Key region alone" in drawn)
     assert fig.shape[1] >= 12 + panels * (MIN_SLOT + 12)
     assert {"Original", "Adjusted", "Key region"} <= set(drawn), drawn
+
+
+def test_the_original_caption_says_the_working_size_once(result):
+    """The figure's Original caption said "scaled from 451×300 to 224×149 …" and then the model's note that the
+    working size reduced it from 451×300: the second names both sizes, so the first is left out (said_notes)."""
+    from gradflip_desktop.core.figure import original_caption
+
+    plain = original_caption(result)
+    scaled = "scaled from 451×300 to 224×149 (working size 224 px)"
+    enlarged = ("the model enlarges it 1.5× along a side to see its 224×224 input after the working size reduced it "
+                "from 451×300 to 224×149: a larger working size keeps detail")
+    assert original_caption(result, [scaled, enlarged]) == f"{plain} · {enlarged}"
+    assert original_caption(result, [scaled]) == f"{plain} · {scaled}"

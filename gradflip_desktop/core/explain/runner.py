@@ -208,6 +208,15 @@ def _hwc(x: torch.Tensor) -> np.ndarray:
     return x[0].permute(1, 2, 0).cpu().numpy().astype(np.float32)
 
 
+def _not_in_group(clf, s) -> str:
+    """Why a group run has nothing to flip; a group of one class (`--group 281`) names that class."""
+    if len(s.explained) == 1:
+        only = s.explained[0]
+        return (f"the top class “{s.original.label}” is not the group's one class, “{clf.label(only)}” ({only}); "
+                "nothing to flip")
+    return f"the top class “{s.original.label}” is not in the group “{any_of(s.explained_name)}”; nothing to flip"
+
+
 def _finish(s: RunState, status: Status, message: str, x_final: torch.Tensor | None = None, z_final=None) -> ExplainResult:
     clf, obj = s.classifier, s.objective
     x = s.x if x_final is None else x_final
@@ -295,7 +304,7 @@ def explain(
         if s.target is not None:
             msg = f"the model already predicts the target “{clf.label(s.target)}”; nothing to change"
         else:
-            msg = f"the top class “{s.original.label}” is not in the group “{any_of(s.explained_name)}”; nothing to flip"
+            msg = _not_in_group(clf, s)
         return _finish(s, Status.ALREADY, msg, x0, z0)
 
     ctx = SearchContext(objective=obj, options=opts, coords=s.coords, steps=s.steps, stop=stop)

@@ -236,8 +236,16 @@ def _check_size(label: str, w: int, h: int, max_pixels: int) -> None:
         declared, limit = _pixel_counts(w * h, max_pixels)
         raise ImageError(
             f"{label} declares {w}×{h} = {declared}, more than the limit of "
-            f"{limit} (possible decompression bomb; the command line's --max-pixels raises the limit)"
+            f"{limit} ({_limit_remedy(max_pixels)})"
         )
+
+
+def _limit_remedy(max_pixels: int) -> str:
+    """The default limit: a possible decompression bomb, and how to raise the limit; a limit the caller chose
+    (`--max-pixels 1000000`) was not told that it "raises the limit", which the caller had just lowered."""
+    if max_pixels == DEFAULT_MAX_PIXELS:
+        return "possible decompression bomb; the command line's --max-pixels raises the limit"
+    return "the limit given, e.g. by --max-pixels"
 
 
 def _pixel_counts(declared: int, limit: int) -> tuple[str, str]:

@@ -341,6 +341,19 @@ def _wrapped(f: np.ndarray, name: str, max_side: int | None, notes: list[str], m
 THIN_SIDE = 16  # a working image whose short side scaling made thinner than this gets a note (a 10000×20 panorama)
 
 
+REDUCED_BY_WORKING = "after the working size reduced it from "  # a model's enlargement note naming scaled_note's sizes
+
+
+def said_notes(notes) -> list[str]:
+    """The loading notes as a person reads them (the command line's lines, the figure's and the window's
+    captions): a "scaled from 451×300 to 224×149 …" note goes when the working size's enlargement note names the
+    same reduction (`--max-side 224` printed both). The record keeps every note."""
+    notes = [str(n) for n in notes or []]
+    if any(REDUCED_BY_WORKING in n for n in notes):
+        return [n for n in notes if not n.startswith("scaled from ")]
+    return notes
+
+
 def scaled_note(original_size: tuple[int, int], shape: tuple, max_side: int | None) -> str | None:
     """The note for an image reduced to the working size, e.g. "scaled from 6000×4000 to 1024×683 (working
     size 1024 px)"; None when it kept its size."""

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import ModelError
+from ..images.pixels import REDUCED_BY_WORKING
 from .devices import full_float32, resolve_device
 from .labels import BackwardsRange, class_indices, format_ranges, parse_ranges
 from .prep_fields import CROPS, checked_fields
@@ -48,7 +49,7 @@ def with_enlarged_note(preprocessing, image) -> list[str]:
             if factor >= SHRUNK and preprocessing.enlargement(oh, ow) < factor:
                 # also past 4x: "a larger photo is better" blamed the photo for what the working size did
                 note = (f"{ENLARGED_START}{factor:.1f}× along a side to see its {preprocessing.input_size[1]}×"
-                        f"{preprocessing.input_size[0]} input after the working size reduced it from {ow}×{oh}: a "
+                        f"{preprocessing.input_size[0]} input {REDUCED_BY_WORKING}{ow}×{oh} to {w}×{h}: a "
                         "larger working size (the app's Working size, --max-side) keeps detail the model would see")
         notes[:] = [n for n in notes if not n.startswith(ENLARGED_START) or n == note]
         if note and note not in notes:

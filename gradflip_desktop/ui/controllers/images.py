@@ -17,6 +17,8 @@ from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QFileDialog
 
+from gradflip_desktop.core.images.pixels import said_notes
+
 from ..branding import APP_NAME
 from ..qimages import qimage_to_array
 from ..settings import add_recent_file, recent_files
@@ -379,8 +381,9 @@ class ImagesController(QObject):
         if image.scaled and not any("scaled from" in text for text in image.warnings):
             note += f" (scaled from {image.original_size[0]}×{image.original_size[1]}: explained at this size)"
         self.loading_notes(image)  # a 10×10 icon: the loaded model's input enlarges it (a note in image.warnings)
-        if image.warnings:  # the core's notes, the scaling among them (also in the exported record)
-            note += " · " + html.escape("; ".join(image.warnings))
+        said = said_notes(image.warnings)  # the core's notes, the scaling among them (all in the exported record)
+        if said:
+            note += " · " + html.escape("; ".join(said))
         w.set_status(note)
         w.models.classify(image.pixels)
         w.update_actions()

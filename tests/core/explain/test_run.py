@@ -322,6 +322,21 @@ def test_a_photo_outside_the_group_is_named_with_the_groups_own_words(tiny, tiny
     assert f"is not in the group “any {'of ' if name.startswith('classes') else ''}{name}”; nothing to flip" in res.message
 
 
+def test_a_group_of_one_class_is_named_as_that_class(tiny, tiny_image):
+    """`--group 281` said "the top class “Egyptian cat” is not in the group “any of classes 281”": one class is
+    named as the class, and a group of one class is "class 281" wherever a group is named (any_of)."""
+    from gradflip_desktop.core.summary import any_of
+
+    top = argmax_of(tiny, tiny_image)
+    other = (top + 1) % tiny.num_classes
+    res = run(tiny, tiny_image, ExplainOptions(style="free", group=str(other)))
+    assert res.status == Status.ALREADY and not res.flipped
+    assert res.message == (f"the top class “{tiny.label(top)}” is not the group's one class, “{tiny.label(other)}” "
+                           f"({other}); nothing to flip"), res.message
+    assert any_of("classes 281") == "class 281" and any_of("classes 281,283") == "any of classes 281,283"
+    assert any_of("classes 7") == "class 7" and any_of("classes") == "any classes"
+
+
 def test_run_records_no_digest_of_a_photo_replaced_after_it_was_loaded(tmp_path, monkeypatch):
     """``img = load_image(p)``, ``p`` replaced, ``run(model, img)``: the record got the new file's size, date and
     SHA-256 beside the old photo's answer, so ``--resume`` kept it and ``check`` scored it on the new photo. And a

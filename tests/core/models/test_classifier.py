@@ -375,6 +375,29 @@ def test_a_photo_the_working_size_shrank_past_4x_blames_the_working_size_not_the
     assert len(notes) == 1 and "a larger photo is better" in notes[0]
 
 
+def test_the_working_size_note_says_the_scaling_once(tmp_path):
+    """At `--max-side 224` the sample cat (451 x 300 -> 224 x 149) got two notes, "scaled from 451×300 to 224×149
+    (working size 224 px)" and "the model enlarges it 1.5× … after the working size reduced it from 451×300": the
+    second now names both sizes, and what a person reads (said_notes: the command line, the figure, the window's
+    status) drops the first; the record keeps both."""
+    import numpy as np
+    from PIL import Image
+
+    from gradflip_desktop.core.images import load_image
+    from gradflip_desktop.core.images.pixels import said_notes
+    from gradflip_desktop.core.models.classifier import Preprocessing, with_enlarged_note
+
+    Image.fromarray(np.zeros((300, 451, 3), np.uint8)).save(tmp_path / "cat.png")
+    img = load_image(tmp_path / "cat.png", max_side=224)
+    notes = with_enlarged_note(Preprocessing(), img)
+    assert [n[:30] for n in notes] == ["scaled from 451×300 to 224×149", "the model enlarges it 1.5× alo"], notes
+    assert "reduced it from 451×300 to 224×149: a larger working size" in notes[1]
+    assert said_notes(notes) == [notes[1]] and notes == img.warnings and len(img.warnings) == 2
+    other = ["scaled from 451×300 to 224×149 (working size 224 px)", "transparent areas were composited on white"]
+    assert said_notes(other) == other  # no working-size note: the scaling is said
+    assert said_notes(None) == [] and said_notes(iter(["x"])) == ["x"]
+
+
 def test_a_label_with_a_lone_surrogate_gets_u_fffd_in_every_output(tmp_path):
     """A JSON labels file may write "\\ud800" (json.loads keeps it: no text). `classify` printed the first classes,
     then stopped with "'utf-8' codec can't encode character '\\ud800'" (exit 2; with --json nothing at all), while
