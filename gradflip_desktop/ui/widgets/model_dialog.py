@@ -107,9 +107,9 @@ class FormScrollArea(ScrollArea):
         return QSize(hint.width() + self.verticalScrollBar().sizeHint().width(), hint.height())
 
 
-def _guess_note(info, guess) -> str:
+def _guess_note(info, guess, arch: str | None = None) -> str:
     """The note under input settings the file does not name: where the fields' values come from, and that the
-    loader, left alone, uses the network's own."""
+    loader, left alone, uses the network's own. ``arch``: the timm architecture ``guess`` is for (else the file's)."""
     if guess is not None and info.format == "onnx":
         c, (h, w) = guess.channels, guess.input_size
         eight_bit = all(v == 0.0 for v in guess.mean) and all(abs(v * 255 - 1) < 1e-6 for v in guess.std)
@@ -119,7 +119,7 @@ def _guess_note(info, guess) -> str:
         return (f"The file names no input settings: its ONNX graph fixes the input at {shape} ({values}). "
                 "Left as they are, the loader uses these; change any to set them.")
     if guess is not None:
-        return (f"The file names no input settings: these are timm's for {info.arch[len('timm:'):]} (its pretrained "
+        return (f"The file names no input settings: these are timm's for {(arch or info.arch)[len('timm:'):]} (its pretrained "
                 "configuration). Left as they are, the loader uses the network's own (these, with the channel count its "
                 "weights have), with a note; change any to set them.")
     return ("The file names no input settings: these are a generic guess. Left as they are, the loader finds the "
@@ -285,7 +285,9 @@ class LoadModelDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         self.labels_button.clicked.connect(self._browse_labels)
         self.format_box.currentIndexChanged.connect(self._update)
+        self.arch_box.currentTextChanged.connect(self._arch_chosen)
         self.trust_box.toggled.connect(self._update)
+        self._filled = self._shown()  # the fields as the dialog filled them (an architecture chosen later refills)
         self._update()
 
     # -- state -------------------------------------------------------------------------------------------
@@ -302,6 +304,39 @@ class LoadModelDialog(QDialog):
         self.trust_label.setVisible(script)
         self.trust_box.setVisible(script)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not script or self.trust_box.isChecked())
+
+    def _shown(self) -> tuple:
+        return (self.height_box.value(), self.width_box.value(), self.resize_box.currentData(),
+                self.channels_box.currentData(), self.mean_edit.text(), self.std_edit.text())
+
+    def _arch_chosen(self, text: str) -> None:
+        """A timm architecture chosen or typed after the dialog opened (a state dict that does not name its own)
+        fills the input fields with its pretrained settings, as a checkpoint naming it does; another name puts the
+        generic guess back. Only while the fields are as the dialog filled them: a value typed stays."""
+        import sys
+
+        from gradflip_desktop.core.models import Preprocessing
+
+        if self._pre_known or self.info.format == "onnx" or self._shown() != self._filled:
+            return
+        guess = None
+        if text.strip().startswith("timm:") and "timm" in sys.modules:  # the list's timm names imported it: no wait
+            from gradflip_desktop.core.models.files.timm import pretrained_guess
+
+            guess = pretrained_guess(text.strip())
+        pre = guess or Preprocessing()
+        if pre == self._prefilled_pre:
+            return
+        self._prefilled_pre = pre
+        self.height_box.setValue(pre.input_size[0])
+        self.width_box.setValue(pre.input_size[1])
+        self.resize_box.setCurrentIndex(max(0, self.resize_box.findData(pre.resize)))
+        self.channels_box.setCurrentIndex(max(0, self.channels_box.findData(pre.channels)))
+        self.mean_edit.setText(", ".join(f"{v:g}" for v in pre.mean))
+        self.std_edit.setText(", ".join(f"{v:g}" for v in pre.std))
+        self._shown_values = (self.mean_edit.text(), self.std_edit.text())
+        self._filled = self._shown()
+        self.pre_note.setText(_guess_note(self.info, guess, text.strip()))
 
     def _browse_labels(self) -> None:
         start = str(Path(self.info.path).parent)

@@ -96,3 +96,41 @@ def test_the_input_size_boxes_show_latin_digits_in_any_locale(qtbot, tmp_path):
         assert dlg.preprocessing().input_size == (224, 160)
     finally:
         QLocale.setDefault(old)
+
+
+def test_a_timm_architecture_typed_later_fills_its_settings_until_one_is_typed(qtbot, tmp_path):
+    """A bare state dict of a timm network names no architecture: the dialog showed the generic guess (squash, 224)
+    and kept it when timm:NAME was chosen, while the loader then used timm's centre crop (its note said so, the
+    fields did not). Now the fields follow the architecture chosen, while they are as the dialog filled them."""
+    timm = pytest.importorskip("timm")
+    import torch
+
+    from gradflip_desktop.core.models import Preprocessing
+    from gradflip_desktop.core.models.files.timm import timm_preprocessing
+    from gradflip_desktop.ui.controllers.model_session import inspect_model_task
+    from gradflip_desktop.ui.widgets.model_dialog import LoadModelDialog
+
+    name = "test_efficientnet"
+    path = tmp_path / "weights.pth"
+    torch.save(timm.create_model(name, pretrained=False, num_classes=4).state_dict(), path)
+    facts = inspect_model_task(None, str(path))
+    assert facts.info.preprocessing is None and not facts.info.arch
+    dlg = LoadModelDialog(facts)
+    qtbot.addWidget(dlg)
+    assert dlg.resize_box.currentData() == "squash" and "generic guess" in dlg.pre_note.text()
+    expected = timm_preprocessing(timm.models.get_pretrained_cfg(name).to_dict())
+    assert expected.resize == "center-crop" and expected != Preprocessing()
+    dlg.arch_box.setEditText(f"timm:{name}")  # typed (or picked from the list)
+    assert dlg.resize_box.currentData() == "center-crop"
+    assert (dlg.height_box.value(), dlg.width_box.value()) == expected.input_size
+    assert dlg.mean_edit.text() == ", ".join(f"{v:g}" for v in expected.mean)
+    assert f"timm's for {name}" in dlg.pre_note.text()
+    assert dlg.preprocessing() is None  # untouched: still the loader's own
+    assert dlg.spec().arch == f"timm:{name}"
+    dlg.arch_box.setEditText("resnet18")  # another kind of name: the generic guess again
+    assert dlg.resize_box.currentData() == "squash" and "generic guess" in dlg.pre_note.text()
+    assert (dlg.height_box.value(), dlg.width_box.value()) == (224, 224)
+    dlg.height_box.setValue(200)  # a value typed stays, whatever is chosen next
+    dlg.arch_box.setEditText(f"timm:{name}")
+    assert dlg.height_box.value() == 200 and dlg.resize_box.currentData() == "squash"
+    assert dlg.preprocessing().input_size == (200, 224)
