@@ -314,13 +314,16 @@ def rise_steps(classifier: Classifier, pixels: np.ndarray, explained, masks: int
         raise ValueError(f"RISE takes 1 to {MAX_RISE_MASKS:,} masks, not {masks}")
     x = classifier.image_tensor(np.asarray(pixels, dtype=np.float32))
     h, w = x.shape[-2:]
+    # a centre-cropping model sees only its crop: the masks cover that part (the rest kept), and the map is zero
+    # outside it, as GradFlip's and Grad-CAM's are (RISE's mean probability there drew a frame the model never saw)
+    top, left, bottom, right = _seen_part(getattr(classifier, "preprocessing", None), int(h), int(w))
     per_call = max(1, RISE_BATCH_VALUES // max(1, 3 * h * w))
-    key = (int(h), int(w), int(masks), int(seed), tuple(classes))
+    key = (int(h), int(w), int(masks), int(seed), tuple(classes), (top, left, bottom, right))
     if state is not None and state.get("key") == key:  # a stopped run of the same map: on from where it stopped
         gen, acc, done = state["gen"], state["acc"], state["done"]
     else:
         gen = torch.Generator().manual_seed(int(seed))
-        acc = torch.zeros(h, w, dtype=torch.float64)
+        acc = torch.zeros(bottom - top, right - left, dtype=torch.float64)
         done = 0
         if state is not None:
             state.clear()
@@ -329,9 +332,10 @@ def rise_steps(classifier: Classifier, pixels: np.ndarray, explained, masks: int
         if stop is not None and stop():
             return None
         try:
-            m = rise_masks(h, w, min(per_call, int(masks) - done), gen)
+            m = rise_masks(bottom - top, right - left, min(per_call, int(masks) - done), gen)
+            full = m if m.shape[-2:] == (h, w) else F.pad(m, (left, w - right, top, h - bottom), value=1.0)
             with torch.no_grad():
-                z = batch_scores(classifier.module, x * m[:, None].to(x.device, x.dtype)).double()
+                z = batch_scores(classifier.module, x * full[:, None].to(x.device, x.dtype)).double()
             if not bool(torch.isfinite(z).all()):
                 raise ModelError("the model produced non-finite outputs (NaN or infinity) on a RISE mask")
             p = torch.softmax(z, 1)[:, classes].sum(1).cpu()
@@ -344,7 +348,12 @@ def rise_steps(classifier: Classifier, pixels: np.ndarray, explained, masks: int
         if state is not None:
             state["done"] = done
         yield done, int(masks)
-    return (acc / (int(masks) * RISE_KEEP)).float().numpy()
+    seen = (acc / (int(masks) * RISE_KEEP)).float()
+    if seen.shape == (h, w):
+        return seen.numpy()
+    out = torch.zeros(int(h), int(w), dtype=torch.float32)
+    out[top:bottom, left:right] = seen
+    return out.numpy()
 
 
 def rise_map(classifier: Classifier, pixels: np.ndarray, explained, masks: int = RISE_MASKS, seed: int = 0,

@@ -387,3 +387,28 @@ def test_gradcam_of_a_cropping_model_lies_in_the_part_it_sees():
     flat = Preprocessing(input_size=(16, 16), mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
     squash = Classifier(module=PixelSpaceModel(net, flat).eval(), labels=["a", "b", "c"], name="squash", preprocessing=flat)
     assert (gradcam_map(squash, photo, target, layer=net[0])[:, :5] > 0).any()  # a squashed photo is seen whole
+
+
+def test_rise_of_a_cropping_model_is_zero_where_it_never_looks():
+    """RISE masked the whole photo of a centre-cropping model: outside the crop the masks change nothing the model
+    sees, and the map there was the class's mean probability, a bright frame on the sides in Compare and in
+    `gradflip check --rise`. The masks now cover the crop, the map is zero outside it; a squashed photo's map is
+    the one it was (same seed, same masks)."""
+    from gradflip_desktop.core.attributions import rise_map, rise_masks
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 3))
+    pre = Preprocessing(input_size=(16, 16), resize="center-crop", mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
+    clf = Classifier(module=PixelSpaceModel(net, pre).eval(), labels=["a", "b", "c"], name="cropping", preprocessing=pre)
+    photo = np.random.default_rng(2).uniform(0, 1, (20, 60, 3)).astype(np.float32)  # the crop: the centre 20 columns
+    m = rise_map(clf, photo, 0, masks=40)
+    assert m.shape == (20, 60) and np.isfinite(m).all()
+    assert np.all(m[:, :20] == 0) and np.all(m[:, 40:] == 0) and m[:, 20:40].min() > 0
+    flat = Preprocessing(input_size=(16, 16), mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
+    squash = Classifier(module=PixelSpaceModel(net, flat).eval(), labels=["a", "b", "c"], name="squash", preprocessing=flat)
+    whole = rise_map(squash, photo, 0, masks=40)
+    masks = rise_masks(20, 60, 40, torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        p = torch.softmax(squash.module(torch.from_numpy(photo).permute(2, 0, 1)[None] * masks[:, None]), 1)[:, 0]
+    expected = (p.double()[:, None, None] * masks.double()).sum(0) / (40 * 0.5)
+    np.testing.assert_allclose(whole, expected.float().numpy(), rtol=1e-4, atol=1e-6)  # RISE's own sum, every pixel
