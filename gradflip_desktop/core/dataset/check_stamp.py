@@ -16,7 +16,7 @@ import json
 import math
 from pathlib import Path
 
-PROTOCOL = 1  # bump when what a check measures changes (fill-ins, curves, peers' maps, RISE's masks or seed)
+PROTOCOL = 2  # bump when what a check measures changes (fill-ins, curves, peers' maps, RISE's masks or seed); 2: RISE of a cropping model covers its crop
 FORMAT = "gradflip-faithfulness/1"
 
 
