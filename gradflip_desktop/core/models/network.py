@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import os
 import re
@@ -23,7 +24,7 @@ from .classifier import Classifier, PixelSpaceModel, Preprocessing
 from .devices import resolve_device
 from .files.load import probe_network
 from .files.outputs import Recorded, check_batch_independent, choose_tuple_output, read_scores, refuse_non_scores
-from .files.spec import checked_groups, parse_groups
+from .files.spec import checked_groups, parse_groups, scaled_resize_size
 from .labels import IMAGENET_GROUPS, imagenet_labels, labels_from_mapping, read_labels
 
 
@@ -153,10 +154,10 @@ def classifier_from_module(
     classifier's ``warnings``. A :class:`~gradflip_desktop.core.errors.ModelError` says what does not fit."""
     if not isinstance(net, nn.Module):
         raise ModelError(f"classifier_from_module needs a torch.nn.Module, not {type(net).__name__}")
-    pre = preprocessing if preprocessing is not None else Preprocessing()
+    notes: list[str] = []
+    pre = preprocessing if preprocessing is not None else _assumed_preprocessing(net, notes)
     if not isinstance(pre, Preprocessing):
         raise ModelError(f"preprocessing must be a Preprocessing, not {type(pre).__name__}")
-    notes: list[str] = []
     if type(net).__name__ == "OptimizedModule" and isinstance(getattr(net, "_orig_mod", None), nn.Module):
         net = net._orig_mod  # torch.compile's wrapper: its forward hooks never ran (Grad-CAM's "layer was not used")
         notes.append("a torch.compile'd module: its original module is explained (the same weights, run eagerly)")
@@ -181,6 +182,42 @@ def classifier_from_module(
                                     f"input it was trained on{said}", setting="preprocessing",
                                     suggestions=[own] if own else []) from None
         raise
+
+
+def _assumed_preprocessing(net: nn.Module, notes: list[str]) -> Preprocessing:
+    """The preprocessing of a network given without one: a timm network's own ``pretrained_cfg`` (its crop,
+    interpolation, mean and std, at the input size it was built for), as ``--arch timm:NAME`` reads a file of it;
+    else 224 × 224 RGB with ImageNet's mean and std. Either way a note says what was assumed (a timm ViT was read
+    with ImageNet's mean and squashed, silently, while the same weights from a file got timm's settings)."""
+    cfg = getattr(net, "pretrained_cfg", None)
+    if isinstance(cfg, Mapping) and cfg.get("input_size"):
+        from .files.timm import timm_preprocessing  # noqa: PLC0415
+
+        try:
+            pre = timm_preprocessing(cfg, notes)
+            own = _own_input_size(net)
+            if own is not None and own != tuple(pre.input_size):  # built for another size (img_size=384)
+                pre = dataclasses.replace(pre, input_size=own, resize_size=scaled_resize_size(pre, own)
+                                          if pre.resize_size is not None else None)
+        except (ModelError, TypeError, ValueError):  # an odd config: the generic assumption below
+            pass
+        else:
+            notes.append(f"no preprocessing given: using the network's timm pretrained_cfg ({_described(pre)}); "
+                         "give preprocessing=Preprocessing(...) for another")
+            return pre
+    pre = Preprocessing()
+    notes.append(f"no preprocessing given: assuming {_described(pre)}; give preprocessing=Preprocessing(input_size=…, "
+                 "mean=…, std=…) for the input it was trained on")
+    return pre
+
+
+def _described(pre: Preprocessing) -> str:
+    """"224×224 RGB, centre crop of 248, bicubic, mean [0.5, 0.5, 0.5], std [0.5, 0.5, 0.5]"."""
+    h, w = pre.input_size
+    frame = "squashed" if pre.resize == "squash" else f"centre crop of {pre.resize_size}"
+    colour = "grayscale" if pre.channels == 1 else "RGB"
+    return (f"{h}×{w} {colour}, {frame}, {pre.interpolation}, mean {[round(v, 4) for v in pre.mean]}, "
+            f"std {[round(v, 4) for v in pre.std]}")
 
 
 def _own_input_size(net: nn.Module) -> tuple[int, int] | None:

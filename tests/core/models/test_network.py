@@ -232,3 +232,29 @@ def test_a_network_that_does_not_take_the_default_input_says_how_to_give_its_own
     assert "give preprocessing=Preprocessing(input_size=(32, 32), " in str(info.value)
     assert str(info.value).endswith("(its own config says (32, 32))") and info.value.suggestions == [(32, 32)]
     assert classifier_from_module(net, preprocessing=Preprocessing(input_size=(32, 32))).num_classes == 3
+
+
+def test_a_network_given_without_preprocessing_says_what_is_assumed_and_a_timm_network_uses_its_own():
+    """A timm ViT given without preprocessing was read squashed with ImageNet's mean and no note, while the same
+    weights from a file (--arch timm:NAME) used timm's crop, bicubic and mean 0.5: the two answered differently. Now
+    a network's own ``pretrained_cfg`` is used (at the size it was built for), and either way a note says it."""
+    timm = pytest.importorskip("timm")
+    from gradflip_desktop.core.models.files.timm import timm_preprocessing
+
+    vit = timm.create_model("vit_tiny_patch16_224", pretrained=False, num_classes=3, depth=1)
+    clf = classifier_from_module(vit)
+    own = timm_preprocessing(vit.pretrained_cfg)
+    assert own.resize == "center-crop" and own.mean == (0.5, 0.5, 0.5) and own.interpolation == "bicubic"
+    assert clf.preprocessing == own
+    assert any(n.startswith("no preprocessing given: using the network's timm pretrained_cfg (224×224 RGB, centre "
+                            "crop of 248, bicubic, mean [0.5, 0.5, 0.5]") for n in clf.warnings), clf.warnings
+    small = timm.create_model("vit_tiny_patch16_224", pretrained=False, num_classes=3, depth=1, img_size=160)
+    pre = classifier_from_module(small).preprocessing  # built for 160 px: its size, the crop's share kept
+    assert pre.input_size == (160, 160) and pre.resize_size == 177 and pre.mean == (0.5, 0.5, 0.5)
+    given = classifier_from_module(vit, preprocessing=PRE.__class__(input_size=(224, 224)))
+    assert given.preprocessing.resize == "squash" and not any("no preprocessing" in n for n in given.warnings)
+    plain = classifier_from_module(nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(3, 4)))
+    assert plain.preprocessing == Preprocessing()
+    assert ("no preprocessing given: assuming 224×224 RGB, squashed, bilinear, mean [0.485, 0.456, 0.406], std "
+            "[0.229, 0.224, 0.225]; give preprocessing=Preprocessing(input_size=…, mean=…, std=…) for the input it "
+            "was trained on") in plain.warnings
