@@ -39,7 +39,8 @@ def gui_remedy(exc: BaseException) -> str:
         return ""
     text = str(exc)
     stop = "" if text.endswith((".", "?", "!", "…")) else "."  # "… The weights fit resnet18" ended without one
-    named = exc.suggestions and f"The weights fit {exc.suggestions[0]}" in text  # the core's message names it
+    named = exc.suggestions and any(f"{said} {exc.suggestions[0]}" in text  # the core's message names it
+                                    for said in ("The weights fit", "they fit"))
     first = f" ({exc.suggestions[0]} fits)" if exc.suggestions and not named else ""
     choose = f"Choose the architecture in File ▸ Load Model…{first + '.' if first else ''}"  # not "…."
     if "fit none of them" in text:  # no torchvision architecture fits: choosing one cannot help, a timm name can

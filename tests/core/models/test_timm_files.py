@@ -271,3 +271,24 @@ def test_the_interpolation_note_goes_once_the_settings_choose_bicubic_as_it_advi
     (tmp_path / "timm-folder.gradflip.json").write_text(json.dumps({"preprocessing": {"interpolation": "bicubic"}}))
     side = mf.load_model_file(folder)
     assert side.preprocessing.interpolation == "bicubic" and said(side) == [], side.warnings
+
+
+def test_a_timm_state_dict_given_without_arch_names_the_timm_architecture_it_fits(tmp_path):
+    """`--model vit_tiny_3.safetensors` without --arch said "the weights fit none of them" (torchvision's), while a
+    mistyped --arch timm:vit_tiny_patch16 found the fit: the refusal now names the timm architectures named like the
+    file that the weights fit, as a suggestion (`use --arch timm:…`); a file named otherwise is refused as before."""
+    from gradflip_desktop.cli_messages import model_error_text
+
+    timm_checkpoint(tmp_path / "test_vit_finetuned.pth", "test_vit", classes=5)
+    with pytest.raises(ModelSettingError) as caught:
+        mf.load_model_file(tmp_path / "test_vit_finetuned.pth")
+    exc = caught.value
+    assert exc.setting == "architecture" and exc.suggestions == ["timm:test_vit"], exc.suggestions
+    assert "the weights fit no torchvision architecture; they fit timm:test_vit" in str(exc), str(exc)
+    assert "use --arch timm:test_vit" in model_error_text(exc)
+    clf = mf.load_model_file(tmp_path / "test_vit_finetuned.pth", arch=exc.suggestions[0])  # the suggestion loads
+    assert clf.num_classes == 5
+    timm_checkpoint(tmp_path / "weights.pth", "test_vit", classes=5)  # a name that says nothing: no guess
+    with pytest.raises(ModelSettingError, match="the weights fit none of them") as caught:
+        mf.load_model_file(tmp_path / "weights.pth")
+    assert caught.value.suggestions == []

@@ -228,6 +228,13 @@ def test_the_architecture_remedy_does_not_repeat_the_fitting_architecture():
     none = ModelSettingError("Cannot tell which architecture m.pth is for (…); the weights fit none of them: a model of "
                              "your own class loads as TorchScript", "architecture")
     assert "Choose the architecture" not in gui_remedy(none) and "timm:NAME" in gui_remedy(none)
+    # no torchvision architecture, a timm one named like the file fits: named once, and chosen in the dialog
+    timm_fit = ModelSettingError("Cannot tell which architecture vit_tiny_3.safetensors is for (…); the weights fit no "
+                                 "torchvision architecture; they fit timm:vit_tiny_patch16_224", "architecture",
+                                 ["timm:vit_tiny_patch16_224"])
+    message = str(timm_fit) + gui_remedy(timm_fit)
+    assert message.count("timm:vit_tiny_patch16_224") == 1, message
+    assert message.endswith("they fit timm:vit_tiny_patch16_224.\n\nChoose the architecture in File ▸ Load Model…"), message
 
 
 def test_a_failed_load_reads_as_sentences_in_the_status_bar(qtbot, window):

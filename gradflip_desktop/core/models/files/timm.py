@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -109,6 +110,34 @@ def _fits(timm, name: str, sd: Mapping[str, torch.Tensor]) -> bool:
     # as the load does: a Lightning checkpoint's "model." keys fit once stripped (the load accepts them)
     missing, unexpected, mismatched = key_diff(ref, strip_framework_prefix(dict(sd), ref, []))
     return not missing and not unexpected and all(k in heads for k, _, _ in mismatched)
+
+
+NAME_GUESSES = 12  # timm names close to a file's name tried against its weights (on the meta device, ~50 ms each)
+
+
+def names_the_weights_fit(stem: str, sd: Mapping[str, torch.Tensor]) -> list[str]:
+    """timm architectures named like the file (``vit_tiny_3.safetensors``: vit_tiny_patch16_224, …) that the weights
+    ``sd`` fit, closest name first; ``[]`` without timm. For a state dict no torchvision architecture fits: it was
+    refused with "the weights fit none of them" while a mistyped ``--arch timm:vit_tiny_patch16`` found the fit."""
+    try:
+        import timm  # noqa: PLC0415 - optional extra
+    except ImportError:
+        return []
+    key = stem.strip().lower()
+    if len(key) < 3:
+        return []
+    try:
+        names = timm.list_models()
+        parts = {n: set(re.split(r"[^a-z0-9]+", n)) for n in names}
+        vocabulary = set().union(*parts.values()) if parts else set()
+        words = {w for w in re.split(r"[^a-z0-9]+", key) if len(w) > 1 and not w.isdigit() and w in vocabulary}
+        named = [n for n in names if words and words <= parts[n]]  # "vit", "tiny" (not "3", "finetuned") in the name
+        named.sort(key=lambda n: -difflib.SequenceMatcher(None, key, n).ratio())
+        close = difflib.get_close_matches(key, names, n=NAME_GUESSES, cutoff=0.3)
+        tried = list(dict.fromkeys(named[:NAME_GUESSES] + close))[:NAME_GUESSES + 4]
+        return [c for c in tried if _fits(timm, c, sd)]
+    except Exception:  # noqa: BLE001 - a hint only: the refusal stands without it
+        return []
 
 
 def _unknown(timm, name: str, path: Path | None = None) -> ModelSettingError:

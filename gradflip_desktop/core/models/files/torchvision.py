@@ -26,6 +26,7 @@ from .fitting import (build_and_load, headless_message, key_diff, mismatch_messa
 from .heads import (accepted, collapse, collapsed_for_guess, head_note, head_refusal, replaced_head,
                     stack_refusal)
 from .safety import checkpoint_labels, extract_state_dict, load_weights
+from .timm import names_the_weights_fit
 
 __all__ = [
     "CachedWeights",
@@ -375,14 +376,16 @@ def load_torchvision_state_dict(path: Path, arch: str | None, notes: list[str]) 
             arch = guesses[0]
             notes.append(f"architecture {arch} recognised from the weights")
         else:
+            timm_fits = [] if guesses else [f"timm:{n}" for n in names_the_weights_fit(stem, sd)]
             hint = (f"; the weights fit: {', '.join(guesses)}" if guesses else
+                    f"; the weights fit no torchvision architecture; they fit {', '.join(timm_fits)}" if timm_fits else
                     "; the weights fit none of them: a model of your own class loads as TorchScript (torch.jit.script "
                     "or torch.jit.trace, then .save) or ONNX (torch.onnx.export) instead, a timm model by its architecture's name")
             raise ModelSettingError(
                 f"cannot tell which architecture {name} is for "
                 f"(a torchvision classification model such as resnet18, efficientnet_b0, vit_b_16, or a timm "
                 f"architecture named timm:NAME){hint}",
-                setting="architecture",
+                setting="architecture", suggestions=timm_fits,
             )
     known = tvm.list_models(module=tvm)
     if arch not in known:
