@@ -124,8 +124,8 @@ class KeyRegion:
     components: int
     flips: bool
     prediction: Prediction
-    mask: np.ndarray
-    ranking: np.ndarray
+    mask: np.ndarray = field(repr=False)  # print(result.key_region) printed both arrays whole
+    ranking: np.ndarray = field(repr=False)
     fill: str = "blur"  # what replaces the region: "blur sigma = long side / 24", ..., "mean colour"
     explained_probability: float | None = None  # the explained class's (a group's: its sum) there, region alone
     # found inside one of the windows tried alone (a ninth of the photo each), because along the map's order it took

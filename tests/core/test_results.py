@@ -105,6 +105,9 @@ def test_a_result_prints_as_one_line(tiny, tiny_image):
                     f"{len(result.steps)} steps, {result.seconds:.1f} s, {result.model_name}>")
     region = run(tiny, tiny_image, ExplainOptions(max_steps=100))
     assert region.key_region is not None and f", key region {region.key_region.fraction:.1%}, " in repr(region)
+    key = repr(region.key_region)  # print(result.key_region) printed its mask and ranking whole
+    assert "\n" not in key and "array" not in key and len(key) < 400, key
+    assert key.startswith(f"KeyRegion(pixels={region.key_region.pixels}, fraction=") and "flips=" in key
 
 
 def test_the_arrays_the_readme_names_have_its_types_and_shapes(tiny, tiny_image):

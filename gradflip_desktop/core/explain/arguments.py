@@ -53,7 +53,10 @@ def pixels_of(image: ImageData | np.ndarray) -> np.ndarray:
         raise ValueError(f"image is empty (shape {pixels.shape})")
     if not np.all(np.isfinite(pixels)) or pixels.min() < 0 or pixels.max() > 1:
         levels = raw.dtype.kind in "iu" or (np.all(np.isfinite(pixels)) and pixels.min() >= 0 and 20 < pixels.max() <= 255)
+        finite = bool(np.all(np.isfinite(pixels)))
         hint = (f" (these are {raw.dtype} values up to {pixels.max():.0f}: divide by 255, or use "
-                "gradflip_desktop.core.images.from_array)") if levels else ""
+                "gradflip_desktop.core.images.from_array)") if levels else (
+                f" (values down to {pixels.min():.4g}: give the photo before normalisation, or use "
+                "gradflip_desktop.core.images.from_array)") if finite and pixels.min() < 0 else ""
         raise ValueError(f"image pixels must be finite and lie in [0, 1]{hint}")
     return pixels

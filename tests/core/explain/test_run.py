@@ -310,6 +310,11 @@ def test_a_path_or_8bit_pixels_given_to_run_are_told_what_to_do(tiny):
         run(tiny, np.full((8, 8, 3), 255.0))
     with pytest.raises(ValueError, match=r"lie in \[0, 1\]$"):  # a slightly-out float range: no guess
         run(tiny, np.full((8, 8, 3), 1.5))
+    normalised = np.linspace(-1, 1, 8 * 8 * 3, dtype=np.float32).reshape(8, 8, 3)  # a model's input, -1 .. 1
+    with pytest.raises(ValueError, match=r"lie in \[0, 1\] \(values down to -1: give the photo before normalisation"):
+        run(tiny, normalised)
+    with pytest.raises(ValueError, match=r"lie in \[0, 1\]$"):  # NaN: nothing to say of its range
+        run(tiny, np.full((8, 8, 3), np.nan))
 
 
 def test_a_photo_outside_the_group_is_named_with_the_groups_own_words(tiny, tiny_image):

@@ -125,6 +125,8 @@ def test_unknown_or_unrecognisable_architecture(resnet_files, tmp_path):
     torch.save(resnet_files["ft"].state_dict(), path)
     with pytest.raises(ModelError, match=r"unknown torchvision architecture 'resnet19'; did you mean .*resnet18"):
         mf.load_model_file(path, arch="resnet19")
+    with pytest.raises(ModelError, match=r"'resnt18'; did you mean resnet18, "):  # the closest first, not resnet101
+        mf.load_model_file(path, arch="resnt18")
     own = tmp_path / "own_cnn.pth"
     torch.save(SmallCNN().state_dict(), own)
     with pytest.raises(ModelSettingError, match=r"cannot tell which architecture own_cnn\.pth is for \(a torchvision classification model") as err:

@@ -7,6 +7,7 @@ torchvision is imported only when a torchvision architecture is needed (optional
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 import sys
@@ -389,7 +390,8 @@ def load_torchvision_state_dict(path: Path, arch: str | None, notes: list[str]) 
             )
     known = tvm.list_models(module=tvm)
     if arch not in known:
-        close = [a for a in known if a.startswith(arch[:4])][:6]
+        # closest spelling first ("resnt18": resnet18, not resnet101, resnet152, … in alphabetical order)
+        close = difflib.get_close_matches(arch, known, n=6, cutoff=0.6) or [a for a in known if a.startswith(arch[:4])][:6]
         raise ModelError(
             f"unknown torchvision architecture {arch!r}" + (f"; did you mean {', '.join(close)}?" if close else "")
         )
