@@ -412,3 +412,21 @@ def test_rise_of_a_cropping_model_is_zero_where_it_never_looks():
         p = torch.softmax(squash.module(torch.from_numpy(photo).permute(2, 0, 1)[None] * masks[:, None]), 1)[:, 0]
     expected = (p.double()[:, None, None] * masks.double()).sum(0) / (40 * 0.5)
     np.testing.assert_allclose(whole, expected.float().numpy(), rtol=1e-4, atol=1e-6)  # RISE's own sum, every pixel
+
+
+def test_rise_on_a_photo_smaller_than_the_input_reports_progress_as_often_as_on_a_larger_one(tiny, monkeypatch):
+    """A 40 px photo for a 224 px network: the masks per model call were counted at the photo's size (501 of them,
+    each enlarged to 224 px), so Compare's RISE caption said "computing" for ~30 s between two reports. A call now
+    holds as many masks as fit at the size the network computes on."""
+    from gradflip_desktop.core import attributions
+
+    ih, iw = tiny.preprocessing.input_size
+    monkeypatch.setattr(attributions, "RISE_BATCH_VALUES", 4 * 3 * ih * iw)  # 4 masks per call at the input's size
+    small = np.random.default_rng(0).uniform(0, 1, (ih // 4, iw // 4, 3)).astype(np.float32)
+    seen = []
+    attributions.rise_map(tiny, small, 0, masks=12, progress=lambda done, total: seen.append(done))
+    assert seen == [4, 8, 12], seen  # it was one call of 12 (64 per call at the photo's size)
+    large = np.random.default_rng(0).uniform(0, 1, (ih * 2, iw * 2, 3)).astype(np.float32)
+    seen.clear()
+    attributions.rise_map(tiny, large, 0, masks=3, progress=lambda done, total: seen.append(done))
+    assert seen == [1, 2, 3], seen  # a photo larger than the input: its own size counts, as before
