@@ -301,3 +301,26 @@ def test_the_legend_is_written_in_the_window_s_font_size(qtbot, shown_plot):
         assert label.item.font().pointSizeF() == 14 or "14pt" in label.item.toHtml()
     finally:
         app.setFont(before)
+
+
+@pytest.mark.parametrize("size", [(700, 150), (800, 160), (1100, 400)])
+def test_the_class_on_top_at_the_flip_keeps_its_name_before_the_saved_image_entry(qtbot, size):
+    """A panorama at the default window size: the dashed curve on top at the flip line (Windsor tie) was left out as
+    "+1 more" while "saved image (8-bit)", whose points the step axis marks "saved", kept its place."""
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    plot.resize(*size)
+    plot.show()
+    start = np.array([0.05, 0.04, 0.60, 0.03, 0.02, *REST[:5]], np.float32)
+    at_flip = np.array([0.05, 0.09, 0.08, 0.03, 0.101, *REST[:5]], np.float32)  # "class 0" (index 4) on top
+    plot.start(LABELS, [2], "Egyptian cat", start, flip_to=1)
+    plot.add_steps([SimpleNamespace(index=1, probabilities=at_flip, flipped=True, phase="search")])
+    plot.saved = np.array([0.05, 0.098, 0.09, 0.03, 0.08, *REST[:5]], np.float32)
+    plot._legend_key = ()
+    plot._redraw()
+    qtbot.wait(50)
+    shown = " | ".join(label.text for _, label in plot.legend.items)
+    assert "saved image's class: tiger cat" in shown and "top at the flip: class 0" in shown, (size, shown)
+    if "saved image (8-bit)" in shown:  # room for it too
+        return
+    assert "more" in shown, shown  # it gave way, and the legend counts it

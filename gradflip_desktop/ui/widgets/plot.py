@@ -297,9 +297,11 @@ class ProbabilityPlot(QWidget):
                 limit = max(LEGEND_CHARS, min(len(what) + 2 + LEGEND_CHARS, LEGEND_ENTRY_CHARS))
                 text = elide_end(f"{what}: {self.label(i)}" if what else self.label(i), limit)
                 self.key_point.setPen(c.opts["pen"]) if i == key else None  # its sample: the star on the dashed curve
-                entries.append((self.key_point if i == key else c, text, 2 if i == key else 3 if i == at_flip and moved else 4 + k))
-            if self.saved is not None:
-                entries.append((self.saved_curves[0], "saved image (8-bit)", 2))
+                # the class on top at the flip line stays with the saved image's (a cramped plot left "+1 more" there:
+                # the curve on top at the flip had no name, the status said "flipped to stole")
+                entries.append((self.key_point if i == key else c, text, 2 if i == key or (i == at_flip and moved) else 4 + k))
+            if self.saved is not None:  # its points are marked "saved" on the step axis: it gives way first of these
+                entries.append((self.saved_curves[0], "saved image (8-bit)", 3))
             self.legend.set_entries(entries)
             self._fit_legend()
         top = max([float(self._explained_series(rows).max())] + [float(rows[:, i].max()) for i in runners])  # all drawn
