@@ -66,3 +66,33 @@ def test_an_escaped_caption_without_tags_shows_its_apostrophe(qtbot, width):
     panel.caption.setText("cats & dogs.png")  # a plain text with an ampersand stays plain
     QApplication.processEvents()
     assert panel.caption.textFormat() == Qt.TextFormat.PlainText
+
+
+def test_a_caption_cut_after_a_number_takes_its_unit_or_neither(qtbot):
+    """"espresso — 88.2 …": the caption's last line dropped the "%" of the photo's probability and kept the number,
+    which reads as a whole value. At every width the number keeps its unit, or both go."""
+    import re
+
+    from PySide6.QtGui import QTextDocument
+    from PySide6.QtWidgets import QLabel
+
+    from gradflip_desktop.ui.widgets.image_panel import Caption
+
+    text = ("<i>outlined: the slider's set, not the run's</i><br><b>espresso</b> — 88.2 % · 1024×768 px (scaled from "
+            "4000×3000: explained at this size)")
+    cut = []
+    for width in range(110, 420, 4):
+        caption = Caption()
+        qtbot.addWidget(caption)
+        caption.setWordWrap(True)
+        caption.resize(width, 60)
+        caption.show()
+        caption.setFixedHeight(caption.fontMetrics().lineSpacing() * 3 + 6)
+        caption.setText(text)
+        QApplication.processEvents()
+        doc = QTextDocument()
+        doc.setHtml(QLabel.text(caption))
+        shown = doc.toPlainText()
+        assert not re.search(r"\d\s*…$", shown), (width, shown)
+        cut.append(shown.endswith("…"))
+    assert any(cut) and not all(cut)  # the widths tried cut it, and some show it whole

@@ -134,6 +134,15 @@ class Caption(QLabel):
             if not cursor.hasSelection():
                 break
             cursor.removeSelectedText()
+        before = doc.toPlainText()[:-1].rstrip()
+        if before[-1:].isdigit() and not full.rstrip().endswith(before[-8:]):  # a number whose unit was cut: "88.2 …"
+            cursor.setPosition(doc.characterCount() - 2)  # read as the whole value; the number goes too
+            cursor.movePosition(QTextCursor.MoveOperation.PreviousWord, QTextCursor.MoveMode.KeepAnchor)
+            while cursor.hasSelection() and not cursor.selectedText().strip(" ., ").isalpha():
+                cursor.removeSelectedText()
+                cursor.setPosition(doc.characterCount() - 2)
+                cursor.movePosition(QTextCursor.MoveOperation.PreviousWord, QTextCursor.MoveMode.KeepAnchor)
+        cursor.setPosition(doc.characterCount() - 2)
         cursor.movePosition(QTextCursor.MoveOperation.Left, QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText() if cursor.selectedText() == " " else None  # "at step…", not "at step …"
         super().setText(doc.toHtml() if rich else doc.toPlainText())

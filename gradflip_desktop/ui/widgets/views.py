@@ -19,7 +19,8 @@ pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
 
 
 KEY_SLIDER_STEPS = 1000
-SLIDER_NOTE = "<i>outlined: the slider's choice, not the set the run found</i><br>"  # the Original's caption's 1st line
+# the Original's caption's 1st line, one line in a narrow panel (two pushed "espresso — 88.2 %" to the last line, cut)
+SLIDER_NOTE = "<i>outlined: the slider's set, not the run's</i><br>"
 KEY_TIP = ("Key pixels: the pixels with the largest change, as many as it takes to flip the decision on their own "
            "(the rest of the photo unchanged). They are outlined on the Original. Move the slider to try more or fewer; "
            "the model's answer for that image appears here.")

@@ -27,7 +27,7 @@ def test_the_original_says_when_the_outline_is_the_sliders_choice(qtbot):
     top = views.original.geometry().top()
     views.set_key_count(3_350)  # the slider moved: the outline is no longer the run's region
     assert views.original.caption.text() == SLIDER_NOTE + "<b>Egyptian cat</b> — 79.0 %"
-    assert "not the set the run found" in SLIDER_NOTE
+    assert "the slider's set, not the run's" in SLIDER_NOTE
     # the sentence stays as it was: its note there took a line more and pushed the views (and the slider) down
     assert views.summary.text() == sentence + links
     qtbot.wait(20)
