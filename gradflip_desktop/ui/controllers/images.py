@@ -129,6 +129,7 @@ class ImagesController(QObject):
         self._drop_note = ""  # "2 files dropped; …": said with the image's note, which replaces the status
         self._request: tuple | None = None  # (source, name, remember) of the load in flight
         self._stopped_note = ""  # a run on the photo replaced was stopped: said once, with the new photo's class
+        self._resized_note = ""  # a run or result the new working size set aside (set_working_size): said so too
 
     # -- requests ----------------------------------------------------------------------------------------
     def open_dialog(self) -> None:
@@ -198,6 +199,10 @@ class ImagesController(QObject):
         else:
             return
         running = self.w.runs.running
+        # said again with the photo's new classification: a finished result vanished without a word
+        self._resized_note = (f"The explanation was stopped: the working size is now {int(side)} px." if running else
+                              f"The explanation made at the previous working size was cleared: Explain makes one at "
+                              f"{int(side)} px." if self.w.result is not None else "")
         if running:
             self.w.runs.stop()
             self.w.clear_result()
@@ -359,7 +364,8 @@ class ImagesController(QObject):
         w = self.w
         # a run on the photo replaced: said with the classification (it vanished without a word); HTML-escaped
         self._stopped_note = (f"The explanation of {status_name(w.image.name)} was stopped to open this photo."
-                              if w.runs.running and w.image is not None else "")
+                              if w.runs.running and w.image is not None else self._resized_note)
+        self._resized_note = ""
         w.runs.stop()
         image = loaded.image
         restored = None if _same_photo(loaded.source, self.source) else w.runs.one_off.next_photo(w.controls.settings())
