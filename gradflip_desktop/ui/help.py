@@ -95,7 +95,7 @@ textbook style; <i>Signed</i> shows red where the photo got brighter and blue wh
 white for no change; <i>Amplified RGB</i> the change itself around grey). The <i>key region</i>
 (or, for the textbook style, the <i>key pixels</i>) is the smallest part of the photo whose change alone
 flips the decision; it is outlined on the Original (also hatched when it covers most of the photo: then no
-small region does it; a dashed box marks one of a few pixels), and the slider below the views lets you try
+small region does it; a dashed box marks one under 1 % of the photo, so you can find it before zooming in), and the slider below the views lets you try
 more or less and see what the model says.</li>
 <li><b>Styles.</b> <i>Key region</i> (the default) removes detail in a few smooth areas and names the
 smallest region that matters. <i>Smallest change</i> lets every pixel move (the textbook method: the
