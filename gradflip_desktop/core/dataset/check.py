@@ -20,6 +20,7 @@ import hashlib
 import io
 import json
 import os
+import shlex
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,13 +96,29 @@ def _model_differs(rec: dict, classifier) -> str:
     same = same_weights(stored, now)  # the same weights copied to another file name: the same model
     for key, what in (("name", "model"), ("labels_sha256", "labels"), ("classes", "number of classes")):
         if stored.get(key) and now.get(key) and stored[key] != now[key] and key not in same:
-            return f"made with {what} {stored[key]}, not {now[key]} (pass the run's --model and its options)"
+            return f"made with {what} {stored[key]}, not {now[key]} ({_run_model_hint(stored)})"
     # the same model file read otherwise (--mean, --std, --input-size, --channels, --resize) is another model
     for key, v in now.items():
         if key not in ("name", "labels_sha256", "classes", *same) and v and stored.get(key) and stored[key] != v:
             return (f"made with model {key.replace('_', ' ')} {stored[key]}, not {v} "
                     "(pass the run's --model and its options)")
     return ""
+
+
+def _run_model_hint(stored: dict) -> str:
+    """What to pass for the run's model, from its record: "pass the run's model: --model rn18.pth --arch resnet18,
+    with its options" (it said "pass the run's --model" while the record names the file and its architecture)."""
+    from ..models.registry import DEFAULT_MODEL_NAME  # noqa: PLC0415
+
+    file, arch = stored.get("file"), stored.get("arch")
+    if stored.get("name") == DEFAULT_MODEL_NAME and not arch and not stored.get("weights_sha256"):
+        return "the built-in model made it: leave out --model and the model options"
+    if not isinstance(file, str) or not file:
+        return "pass the run's --model and its options"
+    shown = shlex.quote(file)
+    flags = f"--model {shown}" + (f" --arch {shlex.quote(arch)}" if isinstance(arch, str) and arch
+                                  and arch not in ("torchscript", "onnx", "huggingface") else "")
+    return f"pass the run's model: {flags}, with its options"
 
 
 def _as_stored(name: str) -> str:

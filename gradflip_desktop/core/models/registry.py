@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 DEFAULT_MODEL = "efficientnet-lite0"
+DEFAULT_MODEL_NAME = "EfficientNet-Lite0 (ImageNet)"
 
 
 def load_default_model(device: str | torch.device = "cpu") -> Classifier:
@@ -70,7 +71,7 @@ def load_default_model(device: str | torch.device = "cpu") -> Classifier:
     clf = Classifier(
         module=module,
         labels=imagenet_labels(),
-        name="EfficientNet-Lite0 (ImageNet)",
+        name=DEFAULT_MODEL_NAME,
         groups={k: list(v) for k, v in IMAGENET_GROUPS.items()},
         source=str(path),
         preprocessing=pre,
@@ -115,7 +116,7 @@ class ModelChoice:
 
 def model_choices() -> list[ModelChoice]:
     """The default model followed by cached torchvision weights (for the GUI picker and ``gradflip models``)."""
-    out = [ModelChoice(DEFAULT_MODEL, "EfficientNet-Lite0 (ImageNet)", "default model, bundled")]
+    out = [ModelChoice(DEFAULT_MODEL, DEFAULT_MODEL_NAME, "default model, bundled")]
     for c in cached_torchvision_weights():
         out.append(
             ModelChoice(c.key, f"{c.arch} ({c.weights.split('.', 1)[-1]})", f"torchvision {c.weights}, {c.num_classes} classes, cached at {c.path}")
