@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
+from torch import nn
 
 from gradflip_desktop.core.explain import run
+from gradflip_desktop.core.explain.key_pixels import key_pixels
+from gradflip_desktop.core.explain.objective import Objective
 from gradflip_desktop.core.images import quantize
+from gradflip_desktop.core.models import Classifier
 from gradflip_desktop.core.options import ExplainOptions
 
 
@@ -73,3 +78,31 @@ def test_pixels_of_equal_saved_change_are_taken_by_their_float_change_not_in_sca
     tied_in, tied_out = kp.mask & (levels == edge), ~kp.mask & (levels == edge)
     if tied_out.any():  # the set stops inside a level (else there is no tie to break)
         assert floats[tied_in].min() >= floats[tied_out].max() - 1e-7
+
+
+class RedSum(nn.Module):
+    """Class 1's logit is the sum of the red channel; class 0's a constant: adding red flips it past ``threshold``."""
+
+    def __init__(self, threshold: float):
+        super().__init__()
+        self.threshold = threshold
+
+    def forward(self, x):
+        red = x[:, 0].sum((1, 2))
+        return torch.stack([torch.full_like(red, self.threshold), red], 1)
+
+
+@pytest.mark.parametrize("threshold, count, flips", [(6.0 / 255, 3, True), (100.0, 4, False)])
+def test_key_pixels_rank_by_the_change_within_a_level_and_say_when_they_do_not_flip(threshold, count, flips):
+    """2 x 3 pixels changed by 1.2, 1.4, 3, 0, 2, 0 levels of red: ranked 3, 2, 1.4, 1.2 (changes that differ by less
+    than a level are still ordered by size, not scan order); the top 3 add 6.4 levels and flip a threshold of 6. When
+    even all 4 changed pixels do not flip, the count is all of them and the result says it does not flip."""
+    clf = Classifier(module=RedSum(threshold), labels=["plain", "red"], name="red sum")
+    x0 = torch.zeros(1, 3, 2, 3)
+    dq = torch.zeros(1, 3, 2, 3)
+    dq[0, 0] = torch.tensor([[1.2, 1.4, 3.0], [0.0, 2.0, 0.0]]) / 255
+    kp = key_pixels(Objective(clf, [0], None, x0), x0, dq, lambda: False)
+    np.testing.assert_array_equal(kp.ranking, [[3, 2, 0], [-1, 1, -1]])
+    assert kp.count == count and kp.fraction == pytest.approx(count / 6)
+    np.testing.assert_array_equal(kp.mask, (kp.ranking >= 0) & (kp.ranking < count))
+    assert kp.flips is flips and kp.prediction.index == (1 if flips else 0)

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from helpers import TinyNet, tiny_image_array
+from helpers import TinyNet, make_tiny, tiny_image_array
 from gradflip_desktop.core.explain import run
 from gradflip_desktop.core.explain.objective import Objective
 from gradflip_desktop.core.models import Classifier, PixelSpaceModel, Preprocessing
@@ -66,3 +66,70 @@ def test_a_trained_models_logits_keep_float32_so_its_runs_do_not_move():
     z = torch.linspace(-5.0, 12.0, 1000)[None]
     assert Objective.log_odds(z, mask).dtype == torch.float32
     assert Objective.log_odds(torch.full((1, 1000), 1e-9), mask).dtype == torch.float64
+
+
+def _tiny_objective(target=None):
+    clf = make_tiny()
+    x = torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(0)) * 0.6 + 0.2
+    return Objective(clf, [0], target, x), x
+
+
+def test_log_odds_and_margin_are_their_formulas():
+    z = torch.tensor([[1.0, 2.0, 3.0, -1.0]])
+    mask = torch.tensor([True, True, False, False])
+    want = float(torch.logsumexp(z[0, :2], 0) - torch.logsumexp(z[0, 2:], 0))
+    assert float(Objective.log_odds(z, mask)[0]) == pytest.approx(want)
+    obj, _ = _tiny_objective()
+    assert float(obj.margin(z)[0]) == pytest.approx(1.0 - 3.0)  # explained class 0 minus the best other
+    assert obj.flipped(z) and float(obj.loss(z)[0]) == pytest.approx(float(obj.score(z)[0]))
+    targeted, _ = _tiny_objective(target=3)
+    assert float(targeted.margin(z)[0]) == pytest.approx(3.0 - (-1.0))  # the best non-target minus the target's
+    only_3 = torch.tensor([False, False, False, True])
+    assert float(targeted.loss(z)[0]) == pytest.approx(-float(Objective.log_odds(z, only_3)[0]))
+    assert not targeted.flipped(z)
+
+
+def test_an_image_changed_in_place_is_evaluated_again():
+    """The last image's logits are reused only while it is unchanged: an in-place step bumps its version."""
+    obj, x = _tiny_objective()
+    z1 = obj.forward(x).clone()
+    assert torch.equal(obj.forward(x), z1) and obj.fwd_evals == 1  # the same image: no second pass
+    x.add_(0.2)
+    z2 = obj.forward(x)
+    assert obj.fwd_evals == 2 and not torch.equal(z2, z1)
+    assert torch.equal(z2, Objective(obj.clf, [0], None, x).forward(x))
+
+
+def test_a_kept_pass_is_reused_only_at_its_unchanged_image():
+    obj, x = _tiny_objective()
+    fresh, _ = _tiny_objective()
+    _, m_want, g_want = fresh.margin_and_grad(x.clone())
+    # a flipping pass kept by forward(keep_if): the margin's gradient costs only the backward
+    obj.forward(x, keep_if=lambda z: True)
+    _, m, g = obj.margin_and_grad(x)
+    assert (obj.fwd_evals, obj.grad_evals) == (0, 1)
+    assert float(m) == pytest.approx(float(m_want)) and torch.allclose(g, g_want)
+    # a pass that keep_if turns down is not kept
+    obj.forward(x + 0.0, keep_if=lambda z: False)
+    obj.margin_and_grad(x)
+    assert (obj.fwd_evals, obj.grad_evals) == (1, 2)
+    # value_then_grad keeps its pass even when its gradient is never asked for
+    y = x + 0.1
+    obj.value_then_grad(y)
+    obj.margin_and_grad(y)
+    assert (obj.fwd_evals, obj.grad_evals) == (1, 3)
+    # a kept pass whose image changed in place since is not reused
+    obj.value_then_grad(y)
+    y.sub_(0.2)
+    _, m, g = obj.margin_and_grad(y)
+    _, m_want, g_want = Objective(obj.clf, [0], None, y).margin_and_grad(y.clone())
+    assert float(m) == pytest.approx(float(m_want)) and torch.allclose(g, g_want)
+
+
+def test_the_thread_counts_are_said_as_one_number_or_a_range():
+    obj, _ = _tiny_objective()
+    assert obj.threads_text() == str(torch.get_num_threads())
+    obj.threads = {3}
+    assert obj.threads_text() == "3"
+    obj.threads = {4, 1, 2}
+    assert obj.threads_text() == "1-4"

@@ -756,3 +756,79 @@ def test_the_flip_back_search_takes_no_more_steps_than_max_steps_allows(monkeypa
     monkeypatch.setattr(restore, "search", search)
     res = run(make_tiny(), tiny_image_array(), ExplainOptions(max_steps=6))
     assert res.flipped and budgets == [min(restore.RESTORE_BUDGET, 6)]
+
+
+def test_the_mask_grid_has_cells_along_the_long_side_at_least_2_and_at_most_the_pixels():
+    assert grid_shape(224, 224) == (14, 14)
+    assert grid_shape(170, 224) == (11, 14)  # 10.6 cells rounded, not cut
+    assert grid_shape(10, 200) == (2, 14)  # at least 2 each way
+    assert grid_shape(4, 6) == (4, 6)  # no more cells than pixels
+
+
+def test_the_mask_is_upsampled_with_half_pixel_centres():
+    from gradflip_desktop.core.explain.mask import upsample
+
+    up = upsample(torch.tensor([[[[0.0, 1.0], [0.0, 1.0]]]]), 4, 4)
+    torch.testing.assert_close(up[0, 0, 0], torch.tensor([0.0, 0.25, 0.75, 1.0]))
+
+
+def test_the_fill_ins_and_their_blur_at_the_direct_convolutions_edge():
+    from gradflip_desktop.core.explain.mask import EXACT_FILL_SIDE, detail_removed, fill_ladder, wide_blur
+    from gradflip_desktop.core.viz.filters import gaussian_blur
+
+    g = torch.Generator().manual_seed(0)
+    thin = torch.rand(1, 3, 8, EXACT_FILL_SIDE, generator=g)
+    assert torch.equal(wide_blur(thin, 64.0), gaussian_blur(thin, 64.0))  # the direct convolution up to its side
+    icon = torch.rand(1, 3, 4, 6, generator=g)  # long side / 8 < 1 px: a blur of 1 px
+    assert torch.equal(detail_removed(icon), gaussian_blur(icon, 1.0).clamp(0.0, 1.0))
+    x0 = torch.rand(1, 3, 12, 16, generator=g)
+    first = torch.full_like(x0, 0.5)
+    rungs = list(fill_ladder(x0, first=first))
+    assert [name for name, _ in rungs] == ["blur sigma = long side / 8", "blur sigma = long side / 3", "mean colour"]
+    assert rungs[0][1] is first and torch.equal(rungs[1][1], detail_removed(x0, 3.0))
+    assert torch.equal(rungs[2][1], x0.mean(dim=(2, 3), keepdim=True).expand_as(x0))
+
+
+class FarFrom(nn.Module):
+    """Class 0 while the image is within ``radius`` (L2) of ``x0``, class 1 farther away."""
+
+    def __init__(self, x0: torch.Tensor, radius: float):
+        super().__init__()
+        self.x0, self.radius = x0, radius
+
+    def forward(self, x):
+        r = (x - self.x0).flatten(1).norm(dim=1)
+        return torch.stack([self.radius - r, torch.zeros_like(r)], 1)
+
+
+def test_the_least_detail_removing_fill_in_that_flips_is_chosen():
+    from gradflip_desktop.core.explain.mask import DEFAULT_EPSILON, MASK_STEP, detail_removed
+    from gradflip_desktop.core.explain.objective import Objective
+
+    x0 = torch.rand(1, 3, 24, 32, generator=torch.Generator().manual_seed(4))
+    r8, r3 = float((detail_removed(x0, 8.0) - x0).norm()), float((detail_removed(x0, 3.0) - x0).norm())
+    assert 0 < r8 < r3
+    clf = Classifier(module=FarFrom(x0, (r8 + r3) / 2), labels=["near", "far"], name="far from the photo")
+    coords = MaskCoordinates(x0)
+    assert coords.grid == (10, 14) and coords.scale == pytest.approx(MASK_STEP / DEFAULT_EPSILON * (10 * 14) ** 0.5)
+    obj = Objective(clf, [0], None, x0)
+    assert coords.choose_fill(obj) is True and obj.fwd_evals == 2  # the first blur does not flip, the second does
+    assert coords.fill_name == "blur sigma = long side / 3" and torch.equal(coords.fill, detail_removed(x0, 3.0))
+    assert torch.equal(coords.d, coords.fill - x0)
+    torch.testing.assert_close(coords.image(coords.full()), coords.fill)
+    assert torch.equal(coords.image(coords.start()), x0)
+    # the detail removed is read back, clipped to [0, 1] off the path
+    assert np.all(coords.blur_amount(x0 + 2 * coords.d) == 1.0) and np.all(coords.blur_amount(x0 - coords.d) == 0.0)
+    stopped = MaskCoordinates(x0)
+    assert stopped.choose_fill(Objective(clf, [0], None, x0), stop=lambda: True) is False
+    assert stopped.fill_name == "blur sigma = long side / 8"
+
+
+def test_the_flip_back_is_flipped_when_an_explained_class_is_on_top_again():
+    from gradflip_desktop.core.explain.mask import RestoreObjective
+
+    obj = RestoreObjective(make_tiny(), [1, 2], None, torch.zeros(1, 3, 16, 16))
+    z = torch.tensor([[0.0, 3.0, 1.0, 2.0]])
+    assert obj.flipped(z) and not obj.flipped(torch.tensor([[0.0, 1.0, 1.0, 2.0]]))
+    assert float(obj.loss(z)[0]) == pytest.approx(-float(obj.score(z)[0])) and float(obj.score(z)[0]) > 0
+    assert obj.switch_to_margin(torch.tensor([[0.0, 1.0, 1.0, 2.0]])) is False

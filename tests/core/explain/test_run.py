@@ -317,6 +317,22 @@ def test_a_path_or_8bit_pixels_given_to_run_are_told_what_to_do(tiny):
         run(tiny, np.full((8, 8, 3), np.nan))
 
 
+def test_pixels_at_0_and_1_are_taken_and_empty_or_four_channel_images_are_refused_by_name(tiny):
+    """The image check (core/explain/arguments.py) at its edges: black and white are in [0, 1]; an empty array and an
+    RGBA array each get their own words (numpy's "zero-size array to reduction operation" for an empty one)."""
+    from gradflip_desktop.core.explain.arguments import pixels_of
+
+    edges = np.zeros((4, 4, 3), np.float64)
+    edges[:2] = 1.0
+    got = pixels_of(edges)
+    assert got.dtype == np.float32 and np.array_equal(got, edges)
+    assert run(tiny, np.zeros((8, 8, 3), np.float32), ExplainOptions(style="free", max_steps=1)).original is not None
+    with pytest.raises(ValueError, match=r"^image is empty \(shape \(0, 4, 3\)\)$"):
+        run(tiny, np.zeros((0, 4, 3), np.float32))
+    with pytest.raises(ValueError, match=r"^image must be H x W x 3, got \(8, 8, 4\) \(grayscale, or 1 or 4 channels: "):
+        run(tiny, np.zeros((8, 8, 4), np.float32))
+
+
 def test_a_photo_outside_the_group_is_named_with_the_groups_own_words(tiny, tiny_image):
     # the window's Group box says "any cat"; the message said the group "cat"
     top = argmax_of(tiny, tiny_image)

@@ -80,3 +80,26 @@ def test_the_free_and_blur_styles_answer_the_same_at_one_thread_and_two():
     lines = out.stdout.split("\n")
     assert lines[0].startswith("free flipped") and lines[0].endswith("True"), out.stdout
     assert lines[1].startswith("blur flipped") and lines[1].endswith("True"), out.stdout
+
+
+def test_a_sum_switches_from_torchs_grain_size_on_and_when_any_tensor_is_large(monkeypatch):
+    """torch may split a sum of GRAIN elements or more by thread: a tensor of exactly GRAIN elements switches, one of
+    GRAIN - 1 does not; and a small tensor beside a large one (a scalar weight times an image) still switches."""
+    switched = []
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 2)
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: switched.append(n))
+    grain = 32768  # torch's at::internal::GRAIN_SIZE
+    sums.norm(torch.ones(grain - 1))
+    assert switched == []
+    assert sums.norm(torch.ones(grain)) == pytest.approx(grain ** 0.5)
+    assert switched == [1, 2]
+    switched.clear()
+    assert sums.dot(torch.full((1,), 2.0), torch.ones(1, 3, 128, 128)) == 2.0 * 3 * 128 * 128
+    assert switched == [1, 2]
+    switched.clear()
+    with sums.one_thread(torch.ones(4), torch.ones(grain)):
+        pass
+    assert switched == [1, 2]
+    with sums.one_thread(torch.ones(4), torch.ones(grain - 1)):
+        pass
+    assert switched == [1, 2]
