@@ -116,3 +116,27 @@ def test_a_setting_of_the_wrong_kind_is_one_value_error_naming_it(field, value, 
     import numpy as np  # numpy's numbers are numbers: accepted as before
 
     ExplainOptions(epsilon=np.float32(0.001), max_steps=np.int64(20), coarse=np.int64(2)).validate()
+
+
+def test_no_extra_steps_is_a_valid_setting():
+    """extra_steps "must be 0 or more": 0 (no steps to survive 8-bit rounding) is allowed, -1 is not."""
+    ExplainOptions(extra_steps=0).validate()
+    with pytest.raises(ValueError, match="extra_steps must be 0 or more, not -1"):
+        ExplainOptions(extra_steps=-1).validate()
+
+
+def test_a_region_is_large_or_broad_only_above_its_share():
+    """"Above" LARGE_REGION / BROAD_REGION: a key region of exactly half (a quarter) of the image is neither."""
+    assert not o.is_large_region(o.LARGE_REGION) and o.is_large_region(o.LARGE_REGION + 1e-6)
+    assert not o.is_broad_region(o.BROAD_REGION) and o.is_broad_region(o.BROAD_REGION + 1e-6)
+    assert o.is_large_region(1.0) and not o.is_large_region(0.3) and o.is_broad_region(0.3)
+
+
+def test_unused_names_the_options_each_style_ignores():
+    """What the CLI notes as ignored and --resume does not compare: blur_sigma outside the blur style, refine and
+    lattice outside the textbook change (free, unsmoothed, at full resolution)."""
+    assert ExplainOptions(style="region").unused() == {"blur_sigma", "refine", "lattice"}
+    assert ExplainOptions(style="blur").unused() == {"refine", "lattice"}
+    assert ExplainOptions(style="free").unused() == {"blur_sigma"}
+    assert ExplainOptions(style="free", coarse=2).unused() == {"blur_sigma", "refine", "lattice"}
+    assert ExplainOptions(style="free", smoothing=1.0).unused() == {"blur_sigma", "refine", "lattice"}

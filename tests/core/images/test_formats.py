@@ -808,3 +808,31 @@ def test_a_large_jpeg_is_decoded_at_no_less_than_twice_the_working_size(tmp_path
     img = load_image(tmp_path / "big.jpg", max_side=64)
     assert img.pixels.shape[:2] == (48, 64) and img.original_size == (512, 384)
     assert asked and asked[0][0] >= 2 * 64 and asked[0][1] >= 2 * 48
+
+
+def test_a_16bit_grey_pngs_transparent_value_does_not_set_the_scale_of_the_opaque_ones(tmp_path):
+    """12-bit data whose transparent value is 65535: the opaque values' range (at most 4000) sets the scale, 1/4095,
+    not the transparent value's (1/65535 showed a nearly black image)."""
+    a = np.array([[65535, 4000, 100], [0, 65535, 2000]])
+    p = tmp_path / "g12t.png"
+    p.write_bytes(_gray16_png_with_transparent(a, 65535))
+    img = load_image(p)
+    expected = np.where(a == 65535, 1.0, a / 4095.0).astype(np.float32)
+    np.testing.assert_allclose(img.pixels[..., 0], expected, atol=1e-6)
+    assert any("read as 12-bit data" in w for w in img.warnings), img.warnings
+
+
+def test_wide_integers_of_at_most_255_are_8_bit_data_up_to_255_itself():
+    """An int32 or int64 array whose brightest value is 255 (white) is 8-bit data: by 1/255, not by 1/4095."""
+    for dtype in (np.int32, np.int64):
+        img = from_array(np.array([[0, 51], [204, 255]], dtype))
+        np.testing.assert_allclose(img.pixels[..., 0], [[0.0, 0.2], [0.8, 1.0]], atol=1e-6)
+        assert img.warnings == [f"{np.dtype(dtype)} pixel values reach at most 255: read as 8-bit data (scaled by 1/255)"]
+
+
+def test_the_thin_side_note_is_given_only_where_the_scaling_made_the_image_thinner():
+    """1025 × 12 scaled to 1024 × 12 keeps its 12 px short side: scaled, and not made thin. 4000 × 40 to 1024 × 10 is."""
+    assert from_array(np.zeros((12, 1025), np.uint8)).warnings == ["scaled from 1025×12 to 1024×12 (working size 1024 px)"]
+    thin = from_array(np.zeros((40, 4000), np.uint8)).warnings
+    assert thin == ["scaled from 4000×40 to 1024×10 (working size 1024 px); its short side is only 10 px there, so a "
+                    "classifier sees little of it (crop it, or raise the working size)"]

@@ -124,3 +124,74 @@ def test_ff_da_outside_the_scans_is_no_scan(tmp_path):
     p.write_bytes(plain[:2] + app + plain[2:] + b"\xff\xda\x00\x08" * 700)  # and 700 more after the image's end
     assert scan_count(io.BytesIO(p.read_bytes())) == scans
     assert load_image(p).pixels.shape == (64, 64, 3)
+
+
+def test_a_cut_off_webp_is_named_as_one_and_another_riff_file_is_not():
+    """WebP: "RIFF", the file's size, then "WEBP" at byte 8; a WAV file is RIFF too."""
+    from gradflip_desktop.core.images.headers import signature, sniff_unidentified
+
+    webp = b"RIFF" + struct.pack("<I", 100) + b"WEBPVP8 " + bytes(8)
+    assert signature(webp) == "WebP"
+    assert sniff_unidentified(webp) == "starts like a WebP file but its header is truncated or corrupt"
+    assert signature(b"RIFF" + struct.pack("<I", 100) + b"WAVEfmt " + bytes(8)) is None
+
+
+def _tiff_header(tags: dict[int, int]) -> bytes:
+    """A little-endian TIFF whose first directory holds ``tags`` (one SHORT each) and no image data."""
+    entries = b"".join(struct.pack("<HHII", tag, 3, 1, value) for tag, value in sorted(tags.items()))
+    return b"II*\x00" + struct.pack("<I", 8) + struct.pack("<H", len(tags)) + entries + struct.pack("<I", 0)
+
+
+@pytest.mark.parametrize("tags, words", [
+    ({256: 4, 257: 3, 258: 8, 262: 2, 277: 5}, "5 channels of 8-bit integers"),
+    ({256: 4, 257: 3, 258: 16, 262: 2, 277: 16}, "16 channels of 16-bit integers"),
+    ({256: 4, 257: 3, 258: 32, 262: 1, 277: 1, 339: 3}, "1 channel of 32-bit floats"),
+    ({256: 4, 257: 3, 258: 16, 262: 1, 277: 1, 339: 2}, "1 channel of 16-bit signed integers"),
+    ({256: 4, 257: 3, 258: 8, 262: 2, 277: 17}, None),  # more than 16 samples: a directory that makes no sense
+    ({256: 0, 257: 3, 258: 8, 262: 2, 277: 3}, None),  # no width
+    ({256: 4, 257: 3, 258: 8, 262: 7, 277: 3}, None),  # no such colour model
+])
+def test_a_tiffs_first_directory_is_said_in_words_up_to_16_channels(tags, words):
+    from gradflip_desktop.core.images.headers import tiff_kind
+
+    assert tiff_kind(io.BytesIO(_tiff_header(tags))) == words
+
+
+def test_an_icons_bitmap_frames_are_read_at_their_own_height_not_with_their_mask():
+    """A bitmap frame's header counts its AND mask's rows in its height (32 × 64 for a 32 × 32 frame)."""
+    b = io.BytesIO()
+    Image.new("RGBA", (48, 48), (200, 30, 10, 255)).save(b, "ICO", sizes=[(16, 16), (32, 32), (48, 48)], bitmap_format="bmp")
+    b.seek(0)
+    assert sorted(icon_frame_sizes(b)) == [(16, 16), (32, 32), (48, 48)]
+    assert b.tell() == 0
+
+
+def test_fill_bytes_before_a_marker_and_a_video_after_the_image_do_not_change_the_scan_count():
+    """Any number of FF fill bytes may stand before a marker (the scan is still counted); data appended after the
+    end-of-image marker whose first bytes read as a short segment length (an MP4 box: 00 00 00 18 ftyp) is not
+    walked as this image's segments."""
+    plain = _progressive()
+    scans = scan_count(io.BytesIO(plain))
+    assert scans > 1
+    filled = plain[:2] + plain[2:].replace(b"\xff\xda", b"\xff\xff\xda")  # one fill byte before each scan
+    assert scan_count(io.BytesIO(filled)) == scans
+    video = b"\x00\x00\x00\x18ftypmp42" + b"\xff\xda\x00\x08" * 50
+    assert scan_count(io.BytesIO(plain + video)) == scans
+
+
+def test_a_plain_text_ppm_of_8_bits_says_nothing_and_one_of_10_bits_says_so(tmp_path):
+    """A plain (P3) PPM names its maxval in its tile even at 255: only one over 255 is more than 8 bits."""
+    p = tmp_path / "plain.ppm"
+    p.write_bytes(b"P3 2 1 255\n0 0 0 255 255 255\n")
+    img = load_image(p)
+    assert img.warnings == [] and img.pixels[0, 1].tolist() == [1.0, 1.0, 1.0]
+    p.write_bytes(b"P3 2 1 1023\n0 0 0 1023 1023 1023\n")
+    assert "10 bits per colour channel read as 8" in load_image(p).warnings
+
+
+def test_only_bytes_that_are_all_printable_are_called_a_text_file():
+    from gradflip_desktop.core.images.headers import sniff_unidentified
+
+    assert sniff_unidentified(b"name,width\r\ncat,3\t\n") == "is a text file, not an image"
+    unknown = "is not an image format GradFlip can read (unknown or corrupt file header)"
+    assert sniff_unidentified(b"\x00\x01\x02\x03text after a binary header") == unknown

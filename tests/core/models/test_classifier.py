@@ -480,3 +480,90 @@ def test_a_group_of_booleans_or_fractions_is_refused_by_the_classifier(tiny):
             tiny.find_group(bad)
     with pytest.raises(ModelError):  # it was a TypeError from deep inside the run
         run(tiny, np.random.default_rng(0).uniform(0, 1, (16, 16, 3)).astype(np.float32), ExplainOptions(group=1.5))
+
+
+class _Lin(nn.Module):
+    """Flattened pixels through one Linear, then ``last``: "sigmoid", "sigmoid-reshaped" or "none"."""
+
+    def __init__(self, outputs: int, last: str):
+        super().__init__()
+        self.lin = nn.Linear(3 * 4 * 4, outputs)
+        self.last = last
+        self.act = nn.Sigmoid()
+
+    def forward(self, x):
+        z = self.lin(x.flatten(1))
+        if self.last == "sigmoid-reshaped":  # sigmoid(z).squeeze(1).unsqueeze(1): two shape-only steps after it
+            return torch.sigmoid(z).squeeze(1).unsqueeze(1)
+        return self.act(z) if self.last == "sigmoid" else z
+
+
+def test_outputs_are_probabilities_only_when_they_sum_to_1_within_a_thousandth():
+    from gradflip_desktop.core.models.files.outputs import are_probabilities
+
+    assert are_probabilities(torch.tensor([[0.6, 0.4]])) and are_probabilities(torch.tensor([[0.5, 0.4995]]))
+    assert not are_probabilities(torch.tensor([[0.5, 0.45]]))  # 0.95: scores that happen to lie in [0, 1]
+    assert not are_probabilities(torch.tensor([[1.0]]))  # one output is never a distribution
+
+
+def test_a_sigmoid_read_through_several_shape_steps_and_the_notes_of_one_or_many_sigmoid_outputs():
+    """A TorchScript network's sigmoid behind squeeze and unsqueeze is its last operation; one sigmoid output is read as
+    p(class 1), several as per-class probabilities, and an fx graph's several sigmoids become log-sigmoid scores."""
+    from gradflip_desktop.core.models.files.outputs import ends_in_sigmoid, read_scores, scores_before_final_activation
+
+    pre = Preprocessing(input_size=(4, 4))
+    torch.manual_seed(0)
+    x = torch.rand(2, 3, 4, 4)
+    assert ends_in_sigmoid(torch.jit.trace(_Lin(1, "sigmoid-reshaped").eval(), x), pre)
+    assert not ends_in_sigmoid(torch.jit.trace(_Lin(1, "none").eval(), x), pre)
+    one, notes = _Lin(1, "sigmoid").eval(), []
+    with torch.no_grad():
+        probe = one(torch.full((1, 3, 4, 4), 0.5))
+    assert read_scores(one, pre, "bin.pt", probe, notes) == (True, False)
+    assert notes == ["bin.pt ends in a sigmoid: its output is read as p(class 1), and log(1 - p), log(p) are used as "
+                     "the class scores"]
+    three = _Lin(3, "sigmoid").eval()
+    graph = torch.fx.symbolic_trace(three)
+    assert scores_before_final_activation(graph, single=False) == "log-sigmoid"
+    with torch.no_grad():
+        torch.testing.assert_close(graph(x), F.logsigmoid(three.lin(x.flatten(1))))
+
+
+def test_a_sigmoid_method_at_the_end_of_an_fx_graph_is_seen():
+    from gradflip_desktop.core.models.files.outputs import ends_in_sigmoid
+
+    class Method(_Lin):
+        def forward(self, x):
+            return self.lin(x.flatten(1)).sigmoid()
+
+    pre = Preprocessing(input_size=(4, 4))
+    assert ends_in_sigmoid(torch.fx.symbolic_trace(Method(1, "")), pre)
+    assert not ends_in_sigmoid(torch.fx.symbolic_trace(_Lin(1, "none")), pre)
+
+
+def test_a_tuple_with_two_items_of_the_label_count_after_the_first_is_read_at_its_first_item():
+    """(features, a, b) with a and b both one score per label: which one holds the scores cannot be told, so the first
+    item is read (and the note says how to choose); one such item alone is picked."""
+    from gradflip_desktop.core.models.files.outputs import PickOutput, choose_tuple_output
+
+    net, notes = nn.Identity(), []
+    out = (torch.zeros(1, 10), torch.zeros(1, 4), torch.ones(1, 4))
+    assert choose_tuple_output(net, out, "m.pt", 4, notes) is net
+    assert len(notes) == 1 and "the first is read as the class scores" in notes[0]
+    picked = choose_tuple_output(net, out[:2], "m.pt", 4, notes)
+    assert isinstance(picked, PickOutput) and picked.index == 1
+
+
+def test_a_network_whose_output_depends_on_its_batch_is_refused():
+    """Batch statistics (a network exported in training mode): one image's output changes with the others."""
+    from gradflip_desktop.core.models.files.outputs import check_batch_independent
+
+    class BatchCentred(nn.Module):
+        def forward(self, x):
+            return (x - x.mean(0, keepdim=True)).flatten(1)[:, :3] + x.flatten(1)[:, :3]
+
+    pre = Preprocessing(input_size=(4, 4), mean=(0.0,) * 3, std=(1.0,) * 3)
+    single = PixelSpaceModel(BatchCentred(), pre)(torch.full((1, 3, 4, 4), 0.5))
+    with pytest.raises(ModelError, match=r"^m\.pt gives another output for an image when other images share its batch"):
+        check_batch_independent(BatchCentred(), pre, "m.pt", single)
+    check_batch_independent(nn.Flatten(), pre, "flat.pt", PixelSpaceModel(nn.Flatten(), pre)(torch.full((1, 3, 4, 4), 0.5)))

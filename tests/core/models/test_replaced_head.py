@@ -66,3 +66,32 @@ def test_a_replaced_parent_module_maps_to_the_head_inside_it():
     wrong_width = {"heads.1.weight": torch.zeros(3, 512), "heads.1.bias": torch.zeros(3)}
     assert replaced_head({"heads.head.weight": (1000, 768), "heads.head.bias": (1000,)}, wrong_width,
                          ["heads.head.weight", "heads.head.bias"], list(wrong_width)) is None
+
+
+def test_a_replaced_module_holding_other_layers_with_weights_is_not_read_as_one_head():
+    """mobilenet_v3's classifier is Linear(576, 1024), Hardswish, Dropout, Linear(1024, 1000): a file whose
+    classifier is Sequential(Linear(576, 1024), Linear(1024, 3)) fits its shapes (classifier.0.* kept, classifier.1.*
+    where classifier.3.* is missing) but not its layers: not taken for a replaced head, whatever the widths."""
+    from gradflip_desktop.core.models.files.heads import replaced_head
+
+    ref = {"classifier.0.weight": (1024, 576), "classifier.0.bias": (1024,), "classifier.3.weight": (1000, 1024),
+           "classifier.3.bias": (1000,)}
+    sd = {"classifier.0.weight": torch.zeros(1024, 576), "classifier.0.bias": torch.zeros(1024),
+          "classifier.1.weight": torch.zeros(3, 1024), "classifier.1.bias": torch.zeros(3)}
+    assert replaced_head(ref, sd, ["classifier.3.weight", "classifier.3.bias"],
+                         ["classifier.1.weight", "classifier.1.bias"]) is None
+
+
+def test_a_stack_of_layers_is_named_by_the_innermost_module_holding_all_of_it():
+    """ViT's heads.head replaced by a stack (heads.head.0, heads.head.3): the head heads.head is named, not heads;
+    a stack standing for all of heads (heads.0, heads.3) names heads."""
+    from gradflip_desktop.core.models.files.heads import stack_refusal
+
+    missing = ["heads.head.weight", "heads.head.bias"]
+    inner = ["heads.head.0.weight", "heads.head.0.bias", "heads.head.3.weight", "heads.head.3.bias"]
+    assert stack_refusal("ft.pth", "vit_b_16", missing, inner).startswith(
+        "ft.pth's head heads.head was replaced by a stack of layers (heads.head.0.weight, heads.head.3.weight) where "
+        "vit_b_16 has one Linear (heads.head).")
+    outer = ["heads.0.weight", "heads.0.bias", "heads.3.weight", "heads.3.bias"]
+    assert stack_refusal("ft.pth", "vit_b_16", missing, outer).startswith("ft.pth's head heads was replaced by a stack")
+    assert stack_refusal("ft.pth", "vit_b_16", missing, ["other.0.weight"]) is None

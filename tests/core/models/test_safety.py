@@ -266,3 +266,178 @@ def test_a_zip_whose_pickle_inflates_to_gigabytes_is_scanned_within_64_mb_and_re
     with pytest.raises(ModelError, match="refused to load bomb.pt: it contains pickled Python objects that are not tensors"):
         mf.load_model_file(path, arch="resnet18")
     assert not marker.exists()
+
+
+class _Call:
+    """Pickles as a call of ``func(*args)`` (what a malicious checkpoint holds); never called here."""
+
+    def __init__(self, func, args):
+        self.func, self.args = func, args
+
+    def __reduce__(self):
+        return (self.func, self.args)
+
+
+def test_a_protocol_4_pickle_names_each_code_running_global_at_inspection_and_load(tmp_path):
+    """Protocol 4 and later (pickle's default, torch.save(pickle_protocol=4)) import globals with STACK_GLOBAL from
+    the two strings before it, the second global of a module re-reading its name from the memo (BINGET): both are
+    found, named, and refused before anything is unpickled."""
+    import os
+
+    from gradflip_desktop.core.models.files.safety import load_weights, refuse_pickled
+
+    mod = os.system.__module__  # posix (nt on Windows)
+    p = tmp_path / "evil.pth"
+    torch.save({"state_dict": {"fc.weight": torch.zeros(2, 3)}, "x": _Call(os.system, ("true",)),
+                "y": _Call(os.getcwd, ())}, p, pickle_protocol=4)
+    words = (f"refused to load evil.pth: it contains pickled Python objects that are not tensors "
+             f"({mod}.system, {mod}.getcwd)")
+    with pytest.raises(ModelError) as err:
+        refuse_pickled(p)
+    assert str(err.value).startswith(words), str(err.value)
+    with pytest.raises(ModelError) as err:
+        load_weights(p)
+    assert str(err.value).startswith(words), str(err.value)
+
+
+class _Bare(torch.nn.Module):
+    """A model whose pickle names no torch.nn.modules class: only its own and its parameters'."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.zeros(2, 3))
+
+
+def test_a_pickled_module_without_torch_layers_is_still_named_a_whole_pickled_model(tmp_path):
+    """Told apart by its attributes (_modules, _parameters), not only by the torch.nn layers it holds."""
+    from gradflip_desktop.core.models.files.safety import refuse_pickled
+
+    p = tmp_path / "bare.pth"
+    torch.save(_Bare(), p)
+    with pytest.raises(ModelError) as err:
+        refuse_pickled(p)
+    assert str(err.value).startswith(f"bare.pth holds a whole pickled model ({__name__}._Bare), not a state dict"), str(err.value)
+
+
+def test_a_training_checkpoint_without_weights_is_refused_not_returned(tmp_path):
+    """The second read, with argparse and numpy allowed, is for a checkpoint that holds weights: one with only its
+    args and epoch is refused as the first read refused it."""
+    import argparse
+
+    from gradflip_desktop.core.models.files.safety import load_weights
+
+    p = tmp_path / "args.pth"
+    torch.save({"args": argparse.Namespace(lr=0.1), "epoch": 3}, p)
+    with pytest.raises(ModelError, match=r"^refused to load args\.pth: it contains pickled Python objects that are "
+                                         r"not tensors \(argparse\.Namespace\)"):
+        load_weights(p)
+
+
+def test_a_dict_of_mostly_other_values_is_not_read_as_a_state_dict():
+    """A state dict may carry a few non-tensor extras (a saved "epoch"): at least 90 % of its entries are tensors.
+    One tensor among a checkpoint's settings is not its weights."""
+    from gradflip_desktop.core.models.files.safety import extract_state_dict
+
+    weights = {f"layer{i}.weight": torch.zeros(2) for i in range(9)}
+    sd, notes = extract_state_dict({**weights, "epoch": 3}, "ckpt.pth")
+    assert sd.keys() == weights.keys() and notes == []
+    with pytest.raises(ModelError, match=r"^ckpt\.pth holds a checkpoint with entries \(w, epoch, lr\) but none of "
+                                         r"them is a state dict of tensors"):
+        extract_state_dict({"w": torch.zeros(2), "epoch": 3, "lr": 0.1}, "ckpt.pth")
+
+
+def test_checkpoint_labels_by_index_must_number_every_class_from_0():
+    """{"0": "cat", "1": "dog"} in any order names the classes; with a gap ({"0", "2"}) no index order is known."""
+    from gradflip_desktop.core.models.files.safety import checkpoint_labels
+
+    assert checkpoint_labels({"labels": {"1": "dog", "0": "cat"}}) == ["cat", "dog"]
+    assert checkpoint_labels({"id2label": {0: "cat", 1: "dog"}}) == ["cat", "dog"]
+    assert checkpoint_labels({"labels": {"0": "cat", "2": "dog"}}) is None
+    assert checkpoint_labels({"labels": {"1": "cat", "2": "dog"}}) is None
+
+
+def test_a_file_is_taken_for_safetensors_by_its_header_only_when_the_length_fits_the_file(tmp_path):
+    """8 bytes of little-endian length, then "{": the length must lie within the file (2 to size - 8)."""
+    from gradflip_desktop.core.models.files.safety import is_safetensors
+
+    body = b'{"__metadata__":{}}'
+    good, long = tmp_path / "w.bin", tmp_path / "x.bin"
+    good.write_bytes(len(body).to_bytes(8, "little") + body)
+    long.write_bytes((len(body) + 1).to_bytes(8, "little") + body)
+    assert is_safetensors(good) and not is_safetensors(long)
+
+
+def test_a_moving_average_is_taken_only_when_its_tensors_match_the_models():
+    """model.* and model_ema.module.* of the same shapes: the moving average, with a note; of other shapes the two are
+    not copies of one model, and the state dict is left as it was."""
+    from gradflip_desktop.core.models.files.safety import extract_state_dict
+
+    same = {"model.fc.weight": torch.zeros(2, 3), "model_ema.module.fc.weight": torch.ones(2, 3)}
+    sd, notes = extract_state_dict(same, "l.ckpt")
+    assert list(sd) == ["fc.weight"] and bool(sd["fc.weight"].eq(1).all())
+    assert len(notes) == 1 and "model_ema.module.*): using the moving average" in notes[0]
+    other = {"model.fc.weight": torch.zeros(2, 3), "model_ema.module.fc.weight": torch.ones(4, 3)}
+    sd, notes = extract_state_dict(other, "l.ckpt")
+    assert list(sd) == list(other) and notes == []
+
+
+def test_half_and_double_precision_weights_are_said_to_be_computed_in_float32():
+    from gradflip_desktop.core.models.files.safety import extract_state_dict, float32_note
+
+    _, notes = extract_state_dict({"fc.weight": torch.zeros(2, 3, dtype=torch.float64)}, "d.pth")
+    assert notes == ["d.pth stores float64 weights: computing in float32"]
+    mixed = [torch.zeros(1, dtype=torch.float16), torch.zeros(1, dtype=torch.bfloat16), torch.zeros(1)]
+    assert float32_note("h.pth", mixed) == "h.pth stores bfloat16 and float16 weights: computing in float32"
+    assert float32_note("f.pth", [torch.zeros(1), torch.zeros(1, dtype=torch.int64)]) == ""
+
+
+
+def test_torchs_refusal_of_a_global_is_said_as_an_object_only_an_unsafe_load_could_read(tmp_path):
+    """torch.load's own words for a class it does not allow, without its advice to load with weights_only=False."""
+    import argparse
+
+    from gradflip_desktop.core.models.files.safety import torch_reason
+
+    p = tmp_path / "args.pth"
+    torch.save({"args": argparse.Namespace(lr=0.1)}, p)
+    with pytest.raises(Exception) as err:
+        torch.load(p, weights_only=True)
+    reason = torch_reason(err.value)
+    assert reason == "it holds pickled objects that only an unsafe load could read (GLOBAL argparse.Namespace)", reason
+    assert "will likely succeed" not in reason and "weights_only" not in reason and "safe_globals" not in reason
+
+
+def test_a_wrapper_prefix_is_removed_only_when_every_weight_name_has_it():
+    from gradflip_desktop.core.models.files.safety import extract_state_dict
+
+    sd, notes = extract_state_dict({"module.fc.weight": torch.zeros(2, 3), "head.weight": torch.zeros(2)}, "m.pth")
+    assert list(sd) == ["module.fc.weight", "head.weight"] and notes == []
+    sd, notes = extract_state_dict({"module.fc.weight": torch.zeros(2, 3), "module.fc.bias": torch.zeros(2)}, "m.pth")
+    assert list(sd) == ["fc.weight", "fc.bias"] and notes == ["removed the 'module.' prefix of the weight names"]
+
+
+def test_a_global_past_the_scan_is_refused_without_torchs_advice_to_load_unsafely(tmp_path, monkeypatch):
+    """A checkpoint whose code-running global lies past the opcode scan's limit (64 MB; 1 MB here) reaches
+    torch.load(weights_only=True), whose refusal on torch 2.14 reads "… Re-running `torch.load` with `weights_only`
+    set to `False` will likely succeed … Trying to load unsupported GLOBAL builtins.open whose module builtins is
+    blocked" without the "WeightsUnpickler error:" the message was trimmed at: the user was told to load it unsafely."""
+    from gradflip_desktop.core.models.files import safety
+
+    import os
+
+    monkeypatch.setattr(safety, "LEGACY_SCAN_BYTES", 1 << 20)
+    marker = tmp_path / "PAYLOAD_RAN"
+    for name, payload, named in (("opens.pth", PicklePayload(marker), "GLOBAL io.open"),
+                                 ("system.pth", _Call(os.system, (f"touch '{marker}'",)), f"GLOBAL {os.system.__module__}.system")):
+        path = tmp_path / name
+        torch.save({"pad": bytes(2 << 20), "x": payload}, path)
+        with pytest.raises(ModelError) as caught:
+            mf.load_model_file(path, arch="resnet18")
+        text = str(caught.value)
+        assert "weights_only" not in text and "likely succeed" not in text and "safe_globals" not in text, text
+        assert text == f"cannot read {name} as PyTorch weights: it holds pickled objects that only an unsafe load " \
+                       f"could read ({named})", text
+        assert not marker.exists()
+    assert safety.torch_reason(Exception("Weights only load failed. Re-running `torch.load` with `weights_only` set to "
+                                         "`False` will likely succeed.")) == \
+        "it holds pickled objects that only an unsafe load could read (an object a weights-only load refuses)"

@@ -209,3 +209,29 @@ def test_a_model_renamed_or_linked_with_its_sidecar_keeps_its_settings(tmp_path)
     assert mf.read_sidecar(pth) is None
     assert mf.write_sidecar(mf.ModelSpec(str(pth), labels=["p"] * 10)) == tmp_path / "model_best.gradflip.json"
     assert mf.read_sidecar(tar).labels[0] == "t" and mf.read_sidecar(pth).labels[0] == "p"
+
+
+def test_a_link_to_a_model_reads_the_settings_of_the_file_it_points_to(tmp_path):
+    """current.pt → digits.pt with only digits.gradflip.json: the link has no settings of its own, so those of the
+    file it points to are read; a link of the same stem (digits.pth → digits.pt) is that file's sidecar's too."""
+    pt = tmp_path / "digits.pt"
+    pt.write_bytes(b"weights")
+    spec = mf.ModelSpec(str(pt), format="torchscript", labels=["zero", "one"])
+    assert mf.write_sidecar(spec) == tmp_path / "digits.gradflip.json"
+    link = tmp_path / "current.pt"
+    link.symlink_to(pt)
+    assert mf.read_sidecar(link).labels == ["zero", "one"]
+    same_stem = tmp_path / "digits.pth"
+    same_stem.symlink_to(pt)
+    assert mf.sidecar_path(same_stem) == tmp_path / "digits.gradflip.json"
+
+
+def test_the_model_files_own_full_name_sidecar_comes_before_its_stems(tmp_path):
+    """net.pth with net.pth.gradflip.json (its own) and net.gradflip.json (written by hand, naming no model file):
+    both are its settings, and the one of its full name is read and written."""
+    pth = tmp_path / "net.pth"
+    pth.write_bytes(b"weights")
+    (tmp_path / "net.gradflip.json").write_text(json.dumps({"labels": ["stem"]}), encoding="utf-8")
+    (tmp_path / "net.pth.gradflip.json").write_text(json.dumps({"labels": ["full"], "model_file": "net.pth"}), encoding="utf-8")
+    assert mf.sidecar_path(pth) == tmp_path / "net.pth.gradflip.json"
+    assert mf.read_sidecar(pth).labels == ["full"]

@@ -189,9 +189,15 @@ def torch_reason(exc: Exception) -> str:
     marker = "WeightsUnpickler error:"
     if marker in text:
         reason = short_reason(Exception(text.split(marker, 1)[1].split("Check the documentation of torch.load", 1)[0]), 200)
-        if reason.startswith("Unsupported global"):
-            return f"it holds pickled objects that only an unsafe load could read ({reason})"
+        if reason.startswith("Unsupported global"):  # "GLOBAL io.open", not torch's advice to allow it
+            found = re.search(r"GLOBAL ([\w.]+)", reason)
+            return f"it holds pickled objects that only an unsafe load could read ({found.group(0) if found else reason})"
         return f"the file is damaged or not a PyTorch checkpoint ({reason or 'unreadable pickle'})"
+    if "weights_only" in text:  # another wording of the same refusal ("Trying to load unsupported GLOBAL posix.system
+        # whose module posix is blocked"), after the plea to load with weights_only=False: never passed on
+        found = re.search(r"unsupported GLOBAL ([\w.]+)", text, re.IGNORECASE)
+        what = f"GLOBAL {found.group(1)}" if found else "an object a weights-only load refuses"
+        return f"it holds pickled objects that only an unsafe load could read ({what})"
     return short_reason(exc)
 
 
