@@ -78,10 +78,14 @@ def test_a_caption_cut_after_a_number_takes_its_unit_or_neither(qtbot):
 
     from gradflip_desktop.ui.widgets.image_panel import Caption
 
-    text = ("<i>outlined: the slider's set, not the run's</i><br><b>espresso</b> — 88.2 % · 1024×768 px (scaled from "
-            "4000×3000: explained at this size)")
+    texts = [("<i>outlined: the slider's set, not the run's</i><br><b>espresso</b> — 88.2 % · 1024×768 px (scaled from "
+              "4000×3000: explained at this size)"),
+             ("<i>outlined: the slider's set, not the run's</i><br><b>Egyptian cat</b> — 79.0 %<br>explained at 224×149 px "
+              "(scaled from 451×300)"),
+             "step 12: <b>American Staffordshire terrier, pit bull</b> — 45.2 % (flipped) · L2 0.564 · max 12.3/255 so far",
+             "tabby 45.2 % · n02123045 n02123159 n02123394 n02124075 0.1234 and the rest of a long note"]
     cut = []
-    for width in range(110, 420, 4):
+    for width, text in ((w, t) for t in texts for w in range(100, 420, 4)):
         caption = Caption()
         qtbot.addWidget(caption)
         caption.setWordWrap(True)
@@ -93,6 +97,13 @@ def test_a_caption_cut_after_a_number_takes_its_unit_or_neither(qtbot):
         doc = QTextDocument()
         doc.setHtml(QLabel.text(caption))
         shown = doc.toPlainText()
-        assert not re.search(r"\d\s*…$", shown), (width, shown)
+        whole = QTextDocument()
+        whole.setHtml(text.replace(" %", "\u00a0%"))
+        kept = shown[:-1] if shown.endswith("…") else shown
+        goes_on = whole.toPlainText()[len(kept):]
+        # a number right before "…" where the text went on with its digits or its unit ("88.2 …", "79.…", "12.…")
+        assert not (shown.endswith("…") and re.search(r"\d[\d.,]*\s*$", kept) and re.match(r"[\d.,]|\s?%|/", goes_on)), \
+            (width, shown)
+        assert len(shown) > 10, (width, shown)  # a cut that goes on removing words left nothing
         cut.append(shown.endswith("…"))
     assert any(cut) and not all(cut)  # the widths tried cut it, and some show it whole

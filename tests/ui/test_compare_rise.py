@@ -44,6 +44,7 @@ def test_rise_is_shown_and_measured_beside_the_other_maps_when_ticked(qtbot, win
     from gradflip_desktop.core.viz.maps import heat_overlay
 
     assert np.array_equal(rise.rgb, display_uint8(heat_overlay(result.original_pixels, rise.values - rise.values.min())))
+    assert rise.values.min() > 0  # a squashing model's map: all of it seen
     assert panel.image().shape == result.original_pixels.shape and "48 random 7×7 masks" in panel.caption.text()
     assert "Four explanations" in window.compare.heading.text()
     shown = window.compare.check.text()
@@ -247,3 +248,18 @@ def test_stopping_rise_does_not_measure_the_other_maps_again(qtbot, window, monk
     with qtbot.waitSignal(window.faithfulness_shown, timeout=2 * RUN_TIMEOUT_MS):  # a new result: measured anew
         _explain(qtbot, window, RunSettings(style="free"))
     assert measured == ["GradFlip", "Grad-CAM", "Gradient saliency"]
+
+
+def test_a_cropping_models_rise_is_shown_from_the_lowest_value_of_its_crop():
+    """RISE of a centre-cropping model is 0 outside its crop: shown from 0 up, the crop's values (0.56-0.76) were all
+    near the top of the scale, one colour. It is shown from the crop's lowest value up, the sides dark."""
+    from gradflip_desktop.ui.controllers.comparison import rise_shown
+
+    cam = np.zeros((4, 6), np.float32)
+    cam[:, 2:4] = np.array([[0.56, 0.76]] * 4, np.float32)
+    shown = rise_shown(cam)
+    np.testing.assert_allclose(shown[:, 2:4], [[0.0, 0.2]] * 4, atol=1e-6)
+    assert np.all(shown[:, :2] == 0) and np.all(shown[:, 4:] == 0)
+    whole = np.array([[0.5, 0.7], [0.6, 0.55]], np.float32)  # all of it seen: from its minimum, as before
+    np.testing.assert_allclose(rise_shown(whole), whole - 0.5, atol=1e-7)
+    assert np.all(rise_shown(np.zeros((2, 2), np.float32)) == 0)

@@ -279,8 +279,17 @@ def test_downscaling_is_said(qtbot, window, tmp_path):
         window.open_path(str(path))
     w, h = window.image.size
     assert max(w, h) < 2400 and window.image.scaled
-    assert "scaled from 2400×300" in window.status_label.text()
-    assert f"explained at {w}×{h} px (scaled from 2400×300)" in window.views.original.caption.text()
+    # a 2400×300 panorama at 1,024 px: the model's 224 px input enlarges the 128 px strip, and that note names the
+    # reduction, so it is said once (it said "explained at 1024×128 px (scaled from 2400×300)" before it too)
+    said = f"after the working size reduced it from 2400×300 to {w}×{h}"
+    assert said in window.status_label.text() and "scaled from" not in window.status_label.text()
+    caption = window.views.original.caption.text()
+    assert said in caption and "(scaled from 2400×300)" not in caption, caption
+    square = make_image_file(tmp_path / "square.png", 2400, 1800)  # scaled without a note of the model's: said so
+    with qtbot.waitSignal(window.classified, timeout=RUN_TIMEOUT_MS):
+        window.open_path(str(square))
+    w, h = window.image.size
+    assert f"explained at {w}×{h} px (scaled from 2400×1800)" in window.views.original.caption.text()
 
 
 def test_working_size_is_a_setting_with_its_memory_cost(qtbot, window, settings):
@@ -325,6 +334,24 @@ def test_working_size_is_a_setting_with_its_memory_cost(qtbot, window, settings)
     assert "is explained whole at either size, unchanged" in window.status_label.text()
     window.close()
     assert RunSettings.load(settings).working_size == 1024
+
+
+def test_a_working_size_reload_that_fails_leaves_no_note_for_the_next_photo(qtbot, window, tmp_path):
+    """The shown photo's file deleted, then the working size changed: the reload fails and the result stays; the
+    next photo said "The explanation made at the previous working size was cleared" with its classification."""
+    first, second = make_image_file(tmp_path / "first.png", 300, 200), make_image_file(tmp_path / "second.png", 200, 300)
+    with qtbot.waitSignal(window.classified, timeout=RUN_TIMEOUT_MS):
+        window.open_path(str(first))
+    window.controls.set_settings(RunSettings(style="free", max_steps=3, working_size=window.controls.settings().working_size))
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
+        window.explain()
+    first.unlink()
+    with qtbot.waitSignal(window.image_failed, timeout=RUN_TIMEOUT_MS):
+        window.controls.working_size.setValue(150)
+    assert window.result is not None  # the photo shown stays with its result
+    with qtbot.waitSignal(window.classified, timeout=RUN_TIMEOUT_MS):
+        window.open_path(str(second))
+    assert "previous working size" not in window.status_label.text(), window.status_label.text()
 
 
 # 8 --------------------------------------------------------------------------------------------------------

@@ -16,7 +16,10 @@ import json
 import math
 from pathlib import Path
 
-PROTOCOL = 2  # bump when what a check measures changes (fill-ins, curves, peers' maps, RISE's masks or seed); 2: RISE of a cropping model covers its crop
+# bump when what a check measures changes (fill-ins, curves, peers' maps, RISE's masks or seed); 2: RISE of a cropping
+# model covers its crop, and a photo smaller than the network's input draws its masks in smaller batches (other masks
+# for one seed)
+PROTOCOL = 2
 FORMAT = "gradflip-faithfulness/1"
 
 

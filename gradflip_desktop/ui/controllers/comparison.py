@@ -179,10 +179,18 @@ def _rise_panel(task, clf, result, panel: ComparePanel, comparison: Comparison, 
             return None
     what = html.escape(any_of(result.explained_name) if len(result.explained) > 1 else result.label(result.explained[0]))
     # shown from its lowest value up: RISE's values are probabilities around the class's mean (0.56-0.76 on the cat)
-    panel.rgb, panel.values = display_uint8(maps.heat_overlay(result.original_pixels, cam - float(cam.min()))), cam
+    panel.rgb, panel.values = display_uint8(maps.heat_overlay(result.original_pixels, rise_shown(cam))), cam
     panel.caption = f"of <b>{what}</b>: {attributions.RISE_MASKS:,} random 7×7 masks, black elsewhere (Petsiuk et al. 2018)"
     yield comparison
     return cam
 
 
-__all__ = ["ComparePanel", "Comparison", "compare_task", "no_check_note"]
+def rise_shown(cam: np.ndarray) -> np.ndarray:
+    """RISE's map as the panel draws it: from its lowest value up (its values are probabilities around the class's
+    mean, 0.56-0.76 on the cat), the lowest of the part the model sees (a cropping model's map is 0 outside its crop,
+    and from 0 up the whole crop showed near the top of the scale)."""
+    seen = cam[cam > 0] if bool((cam > 0).any()) else cam
+    return np.clip(cam - float(seen.min()), 0.0, None)
+
+
+__all__ = ["ComparePanel", "Comparison", "compare_task", "no_check_note", "rise_shown"]

@@ -189,20 +189,24 @@ class ImagesController(QObject):
         vanished without a word)."""
         self.w.settings.setValue("run/working_size", int(side))
         img = self.w.image
+        self._resized_note = ""
         if self._load.busy and self._request is not None:  # a photo is opening: that one, at the new size
             source, name, remember = self._request
+            reloaded = False  # (the shown result goes because that photo opens, not because of the size)
         elif img is not None and img.pixels.shape[1::-1] == tuple(img.original_size) and max(img.original_size) <= side:
             return self.w.set_status(f"Working size {int(side)} px: this photo ({img.original_size[0]}×"
                                      f"{img.original_size[1]}) is explained whole at either size, unchanged.")
         elif self.source is not None:
             (source, name), remember = self.source, None
+            reloaded = True
         else:
             return
         running = self.w.runs.running
         # said again with the photo's new classification: a finished result vanished without a word
-        self._resized_note = (f"The explanation was stopped: the working size is now {int(side)} px." if running else
-                              f"The explanation made at the previous working size was cleared: Explain makes one at "
-                              f"{int(side)} px." if self.w.result is not None else "")
+        if reloaded:
+            self._resized_note = (f"The explanation was stopped: the working size is now {int(side)} px." if running
+                                  else f"The explanation made at the previous working size was cleared: Explain makes "
+                                  f"one at {int(side)} px." if self.w.result is not None else "")
         if running:
             self.w.runs.stop()
             self.w.clear_result()
@@ -437,6 +441,7 @@ class ImagesController(QObject):
         return notes
 
     def _on_failed(self, exc: BaseException) -> None:
+        self._resized_note = ""  # the photo shown stays with its result: nothing was cleared
         self.w.update_actions()  # the photo shown stays, and so does Explain
         message = _load_error_message(exc)
         self.w.show_error("Cannot open the image", message)

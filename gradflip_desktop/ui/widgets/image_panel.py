@@ -19,6 +19,8 @@ pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
 
 ENTITY = re.compile(r"&(#[0-9]+|#x[0-9a-fA-F]+|[a-zA-Z]+);")  # html.escape's "&#x27;": the caption is rich text
 CAPTION_LINES = 3  # every caption has this fixed height: no text changes the size of the views
+CUT_VALUE = re.compile(r"\d[\d.,]*\s*$")  # the number a caption's cut ends on (its space too) …
+NUMBER_GOES_ON = re.compile(r"[\d.,]|\s?%|/")  # … when the whole text goes on with its digits or its unit
 
 
 class FastImageItem(pg.ImageItem):
@@ -125,6 +127,7 @@ class Caption(QLabel):
         doc.setTextWidth(max(1, self.contentsRect().width()))
         if self.width() <= 0 or self._lines(doc) <= CAPTION_LINES:
             return super().setText(full)
+        whole = doc.toPlainText()
         cursor = QTextCursor(doc)
         cursor.movePosition(QTextCursor.MoveOperation.End)
         cursor.insertText("…")
@@ -134,14 +137,12 @@ class Caption(QLabel):
             if not cursor.hasSelection():
                 break
             cursor.removeSelectedText()
-        before = doc.toPlainText()[:-1].rstrip()
-        if before[-1:].isdigit() and not full.rstrip().endswith(before[-8:]):  # a number whose unit was cut: "88.2 …"
-            cursor.setPosition(doc.characterCount() - 2)  # read as the whole value; the number goes too
-            cursor.movePosition(QTextCursor.MoveOperation.PreviousWord, QTextCursor.MoveMode.KeepAnchor)
-            while cursor.hasSelection() and not cursor.selectedText().strip(" ., ").isalpha():
-                cursor.removeSelectedText()
-                cursor.setPosition(doc.characterCount() - 2)
-                cursor.movePosition(QTextCursor.MoveOperation.PreviousWord, QTextCursor.MoveMode.KeepAnchor)
+        kept = doc.toPlainText()[:-1]  # the start of the whole text, before "…"
+        cut = CUT_VALUE.search(kept)
+        if cut and NUMBER_GOES_ON.match(whole[len(kept):]):  # a value cut inside or before its unit: "88.2 …", "79.…"
+            cursor.setPosition(doc.characterCount() - 2)  # would read as a whole value: its number goes too
+            cursor.setPosition(doc.characterCount() - 2 - len(cut.group(0)), QTextCursor.MoveMode.KeepAnchor)
+            cursor.removeSelectedText()
         cursor.setPosition(doc.characterCount() - 2)
         cursor.movePosition(QTextCursor.MoveOperation.Left, QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText() if cursor.selectedText() == " " else None  # "at step…", not "at step …"

@@ -319,11 +319,14 @@ class LoadModelDialog(QDialog):
 
         if self._pre_known or self.info.format == "onnx" or self._shown() != self._filled:
             return
+        name = text.strip()
+        name = self.info.arch or "" if name in ("", DETECT_ARCH) else name  # detected: the file's own, if it names one
         guess = None
-        if text.strip().startswith("timm:") and "timm" in sys.modules:  # the list's timm names imported it: no wait
+        if name.startswith("timm:") and "timm" in sys.modules:  # the list's timm names imported it: no wait
             from gradflip_desktop.core.models.files.timm import pretrained_guess
 
-            guess = pretrained_guess(text.strip())
+            guess = pretrained_guess(name)
+        self.pre_note.setText(_guess_note(self.info, guess, name))  # (timm:B with timm:A's settings: B's note)
         pre = guess or Preprocessing()
         if pre == self._prefilled_pre:
             return
@@ -336,7 +339,6 @@ class LoadModelDialog(QDialog):
         self.std_edit.setText(", ".join(f"{v:g}" for v in pre.std))
         self._shown_values = (self.mean_edit.text(), self.std_edit.text())
         self._filled = self._shown()
-        self.pre_note.setText(_guess_note(self.info, guess, text.strip()))
 
     def _browse_labels(self) -> None:
         start = str(Path(self.info.path).parent)

@@ -134,3 +134,30 @@ def test_a_timm_architecture_typed_later_fills_its_settings_until_one_is_typed(q
     dlg.arch_box.setEditText(f"timm:{name}")
     assert dlg.height_box.value() == 200 and dlg.resize_box.currentData() == "squash"
     assert dlg.preprocessing().input_size == (200, 224)
+
+
+def test_the_settings_note_names_the_architecture_chosen_and_detect_names_the_files_own(qtbot, tmp_path):
+    """Choosing timm:B whose settings equal those timm:A filled in left the note saying "timm's for A"; and "detect"
+    on a checkpoint that names its timm architecture showed the generic guess, while the loader uses timm's."""
+    import argparse
+
+    timm = pytest.importorskip("timm")
+    import torch
+
+    from gradflip_desktop.ui.controllers.model_session import inspect_model_task
+    from gradflip_desktop.ui.widgets.model_dialog import DETECT_ARCH, LoadModelDialog
+
+    name = "test_efficientnet"
+    path = tmp_path / "model_best.pth.tar"
+    torch.save({"arch": name, "state_dict": timm.create_model(name, pretrained=False, num_classes=4).state_dict(),
+                "args": argparse.Namespace(model=name, num_classes=4)}, path)
+    dlg = LoadModelDialog(inspect_model_task(None, str(path)))
+    qtbot.addWidget(dlg)
+    assert f"timm's for {name}" in dlg.pre_note.text()
+    twin = next(n for n in ("test_efficientnet_gn", "test_efficientnet_ln", "test_efficientnet_evos")
+                if timm.models.get_pretrained_cfg(n).to_dict().get("input_size") ==
+                timm.models.get_pretrained_cfg(name).to_dict().get("input_size"))
+    dlg.arch_box.setEditText(f"timm:{twin}")
+    assert f"timm's for {twin}" in dlg.pre_note.text(), dlg.pre_note.text()
+    dlg.arch_box.setEditText(DETECT_ARCH)
+    assert f"timm's for {name}" in dlg.pre_note.text() and dlg.resize_box.currentData() == "center-crop"
