@@ -143,9 +143,10 @@ def classifier_from_module(
 ) -> Classifier:
     """``net`` as a classifier GradFlip explains. ``net`` takes the input it was trained on (N x C x H x W,
     normalised); ``preprocessing`` says how pixels in [0, 1] become it (default: a timm network's own
-    ``pretrained_cfg``, else 224 × 224, RGB, ImageNet's mean and std; a note says which). Its output is read as ``--model`` reads a file's: class scores [N, C] (logits, or probabilities,
-    read through their logarithm), the first item of a tuple (or the one with as many columns as ``labels``), a
-    dict's ``"logits"``, one logit as a binary classifier. ``labels``: class names, a labels file or an index →
+    ``pretrained_cfg``, else 224 × 224, RGB, ImageNet's mean and std; a note says which). Its output is read as
+    ``--model`` reads a file's: class scores [N, C] (logits, or probabilities, read through their logarithm), the
+    first item of a tuple (or the one with as many columns as ``labels``), a dict's ``"logits"``, one logit as a
+    binary classifier. ``labels``: class names, a labels file or an index →
     label mapping (``model.config.id2label``); without them a Hugging Face model's own ``id2label``, else 1000
     outputs are ImageNet's classes (with its groups: "any cat"), others "class 0" … ``groups``: name → class
     indices ("3-5,9" or a list). The network is switched to evaluation mode (a note says so when it was
