@@ -39,7 +39,7 @@ from .figure import difference_overlay, render_figure
 from .images import discard, png_bytes, stage_bytes, utf8_bytes
 from .images.writing import sweep_stale
 from .results import ExplainResult
-from .summary import class_range, summary_sentence
+from .summary import summary_sentence
 
 SUFFIXES = (".gradflip.json", ".adjusted.png", ".difference.png", ".figure.png", ".delta.npy", ".importance.npy",
             ".key.png", ".steps.csv")
@@ -94,7 +94,7 @@ def record(result: ExplainResult, image_info: dict | None = None, versions: dict
         "final": result.final.to_dict(),
         "target": None if result.target is None else result.target.to_dict(),
         "explained": _explained(result),
-        "original_range": class_range(result.original_probabilities),  # [lowest, highest] single class: a flat model
+        "original_range": result.original_range,  # [lowest, highest] single class: a flat model
         "steps": len(result.steps),
         "flip_step": result.flip_step,
         "gradient_evaluations": result.gradient_evaluations,
@@ -105,7 +105,7 @@ def record(result: ExplainResult, image_info: dict | None = None, versions: dict
         "l2_saved": _r(result.l2_saved),
         "l2_minimal_float": None if result.l2_minimal_float is None else _r(result.l2_minimal_float),
         "linf_saved": _r(result.linf_saved),
-        "rms_saved": _r(result.l2_saved / max(1.0, float(result.delta.size)) ** 0.5, 8),  # the figure's RMS
+        "rms_saved": _r(result.rms_saved, 8),  # the figure's RMS
         "alpha": _r(result.alpha),
         "key_pixels": (
             {"count": 0, "fraction": 0.0, "flips": False, "prediction": None}

@@ -242,6 +242,20 @@ class ExplainResult:
     def linf_saved(self) -> float:
         return float(np.abs(self.saved_delta).max()) if self.delta.size else 0.0
 
+    @property
+    def rms_saved(self) -> float:
+        """The saved change per value, ``l2_saved`` / √(H·W·3), as the record and the figure have it (photos of other
+        sizes compare by it)."""
+        return self.l2_saved / math.sqrt(max(1, self.delta.size))
+
+    @property
+    def original_range(self) -> list[float] | None:
+        """[lowest, highest] probability of a single class in the photo, as the record's ``original_range``: within a
+        point of each other, the model hardly tells its classes apart."""
+        from .summary import class_range  # noqa: PLC0415
+
+        return class_range(self.original_probabilities)
+
     def is_flip(self, index: int) -> bool:
         """Would class ``index`` as the top class count as a flip of this run? (the core's flip rule:
         targeted runs flip when the target is on top, untargeted ones when no explained class is)"""

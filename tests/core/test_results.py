@@ -155,3 +155,17 @@ def test_a_result_names_every_class_by_its_label_the_first_too(tiny, tiny_image)
     res = run(tiny, tiny_image, ExplainOptions(style="free", max_steps=1, key_pixels=False))
     assert [res.label(i) for i in range(4)] == res.labels[:4] == [f"class{i}" for i in range(4)]
     assert res.label(-1) == "class -1" and res.label(4) == "class 4"
+
+
+def test_the_records_saved_rms_and_class_range_are_the_results_own(tiny, tiny_image):
+    """A notebook read ``record["rms_saved"]`` and ``record["original_range"]`` but found neither on the result: both
+    are properties now, the record's values taken from them."""
+    from gradflip_desktop.core.report import record
+
+    result = run(tiny, tiny_image, ExplainOptions(style="free", max_steps=50))
+    saved = result.adjusted_uint8.astype(np.float64) / 255 - result.original_pixels.astype(np.float64)
+    assert result.rms_saved == pytest.approx(float(np.sqrt((saved ** 2).mean())), rel=1e-5)
+    probs = result.original_probabilities
+    assert result.original_range == [round(float(probs.min()), 8), round(float(probs.max()), 8)]
+    rec = record(result, versions={})
+    assert rec["rms_saved"] == pytest.approx(result.rms_saved, abs=1e-8) and rec["original_range"] == result.original_range
