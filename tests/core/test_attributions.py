@@ -430,3 +430,100 @@ def test_rise_on_a_photo_smaller_than_the_input_reports_progress_as_often_as_on_
     seen.clear()
     attributions.rise_map(tiny, large, 0, masks=3, progress=lambda done, total: seen.append(done))
     assert seen == [1, 2, 3], seen  # a photo larger than the input: its own size counts, as before
+
+
+def test_pixels_that_are_not_rgb_and_maps_of_infinity_are_refused(tiny):
+    from gradflip_desktop.core.attributions import _finite, no_evidence
+
+    rgba = np.random.default_rng(0).random((16, 16, 4), dtype=np.float32)
+    with pytest.raises(ValueError, match="H x W x 3"):
+        saliency_map(tiny, rgba, 0)
+    with pytest.raises(ModelError, match="not finite"):  # infinity as NaN
+        _finite(np.array([[0.5, np.inf]], np.float32), "saliency")
+    with pytest.raises(ModelError, match="not finite"):
+        _finite(np.array([[-np.inf, 0.0]], np.float32), "Grad-CAM")
+    assert no_evidence(np.zeros((4, 4))) and not no_evidence(np.array([[0.0, 1e-6]]))
+
+
+def test_gradcam_of_a_layer_the_network_runs_twice_reads_its_last_run():
+    class Twice(nn.Module):
+        def __init__(self):
+            super().__init__()
+            torch.manual_seed(0)
+            self.conv = nn.Conv2d(3, 3, 3, padding=1)
+            self.fc = nn.Linear(3, 2)
+
+        def forward(self, x):
+            return self.fc(self.conv(torch.relu(self.conv(x))).mean((2, 3)))
+
+    net = Twice().eval()
+    pre = Preprocessing(input_size=(16, 16), mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
+    clf = Classifier(PixelSpaceModel(net, pre).eval(), ["a", "b"], "twice", preprocessing=pre)
+    photo = np.random.default_rng(1).random((16, 16, 3), dtype=np.float32)
+    outs = []
+    handle = net.conv.register_forward_hook(lambda m, i, out: outs.append(out))
+    z = clf.module(_x(photo))[0, 1]
+    handle.remove()
+    (g,) = torch.autograd.grad(z, outs[-1])
+    ref = torch.relu((g.mean((2, 3), keepdim=True) * outs[-1]).sum(1))[0].detach().numpy()
+    assert not np.allclose(ref, 0)
+    np.testing.assert_allclose(gradcam_map(clf, photo, 1, layer=net.conv), ref, rtol=1e-5, atol=1e-7)
+
+
+def test_a_network_that_answers_fewer_rows_than_images_is_called_image_by_image(tiny):
+    from gradflip_desktop.core.attributions import batch_scores
+
+    class FirstOnly(nn.Module):  # a batch fixed at 1 that answers the first image of a batch and no error
+        def __init__(self, net):
+            super().__init__()
+            self.net = net
+
+        def forward(self, x):
+            return self.net(x[:1])
+
+    one = FirstOnly(tiny.module)
+    x = torch.rand(3, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        got = batch_scores(one, x)
+        want = torch.cat([tiny.module(x[i:i + 1]) for i in range(3)])
+    assert got.shape == (3, want.shape[1]) and torch.allclose(got, want)
+
+
+def test_rise_of_a_cropping_model_keeps_the_photo_outside_its_crop(monkeypatch):
+    """The masks cover the crop; the rest of each masked image is the photo as it is (not black), so resizing
+    before the crop reads the same pixels at its edge as on the photo."""
+    from gradflip_desktop.core import attributions
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 3))
+    pre = Preprocessing(input_size=(16, 16), resize="center-crop", mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
+    clf = Classifier(module=PixelSpaceModel(net, pre).eval(), labels=["a", "b", "c"], name="cropping", preprocessing=pre)
+    photo = np.random.default_rng(2).uniform(0.2, 1, (20, 60, 3)).astype(np.float32)  # the crop: the centre 20 columns
+    seen, real = [], attributions.batch_scores
+    monkeypatch.setattr(attributions, "batch_scores", lambda module, x: seen.append(x) or real(module, x))
+    attributions.rise_map(clf, photo, 0, masks=8)
+    masked = torch.cat(seen).numpy()
+    whole = torch.from_numpy(photo).permute(2, 0, 1).numpy()
+    for side in (slice(0, 20), slice(40, 60)):
+        np.testing.assert_array_equal(masked[:, :, :, side], np.broadcast_to(whole[:, :, side], masked[:, :, :, side].shape))
+    assert (masked[:, :, :, 20:40] < whole[None, :, :, 20:40] - 1e-3).any()  # masked inside
+
+
+def test_the_norm_named_before_is_taken_whatever_order_the_layer_declares_its_norms():
+    from gradflip_desktop.core.attributions import token_layer
+
+    class SelfAttention(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.query = nn.Linear(8, 8)
+
+    class Layer(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.attention = SelfAttention()
+            self.layernorm_after, self.layernorm_before = nn.LayerNorm(8), nn.LayerNorm(8)
+
+    model = nn.Module()
+    model.layer = nn.ModuleList([Layer(), Layer()])
+    name, layer = token_layer(model)
+    assert name == "layer.1.layernorm_before" and layer is model.layer[1].layernorm_before

@@ -36,6 +36,7 @@ def test_others_busy_is_the_machines_busy_time_less_this_process(monkeypatch):
     assert others_busy(a, b, tick=100) == pytest.approx(1.0)
     assert others_busy(a, Sample(10.01, 1150, 150), tick=100) == 0.0  # too short to say
     assert others_busy(a, Sample(11.0, 1050, 150), tick=100) == 0.0  # never negative
+    assert others_busy(a, Sample(11.0, 1030, 150), tick=100) == 0.0  # ours counted ahead of the machine's: not -0.2
 
 
 def test_enable_keeps_a_count_the_user_fixed(monkeypatch, threads):
@@ -158,4 +159,26 @@ def test_a_malformed_proc_file_reads_as_no_sample(monkeypatch):
         return real(path, *a, **k)
 
     monkeypatch.setattr(builtins, "open", fake)
+    assert cpu_share.sample() is None
+
+
+def test_a_sample_adds_the_machines_busy_fields_and_this_process_user_and_system_time(monkeypatch):
+    import builtins
+    import io
+
+    real = builtins.open
+    files = {"/proc/stat": "cpu  1 2 3 400 500 6 7 8 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\n",
+             "/proc/self/stat": "123 (a) b) S 1 2 3 4 5 6 7 8 9 10 20 30 40 50 60\n"}  # a ")" in the name
+
+    def fake(path, *a, **k):
+        return io.StringIO(files[path]) if path in files else real(path, *a, **k)
+
+    monkeypatch.setattr(builtins, "open", fake)
+    s = cpu_share.sample()
+    assert s is not None
+    assert s.busy == 1 + 2 + 3 + 6 + 7 + 8  # user, nice, system, irq, softirq, steal: not idle, not iowait
+    assert s.own == 20 + 30  # utime + stime
+    files["/proc/stat"] = "cpu  1 2 3 400 500 6 7\n"  # an old kernel without the steal column: steal 0
+    assert cpu_share.sample().busy == 1 + 2 + 3 + 6 + 7
+    files["/proc/stat"] = "cpu  1 2 3 400 500 6\n"  # too short: no sample
     assert cpu_share.sample() is None

@@ -168,3 +168,50 @@ def test_a_named_pipe_in_place_of_the_json_the_csv_or_the_record_is_never_waited
     with PipeWatch(one_set) as waited:
         c = check_set(make_tiny(), one_set, points=5)
     assert not waited and c.check is None and "not a regular file" in c.skipped
+
+
+def _rewrite(path, edit):
+    """``edit`` the JSON, then make its rounded numbers agree with its ``resume`` curves (an edit made whole, that the
+    comparison with the rounded numbers alone cannot tell)."""
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    edit(doc)
+    checks = [faithfulness.FaithfulnessCheck(k["fill"], k["explained"], tuple(faithfulness.Curve(
+        c["name"], tuple(map(float, c["fractions"])), tuple(map(float, c["deletion"])), tuple(map(float, c["insertion"])))
+        for c in k["curves"])) for k in doc["resume"]["checks"]]
+    doc.update(checks[0].to_dict())
+    if len(checks) > 1:
+        doc["checks"] = [k.to_dict() for k in checks]
+    path.write_text(json.dumps(doc), encoding="utf-8")
+
+
+def _curves(doc, change):
+    for k in doc["resume"]["checks"]:
+        for c in k["curves"]:
+            change(c)
+
+
+@pytest.mark.parametrize("edit", ["none", "extra stamp key", "other torch", "model not a dict", "notes not text",
+                                  "no curves", "other fill", "rise masks", "fewer points", "a bool", "infinity"])
+def test_a_json_edited_consistently_is_still_measured_again(one_set, measured, edit):
+    first = check_set(make_tiny(), one_set, points=5)
+    path = one_set.with_name("p0" + CHECK_SUFFIX)
+    change = {
+        "none": lambda d: None,  # the helper itself changes nothing a check compares: kept
+        "extra stamp key": lambda d: d["resume"]["made_from"].update(seed=1),  # a stamp of another version
+        "other torch": lambda d: d["resume"]["made_from"].update(torch="0.1"),
+        "model not a dict": lambda d: d["resume"]["made_from"].update(model=None),
+        "notes not text": lambda d: d.update(notes=[1]),
+        "no curves": lambda d: d["resume"]["checks"][0].update(curves=[]),
+        "other fill": lambda d: d["resume"]["checks"][0].update(fill="mean"),
+        "rise masks": lambda d: d.update(rise_masks=3),  # measured without RISE, says with 3 masks
+        "fewer points": lambda d: _curves(d, lambda c: [c.update({k: c[k][:-1]}) for k in ("fractions", "deletion",
+                                                                                           "insertion")]),
+        "a bool": lambda d: _curves(d, lambda c: c["deletion"].__setitem__(0, True)),
+        "infinity": lambda d: _curves(d, lambda c: c["deletion"].__setitem__(-1, float("inf"))),
+    }[edit]
+    _rewrite(path, change)
+    c = check_set(make_tiny(), one_set, points=5, reuse=True)
+    if edit == "none":
+        assert c.kept and c.checks == first.checks and len(measured) == 1
+    else:
+        assert not c.kept and c.checks == first.checks and len(measured) == 2

@@ -66,3 +66,26 @@ def test_the_clock_and_the_dataset_package_import_without_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_the_words_round_to_minutes_and_switch_to_hours_from_90_min():
+    t = FakeTime()
+    clock = RunClock(t)
+    t.now += 10
+    clock.tick()  # 10 s an image
+    assert clock.left_text(6) == "about 1 min left"  # exactly 60 s: a minute, not "under a minute"
+    assert clock.left_text(11) == "about 2 min left"  # 110 s rounds to 2 min, not down to 1
+    assert clock.left_text(450) == "about 75 min left"  # 75 min: still in minutes
+    assert clock.left_text(534) == "about 89 min left"
+    assert clock.left_text(540) == "about 1 h 30 min left"  # 90 min
+    assert clock.left_text(1200) == "about 3 h 20 min left"  # 200 min
+
+
+def test_nothing_left_is_no_time_even_before_an_image_and_a_clock_going_back_is_no_time():
+    t = FakeTime()
+    clock = RunClock(t)
+    assert clock.left_seconds(0) == 0.0 and clock.left_seconds(-1) == 0.0  # done: known without a rate
+    clock.tick()
+    t.now -= 50  # a clock set back (the default, time.monotonic, never is): no negative guess
+    assert clock.left_seconds(5) == 0.0
+    assert clock.left_text(5) == ""

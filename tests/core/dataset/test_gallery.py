@@ -227,3 +227,46 @@ def test_the_windows_strip_is_transparent_between_its_panels_and_the_pages_white
     assert gaps.sum() == 6
     assert np.all(tile[:, gaps, 3] == 0)  # transparent there
     assert np.all(tile[:, ~gaps, 3] == 255) and np.array_equal(tile[:, ~gaps, :3], page[:, ~gaps])  # the panels alike
+
+
+def test_the_per_class_table_counts_explained_images_and_takes_the_median_of_flips_only(tmp_path):
+    """A set that did not flip keeps a small saved change (L2 0.2) out of its class's median, and a model that failed
+    on a photo is no image of the class; a tie of exactly three classes names all three, a fourth is "…"."""
+    rows = [{**_row("y1", 0.79, 0.1), "l2_saved": 10.0}, {**_row("y2", 0.79, 0.1), "l2_saved": 20.0},
+            {**_row("y3", 0.79, ""), "status": "nothing_to_flip", "final_label": "yurt", "l2_saved": 0.2},
+            {**_row("y4", 0.79, ""), "status": "model_error", "message": "the model failed", "l2_saved": ""}]
+    rows += [{**_row(f"k{i}", 0.6, 0.1), "original_label": "kite", "final_label": to} for i, to in enumerate("abc")]
+    rows += [{**_row(f"s{i}", 0.6, 0.1), "original_label": "sail", "final_label": to} for i, to in enumerate("abcd")]
+    page = write_gallery(tmp_path, rows, {}).read_text("utf-8")
+    table = page[page.index("<h2>Per class</h2>"):]
+    assert ('<tr><td>yurt</td><td class=n>3</td><td class=n>2</td><td class=n data-v="15">15</td><td>patio</td></tr>'
+            in table)
+    assert "<td>a, b, c (1 each)</td>" in table
+    assert "<td>a, b, c, … (1 each)</td>" in table
+
+
+def test_a_photo_a_bit_over_three_times_as_wide_as_high_is_letterboxed_too():
+    import numpy as np
+
+    from gradflip_desktop.core.dataset.gallery import _resize
+
+    img = np.zeros((96, 300, 3), np.float32)  # 3.125 : 1
+    panel = _resize(img, 96)
+    assert panel.shape == (96, 288, 3)  # 3 x 96 wide, 92 px high on white
+    assert (panel[:2] == 255).all() and (panel[-2:] == 255).all() and (panel[48] == 0).all()
+    assert _resize(np.zeros((96, 288, 3), np.float32), 96).shape == (96, 288, 3)  # exactly 3 : 1: as it is
+    assert (_resize(np.zeros((96, 288, 3), np.float32), 96) == 0).all()
+
+
+def test_an_input_the_run_never_reached_shows_no_thumbnail_of_a_set_of_its_name(tmp_path):
+    """An interrupted run's "not run" row: a set of that name in the folder is another image's (an earlier run's)."""
+    from gradflip_desktop.core.dataset.gallery import THUMB_DIR
+
+    (tmp_path / THUMB_DIR).mkdir()
+    for name in ("done", "later"):
+        (tmp_path / THUMB_DIR / f"{name}.jpg").write_bytes(b"jpeg")
+    rows = [_row("done", 0.79, 0.4), {**_row("later", 0.5, ""), "status": "not run", "message": "the run stopped",
+                                       "original_label": "", "final_label": "", "l2_saved": ""}]
+    records = {"done": {"files": {}}, "later": {"files": {}}}
+    page = write_gallery(tmp_path, rows, records).read_text("utf-8")
+    assert page.count("<img src=") == 1 and 'alt="done"' in page and 'alt="later"' not in page
