@@ -97,6 +97,9 @@ def is_attention(m: nn.Module) -> bool:
     return isinstance(m, nn.MultiheadAttention) or re.search(r"Attention(V\d+)?$", type(m).__name__) is not None
 
 
+FIRST_NORM = re.compile(r"(^|_)(layer_?norm|norm|ln)_?1$")  # a pre-norm layer's first norm: norm1, layer_norm1, ln_1
+
+
 def token_layer(module: nn.Module) -> tuple[str, nn.Module] | None:
     """For a transformer (a model with attention layers: timm ViT/DeiT/Swin, Hugging Face ViT): the last
     LayerNorm that runs before the last attention layer (timm: ``blocks[-1].norm1``), whose patch tokens
@@ -109,11 +112,13 @@ def token_layer(module: nn.Module) -> tuple[str, nn.Module] | None:
     # layernorm_after): in declaration order the last norm before it was the previous layer's layernorm_after. The
     # layer holding the last attention (transformers 4 nests it one level deeper: layer.N.attention.attention) names
     # the norm that runs before it
+    # (CLIP and SigLIP declare self_attn, layer_norm1, mlp, layer_norm2: their first norm, "…norm1", "ln_1", runs
+    # before the attention, as timm's norm1 does; the previous layer's layer_norm2 was taken)
     by_name, parent = dict(mods), mods[last][0]
     while "." in parent:
         parent = parent.rpartition(".")[0]
         before = [(f"{parent}.{n}", m) for n, m in by_name[parent].named_children()
-                  if isinstance(m, nn.LayerNorm) and "before" in n]
+                  if isinstance(m, nn.LayerNorm) and ("before" in n or FIRST_NORM.search(n))]
         if before:
             return before[0]
     norms = [(n, m) for n, m in mods[:last] if isinstance(m, nn.LayerNorm)]

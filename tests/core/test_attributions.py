@@ -361,6 +361,34 @@ def test_the_token_layer_of_a_hugging_face_layout_is_the_last_layers_layernorm_b
         assert name == "layer.1.layernorm_before" and layer is model.layer[1].layernorm_before
 
 
+def test_the_token_layer_of_a_clip_layout_is_the_last_layers_first_norm():
+    """Hugging Face CLIP and SigLIP layers declare self_attn, layer_norm1, mlp, layer_norm2 (OpenAI's CLIP: attn, ln_1,
+    mlp, ln_2): no norm is named "before", and in declaration order the norm before the last attention was the previous
+    layer's layer_norm2. The first norm of the last layer runs before its attention."""
+    from torch import nn
+
+    from gradflip_desktop.core.attributions import token_layer
+
+    class CLIPAttention(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.q_proj = nn.Linear(8, 8)
+
+    class Layer(nn.Module):
+        def __init__(self, first: str, second: str):
+            super().__init__()
+            self.self_attn = CLIPAttention()
+            setattr(self, first, nn.LayerNorm(8))
+            self.mlp = nn.Linear(8, 8)
+            setattr(self, second, nn.LayerNorm(8))
+
+    for first, second in (("layer_norm1", "layer_norm2"), ("ln_1", "ln_2"), ("norm1", "norm2")):
+        model = nn.Module()
+        model.layers = nn.ModuleList([Layer(first, second), Layer(first, second)])
+        name, layer = token_layer(model)
+        assert name == f"layers.1.{first}" and layer is getattr(model.layers[1], first), name
+
+
 def test_gradcam_of_a_cropping_model_lies_in_the_part_it_sees():
     """A ViT or ConvNeXt loaded with its centre crop: Grad-CAM's grid covers the crop, but it was stretched over the
     whole photo, 45 % of its weight on sides the model never sees (saliency is zero there), and the comparison
