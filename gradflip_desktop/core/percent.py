@@ -82,3 +82,9 @@ def _pct_digits(p: float, digits: int) -> str:
         return "n/a"
     v = 100.0 * float(p)
     return f"{min(v, 100 - 10 ** -digits) if v < 100 else v:.{digits}f} %"
+
+
+def class_range(probs) -> list[float] | None:
+    """[lowest, highest] probability of a single class (the record's ``original_range``); None without any."""
+    values = [float(p) for p in (probs if probs is not None else ())]
+    return [round(min(values), 8), round(max(values), 8)] if values and all(map(math.isfinite, values)) else None

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .options import ExplainOptions, Status, is_large_region
+from .percent import class_range
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -252,8 +253,6 @@ class ExplainResult:
     def original_range(self) -> list[float] | None:
         """[lowest, highest] probability of a single class in the photo, as the record's ``original_range``: within a
         point of each other, the model hardly tells its classes apart."""
-        from .summary import class_range  # noqa: PLC0415
-
         return class_range(self.original_probabilities)
 
     def is_flip(self, index: int) -> bool:

@@ -13,12 +13,11 @@ class, a group), and to runs that did not flip (budget, nothing to flip, cancell
 
 from __future__ import annotations
 
-import math
 
 from .options import Status, is_broad_region, is_large_region
 from .percent import (  # noqa: F401 - the number words are imported from here too
-    INVISIBLE_LEVELS, SUBTLE_LEVELS, _digits_apart, _pct_digits, _whole_percent, apart, count_text, levels_text, pct,
-    pct1, steps_text, visibility,
+    INVISIBLE_LEVELS, SUBTLE_LEVELS, _digits_apart, _pct_digits, _whole_percent, apart, class_range, count_text,
+    levels_text, pct, pct1, steps_text, visibility,
 )
 from .results import FOUND_BY_SEARCH
 
@@ -91,12 +90,6 @@ FLAT_SPREAD = 0.01  # every class within this of the others: the model hardly de
 HARDLY = "the model hardly tells them apart on this photo"
 FLAT_TOP = 0.02  # or no class above this (50 classes or more): a random 1,000-class model's top at ~1 % got no such words
 START_TIE = 0.02  # a top class this close to the runner-up at the start: any change may flip it, and the words say so
-
-
-def class_range(probs) -> list[float] | None:
-    """[lowest, highest] probability of a single class (the record's ``original_range``); None without any."""
-    values = [float(p) for p in (probs if probs is not None else ())]
-    return [round(min(values), 8), round(max(values), 8)] if values and all(map(math.isfinite, values)) else None
 
 
 def hardly_apart(spread) -> str:
