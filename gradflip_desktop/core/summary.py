@@ -13,7 +13,6 @@ class, a group), and to runs that did not flip (budget, nothing to flip, cancell
 
 from __future__ import annotations
 
-
 from .options import Status, is_broad_region, is_large_region
 from .percent import (  # noqa: F401 - the number words are imported from here too
     INVISIBLE_LEVELS, SUBTLE_LEVELS, _digits_apart, _pct_digits, _whole_percent, apart, class_range, count_text,
