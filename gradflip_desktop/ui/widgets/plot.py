@@ -209,6 +209,8 @@ class ProbabilityPlot(QWidget):
         alpha, style = float(getattr(result, "alpha", 1.0) or 1.0), getattr(getattr(result, "options", None), "style", "")
         line = result.flipped and getattr(result, "flip_step", None) is not None and alpha < 0.995 and style != "free"
         self.saved_note = f"; step {result.flip_step}'s change × {alpha:.2f}" if line else ""  # what it is: the tooltip
+        if result.flipped and style == "free":  # the class back near 37 % after 13 % at the flip read as a near failure
+            self.saved_note = "; the smallest change that flips: a near tie"
         self.add_steps(result.steps)
 
     def point_count(self) -> int:
