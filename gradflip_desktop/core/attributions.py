@@ -321,10 +321,11 @@ def rise_steps(classifier: Classifier, pixels: np.ndarray, explained, masks: int
     h, w = x.shape[-2:]
     # a centre-cropping model sees only its crop: the masks cover that part (the rest kept), and the map is zero
     # outside it, as GradFlip's and Grad-CAM's are (RISE's mean probability there drew a frame the model never saw)
-    top, left, bottom, right = _seen_part(getattr(classifier, "preprocessing", None), int(h), int(w))
+    pre = getattr(classifier, "preprocessing", None)
+    top, left, bottom, right = _seen_part(pre, int(h), int(w))
     # as many masked images per call as fit in RISE_BATCH_VALUES at the size the network computes on: a 40 px photo
     # went 501 per call to a 224 px network, one progress report every ~30 s (the caption said "computing" alone)
-    ih, iw = tuple(getattr(getattr(classifier, "preprocessing", None), "input_size", None) or (h, w))
+    ih, iw = tuple(getattr(pre, "input_size", None) or (h, w))
     per_call = max(1, RISE_BATCH_VALUES // max(1, 3 * max(int(h) * int(w), int(ih) * int(iw))))
     key = (int(h), int(w), int(masks), int(seed), tuple(classes), (top, left, bottom, right))
     if state is not None and state.get("key") == key:  # a stopped run of the same map: on from where it stopped

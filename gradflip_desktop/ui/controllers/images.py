@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QFileDialog
 
-from gradflip_desktop.core.images.pixels import said_notes
+from gradflip_desktop.core.images.pixels import REDUCED_BY_WORKING, said_notes
 
 from ..branding import APP_NAME
 from ..qimages import qimage_to_array
@@ -416,8 +416,11 @@ class ImagesController(QObject):
 
     @staticmethod
     def size_note(image) -> str:
-        """``"explained at 1024×683 (scaled from 6000×4000)"`` for a scaled image, else ``""``."""
+        """``"explained at 1024×683 (scaled from 6000×4000)"`` for a scaled image, else ``""``; ``""`` too where the
+        model's enlargement note names the reduction (:meth:`loading_notes` first: the note is this model's)."""
         if image is None or not getattr(image, "scaled", False):
+            return ""
+        if any(REDUCED_BY_WORKING in n for n in getattr(image, "warnings", None) or []):
             return ""
         (w, h), (ow, oh) = image.size, image.original_size
         return f"explained at {w}×{h} px (scaled from {ow}×{oh})"

@@ -15,8 +15,6 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QFileDialog
 
-from gradflip_desktop.core.images.pixels import REDUCED_BY_WORKING
-
 from ..widgets.model_dialog import MODEL_FILTER, LoadModelDialog
 from ..worker import TaskSlot, error_message
 from .answer import window_words
@@ -218,20 +216,17 @@ class ModelsController(QObject):
         w.controls.show_predictions(result.top)
         top = result.top[0]
         pct = f"{100 * top.probability:.1f} %"
-        size = w.images.size_note(w.image)
         # the loading notes (alpha on white, first frame, colour profile) outlived only the status line of the
         # load, which the classification replaced at once: a washed-out RGBA photo got no word on why
-        loading = w.images.loading_notes(w.image)
-        notes = "; ".join([*loading, *filter(None, [w.images.take_drop_note()])])
-        scaled = bool(size)
-        if any(REDUCED_BY_WORKING in n for n in loading):  # the model's note names the reduction: said once
-            size = ""
+        notes = "; ".join([*w.images.loading_notes(w.image), *filter(None, [w.images.take_drop_note()])])
+        size = w.images.size_note(w.image)  # (after the notes: the model's enlargement note may say it instead)
         model_notes, self._load_notes = self._load_notes, []  # said once, after the load
         w.views.set_caption(
             w.views.original, f"<b>{html.escape(top.label)}</b> — {pct}"
             + "".join(f"<br>{html.escape(n)}" for n in (size, notes) if n),
             "What the model sees in the photo (the top class and its probability)."
-            + (" Large photos are explained at the working size (Explanation settings)." if scaled else "")
+            + (" Large photos are explained at the working size (Explanation settings)."
+               if getattr(w.image, "scaled", False) else "")
             + (f" The file: {notes}." if notes else ""),
         )
         self.show_hint()

@@ -202,16 +202,12 @@ class LoadModelDialog(QDialog):
         labels_row.addWidget(self.labels_button)
 
         guess = None if info.preprocessing is not None else getattr(info, "guess", None)
-        pre = info.preprocessing or guess or Preprocessing()
-        self._prefilled_pre = pre
         self._pre_known = info.preprocessing is not None
         self.height_box = QSpinBox()
         self.width_box = QSpinBox()
         for box in (self.height_box, self.width_box):
             box.setLocale(QLocale.c())  # Latin digits, as the settings' boxes (LANG=ar_EG.UTF-8 showed "٢٢٤")
             box.setRange(1, 8192)
-        self.height_box.setValue(pre.input_size[0])
-        self.width_box.setValue(pre.input_size[1])
         size_row = QHBoxLayout()
         size_row.addWidget(self.height_box)
         size_row.addWidget(QLabel("×"))
@@ -222,14 +218,12 @@ class LoadModelDialog(QDialog):
         self.resize_box.addItem("Squash to the input size", "squash")
         self.resize_box.addItem("Resize the short side, crop the centre", "center-crop")
         self.resize_box.addItem("Squash to the resize size, crop the centre", "squash-crop")
-        self.resize_box.setCurrentIndex(max(0, self.resize_box.findData(pre.resize)))
-        self.mean_edit = QLineEdit(", ".join(f"{v:g}" for v in pre.mean))
-        self.std_edit = QLineEdit(", ".join(f"{v:g}" for v in pre.std))
-        self._shown_values = (self.mean_edit.text(), self.std_edit.text())
+        self.mean_edit = QLineEdit()
+        self.std_edit = QLineEdit()
         self.channels_box = QComboBox()
         self.channels_box.addItem("3 (RGB)", 3)
         self.channels_box.addItem("1 (grayscale)", 1)
-        self.channels_box.setCurrentIndex(max(0, self.channels_box.findData(pre.channels)))
+        self._fill(info.preprocessing or guess or Preprocessing())
         # nothing known: the fields show a generic guess, but left as they are the loader keeps its own (a timm
         # architecture's pretrained_cfg, e.g. 176 px centre crop; a 1-channel network gets grayscale), so say so
         self.pre_note = QLabel(_guess_note(info, guess))
@@ -287,7 +281,6 @@ class LoadModelDialog(QDialog):
         self.format_box.currentIndexChanged.connect(self._update)
         self.arch_box.currentTextChanged.connect(self._arch_chosen)
         self.trust_box.toggled.connect(self._update)
-        self._filled = self._shown()  # the fields as the dialog filled them (an architecture chosen later refills)
         self._update()
 
     # -- state -------------------------------------------------------------------------------------------
@@ -328,8 +321,12 @@ class LoadModelDialog(QDialog):
             guess = pretrained_guess(name)
         self.pre_note.setText(_guess_note(self.info, guess, name))  # (timm:B with timm:A's settings: B's note)
         pre = guess or Preprocessing()
-        if pre == self._prefilled_pre:
-            return
+        if pre != self._prefilled_pre:
+            self._fill(pre)
+
+    def _fill(self, pre) -> None:
+        """The input fields show ``pre``; :meth:`preprocessing` and :meth:`_arch_chosen` compare the fields with
+        what was filled (``_filled``: nothing typed since)."""
         self._prefilled_pre = pre
         self.height_box.setValue(pre.input_size[0])
         self.width_box.setValue(pre.input_size[1])
@@ -337,7 +334,6 @@ class LoadModelDialog(QDialog):
         self.channels_box.setCurrentIndex(max(0, self.channels_box.findData(pre.channels)))
         self.mean_edit.setText(", ".join(f"{v:g}" for v in pre.mean))
         self.std_edit.setText(", ".join(f"{v:g}" for v in pre.std))
-        self._shown_values = (self.mean_edit.text(), self.std_edit.text())
         self._filled = self._shown()
 
     def _browse_labels(self) -> None:
@@ -374,9 +370,7 @@ class LoadModelDialog(QDialog):
             )
         except ModelError as exc:
             raise ValueError(str(exc)) from None
-        untouched = (size == tuple(base.input_size) and pre.resize == base.resize and pre.channels == base.channels
-                     and (self.mean_edit.text(), self.std_edit.text()) == self._shown_values)
-        if not self._pre_known and (pre == base or untouched):  # (1/255 is shown to 6 digits)
+        if not self._pre_known and (pre == base or self._shown() == self._filled):  # (1/255 is shown to 6 digits)
             return None  # nothing known and nothing chosen: the loader's own guess (and its note)
         return pre
 
