@@ -398,6 +398,24 @@ def test_the_working_size_note_says_the_scaling_once(tmp_path):
     assert said_notes(None) == [] and said_notes(iter(["x"])) == ["x"]
 
 
+def test_a_photo_the_working_size_made_thin_keeps_its_crop_advice(tmp_path):
+    """A 4000 x 40 strip at the 1,024 px working size is 1024 x 10: the enlargement note names the reduction, so the
+    scaling note is not said again, but its advice (the short side is 10 px: crop it) was dropped with it."""
+    import numpy as np
+    from PIL import Image
+
+    from gradflip_desktop.core.images import load_image
+    from gradflip_desktop.core.images.pixels import said_notes
+    from gradflip_desktop.core.models.classifier import Preprocessing, with_enlarged_note
+
+    Image.fromarray(np.zeros((40, 4000, 3), np.uint8)).save(tmp_path / "strip.png")
+    notes = with_enlarged_note(Preprocessing(), load_image(tmp_path / "strip.png", max_side=1024))
+    assert notes[0].startswith("scaled from 4000×40 to 1024×10") and "reduced it from 4000×40 to 1024×10" in notes[1]
+    assert said_notes(notes) == [
+        "its short side is only 10 px at the working size, so a classifier sees little of it (crop it, or raise the "
+        "working size)", notes[1]]
+
+
 def test_a_label_with_a_lone_surrogate_gets_u_fffd_in_every_output(tmp_path):
     """A JSON labels file may write "\\ud800" (json.loads keeps it: no text). `classify` printed the first classes,
     then stopped with "'utf-8' codec can't encode character '\\ud800'" (exit 2; with --json nothing at all), while
