@@ -263,3 +263,23 @@ def test_a_cropping_models_rise_is_shown_from_the_lowest_value_of_its_crop():
     whole = np.array([[0.5, 0.7], [0.6, 0.55]], np.float32)  # all of it seen: from its minimum, as before
     np.testing.assert_allclose(rise_shown(whole), whole - 0.5, atol=1e-7)
     assert np.all(rise_shown(np.zeros((2, 2), np.float32)) == 0)
+
+
+def test_hiding_compare_mid_rise_greys_cancel_and_keeps_the_rise_setting(qtbot, window, monkeypatch):
+    """Hidden while RISE computed, the comparison stopped but Cancel and Esc stayed enabled with nothing running, and
+    pressing them then unticked the hidden, remembered "RISE too" box: RISE was off when Compare was shown again."""
+    from gradflip_desktop.core import attributions
+
+    monkeypatch.setattr(attributions, "RISE_MASKS", 5_000)  # minutes: still computing when hidden
+    _explain(qtbot, window, RunSettings(style="free"))
+    _rise_under_way(qtbot, window)
+    assert window.cancel_action.isEnabled() and window.controls.cancel_button.isEnabled()
+    window.set_compare_visible(False)
+    assert not window.difference.rise_running
+    assert not window.cancel_action.isEnabled() and not window.controls.cancel_button.isEnabled()
+    remembered = window.settings.value("view/compare_rise")
+    window.cancel_action.trigger()  # Esc: nothing to stop, and the setting stays
+    assert window.compare.rise_box.isChecked() and window.settings.value("view/compare_rise") == remembered
+    window.set_compare_visible(True)  # shown again: RISE goes on, stoppable again
+    assert window.difference.rise_running and window.cancel_action.isEnabled()
+    window.set_compare_visible(False)

@@ -353,6 +353,7 @@ class DifferenceController(QObject):
             self.request_compare()
         else:  # its maps and check are seconds of engine time nobody sees; shown again, they are made again
             self._compare.discard()
+            self.w.update_actions()  # RISE stopped: Cancel (Esc) greyed again (it stayed on, and unticked RISE)
 
     def _share_for_compare(self) -> None:
         """Shown, the comparison gets the share it had when it was hidden, or the first time in this window a third of
