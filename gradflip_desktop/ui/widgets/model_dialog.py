@@ -123,8 +123,9 @@ def _guess_note(info, guess, arch: str | None = None) -> str:
                 "configuration). Left as they are, the loader uses the network's own (these, with the channel count its "
                 "weights have), with a note; change any to set them.")
     return ("The file names no input settings: these are a generic guess. Left as they are, the loader finds the "
-            "model's own where it can (a timm architecture's; the input size and channels a network runs on), with "
-            "a note; change any to set them.")
+            "model's own where it can, with a note: a timm architecture's; a torchvision architecture's ImageNet "
+            "settings when its head has 1,000 classes (a ResNet: short side to 256, the centre 224 cropped); else the "
+            "input size and channels the network runs on. Change any to set them.")
 
 
 class LoadModelDialog(QDialog):

@@ -129,6 +129,10 @@ def test_a_timm_architecture_typed_later_fills_its_settings_until_one_is_typed(q
     assert dlg.spec().arch == f"timm:{name}"
     dlg.arch_box.setEditText("resnet18")  # another kind of name: the generic guess again
     assert dlg.resize_box.currentData() == "squash" and "generic guess" in dlg.pre_note.text()
+    # which the loader replaces by the architecture's ImageNet framing for a 1,000-class head: said (the fields'
+    # "Squash" read as what a torchvision ResNet would get, and the loaded model then cropped the centre)
+    assert ("a torchvision architecture's ImageNet settings when its head has 1,000 classes (a ResNet: short side to "
+            "256, the centre 224 cropped)") in dlg.pre_note.text()
     assert (dlg.height_box.value(), dlg.width_box.value()) == (224, 224)
     dlg.height_box.setValue(200)  # a value typed stays, whatever is chosen next
     dlg.arch_box.setEditText(f"timm:{name}")
