@@ -99,7 +99,8 @@ def hardly_apart(spread) -> str:
     if not spread or len(spread) != 2 or None in spread:
         return ""
     if not float(spread[1]) - float(spread[0]) < FLAT_SPREAD:
-        return f"no class is above {pct(float(spread[1]))}: {HARDLY}" if float(spread[1]) < FLAT_TOP else ""
+        # the threshold, not the top itself: "tench (1.0 %; no class is above 1.0 %" read as a tautology
+        return f"no class reaches {100 * FLAT_TOP:g} %: {HARDLY}" if float(spread[1]) < FLAT_TOP else ""
     digits = flat_digits(spread)
     a, b = _pct_digits(float(spread[0]), digits), _pct_digits(float(spread[1]), digits)
     return f"every class is {f'at about {b}' if a == b else f'between {a} and {b}'}: {HARDLY}"

@@ -645,7 +645,10 @@ def test_the_flat_models_words_come_from_the_lowest_and_highest_class():
     assert hardly_apart([0.1, 0.1]) == "every class is at about 10.00 %: the model hardly tells them apart on this photo"
     assert hardly_apart([0.2, 0.3]) == "" and hardly_apart(None) == "" and hardly_apart([None, None]) == ""
     # a random 1,000-class model: its top class at ~1 %, ten times the rest, is still no answer
-    assert hardly_apart([0.0004, 0.0112]) == "no class is above 1.1 %: the model hardly tells them apart on this photo"
+    # (the threshold, not the top class: "tench (1.0 %; no class is above 1.0 %" said nothing)
+    assert hardly_apart([0.0004, 0.0112]) == "no class reaches 2 %: the model hardly tells them apart on this photo"
+    assert hardly_apart([0.0004, 0.0199]) == "no class reaches 2 %: the model hardly tells them apart on this photo"
+    assert hardly_apart([0.0004, 0.0201]) == ""
     assert hardly_apart([0.0, 0.089]) == ""  # a trained model on a hard photo (hubble_deep_field: 8.9 %) has an answer
     # under 1 %: two decimals ("between 0.0 % and 0.2 %" beside a top class of 0.24 %: some class seemed to have none)
     assert hardly_apart([0.0003, 0.0024]) == (
