@@ -103,7 +103,8 @@ smallest change, which looks like noise). <i>Blur per pixel</i> removes detail p
 flip lands in a class of the same kind (Egyptian cat → tiger cat), a link explains the whole group
 (“any cat”) instead. A link's choice is for that photo only: the next photo starts from the settings panel's
 own choice again.</li>
-<li><b>Compare Methods</b> (View menu) shows Grad-CAM and gradient saliency next to GradFlip's map.</li>
+<li><b>Compare Methods</b> (View menu) adds a tab beside the views: Grad-CAM and gradient saliency (and RISE, when
+ticked) next to GradFlip's map, and how faithful each is on this photo.</li>
 <li><b>Export</b> (Ctrl+E) writes the figure, the adjusted image, the maps, a step table and a record
 to a folder.</li>
 </ol>

@@ -1,11 +1,9 @@
 """The GradFlip main window: its widgets, its menus (one table) and the wiring to the controllers.
 
-What the window does lives in :mod:`gradflip_desktop.ui.controllers` (images, models, runs, the
-Difference view, export). The window never runs model code: the controllers start tasks
-(:mod:`gradflip_desktop.ui.worker`) on two executors, ``engine`` (owns the classifier: loading,
-classifying, the explanation run, key-pixel checks, Grad-CAM) and ``background`` (image decoding,
-Difference maps, export, the figure, model-file inspection).
-"""
+What the window does lives in :mod:`gradflip_desktop.ui.controllers` (images, models, runs, the Difference view,
+export). The window never runs model code: the controllers start tasks (:mod:`gradflip_desktop.ui.worker`) on two
+executors, ``engine`` (owns the classifier: loading, classifying, the explanation run, key-pixel checks, Grad-CAM)
+and ``background`` (image decoding, Difference maps, export, the figure, model-file inspection)."""
 
 from __future__ import annotations
 
@@ -24,6 +22,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSplitter,
     QStyle,
+    QTabWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -130,6 +129,7 @@ class MainWindow(QMainWindow):
         self.views.set_mode(str(self.settings.value("view/difference_mode", "magnitude")))
         if str(self.settings.value("view/compare", "false")).lower() in ("1", "true"):
             self.difference.set_compare_visible(True)
+            self.view_tabs.setCurrentWidget(self.views)  # its tab is there; the photo is what a start shows
         window_layout.restore(self)  # size, place, toolbar, the gallery dock's size, the splitters: as left
         self._fit_screen()
         self._apply_palette()
@@ -152,13 +152,8 @@ class MainWindow(QMainWindow):
             self.views.name_key_set("Key region" if self.controls.style.currentData() == "region" else "Key pixels")
 
     # -- state the controllers share --------------------------------------------------------------------
-    @property
-    def model_info(self):
-        return self.models.info
-
-    @property
-    def model_error(self) -> str | None:
-        return self.models.error
+    model_info = property(lambda self: self.models.info)
+    model_error = property(lambda self: self.models.error)
 
     @property
     def running(self) -> bool:
@@ -175,9 +170,14 @@ class MainWindow(QMainWindow):
         self.plot = ProbabilityPlot()
         self.compare = CompareViews()
         self.compare.link_to(self.views.original.view)
+        # View ▸ Compare Methods adds a tab (its maps include GradFlip's): below the views, 89 px photos at 1366×768
+        self.view_tabs = QTabWidget()
+        self.view_tabs.setDocumentMode(True)
+        self.view_tabs.setTabBarAutoHide(True)  # one tab (Compare off): no bar
+        self.view_tabs.addTab(self.views, "&Explanation")
         self.compare.hide()
         self.splitter = QSplitter(Qt.Orientation.Vertical)
-        for i, (widget, stretch) in enumerate(((self.views, 4), (self.compare, 3), (self.plot, 2))):
+        for i, (widget, stretch) in enumerate(((self.view_tabs, 4), (self.plot, 2))):
             self.splitter.addWidget(widget)
             self.splitter.setStretchFactor(i, stretch)
         self.splitter.setChildrenCollapsible(False)
@@ -212,10 +212,7 @@ class MainWindow(QMainWindow):
     def _action(self, text: str, slot, shortcut=None, tip: str = "", icon=None) -> QAction:
         act = QAction(text, self)
         if shortcut is not None:
-            if isinstance(shortcut, (list, tuple)):
-                act.setShortcuts([QKeySequence(s) for s in shortcut])
-            else:
-                act.setShortcut(QKeySequence(shortcut))
+            act.setShortcuts([QKeySequence(s) for s in (shortcut if isinstance(shortcut, (list, tuple)) else [shortcut])])
         if tip:
             act.setStatusTip(tip)
             act.setToolTip(f"{tip} ({act.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})" if shortcut else tip)
@@ -305,6 +302,8 @@ class MainWindow(QMainWindow):
         self.views.key_count_changed.connect(self.difference.key_count_changed)
         self.views.summary.linkActivated.connect(self.runs.follow_link)
         self.controls.style.currentIndexChanged.connect(self._name_key_set)
+        for shown in (self.run_started, self.image_opened):  # a run is watched live, a new photo seen: their tab
+            shown.connect(lambda *_: self.view_tabs.setCurrentWidget(self.views))
         self.models.follow_settings(self.controls)  # the words before a run, and the note after one, follow them
         app = QApplication.instance()
         if app is not None:
@@ -355,9 +354,8 @@ class MainWindow(QMainWindow):
         self.difference.set_compare_visible(visible)
 
     def clear_result(self) -> None:
-        """Forget the shown result (a new image or model): views, plot and comparison return to the plain image; the
-        Difference mode names the style's key set again (after "Textbook change" it read "Key-pixel outline" until the
-        next run), and the column scrolls back to the sentence and the photo (the wheel over a view zooms instead)."""
+        """Forget the shown result (a new image or model): views, plot and comparison show the plain image, the
+        Difference mode names the style's key set again, the column scrolls back to the sentence and the photo."""
         self.result = None
         self.difference.clear()
         self.views.clear_result()

@@ -1,5 +1,5 @@
 """The window's arrangement across sessions: its size and place, the toolbar and the folder gallery's dock,
-and where the splitters between the views, Compare, the plot and the settings were left.
+and where the splitters between the views (or Compare), the plot and the settings were left.
 
 A user who made the gallery taller or the plot smaller found the first arrangement again at the next start
 (only the window's geometry was kept). Everything is read back only when Qt can read it: a settings file
@@ -16,7 +16,8 @@ FIRST_SIZE = (1280, 820)  # the window's first size (then: as the user left it),
 USUAL_FONT_HEIGHT = 18  # px: up to an 11 pt desktop font at 96 dpi; a larger font makes the first size larger
 GEOMETRY = "window/geometry"
 STATE = "window/state"  # toolbar and dock: QMainWindow.saveState
-SPLITTERS = {"window/views_splitter": "splitter", "window/main_splitter": "main_splitter"}  # key: the window's attribute
+# key: the window's attribute ("window/views_splitter" held views, Compare and plot before Compare became a tab)
+SPLITTERS = {"window/column_splitter": "splitter", "window/main_splitter": "main_splitter"}
 
 
 def _bytes(value) -> QByteArray | None:

@@ -63,35 +63,48 @@ def test_a_panel_title_with_room_is_whole_and_has_no_tooltip(qtbot):
     assert title.toolTip() == "Gradient saliency" and title.text() == "<b>Gradient saliency</b>"
 
 
-def test_compare_methods_shown_gets_a_third_of_the_column_and_its_maps_are_as_large_as_the_views(qtbot, settings):
-    """Shown after the views had the column (a window left with Compare Methods off), it got its least height: three
-    64 px maps under 185 px photos. Now about a third of the column, maps as large as the photos; a share the user
-    set stays."""
-    from gradflip_desktop.ui.controllers.difference import COMPARE_SHARE
+def test_compare_methods_is_a_tab_as_tall_as_the_views_and_a_run_or_photo_shows_the_views_again(qtbot, settings):
+    """Below the views, Compare Methods left a 1366 x 768 laptop's photos 89 px tall and its maps 84 px (three 64 px
+    maps under 185 px photos before it had a third of the column). It is a tab beside the views: its maps as tall as
+    the photos were alone; hidden, the tab goes; a run (watched live) or a new photo shows the views' tab."""
+    from PySide6.QtWidgets import QTabBar
+
     from gradflip_desktop.ui.main_window import MainWindow
 
     w = MainWindow(settings=settings)
     qtbot.addWidget(w)
-    w.resize(1600, 1000)
+    w.resize(1366, 740)
     w.show()
     qtbot.wait(50)
-    w.splitter.setSizes([600, 0, 150])
-    qtbot.wait(20)
+    bar = w.view_tabs.findChild(QTabBar)
+    alone = w.views.original.graphics.height()
+    assert w.view_tabs.count() == 1 and not bar.isVisible()  # Compare off: no tab bar
     w.set_compare_visible(True)
-    qtbot.waitUntil(lambda: w.compare.height() > 0, timeout=2000)
+    qtbot.waitUntil(lambda: w.compare.isVisible() and w.compare.panels[0].graphics.height() > 0, timeout=2000)
     qtbot.wait(50)
-    sizes = w.splitter.sizes()
-    assert sizes[1] >= 0.9 * COMPARE_SHARE * sum(sizes), sizes
-    photo, compared = w.views.original.graphics.height(), w.compare.panels[0].graphics.height()
-    assert compared >= 0.8 * photo, (compared, photo)
-    for share in (0.12, 0.5):  # a user's own share, smaller or larger than the first one, is given back
-        total = sum(w.splitter.sizes())
-        w.splitter.setSizes([int(total * (0.85 - share)), int(total * share), int(total * 0.15)])
-        qtbot.wait(20)
-        set_to = w.splitter.sizes()[1] / sum(w.splitter.sizes())
-        w.set_compare_visible(False)
-        qtbot.wait(20)
-        w.set_compare_visible(True)
-        qtbot.wait(50)
-        assert abs(w.splitter.sizes()[1] / sum(w.splitter.sizes()) - set_to) < 0.03, (share, set_to, w.splitter.sizes())
+    assert w.view_tabs.currentWidget() is w.compare and bar.isVisible() and w.view_tabs.count() == 2
+    assert w.compare.panels[0].graphics.height() >= 0.8 * alone >= 150, (w.compare.panels[0].graphics.height(), alone)
+    w.view_tabs.setCurrentWidget(w.views)
+    qtbot.wait(50)
+    assert w.views.original.graphics.height() >= alone - 30, (w.views.original.graphics.height(), alone)  # the bar
+    w.view_tabs.setCurrentWidget(w.compare)
+    w.run_started.emit(1)
+    assert w.view_tabs.currentWidget() is w.views
+    w.view_tabs.setCurrentWidget(w.compare)
+    w.image_opened.emit("cat.png")
+    assert w.view_tabs.currentWidget() is w.views
+    w.set_compare_visible(False)
+    qtbot.wait(20)
+    assert w.view_tabs.count() == 1 and not w.compare.isVisible() and not bar.isVisible()
+    assert not w.compare_action.isChecked() and str(settings.value("view/compare")).lower() == "false"
+    w.close()
+
+
+def test_compare_left_on_is_a_tab_at_the_next_start_with_the_photo_in_front(qtbot, settings):
+    from gradflip_desktop.ui.main_window import MainWindow
+
+    settings.setValue("view/compare", True)
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    assert w.compare_action.isChecked() and w.view_tabs.count() == 2 and w.view_tabs.currentWidget() is w.views
     w.close()

@@ -8,7 +8,7 @@ from helpers import STARTUP_TIMEOUT_MS, make_image_file
 
 def test_a_new_photo_scrolls_the_column_back_to_its_sentence(qtbot, window, tmp_path):
     window.resize(1024, 560)
-    window.set_compare_visible(True)  # the column needs more than the window has: it scrolls
+    window.folders.show_panel()  # the gallery's dock below: the column needs more than the window has, it scrolls
     bar = window.views_scroll.verticalScrollBar()
     qtbot.waitUntil(lambda: bar.maximum() > 0, timeout=5000)
     bar.setValue(bar.maximum())

@@ -25,7 +25,7 @@ def test_the_gallery_dock_the_splitters_and_the_toolbar_are_as_the_user_left_the
     qtbot.wait(50)
     w.resizeDocks([w.gallery_dock], [330], Qt.Orientation.Vertical)
     total = sum(w.splitter.sizes())
-    w.splitter.setSizes([total - 150, 0, 150])  # views tall, Compare hidden, plot short
+    w.splitter.setSizes([total - 150, 150])  # views (or Compare's tab) tall, plot short
     side = sum(w.main_splitter.sizes())
     w.main_splitter.setSizes([side - 420, 420])
     w.findChild(QToolBar, "main-toolbar").hide()
@@ -37,9 +37,9 @@ def test_the_gallery_dock_the_splitters_and_the_toolbar_are_as_the_user_left_the
     again = _window(qtbot, settings)
     assert again.gallery_dock.isHidden()  # the gallery opens with a folder, never empty at start
     assert again.findChild(QToolBar, "main-toolbar").isHidden()
-    share = again.splitter.sizes()[2] / sum(again.splitter.sizes())  # the gallery is hidden now: more room, same shares
-    assert abs(share - views[2] / sum(views)) < 0.02, (again.splitter.sizes(), views)
-    assert views[2] / sum(views) < 0.35  # not the first arrangement (the plot 2 shares of 5)
+    share = again.splitter.sizes()[1] / sum(again.splitter.sizes())  # the gallery is hidden now: more room, same shares
+    assert abs(share - views[1] / sum(views)) < 0.02, (again.splitter.sizes(), views)
+    assert views[1] / sum(views) < 0.3  # not the first arrangement (the plot 2 shares of 6)
     assert abs(again.main_splitter.sizes()[1] - main[1]) <= 4, (again.main_splitter.sizes(), main)
     again.folders.show_panel()
     qtbot.wait(50)
@@ -59,7 +59,7 @@ def test_the_gallery_first_opens_one_row_of_tiles_tall(qtbot, settings):
     w.close()
 
 
-@pytest.mark.parametrize("key", ["state", "views_splitter", "main_splitter"])
+@pytest.mark.parametrize("key", ["state", "column_splitter", "main_splitter"])
 @pytest.mark.parametrize("stored", ["garbage", "@ByteArray(\\xff\\xfe)", "@Size(10 10)"])
 def test_a_damaged_arrangement_in_the_settings_file_never_stops_the_window_from_opening(qtbot, tmp_path, key, stored):
     path = tmp_path / "GradFlip.conf"

@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 # The live Difference view (during a run) is redrawn at most this often: a 1024 px map is ~70 ms of
 # CPU in the background thread, which on a small machine competes with the model and the GUI thread.
 LIVE_DIFF_INTERVAL_S = 0.3
-COMPARE_SHARE, PLOT_SHARE = 0.35, 0.15  # of the column, when Compare Methods is shown (the views keep the rest)
 
 
 @dataclass
@@ -204,7 +203,6 @@ class DifferenceController(QObject):
         self._compare_paused = False  # its check gave way to a key-set answer: made again after it
         self._rise: tuple[object, np.ndarray] | None = None  # (result, RISE's map of it): not made twice
         self._rise_state: tuple[object, dict] | None = None  # (result, its RISE so far): a stopped RISE goes on
-        self._compare_sizes: list[int] | None = None  # the column's split when Compare Methods was last hidden
         self._checks: tuple[object, object, dict] | None = None  # (result, model, each map's check): not measured twice
         window.compare.set_rise_shown(str(window.settings.value("view/compare_rise", "false")).lower() in ("1", "true"))
         window.compare.rise_box.toggled.connect(self.set_rise)
@@ -340,33 +338,23 @@ class DifferenceController(QObject):
 
     # -- comparison panel ----------------------------------------------------------------------------------
     def set_compare_visible(self, visible: bool) -> None:
+        """View ▸ Compare Methods: the comparison's tab beside the views', opened when it is added (the two one above
+        the other left a 1366×768 laptop's photos 89 px tall); removed, its work stops."""
         w = self.w
-        shown = bool(visible) and w.compare.isHidden()
-        if not visible and not w.compare.isHidden():  # the share it had, given back when it is shown again
-            self._compare_sizes = w.splitter.sizes()
+        tabs, shown = w.view_tabs, w.view_tabs.indexOf(w.compare) >= 0
         w.compare_action.setChecked(bool(visible))
-        w.compare.setVisible(bool(visible))
         w.settings.setValue("view/compare", bool(visible))
-        if shown:
-            self._share_for_compare()
+        if visible and not shown:
+            tabs.addTab(w.compare, "C&ompare methods")
+            tabs.setCurrentWidget(w.compare)
+        elif not visible and shown:
+            tabs.removeTab(tabs.indexOf(w.compare))
+            w.compare.hide()
         if visible:
             self.request_compare()
         else:  # its maps and check are seconds of engine time nobody sees; shown again, they are made again
             self._compare.discard()
             self.w.update_actions()  # RISE stopped: Cancel (Esc) greyed again (it stayed on, and unticked RISE)
-
-    def _share_for_compare(self) -> None:
-        """Shown, the comparison gets the share it had when it was hidden, or the first time in this window a third of
-        the column (views 50 %, comparison 35 %, plot 15 %): shown at its least height beside the views, its three
-        maps were 75 px, too small to compare."""
-        splitter = self.w.splitter
-        total = sum(splitter.sizes())
-        before = self._compare_sizes
-        if before is not None and before[1] > 0:
-            splitter.setSizes(before)  # scaled by the splitter to the column's height now
-        elif total > 0:
-            views, compare = int(total * (1.0 - COMPARE_SHARE - PLOT_SHARE)), int(total * COMPARE_SHARE)
-            splitter.setSizes([views, compare, total - views - compare])
 
     def request_compare(self) -> None:
         result = self.w.result
