@@ -300,3 +300,92 @@ def test_the_stderr_filter_works_without_a_python_stderr(capfd, monkeypatch):
     with _StderrWithout(_ACTOR_ARGS):
         os.write(2, b"still said\n")
     assert capfd.readouterr().err == "still said\n"
+
+
+def test_an_actors_answers_each_go_back_with_their_own_row_and_image(tmp_path):
+    """The batched engine hands results back as they finish, not in row order: each answer keeps its row's index
+    and its own image's notes (never another row's photo and answer)."""
+    import pickle
+
+    from gradflip_desktop.core.dataset.ray_engine import _Explainer
+
+    paths = []
+    for i, (h, w) in enumerate([(24, 32), (16, 40), (40, 16)]):
+        rng = np.random.default_rng(i)
+        paths.append(tmp_path / f"p{i}.png")
+        Image.fromarray(np.kron(rng.uniform(60, 200, (h // 4, w // 4, 3)), np.ones((4, 4, 1))).astype(np.uint8)).save(paths[-1])
+    actor = _Explainer(make_tiny, ExplainOptions(style="free", max_steps=3).to_dict(), None, 10**6, 3)
+    out = actor({"idx": np.array([7, 3, 5]), "path": np.array([str(p) for p in paths], dtype=object)})
+    assert sorted(out["idx"].tolist()) == [3, 5, 7]
+    by_idx = {int(i): pickle.loads(p) for i, p in zip(out["idx"], out["payload"])}
+    for idx, path, (h, w) in zip((7, 3, 5), paths, [(24, 32), (16, 40), (40, 16)]):
+        got = by_idx[idx]
+        assert got["info"]["source"] == str(path) and got["info"]["working_size"] == [w, h]
+        assert got["result"].original_pixels.shape == (h, w, 3)
+
+
+def test_a_stop_asked_for_ends_the_rows_coming_back():
+    """The driver stops taking rows once ``should_stop`` says so (the app's Stop, the CLI's Ctrl+C)."""
+    import pickle
+    from types import SimpleNamespace
+
+    from gradflip_desktop.core.dataset.ray_engine import RayEngine
+
+    rows = [{"idx": i, "payload": pickle.dumps({"result": f"r{i}", "info": {}})} for i in range(3)]
+    ds = SimpleNamespace(iter_rows=lambda: iter(rows))
+    jobs = {i: SimpleNamespace(key=f"k{i}", info=None) for i in range(3)}
+    seen = []
+    for job, result in RayEngine("local")._results(ds, jobs, lambda: len(seen) >= 1):
+        seen.append((job.key, result))
+    assert seen == [("k0", "r0")]
+
+
+def test_a_ray_client_address_goes_to_ray_as_it_is(monkeypatch):
+    """Only a plain HOST:PORT is tried before Ray starts: "ray://head:10001" is Ray's own form (a client), not a
+    host named "ray://head"."""
+    import socket
+
+    from gradflip_desktop.core.dataset.ray_engine import _reachable
+
+    tried = []
+    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: tried.append(a) or (_ for _ in ()).throw(OSError("no")))
+    _reachable("ray://head:10001")
+    assert tried == []
+
+
+def test_an_actors_chained_traceback_gives_the_error_it_ended_with():
+    """A traceback of one error raised while handling another names both: the last line is the one raised."""
+    from gradflip_desktop.core.dataset.ray_engine import own_error
+    from gradflip_desktop.core.errors import ImageError
+
+    text = ("Traceback (most recent call last):\ngradflip_desktop.core.errors.ModelError: the first one\n\nDuring "
+            "handling of the above exception, another exception occurred:\n\nTraceback (most recent call last):\n"
+            "gradflip_desktop.core.errors.ImageError: cannot read a.png")
+    got = own_error(RuntimeError(text))
+    assert type(got) is ImageError and str(got) == "cannot read a.png"
+
+
+def test_ray_2_51_itself_gets_the_actor_pool_strategy():
+    from types import SimpleNamespace
+
+    from gradflip_desktop.core.dataset.ray_engine import _actor_pool
+
+    data = SimpleNamespace(ActorPoolStrategy=lambda size: ("pool", size))
+    assert _actor_pool(SimpleNamespace(__version__="2.51.0", data=data), 2) == {"compute": ("pool", 2)}
+
+
+def test_an_actors_value_error_stays_a_value_error_and_a_fatal_row_stops_the_run():
+    """A bad target name in an actor is the ValueError a local run raises (a user's mistake, not "RuntimeError: ...");
+    a row that says the model did not load raises that error in the driver."""
+    import pickle
+    from types import SimpleNamespace
+
+    from gradflip_desktop.core.dataset.ray_engine import RayEngine, _error
+    from gradflip_desktop.core.errors import ModelError
+
+    got = _error("ValueError", "no class named 'zebra'")
+    assert type(got) is ValueError and str(got) == "no class named 'zebra'"
+    rows = [{"idx": 0, "payload": pickle.dumps({"fatal": ModelError("cannot load m.pt")})}]
+    ds = SimpleNamespace(iter_rows=lambda: iter(rows))
+    with pytest.raises(ModelError, match="^cannot load m.pt$"):
+        list(RayEngine("local")._results(ds, {0: SimpleNamespace(key="k0", info=None)}, None))

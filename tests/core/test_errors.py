@@ -56,3 +56,10 @@ def test_an_optional_package_s_hint_fits_where_it_is_read(monkeypatch):
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     hint = install_hint("torchvision", "torchvision")
     assert hint.startswith("the desktop bundle does not include torchvision") and "pip install" not in hint
+
+
+def test_a_name_with_a_line_or_paragraph_separator_stays_on_one_line():
+    from gradflip_desktop.core.errors import one_line
+
+    assert one_line("a\u2028b\u2029c\nd") == "a\\u2028b\\u2029c\\nd"
+    assert one_line("caf\u00e9\u3000x") == "caf\u00e9\u3000x"  # another script's space stays

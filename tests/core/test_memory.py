@@ -37,6 +37,13 @@ def test_without_malloc_trim_it_reports_that_it_did_nothing(monkeypatch):
     assert memory.release_free_memory() is False
 
 
+
+def test_it_asks_for_every_free_page_with_no_padding_kept(monkeypatch):
+    """``malloc_trim(0)``: a pad (its argument) would leave that much free memory at the heap's top resident."""
+    asked = []
+    monkeypatch.setattr(memory, "_trim", asked.append)
+    assert memory.release_free_memory() is True and asked == [0]
+
 def test_a_folder_run_releases_memory_after_every_image(tmp_path, monkeypatch, tiny):
     import numpy as np
     from PIL import Image

@@ -121,9 +121,10 @@ def load_result(out_dir: str | os.PathLike, name: str, pixels: np.ndarray, extra
     with Image.open(paths[".adjusted.png"], formats=safe_formats()) as im:
         adjusted_uint8 = np.asarray(im.convert("RGB"), dtype=np.uint8).copy()
     pixels = np.asarray(pixels, dtype=np.float32)
-    if delta.shape != pixels.shape or adjusted_uint8.shape != pixels.shape:
-        raise ValueError(f"the results of {name!r} are for a {delta.shape[1]}×{delta.shape[0]} image, "
-                         f"not {pixels.shape[1]}×{pixels.shape[0]}")
+    for shape in (delta.shape, adjusted_uint8.shape):  # the one that differs is named ("for a 32×24 image, not 32×24")
+        if shape != pixels.shape:
+            raise ValueError(f"the results of {name!r} are for a {shape[1]}×{shape[0]} image, "
+                             f"not {pixels.shape[1]}×{pixels.shape[0]}")
     with np.load(extras, allow_pickle=False) as z:
         x = {k: z[k] for k in z.files}
     steps = [

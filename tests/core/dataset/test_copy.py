@@ -144,3 +144,70 @@ def test_an_export_killed_part_way_leaves_at_most_one_set_without_its_record(tmp
     t = time.time() - 120
     os.utime(dead, (t, t))
     assert sweep_stale(dest) == 1 and not dead.exists()
+
+
+
+def _explained(tmp_path, monkeypatch, names):
+    """Photos ``names`` explained into a run folder; returns (run folder, the export folder to be)."""
+    monkeypatch.setattr(cli, "_load_model", lambda args: make_tiny())
+    for i, n in enumerate(names):
+        _photo(tmp_path / "a" / f"{n}.png", i)
+    run = tmp_path / "run"
+    assert cli.main(["explain", str(tmp_path / "a"), "--out", str(run), "-q", "--max-steps", "3"]) in (0, 1)
+    return run, tmp_path / "export"
+
+
+def _recorded_moves(monkeypatch, dest, stop_after=None) -> list[str]:
+    """The names of the files an export moves into ``dest``, in order (as it goes; a kill after ``stop_after``)."""
+    import os
+
+    from gradflip_desktop.core.dataset import copy as copy_module
+
+    real, moves = os.replace, []
+
+    def replace(src, dst):
+        if stop_after is not None and len(moves) == stop_after:
+            raise KeyboardInterrupt
+        moves.append(dst.name if dst.parent == dest else f"{dst.parent.name}/{dst.name}")
+        return real(src, dst)
+
+    monkeypatch.setattr(copy_module.os, "replace", replace)
+    return moves
+
+
+def test_each_set_moves_in_whole_and_its_record_last(tmp_path, monkeypatch):
+    """A set's record (what makes it complete) comes after every file of its set, and the sets move one at a time,
+    a set named like the start of another's (``a`` and ``a.b``) included: a kill never leaves a record over missing
+    files, nor two sets without theirs."""
+    run, dest = _explained(tmp_path, monkeypatch, ["a", "a.b", "c"])
+    moves = _recorded_moves(monkeypatch, dest)
+    copy_run_folder(run, dest, overwrite=False)
+    sets = [m for m in moves if "/" not in m and m not in ("summary.csv", "index.html")]
+    owner = [next(n for n in ("a.b", "c", "a") if m.startswith(n + ".")) for m in sets]
+    assert [n for i, n in enumerate(owner) if i == 0 or owner[i - 1] != n] == ["a", "a.b", "c"]  # one after another
+    for n in ("a", "a.b", "c"):
+        mine = [m for m, o in zip(sets, owner) if o == n]
+        assert mine[-1] == f"{n}.gradflip.json" and len(mine) >= 4
+    assert moves[-2:] == ["index.html", "summary.csv"]
+
+
+def test_replacing_sets_removes_their_old_records_before_any_file_moves(tmp_path, monkeypatch):
+    """Export All over an earlier export of the same sets: a kill at the first move must not leave an old record
+    beside new files (the set would read as complete and the earlier run's)."""
+    run, dest = _explained(tmp_path, monkeypatch, ["p0", "p1"])
+    copy_run_folder(run, dest, overwrite=False)
+    assert sorted(p.name for p in dest.glob("*.gradflip.json")) == ["p0.gradflip.json", "p1.gradflip.json"]
+    moves = _recorded_moves(monkeypatch, dest, stop_after=1)
+    try:
+        copy_run_folder(run, dest, overwrite=True)
+    except KeyboardInterrupt:
+        pass
+    assert len(moves) == 1 and sorted(p.name for p in dest.glob("*.gradflip.json")) == []
+
+
+def test_an_export_leaves_no_staging_folder_and_a_folder_of_the_same_name_is_no_clash(tmp_path, monkeypatch):
+    run, dest = _explained(tmp_path, monkeypatch, ["p0"])
+    (dest / ".thumbs").mkdir(parents=True)  # a folder, not a file: nothing to overwrite
+    written = copy_run_folder(run, dest, overwrite=False)
+    assert sorted(p.name for p in dest.iterdir() if p.name.startswith(".gradflip-export")) == []
+    assert (dest / "p0.gradflip.json") in written and (dest / "summary.csv").is_file()

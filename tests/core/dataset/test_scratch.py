@@ -33,3 +33,12 @@ def test_a_killed_apps_scratch_folders_go_and_no_others(tmp_path, monkeypatch):
     made = scratch_folder("views")
     assert os.path.basename(made).startswith(f"gradflip-folder-views-{os.getpid()}-") and os.path.isdir(made)
     assert sweep_dead(str(tmp_path)) == 0 and os.path.isdir(made)  # its own, never
+
+
+def test_a_folder_only_named_like_the_apps_is_never_swept(tmp_path):
+    """Only a whole ``gradflip-folder-[views-]PID-XXXX`` name is the app's: a folder whose name goes on past it (a
+    user's ``...-abc-backup`` copy) stays, even with a dead process's number in it."""
+    dead = 999_999_999
+    kept = [_aged(tmp_path / f"gradflip-folder-{dead}-abc-backup", 120),
+            _aged(tmp_path / f"gradflip-folder-{dead}-abc.old", 120)]
+    assert sweep_dead(str(tmp_path)) == 0 and all(p.exists() for p in kept)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from gradflip_desktop.core.dataset.stored import load_result, save_extras
 from gradflip_desktop.core.explain import run
@@ -88,3 +89,72 @@ def test_a_stored_group_run_reads_back_with_its_group_clause(tmp_path):
     save_extras(res, tmp_path / "cache" / "photo.npz")
     back = load_result(tmp_path, "photo", pixels.copy(), tmp_path / "cache" / "photo.npz")
     assert summary_sentence(back) == summary_sentence(res)
+
+
+def test_a_stored_blur_run_keeps_each_steps_sizes_and_its_blur_amount(tmp_path):
+    clf, pixels = make_tiny(), tiny_image_array()
+    res = run(clf, pixels, ExplainOptions(style="blur"))
+    assert res.blur_amount is not None and len(res.steps) > 0
+    write_result_set(res, tmp_path, "photo")
+    save_extras(res, tmp_path / "photo.npz")
+    back = load_result(tmp_path, "photo", pixels.copy(), tmp_path / "photo.npz")
+    assert [(s.l2, s.linf) for s in back.steps] == [(s.l2, s.linf) for s in res.steps]
+    assert any(s.l2 != s.linf for s in res.steps)
+    np.testing.assert_array_equal(back.blur_amount, res.blur_amount)
+
+
+def test_a_saved_image_of_another_size_is_refused(tmp_path):
+    """The set's saved image replaced by another's (its change still this photo's size): refused, never shown over
+    this photo."""
+
+    clf, pixels = make_tiny(), tiny_image_array()
+    res = run(clf, pixels, ExplainOptions(style="free", key_pixels=False))
+    write_result_set(res, tmp_path, "photo")
+    save_extras(res, tmp_path / "photo.npz")
+    Image.new("RGB", (16, 16)).save(tmp_path / "photo.adjusted.png")
+    with pytest.raises(ValueError, match="^the results of 'photo' are for a "):
+        load_result(tmp_path, "photo", pixels, tmp_path / "photo.npz")
+
+
+def test_a_stored_key_set_is_its_count_of_top_ranked_pixels_not_one_more(tmp_path):
+    """The ranking goes on past the key set (every changed pixel is ranked): the set read back is the ``count`` first."""
+    import dataclasses
+
+    clf, pixels = make_tiny(), tiny_image_array()
+    res = run(clf, pixels, ExplainOptions(style="free"))
+    h, w = pixels.shape[:2]
+    ranking = np.arange(h * w, dtype=np.int32).reshape(h, w)
+    res.key_pixels = dataclasses.replace(res.key_pixels, count=5, fraction=5 / (h * w), mask=ranking < 5, ranking=ranking)
+    write_result_set(res, tmp_path, "photo")
+    save_extras(res, tmp_path / "photo.npz")
+    back = load_result(tmp_path, "photo", pixels, tmp_path / "photo.npz")
+    assert back.key_pixels.count == 5 and int(back.key_pixels.mask.sum()) == 5
+    np.testing.assert_array_equal(back.key_pixels.mask, ranking < 5)
+
+
+def test_a_fill_in_a_hair_off_the_recomputed_one_is_stored_exactly(tmp_path):
+    """Only a bit-for-bit match is stored by name: one value 1/1000 off is kept as it was, not replaced by the fill-in
+    it nearly equals."""
+    clf, pixels = make_tiny(), tiny_image_array()
+    res = run(clf, pixels, ExplainOptions())
+    res.fill_pixels = res.fill_pixels.copy()
+    res.fill_pixels[0, 0, 0] += np.float32(1e-3)
+    write_result_set(res, tmp_path, "photo")
+    save_extras(res, tmp_path / "photo.npz")
+    with np.load(tmp_path / "photo.npz") as z:
+        assert "fill_pixels" in z.files and "fill_name" not in z.files
+    back = load_result(tmp_path, "photo", pixels, tmp_path / "photo.npz")
+    np.testing.assert_array_equal(back.fill_pixels, res.fill_pixels)
+
+
+def test_a_saved_image_of_another_size_is_refused_naming_that_size(tmp_path):
+    """The check compares the saved image's size too, but the message named the change's: a 16 x 16 saved
+    image over a 32 x 24 photo read "the results of 'photo' are for a 32×24 image, not 32×24"."""
+    clf, pixels = make_tiny(), tiny_image_array()
+    res = run(clf, pixels, ExplainOptions(style="free", key_pixels=False))
+    write_result_set(res, tmp_path, "photo")
+    save_extras(res, tmp_path / "photo.npz")
+    Image.new("RGB", (16, 16)).save(tmp_path / "photo.adjusted.png")
+    with pytest.raises(ValueError) as refused:
+        load_result(tmp_path, "photo", pixels, tmp_path / "photo.npz")
+    assert str(refused.value) == "the results of 'photo' are for a 16×16 image, not 32×24"

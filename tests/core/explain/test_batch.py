@@ -272,3 +272,71 @@ def test_the_record_says_the_device_and_batch_size_that_made_it():
     batched = [record(r) for _, r in explain_batched(_wrapped(), _jobs(images), ExplainOptions(style="free"), batch_size=2)]
     assert [r["versions"]["batch_size"] for r in batched] == ["2", "2"]
     assert all(r["versions"]["device"] == "cpu" for r in batched)
+
+
+def test_batch_size_one_is_the_plain_engine_step_for_step():
+    """``batch_size=1`` runs the plain engine: the same steps and evaluations as ``run`` (the batched engine pairs
+    every gradient forward with a backward, one gradient evaluation more)."""
+    images = _images(2)
+    opts = ExplainOptions(style="free")
+    got = {job.key: r for job, r in explain_batched(make_tiny(), _jobs(images), opts, batch_size=1)}
+    for i, a in enumerate(images):
+        s = run(make_tiny(), a, opts)
+        assert got[i].gradient_evaluations == s.gradient_evaluations and len(got[i].steps) == len(s.steps)
+        assert got[i].l2 == s.l2
+
+
+@pytest.mark.parametrize("batch_size", [1, 3])
+def test_a_stop_between_images_starts_no_more_of_them(batch_size):
+    """Once ``should_stop`` says so (here at the first step), no further image is loaded or run (each would come back as a "cancelled" result
+    the folder run then writes and lists)."""
+    images = _images(6)
+    loaded, stopped = [], []
+
+    def jobs():
+        for i, a in enumerate(images):
+            yield BatchJob(i, (lambda i=i, a=a: (loaded.append(i), a)[1]))
+
+    got = [job.key for job, _ in explain_batched(make_tiny(), jobs(), ExplainOptions(style="free"), batch_size=batch_size,
+                                                 on_step=lambda key, step: stopped.append(key),
+                                                 should_stop=lambda: bool(stopped))]
+    assert sorted(got) == sorted(loaded) and len(loaded) <= batch_size  # the runs under way end, "cancelled"
+
+
+def test_the_runs_cancelled_by_an_interrupt_are_not_handed_back():
+    """A KeyboardInterrupt in one run's callback stops the others ("cancelled" at their next model call): those
+    half-done results are never yielded as if they were answers."""
+    seen, got = [], []
+
+    def on_step(key, step):
+        seen.append(key)
+        if len(seen) == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        for _, r in explain_batched(make_tiny(), _jobs(_images(8)), ExplainOptions(style="free", max_steps=200),
+                                    batch_size=4, on_step=on_step):
+            got.append(r)
+    assert [str(r.status) for r in got if str(r.status) == "cancelled"] == []
+
+
+def test_a_model_that_answers_a_batch_with_one_row_is_run_one_by_one():
+    """A fixed-batch export may answer a batch of 4 with one row: each image is then evaluated alone, never handed
+    an empty or another image's row."""
+
+    class _OneRow(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x):
+            return self.inner(x[:1])
+
+    t = make_tiny()
+    clf = Classifier(module=_OneRow(t.module), labels=t.labels, name="tiny", groups=t.groups, preprocessing=t.preprocessing)
+    images = _images(4)
+    got = {job.key: r for job, r in explain_batched(clf, _jobs(images), ExplainOptions(style="free"), batch_size=4)}
+    for i, a in enumerate(images):
+        s = run(make_tiny(), a, ExplainOptions(style="free"))
+        assert (got[i].status, got[i].final.index) == (s.status, s.final.index)
+        assert got[i].l2 == pytest.approx(s.l2, rel=0.03)

@@ -39,3 +39,21 @@ def test_box_downsample_is_the_block_mean_rounded():
 def test_box_downsample_of_large_blocks_does_not_overflow():
     white = np.full((32, 32, 3), 255, np.uint8)
     assert (box_downsample(white, 32) == 255).all()  # 1024 values per block: a uint32 accumulator
+
+
+def test_display_uint8_rounds_to_the_nearest_level_not_down():
+    x = np.array([0.6 / 255, 1.6 / 255, 127.7 / 255, 254.6 / 255], dtype=np.float32)
+    assert display_uint8(x).tolist() == [1, 2, 128, 255]
+
+
+@pytest.mark.parametrize("block", [16, 17])
+def test_box_downsample_just_past_a_uint16_sum_does_not_overflow(block):
+    """256 white values sum to 65,280 (+ 128 to round): uint16 holds it; 289 (17 x 17) need more."""
+    white = np.full((block, block), 255, np.uint8)
+    assert box_downsample(white, block).tolist() == [[255]]
+
+
+def test_box_downsample_along_one_axis_only():
+    u8 = np.arange(4 * 6, dtype=np.uint8).reshape(4, 6)
+    assert box_downsample(u8, 1, 2).tolist() == [[3, 4, 5, 6, 7, 8], [15, 16, 17, 18, 19, 20]]
+    assert box_downsample(u8, 2, 1).tolist() == [[1, 3, 5], [7, 9, 11], [13, 15, 17], [19, 21, 23]]

@@ -46,3 +46,28 @@ def test_the_fft_blur_runs_on_an_apple_gpu():
     t = torch.rand(1, 3, 600, 800)
     out = gaussian_blur_fft(t.to("mps"), 100.0)
     assert out.device.type == "mps" and float((out.cpu() - gaussian_blur(t, 100.0)).abs().max()) < 1e-5
+
+
+def test_the_gaussian_kernel_reaches_three_sigma_with_the_gaussians_own_falloff():
+    import math
+
+    k = filters.gaussian_kernel1d(2.0, torch.float64)
+    assert k.numel() == 13 and float(k.sum()) == pytest.approx(1.0)  # radius ceil(3 sigma) = 6
+    assert float(k[6] / k[8]) == pytest.approx(math.exp(0.5))  # one sigma out: e^(-1/2)
+    assert float(k[6] / k[12]) == pytest.approx(math.exp(4.5))  # three sigma out
+
+
+def test_a_blur_of_sigma_zero_is_the_image_itself():
+    t = torch.rand(1, 3, 5, 7)
+    assert gaussian_blur(t, 0.0) is t and gaussian_blur_fft(t, 0.0) is t
+    assert (filters.blur_array(t[0].permute(1, 2, 0).numpy(), 0.0) == t[0].permute(1, 2, 0).numpy()).all()
+
+
+def test_blur_array_blurs_at_a_sigma_of_one_too():
+    import numpy as np
+
+    a = np.zeros((9, 9, 3), np.float32)
+    a[4, 4] = 1.0
+    k = filters.gaussian_kernel1d(1.0)
+    out = filters.blur_array(a, 1.0)
+    assert out.shape == (9, 9, 3) and out[4, 4, 0] == pytest.approx(float(k[3] ** 2))

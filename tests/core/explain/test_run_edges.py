@@ -1,0 +1,78 @@
+"""A whole run (core/explain/runner.py): edges of its end (a stop at the very end, a faint photo, the groups recorded)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradflip_desktop.core.explain import run
+from gradflip_desktop.core.options import ExplainOptions, Status
+
+
+def test_a_stop_after_the_last_pass_of_a_run_without_key_pixels_leaves_it_whole(tiny, tiny_image):
+    """With key pixels off there is nothing left to cancel once the checks are done: a stop at that moment is no
+    "cancelled ... before the key pixels were found" (none were asked for)."""
+    opts = ExplainOptions(style="free", key_pixels=False)
+    calls = []
+    whole = run(tiny, tiny_image, opts, should_stop=lambda: calls.append(1) and False)
+    assert whole.status == Status.FLIPPED
+    n = len(calls)
+    seen = []
+    late = run(tiny, tiny_image, opts, should_stop=lambda: (seen.append(1), len(seen) >= n)[1])
+    assert len(seen) == n  # the stop came at the run's last look
+    assert (late.status, late.message, late.final.index) == (Status.FLIPPED, whole.message, whole.final.index)
+
+
+def test_a_faint_photo_still_has_detail_to_remove(tiny):
+    """Only a flat photo (no change above half an 8-bit level) has nothing for the blur style to remove: a faint one,
+    a few levels of contrast, is searched."""
+    rng = np.random.default_rng(3)
+    pixels = (0.5 + np.kron(rng.choice([-3, 3], size=(6, 8, 1)), np.ones((4, 4, 3))) / 255).astype(np.float32)
+    res = run(tiny, pixels, ExplainOptions(style="blur", max_steps=3))
+    assert not res.message.startswith("the photo has no detail to remove") and len(res.steps) >= 1
+
+
+def test_only_a_group_run_records_the_models_groups(tiny, tiny_image):
+    assert run(tiny, tiny_image, ExplainOptions(style="free", max_steps=2)).groups == {}
+    assert run(tiny, tiny_image, ExplainOptions(style="free", max_steps=2, group="low")).groups == {"low": [0, 1]}
+
+
+def test_a_stop_during_the_8_bit_pass_says_cancelled_not_out_of_budget(tiny, tiny_image, monkeypatch):
+    """A Cancel while the change was being made to survive 8-bit saving ended as "did not survive ... within the
+    extra step budget": a failure the user did not meet, where the run was only stopped."""
+    from gradflip_desktop.core.explain import runner
+
+    stopped = []
+
+    def eight_bit(ctx, s, c, delta):  # the pass, stopped at once: the saved image does not flip
+        stopped.append(True)
+        return s.x0
+        yield  # a generator, as the pass is
+
+    monkeypatch.setattr(runner, "eight_bit", eight_bit)
+    res = run(tiny, tiny_image, ExplainOptions(style="free", lattice=False), should_stop=lambda: bool(stopped))
+    assert stopped == [True]
+    assert (res.status, res.message) == (Status.CANCELLED, "cancelled while making the change survive 8-bit saving")
+
+
+def test_a_zero_gradient_ends_every_style_only_at_a_textbook_runs_first_step(tiny, tiny_image):
+    """The pixels' own gradient is zero only when the free style's first gradient is: a region run's zero gradient (a
+    model that does not go by detail) or one met after steps leaves the other styles to try."""
+    from dataclasses import replace
+
+    from gradflip_desktop.core.explain.runner import stops_every_style
+
+    base = run(tiny, tiny_image, ExplainOptions(style="free", max_steps=2))
+    assert base.steps
+    first = replace(base, status=Status.ZERO_GRADIENT, message="the gradient is zero", steps=[])
+    assert stops_every_style(first) is True
+    assert stops_every_style(replace(first, options=ExplainOptions(style="region"))) is False
+    assert stops_every_style(replace(first, steps=base.steps)) is False
+
+
+def test_a_targeted_run_records_the_targets_own_probability_at_the_photo(tiny, tiny_image):
+    top = int(np.argmax(tiny.probabilities(tiny_image)))
+    target = (top + 1) % 4
+    res = run(tiny, tiny_image, ExplainOptions(style="free", target=target, max_steps=3))
+    assert res.target.index == target and res.target.label == tiny.label(target)
+    assert res.target.probability == float(res.original_probabilities[target])
+    assert res.target.probability != res.original.probability
