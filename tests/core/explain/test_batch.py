@@ -288,8 +288,8 @@ def test_batch_size_one_is_the_plain_engine_step_for_step():
 
 @pytest.mark.parametrize("batch_size", [1, 3])
 def test_a_stop_between_images_starts_no_more_of_them(batch_size):
-    """Once ``should_stop`` says so (here at the first step), no further image is loaded or run (each would come back as a "cancelled" result
-    the folder run then writes and lists)."""
+    """Once ``should_stop`` says so (here at the first step), no further image is loaded or run (each would come back
+    as a "cancelled" result the folder run then writes and lists)."""
     images = _images(6)
     loaded, stopped = [], []
 
