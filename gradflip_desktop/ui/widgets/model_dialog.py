@@ -122,10 +122,11 @@ def _guess_note(info, guess, arch: str | None = None) -> str:
         return (f"The file names no input settings: these are timm's for {(arch or info.arch)[len('timm:'):]} (its pretrained "
                 "configuration). Left as they are, the loader uses the network's own (these, with the channel count its "
                 "weights have), with a note; change any to set them.")
+    known = ("a timm architecture's; a torchvision architecture's ImageNet settings when its head has 1,000 classes (a "
+             "ResNet: short side to 256, the centre 224 cropped); else " if info.format == "state_dict" else "")
     return ("The file names no input settings: these are a generic guess. Left as they are, the loader finds the "
-            "model's own where it can, with a note: a timm architecture's; a torchvision architecture's ImageNet "
-            "settings when its head has 1,000 classes (a ResNet: short side to 256, the centre 224 cropped); else the "
-            "input size and channels the network runs on. Change any to set them.")
+            f"model's own where it can, with a note: {known}the input size and channels the network runs on. Change any "
+            "to set them.")
 
 
 class LoadModelDialog(QDialog):

@@ -165,3 +165,16 @@ def test_the_settings_note_names_the_architecture_chosen_and_detect_names_the_fi
     assert f"timm's for {twin}" in dlg.pre_note.text(), dlg.pre_note.text()
     dlg.arch_box.setEditText(DETECT_ARCH)
     assert f"timm's for {name}" in dlg.pre_note.text() and dlg.resize_box.currentData() == "center-crop"
+
+
+def test_the_generic_guess_of_a_file_that_brings_its_own_network_names_no_architectures(qtbot, tmp_path):
+    """A TorchScript file's note spoke of timm and torchvision architectures, which such a file never uses."""
+    from gradflip_desktop.ui.widgets.model_dialog import LoadModelDialog
+
+    info = SimpleNamespace(path=Path(tmp_path / "digits.pt"), format="torchscript", arch=None, weights=None,
+                           needs_arch=False, runs_code=True, sidecar=None, preprocessing=None, labels=None)
+    dlg = LoadModelDialog(SimpleNamespace(info=info, architectures=[]))
+    qtbot.addWidget(dlg)
+    assert dlg.pre_note.text() == (
+        "The file names no input settings: these are a generic guess. Left as they are, the loader finds the model's "
+        "own where it can, with a note: the input size and channels the network runs on. Change any to set them.")
