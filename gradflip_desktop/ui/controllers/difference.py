@@ -345,7 +345,7 @@ class DifferenceController(QObject):
         w.compare_action.setChecked(bool(visible))
         w.settings.setValue("view/compare", bool(visible))
         if visible and not shown:
-            tabs.addTab(w.compare, "C&ompare methods")
+            tabs.addTab(w.compare, "Compare methods")
             tabs.setCurrentWidget(w.compare)
         elif not visible and shown:
             tabs.removeTab(tabs.indexOf(w.compare))
