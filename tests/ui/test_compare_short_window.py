@@ -93,6 +93,12 @@ def test_compare_methods_is_a_tab_as_tall_as_the_views_and_a_run_or_photo_shows_
     w.view_tabs.setCurrentWidget(w.compare)
     w.image_opened.emit("cat.png")
     assert w.view_tabs.currentWidget() is w.views
+    w.folders.show_panel()  # browsing a folder's gallery with Compare in front: each photo's comparison, no extra click
+    w.view_tabs.setCurrentWidget(w.compare)
+    w.image_opened.emit("tile.png")
+    assert w.view_tabs.currentWidget() is w.compare
+    w.run_started.emit(2)
+    assert w.view_tabs.currentWidget() is w.views
     w.set_compare_visible(False)
     qtbot.wait(20)
     assert w.view_tabs.count() == 1 and not w.compare.isVisible() and not bar.isVisible()
@@ -107,4 +113,60 @@ def test_compare_left_on_is_a_tab_at_the_next_start_with_the_photo_in_front(qtbo
     w = MainWindow(settings=settings)
     qtbot.addWidget(w)
     assert w.compare_action.isChecked() and w.view_tabs.count() == 2 and w.view_tabs.currentWidget() is w.views
+    w.close()
+
+
+def test_alt_e_opens_the_edit_menu_with_the_compare_tab_shown(qtbot, settings):
+    """The tabs' "&Explanation" took Alt+E, the Edit menu's key: with Compare Methods on, Alt+E went to the tab
+    (the menu opened only at the next press or the one after), and with Compare off it opened the menu."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication, QMenu
+
+    from gradflip_desktop.ui.main_window import MainWindow
+
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.resize(1366, 740)
+    w.show()
+    w.activateWindow()
+    qtbot.waitActive(w)
+    w.set_compare_visible(True)
+    qtbot.wait(50)
+    assert w.view_tabs.currentWidget() is w.compare
+    QTest.keyClick(w, Qt.Key.Key_E, Qt.KeyboardModifier.AltModifier)
+    qtbot.wait(100)
+    shown = QApplication.activePopupWidget()
+    edit = next(a.menu() for a in w.menuBar().actions() if a.text() == "&Edit")
+    assert isinstance(shown, QMenu) and shown is edit, shown
+    assert w.view_tabs.currentWidget() is w.compare  # the tab stays
+    shown.close()
+    w.close()
+
+
+def test_hiding_compare_with_its_rise_box_focused_leaves_the_keys_to_a_widget_on_screen(qtbot, settings):
+    """View ▸ Compare Methods off (Ctrl+Shift+M) while "RISE too" had the focus left the focus on the hidden box: the
+    next Space ticked it unseen, remembered, and RISE's 1,000 model calls started when Compare was shown again."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    from gradflip_desktop.ui.main_window import MainWindow
+
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.resize(1366, 740)
+    w.show()
+    w.activateWindow()
+    qtbot.waitActive(w)
+    w.set_compare_visible(True)
+    w.compare.rise_box.setFocus(Qt.FocusReason.MouseFocusReason)
+    qtbot.waitUntil(w.compare.rise_box.hasFocus, timeout=2000)
+    w.set_compare_visible(False)
+    qtbot.wait(50)
+    focused = QApplication.focusWidget()
+    assert focused is not None and focused.isVisible(), type(focused).__name__
+    QTest.keyClick(focused, Qt.Key.Key_Space)
+    assert not w.compare.rise_box.isChecked()
+    assert str(settings.value("view/compare_rise", "false")).lower() == "false"
     w.close()

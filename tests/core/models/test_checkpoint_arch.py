@@ -98,3 +98,36 @@ def test_the_load_model_dialogs_inspection_shows_the_named_architecture(tmp_path
     plain = tmp_path / "plain.pth"
     torch.save(timm.create_model("test_vit", pretrained=False, num_classes=3).state_dict(), plain)
     assert mf.inspect_model_file(plain).needs_arch
+
+
+def test_args_model_names_the_network_before_the_arch_entry(tmp_path):
+    """timm's train.py builds the network from args.model; when the checkpoint's "arch" entry names another timm
+    network, args.model still decides (mutation audit: reading "arch" first survived; it built the wrong network)."""
+    path = tmp_path / "model_best.pth.tar"
+    _timm_train_checkpoint(path, name="test_efficientnet", classes=6, arch="test_vit")
+    clf = mf.load_model_file(path)
+    assert clf.name == "timm:test_efficientnet (6 classes, model_best.pth.tar)"
+
+
+def test_a_name_both_know_with_tied_keys_is_timms_when_train_py_saved_it(tmp_path):
+    """resnet18's tensors have the same names in timm and torchvision: a tie, which args.model (timm's train.py)
+    settles for timm (mutation audit: dropping the tie rule survived; torchvision's resnet18 was built, with its own
+    preprocessing)."""
+    path = tmp_path / "model_best.pth.tar"
+    _timm_train_checkpoint(path, name="resnet18", classes=6, arch="resnet")
+    clf = mf.load_model_file(path)
+    assert clf.name == "timm:resnet18 (6 classes, model_best.pth.tar)"
+    assert "architecture timm:resnet18 named by the checkpoint's 'args.model' entry (as timm's train.py saves it)" \
+        in clf.warnings
+
+
+def test_an_arch_entry_with_tied_keys_stays_torchvisions_though_the_checkpoint_has_args(tmp_path):
+    """Only args.model wins a tie: another trainer's {"arch": "resnet18", "args": {...}} with torchvision's keys is
+    torchvision's resnet18 (mutation audit: letting the "arch" entry win ties too survived)."""
+    torch.manual_seed(0)
+    net = torchvision.models.resnet18(num_classes=7)
+    path = tmp_path / "checkpoint.pth.tar"
+    torch.save({"arch": "resnet18", "args": {"lr": 0.1}, "state_dict": net.state_dict()}, path)
+    clf = mf.load_model_file(path)
+    assert clf.name == "resnet18 (7 classes, checkpoint.pth.tar)"
+    assert not any("named by the checkpoint" in w for w in clf.warnings)

@@ -307,3 +307,61 @@ def test_a_hf_folder_trained_again_in_place_is_another_model(tmp_path):
     rec = {"model": {"name": "my-vit (Hugging Face, 3 classes)", **before}}
     assert made_otherwise(rec, None, {"name": "my-vit (Hugging Face, 3 classes)", **after}, None).startswith("model file sha256 ")
     assert copy["file_sha256"] == before["file_sha256"] and "file" in same_weights(before, copy)
+
+
+def _processor(folder, **fields):
+    folder.mkdir(exist_ok=True)
+    (folder / "preprocessor_config.json").write_text(json.dumps(fields), encoding="utf-8")
+    from types import SimpleNamespace
+
+    from gradflip_desktop.core.models.files.huggingface import hf_preprocessing
+
+    notes: list[str] = []
+    return hf_preprocessing(folder, SimpleNamespace(num_channels=3, image_size=224), notes)[0]
+
+
+def test_a_processors_height_and_width_are_read_in_that_order(tmp_path):
+    """size {"height": 160, "width": 224} is a 160-high, 224-wide input (mutation audit: reading them the other way
+    round survived; every folder in the tests was square)."""
+    pre = _processor(tmp_path / "wide", size={"height": 160, "width": 224}, image_mean=[0.5] * 3, image_std=[0.5] * 3)
+    assert pre.input_size == (160, 224) and pre.resize == "squash"
+
+
+def test_a_convnext_processor_crops_below_384_px_and_warps_from_384(tmp_path):
+    """ConvNextImageProcessor: shortest_edge 288 with crop_pct 0.875 resizes to int(288 / 0.875) = 329 and crops;
+    at 384 px it warps to 384 × 384, as transformers does (mutation audit: cropping at exactly 384 survived)."""
+    below = _processor(tmp_path / "b", size={"shortest_edge": 288}, crop_pct=0.875, image_mean=[0.5] * 3, image_std=[0.5] * 3)
+    assert (below.input_size, below.resize, below.resize_size) == ((288, 288), "center-crop", 329)
+    at = _processor(tmp_path / "a", size={"shortest_edge": 384}, crop_pct=0.875, image_mean=[0.5] * 3, image_std=[0.5] * 3)
+    assert (at.input_size, at.resize, at.resize_size) == ((384, 384), "squash", None)
+
+
+def test_a_one_output_multi_label_folder_is_a_single_logit_binary_classifier(tmp_path):
+    """num_labels 1 with problem_type multi_label_classification is one sigmoid: read as a single logit, p(class 1) =
+    sigmoid(logit), not as log sigmoid(logit) passed through a sigmoid again (mutation audit: dropping the "more than
+    one class" condition survived)."""
+    folder = tmp_path / "yes"
+    ref = hf_vit_folder(folder, labels=("yes",))
+    cfg = json.loads((folder / "config.json").read_text())
+    cfg["problem_type"] = "multi_label_classification"
+    (folder / "config.json").write_text(json.dumps(cfg))
+    clf = mf.load_model_file(folder)
+    assert clf.num_classes == 2 and not any("multi-label" in w for w in clf.warnings)
+    x = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        p = torch.sigmoid(ref(pixel_values=(x - 0.5) / 0.25).logits)[0, 0]
+        shown = torch.softmax(clf.module(x), dim=1)[0, 1]
+    torch.testing.assert_close(shown, p, atol=1e-5, rtol=1e-4)
+
+
+def test_labels_are_dropped_only_when_all_are_transformers_placeholders(tmp_path):
+    """id2label {"0": "cat", "1": "LABEL_1"}: a folder with one class left unnamed keeps its names; only a config whose
+    every label is transformers' LABEL_n placeholder has none (mutation audit: dropping them on any placeholder survived)."""
+    folder = tmp_path / "half"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"model_type": "vit", "id2label": {"0": "cat", "1": "LABEL_1"}}))
+    from gradflip_desktop.core.models.files.huggingface import hf_folder_facts
+
+    assert hf_folder_facts(folder)[0] == ["cat", "LABEL_1"]
+    (folder / "config.json").write_text(json.dumps({"model_type": "vit", "id2label": {"0": "LABEL_0", "1": "LABEL_1"}}))
+    assert hf_folder_facts(folder)[0] is None

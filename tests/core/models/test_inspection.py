@@ -38,3 +38,22 @@ def test_a_sidecar_naming_some_settings_keeps_a_hf_folders_processor(tmp_path):
     loaded = mf.load_model_file(folder).preprocessing
     assert mf.inspect_model_file(folder).preprocessing == loaded
     assert (loaded.mean, loaded.std, loaded.interpolation) == ((0.5,) * 3, (0.25,) * 3, "bicubic")  # the processor's
+
+
+def test_the_apps_unsaved_last_attempt_is_prefilled_over_the_sidecar(tmp_path):
+    """A load that failed this session is not saved: a retry starts from what was typed (``unsaved``), not from the
+    older sidecar, its architecture and its preprocessing whole (mutation audit: the sidecar winning, and the typed
+    preprocessing merged into the file's own, each survived)."""
+    import torch
+
+    from gradflip_desktop.core.models import Preprocessing
+
+    path = tmp_path / "mine.pth"
+    torch.save({}, path)  # only the name and the sidecar are read
+    _sidecar(path, arch="resnet34", preprocessing={"input_size": [128, 128]})
+    typed = Preprocessing(input_size=(64, 64), mean=(0.5,) * 3, std=(0.5,) * 3)
+    unsaved = mf.ModelSpec(path=str(path), arch="resnet18", preprocessing=typed)
+    info = mf.inspect_model_file(path, unsaved=unsaved)
+    assert info.sidecar is unsaved and info.arch == "resnet18" and info.preprocessing == typed
+    saved = mf.inspect_model_file(path)
+    assert saved.arch == "resnet34" and saved.preprocessing.input_size == (128, 128)

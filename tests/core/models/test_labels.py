@@ -167,3 +167,31 @@ def test_class_indices_refuse_booleans_fractions_and_non_lists():
         with pytest.raises(ModelError, match="is not a list of class indices"):
             mf.class_indices(bad)
 
+
+
+def test_a_range_of_one_class_is_that_class():
+    """"5-5" is class 5, not a range "running backwards" (mutation audit: refusing equal ends survived)."""
+    from gradflip_desktop.core.models.labels import parse_ranges
+
+    assert parse_ranges("5-5") == [5]
+    assert parse_ranges("9-9", limit=10) == [9]
+
+
+def test_lines_that_look_like_dict_entries_without_the_dicts_brace_are_labels_as_written(tmp_path):
+    """Only a Python dict ("{0: 'tench', …") is read as index: label entries; lines without its opening brace are
+    one label each, as written (mutation audit: dropping the brace check survived)."""
+    path = tmp_path / "l.txt"
+    path.write_text("0: 'cat'\n1: 'dog'\n", encoding="utf-8")
+    assert mf.read_labels(path) == ["0: 'cat'", "1: 'dog'"]
+    path.write_text("{0: 'cat',\n1: 'dog'}\n", encoding="utf-8")
+    assert mf.read_labels(path) == ["cat", "dog"]
+
+
+def test_an_index_to_number_mapping_is_read_by_its_indices(tmp_path):
+    """{"0": 7, "1": 3}: class indices as keys, labels that are numbers; read as index → label (class 0 is "7"), not as
+    Keras' label → index (mutation audit: dropping the digit-keys check survived; it read the mapping backwards)."""
+    path = tmp_path / "l.json"
+    path.write_text(json.dumps({"0": 7, "1": 3}), encoding="utf-8")
+    assert mf.read_labels(path) == ["7", "3"]
+    path.write_text(json.dumps({"cat": 1, "dog": 0}), encoding="utf-8")  # Keras' class_indices stays label → index
+    assert mf.read_labels(path) == ["dog", "cat"]

@@ -13,7 +13,7 @@ import pytest
 import torch
 from model_helpers import RESNET18_FILE, SmallCNN, script
 
-from gradflip_desktop.core.errors import ModelError
+from gradflip_desktop.core.errors import ModelError, ModelSettingError
 from gradflip_desktop.core.models import Preprocessing
 from gradflip_desktop.core.models import files as mf
 
@@ -204,3 +204,105 @@ def test_a_whole_preprocessing_over_a_sidecar_says_which_of_its_settings_it_repl
                             "(mean [0.5, 0.5, 0.5] → [0.485, 0.456, 0.406]; std [0.25, 0.25, 0.25]") for w in whole.warnings)
     dialog = mf.load_model_spec(mf.ModelSpec(path=path, arch="resnet18", preprocessing=Preprocessing(input_size=(64, 64))))
     assert not any("Preprocessing(...)" in w for w in dialog.warnings)  # the app's dialog gives every setting on purpose
+
+
+def test_an_architecture_name_picks_its_default_weights_among_the_cached_ones(tmp_path, monkeypatch):
+    """ResNet50's V1 and V2 weights both in the hub cache: "resnet50" is torchvision's DEFAULT (V2), not the file
+    that sorts first (V1). Mutation audit: taking the first cached file survived every test."""
+    cache = tmp_path / "torch_home" / "hub" / "checkpoints"
+    cache.mkdir(parents=True)
+    for name in ("resnet50-0676ba61.pth", "resnet50-11ad3fa6.pth"):  # IMAGENET1K_V1, IMAGENET1K_V2 (DEFAULT)
+        torch.save({}, cache / name)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    monkeypatch.chdir(tmp_path)
+    info = mf.inspect_model_file("resnet50")
+    assert info.path == cache / "resnet50-11ad3fa6.pth"
+    assert info.weights == "ResNet50_Weights.IMAGENET1K_V2"
+
+
+def test_a_channel_count_given_is_not_replaced_by_grayscale(tmp_path):
+    """A 1-channel model loaded with channels=3 given is refused with the RGB error; it is switched to grayscale
+    only when no channel count was given (mutation audit: the given count was overruled without a test failing)."""
+    path = tmp_path / "digits.pt"
+    script(SmallCNN(channels=1, classes=3, size=28), path)
+    with pytest.raises(ModelSettingError, match=r"^digits\.pt failed on a 1×3×28×28 input \(.*\); check the input "
+                                                r"size and channel count$"):
+        mf.load_model_file(path, preprocessing={"input_size": [28, 28], "channels": 3})
+    assert mf.load_model_file(path, preprocessing={"input_size": [28, 28]}).preprocessing.channels == 1
+
+
+def test_labels_stored_with_a_checkpoint_for_another_class_count_are_set_aside_with_a_note(resnet_files, tmp_path):
+    """A checkpoint whose own "classes" entry has 3 names for a 10-class head loads with generic labels and says
+    why; the labels it stores are not forced on it (mutation audit: using them whatever their count survived)."""
+    path = tmp_path / "ft.pth"
+    torch.save({"state_dict": resnet_files["ft"].state_dict(), "classes": ["a", "b", "c"]}, path)
+    clf = mf.load_model_file(path, arch="resnet18")
+    assert clf.labels == [f"class {i}" for i in range(10)]
+    assert "the labels stored with ft.pth are 3, not 10: not used" in clf.warnings
+
+
+def test_a_fine_tune_saved_under_torchvisions_file_name_keeps_generic_labels(resnet_files, tmp_path):
+    """A 10-class head saved as resnet18-f37072fd.pth: the ImageNet weights' 1000 category names do not fit it, so
+    its classes are "class 0" … (mutation audit: taking the weights' categories whatever their count survived)."""
+    path = tmp_path / "resnet18-f37072fd.pth"
+    torch.save(resnet_files["ft"].state_dict(), path)
+    clf = mf.load_model_file(path)
+    assert clf.labels == [f"class {i}" for i in range(10)] and clf.groups == {}
+
+
+def test_a_sidecar_with_preprocessing_is_not_called_an_assumption(tmp_path):
+    """The sidecar's settings are the model's own: no "no preprocessing settings … assuming" note beside them, while
+    the same file without them gets it (mutation audit: ignoring the sidecar's settings here survived)."""
+    path = tmp_path / "digits.pt"
+    script(SmallCNN(channels=1, classes=3, size=28), path)
+    (tmp_path / "digits.gradflip.json").write_text(json.dumps({"preprocessing": {"input_size": [28, 28], "channels": 1}}),
+                                                   encoding="utf-8")
+    clf = mf.load_model_file(path)
+    assert clf.preprocessing.input_size == (28, 28)
+    assert not any(w.startswith("no preprocessing settings") for w in clf.warnings)
+    bare = mf.load_model_file(path, use_sidecar=False)
+    assert any(w.startswith("no preprocessing settings for digits.pt: assuming 28×28 input, grayscale") for w in bare.warnings)
+
+
+def test_an_assumed_imagenet_fine_tune_is_named_by_its_class_count_not_as_torchvisions_weights(resnet_files, tmp_path):
+    """1000 classes read as ImageNet's borrow the weights' labels and preprocessing, not their name: the file is not
+    torchvision's ResNet18_Weights.IMAGENET1K_V1 (mutation audit: naming it so survived)."""
+    path = tmp_path / "mine.pth"
+    torch.save(resnet_files["net"].state_dict(), path)
+    assert mf.load_model_file(path, arch="resnet18").name == "resnet18 (1000 classes, mine.pth)"
+    assert mf.load_model_file(resnet_files["imagenet"]).name == "resnet18 (ResNet18_Weights.IMAGENET1K_V1, resnet18-f37072fd.pth)"
+
+
+def test_a_model_spec_with_a_labels_file_reads_it(tmp_path):
+    """ModelSpec(labels_path=...) (the Load model dialog's labels file) gives its labels to load_model_spec (mutation
+    audit: passing only spec.labels, so the file was ignored, survived)."""
+    path = tmp_path / "digits.pt"
+    script(SmallCNN(channels=1, classes=3, size=28), path)
+    names = tmp_path / "names.txt"
+    names.write_text("zero\none\ntwo\n", encoding="utf-8")
+    pre = Preprocessing(input_size=(28, 28), channels=1, mean=(0.5,), std=(0.5,))
+    clf = mf.load_model_spec(mf.ModelSpec(str(path), labels_path=str(names), preprocessing=pre))
+    assert clf.labels == ["zero", "one", "two"]
+
+
+def test_a_grayscale_timm_model_folder_keeps_its_one_channel_input(tmp_path):
+    """A timm Hub folder of an in_chans=1 network whose config.json still gives the architecture's RGB pretrained_cfg
+    (input_size [3, …], three means: written by hand, or copied from the architecture's defaults): the weights' one
+    channel decides, with the averaged mean and std (mutation audit: letting the folder's RGB settings replace them
+    survived; the load then failed on a 1×3×160×160 input)."""
+    timm = pytest.importorskip("timm")
+    from timm.models import _hub
+
+    torch.manual_seed(0)
+    folder = tmp_path / "xray-folder"
+    folder.mkdir()
+    _hub.save_for_hf(timm.create_model("test_efficientnet", pretrained=False, num_classes=3, in_chans=1).eval(),
+                     str(folder), safe_serialization=True)
+    config = json.loads((folder / "config.json").read_text())
+    rgb = timm.create_model("test_efficientnet", pretrained=False).pretrained_cfg
+    config["pretrained_cfg"].update(input_size=list(rgb["input_size"]), mean=list(rgb["mean"]), std=list(rgb["std"]))
+    (folder / "config.json").write_text(json.dumps(config))
+    clf = mf.load_model_file(folder)
+    pre = clf.preprocessing
+    assert clf.num_classes == 3 and pre.channels == 1 and pre.input_size == (160, 160)
+    assert pre.mean == pytest.approx((0.449,)) and pre.std == pytest.approx((0.226,))

@@ -258,3 +258,14 @@ def test_a_network_given_without_preprocessing_says_what_is_assumed_and_a_timm_n
     assert ("no preprocessing given: assuming 224×224 RGB, squashed, bilinear, mean [0.485, 0.456, 0.406], std "
             "[0.229, 0.224, 0.225]; give preprocessing=Preprocessing(input_size=…, mean=…, std=…) for the input it "
             "was trained on") in plain.warnings
+
+
+def test_a_config_whose_labels_are_not_one_per_class_is_not_used():
+    """A network whose config.id2label names 3 classes but which returns 2 scores gets "class 0", "class 1", as a model
+    folder's would (mutation audit: using them whatever their count survived; the load then said "3 labels were
+    given" though none were)."""
+    net = SmallNet(classes=2)
+    net.config = SimpleNamespace(id2label={0: "ant", 1: "bee", 2: "cat"})
+    assert classifier_from_module(net, preprocessing=PRE).labels == ["class 0", "class 1"]
+    net.config = SimpleNamespace(id2label={0: "ant", 1: "bee"})
+    assert classifier_from_module(net, preprocessing=PRE).labels == ["ant", "bee"]

@@ -107,3 +107,22 @@ def test_the_record_says_when_mkls_strict_mode_came_too_late():
     first = subprocess.run([sys.executable, "-c", "import gradflip_desktop\n" + code], capture_output=True, text=True,
                            env=env, timeout=120)
     assert first.stdout.split("\n")[:2] == ["AUTO,STRICT", "False"]
+
+
+def test_the_built_in_models_name_in_any_case_and_its_options_named_one_by_one():
+    """"EfficientNet-Lite0" is the built-in model too (not a file that is not found), and a preprocessing mapping's
+    settings are named, not the word "preprocessing" (mutation audit: a case-sensitive name, and listing the options'
+    keys alone, each survived)."""
+    with pytest.raises(ModelSettingError, match=r"^the model options \(arch, mean, std\) apply to model files only, not "
+                                                r"to the built-in model 'EfficientNet-Lite0'$"):
+        load_classifier("EfficientNet-Lite0", arch="resnet18", preprocessing={"mean": [0.5], "std": [0.5]})
+
+
+def test_a_cached_weights_choice_is_titled_by_its_architecture_and_weights_version(resnet_files, monkeypatch):
+    """The picker's entry for resnet18-f37072fd.pth reads "resnet18 (IMAGENET1K_V1)", the description says the rest
+    (mutation audit: the title with the whole enum name survived)."""
+    monkeypatch.setenv("TORCH_HOME", str(resnet_files["torch_home"]))
+    choice = registry.model_choices()[1]
+    assert choice == registry.ModelChoice(RESNET18_FILE, "resnet18 (IMAGENET1K_V1)",
+                                          f"torchvision ResNet18_Weights.IMAGENET1K_V1, 1000 classes, cached at "
+                                          f"{resnet_files['imagenet']}")

@@ -73,3 +73,27 @@ def test_a_whole_preprocessing_over_a_files_own_settings_names_the_defaults_it_p
     grey = Preprocessing(input_size=(28, 28), mean=(0.1307,), std=(0.3081,), channels=1)
     (note,) = whole_preprocessing_note(grey, Preprocessing(input_size=(28, 28), channels=1), "g.pt")
     assert "mean [0.1307] → [0.449" in note and "std [0.3081] → [0.226" in note
+
+
+def test_a_group_listing_the_class_count_itself_is_out_of_range(tmp_path):
+    """A 3-class model has classes 0–2: a group naming class 3 is refused (mutation audit: accepting the class count
+    itself as an index survived; the group then pointed past the last class)."""
+    from model_helpers import SmallCNN, script
+
+    from gradflip_desktop.core.errors import ModelError
+    from gradflip_desktop.core.models import files as mf
+
+    path = tmp_path / "three.pt"
+    script(SmallCNN(channels=1, classes=3, size=28), path)
+    pre = {"input_size": [28, 28], "channels": 1}
+    with pytest.raises(ModelError, match=r"^class group 'odd' lists class 3, but three\.pt has only 3 classes \(0–2\)$"):
+        mf.load_model_file(path, preprocessing=pre, groups={"odd": [2, 3]})
+    assert mf.load_model_file(path, preprocessing=pre, groups={"last": [2]}).groups["last"] == [2]
+
+
+def test_switching_to_one_channel_averages_the_three_means_and_stds():
+    """channels=1 over ImageNet's RGB values: their averages, 0.449 and 0.226 (mutation audit: taking the red
+    channel's 0.485 / 0.229 survived)."""
+    pre = merge_preprocessing(Preprocessing(), {"channels": 1})
+    assert pre.channels == 1
+    assert pre.mean == pytest.approx(((0.485 + 0.456 + 0.406) / 3,)) and pre.std == pytest.approx(((0.229 + 0.224 + 0.225) / 3,))

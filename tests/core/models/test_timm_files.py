@@ -292,3 +292,45 @@ def test_a_timm_state_dict_given_without_arch_names_the_timm_architecture_it_fit
     with pytest.raises(ModelSettingError, match="the weights fit none of them") as caught:
         mf.load_model_file(tmp_path / "weights.pth")
     assert caught.value.suggestions == []
+
+
+def test_a_two_channel_timm_checkpoint_is_refused_for_its_channel_count(tmp_path):
+    """in_chans=2 (e.g. a depth + intensity model) is neither RGB nor grayscale: said so, as for 5 channels (mutation
+    audit: refusing only more than 3 channels survived; 2 then read as "the weights do not fit")."""
+    from safetensors.torch import save_file
+
+    two = tmp_path / "two.safetensors"
+    save_file({k: v.contiguous() for k, v in timm.create_model("test_resnet", num_classes=3, in_chans=2).state_dict().items()},
+              str(two))
+    with pytest.raises(ModelError, match=r"^two\.safetensors takes 2-channel input; GradFlip feeds RGB \(3\) or grayscale "
+                                         r"\(1\) images$"):
+        mf.load_model_file(two, arch="timm:test_resnet")
+
+
+def test_the_input_size_given_to_the_load_wins_over_the_sidecars_for_a_non_square_vit(tmp_path):
+    """A sidecar saying 224 × 160 and the caller saying 160 × 224 for a 160 × 224 ViT: the caller's size builds the
+    network, as it is the one the preprocessing then uses (mutation audit: the sidecar's size winning survived)."""
+    torch.manual_seed(0)
+    ref = timm.create_model("test_vit", pretrained=False, num_classes=3, img_size=(160, 224)).eval()
+    path = tmp_path / "wide_vit.pth"
+    torch.save(ref.state_dict(), path)
+    (tmp_path / "wide_vit.gradflip.json").write_text(json.dumps(
+        {"kind": "gradflip-model", "version": 1, "arch": "timm:test_vit", "preprocessing": {"input_size": [224, 160]}}))
+    clf = mf.load_model_file(path, preprocessing={"input_size": [160, 224]})
+    assert clf.preprocessing.input_size == (160, 224)
+    assert any("trained at 160×224 input (patch 16): built at that size" in w for w in clf.warnings)
+
+
+def test_a_grayscale_timm_checkpoint_is_normalised_by_the_average_of_the_rgb_mean_and_std(tmp_path):
+    """in_chans=1: luma normalised by the mean of the architecture's three RGB values, as a dict's channels=1 does
+    (mutation audit: taking the red channel's mean survived; the grayscale test compared with the mean it read)."""
+    from safetensors.torch import save_file
+
+    torch.manual_seed(0)
+    ref = timm.create_model("test_efficientnet", pretrained=False, num_classes=3, in_chans=1).eval()
+    path = tmp_path / "xray.safetensors"
+    save_file({k: v.contiguous() for k, v in ref.state_dict().items()}, str(path))
+    pre = mf.load_model_file(path, arch="timm:test_efficientnet").preprocessing
+    cfg = timm.create_model("test_efficientnet", pretrained=False).pretrained_cfg
+    assert pre.mean == pytest.approx((sum(cfg["mean"]) / 3,)) and pre.std == pytest.approx((sum(cfg["std"]) / 3,))
+    assert pre.channels == 1 and pre.mean == pytest.approx((0.449,)) and pre.std == pytest.approx((0.226,))

@@ -316,3 +316,81 @@ def test_a_state_dict_of_half_or_double_weights_is_said_to_compute_in_float32(tm
     float_path = tmp_path / "resnet18_float.pth"
     torch.save(net.state_dict(), float_path)
     assert not any("computing in float32" in w for w in mf.load_model_file(float_path, arch="resnet18").warnings)
+
+
+def test_torchvision_weights_that_resize_bicubic_are_read_so(tmp_path):
+    """EfficientNet-B0's weights resize bicubic to 256 and crop 224: the dialog (and the load) take the kernel from
+    their transforms (mutation audit: always "bilinear" survived every test, whose weights were ResNet18's)."""
+    path = tmp_path / "efficientnet_b0_rwightman-7f5810bc.pth"
+    torch.save({}, path)  # only the name is read here
+    info = mf.inspect_model_file(path)
+    assert info.arch == "efficientnet_b0" and info.weights == "EfficientNet_B0_Weights.IMAGENET1K_V1"
+    pre = info.preprocessing
+    assert (pre.input_size, pre.resize, pre.resize_size, pre.interpolation) == ((224, 224), "center-crop", 256, "bicubic")
+
+
+def test_a_googlenet_fine_tune_saved_with_its_auxiliary_heads_loads(tmp_path, image):
+    """A GoogLeNet trained with aux_logits=True keeps aux1.*/aux2.* in its state dict: the network is built with them
+    (and run without, in evaluation mode). Mutation audit: building without them, so the file was refused for 16
+    unexpected keys, survived."""
+    from gradflip_desktop.core.models.files.torchvision import tv_models
+
+    torch.manual_seed(0)
+    net = tv_models().get_model("googlenet", weights=None, num_classes=10, aux_logits=True, init_weights=False).eval()
+    path = tmp_path / "googlenet_ft.pth"
+    torch.save(net.state_dict(), path)
+    clf = mf.load_model_file(path, arch="googlenet")
+    assert clf.num_classes == 10
+    x = torch.rand(1, 3, 224, 224, generator=torch.Generator().manual_seed(0))
+    mean, std = torch.tensor(clf.preprocessing.mean).view(1, 3, 1, 1), torch.tensor(clf.preprocessing.std).view(1, 3, 1, 1)
+    with torch.no_grad():
+        torch.testing.assert_close(clf.module(x), net((x - mean) / std), atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize(("tokens", "size"), [(577, 384), (197, 224), (65, 128)])
+def test_a_torchvision_vit_fine_tunes_input_size_comes_from_its_position_embeddings(tokens, size):
+    """vit_b_16's position embeddings hold one class token and (size / 16)² patches: 577 → 384 px, 65 → 128 px
+    (mutation audit: counting the class token as a patch, so no size was read and the ViT was built at 224, survived)."""
+    from gradflip_desktop.core.models.files.torchvision import _arch_kwargs
+
+    sd = {"encoder.pos_embedding": torch.empty(1, tokens, 1)}  # only its shape is read
+    assert _arch_kwargs("vit_b_16", sd, None) == {"image_size": size}
+
+
+def test_a_head_whose_weight_and_bias_disagree_is_measured_against_the_architectures_own_head(resnet_files, tmp_path):
+    """fc.weight for 10 classes and fc.bias for 12: no class count is read from it, so both are named against
+    resnet18's own 1000 (mutation audit: taking one of the two counts, which hid the other tensor's misfit, survived)."""
+    sd = dict(resnet_files["ft"].state_dict())
+    sd["fc.bias"] = torch.zeros(12)
+    path = tmp_path / "odd_head.pth"
+    torch.save(sd, path)
+    with pytest.raises(ModelSettingError) as err:
+        mf.load_model_file(path, arch="resnet18")
+    assert ("2 shape mismatches (fc.weight: file [10, 512] vs resnet18 [1000, 512]; fc.bias: file [12] vs resnet18 "
+            "[1000])") in str(err.value)
+
+
+def test_an_architecture_given_for_a_file_with_torchvisions_name_is_not_overruled_by_the_name(resnet_files):
+    """resnet18-f37072fd.pth loaded with arch="resnet34": the user's architecture is tried (and refused, naming the
+    one the weights fit), not silently swapped for the file name's (mutation audit: the swap survived)."""
+    with pytest.raises(ModelSettingError) as err:
+        mf.load_model_file(resnet_files["imagenet"], arch="resnet34")
+    assert str(err.value).startswith("the weights in resnet18-f37072fd.pth do not fit the torchvision architecture "
+                                     "resnet34: ")
+    assert err.value.setting == "architecture" and err.value.suggestions == ["resnet18"]
+
+
+def test_weights_that_fit_two_architectures_are_not_given_the_first(resnet_files, tmp_path, monkeypatch):
+    """Two architectures the weights fit: the user is asked, naming both (mutation audit: loading the first one
+    survived; no two torchvision 0.29 architectures share their tensors, so the guess is stood in for here)."""
+    from gradflip_desktop.core.models.files import torchvision as tvf
+
+    monkeypatch.setattr(tvf, "guess_architectures", lambda sd: ["resnet18", "resnet34"])
+    path = tmp_path / "ft.pth"
+    torch.save(resnet_files["ft"].state_dict(), path)
+    with pytest.raises(ModelSettingError) as err:
+        mf.load_model_file(path)
+    assert str(err.value) == ("cannot tell which architecture ft.pth is for (a torchvision classification model such as "
+                              "resnet18, efficientnet_b0, vit_b_16, or a timm architecture named timm:NAME); the weights "
+                              "fit: resnet18, resnet34")
+    assert err.value.setting == "architecture"

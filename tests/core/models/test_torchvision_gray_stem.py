@@ -34,3 +34,22 @@ def test_a_grayscale_fine_tune_with_a_one_channel_conv1_loads(tmp_path, image):
     assert guessed.num_classes == 4 and guessed.preprocessing.channels == 1
     assert "architecture resnet18 recognised from the weights" in guessed.warnings
     torch.testing.assert_close(guessed.module(x), clf.module(x))
+
+
+def test_a_one_channel_stem_beside_another_misfit_is_still_a_misfit(tmp_path):
+    """A 1-channel conv1 is accepted only when it is the one tensor that does not fit: with another misfit the file
+    is refused naming both (mutation audit: taking the first of several misfits as the grayscale stem survived; the
+    load then failed inside load_state_dict with torch's own message)."""
+    from gradflip_desktop.core.errors import ModelSettingError
+
+    torch.manual_seed(0)
+    net = tv.models.resnet18(num_classes=4)
+    net.conv1 = torch.nn.Conv2d(1, 64, 7, 2, 3, bias=False)
+    sd = dict(net.state_dict())
+    sd["layer1.0.conv1.weight"] = torch.zeros(64, 64, 1, 1)
+    path = tmp_path / "gray_odd.pth"
+    torch.save(sd, path)
+    with pytest.raises(ModelSettingError) as err:
+        mf.load_model_file(path, arch="resnet18")
+    assert ("2 shape mismatches (conv1.weight: file [64, 1, 7, 7] vs resnet18 [64, 3, 7, 7]; layer1.0.conv1.weight: "
+            "file [64, 64, 1, 1] vs resnet18 [64, 64, 3, 3])") in str(err.value)

@@ -157,3 +157,13 @@ def test_a_custom_networks_weights_build_only_the_candidates_on_a_checked_torchv
         assert set(built) == set(tvf.torchvision_architectures())
     finally:
         tvf._guess_reference.cache_clear()
+
+
+def test_a_head_with_the_wrong_input_features_fits_nothing(references):
+    """A head may have any class count but must take the architecture's features: resnet18 with fc [10, 256] is not
+    resnet18 (mutation audit: accepting any head shape survived; the weights were then "recognised" as resnet18 and
+    refused by the load for a shape mismatch)."""
+    sd = meta_state_dict("resnet18", num_classes=10)
+    assert tvf.guess_architectures(sd) == ["resnet18"]
+    sd["fc.weight"] = torch.empty(10, 256, device="meta")
+    assert tvf.guess_architectures(sd) == []

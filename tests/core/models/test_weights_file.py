@@ -80,3 +80,13 @@ def test_an_onnx_file_with_external_data_is_digested_with_it(tmp_path):
     (a.parent / "m.onnx.data").unlink()  # gone: the graph file alone (loading it says what is missing)
     digest = hashlib.sha256(a.read_bytes()).hexdigest()[:16]
     assert weights_file(str(a)) == {"file": "m.onnx", "file_bytes": a.stat().st_size, "file_sha256": digest}
+
+
+def test_bytes_moved_from_one_file_of_a_folder_to_the_next_are_other_weights(tmp_path):
+    """config.json "ab" + weights "cd" and config.json "abc" + weights "d" are the same bytes in a row: each file's name
+    and size go into the digest so they differ (mutation audit: digesting the bytes alone survived)."""
+    a = weights_file(str(_folder(tmp_path / "a", config=b"ab", weights=b"cd")))
+    b = weights_file(str(_folder(tmp_path / "b", config=b"abc", weights=b"d")))
+    assert a["file_bytes"] == b["file_bytes"] == 4 and a["file_sha256"] != b["file_sha256"]
+    expected = hashlib.sha256(b"config.json:2;ab" b"model.safetensors:2;cd").hexdigest()[:16]
+    assert a["file_sha256"] == expected

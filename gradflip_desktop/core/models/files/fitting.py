@@ -88,14 +88,20 @@ def strip_framework_prefix(sd: dict[str, torch.Tensor], ref: Mapping[str, Any], 
 
 def _with_versions(sd: Mapping[str, torch.Tensor], net: nn.Module) -> Mapping[str, torch.Tensor]:
     """``sd`` with the architecture's current module versions as its metadata when it carries none (a safetensors
-    file, or a dict made of a checkpoint): MNASNet, for one, refuses a state dict without its version."""
-    if getattr(sd, "_metadata", None) is not None:
-        return sd
-    versions = getattr(net.state_dict(keep_vars=True), "_metadata", None)
+    file, or a dict made of a checkpoint): MNASNet, for one, refuses a state dict without its version. Batch norms'
+    ``num_batches_tracked`` counters it lacks are 0 (the guess leaves them out, as older files and many safetensors
+    conversions do; a batch norm of the current version no longer fills one in, and the strict load refused them)."""
+    own = net.state_dict(keep_vars=True)
+    counters = [k for k in own if k.endswith(".num_batches_tracked") and k not in sd]
+    versions = getattr(sd, "_metadata", None)
     if versions is None:
+        versions = getattr(own, "_metadata", None)
+    if versions is None and not counters:
         return sd
     out = OrderedDict(sd)
-    out._metadata = versions  # type: ignore[attr-defined]
+    out.update((k, torch.zeros((), dtype=torch.long)) for k in counters)
+    if versions is not None:
+        out._metadata = versions  # type: ignore[attr-defined]
     return out
 
 
