@@ -302,8 +302,9 @@ class MainWindow(QMainWindow):
         self.views.key_count_changed.connect(self.difference.key_count_changed)
         self.views.summary.linkActivated.connect(self.runs.follow_link)
         self.controls.style.currentIndexChanged.connect(self._name_key_set)
-        for shown in (self.run_started, self.image_opened):  # a run is watched live, a new photo seen: their tab
-            shown.connect(lambda *_: self.view_tabs.setCurrentWidget(self.views))
+        # a run is watched live and a new photo seen on the views' tab; a photo of the folder's gallery keeps Compare
+        self.run_started.connect(lambda *_: self.view_tabs.setCurrentWidget(self.views))
+        self.image_opened.connect(lambda *_: self.gallery_dock.isHidden() and self.view_tabs.setCurrentWidget(self.views))
         self.models.follow_settings(self.controls)  # the words before a run, and the note after one, follow them
         app = QApplication.instance()
         if app is not None:

@@ -345,9 +345,10 @@ class DifferenceController(QObject):
         w.compare_action.setChecked(bool(visible))
         w.settings.setValue("view/compare", bool(visible))
         if visible and not shown:
-            tabs.addTab(w.compare, "Compare methods")
+            tabs.addTab(w.compare, "Compare Methods")
             tabs.setCurrentWidget(w.compare)
         elif not visible and shown:
+            tabs.setCurrentWidget(w.views)  # the focus leaves the page it hides (removeTab left it on a hidden box)
             tabs.removeTab(tabs.indexOf(w.compare))
             w.compare.hide()
         if visible:
