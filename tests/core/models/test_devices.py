@@ -76,3 +76,12 @@ def test_a_model_put_on_cuda_computes_in_full_float32(monkeypatch):
     clf = make_tiny()
     monkeypatch.setattr(clf.module, "to", lambda dev: clf.module)  # no GPU here to move the weights to
     assert clf.to("cuda").device == torch.device("cuda") and torch.backends.cudnn.allow_tf32 is False
+
+
+def test_the_device_list_names_cuda_once_then_the_other_gpus(monkeypatch):
+    """Two GPUs: "cuda" (the first) and "cuda:1"; "cuda:0" would be the first one again (mutation audit: listing
+    cuda:0 beside cuda survived)."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert available_devices() == ["cpu", "cuda", "cuda:1"]

@@ -79,3 +79,25 @@ def test_a_state_dict_without_batch_norm_counters_loads(resnet_files, tmp_path, 
     mean, std = (torch.tensor(v).view(1, 3, 1, 1) for v in (clf.preprocessing.mean, clf.preprocessing.std))
     with torch.no_grad():
         torch.testing.assert_close(clf.module(x), ft((x - mean) / std), atol=1e-4, rtol=1e-4)
+
+
+def test_a_misfit_message_lists_four_keys_and_marks_only_more():
+    """Four missing keys are all named, a fifth is "…" (mutation audit: the ellipsis after exactly four survived)."""
+    from gradflip_desktop.core.models.files.fitting import mismatch_message
+
+    four = mismatch_message("f.pth", "net", ["a", "b", "c", "d"], [], [])
+    assert four == "the weights in f.pth do not fit the torchvision architecture net: 4 missing keys (a, b, c, d)"
+    five = mismatch_message("f.pth", "net", [], ["a", "b", "c", "d", "e"], [], kind="timm")
+    assert five == "the weights in f.pth do not fit the timm architecture net: 5 unexpected keys (a, b, c, d, …)"
+
+
+def test_a_misfit_message_shows_three_shape_mismatches_and_marks_more():
+    """Three shape mismatches are each shown with both shapes; a fourth is "…" (mutation audit: showing the first one
+    alone survived)."""
+    from gradflip_desktop.core.models.files.fitting import mismatch_message
+
+    bad = [(k, (1,), (2,)) for k in ("a", "b", "c", "d")]
+    assert mismatch_message("f.pth", "net", [], [], bad[:3]).endswith(
+        "3 shape mismatches (a: file [1] vs net [2]; b: file [1] vs net [2]; c: file [1] vs net [2])")
+    assert mismatch_message("f.pth", "net", [], [], bad).endswith(
+        "4 shape mismatches (a: file [1] vs net [2]; b: file [1] vs net [2]; c: file [1] vs net [2]; …)")

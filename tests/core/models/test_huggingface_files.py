@@ -365,3 +365,18 @@ def test_labels_are_dropped_only_when_all_are_transformers_placeholders(tmp_path
     assert hf_folder_facts(folder)[0] == ["cat", "LABEL_1"]
     (folder / "config.json").write_text(json.dumps({"model_type": "vit", "id2label": {"0": "LABEL_0", "1": "LABEL_1"}}))
     assert hf_folder_facts(folder)[0] is None
+
+
+def test_the_dialog_is_given_a_folders_preprocessing_only_when_its_processor_file_says_it(tmp_path):
+    """Without preprocessor_config.json the folder states no preprocessing: the Load model dialog gets None (its own
+    guess), not the loader's fallback of mean = std = 0.5 shown as the folder's (mutation audit: returning the
+    fallback survived)."""
+    from gradflip_desktop.core.models.files.huggingface import hf_folder_facts
+
+    folder = tmp_path / "bare"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"model_type": "vit", "image_size": 64, "id2label": {"0": "a", "1": "b"}}))
+    assert hf_folder_facts(folder) == (["a", "b"], None)
+    (folder / "preprocessor_config.json").write_text(json.dumps({"size": {"height": 64, "width": 64},
+                                                                 "image_mean": [0.5] * 3, "image_std": [0.25] * 3}))
+    assert hf_folder_facts(folder)[1].std == (0.25,) * 3

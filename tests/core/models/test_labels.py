@@ -195,3 +195,14 @@ def test_an_index_to_number_mapping_is_read_by_its_indices(tmp_path):
     assert mf.read_labels(path) == ["7", "3"]
     path.write_text(json.dumps({"cat": 1, "dog": 0}), encoding="utf-8")  # Keras' class_indices stays label → index
     assert mf.read_labels(path) == ["dog", "cat"]
+
+
+def test_a_negative_index_is_kept_for_the_callers_out_of_range_message():
+    """"-3" is class -3 (then refused by the model's class count, naming it), not a malformed range (mutation audit:
+    reading its minus sign as a range survived; it became "… is not a list of class indices")."""
+    from gradflip_desktop.core.models.files.spec import checked_groups, parse_groups
+    from gradflip_desktop.core.models.labels import parse_ranges
+
+    assert parse_ranges("-3, 2") == [-3, 2]
+    with pytest.raises(ModelError, match=r"^class group 'g' lists class -3, but m\.pt has only 5 classes \(0–4\)$"):
+        checked_groups(parse_groups({"g": "-3"}), 5, "m.pt")

@@ -306,3 +306,46 @@ def test_a_grayscale_timm_model_folder_keeps_its_one_channel_input(tmp_path):
     pre = clf.preprocessing
     assert clf.num_classes == 3 and pre.channels == 1 and pre.input_size == (160, 160)
     assert pre.mean == pytest.approx((0.449,)) and pre.std == pytest.approx((0.226,))
+
+
+def test_pytorch_files_renamed_onnx_are_read_by_their_bytes(tmp_path):
+    """A legacy torch.save pickle and a TorchScript zip saved as .onnx are what their bytes say, not ONNX (whose
+    loader said "Wire format was corrupt"); mutation audit: dropping the legacy pickle's mark here survived."""
+    legacy = tmp_path / "legacy.onnx"
+    torch.save({"a": torch.zeros(2)}, legacy, _use_new_zipfile_serialization=False)
+    ts = tmp_path / "scripted.onnx"
+    script(SmallCNN(), ts)
+    assert mf.detect_format(legacy) == "state_dict"
+    assert mf.detect_format(ts) == "torchscript"
+
+
+def test_a_bare_weights_version_name_finds_the_cached_file(resnet_files, monkeypatch, tmp_path):
+    """"IMAGENET1K_V1" (the enum member's name alone, any case) names the cached weights as the whole
+    "ResNet18_Weights.IMAGENET1K_V1" does (mutation audit: matching the whole name only survived)."""
+    monkeypatch.setenv("TORCH_HOME", str(resnet_files["torch_home"]))
+    monkeypatch.chdir(tmp_path)
+    assert mf.inspect_model_file("imagenet1k_v1").path == resnet_files["imagenet"]
+
+
+def test_an_architecture_given_for_an_onnx_file_is_said_to_be_unused(tmp_path):
+    """--arch names a state dict's network: for an ONNX file, which brings its own, a note says it is not used, as for
+    TorchScript (mutation audit: the note for TorchScript alone survived)."""
+    from model_helpers import export_onnx
+
+    pytest.importorskip("onnx2torch")
+    path = tmp_path / "digits.onnx"
+    export_onnx(SmallCNN(channels=1, classes=3, size=28), path, 28, channels=1)
+    clf = mf.load_model_file(path, arch="resnet18")
+    assert ("the architecture resnet18 is not used: digits.onnx is not a state dict, it brings its own network"
+            in clf.warnings)
+
+
+def test_the_record_names_the_network_that_built_the_model(resnet_files, tmp_path):
+    """weights_file["arch"]: the architecture a state dict was built as, else the format (mutation audit: recording
+    "state_dict" for every state dict survived; the record could not tell resnet18 from timm:test_vit)."""
+    path = tmp_path / "ft.pth"
+    torch.save(resnet_files["ft"].state_dict(), path)
+    assert mf.load_model_file(path, arch="resnet18").weights_file["arch"] == "resnet18"
+    ts = tmp_path / "digits.pt"
+    script(SmallCNN(channels=1, classes=3, size=28), ts)
+    assert mf.load_model_file(ts, preprocessing={"input_size": [28, 28]}).weights_file["arch"] == "torchscript"

@@ -269,3 +269,14 @@ def test_a_config_whose_labels_are_not_one_per_class_is_not_used():
     assert classifier_from_module(net, preprocessing=PRE).labels == ["class 0", "class 1"]
     net.config = SimpleNamespace(id2label={0: "ant", 1: "bee"})
     assert classifier_from_module(net, preprocessing=PRE).labels == ["ant", "bee"]
+
+
+def test_the_weights_digest_tells_tensors_of_other_shapes_but_the_same_bytes_apart():
+    """Two networks whose one tensor holds the same zeros as 2 × 3 and as 3 × 2: another network, another digest
+    (mutation audit: digesting the values alone, without names, dtypes and shapes, survived)."""
+    from gradflip_desktop.core.models.network import WeightsDigest
+
+    a, b = nn.Module(), nn.Module()
+    a.w, b.w = nn.Parameter(torch.zeros(2, 3)), nn.Parameter(torch.zeros(3, 2))
+    da, db = WeightsDigest(a)["weights_sha256"], WeightsDigest(b)["weights_sha256"]
+    assert len(da) == 16 and da != db

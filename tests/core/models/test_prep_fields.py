@@ -22,3 +22,10 @@ def test_either_side_of_the_input_size_out_of_range_is_refused(size):
     with pytest.raises(ModelError, match=rf"^input size {size[0]}×{size[1]} out of range \(1 to 8192 px per side\)$"):
         Preprocessing(input_size=size)
     assert Preprocessing(input_size=(224, 8192)).input_size == (224, 8192)
+
+
+def test_the_largest_resize_size_is_taken_and_one_more_is_refused():
+    """8192 px is the limit, included (mutation audit: refusing 8192 itself survived)."""
+    assert Preprocessing(resize="center-crop", resize_size=8192).resize_size == 8192
+    with pytest.raises(ModelError, match=r"^resize size 8193 out of range \(1 to 8192 px\)$"):
+        Preprocessing(resize="center-crop", resize_size=8193)

@@ -97,3 +97,13 @@ def test_switching_to_one_channel_averages_the_three_means_and_stds():
     pre = merge_preprocessing(Preprocessing(), {"channels": 1})
     assert pre.channels == 1
     assert pre.mean == pytest.approx(((0.485 + 0.456 + 0.406) / 3,)) and pre.std == pytest.approx(((0.229 + 0.224 + 0.225) / 3,))
+
+
+def test_an_empty_class_group_is_refused_by_name():
+    """A group listing no class ("cat": []) is refused, naming it (mutation audit: accepting it survived; the group
+    then read as a probability of 0 for every image)."""
+    from gradflip_desktop.core.errors import ModelError
+    from gradflip_desktop.core.models.files.spec import parse_groups
+
+    with pytest.raises(ModelError, match=r"^class group 'cat' is empty$"):
+        parse_groups({"cat": []})

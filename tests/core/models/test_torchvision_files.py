@@ -394,3 +394,17 @@ def test_weights_that_fit_two_architectures_are_not_given_the_first(resnet_files
                               "resnet18, efficientnet_b0, vit_b_16, or a timm architecture named timm:NAME); the weights "
                               "fit: resnet18, resnet34")
     assert err.value.setting == "architecture"
+
+
+def test_a_file_named_after_its_architecture_and_a_tag_is_built_as_that_architecture(tmp_path):
+    """"regnet_x_400mf-ft.pth": the name before the first "-" is the architecture, as in torchvision's own file names.
+    RegNets cannot be guessed from their weights (they are not built on the meta device), so the name is all there is
+    (mutation audit: reading the whole stem only survived; this file was then "cannot tell which architecture")."""
+    from gradflip_desktop.core.models.files.torchvision import tv_models
+
+    torch.manual_seed(0)
+    net = tv_models().get_model("regnet_x_400mf", weights=None, num_classes=3).eval()
+    path = tmp_path / "regnet_x_400mf-ft.pth"
+    torch.save(net.state_dict(), path)
+    clf = mf.load_model_file(path)
+    assert clf.name == "regnet_x_400mf (3 classes, regnet_x_400mf-ft.pth)"

@@ -90,3 +90,9 @@ def test_bytes_moved_from_one_file_of_a_folder_to_the_next_are_other_weights(tmp
     assert a["file_bytes"] == b["file_bytes"] == 4 and a["file_sha256"] != b["file_sha256"]
     expected = hashlib.sha256(b"config.json:2;ab" b"model.safetensors:2;cd").hexdigest()[:16]
     assert a["file_sha256"] == expected
+
+
+def test_a_folder_given_with_a_trailing_slash_is_named_by_the_folder(tmp_path):
+    """"vit/" (a shell's completion) names the folder "vit", not "" (mutation audit: basename without normpath survived)."""
+    folder = _folder(tmp_path / "vit")
+    assert weights_file(str(folder) + "/") == weights_file(str(folder)) and weights_file(str(folder) + "/")["file"] == "vit"
