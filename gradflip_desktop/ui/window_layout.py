@@ -16,8 +16,8 @@ FIRST_SIZE = (1280, 820)  # the window's first size (then: as the user left it),
 USUAL_FONT_HEIGHT = 18  # px: up to an 11 pt desktop font at 96 dpi; a larger font makes the first size larger
 GEOMETRY = "window/geometry"
 STATE = "window/state"  # toolbar and dock: QMainWindow.saveState
-# key: the window's attribute ("window/views_splitter" held views, Compare and plot before Compare became a tab)
-SPLITTERS = {"window/column_splitter": "splitter", "window/main_splitter": "main_splitter"}
+SPLITTERS = {"window/column_splitter": "splitter", "window/main_splitter": "main_splitter"}  # key: the window's attribute
+OLD_COLUMN_SPLITTER = "window/views_splitter"  # views, Compare and plot before Compare became a tab: removed at a save
 
 
 def _bytes(value) -> QByteArray | None:
@@ -128,3 +128,4 @@ def save(w: QMainWindow) -> None:
     w.settings.setValue(STATE, w.saveState())
     for key, attribute in SPLITTERS.items():
         w.settings.setValue(key, getattr(w, attribute).saveState())
+    w.settings.remove(OLD_COLUMN_SPLITTER)
