@@ -140,3 +140,23 @@ def test_overwrite_answer_exports_the_set_it_was_asked_about(qtbot, window, tmp_
         qtbot.waitUntil(lambda: bool(asked), timeout=10_000)
     assert len(asked) == 1 and str(out) in asked[0]
     assert sorted(p.name for p in blocker.args[0])[0].startswith("a.")  # the set asked about, overwritten
+
+
+def test_choose_another_folder_exports_the_set_there_and_overwrites_nothing(qtbot, window, tmp_path, monkeypatch):
+    """The "Overwrite?" question's third answer: the folder dialog again, and the same set written where chosen."""
+    from gradflip_desktop.ui.controllers import export
+    from gradflip_desktop.ui.controllers.export import CHOOSE_ANOTHER
+
+    w = window
+    _explained(qtbot, w, tmp_path / "a.png", (64, 48, 3), RunSettings(style="free", max_steps=5))
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    with qtbot.waitSignal(w.exported, timeout=30_000):
+        w.export_to(str(out))
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    monkeypatch.setattr(w, "ask_overwrite", lambda msg: CHOOSE_ANOTHER)
+    monkeypatch.setattr(export, "choose_export_folder", lambda parent, start: str(elsewhere))
+    with qtbot.waitSignal(w.exported, timeout=30_000) as blocker:
+        w.export_to(str(out))
+    assert {p.parent for p in blocker.args[0]} == {elsewhere}
+    assert sorted(p.name for p in elsewhere.iterdir()) == sorted(before)
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before  # nothing overwritten

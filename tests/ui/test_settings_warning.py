@@ -3,6 +3,7 @@ QSettings fails silently, so a user's style, model and recent files were lost at
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QLabel
 
@@ -60,3 +61,23 @@ def test_the_windows_registry_is_not_probed_as_a_folder(monkeypatch, tmp_path):
     monkeypatch.setattr(tempfile, "NamedTemporaryFile", no_probe)
     assert unwritable(Registry()) == ""
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_settings_file_that_exists_and_can_be_written_gets_no_warning(tmp_path):
+    """The next start, with the file written by the last session: nothing to announce."""
+    s = QSettings(str(tmp_path / "GradFlip.conf"), QSettings.Format.IniFormat)
+    s.setValue("run/max_steps", 77)
+    s.sync()
+    assert (tmp_path / "GradFlip.conf").is_file()
+    assert unwritable(s) == "" and settings_warning(s) is None
+
+
+def test_a_read_only_settings_file_is_announced(tmp_path):
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root may write a read-only file")
+    path = tmp_path / "GradFlip.conf"
+    path.write_text("[run]\nmax_steps=77\n")
+    path.chmod(0o444)
+    assert unwritable(QSettings(str(path), QSettings.Format.IniFormat)) == f"{path}: read-only"

@@ -141,3 +141,64 @@ def test_worker_threads_run_at_a_lower_priority(qtbot, executor):
     qtbot.waitUntil(lambda: bool(rec.done), timeout=10_000)
     gui = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     assert rec.done[0] > gui or rec.done[0] == 19
+
+
+def _stale_result(executor, end: str) -> tuple[Recorder, TaskSlot]:
+    """A task posts a partial (and with ``end`` its result or error) to the GUI thread and, before the GUI thread
+    takes them, a new task starts in the slot (a new photo opened, Cancel then Run): they are stale."""
+    from PySide6.QtCore import Qt
+
+    rec = Recorder()
+    slot = rec.slot(executor)
+    yielded, finished = threading.Event(), threading.Event()
+    executor._runner.finished_task.connect(lambda task: finished.set(), Qt.ConnectionType.DirectConnection)
+
+    def old(task):
+        yield "old partial"
+        yielded.set()
+        if end == "error":
+            raise RuntimeError("old failure")
+        return "old result"
+
+    slot.start(old)
+    # the GUI thread blocks here without running its event loop: what the task posted is still queued
+    assert (finished if end else yielded).wait(10)
+    slot.start(lambda task: "new")
+    return rec, slot  # the slot kept: a slot that is gone hears nothing
+
+
+@pytest.mark.parametrize("end", ["", "result", "error"])
+def test_what_a_replaced_task_posted_before_the_switch_never_arrives(qtbot, executor, end):
+    rec, _slot = _stale_result(executor, end)
+    qtbot.waitUntil(lambda: bool(rec.done), timeout=10_000)  # posted after the stale ones: they were delivered first
+    assert rec.partial == [] and rec.done == ["new"] and rec.errors == []
+
+
+def test_an_error_frees_the_slot(qtbot, executor):
+    rec = Recorder()
+    slot = rec.slot(executor)
+
+    def boom(task):
+        raise RuntimeError("out of memory")
+
+    slot.start(boom)
+    qtbot.waitUntil(lambda: bool(rec.errors), timeout=10_000)
+    assert not slot.busy and slot.task is None  # the window's Run/Cancel state reads busy
+
+
+def test_a_finished_task_and_its_arguments_are_let_go(qtbot, executor):
+    """The executor forgets a task once it ran: its arguments (a photo, a model's tensors) are not kept alive."""
+    import gc
+    import weakref
+
+    class Payload:
+        pass
+
+    rec = Recorder()
+    slot = rec.slot(executor)
+    payload = Payload()
+    gone = weakref.ref(payload)
+    slot.start(lambda task, p: "ran", payload)
+    del payload
+    qtbot.waitUntil(lambda: bool(rec.done), timeout=10_000)
+    qtbot.waitUntil(lambda: gc.collect() >= 0 and gone() is None, timeout=5_000)

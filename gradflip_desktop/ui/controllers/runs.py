@@ -409,7 +409,8 @@ class RunsController(QObject):
             w.set_status("Cancelled.")  # and the summary no longer says "Explaining … (Esc cancels)" (a folder run's turn)
             w.views.set_summary(cancelled_status(0))
         n, flip = (len(result.steps), result.flip_step) if result else (0, None)  # the plot's flip line is at `flip`
-        w.controls.set_progress_text(f"cancelled at step {n}" if flip is None or flip >= n else
+        # a flip at the last step taken is said too ("cancelled at step 6" beside a sentence saying it flipped there)
+        w.controls.set_progress_text(f"cancelled at step {n}" if flip is None or flip > n else
                                      f"flipped at step {flip} · cancelled at step {n}")
         w.update_actions()
         w.run_cancelled.emit(result)

@@ -360,3 +360,41 @@ def test_a_group_runs_key_region_line_names_the_group_where_it_does_not_flip(qtb
     assert result.original.index in result.explained and not result.is_flip(answer.args[0].top[0].index)
     line = window.views.key_answer.text().replace("&nbsp;", " ")
     assert f"does not flip it: <b>any cat</b> ({100 * answer.args[0].explained:.1f} %)" in line, line
+
+
+def test_ticking_rise_too_is_remembered_for_the_next_window(qtbot, settings):
+    from gradflip_desktop.ui.main_window import MainWindow
+
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    assert not w.compare.rise_box.isChecked()
+    w.compare.rise_box.setChecked(True)  # the user ticks "RISE too"
+    w.close()
+    again = MainWindow(settings=settings)
+    qtbot.addWidget(again)
+    assert again.compare.rise_box.isChecked()
+    again.close()
+
+
+def test_the_key_set_answer_of_a_group_run_weighs_the_whole_group():
+    """A group run's key-set line gives the group's probability there: the sum of its classes, as the sentence does."""
+    import dataclasses
+
+    from helpers import make_tiny, tiny_image_array
+
+    from gradflip_desktop.core.explain import run
+    from gradflip_desktop.core.options import ExplainOptions
+    from gradflip_desktop.ui.controllers.difference import key_pixels_task
+    from gradflip_desktop.ui.controllers.model_session import ModelSession
+
+    clf = make_tiny()
+    result = run(clf, tiny_image_array(), ExplainOptions(style="free"))
+    assert result.key_pixels is not None
+    group = dataclasses.replace(result, explained=[0, 1, 2])
+    session = ModelSession()
+    session.classifier = clf
+    count = result.key_pixels.count
+    answer = key_pixels_task(None, session, group, count)
+    probs = clf.probabilities(result.key_pixel_image(count))
+    assert answer.count == count and answer.explained == pytest.approx(float(probs[[0, 1, 2]].sum()), abs=1e-6)
+    assert answer.explained > float(probs[[0, 1, 2]].max()) + 1e-3  # not its strongest class alone

@@ -88,3 +88,18 @@ def test_a_model_that_fails_makes_an_error_tile_and_the_page_counts_it_so(tmp_pa
     row = page[page.index("<tr class=\"error\">"):]
     assert "simulated failure" in row[:row.index("</tr>")] and "not flipped" not in row[:row.index("</tr>")]
     assert "<img" not in row[:row.index("</tr>")]  # no strip of a map that is not one
+
+
+def test_thumbnails_stop_at_once_when_cancelled(qapp, tmp_path):
+    """A new folder, or closing, cancels the decoding of a chunk of thumbnails: none more is decoded."""
+    from types import SimpleNamespace
+
+    from helpers import photo_folder
+
+    from gradflip_desktop.ui.controllers.folder_tasks import photo_thumbnails_task
+
+    folder = photo_folder(tmp_path / "photos")
+    items = [(str(p), str(p)) for p in sorted(folder.glob("*.png"))]
+    assert len(items) == 3
+    assert photo_thumbnails_task(SimpleNamespace(cancelled=True), items) == []
+    assert [key for key, _ in photo_thumbnails_task(SimpleNamespace(cancelled=False), items)] == [k for k, _ in items]

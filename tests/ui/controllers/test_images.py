@@ -77,3 +77,65 @@ def test_a_run_on_the_previous_photo_never_shows_its_result_on_the_next(qtbot, w
     qtbot.wait(300)  # ... and anything it sent has been delivered
     assert window.windowTitle().startswith("next")
     assert window.result is None and not heard and not window.runs.running
+
+
+def test_another_pasted_image_is_another_photo_even_with_the_same_pixels():
+    """A link's choice ("Textbook change") is for this photo only: a second paste is another photo (only the same
+    pasted pixels, decoded again at another working size, are the same one); a file is the same by its path."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from gradflip_desktop.ui.controllers.images import _same_photo
+
+    first, second = np.zeros((4, 6, 3), np.uint8), np.zeros((4, 6, 3), np.uint8)
+    assert _same_photo((first, "pasted image"), (first, "pasted image"))
+    assert not _same_photo((first, "pasted image"), (second, "pasted image"))
+    assert not _same_photo((first, "pasted image"), ("/photos/cat.png", ""))
+    assert _same_photo(("/photos/cat.png", ""), (Path("/photos/cat.png"), "cat"))
+    assert not _same_photo(("/photos/cat.png", ""), ("/photos/dog.png", ""))
+    assert not _same_photo(None, ("/photos/cat.png", ""))
+
+
+def test_a_working_size_equal_to_the_photos_long_side_keeps_it_whole(qtbot, tiny_window):
+    """The photo (96 × 64) is whole at a working size of 96 px as at the default: nothing is loaded again (a run on it
+    would go on)."""
+    w = tiny_window
+    with qtbot.waitSignal(w.image_opened, timeout=30_000):
+        w.open_path(str(w.photo))
+    w.images.set_working_size(96)
+    assert w.status_label.text() == "Working size 96 px: this photo (96×64) is explained whole at either size, unchanged."
+    assert not w.images.loading and w.image.size == (96, 64)
+
+
+def test_only_a_drop_of_several_files_says_the_others_were_not_opened(qtbot, tiny_window, tmp_path):
+    from helpers import make_image_file
+
+    w = tiny_window
+    w.images.open_paths([str(w.photo)], "dropped")
+    assert w.images.take_drop_note() == ""  # one file: nothing was left out ("1 files dropped; opened only …")
+    other = make_image_file(tmp_path / "other.png", 32, 32)
+    w.images.open_paths([str(w.photo), str(other)], "pasted")
+    assert w.images.take_drop_note() == "2 files pasted; opened only photo.png (drop their folder to explain them all)"
+    qtbot.waitUntil(lambda: not w.images.loading, timeout=30_000)
+
+
+def test_a_working_size_change_during_a_run_stops_the_run_at_once(qtbot, window):
+    """The photo is loaded again at the new size: the run on the old pixels stops now (not when the reload lands),
+    and nothing of it arrives."""
+    from helpers import RUN_TIMEOUT_MS, watch_run
+
+    from gradflip_desktop.ui.settings import RunSettings
+
+    w = window
+    w.controls.set_settings(RunSettings(mode="fixed", epsilon=0.00001, max_steps=5000))  # no flip for many steps
+    heard, ended = watch_run(w)
+    task = w.runs.task
+    with qtbot.waitSignal(w.run_progress, timeout=RUN_TIMEOUT_MS):
+        pass
+    with qtbot.waitSignal(w.classified, timeout=RUN_TIMEOUT_MS):
+        w.images.set_working_size(256)
+        assert task.cancelled and not w.running  # Esc-like at once, the reload still decoding
+    qtbot.waitUntil(lambda: bool(ended), timeout=RUN_TIMEOUT_MS)
+    qtbot.wait(100)  # anything the stopped run sent has been delivered
+    assert heard == [] and w.result is None and max(w.image.size) == 256

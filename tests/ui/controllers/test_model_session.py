@@ -3,6 +3,8 @@ which model the engine still has."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from helpers import make_tiny
 
@@ -46,3 +48,17 @@ def test_a_failed_load_names_the_model_the_engine_still_has(monkeypatch):
         load_model_task(_Task(cancelled=False), session, "b.pt", "cpu")
     still = err.value.still_loaded
     assert (still.key, still.name, len(still.labels)) == ("old.pt", "tiny", 4) and session.classifier is old
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_a_model_that_answers_nan_is_an_error_not_a_class_of_nan_percent(bad):
+    """The class list and the status line showed "nan %" as the top class: the classification fails, saying why."""
+    import numpy as np
+
+    from gradflip_desktop.ui.controllers.model_session import classify_task
+
+    session = ModelSession()
+    session.classifier = SimpleNamespace(probabilities=lambda pixels: np.array([bad, 0.2, 0.1], np.float32),
+                                         top=lambda probs, k: [("class", float(probs[0]))])
+    with pytest.raises(ValueError, match=r"^the model produced non-finite outputs \(NaN or infinity\) for this image$"):
+        classify_task(None, session, np.zeros((4, 4, 3), np.float32))

@@ -323,3 +323,23 @@ def test_a_model_loaded_during_a_run_stops_it_and_never_shows_its_result(qtbot, 
     qtbot.wait(300)  # ... and anything it sent has been delivered
     assert w.models.info.key == str(path)
     assert w.result is None and not heard and not w.runs.running
+
+
+def test_a_classification_arriving_under_a_shown_result_keeps_the_results_status(qtbot, window):
+    """A tile's explanation opened from the gallery is shown before the photo's classification (queued behind the
+    folder run's image) arrives: the status keeps saying what the result found, not "Press Explain"."""
+    from helpers import RUN_TIMEOUT_MS, make_tiny, tiny_image_array
+
+    from gradflip_desktop.core.explain import run
+    from gradflip_desktop.core.options import ExplainOptions
+
+    from gradflip_desktop.ui.settings import RunSettings
+
+    w = window
+    w.controls.set_settings(RunSettings(style="free"))  # the result's settings: no "Settings changed" note
+    w.runs._show_result(run(make_tiny(), tiny_image_array(), ExplainOptions(style="free")))
+    status = w.status_label.text()
+    assert status.startswith("Done: ")
+    with qtbot.waitSignal(w.classified, timeout=RUN_TIMEOUT_MS):
+        w.models.classify(w.image.pixels)
+    assert w.status_label.text() == status

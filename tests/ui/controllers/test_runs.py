@@ -1,4 +1,5 @@
-"""The run task (ui/controllers/runs.py) without a window: throttled previews, cancel within one step."""
+"""The run task (ui/controllers/runs.py) without a window: throttled previews, cancel within one step; and what the
+run controller shows of its steps, its links and its end."""
 
 from __future__ import annotations
 
@@ -61,3 +62,120 @@ def test_cancel_stops_within_one_step(tiny, tiny_image):
     later = [s.index for _, v in rest if isinstance(v, StepBatch) for s in v.steps]
     assert outcome.result.status == "cancelled"
     assert len(outcome.result.steps) <= seen + 1 and all(i <= seen + 1 for i in later)
+
+
+def test_the_step_that_flips_is_sent_with_its_image_at_once(tiny, tiny_image, monkeypatch):
+    """Previews are throttled, but the flipped step's image is always sent: the Adjusted panel shows the flip."""
+    from gradflip_desktop.ui.controllers import runs
+
+    monkeypatch.setattr(runs, "PREVIEW_INTERVAL_S", 1e12)  # no preview is ever due by time
+    session = ModelSession()
+    session.classifier = tiny
+    values, outcome = drive(explain_task(SimpleNamespace(cancelled=False), session, tiny_image, RunSettings(style="free"),
+                                         PreviewSize()))
+    assert outcome.result.flipped
+    first_flip = next(s.index for s in outcome.result.steps if s.flipped)
+    batch = next(v for _, v in values if isinstance(v, StepBatch) and any(s.index == first_flip for s in v.steps))
+    assert batch.steps[-1].index == first_flip and batch.preview is not None
+    assert batch.preview_uint8.shape == tiny_image.shape
+
+
+def _step(index, probabilities, flipped=False):
+    import numpy as np
+
+    return SimpleNamespace(index=index, phase="search", probabilities=np.asarray(probabilities, np.float32),
+                           flipped=flipped, l2=0.5, linf=0.01)
+
+
+def test_the_live_caption_names_the_class_the_step_ranks_first(qtbot, tiny_window):
+    tiny_window.runs._on_steps(StepBatch([_step(3, [0.1, 0.7, 0.2])], None, 50))  # no model: classes by index
+    assert tiny_window.views.adjusted.caption.text() == "step 3: <b>class 1</b> — 70.0 %"
+
+
+@pytest.mark.parametrize(("members", "offered"), [("both", True), ("original only", False)])
+def test_explain_the_group_is_offered_only_when_the_flip_stayed_inside_it(qtbot, tiny_window, monkeypatch, members,
+                                                                           offered):
+    from helpers import make_tiny, tiny_image_array
+
+    from gradflip_desktop.core.explain import run
+    from gradflip_desktop.core.options import ExplainOptions
+
+    result = run(make_tiny(), tiny_image_array(), ExplainOptions(style="free"))
+    assert result.flipped and result.original.index != result.final.index
+    other = next(i for i in range(4) if i not in (result.original.index, result.final.index))
+    group = [result.original.index, result.final.index if members == "both" else other]
+    monkeypatch.setattr(tiny_window.models, "info", SimpleNamespace(groups={"pair": group}))
+    links = " ".join(tiny_window.runs.suggestions(result))
+    assert ("group:pair" in links) is offered
+
+
+def test_a_targeted_run_draws_its_target_from_the_first_step(qtbot, tiny_window, monkeypatch):
+    """A run toward a chosen class (the top class explained): the plot draws that class as the one it flips to."""
+    import numpy as np
+
+    from gradflip_desktop.core.models.classifier import Prediction
+    from gradflip_desktop.ui.controllers.model_session import Classification
+
+    w = tiny_window
+    monkeypatch.setattr(w.models, "info", SimpleNamespace(labels=["a", "b", "c", "d"], groups={}))
+    w.models.classification = Classification([Prediction(0, "a", 0.6)], np.array([0.6, 0.2, 0.1, 0.1], np.float32))
+    w.runs._on_started(RunStart([], "", 2, 50))
+    assert (w.plot.explained, w.plot.flip_to, w.plot.targeted) == ([0], 2, True)
+
+
+def test_a_new_photo_never_gets_the_last_results_sentence_back(qtbot, tiny_window):
+    """The sentence follows the Difference mode; a mode chosen after the result was cleared (another photo) must not
+    bring the cleared result's sentence back."""
+    from helpers import make_tiny, tiny_image_array
+
+    from gradflip_desktop.core.explain import run
+    from gradflip_desktop.core.options import ExplainOptions
+
+    w = tiny_window
+    result = run(make_tiny(), tiny_image_array(), ExplainOptions(style="free"))
+    w.runs._show_result(result)
+    assert w.views.summary.text().startswith("Changing pixels")  # the run's sentence
+    w.clear_result()
+    w.views.set_summary("another photo")
+    box = w.views.mode_box
+    box.setCurrentIndex((box.currentIndex() + 1) % box.count())
+    assert w.views.summary.text() == "another photo"
+
+
+def test_a_run_goes_to_the_device_chosen_in_the_panel(tiny, tiny_image, monkeypatch):
+    """The panel's device is the run's: a model on another device is moved before the run (never when it is there)."""
+    moved = []
+    monkeypatch.setattr(tiny, "to", lambda device: moved.append(device) or tiny)
+    session = ModelSession()
+    session.classifier = tiny
+    for device in ("cpu", "cuda:1"):  # the tiny model is on the CPU; "cuda:1" is only recorded here
+        gen = explain_task(SimpleNamespace(cancelled=False), session, tiny_image, RunSettings(style="free", device=device),
+                           PreviewSize())
+        assert isinstance(next(gen), RunStart)
+    assert moved == ["cuda:1"]
+
+
+def test_the_progress_text_of_a_run_whose_last_step_flipped_says_no_later_steps():
+    from gradflip_desktop.ui.controllers.runs import progress_text
+
+    def result(n):
+        return SimpleNamespace(steps=[None] * n, flipped=True, seconds=1.25, status="flipped")
+
+    assert progress_text(result(9), 9) == "flipped · 9 steps · 1.2 s"  # steps 1-9 all searched for the flip
+    assert progress_text(result(19), 3) == "flipped at step 3 · 19 steps in all · 1.2 s"
+
+
+def test_a_run_that_fails_in_the_engine_says_so_and_leaves_explain_usable(qtbot, window, monkeypatch):
+    from helpers import RUN_TIMEOUT_MS
+
+    from gradflip_desktop.ui.controllers import runs
+
+    def broken(task, *args):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(runs, "explain_task", broken)
+    with qtbot.waitSignal(window.run_failed, timeout=RUN_TIMEOUT_MS) as failed:
+        window.explain()
+    assert failed.args == ["the explanation failed: RuntimeError: out of memory"]
+    assert window.views.summary.text() == "The explanation failed: the explanation failed: RuntimeError: out of memory"
+    assert not window.running and window.explain_action.isEnabled()

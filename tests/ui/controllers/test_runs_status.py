@@ -65,3 +65,23 @@ def test_a_run_cancelled_past_its_flip_names_the_flip_step_the_plot_shows(qtbot,
     before = dataclasses.replace(cancelled, steps=result.steps[:flip - 1])  # cancelled before the flip: as it was
     window.runs._on_done(RunOutcome.of(before))
     assert progress.format() == f"cancelled at step {flip - 1}"
+
+
+def test_a_run_cancelled_at_the_very_step_it_flipped_says_it_flipped(qtbot, window):
+    """Esc at the step that flipped (the key region not searched yet): the sentence says the decision flipped at that
+    step and the plot's curves end there, but the progress bar said only "cancelled at step N", as if it had not."""
+    import dataclasses
+
+    from gradflip_desktop.core.options import Status
+    from gradflip_desktop.ui.controllers.runs import RunOutcome
+
+    result = run(make_tiny(), tiny_image_array(), ExplainOptions())
+    flip = result.flip_step
+    assert result.flipped and flip is not None and flip < len(result.steps)
+    at_flip = dataclasses.replace(result, status=Status.CANCELLED, key_region=None, key_pixels=None,
+                                  steps=result.steps[:flip],
+                                  message="cancelled after the decision flipped, before the key region was found")
+    assert at_flip.flip_step == flip == len(at_flip.steps)
+    window.runs._on_done(RunOutcome.of(at_flip))
+    assert f"after the decision flipped at step {flip}:" in window.views.summary.text()
+    assert window.controls.progress.format() == f"flipped at step {flip} · cancelled at step {flip}"

@@ -1,0 +1,58 @@
+"""The Compare Methods task (ui/controllers/comparison.py) without a window."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import make_tiny, tiny_image_array
+
+from gradflip_desktop.core.explain import run
+from gradflip_desktop.core.options import ExplainOptions
+from gradflip_desktop.ui.controllers.comparison import compare_task
+from gradflip_desktop.ui.controllers.model_session import ModelSession
+
+pytestmark = pytest.mark.gui
+
+
+def test_a_result_of_another_model_gets_no_maps_of_the_loaded_one():
+    """A comparison asked for while another model loaded runs after that load: Grad-CAM and saliency of the loaded
+    model were drawn for a result (and classes) of the previous one. The panels say why they are empty."""
+    result = run(make_tiny(), tiny_image_array(), ExplainOptions(style="free"))
+    session = ModelSession()
+    session.classifier = make_tiny(classes=5, seed=3)  # another model, other classes
+    gen = compare_task(None, session, result, result.original.index)
+    with pytest.raises(StopIteration) as ended:
+        next(gen)  # nothing to compute: no partial comparison
+    comparison = ended.value.value
+    note = "the model that made this result is no longer loaded"
+    assert comparison.check_note == note and comparison.check is None
+    assert [(p.title, p.rgb, p.caption) for p in comparison.panels[1:]] == [("Grad-CAM", None, note),
+                                                                           ("Gradient saliency", None, note)]
+
+
+def test_a_check_stopped_at_its_first_map_has_no_numbers(monkeypatch):
+    """Hiding Compare Methods (or a key-set answer) stops the check between model calls: a check of some of the maps
+    is never shown as the check of all of them."""
+    from types import SimpleNamespace
+
+    from gradflip_desktop.core import faithfulness
+
+    measured = []
+
+    def stopped_first(clf, original, maps, *args, **kwargs):
+        (title,) = maps
+        measured.append(title)
+        return None if title == "GradFlip" else SimpleNamespace(curves=(title,), fill="blur", explained=[0])
+
+    monkeypatch.setattr(faithfulness, "check_maps", stopped_first)
+    result = run(make_tiny(), tiny_image_array(), ExplainOptions(style="free"))
+    session = ModelSession()
+    session.classifier = make_tiny()
+    gen = compare_task(SimpleNamespace(cancelled=False), session, result, result.original.index)
+    while True:
+        try:
+            next(gen)
+        except StopIteration as ended:
+            comparison = ended.value
+            break
+    assert measured == ["GradFlip"]
+    assert comparison.check is None and comparison.check_note == "the deletion and insertion check was stopped"
