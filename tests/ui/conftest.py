@@ -45,3 +45,22 @@ def shown_plot(qtbot):
         return plot
 
     return make
+
+
+@pytest.fixture
+def folder_window(qtbot, settings):
+    """The main window with the tests' tiny model (seed 1) and quick free-style settings, shown: folder runs in
+    seconds (test_gallery.py, controllers/test_folders.py)."""
+    from helpers import make_tiny
+
+    from gradflip_desktop.ui.main_window import MainWindow
+    from gradflip_desktop.ui.settings import RunSettings
+
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.models.session.classifier = make_tiny(seed=1)  # before any engine task: no other thread holds it
+    w.controls.set_settings(RunSettings(style="free", max_steps=60))
+    w.show()
+    yield w
+    w.close()
+    assert not w.engine.thread.isRunning() and not w.background.thread.isRunning()

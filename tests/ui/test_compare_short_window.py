@@ -123,14 +123,7 @@ def test_alt_e_opens_the_edit_menu_with_the_compare_tab_shown(qtbot, settings):
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication, QMenu
 
-    from gradflip_desktop.ui.main_window import MainWindow
-
-    w = MainWindow(settings=settings)
-    qtbot.addWidget(w)
-    w.resize(1366, 740)
-    w.show()
-    w.activateWindow()
-    qtbot.waitActive(w)
+    w = _active_window(qtbot, settings)
     w.set_compare_visible(True)
     qtbot.wait(50)
     assert w.view_tabs.currentWidget() is w.compare
@@ -151,14 +144,7 @@ def test_hiding_compare_with_its_rise_box_focused_leaves_the_keys_to_a_widget_on
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
-    from gradflip_desktop.ui.main_window import MainWindow
-
-    w = MainWindow(settings=settings)
-    qtbot.addWidget(w)
-    w.resize(1366, 740)
-    w.show()
-    w.activateWindow()
-    qtbot.waitActive(w)
+    w = _active_window(qtbot, settings)
     w.set_compare_visible(True)
     w.compare.rise_box.setFocus(Qt.FocusReason.MouseFocusReason)
     qtbot.waitUntil(w.compare.rise_box.hasFocus, timeout=2000)
@@ -170,3 +156,16 @@ def test_hiding_compare_with_its_rise_box_focused_leaves_the_keys_to_a_widget_on
     assert not w.compare.rise_box.isChecked()
     assert str(settings.value("view/compare_rise", "false")).lower() == "false"
     w.close()
+
+
+def _active_window(qtbot, settings):
+    """A laptop-sized main window, shown and active (keys go to it)."""
+    from gradflip_desktop.ui.main_window import MainWindow
+
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.resize(1366, 740)
+    w.show()
+    w.activateWindow()
+    qtbot.waitActive(w)
+    return w

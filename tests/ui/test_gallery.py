@@ -34,17 +34,8 @@ SLOW = RunSettings(style="free", mode="fixed", epsilon=1e-6, max_steps=5000)  # 
 
 
 @pytest.fixture
-def tiny_window(qtbot, settings):
-    from gradflip_desktop.ui.main_window import MainWindow
-
-    w = MainWindow(settings=settings)
-    qtbot.addWidget(w)
-    w.models.session.classifier = make_tiny(seed=1)  # before any engine task: no other thread holds it
-    w.controls.set_settings(QUICK)
-    w.show()
-    yield w
-    w.close()
-    assert not w.engine.thread.isRunning() and not w.background.thread.isRunning()
+def tiny_window(folder_window):
+    return folder_window  # tests/ui/conftest.py
 
 
 @pytest.fixture

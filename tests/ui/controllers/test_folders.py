@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from helpers import RUN_TIMEOUT_MS, make_image_file, make_tiny, photo_folder
+from helpers import RUN_TIMEOUT_MS, make_image_file, photo_folder
 
 import gradflip_desktop.ui.controllers.folders as folders_mod
 from gradflip_desktop.ui.settings import RunSettings
@@ -20,16 +20,8 @@ SLOW = RunSettings(style="free", mode="fixed", epsilon=1e-6, max_steps=5000)  # 
 
 
 @pytest.fixture
-def win(qtbot, settings):
-    from gradflip_desktop.ui.main_window import MainWindow
-
-    w = MainWindow(settings=settings)
-    qtbot.addWidget(w)
-    w.models.session.classifier = make_tiny(seed=1)  # before any engine task: no other thread holds it
-    w.controls.set_settings(QUICK)
-    w.show()
-    yield w
-    w.close()
+def win(folder_window):
+    return folder_window  # tests/ui/conftest.py
 
 
 @pytest.fixture
