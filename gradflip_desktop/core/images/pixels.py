@@ -343,13 +343,14 @@ THIN_SIDE = 16  # a working image whose short side scaling made thinner than thi
 
 REDUCED_BY_WORKING = "after the working size reduced it from "  # a model's enlargement note naming scaled_note's sizes
 THIN_START = "; its short side is only "  # scaled_note's advice for a photo the scaling made thin
+ELONGATED = 4  # a photo this many times as long as it is wide (or more) is told to crop it, when the scaling made it thin
 
 
 def said_notes(notes) -> list[str]:
     """The loading notes as a person reads them (the command line's lines, the figure's and the window's
     captions): a "scaled from 451×300 to 224×149 …" note goes when the working size's enlargement note names the
-    same reduction (`--max-side 224` printed both), but not its advice for a photo the scaling made thin, which
-    the enlargement note does not give ("crop it"). The record keeps every note."""
+    same reduction (`--max-side 224` printed both), but not its advice to crop a panorama the scaling made thin,
+    which the enlargement note does not give (its "raise the working size" it does). The record keeps every note."""
     notes = [str(n) for n in notes or []]
     if not any(REDUCED_BY_WORKING in n for n in notes):
         return notes
@@ -357,7 +358,7 @@ def said_notes(notes) -> list[str]:
     for n in notes:
         if not n.startswith("scaled from "):
             said.append(n)
-        elif THIN_START in n:  # "its short side is only 10 px at the working size, so … (crop it, …)"
+        elif THIN_START in n and "(crop it" in n:  # "its short side is only 10 px at the working size, … (crop it, …)"
             said.append("its short side is only " + n.split(THIN_START, 1)[1].replace(
                 " px there,", " px at the working size,", 1))
     return said
@@ -369,7 +370,8 @@ def scaled_note(original_size: tuple[int, int], shape: tuple, max_side: int | No
     w, h = int(original_size[0]), int(original_size[1])
     ww, wh = int(shape[1]), int(shape[0])
     short = min(ww, wh)
-    thin = (f"{THIN_START}{short} px there, so a classifier sees little of it (crop it, or raise "
+    crop = "crop it, or " if max(w, h) >= ELONGATED * min(w, h) else ""  # a panorama's sliver: cropping helps
+    thin = (f"{THIN_START}{short} px there, so a classifier sees little of it ({crop}raise "
             "the working size)") if short < min(THIN_SIDE, min(w, h)) else ""  # the scaling made it that thin
     if (ww, wh) == (w, h):
         return None

@@ -414,6 +414,14 @@ def test_a_photo_the_working_size_made_thin_keeps_its_crop_advice(tmp_path):
     assert said_notes(notes) == [
         "its short side is only 10 px at the working size, so a classifier sees little of it (crop it, or raise the "
         "working size)", notes[1]]
+    # a photo of usual proportions made thin by a tiny working size is not told to crop: the enlargement note says
+    # what helps ("a larger working size"), and the scaling note goes
+    from gradflip_desktop.core.images.pixels import scaled_note
+
+    squat = scaled_note((32, 24), (1, 1, 3), 1)
+    assert squat == ("scaled from 32×24 to 1×1 (working size 1 px); its short side is only 1 px there, so a classifier "
+                     "sees little of it (raise the working size)")
+    assert said_notes([squat, notes[1]]) == [notes[1]]
 
 
 def test_a_label_with_a_lone_surrogate_gets_u_fffd_in_every_output(tmp_path):
