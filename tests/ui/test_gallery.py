@@ -29,13 +29,8 @@ from gradflip_desktop.ui.widgets.gallery import (
     GalleryPanel,
 )
 
-QUICK = RunSettings(style="free", max_steps=60)
+QUICK = RunSettings(style="free", max_steps=60)  # folder_window's own (tests/ui/conftest.py)
 SLOW = RunSettings(style="free", mode="fixed", epsilon=1e-6, max_steps=5000)  # never flips within a test
-
-
-@pytest.fixture
-def tiny_window(folder_window):
-    return folder_window  # tests/ui/conftest.py
 
 
 @pytest.fixture
@@ -88,8 +83,8 @@ def test_click_on_a_tile_asks_to_open_that_image(qtbot):
     assert sig.args == ["/x/2.png"]
 
 
-def test_open_folder_explains_every_image_shows_states_and_opens_a_click(qtbot, tiny_window, photos):
-    w, c = tiny_window, tiny_window.folders
+def test_open_folder_explains_every_image_shows_states_and_opens_a_click(qtbot, folder_window, photos):
+    w, c = folder_window, folder_window.folders
     seen: set[str] = set()
     orig = c.panel.set_state
     c.panel.set_state = lambda key, state, *a, **k: (seen.add(state), orig(key, state, *a, **k))[1]
@@ -118,10 +113,10 @@ def test_open_folder_explains_every_image_shows_states_and_opens_a_click(qtbot, 
     assert w.image.name == "p1" and w.views.original.image().shape == (48, 64, 3)
 
 
-def test_explain_waits_while_a_clicked_tile_s_explanation_opens(qtbot, tiny_window, photos):
+def test_explain_waits_while_a_clicked_tile_s_explanation_opens(qtbot, folder_window, photos):
     """Explain pressed right after a click on a finished tile started a run on the photo shown, which the tile's
     explanation then stopped and replaced without a word; as while any photo opens, Explain now waits for it."""
-    w, c = tiny_window, tiny_window.folders
+    w, c = folder_window, folder_window.folders
     c.open_folder(str(photos))
     _wait_done(qtbot, c)
     done = next(t for t in c.panel.tiles.values() if t.state == FLIPPED)
@@ -133,7 +128,7 @@ def test_explain_waits_while_a_clicked_tile_s_explanation_opens(qtbot, tiny_wind
     assert w.result is not None and w.image.name == Path(done.path).stem
 
 
-def test_photo_thumbnails_are_decoded_in_a_worker(qtbot, tiny_window, photos):
+def test_photo_thumbnails_are_decoded_in_a_worker(qtbot, folder_window, photos):
     import threading
 
     from gradflip_desktop.ui.controllers import folders
@@ -147,8 +142,8 @@ def test_photo_thumbnails_are_decoded_in_a_worker(qtbot, tiny_window, photos):
 
     folders.photo_thumbnails_task = spy
     try:
-        tiny_window.controls.set_settings(SLOW)  # the run stays on image 1; the photos' thumbnails arrive anyway
-        c = tiny_window.folders
+        folder_window.controls.set_settings(SLOW)  # the run stays on image 1; the photos' thumbnails arrive anyway
+        c = folder_window.folders
         c.open_folder(str(photos))
         qtbot.waitUntil(lambda: len(c.panel.tiles) == 4 and all(
             t.picture is not None for t in c.panel.tiles.values() if t.name != "broken.jpg"), timeout=RUN_TIMEOUT_MS)
@@ -161,11 +156,11 @@ def test_photo_thumbnails_are_decoded_in_a_worker(qtbot, tiny_window, photos):
         folders.photo_thumbnails_task = real
 
 
-def test_cancel_stops_within_the_current_image_and_writes_no_half_set(qtbot, tiny_window, photos):
-    c = tiny_window.folders
-    tiny_window.controls.set_settings(SLOW)
+def test_cancel_stops_within_the_current_image_and_writes_no_half_set(qtbot, folder_window, photos):
+    c = folder_window.folders
+    folder_window.controls.set_settings(SLOW)
     steps = []
-    tiny_window.models.session.classifier.module.register_forward_hook(lambda *a: steps.append(1))
+    folder_window.models.session.classifier.module.register_forward_hook(lambda *a: steps.append(1))
     c.open_folder(str(photos))
     first = str(photos / "broken.jpg")  # sorted first; fails at once, then p0 runs for a long time
     qtbot.waitUntil(lambda: c.panel.tiles.get(str(photos / "p0.png")) is not None
@@ -185,25 +180,25 @@ def test_cancel_stops_within_the_current_image_and_writes_no_half_set(qtbot, tin
     assert rows.count("not run") == 3  # the summary still lists every input
 
 
-def test_esc_cancels_a_folder_run_as_it_cancels_an_explanation(qtbot, tiny_window, photos):
+def test_esc_cancels_a_folder_run_as_it_cancels_an_explanation(qtbot, folder_window, photos):
     """The window's Cancel (Esc) is enabled while a folder runs and stops it; before, Esc did nothing there."""
-    c = tiny_window.folders
-    tiny_window.controls.set_settings(SLOW)
-    assert not tiny_window.cancel_action.isEnabled()
+    c = folder_window.folders
+    folder_window.controls.set_settings(SLOW)
+    assert not folder_window.cancel_action.isEnabled()
     c.open_folder(str(photos))
     qtbot.waitUntil(lambda: c.panel.tiles.get(str(photos / "p0.png")) is not None
                     and c.panel.tiles[str(photos / "p0.png")].state == RUNNING, timeout=RUN_TIMEOUT_MS)
-    assert tiny_window.cancel_action.isEnabled() and not tiny_window.runs.running
+    assert folder_window.cancel_action.isEnabled() and not folder_window.runs.running
     t0 = time.perf_counter()
-    qtbot.keyClick(tiny_window, Qt.Key.Key_Escape)
+    qtbot.keyClick(folder_window, Qt.Key.Key_Escape)
     _wait_done(qtbot, c)
     assert time.perf_counter() - t0 < 10
     assert c.panel.title.text().endswith("(cancelled: Continue explains the rest)")
-    assert not tiny_window.cancel_action.isEnabled()  # nothing left to cancel
+    assert not folder_window.cancel_action.isEnabled()  # nothing left to cancel
 
 
-def test_export_all_copies_whole_sets_and_never_overwrites(qtbot, tiny_window, photos, tmp_path, monkeypatch):
-    c = tiny_window.folders
+def test_export_all_copies_whole_sets_and_never_overwrites(qtbot, folder_window, photos, tmp_path, monkeypatch):
+    c = folder_window.folders
     c.open_folder(str(photos))
     _wait_done(qtbot, c)
     dest = tmp_path / "export"
@@ -212,7 +207,7 @@ def test_export_all_copies_whole_sets_and_never_overwrites(qtbot, tiny_window, p
     assert c.export_error is None
     assert (dest / "summary.csv").is_file() and (dest / "index.html").is_file()
     shown = [p for p in dest.rglob("*") if p.is_file() and not any(q.startswith(".") for q in p.relative_to(dest).parts)]
-    assert f"Exported {len(shown)} files to" in tiny_window.status_label.text()  # the thumbnails are not counted
+    assert f"Exported {len(shown)} files to" in folder_window.status_label.text()  # the thumbnails are not counted
     from gradflip_desktop.core.dataset import complete_record
 
     for i in range(3):
@@ -227,23 +222,23 @@ def test_export_all_copies_whole_sets_and_never_overwrites(qtbot, tiny_window, p
 
     asked = []
     monkeypatch.setattr(folders_mod, "choose_export_folder", (lambda *a, **k: str(dest)))
-    monkeypatch.setattr(tiny_window, "ask_overwrite",  # None: Cancel; the status while the question is open
-                        lambda text: asked.append((text, tiny_window.status_label.text())))
+    monkeypatch.setattr(folder_window, "ask_overwrite",  # None: Cancel; the status while the question is open
+                        lambda text: asked.append((text, folder_window.status_label.text())))
     c.export_error = None
     c.export_all()
     qtbot.waitUntil(lambda: bool(asked), timeout=RUN_TIMEOUT_MS)
-    assert tiny_window.status_label.text() == "Export All: nothing was exported"
+    assert folder_window.status_label.text() == "Export All: nothing was exported"
     assert "nothing was exported" not in asked[0][1] and "overwrite them?" in asked[0][1]  # it said so while asking
     assert {p: p.stat().st_mtime_ns for p in dest.rglob("*") if p.is_file()} == before
 
 
-def test_export_all_creates_a_typed_new_folder_as_export_results_does(qtbot, tiny_window, photos, tmp_path,
+def test_export_all_creates_a_typed_new_folder_as_export_results_does(qtbot, folder_window, photos, tmp_path,
                                                                       monkeypatch):
     """walk29: Export All asked with Qt's own folder dialog, which answered a typed new folder with "Directory not
     found" (Export Results' dialog creates it). Both use the export folder dialog now."""
     from gradflip_desktop.ui.widgets import folder_dialog
 
-    c = tiny_window.folders
+    c = folder_window.folders
     c.open_folder(str(photos))
     _wait_done(qtbot, c)
     dest = tmp_path / "exports" / "new"
@@ -263,32 +258,32 @@ def test_export_all_creates_a_typed_new_folder_as_export_results_does(qtbot, tin
     assert c.export_error is None and (dest / "summary.csv").is_file() and (dest / "index.html").is_file()
 
 
-def test_export_all_first_asks_in_the_explained_folder(qtbot, tiny_window, photos, tmp_path, monkeypatch):
+def test_export_all_first_asks_in_the_explained_folder(qtbot, folder_window, photos, tmp_path, monkeypatch):
     """The first Export All dialog opened in the home folder, far from the photos; it now opens in the folder
     that was explained (later, where the last export went). A last export folder that is gone (deleted, a USB
     stick unplugged) opened Qt's dialog in the process's working directory: the explained folder instead."""
 
-    c = tiny_window.folders
+    c = folder_window.folders
     c.open_folder(str(photos))
     _wait_done(qtbot, c)
-    tiny_window.settings.remove("export/folder")
+    folder_window.settings.remove("export/folder")
     starts = []
     monkeypatch.setattr(folders_mod, "choose_export_folder", (lambda parent, start, title: starts.append(start) or ""))
     c.export_all()
     (tmp_path / "elsewhere").mkdir()
-    tiny_window.settings.setValue("export/folder", str(tmp_path / "elsewhere"))
+    folder_window.settings.setValue("export/folder", str(tmp_path / "elsewhere"))
     c.export_all()
-    tiny_window.settings.setValue("export/folder", str(tmp_path / "unplugged" / "exports"))
+    folder_window.settings.setValue("export/folder", str(tmp_path / "unplugged" / "exports"))
     c.export_all()
     assert starts == [str(photos), str(tmp_path / "elsewhere"), str(photos)] and c.exported is None  # all: Cancel
 
 
-def test_closing_after_a_folder_run_offers_to_export_its_results(qtbot, tiny_window, photos, tmp_path, monkeypatch):
+def test_closing_after_a_folder_run_offers_to_export_its_results(qtbot, folder_window, photos, tmp_path, monkeypatch):
     """The results of a folder run live in a session folder that goes with the window: closing it dropped them
     without a word. Closing now asks (unless told not to): Cancel keeps the window; Export All… exports, then
     closes the window (it stayed open, and Ctrl+Q had to be pressed again), without asking again."""
 
-    w, c = tiny_window, tiny_window.folders
+    w, c = folder_window, folder_window.folders
     w.settings.setValue("folders/ask_on_close", True)
     c.open_folder(str(photos))
     _wait_done(qtbot, c)
@@ -304,9 +299,9 @@ def test_closing_after_a_folder_run_offers_to_export_its_results(qtbot, tiny_win
     assert (dest / "summary.csv").is_file() and len(asked) == 2 and not Path(out).exists()
 
 
-def test_closing_when_the_export_folder_dialog_is_cancelled_keeps_the_window(qtbot, tiny_window, photos, monkeypatch):
+def test_closing_when_the_export_folder_dialog_is_cancelled_keeps_the_window(qtbot, folder_window, photos, monkeypatch):
 
-    w, c = tiny_window, tiny_window.folders
+    w, c = folder_window, folder_window.folders
     w.settings.setValue("folders/ask_on_close", True)
     c.open_folder(str(photos))
     _wait_done(qtbot, c)
@@ -334,9 +329,9 @@ def _stall_after_p0(monkeypatch) -> None:
     monkeypatch.setattr(folders, "explain_one_task", first_only)
 
 
-def test_closing_mid_run_can_stop_and_export_or_close_and_not_ask_again(qtbot, tiny_window, photos, tmp_path, monkeypatch):
+def test_closing_mid_run_can_stop_and_export_or_close_and_not_ask_again(qtbot, folder_window, photos, tmp_path, monkeypatch):
 
-    w, c = tiny_window, tiny_window.folders
+    w, c = folder_window, folder_window.folders
     w.settings.setValue("folders/ask_on_close", True)
     _stall_after_p0(monkeypatch)
     c.open_folder(str(photos))
@@ -350,9 +345,9 @@ def test_closing_mid_run_can_stop_and_export_or_close_and_not_ask_again(qtbot, t
     assert not c.running and (dest / "summary.csv").is_file()
 
 
-def test_continuing_after_an_export_asks_again_and_dont_ask_again_is_remembered(qtbot, tiny_window, photos, tmp_path,
+def test_continuing_after_an_export_asks_again_and_dont_ask_again_is_remembered(qtbot, folder_window, photos, tmp_path,
                                                                                   monkeypatch):
-    w, c = tiny_window, tiny_window.folders
+    w, c = folder_window, folder_window.folders
     w.settings.setValue("folders/ask_on_close", True)
     _stall_after_p0(monkeypatch)
     c.open_folder(str(photos))
@@ -373,14 +368,14 @@ def test_continuing_after_an_export_asks_again_and_dont_ask_again_is_remembered(
     assert not c.ask_close_action.isChecked()  # and shown in the File menu, where it can be taken back
 
 
-def test_continue_waits_while_export_all_copies(qtbot, tiny_window, photos, tmp_path, monkeypatch):
+def test_continue_waits_while_export_all_copies(qtbot, folder_window, photos, tmp_path, monkeypatch):
     """Continue while Export All was copying: the images it explained counted as exported once the copy (begun before
     them) ended, so closing did not ask about them."""
     import threading
 
     from gradflip_desktop.ui.controllers import folder_tasks
 
-    w, c = tiny_window, tiny_window.folders
+    w, c = folder_window, folder_window.folders
     _stall_after_p0(monkeypatch)
     c.open_folder(str(photos))
     qtbot.waitUntil(lambda: c.counts[FLIPPED] + c.counts[NOT_FLIPPED] >= 1 and c.running, timeout=RUN_TIMEOUT_MS)
@@ -405,9 +400,9 @@ def test_continue_waits_while_export_all_copies(qtbot, tiny_window, photos, tmp_
     assert c._unexported() == 2  # p1 and p2, explained after the export
 
 
-def test_the_file_menu_takes_dont_ask_again_back(qtbot, tiny_window, photos, monkeypatch):
+def test_the_file_menu_takes_dont_ask_again_back(qtbot, folder_window, photos, monkeypatch):
     # "Don't ask again" could only be undone by editing GradFlip's settings file
-    w, c = tiny_window, tiny_window.folders
+    w, c = folder_window, folder_window.folders
     assert c.ask_close_action in w.menuBar().actions()[0].menu().actions()
     assert not c.ask_close_action.isChecked()  # the tests' settings say "don't ask" (conftest)
     c.open_folder(str(photos))
@@ -422,22 +417,22 @@ def test_the_file_menu_takes_dont_ask_again_back(qtbot, tiny_window, photos, mon
     assert str(w.settings.value("folders/ask_on_close")).lower() == "false"
 
 
-def test_the_file_menus_close_question_says_it_is_about_folder_results(tiny_window):
+def test_the_file_menus_close_question_says_it_is_about_folder_results(folder_window):
     # "Ask Before Closing With Unexported Results" (checked) read as covering the one photo's result too, but a
     # newcomer's unexported single Explain closed without a question: only a folder run's results are asked about
-    action = tiny_window.folders.ask_close_action
+    action = folder_window.folders.ask_close_action
     assert action.text().replace("&", "") == "Ask Before Closing With Unexported Folder Results"
     assert "folder" in action.statusTip()
 
 
-def test_ctrl_c_or_sigterm_closes_without_the_question(qtbot, tiny_window, photos, monkeypatch):
+def test_ctrl_c_or_sigterm_closes_without_the_question(qtbot, folder_window, photos, monkeypatch):
     """SIGTERM (a session ending) or Ctrl+C in the terminal closes the window as its close button does, but it
     opened the modal "Export them first?", which would hold a logout until someone answered."""
     import signal
 
     from gradflip_desktop import app
 
-    w, c = tiny_window, tiny_window.folders
+    w, c = folder_window, folder_window.folders
     w.settings.setValue("folders/ask_on_close", True)
     c.open_folder(str(photos))
     _wait_done(qtbot, c)
@@ -454,7 +449,7 @@ def test_ctrl_c_or_sigterm_closes_without_the_question(qtbot, tiny_window, photo
     assert stopped == [signal.SIGTERM] and asked == []
 
 
-def test_sigterm_while_the_close_question_is_open_still_closes(qtbot, tiny_window, photos):
+def test_sigterm_while_the_close_question_is_open_still_closes(qtbot, folder_window, photos):
     """The question already open (the window inside closeEvent, where a second close() is ignored): SIGTERM set
     "do not ask" and queued a close that never came; the app never exited."""
     import signal
@@ -463,7 +458,7 @@ def test_sigterm_while_the_close_question_is_open_still_closes(qtbot, tiny_windo
 
     from gradflip_desktop import app
 
-    w, c = tiny_window, tiny_window.folders
+    w, c = folder_window, folder_window.folders
     w.settings.setValue("folders/ask_on_close", True)
     c.open_folder(str(photos))
     _wait_done(qtbot, c)
@@ -487,12 +482,13 @@ def test_sigterm_while_the_close_question_is_open_still_closes(qtbot, tiny_windo
     assert closed or not w.isVisible()
 
 
-def test_opening_another_folder_asks_before_dropping_a_run_never_exported(qtbot, tiny_window, photos, tmp_path, monkeypatch):
+def test_opening_another_folder_asks_before_dropping_a_run_never_exported(qtbot, folder_window, photos, tmp_path,
+                                                                           monkeypatch):
     """File ▸ Open Folder (or a dropped folder) over a finished run deleted its session folder without a word,
     the loss the close question and the Include-subfolders question guard against."""
     from gradflip_desktop.ui.controllers import folders
 
-    c = tiny_window.folders
+    c = folder_window.folders
     c.open_folder(str(photos))
     _wait_done(qtbot, c)
     out = c.out
@@ -510,7 +506,7 @@ def test_opening_another_folder_asks_before_dropping_a_run_never_exported(qtbot,
     assert len(asked) == 1 and c.folder == str(other) and not Path(out).exists()
 
 
-def test_another_folder_can_export_the_run_first_then_opens(qtbot, tiny_window, photos, tmp_path, monkeypatch):
+def test_another_folder_can_export_the_run_first_then_opens(qtbot, folder_window, photos, tmp_path, monkeypatch):
     """The question over a run never exported had only Go on / Cancel: keeping the results meant Cancel, Export
     All, then opening the folder again. "Export All…" now exports and then opens the other folder; when the
     export's folder dialog is cancelled, nothing is dropped and the other folder does not open."""
@@ -518,7 +514,7 @@ def test_another_folder_can_export_the_run_first_then_opens(qtbot, tiny_window, 
     from gradflip_desktop.core.dataset import complete_record
     from gradflip_desktop.ui.controllers import folders
 
-    c = tiny_window.folders
+    c = folder_window.folders
     c.open_folder(str(photos))
     _wait_done(qtbot, c)
     out, other, dest = c.out, tmp_path / "other", tmp_path / "kept"
@@ -537,14 +533,14 @@ def test_another_folder_can_export_the_run_first_then_opens(qtbot, tiny_window, 
     assert not Path(out).exists() and c.counts[FLIPPED] + c.counts[NOT_FLIPPED] == 1
 
 
-def test_following_the_run_never_replaces_a_photo_still_loading(qtbot, tiny_window, photos, tmp_path, monkeypatch):
+def test_following_the_run_never_replaces_a_photo_still_loading(qtbot, folder_window, photos, tmp_path, monkeypatch):
     """`gradflip FOLDER`, then File ▸ Open while nothing is shown yet: the first explanation, done while the photo
     was still decoding, replaced it once both had arrived."""
     import threading
 
     from gradflip_desktop.ui.controllers import folders, images
 
-    w, c = tiny_window, tiny_window.folders
+    w, c = folder_window, folder_window.folders
     own = tmp_path / "own.png"
     make_image_file(own, 64, 48, seed=9)
     real_explain, real_load = folders.explain_one_task, images.load_image_task
@@ -571,8 +567,8 @@ def test_following_the_run_never_replaces_a_photo_still_loading(qtbot, tiny_wind
     assert w.windowTitle() == "own – GradFlip" and w.result is None
 
 
-def test_a_run_that_explained_nothing_takes_back_its_promise(qtbot, tiny_window, tmp_path, monkeypatch):
-    w, c = tiny_window, tiny_window.folders
+def test_a_run_that_explained_nothing_takes_back_its_promise(qtbot, folder_window, tmp_path, monkeypatch):
+    w, c = folder_window, folder_window.folders
     folder = tmp_path / "bad"
     folder.mkdir()
     for i in range(2):
@@ -668,12 +664,12 @@ def test_the_close_question_mid_run_counts_on_while_the_run_goes_on(qtbot):
     assert seen and seen[0].startswith("9 explanations of the folder run done so far"), seen
 
 
-def test_an_interrupted_export_leaves_no_half_written_set(qtbot, tiny_window, photos, tmp_path, monkeypatch):
+def test_an_interrupted_export_leaves_no_half_written_set(qtbot, folder_window, photos, tmp_path, monkeypatch):
     from gradflip_desktop.core.dataset import complete_record
     from gradflip_desktop.core.dataset import copy as copy_mod
     from gradflip_desktop.ui.controllers import folders
 
-    c = tiny_window.folders
+    c = folder_window.folders
     c.open_folder(str(photos))
     _wait_done(qtbot, c)
     moves = []
@@ -698,7 +694,7 @@ def test_an_interrupted_export_leaves_no_half_written_set(qtbot, tiny_window, ph
     assert not (dest / "summary.csv").exists() and not list(dest.glob(".gradflip-export-*"))
 
 
-def test_an_interrupted_overwriting_export_never_leaves_an_old_record_over_new_files(qtbot, tiny_window, photos,
+def test_an_interrupted_overwriting_export_never_leaves_an_old_record_over_new_files(qtbot, folder_window, photos,
                                                                                     tmp_path, monkeypatch):
     """Export All with Overwrite into a folder holding an earlier export: the disk fills up when the records
     are moved in. An old record must not be left listing the new files (a set that looks complete but mixes
@@ -707,7 +703,7 @@ def test_an_interrupted_overwriting_export_never_leaves_an_old_record_over_new_f
     from gradflip_desktop.core.dataset import copy as copy_mod
     from gradflip_desktop.ui.controllers import folders
 
-    c = tiny_window.folders
+    c = folder_window.folders
     c.open_folder(str(photos))
     _wait_done(qtbot, c)
     dest = tmp_path / "export"
@@ -727,11 +723,11 @@ def test_an_interrupted_overwriting_export_never_leaves_an_old_record_over_new_f
     assert not list(dest.glob(".gradflip-export-*"))
 
 
-def test_export_all_to_a_file_or_a_read_only_folder_says_so_in_words(qtbot, tiny_window, photos, tmp_path,
+def test_export_all_to_a_file_or_a_read_only_folder_says_so_in_words(qtbot, folder_window, photos, tmp_path,
                                                                      monkeypatch):
     from gradflip_desktop.core import report
 
-    c = tiny_window.folders
+    c = folder_window.folders
     c.open_folder(str(photos))
     _wait_done(qtbot, c)
     (tmp_path / "afile").write_text("x")
@@ -750,16 +746,16 @@ def test_export_all_to_a_file_or_a_read_only_folder_says_so_in_words(qtbot, tiny
     assert list((tmp_path / "ro").iterdir()) == []
 
 
-def test_a_new_folder_drops_the_old_run(qtbot, tiny_window, photos, tmp_path):
-    c = tiny_window.folders
-    tiny_window.controls.set_settings(SLOW)
+def test_a_new_folder_drops_the_old_run(qtbot, folder_window, photos, tmp_path):
+    c = folder_window.folders
+    folder_window.controls.set_settings(SLOW)
     c.open_folder(str(photos))
     qtbot.waitUntil(lambda: any(t.state == RUNNING for t in c.panel.tiles.values()), timeout=RUN_TIMEOUT_MS)
     old_out = c.out
     other = tmp_path / "other"
     other.mkdir()
     make_image_file(other / "only.png", 40, 30, seed=7)
-    tiny_window.controls.set_settings(QUICK)
+    folder_window.controls.set_settings(QUICK)
     c.open_folder(str(other))
     _wait_done(qtbot, c)
     assert [t.name for t in c.panel.tiles.values()] == ["only.png"]  # nothing of the old run arrived
@@ -767,9 +763,9 @@ def test_a_new_folder_drops_the_old_run(qtbot, tiny_window, photos, tmp_path):
     assert not Path(old_out).exists()
 
 
-def test_a_folder_on_the_command_line_opens_the_gallery(qtbot, tiny_window, photos, monkeypatch):
+def test_a_folder_on_the_command_line_opens_the_gallery(qtbot, folder_window, photos, monkeypatch):
     # `gradflip photos/` used to answer "“photos” is a folder, not an image file" and show nothing
-    w = tiny_window
+    w = folder_window
     monkeypatch.setattr(w.models, "load", lambda source, device=None: None)  # keep the tiny model
     errors = []
     w.error_shown.connect(lambda title, message: errors.append(message))
@@ -789,8 +785,8 @@ def test_a_folder_on_the_command_line_opens_the_gallery(qtbot, tiny_window, phot
     assert w.folders.panel.list.currentIndex().data(KEY_ROLE) == str(photos / "p0.png")  # its tile is selected
 
 
-def test_the_unexplained_sample_gives_way_to_the_folders_first_explanation(qtbot, tiny_window, photos):
-    w = tiny_window
+def test_the_unexplained_sample_gives_way_to_the_folders_first_explanation(qtbot, folder_window, photos):
+    w = folder_window
     w.images.open_sample()
     qtbot.waitUntil(lambda: w.image is not None and w.models.classification is not None, timeout=RUN_TIMEOUT_MS)
     assert w.images.showing_sample()
@@ -800,10 +796,10 @@ def test_the_unexplained_sample_gives_way_to_the_folders_first_explanation(qtbot
     assert w.windowTitle() == "p0 – GradFlip" and not w.images.showing_sample()
 
 
-def test_a_photo_the_user_opened_stays_in_the_views_during_a_folder_run(qtbot, tiny_window, photos, tmp_path):
+def test_a_photo_the_user_opened_stays_in_the_views_during_a_folder_run(qtbot, folder_window, photos, tmp_path):
     """Only views that show nothing of the user's follow a folder run: a photo opened before it (or while it
     runs) stays, as does the explanation of one."""
-    w = tiny_window
+    w = folder_window
     own = tmp_path / "own.png"
     make_image_file(own, 64, 48, seed=9)
     w.open_path(str(own))
@@ -815,8 +811,8 @@ def test_a_photo_the_user_opened_stays_in_the_views_during_a_folder_run(qtbot, t
     assert not w.folders.panel.list.currentIndex().isValid()
 
 
-def test_a_dropped_folder_opens_the_gallery(qtbot, tiny_window, photos):
-    w = tiny_window
+def test_a_dropped_folder_opens_the_gallery(qtbot, folder_window, photos):
+    w = folder_window
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(photos))])
     pos = w.rect().center()
@@ -831,11 +827,11 @@ def test_a_dropped_folder_opens_the_gallery(qtbot, tiny_window, photos):
     assert w.open_folder_action in w.menuBar().actions()[0].menu().actions()
 
 
-def test_a_pasted_folder_path_opens_the_gallery(qtbot, tiny_window, photos):
+def test_a_pasted_folder_path_opens_the_gallery(qtbot, folder_window, photos):
     # pasting a folder's path said "The clipboard holds no image", while dropping the folder opened it
     from PySide6.QtGui import QGuiApplication
 
-    w = tiny_window
+    w = folder_window
     QGuiApplication.clipboard().setText(str(photos))
     w.paste_action.trigger()
     assert w.folders.folder == str(photos) and w.gallery_dock.isVisible()
@@ -857,25 +853,25 @@ def test_strip_never_replaced_by_the_photo_thumbnail(qtbot):
     assert tile.strip and pixmap.toImage().pixelColor(pixmap.width() // 2, pixmap.height() // 2) == Qt.GlobalColor.red
 
 
-def test_closing_the_window_mid_folder_run_is_clean(qtbot, tiny_window, photos):
-    c = tiny_window.folders
-    tiny_window.controls.set_settings(SLOW)
+def test_closing_the_window_mid_folder_run_is_clean(qtbot, folder_window, photos):
+    c = folder_window.folders
+    folder_window.controls.set_settings(SLOW)
     c.open_folder(str(photos))
     qtbot.waitUntil(lambda: any(t.state == RUNNING for t in c.panel.tiles.values()), timeout=RUN_TIMEOUT_MS)
     out = c.out
     t0 = time.perf_counter()
-    tiny_window.close()
+    folder_window.close()
     assert time.perf_counter() - t0 < 10  # the running image stops at its next step
-    assert not tiny_window.engine.thread.isRunning() and not tiny_window.background.thread.isRunning()
+    assert not folder_window.engine.thread.isRunning() and not folder_window.background.thread.isRunning()
     assert not Path(out).exists()  # the session folder is removed
 
 
-def test_two_images_with_one_result_name_never_overwrite_each_other(qtbot, tiny_window, tmp_path):
+def test_two_images_with_one_result_name_never_overwrite_each_other(qtbot, folder_window, tmp_path):
     folder = tmp_path / "clash"
     folder.mkdir()
     make_image_file(folder / "Cat.png", 40, 30, seed=1)
     make_image_file(folder / "cat.jpg", 40, 30, seed=2)  # results would also be named "cat" (case-insensitive)
-    c = tiny_window.folders
+    c = folder_window.folders
     c.open_folder(str(folder))
     _wait_done(qtbot, c)
     states = {t.name: t for t in c.panel.tiles.values()}
@@ -887,13 +883,13 @@ def test_two_images_with_one_result_name_never_overwrite_each_other(qtbot, tiny_
     assert c.panel.title.text().startswith("2/2 done") and "error" not in c.panel.title.text()
 
 
-def test_a_new_title_never_relayouts_the_window(qtbot, tiny_window):
+def test_a_new_title_never_relayouts_the_window(qtbot, folder_window):
     # the progress text changes after every image; if the panel's size followed it, the views (pyqtgraph)
     # were resized and repainted each time: 18 ms per title here, stalls of 50-140 ms during a run
     from PySide6.QtCore import QEvent, QObject
     from PySide6.QtWidgets import QWidget
 
-    w = tiny_window
+    w = folder_window
     w.folders.show_panel()
     qtbot.waitUntil(lambda: w.gallery_dock.isVisible())
     QApplication.processEvents()
@@ -926,11 +922,11 @@ def test_a_new_title_never_relayouts_the_window(qtbot, tiny_window):
     assert shown.endswith("…") and len(shown) < len(w.folders.panel.title.text())
 
 
-def test_a_click_on_a_finished_tile_shows_its_explanation_in_the_main_views(qtbot, tiny_window, photos):
+def test_a_click_on_a_finished_tile_shows_its_explanation_in_the_main_views(qtbot, folder_window, photos):
     import numpy as np
     from PIL import Image
 
-    w, c = tiny_window, tiny_window.folders
+    w, c = folder_window, folder_window.folders
     c.open_folder(str(photos))
     _wait_done(qtbot, c)
     done = [t for t in c.panel.tiles.values() if t.state in (FLIPPED, NOT_FLIPPED)]
@@ -959,8 +955,8 @@ def test_a_click_on_a_finished_tile_shows_its_explanation_in_the_main_views(qtbo
     assert not any(Path(f).parent == photos for f in recent_files(w.settings))  # a tile is not a recent file
 
 
-def test_a_click_on_a_tile_not_yet_explained_opens_the_photo(qtbot, tiny_window, photos):
-    w, c = tiny_window, tiny_window.folders
+def test_a_click_on_a_tile_not_yet_explained_opens_the_photo(qtbot, folder_window, photos):
+    w, c = folder_window, folder_window.folders
     w.controls.set_settings(SLOW)  # p0 runs for a long time; p2 waits
     c.open_folder(str(photos))
     qtbot.waitUntil(lambda: c.panel.tiles.get(str(photos / "p0.png")) is not None
@@ -986,14 +982,14 @@ def nested(photos) -> Path:
     return photos
 
 
-def test_include_subfolders_in_the_panel_adds_their_images_and_keeps_the_finished_ones(qtbot, tiny_window, nested,
+def test_include_subfolders_in_the_panel_adds_their_images_and_keeps_the_finished_ones(qtbot, folder_window, nested,
                                                                                           monkeypatch):
     """Ticking Include subfolders over an explained folder listed it again and explained every image again (in a new
     session folder, after a question that said the finished explanations are dropped). Now only the subfolders'
     images are added and explained; the finished tiles and their result sets stay."""
     from gradflip_desktop.ui.controllers import folders
 
-    w, c = tiny_window, tiny_window.folders
+    w, c = folder_window, folder_window.folders
     (nested / "a_sub").mkdir()
     make_image_file(nested / "a_sub" / "a0.png", 40, 30, seed=8)  # sorts before the folder's own images
     titles, ran, asked = [], [], []
@@ -1030,11 +1026,11 @@ def test_include_subfolders_in_the_panel_adds_their_images_and_keeps_the_finishe
     assert c.panel.subfolders.isChecked() and c.recursive and c.out == out
 
 
-def test_include_subfolders_during_a_run_queues_their_images_after_the_rest(qtbot, tiny_window, nested, monkeypatch):
+def test_include_subfolders_during_a_run_queues_their_images_after_the_rest(qtbot, folder_window, nested, monkeypatch):
     """Ticked while the folder runs: the subfolder's image is explained after the folder's own, each image once."""
     from gradflip_desktop.ui.controllers import folders
 
-    c, ran = tiny_window.folders, []
+    c, ran = folder_window.folders, []
     real = folders.explain_one_task
     monkeypatch.setattr(folders, "explain_one_task", lambda task, model, inp, *a: (ran.append(inp.path.name),
                                                                                       real(task, model, inp, *a))[1])
@@ -1048,10 +1044,10 @@ def test_include_subfolders_during_a_run_queues_their_images_after_the_rest(qtbo
     assert c.panel.title.text().startswith("5/5 done")
 
 
-def test_a_dropped_folder_and_open_folder_follow_the_remembered_choice(qtbot, tiny_window, nested, monkeypatch):
+def test_a_dropped_folder_and_open_folder_follow_the_remembered_choice(qtbot, folder_window, nested, monkeypatch):
     from gradflip_desktop.ui.controllers import folders
 
-    w, c = tiny_window, tiny_window.folders
+    w, c = folder_window, folder_window.folders
     # File > Open Folder: the dialog offers "Include subfolders", pre-set to the last choice
     asked = []
     monkeypatch.setattr(folders, "choose_folder_to_explain",
@@ -1097,28 +1093,28 @@ def test_an_empty_folder_reads_0_of_0_images_not_0_of_1(qtbot):
     assert p.progress.text() == "1 / 2 images"
 
 
-def test_the_status_bar_says_the_folder_is_being_explained_not_still_opened(qtbot, tiny_window, photos):
+def test_the_status_bar_says_the_folder_is_being_explained_not_still_opened(qtbot, folder_window, photos):
     """The status bar read "Opening the folder … …" for the whole run (3 of 16 images done, and on); once the
     folder is listed it says that its images are being explained, and at the end how the run went."""
-    c = tiny_window.folders
-    tiny_window.controls.set_settings(SLOW)
+    c = folder_window.folders
+    folder_window.controls.set_settings(SLOW)
     c.open_folder(str(photos))
     qtbot.waitUntil(lambda: c.panel.tiles.get(str(photos / "p0.png")) is not None
                     and c.panel.tiles[str(photos / "p0.png")].state == RUNNING, timeout=RUN_TIMEOUT_MS)
-    text = tiny_window.status_label.text()
+    text = folder_window.status_label.text()
     assert "Opening the folder" not in text and "explaining 4 images" in text, text  # broken.jpg too: it fails when run
     c.cancel()
     _wait_done(qtbot, c)
     # and what the listing left out, whose title line the run replaced (readme.txt vanished without a word)
-    assert tiny_window.status_label.text().endswith("(cancelled: Continue explains the rest); 1 other file skipped")
+    assert folder_window.status_label.text().endswith("(cancelled: Continue explains the rest); 1 other file skipped")
 
 
-def test_continue_after_cancel_explains_only_the_images_left(qtbot, tiny_window, photos):
+def test_continue_after_cancel_explains_only_the_images_left(qtbot, folder_window, photos):
     """A cancelled folder run could only be run again from the start (a new session folder, every image
     explained again); Continue explains the images it did not reach and keeps the finished ones."""
     from gradflip_desktop.ui.settings import RunSettings
 
-    c = tiny_window.folders
+    c = folder_window.folders
     c.open_folder(str(photos))
     qtbot.waitUntil(lambda: c.panel.tiles.get(str(photos / "p1.png")) is not None
                     and c.panel.tiles[str(photos / "p1.png")].state == RUNNING, timeout=RUN_TIMEOUT_MS)
@@ -1156,10 +1152,10 @@ def _click_tile_of_a_run(qtbot, c, path, signal) -> str:
     return key
 
 
-def test_a_tile_made_with_another_budget_says_so_when_it_opens(qtbot, tiny_window, photos):
+def test_a_tile_made_with_another_budget_says_so_when_it_opens(qtbot, folder_window, photos):
     """A tile's result made with a budget of 60 opened under a panel set to 61: no word that the views came from other
     settings (the note was said only when a setting changed while a result was shown)."""
-    w, c = tiny_window, tiny_window.folders
+    w, c = folder_window, folder_window.folders
     c.open_folder(str(photos))
     _wait_done(qtbot, c)
     w.controls.max_steps.setValue(QUICK.max_steps + 1)
@@ -1172,10 +1168,10 @@ def test_a_tile_made_with_another_budget_says_so_when_it_opens(qtbot, tiny_windo
     assert text.startswith(f"Settings changed: the result shown was made with a budget of {QUICK.max_steps} steps"), text
 
 
-def test_a_photo_opened_otherwise_clears_the_tile_selection(qtbot, tiny_window, photos, tmp_path):
+def test_a_photo_opened_otherwise_clears_the_tile_selection(qtbot, folder_window, photos, tmp_path):
     """Before: after a click on a tile, File ▸ Open of another photo (or Open Recent, a drop) left that tile
     highlighted under the other photo's views and explanation, as if they were the tile's."""
-    w, c = tiny_window, tiny_window.folders
+    w, c = folder_window, folder_window.folders
     key = _click_tile_of_a_run(qtbot, c, photos / "p1.png", w.classified)
     qtbot.waitUntil(lambda: w.image is not None and w.image.name == "p1", timeout=RUN_TIMEOUT_MS)
     assert [i.data(KEY_ROLE) for i in c.panel.list.selectedIndexes()] == [key]  # the tile shown stays selected
@@ -1185,10 +1181,10 @@ def test_a_photo_opened_otherwise_clears_the_tile_selection(qtbot, tiny_window, 
     assert c.panel.list.selectedIndexes() == []
 
 
-def test_a_tile_whose_photo_fails_to_open_does_not_keep_the_next_photo_selected(qtbot, tiny_window, photos, tmp_path):
+def test_a_tile_whose_photo_fails_to_open_does_not_keep_the_next_photo_selected(qtbot, folder_window, photos, tmp_path):
     """A click on a tile whose photo cannot be opened (broken.jpg) never emits image_opened: the next photo opened
     otherwise must still clear the tile selection (the flag set by the click must not outlive that click)."""
-    w, c = tiny_window, tiny_window.folders
+    w, c = folder_window, folder_window.folders
     _click_tile_of_a_run(qtbot, c, photos / "broken.jpg", w.image_failed)
     other = make_image_file(tmp_path / "elsewhere.png", 50, 40, seed=9)
     with qtbot.waitSignal(w.image_opened, timeout=RUN_TIMEOUT_MS):
@@ -1196,10 +1192,10 @@ def test_a_tile_whose_photo_fails_to_open_does_not_keep_the_next_photo_selected(
     assert c.panel.list.selectedIndexes() == []
 
 
-def test_a_tile_click_overtaken_by_another_open_does_not_keep_the_tile_selected(qtbot, tiny_window, photos, tmp_path):
+def test_a_tile_click_overtaken_by_another_open_does_not_keep_the_tile_selected(qtbot, folder_window, photos, tmp_path):
     """A click on a tile (its photo loads) then, before it has loaded, File ▸ Open of another photo: the other
     photo is shown and the tile's load is dropped; the tile must not stay highlighted under the other photo."""
-    w, c = tiny_window, tiny_window.folders
+    w, c = folder_window, folder_window.folders
     c.open_folder(str(photos))
     _wait_done(qtbot, c)
     c.stored = {}  # the tile opens its photo (no stored explanation)
@@ -1215,12 +1211,12 @@ def test_a_tile_click_overtaken_by_another_open_does_not_keep_the_tile_selected(
     assert c.panel.list.selectedIndexes() == []
 
 
-def test_a_tile_explained_with_another_model_opens_its_photo_not_the_old_explanation(qtbot, tiny_window, photos):
+def test_a_tile_explained_with_another_model_opens_its_photo_not_the_old_explanation(qtbot, folder_window, photos):
     """After File ▸ Load Model, a click on a tile of the folder run (made with the earlier model) showed the old
     explanation beside the new model's classification: "class 2 — 60.0 %" over "espresso — 90.2 % (saved image)"."""
     from gradflip_desktop.ui.controllers.model_session import ModelInfo
 
-    w, c = tiny_window, tiny_window.folders
+    w, c = folder_window, folder_window.folders
     c.open_folder(str(photos))
     _wait_done(qtbot, c)
     tile = next(t for t in c.panel.tiles.values() if t.state in (FLIPPED, NOT_FLIPPED))
@@ -1235,12 +1231,12 @@ def test_a_tile_explained_with_another_model_opens_its_photo_not_the_old_explana
     assert "; it was explained with tiny, not the loaded Another net. Press Explain" in w.status_label.text()
 
 
-def test_a_waiting_tile_opened_during_the_run_says_its_classes_wait_for_the_runs_current_image(qtbot, tiny_window,
+def test_a_waiting_tile_opened_during_the_run_says_its_classes_wait_for_the_runs_current_image(qtbot, folder_window,
                                                                                                 photos):
     """A helper's long-session walk (session 43): a tile not yet explained, clicked while the run explains another
     photo, showed "classifying …", an empty class list and no sentence until the run's current image was done (its
     classification queues behind it on the engine thread): the caption and the class list now say so."""
-    w, c = tiny_window, tiny_window.folders
+    w, c = folder_window, folder_window.folders
     w.controls.set_settings(SLOW)
     c.open_folder(str(photos))
     qtbot.waitUntil(lambda: c.panel.tiles.get(str(photos / "p0.png")) is not None
@@ -1258,13 +1254,13 @@ def test_a_waiting_tile_opened_during_the_run_says_its_classes_wait_for_the_runs
     _wait_done(qtbot, c)
 
 
-def test_a_finished_tile_opens_with_its_classes_at_once_not_after_the_runs_current_image(qtbot, tiny_window, photos,
+def test_a_finished_tile_opens_with_its_classes_at_once_not_after_the_runs_current_image(qtbot, folder_window, photos,
                                                                                          monkeypatch):
     """The photo's classes come with its result (same model, same pixels): classified again on the engine, behind
     the run's current image, the views showed the explanation beside "classifying …" for a whole image's time."""
     import numpy as np
 
-    w, c = tiny_window, tiny_window.folders
+    w, c = folder_window, folder_window.folders
     c.open_folder(str(photos))
     _wait_done(qtbot, c)
     seen = []
@@ -1302,12 +1298,12 @@ def test_include_subfolders_question_counts_the_explanations_the_run_finishes_wh
     assert p.subfolders.isChecked()
 
 
-def test_a_model_chosen_during_a_folder_run_does_not_explain_the_rest_of_it(qtbot, tiny_window, photos, monkeypatch):
+def test_a_model_chosen_during_a_folder_run_does_not_explain_the_rest_of_it(qtbot, folder_window, photos, monkeypatch):
     # the picker switched EfficientNet-Lite0 to another model at image 13 of 22: images 14-22 were explained with
     # it, into the same gallery and summary, with no word (the command line's --resume refuses another model's sets)
     from gradflip_desktop.ui.controllers import folders
 
-    w, c = tiny_window, tiny_window.folders
+    w, c = folder_window, folder_window.folders
     first, other = w.models.session.classifier, make_tiny(seed=2)
     real, used = folders.explain_one_task, []
 
@@ -1325,11 +1321,11 @@ def test_a_model_chosen_during_a_folder_run_does_not_explain_the_rest_of_it(qtbo
     assert len(used) == 4 and all(m is first for m in used)  # p0-p2 and broken.jpg: the run's own model
 
 
-def test_a_linked_photo_is_explained_once_as_on_the_command_line(qtbot, tiny_window, photos):
+def test_a_linked_photo_is_explained_once_as_on_the_command_line(qtbot, folder_window, photos):
     """A link to a photo of the folder made a second tile and a second explanation of the same file (the command
     line explains it once, and says so)."""
     (photos / "link.png").symlink_to(photos / "p0.png")
-    c, titles = tiny_window.folders, []
+    c, titles = folder_window.folders, []
     real = c.panel.start
     c.panel.start = lambda title, entries: (titles.append(title), real(title, entries))[1]
     c.open_folder(str(photos))
@@ -1340,13 +1336,13 @@ def test_a_linked_photo_is_explained_once_as_on_the_command_line(qtbot, tiny_win
     assert "1 listed twice (a link), explained once" in titles[-1]
 
 
-def test_opening_a_folder_while_export_all_runs_does_not_drop_the_export(qtbot, tiny_window, photos, tmp_path, monkeypatch):
+def test_opening_a_folder_while_export_all_runs_does_not_drop_the_export(qtbot, folder_window, photos, tmp_path, monkeypatch):
     # Another folder's "Export All…" started the export; opening that folder again while the export still runs
     # (nothing visible happened yet) asked nothing: the export was discarded and the session folder deleted under it.
     from gradflip_desktop.core.dataset import complete_record
     from gradflip_desktop.ui.controllers import folders
 
-    c = tiny_window.folders
+    c = folder_window.folders
     real_export = folders.export_task
 
     def slow_export(task, *a):
@@ -1370,12 +1366,12 @@ def test_opening_a_folder_while_export_all_runs_does_not_drop_the_export(qtbot, 
     assert (dest / "summary.csv").is_file() and all(complete_record(dest, f"p{i}") is not None for i in range(3))
 
 
-def test_a_failed_summary_forgets_the_other_folder(qtbot, tiny_window, photos, tmp_path, monkeypatch):
+def test_a_failed_summary_forgets_the_other_folder(qtbot, folder_window, photos, tmp_path, monkeypatch):
     # 'Stop and Export All…' before another folder, and the run's summary cannot be written: nothing is exported, yet
     # the other folder stays pending; a later Continue exports by itself and then opens that folder.
     from gradflip_desktop.ui.controllers import folders
 
-    c = tiny_window.folders
+    c = folder_window.folders
     real_explain, real_summary = folders.explain_one_task, folders.summary_task
 
     def slow(task, *a, **k):
@@ -1390,7 +1386,7 @@ def test_a_failed_summary_forgets_the_other_folder(qtbot, tiny_window, photos, t
     monkeypatch.setattr(c.panel, "ask_drop", lambda done, running: "export")
     dialogs = []
     monkeypatch.setattr(folders_mod, "choose_export_folder", lambda *a, **k: dialogs.append(1) or str(tmp_path / "kept"))
-    monkeypatch.setattr(tiny_window, "show_error", lambda *a, **k: None)
+    monkeypatch.setattr(folder_window, "show_error", lambda *a, **k: None)
     other = tmp_path / "other"
     other.mkdir()
     make_image_file(other / "q.png", 64, 48, seed=5)
@@ -1412,12 +1408,12 @@ def test_a_failed_summary_forgets_the_other_folder(qtbot, tiny_window, photos, t
     assert not dialogs and c.folder == str(photos)
 
 
-def test_include_subfolders_waits_for_an_export_still_copying(qtbot, tiny_window, nested, tmp_path, monkeypatch):
+def test_include_subfolders_waits_for_an_export_still_copying(qtbot, folder_window, nested, tmp_path, monkeypatch):
     # listing the folder again removed the session folder Export All was copying from: a half export, no word
     from gradflip_desktop.core.dataset import complete_record
     from gradflip_desktop.ui.controllers import folders
 
-    c, real_export = tiny_window.folders, folders.export_task
+    c, real_export = folder_window.folders, folders.export_task
 
     def slow_export(task, *a):
         time.sleep(1.0)  # a large folder's copy
@@ -1431,16 +1427,16 @@ def test_include_subfolders_waits_for_an_export_still_copying(qtbot, tiny_window
     assert c._export.busy
     c._subfolders_toggled(True)  # as the panel's checkbox says after its question
     assert not c.recursive and not c.panel.subfolders.isChecked() and c.out == out
-    assert "still copying" in tiny_window.status_label.text()
+    assert "still copying" in folder_window.status_label.text()
     qtbot.waitUntil(lambda: c.exported is not None, timeout=RUN_TIMEOUT_MS)
     assert all(complete_record(dest, f"p{i}") is not None for i in range(3)) and Path(out).is_dir()
 
 
-def test_closing_while_export_all_copies_asks_first(qtbot, tiny_window, photos, tmp_path, monkeypatch):
+def test_closing_while_export_all_copies_asks_first(qtbot, folder_window, photos, tmp_path, monkeypatch):
     # the window closed at once and the copy stopped half done, with no word
     from gradflip_desktop.ui.controllers import folders
 
-    c, real_export = tiny_window.folders, folders.export_task
+    c, real_export = folder_window.folders, folders.export_task
 
     def slow_export(task, *a):
         time.sleep(1.0)
@@ -1476,10 +1472,10 @@ def _slow_subfolder_listing(qtbot, w, nested, monkeypatch) -> list[str]:
     return ran
 
 
-def test_esc_while_include_subfolders_lists_them_adds_none(qtbot, tiny_window, nested, monkeypatch):
+def test_esc_while_include_subfolders_lists_them_adds_none(qtbot, folder_window, nested, monkeypatch):
     """Include subfolders ticked over an ended run lists the subfolders in the background; Esc (Cancel) was enabled
     then but did nothing (the run had ended), and once listed, the subfolders' images were explained anyway."""
-    w, c, ran = tiny_window, tiny_window.folders, _slow_subfolder_listing(qtbot, tiny_window, nested, monkeypatch)
+    w, c, ran = folder_window, folder_window.folders, _slow_subfolder_listing(qtbot, folder_window, nested, monkeypatch)
     assert w.cancel_action.isEnabled()
     w.cancel_action.trigger()  # Esc
     qtbot.wait(1500)
@@ -1491,12 +1487,12 @@ def test_esc_while_include_subfolders_lists_them_adds_none(qtbot, tiny_window, n
     assert ran == ["d0.png"] and len(c.panel.tiles) == 5
 
 
-def test_closing_while_include_subfolders_lists_them_stops_and_exports(qtbot, tiny_window, nested, tmp_path, monkeypatch):
+def test_closing_while_include_subfolders_lists_them_stops_and_exports(qtbot, folder_window, nested, tmp_path, monkeypatch):
     """Closing (or another folder) while the subfolders are listed, answered "Stop and Export All…": the listing
     stops (none of them is added) and the finished results are exported; the run did not stop (it had ended), so
     the subfolders' images were explained first."""
 
-    w, c = tiny_window, tiny_window.folders
+    w, c = folder_window, folder_window.folders
     w.settings.setValue("folders/ask_on_close", True)
     ran = _slow_subfolder_listing(qtbot, w, nested, monkeypatch)
     monkeypatch.setattr(c.panel, "ask_close", lambda done, running: ("export", False))
@@ -1508,7 +1504,7 @@ def test_closing_while_include_subfolders_lists_them_stops_and_exports(qtbot, ti
     assert ran == [] and not c.running and len(list(dest.glob("*.gradflip.json"))) == 3
 
 
-def test_include_subfolders_never_explains_a_photo_the_run_explained_through_a_link_again(qtbot, tiny_window, tmp_path,
+def test_include_subfolders_never_explains_a_photo_the_run_explained_through_a_link_again(qtbot, folder_window, tmp_path,
                                                                                           monkeypatch):
     """The folder's l.png is a link to sub/b.png: the run explained it as l. Ticking Include subfolders listed
     sub/b.png as a new photo and explained the same file again (a second set, tile and summary row: 4 of 3 photos;
@@ -1517,7 +1513,7 @@ def test_include_subfolders_never_explains_a_photo_the_run_explained_through_a_l
 
     from gradflip_desktop.ui.controllers import folders
 
-    c, ran, real = tiny_window.folders, [], folders.explain_one_task
+    c, ran, real = folder_window.folders, [], folders.explain_one_task
     monkeypatch.setattr(folders, "explain_one_task", lambda task, model, inp, *a: (ran.append(inp.path.name),
                                                                                       real(task, model, inp, *a))[1])
     f = tmp_path / "ph"
@@ -1537,12 +1533,12 @@ def test_include_subfolders_never_explains_a_photo_the_run_explained_through_a_l
                                                                            "sub_d0.gradflip.json"]
 
 
-def test_include_subfolders_of_a_folder_gone_since_keeps_the_run_exportable(qtbot, tiny_window, nested, monkeypatch):
+def test_include_subfolders_of_a_folder_gone_since_keeps_the_run_exportable(qtbot, folder_window, nested, monkeypatch):
     """The explained folder moved (or its drive unplugged), then Include subfolders ticked: the listing failed and
     finished the panel with "… is not a folder", its Export All button disabled over the finished explanations, the
     box left ticked. Now the run stays as it was, exportable, the box cleared, and the status bar says why."""
-    c, errors = tiny_window.folders, []
-    monkeypatch.setattr(tiny_window, "show_error", lambda *a, **k: errors.append(a))
+    c, errors = folder_window.folders, []
+    monkeypatch.setattr(folder_window, "show_error", lambda *a, **k: errors.append(a))
     c.open_folder(str(nested), recursive=False)
     _wait_done(qtbot, c)
     title = c.panel.title.text()
@@ -1551,13 +1547,13 @@ def test_include_subfolders_of_a_folder_gone_since_keeps_the_run_exportable(qtbo
     qtbot.wait(200)
     assert not c.running and not errors and c.panel.title.text() == title and c.panel.export_button.isEnabled()
     assert not c.panel.subfolders.isChecked() and not c.recursive
-    assert "no longer a folder" in tiny_window.status_label.text()
+    assert "no longer a folder" in folder_window.status_label.text()
 
 
-def test_include_subfolders_that_add_nothing_keep_the_export(qtbot, tiny_window, photos, tmp_path):
+def test_include_subfolders_that_add_nothing_keep_the_export(qtbot, folder_window, photos, tmp_path):
     """Exported, then Include subfolders over subfolders without photos: nothing was added, yet the run was marked
     never exported, so closing asked to export the same results again."""
-    c = tiny_window.folders
+    c = folder_window.folders
     (photos / "notes").mkdir()
     (photos / "notes" / "todo.txt").write_text("no photo here")
     c.open_folder(str(photos), recursive=False)
@@ -1566,17 +1562,17 @@ def test_include_subfolders_that_add_nothing_keep_the_export(qtbot, tiny_window,
     qtbot.waitUntil(lambda: c.exported is not None, timeout=RUN_TIMEOUT_MS)
     c.panel.subfolders.click()
     qtbot.waitUntil(lambda: not c.running, timeout=RUN_TIMEOUT_MS)
-    assert c.recursive and c.exported is not None and c._unexported() == 0 and not tiny_window.cancel_action.isEnabled()
-    assert "hold no other image" in tiny_window.status_label.text()
+    assert c.recursive and c.exported is not None and c._unexported() == 0 and not folder_window.cancel_action.isEnabled()
+    assert "hold no other image" in folder_window.status_label.text()
 
 
-def test_a_folder_run_with_a_group_target_says_so_in_its_title(qtbot, tiny_window, photos):
+def test_a_folder_run_with_a_group_target_says_so_in_its_title(qtbot, folder_window, photos):
     """The "Explain any cat" link keeps the group chosen (it is saved): a folder opened later explained "any low"
     in every photo and said "not in the group; nothing to flip" on most tiles without saying why; the run's title
     names the Target whenever it is not the top class."""
     from gradflip_desktop.ui.settings import TARGET_GROUP
 
-    w, c = tiny_window, tiny_window.folders
+    w, c = folder_window, folder_window.folders
     w.controls.set_settings(dataclasses.replace(QUICK, target_mode=TARGET_GROUP, group="low"))
     c.open_folder(str(photos))
     _wait_done(qtbot, c)
@@ -1587,12 +1583,12 @@ def test_a_folder_run_with_a_group_target_says_so_in_its_title(qtbot, tiny_windo
     assert "explaining" not in c.panel.title.text() and "Target" not in c.panel.title.text()
 
 
-def test_on_a_hidpi_screen_the_tiles_are_made_with_its_device_pixels(qtbot, tiny_window, photos, monkeypatch):
+def test_on_a_hidpi_screen_the_tiles_are_made_with_its_device_pixels(qtbot, folder_window, photos, monkeypatch):
     # a 2x screen drew the 264 x 88 tiles upscaled from 264 x 88 pictures (soft): photos and strips are now made
     # with the screen's pixels and drawn at the tile's size
     from gradflip_desktop.ui.widgets.tile_image import ICON
 
-    c = tiny_window.folders
+    c = folder_window.folders
     monkeypatch.setattr(c.panel, "devicePixelRatioF", lambda: 2.0)
     c.open_folder(str(photos))
     _wait_done(qtbot, c)
@@ -1608,12 +1604,12 @@ def test_on_a_hidpi_screen_the_tiles_are_made_with_its_device_pixels(qtbot, tiny
         assert sum(a > 0 for a in alpha) > ICON.height() + 10  # the strip fills the device pixels' height, not 88
 
 
-def test_subfolders_skipped_with_include_subfolders_ticked_are_not_called_not_included(qtbot, tiny_window, photos):
+def test_subfolders_skipped_with_include_subfolders_ticked_are_not_called_not_included(qtbot, folder_window, photos):
     """With Include subfolders ticked, a link to a folder (never followed) or a folder that cannot be read was counted
     as "1 subfolder not included": the hint of a box already ticked. It is skipped, and the title says so."""
     import os
 
-    c = tiny_window.folders
+    c = folder_window.folders
     (photos / "sub").mkdir()
     make_image_file(photos / "sub" / "s0.png", 40, 30, seed=3)
     os.symlink(photos / "sub", photos / "link_to_sub")  # never followed: one skipped entry
@@ -1628,12 +1624,12 @@ def test_subfolders_skipped_with_include_subfolders_ticked_are_not_called_not_in
     assert any("2 subfolders not included" in t for t in titles), titles
 
 
-def test_the_folder_title_says_how_long_the_rest_takes_and_stops_saying_it_at_the_end(qtbot, tiny_window, tmp_path):
+def test_the_folder_title_says_how_long_the_rest_takes_and_stops_saying_it_at_the_end(qtbot, folder_window, tmp_path):
     """A 3,000-photo folder showed "12/3000 done: …" and no word of the hours left; now the title says "about N min
     left" (or "under a minute left") once an image was explained, and nothing once the run has ended (in the
     title, which cuts itself short with its whole text as the tooltip: in the bar it wrapped in a narrow window)."""
     folder = photo_folder(tmp_path / "many", count=4)
-    c = tiny_window.folders
+    c = folder_window.folders
     shown = []
     real = c.panel.set_title
     c.panel.set_title = lambda text: (real(text), shown.append(text))[0]
@@ -1645,13 +1641,13 @@ def test_the_folder_title_says_how_long_the_rest_takes_and_stops_saying_it_at_th
     assert c.panel.progress.text() == "4 / 4 images"
 
 
-def test_include_subfolders_after_a_run_ended_times_the_new_images_from_their_own_start(qtbot, tiny_window, nested):
+def test_include_subfolders_after_a_run_ended_times_the_new_images_from_their_own_start(qtbot, folder_window, nested):
     """Ticking Include subfolders an hour after a run ended explained the subfolders' images with the ended run's
     clock: the hour in between counted as time spent on images, and the title said "about 15 min left" of a
     run that takes seconds."""
     from gradflip_desktop.core.dataset.eta import RunClock
 
-    c, now = tiny_window.folders, [0.0]
+    c, now = folder_window.folders, [0.0]
     (nested / "a_sub").mkdir()
     make_image_file(nested / "a_sub" / "a0.png", 40, 30, seed=8)
     c.clock = RunClock(lambda: now[0])
@@ -1667,20 +1663,20 @@ def test_include_subfolders_after_a_run_ended_times_the_new_images_from_their_ow
     assert not [t for t in shown if " left" in t], shown
 
 
-def test_an_empty_folder_leaves_no_cancel_to_press(qtbot, tiny_window, tmp_path):
+def test_an_empty_folder_leaves_no_cancel_to_press(qtbot, folder_window, tmp_path):
     """walk38: after "emptydir: no images found" the toolbar's Cancel stayed red and enabled (for the listing, long
     over), and pressing it did nothing, until the next folder run."""
     empty = tmp_path / "emptydir"
     empty.mkdir()
-    c = tiny_window.folders
+    c = folder_window.folders
     c.open_folder(str(empty))
     qtbot.waitUntil(lambda: "no images found" in c.panel.title.text(), timeout=RUN_TIMEOUT_MS)
-    assert not c.running and not tiny_window.cancel_action.isEnabled()
+    assert not c.running and not folder_window.cancel_action.isEnabled()
 
 
-def test_export_all_is_in_the_file_menu_too(qtbot, tiny_window, photos, tmp_path, monkeypatch):
+def test_export_all_is_in_the_file_menu_too(qtbot, folder_window, photos, tmp_path, monkeypatch):
     """walk38: Export All was only the Folder panel's button: with the panel closed, a user had to know View ▸ Folder."""
-    w = tiny_window
+    w = folder_window
     file_menu = next(a.menu() for a in w.menuBar().actions() if a.text() == "&File")
     assert w.export_all_action in file_menu.actions() and w.export_all_action.shortcut().toString() == "Ctrl+Shift+E"
     w.export_all_action.trigger()  # no folder run yet: said, nothing asked
@@ -1697,13 +1693,13 @@ def test_export_all_is_in_the_file_menu_too(qtbot, tiny_window, photos, tmp_path
     assert c.export_error is None and (dest / "summary.csv").is_file() and w.gallery_dock.isVisible()
 
 
-def test_a_photo_opened_from_its_waiting_tile_shows_its_explanation_when_the_run_reaches_it(qtbot, tiny_window, photos,
+def test_a_photo_opened_from_its_waiting_tile_shows_its_explanation_when_the_run_reaches_it(qtbot, folder_window, photos,
                                                                                             monkeypatch):
     """walk38: a click on a waiting tile opened its photo; when the folder run had explained it, the views still said
     "Press Explain", and Explain computed it a second time beside the run."""
     import threading
 
-    w, c = tiny_window, tiny_window.folders
+    w, c = folder_window, folder_window.folders
     release, real = threading.Event(), folders_mod.explain_one_task
 
     def gated(task, session, inp, *args, **kwargs):  # p0 holds the engine until the photo is open

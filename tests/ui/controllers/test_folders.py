@@ -15,13 +15,7 @@ from gradflip_desktop.ui.widgets.gallery import ERROR, FLIPPED, RUNNING, WAITING
 
 pytestmark = pytest.mark.gui
 
-QUICK = RunSettings(style="free", max_steps=60)
 SLOW = RunSettings(style="free", mode="fixed", epsilon=1e-6, max_steps=5000)  # never flips within a test
-
-
-@pytest.fixture
-def win(folder_window):
-    return folder_window  # tests/ui/conftest.py
 
 
 @pytest.fixture
@@ -33,10 +27,10 @@ def _wait_done(qtbot, c):
     qtbot.waitUntil(lambda: not c.running and c.summary_written, timeout=RUN_TIMEOUT_MS)
 
 
-def test_a_new_folder_never_hears_the_old_folders_image(qtbot, win, photos, tmp_path, monkeypatch):
+def test_a_new_folder_never_hears_the_old_folders_image(qtbot, folder_window, photos, tmp_path, monkeypatch):
     """The old folder's image ends (its answer sent) while the new folder is still being listed: it is not counted
     in the new run, nor does it end the new run before it starts."""
-    c = win.folders
+    c = folder_window.folders
     release, listed = threading.Event(), threading.Event()
     real_explain, real_list = folders_mod.explain_one_task, folders_mod.list_folder_task
 
@@ -70,10 +64,10 @@ def test_a_new_folder_never_hears_the_old_folders_image(qtbot, win, photos, tmp_
     assert sum(c.counts.values()) == 1 == len(c.inputs)
 
 
-def test_export_all_during_a_run_copies_nothing(qtbot, win, photos, tmp_path):
+def test_export_all_during_a_run_copies_nothing(qtbot, folder_window, photos, tmp_path):
     """A set half explained is never copied (the File menu's Export All may be reached mid-run)."""
-    c = win.folders
-    win.controls.set_settings(SLOW)
+    c = folder_window.folders
+    folder_window.controls.set_settings(SLOW)
     c.open_folder(str(photos))
     qtbot.waitUntil(lambda: any(t.state == RUNNING for t in c.panel.tiles.values()), timeout=RUN_TIMEOUT_MS)
     dest = tmp_path / "exported"
@@ -84,13 +78,13 @@ def test_export_all_during_a_run_copies_nothing(qtbot, win, photos, tmp_path):
     assert not dest.exists()
 
 
-def test_include_subfolders_after_a_cancel_explains_only_the_subfolders_images(qtbot, win, photos):
+def test_include_subfolders_after_a_cancel_explains_only_the_subfolders_images(qtbot, folder_window, photos):
     """The images Cancel left stay "not run" (Continue is for them): ticking Include subfolders explains the new ones
     (here an unreadable one, done at once) and nothing else."""
-    c = win.folders
+    c = folder_window.folders
     (photos / "sub").mkdir()
     (photos / "sub" / "cut.jpg").write_bytes(b"\xff\xd8\xff-cut-")  # an image by its signature, unreadable
-    win.controls.set_settings(SLOW)
+    folder_window.controls.set_settings(SLOW)
     c.open_folder(str(photos), False)
     qtbot.waitUntil(lambda: any(t.state == RUNNING for t in c.panel.tiles.values()), timeout=RUN_TIMEOUT_MS)
     c.cancel()
