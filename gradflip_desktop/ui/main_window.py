@@ -175,6 +175,7 @@ class MainWindow(QMainWindow):
         self.view_tabs.setDocumentMode(True)
         self.view_tabs.setTabBarAutoHide(True)  # one tab (Compare off): no bar
         self.view_tabs.addTab(self.views, "Explanation")
+        self.compare.setParent(self.view_tabs)  # owned by the window while it is no tab (parentless, GC deleted it)
         self.compare.hide()
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         for i, (widget, stretch) in enumerate(((self.view_tabs, 4), (self.plot, 2))):
