@@ -108,9 +108,9 @@ def record(result: ExplainResult, image_info: dict | None = None, versions: dict
         "rms_saved": _r(result.rms_saved, 8),  # the figure's RMS
         "alpha": _r(result.alpha),
         "key_pixels": (
-            {"count": 0, "fraction": 0.0, "flips": False, "prediction": None}
+            {"count": 0, "fraction": 0.0, "flips": False, "prediction": None, "explained_probability": None}
             if kp is None
-            else {"count": kp.count, "fraction": _r(kp.fraction, 8), "flips": kp.flips, "prediction": kp.prediction.to_dict()}
+            else {**kp.to_dict(), "fraction": _r(kp.fraction, 8)}
         ),
         "key_region": (None if result.key_region is None
                        else {**result.key_region.to_dict(), "fraction": _r(result.key_region.fraction, 8)}),

@@ -89,6 +89,7 @@ class KeyPixels:
     ranking: np.ndarray
     prediction: Prediction
     flips: bool
+    explained_probability: float | None = None  # the explained class's (a group's: its sum) with only these changed
 
     @property
     def changed(self) -> int:
@@ -100,7 +101,8 @@ class KeyPixels:
         return (self.ranking >= 0) & (self.ranking < int(k))
 
     def to_dict(self) -> dict:
-        return {"count": self.count, "fraction": self.fraction, "flips": self.flips, "prediction": self.prediction.to_dict()}
+        return {"count": self.count, "fraction": self.fraction, "flips": self.flips, "prediction": self.prediction.to_dict(),
+                "explained_probability": self.explained_probability}
 
 
 # A key region's fill-in when no fill-in flips the decision applied everywhere but the search's partial change

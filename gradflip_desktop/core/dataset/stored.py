@@ -138,7 +138,8 @@ def load_result(out_dir: str | os.PathLike, name: str, pixels: np.ndarray, extra
     if "key_pixels_ranking" in x and kp.get("prediction"):
         ranking = x["key_pixels_ranking"]
         key_pixels = KeyPixels(int(kp["count"]), float(kp["fraction"]), (ranking >= 0) & (ranking < int(kp["count"])),
-                               ranking, _prediction(kp["prediction"]), bool(kp["flips"]))
+                               ranking, _prediction(kp["prediction"]), bool(kp["flips"]),
+                               None if kp.get("explained_probability") is None else float(kp["explained_probability"]))
     key_region = None
     if kr and "region_ranking" in x:
         ranking = x["region_ranking"]

@@ -302,7 +302,7 @@ class DifferenceController(QObject):
         fill = str(getattr(self.keys.source, "fill", "blur")) if kind == "region" else "blur"
         found = self.keys.found if self.keys is not None and self.keys.flips else None
         paren, result = None, self.w.result
-        if kind == "region" and flips and explained is not None and result is not None:  # as the sentence
+        if flips and explained is not None and result is not None:  # as the sentence words a key region's
             paren = alone_probabilities(result, prediction, explained)
         if not flips and explained is not None and result is not None and len(result.explained) > 1:
             # a group run's set that does not flip it: the group stays on top ("any cat (95.1 %)", not its best member)

@@ -54,6 +54,7 @@ def test_a_stored_result_reads_back_as_the_result_of_the_run(tmp_path, style):
     else:
         assert back.key_pixels is not None and back.key_region is None and back.region_map is None
         assert back.key_pixels.count == res.key_pixels.count
+        assert back.key_pixels.explained_probability == res.key_pixels.explained_probability is not None
         np.testing.assert_array_equal(back.key_pixels.mask, res.key_pixels.mask)
         np.testing.assert_array_equal(back.key_pixel_image(), res.key_pixel_image())
     assert summary_sentence(back) == summary_sentence(res)

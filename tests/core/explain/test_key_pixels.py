@@ -31,6 +31,9 @@ def test_key_pixels_are_minimal_and_flip_alone(tiny, tiny_image):
     np.testing.assert_allclose(res.key_pixel_image(), only, atol=1e-6)
     assert np.array_equal(kp.mask_for(kp.count), kp.mask) and kp.changed >= kp.count
     assert argmax_of(tiny, only) == kp.prediction.index != res.original.index
+    # what the explained class still has there (the key-pixel line's "tabby (41 %; Egyptian cat now 23 %)")
+    assert kp.explained_probability == pytest.approx(float(tiny.probabilities(only)[res.original.index]), abs=1e-6)
+    assert kp.to_dict()["explained_probability"] == kp.explained_probability
     # one pixel fewer (by the ranking) does not flip: bisection tested it
     if kp.count > 1:
         fewer = (kp.ranking >= 0) & (kp.ranking < kp.count - 1)

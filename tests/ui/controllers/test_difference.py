@@ -398,3 +398,32 @@ def test_the_key_set_answer_of_a_group_run_weighs_the_whole_group():
     probs = clf.probabilities(result.key_pixel_image(count))
     assert answer.count == count and answer.explained == pytest.approx(float(probs[[0, 1, 2]].sum()), abs=1e-6)
     assert answer.explained > float(probs[[0, 1, 2]].max()) + 1e-3  # not its strongest class alone
+
+
+def test_the_key_pixel_line_gives_the_explained_class_there_as_the_key_region_line_does(qtbot, settings):
+    """The textbook style's key-pixel line said only "flip it to tabby (41.0 %)", while the key region's says what the
+    explained class still has there ("41 %; Egyptian cat now 23 %"): the key pixels carry that share too (the record's
+    ``key_pixels.explained_probability``) and the line words it as the key region's."""
+    from types import SimpleNamespace
+
+    from helpers import make_tiny, tiny_image_array
+
+    from gradflip_desktop.core.explain import run
+    from gradflip_desktop.core.options import ExplainOptions
+    from gradflip_desktop.core.summary import alone_probabilities
+    from gradflip_desktop.ui.main_window import MainWindow
+
+    pixels = tiny_image_array()
+    result = run(make_tiny(), pixels, ExplainOptions(style="free"))
+    kp = result.key_pixels
+    assert kp is not None and kp.flips and kp.explained_probability is not None
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.image = SimpleNamespace(size=(pixels.shape[1], pixels.shape[0]), name="tiny.png")
+    w.result = result
+    w.difference.set_result(result)
+    line = w.views.key_answer.text().replace("&nbsp;", " ")
+    paren = alone_probabilities(result, kp.prediction, kp.explained_probability)
+    assert f"flip it to <b>{kp.prediction.label}</b> ({paren})" in line, (line, paren)
+    assert f"; {result.original.label} " in paren, paren  # "now 23 %" or, on a near tie, "just below it"
+    w.close()
