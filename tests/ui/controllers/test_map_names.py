@@ -11,6 +11,7 @@ from PIL import ImageDraw
 
 from gradflip_desktop.core.figure import render_figure
 from gradflip_desktop.core.viz.difference import DIFF_MODES, MAGNITUDE, SIGNED
+from gradflip_desktop.ui.controllers.difference import LIVE_DIFF_INTERVAL_S
 from gradflip_desktop.ui.settings import RunSettings
 
 pytestmark = pytest.mark.gui
@@ -68,7 +69,17 @@ def test_the_box_the_colour_bar_and_the_figure_name_the_map_alike(qtbot, tiny_wi
     assert after[0] == _box_and_bar(views) == (name, f"{name.lower()} ({unit})")
     assert name in _headings(monkeypatch, result)  # the figure heads the same map with the same name
     # during the run the map is the change so far: the box said so with every map drawn, as its bar did
-    assert during and set(during) == {("Smoothed magnitude", "smoothed magnitude (8-bit levels)")}
+    assert set(during) <= {("Smoothed magnitude", "smoothed magnitude (8-bit levels)")}
+    # a live map drawn as the run draws it (on a loaded machine a run can end before its first live map is drawn:
+    # the result's replaces the pending one, so the run above need not draw any) renames the result's entry
+    pixels = w.image.pixels
+    qtbot.wait(int(LIVE_DIFF_INTERVAL_S * 1000) + 50)  # live maps are drawn at most this often
+    with qtbot.waitSignal(w.difference_shown, timeout=RUN_TIMEOUT_MS):
+        w.difference.show_live(pixels, (pixels * 0.5).astype(pixels.dtype))
+    assert _box_and_bar(views) == ("Smoothed magnitude", "smoothed magnitude (8-bit levels)")
+    with qtbot.waitSignal(w.difference_shown, timeout=RUN_TIMEOUT_MS):
+        w.difference.set_result(result)  # the result's map again
+    assert _box_and_bar(views) == (name, f"{name.lower()} ({unit})")
     # another mode leaves the entry as the result's map; a new photo gives the entry its own name back
     with qtbot.waitSignal(w.difference_shown, timeout=RUN_TIMEOUT_MS):
         views.set_mode(SIGNED)
