@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from gradflip_desktop import cli, selftest
 from gradflip_desktop.core.errors import ModelError
+from gradflip_desktop.core.models import Prediction
 
 from helpers import make_tiny
 
@@ -107,3 +112,139 @@ def test_the_self_test_says_one_step_in_the_singular():
     assert _when(SimpleNamespace(steps=[0, 0, 0], flip_step=3)) == " in 3 steps"
     # worded as the CLI: "flipped to tiger cat at step 3" read as tiger cat on top at step 3, where it is the saved image's
     assert _when(SimpleNamespace(steps=[0] * 19, flip_step=3)) == ", flipped at step 3 (19 steps in all)"
+
+
+# ---- the stages' own checks (hand-made mutation audit "mutF", 2026-12-06): each test fails on a mutant of selftest.py
+# that the end-to-end test (the real model, marked e2e) alone would catch, or nothing would
+
+
+
+def _fake_clf(index: int, label: str = "Egyptian cat"):
+    return SimpleNamespace(classify=lambda pixels, k=1: [Prediction(index, label, 0.79)])
+
+
+# SELF-01 (range(281, 285)): every ImageNet cat, 281 to 285 (Egyptian cat, the sample's own class, is the last), passes
+def test_the_sample_stage_takes_each_of_the_five_cat_classes_and_nothing_else():
+    for index in range(281, 286):
+        img, top = selftest._stage_sample(_fake_clf(index))
+        assert top.index == index and img.pixels.ndim == 3
+    for index in (280, 286):
+        with pytest.raises(selftest.SelfTestFailure) as info:
+            selftest._stage_sample(_fake_clf(index, "lynx"))
+        assert str(info.value) == f"the sample photo was classified as 'lynx' ({index}), not a cat"
+
+
+# SELF-02, SELF-03 (a check dropped), SELF-04 (the minimise pass left on): the explain stage's run and its checks
+def test_the_explain_stage_runs_without_the_minimise_pass_and_refuses_a_run_that_did_not_flip(monkeypatch):
+    import gradflip_desktop.core.explain as explain
+
+    seen, outcome = [], {}
+    monkeypatch.setattr(explain, "run", lambda clf, img, options: seen.append(options) or outcome["result"])
+    a, b = Prediction(285, "Egyptian cat", 0.79), Prediction(282, "tiger cat", 0.4)
+    outcome["result"] = SimpleNamespace(flipped=True, status="flipped", message="", original=a, final=b)
+    assert selftest._stage_explain(None, None) is outcome["result"]
+    from gradflip_desktop.core.options import ExplainOptions
+
+    assert seen[0] == ExplainOptions(minimise=False)
+    outcome["result"] = SimpleNamespace(flipped=False, status="budget_exhausted", message="no flip in 3 steps", original=a, final=a)
+    with pytest.raises(selftest.SelfTestFailure, match=r"^the explanation did not flip \(budget_exhausted\): no flip in 3 steps$"):
+        selftest._stage_explain(None, None)
+    outcome["result"] = SimpleNamespace(flipped=True, status="flipped", message="", original=a, final=a)
+    with pytest.raises(selftest.SelfTestFailure, match=r"^the explanation reports a flip to the same class$"):
+        selftest._stage_explain(None, None)
+
+
+@pytest.fixture(scope="module")
+def explained():
+    """A flipped free-style run of the tiny model, and the photo it was made from (named as the sample is)."""
+    from helpers import tiny_image_array
+    from gradflip_desktop.core.explain import run
+    from gradflip_desktop.core.options import ExplainOptions
+
+    clf, pixels = make_tiny(), tiny_image_array()
+    result = run(clf, pixels, ExplainOptions(style="free", max_steps=40))
+    assert result.flipped
+    return clf, SimpleNamespace(name="chelsea", pixels=pixels), result
+
+
+# SELF-06, SELF-07, SELF-08 (a check turned round): a sound result set passes the export stage
+def test_the_export_stage_passes_a_sound_result_set(explained):
+    assert selftest._stage_export(*explained) is None
+
+
+# SELF-05 (the files' check dropped): a set without one of its files fails, naming it
+def test_the_export_stage_names_a_file_the_set_lacks(monkeypatch, explained):
+    import gradflip_desktop.core.report as report
+
+    real = report.write_result_set
+
+    def without_csv(result, out, name):
+        written = real(result, out, name)
+        (Path(out) / f"{name}.steps.csv").unlink()
+        return [p for p in written if not p.name.endswith(".steps.csv")]
+
+    monkeypatch.setattr(report, "write_result_set", without_csv)
+    with pytest.raises(selftest.SelfTestFailure, match=r"^the result set lacks \.steps\.csv$"):
+        selftest._stage_export(*explained)
+
+
+# SELF-09 (the last check dropped): an adjusted PNG that the model still calls the photo's class fails
+def test_the_export_stage_refuses_an_adjusted_image_still_of_the_photos_class(explained):
+    clf, img, result = explained
+    still = SimpleNamespace(classify=lambda pixels, k=1: [result.original])
+    with pytest.raises(selftest.SelfTestFailure) as info:
+        selftest._stage_export(still, img, replace(result, final=result.original))
+    assert str(info.value) == f"the exported adjusted PNG is still {result.original.label!r}: the flip did not survive export"
+
+
+def _child(monkeypatch, returncode=0, stdout="", stderr="", raises=None):
+    def fake(*args, **kw):
+        if raises is not None:
+            raise raises
+        return subprocess.CompletedProcess(args[0], returncode, stdout, stderr)
+
+    monkeypatch.setattr(subprocess, "run", fake)
+
+
+# SELF-10 ("and": a child that exits 0 without the Qt line passed), SELF-11 (the "FAILED: " prefix kept),
+# SELF-18 (the timeout's own exception): the GUI stage in a child process, read from its last line
+def test_the_gui_child_process_is_read_from_its_last_line(monkeypatch):
+    _child(monkeypatch, 0, "Qt 6.9.1 offscreen\n")
+    assert selftest._gui_in_subprocess() == "Qt 6.9.1 offscreen"
+    _child(monkeypatch, 0, "some warning\n")
+    with pytest.raises(selftest.SelfTestFailure, match="^some warning$"):
+        selftest._gui_in_subprocess()
+    _child(monkeypatch, 1, "FAILED: the application icon did not load\n")
+    with pytest.raises(selftest.SelfTestFailure, match="^the application icon did not load$"):
+        selftest._gui_in_subprocess()
+    _child(monkeypatch, 134, "", "qt.qpa.plugin: could not load\nAborted\n")
+    with pytest.raises(selftest.SelfTestFailure, match="^Aborted$"):
+        selftest._gui_in_subprocess()
+    _child(monkeypatch, raises=subprocess.TimeoutExpired("python", 120))
+    with pytest.raises(selftest.SelfTestFailure, match=r"^the GUI check did not finish in 120 s$"):
+        selftest._gui_in_subprocess()
+
+
+def _fake_stages(monkeypatch):
+    pred = Prediction(285, "Egyptian cat", 0.7904)
+    result = SimpleNamespace(original=pred, final=Prediction(282, "tiger cat", 0.5), steps=[1, 2, 3], flip_step=1, timings={})
+    monkeypatch.setattr(selftest, "_stage_model", lambda: object())
+    monkeypatch.setattr(selftest, "_stage_sample", lambda clf: (object(), pred))
+    monkeypatch.setattr(selftest, "_stage_explain", lambda clf, img: result)
+    monkeypatch.setattr(selftest, "_stage_export", lambda clf, img, result: None)
+
+
+# SELF-12 (the child process run only when frozen), SELF-13 (gui=False said "skipped"), SELF-14 (whole percents):
+# the verdict line, exactly
+def test_the_ok_line_names_the_gui_stage_as_it_ran(monkeypatch):
+    _fake_stages(monkeypatch)
+    monkeypatch.setattr(selftest, "gui_available", lambda: True)
+    monkeypatch.setattr(selftest, "_gui_in_subprocess", lambda: "Qt 6.9.1 offscreen")
+    out = io.StringIO()
+    assert selftest.run_self_test(out) == 0
+    assert re.fullmatch(r"gradflip self-test: OK — Egyptian cat \(79\.0 %\) → tiger cat, flipped at step 1 \(3 steps in "
+                        r"all\), export verified, GUI ok \(Qt 6\.9\.1 offscreen\), \d+\.\d s\n", out.getvalue()), out.getvalue()
+    out = io.StringIO()
+    assert selftest.run_self_test(out, gui=False) == 0
+    assert re.fullmatch(r"gradflip self-test: OK — .*, export verified, \d+\.\d s\n", out.getvalue()), out.getvalue()
+

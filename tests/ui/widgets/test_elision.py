@@ -23,3 +23,7 @@ def test_letters_not_code_points_count():
     # ten accented letters fit a limit of ten, though they are twenty code points
     assert elide_end("e\u0301" * 10, 10) == "e\u0301" * 10 == elide_middle("e\u0301" * 10, 10)
     assert elide_end("tiger cat", 9) == "tiger cat" and elide_end("tiger cats", 9) == "tiger ca…"
+
+
+def test_a_name_cut_after_a_word_has_no_space_before_its_ellipsis():
+    assert elide_end("prairie chicken, prairie grouse", 9) == "prairie…"
