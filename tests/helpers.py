@@ -184,3 +184,19 @@ def fail_replace_at(monkeypatch, n: int, exc: BaseException) -> list:
     monkeypatch.setattr(images.writing.os, "replace", replace)
     return calls
 
+
+
+def fake_selftest_stages(monkeypatch) -> None:
+    """``gradflip --self-test``'s core stages replaced by quick stand-ins: the sample, "Egyptian cat (79.04 %)", flipped
+    to tiger cat at step 1 of 3 (the real stages: tests/test_selftest.py's end-to-end test)."""
+    from types import SimpleNamespace
+
+    from gradflip_desktop import selftest
+    from gradflip_desktop.core.models import Prediction
+
+    pred = Prediction(285, "Egyptian cat", 0.7904)
+    result = SimpleNamespace(original=pred, final=Prediction(282, "tiger cat", 0.5), steps=[1, 2, 3], flip_step=1, timings={})
+    monkeypatch.setattr(selftest, "_stage_model", lambda: object())
+    monkeypatch.setattr(selftest, "_stage_sample", lambda clf: (object(), pred))
+    monkeypatch.setattr(selftest, "_stage_explain", lambda clf, img: result)
+    monkeypatch.setattr(selftest, "_stage_export", lambda clf, img, result: None)

@@ -15,7 +15,7 @@ from gradflip_desktop import cli, selftest
 from gradflip_desktop.core.errors import ModelError
 from gradflip_desktop.core.models import Prediction
 
-from helpers import make_tiny
+from helpers import fake_selftest_stages, make_tiny
 
 OK_LINE = re.compile(
     r"^gradflip self-test: OK — Egyptian cat \(\d+\.\d %\) → [\w ,'-]+(, flipped at step \d+ \(\d+ steps in all\)| in \d+ steps?), "
@@ -225,19 +225,10 @@ def test_the_gui_child_process_is_read_from_its_last_line(monkeypatch):
         selftest._gui_in_subprocess()
 
 
-def _fake_stages(monkeypatch):
-    pred = Prediction(285, "Egyptian cat", 0.7904)
-    result = SimpleNamespace(original=pred, final=Prediction(282, "tiger cat", 0.5), steps=[1, 2, 3], flip_step=1, timings={})
-    monkeypatch.setattr(selftest, "_stage_model", lambda: object())
-    monkeypatch.setattr(selftest, "_stage_sample", lambda clf: (object(), pred))
-    monkeypatch.setattr(selftest, "_stage_explain", lambda clf, img: result)
-    monkeypatch.setattr(selftest, "_stage_export", lambda clf, img, result: None)
-
-
 # SELF-12 (the child process run only when frozen), SELF-13 (gui=False said "skipped"), SELF-14 (whole percents):
 # the verdict line, exactly
 def test_the_ok_line_names_the_gui_stage_as_it_ran(monkeypatch):
-    _fake_stages(monkeypatch)
+    fake_selftest_stages(monkeypatch)
     monkeypatch.setattr(selftest, "gui_available", lambda: True)
     monkeypatch.setattr(selftest, "_gui_in_subprocess", lambda: "Qt 6.9.1 offscreen")
     out = io.StringIO()

@@ -6,9 +6,10 @@ import io
 import re
 import subprocess
 import sys
-from types import SimpleNamespace
 
 import pytest
+
+from helpers import fake_selftest_stages
 
 from gradflip_desktop import app, selftest
 from gradflip_desktop.ui import selfcheck
@@ -30,19 +31,8 @@ def test_the_child_process_entry_prints_one_line():
     assert QT_LINE.match(selftest._gui_in_subprocess())
 
 
-def _fake_core_stages(monkeypatch):
-    """The core stages replaced by quick stand-ins (the real ones: tests/test_selftest.py)."""
-    pred = SimpleNamespace(label="Egyptian cat", probability=0.79, index=285)
-    final = SimpleNamespace(label="tiger cat", probability=0.5, index=282)
-    result = SimpleNamespace(original=pred, final=final, steps=[1, 2, 3], flip_step=1, timings={})
-    monkeypatch.setattr(selftest, "_stage_model", lambda: object())
-    monkeypatch.setattr(selftest, "_stage_sample", lambda clf: (object(), pred))
-    monkeypatch.setattr(selftest, "_stage_explain", lambda clf, img: result)
-    monkeypatch.setattr(selftest, "_stage_export", lambda clf, img, result: None)
-
-
 def test_without_pyside6_the_gui_stage_is_skipped_and_said(monkeypatch):
-    _fake_core_stages(monkeypatch)
+    fake_selftest_stages(monkeypatch)
     monkeypatch.setattr(selftest, "gui_available", lambda: False)
     out = io.StringIO()
     assert selftest.run_self_test(out) == 0
@@ -51,7 +41,7 @@ def test_without_pyside6_the_gui_stage_is_skipped_and_said(monkeypatch):
 
 
 def test_a_failing_gui_stage_names_the_stage(monkeypatch):
-    _fake_core_stages(monkeypatch)
+    fake_selftest_stages(monkeypatch)
 
     def broken():
         raise selfcheck.GuiCheckFailure("the application icon did not load")
