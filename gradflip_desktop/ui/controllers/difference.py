@@ -116,14 +116,15 @@ def key_answer_text(kind: str, k: int, n: int, prediction, flips: bool, fill: st
                     target: str | None = None, dark: bool = False, smallest_flip: int | None = None,
                     paren: str | None = None) -> str:
     """The explorer's answer for the top ``k`` of ``n`` pixels (rich text): ``key pixels: 412 pixels, 0.3 % of
-    the image, flip it to tiger cat (51.2 %)``; for a key region ``key region: 3.1 % of the image (4,210
-    pixels), removing its detail flips it to tabby (41.0 %)``; ``smallest_flip``: the pixels of the smallest region
+    the image, flip it to tiger cat (51 %; Egyptian cat now 22 %)``; for a key region ``key region: 3.1 % of the
+    image (4,210 pixels), removing its detail flips it to tabby (41 %; Egyptian cat now 30 %)``; ``smallest_flip``: the pixels of the smallest region
     the run found to flip (a broad slider choice says "no small region does it" only when that one is broad too).
     Worded as the figure's caption: a region filled with its ``fill`` (e.g. the mean colour, when blurring could
     not flip) says so, and a targeted run's set that does not reach ``target`` says it does not make it that class.
     ``dark``: the photo is dark, so the veil over the rest lightens it (:func:`core.viz.maps.is_dark`), and the
     words say so. ``paren``: the class's probabilities as the sentence words them ("26 %; drilling platform now 18 %":
-    the explained class's there too, which the window showed nowhere else), instead of the class's alone."""
+    the explained class's there too, which the window showed nowhere else), instead of the class's alone ("51.2 %":
+    a set that does not flip, or one read from a record written before its ``explained_probability``)."""
     label = f"<b>{html.escape(prediction.label)}</b> ({html.escape(paren) if paren else f'{100 * prediction.probability:.1f} %'})"
     plural = "s" if k != 1 else ""
     miss = f"make it {html.escape(target)}" if target else "flip it"

@@ -159,3 +159,21 @@ def test_a_saved_image_of_another_size_is_refused_naming_that_size(tmp_path):
     with pytest.raises(ValueError) as refused:
         load_result(tmp_path, "photo", pixels, tmp_path / "photo.npz")
     assert str(refused.value) == "the results of 'photo' are for a 16×16 image, not 32×24"
+
+
+def test_a_set_written_before_the_key_pixels_explained_share_reads_back_without_it(tmp_path):
+    """A record written before ``key_pixels.explained_probability`` existed lacks it (README: "null in records written
+    before it existed"): its key pixels read back, with no share (the key-pixel line then gives the class's alone)."""
+    import json
+
+    clf, pixels = make_tiny(), tiny_image_array()
+    res = run(clf, pixels, ExplainOptions(style="free"))
+    write_result_set(res, tmp_path, "photo")
+    save_extras(res, tmp_path / "photo.npz")
+    path = tmp_path / "photo.gradflip.json"
+    rec = json.loads(path.read_text(encoding="utf-8"))
+    del rec["key_pixels"]["explained_probability"]
+    path.write_text(json.dumps(rec), encoding="utf-8")
+    back = load_result(tmp_path, "photo", pixels, tmp_path / "photo.npz")
+    assert back.key_pixels is not None and back.key_pixels.count == res.key_pixels.count > 0
+    assert back.key_pixels.explained_probability is None

@@ -58,14 +58,14 @@ def test_the_top_classes_show_percentages_and_each_class_index(panel):
     assert table.item(1, 0).toolTip() == "class 282: tiger cat"
 
 
-def test_a_refused_value_names_its_box(panel):
+def test_a_refused_value_names_its_box(panel, qtbot):
     said = []
     panel.message.connect(said.append)
-    panel.coarse._edited("× 99 blocks")
-    panel.coarse._finished()
-    panel.max_steps._edited("0")
-    panel.max_steps._finished()
-    assert said == ["Coarse-to-fine: '× 99 blocks' is outside 1–64; kept 1",
+    for box in (panel.coarse, panel.max_steps):  # typed as a user types it ("99" is refused as it is typed: not 64 …)
+        box.selectAll()
+        qtbot.keyClicks(box, "0")
+        qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert said == ["Coarse-to-fine: '× 0 blocks' is outside 1–64; kept 1",  # as the box shows it
                     f"Step budget: '0' is outside {panel.max_steps.minimum()}–{panel.max_steps.maximum()}; "
                     f"kept {panel.max_steps.value()}"]
 

@@ -36,7 +36,7 @@ def test_groups_are_parsed_with_their_names_trimmed_and_nameless_or_empty_ones_r
     assert str(empty.value) == "class group 'odd': ',' is not a list of class indices (e.g. 1,3,5 or 0-4)"
     with pytest.raises(ValueError) as backwards:
         parse_groups("odd: 5-3")
-    assert str(backwards.value).startswith("class group 'odd': ")
+    assert str(backwards.value) == "class group 'odd': the range 5-3 runs backwards (write 3-5)"
 
 
 def test_mean_and_std_take_commas_semicolons_or_spaces_and_refuse_nothing(qtbot, tmp_path):

@@ -5,17 +5,20 @@ through."""
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 
 from gradflip_desktop.ui.widgets.spinboxes import CheckedDoubleSpinBox, CheckedSpinBox
 
 pytestmark = pytest.mark.gui
 
 
-def _typed(box, text: str) -> list[str]:
+def _typed(qtbot, box, text: str) -> list[str]:
+    """``text`` typed over the value (between the prefix and the suffix, as a user's selection), then Return."""
     said = []
     box.refused.connect(said.append)
-    box._edited(text)
-    box._finished()
+    box.selectAll()
+    qtbot.keyClicks(box, text)
+    qtbot.keyClick(box, Qt.Key.Key_Return)
     return said
 
 
@@ -26,7 +29,8 @@ def test_the_ends_of_the_range_and_a_value_with_its_prefix_and_suffix_are_taken(
     box.setPrefix("× ")
     box.setSuffix(" blocks")
     box.setValue(5)
-    assert _typed(box, "1") == [] and _typed(box, "× 64 blocks") == []
+    assert _typed(qtbot, box, "1") == [] and _typed(qtbot, box, "64") == []  # read as "× 1 blocks", "× 64 blocks"
+    assert box.value() == 64
 
 
 def test_a_refusal_names_the_range_low_to_high_and_the_value_kept(qtbot):
@@ -34,7 +38,7 @@ def test_a_refusal_names_the_range_low_to_high_and_the_value_kept(qtbot):
     qtbot.addWidget(box)
     box.setRange(1, 64)
     box.setValue(5)
-    assert _typed(box, "0") == ["'0' is outside 1–64; kept 5"]
+    assert _typed(qtbot, box, "0") == ["'0' is outside 1–64; kept 5"]
 
 
 def test_a_whole_decimal_value_is_shown_without_its_point(qtbot):
