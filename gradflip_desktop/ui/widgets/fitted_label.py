@@ -32,7 +32,8 @@ class FittedLabel(QLabel):
         jump up and down); a new width fits it anew."""
         same_width = self.width() == self._fitted_width
         self._fitted_width = self.width()
-        self.setMinimumHeight(0)  # Qt's heightForWidth never answers below it: a label grown narrow never shrank
+        if not same_width:  # Qt's heightForWidth never answers below the minimum height: grown narrow, it never shrank
+            self.setMinimumHeight(0)  # (only a new width can shrink it: no layout request for each new text)
         need = self.heightForWidth(self.width()) if self.width() > 0 and self.text() else 0
         self.setFixedHeight(max(self.least_height(), need, self.height() if same_width else 0))
 
