@@ -85,3 +85,21 @@ def test_the_focused_tile_is_framed_in_the_highlight_colour_only_while_the_list_
     qtbot.waitUntil(panel.sort.hasFocus, timeout=2000)
     qtbot.wait(20)
     assert not framed(2)
+
+
+def test_a_tile_is_its_grid_cell_less_a_small_gap_and_a_list_without_a_grid_keeps_qt_s_size(qtbot):
+    from PySide6.QtCore import QSize, QStringListModel
+    from PySide6.QtWidgets import QListView, QStyleOptionViewItem
+
+    from gradflip_desktop.ui.widgets.gallery_delegate import GridSizeDelegate
+
+    view = QListView()
+    qtbot.addWidget(view)
+    model = QStringListModel(["a photo"])
+    view.setModel(model)
+    delegate = GridSizeDelegate(view)
+    view.setGridSize(QSize(280, 130))
+    assert delegate.sizeHint(QStyleOptionViewItem(), model.index(0)) == QSize(276, 126)
+    view.setGridSize(QSize())  # no grid: Qt's own size for the text, not a negative one
+    hint = delegate.sizeHint(QStyleOptionViewItem(), model.index(0))
+    assert hint.width() > 0 and hint.height() > 0

@@ -67,3 +67,16 @@ def test_tab_into_the_summary_lands_on_its_first_link_and_shift_tab_on_its_last(
     assert after.hasFocus()
     qtbot.keyClick(after, Qt.Key.Key_Backtab)
     assert label.hasFocus() and label.selectedText() == "Textbook change"
+
+
+def test_a_link_in_capitals_is_a_link_and_a_label_without_one_still_takes_a_click(qtbot):
+    from gradflip_desktop.ui.widgets.link_focus import has_link
+
+    assert has_link('Saved to <A HREF="file:///tmp/out">/tmp/out</A>') and has_link("<a>anchor</a>")
+    assert not has_link("a <b>bold</b> answer") and not has_link("<abbr>RMS</abbr>")
+    label = _summary()
+    qtbot.addWidget(label)
+    label.setText('It flips. <A HREF="group:cat">Explain “any cat”</A>')
+    assert label.focusPolicy() == Qt.FocusPolicy.StrongFocus
+    label.setText("The model sees <b>Egyptian cat</b>.")
+    assert label.focusPolicy() == Qt.FocusPolicy.ClickFocus  # its text is still selected with the mouse and copied

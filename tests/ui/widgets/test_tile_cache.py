@@ -174,3 +174,63 @@ def test_a_picture_that_cannot_be_read_shows_the_placeholder(qtbot):
     shown = _decoration(panel, "k0")
     assert not shown.isNull() and shown.size() == ICON and shown.cacheKey() == panel.model._placeholder.cacheKey()
     panel.list.viewport().repaint()  # painted without an exception
+
+
+def _over_budget(qtbot, limit: int = 2):
+    from gradflip_desktop.ui.widgets.tile_cache import TileCache
+    from gradflip_desktop.ui.widgets.tile_image import pack
+
+    cache = TileCache(limit=limit)
+    cache._spent = 1.0  # this turn's budget spent: a paint's pictures are put off
+    ready = []
+    cache.ready.connect(ready.extend)
+    return cache, ready, {f"k{i}": pack(_photo(i, 20, 10)) for i in range(4)}
+
+
+def test_pictures_put_off_are_decoded_newest_first_and_the_oldest_beyond_the_limit_dropped(qtbot):
+    cache, ready, pictures = _over_budget(qtbot)
+    assert [cache.pixmap(k, p, wait=False) for k, p in pictures.items()] == [None] * 4
+    qtbot.waitUntil(lambda: not cache._later, timeout=5000)
+    assert ready == ["k3", "k2"] and cache.decoded == 2  # the tiles shown last; k0 and k1 scrolled away
+
+
+def test_clearing_the_cache_forgets_the_pictures_put_off(qtbot):
+    cache, ready, pictures = _over_budget(qtbot)
+    cache.pixmap("k0", pictures["k0"], wait=False)
+    cache.clear()  # another folder
+    cache.pixmap("k1", pictures["k1"], wait=False)
+    qtbot.waitUntil(lambda: not cache._later, timeout=5000)
+    assert ready == ["k1"] and len(cache) == 1
+
+
+def test_another_look_is_made_from_the_plain_picture(qapp):
+    from gradflip_desktop.ui.widgets.tile_cache import TileCache
+    from gradflip_desktop.ui.widgets.tile_image import pack
+
+    cache = TileCache()
+    made = []
+
+    def badge(plain: QPixmap) -> QPixmap:
+        made.append(plain.size())
+        return QPixmap(7, 5)
+
+    assert cache.pixmap("k", pack(_photo(1)), "marked", badge).size().toTuple() == (7, 5)
+    assert [s.toTuple() for s in made] == [(264, 88)] and len(cache) == 2  # the plain one kept too
+
+
+def test_the_limit_is_three_screens_of_tiles_counting_the_rows_cut_at_the_top_and_bottom(qtbot):
+    from PySide6.QtCore import QSize
+    from PySide6.QtWidgets import QListView
+
+    from gradflip_desktop.ui.widgets.tile_cache import TileCache
+
+    view = QListView()
+    qtbot.addWidget(view)
+    view.setGridSize(QSize(100, 50))
+    view.resize(400, 300)  # 4 columns, 6 rows and the 2 cut: 32 tiles a screen
+    cache = TileCache()
+    cache.fit(view)
+    assert cache.limit == 96
+    view.resize(150, 60)  # 1 column, 1 + 2 rows: 9 tiles, never fewer than 48 kept
+    cache.fit(view)
+    assert cache.limit == 48

@@ -120,3 +120,27 @@ def test_a_16_bit_grey_photo_has_a_thumbnail_as_the_run_reads_it(qapp, tmp_path)
     y = top + 5
     dark, bright = image.pixelColor(left + 2, y), image.pixelColor(left + w - 3, y)
     assert dark.red() < 30 and bright.red() > 225 and dark.red() == dark.green() == dark.blue()
+
+
+def test_a_small_image_is_centred_on_a_transparent_tile(qapp):
+    from gradflip_desktop.ui.widgets.tile_image import fit_image
+
+    out = fit_image(_image(40, 30))  # (264 - 40) / 2 = 112 across, (88 - 30) / 2 = 29 down
+    alpha = [[out.pixelColor(x, y).alpha() for x in (0, 111, 112, 151, 152)] for y in (0, 28, 29, 58, 59)]
+    assert alpha == [[0, 0, 0, 0, 0], [0, 0, 0, 0, 0], [0, 0, 255, 255, 0], [0, 0, 255, 255, 0], [0, 0, 0, 0, 0]]
+
+
+def test_an_image_only_taller_than_the_tile_is_fitted_too(qapp):
+    from gradflip_desktop.ui.widgets.tile_image import fitted
+
+    assert fitted(_image(100, 200)).size() == QSize(44, 88)
+    assert fitted(_image(300, 50)).size() == QSize(264, 44)
+
+
+def test_a_ratio_below_one_counts_as_one(qapp):
+    from gradflip_desktop.ui.widgets.tile_image import ICON, device_size, fit_image, pack
+
+    assert device_size(0.5) == ICON and device_size(1.5) == QSize(396, 132)
+    out = fit_image(_image(1000, 600), ratio=0.5)
+    assert out.size() == ICON and out.devicePixelRatio() == 1.0
+    assert pack(_image(1000, 600), 0.5).ratio == 1.0

@@ -1,0 +1,91 @@
+"""The export folder dialog creates a typed new folder (Qt's own said "Directory not found"), refuses a file and
+says why it cannot create one; the Open Folder dialog hands back its "Include subfolders" choice
+(ui/widgets/folder_dialog.py). The dialogs are accepted here as a click on their button accepts them."""
+
+from __future__ import annotations
+
+import errno
+import os
+
+import pytest
+from PySide6.QtWidgets import QFileDialog, QWidget
+
+from gradflip_desktop.ui.widgets import folder_dialog
+from gradflip_desktop.ui.widgets.folder_dialog import ExportFolderDialog, OpenFolderDialog
+
+pytestmark = pytest.mark.gui
+ACCEPTED = QFileDialog.DialogCode.Accepted
+
+
+@pytest.fixture(autouse=True)
+def _elsewhere(tmp_path, monkeypatch):
+    """The working folder is not the dialog's: a name typed is made in the folder the dialog shows."""
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+
+
+def _typed(qtbot, start, text: str) -> ExportFolderDialog:
+    dialog = ExportFolderDialog(None, str(start))
+    qtbot.addWidget(dialog)
+    dialog.findChild(QWidget, "fileNameEdit").setText(text)
+    dialog.accept()
+    return dialog
+
+
+def test_a_typed_new_folder_is_made_in_the_shown_folder_with_its_parents(qtbot, tmp_path):
+    dialog = _typed(qtbot, tmp_path, " new/deeper ")
+    made = tmp_path / "new" / "deeper"
+    assert made.is_dir() and dialog.created == made and dialog.chosen == str(made)
+    assert dialog.result() == ACCEPTED and dialog.error == ""
+
+
+def test_a_typed_existing_folder_is_chosen_as_it_is(qtbot, tmp_path):
+    (tmp_path / "old").mkdir()
+    dialog = _typed(qtbot, tmp_path, "old")
+    assert dialog.chosen == str(tmp_path / "old") and dialog.created is None and dialog.result() == ACCEPTED
+
+
+def test_a_typed_home_folder_is_the_user_s_home(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    dialog = _typed(qtbot, tmp_path / "elsewhere", "~/exports")
+    assert dialog.chosen == str(tmp_path / "home" / "exports") and (tmp_path / "home" / "exports").is_dir()
+
+
+def test_a_file_is_refused(qtbot, tmp_path):
+    (tmp_path / "notes.txt").write_text("x")
+    dialog = _typed(qtbot, tmp_path, "notes.txt")
+    assert dialog.error == f"{tmp_path / 'notes.txt'} is a file, not a folder"
+    assert dialog.chosen is None and dialog.result() != ACCEPTED
+
+
+def test_a_folder_that_cannot_be_made_is_refused_and_says_why(qtbot, tmp_path):
+    (tmp_path / "notes.txt").write_text("x")
+    dialog = _typed(qtbot, tmp_path, "notes.txt/sub")
+    target = tmp_path / "notes.txt" / "sub"
+    assert dialog.error == f"cannot create the folder {target}: {os.strerror(errno.ENOTDIR)}"
+    assert dialog.labelText(QFileDialog.DialogLabel.FileName) == "Cannot create it:"
+    assert dialog.chosen is None and dialog.created is None and dialog.result() != ACCEPTED
+
+
+def test_choose_export_folder_answers_the_folder_or_none(qtbot, tmp_path, monkeypatch):
+    def typed(dialog):
+        dialog.findChild(QWidget, "fileNameEdit").setText("out")
+        dialog.accept()
+        return dialog.result()
+
+    monkeypatch.setattr(ExportFolderDialog, "exec", typed)
+    assert folder_dialog.choose_export_folder(None, str(tmp_path)) == str(tmp_path / "out")
+    monkeypatch.setattr(ExportFolderDialog, "exec", lambda dialog: QFileDialog.DialogCode.Rejected)
+    assert folder_dialog.choose_export_folder(None, str(tmp_path)) is None
+
+
+def test_choose_folder_to_explain_answers_the_folder_and_the_subfolders_choice(qtbot, tmp_path, monkeypatch):
+    def ticked(dialog):  # the user ticks "Include subfolders" and opens the folder
+        dialog.subfolders.setChecked(True)
+        return ACCEPTED
+
+    monkeypatch.setattr(OpenFolderDialog, "exec", ticked)
+    monkeypatch.setattr(OpenFolderDialog, "selectedFiles", lambda dialog: [str(tmp_path)])
+    assert folder_dialog.choose_folder_to_explain(None, str(tmp_path), False) == (str(tmp_path), True)
+    monkeypatch.setattr(OpenFolderDialog, "exec", lambda dialog: QFileDialog.DialogCode.Rejected)
+    assert folder_dialog.choose_folder_to_explain(None, str(tmp_path), True) is None
