@@ -57,5 +57,5 @@ def key_pixels(
         ranking=rank_np,
         prediction=Prediction(top, obj.clf.label(top), float(p[top])),
         flips=obj.flipped(z),
-        explained_probability=float(p[obj.explained_mask.cpu().numpy()].sum()),
+        explained_probability=obj.explained_share(p),
     )

@@ -267,7 +267,7 @@ def find_key_region(
         mask=mask,
         ranking=ranks_np.astype(np.int32) if n < 2**31 else ranks_np,
         fill=fill_name,
-        explained_probability=float(p[obj.explained_mask.cpu().numpy()].sum()),
+        explained_probability=obj.explained_share(p),
         window=in_window,
         off_map=off_map,
     )

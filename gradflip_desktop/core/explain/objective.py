@@ -99,6 +99,10 @@ class Objective:
         outside = z.masked_fill(mask, float("-inf")).logsumexp(-1)
         return inside - outside
 
+    def explained_share(self, p: np.ndarray) -> float:
+        """The explained class's probability in ``p`` (:func:`probabilities`); a group's: the sum of its classes'."""
+        return float(p[self.explained_mask.cpu().numpy()].sum())
+
     def score(self, z: torch.Tensor) -> torch.Tensor:
         """Log-odds of the explained class (group)."""
         return self.log_odds(z, self.explained_mask)

@@ -344,6 +344,7 @@ THIN_SIDE = 16  # a working image whose short side scaling made thinner than thi
 REDUCED_BY_WORKING = "after the working size reduced it from "  # a model's enlargement note naming scaled_note's sizes
 THIN_START = "; its short side is only "  # scaled_note's advice for a photo the scaling made thin
 ELONGATED = 4  # a photo this many times as long as it is wide (or more) is told to crop it, when the scaling made it thin
+CROP = "crop it, or "  # that advice, in scaled_note's thin note
 
 
 def said_notes(notes) -> list[str]:
@@ -358,7 +359,7 @@ def said_notes(notes) -> list[str]:
     for n in notes:
         if not n.startswith("scaled from "):
             said.append(n)
-        elif THIN_START in n and "(crop it" in n:  # "its short side is only 10 px at the working size, … (crop it, …)"
+        elif THIN_START in n and f"({CROP}" in n:  # "its short side is only 10 px at the working size, … (crop it, …)"
             said.append("its short side is only " + n.split(THIN_START, 1)[1].replace(
                 " px there,", " px at the working size,", 1))
     return said
@@ -370,7 +371,7 @@ def scaled_note(original_size: tuple[int, int], shape: tuple, max_side: int | No
     w, h = int(original_size[0]), int(original_size[1])
     ww, wh = int(shape[1]), int(shape[0])
     short = min(ww, wh)
-    crop = "crop it, or " if max(w, h) >= ELONGATED * min(w, h) else ""  # a panorama's sliver: cropping helps
+    crop = CROP if max(w, h) >= ELONGATED * min(w, h) else ""  # a panorama's sliver: cropping helps
     thin = (f"{THIN_START}{short} px there, so a classifier sees little of it ({crop}raise "
             "the working size)") if short < min(THIN_SIDE, min(w, h)) else ""  # the scaling made it that thin
     if (ww, wh) == (w, h):
