@@ -31,6 +31,7 @@ from ..widgets.folder_dialog import choose_export_folder, choose_folder_to_expla
 from ..worker import TaskSlot, error_message
 from . import folder_questions as questions
 from .folder_model import FolderModelMark
+from .images import IMAGE_FILTER
 from .folder_tasks import (  # noqa: F401 - tests swap or call the tasks here
     FolderListing, ImageDone, RunModel, aim_text, explain_one_task, export_task, list_folder_task, listing_note, load_result_task,
     photo_thumbnails_task, remove_folders, settle, summary_task, summary_text)
@@ -104,7 +105,7 @@ class FoldersController(QObject):
     # -- requests -----------------------------------------------------------------------------------------
     def open_dialog(self) -> None:
         start = str(self.w.settings.value("recent/folder", str(Path.home())))
-        chosen = choose_folder_to_explain(self.w, start, self._recursive_setting())
+        chosen = choose_folder_to_explain(self.w, start, self._recursive_setting(), IMAGE_FILTER)
         if chosen and self.may_drop_run(lambda: self.open_folder(*chosen)):
             self.open_folder(*chosen)
 

@@ -1,5 +1,5 @@
 """Choosing folders: the export folder (a folder that does not exist yet is created, not refused) and the
-folder to explain (File ▸ Open Folder…, with an "Include subfolders" choice)."""
+folder to explain (File ▸ Open Folder…: its images listed too, an "Include subfolders" choice)."""
 
 from __future__ import annotations
 
@@ -60,28 +60,47 @@ def choose_export_folder(parent: QWidget | None, start: str, title: str = "Expor
 
 
 class OpenFolderDialog(QFileDialog):
-    """Choose a folder to explain, with an "Include subfolders" check box (the command line's --recursive)."""
+    """Choose a folder to explain, with an "Include subfolders" check box (the command line's --recursive).
 
-    def __init__(self, parent: QWidget | None, start: str, recursive: bool = False):
+    The folders' images are listed as well (``name_filter``; Qt's folder chooser shows folders only), so the
+    user sees what the folder holds before explaining it; an image chosen stands for the folder it is in.
+    """
+
+    def __init__(self, parent: QWidget | None, start: str, recursive: bool = False, name_filter: str = ""):
         super().__init__(parent, "Open Folder", start)
         self.setFileMode(QFileDialog.FileMode.Directory)
-        self.setOption(QFileDialog.Option.ShowDirsOnly, True)
         self.setOption(QFileDialog.Option.DontUseNativeDialog, True)  # a native dialog takes no extra widget
+        if name_filter:
+            self.setNameFilter(name_filter)
         self.setLabelText(QFileDialog.DialogLabel.Accept, "Explain Images")
         self.subfolders = QCheckBox("Include subfolders")
         self.subfolders.setToolTip("Also explain the images in the folder's subfolders, at any depth")
         self.subfolders.setChecked(bool(recursive))
+        self.chosen: str | None = None
         grid = self.layout()
         if isinstance(grid, QGridLayout):
             grid.addWidget(self.subfolders, grid.rowCount(), 0, 1, grid.columnCount())
         else:  # pragma: no cover - Qt's own dialog is a grid
             grid.addWidget(self.subfolders)
 
+    def accept(self) -> None:  # noqa: D401 - Qt API
+        """Accept the chosen folder, or the folder of the file chosen (Qt's would do nothing on a file)."""
+        files = self.selectedFiles()
+        path = Path(files[0]) if files else None
+        if path is not None and path.is_file():
+            path = path.parent
+        if path is None or not path.is_dir():
+            super().accept()  # Qt's own answer: "Directory not found" for a name that does not exist
+            return
+        self.chosen = str(path)
+        QDialog.accept(self)
 
-def choose_folder_to_explain(parent: QWidget | None, start: str, recursive: bool) -> tuple[str, bool] | None:
+
+def choose_folder_to_explain(
+    parent: QWidget | None, start: str, recursive: bool, name_filter: str = ""
+) -> tuple[str, bool] | None:
     """Ask for a folder to explain (modal): (folder, include subfolders), or None when cancelled."""
-    dialog = OpenFolderDialog(parent, start, recursive)
-    if dialog.exec() != QFileDialog.DialogCode.Accepted:
+    dialog = OpenFolderDialog(parent, start, recursive, name_filter)
+    if dialog.exec() != QFileDialog.DialogCode.Accepted or dialog.chosen is None:
         return None
-    files = dialog.selectedFiles()
-    return (files[0], dialog.subfolders.isChecked()) if files else None
+    return dialog.chosen, dialog.subfolders.isChecked()

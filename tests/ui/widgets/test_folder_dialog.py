@@ -8,7 +8,7 @@ import errno
 import os
 
 import pytest
-from PySide6.QtWidgets import QFileDialog, QWidget
+from PySide6.QtWidgets import QFileDialog, QListView, QWidget
 
 from gradflip_desktop.ui.widgets import folder_dialog
 from gradflip_desktop.ui.widgets.folder_dialog import ExportFolderDialog, OpenFolderDialog
@@ -82,10 +82,77 @@ def test_choose_export_folder_answers_the_folder_or_none(qtbot, tmp_path, monkey
 def test_choose_folder_to_explain_answers_the_folder_and_the_subfolders_choice(qtbot, tmp_path, monkeypatch):
     def ticked(dialog):  # the user ticks "Include subfolders" and opens the folder
         dialog.subfolders.setChecked(True)
-        return ACCEPTED
+        dialog.accept()
+        return dialog.result()
 
     monkeypatch.setattr(OpenFolderDialog, "exec", ticked)
     monkeypatch.setattr(OpenFolderDialog, "selectedFiles", lambda dialog: [str(tmp_path)])
     assert folder_dialog.choose_folder_to_explain(None, str(tmp_path), False) == (str(tmp_path), True)
     monkeypatch.setattr(OpenFolderDialog, "exec", lambda dialog: QFileDialog.DialogCode.Rejected)
     assert folder_dialog.choose_folder_to_explain(None, str(tmp_path), True) is None
+
+
+def _folder_with_photos(tmp_path):
+    folder = tmp_path / "photos"
+    (folder / "sub").mkdir(parents=True)
+    for name in ("b.jpg", "a.png"):
+        (folder / name).write_bytes(b"not read by the dialog")
+    (folder / "notes.txt").write_text("x")
+    return folder
+
+
+def _listed(qtbot, dialog) -> list[str]:
+    """The names the dialog's list shows, once Qt's file system model has read the folder."""
+    view = dialog.findChild(QListView, "listView")
+    model = view.model()
+
+    def names():
+        root = view.rootIndex()
+        return sorted(model.data(model.index(r, 0, root)) for r in range(model.rowCount(root)))
+
+    qtbot.waitUntil(lambda: len(names()) >= 3, timeout=5000)
+    return names()
+
+
+def test_the_open_folder_dialog_lists_the_folder_s_images_not_only_its_folders(qtbot, tmp_path):
+    folder = _folder_with_photos(tmp_path)
+    dialog = OpenFolderDialog(None, str(folder), name_filter="Images (*.png *.jpg);;All files (*)")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert _listed(qtbot, dialog) == ["a.png", "b.jpg", "sub"]  # the images and the subfolder, not the notes
+    assert dialog.labelText(QFileDialog.DialogLabel.Accept) == "Explain Images"
+
+
+def test_an_image_chosen_in_the_open_folder_dialog_opens_its_folder(qtbot, tmp_path):
+    folder = _folder_with_photos(tmp_path)
+    dialog = OpenFolderDialog(None, str(folder), name_filter="Images (*.png *.jpg)")
+    qtbot.addWidget(dialog)
+    dialog.selectFile(str(folder / "a.png"))
+    assert dialog.selectedFiles() == [str(folder / "a.png")]
+    dialog.accept()
+    assert dialog.result() == ACCEPTED and dialog.chosen == str(folder)
+
+
+def test_a_folder_chosen_in_the_open_folder_dialog_is_opened_and_a_missing_one_is_not(qtbot, tmp_path, monkeypatch):
+    folder = _folder_with_photos(tmp_path)
+    dialog = OpenFolderDialog(None, str(tmp_path))
+    qtbot.addWidget(dialog)
+    monkeypatch.setattr(OpenFolderDialog, "selectedFiles", lambda d: [str(folder / "sub")])
+    dialog.accept()
+    assert dialog.result() == ACCEPTED and dialog.chosen == str(folder / "sub")
+    missing = OpenFolderDialog(None, str(tmp_path))
+    qtbot.addWidget(missing)
+    monkeypatch.setattr(OpenFolderDialog, "selectedFiles", lambda d: [str(tmp_path / "gone")])
+    monkeypatch.setattr(QFileDialog, "accept", lambda d: None)  # Qt's own would show "Directory not found"
+    missing.accept()
+    assert missing.result() != ACCEPTED and missing.chosen is None
+
+
+def test_the_window_s_open_folder_dialog_filters_on_the_image_types_the_open_image_dialog_takes(window, monkeypatch):
+    from gradflip_desktop.ui.controllers import folders
+    from gradflip_desktop.ui.controllers.images import IMAGE_FILTER
+
+    seen = []
+    monkeypatch.setattr(folders, "choose_folder_to_explain", lambda *a: seen.append(a) or None)
+    window.folders.open_dialog()
+    assert len(seen) == 1 and seen[0][3] == IMAGE_FILTER and "*.png" in IMAGE_FILTER
