@@ -9,6 +9,10 @@ from helpers import RUN_TIMEOUT_MS
 from gradflip_desktop.ui.settings import RunSettings
 
 
+STOPPABLE = 240  # RISE's masks where a test stops it: its first progress caption comes at 112 (7 calls of 16 masks),
+# and 128 masks (~3 s) are left to stop it in; 400 made each test that lets it finish 4 s longer
+
+
 def _checked(qtbot, window, action):
     with qtbot.waitSignal(window.faithfulness_shown, timeout=RUN_TIMEOUT_MS) as got:
         action()
@@ -105,7 +109,7 @@ def test_a_key_set_answer_mid_rise_lets_rise_go_on_not_start_again(qtbot, window
     from gradflip_desktop.core import attributions
     from gradflip_desktop.core.viz.difference import KEY_PIXELS
 
-    monkeypatch.setattr(attributions, "RISE_MASKS", 400)
+    monkeypatch.setattr(attributions, "RISE_MASKS", STOPPABLE)
     firsts = []  # the first count each RISE run reports
     real = attributions.rise_steps
 
@@ -160,7 +164,7 @@ def test_esc_stops_rise_as_unticking_its_box_does_and_ticking_again_goes_on(qtbo
     """Esc (Cancel) stopped runs and folder runs only: RISE held the engine for a minute with Cancel greyed out."""
     from gradflip_desktop.core import attributions
 
-    monkeypatch.setattr(attributions, "RISE_MASKS", 400)
+    monkeypatch.setattr(attributions, "RISE_MASKS", STOPPABLE)
     starts = []
     real = attributions.rise_steps
 
@@ -191,7 +195,7 @@ def test_the_panels_cancel_button_stops_rise_as_esc_does(qtbot, window, monkeypa
     with the mouse there was no way to stop a minute-long job."""
     from gradflip_desktop.core import attributions
 
-    monkeypatch.setattr(attributions, "RISE_MASKS", 400)
+    monkeypatch.setattr(attributions, "RISE_MASKS", STOPPABLE)
     _explain(qtbot, window, RunSettings(style="free"))
     button = window.controls.cancel_button
     assert not button.isEnabled()  # nothing to stop
@@ -207,14 +211,14 @@ def test_stopping_rise_says_so_in_the_status_bar(qtbot, window, monkeypatch):
     it got, or that ticking the box again goes on."""
     from gradflip_desktop.core import attributions
 
-    monkeypatch.setattr(attributions, "RISE_MASKS", 400)
+    monkeypatch.setattr(attributions, "RISE_MASKS", STOPPABLE)
     _explain(qtbot, window, RunSettings(style="free"))
     _rise_under_way(qtbot, window)
     window.cancel_action.trigger()
     status = window.status_label.text()
-    assert status.startswith("RISE stopped after ") and "of 400 masks" in status and "goes on from them" in status
+    assert status.startswith("RISE stopped after ") and f"of {STOPPABLE} masks" in status and "goes on from them" in status
     done = int(status.split("after ")[1].split(" of")[0].replace(",", ""))
-    assert 100 <= done < 400, status
+    assert 100 <= done < STOPPABLE, status
     qtbot.waitUntil(lambda: not window.cancel_action.isEnabled(), timeout=30_000)
     window.compare.rise_box.setChecked(True)  # ticked and unticked again once RISE is made: nothing was stopped
     _checked(qtbot, window, lambda: None)
@@ -228,7 +232,7 @@ def test_stopping_rise_does_not_measure_the_other_maps_again(qtbot, window, monk
     two cores); each map's check is kept for its result and model, and never used for another result."""
     from gradflip_desktop.core import attributions, faithfulness
 
-    monkeypatch.setattr(attributions, "RISE_MASKS", 400)
+    monkeypatch.setattr(attributions, "RISE_MASKS", STOPPABLE)
     measured = []
     real = faithfulness.check_maps
     monkeypatch.setattr(faithfulness, "check_maps", lambda clf, px, maps, *a, **k: measured.extend(maps) or real(clf, px, maps, *a, **k))
