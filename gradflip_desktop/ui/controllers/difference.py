@@ -287,6 +287,7 @@ class DifferenceController(QObject):
             region = self.w.views.key_set_is_region
             if not self.source.live and self.w.result is not None:  # a finished run without a key set
                 note = no_key_set_note(self.w.result, region)
+                self.w.views.show_no_key_set(html.escape(note))
             else:
                 note = "the key region is found after the flip" if region else diff.note
             self.w.set_status(html.escape(note))

@@ -244,11 +244,21 @@ class ResultViews(QWidget):
 
     def _show_pending(self) -> None:
         """Before a result (no change captioned), the key-set mode says that it applies once the set is found: it read
-        "Key region alone" over a panel titled Difference with Opacity on, which sets the map a run draws there first."""
+        "Key region alone" over a panel titled Difference with Opacity on, which sets the map a run draws there first.
+        Another mode after :meth:`show_no_key_set` gives the change's caption back."""
         if not self._alone and not self._change_text:
             what, key = self.mode_box.currentText(), "key region" if self.key_set_is_region else "key pixels"
             self.set_caption(self.difference, f"<i>{what}: shown once a run has found the {key}. Until then this panel "
                              "shows the change (Opacity applies).</i>" if self.mode == KEY_PIXELS else "")
+        elif not self._alone and self.mode != KEY_PIXELS:
+            self.set_caption(self.difference, self._change_text, self._change_tip)
+
+    def show_no_key_set(self, note: str) -> None:
+        """The key-set mode on a finished run that has none (stopped after the flip, did not flip): the panel, still
+        titled Difference and showing what it showed, says why above the change's caption (only the status line said
+        it, under a combo that read "Key region alone")."""
+        if not self._alone and self.mode == KEY_PIXELS:
+            self.set_caption(self.difference, f"<i>{note}: the map is shown instead.</i><br>" + self._change_text)
 
     # -- key-pixel explorer ------------------------------------------------------------------------------
     @property
