@@ -146,14 +146,15 @@ def _before(result, before: float, beside: float | None = None) -> str:
 
 def _other_group(result, named) -> str:
     """A group run's clause on the first class ``named`` (the sentence's predictions) that is in another of the
-    model's groups: "; lynx is in the group “big cat”, not in “cat”" ("any cat" into lynx read as a contradiction)."""
+    model's groups: "; lynx is in the group “any big cat”, not in “any cat”" ("any cat" into lynx read as a
+    contradiction; the groups are named as the Target's list and the sentence name them: "not in “cat”" read oddly)."""
     groups, mine = getattr(result, "groups", None) or {}, set(result.explained)
     for pred in named:
         if pred.index in mine:
             continue
         other = next((g for g, idx in groups.items() if g != result.explained_name and pred.index in idx), None)
         if other is not None:
-            return f"; {pred.label} is in the group “{other}”, not in “{result.explained_name}”"
+            return f"; {pred.label} is in the group “{any_of(other)}”, not in “{any_of(result.explained_name)}”"
     return ""
 
 

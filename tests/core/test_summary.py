@@ -713,7 +713,7 @@ def test_a_group_run_says_when_the_class_it_flips_to_is_in_another_group(tiny, t
     group = replace(result, explained=others, explained_name="mine", key_region=None,
                     groups={"mine": others, "elsewhere": [final]})
     text = summary_sentence(group)
-    assert f"; {result.final.label} is in the group “elsewhere”, not in “mine”:" in text
+    assert f"; {result.final.label} is in the group “any elsewhere”, not in “any mine”:" in text
     assert "is in the group" not in summary_sentence(replace(group, groups={"mine": others}))
     assert "is in the group" not in summary_sentence(replace(group, groups={}))
 

@@ -85,7 +85,7 @@ def test_a_stored_group_run_reads_back_with_its_group_clause(tmp_path):
     clf, pixels = make_tiny(), tiny_image_array()
     clf.groups = {"pair": [0, 1], "wild": [2, 3]}
     res = run(clf, pixels, ExplainOptions(style="free", group="pair"))
-    assert res.flipped and "is in the group “wild”" in summary_sentence(res)
+    assert res.flipped and "is in the group “any wild”" in summary_sentence(res)
     write_result_set(res, tmp_path, "photo")
     save_extras(res, tmp_path / "cache" / "photo.npz")
     back = load_result(tmp_path, "photo", pixels.copy(), tmp_path / "cache" / "photo.npz")
