@@ -124,6 +124,7 @@ class ProbabilityPlot(QWidget):
         self.not_flipped = False  # a run that ended on its own class: its strongest other class is a runner-up
         self.key_class: int | None = None  # the class of the key region alone (its line and the sentence name it)
         self.key_p = 0.0  # its probability with only the key region's detail removed
+        self.key_explained: float | None = None  # the explained class's (a group's sum) there, as the sentence says it
         self.x: list[int] = []
         self.rows: list[np.ndarray] = []
         self.flip_step: int | None = None
@@ -205,6 +206,8 @@ class ProbabilityPlot(QWidget):
         key = getattr(result, "key_region", None)  # a region that flips alone: its class (the figure's title names it)
         key = key.prediction if key is not None and key.flips else None
         self.key_class, self.key_p = (None, 0.0) if key is None else (key.index, float(key.probability))
+        there = getattr(result.key_region, "explained_probability", None) if key is not None else None
+        self.key_explained = float(there) if there is not None else None
         self.saved = np.asarray(result.final_probabilities, dtype=np.float32)
         alpha, style = float(getattr(result, "alpha", 1.0) or 1.0), getattr(getattr(result, "options", None), "style", "")
         line = result.flipped and getattr(result, "flip_step", None) is not None and alpha < 0.995 and style != "free"
@@ -260,7 +263,8 @@ class ProbabilityPlot(QWidget):
         tie = next((int(i) for i in np.argsort(-rows[0], kind="stable") if int(i) not in self.explained), None)
         if tie not in (None, flip_to, *runners) and not self.targeted and self._explained_series(rows[:1])[0] - rows[0, tie] < START_TIE:
             runners = [tie, *runners][:RUNNERS_UP]
-        key = self.key_class  # the key region alone gives another class than the whole change: drawn, and named so
+        key = self.key_class  # the key region alone's class: starred at the saved point, and named so (another class
+        # than the whole change's is drawn as a runner-up; the same class is starred on the flip's curve)
         if key is not None and key not in (flip_to, *runners, *self.explained):
             runners = [*runners[:RUNNERS_UP - 1], key]
         shown = [flip_to, *runners]
@@ -292,6 +296,9 @@ class ProbabilityPlot(QWidget):
                 entries.append((self.best_curve, "its best single class", 3))
             if flip_to is not None:
                 entries.append((self.flip_curve, f"{kind}: {elide_end(self.label(flip_to), LEGEND_CHARS)}", 1))
+                if key == flip_to and self.saved is not None:  # the sentence's "into eggnog (26 %)" had no point drawn
+                    self.key_point.setPen(self.flip_curve.opts["pen"])
+                    entries.append((self.key_point, elide_end(f"key region alone: {self.label(key)}", LEGEND_ENTRY_CHARS), 2))
             for k, (c, i) in enumerate(zip(self.runner_curves, runners)):  # one entry says both (the flip's was lost)
                 what = ", ".join(w for w, on in (("top at the flip", moved and i == at_flip), ("key region alone", i == key)) if on)
                 # the name's own budget after the words before it, within LEGEND_ENTRY_CHARS ("key region alone: " left
@@ -319,9 +326,9 @@ class ProbabilityPlot(QWidget):
             self.saved_curves[1].setData(*((sx, [float(rows[-1, flip_to]), float(self.saved[flip_to])]) if flip_to is not None else ([], [])))
             if flip_to is not None:
                 top = max(top, float(self.saved[flip_to]))
-            star = key is not None and key in runners  # the star: the key region alone, in its class's colour
+            star = key is not None and (key in runners or key == flip_to)  # the key region alone, in its class's colour
             self.key_point.setData([self.saved_x] if star else [], [self.key_p] if star else [],
-                                   symbolBrush=RUNNER_COLORS[shown.index(key) - 1 if star else 0])
+                                   symbolBrush=FLIP_COLOR if key == flip_to else RUNNER_COLORS[shown.index(key) - 1 if star else 0])
             top = max(top, self.key_p) if star else top
             best = [float(rows[-1, self.explained].max()), float(self.saved[self.explained].max())]
             self.saved_best_curve.setData(*((sx, best) if group else ([], [])))
@@ -467,7 +474,9 @@ class ProbabilityPlot(QWidget):
 
     def _readout_text(self, p: np.ndarray, title: str, x: float) -> str:
         name = self.explained_name if len(self.explained) == 1 else any_of(self.explained_name)
-        parts = [title, f"<span style='color:{EXPLAINED_COLOR}'>{plain(name)} {100 * float(p[self.explained].sum()):.1f} %</span>"]
+        there = (f"; key region alone: {100 * self.key_explained:.1f} %" if self.key_class is not None
+                 and self.key_explained is not None and x == self.saved_x else "")  # as the key region's line says it
+        parts = [title, f"<span style='color:{EXPLAINED_COLOR}'>{plain(name)} {100 * float(p[self.explained].sum()):.1f} %{there}</span>"]
         if len(self.explained) > 1:  # the flip test compares single classes: the group's best one
             best = max(self.explained, key=lambda i: float(p[i]))
             parts.append(f"<span style='color:{EXPLAINED_COLOR}'>its best, {plain(self.label(best))} {100 * float(p[best]):.1f} %</span>")

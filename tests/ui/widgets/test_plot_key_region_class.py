@@ -52,11 +52,37 @@ def test_the_key_regions_own_class_is_drawn_and_named(qtbot):
     # the read-out: abaya over the whole change, then the key region alone's number (the key-region line's 10.2 %)
     assert "abaya 1.0 %; key region alone: 10.2 %" in plot.show_saved_readout()
     assert "key region alone" not in plot.show_readout(3)
-    # a key region that gives the whole change's class, or no key region: nothing extra
-    for key in (1, None):
-        plot.show_result(result(key_class=key))
-        assert 4 not in plot.shown and not any("key region" in label.text for _, label in plot.legend.items)
-        assert len(plot.key_point.getData()[0] or []) == 0
+    # no key region: nothing extra
+    plot.show_result(result(key_class=None))
+    assert 4 not in plot.shown and not any("key region" in label.text for _, label in plot.legend.items)
+    assert len(plot.key_point.getData()[0] or []) == 0
+    assert "key region alone" not in plot.show_saved_readout()
+
+
+def test_a_key_region_of_the_whole_changes_class_is_starred_on_its_curve(qtbot):
+    """Coffee: the whole photo and the key region alone both flip to eggnog, the sentence says "into eggnog (26 %;
+    espresso now 21 %)", and the plot drew neither number (the star was drawn only for another class)."""
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    plot.resize(900, 300)
+    plot.show()
+    res = result(key_class=1)
+    res.key_region.explained_probability = 0.2098
+    plot.show_result(res)
+    assert plot.shown[0] == 1 and 4 not in plot.shown  # the flip's curve: no runner-up added for it
+    sx, sy = plot.key_point.getData()
+    assert list(sx) == [plot.saved_x] and sy[0] == pytest.approx(0.102)
+    from gradflip_desktop.ui.widgets.plot import FLIP_COLOR
+
+    assert plot.key_point.opts["symbolBrush"] == FLIP_COLOR
+    assert pg.mkPen(plot.key_point.opts["pen"]).color() == pg.mkPen(plot.flip_curve.opts["pen"]).color()
+    legend = [label.text for _, label in plot.legend.items]
+    assert "flips to: tiger cat" in legend and "key region alone: tiger cat" in legend, legend
+    assert plot.top >= 0.102
+    saved = plot.show_saved_readout()  # both numbers of the key-region line, each beside its class
+    assert "Egyptian cat 38.0 %; key region alone: 21.0 %" in saved, saved
+    assert "tiger cat 39.0 %; key region alone: 10.2 %" in saved, saved
+    assert "key region alone" not in plot.show_readout(3)
 
 
 def test_a_key_region_of_the_class_on_top_at_the_flip_keeps_its_top_at_the_flip_entry(qtbot):
