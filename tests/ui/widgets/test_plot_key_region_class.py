@@ -140,3 +140,24 @@ def test_a_short_plot_keeps_the_key_regions_class_which_the_sentence_names_first
     assert any(t.startswith("key region alone: abaya") for t in legend), legend
     assert len(legend) < 5  # still cramped: something else gave way (the tooltip names it)
 
+
+
+def test_a_run_that_did_not_flip_says_when_rounding_undid_part_of_its_change(qtbot):
+    """Budget 1 on coffee: espresso 59.8 % at step 1 and 76.8 % at *saved*, with nothing said there (a change of at
+    most 2/255: rounding to 8 bits undid most of it); flipped runs had their notes."""
+    plot = ProbabilityPlot()
+    qtbot.addWidget(plot)
+    plot.resize(900, 300)
+    plot.show()
+    res = result(key_class=None)
+    res.flipped, res.final = False, SimpleNamespace(index=0)
+    res.steps = res.steps[:1]  # step 1: the class at 64 %
+    res.final_probabilities = probs(0.768, 0.09)
+    plot.show_result(res)
+    assert plot.show_saved_readout().startswith("<b>saved</b> (8-bit; rounding undid part of the change)")
+    res.final_probabilities = probs(0.645, 0.09)  # rounding moved it by half a point: nothing to say
+    plot.show_result(res)
+    assert plot.show_saved_readout().startswith("<b>saved</b> (8-bit)")
+    res.flipped, res.final_probabilities = True, probs(0.768, 0.09)  # a flipped run keeps its own notes
+    plot.show_result(res)
+    assert "rounding undid" not in plot.show_saved_readout()
