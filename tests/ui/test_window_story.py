@@ -312,7 +312,7 @@ def test_working_size_is_a_setting_with_its_memory_cost(qtbot, window, settings)
         c.working_size.setValue(300)
         assert window.status_label.text() == "Cancelled the run to load the photo again at 300 px …"
         assert not window.runs.running
-    assert window.status_label.text().endswith("The explanation was stopped: the working size is now 300 px.")
+    assert window.status_label.text().startswith("The explanation was stopped: the working size is now 300 px. ")
     # a finished result at the old size: cleared, and said with the new classification (it vanished without a word)
     window.controls.set_settings(RunSettings(style="free", max_steps=3, working_size=300))
     with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
@@ -321,8 +321,8 @@ def test_working_size_is_a_setting_with_its_memory_cost(qtbot, window, settings)
     with qtbot.waitSignal(window.classified, timeout=RUN_TIMEOUT_MS):
         c.working_size.setValue(280)
     assert window.result is None
-    assert window.status_label.text().endswith(
-        "The explanation made at the previous working size was cleared: Explain makes one at 280 px."), \
+    assert window.status_label.text().startswith(  # first: a long line is cut at its end ("… --max-si…")
+        "The explanation made at the previous working size was cleared: Explain makes one at 280 px. "), \
         window.status_label.text()
     # ... unless the photo is whole at both sizes: 451×300 at 512 and 1,024 px, the run goes on
     with qtbot.waitSignal(window.classified, timeout=RUN_TIMEOUT_MS):

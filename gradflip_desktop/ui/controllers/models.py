@@ -231,13 +231,15 @@ class ModelsController(QObject):
         )
         self.show_hint()
         if not w.runs.running and w.result is None:  # a shown result (e.g. from the gallery) keeps its status
+            stopped = w.images.take_stopped_note()  # (HTML already) first: a long status line is cut at its end, and
+            # "… was cleared" is what the user's own action (a new working size, another photo) did
             w.set_status(
-                f"{status_name(w.image.name if w.image else '')}: the model sees "
+                (f"{stopped} " if stopped else "")
+                + f"{status_name(w.image.name if w.image else '')}: the model sees "
                 f"<b>{html.escape(top.label)}</b> ({pct})"
                 + "".join(f"; {html.escape(n)}" for n in (size, notes) if n)
                 + (": nothing to flip with the chosen target." if self.nothing_to_flip else ". Press Explain (Ctrl+Return).")
                 + (f" Model: {html.escape('; '.join(model_notes))}." if model_notes else "")  # one "Model:", its notes
-                + (f" {stopped}" if (stopped := w.images.take_stopped_note()) else "")  # (HTML already)
             )
         w.update_actions()
         w.classified.emit(result.top)
