@@ -95,13 +95,23 @@ def cwd_gone() -> str:
     return ""
 
 
-def _plain_ctrl_c() -> None:
-    """After the command (its files written, its last line printed) Ctrl+C ends the process as it ends any program,
-    without Python's KeyboardInterrupt: pressed while the interpreter shut down (torch's clean-up), that printed a
-    traceback from an exit handler (or from the handler being put back)."""
+def _plain_ctrl_c(code: int | None = None) -> None:
+    """After the command (its files written, its last line printed) Ctrl+C ends the process at once with the
+    command's own exit status ``code``, without Python's KeyboardInterrupt: pressed while the interpreter shut down
+    (torch's clean-up), that printed a traceback from an exit handler (or from the handler being put back); and
+    ended by SIGINT as any program is, a finished run exited 130 with nothing said, which a script reads as a run
+    cut short (its sets complete). ``None`` (the command did not return): as any program, SIGINT's own end."""
+    def finished(signum, frame):
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError, AttributeError):  # closed, or a reader gone
+                pass
+        os._exit(code)
+
     try:
         if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # `cmd &`, nohup: ignored it stays
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL if code is None else finished)
     except (ValueError, OSError):  # not the main thread
         pass
 
@@ -128,17 +138,21 @@ def quiet_broken_pipe(main_fn: Callable[..., int]) -> Callable[..., int]:
 
     def wrapper(argv: list[str] | None = None) -> int:
         std_streams_open()
+        code = None
         try:
-            return main_fn(argv)
+            code = main_fn(argv)
+            return code
         except BrokenPipeError:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
-            return EXIT_BROKEN_PIPE
+            code = EXIT_BROKEN_PIPE
+            return code
         except KeyboardInterrupt:  # Ctrl+C at start-up (numpy/Pillow/Qt imports, before the command's own handler)
             print("\ngradflip: interrupted", file=sys.stderr)
-            return EXIT_INTERRUPTED
+            code = EXIT_INTERRUPTED
+            return code
         finally:
             if argv is None:  # the console script: the process exits next, and torch's clean-up takes a moment
-                _plain_ctrl_c()
+                _plain_ctrl_c(code if isinstance(code, int) else None)
 
     wrapper.__doc__, wrapper.__name__, wrapper.__wrapped__ = main_fn.__doc__, main_fn.__name__, main_fn
     return wrapper

@@ -948,27 +948,34 @@ def test_explain_with_stderr_closed_still_writes_its_results(tmp_path, close):
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-def test_ctrl_c_as_the_finished_command_exits_prints_no_traceback(tmp_path):
+@pytest.mark.parametrize("name, status", [("a.png", 0), ("missing.png", 2)])
+def test_ctrl_c_as_the_finished_command_exits_prints_no_traceback(tmp_path, name, status):
     """Ctrl+C pressed as a finished run exits (its last line printed; torch's clean-up takes a moment): main had put
     Python's handler back, so the KeyboardInterrupt came out of an exit handler (torch.library's) with a traceback.
-    The console script now leaves Ctrl+C to end the process as it ends any program: no traceback."""
+    Then the console script left Ctrl+C to end the process as SIGINT ends any program: exit 130 with nothing said,
+    which a script reads as a run cut short although its result sets were complete. Now the process ends at once
+    with the command's own status, its output flushed, no traceback."""
     import subprocess
 
-    img = _png(tmp_path / "a.png")
+    _png(tmp_path / "a.png")
     helpers = str(Path(__file__).resolve().parent)
     code = (
         f"import os, signal, sys, time; sys.path.insert(0, {helpers!r})\n"
         "from helpers import make_tiny\n"
         "from gradflip_desktop import cli\n"
         "cli._load_model = lambda args: make_tiny()\n"
-        f"sys.argv = ['gradflip', 'classify', {str(img)!r}]\n"
+        f"sys.argv = ['gradflip', 'classify', {str(tmp_path / name)!r}]\n"
         "code = cli.main()\n"
+        "print('after the command', flush=True)\n"
         "os.kill(os.getpid(), signal.SIGINT)  # Ctrl+C while the interpreter exits\n"
-        "time.sleep(0.5)\n"
-        "raise SystemExit(code)\n"
+        "time.sleep(5)\n"
+        "print('not reached')\n"
+        "raise SystemExit(99)\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert "a.png" in proc.stdout
+    assert name in proc.stdout + proc.stderr and "after the command" in proc.stdout
+    assert "not reached" not in proc.stdout  # ended at once by the Ctrl+C, with the command's status
+    assert proc.returncode == status, (proc.returncode, proc.stderr)
     assert "Traceback" not in proc.stderr and "KeyboardInterrupt" not in proc.stderr, proc.stderr
 
 
