@@ -324,6 +324,9 @@ def where_clause(result, view: str = "magnitude") -> str:
         return shows or "the bright areas show how much each part mattered"
     kp = result.key_pixels
     if kp is not None and kp.flips and 0 < kp.fraction < 0.5:
+        if kp.count >= kp.changed:  # the sparse 8-bit change needs every pixel it touches: "alone" named no subset
+            return (f"it touches only {_share(kp.fraction)} of the pixels, all of them needed, "
+                    + (shows or "the bright areas show where"))
         return f"the marked {_share(kp.fraction)} of the pixels alone do it, " + (shows or "the bright areas show where")
     if shows:
         return shows

@@ -53,8 +53,13 @@ def test_a_flip_is_described_with_the_saved_images_numbers(tiny, tiny_image):
     # a small flipping key-pixel set is named; the figure marks those pixels with dots, not outlines
     from dataclasses import replace
 
-    few = replace(result, key_pixels=replace(result.key_pixels, fraction=0.05, flips=True))
+    # (a subset of the pixels the saved change touches: here all 760 of the tiny model's are needed)
+    few = replace(result, key_pixels=replace(result.key_pixels, fraction=0.05, flips=True, count=result.key_pixels.changed - 1))
     assert "the marked 5 % of the pixels alone do it" in summary_sentence(few) and "outlined" not in summary_sentence(few)
+    # a set that is every pixel the saved change touches names no subset: "alone" said nothing there
+    every = replace(few, key_pixels=replace(few.key_pixels, count=result.key_pixels.changed))
+    assert "it touches only 5 % of the pixels, all of them needed, the bright areas show where." in summary_sentence(every)
+    assert "alone" not in summary_sentence(every)
 
 
 def test_targeted_group_blur_and_stopped_runs_say_so(tiny, tiny_image):
@@ -364,7 +369,7 @@ def test_the_last_clause_can_be_worded_for_each_difference_view(tiny, tiny_image
     assert where_clause(result, "signed") == "red shows where the photo got brighter, blue where it got darker"
     assert where_clause(result, "key") == "the outline shows where"
     assert "bright" not in where_clause(result, "amplified") and "grey" in where_clause(result, "amplified")
-    few = replace(result, key_pixels=replace(result.key_pixels, fraction=0.05, flips=True))
+    few = replace(result, key_pixels=replace(result.key_pixels, fraction=0.05, flips=True, count=result.key_pixels.changed - 1))
     assert where_clause(few, "signed") == ("the marked 5 % of the pixels alone do it, "
                                            "red shows where the photo got brighter, blue where it got darker")
     assert summary_sentence(few).endswith(f": {where_clause(few)}.")  # the figure keeps the importance map's words
