@@ -345,6 +345,13 @@ def test_compare_caption_gives_the_same_l2_as_the_difference_caption(tiny, tiny_
     assert comparison.check is None and "no longer loaded" in comparison.check_note
     caption = comparison.panels[0].caption
     assert f"L2 {result.l2_saved:.3f})" in caption and f"L2 {result.l2:.3f}" not in caption
+    assert caption.startswith("where the flipping change concentrates (")
+    region = run(tiny, tiny_image, ExplainOptions())  # the default: a key-region run's map says what it ranks
+    assert region.region_map is not None
+    with pytest.raises(StopIteration) as stop:
+        next(compare_task(None, ModelSession(), region, region.original.index))
+    assert stop.value.value.panels[0].caption == (
+        f"how much each part mattered (importance map; the saved change's L2 {region.l2_saved:.3f})")
 
 
 def test_a_grad_cam_map_of_nan_fails_its_panel_not_the_whole_check(tiny, tiny_image, monkeypatch):

@@ -74,7 +74,9 @@ def compare_task(task, session: "ModelSession", result: "ExplainResult", target:
             "GradFlip",
             display_uint8(difference_overlay(result, importance)),  # as in the exported figure
             # the saved change's L2, as the Difference caption under it (not the float change's: two L2s in one window)
-            f"where the flipping change concentrates ({map_name(result)}, L2 {result.l2_saved:.3f})", importance,
+            # a key-region run's map ranks how much restoring each part's detail mattered, not where its change went
+            f"{'how much each part mattered' if getattr(result, 'region_map', None) is not None else 'where the flipping change concentrates'}"
+            f" ({map_name(result)}; the saved change's L2 {result.l2_saved:.3f})", importance,
         )
     ]
     if clf is None or clf.labels != result.labels:
