@@ -349,7 +349,8 @@ def _explain(args) -> int:
                            summary=folders or args.summary or has_summary(args.out))  # one it had: rebuilt
     many = len(inputs) > 1
     started, began = time.perf_counter(), time.time()
-    single = _Progress(inputs[0].display if inputs else "", opts.max_steps, args.quiet or many, clf.label)
+    single = _Progress(inputs[0].display if inputs else "", opts.max_steps, args.quiet or many, clf.label,
+                       None if args.target is None else clf.find_class(args.target))
     codes, records = [], []
     kept = [0]  # inputs whose result set --resume kept, or that failed (a corrupt file: no time): not in the rate
     order = {str(inp.path): i for i, inp in reversed(list(enumerate(inputs)))}  # --json: input order (its first place)

@@ -19,8 +19,9 @@ class _Progress:
 
     EVERY_S = 1.0  # the least time between two lines of one phase when stderr is not a terminal
 
-    def __init__(self, name: str, budget: int, quiet: bool, label: Callable[[int], str]):
+    def __init__(self, name: str, budget: int, quiet: bool, label: Callable[[int], str], target: int | None = None):
         self.name, self.budget, self.quiet, self.label = name, budget, quiet, label
+        self.target = target  # a targeted run: the class it is to reach, said after the top class while another leads
         self.tty = sys.stderr.isatty()
         self._last: tuple[str, float] | None = None  # the phase and time of the last line (not a terminal)
 
@@ -34,7 +35,10 @@ class _Progress:
         (i, p), = step.top(1)
         # the budget bounds the search only: the passes after the flip count on past it ("step 13/3" misled)
         of = "" if phase else f"/{self.budget}"
-        self._line(f"{self.name}: step {step.index}{of}{phase}  {self.label(i)} {100 * p:.1f} %  L2 {step.l2:.3f}", phase)
+        # a targeted run's progress named only the class on top ("drilling platform 24.9 %"), not the one to reach
+        aim = (f"  ({self.label(self.target)} {100 * float(step.probabilities[self.target]):.1f} %)"
+               if self.target is not None and self.target != i else "")
+        self._line(f"{self.name}: step {step.index}{of}{phase}  {self.label(i)} {100 * p:.1f} %{aim}  L2 {step.l2:.3f}", phase)
 
     def _line(self, line: str, phase: str = "") -> None:
         if not (self.tty or self._last is None or self._last[0] != phase or time.monotonic() - self._last[1] >= self.EVERY_S):
