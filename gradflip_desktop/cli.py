@@ -102,12 +102,13 @@ def format_model_list() -> str:
 
 def _add_common(p: argparse.ArgumentParser) -> None:
     from .core.images import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE  # noqa: PLC0415 - numpy/Pillow only
+    from .core.options import WORKING_SIZE_MAX  # noqa: PLC0415 - torch-free
 
     p.add_argument("images", nargs="+", type=nonempty, metavar="IMAGE", help="image files (anything Pillow reads) or folders of them")
     p.add_argument("--model", type=nonempty, default=None, help="model: 'efficientnet-lite0' (default), a model file or a Hugging Face model folder")
     p.add_argument("--device", type=nonempty, default="cpu", help="cpu (default), cuda, cuda:N, mps or auto")
     p.add_argument("--max-side", type=working_side, default=DEFAULT_MAX_SIDE,
-                   help=f"long side of the working image in px (default {DEFAULT_MAX_SIDE})")
+                   help=f"long side of the working image in px, at most {WORKING_SIZE_MAX} (default {DEFAULT_MAX_SIDE})")
     p.add_argument("--max-pixels", type=positive_int, default=DEFAULT_MAX_PIXELS,
                    help=f"refuse images with more pixels (default {DEFAULT_MAX_PIXELS / 1e6:g}e6)")
     add_model_arguments(p)
@@ -115,7 +116,10 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from .core.options import STYLE_NAMES, STYLES, ExplainOptions  # noqa: PLC0415 - torch-free (tests/test_boundaries.py checks it)
-    parser = _Parser(prog="gradflip", description="Explain an image classifier's decision: the region and the pixel change that flip it.")
+    parser = _Parser(prog="gradflip", description="Explain an image classifier's decision: the region and the pixel change that flip it.",
+                     epilog="exit status: 0 done (every explanation flipped), 1 ran but one did not flip, 2 bad input or "
+                            "usage, 3 internal error, 130 interrupted (Ctrl+C), 143 terminated (SIGTERM), 141 the reader "
+                            "of the output went away")
     parser.add_argument("--version", action="version", version=f"gradflip {__version__}")
     parser.add_argument(
         "--self-test",
@@ -163,7 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--ray", type=nonempty, default=None, metavar="ADDRESS",
                    help="run on a Ray cluster (ADDRESS of its head, or 'local' to start one here); needs the extra 'ray'")
 
-    sub.add_parser("models", help="list ready-to-use models: the default and torchvision weights in the torch hub cache")
+    what = "list ready-to-use models: the default and torchvision weights in the torch hub cache"
+    sub.add_parser("models", help=what, description=what[:1].upper() + what[1:] + " (nothing is downloaded).")
     cli_check.add_parser(sub, add_model_arguments)
     return parser
 

@@ -17,6 +17,7 @@ from gradflip_desktop.core.summary import START_TIE, any_of
 from .elision import LEGEND_CHARS, LEGEND_ENTRY_CHARS, elide_end
 from .legend import FittedLegend, plain
 from .readout import ReadOut
+from .saved_note import saved_note
 from .step_axis import StepAxis
 from .step_marks import mark_lines, place_mark_labels
 
@@ -30,8 +31,6 @@ RUNNERS_UP = 2
 EMPTY_HINT = "Press Explain (Ctrl+Return): the probabilities appear here, step by step."
 HOVER_HINT = "Hover over the plot (or click it and press ← →) to read the probabilities of a step."
 SYMBOLS_UP_TO = 60  # dots on the points of short runs; plain lines for long ones
-ROUNDED_BACK = 0.01  # a run that did not flip whose saved image gives the explained class this much more than its last
-# step: the saved point's read-out says that rounding to 8 bits undid part of the change
 SAVED_LABEL_ROOM_PX = 24.0  # right of the saved point: half the "saved" tick label fits
 # the steps on the path to the saved image (the region style's "restore" search builds the map on other images)
 PLOTTED_PHASES = ("search", "eight_bit")
@@ -211,17 +210,7 @@ class ProbabilityPlot(QWidget):
         there = getattr(result.key_region, "explained_probability", None) if key is not None else None
         self.key_explained = float(there) if there is not None else None
         self.saved = np.asarray(result.final_probabilities, dtype=np.float32)
-        alpha, style = float(getattr(result, "alpha", 1.0) or 1.0), getattr(getattr(result, "options", None), "style", "")
-        line = result.flipped and getattr(result, "flip_step", None) is not None and alpha < 0.995 and style != "free"
-        self.saved_note = f"; step {result.flip_step}'s change × {alpha:.2f}" if line else ""  # what it is: the tooltip
-        if result.flipped and style == "free":  # the class back near 37 % after 13 % at the flip read as a near failure
-            self.saved_note = "; the smallest change that flips: a near tie"
-        steps = list(getattr(result, "steps", None) or [])
-        if not result.flipped and steps and self.explained:  # a change of a level or less: espresso 59.8 % at step 1
-            # and 76.8 % saved, with nothing said (the sentence's "fell from 82 % to 77 %" is the saved image's)
-            last = float(np.asarray(steps[-1].probabilities, dtype=np.float64)[self.explained].sum())
-            if float(self.saved[self.explained].sum()) - last >= ROUNDED_BACK:
-                self.saved_note = "; rounding undid part of the change"
+        self.saved_note = saved_note(result, self.explained)  # what the saved change is (saved_note.py)
         self.add_steps(result.steps)
 
     def point_count(self) -> int:
@@ -271,8 +260,7 @@ class ProbabilityPlot(QWidget):
         tie = next((int(i) for i in np.argsort(-rows[0], kind="stable") if int(i) not in self.explained), None)
         if tie not in (None, flip_to, *runners) and not self.targeted and self._explained_series(rows[:1])[0] - rows[0, tie] < START_TIE:
             runners = [tie, *runners][:RUNNERS_UP]
-        key = self.key_class  # the key region alone's class: starred at the saved point, and named so (another class
-        # than the whole change's is drawn as a runner-up; the same class is starred on the flip's curve)
+        key = self.key_class  # the key region alone's class, starred at *saved* (another class than the flip's: a runner-up)
         if key is not None and key not in (flip_to, *runners, *self.explained):
             runners = [*runners[:RUNNERS_UP - 1], key]
         shown = [flip_to, *runners]

@@ -14,11 +14,11 @@ from .bar_label import BarLabel, bar_row_height
 from .colormap import colormap_from_lut
 from .fitted_label import FittedLabel
 from .image_panel import ImagePanel, KeyboardPan
+from .slider_scales import KEY_SLIDER_STEPS, count_to_slider, gain_to_slider, slider_to_count, slider_to_gain
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
 
 
-KEY_SLIDER_STEPS = 1000
 # the Original's caption's 1st line, one line in a narrow panel (two pushed "espresso — 88.2 %" to the last line, cut)
 SLIDER_NOTE = "<i>outlined: the slider's set, not the run's</i><br>"
 KEY_TIP = ("Key pixels: the pixels with the largest change, as many as it takes to flip the decision on their own "
@@ -215,19 +215,11 @@ class ResultViews(QWidget):
     def gain(self) -> float | None:
         return self._gain
 
-    @staticmethod
-    def _gain_to_slider(gain: float) -> int:
-        return int(round(100 * math.log10(max(1.0, min(1000.0, gain))) / 3))
-
-    @staticmethod
-    def _slider_to_gain(value: int) -> float:
-        return float(10 ** (3 * value / 100))
-
     def _sync_slider(self) -> None:
         self.slider.blockSignals(True)
         if self.mode == AMPLIFIED:
             gain = self._gain or self._auto_gain
-            self.slider.setValue(self._gain_to_slider(gain))
+            self.slider.setValue(gain_to_slider(gain))
             self.slider.setToolTip("Gain: how much the change is amplified (logarithmic, ×1 to ×1000)")
             self.slider_label.setText(f"Gain ×{gain:.1f}")
         else:
@@ -347,20 +339,11 @@ class ResultViews(QWidget):
             self.colorbar_view.hide()
         self._update_spacer()
 
-    # the slider is quadratic in k/total: the found set (a few % of the pixels) sits left of the middle,
-    # and every k up to all changed pixels is reachable
-    def _count_to_slider(self, k: int) -> int:
-        if k <= 0 or self._key_total <= 0:
-            return 0
-        return int(round(KEY_SLIDER_STEPS * math.sqrt(min(1.0, k / self._key_total))))
-
-    def _slider_to_count(self, v: int) -> int:
-        if v <= 0 or self._key_total <= 0:
-            return 0
-        return max(1, min(self._key_total, int(round(self._key_total * (v / KEY_SLIDER_STEPS) ** 2))))
+    def _count_to_slider(self, k: int) -> int:  # quadratic (slider_scales.py)
+        return count_to_slider(k, self._key_total)
 
     def _key_slider_moved(self, v: int) -> None:
-        self._key_count = self._slider_to_count(v)
+        self._key_count = slider_to_count(v, self._key_total)
         self._show_key_count()
         self.key_count_changed.emit(self._key_count)
 
@@ -375,7 +358,7 @@ class ResultViews(QWidget):
 
     def _slider_moved(self, value: int) -> None:
         if self.mode == AMPLIFIED:
-            self._gain = self._slider_to_gain(value)
+            self._gain = slider_to_gain(value)
         else:
             self._opacity = value / 100.0
         self._sync_slider()
