@@ -280,7 +280,7 @@ class ProbabilityPlot(QWidget):
         kind = ("target" if self.targeted else "flips to" if self.flip_step is not None and not self.not_flipped else
                 "top class" if flip_to is not None and rows[0, flip_to] > self._explained_series(rows[:1])[0] else "runner-up")
         kind = "saved image's class" if moved and kind == "flips to" else kind  # shortening moved the top class on
-        legend_key = (tuple(shown), self.saved is not None, kind, group)
+        legend_key = (tuple(shown), self.saved is not None, kind, group, key)
         if shown != self.shown or legend_key != self._legend_key:
             self.shown = shown
             self._legend_key = legend_key

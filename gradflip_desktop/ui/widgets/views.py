@@ -250,7 +250,7 @@ class ResultViews(QWidget):
         titled Difference and showing what it showed, says why above the change's caption (only the status line said
         it, under a combo that read "Key region alone")."""
         if not self._alone and self.mode == KEY_PIXELS:
-            self.set_caption(self.difference, f"<i>{note}: the map is shown instead.</i><br>" + self._change_text)
+            self.set_caption(self.difference, f"<i>{note}. The map is shown instead.</i><br>" + self._change_text)
 
     # -- key-pixel explorer ------------------------------------------------------------------------------
     @property
