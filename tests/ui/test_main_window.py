@@ -474,6 +474,10 @@ def test_unreadable_file_at_start_opens_the_sample(qtbot, settings, tmp_path):
         assert "notes.png" in w.last_error_box.text()
         assert w.windowTitle() == "chelsea – GradFlip"
         assert w.controls.top5.labels()[0] == "Egyptian cat"
+        # after the dialog's OK the window said nothing of the file asked for: the status line starts with it
+        status = w.status_label.toolTip() or w.status_label.text()
+        assert status.startswith("Not opened: ") and "notes.png" in status, status
+        assert "The bundled sample is shown instead. chelsea: the model sees" in status, status
         assert w.explain_action.isEnabled()
         w.last_error_box.close()
     finally:

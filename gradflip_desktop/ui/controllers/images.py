@@ -129,7 +129,9 @@ class ImagesController(QObject):
         self._drop_note = ""  # "2 files dropped; …": said with the image's note, which replaces the status
         self._request: tuple | None = None  # (source, name, remember) of the load in flight
         self._stopped_note = ""  # a run on the photo replaced was stopped: said once, with the new photo's class
-        self._resized_note = ""  # a run or result the new working size set aside (set_working_size): said so too
+        # said first with the next photo's class: a run or result the new working size set aside (set_working_size),
+        # or the file that could not be opened, the sample shown instead (`gradflip broken.jpg`)
+        self._pending_note = ""
 
     # -- requests ----------------------------------------------------------------------------------------
     def open_dialog(self) -> None:
@@ -189,7 +191,7 @@ class ImagesController(QObject):
         vanished without a word)."""
         self.w.settings.setValue("run/working_size", int(side))
         img = self.w.image
-        self._resized_note = ""
+        self._pending_note = ""
         if self._load.busy and self._request is not None:  # a photo is opening: that one, at the new size
             source, name, remember = self._request
             reloaded = False  # (the shown result goes because that photo opens, not because of the size)
@@ -204,7 +206,7 @@ class ImagesController(QObject):
         running = self.w.runs.running
         # said again with the photo's new classification: a finished result vanished without a word
         if reloaded:
-            self._resized_note = (f"The explanation was stopped: the working size is now {int(side)} px." if running
+            self._pending_note = (f"The explanation was stopped: the working size is now {int(side)} px." if running
                                   else f"The explanation made at the previous working size was cleared: Explain makes "
                                   f"one at {int(side)} px." if self.w.result is not None else "")
         if running:
@@ -368,8 +370,8 @@ class ImagesController(QObject):
         w = self.w
         # a run on the photo replaced: said with the classification (it vanished without a word); HTML-escaped
         self._stopped_note = (f"The explanation of {status_name(w.image.name)} was stopped to open this photo."
-                              if w.runs.running and w.image is not None else self._resized_note)
-        self._resized_note = ""
+                              if w.runs.running and w.image is not None else self._pending_note)
+        self._pending_note = ""
         w.runs.stop()
         image = loaded.image
         restored = None if _same_photo(loaded.source, self.source) else w.runs.one_off.next_photo(w.controls.settings())
@@ -444,7 +446,7 @@ class ImagesController(QObject):
         return notes
 
     def _on_failed(self, exc: BaseException) -> None:
-        self._resized_note = ""  # the photo shown stays with its result: nothing was cleared
+        self._pending_note = ""  # the photo shown stays with its result: nothing was cleared
         self.w.update_actions()  # the photo shown stays, and so does Explain
         message = _load_error_message(exc)
         self.w.show_error("Cannot open the image", message)
@@ -452,4 +454,6 @@ class ImagesController(QObject):
         # `gradflip broken.png`: no image to keep, show the sample instead of an empty window (not when the
         # sample itself failed, a broken install: that would retry forever)
         if self.w.image is None and not self._opening_sample:
+            # after the dialog's OK nothing in the window said that the file asked for was not opened
+            self._pending_note = f"Not opened: {html.escape(message.rstrip('.'))}. The bundled sample is shown instead."
             self.open_sample()
