@@ -1051,7 +1051,7 @@ def test_a_dropped_folder_and_open_folder_follow_the_remembered_choice(qtbot, fo
     # File > Open Folder: the dialog offers "Include subfolders", pre-set to the last choice
     asked = []
     monkeypatch.setattr(folders, "choose_folder_to_explain",
-                        lambda parent, start, recursive: (asked.append(recursive), (str(nested), True))[1])
+                        lambda parent, start, recursive, *_: (asked.append(recursive), (str(nested), True))[1])
     c.open_dialog()
     assert asked == [False] and c.recursive and c.panel.subfolders.isChecked()
     _wait_done(qtbot, c)
