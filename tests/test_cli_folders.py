@@ -831,11 +831,15 @@ def test_a_photo_edited_since_its_set_was_made_is_explained_again_by_resume(tiny
     mtime = (out / "p.gradflip.json").stat().st_mtime_ns
     shutil.copyfile(folder / "p.png", tmp_path / "same.png")  # the same bytes, written again: a new mtime
     os.replace(tmp_path / "same.png", folder / "p.png")
+    capsys.readouterr()
     assert cli.main([*args, "--resume"]) in (0, 1)
     assert (out / "p.gradflip.json").stat().st_mtime_ns == mtime  # kept
+    assert "explained again" not in capsys.readouterr().err
     rng = np.random.default_rng(5)
     Image.fromarray(rng.integers(0, 255, size=(20, 40, 3), dtype=np.uint8)).save(folder / "p.png")  # another photo
     assert cli.main([*args, "--resume"]) in (0, 1)
+    # said (it was explained again without a word, as if --resume had not seen the set)
+    assert "gradflip: note: p.png: the photo changed since its set was made: explained again" in capsys.readouterr().err
     rec = json.loads((out / "p.gradflip.json").read_text(encoding="utf-8"))
     assert rec["image"]["working_size"] == [40, 20]  # explained again: the record is the new photo's
     assert rec["image"]["file"]["sha256"] != "" and rec["image"]["file"]["bytes"] == (folder / "p.png").stat().st_size

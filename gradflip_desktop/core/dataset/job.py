@@ -82,12 +82,14 @@ RETRIED = frozenset({Status.MODEL_ERROR.value, Status.CANCELLED.value})
 
 
 def plan(inputs: Iterable[Input], settings: JobSettings, options: ExplainOptions | None = None,
-         model: dict | str | None = None) -> tuple[list[Outcome], list[tuple[Input, bool]]]:
+         model: dict | str | None = None, again: dict | None = None) -> tuple[list[Outcome], list[tuple[Input, bool]]]:
     """Sort the inputs into those settled before any run (resumed, duplicate, existing results) and
     those to explain, with whether their files may be overwritten. With ``options`` (and ``model``: its
     name, or :func:`model_description`) a complete set is kept by ``resume`` only when it was made with them
     (else it is refused, named), and only when its photo is still the file it was made from (else it is
-    explained again). A file listed twice (also through a link or under another name) is explained once."""
+    explained again). A file listed twice (also through a link or under another name) is explained once.
+    ``again``: filled with why ``resume`` explains a complete set again (input -> a note: the photo changed, or
+    what ended the set may not happen again); it did so without a word."""
     settled: list[Outcome] = []
     todo: list[tuple[Input, bool]] = []
     claimed: dict[str, Input] = {}
@@ -136,6 +138,11 @@ def plan(inputs: Iterable[Input], settings: JobSettings, options: ExplainOptions
                         "--resume keeps only sets made with the same ones", [])))
                 elif rec.get("status") in RETRIED or changed_file(rec, inp):  # a failure of the moment (the model
                     todo.append((inp, True))  # raised: out of memory; a cancelled run) or a photo edited since: again
+                    if again is not None:
+                        again[inp] = ("its set was cancelled: explained again" if rec.get("status") == Status.CANCELLED.value
+                                      else "its set ended with a model error: explained again"
+                                      if rec.get("status") in RETRIED else
+                                      "the photo changed since its set was made: explained again")
                 else:  # kept (one made with another --batch-size: noted)
                     settled.append(Outcome(inp, DONE, rec.get("message", ""), rec,
                                            notes=kept_batch_note(rec, settings.batch_size)))
@@ -199,12 +206,15 @@ def explain_inputs(
 
 def _explained(out, classifier, inputs, options, settings, on_outcome, on_step, should_stop, engine) -> list[Outcome]:
     """:func:`explain_inputs` into the folder ``out``, made."""
-    settled, todo = plan(inputs, settings, options, model_description(classifier))
+    again: dict[Input, str] = {}  # why --resume explains a complete set again: said with its outcome
+    settled, todo = plan(inputs, settings, options, model_description(classifier), again)
     total = len(settled) + len(todo)
     outcomes: dict[Input, Outcome] = {}
     images: dict[Input, Any] = {}
 
     def report(o: Outcome) -> None:
+        if o.input in again:
+            o.notes = [again.pop(o.input), *o.notes]
         outcomes[o.input] = o
         if on_outcome is not None:
             on_outcome(o, len(outcomes), total)
