@@ -99,14 +99,19 @@ def test_the_key_pixels_caption_gives_their_count_share_and_class(monkeypatch, r
     assert caption in " ".join(texts[texts.index("Key pixels") + 1:])
 
 
+
+def _free_run(seed: int, rows: int, cols: int):
+    """A textbook run of the tiny model on a photo of rows x cols random 4 x 4 px blocks."""
+    rng = np.random.default_rng(seed)
+    pixels = np.kron(rng.uniform(0.2, 0.8, size=(rows, cols, 3)), np.ones((4, 4, 1))).astype(np.float32)
+    return run(make_tiny(), pixels, ExplainOptions(style="free", max_steps=30))
+
 # FIG-17 (the photo pasted at the column's left edge): a narrow photo sits in the middle of its column, inside the
 # grey frame drawn round it (the frame is centred); at the left it stood 96 px left of its own frame
 def test_a_narrow_photo_sits_centred_in_its_column_inside_its_frame(monkeypatch):
     from gradflip_desktop.core.figure import MIN_SLOT, render_figure
 
-    rng = np.random.default_rng(3)
-    pixels = np.kron(rng.uniform(0.2, 0.8, size=(40, 3, 3)), np.ones((4, 4, 1))).astype(np.float32)  # 160 x 12
-    res = run(make_tiny(), pixels, ExplainOptions(style="free", max_steps=30))
+    res = _free_run(3, 40, 3)  # 160 x 12
     pasted = _pasted(monkeypatch)
     fig = render_figure(res)
     pw = round(12 * 360 / 160)  # 27 px wide, 360 high
@@ -122,9 +127,7 @@ def test_a_narrow_photo_sits_centred_in_its_column_inside_its_frame(monkeypatch)
 def test_a_wide_photo_is_drawn_at_most_520_px_wide(monkeypatch):
     from gradflip_desktop.core.figure import render_figure
 
-    rng = np.random.default_rng(2)
-    pixels = np.kron(rng.uniform(0.2, 0.8, size=(6, 24, 3)), np.ones((4, 4, 1))).astype(np.float32)  # 24 x 96
-    res = run(make_tiny(), pixels, ExplainOptions(style="free", max_steps=30))
+    res = _free_run(2, 6, 24)  # 24 x 96
     pasted = _pasted(monkeypatch)
     fig = render_figure(res)
     assert [size for size, _ in pasted] == [(520, 130)] * len(pasted)
@@ -136,9 +139,7 @@ def test_the_whole_summary_sentence_is_drawn_above_the_panels(monkeypatch):
     from gradflip_desktop.core.figure import render_figure
     from gradflip_desktop.core.summary import summary_sentence
 
-    rng = np.random.default_rng(3)
-    pixels = np.kron(rng.uniform(0.2, 0.8, size=(40, 3, 3)), np.ones((4, 4, 1))).astype(np.float32)  # narrow: wraps
-    res = run(make_tiny(), pixels, ExplainOptions(style="free", max_steps=30))
+    res = _free_run(3, 40, 3)  # narrow: wraps
     drawn = _drawn(monkeypatch)
     render_figure(res)
     said = summary_sentence(res)

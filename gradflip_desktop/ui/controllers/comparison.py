@@ -69,14 +69,15 @@ def compare_task(task, session: "ModelSession", result: "ExplainResult", target:
     label = result.label(target)
     importance = result.importance_map()
     why = no_change_reason(result)  # nothing was changed: no map (it read "… (smoothed magnitude, L2 0.000)")
+    # a key-region run's map ranks how much restoring each part's detail mattered, not where its change went
+    ranks = ("how much each part mattered" if getattr(result, "region_map", None) is not None
+             else "where the flipping change concentrates")
     panels = [
         ComparePanel("GradFlip", None, f"no map: {html.escape(why)}", None) if why else ComparePanel(
             "GradFlip",
             display_uint8(difference_overlay(result, importance)),  # as in the exported figure
             # the saved change's L2, as the Difference caption under it (not the float change's: two L2s in one window)
-            # a key-region run's map ranks how much restoring each part's detail mattered, not where its change went
-            f"{'how much each part mattered' if getattr(result, 'region_map', None) is not None else 'where the flipping change concentrates'}"
-            f" ({map_name(result)}; the saved change's L2 {result.l2_saved:.3f})", importance,
+            f"{ranks} ({map_name(result)}; the saved change's L2 {result.l2_saved:.3f})", importance,
         )
     ]
     if clf is None or clf.labels != result.labels:

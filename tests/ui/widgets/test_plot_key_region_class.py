@@ -32,11 +32,8 @@ def result(key_class: int | None):
                            final_probabilities=probs(0.38, 0.39, 0.01), flipped=True, steps=steps, key_region=key)
 
 
-def test_the_key_regions_own_class_is_drawn_and_named(qtbot):
-    plot = ProbabilityPlot()
-    qtbot.addWidget(plot)
-    plot.resize(900, 300)
-    plot.show()
+def test_the_key_regions_own_class_is_drawn_and_named(qtbot, shown_plot):
+    plot = shown_plot(900, 300)
     plot.show_result(result(key_class=4))
     assert 4 in plot.shown, [plot.label(i) for i in plot.shown if i is not None]
     curve = plot.runner_curves[plot.shown.index(4) - 1]
@@ -59,13 +56,10 @@ def test_the_key_regions_own_class_is_drawn_and_named(qtbot):
     assert "key region alone" not in plot.show_saved_readout()
 
 
-def test_a_key_region_of_the_whole_changes_class_is_starred_on_its_curve(qtbot):
+def test_a_key_region_of_the_whole_changes_class_is_starred_on_its_curve(qtbot, shown_plot):
     """Coffee: the whole photo and the key region alone both flip to eggnog, the sentence says "into eggnog (26 %;
     espresso now 21 %)", and the plot drew neither number (the star was drawn only for another class)."""
-    plot = ProbabilityPlot()
-    qtbot.addWidget(plot)
-    plot.resize(900, 300)
-    plot.show()
+    plot = shown_plot(900, 300)
     res = result(key_class=1)
     res.key_region.explained_probability = 0.2098
     plot.show_result(res)
@@ -85,14 +79,11 @@ def test_a_key_region_of_the_whole_changes_class_is_starred_on_its_curve(qtbot):
     assert "key region alone" not in plot.show_readout(3)
 
 
-def test_a_key_region_of_the_class_on_top_at_the_flip_keeps_its_top_at_the_flip_entry(qtbot):
+def test_a_key_region_of_the_class_on_top_at_the_flip_keeps_its_top_at_the_flip_entry(qtbot, shown_plot):
     """The flip step's top class (tiger cat) is not the saved image's (tabby), and the key region alone gives tiger
     cat: its one legend entry said "key region alone: tiger cat" and the legend no longer said which class was on
     top at the flip. One entry says both."""
-    plot = ProbabilityPlot()
-    qtbot.addWidget(plot)
-    plot.resize(900, 300)
-    plot.show()
+    plot = shown_plot(900, 300)
     res = result(key_class=1)
     res.final, res.final_probabilities = SimpleNamespace(index=2), np.array([0.3, 0.2, 0.4, *[0.01] * 7], np.float32)
     plot.show_result(res)
@@ -110,14 +101,11 @@ def test_a_key_region_of_the_class_on_top_at_the_flip_keeps_its_top_at_the_flip_
     assert entry.startswith("top at the flip, key region alone: tiger cat") and entry.endswith("…") and len(entry) < 52
 
 
-def test_the_key_region_entry_gives_an_imagenet_class_name_whole(qtbot):
+def test_the_key_region_entry_gives_an_imagenet_class_name_whole(qtbot, shown_plot):
     """The sample cat's key region alone gives prairie chicken: the legend said "key region alone: prairie chick…"
     in a 1600 px window (the name had 14 letters after the words before it, so 121 of ImageNet's 1000 names were
     cut, "German shepherd" too), while the sentence and the key-region line named it whole."""
-    plot = ProbabilityPlot()
-    qtbot.addWidget(plot)
-    plot.resize(1200, 300)
-    plot.show()
+    plot = shown_plot(1200, 300)
     res = result(key_class=4)
     res.labels = [*LABELS[:4], "prairie chicken", *LABELS[5:]]
     plot.clear(res.labels)
@@ -142,13 +130,10 @@ def test_a_short_plot_keeps_the_key_regions_class_which_the_sentence_names_first
 
 
 
-def test_a_run_that_did_not_flip_says_when_rounding_undid_part_of_its_change(qtbot):
+def test_a_run_that_did_not_flip_says_when_rounding_undid_part_of_its_change(qtbot, shown_plot):
     """Budget 1 on coffee: espresso 59.8 % at step 1 and 76.8 % at *saved*, with nothing said there (a change of at
     most 2/255: rounding to 8 bits undid most of it); flipped runs had their notes."""
-    plot = ProbabilityPlot()
-    qtbot.addWidget(plot)
-    plot.resize(900, 300)
-    plot.show()
+    plot = shown_plot(900, 300)
     res = result(key_class=None)
     res.flipped, res.final = False, SimpleNamespace(index=0)
     res.steps = res.steps[:1]  # step 1: the class at 64 %

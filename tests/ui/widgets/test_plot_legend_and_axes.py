@@ -27,13 +27,10 @@ def _finished_single_run(plot: ProbabilityPlot) -> None:
     plot._redraw()
 
 
-def test_in_a_tall_plot_each_legend_label_sits_beside_its_line_sample(qtbot):
+def test_in_a_tall_plot_each_legend_label_sits_beside_its_line_sample(qtbot, shown_plot):
     # a 1920x1200 window: the legend's cell is as tall as the plot; its rows stretched and each label's text
     # sat at the top of its row, ~18 px above its sample, nearer the entry above
-    plot = ProbabilityPlot()
-    qtbot.addWidget(plot)
-    plot.resize(1100, 600)
-    plot.show()
+    plot = shown_plot(1100, 600)
     _finished_single_run(plot)
     for _ in range(3):
         QApplication.processEvents()
@@ -166,14 +163,11 @@ def test_no_step_tick_label_runs_into_the_saved_label_in_a_narrow_plot(qtbot):
             assert 9.0 in steps, (size, steps)
 
 
-def test_when_the_saved_image_shows_another_class_than_the_flip_both_are_drawn_and_named(qtbot):
+def test_when_the_saved_image_shows_another_class_than_the_flip_both_are_drawn_and_named(qtbot, shown_plot):
     """Grace Hopper: at the flip step "bow tie" overtook, the shortened saved change shows "bulletproof vest".
     The legend said "flips to: bulletproof vest" over an orange line that was not on top at the flip line, and bow
     tie was not drawn. Now the saved image's class is named as such, and the class on top at the flip is drawn."""
-    plot = ProbabilityPlot()
-    qtbot.addWidget(plot)
-    plot.resize(1100, 400)
-    plot.show()
+    plot = shown_plot(1100, 400)
     start = np.array([0.05, 0.04, 0.60, 0.03, 0.02, *REST[:5]], np.float32)
     at_flip = np.array([0.05, 0.09, 0.08, 0.03, 0.101, *REST[:5]], np.float32)  # "class 0" (index 4) on top
     plot.start(LABELS, [2], "Egyptian cat", start, flip_to=1)  # the final (saved) class: tiger cat
@@ -265,14 +259,11 @@ the dashed "space shuttle" curve was drawn but neither in the legend nor counted
         assert abs(label.item.sceneBoundingRect().center().y() - sample.sceneBoundingRect().center().y()) < 3
 
 
-def test_the_class_on_top_at_the_flip_is_not_cut_off_by_the_y_axis(qtbot):
+def test_the_class_on_top_at_the_flip_is_not_cut_off_by_the_y_axis(qtbot, shown_plot):
     """hopper_alpha.png (walk29): at the flip "bathing cap" overtook and the saved image shows "academic gown"; the y
     axis followed the explained class, the saved image's class and the saved points only, so the line of the class
     on top at the flip ran out of the plot's top edge."""
-    plot = ProbabilityPlot()
-    qtbot.addWidget(plot)
-    plot.resize(1100, 400)
-    plot.show()
+    plot = shown_plot(1100, 400)
     start = np.array([0.05, 0.04, 0.30, 0.03, 0.02, *REST[:5]], np.float32)
     at_flip = np.array([0.05, 0.09, 0.08, 0.03, 0.55, *REST[:5]], np.float32)  # "class 0" (index 4) far on top
     plot.start(LABELS, [2], "Egyptian cat", start, flip_to=1)  # the final (saved) class: tiger cat

@@ -14,13 +14,10 @@ from gradflip_desktop.ui.widgets.plot import ProbabilityPlot
 pytestmark = pytest.mark.gui
 
 
-def test_the_legend_lies_beside_the_view_not_over_the_saved_point(qtbot):
+def test_the_legend_lies_beside_the_view_not_over_the_saved_point(qtbot, shown_plot):
     # a one-step flip (moped -> motor scooter at ~40 %): the legend's box, in the view's top-right corner,
     # covered both saved points and the end of the curves
-    plot = ProbabilityPlot()
-    qtbot.addWidget(plot)
-    plot.resize(1000, 240)
-    plot.show()
+    plot = shown_plot(1000, 240)
     labels = ["moped", "motor scooter", "crash helmet", "disk brake"] + [f"class {i}" for i in range(6)]
     rest = [0.02, 0.01] + [0.02] * 6
     plot.start(labels, [0], "moped", np.array([0.50, 0.33, *rest], np.float32))
@@ -135,14 +132,11 @@ def test_a_group_run_shows_its_best_single_class_which_crosses_the_class_it_flip
     assert "its best single class" not in [item[1].text for item in plot.legend.items]
 
 
-def test_the_read_out_follows_the_arrow_keys_as_well_as_the_mouse(qtbot):
+def test_the_read_out_follows_the_arrow_keys_as_well_as_the_mouse(qtbot, shown_plot):
     # the step read-out was mouse-only: the plot could not take the focus and no key moved the read-out
     from PySide6.QtCore import Qt
 
-    plot = ProbabilityPlot()
-    qtbot.addWidget(plot)
-    plot.resize(800, 240)
-    plot.show()
+    plot = shown_plot(800, 240)
     labels = ["tabby", "tiger cat", "lynx"] + [f"class {i}" for i in range(5)]
     rest = [0.01] * 5
     plot.start(labels, [0], "tabby", np.array([0.70, 0.20, 0.05, *rest], np.float32))
@@ -258,14 +252,11 @@ def test_the_saved_read_out_says_the_saved_change_is_a_shrunk_copy_of_the_flippi
     assert "<b>saved</b> (8-bit; rounding undid part of the change) ·" in plot.show_saved_readout()
 
 
-def test_a_read_out_that_wraps_does_not_make_the_plot_jump_under_the_mouse(qtbot):
+def test_a_read_out_that_wraps_does_not_make_the_plot_jump_under_the_mouse(qtbot, shown_plot):
     # Grace Hopper in a 1400 px window: the saved point's read-out ("…; key region alone: 19.7 %") wrapped to two
     # lines, the plot shrank under the mouse and its legend dropped the key region's entry; back on step 1 (one
     # line) it grew again, so the points moved up and down as the mouse went along them
-    plot = ProbabilityPlot()
-    qtbot.addWidget(plot)
-    plot.resize(860, 240)
-    plot.show()
+    plot = shown_plot(860, 240)
     labels = ["military uniform", "bulletproof vest", "bow tie", "mortarboard"] + [f"class {i}" for i in range(6)]
     rest = [0.01] * 6
     plot.start(labels, [0], "military uniform", np.array([0.39, 0.08, 0.03, 0.02, *rest], np.float32))
@@ -302,14 +293,11 @@ def test_a_read_out_that_wraps_does_not_make_the_plot_jump_under_the_mouse(qtbot
     assert plot.readout.minimumHeight() < wrapped  # a new result (no saved point yet) measures again: one line
 
 
-def test_labels_that_look_like_markup_are_shown_as_written(qtbot):
+def test_labels_that_look_like_markup_are_shown_as_written(qtbot, shown_plot):
     """The legend and the read-out under the plot are rich text: a model's label "<unknown>" was an unknown tag
     and vanished ("explained: "), "<b>x</b>" was drawn bold and "R&amp;D" as "R&D". They read as written."""
     labels = ["<unknown>", "<b>x</b>", "R&amp;D", "dog"]
-    plot = ProbabilityPlot()
-    qtbot.addWidget(plot)
-    plot.resize(900, 300)
-    plot.show()
+    plot = shown_plot(900, 300)
     plot.start(labels, [0], labels[0], np.array([0.4, 0.3, 0.2, 0.1], np.float32))
     plot.add_steps([SimpleNamespace(index=i, probabilities=np.array([0.4 - 0.1 * i, 0.3 + 0.1 * i, 0.2, 0.1], np.float32),
                                     flipped=i == 2, phase="search") for i in (1, 2)])
@@ -334,15 +322,12 @@ def test_the_8_bit_label_a_step_after_the_flip_is_not_struck_through_by_its_line
             assert (fill.red(), fill.green(), fill.blue(), fill.alpha()) == (*background.getRgb()[:3], 215)
 
 
-def test_a_drag_or_the_wheel_over_the_plot_keeps_its_steps_in_view(qtbot):
+def test_a_drag_or_the_wheel_over_the_plot_keeps_its_steps_in_view(qtbot, shown_plot):
     # a drag panned the curves out of view and the wheel zoomed into an empty corner; with the plot's menu off,
     # the only way back was pyqtgraph's unlabelled "A" button in the corner (walk29, colorwheel.png)
     from PySide6.QtCore import QPoint, Qt
 
-    plot = ProbabilityPlot()
-    qtbot.addWidget(plot)
-    plot.resize(900, 240)
-    plot.show()
+    plot = shown_plot(900, 240)
     _two_step_run(plot)
     qtbot.wait(100)  # the legend settles and the steps fit the view
     vb = plot.plot.getPlotItem().vb
@@ -437,13 +422,10 @@ def test_the_8_bit_label_yields_to_the_flip_label_when_a_second_row_does_not_fit
     assert plot.eight_bit_line.label.isVisibleTo(plot.eight_bit_line)
 
 
-def test_a_rejected_steps_longer_read_out_has_its_room_from_the_start(qtbot):
+def test_a_rejected_steps_longer_read_out_has_its_room_from_the_start(qtbot, shown_plot):
     """A rejected step's read-out carries its note ("rejected: …") and wrapped to two lines: the plot bounced at
     every rejected step the mouse passed (the room was measured for the saved point and the last step only)."""
-    plot = ProbabilityPlot()
-    qtbot.addWidget(plot)
-    plot.resize(860, 240)
-    plot.show()
+    plot = shown_plot(860, 240)
     rest = [0.01] * 6
     labels = ["military uniform", "bulletproof vest", "bow tie", "mortarboard"] + [f"class {i}" for i in range(6)]
     plot.start(labels, [0], "military uniform", np.array([0.39, 0.08, 0.03, 0.02, *rest], np.float32))

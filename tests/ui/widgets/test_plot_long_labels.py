@@ -9,7 +9,6 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 from gradflip_desktop.ui.widgets.elision import LEGEND_CHARS, elide_end, elide_middle
-from gradflip_desktop.ui.widgets.plot import ProbabilityPlot
 
 pytestmark = pytest.mark.gui
 
@@ -29,13 +28,10 @@ def test_long_names_are_cut_and_short_ones_kept():
     assert len(mid) == 30 and mid.startswith("holiday photo") and mid.endswith("grandpa.png"[-9:]) and "…" in mid
 
 
-def test_long_class_names_leave_the_curves_most_of_the_plot(qtbot):
+def test_long_class_names_leave_the_curves_most_of_the_plot(qtbot, shown_plot):
     # a 4-class model with sentence-long labels in a 1280x820 window: the legend took ~700 of the plot's
     # 900 px and the curves were squeezed into ~110 px
-    plot = ProbabilityPlot()
-    qtbot.addWidget(plot)
-    plot.resize(900, 220)
-    plot.show()
+    plot = shown_plot(900, 220)
     plot.start(LONG, [1], LONG[1], np.array([0.25, 0.26, 0.25, 0.24], np.float32))
     plot.add_steps([SimpleNamespace(index=i, probabilities=np.array([0.25, 0.26 - 0.01 * i, 0.25, 0.24 + 0.01 * i],
                                                                      np.float32), flipped=i == 3, phase="search")
