@@ -269,11 +269,13 @@ def _classify(args) -> int:
             for p in preds:
                 print(f"  {100 * p.probability:6.2f} %  {p.label}  ({p.index})")
     if args.json:
-        # one image: an object; several: a list (one entry per image that could be read)
+        # one image: an object, or nothing when it failed (as explain: the error is on stderr, the exit status says
+        # it; a lone "[]" read as a list where an object was promised); several: a list of the images that were read
         from .core.dataset.inputs import names_folder
 
         single = len(args.images) == 1 and not names_folder(args.images[0])
-        print(json.dumps(out[0] if single and out else out, indent=2, ensure_ascii=False), file=json_out())
+        if out or not single:
+            print(json.dumps(out[0] if single else out, indent=2, ensure_ascii=False), file=json_out())
     return code
 
 

@@ -241,6 +241,17 @@ def test_json_is_a_list_whenever_several_images_are_given(tiny_cli, tmp_path, ca
     assert code == 2 and json.loads(capsys.readouterr().out) == []
 
 
+def test_json_of_one_image_that_fails_is_nothing_for_classify_and_explain(tiny_cli, tmp_path, capsys):
+    """One image: an object when it worked, no document when it failed (stderr says why, the status is 2): classify
+    printed "[]" there, a list where an object is promised, and explain printed nothing."""
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not a png")
+    for cmd in (["classify"], ["explain", "-q", "--out", str(tmp_path / "o")]):
+        code = cli.main([*cmd, str(bad), "--json"])
+        got = capsys.readouterr()
+        assert code == 2 and got.out == "" and "bad.png" in got.err, (cmd, got)
+
+
 def test_classify_prints_the_image_notes(tiny_cli, tmp_path, capsys):
     rgba = np.zeros((8, 8, 4), np.uint8)
     rgba[..., 3] = 128
