@@ -15,7 +15,7 @@ import sys
 from typing import Callable
 
 from .cli_process import json_out
-from .cli_values import nonempty, positive_int
+from .cli_values import nonempty, positive_int, whole_int
 
 
 def add_parser(sub, add_model_arguments: Callable) -> None:
@@ -29,7 +29,7 @@ def add_parser(sub, add_model_arguments: Callable) -> None:
     k.add_argument("--fill", type=_fills, default=["blur"], metavar="|".join([*FILLS, "all", "LIST"]),
                    help="what replaces deleted pixels: the blurred photo (default), its mean colour, black; several "
                         "comma-separated, or all (each measured with the same maps, made once)")
-    k.add_argument("--points", type=positive_int, default=POINTS, help=f"points per curve, 2 to {MAX_POINTS:,} (default {POINTS})")
+    k.add_argument("--points", type=whole_int, default=POINTS, help=f"points per curve, 2 to {MAX_POINTS:,} (default {POINTS})")
     k.add_argument("--photos", type=nonempty, default=None, metavar="DIR",
                    help="where to find the photos when the paths in the records do not exist (moved, or relative)")
     k.add_argument("--rise", type=positive_int, default=None, metavar="N",

@@ -11,15 +11,28 @@ import shlex
 
 
 def positive_int(text: str) -> int:
-    try:  # "200e6" (as --help writes the default) is a whole number too
-        v = int(text) if re.fullmatch(r"\s*[+-]?\d+\s*", text) else int(float(text)) if float(text).is_integer() else None
-    except (ValueError, OverflowError):
-        v = None
+    v = _whole(text)
     if v is None or v < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}") from None
     if v > MAX_WHOLE:  # 1e308 was taken (-k, --batch-size) or refused with its 309 digits (--max-steps)
         raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 10^15, not {text!r}") from None
     return v
+
+
+def whole_int(text: str) -> int:
+    """Any whole number (0 and negatives too): for an option whose own check says what it needs in its words
+    (``check --points 0`` and ``--points 1`` both: "a curve needs at least 2 points")."""
+    v = _whole(text)
+    if v is None or abs(v) > MAX_WHOLE:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    return v
+
+
+def _whole(text: str) -> int | None:
+    try:  # "200e6" (as --help writes the default) is a whole number too
+        return int(text) if re.fullmatch(r"\s*[+-]?\d+\s*", text) else int(float(text)) if float(text).is_integer() else None
+    except (ValueError, OverflowError):
+        return None
 
 
 MAX_WHOLE = 10**15  # no count, size or limit of the command line comes near it

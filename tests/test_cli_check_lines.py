@@ -4,6 +4,8 @@ test here was written for a mutant of cli_check.py that the other tests let thro
 
 from __future__ import annotations
 
+import pytest
+
 from gradflip_desktop import cli
 
 
@@ -11,6 +13,17 @@ from gradflip_desktop import cli
 def test_one_point_per_curve_is_refused(tmp_path, capsys):
     assert cli.main(["check", str(tmp_path / "none"), "--points", "1"]) == 2
     assert capsys.readouterr().err == "gradflip: error: --points: a curve needs at least 2 points, not 1\n"
+
+
+# --points 0 and -3 said as --points 1 is (argparse's "a whole number of at least 1" said 1 would do); not a number:
+# argparse's own line
+def test_no_points_or_fewer_are_refused_in_the_same_words(tmp_path, capsys):
+    for n in ("0", "-3"):
+        assert cli.main(["check", str(tmp_path / "none"), "--points", n]) == 2
+        assert capsys.readouterr().err == f"gradflip: error: --points: a curve needs at least 2 points, not {n}\n"
+    with pytest.raises(SystemExit) as info:
+        cli.main(["check", str(tmp_path / "none"), "--points", "many"])
+    assert info.value.code == 2 and "expected a whole number, not 'many'" in capsys.readouterr().err
 
 
 # CHK-02 (the note at the published count too): fewer masks than RISE's published 1,000 are noted; 1,000 are not
