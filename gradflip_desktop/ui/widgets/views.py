@@ -230,6 +230,7 @@ class ResultViews(QWidget):
         self.slider.blockSignals(False)
 
     def _mode_changed(self) -> None:
+        self._retitle()
         self._sync_slider()
         self._show_pending()
         self.diff_settings_changed.emit()
@@ -383,6 +384,15 @@ class ResultViews(QWidget):
         i, text = self.mode_box.findData(MAGNITUDE), entry(name) if name else DIFF_MODES[MAGNITUDE]
         if i >= 0 and self.mode_box.itemText(i) != text:  # a run's previews ask ~3 times a second
             self.mode_box.setItemText(i, text)
+            self._retitle()
+
+    def _retitle(self) -> None:
+        """The third panel is titled by what it shows, as the figure's heading of it is: the key region alone, a run's
+        map in the magnitude mode ("Importance map", "Blur amount"), else "Difference" (a map under that title read
+        as a change)."""
+        shown = self.mode_box.currentText()
+        named = self.mode == MAGNITUDE and shown != DIFF_MODES[MAGNITUDE]
+        self.difference.title.setText(f"<b>{'Key region alone' if self._alone else shown if named else 'Difference'}</b>")
 
     @property
     def key_set_is_region(self) -> bool:
@@ -418,7 +428,7 @@ class ResultViews(QWidget):
         """The third panel as the key region alone (titled and captioned so; Opacity greyed out: no map over the
         photo there) or as the difference (the change's caption)."""
         self._alone = alone
-        self.difference.title.setText("<b>Key region alone</b>" if alone else "<b>Difference</b>")
+        self._retitle()
         for w in (self.slider, self.slider_label):
             w.setEnabled(not alone)
         self.set_caption(self.difference, self.alone_caption if alone else self._change_text,

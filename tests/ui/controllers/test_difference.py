@@ -213,7 +213,7 @@ def test_the_key_region_mode_shows_the_key_region_alone_and_gives_the_panel_back
     the difference with the change's caption."""
     from helpers import RUN_TIMEOUT_MS
 
-    from gradflip_desktop.core.viz.difference import KEY_PIXELS, MAGNITUDE
+    from gradflip_desktop.core.viz.difference import KEY_PIXELS, MAGNITUDE, SIGNED
 
     views = window.views
     with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
@@ -237,9 +237,14 @@ def test_the_key_region_mode_shows_the_key_region_alone_and_gives_the_panel_back
     with qtbot.waitSignal(window.difference_shown, timeout=10_000) as shown:
         views.mode_box.setCurrentIndex(views.mode_box.findData(MAGNITUDE))
     assert not shown.args[0].alone
-    assert views.difference.title.text() == "<b>Difference</b>"
+    # titled by what it shows, as the figure's heading of it: the run's map, not a "Difference"
+    assert views.mode_box.currentText() == "Importance map"
+    assert views.difference.title.text() == "<b>Importance map</b>"
     assert views.slider.isEnabled()
     assert views.difference.caption.text() == change
+    with qtbot.waitSignal(window.difference_shown, timeout=10_000):
+        views.mode_box.setCurrentIndex(views.mode_box.findData(SIGNED))  # the change itself
+    assert views.difference.title.text() == "<b>Difference</b>"
 
 
 def test_the_difference_opacity_is_remembered_as_the_mode_is(qtbot, settings):
