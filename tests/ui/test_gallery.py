@@ -256,24 +256,30 @@ def test_export_all_creates_a_typed_new_folder_as_export_results_does(qtbot, fol
     assert titles == ["Export All Results to Folder"]
     qtbot.waitUntil(lambda: c.exported is not None or c.export_error is not None, timeout=RUN_TIMEOUT_MS)
     assert c.export_error is None and (dest / "summary.csv").is_file() and (dest / "index.html").is_file()
+    # remembered for the next Export All, apart from a single result's export folder
+    assert folder_window.settings.value(folders_mod.ALL_KEY) == str(dest)
+    assert folder_window.settings.value("export/folder") != str(dest)
 
 
 def test_export_all_first_asks_in_the_explained_folder(qtbot, folder_window, photos, tmp_path, monkeypatch):
     """The first Export All dialog opened in the home folder, far from the photos; it now opens in the folder
-    that was explained (later, where the last export went). A last export folder that is gone (deleted, a USB
-    stick unplugged) opened Qt's dialog in the process's working directory: the explained folder instead."""
+    that was explained (later, where the last Export All went). A last export folder that is gone (deleted, a USB
+    stick unplugged) opened Qt's dialog in the process's working directory: the explained folder instead. A single
+    result's export folder is not where Export All starts (it started inside it, among that result's files)."""
 
     c = folder_window.folders
     c.open_folder(str(photos))
     _wait_done(qtbot, c)
-    folder_window.settings.remove("export/folder")
+    folder_window.settings.remove(folders_mod.ALL_KEY)
+    (tmp_path / "one").mkdir()
+    folder_window.settings.setValue("export/folder", str(tmp_path / "one"))  # where a single result went
     starts = []
     monkeypatch.setattr(folders_mod, "choose_export_folder", (lambda parent, start, title: starts.append(start) or ""))
     c.export_all()
     (tmp_path / "elsewhere").mkdir()
-    folder_window.settings.setValue("export/folder", str(tmp_path / "elsewhere"))
+    folder_window.settings.setValue(folders_mod.ALL_KEY, str(tmp_path / "elsewhere"))
     c.export_all()
-    folder_window.settings.setValue("export/folder", str(tmp_path / "unplugged" / "exports"))
+    folder_window.settings.setValue(folders_mod.ALL_KEY, str(tmp_path / "unplugged" / "exports"))
     c.export_all()
     assert starts == [str(photos), str(tmp_path / "elsewhere"), str(photos)] and c.exported is None  # all: Cancel
 

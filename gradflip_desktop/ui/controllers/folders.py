@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from ..main_window import MainWindow
 
 THUMBS_PER_TASK = 12  # photos decoded per background task: ~20-80 ms, then other work may run
+ALL_KEY = "export/all_folder"  # where Export All went last (a single result's export keeps "export/folder")
 
 
 class FoldersController(QObject):
@@ -428,8 +429,10 @@ class FoldersController(QObject):
             return
         self._export_interactive = folder is None and not overwrite
         if folder is None:
-            last = str(self.w.settings.value("export/folder", ""))  # first time, or gone since (unplugged): the folder
-            start = last if last and Path(last).is_dir() else self.folder or str(Path.home())  # not the working dir
+            # its own last folder, not a single result's (whose files it would have joined); first time, or gone since
+            # (unplugged): the explained folder, never the process's working dir
+            last = str(self.w.settings.value(ALL_KEY, ""))
+            start = last if last and Path(last).is_dir() else self.folder or str(Path.home())
             folder = choose_export_folder(self.w, start, "Export All Results to Folder")  # a typed new folder is created
             if not folder:
                 self._after_export = None  # no export: what waited on it (another folder) does not happen
@@ -447,7 +450,7 @@ class FoldersController(QObject):
             return
         self.exported = paths
         self.exported_done = self.counts[FLIPPED] + self.counts[NOT_FLIPPED]
-        self.w.settings.setValue("export/folder", str(self._export_target))
+        self.w.settings.setValue(ALL_KEY, str(self._export_target))
         shown = [p for p in paths if not p.name.startswith(".") and not p.parent.name.startswith(".")]  # not thumbnails
         self.w.set_status(html.escape(f"Exported {len(shown)} files to {self._export_target}{self.mark.export_note()}"))
         if then is not None:  # "Export All…" before another folder: now that folder
