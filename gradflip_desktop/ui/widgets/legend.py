@@ -12,6 +12,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
+from .elision import elide_end, graphemes
+
 # at most this share of the plot's width: at 820×560 the legend took 63 % (80 % with Compare Methods on) and left
 # the curves 170 (80) px
 LEGEND_SHARE = 0.45
@@ -19,6 +21,9 @@ SAMPLE_PX = 20.0  # a line sample's width (pyqtgraph's ItemSample)
 # the count of the entries that gave way, on a line of its own or after the last entry (only the tooltip, which names
 # them, said so: 1366x768 with Compare on drew a curve the legend did not have); the read-out under the plot says to hover
 MORE, MORE_AFTER = "+{} more", " · +{} more"
+# a one-column legend cuts an entry wider than its share to this many px at least ("key region alone: jigsaw puzzle"
+# at 195 px in a 502 px plot: it gave way with two narrower entries after it, while three lines of room stayed empty)
+MIN_CUT_PX = 80.0
 
 
 def text_size(font: QFont | None = None) -> str:
@@ -41,7 +46,8 @@ class FittedLegend(pg.LegendItem):
         super().__init__(**kwargs)
         self.entries: list[tuple[object, str, int]] = []
         self._sizes: list[tuple[float, float]] = []  # each entry's label (width, height), measured when set
-        self._shown = (0, 1, False)  # entries shown, columns, whether the count of the others ends the last one
+        self._shown = (0, 1, False, None)  # entries shown, columns, whether the count of the others ends the last one,
+        # the width a label is cut to (None: whole)
 
     def set_entries(self, entries) -> None:
         """Show every entry in one column (:meth:`fit` then fits them to the plot)."""
@@ -57,25 +63,44 @@ class FittedLegend(pg.LegendItem):
         the next :meth:`fit` (any resize: the gallery opening, a splitter) would show the last run's classes again."""
         self.entries = []
         self._sizes = []
-        self._shown = (0, 1, False)
+        self._shown = (0, 1, False, None)
         self.clear()
         self.setToolTip("")
 
-    def _show(self, n: int, columns: int, inline: bool = False) -> None:
-        """The first ``n`` entries; the count of the others on a line of its own or, ``inline``, after the last one."""
-        keep = sorted(sorted(range(len(self.entries)), key=lambda i: self.entries[i][2])[:n])
+    def _show(self, n: int, columns: int, inline: bool = False, cut: float | None = None) -> None:
+        """The first ``n`` entries; the count of the others on a line of its own or, ``inline``, after the last one;
+        a label wider than ``cut`` px cut to it with "…" (the tooltip names it whole)."""
+        keep = self._keep(n)
         gone = [self.entries[i][1] for i in range(len(self.entries)) if i not in keep]
+        cuts = [self.entries[i][1] for i in keep if cut is not None and self._sizes[i][0] > cut]
         self.clear()
         self.setColumnCount(columns)
         for i in keep:
             after = MORE_AFTER.format(len(gone)) if inline and gone and i == keep[-1] else ""
-            self.addItem(self.entries[i][0], plain(self.entries[i][1]) + after)
+            text = self.entries[i][1]
+            self.addItem(self.entries[i][0], plain(self._cut(text, cut) if text in cuts else text) + after)
         if gone and not inline:  # a line without a sample (an item that draws nothing)
             self.addItem(pg.PlotDataItem(pen=None), MORE.format(len(gone)))
-        self.setToolTip(f"<p>Not in this legend, for want of room: {plain(', '.join(gone))}. Hover over the plot: the line "
-                        "under it then names every class in its colour.</p>" if gone else "")
-        self._shown = (n, columns, inline)
+        tip = [f"Not in this legend, for want of room: {plain(', '.join(gone))}." if gone else "",
+               f"Shortened: {plain(', '.join(cuts))}." if cuts else ""]
+        self.setToolTip(f"<p>{' '.join(t for t in tip if t)} Hover over the plot: the line under it then names every "
+                        "class in its colour.</p>" if gone or cuts else "")
+        self._shown = (n, columns, inline, cut)
         self.compact()
+
+    def _keep(self, n: int) -> list[int]:
+        """The indices of the ``n`` entries of lowest rank, in their order."""
+        return sorted(sorted(range(len(self.entries)), key=lambda i: self.entries[i][2])[:n])
+
+    def _cut(self, text: str, px: float) -> str:
+        """``text`` cut at its end to at most ``px`` wide as a label of this legend, with "…" (at least one letter)."""
+        measure = pg.LabelItem("", size=self.opts["labelTextSize"])
+        fits = lambda t: measure.setText(plain(t)) or measure.item.boundingRect().width() <= px  # noqa: E731
+        low, high = 1, len(graphemes(text))  # the most letters that fit: low fits (or is the least), high does not
+        while low + 1 < high:
+            mid = (low + high) // 2
+            low, high = (mid, high) if fits(elide_end(text, mid)) else (low, mid)
+        return elide_end(text, low)
 
     def compact(self) -> None:
         """Each label next to its line sample: the legend's cell is as tall as the plot, and stretched rows put
@@ -85,11 +110,12 @@ class FittedLegend(pg.LegendItem):
             self.layout.setAlignment(label, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
         self.layout.invalidate()
 
-    def width_of(self, n: int, columns: int, inline: bool = False) -> float:
+    def width_of(self, n: int, columns: int, inline: bool = False, cut: float | None = None) -> float:
         """The legend's width with the first ``n`` entries it keeps in ``columns`` columns (filled row by row) and,
-        when others give way, their count on a line of its own or, ``inline``, after the last entry."""
-        keep = sorted(sorted(range(len(self.entries)), key=lambda i: self.entries[i][2])[:n])
-        widths = [self._sizes[i][0] for i in keep]
+        when others give way, their count on a line of its own or, ``inline``, after the last entry; labels cut to
+        ``cut`` px."""
+        keep = self._keep(n)
+        widths = [min(self._sizes[i][0], cut if cut is not None else math.inf) for i in keep]
         if n < len(self.entries) and inline:
             widths[-1] += self._more_px[1]
         elif n < len(self.entries):
@@ -111,11 +137,17 @@ class FittedLegend(pg.LegendItem):
         lines = lambda n, inline: n + (n < len(self.entries) and not inline)  # noqa: E731 - with the count's line
         rows_fit = lambda n, c: math.ceil(n / c) * row + top + bottom <= height + 1  # noqa: E731
         least = min(2, len(self.entries))
-        choice = next(((n, c, inline) for n in range(len(self.entries), least - 1, -1) for inline in (False, True)
-                       for c in (1, 2, 3) if rows_fit(lines(n, inline), c)
-                       and self.width_of(n, c, inline) <= LEGEND_SHARE * plot_width), None)
+        left, _, right, _ = self.layout.getContentsMargins()
+        # one column: a label wider than the share is cut to it rather than give way while lines of room stay empty
+        cut = LEGEND_SHARE * plot_width - SAMPLE_PX - self.layout.horizontalSpacing() - left - right
+        cuts = {1: cut if cut >= MIN_CUT_PX else None}
+        choice = next(((n, c, inline, cuts.get(c)) for n in range(len(self.entries), least - 1, -1)
+                       for inline in (False, True) for c in (1, 2, 3) if rows_fit(lines(n, inline), c)
+                       and self.width_of(n, c, inline, cuts.get(c)) <= LEGEND_SHARE * plot_width), None)
         if choice is None:  # not even two entries fit: those two, in the columns the height needs, the count after them
-            choice = (least, next((c for c in (1, 2) if rows_fit(least, c)), least), True)
+            choice = (least, next((c for c in (1, 2) if rows_fit(least, c)), least), True, None)
+        if choice[3] is not None and all(self._sizes[i][0] <= choice[3] for i in self._keep(choice[0])):
+            choice = (*choice[:3], None)  # nothing to cut: the same legend as before (no needless redraw)
         if choice == self._shown:
             return False
         self._show(*choice)

@@ -22,3 +22,29 @@ def test_a_cramped_legend_keeps_its_two_first_entries_and_counts_the_rest_and_fo
     assert legend.toolTip().startswith("<p>Not in this legend, for want of room: tiger cat, saved image (8-bit).")
     legend.forget()
     assert legend.items == [] and legend.toolTip() == ""
+
+
+def test_an_entry_too_wide_for_one_column_is_cut_rather_than_given_way_where_lines_of_room_are_left(qtbot):
+    """The bundled cat's plot at 502 px showed two entries and "+3 more" with three lines of room under them: the
+    third-ranked entry ("key region alone: jigsaw puzzle", 195 px) was wider than the legend's share, so it and all
+    after it gave way. It is now cut to the share with "…" (the tooltip names it whole) and the rest follow."""
+    import pyqtgraph as pg
+
+    from gradflip_desktop.ui.widgets.legend import LEGEND_SHARE, FittedLegend
+
+    legend = FittedLegend()
+    curves = [pg.PlotDataItem() for _ in range(4)]
+    wide = "key region alone: a very long class name of some model"
+    legend.set_entries([(curves[0], "explained: tabby", 0), (curves[1], "flips to: lynx", 1),
+                        (curves[2], wide, 2), (curves[3], "saved image (8-bit)", 3)])
+    whole = legend._sizes[2][0]
+    plot_width = 1.6 * whole  # one column of the whole entry needs more than the share (0.45) of this
+    assert legend.fit(500.0, plot_width)
+    texts = [label.text for _, label in legend.items]
+    assert texts[:2] == ["explained: tabby", "flips to: lynx"] and texts[3] == "saved image (8-bit)"
+    assert texts[2].endswith("…") and wide.startswith(texts[2][:-1].rstrip()) and len(texts[2]) > 5
+    assert all(label.item.boundingRect().width() <= whole * 0.75 for _, label in legend.items)
+    assert legend.boundingRect().width() <= LEGEND_SHARE * plot_width + 1
+    assert "Shortened: " + wide in legend.toolTip()
+    assert legend.fit(500.0, 4 * whole)  # room for it whole: whole again, no tooltip
+    assert [label.text for _, label in legend.items][2] == wide and legend.toolTip() == ""
