@@ -109,6 +109,12 @@ def test_models_without_a_finer_grid_have_no_half(tiny, tiny_image):
     assert res.region_map is not None and fg.group_layer(tiny.module, x) is None
 
 
+# the half in batches of masks against one mask a pass: the same sums in another float order, and the scores are
+# differences of near probabilities (p - p_fill), which keep the absolute error but not the relative one: 2e-5 held on
+# Intel's AVX-512 and AMD's AVX2 VMs and failed on an AMD AVX-512 one (4.0e-5 at 70 of 4,096 pixels of a [0, 1] map)
+FLOAT_ORDER = 1e-4
+
+
 def _plain_half(module, layer, x0, fill, cls):
     """The half by its definition, one mask at a time."""
     saved = []
@@ -146,7 +152,7 @@ def test_the_half_is_the_score_weighted_sum_of_the_group_masks(photo, monkeypatc
     # a Progress after each scoring pass of at most MAX_BATCH masks: 8 masks, 2 passes
     assert fg.MAX_BATCH == 4 and [(p.phase, p.passes) for p in passes] == [(fg.PHASE, 1), (fg.PHASE, 2)]
     expected = _plain_half(clf.module, layer, x0, fill, 0)
-    torch.testing.assert_close(half, expected, atol=2e-5, rtol=1e-4)
+    torch.testing.assert_close(half, expected, atol=FLOAT_ORDER, rtol=1e-4)
     # the pass that finds the layer, one gradient, 8 channels -> 8 groups of one, and the fill-in alone
     assert counts == [(0, 1), (1, 0), (0, 8 + 1)]
     monkeypatch.setattr(fg, "BATCH_BYTES", 1)  # one masked image per forward pass: the same half
@@ -434,7 +440,7 @@ def test_a_channels_last_network_gets_the_half_of_its_channels_first_twin(photo)
     assert half is not None and half.shape == (SIZE, SIZE)
     torch.testing.assert_close(half, half_of(first, x0, fill, cls, lambda: False))
     torch.testing.assert_close(half, _plain_half(first, first.stage1, x0, fill, int(cls.int().argmax())),
-                               atol=2e-5, rtol=1e-4)
+                               atol=FLOAT_ORDER, rtol=1e-4)
 
 
 class _Staged(nn.Module):
