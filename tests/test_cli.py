@@ -385,14 +385,17 @@ def test_explain_default_run_and_its_record(tiny_cli, tmp_path):
 def test_steps_csv_columns(tiny_cli, tmp_path):
     code, rec, _, text = _explain(tmp_path, "out")
     header = text.splitlines()[0].split(",")
-    assert header[:8] == ["step", "phase", "accepted", "epsilon", "score", "l2", "linf", "flipped"]
-    assert header[8:] == [f"top{i}_{c}" for i in range(1, 6) for c in ("index", "label", "probability")]
+    assert header[:9] == ["step", "phase", "accepted", "epsilon", "score", "l2", "linf", "flipped", "top1_is_flip"]
+    assert header[9:] == [f"top{i}_{c}" for i in range(1, 6) for c in ("index", "label", "probability")]
     rows = _csv_rows(text)
     assert len(rows) == rec["steps"] > 1
     assert [int(r["step"]) for r in rows] == list(range(1, len(rows) + 1))
     assert all(r["phase"] == "search" and r["accepted"] in ("0", "1") for r in rows)
     assert rows[0]["top1_index"] == "1" and rows[0]["top1_label"] == "class1" and rows[0]["flipped"] == "0"
     assert rows[-1]["flipped"] == "1" and rows[-1]["top1_index"] == "3"
+    # the explained class (1) on top: no flip; any other on top: a flip, in every phase
+    assert [r["top1_is_flip"] for r in rows] == [str(int(r["top1_index"] != "1")) for r in rows]
+    assert rows[0]["top1_is_flip"] == "0" and rows[-1]["top1_is_flip"] == "1"
     l2 = [float(r["l2"]) for r in rows]
     assert l2 == sorted(l2)  # the change grows step by step in the search
     for r in rows:  # probabilities are the top-5, in order, in [0, 1]
