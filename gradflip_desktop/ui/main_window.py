@@ -305,6 +305,7 @@ class MainWindow(QMainWindow):
         self.controls.style.currentIndexChanged.connect(self._name_key_set)
         # a run is watched live and a new photo seen on the views' tab; a photo of the folder's gallery keeps Compare
         self.run_started.connect(lambda *_: self.view_tabs.setCurrentWidget(self.views))
+        self.view_tabs.currentChanged.connect(lambda *_: self.difference.tab_changed())  # the comparison while shown
         self.image_opened.connect(lambda *_: self.gallery_dock.isHidden() and self.view_tabs.setCurrentWidget(self.views))
         self.models.follow_settings(self.controls)  # the words before a run, and the note after one, follow them
         app = QApplication.instance()

@@ -249,9 +249,34 @@ def test_stopping_rise_does_not_measure_the_other_maps_again(qtbot, window, monk
     window.set_compare_visible(False)
     _checked(qtbot, window, lambda: window.set_compare_visible(True))  # hidden and shown again: nothing either
     assert measured == []
-    with qtbot.waitSignal(window.faithfulness_shown, timeout=2 * RUN_TIMEOUT_MS):  # a new result: measured anew
-        _explain(qtbot, window, RunSettings(style="free"))
+    _explain(qtbot, window, RunSettings(style="free"))  # a new result: measured anew, once its tab is shown
+    assert measured == []
+    _checked(qtbot, window, lambda: window.view_tabs.setCurrentWidget(window.compare))
     assert measured == ["GradFlip", "Grad-CAM", "Gradient saliency"]
+
+
+def test_the_comparison_and_rise_are_made_only_while_their_tab_is_shown(qtbot, window, monkeypatch):
+    """With Compare Methods open and "RISE too" ticked, each run (which shows the Explanation tab) was followed by up
+    to a minute of RISE behind that tab: the status bar said "Done", Cancel stayed on, no progress anywhere. The
+    comparison is now made while its tab is shown; left mid-RISE, it stops (its masks kept) and goes on when shown."""
+    from gradflip_desktop.core import attributions
+
+    monkeypatch.setattr(attributions, "RISE_MASKS", STOPPABLE)
+    made = []
+    real = attributions.rise_steps
+    monkeypatch.setattr(attributions, "rise_steps", lambda *a, **k: made.append(1) or (yield from real(*a, **k)))
+    _explain(qtbot, window, RunSettings(style="free"))
+    _rise_under_way(qtbot, window)  # the tab shown, RISE under way
+    assert window.difference.rise_running and window.cancel_action.isEnabled()
+    window.view_tabs.setCurrentWidget(window.views)  # left: stopped, Cancel greyed
+    assert not window.difference.rise_running and not window.cancel_action.isEnabled()
+    _explain(qtbot, window, RunSettings(style="free"))  # a run behind the Explanation tab: nothing after it
+    qtbot.wait(300)
+    assert window.view_tabs.currentWidget() is window.views
+    assert not window.difference._compare.busy and not window.cancel_action.isEnabled()
+    made.clear()
+    comparison = _checked(qtbot, window, lambda: window.view_tabs.setCurrentWidget(window.compare))  # shown: made
+    assert made == [1] and comparison.check.curve("RISE") is not None
 
 
 def test_a_cropping_models_rise_is_shown_from_the_lowest_value_of_its_crop():

@@ -202,6 +202,7 @@ class DifferenceController(QObject):
         self._outline = TaskSlot(window.background, self._on_outline, on_error=self._on_failed, parent=self)
         self._shown: Comparison | None = None  # the comparison whose maps are shown
         self._compare_paused = False  # its check gave way to a key-set answer: made again after it
+        self._compare_due = False  # asked for while its tab was not shown: made when the tab is shown
         self._rise: tuple[object, np.ndarray] | None = None  # (result, RISE's map of it): not made twice
         self._rise_state: tuple[object, dict] | None = None  # (result, its RISE so far): a stopped RISE goes on
         self._checks: tuple[object, object, dict] | None = None  # (result, model, each map's check): not measured twice
@@ -357,12 +358,22 @@ class DifferenceController(QObject):
             self.request_compare()
         else:  # its maps and check are seconds of engine time nobody sees; shown again, they are made again
             self._compare.discard()
+            self._compare_due = False  # made when it is added again (not twice: by the tab and by this)
             self.w.update_actions()  # RISE stopped: Cancel (Esc) greyed again (it stayed on, and unticked RISE)
 
     def request_compare(self) -> None:
+        """Make the comparison of the shown result, while its tab is the one shown: behind the Explanation tab RISE
+        held the engine for up to a minute after each run, Cancel on and no progress in sight."""
         result = self.w.result
         if result is None or not self.w.compare_action.isChecked():
             return
+        if self.w.view_tabs.currentWidget() is not self.w.compare:
+            self._compare_due = True
+            if self._compare.busy:  # another result's, or this one's: made when the tab is shown (RISE's masks kept)
+                self._compare.discard()
+                self.w.update_actions()
+            return
+        self._compare_due = False
         target = result.target.index if result.target is not None else result.original.index
         self.w.compare.heading.setText(
             f"Computing Grad-CAM and gradient saliency of <b>{html.escape(result.label(target))}</b> …"
@@ -376,6 +387,15 @@ class DifferenceController(QObject):
             self._checks = (result, session.classifier, {})  # another photo, result or model: measured anew
         self._compare.start(compare_task, session, result, target, rise, known, self._rise_state[1], self._checks[2])
         self.w.update_actions()  # Esc (Cancel) stops RISE while it computes
+
+    def tab_changed(self) -> None:
+        """The Compare Methods tab shown: its comparison, when one is due; left: its work stops (RISE keeps its masks)
+        and goes on when it is shown again."""
+        if self.w.view_tabs.currentWidget() is self.w.compare:
+            if self._compare_due:
+                self.request_compare()
+        elif self._compare.busy:
+            self.request_compare()  # not shown: stopped, due again
 
     @property
     def rise_running(self) -> bool:

@@ -79,8 +79,10 @@ def test_the_photo_fills_its_views_with_compare_methods_on_after_a_run_and_anoth
 
     window.resize(1600, 1000)
     window.set_compare_visible(True)
-    with qtbot.waitSignal(window.comparison_shown, timeout=RUN_TIMEOUT_MS):
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
         window.explain()
+    with qtbot.waitSignal(window.comparison_shown, timeout=RUN_TIMEOUT_MS):  # made while its tab is shown
+        window.view_tabs.setCurrentWidget(window.compare)
     qtbot.wait(300)
     h, w = window.views.original.image().shape[:2]
     for panel in (window.views.original, window.views.adjusted, *window.compare.panels[:3]):
