@@ -160,9 +160,9 @@ def _check_all(clf, records, args, checks: list) -> None:
                 fill = f" ({k.fill}{', kept' if c.kept else ''})" if len(c.checks) > 1 else " (kept)" if c.kept else ""
                 print(f"gradflip: {where}{fill}: {k.numbers()}" + (f" ({verdict})" if verdict else ""), file=sys.stderr, flush=True)
             notes = list(c.notes)
-            if c.check.explained.startswith("any "):  # a group run: the peers' maps are of its top class
-                notes.append(f"scored on the probability of {c.check.explained}; Grad-CAM and saliency explain the top class"
-                             + ("; RISE the group" if args.rise else ""))
+            if c.check.explained.startswith("any "):  # a group run: every map is of the group, as the curves are
+                notes.append(f"scored on the probability of {c.check.explained}; every map explains the group (Grad-CAM's "
+                             "and saliency's: the log-sum-exp of its logits)")
             for note in notes:
                 print(f"gradflip: note: {where}: {note}", file=sys.stderr)
 

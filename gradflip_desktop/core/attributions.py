@@ -76,16 +76,32 @@ def _finite(values: np.ndarray, what: str) -> np.ndarray:
     return values
 
 
-def saliency_map(classifier: Classifier, pixels: np.ndarray, target: int) -> np.ndarray:
+def _targets(classifier: Classifier, target) -> list[int]:
+    """One class (an index or a label) or a group of them (a list or tuple of indices, a group run's classes)."""
+    if isinstance(target, (list, tuple)):
+        if not target:
+            raise ModelError("no class to explain: the group is empty")
+        return [_check_target(classifier, t) for t in target]
+    return [_check_target(classifier, target)]
+
+
+def _score(z: torch.Tensor, targets: list[int]) -> torch.Tensor:
+    """The class's logit; a group's, log Σ exp of its members' logits (the log of its share of the softmax up to
+    the same normaliser: what "any cat" is, as one score), so Grad-CAM and saliency explain what a group run does."""
+    return z[0, targets[0]] if len(targets) == 1 else torch.logsumexp(z[0, targets], 0)
+
+
+def saliency_map(classifier: Classifier, pixels: np.ndarray, target) -> np.ndarray:
     """Vanilla gradient saliency: |∂z_target/∂x| summed over channels, H x W float32 >= 0.
 
-    ``pixels``: H x W x 3 float32 in [0, 1]; ``target``: class index. Equals captum's
+    ``pixels``: H x W x 3 float32 in [0, 1]; ``target``: class index (or label), or a list of indices (a group:
+    the score is the log-sum-exp of their logits). For one class it equals captum's
     ``Saliency(classifier.module).attribute(x, target=target).sum(1)`` (abs=True).
     """
-    t = _check_target(classifier, target)
+    targets = _targets(classifier, target)
     x = _input(classifier, pixels)
     with torch.enable_grad():
-        z = classifier.module(x)[0, t]
+        z = _score(classifier.module(x), targets)
         (g,) = torch.autograd.grad(z, x)
     return _finite(g.abs().sum(1)[0].detach().float().cpu().numpy().astype(np.float32), "saliency")
 
@@ -191,9 +207,10 @@ def no_evidence(cam) -> bool:
 
 
 def gradcam_map(
-    classifier: Classifier, pixels: np.ndarray, target: int, layer: nn.Module | str | None = None
+    classifier: Classifier, pixels: np.ndarray, target, layer: nn.Module | str | None = None
 ) -> np.ndarray:
-    """Grad-CAM of class ``target`` at ``layer``, upsampled bilinearly to H x W; float32 >= 0.
+    """Grad-CAM of class ``target`` (an index or label; a list of indices: a group, scored by the log-sum-exp of
+    their logits) at ``layer``, upsampled bilinearly to H x W; float32 >= 0.
 
     ``layer``: a submodule of ``classifier.module`` or its dotted name (``"net._bn1"``); ``None`` picks
     :func:`feature_layer`. The map is ReLU(Σ_k mean_ij(∂z_t/∂A_k) · A_k) on the layer's grid, then
@@ -202,7 +219,7 @@ def gradcam_map(
     ``LayerAttribution.interpolate(..., (H, W), "bilinear")``.
     Raises :class:`ModelError` when no convolutional layer can be hooked.
     """
-    t = _check_target(classifier, target)
+    targets = _targets(classifier, target)
     module = classifier.module
     if layer is None:
         _, layer = feature_layer(module)
@@ -227,7 +244,7 @@ def gradcam_map(
         raise ModelError(f"cannot hook the layer for Grad-CAM: {exc}") from None
     try:
         with torch.enable_grad():
-            z = module(x)[0, t]
+            z = _score(module(x), targets)
             if not saved:
                 raise ModelError("the Grad-CAM layer was not used by the model's forward pass")
             act = saved[-1]

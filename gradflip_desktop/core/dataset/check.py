@@ -3,7 +3,7 @@
 
 For each result set (``NAME.gradflip.json`` with its ``NAME.importance.npy``) the photo is loaded again as the
 run loaded it (same file, by its SHA-256; same working size), Grad-CAM and gradient saliency of the explained
-class are computed with the same model, and the three maps' deletion and insertion curves are measured
+class (a group run: of the group, as its map) are computed with the same model, and the three maps' deletion and insertion curves are measured
 (:mod:`gradflip_desktop.core.faithfulness`). Each set gets ``NAME.faithfulness.json`` (written whole or not at
 all); the folder gets ``faithfulness.csv`` (one row per set and map) and the medians over the sets. With
 ``reuse=True`` a set's JSON is kept when it was measured from the same record, map, photo, model and options
@@ -294,7 +294,7 @@ def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] =
     notes = []
     for title, fn in (("Grad-CAM", gradcam_map), ("Gradient saliency", saliency_map)):
         try:
-            found = fn(classifier, pixels, top)
+            found = fn(classifier, pixels, classes if len(classes) > 1 else top)  # a group run: of the group
         except Exception as exc:  # noqa: BLE001 - a model Grad-CAM cannot hook (TorchScript), a map of NaN: without it
             notes.append(f"no {title} map ({exc})")
             continue

@@ -18,8 +18,9 @@ from pathlib import Path
 
 # bump when what a check measures changes (fill-ins, curves, peers' maps, RISE's masks or seed); 2: RISE of a cropping
 # model covers its crop, and a photo smaller than the network's input draws its masks in smaller batches (other masks
-# for one seed)
-PROTOCOL = 2
+# for one seed); 3: a group run's Grad-CAM and saliency are of the group (the log-sum-exp of its logits), as its map
+# and the curves are, not of its top class
+PROTOCOL = 3
 FORMAT = "gradflip-faithfulness/1"
 
 

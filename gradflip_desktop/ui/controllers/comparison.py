@@ -66,7 +66,11 @@ def compare_task(task, session: "ModelSession", result: "ExplainResult", target:
 
     clf = session.classifier
     original = result.original_pixels
-    label = result.label(target)
+    # a group run ("any cat"): Grad-CAM and saliency of the group too, as GradFlip's and RISE's maps and the check
+    # are (they explained its top class, and the check named a winner among maps of two different questions)
+    group = result.target is None and len(result.explained) > 1
+    label = any_of(result.explained_name) if group else result.label(target)
+    asked = list(result.explained) if group else target
     importance = result.importance_map()
     why = no_change_reason(result)  # nothing was changed: no map (it read "… (smoothed magnitude, L2 0.000)")
     # a key-region run's map ranks how much restoring each part's detail mattered, not where its change went
@@ -86,7 +90,7 @@ def compare_task(task, session: "ModelSession", result: "ExplainResult", target:
                                             + (("RISE",) if rise else ())], check_note=note)
     try:
         name, _ = feature_layer(clf.module)
-        cam = gradcam_map(clf, original, target)  # NaN: a ModelError, a failed panel, not a failed check
+        cam = gradcam_map(clf, original, asked)  # NaN: a ModelError, a failed panel, not a failed check
         blank = no_evidence(cam)  # a blank panel that was still scored
         how = (": zero everywhere (no positive evidence at this layer), so it is not checked" if blank
                else " (coarse: the layer's grid, upsampled)")
@@ -96,7 +100,7 @@ def compare_task(task, session: "ModelSession", result: "ExplainResult", target:
     except Exception as exc:  # noqa: BLE001
         panels.append(ComparePanel("Grad-CAM", None, html.escape(error_message(exc, "Grad-CAM failed"))))
     try:
-        sal = saliency_map(clf, original, target)
+        sal = saliency_map(clf, original, asked)
         panels.append(ComparePanel(
             "Gradient saliency", display_uint8(maps.heat_overlay(original, maps.magnitude_map(sal[..., None]))),
             f"|∂z/∂x| of <b>{html.escape(label)}</b> (shown smoothed like GradFlip's map; scored unsmoothed)", sal,

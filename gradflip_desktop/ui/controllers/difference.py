@@ -445,9 +445,10 @@ class DifferenceController(QObject):
         if comparison is None or self.w.result is None:
             return
         result = self.w.result
-        group = len(getattr(result, "explained", []) or []) > 1  # GradFlip's map explains the group, not one class
-        self.w.compare.show_comparison(comparison, html.escape(result.label(comparison.target)),
-                                       html.escape(any_of(result.explained_name)) if group else None)
+        # a group run: every map explains the group ("any cat"), Grad-CAM's and saliency's too (controllers.comparison)
+        group = result.target is None and len(getattr(result, "explained", []) or []) > 1
+        self.w.compare.show_comparison(comparison, html.escape(any_of(result.explained_name) if group
+                                                               else result.label(comparison.target)))
         rise = next((p.values for p in comparison.panels if p.title == "RISE" and p.values is not None), None)
         if rise is not None:
             self._rise = (result, rise)

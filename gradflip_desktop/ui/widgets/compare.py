@@ -101,21 +101,14 @@ class CompareViews(QWidget):
             panel.set_image(None)
             panel.caption.setText("")
 
-    def show_comparison(self, comparison, class_label: str, explained: str | None = None) -> None:
-        """``class_label``: the class Grad-CAM and saliency explain; ``explained``: what GradFlip's map
-        explains when that differs (a group run: "any cat")."""
+    def show_comparison(self, comparison, class_label: str) -> None:
+        """``class_label``: what every map explains, a class or a group run's group ("any cat": Grad-CAM and saliency
+        of the group too, controllers.comparison)."""
         rise = any(p.title == "RISE" and (p.rgb is not None or p.caption.startswith("computing")) for p in comparison.panels)
-        if explained and explained != class_label:
-            whose = "GradFlip's and RISE's maps" if rise else "GradFlip's map"
-            self.heading.setText(
-                f"{whose} of <b>{explained}</b> next to Grad-CAM and gradient saliency of "
-                f"<b>{class_label}</b>, the top class (brighter = more important)"
-            )
-        else:
-            maps = sum(p.rgb is not None for p in comparison.panels if p.title != "RISE") + rise  # it said "Three" over two
-            count = {2: "Two", 3: "Three", 4: "Four"}.get(maps)
-            self.heading.setText(f"{f'{count} explanations' if count else 'Explanations'} of <b>{class_label}</b> on "
-                                 "the same image (brighter = more important)")
+        maps = sum(p.rgb is not None for p in comparison.panels if p.title != "RISE") + rise  # it said "Three" over two
+        count = {2: "Two", 3: "Three", 4: "Four"}.get(maps)
+        self.heading.setText(f"{f'{count} explanations' if count else 'Explanations'} of <b>{class_label}</b> on "
+                             "the same image (brighter = more important)")
         present = {p.title for p in comparison.panels}
         for title, panel in zip(self.TITLES, self.panels):  # a panel without a map here (RISE's) shows nothing old
             if title not in present:

@@ -56,3 +56,28 @@ def test_a_check_stopped_at_its_first_map_has_no_numbers(monkeypatch):
             break
     assert measured == ["GradFlip"]
     assert comparison.check is None and comparison.check_note == "the deletion and insertion check was stopped"
+
+
+def test_a_group_runs_grad_cam_and_saliency_explain_the_group_as_its_other_maps_and_its_check_do():
+    """"Explain 'any cat'", then Compare Methods: Grad-CAM and saliency were of the top class (Egyptian cat) beside
+    GradFlip's and RISE's maps of the group, and the check (which scores every map by the group) named a winner among
+    maps of two questions. They now explain the group too: the log-sum-exp of its logits, one score."""
+    import numpy as np
+
+    from gradflip_desktop.core.attributions import gradcam_map, saliency_map
+
+    clf = make_tiny()
+    photo = tiny_image_array()
+    top = clf.classify(photo, k=1)[0].index
+    group = sorted({top, (top + 1) % 4})
+    result = run(clf, photo, ExplainOptions(style="free", group=group))
+    assert sorted(result.explained) == group and result.target is None
+    session = ModelSession()
+    session.classifier = clf
+    comparison = next(compare_task(None, session, result, result.original.index))  # the maps, before the check
+    cam, sal = (next(p for p in comparison.panels if p.title == t) for t in ("Grad-CAM", "Gradient saliency"))
+    np.testing.assert_allclose(cam.values, gradcam_map(clf, photo, group), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(sal.values, saliency_map(clf, photo, group), rtol=1e-5, atol=1e-7)
+    assert not np.allclose(sal.values, saliency_map(clf, photo, top), rtol=1e-3, atol=1e-6)  # not the top class's
+    name = f"<b>any of classes {group[0]}-{group[1]}</b>"  # the group, as the heading and the check name it
+    assert cam.caption.startswith(f"of {name} at layer") and f"|∂z/∂x| of {name}" in sal.caption
