@@ -247,11 +247,12 @@ class ResultViews(QWidget):
             self.set_caption(self.difference, self._change_text, self._change_tip)
 
     def show_no_key_set(self, note: str) -> None:
-        """The key-set mode on a finished run that has none (stopped after the flip, did not flip): the panel, still
-        titled Difference and showing what it showed, says why above the change's caption (only the status line said
-        it, under a combo that read "Key region alone")."""
+        """The key-set mode on a finished run that has none (stopped after the flip, did not flip): the panel shows the
+        map, titled by its name, and says why above the change's caption (the status line alone said it, under a combo
+        that read "Key region alone"; the title said "Difference" over an "unfinished importance map")."""
         if not self._alone and self.mode == KEY_PIXELS:
             self.set_caption(self.difference, f"<i>{note}. The map is shown instead.</i><br>" + self._change_text)
+            self.difference.title.setText(f"<b>{self.mode_box.itemText(self.mode_box.findData(MAGNITUDE))}</b>")
 
     # -- key-pixel explorer ------------------------------------------------------------------------------
     @property

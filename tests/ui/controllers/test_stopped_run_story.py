@@ -49,12 +49,15 @@ def test_a_region_run_stopped_after_its_flip_is_not_said_not_to_flip(qtbot, wind
     assert status.startswith("No key region: the run stopped after the flip")
     # the panel under the combo that now reads "Key region alone" says it too, above the change's caption
     change = views._change_text
-    assert change and views.difference.title.text() == "<b>Difference</b>"
+    # titled by the map it shows (it said "Difference" over the map the colour bar names), as the magnitude mode's
+    map_entry = views.mode_box.itemText(views.mode_box.findData(MAGNITUDE))
+    assert change and views.difference.title.text() == f"<b>{map_entry}</b>" and map_entry != "Smoothed magnitude"
+    assert window.views.bar_label.text.startswith(map_entry.lower())  # the colour bar names it too
     assert views.difference.caption.text() == (
         "<i>No key region: the run stopped after the flip, before it was found. The map is shown instead.</i><br>" + change)
     with qtbot.waitSignal(window.difference_shown, timeout=30_000):  # another mode: the change's caption alone again
         views.mode_box.setCurrentIndex(views.mode_box.findData(MAGNITUDE))
-    assert views.difference.caption.text() == change
+    assert views.difference.caption.text() == change and views.difference.title.text() == f"<b>{map_entry}</b>"
 
 
 def test_nothing_to_flip_says_there_is_no_key_region():
