@@ -49,6 +49,17 @@ def no_check_note(result) -> str:
     return "the run did not flip: its map is not checked"
 
 
+def _is_group(result) -> bool:
+    return getattr(result, "target", None) is None and len(getattr(result, "explained", []) or []) > 1
+
+
+def explained_label(result, target: int) -> str:
+    """What every map of the comparison explains: class ``target``, or a group run's group ("any cat"), whose
+    Grad-CAM and saliency are of the group too (they were of its top class, and the check named a winner among maps
+    of two different questions)."""
+    return any_of(result.explained_name) if _is_group(result) else result.label(target)
+
+
 def compare_task(task, session: "ModelSession", result: "ExplainResult", target: int, rise: bool = False,
                  rise_known: np.ndarray | None = None, rise_state: dict | None = None, checked: dict | None = None):
     """GradFlip's importance map, Grad-CAM and gradient saliency of the same image and class (engine thread).
@@ -66,11 +77,8 @@ def compare_task(task, session: "ModelSession", result: "ExplainResult", target:
 
     clf = session.classifier
     original = result.original_pixels
-    # a group run ("any cat"): Grad-CAM and saliency of the group too, as GradFlip's and RISE's maps and the check
-    # are (they explained its top class, and the check named a winner among maps of two different questions)
-    group = result.target is None and len(result.explained) > 1
-    label = any_of(result.explained_name) if group else result.label(target)
-    asked = list(result.explained) if group else target
+    label = explained_label(result, target)  # a group run: the group, for Grad-CAM and saliency too
+    asked = list(result.explained) if _is_group(result) else target
     importance = result.importance_map()
     why = no_change_reason(result)  # nothing was changed: no map (it read "… (smoothed magnitude, L2 0.000)")
     # a key-region run's map ranks how much restoring each part's detail mattered, not where its change went
@@ -200,4 +208,4 @@ def rise_shown(cam: np.ndarray) -> np.ndarray:
     return np.clip(cam - float(seen.min()), 0.0, None)
 
 
-__all__ = ["ComparePanel", "Comparison", "compare_task", "no_check_note", "rise_shown"]
+__all__ = ["ComparePanel", "Comparison", "compare_task", "explained_label", "no_check_note", "rise_shown"]

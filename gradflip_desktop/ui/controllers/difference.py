@@ -22,7 +22,7 @@ from gradflip_desktop.core.viz.difference import (
 )
 
 from ..worker import TaskSlot, error_message
-from .comparison import Comparison, compare_task, no_check_note  # noqa: F401 - re-exported
+from .comparison import Comparison, compare_task, explained_label, no_check_note  # noqa: F401 - re-exported
 
 if TYPE_CHECKING:
     from gradflip_desktop.core.results import ExplainResult, KeyPixels, KeyRegion
@@ -376,7 +376,7 @@ class DifferenceController(QObject):
         self._compare_due = False
         target = result.target.index if result.target is not None else result.original.index
         self.w.compare.heading.setText(
-            f"Computing Grad-CAM and gradient saliency of <b>{html.escape(result.label(target))}</b> …"
+            f"Computing Grad-CAM and gradient saliency of <b>{html.escape(explained_label(result, target))}</b> …"
         )
         rise = self.w.compare.rise_box.isChecked()
         known = self._rise[1] if rise and self._rise is not None and self._rise[0] is result else None
@@ -445,10 +445,7 @@ class DifferenceController(QObject):
         if comparison is None or self.w.result is None:
             return
         result = self.w.result
-        # a group run: every map explains the group ("any cat"), Grad-CAM's and saliency's too (controllers.comparison)
-        group = result.target is None and len(getattr(result, "explained", []) or []) > 1
-        self.w.compare.show_comparison(comparison, html.escape(any_of(result.explained_name) if group
-                                                               else result.label(comparison.target)))
+        self.w.compare.show_comparison(comparison, html.escape(explained_label(result, comparison.target)))
         rise = next((p.values for p in comparison.panels if p.title == "RISE" and p.values is not None), None)
         if rise is not None:
             self._rise = (result, rise)
