@@ -81,3 +81,16 @@ def test_a_group_runs_grad_cam_and_saliency_explain_the_group_as_its_other_maps_
     assert not np.allclose(sal.values, saliency_map(clf, photo, top), rtol=1e-3, atol=1e-6)  # not the top class's
     name = f"<b>any of classes {group[0]}-{group[1]}</b>"  # the group, as the heading and the check name it
     assert cam.caption.startswith(f"of {name} at layer") and f"|∂z/∂x| of {name}" in sal.caption
+
+
+def test_what_a_comparison_explains_is_named_once_for_heading_captions_and_check():
+    from types import SimpleNamespace
+
+    from gradflip_desktop.ui.controllers.comparison import explained_label
+
+    labels = ["tabby", "tiger cat", "lynx"]
+    one = SimpleNamespace(target=None, explained=[0], explained_name="tabby", label=lambda i: labels[i])
+    group = SimpleNamespace(target=None, explained=[0, 1], explained_name="cat", label=lambda i: labels[i])
+    targeted = SimpleNamespace(target=SimpleNamespace(index=2), explained=[0], explained_name="tabby", label=lambda i: labels[i])
+    assert explained_label(one, 0) == "tabby" and explained_label(targeted, 2) == "lynx"
+    assert explained_label(group, 0) == "any cat"  # the "Computing …" heading said "tabby" after "Explain 'any cat'"
