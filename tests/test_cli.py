@@ -385,8 +385,8 @@ def test_explain_default_run_and_its_record(tiny_cli, tmp_path):
 def test_steps_csv_columns(tiny_cli, tmp_path):
     code, rec, _, text = _explain(tmp_path, "out")
     header = text.splitlines()[0].split(",")
-    assert header[:9] == ["step", "phase", "accepted", "epsilon", "score", "l2", "linf", "flipped", "top1_is_flip"]
-    assert header[9:] == [f"top{i}_{c}" for i in range(1, 6) for c in ("index", "label", "probability")]
+    assert header[:8] == ["step", "phase", "accepted", "epsilon", "score", "l2", "linf", "flipped"]
+    assert header[8:] == [f"top{i}_{c}" for i in range(1, 6) for c in ("index", "label", "probability")] + ["top1_is_flip"]
     rows = _csv_rows(text)
     assert len(rows) == rec["steps"] > 1
     assert [int(r["step"]) for r in rows] == list(range(1, len(rows) + 1))

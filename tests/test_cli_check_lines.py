@@ -24,6 +24,8 @@ def test_no_points_or_fewer_are_refused_in_the_same_words(tmp_path, capsys):
     with pytest.raises(SystemExit) as info:
         cli.main(["check", str(tmp_path / "none"), "--points", "many"])
     assert info.value.code == 2 and "expected a whole number, not 'many'" in capsys.readouterr().err
+    assert cli.main(["check", str(tmp_path / "none"), "--points", "1e16"]) == 2  # whole, too many: the check's words
+    assert capsys.readouterr().err == "gradflip: error: --points: at most 10,001 points per curve, not 10000000000000000\n"
 
 
 # CHK-02 (the note at the published count too): fewer masks than RISE's published 1,000 are noted; 1,000 are not

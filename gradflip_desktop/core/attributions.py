@@ -5,7 +5,7 @@ does (``pixels``: H x W x 3 float32 in [0, 1] at working resolution) and return 
 at that same resolution, so the three maps can be shown side by side over the photo.
 
 - :func:`saliency_map`: |∂z_t/∂x| summed over the colour channels (Simonyan et al. 2014), where z_t is
-  the logit of class ``target``. Gradients reach the user's own pixels (resizing and normalisation are
+  the logit of class ``target`` (a group of classes: the log-sum-exp of their logits). Gradients reach the user's own pixels (resizing and normalisation are
   inside the pixel-space module).
 - :func:`gradcam_map`: Grad-CAM (Selvaraju et al. 2017) at a feature layer: ReLU(Σ_k w_k·A_k) with
   w_k the spatial mean of ∂z_t/∂A_k, upsampled bilinearly to the image size. By default the layer is

@@ -12,7 +12,7 @@ For an input called ``NAME`` the set is::
                            map; free: smoothed |change|; blur: smoothed blur amount)
     NAME.key.png           8-bit H x W mask of the key set the figure outlines: 255 in the key region
                            (region style) or on the key pixels (other styles), 0 elsewhere; all 0 when none
-    NAME.steps.csv         one row per step: phase, accepted, epsilon, score, L2, L∞, flipped, top1_is_flip, top-5 classes
+    NAME.steps.csv         one row per step: phase, accepted, epsilon, score, L2, L∞, flipped, top-5 classes, top1_is_flip
 
 Every file is written in full to a temporary file, then all are renamed into place (the record last): a failure
 while writing leaves the previous set (or none); a replaced set (``force``) loses its old record first, so a failed
@@ -150,20 +150,20 @@ def _strict(obj):
 def steps_csv(result: ExplainResult, k: int = 5) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    # flipped: the phase reached its goal at this step (a restore step's 1 is the class coming back); top1_is_flip: the
-    # step's top class counts as a flip of the run, whatever the phase (a reader took "flipped" for that: a restore row
-    # with Egyptian cat on top read 1, sharpen rows with tiger cat on top 0)
-    header = ["step", "phase", "accepted", "epsilon", "score", "l2", "linf", "flipped", "top1_is_flip"]
+    # flipped: the phase reached its goal at this step (a restore step's 1 is the class coming back); top1_is_flip, last
+    # (the columns before keep their places): the step's top class counts as a flip of the run, whatever the phase (a
+    # reader took "flipped" for that: a restore row with Egyptian cat on top read 1, sharpen rows with tiger cat on top 0)
+    header = ["step", "phase", "accepted", "epsilon", "score", "l2", "linf", "flipped"]
     for i in range(1, k + 1):
         header += [f"top{i}_index", f"top{i}_label", f"top{i}_probability"]
-    w.writerow(header)
+    w.writerow([*header, "top1_is_flip"])
     for s in result.steps:
         top = s.top(k)
-        row = [s.index, s.phase, int(s.accepted), f"{s.epsilon:.6g}", f"{s.score:.6f}", f"{s.l2:.6f}", f"{s.linf:.6f}", int(s.flipped),
-               int(bool(top) and result.is_flip(top[0][0]))]
+        row = [s.index, s.phase, int(s.accepted), f"{s.epsilon:.6g}", f"{s.score:.6f}", f"{s.l2:.6f}", f"{s.linf:.6f}", int(s.flipped)]
         for idx, p in top:
             row += [idx, result.label(idx), f"{p:.6f}"]
-        w.writerow(row)
+        row += [""] * (len(header) - len(row))  # a model of fewer than k classes: empty cells, the last column in place
+        w.writerow([*row, int(bool(top) and result.is_flip(top[0][0]))])
     return buf.getvalue()
 
 

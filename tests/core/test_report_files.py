@@ -35,18 +35,19 @@ def test_a_nan_probability_is_written_as_null_in_the_record(tmp_path, result):
 # REP-09 (the flip written as "accepted"), REP-10 (top 3): the step table's columns, each step's own values
 def test_the_step_table_has_each_steps_values_and_its_top_five(result):
     rows = list(csv.reader(io.StringIO(steps_csv(result))))
-    assert rows[0] == ["step", "phase", "accepted", "epsilon", "score", "l2", "linf", "flipped", "top1_is_flip",
-                       *[f"top{i}_{what}" for i in range(1, 6) for what in ("index", "label", "probability")]]
+    assert rows[0] == ["step", "phase", "accepted", "epsilon", "score", "l2", "linf", "flipped",
+                       *[f"top{i}_{what}" for i in range(1, 6) for what in ("index", "label", "probability")], "top1_is_flip"]
     assert len(rows) == len(result.steps) + 1
     accepted = [row[2] for row in rows[1:]]
     assert accepted == [str(int(s.accepted)) for s in result.steps]
     assert [row[7] for row in rows[1:]] == [str(int(s.flipped)) for s in result.steps] != accepted
     first = result.steps[0]
     idx, p = first.top(5)[0]
-    assert rows[1][9:12] == [str(idx), result.label(idx), f"{p:.6f}"] and len(rows[1]) == 9 + 3 * 4  # 4 classes: top 4
-    # top1_is_flip: the row's top class against the run's flip rule (the explained class on top: 0), whatever the phase
-    assert [row[8] for row in rows[1:]] == [str(int(result.is_flip(s.top(1)[0][0]))) for s in result.steps]
-    assert rows[1][8] == str(int(idx not in result.explained))
+    assert rows[1][8:11] == [str(idx), result.label(idx), f"{p:.6f}"]
+    assert len(rows[1]) == len(rows[0]) and rows[1][-4:-1] == ["", "", ""]  # 4 classes: top 4, the 5th's cells empty
+    # top1_is_flip, last: the row's top class against the run's flip rule (the explained class on top: 0), whatever the phase
+    assert [row[-1] for row in rows[1:]] == [str(int(result.is_flip(s.top(1)[0][0]))) for s in result.steps]
+    assert rows[1][-1] == str(int(idx not in result.explained))
 
 
 def test_a_windows_device_name_of_any_number_gets_a_prefix():  # REP-02 (COM9 left out)

@@ -610,3 +610,24 @@ def test_the_comparison_bolds_every_area_that_prints_as_the_best(qtbot):
     text = views.check.text()
     assert "GradFlip <b>0.020</b> / <b>0.400</b>" in text and "Grad-CAM <b>0.020</b> / 0.300" in text
     assert "GradFlip and Grad-CAM tie on deletion" in text
+
+
+def test_a_group_runs_comparison_is_of_the_group_from_its_first_heading(qtbot, window):
+    """After "Explain 'any cat'" the tab said "Computing Grad-CAM and gradient saliency of Egyptian cat …" and then
+    showed GradFlip's map of the group beside the peers' of the top class; every map and heading now name the group."""
+    from helpers import RUN_TIMEOUT_MS
+
+    from gradflip_desktop.ui.settings import RunSettings
+
+    window.set_compare_visible(True)
+    window.controls.set_settings(RunSettings(target_mode="group", group="cat", style="free"))
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS) as done:
+        window.explain()
+    assert len(done.args[0].explained) > 1 and window.view_tabs.currentWidget() is window.views
+    with qtbot.waitSignal(window.comparison_shown, timeout=RUN_TIMEOUT_MS) as shown:
+        window.view_tabs.setCurrentWidget(window.compare)
+        computing = window.compare.heading.text()
+    assert computing == "Computing Grad-CAM and gradient saliency of <b>any cat</b> …"
+    assert window.compare.heading.text().startswith("Three explanations of <b>any cat</b>")
+    captions = {p.title: p.caption for p in shown.args[0].panels}
+    assert captions["Grad-CAM"].startswith("of <b>any cat</b>") and "of <b>any cat</b>" in captions["Gradient saliency"]

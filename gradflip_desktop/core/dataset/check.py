@@ -285,7 +285,8 @@ def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] =
                        "numbers: damaged or edited, not a map GradFlip wrote")
         return out
     kinds = [fill] if isinstance(fill, str) else list(dict.fromkeys(fill))
-    stamp = make_stamp(classifier, record_sha256, map_sha256, photo_sha256, kinds, points or POINTS, int(rise or 0))
+    stamp = make_stamp(classifier, record_sha256, map_sha256, photo_sha256, kinds, points or POINTS, int(rise or 0),
+                       group=len(classes) > 1)
     if reuse and (found := kept_checks(path.with_name(name + CHECK_SUFFIX), path.name, stamp)) is not None:
         out.checks, out.notes = found
         out.check, out.rise_masks, out.kept = out.checks[0], stamp["rise"], True

@@ -18,9 +18,8 @@ from pathlib import Path
 
 # bump when what a check measures changes (fill-ins, curves, peers' maps, RISE's masks or seed); 2: RISE of a cropping
 # model covers its crop, and a photo smaller than the network's input draws its masks in smaller batches (other masks
-# for one seed); 3: a group run's Grad-CAM and saliency are of the group (the log-sum-exp of its logits), as its map
-# and the curves are, not of its top class
-PROTOCOL = 3
+# for one seed)
+PROTOCOL = 2
 FORMAT = "gradflip-faithfulness/1"
 
 
@@ -36,8 +35,10 @@ def file_sha256(path: str | Path) -> str:
 
 
 def make_stamp(classifier, record_sha256: str, map_sha256: str, photo_sha256: str, fills: list[str], points: int,
-               rise: int) -> dict:
-    """The stamp of a check of these files with these options and this model (as stored: plain JSON types)."""
+               rise: int, group: bool = False) -> dict:
+    """The stamp of a check of these files with these options and this model (as stored: plain JSON types).
+    ``group``: a group run's record, whose Grad-CAM and saliency are of the group (``"peers_of": "group"``; checks
+    made before, of its top class, lack it and are measured again; a one-class record's stamp is as it was)."""
     import torch  # noqa: PLC0415 - loaded already: the model is
 
     from .job import model_description  # noqa: PLC0415
@@ -45,7 +46,8 @@ def make_stamp(classifier, record_sha256: str, map_sha256: str, photo_sha256: st
     return json.loads(json.dumps({
         "protocol": PROTOCOL, "record_sha256": record_sha256, "map_sha256": map_sha256, "photo_sha256": photo_sha256,
         "fills": list(fills), "points": int(points), "rise": int(rise), "model": model_description(classifier) or {},
-        "device": str(getattr(classifier, "device", "cpu")), "torch": str(torch.__version__)}))
+        "device": str(getattr(classifier, "device", "cpu")), "torch": str(torch.__version__),
+        **({"peers_of": "group"} if group else {})}))
 
 
 def _same_model(then, now: dict) -> bool:

@@ -62,7 +62,8 @@ def explained_label(result, target: int) -> str:
 
 def compare_task(task, session: "ModelSession", result: "ExplainResult", target: int, rise: bool = False,
                  rise_known: np.ndarray | None = None, rise_state: dict | None = None, checked: dict | None = None):
-    """GradFlip's importance map, Grad-CAM and gradient saliency of the same image and class (engine thread).
+    """GradFlip's importance map, Grad-CAM and gradient saliency of the same image and class (a group run's: of the
+    group, :func:`explained_label`) (engine thread).
     A generator: yields the :class:`Comparison` with its maps, then returns it with the maps' deletion and
     insertion curves on this photo (:func:`~gradflip_desktop.core.faithfulness.check_maps`; stops between
     model calls when the task is cancelled). ``rise``: RISE's map of the explained classes too, before the

@@ -252,7 +252,7 @@ class DifferenceController(QObject):
         self._render.discard()
         self._key.discard()
         self._compare.discard()
-        self._compare_paused = False
+        self._compare_paused = self._compare_due = False
         self._rise = self._rise_state = self._checks = None  # the shown result's: another result comes next
         self._outline.discard()
         if compare_text is None:

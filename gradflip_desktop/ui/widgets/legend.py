@@ -24,6 +24,7 @@ MORE, MORE_AFTER = "+{} more", " · +{} more"
 # a one-column legend cuts an entry wider than its share to this many px at least ("key region alone: jigsaw puzzle"
 # at 195 px in a 502 px plot: it gave way with two narrower entries after it, while three lines of room stayed empty)
 MIN_CUT_PX = 80.0
+CUT_STEP_PX = 16.0  # the cut width moves in steps: a resize rebuilt the legend (and measured its texts) at every pixel
 
 
 def text_size(font: QFont | None = None) -> str:
@@ -48,6 +49,7 @@ class FittedLegend(pg.LegendItem):
         self._sizes: list[tuple[float, float]] = []  # each entry's label (width, height), measured when set
         self._shown = (0, 1, False, None)  # entries shown, columns, whether the count of the others ends the last one,
         # the width a label is cut to (None: whole)
+        self._cuts: dict[tuple, str] = {}  # (text, width, text size) -> the text cut to it
 
     def set_entries(self, entries) -> None:
         """Show every entry in one column (:meth:`fit` then fits them to the plot)."""
@@ -93,14 +95,18 @@ class FittedLegend(pg.LegendItem):
         return sorted(sorted(range(len(self.entries)), key=lambda i: self.entries[i][2])[:n])
 
     def _cut(self, text: str, px: float) -> str:
-        """``text`` cut at its end to at most ``px`` wide as a label of this legend, with "…" (at least one letter)."""
-        measure = pg.LabelItem("", size=self.opts["labelTextSize"])
-        fits = lambda t: measure.setText(plain(t)) or measure.item.boundingRect().width() <= px  # noqa: E731
-        low, high = 1, len(graphemes(text))  # the most letters that fit: low fits (or is the least), high does not
-        while low + 1 < high:
-            mid = (low + high) // 2
-            low, high = (mid, high) if fits(elide_end(text, mid)) else (low, mid)
-        return elide_end(text, low)
+        """``text`` cut at its end to at most ``px`` wide as a label of this legend, with "…" (at least one letter);
+        remembered per text and width (the legend is shown again on every resize that changes it)."""
+        key = (text, px, self.opts["labelTextSize"])
+        if key not in self._cuts:
+            measure = pg.LabelItem("", size=self.opts["labelTextSize"])
+            fits = lambda t: measure.setText(plain(t)) or measure.item.boundingRect().width() <= px  # noqa: E731
+            low, high = 2, len(graphemes(text))  # elide_end's letters: low (one letter and "…") fits or is the least
+            while low + 1 < high:
+                mid = (low + high) // 2
+                low, high = (mid, high) if fits(elide_end(text, mid)) else (low, mid)
+            self._cuts = {**dict(list(self._cuts.items())[-63:]), key: elide_end(text, low)}  # the last 64 kept
+        return self._cuts[key]
 
     def compact(self) -> None:
         """Each label next to its line sample: the legend's cell is as tall as the plot, and stretched rows put
@@ -140,6 +146,7 @@ class FittedLegend(pg.LegendItem):
         left, _, right, _ = self.layout.getContentsMargins()
         # one column: a label wider than the share is cut to it rather than give way while lines of room stay empty
         cut = LEGEND_SHARE * plot_width - SAMPLE_PX - self.layout.horizontalSpacing() - left - right
+        cut = math.floor(cut / CUT_STEP_PX) * CUT_STEP_PX
         cuts = {1: cut if cut >= MIN_CUT_PX else None}
         choice = next(((n, c, inline, cuts.get(c)) for n in range(len(self.entries), least - 1, -1)
                        for inline in (False, True) for c in (1, 2, 3) if rows_fit(lines(n, inline), c)

@@ -252,7 +252,7 @@ class ResultViews(QWidget):
         that read "Key region alone"; the title said "Difference" over an "unfinished importance map")."""
         if not self._alone and self.mode == KEY_PIXELS:
             self.set_caption(self.difference, f"<i>{note}. The map is shown instead.</i><br>" + self._change_text)
-            self.difference.title.setText(f"<b>{self.mode_box.itemText(self.mode_box.findData(MAGNITUDE))}</b>")
+            self._retitle(self.mode_box.itemText(self.mode_box.findData(MAGNITUDE)))
 
     # -- key-pixel explorer ------------------------------------------------------------------------------
     @property
@@ -387,12 +387,12 @@ class ResultViews(QWidget):
             self.mode_box.setItemText(i, text)
             self._retitle()
 
-    def _retitle(self) -> None:
+    def _retitle(self, shown: str | None = None) -> None:
         """The third panel is titled by what it shows, as the figure's heading of it is: the key region alone, a run's
-        map in the magnitude mode ("Importance map", "Blur amount"), else "Difference" (a map under that title read
-        as a change)."""
-        shown = self.mode_box.currentText()
-        named = self.mode == MAGNITUDE and shown != DIFF_MODES[MAGNITUDE]
+        map in the magnitude mode ("Importance map", "Blur amount"; ``shown``: the map shown in another mode), else
+        "Difference" (a map under that title read as a change)."""
+        shown, named = shown or self.mode_box.currentText(), shown is not None or self.mode == MAGNITUDE
+        named = named and shown != DIFF_MODES[MAGNITUDE]
         self.difference.title.setText(f"<b>{'Key region alone' if self._alone else shown if named else 'Difference'}</b>")
 
     @property

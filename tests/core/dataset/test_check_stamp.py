@@ -215,3 +215,27 @@ def test_a_json_edited_consistently_is_still_measured_again(one_set, measured, e
         assert c.kept and c.checks == first.checks and len(measured) == 1
     else:
         assert not c.kept and c.checks == first.checks and len(measured) == 2
+
+
+def test_a_group_runs_check_made_of_its_top_class_is_measured_again_and_a_one_class_one_is_kept(tmp_path, monkeypatch,
+                                                                                                measured):
+    """Grad-CAM and saliency of a group run are of the group since session 48: a group set's check made before
+    (no "peers_of" in its stamp: its peers were of the top class) is measured again by --resume; one-class sets'
+    stamps are as they were, so their checks (minutes with RISE) are kept."""
+    rng = np.random.default_rng(4)
+    photo = tmp_path / "g.png"
+    Image.fromarray(np.kron(rng.uniform(40, 220, (6, 8, 3)), np.ones((4, 4, 1))).astype(np.uint8)).save(photo)
+    monkeypatch.setattr(cli, "_load_model", lambda args: make_tiny())
+    out = tmp_path / "out"
+    assert cli.main(["explain", str(photo), "--out", str(out), "--style", "free", "--group", "low", "--quiet"]) == 0
+    record = out / "g.gradflip.json"
+    check_set(make_tiny(), record, points=5)
+    json_path = record.with_name("g" + CHECK_SUFFIX)
+    doc = json.loads(json_path.read_text(encoding="utf-8"))
+    assert doc["resume"]["made_from"]["peers_of"] == "group"
+    assert check_set(make_tiny(), record, points=5, reuse=True).kept
+    del doc["resume"]["made_from"]["peers_of"]  # as a check of session 47 wrote it
+    json_path.write_text(json.dumps(doc), encoding="utf-8")
+    n = len(measured)
+    again = check_set(make_tiny(), record, points=5, reuse=True)
+    assert not again.kept and again.check is not None and len(measured) > n

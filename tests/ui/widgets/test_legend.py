@@ -48,3 +48,20 @@ def test_an_entry_too_wide_for_one_column_is_cut_rather_than_given_way_where_lin
     assert "Shortened: " + wide in legend.toolTip()
     assert legend.fit(500.0, 4 * whole)  # room for it whole: whole again, no tooltip
     assert [label.text for _, label in legend.items][2] == wide and legend.toolTip() == ""
+
+
+def test_a_cut_legend_is_not_rebuilt_at_every_pixel_of_a_resize(qtbot):
+    """The cut width followed the plot's width to the pixel: each pixel of a resize cleared and re-added the legend and
+    measured its texts again (500 rebuilds over 500 widths, ~5 ms each). It moves in steps of CUT_STEP_PX now."""
+    import pyqtgraph as pg
+
+    from gradflip_desktop.ui.widgets.legend import CUT_STEP_PX, LEGEND_SHARE, FittedLegend
+
+    legend = FittedLegend()
+    curves = [pg.PlotDataItem() for _ in range(3)]
+    legend.set_entries([(curves[0], "explained: tabby", 0), (curves[1], "flips to: lynx", 1),
+                        (curves[2], "key region alone: a very long class name of some model", 2)])
+    start = int(1.6 * legend._sizes[2][0])
+    rebuilt = sum(legend.fit(500.0, float(w)) for w in range(start, start + 100))
+    assert legend.items[2][1].text.endswith("…")  # cut all along
+    assert rebuilt <= 100 * LEGEND_SHARE / CUT_STEP_PX + 2, rebuilt

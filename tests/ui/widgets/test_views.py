@@ -185,3 +185,23 @@ def test_a_zoom_keeps_its_scale_through_a_resize_and_fit_fits_again(views, qtbot
     views.resize(900, 500)
     qtbot.waitUntil(vb.shows_whole_image)
     assert vb.shows_whole_image() and min(x1 - x0 for x0, x1 in vb.viewRange()) == pytest.approx(100, abs=1)
+
+
+def test_the_third_panel_is_titled_by_one_rule_in_every_mode(views):
+    """A run's named map titles the panel ("Importance map"), in the magnitude mode and where the key-set mode shows the
+    map for want of a key set; the change (the plain smoothed magnitude, signed, amplified) is "Difference"."""
+    from gradflip_desktop.core.viz.difference import KEY_PIXELS, MAGNITUDE, SIGNED
+
+    title = views.difference.title.text
+    views.set_mode(MAGNITUDE)
+    assert title() == "<b>Difference</b>"  # before a run: the change's smoothed magnitude
+    views.name_magnitude("importance map")
+    assert title() == "<b>Importance map</b>"
+    views.set_mode(SIGNED)
+    assert title() == "<b>Difference</b>"
+    views.set_mode(KEY_PIXELS)
+    views.show_no_key_set("No key region: the run stopped after the flip")
+    assert title() == "<b>Importance map</b>"  # the map is what it shows
+    views.name_magnitude(None)  # a textbook run that did not flip: its map is the change's smoothed magnitude
+    views.show_no_key_set("No key pixels: the run did not flip")
+    assert title() == "<b>Difference</b>"
