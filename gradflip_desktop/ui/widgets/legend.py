@@ -74,13 +74,14 @@ class FittedLegend(pg.LegendItem):
         a label wider than ``cut`` px cut to it with "…" (the tooltip names it whole)."""
         keep = self._keep(n)
         gone = [self.entries[i][1] for i in range(len(self.entries)) if i not in keep]
-        cuts = [self.entries[i][1] for i in keep if cut is not None and self._sizes[i][0] > cut]
+        limits = self._limits(keep, inline and bool(gone), cut)
+        cuts = [self.entries[i][1] for i in keep if cut is not None and self._sizes[i][0] > limits[i]]
         self.clear()
         self.setColumnCount(columns)
         for i in keep:
             after = MORE_AFTER.format(len(gone)) if inline and gone and i == keep[-1] else ""
             text = self.entries[i][1]
-            self.addItem(self.entries[i][0], plain(self._cut(text, cut) if text in cuts else text) + after)
+            self.addItem(self.entries[i][0], plain(self._cut(text, limits[i]) if text in cuts else text) + after)
         if gone and not inline:  # a line without a sample (an item that draws nothing)
             self.addItem(pg.PlotDataItem(pen=None), MORE.format(len(gone)))
         tip = [f"Not in this legend, for want of room: {plain(', '.join(gone))}." if gone else "",
@@ -89,6 +90,17 @@ class FittedLegend(pg.LegendItem):
                         "class in its colour.</p>" if gone or cuts else "")
         self._shown = (n, columns, inline, cut)
         self.compact()
+
+    def _limits(self, keep: list[int], inline: bool, cut: float | None) -> dict[int, float]:
+        """Each kept entry's widest label: ``cut`` (None: whole), the last one less the count after it when ``inline``
+        ("key region alone: jig… · +2 more" rather than "+3 more" over the star's entry), never under half of
+        :data:`MIN_CUT_PX` (then whole: that legend is too wide, and another is chosen)."""
+        limits = {i: math.inf if cut is None else cut for i in keep}
+        if inline and cut is not None and keep and cut - self._more_px[1] >= MIN_CUT_PX / 2:
+            limits[keep[-1]] = cut - self._more_px[1]
+        elif inline and cut is not None and keep:
+            limits[keep[-1]] = math.inf
+        return limits
 
     def _keep(self, n: int) -> list[int]:
         """The indices of the ``n`` entries of lowest rank, in their order."""
@@ -121,7 +133,8 @@ class FittedLegend(pg.LegendItem):
         when others give way, their count on a line of its own or, ``inline``, after the last entry; labels cut to
         ``cut`` px."""
         keep = self._keep(n)
-        widths = [min(self._sizes[i][0], cut if cut is not None else math.inf) for i in keep]
+        limits = self._limits(keep, inline and n < len(self.entries), cut)
+        widths = [min(self._sizes[i][0], limits[i]) for i in keep]
         if n < len(self.entries) and inline:
             widths[-1] += self._more_px[1]
         elif n < len(self.entries):
@@ -153,7 +166,9 @@ class FittedLegend(pg.LegendItem):
                        and self.width_of(n, c, inline, cuts.get(c)) <= LEGEND_SHARE * plot_width), None)
         if choice is None:  # not even two entries fit: those two, in the columns the height needs, the count after them
             choice = (least, next((c for c in (1, 2) if rows_fit(least, c)), least), True, None)
-        if choice[3] is not None and all(self._sizes[i][0] <= choice[3] for i in self._keep(choice[0])):
+        keep = self._keep(choice[0])
+        limits = self._limits(keep, choice[2] and choice[0] < len(self.entries), choice[3])
+        if choice[3] is not None and all(self._sizes[i][0] <= limits[i] for i in keep):
             choice = (*choice[:3], None)  # nothing to cut: the same legend as before (no needless redraw)
         if choice == self._shown:
             return False

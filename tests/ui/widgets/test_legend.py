@@ -65,3 +65,25 @@ def test_a_cut_legend_is_not_rebuilt_at_every_pixel_of_a_resize(qtbot):
     rebuilt = sum(legend.fit(500.0, float(w)) for w in range(start, start + 100))
     assert legend.items[2][1].text.endswith("…")  # cut all along
     assert rebuilt <= 100 * LEGEND_SHARE / CUT_STEP_PX + 2, rebuilt
+
+
+def test_the_entry_the_count_follows_is_cut_to_leave_the_count_room(qtbot):
+    """Three lines of room: two entries and "+3 more" hid the key region's star, whose entry, cut, fits with the count
+    after it ("key region alone: a ve… · +2 more")."""
+    import pyqtgraph as pg
+
+    from gradflip_desktop.ui.widgets.legend import LEGEND_SHARE, FittedLegend
+
+    legend = FittedLegend()
+    curves = [pg.PlotDataItem() for _ in range(5)]
+    wide = "key region alone: a very long class name of some model"
+    legend.set_entries([(curves[0], "explained: tabby", 0), (curves[1], "flips to: lynx", 1), (curves[2], wide, 2),
+                        (curves[3], "saved image (8-bit)", 3), (curves[4], "tiger cat", 4)])
+    _, top, _, bottom = legend.layout.getContentsMargins()
+    three_lines = 3 * max(h for _, h in legend._sizes) + top + bottom
+    plot_width = 1.6 * legend._sizes[2][0]
+    assert legend.fit(three_lines, plot_width)
+    texts = [label.text for _, label in legend.items]
+    assert texts[:2] == ["explained: tabby", "flips to: lynx"] and len(texts) == 3
+    assert texts[2].endswith("… · +2 more") and wide.startswith(texts[2].split("…")[0].rstrip())
+    assert legend.boundingRect().width() <= LEGEND_SHARE * plot_width + 1

@@ -247,7 +247,11 @@ the dashed "space shuttle" curve was drawn but neither in the legend nor counted
     qtbot.wait(100)
     shown = [label.text for _, label in plot.legend.items]
     entries = [text for _, text, _ in plot.legend.entries]
-    named = [t for t in entries if any(s == t or s.startswith(t + " · +") for s in shown)]  # or "… · +3 more"
+    def names(s: str, t: str) -> bool:  # the entry, whole or cut with "…", alone or before " · +3 more"
+        s = s.split(" · +")[0]
+        return s == t or (s.endswith("…") and len(s) > 1 and t.startswith(s[:-1].rstrip()))
+
+    named = [t for t in entries if any(names(s, t) for s in shown)]
     gone = len(entries) - len(named)
     if gone:  # the count, on a line of its own or after the last entry
         assert shown[-1].endswith((f"+{gone} more", f" · +{gone} more")), (size, shown)
