@@ -1,6 +1,6 @@
 """The probability plot's legend: beside the view, in the fewest columns that fit, never wider than a share of
-the plot; in a cramped plot the least needed entries give way and the legend counts them (the read-out below the
-plot names every class while hovering)."""
+the plot; an entry too wide for it is cut with "…", and in a cramped plot the least needed entries give way and the
+legend counts them (the read-out below the plot names every class while hovering)."""
 
 from __future__ import annotations
 
