@@ -26,8 +26,7 @@ pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
 # colour-blind-safe (Okabe–Ito) colours, readable on light and dark backgrounds
 EXPLAINED_COLOR = "#0072B2"
 FLIP_COLOR = "#E69F00"
-RUNNER_COLORS = ("#009E73", "#CC79A7")
-RUNNERS_UP = 2
+RUNNER_COLORS, RUNNERS_UP = ("#009E73", "#CC79A7"), 2
 EMPTY_HINT = "Press Explain (Ctrl+Return): the probabilities appear here, step by step."
 HOVER_HINT = "Hover over the plot (or click it and press ← →) to read the probabilities of a step."
 SYMBOLS_UP_TO = 60  # dots on the points of short runs; plain lines for long ones
@@ -146,8 +145,7 @@ class ProbabilityPlot(QWidget):
         for c in (self.explained_curve, self.best_curve, self.flip_curve, *self.runner_curves, *self.saved_curves,
                   self.saved_best_curve, self.key_point):
             c.setData([], [])
-        self.flip_line.hide()
-        self.eight_bit_line.hide()
+        for line in (self.flip_line, self.eight_bit_line): line.hide()  # noqa: E701
         self.legend.forget()
         # the axes of no run: a new image or model does not keep the last run's scale (0-0.3 for a weak class)
         self.plot.setYRange(0.0, 1.0, padding=0.02)
@@ -373,8 +371,10 @@ class ProbabilityPlot(QWidget):
         room = SAVED_LABEL_ROOM_PX if self.saved_x is not None else 0.0
         width = max(4.0 * SAVED_LABEL_ROOM_PX, float(self.plot.getPlotItem().vb.width()))
         pad = 0.04 * right
-        self.plot.setXRange(-pad, right + pad + (right + 2 * pad) * room / (width - room), padding=0)
-        below = place_mark_labels(self.flip_line, self.eight_bit_line, max(40.0, self.plot.getPlotItem().vb.height()))
+        lo, hi = -pad, right + pad + (right + 2 * pad) * room / (width - room)
+        self.plot.setXRange(lo, hi, padding=0)
+        below = place_mark_labels(self.flip_line, self.eight_bit_line, max(40.0, self.plot.getPlotItem().vb.height()),
+                                  self.step_axis.unwritten(self.flip_step, lo, hi, width))  # "flip at 19" then
         if self.top is not None:  # y: the data (at least 0-0.01), its top under the "flip" label, whose box hid
             self.plot.setYRange(0.0, min(1.0, max(0.01, self.top / max(0.5, below))), padding=0.02)  # a targeted run's flip
 

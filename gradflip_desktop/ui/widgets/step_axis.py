@@ -33,5 +33,12 @@ class StepAxis(pg.AxisItem):
             out[0] = (out[0][0], list(out[0][1]) + [self.saved_x])
         return out
 
+    def unwritten(self, step: int | None, low: float, high: float, size: float) -> int | None:
+        """``step`` when the axis over ``low`` .. ``high`` drawn ``size`` px long writes no number under it (left of
+        "saved" in a narrow plot, or between ticks 5 apart): the flip's step was then nowhere on the plot."""
+        if step is None or any(float(step) in map(float, values) for _, values in self.tickValues(low, high, size)):
+            return None
+        return int(step)
+
     def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph API
         return [SAVED_TICK if self.saved_x is not None and v == self.saved_x else f"{int(round(v))}" for v in values]

@@ -30,10 +30,13 @@ def mark_lines(plot: pg.PlotWidget) -> tuple[pg.InfiniteLine, pg.InfiniteLine]:
     return lines[0], lines[1]
 
 
-def place_mark_labels(flip_line: pg.InfiniteLine, eight_bit_line: pg.InfiniteLine, view_height: float) -> float:
+def place_mark_labels(flip_line: pg.InfiniteLine, eight_bit_line: pg.InfiniteLine, view_height: float,
+                      unnumbered: int | None = None) -> float:
     """The "flip" label in the top row of a view ``view_height`` px high, "8-bit pass" in the row below it, or
     hidden when the view has no room for that row (its line and the read-out still say where the pass began).
-    Returns the fraction of the view's height under the "flip" label's box (the curves stay below it)."""
+    ``unnumbered``: the flip's step, when the step axis writes no number under the line: the label says it ("flip at
+    19"). Returns the fraction of the view's height under the "flip" label's box (the curves stay below it)."""
+    flip_line.label.setFormat("flip" if unnumbered is None else f"flip at {unnumbered}")
     height = max(1.0, float(view_height))
     flip_h = flip_line.label.boundingRect().height()
     eight_h = eight_bit_line.label.boundingRect().height()
