@@ -117,6 +117,7 @@ def explain_task(task, session: "ModelSession", pixels: np.ndarray, settings: Ru
     yield RunStart(list(explained), name, target, budget)
     batch: list[Step] = []
     last_preview = last_emit = 0.0
+    phase = ""  # the last Progress's phase: a new one is shown at once, whatever the interval
     while True:
         try:
             step = next(gen)
@@ -125,12 +126,12 @@ def explain_task(task, session: "ModelSession", pixels: np.ndarray, settings: Ru
             break
         now = time.perf_counter()
         if isinstance(step, Progress):  # a key-region pass: no step, no image; its count, ~20 times a second
-            if now - last_emit >= BATCH_INTERVAL_S:
+            if now - last_emit >= BATCH_INTERVAL_S or step.phase != phase:
                 if batch:
                     yield StepBatch(batch, None, budget, batch[-1].phase)
                     batch = []
                 yield step
-                last_emit = now
+                last_emit, phase = now, step.phase
             continue
         preview = None
         # step.image() is only valid now, before the generator resumes

@@ -179,3 +179,35 @@ def test_a_run_that_fails_in_the_engine_says_so_and_leaves_explain_usable(qtbot,
     assert failed.args == ["the explanation failed: RuntimeError: out of memory"]
     assert window.views.summary.text() == "The explanation failed: the explanation failed: RuntimeError: out of memory"
     assert not window.running and window.explain_action.isEnabled()
+
+
+def test_each_phase_s_first_pass_is_shown_at_once_and_later_ones_at_most_20_times_a_second(monkeypatch):
+    """The run task sends a phase's passes at most every BATCH_INTERVAL_S; a new phase's first pass went the same way,
+    so on a fast CPU the busy bar could skip from "importance map (feature regions): pass 3" past the key region's
+    first pass (a CI run saw 3 of the feature regions' 4 passes). A new phase is now sent at once."""
+    from gradflip_desktop.core import explain as core_explain
+    from gradflip_desktop.core.results import Progress
+    from gradflip_desktop.ui.controllers.model_session import ModelSession
+    from gradflip_desktop.ui.controllers import runs as runs_module
+    from gradflip_desktop.ui.controllers.runs import PreviewSize, explain_task
+    from gradflip_desktop.ui.settings import RunSettings
+    from helpers import make_tiny, tiny_image_array
+
+    def passes(clf, pixels, options, should_stop):  # instant passes: all within one interval
+        for phase, n in (("feature_groups", 4), ("key_region", 3)):
+            for i in range(1, n + 1):
+                yield Progress(phase, i)
+        raise RuntimeError("end")  # no result needed: the test reads what was sent
+
+    monkeypatch.setattr(core_explain, "explain", passes)
+    monkeypatch.setattr(runs_module.time, "perf_counter", lambda: 100.0)  # every pass in the same instant
+    session = ModelSession()
+    session.classifier = make_tiny()
+    gen = explain_task(SimpleNamespace(cancelled=False), session, tiny_image_array(), RunSettings(style="free"),
+                       PreviewSize())
+    sent = []
+    with pytest.raises(RuntimeError, match="end"):
+        for item in gen:
+            sent.append(item)
+    shown = [(p.phase, p.passes) for p in sent if isinstance(p, Progress)]
+    assert shown == [("feature_groups", 1), ("key_region", 1)]  # each phase's first; the rest in the same instant

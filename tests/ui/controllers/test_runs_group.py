@@ -65,10 +65,14 @@ def test_the_key_region_passes_keep_the_progress_text_live(qtbot, window):
         window.explain()
     assert texts and all("pass" in t for t in texts)
     phases = [t.split(":")[0] for t in texts]
-    # the feature regions' 16 masks in 4 passes of 4, then the key region's passes
-    assert phases[:4] == ["importance map (feature regions)"] * 4 and [t.split("pass ")[1] for t in texts[:4]] == [
-        "1 …", "2 …", "3 …", "4 …"]
-    assert phases[4:] and set(phases[4:]) == {"finding the key region"}
+    # the feature regions' 16 masks in 4 passes of 4, then the key region's passes; passes are shown at most ~20 times
+    # a second (a fast CPU's passes come closer: a CI run saw 3 of the 4), each phase's first at once
+    regions = phases.count("importance map (feature regions)")
+    assert 1 <= regions <= 4 and phases[:regions] == ["importance map (feature regions)"] * regions
+    counts = [int(t.split("pass ")[1].split()[0]) for t in texts[:regions]]
+    assert counts[0] == 1 and counts == sorted(set(counts)) and counts[-1] <= 4
+    assert phases[regions:] and set(phases[regions:]) == {"finding the key region"}
+    assert texts[regions].endswith("pass 1 …")  # the key region's first pass, shown at once
 
 
 def test_a_target_the_model_already_predicts_shows_no_change_not_a_size(qtbot, window):
