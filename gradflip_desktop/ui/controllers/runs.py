@@ -133,6 +133,9 @@ def explain_task(task, session: "ModelSession", pixels: np.ndarray, settings: Ru
                 yield step
                 last_emit, phase = now, step.phase
             continue
+        if batch and batch[-1].phase != step.phase:  # one phase per batch: the bar names it (3 "sharpen" steps sent
+            yield StepBatch(batch, None, budget, batch[-1].phase)  # with the first "restore" ones read "restore")
+            batch, last_emit = [], now
         preview = None
         # step.image() is only valid now, before the generator resumes
         if step.flipped or now - last_preview >= PREVIEW_INTERVAL_S:

@@ -211,3 +211,38 @@ def test_each_phase_s_first_pass_is_shown_at_once_and_later_ones_at_most_20_time
             sent.append(item)
     shown = [(p.phase, p.passes) for p in sent if isinstance(p, Progress)]
     assert shown == [("feature_groups", 1), ("key_region", 1)]  # each phase's first; the rest in the same instant
+
+
+def test_a_batch_of_steps_holds_one_phase(monkeypatch):
+    """Steps are sent in batches at most 20 times a second, each named by its last step's phase: on a fast CPU the
+    three "sharpen" steps could go out with the first "restore" ones, and the bar never said "sharpening"."""
+    import numpy as np
+
+    from gradflip_desktop.core import explain as core_explain
+    from gradflip_desktop.core.results import Step
+    from gradflip_desktop.ui.controllers import runs as runs_module
+    from gradflip_desktop.ui.controllers.model_session import ModelSession
+    from gradflip_desktop.ui.controllers.runs import PreviewSize, StepBatch, explain_task
+    from gradflip_desktop.ui.settings import RunSettings
+    from helpers import make_tiny, tiny_image_array
+
+    probs = np.full(4, 0.25, np.float32)
+
+    def steps(clf, pixels, options, should_stop):  # instant steps: all within one interval
+        for i, phase in enumerate(["search", "sharpen", "sharpen", "sharpen", "restore", "restore", "eight_bit"], 1):
+            yield Step(i, 0.1, 0.0, probs, 0.0, 0.0, False, phase=phase)
+        raise RuntimeError("end")
+
+    monkeypatch.setattr(core_explain, "explain", steps)
+    monkeypatch.setattr(runs_module.time, "perf_counter", lambda: 100.0)
+    session = ModelSession()
+    session.classifier = make_tiny()
+    gen = explain_task(SimpleNamespace(cancelled=False), session, tiny_image_array(), RunSettings(style="free"),
+                       PreviewSize())
+    sent = []
+    with pytest.raises(RuntimeError, match="end"):
+        for item in gen:
+            sent.append(item)
+    batches = [b for b in sent if isinstance(b, StepBatch)]
+    assert [(b.phase, [s.index for s in b.steps]) for b in batches] == [
+        ("search", [1]), ("sharpen", [2, 3, 4]), ("restore", [5, 6])]
