@@ -181,35 +181,40 @@ def test_a_run_that_fails_in_the_engine_says_so_and_leaves_explain_usable(qtbot,
     assert not window.running and window.explain_action.isEnabled()
 
 
-def test_each_phase_s_first_pass_is_shown_at_once_and_later_ones_at_most_20_times_a_second(monkeypatch):
-    """The run task sends a phase's passes at most every BATCH_INTERVAL_S; a new phase's first pass went the same way,
-    so on a fast CPU the busy bar could skip from "importance map (feature regions): pass 3" past the key region's
-    first pass (a CI run saw 3 of the feature regions' 4 passes). A new phase is now sent at once."""
+def _sent_in_one_instant(monkeypatch, events) -> list:
+    """What the run task sends to the window when the core's run yields ``events`` all in the same instant (a fixed
+    clock) and then fails (no result needed: the tests read what was sent)."""
     from gradflip_desktop.core import explain as core_explain
-    from gradflip_desktop.core.results import Progress
-    from gradflip_desktop.ui.controllers.model_session import ModelSession
     from gradflip_desktop.ui.controllers import runs as runs_module
+    from gradflip_desktop.ui.controllers.model_session import ModelSession
     from gradflip_desktop.ui.controllers.runs import PreviewSize, explain_task
     from gradflip_desktop.ui.settings import RunSettings
     from helpers import make_tiny, tiny_image_array
 
-    def passes(clf, pixels, options, should_stop):  # instant passes: all within one interval
-        for phase, n in (("feature_groups", 4), ("key_region", 3)):
-            for i in range(1, n + 1):
-                yield Progress(phase, i)
-        raise RuntimeError("end")  # no result needed: the test reads what was sent
+    def run(clf, pixels, options, should_stop):
+        yield from events
+        raise RuntimeError("end")
 
-    monkeypatch.setattr(core_explain, "explain", passes)
-    monkeypatch.setattr(runs_module.time, "perf_counter", lambda: 100.0)  # every pass in the same instant
+    monkeypatch.setattr(core_explain, "explain", run)
+    monkeypatch.setattr(runs_module.time, "perf_counter", lambda: 100.0)
     session = ModelSession()
     session.classifier = make_tiny()
-    gen = explain_task(SimpleNamespace(cancelled=False), session, tiny_image_array(), RunSettings(style="free"),
-                       PreviewSize())
     sent = []
     with pytest.raises(RuntimeError, match="end"):
-        for item in gen:
+        for item in explain_task(SimpleNamespace(cancelled=False), session, tiny_image_array(),
+                                 RunSettings(style="free"), PreviewSize()):
             sent.append(item)
-    shown = [(p.phase, p.passes) for p in sent if isinstance(p, Progress)]
+    return sent
+
+
+def test_each_phase_s_first_pass_is_shown_at_once_and_later_ones_at_most_20_times_a_second(monkeypatch):
+    """The run task sends a phase's passes at most every BATCH_INTERVAL_S; a new phase's first pass went the same way,
+    so on a fast CPU the busy bar could skip from "importance map (feature regions): pass 3" past the key region's
+    first pass (a CI run saw 3 of the feature regions' 4 passes). A new phase is now sent at once."""
+    from gradflip_desktop.core.results import Progress
+
+    events = [Progress(phase, i) for phase, n in (("feature_groups", 4), ("key_region", 3)) for i in range(1, n + 1)]
+    shown = [(p.phase, p.passes) for p in _sent_in_one_instant(monkeypatch, events) if isinstance(p, Progress)]
     assert shown == [("feature_groups", 1), ("key_region", 1)]  # each phase's first; the rest in the same instant
 
 
@@ -218,31 +223,12 @@ def test_a_batch_of_steps_holds_one_phase(monkeypatch):
     three "sharpen" steps could go out with the first "restore" ones, and the bar never said "sharpening"."""
     import numpy as np
 
-    from gradflip_desktop.core import explain as core_explain
     from gradflip_desktop.core.results import Step
-    from gradflip_desktop.ui.controllers import runs as runs_module
-    from gradflip_desktop.ui.controllers.model_session import ModelSession
-    from gradflip_desktop.ui.controllers.runs import PreviewSize, StepBatch, explain_task
-    from gradflip_desktop.ui.settings import RunSettings
-    from helpers import make_tiny, tiny_image_array
+    from gradflip_desktop.ui.controllers.runs import StepBatch
 
     probs = np.full(4, 0.25, np.float32)
-
-    def steps(clf, pixels, options, should_stop):  # instant steps: all within one interval
-        for i, phase in enumerate(["search", "sharpen", "sharpen", "sharpen", "restore", "restore", "eight_bit"], 1):
-            yield Step(i, 0.1, 0.0, probs, 0.0, 0.0, False, phase=phase)
-        raise RuntimeError("end")
-
-    monkeypatch.setattr(core_explain, "explain", steps)
-    monkeypatch.setattr(runs_module.time, "perf_counter", lambda: 100.0)
-    session = ModelSession()
-    session.classifier = make_tiny()
-    gen = explain_task(SimpleNamespace(cancelled=False), session, tiny_image_array(), RunSettings(style="free"),
-                       PreviewSize())
-    sent = []
-    with pytest.raises(RuntimeError, match="end"):
-        for item in gen:
-            sent.append(item)
-    batches = [b for b in sent if isinstance(b, StepBatch)]
+    phases = ["search", "sharpen", "sharpen", "sharpen", "restore", "restore", "eight_bit"]
+    events = [Step(i, 0.1, 0.0, probs, 0.0, 0.0, False, phase=phase) for i, phase in enumerate(phases, 1)]
+    batches = [b for b in _sent_in_one_instant(monkeypatch, events) if isinstance(b, StepBatch)]
     assert [(b.phase, [s.index for s in b.steps]) for b in batches] == [
-        ("search", [1]), ("sharpen", [2, 3, 4]), ("restore", [5, 6])]
+        ("search", [1]), ("sharpen", [2, 3, 4]), ("restore", [5, 6])]  # the last phase's steps: not sent before the end
