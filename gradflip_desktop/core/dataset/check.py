@@ -295,7 +295,7 @@ def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] =
     notes = []
     for title, fn in (("Grad-CAM", gradcam_map), ("Gradient saliency", saliency_map)):
         try:
-            found = fn(classifier, pixels, classes if len(classes) > 1 else top)  # a group run: of the group
+            found = fn(classifier, pixels, classes)  # the explained class, or a group run's group
         except Exception as exc:  # noqa: BLE001 - a model Grad-CAM cannot hook (TorchScript), a map of NaN: without it
             notes.append(f"no {title} map ({exc})")
             continue

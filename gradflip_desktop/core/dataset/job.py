@@ -79,6 +79,7 @@ def local_engine(classifier, jobs, options, batch_size, on_step=None, should_sto
 # again (a model error such as running out of GPU memory; a run cancelled by the user). A run that ran to
 # its end without a flip (budget, stalled, nothing to flip) would end the same way: those sets are kept.
 RETRIED = frozenset({Status.MODEL_ERROR.value, Status.CANCELLED.value})
+AGAIN = {Status.CANCELLED.value: "its set was cancelled", Status.MODEL_ERROR.value: "its set ended with a model error"}
 
 
 def plan(inputs: Iterable[Input], settings: JobSettings, options: ExplainOptions | None = None,
@@ -139,10 +140,8 @@ def plan(inputs: Iterable[Input], settings: JobSettings, options: ExplainOptions
                 elif rec.get("status") in RETRIED or changed_file(rec, inp):  # a failure of the moment (the model
                     todo.append((inp, True))  # raised: out of memory; a cancelled run) or a photo edited since: again
                     if again is not None:
-                        again[inp] = ("its set was cancelled: explained again" if rec.get("status") == Status.CANCELLED.value
-                                      else "its set ended with a model error: explained again"
-                                      if rec.get("status") in RETRIED else
-                                      "the photo changed since its set was made: explained again")
+                        why = AGAIN.get(rec.get("status"), "the photo changed since its set was made")
+                        again[inp] = f"{why}: explained again"
                 else:  # kept (one made with another --batch-size: noted)
                     settled.append(Outcome(inp, DONE, rec.get("message", ""), rec,
                                            notes=kept_batch_note(rec, settings.batch_size)))

@@ -368,11 +368,7 @@ class DifferenceController(QObject):
         if result is None or not self.w.compare_action.isChecked():
             return
         if self.w.view_tabs.currentWidget() is not self.w.compare:
-            self._compare_due = True
-            if self._compare.busy:  # another result's, or this one's: made when the tab is shown (RISE's masks kept)
-                self._compare.discard()
-                self.w.update_actions()
-            return
+            return self._defer_compare()
         self._compare_due = False
         target = result.target.index if result.target is not None else result.original.index
         self.w.compare.heading.setText(
@@ -395,7 +391,15 @@ class DifferenceController(QObject):
             if self._compare_due:
                 self.request_compare()
         elif self._compare.busy:
-            self.request_compare()  # not shown: stopped, due again
+            self._defer_compare()
+
+    def _defer_compare(self) -> None:
+        """The comparison is made when its tab is shown: any under way (another result's, or this one's) stops now,
+        RISE keeping its masks, and Cancel greys."""
+        self._compare_due = True
+        if self._compare.busy:
+            self._compare.discard()
+            self.w.update_actions()
 
     @property
     def rise_running(self) -> bool:

@@ -96,10 +96,9 @@ class FittedLegend(pg.LegendItem):
         ("key region alone: jig… · +2 more" rather than "+3 more" over the star's entry), never under half of
         :data:`MIN_CUT_PX` (then whole: that legend is too wide, and another is chosen)."""
         limits = {i: math.inf if cut is None else cut for i in keep}
-        if inline and cut is not None and keep and cut - self._more_px[1] >= MIN_CUT_PX / 2:
-            limits[keep[-1]] = cut - self._more_px[1]
-        elif inline and cut is not None and keep:
-            limits[keep[-1]] = math.inf
+        if inline and cut is not None and keep:
+            room = cut - self._more_px[1]
+            limits[keep[-1]] = room if room >= MIN_CUT_PX / 2 else math.inf
         return limits
 
     def _keep(self, n: int) -> list[int]:
@@ -117,7 +116,9 @@ class FittedLegend(pg.LegendItem):
             while low + 1 < high:
                 mid = (low + high) // 2
                 low, high = (mid, high) if fits(elide_end(text, mid)) else (low, mid)
-            self._cuts = {**dict(list(self._cuts.items())[-63:]), key: elide_end(text, low)}  # the last 64 kept
+            if len(self._cuts) >= 64:  # a long session's widths and texts: forgotten now and then
+                self._cuts.clear()
+            self._cuts[key] = elide_end(text, low)
         return self._cuts[key]
 
     def compact(self) -> None:
