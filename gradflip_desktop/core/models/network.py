@@ -23,7 +23,8 @@ from ..errors import ModelError, ModelSettingError
 from .classifier import Classifier, PixelSpaceModel, Preprocessing
 from .devices import resolve_device
 from .files.load import probe_network
-from .files.outputs import Recorded, check_batch_independent, choose_tuple_output, read_scores, refuse_non_scores
+from .files.outputs import (Recorded, check_batch_independent, choose_tuple_output, read_scores, refuse_never_finite,
+                            refuse_non_scores)
 from .files.spec import checked_groups, parse_groups, scaled_resize_size
 from .labels import IMAGENET_GROUPS, imagenet_labels, labels_from_mapping, read_labels
 
@@ -248,6 +249,7 @@ def _classifier(net, given, pre, title, name, groups, dev, notes) -> Classifier:
         raise ModelError(f"{title} returned shape {tuple(probe.shape)} for one image; GradFlip needs class scores of "
                          "shape [N, C], one row per image")
     refuse_non_scores(probe, title)
+    refuse_never_finite(net, pre, title, probe)
     check_batch_independent(net, pre, title, probe)
     outputs = int(probe.shape[1])
     if outputs < 1:

@@ -423,8 +423,14 @@ class RunsController(QObject):
         w = self.w
         message = error_message(exc, "the explanation failed")
         w.controls.reset_progress("failed")
+        # no result: the Adjusted panel held the photo the run started from (or its last preview) under no caption,
+        # which read as a change that changed nothing
+        w.views.adjusted.set_image(None)
         w.views.set_caption(w.views.adjusted, "")
-        w.views.set_summary("The explanation failed: " + html.escape(message))
+        # said once ("The explanation failed: the explanation failed: RuntimeError: …" where the message has it)
+        context = "the explanation failed"
+        said = "The explanation failed" + (message[len(context):] if message.startswith(context) else ": " + message)
+        w.views.set_summary(html.escape(said))
         w.show_error("The explanation failed", message)
         w.update_actions()
         w.run_failed.emit(message)

@@ -177,8 +177,29 @@ def test_a_run_that_fails_in_the_engine_says_so_and_leaves_explain_usable(qtbot,
     with qtbot.waitSignal(window.run_failed, timeout=RUN_TIMEOUT_MS) as failed:
         window.explain()
     assert failed.args == ["the explanation failed: RuntimeError: out of memory"]
-    assert window.views.summary.text() == "The explanation failed: the explanation failed: RuntimeError: out of memory"
+    # said once (it read "The explanation failed: the explanation failed: RuntimeError: …"), and the Adjusted panel
+    # is empty: it kept the photo the run started from, under no caption, as if a change had changed nothing
+    assert window.views.summary.text() == "The explanation failed: RuntimeError: out of memory"
+    assert window.views.adjusted.image() is None and window.views.original.image() is not None
     assert not window.running and window.explain_action.isEnabled()
+
+
+def test_a_model_error_is_said_after_the_words_the_explanation_failed(qtbot, window, monkeypatch):
+    from helpers import RUN_TIMEOUT_MS
+
+    from gradflip_desktop.core.errors import ModelError
+    from gradflip_desktop.ui.controllers import runs
+
+    def broken(task, *args):
+        raise ModelError("the model produced non-finite outputs (NaN or infinity) for this image")
+
+    monkeypatch.setattr(runs, "explain_task", broken)
+    with qtbot.waitSignal(window.run_failed, timeout=RUN_TIMEOUT_MS) as failed:
+        window.explain()
+    assert failed.args == ["the model produced non-finite outputs (NaN or infinity) for this image"]
+    assert window.views.summary.text() == ("The explanation failed: the model produced non-finite outputs (NaN or "
+                                           "infinity) for this image")
+    assert window.views.adjusted.image() is None
 
 
 def _sent_in_one_instant(monkeypatch, events) -> list:

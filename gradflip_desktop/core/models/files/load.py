@@ -36,7 +36,8 @@ from ..labels import IMAGENET_GROUPS, imagenet_labels, read_labels
 from ..prep_fields import RESIZE_NOTE
 from .huggingface import hf_folder_of, is_hf_folder, load_hf_folder
 from .onnx import input_preprocessing, load_onnx
-from .outputs import Recorded, check_batch_independent, choose_tuple_output, read_scores, refuse_non_scores
+from .outputs import (Recorded, check_batch_independent, choose_tuple_output, read_scores, refuse_never_finite,
+                      refuse_non_scores)
 from .safety import float32_note, holds_nothing, is_safetensors, short_reason
 from .scripted import load_torchscript
 from .sidecar import read_sidecar_raw
@@ -377,6 +378,7 @@ def load_model_file(
             raise ModelError(f"{p.name} returned shape {tuple(probe.shape)} for one image; GradFlip needs class scores "
                              "of shape [N, C], one row per image")
         refuse_non_scores(probe, p.name)
+        refuse_never_finite(net, pre, p.name, probe)
         if again.shape != probe.shape or not torch.allclose(again, probe, rtol=1e-4, atol=1e-6, equal_nan=True):
             diff = float((again.double() - probe.double()).abs().max()) if again.shape == probe.shape else float("nan")
             raise ModelError(
@@ -388,7 +390,8 @@ def load_model_file(
         probabilities, from_input = read_scores(net, pre, p.name, probe, notes)
     else:
         outputs = fixed_classes
-        probe_network(net, pre, p.name)  # an input size or channel count the network cannot take: said now, in words
+        # an input size or channel count the network cannot take: said now, in words; NaN weights too
+        refuse_never_finite(net, pre, p.name, probe_network(net, pre, p.name))
     if assumed:  # after the probe: the size and channels it settled on (a 1-channel or 32 px model), not the first guess
         notes.append(
             f"no preprocessing settings for {p.name}: assuming {pre.input_size[0]}×{pre.input_size[1]} input, "
