@@ -48,7 +48,8 @@ def with_enlarged_note(preprocessing, image) -> list[str]:
             factor = preprocessing.enlargement(h, w)  # the working size shrank it below what the model sees
             if factor >= SHRUNK and preprocessing.enlargement(oh, ow) < factor:
                 # also past 4x: "a larger photo is better" blamed the photo for what the working size did
-                note = (f"{ENLARGED_START}{factor:.1f}× along a side to see its {preprocessing.input_size[1]}×"
+                times = f"{factor:.1f}".removesuffix(".0")  # 1.5×, 224× (it said 224.0×)
+                note = (f"{ENLARGED_START}{times}× along a side to see its {preprocessing.input_size[1]}×"
                         f"{preprocessing.input_size[0]} input {REDUCED_BY_WORKING}{ow}×{oh} to {w}×{h}: a "
                         "larger working size (the app's Working size, --max-side) keeps detail the model would see")
         notes[:] = [n for n in notes if not n.startswith(ENLARGED_START) or n == note]

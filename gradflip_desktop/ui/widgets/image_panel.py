@@ -21,6 +21,21 @@ ENTITY = re.compile(r"&(#[0-9]+|#x[0-9a-fA-F]+|[a-zA-Z]+);")  # html.escape's "&
 CAPTION_LINES = 3  # every caption has this fixed height: no text changes the size of the views
 CUT_VALUE = re.compile(r"\d[\d.,]*\s*$")  # the number a caption's cut ends on (its space too) …
 NUMBER_GOES_ON = re.compile(r"[\d.,]|\s?%|/")  # … when the whole text goes on with its digits or its unit
+# an image longer than this many times its width (or wider than its height) is drawn stretched across to this shape:
+# a 10,000 x 10 strip (1,024 x 1 at the working size) was a line under one screen pixel tall in every panel, and
+# zooming in could not bring it out (the exported figure draws it 5 px tall)
+MAX_SHOWN_ASPECT = 16.0
+
+
+def shown_pixel_ratio(h: int, w: int) -> float:
+    """The width : height a pixel of an h x w image is drawn with (pyqtgraph's locked aspect, x scale / y scale):
+    1 (square) unless the image is longer than :data:`MAX_SHOWN_ASPECT` times its other side; then its short side
+    is stretched so the image is drawn exactly that elongated (1,024 x 1: each pixel 64 times taller than wide)."""
+    if w > MAX_SHOWN_ASPECT * h:
+        return MAX_SHOWN_ASPECT * h / w
+    if h > MAX_SHOWN_ASPECT * w:
+        return h / (MAX_SHOWN_ASPECT * w)
+    return 1.0
 
 
 class FastImageItem(pg.ImageItem):
@@ -330,6 +345,7 @@ class ImagePanel(QWidget):
         shape = (h, w) + rgb.shape[2:]
         if shape != self._shape:
             self._shape = shape
+            self.view.setAspectLocked(True, ratio=shown_pixel_ratio(h, w))
             self.view.autoRange(padding=0.0)
             self.fitted.emit()
 

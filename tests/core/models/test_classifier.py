@@ -370,6 +370,10 @@ def test_a_photo_the_working_size_shrank_past_4x_blames_the_working_size_not_the
     notes = [n for n in with_enlarged_note(pre, load_image(tmp_path / "pano.png", max_side=1024)) if "enlarges" in n]
     assert len(notes) == 1 and "reduced it from 6000×300" in notes[0] and "--max-side" in notes[0]
     assert "a larger photo is better" not in notes[0]
+    assert notes[0].startswith("the model enlarges it 4.4× along a side")  # one decimal ...
+    Image.fromarray(np.zeros((10, 10000, 3), np.uint8)).save(tmp_path / "strip.png")
+    notes = [n for n in with_enlarged_note(pre, load_image(tmp_path / "strip.png", max_side=224)) if "enlarges" in n]
+    assert notes[0].startswith("the model enlarges it 224× along a side")  # ... but none on a whole number (224.0×)
     Image.fromarray(np.zeros((10, 10, 3), np.uint8)).save(tmp_path / "icon.png")  # a tiny photo keeps its note
     notes = [n for n in with_enlarged_note(pre, load_image(tmp_path / "icon.png")) if "enlarges" in n]
     assert len(notes) == 1 and "a larger photo is better" in notes[0]

@@ -165,3 +165,32 @@ def test_a_view_of_another_shape_follows_its_linked_view_panned_off_the_photo(qt
     qtbot.wait(10)
     (x0, x1), (y0, y1) = tall.view.viewRange()
     assert ((x0 + x1) / 2, (y0 + y1) / 2) == pytest.approx((350, 325), abs=1)
+
+
+def _drawn_size(panel) -> tuple[float, float]:
+    """The image's width and height on screen, in device pixels."""
+    rect = panel.view.mapViewToDevice(panel.image_item.mapRectToParent(panel.image_item.boundingRect())).boundingRect()
+    return rect.width(), rect.height()
+
+
+@pytest.mark.parametrize("shape", [(1, 1024), (1024, 3), (10, 2000)])
+def test_a_strip_is_drawn_stretched_to_a_visible_band_and_a_photo_with_square_pixels(panel, qtbot, shape):
+    """A 10,000 x 10 strip (1,024 x 1 at the working size) was drawn under one screen pixel tall in every panel; now
+    its short side is stretched until it is drawn 16 times longer than wide. Its pixels keep their coordinates (the
+    readout and the outline are in them), and an ordinary photo, even a 10:1 panorama, keeps square pixels."""
+    from gradflip_desktop.ui.widgets.image_panel import MAX_SHOWN_ASPECT
+
+    panel.resize(400, 400)
+    panel.show()
+    qtbot.waitExposed(panel)
+    h, w = shape
+    with qtbot.waitSignal(panel.fitted):
+        panel.set_image(np.zeros((h, w, 3), np.uint8))
+    assert _area(panel.image_item) == (0, 0, w, h)
+    dw, dh = _drawn_size(panel)
+    assert max(dw, dh) / min(dw, dh) == pytest.approx(MAX_SHOWN_ASPECT, rel=0.02)
+    assert min(dw, dh) >= 300 / MAX_SHOWN_ASPECT
+    with qtbot.waitSignal(panel.fitted):
+        panel.set_image(np.zeros((30, 300, 3), np.uint8))  # a 10:1 panorama: as it is
+    dw, dh = _drawn_size(panel)
+    assert dw / dh == pytest.approx(10, rel=0.02)
