@@ -288,6 +288,14 @@ def test_a_timm_state_dict_given_without_arch_names_the_timm_architecture_it_fit
     assert "use --arch timm:test_vit" in model_error_text(exc)
     clf = mf.load_model_file(tmp_path / "test_vit_finetuned.pth", arch=exc.suggestions[0])  # the suggestion loads
     assert clf.num_classes == 5
+    # a ViT trained at another input and patch size (32 px, patches of 4: CIFAR's) fits the name built at the size
+    # its weights state, as --arch timm:test_vit builds it; it was said to fit none
+    small = timm.create_model("test_vit", pretrained=False, num_classes=3, img_size=32, patch_size=4)
+    torch.save(small.state_dict(), tmp_path / "test_vit_cifar.pth")
+    with pytest.raises(ModelSettingError) as caught:
+        mf.load_model_file(tmp_path / "test_vit_cifar.pth")
+    assert caught.value.suggestions == ["timm:test_vit"], str(caught.value)
+    assert mf.load_model_file(tmp_path / "test_vit_cifar.pth", arch="timm:test_vit").preprocessing.input_size == (32, 32)
     timm_checkpoint(tmp_path / "weights.pth", "test_vit", classes=5)  # a name that says nothing: no guess
     with pytest.raises(ModelSettingError, match="the weights fit none of them") as caught:
         mf.load_model_file(tmp_path / "weights.pth")

@@ -99,16 +99,30 @@ def pretrained_guess(arch: str | None) -> Preprocessing | None:
 
 
 def _fits(timm, name: str, sd: Mapping[str, torch.Tensor]) -> bool:
-    """Whether the weights ``sd`` fit timm's ``name`` (built on the meta device; the head's class count aside)."""
+    """Whether the weights ``sd`` fit timm's ``name`` (built on the meta device; the head's class count aside), also
+    built at the input and patch size a ViT's weights state (what ``--arch timm:NAME`` builds: a vit_tiny_patch16_224
+    trained at 32 px with 4 px patches was said to fit nothing, and loaded once named)."""
     try:
         with torch.device("meta"):
             net = timm.create_model(name, pretrained=False)
-    except Exception:  # noqa: BLE001 - a builder that cannot run on the meta device: not claimed to fit
+        ref = {k: tuple(v.shape) for k, v in net.state_dict().items()}
+        # as the load does: a Lightning checkpoint's "model." keys fit once stripped (the load accepts them)
+        bare = strip_framework_prefix(dict(sd), ref, [])
+        if _fit_but_heads(net, ref, bare):
+            return True
+        geometry = _vit_geometry(net, ref, bare, {})
+        if not geometry:
+            return False
+        with torch.device("meta"):
+            net = timm.create_model(name, pretrained=False, **geometry)
+        return _fit_but_heads(net, {k: tuple(v.shape) for k, v in net.state_dict().items()}, bare)
+    except Exception:  # noqa: BLE001 - a builder that cannot run on the meta device (or at that size): not claimed to fit
         return False
+
+
+def _fit_but_heads(net: nn.Module, ref: Mapping[str, tuple[int, ...]], sd: Mapping[str, torch.Tensor]) -> bool:
     heads = {f"{h}.{p}" for h in _head_keys(dict(getattr(net, "pretrained_cfg", None) or {})) for p in ("weight", "bias")}
-    ref = {k: tuple(v.shape) for k, v in net.state_dict().items()}
-    # as the load does: a Lightning checkpoint's "model." keys fit once stripped (the load accepts them)
-    missing, unexpected, mismatched = key_diff(ref, strip_framework_prefix(dict(sd), ref, []))
+    missing, unexpected, mismatched = key_diff(ref, sd)
     return not missing and not unexpected and all(k in heads for k, _, _ in mismatched)
 
 
