@@ -45,6 +45,12 @@ def test_torchscript_channel_count_is_detected_when_only_the_size_is_given(tmp_p
     clf = mf.load_model_file(path, trust_torchscript=True, preprocessing={"input_size": [28, 28]})
     assert clf.preprocessing.channels == 1
     assert "the model takes 1-channel input: using grayscale (luma) input" in clf.warnings
+    # three values of one's own for a model found to take one channel are averaged, and the note says so (silent)
+    given = {"input_size": [28, 28], "mean": [0.5, 0.5, 0.5], "std": [0.1, 0.2, 0.3]}
+    clf = mf.load_model_file(path, trust_torchscript=True, preprocessing=given)
+    assert clf.preprocessing.mean == (0.5,) and clf.preprocessing.std == pytest.approx((0.2,))
+    assert ("the model takes 1-channel input: using grayscale (luma) input, with the average of the mean and std "
+            "given for 3 channels (mean 0.5, std 0.2; give one value each for this model)") in clf.warnings
 
 
 def test_model_that_cannot_take_the_input_size_says_so(tmp_path):

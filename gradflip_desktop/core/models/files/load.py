@@ -197,7 +197,13 @@ def _probe_channels(net, pre: Preprocessing, name: str, channels_given: bool, no
         except ModelError:
             probe_network(net, pre, name)  # raise the RGB error, the one the user expects
             raise
-        notes.append("the model takes 1-channel input: using grayscale (luma) input")
+        note = "the model takes 1-channel input: using grayscale (luma) input"
+        default = Preprocessing()
+        if (len(pre.mean) > 1 or len(pre.std) > 1) and (pre.mean, pre.std) != (default.mean, default.std):
+            # per-channel values of one's own (ImageNet's are averaged as documented): said, not averaged in silence
+            note += (f", with the average of the mean and std given for 3 channels (mean {gray.mean[0]:.4g}, std "
+                     f"{gray.std[0]:.4g}; give one value each for this model)")
+        notes.append(note)
         return out, gray
 
 
