@@ -726,12 +726,15 @@ def test_a_copy_of_the_runs_weights_file_is_the_runs_model(tmp_path, monkeypatch
     c = check_set(_tiny_from(other), path, write=False, points=3)
     assert c.check is None and "made with model tiny (tiny.pth), not tiny (other.pth)" in c.skipped
     # the record names the run's weights file (and its architecture, when one built it): said as the flags to pass
-    assert c.skipped.endswith("(pass the run's model: --model tiny.pth, with its options)"), c.skipped
+    # (by its path: the record keeps the file's name only, and "--model tiny.pth" failed from another folder)
+    assert c.skipped.endswith("(pass the run's model, the file tiny.pth by its path: --model …/tiny.pth, with its "
+                              "options)"), c.skipped
     from gradflip_desktop.core.dataset.check import _run_model_hint
 
     assert _run_model_hint({"file": "rn 18.pth", "arch": "resnet18"}) == \
-        "pass the run's model: --model 'rn 18.pth' --arch resnet18, with its options"
-    assert _run_model_hint({"file": "m.onnx", "arch": "onnx"}) == "pass the run's model: --model m.onnx, with its options"
+        "pass the run's model, the file rn 18.pth by its path: --model …/'rn 18.pth' --arch resnet18, with its options"
+    assert _run_model_hint({"file": "m.onnx", "arch": "onnx"}) == \
+        "pass the run's model, the file m.onnx by its path: --model …/m.onnx, with its options"
     assert _run_model_hint({"name": "EfficientNet-Lite0 (ImageNet)"}) == \
         "the built-in model made it: leave out --model and the model options"
     assert _run_model_hint({}) == "pass the run's --model and its options"

@@ -106,8 +106,8 @@ def _model_differs(rec: dict, classifier) -> str:
 
 
 def _run_model_hint(stored: dict) -> str:
-    """What to pass for the run's model, from its record: "pass the run's model: --model rn18.pth --arch resnet18,
-    with its options" (it said "pass the run's --model" while the record names the file and its architecture)."""
+    """What to pass for the run's model, from its record: "pass the run's model, the file rn18.pth by its path: --model
+    …/rn18.pth --arch resnet18, with its options" (it said "pass the run's --model" while the record names the file and its architecture)."""
     from ..models.registry import DEFAULT_MODEL_NAME  # noqa: PLC0415
 
     file, arch = stored.get("file"), stored.get("arch")
@@ -115,10 +115,11 @@ def _run_model_hint(stored: dict) -> str:
         return "the built-in model made it: leave out --model and the model options"
     if not isinstance(file, str) or not file:
         return "pass the run's --model and its options"
-    shown = shlex.quote(file)
+    # the record keeps the file's name, not where it lay: "--model ts.pt" as said failed from another folder
+    shown = f"…/{shlex.quote(file)}"
     flags = f"--model {shown}" + (f" --arch {shlex.quote(arch)}" if isinstance(arch, str) and arch
                                   and arch not in ("torchscript", "onnx", "huggingface") else "")
-    return f"pass the run's model: {flags}, with its options"
+    return f"pass the run's model, the file {file} by its path: {flags}, with its options"
 
 
 def _as_stored(name: str) -> str:
