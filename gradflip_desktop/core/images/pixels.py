@@ -139,13 +139,23 @@ def _to_float(im: Image.Image, label: str, notes: list[str], max_side: int | Non
     # explanation changed anything, and the smallest change's map and key pixels showed that band (_resize_to_working)
     if im.mode == "LA":
         if arr[..., 1].min() < 1.0:
-            notes.append("transparent areas were composited on white")
+            notes.append(transparency_note(float(arr[..., 1].max())))
         return quantize(_composite(arr[..., :1], arr[..., 1]))
     if im.mode == "RGBA":
         if arr[..., 3].min() < 1.0:
-            notes.append("transparent areas were composited on white")
+            notes.append(transparency_note(float(arr[..., 3].max())))
         return quantize(_composite(arr[..., :3], arr[..., 3]))
     return arr[..., :3]
+
+
+TRANSPARENT_NOTE = "transparent areas were composited on white"
+# every pixel transparent: the photo is plain white, and "transparent areas" did not say why the answer was of white
+ALL_TRANSPARENT_NOTE = "the image is fully transparent: composited on white, it is plain white"
+
+
+def transparency_note(alpha_max: float) -> str:
+    """The loading note for an image with transparent pixels whose most opaque pixel has alpha ``alpha_max``."""
+    return ALL_TRANSPARENT_NOTE if alpha_max <= 0 else TRANSPARENT_NOTE
 
 
 def _white_where_transparent(im: Image.Image, notes: list[str], held: str):
@@ -162,7 +172,7 @@ def _white_where_transparent(im: Image.Image, notes: list[str], held: str):
     mask = a == t
     if not mask.any():
         return im, None
-    notes.append("transparent areas were composited on white")
+    notes.append(transparency_note(0.0 if mask.all() else 1.0))
     top = np.iinfo(a.dtype).max
     lo, hi = int(np.min(a, where=~mask, initial=top)), int(np.max(a, where=~mask, initial=0))
     lo, hi = (lo, hi) if lo <= hi else (0, 65535)  # every pixel transparent
@@ -176,8 +186,9 @@ def _reduced_on_white(im: Image.Image, f: int, notes: list[str]) -> np.ndarray:
     """An LA or RGBA image much larger than the working size, box-reduced by ``f`` and flattened onto white, to
     whole 8-bit levels: premultiplied (La / RGBa), each box's colour sum and alpha sum are those of the flattened
     box less its white, so the float copy is of the reduced image (a 196-megapixel RGBA PNG took 16 GB)."""
-    if im.getchannel("A").getextrema()[0] < 255:
-        notes.append("transparent areas were composited on white")
+    low, high = im.getchannel("A").getextrema()
+    if low < 255:
+        notes.append(transparency_note(high))
     small = np.asarray(im.convert("La" if im.mode == "LA" else "RGBa").reduce(f), dtype=np.float32) / np.float32(255.0)
     bg = np.asarray(BACKGROUND, dtype=np.float32)[: small.shape[-1] - 1]
     return quantize(small[..., :-1] + bg * (1.0 - small[..., -1:]))
@@ -324,7 +335,7 @@ def from_array(array, name: str = "image", max_side: int | None = DEFAULT_MAX_SI
         f = np.repeat(f, 3, axis=2)
     elif f.shape[2] == 4:
         if f[..., 3].min() < 1.0:  # said as a file's load says it (a pasted PNG with transparency said nothing)
-            notes.append("transparent areas were composited on white")
+            notes.append(transparency_note(float(f[..., 3].max())))
         f = _composite(f[..., :3], f[..., 3])
         f = quantize(f) if a.dtype == np.uint8 else f  # 8-bit stays 8-bit, as a file's RGBA does
     return _wrapped(f, name, max_side, notes)

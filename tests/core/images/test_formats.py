@@ -311,6 +311,25 @@ def test_palette_with_transparency_is_composited_on_white(tmp_path):
     exact(load_image(gif), np.array([[[255, 0, 0], [255, 255, 255], [10, 20, 30]]], np.uint8))
 
 
+def test_a_fully_transparent_image_is_said_to_be_plain_white(tmp_path):
+    """Alpha 0 everywhere: the note said only "transparent areas were composited on white", which did not explain an
+    answer about a plain white image. Any mode with alpha, a huge one reduced first, and an array alike."""
+    whole = "the image is fully transparent: composited on white, it is plain white"
+    rng = np.random.default_rng(0)
+    rgba = rng.integers(0, 255, (20, 30, 4), dtype=np.uint8)
+    rgba[..., 3] = 0
+    for mode, arr in (("RGBA", rgba), ("LA", rgba[..., [0, 3]])):
+        img = load_image(save(tmp_path, f"{mode}.png", Image.fromarray(arr, mode)))
+        assert img.warnings == [whole] and np.all(img.pixels == 1.0), mode
+        assert load_image(save(tmp_path, f"{mode}_big.png", Image.fromarray(np.tile(arr, (60, 60, 1)), mode)),
+                          max_side=64).warnings[0] == whole  # box-reduced on white first
+    assert from_array(rgba).warnings == [whole]
+    rgba[0, 0, 3] = 1  # one pixel barely there: some areas are transparent, as before
+    assert load_image(save(tmp_path, "some.png", Image.fromarray(rgba, "RGBA"))).warnings == [
+        "transparent areas were composited on white"]
+    assert from_array(rgba).warnings == ["transparent areas were composited on white"]
+
+
 def test_palette_with_partial_alpha(tmp_path):
     pal = Image.new("P", (2, 1))
     pal.putpalette([200, 100, 0, 0, 0, 0] + [0] * (256 * 3 - 6))

@@ -52,7 +52,8 @@ def test_sidecar_errors_name_the_problem(tmp_path):
     side.write_text(json.dumps({"format": "gradflip-result/1", "image": {}}), encoding="utf-8")
     assert mf.read_sidecar(path) is None
     side.write_text("{not json", encoding="utf-8")
-    with pytest.raises(ModelError, match=r"cannot read the model settings digits\.gradflip\.json"):
+    with pytest.raises(ModelError, match=r"cannot read the model settings digits\.gradflip\.json: .*; mend it, or "
+                                         r"delete it to load the model without its saved settings$"):
         mf.load_model_file(path, trust_torchscript=True)
     for key, value in (("name", ["MNIST"]), ("arch", 18), ("labels_file", ["a.txt"])):  # were taken as they were
         side.write_text(json.dumps({"preprocessing": pre, key: value}), encoding="utf-8")

@@ -61,7 +61,9 @@ def read_sidecar_raw(model_path: Path) -> tuple[dict, Path] | None:
         raise ModelError(f"the model settings {sc.name} are not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
                          f"position {exc.start}); save them with UTF-8 encoding") from None
     except (OSError, json.JSONDecodeError) as exc:
-        raise ModelError(f"cannot read the model settings {sc.name}: {exc}") from None
+        # what to do about it too: the settings file stops the model from loading, not the model file
+        raise ModelError(f"cannot read the model settings {sc.name}: {exc}; mend it, or delete it to load the model "
+                         "without its saved settings") from None
     if not isinstance(d, dict):
         raise ModelError(f"the model settings {sc.name} must hold a JSON object")
     if d.get("kind", SIDECAR_KIND) != SIDECAR_KIND or str(d.get("format", "")).startswith("gradflip-result"):
