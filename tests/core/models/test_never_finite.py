@@ -78,3 +78,29 @@ def test_a_network_that_is_nan_only_on_a_plain_grey_image_loads_and_classifies_p
     assert probs.shape == (4,) and np.all(np.isfinite(probs)) and abs(float(probs.sum()) - 1) < 1e-5
     mem = classifier_from_module(Standardising(), ["a", "b", "c", "d"], preprocessing=Preprocessing(input_size=(16, 16)))
     np.testing.assert_allclose(mem.probabilities(photo), probs, rtol=1e-5, atol=1e-7)
+
+
+class Constant(torch.nn.Module):
+    """Scores that do not depend on the image (an output layer of zeros: its bias alone)."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = SmallCNN(channels=3, classes=4, size=16, seed=1)
+        self.bias = torch.nn.Parameter(torch.tensor([0.5, -1.0, 2.0, 0.0]))
+
+    def forward(self, x):
+        return self.net(x) * 0.0 + self.bias
+
+
+def test_a_model_whose_scores_do_not_depend_on_the_image_is_refused_at_load(tmp_path):
+    """It loaded, and every run ended as a model error after the first step, writing a result set of nothing."""
+    path = tmp_path / "const.pt"
+    script(Constant().eval(), path)
+    with pytest.raises(ModelError, match=r"^const\.pt returns the very same scores for a plain grey image and a random "
+                                         r"one: its scores do not depend on the image"):
+        mf.load_model_file(path, preprocessing=PRE)
+    with pytest.raises(ModelError, match=r"returns the very same scores"):
+        classifier_from_module(Constant(), ["a", "b", "c", "d"], preprocessing=Preprocessing(input_size=(16, 16)))
+    path = tmp_path / "small.pt"  # the same network with its scores in use loads
+    script(SmallCNN(channels=3, classes=4, size=16, seed=1).eval(), path)
+    assert mf.load_model_file(path, preprocessing=PRE).num_classes == 4

@@ -206,13 +206,11 @@ def check_batch_independent(net: nn.Module, pre: Preprocessing, name: str, singl
 
 
 def refuse_never_finite(net: nn.Module, pre: Preprocessing, name: str, probe: torch.Tensor) -> None:
-    """Refuse a network whose output holds NaN or infinity for the grey probe image (``probe``, 1 x C) and for a
-    random one too: it can classify nothing (a diverged training run saves NaN weights), and it loaded, joined the
-    app's model list and failed on every photo after. A grey image alone is not enough: a network that standardises
-    each image by its own spread divides by zero there. A network that cannot take the random image is left to the
-    checks that follow."""
-    if bool(torch.isfinite(probe).all()):
-        return
+    """Refuse a network that can classify nothing, compared on the grey probe image (``probe``, 1 x C) and a random
+    one: NaN or infinity for both (a diverged training run saves NaN weights), or the very same scores for both
+    (scores that do not depend on the image: nothing to explain). Each loaded, joined the app's model list and failed
+    on every photo after. A grey image alone is not enough: a network that standardises each image by its own
+    spread divides by zero there. A network that cannot take the random image is left to the checks that follow."""
     h, w = pre.input_size
     other = torch.rand((1, 3, h, w), generator=torch.Generator().manual_seed(1))
     try:
@@ -220,11 +218,16 @@ def refuse_never_finite(net: nn.Module, pre: Preprocessing, name: str, probe: to
             out = PixelSpaceModel(net, pre).eval()(other)
     except Exception:  # noqa: BLE001 - said by the probe's own checks
         return
-    if not torch.is_tensor(out) or bool(torch.isfinite(out).all()):
+    if not torch.is_tensor(out) or out.shape != probe.shape:
         return
-    raise ModelError(f"{name} returns NaN or infinity for every test image (a plain grey one and a random one), so "
-                     "it can classify nothing: its weights hold NaN or infinity (a training run that diverged saves "
-                     "them) or its code divides by zero")
+    if not bool(torch.isfinite(probe).all()) and not bool(torch.isfinite(out).all()):
+        raise ModelError(f"{name} returns NaN or infinity for every test image (a plain grey one and a random one), "
+                         "so it can classify nothing: its weights hold NaN or infinity (a training run that diverged "
+                         "saves them) or its code divides by zero")
+    if probe.numel() > 1 and torch.equal(out, probe):
+        raise ModelError(f"{name} returns the very same scores for a plain grey image and a random one: its scores "
+                         "do not depend on the image, so there is nothing to explain (an output layer of zeros, or "
+                         "a forward that ignores its input)")
 
 
 class PickOutput(nn.Module):
