@@ -1317,7 +1317,7 @@ def test_extreme_sizes_work_and_say_what_they_did(tmp_path, capsys, monkeypatch)
     assert code in (0, 1) and "Traceback" not in err, err
     # one note says the reduction and what it costs (`--max-side 224` printed a "scaled from" note beside it)
     assert err.strip().splitlines() == [
-        "gradflip: note: a.png: the model enlarges it 16.0× along a side to see its 16×16 input after the working "
+        "gradflip: note: a.png: the model enlarges it 16× along a side to see its 16×16 input after the working "
         "size reduced it from 32×24 to 1×1: a larger working size (the app's Working size, --max-side) keeps detail "
         "the model would see"], err
     record = json.loads((tmp_path / "m1" / "a.gradflip.json").read_text())  # the record keeps both notes

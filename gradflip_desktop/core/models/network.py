@@ -23,8 +23,8 @@ from ..errors import ModelError, ModelSettingError
 from .classifier import Classifier, PixelSpaceModel, Preprocessing
 from .devices import resolve_device
 from .files.load import probe_network
-from .files.outputs import (Recorded, check_batch_independent, choose_tuple_output, read_scores, refuse_never_finite,
-                            refuse_non_scores)
+from .files.outputs import (Recorded, check_batch_independent, choose_tuple_output, constant_note, read_scores,
+                            refuse_never_finite, refuse_non_scores)
 from .files.spec import checked_groups, parse_groups, scaled_resize_size
 from .labels import IMAGENET_GROUPS, imagenet_labels, labels_from_mapping, read_labels
 
@@ -255,6 +255,8 @@ def _classifier(net, given, pre, title, name, groups, dev, notes) -> Classifier:
     if outputs < 1:
         raise ModelError(f"{title} returns no outputs")
     probabilities, _ = read_scores(net, pre, title, probe, notes)
+    if not probabilities:  # (probabilities read as they are can saturate alike on two images)
+        constant_note(net, pre, title, notes)
     single = outputs == 1
     classes = 2 if single else outputs
     imagenet = False

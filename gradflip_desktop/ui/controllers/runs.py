@@ -427,6 +427,9 @@ class RunsController(QObject):
         # which read as a change that changed nothing
         w.views.adjusted.set_image(None)
         w.views.set_caption(w.views.adjusted, "")
+        w.difference.clear("The explanation failed: no maps to compare.")  # the last preview's map and its "so far"
+        w.views.difference.set_image(None)
+        w.views.set_change_caption("")
         # said once ("The explanation failed: the explanation failed: RuntimeError: …" where the message has it)
         context = "the explanation failed"
         said = "The explanation failed" + (message[len(context):] if message.startswith(context) else ": " + message)

@@ -18,7 +18,6 @@ from .slider_scales import KEY_SLIDER_STEPS, count_to_slider, gain_to_slider, sl
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
 
-
 # the Original's caption's 1st line, one line in a narrow panel (two pushed "espresso — 88.2 %" to the last line, cut)
 SLIDER_NOTE = "<i>outlined: the slider's set, not the run's</i><br>"
 KEY_TIP = ("Key pixels: the pixels with the largest change, as many as it takes to flip the decision on their own "
@@ -493,7 +492,8 @@ class ResultViews(QWidget):
             vb.autoRange(padding=0.0)
             return
         cx, cy, scale = self._user_view
-        half_w, half_h = scale * vb.width() / 2, scale * vb.height() / 2
+        ratio = float(vb.state.get("aspectLocked") or 1.0)  # y's scale: x's times the lock's (a stretched strip)
+        half_w, half_h = scale * vb.width() / 2, scale * ratio * vb.height() / 2
         vb.setRange(xRange=(cx - half_w, cx + half_w), yRange=(cy - half_h, cy + half_h), padding=0.0)
 
 

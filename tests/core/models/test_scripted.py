@@ -51,6 +51,9 @@ def test_torchscript_channel_count_is_detected_when_only_the_size_is_given(tmp_p
     assert clf.preprocessing.mean == (0.5,) and clf.preprocessing.std == pytest.approx((0.2,))
     assert ("the model takes 1-channel input: using grayscale (luma) input, with the average of the mean and std "
             "given for 3 channels (mean 0.5, std 0.2; give one value each for this model)") in clf.warnings
+    given = {"input_size": [28, 28], "mean": [0.5, 0.5, 0.5], "std": [0.2, 0.2, 0.2]}  # alike: averaging changes nothing
+    clf = mf.load_model_file(path, trust_torchscript=True, preprocessing=given)
+    assert "the model takes 1-channel input: using grayscale (luma) input" in clf.warnings
 
 
 def test_model_that_cannot_take_the_input_size_says_so(tmp_path):

@@ -296,6 +296,13 @@ def test_a_timm_state_dict_given_without_arch_names_the_timm_architecture_it_fit
         mf.load_model_file(tmp_path / "test_vit_cifar.pth")
     assert caught.value.suggestions == ["timm:test_vit"], str(caught.value)
     assert mf.load_model_file(tmp_path / "test_vit_cifar.pth", arch="timm:test_vit").preprocessing.input_size == (32, 32)
+    from gradflip_desktop.core.models.files.timm import names_the_weights_fit
+
+    # a file that fits a name as it is built is not offered the names of other sizes (their settings differ)
+    vit = timm.create_model("vit_tiny_patch16_224", pretrained=False, num_classes=3)
+    sd = {k: v for k, v in vit.state_dict().items()}
+    fit = names_the_weights_fit("vit_tiny_patch16_224_ft", sd)
+    assert fit[0] == "vit_tiny_patch16_224" and "vit_tiny_patch16_384" not in fit, fit  # (deit_tiny's is the same net)
     timm_checkpoint(tmp_path / "weights.pth", "test_vit", classes=5)  # a name that says nothing: no guess
     with pytest.raises(ModelSettingError, match="the weights fit none of them") as caught:
         mf.load_model_file(tmp_path / "weights.pth")

@@ -184,6 +184,31 @@ def test_a_run_that_fails_in_the_engine_says_so_and_leaves_explain_usable(qtbot,
     assert not window.running and window.explain_action.isEnabled()
 
 
+def test_a_run_that_fails_after_its_first_steps_leaves_no_map_or_change_behind(qtbot, window, monkeypatch):
+    """The Difference panel kept the last live preview's map and its "… so far" caption after the dialog said the
+    explanation failed (and drew it again on a mode change): cleared with the Adjusted panel."""
+    from helpers import RUN_TIMEOUT_MS
+
+    from gradflip_desktop.ui.controllers import runs
+
+    real = runs.explain_task
+
+    def fails_midway(task, *args):
+        for item in real(task, *args):
+            yield item
+            if isinstance(item, runs.StepBatch) and item.preview_uint8 is not None:
+                raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(runs, "explain_task", fails_midway)
+    monkeypatch.setattr(runs, "PREVIEW_INTERVAL_S", 0.0)  # a preview with the first batch
+    with qtbot.waitSignal(window.run_failed, timeout=RUN_TIMEOUT_MS):
+        window.explain()
+    qtbot.wait(200)  # a live map rendered off the GUI thread would arrive after the failure
+    assert window.views.adjusted.image() is None and window.views.difference.image() is None
+    assert window.difference.source is None
+    assert "so far" not in window.views.difference.caption.text()
+
+
 def test_a_model_error_is_said_after_the_words_the_explanation_failed(qtbot, window, monkeypatch):
     from helpers import RUN_TIMEOUT_MS
 

@@ -187,6 +187,28 @@ def test_a_zoom_keeps_its_scale_through_a_resize_and_fit_fits_again(views, qtbot
     assert vb.shows_whole_image() and min(x1 - x0 for x0, x1 in vb.viewRange()) == pytest.approx(100, abs=1)
 
 
+def test_a_zoomed_strip_drawn_stretched_keeps_its_zoom_through_a_resize(views, qtbot):
+    """A 1,024 x 1 strip is drawn with pixels 64 times taller than wide (image_panel.shown_pixel_ratio); the zoom kept
+    over a resize asked for a y range as if pixels were square, and the aspect lock zoomed it out 64 times."""
+    views.resize(900, 500)
+    views.show()
+    for panel in (views.original, views.adjusted, views.difference):
+        panel.set_image(np.zeros((1, 1024, 3), np.uint8))
+    qtbot.wait(30)
+    views.fit()
+    views.zoom(2.0)
+    vb = views.original.view
+    (x0, x1), _ = vb.viewRange()
+    scale = (x1 - x0) / vb.width()
+    height = vb.height()
+    views.resize(900, 450)
+    # the refit follows the resize's events (a 0 ms timer): waited for as such
+    qtbot.waitUntil(lambda: vb.height() < height and not views._refit_timer.isActive())
+    (x0, x1), (y0, y1) = vb.viewRange()
+    assert (x1 - x0) / vb.width() == pytest.approx(scale, rel=0.05)  # (it was 64 times this)
+    assert (y1 - y0) / vb.height() == pytest.approx(scale / 64, rel=0.05)
+
+
 def test_the_third_panel_is_titled_by_one_rule_in_every_mode(views):
     """A run's named map titles the panel ("Importance map"), in the magnitude mode and where the key-set mode shows the
     map for want of a key set; the change (the plain smoothed magnitude, signed, amplified) is "Difference"."""

@@ -36,8 +36,8 @@ from ..labels import IMAGENET_GROUPS, imagenet_labels, read_labels
 from ..prep_fields import RESIZE_NOTE
 from .huggingface import hf_folder_of, is_hf_folder, load_hf_folder
 from .onnx import input_preprocessing, load_onnx
-from .outputs import (Recorded, check_batch_independent, choose_tuple_output, read_scores, refuse_never_finite,
-                      refuse_non_scores)
+from .outputs import (Recorded, check_batch_independent, choose_tuple_output, constant_note, read_scores,
+                      refuse_never_finite, refuse_non_scores)
 from .safety import float32_note, holds_nothing, is_safetensors, short_reason
 from .scripted import load_torchscript
 from .sidecar import read_sidecar_raw
@@ -199,7 +199,7 @@ def _probe_channels(net, pre: Preprocessing, name: str, channels_given: bool, no
             raise
         note = "the model takes 1-channel input: using grayscale (luma) input"
         default = Preprocessing()
-        if (len(pre.mean) > 1 or len(pre.std) > 1) and (pre.mean, pre.std) != (default.mean, default.std):
+        if (len(set(pre.mean)) > 1 or len(set(pre.std)) > 1) and (pre.mean, pre.std) != (default.mean, default.std):
             # per-channel values of one's own (ImageNet's are averaged as documented): said, not averaged in silence
             note += (f", with the average of the mean and std given for 3 channels (mean {gray.mean[0]:.4g}, std "
                      f"{gray.std[0]:.4g}; give one value each for this model)")
@@ -394,10 +394,13 @@ def load_model_file(
         check_batch_independent(net, pre, p.name, probe)  # folder runs batch images
         outputs = int(probe.shape[1])
         probabilities, from_input = read_scores(net, pre, p.name, probe, notes)
+        if not probabilities:  # (probabilities read as they are can saturate alike on two images)
+            constant_note(net, pre, p.name, notes)
     else:
         outputs = fixed_classes
         # an input size or channel count the network cannot take: said now, in words; NaN weights too
         refuse_never_finite(net, pre, p.name, probe_network(net, pre, p.name))
+        constant_note(net, pre, p.name, notes)
     if assumed:  # after the probe: the size and channels it settled on (a 1-channel or 32 px model), not the first guess
         notes.append(
             f"no preprocessing settings for {p.name}: assuming {pre.input_size[0]}×{pre.input_size[1]} input, "

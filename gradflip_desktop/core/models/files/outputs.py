@@ -205,29 +205,65 @@ def check_batch_independent(net: nn.Module, pre: Preprocessing, name: str, singl
         )
 
 
-def refuse_never_finite(net: nn.Module, pre: Preprocessing, name: str, probe: torch.Tensor) -> None:
-    """Refuse a network that can classify nothing, compared on the grey probe image (``probe``, 1 x C) and a random
-    one: NaN or infinity for both (a diverged training run saves NaN weights), or the very same scores for both
-    (scores that do not depend on the image: nothing to explain). Each loaded, joined the app's model list and failed
-    on every photo after. A grey image alone is not enough: a network that standardises each image by its own
-    spread divides by zero there. A network that cannot take the random image is left to the checks that follow."""
+def _random_output(net: nn.Module, pre: Preprocessing, like: torch.Tensor) -> torch.Tensor | None:
+    """``net``'s output for a seeded random image, or None where it cannot take one or answers in another shape."""
     h, w = pre.input_size
     other = torch.rand((1, 3, h, w), generator=torch.Generator().manual_seed(1))
     try:
         with torch.no_grad():
             out = PixelSpaceModel(net, pre).eval()(other)
     except Exception:  # noqa: BLE001 - said by the probe's own checks
+        return None
+    return out if torch.is_tensor(out) and out.shape == like.shape else None
+
+
+def _unusable(z: torch.Tensor) -> bool:
+    """Scores no class can be read from: a NaN or +infinity (softmax makes every share NaN), or nothing finite."""
+    return bool(torch.isnan(z).any() or torch.isposinf(z).any() or not torch.isfinite(z).any())
+
+
+def refuse_never_finite(net: nn.Module, pre: Preprocessing, name: str, probe: torch.Tensor) -> None:
+    """Refuse a network whose scores are NaN (or +infinity, or nothing finite) for the grey probe image (``probe``,
+    1 x C) and for a random one too: it can classify nothing (a diverged training run saves NaN weights), and it
+    loaded, joined the app's model list and failed on every photo after. A grey image alone is not enough: a network
+    that standardises each image by its own spread divides by zero there. A class masked to -infinity is no reason:
+    the others' shares are read."""
+    if not _unusable(probe):
         return
-    if not torch.is_tensor(out) or out.shape != probe.shape:
-        return
-    if not bool(torch.isfinite(probe).all()) and not bool(torch.isfinite(out).all()):
+    other = _random_output(net, pre, probe)
+    if other is not None and _unusable(other):
         raise ModelError(f"{name} returns NaN or infinity for every test image (a plain grey one and a random one), "
-                         "so it can classify nothing: its weights hold NaN or infinity (a training run that diverged "
-                         "saves them) or its code divides by zero")
-    if probe.numel() > 1 and torch.equal(out, probe):
-        raise ModelError(f"{name} returns the very same scores for a plain grey image and a random one: its scores "
-                         "do not depend on the image, so there is nothing to explain (an output layer of zeros, or "
-                         "a forward that ignores its input)")
+                         "so it can classify nothing: weights from a training run that diverged hold NaN or infinity, "
+                         "and so does code that divides by zero")
+
+
+def constant_note(net: nn.Module, pre: Preprocessing, name: str, notes: list[str]) -> None:
+    """A warning in ``notes`` when the network's scores are the very same for a plain grey image and a random one:
+    they may not depend on the image at all (a freshly initialised Hugging Face MobileViT returns 0 for every class
+    of every image), and then every run ends without a flip (its gradient is zero); it loaded without a word. A
+    warning, not a refusal: the classification is still what the model says. Called on the scores as they will
+    be read (after :func:`read_scores`): a softmax the graph lets be read from its input differs there, while its
+    saturated probabilities can be exactly alike on two such images; one logit (a sigmoid rounds alike as easily)
+    is not compared."""
+    probe = probe_network_plain(net, pre)
+    if probe is None or probe.numel() < 2:
+        return
+    other = _random_output(net, pre, probe)
+    if other is not None and torch.equal(other, probe):
+        notes.append(f"{name} returns the very same scores for a plain grey image and a random one: they may not "
+                     "depend on the image at all (an output layer of zeros, or a forward that ignores its input), "
+                     "and then there is nothing to explain")
+
+
+def probe_network_plain(net: nn.Module, pre: Preprocessing) -> torch.Tensor | None:
+    """``net``'s output for the plain grey probe image, or None where it fails (said by the loader's own probe)."""
+    h, w = pre.input_size
+    try:
+        with torch.no_grad():
+            out = PixelSpaceModel(net, pre).eval()(torch.full((1, 3, h, w), 0.5))
+    except Exception:  # noqa: BLE001
+        return None
+    return out if torch.is_tensor(out) else None
 
 
 class PickOutput(nn.Module):

@@ -98,7 +98,7 @@ def pretrained_guess(arch: str | None) -> Preprocessing | None:
         return None
 
 
-def _fits(timm, name: str, sd: Mapping[str, torch.Tensor]) -> bool:
+def _fits(timm, name: str, sd: Mapping[str, torch.Tensor], resized: bool = True) -> bool:
     """Whether the weights ``sd`` fit timm's ``name`` (built on the meta device; the head's class count aside), also
     built at the input and patch size a ViT's weights state (what ``--arch timm:NAME`` builds: a vit_tiny_patch16_224
     trained at 32 px with 4 px patches was said to fit nothing, and loaded once named)."""
@@ -110,7 +110,7 @@ def _fits(timm, name: str, sd: Mapping[str, torch.Tensor]) -> bool:
         bare = strip_framework_prefix(dict(sd), ref, [])
         if _fit_but_heads(net, ref, bare):
             return True
-        geometry = _vit_geometry(net, ref, bare, {})
+        geometry = _vit_geometry(net, ref, bare, {}) if resized else {}
         if not geometry:
             return False
         with torch.device("meta"):
@@ -149,7 +149,9 @@ def names_the_weights_fit(stem: str, sd: Mapping[str, torch.Tensor]) -> list[str
         named.sort(key=lambda n: -difflib.SequenceMatcher(None, key, n).ratio())
         close = difflib.get_close_matches(key, names, n=NAME_GUESSES, cutoff=0.3)
         tried = list(dict.fromkeys(named[:NAME_GUESSES] + close))[:NAME_GUESSES + 4]
-        return [c for c in tried if _fits(timm, c, sd)]
+        # names that fit as they are built first; other input or patch sizes only when none does (a
+        # vit_tiny_patch16_224 file also "fit" vit_tiny_patch16_384, whose settings differ)
+        return [c for c in tried if _fits(timm, c, sd, resized=False)] or [c for c in tried if _fits(timm, c, sd)]
     except Exception:  # noqa: BLE001 - a hint only: the refusal stands without it
         return []
 
