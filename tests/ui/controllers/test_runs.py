@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from gradflip_desktop.core.errors import ModelError
 from gradflip_desktop.ui.controllers.model_session import ModelSession
 from gradflip_desktop.ui.controllers.runs import PREVIEW_INTERVAL_S, PreviewSize, RunOutcome, RunStart, StepBatch, explain_task
 from gradflip_desktop.ui.settings import RunSettings
@@ -165,21 +166,26 @@ def test_the_progress_text_of_a_run_whose_last_step_flipped_says_no_later_steps(
     assert progress_text(result(19), 3) == "flipped at step 3 · 19 steps in all · 1.2 s"
 
 
-def test_a_run_that_fails_in_the_engine_says_so_and_leaves_explain_usable(qtbot, window, monkeypatch):
+@pytest.mark.parametrize("error, said", [
+    (RuntimeError("out of memory"), "the explanation failed: RuntimeError: out of memory"),
+    (ModelError("the model produced non-finite outputs (NaN or infinity) for this image"),
+     "the model produced non-finite outputs (NaN or infinity) for this image"),
+])
+def test_a_run_that_fails_in_the_engine_says_so_once_and_leaves_explain_usable(qtbot, window, monkeypatch, error, said):
     from helpers import RUN_TIMEOUT_MS
 
     from gradflip_desktop.ui.controllers import runs
 
     def broken(task, *args):
-        raise RuntimeError("out of memory")
+        raise error
 
     monkeypatch.setattr(runs, "explain_task", broken)
     with qtbot.waitSignal(window.run_failed, timeout=RUN_TIMEOUT_MS) as failed:
         window.explain()
-    assert failed.args == ["the explanation failed: RuntimeError: out of memory"]
+    assert failed.args == [said]
     # said once (it read "The explanation failed: the explanation failed: RuntimeError: …"), and the Adjusted panel
     # is empty: it kept the photo the run started from, under no caption, as if a change had changed nothing
-    assert window.views.summary.text() == "The explanation failed: RuntimeError: out of memory"
+    assert window.views.summary.text() == "The explanation failed: " + said.removeprefix("the explanation failed: ")
     assert window.views.adjusted.image() is None and window.views.original.image() is not None
     assert not window.running and window.explain_action.isEnabled()
 
@@ -207,24 +213,6 @@ def test_a_run_that_fails_after_its_first_steps_leaves_no_map_or_change_behind(q
     assert window.views.adjusted.image() is None and window.views.difference.image() is None
     assert window.difference.source is None
     assert "so far" not in window.views.difference.caption.text()
-
-
-def test_a_model_error_is_said_after_the_words_the_explanation_failed(qtbot, window, monkeypatch):
-    from helpers import RUN_TIMEOUT_MS
-
-    from gradflip_desktop.core.errors import ModelError
-    from gradflip_desktop.ui.controllers import runs
-
-    def broken(task, *args):
-        raise ModelError("the model produced non-finite outputs (NaN or infinity) for this image")
-
-    monkeypatch.setattr(runs, "explain_task", broken)
-    with qtbot.waitSignal(window.run_failed, timeout=RUN_TIMEOUT_MS) as failed:
-        window.explain()
-    assert failed.args == ["the model produced non-finite outputs (NaN or infinity) for this image"]
-    assert window.views.summary.text() == ("The explanation failed: the model produced non-finite outputs (NaN or "
-                                           "infinity) for this image")
-    assert window.views.adjusted.image() is None
 
 
 def _sent_in_one_instant(monkeypatch, events) -> list:

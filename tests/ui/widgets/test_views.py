@@ -160,13 +160,18 @@ def _width(views):
     return x1 - x0
 
 
-def test_a_zoom_keeps_its_scale_through_a_resize_and_fit_fits_again(views, qtbot):
+def _shown(views, qtbot, shape) -> None:
+    """``views`` at 900 x 500 px, every panel showing an image of ``shape`` (height, width), fitted."""
     views.resize(900, 500)
     views.show()
     for panel in (views.original, views.adjusted, views.difference):
-        panel.set_image(np.zeros((100, 100, 3), np.uint8))
+        panel.set_image(np.zeros((*shape, 3), np.uint8))
     qtbot.wait(30)
     views.fit()
+
+
+def test_a_zoom_keeps_its_scale_through_a_resize_and_fit_fits_again(views, qtbot):
+    _shown(views, qtbot, (100, 100))
     whole = _width(views)
     views.zoom(0.5)  # the whole photo: no further out
     assert _width(views) == pytest.approx(whole)
@@ -190,12 +195,7 @@ def test_a_zoom_keeps_its_scale_through_a_resize_and_fit_fits_again(views, qtbot
 def test_a_zoomed_strip_drawn_stretched_keeps_its_zoom_through_a_resize(views, qtbot):
     """A 1,024 x 1 strip is drawn with pixels 64 times taller than wide (image_panel.shown_pixel_ratio); the zoom kept
     over a resize asked for a y range as if pixels were square, and the aspect lock zoomed it out 64 times."""
-    views.resize(900, 500)
-    views.show()
-    for panel in (views.original, views.adjusted, views.difference):
-        panel.set_image(np.zeros((1, 1024, 3), np.uint8))
-    qtbot.wait(30)
-    views.fit()
+    _shown(views, qtbot, (1, 1024))
     views.zoom(2.0)
     vb = views.original.view
     (x0, x1), _ = vb.viewRange()
