@@ -141,7 +141,9 @@ def render_difference(req: DiffRequest) -> DiffImage:
     # an all-zero map (no change: a run that stopped at step 0) gets the unit's full scale (0-100 %, 0-255
     # levels), not ticks like 2e-11; a 0-1 scale read "0.2 … 0.8" under a label in % (or 8-bit levels)
     bar = ColorBar(maps.INFERNO_LUT, 0.0, top * scale if top > 0 else scale, what)
-    note = "key pixels are found after the flip" if req.mode == KEY_PIXELS else ""
+    # a sentence in the status bar, which says why the panel under the key-set mode shows the change instead
+    note = ("Key pixels are found after the flip: until then this panel shows the change so far"
+            if req.mode == KEY_PIXELS else "")
     return DiffImage(req.mode, display_uint8(out), bar, None, note, extent)
 
 

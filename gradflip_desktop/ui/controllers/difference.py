@@ -290,7 +290,8 @@ class DifferenceController(QObject):
                 note = no_key_set_note(self.w.result, region)
                 self.w.views.show_no_key_set(html.escape(note))
             else:
-                note = "the key region is found after the flip" if region else diff.note
+                note = ("The key region is found after the flip: until then the third panel shows the change so far"
+                        if region else diff.note.replace("this panel", "the third panel"))
             self.w.set_status(html.escape(note))
         self.w.difference_shown.emit(diff)
 

@@ -102,7 +102,9 @@ def test_a_region_run_in_the_key_set_mode_never_speaks_of_key_pixels(qtbot, wind
         assert views.mode_box.currentText() == "Key region alone"  # named as soon as the run starts
     qtbot.wait(300)
     assert statuses and not any("key pixel" in s.lower() for s in statuses), statuses
-    assert any("key region is found after the flip" in s for s in statuses), statuses
+    # a sentence that says why the panel shows the change (it read "the key region is found after the flip")
+    assert any(s == "The key region is found after the flip: until then the third panel shows the change so far"
+               for s in statuses), statuses
     assert set(names) == {"Key region alone"}, names
     # and back: a textbook run names key pixels again from its start
     window.controls.set_settings(RunSettings(style="free", max_steps=20))
