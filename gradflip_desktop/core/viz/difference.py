@@ -63,6 +63,9 @@ class DiffRequest:
     reduce: int = 1
 
 
+KEY_OUTLINE_MIN_SIDE = 64  # a key set's outline in this panel is drawn on a grid at least this long (maps.outline_scale)
+
+
 @dataclass
 class ColorBar:
     lut: np.ndarray  # N x 3 float in [0, 1]
@@ -118,15 +121,20 @@ def render_difference(req: DiffRequest) -> DiffImage:
         from ..results import KeyRegion  # noqa: PLC0415
 
         region = isinstance(req.key_pixels, KeyRegion)  # drawn as the figure and the Original draw it
+        # a tiny photo's outline drawn on a finer grid, as the Original's and the figure's are: on an 8 x 8 photo's
+        # own pixels it was solid yellow cells ringed by black ones, hiding what it outlines (from 64 px on, a line
+        # a pixel wide on the photo's own grid hides little; the Original's goes finer up to 256 px)
+        scale = maps.outline_scale(mask.shape, KEY_OUTLINE_MIN_SIDE)
+        whole = None if scale == 1 else (orig.shape[1], orig.shape[0])  # the panel spreads it over the photo
         if region and req.fill is not None and req.fill.shape == orig.shape:
             # what the key-region answer is about: "removing its detail flips it to X" was a claim about an image
             # the window never showed (the Original outlined it twice); outlined, not veiled or hatched
             alone = np.where(mask[..., None], req.fill, orig)
-            out = maps.composite(alone, maps.key_region_layer(mask, veil=False))
-            return DiffImage(req.mode, display_uint8(out), None, None, alone=True)
-        over = maps.key_region_overlay(orig, mask) if region else maps.key_pixel_overlay(orig, mask)
-        out = orig * (1 - o) + over * o
-        return DiffImage(req.mode, display_uint8(out), None, None)
+            out = maps.key_region_overlay(alone, mask, scale, veil=False)
+            return DiffImage(req.mode, display_uint8(out), None, None, extent=whole, alone=True)
+        over = maps.key_region_overlay(orig, mask, scale) if region else maps.key_pixel_overlay(orig, mask, scale)
+        out = maps.upscale(orig, scale) * (1 - o) + over * o
+        return DiffImage(req.mode, display_uint8(out), None, None, extent=whole)
     # magnitude (also the key-pixel view until the key pixels are known)
     if req.importance is not None:  # already the result's importance map (ExplainResult.importance_map())
         imp, scale, what = np.asarray(req.importance, dtype=np.float32), 100.0, f"{req.name} (%)"

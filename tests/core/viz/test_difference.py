@@ -214,3 +214,32 @@ def test_the_default_closing_radius_is_one_pixel_per_90_of_the_long_side():
     near = np.zeros((180, 180), bool)
     near[90, 60] = near[90, 65] = True  # 5 px apart: joined at radius 2
     assert key_region(near)[90, 62:64].all()
+
+
+def test_a_tiny_photos_key_set_is_outlined_on_a_finer_grid_and_spread_over_the_photo():
+    """An 8 x 8 photo's key region alone (and its key pixels) was outlined on the photo's own grid: each outlined
+    pixel solid yellow, ringed by solid black ones, so about a sixth of the photo was hidden. Drawn on a grid 8 times
+    finer (as the Original's outline and the figure are), the panel spreads it over the photo's 8 x 8 area."""
+    from gradflip_desktop.core.models import Prediction
+    from gradflip_desktop.core.results import KeyRegion
+    from gradflip_desktop.core.viz.difference import KEY_OUTLINE_MIN_SIDE, KEY_PIXELS, DiffRequest, render_difference
+
+    rng = np.random.default_rng(3)
+    orig = rng.uniform(0.2, 0.8, (8, 8, 3)).astype(np.float32)
+    fill = np.full_like(orig, 0.5)
+    mask = np.zeros((8, 8), bool)
+    mask[3:5, 3:4] = True
+    ranking = np.argsort(np.argsort(~mask.ravel(), kind="stable"), kind="stable").reshape(mask.shape)
+    region = KeyRegion(pixels=2, fraction=2 / 64, components=1, flips=True, prediction=Prediction(1, "b", 0.6),
+                       mask=mask, ranking=ranking.astype(np.int32), fill="blur")
+    scale = KEY_OUTLINE_MIN_SIDE // 8
+    for fill_given in (fill, None):
+        img = render_difference(DiffRequest(KEY_PIXELS, orig, orig.copy(), opacity=1.0, key_pixels=region,
+                                            key_count=2, fill=fill_given))
+        assert img.rgb.shape == (8 * scale, 8 * scale, 3) and img.extent == (8, 8)
+        # the outline is a thin line: each photo pixel's block keeps most of its own colour
+        line = np.all(img.rgb == (255, 217, 26), axis=-1) | np.all(img.rgb <= 40, axis=-1)
+        assert line.mean() < 0.15, line.mean()
+        assert not line[scale * 3 + 2:scale * 5 - 2, scale * 3 + 2:scale * 4 - 2].any()  # the region's inside clear
+    dots = render_difference(DiffRequest(KEY_PIXELS, orig, orig.copy(), mask=mask, opacity=1.0))  # key pixels alike
+    assert dots.rgb.shape == (8 * scale, 8 * scale, 3) and dots.extent == (8, 8)
