@@ -89,8 +89,8 @@ class FolderModelMark(QObject):
         done = any(t.state in (FLIPPED, NOT_FLIPPED) for t in f.panel.tiles.values())
         if run is None or not done or self.other is not None:
             return None
-        try:
-            now = f.w.controls.settings().to_options()
+        try:  # the user's own choice: a link of one photo's answer ("Explain 'any cat'") is for that photo only
+            now = f.w.runs.one_off.to_save(f.w.controls.settings()).to_options()
         except Exception:  # noqa: BLE001 - a half-typed class: Explain says what is wrong
             return None
         return _differences(run, now)

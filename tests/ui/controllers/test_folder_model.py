@@ -306,6 +306,19 @@ def test_a_run_with_no_finished_image_is_not_marked(qtbot, win, models, photos):
     assert " · explained " not in c.panel.title.text() and c.panel.continue_button.text() == CONTINUE
 
 
+def test_a_link_of_one_photos_answer_leaves_the_folder_runs_mark_alone(qtbot, win, photos):
+    """"Explain 'any cat'" (or "Key region") on one photo after a folder run marked the whole run "explained … not …
+    as now chosen" and turned Continue into Explain Again, while README says a link is for that photo only."""
+    w, c = win, win.folders
+    _run(qtbot, c, photos)
+    with qtbot.waitSignal(w.run_finished, timeout=RUN_TIMEOUT_MS):
+        w.runs.follow_link("style:region")  # the run's style is free: the link chose another for this photo
+    assert w.controls.settings().style == "region"
+    assert " · explained " not in c.panel.title.text() and c.panel.continue_button.text() == CONTINUE
+    w.controls.style.setCurrentIndex(w.controls.style.findData("blur"))  # the user's own choice marks it, as before
+    assert " · explained with the smallest change style, not " in c.panel.title.text(), c.panel.title.text()
+
+
 def _styles_in(folder) -> set[str]:
     return {json.loads(p.read_text())["options"]["style"] for p in Path(folder).glob("*.gradflip.json")}
 
