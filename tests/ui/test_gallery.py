@@ -208,6 +208,8 @@ def test_export_all_copies_whole_sets_and_never_overwrites(qtbot, folder_window,
     assert (dest / "summary.csv").is_file() and (dest / "index.html").is_file()
     shown = [p for p in dest.rglob("*") if p.is_file() and not any(q.startswith(".") for q in p.relative_to(dest).parts)]
     assert f"Exported {len(shown)} files to" in folder_window.status_label.text()  # the thumbnails are not counted
+    # the folder is a link, as a single export's is (it was plain text)
+    assert f'<a href="{dest.as_uri()}">{dest}</a>' in folder_window.status_label.text()
     from gradflip_desktop.core.dataset import complete_record
 
     for i in range(3):

@@ -20,7 +20,7 @@ import html
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QAction
 
 from gradflip_desktop.core.dataset.eta import RunClock
@@ -452,7 +452,10 @@ class FoldersController(QObject):
         self.exported_done = self.counts[FLIPPED] + self.counts[NOT_FLIPPED]
         self.w.settings.setValue(ALL_KEY, str(self._export_target))
         shown = [p for p in paths if not p.name.startswith(".") and not p.parent.name.startswith(".")]  # not thumbnails
-        self.w.set_status(html.escape(f"Exported {len(shown)} files to {self._export_target}{self.mark.export_note()}"))
+        # the folder a link, as a single export's is (it opens in the file manager)
+        url = QUrl.fromLocalFile(str(self._export_target)).toString()
+        self.w.set_status(f"Exported {len(shown)} files to <a href=\"{html.escape(url)}\">"
+                          f"{html.escape(str(self._export_target))}</a>{html.escape(self.mark.export_note())}")
         if then is not None:  # "Export All…" before another folder: now that folder
             then()
 
