@@ -423,13 +423,10 @@ class RunsController(QObject):
         w = self.w
         message = error_message(exc, "the explanation failed")
         w.controls.reset_progress("failed")
-        # no result: the Adjusted panel held the photo the run started from (or its last preview) under no caption,
-        # which read as a change that changed nothing
-        w.views.adjusted.set_image(None)
-        w.views.set_caption(w.views.adjusted, "")
-        w.difference.clear("The explanation failed: no maps to compare.")  # the last preview's map and its "so far"
-        w.views.difference.set_image(None)
-        w.views.set_change_caption("")
+        # no result: the Adjusted panel kept the photo the run started from (or its last preview) under no caption,
+        # as if a change had changed nothing, and the Difference panel the last preview's map under "… so far"
+        w.difference.clear("The explanation failed: no maps to compare.")
+        w.views.clear_result()
         # said once ("The explanation failed: the explanation failed: RuntimeError: …" where the message has it)
         context = "the explanation failed"
         said = "The explanation failed" + (message[len(context):] if message.startswith(context) else ": " + message)
