@@ -71,6 +71,13 @@ def test_a_panorama_thumbnail_does_not_widen_the_gallery(tmp_path):
         assert not (wide[THUMB_HEIGHT // 2] == 255).all()  # the photo is there
         usual = thumbnail_strip(result(300, 400, region))  # a 4:3 photo is drawn as before
         assert usual.shape == (THUMB_HEIGHT, 3 * 128 + 6, 3)
+    # a strip (10,000 x 10: 1,024 x 1 at the working size) was a line one pixel high on white: stretched to 1/16 of
+    # its panel's width, as the window draws it
+    strip = thumbnail_strip(result(1, 1024))
+    drawn = ~(strip[:, : 3 * THUMB_HEIGHT] == 255).all(axis=(1, 2))
+    assert drawn.sum() == round(3 * THUMB_HEIGHT / 16), drawn.sum()
+    tall = thumbnail_strip(result(1024, 1))  # and the other way round: a panel 1/16 as wide as it is high
+    assert tall.shape[1] == 3 * round(THUMB_HEIGHT / 16) + 6, tall.shape
 
 
 def test_sets_made_with_other_styles_are_told_apart(tmp_path):
