@@ -102,8 +102,10 @@ class FittedLegend(pg.LegendItem):
         return limits
 
     def _keep(self, n: int) -> list[int]:
-        """The indices of the ``n`` entries of lowest rank, in their order."""
-        return sorted(sorted(range(len(self.entries)), key=lambda i: self.entries[i][2])[:n])
+        """The indices of the ``n`` entries of lowest rank, in the order of their ranks (entries of one rank in their
+        own order): those that give way first come last, so the count of the others takes their place ("+1 more"
+        had a row of its own in two columns, where "tabby", given way among the others, would have fit)."""
+        return sorted(range(len(self.entries)), key=lambda i: self.entries[i][2])[:n]
 
     def _cut(self, text: str, px: float) -> str:
         """``text`` cut at its end to at most ``px`` wide as a label of this legend, with "…" (at least one letter);

@@ -87,3 +87,28 @@ def test_the_entry_the_count_follows_is_cut_to_leave_the_count_room(qtbot):
     assert texts[:2] == ["explained: tabby", "flips to: lynx"] and len(texts) == 3
     assert texts[2].endswith("… · +2 more") and wide.startswith(texts[2].split("…")[0].rstrip())
     assert legend.boundingRect().width() <= LEGEND_SHARE * plot_width + 1
+
+
+def test_what_gives_way_first_comes_last_so_a_short_runner_up_takes_the_counts_place(qtbot):
+    """The bundled cat's plot at the default window size: two columns, the third row holding only "+1 more", and the
+    entry it stood for, "tabby", shorter than it. In their own order the entries did not fit two columns (tabby sat
+    in the first, beside the long key-region entry); in the order of their ranks the runner-up comes last, where the
+    count would be, and all five are shown."""
+    import pyqtgraph as pg
+
+    from gradflip_desktop.ui.widgets.legend import LEGEND_SHARE, SAMPLE_PX, FittedLegend
+
+    legend = FittedLegend()
+    texts = [("explained: Egyptian cat", 0), ("flips to: tiger cat", 1), ("tabby", 4),
+             ("key region alone: jigsaw puzzle", 2), ("saved image (8-bit)", 3)]
+    legend.set_entries([(pg.PlotDataItem(), t, r) for t, r in texts])
+    w = [size[0] for size in legend._sizes]
+    own_order = max(w[0], w[2], w[4]) + max(w[1], w[3])  # two columns filled row by row, in the entries' order
+    by_rank = max(w[0], w[3], w[2]) + max(w[1], w[4])  # explained, flips to | key region, saved | tabby
+    assert by_rank < own_order  # the premise
+    left, top, right, bottom = legend.layout.getContentsMargins()
+    three_rows = 3 * max(h for _, h in legend._sizes) + top + bottom
+    two_columns = 2 * SAMPLE_PX + by_rank + 3 * legend.layout.horizontalSpacing() + left + right
+    legend.fit(three_rows, two_columns / LEGEND_SHARE + 1)  # room for five in rank order, not in their own
+    assert [label.text for _, label in legend.items] == [t for t, _ in sorted(texts, key=lambda e: e[1])]
+    assert legend.toolTip() == ""

@@ -255,8 +255,8 @@ the dashed "space shuttle" curve was drawn but neither in the legend nor counted
     gone = len(entries) - len(named)
     if gone:  # the count, on a line of its own or after the last entry
         assert shown[-1].endswith((f"+{gone} more", f" · +{gone} more")), (size, shown)
-    else:
-        assert shown == entries
+    else:  # in the order of their ranks: what gives way first comes last (legend.FittedLegend._keep)
+        assert shown == [t for _, t, _ in sorted(plot.legend.entries, key=lambda e: e[2])]
     visible = plot.plot.mapToScene(plot.plot.viewport().rect()).boundingRect()
     for sample, label in plot.legend.items:  # nothing clipped, each label beside its sample
         assert visible.contains(label.item.sceneBoundingRect()), (size, label.text, visible)
