@@ -606,7 +606,7 @@ def test_the_close_question_reads_its_buttons_and_box(qtbot):
     assert panel.ask_close(2, running=True) == ("export", False)
     QTimer.singleShot(100, lambda: answer("Cancel", True))
     assert panel.ask_close(2, running=False) == ("", True)
-    assert "4 explanations of the folder run are kept only until GradFlip closes" in seen[0]
+    assert "4 explanations of the folder run never exported are kept only until GradFlip closes" in seen[0]
     assert "done so far" in seen[1] and "the run stops" in seen[1]
 
 
@@ -623,7 +623,7 @@ def test_the_questions_count_one_explanation_in_the_singular(qtbot):
                 lambda: ask_explain_again(panel, 1, "first.pt", "second.pt")):
         QTimer.singleShot(100, lambda: answer_message_box("Cancel", seen))
         ask()
-    assert seen[0].startswith("1 explanation of the folder run done so far is kept only until"), seen
+    assert seen[0].startswith("1 explanation of the folder run done so far and never exported is kept only until"), seen
     assert seen[0].endswith("Export it first?")
     assert "the 1 explanation of this folder run was never exported and is dropped. Export it first?" in seen[1]
     assert "the 1 explanation made with first.pt was never exported and is dropped. Export it first?" in seen[2]

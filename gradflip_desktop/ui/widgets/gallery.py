@@ -357,8 +357,9 @@ class GalleryPanel(QWidget):
         """Closing the window with ``done`` explanations never exported: ("export", "close" or "" to stay open,
         "don't ask again" ticked). A dialog; tests answer it themselves."""
         def text(n: int) -> str:
-            return (f"{count_text(n, 'explanation')} of the folder run {'done so far ' if running else ''}"
-                    f"{'is' if n == 1 else 'are'} kept only until GradFlip closes (in a temporary folder)"
+            # the ones never exported (4 beside the gallery's 7 done read as a stale count when 3 had been exported)
+            return (f"{count_text(n, 'explanation')} of the folder run {'done so far and ' if running else ''}never "
+                    f"exported {'is' if n == 1 else 'are'} kept only until GradFlip closes (in a temporary folder)"
                     + (", and the run stops." if running else ".") + f" Export {'it' if n == 1 else 'them'} first?")
 
         return self._ask_export("Close GradFlip", text, done, running, ("close", "Close Without Exporting"),
