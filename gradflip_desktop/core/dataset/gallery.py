@@ -18,6 +18,7 @@ import numpy as np
 
 from ..images import atomic_write_bytes, safe_formats, utf8_bytes
 from ..summary import any_of, apart, levels_text, pct1, share
+from ..viz.display import MAX_SHOWN_ASPECT
 from .summary import NOT_RUN
 
 THUMB_DIR = ".thumbs"
@@ -26,21 +27,16 @@ THUMB_MAX_ASPECT = 3  # a panel at most this many times as wide as the strip is 
 # made a 3,837 px wide strip that pushed every row's numbers off the page); a wider photo is letterboxed
 
 
-# a strip's short side is drawn at least 1/this of its long one, stretched (as the window's views draw it): a 10,000 x 10
-# strip's panels were a line one pixel high on white
-THUMB_MIN_SHOWN = 16
-
-
 def _shrunk(img: np.ndarray, height: int) -> np.ndarray:
     """``img`` as uint8, ``height`` px high, or, when that would be wider than :data:`THUMB_MAX_ASPECT` x
-    ``height``, that wide (and less high); a strip thinner than 1 / :data:`THUMB_MIN_SHOWN` of that stretched to it."""
+    ``height``, that wide (and less high); a strip thinner than 1 / :data:`MAX_SHOWN_ASPECT` of that stretched to it."""
     from PIL import Image
 
     h, w = img.shape[:2]
-    width, inner = max(1, round(w * height / h), round(height / THUMB_MIN_SHOWN)), height
+    width, inner = max(1, round(w * height / h), round(height / MAX_SHOWN_ASPECT)), height
     if width > THUMB_MAX_ASPECT * height:
         width = THUMB_MAX_ASPECT * height
-        inner = max(1, round(h * width / w), round(width / THUMB_MIN_SHOWN))
+        inner = max(1, round(h * width / w), round(width / MAX_SHOWN_ASPECT))
     arr = img if img.dtype == np.uint8 else np.clip(np.rint(img * 255), 0, 255).astype(np.uint8)
     return np.asarray(Image.fromarray(arr).resize((width, inner), Image.Resampling.BOX))
 

@@ -254,9 +254,9 @@ def _classifier(net, given, pre, title, name, groups, dev, notes) -> Classifier:
     outputs = int(probe.shape[1])
     if outputs < 1:
         raise ModelError(f"{title} returns no outputs")
-    probabilities, _ = read_scores(net, pre, title, probe, notes)
+    probabilities, rewritten = read_scores(net, pre, title, probe, notes)
     if not probabilities:  # (probabilities read as they are can saturate alike on two images)
-        constant_note(net, pre, title, notes)
+        constant_note(net, pre, title, probe_network(net, pre, title) if rewritten else probe, notes)
     single = outputs == 1
     classes = 2 if single else outputs
     imagenet = False

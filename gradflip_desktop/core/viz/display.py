@@ -7,6 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
+# an image longer than this many times its width (or wider than its height) is drawn stretched across to this shape, in
+# the window's views and the gallery's thumbnails alike: a 10,000 x 10 strip (1,024 x 1 at the working size) was a line
+# under one screen pixel tall, and zooming in could not bring it out (the exported figure draws it 5 px tall)
+MAX_SHOWN_ASPECT = 16.0
+
 
 def display_uint8(pixels: np.ndarray) -> np.ndarray:
     """Float [0, 1] -> uint8 for display, in float32 (4-5x faster than the float64 rounding of

@@ -11,7 +11,7 @@ from PySide6.QtCore import QEvent, QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QTextCursor, QTextDocument
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from gradflip_desktop.core.viz.display import box_downsample
+from gradflip_desktop.core.viz.display import MAX_SHOWN_ASPECT, box_downsample
 
 from .eliding_label import RichElidingLabel
 
@@ -21,10 +21,6 @@ ENTITY = re.compile(r"&(#[0-9]+|#x[0-9a-fA-F]+|[a-zA-Z]+);")  # html.escape's "&
 CAPTION_LINES = 3  # every caption has this fixed height: no text changes the size of the views
 CUT_VALUE = re.compile(r"\d[\d.,]*\s*$")  # the number a caption's cut ends on (its space too) …
 NUMBER_GOES_ON = re.compile(r"[\d.,]|\s?%|/")  # … when the whole text goes on with its digits or its unit
-# an image longer than this many times its width (or wider than its height) is drawn stretched across to this shape:
-# a 10,000 x 10 strip (1,024 x 1 at the working size) was a line under one screen pixel tall in every panel, and
-# zooming in could not bring it out (the exported figure draws it 5 px tall)
-MAX_SHOWN_ASPECT = 16.0
 
 
 def shown_pixel_ratio(h: int, w: int) -> float:

@@ -36,7 +36,7 @@ from ..labels import IMAGENET_GROUPS, imagenet_labels, read_labels
 from ..prep_fields import RESIZE_NOTE
 from .huggingface import hf_folder_of, is_hf_folder, load_hf_folder
 from .onnx import input_preprocessing, load_onnx
-from .outputs import (Recorded, check_batch_independent, choose_tuple_output, constant_note, read_scores,
+from .outputs import (Recorded, check_batch_independent, choose_tuple_output, constant_note, grey_image, read_scores,
                       refuse_never_finite, refuse_non_scores)
 from .safety import float32_note, holds_nothing, is_safetensors, short_reason
 from .scripted import load_torchscript
@@ -162,10 +162,9 @@ def probe_network(net: nn.Module, pre: Preprocessing, name: str) -> torch.Tensor
     """The output (1 x C) of ``net`` under ``pre`` for a grey image; ModelError when it cannot run such input."""
     module = PixelSpaceModel(net, pre).eval()
     h, w = pre.input_size
-    x = torch.full((1, 3, h, w), 0.5)
     try:
         with torch.no_grad():
-            out = module(x)
+            out = module(grey_image(pre))
     except ModelError:
         raise
     except Exception as exc:  # noqa: BLE001
@@ -395,12 +394,13 @@ def load_model_file(
         outputs = int(probe.shape[1])
         probabilities, from_input = read_scores(net, pre, p.name, probe, notes)
         if not probabilities:  # (probabilities read as they are can saturate alike on two images)
-            constant_note(net, pre, p.name, notes)
+            constant_note(net, pre, p.name, probe_network(net, pre, p.name) if from_input else probe, notes)
     else:
         outputs = fixed_classes
         # an input size or channel count the network cannot take: said now, in words; NaN weights too
-        refuse_never_finite(net, pre, p.name, probe_network(net, pre, p.name))
-        constant_note(net, pre, p.name, notes)
+        probe = probe_network(net, pre, p.name)
+        refuse_never_finite(net, pre, p.name, probe)
+        constant_note(net, pre, p.name, probe, notes)
     if assumed:  # after the probe: the size and channels it settled on (a 1-channel or 32 px model), not the first guess
         notes.append(
             f"no preprocessing settings for {p.name}: assuming {pre.input_size[0]}×{pre.input_size[1]} input, "

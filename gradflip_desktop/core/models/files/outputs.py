@@ -86,9 +86,8 @@ def ends_in_sigmoid(net: nn.Module, pre: Preprocessing) -> bool:
     final: list[torch.Tensor] = []
     hooks.append(net.register_forward_hook(lambda _m, _i, o: final.append(o)))
     try:
-        h, w = pre.input_size
         with torch.no_grad():
-            PixelSpaceModel(net, pre).eval()(torch.full((1, 3, h, w), 0.5))
+            PixelSpaceModel(net, pre).eval()(grey_image(pre))
     except Exception:  # noqa: BLE001 - the loader's own probe reports what fails
         return False
     finally:
@@ -180,6 +179,18 @@ def read_scores(net: nn.Module, pre: Preprocessing, name: str, probe: torch.Tens
     return False, True
 
 
+def grey_image(pre: Preprocessing) -> torch.Tensor:
+    """The loader's plain grey probe image (1 x 3 x H x W, pixel space) at the network's input size."""
+    h, w = pre.input_size
+    return torch.full((1, 3, h, w), 0.5)
+
+
+def random_image(pre: Preprocessing) -> torch.Tensor:
+    """The loader's second test image: seeded uniform noise, the same at every load."""
+    h, w = pre.input_size
+    return torch.rand((1, 3, h, w), generator=torch.Generator().manual_seed(0))
+
+
 def check_batch_independent(net: nn.Module, pre: Preprocessing, name: str, single: torch.Tensor) -> None:
     """Refuse a network whose output for one image changes with the other images of its batch: batch-norm
     traced or exported in training mode keeps using batch statistics. Folder runs batch images, and their
@@ -187,11 +198,9 @@ def check_batch_independent(net: nn.Module, pre: Preprocessing, name: str, singl
     probe image alone. A network that takes one image at a time (it fails, or answers [1, C], on two) passes:
     the batched engine runs it one image at a time."""
     module = PixelSpaceModel(net, pre).eval()
-    h, w = pre.input_size
-    other = torch.rand((1, 3, h, w), generator=torch.Generator().manual_seed(0))
     try:
         with torch.no_grad():
-            out = module(torch.cat([torch.full((1, 3, h, w), 0.5), other]))
+            out = module(torch.cat([grey_image(pre), random_image(pre)]))
     except Exception:  # noqa: BLE001 - one image at a time only
         return
     if out.shape != (2, single.shape[1]):
@@ -206,12 +215,10 @@ def check_batch_independent(net: nn.Module, pre: Preprocessing, name: str, singl
 
 
 def _random_output(net: nn.Module, pre: Preprocessing, like: torch.Tensor) -> torch.Tensor | None:
-    """``net``'s output for a seeded random image, or None where it cannot take one or answers in another shape."""
-    h, w = pre.input_size
-    other = torch.rand((1, 3, h, w), generator=torch.Generator().manual_seed(1))
+    """``net``'s output for :func:`random_image`, or None where it cannot take one or answers in another shape."""
     try:
         with torch.no_grad():
-            out = PixelSpaceModel(net, pre).eval()(other)
+            out = PixelSpaceModel(net, pre).eval()(random_image(pre))
     except Exception:  # noqa: BLE001 - said by the probe's own checks
         return None
     return out if torch.is_tensor(out) and out.shape == like.shape else None
@@ -237,33 +244,21 @@ def refuse_never_finite(net: nn.Module, pre: Preprocessing, name: str, probe: to
                          "and so does code that divides by zero")
 
 
-def constant_note(net: nn.Module, pre: Preprocessing, name: str, notes: list[str]) -> None:
-    """A warning in ``notes`` when the network's scores are the very same for a plain grey image and a random one:
-    they may not depend on the image at all (a freshly initialised Hugging Face MobileViT returns 0 for every class
-    of every image), and then every run ends without a flip (its gradient is zero); it loaded without a word. A
-    warning, not a refusal: the classification is still what the model says. Called on the scores as they will
-    be read (after :func:`read_scores`): a softmax the graph lets be read from its input differs there, while its
-    saturated probabilities can be exactly alike on two such images; one logit (a sigmoid rounds alike as easily)
-    is not compared."""
-    probe = probe_network_plain(net, pre)
-    if probe is None or probe.numel() < 2:
+def constant_note(net: nn.Module, pre: Preprocessing, name: str, probe: torch.Tensor, notes: list[str]) -> None:
+    """A warning in ``notes`` when the network's scores are the very same for a plain grey image (``probe``: its
+    output there, 1 x C) and a random one: they may not depend on the image at all (a freshly initialised Hugging
+    Face MobileViT returns 0 for every class of every image), and then every run ends without a flip (its gradient
+    is zero); it loaded without a word. A warning, not a refusal: the classification is still what the model says.
+    Called on the scores as they will be read (after :func:`read_scores`): a softmax the graph lets be read from its
+    input differs there, while its saturated probabilities can be exactly alike on two such images; one logit (a
+    sigmoid rounds alike as easily) is not compared."""
+    if probe.numel() < 2:
         return
     other = _random_output(net, pre, probe)
     if other is not None and torch.equal(other, probe):
         notes.append(f"{name} returns the very same scores for a plain grey image and a random one: they may not "
                      "depend on the image at all (an output layer of zeros, or a forward that ignores its input), "
                      "and then there is nothing to explain")
-
-
-def probe_network_plain(net: nn.Module, pre: Preprocessing) -> torch.Tensor | None:
-    """``net``'s output for the plain grey probe image, or None where it fails (said by the loader's own probe)."""
-    h, w = pre.input_size
-    try:
-        with torch.no_grad():
-            out = PixelSpaceModel(net, pre).eval()(torch.full((1, 3, h, w), 0.5))
-    except Exception:  # noqa: BLE001
-        return None
-    return out if torch.is_tensor(out) else None
 
 
 class PickOutput(nn.Module):

@@ -98,10 +98,10 @@ def pretrained_guess(arch: str | None) -> Preprocessing | None:
         return None
 
 
-def _fits(timm, name: str, sd: Mapping[str, torch.Tensor], resized: bool = True) -> bool:
-    """Whether the weights ``sd`` fit timm's ``name`` (built on the meta device; the head's class count aside), also
-    built at the input and patch size a ViT's weights state (what ``--arch timm:NAME`` builds: a vit_tiny_patch16_224
-    trained at 32 px with 4 px patches was said to fit nothing, and loaded once named)."""
+def _fit(timm, name: str, sd: Mapping[str, torch.Tensor]) -> str | None:
+    """How the weights ``sd`` fit timm's ``name`` (built on the meta device; the head's class count aside): "built"
+    as it is, "resized" built at the input and patch size a ViT's weights state (what ``--arch timm:NAME`` builds: a
+    vit_tiny_patch16_224 trained at 32 px with 4 px patches was said to fit nothing, and loaded once named), or None."""
     try:
         with torch.device("meta"):
             net = timm.create_model(name, pretrained=False)
@@ -109,15 +109,15 @@ def _fits(timm, name: str, sd: Mapping[str, torch.Tensor], resized: bool = True)
         # as the load does: a Lightning checkpoint's "model." keys fit once stripped (the load accepts them)
         bare = strip_framework_prefix(dict(sd), ref, [])
         if _fit_but_heads(net, ref, bare):
-            return True
-        geometry = _vit_geometry(net, ref, bare, {}) if resized else {}
+            return "built"
+        geometry = _vit_geometry(net, ref, bare, {})
         if not geometry:
-            return False
+            return None
         with torch.device("meta"):
             net = timm.create_model(name, pretrained=False, **geometry)
-        return _fit_but_heads(net, {k: tuple(v.shape) for k, v in net.state_dict().items()}, bare)
+        return "resized" if _fit_but_heads(net, {k: tuple(v.shape) for k, v in net.state_dict().items()}, bare) else None
     except Exception:  # noqa: BLE001 - a builder that cannot run on the meta device (or at that size): not claimed to fit
-        return False
+        return None
 
 
 def _fit_but_heads(net: nn.Module, ref: Mapping[str, tuple[int, ...]], sd: Mapping[str, torch.Tensor]) -> bool:
@@ -149,9 +149,10 @@ def names_the_weights_fit(stem: str, sd: Mapping[str, torch.Tensor]) -> list[str
         named.sort(key=lambda n: -difflib.SequenceMatcher(None, key, n).ratio())
         close = difflib.get_close_matches(key, names, n=NAME_GUESSES, cutoff=0.3)
         tried = list(dict.fromkeys(named[:NAME_GUESSES] + close))[:NAME_GUESSES + 4]
-        # names that fit as they are built first; other input or patch sizes only when none does (a
+        fits = {c: _fit(timm, c, sd) for c in tried}
+        # names that fit as they are built; other input or patch sizes only when none does (a
         # vit_tiny_patch16_224 file also "fit" vit_tiny_patch16_384, whose settings differ)
-        return [c for c in tried if _fits(timm, c, sd, resized=False)] or [c for c in tried if _fits(timm, c, sd)]
+        return [c for c in tried if fits[c] == "built"] or [c for c in tried if fits[c]]
     except Exception:  # noqa: BLE001 - a hint only: the refusal stands without it
         return []
 
@@ -165,7 +166,7 @@ def _unknown(timm, name: str, path: Path | None = None) -> ModelSettingError:
     if close and path is not None:
         try:
             sd, _ = extract_state_dict(load_weights(path), path.name)
-            fitting = [c for c in close if _fits(timm, c, sd)]
+            fitting = [c for c in close if _fit(timm, c, sd) is not None]
         except Exception:  # noqa: BLE001 - unreadable weights: their own error comes with the right name
             fitting = []
     if fitting:
