@@ -333,6 +333,9 @@ def _load(fp, label, src_name, src_path, max_side, max_pixels) -> ImageData:
     stored = (w, h) if fmt == "JPEG" else im.size
     decoded = im.size
     held = _held_in(im, "I") if im.mode == "I" else None  # from the file: exif_transpose returns a copy without its format
+    # Pillow opens a TIFF of signed 8-bit samples as mode L, its bytes as they are: -1 read as white, -128 as 128
+    kind = im.tag_v2.get(339) if im.mode == "L" and im.format == "TIFF" else None
+    signed8 = kind == 2 or (isinstance(kind, tuple) and 2 in kind)
     try:
         turn = _ORIENTATIONS.get(im.getexif().get(0x0112)) or tiff_turn  # said: the arrays are not the file's layout
         im = ImageOps.exif_transpose(im) or im
@@ -344,6 +347,8 @@ def _load(fp, label, src_name, src_path, max_side, max_pixels) -> ImageData:
         notes.append(f"ignored an unreadable EXIF orientation ({exc or type(exc).__name__})")
     rotated = im.size != decoded  # EXIF 5-8 swap width and height
     original_size = (stored[1], stored[0]) if rotated else stored
+    if signed8:  # by their values, as a signed 16-bit TIFF's are (scaled to [0, 1] with a note when negative)
+        im, held = Image.fromarray(np.asarray(im).view(np.int8).astype(np.int32), "I"), "signed 8-bit"
     try:
         pixels = _to_float(im, label, notes, max_side, held)
     except (ImageError, MemoryError):

@@ -204,6 +204,28 @@ def test_32bit_integer_tiff_of_8bit_values_reads_as_8bit_and_says_32bit(tmp_path
     assert img.warnings[0].startswith("16-bit pixel values reach at most 247: read as 12-bit data")
 
 
+def test_a_signed_8bit_tiff_is_read_by_its_values_not_its_bytes(tmp_path):
+    """Pillow opens a TIFF of signed 8-bit samples as mode L with its bytes as they are: -1 read as white and -128 as
+    mid-grey, with no note (a helper's camera photo came out correlated -0.61 with itself). Read by value as a
+    signed 16-bit TIFF is: negative values scale the range to [0, 1] with a note, non-negative ones are 8-bit data."""
+    import tifffile
+
+    a = np.array([[-128, -1, 0], [1, 64, 127]], np.int8)
+    tifffile.imwrite(tmp_path / "i8.tif", a)
+    img = load_image(tmp_path / "i8.tif")
+    np.testing.assert_allclose(img.pixels[..., 0], (a.astype(np.float64) + 128) / 255.0, atol=1e-6)
+    assert img.warnings == ["integer pixel values in [-128, 127] were scaled to [0, 1]"]
+    b = np.array([[0, 17, 100], [50, 90, 120]], np.int8)
+    tifffile.imwrite(tmp_path / "i8pos.tif", b)
+    img = load_image(tmp_path / "i8pos.tif")
+    np.testing.assert_allclose(img.pixels[..., 0], b / 255.0, atol=1e-7)
+    assert img.warnings == ["signed 8-bit pixel values reach at most 120: read as 8-bit data (scaled by 1/255)"]
+    tifffile.imwrite(tmp_path / "u8.tif", b.astype(np.uint8))  # unsigned: unchanged, no note
+    img = load_image(tmp_path / "u8.tif")
+    np.testing.assert_allclose(img.pixels[..., 0], b / 255.0, atol=1e-7)
+    assert img.warnings == []
+
+
 def test_a_16bit_pgm_of_8bit_values_keeps_the_16bit_rule_and_says_16bit(tmp_path):
     """Pillow opens a 16-bit PGM as mode I; load_image's EXIF step hands on a copy without the file's format, so the
     PGM was taken for a 32-bit integer file: 8-bit values read by 1/255 (16x brighter than before), 12-bit ones with
