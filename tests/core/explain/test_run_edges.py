@@ -76,3 +76,19 @@ def test_a_targeted_run_records_the_targets_own_probability_at_the_photo(tiny, t
     assert res.target.index == target and res.target.label == tiny.label(target)
     assert res.target.probability == float(res.original_probabilities[target])
     assert res.target.probability != res.original.probability
+
+
+def test_a_blur_too_small_to_remove_detail_is_named_not_the_photo(tiny, tiny_image):
+    """A blur-style sigma so small that the blurred copy is the photo was reported as "the photo has no detail to
+    remove (it is flat …)", and one a little larger as a local optimum: the blur the user chose is named instead, and
+    a run at the default blur that ends without a flip carries no such hint."""
+    res = run(tiny, tiny_image, ExplainOptions(style="blur", blur_sigma=0.05))
+    assert res.status == Status.STALLED and not res.steps
+    assert res.message.startswith("blurring with sigma 0.05 px changes no pixel by half an 8-bit level")
+    assert "larger blur sigma" in res.message and "flat" not in res.message
+    short = run(tiny, tiny_image, ExplainOptions(style="blur", blur_sigma=0.5, max_steps=1, mode="fixed", epsilon=1e-6))
+    assert short.status != Status.FLIPPED
+    assert short.message.endswith("blurring with sigma 0.5 px removes little detail: a larger blur sigma may flip it "
+                                  "(the default is the long side / 24)")
+    plain = run(tiny, tiny_image, ExplainOptions(style="blur", max_steps=1, mode="fixed", epsilon=1e-6))
+    assert plain.status != Status.FLIPPED and "blur sigma" not in plain.message
