@@ -22,6 +22,7 @@ __all__ = [
     "class_indices",
     "format_ranges",
     "imagenet_labels",
+    "labels_from",
     "parse_ranges",
     "read_labels",
 ]
@@ -120,6 +121,21 @@ def imagenet_labels() -> list[str]:
 
 
 MAX_LABELS_BYTES = 64 << 20  # ImageNet-21k's 21,843 labels with their synonyms are under 1 MB
+
+
+def labels_from(value: Any, base_dir: Path | None = None) -> list[str] | None:
+    """Labels given as a file (a path, relative to ``base_dir``: a sidecar's folder) or as a list of names; None: none."""
+    if value is None:
+        return None
+    if isinstance(value, (str, os.PathLike)):
+        p = Path(value)
+        if base_dir is not None and not p.is_absolute():
+            p = base_dir / p  # relative to the sidecar
+        return read_labels(p)
+    labels = [str(x) for x in value]
+    if not labels:
+        raise ModelError("the label list is empty")
+    return labels
 
 
 def read_labels(path: str | os.PathLike) -> list[str]:

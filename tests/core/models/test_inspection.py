@@ -57,3 +57,20 @@ def test_the_apps_unsaved_last_attempt_is_prefilled_over_the_sidecar(tmp_path):
     assert info.sidecar is unsaved and info.arch == "resnet18" and info.preprocessing == typed
     saved = mf.inspect_model_file(path)
     assert saved.arch == "resnet34" and saved.preprocessing.input_size == (128, 128)
+
+
+def test_a_sidecar_whose_format_the_file_contradicts_is_not_prefilled(tmp_path):
+    """A model saved again as a state dict beside a sidecar that says TorchScript: the dialog was pre-filled with the
+    sidecar's format, and its Load then failed as "corrupted" TorchScript. It starts from the file instead (its Load
+    saves the settings anew); a sidecar that fits is still read."""
+    import torch
+
+    path = tmp_path / "mine.pth"
+    torch.save({}, path)
+    _sidecar(path, format="state_dict", arch="resnet34", preprocessing={"input_size": [128, 128]})
+    kept = mf.inspect_model_file(path)
+    assert kept.sidecar is not None and kept.arch == "resnet34" and kept.preprocessing.input_size == (128, 128)
+    _sidecar(path, format="torchscript", arch="resnet34", preprocessing={"input_size": [128, 128]})
+    info = mf.inspect_model_file(path)
+    assert info.sidecar is None and info.format == "state_dict" and not info.runs_code
+    assert info.arch != "resnet34" and (info.preprocessing is None or info.preprocessing.input_size != (128, 128))

@@ -67,6 +67,40 @@ def test_sidecar_errors_name_the_problem(tmp_path):
             mf.load_model_file(path, trust_torchscript=True)
 
 
+def test_a_sidecar_that_no_longer_fits_its_model_file_is_named_with_what_to_do(tmp_path):
+    """The app writes the format into every sidecar, and the sidecar's format won over the file's bytes: a model saved
+    again as a state dict failed as "corrupted" TorchScript, a TorchScript file as a state dict "of pickled Python
+    objects" (advice to save only the weights), and labels the sidecar lists as "10 labels were given" when none were;
+    the sidecar went unnamed. Now each names it and says to mend or delete it."""
+    import torch
+    from model_helpers import seeded_resnet18
+
+    path, side = tmp_path / "digits.pt", tmp_path / "digits.gradflip.json"
+    pre = {"input_size": [28, 28], "channels": 1}
+    script(SmallCNN(channels=1, classes=10, size=28), path)
+    side.write_text(json.dumps({"format": "torchscript", "preprocessing": pre}), encoding="utf-8")
+    assert mf.load_model_file(path, trust_torchscript=True).num_classes == 10  # fits: loads
+    side.write_text(json.dumps({"format": "state_dict", "preprocessing": pre}), encoding="utf-8")
+    with pytest.raises(ModelError, match=r"^digits\.gradflip\.json says digits\.pt is a state dict, but it is a "
+                                         r"TorchScript file: the model file was changed after its settings were saved\? "
+                                         r"Mend or delete digits\.gradflip\.json$"):
+        mf.load_model_file(path, trust_torchscript=True)
+    assert mf.load_model_file(path, trust_torchscript=True, format="torchscript").num_classes == 10  # given: it wins
+    torch.save(seeded_resnet18(num_classes=10).state_dict(), path)
+    side.write_text(json.dumps({"format": "torchscript"}), encoding="utf-8")
+    with pytest.raises(ModelError, match=r"^digits\.gradflip\.json says digits\.pt is a TorchScript file, but it is "
+                                         r"a state dict: "):
+        mf.load_model_file(path, trust_torchscript=True)
+    script(SmallCNN(channels=1, classes=5, size=28), path)  # trained again with 5 classes; the sidecar lists 10
+    side.write_text(json.dumps({"labels": [f"n{i}" for i in range(10)], "preprocessing": pre}), encoding="utf-8")
+    with pytest.raises(ModelError, match=r"^digits\.gradflip\.json lists 10 labels but digits\.pt has 5 classes \(the "
+                                         r"model file was changed after its settings were saved\? Mend or delete "
+                                         r"digits\.gradflip\.json\)$"):
+        mf.load_model_file(path, trust_torchscript=True)
+    with pytest.raises(ModelError, match=r"^3 labels were given but digits\.pt has 5 classes$"):  # given: not the sidecar
+        mf.load_model_file(path, trust_torchscript=True, labels=["a", "b", "c"])
+
+
 def test_a_sidecar_written_by_hand_with_a_bom_loads_and_one_in_latin_1_is_named(tmp_path):
     """The README shows a sidecar to write by hand; Notepad and PowerShell 5 save UTF-8 with a BOM, and the model
     was refused ("Unexpected UTF-8 BOM (decode using utf-8-sig)"; labels files took it). A Latin-1 sidecar said

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
+from ...errors import ModelError
 from ..classifier import Preprocessing
 from .checkpoint_arch import named_architecture
 from .huggingface import hf_folder_facts
 from .load import _resolve_model_path, detect_format
 from .onnx import input_guess
 from .safety import refuse_pickled
-from .sidecar import read_sidecar, read_sidecar_raw
+from .sidecar import read_sidecar, read_sidecar_raw, stale_format
 from .spec import ModelSpec, merge_preprocessing
 from .timm import pretrained_guess
 from .torchvision import pre_from_weights, tv_weights_for_file, weights_name
@@ -51,6 +52,8 @@ def inspect_model_file(path: str | os.PathLike, unsaved: ModelSpec | None = None
     before the sidecar (it is newer: a model loaded before has one), so that a retry starts from what was typed."""
     p = _resolve_model_path(path)
     spec = unsaved or read_sidecar(p)
+    if spec is not None and spec is not unsaved and spec.format and _stale(p):
+        spec = None  # the file saved again in another form since: the dialog starts from the file (its Load saves anew)
     fmt = (spec.format if spec else None) or detect_format(p)
     info = ModelFileInfo(path=p, format=fmt, sidecar=spec, runs_code=fmt == "torchscript")
     if fmt == "state_dict":
@@ -73,6 +76,17 @@ def inspect_model_file(path: str | os.PathLike, unsaved: ModelSpec | None = None
     if spec and spec.preprocessing is not None:
         info.preprocessing = spec.preprocessing if unsaved else _over_own(info, p)
     return info
+
+
+def _stale(p: Path) -> bool:
+    """Whether ``p``'s sidecar names a format its bytes contradict (:func:`.sidecar.stale_format`)."""
+    raw = read_sidecar_raw(p)
+    try:
+        if raw:
+            stale_format(raw[0], raw[1], p, detect_format)
+    except ModelError:
+        return True
+    return False
 
 
 def _over_own(info: ModelFileInfo, p: Path) -> Preprocessing:

@@ -32,7 +32,7 @@ from torch import nn
 from ...errors import ModelError, ModelSettingError
 from ..classifier import Classifier, PixelSpaceModel, Preprocessing
 from ..devices import resolve_device
-from ..labels import IMAGENET_GROUPS, imagenet_labels, read_labels
+from ..labels import IMAGENET_GROUPS, imagenet_labels, labels_from
 from ..prep_fields import RESIZE_NOTE
 from .huggingface import hf_folder_of, is_hf_folder, load_hf_folder
 from .onnx import input_preprocessing, load_onnx
@@ -40,7 +40,7 @@ from .outputs import (Recorded, check_batch_independent, choose_tuple_output, co
                       refuse_never_finite, refuse_non_scores)
 from .safety import float32_note, holds_nothing, is_safetensors, short_reason
 from .scripted import load_torchscript
-from .sidecar import read_sidecar_raw
+from .sidecar import read_sidecar_raw, stale_format, stale_words
 from .spec import FORMATS, ModelSpec, checked_groups, merge_preprocessing, parse_groups, whole_preprocessing_note
 from .checkpoint_arch import named_architecture
 from .timm import is_timm_arch, load_timm_state_dict, timm_folder, timm_preprocessing
@@ -138,20 +138,6 @@ def _resolve_model_path(spec: str | os.PathLike) -> Path:
     raise ModelError(f"model file {spec} not found (and it is not a known model name; see 'gradflip models')")
 
 
-
-
-def _labels_from(value: Any, base_dir: Path | None = None) -> list[str] | None:
-    if value is None:
-        return None
-    if isinstance(value, (str, os.PathLike)):
-        p = Path(value)
-        if base_dir is not None and not p.is_absolute():
-            p = base_dir / p  # relative to the sidecar
-        return read_labels(p)
-    labels = [str(x) for x in value]
-    if not labels:
-        raise ModelError("the label list is empty")
-    return labels
 
 
 _SHAPE_WORDS = re.compile(r"size|shape|dimension|channel|mat\d|expected|stride|kernel|padding|index|out of range"
@@ -288,6 +274,8 @@ def load_model_file(
             ModelSpec.from_dict(side, p, side_dir)
         except ModelError as exc:
             raise type(exc)(f"{raw[1].name}: {exc}") from None
+    if raw and not format:  # the file saved again in another form since: said, with the sidecar's name
+        stale_format(side, raw[1], p, detect_format)
     fmt = format or side.get("format") or detect_format(p)
     if fmt not in FORMATS:
         raise ModelError(f"unknown model format {fmt!r} (use {', '.join(FORMATS)})")
@@ -369,7 +357,7 @@ def load_model_file(
                 raise
             probe, pre = found
         try:  # a label count picks the scores out of (features, logits)
-            given_labels = _labels_from(labels) or (_labels_from(side.get("labels_file") or side.get("labels"), side_dir)
+            given_labels = labels_from(labels) or (labels_from(side.get("labels_file") or side.get("labels"), side_dir)
                                                      if side else None)
         except ModelError:
             given_labels = None  # said below, where the labels are read
@@ -415,9 +403,9 @@ def load_model_file(
         notes.append("single-logit binary classifier: shown as two classes, p(class 1) = sigmoid(logit)")
 
     # labels: explicit > sidecar > torchvision metadata > generic
-    lab = _labels_from(labels)
+    lab, side_labels = labels_from(labels), None
     if lab is None and side:
-        lab = _labels_from(side.get("labels_file") or side.get("labels"), side_dir)
+        lab = side_labels = labels_from(side.get("labels_file") or side.get("labels"), side_dir)
     imagenet = False
     if lab is None and own_labels is not None:
         if len(own_labels) == num_classes:
@@ -441,7 +429,10 @@ def load_model_file(
         notes.append(f"no labels for {(folder if timm_dir else p).name}: classes are named 'class 0' … 'class {num_classes - 1}' (give a labels file)")
     if len(lab) != num_classes:
         extra = " (a single-logit binary classifier needs 2 labels: negative, then positive)" if single else ""
-        raise ModelError(f"{len(lab)} labels were given but {(folder if timm_dir else p).name} has {num_classes} classes{extra}")
+        side_ = side_labels is not None and side_labels is lab  # the sidecar's: it names itself
+        given = f"{raw[1].name} lists {len(lab)} labels" if side_ else f"{len(lab)} labels were given"
+        raise ModelError(f"{given} but {(folder if timm_dir else p).name} has {num_classes} classes{extra}"
+                         + (f" ({stale_words(raw[1])})" if side_ else ""))
 
     # groups: built-in ImageNet groups, then sidecar, then explicit
     grp: dict[str, list[int]] = {}

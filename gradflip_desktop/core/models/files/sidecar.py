@@ -10,7 +10,7 @@ from ...errors import ModelError, json_loads
 from ...images.writing import atomic_write_bytes, utf8_bytes
 from .spec import SIDECAR_KIND, SIDECAR_SUFFIX, ModelSpec
 
-__all__ = ["read_sidecar", "read_sidecar_raw", "sidecar_path", "write_sidecar"]
+__all__ = ["read_sidecar", "read_sidecar_raw", "sidecar_path", "stale_format", "stale_words", "write_sidecar"]
 
 
 def sidecar_path(model_path: str | os.PathLike) -> Path:
@@ -95,3 +95,30 @@ def write_sidecar(spec: ModelSpec, path: str | os.PathLike | None = None) -> Pat
     except OSError as exc:
         raise ModelError(f"cannot write the model settings {target}: {exc}") from None
     return target
+
+
+_KINDS = {"state_dict": "a state dict", "torchscript": "a TorchScript file", "onnx": "an ONNX file",
+          "huggingface": "a Hugging Face model folder"}
+
+
+def stale_format(side: dict, sidecar: Path, model: Path, detect) -> None:
+    """Refuse a sidecar whose ``format`` the model file's own bytes contradict (``detect``: the loader's
+    ``detect_format``): the file was saved again in another form after its settings were (the app writes the format
+    into every sidecar). The sidecar's format then won and the file failed as "corrupted" TorchScript, or as a state
+    dict "of pickled Python objects" with the advice to save only the weights, and the sidecar went unnamed.
+    A file whose format its bytes cannot tell (an ONNX file named ``.bin``) keeps the sidecar's word."""
+    said = side.get("format")
+    if not said:
+        return
+    try:
+        found = detect(model)
+    except ModelError:
+        return
+    if found != said:
+        raise ModelError(f"{sidecar.name} says {model.name} is {_KINDS.get(said, said)}, but it is "
+                         f"{_KINDS.get(found, found)}: {stale_words(sidecar)}")
+
+
+def stale_words(sidecar: Path) -> str:
+    """The advice when a sidecar no longer fits its model file."""
+    return f"the model file was changed after its settings were saved? Mend or delete {sidecar.name}"
