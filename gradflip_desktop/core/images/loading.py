@@ -208,6 +208,21 @@ def read_regular(path: str | os.PathLike) -> bytes:
         return fh.read()
 
 
+def preview_note(im: Image.Image) -> str:
+    """What a TIFF's first image is when it is not the photo: a camera RAW file (DNG: a TIFF whose raw sensor data
+    Pillow does not decode) was explained from its 96 x 64 thumbnail with no note; a TIFF whose first image is marked
+    as a reduced-resolution copy (NewSubfileType bit 0) holds the full one elsewhere. Empty otherwise."""
+    tags = getattr(im, "tag_v2", {})
+    kind, size = tags.get(254), f"{im.size[0]}×{im.size[1]}"
+    reduced = isinstance(kind, int) and kind & 1
+    if 50706 in tags:  # DNGVersion
+        return (f"a camera RAW (DNG) file: only its embedded {size} {'preview' if reduced else 'image'} is read, not "
+                "the raw sensor data; convert it to TIFF, PNG or JPEG in a raw converter to explain the photo itself")
+    if reduced:
+        return f"its first image is marked as a reduced-resolution copy ({size}) of one the file holds elsewhere: the copy is read"
+    return ""
+
+
 def _decode_error(label: str, exc: BaseException) -> ImageError:
     msg = str(exc) or type(exc).__name__
     if "truncated" in msg.lower() or isinstance(exc, EOFError) or "premature end" in msg.lower():
@@ -308,6 +323,8 @@ def _load(fp, label, src_name, src_path, max_side, max_pixels) -> ImageData:
         if frames > 1:
             notes.append(f"the file has {frames} frames; using the first")
             im.seek(0)
+        if fmt == "TIFF" and (preview := preview_note(im)):
+            notes.append(preview)
         if max_side and fmt == "JPEG":
             # decode big JPEGs at a reduced scale (bounded memory); still >= 2x the working size
             target = _working_size(w, h, max_side * 2)

@@ -877,3 +877,28 @@ def test_the_thin_side_note_is_given_only_where_the_scaling_made_the_image_thinn
     thin = from_array(np.zeros((40, 4000), np.uint8)).warnings
     assert thin == ["scaled from 4000×40 to 1024×10 (working size 1024 px); its short side is only 10 px there, so a "
                     "classifier sees little of it (crop it, or raise the working size)"]
+
+
+def test_a_camera_raw_dng_and_a_marked_preview_say_what_is_read(tmp_path):
+    """A DNG is a TIFF whose first image is often a thumbnail and whose raw sensor data Pillow does not decode: a
+    helper's DNG was explained from its 96 x 64 preview with no note. A TIFF whose first image is marked as a
+    reduced-resolution copy (NewSubfileType bit 0) holds the full one elsewhere. Both are read, and said; a plain
+    TIFF has no such note."""
+    from PIL import TiffImagePlugin
+
+    photo = Image.fromarray(np.full((64, 96, 3), 90, np.uint8))
+    dng = TiffImagePlugin.ImageFileDirectory_v2()
+    dng[254], dng[50706] = 1, b"\x01\x04\x00\x00"
+    dng.tagtype[50706] = 1
+    photo.save(tmp_path / "shot.dng", format="TIFF", tiffinfo=dng)
+    img = load_image(tmp_path / "shot.dng")
+    assert img.pixels.shape[:2] == (64, 96)
+    assert img.warnings == ["a camera RAW (DNG) file: only its embedded 96×64 preview is read, not the raw sensor "
+                            "data; convert it to TIFF, PNG or JPEG in a raw converter to explain the photo itself"]
+    marked = TiffImagePlugin.ImageFileDirectory_v2()
+    marked[254] = 1
+    photo.save(tmp_path / "marked.tif", tiffinfo=marked)
+    assert load_image(tmp_path / "marked.tif").warnings == [
+        "its first image is marked as a reduced-resolution copy (96×64) of one the file holds elsewhere: the copy is read"]
+    photo.save(tmp_path / "plain.tif")
+    assert load_image(tmp_path / "plain.tif").warnings == []
