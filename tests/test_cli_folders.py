@@ -845,6 +845,32 @@ def test_a_photo_edited_since_its_set_was_made_is_explained_again_by_resume(tiny
     assert rec["image"]["file"]["sha256"] != "" and rec["image"]["file"]["bytes"] == (folder / "p.png").stat().st_size
 
 
+def test_resume_says_when_it_replaces_a_set_whose_record_it_cannot_read(tiny_cli, tmp_path, capsys):
+    """A record that is there but cannot be read (damaged, or a folder of that name; not allowed, for another user)
+    is no interrupted run's: --resume explains the photo again, as before, and now says why (a helper's set with an
+    unreadable record was rewritten, exit 0, without a word). A set cut short before its record was written is
+    still replaced without a note."""
+    folder, out = tmp_path / "photos", tmp_path / "out"
+    _photo(folder / "p.png", seed=1)
+    args = ["explain", str(folder), "--out", str(out), "-q", "--no-key-pixels", "--max-steps", "3", "--resume"]
+    assert cli.main(args) in (0, 1)
+    record = out / "p.gradflip.json"
+    record.write_text("{not json", encoding="utf-8")
+    capsys.readouterr()
+    assert cli.main(args) in (0, 1)
+    assert "gradflip: note: p.png: its record p.gradflip.json is damaged (not JSON): explained again" in capsys.readouterr().err
+    assert json.loads(record.read_text(encoding="utf-8"))["image"]["working_size"]  # written anew, whole
+    record.unlink()
+    record.mkdir()  # a folder of its name: read_regular refuses it (an OSError, as a file one may not read)
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert "gradflip: note: p.png: its record p.gradflip.json could not be read (" in err
+    record.rmdir()
+    (out / "p.adjusted.png").unlink(missing_ok=True)  # the record missing: an interrupted set, replaced silently
+    assert cli.main(args) in (0, 1)
+    assert "explained again" not in capsys.readouterr().err
+
+
 def test_a_photo_replaced_while_it_is_explained_is_explained_again_by_resume(tiny_cli, tmp_path, monkeypatch):
     """The record's file fingerprint is the file that was explained, taken when it was loaded: before, it
     was taken when the set was written, so a photo replaced during its explanation (a sync client, an

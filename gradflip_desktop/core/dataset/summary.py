@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from pathlib import Path
 
 from ..errors import json_loads
@@ -42,6 +43,21 @@ def complete_record(out_dir: str | Path, name: str) -> dict | None:
     if {p.name for p in paths.values()} - set(files.values()):
         return None
     return rec
+
+
+def unreadable_record(out_dir: str | Path, name: str) -> str:
+    """Why ``name``'s record in ``out_dir`` is there but cannot be read (not allowed, not JSON), in words; empty when
+    it is missing or readable. ``--resume`` replaced such a set without a word, as if a run had been interrupted."""
+    rec_path = result_paths(out_dir, name)[".gradflip.json"]
+    if not os.path.lexists(rec_path):
+        return ""
+    try:
+        json_loads(read_regular(rec_path).decode("utf-8"))
+    except OSError as exc:
+        return f"its record {rec_path.name} could not be read ({exc.strerror or exc})"
+    except ValueError:
+        return f"its record {rec_path.name} is damaged (not JSON)"
+    return ""
 
 
 def summary_row(file: str | Path, name: str, record: dict | None = None, status: str = "", message: str = "") -> dict:
