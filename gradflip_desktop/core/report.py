@@ -203,7 +203,10 @@ def _no_folder_why(out: Path, exc: OSError) -> str:
         try:
             for p in (out, *out.parents):
                 if p.is_symlink() and not p.exists():
-                    return f"{p} is a link to {os.readlink(p)}, which does not exist"
+                    target = os.readlink(p)
+                    if os.path.lexists(p.parent / target):  # a link there too: the links lead round in a loop
+                        return f"{p} is a link to {target}, and the links lead round in a loop to no folder"
+                    return f"{p} is a link to {target}, which does not exist"
                 if p.exists():
                     if not p.is_dir():
                         return f"{p} is a file, not a folder"

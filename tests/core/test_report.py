@@ -446,6 +446,12 @@ def test_an_out_folder_that_is_a_dangling_link_or_lies_under_a_file_is_named_for
     with pytest.raises(ExportError) as err:
         make_folder(link)
     assert str(err.value) == f"cannot create the folder {link}: {link} is a link to {tmp_path / 'gone' / 'results'}, which does not exist"
+    (tmp_path / "loopA").symlink_to("loopB")  # two links to each other: loopB exists (as a link), the loop is the fault
+    (tmp_path / "loopB").symlink_to("loopA")
+    with pytest.raises(ExportError) as err:
+        make_folder(tmp_path / "loopA")
+    assert str(err.value) == (f"cannot create the folder {tmp_path / 'loopA'}: {tmp_path / 'loopA'} is a link to loopB, "
+                              "and the links lead round in a loop to no folder")
     (tmp_path / "afile").write_text("x")
     with pytest.raises(ExportError) as err:
         make_folder(tmp_path / "afile" / "sub" / "deeper")
