@@ -99,6 +99,10 @@ def sniff_unidentified(head: bytes) -> str:
         return "is an AVIF image, which this installation cannot read (convert it to JPEG or PNG)"
     if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"hevc", b"mif1", b"msf1", b"heim", b"heis"):
         return "is a HEIC/HEIF image, which this installation cannot read (convert it to JPEG or PNG)"
+    if head.startswith((b"#?RADIANCE", b"#?RGBE")):
+        return "is a Radiance HDR image, which GradFlip cannot read (save it as a 16-bit PNG)"
+    if head[:2] == b"PF" and head[2:3].isspace():  # Pillow reads grey float maps ("Pf") only
+        return "is a colour PFM (portable float map), which GradFlip cannot read (save it as a 16-bit PNG)"
     if head.startswith(b"PK\x03\x04"):
         return "is a ZIP archive, not an image"
     if head.startswith(b"\x1f\x8b"):

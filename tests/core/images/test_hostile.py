@@ -185,6 +185,19 @@ def test_pdf_and_zip_and_heic(tmp_path):
     assert "is a HEIC/HEIF image, which this installation cannot read" in refused(write(tmp_path, "IMG_1.HEIC", heic))
 
 
+def test_radiance_hdr_and_colour_pfm_are_named_not_called_corrupt(tmp_path):
+    """Valid high-dynamic-range files Pillow does not read were "unknown or corrupt file header": named now, with what
+    to save them as. A grey PFM, which Pillow reads, still loads."""
+    hdr = b"#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 2 +X 2\n" + bytes(16)
+    assert refused(write(tmp_path, "sky.hdr", hdr)) == ("“sky.hdr” is a Radiance HDR image, which GradFlip cannot read "
+                                                       "(save it as a 16-bit PNG)")
+    pfm = b"PF\n2 2\n-1.0\n" + np.full(12, 0.5, "<f4").tobytes()
+    assert refused(write(tmp_path, "x.pfm", pfm)) == ("“x.pfm” is a colour PFM (portable float map), which GradFlip "
+                                                     "cannot read (save it as a 16-bit PNG)")
+    grey = write(tmp_path, "g.pfm", b"Pf\n2 2\n-1.0\n" + np.full(4, 0.5, "<f4").tobytes())
+    np.testing.assert_allclose(load_image(grey).pixels, 0.5)
+
+
 EPS = (b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 16 16\n%%EndComments\n"
        b"(GHOSTSCRIPT_RAN_THE_FILE) print flush\n{ } loop\nshowpage\n")
 
