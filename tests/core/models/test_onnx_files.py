@@ -392,3 +392,27 @@ def test_a_one_channel_file_is_assumed_the_same_preprocessing_as_its_torchscript
         assert pre.mean == pytest.approx((0.449,), abs=1e-3) and pre.std == pytest.approx((0.226,), abs=1e-3)
     photo = np.random.default_rng(1).uniform(0, 1, (40, 40, 3)).astype(np.float32)
     assert onnx_clf.classify(photo)[0].index == ts_clf.classify(photo)[0].index
+
+
+def test_an_onnx_file_exported_in_training_mode_is_refused_saying_so(tmp_path):
+    """Exported from model.train(), Dropout nodes take a constant True training flag and BatchNormalization nodes
+    carry training_mode 1: the loader said "the model returned shape (10,)" or "uses an ONNX operator, which onnx2torch
+    cannot convert". It says what the file is and what to do; the same networks exported in eval mode load."""
+    from torch import nn
+
+    nets = {"Dropout": nn.Sequential(nn.Conv2d(3, 4, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.5), nn.Linear(4, 10)),
+            "BatchNormalization": nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                                                nn.Linear(4, 10))}
+    for op, net in nets.items():
+        for mode, training in (("train", torch.onnx.TrainingMode.TRAINING), ("eval", torch.onnx.TrainingMode.EVAL)):
+            path = tmp_path / f"{op}_{mode}.onnx"
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                torch.onnx.export(getattr(net, mode)(), torch.zeros(1, 3, 32, 32), str(path), dynamo=False, training=training,
+                                  do_constant_folding=False, input_names=["image"], output_names=["logits"])
+            if mode == "train":
+                with pytest.raises(ModelError, match=rf"^{op}_train\.onnx was exported from a model in training mode "
+                                                     rf"\(its {op} nodes train\): export it again after model\.eval\(\)$"):
+                    mf.load_model_file(path)
+            else:
+                assert mf.load_model_file(path).num_classes == 10

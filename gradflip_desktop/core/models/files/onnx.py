@@ -271,6 +271,28 @@ def _default_opset(model) -> int:
     return max((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), default=0)
 
 
+def refuse_training_export(model, path: Path) -> None:
+    """An ONNX file exported from a model in training mode (``model.train()``): its Dropout nodes also output their
+    mask and take a training flag, its BatchNormalization nodes carry ``training_mode`` 1 and output running
+    statistics. Converted, such a network drops activations at random and normalises by each batch; the loader said
+    "returned shape (10,)" (the Dropout's) or "uses an ONNX operator, which onnx2torch cannot convert"."""
+    from onnx import numpy_helper
+
+    consts = {t.name: t for t in model.graph.initializer}
+    consts.update({n.output[0]: a.t for n in model.graph.node if n.op_type == "Constant" and n.output
+                   for a in n.attribute if a.name == "value"})
+
+    def on(name: str) -> bool:  # a training flag that is a constant True (a graph input: not judged)
+        return name in consts and bool(numpy_helper.to_array(consts[name]).any())
+
+    trained = sorted({n.op_type for n in model.graph.node if
+                      (n.op_type == "Dropout" and len(n.input) > 2 and on(n.input[2]))
+                      or (n.op_type == "BatchNormalization" and any(a.name == "training_mode" and a.i == 1 for a in n.attribute))})
+    if trained:
+        raise ModelError(f"{path.name} was exported from a model in training mode (its {' and '.join(trained)} nodes "
+                         "train): export it again after model.eval()")
+
+
 def _unsupported(path: Path, exc: Exception) -> ModelError:
     m = re.search(r"operation_type='([^']+)'.*?version=(\d+)", str(exc))
     what = f"the ONNX operator {m.group(1)} (opset {m.group(2)})" if m else "an ONNX operator"
@@ -400,6 +422,7 @@ def load_onnx(path: Path, notes: list[str] | None = None) -> tuple[nn.Module, tu
             raise ModelError(f"cannot read ONNX file {path.name}: its weights are in a separate file, {missing}, "
                              f"which is not next to it; put {missing} in the folder of {path.name}") from None
         raise ModelError(f"cannot read ONNX file {path.name}: {short_reason(exc)}") from None
+    refuse_training_export(model, path)
     shape = _onnx_input_shape(model)
     eight_bit = onnx_input_type(model) == "uint8"  # the loader feeds 0-255 (mean 0, std 1/255); said here
     if eight_bit:
