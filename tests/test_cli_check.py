@@ -106,6 +106,37 @@ def test_a_set_that_cannot_be_checked_says_why(results, capsys, tmp_path):
     assert err.strip().splitlines() == [f"gradflip: error: {empty}: no result sets (.gradflip.json files) in this folder"]
 
 
+def test_a_hand_edited_set_is_skipped_and_the_others_are_still_checked(results, capsys, monkeypatch):
+    """Python's json.dumps writes Infinity; a record with one in its working size or classes, one naming a photo path
+    no file system takes, and a stored check holding 10**400 ended the whole check as an internal error (exit 3, no
+    faithfulness.csv for the sets already checked), and explain --resume into the folder too. Each such set is
+    skipped (or measured again, or explained again) with the reason; the other set is checked."""
+    out, photos = results
+    rec_path = out / "p0.gradflip.json"
+    rec = json.loads(rec_path.read_text(encoding="utf-8"))
+    for edit in ({"image": {**rec["image"], "working_size": [float("inf"), 24]}},
+                 {"explained": {**rec["explained"], "indices": [float("inf")]}},
+                 {"image": {**rec["image"], "source": "x" * 5000 + ".png"}}):
+        rec_path.write_text(json.dumps({**rec, **edit}), encoding="utf-8")
+        capsys.readouterr()
+        assert cli.main(["check", str(out)]) == 0
+        err = capsys.readouterr().err
+        assert "internal error" not in err and "p0: skipped: " in err and "x" * 300 not in err
+        assert (out / CSV_NAME).is_file() and (out / f"p1{CHECK_SUFFIX}").is_file()
+    assert "File name too long" in err or "cannot be used" in err or "missing" in err
+    rec_path.write_text(json.dumps({**rec, "image": {**rec["image"], "working_size": [float("inf"), 24]}}), encoding="utf-8")
+    monkeypatch.setattr(cli, "_load_model", lambda args: make_tiny())
+    assert cli.main(["explain", str(photos[0]), "--out", str(out), "--style", "free", "--resume", "--quiet"]) == 0
+    assert "its record is damaged (OverflowError: cannot convert float infinity to integer): explained again" in capsys.readouterr().err
+    assert json.loads(rec_path.read_text(encoding="utf-8"))["image"]["working_size"] == rec["image"]["working_size"]
+    stored = out / f"p1{CHECK_SUFFIX}"  # a stored check edited to hold 10**400: measured again, not a crash
+    doc = json.loads(stored.read_text(encoding="utf-8"))
+    doc["resume"]["checks"][0]["curves"][0]["deletion"][0] = 10**400  # an int too large for a float
+    stored.write_text(json.dumps(doc), encoding="utf-8")
+    assert cli.main(["check", str(out), "--resume"]) == 0
+    assert "internal error" not in capsys.readouterr().err
+
+
 def test_quiet_check_says_which_sets_it_skipped(results, capsys):
     """`check -q` over two sets, one of them not checkable: it printed the table of one set and exited 0, with no
     word that the other was skipped or why (README: such sets are listed with the reason)."""

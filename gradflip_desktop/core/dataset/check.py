@@ -245,7 +245,7 @@ def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] =
         top = int(rec["original"]["index"])
         file = image.get("file") or {}
         digest = file.get("sha256")
-    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+    except (AttributeError, KeyError, TypeError, ValueError, OverflowError) as exc:  # Overflow: an Infinity, as json.dumps writes
         out.skipped = f"not a GradFlip record ({exc.__class__.__name__}: {exc})"
         return out
     n = getattr(classifier, "num_classes", None)
@@ -255,7 +255,11 @@ def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] =
     if not source or not work:
         out.skipped = "the record does not name the photo it was made from"
         return out
-    src = _photo(str(source), photos, digest)
+    try:
+        src = _photo(str(source), photos, digest)
+    except OSError as exc:  # a path no file system takes (5,000 characters): said without it
+        out.skipped = f"the photo's path in its record cannot be used ({exc.strerror or exc.__class__.__name__})"
+        return out
     try:
         if digest and file_sha256(src) != digest:
             relative = "" if src.is_absolute() or photos is not None else (

@@ -99,7 +99,7 @@ def kept_checks(path: Path, record_name: str, stamp: dict) -> tuple[tuple, tuple
         notes = doc.get("notes", [])
         if not isinstance(notes, list) or not all(isinstance(t, str) for t in notes):
             return None
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):  # gone, cut short, edited: measured again
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, OverflowError):  # gone, cut short, edited (10**400): measured again
         return None
     if [k.fill for k in checks] != stamp["fills"] or not all(k.curves for k in checks):
         return None

@@ -127,24 +127,29 @@ def plan(inputs: Iterable[Input], settings: JobSettings, options: ExplainOptions
         if existing and settings.resume:
             rec = complete_record(out, inp.name)
             if rec is not None:
-                source = other_image(rec, inp)
-                other = made_otherwise(rec, options, model, settings.max_side)
-                if source:
-                    settled.append(Outcome(inp, ERROR, error=ResultExistsError(
-                        f"the result set {safe_name(inp.name)!r} in {out} is of another image ({source}), not of "
-                        f"{inp.path}; explain them into different output folders", [])))
-                elif other:
-                    settled.append(Outcome(inp, ERROR, error=ResultExistsError(
-                        f"the result set for {inp.name!r} in {out} was made with other settings ({other}); "
-                        "--resume keeps only sets made with the same ones", [])))
-                elif rec.get("status") in RETRIED or changed_file(rec, inp):  # a failure of the moment (the model
-                    todo.append((inp, True))  # raised: out of memory; a cancelled run) or a photo edited since: again
+                try:  # a hand-edited record (an Infinity, as json.dumps writes it): explained again, said
+                    source = other_image(rec, inp)
+                    other = made_otherwise(rec, options, model, settings.max_side)
+                    if source:
+                        settled.append(Outcome(inp, ERROR, error=ResultExistsError(
+                            f"the result set {safe_name(inp.name)!r} in {out} is of another image ({source}), not of "
+                            f"{inp.path}; explain them into different output folders", [])))
+                    elif other:
+                        settled.append(Outcome(inp, ERROR, error=ResultExistsError(
+                            f"the result set for {inp.name!r} in {out} was made with other settings ({other}); "
+                            "--resume keeps only sets made with the same ones", [])))
+                    elif rec.get("status") in RETRIED or changed_file(rec, inp):  # a failure of the moment (the model
+                        todo.append((inp, True))  # raised: out of memory; a cancelled run) or a photo edited since: again
+                        if again is not None:
+                            why = AGAIN.get(rec.get("status"), "the photo changed since its set was made")
+                            again[inp] = f"{why}: explained again"
+                    else:  # kept (one made with another --batch-size: noted)
+                        settled.append(Outcome(inp, DONE, rec.get("message", ""), rec,
+                                               notes=kept_batch_note(rec, settings.batch_size)))
+                except (AttributeError, KeyError, OverflowError, TypeError, ValueError) as exc:
+                    todo.append((inp, True))
                     if again is not None:
-                        why = AGAIN.get(rec.get("status"), "the photo changed since its set was made")
-                        again[inp] = f"{why}: explained again"
-                else:  # kept (one made with another --batch-size: noted)
-                    settled.append(Outcome(inp, DONE, rec.get("message", ""), rec,
-                                           notes=kept_batch_note(rec, settings.batch_size)))
+                        again[inp] = f"its record is damaged ({exc.__class__.__name__}: {exc}): explained again"
                 continue
             todo.append((inp, True))  # a partial set: recompute, replacing its files
             if again is not None and (why := unreadable_record(out, inp.name)):  # not an interrupted one: said
