@@ -3,6 +3,7 @@ image's pixels as the search takes them (H x W x 3 float32 in [0, 1])."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -60,3 +61,30 @@ def pixels_of(image: ImageData | np.ndarray) -> np.ndarray:
                 "gradflip_desktop.core.images.from_array)") if finite and pixels.min() < 0 else ""
         raise ValueError(f"image pixels must be finite and lie in [0, 1]{hint}")
     return pixels
+
+
+class CallerError(BaseException):
+    """An exception raised by the caller's ``should_stop``, carried through the run (a BaseException: past the
+    handlers that turn a model's exception into the status ``model_error``, and past those that let an optional
+    pass fail quietly) and raised again, as it was, by :func:`callers_errors_raised`."""
+
+
+def callers_errors_raised(explain_fn):
+    """``explain_fn(classifier, image, options, should_stop)`` (a generator) with its ``should_stop`` guarded: an
+    exception of the caller's callback reaches the caller as itself. It was reported as the model's fault ("the model
+    failed during the run: ZeroDivisionError …", status ``model_error``), hiding the caller's bug."""
+
+    @functools.wraps(explain_fn)
+    def explain(classifier, image, options=None, should_stop=None):
+        def stop() -> bool:
+            try:
+                return bool(should_stop()) if should_stop is not None else False
+            except Exception as exc:  # noqa: BLE001 - raised again by the caller's own frame, below
+                raise CallerError() from exc
+
+        try:
+            return (yield from explain_fn(classifier, image, options, should_stop=stop))
+        except CallerError as carried:
+            raise carried.__cause__ from None
+
+    return explain

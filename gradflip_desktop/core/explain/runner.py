@@ -31,7 +31,7 @@ from ..options import ExplainOptions, Status
 from ..results import FOUND_BY_SEARCH, ExplainResult, KeyPixels, KeyRegion, Progress, Step
 from ..summary import NO_DETAIL_FLIP, any_of
 from . import feature_groups, sums
-from .arguments import as_image, check_arguments, pixels_of
+from .arguments import as_image, callers_errors_raised, check_arguments, pixels_of
 from .coordinates import BlurCoordinates, Coordinates, FreeCoordinates, coordinates_for
 from .key_pixels import key_pixels
 from .key_region import find_key_region
@@ -277,6 +277,7 @@ def _finish(s: RunState, status: Status, message: str, x_final: torch.Tensor | N
     )
 
 
+@callers_errors_raised
 def explain(
     classifier: Classifier,
     image: ImageData | np.ndarray,
@@ -286,9 +287,8 @@ def explain(
     """Explain the classifier's decision on ``image`` (H x W x 3 float32 in [0, 1], or ImageData).
 
     Yields a :class:`Step` per gradient evaluation (and a :class:`.Progress` per key-region or feature-region pass);
-    returns an :class:`ExplainResult`.
-    ``should_stop()`` is polled before every model evaluation; when it returns True the run ends with
-    status ``cancelled`` and the state reached so far.
+    returns an :class:`ExplainResult`. ``should_stop()`` is polled before every model evaluation; when it returns True
+    the run ends with status ``cancelled`` and the state reached so far (an exception it raises reaches the caller).
     Raises ``ValueError``/``ModelError`` only for invalid options (bad target or group names) and for a model
     that fails on the photo's first classification (an error, a wrong shape, NaN or infinity): no class to explain.
     """
@@ -300,7 +300,7 @@ def explain(
     opts.max_steps, opts.coarse, opts.extra_steps = int(opts.max_steps), int(opts.coarse), int(opts.extra_steps)
     if str(getattr(classifier, "device", "cpu")).startswith("cpu"):
         cpu_share.choose()  # the app and the command line: the cores other programs leave free now (no-op elsewhere)
-    stop = should_stop or (lambda: False)
+    stop = should_stop  # guarded (callers_errors_raised): never None, its exceptions the caller's
     pixels = pixels_of(image)
     if isinstance(image, ImageData):  # a 10 x 10 icon: said with the image's notes (record, figure, CLI)
         with_enlarged_note(getattr(classifier, "preprocessing", None), image)

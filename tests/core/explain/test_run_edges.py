@@ -92,3 +92,26 @@ def test_a_blur_too_small_to_remove_detail_is_named_not_the_photo(tiny, tiny_ima
                                   "(the default is the long side / 24)")
     plain = run(tiny, tiny_image, ExplainOptions(style="blur", max_steps=1, mode="fixed", epsilon=1e-6))
     assert plain.status != Status.FLIPPED and "blur sigma" not in plain.message
+
+
+def test_an_exception_of_the_callers_should_stop_reaches_the_caller_as_itself(tiny, tiny_image):
+    """It was caught with the model's exceptions: status model_error, "the model failed during the run:
+    ZeroDivisionError …", the caller's bug hidden and the model blamed. Raised at the first poll, or at a later one
+    (inside the region style's optional passes, which let a failing pass go quietly), it reaches the caller; a
+    callback that returns normally still cancels."""
+    import pytest
+
+    with pytest.raises(ZeroDivisionError):
+        run(tiny, tiny_image, ExplainOptions(style="free"), should_stop=lambda: 1 / 0)
+    for style in ("free", "region"):
+        polls = []
+
+        def late():
+            polls.append(1)
+            if len(polls) == 12:
+                raise KeyError("my own bug")
+            return False
+
+        with pytest.raises(KeyError, match="my own bug"):
+            run(tiny, tiny_image, ExplainOptions(style=style), should_stop=late)
+    assert run(tiny, tiny_image, ExplainOptions(style="free"), should_stop=lambda: True).status == Status.CANCELLED
