@@ -380,13 +380,16 @@ class Classifier:
         if low < -1e-6:  # -1 .. 1 (a model's normalised input) was classified as it stood
             raise ValueError(f"pixels must be floats in [0, 1], got values down to {low:g}: "
                              "give the photo before normalisation, or use gradflip_desktop.core.images.from_array")
-        t = torch.from_numpy(a).permute(2, 0, 1)[None]
-        return t.to(self.device)
+        return torch.from_numpy(a).permute(2, 0, 1)[None].to(self.device)
 
     @torch.no_grad()
     def logits(self, pixels: np.ndarray | torch.Tensor) -> torch.Tensor:
-        x = pixels if isinstance(pixels, torch.Tensor) else self.image_tensor(pixels)
-        return self.module(x)
+        """Scores of one image: H x W x 3 in [0, 1] (numpy or torch) or a 1 x 3 x H x W tensor, checked alike."""
+        if isinstance(pixels, torch.Tensor):  # an H x W x 3 one failed in torch's resize; 1 x 3 x H x W of 0-255 went on
+            if pixels.ndim == 4 and pixels.shape[0] != 1:
+                raise ValueError(f"pixels must be one image (H x W x 3, or 1 x 3 x H x W), got shape {tuple(pixels.shape)}")
+            pixels = (pixels.detach()[0].permute(1, 2, 0) if pixels.ndim == 4 else pixels.detach()).cpu().numpy()
+        return self.module(self.image_tensor(pixels))
 
     def probabilities(self, pixels: np.ndarray | torch.Tensor) -> np.ndarray:
         """Softmax probabilities of one image, a float64 vector of length C."""

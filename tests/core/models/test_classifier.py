@@ -597,3 +597,24 @@ def test_a_network_whose_output_depends_on_its_batch_is_refused():
     with pytest.raises(ModelError, match=r"^m\.pt gives another output for an image when other images share its batch"):
         check_batch_independent(BatchCentred(), pre, "m.pt", single)
     check_batch_independent(nn.Flatten(), pre, "flat.pt", PixelSpaceModel(nn.Flatten(), pre)(torch.full((1, 3, 4, 4), 0.5)))
+
+
+def test_torch_tensors_are_classified_as_their_numpy_twins_and_checked_alike():
+    """An H x W x 3 tensor, the layout run() takes, failed inside torch's resize; a 1 x 3 x H x W one went to the
+    network as it stood, 0-255 values included (another class, silently); C x H x W was classified too. Both
+    tensor forms now give the numpy image's probabilities, and every form passes the same checks."""
+    from helpers import make_tiny
+
+    clf = make_tiny()
+    img = np.random.default_rng(0).uniform(0, 1, (20, 28, 3)).astype(np.float32)
+    want = clf.probabilities(img)
+    hwc = torch.from_numpy(img)
+    np.testing.assert_allclose(clf.probabilities(hwc), want, rtol=1e-12)
+    np.testing.assert_allclose(clf.probabilities(hwc.permute(2, 0, 1)[None]), want, rtol=1e-12)
+    assert clf.classify(hwc.requires_grad_(True), k=1) == clf.classify(img, k=1)
+    with pytest.raises(ValueError, match=r"got float32 values up to 25\d(\.\d+)?: divide by 255"):
+        clf.classify(hwc.detach().permute(2, 0, 1)[None] * 255)
+    with pytest.raises(ValueError, match=r"pixels must be H x W x 3 \(RGB\), got shape \(3, 20, 28\)"):
+        clf.classify(hwc.detach().permute(2, 0, 1))
+    with pytest.raises(ValueError, match=r"pixels must be one image \(H x W x 3, or 1 x 3 x H x W\), got shape \(2, 3, 20, 28\)"):
+        clf.classify(hwc.detach().permute(2, 0, 1)[None].repeat(2, 1, 1, 1))
