@@ -11,6 +11,7 @@ import torch
 from PIL import Image
 
 from ..images import ImageData, from_array
+from ..images.pixels import ROUNDING
 from ..models import Classifier
 from ..options import ExplainOptions
 
@@ -52,6 +53,8 @@ def pixels_of(image: ImageData | np.ndarray) -> np.ndarray:
         raise ValueError(f"image must be H x W x 3, got {pixels.shape}{hint}")
     if pixels.size == 0:
         raise ValueError(f"image is empty (shape {pixels.shape})")
+    if np.all(np.isfinite(pixels)) and -ROUNDING <= pixels.min() and pixels.max() <= 1 + ROUNDING:
+        pixels = np.clip(pixels, 0.0, 1.0)  # float rounding (one float32 step above 1), as classify() takes it
     if not np.all(np.isfinite(pixels)) or pixels.min() < 0 or pixels.max() > 1:
         levels = raw.dtype.kind in "iu" or (np.all(np.isfinite(pixels)) and pixels.min() >= 0 and 20 < pixels.max() <= 255)
         finite = bool(np.all(np.isfinite(pixels)))

@@ -13,6 +13,7 @@ from .profiles import to_srgb
 
 DEFAULT_MAX_SIDE = 1024  # long side of the working image, pixels
 BACKGROUND = (1.0, 1.0, 1.0)  # alpha is composited on white
+ROUNDING = 1e-6  # float pixels this far outside [0, 1] are rounding (a value one float32 step above 1), clipped
 
 
 @dataclass
@@ -326,8 +327,10 @@ def from_array(array, name: str = "image", max_side: int | None = DEFAULT_MAX_SI
         if not np.all(np.isfinite(f)):
             raise ImageError(f"{name} contains non-finite pixel values (NaN or infinity)")
         lo, hi = float(f.min()), float(f.max())
-        if lo < 0 or hi > 1:
-            hint = " (8-bit values? divide them by 255)" if lo >= 0 and hi <= 255 else ""
+        if -ROUNDING <= lo and hi <= 1 + ROUNDING:  # a value one float step above 1 asked "8-bit values?"
+            f = np.clip(f, 0.0, 1.0)
+        elif lo < 0 or hi > 1:
+            hint = " (8-bit values? divide them by 255)" if lo >= 0 and 1.5 < hi <= 255 else ""
             raise ImageError(f"{name}: float pixel values must lie in [0, 1], not [{lo:.4g}, {hi:.4g}]{hint}")
     if f.ndim == 2:
         f = f[..., None]

@@ -115,3 +115,28 @@ def test_an_exception_of_the_callers_should_stop_reaches_the_caller_as_itself(ti
         with pytest.raises(KeyError, match="my own bug"):
             run(tiny, tiny_image, ExplainOptions(style=style), should_stop=late)
     assert run(tiny, tiny_image, ExplainOptions(style="free"), should_stop=lambda: True).status == Status.CANCELLED
+
+
+def test_a_value_one_float_step_outside_0_1_is_rounding_not_8bit_data(tiny, tiny_image):
+    """One pixel one float32 step above 1 (a resize's or a colour conversion's rounding): classify() took it, run()
+    refused it without a hint, and from_array asked "8-bit values? divide them by 255". It is clipped as rounding by
+    all three; a value clearly outside [0, 1] is still refused, 8-bit-looking data with the hint."""
+    import pytest
+
+    from gradflip_desktop.core.errors import ImageError
+    from gradflip_desktop.core.images import from_array
+
+    img = np.array(tiny_image, dtype=np.float32)
+    img[0, 0, 0] = np.nextafter(np.float32(1), np.float32(2))
+    img[1, 1, 1] = -np.float32(1e-8)
+    res = run(tiny, img, ExplainOptions(style="free", max_steps=2, key_pixels=False))
+    assert res.status in (Status.FLIPPED, Status.BUDGET)
+    assert float(from_array(img, max_side=None).pixels.max()) == 1.0 and float(from_array(img, max_side=None).pixels.min()) >= 0
+    assert tiny.classify(img, 1) == tiny.classify(np.clip(img, 0, 1), 1)
+    img[0, 0, 0], img[1, 1, 1] = 1.01, 0.5
+    with pytest.raises(ValueError, match=r"must be finite and lie in \[0, 1\]$"):
+        run(tiny, img, ExplainOptions(style="free"))
+    with pytest.raises(ImageError, match=r"must lie in \[0, 1\], not \[0\.\d+, 1\.01\]$"):
+        from_array(img)
+    with pytest.raises(ImageError, match=r"8-bit values\? divide them by 255"):
+        from_array(img * 200)
