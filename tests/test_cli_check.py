@@ -962,3 +962,21 @@ def test_a_one_class_runs_check_names_the_class_not_a_group(results, capsys):
         assert doc["explained"] == rec["explained"]["name"] and not doc["explained"].startswith("any ")
     rows = list(csv.DictReader((out / CSV_NAME).open(encoding="utf-8")))
     assert rows and all(not r["explained"].startswith("any ") for r in rows)
+
+
+def test_check_sets_arguments_are_checked_as_the_command_line_checks_them(results):
+    """points=2.5 scored a 2-point curve and points=0 the default 21, fill=[] raised IndexError and fill=None
+    TypeError: one ValueError each, naming the argument; good values still measure."""
+    out, _ = results
+    rec = out / "p0.gradflip.json"
+    for kwargs, words in (({"points": 2.5}, "points must be a whole number from 2 to 10,001, not 2.5"),
+                          ({"points": 0}, "points must be a whole number from 2 to 10,001, not 0"),
+                          ({"points": True}, "points must be a whole number from 2 to 10,001, not True"),
+                          ({"fill": []}, "fill must be one of blur, mean, black, or a list of them, not []"),
+                          ({"fill": None}, "fill must be one of blur, mean, black, or a list of them, not None"),
+                          ({"fill": ["blur", "grey"]}, "fill must be one of blur, mean, black, or a list of them, not ['blur', 'grey']")):
+        with pytest.raises(ValueError) as err:
+            check_set(make_tiny(), rec, write=False, **kwargs)
+        assert str(err.value) == words
+    c = check_set(make_tiny(), rec, write=False, points=np.int64(5), fill=("mean", "black"))
+    assert not c.skipped and [k.fill for k in c.checks] == ["mean", "black"] and len(c.check.curves[0].fractions) == 5

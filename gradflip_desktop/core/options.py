@@ -144,6 +144,10 @@ class ExplainOptions:
             if isinstance(value, (bool, str, bytes)) or not isinstance(value, numbers.Real) or (
                     whole and not float(value).is_integer()):
                 raise ValueError(f"{name} must be {'a whole number' if whole else 'a number'}, not {value!r}")
+        for name in ("minimise", "eight_bit", "key_pixels", "refine", "lattice"):  # minimise="no" ran as True
+            value = getattr(self, name)
+            if not (isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", "") == "b"):  # numpy's too
+                raise ValueError(f"{name} must be True or False, not {value!r}")
         if self.mode not in MODES:
             raise ValueError(f"step mode must be 'adaptive' or 'fixed', not {self.mode!r}")
         if not (math.isfinite(self.epsilon) and EPS_MIN <= self.epsilon <= EPS_MAX):

@@ -108,6 +108,9 @@ def test_options_and_errors_import_without_torch():
     ("blur_sigma", "3", "blur_sigma must be a number, not '3'"),
     ("extra_steps", "5", "extra_steps must be a whole number, not '5'"),
     ("extra_steps", -1, "extra_steps must be 0 or more, not -1"),
+    ("minimise", "no", "minimise must be True or False, not 'no'"),  # ran as True
+    ("key_pixels", None, "key_pixels must be True or False, not None"),  # dropped the key region silently
+    ("lattice", 1, "lattice must be True or False, not 1"),
 ])
 def test_a_setting_of_the_wrong_kind_is_one_value_error_naming_it(field, value, words):
     """A Python caller's ExplainOptions(epsilon="0.01") raised Python's own "must be real number, not str"."""
@@ -115,7 +118,7 @@ def test_a_setting_of_the_wrong_kind_is_one_value_error_naming_it(field, value, 
         ExplainOptions(**{field: value}).validate()
     import numpy as np  # numpy's numbers are numbers: accepted as before
 
-    ExplainOptions(epsilon=np.float32(0.001), max_steps=np.int64(20), coarse=np.int64(2)).validate()
+    ExplainOptions(epsilon=np.float32(0.001), max_steps=np.int64(20), coarse=np.int64(2), refine=np.bool_(False)).validate()
 
 
 def test_no_extra_steps_is_a_valid_setting():

@@ -201,11 +201,17 @@ def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] =
     verified first, so a set a new check would skip is skipped."""
     from ..attributions import gradcam_map, no_evidence, rise_map, saliency_map
     from ..errors import GradFlipError
-    from ..faithfulness import POINTS, check_maps
+    from ..faithfulness import FILLS, MAX_POINTS, POINTS, check_maps
     from ..images import atomic_write_bytes, load_image
     from ..images.loading import read_regular
     from ..summary import any_of
 
+    # a caller's arguments, checked as the command line checks them (points=2.5 scored 2 points, 0 gave 21; fill=[])
+    if points is not None and (isinstance(points, bool) or not isinstance(points, (int, np.integer)) or not 2 <= points <= MAX_POINTS):
+        raise ValueError(f"points must be a whole number from 2 to {MAX_POINTS:,}, not {points!r}")
+    kinds = [fill] if isinstance(fill, str) else list(dict.fromkeys(fill)) if isinstance(fill, Iterable) else []
+    if not kinds or any(k not in FILLS for k in kinds):
+        raise ValueError(f"fill must be one of {', '.join(FILLS)}, or a list of them, not {fill!r}")
     path = Path(record)
     name = path.name[: -len(RECORD_SUFFIX)]
     out = SetCheck(name, path)
@@ -289,7 +295,6 @@ def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] =
         out.skipped = (f"its map ({name}.importance.npy) holds {importance.dtype} values that are not all finite real "
                        "numbers: damaged or edited, not a map GradFlip wrote")
         return out
-    kinds = [fill] if isinstance(fill, str) else list(dict.fromkeys(fill))
     stamp = make_stamp(classifier, record_sha256, map_sha256, photo_sha256, kinds, points or POINTS, int(rise or 0),
                        group=len(classes) > 1)
     if reuse and (found := kept_checks(path.with_name(name + CHECK_SUFFIX), path.name, stamp)) is not None:

@@ -393,10 +393,11 @@ class Classifier:
 
     def probabilities(self, pixels: np.ndarray | torch.Tensor) -> np.ndarray:
         """Softmax probabilities of one image, a float64 vector of length C."""
-        z = self.logits(pixels)[0].double()
-        return torch.softmax(z, 0).cpu().numpy()
+        return torch.softmax(self.logits(pixels)[0].double(), 0).cpu().numpy()
 
     def top(self, probabilities: np.ndarray, k: int = 5) -> list[Prediction]:
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:  # k=-1 gave all classes but one
+            raise ValueError(f"k must be a whole number of classes, 1 or more, not {k!r}")
         order = np.argsort(-probabilities, kind="stable")[:k]
         return [Prediction(int(i), self.label(int(i)), float(probabilities[i])) for i in order]
 

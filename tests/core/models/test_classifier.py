@@ -159,6 +159,10 @@ def test_classify_gives_sorted_probabilities_and_refuses_non_finite():
     assert clf.label(7) == "class 7" and clf.num_classes == 3
     with pytest.raises(ModelError, match=r"non-finite outputs"):
         make_classifier([0.0, float("nan")]).classify(img)
+    for k in (-1, 0, "3", 2.0, True):  # k=-1 gave every class but one, "3" a slicing TypeError
+        with pytest.raises(ValueError, match=rf"^k must be a whole number of classes, 1 or more, not {re.escape(repr(k))}$"):
+            clf.classify(img, k=k)
+    assert [p.index for p in clf.classify(img, k=np.int64(1))] == [1] and len(clf.classify(img, k=10)) == 3
 
 
 def test_find_class_by_index_label_case_and_prefix():
