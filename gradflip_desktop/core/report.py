@@ -222,6 +222,8 @@ def make_folder(out_dir: str | os.PathLike, probe: bool = False) -> Path:
     removed, so a read-only folder is refused before any work is done, not after it; and the staged files a
     killed run left there are removed (:func:`~.images.writing.sweep_stale`)."""
     out = Path(out_dir)
+    if "\x00" in str(out):  # os's "embedded null byte", a ValueError, from deep inside
+        raise ExportError(f"cannot create the folder {str(out)!r}: its name holds a NUL character")
     try:
         if out.exists() and not out.is_dir():
             raise ExportError(f"cannot create the folder {out}: a file of that name exists (not a folder)")
@@ -252,6 +254,8 @@ def write_result_set(
     Raises :class:`ResultExistsError` (a ``FileExistsError``; ``existing`` lists the files) when a target
     exists and ``force`` is False, and :class:`ExportError` for folders that cannot be created or written.
     """
+    if not isinstance(name, str):  # name=None wrote a set called "None"
+        raise TypeError(f"name must be the set's name, a string, not {type(name).__name__}")
     out = make_folder(out_dir)
     paths = result_paths(out, name)
     try:

@@ -468,3 +468,15 @@ def test_a_processs_own_staged_files_are_never_left_behind_also_where_processes_
                                        writing.left_behind(os.getpid() + 1, day / 2))
     assert not own  # ... but never this process's own
     assert other_old and not other_young
+
+
+def test_a_python_callers_odd_folder_or_name_is_one_clear_error(tmp_path):
+    """An output folder whose name holds a NUL raised os's ValueError "embedded null byte", and name=None wrote a set
+    called "None": an ExportError and a TypeError, nothing written."""
+    res = run(make_tiny(), np.full((8, 8, 3), 0.5, np.float32), ExplainOptions(style="free", max_steps=2, key_pixels=False))
+    with pytest.raises(ExportError, match=r"its name holds a NUL character$"):
+        write_result_set(res, str(tmp_path / "o\x00x"), "cat")
+    with pytest.raises(TypeError, match=r"^name must be the set's name, a string, not NoneType$"):
+        write_result_set(res, tmp_path / "out", None)
+    assert not (tmp_path / "out").exists() and list(tmp_path.iterdir()) == []
+    assert [p.name for p in write_result_set(res, tmp_path / "out", "cat")][0].startswith("cat.")
