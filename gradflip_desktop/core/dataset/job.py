@@ -33,7 +33,7 @@ from ..report import make_folder, result_paths, safe_name, write_failure, write_
 from .inputs import Input, file_fingerprint, kept_batch_note
 from .interrupts import interrupts_held
 from .record_match import changed_file, made_otherwise, other_image
-from .summary import NOT_RUN, complete_record, summary_row, unreadable_record, write_summary
+from .summary import NOT_RUN, complete_record, stored_record, summary_row, write_summary
 
 DONE = "done"  # resumed: the complete result set was already on disk
 ERROR = "error"  # the input could not be read or explained
@@ -125,7 +125,7 @@ def plan(inputs: Iterable[Input], settings: JobSettings, options: ExplainOptions
                 "rename one or explain them into another output folder")))
             continue
         if existing and settings.resume:
-            rec = complete_record(out, inp.name)
+            rec, unreadable = stored_record(out, inp.name)
             if rec is not None:
                 try:  # a hand-edited record (an Infinity, as json.dumps writes it): explained again, said
                     source = other_image(rec, inp)
@@ -152,8 +152,8 @@ def plan(inputs: Iterable[Input], settings: JobSettings, options: ExplainOptions
                         again[inp] = f"its record is damaged ({exc.__class__.__name__}: {exc}): explained again"
                 continue
             todo.append((inp, True))  # a partial set: recompute, replacing its files
-            if again is not None and (why := unreadable_record(out, inp.name)):  # not an interrupted one: said
-                again[inp] = f"{why}: explained again"
+            if again is not None and unreadable:  # not an interrupted one: said
+                again[inp] = f"{unreadable}: explained again"
         elif existing and not settings.force:
             settled.append(Outcome(inp, ERROR, error=ResultExistsError(
                 f"{files_exist(len(existing), f' for {inp.name!r}')} in {out}", existing)))

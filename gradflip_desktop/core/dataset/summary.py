@@ -29,35 +29,29 @@ SUMMARY_COLUMNS = (
 
 def complete_record(out_dir: str | Path, name: str) -> dict | None:
     """The record of ``name``'s result set in ``out_dir`` when the set is complete, else None."""
+    return stored_record(out_dir, name)[0]
+
+
+def stored_record(out_dir: str | Path, name: str) -> tuple[dict | None, str]:
+    """:func:`complete_record`, and when the record is there but cannot be read (not allowed, not JSON) why, in words
+    (else ""): ``--resume`` replaced such a set without a word, as if a run had been interrupted."""
     paths = result_paths(out_dir, name)
     rec_path = paths[".gradflip.json"]
     try:
         rec = json_loads(read_regular(rec_path).decode("utf-8"))  # a pipe of that name: OSError, never a wait
-    except (OSError, ValueError):
-        return None
+    except OSError as exc:
+        there = os.path.lexists(rec_path)
+        return None, f"its record {rec_path.name} could not be read ({exc.strerror or exc})" if there else ""
+    except ValueError:
+        return None, f"its record {rec_path.name} is damaged (not JSON)"
     files = rec.get("files") if isinstance(rec, dict) else None
     if not isinstance(files, dict) or not files:
-        return None
+        return None, ""
     if any(not (rec_path.parent / str(f)).is_file() for f in files.values()):
-        return None
+        return None, ""
     if {p.name for p in paths.values()} - set(files.values()):
-        return None
-    return rec
-
-
-def unreadable_record(out_dir: str | Path, name: str) -> str:
-    """Why ``name``'s record in ``out_dir`` is there but cannot be read (not allowed, not JSON), in words; empty when
-    it is missing or readable. ``--resume`` replaced such a set without a word, as if a run had been interrupted."""
-    rec_path = result_paths(out_dir, name)[".gradflip.json"]
-    if not os.path.lexists(rec_path):
-        return ""
-    try:
-        json_loads(read_regular(rec_path).decode("utf-8"))
-    except OSError as exc:
-        return f"its record {rec_path.name} could not be read ({exc.strerror or exc})"
-    except ValueError:
-        return f"its record {rec_path.name} is damaged (not JSON)"
-    return ""
+        return None, ""
+    return rec, ""
 
 
 def summary_row(file: str | Path, name: str, record: dict | None = None, status: str = "", message: str = "") -> dict:

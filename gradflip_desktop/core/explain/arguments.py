@@ -53,17 +53,16 @@ def pixels_of(image: ImageData | np.ndarray) -> np.ndarray:
         raise ValueError(f"image must be H x W x 3, got {pixels.shape}{hint}")
     if pixels.size == 0:
         raise ValueError(f"image is empty (shape {pixels.shape})")
-    if np.all(np.isfinite(pixels)) and -ROUNDING <= pixels.min() and pixels.max() <= 1 + ROUNDING:
-        pixels = np.clip(pixels, 0.0, 1.0)  # float rounding (one float32 step above 1), as classify() takes it
-    if not np.all(np.isfinite(pixels)) or pixels.min() < 0 or pixels.max() > 1:
-        levels = raw.dtype.kind in "iu" or (np.all(np.isfinite(pixels)) and pixels.min() >= 0 and 20 < pixels.max() <= 255)
-        finite = bool(np.all(np.isfinite(pixels)))
-        hint = (f" (these are {raw.dtype} values up to {pixels.max():.0f}: divide by 255, or use "
-                "gradflip_desktop.core.images.from_array)") if levels else (
-                f" (values down to {pixels.min():.4g}: give the photo before normalisation, or use "
-                "gradflip_desktop.core.images.from_array)") if finite and pixels.min() < 0 else ""
-        raise ValueError(f"image pixels must be finite and lie in [0, 1]{hint}")
-    return pixels
+    low, high = float(pixels.min()), float(pixels.max())  # NaN and infinity reach these
+    finite = bool(np.isfinite(low) and np.isfinite(high))
+    if finite and -ROUNDING <= low and high <= 1 + ROUNDING:  # float rounding (one float32 step above 1): clipped,
+        return pixels if 0 <= low and high <= 1 else np.clip(pixels, 0.0, 1.0)  # as classify() takes it
+    levels = raw.dtype.kind in "iu" or (finite and low >= 0 and 20 < high <= 255)
+    hint = (f" (these are {raw.dtype} values up to {high:.0f}: divide by 255, or use "
+            "gradflip_desktop.core.images.from_array)") if levels else (
+            f" (values down to {low:.4g}: give the photo before normalisation, or use "
+            "gradflip_desktop.core.images.from_array)") if finite and low < 0 else ""
+    raise ValueError(f"image pixels must be finite and lie in [0, 1]{hint}")
 
 
 class CallerError(BaseException):

@@ -154,6 +154,7 @@ def _ignores_pixels(s: RunState, stop: Callable[[], bool]) -> bool:
 
 
 SMALL_BLUR = 1.0  # a blur-style sigma (px) below which a run that ends without a flip names the blur as the cause
+DEFAULT_BLUR = "(the default is the long side / 24)"  # BlurCoordinates' sigma when none is given
 
 
 def _no_region_flip(s: RunState, outcome, reachable: bool, stop: Callable[[], bool]) -> str:
@@ -163,11 +164,9 @@ def _no_region_flip(s: RunState, outcome, reachable: bool, stop: Callable[[], bo
     logarithm) says so: no style can change that, only a model file that returns its logits."""
     if outcome.status == Status.ZERO_GRADIENT and _saturated(s):
         return SATURATED
-    sigma = getattr(getattr(s, "options", None), "blur_sigma", None)
-    if isinstance(s.coords, BlurCoordinates) and sigma is not None and sigma < SMALL_BLUR and outcome.status in (
-            Status.STALLED, Status.BUDGET, Status.ZERO_GRADIENT):  # the blur the user chose, not the photo
-        return (f"{outcome.message}; blurring with sigma {sigma:g} px removes little detail: a larger blur sigma may flip it "
-                "(the default is the long side / 24)")
+    if isinstance(s.coords, BlurCoordinates) and (sigma := s.options.blur_sigma) is not None and sigma < SMALL_BLUR \
+            and outcome.status in (Status.STALLED, Status.BUDGET, Status.ZERO_GRADIENT):  # the blur chosen, not the photo
+        return f"{outcome.message}; blurring with sigma {sigma:g} px removes little detail: a larger blur sigma may flip it {DEFAULT_BLUR}"
     if not isinstance(s.coords, MaskCoordinates) or reachable or outcome.status not in (
             Status.STALLED, Status.BUDGET, Status.ZERO_GRADIENT):
         return outcome.message
@@ -324,9 +323,8 @@ def explain(
             return _finish(s, Status.CANCELLED, "cancelled by the user", x0, z0)
         if isinstance(s.coords, (MaskCoordinates, BlurCoordinates)) and float(s.coords.d.abs().max()) < 0.5 / 255:
             if isinstance(s.coords, BlurCoordinates) and float((x0.amax((-2, -1)) - x0.amin((-2, -1))).max()) >= 0.5 / 255:
-                return _finish(s, Status.STALLED, f"blurring with sigma {opts.blur_sigma:g} px changes no pixel by half an 8-bit level: so "
-                               "small a blur removes no detail; give a larger blur sigma (the default is the long "
-                               "side / 24)", x0, z0)
+                return _finish(s, Status.STALLED, f"blurring with sigma {opts.blur_sigma:g} px changes no pixel by half an 8-bit "
+                               f"level: so small a blur removes no detail; give a larger blur sigma {DEFAULT_BLUR}", x0, z0)
             # a flat photo (or 1 x 1): its fill-ins (blurred copy, mean colour) are the photo itself
             how = "blurring it or replacing it by its mean colour" if isinstance(s.coords, MaskCoordinates) else "blurring it"
             return _finish(s, Status.STALLED, f"the photo has no detail to remove (it is flat: {how} gives the same "

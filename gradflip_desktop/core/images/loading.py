@@ -351,8 +351,8 @@ def _load(fp, label, src_name, src_path, max_side, max_pixels) -> ImageData:
     decoded = im.size
     held = _held_in(im, "I") if im.mode == "I" else None  # from the file: exif_transpose returns a copy without its format
     # Pillow opens a TIFF of signed 8-bit samples as mode L, its bytes as they are: -1 read as white, -128 as 128
-    kind = im.tag_v2.get(339) if im.mode == "L" and im.format == "TIFF" else None
-    signed8 = kind == 2 or (isinstance(kind, tuple) and 2 in kind)
+    sample_format = im.tag_v2.get(339) if im.mode == "L" and im.format == "TIFF" else None
+    signed8 = sample_format == 2 or (isinstance(sample_format, tuple) and 2 in sample_format)
     try:
         turn = _ORIENTATIONS.get(im.getexif().get(0x0112)) or tiff_turn  # said: the arrays are not the file's layout
         im = ImageOps.exif_transpose(im) or im

@@ -327,11 +327,11 @@ def from_array(array, name: str = "image", max_side: int | None = DEFAULT_MAX_SI
         if not np.all(np.isfinite(f)):
             raise ImageError(f"{name} contains non-finite pixel values (NaN or infinity)")
         lo, hi = float(f.min()), float(f.max())
-        if -ROUNDING <= lo and hi <= 1 + ROUNDING:  # a value one float step above 1 asked "8-bit values?"
-            f = np.clip(f, 0.0, 1.0)
-        elif lo < 0 or hi > 1:
+        if lo < -ROUNDING or hi > 1 + ROUNDING:
             hint = " (8-bit values? divide them by 255)" if lo >= 0 and 1.5 < hi <= 255 else ""
             raise ImageError(f"{name}: float pixel values must lie in [0, 1], not [{lo:.4g}, {hi:.4g}]{hint}")
+        if lo < 0 or hi > 1:  # rounding (a value one float step above 1 was asked "8-bit values?"): clipped
+            f = np.clip(f, 0.0, 1.0)
     if f.ndim == 2:
         f = f[..., None]
     if f.shape[2] == 1:

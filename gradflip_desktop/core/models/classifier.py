@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import ModelError
-from ..images.pixels import REDUCED_BY_WORKING
+from ..images.pixels import REDUCED_BY_WORKING, ROUNDING
 from .devices import full_float32, resolve_device
 from .labels import BackwardsRange, class_indices, format_ranges, parse_ranges
 from .prep_fields import CROPS, checked_fields
@@ -374,10 +374,10 @@ class Classifier:
         low, high = float(a.min()), float(a.max())  # NaN and infinity reach these: one pass each, not three
         if not (np.isfinite(low) and np.isfinite(high)):  # was "the model produced non-finite outputs", blaming the model
             raise ValueError("pixels must be finite floats in [0, 1], got NaN or infinity")
-        if raw.dtype.kind in "iu" or high > 1.0 + 1e-6:
+        if raw.dtype.kind in "iu" or high > 1.0 + ROUNDING:
             raise ValueError(f"pixels must be floats in [0, 1], got {raw.dtype} values up to {high:g}: "
                              "divide by 255, or use gradflip_desktop.core.images.from_array")
-        if low < -1e-6:  # -1 .. 1 (a model's normalised input) was classified as it stood
+        if low < -ROUNDING:  # -1 .. 1 (a model's normalised input) was classified as it stood
             raise ValueError(f"pixels must be floats in [0, 1], got values down to {low:g}: "
                              "give the photo before normalisation, or use gradflip_desktop.core.images.from_array")
         return torch.from_numpy(a).permute(2, 0, 1)[None].to(self.device)

@@ -14,7 +14,7 @@ from .huggingface import hf_folder_facts
 from .load import _resolve_model_path, detect_format
 from .onnx import input_guess
 from .safety import refuse_pickled
-from .sidecar import read_sidecar, read_sidecar_raw, stale_format
+from .sidecar import read_sidecar, read_sidecar_raw
 from .spec import ModelSpec, merge_preprocessing
 from .timm import pretrained_guess
 from .torchvision import pre_from_weights, tv_weights_for_file, weights_name
@@ -52,9 +52,10 @@ def inspect_model_file(path: str | os.PathLike, unsaved: ModelSpec | None = None
     before the sidecar (it is newer: a model loaded before has one), so that a retry starts from what was typed."""
     p = _resolve_model_path(path)
     spec = unsaved or read_sidecar(p)
-    if spec is not None and spec is not unsaved and spec.format and _stale(p):
+    found = _detected(p)
+    if spec is not None and spec is not unsaved and spec.format and found not in (None, spec.format):
         spec = None  # the file saved again in another form since: the dialog starts from the file (its Load saves anew)
-    fmt = (spec.format if spec else None) or detect_format(p)
+    fmt = (spec.format if spec else None) or found or detect_format(p)  # (detect_format: why it cannot tell)
     info = ModelFileInfo(path=p, format=fmt, sidecar=spec, runs_code=fmt == "torchscript")
     if fmt == "state_dict":
         refuse_pickled(p)  # a whole pickled model is refused now, not after the Load model dialog's Load
@@ -78,15 +79,12 @@ def inspect_model_file(path: str | os.PathLike, unsaved: ModelSpec | None = None
     return info
 
 
-def _stale(p: Path) -> bool:
-    """Whether ``p``'s sidecar names a format its bytes contradict (:func:`.sidecar.stale_format`)."""
-    raw = read_sidecar_raw(p)
+def _detected(p: Path) -> str | None:
+    """``p``'s format as its bytes tell it, None when they cannot (an ONNX file named ``.bin``: the sidecar says)."""
     try:
-        if raw:
-            stale_format(raw[0], raw[1], p, detect_format)
+        return detect_format(p)
     except ModelError:
-        return True
-    return False
+        return None
 
 
 def _over_own(info: ModelFileInfo, p: Path) -> Preprocessing:
