@@ -5,6 +5,10 @@
   by folder, so ``pytest -m "not gui"`` runs without Qt windows and ``-m "not e2e"`` without the real model.
 - Hypothesis: with ``CI`` set (or ``HYPOTHESIS_PROFILE=ci``) property tests are derandomised (fixed seed,
   no example database), so a CI run is reproducible; the example budget is the one each test states.
+- The suite runs in parallel (pyproject's addopts: pytest-xdist's ``-n auto``): one worker per core this process
+  may use, at most 8 (``pytest_xdist_auto_num_workers``); each worker's torch gets its share of the cores
+  (``OMP_NUM_THREADS``, unless you set it), so the workers do not crowd each other out. ``pytest -n 0`` runs in
+  one process (for ``--pdb`` or a debugger).
 - Fixtures shared by core tests: ``tiny`` (a seeded tiny classifier) and ``tiny_image``; the builders are
   plain functions in helpers.py.
 """
@@ -18,6 +22,25 @@ import pytest
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ["GRADFLIP_CPU_SHARE"] = "0"  # torch's own thread count in every test (tests/core/test_cpu_share.py enables it)
+MAX_WORKERS = 8
+
+
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def pytest_xdist_auto_num_workers(config):  # noqa: ARG001 - the hook's signature
+    """``-n auto``: one worker per usable core (not per core of the machine, as xdist would count), at most 8."""
+    return min(MAX_WORKERS, _usable_cores())
+
+
+if os.environ.get("PYTEST_XDIST_WORKER") and "OMP_NUM_THREADS" not in os.environ:
+    # before torch is imported: two workers of two threads each on two cores spin against each other
+    _workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)
+    os.environ["OMP_NUM_THREADS"] = str(max(1, _usable_cores() // _workers))
 
 try:  # hypothesis is in the test extra; a missing one only matters to the property tests
     from hypothesis import HealthCheck, settings
