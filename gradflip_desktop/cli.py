@@ -236,7 +236,7 @@ def _classify(args) -> int:
     from .core.errors import ModelError, one_line
     from .core.images import ImageError, load_image
     from .core.images.pixels import said_notes
-    from .core.models.classifier import with_enlarged_note
+    from .core.models.input_notes import with_input_notes
 
     inputs = _inputs(args, "classify")
     if inputs is None:
@@ -254,7 +254,7 @@ def _classify(args) -> int:
             _err(str(exc) if len(inputs) < 2 or inp.display in str(exc) else f"{inp.display}: {exc}")
             code = EXIT_BAD_INPUT
             continue
-        for w in said_notes(with_enlarged_note(clf.preprocessing, img)):  # the loading notes, a tiny photo's enlargement
+        for w in said_notes(with_input_notes(clf.preprocessing, img)):  # the loading notes, a tiny photo's enlargement
             print(f"gradflip: note: {inp.display}: {w}", file=sys.stderr)
         try:
             preds = clf.classify(img.pixels, k=args.top)

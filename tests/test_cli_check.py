@@ -980,3 +980,20 @@ def test_check_sets_arguments_are_checked_as_the_command_line_checks_them(result
         assert str(err.value) == words
     c = check_set(make_tiny(), rec, write=False, points=np.int64(5), fill=("mean", "black"))
     assert not c.skipped and [k.fill for k in c.checks] == ["mean", "black"] and len(c.check.curves[0].fractions) == 5
+
+
+def test_a_set_made_with_other_labels_asks_for_the_runs_labels_not_its_model(tmp_path):
+    """`check --model m.pt` without the run's `--labels`: "made with labels dbbc…, not b15f… (pass the run's model, the
+    file m.pt by its path: --model …/m.pt, with its options)" asked for the model file that had been given (a helper's
+    own-model sweep); the labels were what differed."""
+    from types import SimpleNamespace
+
+    from gradflip_desktop.core.dataset.check import _model_differs
+
+    stored = {"name": "m.pt (TorchScript, 5 classes)", "classes": 5, "labels_sha256": "dbbc", "file": "m.pt"}
+    now = SimpleNamespace(name=stored["name"], settings=lambda: {"classes": 5, "labels_sha256": "b15f", "file": "m.pt"})
+    why = _model_differs({"model": stored}, now)
+    assert why == ("made with labels dbbc, not b15f (the model is the run's; pass the labels the run used: --labels FILE, "
+                   "or the sidecar it read)")
+    other = SimpleNamespace(name="n.pt (TorchScript, 5 classes)", settings=lambda: {"classes": 5, "labels_sha256": "b15f"})
+    assert _model_differs({"model": stored}, other).startswith("made with model m.pt")  # another model: its file asked

@@ -49,23 +49,23 @@ def key_region_caption(kr) -> str:
     alone (a targeted run whose target removing detail does not reach), what changing all of it gives."""
     verb = fill_verb(kr.fill)  # worded as the sentence: a blur, a fill-in, or the search's fade part-way
     if kr.flips and kr.large:  # hatched: most of the image, so no small region does it
-        return f"no small region flips it; {verb} in {share(kr.fraction)} (hatched) -> {kr.prediction.label}"
+        return f"no small region flips it; {verb} in {share(kr.fraction)} (hatched) → {kr.prediction.label}"
     if kr.flips and is_broad_region(kr.fraction):  # outlined, but too broad to call a small part (summary.py)
-        return f"no small region flips it; {verb} in {share(kr.fraction)} -> {kr.prediction.label}"
+        return f"no small region flips it; {verb} in {share(kr.fraction)} → {kr.prediction.label}"
     if kr.flips:  # under 1 % the region is boxed (dashed) so that it can be found: the caption says what the box is
         boxes = maps.dashed_boxes(kr.mask) if 0.0 < kr.fraction < SMALL_REGION else 0  # far-apart blobs: a box each
         boxed = "" if not boxes else " (in the dashed box)" if boxes == 1 else " (in the dashed boxes)"
         found = (" (found by trying ninths of the photo alone)" if getattr(kr, "window", False) else  # may lie off the
                  " (away from the map's brightest parts)" if getattr(kr, "off_map", False) else "")  # map's bright parts
-        return f"{verb} in {share(kr.fraction)}{boxed}{found} -> {kr.prediction.label}"
+        return f"{verb} in {share(kr.fraction)}{boxed}{found} → {kr.prediction.label}"
     return f"no region alone flips it; {verb} everywhere gives {kr.prediction.label}"
 
 
 def figure_title(result: ExplainResult) -> str:
-    """The figure's first line: model, what was explained -> what it became, and how the run ended. A group
+    """The figure's first line: model, what was explained → what it became, and how the run ended. A group
     run names the group ("any cat (Egyptian cat 79.0 %)"), as the sentence and the CLI do."""
     verdict = "flipped" if result.flipped else result.status.replace("_", " ")
-    # two decimals where one reads the same for both: a near tie flipped "binoculars (17.1 %) -> tripod (17.1 %)"
+    # two decimals where one reads the same for both: a near tie flipped "binoculars (17.1 %) → tripod (17.1 %)"
     was, now = apart(result.original.probability, result.final.probability)
     before = f"{result.original.label} ({was})"
     group = sum(float(result.original_probabilities[i]) for i in result.explained) if len(result.explained) > 1 else 0
@@ -75,8 +75,8 @@ def figure_title(result: ExplainResult) -> str:
     elif len(result.explained) > 1:  # a group run on a photo of another class: never "any cat (military uniform …)"
         before = f"{result.original.label} ({was}; {any_of(result.explained_name)} {pct(group)})"
     kr = getattr(result, "key_region", None)  # as the CLI ends: the region alone gives another class (its panel)
-    alone = f" · key region alone -> {kr.prediction.label}" if kr and kr.flips and kr.prediction.index != result.final.index else ""
-    return f"GradFlip · {result.model_name} · {before} -> {result.final.label} ({now}) ({verdict}){alone}"
+    alone = f" · key region alone → {kr.prediction.label}" if kr and kr.flips and kr.prediction.index != result.final.index else ""
+    return f"GradFlip · {result.model_name} · {before} → {result.final.label} ({now}) ({verdict}){alone}"
 
 
 def figure_subtitle(result: ExplainResult) -> str:

@@ -327,7 +327,10 @@ def where_clause(result, view: str = "magnitude") -> str:
         if kp.count >= kp.changed:  # the sparse 8-bit change needs every pixel it touches: "alone" named no subset
             return (f"it touches only {_share(kp.fraction)} of the pixels, all of them needed, "
                     + (shows or "the bright areas show where"))
-        return f"the marked {_share(kp.fraction)} of the pixels alone do it, " + (shows or "the bright areas show where")
+        # the marked pixels are those changed most; the smoothed magnitude is bright where the change is densest,
+        # which can be elsewhere (a helper read "show where" as "the marked pixels are the bright areas")
+        return (f"the marked {_share(kp.fraction)} of the pixels alone do it, "
+                + (shows or "the bright areas show where the change is densest"))
     if shows:
         return shows
     if getattr(result.options, "style", "free") in ("blur", "region"):

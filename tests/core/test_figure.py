@@ -43,19 +43,19 @@ def test_key_region_caption_says_what_changing_it_gives_and_when_no_region_flips
     kr = KeyRegion(pixels=8, fraction=0.5, components=1, flips=True, prediction=Prediction(3, "candle", 0.4),
                    mask=mask, ranking=np.arange(16, dtype=np.int32).reshape(4, 4), fill="blur sigma = long side / 8")
     # the share as the sentence writes it; over a quarter of the image it is not called a small part
-    assert key_region_caption(kr) == "no small region flips it; removing detail in 50 % -> candle"
-    assert key_region_caption(replace(kr, fraction=0.2)) == "removing detail in 20 % -> candle"
+    assert key_region_caption(kr) == "no small region flips it; removing detail in 50 % → candle"
+    assert key_region_caption(replace(kr, fraction=0.2)) == "removing detail in 20 % → candle"
     # most of the image: hatched, and no small region does it (99.8 % was "100 %" in the sentence above)
     most = KeyRegion(pixels=15, fraction=0.998, components=1, flips=True, prediction=Prediction(3, "candle", 0.4),
                      mask=~np.eye(4, dtype=bool), ranking=kr.ranking, fill="blur sigma = long side / 8")
-    assert key_region_caption(most) == "no small region flips it; removing detail in 99.8 % (hatched) -> candle"
+    assert key_region_caption(most) == "no small region flips it; removing detail in 99.8 % (hatched) → candle"
     faded = KeyRegion(pixels=8, fraction=0.47, components=5, flips=True, prediction=Prediction(70, "harvestman", 0.04),
                       mask=mask, ranking=kr.ranking, fill="mean colour amount found by the search")
-    assert key_region_caption(faded) == "no small region flips it; fading toward the mean colour in 47 % -> harvestman"
+    assert key_region_caption(faded) == "no small region flips it; fading toward the mean colour in 47 % → harvestman"
     # under 1 % the figure draws a dashed box round the region (it would be lost): the caption says what the box is
     tiny_region = KeyRegion(pixels=3, fraction=0.004, components=1, flips=True, prediction=Prediction(3, "candle", 0.4),
                             mask=mask, ranking=kr.ranking, fill="blur sigma = long side / 8")
-    assert key_region_caption(tiny_region) == "removing detail in 0.4 % (in the dashed box) -> candle"
+    assert key_region_caption(tiny_region) == "removing detail in 0.4 % (in the dashed box) → candle"
     # a targeted run whose target no region reaches: the whole image, not flipping
     whole = KeyRegion(pixels=16, fraction=1.0, components=1, flips=False, prediction=Prediction(2, "espresso", 0.7),
                       mask=np.ones((4, 4), bool), ranking=kr.ranking, fill="mean colour")
@@ -131,7 +131,7 @@ def test_a_long_class_name_is_shortened_and_the_numbers_after_it_stay(monkeypatc
     assert f"({res.original.probability * 100:.1f} %)" in joined  # the photo's probability, under the Original
     assert "768×1024" in joined and "RMS " in joined  # the loading note and the size of the change
     assert f"({res.final.probability * 100:.1f} %) (flipped)" in joined  # the title ends with the flip
-    assert not any(t.strip() in ("·", "->") for t in drawn), drawn  # a separator never takes a line alone
+    assert not any(t.strip() in ("·", "→") for t in drawn), drawn  # a separator never takes a line alone
     assert not any(t.endswith("·…") for t in drawn), drawn
     assert not any(t.endswith("_th") for t in drawn), drawn  # "…_to_break_th" / "e_line…": broken after "_"
 
@@ -164,11 +164,11 @@ def test_the_figure_title_names_the_group_a_group_run_explained(result):
     assert title.startswith(f"GradFlip · tiny · any low ({100 * group:.1f} %; {grouped.original.label} ")
     # the group's sum first, the number the sentence under the title gives it ("any vehicle (85 %)": the title
     # read "any vehicle (moped 48.5 %)" above it), then its top class, in one pair of brackets
-    assert f"any low ({100 * group:.1f} %; {grouped.original.label} {100 * grouped.original.probability:.1f} %) -> " in title
+    assert f"any low ({100 * group:.1f} %; {grouped.original.label} {100 * grouped.original.probability:.1f} %) → " in title
     from gradflip_desktop.core.summary import pct, summary_sentence
 
     assert f"any low ({pct(group)}" in summary_sentence(grouped)  # the sentence's number for it
-    assert f"-> {grouped.final.label} (" in title
+    assert f"→ {grouped.final.label} (" in title
 
 
 def test_the_figure_title_names_the_key_regions_class_when_it_differs(result):
@@ -186,7 +186,7 @@ def test_the_figure_title_names_the_key_regions_class_when_it_differs(result):
     kr = KeyRegion(pixels=16, fraction=16 / mask.size, components=1, flips=True,
                    prediction=Prediction(other, result.labels[other], 0.4), mask=mask, ranking=mask.astype(np.int32))
     title = figure_title(replace(result, key_region=kr))
-    assert title.endswith(f"(flipped) · key region alone -> {result.labels[other]}"), title
+    assert title.endswith(f"(flipped) · key region alone → {result.labels[other]}"), title
     same = replace(kr, prediction=result.final)
     assert figure_title(replace(result, key_region=same)).endswith("(flipped)")  # the same class: said once
     assert figure_title(replace(result, key_region=replace(kr, flips=False))).endswith("(flipped)")
@@ -269,7 +269,7 @@ def test_the_figure_title_does_not_round_an_almost_sure_class_to_certain(result)
 
     sure = dataclasses.replace(result, original=dataclasses.replace(result.original, probability=0.9997))
     title = figure_title(sure)
-    assert f"{result.original.label} (99.9 %) ->" in title and "100.0 %" not in title
+    assert f"{result.original.label} (99.9 %) →" in title and "100.0 %" not in title
 
 
 def test_a_run_with_nothing_to_flip_says_no_change_instead_of_sizing_the_rounding(tiny, tiny_image):
@@ -361,11 +361,11 @@ def test_a_group_run_on_another_class_and_a_targeted_run_are_titled_for_what_the
     outside = replace(result, explained=others, explained_name="low")
     group = sum(float(result.original_probabilities[i]) for i in others)
     title = figure_title(outside)
-    assert "any low (" not in title.split(" -> ")[0]
+    assert "any low (" not in title.split(" → ")[0]
     assert title.split(" · ")[2].startswith(f"{result.original.label} (") and "any low " in title
     from gradflip_desktop.core.summary import pct
 
-    assert f"{result.original.label} (" in title and f"; any low {pct(group)}) -> " in title
+    assert f"{result.original.label} (" in title and f"; any low {pct(group)}) → " in title
     assert not figure_subtitle(result).startswith("target chosen")
     targeted = replace(result, target=result.final)
     assert figure_subtitle(targeted).startswith(f"target chosen: {result.final.label} · ")
@@ -392,8 +392,8 @@ def test_two_far_apart_specks_are_in_the_dashed_boxes_plural():
     assert maps.dashed_boxes(apart.mask) == 2 and maps.dashed_boxes(near.mask) == 1
     layer = maps.key_region_layer(apart.mask)
     assert layer[..., 3][:60, :60].max() == 255 and layer[..., 3][140:, 140:].max() == 255  # drawn: a box at each
-    assert key_region_caption(apart) == "removing detail in 0.04 % (in the dashed boxes) -> candle"
-    assert key_region_caption(near).endswith("(in the dashed box) -> candle")
+    assert key_region_caption(apart) == "removing detail in 0.04 % (in the dashed boxes) → candle"
+    assert key_region_caption(near).endswith("(in the dashed box) → candle")
 
 
 @pytest.fixture(scope="module")

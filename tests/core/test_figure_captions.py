@@ -47,10 +47,10 @@ def test_a_region_found_by_windows_or_off_the_map_says_so_in_its_caption():
     from gradflip_desktop.core.figure import key_region_caption
 
     assert key_region_caption(_region(window=True)) == \
-        "removing detail in 20 % (found by trying ninths of the photo alone) -> candle"
-    assert key_region_caption(_region(off_map=True)) == "removing detail in 20 % (away from the map's brightest parts) -> candle"
-    assert key_region_caption(_region(window=True, off_map=True)).endswith(" alone) -> candle")  # the window's words win
-    assert key_region_caption(_region()) == "removing detail in 20 % -> candle"
+        "removing detail in 20 % (found by trying ninths of the photo alone) → candle"
+    assert key_region_caption(_region(off_map=True)) == "removing detail in 20 % (away from the map's brightest parts) → candle"
+    assert key_region_caption(_region(window=True, off_map=True)).endswith(" alone) → candle")  # the window's words win
+    assert key_region_caption(_region()) == "removing detail in 20 % → candle"
 
 
 def _titled(status: str, flipped: bool = False) -> SimpleNamespace:
@@ -63,7 +63,7 @@ def test_the_title_says_how_an_unflipped_run_ended_in_words():
     from gradflip_desktop.core.figure import figure_title
 
     assert figure_title(_titled("budget_exhausted")) == \
-        "GradFlip · m · espresso (62.0 %) -> espresso (41.0 %) (budget exhausted)"
+        "GradFlip · m · espresso (62.0 %) → espresso (41.0 %) (budget exhausted)"
     assert figure_title(_titled("nothing_to_flip")).endswith("(nothing to flip)")
     assert figure_title(_titled("zero_gradient")).endswith("(zero gradient)")
 

@@ -1,5 +1,5 @@
 """A flip between two classes the model held almost equally (a near tie, as the smallest change of an unsure
-photo gives): the figure's title and the CLI's line named both at one decimal, "binoculars (17.1 %) -> tripod
+photo gives): the figure's title and the CLI's line named both at one decimal, "binoculars (17.1 %) → tripod
 (17.1 %)", which reads as no change at all. Where one decimal reads the same for both, two are given."""
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ def test_the_figure_title_tells_a_near_tie_apart():
     from gradflip_desktop.core.figure import figure_title
 
     title = figure_title(_tie_result())
-    assert "binoculars (17.06 %) -> tripod (17.10 %) (flipped)" in title
+    assert "binoculars (17.06 %) → tripod (17.10 %) (flipped)" in title
     res = _tie_result()
     res.final = Prediction(872, "tripod", 0.31)  # apart at one decimal: as before
-    assert "binoculars (17.1 %) -> tripod (31.0 %) (flipped)" in figure_title(res)
+    assert "binoculars (17.1 %) → tripod (31.0 %) (flipped)" in figure_title(res)
 
 
 def test_the_cli_line_tells_a_near_tie_apart():

@@ -56,6 +56,9 @@ def test_a_flip_is_described_with_the_saved_images_numbers(tiny, tiny_image):
     # (a subset of the pixels the saved change touches: here all 760 of the tiny model's are needed)
     few = replace(result, key_pixels=replace(result.key_pixels, fraction=0.05, flips=True, count=result.key_pixels.changed - 1))
     assert "the marked 5 % of the pixels alone do it" in summary_sentence(few) and "outlined" not in summary_sentence(few)
+    # the marked pixels are the most changed, the smoothed magnitude's bright areas the densest change: on the camera
+    # photo they lay apart, and "the bright areas show where" read as "those are the marked pixels"
+    assert summary_sentence(few).endswith("alone do it, the bright areas show where the change is densest.")
     # a set that is every pixel the saved change touches names no subset: "alone" said nothing there
     every = replace(few, key_pixels=replace(few.key_pixels, count=result.key_pixels.changed))
     assert "it touches only 5 % of the pixels, all of them needed, the bright areas show where." in summary_sentence(every)
@@ -845,7 +848,7 @@ def test_a_region_away_from_the_maps_brightest_parts_is_said_so(tiny, tiny_image
     full = replace(full, key_region=region)
     away = replace(full, key_region=replace(region, off_map=True, window=False))
     assert f"; {OFF_MAP})" in summary_sentence(away) or f"({OFF_MAP})" in summary_sentence(away)
-    assert "(away from the map's brightest parts) -> " in key_region_caption(away.key_region)
+    assert "(away from the map's brightest parts) → " in key_region_caption(away.key_region)
     both = summary_sentence(replace(full, key_region=replace(region, off_map=True, window=True)))
     assert WINDOW in both and OFF_MAP not in both  # a window's region says why already
     assert OFF_MAP not in summary_sentence(full) and "away from" not in key_region_caption(full.key_region)

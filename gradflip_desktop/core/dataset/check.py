@@ -96,6 +96,9 @@ def _model_differs(rec: dict, classifier) -> str:
     same = same_weights(stored, now)  # the same weights copied to another file name: the same model
     for key, what in (("name", "model"), ("labels_sha256", "labels"), ("classes", "number of classes")):
         if stored.get(key) and now.get(key) and stored[key] != now[key] and key not in same:
+            if key == "labels_sha256":  # the model is the run's (its name matched): its labels are not
+                return (f"made with labels {stored[key]}, not {now[key]} (the model is the run's; pass the labels the "
+                        "run used: --labels FILE, or the sidecar it read)")
             return f"made with {what} {stored[key]}, not {now[key]} ({_run_model_hint(stored)})"
     # the same model file read otherwise (--mean, --std, --input-size, --channels, --resize) is another model
     for key, v in now.items():

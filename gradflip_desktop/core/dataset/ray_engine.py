@@ -53,7 +53,7 @@ class _Explainer:
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         from ..explain.batch import BatchJob, explain_batched  # noqa: PLC0415
         from ..images import load_image  # noqa: PLC0415
-        from ..models.classifier import with_enlarged_note  # noqa: PLC0415
+        from ..models.input_notes import with_input_notes  # noqa: PLC0415
 
         if self.failed is not None:  # the model did not load: every row says so, the driver raises it
             fatal = pickle.dumps({"fatal": self.failed}, protocol=pickle.HIGHEST_PROTOCOL)
@@ -64,7 +64,7 @@ class _Explainer:
         def loader(idx: int, path: str):
             def load():
                 img = load_image(path, max_side=self.max_side, max_pixels=self.max_pixels)
-                with_enlarged_note(self.classifier.preprocessing, img)  # before its info is taken, as a local run says it
+                with_input_notes(self.classifier.preprocessing, img)  # before its info is taken, as a local run says it
                 infos[idx] = img.to_dict()
                 return img
             return load

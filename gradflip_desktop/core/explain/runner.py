@@ -25,7 +25,7 @@ from PIL import Image
 from ..errors import ModelError
 from ..images import ImageData, to_uint8
 from ..models import Classifier, Prediction
-from ..models.classifier import with_enlarged_note
+from ..models.input_notes import with_input_notes
 from ..models.files.safety import error_line
 from ..options import ExplainOptions, Status
 from ..results import FOUND_BY_SEARCH, ExplainResult, KeyPixels, KeyRegion, Progress, Step
@@ -302,7 +302,7 @@ def explain(
     stop = should_stop  # guarded (callers_errors_raised): never None, its exceptions the caller's
     pixels = pixels_of(image)
     if isinstance(image, ImageData):  # a 10 x 10 icon: said with the image's notes (record, figure, CLI)
-        with_enlarged_note(getattr(classifier, "preprocessing", None), image)
+        with_input_notes(getattr(classifier, "preprocessing", None), image)
     t_start = time.perf_counter()
     s = _start(classifier, pixels, opts, t_start)
     clf, obj, x0, z0, timings = classifier, s.objective, s.x0, s.z0, s.timings

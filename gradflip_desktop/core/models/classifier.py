@@ -20,42 +20,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import ModelError
-from ..images.pixels import REDUCED_BY_WORKING, ROUNDING
+from ..images.pixels import ROUNDING
 from .devices import full_float32, resolve_device
+from .input_notes import ENLARGED, ENLARGED_START, SQUASHED, SQUASHED_START
 from .labels import BackwardsRange, class_indices, format_ranges, parse_ranges
 from .prep_fields import CROPS, checked_fields
 from .weights_file import weights_file
 
 __all__ = ["Classifier", "PixelSpaceModel", "Prediction", "Preprocessing"]
-
-
-ENLARGED = 4.0  # an image the network's input enlarges this much along a side gets a note (enlarged_note)
-SHRUNK = 1.5  # the note too where the working size reduced a side the input then enlarges this much (4000 x 300: 77 px)
-ENLARGED_START = "the model enlarges it "  # how every enlarged_note begins: another model's note is replaced
-
-
-def with_enlarged_note(preprocessing, image) -> list[str]:
-    """``image.warnings`` (an ImageData's loading notes) with :meth:`Preprocessing.enlarged_note` added once, when
-    the network's input enlarges the image; the list itself, so that the record, the figure and the CLI say it.
-    The note of another preprocessing goes (the app switches models over one photo; run() with two classifiers):
-    the notes name this model's input only."""
-    notes = image.warnings
-    if hasattr(preprocessing, "enlarged_note"):
-        h, w = image.pixels.shape[:2]
-        note = preprocessing.enlarged_note(h, w)
-        ow, oh = (int(v) for v in getattr(image, "original_size", (0, 0)) or (0, 0))
-        if (oh > h or ow > w) and hasattr(preprocessing, "enlargement"):
-            factor = preprocessing.enlargement(h, w)  # the working size shrank it below what the model sees
-            if factor >= SHRUNK and preprocessing.enlargement(oh, ow) < factor:
-                # also past 4x: "a larger photo is better" blamed the photo for what the working size did
-                times = f"{factor:.1f}".removesuffix(".0")  # 1.5×, 224× (it said 224.0×)
-                note = (f"{ENLARGED_START}{times}× along a side to see its {preprocessing.input_size[1]}×"
-                        f"{preprocessing.input_size[0]} input {REDUCED_BY_WORKING}{ow}×{oh} to {w}×{h}: a "
-                        "larger working size (the app's Working size, --max-side) keeps detail the model would see")
-        notes[:] = [n for n in notes if not n.startswith(ENLARGED_START) or n == note]
-        if note and note not in notes:
-            notes.append(note)
-    return notes
 
 
 @dataclass(frozen=True)
@@ -127,6 +99,22 @@ class Preprocessing:
             return None
         return (f"{ENLARGED_START}{factor:.0f}× along a side to see its {iw}×{ih} input: each pixel becomes a "
                 "block, so its answer says little (a larger photo is better)")
+
+    def squashed_note(self, h: int, w: int) -> str | None:
+        """A note when the ``"squash"`` resize (or ``"squash-crop"``'s) changes an h x w image's shape 2x or more (a
+        panorama into a square input): the network sees its shapes that much narrower (or flatter), and may answer
+        for that."""
+        factor = self.squash(h, w)
+        if self.resize == "center-crop" or max(factor, 1 / factor) < SQUASHED:
+            return None
+        times = f"{max(factor, 1 / factor):.{0 if max(factor, 1 / factor) >= 10 else 1}f}".removesuffix(".0")
+        return (f"{SQUASHED_START}{times}× {'narrower' if factor > 1 else 'flatter'} to fit its "
+                f"{self.input_size[1]}×{self.input_size[0]} input: crop the photo to the part that matters")
+
+    def squash(self, h: int, w: int) -> float:
+        """How much the network's input narrows an h x w image's shapes (> 1; < 1: flattens); 1 keeps its shape."""
+        ih, iw = self.crop(h, w)[:2] if self.resize == "squash-crop" else self.input_size
+        return (w / max(1, h)) / (iw / ih)
 
     def enlargement(self, h: int, w: int) -> float:
         """How much the network's input enlarges an h x w image along its most enlarged side (< 1: reduces)."""

@@ -1,4 +1,5 @@
-"""After a run: the answer's sentence and its links ("Explain “any cat”", "Textbook change") as the window words them."""
+"""After a run: the answer's sentence and its links ("Explain “any cat”", "Textbook change") and its status line as the
+window words them."""
 
 from __future__ import annotations
 
@@ -28,3 +29,15 @@ def summary_html(sentence: str, links: list[str]) -> str:
     sentence = html.escape(sentence).replace(" %", "&nbsp;%")
     # one plain space: " &nbsp;" began a wrapped links line indented, "&nbsp; " took the sentence's last word along
     return sentence + (" " + " · ".join(links) if links else "")
+
+
+def done_message(result) -> str:
+    """The status line's words for a finished run: the core's message ("“espresso” flipped to “stethoscope”", a group's
+    names the group) and, when the key region alone gives another class, that class too: the sentence leads with it,
+    and a walk-through read the sentence's "eggnog" and the status line's "stethoscope" as two answers."""
+    msg = window_words(result.message or str(getattr(result.status, "value", result.status)))
+    region = getattr(result, "key_region", None)
+    if (result.flipped and region is not None and region.flips and 0 < region.fraction < 1
+            and region.prediction.index != result.final.index):
+        msg += f"; the key region alone to “{region.prediction.label}”"
+    return msg

@@ -434,9 +434,9 @@ class ImagesController(QObject):
         icon.png`) had none, and one opened before another model was loaded kept the first model's."""
         info = self.w.model_info
         if image is not None and getattr(info, "preprocessing", None) is not None:
-            from gradflip_desktop.core.models.classifier import with_enlarged_note
+            from gradflip_desktop.core.models.input_notes import with_input_notes
 
-            with_enlarged_note(info.preprocessing, image)  # the exported record and figure take image.warnings
+            with_input_notes(info.preprocessing, image)  # the exported record and figure take image.warnings
         notes = [n for n in getattr(image, "warnings", None) or [] if not n.startswith("scaled from")]
         box = None if image is None or getattr(info, "preprocessing", None) is None else \
             info.preprocessing.visible_box(*image.pixels.shape[:2])

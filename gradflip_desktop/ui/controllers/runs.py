@@ -21,7 +21,7 @@ from gradflip_desktop.core.results import Progress
 from ..settings import TARGET_GROUP, RunSettings
 from ..widgets.elision import LEGEND_CHARS, elide_end
 from ..worker import TaskSlot, error_message
-from .answer import answer_link, summary_html, window_words
+from .answer import answer_link, done_message, summary_html, window_words
 from .one_off import OneOffChoice
 
 if TYPE_CHECKING:
@@ -492,7 +492,7 @@ class RunsController(QObject):
             w.controls.show_outcome(1, 1, text, ok=True)
         else:  # not a success: the bar shows the share of the budget used, in the warning colour
             w.controls.show_outcome(min(n, budget), max(1, budget), text, ok=False)
-        msg = window_words(result.message or str(getattr(result.status, "value", result.status)))  # a group's: the group
+        msg = done_message(result)  # a group's names the group; the key region's class when it is another
         # a model's sentence-long class names are cut (the status bar does not wrap: uncut, "flipped to “dog”"
         # was pushed off the window); the tooltip has the whole message
         short = re.sub("“([^”]+)”", lambda m: f"“{elide_end(m.group(1), LEGEND_CHARS)}”", msg)

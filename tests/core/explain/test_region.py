@@ -602,7 +602,7 @@ def test_a_broad_region_gives_way_to_a_small_window_that_flips_alone(photo):
 
     assert res.window and res.to_dict()["window"] is True
     assert region_share(res.fraction, 1, res.window).endswith(f"of the image ({WINDOW})")
-    assert "(found by trying ninths of the photo alone) -> " in key_region_caption(res)
+    assert "(found by trying ninths of the photo alone) → " in key_region_caption(res)
 
 
 def test_a_broad_region_stays_when_no_window_flips(photo):

@@ -349,3 +349,24 @@ def test_the_record_names_the_network_that_built_the_model(resnet_files, tmp_pat
     ts = tmp_path / "digits.pt"
     script(SmallCNN(channels=1, classes=3, size=28), ts)
     assert mf.load_model_file(ts, preprocessing={"input_size": [28, 28]}).weights_file["arch"] == "torchscript"
+
+
+def test_settings_given_in_part_say_what_the_rest_assumed(tmp_path):
+    """`--input-size 28 --channels 1` on a TorchScript MNIST model took ImageNet's mean/std averaged (0.449 / 0.226)
+    without a word: the "assuming" note went as soon as any one setting was given (a helper's own-model sweep)."""
+    path = tmp_path / "digits.pt"
+    script(SmallCNN(channels=1, classes=3, size=28), path)
+    clf = mf.load_model_file(path, preprocessing={"input_size": 28, "channels": 1})
+    notes = [w for w in clf.warnings if "preprocessing setting" in w]
+    assert notes == ["not every preprocessing setting was given for digits.pt: assuming mean [0.449], std [0.226] "
+                     "(give --mean, --std, or set them in the app's Load model dialog, which saves them)"], clf.warnings
+    only_std = mf.load_model_file(path, preprocessing={"input_size": 28, "channels": 1, "std": 0.3})
+    assert [w for w in only_std.warnings if "preprocessing setting" in w] == [
+        "not every preprocessing setting was given for digits.pt: assuming mean [0.449] (give --mean, or set them in "
+        "the app's Load model dialog, which saves them)"]
+    whole = mf.load_model_file(path, preprocessing={"input_size": 28, "channels": 1, "mean": 0.5, "std": 0.5})
+    assert not any("preprocessing setting" in w for w in whole.warnings)  # everything given: nothing assumed
+    (tmp_path / "digits.gradflip.json").write_text(json.dumps({"preprocessing": {"input_size": [28, 28], "channels": 1}}),
+                                                   encoding="utf-8")
+    assert any(w.startswith("not every preprocessing setting was given for digits.pt: assuming mean [0.449]")
+               for w in mf.load_model_file(path).warnings)  # a hand-written sidecar's few settings alike

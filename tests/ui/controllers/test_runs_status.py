@@ -85,3 +85,27 @@ def test_a_run_cancelled_at_the_very_step_it_flipped_says_it_flipped(qtbot, wind
     window.runs._on_done(RunOutcome.of(at_flip))
     assert f"after the decision flipped at step {flip}:" in window.views.summary.text()
     assert window.controls.progress.format() == f"flipped at step {flip} · cancelled at step {flip}"
+
+
+def test_the_status_bar_names_the_key_regions_class_when_it_is_another(qtbot, window):
+    """The sentence leads with the class the key region alone gives (espresso into eggnog), the status bar said only
+    the whole change's ("flipped to “stethoscope”"): a walk-through read two answers. It names both now."""
+    from dataclasses import replace
+
+    from gradflip_desktop.core.models import Prediction
+
+    result = run(make_tiny(seed=1), tiny_image_array(), ExplainOptions())
+    assert result.flipped and result.key_region is not None
+    other = next(i for i in range(len(result.final_probabilities)) if i not in (result.final.index, result.original.index))
+    label = make_tiny(seed=1).labels[other]
+    region = replace(result.key_region, flips=True, fraction=0.05, prediction=Prediction(other, label, 0.4))
+    window.runs._show_result(replace(result, key_region=region))
+    text = window.status_label.text()
+    assert text.startswith(f"Done: “{result.original.label}” flipped to “{result.final.label}”; the key region alone "
+                           f"to “{label}” ("), text
+    same = replace(region, prediction=result.final)  # the same class: said once
+    window.runs._show_result(replace(result, key_region=same))
+    assert "key region" not in window.status_label.text()
+    unflipping = replace(region, flips=False)  # a key region that does not flip is no answer of its own
+    window.runs._show_result(replace(result, key_region=unflipping))
+    assert "key region" not in window.status_label.text()

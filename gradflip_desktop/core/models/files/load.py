@@ -395,6 +395,15 @@ def load_model_file(
             f"{'grayscale' if pre.channels == 1 else 'RGB'}, mean {list(pre.mean)}, std {list(pre.std)} "
             "(give --input-size, --mean, --std, --channels, or set them in the app's Load model dialog, which saves them)"
         )
+    elif not pre_known:  # some settings given (--input-size alone, a sidecar's few): the others were assumed silently
+        got = given_preprocessing(side.get("preprocessing"), preprocessing)
+        said = {"input_size": (f"{pre.input_size[0]}×{pre.input_size[1]} input", "--input-size"),
+                "mean": (f"mean {list(pre.mean)}", "--mean"), "std": (f"std {list(pre.std)}", "--std")}
+        missing = [v for k, v in said.items() if k not in got]
+        if missing:
+            notes.append(f"not every preprocessing setting was given for {p.name}: assuming "
+                         f"{', '.join(w for w, _ in missing)} (give {', '.join(f for _, f in missing)}, or set them in "
+                         "the app's Load model dialog, which saves them)")
     if outputs < 1:
         raise ModelError(f"{p.name} returns no outputs")
     single = outputs == 1
