@@ -5,10 +5,12 @@
   by folder, so ``pytest -m "not gui"`` runs without Qt windows and ``-m "not e2e"`` without the real model.
 - Hypothesis: with ``CI`` set (or ``HYPOTHESIS_PROFILE=ci``) property tests are derandomised (fixed seed,
   no example database), so a CI run is reproducible; the example budget is the one each test states.
-- The suite runs in parallel (pyproject's addopts: pytest-xdist's ``-n auto``): one worker per core this process
-  may use, at most 8 (``pytest_xdist_auto_num_workers``); each worker's torch gets its share of the cores
-  (``OMP_NUM_THREADS``, unless you set it), so the workers do not crowd each other out. ``pytest -n 0`` runs in
-  one process (for ``--pdb`` or a debugger).
+- The suite runs in parallel (pyproject's addopts: pytest-xdist's ``-n auto --dist loadgroup``): one worker per core
+  this process may use, at most 8 (``pytest_xdist_auto_num_workers``); each worker's torch gets its share of the
+  cores (``OMP_NUM_THREADS``, unless you set it), so the workers do not crowd each other out. The Qt tests (tests/ui)
+  form one group, run by one worker in the order one process runs them: spread over workers, other Qt tests before
+  them, a worker crashed once in a folder test (not reproduced alone, under load, or in tests/ui/controllers on two
+  workers). ``pytest -n 0`` runs in one process (for ``--pdb`` or a debugger).
 - Fixtures shared by core tests: ``tiny`` (a seeded tiny classifier) and ``tiny_image``; the builders are
   plain functions in helpers.py.
 """
@@ -73,6 +75,8 @@ def pytest_collection_modifyitems(config, items):
         marker = _FOLDER_MARKERS.get(rel.parts[0]) if len(rel.parts) > 1 else None
         if marker and not item.get_closest_marker(marker):
             item.add_marker(getattr(pytest.mark, marker))
+        if marker == "gui":  # --dist loadgroup: every Qt test in one worker, in the order one process runs them
+            item.add_marker(pytest.mark.xdist_group("qt"))
 
 
 @pytest.fixture
