@@ -8,9 +8,8 @@
 - The suite runs in parallel (pyproject's addopts: pytest-xdist's ``-n auto --dist loadgroup``): one worker per core
   this process may use, at most 8 (``pytest_xdist_auto_num_workers``); each worker's torch gets its share of the
   cores (``OMP_NUM_THREADS``, unless you set it), so the workers do not crowd each other out. The Qt tests (tests/ui)
-  form one group, run by one worker in the order one process runs them: spread over workers, other Qt tests before
-  them, a worker crashed once in a folder test (not reproduced alone, under load, or in tests/ui/controllers on two
-  workers). ``pytest -n 0`` runs in one process (for ``--pdb`` or a debugger).
+  form one group, run by one worker in the order one process runs them (docs/testing.md says why). ``pytest -n 0``
+  runs in one process (for ``--pdb`` or a debugger).
 - Fixtures shared by core tests: ``tiny`` (a seeded tiny classifier) and ``tiny_image``; the builders are
   plain functions in helpers.py.
 """

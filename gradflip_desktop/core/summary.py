@@ -190,7 +190,7 @@ def _beside(before: float | None, p: float) -> str:
 def alone_text(result) -> str | None:
     """What the key region alone turns the photo into, as the sentence words it: "prairie chicken (5.7 %;
     Egyptian cat now 3.7 %)" (the figure's "Key region alone" panel); None without a region that flips."""
-    region = _key_region(result)
+    region = answer_region(result)
     if region is None:
         return None
     name, before = _explained_text(result)
@@ -276,7 +276,9 @@ def region_action(fill: str, where: str) -> str:
     return f"fading {where} toward its {base}" if found else f"filling {where} with its {base}"
 
 
-def _key_region(result):
+def answer_region(result):
+    """The key region the answer speaks of (the sentence, the window's status line): one that flips alone and is
+    neither empty nor the whole image; None otherwise."""
     region = getattr(result, "key_region", None)
     return region if region is not None and region.flips and 0 < region.fraction < 1 else None
 
@@ -284,7 +286,7 @@ def _key_region(result):
 def _change_text(result) -> str:
     levels = 255.0 * float(result.linf_saved)
     style = getattr(result.options, "style", "free")
-    region = _key_region(result)
+    region = answer_region(result)
     if region is not None:
         fill = str(getattr(region, "fill", "blur"))
         if is_large_region(region.fraction):  # most of the image: hatched, not outlined, and no small region does it
@@ -317,7 +319,7 @@ def where_clause(result, view: str = "magnitude") -> str:
     its default (smoothed magnitude) mode; ``view`` names another mode (signed, key, amplified), whose bright
     areas mean something else (in the signed map white is no change), so the window can keep the sentence true."""
     shows = _VIEW_SHOWS.get(view)
-    region = _key_region(result)
+    region = answer_region(result)
     if region is not None:
         if view == "key" and is_large_region(region.fraction):  # drawn hatched, as the sentence says
             return "the hatching shows where"
@@ -356,7 +358,7 @@ def summary_sentence(result, view: str = "magnitude") -> str:
     final = result.final
     if status == Status.FLIPPED.value:
         change = _change_text(result)
-        region = _key_region(result)
+        region = answer_region(result)
         if result.target is not None:
             # a named key region: what changing it ALONE gives (as untargeted), the Adjusted image's when it differs
             seen = final if region is None else region.prediction

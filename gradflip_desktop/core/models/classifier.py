@@ -104,10 +104,13 @@ class Preprocessing:
         """A note when the ``"squash"`` resize (or ``"squash-crop"``'s) changes an h x w image's shape 2x or more (a
         panorama into a square input): the network sees its shapes that much narrower (or flatter), and may answer
         for that."""
-        factor = self.squash(h, w)
-        if self.resize == "center-crop" or max(factor, 1 / factor) < SQUASHED:
+        if self.resize == "center-crop":
             return None
-        times = f"{max(factor, 1 / factor):.{0 if max(factor, 1 / factor) >= 10 else 1}f}".removesuffix(".0")
+        factor = self.squash(h, w)
+        much = max(factor, 1 / factor)
+        if much < SQUASHED:
+            return None
+        times = f"{much:.{0 if much >= 10 else 1}f}".removesuffix(".0")
         return (f"{SQUASHED_START}{times}× {'narrower' if factor > 1 else 'flatter'} to fit its "
                 f"{self.input_size[1]}×{self.input_size[0]} input: crop the photo to the part that matters")
 

@@ -35,9 +35,10 @@ def done_message(result) -> str:
     """The status line's words for a finished run: the core's message ("“espresso” flipped to “stethoscope”", a group's
     names the group) and, when the key region alone gives another class, that class too: the sentence leads with it,
     and a walk-through read the sentence's "eggnog" and the status line's "stethoscope" as two answers."""
+    from gradflip_desktop.core.summary import answer_region  # the region the sentence speaks of
+
     msg = window_words(result.message or str(getattr(result.status, "value", result.status)))
-    region = getattr(result, "key_region", None)
-    if (result.flipped and region is not None and region.flips and 0 < region.fraction < 1
-            and region.prediction.index != result.final.index):
+    region = answer_region(result)
+    if result.flipped and region is not None and region.prediction.index != result.final.index:
         msg += f"; the key region alone to “{region.prediction.label}”"
     return msg
