@@ -24,6 +24,7 @@ def add_parser(sub, add_model_arguments: Callable) -> None:
     k = sub.add_parser("check", help="measure how faithful the maps of result sets are, next to Grad-CAM and saliency (and RISE: --rise N)")
     k.add_argument("results", nargs="+", type=nonempty, metavar="RESULTS",
                    help="result folders (of gradflip explain --out) or NAME.gradflip.json records")
+    k.add_argument("--recursive", "-r", action="store_true", help="include the result sets in subfolders of RESULTS")
     k.add_argument("--model", type=nonempty, default=None, help="the model the results were made with (default: efficientnet-lite0)")
     k.add_argument("--device", type=nonempty, default="cpu", help="cpu (default), cuda, cuda:N, mps or auto")
     k.add_argument("--fill", type=_fills, default=["blur"], metavar="|".join([*FILLS, "all", "LIST"]),
@@ -81,7 +82,7 @@ def run(args, load_model: Callable, err: Callable[[str], None]) -> int:
     if args.rise and args.rise < RISE_PUBLISHED and not args.quiet:  # fewer masks: a noisier RISE map, which favours GradFlip
         print(f"gradflip: note: RISE with {args.rise:,} masks is noisier than the published {RISE_PUBLISHED:,}: its "
               f"curves are worse than RISE's own (compare with --rise {RISE_PUBLISHED})", file=sys.stderr)
-    records, problems = stored_records(args.results)
+    records, problems = stored_records(args.results, recursive=args.recursive)
     for line in problems:
         err(line)
     if not records:
@@ -158,7 +159,8 @@ def _check_all(clf, records, args, checks: list) -> None:
             for k in c.checks or (c.check,):
                 verdict = k.verdict()
                 fill = f" ({k.fill}{', kept' if c.kept else ''})" if len(c.checks) > 1 else " (kept)" if c.kept else ""
-                print(f"gradflip: {where}{fill}: {k.numbers()}" + (f" ({verdict})" if verdict else ""), file=sys.stderr, flush=True)
+                print(f"gradflip: {where}{fill}: deletion ↓ / insertion ↑: {k.numbers()}" + (f" ({verdict})" if verdict else ""),
+                      file=sys.stderr, flush=True)  # the table's header names the columns; a line alone did not
             notes = list(c.notes)
             if c.check.explained.startswith("any "):  # a group run: every map is of the group, as the curves are
                 notes.append(f"scored on the probability of {c.check.explained}; every map explains the group (Grad-CAM's "

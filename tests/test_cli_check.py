@@ -57,8 +57,10 @@ def test_check_measures_each_set_and_writes_its_numbers(results, capsys):
     rows = list(csv.DictReader((out / CSV_NAME).open(encoding="utf-8")))
     assert len(rows) == 6 and {r["name"] for r in rows} == {"p0", "p1"}
     assert float(rows[0]["deletion_auc"]) == pytest.approx(doc["maps"][0]["deletion_auc"], abs=1e-6)
-    # one line per set on stderr
-    assert io.err.count("GradFlip ") >= 2 and "p1" in io.err
+    # one line per set on stderr, which says which number is which curve's
+    lines = [ln for ln in io.err.splitlines() if "GradFlip " in ln]
+    assert len(lines) == 2 and "p1" in lines[1]
+    assert all(": deletion ↓ / insertion ↑: GradFlip " in ln for ln in lines)
 
 
 def test_json_output_and_the_mean_fill(results, capsys):
@@ -530,10 +532,10 @@ def test_rise_progress_is_shown_on_a_terminal_and_cleared(results, capsys, monke
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
     assert cli.main(["check", str(out / "p0.gradflip.json"), "--rise", "4"]) == 0
     err = capsys.readouterr().err
-    assert "RISE 4/4 masks" in err and "\r\033[K" in err and "gradflip: p0: GradFlip " in err
+    assert "RISE 4/4 masks" in err and "\r\033[K" in err and "gradflip: p0: deletion ↓ / insertion ↑: GradFlip " in err
     # then it counts the curves' images (4 maps x 2 curves x 21 points), before the set's line
     assert err.index("RISE 4/4 masks") < err.index("curves 1") < err.index("curves 168/168 images") \
-        < err.index("gradflip: p0: GradFlip ")
+        < err.index("gradflip: p0: deletion ↓ / insertion ↑: GradFlip ")
 
 
 def test_the_curves_progress_counts_images_of_each_fill_in_on_a_terminal(results, capsys, monkeypatch):
@@ -551,7 +553,7 @@ def test_the_curves_progress_counts_images_of_each_fill_in_on_a_terminal(results
     # 3 maps (GradFlip, Grad-CAM, saliency) x 2 curves x 5 points per fill-in, counted up to the total
     assert counts[-1] == "30/30" and all(c.endswith("/30") for c in counts)
     assert err.index("curves (blur, 1/2) ") < err.index("curves (black, 2/2) 30/30 images") \
-        < err.index("gradflip: p0 (blur): GradFlip ")
+        < err.index("gradflip: p0 (blur): deletion ↓ / insertion ↑: GradFlip ")
     assert "\r\033[K" in err.split("curves (black, 2/2) 30/30 images")[1].split("gradflip: p0 (blur)")[0]
 
 
@@ -629,7 +631,7 @@ def test_several_fill_ins_in_one_check_share_the_maps(results, capsys, monkeypat
     rows = list(csv.DictReader((out / CSV_NAME).open(encoding="utf-8")))
     assert len(rows) == 2 * 3 * 4 and {r["fill"] for r in rows} == {"blur", "mean", "black"}
     assert io.out.count("faithfulness of 2 result sets") == 3 and "black as fill-in" in io.out
-    assert "p0 (mean): GradFlip " in io.err and "p1 (black): GradFlip " in io.err
+    assert "p0 (mean): deletion ↓ / insertion ↑: GradFlip " in io.err and "p1 (black): deletion ↓ / insertion ↑: GradFlip " in io.err
     capsys.readouterr()
     assert cli.main(["check", str(out), "--fill", "blur,black", "--points", "3", "--json", "-q"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -819,7 +821,7 @@ def test_resume_keeps_the_sets_checked_before_with_the_csv_and_table_of_a_full_c
     assert len(calls) == 2  # p1's two fill-ins; p0 was read back
     assert io.out == full and (out / CSV_NAME).read_bytes() == csv_full
     assert (out / f"p0{CHECK_SUFFIX}").read_bytes() == kept_json and (out / f"p1{CHECK_SUFFIX}").exists()
-    assert "[1/2] out/p0 (blur, kept): GradFlip " in io.err and "out/p1 (blur): GradFlip " in io.err
+    assert "[1/2] out/p0 (blur, kept): deletion ↓ / insertion ↑: GradFlip " in io.err and "out/p1 (blur): deletion ↓ / insertion ↑: GradFlip " in io.err
     assert "kept the checks of 1 of 2 result sets (--resume" in io.err and "measured 1" in io.err
     assert cli.main(["check", str(out), *opts, "--resume", "--json", "-q"]) == 0
     listed = json.loads(capsys.readouterr().out)
@@ -997,3 +999,26 @@ def test_a_set_made_with_other_labels_asks_for_the_runs_labels_not_its_model(tmp
                    "or the sidecar it read)")
     other = SimpleNamespace(name="n.pt (TorchScript, 5 classes)", settings=lambda: {"classes": 5, "labels_sha256": "b15f"})
     assert _model_differs({"model": stored}, other).startswith("made with model m.pt")  # another model: its file asked
+
+
+def test_a_folder_of_result_folders_names_them_and_recursive_checks_each(results, capsys, tmp_path):
+    out, _ = results
+    parent = out.parent  # holds the photos and out/ with the two sets: none of its own
+    capsys.readouterr()
+    assert cli.main(["check", str(parent)]) == 2
+    err = capsys.readouterr().err
+    assert "no result sets" in err and "2 in 1 of its subfolders: --recursive (-r) checks them" in err
+    assert "Traceback" not in err and not (out / CSV_NAME).exists()
+    hidden = parent / ".trash"  # a hidden folder's sets are not the user's results (as explain skips hidden inputs)
+    hidden.mkdir()
+    (hidden / "old.gradflip.json").write_text((out / "p0.gradflip.json").read_text(encoding="utf-8"), encoding="utf-8")
+    assert cli.main(["check", "-r", str(parent), "-q"]) == 0
+    io = capsys.readouterr()
+    assert "faithfulness of 2 result sets" in io.out
+    rows = list(csv.DictReader((out / CSV_NAME).open(encoding="utf-8")))  # the CSV lies beside the sets it holds
+    assert {r["name"] for r in rows} == {"p0", "p1"}
+    assert not (parent / CSV_NAME).exists() and not (hidden / CSV_NAME).exists()
+    empty = tmp_path / "empty"
+    (empty / "sub").mkdir(parents=True)
+    assert cli.main(["check", "--recursive", str(empty)]) == 2
+    assert "no result sets (.gradflip.json files) in this folder or its subfolders" in capsys.readouterr().err

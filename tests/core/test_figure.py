@@ -212,9 +212,9 @@ def test_the_figures_map_panel_is_named_for_what_it_shows(monkeypatch, result):
 
     assert f"{_fmt_pred(region.final)} · change: {describe_change(region)}".split(" · max")[0] in text_all
     drawn.clear()
-    render_figure(result)  # the textbook change: the map is the smoothed |change|
-    assert "Smoothed magnitude" in drawn and "Importance map" not in drawn
-    assert "bright = changed most, dark = unchanged" in " ".join(drawn)
+    render_figure(result)  # the textbook change: the map is the smoothed |change|, headed as the window heads it
+    assert "Difference" in drawn and "Smoothed magnitude" not in drawn and "Importance map" not in drawn
+    assert "smoothed magnitude: bright = changed most, dark = unchanged" in " ".join(drawn)
     drawn.clear()  # a centre-cropping model: the textbook change is dark outside the crop too, and the caption says why
     render_figure(replace(result, model_settings={**(result.model_settings or {}), "resize": "center-crop 256"}))
     assert "crops: it never sees that, so nothing changes there" in " ".join(drawn).replace("\n", " ")

@@ -99,6 +99,31 @@ def test_the_key_pixels_caption_gives_their_count_share_and_class(monkeypatch, r
     assert caption in " ".join(texts[texts.index("Key pixels") + 1:])
 
 
+def test_the_key_pixels_caption_says_how_close_the_explained_class_is_as_the_window_does(monkeypatch, result):
+    """A set that wins by 0.02 points read as a clear flip in the figure ("alone give consomme") while the window's
+    explorer said "(37.28 %; espresso now 37.26 %)": the caption gives the same parenthesis."""
+    from gradflip_desktop.core.figure import render_figure
+    from gradflip_desktop.core.models import Prediction
+    from gradflip_desktop.core.summary import alone_probabilities
+
+    kp = result.key_pixels
+    assert kp is not None and kp.flips
+    close = replace(kp, prediction=Prediction(kp.prediction.index, kp.prediction.label, 0.37277),
+                    explained_probability=0.37262)
+    tied = replace(result, key_pixels=close)
+    words = alone_probabilities(tied, close.prediction, close.explained_probability)
+    assert words.startswith("37.28 %; ") and "now 37.26 %" in words
+    drawn = _drawn(monkeypatch)
+    render_figure(tied)
+    texts = [t for _, t in drawn]
+    after = " ".join(texts[texts.index("Key pixels") + 1:])
+    assert f"alone give {kp.prediction.label} ({words})" in after
+    drawn.clear()
+    render_figure(replace(result, key_pixels=replace(kp, flips=False)))  # a set that does not flip: no such words
+    after = " ".join(t for _, t in drawn)
+    assert f"alone give {kp.prediction.label} (" not in after
+
+
 
 def _free_run(seed: int, rows: int, cols: int):
     """A textbook run of the tiny model on a photo of rows x cols random 4 x 4 px blocks."""

@@ -55,17 +55,22 @@ class SetCheck:
     unwritten: str = ""  # why its NAME.faithfulness.json could not be written ("No space left on device"): not kept
 
 
-def stored_records(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[str]]:
-    """The records named by ``paths`` (record files, or folders holding them: not their subfolders), sorted
-    by folder and name; and one line per path that names none."""
+def stored_records(paths: Iterable[str | os.PathLike], recursive: bool = False) -> tuple[list[Path], list[str]]:
+    """The records named by ``paths`` (record files, or folders holding them; their subfolders too with
+    ``recursive``), sorted by folder and name; and one line per path that names none (a folder whose subfolders
+    hold records says so: ``--recursive`` checks them)."""
     found: list[Path] = []
     problems: list[str] = []
     for p in map(Path, paths):
         try:  # a name too long (ENAMETOOLONG), a folder that may not be listed (EACCES): that path's line
             if p.is_dir():
-                here = sorted(q for q in p.iterdir() if q.name.endswith(RECORD_SUFFIX) and q.is_file())
+                here = _records_in(p, recursive)
                 if not here:
-                    problems.append(f"{p}: no result sets ({RECORD_SUFFIX} files) in this folder")
+                    below = [] if recursive else _records_in(p, True)
+                    where = len({q.parent for q in below})
+                    problems.append(f"{p}: no result sets ({RECORD_SUFFIX} files) in this folder" + (
+                        f"; {len(below):,} in {where:,} of its subfolders: --recursive (-r) checks them" if below else
+                        (" or its subfolders" if recursive else "")))
                 found += here
             elif p.is_file() and p.name.endswith(RECORD_SUFFIX):
                 found.append(p)
@@ -77,6 +82,21 @@ def stored_records(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list
             problems.append(f"{p}: cannot be read ({exc.strerror or exc})")
     unique = list(dict.fromkeys(q.resolve() for q in found))
     return unique, problems
+
+
+def _records_in(folder: Path, recursive: bool) -> list[Path]:
+    """The record files in ``folder`` (sorted), and with ``recursive`` in its subfolders (sorted by folder, then
+    name; links to folders are not followed, so a link to a parent cannot loop; hidden folders are skipped, as the
+    explain runs' inputs skip them; a subfolder that cannot be listed is passed over)."""
+    here = sorted(q for q in folder.iterdir() if q.name.endswith(RECORD_SUFFIX) and q.is_file())  # may raise OSError
+    if not recursive:
+        return here
+    found: list[Path] = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found += sorted(Path(root) / f for f in files
+                        if f.endswith(RECORD_SUFFIX) and (Path(root) / f).is_file())
+    return found
 
 
 def _model_differs(rec: dict, classifier) -> str:
