@@ -1516,10 +1516,14 @@ def test_a_zero_input_size_is_one_line_before_anything_runs(args, words, capsys)
 # M07 (option_hint: len(owners) > 1 -> > 2): an option of exactly two other subcommands names both, joined by "and"
 def test_an_unknown_option_of_two_other_subcommands_names_both(capsys):
     with pytest.raises(SystemExit) as info:
-        cli.main(["models", "--recursive"])
+        cli.main(["models", "--max-side", "512"])
     line = _one_error_line(capsys.readouterr().err)
     assert info.value.code == 2
-    assert line.endswith("--recursive is an option of gradflip classify and explain (see gradflip models --help)"), line
+    assert line.endswith("--max-side is an option of gradflip classify and explain (see gradflip models --help)"), line
+    with pytest.raises(SystemExit):  # of three: the first two joined by a comma
+        cli.main(["models", "--recursive"])
+    line = _one_error_line(capsys.readouterr().err)
+    assert line.endswith("--recursive is an option of gradflip check, classify and explain (see gradflip models --help)"), line
 
 
 # M11 (check_target_and_group: the --group check skipped): an unknown group is one error line before any photo

@@ -25,3 +25,14 @@ def test_whole_percent_examples():
     assert pct(0.791) == "79 %"
     assert pct(0.9996) == "99.9 %"  # never "100 %" below certainty
     assert pct(1.0) == "100 %"
+
+
+def test_a_probability_above_nothing_never_reads_zero_with_any_decimals():
+    """A 21,843-class model's top class at 0.04 % read "(0.0 %)" in the figure's title: as :func:`pct` says it,
+    "< 0.1 %"; two decimals tell 0.04 % from 0.03 %, and nothing at all stays "0.0 %"."""
+    from gradflip_desktop.core.summary import apart
+
+    assert pct1(0.0004) == "< 0.1 %" == pct(0.0004)
+    assert pct1(0.0005) == "0.1 %" and pct1(0.0) == "0.0 %"
+    assert apart(0.0004, 0.0003) == ("0.04 %", "0.03 %")
+    assert apart(0.00004, 0.00003) == ("< 0.01 %", "< 0.01 %")
