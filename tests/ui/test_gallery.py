@@ -1030,7 +1030,7 @@ def test_include_subfolders_in_the_panel_adds_their_images_and_keeps_the_finishe
     assert all(name in rows for name in ("a0", "d0", "p0", "p1", "p2", "broken")), rows
     # leaving them out again lists and explains the folder again: asked first, "no" keeps everything as it was
     c.panel.subfolders.click()
-    assert len(asked) == 1 and "Leave out subfolders" in asked[0] and "the 6 explanations done so far are dropped" in asked[0]
+    assert len(asked) == 1 and "Leave out subfolders" in asked[0] and "the 5 explanations done so far are dropped" in asked[0]  # broken.png's error is none
     assert c.panel.subfolders.isChecked() and c.recursive and c.out == out
 
 
@@ -1295,6 +1295,7 @@ def test_include_subfolders_question_counts_the_explanations_the_run_finishes_wh
 
     def confirm(question, title="", live=None):
         p.set_state("k1", FLIPPED, "→ b", label="b", size=0.5)  # finished while the question is open
+        p.set_state("k2", ERROR, "could not explain")  # an error has no explanation to drop (the Close question's count)
         seen.append((question, live() if live is not None else question))
         return False
 
@@ -1454,10 +1455,14 @@ def test_closing_while_export_all_copies_asks_first(qtbot, folder_window, photos
     c.open_folder(str(photos))
     _wait_done(qtbot, c)
     c.export_all(str(tmp_path / "kept"))
-    asked = []
-    monkeypatch.setattr(c.panel, "confirm", lambda question, title="": asked.append((question, title)) or False)
+    asked, lives = [], []
+    monkeypatch.setattr(c.panel, "confirm", lambda question, title="", live=None: asked.append((question, title))
+                        or lives.append(live) or False)
     assert not c.may_close() and asked and "still copying" in asked[0][0] and asked[0][1] == "Close GradFlip"
+    assert lives[0]() == asked[0][0]
     qtbot.waitUntil(lambda: c.exported is not None, timeout=RUN_TIMEOUT_MS)
+    # the copy ended while the question was open: it says so (it said "still copying" under "Exported 10 files")
+    assert lives[0]() == f"Export All has finished: the results are in {tmp_path / 'kept'}. Close GradFlip?"
     assert c.may_close() and len(asked) == 1  # exported: closes without a question
 
 

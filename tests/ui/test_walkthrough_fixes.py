@@ -176,6 +176,24 @@ def test_a_tiny_photo_says_the_model_enlarges_it(qtbot, window, tmp_path):
     assert "enlarges" not in window.status_label.text()  # 2.2×: no note
 
 
+def test_a_panoramas_squash_note_comes_before_its_size_note(qtbot, window, tmp_path):
+    # a 3072 x 512 panorama: the caption's 3 lines and the status bar were cut inside "explained at 1024×171 px
+    # (scaled from 3072×512)", and "the model squashes its shapes 6× narrower … crop the photo" was seen on hover only
+    import numpy as np
+    from helpers import STARTUP_TIMEOUT_MS
+    from PIL import Image
+
+    rgb = np.random.default_rng(2).integers(0, 255, (512, 3072, 3), dtype=np.uint8)
+    Image.fromarray(rgb).save(tmp_path / "pano.png")
+    with qtbot.waitSignal(window.classified, timeout=STARTUP_TIMEOUT_MS):
+        window.open_path(str(tmp_path / "pano.png"))
+    lines = window.views.original.caption.text().split("<br>")
+    assert lines[1].startswith("the model squashes its shapes 6× narrower") and lines[2].startswith("explained at 1024×")
+    status = window.status_label.text()
+    assert status.index("squashes its shapes") < status.index("explained at 1024×")
+    assert "The model's input: the model squashes" in window.views.original.caption.toolTip()
+
+
 def test_a_tiny_photo_opened_while_the_model_loads_gets_its_note(qtbot, settings, tmp_path):
     # `gradflip icon.png`: the photo opened before the model had loaded, so neither the status nor the exported
     # record and figure (image.warnings) said that the model enlarges it

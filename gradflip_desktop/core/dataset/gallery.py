@@ -182,13 +182,16 @@ def write_gallery(out_dir: str | Path, rows: list[dict], records: dict[str, dict
         # budget) has a small saved change (8-bit rounding, one step) that must not sort it first as the easiest
         l2_saved, key = (r["l2_saved"], r["key_fraction"]) if flipped else ("", "")
         rms = rec.get("rms_saved") if flipped and isinstance(rec.get("rms_saved"), (int, float)) else ""
-        rms = "" if rms == "" else round(255.0 * float(rms), 4)  # per value: photos of other sizes compare
+        # per value: photos of other sizes compare; written from the unrounded value, as the app's tile writes it
+        # (rounded twice, 8.854996 read 8.86 here and 8.85 on the tile)
+        rms_text = "" if rms == "" else e(levels_text(255.0 * float(rms)))
+        rms = "" if rms == "" else round(255.0 * float(rms), 4)
         body.append(
             f"<tr{cls}><td>{img}</td><td title=\"{e(str(r['file']))}\">{e(shown[r['file']])}</td><td>{e(r['status'])}</td>"
             f"<td>{e(_made(r, len(models) > 1))}</td>"
             f"<td data-v=\"{e(str(r['original_label']))}\">{change}</td>"
             f"<td class=n data-v=\"{l2_saved}\">{_l2(l2_saved)}</td>"
-            f"<td class=n data-v=\"{rms}\">{'' if rms == '' else e(levels_text(rms))}</td>"
+            f"<td class=n data-v=\"{rms}\">{rms_text}</td>"
             f"<td class=n data-v=\"{key}\">{_pct(key, 2)}{_key_to(r) if key else ''}</td>"
             f"<td class=n data-v=\"{r['steps']}\">{r['steps']}</td></tr>"
         )

@@ -27,6 +27,9 @@ class Input:
         return one_line(self.shown or Path(self.path).name)  # b"caf\xe9.png": "caf�.png"; a newline: "\n", one line
 
 
+EARLIER_RESULTS = "an earlier GradFlip run's results"  # a folder's skip reason (the gallery counts them apart)
+
+
 def file_fingerprint(path: str | Path) -> dict | None:
     """``{"bytes", "mtime_ns", "sha256"}`` of a file (None when it cannot be read): the record's ``image.file``."""
     try:
@@ -195,7 +198,7 @@ def collect_inputs(paths: list[str | Path], recursive: bool = False,
                             else f"{quiet} result files of this run, which writes here (the photos are explained)"))
         for where, files in earlier.items():
             if any(f.name.endswith(RESULT_FILES) for f in files):  # a folder holding result sets
-                skipped.append((where, f"an earlier GradFlip run's results ({len(files)} result files)"))
+                skipped.append((where, f"{EARLIER_RESULTS} ({len(files)} result files)"))
             else:  # only a summary.csv or index.html of one's own: not results of a run here
                 skipped.extend((f, "not an image") for f in files)
         if (len(inputs), len(skipped)) == said and len(paths) > 1:  # alone, "no images to … in it" says it

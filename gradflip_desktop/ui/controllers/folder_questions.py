@@ -42,9 +42,16 @@ def may_close(f: FoldersController) -> bool:
     never exported should be (Export All; mid-run after stopping the run), unless told not to ask; while Export
     All copies, whether to close anyway."""
     if f._export.busy and f.ask_on_close:
-        return f.panel.confirm(f"Export All is still copying the results to {f._export_target}. Close anyway? "
-                               "The copy stops unfinished; wait, and close once the status bar says it is done.",
-                               "Close GradFlip")
+        target = f._export_target
+
+        def question() -> str:  # the copy can end while the question is open: it then said "still copying" over
+            if f._export.busy:  # a status bar that read "Exported 106 files"
+                return (f"Export All is still copying the results to {target}. Close anyway? "
+                        "The copy stops unfinished; wait, and close once the status bar says it is done.")
+            if f.exported is not None:
+                return f"Export All has finished: the results are in {target}. Close GradFlip?"
+            return f"Export All has stopped: {f.export_error or 'see the status bar'}. Close GradFlip?"
+        return f.panel.confirm(question(), "Close GradFlip", live=question)
     done = unexported(f)
     if not done or not f.ask_on_close or not asks_on_close(f):
         return True

@@ -27,6 +27,7 @@ class FolderListing:
     subfolders: int = 0  # subfolders left out (not recursive)
     twice: int = 0  # photos listed again (a link to one, or the same file twice): explained once
     added: list | None = None  # listed again with subfolders: the new inputs to explain (None: a new run)
+    results: int = 0  # folders of an earlier run's result sets left out (the folder itself, where results went)
 
 
 @dataclass
@@ -70,8 +71,13 @@ def list_folder_task(task, folder: str, recursive: bool, out: str, known: list |
         added = [i for i in inputs if str(i.path) not in old and i not in failed]
         inputs = [old.pop(str(i.path), i) for i in inputs] + list(old.values())  # a photo gone since stays listed
     entries = [(str(i.path), str(i.path), str(Path(i.path).relative_to(folder))) for i in inputs]
-    dirs = sum(1 for path, _ in skipped if Path(path).is_dir())
-    return FolderListing(folder, inputs, len(skipped) - dirs, settled, entries, dirs, twice, added)
+    from gradflip_desktop.core.dataset.inputs import EARLIER_RESULTS
+
+    # a folder's line each: its subfolders left out, or (the folder itself too, where results were exported into
+    # it) an earlier run's results, which "1 subfolder skipped" named wrongly
+    earlier = sum(1 for _, why in skipped if why.startswith(EARLIER_RESULTS))
+    dirs = sum(1 for path, why in skipped if Path(path).is_dir() and not why.startswith(EARLIER_RESULTS))
+    return FolderListing(folder, inputs, len(skipped) - dirs - earlier, settled, entries, dirs, twice, added, earlier)
 
 
 def _qimage(pixels) -> QImage:
@@ -256,6 +262,8 @@ def listing_note(listing: FolderListing, recursive: bool) -> str:
         note += f"; {listing.twice} listed twice (a link), explained once"
     if listing.subfolders:
         note += f"; {count_text(listing.subfolders, 'subfolder')} {'skipped' if recursive else 'not included'}"
+    if listing.results:
+        note += "; an earlier run's results skipped" + (f" ({listing.results} folders)" if listing.results > 1 else "")
     return note
 
 

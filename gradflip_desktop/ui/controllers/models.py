@@ -218,16 +218,23 @@ class ModelsController(QObject):
         pct = f"{100 * top.probability:.1f} %"
         # the loading notes (alpha on white, first frame, colour profile) outlived only the status line of the
         # load, which the classification replaced at once: a washed-out RGBA photo got no word on why
-        notes = "; ".join([*w.images.loading_notes(w.image), *filter(None, [w.images.take_drop_note()])])
+        from gradflip_desktop.core.models.input_notes import ENLARGED_START, SQUASHED_START
+
+        loading = w.images.loading_notes(w.image)
+        # what the model's input does to the photo first: after the size note, a panorama's "the model squashes its
+        # shapes 6× narrower … crop the photo" lay past the caption's 3 lines and the status bar's end
+        seen = "; ".join(n for n in loading if n.startswith((ENLARGED_START, SQUASHED_START)))
+        notes = "; ".join([*(n for n in loading if not n.startswith((ENLARGED_START, SQUASHED_START))),
+                           *filter(None, [w.images.take_drop_note()])])
         size = w.images.size_note(w.image)  # (after the notes: the model's enlargement note may say it instead)
         model_notes, self._load_notes = self._load_notes, []  # said once, after the load
         w.views.set_caption(
             w.views.original, f"<b>{html.escape(top.label)}</b> — {pct}"
-            + "".join(f"<br>{html.escape(n)}" for n in (size, notes) if n),
+            + "".join(f"<br>{html.escape(n)}" for n in (seen, size, notes) if n),
             "What the model sees in the photo (the top class and its probability)."
             + (" Large photos are explained at the working size (Explanation settings)."
                if getattr(w.image, "scaled", False) else "")
-            + (f" The file: {notes}." if notes else ""),
+            + (f" The model's input: {seen}." if seen else "") + (f" The file: {notes}." if notes else ""),
         )
         self.show_hint()
         if not w.runs.running and w.result is None:  # a shown result (e.g. from the gallery) keeps its status
@@ -237,7 +244,7 @@ class ModelsController(QObject):
                 (f"{stopped} " if stopped else "")
                 + f"{status_name(w.image.name if w.image else '')}: the model sees "
                 f"<b>{html.escape(top.label)}</b> ({pct})"
-                + "".join(f"; {html.escape(n)}" for n in (size, notes) if n)
+                + "".join(f"; {html.escape(n)}" for n in (seen, size, notes) if n)
                 + (": nothing to flip with the chosen target." if self.nothing_to_flip else ". Press Explain (Ctrl+Return).")
                 + (f" Model: {html.escape('; '.join(model_notes))}." if model_notes else "")  # one "Model:", its notes
             )

@@ -312,7 +312,7 @@ class GalleryPanel(QWidget):
         and explained again, with explanations done only after the user agrees (a stray click dropped hours of a
         large folder's results without a word)."""
         def count() -> int:
-            return sum(t.state in DONE_STATES for t in self.tiles.values()) if not checked else 0
+            return sum(t.state in (FLIPPED, NOT_FLIPPED) for t in self.tiles.values()) if not checked else 0  # as Close
 
         def question(n: int) -> str:
             return ("Leave out subfolders: the folder is listed and explained again, and "

@@ -119,6 +119,16 @@ def test_photos_of_other_sizes_compare_by_rms(tmp_path):
     assert page.count('data-v=""></td>') >= 2  # a run that did not flip: no RMS, as no L2 (never "the easiest")
 
 
+def test_the_pages_rms_is_the_apps_tile_rms_to_the_last_digit(tmp_path):
+    """chelsea's tile read "RMS 8.85/255" and index.html 8.86: the page rounded to 4 decimals, then to 2."""
+    from gradflip_desktop.ui.widgets.gallery import outcome_text
+
+    record = {"rms_saved": 8.854996 / 255, "flipped": True, "final": {"label": "tabby"}}
+    page = write_gallery(tmp_path, [_row("cat", 0.79, 0.3)], {"cat": record}).read_text("utf-8")
+    assert ">8.85<" in page and ">8.86<" not in page
+    assert "(RMS 8.85/255)" in outcome_text(record)
+
+
 def test_inputs_are_named_below_their_shared_folder_and_thumbnails_open_the_figures(tmp_path):
     """Two photos called x.png in subfolders a/ and b/ both read "x.png" on the page (summary.csv had the
     paths), and nothing on the page led to the figures. Each input is now shown by its path below the folder

@@ -103,3 +103,24 @@ def test_thumbnails_stop_at_once_when_cancelled(qapp, tmp_path):
     assert len(items) == 3
     assert photo_thumbnails_task(SimpleNamespace(cancelled=True), items) == []
     assert [key for key, _ in photo_thumbnails_task(SimpleNamespace(cancelled=False), items)] == [k for k, _ in items]
+
+
+def test_an_earlier_runs_results_in_the_folder_are_not_called_a_subfolder(tmp_path):
+    """Results exported into the photo folder itself, opened again: the title said "1 subfolder skipped" (the folder
+    itself, where its results lie, was counted as one); the command line said what it was."""
+    from gradflip_desktop.ui.controllers.folder_tasks import listing_note
+
+    photos, out = tmp_path / "photos", tmp_path / "out"
+    (photos / "sub").mkdir(parents=True)
+    out.mkdir()
+    for i, name in enumerate(("a.png", "b.png", "sub/c.png", "old.adjusted.png")):
+        Image.new("RGB", (32, 32), (40 * i, 0, 0)).save(photos / name)
+    (photos / "old.gradflip.json").write_text("{}", encoding="utf-8")  # with its record: an earlier run's set
+    listing = list_folder_task(None, str(photos), False, str(out))
+    assert sorted(i.path.name for i in listing.inputs) == ["a.png", "b.png"]
+    assert (listing.subfolders, listing.results, listing.skipped) == (1, 1, 0)
+    assert listing_note(listing, False) == "; 1 subfolder not included; an earlier run's results skipped"
+    (photos / "sub" / "c.png").unlink()
+    (photos / "sub").rmdir()
+    alone = list_folder_task(None, str(photos), True, str(out))  # no subfolder at all: none is named
+    assert listing_note(alone, True) == "; an earlier run's results skipped"

@@ -67,7 +67,12 @@ def test_the_box_the_colour_bar_and_the_figure_name_the_map_alike(qtbot, tiny_wi
     result = w.result
     assert result.steps  # a map to name (the blur style need not flip within 60 steps)
     assert after[0] == _box_and_bar(views) == (name, f"{name.lower()} ({unit})")
-    assert name in _headings(monkeypatch, result)  # the figure heads the same map with the same name
+    headings = _headings(monkeypatch, result)
+    if style == "free":  # the window's panel is titled "Difference" over it, and so is the figure's; its caption names it
+        assert views.difference.title.text() == "<b>Difference</b>" and "Difference" in headings
+        assert any(h.startswith(f"{name.lower()}: bright = changed most") for h in headings) and name not in headings
+    else:
+        assert name in headings  # the figure heads the same map with the same name
     # during the run the map is the change so far: the box said so with every map drawn, as its bar did
     assert set(during) <= {("Smoothed magnitude", "smoothed magnitude (8-bit levels)")}
     # a live map drawn as the run draws it (on a loaded machine a run can end before its first live map is drawn:
