@@ -6,7 +6,20 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtWidgets import QCheckBox, QDialog, QFileDialog, QGridLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QDialog, QFileDialog, QGridLayout, QHeaderView, QTreeView, QWidget
+
+ROOMY = (900, 560)  # the dialogs' least size: at Qt's own, sizes and types read "414...KiB", "PN...ge"
+
+
+def roomy(dialog: QFileDialog) -> None:
+    """Qt's own (non-native) file dialog at :data:`ROOMY` or larger, its detail view's size, type and date columns as
+    wide as what they hold (the name column takes the rest)."""
+    dialog.resize(max(dialog.width(), ROOMY[0]), max(dialog.height(), ROOMY[1]))
+    tree = dialog.findChild(QTreeView, "treeView")
+    if tree is not None:
+        header = tree.header()
+        for column in range(1, header.count()):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
 
 
 class ExportFolderDialog(QFileDialog):
@@ -18,6 +31,7 @@ class ExportFolderDialog(QFileDialog):
         self.setOption(QFileDialog.Option.ShowDirsOnly, True)
         self.setOption(QFileDialog.Option.DontUseNativeDialog, True)  # the native one cannot create on accept
         self.setLabelText(QFileDialog.DialogLabel.Accept, "Export Here")
+        roomy(self)
         self.created: Path | None = None
         self.chosen: str | None = None
         self.error = ""
@@ -73,6 +87,7 @@ class OpenFolderDialog(QFileDialog):
         if name_filter:
             self.setNameFilter(name_filter)
         self.setLabelText(QFileDialog.DialogLabel.Accept, "Explain Images")
+        roomy(self)
         self.subfolders = QCheckBox("Include subfolders")
         self.subfolders.setToolTip("Also explain the images in the folder's subfolders, at any depth")
         self.subfolders.setChecked(bool(recursive))

@@ -156,3 +156,27 @@ def test_the_window_s_open_folder_dialog_filters_on_the_image_types_the_open_ima
     monkeypatch.setattr(folders, "choose_folder_to_explain", lambda *a: seen.append(a) or None)
     window.folders.open_dialog()
     assert len(seen) == 1 and seen[0][3] == IMAGE_FILTER and "*.png" in IMAGE_FILTER
+
+
+def test_the_open_folder_dialog_shows_sizes_and_types_whole(qtbot, tmp_path):
+    # at Qt's own size the detail view read "414...KiB" and "PN...ge" beside a wide, mostly empty name column
+    from PySide6.QtWidgets import QTreeView
+
+    for i in range(3):
+        (tmp_path / f"photo{i}.png").write_bytes(b"\x89PNG" + bytes(424_000 + i))
+    dialog = OpenFolderDialog(None, str(tmp_path), name_filter="Images (*.png)")
+    qtbot.addWidget(dialog)
+    dialog.setViewMode(QFileDialog.ViewMode.Detail)
+    dialog.show()
+    tree = dialog.findChild(QTreeView, "treeView")
+    qtbot.waitUntil(lambda: tree.model().rowCount(tree.rootIndex()) == 4, timeout=5000)  # and the folder cwd
+    qtbot.wait(100)
+    assert dialog.width() >= folder_dialog.ROOMY[0] and dialog.height() >= folder_dialog.ROOMY[1]
+    model, metrics = tree.model(), tree.fontMetrics()
+    for column in (1, 2):  # size, type: each cell's text fits its column
+        for row in range(4):
+            text = model.index(row, column, tree.rootIndex()).data()
+            assert metrics.horizontalAdvance(text) < tree.columnWidth(column), (column, text, tree.columnWidth(column))
+    export = ExportFolderDialog(None, str(tmp_path))
+    qtbot.addWidget(export)
+    assert export.width() >= folder_dialog.ROOMY[0]
