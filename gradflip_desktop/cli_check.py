@@ -11,7 +11,9 @@ read-only folder, a full disk: one line; the numbers are still printed and what 
 from __future__ import annotations
 
 import json
+import os
 import sys
+from pathlib import Path
 from typing import Callable
 
 from .cli_process import json_out
@@ -82,6 +84,9 @@ def run(args, load_model: Callable, err: Callable[[str], None]) -> int:
     if args.rise and args.rise < RISE_PUBLISHED and not args.quiet:  # fewer masks: a noisier RISE map, which favours GradFlip
         print(f"gradflip: note: RISE with {args.rise:,} masks is noisier than the published {RISE_PUBLISHED:,}: its "
               f"curves are worse than RISE's own (compare with --rise {RISE_PUBLISHED})", file=sys.stderr)
+    if args.photos is not None and not Path(args.photos).is_dir():  # said once, not "X is missing" for every set
+        err(f"--photos: {args.photos} " + ("is not a folder" if Path(args.photos).exists() else "does not exist"))
+        return 2
     records, problems = stored_records(args.results, recursive=args.recursive)
     for line in problems:
         err(line)
@@ -119,7 +124,11 @@ def run(args, load_model: Callable, err: Callable[[str], None]) -> int:
     skipped = [c for c in checks if c.check is None]
     if args.quiet and skipped:  # -q dropped the lines that named them: the table then read as if every set was there
         print(f"gradflip: skipped {len(skipped)} of {len(checks)} result sets: {_reasons(skipped)}", file=sys.stderr)
-    return 2 if csv_failed else 0  # measured and printed but not saved: not a success (a script trusts the files)
+    # a set that could not be checked (a record that cannot be read, a map or photo gone, another model) is a
+    # failure as an image that cannot be explained is explain's (exit 0 said nothing was lost); one with nothing to
+    # check (no flip, a targeted run) is not
+    problems = any(c.check is None and not c.nothing for c in checks)
+    return 2 if csv_failed or problems else 0  # measured and printed but not saved: not a success either
 
 
 def _reasons(skipped: list) -> str:
@@ -141,8 +150,13 @@ def _check_all(clf, records, args, checks: list) -> None:
     from .core.dataset.check import check_set  # noqa: PLC0415
 
     live = not args.quiet and sys.stderr.isatty()
+    folders = {rec.parent for rec in records}
+    # sets of several folders (check -r) by their path below the folder they share: "[1/2] res/chelsea" twice named
+    # all2/a/res and all2/b/res alike
+    root = Path(os.path.commonpath([str(f) for f in folders])) if len(folders) > 1 else None
     for i, rec in enumerate(records, 1):
-        where = f"[{i}/{len(records)}] {rec.parent.name}/{rec.name[:-len('.gradflip.json')]}" if len(records) > 1 else \
+        shown = rec.relative_to(root).as_posix() if root is not None else f"{rec.parent.name}/{rec.name}"
+        where = f"[{i}/{len(records)}] {shown[:-len('.gradflip.json')]}" if len(records) > 1 else \
             rec.name[:-len(".gradflip.json")]
         tell = (lambda text, where=where: print(f"\rgradflip: {where}: {text}\033[K", end="", file=sys.stderr, flush=True)) \
             if live else None

@@ -121,7 +121,7 @@ def test_a_hand_edited_set_is_skipped_and_the_others_are_still_checked(results, 
                  {"image": {**rec["image"], "source": "x" * 5000 + ".png"}}):
         rec_path.write_text(json.dumps({**rec, **edit}), encoding="utf-8")
         capsys.readouterr()
-        assert cli.main(["check", str(out)]) == 0
+        assert cli.main(["check", str(out)]) == 2  # a set not checked: a failure
         err = capsys.readouterr().err
         assert "internal error" not in err and "p0: skipped: " in err and "x" * 300 not in err
         assert (out / CSV_NAME).is_file() and (out / f"p1{CHECK_SUFFIX}").is_file()
@@ -135,7 +135,7 @@ def test_a_hand_edited_set_is_skipped_and_the_others_are_still_checked(results, 
     doc = json.loads(stored.read_text(encoding="utf-8"))
     doc["resume"]["checks"][0]["curves"][0]["deletion"][0] = 10**400  # an int too large for a float
     stored.write_text(json.dumps(doc), encoding="utf-8")
-    assert cli.main(["check", str(out), "--resume"]) == 0
+    assert cli.main(["check", str(out), "--resume"]) == 0  # measured again, both sets checked
     assert "internal error" not in capsys.readouterr().err
 
 
@@ -145,7 +145,7 @@ def test_quiet_check_says_which_sets_it_skipped(results, capsys):
     out, photos = results
     photos[1].unlink()
     capsys.readouterr()
-    assert cli.main(["check", str(out), "-q"]) == 0
+    assert cli.main(["check", str(out), "-q"]) == 2  # a set not checked: a failure
     io = capsys.readouterr()
     assert "faithfulness of 1 result set" in io.out
     lines = io.err.strip().splitlines()
@@ -256,7 +256,7 @@ def test_a_malformed_record_is_skipped_with_a_reason_and_the_others_are_checked(
         (out / f"{name}.gradflip.json").write_text(json.dumps(doc), encoding="utf-8")
         (out / f"{name}.importance.npy").write_bytes((out / "p0.importance.npy").read_bytes())
     capsys.readouterr()
-    assert cli.main(["check", str(out), "--points", "3"]) == 0
+    assert cli.main(["check", str(out), "--points", "3"]) == 2  # a set not checked: a failure
     io = capsys.readouterr()
     assert "internal error" not in io.err and "Traceback" not in io.err
     assert io.err.count(": skipped: ") == len(bad)
@@ -273,7 +273,7 @@ def test_a_record_nested_too_deeply_for_the_json_parser_is_skipped_and_resume_ex
     deep = "[" * 100_000 + "]" * 100_000
     (out / "deep.gradflip.json").write_text(deep, encoding="utf-8")
     capsys.readouterr()
-    assert cli.main(["check", str(out), "--points", "3"]) == 0
+    assert cli.main(["check", str(out), "--points", "3"]) == 2  # a set not checked: a failure
     err = capsys.readouterr().err
     assert "internal error" not in err and "deep: skipped: its record cannot be read" in err
     (out / "p0.gradflip.json").write_text(deep, encoding="utf-8")
@@ -291,7 +291,7 @@ def test_a_map_with_nan_or_complex_values_is_skipped_not_scored(results, capsys)
         (out / f"{name}.gradflip.json").write_bytes((out / "p0.gradflip.json").read_bytes())
         np.save(out / f"{name}.importance.npy", bad)
     capsys.readouterr()
-    assert cli.main(["check", str(out), "--points", "3"]) == 0
+    assert cli.main(["check", str(out), "--points", "3"]) == 2  # a set not checked: a failure
     err = capsys.readouterr().err
     assert "ComplexWarning" not in err
     for name in ("nan", "cplx"):
@@ -310,7 +310,7 @@ def test_a_map_whose_header_claims_a_huge_shape_is_skipped_not_an_internal_error
         np.lib.format.write_array_header_1_0(fh, {"descr": "<f4", "fortran_order": False, "shape": (200000, 200000)})
         fh.write(b"\0" * 100)
     capsys.readouterr()
-    assert cli.main(["check", str(out), "--points", "3"]) == 0
+    assert cli.main(["check", str(out), "--points", "3"]) == 2  # a set not checked: a failure
     err = capsys.readouterr().err
     assert "internal error" not in err and "huge: skipped: cannot read it: its map (huge.importance.npy) is damaged" in err
     rows = list(csv.DictReader((out / CSV_NAME).open(encoding="utf-8")))
@@ -326,7 +326,7 @@ def test_a_map_that_is_not_an_npy_file_or_holds_objects_is_skipped_without_advic
     (out / "text.importance.npy").write_bytes(b"garbage\n")
     np.save(out / "objects.importance.npy", np.array([{"a": 1}, None], dtype=object), allow_pickle=True)
     capsys.readouterr()
-    assert cli.main(["check", str(out), "--points", "3"]) == 0
+    assert cli.main(["check", str(out), "--points", "3"]) == 2  # a set not checked: a failure
     err = capsys.readouterr().err
     assert "its map (text.importance.npy) is damaged: not a NumPy .npy file" in err
     assert "its map (objects.importance.npy) is damaged: it holds Python objects, not numbers (never unpickled)" in err
@@ -465,7 +465,7 @@ def test_a_set_whose_check_fails_is_skipped_and_the_other_sets_are_checked(resul
 
     monkeypatch.setattr(faithfulness, "check_maps", flaky)
     capsys.readouterr()
-    assert cli.main(["check", str(out)]) == 0
+    assert cli.main(["check", str(out)]) == 2  # a set not checked: a failure
     err = capsys.readouterr().err
     assert "non-finite" in err and "skipped" in err
     assert (out / CSV_NAME).is_file() and (out / f"p1{CHECK_SUFFIX}").is_file()
@@ -797,7 +797,7 @@ def test_an_empty_map_file_is_skipped_not_an_internal_error(results, capsys):
     capsys.readouterr()
     code = cli.main(["check", str(out), "--points", "3"])
     err = capsys.readouterr().err
-    assert code == 0 and "internal error" not in err and "empty: skipped" in err
+    assert code == 2 and "internal error" not in err and "empty: skipped" in err  # a set not checked: a failure
     assert {r["name"] for r in csv.DictReader((out / CSV_NAME).open(encoding="utf-8"))} == {"p0", "p1"}
 
 
@@ -1018,7 +1018,63 @@ def test_a_folder_of_result_folders_names_them_and_recursive_checks_each(results
     rows = list(csv.DictReader((out / CSV_NAME).open(encoding="utf-8")))  # the CSV lies beside the sets it holds
     assert {r["name"] for r in rows} == {"p0", "p1"}
     assert not (parent / CSV_NAME).exists() and not (hidden / CSV_NAME).exists()
+    import shutil
+
+    deep = parent / "deep" / "out"  # a second folder of sets, deeper: each set is named by its path below parent
+    shutil.copytree(out, deep)
+    assert cli.main(["check", "-r", str(parent)]) == 0
+    err = capsys.readouterr().err
+    assert "[1/4] deep/out/p0: deletion" in err and "[3/4] out/p0: deletion" in err, err
     empty = tmp_path / "empty"
     (empty / "sub").mkdir(parents=True)
     assert cli.main(["check", "--recursive", str(empty)]) == 2
     assert "no result sets (.gradflip.json files) in this folder or its subfolders" in capsys.readouterr().err
+
+
+def test_a_set_written_over_loses_the_check_of_the_set_it_replaced(results, capsys, tmp_path):
+    """Exported again over a checked set (another style, Overwrite): its NAME.faithfulness.json and its rows of
+    faithfulness.csv stayed, the numbers of the map it replaced beside the new map."""
+    out, photos = results
+    assert cli.main(["check", str(out), "-q"]) == 0
+    assert (out / f"p0{CHECK_SUFFIX}").is_file() and (out / f"p1{CHECK_SUFFIX}").is_file()
+    kept = (out / f"p1{CHECK_SUFFIX}").read_bytes()
+    assert cli.main(["explain", str(photos[0]), "--out", str(out), "--force", "--quiet", "--max-steps", "5"]) in (0, 1)
+    assert not (out / f"p0{CHECK_SUFFIX}").exists() and (out / f"p1{CHECK_SUFFIX}").read_bytes() == kept
+    rows = list(csv.DictReader((out / CSV_NAME).open(encoding="utf-8")))
+    assert {r["name"] for r in rows} == {"p1"} and len(rows) == 3  # p1's three maps stay
+    assert cli.main(["explain", str(photos[1]), "--out", str(out), "--force", "--quiet", "--style", "free"]) == 0
+    assert not (out / CSV_NAME).exists()  # no check left in it
+    capsys.readouterr()
+
+
+def test_sets_with_nothing_to_check_are_no_failure_but_a_broken_set_is(results, capsys):
+    """`check` exited 0 with a record that could not be read and another set's map gone: a script could not tell
+    that sets were lost (explain exits 2 for an image it cannot explain). A set with nothing to check (a run that
+    did not flip, a targeted run) is no failure; one that cannot be checked is."""
+    out, _ = results
+    rec = json.loads((out / "p0.gradflip.json").read_text(encoding="utf-8"))
+    (out / "nf.gradflip.json").write_text(json.dumps({**rec, "flipped": False, "status": "budget_exhausted"}), encoding="utf-8")
+    (out / "tg.gradflip.json").write_text(json.dumps({**rec, "target": "class1"}), encoding="utf-8")
+    capsys.readouterr()
+    assert cli.main(["check", str(out), "-q"]) == 0
+    assert "nf: the run did not flip (budget exhausted)" in capsys.readouterr().err
+    (out / "bad.gradflip.json").write_text("{bad", encoding="utf-8")
+    assert cli.main(["check", str(out), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "bad: its record cannot be read: not valid JSON (Expecting property name" in err and "JSONDecodeError" not in err
+    assert cli.main(["check", str(out), "-q", "--json"]) == 2  # one object per set; why each skipped one was
+    doc = {d["name"]: d for d in json.loads(capsys.readouterr().out)}
+    assert set(doc) == {"bad", "nf", "p0", "p1", "tg"} and doc["p0"]["skipped"] is None and doc["p0"]["maps"]
+    assert doc["tg"]["skipped"].startswith("a targeted run") and doc["bad"]["skipped"].startswith("its record")
+
+
+def test_photos_naming_no_folder_is_one_line_before_any_work(results, capsys, tmp_path):
+    # `--photos nowhere` said "nowhere/p0.png is missing" for every set, after loading the model
+    out, _ = results
+    capsys.readouterr()
+    assert cli.main(["check", str(out), "--photos", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err
+    assert err == f"gradflip: error: --photos: {tmp_path / 'nowhere'} does not exist\n" and not (out / CSV_NAME).exists()
+    (tmp_path / "afile").write_text("x", encoding="utf-8")
+    assert cli.main(["check", str(out), "--photos", str(tmp_path / "afile")]) == 2
+    assert "--photos: " in capsys.readouterr().err

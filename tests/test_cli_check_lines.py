@@ -67,11 +67,11 @@ def test_the_skipped_sets_line_is_for_quiet_checks_only(tmp_path, monkeypatch, c
     assert cli.main(["explain", *map(str, photos), "--out", str(out), "--style", "free", "--quiet", "--max-steps", "30"]) == 0
     photos[0].unlink()
     capsys.readouterr()
-    assert cli.main(["check", str(out), "--points", "3"]) == 0
+    assert cli.main(["check", str(out), "--points", "3"]) == 2  # a set not checked: a failure
     err = capsys.readouterr().err.splitlines()
     skipped = [line for line in err if ": skipped" in line]
     assert len(skipped) == 1 and skipped[0].startswith("gradflip: [1/2] out/p0: skipped: ")
-    assert cli.main(["check", str(out), "--points", "3", "-q"]) == 0
+    assert cli.main(["check", str(out), "--points", "3", "-q"]) == 2  # a set not checked: a failure
     assert capsys.readouterr().err == f"gradflip: skipped 1 of 2 result sets: p0: {skipped[0].split(': skipped: ')[1]}\n"
 
 

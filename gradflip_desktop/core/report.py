@@ -44,6 +44,8 @@ from .summary import summary_sentence
 SUFFIXES = (".gradflip.json", ".adjusted.png", ".difference.png", ".figure.png", ".delta.npy", ".importance.npy",
             ".key.png", ".steps.csv")
 MAX_NAME_BYTES = 120
+CHECK_SUFFIX = ".faithfulness.json"  # a set's check (`gradflip check`), beside it; the folder's rows in CHECK_CSV
+CHECK_CSV = "faithfulness.csv"
 
 
 ReportError = ExportError  # the former name of ExportError
@@ -328,4 +330,36 @@ def write_result_set(
     except BaseException:
         roll_back()
         raise
+    forget_checks(out, [paths[".gradflip.json"].name[: -len(".gradflip.json")]])
     return written
+
+
+def forget_checks(folder: str | os.PathLike, names) -> None:
+    """The checks of the sets ``names`` in ``folder`` go (``NAME.faithfulness.json``, their rows of
+    ``faithfulness.csv``): a set written over had kept the check of the set it replaced, numbers of another map.
+    Best effort: a check that cannot be removed stays (``check --resume`` measures a set whose map changed again)."""
+    from .images import atomic_write_bytes  # noqa: PLC0415
+    from .images.loading import read_regular  # noqa: PLC0415
+
+    folder, names = Path(folder), set(names)
+    for name in names:
+        try:
+            (folder / f"{name}{CHECK_SUFFIX}").unlink(missing_ok=True)
+        except OSError:
+            pass
+    table = folder / CHECK_CSV
+    try:
+        if not table.is_file():
+            return
+        rows = list(csv.reader(io.StringIO(read_regular(table).decode("utf-8"), newline="")))
+        kept = [r for r in rows[1:] if not r or r[0] not in names]
+        if len(kept) == len(rows) - 1:
+            return
+        if not kept:
+            table.unlink()
+            return
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerows([rows[0], *kept])
+        atomic_write_bytes(table, buf.getvalue().encode("utf-8"), overwrite=True)
+    except (OSError, ValueError, csv.Error):
+        pass

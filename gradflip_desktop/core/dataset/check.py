@@ -30,11 +30,10 @@ import numpy as np
 
 from ..errors import json_loads
 from ..faithfulness import same_area
+from ..report import CHECK_CSV as CSV_NAME, CHECK_SUFFIX  # defined with the result set, whose writer drops a replaced one's
 from .check_stamp import FORMAT, file_sha256, kept_checks, make_stamp, resume_entry
 
 RECORD_SUFFIX = ".gradflip.json"
-CHECK_SUFFIX = ".faithfulness.json"
-CSV_NAME = "faithfulness.csv"
 MAPS = ("GradFlip", "RISE", "Grad-CAM", "Gradient saliency")  # RISE only when asked for (``rise=N`` masks)
 
 
@@ -53,6 +52,7 @@ class SetCheck:
     kept: bool = False  # read back from its NAME.faithfulness.json (``reuse``), not measured again
     style: str = ""  # the record's options.style: whose map "GradFlip" is (format_table says when sets mix them)
     unwritten: str = ""  # why its NAME.faithfulness.json could not be written ("No space left on device"): not kept
+    nothing: bool = False  # skipped with nothing to check (no flip, no finished map, a targeted run): not a problem
 
 
 def stored_records(paths: Iterable[str | os.PathLike], recursive: bool = False) -> tuple[list[Path], list[str]]:
@@ -242,19 +242,23 @@ def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] =
         raw = read_regular(path)  # the bytes read are the bytes the stamp names; a pipe: OSError, not a wait
         rec, record_sha256 = json_loads(raw.decode("utf-8")), hashlib.sha256(raw).hexdigest()
     except (OSError, ValueError) as exc:
-        out.skipped = f"its record cannot be read ({exc.__class__.__name__}: {exc})"
+        out.skipped = f"its record cannot be read ({exc.strerror or exc})" if isinstance(exc, OSError) else \
+            f"its record cannot be read: not valid JSON ({exc})"
         return out
     if not isinstance(rec, dict) or "explained" not in rec:
         out.skipped = "not a GradFlip record"
         return out
     if not rec.get("flipped") and rec.get("status") == "cancelled" and rec.get("flip_step") is not None:
         out.skipped = "the run was stopped after its flip, before its map was finished: no map to check"
+        out.nothing = True
         return out
     if not rec.get("flipped"):
         out.skipped = f"the run did not flip ({str(rec.get('status')).replace('_', ' ')}): no map to check"
+        out.nothing = True
         return out
     if rec.get("target"):
         out.skipped = "a targeted run: its map ranks what brings the target on top, not the explained class's evidence"
+        out.nothing = True
         return out
     options = rec.get("options")
     out.style = str(options.get("style") or "") if isinstance(options, dict) else ""

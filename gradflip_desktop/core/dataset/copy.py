@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import ResultExistsError, files_exist
-from ..report import make_folder
+from ..report import forget_checks, make_folder
 
 RECORD = ".gradflip.json"  # a set's record: what makes it complete
 
@@ -49,6 +49,7 @@ def copy_run_folder(source: str | os.PathLike, dest: str | os.PathLike, overwrit
 
         for p in (p for p in files if p.parent == staging and p.name.endswith(RECORD)):
             (dst / p.relative_to(staging)).unlink(missing_ok=True)
+        forget_checks(dst, records)  # a replaced set's check described the old set (the run's own come with it)
         for p in sorted(files, key=rank):
             target = dst / p.relative_to(staging)
             target.parent.mkdir(parents=True, exist_ok=True)

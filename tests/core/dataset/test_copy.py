@@ -211,3 +211,18 @@ def test_an_export_leaves_no_staging_folder_and_a_folder_of_the_same_name_is_no_
     written = copy_run_folder(run, dest, overwrite=False)
     assert sorted(p.name for p in dest.iterdir() if p.name.startswith(".gradflip-export")) == []
     assert (dest / "p0.gradflip.json") in written and (dest / "summary.csv").is_file()
+
+
+def test_export_all_over_a_checked_set_drops_the_old_sets_check(tmp_path, monkeypatch):
+    """Export All over a folder whose set p0 was checked: the new p0 came in, the old check of another map stayed."""
+    monkeypatch.setattr(cli, "_load_model", lambda args: make_tiny())
+    _photo(tmp_path / "a" / "p0.png", 0)
+    _photo(tmp_path / "a" / "p1.png", 1)
+    dest, run = tmp_path / "results", tmp_path / "app-run"
+    assert cli.main(["explain", str(tmp_path / "a"), "--out", str(dest), "-q", "--style", "free"]) == 0
+    assert cli.main(["check", str(dest), "-q"]) == 0
+    (tmp_path / "a" / "p1.png").unlink()
+    assert cli.main(["explain", str(tmp_path / "a"), "--out", str(run), "-q", "--max-steps", "3"]) in (0, 1)
+    copy_run_folder(run, dest, overwrite=True)
+    assert not (dest / "p0.faithfulness.json").exists() and (dest / "p1.faithfulness.json").is_file()
+    assert {line.split(",")[0] for line in (dest / "faithfulness.csv").read_text(encoding="utf-8").splitlines()[1:]} == {"p1"}
