@@ -345,7 +345,8 @@ def test_compare_caption_gives_the_same_l2_as_the_difference_caption(tiny, tiny_
     assert comparison.check is None and "no longer loaded" in comparison.check_note
     caption = comparison.panels[0].caption
     assert f"L2 {result.l2_saved:.3f})" in caption and f"L2 {result.l2:.3f}" not in caption
-    assert caption.startswith("where the flipping change concentrates (")
+    assert caption.startswith("where the flipping change concentrates (" if result.flipped
+                              else "where the change concentrates, though it did not flip (")
     region = run(tiny, tiny_image, ExplainOptions())  # the default: a key-region run's map says what it ranks
     assert region.region_map is not None
     with pytest.raises(StopIteration) as stop:
@@ -381,6 +382,20 @@ def test_a_grad_cam_map_of_nan_fails_its_panel_not_the_whole_check(tiny, tiny_im
     measured = {c.name for c in comparison.check.curves}
     assert measured == {p.title for p in comparison.panels if p.values is not None} and len(measured) == 2
     assert "Grad-CAM" not in measured and "Gradient saliency" in measured
+
+
+def test_a_run_that_did_not_flip_is_not_said_to_have_a_flipping_change(tiny, tiny_image):
+    # a budget-exhausted textbook run's panel read "where the flipping change concentrates"
+    from gradflip_desktop.core.explain import run
+    from gradflip_desktop.core.options import ExplainOptions
+    from gradflip_desktop.ui.controllers.difference import compare_task
+    from gradflip_desktop.ui.controllers.model_session import ModelSession
+
+    result = run(tiny, tiny_image, ExplainOptions(style="free", max_steps=1, mode="fixed", epsilon=1e-6))
+    assert not result.flipped and result.steps
+    with pytest.raises(StopIteration) as stop:
+        next(compare_task(None, ModelSession(), result, result.original.index))
+    assert stop.value.value.panels[0].caption.startswith("where the change concentrates, though it did not flip (")
 
 
 def test_a_run_that_changed_nothing_has_no_gradflip_map_in_the_comparison(tiny, tiny_image):

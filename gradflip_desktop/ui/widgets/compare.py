@@ -46,6 +46,10 @@ RISE_BOX_TIP = ("Also compute RISE's map, the strongest of the usual methods and
                 "about 25 s at 224 px on two CPU cores, more at larger working sizes), and measure it beside the other maps. Remembered.")
 
 
+# each map is drawn to its own scale (core.viz.maps: full brightness at its top 0.5 %), as the figure says: without
+# a colour bar the heading says it (maps of different units side by side)
+SCALE = "(brighter = more important; each map at full brightness in its own top 0.5 %)"
+
 class CompareViews(QWidget):
     """The comparison panel: GradFlip's importance map next to Grad-CAM and gradient saliency of the
     same image and class, each as a heat overlay over the greyscale photo with a caption."""
@@ -108,7 +112,7 @@ class CompareViews(QWidget):
         maps = sum(p.rgb is not None for p in comparison.panels if p.title != "RISE") + rise  # it said "Three" over two
         count = {2: "Two", 3: "Three", 4: "Four"}.get(maps)
         self.heading.setText(f"{f'{count} explanations' if count else 'Explanations'} of <b>{class_label}</b> on "
-                             "the same image (brighter = more important)")
+                             f"the same image {SCALE}")
         present = {p.title for p in comparison.panels}
         for title, panel in zip(self.TITLES, self.panels):  # a panel without a map here (RISE's) shows nothing old
             if title not in present:

@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor
 
 from gradflip_desktop.core.faithfulness import Curve, FaithfulnessCheck
 from gradflip_desktop.ui.controllers.comparison import ComparePanel, Comparison
-from gradflip_desktop.ui.widgets.compare import COMPARE_TIPS, RISE_STOP, CompareViews
+from gradflip_desktop.ui.widgets.compare import COMPARE_TIPS, RISE_STOP, SCALE, CompareViews
 
 pytestmark = pytest.mark.gui
 
@@ -53,7 +53,8 @@ def test_a_missing_map_says_not_available_and_the_heading_counts_the_maps_shown(
     comparison = _maps(saliency=False)
     comparison.measured = "2 of 3 maps"
     views.show_comparison(comparison, "tabby")
-    assert views.heading.text() == "Two explanations of <b>tabby</b> on the same image (brighter = more important)"
+    assert views.heading.text() == "Two explanations of <b>tabby</b> on the same image " + SCALE
+    assert "own top 0.5 %" in SCALE  # each map's own scale: no colour bar says it
     gradflip, saliency = views.panel("GradFlip"), views.panel("Gradient saliency")
     assert gradflip.caption.text() == "flipped at step 3" and gradflip.image() is not None
     assert gradflip.caption.toolTip() == COMPARE_TIPS["GradFlip"]
@@ -69,7 +70,7 @@ def test_a_missing_map_says_not_available_and_the_heading_counts_the_maps_shown(
 def test_rise_under_way_counts_as_a_map_and_says_how_to_stop_it(qtbot):
     views = _views(qtbot)
     views.show_comparison(_maps(COMPUTING), "tabby")
-    assert views.heading.text() == "Four explanations of <b>tabby</b> on the same image (brighter = more important)"
+    assert views.heading.text() == "Four explanations of <b>tabby</b> on the same image " + SCALE
     rise = views.panel("RISE")
     assert rise.caption.text() == "computing: 300 of 1,000 masks" + RISE_STOP and rise.image() is None
     assert rise.caption.toolTip() == COMPARE_TIPS["RISE"] + "\n\n" + STOP_TIP
@@ -81,7 +82,7 @@ def test_rise_under_way_counts_as_a_map_and_says_how_to_stop_it(qtbot):
     assert views.check.text() == "Measuring how fast each map's top pixels remove the class and bring it back …"
     views.show_comparison(_maps(), "tabby")  # RISE unticked: its old map and caption go
     assert rise.image() is None and rise.caption.text() == ""
-    assert views.heading.text() == "Three explanations of <b>tabby</b> on the same image (brighter = more important)"
+    assert views.heading.text() == "Three explanations of <b>tabby</b> on the same image " + SCALE
 
 
 def test_the_heading_names_the_one_question_every_map_answers(qtbot):
@@ -89,7 +90,7 @@ def test_the_heading_names_the_one_question_every_map_answers(qtbot):
     # heading named "GradFlip's map of any cat next to Grad-CAM and gradient saliency of tabby, the top class"
     views = _views(qtbot)
     views.show_comparison(_maps(), "any cat")
-    assert views.heading.text() == "Three explanations of <b>any cat</b> on the same image (brighter = more important)"
+    assert views.heading.text() == "Three explanations of <b>any cat</b> on the same image " + SCALE
     views.show_comparison(_maps(COMPUTING), "any cat")
     assert views.heading.text().startswith("Four explanations of <b>any cat</b>")
 
