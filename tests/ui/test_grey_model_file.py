@@ -125,3 +125,46 @@ def test_a_guessed_settings_note_names_the_dialog_not_the_command_lines_flags(qt
     assert guessed and "--input-size" in guessed[0]  # the core's note, for the command line too
     shown = window.status_label.toolTip() + window.status_label.text() + window.controls.model_label.toolTip()
     assert "--input-size" not in shown and "set them in File ▸ Load Model…" in shown
+
+
+def test_the_model_line_says_what_input_the_settings_give(qtbot, window, grey):
+    """Settings set in the dialog (28 x 28, grayscale, mean and std) were said nowhere in the window once loaded."""
+    from gradflip_desktop.core.models import Preprocessing, files as model_files
+
+    pre = Preprocessing(input_size=(28, 28), channels=1, mean=(0.13,), std=(0.31,))
+    with qtbot.waitSignal(window.model_ready, timeout=RUN_TIMEOUT_MS):
+        window.models.load_spec(model_files.ModelSpec(str(grey), "torchscript", preprocessing=pre))
+    tip = window.controls.model_label.toolTip()
+    assert "input 28×28 px (squashed to it), grayscale, mean [0.13], std [0.31]" in tip
+
+
+def test_a_model_file_changed_since_it_was_loaded_opens_the_dialog_again(qtbot, window, grey):
+    """TorchScript swapped for other code on disk ran at once from the picker: the trust ticked for the first file
+    stood for the new one. A changed file is loaded through the dialog again (its trust box unticked)."""
+    import os
+
+    from gradflip_desktop.core.models import files as model_files
+
+    with qtbot.waitSignal(window.model_ready, timeout=RUN_TIMEOUT_MS):
+        window.models.load_spec(model_files.ModelSpec(str(grey), "torchscript"))
+    with qtbot.waitSignal(window.model_ready, timeout=RUN_TIMEOUT_MS):
+        window.models.load(None)  # back to the default model
+    shown = []
+    window.model_dialog_shown.connect(shown.append)
+    with qtbot.waitSignal(window.model_ready, timeout=RUN_TIMEOUT_MS):  # unchanged: loaded at once, no dialog
+        window.models.chosen(str(grey))
+    assert not shown
+    with qtbot.waitSignal(window.model_ready, timeout=RUN_TIMEOUT_MS):
+        window.models.load(None)
+
+    class Other(nn.Module):
+        def forward(self, x):
+            return x.mean((2, 3)).repeat(1, 2)[:, :5]
+
+    torch.jit.save(torch.jit.script(Other().eval()), str(grey))
+    os.utime(grey, ns=(grey.stat().st_atime_ns, grey.stat().st_mtime_ns + 10**9))
+    with qtbot.waitSignal(window.model_dialog_shown, timeout=30_000) as dialog:
+        window.models.chosen(str(grey))
+    assert not dialog.args[0].trust_box.isChecked() and "changed since it was loaded" in window.status_label.text()
+    assert window.model_info.key != str(grey)  # not loaded behind the dialog
+    dialog.args[0].close()

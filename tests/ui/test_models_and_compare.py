@@ -561,7 +561,8 @@ def test_a_whole_pickled_model_is_refused_before_the_load_dialog_opens(qtbot, wi
     with qtbot.waitSignal(window.model_failed, timeout=30_000) as failed:
         window.open_model_file(str(path))
     assert "whole.pt holds a whole pickled model" in failed.args[0] and not shown
-    assert errors and errors[0][0] == "Cannot load the model" and "torch.save(model.state_dict()" in errors[0][1]
+    assert errors and errors[0][0] == "The model could not be loaded" and "torch.save(model.state_dict()" in errors[0][1]
+    assert errors[0][1].endswith(f"\n\nStill using {window.model_info.name}.")  # as a failed load's dialog says it
 
 
 def test_the_sidecar_pins_only_the_preprocessing_the_load_assumed(qtbot, window, tmp_path):

@@ -89,6 +89,31 @@ def _differs(field: str, now, result) -> bool:
     return getattr(now, field) != getattr(was, field)
 
 
+
+def file_stamp(path: str) -> str:
+    """A model file's size and time of change ("" for a folder or a file gone): a changed file is loaded through the
+    dialog again."""
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return ""
+    return "" if Path(path).is_dir() else f"{st.st_size}:{st.st_mtime_ns}"
+
+
+def input_words(pre) -> str:
+    """The model line's tooltip on what the network's input is: "input 32×32 px (squashed to it), RGB, mean [0.49,
+    0.48, 0.45], std [0.25, 0.24, 0.26]" (settings set in the dialog were said nowhere in the window)."""
+    if pre is None:
+        return ""
+    h, w = pre.input_size
+    side = pre.resize_size or max(h, w)
+    how = {"squash": "squashed to it", "center-crop": f"shorter side to {side} px, centre crop",
+           "squash-crop": f"squashed to {side}×{side}, centre crop"}.get(pre.resize, pre.resize)
+    def nums(v) -> str:
+        return "[" + ", ".join(f"{x:.3g}" for x in v) + "]"
+    return (f"input {w}×{h} px ({how}), {'grayscale' if pre.channels == 1 else 'RGB'}, mean {nums(pre.mean)}, "
+            f"std {nums(pre.std)}")
+
 class ModelsController(QObject):
     def __init__(self, window: "MainWindow") -> None:
         super().__init__(window)
@@ -108,6 +133,7 @@ class ModelsController(QObject):
         self._requested = None  # the source of the last load started
         self._failed_specs: dict[str, object] = {}  # resolved path -> settings whose load failed (this session only)
         self._names: dict[str, str] = {}  # picker key -> the name the model loaded as (this session only)
+        self._changed: str | None = None  # the file the picker found changed: its dialog's status line says so
         self._load = TaskSlot(window.engine, self._on_loaded, on_error=self._on_load_failed, parent=self)
         self._classify = TaskSlot(window.engine, self._on_classified, on_error=self._on_classify_failed, parent=self)
         self._inspect = TaskSlot(window.background, self._on_inspected, on_error=self._on_inspect_failed, parent=self)
@@ -166,7 +192,8 @@ class ModelsController(QObject):
         self._names[info.key] = info.name
         w.controls.set_model_choices(self._picker_entries(info), info.key)
         notes = [window_words(n) for n in info.warnings]  # the Load Model dialog, not the command line's flags
-        w.controls.show_model(f"Model: {html.escape(info.name)} on {info.device}", "\n".join([info.key, *notes]))
+        w.controls.show_model(f"Model: {html.escape(info.name)} on {info.device}",  # what it sees: settings given too
+                              "\n".join([info.key, *filter(None, [input_words(info.preprocessing)]), *notes]))
         self._load_notes = notes
         if changed:  # the shown result belongs to the previous model
             w.clear_result()
@@ -341,6 +368,8 @@ class ModelsController(QObject):
     def _remember_model_file(self, path: str) -> None:
         files = [path] + [f for f in self.model_files() if f != path]
         self.w.settings.setValue("model/files", files[:MAX_MODEL_FILES])
+        stamps = {**self._stamps(), path: file_stamp(path)}
+        self.w.settings.setValue("model/stamps", [f"{f}\t{stamps[f]}" for f in files[:MAX_MODEL_FILES] if f in stamps])
 
     def _picker_entries(self, info: ModelInfo) -> list[tuple[str, str, str]]:
         entries = list(info.choices)
@@ -358,10 +387,21 @@ class ModelsController(QObject):
         return entries
 
     def chosen(self, key: str) -> None:
-        """A picker entry was chosen."""
+        """A picker entry was chosen. A model file that changed since it was loaded (TorchScript swapped for other
+        code ran at once, the trust given to the first file standing for it) opens the Load model dialog again."""
         if self.info is not None and key == self.info.key and not self.loading:  # loading: back to the loaded one
             return
+        stamps = self._stamps()
+        if key in stamps and stamps[key] != file_stamp(key):
+            self.open_file(key, changed=True)
+            return
         self.load(self._specs.get(key, key))
+
+    def _stamps(self) -> dict[str, str]:
+        """Each remembered model file's size and time of change when it was last loaded (settings "model/stamps")."""
+        value = self.w.settings.value("model/stamps", [])
+        lines = [value] if isinstance(value, str) else list(value or [])
+        return dict(line.rsplit("\t", 1) for line in map(str, lines) if "\t" in line)
 
     def device_changed(self, device: str) -> None:
         if self.loading:  # another model is loading: that one, on this device (not the one it replaces)
@@ -379,8 +419,10 @@ class ModelsController(QObject):
         if path:
             self.open_file(path)
 
-    def open_file(self, path: str) -> int:
-        """Inspect ``path`` in the background; the Load model dialog opens when that is done."""
+    def open_file(self, path: str, changed: bool = False) -> int:
+        """Inspect ``path`` in the background; the Load model dialog opens when that is done (``changed``: chosen in
+        the picker, the file changed since it was loaded: the dialog's status line says so)."""
+        self._changed = str(path) if changed else None
         self.w.settings.setValue("model/folder", str(Path(path).parent))
         self.w.set_status(f"Reading {html.escape(Path(path).name)} …")
         unsaved = self._failed_specs.get(str(Path(path).resolve()))
@@ -390,7 +432,10 @@ class ModelsController(QObject):
         from gradflip_desktop.core.errors import GradFlipError
 
         message = str(exc) if isinstance(exc, GradFlipError) else f"{type(exc).__name__}: {exc}"
-        self.w.show_error("Cannot load the model", message)
+        info = self.info  # titled and ended as a failed load's dialog (two titles, and only one said what stays)
+        stop = "" if message.endswith((".", "?", "!", "…")) else "."
+        self.w.show_error("The model could not be loaded",
+                          message + (f"{stop}\n\nStill using {info.name}." if info is not None else ""))
         self.w.model_failed.emit(message)
 
     def _on_inspected(self, facts: ModelFileFacts | None) -> None:
@@ -405,7 +450,9 @@ class ModelsController(QObject):
         dlg.rejected.connect(lambda: self.w.set_status(f"{name} was not loaded (cancelled)."))  # the line below stayed
         self.dialog = dlg
         dlg.open()
-        self.w.set_status(f"Settings of {name}: check them and press Load.")
+        changed, self._changed = self._changed == str(facts.info.path), None
+        self.w.set_status(f"{name} changed since it was loaded: check its settings and press Load." if changed
+                          else f"Settings of {name}: check them and press Load.")
         self.w.model_dialog_shown.emit(dlg)
 
     def _on_dialog_accepted(self) -> None:
