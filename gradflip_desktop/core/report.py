@@ -44,8 +44,6 @@ from .summary import summary_sentence
 SUFFIXES = (".gradflip.json", ".adjusted.png", ".difference.png", ".figure.png", ".delta.npy", ".importance.npy",
             ".key.png", ".steps.csv")
 MAX_NAME_BYTES = 120
-CHECK_SUFFIX = ".faithfulness.json"  # a set's check (`gradflip check`), beside it; the folder's rows in CHECK_CSV
-CHECK_CSV = "faithfulness.csv"
 
 
 ReportError = ExportError  # the former name of ExportError
@@ -338,6 +336,7 @@ def forget_checks(folder: str | os.PathLike, names) -> None:
     """The checks of the sets ``names`` in ``folder`` go (``NAME.faithfulness.json``, their rows of
     ``faithfulness.csv``): a set written over had kept the check of the set it replaced, numbers of another map.
     Best effort: a check that cannot be removed stays (``check --resume`` measures a set whose map changed again)."""
+    from .dataset.check import CHECK_SUFFIX, CSV_NAME  # noqa: PLC0415 - `gradflip check`'s files (torch-free there)
     from .images import atomic_write_bytes  # noqa: PLC0415
     from .images.loading import read_regular  # noqa: PLC0415
 
@@ -347,7 +346,7 @@ def forget_checks(folder: str | os.PathLike, names) -> None:
             (folder / f"{name}{CHECK_SUFFIX}").unlink(missing_ok=True)
         except OSError:
             pass
-    table = folder / CHECK_CSV
+    table = folder / CSV_NAME
     try:
         if not table.is_file():
             return
