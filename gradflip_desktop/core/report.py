@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .dataset.check_files import forget_checks
 from .errors import DiskFullError, ExportError, ResultExistsError, files_exist
 from .figure import difference_overlay, render_figure
 from .images import discard, png_bytes, stage_bytes, utf8_bytes
@@ -328,37 +329,6 @@ def write_result_set(
     except BaseException:
         roll_back()
         raise
+    # the set's old check (gradflip check's NAME.faithfulness.json, its faithfulness.csv rows) measured the map replaced
     forget_checks(out, [paths[".gradflip.json"].name[: -len(".gradflip.json")]])
     return written
-
-
-def forget_checks(folder: str | os.PathLike, names) -> None:
-    """The checks of the sets ``names`` in ``folder`` go (``NAME.faithfulness.json``, their rows of
-    ``faithfulness.csv``): a set written over had kept the check of the set it replaced, numbers of another map.
-    Best effort: a check that cannot be removed stays (``check --resume`` measures a set whose map changed again)."""
-    from .dataset.check import CHECK_SUFFIX, CSV_NAME  # noqa: PLC0415 - `gradflip check`'s files (torch-free there)
-    from .images import atomic_write_bytes  # noqa: PLC0415
-    from .images.loading import read_regular  # noqa: PLC0415
-
-    folder, names = Path(folder), set(names)
-    for name in names:
-        try:
-            (folder / f"{name}{CHECK_SUFFIX}").unlink(missing_ok=True)
-        except OSError:
-            pass
-    table = folder / CSV_NAME
-    try:
-        if not table.is_file():
-            return
-        rows = list(csv.reader(io.StringIO(read_regular(table).decode("utf-8"), newline="")))
-        kept = [r for r in rows[1:] if not r or r[0] not in names]
-        if len(kept) == len(rows) - 1:
-            return
-        if not kept:
-            table.unlink()
-            return
-        buf = io.StringIO()
-        csv.writer(buf, lineterminator="\n").writerows([rows[0], *kept])
-        atomic_write_bytes(table, buf.getvalue().encode("utf-8"), overwrite=True)
-    except (OSError, ValueError, csv.Error):
-        pass

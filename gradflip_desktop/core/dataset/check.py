@@ -30,11 +30,10 @@ import numpy as np
 
 from ..errors import json_loads
 from ..faithfulness import same_area
+from .check_files import CHECK_SUFFIX, CSV_NAME
 from .check_stamp import FORMAT, file_sha256, kept_checks, make_stamp, resume_entry
 
 RECORD_SUFFIX = ".gradflip.json"
-CHECK_SUFFIX = ".faithfulness.json"  # a set's check beside it (core.report.forget_checks drops a replaced set's)
-CSV_NAME = "faithfulness.csv"
 MAPS = ("GradFlip", "RISE", "Grad-CAM", "Gradient saliency")  # RISE only when asked for (``rise=N`` masks)
 
 

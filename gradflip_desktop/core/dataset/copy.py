@@ -9,7 +9,8 @@ import tempfile
 from pathlib import Path
 
 from ..errors import ResultExistsError, files_exist
-from ..report import forget_checks, make_folder
+from ..report import make_folder
+from .check_files import forget_checks
 
 RECORD = ".gradflip.json"  # a set's record: what makes it complete
 
