@@ -174,6 +174,7 @@ class MainWindow(QMainWindow):
         self.view_tabs = QTabWidget()
         self.view_tabs.setDocumentMode(True)
         self.view_tabs.setTabBarAutoHide(True)  # one tab (Compare off): no bar
+        self.view_tabs.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # its bar is the tab stop: hidden, Tab stuck on Explain
         self.view_tabs.addTab(self.views, "Explanation")
         self.compare.setParent(self.view_tabs)  # owned by the window while it is no tab (parentless, GC deleted it)
         self.compare.hide()

@@ -92,3 +92,23 @@ def test_tab_goes_into_the_top_classes_and_out_again(qtbot, window):
 def test_the_load_button_keeps_its_text_when_focused_in_a_narrow_panel(window):
     button = window.controls.load_model_button
     assert button.minimumWidth() >= button.fontMetrics().horizontalAdvance("Load…") + 2 * 8 + 2 * 2
+
+
+def test_tab_from_explain_goes_round_the_window_and_back(qtbot, window):
+    """Tab from Explain (the last stop) went nowhere: the view tabs' widget, its bar hidden while Compare is off,
+    took the wrap-around focus and kept none; Space then started another run. Tab goes round every stop."""
+    from PySide6.QtTest import QTest
+
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    explain = window.controls.explain_button
+    explain.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(explain.hasFocus, timeout=2000)
+    seen = []
+    for _ in range(60):
+        QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        seen.append(QApplication.focusWidget())
+        if seen[-1] is explain:
+            break
+    assert seen[0] is not explain, "Tab from Explain stayed on Explain"
+    assert seen[-1] is explain and len(set(map(id, seen))) >= 10  # round the window: the views' stops, the settings

@@ -396,6 +396,16 @@ def test_a_run_that_did_not_flip_is_not_said_to_have_a_flipping_change(tiny, tin
     with pytest.raises(StopIteration) as stop:
         next(compare_task(None, ModelSession(), result, result.original.index))
     assert stop.value.value.panels[0].caption.startswith("where the change concentrates, though it did not flip (")
+    from dataclasses import replace
+
+    from gradflip_desktop.core.options import Status
+
+    flipped = run(tiny, tiny_image, ExplainOptions(style="free"))
+    stopped = replace(flipped, status=Status.CANCELLED)  # cancelled after its flip: it did flip
+    assert not stopped.flipped and stopped.flip_step is not None
+    with pytest.raises(StopIteration) as stop:
+        next(compare_task(None, ModelSession(), stopped, stopped.original.index))
+    assert stop.value.value.panels[0].caption.startswith("where the flipping change concentrates (")
 
 
 def test_a_run_that_changed_nothing_has_no_gradflip_map_in_the_comparison(tiny, tiny_image):

@@ -84,8 +84,9 @@ def compare_task(task, session: "ModelSession", result: "ExplainResult", target:
     why = no_change_reason(result)  # nothing was changed: no map (it read "… (smoothed magnitude, L2 0.000)")
     # a key-region run's map ranks how much restoring each part's detail mattered, not where its change went
     ranks = ("how much each part mattered" if getattr(result, "region_map", None) is not None
-             else "where the flipping change concentrates" if result.flipped
-             else "where the change concentrates, though it did not flip")  # no flipping change to speak of
+             else "where the flipping change concentrates" if result.flipped or result.flip_step is not None
+             else "where the change concentrates, though it did not flip")  # no flipping change (cancelled after
+    # its flip, it flipped: the progress bar says "flipped at step 5")
     panels = [
         ComparePanel("GradFlip", None, f"no map: {html.escape(why)}", None) if why else ComparePanel(
             "GradFlip",
