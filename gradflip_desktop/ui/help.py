@@ -40,6 +40,7 @@ WIDGET_KEYS = (
     ("← →", "Probability plot (click it or Tab to it): the read-out one point back or on"),
     ("Home / End", "Probability plot: the read-out at the photo (step 0) / at the last point (the saved image)"),
     ("← → ↑ ↓", "Original view, zoomed in (click it or Tab to it): pan the three views; with Shift by half a view"),
+    ("Ctrl+Tab / Ctrl+Shift+Tab", "With Compare Methods on: the Explanation and Compare tabs, the next / the previous"),
 )
 
 

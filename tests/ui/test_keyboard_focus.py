@@ -112,3 +112,21 @@ def test_tab_from_explain_goes_round_the_window_and_back(qtbot, window):
             break
     assert seen[0] is not explain, "Tab from Explain stayed on Explain"
     assert seen[-1] is explain and len(set(map(id, seen))) >= 10  # round the window: the views' stops, the settings
+
+
+def test_ctrl_tab_switches_the_view_tabs_and_help_lists_it(qtbot, window):
+    """Ctrl+Tab switched between Explanation and Compare, but Help ▸ Keyboard Shortcuts did not say so."""
+    from PySide6.QtTest import QTest
+
+    from gradflip_desktop.ui.help import WIDGET_KEYS
+
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    window.set_compare_visible(True)
+    window.view_tabs.setCurrentWidget(window.views)
+    window.views.mode_box.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(window.views.mode_box.hasFocus, timeout=2000)
+    QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)
+    assert window.view_tabs.currentWidget() is window.compare
+    assert any(keys.startswith("Ctrl+Tab") and "Compare" in what for keys, what in WIDGET_KEYS)
+    window.set_compare_visible(False)
