@@ -243,6 +243,9 @@ def _classify(args) -> int:
         return EXIT_BAD_INPUT
     again = _repeated(inputs, "classified")
     clf = _load_model(args)
+    if args.top > clf.num_classes:  # -k 1001 printed 1,000 classes without a word
+        print(f"gradflip: note: the model has {clf.num_classes:,} classes: all of them are listed (-k {args.top:,})",
+              file=sys.stderr)
     code, out = EXIT_OK, []
     for i, inp in enumerate(inputs):
         if i in again:

@@ -316,6 +316,10 @@ def test_classify_top_k(tiny_cli, tmp_path, capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0] == f"{img}:" and len(lines) == 1 + 4
     assert [ln.split()[-1] for ln in lines[1:]] == ["(1)", "(3)", "(0)", "(2)"]  # most probable first
+    assert cli.main(["classify", str(img), "-k", "9"]) == 0  # more than the model has: all, and a note says so
+    io = capsys.readouterr()
+    assert len(io.out.strip().splitlines()) == 1 + make_tiny().num_classes
+    assert io.err == f"gradflip: note: the model has {make_tiny().num_classes} classes: all of them are listed (-k 9)\n"
 
 
 def test_classify_takes_folders_as_explain_does(tiny_cli, tmp_path, capsys):
