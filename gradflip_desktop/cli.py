@@ -130,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("classify", help="print the top classes of images")
     _add_common(c)
-    c.add_argument("-k", "--top", type=positive_int, default=5, help="how many classes (default 5)")
+    c.add_argument("-k", "--top", type=positive_int, default=None, help="how many classes (default 5)")
     c.add_argument("--json", action="store_true", help="print JSON instead of a table")
     c.add_argument("--recursive", "-r", action="store_true", help="include the subfolders of folders given as IMAGE")
 
@@ -243,8 +243,9 @@ def _classify(args) -> int:
         return EXIT_BAD_INPUT
     again = _repeated(inputs, "classified")
     clf = _load_model(args)
-    if args.top > clf.num_classes:  # -k 1001 printed 1,000 classes without a word
-        print(f"gradflip: note: the model has {clf.num_classes:,} classes: all of them are listed (-k {args.top:,})",
+    top = 5 if args.top is None else args.top
+    if args.top is not None and top > clf.num_classes:  # -k 1001 printed 1,000 classes without a word
+        print(f"gradflip: note: the model has {clf.num_classes:,} classes: all of them are listed (-k {top:,})",
               file=sys.stderr)
     code, out = EXIT_OK, []
     for i, inp in enumerate(inputs):
@@ -260,7 +261,7 @@ def _classify(args) -> int:
         for w in said_notes(with_input_notes(clf.preprocessing, img)):  # the loading notes, a tiny photo's enlargement
             print(f"gradflip: note: {inp.display}: {w}", file=sys.stderr)
         try:
-            preds = clf.classify(img.pixels, k=args.top)
+            preds = clf.classify(img.pixels, k=top)
         except ModelError as exc:  # e.g. NaN for this image only: say which, go on with the others
             _err(f"{one_line(path)}: {exc}")
             code = EXIT_BAD_INPUT
