@@ -34,6 +34,7 @@ from .check_files import CHECK_SUFFIX, CSV_NAME
 from .check_stamp import FORMAT, file_sha256, kept_checks, make_stamp, resume_entry
 
 RECORD_SUFFIX = ".gradflip.json"
+HINT_DEPTH = 2  # "no result sets in this folder" counts those this many folders down (a home folder is not walked)
 MAPS = ("GradFlip", "RISE", "Grad-CAM", "Gradient saliency")  # RISE only when asked for (``rise=N`` masks)
 
 
@@ -66,7 +67,7 @@ def stored_records(paths: Iterable[str | os.PathLike], recursive: bool = False) 
             if p.is_dir():
                 here = _records_in(p, recursive)
                 if not here:
-                    below = [] if recursive else _records_in(p, True)
+                    below = [] if recursive else _records_in(p, True, depth=HINT_DEPTH)
                     where = len({q.parent for q in below})
                     problems.append(f"{p}: no result sets ({RECORD_SUFFIX} files) in this folder" + (
                         f"; {len(below):,} in {where:,} of its subfolders: --recursive (-r) checks them" if below else
@@ -84,18 +85,22 @@ def stored_records(paths: Iterable[str | os.PathLike], recursive: bool = False) 
     return unique, problems
 
 
-def _records_in(folder: Path, recursive: bool) -> list[Path]:
-    """The record files in ``folder`` (sorted), and with ``recursive`` in its subfolders (sorted by folder, then
-    name; links to folders are not followed, so a link to a parent cannot loop; hidden folders are skipped, as the
-    explain runs' inputs skip them; a subfolder that cannot be listed is passed over)."""
-    here = sorted(q for q in folder.iterdir() if q.name.endswith(RECORD_SUFFIX) and q.is_file())  # may raise OSError
+def _records_in(folder: Path, recursive: bool, depth: int | None = None) -> list[Path]:
+    """The records in ``folder`` (OSError when it cannot be listed), with ``recursive`` its subfolders' too, ``depth``
+    levels down at most, by folder (no links followed: none loops; hidden ones skipped; unreadable ones passed over)."""
+    def listed(paths) -> list[Path]:
+        return sorted(q for q in paths if q.name.endswith(RECORD_SUFFIX) and q.is_file())
+
+    def unreadable(exc: OSError) -> None:
+        if Path(exc.filename) == folder:
+            raise exc
     if not recursive:
-        return here
+        return listed(folder.iterdir())
     found: list[Path] = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found += sorted(Path(root) / f for f in files
-                        if f.endswith(RECORD_SUFFIX) and (Path(root) / f).is_file())
+    for root, dirs, files in os.walk(folder, onerror=unreadable):
+        below = len(Path(root).relative_to(folder).parts)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".")) if depth is None or below < depth else []
+        found += listed(Path(root) / f for f in files)
     return found
 
 

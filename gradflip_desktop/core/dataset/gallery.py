@@ -184,8 +184,8 @@ def write_gallery(out_dir: str | Path, rows: list[dict], records: dict[str, dict
         rms = rec.get("rms_saved") if flipped and isinstance(rec.get("rms_saved"), (int, float)) else ""
         # per value: photos of other sizes compare; written from the unrounded value, as the app's tile writes it
         # (rounded twice, 8.854996 read 8.86 here and 8.85 on the tile)
-        rms_text = "" if rms == "" else e(levels_text(255.0 * float(rms)))
-        rms = "" if rms == "" else round(255.0 * float(rms), 4)
+        levels = None if rms == "" else 255.0 * float(rms)
+        rms_text, rms = ("", "") if levels is None else (e(levels_text(levels)), round(levels, 4))
         body.append(
             f"<tr{cls}><td>{img}</td><td title=\"{e(str(r['file']))}\">{e(shown[r['file']])}</td><td>{e(r['status'])}</td>"
             f"<td>{e(_made(r, len(models) > 1))}</td>"
