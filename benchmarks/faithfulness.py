@@ -39,7 +39,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.photos import benchmark_photos, to_input  # noqa: E402
+from benchmarks.photos import SETS, benchmark_photos, to_input  # noqa: E402
 
 SIZE = 224
 POINTS = 33
@@ -268,7 +268,7 @@ def table(rows: dict[str, list[dict[str, float]]], names: dict[str, str], times:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--photos", type=int, default=None, help="use only the first N photos of the fixed list")
-    ap.add_argument("--set", default="benchmark", choices=("benchmark", "held-out", "all"),
+    ap.add_argument("--set", default="benchmark", choices=tuple(SETS),
                     help="photo set of benchmarks/photos.py (held-out: photos no setting was chosen on, but for the feature-group half's share: all 18)")
     ap.add_argument("--methods", default=None, help="comma-separated subset of: " + ",".join(methods(1000)))
     ap.add_argument("--rise-masks", type=int, default=1000, help="RISE masks per photo (default 1000)")

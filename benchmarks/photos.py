@@ -7,14 +7,16 @@
 The list is fixed (no "whatever happens to be installed"): a photo that cannot be loaded raises
 ``PhotoMissing`` naming it and the package to install, so a benchmark never silently runs on fewer
 photos. Sources: scikit-image ``skimage.data`` (bundled, no download), scikit-learn
-``load_sample_images`` (bundled) and matplotlib's sample data (bundled).
+``load_sample_images`` (bundled), matplotlib's sample data (bundled) and, for ``--set imagenet``, the 20
+ImageNet validation photos that ship with foolbox (the ``bench`` extra; ``foolbox/data/imagenet_NN_CLASS.jpg``,
+224 x 224; research samples of the ImageNet dataset, used here as benchmark input only, never shipped).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["HELD_OUT", "PHOTOS", "SETS", "PhotoMissing", "benchmark_photos", "load_photo", "photo_set", "to_input"]
+__all__ = ["HELD_OUT", "IMAGENET", "PHOTOS", "SETS", "PhotoMissing", "benchmark_photos", "load_photo", "photo_set", "to_input"]
 
 # (name, source): every entry must load, in this order
 PHOTOS: tuple[tuple[str, str], ...] = (
@@ -42,7 +44,15 @@ HELD_OUT: tuple[tuple[str, str], ...] = (
     ("gravel", "skimage"),  # gravel (greyscale)
     ("cell", "skimage"),  # a cell, microscopy (greyscale)
 )
-SETS = {"benchmark": PHOTOS, "held-out": HELD_OUT, "all": PHOTOS + HELD_OUT}
+# A third fixed list, the model's own kind of photo (added 2026-12-07, session 53, after a reviewer's check on
+# five of them disagreed with the medians of the 18 above): the 20 ImageNet validation photos foolbox ships, one
+# object large in the frame, as the network was trained on. No setting of the code was chosen on them.
+IMAGENET: tuple[tuple[str, str], ...] = tuple(
+    (f"imagenet_{i:02d}_{c}", "foolbox")
+    for i, c in enumerate((243, 559, 438, 990, 949, 853, 609, 609, 915, 455, 541, 630, 741, 471, 129, 99, 251, 22,
+                           317, 305))
+)
+SETS = {"benchmark": PHOTOS, "held-out": HELD_OUT, "all": PHOTOS + HELD_OUT, "imagenet": IMAGENET}
 
 
 class PhotoMissing(RuntimeError):
@@ -66,6 +76,14 @@ def load_photo(name: str, source: str) -> np.ndarray:
 
             with Image.open(os.path.join(matplotlib.get_data_path(), "sample_data", f"{name}.jpg")) as im:
                 arr = np.asarray(im.convert("RGB"))
+        elif source == "foolbox":
+            import os
+
+            import foolbox
+            from PIL import Image
+
+            with Image.open(os.path.join(os.path.dirname(foolbox.__file__), "data", f"{name}.jpg")) as im:
+                arr = np.asarray(im.convert("RGB"))
         elif source == "sklearn":
             from sklearn.datasets import load_sample_image
 
@@ -88,7 +106,7 @@ def load_photo(name: str, source: str) -> np.ndarray:
 
 def benchmark_photos(limit: int | None = None, which: str = "benchmark") -> list[tuple[str, np.ndarray]]:
     """The fixed photo list ``which`` (:data:`SETS`: "benchmark" = :data:`PHOTOS`, "held-out" =
-    :data:`HELD_OUT`, "all") as (name, uint8 H x W x 3); raises :class:`PhotoMissing` if any is missing."""
+    :data:`HELD_OUT`, "all" = both, "imagenet" = :data:`IMAGENET`) as (name, uint8 H x W x 3); raises :class:`PhotoMissing` if any is missing."""
     chosen = photo_set(which)
     chosen = chosen if limit is None else chosen[:limit]
     return [(name, load_photo(name, source)) for name, source in chosen]

@@ -29,7 +29,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.faithfulness import methods as peer_methods  # noqa: E402
-from benchmarks.photos import benchmark_photos, to_input  # noqa: E402
+from benchmarks.photos import SETS, benchmark_photos, to_input  # noqa: E402
 
 
 def drain(gen):
@@ -56,7 +56,7 @@ def region_by_map(clf, result, importance: np.ndarray):
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--photos", type=int, default=None, help="use only the first N photos")
-    ap.add_argument("--set", default="benchmark", choices=("benchmark", "held-out", "all"))
+    ap.add_argument("--set", default="benchmark", choices=tuple(SETS))
     ap.add_argument("--methods", default="gradflip,saliency,ig,gradcam,rise,centre,random",
                     help="comma-separated; gradflip is always run (its run gives the fill-in)")
     ap.add_argument("--rise-masks", type=int, default=1000)

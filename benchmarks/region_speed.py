@@ -23,7 +23,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.photos import benchmark_photos, to_input  # noqa: E402
+from benchmarks.photos import SETS, benchmark_photos, to_input  # noqa: E402
 
 
 def one(clf, x) -> dict:
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--threads", type=int, default=2, help="torch threads (default 2: the machine's cores)")
     ap.add_argument("--photos", type=int, default=None, help="use only the first N photos")
-    ap.add_argument("--set", default="benchmark", choices=("benchmark", "held-out", "all"),
+    ap.add_argument("--set", default="benchmark", choices=tuple(SETS),
                     help="photo set of benchmarks/photos.py (held-out: photos no setting was chosen on, but for the feature-group half's share: all 18)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -29,9 +30,11 @@ def add_parser(sub, add_model_arguments: Callable) -> None:
     k.add_argument("--recursive", "-r", action="store_true", help="include the result sets in subfolders of RESULTS")
     k.add_argument("--model", type=nonempty, default=None, help="the model the results were made with (default: efficientnet-lite0)")
     k.add_argument("--device", type=nonempty, default="cpu", help="cpu (default), cuda, cuda:N, mps or auto")
-    k.add_argument("--fill", type=_fills, default=["blur"], metavar="|".join([*FILLS, "all", "LIST"]),
-                   help="what replaces deleted pixels: the blurred photo (default), its mean colour, black; several "
-                        "comma-separated, or all (each measured with the same maps, made once)")
+    # all three by default: the blurred photo alone removes detail as GradFlip's own search does, so a table of it
+    # alone showed the fill-in that suits GradFlip (a reviewer's check, 2026-12-07: black insertion went to Grad-CAM)
+    k.add_argument("--fill", type=_fills, default=list(FILLS), metavar="|".join([*FILLS, "all", "LIST"]),
+                   help="what replaces deleted pixels: the blurred photo, its mean colour, black; one, several "
+                        "comma-separated, or all (the default: each measured with the same maps, made once)")
     k.add_argument("--points", type=whole_int, default=POINTS, help=f"points per curve, 2 to {MAX_POINTS:,} (default {POINTS})")
     k.add_argument("--photos", type=nonempty, default=None, metavar="DIR",
                    help="where to find the photos when the paths in the records do not exist (moved, or relative)")
@@ -94,9 +97,11 @@ def run(args, load_model: Callable, err: Callable[[str], None]) -> int:
         return 2
     clf = load_model(args)
     checks = []
+    began = time.time()
     try:
         _check_all(clf, records, args, checks)
     except KeyboardInterrupt:  # the sets checked so far keep their rows: the folder's CSV is not left stale
+        _late_check(clf, records, args, checks, began)
         _write_csvs(checks, args, err)
         if args.json:  # and --json lists them, as explain --json does (it printed nothing)
             _print_json(checks)
@@ -129,6 +134,29 @@ def run(args, load_model: Callable, err: Callable[[str], None]) -> int:
     # check (no flip, a targeted run) is not
     problems = any(c.check is None and not c.nothing for c in checks)
     return 2 if csv_failed or problems else 0  # measured and printed but not saved: not a success either
+
+
+def _late_check(clf, records, args, checks: list, began: float) -> None:
+    """After a Ctrl+C: the set being checked when it came, when its ``NAME.faithfulness.json`` was written whole in
+    this run (the interrupt fell between the file's rename and its count), is read back and counted, so its rows
+    go into the folder's CSV with it (the JSON said "black" and the CSV kept the set's old "blur" rows)."""
+    from .core.dataset.check import CHECK_SUFFIX, check_set  # noqa: PLC0415
+
+    if len(checks) >= len(records):
+        return
+    rec = records[len(checks)]
+    try:
+        fresh = rec.with_name(rec.name[:-len(".gradflip.json")] + CHECK_SUFFIX).stat().st_mtime >= began
+    except OSError:
+        return
+    if fresh:  # the same options and stamp as the file just written: read back, nothing measured
+        c = check_set(clf, rec, fill=args.fill, points=args.points, photos=args.photos, rise=args.rise or 0,
+                      max_pixels=args.max_pixels, reuse=True, write=False)
+        if c.kept:
+            c.kept = False  # measured by this run, not kept from an earlier one (--resume's "kept")
+            checks.append(c)
+            print(f"\ngradflip: {c.name}: its check was being written when the interrupt came and is complete",
+                  file=sys.stderr, end="")
 
 
 def _reasons(skipped: list) -> str:

@@ -47,6 +47,11 @@ def test_check_measures_each_set_and_writes_its_numbers(results, capsys):
     doc = json.loads((out / f"p0{CHECK_SUFFIX}").read_text(encoding="utf-8"))
     assert [m["name"] for m in doc["maps"]] == ["GradFlip", "Grad-CAM", "Gradient saliency"]
     assert doc["fill"] == "blur" and len(doc["maps"][0]["fractions"]) == 21
+    # by default every fill-in (the blur alone flatters GradFlip, whose search removes detail as it does)
+    assert [k["fill"] for k in doc["checks"]] == ["blur", "mean", "black"]
+    assert [ln for ln in io.out.splitlines() if ln.startswith("faithfulness of")] == [
+        f"faithfulness of 2 result sets (21 points, {f} as fill-in; medians)"
+        for f in ("the blurred photo", "the mean colour", "black")]
     # the numbers are the core's check of the same maps on the photo as the run loaded it
     rec = json.loads((out / "p0.gradflip.json").read_text(encoding="utf-8"))
     pixels = load_image(photos[0], max_side=max(rec["image"]["working_size"])).pixels
@@ -55,11 +60,11 @@ def test_check_measures_each_set_and_writes_its_numbers(results, capsys):
     assert doc["maps"][0]["deletion_auc"] == pytest.approx(again.curves[0].deletion_auc, abs=1e-6)
     assert doc["maps"][0]["insertion_auc"] == pytest.approx(again.curves[0].insertion_auc, abs=1e-6)
     rows = list(csv.DictReader((out / CSV_NAME).open(encoding="utf-8")))
-    assert len(rows) == 6 and {r["name"] for r in rows} == {"p0", "p1"}
+    assert len(rows) == 18 and {r["name"] for r in rows} == {"p0", "p1"} and {r["fill"] for r in rows} == {"blur", "mean", "black"}
     assert float(rows[0]["deletion_auc"]) == pytest.approx(doc["maps"][0]["deletion_auc"], abs=1e-6)
     # one line per set on stderr, which says which number is which curve's
     lines = [ln for ln in io.err.splitlines() if "GradFlip " in ln]
-    assert len(lines) == 2 and "p1" in lines[1]
+    assert len(lines) == 6 and "p1 (black)" in lines[5]
     assert all(": deletion ↓ / insertion ↑: GradFlip " in ln for ln in lines)
 
 
@@ -351,25 +356,25 @@ def test_checking_one_set_again_keeps_the_other_sets_rows_in_the_folders_csv(res
     """gradflip check FOLDER, then gradflip check FOLDER/p1.gradflip.json: faithfulness.csv lost p0's rows
     (while p0.faithfulness.json stayed)."""
     out, _ = results
-    assert cli.main(["check", str(out), "--points", "3", "-q"]) == 0
+    assert cli.main(["check", "--fill", "blur", str(out), "--points", "3", "-q"]) == 0
     first = list(csv.DictReader((out / CSV_NAME).open(encoding="utf-8")))
-    assert cli.main(["check", str(out / "p1.gradflip.json"), "--points", "5", "-q"]) == 0
+    assert cli.main(["check", "--fill", "blur", str(out / "p1.gradflip.json"), "--points", "5", "-q"]) == 0
     rows = list(csv.DictReader((out / CSV_NAME).open(encoding="utf-8")))
     assert [r["name"] for r in rows] == ["p0"] * 3 + ["p1"] * 3
     assert rows[:3] == first[:3] and {r["points"] for r in rows[3:]} == {"5"}
     (out / "p0.gradflip.json").unlink()  # a set that is gone loses its rows
-    assert cli.main(["check", str(out), "--points", "3", "-q"]) == 0
+    assert cli.main(["check", "--fill", "blur", str(out), "--points", "3", "-q"]) == 0
     assert {r["name"] for r in csv.DictReader((out / CSV_NAME).open(encoding="utf-8"))} == {"p1"}
 
 
 def test_a_csv_written_before_the_masks_column_keeps_its_other_sets_rows(results, capsys):
     out, _ = results
-    assert cli.main(["check", str(out), "--points", "3", "-q"]) == 0
+    assert cli.main(["check", "--fill", "blur", str(out), "--points", "3", "-q"]) == 0
     lines = (out / CSV_NAME).read_text(encoding="utf-8").splitlines()
     assert lines[0].endswith(",explained,masks")
     old = [lines[0].removesuffix(",masks")] + [line.rsplit(",", 1)[0] for line in lines[1:]]  # the earlier format
     (out / CSV_NAME).write_text("\n".join(old) + "\n", encoding="utf-8")
-    assert cli.main(["check", str(out / "p1.gradflip.json"), "--points", "3", "-q"]) == 0
+    assert cli.main(["check", "--fill", "blur", str(out / "p1.gradflip.json"), "--points", "3", "-q"]) == 0
     rows = list(csv.DictReader((out / CSV_NAME).open(encoding="utf-8")))
     assert [r["name"] for r in rows] == ["p0"] * 3 + ["p1"] * 3 and {r["masks"] for r in rows} == {""}
 
@@ -385,7 +390,7 @@ def test_photos_finds_a_recursive_runs_photos_in_their_subfolders(tmp_path, monk
     assert cli.main(["explain", "-r", "tree", "--out", "out", "--style", "free", "-q"]) == 0
     (tmp_path / "tree").rename(tmp_path / "moved")
     capsys.readouterr()
-    assert cli.main(["check", "out", "--photos", "moved", "--points", "3"]) == 0
+    assert cli.main(["check", "--fill", "blur", "out", "--photos", "moved", "--points", "3"]) == 0
     err = capsys.readouterr().err
     assert "skipped" not in err and err.count("GradFlip ") == 2
     # a flat folder holding another photo of that name: said so, not "changed since the run"
@@ -500,10 +505,10 @@ def test_rise_is_measured_next_to_the_other_maps_when_asked_for(results, capsys)
     from gradflip_desktop.core.attributions import rise_map
 
     out, photos = results
-    assert cli.main(["check", str(out), "-q"]) == 0
+    assert cli.main(["check", "--fill", "blur", str(out), "-q"]) == 0
     before = json.loads((out / f"p0{CHECK_SUFFIX}").read_text(encoding="utf-8"))
     capsys.readouterr()
-    assert cli.main(["check", str(out), "--rise", "16"]) == 0
+    assert cli.main(["check", "--fill", "blur", str(out), "--rise", "16"]) == 0
     io = capsys.readouterr()
     assert "Traceback" not in io.err and "\r" not in io.err  # no live progress line when stderr is not a terminal
     # fewer masks than published: a noisier RISE map, whose worse curves flatter GradFlip's; said once
@@ -530,7 +535,7 @@ def test_rise_progress_is_shown_on_a_terminal_and_cleared(results, capsys, monke
     out, _ = results
     capsys.readouterr()
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
-    assert cli.main(["check", str(out / "p0.gradflip.json"), "--rise", "4"]) == 0
+    assert cli.main(["check", "--fill", "blur", str(out / "p0.gradflip.json"), "--rise", "4"]) == 0
     err = capsys.readouterr().err
     assert "RISE 4/4 masks" in err and "\r\033[K" in err and "gradflip: p0: deletion ↓ / insertion ↑: GradFlip " in err
     # then it counts the curves' images (4 maps x 2 curves x 21 points), before the set's line
@@ -589,6 +594,35 @@ def test_ctrl_c_mid_check_keeps_the_sets_checked_so_far_in_the_folders_csv(resul
     assert cli.main(["check", str(out), "--points", "3", "--json", "-q"]) == 130
     listed = json.loads(capsys.readouterr().out)
     assert [c["name"] for c in listed] == ["p0"] and listed[0]["skipped"] is None and len(listed[0]) > 3
+
+
+def test_ctrl_c_just_after_a_sets_json_was_written_counts_it_and_gives_it_its_csv_rows(results, capsys, monkeypatch):
+    """A Ctrl+C between the rename of a set's NAME.faithfulness.json and its count left the JSON saying "black" and the
+    folder's CSV with the set's old "blur" rows (a reviewer's strace, 2026-12-07): the set is read back and counted."""
+    import gradflip_desktop.core.images as images_module
+
+    out, _ = results
+    assert cli.main(["check", str(out), "--fill", "blur", "--points", "3", "-q"]) == 0  # the old rows: blur
+    real = images_module.atomic_write_bytes
+
+    def written_then_interrupted(path, data, **kw):
+        real(path, data, **kw)
+        if str(path).endswith(CHECK_SUFFIX) and not fired:  # the first set's JSON; the CSV is then written as usual
+            fired.append(path)
+            raise KeyboardInterrupt
+
+    fired: list = []
+
+    monkeypatch.setattr(images_module, "atomic_write_bytes", written_then_interrupted)  # the check's, imported late
+    capsys.readouterr()
+    assert cli.main(["check", str(out), "--fill", "black", "--points", "3"]) == 130
+    err = capsys.readouterr().err
+    assert "p0: its check was being written when the interrupt came and is complete" in err
+    assert "1 of 2 result sets were checked before the interrupt" in err and "kept" not in err
+    assert json.loads((out / f"p0{CHECK_SUFFIX}").read_text(encoding="utf-8"))["fill"] == "black"
+    rows = list(csv.DictReader((out / CSV_NAME).open(encoding="utf-8")))
+    assert {r["fill"] for r in rows if r["name"] == "p0"} == {"black"}  # its rows are those of its JSON
+    assert {r["fill"] for r in rows if r["name"] == "p1"} == {"blur"}  # the set not reached keeps its rows
 
 
 def test_ctrl_c_before_any_set_is_checked_names_no_csv(results, capsys, monkeypatch):
@@ -808,28 +842,28 @@ def test_resume_keeps_the_sets_checked_before_with_the_csv_and_table_of_a_full_c
     from gradflip_desktop.core import faithfulness
 
     out, _ = results
-    opts = ["--fill", "blur,mean", "--rise", "3", "--points", "5"]
-    assert cli.main(["check", str(out), *opts]) == 0
+    opts = ["--fill", "blur", "--fill", "blur,mean", "--rise", "3", "--points", "5"]
+    assert cli.main(["check", "--fill", "blur", str(out), *opts]) == 0
     full = capsys.readouterr().out
     csv_full = (out / CSV_NAME).read_bytes()
     (out / f"p1{CHECK_SUFFIX}").unlink()  # as if a Ctrl+C came before p1
     kept_json = (out / f"p0{CHECK_SUFFIX}").read_bytes()
     calls, real = [], faithfulness.check_maps
     monkeypatch.setattr(faithfulness, "check_maps", lambda *a, **k: calls.append(1) or real(*a, **k))
-    assert cli.main(["check", str(out), *opts, "--resume"]) == 0
+    assert cli.main(["check", "--fill", "blur", str(out), *opts, "--resume"]) == 0
     io = capsys.readouterr()
     assert len(calls) == 2  # p1's two fill-ins; p0 was read back
     assert io.out == full and (out / CSV_NAME).read_bytes() == csv_full
     assert (out / f"p0{CHECK_SUFFIX}").read_bytes() == kept_json and (out / f"p1{CHECK_SUFFIX}").exists()
     assert "[1/2] out/p0 (blur, kept): deletion ↓ / insertion ↑: GradFlip " in io.err and "out/p1 (blur): deletion ↓ / insertion ↑: GradFlip " in io.err
     assert "kept the checks of 1 of 2 result sets (--resume" in io.err and "measured 1" in io.err
-    assert cli.main(["check", str(out), *opts, "--resume", "--json", "-q"]) == 0
+    assert cli.main(["check", "--fill", "blur", str(out), *opts, "--resume", "--json", "-q"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert [c.get("kept") for c in listed] == [True, True] and len(calls) == 2
     # other options: each set measured again, and a full check (no --resume) still measures everything
-    assert cli.main(["check", str(out), "--points", "6", "--resume"]) == 0
+    assert cli.main(["check", "--fill", "blur", str(out), "--points", "6", "--resume"]) == 0
     assert "kept the checks of 0 of 2 result sets" in capsys.readouterr().err and len(calls) == 4
-    assert cli.main(["check", str(out), *opts]) == 0
+    assert cli.main(["check", "--fill", "blur", str(out), *opts]) == 0
     assert capsys.readouterr().out == full and (out / CSV_NAME).read_bytes() == csv_full and len(calls) == 8
 
 
@@ -837,7 +871,7 @@ def test_resume_measures_a_set_whose_record_map_or_json_changed_and_another_mode
     from gradflip_desktop.core import faithfulness
 
     out, _ = results
-    assert cli.main(["check", str(out), "--points", "5", "-q"]) == 0
+    assert cli.main(["check", "--fill", "blur", str(out), "--points", "5", "-q"]) == 0
     csv_full = (out / CSV_NAME).read_bytes()
     calls, real = [], faithfulness.check_maps
     monkeypatch.setattr(faithfulness, "check_maps", lambda *a, **k: calls.append(a[3]) or real(*a, **k))
@@ -846,16 +880,16 @@ def test_resume_measures_a_set_whose_record_map_or_json_changed_and_another_mode
     cut = out / f"p1{CHECK_SUFFIX}"
     cut.write_bytes(cut.read_bytes()[:100])  # a JSON cut short (written by hand: GradFlip writes whole files)
     capsys.readouterr()
-    assert cli.main(["check", str(out), "--points", "5", "--resume"]) == 0
+    assert cli.main(["check", "--fill", "blur", str(out), "--points", "5", "--resume"]) == 0
     assert len(calls) == 2 and "kept the checks of 0 of 2" in capsys.readouterr().err
     assert (out / CSV_NAME).read_bytes() == csv_full and json.loads(cut.read_text(encoding="utf-8"))["resume"]
     np.save(out / "p1.importance.npy", -np.load(out / "p1.importance.npy"))  # the map changed
-    assert cli.main(["check", str(out), "--points", "5", "--resume"]) == 0
+    assert cli.main(["check", "--fill", "blur", str(out), "--points", "5", "--resume"]) == 0
     assert len(calls) == 3 and "kept the checks of 1 of 2" in capsys.readouterr().err
     other = make_tiny()  # other weights the record cannot tell apart (it names no weights file): the check's stamp does
     other.weights_file = {"file": "w.pth", "file_bytes": 3, "file_sha256": "f" * 16}
     monkeypatch.setattr(cli, "_load_model", lambda args: other)
-    assert cli.main(["check", str(out), "--points", "5", "--resume"]) == 0
+    assert cli.main(["check", "--fill", "blur", str(out), "--points", "5", "--resume"]) == 0
     assert len(calls) == 5 and "kept the checks of 0 of 2" in capsys.readouterr().err
 
 
@@ -863,16 +897,16 @@ def test_ctrl_c_says_resume_measures_the_rest_and_resume_keeps_what_was_checked(
     out, _ = results
     real = _interrupt_at_the_second_set(monkeypatch)
     capsys.readouterr()
-    assert cli.main(["check", str(out), "--points", "3"]) == 130
+    assert cli.main(["check", "--fill", "blur", str(out), "--points", "3"]) == 130
     err = capsys.readouterr().err
     assert "1 of 2 result sets were checked before the interrupt; their rows are in faithfulness.csv; " \
            "the same command with --resume measures only the rest" in err
-    assert cli.main(["check", str(out), "--points", "3", "--resume"]) == 130
+    assert cli.main(["check", "--fill", "blur", str(out), "--points", "3", "--resume"]) == 130
     assert "1 of 2 result sets were checked before the interrupt (1 kept)" in capsys.readouterr().err
     import gradflip_desktop.core.dataset.check as check_module
 
     monkeypatch.setattr(check_module, "check_set", real)
-    assert cli.main(["check", str(out), "--points", "3", "--resume"]) == 0
+    assert cli.main(["check", "--fill", "blur", str(out), "--points", "3", "--resume"]) == 0
     err = capsys.readouterr().err
     assert "out/p0 (kept): " in err and "kept the checks of 1 of 2 result sets" in err and "measured 1" in err
 
@@ -1005,14 +1039,14 @@ def test_a_folder_of_result_folders_names_them_and_recursive_checks_each(results
     out, _ = results
     parent = out.parent  # holds the photos and out/ with the two sets: none of its own
     capsys.readouterr()
-    assert cli.main(["check", str(parent)]) == 2
+    assert cli.main(["check", "--fill", "blur", str(parent)]) == 2
     err = capsys.readouterr().err
     assert "no result sets" in err and "2 in 1 of its subfolders: --recursive (-r) checks them" in err
     assert "Traceback" not in err and not (out / CSV_NAME).exists()
     hidden = parent / ".trash"  # a hidden folder's sets are not the user's results (as explain skips hidden inputs)
     hidden.mkdir()
     (hidden / "old.gradflip.json").write_text((out / "p0.gradflip.json").read_text(encoding="utf-8"), encoding="utf-8")
-    assert cli.main(["check", "-r", str(parent), "-q"]) == 0
+    assert cli.main(["check", "--fill", "blur", "-r", str(parent), "-q"]) == 0
     io = capsys.readouterr()
     assert "faithfulness of 2 result sets" in io.out
     rows = list(csv.DictReader((out / CSV_NAME).open(encoding="utf-8")))  # the CSV lies beside the sets it holds
@@ -1022,12 +1056,12 @@ def test_a_folder_of_result_folders_names_them_and_recursive_checks_each(results
 
     deep = parent / "deep" / "out"  # a second folder of sets, deeper: each set is named by its path below parent
     shutil.copytree(out, deep)
-    assert cli.main(["check", "-r", str(parent)]) == 0
+    assert cli.main(["check", "--fill", "blur", "-r", str(parent)]) == 0
     err = capsys.readouterr().err
     assert "[1/4] deep/out/p0: deletion" in err and "[3/4] out/p0: deletion" in err, err
     empty = tmp_path / "empty"
     (empty / "sub").mkdir(parents=True)
-    assert cli.main(["check", "--recursive", str(empty)]) == 2
+    assert cli.main(["check", "--fill", "blur", "--recursive", str(empty)]) == 2
     assert "no result sets (.gradflip.json files) in this folder or its subfolders" in capsys.readouterr().err
 
 
@@ -1035,7 +1069,7 @@ def test_a_set_written_over_loses_the_check_of_the_set_it_replaced(results, caps
     """Exported again over a checked set (another style, Overwrite): its NAME.faithfulness.json and its rows of
     faithfulness.csv stayed, the numbers of the map it replaced beside the new map."""
     out, photos = results
-    assert cli.main(["check", str(out), "-q"]) == 0
+    assert cli.main(["check", "--fill", "blur", str(out), "-q"]) == 0
     assert (out / f"p0{CHECK_SUFFIX}").is_file() and (out / f"p1{CHECK_SUFFIX}").is_file()
     kept = (out / f"p1{CHECK_SUFFIX}").read_bytes()
     assert cli.main(["explain", str(photos[0]), "--out", str(out), "--force", "--quiet", "--max-steps", "5"]) in (0, 1)

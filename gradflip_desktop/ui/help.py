@@ -91,11 +91,12 @@ numbers are the ones the captions, the summary and the export give.</li>
 changed photo; with the textbook style it usually looks the same, because the change is tiny (a few levels
 out of 255). <i>Difference</i> shows where it mattered: the importance of each area for the key
 region, where the pixels changed for the other styles; bright areas matter most (in its default mode,
-<i>Importance map</i> after a key-region run, <i>Smoothed magnitude</i> of the change during a run and for the
+<i>Importance map</i> after a key-region run, made on a grid of 14 cells along the long side: a bright cell among
+dim ones draws a soft plus, not a round blob; <i>Smoothed magnitude</i> of the change during a run and for the
 textbook style; <i>Signed</i> shows red where the photo got brighter and blue where it got darker,
 white for no change; <i>Amplified RGB</i> the change itself around grey). The <i>key region</i>
-(or, for the textbook style, the <i>key pixels</i>) is the smallest part of the photo whose change alone
-flips the decision; it is outlined on the Original (also hatched when it covers most of the photo: then no
+(or, for the textbook style, the <i>key pixels</i>) is the smallest top-ranked part of the map whose change
+alone flips the decision (one region that is enough, not the only one); it is outlined on the Original (also hatched when it covers most of the photo: then no
 small region does it; a dashed box marks one under 1 % of the photo, so you can find it before zooming in), and the slider below the views lets you try
 more or less and see what the model says.</li>
 <li><b>Styles.</b> <i>Key region</i> (the default) removes detail in a few smooth areas and names the

@@ -50,3 +50,17 @@ def test_the_held_out_set_loads_and_shares_no_photo_with_the_benchmark_set():
     assert [n for n, _ in benchmark_photos(limit=2, which="all")] == ["chelsea", "coffee"]
     with pytest.raises(ValueError, match="held-out"):
         photo_set("nope")
+
+
+def test_the_imagenet_set_is_foolboxs_twenty_validation_photos():
+    """``--set imagenet``: the model's own kind of photo (one object large in the frame), loaded from the foolbox
+    package (the bench and test extras); every one loads as uint8 RGB and shares no name with the other sets."""
+    from benchmarks.photos import HELD_OUT, IMAGENET, photo_set
+
+    names = [n for n, _ in IMAGENET]
+    assert len(names) == len(set(names)) == 20 and names[0] == "imagenet_00_243"
+    assert not set(names) & {n for n, _ in PHOTOS + HELD_OUT} and photo_set("imagenet") == IMAGENET
+    got = benchmark_photos(limit=2, which="imagenet")
+    assert [n for n, _ in got] == names[:2]
+    for _, arr in got:
+        assert arr.dtype == np.uint8 and arr.ndim == 3 and arr.shape[2] == 3 and min(arr.shape[:2]) >= 224

@@ -1,5 +1,4 @@
-"""``gradflip check``: how faithful the maps of stored result sets are, next to Grad-CAM and gradient saliency
-(and RISE, when asked for: ``rise=N`` masks).
+"""``gradflip check``: how faithful the maps of stored result sets are, next to Grad-CAM and gradient saliency (and RISE).
 
 For each result set (``NAME.gradflip.json`` with its ``NAME.importance.npy``) the photo is loaded again as the
 run loaded it (same file, by its SHA-256; same working size), Grad-CAM and gradient saliency of the explained
@@ -316,8 +315,9 @@ def check_set(classifier, record: str | os.PathLike, fill: str | Iterable[str] =
             " (the record names it relative to the folder the run started in: run check there, or give --photos DIR)"
         out.skipped = f"{missing} is missing{hint}"
         return out
-    except (OSError, ValueError, GradFlipError) as exc:
-        out.skipped = f"cannot read it: {exc}"
+    except (OSError, ValueError, GradFlipError) as exc:  # the OS's words, not "[Errno 22] …"
+        why = getattr(exc, "strerror", None) or exc
+        out.skipped = f"cannot read {exc.filename}: {why}" if getattr(exc, "filename", None) else f"cannot read it: {why}"
         return out
     if pixels.shape[:2] != (int(work[1]), int(work[0])) or importance.shape != pixels.shape[:2]:
         size = f"{importance.shape[1]}×{importance.shape[0]} px" if importance.ndim == 2 else f"of shape {importance.shape}"

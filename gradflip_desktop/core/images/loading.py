@@ -12,11 +12,11 @@ import errno
 import io
 import math
 import numbers
-import warnings
 import os
 import re
 import stat
 import threading
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -136,6 +136,8 @@ def load_image(
                 url = WEB_ADDRESS.sub(lambda m: m.group(1) + "://", str(source))
                 raise ImageError(f"{url} is a web address: GradFlip works offline and does not download "
                                  "images; save the image and give the file's path") from None
+            if path.is_symlink():  # `ls` lists it: "does not exist" read as wrong
+                raise ImageError(f"{label} is a link to {os.readlink(path)}, which does not exist") from None
             raise ImageError(f"{label} does not exist") from None
         except OSError as exc:
             raise ImageError(f"cannot read {label}: {exc.strerror or exc}") from None
@@ -230,7 +232,9 @@ def _decode_error(label: str, exc: BaseException) -> ImageError:
         # for a file missing two thirds of its image: said plainly
         if msg.lower().startswith("image file is truncated"):
             msg = "the file ends before the image data does"
-        return ImageError(f"{label} is truncated or incomplete (broken download?): {msg}")
+        # (a whole file whose header claims a larger image reads the same to Pillow: both causes are named)
+        return ImageError(f"{label} is truncated or incomplete (a broken download, or a header that claims more "
+                          f"image than the file holds): {msg}")
     return ImageError(f"{label} is corrupt and could not be decoded: {msg}")
 
 

@@ -22,9 +22,12 @@ CHECK_TIP = (
     "Insertion: from the fill-in, the top pixels are put back; the area is higher when the class returns sooner "
     "(Petsiuk et al. 2018). Bold: the best of the maps. Gradient saliency is scored unsmoothed (|∂z/∂x|, as "
     "gradflip check and benchmarks/faithfulness.py score it); the panel shows it smoothed. The fill-in here is the "
-    "blurred photo, which removes detail as GradFlip's key region and blur styles do: gradflip check --fill all "
-    "also measures the mean colour and black, over a folder of results too (with RISE: --rise 1000)."
+    "blurred photo, which removes detail as GradFlip's key region and blur styles do, so it suits GradFlip's map: "
+    "gradflip check also measures the mean colour and black (all three by default), over a folder of results too "
+    "(with RISE: --rise 1000). Under black, Grad-CAM's broad blobs often bring the class back sooner."
 )
+# after the fill-in's name when it is the blur: the numbers' one condition that favours GradFlip
+BLUR_NOTE = ", which removes detail as GradFlip does; gradflip check also measures the mean colour and black"
 
 
 COMPARE_TIPS = {
@@ -159,8 +162,8 @@ class CompareViews(QWidget):
         head = f"On this photo, {html.escape(verdict, quote=False)}. Deletion" if verdict else "On this photo: deletion"
         self._set_check(
             f"{head} ↓ / insertion ↑ area (under each curve: lower / higher is better): {' · '.join(parts)} "
-            f"({points} points, {html.escape(FILL_NAMES.get(check.fill, check.fill))} as fill-in)"
-        )
+            f"({points} points, {html.escape(FILL_NAMES.get(check.fill, check.fill))} as fill-in{BLUR_NOTE if check.fill == 'blur' else ''})"
+        )  # the blur alone flatters GradFlip: said where the numbers are, not only in the tooltip
 
     def set_background(self, color) -> None:
         for panel in self.panels:

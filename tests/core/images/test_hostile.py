@@ -84,6 +84,9 @@ def refused(path_or_bytes, **kw) -> str:
 
 def test_nonexistent_path(tmp_path):
     assert refused(tmp_path / "nope.png") == "“nope.png” does not exist"
+    # a link that leads nowhere is listed by `ls`: "does not exist" read as wrong (a reviewer, 2026-12-07)
+    (tmp_path / "dangling.png").symlink_to(tmp_path / "gone" / "cat.png")
+    assert refused(tmp_path / "dangling.png") == f"“dangling.png” is a link to {tmp_path / 'gone' / 'cat.png'}, which does not exist"
 
 
 @pytest.mark.parametrize("url", ["https://example.com/cat.jpg", "HTTP://example.com/a/b.png", "ftp://host/x.gif"])
@@ -248,13 +251,15 @@ def test_random_bytes_named_as_jpg(tmp_path):
 def test_truncated_png(tmp_path, photo):
     data = encoded("PNG", photo)
     msg = refused(write(tmp_path, "half.png", data[: len(data) // 2]))
-    assert msg.startswith("“half.png” is truncated or incomplete (broken download?)")
+    assert msg.startswith("“half.png” is truncated or incomplete (a broken download, or a header that claims more image than "
+                          "the file holds)")
 
 
 def test_truncated_jpeg(tmp_path, photo):
     data = encoded("JPEG", photo, quality=90)
     msg = refused(write(tmp_path, "half.jpg", data[: len(data) // 2]))
-    assert msg.startswith("“half.jpg” is truncated or incomplete (broken download?)")
+    assert msg.startswith("“half.jpg” is truncated or incomplete (a broken download, or a header that claims more image than "
+                          "the file holds)")
     # not Pillow's "image file is truncated (33 bytes not processed)", for half of the file gone (walk38)
     assert msg.endswith(": the file ends before the image data does") and "bytes not processed" not in msg
 

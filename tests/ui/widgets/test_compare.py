@@ -117,7 +117,8 @@ def test_the_check_line_bolds_the_best_area_of_each_curve_and_its_ties(qtbot):
     assert views.check.text() == (
         "On this photo, GradFlip and Gradient saliency tie on deletion, Grad-CAM's brings it back fastest. Deletion "
         "↓ / insertion ↑ area (under each curve: lower / higher is better): GradFlip <b>0.450</b> / 0.550 · "
-        "Grad-CAM 0.550 / <b>0.650</b> · Gradient saliency <b>0.450</b> / 0.500 (2 points, the blurred photo as fill-in)")
+        "Grad-CAM 0.550 / <b>0.650</b> · Gradient saliency <b>0.450</b> / 0.500 (2 points, the blurred photo as fill-in, which removes detail as GradFlip does; gradflip check also "
+        "measures the mean colour and black)")
     assert not views.check.isHidden()
 
 
