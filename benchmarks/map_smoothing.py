@@ -2,7 +2,7 @@
 
 sigma = s x cell (cell = 224 px / 14); the three fill-ins of benchmarks/faithfulness.py, no ROAD.
 
-    OMP_NUM_THREADS=1 python benchmarks/map_smoothing.py [PHOTO,PHOTO,... [TAG]]     # the 18 photos by default
+    OMP_NUM_THREADS=1 python benchmarks/map_smoothing.py [--set all|imagenet|...] [--only A,B] [--tag T]   # default: the 18
 
 The window's importance map shows cross-shaped bands (a reviewer, 2026-12-07): the mask's 14 cells are upsampled
 bilinearly, and a bilinear tent is a product of two ramps, so an isolated bright cell draws a plus. A Gaussian of
@@ -29,12 +29,21 @@ COLUMNS = ("blur del", "blur ins", "mean del", "mean ins", "black del", "black i
 
 
 def main() -> None:
+    import argparse
+
+    from benchmarks.photos import SETS
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--set", default="all", choices=tuple(SETS))
+    ap.add_argument("--only", default=None, help="comma-separated photo names of the set")
+    ap.add_argument("--tag", default=None, help="the JSON's name: map_smoothing_TAG.json (default: the set's name)")
+    args = ap.parse_args()
     out = Path.cwd() / "map_smoothing_maps"  # the shipped maps, made once (delete the folder after a code change)
     out.mkdir(exist_ok=True)
     clf = load_default_model()
-    names = sys.argv[1].split(",") if len(sys.argv) > 1 else None
+    names = args.only.split(",") if args.only else None
     rows = {}
-    for name, arr in benchmark_photos(None, "all"):
+    for name, arr in benchmark_photos(None, args.set):
         if names and name not in names:
             continue
         x = to_input(arr, 224)
@@ -54,19 +63,19 @@ def main() -> None:
             res[str(s)] = r
         rows[name] = res
         print(name, {s: " ".join(f"{v:.3f}" for v in r.values()) for s, r in res.items()}, flush=True)
-    Path(f"map_smoothing_{sys.argv[2] if len(sys.argv) > 2 else 'all'}.json").write_text(json.dumps(rows))
-    summary(rows)
+    Path(f"map_smoothing_{args.tag or args.set}.json").write_text(json.dumps(rows))
+    summary(rows, split=args.set == "all")
 
 
-def summary(rows: dict) -> None:
-    """Medians per sigma (the 10 benchmark photos, the 8 held-out ones, all) and on how many photos each column is
-    better than the shipped map's."""
+def summary(rows: dict, split: bool = True) -> None:
+    """Medians per sigma (``split``: the 10 benchmark photos, the 8 held-out ones, all; else all) and on how many
+    photos each column is better than the shipped map's."""
     import statistics
 
     names = list(rows)
     for s in map(str, S):
         meds = []
-        for sub in (names[:10], names[10:], names):
+        for sub in ((names[:10], names[10:], names) if split else (names,)):
             if sub:
                 meds.append(" ".join(f"{statistics.median(rows[n][s][c] for n in sub):.3f}" for c in COLUMNS))
         better = ["%d" % sum((rows[n][s][c] < rows[n]["0.0"][c]) == c.endswith("del") and rows[n][s][c] != rows[n]["0.0"][c]
