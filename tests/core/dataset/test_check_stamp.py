@@ -158,7 +158,7 @@ def test_a_named_pipe_in_place_of_the_json_the_csv_or_the_record_is_never_waited
     for name in ("p0" + CHECK_SUFFIX, "faithfulness.csv"):
         os.mkfifo(out / name)
     with PipeWatch(out / ("p0" + CHECK_SUFFIX)) as waited, PipeWatch(out / "faithfulness.csv") as waited_csv:
-        code = cli.main(["check", str(out), "--resume", "--points", "5", "-q"])
+        code = cli.main(["check", str(out), "--fill", "blur", "--resume", "--points", "5", "-q"])
     assert not waited and not waited_csv, "check waited on a named pipe"
     assert code == 0 and len(measured) == 1, capsys.readouterr().err
     assert json.loads((out / ("p0" + CHECK_SUFFIX)).read_text(encoding="utf-8"))["record"] == one_set.name
