@@ -24,6 +24,7 @@ from .lazy import lazy_names
 # public name -> module that defines it (one place for each fact)
 _EXPORTS = {
     "load_image": "images",
+    "from_array": "images",  # the error messages for an array given to run() name it (a reviewer: not exported)
     "ImageData": "images",
     "load_classifier": "models",
     "load_default_model": "models",

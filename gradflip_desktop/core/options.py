@@ -96,7 +96,9 @@ class ExplainOptions:
         (``"281-285"``) or a list of indices; the run flips when no class of the group is the arg-max.
     mode: ``"adaptive"`` (trust-region step length) or ``"fixed"`` (ε as given, the textbook method).
     epsilon: step length in RMS pixel units (a step changes the image by ε·√n in L2, n = H·W·3).
-    max_steps: gradient-evaluation budget of the search.
+    max_steps: step budget of the search until the flip (its gradient evaluations); the region style's steps past
+        the flip, its flip-back search (at most 30 steps) and the passes after it (the 8-bit pass, the key region)
+        come on top, so a run makes more evaluations than this (``ExplainResult.gradient_evaluations``).
     smoothing: Gaussian σ in working-image pixels applied to the gradient (0 = raw gradient).
     style: ``"region"`` (default: a smooth low-resolution mask removes detail, the mask is the importance
         map and the result names the key region; :mod:`gradflip_desktop.core.explain.mask`), ``"free"``

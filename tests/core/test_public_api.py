@@ -23,6 +23,8 @@ def _example_code() -> str:
 def test_every_public_name_resolves():
     for name in core.__all__:
         assert getattr(core, name) is not None, name
+    # an array given to run() is refused with a message that names from_array: it is public, beside load_image
+    assert core.from_array.__module__ == "gradflip_desktop.core.images.pixels"
     with pytest.raises(AttributeError):
         core.no_such_name  # noqa: B018
 
