@@ -39,6 +39,7 @@ _EXPORTS = {
     "write_result_set": "report",
     "GradFlipError": "errors",
     "ImageError": "errors",
+    "PixelsError": "errors",
     "ModelError": "errors",
     "ExportError": "errors",
     "ResultExistsError": "errors",

@@ -69,6 +69,11 @@ class ImageError(GradFlipError):
     """An image could not be loaded or saved; the message is meant for the user."""
 
 
+class PixelsError(ImageError, ValueError):
+    """Pixels given in Python are not an image GradFlip reads (shape, type, range, NaN): an :class:`ImageError`, so
+    ``except GradFlipError`` catches it (a library user's did not), and a ``ValueError`` as it always was."""
+
+
 class ModelError(GradFlipError):
     """A model could not be loaded or used; the message is meant for the user."""
 
@@ -120,4 +125,4 @@ class ResultExistsError(ExportError, FileExistsError):
         return type(self), (str(self), self.existing)
 
 
-__all__ = ["GradFlipError", "ImageError", "ModelError", "ModelSettingError", "ExportError", "ResultExistsError", "one_line"]
+__all__ = ["GradFlipError", "ImageError", "PixelsError", "ModelError", "ModelSettingError", "ExportError", "ResultExistsError", "one_line"]

@@ -165,3 +165,24 @@ def test_classify_refuses_empty_negative_complex_and_non_finite_arrays(tiny, tin
                        (nan, "NaN or infinity"), (pixels.astype(np.complex64), "complex64")):
         with pytest.raises(ValueError, match=re.escape(words)):
             tiny.classify(bad, 1)
+
+
+def test_pixels_that_are_no_image_raise_an_error_of_gradflip_that_is_a_value_error_too():
+    """``except GradFlipError`` missed a grayscale array, channels first, 0-255 floats or NaN given to run() (plain
+    ValueErrors, a library user's check, 2026-12-07); a ValueError they stay."""
+    import numpy as np
+
+    from helpers import make_tiny
+
+    clf = make_tiny()
+    bad = {"grayscale": np.zeros((8, 8), np.float32), "channels first": np.zeros((3, 8, 8), np.float32),
+           "levels": np.full((8, 8, 3), 200.0, np.float32), "NaN": np.full((8, 8, 3), np.nan, np.float32),
+           "a path": "cat.jpg"}
+    for what, pixels in bad.items():
+        with pytest.raises(core.GradFlipError) as raised:
+            core.run(clf, pixels)
+        assert isinstance(raised.value, (core.ImageError, ValueError)) and isinstance(raised.value, core.PixelsError), what
+        with pytest.raises(ValueError):
+            clf.probabilities(pixels if what != "a path" else np.zeros((8, 8), np.float32))
+        with pytest.raises(core.PixelsError):
+            clf.probabilities(pixels if what != "a path" else np.zeros((8, 8), np.float32))

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ..errors import PixelsError
 from ..images import ImageData, from_array
 from ..images.pixels import ROUNDING
 from ..models import Classifier
@@ -36,7 +37,7 @@ def as_image(image):
 
 def pixels_of(image: ImageData | np.ndarray) -> np.ndarray:
     if isinstance(image, (str, bytes, Path)):  # was numpy's "could not convert string to float"
-        raise ValueError(f"image must be pixels (an ImageData or an H x W x 3 array in [0, 1]), not the path "
+        raise PixelsError(f"image must be pixels (an ImageData or an H x W x 3 array in [0, 1]), not the path "
                          f"{image!r}: load it first with gradflip_desktop.core.load_image")
     if isinstance(image, torch.Tensor):  # one that requires grad or is on a GPU: torch's error, not an array
         image = image.detach().cpu()
@@ -50,9 +51,9 @@ def pixels_of(image: ImageData | np.ndarray) -> np.ndarray:
                 if pixels.ndim == 3 and pixels.shape[0] == 3 else
                 f" (a batch: one image at a time, e.g. x[0]{'.permute(1, 2, 0)' if pixels.shape[1] == 3 else ''})"
                 if pixels.ndim == 4 and 3 in (pixels.shape[1], pixels.shape[3]) else "")
-        raise ValueError(f"image must be H x W x 3, got {pixels.shape}{hint}")
+        raise PixelsError(f"image must be H x W x 3, got {pixels.shape}{hint}")
     if pixels.size == 0:
-        raise ValueError(f"image is empty (shape {pixels.shape})")
+        raise PixelsError(f"image is empty (shape {pixels.shape})")
     low, high = float(pixels.min()), float(pixels.max())  # NaN and infinity reach these
     finite = bool(np.isfinite(low) and np.isfinite(high))
     if finite and -ROUNDING <= low and high <= 1 + ROUNDING:  # float rounding (one float32 step above 1): clipped,
@@ -62,7 +63,7 @@ def pixels_of(image: ImageData | np.ndarray) -> np.ndarray:
             "gradflip_desktop.core.images.from_array)") if levels else (
             f" (values down to {low:.4g}: give the photo before normalisation, or use "
             "gradflip_desktop.core.images.from_array)") if finite and low < 0 else ""
-    raise ValueError(f"image pixels must be finite and lie in [0, 1]{hint}")
+    raise PixelsError(f"image pixels must be finite and lie in [0, 1]{hint}")
 
 
 class CallerError(BaseException):

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import ModelError
+from ..errors import ModelError, PixelsError
 from ..images.pixels import ROUNDING
 from .devices import full_float32, resolve_device
 from .input_notes import ENLARGED, ENLARGED_START, SQUASHED, SQUASHED_START
@@ -350,26 +350,26 @@ class Classifier:
     def image_tensor(self, pixels: np.ndarray) -> torch.Tensor:
         """H x W x 3 float32 [0, 1] numpy image -> 1 x 3 x H x W tensor on this classifier's device.
 
-        Anything else is one readable ValueError: a grayscale H x W array (was torch's "permute(sparse_coo)"),
-        and 8-bit values (uint8, or floats up to 255), which the model read silently as a very bright photo and
-        answered with another class."""
+        Anything else is one readable PixelsError (a ValueError): a grayscale H x W array (was torch's
+        "permute(sparse_coo)"), and 8-bit values (uint8, or floats up to 255), which the model read silently as a very
+        bright photo and answered with another class."""
         raw = np.asarray(pixels)
         if raw.ndim != 3 or raw.shape[2] != 3:
-            raise ValueError(f"pixels must be H x W x 3 (RGB), got shape {raw.shape}"
+            raise PixelsError(f"pixels must be H x W x 3 (RGB), got shape {raw.shape}"
                              + (": np.dstack([a] * 3) makes RGB of a grayscale array" if raw.ndim == 2 else ""))
         if raw.shape[0] == 0 or raw.shape[1] == 0:  # was torch's "Input and output sizes should be greater than 0"
-            raise ValueError(f"pixels must be H x W x 3 with at least one pixel, got shape {raw.shape}")
+            raise PixelsError(f"pixels must be H x W x 3 with at least one pixel, got shape {raw.shape}")
         if raw.dtype.kind not in "biuf":  # complex: numpy dropped the imaginary part with a warning
-            raise ValueError(f"pixels must be floats in [0, 1], got {raw.dtype} values")
+            raise PixelsError(f"pixels must be floats in [0, 1], got {raw.dtype} values")
         a = np.ascontiguousarray(raw, dtype=np.float32)
         low, high = float(a.min()), float(a.max())  # NaN and infinity reach these: one pass each, not three
         if not (np.isfinite(low) and np.isfinite(high)):  # was "the model produced non-finite outputs", blaming the model
-            raise ValueError("pixels must be finite floats in [0, 1], got NaN or infinity")
+            raise PixelsError("pixels must be finite floats in [0, 1], got NaN or infinity")
         if raw.dtype.kind in "iu" or high > 1.0 + ROUNDING:
-            raise ValueError(f"pixels must be floats in [0, 1], got {raw.dtype} values up to {high:g}: "
+            raise PixelsError(f"pixels must be floats in [0, 1], got {raw.dtype} values up to {high:g}: "
                              "divide by 255, or use gradflip_desktop.core.images.from_array")
         if low < -ROUNDING:  # -1 .. 1 (a model's normalised input) was classified as it stood
-            raise ValueError(f"pixels must be floats in [0, 1], got values down to {low:g}: "
+            raise PixelsError(f"pixels must be floats in [0, 1], got values down to {low:g}: "
                              "give the photo before normalisation, or use gradflip_desktop.core.images.from_array")
         return torch.from_numpy(a).permute(2, 0, 1)[None].to(self.device)
 
@@ -378,7 +378,7 @@ class Classifier:
         """Scores of one image: H x W x 3 in [0, 1] (numpy or torch) or a 1 x 3 x H x W tensor, checked alike."""
         if isinstance(pixels, torch.Tensor):  # an H x W x 3 one failed in torch's resize; 1 x 3 x H x W of 0-255 went on
             if pixels.ndim == 4 and pixels.shape[0] != 1:
-                raise ValueError(f"pixels must be one image (H x W x 3, or 1 x 3 x H x W), got shape {tuple(pixels.shape)}")
+                raise PixelsError(f"pixels must be one image (H x W x 3, or 1 x 3 x H x W), got shape {tuple(pixels.shape)}")
             pixels = (pixels.detach()[0].permute(1, 2, 0) if pixels.ndim == 4 else pixels.detach()).cpu().numpy()
         return self.module(self.image_tensor(pixels))
 
