@@ -37,6 +37,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..attributions import is_attention, batch_scores, hookable
+from ..models.efficientnet_lite import thread_owned
 from ..results import Progress
 
 SHARE = 0.35  # the feature-group half's weight in the region style's map (the searches' map has 1 - SHARE; 0.5 until session 36)
@@ -90,7 +91,7 @@ def _probe(module: nn.Module, x: torch.Tensor) -> tuple[nn.Module, bool] | None:
     try:
         for name, m in module.named_modules():
             if m is not module:
-                handles.append(m.register_forward_hook(lambda m_, i, o, d=name.count("."): hook(m_, i, o, d)))
+                handles.append(m.register_forward_hook(thread_owned(lambda m_, i, o, d=name.count("."): hook(m_, i, o, d))))
         with torch.no_grad():
             module(x)
     except Exception:  # noqa: BLE001 - a model that refuses hooks or this pass simply has no such half
@@ -176,7 +177,7 @@ def _scored_masks(module, found, x0, fill, explained, stop, box, counter):
         if threading.get_ident() == me:
             saved.append(out)
 
-    handle = layer.register_forward_hook(keep)
+    handle = layer.register_forward_hook(thread_owned(keep))
     try:
         with torch.enable_grad():
             z = module(x0.detach().requires_grad_(True))  # the weights need no gradient; the graph does

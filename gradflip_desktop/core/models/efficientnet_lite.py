@@ -10,6 +10,7 @@ Output: N x num_classes logits.
 from __future__ import annotations
 
 import math
+import threading
 
 import torch
 import torch.nn.functional as F
@@ -55,7 +56,18 @@ class Conv2dSame(nn.Conv2d):
 
 
 def _hooked(m: nn.Module) -> bool:
-    return bool(m._forward_hooks or m._forward_pre_hooks)
+    """Whether ``m`` has a hook for this thread: a hook whose function carries a ``thread`` (:func:`thread_owned`)
+    answers only to that thread, and another thread's pass takes the folded layers as it would alone (two runs at
+    once: one's feature-group probe hooked every layer, and the other's passes left the folded path, which moved its
+    answer in the last bits on half of the tries)."""
+    me = threading.get_ident()
+    return any(getattr(h, "thread", me) == me for h in (*m._forward_hooks.values(), *m._forward_pre_hooks.values()))
+
+
+def thread_owned(fn):
+    """``fn`` (a hook) marked as answering only to the calling thread (see :func:`_hooked`); returns it."""
+    fn.thread = threading.get_ident()
+    return fn
 
 
 def conv_bn(conv: Conv2dSame, bn: nn.BatchNorm2d, x: torch.Tensor, relu6: bool = False) -> torch.Tensor:

@@ -154,3 +154,46 @@ def test_a_first_call_in_inference_mode_leaves_the_model_differentiable():
     (g,) = torch.autograd.grad(z[:, 3].sum(), xg)
     assert torch.isfinite(g).all() and g.abs().sum() > 0
     torch.testing.assert_close(z.detach(), z_inf)
+
+
+def test_a_hook_of_another_thread_leaves_this_threads_pass_on_the_folded_layers():
+    """Two runs at once sharing the model: one's feature-group probe hooked every layer, and the other's passes then
+    left the folded layers (a hooked layer is computed unfolded), which moved its answer in the last bits on half of
+    the tries (a library user's check, 2026-12-07). A hook marked ``thread_owned`` counts only in its own thread; an
+    unmarked hook (Grad-CAM's, a user's) still unfolds every thread's pass."""
+    import threading
+
+    from gradflip_desktop.core.models import load_default_model
+    from gradflip_desktop.core.models.efficientnet_lite import thread_owned
+
+    net = load_default_model().module.net
+    x = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(3)) * 2 - 1
+    with torch.no_grad():
+        alone = net(x)
+    layers = [m for m in net.modules() if m is not net]
+    marked = []
+    ready, done = threading.Event(), threading.Event()
+
+    def other():  # hooks every layer from another thread, as the probe does, and holds them
+        marked.extend(m.register_forward_hook(thread_owned(lambda m_, i, o: None)) for m in layers)
+        ready.set()
+        done.wait(60)
+
+    t = threading.Thread(target=other)
+    t.start()
+    ready.wait(60)
+    try:
+        with torch.no_grad():
+            beside = net(x)
+        plain = [m.register_forward_hook(lambda m_, i, o: None) for m in layers[:3]]  # an unmarked hook: unfolded
+        with torch.no_grad():
+            unfolded = net(x)
+        for h in plain:
+            h.remove()
+    finally:
+        done.set()
+        t.join()
+        for h in marked:
+            h.remove()
+    assert torch.equal(beside, alone)  # the folded layers, bit for bit
+    assert not torch.equal(unfolded, alone) and torch.allclose(unfolded, alone, atol=1e-4)
