@@ -14,6 +14,8 @@ ImageNet validation photos that ship with foolbox (the ``bench`` extra; ``foolbo
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 __all__ = ["HELD_OUT", "IMAGENET", "PHOTOS", "SETS", "PhotoMissing", "benchmark_photos", "load_photo", "photo_set", "to_input"]
@@ -69,21 +71,13 @@ def load_photo(name: str, source: str) -> np.ndarray:
             if isinstance(arr, tuple):  # stereo_motorcycle: (left, right, disparity)
                 arr = arr[0]
         elif source == "matplotlib":
-            import os
-
             import matplotlib
-            from PIL import Image
 
-            with Image.open(os.path.join(matplotlib.get_data_path(), "sample_data", f"{name}.jpg")) as im:
-                arr = np.asarray(im.convert("RGB"))
+            arr = _jpeg(os.path.join(matplotlib.get_data_path(), "sample_data", f"{name}.jpg"))
         elif source == "foolbox":
-            import os
-
             import foolbox
-            from PIL import Image
 
-            with Image.open(os.path.join(os.path.dirname(foolbox.__file__), "data", f"{name}.jpg")) as im:
-                arr = np.asarray(im.convert("RGB"))
+            arr = _jpeg(os.path.join(os.path.dirname(foolbox.__file__), "data", f"{name}.jpg"))
         elif source == "sklearn":
             from sklearn.datasets import load_sample_image
 
@@ -102,6 +96,14 @@ def load_photo(name: str, source: str) -> np.ndarray:
     if arr.ndim != 3 or arr.shape[2] < 3 or arr.dtype != np.uint8:
         raise PhotoMissing(f"benchmark photo {name!r} has an unexpected shape/type {arr.shape} {arr.dtype}")
     return np.ascontiguousarray(arr[..., :3])
+
+
+def _jpeg(path: str) -> np.ndarray:
+    """A package's sample JPEG as uint8 RGB."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB"))
 
 
 def benchmark_photos(limit: int | None = None, which: str = "benchmark") -> list[tuple[str, np.ndarray]]:

@@ -140,13 +140,13 @@ def _late_check(clf, records, args, checks: list, began: float) -> None:
     """After a Ctrl+C: the set being checked when it came, when its ``NAME.faithfulness.json`` was written whole in
     this run (the interrupt fell between the file's rename and its count), is read back and counted, so its rows
     go into the folder's CSV with it (the JSON said "black" and the CSV kept the set's old "blur" rows)."""
-    from .core.dataset.check import CHECK_SUFFIX, check_set  # noqa: PLC0415
+    from .core.dataset.check import CHECK_SUFFIX, RECORD_SUFFIX, check_set  # noqa: PLC0415
 
     if len(checks) >= len(records):
         return
     rec = records[len(checks)]
     try:
-        fresh = rec.with_name(rec.name[:-len(".gradflip.json")] + CHECK_SUFFIX).stat().st_mtime >= began
+        fresh = rec.with_name(rec.name[:-len(RECORD_SUFFIX)] + CHECK_SUFFIX).stat().st_mtime >= began
     except OSError:
         return
     if fresh:  # the same options and stamp as the file just written: read back, nothing measured

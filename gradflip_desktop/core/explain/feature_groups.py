@@ -27,7 +27,6 @@ brings the class back has no such half: the map is the searches' alone.
 
 from __future__ import annotations
 
-import threading
 from typing import Callable
 
 import numpy as np
@@ -74,10 +73,8 @@ def _probe(module: nn.Module, x: torch.Tensor) -> tuple[nn.Module, bool] | None:
     events: list[tuple[nn.Module, int, tuple[int, ...]] | int] = []  # 4-D outputs (layer, depth, shape); token counts
     calls: dict[int, int] = {}  # a module called more than once (a shared activation): its last output is another's
     first_conv: list[tuple[int, ...]] = []  # the grid the network itself sees (after any crop or resize inside it)
-    me = threading.get_ident()
-
-    def hook(m, _inp, out, depth):
-        if threading.get_ident() != me or not isinstance(out, torch.Tensor):
+    def hook(m, _inp, out, depth):  # called in this thread only (thread_owned)
+        if not isinstance(out, torch.Tensor):
             return
         calls[id(m)] = calls.get(id(m), 0) + 1
         if isinstance(m, nn.Conv2d) and out.dim() == 4 and not first_conv:
@@ -170,12 +167,10 @@ def feature_group_map(module: nn.Module, x0: torch.Tensor, fill: torch.Tensor, e
 
 def _scored_masks(module, found, x0, fill, explained, stop, box, counter):
     layer, channels_last = found
-    me = threading.get_ident()
     saved: list[torch.Tensor] = []
 
-    def keep(_m, _inp, out):
-        if threading.get_ident() == me:
-            saved.append(out)
+    def keep(_m, _inp, out):  # called in this thread only (thread_owned)
+        saved.append(out)
 
     handle = layer.register_forward_hook(thread_owned(keep))
     try:

@@ -65,9 +65,15 @@ def _hooked(m: nn.Module) -> bool:
 
 
 def thread_owned(fn):
-    """``fn`` (a hook) marked as answering only to the calling thread (see :func:`_hooked`); returns it."""
-    fn.thread = threading.get_ident()
-    return fn
+    """``fn`` as a forward hook that answers only to the calling thread: another thread's pass does not call it and
+    keeps the folded layers (:func:`_hooked`), so a run beside one that hooks the shared network answers as alone."""
+    owner = threading.get_ident()
+
+    def hook(*args):
+        return fn(*args) if threading.get_ident() == owner else None
+
+    hook.thread = owner
+    return hook
 
 
 def conv_bn(conv: Conv2dSame, bn: nn.BatchNorm2d, x: torch.Tensor, relu6: bool = False) -> torch.Tensor:

@@ -7,6 +7,7 @@ learns what it needs from :class:`~.model_session.ModelInfo` (plain Python, no t
 from __future__ import annotations
 
 import html
+import stat
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -89,7 +90,6 @@ def _differs(field: str, now, result) -> bool:
     return getattr(now, field) != getattr(was, field)
 
 
-
 def file_stamp(path: str) -> str:
     """A model file's size and time of change ("" for a folder or a file gone): a changed file is loaded through the
     dialog again."""
@@ -97,7 +97,7 @@ def file_stamp(path: str) -> str:
         st = Path(path).stat()
     except OSError:
         return ""
-    return "" if Path(path).is_dir() else f"{st.st_size}:{st.st_mtime_ns}"
+    return "" if stat.S_ISDIR(st.st_mode) else f"{st.st_size}:{st.st_mtime_ns}"
 
 
 def input_words(pre) -> str:
@@ -113,6 +113,7 @@ def input_words(pre) -> str:
         return "[" + ", ".join(f"{x:.3g}" for x in v) + "]"
     return (f"input {w}×{h} px ({how}), {'grayscale' if pre.channels == 1 else 'RGB'}, mean {nums(pre.mean)}, "
             f"std {nums(pre.std)}")
+
 
 class ModelsController(QObject):
     def __init__(self, window: "MainWindow") -> None:

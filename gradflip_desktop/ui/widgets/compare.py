@@ -159,10 +159,11 @@ class CompareViews(QWidget):
             parts.append(f"{html.escape(c.name, quote=False)} {d} / {i}")
         points = len(check.curves[0].fractions) if check.curves else 0
         verdict = check.verdict()  # "" with one map only (Grad-CAM and saliency unavailable): nothing to compare
+        fill = f"{html.escape(FILL_NAMES.get(check.fill, check.fill))} as fill-in{BLUR_NOTE if check.fill == 'blur' else ''}"
         head = f"On this photo, {html.escape(verdict, quote=False)}. Deletion" if verdict else "On this photo: deletion"
         self._set_check(
             f"{head} ↓ / insertion ↑ area (under each curve: lower / higher is better): {' · '.join(parts)} "
-            f"({points} points, {html.escape(FILL_NAMES.get(check.fill, check.fill))} as fill-in{BLUR_NOTE if check.fill == 'blur' else ''})"
+            f"({points} points, {fill})"
         )  # the blur alone flatters GradFlip: said where the numbers are, not only in the tooltip
 
     def set_background(self, color) -> None:
