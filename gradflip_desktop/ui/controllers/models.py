@@ -265,7 +265,9 @@ class ModelsController(QObject):
             + (f" The model's input: {seen}." if seen else "") + (f" The file: {notes}." if notes else ""),
         )
         self.show_hint()
-        if not w.runs.running and w.result is None:  # a shown result (e.g. from the gallery) keeps its status
+        # a shown result (e.g. from the gallery) keeps its status; so does an open Load model dialog's line
+        # ("changed since it was loaded …"), which a classification landing just after it replaced
+        if not w.runs.running and w.result is None and not (self.dialog is not None and self.dialog.isVisible()):
             stopped = w.images.take_stopped_note()  # (HTML already) first: a long status line is cut at its end, and
             # "… was cleared" is what the user's own action (a new working size, another photo) did
             w.set_status(
