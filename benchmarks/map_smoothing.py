@@ -1,8 +1,12 @@
-"""The default map smoothed round (a Gaussian of a fraction of a cell), measured (session 53, not adopted): deletion/insertion under three fill-ins
+"""The default map smoothed round (a Gaussian of a fraction of a cell), measured (sessions 53-54, not adopted): deletion/insertion under three fill-ins
 
 sigma = s x cell (cell = 224 px / 14); the three fill-ins of benchmarks/faithfulness.py, no ROAD.
 
     OMP_NUM_THREADS=1 python benchmarks/map_smoothing.py [--set all|imagenet|...] [--only A,B] [--tag T]   # default: the 18
+    OMP_NUM_THREADS=1 python benchmarks/map_smoothing.py --dilate [...]   # max(map, a x smoothed map) instead
+
+--dilate (session 54): each pixel keeps the larger of its own value and a times the map smoothed with sigma s cells,
+so the map's order at its top stays and the pixels round a bright area rise above the far ones (a soft dilation).
 
 The window's importance map shows cross-shaped bands (a reviewer, 2026-12-07): the mask's 14 cells are upsampled
 bilinearly, and a bilinear tent is a product of two ramps, so an isolated bright cell draws a plus. A Gaussian of
@@ -25,6 +29,7 @@ from gradflip_desktop.core.models import load_default_model  # noqa: E402
 from gradflip_desktop.core.options import ExplainOptions  # noqa: E402
 
 S = [0.0, 0.25, 0.4, 0.6]  # sigma in cells; 0 = the map as shipped
+DILATE = [0.0, 0.3, 0.4, 0.5, 0.6, 0.5]  # --dilate: a, with sigma 1 cell (the last: 1.5 cells); 0 = as shipped
 COLUMNS = ("blur del", "blur ins", "mean del", "mean ins", "black del", "black ins")
 
 
@@ -37,7 +42,10 @@ def main() -> None:
     ap.add_argument("--set", default="all", choices=tuple(SETS))
     ap.add_argument("--only", default=None, help="comma-separated photo names of the set")
     ap.add_argument("--tag", default=None, help="the JSON's name: map_smoothing_TAG.json (default: the set's name)")
+    ap.add_argument("--dilate", action="store_true", help="max(map, a x map smoothed by 1 cell) for a in " + str(DILATE[1:]))
     args = ap.parse_args()
+    variants = [(str(a) if i < len(DILATE) - 1 else f"{a}@1.5", a, 1.0 if i < len(DILATE) - 1 else 1.5)
+                for i, a in enumerate(DILATE)] if args.dilate else [(str(s), s, s) for s in S]
     out = Path.cwd() / "map_smoothing_maps"  # the shipped maps, made once (delete the folder after a code change)
     out.mkdir(exist_ok=True)
     clf = load_default_model()
@@ -55,32 +63,34 @@ def main() -> None:
             imp = run(clf, x, ExplainOptions()).importance_map().astype(np.float32)
             np.save(f, imp)
         res = {}
-        for s in S:
-            m = imp if s == 0 else gaussian_filter(imp.astype(np.float64), s * 224 / 14, mode="nearest")
+        for key, a, s in variants:
+            m = imp if a == 0 else gaussian_filter(imp.astype(np.float64), s * 224 / 14, mode="nearest")
+            if args.dilate and a:
+                m = np.maximum(imp / imp.max(), a * (m - m.min()) / (np.ptp(m) + 1e-12))
             r = {}
             for kind in FILLS:
                 r[f"{kind} del"], r[f"{kind} ins"] = deletion_insertion(clf, x, fill_in(x, kind), m, t)
-            res[str(s)] = r
+            res[key] = r
         rows[name] = res
         print(name, {s: " ".join(f"{v:.3f}" for v in r.values()) for s, r in res.items()}, flush=True)
     Path(f"map_smoothing_{args.tag or args.set}.json").write_text(json.dumps(rows))
-    summary(rows, split=args.set == "all")
+    summary(rows, [k for k, _, _ in variants], split=args.set == "all")
 
 
-def summary(rows: dict, split: bool = True) -> None:
-    """Medians per sigma (``split``: the 10 benchmark photos, the 8 held-out ones, all; else all) and on how many
-    photos each column is better than the shipped map's."""
+def summary(rows: dict, keys: list[str], split: bool = True) -> None:
+    """Medians per variant (``split``: the 10 benchmark photos, the 8 held-out ones, all; else all) and on how many
+    photos each column is better than the shipped map's (variant "0.0")."""
     import statistics
 
     names = list(rows)
-    for s in map(str, S):
+    for s in keys:
         meds = []
         for sub in ((names[:10], names[10:], names) if split else (names,)):
             if sub:
                 meds.append(" ".join(f"{statistics.median(rows[n][s][c] for n in sub):.3f}" for c in COLUMNS))
         better = ["%d" % sum((rows[n][s][c] < rows[n]["0.0"][c]) == c.endswith("del") and rows[n][s][c] != rows[n]["0.0"][c]
                              for n in names) for c in COLUMNS]
-        print(f"sigma {s} cell: medians " + " | ".join(meds) + " ; better than shipped on " + "/".join(better))
+        print(f"{s}: medians " + " | ".join(meds) + " ; better than shipped on " + "/".join(better))
 
 
 if __name__ == "__main__":

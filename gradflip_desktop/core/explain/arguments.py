@@ -4,14 +4,14 @@ image's pixels as the search takes them (H x W x 3 float32 in [0, 1])."""
 from __future__ import annotations
 
 import functools
-from pathlib import Path
+import os
 
 import numpy as np
 import torch
 from PIL import Image
 
 from ..errors import PixelsError
-from ..images import ImageData, from_array
+from ..images import ImageData, from_array, load_image
 from ..images.pixels import ROUNDING
 from ..models import Classifier
 from ..options import ExplainOptions
@@ -31,14 +31,18 @@ def check_arguments(classifier, image, options) -> None:
 
 def as_image(image):
     """A Pillow image as :func:`~..images.from_array` reads it (as a file's pixels: palette, CMYK, alpha, 16-bit;
-    the working size), so that its record has the image's notes; anything else as it is."""
+    the working size), so that its record has the image's notes; a path (``str`` or ``os.PathLike``) as
+    :func:`~..images.load_image` loads it (``run(model, "photo.jpg")`` was refused: "load it first"); anything else
+    as it is."""
+    if isinstance(image, (str, os.PathLike)):
+        return load_image(image)
     return from_array(image) if isinstance(image, Image.Image) else image
 
 
 def pixels_of(image: ImageData | np.ndarray) -> np.ndarray:
-    if isinstance(image, (str, bytes, Path)):  # was numpy's "could not convert string to float"
-        raise PixelsError(f"image must be pixels (an ImageData or an H x W x 3 array in [0, 1]), not the path "
-                         f"{image!r}: load it first with gradflip_desktop.core.load_image")
+    if isinstance(image, (bytes, bytearray)):  # was numpy's "could not convert string to float" (a path is loaded)
+        raise PixelsError(f"image must be pixels (an ImageData or an H x W x 3 array in [0, 1]) or a path, not "
+                         f"{len(image):,} bytes: a file's bytes are read by gradflip_desktop.core.load_image(data)")
     if isinstance(image, torch.Tensor):  # one that requires grad or is on a GPU: torch's error, not an array
         image = image.detach().cpu()
         image = image.float() if image.dtype == torch.bfloat16 else image  # numpy has no bfloat16: torch's TypeError

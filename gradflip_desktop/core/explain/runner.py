@@ -14,6 +14,7 @@ score of :mod:`.objective`); after the flip, forward passes only: *minimise* (:m
 from __future__ import annotations
 
 import copy
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Generator
@@ -283,7 +284,7 @@ def explain(
     options: ExplainOptions | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> Generator[Step | Progress, None, ExplainResult]:
-    """Explain the classifier's decision on ``image`` (H x W x 3 float32 in [0, 1], or ImageData).
+    """Explain the classifier's decision on ``image`` (H x W x 3 float32 in [0, 1], an ImageData, or a path).
 
     Yields a :class:`Step` per gradient evaluation (and a :class:`.Progress` per key-region or feature-region pass);
     returns an :class:`ExplainResult`. ``should_stop()`` is polled before every model evaluation; when it returns True
@@ -463,7 +464,7 @@ def explain(
 
 def run(
     classifier: Classifier,
-    image: ImageData | np.ndarray | torch.Tensor | Image.Image,
+    image: ImageData | np.ndarray | torch.Tensor | Image.Image | str | os.PathLike,
     options: ExplainOptions | None = None,
     on_step: Callable[[Step], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
@@ -471,7 +472,8 @@ def run(
 ) -> ExplainResult:
     """Run :func:`explain` to the end and return its result, calling ``on_step`` for every step and
     ``on_progress`` for every :class:`~..results.Progress` (the key region's and feature regions' passes, not steps).
-    ``image``: an :class:`ImageData`, H x W x 3 floats in [0, 1] (a numpy array or a tensor) or a Pillow image."""
+    ``image``: an :class:`ImageData`, H x W x 3 floats in [0, 1] (a numpy array or a tensor), a Pillow image, or a
+    path (``str`` or ``os.PathLike``), loaded as :func:`~..images.load_image` loads it (the working size: 1,024 px)."""
     image = as_image(image)
     info = image.to_dict() if isinstance(image, ImageData) else None
     loaded = getattr(image, "file_stat", None)  # (bytes, mtime_ns) of the file load_image read; None: not a file's

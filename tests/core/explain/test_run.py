@@ -298,11 +298,31 @@ def test_a_targeted_run_out_of_steps_says_its_class_was_not_reached(tiny, tiny_i
     assert untargeted.status == Status.BUDGET and untargeted.message.startswith("the decision did not flip within 1 step")
 
 
-def test_a_path_or_8bit_pixels_given_to_run_are_told_what_to_do(tiny):
-    """``run(model, "photo.png")`` said numpy's "could not convert string to float", and a uint8 photo
-    "pixels must be finite and lie in [0, 1]" without the reason: each now says what to do."""
-    with pytest.raises(ValueError, match=r"not the path 'photo.png': load it first with gradflip_desktop.core.load_image"):
-        run(tiny, "photo.png")
+def test_a_path_given_to_run_is_loaded_as_load_image_loads_it(tiny, tmp_path):
+    """``run(model, "photo.png")`` was refused ("load it first"): a path (str or Path) is the photo, loaded as
+    load_image loads it (its name and file in the record); a missing one is load_image's ImageError; a file's bytes
+    are still refused by name, not numpy's "could not convert string to float"."""
+    from PIL import Image
+
+    from gradflip_desktop.core import ImageError, load_image
+
+    rng = np.random.default_rng(3)
+    path = tmp_path / "noise.png"
+    Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)).save(path)
+    opts = ExplainOptions(style="free", max_steps=3, key_pixels=False)
+    by_path, by_str = run(tiny, path, opts), run(tiny, str(path), opts)
+    loaded = run(tiny, load_image(path), opts)
+    assert by_path.image_info["name"] == by_str.image_info["name"] == loaded.image_info["name"] == "noise"
+    assert np.array_equal(by_path.original_pixels, loaded.original_pixels)
+    assert np.array_equal(by_str.adjusted_uint8, loaded.adjusted_uint8)
+    with pytest.raises(ImageError, match="missing.png"):
+        run(tiny, tmp_path / "missing.png")
+    with pytest.raises(ValueError, match=r"or a path, not 12 bytes: a file's bytes are read by .*load_image\(data\)"):
+        run(tiny, b"\x89PNG\r\n\x1a\n0000")
+
+
+def test_8bit_pixels_given_to_run_are_told_what_to_do(tiny):
+    """A uint8 photo said "pixels must be finite and lie in [0, 1]" without the reason: it now says what to do."""
     eight = np.full((8, 8, 3), 200, np.uint8)
     with pytest.raises(ValueError, match=r"these are uint8 values up to 200: divide by 255"):
         run(tiny, eight)
