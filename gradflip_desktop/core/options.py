@@ -136,6 +136,11 @@ class ExplainOptions:
     refine: bool = True
     lattice: bool = True
 
+    def __post_init__(self) -> None:
+        # refused where it is written (``ExplainOptions(max_steps=-5)`` was accepted and refused only by run());
+        # run() checks again, for fields set after construction
+        self.validate()
+
     def validate(self) -> None:
         """Raise ``ValueError`` (a message for the user) when a setting is out of range or not a number."""
         for name, whole in (("epsilon", False), ("max_steps", True), ("smoothing", False), ("blur_sigma", False),

@@ -63,7 +63,7 @@ class RunSettings:
     working_size: int = core_options.WORKING_SIZE_DEFAULT
 
     def to_options(self) -> ExplainOptions:
-        """The core's ExplainOptions (not validated here: the run validates them)."""
+        """The core's ExplainOptions (validated as it is made: a ValueError names the setting)."""
         target = group = None
         if self.target_mode == TARGET_CLASS:
             if not self.target_class.strip():

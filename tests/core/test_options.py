@@ -23,6 +23,19 @@ def test_invalid_options_are_refused(tiny, tiny_image):
         run(tiny, tiny_image, ExplainOptions(target="zebra"))
 
 
+def test_options_are_refused_where_they_are_written_and_again_by_run(tiny, tiny_image):
+    """``ExplainOptions(max_steps=-5)`` or a mistyped style was accepted and refused only by run(), far from the
+    line that wrote it; a field set wrong afterwards is still refused by run()."""
+    with pytest.raises(ValueError, match=r"max_steps must be between 1 and \d+, not -5"):
+        ExplainOptions(max_steps=-5)
+    with pytest.raises(ValueError, match=r"style must be 'region', 'free' or 'blur', not 'regoin'"):
+        ExplainOptions(style="regoin")
+    opts = ExplainOptions()
+    opts.epsilon = -1.0
+    with pytest.raises(ValueError, match="epsilon must be in"):
+        run(tiny, tiny_image, opts)
+
+
 def test_status_values_are_the_record_strings():
     """Records written before the enum existed stay readable: the values are the old strings."""
     assert {s.name: s.value for s in Status} == {
