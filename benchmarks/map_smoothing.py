@@ -4,6 +4,7 @@ sigma = s x cell (cell = 224 px / 14); the three fill-ins of benchmarks/faithful
 
     OMP_NUM_THREADS=1 python benchmarks/map_smoothing.py [--set all|imagenet|...] [--only A,B] [--tag T]   # default: the 18
     OMP_NUM_THREADS=1 python benchmarks/map_smoothing.py --dilate [...]   # max(map, a x smoothed map) instead
+    ... --road   # ROAD at 20, 50, 80 % too (benchmarks/faithfulness.py's road(): MoRF, LeRF, combined)
 
 --dilate (session 54): each pixel keeps the larger of its own value and a times the map smoothed with sigma s cells,
 so the map's order at its top stays and the pixels round a bright area rise above the far ones (a soft dilation).
@@ -22,7 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from scipy.ndimage import gaussian_filter  # noqa: E402
 
-from benchmarks.faithfulness import FILLS, deletion_insertion, fill_in  # noqa: E402
+from benchmarks.faithfulness import FILLS, deletion_insertion, fill_in, road  # noqa: E402
 from benchmarks.photos import benchmark_photos, to_input  # noqa: E402
 from gradflip_desktop.core.explain import run  # noqa: E402
 from gradflip_desktop.core.models import load_default_model  # noqa: E402
@@ -42,6 +43,7 @@ def main() -> None:
     ap.add_argument("--set", default="all", choices=tuple(SETS))
     ap.add_argument("--only", default=None, help="comma-separated photo names of the set")
     ap.add_argument("--tag", default=None, help="the JSON's name: map_smoothing_TAG.json (default: the set's name)")
+    ap.add_argument("--road", action="store_true", help="ROAD at 20, 50, 80 %% too (slow: ~20 s per map)")
     ap.add_argument("--dilate", action="store_true", help="max(map, a x map smoothed by 1 cell) for a in " + str(DILATE[1:]))
     args = ap.parse_args()
     variants = [(str(a) if i < len(DILATE) - 1 else f"{a}@1.5", a, 1.0 if i < len(DILATE) - 1 else 1.5)
@@ -62,7 +64,7 @@ def main() -> None:
         else:
             imp = run(clf, x, ExplainOptions()).importance_map().astype(np.float32)
             np.save(f, imp)
-        res = {}
+        res, made = {}, {}
         for key, a, s in variants:
             m = imp if a == 0 else gaussian_filter(imp.astype(np.float64), s * 224 / 14, mode="nearest")
             if args.dilate and a:
@@ -70,7 +72,10 @@ def main() -> None:
             r = {}
             for kind in FILLS:
                 r[f"{kind} del"], r[f"{kind} ins"] = deletion_insertion(clf, x, fill_in(x, kind), m, t)
-            res[key] = r
+            res[key], made[key] = r, m.astype(np.float32)
+        if args.road:
+            for key, scores in zip(made, road(clf, x, list(made.values()), t, (20, 50, 80))):
+                res[key].update(zip(("ROAD MoRF", "ROAD LeRF", "ROAD comb"), map(float, scores)))
         rows[name] = res
         print(name, {s: " ".join(f"{v:.3f}" for v in r.values()) for s, r in res.items()}, flush=True)
     Path(f"map_smoothing_{args.tag or args.set}.json").write_text(json.dumps(rows))
@@ -83,13 +88,14 @@ def summary(rows: dict, keys: list[str], split: bool = True) -> None:
     import statistics
 
     names = list(rows)
+    columns = COLUMNS + tuple(c for c in ("ROAD MoRF", "ROAD LeRF", "ROAD comb") if c in rows[names[0]][keys[0]])
     for s in keys:
         meds = []
         for sub in ((names[:10], names[10:], names) if split else (names,)):
             if sub:
-                meds.append(" ".join(f"{statistics.median(rows[n][s][c] for n in sub):.3f}" for c in COLUMNS))
-        better = ["%d" % sum((rows[n][s][c] < rows[n]["0.0"][c]) == c.endswith("del") and rows[n][s][c] != rows[n]["0.0"][c]
-                             for n in names) for c in COLUMNS]
+                meds.append(" ".join(f"{statistics.median(rows[n][s][c] for n in sub):.3f}" for c in columns))
+        better = ["%d" % sum((rows[n][s][c] < rows[n]["0.0"][c]) == c.endswith(("del", "MoRF"))
+                             and rows[n][s][c] != rows[n]["0.0"][c] for n in names) for c in columns]
         print(f"{s}: medians " + " | ".join(meds) + " ; better than shipped on " + "/".join(better))
 
 
