@@ -177,12 +177,12 @@ def test_pixels_that_are_no_image_raise_an_error_of_gradflip_that_is_a_value_err
     clf = make_tiny()
     bad = {"grayscale": np.zeros((8, 8), np.float32), "channels first": np.zeros((3, 8, 8), np.float32),
            "levels": np.full((8, 8, 3), 200.0, np.float32), "NaN": np.full((8, 8, 3), np.nan, np.float32),
-           "a path": "cat.jpg"}
+           "a file's bytes": b"\x89PNG\r\n\x1a\n"}  # (a path is loaded: test_run.py)
     for what, pixels in bad.items():
         with pytest.raises(core.GradFlipError) as raised:
             core.run(clf, pixels)
         assert isinstance(raised.value, (core.ImageError, ValueError)) and isinstance(raised.value, core.PixelsError), what
         with pytest.raises(ValueError):
-            clf.probabilities(pixels if what != "a path" else np.zeros((8, 8), np.float32))
+            clf.probabilities(pixels if what != "a file's bytes" else np.zeros((8, 8), np.float32))
         with pytest.raises(core.PixelsError):
-            clf.probabilities(pixels if what != "a path" else np.zeros((8, 8), np.float32))
+            clf.probabilities(pixels if what != "a file's bytes" else np.zeros((8, 8), np.float32))
