@@ -13,6 +13,35 @@ STOPPABLE = 240  # RISE's masks where a test stops it: its first progress captio
 # and 128 masks (~3 s) are left to stop it in; 400 made each test that lets it finish 4 s longer
 
 
+def _hold_rise(monkeypatch):
+    """RISE of STOPPABLE masks whose first run, once past 100 masks, waits until it is stopped (30 s at most): a test
+    stops it mid-way for sure, not within the ~3 s of masks left, which a loaded machine's GUI thread could miss (its
+    later captions, or the whole map, arrived in one pass of events). Wraps ``rise_steps`` as the test left it."""
+    import time
+
+    from gradflip_desktop.core import attributions
+
+    monkeypatch.setattr(attributions, "RISE_MASKS", STOPPABLE)
+    inner, held = attributions.rise_steps, []
+
+    def steps(*a, **k):
+        stop, gen = k.get("stop"), inner(*a, **k)
+        try:
+            while True:
+                step = next(gen)
+                yield step
+                if not held and stop is not None and step[0] >= 100:
+                    held.append(step[0])
+                    end = time.monotonic() + 30
+                    while not stop() and time.monotonic() < end:
+                        time.sleep(0.01)
+        except StopIteration as end_:
+            return end_.value
+
+    monkeypatch.setattr(attributions, "rise_steps", steps)
+    return held
+
+
 def _checked(qtbot, window, action):
     with qtbot.waitSignal(window.faithfulness_shown, timeout=RUN_TIMEOUT_MS) as got:
         action()
@@ -109,7 +138,6 @@ def test_a_key_set_answer_mid_rise_lets_rise_go_on_not_start_again(qtbot, window
     from gradflip_desktop.core import attributions
     from gradflip_desktop.core.viz.difference import KEY_PIXELS
 
-    monkeypatch.setattr(attributions, "RISE_MASKS", STOPPABLE)
     firsts = []  # the first count each RISE run reports
     real = attributions.rise_steps
 
@@ -126,6 +154,7 @@ def test_a_key_set_answer_mid_rise_lets_rise_go_on_not_start_again(qtbot, window
             return end.value
 
     monkeypatch.setattr(attributions, "rise_steps", steps)
+    _hold_rise(monkeypatch)
     result = _explain(qtbot, window, RunSettings(style="free"))
     _rise_under_way(qtbot, window)
     # its caption says how to stop it and that the masks so far are kept (nothing did)
@@ -164,7 +193,6 @@ def test_esc_stops_rise_as_unticking_its_box_does_and_ticking_again_goes_on(qtbo
     """Esc (Cancel) stopped runs and folder runs only: RISE held the engine for a minute with Cancel greyed out."""
     from gradflip_desktop.core import attributions
 
-    monkeypatch.setattr(attributions, "RISE_MASKS", STOPPABLE)
     starts = []
     real = attributions.rise_steps
 
@@ -176,6 +204,7 @@ def test_esc_stops_rise_as_unticking_its_box_does_and_ticking_again_goes_on(qtbo
         return (yield from gen)
 
     monkeypatch.setattr(attributions, "rise_steps", steps)
+    _hold_rise(monkeypatch)
     _explain(qtbot, window, RunSettings(style="free"))
     assert not window.runs.running and not window.folders.running
     _rise_under_way(qtbot, window)
@@ -193,9 +222,7 @@ def test_esc_stops_rise_as_unticking_its_box_does_and_ticking_again_goes_on(qtbo
 def test_the_panels_cancel_button_stops_rise_as_esc_does(qtbot, window, monkeypatch):
     """While RISE computed, the Cancel button under Explain was greyed out (only Esc and the toolbar stopped it):
     with the mouse there was no way to stop a minute-long job."""
-    from gradflip_desktop.core import attributions
-
-    monkeypatch.setattr(attributions, "RISE_MASKS", STOPPABLE)
+    _hold_rise(monkeypatch)
     _explain(qtbot, window, RunSettings(style="free"))
     button = window.controls.cancel_button
     assert not button.isEnabled()  # nothing to stop
@@ -209,9 +236,7 @@ def test_the_panels_cancel_button_stops_rise_as_esc_does(qtbot, window, monkeypa
 def test_stopping_rise_says_so_in_the_status_bar(qtbot, window, monkeypatch):
     """Esc took RISE's panel away and left the status bar at "Done: …": nothing said that RISE had stopped, how far
     it got, or that ticking the box again goes on."""
-    from gradflip_desktop.core import attributions
-
-    monkeypatch.setattr(attributions, "RISE_MASKS", STOPPABLE)
+    _hold_rise(monkeypatch)
     _explain(qtbot, window, RunSettings(style="free"))
     _rise_under_way(qtbot, window)
     window.cancel_action.trigger()
@@ -230,9 +255,9 @@ def test_stopping_rise_says_so_in_the_status_bar(qtbot, window, monkeypatch):
 def test_stopping_rise_does_not_measure_the_other_maps_again(qtbot, window, monkeypatch):
     """RISE stopped (Esc, or its box), the check measured the three maps it had measured already once more (~20 s on
     two cores); each map's check is kept for its result and model, and never used for another result."""
-    from gradflip_desktop.core import attributions, faithfulness
+    from gradflip_desktop.core import faithfulness
 
-    monkeypatch.setattr(attributions, "RISE_MASKS", STOPPABLE)
+    _hold_rise(monkeypatch)
     measured = []
     real = faithfulness.check_maps
     monkeypatch.setattr(faithfulness, "check_maps", lambda clf, px, maps, *a, **k: measured.extend(maps) or real(clf, px, maps, *a, **k))
@@ -261,10 +286,10 @@ def test_the_comparison_and_rise_are_made_only_while_their_tab_is_shown(qtbot, w
     comparison is now made while its tab is shown; left mid-RISE, it stops (its masks kept) and goes on when shown."""
     from gradflip_desktop.core import attributions
 
-    monkeypatch.setattr(attributions, "RISE_MASKS", STOPPABLE)
     made = []
     real = attributions.rise_steps
     monkeypatch.setattr(attributions, "rise_steps", lambda *a, **k: made.append(1) or (yield from real(*a, **k)))
+    _hold_rise(monkeypatch)
     _explain(qtbot, window, RunSettings(style="free"))
     _rise_under_way(qtbot, window)  # the tab shown, RISE under way
     assert window.difference.rise_running and window.cancel_action.isEnabled()
