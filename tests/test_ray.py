@@ -77,6 +77,12 @@ def test_a_model_that_does_not_load_in_the_actors_stops_the_run_with_its_own_err
     with pytest.raises(ModelSettingError, match="apply to model files only") as err:
         explain_inputs(make_tiny(), inputs, ExplainOptions(), JobSettings(out=tmp_path / "out"), engine=engine)
     assert err.value.setting == "model"
+    # the error's traceback still holds the rows: Ray Data's executor was stopped all the same (it ran on, and
+    # ray.shutdown() later raised a SystemExit in its thread)
+    import threading
+
+    running = [t.name for t in threading.enumerate() if t.name.startswith("StreamingExecutor")]
+    assert not running, running
 
 
 def test_an_unreachable_cluster_is_one_line_and_exit_2_not_an_internal_error(tmp_path, capsys, monkeypatch):
@@ -338,6 +344,24 @@ def test_a_stop_asked_for_ends_the_rows_coming_back():
     for job, result in RayEngine("local")._results(ds, jobs, lambda: len(seen) >= 1):
         seen.append((job.key, result))
     assert seen == [("k0", "r0")]
+    # the rows are closed when the driver stops (Ray Data's executor thread stops with them), and when a row is fatal
+    closed = []
+
+    def closing(items):
+        try:
+            yield from items
+        finally:
+            closed.append(True)
+
+    taken = []
+    for job, _ in RayEngine("local")._results(SimpleNamespace(iter_rows=lambda: closing(rows)), jobs, lambda: len(taken) >= 2):
+        taken.append(job.key)
+    assert taken == ["k0", "k1"] and closed == [True]
+    fatal = [{"idx": 0, "payload": pickle.dumps({"fatal": ValueError("no model")})}] + rows
+    gen = RayEngine("local")._results(SimpleNamespace(iter_rows=lambda: closing(fatal)), jobs, None)
+    with pytest.raises(ValueError, match="no model") as raised:
+        next(gen)
+    assert closed == [True, True] and raised.traceback  # closed while the traceback still holds the frame
 
 
 def test_a_ray_client_address_goes_to_ray_as_it_is(monkeypatch):

@@ -326,20 +326,28 @@ class RayEngine:
 
     def _results(self, ds, by_idx: dict, should_stop):
         rows = iter(ds.iter_rows())
-        with _StderrWithout(_ACTOR_ARGS):  # the actors are started before the first row comes
-            first = next(rows, None)
-        for row in itertools.chain([] if first is None else [first], rows):
-            if should_stop is not None and should_stop():
-                return
-            job = by_idx[int(row["idx"])]
-            payload = pickle.loads(row["payload"])  # made by _Explainer above, inside this job
-            if "fatal" in payload:  # no actor could load the model: the whole run stops, as a local one would
-                raise payload["fatal"]
-            if "error" in payload:
-                yield job, _error(payload["error"], payload["message"])
-            else:
-                job.info = payload["info"]
-                yield job, payload["result"]
+        try:
+            with _StderrWithout(_ACTOR_ARGS):  # the actors are started before the first row comes
+                first = next(rows, None)
+            for row in itertools.chain([] if first is None else [first], rows):
+                if should_stop is not None and should_stop():
+                    return
+                job = by_idx[int(row["idx"])]
+                payload = pickle.loads(row["payload"])  # made by _Explainer above, inside this job
+                if "fatal" in payload:  # no actor could load the model: the whole run stops, as a local one would
+                    raise payload["fatal"]
+                if "error" in payload:
+                    yield job, _error(payload["error"], payload["message"])
+                else:
+                    job.info = payload["info"]
+                    yield job, payload["result"]
+        finally:
+            # a stop, a fatal row or an error: Ray Data's executor thread stops now. Left to the garbage collector it
+            # ran on while the error's traceback held these rows (a later ray.shutdown() ended it with a SystemExit
+            # raised in its thread)
+            close = getattr(rows, "close", None)
+            if close is not None:
+                close()
 
 
 def _actor_pool(ray, actors: int) -> dict:

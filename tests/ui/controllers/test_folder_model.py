@@ -61,7 +61,10 @@ def win(qtbot, settings, models):
 
 
 def _load(qtbot, w, spec) -> None:
-    with qtbot.waitSignal(w.model_ready, timeout=RUN_TIMEOUT_MS):
+    """Load ``spec``; with a photo shown, until the new model's classification of it has landed too (it writes the
+    status line, and landing late it replaced what a test's next action wrote there)."""
+    signals = [w.model_ready] + ([w.classified] if w.image is not None else [])
+    with qtbot.waitSignals(signals, timeout=RUN_TIMEOUT_MS):
         w.models.load_spec(spec)
 
 
