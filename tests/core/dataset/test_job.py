@@ -25,7 +25,10 @@ def test_the_set_writer_reports_the_sets_finished_before_a_failure(monkeypatch, 
     w = job.SetWriter(tmp_path, False)
     for i in (1, 2, 3):
         w.put(i, Input(tmp_path / f"{i}.png", str(i)), False, None)
-    time.sleep(0.3)  # all three finished before the caller looks
+    end = time.monotonic() + 30  # all three finished before the caller looks (a fixed 0.3 s: not on a loaded machine)
+    while w._done.qsize() < 3 and time.monotonic() < end:
+        time.sleep(0.01)
+    assert w._done.qsize() == 3
     assert [o.input.name for o in w.written()] == ["1", "2"]
     try:
         w.written()

@@ -46,7 +46,11 @@ def _jobs(images):
     return [BatchJob(i, (lambda a=a: a)) for i, a in enumerate(images)]
 
 
-def test_batched_results_match_single_runs_and_batches_happen():
+def test_batched_results_match_single_runs_and_batches_happen(monkeypatch):
+    from gradflip_desktop.core.explain import batch
+
+    # the model thread waits 0.05 s for runs still busy: a starved CI machine's runs missed it (smaller batches)
+    monkeypatch.setattr(batch, "PATIENCE_S", 1.0)
     images = _images(12)
     single = {i: run(make_tiny(), a, ExplainOptions(style="free")) for i, a in enumerate(images)}
     clf = _wrapped()
