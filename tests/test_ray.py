@@ -29,8 +29,11 @@ from helpers import make_tiny  # noqa: E402
 TESTS = Path(__file__).resolve().parent
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def local_ray():
+    """A local Ray instance for one test, shut down after it (module-scoped, it stayed up while later tests patched
+    ``ray.is_initialized`` to say False: Ray's own threads, which ask it too, then ended with SystemExit, and in two
+    full runs a test worker process went down, once in such a test)."""
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
              runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join([str(TESTS), str(TESTS.parent)])}})
     yield
