@@ -30,7 +30,7 @@ from gradflip_desktop.core.models import load_default_model  # noqa: E402
 from gradflip_desktop.core.options import ExplainOptions  # noqa: E402
 
 S = [0.0, 0.25, 0.4, 0.6]  # sigma in cells; 0 = the map as shipped
-DILATE = [0.0, 0.3, 0.4, 0.5, 0.6, 0.5]  # --dilate: a, with sigma 1 cell (the last: 1.5 cells); 0 = as shipped
+DILATE = [(0.0, 1.0), (0.3, 1.0), (0.4, 1.0), (0.5, 1.0), (0.6, 1.0), (0.5, 1.5)]  # --dilate: (a, sigma in cells); a 0 = as shipped
 COLUMNS = ("blur del", "blur ins", "mean del", "mean ins", "black del", "black ins")
 
 
@@ -44,10 +44,10 @@ def main() -> None:
     ap.add_argument("--only", default=None, help="comma-separated photo names of the set")
     ap.add_argument("--tag", default=None, help="the JSON's name: map_smoothing_TAG.json (default: the set's name)")
     ap.add_argument("--road", action="store_true", help="ROAD at 20, 50, 80 %% too (slow: ~20 s per map)")
-    ap.add_argument("--dilate", action="store_true", help="max(map, a x map smoothed by 1 cell) for a in " + str(DILATE[1:]))
+    ap.add_argument("--dilate", action="store_true", help="max(map, a x map smoothed by sigma cells) for (a, sigma) in " + str(DILATE[1:]))
     args = ap.parse_args()
-    variants = [(str(a) if i < len(DILATE) - 1 else f"{a}@1.5", a, 1.0 if i < len(DILATE) - 1 else 1.5)
-                for i, a in enumerate(DILATE)] if args.dilate else [(str(s), s, s) for s in S]
+    variants = ([(str(a) if s == 1.0 else f"{a}@{s}", a, s) for a, s in DILATE] if args.dilate
+                else [(str(s), s, s) for s in S])  # (key, 0 = as shipped, sigma in cells)
     out = Path.cwd() / "map_smoothing_maps"  # the shipped maps, made once (delete the folder after a code change)
     out.mkdir(exist_ok=True)
     clf = load_default_model()

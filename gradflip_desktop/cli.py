@@ -335,8 +335,7 @@ def _explain(args) -> int:
         target=args.target, group=args.group, mode=args.mode, epsilon=args.epsilon, max_steps=args.max_steps,
         smoothing=args.smoothing, coarse=args.coarse, style=args.style, blur_sigma=args.blur_sigma,
         minimise=not args.no_minimise, key_pixels=not args.no_key_pixels, refine=not args.no_refine,
-        lattice=not args.no_lattice)
-    opts.validate()  # a ValueError: one line and exit 2 (main)
+        lattice=not args.no_lattice)  # validated as it is made: a ValueError is one line and exit 2 (main)
     for note in ignored_options(args, opts.textbook):
         print(f"gradflip: note: {note}", file=sys.stderr)
     if args.force and args.resume:

@@ -97,7 +97,7 @@ class RunSettings:
             try:
                 value = _KINDS[f.name](raw)
                 if f.name in CORE_FIELDS:
-                    replace(_CORE, **{f.name: value}).validate()
+                    replace(_CORE, **{f.name: value})  # validated as it is made
                 elif f.name == "working_size" and not (
                     core_options.WORKING_SIZE_MIN <= value <= core_options.WORKING_SIZE_MAX
                 ):
