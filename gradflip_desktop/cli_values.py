@@ -253,8 +253,10 @@ def outcome_notes(record: dict | None) -> list[str]:
 
             gh, gw = grid_shape(h, w)
             if f >= max(gh, gw):
-                notes.append(f"--coarse {f} averages the key region's mask ({gw}×{gh} cells) into one cell: detail can "
-                             "only be removed evenly over the whole photo, so no region can be told apart (a factor "
+                notes.append(f"--coarse {f} averages the key region's mask ({gw}×{gh} cells) into one cell: the search "
+                             "removes detail evenly over the whole photo and tells no region apart; the map shows the "
+                             "model's feature regions alone, where it has them, and the key region comes from those or "
+                             "from windows tried alone (a factor "
                              f"under {max(gh, gw)} keeps more than one)")
         elif f >= max(h, w):
             notes.append(f"--coarse {f} is at least the {w}×{h} px working image: the change is one block, the same "

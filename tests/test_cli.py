@@ -1300,8 +1300,10 @@ def test_extreme_sizes_work_and_say_what_they_did(tmp_path, capsys, monkeypatch)
                                  "change is one block, the same over the whole photo (a factor under 32 keeps more "
                                  "than one)"),
                         ("region", "gradflip: note: a.png: --coarse 64 averages the key region's mask (14×10 cells) "
-                                   "into one cell: detail can only be removed evenly over the whole photo, so no region "
-                                   "can be told apart (a factor under 14 keeps more than one)")):
+                                   "into one cell: the search removes detail evenly over the whole photo and tells no "
+                                   "region apart; the map shows the model's feature regions alone, where it has them, and "
+                                   "the key region comes from those or from windows tried alone (a factor under 14 keeps "
+                                   "more than one)")):
         code = cli.main(["explain", str(img), "--out", str(tmp_path / style), "--style", style, "--coarse", "64", "-q"])
         err = capsys.readouterr().err
         assert code in (0, 1) and "Traceback" not in err and err.strip().splitlines() == [note], err

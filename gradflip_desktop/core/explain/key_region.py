@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from ..models import Prediction
 from ..options import is_broad_region, is_large_region
 from ..results import KeyRegion, Progress
+from .mask import FLAT
 from .objective import Objective, probabilities
 from .quantise import quantize_tensor
 
@@ -213,7 +214,8 @@ def find_key_region(
     z_hi = yield from forward(image(n))
     if _WithMargin(obj, KEY_MARGIN).flipped(z_hi):  # else the fill-in only just flips: no margin to ask for
         obj = _WithMargin(obj, KEY_MARGIN)
-    if obj.flipped(z_hi):
+    even = float(np.ptp(importance)) <= FLAT  # one mask cell (--coarse): its ties rank row by row, so only the windows
+    if obj.flipped(z_hi) and not even:
         hi, z_hi = yield from _bisect(forward, obj, image, 0, n, z_hi, step, stop)
     else:
         hi = n

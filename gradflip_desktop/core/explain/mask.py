@@ -161,3 +161,17 @@ class RestoreObjective(Objective):
         top = int(torch.argmax(z[0]))
         return bool(self.explained_mask[top])
 
+
+FLAT = 1e-4  # a mask whose values all lie within this of each other is even: the rest is float rounding
+
+
+def unit_scaled(w: torch.Tensor) -> torch.Tensor:
+    """``w`` (>= 0) scaled to a maximum of 1; an even mask (all values within :data:`FLAT`) is 1 everywhere, or 0
+    where it is ~0 everywhere. Scaling float rounding up made stripes: with ``--coarse`` 14 or more the mask is
+    one cell, its upsampled weights equal up to ~1e-7, and the flip-back half (1 - a mask near 1) was that noise
+    scaled to [0, 1], bright single rows the key region was then built from."""
+    w = w.clamp_min(0.0)
+    top = w.max()
+    if float(top - w.min()) <= FLAT:
+        return torch.full_like(w, 1.0 if float(top) > FLAT else 0.0)
+    return w / top

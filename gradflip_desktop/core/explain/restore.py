@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from ..options import Status
-from .mask import MaskCoordinates, RestoreObjective, wide_blur
+from .mask import MaskCoordinates, RestoreObjective, unit_scaled, wide_blur
 from .search import Point, SearchContext, SearchParams, search
 
 RESTORE_BUDGET = 30  # gradient steps at most for the flip-back search
@@ -57,8 +57,7 @@ def _continue(ctx: SearchContext, c: torch.Tensor, phase: str, steps: int, at: P
 
 
 def _scaled(coords: MaskCoordinates, m: torch.Tensor) -> torch.Tensor:
-    w = coords.weights(m)[0, 0].clamp_min(0.0)
-    return w / w.max().clamp_min(1e-12)
+    return unit_scaled(coords.weights(m)[0, 0])
 
 
 def restore_search(ctx: SearchContext, explained: list[int], c_deleted: torch.Tensor, at: Point | None = None):
@@ -108,8 +107,7 @@ def restore_search(ctx: SearchContext, explained: list[int], c_deleted: torch.Te
     finally:
         obj.grad_evals += restore.grad_evals
         obj.fwd_evals += restore.fwd_evals
-    kept = 1.0 - coords.weights(c_restored)[0, 0]
-    kept = kept.clamp_min(0.0) / kept.max().clamp_min(1e-12)
+    kept = unit_scaled(1.0 - coords.weights(c_restored)[0, 0])
     return with_context(0.5 * (deleted + kept)).cpu().numpy().astype(np.float32)
 
 

@@ -36,7 +36,7 @@ from .arguments import as_image, callers_errors_raised, check_arguments, pixels_
 from .coordinates import BlurCoordinates, Coordinates, FreeCoordinates, coordinates_for
 from .key_pixels import key_pixels
 from .key_region import find_key_region
-from .mask import MaskCoordinates
+from .mask import MaskCoordinates, unit_scaled
 from .restore import only_seen, restore_search
 from .. import cpu_share
 from .minimise import boundary_walk, minimise_alpha, ray_boundary
@@ -408,8 +408,7 @@ def explain(
                 s.region_map = yield from restore_search(ctx, s.explained, outcome.c, outcome.point)
                 s.region_map = yield from _with_feature_groups(s, stop)
             else:
-                deleted = s.coords.weights(outcome.c)[0, 0]
-                s.region_map = (deleted / deleted.max().clamp_min(1e-12)).cpu().numpy().astype(np.float32)
+                s.region_map = unit_scaled(s.coords.weights(outcome.c)[0, 0]).cpu().numpy().astype(np.float32)
             s.region_map = only_seen(s.region_map, getattr(s.classifier, "preprocessing", None))
             timings["restore"] = time.perf_counter() - t
             t = time.perf_counter()

@@ -16,7 +16,6 @@ from typing import Callable
 from PySide6.QtCore import (
     QAbstractListModel,
     QEvent,
-    QItemSelectionModel,
     QModelIndex,
     QPersistentModelIndex,
     QSize,
@@ -43,7 +42,7 @@ from gradflip_desktop.core.summary import any_of, count_text, levels_text
 from .eliding_label import ElidingLabel
 from .elision import elide_end, elide_middle
 from .gallery_colours import state_colour
-from .gallery_delegate import GridSizeDelegate
+from .gallery_delegate import GridSizeDelegate, land_keyboard
 from .tile_cache import TileCache
 from .tile_image import ICON, Picture, pack
 from .gallery_mark import CONTINUE, MARKED_TEXT, NOTHING, TileMarks, mark_title, show_mark
@@ -486,12 +485,12 @@ class GalleryPanel(QWidget):
         self.model.resort()
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
-        """Focus on a list without a current tile makes the first one current (unselected, framed: gallery_delegate);
-        a new size keeps as many decoded pictures as it shows (:meth:`.tile_cache.TileCache.fit`)."""
+        """The keyboard arriving on the list lands on a tile (:func:`.gallery_delegate.land_keyboard`); a new size keeps
+        as many decoded pictures as it shows (:meth:`.tile_cache.TileCache.fit`)."""
         if obj is self.list and event.type() == QEvent.Type.Resize:
             self.model.cache.fit(self.list)
-        if obj is self.list and event.type() == QEvent.Type.FocusIn and not self.list.currentIndex().isValid() and self.model.rowCount():
-            self.list.selectionModel().setCurrentIndex(self.model.index(0, 0), QItemSelectionModel.SelectionFlag.NoUpdate)
+        if obj is self.list and event.type() == QEvent.Type.FocusIn:
+            land_keyboard(self.list, event.reason())
         return super().eventFilter(obj, event)
 
     def _activated(self, index: QModelIndex | QPersistentModelIndex) -> None:

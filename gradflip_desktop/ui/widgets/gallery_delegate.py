@@ -8,7 +8,7 @@ highlight colour, drawn only while the list itself has the focus.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QItemSelectionModel, QPoint, QSize, Qt
 from PySide6.QtGui import QPalette, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 
@@ -37,3 +37,19 @@ class GridSizeDelegate(QStyledItemDelegate):
 
 
 __all__ = ["FOCUS_FRAME", "GridSizeDelegate"]
+
+
+def land_keyboard(view, reason: Qt.FocusReason) -> None:
+    """Focus arriving by keyboard on a list without a current tile makes the first tile in sight current (unselected,
+    framed). Not a click's focus (its own tile becomes current): the first tile made current scrolled the list back to
+    the top under the pointer, and the first click into a scrolled gallery opened the tile that then lay there."""
+    model = view.model()
+    if reason == Qt.FocusReason.MouseFocusReason or view.currentIndex().isValid() or not model.rowCount():
+        return
+    grid = view.gridSize()
+    first = view.indexAt(QPoint(grid.width() // 2, grid.height() // 2))  # the top-left tile in sight
+    below = view.indexAt(QPoint(grid.width() // 2, grid.height() * 3 // 2))
+    if first.isValid() and view.visualRect(first).top() < 0 and below.isValid():  # cut at the top: making it
+        first = below  # current would scroll it into sight, so the next row's, whole in sight, is taken
+    view.selectionModel().setCurrentIndex(first if first.isValid() else model.index(0, 0),
+                                          QItemSelectionModel.SelectionFlag.NoUpdate)

@@ -833,3 +833,30 @@ def test_the_flip_back_is_flipped_when_an_explained_class_is_on_top_again():
     assert obj.flipped(z) and not obj.flipped(torch.tensor([[0.0, 1.0, 1.0, 2.0]]))
     assert float(obj.loss(z)[0]) == pytest.approx(-float(obj.score(z)[0])) and float(obj.score(z)[0]) > 0
     assert obj.switch_to_margin(torch.tensor([[0.0, 1.0, 1.0, 2.0]])) is False
+
+
+def test_one_mask_cell_gives_an_even_map_and_a_key_region_only_from_the_windows(photo):
+    # --coarse as large as the mask's grid averages it into one cell: detail goes evenly over the whole photo, and no
+    # part can rank above another. The flip-back half (1 - a mask near 1 everywhere) was float rounding scaled up to
+    # [0, 1]: single bright rows beside dark ones (a "barcode"), and a key region of 54 areas was built from them.
+    # The map's ties would rank row by row, so the region is one of the windows tried alone, or none
+    clf = classifier(planted(), photo)
+    out = run(clf, photo, ExplainOptions(coarse=64))
+    assert out.flipped
+    m = out.importance_map()
+    assert float(m.max() - m.min()) <= 1e-4, (m.min(), m.max())
+    region = out.key_region
+    assert region.flips and region.window
+    mask = region.mask
+    assert (mask & region_mask()).sum() > 0.5 * mask.sum()  # a window over the planted region: what the model sees
+
+
+def test_unit_scaling_leaves_float_rounding_even():
+    from gradflip_desktop.core.explain.restore import unit_scaled
+
+    w = 1.0 + 1e-7 * torch.randn(8, 8)
+    assert torch.equal(unit_scaled(w), torch.ones(8, 8))
+    assert torch.equal(unit_scaled(3e-8 * torch.rand(8, 8)), torch.zeros(8, 8))
+    ramp = torch.linspace(0.0, 0.5, 64).reshape(8, 8)
+    assert torch.allclose(unit_scaled(ramp), ramp / 0.5)
+    assert float(unit_scaled(ramp - 0.25).min()) == 0.0  # negative parts count as none

@@ -1,4 +1,5 @@
-"""The gallery's keyboard focus is visible: tabbing into the list lands on a tile, and that tile is framed."""
+"""The gallery's keyboard focus is visible: tabbing into the list lands on a tile, and that tile is framed; a click
+into a scrolled gallery opens the tile under the pointer."""
 
 from __future__ import annotations
 
@@ -103,3 +104,57 @@ def test_a_tile_is_its_grid_cell_less_a_small_gap_and_a_list_without_a_grid_keep
     view.setGridSize(QSize())  # no grid: Qt's own size for the text, not a negative one
     hint = delegate.sizeHint(QStyleOptionViewItem(), model.index(0))
     assert hint.width() > 0 and hint.height() > 0
+
+
+def _scrolled_in_a_window(qtbot, n=30):
+    """A gallery below a text field (which has the focus), scrolled to its last row, no tile current."""
+    from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget
+
+    from gradflip_desktop.ui.widgets.gallery import GalleryPanel
+
+    host = QWidget()
+    lay = QVBoxLayout(host)
+    field, panel = QLineEdit(), GalleryPanel()
+    lay.addWidget(field)
+    lay.addWidget(panel)
+    qtbot.addWidget(host)
+    host.resize(700, 330)
+    panel.start("folder", [(f"k{i}", f"/photos/p{i}.jpg", f"p{i}.jpg") for i in range(n)])
+    grey = QImage(120, 80, QImage.Format.Format_RGB32)
+    grey.fill(QColor(128, 128, 128))
+    panel.set_thumbnails([(f"k{i}", grey) for i in range(n)])
+    host.show()
+    host.activateWindow()
+    qtbot.waitUntil(host.isActiveWindow, timeout=2000)
+    field.setFocus()
+    qtbot.waitUntil(field.hasFocus, timeout=2000)
+    panel.clear_selection()
+    panel.list.scrollToBottom()
+    qtbot.wait(20)
+    top = panel.list.visualRect(panel.model.index(0, 0))
+    assert not panel.list.viewport().rect().intersects(top)  # the first row is out of sight
+    return host, panel  # the host too: qtbot holds it weakly
+
+
+def test_the_first_click_into_a_scrolled_gallery_opens_the_tile_under_the_pointer(qtbot):
+    # the click's focus made the first tile current, which scrolled the list back to the top under the pointer, and the
+    # press then landed on (and opened) the tile lying there: a user scrolled to rocket.png and got astronaut.png
+    _host, panel = _scrolled_in_a_window(qtbot)
+    opened = []
+    panel.open_requested.connect(opened.append)
+    last = panel.model.index(panel.model.rowCount() - 1, 0)
+    qtbot.mouseClick(panel.list.viewport(), Qt.MouseButton.LeftButton, pos=panel.list.visualRect(last).center())
+    assert opened == [f"/photos/p{last.row()}.jpg"]
+    assert panel.list.viewport().rect().contains(panel.list.visualRect(last).center())  # and the list stayed put
+
+
+def test_tabbing_into_a_scrolled_gallery_lands_on_a_tile_in_sight(qtbot):
+    _host, panel = _scrolled_in_a_window(qtbot)
+    scrolled = panel.list.verticalScrollBar().value()
+    panel.list.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(panel.list.hasFocus, timeout=2000)
+    current = panel.list.currentIndex()
+    assert current.isValid() and current.row() > 0
+    assert panel.list.viewport().rect().contains(panel.list.visualRect(current).center())
+    assert panel.list.verticalScrollBar().value() == scrolled
+    assert panel.list.selectedIndexes() == []  # current, not selected: arriving opens nothing
