@@ -38,7 +38,10 @@ def say_interrupted(out, late: list, written: int, once: int, summary: bool, sin
     for inp in late:
         say(f"gradflip: {inp.display}: its result set was being written when the interrupt came and is complete")
     written += len(late)
-    if written == 0:  # "0 of 1 result sets are complete in int6; … --resume": a folder never made, nothing to keep
+    if written == 0 and summary:  # the summary is written all the same: "nothing to keep" beside a new summary.csv
+        say(f"gradflip: {stopped} before any result set was complete: {out} holds only summary.csv and index.html, "
+            "which list the inputs as not run")
+    elif written == 0:  # "0 of 1 result sets are complete in int6; … --resume": a folder never made, nothing to keep
         say(f"gradflip: {stopped} before any result set was complete; nothing to keep")
     else:
         rest = ("; the same command with --resume explains the rest" if written < once else  # else a summary's rewrite

@@ -102,6 +102,9 @@ def choice_hint(message: str) -> str:
 
     m = re.search(r"invalid choice: '(.*)' \(choose from (.*)\)$", message)
     choices = re.findall(r"'([^']*)'", m.group(2)) if m else []
+    if m and ("explain" in choices) and (os.path.exists(m.group(1)) or os.path.splitext(m.group(1))[1]):
+        # `gradflip photo.jpg`, as a newcomer types it, said only "invalid choice"
+        return f"; to explain an image: gradflip explain {shlex.quote(m.group(1))}"
     close = difflib.get_close_matches(m.group(1).lower(), choices, n=1, cutoff=0.75) if m else []
     return f"; did you mean '{close[0]}'?" if close else ""
 
@@ -221,11 +224,13 @@ def group_hint(clf, record: dict | None) -> str:
     rec = record or {}
     if clf is None or not rec.get("flipped") or rec.get("target") or len((rec.get("explained") or {}).get("indices") or [0]) > 1:
         return ""
+    from .core.summary import any_of, hardly_apart  # noqa: PLC0415 - torch-free; "any of classes 281-285", as the app
+
+    if hardly_apart(rec.get("original_range")):  # a random-weights model: its flip says little, the group's no more
+        return ""
     orig, final = (rec.get("original") or {}).get("index"), (rec.get("final") or {}).get("index")
     for name, members in (getattr(clf, "groups", None) or {}).items():
         if orig in members and final in members:
-            from .core.summary import any_of  # noqa: PLC0415 - "any of classes 281-285", as the app's words
-
             # a name a shell reads as typed: plain, in double quotes (spaces; cmd and PowerShell too), else shlex's
             arg = name if re.fullmatch(r"[\w.+-]+", name) else (
                 f'"{name}"' if re.fullmatch(r"[\w .+-]+", name) else shlex.quote(name))

@@ -1173,6 +1173,10 @@ def test_a_flip_inside_a_class_group_gets_the_apps_any_group_hint():
     assert group_hint(clf, {**rec, "target": {"index": 282}}) == ""  # a chosen target
     assert group_hint(clf, {**rec, "explained": {"indices": [281, 282, 285], "name": "cat"}}) == ""  # already a group
     assert group_hint(None, rec) == "" and group_hint(SimpleNamespace(groups={}), rec) == ""
+    # a model that hardly tells its classes apart (a random-weights one: every class near 0.1 %) got the hint after the
+    # note that its flip says little; the group's flip says no more
+    assert group_hint(clf, {**rec, "original_range": [0.0008, 0.0012]}) == ""
+    assert "--group cat" in group_hint(clf, {**rec, "original_range": [0.0, 0.79]})
     # a user's group name is written so that a shell passes it as typed, and worded as the app words it
     import shlex
 
@@ -1437,6 +1441,19 @@ def test_a_mistyped_choice_gets_the_close_one(capsys):
         line = _one_error_line(capsys.readouterr().err)
         assert info.value.code == 2 and "invalid choice" in line
         assert (hint in line) if hint else "did you mean" not in line
+
+
+def test_an_image_given_without_a_command_is_told_the_command(tmp_path, capsys, monkeypatch):
+    # `gradflip-cli photo.jpg`, as a newcomer types it, said only "invalid choice: 'photo.jpg' (choose from …)"
+    monkeypatch.chdir(tmp_path)
+    _png(tmp_path / "my photo.png")
+    for given, hint in ((["my photo.png"], "; to explain an image: gradflip explain 'my photo.png'"),
+                        (["gone.jpg"], "; to explain an image: gradflip explain gone.jpg"),  # a path, even a missing one
+                        (["classfy"], "; did you mean 'classify'?")):
+        with pytest.raises(SystemExit) as info:
+            cli.main(given)
+        line = _one_error_line(capsys.readouterr().err)
+        assert info.value.code == 2 and hint in line, line
 
 
 def test_a_model_error_line_says_model_error_not_not_flipped():

@@ -1279,6 +1279,14 @@ def test_a_one_photo_run_interrupted_while_it_computes_says_nothing_is_kept(tiny
     assert captured.err.strip().splitlines()[-1:] == ["gradflip: interrupted before any result set was complete; nothing to keep"]
     assert "--resume" not in captured.err and captured.err.count("interrupted") == 1
     assert not out.exists() or not any(out.iterdir())
+    # with --summary the summary is written all the same, and the line says what the folder holds ("nothing to keep"
+    # stood beside a new summary.csv and index.html)
+    out2 = tmp_path / "out2"
+    assert cli.main(["explain", str(folder / "p0.png"), str(folder / "p1.png"), "--out", str(out2), "--summary"]) == 130
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last == (f"gradflip: interrupted before any result set was complete: {out2} holds only summary.csv and "
+                    "index.html, which list the inputs as not run")
+    assert sorted(p.name for p in out2.iterdir()) == ["index.html", "summary.csv"]
 
 
 def test_written_since_tells_a_set_of_this_run_from_an_older_one(tiny_cli, folder, tmp_path):

@@ -1,5 +1,5 @@
-"""How the sentence, the captions, the figure and the command line write numbers for people: probabilities as whole
-percents or with the decimals that tell two apart, 8-bit levels, how visible a change is, counts.
+"""How the sentence, the captions, the figure and the command line write numbers for people: probabilities with one
+decimal, or the two that tell a near tie apart, 8-bit levels, how visible a change is, counts.
 
 Torch-free and Qt-free (:mod:`.summary` builds its sentences from these; its names are re-exported there)."""
 
@@ -12,30 +12,23 @@ SUBTLE_LEVELS = 12.0
 
 
 def pct(p: float) -> str:
-    """``"79 %"``; one decimal below 10 % (``"4.2 %"``), ``"< 0.1 %"`` for tiny values; a class the model is
-    99.97 % sure of is ``"99.9 %"``, not ``"100 %"`` (the figure's title says 99.9 % or more, never certain);
-    ``"n/a"`` for a model that output NaN or infinity."""
-    if p is None or not math.isfinite(float(p)):
-        return "n/a"
-    v = 100.0 * float(p)
-    if v < 0.1:
-        return "< 0.1 %"
-    return f"{v:.1f} %" if v < 10 else _whole_percent(v)
+    """A probability for people, as every caption, table and title writes it: one decimal (``"79.0 %"``,
+    ``"4.2 %"``), ``"< 0.1 %"`` for tiny values, never ``"100.0 %"`` below certainty (``"99.9 %"``: the figure's title
+    says 99.9 % or more, never certain); ``"n/a"`` for a model that output NaN or infinity. The sentence wrote whole
+    percents at 10 % and above: "Egyptian cat (79 %)" under a title of "Egyptian cat (79.0 %)", "(30 %)" beside a
+    table's 29.5 % (two users read two numbers for one value)."""
+    return _pct_digits(p, 1)
 
 
 def _whole_percent(v: float) -> str:
-    """``v`` (a percentage >= 10) rounded to a whole percent; ``"99.9 %"`` where that would read 100 for less.
-
-    Rounded from the one decimal the captions, the class table and the figure's title show, half up: 39.46 %
-    reads "39.5 %" there and "40 %" here (it read "39 %", and 14.5 % read "15 %" but 38.5 % "38 %": Python's
-    formatting rounds half to even)."""
+    """``v`` (a percentage >= 10: a share of the image) rounded to a whole percent, half up from the one decimal
+    shown elsewhere (Python's formatting rounds half to even); ``"99.9 %"`` where that would read 100 for less."""
     text = f"{math.floor(round(v, 1) + 0.5):d} %"
     return f"{min(v, 99.9):.1f} %" if text == "100 %" and v < 100 else text
 
 
 def pct1(p: float) -> str:
-    """One decimal (the figure's titles and captions, the CLI): ``"79.0 %"``; below certainty never ``"100.0 %"``;
-    ``"n/a"`` for a model that output NaN or infinity (the figure said "class 0 (nan %)")."""
+    """:func:`pct` (the name the figure's titles and captions and the CLI use; the figure said "class 0 (nan %)")."""
     return _pct_digits(p, 1)
 
 

@@ -43,17 +43,16 @@ def _explained_now(result) -> float:
     return float(sum(float(result.final_probabilities[i]) for i in explained))
 
 
-def _now(result, name: str, exact: bool = False) -> str:
+def _now(result, name: str) -> str:
     """The flipped-to class's probability in the saved image, and what the explained class (a group: its sum)
     still has there when that is close (a near tie: "37.1 %; espresso now 37.0 %") or a group ("21 %; any cat
-    now 52 %": a group flips when a class outside it is the top one, while the group's sum may stay higher).
-    ``exact``: one decimal, beside a number of the sentence that has one ("19.3 %" then "19 %" read as the same)."""
+    now 52 %": a group flips when a class outside it is the top one, while the group's sum may stay higher)."""
     top, now = float(result.final.probability), _explained_now(result)
     if _grouped(result):
         return _group_now(top, now, name)
     if top - now < 0.02:
         return _tie(top, now, name)
-    return pct1(top) if exact else pct(top)
+    return pct(top)
 
 
 def _group_now(top: float, now: float, name: str) -> str:
@@ -203,6 +202,12 @@ def alone_probabilities(result, prediction, explained_probability: float | None)
     None: the top class's alone)."""
     name, before = _explained_text(result)
     return _alone_words(float(prediction.probability), explained_probability, name, _grouped(result), before)
+
+
+def _same_answer(a, b) -> bool:
+    """Two predictions read as one answer: the same class within half a point (the whole photo's clause repeated
+    the key region's class for 30.1 % beside 30.3 %)."""
+    return a.index == b.index and abs(float(a.probability) - float(b.probability)) < 0.005
 
 
 def _from_to(before: float, now: float) -> tuple[str, str]:
@@ -368,7 +373,7 @@ def summary_sentence(result, view: str = "magnitude") -> str:
             seen_text = (_tie(float(seen.probability), float(now), name) if now is not None and float(seen.probability)
                          - float(now) < 0.02 else _beside(None if _grouped(result) else before, float(seen.probability)))
             text = f"{change} makes the model see {seen.label} ({seen_text}) instead of {name} ({_before(result, before, seen.probability)})"
-            if region is not None and (seen.index, pct(seen.probability)) != (final.index, pct(final.probability)):
+            if region is not None and not _same_answer(seen, final):
                 text += f"; over the whole photo (Adjusted) it sees {final.label} ({_now(result, name)})"
             return f"{text}: {where_clause(result, view)}."
         if region is not None:
@@ -377,13 +382,12 @@ def summary_sentence(result, view: str = "magnitude") -> str:
             alone = region.prediction
             shown = _alone(region, name, _grouped(result), before)
             text = f"{change} turns {name} ({_before(result, before, alone.probability)}) into {alone.label} ({shown})"
-            at = pct1 if "." in shown.split(";")[0] else pct  # as precise as the sentence's number ("19.3 %" vs 18.8 %)
             if alone.index != final.index:
                 text += f"; over the whole photo (Adjusted) it becomes {final.label} ({_now(result, name)})"
-            elif at(final.probability) != at(alone.probability) or float(final.probability) - _explained_now(result) < 0.02:
+            elif not _same_answer(alone, final) or float(final.probability) - _explained_now(result) < 0.02:
                 # the same class at another share (the Adjusted caption read 9.5 % beside the sentence's 20 %: the
                 # search stops at the flip, the key region is changed in full), or the saved image's own near tie
-                text += f"; over the whole photo (Adjusted) it is {final.label} ({_now(result, name, at is pct1)})"
+                text += f"; over the whole photo (Adjusted) it is {final.label} ({_now(result, name)})"
             return f"{text}{_other_group(result, (alone, final))}: {where_clause(result, view)}."
         return (f"{change} turns {name} ({_before(result, before, final.probability)}) into {final.label} ({_now(result, name)})"
                 f"{_other_group(result, (final,))}: {where_clause(result, view)}.")

@@ -142,7 +142,21 @@ def show_help(parent, title: str, rich_text: str):
         browser.setProperty("rich_text", rich_text)
     if dialog.isMinimized():  # show() and raise_() leave a minimized window minimized
         dialog.setWindowState(dialog.windowState() & ~Qt.WindowState.WindowMinimized)
+    opening = not dialog.isVisible()
     dialog.show()
+    if opening:  # as tall as its text, where the screen has room (Keyboard Shortcuts' last lines were below a 520 px
+        _fit_height(dialog, browser)  # window's edge, behind a scroll bar)
     dialog.raise_()
     dialog.activateWindow()
     return dialog
+
+
+def _fit_height(dialog, browser) -> None:
+    """``dialog`` (shown) tall enough to show ``browser``'s whole text at its width, up to 85 % of its screen's height;
+    never shorter than it is."""
+    dialog.layout().activate()  # the layout at the shown size: the viewport's width is the text's
+    browser.document().setTextWidth(browser.viewport().width())
+    missing = int(browser.document().size().height()) - browser.viewport().height()
+    screen = dialog.screen().availableGeometry().height() if dialog.screen() is not None else 900
+    if missing > 0:
+        dialog.resize(dialog.width(), min(dialog.height() + missing + 4, max(dialog.height(), int(0.85 * screen))))

@@ -147,3 +147,25 @@ def test_the_views_keys_in_the_shortcut_list_are_the_keys_they_take():
     names = {"←": Qt.Key.Key_Left, "→": Qt.Key.Key_Right, "↑": Qt.Key.Key_Up, "↓": Qt.Key.Key_Down}
     rows = [keys for keys, what in WIDGET_KEYS if what.startswith("Original view")]
     assert len(rows) == 1 and sorted(names[k] for k in rows[0].split()) == sorted(KeyboardPan.KEYS)
+
+
+def test_a_help_window_opens_as_tall_as_its_text_where_the_screen_has_room(qtbot):
+    # Keyboard Shortcuts opened at 560 x 520 with its last paragraph below the edge, behind a scroll bar
+    from PySide6.QtWidgets import QTextBrowser, QWidget
+
+    from gradflip_desktop.ui.help import show_help
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    parent.show()
+    room = int(0.85 * parent.screen().availableGeometry().height())
+    text = "".join(f"<p>line {i} of the help</p>" for i in range(22))  # ~570 px of text: more than 520 px holds
+    dialog = show_help(parent, "Tall Help", text)
+    browser = dialog.findChild(QTextBrowser)
+    assert 520 < dialog.height() <= room
+    qtbot.wait(20)
+    assert browser.verticalScrollBar().maximum() == 0  # all of it in sight
+    taller = show_help(parent, "Taller Help", text * 4)  # more than the screen holds: 85 % of it, and a scroll bar
+    assert taller.height() == room
+    short = show_help(parent, "Short Help", "<p>one line</p>")
+    assert short.height() == 520  # never smaller than before

@@ -529,6 +529,12 @@ def test_the_default_result_shows_its_key_set_outlined(qtbot, window):
     with qtbot.waitSignal(window.key_answer_shown, timeout=30_000) as answer:
         window.views.set_key_count(keys.found)
     assert answer.args[0].top[0].index == keys.prediction.index  # the core's own image for that set
+    if keys.kind == "region":  # the Key region alone panel names the class it shows, as the other two captions do
+        from gradflip_desktop.core.viz.difference import KEY_PIXELS
+
+        window.views.set_mode(KEY_PIXELS)
+        qtbot.waitUntil(lambda: "Key region alone" in window.views.difference.title.text(), timeout=10_000)
+        assert window.views.difference.caption.text().startswith(f"<b>{answer.args[0].top[0].label}</b> — ")
 
 
 def test_readme_lists_every_x11_library_the_check_knows():

@@ -45,7 +45,7 @@ class SetCheck:
     name: str
     record: Path
     check: object | None = None  # the first fill-in's check
-    skipped: str = ""
+    skipped: str | None = None  # None: checked (a script tests `is None`, as the JSON's null)
     notes: tuple[str, ...] = ()
     checks: tuple = ()  # one check per fill-in asked for (the maps are made once), ``check`` first
     rise_masks: int = 0  # RISE's masks when its map was measured (0: not asked for)

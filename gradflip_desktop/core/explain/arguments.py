@@ -46,6 +46,8 @@ def pixels_of(image: ImageData | np.ndarray) -> np.ndarray:
     if isinstance(image, torch.Tensor):  # one that requires grad or is on a GPU: torch's error, not an array
         image = image.detach().cpu()
         image = image.float() if image.dtype == torch.bfloat16 else image  # numpy has no bfloat16: torch's TypeError
+        if image.ndim == 4 and image.shape[0] == 1 and image.shape[1] == 3:  # one image as a model takes it, as
+            image = image[0].permute(1, 2, 0)  # classify() takes it (run() said "a batch: one image at a time")
     raw = image.pixels if isinstance(image, ImageData) else np.asarray(image)
     pixels = np.asarray(raw, dtype=np.float32)
     if pixels.ndim != 3 or pixels.shape[2] != 3:
@@ -63,7 +65,7 @@ def pixels_of(image: ImageData | np.ndarray) -> np.ndarray:
     if finite and -ROUNDING <= low and high <= 1 + ROUNDING:  # float rounding (one float32 step above 1): clipped,
         return pixels if 0 <= low and high <= 1 else np.clip(pixels, 0.0, 1.0)  # as classify() takes it
     levels = raw.dtype.kind in "iu" or (finite and low >= 0 and 20 < high <= 255)
-    hint = (f" (these are {raw.dtype} values up to {high:.0f}: divide by 255, or use "
+    hint = (f" (these are {raw.dtype} values{f' up to {high:.0f}' if high > 1 else ''}: divide by 255, or use "
             "gradflip_desktop.core.images.from_array)") if levels else (
             f" (values down to {low:.4g}: give the photo before normalisation, or use "
             "gradflip_desktop.core.images.from_array)") if finite and low < 0 else ""

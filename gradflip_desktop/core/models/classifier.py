@@ -366,8 +366,10 @@ class Classifier:
         if not (np.isfinite(low) and np.isfinite(high)):  # was "the model produced non-finite outputs", blaming the model
             raise PixelsError("pixels must be finite floats in [0, 1], got NaN or infinity")
         if raw.dtype.kind in "iu" or high > 1.0 + ROUNDING:
-            raise PixelsError(f"pixels must be floats in [0, 1], got {raw.dtype} values up to {high:g}: "
-                             "divide by 255, or use gradflip_desktop.core.images.from_array")
+            values = f"{raw.dtype} values up to {high:g}" if high > 1.0 else f"{raw.dtype} values"  # "up to 0"
+            raise PixelsError(f"pixels must be floats in [0, 1], got {values}: "
+                             f"{'divide by 255' if raw.dtype.kind in 'iu' or 20 < high <= 255 else 'scale them to [0, 1]'}, or use "
+                             "gradflip_desktop.core.images.from_array")
         if low < -ROUNDING:  # -1 .. 1 (a model's normalised input) was classified as it stood
             raise PixelsError(f"pixels must be floats in [0, 1], got values down to {low:g}: "
                              "give the photo before normalisation, or use gradflip_desktop.core.images.from_array")

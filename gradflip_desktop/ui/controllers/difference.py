@@ -16,7 +16,7 @@ import numpy as np
 from PySide6.QtCore import QObject
 
 from gradflip_desktop.core.options import is_broad_region, is_large_region
-from gradflip_desktop.core.summary import alone_probabilities, any_of, fill_base, region_action, share
+from gradflip_desktop.core.summary import alone_probabilities, any_of, fill_base, pct1, region_action, share
 from gradflip_desktop.core.viz.difference import (
     KEY_PIXELS, KEY_TINT_MAX_FRACTION, SMOOTHED_MAGNITUDE, DiffImage, DiffRequest, blur_name, map_name,
 )
@@ -116,13 +116,13 @@ def key_answer_text(kind: str, k: int, n: int, prediction, flips: bool, fill: st
                     target: str | None = None, dark: bool = False, smallest_flip: int | None = None,
                     paren: str | None = None) -> str:
     """The explorer's answer for the top ``k`` of ``n`` pixels (rich text): ``key pixels: 412 pixels, 0.3 % of
-    the image, flip it to tiger cat (51 %; Egyptian cat now 22 %)``; for a key region ``key region: 3.1 % of the
-    image (4,210 pixels), removing its detail flips it to tabby (41 %; Egyptian cat now 30 %)``; ``smallest_flip``: the pixels of the smallest region
+    the image, flip it to tiger cat (51.0 %; Egyptian cat now 22.3 %)``; for a key region ``key region: 3.1 % of the
+    image (4,210 pixels), removing its detail flips it to tabby (41.2 %; Egyptian cat now 30.1 %)``; ``smallest_flip``: the pixels of the smallest region
     the run found to flip (a broad slider choice says "no small region does it" only when that one is broad too).
     Worded as the figure's caption: a region filled with its ``fill`` (e.g. the mean colour, when blurring could
     not flip) says so, and a targeted run's set that does not reach ``target`` says it does not make it that class.
     ``dark``: the photo is dark, so the veil over the rest lightens it (:func:`core.viz.maps.is_dark`), and the
-    words say so. ``paren``: the class's probabilities as the sentence words them ("26 %; drilling platform now 18 %":
+    words say so. ``paren``: the class's probabilities as the sentence words them ("26.2 %; drilling platform now 18.4 %":
     the explained class's there too, which the window showed nowhere else), instead of the class's alone ("51.2 %":
     a set that does not flip, or one read from a record written before its ``explained_probability``)."""
     label = f"<b>{html.escape(prediction.label)}</b> ({html.escape(paren) if paren else f'{100 * prediction.probability:.1f} %'})"
@@ -153,10 +153,12 @@ def key_answer_text(kind: str, k: int, n: int, prediction, flips: bool, fill: st
     return f"{what}, do not {miss}: {label}"
 
 
-def alone_caption(fill: str) -> str:
+def alone_caption(fill: str, seen: str = "") -> str:
     """The Difference panel's caption while it shows the key region alone, worded by the region's fill-in as the
-    figure's caption is (:func:`~gradflip_desktop.core.summary.region_action`)."""
-    return f"{html.escape(region_action(fill, 'only the outlined region'))}: the image the key-region line classifies"
+    figure's caption is (:func:`~gradflip_desktop.core.summary.region_action`); ``seen`` (rich text): what the model
+    sees in that image, first, as the other two panels' captions name their class ("<b>jigsaw puzzle</b> — 6.2 %")."""
+    what = f"{html.escape(region_action(fill, 'only the outlined region'))}: the image the key-region line classifies"
+    return f"{seen}<br>{what}" if seen else what
 
 
 def key_pixels_task(task, session: "ModelSession", result: "ExplainResult", count: int) -> KeyPixelAnswer:
@@ -220,8 +222,6 @@ class DifferenceController(QObject):
         self._dark = is_dark(result.original_pixels)  # the key region's veil lifts a dark photo (as the figure)
         target = getattr(result, "target", None)
         self._target = target.label if target is not None else None  # a targeted run's class (the answer names it)
-        if keys is not None and keys.kind == "region":
-            self.w.views.alone_caption = alone_caption(str(getattr(keys.source, "fill", "blur")))
         if keys is not None:
             self.w.views.set_key_pixels(keys.total, keys.found, "Key region" if keys.kind == "region" else "Key pixels")
             self.w.views.set_key_answer(self._key_text(keys.found, keys.prediction, keys.flips,
@@ -313,6 +313,9 @@ class DifferenceController(QObject):
             from gradflip_desktop.core.models import Prediction
 
             prediction = Prediction(-1, any_of(result.explained_name), explained)  # the group, not a class (index -1)
+        if kind == "region":  # the Key region alone panel names what the model sees there, as the line does
+            shown = html.escape(paren) if paren else pct1(prediction.probability)
+            self.w.views.set_alone_caption(alone_caption(fill, f"<b>{html.escape(prediction.label)}</b> — {shown}"))
         return key_answer_text(kind, k, n, prediction, flips, fill, self._target, self._dark, found, paren)
 
     def key_count_changed(self, k: int) -> None:

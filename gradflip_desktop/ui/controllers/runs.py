@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QObject
 
+from gradflip_desktop.core.options import Status
 from gradflip_desktop.core.results import Progress
+from gradflip_desktop.core.summary import class_range as spread, hardly_apart
 
 from ..settings import TARGET_GROUP, RunSettings
 from ..widgets.elision import LEGEND_CHARS, elide_end
@@ -334,23 +336,21 @@ class RunsController(QObject):
 
     # -- suggestions in the summary ------------------------------------------------------------------------
     def suggestions(self, result: "ExplainResult") -> list[str]:
-        """Links after the summary: explain the whole built-in group when the flip stayed inside it
-        (Egyptian cat → tiger cat: "explain 'any cat' instead"); the textbook (free) change one click
-        away when another style was used, the key region one click away after a textbook run."""
+        """Links after the summary: the whole built-in group when the flip stayed inside it (Egyptian cat → tiger cat:
+        "Explain 'any cat'"); the textbook change after another style, the key region after a textbook run."""
         from gradflip_desktop.core.explain.runner import stops_every_style
 
         links = []
         if stops_every_style(result):  # a constant model: no other style or class has a key region to find either
             return links
         groups = self.w.models.info.groups if self.w.models.info is not None else {}
-        if not result.flipped or result.target is not None or len(result.explained) != 1:
+        if not result.flipped or result.target is not None or len(result.explained) != 1 or hardly_apart(
+                spread(result.original_probabilities)):  # a model that hardly tells classes apart: nor groups
             groups = {}
         for name, members in groups.items():
             if result.original.index in members and result.final.index in members:
                 links.append(answer_link(f"group:{name}", f"Explain “any {name}”"))
                 break
-        from gradflip_desktop.core.options import Status
-
         nothing = str(result.status) == Status.ALREADY  # no change was searched: another style cannot help
         if (getattr(result.options, "group", None) is not None and not result.flipped) or (
                 nothing and result.target is not None):
@@ -395,8 +395,6 @@ class RunsController(QObject):
 
     # -- the end ----------------------------------------------------------------------------------------
     def _on_done(self, outcome: RunOutcome | None) -> None:
-        from gradflip_desktop.core.options import Status
-
         w = self.w
         if outcome is not None and outcome.result.status != Status.CANCELLED:
             self._show_result(outcome.result, outcome)

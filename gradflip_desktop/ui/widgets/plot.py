@@ -77,12 +77,12 @@ class ProbabilityPlot(QWidget):
             self.plot.plot(pen=pg.mkPen(c, width=1.5, style=Qt.PenStyle.DashLine)) for c in RUNNER_COLORS[:RUNNERS_UP]
         ]
         self.flip_line, self.eight_bit_line = mark_lines(self.plot)  # labelled in rows (step_marks)
-        # the saved (8-bit) image: one point per shown class, joined to the last step by a dotted line
-        self.saved_curves = [
-            self.plot.plot(pen=pg.mkPen(c, width=1.5, style=Qt.PenStyle.DotLine), symbol="s", symbolSize=9,
-                           symbolBrush=c, symbolPen=pg.mkPen("w", width=1))
-            for c in (EXPLAINED_COLOR, FLIP_COLOR)
-        ]
+        # the saved (8-bit) image: a point per shown class, joined to the last step by a dotted line; the explained class's
+        # a hollow square round the other's filled one: both show where they meet (one filled square hid the other)
+        self.saved_curves = [self.plot.plot(pen=pg.mkPen(c, width=1.5, style=Qt.PenStyle.DotLine), symbol="s", symbolSize=size,
+                                            symbolBrush=brush, symbolPen=pen)
+                             for c, size, brush, pen in ((EXPLAINED_COLOR, 12, None, pg.mkPen(EXPLAINED_COLOR, width=2.5)),
+                                                         (FLIP_COLOR, 8, FLIP_COLOR, pg.mkPen("w", width=1)))]
         # the key region alone's class (when the figure's title names another class than the whole change's): its
         # probability with only the key region's detail removed, a star at the saved point (its curve dashed, as its sample)
         self.key_point = self.plot.plot(pen=None, symbol="star", symbolSize=14, symbolPen=pg.mkPen("w", width=1))

@@ -93,19 +93,15 @@ class ResultViews(QWidget):
         kr.addWidget(self.key_label)
         kr.addWidget(self.key_answer, 3)
         self._change_text = self._change_tip = ""
-        # the third panel shows the key region alone, captioned so (the controller words it by the fill-in)
-        self._alone = False
-        self.alone_caption = ""
-        self._key_text = ""
+        # the third panel shows the key region alone, captioned so (the controller words it: set_alone_caption)
+        self._alone, self.alone_caption, self._key_text = False, "", ""
         self.key_row.setVisible(False)
         # its room stays when hidden: a run hides the row, and views that grew taller and shrank back when it
         # returned were left zoomed out (the photo in a margin of 28 px a side after the second run)
         policy = self.key_row.sizePolicy()
         policy.setRetainSizeWhenHidden(True)
         self.key_row.setSizePolicy(policy)
-        self._key_total = 0
-        self._key_count = 0
-        self._key_found = 0
+        self._key_total = self._key_count = self._key_found = 0
         self._summary_text = ""
         self._original_caption = ("", "")  # (text, tooltip) as last set, without the slider's note
 
@@ -192,8 +188,7 @@ class ResultViews(QWidget):
         return self.mode_box.currentData()
 
     def set_mode(self, mode: str) -> None:
-        i = self.mode_box.findData(mode)
-        if i >= 0:
+        if (i := self.mode_box.findData(mode)) >= 0:
             self.mode_box.setCurrentIndex(i)
 
     @property
@@ -291,6 +286,12 @@ class ResultViews(QWidget):
         # "candle (19.2" at a line's end and "%)" on the next: a number keeps its percent sign, as in the summary
         self.key_answer.setText(rich_text.replace(" %", "&nbsp;%"))
 
+    def set_alone_caption(self, rich_text: str) -> None:
+        """The Key region alone panel's caption (what the model sees there, as the other captions say, and the image)."""
+        self.alone_caption = rich_text
+        if self._alone:
+            self._show_alone(True)
+
     def set_change_caption(self, rich_text: str, tooltip: str = "") -> None:
         """The size of the change (the Difference caption)."""
         self._change_text, self._change_tip = rich_text, tooltip
@@ -325,8 +326,7 @@ class ResultViews(QWidget):
         panel.caption.setText(rich_text)
         panel.caption.setToolTip(tooltip or (rich_text if len(rich_text) > 80 else ""))
 
-    def _update_spacer(self) -> None:
-        # keeps the row's height and layout when the colour bar is not shown
+    def _update_spacer(self) -> None:  # keeps the row's height and layout when the colour bar is not shown
         self._spacer.setVisible(self.colorbar_view.isHidden() and self.no_map.isHidden())
 
     def set_no_map(self, why: str | None) -> None:

@@ -50,6 +50,7 @@ def test_a_set_checked_before_is_kept_with_its_exact_numbers_and_nothing_measure
     json_path = one_set.with_name("p0" + CHECK_SUFFIX)
     before = json_path.read_bytes()
     assert first.check is not None and not first.kept and len(measured) == 2
+    assert first.skipped is None  # checked: None, as the JSON's null ("" read as skipped to `is None` in a script)
     again = check_set(make_tiny(), one_set, fill=["blur", "mean"], points=5, rise=3, reuse=True)
     assert again.kept and len(measured) == 2  # read back: no curve measured, no peer map made
     assert again.checks == first.checks and again.check == first.check  # every float as measured (not rounded)

@@ -429,11 +429,14 @@ def test_run_takes_a_pillow_image_and_any_tensor(tiny, tiny_image):
         run(tiny, t.detach().permute(2, 0, 1), opts)
 
 
-def test_a_batch_of_one_image_is_refused_with_how_to_take_the_image(tiny, tiny_image):
-    """A Captum user's input, 1 x 3 x H x W, was "image must be H x W x 3, got (1, 3, 24, 32)" and no more."""
+def test_one_image_as_a_model_takes_it_runs_and_other_batches_are_refused_with_how(tiny, tiny_image):
+    """A Captum user's input, 1 x 3 x H x W, was "image must be H x W x 3, got (1, 3, 24, 32)" and no more; then a hint,
+    while classify() took it: a tensor of one image in a model's layout runs, as classify() takes it."""
     t = torch.from_numpy(tiny_image.astype(np.float32))
-    with pytest.raises(ValueError, match=r"got \(1, 3, 24, 32\) \(a batch: one image at a time, e\.g\. x\[0\]\.permute\(1, 2, 0\)\)$"):
-        run(tiny, t.permute(2, 0, 1)[None], ExplainOptions(style="free", max_steps=3))
+    opts = ExplainOptions(style="free", max_steps=3)
+    assert run(tiny, t.permute(2, 0, 1)[None], opts).original == run(tiny, tiny_image, opts).original
+    with pytest.raises(ValueError, match=r"got \(2, 3, 24, 32\) \(a batch: one image at a time, e\.g\. x\[0\]\.permute\(1, 2, 0\)\)$"):
+        run(tiny, t.permute(2, 0, 1)[None].repeat(2, 1, 1, 1), ExplainOptions(style="free", max_steps=3))
     with pytest.raises(ValueError, match=r"got \(1, 24, 32, 3\) \(a batch: one image at a time, e\.g\. x\[0\]\)$"):
         run(tiny, tiny_image[None], ExplainOptions(style="free", max_steps=3))
 

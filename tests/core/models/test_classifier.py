@@ -486,6 +486,11 @@ def test_torch_tensors_are_classified_as_their_numpy_twins_and_checked_alike():
     assert clf.classify(hwc.requires_grad_(True), k=1) == clf.classify(img, k=1)
     with pytest.raises(ValueError, match=r"got float32 values up to 25\d(\.\d+)?: divide by 255"):
         clf.classify(hwc.detach().permute(2, 0, 1)[None] * 255)
+    # an all-black 8-bit array said "uint8 values up to 0: divide by 255"; values of 3 are not levels
+    with pytest.raises(ValueError, match=r"got uint8 values: divide by 255"):
+        clf.classify(np.zeros((8, 8, 3), np.uint8))
+    with pytest.raises(ValueError, match=r"got float32 values up to 3: scale them to \[0, 1\]"):
+        clf.classify(np.full((8, 8, 3), 3.0, np.float32))
     with pytest.raises(ValueError, match=r"pixels must be H x W x 3 \(RGB\), got shape \(3, 20, 28\)"):
         clf.classify(hwc.detach().permute(2, 0, 1))
     with pytest.raises(ValueError, match=r"pixels must be one image \(H x W x 3, or 1 x 3 x H x W\), got shape \(2, 3, 20, 28\)"):

@@ -4,6 +4,7 @@ run controller shows of its steps, its links and its end."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
@@ -108,6 +109,13 @@ def test_explain_the_group_is_offered_only_when_the_flip_stayed_inside_it(qtbot,
     monkeypatch.setattr(tiny_window.models, "info", SimpleNamespace(groups={"pair": group}))
     links = " ".join(tiny_window.runs.suggestions(result))
     assert ("group:pair" in links) is offered
+    # a model that hardly tells its classes apart (every class within a point: a random-weights model) is not offered
+    # the group either: the sentence says its flip says little, and the group's would say no more
+    even = result.original_probabilities.copy()
+    even[:] = 0.25
+    even[result.original.index] += 0.004
+    links = " ".join(tiny_window.runs.suggestions(replace(result, original_probabilities=even)))
+    assert "group:pair" not in links
 
 
 def test_a_targeted_run_draws_its_target_from_the_first_step(qtbot, tiny_window, monkeypatch):

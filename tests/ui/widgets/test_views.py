@@ -109,6 +109,8 @@ def test_the_difference_caption_before_a_run_over_the_key_region_alone_and_its_t
     assert views.difference.title.text() == "<b>Key region alone</b>" and not views.slider.isEnabled()
     views.set_change_caption("<b>another change</b>")
     assert views.difference.caption.text() == "the key region alone"
+    views.set_alone_caption("<b>jigsaw puzzle</b> — 6.2 %<br>the key region alone")  # a new answer: shown at once
+    assert views.difference.caption.text() == "<b>jigsaw puzzle</b> — 6.2 %<br>the key region alone"
     views.set_caption(views.adjusted, "x" * 81)
     assert views.adjusted.caption.toolTip() == "x" * 81
     views.set_caption(views.adjusted, "x" * 80)
