@@ -277,6 +277,11 @@ def test_a_torchvision_feature_extractor_without_its_head_is_named_so(tmp_path):
     msg = str(err.value)
     assert "resnet18 without its classifier head (fc.weight, fc.bias missing)" in msg, msg
     assert "Is the architecture right" not in msg
+    # and without --arch: the file fits resnet18 but for its head, and is named so (it read "the weights fit none of
+    # them: a model of your own class loads as TorchScript …")
+    with pytest.raises(ModelError) as err:
+        mf.load_model_file(path)
+    assert "features.pth is a resnet18 without its classifier head (fc.weight, fc.bias missing)" in str(err.value)
 
 
 def test_a_missing_layer_that_is_not_the_head_is_still_a_misfit(tmp_path):

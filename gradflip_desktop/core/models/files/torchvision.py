@@ -318,6 +318,21 @@ def guess_architectures(sd: Mapping[str, torch.Tensor]) -> list[str]:
     return hits
 
 
+def guess_headless(sd: Mapping[str, torch.Tensor]) -> list[tuple[str, list[str]]]:
+    """(architecture, its head tensors) for each torchvision architecture that ``sd`` fits but for the head: a feature
+    extractor (``model.fc = nn.Identity()``), refused as such with ``--arch`` and by this guess without it (it read
+    "the weights fit none of them"). The architectures ``_SIGNATURES`` allows only."""
+    keys = frozenset(k for k in sd if not k.endswith("num_batches_tracked"))
+    hits = []
+    for arch in torchvision_architectures():
+        got = _guess_reference(arch) if _could_fit(arch, keys) else None
+        if got is None or not got[2] or got[0] - got[2] != keys:
+            continue
+        if all(tuple(sd[k].shape) == got[1][k] for k in keys):
+            hits.append((arch, [k for k in got[1] if k in got[2]]))
+    return hits
+
+
 SIGNATURES_CHECKED = ("0.29",)  # torchvision releases whose architectures the rows were checked against
 
 
@@ -377,6 +392,10 @@ def load_torchvision_state_dict(path: Path, arch: str | None, notes: list[str]) 
             arch = guesses[0]
             notes.append(f"architecture {arch} recognised from the weights")
         else:
+            headless = guess_headless(bare) if not guesses else []
+            if len(headless) == 1:
+                arch, head = headless[0]
+                raise ModelError(headless_message(name, arch, _shapes_of(arch), head, [], []))
             timm_fits = [] if guesses else [f"timm:{n}" for n in names_the_weights_fit(stem, sd)]
             hint = (f"; the weights fit: {', '.join(guesses)}" if guesses else
                     f"; the weights fit no torchvision architecture; they fit {', '.join(timm_fits)}" if timm_fits else
