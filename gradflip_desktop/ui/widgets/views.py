@@ -245,7 +245,7 @@ class ResultViews(QWidget):
         map, titled by its name, and says why above the change's caption (the status line alone said it, under a combo
         that read "Key region alone"; the title said "Difference" over an "unfinished importance map")."""
         if not self._alone and self.mode == KEY_PIXELS:
-            self.set_caption(self.difference, f"<i>{note}. The map is shown instead.</i><br>" + self._change_text)
+            self.set_caption(self.difference, f"<i>{note}.</i><br>" + self._change_text)  # the title names the map
             self._retitle(self.mode_box.itemText(self.mode_box.findData(MAGNITUDE)))
 
     # -- key-pixel explorer ------------------------------------------------------------------------------

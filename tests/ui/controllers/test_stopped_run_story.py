@@ -54,7 +54,7 @@ def test_a_region_run_stopped_after_its_flip_is_not_said_not_to_flip(qtbot, wind
     assert change and views.difference.title.text() == f"<b>{map_entry}</b>" and map_entry != "Smoothed magnitude"
     assert window.views.bar_label.text.startswith(map_entry.lower())  # the colour bar names it too
     assert views.difference.caption.text() == (
-        "<i>No key region: the run stopped after the flip, before it was found. The map is shown instead.</i><br>" + change)
+        "<i>No key region: the run stopped after the flip, before it was found.</i><br>" + change)
     with qtbot.waitSignal(window.difference_shown, timeout=30_000):  # another mode: the change's caption alone again
         views.mode_box.setCurrentIndex(views.mode_box.findData(MAGNITUDE))
     assert views.difference.caption.text() == change and views.difference.title.text() == f"<b>{map_entry}</b>"
