@@ -25,6 +25,11 @@ def test_signed_and_amplified():
     assert s[0, 0] == pytest.approx(0.03) and s[1, 1] == pytest.approx(-0.03)
     rgb, lim = maps.signed_overlay(delta)
     assert lim > 0 and rgb[0, 0, 0] > rgb[0, 0, 2] and rgb[1, 1, 2] > rgb[1, 1, 0]  # red up, blue down
+    # a sparse change's bar reaches its values (2 of 16 pixels changed: the limit over all pixels was a fraction of them)
+    assert lim == pytest.approx(0.03, rel=1e-3)
+    sparse = np.zeros((100, 100, 3), np.float32)
+    sparse[:10, :10] = np.linspace(0.001, 0.012, 100).reshape(10, 10, 1)  # 1 % of the pixels changed
+    assert maps.signed_overlay(sparse)[1] == pytest.approx(0.012, rel=0.02)
     gain = maps.auto_gain(delta)
     amp = maps.amplified(delta, gain)
     assert amp[2, 2, 0] == pytest.approx(0.5) and 0.9 < amp[0, 0, 0] <= 1.0 and 0 <= amp[1, 1, 0] < 0.1
