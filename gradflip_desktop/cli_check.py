@@ -47,7 +47,7 @@ def add_parser(sub, add_model_arguments: Callable) -> None:
                    help="keep each set's NAME.faithfulness.json made from the same record, map, photo, model and check "
                         "options (an interrupted or earlier check); measure the rest")
     k.add_argument("--json", action="store_true", help="print the checks as JSON instead of the table")
-    k.add_argument("--quiet", "-q", action="store_true", help="no line per result set on stderr")
+    k.add_argument("--quiet", "-q", action="store_true", help="no line per result set on stderr (notes and errors still show)")
     add_model_arguments(k)
 
 
@@ -84,7 +84,8 @@ def run(args, load_model: Callable, err: Callable[[str], None]) -> int:
         if args.rise > MAX_RISE_MASKS:
             err(f"--rise: at most {MAX_RISE_MASKS:,} masks per set (the published RISE takes 1,000), not {args.rise:,}")
             return 2
-    if args.rise and args.rise < RISE_PUBLISHED and not args.quiet:  # fewer masks: a noisier RISE map, which favours GradFlip
+    if args.rise and args.rise < RISE_PUBLISHED:  # fewer masks: a noisier RISE map, which favours GradFlip (also with -q,
+        # as explain's notes: the table's RISE row would read as the published one)
         print(f"gradflip: note: RISE with {args.rise:,} masks is noisier than the published {RISE_PUBLISHED:,}: its "
               f"curves are worse than RISE's own (compare with --rise {RISE_PUBLISHED})", file=sys.stderr)
     if args.photos is not None and not Path(args.photos).is_dir():  # said once, not "X is missing" for every set
@@ -124,6 +125,9 @@ def run(args, load_model: Callable, err: Callable[[str], None]) -> int:
     if not any(c.check is not None for c in checks):  # -q (no line per set): the reasons are in this line (without
         # -q each set's line said it: the reason was printed twice, "coffee: skipped: …" and "error: …: the same")
         why = (checks[0].skipped if len(checks) == 1 else _reasons(checks)) if args.quiet else ""
+        if all(c.nothing for c in checks):  # no flip, a targeted run: nothing to check is no failure (exit 0, as the
+            print("gradflip: no result set had a map to check" + (f": {why}" if why else ""), file=sys.stderr)  # README
+            return 0  # says; it was "error: no result set could be checked", exit 2, for a folder of such sets)
         err("no result set could be checked" + (f": {why}" if why else ""))
         return 2
     skipped = [c for c in checks if c.check is None]

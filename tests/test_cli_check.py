@@ -174,6 +174,20 @@ def test_quiet_check_of_sets_none_can_check_still_says_why(results, capsys):
     assert len(err) == 3 and err[-1] == "gradflip: error: no result set could be checked"
 
 
+def test_sets_with_nothing_to_check_are_no_failure(results, capsys):
+    # README: exit 0 when every set was checked or had nothing to check (no flip, a targeted run); a folder of such
+    # sets was "error: no result set could be checked", exit 2
+    out, _ = results
+    for rec_path in sorted(out.glob("*.gradflip.json")):
+        rec = json.loads(rec_path.read_text(encoding="utf-8"))
+        rec_path.write_text(json.dumps({**rec, "flipped": False, "status": "budget_exhausted"}), encoding="utf-8")
+    capsys.readouterr()
+    assert cli.main(["check", str(out), "--quiet"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("gradflip: no result set had a map to check: p0: the run did not flip")
+    assert "error" not in err[0]
+
+
 def _run_in(home, monkeypatch):
     """A free-style run on the tiny model started in ``home`` on its photo p.png (stored as "p.png"); its out folder."""
     monkeypatch.setattr(cli, "_load_model", lambda args: make_tiny())

@@ -36,6 +36,8 @@ def test_rise_with_fewer_masks_than_published_is_noted(tmp_path, capsys):
         "(compare with --rise 1000)")
     assert cli.main(["check", str(tmp_path / "none"), "--rise", "1000"]) == 2
     assert "RISE" not in capsys.readouterr().err
+    assert cli.main(["check", str(tmp_path / "none"), "--rise", "50", "-q"]) == 2  # -q drops lines, not notes
+    assert capsys.readouterr().err.splitlines()[0].startswith("gradflip: note: RISE with 50 masks is noisier")
 
 
 # CHK-09 (two named): why sets were skipped, the first three named and the rest counted
