@@ -335,6 +335,47 @@ def test_a_plain_module_ending_in_nn_sigmoid_is_recognised():
     assert ends_in_sigmoid(torch.fx.symbolic_trace(torch.nn.Sequential(net, torch.nn.Sigmoid())), pre)
 
 
+class _FunctionalSigmoid(torch.nn.Module):
+    """A binary model whose forward ends in torch.sigmoid(...) (optionally squeezed), or uses one inside only."""
+
+    def __init__(self, net, how: str):
+        super().__init__()
+        self.net, self.how = net, how
+
+    def forward(self, x):
+        z = self.net(x)
+        if self.how == "method":
+            return z.sigmoid()
+        if self.how == "squeezed":
+            return torch.sigmoid(z).squeeze(1)[:, None]
+        if self.how == "inside":  # a sigmoid gate, then more: not the last operation
+            return z * torch.sigmoid(z) + 1.0
+        return torch.sigmoid(z)
+
+
+@pytest.mark.parametrize("how", ["function", "method", "squeezed", "inside"])
+def test_a_sigmoid_called_in_a_plain_modules_forward_is_seen(how, image):
+    # classifier_from_module on a binary model ending in torch.sigmoid(z) read p as a logit: class 1 at 50-73 % on
+    # every photo, without a word (its TorchScript file was read right)
+    from gradflip_desktop.core.models import classifier_from_module
+    from gradflip_desktop.core.models.classifier import Preprocessing
+    from gradflip_desktop.core.models.files.outputs import ends_in_sigmoid
+
+    net = SmallCNN(channels=3, classes=1, size=16, seed=2).eval()
+    with torch.no_grad():
+        net.fc.bias.fill_(2.0)  # p(pos) well above 0.73, which a logit read of p can never give
+    model = _FunctionalSigmoid(net, how).eval()
+    pre = Preprocessing(input_size=(16, 16), mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))
+    assert ends_in_sigmoid(model, pre) is (how != "inside")
+    if how == "inside":
+        return
+    clf = classifier_from_module(model, ["neg", "pos"], preprocessing=pre)
+    assert any("ends in a sigmoid" in w for w in clf.warnings)
+    logit = classifier_from_module(net, ["neg", "pos"], preprocessing=pre)  # its one logit: p(pos) = sigmoid(z)
+    p = float(logit.probabilities(image)[1])
+    assert p > 0.8 and clf.probabilities(image)[1] == pytest.approx(p, abs=1e-5)  # the network's own p(pos)
+
+
 def test_double_precision_torchscript_is_computed_in_float32(tmp_path, image):
     """A model scripted after .double() (float64 weights): refused before with "check the input size and
     channel count" (float input, double bias), though both were right."""

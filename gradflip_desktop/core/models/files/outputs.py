@@ -52,8 +52,9 @@ def ends_in_sigmoid(net: nn.Module, pre: Preprocessing) -> bool:
     """Whether ``net``'s output is computed by a sigmoid as its last operation (then a single output is a
     probability, not a logit: read as a logit, every image would be class 1 at 50-73 %). Read from the graph
     of a TorchScript or torch.fx module (ONNX files arrive as the latter); for other modules, by running a
-    grey image and checking that the output is the output of an ``nn.Sigmoid``. A sigmoid called as a function
-    inside a plain module's ``forward`` is not seen."""
+    grey image and checking that the output is a sigmoid's output (an ``nn.Sigmoid``, or ``torch.sigmoid(z)`` called
+    in ``forward``: seen through a TorchFunctionMode; that one was missed, and such a binary model read as class 1 at
+    50-73 % on every photo, without a word), or only its reshape."""
     if isinstance(net, torch.jit.ScriptModule):
         try:
             graph = net.inlined_graph  # keep a reference: the nodes die with the graph
@@ -79,23 +80,28 @@ def ends_in_sigmoid(net: nn.Module, pre: Preprocessing) -> bool:
         if src.op == "call_module":
             return isinstance(net.get_submodule(str(src.target)), nn.Sigmoid)
         return False
-    seen: list[torch.Tensor] = []
-    hooks = [m.register_forward_hook(lambda _m, _i, o: seen.append(o)) for m in net.modules() if isinstance(m, nn.Sigmoid)]
-    if not hooks:
-        return False
+    seen: list[torch.Tensor] = []  # every sigmoid's output in the probe: nn.Sigmoid's, and torch.sigmoid(z) in forward
+
+    class Sigmoids(torch.overrides.TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            if (func in SIGMOID_FUNCTIONS or getattr(func, "__name__", "") in ("sigmoid", "sigmoid_")) and \
+                    isinstance(out, torch.Tensor):
+                seen.append(out.detach())
+            return out
+
     final: list[torch.Tensor] = []
-    hooks.append(net.register_forward_hook(lambda _m, _i, o: final.append(o)))
+    hook = net.register_forward_hook(lambda _m, _i, o: final.append(o))
     try:
-        with torch.no_grad():
+        with torch.no_grad(), Sigmoids():
             PixelSpaceModel(net, pre).eval()(grey_image(pre))
     except Exception:  # noqa: BLE001 - the loader's own probe reports what fails
         return False
     finally:
-        for hook in hooks:
-            hook.remove()
-    last = final[-1] if final else None  # the sigmoid's output itself, or cast (a float64 or half network's, to float32)
+        hook.remove()
+    last = final[-1] if final else None  # the sigmoid's output itself, reshaped (squeeze), or cast (a float64 network's)
     return isinstance(last, torch.Tensor) and any(
-        o is last or isinstance(o, torch.Tensor) and o.shape == last.shape and torch.equal(o.to(last), last) for o in seen)
+        o.numel() == last.numel() and torch.equal(o.reshape(last.shape).to(last), last) for o in seen)
 
 
 SOFTMAX_FUNCTIONS = (torch.softmax, F.softmax, torch.Tensor.softmax, torch.special.softmax)
