@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 from model_helpers import SmallCNN, assert_short_run
@@ -413,3 +414,37 @@ def test_a_file_named_after_its_architecture_and_a_tag_is_built_as_that_architec
     torch.save(net.state_dict(), path)
     clf = mf.load_model_file(path)
     assert clf.name == "regnet_x_400mf (3 classes, regnet_x_400mf-ft.pth)"
+
+
+def test_a_googlenet_fine_tune_is_recognised_and_built_as_torchvision_builds_its_weights(tmp_path):
+    # torchvision's googlenet(weights=…) drops its auxiliary heads and sets transform_input=True, which every fine-tune
+    # inherits and no state dict stores: a renamed fine-tune was "the weights fit none of them", and with --arch it was
+    # built without transform_input (its input seen at about twice the contrast)
+    import torchvision
+
+    net = torchvision.models.googlenet(weights=None, aux_logits=False, transform_input=True, init_weights=True,
+                                       num_classes=5).eval()
+    path = tmp_path / "my_googlenet.pth"
+    torch.save(net.state_dict(), path)
+    clf = mf.load_model_file(path, preprocessing={"input_size": [64, 64], "resize": "squash"})
+    assert any("architecture googlenet recognised from the weights" in w for w in clf.warnings), clf.warnings
+    assert any("transform_input=True" in w for w in clf.warnings)
+    assert [m.transform_input for m in clf.module.modules() if hasattr(m, "transform_input")] == [True]
+    x = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+    std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    with torch.no_grad():
+        want = net((x - mean) / std)
+    got = clf.logits(np.ascontiguousarray(x[0].permute(1, 2, 0).numpy()))
+    np.testing.assert_allclose(np.asarray(got).reshape(1, -1), want.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_a_regnet_is_named_as_one_that_needs_its_architecture(tmp_path):
+    import torchvision
+
+    path = tmp_path / "mine.pth"
+    torch.save(torchvision.models.regnet_y_400mf(weights=None).state_dict(), path)
+    with pytest.raises(ModelSettingError, match=r"look like a torchvision RegNet, which is not recognised from its "
+                                                r"weights: name it, e\.g\. --arch regnet_y_400mf"):
+        mf.load_model_file(path)
+    assert mf.load_model_file(path, arch="regnet_y_400mf").labels[0]  # named, it loads

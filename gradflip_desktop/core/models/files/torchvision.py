@@ -182,8 +182,8 @@ def _arch_kwargs(arch: str, sd: Mapping[str, torch.Tensor] | None, tv_weights: A
         kw["init_weights"] = False
         has_aux = sd is None or any("aux" in k.lower() for k in sd)
         kw["aux_logits"] = has_aux
-        if tv_weights is not None:
-            kw["transform_input"] = True  # as torchvision does for its own weights
+        kw["transform_input"] = True  # as torchvision does for its own weights, and every fine-tune of them inherits
+        # (it is not in the state dict: built without it, a renamed fine-tune saw its input at about twice the contrast)
     if arch.startswith("vit_"):
         size = None
         if tv_weights is not None and tv_weights.meta.get("min_size"):
@@ -278,10 +278,11 @@ _SIGNATURES = tuple((re.compile(p), k) for p, k in (
 
 
 @lru_cache(maxsize=None)
-def _guess_reference(arch: str) -> tuple[frozenset[str], dict[str, tuple[int, ...]], frozenset[str]] | None:
+def _guess_reference(arch: str, aux: bool = True) -> tuple[frozenset[str], dict[str, tuple[int, ...]], frozenset[str]] | None:
     """``arch``'s tensor names (without ``num_batches_tracked``), shapes and head tensors (first dim 1000),
-    built once per process on the meta device; None when it cannot be built there (RegNets)."""
-    ref = _reference_shapes(arch, **_arch_kwargs(arch, None, None))
+    built once per process on the meta device; None when it cannot be built there (RegNets). ``aux``: GoogLeNet's and
+    Inception-v3's auxiliary heads (torchvision's own weights drop GoogLeNet's: its fine-tunes have none)."""
+    ref = _reference_shapes(arch, **_arch_kwargs(arch, None if aux else {}, None))
     if ref is None:
         return None
     keys = frozenset(k for k in ref if not k.endswith("num_batches_tracked"))
@@ -290,6 +291,8 @@ def _guess_reference(arch: str) -> tuple[frozenset[str], dict[str, tuple[int, ..
 
 def _fits(arch: str, sd: Mapping[str, torch.Tensor], keys: frozenset[str]) -> bool:
     got = _guess_reference(arch)
+    if got is not None and got[0] != keys and arch in ("googlenet", "inception_v3"):
+        got = _guess_reference(arch, aux=False)  # without the auxiliary heads
     if got is None or got[0] != keys:
         return False
     _, ref, heads = got
@@ -397,7 +400,10 @@ def load_torchvision_state_dict(path: Path, arch: str | None, notes: list[str]) 
                 arch, head = headless[0]
                 raise ModelError(headless_message(name, arch, _shapes_of(arch), head, [], []))
             timm_fits = [] if guesses else [f"timm:{n}" for n in names_the_weights_fit(stem, sd)]
+            regnet = not guesses and any(k.startswith("trunk_output.block1.block1-0.") for k in bare)
             hint = (f"; the weights fit: {', '.join(guesses)}" if guesses else
+                    "; the weights look like a torchvision RegNet, which is not recognised from its weights: name it, "
+                    "e.g. --arch regnet_y_400mf" if regnet else
                     f"; the weights fit no torchvision architecture; they fit {', '.join(timm_fits)}" if timm_fits else
                     "; the weights fit none of them: a model of your own class loads as TorchScript (torch.jit.script "
                     "or torch.jit.trace, then .save) or ONNX (torch.onnx.export) instead, a timm model by its architecture's name")
@@ -414,6 +420,10 @@ def load_torchvision_state_dict(path: Path, arch: str | None, notes: list[str]) 
         raise ModelError(
             f"unknown torchvision architecture {arch!r}" + (f"; did you mean {', '.join(close)}?" if close else "")
         )
+    if arch in ("googlenet", "inception_v3") and tv_weights is None:
+        notes.append(f"{arch} built with transform_input=True, as torchvision builds it for its ImageNet weights and "
+                     "every fine-tune of them has it (a state dict does not say; one trained from scratch without it: "
+                     "save it as TorchScript or ONNX)")
     # prefixes added by training frameworks
     ref0 = _shapes_of(arch, **_arch_kwargs(arch, sd, tv_weights))
     sd = strip_framework_prefix(sd, ref0, notes)
