@@ -189,12 +189,18 @@ def _said(clf):
     from .core.errors import one_line  # noqa: PLC0415
 
     for w in getattr(clf, "warnings", []):  # what was read or recognised is a note; an assumption or a risk a warning
-        kind = "note" if w.startswith("settings read from ") or (w.startswith("architecture ") and "recognised" in w) \
-            else "warning"
-        print(f"gradflip: {kind}: {one_line(w)}", file=sys.stderr)
+        print(f"gradflip: {'note' if _read_from_the_file(w) else 'warning'}: {one_line(w)}", file=sys.stderr)
     if note := tiny_input_note(clf.preprocessing):  # --input-size 1: the model sees one pixel of any photo
         print(f"gradflip: note: {note}", file=sys.stderr)
     return clf
+
+
+def _read_from_the_file(w: str) -> bool:
+    """A loading line that says what was read from the file or recognised in it (a note), not an assumption or a risk
+    (a warning): "weights taken from the checkpoint entry 'state_dict'" and "… ends in a sigmoid" were warnings."""
+    return (w.startswith(("settings read from ", "weights taken from the checkpoint entry ", "labels read from "))
+            or (w.startswith("architecture ") and ("recognised" in w or "named by the checkpoint" in w))
+            or " ends in a sigmoid: " in w or " outputs probabilities (they sum to 1)" in w)
 
 
 def _inputs(args, verb: str) -> list | None:

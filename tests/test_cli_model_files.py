@@ -165,6 +165,16 @@ def test_what_was_read_or_recognised_is_a_note_and_an_assumption_names_its_optio
     mf.write_sidecar(mf.ModelSpec(str(ft), "state_dict", arch="resnet18"))
     assert cli.main(["classify", str(photo), "--model", str(ft)]) == 0
     assert "gradflip: note: settings read from ft.gradflip.json" in capsys.readouterr().err
+    # what a checkpoint says of itself is read too (a models review found these printed as warnings)
+    from gradflip_desktop.cli import _read_from_the_file
+
+    for line in ("weights taken from the checkpoint entry 'state_dict'",
+                 "architecture timm:convnext_nano named by the checkpoint's 'args.model' entry (as timm's train.py saves it)",
+                 "b.pt ends in a sigmoid: its output is read as p(class 1), and log(1 - p), log(p) are used as the class scores",
+                 "m.pt outputs probabilities (they sum to 1): their logarithm is used as class scores"):
+        assert _read_from_the_file(line), line
+    assert not _read_from_the_file("no preprocessing settings for ft.pth: assuming 224×224 input")
+    assert not _read_from_the_file("b.pt is TorchScript: loading it runs code stored in the file; use only model files you trust")
 
 
 def test_a_model_file_name_with_escape_sequences_is_printed_escaped(tmp_path, capsys):
