@@ -11,19 +11,28 @@ from PySide6.QtGui import QColor, QImage, QPalette
 pytestmark = pytest.mark.gui
 
 
+def _filled(panel, n: int):
+    """``panel`` with ``n`` grey tiles p0.jpg … (a folder run's)."""
+    panel.start("folder", [(f"k{i}", f"/photos/p{i}.jpg", f"p{i}.jpg") for i in range(n)])
+    grey = QImage(120, 80, QImage.Format.Format_RGB32)
+    grey.fill(QColor(128, 128, 128))
+    panel.set_thumbnails([(f"k{i}", grey) for i in range(n)])
+    return panel
+
+
+def _shown(qtbot, widget):
+    widget.show()
+    widget.activateWindow()
+    qtbot.waitUntil(widget.isActiveWindow, timeout=2000)
+
+
 def _panel(qtbot, n=6):
     from gradflip_desktop.ui.widgets.gallery import GalleryPanel
 
     panel = GalleryPanel()
     qtbot.addWidget(panel)
     panel.resize(900, 420)
-    panel.start("folder", [(f"k{i}", f"/photos/p{i}.jpg", f"p{i}.jpg") for i in range(n)])
-    grey = QImage(120, 80, QImage.Format.Format_RGB32)
-    grey.fill(QColor(128, 128, 128))
-    panel.set_thumbnails([(f"k{i}", grey) for i in range(n)])
-    panel.show()
-    panel.activateWindow()
-    qtbot.waitUntil(panel.isActiveWindow, timeout=2000)
+    _shown(qtbot, _filled(panel, n))
     return panel
 
 
@@ -119,13 +128,8 @@ def _scrolled_in_a_window(qtbot, n=30):
     lay.addWidget(panel)
     qtbot.addWidget(host)
     host.resize(700, 330)
-    panel.start("folder", [(f"k{i}", f"/photos/p{i}.jpg", f"p{i}.jpg") for i in range(n)])
-    grey = QImage(120, 80, QImage.Format.Format_RGB32)
-    grey.fill(QColor(128, 128, 128))
-    panel.set_thumbnails([(f"k{i}", grey) for i in range(n)])
-    host.show()
-    host.activateWindow()
-    qtbot.waitUntil(host.isActiveWindow, timeout=2000)
+    _filled(panel, n)
+    _shown(qtbot, host)
     field.setFocus()
     qtbot.waitUntil(field.hasFocus, timeout=2000)
     panel.clear_selection()
