@@ -182,8 +182,9 @@ def _arch_kwargs(arch: str, sd: Mapping[str, torch.Tensor] | None, tv_weights: A
         kw["init_weights"] = False
         has_aux = sd is None or any("aux" in k.lower() for k in sd)
         kw["aux_logits"] = has_aux
-        kw["transform_input"] = True  # as torchvision does for its own weights, and every fine-tune of them inherits
-        # (it is not in the state dict: built without it, a renamed fine-tune saw its input at about twice the contrast)
+        # as torchvision does for its own weights, and every fine-tune of them inherits (it is not in the state dict:
+        # built without it, a renamed fine-tune saw its input at about twice the contrast); not for a 1-channel stem
+        kw["transform_input"] = not _one_channel_input(sd)
     if arch.startswith("vit_"):
         size = None
         if tv_weights is not None and tv_weights.meta.get("min_size"):
@@ -197,6 +198,12 @@ def _arch_kwargs(arch: str, sd: Mapping[str, torch.Tensor] | None, tv_weights: A
         if size:
             kw["image_size"] = size
     return kw
+
+
+def _one_channel_input(sd: Mapping[str, torch.Tensor] | None) -> bool:
+    """A GoogLeNet or Inception-v3 state dict whose first convolution takes 1 channel (transform_input needs 3)."""
+    stem = next((v for k, v in (sd or {}).items() if k.endswith(("conv1.conv.weight", "Conv2d_1a_3x3.conv.weight"))), None)
+    return stem is not None and stem.ndim == 4 and int(stem.shape[1]) == 1
 
 
 def _reference_shapes(arch: str, **kw) -> dict[str, tuple[int, ...]] | None:
@@ -420,7 +427,7 @@ def load_torchvision_state_dict(path: Path, arch: str | None, notes: list[str]) 
         raise ModelError(
             f"unknown torchvision architecture {arch!r}" + (f"; did you mean {', '.join(close)}?" if close else "")
         )
-    if arch in ("googlenet", "inception_v3") and tv_weights is None:
+    if arch in ("googlenet", "inception_v3") and tv_weights is None and not _one_channel_input(sd):
         notes.append(f"{arch} built with transform_input=True, as torchvision builds it for its ImageNet weights and "
                      "every fine-tune of them has it (a state dict does not say; one trained from scratch without it: "
                      "save it as TorchScript or ONNX)")
