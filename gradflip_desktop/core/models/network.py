@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from ..errors import ModelError, ModelSettingError
+from ..percent import count_text
 from .classifier import Classifier, PixelSpaceModel, Preprocessing
 from .devices import resolve_device
 from .files.load import probe_network
@@ -268,7 +269,8 @@ def _classifier(net, given, pre, title, name, groups, dev, notes) -> Classifier:
         else:
             given = [f"class {i}" for i in range(classes)]
     if len(given) != classes:
-        raise ModelError(f"{len(given)} labels were given but {title} has {classes} classes"
+        raise ModelError(f"{count_text(len(given), 'label')} {'was' if len(given) == 1 else 'were'} given but {title} has "
+                         f"{classes} classes"
                          + (" (a single-logit binary classifier needs 2 labels: negative, then positive)" if single else ""))
     grp = {k: list(v) for k, v in IMAGENET_GROUPS.items()} if imagenet else {}
     grp.update(parse_groups(groups or {}))

@@ -82,6 +82,8 @@ def test_what_does_not_fit_is_one_readable_error():
         classifier_from_module({"fc.weight": torch.zeros(2, 2)})
     with pytest.raises(ModelError, match="2 labels were given but SmallNet has 3 classes"):
         classifier_from_module(SmallNet(), ["a", "b"], preprocessing=PRE)
+    with pytest.raises(ModelError, match="^1 label was given but SmallNet has 3 classes"):  # "1 labels were given"
+        classifier_from_module(SmallNet(), ["a"], preprocessing=PRE)
     with pytest.raises(ModelSettingError, match="failed on a 1×3×224×224 input"):
         classifier_from_module(SmallNet())  # the default 224 px input: the network asserts 32 px
     with pytest.raises(ModelError, match=r"returned shape \(1, 3, 32, 32\)"):

@@ -107,6 +107,10 @@ def test_single_logit_binary_classifier_is_two_classes(tmp_path, image):
     pre = {"input_size": 16}
     clf = mf.load_model_file(path, trust_torchscript=True, preprocessing=pre, labels=["no cat", "cat"])
     assert clf.num_classes == 2 and clf.labels == ["no cat", "cat"]
+    bare = mf.load_model_file(path, trust_torchscript=True, preprocessing=pre)
+    assert any("classes are named 'class 0' and 'class 1' (give a labels file)" in w for w in bare.warnings)  # not "…"
+    with pytest.raises(ModelError, match=r"^1 label was given but binary\.pt has 2 classes"):
+        mf.load_model_file(path, trust_torchscript=True, preprocessing=pre, labels=["cat"])
     z = clf.logits(image)
     assert z.shape == (1, 2) and float(z[0, 0]) == 0.0
     p = clf.probabilities(image)

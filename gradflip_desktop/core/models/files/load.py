@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 from ...errors import ModelError, ModelSettingError
+from ...percent import count_text
 from ..classifier import Classifier, PixelSpaceModel, Preprocessing
 from ..devices import resolve_device
 from ..labels import IMAGENET_GROUPS, imagenet_labels, labels_from
@@ -435,11 +436,13 @@ def load_model_file(
         lab, imagenet = imagenet_labels(), True
     if lab is None:
         lab = [f"class {i}" for i in range(num_classes)]
-        notes.append(f"no labels for {(folder if timm_dir else p).name}: classes are named 'class 0' … 'class {num_classes - 1}' (give a labels file)")
+        named = "'class 0' and 'class 1'" if num_classes == 2 else f"'class 0' … 'class {num_classes - 1}'"
+        notes.append(f"no labels for {(folder if timm_dir else p).name}: classes are named {named} (give a labels file)")
     if len(lab) != num_classes:
         extra = " (a single-logit binary classifier needs 2 labels: negative, then positive)" if single else ""
         side_ = side_labels is not None and side_labels is lab  # the sidecar's: it names itself
-        given = f"{raw[1].name} lists {len(lab)} labels" if side_ else f"{len(lab)} labels were given"
+        given = f"{raw[1].name} lists {count_text(len(lab), 'label')}" if side_ else \
+            f"{count_text(len(lab), 'label')} {'was' if len(lab) == 1 else 'were'} given"
         raise ModelError(f"{given} but {(folder if timm_dir else p).name} has {num_classes} classes{extra}"
                          + (f" ({stale_words(raw[1])})" if side_ else ""))
 
