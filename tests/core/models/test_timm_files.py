@@ -208,6 +208,17 @@ def test_a_timm_feature_extractor_without_its_head_is_named_so(tmp_path, name):
     assert not isinstance(err.value, ModelSettingError)  # no other architecture would help: not a setting to change
 
 
+def test_a_timm_architecture_that_does_not_fit_names_the_one_of_its_family_that_does(tmp_path):
+    # --arch timm:resnet34 on a resnet18 file listed the missing keys and asked "Is the architecture right?"; the
+    # torchvision message names the fit
+    path = tmp_path / "mine.pth"
+    torch.save(timm.create_model("resnet18", pretrained=False, num_classes=4).state_dict(), path)
+    with pytest.raises(ModelSettingError) as err:
+        mf.load_model_file(path, arch="timm:resnet34")
+    assert "The weights fit timm:resnet18" in str(err.value) and err.value.suggestions[0] == "timm:resnet18"
+    assert mf.load_model_file(path, arch=err.value.suggestions[0]).num_classes == 4
+
+
 def test_a_crop_pct_of_one_still_crops_the_centre_as_timm_does(tmp_path):
     # test_mambaout's pretrained_cfg: 160 px, crop_pct 1.0, crop_mode center; timm's eval transform is
     # Resize(160) (the short side) + CenterCrop(160); GradFlip squashed the whole photo into 160 × 160

@@ -238,10 +238,12 @@ def load_timm_state_dict(path: Path, arch: str, notes: list[str], model_args: Ma
     if headless:
         raise ModelError(headless)
     if missing or unexpected or mismatched:
-        raise ModelSettingError(
-            mismatch_message(path.name, name, missing, unexpected, mismatched, kind="timm") + ". Is the architecture right?",
-            setting="architecture",
-        )
+        # the architectures of the same family the weights do fit (--arch timm:resnet34 on a resnet18 file named none)
+        family = re.sub(r"\d.*$", "", name) or name
+        fits = [f for f in names_the_weights_fit(family, sd) if f != name]
+        hint = f". The weights fit {', '.join(f'{TIMM_PREFIX}{f}' for f in fits[:3])}" if fits else ". Is the architecture right?"
+        raise ModelSettingError(mismatch_message(path.name, name, missing, unexpected, mismatched, kind="timm") + hint,
+                                setting="architecture", suggestions=[f"{TIMM_PREFIX}{f}" for f in fits[:3]])
     net = build_and_load(lambda: timm.create_model(name, pretrained=False, **kwargs), sd, path.name, name)
     if chans == 1:  # trained with in_chans=1: luma input, normalised by the average of the RGB mean/std
         _, h, w = tuple(cfg.get("input_size") or (3, 224, 224))
