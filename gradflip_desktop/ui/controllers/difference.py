@@ -157,8 +157,10 @@ def alone_caption(fill: str, seen: str = "") -> str:
     """The Difference panel's caption while it shows the key region alone, worded by the region's fill-in as the
     figure's caption is (:func:`~gradflip_desktop.core.summary.region_action`); ``seen`` (rich text): what the model
     sees in that image, first, as the other two panels' captions name their class ("<b>jigsaw puzzle</b> — 6.2 %")."""
-    what = f"{html.escape(region_action(fill, 'only the outlined region'))}: the image the key-region line classifies"
-    return f"{seen}<br>{what}" if seen else what
+    what = html.escape(region_action(fill, 'only the outlined region'))
+    # (what the image is for, the tooltip says: with a class that wraps, "…: the image the key-region line classifies"
+    # went past the caption's 3 lines)
+    return f"{seen}<br>{what}" if seen else f"{what}: the image the key-region line classifies"
 
 
 def key_pixels_task(task, session: "ModelSession", result: "ExplainResult", count: int) -> KeyPixelAnswer:

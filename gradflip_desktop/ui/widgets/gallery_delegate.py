@@ -41,10 +41,14 @@ __all__ = ["FOCUS_FRAME", "GridSizeDelegate"]
 
 def land_keyboard(view, reason: Qt.FocusReason) -> None:
     """Focus arriving by keyboard on a list without a current tile makes the first tile in sight current (unselected,
-    framed). Not a click's focus (its own tile becomes current): the first tile made current scrolled the list back to
-    the top under the pointer, and the first click into a scrolled gallery opened the tile that then lay there."""
+    framed); with one, that tile is scrolled into sight. Not a click's focus (its own tile becomes current): the first
+    tile made current scrolled the list back to the top under the pointer, and the first click into a scrolled gallery
+    opened the tile that then lay there."""
     model = view.model()
-    if reason == Qt.FocusReason.MouseFocusReason or view.currentIndex().isValid() or not model.rowCount():
+    if reason == Qt.FocusReason.MouseFocusReason or not model.rowCount():
+        return
+    if view.currentIndex().isValid():  # the keyboard's tile scrolled out of sight: brought back into it
+        view.scrollTo(view.currentIndex())
         return
     grid = view.gridSize()
     first = view.indexAt(QPoint(grid.width() // 2, grid.height() // 2))  # the top-left tile in sight

@@ -242,10 +242,10 @@ class ResultViews(QWidget):
 
     def show_no_key_set(self, note: str) -> None:
         """The key-set mode on a finished run that has none (stopped after the flip, did not flip): the panel shows the
-        map, titled by its name, and says why above the change's caption (the status line alone said it, under a combo
+        map, titled by its name, and says so before the change's caption (the status line alone said it, under a combo
         that read "Key region alone"; the title said "Difference" over an "unfinished importance map")."""
         if not self._alone and self.mode == KEY_PIXELS:
-            self.set_caption(self.difference, f"<i>{note}.</i><br>" + self._change_text)  # the title names the map
+            self.set_caption(self.difference, f"<i>{note.split(':')[0]}.</i> " + self._change_text, f"{note}.")  # why: tooltip
             self._retitle(self.mode_box.itemText(self.mode_box.findData(MAGNITUDE)))
 
     # -- key-pixel explorer ------------------------------------------------------------------------------

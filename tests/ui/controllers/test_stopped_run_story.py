@@ -53,8 +53,8 @@ def test_a_region_run_stopped_after_its_flip_is_not_said_not_to_flip(qtbot, wind
     map_entry = views.mode_box.itemText(views.mode_box.findData(MAGNITUDE))
     assert change and views.difference.title.text() == f"<b>{map_entry}</b>" and map_entry != "Smoothed magnitude"
     assert window.views.bar_label.text.startswith(map_entry.lower())  # the colour bar names it too
-    assert views.difference.caption.text() == (
-        "<i>No key region: the run stopped after the flip, before it was found.</i><br>" + change)
+    assert views.difference.caption.text() == "<i>No key region.</i> " + change  # why: the status line and the tooltip
+    assert views.difference.caption.toolTip() == "No key region: the run stopped after the flip, before it was found."
     with qtbot.waitSignal(window.difference_shown, timeout=30_000):  # another mode: the change's caption alone again
         views.mode_box.setCurrentIndex(views.mode_box.findData(MAGNITUDE))
     assert views.difference.caption.text() == change and views.difference.title.text() == f"<b>{map_entry}</b>"

@@ -162,3 +162,18 @@ def test_tabbing_into_a_scrolled_gallery_lands_on_a_tile_in_sight(qtbot):
     assert panel.list.viewport().rect().contains(panel.list.visualRect(current).center())
     assert panel.list.verticalScrollBar().value() == scrolled
     assert panel.list.selectedIndexes() == []  # current, not selected: arriving opens nothing
+
+
+def test_tabbing_back_to_a_current_tile_out_of_sight_scrolls_it_into_sight(qtbot):
+    # a tile opened in the last row, the gallery wheeled back to the top, Tab from the settings: the keyboard's tile
+    # lay out of sight and nothing in view showed where Enter would go
+    _host, panel = _scrolled_in_a_window(qtbot)
+    last = panel.model.index(panel.model.rowCount() - 1, 0)
+    panel.list.setCurrentIndex(last)
+    panel.list.scrollToTop()
+    qtbot.wait(20)
+    assert not panel.list.viewport().rect().intersects(panel.list.visualRect(last))
+    panel.list.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(panel.list.hasFocus, timeout=2000)
+    assert panel.list.currentIndex() == last
+    assert panel.list.viewport().rect().contains(panel.list.visualRect(last).center())
