@@ -392,6 +392,11 @@ def test_a_one_channel_file_is_assumed_the_same_preprocessing_as_its_torchscript
         assert pre.mean == pytest.approx((0.449,), abs=1e-3) and pre.std == pytest.approx((0.226,), abs=1e-3)
     photo = np.random.default_rng(1).uniform(0, 1, (40, 40, 3)).astype(np.float32)
     assert onnx_clf.classify(photo)[0].index == ts_clf.classify(photo)[0].index
+    # the ONNX file's fixed size is read from it, not assumed (it read "assuming 28×28 input" beside the assumed
+    # mean and std); the TorchScript file's is found by trying sizes, and said as assumed
+    assert any("no preprocessing settings for grey.onnx: its input is 28×28 (the file says so); assuming grayscale, mean"
+               in w for w in onnx_clf.warnings), onnx_clf.warnings
+    assert any("no preprocessing settings for grey.pt: assuming 28×28 input, grayscale" in w for w in ts_clf.warnings)
 
 
 def test_an_onnx_file_exported_in_training_mode_is_refused_saying_so(tmp_path):

@@ -320,10 +320,9 @@ def load_model_file(
     elif fmt == "torchscript":
         net = load_torchscript(p, trust_torchscript, notes)
     else:
-        net, shape = load_onnx(p, notes)
-        # an 8-bit input takes 0-255 pixels and normalises inside; one channel: ImageNet's values averaged, as for
-        # every other format (a 1-channel ONNX file was assumed 0.5 / 0.5, its TorchScript twin 0.449 / 0.226)
+        net, shape = load_onnx(p, notes)  # 8-bit input: 0-255, normalised inside; one channel: ImageNet's averaged
         base_pre = input_preprocessing(shape, net.eight_bit_input) or base_pre
+        read_size = tuple(shape[2:]) if shape is not None and len(shape) == 4 and min(shape[2:]) > 0 else None
     net.eval()
     if arch and fmt != "state_dict":  # it names a state dict's network: said, not silently ignored
         notes.append(f"the architecture {arch} is not used: {p.name} is not a state dict, it brings its own network")
@@ -391,8 +390,9 @@ def load_model_file(
         refuse_never_finite(net, pre, p.name, probe)
         constant_note(net, pre, p.name, probe, notes)
     if assumed:  # after the probe: the size and channels it settled on (a 1-channel or 32 px model), not the first guess
+        size, read = f"{pre.input_size[0]}×{pre.input_size[1]}", fmt == "onnx" and read_size == tuple(pre.input_size)  # read
         notes.append(
-            f"no preprocessing settings for {p.name}: assuming {pre.input_size[0]}×{pre.input_size[1]} input, "
+            f"no preprocessing settings for {p.name}: {f'its input is {size} (the file says so); assuming' if read else f'assuming {size} input,'} "
             f"{'grayscale' if pre.channels == 1 else 'RGB'}, mean {list(pre.mean)}, std {list(pre.std)} "
             "(give --input-size, --mean, --std, --channels, or set them in the app's Load model dialog, which saves them)"
         )
