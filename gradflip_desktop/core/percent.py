@@ -27,9 +27,7 @@ def _whole_percent(v: float) -> str:
     return f"{min(v, 99.9):.1f} %" if text == "100 %" and v < 100 else text
 
 
-def pct1(p: float) -> str:
-    """:func:`pct` (the name the figure's titles and captions and the CLI use; the figure said "class 0 (nan %)")."""
-    return _pct_digits(p, 1)
+pct1 = pct  # the name the figure's titles and captions and the CLI use (one decimal, as every probability now)
 
 
 def levels_text(levels: float) -> str:

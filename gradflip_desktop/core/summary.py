@@ -211,10 +211,8 @@ def _same_answer(a, b) -> bool:
 
 
 def _from_to(before: float, now: float) -> tuple[str, str]:
-    """Two probabilities as the sentence writes them, with one decimal where whole percents would read the
-    same ("fell from 82.2 % to 81.7 %", not "fell from 82 % to 82 %")."""
-    a, b = pct(before), pct(now)
-    return (pct1(before), pct1(now)) if a == b else (a, b)
+    """Two probabilities as the sentence writes them ("fell from 82.2 % to 81.7 %")."""
+    return pct(before), pct(now)
 
 
 def _fell(before: float, now: float) -> str:

@@ -16,7 +16,7 @@ import numpy as np
 from PySide6.QtCore import QObject
 
 from gradflip_desktop.core.options import is_broad_region, is_large_region
-from gradflip_desktop.core.summary import alone_probabilities, any_of, fill_base, pct1, region_action, share
+from gradflip_desktop.core.summary import alone_probabilities, any_of, fill_base, region_action, share
 from gradflip_desktop.core.viz.difference import (
     KEY_PIXELS, KEY_TINT_MAX_FRACTION, SMOOTHED_MAGNITUDE, DiffImage, DiffRequest, blur_name, map_name,
 )
@@ -125,7 +125,7 @@ def key_answer_text(kind: str, k: int, n: int, prediction, flips: bool, fill: st
     words say so. ``paren``: the class's probabilities as the sentence words them ("26.2 %; drilling platform now 18.4 %":
     the explained class's there too, which the window showed nowhere else), instead of the class's alone ("51.2 %":
     a set that does not flip, or one read from a record written before its ``explained_probability``)."""
-    label = f"<b>{html.escape(prediction.label)}</b> ({html.escape(paren) if paren else f'{100 * prediction.probability:.1f} %'})"
+    label = f"<b>{html.escape(prediction.label)}</b> ({class_share(prediction, paren)})"
     plural = "s" if k != 1 else ""
     miss = f"make it {html.escape(target)}" if target else "flip it"
     if kind == "region":
@@ -151,6 +151,12 @@ def key_answer_text(kind: str, k: int, n: int, prediction, flips: bool, fill: st
     if flips:
         return f"{what}, flip it to {label}"
     return f"{what}, do not {miss}: {label}"
+
+
+def class_share(prediction, paren: str | None = None) -> str:
+    """A class's probability as the explorer's answer and the Key region alone caption write it (rich text): ``paren``,
+    the sentence's words, when given, else its own ("51.2 %")."""
+    return html.escape(paren) if paren else f"{100 * prediction.probability:.1f} %"
 
 
 def alone_caption(fill: str, seen: str = "") -> str:
@@ -316,8 +322,8 @@ class DifferenceController(QObject):
 
             prediction = Prediction(-1, any_of(result.explained_name), explained)  # the group, not a class (index -1)
         if kind == "region":  # the Key region alone panel names what the model sees there, as the line does
-            shown = html.escape(paren) if paren else pct1(prediction.probability)
-            self.w.views.set_alone_caption(alone_caption(fill, f"<b>{html.escape(prediction.label)}</b> — {shown}"))
+            seen = f"<b>{html.escape(prediction.label)}</b> — {class_share(prediction, paren)}"
+            self.w.views.set_alone_caption(alone_caption(fill, seen))
         return key_answer_text(kind, k, n, prediction, flips, fill, self._target, self._dark, found, paren)
 
     def key_count_changed(self, k: int) -> None:

@@ -288,7 +288,7 @@ def load_model_file(
         notes.append(f"{p.name} is a timm model folder (its config.json names {timm_dir[1]}): loaded with timm")
         folder, (p, fmt, arch) = p, (timm_dir[0], "state_dict", arch or f"timm:{timm_dir[1]}")
 
-    tv_weights = used_arch = fixed_classes = assumed_weights = None
+    tv_weights = used_arch = fixed_classes = assumed_weights = read_size = None  # read_size: an ONNX file's fixed H, W
     base_pre = Preprocessing()
     pre_known = False
     own_labels = None  # labels the checkpoint or folder carries
@@ -390,7 +390,7 @@ def load_model_file(
         refuse_never_finite(net, pre, p.name, probe)
         constant_note(net, pre, p.name, probe, notes)
     if assumed:  # after the probe: the size and channels it settled on (a 1-channel or 32 px model), not the first guess
-        size, read = f"{pre.input_size[0]}×{pre.input_size[1]}", fmt == "onnx" and read_size == tuple(pre.input_size)  # read
+        size, read = f"{pre.input_size[0]}×{pre.input_size[1]}", read_size == tuple(pre.input_size)
         notes.append(
             f"no preprocessing settings for {p.name}: {f'its input is {size} (the file says so); assuming' if read else f'assuming {size} input,'} "
             f"{'grayscale' if pre.channels == 1 else 'RGB'}, mean {list(pre.mean)}, std {list(pre.std)} "

@@ -163,15 +163,17 @@ def read_scores(net: nn.Module, pre: Preprocessing, name: str, probe: torch.Tens
     Each reading adds its note to ``notes``."""
     outputs = int(probe.shape[1])
     probabilities = are_probabilities(probe)
-    unit = bool(torch.isfinite(probe).all() and probe.min() >= 0 and probe.max() <= 1)  # a sigmoid's can be nothing else:
-    # outside [0, 1] the probe's extra forward pass (every operation seen by ends_in_sigmoid's mode) is not needed
+    # a sigmoid's output lies in [0, 1]: outside it the probe's extra forward pass (every operation seen) is not needed;
+    # asked once (it was asked again for a single output that did not end in one)
+    sigmoid = not probabilities and bool(torch.isfinite(probe).all() and probe.min() >= 0 and probe.max() <= 1) \
+        and ends_in_sigmoid(net, pre)
     if probabilities:  # softmax(softmax(z)) would show 12 % for a 55 % decision: take their logarithm
         notes.append(f"{name} outputs probabilities (they sum to 1): their logarithm is used as class scores")
-    elif outputs == 1 and unit and ends_in_sigmoid(net, pre):  # sigmoid(sigmoid(z)) is always class 1
+    elif outputs == 1 and sigmoid:  # sigmoid(sigmoid(z)) is always class 1
         probabilities = True
         notes.append(f"{name} ends in a sigmoid: its output is read as p(class 1), and log(1 - p), log(p) are "
                      "used as the class scores")
-    elif unit and ends_in_sigmoid(net, pre):  # multi-label: a softmax of sigmoids shows 43 % for 0.9 among three 0.1s
+    elif sigmoid:  # multi-label: a softmax of sigmoids shows 43 % for 0.9 among three 0.1s
         probabilities = True
         notes.append(f"{name} ends in a sigmoid: its {outputs} outputs are read as per-class probabilities "
                      "(multi-label), their logarithm is used as class scores, and the shares shown are p / sum(p)")
